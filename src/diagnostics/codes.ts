@@ -1,0 +1,75 @@
+/**
+ * The catalogue of every diagnostic policyc reports. Codes are stable: once published a code
+ * keeps its meaning, so CI filters and editor integrations can rely on it. The docs'
+ * catalogue (docs/diagnostics.md) is checked against this table by a test.
+ */
+export type Severity = "error" | "warning";
+
+export interface CodeInfo {
+  readonly severity: Severity;
+  /** What the code means, in a few words. */
+  readonly title: string;
+  /** A snippet that triggers it (shown in the docs). */
+  readonly example: string;
+}
+
+export const CODES = {
+  // Input: files and bytes (PC0xx)
+  PC001: { severity: "error", title: "path cannot be read", example: "policyc check missing.policy" },
+  PC002: { severity: "error", title: "file is not valid UTF-8", example: "a file saved as Latin-1 with `é` in a string" },
+  PC003: { severity: "error", title: "file looks binary (contains NUL bytes)", example: "policyc check image.png.policy" },
+  PC004: { severity: "error", title: "no .policy files under a path", example: "policyc check empty-folder/" },
+  PC005: { severity: "error", title: "file is too large", example: "a 10 MB generated .policy file" },
+  PC006: { severity: "error", title: "file is empty", example: "an empty `rules.policy` (a set needs at least one declaration)" },
+
+  // Lexical and syntax errors (PC1xx)
+  PC100: { severity: "error", title: "unexpected character", example: "allow kb.search when agent.team == `support`" },
+  PC101: { severity: "error", title: "unterminated string", example: 'deny * when agent.team == "sales' },
+  PC102: { severity: "error", title: "unterminated block comment", example: "/* never closed" },
+  PC103: { severity: "error", title: "syntax error", example: "allow when agent.team == \"support\"" },
+  PC104: { severity: "error", title: "malformed duration", example: "grant \"kb:read\" for 5w" },
+  PC105: { severity: "error", title: "invalid escape in string", example: '"C:\\dir"' },
+  PC106: { severity: "error", title: "expression nested too deeply", example: "((((((…5,000 levels…))))))" },
+  PC107: { severity: "error", title: "rule clause repeated or out of order", example: 'deny * reason "x" when true' },
+  PC108: { severity: "error", title: "number out of range", example: "session.calls > 99999999999999999999" },
+  PC109: { severity: "error", title: "malformed annotation", example: "@name(42)" },
+
+  // Declarations and names (PC2xx)
+  PC200: { severity: "error", title: "duplicate declaration", example: "enum Zone { a }\nenum Zone { b }" },
+  PC201: { severity: "error", title: "unknown type", example: "agent { zone: Zonee }" },
+  PC202: { severity: "error", title: "unknown attribute", example: 'allow kb.search when agent.tema == "support"' },
+  PC203: { severity: "error", title: "unknown tool", example: "allow email.sned" },
+  PC204: { severity: "error", title: "unknown intent", example: "allow kb.search when intent == suport.reply" },
+  PC205: { severity: "error", title: "unknown enum member", example: "allow kb.search when agent.zone == externall" },
+  PC206: { severity: "error", title: "unknown name", example: "allow kb.search when agnt.team == \"x\"" },
+  PC207: { severity: "error", title: "duplicate rule id", example: '@name("same") allow a\n@name("same") deny a' },
+  PC208: { severity: "error", title: "pattern matches no declared tool", example: "allow crm.*   // no tool starts with crm." },
+  PC209: { severity: "error", title: "unknown session member", example: "deny * when session.cals > 3" },
+  PC210: { severity: "error", title: "wrong number of arguments", example: "deny * when session.count() > 3" },
+  PC211: { severity: "error", title: "unknown function or method", example: 'allow kb.search when args.query.upper() == "X"' },
+  PC212: { severity: "error", title: "unknown risk level", example: "tool t { risk severe }" },
+  PC213: { severity: "error", title: "unknown label", example: "tool t { returns pi }" },
+  PC214: { severity: "error", title: "declaration misused", example: "type Destination { host: set }" },
+
+  // Types (PC3xx)
+  PC300: { severity: "error", title: "type mismatch", example: 'allow kb.search when agent.attested == "yes"' },
+  PC301: { severity: "error", title: "`like` on a non-string", example: 'deny * when agent.attested like "*"' },
+  PC302: { severity: "error", title: "`Risk` compared with something else", example: "deny * when tool.risk > 3" },
+  PC303: { severity: "error", title: "optional attribute used without a `has` guard", example: "ask http.get when context.destination.zone == external" },
+  PC304: { severity: "error", title: "argument not in every targeted tool with one type", example: 'allow email.send, kb.search when args.query == "x"' },
+  PC305: { severity: "error", title: "condition is not a bool", example: "deny * when agent.team" },
+  PC306: { severity: "error", title: "`has` on something that has no optional attribute of that name", example: "deny * when agent has team" },
+
+  // Rules (PC4xx)
+  PC400: { severity: "error", title: "`grant` on a rule that is not `allow`", example: 'deny kb.search grant "kb:read" for 5m' },
+  PC401: { severity: "error", title: "`revoke` on a rule that is not `deny`", example: "allow kb.search revoke" },
+  PC402: { severity: "error", title: "invalid grant lifetime", example: 'allow kb.search grant "kb:read" for 0s' },
+
+  // Warnings (PC5xx)
+  PC500: { severity: "warning", title: "condition is always false", example: 'allow kb.search when 1 == 2' },
+  PC501: { severity: "warning", title: "allow always overridden by an unconditional deny", example: "allow kb.search\ndeny kb.*" },
+  PC502: { severity: "warning", title: "unused declaration", example: "enum Unused { a, b }" },
+  PC503: { severity: "warning", title: "more diagnostics than shown", example: "a file with 500 syntax errors" },
+} as const satisfies Record<string, CodeInfo>;
+
+export type Code = keyof typeof CODES;

@@ -1,0 +1,75 @@
+import { codeFrame } from "../source/codeFrame.js";
+import type { Diagnostic } from "./Diagnostic.js";
+
+/** Colour functions; the CLI decides once whether they colour or pass text through. */
+export interface Palette {
+  readonly error: (s: string) => string;
+  readonly warning: (s: string) => string;
+  readonly dim: (s: string) => string;
+  readonly bold: (s: string) => string;
+  readonly accent: (s: string) => string;
+  readonly ok: (s: string) => string;
+}
+
+const identity = (s: string): string => s;
+/** A palette that leaves text plain (pipes, files, NO_COLOR). */
+export const plainPalette: Palette = { error: identity, warning: identity, dim: identity, bold: identity, accent: identity, ok: identity };
+
+/** `file:line:col` of a diagnostic, or its path when it has no span. */
+export function diagnosticLocation(d: Diagnostic): string {
+  if (!d.span) return d.path ?? "";
+  const { line, column } = d.span.file.position(d.span.start);
+  return `${d.span.file.path}:${line}:${column}`;
+}
+
+/**
+ * The human form:
+ *   path:3:19: error[PC202]: unknown attribute `tema` of `agent`
+ *     |
+ *   3 |   allow kb.search when agent.tema == "support"
+ *     |                              ^^^^
+ *     = help: did you mean `team`?
+ */
+export function renderDiagnostic(d: Diagnostic, palette: Palette = plainPalette): string {
+  const location = diagnosticLocation(d);
+  const label = d.severity === "error" ? palette.error(`error[${d.code}]`) : palette.warning(`warning[${d.code}]`);
+  const lines = [`${location ? palette.bold(location) + ": " : ""}${label}: ${d.message}`];
+  if (d.span) lines.push(...codeFrame(d.span).map((l) => palette.dim(l.slice(0, l.indexOf("|") + 1)) + l.slice(l.indexOf("|") + 1)));
+  if (d.help) {
+    const gutter = d.span ? " ".repeat(String(d.span.file.position(d.span.start).line).length) : "";
+    lines.push(`${gutter} = ${palette.accent("help")}: ${d.help}`);
+  }
+  return lines.join("\n");
+}
+
+/** A count line such as "2 errors, 1 warning". */
+export function summarize(diagnostics: readonly Diagnostic[]): string {
+  const errors = diagnostics.filter((d) => d.severity === "error").length;
+  const warnings = diagnostics.length - errors;
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
+  return `${plural(errors, "error")}, ${plural(warnings, "warning")}`;
+}
+
+/** The JSON form of a diagnostic: what `--json` prints and editors read. */
+export interface DiagnosticJson {
+  code: string;
+  severity: string;
+  message: string;
+  file: string | null;
+  line: number | null;
+  column: number | null;
+  end: { line: number; column: number } | null;
+  help?: string;
+}
+
+export function diagnosticToJson(d: Diagnostic): DiagnosticJson {
+  const json: DiagnosticJson = { code: d.code, severity: d.severity, message: d.message, file: d.span?.file.path ?? d.path ?? null, line: null, column: null, end: null };
+  if (d.span) {
+    const start = d.span.file.position(d.span.start);
+    json.line = start.line;
+    json.column = start.column;
+    json.end = d.span.file.position(d.span.end);
+  }
+  if (d.help) json.help = d.help;
+  return json;
+}

@@ -1,0 +1,32 @@
+import type { Span } from "./Span.js";
+
+const MAX_FRAME_WIDTH = 160;
+
+/**
+ * A code frame: the line of the span's start with its number, and a caret line under the span.
+ * Long lines are windowed around the span so a minified 10 MB line never floods a terminal.
+ */
+export function codeFrame(span: Span): string[] {
+  const file = span.file;
+  const start = file.position(span.start);
+  const endOffset = Math.max(span.end, span.start + 1);
+  const end = file.position(endOffset);
+  let text = file.lineText(start.line).replace(/\t/g, " ");
+  let caretStart = start.column - 1;
+  let caretLength = end.line === start.line ? Math.max(1, end.column - start.column) : Math.max(1, text.length - caretStart);
+  let prefix = "";
+  if (text.length > MAX_FRAME_WIDTH) {
+    const windowStart = Math.max(0, caretStart - 40);
+    text = text.slice(windowStart, windowStart + MAX_FRAME_WIDTH);
+    prefix = windowStart > 0 ? "…" : "";
+    caretStart = caretStart - windowStart + prefix.length;
+    text = prefix + text;
+  }
+  caretLength = Math.max(1, Math.min(caretLength, text.length - caretStart));
+  // Replace control characters so a binary-ish line cannot corrupt the terminal.
+  // eslint-disable-next-line no-control-regex
+  text = text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "�");
+  const gutter = String(start.line);
+  const pad = " ".repeat(gutter.length);
+  return [`${pad} |`, `${gutter} | ${text}`, `${pad} | ${" ".repeat(caretStart)}${"^".repeat(caretLength)}`];
+}

@@ -1,0 +1,3 @@
+export { SourceFile } from "./SourceFile.js";
+export { type Span, joinSpans, formatLocation } from "./Span.js";
+export { codeFrame } from "./codeFrame.js";

@@ -1,0 +1,507 @@
+import type { CstNode, IToken } from "chevrotain";
+import type * as A from "../ast/nodes.js";
+import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
+import type { SourceFile } from "../source/SourceFile.js";
+import type { Span } from "../source/Span.js";
+import { decodeString, parseDuration } from "./literals.js";
+
+type Child = CstNode | IToken;
+
+function isToken(child: Child): child is IToken {
+  return (child as IToken).image !== undefined;
+}
+
+/**
+ * Turns the CST into the AST. Recovery may leave holes in the CST; the builder fills them
+ * with `ErrorExpr` or skips the node, and never throws (the syntax errors are already reported).
+ */
+export class AstBuilder {
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly docTokens: IToken[];
+  private docIndex = 0;
+
+  constructor(
+    private readonly file: SourceFile,
+    docTokens: readonly IToken[],
+  ) {
+    this.docTokens = [...docTokens].sort((a, b) => a.startOffset - b.startOffset);
+  }
+
+  // ── helpers ───────────────────────────────────────────────────────────────
+
+  private span(start: number, end: number): Span {
+    const safeStart = Number.isFinite(start) ? start : 0;
+    const safeEnd = Number.isFinite(end) ? Math.max(end, safeStart) : safeStart;
+    return { file: this.file, start: safeStart, end: safeEnd };
+  }
+
+  private tokenSpan(token: IToken): Span {
+    return this.span(token.startOffset, (token.endOffset ?? token.startOffset) + 1);
+  }
+
+  private nodeSpan(node: CstNode): Span {
+    const location = node.location;
+    if (location && Number.isFinite(location.startOffset)) return this.span(location.startOffset, (location.endOffset ?? location.startOffset) + 1);
+    const tokens = this.tokensOf(node);
+    if (tokens.length === 0) return this.span(0, 0);
+    return this.span(tokens[0]!.startOffset, tokens[tokens.length - 1]!.endOffset! + 1);
+  }
+
+  private tokensOf(node: CstNode): IToken[] {
+    const out: IToken[] = [];
+    for (const list of Object.values(node.children)) {
+      for (const child of list) {
+        if (isToken(child)) {
+          if (Number.isFinite(child.startOffset) && !child.isInsertedInRecovery) out.push(child);
+        } else out.push(...this.tokensOf(child));
+      }
+    }
+    return out.sort((a, b) => a.startOffset - b.startOffset);
+  }
+
+  private nodes(node: CstNode, key: string): CstNode[] {
+    return (node.children[key] ?? []).filter((c): c is CstNode => !isToken(c));
+  }
+
+  private node(node: CstNode, key: string): CstNode | undefined {
+    return this.nodes(node, key)[0];
+  }
+
+  private tokens(node: CstNode, key: string): IToken[] {
+    return (node.children[key] ?? []).filter((c): c is IToken => isToken(c) && !c.isInsertedInRecovery && Number.isFinite(c.startOffset));
+  }
+
+  private token(node: CstNode, key: string): IToken | undefined {
+    return this.tokens(node, key)[0];
+  }
+
+  /** The only child token of a node whose children are alternatives of single tokens. */
+  private onlyToken(node: CstNode): IToken | undefined {
+    return this.tokensOf(node)[0];
+  }
+
+  /** `///` lines directly before `offset` (only blank space or plain comments between). */
+  private docsBefore(offset: number): string[] {
+    const docs: string[] = [];
+    while (this.docIndex < this.docTokens.length && this.docTokens[this.docIndex]!.startOffset < offset) {
+      const token = this.docTokens[this.docIndex]!;
+      const between = this.file.text.slice(token.endOffset! + 1, offset);
+      // Doc comments belong to the next item only if nothing but blank space or other doc lines follow.
+      if (/^[\s]*(\/\/\/[^\n]*\s*)*$/.test(between)) docs.push(token.image.replace(/^\/\/\/ ?/, ""));
+      else docs.length = 0;
+      this.docIndex++;
+    }
+    return docs;
+  }
+
+  private identifier(node: CstNode | IToken | undefined, fallback: Span): A.Identifier {
+    if (node === undefined) return { kind: "Identifier", name: "", span: fallback };
+    const token = isToken(node) ? node : this.onlyToken(node);
+    if (!token) return { kind: "Identifier", name: "", span: fallback };
+    return { kind: "Identifier", name: token.image, span: this.tokenSpan(token) };
+  }
+
+  private qualifiedName(node: CstNode | undefined, fallback: Span): A.QualifiedName {
+    if (!node) return { kind: "QualifiedName", text: "", span: fallback };
+    const tokens = this.tokensOf(node);
+    return { kind: "QualifiedName", text: tokens.map((t) => t.image).join(""), span: this.nodeSpan(node) };
+  }
+
+  private toolPattern(node: CstNode): A.ToolPattern {
+    const tokens = this.tokensOf(node);
+    return { kind: "ToolPattern", text: tokens.map((t) => t.image).join(""), span: this.nodeSpan(node) };
+  }
+
+  // ── declarations ──────────────────────────────────────────────────────────
+
+  buildFile(cst: CstNode | undefined): A.PolicyFile {
+    const declarations: A.Declaration[] = [];
+    if (cst) {
+      for (const declaration of this.nodes(cst, "declaration")) {
+        const built = this.declaration(declaration);
+        if (built) declarations.push(built);
+      }
+    }
+    return { kind: "PolicyFile", path: this.file.path, declarations, span: this.span(0, this.file.text.length) };
+  }
+
+  private declaration(node: CstNode): A.Declaration | undefined {
+    const [inner] = Object.values(node.children).flat() as CstNode[];
+    if (!inner || isToken(inner)) return undefined;
+    switch (inner.name) {
+      case "enumDecl":
+        return this.enumDecl(inner);
+      case "typeDecl":
+        return this.typeDecl(inner);
+      case "entityDecl":
+        return this.entityDecl(inner);
+      case "toolDecl":
+        return this.toolDecl(inner);
+      case "intentDecl":
+        return this.intentDecl(inner);
+      case "policyDecl":
+        return this.policyDecl(inner);
+      default:
+        return undefined;
+    }
+  }
+
+  private enumDecl(node: CstNode): A.EnumDecl {
+    const span = this.nodeSpan(node);
+    const docs = this.docsBefore(span.start);
+    const members = this.nodes(node, "anyName").map((m): A.EnumMember => {
+      const memberSpan = this.nodeSpan(m);
+      return { kind: "EnumMember", docs: this.docsBefore(memberSpan.start), name: this.identifier(m, memberSpan), span: memberSpan };
+    });
+    return { kind: "EnumDecl", name: this.identifier(this.token(node, "Identifier"), span), members, docs, span };
+  }
+
+  private fields(block: CstNode | undefined): A.Field[] {
+    if (!block) return [];
+    return this.nodes(block, "field").map((f): A.Field => {
+      const span = this.nodeSpan(f);
+      const docs = this.docsBefore(span.start);
+      return {
+        kind: "Field",
+        name: this.identifier(this.node(f, "anyName"), span),
+        optional: this.tokens(f, "Question").length > 0,
+        type: this.typeRef(this.node(f, "typeRef"), span),
+        docs,
+        span,
+      };
+    });
+  }
+
+  private typeRef(node: CstNode | undefined, fallback: Span): A.TypeRef {
+    if (!node) return { kind: "TypeRef", name: { kind: "Identifier", name: "", span: fallback }, span: fallback };
+    const span = this.nodeSpan(node);
+    const argumentNode = this.node(node, "typeRef");
+    const name = this.identifier(this.token(node, "Identifier"), span);
+    return argumentNode ? { kind: "TypeRef", name, argument: this.typeRef(argumentNode, span), span } : { kind: "TypeRef", name, span };
+  }
+
+  private typeDecl(node: CstNode): A.TypeDecl {
+    const span = this.nodeSpan(node);
+    const docs = this.docsBefore(span.start);
+    return { kind: "TypeDecl", name: this.identifier(this.token(node, "Identifier"), span), fields: this.fields(this.node(node, "fieldBlock")), docs, span };
+  }
+
+  private entityDecl(node: CstNode): A.EntityDecl {
+    const span = this.nodeSpan(node);
+    const docs = this.docsBefore(span.start);
+    const keyword = this.tokensOf(node)[0]!;
+    return { kind: "EntityDecl", entity: keyword.image as A.EntityName, keywordSpan: this.tokenSpan(keyword), fields: this.fields(this.node(node, "fieldBlock")), docs, span };
+  }
+
+  /** Reports a tool or intent item given twice (`risk low … risk high`). */
+  private once<T>(current: T | undefined, word: string, at: Span): boolean {
+    if (current === undefined) return true;
+    this.diagnostics.push(diagnostic("PC107", `\`${word}\` is given twice`, at, `keep one \`${word}\``));
+    return false;
+  }
+
+  private toolDecl(node: CstNode): A.ToolDecl {
+    const span = this.nodeSpan(node);
+    const docs = this.docsBefore(span.start);
+    const name = this.qualifiedName(this.node(node, "qualifiedName"), span);
+    let risk: A.Identifier | undefined;
+    let returns: A.Identifier[] | undefined;
+    let args: A.Field[] | undefined;
+    const riskIdentifiers = this.tokens(node, "Identifier");
+    for (const [i, keyword] of this.tokens(node, "Kw_risk").entries()) {
+      if (this.once(risk, "risk", this.tokenSpan(keyword))) risk = this.identifier(riskIdentifiers[i], this.tokenSpan(keyword));
+    }
+    const returnsKeywords = this.tokens(node, "Kw_returns");
+    if (returnsKeywords.length > 0) {
+      // Every `returns` list names labels; all the names after `returns` keywords are anyName nodes.
+      returns = this.nodes(node, "anyName").map((n) => this.identifier(n, span));
+      for (const extra of returnsKeywords.slice(1)) this.once(returns, "returns", this.tokenSpan(extra));
+    }
+    for (const [i, block] of this.nodes(node, "fieldBlock").entries()) {
+      if (i === 0) args = this.fields(block);
+      else this.once(args, "args", this.nodeSpan(block));
+    }
+    const decl: { -readonly [K in keyof A.ToolDecl]: A.ToolDecl[K] } = { kind: "ToolDecl", name, returns: returns ?? [], docs, span };
+    if (risk) decl.risk = risk;
+    if (args) decl.args = args;
+    return decl;
+  }
+
+  private intentDecl(node: CstNode): A.IntentDecl {
+    const span = this.nodeSpan(node);
+    const docs = this.docsBefore(span.start);
+    const name = this.qualifiedName(this.node(node, "qualifiedName"), span);
+    const toolsKeywords = this.tokens(node, "Kw_tools");
+    for (const extra of toolsKeywords.slice(1)) this.once(true, "tools", this.tokenSpan(extra));
+    const riskKeywords = this.tokens(node, "Kw_max_risk");
+    for (const extra of riskKeywords.slice(1)) this.once(true, "max_risk", this.tokenSpan(extra));
+    const maxRiskToken = this.token(node, "Identifier");
+    const decl: { -readonly [K in keyof A.IntentDecl]: A.IntentDecl[K] } = { kind: "IntentDecl", name, tools: this.nodes(node, "toolPattern").map((p) => this.toolPattern(p)), docs, span };
+    if (maxRiskToken && riskKeywords.length > 0) decl.maxRisk = this.identifier(maxRiskToken, span);
+    return decl;
+  }
+
+  private policyDecl(node: CstNode): A.PolicyDecl {
+    const span = this.nodeSpan(node);
+    const docs = this.docsBefore(span.start);
+    const name = this.identifier(this.node(node, "anyName"), span);
+    const rules = this.nodes(node, "rule").map((r) => this.rule(r));
+    return { kind: "PolicyDecl", name, rules, docs, span };
+  }
+
+  private literal(node: CstNode): A.Literal {
+    const token = this.onlyToken(node);
+    const span = token ? this.tokenSpan(token) : this.nodeSpan(node);
+    if (!token) return { kind: "BoolLiteral", value: false, span };
+    return this.literalToken(token);
+  }
+
+  private literalToken(token: IToken): A.Literal {
+    const span = this.tokenSpan(token);
+    switch (token.tokenType.name) {
+      case "Kw_true":
+        return { kind: "BoolLiteral", value: true, span };
+      case "Kw_false":
+        return { kind: "BoolLiteral", value: false, span };
+      case "Integer": {
+        const value = Number(token.image);
+        if (!Number.isSafeInteger(value)) this.diagnostics.push(diagnostic("PC108", `the number \`${token.image}\` is too large`, span, `numbers go up to ${Number.MAX_SAFE_INTEGER}`));
+        return { kind: "IntLiteral", value: Number.isSafeInteger(value) ? value : 0, span };
+      }
+      case "Duration":
+        return this.durationToken(token);
+      default:
+        return this.stringToken(token);
+    }
+  }
+
+  private durationToken(token: IToken): A.DurationLiteral {
+    const span = this.tokenSpan(token);
+    const milliseconds = parseDuration(token.image);
+    // Malformed units were reported by the lexer front (PC104); a huge number is PC108.
+    if (milliseconds === undefined && /^[0-9]+(ms|s|m|h|d)$/.test(token.image)) {
+      this.diagnostics.push(diagnostic("PC108", `the duration \`${token.image}\` is too large`, span));
+    }
+    return { kind: "DurationLiteral", text: token.image, milliseconds: milliseconds ?? 0, span };
+  }
+
+  private stringToken(token: IToken): A.StringLiteral {
+    const span = this.tokenSpan(token);
+    let raw = token.image;
+    if (!raw.endsWith('"') || raw.length < 2 || /\\$/.test(raw.slice(0, -1)) && !raw.endsWith('\\\\"')) {
+      // An unterminated string (already reported): decode what is there.
+      raw = raw.endsWith('"') && raw.length >= 2 ? raw : raw.replace(/\\$/, "") + '"';
+    }
+    const value = decodeString(raw);
+    if (value === undefined) {
+      this.diagnostics.push(diagnostic("PC105", "invalid escape in string", span, "strings use JSON escapes: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX"));
+      return { kind: "StringLiteral", value: raw.slice(1, -1), span };
+    }
+    return { kind: "StringLiteral", value, span };
+  }
+
+  private rule(node: CstNode): A.Rule {
+    const span = this.nodeSpan(node);
+    const docs = this.docsBefore(span.start);
+    const annotations = this.nodes(node, "annotation").map((a): A.Annotation => {
+      const annotationSpan = this.nodeSpan(a);
+      return { kind: "Annotation", name: this.identifier(this.node(a, "anyName"), annotationSpan), args: this.nodes(a, "literal").map((l) => this.literal(l)), span: annotationSpan };
+    });
+    const effectToken = this.token(node, "Kw_allow") ?? this.token(node, "Kw_ask") ?? this.token(node, "Kw_deny");
+    const effect = (effectToken?.image ?? "deny") as A.Effect;
+    const effectSpan = effectToken ? this.tokenSpan(effectToken) : span;
+    const targetsNode = this.node(node, "targets");
+    const targets = targetsNode ? this.nodes(targetsNode, "target").map((t) => this.toolPattern(t)) : [];
+
+    const rule: { -readonly [K in keyof A.Rule]: A.Rule[K] } = { kind: "Rule", effect, effectSpan, targets, annotations, docs, span };
+    const order = ["when", "unless", "reason", "grant", "revoke"] as const;
+    let lastIndex = -1;
+    for (const clause of this.nodes(node, "ruleClause")) {
+      const keyword = this.tokensOf(clause)[0];
+      if (!keyword) continue;
+      const word = keyword.image as (typeof order)[number];
+      const index = order.indexOf(word);
+      const clauseSpan = this.nodeSpan(clause);
+      if (rule[word] !== undefined) {
+        this.diagnostics.push(diagnostic("PC107", `\`${word}\` is given twice in this rule`, this.tokenSpan(keyword), word === "when" ? "join the conditions with `and`" : undefined));
+        continue;
+      }
+      if (index < lastIndex) {
+        this.diagnostics.push(diagnostic("PC107", `\`${word}\` must come before \`${order[lastIndex]}\``, this.tokenSpan(keyword), "clauses go in the order `when`, `unless`, `reason`, `grant`, `revoke`"));
+      }
+      lastIndex = Math.max(lastIndex, index);
+      switch (word) {
+        case "when":
+        case "unless":
+          rule[word] = this.expression(this.node(clause, "expression"), clauseSpan);
+          break;
+        case "reason": {
+          const text = this.token(clause, "StringLiteral");
+          rule.reason = text ? this.stringToken(text) : { kind: "StringLiteral", value: "", span: clauseSpan };
+          break;
+        }
+        case "grant": {
+          const durationToken = this.token(clause, "Duration");
+          rule.grant = {
+            kind: "Grant",
+            scopes: this.tokens(clause, "StringLiteral").map((t) => this.stringToken(t)),
+            ttl: durationToken ? this.durationToken(durationToken) : { kind: "DurationLiteral", text: "0s", milliseconds: 0, span: clauseSpan },
+            span: clauseSpan,
+          };
+          break;
+        }
+        case "revoke":
+          rule.revoke = { kind: "Revoke", span: clauseSpan };
+          break;
+      }
+    }
+    return rule;
+  }
+
+  // ── expressions ───────────────────────────────────────────────────────────
+
+  private errorExpr(span: Span): A.ErrorExpr {
+    return { kind: "ErrorExpr", span };
+  }
+
+  expression(node: CstNode | undefined, fallback: Span): A.Expr {
+    if (!node) return this.errorExpr(fallback);
+    switch (node.name) {
+      case "expression":
+        return this.expression(this.node(node, "orExpression"), this.nodeSpan(node));
+      case "orExpression":
+      case "andExpression": {
+        const operator = node.name === "orExpression" ? "or" : "and";
+        const parts = this.nodes(node, node.name === "orExpression" ? "andExpression" : "notExpression");
+        if (parts.length === 0) return this.errorExpr(this.nodeSpan(node));
+        let left = this.expression(parts[0], this.nodeSpan(node));
+        for (const part of parts.slice(1)) {
+          const right = this.expression(part, this.nodeSpan(part));
+          left = { kind: "Binary", operator, left, right, span: this.span(left.span.start, right.span.end) };
+        }
+        return left;
+      }
+      case "notExpression": {
+        const notToken = this.token(node, "Kw_not");
+        if (notToken) {
+          const operand = this.expression(this.node(node, "notExpression"), this.nodeSpan(node));
+          return { kind: "Not", operand, span: this.span(notToken.startOffset, Math.max(operand.span.end, notToken.endOffset! + 1)) };
+        }
+        return this.expression(this.node(node, "comparison"), this.nodeSpan(node));
+      }
+      case "comparison":
+        return this.comparison(node);
+      case "postfix":
+        return this.postfix(node);
+      default:
+        return this.errorExpr(this.nodeSpan(node));
+    }
+  }
+
+  private static readonly OPERATORS: Record<string, A.BinaryOperator> = {
+    EqEq: "==",
+    NotEq: "!=",
+    Less: "<",
+    LessEq: "<=",
+    Greater: ">",
+    GreaterEq: ">=",
+    Kw_in: "in",
+    Kw_contains: "contains",
+    Kw_containsAny: "containsAny",
+    Kw_containsAll: "containsAll",
+    Kw_like: "like",
+  };
+
+  private comparison(node: CstNode): A.Expr {
+    const operands = this.nodes(node, "postfix");
+    const span = this.nodeSpan(node);
+    const left = this.expression(operands[0], span);
+    const hasToken = this.token(node, "Kw_has");
+    if (hasToken) {
+      const attribute = this.identifier(this.node(node, "anyName"), this.tokenSpan(hasToken));
+      return { kind: "Has", object: left, attribute, span: this.span(left.span.start, Math.max(attribute.span.end, hasToken.endOffset! + 1)) };
+    }
+    for (const [key, operator] of Object.entries(AstBuilder.OPERATORS)) {
+      if (this.token(node, key)) {
+        const right = this.expression(operands[1], span);
+        return { kind: "Binary", operator, left, right, span: this.span(left.span.start, right.span.end) };
+      }
+    }
+    return left;
+  }
+
+  private postfix(node: CstNode): A.Expr {
+    const span = this.nodeSpan(node);
+    let result = this.primary(this.node(node, "primary"), span);
+    // Children of a postfix come in source order per kind; merge them by offset.
+    const steps = [...this.nodes(node, "anyName"), ...this.tokens(node, "Star"), ...this.nodes(node, "callArguments")].sort(
+      (a, b) => (isToken(a) ? a.startOffset : this.nodeSpan(a).start) - (isToken(b) ? b.startOffset : this.nodeSpan(b).start),
+    );
+    for (const step of steps) {
+      if (isToken(step)) {
+        const property: A.Identifier = { kind: "Identifier", name: "*", span: this.tokenSpan(step) };
+        result = { kind: "Member", object: result, property, span: this.span(result.span.start, property.span.end) };
+      } else if (step.name === "anyName") {
+        const property = this.identifier(step, span);
+        result = { kind: "Member", object: result, property, span: this.span(result.span.start, property.span.end) };
+      } else {
+        const callSpan = this.nodeSpan(step);
+        const end = this.span(result.span.start, callSpan.end);
+        if (result.kind !== "Member") {
+          result = this.errorExpr(end);
+          continue;
+        }
+        const args: A.Expr[] = [];
+        let within: A.Expr | undefined;
+        // `within` arguments are tokens followed by an expression; pair them by offset.
+        const withinTokens = this.tokens(step, "Kw_within");
+        for (const argument of this.nodes(step, "expression")) {
+          const argSpan = this.nodeSpan(argument);
+          const expr = this.expression(argument, argSpan);
+          const isWithin = withinTokens.some((t) => t.endOffset! < argSpan.start && /^\s*$/.test(this.file.text.slice(t.endOffset! + 1, argSpan.start)));
+          if (isWithin && within === undefined) within = expr;
+          else args.push(expr);
+        }
+        const call: { -readonly [K in keyof A.Call]: A.Call[K] } = { kind: "Call", callee: result, args, span: end };
+        if (within) call.within = within;
+        result = call;
+      }
+    }
+    return result;
+  }
+
+  private primary(node: CstNode | undefined, fallback: Span): A.Expr {
+    if (!node) return this.errorExpr(fallback);
+    const span = this.nodeSpan(node);
+    const literal = this.node(node, "literal");
+    if (literal) return this.literal(literal);
+    const quantifier = this.node(node, "quantifier");
+    if (quantifier) return this.quantifier(quantifier);
+    const root = this.node(node, "rootName");
+    if (root) {
+      const token = this.onlyToken(root);
+      return token ? { kind: "NameRef", name: token.image, span: this.tokenSpan(token) } : this.errorExpr(span);
+    }
+    if (this.token(node, "LParen")) {
+      return { kind: "Paren", expression: this.expression(this.node(node, "expression"), span), span };
+    }
+    if (this.token(node, "LBracket")) {
+      return { kind: "ListLiteral", elements: this.nodes(node, "expression").map((e) => this.expression(e, span)), span };
+    }
+    if (this.token(node, "Star")) return { kind: "Wildcard", span };
+    return this.errorExpr(span);
+  }
+
+  private quantifier(node: CstNode): A.Expr {
+    const span = this.nodeSpan(node);
+    const [collection, body] = this.nodes(node, "expression");
+    return {
+      kind: "Quantifier",
+      quantifier: this.token(node, "Kw_all") ? "all" : "any",
+      variable: this.identifier(this.token(node, "Identifier"), span),
+      collection: this.expression(collection, span),
+      body: this.expression(body, span),
+      span,
+    };
+  }
+}

@@ -1,0 +1,118 @@
+import type { IToken } from "chevrotain";
+import type { PolicyFile } from "../ast/nodes.js";
+import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
+import { SourceFile } from "../source/SourceFile.js";
+import type { Span } from "../source/Span.js";
+import { AstBuilder } from "./astBuilder.js";
+import { grammarInstance } from "./grammar.js";
+import * as T from "./tokens.js";
+
+/** Deeper nesting than this is refused before parsing, so recursion can never exhaust the stack. */
+export const MAX_NESTING = 100;
+/** Syntax errors reported per file; after a few dozen, recovery mostly reports echoes. */
+const MAX_SYNTAX_ERRORS_PER_FILE = 25;
+
+/** A parsed file: its AST (when parsing got that far), plain comments for the formatter, diagnostics. */
+export interface ParseResult {
+  readonly file: SourceFile;
+  readonly ast: PolicyFile;
+  /** `//` and block comments, in order; the formatter re-attaches them. */
+  readonly comments: readonly IToken[];
+  /** `///` doc comments, in order (also attached to AST nodes as `docs`). */
+  readonly docComments: readonly IToken[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+function tokenSpan(file: SourceFile, token: IToken): Span {
+  if (!Number.isFinite(token.startOffset)) return { file, start: file.text.length, end: file.text.length };
+  return { file, start: token.startOffset, end: (token.endOffset ?? token.startOffset) + 1 };
+}
+
+/**
+ * Lexes and parses one source file. Never throws: every problem in the text is returned as a
+ * diagnostic, and recovery lets one run report several syntax errors.
+ */
+export function parse(source: SourceFile | string, path = "<input>"): ParseResult {
+  const file = typeof source === "string" ? new SourceFile(path, source) : source;
+  const diagnostics: Diagnostic[] = [];
+  const empty: PolicyFile = { kind: "PolicyFile", path: file.path, declarations: [], span: { file, start: 0, end: file.text.length } };
+  try {
+    const lexed = T.policyLexer.tokenize(file.text);
+    for (const error of lexed.errors) {
+      const character = file.text.slice(error.offset, error.offset + (error.length || 1));
+      const shown = character.length > 20 ? character.slice(0, 20) + "…" : character;
+      diagnostics.push(diagnostic("PC100", `unexpected character \`${shown}\``, { file, start: error.offset, end: error.offset + Math.max(1, Math.min(error.length, 1)) }, hintForCharacter(character)));
+      if (diagnostics.length >= MAX_SYNTAX_ERRORS_PER_FILE) break;
+    }
+    const tokens: IToken[] = [];
+    let depth = 0;
+    let notRun = 0;
+    let tooDeep = false;
+    for (const token of lexed.tokens) {
+      switch (token.tokenType) {
+        case T.UnterminatedString:
+          diagnostics.push(diagnostic("PC101", "unterminated string", tokenSpan(file, token), 'add the closing `"` on the same line'));
+          // Keep parsing as if it were closed, so one missing quote gives one error.
+          tokens.push({ ...token, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
+          continue;
+        case T.UnterminatedBlockComment:
+          diagnostics.push(diagnostic("PC102", "unterminated block comment", { file, start: token.startOffset, end: token.startOffset + 2 }, "close it with `*/`"));
+          continue;
+        case T.MalformedDuration:
+          diagnostics.push(diagnostic("PC104", `malformed duration \`${token.image}\``, tokenSpan(file, token), "a duration is a whole number and a unit: `500ms`, `30s`, `5m`, `2h`, `1d`"));
+          tokens.push({ ...token, tokenType: T.Duration, tokenTypeIdx: T.Duration.tokenTypeIdx! });
+          continue;
+      }
+      if (token.tokenType === T.LParen || token.tokenType === T.LBracket || token.tokenType === T.LBrace) depth++;
+      else if (token.tokenType === T.RParen || token.tokenType === T.RBracket || token.tokenType === T.RBrace) depth = Math.max(0, depth - 1);
+      notRun = token.tokenType === T.Kw.not ? notRun + 1 : token.tokenType === T.LParen ? notRun : 0;
+      if (!tooDeep && depth + notRun > MAX_NESTING) {
+        tooDeep = true;
+        diagnostics.push(diagnostic("PC106", `expression nested more than ${MAX_NESTING} levels deep`, tokenSpan(file, token), "split the condition into simpler parts"));
+      }
+      tokens.push(token);
+    }
+    const docComments = lexed.groups["docs"] ?? [];
+    const comments = lexed.groups["comments"] ?? [];
+    if (tooDeep) return { file, ast: empty, comments, docComments, diagnostics };
+
+    const parser = grammarInstance();
+    parser.input = tokens;
+    const cst = parser.file();
+    for (const error of parser.errors.slice(0, MAX_SYNTAX_ERRORS_PER_FILE)) {
+      const span = tokenSpan(file, error.token);
+      // At end of input, point just after the last real token rather than at nothing.
+      const last = tokens[tokens.length - 1];
+      const at = error.token.tokenType.name === "EOF" && last ? { file, start: last.endOffset! + 1, end: last.endOffset! + 1 } : span;
+      diagnostics.push(diagnostic("PC103", error.message, at));
+    }
+    const builder = new AstBuilder(file, docComments);
+    const ast = builder.buildFile(cst);
+    diagnostics.push(...builder.diagnostics);
+    return { file, ast, comments, docComments, diagnostics: dedupe(diagnostics) };
+  } catch (error) {
+    // A bug or an exhausted stack must still come out as a diagnostic, never as a crash.
+    const message = error instanceof RangeError ? "input nested too deeply to parse" : `internal error while parsing: ${String(error)}`;
+    diagnostics.push(diagnostic(error instanceof RangeError ? "PC106" : "PC103", message, { file, start: 0, end: 0 }));
+    return { file, ast: empty, comments: [], docComments: [], diagnostics };
+  }
+}
+
+function hintForCharacter(character: string): string | undefined {
+  if (character === "'" ) return 'strings use double quotes: "text"';
+  if (character === "&" || character === "|") return "write `and` / `or`";
+  if (character === "!") return "write `not` (or `!=` for inequality)";
+  if (character === "`") return 'strings use double quotes: "text"';
+  return undefined;
+}
+
+/** Recovery can report the same place twice; keep the first message per offset. */
+function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = `${d.code}:${d.span?.start}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

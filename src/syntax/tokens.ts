@@ -1,0 +1,133 @@
+import { createToken, Lexer, type TokenType } from "chevrotain";
+
+/**
+ * The tokens of the policy language. Every token has a `LABEL` so parser messages say
+ * "expected a tool name", never "expected Identifier".
+ */
+export const Identifier = createToken({ name: "Identifier", pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: "a name" });
+
+const keywordTokens: TokenType[] = [];
+function keyword(word: string): TokenType {
+  const token = createToken({ name: `Kw_${word}`, pattern: new RegExp(word), longer_alt: Identifier, label: `\`${word}\`` });
+  keywordTokens.push(token);
+  return token;
+}
+
+export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /[ \t\r\n\uFEFF]+/, group: Lexer.SKIPPED });
+export const DocComment = createToken({ name: "DocComment", pattern: /\/\/\/[^\n\r]*/, group: "docs" });
+export const LineComment = createToken({ name: "LineComment", pattern: /\/\/[^\n\r]*/, group: "comments" });
+export const BlockComment = createToken({ name: "BlockComment", pattern: /\/\*[\s\S]*?\*\//, group: "comments", line_breaks: true });
+/** Matched only when no `*\/` follows: reported as PC102 by the parser front. */
+export const UnterminatedBlockComment = createToken({ name: "UnterminatedBlockComment", pattern: /\/\*[\s\S]*/, line_breaks: true, label: "an unterminated comment" });
+
+export const StringLiteral = createToken({ name: "StringLiteral", pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*"/, label: "a string" });
+/** A string with no closing quote on its line: reported as PC101. */
+export const UnterminatedString = createToken({ name: "UnterminatedString", pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*\\?/, label: "an unterminated string" });
+
+export const Duration = createToken({ name: "Duration", pattern: /[0-9]+(?:ms|s|m|h|d)(?![A-Za-z0-9_])/, label: "a duration like `5m`" });
+/** Digits followed by letters that are not a duration unit (`5w`, `10mins`): reported as PC104. */
+export const MalformedDuration = createToken({ name: "MalformedDuration", pattern: /[0-9]+[A-Za-z_][A-Za-z0-9_]*/, label: "a malformed duration" });
+export const Integer = createToken({ name: "Integer", pattern: /[0-9]+/, label: "a number" });
+
+export const LBrace = createToken({ name: "LBrace", pattern: "{", label: "`{`" });
+export const RBrace = createToken({ name: "RBrace", pattern: "}", label: "`}`" });
+export const LParen = createToken({ name: "LParen", pattern: "(", label: "`(`" });
+export const RParen = createToken({ name: "RParen", pattern: ")", label: "`)`" });
+export const LBracket = createToken({ name: "LBracket", pattern: "[", label: "`[`" });
+export const RBracket = createToken({ name: "RBracket", pattern: "]", label: "`]`" });
+export const Comma = createToken({ name: "Comma", pattern: ",", label: "`,`" });
+export const Colon = createToken({ name: "Colon", pattern: ":", label: "`:`" });
+export const Dot = createToken({ name: "Dot", pattern: ".", label: "`.`" });
+export const Question = createToken({ name: "Question", pattern: "?", label: "`?`" });
+export const Star = createToken({ name: "Star", pattern: "*", label: "`*`" });
+export const At = createToken({ name: "At", pattern: "@", label: "`@`" });
+export const EqEq = createToken({ name: "EqEq", pattern: "==", label: "`==`" });
+export const NotEq = createToken({ name: "NotEq", pattern: "!=", label: "`!=`" });
+export const LessEq = createToken({ name: "LessEq", pattern: "<=", label: "`<=`" });
+export const GreaterEq = createToken({ name: "GreaterEq", pattern: ">=", label: "`>=`" });
+export const Less = createToken({ name: "Less", pattern: "<", label: "`<`" });
+export const Greater = createToken({ name: "Greater", pattern: ">", label: "`>`" });
+/** `=` alone is a common slip for `==`; lexing it lets the parser say so. */
+export const SingleEq = createToken({ name: "SingleEq", pattern: "=", label: "`=`" });
+
+export const Kw = {
+  enum: keyword("enum"),
+  type: keyword("type"),
+  agent: keyword("agent"),
+  user: keyword("user"),
+  context: keyword("context"),
+  tool: keyword("tool"),
+  intent: keyword("intent"),
+  policy: keyword("policy"),
+  allow: keyword("allow"),
+  ask: keyword("ask"),
+  deny: keyword("deny"),
+  when: keyword("when"),
+  unless: keyword("unless"),
+  reason: keyword("reason"),
+  grant: keyword("grant"),
+  for: keyword("for"),
+  revoke: keyword("revoke"),
+  risk: keyword("risk"),
+  returns: keyword("returns"),
+  args: keyword("args"),
+  tools: keyword("tools"),
+  max_risk: keyword("max_risk"),
+  true: keyword("true"),
+  false: keyword("false"),
+  and: keyword("and"),
+  or: keyword("or"),
+  not: keyword("not"),
+  containsAny: keyword("containsAny"),
+  containsAll: keyword("containsAll"),
+  contains: keyword("contains"),
+  in: keyword("in"),
+  like: keyword("like"),
+  has: keyword("has"),
+  any: keyword("any"),
+  all: keyword("all"),
+  within: keyword("within"),
+} as const;
+
+/** Keywords that may still be used as names after `.` or in declarations (`intent.tools`, `tool.risk`). */
+export const KEYWORDS: readonly TokenType[] = keywordTokens;
+
+/** Keywords that may start a tool name (see `toolNameStart` in grammar.ts). */
+export const NAMESPACE_KEYWORDS: readonly TokenType[] = [Kw.enum, Kw.type, Kw.agent, Kw.user, Kw.context, Kw.tool, Kw.intent, Kw.policy, Kw.risk, Kw.returns, Kw.args, Kw.tools, Kw.max_risk, Kw.any, Kw.all];
+
+export const allTokens: TokenType[] = [
+  WhiteSpace,
+  DocComment,
+  LineComment,
+  BlockComment,
+  UnterminatedBlockComment,
+  StringLiteral,
+  UnterminatedString,
+  Duration,
+  MalformedDuration,
+  Integer,
+  LBrace,
+  RBrace,
+  LParen,
+  RParen,
+  LBracket,
+  RBracket,
+  Comma,
+  Colon,
+  Dot,
+  Question,
+  Star,
+  At,
+  EqEq,
+  NotEq,
+  LessEq,
+  GreaterEq,
+  Less,
+  Greater,
+  SingleEq,
+  // Longest first: the lexer takes the first pattern that matches, so `tools` must be tried before `tool`.
+  ...[...keywordTokens].sort((a, b) => String(b.PATTERN).length - String(a.PATTERN).length),
+  Identifier,
+];
+
+export const policyLexer = new Lexer(allTokens, { positionTracking: "full", ensureOptimizations: false, skipValidations: true });
