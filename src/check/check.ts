@@ -1,0 +1,61 @@
+import type * as A from "../ast/nodes.js";
+import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
+import { ExpressionChecker } from "./expressions.js";
+import type { CheckedProgram, CheckedRule } from "./program.js";
+import { checkAnnotations } from "./rules/checkAnnotations.js";
+import { checkConstantConditions } from "./rules/checkConstantConditions.js";
+import { checkOverriddenAllows } from "./rules/checkOverriddenAllows.js";
+import { checkRuleClauses } from "./rules/checkRuleClauses.js";
+import { checkRuleIds } from "./rules/checkRuleIds.js";
+import { checkRuleTargets } from "./rules/checkRuleTargets.js";
+import { checkUnusedDeclarations } from "./rules/checkUnusedDeclarations.js";
+import { buildSchema } from "./schema.js";
+
+/**
+ * Type-checks a parsed policy set. The order matters: the schema comes first (rules are typed
+ * against it), then each rule (targets before conditions, since `args` is typed by the
+ * targets), then the checks that look across rules (ids, overridden allows, unused types).
+ */
+export function checkProgram(files: readonly A.PolicyFile[]): { program: CheckedProgram; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const { schema, diagnostics: schemaDiagnostics, typeUses } = buildSchema(files);
+  diagnostics.push(...schemaDiagnostics);
+  const expressions = new ExpressionChecker(schema, diagnostics);
+  const rules: CheckedRule[] = [];
+  const idSpans: { id: string; span: A.Rule["span"] }[] = [];
+
+  for (const file of files) {
+    for (const decl of file.declarations) {
+      if (decl.kind !== "PolicyDecl") continue;
+      decl.rules.forEach((rule, index) => {
+        const explicitName = checkAnnotations(rule, diagnostics);
+        const id = explicitName ?? `${decl.name.name}/${index + 1}`;
+        const nameAnnotation = rule.annotations.find((a) => a.name.name === "name");
+        idSpans.push({ id, span: nameAnnotation?.span ?? rule.effectSpan });
+        const tools = checkRuleTargets(rule, schema, diagnostics);
+        checkRuleClauses(rule, diagnostics);
+        const ruleContext = { tools };
+        const emptyScope = { locals: new Map(), guards: new Set<string>() };
+        try {
+          if (rule.when) expressions.checkCondition(rule.when, emptyScope, ruleContext);
+          if (rule.unless) {
+            // `unless U` runs only when `when W` held, so W's `has` guards cover U.
+            const guards = rule.when ? expressions.guardsFrom(rule.when) : [];
+            expressions.checkCondition(rule.unless, { locals: new Map(), guards: new Set(guards) }, ruleContext);
+          }
+        } catch (error) {
+          if (!(error instanceof RangeError)) throw error;
+          diagnostics.push(diagnostic("PC106", "this condition is nested too deeply to check", rule.span, "split it into simpler rules"));
+        }
+        checkConstantConditions(rule, diagnostics);
+        rules.push({ id, policy: decl.name.name, rule, tools });
+      });
+    }
+  }
+
+  checkRuleIds(idSpans, diagnostics);
+  checkOverriddenAllows(rules, diagnostics);
+  checkUnusedDeclarations(files, new Set([...typeUses, ...expressions.usedEnums]), diagnostics);
+
+  return { program: { schema, rules, types: expressions.types, resolutions: expressions.resolutions, files }, diagnostics };
+}

@@ -1,0 +1,646 @@
+import type * as A from "../ast/nodes.js";
+import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
+import { didYouMean } from "../diagnostics/suggest.js";
+import type { Code } from "../diagnostics/codes.js";
+import { checkPatternMatchesTools, labelType, type FieldInfo, type RecordShape, type Schema } from "./schema.js";
+import { FUNCTIONS, SESSION_CALLS, SESSION_VALUES, type Resolution } from "./resolution.js";
+import {
+  BOOL,
+  DURATION,
+  ERROR,
+  INT,
+  INTENT,
+  RISK,
+  RISK_LEVELS,
+  STRING,
+  TIME,
+  TOOL,
+  TOOLSET,
+  compatible,
+  isCollection,
+  isStringLike,
+  typeToString,
+  type RiskLevel,
+  type Type,
+} from "./types.js";
+
+/** What is in scope while checking one condition. */
+export interface Scope {
+  readonly locals: ReadonlyMap<string, Type>;
+  /** Paths proven present by a `has` earlier in the same `and` chain, e.g. `context.destination`. */
+  readonly guards: ReadonlySet<string>;
+}
+
+/** The tools a rule targets, for typing `args.x`. */
+export interface RuleContext {
+  readonly tools: readonly string[];
+}
+
+const ROOTS = ["agent", "user", "context", "args", "tool", "intent", "session", "now", "url", "email"];
+
+/** The dotted spelling of a chain of names (`support.reply`, `crm.*`), or undefined. */
+export function dottedText(expr: A.Expr): string | undefined {
+  if (expr.kind === "NameRef") return expr.name;
+  if (expr.kind === "Wildcard") return "*";
+  if (expr.kind === "Member") {
+    const base = dottedText(expr.object);
+    return base === undefined ? undefined : `${base}.${expr.property.name}`;
+  }
+  return undefined;
+}
+
+/** A stable key for a path, used for `has` guards: `context.destination`, `r.cc`. */
+export function pathKey(expr: A.Expr): string | undefined {
+  if (expr.kind === "Paren") return pathKey(expr.expression);
+  if (expr.kind === "NameRef") return expr.name;
+  if (expr.kind === "Member") {
+    const base = pathKey(expr.object);
+    return base === undefined ? undefined : `${base}.${expr.property.name}`;
+  }
+  return undefined;
+}
+
+/** The terms of a left-nested `and`/`or` chain, walked without recursion so long chains are safe. */
+export function chainTerms(expr: A.Expr, operator: "and" | "or"): A.Expr[] {
+  const terms: A.Expr[] = [];
+  let current = expr;
+  while (current.kind === "Binary" && current.operator === operator) {
+    terms.push(current.right);
+    current = current.left;
+  }
+  terms.push(current);
+  return terms.reverse();
+}
+
+/**
+ * Types conditions against the schema. Results are recorded per node (`types`,
+ * `resolutions`) for the compiler; problems become diagnostics and the node gets the
+ * `error` type so one mistake does not cascade into many.
+ */
+export class ExpressionChecker {
+  readonly types = new Map<A.Expr, Type>();
+  readonly resolutions = new Map<A.Expr, Resolution>();
+  /** Enum names referenced from conditions (for the unused-declaration warning). */
+  readonly usedEnums = new Set<string>();
+
+  constructor(
+    private readonly schema: Schema,
+    private readonly diagnostics: Diagnostic[],
+  ) {}
+
+  private report(code: Code, message: string, span: A.Expr["span"], help?: string): Type {
+    this.diagnostics.push(diagnostic(code, message, span, help));
+    return ERROR;
+  }
+
+  private record(expr: A.Expr, type: Type, resolution?: Resolution): Type {
+    this.types.set(expr, type);
+    if (resolution) this.resolutions.set(expr, resolution);
+    return type;
+  }
+
+  /** Checks a condition and requires a bool. */
+  checkCondition(expr: A.Expr, scope: Scope, rule: RuleContext): void {
+    const type = this.infer(expr, scope, rule);
+    if (type.kind !== "bool" && type.kind !== "error") this.report("PC305", `a condition must be a bool, but this is ${describeType(type)}`, expr.span);
+  }
+
+  /** Guards that hold after `expr` evaluated to true (a `has`, or an `and` of them). */
+  guardsFrom(expr: A.Expr): string[] {
+    if (expr.kind === "Paren") return this.guardsFrom(expr.expression);
+    if (expr.kind === "Has") {
+      const base = pathKey(expr.object);
+      return base === undefined ? [] : [`${base}.${expr.attribute.name}`];
+    }
+    if (expr.kind === "Binary" && expr.operator === "and") return chainTerms(expr, "and").flatMap((t) => this.guardsFrom(t));
+    return [];
+  }
+
+  /** Guards that hold after `expr` evaluated to false: `not (x has f)` is false when `x has f`. */
+  private guardsFromFalse(expr: A.Expr): string[] {
+    if (expr.kind === "Paren") return this.guardsFromFalse(expr.expression);
+    if (expr.kind === "Not") return this.guardsFrom(expr.operand);
+    if (expr.kind === "Binary" && expr.operator === "or") return chainTerms(expr, "or").flatMap((t) => this.guardsFromFalse(t));
+    return [];
+  }
+
+  private withGuards(scope: Scope, guards: readonly string[]): Scope {
+    if (guards.length === 0) return scope;
+    return { locals: scope.locals, guards: new Set([...scope.guards, ...guards]) };
+  }
+
+  infer(expr: A.Expr, scope: Scope, rule: RuleContext, expected?: Type): Type {
+    switch (expr.kind) {
+      case "BoolLiteral":
+        return this.record(expr, BOOL);
+      case "IntLiteral":
+        return this.record(expr, INT);
+      case "StringLiteral":
+        return this.record(expr, STRING);
+      case "DurationLiteral":
+        return this.record(expr, DURATION);
+      case "ErrorExpr":
+        return this.record(expr, ERROR);
+      case "Paren":
+        return this.record(expr, this.infer(expr.expression, scope, rule, expected));
+      case "Wildcard":
+        return this.record(expr, this.report("PC300", "`*` is only a tool pattern, as in `session.count(*, within 1m)`", expr.span));
+      case "ListLiteral":
+        return this.record(expr, this.inferList(expr, scope, rule, expected));
+      case "Not": {
+        const operand = this.infer(expr.operand, scope, rule);
+        if (operand.kind !== "bool" && operand.kind !== "error") this.report("PC300", `\`not\` needs a bool, but this is ${describeType(operand)}`, expr.operand.span);
+        return this.record(expr, BOOL);
+      }
+      case "Binary":
+        return this.record(expr, this.inferBinary(expr, scope, rule));
+      case "Has":
+        return this.record(expr, this.inferHas(expr, scope, rule));
+      case "Quantifier": {
+        const collection = this.infer(expr.collection, scope, rule);
+        let element: Type = ERROR;
+        if (isCollection(collection)) element = collection.element;
+        else if (collection.kind !== "error") this.report("PC300", `\`${expr.quantifier}\` needs a set or list, but this is ${describeType(collection)}`, expr.collection.span);
+        const locals = new Map(scope.locals);
+        locals.set(expr.variable.name, element);
+        const body = this.infer(expr.body, { locals, guards: scope.guards }, rule);
+        if (body.kind !== "bool" && body.kind !== "error") this.report("PC300", `the body of \`${expr.quantifier}\` must be a bool, but this is ${describeType(body)}`, expr.body.span);
+        return this.record(expr, BOOL);
+      }
+      case "NameRef":
+      case "Member":
+        return this.inferPath(expr, scope, rule, expected);
+      case "Call":
+        return this.record(expr, this.inferCall(expr, scope, rule));
+    }
+  }
+
+  private inferList(expr: A.ListLiteral, scope: Scope, rule: RuleContext, expected?: Type): Type {
+    const expectedElement = expected && isCollection(expected) ? expected.element : undefined;
+    let element: Type | undefined = expectedElement;
+    for (const item of expr.elements) {
+      const type = this.infer(item, scope, rule, element);
+      if (element === undefined || element.kind === "error") element = type;
+      else if (!compatible(element, type)) this.report("PC300", `list elements must have one type: expected ${describeType(element)}, found ${describeType(type)}`, item.span);
+    }
+    return { kind: expected?.kind === "set" ? "set" : "list", element: element ?? ERROR };
+  }
+
+  /** True for a name chain that is not a path (`external`, `support.reply`, `crm.*`): resolved by what it is compared with. */
+  private isBareName(expr: A.Expr, scope: Scope): boolean {
+    let base: A.Expr = expr;
+    while (base.kind === "Member") base = base.object;
+    if (base.kind === "Wildcard") return true;
+    if (base.kind !== "NameRef") return false;
+    return !ROOTS.includes(base.name) && !scope.locals.has(base.name) && !this.schema.enums.has(base.name) && base.name !== "Risk";
+  }
+
+  private inferBinary(expr: A.Binary, scope: Scope, rule: RuleContext): Type {
+    const { operator } = expr;
+    if (operator === "and" || operator === "or") {
+      let current = scope;
+      for (const term of chainTerms(expr, operator)) {
+        const type = this.infer(term, current, rule);
+        if (type.kind !== "bool" && type.kind !== "error") this.report("PC300", `\`${operator}\` needs bool operands, but this is ${describeType(type)}`, term.span);
+        current = this.withGuards(current, operator === "and" ? this.guardsFrom(term) : this.guardsFromFalse(term));
+      }
+      // Record intermediate nodes of the chain so every Binary has a type.
+      let node: A.Expr = expr;
+      while (node.kind === "Binary" && node.operator === operator) {
+        this.types.set(node, BOOL);
+        node = node.left;
+      }
+      return BOOL;
+    }
+
+    // Type the side that is not a bare name first; it tells what the bare name means.
+    const leftBare = this.isBareName(expr.left, scope);
+    const rightBare = this.isBareName(expr.right, scope);
+    let left: Type;
+    let right: Type;
+    if (leftBare && !rightBare) {
+      right = this.infer(expr.right, scope, rule, operator === "in" ? undefined : undefined);
+      left = this.infer(expr.left, scope, rule, operator === "in" ? elementOf(right) : right);
+    } else {
+      left = this.infer(expr.left, scope, rule);
+      const expectedRight = operator === "contains" ? elementOf(left) : operator === "in" ? (left.kind === "tool" ? undefined : { kind: "set" as const, element: left }) : left;
+      right = this.infer(expr.right, scope, rule, expectedRight);
+    }
+    if (left.kind === "error" || right.kind === "error") return BOOL;
+
+    const mismatch = (what: string): Type => {
+      this.report("PC300", what, expr.span, left.kind === "bool" || right.kind === "bool" ? "compare a bool with `true` or `false`, or use it directly as a condition" : undefined);
+      return BOOL;
+    };
+    const riskMismatch = (): Type => {
+      const other = left.kind === "risk" ? right : left;
+      this.report("PC302", `\`Risk\` can only be compared with a \`Risk\`, not ${describeType(other)}`, expr.span, "compare with a risk level: `low`, `medium`, `high`, `critical`");
+      return BOOL;
+    };
+
+    switch (operator) {
+      case "==":
+      case "!=":
+        if ((left.kind === "risk") !== (right.kind === "risk")) return riskMismatch();
+        if (!compatible(left, right)) return mismatch(`type mismatch: \`${operator}\` compares ${describeType(left)} with ${describeType(right)}`);
+        return BOOL;
+      case "<":
+      case "<=":
+      case ">":
+      case ">=":
+        if ((left.kind === "risk") !== (right.kind === "risk")) return riskMismatch();
+        if (left.kind !== right.kind || !["int", "duration", "time", "risk", "enum"].includes(left.kind) || (left.kind === "enum" && !compatible(left, right))) {
+          return mismatch(`\`${operator}\` compares numbers, durations, times, risks or members of one enum, not ${describeType(left)} and ${describeType(right)}`);
+        }
+        return BOOL;
+      case "in":
+        if (right.kind === "toolset") {
+          if (left.kind !== "tool" && left.kind !== "string") return mismatch(`only a tool name can be \`in\` ${describeType(right)}`);
+          return BOOL;
+        }
+        if (!isCollection(right)) return mismatch(`\`in\` needs a set or list on the right, but this is ${describeType(right)}`);
+        if (!compatible(left, right.element)) return mismatch(`${describeType(left)} cannot be in ${describeType(right)}`);
+        return BOOL;
+      case "contains":
+        if (isStringLike(left) && isStringLike(right)) return BOOL;
+        if (left.kind === "toolset") {
+          if (right.kind !== "tool" && right.kind !== "string") return mismatch(`${describeType(left)} can only contain a tool name`);
+          return BOOL;
+        }
+        if (!isCollection(left)) return mismatch(`\`contains\` needs a set, a list or a string on the left, but this is ${describeType(left)}`);
+        if (!compatible(left.element, right)) return mismatch(`${describeType(left)} cannot contain ${describeType(right)}`);
+        return BOOL;
+      case "containsAny":
+      case "containsAll":
+        if (!isCollection(left) || !isCollection(right)) return mismatch(`\`${operator}\` needs a set or list on both sides, not ${describeType(left)} and ${describeType(right)}`);
+        if (!compatible(left.element, right.element)) return mismatch(`${describeType(left)} and ${describeType(right)} hold different types`);
+        return BOOL;
+      case "like":
+        if (!isStringLike(left)) {
+          this.report("PC301", `\`like\` matches strings, but this is ${describeType(left)}`, expr.left.span);
+          return BOOL;
+        }
+        if (right.kind !== "string") return mismatch(`the pattern of \`like\` must be a string, but this is ${describeType(right)}`);
+        return BOOL;
+    }
+  }
+
+  private inferHas(expr: A.Has, scope: Scope, rule: RuleContext): Type {
+    const object = this.infer(expr.object, scope, rule);
+    if (object.kind === "error") return BOOL;
+    const shape = this.shapeOf(object, rule);
+    if (!shape) return this.report("PC306", `\`has\` needs something with attributes, but this is ${describeType(object)}`, expr.object.span), BOOL;
+    // A `has` on a required attribute is always true: harmless, so it is allowed.
+    this.fieldOf(shape, expr.attribute, object, rule);
+    return BOOL;
+  }
+
+  /** The attributes of a record-like type, or undefined when the type has none. */
+  private shapeOf(type: Type, rule: RuleContext): RecordShape | undefined {
+    if (type.kind === "record") return this.schema.records.get(type.name) ?? this.schema.entities.get(type.name as "agent");
+    if (type.kind === "args") return this.argsShape(rule);
+    return undefined;
+  }
+
+  /**
+   * The arguments a rule can read: those present in every targeted tool with one type.
+   * Others are kept aside so a read of them gets a precise PC304.
+   */
+  private argsShapes = new Map<string, RecordShape>();
+  private argsShape(rule: RuleContext): RecordShape {
+    const key = rule.tools.join(",");
+    const cached = this.argsShapes.get(key);
+    if (cached) return cached;
+    const fields = new Map<string, FieldInfo>();
+    const [first, ...rest] = rule.tools.map((t) => this.schema.tools.get(t)!.args);
+    if (first) {
+      for (const [name, field] of first.fields) {
+        if (rest.every((other) => { const f = other.fields.get(name); return f !== undefined && sameType(f.type, field.type) && f.optional === field.optional; })) fields.set(name, field);
+      }
+    }
+    const shape: RecordShape = { name: "args", fields };
+    this.argsShapes.set(key, shape);
+    return shape;
+  }
+
+  /** Looks an attribute up; reports PC202/PC304 when it is not there. */
+  private fieldOf(shape: RecordShape, name: A.Identifier, owner: Type, rule: RuleContext): FieldInfo | undefined {
+    const field = shape.fields.get(name.name);
+    if (field) return field;
+    if (owner.kind === "args") {
+      const having = rule.tools.filter((t) => this.schema.tools.get(t)!.args.fields.has(name.name));
+      if (having.length > 0) {
+        const missing = rule.tools.filter((t) => !having.includes(t));
+        const detail = missing.length > 0 ? `\`${missing.slice(0, 3).join("`, `")}\`${missing.length > 3 ? ` and ${missing.length - 3} more` : ""} ${missing.length === 1 ? "has" : "have"} no argument \`${name.name}\`` : `its type differs between the targeted tools`;
+        this.report("PC304", `\`args.${name.name}\` is not an argument of every tool this rule targets: ${detail}`, name.span, "target only the tools that take it, or write separate rules");
+        return undefined;
+      }
+      const allArgs = new Set(rule.tools.flatMap((t) => [...this.schema.tools.get(t)!.args.fields.keys()]));
+      this.report("PC202", `unknown argument \`${name.name}\``, name.span, didYouMean(name.name, allArgs) ?? (rule.tools.length === 1 ? `\`${rule.tools[0]}\` takes ${[...allArgs].map((a) => `\`${a}\``).join(", ") || "no arguments"}` : undefined));
+      return undefined;
+    }
+    const ownerName = owner.kind === "record" ? owner.name : shape.name;
+    this.report("PC202", `unknown attribute \`${name.name}\` of \`${ownerName}\``, name.span, didYouMean(name.name, shape.fields.keys()));
+    return undefined;
+  }
+
+  private inferPath(expr: A.NameRef | A.Member, scope: Scope, rule: RuleContext, expected?: Type): Type {
+    if (this.isBareName(expr, scope)) return this.record(expr, this.resolveBareName(expr, scope, expected));
+    if (expr.kind === "NameRef") return this.inferRoot(expr, scope, rule);
+    const object = this.infer(expr.object, scope, rule);
+    const property = expr.property;
+    if (object.kind === "error") return this.record(expr, ERROR);
+    if (property.name === "*") return this.record(expr, this.report("PC300", "`.*` is only a tool pattern, as in `session.called(crm.*)`", property.span));
+    switch (object.kind) {
+      case "record":
+      case "args": {
+        const shape = this.shapeOf(object, rule);
+        const field = shape && this.fieldOf(shape, property, object, rule);
+        if (!field) return this.record(expr, ERROR);
+        if (field.optional) {
+          const key = pathKey(expr);
+          if (key === undefined || !scope.guards.has(key)) {
+            const base = pathKey(expr.object) ?? "…";
+            this.report("PC303", `\`${property.name}\` is optional and may be absent: guard it with \`${base} has ${property.name}\``, expr.span, `write \`${base} has ${property.name} and ${key ?? "…"}…\``);
+          }
+        }
+        return this.record(expr, field.type, { kind: "field", name: property.name, optional: field.optional });
+      }
+      case "tool":
+        if (property.name === "risk") return this.record(expr, RISK, { kind: "toolRisk" });
+        return this.record(expr, this.report("PC202", `unknown attribute \`${property.name}\` of \`tool\``, property.span, didYouMean(property.name, ["risk"]) ?? "`tool` has `risk`; compare `tool` itself with a tool name"));
+      case "intent":
+        if (property.name === "tools") return this.record(expr, TOOLSET, { kind: "intentTools" });
+        if (property.name === "max_risk") return this.record(expr, RISK, { kind: "intentMaxRisk" });
+        return this.record(expr, this.report("PC202", `unknown attribute \`${property.name}\` of \`intent\``, property.span, didYouMean(property.name, ["tools", "max_risk"]) ?? "`intent` has `tools` and `max_risk`"));
+      case "namespace":
+        return this.record(expr, this.namespaceMember(expr, object.name));
+      default:
+        return this.record(expr, this.report("PC202", `${describeType(object)} has no attribute \`${property.name}\``, property.span));
+    }
+  }
+
+  private namespaceMember(expr: A.Member, namespace: string): Type {
+    const property = expr.property;
+    if (namespace === "session") {
+      const member = property.name as (typeof SESSION_VALUES)[number];
+      if ((SESSION_VALUES as readonly string[]).includes(member)) {
+        this.resolutions.set(expr, { kind: "sessionValue", member });
+        return sessionValueType(member, this.schema);
+      }
+      if ((SESSION_CALLS as readonly string[]).includes(member)) {
+        return this.report("PC210", `\`session.${member}\` needs arguments`, expr.span, property.name === "count" ? "write `session.count(within 1m)`" : "write `session.called(crm.lookup)`");
+      }
+      return this.report("PC209", `unknown session member \`${property.name}\``, property.span, didYouMean(property.name, [...SESSION_VALUES, ...SESSION_CALLS]));
+    }
+    if (namespace === "Risk") {
+      if ((RISK_LEVELS as readonly string[]).includes(property.name)) {
+        this.resolutions.set(expr, { kind: "riskLevel", level: property.name as RiskLevel });
+        return RISK;
+      }
+      return this.report("PC205", `unknown risk level \`${property.name}\``, property.span, didYouMean(property.name, RISK_LEVELS));
+    }
+    const enumInfo = this.schema.enums.get(namespace);
+    if (enumInfo) {
+      this.usedEnums.add(namespace);
+      if (enumInfo.members.includes(property.name)) {
+        this.resolutions.set(expr, { kind: "enumMember", enumName: namespace, member: property.name });
+        return { kind: "enum", name: namespace };
+      }
+      return this.report("PC205", `\`${property.name}\` is not a member of \`${namespace}\``, property.span, didYouMean(property.name, enumInfo.members));
+    }
+    return this.report("PC211", `\`${namespace}.${property.name}\` is a function: call it, as in \`${namespace}.${property.name}(…)\``, expr.span);
+  }
+
+  private inferRoot(expr: A.NameRef, scope: Scope, rule: RuleContext): Type {
+    const local = scope.locals.get(expr.name);
+    if (local) return this.record(expr, local, { kind: "local", name: expr.name });
+    switch (expr.name) {
+      case "agent":
+      case "user":
+      case "context": {
+        if (!this.schema.entities.has(expr.name)) return this.record(expr, this.report("PC206", `\`${expr.name}\` has no attributes: the set declares no \`${expr.name} { … }\` block`, expr.span));
+        return this.record(expr, { kind: "record", name: expr.name }, { kind: "entity", entity: expr.name });
+      }
+      case "args":
+        if (rule.tools.length === 0) return this.record(expr, ERROR);
+        return this.record(expr, { kind: "args" }, { kind: "args" });
+      case "tool":
+        return this.record(expr, TOOL, { kind: "toolName" });
+      case "intent":
+        return this.record(expr, INTENT, { kind: "intentName" });
+      case "now":
+        return this.record(expr, TIME, { kind: "now" });
+      case "session":
+      case "url":
+      case "email":
+      case "Risk":
+        return this.record(expr, { kind: "namespace", name: expr.name }, { kind: "namespace" });
+    }
+    if (this.schema.enums.has(expr.name)) return this.record(expr, { kind: "namespace", name: expr.name }, { kind: "namespace" });
+    return this.record(expr, ERROR);
+  }
+
+  /** A bare name resolved by what it is compared with: an enum member, risk level, tool or intent name. */
+  private resolveBareName(expr: A.Expr, scope: Scope, expected?: Type): Type {
+    const text = dottedText(expr) ?? "";
+    const element = expected && isCollection(expected) ? expected.element : expected;
+    // The other side already failed and was reported; guessing here would only add noise.
+    if (element?.kind === "error") return ERROR;
+    if (element?.kind === "enum") {
+      const info = this.schema.enums.get(element.name)!;
+      this.usedEnums.add(element.name);
+      if (info.members.includes(text)) {
+        this.resolutions.set(expr, { kind: "enumMember", enumName: element.name, member: text });
+        return element;
+      }
+      return this.report("PC205", `\`${text}\` is not a member of \`${element.name}\``, expr.span, didYouMean(text, info.members) ?? `members: ${info.members.map((m) => `\`${m}\``).join(", ")}`);
+    }
+    if (element?.kind === "risk") {
+      if ((RISK_LEVELS as readonly string[]).includes(text)) {
+        this.resolutions.set(expr, { kind: "riskLevel", level: text as RiskLevel });
+        return RISK;
+      }
+      return this.report("PC205", `unknown risk level \`${text}\``, expr.span, didYouMean(text, RISK_LEVELS) ?? "risk levels are `low`, `medium`, `high`, `critical`");
+    }
+    if (element?.kind === "tool" || element?.kind === "toolset") {
+      if (this.schema.tools.has(text)) {
+        this.resolutions.set(expr, { kind: "toolConstant", name: text });
+        return TOOL;
+      }
+      return this.report("PC203", `unknown tool \`${text}\``, expr.span, didYouMean(text, this.schema.tools.keys()));
+    }
+    if (element?.kind === "intent") {
+      if (this.schema.intents.has(text)) {
+        this.resolutions.set(expr, { kind: "intentConstant", name: text });
+        return INTENT;
+      }
+      return this.report("PC204", `unknown intent \`${text}\``, expr.span, didYouMean(text, this.schema.intents.keys()));
+    }
+    // Nothing to resolve against: say what the name could have been.
+    const candidates = [...ROOTS, ...scope.locals.keys(), ...this.schema.enums.keys()];
+    if (this.schema.tools.has(text)) return this.report("PC206", `\`${text}\` is a tool name: compare it with \`tool\`, as in \`tool == ${text}\``, expr.span);
+    if (this.schema.intents.has(text)) return this.report("PC206", `\`${text}\` is an intent name: compare it with \`intent\`, as in \`intent == ${text}\``, expr.span);
+    const root = text.split(".")[0]!;
+    const ownerEnums = [...this.schema.enums.values()].filter((e) => e.members.includes(text)).map((e) => e.name);
+    const help = ownerEnums.length > 0 ? `\`${text}\` is a member of \`${ownerEnums[0]}\`: write \`${ownerEnums[0]}.${text}\` or compare it with a \`${ownerEnums[0]}\` attribute` : didYouMean(root, candidates);
+    return this.report("PC206", `unknown name \`${root}\``, expr.kind === "Member" ? firstName(expr).span : expr.span, help);
+  }
+
+  private inferCall(expr: A.Call, scope: Scope, rule: RuleContext): Type {
+    const callee = expr.callee;
+    const method = callee.property.name;
+    // session.count / session.called / url.host / email.domain
+    const calleeObject = callee.object;
+    if (calleeObject.kind === "NameRef" && !scope.locals.has(calleeObject.name)) {
+      if (calleeObject.name === "session") return this.sessionCall(expr, method, rule);
+      if (calleeObject.name === "url" || calleeObject.name === "email") {
+        const allowed = FUNCTIONS[calleeObject.name] as readonly string[];
+        if (!allowed.includes(method)) return this.report("PC211", `unknown function \`${calleeObject.name}.${method}\``, callee.property.span, didYouMean(method, allowed) ?? `\`${calleeObject.name}\` has \`${calleeObject.name}.${allowed[0]}(s)\``);
+        this.noWithin(expr);
+        if (!this.arity(expr, 1, 1)) return ERROR;
+        const argument = this.infer(expr.args[0]!, scope, rule);
+        if (!isStringLike(argument)) this.report("PC300", `\`${calleeObject.name}.${method}\` takes a string, but this is ${describeType(argument)}`, expr.args[0]!.span);
+        this.resolutions.set(expr, { kind: "function", name: `${calleeObject.name}.${method}` as "url.host" | "email.domain" });
+        return STRING;
+      }
+    }
+    const object = this.infer(calleeObject, scope, rule);
+    this.noWithin(expr);
+    if (object.kind === "error") {
+      for (const a of expr.args) this.infer(a, scope, rule);
+      return ERROR;
+    }
+    if (method === "size" && (isCollection(object) || object.kind === "string")) {
+      if (!this.arity(expr, 0, 0)) return ERROR;
+      this.resolutions.set(expr, { kind: "method", name: "size" });
+      return INT;
+    }
+    if (isStringLike(object) && (method === "startsWith" || method === "endsWith")) {
+      if (!this.arity(expr, 1, 1)) return ERROR;
+      const argument = this.infer(expr.args[0]!, scope, rule);
+      if (!isStringLike(argument)) this.report("PC300", `\`${method}\` takes a string, but this is ${describeType(argument)}`, expr.args[0]!.span);
+      this.resolutions.set(expr, { kind: "method", name: method });
+      return BOOL;
+    }
+    if (isStringLike(object) && method === "lower") {
+      if (!this.arity(expr, 0, 0)) return ERROR;
+      this.resolutions.set(expr, { kind: "method", name: "lower" });
+      return STRING;
+    }
+    const methods = isCollection(object) ? ["size"] : isStringLike(object) ? ["startsWith", "endsWith", "lower", "size"] : [];
+    const help = didYouMean(method, methods) ?? (methods.length > 0 ? `${describeType(object)} has ${methods.map((m) => `\`${m}()\``).join(", ")}` : undefined);
+    return this.report("PC211", `${describeType(object)} has no method \`${method}\``, callee.property.span, help);
+  }
+
+  private noWithin(expr: A.Call): void {
+    if (expr.within) this.report("PC210", "`within` is only for `session.count` and `session.called`", expr.within.span);
+  }
+
+  private arity(expr: A.Call, min: number, max: number): boolean {
+    const n = expr.args.length;
+    if (n >= min && n <= max) return true;
+    const name = dottedText(expr.callee) ?? expr.callee.property.name;
+    const wanted = min === max ? `${min} argument${min === 1 ? "" : "s"}` : `${min} to ${max} arguments`;
+    this.report("PC210", `\`${name}\` takes ${wanted}, but ${n} ${n === 1 ? "was" : "were"} given`, expr.span);
+    return false;
+  }
+
+  private sessionCall(expr: A.Call, method: string, rule: RuleContext): Type {
+    if (!(SESSION_CALLS as readonly string[]).includes(method)) {
+      if ((SESSION_VALUES as readonly string[]).includes(method)) return this.report("PC210", `\`session.${method}\` is a value, not a function: write \`session.${method}\``, expr.span);
+      return this.report("PC209", `unknown session member \`${method}\``, expr.callee.property.span, didYouMean(method, [...SESSION_VALUES, ...SESSION_CALLS]));
+    }
+    let withinMs: number | undefined;
+    if (expr.within) {
+      const type = this.infer(expr.within, { locals: new Map(), guards: new Set() }, rule);
+      if (expr.within.kind !== "DurationLiteral") {
+        if (type.kind !== "error") this.report("PC300", `\`within\` takes a duration written in the policy, like \`1m\``, expr.within.span);
+      } else if (expr.within.milliseconds <= 0) this.report("PC104", "`within` needs a duration longer than zero", expr.within.span);
+      else withinMs = expr.within.milliseconds;
+    }
+    if (expr.args.length > 1) {
+      this.report("PC210", `\`session.${method}\` takes one tool pattern${method === "count" ? " and `within D`" : " and an optional `within D`"}, but ${expr.args.length} arguments were given`, expr.span);
+      return ERROR;
+    }
+    let pattern: string | undefined;
+    if (expr.args.length === 1) {
+      const argument = expr.args[0]!;
+      pattern = argument.kind === "StringLiteral" ? argument.value : dottedText(argument);
+      if (pattern === undefined) {
+        this.report("PC300", "expected a tool name or pattern, like `crm.lookup`, `payments.*` or `*`", argument.span);
+        return ERROR;
+      }
+      const diagnosticsBefore = this.diagnostics.length;
+      checkPatternMatchesTools({ kind: "ToolPattern", text: pattern, span: argument.span }, this.schema.tools.keys(), this.diagnostics);
+      if (this.diagnostics.length > diagnosticsBefore) return ERROR;
+    }
+    if (method === "count") {
+      if (!expr.within) return this.report("PC210", "`session.count` needs a window: write `session.count(within 1m)`", expr.span);
+      if (withinMs === undefined) return ERROR;
+      this.resolutions.set(expr, pattern === undefined ? { kind: "sessionCount", withinMs } : { kind: "sessionCount", pattern, withinMs });
+      return INT;
+    }
+    if (pattern === undefined) return this.report("PC210", "`session.called` needs a tool name or pattern: write `session.called(crm.lookup)`", expr.span);
+    if (expr.within && withinMs === undefined) return ERROR;
+    this.resolutions.set(expr, withinMs === undefined ? { kind: "sessionCalled", pattern } : { kind: "sessionCalled", pattern, withinMs });
+    return BOOL;
+  }
+}
+
+function firstName(expr: A.Expr): A.Expr {
+  let base = expr;
+  while (base.kind === "Member") base = base.object;
+  return base;
+}
+
+function elementOf(type: Type): Type | undefined {
+  if (isCollection(type)) return type.element;
+  if (type.kind === "toolset") return TOOL;
+  return undefined;
+}
+
+function sameType(a: Type, b: Type): boolean {
+  if (a.kind !== b.kind) return false;
+  if (isCollection(a) && isCollection(b)) return sameType(a.element, b.element);
+  if ((a.kind === "enum" || a.kind === "record") && (b.kind === "enum" || b.kind === "record")) return a.name === b.name;
+  return true;
+}
+
+function describeType(type: Type): string {
+  switch (type.kind) {
+    case "record":
+      return `a \`${type.name}\` record`;
+    case "namespace":
+      return `\`${type.name}\``;
+    case "int":
+      return "an `int`";
+    case "enum":
+      return `a \`${type.name}\` member`;
+    case "risk":
+      return "a `Risk`";
+    case "args":
+      return "`args`";
+    default:
+      return `a \`${typeToString(type)}\``;
+  }
+}
+
+function sessionValueType(member: (typeof SESSION_VALUES)[number], schema: Schema): Type {
+  switch (member) {
+    case "calls":
+    case "denials":
+    case "repeats":
+      return INT;
+    case "labels":
+      return { kind: "set", element: labelType(schema) };
+    case "tools":
+      return { kind: "set", element: TOOL };
+    case "age":
+      return DURATION;
+    case "last":
+      return TOOL;
+  }
+}
+
+export { describeType, sameType };

@@ -1,0 +1,15 @@
+import type * as A from "../../ast/nodes.js";
+import { diagnostic, type Diagnostic } from "../../diagnostics/Diagnostic.js";
+
+/** `grant` only on `allow`, `revoke` only on `deny`, and grants that live a while. */
+export function checkRuleClauses(rule: A.Rule, diagnostics: Diagnostic[]): void {
+  if (rule.grant && rule.effect !== "allow") {
+    diagnostics.push(diagnostic("PC400", `\`grant\` is only allowed on \`allow\` rules, not on \`${rule.effect}\``, rule.grant.span, "credentials are granted only when a call is allowed"));
+  }
+  if (rule.grant && rule.grant.ttl.milliseconds < 1000) {
+    diagnostics.push(diagnostic("PC402", `a grant must live at least one second, not \`${rule.grant.ttl.text}\``, rule.grant.ttl.span));
+  }
+  if (rule.revoke && rule.effect !== "deny") {
+    diagnostics.push(diagnostic("PC401", `\`revoke\` is only allowed on \`deny\` rules, not on \`${rule.effect}\``, rule.revoke.span, "only a denial can revoke the session"));
+  }
+}

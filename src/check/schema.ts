@@ -1,0 +1,239 @@
+import type * as A from "../ast/nodes.js";
+import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
+import { didYouMean } from "../diagnostics/suggest.js";
+import { globMatch } from "../runtime/glob.js";
+import type { Span } from "../source/Span.js";
+import { RISK_LEVELS, STRING, ERROR, type RiskLevel, type Type } from "./types.js";
+
+/** One attribute of a record, an entity or a tool's arguments. */
+export interface FieldInfo {
+  readonly name: string;
+  readonly type: Type;
+  readonly optional: boolean;
+  readonly span: Span;
+  readonly docs: readonly string[];
+}
+
+export interface RecordShape {
+  readonly name: string;
+  readonly fields: ReadonlyMap<string, FieldInfo>;
+}
+
+export interface EnumInfo {
+  readonly name: string;
+  readonly members: readonly string[];
+  readonly decl: A.EnumDecl;
+}
+
+export interface ToolInfo {
+  readonly name: string;
+  readonly risk: RiskLevel;
+  readonly returns: readonly string[];
+  /** Empty when the tool declares no `args`. */
+  readonly args: RecordShape;
+  readonly decl: A.ToolDecl;
+}
+
+export interface IntentInfo {
+  readonly name: string;
+  readonly tools: readonly string[];
+  readonly maxRisk: RiskLevel;
+  readonly decl: A.IntentDecl;
+}
+
+/** Everything the declarations say about a request: the model the checker types rules against. */
+export interface Schema {
+  readonly enums: ReadonlyMap<string, EnumInfo>;
+  readonly records: ReadonlyMap<string, RecordShape>;
+  readonly entities: ReadonlyMap<A.EntityName, RecordShape>;
+  readonly tools: ReadonlyMap<string, ToolInfo>;
+  readonly intents: ReadonlyMap<string, IntentInfo>;
+  /** The enum whose members `returns`, `context.labels` and `session.labels` use, if any. */
+  readonly labelEnum?: string;
+}
+
+const BUILTIN_TYPES = new Set(["bool", "int", "string", "duration", "time", "Risk", "set", "list"]);
+
+/** Which tools a pattern matches: `*`, `kb.*`, or an exact name. */
+export function toolsMatching(pattern: string, tools: Iterable<string>): string[] {
+  const matched: string[] = [];
+  for (const name of tools) if (globMatch(pattern, name)) matched.push(name);
+  return matched;
+}
+
+/**
+ * Builds the schema from every declaration in the set. Problems in declarations (duplicates,
+ * unknown types, risk levels or labels) are returned as diagnostics; the schema still gets
+ * whatever could be understood so rules can be checked too.
+ */
+export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; diagnostics: Diagnostic[]; typeUses: Set<string> } {
+  const diagnostics: Diagnostic[] = [];
+  const enums = new Map<string, EnumInfo>();
+  const recordDecls = new Map<string, A.TypeDecl>();
+  const entityDecls = new Map<A.EntityName, A.EntityDecl>();
+  const toolDecls = new Map<string, A.ToolDecl>();
+  const intentDecls = new Map<string, A.IntentDecl>();
+  const policyNames = new Map<string, A.PolicyDecl>();
+  /** Enum and record names used by any declaration (for the unused-declaration warning). */
+  const typeUses = new Set<string>();
+
+  const duplicate = (what: string, name: string, span: Span, first: Span): void => {
+    const { line } = first.file.position(first.start);
+    diagnostics.push(diagnostic("PC200", `${what} \`${name}\` is declared more than once`, span, `the first declaration is at ${first.file.path}:${line}`));
+  };
+
+  for (const file of files) {
+    for (const decl of file.declarations) {
+      switch (decl.kind) {
+        case "EnumDecl": {
+          const name = decl.name.name;
+          const previous = enums.get(name) ?? recordDecls.get(name);
+          if (previous) duplicate("type", name, decl.name.span, "decl" in previous ? previous.decl.name.span : previous.name.span);
+          else if (BUILTIN_TYPES.has(name)) diagnostics.push(diagnostic("PC200", `\`${name}\` is a built-in type and cannot be redeclared`, decl.name.span));
+          else {
+            const members: string[] = [];
+            for (const member of decl.members) {
+              if (members.includes(member.name.name)) diagnostics.push(diagnostic("PC200", `enum member \`${member.name.name}\` is declared twice in \`${name}\``, member.span));
+              else members.push(member.name.name);
+            }
+            enums.set(name, { name, members, decl });
+          }
+          break;
+        }
+        case "TypeDecl": {
+          const name = decl.name.name;
+          const previous = enums.get(name)?.decl ?? recordDecls.get(name);
+          if (previous) duplicate("type", name, decl.name.span, previous.name.span);
+          else if (BUILTIN_TYPES.has(name)) diagnostics.push(diagnostic("PC200", `\`${name}\` is a built-in type and cannot be redeclared`, decl.name.span));
+          else recordDecls.set(name, decl);
+          break;
+        }
+        case "EntityDecl": {
+          const previous = entityDecls.get(decl.entity);
+          if (previous) duplicate("block", decl.entity, decl.keywordSpan, previous.keywordSpan);
+          else entityDecls.set(decl.entity, decl);
+          break;
+        }
+        case "ToolDecl": {
+          const previous = toolDecls.get(decl.name.text);
+          if (previous) duplicate("tool", decl.name.text, decl.name.span, previous.name.span);
+          else toolDecls.set(decl.name.text, decl);
+          break;
+        }
+        case "IntentDecl": {
+          const previous = intentDecls.get(decl.name.text);
+          if (previous) duplicate("intent", decl.name.text, decl.name.span, previous.name.span);
+          else intentDecls.set(decl.name.text, decl);
+          break;
+        }
+        case "PolicyDecl": {
+          const previous = policyNames.get(decl.name.name);
+          if (previous) duplicate("policy", decl.name.name, decl.name.span, previous.name.span);
+          else policyNames.set(decl.name.name, decl);
+          break;
+        }
+      }
+    }
+  }
+
+  const resolveType = (ref: A.TypeRef): Type => {
+    const name = ref.name.name;
+    if (name === "set" || name === "list") {
+      if (!ref.argument) {
+        diagnostics.push(diagnostic("PC214", `\`${name}\` needs an element type`, ref.span, `write \`${name}<string>\``));
+        return ERROR;
+      }
+      return { kind: name, element: resolveType(ref.argument) };
+    }
+    if (ref.argument) diagnostics.push(diagnostic("PC214", `\`${name}\` takes no type argument`, ref.argument.span));
+    switch (name) {
+      case "bool":
+      case "int":
+      case "string":
+      case "duration":
+      case "time":
+        return { kind: name };
+      case "Risk":
+        return { kind: "risk" };
+    }
+    if (enums.has(name)) {
+      typeUses.add(name);
+      return { kind: "enum", name };
+    }
+    if (recordDecls.has(name)) {
+      typeUses.add(name);
+      return { kind: "record", name };
+    }
+    if (name === "") return ERROR;
+    diagnostics.push(diagnostic("PC201", `unknown type \`${name}\``, ref.name.span, didYouMean(name, [...BUILTIN_TYPES, ...enums.keys(), ...recordDecls.keys()])));
+    return ERROR;
+  };
+
+  const shape = (name: string, fields: readonly A.Field[]): RecordShape => {
+    const map = new Map<string, FieldInfo>();
+    for (const field of fields) {
+      if (map.has(field.name.name)) {
+        diagnostics.push(diagnostic("PC200", `attribute \`${field.name.name}\` is declared twice in \`${name}\``, field.name.span));
+        continue;
+      }
+      map.set(field.name.name, { name: field.name.name, type: resolveType(field.type), optional: field.optional, span: field.span, docs: field.docs });
+    }
+    return { name, fields: map };
+  };
+
+  const records = new Map<string, RecordShape>();
+  for (const [name, decl] of recordDecls) records.set(name, shape(name, decl.fields));
+  const entities = new Map<A.EntityName, RecordShape>();
+  for (const [name, decl] of entityDecls) entities.set(name, shape(name, decl.fields));
+
+  // The label enum: the element type of `context.labels`, else an enum named `Label`.
+  const labelsField = entities.get("context")?.fields.get("labels");
+  let labelEnum: string | undefined;
+  if (labelsField && (labelsField.type.kind === "set" || labelsField.type.kind === "list") && labelsField.type.element.kind === "enum") labelEnum = labelsField.type.element.name;
+  else if (enums.has("Label")) labelEnum = "Label";
+  if (labelEnum) typeUses.add(labelEnum);
+
+  const riskLevel = (identifier: A.Identifier | undefined, fallback: RiskLevel): RiskLevel => {
+    if (!identifier || identifier.name === "") return fallback;
+    if ((RISK_LEVELS as readonly string[]).includes(identifier.name)) return identifier.name as RiskLevel;
+    diagnostics.push(diagnostic("PC212", `unknown risk level \`${identifier.name}\``, identifier.span, didYouMean(identifier.name, RISK_LEVELS) ?? "risk levels are `low`, `medium`, `high`, `critical`"));
+    return fallback;
+  };
+
+  const tools = new Map<string, ToolInfo>();
+  for (const [name, decl] of toolDecls) {
+    const returns: string[] = [];
+    for (const label of decl.returns) {
+      const members = labelEnum ? enums.get(labelEnum)!.members : undefined;
+      if (members && !members.includes(label.name)) {
+        diagnostics.push(diagnostic("PC213", `unknown label \`${label.name}\` in \`returns\``, label.span, didYouMean(label.name, members) ?? `labels are the members of \`${labelEnum}\``));
+      } else returns.push(label.name);
+    }
+    tools.set(name, { name, risk: riskLevel(decl.risk, "medium"), returns, args: shape(`${name} args`, decl.args ?? []), decl });
+  }
+
+  const intents = new Map<string, IntentInfo>();
+  for (const [name, decl] of intentDecls) {
+    for (const pattern of decl.tools) checkPatternMatchesTools(pattern, tools.keys(), diagnostics);
+    intents.set(name, { name, tools: decl.tools.map((p) => p.text), maxRisk: riskLevel(decl.maxRisk, "critical"), decl });
+  }
+
+  const schema: Schema = labelEnum ? { enums, records, entities, tools, intents, labelEnum } : { enums, records, entities, tools, intents };
+  return { schema, diagnostics, typeUses };
+}
+
+/** PC203 for an exact tool name nobody declared, PC208 for a pattern that matches none. */
+export function checkPatternMatchesTools(pattern: A.ToolPattern, tools: Iterable<string>, diagnostics: Diagnostic[]): string[] {
+  const known = [...tools];
+  const matched = toolsMatching(pattern.text, known);
+  if (matched.length === 0 && pattern.text !== "") {
+    if (pattern.text.includes("*")) diagnostics.push(diagnostic("PC208", `the pattern \`${pattern.text}\` matches no declared tool`, pattern.span));
+    else diagnostics.push(diagnostic("PC203", `unknown tool \`${pattern.text}\``, pattern.span, didYouMean(pattern.text, known)));
+  }
+  return matched;
+}
+
+/** The string type of labels when no label enum is declared. */
+export function labelType(schema: Schema): Type {
+  return schema.labelEnum ? { kind: "enum", name: schema.labelEnum } : STRING;
+}

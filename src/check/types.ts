@@ -1,0 +1,84 @@
+/** The types of the policy language, as the checker and the compiler see them. */
+export type Type =
+  | { readonly kind: "bool" }
+  | { readonly kind: "int" }
+  | { readonly kind: "string" }
+  | { readonly kind: "duration" }
+  | { readonly kind: "time" }
+  | { readonly kind: "risk" }
+  | { readonly kind: "set"; readonly element: Type }
+  | { readonly kind: "list"; readonly element: Type }
+  | { readonly kind: "enum"; readonly name: string }
+  | { readonly kind: "record"; readonly name: string }
+  /** The name of the tool being called (compares with tool names and strings). */
+  | { readonly kind: "tool" }
+  /** The name of the session's declared intent. */
+  | { readonly kind: "intent" }
+  /** `intent.tools`: the intent's tool patterns; `tool in intent.tools` matches against them. */
+  | { readonly kind: "toolset" }
+  /** `args` of the rule's targeted tools. */
+  | { readonly kind: "args" }
+  /** Names that only lead somewhere: `session`, `url`, `email`, an enum's name, `Risk`. */
+  | { readonly kind: "namespace"; readonly name: string }
+  /** A poisoned expression whose error is already reported; compatible with anything. */
+  | { readonly kind: "error" };
+
+export const BOOL: Type = { kind: "bool" };
+export const INT: Type = { kind: "int" };
+export const STRING: Type = { kind: "string" };
+export const DURATION: Type = { kind: "duration" };
+export const TIME: Type = { kind: "time" };
+export const RISK: Type = { kind: "risk" };
+export const TOOL: Type = { kind: "tool" };
+export const INTENT: Type = { kind: "intent" };
+export const TOOLSET: Type = { kind: "toolset" };
+export const ERROR: Type = { kind: "error" };
+
+/** Risk levels, lowest first; the order is the comparison order. */
+export const RISK_LEVELS = ["low", "medium", "high", "critical"] as const;
+export type RiskLevel = (typeof RISK_LEVELS)[number];
+
+/** How a type is spelled in messages: `set<Label>`, `string`, `Risk`. */
+export function typeToString(type: Type): string {
+  switch (type.kind) {
+    case "set":
+    case "list":
+      return `${type.kind}<${typeToString(type.element)}>`;
+    case "enum":
+    case "record":
+      return type.name;
+    case "risk":
+      return "Risk";
+    case "tool":
+      return "tool name";
+    case "intent":
+      return "intent name";
+    case "toolset":
+      return "tool patterns";
+    case "namespace":
+      return `\`${type.name}\``;
+    case "error":
+      return "unknown";
+    default:
+      return type.kind;
+  }
+}
+
+/** Tool and intent names behave as strings for `like`, methods and comparison with a string. */
+export function isStringLike(type: Type): boolean {
+  return type.kind === "string" || type.kind === "tool" || type.kind === "intent" || type.kind === "error";
+}
+
+export function isCollection(type: Type): type is { kind: "set" | "list"; element: Type } {
+  return type.kind === "set" || type.kind === "list";
+}
+
+/** Whether values of the two types can be compared with `==` or share a collection. */
+export function compatible(a: Type, b: Type): boolean {
+  if (a.kind === "error" || b.kind === "error") return true;
+  if (isStringLike(a) && isStringLike(b)) return a.kind === b.kind || a.kind === "string" || b.kind === "string";
+  if (isCollection(a) && isCollection(b)) return compatible(a.element, b.element);
+  if (a.kind !== b.kind) return false;
+  if ((a.kind === "enum" || a.kind === "record") && (b.kind === "enum" || b.kind === "record")) return a.name === b.name;
+  return true;
+}

@@ -1,0 +1,39 @@
+import type { Command } from "commander";
+import { analyze } from "../check/analyze.js";
+import { hasErrors, sortDiagnostics } from "../diagnostics/Diagnostic.js";
+import { loadSources } from "../source/loadSources.js";
+import { EXIT, type ExitCode } from "./exitCodes.js";
+import type { Io } from "./io.js";
+import { reportDiagnostics } from "./report.js";
+import { addMaxErrors, parseMaxErrors } from "./options.js";
+
+export interface CheckOptions {
+  json?: boolean;
+  maxErrors?: string;
+}
+
+/** `policyc check PATH…`: parse and type-check; exit 0 clean (warnings allowed), 1 errors, 2 unreadable input. */
+export function checkVerb(io: Io, paths: string[], options: CheckOptions): ExitCode {
+  const loaded = loadSources(paths, io.cwd);
+  const analysis = loaded.diagnostics.length === 0 || loaded.files.length > 0 ? analyze(loaded.files) : undefined;
+  const diagnostics = sortDiagnostics([...loaded.diagnostics, ...(analysis?.diagnostics ?? [])]);
+  const rules = analysis?.program?.rules.length ?? 0;
+  reportDiagnostics(io, diagnostics, { json: options.json ?? false, max: parseMaxErrors(options.maxErrors), extra: { files: loaded.files.map((f) => f.path), rules } });
+  if (loaded.diagnostics.length > 0) return EXIT.usage;
+  if (hasErrors(diagnostics)) return EXIT.failure;
+  if (!options.json) {
+    const warnings = diagnostics.length;
+    io.out(`${io.palette.ok("ok")}: ${loaded.files.length} file${loaded.files.length === 1 ? "" : "s"}, ${rules} rule${rules === 1 ? "" : "s"}${warnings ? `, ${warnings} warning${warnings === 1 ? "" : "s"}` : ""}\n`);
+  }
+  return EXIT.ok;
+}
+
+export function registerCheck(program: Command, io: Io, finish: (code: ExitCode | Promise<ExitCode>) => void): void {
+  addMaxErrors(
+    program
+      .command("check")
+      .description("parse and type-check policies; print diagnostics with file:line:col, a code frame and a code")
+      .argument("<paths...>", "policy files or folders (searched for *.policy)")
+      .option("--json", "print one JSON document with every diagnostic"),
+  ).action((paths: string[], options: CheckOptions) => finish(checkVerb(io, paths, options)));
+}

@@ -1,0 +1,11 @@
+/** The exit codes every verb uses (documented in the README and `--help`). */
+export const EXIT = {
+  /** Success: no errors (warnings allowed), every test passed. */
+  ok: 0,
+  /** Policy errors, failed tests, or a decision that was not `allow` for `eval --exit-code`. */
+  failure: 1,
+  /** Bad usage or unreadable input. */
+  usage: 2,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

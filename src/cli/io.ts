@@ -1,0 +1,29 @@
+import { Chalk } from "chalk";
+import { plainPalette, type Palette } from "../diagnostics/render.js";
+
+/** Where a verb writes, and how: injected so tests can run verbs without a process. */
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly palette: Palette;
+  readonly cwd: string;
+  /** Standard input, read whole (for `--request -`). */
+  readonly readStdin: () => string;
+}
+
+/**
+ * Colour is decided once: `--no-color` or `NO_COLOR` turn it off, then `FORCE_COLOR` turns it
+ * on, then it follows whether stdout is a terminal. chalk alone does not read `NO_COLOR`.
+ */
+export function decideColor(env: NodeJS.ProcessEnv, isTty: boolean, noColorFlag: boolean): boolean {
+  if (noColorFlag) return false;
+  if (env["NO_COLOR"] !== undefined && env["NO_COLOR"] !== "") return false;
+  if (env["FORCE_COLOR"] !== undefined && env["FORCE_COLOR"] !== "0" && env["FORCE_COLOR"] !== "false") return true;
+  return isTty;
+}
+
+export function paletteFor(color: boolean): Palette {
+  if (!color) return plainPalette;
+  const chalk = new Chalk({ level: 1 });
+  return { error: (s) => chalk.red.bold(s), warning: (s) => chalk.yellow.bold(s), dim: (s) => chalk.dim(s), bold: (s) => chalk.bold(s), accent: (s) => chalk.cyan(s), ok: (s) => chalk.green(s) };
+}

@@ -1,0 +1,75 @@
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { registerCheck } from "./check.js";
+import { EXIT, type ExitCode } from "./exitCodes.js";
+import { decideColor, paletteFor, type Io } from "./io.js";
+import { VERSION } from "../version.js";
+
+const EXIT_CODE_HELP = `
+Exit codes:
+  0  success (warnings allowed; every test passed)
+  1  policy errors, or failed tests
+  2  bad usage, or unreadable input
+
+Colour is used only on a terminal, never with NO_COLOR or --no-color; FORCE_COLOR forces it.`;
+
+/** Builds the command tree; verbs report their exit code through `finish`. */
+export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>) => void): Command {
+  const program = new Command("policyc")
+    .description("policy-as-code for AI agents' tool calls: check, format, build, evaluate and test policies")
+    .version(VERSION, "-V, --version")
+    .option("--no-color", "never colour output")
+    .addHelpText("after", EXIT_CODE_HELP)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+  registerCheck(program, io, finish);
+  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+  return program;
+}
+
+/** Runs the CLI with the process's streams and sets the exit code. The only place that ends the process. */
+export function run(argv: readonly string[]): void {
+  const noColor = argv.includes("--no-color");
+  const io: Io = {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+    palette: paletteFor(decideColor(process.env, Boolean(process.stdout.isTTY), noColor)),
+    cwd: process.cwd(),
+    readStdin: () => readFileSync(0, "utf8"),
+  };
+  runWith(io, argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      // A bug, not a user mistake: say so plainly, without a stack trace unless asked.
+      io.err(`policyc: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+      if (process.env["POLICYC_DEBUG"]) io.err(`${error instanceof Error ? error.stack : ""}\n`);
+      io.err("please report this with the input that caused it\n");
+      process.exitCode = EXIT.usage;
+    },
+  );
+}
+
+/** Runs one command line against an `Io`; resolves to the exit code. Used by `run` and by tests. */
+export async function runWith(io: Io, argv: readonly string[]): Promise<ExitCode> {
+  let result: ExitCode | Promise<ExitCode> = EXIT.ok;
+  const program = buildProgram(io, (code) => {
+    result = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return EXIT.ok;
+      return EXIT.usage;
+    }
+    throw error;
+  }
+  if (argv.length === 0) {
+    io.err(program.helpInformation());
+    return EXIT.usage;
+  }
+  return await result;
+}

@@ -1,0 +1,22 @@
+import { type Diagnostic } from "../diagnostics/Diagnostic.js";
+import { CODES } from "../diagnostics/codes.js";
+import { diagnosticToJson, renderDiagnostic, summarize } from "../diagnostics/render.js";
+import type { Io } from "./io.js";
+
+/** Shown at most; the rest are counted in one closing line, so a broken file stays readable. */
+export const DEFAULT_MAX_DIAGNOSTICS = 50;
+
+/** Prints diagnostics, human or JSON, capped; shared by every verb that reports them. */
+export function reportDiagnostics(io: Io, diagnostics: readonly Diagnostic[], options: { json: boolean; max?: number; extra?: Record<string, unknown> }): void {
+  const max = options.max ?? DEFAULT_MAX_DIAGNOSTICS;
+  const shown = diagnostics.slice(0, max);
+  const hidden = diagnostics.length - shown.length;
+  if (options.json) {
+    const errors = diagnostics.filter((d) => d.severity === "error").length;
+    io.out(JSON.stringify({ ...options.extra, ok: errors === 0, errors, warnings: diagnostics.length - errors, diagnostics: diagnostics.map(diagnosticToJson) }, null, 2) + "\n");
+    return;
+  }
+  for (const d of shown) io.out(renderDiagnostic(d, io.palette) + "\n\n");
+  if (hidden > 0) io.out(`${io.palette.warning(`warning[PC503]`)}: ${CODES.PC503.title}: ${hidden} more not shown (use --max-errors to see more)\n\n`);
+  if (diagnostics.length > 0) io.out(summarize(diagnostics) + "\n");
+}

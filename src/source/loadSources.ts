@@ -1,0 +1,145 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { pathDiagnostic, diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
+import { SourceFile } from "./SourceFile.js";
+
+/** Larger files are refused: a policy set this big is a generated mistake, and CI should say so fast. */
+export const MAX_FILE_BYTES = 4 * 1024 * 1024;
+
+export interface LoadedSources {
+  readonly files: SourceFile[];
+  /** Problems with paths and bytes (PC001–PC006). Any of them means exit code 2. */
+  readonly diagnostics: Diagnostic[];
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Decodes bytes as a policy source, or says why they cannot be one. */
+export function decodeSource(path: string, bytes: Uint8Array): SourceFile | Diagnostic {
+  if (bytes.length > MAX_FILE_BYTES) {
+    return pathDiagnostic("PC005", `\`${path}\` is ${(bytes.length / 1_048_576).toFixed(1)} MB; policy files are limited to ${MAX_FILE_BYTES / 1_048_576} MB`, path, "split the set into several files");
+  }
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) return pathDiagnostic("PC003", `\`${path}\` looks like a binary file (it contains a NUL byte at offset ${nul})`, path);
+  try {
+    const text = utf8.decode(bytes);
+    return new SourceFile(path, text);
+  } catch {
+    // Find the first bad byte so the message can point at it.
+    const good = lengthOfValidUtf8Prefix(bytes);
+    const prefix = new TextDecoder().decode(bytes.subarray(0, good));
+    const file = new SourceFile(path, prefix);
+    return diagnostic("PC002", `\`${path}\` is not valid UTF-8 (bad byte 0x${bytes[good]!.toString(16).padStart(2, "0")})`, { file, start: prefix.length, end: prefix.length }, "save the file as UTF-8");
+  }
+}
+
+function lengthOfValidUtf8Prefix(bytes: Uint8Array): number {
+  let low = 0;
+  let high = bytes.length;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    try {
+      utf8.decode(bytes.subarray(0, mid));
+      low = mid;
+    } catch {
+      // A prefix may end inside a valid multi-byte character; accept if a few more bytes complete it.
+      let ok = false;
+      for (let extra = 1; extra <= 3 && mid + extra <= bytes.length; extra++) {
+        try {
+          utf8.decode(bytes.subarray(0, mid + extra));
+          ok = true;
+          break;
+        } catch {
+          /* keep looking */
+        }
+      }
+      if (ok) low = mid;
+      else high = mid - 1;
+    }
+  }
+  return low;
+}
+
+function collectPolicyFiles(directory: string, out: string[]): void {
+  const entries = readdirSync(directory, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) collectPolicyFiles(path, out);
+    else if (entry.isFile() && entry.name.endsWith(".policy")) out.push(path);
+  }
+}
+
+/** Expands paths (files or folders, searched for `*.policy`) to the files of a policy set, sorted. */
+export function expandPolicyPaths(paths: readonly string[]): { files: string[]; diagnostics: Diagnostic[] } {
+  const files: string[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const path of paths) {
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(path).isDirectory();
+    } catch (error) {
+      diagnostics.push(pathDiagnostic("PC001", `cannot read \`${path}\`: ${describeFsError(error)}`, path));
+      continue;
+    }
+    if (isDirectory) {
+      const found: string[] = [];
+      try {
+        collectPolicyFiles(path, found);
+      } catch (error) {
+        diagnostics.push(pathDiagnostic("PC001", `cannot read \`${path}\`: ${describeFsError(error)}`, path));
+        continue;
+      }
+      if (found.length === 0) diagnostics.push(pathDiagnostic("PC004", `no \`.policy\` files under \`${path}\``, path, "policy files end in `.policy`"));
+      files.push(...found);
+    } else files.push(path);
+  }
+  return { files: [...new Set(files)], diagnostics };
+}
+
+/** Reads every policy file under the given paths. Never throws. */
+export function loadSources(paths: readonly string[], cwd = process.cwd()): LoadedSources {
+  const { files: found, diagnostics } = expandPolicyPaths(paths);
+  const files: SourceFile[] = [];
+  for (const path of found) {
+    let bytes: Uint8Array;
+    try {
+      const stat = statSync(path);
+      if (stat.size > MAX_FILE_BYTES) {
+        diagnostics.push(pathDiagnostic("PC005", `\`${path}\` is ${(stat.size / 1_048_576).toFixed(1)} MB; policy files are limited to ${MAX_FILE_BYTES / 1_048_576} MB`, path, "split the set into several files"));
+        continue;
+      }
+      bytes = readFileSync(path);
+    } catch (error) {
+      diagnostics.push(pathDiagnostic("PC001", `cannot read \`${path}\`: ${describeFsError(error)}`, path));
+      continue;
+    }
+    const decoded = decodeSource(displayPath(path, cwd), bytes);
+    if (decoded instanceof SourceFile) {
+      if (decoded.text.trim() === "") diagnostics.push(pathDiagnostic("PC006", `\`${decoded.path}\` is empty`, decoded.path, "a policy file holds declarations and `policy` blocks"));
+      else files.push(decoded);
+    } else diagnostics.push(decoded);
+  }
+  return { files, diagnostics };
+}
+
+/** Paths as the user would type them: relative to the working folder when inside it. */
+export function displayPath(path: string, cwd = process.cwd()): string {
+  const rel = relative(cwd, path);
+  return rel === "" || rel.startsWith("..") || rel.startsWith("/") ? path : rel;
+}
+
+export function describeFsError(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  switch (code) {
+    case "ENOENT":
+      return "no such file or folder";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "EISDIR":
+      return "it is a folder";
+    default:
+      return code ?? String(error);
+  }
+}
