@@ -60,17 +60,8 @@ export function pathKey(expr: A.Expr): string | undefined {
   return undefined;
 }
 
-/** The terms of a left-nested `and`/`or` chain, walked without recursion so long chains are safe. */
-export function chainTerms(expr: A.Expr, operator: "and" | "or"): A.Expr[] {
-  const terms: A.Expr[] = [];
-  let current = expr;
-  while (current.kind === "Binary" && current.operator === operator) {
-    terms.push(current.right);
-    current = current.left;
-  }
-  terms.push(current);
-  return terms.reverse();
-}
+export { chainTermsOf as chainTerms } from "../ast/chains.js";
+import { chainTermsOf as chainTerms } from "../ast/chains.js";
 
 /**
  * Types conditions against the schema. Results are recorded per node (`types`,

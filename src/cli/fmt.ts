@@ -1,0 +1,82 @@
+import { writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import { formatFile } from "../ast/format.js";
+import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
+import { loadSources } from "../source/loadSources.js";
+import type { SourceFile } from "../source/SourceFile.js";
+import { parse } from "../syntax/parse.js";
+import { EXIT, type ExitCode } from "./exitCodes.js";
+import type { Io } from "./io.js";
+import { reportDiagnostics } from "./report.js";
+
+export interface FmtOptions {
+  check?: boolean;
+  write?: boolean;
+  json?: boolean;
+}
+
+export interface FormattedFile {
+  readonly path: string;
+  readonly original: string;
+  readonly formatted: string;
+  readonly changed: boolean;
+}
+
+/** Formats each file; files that do not parse are left alone and reported. */
+export function formatSources(files: readonly SourceFile[]): { formatted: FormattedFile[]; diagnostics: Diagnostic[] } {
+  const formatted: FormattedFile[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const file of files) {
+    const parsed = parse(file);
+    if (hasErrors(parsed.diagnostics)) {
+      diagnostics.push(...parsed.diagnostics.filter((d) => d.severity === "error"));
+      continue;
+    }
+    const output = formatFile(parsed.ast, file.text, [...parsed.comments, ...parsed.docComments]);
+    formatted.push({ path: file.path, original: file.text, formatted: output, changed: output !== file.text });
+  }
+  return { formatted, diagnostics };
+}
+
+/** `policyc fmt PATH…`: print the canonical form; `--check` lists files that differ (exit 1); `--write` rewrites them. */
+export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode {
+  if (options.check && options.write) {
+    io.err("policyc fmt: use either --check or --write, not both\n");
+    return EXIT.usage;
+  }
+  const loaded = loadSources(paths, io.cwd);
+  const { formatted, diagnostics } = formatSources(loaded.files);
+  const problems = sortDiagnostics([...loaded.diagnostics, ...diagnostics]);
+  const changed = formatted.filter((f) => f.changed);
+  if (options.json) {
+    io.out(JSON.stringify({ ok: problems.length === 0 && (!options.check || changed.length === 0), files: formatted.map((f) => ({ path: f.path, changed: f.changed, ...(options.check || options.write ? {} : { formatted: f.formatted }) })), diagnostics: undefined }, null, 2) + "\n");
+  }
+  if (problems.length > 0 && !options.json) reportDiagnostics(io, problems, { json: false });
+  else if (problems.length > 0) reportDiagnostics({ ...io, out: io.err }, problems, { json: false });
+  if (options.write) {
+    for (const file of changed) writeFileSync(file.path, file.formatted);
+    if (!options.json) io.out(`formatted ${changed.length} of ${formatted.length} file${formatted.length === 1 ? "" : "s"}\n`);
+  } else if (options.check) {
+    if (!options.json) {
+      for (const file of changed) io.out(`${file.path}\n`);
+      if (changed.length > 0) io.err(`${changed.length} file${changed.length === 1 ? " is" : "s are"} not formatted; run \`policyc fmt --write\`\n`);
+    }
+  } else if (!options.json) {
+    for (const file of formatted) io.out(formatted.length > 1 ? `// ${file.path}\n${file.formatted}\n` : file.formatted);
+  }
+  if (loaded.diagnostics.length > 0) return EXIT.usage;
+  if (hasErrors(problems)) return EXIT.failure;
+  if (options.check && changed.length > 0) return EXIT.failure;
+  return EXIT.ok;
+}
+
+export function registerFmt(program: Command, io: Io, finish: (code: ExitCode) => void): void {
+  program
+    .command("fmt")
+    .description("print policies in canonical form; --check fails on a difference, --write rewrites")
+    .argument("<paths...>", "policy files or folders (searched for *.policy)")
+    .option("--check", "list files that are not formatted and exit 1 if any")
+    .option("--write", "rewrite files in place")
+    .option("--json", "print a JSON document instead")
+    .action((paths: string[], options: FmtOptions) => finish(fmtVerb(io, paths, options)));
+}
