@@ -1,0 +1,137 @@
+import { readFileSync } from "node:fs";
+import { describe, it, expect } from "vitest";
+import { KEYWORDS, NAMESPACE_KEYWORDS } from "../src/syntax/tokens.js";
+// Plain ESM script; it imports the compiled parser from dist/ (the tests run after `npm run build`).
+import { generateRailroad } from "../scripts/generate-grammar.js";
+
+const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), "utf8");
+
+const ebnf = read("grammar/policy.ebnf");
+const tmText = read("grammar/policy.tmLanguage.json");
+
+/** The keyword words of tokens.ts, e.g. `tools`, `containsAny`. */
+const keywordWords = KEYWORDS.map((token) => {
+  const word = token.name.replace(/^Kw_/, "");
+  expect((token.PATTERN as RegExp).source).toBe(word);
+  return word;
+});
+
+/** The quoted terminals of one EBNF production, e.g. `keyword = "enum" | … ;`. */
+function terminalsOf(production: string): string[] {
+  // A production runs from `name =` to the first `;` that is not inside quotes.
+  const start = new RegExp(`^${production}\\s*=`, "m").exec(ebnf);
+  expect(start, `policy.ebnf has no production \`${production}\``).not.toBeNull();
+  const rest = ebnf.slice(start!.index + start![0].length);
+  const body = /^(?:"[^"]*"|'[^']*'|\(\*[\s\S]*?\*\)|[^;"'(]|\((?!\*))*/.exec(rest)![0];
+  return [...body.matchAll(/"([^"]*)"|'([^']*)'/g)].map((m) => m[1] ?? m[2]!);
+}
+
+/** Every regex (`match`, `begin`, `end`, `while`) of a TextMate grammar, with where it is. */
+function regexesOf(node: unknown, path = "$"): { path: string; source: string }[] {
+  if (Array.isArray(node)) return node.flatMap((item, i) => regexesOf(item, `${path}[${i}]`));
+  if (node === null || typeof node !== "object") return [];
+  const found: { path: string; source: string }[] = [];
+  for (const [key, value] of Object.entries(node)) {
+    if (["match", "begin", "end", "while"].includes(key) && typeof value === "string") found.push({ path: `${path}.${key}`, source: value });
+    else found.push(...regexesOf(value, `${path}.${key}`));
+  }
+  return found;
+}
+
+describe("grammar/railroad.html", () => {
+  it("is what scripts/generate-grammar.js produces from the current parser", () => {
+    let committed = "";
+    try {
+      committed = read("grammar/railroad.html");
+    } catch {
+      // A missing file is reported as stale below.
+    }
+    const fresh = generateRailroad();
+    expect(fresh).toContain("serializedGrammar");
+    expect(committed === fresh, "grammar/railroad.html is stale: run npm run grammar").toBe(true);
+  });
+
+  it("is deterministic", () => {
+    expect(generateRailroad()).toBe(generateRailroad());
+  });
+});
+
+describe("grammar/policy.ebnf", () => {
+  it("has every keyword of tokens.ts as a quoted terminal", () => {
+    const missing = keywordWords.filter((word) => !ebnf.includes(`"${word}"`) && !ebnf.includes(`'${word}'`));
+    expect(missing, `keywords missing from grammar/policy.ebnf: ${missing.join(", ")}`).toEqual([]);
+  });
+
+  it("lists exactly the keywords of tokens.ts in its `keyword` production", () => {
+    expect([...terminalsOf("keyword")].sort()).toEqual([...keywordWords].sort());
+  });
+
+  it("lists exactly the NAMESPACE_KEYWORDS of tokens.ts in `namespace_keyword`", () => {
+    const words = NAMESPACE_KEYWORDS.map((token) => token.name.replace(/^Kw_/, ""));
+    expect([...terminalsOf("namespace_keyword")].sort()).toEqual([...words].sort());
+  });
+
+  it("says it is normative and names the parser", () => {
+    expect(ebnf).toMatch(/NORMATIVE/);
+    expect(ebnf).toContain("src/syntax/grammar.ts");
+  });
+
+  it("defines every production it uses", () => {
+    const withoutComments = ebnf.replace(/\(\*[\s\S]*?\*\)/g, " ").replace(/"[^"]*"|'[^']*'|\?[^?]*\?/g, " ");
+    const defined = new Set([...withoutComments.matchAll(/^([a-z_]+)\s*=/gm)].map((m) => m[1]!));
+    const used = new Set([...withoutComments.matchAll(/\b([a-z_]+)\b/g)].map((m) => m[1]!));
+    const undefinedNames = [...used].filter((name) => !defined.has(name));
+    expect(undefinedNames).toEqual([]);
+  });
+});
+
+describe("grammar/policy.tmLanguage.json", () => {
+  const grammar = JSON.parse(tmText) as { scopeName: string; fileTypes: string[]; patterns: unknown[]; repository: Record<string, unknown> };
+  const regexes = regexesOf(grammar);
+
+  it("is a TextMate grammar for .policy files", () => {
+    expect(grammar.scopeName).toBe("source.policy");
+    expect(grammar.fileTypes).toEqual(["policy"]);
+    expect(grammar.patterns.length).toBeGreaterThan(0);
+    expect(regexes.length).toBeGreaterThan(20);
+  });
+
+  it("mentions every keyword of tokens.ts in a regex", () => {
+    const missing = keywordWords.filter((word) => !regexes.some(({ source }) => new RegExp(`(?<![A-Za-z0-9_])${word}(?![A-Za-z0-9_])`).test(source)));
+    expect(missing, `keywords missing from grammar/policy.tmLanguage.json: ${missing.join(", ")}`).toEqual([]);
+  });
+
+  it("has regexes that compile as JavaScript and avoid Oniguruma-only syntax", () => {
+    // \A \z \Z \G \h \H, inline options, atomic groups and possessive quantifiers mean
+    // something else (or nothing) in JavaScript; the grammar keeps to the shared subset.
+    const onigurumaOnly = /\\[AzZGhH]|\(\?[imx-]+[:)]|\(\?>|[*+?}]\+/;
+    for (const { path, source } of regexes) {
+      expect(onigurumaOnly.test(source.replace(/\\\\/g, "")), `${path} uses Oniguruma-only syntax: ${source}`).toBe(false);
+      expect(() => new RegExp(source), `${path} does not compile: ${source}`).not.toThrow();
+    }
+  });
+
+  it("includes only repository entries that exist", () => {
+    const includes = [...tmText.matchAll(/"include":\s*"#([^"]+)"/g)].map((m) => m[1]!);
+    expect(includes.length).toBeGreaterThan(0);
+    for (const name of includes) expect(grammar.repository, `#${name}`).toHaveProperty([name]);
+  });
+
+  it("tells durations, malformed durations and integers apart", () => {
+    const numbers = grammar.repository.numbers as { patterns: { name: string; match: string }[] };
+    const scopeOf = (text: string) => numbers.patterns.find((p) => new RegExp(`^(?:${p.match})$`).test(text))?.name;
+    expect(scopeOf("500ms")).toBe("constant.numeric.duration.policy");
+    expect(scopeOf("5m")).toBe("constant.numeric.duration.policy");
+    expect(scopeOf("1d")).toBe("constant.numeric.duration.policy");
+    expect(scopeOf("5w")).toBe("invalid.illegal.duration.policy");
+    expect(scopeOf("10mins")).toBe("invalid.illegal.duration.policy");
+    expect(scopeOf("30")).toBe("constant.numeric.integer.policy");
+  });
+
+  it("gives each effect its own scope", () => {
+    const targets = grammar.repository["rule-targets"] as { beginCaptures: Record<string, { name: string }> };
+    const scopes = Object.values(targets.beginCaptures).map((c) => c.name);
+    expect(new Set(scopes).size).toBe(3);
+    for (const effect of ["allow", "ask", "deny"]) expect(scopes.some((s) => s.includes(`.${effect}.`))).toBe(true);
+  });
+});
