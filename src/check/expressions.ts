@@ -180,10 +180,25 @@ export class ExpressionChecker {
   /** True for a name chain that is not a path (`external`, `support.reply`, `crm.*`): resolved by what it is compared with. */
   private isBareName(expr: A.Expr, scope: Scope): boolean {
     let base: A.Expr = expr;
-    while (base.kind === "Member") base = base.object;
+    let firstProperty: string | undefined;
+    while (base.kind === "Member") {
+      firstProperty = base.property.name;
+      base = base.object;
+    }
     if (base.kind === "Wildcard") return true;
     if (base.kind !== "NameRef") return false;
+    // Outside a call, `email.send` or `url.fetch` can only be a tool name: `url` and `email` hold
+    // nothing but the functions `url.host` and `email.domain`, and tools often share their namespace.
+    if ((base.name === "url" || base.name === "email") && firstProperty !== undefined && !scope.locals.has(base.name)) {
+      return !(FUNCTIONS[base.name] as readonly string[]).includes(firstProperty);
+    }
     return !ROOTS.includes(base.name) && !scope.locals.has(base.name) && !this.schema.enums.has(base.name) && base.name !== "Risk";
+  }
+
+  /** A bare name, or a list literal holding one: typed only once the other side is known. */
+  private needsContext(expr: A.Expr, scope: Scope): boolean {
+    if (expr.kind === "ListLiteral") return expr.elements.some((e) => this.isBareName(e, scope));
+    return this.isBareName(expr, scope);
   }
 
   private inferBinary(expr: A.Binary, scope: Scope, rule: RuleContext): Type {
@@ -204,17 +219,20 @@ export class ExpressionChecker {
       return BOOL;
     }
 
-    // Type the side that is not a bare name first; it tells what the bare name means.
-    const leftBare = this.isBareName(expr.left, scope);
-    const rightBare = this.isBareName(expr.right, scope);
+    // Type the side that is not a bare name first; it tells what the bare name means. A list
+    // literal of bare names (`[internal, partner] contains agent.zone`) waits for the other side too.
+    const leftBare = this.needsContext(expr.left, scope);
+    const rightBare = this.needsContext(expr.right, scope);
     let left: Type;
     let right: Type;
     if (leftBare && !rightBare) {
-      right = this.infer(expr.right, scope, rule, operator === "in" ? undefined : undefined);
-      left = this.infer(expr.left, scope, rule, operator === "in" ? elementOf(right) : right);
+      right = this.infer(expr.right, scope, rule);
+      const expectedLeft = operator === "in" ? elementOf(right) : operator === "contains" ? { kind: "list" as const, element: right } : right;
+      left = this.infer(expr.left, scope, rule, expectedLeft);
     } else {
       left = this.infer(expr.left, scope, rule);
-      const expectedRight = operator === "contains" ? elementOf(left) : operator === "in" ? (left.kind === "tool" ? undefined : { kind: "set" as const, element: left }) : left;
+      // `tool in [kb.search, crm.lookup]`: the list's names are tools, so they resolve like `tool == kb.search`.
+      const expectedRight = operator === "contains" ? elementOf(left) : operator === "in" ? { kind: "set" as const, element: left } : left;
       right = this.infer(expr.right, scope, rule, expectedRight);
     }
     if (left.kind === "error" || right.kind === "error") return BOOL;

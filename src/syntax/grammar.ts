@@ -21,6 +21,11 @@ const RULE_WORDS: Record<string, string> = {
   primary: "an expression",
   rule: "a rule (`allow`, `ask` or `deny`)",
   annotation: "an annotation",
+  // Rules whose alternatives are dozens of keywords usable as names: list none of them.
+  anyName: "a name",
+  toolNameStart: "a tool name",
+  rootName: "a name",
+  literal: "a value (`true`, `false`, a number, a duration or a string)",
 };
 
 function describe(token: IToken): string {

@@ -41,7 +41,7 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
     for (const error of lexed.errors) {
       const character = file.text.slice(error.offset, error.offset + (error.length || 1));
       const shown = character.length > 20 ? character.slice(0, 20) + "…" : character;
-      diagnostics.push(diagnostic("PC100", `unexpected character \`${shown}\``, { file, start: error.offset, end: error.offset + Math.max(1, Math.min(error.length, 1)) }, hintForCharacter(character)));
+      diagnostics.push(diagnostic("PC100", `unexpected character \`${shown}\``, { file, start: error.offset, end: error.offset + Math.max(1, Math.min(error.length, 1)) }, hintForCharacter(character.charAt(0))));
       if (diagnostics.length >= MAX_SYNTAX_ERRORS_PER_FILE) break;
     }
     const tokens: IToken[] = [];
@@ -83,7 +83,14 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
       const span = tokenSpan(file, error.token);
       // At end of input, point just after the last real token rather than at nothing.
       const last = tokens[tokens.length - 1];
-      const at = error.token.tokenType.name === "EOF" && last ? { file, start: last.endOffset! + 1, end: last.endOffset! + 1 } : span;
+      let at = error.token.tokenType.name === "EOF" && last ? { file, start: last.endOffset! + 1, end: last.endOffset! + 1 } : span;
+      // "expected an expression after `when`, found `ask`" with `ask` on a later line: the mistake
+      // is where `when` ended, so point there (the line a reader must fix), as at end of input.
+      const previous = (error as { previousToken?: IToken }).previousToken;
+      if (at === span && previous && Number.isFinite(previous.startOffset) && previous.tokenType.name !== "EOF" && !previous.isInsertedInRecovery) {
+        const afterPrevious = previous.endOffset! + 1;
+        if (afterPrevious <= span.start && file.text.slice(afterPrevious, span.start).includes("\n")) at = { file, start: afterPrevious, end: afterPrevious };
+      }
       diagnostics.push(diagnostic("PC103", error.message, at));
     }
     const builder = new AstBuilder(file, docComments);
@@ -98,6 +105,7 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
   }
 }
 
+/** Advice for the first unexpected character of a run (the lexer reports `&&` as one run). */
 function hintForCharacter(character: string): string | undefined {
   if (character === "'" ) return 'strings use double quotes: "text"';
   if (character === "&" || character === "|") return "write `and` / `or`";

@@ -1,0 +1,67 @@
+import type { IrExpr } from "../runtime/ir.js";
+import type { SessionUse } from "../runtime/session.js";
+
+/**
+ * Pass 2: finds which session state the conditions read, so the runtime keeps only that:
+ * no label set for a policy that never reads `session.labels`, windows only as long as the
+ * longest `within`.
+ */
+export function analyzeSessionUse(conditions: readonly (IrExpr | null)[]): SessionUse {
+  const use = { labels: false, tools: false, repeats: false, windowMs: 0, windowTools: false, called: false };
+  const stack: IrExpr[] = conditions.filter((c): c is IrExpr => c !== null);
+  while (stack.length > 0) {
+    const expr = stack.pop()!;
+    switch (expr.op) {
+      case "session":
+        if (expr.member === "labels") use.labels = true;
+        if (expr.member === "tools") use.tools = true;
+        if (expr.member === "repeats") use.repeats = true;
+        break;
+      case "count":
+        use.windowMs = Math.max(use.windowMs, expr.withinMs);
+        if (expr.tools !== null) use.windowTools = true;
+        break;
+      case "called":
+        use.called = true;
+        break;
+    }
+    for (const child of childrenOf(expr)) stack.push(child);
+  }
+  return use;
+}
+
+/** The direct sub-expressions of an IR node. */
+export function childrenOf(expr: IrExpr): IrExpr[] {
+  switch (expr.op) {
+    case "list":
+      return [...expr.items];
+    case "get":
+    case "has":
+      return [expr.object];
+    case "not":
+      return [expr.operand];
+    case "and":
+    case "or":
+      return [...expr.terms];
+    case "compare":
+    case "containsAny":
+    case "containsAll":
+      return [expr.left, expr.right];
+    case "enumRank":
+      return [expr.value];
+    case "in":
+      return [expr.element, expr.collection];
+    case "contains":
+      return [expr.collection, expr.element];
+    case "like":
+      return [expr.subject, expr.pattern];
+    case "quantifier":
+      return [expr.collection, expr.body];
+    case "method":
+      return [expr.object, ...expr.args];
+    case "call":
+      return [expr.arg];
+    default:
+      return [];
+  }
+}

@@ -1,0 +1,35 @@
+import { analyze } from "../check/analyze.js";
+import type { Diagnostic } from "../diagnostics/Diagnostic.js";
+import { renderDiagnostic } from "../diagnostics/render.js";
+import { Engine, type EngineOptions } from "../runtime/engine.js";
+import type { CompiledPolicy } from "../runtime/policy.js";
+import type { SourceFile } from "../source/SourceFile.js";
+import { compileProgram } from "./compileProgram.js";
+
+/** Thrown by `compile` when the sources have errors; carries every diagnostic. */
+export class PolicyError extends Error {
+  constructor(readonly diagnostics: readonly Diagnostic[]) {
+    const errors = diagnostics.filter((d) => d.severity === "error");
+    super(`${errors.length} error${errors.length === 1 ? "" : "s"} in the policy set:\n${errors.slice(0, 10).map((d) => renderDiagnostic(d)).join("\n")}`);
+    this.name = "PolicyError";
+  }
+}
+
+export type SourceInput = SourceFile | { readonly path: string; readonly text: string };
+
+/** Parses, checks and compiles sources; returns the compiled policy or the diagnostics. */
+export function compileSources(sources: readonly SourceInput[]): { policy?: CompiledPolicy; diagnostics: readonly Diagnostic[] } {
+  const analysis = analyze(sources);
+  if (!analysis.ok || !analysis.program) return { diagnostics: analysis.diagnostics };
+  return { policy: compileProgram(analysis.program), diagnostics: analysis.diagnostics };
+}
+
+/**
+ * Compiles policy sources to a ready engine. For libraries embedding policyc: throws a
+ * `PolicyError` listing the diagnostics when the sources have errors.
+ */
+export function compile(sources: readonly SourceInput[], options?: EngineOptions): Engine {
+  const { policy, diagnostics } = compileSources(sources);
+  if (!policy) throw new PolicyError(diagnostics);
+  return new Engine(policy, options);
+}

@@ -1,0 +1,67 @@
+import type * as A from "../ast/nodes.js";
+import { printExpr } from "../ast/printExpr.js";
+import type { CheckedProgram, CheckedRule } from "../check/program.js";
+import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
+import { analyzeSessionUse } from "./analyzeSessionUse.js";
+import { buildRuntimeSchema } from "./buildRuntimeSchema.js";
+import { emitJavaScript } from "./emitJavaScript.js";
+import { indexRulesByTool } from "./indexRulesByTool.js";
+import { ConditionLowering } from "./lowerConditions.js";
+
+/**
+ * The compiler: named passes in order over a checked program (which must have no errors).
+ *   1. lowerRules        — each rule's metadata and its condition in the decision IR
+ *   2. analyzeSessionUse — which session state the conditions read (runtime keeps only that)
+ *   3. buildRuntimeSchema — the declarations as the runtime validates requests
+ *   4. indexRulesByTool  — rules grouped per declared tool and effect (constant-time dispatch)
+ *   5. emitJavaScript    — small functions per rule and per tool
+ */
+export function compileProgram(program: CheckedProgram): CompiledPolicy {
+  const rules = lowerRules(program);
+  const session = analyzeSessionUse(rules.map((r) => r.ir));
+  const schema = buildRuntimeSchema(program.schema);
+  const plan = indexRulesByTool(rules, [...program.schema.tools.keys()]);
+  const code = emitJavaScript(rules, plan, schema);
+  return { schema, rules, session, code };
+}
+
+function lowerRules(program: CheckedProgram): RuleInfo[] {
+  const lowering = new ConditionLowering(program);
+  return program.rules.map((checked) => ruleInfo(checked, lowering.rule(checked.rule)));
+}
+
+function ruleInfo(checked: CheckedRule, ir: RuleInfo["ir"]): RuleInfo {
+  const { rule } = checked;
+  const { line, column } = rule.effectSpan.file.position(rule.effectSpan.start);
+  const annotations: Record<string, string[]> = {};
+  let controls: string[] = [];
+  for (const annotation of rule.annotations) {
+    const values = annotation.args.map((a) => (a.kind === "DurationLiteral" ? a.text : String(a.value)));
+    if (annotation.name.name === "name") continue;
+    if (annotation.name.name === "controls") controls = [...controls, ...values];
+    else annotations[annotation.name.name] = [...(annotations[annotation.name.name] ?? []), ...values];
+  }
+  return {
+    id: checked.id,
+    policy: checked.policy,
+    effect: rule.effect,
+    targets: rule.targets.map((t) => t.text),
+    tools: checked.tools,
+    reason: rule.reason?.value ?? null,
+    grants: rule.grant ? rule.grant.scopes.map((s) => ({ scope: s.value, ttlSeconds: Math.floor(rule.grant!.ttl.milliseconds / 1000) })) : [],
+    revoke: rule.revoke !== undefined,
+    controls,
+    annotations,
+    docs: rule.docs.length > 0 ? rule.docs.join("\n") : null,
+    location: `${rule.effectSpan.file.path}:${line}:${column}`,
+    condition: conditionText(rule),
+    ir,
+  };
+}
+
+function conditionText(rule: A.Rule): string | null {
+  const parts: string[] = [];
+  if (rule.when) parts.push(printExpr(rule.when));
+  if (rule.unless) parts.push(`not (${printExpr(rule.unless)})`);
+  return parts.length > 0 ? parts.join(" and ") : null;
+}

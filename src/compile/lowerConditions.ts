@@ -1,0 +1,152 @@
+import type * as A from "../ast/nodes.js";
+import type { CheckedProgram } from "../check/program.js";
+import type { Type } from "../check/types.js";
+import { chainTermsOf } from "../ast/chains.js";
+import { RISK_RANK, type IrExpr, type ValueConversion } from "../runtime/ir.js";
+import { globMatch } from "../runtime/glob.js";
+
+/**
+ * Pass 1: lowers a checked condition to the decision IR, reading only the checker's
+ * resolutions and types. Constants are made concrete here: risk levels become ranks,
+ * durations milliseconds, tool patterns the declared tools they match.
+ */
+export class ConditionLowering {
+  constructor(private readonly program: CheckedProgram) {}
+
+  private typeOf(expr: A.Expr): Type | undefined {
+    return this.program.types.get(expr);
+  }
+
+  private conversion(type: Type | undefined): ValueConversion {
+    if (type?.kind === "risk") return "risk";
+    if (type?.kind === "time") return "time";
+    return "none";
+  }
+
+  private toolsMatching(pattern: string): string[] {
+    return [...this.program.schema.tools.keys()].filter((t) => globMatch(pattern, t));
+  }
+
+  /** `when W unless U` → `W and not U`; null when the rule has neither. */
+  rule(rule: A.Rule): IrExpr | null {
+    const when = rule.when ? this.lower(rule.when) : null;
+    const unless = rule.unless ? ({ op: "not", operand: this.lower(rule.unless) } as const) : null;
+    if (when && unless) return { op: "and", terms: [when, unless] };
+    return when ?? unless;
+  }
+
+  lower(expr: A.Expr): IrExpr {
+    const resolution = this.program.resolutions.get(expr);
+    switch (expr.kind) {
+      case "BoolLiteral":
+      case "IntLiteral":
+      case "StringLiteral":
+        return { op: "const", value: expr.value };
+      case "DurationLiteral":
+        return { op: "const", value: expr.milliseconds };
+      case "Paren":
+        return this.lower(expr.expression);
+      case "ListLiteral":
+        return { op: "list", items: expr.elements.map((e) => this.lower(e)) };
+      case "Not":
+        return { op: "not", operand: this.lower(expr.operand) };
+      case "Has":
+        return { op: "has", object: this.lower(expr.object), name: expr.attribute.name };
+      case "Quantifier":
+        return { op: "quantifier", kind: expr.quantifier, variable: expr.variable.name, collection: this.lower(expr.collection), body: this.lower(expr.body) };
+      case "Binary":
+        return this.binary(expr);
+      case "NameRef":
+      case "Member":
+      case "Call":
+        if (!resolution) throw new Error(`unresolved ${expr.kind} reached the compiler`);
+        return this.resolved(expr, resolution);
+      case "Wildcard":
+      case "ErrorExpr":
+        throw new Error(`${expr.kind} reached the compiler`);
+    }
+  }
+
+  private resolved(expr: A.NameRef | A.Member | A.Call, resolution: NonNullable<ReturnType<CheckedProgram["resolutions"]["get"]>>): IrExpr {
+    switch (resolution.kind) {
+      case "entity":
+        return { op: "root", root: resolution.entity };
+      case "args":
+        return { op: "root", root: "args" };
+      case "toolName":
+        return { op: "tool" };
+      case "intentName":
+        return { op: "intent" };
+      case "now":
+        return { op: "now" };
+      case "local":
+        return { op: "local", name: resolution.name };
+      case "field":
+        return { op: "get", object: this.lower((expr as A.Member).object), name: resolution.name, convert: this.conversion(this.typeOf(expr)) };
+      case "toolRisk":
+        return { op: "toolRisk" };
+      case "intentTools":
+        return { op: "intentTools" };
+      case "intentMaxRisk":
+        return { op: "intentMaxRisk" };
+      case "sessionValue":
+        return { op: "session", member: resolution.member };
+      case "enumMember":
+        return { op: "const", value: resolution.member };
+      case "riskLevel":
+        return { op: "const", value: RISK_RANK[resolution.level] };
+      case "toolConstant":
+      case "intentConstant":
+        return { op: "const", value: resolution.name };
+      case "sessionCount":
+        return { op: "count", tools: resolution.pattern === undefined || resolution.pattern === "*" ? null : this.toolsMatching(resolution.pattern), withinMs: resolution.withinMs };
+      case "sessionCalled":
+        return { op: "called", tools: this.toolsMatching(resolution.pattern), withinMs: resolution.withinMs ?? null };
+      case "method": {
+        const call = expr as A.Call;
+        return { op: "method", name: resolution.name, object: this.lower(call.callee.object), args: call.args.map((a) => this.lower(a)) };
+      }
+      case "function":
+        return { op: "call", name: resolution.name, arg: this.lower((expr as A.Call).args[0]!) };
+      case "namespace":
+        throw new Error("a namespace reached the compiler");
+    }
+  }
+
+  private binary(expr: A.Binary): IrExpr {
+    const { operator } = expr;
+    if (operator === "and" || operator === "or") return { op: operator, terms: chainTermsOf(expr, operator).map((t) => this.lower(t)) };
+    const left = this.lower(expr.left);
+    const right = this.lower(expr.right);
+    const leftType = this.typeOf(expr.left);
+    switch (operator) {
+      case "==":
+      case "!=":
+        return { op: "compare", operator, left, right, deep: isStructured(leftType) || isStructured(this.typeOf(expr.right)) };
+      case "<":
+      case "<=":
+      case ">":
+      case ">=":
+        if (leftType?.kind === "enum") {
+          const members = this.program.schema.enums.get(leftType.name)?.members ?? [];
+          return { op: "compare", operator, left: { op: "enumRank", members, value: left }, right: { op: "enumRank", members, value: right }, deep: false };
+        }
+        return { op: "compare", operator, left, right, deep: false };
+      case "in":
+        return { op: "in", element: left, collection: right };
+      case "contains": {
+        const isString = leftType?.kind === "string" || leftType?.kind === "tool" || leftType?.kind === "intent";
+        return { op: "contains", collection: left, element: right, string: isString };
+      }
+      case "containsAny":
+      case "containsAll":
+        return { op: operator, left, right };
+      case "like":
+        return { op: "like", subject: left, pattern: right };
+    }
+  }
+}
+
+function isStructured(type: Type | undefined): boolean {
+  return type !== undefined && (type.kind === "set" || type.kind === "list" || type.kind === "record");
+}

@@ -1,0 +1,34 @@
+/** What enforcement points send: one tool call an agent is about to make (section 1 of the contract). */
+export interface Request {
+  time?: string;
+  session: string;
+  agent?: Record<string, unknown>;
+  user?: Record<string, unknown>;
+  intent?: string;
+  tool: string;
+  args?: Record<string, unknown>;
+  context?: Record<string, unknown>;
+}
+
+/** A short-lived credential the enforcement point should mint for an allowed call. */
+export interface Grant {
+  readonly scope: string;
+  readonly ttlSeconds: number;
+}
+
+export type Effect = "allow" | "ask" | "deny";
+
+/** The answer for one request. `rules` and `reasons` are parallel; `locations` too. */
+export interface Decision {
+  readonly decision: Effect;
+  /** Ids of every matched rule of the winning effect (none for a default deny or an invalid request). */
+  readonly rules: readonly string[];
+  readonly reasons: readonly string[];
+  /** `file:line:col` of each rule in `rules`. */
+  readonly locations: readonly string[];
+  readonly grants: readonly Grant[];
+  /** True when the session is revoked (by this decision or an earlier one). */
+  readonly revoked: boolean;
+  /** Validation and evaluation errors; a non-empty list never comes with `allow`. */
+  readonly errors: readonly string[];
+}

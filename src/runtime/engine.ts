@@ -1,0 +1,237 @@
+import type { Decision, Effect, Grant } from "./decision.js";
+import * as helpers from "./helpers.js";
+import { compileGlob, matchCompiledGlob } from "./glob.js";
+import { RISK_RANK } from "./ir.js";
+import type { CompiledPolicy, RuleInfo } from "./policy.js";
+import { parseTime, ValidatorFactory, type Validator } from "./schema.js";
+import { SessionStore, type SessionState } from "./session.js";
+
+/** What the generated decision function of one tool reads. */
+export interface EvalContext {
+  readonly agent: Record<string, unknown> | undefined;
+  readonly user: Record<string, unknown> | undefined;
+  readonly context: Record<string, unknown> | undefined;
+  readonly args: Record<string, unknown>;
+  readonly intent: string | undefined;
+  readonly tool: string;
+  /** Rank of the tool's declared risk. */
+  readonly toolRisk: number;
+  readonly now: number;
+  readonly s: SessionState;
+  readonly repeats: number;
+  readonly errors: string[];
+}
+
+/** Per tool: returns the indices of the matched rules of the winning effect, or null (no rule matched). */
+export type ToolDecider = (c: EvalContext) => number[] | null;
+
+/** The runtime support the generated code may call; nothing else is in its scope. */
+export const RUNTIME_SUPPORT = {
+  ...helpers,
+  compileGlob,
+  matchCompiledGlob,
+  RISK_RANK,
+  parseTime,
+} as const;
+export type RuntimeSupport = typeof RUNTIME_SUPPORT;
+
+export interface EngineOptions {
+  /** Clock for requests without `time` (epoch ms). */
+  readonly clock?: () => number;
+  /** Forget sessions idle this long (ms, by request time). Default one hour. */
+  readonly sessionIdleMs?: number;
+}
+
+interface ToolEntry {
+  readonly decide: ToolDecider;
+  readonly validateArgs: Validator;
+  readonly hasRequiredArgs: boolean;
+  readonly returns: readonly string[];
+  readonly risk: number;
+}
+
+const EMPTY: readonly never[] = Object.freeze([]);
+
+/**
+ * Decides tool calls for one compiled policy set and keeps session state in memory. `decide`
+ * is synchronous, never throws, and never allows on an error.
+ */
+export class Engine {
+  readonly rules: readonly RuleInfo[];
+  readonly sessions: SessionStore;
+  private readonly tools = new Map<string, ToolEntry>();
+  private readonly validateAgent: Validator | undefined;
+  private readonly validateUser: Validator | undefined;
+  private readonly validateContext: Validator | undefined;
+  private readonly intents: ReadonlySet<string>;
+  private readonly clock: () => number;
+  private readonly ruleById = new Map<string, number>();
+
+  constructor(
+    readonly policy: CompiledPolicy,
+    options: EngineOptions = {},
+  ) {
+    this.rules = policy.rules;
+    this.rules.forEach((r, i) => this.ruleById.set(r.id, i));
+    this.clock = options.clock ?? Date.now;
+    this.sessions = new SessionStore(policy.session, options.sessionIdleMs);
+    const factory = new ValidatorFactory(policy.schema);
+    const { agent, user, context } = policy.schema.entities;
+    this.validateAgent = agent && factory.forFields(agent, "agent");
+    this.validateUser = user && factory.forFields(user, "user");
+    this.validateContext = context && factory.forFields(context, "context");
+    this.intents = new Set(Object.keys(policy.schema.intents));
+    // The generated code is a function body taking the runtime support and the schema.
+    const create = new Function("rt", "schema", `"use strict";\n${policy.code}`) as (rt: RuntimeSupport, schema: CompiledPolicy["schema"]) => Map<string, ToolDecider>;
+    const deciders = create(RUNTIME_SUPPORT, policy.schema);
+    for (const [name, tool] of Object.entries(policy.schema.tools)) {
+      this.tools.set(name, {
+        decide: deciders.get(name) ?? (() => null),
+        validateArgs: factory.forFields(tool.args, `${name} args`),
+        hasRequiredArgs: Object.values(tool.args).some((f) => !f.optional),
+        returns: tool.returns,
+        risk: RISK_RANK[tool.risk],
+      });
+    }
+  }
+
+  /** The rule with this id, for explanations and reports. */
+  rule(id: string): RuleInfo | undefined {
+    const index = this.ruleById.get(id);
+    return index === undefined ? undefined : this.rules[index];
+  }
+
+  /** Decides one request and updates its session. Never throws. */
+  decide(request: unknown): Decision {
+    try {
+      return this.decideOrThrow(request);
+    } catch (error) {
+      return deny([], [`internal error while deciding: ${error instanceof Error ? error.message : String(error)}`], [], false, true);
+    }
+  }
+
+  private decideOrThrow(input: unknown): Decision {
+    if (input === null || typeof input !== "object" || Array.isArray(input)) return deny([], ["the request must be a JSON object"], [], false, true);
+    const request = input as Record<string, unknown>;
+    const sessionId = request["session"];
+    if (typeof sessionId !== "string" || sessionId === "") return deny([], ["request.session is missing: every request needs a session id string"], [], false, true);
+    const tool = request["tool"];
+    if (typeof tool !== "string" || tool === "") return deny([], ["request.tool is missing: every request names the tool being called"], [], false, true);
+    let now: number;
+    if (request["time"] === undefined) now = this.clock();
+    else {
+      now = parseTime(request["time"]);
+      if (Number.isNaN(now)) return deny([], [`request.time must be an RFC 3339 time, not ${JSON.stringify(request["time"])}`], [], false, true);
+    }
+
+    const state = this.sessions.getOrCreate(sessionId, now);
+    if (state.revoked) {
+      this.sessions.record(state, now, tool, undefined, false, true, undefined, undefined);
+      return { decision: "deny", rules: [state.revoked.rule], reasons: [state.revoked.reason], locations: [state.revoked.location], grants: EMPTY, revoked: true, errors: EMPTY };
+    }
+
+    const entry = this.tools.get(tool);
+    const invalid = entry ? this.validate(request, entry) : `unknown tool ${JSON.stringify(tool)}: the policy set declares no such tool`;
+    if (invalid !== undefined) {
+      this.sessions.record(state, now, tool, undefined, false, true, undefined, undefined);
+      return deny([], [invalid], [], false, true);
+    }
+    const args = (request["args"] ?? {}) as Record<string, unknown>;
+    let key: string | undefined;
+    let repeats = 0;
+    if (this.policy.session.repeats) {
+      key = helpers.canonicalKey(tool, args);
+      if (key === state.lastKey) repeats = state.run;
+    }
+    const context = request["context"] as Record<string, unknown> | undefined;
+    const errors: string[] = [];
+    const c: EvalContext = {
+      agent: request["agent"] as Record<string, unknown> | undefined,
+      user: request["user"] as Record<string, unknown> | undefined,
+      context,
+      args,
+      intent: request["intent"] as string | undefined,
+      tool,
+      toolRisk: entry!.risk,
+      now,
+      s: state,
+      repeats,
+      errors,
+    };
+    const matched = entry!.decide(c);
+    if (matched === null) {
+      this.sessions.record(state, now, tool, key, false, true, undefined, undefined);
+      return { decision: "deny", rules: EMPTY, reasons: [`no rule allows ${tool}`], locations: EMPTY, grants: EMPTY, revoked: false, errors: errors.length ? errors : EMPTY };
+    }
+    const effect = this.rules[matched[0]!]!.effect;
+    const rules: string[] = [];
+    const reasons: string[] = [];
+    const locations: string[] = [];
+    let grants: Grant[] | undefined;
+    let revoking: RuleInfo | undefined;
+    for (const index of matched) {
+      const rule = this.rules[index]!;
+      rules.push(rule.id);
+      reasons.push(rule.reason ?? defaultReason(rule.effect, rule.id, tool));
+      locations.push(rule.location);
+      if (rule.grants.length > 0) grants = mergeGrants(grants, rule.grants);
+      if (rule.revoke && !revoking) revoking = rule;
+    }
+    if (revoking) state.revoked = { rule: revoking.id, reason: revoking.reason ?? defaultReason("deny", revoking.id, tool), location: revoking.location };
+    const allowed = effect === "allow";
+    this.sessions.record(state, now, tool, key, allowed, effect === "deny", allowed && context ? (context["labels"] as string[] | undefined) : undefined, allowed ? entry!.returns : undefined);
+    return { decision: effect, rules, reasons, locations, grants: allowed && grants ? grants : EMPTY, revoked: revoking !== undefined, errors: errors.length ? errors : EMPTY };
+  }
+
+  /** Checks the request against the declared schema; returns a message naming the bad field. */
+  private validate(request: Record<string, unknown>, entry: ToolEntry): string | undefined {
+    if (this.validateAgent) {
+      if (request["agent"] === undefined) return "request.agent is missing";
+      const error = this.validateAgent(request["agent"], "request.agent");
+      if (error) return error;
+    }
+    if (this.validateContext) {
+      if (request["context"] === undefined) return "request.context is missing";
+      const error = this.validateContext(request["context"], "request.context");
+      if (error) return error;
+    }
+    if (this.validateUser && request["user"] !== undefined && request["user"] !== null) {
+      const error = this.validateUser(request["user"], "request.user");
+      if (error) return error;
+    }
+    const intent = request["intent"];
+    if (intent !== undefined && intent !== null) {
+      if (typeof intent !== "string") return "request.intent must be the name of a declared intent";
+      if (!this.intents.has(intent)) return `unknown intent ${JSON.stringify(intent)}: the policy set declares no such intent`;
+    }
+    const args = request["args"];
+    if (args === undefined || args === null) return entry.hasRequiredArgs ? entry.validateArgs({}, "request.args") : undefined;
+    return entry.validateArgs(args, "request.args");
+  }
+}
+
+function defaultReason(effect: Effect, id: string, tool: string): string {
+  switch (effect) {
+    case "allow":
+      return `${tool} is allowed by ${id}`;
+    case "ask":
+      return `${tool} needs a human's approval (${id})`;
+    case "deny":
+      return `${tool} is denied by ${id}`;
+  }
+}
+
+function deny(rules: string[], reasons: string[], locations: string[], revoked: boolean, isError: boolean): Decision {
+  return { decision: "deny", rules, reasons, locations, grants: EMPTY, revoked, errors: isError ? reasons : EMPTY };
+}
+
+/** The union of grants; a scope granted twice keeps the shorter lifetime (least privilege). */
+function mergeGrants(current: Grant[] | undefined, more: readonly Grant[]): Grant[] {
+  const merged = current ?? [];
+  for (const grant of more) {
+    const existing = merged.findIndex((g) => g.scope === grant.scope);
+    if (existing < 0) merged.push(grant);
+    else if (grant.ttlSeconds < merged[existing]!.ttlSeconds) merged[existing] = grant;
+  }
+  return merged;
+}

@@ -1,0 +1,135 @@
+import { compileGlob, matchCompiledGlob, type CompiledGlob } from "./glob.js";
+
+/** Thrown inside a condition to make it fail closed; caught per rule by the decision code. */
+export class EvaluationError extends Error {}
+
+export function fail(message: string): never {
+  throw new EvaluationError(message);
+}
+
+/** The host of a URL string, lowercased; "" when it is not an absolute URL. */
+export function urlHost(value: string): string {
+  if (typeof value !== "string") return "";
+  try {
+    return new URL(value).hostname.toLowerCase();
+  } catch {
+    return "";
+  }
+}
+
+/** The domain of an e-mail address, lowercased; "" when there is no `@`. */
+export function emailDomain(value: string): string {
+  if (typeof value !== "string") return "";
+  const at = value.lastIndexOf("@");
+  return at < 0 || at === value.length - 1 ? "" : value.slice(at + 1).toLowerCase();
+}
+
+const globCache = new Map<string, CompiledGlob>();
+/** `like` with a pattern known only at run time; patterns written in the policy are compiled ahead. */
+export function like(subject: string, pattern: string): boolean {
+  let glob = globCache.get(pattern);
+  if (!glob) {
+    glob = compileGlob(pattern);
+    if (globCache.size > 1000) globCache.clear();
+    globCache.set(pattern, glob);
+  }
+  return matchCompiledGlob(glob, subject);
+}
+
+/** Structural equality for values of the same declared type (sets compare as sets). */
+export function equal(a: unknown, b: unknown, asSet = false): boolean {
+  if (a === b) return true;
+  if (a instanceof Set || b instanceof Set || asSet) {
+    const left = toArray(a);
+    const right = toArray(b);
+    return left.every((x) => right.some((y) => equal(x, y))) && right.every((y) => left.some((x) => equal(x, y)));
+  }
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => equal(x, b[i]));
+  if (a && b && typeof a === "object" && typeof b === "object") {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && equal((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  }
+  return false;
+}
+
+function toArray(value: unknown): unknown[] {
+  if (value instanceof Set) return [...value];
+  return Array.isArray(value) ? value : [];
+}
+
+/** Membership in a request list (array) or a session set. */
+export function has(collection: unknown, element: unknown): boolean {
+  if (collection instanceof Set) return collection.has(element);
+  if (Array.isArray(collection)) {
+    if (typeof element !== "object" || element === null) return collection.includes(element);
+    return collection.some((x) => equal(x, element));
+  }
+  return false;
+}
+
+export function containsAny(left: unknown, right: unknown): boolean {
+  for (const x of toArray(right)) if (has(left, x)) return true;
+  return false;
+}
+
+export function containsAll(left: unknown, right: unknown): boolean {
+  for (const x of toArray(right)) if (!has(left, x)) return false;
+  return true;
+}
+
+export function size(value: unknown): number {
+  if (value instanceof Set) return value.size;
+  if (Array.isArray(value) || typeof value === "string") return value.length;
+  return 0;
+}
+
+export function items(value: unknown): unknown[] {
+  return toArray(value);
+}
+
+/** Literal text to emit while walking; a class so request data can never look like one. */
+class Emit {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * A canonical key for "same tool, same arguments": JSON with sorted object keys, built without
+ * recursion so a 10,000-deep argument cannot exhaust the stack.
+ */
+export function canonicalKey(tool: string, args: unknown): string {
+  const out: string[] = [JSON.stringify(tool), "|"];
+  const stack: unknown[] = [args];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (value instanceof Emit) out.push(value.text);
+    else if (Array.isArray(value)) {
+      out.push("[");
+      stack.push(new Emit("]"));
+      for (let i = value.length - 1; i >= 0; i--) {
+        stack.push(value[i]);
+        if (i > 0) stack.push(new Emit(","));
+      }
+    } else if (value !== null && typeof value === "object") {
+      out.push("{");
+      stack.push(new Emit("}"));
+      const keys = Object.keys(value).sort();
+      for (let i = keys.length - 1; i >= 0; i--) {
+        stack.push((value as Record<string, unknown>)[keys[i]!]);
+        stack.push(new Emit(`${i > 0 ? "," : ""}${JSON.stringify(keys[i])}:`));
+      }
+    } else out.push(value === undefined ? "null" : JSON.stringify(value));
+  }
+  return out.join("");
+}
+
+/** `x has f`: the attribute is an own property and not null. */
+export function present(object: unknown, name: string): boolean {
+  return object !== null && typeof object === "object" && Object.hasOwn(object, name) && (object as Record<string, unknown>)[name] != null;
+}
+
+/** The message of an error raised while evaluating a condition. */
+export function message(error: unknown): string {
+  if (error instanceof EvaluationError) return error.message;
+  if (error instanceof RangeError) return "the input is nested too deeply to evaluate";
+  return error instanceof Error ? `evaluation failed: ${error.message}` : "evaluation failed";
+}

@@ -1,0 +1,52 @@
+/**
+ * The decision IR: conditions after checking, with every name resolved. It is part of the
+ * bundle (so `eval --bundle` can explain decisions) and the input of the JavaScript emitter.
+ * Plain JSON: no spans, no classes.
+ */
+export type RiskLevel = "low" | "medium" | "high" | "critical";
+export const RISK_RANK: Readonly<Record<RiskLevel, number>> = { low: 0, medium: 1, high: 2, critical: 3 };
+export const RISK_NAMES: readonly RiskLevel[] = ["low", "medium", "high", "critical"];
+
+/** How an attribute value is turned into what conditions compare: risks to ranks, times to ms. */
+export type ValueConversion = "none" | "risk" | "time";
+
+export type IrExpr =
+  /** A constant: bool, number (ints, durations in ms, risk ranks), string (enum members, names). */
+  | { readonly op: "const"; readonly value: boolean | number | string }
+  | { readonly op: "list"; readonly items: readonly IrExpr[] }
+  | { readonly op: "root"; readonly root: "agent" | "user" | "context" | "args" }
+  | { readonly op: "tool" }
+  | { readonly op: "toolRisk" }
+  | { readonly op: "intent" }
+  | { readonly op: "intentTools" }
+  | { readonly op: "intentMaxRisk" }
+  | { readonly op: "now" }
+  | { readonly op: "local"; readonly name: string }
+  | { readonly op: "get"; readonly object: IrExpr; readonly name: string; readonly convert: ValueConversion }
+  | { readonly op: "has"; readonly object: IrExpr; readonly name: string }
+  | { readonly op: "not"; readonly operand: IrExpr }
+  | { readonly op: "and" | "or"; readonly terms: readonly IrExpr[] }
+  /** `deep` compares collections and records structurally; `scalar` with `===`. */
+  | { readonly op: "compare"; readonly operator: "==" | "!=" | "<" | "<=" | ">" | ">="; readonly left: IrExpr; readonly right: IrExpr; readonly deep: boolean }
+  /** Orders members of an enum by declaration. */
+  | { readonly op: "enumRank"; readonly members: readonly string[]; readonly value: IrExpr }
+  | { readonly op: "in"; readonly element: IrExpr; readonly collection: IrExpr }
+  /** `S contains x`: membership in a collection, substring of a string, or a tool in intent.tools. */
+  | { readonly op: "contains"; readonly collection: IrExpr; readonly element: IrExpr; readonly string: boolean }
+  | { readonly op: "containsAny" | "containsAll"; readonly left: IrExpr; readonly right: IrExpr }
+  | { readonly op: "like"; readonly subject: IrExpr; readonly pattern: IrExpr }
+  | { readonly op: "quantifier"; readonly kind: "any" | "all"; readonly variable: string; readonly collection: IrExpr; readonly body: IrExpr }
+  | { readonly op: "session"; readonly member: "calls" | "denials" | "labels" | "tools" | "repeats" | "age" | "last" }
+  /** Attempts within the window, this one included; `tools` limits them to a pattern's tools. */
+  | { readonly op: "count"; readonly tools: readonly string[] | null; readonly withinMs: number }
+  /** An allowed call of one of `tools` happened before (within the window, if any). */
+  | { readonly op: "called"; readonly tools: readonly string[]; readonly withinMs: number | null }
+  | { readonly op: "method"; readonly name: "size" | "startsWith" | "endsWith" | "lower"; readonly object: IrExpr; readonly args: readonly IrExpr[] }
+  | { readonly op: "call"; readonly name: "url.host" | "email.domain"; readonly arg: IrExpr };
+
+/** A condition with the text it was written as, for explanations. */
+export interface IrCondition {
+  readonly expr: IrExpr;
+  /** The top-level `and` terms as written, for clause-by-clause explanations. */
+  readonly text: string;
+}

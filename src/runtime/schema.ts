@@ -1,0 +1,135 @@
+import { RISK_RANK, type RiskLevel } from "./ir.js";
+
+/** A type as the bundle spells it. */
+export type TypeJson =
+  | "bool"
+  | "int"
+  | "string"
+  | "duration"
+  | "time"
+  | "Risk"
+  | { readonly set: TypeJson }
+  | { readonly list: TypeJson }
+  | { readonly enum: string }
+  | { readonly record: string };
+
+export interface FieldJson {
+  readonly type: TypeJson;
+  readonly optional: boolean;
+}
+
+export type FieldsJson = Readonly<Record<string, FieldJson>>;
+
+/** The declarations, as the runtime needs them to validate requests. */
+export interface RuntimeSchema {
+  readonly entities: { readonly agent?: FieldsJson; readonly user?: FieldsJson; readonly context?: FieldsJson };
+  readonly records: Readonly<Record<string, FieldsJson>>;
+  readonly enums: Readonly<Record<string, readonly string[]>>;
+  readonly tools: Readonly<Record<string, { readonly risk: RiskLevel; readonly returns: readonly string[]; readonly args: FieldsJson }>>;
+  readonly intents: Readonly<Record<string, { readonly tools: readonly string[]; readonly maxRisk: RiskLevel; readonly matches: readonly string[] }>>;
+}
+
+/** Returns an error message naming the bad field, or undefined when the value fits. */
+export type Validator = (value: unknown, path: string) => string | undefined;
+
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "an object";
+  if (typeof value === "string") return value.length > 40 ? "a string" : `the string ${JSON.stringify(value)}`;
+  return `${typeof value === "number" ? "the number" : "the value"} ${String(value)}`;
+}
+
+function typeName(type: TypeJson): string {
+  if (typeof type === "string") return type;
+  if ("set" in type) return `set<${typeName(type.set)}>`;
+  if ("list" in type) return `list<${typeName(type.list)}>`;
+  if ("enum" in type) return type.enum;
+  return type.record;
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** Parses an RFC 3339 time to epoch milliseconds, or NaN. */
+export function parseTime(value: unknown): number {
+  return typeof value === "string" && RFC3339.test(value) ? Date.parse(value) : Number.NaN;
+}
+
+/**
+ * Builds validators from the schema once, at load time, so validating a request is a few
+ * closure calls. Own properties only: `__proto__`, `constructor` and the like in a request are
+ * data, never reached through the prototype.
+ */
+export class ValidatorFactory {
+  private readonly recordValidators = new Map<string, Validator>();
+
+  constructor(private readonly schema: RuntimeSchema) {}
+
+  forType(type: TypeJson): Validator {
+    if (typeof type === "string") {
+      const expected = type;
+      switch (type) {
+        case "bool":
+          return (v, p) => (typeof v === "boolean" ? undefined : `${p} must be a bool, not ${describeValue(v)}`);
+        case "int":
+          return (v, p) => (typeof v === "number" && Number.isSafeInteger(v) ? undefined : `${p} must be an int, not ${describeValue(v)}`);
+        case "string":
+          return (v, p) => (typeof v === "string" ? undefined : `${p} must be a string, not ${describeValue(v)}`);
+        case "duration":
+          return (v, p) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? undefined : `${p} must be a duration in milliseconds, not ${describeValue(v)}`);
+        case "time":
+          return (v, p) => (Number.isNaN(parseTime(v)) ? `${p} must be an RFC 3339 time, not ${describeValue(v)}` : undefined);
+        case "Risk":
+          return (v, p) => (typeof v === "string" && Object.hasOwn(RISK_RANK, v) ? undefined : `${p} must be a risk level (low, medium, high, critical), not ${describeValue(v)}`);
+        default:
+          return (_v, p) => `${p} has an unknown type ${expected}`;
+      }
+    }
+    if ("set" in type || "list" in type) {
+      const element = this.forType("set" in type ? type.set : type.list);
+      const name = typeName(type);
+      return (v, p) => {
+        if (!Array.isArray(v)) return `${p} must be a ${name}, not ${describeValue(v)}`;
+        for (let i = 0; i < v.length; i++) {
+          const error = element(v[i], `${p}[${i}]`);
+          if (error) return error;
+        }
+        return undefined;
+      };
+    }
+    if ("enum" in type) {
+      const members = new Set(this.schema.enums[type.enum] ?? []);
+      const name = type.enum;
+      return (v, p) => (typeof v === "string" && members.has(v) ? undefined : `${p} must be a member of ${name} (${[...members].join(", ")}), not ${describeValue(v)}`);
+    }
+    return this.forRecord(type.record);
+  }
+
+  private forRecord(name: string): Validator {
+    const cached = this.recordValidators.get(name);
+    if (cached) return cached;
+    // Recursive types: the map entry forwards to the validator built below.
+    let built: Validator | undefined;
+    this.recordValidators.set(name, (v, p) => built!(v, p));
+    built = this.forFields(this.schema.records[name] ?? {}, name);
+    return built;
+  }
+
+  forFields(fields: FieldsJson, name: string): Validator {
+    const checks = Object.entries(fields).map(([field, info]) => ({ field, optional: info.optional, validate: this.forType(info.type) }));
+    return (v, p) => {
+      if (v === null || typeof v !== "object" || Array.isArray(v)) return `${p} must be an object (${name}), not ${describeValue(v)}`;
+      const object = v as Record<string, unknown>;
+      for (const check of checks) {
+        const present = Object.hasOwn(object, check.field) && object[check.field] !== undefined && object[check.field] !== null;
+        if (!present) {
+          if (check.optional) continue;
+          return `${p}.${check.field} is missing`;
+        }
+        const error = check.validate(object[check.field], `${p}.${check.field}`);
+        if (error) return error;
+      }
+      return undefined;
+    };
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Per-session state, kept in memory by the engine and by `policyc test` replays alike. Only
+ * what the compiled policy reads is kept (`SessionUse`), and windows are only as long as the
+ * longest `within` in the policy, so a session costs a few hundred bytes.
+ */
+
+/** What the policy reads from the session; computed by the compiler, stored in the bundle. */
+export interface SessionUse {
+  readonly labels: boolean;
+  readonly tools: boolean;
+  readonly repeats: boolean;
+  /** Keep attempt times for `session.count(… within D)`: the longest D in ms, 0 when unused. */
+  readonly windowMs: number;
+  /** Keep the tool of each windowed attempt (some `count` has a pattern). */
+  readonly windowTools: boolean;
+  /** Keep the last allowed time per tool for `session.called`. */
+  readonly called: boolean;
+}
+
+export const NO_SESSION_USE: SessionUse = { labels: false, tools: false, repeats: false, windowMs: 0, windowTools: false, called: false };
+
+/** Attempts remembered per session for windows, at most; counts saturate there. */
+export const MAX_WINDOW_ENTRIES = 4096;
+
+export interface Revocation {
+  readonly rule: string;
+  readonly reason: string;
+  readonly location: string;
+}
+
+export class SessionState {
+  /** Epoch ms of the first attempt. */
+  readonly firstSeen: number;
+  lastSeen: number;
+  calls = 0;
+  denials = 0;
+  last = "";
+  labels: Set<string> | undefined;
+  tools: Set<string> | undefined;
+  /** Key of the previous attempt (tool + canonical args) and how many identical attempts in a row ended with it. */
+  lastKey: string | undefined;
+  run = 0;
+  /** Ring of attempt times (and tools) inside the longest window, oldest first. */
+  times: number[] | undefined;
+  windowTools: string[] | undefined;
+  /** Last allowed time per tool. */
+  allowed: Map<string, number> | undefined;
+  revoked: Revocation | undefined;
+
+  constructor(now: number, use: SessionUse) {
+    this.firstSeen = now;
+    this.lastSeen = now;
+    if (use.labels) this.labels = new Set();
+    if (use.tools) this.tools = new Set();
+    if (use.windowMs > 0) this.times = [];
+    if (use.windowTools) this.windowTools = [];
+    if (use.called) this.allowed = new Map();
+  }
+
+  /** Attempts of the window at or after `since` (this attempt excluded), optionally only of `tools`. */
+  countSince(since: number, tools: ReadonlySet<string> | null): number {
+    const times = this.times;
+    if (!times) return 0;
+    let count = 0;
+    for (let i = times.length - 1; i >= 0; i--) {
+      if (times[i]! < since) break;
+      if (tools === null || tools.has(this.windowTools![i]!)) count++;
+    }
+    return count;
+  }
+
+  /** Whether an allowed call of one of `tools` happened at or after `since`. */
+  calledSince(tools: readonly string[], since: number): boolean {
+    const allowed = this.allowed;
+    if (!allowed) return false;
+    for (const tool of tools) {
+      const at = allowed.get(tool);
+      if (at !== undefined && at >= since) return true;
+    }
+    return false;
+  }
+}
+
+/** A session store with idle expiry driven by request time, so replays behave like production. */
+export class SessionStore {
+  private readonly sessions = new Map<string, SessionState>();
+  private lastSweep = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly use: SessionUse,
+    /** Sessions idle this long are forgotten. */
+    readonly idleMs = 60 * 60 * 1000,
+    /** Revoked sessions are remembered longer, so an agent cannot wait out a revocation. */
+    readonly revokedIdleMs = 24 * 60 * 60 * 1000,
+  ) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get(id: string): SessionState | undefined {
+    return this.sessions.get(id);
+  }
+
+  getOrCreate(id: string, now: number): SessionState {
+    if (now - this.lastSweep > this.idleMs / 4) this.sweep(now);
+    let state = this.sessions.get(id);
+    if (state === undefined) {
+      state = new SessionState(now, this.use);
+      this.sessions.set(id, state);
+    }
+    return state;
+  }
+
+  /** Drops idle sessions; runs at most every quarter of the idle time, so its cost is amortized. */
+  sweep(now: number): void {
+    this.lastSweep = now;
+    for (const [id, state] of this.sessions) {
+      const limit = state.revoked ? this.revokedIdleMs : this.idleMs;
+      if (now - state.lastSeen > limit) this.sessions.delete(id);
+    }
+  }
+
+  clear(): void {
+    this.sessions.clear();
+  }
+
+  /**
+   * Records an attempt after its decision: counted always; on allow, its tool and labels join
+   * the session; a denial is counted; windows drop entries older than the longest `within`.
+   */
+  record(state: SessionState, now: number, tool: string, key: string | undefined, allowed: boolean, denied: boolean, labels: readonly string[] | undefined, returns: readonly string[] | undefined): void {
+    state.calls++;
+    if (now > state.lastSeen) state.lastSeen = now;
+    state.last = tool;
+    if (denied) state.denials++;
+    if (key !== undefined) {
+      if (key === state.lastKey) state.run++;
+      else {
+        state.lastKey = key;
+        state.run = 1;
+      }
+    }
+    const times = state.times;
+    if (times) {
+      const horizon = now - this.use.windowMs;
+      let drop = 0;
+      while (drop < times.length && times[drop]! < horizon) drop++;
+      if (times.length - drop >= MAX_WINDOW_ENTRIES) drop = times.length - MAX_WINDOW_ENTRIES + 1;
+      if (drop > 0) {
+        times.splice(0, drop);
+        state.windowTools?.splice(0, drop);
+      }
+      times.push(now);
+      state.windowTools?.push(tool);
+    }
+    if (allowed) {
+      state.tools?.add(tool);
+      state.allowed?.set(tool, now);
+      if (state.labels) {
+        if (labels) for (const label of labels) state.labels.add(label);
+        if (returns) for (const label of returns) state.labels.add(label);
+      }
+    }
+  }
+}
