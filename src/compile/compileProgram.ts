@@ -6,7 +6,7 @@ import { analyzeSessionUse } from "./analyzeSessionUse.js";
 import { buildRuntimeSchema } from "./buildRuntimeSchema.js";
 import { emitJavaScript } from "./emitJavaScript.js";
 import { indexRulesByTool } from "./indexRulesByTool.js";
-import { ConditionLowering } from "./lowerConditions.js";
+import { ConditionLowering, ruleClauses } from "./lowerConditions.js";
 
 /**
  * The compiler: named passes in order over a checked program (which must have no errors).
@@ -55,13 +55,14 @@ function ruleInfo(checked: CheckedRule, ir: RuleInfo["ir"]): RuleInfo {
     docs: rule.docs.length > 0 ? rule.docs.join("\n") : null,
     location: `${rule.effectSpan.file.path}:${line}:${column}`,
     condition: conditionText(rule),
+    clauses: ruleClauses(rule).map((c) => (c.negated ? `not (${printExpr(c.expr)})` : printExpr(c.expr))),
     ir,
   };
 }
 
 function conditionText(rule: A.Rule): string | null {
   const parts: string[] = [];
-  if (rule.when) parts.push(printExpr(rule.when));
-  if (rule.unless) parts.push(`not (${printExpr(rule.unless)})`);
-  return parts.length > 0 ? parts.join(" and ") : null;
+  if (rule.when) parts.push(`when ${printExpr(rule.when)}`);
+  if (rule.unless) parts.push(`unless ${printExpr(rule.unless)}`);
+  return parts.length > 0 ? parts.join(" ") : null;
 }

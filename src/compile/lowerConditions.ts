@@ -27,12 +27,14 @@ export class ConditionLowering {
     return [...this.program.schema.tools.keys()].filter((t) => globMatch(pattern, t));
   }
 
-  /** `when W unless U` → `W and not U`; null when the rule has neither. */
+  /**
+   * `when W1 and W2 unless U` → `W1 and W2 and not U`, flat, so explanations can show each
+   * clause; null when the rule has no condition.
+   */
   rule(rule: A.Rule): IrExpr | null {
-    const when = rule.when ? this.lower(rule.when) : null;
-    const unless = rule.unless ? ({ op: "not", operand: this.lower(rule.unless) } as const) : null;
-    if (when && unless) return { op: "and", terms: [when, unless] };
-    return when ?? unless;
+    const terms = ruleClauses(rule).map((clause) => (clause.negated ? ({ op: "not", operand: this.lower(clause.expr) } as const) : this.lower(clause.expr)));
+    if (terms.length === 0) return null;
+    return terms.length === 1 ? terms[0]! : { op: "and", terms };
   }
 
   lower(expr: A.Expr): IrExpr {
@@ -149,4 +151,12 @@ export class ConditionLowering {
 
 function isStructured(type: Type | undefined): boolean {
   return type !== undefined && (type.kind === "set" || type.kind === "list" || type.kind === "record");
+}
+
+/** The top-level clauses of a rule's condition: the `and` terms of `when`, then `unless` negated. */
+export function ruleClauses(rule: A.Rule): { expr: A.Expr; negated: boolean }[] {
+  const clauses: { expr: A.Expr; negated: boolean }[] = [];
+  if (rule.when) for (const term of chainTermsOf(rule.when, "and")) clauses.push({ expr: term, negated: false });
+  if (rule.unless) clauses.push({ expr: rule.unless, negated: true });
+  return clauses;
 }

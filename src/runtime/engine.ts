@@ -4,7 +4,7 @@ import { compileGlob, matchCompiledGlob } from "./glob.js";
 import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { parseTime, ValidatorFactory, type Validator } from "./schema.js";
-import { SessionStore, type SessionState } from "./session.js";
+import { SessionState, SessionStore } from "./session.js";
 
 /** What the generated decision function of one tool reads. */
 export interface EvalContext {
@@ -42,7 +42,12 @@ export interface EngineOptions {
   readonly sessionIdleMs?: number;
 }
 
-interface ToolEntry {
+/** The outcome of `Engine.prepare`: either a decision already (invalid, revoked) or a context to run rules on. */
+export type Prepared =
+  | { readonly ready: false; readonly decision: Decision; readonly state?: SessionState; readonly now?: number; readonly tool?: string }
+  | { readonly ready: true; readonly c: EvalContext; readonly entry: ToolEntry; readonly state: SessionState; readonly key: string | undefined };
+
+export interface ToolEntry {
   readonly decide: ToolDecider;
   readonly validateArgs: Validator;
   readonly hasRequiredArgs: boolean;
@@ -111,31 +116,44 @@ export class Engine {
   }
 
   private decideOrThrow(input: unknown): Decision {
-    if (input === null || typeof input !== "object" || Array.isArray(input)) return deny([], ["the request must be a JSON object"], [], false, true);
+    const prepared = this.prepare(input, true);
+    if (!prepared.ready) {
+      if (prepared.state) this.sessions.record(prepared.state, prepared.now!, prepared.tool!, undefined, false, true, undefined, undefined);
+      return prepared.decision;
+    }
+    const { c, entry, state, key } = prepared;
+    const matched = entry.decide(c);
+    return this.conclude(matched, c, entry, state, key);
+  }
+
+  /**
+   * Everything before the rules run: shape checks, the session, revocation, validation and
+   * the evaluation context. `create` is false for explanations, which must not change state.
+   * @internal
+   */
+  prepare(input: unknown, create: boolean): Prepared {
+    if (input === null || typeof input !== "object" || Array.isArray(input)) return { ready: false, decision: deny([], ["the request must be a JSON object"], [], false, true) };
     const request = input as Record<string, unknown>;
     const sessionId = request["session"];
-    if (typeof sessionId !== "string" || sessionId === "") return deny([], ["request.session is missing: every request needs a session id string"], [], false, true);
+    if (typeof sessionId !== "string" || sessionId === "") return { ready: false, decision: deny([], ["request.session is missing: every request needs a session id string"], [], false, true) };
     const tool = request["tool"];
-    if (typeof tool !== "string" || tool === "") return deny([], ["request.tool is missing: every request names the tool being called"], [], false, true);
+    if (typeof tool !== "string" || tool === "") return { ready: false, decision: deny([], ["request.tool is missing: every request names the tool being called"], [], false, true) };
     let now: number;
     if (request["time"] === undefined) now = this.clock();
     else {
       now = parseTime(request["time"]);
-      if (Number.isNaN(now)) return deny([], [`request.time must be an RFC 3339 time, not ${JSON.stringify(request["time"])}`], [], false, true);
+      if (Number.isNaN(now)) return { ready: false, decision: deny([], [`request.time must be an RFC 3339 time, not ${JSON.stringify(request["time"])}`], [], false, true) };
     }
 
-    const state = this.sessions.getOrCreate(sessionId, now);
+    const state = create ? this.sessions.getOrCreate(sessionId, now) : (this.sessions.get(sessionId) ?? new SessionState(now, this.policy.session));
     if (state.revoked) {
-      this.sessions.record(state, now, tool, undefined, false, true, undefined, undefined);
-      return { decision: "deny", rules: [state.revoked.rule], reasons: [state.revoked.reason], locations: [state.revoked.location], grants: EMPTY, revoked: true, errors: EMPTY };
+      const decision: Decision = { decision: "deny", rules: [state.revoked.rule], reasons: [state.revoked.reason], locations: [state.revoked.location], grants: EMPTY, revoked: true, errors: EMPTY };
+      return { ready: false, decision, state, now, tool };
     }
-
     const entry = this.tools.get(tool);
     const invalid = entry ? this.validate(request, entry) : `unknown tool ${JSON.stringify(tool)}: the policy set declares no such tool`;
-    if (invalid !== undefined) {
-      this.sessions.record(state, now, tool, undefined, false, true, undefined, undefined);
-      return deny([], [invalid], [], false, true);
-    }
+    if (invalid !== undefined) return { ready: false, decision: deny([], [invalid], [], false, true), state, now, tool };
+
     const args = (request["args"] ?? {}) as Record<string, unknown>;
     let key: string | undefined;
     let repeats = 0;
@@ -143,12 +161,10 @@ export class Engine {
       key = helpers.canonicalKey(tool, args);
       if (key === state.lastKey) repeats = state.run;
     }
-    const context = request["context"] as Record<string, unknown> | undefined;
-    const errors: string[] = [];
     const c: EvalContext = {
       agent: request["agent"] as Record<string, unknown> | undefined,
       user: request["user"] as Record<string, unknown> | undefined,
-      context,
+      context: request["context"] as Record<string, unknown> | undefined,
       args,
       intent: request["intent"] as string | undefined,
       tool,
@@ -156,9 +172,14 @@ export class Engine {
       now,
       s: state,
       repeats,
-      errors,
+      errors: [],
     };
-    const matched = entry!.decide(c);
+    return { ready: true, c, entry: entry!, state, key };
+  }
+
+  /** Turns the matched rules into the decision and updates the session. */
+  private conclude(matched: number[] | null, c: EvalContext, entry: ToolEntry, state: SessionState, key: string | undefined): Decision {
+    const { tool, now, errors } = c;
     if (matched === null) {
       this.sessions.record(state, now, tool, key, false, true, undefined, undefined);
       return { decision: "deny", rules: EMPTY, reasons: [`no rule allows ${tool}`], locations: EMPTY, grants: EMPTY, revoked: false, errors: errors.length ? errors : EMPTY };
@@ -179,8 +200,17 @@ export class Engine {
     }
     if (revoking) state.revoked = { rule: revoking.id, reason: revoking.reason ?? defaultReason("deny", revoking.id, tool), location: revoking.location };
     const allowed = effect === "allow";
-    this.sessions.record(state, now, tool, key, allowed, effect === "deny", allowed && context ? (context["labels"] as string[] | undefined) : undefined, allowed ? entry!.returns : undefined);
+    this.sessions.record(state, now, tool, key, allowed, effect === "deny", allowed && c.context ? (c.context["labels"] as string[] | undefined) : undefined, allowed ? entry.returns : undefined);
     return { decision: effect, rules, reasons, locations, grants: allowed && grants ? grants : EMPTY, revoked: revoking !== undefined, errors: errors.length ? errors : EMPTY };
+  }
+
+  /** Indices of the rules that target a tool, in source order (for explanations). */
+  rulesFor(tool: string): number[] {
+    const out: number[] = [];
+    this.rules.forEach((r, i) => {
+      if (r.tools.includes(tool)) out.push(i);
+    });
+    return out;
   }
 
   /** Checks the request against the declared schema; returns a message naming the bad field. */

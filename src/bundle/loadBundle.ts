@@ -1,0 +1,55 @@
+import { createPublicKey, verify, type KeyObject } from "node:crypto";
+import { Ajv } from "ajv";
+import { Engine, type EngineOptions } from "../runtime/engine.js";
+import type { Bundle } from "./Bundle.js";
+import { bundleJsonSchema } from "./bundleSchema.js";
+import { contentHash } from "./hash.js";
+
+/** A bundle that must not run: malformed, tampered with, or not signed by the expected key. */
+export class BundleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BundleError";
+  }
+}
+
+let validateBundle: ReturnType<Ajv["compile"]> | undefined;
+
+export interface LoadOptions extends EngineOptions {
+  /** When given, the bundle must carry an Ed25519 signature by this key (PEM or KeyObject). */
+  readonly publicKey?: KeyObject | string;
+}
+
+/** Checks a bundle without running it: schema, content hash, signature. Throws `BundleError`. */
+export function verifyBundle(value: unknown, options: { publicKey?: KeyObject | string } = {}): Bundle {
+  validateBundle ??= new Ajv({ allErrors: false, strict: false }).compile(bundleJsonSchema);
+  if (!validateBundle(value)) {
+    const error = validateBundle.errors?.[0];
+    const where = error?.instancePath ? `at ${error.instancePath}` : "at the top level";
+    throw new BundleError(`not a valid policyc bundle: ${where} ${error?.message ?? "invalid"}`);
+  }
+  const bundle = value as Bundle;
+  const expected = contentHash(bundle);
+  if (expected !== bundle.manifest.contentHash) throw new BundleError(`the bundle's content does not match its hash (manifest says ${bundle.manifest.contentHash}, content is ${expected}): it was changed after it was built`);
+  if (options.publicKey !== undefined) {
+    if (!bundle.signature) throw new BundleError("the bundle is not signed, but a public key was given: refusing to load it");
+    const key = typeof options.publicKey === "string" ? createPublicKey(options.publicKey) : options.publicKey;
+    let valid = false;
+    try {
+      valid = verify(null, Buffer.from(bundle.manifest.contentHash, "utf8"), key, Buffer.from(bundle.signature.value, "base64"));
+    } catch {
+      valid = false;
+    }
+    if (!valid) throw new BundleError("the bundle's signature does not match the given public key: refusing to load it");
+  }
+  return bundle;
+}
+
+/**
+ * Validates a bundle (JSON Schema with ajv, content hash, signature when a key is given) and
+ * returns an engine for it. Throws `BundleError` before any of the bundle's code runs.
+ */
+export function loadBundle(value: unknown, options: LoadOptions = {}): Engine {
+  const bundle = verifyBundle(value, options);
+  return new Engine(bundle, options);
+}

@@ -1,0 +1,18 @@
+/**
+ * policyc's library API (section 8 of the language contract):
+ *
+ *   import { compile, loadBundle } from "policyc";
+ *   const engine = loadBundle(JSON.parse(bundleText));   // validates the bundle first
+ *   const d = engine.decide(request);
+ */
+export { compile, compileSources, PolicyError, type SourceInput } from "./compile/compile.js";
+export { compileProgram } from "./compile/compileProgram.js";
+export { analyze, type Analysis } from "./check/analyze.js";
+export { parse, type ParseResult } from "./syntax/parse.js";
+export { formatFile } from "./ast/format.js";
+export { createBundle, serializeBundle, bundleJsonSchema, BUNDLE_FORMAT } from "./bundle/index.js";
+export * from "./runtime/index.js";
+export type { Diagnostic } from "./diagnostics/Diagnostic.js";
+export { CODES, type Code } from "./diagnostics/codes.js";
+export { SourceFile } from "./source/SourceFile.js";
+export { VERSION } from "./version.js";

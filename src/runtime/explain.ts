@@ -1,0 +1,54 @@
+import type { Decision, Effect } from "./decision.js";
+import type { Engine } from "./engine.js";
+import { RISK_RANK } from "./ir.js";
+import { Interpreter, type ClauseTrace } from "./interpret.js";
+
+/** How one rule fared for a request. */
+export interface RuleTrace {
+  readonly id: string;
+  readonly effect: Effect;
+  readonly location: string;
+  readonly reason: string | null;
+  /** `error` when evaluating it failed (then a deny/ask rule counts as matched, an allow rule not). */
+  readonly matched: boolean | "error";
+  /** Clause by clause, up to the first that was not true. */
+  readonly clauses: readonly ClauseTrace[];
+}
+
+export interface Explanation {
+  readonly tool: string | null;
+  /** Why no rule ran, when none did (invalid request, revoked session). */
+  readonly note: string | null;
+  /** Every rule that targets the tool, in source order. */
+  readonly rules: readonly RuleTrace[];
+}
+
+/**
+ * Explains what `decide` would answer for a request, rule by rule and clause by clause,
+ * without touching session state. Not the hot path: it interprets the bundle's IR.
+ */
+export function explain(engine: Engine, request: unknown): Explanation {
+  try {
+    const prepared = engine.prepare(request, false);
+    if (!prepared.ready) {
+      const tool = typeof (request as { tool?: unknown })?.tool === "string" ? (request as { tool: string }).tool : null;
+      return { tool, note: noteFor(prepared.decision), rules: [] };
+    }
+    const intents = new Map(Object.entries(engine.policy.schema.intents).map(([name, i]) => [name, { tools: new Set(i.matches), maxRisk: RISK_RANK[i.maxRisk] }]));
+    const interpreter = new Interpreter(intents, prepared.c);
+    const rules = engine.rulesFor(prepared.c.tool).map((index): RuleTrace => {
+      const rule = engine.rules[index]!;
+      if (rule.ir === null) return { id: rule.id, effect: rule.effect, location: rule.location, reason: rule.reason, matched: true, clauses: [] };
+      const { matched, clauses } = interpreter.traceClauses(rule.ir, rule.clauses);
+      return { id: rule.id, effect: rule.effect, location: rule.location, reason: rule.reason, matched, clauses };
+    });
+    return { tool: prepared.c.tool, note: null, rules };
+  } catch (error) {
+    return { tool: null, note: `could not explain: ${error instanceof Error ? error.message : String(error)}`, rules: [] };
+  }
+}
+
+function noteFor(decision: Decision): string {
+  if (decision.revoked) return `the session was revoked by ${decision.rules[0]}: every later attempt is denied`;
+  return `the request was denied before any rule ran: ${decision.reasons[0]}`;
+}

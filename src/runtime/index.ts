@@ -1,0 +1,13 @@
+/**
+ * `policyc/runtime`: what enforcement points ship. Loads bundles and decides; imports nothing
+ * from the parser, the checker or the compiler (a test checks the import graph).
+ */
+export { Engine, type EngineOptions, type EvalContext } from "./engine.js";
+export type { Decision, Effect, Grant, Request } from "./decision.js";
+export type { CompiledPolicy, RuleInfo } from "./policy.js";
+export type { RuntimeSchema } from "./schema.js";
+export type { SessionUse } from "./session.js";
+export { explain, type Explanation, type RuleTrace } from "./explain.js";
+export type { ClauseTrace } from "./interpret.js";
+export { loadBundle, verifyBundle, BundleError, type LoadOptions } from "../bundle/loadBundle.js";
+export type { Bundle } from "../bundle/Bundle.js";

@@ -1,0 +1,190 @@
+import type { EvalContext } from "./engine.js";
+import * as rt from "./helpers.js";
+import { compileGlob, matchCompiledGlob } from "./glob.js";
+import { RISK_RANK, type IrExpr } from "./ir.js";
+import { parseTime } from "./schema.js";
+
+/** What one clause evaluated to, for explanations. */
+export interface ClauseTrace {
+  readonly text: string;
+  readonly value: unknown;
+  /** For `any`/`all`: the element that decided it (the first match of `any`, the first failure of `all`). */
+  readonly witness?: unknown;
+  readonly error?: string;
+}
+
+interface Intents {
+  get(name: string): { tools: ReadonlySet<string>; maxRisk: number } | undefined;
+}
+
+/**
+ * Evaluates IR directly: the reference semantics the JavaScript emitter must agree with
+ * (a differential test compares them), and the explainer's engine. Slow on purpose: clear.
+ */
+export class Interpreter {
+  constructor(
+    private readonly intents: Intents,
+    private readonly c: EvalContext,
+  ) {}
+
+  /** Set when the last quantifier evaluated found its deciding element. */
+  lastWitness: unknown;
+
+  evaluate(e: IrExpr, locals: ReadonlyMap<string, unknown> = new Map()): unknown {
+    const c = this.c;
+    switch (e.op) {
+      case "const":
+        return e.value;
+      case "list":
+        return e.items.map((i) => this.evaluate(i, locals));
+      case "root":
+        if (e.root === "user" && (c.user === undefined || c.user === null)) rt.fail("the request has no user");
+        return c[e.root];
+      case "tool":
+        return c.tool;
+      case "toolRisk":
+        return c.toolRisk;
+      case "intent":
+        return c.intent;
+      case "intentTools":
+        return this.intent().tools;
+      case "intentMaxRisk":
+        return this.intent().maxRisk;
+      case "now":
+        return c.now;
+      case "local":
+        return locals.get(e.name);
+      case "get": {
+        const object = this.evaluate(e.object, locals) as Record<string, unknown>;
+        const value = object[e.name];
+        if (e.convert === "risk") return RISK_RANK[value as keyof typeof RISK_RANK];
+        if (e.convert === "time") return parseTime(value);
+        return value;
+      }
+      case "has":
+        return rt.present(this.evaluate(e.object, locals), e.name);
+      case "not":
+        return !this.evaluate(e.operand, locals);
+      case "and":
+        for (const term of e.terms) if (this.evaluate(term, locals) !== true) return false;
+        return true;
+      case "or":
+        for (const term of e.terms) if (this.evaluate(term, locals) === true) return true;
+        return false;
+      case "compare": {
+        const left = this.evaluate(e.left, locals) as number;
+        const right = this.evaluate(e.right, locals) as number;
+        switch (e.operator) {
+          case "==":
+            return e.deep ? rt.equal(left, right) : left === right;
+          case "!=":
+            return e.deep ? !rt.equal(left, right) : left !== right;
+          case "<":
+            return left < right;
+          case "<=":
+            return left <= right;
+          case ">":
+            return left > right;
+          case ">=":
+            return left >= right;
+        }
+        return false;
+      }
+      case "enumRank":
+        return e.members.indexOf(this.evaluate(e.value, locals) as string);
+      case "in":
+        return rt.has(this.evaluate(e.collection, locals), this.evaluate(e.element, locals));
+      case "contains": {
+        const collection = this.evaluate(e.collection, locals);
+        const element = this.evaluate(e.element, locals);
+        return e.string ? (collection as string).includes(element as string) : rt.has(collection, element);
+      }
+      case "containsAny":
+        return rt.containsAny(this.evaluate(e.left, locals), this.evaluate(e.right, locals));
+      case "containsAll":
+        return rt.containsAll(this.evaluate(e.left, locals), this.evaluate(e.right, locals));
+      case "like":
+        return matchCompiledGlob(compileGlob(this.evaluate(e.pattern, locals) as string), this.evaluate(e.subject, locals) as string);
+      case "quantifier": {
+        const items = rt.items(this.evaluate(e.collection, locals));
+        const inner = new Map(locals);
+        for (const item of items) {
+          inner.set(e.variable, item);
+          const value = this.evaluate(e.body, inner) === true;
+          if (e.kind === "any" && value) {
+            this.lastWitness = item;
+            return true;
+          }
+          if (e.kind === "all" && !value) {
+            this.lastWitness = item;
+            return false;
+          }
+        }
+        this.lastWitness = undefined;
+        return e.kind === "all";
+      }
+      case "session":
+        switch (e.member) {
+          case "repeats":
+            return c.repeats;
+          case "age":
+            return c.now - c.s.firstSeen;
+          case "labels":
+            return c.s.labels ?? new Set();
+          case "tools":
+            return c.s.tools ?? new Set();
+          default:
+            return c.s[e.member];
+        }
+      case "count": {
+        const tools = e.tools === null ? null : new Set(e.tools);
+        return c.s.countSince(c.now - e.withinMs, tools) + (tools === null || tools.has(c.tool) ? 1 : 0);
+      }
+      case "called":
+        return c.s.calledSince(e.tools, e.withinMs === null ? Number.NEGATIVE_INFINITY : c.now - e.withinMs);
+      case "method": {
+        const object = this.evaluate(e.object, locals);
+        switch (e.name) {
+          case "size":
+            return rt.size(object);
+          case "lower":
+            return (object as string).toLowerCase();
+          case "startsWith":
+            return (object as string).startsWith(this.evaluate(e.args[0]!, locals) as string);
+          case "endsWith":
+            return (object as string).endsWith(this.evaluate(e.args[0]!, locals) as string);
+        }
+        return undefined;
+      }
+      case "call":
+        return e.name === "url.host" ? rt.urlHost(this.evaluate(e.arg, locals) as string) : rt.emailDomain(this.evaluate(e.arg, locals) as string);
+    }
+  }
+
+  private intent(): { tools: ReadonlySet<string>; maxRisk: number } {
+    if (typeof this.c.intent !== "string") rt.fail("the request names no intent");
+    return this.intents.get(this.c.intent)!;
+  }
+
+  /** Evaluates a rule's condition clause by clause (its top-level `and` terms). */
+  traceClauses(e: IrExpr, texts: readonly string[]): { matched: boolean | "error"; clauses: ClauseTrace[] } {
+    const terms = e.op === "and" && texts.length === e.terms.length ? e.terms : [e];
+    const clauses: ClauseTrace[] = [];
+    let matched: boolean | "error" = true;
+    terms.forEach((term, i) => {
+      const text = texts.length === terms.length ? texts[i]! : texts.join(" and ");
+      if (matched !== true) return;
+      try {
+        this.lastWitness = undefined;
+        const value = this.evaluate(term);
+        const trace: ClauseTrace = term.op === "quantifier" && this.lastWitness !== undefined ? { text, value, witness: this.lastWitness } : { text, value };
+        clauses.push(trace);
+        if (value !== true) matched = false;
+      } catch (error) {
+        clauses.push({ text, value: undefined, error: rt.message(error) });
+        matched = "error";
+      }
+    });
+    return { matched, clauses };
+  }
+}
