@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerCheck } from "./check.js";
 import { registerFmt } from "./fmt.js";
+import { registerBuild } from "./build.js";
+import { registerEval } from "./eval.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import { decideColor, paletteFor, type Io } from "./io.js";
 import { VERSION } from "../version.js";
@@ -26,6 +28,8 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   registerCheck(program, io, finish);
   registerFmt(program, io, finish);
+  registerBuild(program, io, finish);
+  registerEval(program, io, finish);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   return program;
 }

@@ -1,0 +1,96 @@
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { createBundle, serializeBundle } from "../bundle/writeBundle.js";
+import { compileSources } from "../compile/compile.js";
+import { emitTypeScript } from "../compile/emitTypeScript.js";
+import { hasErrors, sortDiagnostics } from "../diagnostics/Diagnostic.js";
+import { describeFsError, loadSources } from "../source/loadSources.js";
+import { EXIT, type ExitCode } from "./exitCodes.js";
+import type { Io } from "./io.js";
+import { reportDiagnostics } from "./report.js";
+
+export interface BuildOptions {
+  output?: string;
+  sign?: string;
+  target?: string;
+  json?: boolean;
+}
+
+/**
+ * `policyc build PATH… -o FILE`: writes a bundle. With `--target ts`, `-o` names a folder that
+ * receives `bundle.json` and `policy.ts` (the typed request module).
+ */
+export function buildVerb(io: Io, paths: string[], options: BuildOptions): ExitCode {
+  const target = options.target ?? "js";
+  if (target !== "js" && target !== "ts") {
+    io.err(`policyc build: unknown target \`${target}\` (use js or ts)\n`);
+    return EXIT.usage;
+  }
+  if (!options.output) {
+    io.err("policyc build: say where to write the bundle with -o FILE (or -o DIR with --target ts)\n");
+    return EXIT.usage;
+  }
+  let privateKey: string | undefined;
+  if (options.sign !== undefined) {
+    try {
+      privateKey = readFileSync(options.sign, "utf8");
+    } catch (error) {
+      io.err(`policyc build: cannot read signing key \`${options.sign}\`: ${describeFsError(error)}\n`);
+      return EXIT.usage;
+    }
+  }
+  const loaded = loadSources(paths, io.cwd);
+  if (loaded.diagnostics.length > 0) {
+    reportDiagnostics(io, sortDiagnostics(loaded.diagnostics), { json: options.json ?? false });
+    return EXIT.usage;
+  }
+  const { policy, diagnostics } = compileSources(loaded.files);
+  if (!policy || hasErrors(diagnostics)) {
+    reportDiagnostics(io, diagnostics, { json: options.json ?? false });
+    return EXIT.failure;
+  }
+  let bundle;
+  try {
+    bundle = createBundle(policy, loaded.files, privateKey === undefined ? {} : { privateKey });
+  } catch (error) {
+    io.err(`policyc build: cannot sign with \`${options.sign}\`: ${(error as Error).message.split("\n")[0]} (expected an Ed25519 private key in PEM)\n`);
+    return EXIT.usage;
+  }
+  const written: string[] = [];
+  try {
+    if (target === "ts") {
+      mkdirSync(options.output, { recursive: true });
+      const bundlePath = join(options.output, "bundle.json");
+      writeFileSync(bundlePath, serializeBundle(bundle));
+      const tsPath = join(options.output, "policy.ts");
+      writeFileSync(tsPath, emitTypeScript(bundle.schema, { bundleFile: "bundle.json" }));
+      written.push(bundlePath, tsPath);
+    } else {
+      writeFileSync(options.output, serializeBundle(bundle));
+      written.push(options.output);
+    }
+  } catch (error) {
+    io.err(`policyc build: cannot write \`${options.output}\`: ${describeFsError(error)}\n`);
+    return EXIT.usage;
+  }
+  if (options.json) {
+    reportDiagnostics(io, diagnostics, { json: true, extra: { written, contentHash: bundle.manifest.contentHash, rules: bundle.rules.length, signed: bundle.signature !== undefined } });
+  } else {
+    if (diagnostics.length > 0) reportDiagnostics(io, diagnostics, { json: false });
+    io.out(`${io.palette.ok("built")} ${written.join(", ")}: ${bundle.rules.length} rules, ${Object.keys(bundle.schema.tools).length} tools, ${bundle.manifest.contentHash}${bundle.signature ? ", signed" : ""}\n`);
+  }
+  return EXIT.ok;
+}
+
+export function registerBuild(program: Command, io: Io, finish: (code: ExitCode) => void): void {
+  program
+    .command("build")
+    .description("compile policies into a bundle for enforcement points")
+    .argument("<paths...>", "policy files or folders (searched for *.policy)")
+    .option("-o, --output <path>", "bundle file to write (a folder with --target ts)")
+    .option("--target <target>", "js (bundle only) or ts (bundle.json and a typed policy.ts)", "js")
+    .option("--sign <key.pem>", "sign the bundle with this Ed25519 private key")
+    .option("--json", "print a JSON summary instead")
+    .action((paths: string[], options: BuildOptions) => finish(buildVerb(io, paths, options)));
+}

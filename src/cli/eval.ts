@@ -1,0 +1,94 @@
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { Engine } from "../runtime/engine.js";
+import { explain } from "../runtime/explain.js";
+import { describeFsError } from "../source/loadSources.js";
+import { renderExplanation } from "../testing/explanationText.js";
+import { EXIT, type ExitCode } from "./exitCodes.js";
+import type { Io } from "./io.js";
+import { loadPolicy } from "./loadEngine.js";
+import { reportDiagnostics } from "./report.js";
+
+export interface EvalOptions {
+  bundle?: string;
+  request?: string;
+  publicKey?: string;
+  json?: boolean;
+}
+
+/** Reads requests: one JSON object, or JSON Lines (earlier lines set up the session). */
+export function parseRequests(text: string): { requests: unknown[]; error?: string } {
+  const trimmed = text.trim();
+  if (trimmed === "") return { requests: [], error: "the request is empty" };
+  try {
+    return { requests: [JSON.parse(trimmed)] };
+  } catch {
+    const requests: unknown[] = [];
+    const lines = text.split("\n");
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i]!.trim() === "") continue;
+      try {
+        requests.push(JSON.parse(lines[i]!));
+      } catch (error) {
+        return { requests: [], error: `line ${i + 1} is not JSON: ${(error as Error).message}` };
+      }
+    }
+    return { requests };
+  }
+}
+
+/**
+ * `policyc eval`: one decision, explained. With several requests (JSON Lines), the earlier ones
+ * are decided first in order, so session rules see the history; the last one is explained.
+ */
+export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCode {
+  if (!options.request) {
+    io.err("policyc eval: give the request with --request FILE (or --request - for standard input)\n");
+    return EXIT.usage;
+  }
+  if (paths.length === 0 && !options.bundle) {
+    io.err("policyc eval: give policy paths or --bundle FILE\n");
+    return EXIT.usage;
+  }
+  let text: string;
+  try {
+    text = options.request === "-" ? io.readStdin() : readFileSync(options.request, "utf8");
+  } catch (error) {
+    io.err(`policyc eval: cannot read request \`${options.request}\`: ${describeFsError(error)}\n`);
+    return EXIT.usage;
+  }
+  const { requests, error } = parseRequests(text);
+  if (error) {
+    io.err(`policyc eval: ${options.request === "-" ? "standard input" : `\`${options.request}\``}: ${error}\n`);
+    return EXIT.usage;
+  }
+  const loaded = loadPolicy(paths, io.cwd, { ...(options.bundle ? { bundle: options.bundle } : {}), ...(options.publicKey ? { publicKey: options.publicKey } : {}) });
+  if (!loaded.ok) {
+    if (loaded.message) io.err(`policyc eval: ${loaded.message}\n`);
+    if (loaded.diagnostics.length > 0) reportDiagnostics(options.json ? { ...io, out: io.err } : io, loaded.diagnostics, { json: false });
+    return loaded.code;
+  }
+  const engine = new Engine(loaded.policy);
+  for (const request of requests.slice(0, -1)) engine.decide(request);
+  const last = requests[requests.length - 1];
+  const explanation = explain(engine, last);
+  const decision = engine.decide(last);
+  if (options.json) io.out(JSON.stringify({ ...decision, explanation }, null, 2) + "\n");
+  else {
+    const session = typeof (last as { session?: unknown })?.session === "string" ? ` (session ${(last as { session: string }).session})` : "";
+    io.out(renderExplanation(decision, explanation, io.palette, explanation.tool ? `${explanation.tool}${session}` : undefined) + "\n");
+  }
+  return EXIT.ok;
+}
+
+export function registerEval(program: Command, io: Io, finish: (code: ExitCode) => void): void {
+  program
+    .command("eval")
+    .description("decide one request against policies or a bundle, and explain the decision")
+    .argument("[paths...]", "policy files or folders (or give --bundle)")
+    .option("--bundle <file>", "decide with a built bundle instead of sources")
+    .option("--public-key <pem>", "require the bundle to be signed by this Ed25519 public key")
+    .option("-r, --request <file>", "the request as JSON (or JSON Lines: earlier lines set up the session); - reads standard input")
+    .option("--json", "print the decision object with its explanation as JSON")
+    .action((paths: string[], options: EvalOptions) => finish(evalVerb(io, paths, options)));
+}
