@@ -137,16 +137,31 @@ class Formatter {
       const start = args[0]?.span.start ?? decl.name.span.end;
       const end = args[args.length - 1]?.span.end ?? start;
       const inline = `args { ${args.map((f) => this.field(f)).join(", ")} }`;
+      // A comment after the last argument but before the block's `}` is inside the block too:
+      // inlining would move it past the `}`, and the next run would then move it again.
+      const blockEnd = this.closingBraceEnd(end);
       if (args.length === 0) this.item(start, end, "  ", "args {}");
-      else if (!this.hasCommentsIn({ start, end }) && inline.length + 2 <= MAX_WIDTH) this.item(start, end, "  ", inline);
+      else if (!this.hasCommentsIn({ start, end: blockEnd }) && inline.length + 2 <= MAX_WIDTH) this.item(start, end, "  ", inline);
       else {
         this.item(start, start, "  ", "args {");
         for (const field of args) this.item(field.span.start, field.span.end, "    ", this.field(field));
-        this.leading(end + 1, "    ");
+        this.leading(blockEnd - 1, "    ");
         this.lines.push("  }");
       }
     }
     this.close(decl.span.end, "");
+  }
+
+  /** Offset just past the `}` that closes a block whose last item ends at `from` (blank space, commas and comments skipped). */
+  private closingBraceEnd(from: number): number {
+    let i = from;
+    for (;;) {
+      while (i < this.text.length && /[\s,]/.test(this.text[i]!)) i++;
+      const comment = this.comments.find((c) => c.startOffset === i);
+      if (!comment) break;
+      i = comment.endOffset! + 1;
+    }
+    return this.text[i] === "}" ? i + 1 : from;
   }
 
   private intentDecl(decl: A.IntentDecl): void {

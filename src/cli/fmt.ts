@@ -1,4 +1,5 @@
 import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { formatFile } from "../ast/format.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
@@ -54,7 +55,8 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
   if (problems.length > 0 && !options.json) reportDiagnostics(io, problems, { json: false });
   else if (problems.length > 0) reportDiagnostics({ ...io, out: io.err }, problems, { json: false });
   if (options.write) {
-    for (const file of changed) writeFileSync(file.path, file.formatted);
+    // Paths are shown relative to the working folder; write through it, not the process's.
+    for (const file of changed) writeFileSync(resolve(io.cwd, file.path), file.formatted);
     if (!options.json) io.out(`formatted ${changed.length} of ${formatted.length} file${formatted.length === 1 ? "" : "s"}\n`);
   } else if (options.check) {
     if (!options.json) {

@@ -4,6 +4,8 @@ import { registerCheck } from "./check.js";
 import { registerFmt } from "./fmt.js";
 import { registerBuild } from "./build.js";
 import { registerEval } from "./eval.js";
+import { registerTest } from "./test.js";
+import { registerDiff } from "./diff.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import { decideColor, paletteFor, type Io } from "./io.js";
 import { VERSION } from "../version.js";
@@ -30,6 +32,8 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
   registerFmt(program, io, finish);
   registerBuild(program, io, finish);
   registerEval(program, io, finish);
+  registerTest(program, io, finish);
+  registerDiff(program, io, finish);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   return program;
 }

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { pathDiagnostic, diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { SourceFile } from "./SourceFile.js";
 
@@ -70,14 +70,19 @@ function collectPolicyFiles(directory: string, out: string[]): void {
   }
 }
 
-/** Expands paths (files or folders, searched for `*.policy`) to the files of a policy set, sorted. */
-export function expandPolicyPaths(paths: readonly string[]): { files: string[]; diagnostics: Diagnostic[] } {
+/**
+ * Expands paths (files or folders, searched for `*.policy`) to the files of a policy set, sorted.
+ * Relative paths are taken from `cwd` (the CLI's working folder, which tests set), not from the
+ * process's; the files come back spelled from the paths as the user gave them.
+ */
+export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd()): { files: string[]; diagnostics: Diagnostic[] } {
   const files: string[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const path of paths) {
+    const absolute = resolve(cwd, path);
     let isDirectory: boolean;
     try {
-      isDirectory = statSync(path).isDirectory();
+      isDirectory = statSync(absolute).isDirectory();
     } catch (error) {
       diagnostics.push(pathDiagnostic("PC001", `cannot read \`${path}\`: ${describeFsError(error)}`, path));
       continue;
@@ -85,13 +90,13 @@ export function expandPolicyPaths(paths: readonly string[]): { files: string[]; 
     if (isDirectory) {
       const found: string[] = [];
       try {
-        collectPolicyFiles(path, found);
+        collectPolicyFiles(absolute, found);
       } catch (error) {
         diagnostics.push(pathDiagnostic("PC001", `cannot read \`${path}\`: ${describeFsError(error)}`, path));
         continue;
       }
       if (found.length === 0) diagnostics.push(pathDiagnostic("PC004", `no \`.policy\` files under \`${path}\``, path, "policy files end in `.policy`"));
-      files.push(...found);
+      files.push(...found.map((f) => join(path, relative(absolute, f))));
     } else files.push(path);
   }
   return { files: [...new Set(files)], diagnostics };
@@ -99,17 +104,18 @@ export function expandPolicyPaths(paths: readonly string[]): { files: string[]; 
 
 /** Reads every policy file under the given paths. Never throws. */
 export function loadSources(paths: readonly string[], cwd = process.cwd()): LoadedSources {
-  const { files: found, diagnostics } = expandPolicyPaths(paths);
+  const { files: found, diagnostics } = expandPolicyPaths(paths, cwd);
   const files: SourceFile[] = [];
   for (const path of found) {
     let bytes: Uint8Array;
+    const absolute = resolve(cwd, path);
     try {
-      const stat = statSync(path);
+      const stat = statSync(absolute);
       if (stat.size > MAX_FILE_BYTES) {
         diagnostics.push(pathDiagnostic("PC005", `\`${path}\` is ${(stat.size / 1_048_576).toFixed(1)} MB; policy files are limited to ${MAX_FILE_BYTES / 1_048_576} MB`, path, "split the set into several files"));
         continue;
       }
-      bytes = readFileSync(path);
+      bytes = readFileSync(absolute);
     } catch (error) {
       diagnostics.push(pathDiagnostic("PC001", `cannot read \`${path}\`: ${describeFsError(error)}`, path));
       continue;
@@ -125,7 +131,7 @@ export function loadSources(paths: readonly string[], cwd = process.cwd()): Load
 
 /** Paths as the user would type them: relative to the working folder when inside it. */
 export function displayPath(path: string, cwd = process.cwd()): string {
-  const rel = relative(cwd, path);
+  const rel = relative(cwd, resolve(cwd, path));
   return rel === "" || rel.startsWith("..") || rel.startsWith("/") ? path : rel;
 }
 

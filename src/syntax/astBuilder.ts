@@ -87,7 +87,8 @@ export class AstBuilder {
       const token = this.docTokens[this.docIndex]!;
       const between = this.file.text.slice(token.endOffset! + 1, offset);
       // Doc comments belong to the next item only if nothing but blank space or other doc lines follow.
-      if (/^[\s]*(\/\/\/[^\n]*\s*)*$/.test(between)) docs.push(token.image.replace(/^\/\/\/ ?/, ""));
+      // Trailing blanks are dropped: they are invisible, and the formatter trims them anyway.
+      if (/^[\s]*(\/\/\/[^\n]*\s*)*$/.test(between)) docs.push(token.image.replace(/^\/\/\/ ?/, "").trimEnd());
       else docs.length = 0;
       this.docIndex++;
     }

@@ -1,0 +1,75 @@
+import type { Command } from "commander";
+import { EXIT, type ExitCode } from "./exitCodes.js";
+import type { Io } from "./io.js";
+import { loadPolicy } from "./loadEngine.js";
+import { reportDiagnostics } from "./report.js";
+import { expandRecordings } from "../testing/expandRecordings.js";
+import { diffRecordings } from "../testing/diff.js";
+
+export interface DiffOptions {
+  replay?: string[];
+  json?: boolean;
+  exitCode?: boolean;
+}
+
+/** `policyc diff OLD NEW --replay FILE…`: every decision the change flips, grouped by the rule that caused it. */
+export async function diffVerb(io: Io, oldPath: string, newPath: string, options: DiffOptions): Promise<ExitCode> {
+  if (!options.replay || options.replay.length === 0) {
+    io.err("policyc diff: say which recordings to replay with --replay FILE…\n");
+    return EXIT.usage;
+  }
+  const sides = [loadPolicy([oldPath], io.cwd), loadPolicy([newPath], io.cwd)];
+  for (const side of sides) {
+    if (!side.ok) {
+      if (side.message) io.err(`policyc diff: ${side.message}\n`);
+      if (side.diagnostics.length > 0) reportDiagnostics({ ...io, out: io.err }, side.diagnostics, { json: false });
+      return side.code;
+    }
+  }
+  const [before, after] = sides as [Extract<(typeof sides)[0], { ok: true }>, Extract<(typeof sides)[0], { ok: true }>];
+  const { files, missing } = expandRecordings(options.replay);
+  if (missing.length > 0) {
+    io.err(`policyc diff: no recordings found for ${missing.map((m) => `\`${m}\``).join(", ")}\n`);
+    return EXIT.usage;
+  }
+  const report = await diffRecordings(before.policy, after.policy, files);
+  if (options.json) {
+    io.out(
+      JSON.stringify(
+        {
+          lines: report.lines,
+          changed: report.changes.length,
+          directions: Object.fromEntries(report.directions),
+          byCause: Object.fromEntries([...report.byCause].map(([cause, changes]) => [cause, changes.map((c) => ({ file: c.file, line: c.line, session: c.session, tool: c.tool, direction: c.direction, before: c.before, after: c.after }))])),
+          errors: report.errors,
+        },
+        null,
+        2,
+      ) + "\n",
+    );
+  } else {
+    for (const e of report.errors) io.out(`${io.palette.error("error")}: ${e.file}${e.line !== null ? `:${e.line}` : ""}: ${e.message}\n`);
+    const causes = [...report.byCause].sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1));
+    for (const [cause, changes] of causes) {
+      io.out(`${io.palette.bold(cause)}  ${changes.length} change${changes.length === 1 ? "" : "s"}\n`);
+      for (const c of changes.slice(0, 20)) io.out(`  ${c.file}:${c.line}  ${c.direction}  ${c.tool} (session ${c.session})  ${c.after.reasons[0] ?? ""}\n`);
+      if (changes.length > 20) io.out(`  … and ${changes.length - 20} more\n`);
+    }
+    const directions = [...report.directions].map(([d, n]) => `${d} ${n}`).join(", ");
+    io.out(`${report.changes.length} of ${report.lines} decisions change${directions ? `: ${directions}` : ""}\n`);
+  }
+  if (report.errors.some((e) => e.kind === "input")) return EXIT.usage;
+  return options.exitCode && report.changes.length > 0 ? EXIT.failure : EXIT.ok;
+}
+
+export function registerDiff(program: Command, io: Io, finish: (code: Promise<ExitCode>) => void): void {
+  program
+    .command("diff")
+    .description("replay recordings through two policy versions and report every decision that changes")
+    .argument("<old>", "the current policy (a path or a bundle .json)")
+    .argument("<new>", "the changed policy (a path or a bundle .json)")
+    .option("--replay <files...>", "recordings: .jsonl files, folders of them, or quoted globs")
+    .option("--json", "print a JSON document instead")
+    .option("--exit-code", "exit 1 when any decision changes")
+    .action((oldPath: string, newPath: string, options: DiffOptions) => finish(diffVerb(io, oldPath, newPath, options)));
+}

@@ -1,0 +1,127 @@
+import type { Command } from "commander";
+import { EXIT, type ExitCode } from "./exitCodes.js";
+import type { Io } from "./io.js";
+import { loadPolicy } from "./loadEngine.js";
+import { reportDiagnostics } from "./report.js";
+import { expandRecordings } from "../testing/expandRecordings.js";
+import { replayRecordings } from "../testing/replay.js";
+import { coverageSummary, type ReporterInput } from "../testing/reporters/shared.js";
+import { prettyReport } from "../testing/reporters/pretty.js";
+import { jsonReport } from "../testing/reporters/json.js";
+import { junitReport } from "../testing/reporters/junit.js";
+import { tapReport } from "../testing/reporters/tap.js";
+import { githubReport } from "../testing/reporters/github.js";
+
+export interface TestOptions {
+  replay?: string[];
+  reporter?: string;
+  json?: boolean;
+  coverage?: boolean;
+  minCoverage?: string;
+  session?: string;
+  grep?: string;
+  bail?: boolean;
+  update?: boolean;
+  allowEmpty?: boolean;
+  bundle?: string;
+}
+
+const REPORTERS = ["pretty", "json", "junit", "tap", "github"] as const;
+
+/** `policyc test PATH… --replay FILE…`: replay recordings, compare decisions, report. */
+export async function testVerb(io: Io, paths: string[], options: TestOptions): Promise<ExitCode> {
+  const reporter = options.json ? "json" : (options.reporter ?? "pretty");
+  if (!(REPORTERS as readonly string[]).includes(reporter)) {
+    io.err(`policyc test: unknown reporter \`${reporter}\` (use ${REPORTERS.join(", ")})\n`);
+    return EXIT.usage;
+  }
+  let minCoverage: number | undefined;
+  if (options.minCoverage !== undefined) {
+    minCoverage = Number(options.minCoverage);
+    if (!/^[0-9]+(\.[0-9]+)?$/.test(options.minCoverage) || minCoverage > 100) {
+      io.err(`policyc test: --min-coverage takes a percentage from 0 to 100, not \`${options.minCoverage}\`\n`);
+      return EXIT.usage;
+    }
+  }
+  if (!options.replay || options.replay.length === 0) {
+    io.err("policyc test: say which recordings to replay with --replay FILE… (files, folders of *.jsonl, or globs)\n");
+    return EXIT.usage;
+  }
+  if (paths.length === 0 && !options.bundle) {
+    io.err("policyc test: give policy paths or --bundle FILE\n");
+    return EXIT.usage;
+  }
+  const loaded = loadPolicy(paths, io.cwd, options.bundle ? { bundle: options.bundle } : {});
+  if (!loaded.ok) {
+    if (loaded.message) io.err(`policyc test: ${loaded.message}\n`);
+    if (loaded.diagnostics.length > 0) reportDiagnostics({ ...io, out: io.err }, loaded.diagnostics, { json: false });
+    return loaded.code;
+  }
+  const { files, missing } = expandRecordings(options.replay);
+  if (missing.length > 0) {
+    io.err(`policyc test: no recordings found for ${missing.map((m) => `\`${m}\``).join(", ")}\n`);
+    return EXIT.usage;
+  }
+  const report = await replayRecordings(loaded.policy, files, {
+    ...(options.session !== undefined ? { session: options.session } : {}),
+    ...(options.grep !== undefined ? { grep: options.grep } : {}),
+    bail: options.bail ?? false,
+    update: options.update ?? false,
+    keepAllCases: reporter === "junit" || reporter === "tap" || reporter === "json",
+  });
+  const wantCoverage = options.coverage || minCoverage !== undefined;
+  const input: ReporterInput = wantCoverage ? { report, rules: loaded.policy.rules, coverage: coverageSummary(report, loaded.policy.rules) } : { report, rules: loaded.policy.rules };
+  switch (reporter) {
+    case "json":
+      io.out(jsonReport(input));
+      break;
+    case "junit":
+      io.out(junitReport(input));
+      break;
+    case "tap":
+      io.out(tapReport(input));
+      break;
+    case "github":
+      io.out(githubReport(input));
+      break;
+    default:
+      io.out(prettyReport(input, io.palette));
+  }
+  if (options.update) io.err(`updated ${files.length} recording${files.length === 1 ? "" : "s"} with the actual decisions; review the diff\n`);
+  const inputErrors = report.errors.filter((e) => e.kind === "input");
+  if (inputErrors.length > 0) return EXIT.usage;
+  if (report.failed > 0 || report.errors.length > 0) return EXIT.failure;
+  if (report.passed === 0 && !options.allowEmpty && !options.update) {
+    io.err("policyc test: no test cases: no replayed line has an expected `decision` (use --allow-empty to accept, or --update to record them)\n");
+    return EXIT.failure;
+  }
+  if (minCoverage !== undefined && input.coverage && input.coverage.percent < minCoverage) {
+    io.err(`policyc test: rule coverage ${input.coverage.percent}% is below --min-coverage ${minCoverage}%\n`);
+    return EXIT.failure;
+  }
+  return EXIT.ok;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function registerTest(program: Command, io: Io, finish: (code: Promise<ExitCode>) => void): void {
+  program
+    .command("test")
+    .description("replay recorded requests (JSON Lines) against policies and compare decisions")
+    .argument("[paths...]", "policy files or folders (or give --bundle)")
+    .option("--replay <files...>", "recordings: .jsonl files, folders of them, or quoted globs")
+    .option("--bundle <file>", "test a built bundle instead of sources")
+    .option("--reporter <name>", `report format: ${REPORTERS.join(", ")}`, "pretty")
+    .option("--json", "same as --reporter json")
+    .option("--coverage", "list every rule with how many lines it decided")
+    .option("--min-coverage <percent>", "fail when fewer rules than this are covered")
+    .option("--session <id>", "replay only this session")
+    .option("--grep <text>", "count only cases whose tool or rule ids contain this text")
+    .option("--bail", "stop at the first failure")
+    .option("--update", "write the actual decisions and rules back into the recordings")
+    .option("--allow-empty", "pass when no line has an expectation")
+    .action((paths: string[], options: TestOptions) => finish(testVerb(io, paths, options)));
+  void collect;
+}

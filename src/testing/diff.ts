@@ -1,0 +1,74 @@
+import { Engine } from "../runtime/engine.js";
+import type { Decision } from "../runtime/decision.js";
+import type { CompiledPolicy } from "../runtime/policy.js";
+import { readRecording } from "./readRecording.js";
+import type { ReplayError } from "./replay.js";
+
+/** One recorded request whose decision differs between the two policy versions. */
+export interface DecisionChange {
+  readonly file: string;
+  readonly line: number;
+  readonly session: string;
+  readonly tool: string;
+  readonly before: Decision;
+  readonly after: Decision;
+  /** `allow→deny` and so on. */
+  readonly direction: string;
+  /** The rule the change is attributed to: a rule that now decides (`+id`), or one that no longer does (`-id`). */
+  readonly cause: string;
+}
+
+export interface DiffReport {
+  lines: number;
+  readonly changes: DecisionChange[];
+  readonly directions: Map<string, number>;
+  readonly byCause: Map<string, DecisionChange[]>;
+  readonly errors: ReplayError[];
+}
+
+function causeOf(before: Decision, after: Decision): string {
+  const old = new Set(before.rules);
+  const added = after.rules.filter((r) => !old.has(r));
+  if (added.length > 0) return `+${added[0]}`;
+  const now = new Set(after.rules);
+  const removed = before.rules.filter((r) => !now.has(r));
+  if (removed.length > 0) return `-${removed[0]}`;
+  return after.rules.length === 0 ? "default deny" : "(same rules)";
+}
+
+/**
+ * Replays the same recordings through two policy versions side by side (each with its own
+ * session state, as each would have run) and collects every decision that changes.
+ */
+export async function diffRecordings(before: CompiledPolicy, after: CompiledPolicy, files: readonly string[], options: { maxChanges?: number } = {}): Promise<DiffReport> {
+  const report: DiffReport = { lines: 0, changes: [], directions: new Map(), byCause: new Map(), errors: [] };
+  const max = options.maxChanges ?? 10_000;
+  for (const file of files) {
+    const oldEngine = new Engine(before);
+    const newEngine = new Engine(after);
+    try {
+      for await (const entry of readRecording(file)) {
+        if (!entry.ok) {
+          report.errors.push({ file, line: entry.line, message: entry.error, kind: "input" });
+          continue;
+        }
+        report.lines++;
+        const a = oldEngine.decide(entry.request);
+        const b = newEngine.decide(entry.request);
+        if (a.decision === b.decision) continue;
+        const direction = `${a.decision}→${b.decision}`;
+        report.directions.set(direction, (report.directions.get(direction) ?? 0) + 1);
+        const cause = causeOf(a, b);
+        const change: DecisionChange = { file, line: entry.line, session: entry.request["session"] as string, tool: entry.request["tool"] as string, before: a, after: b, direction, cause };
+        if (report.changes.length < max) {
+          report.changes.push(change);
+          report.byCause.set(cause, [...(report.byCause.get(cause) ?? []), change]);
+        }
+      }
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      report.errors.push({ file, line: null, message: code === "ENOENT" ? "no such file" : `cannot read it: ${code ?? (error as Error).message}`, kind: "input" });
+    }
+  }
+  return report;
+}

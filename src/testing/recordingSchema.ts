@@ -1,0 +1,26 @@
+/**
+ * The JSON Schema of one recording line (JSON Lines, section 6 of the contract): a request,
+ * optionally with the expected `decision`, `rules` (compared as a set) and `reason`. Shipped
+ * as schemas/recording.schema.json; every replayed line is validated with it.
+ */
+export const recordingLineSchema = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  $id: "https://policyc.dev/schemas/recording.schema.json",
+  title: "policyc recording line",
+  description: "One request an enforcement point decided, with the decision expected for it.",
+  type: "object",
+  required: ["session", "tool"],
+  properties: {
+    time: { type: "string", description: "RFC 3339 time of the attempt" },
+    session: { type: "string", minLength: 1 },
+    agent: { type: "object" },
+    user: { type: ["object", "null"] },
+    intent: { type: ["string", "null"] },
+    tool: { type: "string", minLength: 1 },
+    args: { type: "object" },
+    context: { type: "object" },
+    decision: { enum: ["allow", "ask", "deny"] },
+    rules: { type: "array", items: { type: "string" }, uniqueItems: true },
+    reason: { type: "string" },
+  },
+} as const;

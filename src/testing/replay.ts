@@ -1,0 +1,186 @@
+import { createWriteStream, renameSync, rmSync } from "node:fs";
+import { once } from "node:events";
+import { Engine } from "../runtime/engine.js";
+import { explain } from "../runtime/explain.js";
+import type { Decision } from "../runtime/decision.js";
+import type { CompiledPolicy } from "../runtime/policy.js";
+import { clauseSummary } from "./explanationText.js";
+import { readRecording, type Expectation } from "./readRecording.js";
+
+export interface ReplayOptions {
+  /** Replay only this session's lines (sessions are independent, so the others need not run). */
+  readonly session?: string;
+  /** Count as test cases only lines whose tool or expected/actual rule ids contain this text. */
+  readonly grep?: string;
+  /** Stop at the first failure. */
+  readonly bail?: boolean;
+  /** Write actual decisions and rules back into the recordings. */
+  readonly update?: boolean;
+  /** Keep every case (reporters that list passes need them); otherwise only failures are kept. */
+  readonly keepAllCases?: boolean;
+  /** How many failures per file get a clause-level explanation (a second, partial pass). */
+  readonly explainLimit?: number;
+}
+
+/** One line with an expectation, and how it went. */
+export interface CaseResult {
+  readonly file: string;
+  readonly line: number;
+  readonly session: string;
+  readonly tool: string;
+  readonly args: unknown;
+  readonly expect: Expectation;
+  readonly actual: Decision;
+  readonly ok: boolean;
+  /** What differed, in words ("decision", "rules", "reason"). */
+  readonly mismatches: readonly string[];
+  /** The deciding rules' clauses, for failures: filled by the explanation pass. */
+  explanation?: string;
+}
+
+/** A line that could not be a test case, or a file that could not be read. */
+export interface ReplayError {
+  readonly file: string;
+  readonly line: number | null;
+  readonly message: string;
+  /** `input`: malformed (exit 2). `mismatch`: well-formed but not of this policy set, e.g. an unknown tool (exit 1). */
+  readonly kind: "input" | "mismatch";
+}
+
+export interface ReplayReport {
+  readonly files: readonly string[];
+  passed: number;
+  failed: number;
+  /** Lines replayed (with or without expectations). */
+  lines: number;
+  readonly cases: CaseResult[];
+  readonly failures: CaseResult[];
+  readonly errors: ReplayError[];
+  /** Lines each rule decided (appeared in the decision's `rules`). */
+  readonly coverage: Map<string, number>;
+  readonly ruleIds: readonly string[];
+  bailed: boolean;
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((x) => set.has(x));
+}
+
+/** Compares a decision with what the line expected; returns what differs. */
+export function compareDecision(expect: Expectation, actual: Decision): string[] {
+  const mismatches: string[] = [];
+  if (expect.decision !== actual.decision) mismatches.push("decision");
+  if (expect.rules !== undefined && !sameSet(expect.rules, actual.rules)) mismatches.push("rules");
+  if (expect.reason !== undefined && !actual.reasons.includes(expect.reason) && actual.reasons.join("; ") !== expect.reason) mismatches.push("reason");
+  return mismatches;
+}
+
+/**
+ * Replays recordings through the same engine and session state enforcement points use:
+ * lines in file order, a fresh engine per file, each session with its own state.
+ */
+export async function replayRecordings(policy: CompiledPolicy, files: readonly string[], options: ReplayOptions = {}): Promise<ReplayReport> {
+  const report: ReplayReport = { files, passed: 0, failed: 0, lines: 0, cases: [], failures: [], errors: [], coverage: new Map(policy.rules.map((r) => [r.id, 0])), ruleIds: policy.rules.map((r) => r.id), bailed: false };
+  const toolNames = new Set(Object.keys(policy.schema.tools));
+  for (const file of files) {
+    const failuresBefore = report.failures.length;
+    await replayFile(policy, file, options, report, toolNames);
+    const fileFailures = report.failures.slice(failuresBefore);
+    if (fileFailures.length > 0) await explainFailures(policy, file, fileFailures.slice(0, options.explainLimit ?? 20), options);
+    if (report.bailed) break;
+  }
+  return report;
+}
+
+async function replayFile(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, toolNames: ReadonlySet<string>): Promise<void> {
+  const engine = new Engine(policy);
+  const output = options.update ? createWriteStream(`${file}.policyc-update`, { encoding: "utf8" }) : undefined;
+  const write = async (text: string): Promise<void> => {
+    if (output && !output.write(text + "\n")) await once(output, "drain");
+  };
+  try {
+    for await (const entry of readRecording(file)) {
+      if (!entry.ok) {
+        report.errors.push({ file, line: entry.line, message: entry.error, kind: "input" });
+        await write(entry.text);
+        continue;
+      }
+      const request = entry.request;
+      const session = request["session"] as string;
+      if (options.session !== undefined && session !== options.session) {
+        await write(entry.text);
+        continue;
+      }
+      report.lines++;
+      const tool = request["tool"] as string;
+      const actual = engine.decide(request);
+      for (const id of actual.rules) report.coverage.set(id, (report.coverage.get(id) ?? 0) + 1);
+      if (!toolNames.has(tool)) report.errors.push({ file, line: entry.line, message: `unknown tool \`${tool}\`: the policy set declares no such tool`, kind: "mismatch" });
+      if (output) {
+        // Keep every field and its place; set the expectation to what happened.
+        const updated: Record<string, unknown> = { ...request, decision: actual.decision, rules: actual.rules };
+        if (request["reason"] !== undefined) updated["reason"] = actual.reasons.join("; ");
+        await write(JSON.stringify(updated));
+      }
+      const expect = entry.expect;
+      if (!expect) continue;
+      if (options.grep !== undefined && !matchesGrep(options.grep, tool, expect, actual)) continue;
+      const mismatches = compareDecision(expect, actual);
+      const ok = mismatches.length === 0;
+      const result: CaseResult = { file, line: entry.line, session, tool, args: request["args"], expect, actual, ok, mismatches };
+      if (ok) report.passed++;
+      else {
+        report.failed++;
+        report.failures.push(result);
+      }
+      if (options.keepAllCases) report.cases.push(result);
+      if (!ok && options.bail) {
+        report.bailed = true;
+        break;
+      }
+    }
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    report.errors.push({ file, line: null, message: code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : `cannot read it: ${code ?? (error as Error).message}`, kind: "input" });
+  } finally {
+    if (output) {
+      output.end();
+      await once(output, "finish");
+      if (report.errors.some((e) => e.file === file && e.line === null)) rmSync(`${file}.policyc-update`, { force: true });
+      else renameSync(`${file}.policyc-update`, file);
+    }
+  }
+}
+
+function matchesGrep(text: string, tool: string, expect: Expectation, actual: Decision): boolean {
+  if (tool.includes(text)) return true;
+  return [...(expect.rules ?? []), ...actual.rules].some((id) => id.includes(text));
+}
+
+/**
+ * A second pass over one file, only for the sessions that failed, stopping at each failing
+ * line to explain it with the session state it had. Failures are rare, so this costs nothing
+ * on a green run and keeps the main pass free of snapshotting.
+ */
+async function explainFailures(policy: CompiledPolicy, file: string, failures: CaseResult[], options: ReplayOptions): Promise<void> {
+  const wanted = new Map(failures.map((f) => [f.line, f]));
+  const sessions = new Set(failures.map((f) => f.session));
+  const lastLine = Math.max(...failures.map((f) => f.line));
+  const engine = new Engine(policy);
+  for await (const entry of readRecording(file)) {
+    if (entry.line > lastLine) break;
+    if (!entry.ok) continue;
+    const session = entry.request["session"] as string;
+    if (!sessions.has(session) || (options.session !== undefined && session !== options.session)) continue;
+    const failure = wanted.get(entry.line);
+    if (failure) {
+      const explanation = explain(engine, entry.request);
+      const deciding = new Set(failure.actual.rules);
+      const traces = explanation.rules.filter((r) => deciding.has(r.id));
+      failure.explanation = explanation.note ?? (traces.length > 0 ? traces.map((t) => `${t.id}: ${clauseSummary(t)}`).join("\n") : explanation.rules.map((t) => `${t.id} (${t.effect}) ${t.matched === true ? "matched" : "did not match"}: ${clauseSummary(t)}`).join("\n"));
+    }
+    engine.decide(entry.request);
+  }
+}

@@ -1,0 +1,20 @@
+import { actualText, expectedText, shortRequest, summaryLine, type ReporterInput } from "./shared.js";
+
+/** GitHub Actions workflow commands escape `%`, CR and LF in data, and `,` and `:` in properties too. */
+function data(text: string): string {
+  return text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+}
+function property(text: string): string {
+  return data(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
+}
+
+/** Annotations pointing at the recording line, then the summary. */
+export function githubReport({ report }: ReporterInput): string {
+  const out: string[] = [];
+  for (const e of report.errors) out.push(`::error file=${property(e.file)}${e.line !== null ? `,line=${e.line}` : ""},title=${property("policyc test: invalid line")}::${data(e.message)}`);
+  for (const f of report.failures) {
+    out.push(`::error file=${property(f.file)},line=${f.line},title=${property(`policyc test: ${shortRequest(f)}`)}::${data(`expected ${expectedText(f)}, got ${actualText(f)}${f.explanation ? `\n${f.explanation}` : ""}`)}`);
+  }
+  out.push(summaryLine(report));
+  return out.join("\n") + "\n";
+}

@@ -1,0 +1,47 @@
+import type { Palette } from "../../diagnostics/render.js";
+import type { CaseResult } from "../replay.js";
+import { actualText, expectedText, shortRequest, summaryLine, type ReporterInput } from "./shared.js";
+
+/**
+ * The default report: failures grouped by file and session, each with the line, the request in
+ * short, expected vs actual (rules and reasons on both sides) and the clauses that decided.
+ */
+export function prettyReport({ report, rules, coverage }: ReporterInput, palette: Palette): string {
+  const out: string[] = [];
+  const reasonOf = (id: string): string => rules.find((r) => r.id === id)?.reason ?? "";
+  for (const error of report.errors) out.push(`${palette.error("error")}: ${error.file}${error.line !== null ? `:${error.line}` : ""}: ${error.message}`);
+  if (report.errors.length > 0) out.push("");
+  const byFile = new Map<string, Map<string, CaseResult[]>>();
+  for (const failure of report.failures) {
+    const sessions = byFile.get(failure.file) ?? new Map<string, CaseResult[]>();
+    byFile.set(failure.file, sessions);
+    sessions.set(failure.session, [...(sessions.get(failure.session) ?? []), failure]);
+  }
+  for (const [file, sessions] of byFile) {
+    out.push(palette.bold(file));
+    for (const [session, failures] of sessions) {
+      out.push(`  session ${session}`);
+      for (const f of failures) {
+        out.push(`    ${palette.error("✗")} line ${f.line}: ${shortRequest(f)}`);
+        out.push(`        expected ${expectedText(f)}`);
+        for (const id of f.expect.rules ?? []) if (reasonOf(id)) out.push(`          ${id}: ${reasonOf(id)}`);
+        out.push(`        actual   ${actualText(f)}`);
+        f.actual.rules.forEach((id, i) => out.push(`          ${id}: ${f.actual.reasons[i] ?? ""}`));
+        if (f.actual.rules.length === 0) out.push(`          ${f.actual.reasons[0] ?? ""}`);
+        for (const line of (f.explanation ?? "").split("\n").filter(Boolean)) out.push(`        ${palette.dim("because")} ${line}`);
+      }
+    }
+    out.push("");
+  }
+  if (coverage) {
+    out.push(palette.bold("coverage"));
+    const width = Math.max(...coverage.rules.map((r) => r.id.length), 4);
+    for (const rule of coverage.rules) out.push(`  ${rule.id.padEnd(width)}  ${String(rule.lines).padStart(6)}  ${rule.lines === 0 ? palette.warning("never matched") : ""}`.trimEnd());
+    out.push(`  ${coverage.percent}% of ${coverage.rules.length} rules covered${coverage.uncovered.length ? `; never matched: ${coverage.uncovered.join(", ")}` : ""}`);
+    out.push("");
+  }
+  if (report.bailed) out.push("stopped at the first failure (--bail)");
+  out.push(`${report.lines} lines replayed from ${report.files.length} file${report.files.length === 1 ? "" : "s"}`);
+  out.push(summaryLine(report));
+  return out.join("\n") + "\n";
+}

@@ -1,0 +1,46 @@
+import type { RuleInfo } from "../../runtime/policy.js";
+import type { CaseResult, ReplayReport } from "../replay.js";
+
+/** The closing line every text reporter ends with, alone on its line. */
+export function summaryLine(report: ReplayReport): string {
+  return `${report.passed} passed, ${report.failed} failed`;
+}
+
+/** The request in short: the tool and its first few arguments. */
+export function shortRequest(result: CaseResult): string {
+  const args = result.args && typeof result.args === "object" ? Object.entries(result.args as Record<string, unknown>) : [];
+  const shown = args.slice(0, 3).map(([k, v]) => {
+    let text = JSON.stringify(v) ?? String(v);
+    if (text.length > 40) text = text.slice(0, 37) + "…";
+    return `${k}=${text}`;
+  });
+  return `${result.tool}${shown.length ? " " + shown.join(" ") : ""}${args.length > 3 ? " …" : ""}`;
+}
+
+/** Coverage: rules with how many lines each decided, the ones never matched, and the percentage. */
+export interface CoverageSummary {
+  readonly rules: readonly { id: string; location: string; lines: number }[];
+  readonly uncovered: readonly string[];
+  readonly percent: number;
+}
+
+export function coverageSummary(report: ReplayReport, rules: readonly RuleInfo[]): CoverageSummary {
+  const entries = rules.map((r) => ({ id: r.id, location: r.location, lines: report.coverage.get(r.id) ?? 0 }));
+  const uncovered = entries.filter((e) => e.lines === 0).map((e) => e.id);
+  const percent = entries.length === 0 ? 100 : Math.floor(((entries.length - uncovered.length) / entries.length) * 1000) / 10;
+  return { rules: entries, uncovered, percent };
+}
+
+export function expectedText(result: CaseResult): string {
+  return `${result.expect.decision}${result.expect.rules ? ` [${result.expect.rules.join(", ")}]` : ""}${result.expect.reason ? ` ("${result.expect.reason}")` : ""}`;
+}
+
+export function actualText(result: CaseResult): string {
+  return `${result.actual.decision} [${result.actual.rules.join(", ")}]`;
+}
+
+export interface ReporterInput {
+  readonly report: ReplayReport;
+  readonly rules: readonly RuleInfo[];
+  readonly coverage?: CoverageSummary;
+}
