@@ -1,5 +1,5 @@
 // Writes grammar/railroad.html: railroad diagrams of the parser in src/syntax/grammar.ts.
-// Run with `npm run grammar` (it builds first: this script reads the compiled parser in dist/).
+// Run with `npm run generate` (it builds first: this script reads the compiled parser in dist/).
 // The output is deterministic (no timestamps), so test/grammar.test.ts can check that the
 // committed file is up to date by comparing it with generateRailroad().
 import { realpathSync, writeFileSync } from "node:fs";

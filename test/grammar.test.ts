@@ -48,7 +48,7 @@ describe("grammar/railroad.html", () => {
     }
     const fresh = generateRailroad();
     expect(fresh).toContain("serializedGrammar");
-    expect(committed === fresh, "grammar/railroad.html is stale: run npm run grammar").toBe(true);
+    expect(committed === fresh, "grammar/railroad.html is stale: run npm run generate").toBe(true);
   });
 
   it("is deterministic", () => {

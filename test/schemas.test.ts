@@ -1,0 +1,14 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "./helpers.js";
+// @ts-expect-error plain JavaScript script without type declarations
+import { generatedSchemas } from "../scripts/generate-schemas.js";
+
+describe("shipped JSON Schemas", () => {
+  for (const [path, text] of Object.entries(generatedSchemas() as Record<string, string>)) {
+    it(`${path} is up to date (run npm run generate)`, () => {
+      expect(readFileSync(join(ROOT, path), "utf8"), `${path} is stale: run npm run generate`).toBe(text);
+    });
+  }
+});
