@@ -56,6 +56,10 @@ const BUILTIN_TYPES = new Set(["bool", "int", "string", "duration", "time", "Ris
 
 /** Which tools a pattern matches: `*`, `kb.*`, or an exact name. */
 export function toolsMatching(pattern: string, tools: Iterable<string>): string[] {
+  if (!pattern.includes("*")) {
+    for (const name of tools) if (name === pattern) return [name];
+    return [];
+  }
   const matched: string[] = [];
   for (const name of tools) if (globMatch(pattern, name)) matched.push(name);
   return matched;

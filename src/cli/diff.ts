@@ -27,18 +27,20 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     }
   }
   const [before, after] = sides as [Extract<(typeof sides)[0], { ok: true }>, Extract<(typeof sides)[0], { ok: true }>];
-  const { files, missing } = expandRecordings(options.replay);
+  const { files, missing } = expandRecordings(options.replay, io.cwd);
   if (missing.length > 0) {
     io.err(`policyc diff: no recordings found for ${missing.map((m) => `\`${m}\``).join(", ")}\n`);
     return EXIT.usage;
   }
-  const report = await diffRecordings(before.policy, after.policy, files);
+  const report = await diffRecordings(before.policy, after.policy, files, { cwd: io.cwd });
+  // Every change counts, also past the ones kept for listing.
+  const changed = [...report.directions.values()].reduce((sum, n) => sum + n, 0);
   if (options.json) {
     io.out(
       JSON.stringify(
         {
           lines: report.lines,
-          changed: report.changes.length,
+          changed,
           directions: Object.fromEntries(report.directions),
           byCause: Object.fromEntries([...report.byCause].map(([cause, changes]) => [cause, changes.map((c) => ({ file: c.file, line: c.line, session: c.session, tool: c.tool, direction: c.direction, before: c.before, after: c.after }))])),
           errors: report.errors,
@@ -51,15 +53,17 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     for (const e of report.errors) io.out(`${io.palette.error("error")}: ${e.file}${e.line !== null ? `:${e.line}` : ""}: ${e.message}\n`);
     const causes = [...report.byCause].sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1));
     for (const [cause, changes] of causes) {
-      io.out(`${io.palette.bold(cause)}  ${changes.length} change${changes.length === 1 ? "" : "s"}\n`);
+      const perDirection = new Map<string, number>();
+      for (const c of changes) perDirection.set(c.direction, (perDirection.get(c.direction) ?? 0) + 1);
+      io.out(`${io.palette.bold(cause)}  ${changes.length} change${changes.length === 1 ? "" : "s"}: ${[...perDirection].map(([d, n]) => `${d} ${n}`).join(", ")}\n`);
       for (const c of changes.slice(0, 20)) io.out(`  ${c.file}:${c.line}  ${c.direction}  ${c.tool} (session ${c.session})  ${c.after.reasons[0] ?? ""}\n`);
       if (changes.length > 20) io.out(`  … and ${changes.length - 20} more\n`);
     }
     const directions = [...report.directions].map(([d, n]) => `${d} ${n}`).join(", ");
-    io.out(`${report.changes.length} of ${report.lines} decisions change${directions ? `: ${directions}` : ""}\n`);
+    io.out(`${changed} of ${report.lines} decisions change${directions ? `: ${directions}` : ""}\n`);
   }
   if (report.errors.some((e) => e.kind === "input")) return EXIT.usage;
-  return options.exitCode && report.changes.length > 0 ? EXIT.failure : EXIT.ok;
+  return options.exitCode && changed > 0 ? EXIT.failure : EXIT.ok;
 }
 
 export function registerDiff(program: Command, io: Io, finish: (code: Promise<ExitCode>) => void): void {

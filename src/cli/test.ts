@@ -57,7 +57,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     if (loaded.diagnostics.length > 0) reportDiagnostics({ ...io, out: io.err }, loaded.diagnostics, { json: false });
     return loaded.code;
   }
-  const { files, missing } = expandRecordings(options.replay);
+  const { files, missing } = expandRecordings(options.replay, io.cwd);
   if (missing.length > 0) {
     io.err(`policyc test: no recordings found for ${missing.map((m) => `\`${m}\``).join(", ")}\n`);
     return EXIT.usage;
@@ -68,6 +68,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     bail: options.bail ?? false,
     update: options.update ?? false,
     keepAllCases: reporter === "junit" || reporter === "tap" || reporter === "json",
+    cwd: io.cwd,
   });
   const wantCoverage = options.coverage || minCoverage !== undefined;
   const input: ReporterInput = wantCoverage ? { report, rules: loaded.policy.rules, coverage: coverageSummary(report, loaded.policy.rules) } : { report, rules: loaded.policy.rules };

@@ -29,6 +29,9 @@ export interface Decision {
   readonly grants: readonly Grant[];
   /** True when the session is revoked (by this decision or an earlier one). */
   readonly revoked: boolean;
-  /** Validation and evaluation errors; a non-empty list never comes with `allow`. */
+  /**
+   * Validation and evaluation errors. An `allow` may carry errors of allow rules that failed
+   * (and so did not match) when another allow rule matched.
+   */
   readonly errors: readonly string[];
 }

@@ -118,7 +118,11 @@ export class Engine {
   private decideOrThrow(input: unknown): Decision {
     const prepared = this.prepare(input, true);
     if (!prepared.ready) {
-      if (prepared.state) this.sessions.record(prepared.state, prepared.now!, prepared.tool!, undefined, false, true, undefined, undefined);
+      if (prepared.state) {
+        // An invalid attempt is still an attempt: it ends (or continues) a run of identical calls.
+        const key = this.policy.session.repeats ? helpers.canonicalKey(prepared.tool!, (input as Record<string, unknown>)["args"] ?? {}) : undefined;
+        this.sessions.record(prepared.state, prepared.now!, prepared.tool!, key, false, true, undefined, undefined);
+      }
       return prepared.decision;
     }
     const { c, entry, state, key } = prepared;
@@ -200,7 +204,7 @@ export class Engine {
     }
     if (revoking) state.revoked = { rule: revoking.id, reason: revoking.reason ?? defaultReason("deny", revoking.id, tool), location: revoking.location };
     const allowed = effect === "allow";
-    this.sessions.record(state, now, tool, key, allowed, effect === "deny", allowed && c.context ? (c.context["labels"] as string[] | undefined) : undefined, allowed ? entry.returns : undefined);
+    this.sessions.record(state, now, tool, key, allowed, effect === "deny", allowed ? labelsOf(c.context) : undefined, allowed ? entry.returns : undefined);
     return { decision: effect, rules, reasons, locations, grants: allowed && grants ? grants : EMPTY, revoked: revoking !== undefined, errors: errors.length ? errors : EMPTY };
   }
 
@@ -240,6 +244,16 @@ export class Engine {
   }
 }
 
+/**
+ * The call's `context.labels` as taint. Validated only when the set declares it, so an
+ * undeclared `labels` can be anything: only a list's strings count (a number made the session
+ * update throw, and a string added its characters as labels).
+ */
+function labelsOf(context: Record<string, unknown> | undefined): string[] | undefined {
+  const labels = context !== null && typeof context === "object" ? context["labels"] : undefined;
+  return Array.isArray(labels) ? labels.filter((l): l is string => typeof l === "string") : undefined;
+}
+
 function defaultReason(effect: Effect, id: string, tool: string): string {
   switch (effect) {
     case "allow":
@@ -255,13 +269,16 @@ function deny(rules: string[], reasons: string[], locations: string[], revoked: 
   return { decision: "deny", rules, reasons, locations, grants: EMPTY, revoked, errors: isError ? reasons : EMPTY };
 }
 
-/** The union of grants; a scope granted twice keeps the shorter lifetime (least privilege). */
+/**
+ * The union of grants; a scope granted twice keeps the shorter lifetime (least privilege).
+ * Copies, so a caller changing a decision's grants cannot change the compiled rules.
+ */
 function mergeGrants(current: Grant[] | undefined, more: readonly Grant[]): Grant[] {
   const merged = current ?? [];
   for (const grant of more) {
     const existing = merged.findIndex((g) => g.scope === grant.scope);
-    if (existing < 0) merged.push(grant);
-    else if (grant.ttlSeconds < merged[existing]!.ttlSeconds) merged[existing] = grant;
+    if (existing < 0) merged.push({ scope: grant.scope, ttlSeconds: grant.ttlSeconds });
+    else if (grant.ttlSeconds < merged[existing]!.ttlSeconds) merged[existing] = { scope: grant.scope, ttlSeconds: grant.ttlSeconds };
   }
   return merged;
 }

@@ -37,7 +37,15 @@ export function matchCompiledGlob(glob: CompiledGlob, text: string): boolean {
   return true;
 }
 
-/** One-off match of `text` against `pattern`. */
+const compiled = new Map<string, CompiledGlob>();
+
+/** Match of `text` against `pattern`; compiled patterns are cached (policies reuse a few patterns many times). */
 export function globMatch(pattern: string, text: string): boolean {
-  return matchCompiledGlob(compileGlob(pattern), text);
+  let glob = compiled.get(pattern);
+  if (glob === undefined) {
+    if (compiled.size >= 10_000) compiled.clear();
+    glob = compileGlob(pattern);
+    compiled.set(pattern, glob);
+  }
+  return matchCompiledGlob(glob, text);
 }

@@ -92,32 +92,45 @@ class Emit {
   constructor(readonly text: string) {}
 }
 
+/** Marks the end of an object or array on the walk, so it leaves the set of open ones. */
+class Leave {
+  constructor(readonly value: object) {}
+}
+
 /**
  * A canonical key for "same tool, same arguments": JSON with sorted object keys, built without
- * recursion so a 10,000-deep argument cannot exhaust the stack.
+ * recursion so a 10,000-deep argument cannot exhaust the stack. Library callers can pass
+ * objects that contain themselves; a cycle is written as a marker JSON cannot produce instead
+ * of being walked forever (which ran the process out of memory).
  */
 export function canonicalKey(tool: string, args: unknown): string {
   const out: string[] = [JSON.stringify(tool), "|"];
   const stack: unknown[] = [args];
+  const open = new Set<object>();
   while (stack.length > 0) {
     const value = stack.pop();
     if (value instanceof Emit) out.push(value.text);
+    else if (value instanceof Leave) open.delete(value.value);
+    else if (value !== null && typeof value === "object" && open.has(value)) out.push("#cycle");
     else if (Array.isArray(value)) {
       out.push("[");
-      stack.push(new Emit("]"));
+      open.add(value);
+      stack.push(new Leave(value), new Emit("]"));
       for (let i = value.length - 1; i >= 0; i--) {
         stack.push(value[i]);
         if (i > 0) stack.push(new Emit(","));
       }
     } else if (value !== null && typeof value === "object") {
       out.push("{");
-      stack.push(new Emit("}"));
+      open.add(value);
+      stack.push(new Leave(value), new Emit("}"));
       const keys = Object.keys(value).sort();
       for (let i = keys.length - 1; i >= 0; i--) {
         stack.push((value as Record<string, unknown>)[keys[i]!]);
         stack.push(new Emit(`${i > 0 ? "," : ""}${JSON.stringify(keys[i])}:`));
       }
-    } else out.push(value === undefined ? "null" : JSON.stringify(value));
+    } else if (typeof value === "bigint") out.push(`${value}n`); // JSON.stringify throws on these
+    else out.push(JSON.stringify(value) ?? "null"); // undefined, functions, symbols
   }
   return out.join("");
 }

@@ -75,9 +75,16 @@ export class AstBuilder {
     return this.tokens(node, key)[0];
   }
 
-  /** The only child token of a node whose children are alternatives of single tokens. */
+  /** The first token of a node, found without collecting the whole subtree (hot: every name). */
   private onlyToken(node: CstNode): IToken | undefined {
-    return this.tokensOf(node)[0];
+    let first: IToken | undefined;
+    for (const key in node.children) {
+      for (const child of node.children[key]!) {
+        const token = isToken(child) ? (child.isInsertedInRecovery || !Number.isFinite(child.startOffset) ? undefined : child) : this.onlyToken(child);
+        if (token && (first === undefined || token.startOffset < first.startOffset)) first = token;
+      }
+    }
+    return first;
   }
 
   /** `///` lines directly before `offset` (only blank space or plain comments between). */
@@ -126,7 +133,7 @@ export class AstBuilder {
     return { kind: "PolicyFile", path: this.file.path, declarations, span: this.span(0, this.file.text.length) };
   }
 
-  private declaration(node: CstNode): A.Declaration | undefined {
+  declaration(node: CstNode): A.Declaration | undefined {
     const [inner] = Object.values(node.children).flat() as CstNode[];
     if (!inner || isToken(inner)) return undefined;
     switch (inner.name) {
@@ -150,8 +157,8 @@ export class AstBuilder {
   private enumDecl(node: CstNode): A.EnumDecl {
     const span = this.nodeSpan(node);
     const docs = this.docsBefore(span.start);
-    const members = this.nodes(node, "anyName").map((m): A.EnumMember => {
-      const memberSpan = this.nodeSpan(m);
+    const members = this.tokens(node, "AnyName").map((m): A.EnumMember => {
+      const memberSpan = this.tokenSpan(m);
       return { kind: "EnumMember", docs: this.docsBefore(memberSpan.start), name: this.identifier(m, memberSpan), span: memberSpan };
     });
     return { kind: "EnumDecl", name: this.identifier(this.token(node, "Identifier"), span), members, docs, span };
@@ -164,7 +171,7 @@ export class AstBuilder {
       const docs = this.docsBefore(span.start);
       return {
         kind: "Field",
-        name: this.identifier(this.node(f, "anyName"), span),
+        name: this.identifier(this.token(f, "AnyName"), span),
         optional: this.tokens(f, "Question").length > 0,
         type: this.typeRef(this.node(f, "typeRef"), span),
         docs,
@@ -215,7 +222,7 @@ export class AstBuilder {
     const returnsKeywords = this.tokens(node, "Kw_returns");
     if (returnsKeywords.length > 0) {
       // Every `returns` list names labels; all the names after `returns` keywords are anyName nodes.
-      returns = this.nodes(node, "anyName").map((n) => this.identifier(n, span));
+      returns = this.tokens(node, "AnyName").map((n) => this.identifier(n, span));
       for (const extra of returnsKeywords.slice(1)) this.once(returns, "returns", this.tokenSpan(extra));
     }
     for (const [i, block] of this.nodes(node, "fieldBlock").entries()) {
@@ -242,10 +249,22 @@ export class AstBuilder {
     return decl;
   }
 
+  /** A policy whose rules were parsed one by one (see parse.ts); `header` is `policy NAME {`. */
+  policyFromRules(keyword: IToken, name: IToken, close: IToken | undefined, rules: readonly A.Rule[]): A.PolicyDecl {
+    const span = this.span(keyword.startOffset, (close ?? keyword).endOffset! + 1);
+    const docs = this.docsBefore(span.start);
+    return { kind: "PolicyDecl", name: this.identifier(name, span), rules, docs, span };
+  }
+
+  /** Doc comments before an offset are consumed in source order; chunked parsing calls this to keep the order. */
+  skipDocsBefore(offset: number): void {
+    this.docsBefore(offset);
+  }
+
   private policyDecl(node: CstNode): A.PolicyDecl {
     const span = this.nodeSpan(node);
     const docs = this.docsBefore(span.start);
-    const name = this.identifier(this.node(node, "anyName"), span);
+    const name = this.identifier(this.token(node, "AnyName"), span);
     const rules = this.nodes(node, "rule").map((r) => this.rule(r));
     return { kind: "PolicyDecl", name, rules, docs, span };
   }
@@ -295,30 +314,33 @@ export class AstBuilder {
     }
     const value = decodeString(raw);
     if (value === undefined) {
-      this.diagnostics.push(diagnostic("PC105", "invalid escape in string", span, "strings use JSON escapes: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX"));
+      // eslint-disable-next-line no-control-regex
+      const control = /[\u0000-\u001f]/.exec(raw);
+      if (control) this.diagnostics.push(diagnostic("PC105", `a string cannot hold the control character U+${control[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()} as is`, span, "write it as an escape, such as \\t or \\u0009"));
+      else this.diagnostics.push(diagnostic("PC105", "invalid escape in string", span, "strings use JSON escapes: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX"));
       return { kind: "StringLiteral", value: raw.slice(1, -1), span };
     }
     return { kind: "StringLiteral", value, span };
   }
 
-  private rule(node: CstNode): A.Rule {
+  rule(node: CstNode): A.Rule {
     const span = this.nodeSpan(node);
     const docs = this.docsBefore(span.start);
     const annotations = this.nodes(node, "annotation").map((a): A.Annotation => {
       const annotationSpan = this.nodeSpan(a);
-      return { kind: "Annotation", name: this.identifier(this.node(a, "anyName"), annotationSpan), args: this.nodes(a, "literal").map((l) => this.literal(l)), span: annotationSpan };
+      return { kind: "Annotation", name: this.identifier(this.token(a, "AnyName"), annotationSpan), args: this.nodes(a, "literal").map((l) => this.literal(l)), span: annotationSpan };
     });
     const effectToken = this.token(node, "Kw_allow") ?? this.token(node, "Kw_ask") ?? this.token(node, "Kw_deny");
     const effect = (effectToken?.image ?? "deny") as A.Effect;
     const effectSpan = effectToken ? this.tokenSpan(effectToken) : span;
     const targetsNode = this.node(node, "targets");
-    const targets = targetsNode ? this.nodes(targetsNode, "target").map((t) => this.toolPattern(t)) : [];
+    const targets = targetsNode ? this.nodes(targetsNode, "toolPattern").map((t) => this.toolPattern(t)) : [];
 
     const rule: { -readonly [K in keyof A.Rule]: A.Rule[K] } = { kind: "Rule", effect, effectSpan, targets, annotations, docs, span };
     const order = ["when", "unless", "reason", "grant", "revoke"] as const;
     let lastIndex = -1;
     for (const clause of this.nodes(node, "ruleClause")) {
-      const keyword = this.tokensOf(clause)[0];
+      const keyword = this.clauseKeyword(clause);
       if (!keyword) continue;
       const word = keyword.image as (typeof order)[number];
       const index = order.indexOf(word);
@@ -359,6 +381,18 @@ export class AstBuilder {
     return rule;
   }
 
+  private static readonly LITERAL_TOKENS = ["StringLiteral", "Integer", "Duration", "Kw_true", "Kw_false"];
+  private static readonly CLAUSE_KEYWORDS = ["Kw_when", "Kw_unless", "Kw_reason", "Kw_grant", "Kw_revoke"];
+
+  /** A clause's keyword, read directly: collecting the tokens of a long condition would be wasted work. */
+  private clauseKeyword(clause: CstNode): IToken | undefined {
+    for (const key of AstBuilder.CLAUSE_KEYWORDS) {
+      const token = this.token(clause, key);
+      if (token) return token;
+    }
+    return undefined;
+  }
+
   // ── expressions ───────────────────────────────────────────────────────────
 
   private errorExpr(span: Span): A.ErrorExpr {
@@ -369,11 +403,9 @@ export class AstBuilder {
     if (!node) return this.errorExpr(fallback);
     switch (node.name) {
       case "expression":
-        return this.expression(this.node(node, "orExpression"), this.nodeSpan(node));
-      case "orExpression":
       case "andExpression": {
-        const operator = node.name === "orExpression" ? "or" : "and";
-        const parts = this.nodes(node, node.name === "orExpression" ? "andExpression" : "notExpression");
+        const operator = node.name === "expression" ? "or" : "and";
+        const parts = this.nodes(node, node.name === "expression" ? "andExpression" : "notExpression");
         if (parts.length === 0) return this.errorExpr(this.nodeSpan(node));
         let left = this.expression(parts[0], this.nodeSpan(node));
         for (const part of parts.slice(1)) {
@@ -419,11 +451,12 @@ export class AstBuilder {
     const left = this.expression(operands[0], span);
     const hasToken = this.token(node, "Kw_has");
     if (hasToken) {
-      const attribute = this.identifier(this.node(node, "anyName"), this.tokenSpan(hasToken));
+      const attribute = this.identifier(this.token(node, "AnyName"), this.tokenSpan(hasToken));
       return { kind: "Has", object: left, attribute, span: this.span(left.span.start, Math.max(attribute.span.end, hasToken.endOffset! + 1)) };
     }
-    for (const [key, operator] of Object.entries(AstBuilder.OPERATORS)) {
-      if (this.token(node, key)) {
+    for (const key in node.children) {
+      const operator = AstBuilder.OPERATORS[key];
+      if (operator && this.token(node, key)) {
         const right = this.expression(operands[1], span);
         return { kind: "Binary", operator, left, right, span: this.span(left.span.start, right.span.end) };
       }
@@ -435,15 +468,13 @@ export class AstBuilder {
     const span = this.nodeSpan(node);
     let result = this.primary(this.node(node, "primary"), span);
     // Children of a postfix come in source order per kind; merge them by offset.
-    const steps = [...this.nodes(node, "anyName"), ...this.tokens(node, "Star"), ...this.nodes(node, "callArguments")].sort(
-      (a, b) => (isToken(a) ? a.startOffset : this.nodeSpan(a).start) - (isToken(b) ? b.startOffset : this.nodeSpan(b).start),
-    );
+    const names = this.tokens(node, "AnyName");
+    const stars = this.tokens(node, "Star");
+    const calls = this.nodes(node, "callArguments");
+    const steps: Child[] = names.length + stars.length + calls.length === names.length ? names : [...names, ...stars, ...calls].sort((a, b) => (isToken(a) ? a.startOffset : this.nodeSpan(a).start) - (isToken(b) ? b.startOffset : this.nodeSpan(b).start));
     for (const step of steps) {
       if (isToken(step)) {
-        const property: A.Identifier = { kind: "Identifier", name: "*", span: this.tokenSpan(step) };
-        result = { kind: "Member", object: result, property, span: this.span(result.span.start, property.span.end) };
-      } else if (step.name === "anyName") {
-        const property = this.identifier(step, span);
+        const property: A.Identifier = { kind: "Identifier", name: step.image, span: this.tokenSpan(step) };
         result = { kind: "Member", object: result, property, span: this.span(result.span.start, property.span.end) };
       } else {
         const callSpan = this.nodeSpan(step);
@@ -473,16 +504,15 @@ export class AstBuilder {
 
   private primary(node: CstNode | undefined, fallback: Span): A.Expr {
     if (!node) return this.errorExpr(fallback);
+    const root = this.token(node, "RootName");
+    if (root) return { kind: "NameRef", name: root.image, span: this.tokenSpan(root) };
+    for (const key of AstBuilder.LITERAL_TOKENS) {
+      const token = this.token(node, key);
+      if (token) return this.literalToken(token);
+    }
     const span = this.nodeSpan(node);
-    const literal = this.node(node, "literal");
-    if (literal) return this.literal(literal);
     const quantifier = this.node(node, "quantifier");
     if (quantifier) return this.quantifier(quantifier);
-    const root = this.node(node, "rootName");
-    if (root) {
-      const token = this.onlyToken(root);
-      return token ? { kind: "NameRef", name: token.image, span: this.tokenSpan(token) } : this.errorExpr(span);
-    }
     if (this.token(node, "LParen")) {
       return { kind: "Paren", expression: this.expression(this.node(node, "expression"), span), span };
     }

@@ -11,6 +11,8 @@ export function parseDuration(text: string): number | undefined {
 
 /** Decodes a string token with JSON escapes; undefined when an escape is invalid. */
 export function decodeString(raw: string): string | undefined {
+  // Most strings have no escapes and no control characters: skip JSON.parse for them.
+  if (raw.length >= 2 && raw.indexOf("\\") < 0 && !/[\u0000-\u001f]/.test(raw)) return raw.slice(1, -1);
   try {
     const value: unknown = JSON.parse(raw);
     return typeof value === "string" ? value : undefined;

@@ -1,5 +1,5 @@
-import type { IToken } from "chevrotain";
-import type { PolicyFile } from "../ast/nodes.js";
+import { tokenMatcher, type IToken } from "chevrotain";
+import type { Declaration, PolicyFile } from "../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { SourceFile } from "../source/SourceFile.js";
 import type { Span } from "../source/Span.js";
@@ -77,24 +77,35 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
     if (tooDeep) return { file, ast: empty, comments, docComments, diagnostics };
 
     const parser = grammarInstance();
-    parser.input = tokens;
-    const cst = parser.file();
-    for (const error of parser.errors.slice(0, MAX_SYNTAX_ERRORS_PER_FILE)) {
-      const span = tokenSpan(file, error.token);
-      // At end of input, point just after the last real token rather than at nothing.
-      const last = tokens[tokens.length - 1];
-      let at = error.token.tokenType.name === "EOF" && last ? { file, start: last.endOffset! + 1, end: last.endOffset! + 1 } : span;
-      // "expected an expression after `when`, found `ask`" with `ask` on a later line: the mistake
-      // is where `when` ended, so point there (the line a reader must fix), as at end of input.
-      const previous = (error as { previousToken?: IToken }).previousToken;
-      if (at === span && previous && Number.isFinite(previous.startOffset) && previous.tokenType.name !== "EOF" && !previous.isInsertedInRecovery) {
-        const afterPrevious = previous.endOffset! + 1;
-        if (afterPrevious <= span.start && file.text.slice(afterPrevious, span.start).includes("\n")) at = { file, start: afterPrevious, end: afterPrevious };
-      }
-      diagnostics.push(diagnostic("PC103", error.message, at));
-    }
     const builder = new AstBuilder(file, docComments);
-    const ast = builder.buildFile(cst);
+    const declarations: Declaration[] = [];
+    let syntaxErrors = 0;
+    const parseChunk = <T>(chunk: IToken[], entry: () => T): T => {
+      parser.input = chunk;
+      const cst = entry();
+      for (const error of parser.errors) {
+        if (syntaxErrors++ >= MAX_SYNTAX_ERRORS_PER_FILE) break;
+        // At the end of a chunk, point just after its last real token rather than at nothing.
+        const last = chunk[chunk.length - 1];
+        const at = error.token.tokenType.name === "EOF" && last ? { file, start: last.endOffset! + 1, end: last.endOffset! + 1 } : tokenSpan(file, error.token);
+        diagnostics.push(diagnostic("PC103", error.message, at));
+      }
+      return cst;
+    };
+    // Declarations, and the rules of a policy, are parsed one at a time: each CST is turned into
+    // AST and dropped at once, so a 10,000-rule set never holds a giant CST (that cost seconds of GC).
+    for (const chunk of splitDeclarations(tokens)) {
+      const rules = chunk[0]?.tokenType === T.Kw.policy ? splitPolicy(chunk) : undefined;
+      if (rules) {
+        builder.skipDocsBefore(chunk[0]!.startOffset);
+        const built = rules.body.map((ruleTokens) => builder.rule(parseChunk(ruleTokens, () => parser.rule())));
+        declarations.push(builder.policyFromRules(chunk[0]!, chunk[1]!, rules.close, built));
+      } else {
+        const cst = parseChunk(chunk, () => parser.file());
+        declarations.push(...builder.buildFile(cst).declarations);
+      }
+    }
+    const ast: PolicyFile = { kind: "PolicyFile", path: file.path, declarations, span: { file, start: 0, end: file.text.length } };
     diagnostics.push(...builder.diagnostics);
     return { file, ast, comments, docComments, diagnostics: dedupe(diagnostics) };
   } catch (error) {
@@ -123,4 +134,66 @@ function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
     seen.add(key);
     return true;
   });
+}
+
+const DECLARATION_STARTS = new Set<unknown>([T.Kw.enum, T.Kw.type, T.Kw.agent, T.Kw.user, T.Kw.context, T.Kw.tool, T.Kw.intent, T.Kw.policy]);
+const EFFECTS = new Set<unknown>([T.Kw.allow, T.Kw.ask, T.Kw.deny]);
+const OPENERS = new Set<unknown>([T.LBrace, T.LParen, T.LBracket]);
+const CLOSERS = new Set<unknown>([T.RBrace, T.RParen, T.RBracket]);
+
+/** Splits tokens at declaration keywords outside any brackets. Text that fits nowhere stays with its neighbours, where the parser reports it. */
+function splitDeclarations(tokens: readonly IToken[]): IToken[][] {
+  const chunks: IToken[][] = [];
+  let current: IToken[] = [];
+  let depth = 0;
+  for (const token of tokens) {
+    if (depth === 0 && DECLARATION_STARTS.has(token.tokenType) && current.length > 0) {
+      chunks.push(current);
+      current = [];
+    }
+    if (OPENERS.has(token.tokenType)) depth++;
+    else if (CLOSERS.has(token.tokenType)) depth = Math.max(0, depth - 1);
+    current.push(token);
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/**
+ * Splits `policy NAME { rules }` into its rules: a rule starts at an annotation or an effect at
+ * brace depth one (an effect word after `@`, `.` or `has` is a name, not a new rule). Returns
+ * undefined when the header or the braces are not well formed: then the whole declaration goes
+ * through the parser, which reports what is wrong.
+ */
+function splitPolicy(chunk: readonly IToken[]): { body: IToken[][]; close: IToken } | undefined {
+  if (chunk.length < 4 || !tokenMatcher(chunk[1]!, T.AnyName) || chunk[2]!.tokenType !== T.LBrace) return undefined;
+  const close = chunk[chunk.length - 1]!;
+  if (close.tokenType !== T.RBrace) return undefined;
+  const body: IToken[][] = [];
+  let current: IToken[] = [];
+  let hasEffect = false;
+  let depth = 0;
+  for (let i = 3; i < chunk.length - 1; i++) {
+    const token = chunk[i]!;
+    const previous = chunk[i - 1]!.tokenType;
+    if (depth === 0) {
+      const startsAnnotation = token.tokenType === T.At;
+      const startsEffect = EFFECTS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && previous !== T.Kw.has;
+      if ((startsAnnotation || startsEffect) && hasEffect) {
+        body.push(current);
+        current = [];
+        hasEffect = false;
+      }
+      if (startsEffect) hasEffect = true;
+    }
+    if (OPENERS.has(token.tokenType)) depth++;
+    else if (CLOSERS.has(token.tokenType)) {
+      depth--;
+      if (depth < 0) return undefined;
+    }
+    current.push(token);
+  }
+  if (depth !== 0) return undefined;
+  if (current.length > 0) body.push(current);
+  return { body, close };
 }

@@ -4,11 +4,27 @@ import { createToken, Lexer, type TokenType } from "chevrotain";
  * The tokens of the policy language. Every token has a `LABEL` so parser messages say
  * "expected a tool name", never "expected Identifier".
  */
-export const Identifier = createToken({ name: "Identifier", pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: "a name" });
+/**
+ * Token categories let one CONSUME accept a family of tokens (any name, a name that may start
+ * a tool name, a path root) instead of a large OR rebuilt on every call.
+ */
+export const AnyName = createToken({ name: "AnyName", pattern: Lexer.NA, label: "a name" });
+export const ToolNameStart = createToken({ name: "ToolNameStart", pattern: Lexer.NA, label: "a tool name" });
+export const RootName = createToken({ name: "RootName", pattern: Lexer.NA, label: "a name" });
+
+export const Identifier = createToken({ name: "Identifier", pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: "a name", categories: [AnyName, ToolNameStart, RootName] });
+
+/** Keywords that may start a tool name (`agent.delegate`, `context.search`), never clause words. */
+const NAMESPACE_WORDS = new Set(["enum", "type", "agent", "user", "context", "tool", "intent", "policy", "risk", "returns", "args", "tools", "max_risk", "any", "all"]);
+/** Keywords that may start a path in an expression. */
+const ROOT_WORDS = new Set(["agent", "user", "context", "tool", "intent", "args"]);
 
 const keywordTokens: TokenType[] = [];
 function keyword(word: string): TokenType {
-  const token = createToken({ name: `Kw_${word}`, pattern: new RegExp(word), longer_alt: Identifier, label: `\`${word}\`` });
+  const categories = [AnyName];
+  if (NAMESPACE_WORDS.has(word)) categories.push(ToolNameStart);
+  if (ROOT_WORDS.has(word)) categories.push(RootName);
+  const token = createToken({ name: `Kw_${word}`, pattern: new RegExp(word), longer_alt: Identifier, label: `\`${word}\``, categories });
   keywordTokens.push(token);
   return token;
 }
@@ -93,9 +109,12 @@ export const Kw = {
 export const KEYWORDS: readonly TokenType[] = keywordTokens;
 
 /** Keywords that may start a tool name (see `toolNameStart` in grammar.ts). */
-export const NAMESPACE_KEYWORDS: readonly TokenType[] = [Kw.enum, Kw.type, Kw.agent, Kw.user, Kw.context, Kw.tool, Kw.intent, Kw.policy, Kw.risk, Kw.returns, Kw.args, Kw.tools, Kw.max_risk, Kw.any, Kw.all];
+export const NAMESPACE_KEYWORDS: readonly TokenType[] = keywordTokens.filter((k) => NAMESPACE_WORDS.has(k.name.slice(3)));
 
 export const allTokens: TokenType[] = [
+  AnyName,
+  ToolNameStart,
+  RootName,
   WhiteSpace,
   DocComment,
   LineComment,

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { Engine } from "../runtime/engine.js";
 import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
@@ -26,28 +27,34 @@ export interface DiffReport {
   readonly errors: ReplayError[];
 }
 
+const STRICTNESS = { allow: 0, ask: 1, deny: 2 } as const;
+
+/**
+ * A stricter answer comes from a rule that now decides (`allow→deny`: the new deny); a looser one
+ * from a rule that no longer does (`deny→allow`: the old deny, not the allow it used to override).
+ */
 function causeOf(before: Decision, after: Decision): string {
   const old = new Set(before.rules);
-  const added = after.rules.filter((r) => !old.has(r));
-  if (added.length > 0) return `+${added[0]}`;
+  const added = after.rules.filter((r) => !old.has(r)).map((r) => `+${r}`);
   const now = new Set(after.rules);
-  const removed = before.rules.filter((r) => !now.has(r));
-  if (removed.length > 0) return `-${removed[0]}`;
-  return after.rules.length === 0 ? "default deny" : "(same rules)";
+  const removed = before.rules.filter((r) => !now.has(r)).map((r) => `-${r}`);
+  const stricter = STRICTNESS[after.decision] > STRICTNESS[before.decision];
+  const cause = stricter ? (added[0] ?? removed[0]) : (removed[0] ?? added[0]);
+  return cause ?? (after.rules.length === 0 ? "default deny" : "(same rules)");
 }
 
 /**
  * Replays the same recordings through two policy versions side by side (each with its own
  * session state, as each would have run) and collects every decision that changes.
  */
-export async function diffRecordings(before: CompiledPolicy, after: CompiledPolicy, files: readonly string[], options: { maxChanges?: number } = {}): Promise<DiffReport> {
+export async function diffRecordings(before: CompiledPolicy, after: CompiledPolicy, files: readonly string[], options: { maxChanges?: number; cwd?: string } = {}): Promise<DiffReport> {
   const report: DiffReport = { lines: 0, changes: [], directions: new Map(), byCause: new Map(), errors: [] };
   const max = options.maxChanges ?? 10_000;
   for (const file of files) {
     const oldEngine = new Engine(before);
     const newEngine = new Engine(after);
     try {
-      for await (const entry of readRecording(file)) {
+      for await (const entry of readRecording(resolve(options.cwd ?? ".", file))) {
         if (!entry.ok) {
           report.errors.push({ file, line: entry.line, message: entry.error, kind: "input" });
           continue;

@@ -1,5 +1,6 @@
 import { createWriteStream, renameSync, rmSync } from "node:fs";
 import { once } from "node:events";
+import { resolve } from "node:path";
 import { Engine } from "../runtime/engine.js";
 import { explain } from "../runtime/explain.js";
 import type { Decision } from "../runtime/decision.js";
@@ -20,6 +21,8 @@ export interface ReplayOptions {
   readonly keepAllCases?: boolean;
   /** How many failures per file get a clause-level explanation (a second, partial pass). */
   readonly explainLimit?: number;
+  /** The folder relative recording paths are read from (the CLI's working folder); reports keep the paths as given. */
+  readonly cwd?: string;
 }
 
 /** One line with an expectation, and how it went. */
@@ -96,21 +99,33 @@ export async function replayRecordings(policy: CompiledPolicy, files: readonly s
 
 async function replayFile(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, toolNames: ReadonlySet<string>): Promise<void> {
   const engine = new Engine(policy);
-  const output = options.update ? createWriteStream(`${file}.policyc-update`, { encoding: "utf8" }) : undefined;
-  const write = async (text: string): Promise<void> => {
-    if (output && !output.write(text + "\n")) await once(output, "drain");
+  const path = resolve(options.cwd ?? ".", file);
+  const output = options.update ? createWriteStream(`${path}.policyc-update`, { encoding: "utf8" }) : undefined;
+  let written = 0;
+  const write = async (text: string, line: number): Promise<void> => {
+    if (!output) return;
+    // Blank lines are not yielded by the reader; put them back so line numbers stay the same.
+    const lines = [...Array<string>(Math.max(0, line - 1 - written)).fill(""), text];
+    written = line;
+    if (!output.write(lines.join("\n") + "\n")) await once(output, "drain");
   };
+  let stopped = false;
   try {
-    for await (const entry of readRecording(file)) {
+    for await (const entry of readRecording(path)) {
+      if (stopped) {
+        // --bail with --update: the rest of the file is copied as it was, never dropped.
+        await write(entry.text, entry.line);
+        continue;
+      }
       if (!entry.ok) {
         report.errors.push({ file, line: entry.line, message: entry.error, kind: "input" });
-        await write(entry.text);
+        await write(entry.text, entry.line);
         continue;
       }
       const request = entry.request;
       const session = request["session"] as string;
       if (options.session !== undefined && session !== options.session) {
-        await write(entry.text);
+        await write(entry.text, entry.line);
         continue;
       }
       report.lines++;
@@ -122,7 +137,7 @@ async function replayFile(policy: CompiledPolicy, file: string, options: ReplayO
         // Keep every field and its place; set the expectation to what happened.
         const updated: Record<string, unknown> = { ...request, decision: actual.decision, rules: actual.rules };
         if (request["reason"] !== undefined) updated["reason"] = actual.reasons.join("; ");
-        await write(JSON.stringify(updated));
+        await write(JSON.stringify(updated), entry.line);
       }
       const expect = entry.expect;
       if (!expect) continue;
@@ -138,7 +153,8 @@ async function replayFile(policy: CompiledPolicy, file: string, options: ReplayO
       if (options.keepAllCases) report.cases.push(result);
       if (!ok && options.bail) {
         report.bailed = true;
-        break;
+        if (!output) break;
+        stopped = true;
       }
     }
   } catch (error) {
@@ -148,8 +164,8 @@ async function replayFile(policy: CompiledPolicy, file: string, options: ReplayO
     if (output) {
       output.end();
       await once(output, "finish");
-      if (report.errors.some((e) => e.file === file && e.line === null)) rmSync(`${file}.policyc-update`, { force: true });
-      else renameSync(`${file}.policyc-update`, file);
+      if (report.errors.some((e) => e.file === file && e.line === null)) rmSync(`${path}.policyc-update`, { force: true });
+      else renameSync(`${path}.policyc-update`, path);
     }
   }
 }
@@ -169,7 +185,7 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
   const sessions = new Set(failures.map((f) => f.session));
   const lastLine = Math.max(...failures.map((f) => f.line));
   const engine = new Engine(policy);
-  for await (const entry of readRecording(file)) {
+  for await (const entry of readRecording(resolve(options.cwd ?? ".", file))) {
     if (entry.line > lastLine) break;
     if (!entry.ok) continue;
     const session = entry.request["session"] as string;
