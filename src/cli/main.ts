@@ -68,6 +68,10 @@ export async function runWith(io: Io, argv: readonly string[]): Promise<ExitCode
   const program = buildProgram(io, (code) => {
     result = code;
   });
+  if (argv.length === 0) {
+    io.err(program.helpInformation());
+    return EXIT.usage;
+  }
   try {
     await program.parseAsync([...argv], { from: "user" });
   } catch (error) {
@@ -76,10 +80,6 @@ export async function runWith(io: Io, argv: readonly string[]): Promise<ExitCode
       return EXIT.usage;
     }
     throw error;
-  }
-  if (argv.length === 0) {
-    io.err(program.helpInformation());
-    return EXIT.usage;
   }
   return await result;
 }

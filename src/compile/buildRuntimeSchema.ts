@@ -26,9 +26,18 @@ function typeJson(type: Type): TypeJson {
   }
 }
 
+/**
+ * Sets an own property. Declared names are user input: a plain assignment of `__proto__` would
+ * replace the prototype instead, and the declaration would vanish from the schema (and the
+ * bundle), skipping its validation or making a declared tool or intent unknown.
+ */
+function define<T>(object: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 function fieldsJson(shape: RecordShape | undefined): FieldsJson {
   const out: Record<string, { type: TypeJson; optional: boolean }> = {};
-  for (const [name, field] of shape?.fields ?? []) out[name] = { type: typeJson(field.type), optional: field.optional };
+  for (const [name, field] of shape?.fields ?? []) define(out, name, { type: typeJson(field.type), optional: field.optional });
   return out;
 }
 
@@ -37,16 +46,16 @@ export function buildRuntimeSchema(schema: Schema): RuntimeSchema {
   const entities: { agent?: FieldsJson; user?: FieldsJson; context?: FieldsJson } = {};
   for (const entity of ["agent", "user", "context"] as const) if (schema.entities.has(entity)) entities[entity] = fieldsJson(schema.entities.get(entity));
   const records: Record<string, FieldsJson> = {};
-  for (const [name, shape] of schema.records) records[name] = fieldsJson(shape);
+  for (const [name, shape] of schema.records) define(records, name, fieldsJson(shape));
   const enums: Record<string, readonly string[]> = {};
-  for (const [name, info] of schema.enums) enums[name] = info.members;
+  for (const [name, info] of schema.enums) define(enums, name, info.members);
   const tools: Record<string, RuntimeSchema["tools"][string]> = {};
-  for (const [name, tool] of schema.tools) tools[name] = { risk: tool.risk, returns: tool.returns, args: fieldsJson(tool.args) };
+  for (const [name, tool] of schema.tools) define(tools, name, { risk: tool.risk, returns: tool.returns, args: fieldsJson(tool.args) });
   const intents: Record<string, RuntimeSchema["intents"][string]> = {};
   const toolNames = [...schema.tools.keys()];
   for (const [name, intent] of schema.intents) {
     const matches = toolNames.filter((t) => intent.tools.some((p) => toolsMatching(p, [t]).length > 0));
-    intents[name] = { tools: intent.tools, maxRisk: intent.maxRisk, matches };
+    define(intents, name, { tools: intent.tools, maxRisk: intent.maxRisk, matches });
   }
   return { entities, records, enums, tools, intents };
 }

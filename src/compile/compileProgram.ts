@@ -39,7 +39,13 @@ function ruleInfo(checked: CheckedRule, ir: RuleInfo["ir"]): RuleInfo {
     const values = annotation.args.map((a) => (a.kind === "DurationLiteral" ? a.text : String(a.value)));
     if (annotation.name.name === "name") continue;
     if (annotation.name.name === "controls") controls = [...controls, ...values];
-    else annotations[annotation.name.name] = [...(annotations[annotation.name.name] ?? []), ...values];
+    else {
+      // Own properties only: `@constructor(…)` or `@__proto__(…)` would otherwise read (and
+      // spread) what the prototype holds, and crash the compiler.
+      const key = annotation.name.name;
+      const earlier = Object.hasOwn(annotations, key) ? annotations[key]! : [];
+      Object.defineProperty(annotations, key, { value: [...earlier, ...values], enumerable: true, writable: true, configurable: true });
+    }
   }
   return {
     id: checked.id,
