@@ -102,7 +102,7 @@ class Formatter {
   }
 
   private enumDecl(decl: A.EnumDecl): void {
-    const inline = `enum ${decl.name.name} { ${decl.members.map((m) => m.name.name).join(", ")} }`;
+    const inline = decl.members.length === 0 ? `enum ${decl.name.name} {}` : `enum ${decl.name.name} { ${decl.members.map((m) => m.name.name).join(", ")} }`;
     if (!this.hasCommentsIn(decl.span) && inline.length <= MAX_WIDTH) return this.item(decl.span.start, decl.span.end, "", inline);
     this.item(decl.span.start, decl.name.span.end, "", `enum ${decl.name.name} {`);
     decl.members.forEach((member, i) => this.item(member.span.start, member.span.end, "  ", member.name.name + (i < decl.members.length - 1 ? "," : "")));

@@ -520,7 +520,7 @@ export class ExpressionChecker {
       for (const a of expr.args) this.infer(a, scope, rule);
       return ERROR;
     }
-    if (method === "size" && (isCollection(object) || object.kind === "string")) {
+    if (method === "size" && (isCollection(object) || isStringLike(object))) {
       if (!this.arity(expr, 0, 0)) return ERROR;
       this.resolutions.set(expr, { kind: "method", name: "size" });
       return INT;
@@ -630,8 +630,10 @@ function describeType(type: Type): string {
       return "a `Risk`";
     case "args":
       return "`args`";
-    default:
-      return `a \`${typeToString(type)}\``;
+    default: {
+      const name = typeToString(type);
+      return `${/^[aeiou]/.test(name) ? "an" : "a"} \`${name}\``;
+    }
   }
 }
 

@@ -1,9 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { createBundle, serializeBundle } from "../bundle/writeBundle.js";
 import { compileSources } from "../compile/compile.js";
-import { emitTypeScript } from "../compile/emitTypeScript.js";
 import { hasErrors, sortDiagnostics } from "../diagnostics/Diagnostic.js";
 import { describeFsError, loadSources } from "../source/loadSources.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
@@ -21,7 +20,7 @@ export interface BuildOptions {
  * `policyc build PATH… -o FILE`: writes a bundle. With `--target ts`, `-o` names a folder that
  * receives `bundle.json` and `policy.ts` (the typed request module).
  */
-export function buildVerb(io: Io, paths: string[], options: BuildOptions): ExitCode {
+export async function buildVerb(io: Io, paths: string[], options: BuildOptions): Promise<ExitCode> {
   const target = options.target ?? "js";
   if (target !== "js" && target !== "ts") {
     io.err(`policyc build: unknown target \`${target}\` (use js or ts)\n`);
@@ -34,7 +33,8 @@ export function buildVerb(io: Io, paths: string[], options: BuildOptions): ExitC
   let privateKey: string | undefined;
   if (options.sign !== undefined) {
     try {
-      privateKey = readFileSync(options.sign, "utf8");
+      // Relative to the verb's working folder (like the policy paths), not the process's.
+      privateKey = readFileSync(resolve(io.cwd, options.sign), "utf8");
     } catch (error) {
       io.err(`policyc build: cannot read signing key \`${options.sign}\`: ${describeFsError(error)}\n`);
       return EXIT.usage;
@@ -59,15 +59,17 @@ export function buildVerb(io: Io, paths: string[], options: BuildOptions): ExitC
   }
   const written: string[] = [];
   try {
+    // Written relative to the verb's working folder; reported as the user wrote them.
+    const output = resolve(io.cwd, options.output);
     if (target === "ts") {
-      mkdirSync(options.output, { recursive: true });
-      const bundlePath = join(options.output, "bundle.json");
-      writeFileSync(bundlePath, serializeBundle(bundle));
-      const tsPath = join(options.output, "policy.ts");
-      writeFileSync(tsPath, emitTypeScript(bundle.schema, { bundleFile: "bundle.json" }));
-      written.push(bundlePath, tsPath);
+      // Loaded only here: ts-morph takes about a second to load, and every verb would pay it.
+      const { emitTypeScript } = await import("../compile/emitTypeScript.js");
+      mkdirSync(output, { recursive: true });
+      writeFileSync(join(output, "bundle.json"), serializeBundle(bundle));
+      writeFileSync(join(output, "policy.ts"), emitTypeScript(bundle.schema, { bundleFile: "bundle.json" }));
+      written.push(join(options.output, "bundle.json"), join(options.output, "policy.ts"));
     } else {
-      writeFileSync(options.output, serializeBundle(bundle));
+      writeFileSync(output, serializeBundle(bundle));
       written.push(options.output);
     }
   } catch (error) {
@@ -83,7 +85,7 @@ export function buildVerb(io: Io, paths: string[], options: BuildOptions): ExitC
   return EXIT.ok;
 }
 
-export function registerBuild(program: Command, io: Io, finish: (code: ExitCode) => void): void {
+export function registerBuild(program: Command, io: Io, finish: (code: ExitCode | Promise<ExitCode>) => void): void {
   program
     .command("build")
     .description("compile policies into a bundle for enforcement points")

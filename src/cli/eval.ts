@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { Engine } from "../runtime/engine.js";
 import { explain } from "../runtime/explain.js";
@@ -52,7 +53,8 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   }
   let text: string;
   try {
-    text = options.request === "-" ? io.readStdin() : readFileSync(options.request, "utf8");
+    // Relative to the verb's working folder (like the policy paths), not the process's.
+    text = options.request === "-" ? io.readStdin() : readFileSync(resolve(io.cwd, options.request), "utf8");
   } catch (error) {
     io.err(`policyc eval: cannot read request \`${options.request}\`: ${describeFsError(error)}\n`);
     return EXIT.usage;

@@ -2,7 +2,7 @@
 export const EXIT = {
   /** Success: no errors (warnings allowed), every test passed. */
   ok: 0,
-  /** Policy errors, failed tests, or a decision that was not `allow` for `eval --exit-code`. */
+  /** Policy errors, failed tests, or (with `diff --exit-code`) a changed decision. */
   failure: 1,
   /** Bad usage or unreadable input. */
   usage: 2,

@@ -9,6 +9,7 @@ import { parse } from "../syntax/parse.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
+import { diagnosticToJson } from "../diagnostics/render.js";
 
 export interface FmtOptions {
   check?: boolean;
@@ -50,7 +51,7 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
   const problems = sortDiagnostics([...loaded.diagnostics, ...diagnostics]);
   const changed = formatted.filter((f) => f.changed);
   if (options.json) {
-    io.out(JSON.stringify({ ok: problems.length === 0 && (!options.check || changed.length === 0), files: formatted.map((f) => ({ path: f.path, changed: f.changed, ...(options.check || options.write ? {} : { formatted: f.formatted }) })), diagnostics: undefined }, null, 2) + "\n");
+    io.out(JSON.stringify({ ok: problems.length === 0 && (!options.check || changed.length === 0), files: formatted.map((f) => ({ path: f.path, changed: f.changed, ...(options.check || options.write ? {} : { formatted: f.formatted }) })), diagnostics: problems.map(diagnosticToJson) }, null, 2) + "\n");
   }
   if (problems.length > 0 && !options.json) reportDiagnostics(io, problems, { json: false });
   else if (problems.length > 0) reportDiagnostics({ ...io, out: io.err }, problems, { json: false });

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { verifyBundle, BundleError } from "../bundle/loadBundle.js";
 import type { Bundle } from "../bundle/Bundle.js";
 import { compileSources } from "../compile/compile.js";
@@ -13,7 +14,7 @@ export type LoadedPolicy = { ok: true; policy: CompiledPolicy; label: string; wa
 /** Compiles policy paths, or reads and verifies a bundle when `bundlePath` is given (or a path ends in .json). */
 export function loadPolicy(paths: readonly string[], cwd: string, options: { bundle?: string; publicKey?: string } = {}): LoadedPolicy {
   const bundlePath = options.bundle ?? (paths.length === 1 && paths[0]!.endsWith(".json") ? paths[0] : undefined);
-  if (bundlePath !== undefined) return loadBundleFile(bundlePath, options.publicKey);
+  if (bundlePath !== undefined) return loadBundleFile(bundlePath, options.publicKey, cwd);
   const loaded = loadSources(paths, cwd);
   if (loaded.diagnostics.length > 0) return { ok: false, code: EXIT.usage, diagnostics: loaded.diagnostics };
   const { policy, diagnostics } = compileSources(loaded.files);
@@ -21,17 +22,18 @@ export function loadPolicy(paths: readonly string[], cwd: string, options: { bun
   return { ok: true, policy, label: paths.join(" "), warnings: diagnostics };
 }
 
-function loadBundleFile(path: string, publicKeyPath: string | undefined): LoadedPolicy {
+/** Paths are relative to `cwd` (the verb's working folder, like policy paths), and reported as given. */
+function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: string): LoadedPolicy {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readFileSync(resolve(cwd, path), "utf8");
   } catch (error) {
     return { ok: false, code: EXIT.usage, diagnostics: [], message: `cannot read bundle \`${path}\`: ${describeFsError(error)}` };
   }
   let publicKey: string | undefined;
   if (publicKeyPath !== undefined) {
     try {
-      publicKey = readFileSync(publicKeyPath, "utf8");
+      publicKey = readFileSync(resolve(cwd, publicKeyPath), "utf8");
     } catch (error) {
       return { ok: false, code: EXIT.usage, diagnostics: [], message: `cannot read public key \`${publicKeyPath}\`: ${describeFsError(error)}` };
     }

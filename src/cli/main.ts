@@ -40,6 +40,13 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
 
 /** Runs the CLI with the process's streams and sets the exit code. The only place that ends the process. */
 export function run(argv: readonly string[]): void {
+  // A closed pipe (`policyc check … | head`) is the reader's choice, not an error: stop quietly.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   const noColor = argv.includes("--no-color");
   const io: Io = {
     out: (s) => process.stdout.write(s),

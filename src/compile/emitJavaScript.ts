@@ -69,6 +69,7 @@ class JsEmitter {
       `    return ${this.expr(rule.ir)} === true;`,
       "  } catch (e) {",
       `    c.errors.push(${JSON.stringify(rule.id + ": ")} + rt.message(e));`,
+      `    (c.failed ??= []).push(${index});`,
       `    return ${onError};`,
       "  }",
       "}",

@@ -58,7 +58,7 @@ export const CODES = {
   PC303: { severity: "error", title: "optional attribute used without a `has` guard", example: "ask http.get when context.destination.zone == external" },
   PC304: { severity: "error", title: "argument not in every targeted tool with one type", example: 'allow email.send, kb.search when args.query == "x"' },
   PC305: { severity: "error", title: "condition is not a bool", example: "deny * when agent.team" },
-  PC306: { severity: "error", title: "`has` on something that has no optional attribute of that name", example: "deny * when agent has team" },
+  PC306: { severity: "error", title: "`has` on something without attributes", example: "deny * when agent.team has x" },
 
   // Rules (PC4xx)
   PC400: { severity: "error", title: "`grant` on a rule that is not `allow`", example: 'deny kb.search grant "kb:read" for 5m' },

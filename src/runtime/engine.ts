@@ -20,6 +20,8 @@ export interface EvalContext {
   readonly s: SessionState;
   readonly repeats: number;
   readonly errors: string[];
+  /** Rules whose condition failed to evaluate (deny/ask ones matched only because they fail closed). */
+  failed?: number[];
 }
 
 /** Per tool: returns the indices of the matched rules of the winning effect, or null (no rule matched). */
@@ -200,7 +202,9 @@ export class Engine {
       reasons.push(rule.reason ?? defaultReason(rule.effect, rule.id, tool));
       locations.push(rule.location);
       if (rule.grants.length > 0) grants = mergeGrants(grants, rule.grants);
-      if (rule.revoke && !revoking) revoking = rule;
+      // A rule that matched only because its condition failed denies this call but does not
+      // revoke the session: a malformed request must not end a session its agent did nothing in.
+      if (rule.revoke && !revoking && !c.failed?.includes(index)) revoking = rule;
     }
     if (revoking) state.revoked = { rule: revoking.id, reason: revoking.reason ?? defaultReason("deny", revoking.id, tool), location: revoking.location };
     const allowed = effect === "allow";

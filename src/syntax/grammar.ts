@@ -36,8 +36,12 @@ function describe(token: IToken): string {
 }
 
 function labelOf(type: TokenType): string {
+  if (type.name === "EOF") return "the end of the rule or file";
   return type.LABEL ?? type.name;
 }
+
+/** Rules are parsed one at a time, so "expected the end" inside a rule means a stray token. */
+const AFTER_RULE = "a rule clause (`when`, `unless`, `reason`, `grant`, `revoke`), a new rule or `}`";
 
 /** Friendly wording of what a path of tokens expects, e.g. "a tool name or pattern". */
 function expectedWords(paths: TokenType[][], ruleName: string): string {
@@ -52,9 +56,11 @@ function expectedWords(paths: TokenType[][], ruleName: string): string {
 export const friendlyMessages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage({ expected, actual, previous, ruleName }) {
     let what = labelOf(expected);
+    if (expected.name === "EOF") what = ruleName === "file" ? RULE_WORDS["file"]! : AFTER_RULE;
     if ((expected === T.Identifier || expected === T.ToolNameStart) && (ruleName === "targets" || ruleName === "toolPattern")) what = "a tool name";
     if (expected === T.Identifier && ruleName === "qualifiedName") what = "a name";
     if (actual.tokenType === T.SingleEq) return `expected ${what}, found \`=\` (comparison is written \`==\`)`;
+    if (expected.name === "EOF") return `expected ${what}, found ${describe(actual)}`;
     const after = previous && previous.tokenType.name !== "EOF" ? ` after ${describe(previous)}` : "";
     return `expected ${what}${after}, found ${describe(actual)}`;
   },

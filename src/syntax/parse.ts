@@ -178,7 +178,8 @@ function splitPolicy(chunk: readonly IToken[]): { body: IToken[][]; close: IToke
     const previous = chunk[i - 1]!.tokenType;
     if (depth === 0) {
       const startsAnnotation = token.tokenType === T.At;
-      const startsEffect = EFFECTS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && previous !== T.Kw.has;
+      // After `@`, `.`, `has`, `,` or another effect, an effect word is a name (`allow deny.all`).
+      const startsEffect = EFFECTS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && previous !== T.Kw.has && previous !== T.Comma && !EFFECTS.has(previous);
       if ((startsAnnotation || startsEffect) && hasEffect) {
         body.push(current);
         current = [];

@@ -1,5 +1,5 @@
 import { readdirSync, statSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { dirname, join, normalize, resolve } from "node:path";
 import { globMatch } from "../runtime/glob.js";
 
 /**
@@ -13,11 +13,13 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
   const missing: string[] = [];
   for (const pattern of patterns) {
     if (pattern.includes("*")) {
-      const recursive = pattern.includes("**");
-      const root = pattern.slice(0, pattern.indexOf("*")).replace(/[^/]*$/, "") || ".";
+      // `./a/*.jsonl` walks to `a/x.jsonl`: compare normalized spellings.
+      const glob = normalize(pattern);
+      const recursive = glob.includes("**");
+      const root = glob.slice(0, glob.indexOf("*")).replace(/[^/]*$/, "") || ".";
       const found: string[] = [];
-      walk(cwd, root, recursive || dirname(pattern).includes("*"), (path) => {
-        if (recursive ? globMatch(pattern.replace(/\*\*\/?/g, "*"), path) : dirname(path) === dirname(pattern) && globMatch(basename(pattern), basename(path))) found.push(path);
+      walk(cwd, root, recursive || dirname(glob).includes("*"), (path) => {
+        if (recursive ? globMatch(glob.replace(/\*\*\/?/g, "*"), path) : sameSegments(glob, path)) found.push(path);
       });
       if (found.length === 0) missing.push(pattern);
       files.push(...found.sort());
@@ -40,6 +42,13 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
     } else files.push(pattern);
   }
   return { files: [...new Set(files)], missing };
+}
+
+// Without `**`, a `*` stays inside its path segment: `logs/*` + `/day.jsonl` matches `logs/a/day.jsonl`, not `logs/a/b/day.jsonl`.
+function sameSegments(glob: string, path: string): boolean {
+  const globParts = glob.split("/");
+  const pathParts = path.split("/");
+  return globParts.length === pathParts.length && globParts.every((part, i) => globMatch(part, pathParts[i]!));
 }
 
 function walk(cwd: string, directory: string, recursive: boolean, visit: (path: string) => void): void {

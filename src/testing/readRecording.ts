@@ -50,8 +50,10 @@ export function parseRecordingLine(text: string, line: number): RecordingLine {
 export async function* readRecording(path: string): AsyncGenerator<RecordingLine> {
   const lines = createInterface({ input: createReadStream(path, { encoding: "utf8", highWaterMark: 1 << 20 }), crlfDelay: Number.POSITIVE_INFINITY });
   let number = 0;
-  for await (const text of lines) {
+  for await (const line of lines) {
     number++;
+    // Editors on Windows may start the file with a byte order mark; it is not part of the JSON.
+    const text = number === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
     if (text.trim() === "") continue;
     yield parseRecordingLine(text, number);
   }

@@ -41,7 +41,7 @@ export function prettyReport({ report, rules, coverage }: ReporterInput, palette
     out.push("");
   }
   if (report.bailed) out.push("stopped at the first failure (--bail)");
-  out.push(`${report.lines} lines replayed from ${report.files.length} file${report.files.length === 1 ? "" : "s"}`);
+  out.push(`${report.lines} line${report.lines === 1 ? "" : "s"} replayed from ${report.files.length} file${report.files.length === 1 ? "" : "s"}`);
   out.push(summaryLine(report));
   return out.join("\n") + "\n";
 }
