@@ -1,0 +1,186 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { analyze } from "../src/check/analyze.js";
+import { CODES, type Code } from "../src/diagnostics/codes.js";
+import { renderDiagnostic } from "../src/diagnostics/render.js";
+import { cli, CONFORMANCE, HAS_CONFORMANCE, ROOT } from "./helpers.js";
+
+/**
+ * The docs are part of the product: every code in the catalogue is documented, and every
+ * example in the language reference and the diagnostics catalogue does what the text says.
+ */
+
+interface Block {
+  /** The info string's first word: `policy`, `policy-fragment`, `text`… */
+  readonly info: string;
+  readonly text: string;
+  /** 1-based line of the opening fence. */
+  readonly line: number;
+  /** The `## ` heading the block is under, if any. */
+  readonly heading: string | undefined;
+}
+
+interface Doc {
+  readonly path: string;
+  readonly blocks: readonly Block[];
+  /** `## ` headings outside code blocks, with their lines. */
+  readonly headings: readonly { text: string; line: number }[];
+  /** Lines outside code blocks, per `## ` heading. */
+  readonly prose: ReadonlyMap<string, string>;
+}
+
+function readDoc(relative: string): Doc {
+  const path = join(ROOT, relative);
+  const lines = readFileSync(path, "utf8").split("\n");
+  const blocks: Block[] = [];
+  const headings: { text: string; line: number }[] = [];
+  const prose = new Map<string, string>();
+  let heading: string | undefined;
+  let open: { fence: string; info: string; line: number; body: string[] } | undefined;
+  lines.forEach((line, index) => {
+    if (open) {
+      const close = /^(`{3,}|~{3,})\s*$/.exec(line);
+      if (close && close[1]![0] === open.fence[0] && close[1]!.length >= open.fence.length) {
+        blocks.push({ info: open.info, text: open.body.join("\n") + "\n", line: open.line, heading });
+        open = undefined;
+      } else open.body.push(line);
+      return;
+    }
+    const fence = /^(`{3,}|~{3,})\s*([^\s`]*)/.exec(line);
+    if (fence) {
+      open = { fence: fence[1]!, info: fence[2]!, line: index + 1, body: [] };
+      return;
+    }
+    if (line.startsWith("## ")) {
+      heading = line.slice(3).trim();
+      headings.push({ text: heading, line: index + 1 });
+    }
+    if (heading !== undefined) prose.set(heading, (prose.get(heading) ?? "") + line + "\n");
+  });
+  expect(open, `${relative}: a code block opened at line ${open?.line} is never closed`).toBeUndefined();
+  return { path: relative, blocks, headings, prose };
+}
+
+function describeDiagnostics(diagnostics: ReturnType<typeof analyze>["diagnostics"]): string {
+  return diagnostics.map((d) => renderDiagnostic(d)).join("\n\n");
+}
+
+/** A rules-only fragment (as opposed to an expression fragment, which is not checked). */
+function isRuleFragment(text: string): boolean {
+  const first = text.split("\n").find((l) => l.trim() !== "" && (!l.trim().startsWith("//") || l.trim().startsWith("///")));
+  return first !== undefined && /^\s*(@|allow\b|ask\b|deny\b|\/\/\/)/.test(first);
+}
+
+const language = readDoc("docs/language.md");
+const catalogue = readDoc("docs/diagnostics.md");
+const codes = Object.keys(CODES) as Code[];
+/** Problems with paths and bytes, and the overflow note: they cannot be shown as a `policy` block. */
+const INPUT_LEVEL = new Set<string>(["PC001", "PC002", "PC003", "PC004", "PC005", "PC006", "PC503"]);
+
+describe("docs/diagnostics.md catalogue", () => {
+  const headingCodes = catalogue.headings.map((h) => ({ ...h, match: /^(PC\d+)\b(.*)$/.exec(h.text) })).filter((h) => h.match);
+
+  it.each(codes)("documents %s with a `## CODE — title` heading", (code) => {
+    const found = headingCodes.filter((h) => h.match![1] === code);
+    expect(found, `docs/diagnostics.md has no heading for ${code}`).toHaveLength(1);
+    expect(found[0]!.text).toBe(`${code} — ${CODES[code].title}`);
+  });
+
+  it("names no code that is not in the catalogue", () => {
+    const unknown = headingCodes.filter((h) => !(h.match![1]! in CODES)).map((h) => `line ${h.line}: ${h.text}`);
+    expect(unknown).toEqual([]);
+  });
+
+  it.each(codes)("gives the severity of %s", (code) => {
+    const text = catalogue.prose.get(`${code} — ${CODES[code].title}`) ?? "";
+    expect(text).toContain(`**Severity:** ${CODES[code].severity}`);
+  });
+
+  it.each(codes)("shows an example of %s", (code) => {
+    const blocks = catalogue.blocks.filter((b) => b.heading?.startsWith(`${code} `));
+    if (INPUT_LEVEL.has(code)) {
+      expect(blocks.filter((b) => b.info === "policy"), `${code} cannot be shown as a policy block; use a text block`).toEqual([]);
+      expect(blocks.some((b) => b.info === "text"), `${code} needs a text example`).toBe(true);
+    } else {
+      expect(blocks.some((b) => b.info === "policy"), `${code} needs a \`policy\` example`).toBe(true);
+    }
+  });
+});
+
+/** `UPDATE_DOCS=1 npx vitest run test/docs.test.ts` rewrites stale example output in docs/diagnostics.md. */
+const UPDATE = process.env["UPDATE_DOCS"] === "1";
+
+describe("docs/diagnostics.md examples", () => {
+  const examples = catalogue.blocks.filter((b) => b.info === "policy");
+  const scratch = mkdtempSync(join(tmpdir(), "policyc-docs-"));
+  /** Output blocks to rewrite (UPDATE_DOCS=1): opening fence line → the real output. */
+  const updates = new Map<number, string>();
+  afterAll(() => {
+    rmSync(scratch, { recursive: true, force: true });
+    if (updates.size === 0) return;
+    const path = join(ROOT, catalogue.path);
+    const lines = readFileSync(path, "utf8").split("\n");
+    // From the bottom up, so earlier line numbers stay valid.
+    for (const [line, text] of [...updates].sort((x, y) => y[0] - x[0])) {
+      const close = lines.findIndex((l, i) => i > line - 1 && /^```\s*$/.test(l));
+      lines.splice(line, close - line, ...text.trimEnd().split("\n"));
+    }
+    writeFileSync(path, lines.join("\n"));
+  });
+
+  it.each(examples.map((b) => [`line ${b.line} (${b.heading ?? "no heading"})`, b] as const))("%s reports its code", (_name, block) => {
+    const code = /^(PC\d+)\b/.exec(block.heading ?? "")?.[1];
+    expect(code, `the \`policy\` block at docs/diagnostics.md:${block.line} is not under a \`## PCnnn\` heading`).toBeDefined();
+    const analysis = analyze([{ path: "example.policy", text: block.text }]);
+    expect(analysis.diagnostics.map((d) => d.code), describeDiagnostics(analysis.diagnostics)).toContain(code);
+  });
+
+  it.each(examples.map((b) => [`line ${b.line} (${b.heading ?? "no heading"})`, b] as const))("%s shows the output policyc really prints", async (_name, block) => {
+    // The first `text` block after the example, in the same section, is `policyc check example.policy`.
+    const output = catalogue.blocks.find((b) => b.info === "text" && b.line > block.line && b.heading === block.heading);
+    expect(output, `the example at docs/diagnostics.md:${block.line} needs the output of policyc after it, in a text block`).toBeDefined();
+    const dir = mkdtempSync(join(scratch, "ex-"));
+    writeFileSync(join(dir, "example.policy"), block.text);
+    const result = await cli(["check", "example.policy"], { cwd: dir });
+    if (UPDATE && output!.text.trimEnd() !== result.stdout.trimEnd()) updates.set(output!.line, result.stdout);
+    else expect(output!.text.trimEnd(), `docs/diagnostics.md:${output!.line} is not what policyc prints for the example above it (the expected value is the real output)`).toBe(result.stdout.trimEnd());
+  });
+});
+
+describe("docs/language.md examples", () => {
+  const complete = language.blocks.filter((b) => b.info === "policy");
+  const fragments = language.blocks.filter((b) => b.info === "policy-fragment");
+  const decls = HAS_CONFORMANCE ? readFileSync(join(CONFORMANCE, "errors", "decls.policy"), "utf8") : "";
+
+  it("has examples", () => {
+    expect(complete.length).toBeGreaterThan(5);
+    expect(fragments.length).toBeGreaterThan(5);
+  });
+
+  it.each(complete.map((b) => [`line ${b.line}`, b] as const))("the policy block at %s checks clean", (_name, block) => {
+    const analysis = analyze([{ path: `docs/language.md:${block.line}`, text: block.text }]);
+    expect(analysis.diagnostics.filter((d) => d.severity === "error").map((d) => renderDiagnostic(d))).toEqual([]);
+    expect(analysis.program?.schema).toBeDefined();
+  });
+
+  it.skipIf(!HAS_CONFORMANCE).each(fragments.filter((b) => isRuleFragment(b.text)).map((b) => [`line ${b.line}`, b] as const))(
+    "the rule fragment at %s checks clean with the running example's declarations",
+    (_name, block) => {
+      const analysis = analyze([
+        { path: "decls.policy", text: decls },
+        { path: `docs/language.md:${block.line}`, text: `policy docs {\n${block.text}}\n` },
+      ]);
+      expect(analysis.diagnostics.filter((d) => d.severity === "error").map((d) => renderDiagnostic(d))).toEqual([]);
+      expect(analysis.program?.rules.length).toBeGreaterThan(0);
+    },
+  );
+
+  it("shows the running example's declarations exactly as the conformance suite has them", () => {
+    if (!HAS_CONFORMANCE) return;
+    const running = language.blocks.find((b) => b.info === "policy" && b.heading?.startsWith("3. Declarations") && b.text.includes("intent research"));
+    expect(running, "section 3.9 of docs/language.md shows the running example").toBeDefined();
+    expect(running!.text.trim()).toBe(decls.trim());
+  });
+});
