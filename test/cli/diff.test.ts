@@ -1,0 +1,144 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT, bin, cli, type CliResult } from "../helpers.js";
+import { expectGolden, runText } from "../goldens/golden.js";
+
+/**
+ * old → new: `kb-for-support` becomes `kb-for-everyone` (sales' searches flip deny→allow), the new
+ * `mail-stays-inside` denies mail outside acme.com (allow→deny) and `fetch-elsewhere-asks` turns a
+ * default deny into ask. Paths are relative to ROOT, the working folder of `cli` and `bin`.
+ */
+const OLD = "test/fixtures/replay/diff/old.policy";
+const NEW = "test/fixtures/replay/diff/new.policy";
+const CALLS = "test/fixtures/replay/diff/calls.jsonl";
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "policyc-diff-"));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function expectNoStackTrace(result: CliResult): void {
+  for (const text of [result.stdout, result.stderr]) {
+    expect(text).not.toMatch(/^\s+at /m);
+    expect(text).not.toMatch(/^\w*Error:/m);
+    expect(text).not.toContain("internal error");
+  }
+}
+
+interface JsonDiff {
+  lines: number;
+  changed: number;
+  directions: Record<string, number>;
+  byCause: Record<string, { file: string; line: number; session: string; tool: string; direction: string; before: { decision: string; rules: string[] }; after: { decision: string; rules: string[] } }[]>;
+  errors: unknown[];
+}
+
+async function diffJson(oldPath: string, newPath: string): Promise<JsonDiff> {
+  const result = await cli(["diff", oldPath, newPath, "--replay", CALLS, "--json"]);
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout) as JsonDiff;
+}
+
+/** What a diff says, without where the rules are (a bundle and its sources agree on everything else). */
+function summary(report: JsonDiff): unknown {
+  return {
+    lines: report.lines,
+    changed: report.changed,
+    directions: report.directions,
+    byCause: Object.fromEntries(Object.entries(report.byCause).map(([cause, changes]) => [cause, changes.map((c) => [c.line, c.direction, c.before.rules, c.after.rules])])),
+  };
+}
+
+describe("policyc diff", () => {
+  it("groups the changed decisions by cause rule, with counts per direction (golden)", () => {
+    const result = bin(["diff", OLD, NEW, "--replay", CALLS]);
+    expectGolden("diff-pretty", runText(result));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^\+kb-for-everyone {2}2 changes: deny→allow 2$/m);
+    expect(result.stdout).toMatch(/^\+mail-stays-inside {2}2 changes: allow→deny 2$/m);
+    expect(result.stdout).toMatch(/^\+fetch-elsewhere-asks {2}1 change: deny→ask 1$/m);
+    expect(result.stdout.trimEnd().split("\n").at(-1)).toBe("5 of 8 decisions change: allow→deny 2, deny→allow 2, deny→ask 1");
+  });
+
+  it("the reverse change names the rules that no longer decide", async () => {
+    const result = await cli(["diff", NEW, OLD, "--replay", CALLS]);
+    expect(result.stdout).toMatch(/^-mail-stays-inside {2}2 changes: deny→allow 2$/m);
+    expect(result.stdout).toMatch(/^-kb-for-everyone {2}2 changes: allow→deny 2$/m);
+    expect(result.stdout).toMatch(/^-fetch-elsewhere-asks {2}1 change: ask→deny 1$/m);
+  });
+
+  it("--json", async () => {
+    const report = await diffJson(OLD, NEW);
+    expect(report.lines).toBe(8);
+    expect(report.changed).toBe(5);
+    expect(report.directions).toEqual({ "allow→deny": 2, "deny→allow": 2, "deny→ask": 1 });
+    expect(Object.keys(report.byCause).sort()).toEqual(["+fetch-elsewhere-asks", "+kb-for-everyone", "+mail-stays-inside"]);
+    const mail = report.byCause["+mail-stays-inside"]!;
+    expect(mail.map((c) => [c.file, c.line, c.session, c.tool, c.direction])).toEqual([
+      [CALLS, 2, "s1", "email.send", "allow→deny"],
+      [CALLS, 6, "s3", "email.send", "allow→deny"],
+    ]);
+    expect(mail[0]!.before).toMatchObject({ decision: "allow", rules: ["mail-for-support"] });
+    expect(mail[0]!.after).toMatchObject({ decision: "deny", rules: ["mail-stays-inside"] });
+    expect(report.errors).toEqual([]);
+  });
+
+  it("--exit-code exits 1 on changes and 0 without", async () => {
+    expect((await cli(["diff", OLD, NEW, "--replay", CALLS, "--exit-code"])).code).toBe(1);
+    const same = await cli(["diff", OLD, OLD, "--replay", CALLS, "--exit-code"]);
+    expect(same.code).toBe(0);
+    expect(same.stdout).toBe("0 of 8 decisions change\n");
+    expect(bin(["diff", OLD, NEW, "--replay", CALLS, "--exit-code"]).code).toBe(1);
+  });
+
+  it("a bundle built with `policyc build` works as either side", async () => {
+    const oldBundle = join(dir, "old.json");
+    const newBundle = join(dir, "new.json");
+    expect((await cli(["build", OLD, "-o", oldBundle])).code).toBe(0);
+    expect((await cli(["build", NEW, "-o", newBundle])).code).toBe(0);
+    const expected = summary(await diffJson(OLD, NEW));
+    expect(summary(await diffJson(oldBundle, NEW))).toEqual(expected);
+    expect(summary(await diffJson(OLD, newBundle))).toEqual(expected);
+    expect(summary(await diffJson(oldBundle, newBundle))).toEqual(expected);
+  });
+
+  it("counts every change, also past the ones it lists", async () => {
+    const line = '{"session":"s","agent":{"team":"sales"},"tool":"kb.search","args":{"query":"q"}}\n';
+    writeFileSync(join(dir, "many.jsonl"), line.repeat(10_050));
+    // Run from the temporary folder: the recording is found relative to the working folder.
+    const [oldPath, newPath] = [join(ROOT, OLD), join(ROOT, NEW)];
+    const result = await cli(["diff", oldPath, newPath, "--replay", "many.jsonl", "--json"], { cwd: dir });
+    const report = JSON.parse(result.stdout) as JsonDiff;
+    expect(report.changed).toBe(10_050);
+    expect(report.directions).toEqual({ "deny→allow": 10_050 });
+    const pretty = await cli(["diff", oldPath, newPath, "--replay", "many.jsonl"], { cwd: dir });
+    expect(pretty.stdout.trimEnd().split("\n").at(-1)).toBe("10050 of 10050 decisions change: deny→allow 10050");
+  });
+
+  it("bad input: exit 2 with a message, never a stack trace", async () => {
+    const noReplay = await cli(["diff", OLD, NEW]);
+    expect(noReplay.code).toBe(2);
+    expect(noReplay.stderr).toContain("--replay");
+    const missing = await cli(["diff", OLD, NEW, "--replay", join(dir, "nope.jsonl")]);
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toContain("nope.jsonl: no such file");
+    const noPolicy = await cli(["diff", join(dir, "nope.policy"), NEW, "--replay", CALLS]);
+    expect(noPolicy.code).toBe(2);
+    const badBundle = join(dir, "bad.json");
+    writeFileSync(badBundle, "{not json");
+    const bundle = await cli(["diff", badBundle, NEW, "--replay", CALLS]);
+    expect(bundle.code).toBe(2);
+    expect(bundle.stderr).toContain("is not JSON");
+    const badLine = join(dir, "bad.jsonl");
+    writeFileSync(badLine, '{"session":"s","agent":{"team":"x"},"tool":"kb.search","args":{"query":"q"}}\n[]\n');
+    const line = await cli(["diff", OLD, NEW, "--replay", badLine]);
+    expect(line.code).toBe(2);
+    expect(line.stdout).toMatch(/bad\.jsonl:2: a recording line must be a JSON object/);
+    for (const result of [noReplay, missing, noPolicy, bundle, line]) expectNoStackTrace(result);
+  });
+});

@@ -1,0 +1,501 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { CONFORMANCE, HAS_CONFORMANCE, ROOT, bin, cli, type CliResult } from "../helpers.js";
+import { expectGolden, runText } from "../goldens/golden.js";
+
+/** Fixture paths relative to ROOT: the binary runs with cwd = ROOT, so reports are deterministic. */
+const DEMO_POLICY = "test/fixtures/replay/demo.policy";
+const DEMO = "test/fixtures/replay/demo.jsonl";
+const FULL = "test/fixtures/replay/full.jsonl";
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "policyc-test-"));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Writes a file into the temporary folder and returns its absolute path. */
+function write(name: string, content: string): string {
+  const path = join(dir, name);
+  mkdirSync(join(path, ".."), { recursive: true });
+  writeFileSync(path, content);
+  return path;
+}
+
+function lines(text: string): string[] {
+  return text.split("\n").filter((l) => l !== "");
+}
+
+function lastLine(text: string): string {
+  return lines(text).at(-1) ?? "";
+}
+
+/** A user mistake must never surface as a crash: no stack frames, no `SomeError:` lines. */
+function expectNoStackTrace(result: CliResult): void {
+  for (const text of [result.stdout, result.stderr]) {
+    expect(text).not.toMatch(/^\s+at /m);
+    expect(text).not.toMatch(/^\w*Error:/m);
+    expect(text).not.toContain("internal error");
+  }
+}
+
+function test(...args: string[]): Promise<CliResult> {
+  return cli(["test", ...args]);
+}
+
+/** A different effect, to turn a passing expectation into a failing one. */
+function otherEffect(effect: string): string {
+  return effect === "deny" ? "allow" : "deny";
+}
+
+describe.skipIf(!HAS_CONFORMANCE)("policyc test: the shared conformance recording", () => {
+  const policy = "../shared/conformance/support";
+  const recording = "../shared/conformance/support/support.jsonl";
+  const recordingLines = HAS_CONFORMANCE ? readFileSync(join(CONFORMANCE, "support", "support.jsonl"), "utf8").split("\n") : [];
+  const withExpectation = recordingLines.map((text, i) => ({ text, line: i + 1 })).filter(({ text }) => text.trim() !== "" && (JSON.parse(text) as { decision?: string }).decision !== undefined);
+
+  it("passes every line (exit 0, `N passed, 0 failed`)", async () => {
+    expect(withExpectation.length).toBeGreaterThan(0);
+    const result = await test(policy, "--replay", recording);
+    expectNoStackTrace(result);
+    expect(result.code).toBe(0);
+    expect(lastLine(result.stdout)).toBe(`${withExpectation.length} passed, 0 failed`);
+  });
+
+  it("fails, naming the line, when any one expected decision is changed (every line)", async () => {
+    const copy = join(dir, "conformance-mutated.jsonl");
+    for (const { line } of withExpectation) {
+      const mutated = recordingLines.map((text, i) => {
+        if (i + 1 !== line) return text;
+        const value = JSON.parse(text) as Record<string, unknown>;
+        value["decision"] = otherEffect(value["decision"] as string);
+        return JSON.stringify(value);
+      });
+      writeFileSync(copy, mutated.join("\n"));
+      const result = await test(policy, "--replay", copy);
+      expect(result.code, `line ${line}`).toBe(1);
+      expect(result.stdout, `line ${line}`).toContain(`line ${line}:`);
+      expect(lastLine(result.stdout), `line ${line}`).toBe(`${withExpectation.length - 1} passed, 1 failed`);
+    }
+  });
+
+  it("fails through the real binary too", () => {
+    const { line, text } = withExpectation[Math.floor(withExpectation.length / 2)]!;
+    const value = JSON.parse(text) as Record<string, unknown>;
+    value["decision"] = otherEffect(value["decision"] as string);
+    const copy = write("conformance-bin.jsonl", recordingLines.map((t, i) => (i + 1 === line ? JSON.stringify(value) : t)).join("\n"));
+    const result = bin(["test", policy, "--replay", copy]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`line ${line}:`);
+    expect(result.stdout).toContain(`expected ${value["decision"] as string}`);
+    expect(lastLine(result.stdout)).toBe(`${withExpectation.length - 1} passed, 1 failed`);
+  });
+});
+
+describe("policyc test: reporters (goldens, real binary, NO_COLOR)", () => {
+  // The demo recording has two passes, one failure (line 3), one invalid line (4) and a line without expectation.
+  const run = (...extra: string[]): CliResult => {
+    const result = bin(["test", DEMO_POLICY, "--replay", DEMO, ...extra]);
+    // Nothing on stderr: also says plainly when the built binary itself is broken.
+    expect(result.stderr).toBe("");
+    return result;
+  };
+
+  it("pretty", () => {
+    const result = run();
+    expectGolden("test-pretty", runText(result));
+    expect(result.code).toBe(2); // the invalid line is bad input
+    expect(lastLine(result.stdout)).toBe("2 passed, 1 failed");
+  });
+
+  it("json", async () => {
+    const result = run("--reporter", "json");
+    expectGolden("test-json", runText(result));
+    const report = JSON.parse(result.stdout) as { ok: boolean; passed: number; failed: number; lines: number; files: string[]; errors: { line: number; message: string; kind: string }[]; failures: { line: number; mismatches: string[] }[]; cases: unknown[] };
+    expect(report.ok).toBe(false);
+    expect([report.passed, report.failed, report.lines]).toEqual([2, 1, 4]);
+    expect(report.files).toEqual([DEMO]);
+    expect(report.errors).toEqual([{ file: DEMO, line: 4, message: "the line has no `tool`", kind: "input" }]);
+    expect(report.failures.map((f) => [f.line, f.mismatches])).toEqual([[3, ["decision", "rules"]]]);
+    expect(report.cases).toHaveLength(3);
+    expect((await test(DEMO_POLICY, "--replay", DEMO, "--json")).stdout).toBe(result.stdout);
+  });
+
+  it("junit", () => {
+    const result = run("--reporter", "junit");
+    expectGolden("test-junit", runText(result));
+    expect(XMLValidator.validate(result.stdout)).toBe(true);
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@" }).parse(result.stdout) as { testsuites: Record<string, string> & { testsuite: Record<string, string> & { testcase: Record<string, unknown>[] } } };
+    const cases = doc.testsuites.testsuite.testcase;
+    const tests = cases.filter((c) => c["error"] === undefined).length;
+    const failures = cases.filter((c) => c["failure"] !== undefined).length;
+    expect([tests, failures]).toEqual([3, 1]);
+    for (const element of [doc.testsuites, doc.testsuites.testsuite]) {
+      expect(element["@tests"]).toBe(String(tests));
+      expect(element["@failures"]).toBe(String(failures));
+      expect(element["@errors"]).toBe("1");
+    }
+  });
+
+  it("tap", () => {
+    const result = run("--reporter", "tap");
+    expectGolden("test-tap", runText(result));
+    const out = lines(result.stdout);
+    expect(out[0]).toBe("TAP version 13");
+    expect(out[1]).toBe("1..4");
+    expect(out.filter((l) => /^ok \d+ /.test(l))).toHaveLength(2);
+    expect(out.filter((l) => /^not ok \d+ /.test(l))).toHaveLength(2);
+  });
+
+  it("github", () => {
+    const result = run("--reporter", "github");
+    expectGolden("test-github", runText(result));
+    expect(result.stdout).toMatch(new RegExp(`^::error file=${DEMO},line=3,title=[^:]*::expected allow \\[kb-for-support\\], got deny \\[\\]`, "m"));
+    expect(result.stdout).toMatch(new RegExp(`^::error file=${DEMO},line=4,.*::the line has no \`tool\`$`, "m"));
+  });
+
+  it("--coverage", () => {
+    const result = run("--coverage");
+    expectGolden("test-coverage", runText(result));
+  });
+
+  it("a passing run: every reporter exits 0", async () => {
+    for (const reporter of ["pretty", "json", "junit", "tap", "github"]) {
+      const result = await test(DEMO_POLICY, "--replay", FULL, "--reporter", reporter);
+      expect(result.code, reporter).toBe(0);
+      expect(result.stderr, reporter).toBe("");
+    }
+    expectGolden("test-pretty-pass", runText(bin(["test", DEMO_POLICY, "--replay", FULL])));
+  });
+});
+
+describe("policyc test: coverage", () => {
+  const RULES = ["kb-for-support", "mail-for-support", "mail-stays-inside", "fetch-needs-approval"];
+
+  it("--coverage lists every rule with its count, the never-matched ones and the percentage", async () => {
+    const result = await test(DEMO_POLICY, "--replay", DEMO, "--coverage");
+    const block = result.stdout.slice(result.stdout.indexOf("coverage\n"));
+    for (const id of RULES) expect(block).toMatch(new RegExp(`^  ${id} +\\d+`, "m"));
+    expect(block).toMatch(/^ {2}kb-for-support +1$/m);
+    expect(block).toMatch(/^ {2}mail-for-support +0 +never matched$/m);
+    expect(block).toContain("50% of 4 rules covered; never matched: mail-for-support, fetch-needs-approval");
+  });
+
+  it("--coverage in JSON", async () => {
+    const result = await test(DEMO_POLICY, "--replay", FULL, "--coverage", "--json");
+    const report = JSON.parse(result.stdout) as { coverage: { rules: { id: string; lines: number }[]; uncovered: string[]; percent: number } };
+    expect(report.coverage.rules.map((r) => r.id)).toEqual(RULES);
+    expect(report.coverage.rules.every((r) => r.lines === 1)).toBe(true);
+    expect(report.coverage.uncovered).toEqual([]);
+    expect(report.coverage.percent).toBe(100);
+  });
+
+  it("--min-coverage 100 fails when a rule is never matched and passes when all are", async () => {
+    const partial = write("partial.jsonl", lines(readFileSync(join(ROOT, FULL), "utf8")).slice(0, 2).join("\n") + "\n");
+    const failing = await test(DEMO_POLICY, "--replay", partial, "--min-coverage", "100");
+    expect(failing.code).toBe(1);
+    expect(failing.stderr).toContain("rule coverage 50% is below --min-coverage 100%");
+    expect(failing.stdout).toContain("never matched: mail-stays-inside, fetch-needs-approval");
+    const passing = await test(DEMO_POLICY, "--replay", FULL, "--min-coverage", "100");
+    expect(passing.code).toBe(0);
+    expect((await test(DEMO_POLICY, "--replay", partial, "--min-coverage", "50")).code).toBe(0);
+  });
+
+  it("--min-coverage rejects what is not a percentage", async () => {
+    for (const value of ["abc", "101", "-5"]) {
+      const result = await test(DEMO_POLICY, "--replay", FULL, "--min-coverage", value);
+      expect(result.code, value).toBe(2);
+      expectNoStackTrace(result);
+    }
+  });
+});
+
+interface JsonCase {
+  line: number;
+  session: string;
+  tool: string;
+  ok: boolean;
+}
+interface JsonReport {
+  passed: number;
+  failed: number;
+  lines: number;
+  cases: JsonCase[];
+  failures: JsonCase[];
+}
+
+describe("policyc test: selection", () => {
+  async function json(...args: string[]): Promise<JsonReport> {
+    const result = await test(DEMO_POLICY, ...args, "--json");
+    return JSON.parse(result.stdout) as JsonReport;
+  }
+
+  it("--session ID replays only that session", async () => {
+    const all = await json("--replay", FULL);
+    const report = await json("--replay", FULL, "--session", "b");
+    expect(report.cases.map((c) => c.line)).toEqual([3, 4]);
+    expect(report.cases.every((c) => c.session === "b")).toBe(true);
+    expect(report.lines).toBe(2);
+    expect(report.passed).toBe(2);
+    expect(all.passed).toBe(5);
+    const pretty = await test(DEMO_POLICY, "--replay", FULL, "--session", "b");
+    expect(pretty.code).toBe(0);
+    expect(pretty.stdout).toContain("2 lines replayed from 1 file\n2 passed, 0 failed\n");
+  });
+
+  it("--session with no such session has no test cases", async () => {
+    const result = await test(DEMO_POLICY, "--replay", FULL, "--session", "nobody");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("no test cases");
+  });
+
+  it("--grep TEXT counts only cases whose tool or rules contain it", async () => {
+    const byTool = await json("--replay", FULL, "--grep", "email");
+    expect(byTool.cases.map((c) => c.tool)).toEqual(["email.send", "email.send"]);
+    expect(byTool.passed).toBe(2);
+    const byRule = await json("--replay", FULL, "--grep", "stays-inside");
+    expect(byRule.cases.map((c) => c.line)).toEqual([3]);
+    const pretty = await test(DEMO_POLICY, "--replay", FULL, "--grep", "fetch");
+    expect(lastLine(pretty.stdout)).toBe("1 passed, 0 failed");
+    const none = await test(DEMO_POLICY, "--replay", FULL, "--grep", "zzz");
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain("no test cases");
+  });
+
+  it("--bail stops at the first failure", async () => {
+    // Lines 1 and 3 of the full recording expect the wrong thing.
+    const text = lines(readFileSync(join(ROOT, FULL), "utf8"))
+      .map((l, i) => (i === 0 ? l.replace('"decision":"allow"', '"decision":"ask"') : i === 2 ? l.replace('"decision":"deny"', '"decision":"allow"') : l))
+      .join("\n");
+    const file = write("bail.jsonl", text);
+    const all = await test(DEMO_POLICY, "--replay", file);
+    expect(all.code).toBe(1);
+    expect(lastLine(all.stdout)).toBe("3 passed, 2 failed");
+    const bailed = await test(DEMO_POLICY, "--replay", file, "--bail");
+    expect(bailed.code).toBe(1);
+    expect(lastLine(bailed.stdout)).toBe("0 passed, 1 failed");
+    expect(bailed.stdout).toContain("stopped at the first failure (--bail)");
+    expect(bailed.stdout).toContain("line 1:");
+    expect(bailed.stdout).not.toContain("line 3:");
+    // --bail also stops before later files.
+    const other = write("bail-b.jsonl", readFileSync(join(ROOT, FULL), "utf8"));
+    const two = await json("--replay", file, other, "--bail");
+    expect(two.cases).toHaveLength(1);
+  });
+
+  it("several files, folders and quoted globs are replayed in order", async () => {
+    write("globbed/b.jsonl", readFileSync(join(ROOT, FULL), "utf8"));
+    write("globbed/a.jsonl", lines(readFileSync(join(ROOT, FULL), "utf8")).slice(0, 1).join("\n"));
+    write("globbed/notes.txt", "not a recording");
+    const glob = await cli(["test", join(ROOT, DEMO_POLICY), "--replay", "globbed/*.jsonl", "--json"], { cwd: dir });
+    expect(glob.code).toBe(0);
+    const report = JSON.parse(glob.stdout) as JsonReport & { files: string[] };
+    expect(report.files).toEqual(["globbed/a.jsonl", "globbed/b.jsonl"]);
+    expect(report.passed).toBe(6);
+    const folder = JSON.parse((await cli(["test", join(ROOT, DEMO_POLICY), "--replay", "globbed", "--json"], { cwd: dir })).stdout) as JsonReport & { files: string[] };
+    expect(folder.files).toEqual([join("globbed", "a.jsonl"), join("globbed", "b.jsonl")]);
+    // As a quoted glob reaches policyc from a shell: unexpanded.
+    const fromRoot = await test(DEMO_POLICY, "--replay", "test/fixtures/replay/full*.jsonl");
+    expect(fromRoot.code).toBe(0);
+    expect(lastLine(fromRoot.stdout)).toBe("5 passed, 0 failed");
+  });
+});
+
+describe("policyc test: --update and --allow-empty", () => {
+  // Keys in an unusual order and an extra field: --update must keep both.
+  const STALE = [
+    '{"decision":"deny","session":"u1","note":"first","time":"2026-01-05T10:00:00Z","agent":{"team":"support"},"tool":"kb.search","args":{"query":"q"}}',
+    '{"session":"u1","time":"2026-01-05T10:00:01Z","agent":{"team":"support"},"tool":"email.send","args":{"to":["eve@evil.example"],"subject":"s"},"rules":["nope"],"decision":"allow","reason":"stale"}',
+    "{this line is not JSON",
+    "",
+    '{"session":"u2","agent":{"team":"sales"},"tool":"http.get","args":{"url":"https://x.test/"}}',
+    '{"session":"u2","agent":{"team":"sales"},"tool":"http.get","args":{"url":"https://x.test/"},"decision":"ask","rules":["fetch-needs-approval"],"z":1}',
+  ];
+
+  it("writes actual decisions and rules back, keeping fields, key order, line order and malformed lines", async () => {
+    const file = write("update.jsonl", STALE.join("\n") + "\n");
+    const result = await test(DEMO_POLICY, "--replay", file, "--update");
+    expectNoStackTrace(result);
+    expect(result.code).toBe(2); // the malformed line is still reported
+    expect(result.stderr).toContain("updated 1 recording");
+    const after = readFileSync(file, "utf8").split("\n");
+    expect(after).toHaveLength(STALE.length + 1);
+    expect(after[2]).toBe(STALE[2]);
+    expect(after[3]).toBe("");
+    const [first, second, , , fifth, sixth] = after.map((l) => (l.startsWith("{\"") ? (JSON.parse(l) as Record<string, unknown>) : null));
+    expect(Object.keys(first!)).toEqual(["decision", "session", "note", "time", "agent", "tool", "args", "rules"]);
+    expect(first).toMatchObject({ decision: "allow", rules: ["kb-for-support"], note: "first", args: { query: "q" } });
+    expect(Object.keys(second!)).toEqual(["session", "time", "agent", "tool", "args", "rules", "decision", "reason"]);
+    expect(second).toMatchObject({ decision: "deny", rules: ["mail-stays-inside"], reason: "mail stays inside acme.com" });
+    // A line without expectation gets one; an already right line is unchanged.
+    expect(fifth).toMatchObject({ decision: "ask", rules: ["fetch-needs-approval"] });
+    expect(after[5]).toBe(STALE[5]);
+    expect(sixth).toMatchObject({ z: 1 });
+    expect(existsSync(`${file}.policyc-update`)).toBe(false);
+  });
+
+  it("after --update the same run passes", async () => {
+    const clean = STALE.filter((l) => l.startsWith("{\""));
+    const file = write("update-clean.jsonl", clean.join("\n") + "\n");
+    const before = await test(DEMO_POLICY, "--replay", file);
+    expect(before.code).toBe(1);
+    await test(DEMO_POLICY, "--replay", file, "--update");
+    expect(readFileSync(file, "utf8").split("\n")).toHaveLength(clean.length + 1);
+    const after = await test(DEMO_POLICY, "--replay", file);
+    expect(after.code).toBe(0);
+    expect(lastLine(after.stdout)).toBe(`${clean.length} passed, 0 failed`);
+  });
+
+  it("--update with --bail keeps the rest of the file", async () => {
+    const clean = STALE.filter((l) => l.startsWith("{\""));
+    const file = write("update-bail.jsonl", clean.join("\n") + "\n");
+    await test(DEMO_POLICY, "--replay", file, "--update", "--bail");
+    const after = lines(readFileSync(file, "utf8"));
+    expect(after).toHaveLength(clean.length);
+    expect(after.slice(1)).toEqual(clean.slice(1));
+  });
+
+  it("--update with --session rewrites only that session", async () => {
+    const clean = STALE.filter((l) => l.startsWith("{\""));
+    const file = write("update-session.jsonl", clean.join("\n") + "\n");
+    await test(DEMO_POLICY, "--replay", file, "--update", "--session", "u2");
+    const after = lines(readFileSync(file, "utf8"));
+    expect(after.slice(0, 2)).toEqual(clean.slice(0, 2));
+    expect(JSON.parse(after[2]!)).toMatchObject({ decision: "ask" });
+  });
+
+  it("a recording without expectations fails with `no test cases` unless --allow-empty", async () => {
+    const file = write("noexpect.jsonl", STALE[4] + "\n");
+    const result = await test(DEMO_POLICY, "--replay", file);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("no test cases");
+    const allowed = await test(DEMO_POLICY, "--replay", file, "--allow-empty");
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toContain("1 line replayed from 1 file");
+  });
+});
+
+describe("policyc test: bundles", () => {
+  it("replays against a built bundle, given with --bundle or as the path", async () => {
+    const bundle = join(dir, "demo.json");
+    expect((await cli(["build", DEMO_POLICY, "-o", bundle])).code).toBe(0);
+    const sources = await test(DEMO_POLICY, "--replay", FULL, "--coverage");
+    const withFlag = await test("--bundle", bundle, "--replay", FULL, "--coverage");
+    const asPath = await test(bundle, "--replay", FULL, "--coverage");
+    expect(withFlag.code).toBe(0);
+    expect(withFlag.stdout).toBe(sources.stdout);
+    expect(asPath.stdout).toBe(sources.stdout);
+  });
+
+  it("a bundle that is not JSON: exit 2", async () => {
+    const result = await test("--bundle", write("broken.json", "{"), "--replay", FULL);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("is not JSON");
+    expectNoStackTrace(result);
+  });
+});
+
+describe("policyc test: bad input", () => {
+  async function run(content: string | null, ...extra: string[]): Promise<CliResult> {
+    const file = content === null ? join(dir, "does-not-exist.jsonl") : write(`bad-${Math.random().toString(36).slice(2)}.jsonl`, content);
+    const result = await cli(["test", DEMO_POLICY, "--replay", relative(ROOT, file), ...extra]);
+    expectNoStackTrace(result);
+    return result;
+  }
+  const VALID = '{"session":"s","agent":{"team":"support"},"tool":"kb.search","args":{"query":"q"},"decision":"allow"}';
+
+  it("an empty recording: exit 1, no test cases", async () => {
+    const result = await run("");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("no test cases");
+  });
+
+  it("a line that is not JSON: exit 2, names file:line", async () => {
+    const result = await run(`${VALID}\n{"session": oops\n`);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toMatch(/^error: \S+\.jsonl:2: not JSON/m);
+  });
+
+  it("a line that is JSON but not an object: exit 2", async () => {
+    for (const line of ["[1, 2]", '"text"', "42", "null"]) {
+      const result = await run(`${VALID}\n${line}\n`);
+      expect(result.code, line).toBe(2);
+      expect(result.stdout, line).toMatch(/\.jsonl:2: a recording line must be a JSON object/);
+    }
+  });
+
+  it("a line missing `tool`: exit 2", async () => {
+    const result = await run('{"session":"s","agent":{"team":"support"},"args":{},"decision":"deny"}\n');
+    expect(result.code).toBe(2);
+    expect(result.stdout).toMatch(/\.jsonl:1: the line has no `tool`/);
+  });
+
+  it("an expected decision that is not an effect: exit 2", async () => {
+    const result = await run('{"session":"s","agent":{"team":"support"},"tool":"kb.search","args":{"query":"q"},"decision":"permit"}\n');
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain("`decision` must be one of");
+  });
+
+  it("a byte order mark before the first line is not an error", async () => {
+    const result = await run(`\ufeff${VALID}\n`);
+    expect(result.code).toBe(0);
+    expect(lastLine(result.stdout)).toBe("1 passed, 0 failed");
+  });
+
+  it("an unknown tool: exit 1, names the tool and the line", async () => {
+    const result = await run(`${VALID}\n{"session":"s","agent":{"team":"support"},"tool":"shell.exec","args":{},"decision":"deny"}\n`);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/\.jsonl:2: unknown tool `shell\.exec`/);
+  });
+
+  it("a recording that does not exist: exit 2", async () => {
+    const result = await run(null);
+    expect(result.code).toBe(2);
+    expect(result.stdout + result.stderr).toMatch(/does-not-exist\.jsonl: no such file/);
+  });
+
+  it("--replay missing: exit 2", async () => {
+    const result = await test(DEMO_POLICY);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--replay");
+    expectNoStackTrace(result);
+  });
+
+  it("no policy paths: exit 2", async () => {
+    const result = await test("--replay", FULL);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("give policy paths");
+  });
+
+  it("an unknown reporter: exit 2", async () => {
+    const result = await test(DEMO_POLICY, "--replay", FULL, "--reporter", "xml");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("unknown reporter `xml`");
+    expectNoStackTrace(result);
+  });
+
+  it("a folder with no .jsonl: exit 2", async () => {
+    mkdirSync(join(dir, "empty-folder"), { recursive: true });
+    write("empty-folder/readme.txt", "nothing here");
+    const result = await test(DEMO_POLICY, "--replay", join(dir, "empty-folder"));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("no .jsonl files");
+  });
+
+  it("a glob that matches nothing: exit 2", async () => {
+    const result = await test(DEMO_POLICY, "--replay", "test/fixtures/replay/nothing-*.jsonl");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("no recordings found for `test/fixtures/replay/nothing-*.jsonl`");
+  });
+
+  it("a policy that does not exist: exit 2; a policy with errors: exit 1", async () => {
+    expect((await test(join(dir, "nope.policy"), "--replay", FULL)).code).toBe(2);
+    const broken = write("broken.policy", "policy p {\n  allow nothing.here\n}\n");
+    expect((await test(broken, "--replay", FULL)).code).toBe(1);
+  });
+});

@@ -1,0 +1,50 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expandRecordings } from "../../src/testing/expandRecordings.js";
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "policyc-expand-"));
+  for (const name of ["logs/b.jsonl", "logs/a.jsonl", "logs/notes.txt", "logs/mon/day.jsonl", "logs/tue/day.jsonl", "logs/tue/deep/day.jsonl", "logs/.hidden/x.jsonl", "empty/readme.md"]) {
+    mkdirSync(join(dir, name, ".."), { recursive: true });
+    writeFileSync(join(dir, name), "");
+  }
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const expand = (...patterns: string[]) => expandRecordings(patterns, dir);
+
+describe("expandRecordings", () => {
+  it("keeps files as given, in the order given, once each", () => {
+    expect(expand("logs/b.jsonl", "logs/a.jsonl", "logs/b.jsonl")).toEqual({ files: ["logs/b.jsonl", "logs/a.jsonl"], missing: [] });
+  });
+
+  it("passes a path that does not exist through, for the runner to report by name", () => {
+    expect(expand("nope.jsonl")).toEqual({ files: ["nope.jsonl"], missing: [] });
+  });
+
+  it("expands a folder to its .jsonl files, recursively and sorted, skipping hidden folders", () => {
+    expect(expand("logs").files).toEqual(["logs/a.jsonl", "logs/b.jsonl", "logs/mon/day.jsonl", "logs/tue/day.jsonl", "logs/tue/deep/day.jsonl"]);
+    expect(expand("empty")).toEqual({ files: [], missing: ["empty (no .jsonl files)"] });
+  });
+
+  it("expands a quoted glob in the last segment", () => {
+    expect(expand("logs/*.jsonl").files).toEqual(["logs/a.jsonl", "logs/b.jsonl"]);
+    expect(expand("./logs/*.jsonl").files).toEqual(["logs/a.jsonl", "logs/b.jsonl"]);
+    expect(expand(join(dir, "logs", "a*")).files).toEqual([join(dir, "logs", "a.jsonl")]);
+  });
+
+  it("a `*` in a folder segment matches one folder; `**` any depth", () => {
+    expect(expand("logs/*/day.jsonl").files).toEqual(["logs/mon/day.jsonl", "logs/tue/day.jsonl"]);
+    expect(expand("logs/**/day.jsonl").files).toEqual(["logs/mon/day.jsonl", "logs/tue/day.jsonl", "logs/tue/deep/day.jsonl"]);
+  });
+
+  it("reports a glob that matches nothing as missing", () => {
+    expect(expand("logs/*.json")).toEqual({ files: [], missing: ["logs/*.json"] });
+    expect(expand("nowhere/*.jsonl")).toEqual({ files: [], missing: ["nowhere/*.jsonl"] });
+  });
+});

@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseRecordingLine, readRecording, type RecordingLine } from "../../src/testing/readRecording.js";
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "policyc-read-"));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function error(line: RecordingLine): string {
+  expect(line.ok).toBe(false);
+  return line.ok ? "" : line.error;
+}
+
+describe("parseRecordingLine", () => {
+  it("takes the expectation out of a line: decision, rules, reason", () => {
+    const line = parseRecordingLine('{"session":"s","tool":"t","decision":"deny","rules":["b","a"],"reason":"no"}', 3);
+    expect(line).toMatchObject({ ok: true, line: 3, expect: { decision: "deny", rules: ["b", "a"], reason: "no" } });
+    const plain = parseRecordingLine('{"session":"s","tool":"t","extra":{"kept":true}}', 1);
+    expect(plain.ok && plain.expect).toBeUndefined();
+    expect(plain.ok && plain.request["extra"]).toEqual({ kept: true });
+  });
+
+  it("says why a line cannot be a request", () => {
+    expect(error(parseRecordingLine("{oops", 1))).toMatch(/^not JSON: /);
+    expect(error(parseRecordingLine("[]", 1))).toBe("a recording line must be a JSON object, not an array");
+    expect(error(parseRecordingLine("null", 1))).toBe("a recording line must be a JSON object, not null");
+    expect(error(parseRecordingLine("7", 1))).toBe("a recording line must be a JSON object, not number");
+    expect(error(parseRecordingLine('{"session":"s"}', 1))).toBe("the line has no `tool`");
+    expect(error(parseRecordingLine('{"tool":"t"}', 1))).toBe("the line has no `session`");
+    expect(error(parseRecordingLine('{"session":"s","tool":"t","decision":"permit"}', 1))).toBe('`decision` must be one of "allow", "ask", "deny"');
+    expect(error(parseRecordingLine('{"session":"s","tool":"t","args":[]}', 1))).toBe("`args` must be object");
+    expect(error(parseRecordingLine('{"session":"s","tool":"t","decision":"deny","rules":["a","a"]}', 1))).toMatch(/^`rules` /);
+  });
+});
+
+describe("readRecording", () => {
+  it("streams lines with their numbers, skipping blank lines; CRLF and a BOM are fine", async () => {
+    const file = join(dir, "r.jsonl");
+    writeFileSync(file, '\ufeff{"session":"s","tool":"a"}\r\n\r\n   \r\n{"session":"s","tool":"b"}\r\nnope\r\n');
+    const lines: RecordingLine[] = [];
+    for await (const line of readRecording(file)) lines.push(line);
+    expect(lines.map((l) => [l.line, l.ok])).toEqual([
+      [1, true],
+      [4, true],
+      [5, false],
+    ]);
+    expect(lines[2]!.text).toBe("nope");
+  });
+});

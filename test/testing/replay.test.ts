@@ -1,0 +1,220 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { compileSources } from "../../src/compile/compile.js";
+import type { CompiledPolicy } from "../../src/runtime/policy.js";
+import { compareDecision, replayRecordings, type ReplayOptions } from "../../src/testing/replay.js";
+
+/** Every session may make two calls; the third and later are denied (session state decides). */
+const POLICY = `agent {
+  team: string
+}
+
+tool kb.search {
+  risk low
+  args { query: string }
+}
+
+tool email.send {
+  args { to: list<string> }
+}
+
+policy p {
+  @name("search")
+  allow kb.search
+
+  @name("search-support")
+  allow kb.search
+    when agent.team == "support"
+
+  @name("mail")
+  allow email.send
+
+  @name("third-call")
+  deny *
+    when session.calls >= 2
+    reason "at most two calls"
+
+  @name("no-outside-mail")
+  deny email.send
+    when any(r in args.to: not (r like "*@acme.com"))
+    reason "mail stays inside"
+}
+`;
+
+let policy: CompiledPolicy;
+let dir: string;
+beforeAll(() => {
+  const compiled = compileSources([{ path: "p.policy", text: POLICY }]);
+  expect(compiled.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  policy = compiled.policy!;
+  dir = mkdtempSync(join(tmpdir(), "policyc-replay-"));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Line {
+  session: string;
+  tool?: string;
+  team?: string;
+  args?: Record<string, unknown>;
+  decision?: string;
+  rules?: string[];
+  reason?: string;
+}
+
+let counter = 0;
+/** Writes a recording (one request per line) and returns its path. */
+function recording(lines: readonly Line[]): string {
+  const path = join(dir, `r${++counter}.jsonl`);
+  const text = lines.map(({ session, tool = "kb.search", team = "sales", args, decision, rules, reason }) =>
+    JSON.stringify({ session, agent: { team }, tool, args: args ?? (tool === "kb.search" ? { query: "q" } : { to: ["a@acme.com"] }), ...(decision ? { decision } : {}), ...(rules ? { rules } : {}), ...(reason !== undefined ? { reason } : {}) }),
+  );
+  writeFileSync(path, text.join("\n") + "\n");
+  return path;
+}
+
+function replay(files: string[], options: ReplayOptions = {}) {
+  return replayRecordings(policy, files, { keepAllCases: true, ...options });
+}
+
+describe("replayRecordings", () => {
+  it("replays files in the order given, lines in file order", async () => {
+    const a = recording([{ session: "a1", decision: "allow" }, { session: "a2", decision: "allow" }]);
+    const b = recording([{ session: "b1", decision: "allow" }]);
+    const report = await replay([b, a]);
+    expect(report.files).toEqual([b, a]);
+    expect(report.cases.map((c) => [c.file, c.line])).toEqual([
+      [b, 1],
+      [a, 1],
+      [a, 2],
+    ]);
+    expect([report.passed, report.failed, report.lines]).toEqual([3, 0, 3]);
+  });
+
+  it("keeps separate state per session", async () => {
+    const file = recording([
+      { session: "s1", decision: "allow" },
+      { session: "s2", decision: "allow" },
+      { session: "s1", decision: "allow" },
+      { session: "s2", decision: "allow" },
+      { session: "s1", decision: "deny", rules: ["third-call"] },
+      { session: "s3", decision: "allow" },
+    ]);
+    const report = await replay([file]);
+    expect(report.failures).toEqual([]);
+    expect(report.passed).toBe(6);
+  });
+
+  it("keeps separate state per file: a session id in the next file starts fresh", async () => {
+    const first = recording([{ session: "s" }, { session: "s" }, { session: "s", decision: "deny", rules: ["third-call"] }]);
+    const second = recording([{ session: "s", decision: "allow", rules: ["search"] }]);
+    const report = await replay([first, second]);
+    expect(report.failures).toEqual([]);
+    expect(report.cases.map((c) => c.actual.decision)).toEqual(["deny", "allow"]);
+  });
+
+  it("lines without expectations still advance the session state", async () => {
+    const file = recording([{ session: "s" }, { session: "s" }, { session: "s", decision: "deny", rules: ["third-call"], reason: "at most two calls" }]);
+    const report = await replay([file]);
+    expect(report.lines).toBe(3);
+    expect(report.cases).toHaveLength(1);
+    expect(report.cases[0]!).toMatchObject({ line: 3, ok: true });
+  });
+
+  it("with a session filter, only that session runs, and its state is the same", async () => {
+    const file = recording([{ session: "x" }, { session: "y" }, { session: "x" }, { session: "y", decision: "allow" }, { session: "x", decision: "deny" }]);
+    const report = await replay([file], { session: "x" });
+    expect(report.lines).toBe(3);
+    expect(report.cases.map((c) => [c.line, c.ok])).toEqual([[5, true]]);
+  });
+
+  it("compares `rules` as a set", async () => {
+    const file = recording([
+      { session: "a", team: "support", decision: "allow", rules: ["search-support", "search"] },
+      { session: "b", team: "support", decision: "allow", rules: ["search", "search-support"] },
+      { session: "c", team: "support", decision: "allow", rules: ["search"] },
+      { session: "d", team: "support", decision: "allow", rules: ["search", "search-support", "mail"] },
+      { session: "e", team: "support", decision: "allow" },
+    ]);
+    const report = await replay([file]);
+    expect(report.cases.map((c) => [c.line, c.ok, c.mismatches])).toEqual([
+      [1, true, []],
+      [2, true, []],
+      [3, false, ["rules"]],
+      [4, false, ["rules"]],
+      [5, true, []],
+    ]);
+  });
+
+  it("compares `reason` as text: one deciding rule's reason, or all of them joined with `; `", async () => {
+    const outside = { tool: "email.send", args: { to: ["eve@evil.example"] } };
+    const file = recording([
+      { session: "a", ...outside, decision: "deny", reason: "mail stays inside" },
+      { session: "b", ...outside, decision: "deny", reason: "Mail stays inside" },
+      { session: "c", ...outside, decision: "deny", reason: "mail stays" },
+      { session: "d" },
+      { session: "d" },
+      { session: "d", ...outside, decision: "deny", reason: "at most two calls; mail stays inside" },
+      { session: "e" },
+      { session: "e" },
+      { session: "e", ...outside, decision: "deny", reason: "at most two calls" },
+      { session: "f", decision: "deny", reason: "" },
+    ]);
+    const report = await replay([file]);
+    expect(report.cases.map((c) => [c.line, c.mismatches])).toEqual([
+      [1, []],
+      [2, ["reason"]],
+      [3, ["reason"]],
+      [6, []],
+      [9, []],
+      [10, ["decision", "reason"]],
+    ]);
+  });
+
+  it("counts coverage per deciding rule and keeps only failures unless asked", async () => {
+    const file = recording([{ session: "a", decision: "allow" }, { session: "b", decision: "deny" }]);
+    const report = await replayRecordings(policy, [file]);
+    expect(report.cases).toEqual([]);
+    expect(report.failures.map((f) => f.line)).toEqual([2]);
+    expect(report.failures[0]!.explanation).toContain("search");
+    expect(report.ruleIds).toEqual(["search", "search-support", "mail", "third-call", "no-outside-mail"]);
+    expect(Object.fromEntries(report.coverage)).toEqual({ search: 2, "search-support": 0, mail: 0, "third-call": 0, "no-outside-mail": 0 });
+  });
+
+  it("reports malformed lines and unreadable files as errors, and keeps going", async () => {
+    const file = join(dir, "mixed.jsonl");
+    writeFileSync(file, ['{"session":"s","agent":{"team":"x"},"tool":"kb.search","args":{"query":"q"},"decision":"allow"}', "not json", "", '{"session":"s","tool":"no.such","agent":{"team":"x"},"args":{},"decision":"deny"}'].join("\n"));
+    const report = await replay([file, join(dir, "missing.jsonl")]);
+    expect(report.errors.map((e) => [e.line, e.kind])).toEqual([
+      [2, "input"],
+      [4, "mismatch"],
+      [null, "input"],
+    ]);
+    expect(report.errors[1]!.message).toContain("`no.such`");
+    expect(report.errors[2]!.message).toBe("no such file");
+    expect(report.passed).toBe(2);
+  });
+
+  it("reads relative paths from `cwd`", async () => {
+    const file = recording([{ session: "a", decision: "allow" }]);
+    const report = await replay([file.slice(dir.length + 1)], { cwd: dir });
+    expect(report.errors).toEqual([]);
+    expect(report.passed).toBe(1);
+  });
+});
+
+describe("compareDecision", () => {
+  const decision = { decision: "deny" as const, rules: ["a", "b"], reasons: ["ra", "rb"], grants: [], revoked: false, errors: [] };
+  it("compares the decision, rules as a set, and reason as text", () => {
+    expect(compareDecision({ decision: "deny" }, decision as never)).toEqual([]);
+    expect(compareDecision({ decision: "allow" }, decision as never)).toEqual(["decision"]);
+    expect(compareDecision({ decision: "deny", rules: ["b", "a"] }, decision as never)).toEqual([]);
+    expect(compareDecision({ decision: "deny", rules: ["a"] }, decision as never)).toEqual(["rules"]);
+    expect(compareDecision({ decision: "deny", reason: "rb" }, decision as never)).toEqual([]);
+    expect(compareDecision({ decision: "deny", reason: "ra; rb" }, decision as never)).toEqual([]);
+    expect(compareDecision({ decision: "deny", reason: "r" }, decision as never)).toEqual(["reason"]);
+  });
+});
