@@ -4,7 +4,7 @@ import type { Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
 import { reportDiagnostics } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
-import { replayRecordings } from "../testing/replay.js";
+import { replayRecordings, type ReplayReport } from "../testing/replay.js";
 import { coverageSummary, type ReporterInput } from "../testing/reporters/shared.js";
 import { prettyReport } from "../testing/reporters/pretty.js";
 import { jsonReport } from "../testing/reporters/json.js";
@@ -71,7 +71,9 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     cwd: io.cwd,
   });
   const wantCoverage = options.coverage || minCoverage !== undefined;
-  const input: ReporterInput = wantCoverage ? { report, rules: loaded.policy.rules, coverage: coverageSummary(report, loaded.policy.rules) } : { report, rules: loaded.policy.rules };
+  const coverage = wantCoverage ? coverageSummary(report, loaded.policy.rules) : undefined;
+  const verdict = judge(report, coverage?.percent, { minCoverage, allowEmpty: options.allowEmpty ?? false, update: options.update ?? false });
+  const input: ReporterInput = { report, rules: loaded.policy.rules, ...(coverage ? { coverage } : {}), ok: verdict.code === EXIT.ok };
   switch (reporter) {
     case "json":
       io.out(jsonReport(input));
@@ -89,18 +91,26 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
       io.out(prettyReport(input, io.palette));
   }
   if (options.update) io.err(`updated ${files.length} recording${files.length === 1 ? "" : "s"} with the actual decisions; review the diff\n`);
-  const inputErrors = report.errors.filter((e) => e.kind === "input");
-  if (inputErrors.length > 0) return EXIT.usage;
-  if (report.failed > 0 || report.errors.length > 0) return EXIT.failure;
-  if (report.passed === 0 && !options.allowEmpty && !options.update) {
-    io.err("policyc test: no test cases: no replayed line has an expected `decision` (use --allow-empty to accept, or --update to record them)\n");
-    return EXIT.failure;
+  if (verdict.message) io.err(`policyc test: ${verdict.message}\n`);
+  return verdict.code;
+}
+
+/**
+ * The exit code of a run: 2 for malformed input, 1 for failures, unknown tools, no test cases
+ * or too little coverage, else 0. With `--update` failures do not count: the recordings now
+ * hold the actual decisions, and the diff is for a person to review.
+ */
+export function judge(report: ReplayReport, coveragePercent: number | undefined, options: { minCoverage: number | undefined; allowEmpty: boolean; update: boolean }): { code: ExitCode; message?: string } {
+  if (report.errors.some((e) => e.kind === "input")) return { code: EXIT.usage };
+  if (report.errors.length > 0) return { code: EXIT.failure };
+  if (report.failed > 0 && !options.update) return { code: EXIT.failure };
+  if (report.passed + report.failed === 0 && !options.allowEmpty && !options.update) {
+    return { code: EXIT.failure, message: "no test cases: no replayed line has an expected `decision` (use --allow-empty to accept, or --update to record them)" };
   }
-  if (minCoverage !== undefined && input.coverage && input.coverage.percent < minCoverage) {
-    io.err(`policyc test: rule coverage ${input.coverage.percent}% is below --min-coverage ${minCoverage}%\n`);
-    return EXIT.failure;
+  if (options.minCoverage !== undefined && coveragePercent !== undefined && coveragePercent < options.minCoverage) {
+    return { code: EXIT.failure, message: `rule coverage ${coveragePercent}% is below --min-coverage ${options.minCoverage}%` };
   }
-  return EXIT.ok;
+  return { code: EXIT.ok };
 }
 
 function collect(value: string, previous: string[] = []): string[] {

@@ -6,11 +6,11 @@ function caseJson(c: CaseResult): Record<string, unknown> {
 }
 
 /** One JSON document: counts, errors, failures (and every case when kept), coverage. */
-export function jsonReport({ report, coverage }: ReporterInput): string {
+export function jsonReport({ report, coverage, ok }: ReporterInput): string {
   return (
     JSON.stringify(
       {
-        ok: report.failed === 0 && report.errors.length === 0,
+        ok: ok ?? (report.failed === 0 && report.errors.length === 0),
         summary: summaryLine(report),
         passed: report.passed,
         failed: report.failed,

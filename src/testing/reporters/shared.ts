@@ -43,4 +43,6 @@ export interface ReporterInput {
   readonly report: ReplayReport;
   readonly rules: readonly RuleInfo[];
   readonly coverage?: CoverageSummary;
+  /** The run's verdict, when known (the json reporter prints it). */
+  readonly ok?: boolean;
 }
