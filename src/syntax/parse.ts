@@ -141,13 +141,17 @@ const EFFECTS = new Set<unknown>([T.Kw.allow, T.Kw.ask, T.Kw.deny]);
 const OPENERS = new Set<unknown>([T.LBrace, T.LParen, T.LBracket]);
 const CLOSERS = new Set<unknown>([T.RBrace, T.RParen, T.RBracket]);
 
+/** Tokens after which a declaration keyword is a name (`tool agent.delegate`, `intent context.search`, `policy user`). */
+const NAME_BEFORE = new Set<unknown>([T.Dot, T.Kw.tool, T.Kw.intent, T.Kw.policy]);
+
 /** Splits tokens at declaration keywords outside any brackets. Text that fits nowhere stays with its neighbours, where the parser reports it. */
 function splitDeclarations(tokens: readonly IToken[]): IToken[][] {
   const chunks: IToken[][] = [];
   let current: IToken[] = [];
   let depth = 0;
   for (const token of tokens) {
-    if (depth === 0 && DECLARATION_STARTS.has(token.tokenType) && current.length > 0) {
+    const previous = current[current.length - 1];
+    if (depth === 0 && DECLARATION_STARTS.has(token.tokenType) && previous !== undefined && !NAME_BEFORE.has(previous.tokenType)) {
       chunks.push(current);
       current = [];
     }

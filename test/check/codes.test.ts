@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { analyze } from "../../src/check/analyze.js";
+import { CODES, type Code } from "../../src/diagnostics/codes.js";
+import { DECLS } from "../fixtures.js";
+
+/**
+ * One small policy per diagnostic code of the front end (PC1xx–PC5xx), checked with the
+ * contract's declarations: each must give exactly its code, at the line marked `<-`.
+ * A new code in codes.ts without an example here fails the coverage test below.
+ */
+const EXAMPLES: Partial<Record<Code, string>> = {
+  PC100: "policy p {\n  allow kb.search when agent.attested; // <-\n}",
+  PC101: 'policy p {\n  deny * when agent.team == "sales // <-\n}',
+  PC102: "enum E { a }\n/* never closed // <-\n",
+  PC103: 'policy p {\n  allow when agent.team == "support" // <-\n}',
+  PC104: 'policy p {\n  allow kb.search grant "kb:read" for 5w // <-\n}',
+  PC105: 'policy p {\n  deny * when agent.team == "C:\\dir" // <-\n}',
+  PC106: `policy p {\n  deny * when ${"(".repeat(300)}true${")".repeat(300)} // <-\n}`,
+  PC107: 'policy p {\n  deny * reason "x" when true // <-\n}',
+  PC108: "policy p {\n  deny * when session.calls > 99999999999999999999 // <-\n}",
+  PC109: "policy p {\n  @name(42) // <-\n  deny kb.search when agent.attested\n}",
+  PC200: "enum Zone { a } // <-",
+  PC201: "type T { zone: Zonee } // <-\ntool t.t { args { t: T } }",
+  PC202: 'policy p {\n  allow kb.search when agent.tema == "support" // <-\n}',
+  PC203: "policy p {\n  allow email.sned // <-\n}",
+  PC204: "policy p {\n  allow kb.search when intent == suport.reply // <-\n}",
+  PC205: "policy p {\n  allow kb.search when agent.zone == externall // <-\n}",
+  PC206: 'policy p {\n  allow kb.search when agnt.team == "x" // <-\n}',
+  PC207: 'policy p {\n  @name("same")\n  allow kb.search when agent.attested\n  @name("same") // <-\n  deny kb.search when agent.attested\n}',
+  PC208: "policy p {\n  allow crmm.* // <-\n}",
+  PC209: "policy p {\n  deny * when session.cals > 3 // <-\n}",
+  PC210: "policy p {\n  deny * when session.count() > 3 // <-\n}",
+  PC211: 'policy p {\n  allow kb.search when args.query.upper() == "X" // <-\n}',
+  PC212: "tool t.t { risk severe } // <-",
+  PC213: "tool t.t { returns pi } // <-",
+  PC214: "tool t.t { args { a: set } } // <-",
+  PC300: 'policy p {\n  allow kb.search when agent.attested == "yes" // <-\n}',
+  PC301: 'policy p {\n  deny * when agent.attested like "*" // <-\n}',
+  PC302: "policy p {\n  deny * when tool.risk > 3 // <-\n}",
+  PC303: "policy p {\n  ask http.get when context.destination.zone == external // <-\n}",
+  PC304: 'policy p {\n  allow email.send, kb.search when args.query == "x" // <-\n}',
+  PC305: "policy p {\n  deny * when agent.team // <-\n}",
+  PC306: "policy p {\n  deny * when agent.team has x // <-\n}",
+  PC400: 'policy p {\n  deny kb.search grant "kb:read" for 5m // <-\n}',
+  PC401: "policy p {\n  allow kb.search revoke // <-\n}",
+  PC402: 'policy p {\n  allow kb.search grant "kb:read" for 0s // <-\n}',
+  PC500: "policy p {\n  allow kb.search when 1 == 2 // <-\n}",
+  PC501: "policy p {\n  allow kb.search // <-\n  deny kb.*\n}",
+  PC502: "enum Unused { a, b } // <-",
+};
+
+/** Codes the front end reports from the command line rather than from a policy. */
+const REPORTED_ELSEWHERE: readonly Code[] = ["PC503"]; // the "more not shown" line: test/cli/check.test.ts
+
+function markedLine(text: string): number {
+  return text.split("\n").findIndex((l) => l.includes("// <-")) + 1;
+}
+
+describe("every front-end code", () => {
+  it("has an example here", () => {
+    const frontEnd = (Object.keys(CODES) as Code[]).filter((c) => /^PC[1-5]\d\d$/.test(c) && !REPORTED_ELSEWHERE.includes(c));
+    expect(frontEnd.filter((c) => !(c in EXAMPLES))).toEqual([]);
+  });
+
+  it.each(Object.entries(EXAMPLES))("%s", (code, text) => {
+    const result = analyze([
+      { path: "decls.policy", text: DECLS },
+      { path: "t.policy", text: text! },
+    ]);
+    const found = result.diagnostics.map((d) => ({ code: d.code, file: d.span?.file.path, line: d.span ? d.span.file.position(d.span.start).line : 0, severity: d.severity }));
+    expect(found, JSON.stringify(result.diagnostics.map((d) => d.message))).toEqual([{ code, file: "t.policy", line: markedLine(text!), severity: CODES[code as Code].severity }]);
+    expect(result.ok).toBe(CODES[code as Code].severity !== "error");
+  });
+});

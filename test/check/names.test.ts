@@ -1,0 +1,229 @@
+import { describe, expect, it } from "vitest";
+import { analyze } from "../../src/check/analyze.js";
+import { DECLS, checkAlone, checkWithDecls, codesAndLines, policyOf } from "../fixtures.js";
+
+/** Checks one rule (line 2 of `t.policy`) against the contract's declarations. */
+function rule(text: string) {
+  return checkWithDecls(policyOf(text));
+}
+
+/** Asserts that `text` gives exactly one diagnostic, `code` at `line` of t.policy, and returns it. */
+function single(found: ReturnType<typeof checkWithDecls>, code: string, line: number) {
+  expect(codesAndLines(found), JSON.stringify(found, null, 1)).toEqual([[code, line]]);
+  expect(found.filter((f) => f.file !== "t.policy")).toEqual([]);
+  return found[0]!;
+}
+
+describe("declarations", () => {
+  it("the contract's declarations and rules check clean", () => {
+    expect(checkWithDecls("")).toEqual([]);
+    const result = analyze([{ path: "decls.policy", text: DECLS }]);
+    expect(result.ok).toBe(true);
+    expect(result.diagnostics).toEqual([]);
+  });
+
+  it("PC200: duplicate declarations of every kind, pointing at the first", () => {
+    const text = [
+      "enum Zone { a }", //                          1
+      "type Destination { a: int }", //              2
+      "agent { q: int }", //                         3
+      "tool kb.search { risk low }", //              4
+      "intent support.reply { tools kb.* }", //      5
+      "policy p { deny kb.search when false }", //   6
+      "policy p { deny kb.search when false }", //   7
+    ].join("\n");
+    const found = checkWithDecls(text).filter((f) => f.code === "PC200");
+    expect(found.map((f) => f.line)).toEqual([1, 2, 3, 4, 5, 7]);
+    expect(found[0]!.message).toContain("`Zone`");
+    expect(found[0]!.help).toBe("the first declaration is at decls.policy:3");
+    expect(found[3]!.message).toContain("tool `kb.search`");
+    expect(found[3]!.help).toMatch(/decls\.policy:\d+/);
+    expect(found[5]!.help).toBe("the first declaration is at t.policy:6");
+  });
+
+  it("PC200: duplicate members, attributes, and built-in type names", () => {
+    expect(codesAndLines(checkAlone("enum E { a, b, a }\ntype T { x: E }\nagent { t: T }\n"))).toEqual([["PC200", 1]]);
+    expect(codesAndLines(checkAlone("agent {\n  a: int\n  a: string\n}\n"))).toEqual([["PC200", 3]]);
+    expect(codesAndLines(checkAlone("tool t { args { a: int, a: int } }\n"))).toEqual([["PC200", 1]]);
+    expect(checkAlone("enum Risk { a }\n").map((f) => f.code)).toContain("PC200");
+    expect(checkAlone("type string { a: int }\n").map((f) => f.code)).toContain("PC200");
+  });
+
+  it("PC201: unknown type, with a suggestion", () => {
+    const found = checkAlone("enum Zone { a }\nagent {\n  zone: Zonee\n  home: Zone\n}\n");
+    expect(codesAndLines(found)).toEqual([["PC201", 3]]);
+    expect(found[0]!.help).toBe("did you mean `Zone`?");
+    expect(checkAlone("agent { n: strng }")[0]).toMatchObject({ code: "PC201", help: "did you mean `string`?" });
+    expect(checkAlone("agent { s: set<Nope> }")[0]).toMatchObject({ code: "PC201", message: "unknown type `Nope`" });
+  });
+
+  it("PC212: unknown risk level in a tool or an intent", () => {
+    expect(codesAndLines(checkAlone("tool t {\n  risk severe\n}\n"))).toEqual([["PC212", 2]]);
+    const found = checkAlone("tool t { risk hihg }\nintent i {\n  tools t\n  max_risk extreme\n}\n");
+    expect(codesAndLines(found)).toEqual([
+      ["PC212", 1],
+      ["PC212", 4],
+    ]);
+    expect(found[0]!.help).toBe("did you mean `high`?");
+  });
+
+  it("PC213: unknown label in `returns`", () => {
+    const found = checkWithDecls("tool t.x {\n  returns pi\n}\n");
+    expect(codesAndLines(found)).toEqual([["PC213", 2]]);
+    expect(found[0]!.help).toBe("did you mean `pii`?");
+  });
+
+  it("PC214: a collection without an element type, or a type argument where none is taken", () => {
+    expect(codesAndLines(checkAlone("agent {\n  roles: set\n}\n"))).toEqual([["PC214", 2]]);
+    expect(codesAndLines(checkAlone("agent {\n  n: int<string>\n}\n"))).toEqual([["PC214", 2]]);
+    expect(checkAlone("agent { a: list<list<int>>, b: set<string> }\n")).toEqual([]);
+  });
+
+  it("valid declarations with every built-in type give nothing", () => {
+    const text = "enum E { a, b }\ntype R { e: E, o?: string }\nagent { b: bool, i: int, s: string, d: duration, t: time, r: Risk, st: set<E>, l: list<R>, x: R }\ntool t { risk critical returns a args { p: int } }\nintent i { tools t max_risk low }\n";
+    expect(checkAlone(text)).toEqual([]);
+  });
+});
+
+describe("names in rules", () => {
+  it("PC202: unknown attribute of an entity, with a suggestion", () => {
+    const found = single(rule('allow kb.search when agent.tema == "support"'), "PC202", 2);
+    expect(found.message).toBe("unknown attribute `tema` of `agent`");
+    expect(found.help).toBe("did you mean `team`?");
+    expect(found.column).toBe(30);
+  });
+
+  it("PC202: unknown attribute of a record, of `tool`, of `intent`, and in `has`", () => {
+    expect(single(rule('ask http.get when context has destination and context.destination.hots == "x"'), "PC202", 2).help).toBe("did you mean `host`?");
+    expect(single(rule("deny * when tool.rsik > low"), "PC202", 2).help).toBe("did you mean `risk`?");
+    expect(single(rule("deny * when tool.risk > intent.max_rsik"), "PC202", 2).help).toBe("did you mean `max_risk`?");
+    expect(single(rule("deny * when context has destinaton"), "PC202", 2).help).toBe("did you mean `destination`?");
+  });
+
+  it("PC202: unknown argument, with a suggestion or the list of arguments", () => {
+    expect(single(rule('allow kb.search when args.qurey == "x"'), "PC202", 2).help).toBe("did you mean `query`?");
+    expect(single(rule('allow http.get when args.zzz == "x"'), "PC202", 2).help).toBe("`http.get` takes `url`");
+  });
+
+  it("PC203: unknown tool as a target, in an intent, and as a value", () => {
+    const found = single(rule('allow email.sned when agent.team == "support"'), "PC203", 2);
+    expect(found.message).toBe("unknown tool `email.sned`");
+    expect(found.help).toBe("did you mean `email.send`?");
+    expect(codesAndLines(checkWithDecls("intent x.y {\n  tools kb.serch\n}\n"))).toEqual([["PC203", 2]]);
+    expect(single(rule("deny * when tool == kb.serch"), "PC203", 2).help).toBe("did you mean `kb.search`?");
+    expect(single(rule("deny * when tool in [kb.serch, crm.lookup]"), "PC203", 2).help).toBe("did you mean `kb.search`?");
+  });
+
+  it("PC204: unknown intent, with a suggestion", () => {
+    const found = single(rule("allow kb.search when intent == suport.reply"), "PC204", 2);
+    expect(found.message).toBe("unknown intent `suport.reply`");
+    expect(found.help).toBe("did you mean `support.reply`?");
+  });
+
+  it("PC205: unknown enum member (bare or qualified) and unknown risk level", () => {
+    const bare = single(rule("allow kb.search when agent.zone == externall"), "PC205", 2);
+    expect(bare.message).toBe("`externall` is not a member of `Zone`");
+    expect(bare.help).toBe("did you mean `external`?");
+    expect(single(rule("allow kb.search when agent.zone == Zone.externa"), "PC205", 2).help).toBe("did you mean `external`?");
+    expect(single(rule("deny * when session.labels contains pi"), "PC205", 2).help).toBe("did you mean `pii`?");
+    expect(single(rule("deny * when tool.risk > hgih"), "PC205", 2).help).toBe("did you mean `high`?");
+    expect(single(rule("deny * when tool.risk > Risk.huge"), "PC205", 2).help).toBe("did you mean `high`?");
+    expect(single(rule("deny * when context.labels containsAny [pii, secrett]"), "PC205", 2).help).toBe("did you mean `secret`?");
+  });
+
+  it("PC206: unknown name, with a suggestion or a hint about what it is", () => {
+    const found = single(rule('allow kb.search when agnt.team == "x"'), "PC206", 2);
+    expect(found.message).toBe("unknown name `agnt`");
+    expect(found.help).toBe("did you mean `agent`?");
+    expect(single(rule("deny * when external"), "PC206", 2).help).toContain("member of `Zone`");
+    expect(single(rule("deny * when kb.search"), "PC206", 2).message).toContain("is a tool name");
+    expect(single(rule("deny * when support.reply"), "PC206", 2).message).toContain("is an intent name");
+    expect(single(rule('deny * when any(r in args.to: x == "a")'.replace("args.to", "user.roles")), "PC206", 2).message).toBe("unknown name `x`");
+  });
+
+  it("PC206: an entity that was never declared", () => {
+    expect(codesAndLines(checkAlone('tool t {}\npolicy p {\n  deny t when agent.team == "x"\n}\n'))).toEqual([["PC206", 3]]);
+  });
+
+  it("PC207: duplicate rule ids across the set", () => {
+    const found = checkWithDecls(policyOf('@name("same")', 'allow kb.search when agent.team == "support"', '@name("same")', 'deny kb.search when agent.team == "sales"'));
+    expect(codesAndLines(found)).toEqual([["PC207", 4]]);
+    expect(found[0]!.help).toContain("t.policy:2");
+    const other = analyze([
+      { path: "decls.policy", text: DECLS },
+      { path: "a.policy", text: policyOf('@name("x")', "deny kb.search when agent.attested") },
+      { path: "b.policy", text: policyOf('@name("x")', "deny http.get when agent.attested").replace("policy p", "policy q") },
+    ]).diagnostics;
+    expect(other.map((d) => [d.code, d.span!.file.path])).toEqual([["PC207", "b.policy"]]);
+  });
+
+  it("rule ids: explicit names and POLICY/N are unique across policies", () => {
+    const result = analyze([
+      { path: "decls.policy", text: DECLS },
+      { path: "t.policy", text: 'policy a {\n  deny kb.search when agent.attested\n  @name("n")\n  deny http.get when agent.attested\n  deny crm.lookup when agent.attested\n}\npolicy b {\n  deny kb.search when agent.attested\n}\n' },
+    ]);
+    expect(result.diagnostics).toEqual([]);
+    expect(result.program!.rules.map((r) => r.id)).toEqual(["a/1", "n", "a/3", "b/1"]);
+  });
+
+  it("PC208: a pattern that matches no declared tool (target, intent, session call)", () => {
+    expect(single(rule("allow nope.*"), "PC208", 2).message).toBe("the pattern `nope.*` matches no declared tool");
+    expect(codesAndLines(checkWithDecls("intent x.y {\n  tools zz.*\n}\n"))).toEqual([["PC208", 2]]);
+    single(rule("deny * when session.count(nope.*, within 1m) > 3"), "PC208", 2);
+    single(rule("deny * when session.called(nope.*)"), "PC208", 2);
+  });
+
+  it("PC209: unknown session member, with a suggestion", () => {
+    const found = single(rule("deny * when session.cals > 3"), "PC209", 2);
+    expect(found.message).toBe("unknown session member `cals`");
+    expect(found.help).toBe("did you mean `calls`?");
+    expect(single(rule("deny * when session.cont(within 1m) > 3"), "PC209", 2).help).toBe("did you mean `count`?");
+  });
+
+  it("PC210: wrong number of arguments or a misplaced `within`", () => {
+    const cases = [
+      "deny * when session.count() > 3",
+      "deny * when session.count > 3",
+      "deny * when session.calls() > 3",
+      "deny * when session.called()",
+      "deny * when session.count(kb.*, crm.*, within 1m) > 3",
+      'deny * when url.host() == "x"',
+      'deny * when url.host("a", "b") == "x"',
+      'deny http.get when args.url.lower("x") == "x"',
+      'deny http.get when args.url.startsWith() ',
+      'deny http.get when args.url.startsWith("a", within 1m)',
+    ];
+    for (const text of cases) single(rule(text), "PC210", 2);
+    expect(rule("deny * when session.count() > 3")[0]!.message).toContain("within");
+  });
+
+  it("PC211: unknown method or function, with what exists", () => {
+    const found = single(rule('allow kb.search when args.query.upper() == "X"'), "PC211", 2);
+    expect(found.message).toBe("a `string` has no method `upper`");
+    expect(found.help).toBe("a `string` has `startsWith()`, `endsWith()`, `lower()`, `size()`");
+    expect(single(rule('deny http.get when url.hots(args.url) == "x"'), "PC211", 2).help).toBe("did you mean `host`?");
+    expect(single(rule('deny * when email.domain == "x"'), "PC211", 2).message).toContain("is a function");
+    expect(single(rule('deny * when user.roles.lower() == "x"'), "PC211", 2).help).toBe("a `set<string>` has `size()`");
+    single(rule('deny * when agent.attested.startsWith("x")'), "PC211", 2);
+  });
+
+  it("valid names, paths and calls give no diagnostic", () => {
+    const rules = [
+      'allow kb.search when agent.team == "support" and agent.id like "spiffe://acme.com/*" and agent.attested',
+      'allow kb.search when user.id == "u" and "admin" in user.roles and context.env == "prod"',
+      "allow kb.search when agent.zone == external and agent.zone != Zone.partner",
+      "allow kb.search when intent == support.reply and tool == kb.search and tool in intent.tools",
+      "allow kb.search when tool.risk <= intent.max_risk and tool.risk < critical and tool.risk >= Risk.low",
+      "allow email.send when session.last == email.send and session.tools contains email.send and tool != email.send",
+      "allow email.send when tool in [email.send, kb.search] and session.count(email.*, within 1m) < 5",
+      "allow email.send when session.called(crm.lookup) and session.called(crm.*, within 1h) and session.count(*, within 10s) < 3",
+      "allow email.send when session.calls < 100 and session.denials < 3 and session.repeats < 2 and session.age < 1d",
+      'allow email.send when args.to.size() < 5 and args.subject.size() < 100 and args.body.lower().startsWith("hi")',
+      'allow http.get when url.host(args.url) == "acme.com" and args.url.endsWith(".pdf")',
+      'allow email.send when all(r in args.to: email.domain(r) == "acme.com")',
+      "allow kb.search when now > now",
+      "allow kb.search when context.labels containsAll [public] and [internal, partner] contains agent.zone",
+    ];
+    expect(checkWithDecls(policyOf(...rules))).toEqual([]);
+  });
+});

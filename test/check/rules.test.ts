@@ -1,0 +1,92 @@
+import { describe, expect, it } from "vitest";
+import { analyze } from "../../src/check/analyze.js";
+import { DECLS, checkWithDecls, codesAndLines, policyOf } from "../fixtures.js";
+
+function rules(...texts: string[]) {
+  return checkWithDecls(policyOf(...texts));
+}
+
+describe("PC400 `grant` only on `allow`", () => {
+  it("on `deny` and `ask`, at the grant clause", () => {
+    const found = checkWithDecls('policy p {\n  deny kb.search\n    when agent.team == "sales"\n    grant "kb:read" for 5m\n}\n');
+    expect(codesAndLines(found)).toEqual([["PC400", 4]]);
+    expect(found[0]!.message).toBe("`grant` is only allowed on `allow` rules, not on `deny`");
+    expect(codesAndLines(rules('ask kb.search when agent.attested grant "kb:read" for 5m'))).toEqual([["PC400", 2]]);
+  });
+
+  it("on `allow` it is fine, with one or several scopes", () => {
+    expect(rules('allow kb.search when agent.attested grant "kb:read" for 5m', 'allow crm.lookup when agent.attested grant "crm:read", "crm:list" for 1h')).toEqual([]);
+  });
+});
+
+describe("PC401 `revoke` only on `deny`", () => {
+  it("on `allow` and `ask`, at the revoke clause", () => {
+    const found = checkWithDecls('policy p {\n  allow kb.search\n    when agent.team == "support"\n    revoke\n}\n');
+    expect(codesAndLines(found)).toEqual([["PC401", 4]]);
+    expect(found[0]!.message).toBe("`revoke` is only allowed on `deny` rules, not on `allow`");
+    expect(codesAndLines(rules("ask kb.search when agent.attested revoke"))).toEqual([["PC401", 2]]);
+  });
+
+  it("on `deny` it is fine", () => {
+    expect(rules('deny kb.search when agent.attested reason "r" revoke')).toEqual([]);
+  });
+});
+
+describe("PC402 grant lifetime", () => {
+  it("shorter than a second", () => {
+    for (const ttl of ["0s", "0ms", "500ms", "999ms"]) {
+      const found = rules(`allow kb.search when agent.attested grant "kb:read" for ${ttl}`);
+      expect(codesAndLines(found), ttl).toEqual([["PC402", 2]]);
+      expect(found[0]!.message).toContain(ttl);
+    }
+  });
+
+  it("a second or more is fine", () => {
+    expect(rules('allow kb.search when agent.attested grant "kb:read" for 1000ms', 'allow crm.lookup when agent.attested grant "x" for 1s', 'allow http.get when agent.attested grant "x" for 30d')).toEqual([]);
+  });
+});
+
+describe("PC109 annotations", () => {
+  it("`@name` needs exactly one non-empty string", () => {
+    for (const annotation of ["@name(42)", '@name("")', "@name", '@name("a", "b")', '@name("  ")']) {
+      expect(codesAndLines(rules(annotation, "deny kb.search when agent.attested")), annotation).toEqual([["PC109", 2]]);
+    }
+  });
+
+  it("`@controls` needs ids; annotations are not repeated (except `@controls`)", () => {
+    expect(codesAndLines(rules("@controls", "deny kb.search when agent.attested"))).toEqual([["PC109", 2]]);
+    expect(codesAndLines(rules('@name("a")', '@name("b")', "deny kb.search when agent.attested"))).toEqual([["PC109", 3]]);
+    expect(codesAndLines(rules("@owner(true)", "deny kb.search when agent.attested"))).toEqual([["PC109", 2]]);
+    expect(rules('@controls("A")', '@controls("B", "C")', '@owner("me")', "@experimental", "deny kb.search when agent.attested")).toEqual([]);
+  });
+
+  it("the annotation gives the rule its id, and metadata is kept", () => {
+    const result = analyze([
+      { path: "decls.policy", text: DECLS },
+      { path: "t.policy", text: policyOf('@name("pii")', '@controls("OWASP-ASI03")', "deny email.send when agent.attested", "deny kb.search when agent.attested") },
+    ]);
+    expect(result.ok).toBe(true);
+    expect(result.program!.rules.map((r) => r.id)).toEqual(["pii", "p/2"]);
+    expect(result.program!.rules[0]!.rule.annotations.map((a) => a.name.name)).toEqual(["name", "controls"]);
+  });
+});
+
+describe("targets", () => {
+  it("resolve to declared tools in declaration order", () => {
+    const result = analyze([{ path: "decls.policy", text: DECLS }, { path: "t.policy", text: policyOf("deny kb.*, crm.lookup, email.send when agent.attested", "deny * when agent.attested") }]);
+    expect(result.program!.rules.map((r) => r.tools)).toEqual([
+      ["crm.lookup", "email.send", "kb.search"],
+      ["crm.lookup", "email.send", "http.get", "kb.search"],
+    ]);
+  });
+});
+
+describe("type checking waits for a clean parse", () => {
+  it("a syntax error is reported alone, without follow-on type errors", () => {
+    const found = rules('allow when agent.tema == "x"');
+    expect(found.map((f) => f.code)).toEqual(["PC103"]);
+    const result = analyze([{ path: "t.policy", text: "policy p { allow when true }" }]);
+    expect(result.ok).toBe(false);
+    expect(result.program).toBeUndefined();
+  });
+});

@@ -1,0 +1,197 @@
+import { describe, expect, it } from "vitest";
+import { checkAlone, checkWithDecls, codesAndLines, policyOf } from "../fixtures.js";
+
+/** Checks rules (line 2, 3, … of `t.policy`) against the contract's declarations. */
+function rules(...texts: string[]) {
+  return checkWithDecls(policyOf(...texts));
+}
+
+/** Each rule, checked alone, gives exactly `code` on its line. */
+function expectEach(code: string, texts: readonly string[]) {
+  for (const text of texts) {
+    const found = rules(text);
+    expect(codesAndLines(found), `${text}\n${JSON.stringify(found, null, 1)}`).toEqual([[code, 2]]);
+  }
+}
+
+/** A small schema of its own for argument and nested-optional tests. */
+const EXTRA = [
+  "type Payee { id: string, note?: string }",
+  "tool pay.a { args { n: int, s: string, o?: string, p: Payee } }",
+  "tool pay.b { args { n: string, s: string, o?: string } }",
+  "tool pay.c { args { s: string } }",
+  "user { id: string, payee?: Payee }",
+].join("\n");
+
+/** Checks `EXTRA` then a policy; lines are those of the policy block. */
+function withExtra(...texts: string[]) {
+  const found = checkAlone(`${EXTRA}\n${policyOf(...texts)}`);
+  const offset = EXTRA.split("\n").length;
+  return found.map((f) => (f.file === "t.policy" ? { ...f, line: f.line - offset } : f));
+}
+
+describe("PC300 type mismatch", () => {
+  it("in every comparison operator", () => {
+    expectEach("PC300", [
+      'allow kb.search when agent.attested == "yes"', // ==
+      'deny * when session.calls != "3"', // !=
+      "deny * when agent.team < 3", // <
+      'deny * when agent.team <= "b"', // <= on strings
+      "deny * when session.age > 5", // > duration with int
+      "deny * when agent.zone >= Label.pii", // >= members of two enums
+      "deny * when 3 in user.roles", // in: element type
+      'deny * when agent.team in "abc"', // in: not a collection
+      "deny * when user.roles contains 3", // contains: element type
+      "deny * when session.calls contains 1", // contains: not a collection
+      'deny * when user.roles containsAny "a"', // containsAny: not a collection
+      "deny * when context.labels containsAny user.roles", // containsAny: element types
+      "deny * when user.roles containsAll [true]", // containsAll: element type
+      'deny * when "a" containsAll user.roles', // containsAll: not a collection
+      "deny kb.search when args.query like 3", // like: pattern not a string
+    ]);
+  });
+
+  it("names the types and the operator, and suggests `true`/`false` for bools", () => {
+    const [found] = rules('allow kb.search when agent.attested == "yes"');
+    expect(found!.message).toBe("type mismatch: `==` compares a `bool` with a `string`");
+    expect(found!.help).toContain("`true` or `false`");
+    expect(found!.column).toBe(24);
+  });
+
+  it("in `not`, `and`/`or`, quantifiers, list literals, function arguments and `within`", () => {
+    expectEach("PC300", [
+      "deny * when not session.calls",
+      "deny * when agent.attested and session.calls",
+      "deny * when session.calls or agent.attested",
+      "deny * when any(x in agent.team: true)",
+      "deny * when any(x in user.roles: x)",
+      'deny * when user.roles containsAny ["a", 1]',
+      "deny * when url.host(3) == \"x\"",
+      "deny * when session.count(within \"1m\") > 1",
+      "deny * when session.called(\"a\" == \"b\")",
+    ]);
+  });
+
+  it("valid comparisons give nothing", () => {
+    const valid = [
+      'allow kb.search when agent.attested == true and agent.team != "x"',
+      "allow kb.search when session.calls < 3 and session.calls <= 3 and session.denials > 0 and session.repeats >= 1",
+      "allow kb.search when session.age > 5m and session.age <= 1d and now >= now",
+      "allow kb.search when agent.zone < Zone.external and agent.zone >= internal",
+      "allow kb.search when tool.risk > low and intent.max_risk >= tool.risk",
+      'allow kb.search when "admin" in user.roles and agent.zone in [internal, partner] and tool in intent.tools',
+      'allow kb.search when user.roles contains "admin" and agent.team contains "sup" and intent.tools contains tool',
+      'allow kb.search when user.roles containsAny ["a", "b"] and context.labels containsAny session.labels',
+      "allow kb.search when session.labels containsAll [pii] and context.labels containsAll []",
+      'allow kb.search when args.query like "how*" and tool like "kb.*" and intent like "support.*"',
+    ];
+    expect(rules(...valid)).toEqual([]);
+  });
+});
+
+describe("PC301 `like` and string methods on non-strings", () => {
+  it("`like` on a bool, an int, an enum member, a set", () => {
+    const found = rules('deny * when agent.attested like "*"');
+    expect(codesAndLines(found)).toEqual([["PC301", 2]]);
+    expect(found[0]!.message).toBe("`like` matches strings, but this is a `bool`");
+    expect(found[0]!.column).toBe(15);
+    expectEach("PC301", ['deny * when session.calls like "1*"', 'deny * when agent.zone like "ext*"', 'deny * when user.roles like "*"']);
+  });
+
+  it("string methods on non-strings are unknown methods (PC211)", () => {
+    expectEach("PC211", ['deny * when agent.attested.startsWith("x")', 'deny * when session.calls.endsWith("1")', 'deny * when agent.zone.lower() == "x"']);
+  });
+});
+
+describe("PC302 Risk against something else", () => {
+  it("in ordering and equality, on either side", () => {
+    expectEach("PC302", ["deny * when tool.risk > 3", 'deny * when tool.risk == "high"', "deny * when 3 < intent.max_risk", "deny * when tool.risk != agent.zone"]);
+    const [found] = rules("deny * when tool.risk > 3");
+    expect(found!.message).toBe("`Risk` can only be compared with a `Risk`, not an `int`");
+    expect(found!.help).toContain("`low`, `medium`, `high`, `critical`");
+  });
+});
+
+describe("PC303 optional attributes need a `has` guard", () => {
+  it("reports an unguarded read", () => {
+    const found = rules("ask http.get when context.destination.zone == external");
+    expect(codesAndLines(found)).toEqual([["PC303", 2]]);
+    expect(found[0]!.message).toBe("`destination` is optional and may be absent: guard it with `context has destination`");
+  });
+
+  it("accepts a guard earlier in the same `and` chain", () => {
+    expect(rules("ask http.get when context has destination and context.destination.zone == external")).toEqual([]);
+    expect(rules('ask http.get when agent.attested and context has destination and agent.team == "x" and context.destination.host == "h"')).toEqual([]);
+    expect(rules('ask http.get when (context has destination and agent.attested) and context.destination.host == "h"')).toEqual([]);
+    expect(rules('ask http.get when context has destination and any(r in user.roles: context.destination.host == r)')).toEqual([]);
+  });
+
+  it("accepts a guard in `when` for a read in `unless`", () => {
+    expect(rules("ask http.get when context has destination unless context.destination.zone == internal")).toEqual([]);
+  });
+
+  it("accepts `not (x has f) or x.f…`", () => {
+    expect(rules("deny http.get when not (context has destination) or context.destination.zone == external")).toEqual([]);
+    expect(rules("deny http.get unless not (context has destination) or context.destination.zone == internal")).toEqual([]);
+  });
+
+  it("rejects a guard that does not cover the read", () => {
+    expectEach("PC303", [
+      "ask http.get when context.destination.zone == external and context has destination", // after, not before
+      "ask http.get when context has destination or context.destination.zone == external", // `or`
+      "ask http.get when not (context has destination) and context.destination.zone == external", // negated
+      "ask http.get when (context has destination or agent.attested) and context.destination.zone == external", // inside an `or`
+      "ask http.get unless context.destination.zone == internal", // `unless` without a `when` guard
+    ]);
+  });
+
+  it("nested optionals need a guard at each level; optional arguments too", () => {
+    expect(withExtra('deny * when user has payee and user.payee has note and user.payee.note == "x"')).toEqual([]);
+    expect(codesAndLines(withExtra('deny * when user has payee and user.payee.note == "x"'))).toEqual([["PC303", 2]]);
+    expect(codesAndLines(withExtra('deny pay.a when args.o == "x"'))).toEqual([["PC303", 2]]);
+    expect(withExtra('deny pay.a, pay.b when args has o and args.o == "x"')).toEqual([]);
+    expect(withExtra('deny pay.a when args.p.note.size() > 0 and false').map((f) => f.code)).toContain("PC303");
+  });
+});
+
+describe("PC304 arguments must be in every targeted tool with one type", () => {
+  it("reports an argument missing from one target, naming it", () => {
+    const found = rules('allow email.send, kb.search when args.query == "x"');
+    expect(codesAndLines(found)).toEqual([["PC304", 2]]);
+    expect(found[0]!.message).toContain("`email.send` has no argument `query`");
+  });
+
+  it("reports an argument whose type differs between targets", () => {
+    const found = withExtra("deny pay.a, pay.b when args.n == 1");
+    expect(codesAndLines(found)).toEqual([["PC304", 2]]);
+    expect(found[0]!.message).toContain("its type differs");
+  });
+
+  it("through a pattern and through `*`", () => {
+    expect(codesAndLines(withExtra('deny pay.* when args.o == "x"'))).toEqual([["PC304", 2]]);
+    expect(codesAndLines(rules('deny * when args.url == "x"'))).toEqual([["PC304", 2]]);
+  });
+
+  it("accepts an argument shared with one type", () => {
+    expect(withExtra('deny pay.* when args.s == "x"')).toEqual([]);
+    expect(withExtra('deny pay.a, pay.b when args.s like "x*"')).toEqual([]);
+  });
+});
+
+describe("PC305 conditions must be bools", () => {
+  it("in `when` and `unless`", () => {
+    expectEach("PC305", ["deny * when agent.team", "deny * when session.calls", "deny kb.search unless args.query", "deny * when [true]", 'deny * when "yes"']);
+    expect(rules("deny * when agent.team")[0]!.message).toBe("a condition must be a bool, but this is a `string`");
+  });
+});
+
+describe("PC306 `has` needs something with attributes", () => {
+  it("on a string, a number, a set", () => {
+    expectEach("PC306", ["deny * when agent.team has x", "deny * when session.calls has x", "deny * when user.roles has x"]);
+  });
+
+  it("on entities, records and args it is fine", () => {
+    expect(rules("deny * when context has destination")).toEqual([]);
+    expect(withExtra("deny pay.a when args has o")).toEqual([]);
+  });
+});

@@ -1,0 +1,240 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DECLS, policyOf } from "../fixtures.js";
+import { cli, type CliResult } from "../helpers.js";
+
+/** Every case writes into one temporary folder; paths in output are relative to it. */
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "policyc-check-"));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function write(name: string, content: string | Uint8Array): string {
+  writeFileSync(join(dir, name), content);
+  return name;
+}
+
+function check(...args: string[]): Promise<CliResult> {
+  return cli(["check", ...args], { cwd: dir });
+}
+
+/** A user mistake must never surface as a crash: no stack frames, no `SomeError:` lines. */
+function expectNoStackTrace(result: CliResult): void {
+  for (const text of [result.stdout, result.stderr]) {
+    expect(text).not.toMatch(/^\s+at /m);
+    expect(text).not.toMatch(/^\w*Error:/m);
+    expect(text).not.toContain("internal error");
+  }
+}
+
+interface JsonDiagnostic {
+  code: string;
+  severity: string;
+  message: string;
+  file: string | null;
+  line: number | null;
+  column: number | null;
+  end: { line: number; column: number } | null;
+  help?: string;
+}
+interface JsonReport {
+  ok: boolean;
+  errors: number;
+  warnings: number;
+  files: string[];
+  rules: number;
+  diagnostics: JsonDiagnostic[];
+}
+
+const SMALL = 'enum E { a }\nagent { team: string }\ntool kb.search { args { query: string } }\npolicy p {\n  allow kb.search when agent.tema == "support"\n}\n';
+
+describe("policyc check: pretty output", () => {
+  it("prints file:line:col, the code, the message, a code frame and help (golden)", async () => {
+    const result = await check(write("g.policy", SMALL));
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe(
+      [
+        "g.policy:1:6: warning[PC502]: `E` is declared but never used",
+        "  |",
+        "1 | enum E { a }",
+        "  |      ^",
+        "  = help: remove it, or use it as the type of an attribute",
+        "",
+        "g.policy:5:30: error[PC202]: unknown attribute `tema` of `agent`",
+        "  |",
+        '5 |   allow kb.search when agent.tema == "support"',
+        "  |                              ^^^^",
+        "  = help: did you mean `team`?",
+        "",
+        "1 error, 1 warning",
+        "",
+      ].join("\n"),
+    );
+    expect(result.stderr).toBe("");
+  });
+
+  it("puts the caret under the whole span", async () => {
+    const result = await check(write("decls.policy", DECLS), write("span.policy", policyOf('allow kb.search when agent.attested == "yes"')));
+    expect(result.code).toBe(1);
+    const lines = result.stdout.split("\n");
+    const header = lines.findIndex((l) => l.startsWith("span.policy:2:24: error[PC300]: "));
+    expect(header).toBeGreaterThanOrEqual(0);
+    expect(lines[header + 2]).toBe('2 |   allow kb.search when agent.attested == "yes"');
+    expect(lines[header + 3]).toBe("  |                        " + "^".repeat('agent.attested == "yes"'.length));
+    expect(lines[header + 4]).toMatch(/^ {2}= help: /);
+  });
+
+  it("exit 0 and an ok line for a clean set; warnings do not fail", async () => {
+    const clean = await check(write("decls.policy", DECLS));
+    expect(clean).toEqual({ code: 0, stdout: "ok: 1 file, 0 rules\n", stderr: "" });
+    const warned = await check("decls.policy", write("warn.policy", policyOf("allow kb.search when 1 == 2")));
+    expect(warned.code).toBe(0);
+    expect(warned.stdout).toContain("warn.policy:2:24: warning[PC500]: ");
+    expect(warned.stdout).toMatch(/ok: 2 files, 1 rule, 1 warning\n$/);
+  });
+
+  it("checks folders recursively, as one set", async () => {
+    mkdirSync(join(dir, "set", "nested"), { recursive: true });
+    write("set/decls.policy", DECLS);
+    write("set/nested/rules.policy", policyOf("allow kb.search when agent.attested"));
+    write("set/README.md", "not a policy");
+    const result = await check("set");
+    expect(result).toMatchObject({ code: 0, stdout: "ok: 2 files, 1 rule\n" });
+  });
+
+  it("caps the number of diagnostics shown", async () => {
+    const many = policyOf(...Array.from({ length: 10 }, (_, i) => `allow kb.search when agent.tem${i} == "x"`));
+    write("decls.policy", DECLS);
+    write("many.policy", many);
+    const result = await check("decls.policy", "many.policy", "--max-errors", "2");
+    expect(result.code).toBe(1);
+    expect(result.stdout.match(/error\[PC202\]/g)).toHaveLength(2);
+    expect(result.stdout).toContain("warning[PC503]: more diagnostics than shown: 8 more not shown");
+    expect(result.stdout).toMatch(/10 errors, 0 warnings\n$/);
+    const all = await check("decls.policy", "many.policy");
+    expect(all.stdout.match(/error\[PC202\]/g)).toHaveLength(10);
+    expect(all.stdout).not.toContain("more not shown");
+  });
+
+  it("rejects a bad --max-errors as usage (exit 2)", async () => {
+    const result = await check("decls.policy", "--max-errors", "zero");
+    expect(result.code).toBe(2);
+    expectNoStackTrace(result);
+  });
+});
+
+describe("policyc check --json", () => {
+  it("prints one JSON document with every diagnostic", async () => {
+    const result = await check(write("j.policy", SMALL), "--json");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe("");
+    const report = JSON.parse(result.stdout) as JsonReport;
+    expect(report).toMatchObject({ ok: false, errors: 1, warnings: 1, files: ["j.policy"], rules: 1 });
+    expect(report.diagnostics).toEqual([
+      { code: "PC502", severity: "warning", message: "`E` is declared but never used", file: "j.policy", line: 1, column: 6, end: { line: 1, column: 7 }, help: "remove it, or use it as the type of an attribute" },
+      { code: "PC202", severity: "error", message: "unknown attribute `tema` of `agent`", file: "j.policy", line: 5, column: 30, end: { line: 5, column: 34 }, help: "did you mean `team`?" },
+    ]);
+  });
+
+  it("is valid JSON, with ok true, for a clean set", async () => {
+    const result = await check(write("decls.policy", DECLS), "--json");
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, errors: 0, warnings: 0, diagnostics: [] });
+  });
+
+  it("is valid JSON for unreadable input too (exit 2)", async () => {
+    const result = await check("nope.policy", "--json");
+    expect(result.code).toBe(2);
+    const report = JSON.parse(result.stdout) as JsonReport;
+    expect(report.diagnostics).toEqual([expect.objectContaining({ code: "PC001", file: "nope.policy", line: null, column: null, end: null })]);
+  });
+
+  it("is not capped by --max-errors", async () => {
+    write("many2.policy", policyOf(...Array.from({ length: 5 }, (_, i) => `allow kb.search when agent.tem${i} == "x"`)));
+    const result = await check("decls.policy", "many2.policy", "--json", "--max-errors", "2");
+    expect((JSON.parse(result.stdout) as JsonReport).diagnostics).toHaveLength(5);
+  });
+});
+
+describe("policyc check: bad input gives a diagnostic, never a crash", () => {
+  async function expectDiagnostic(args: string[], code: string, exit: number): Promise<CliResult> {
+    const result = await check(...args);
+    expect(result.code, result.stdout + result.stderr).toBe(exit);
+    expect(result.stdout).toContain(`[${code}]`);
+    expectNoStackTrace(result);
+    const json = await check(...args, "--json");
+    expect(json.code).toBe(exit);
+    expect((JSON.parse(json.stdout) as JsonReport).diagnostics.map((d) => d.code)).toContain(code);
+    return result;
+  }
+
+  it("an empty file: PC006, exit 2", async () => {
+    write("empty.policy", "");
+    write("blank.policy", "  \n\n\t\n");
+    await expectDiagnostic(["empty.policy"], "PC006", 2);
+    await expectDiagnostic(["blank.policy"], "PC006", 2);
+  });
+
+  it("a binary file: PC003, exit 2", async () => {
+    write("image.policy", Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0xff, 0xfe]));
+    const result = await expectDiagnostic(["image.policy"], "PC003", 2);
+    expect(result.stdout).toContain("image.policy: error[PC003]: ");
+  });
+
+  it("invalid UTF-8: PC002 with the line and column of the bad byte, exit 2", async () => {
+    const bytes = Buffer.concat([Buffer.from('enum E { a }\npolicy p {\n  deny * when agent.team == "caf'), Buffer.from([0xe9]), Buffer.from('"\n}\n')]);
+    write("latin1.policy", bytes);
+    const result = await expectDiagnostic(["latin1.policy"], "PC002", 2);
+    expect(result.stdout).toContain("latin1.policy:3:33: error[PC002]: ");
+    expect(result.stdout).toContain("0xe9");
+  });
+
+  it("an unterminated comment: PC102, exit 1", async () => {
+    write("comment.policy", "enum E { a }\n/* never closed\npolicy p { deny * }\n");
+    const result = await expectDiagnostic(["comment.policy"], "PC102", 1);
+    expect(result.stdout).toContain("comment.policy:2:1: error[PC102]: unterminated block comment");
+  });
+
+  it("an unterminated string: PC101, exit 1", async () => {
+    write("string.policy", 'tool t {}\npolicy p {\n  deny t reason "never closed\n}\n');
+    const result = await expectDiagnostic(["string.policy"], "PC101", 1);
+    expect(result.stdout).toContain("string.policy:3:17: error[PC101]: unterminated string");
+  });
+
+  it("5,000 nested parentheses: PC106, exit 1", async () => {
+    write("deep.policy", `tool t {}\npolicy p {\n  deny t when ${"(".repeat(5000)}true${")".repeat(5000)}\n}\n`);
+    const result = await expectDiagnostic(["deep.policy"], "PC106", 1);
+    expect(result.stdout).toContain("deep.policy:3:");
+    // The code frame of a 10,000-character line is windowed, not printed whole.
+    expect(Math.max(...result.stdout.split("\n").map((l) => l.length))).toBeLessThan(300);
+  });
+
+  it("a 10 MB file: PC005, exit 2", async () => {
+    write("big.policy", Buffer.alloc(10 * 1024 * 1024, " "));
+    await expectDiagnostic(["big.policy"], "PC005", 2);
+  });
+
+  it("a missing path: PC001, exit 2", async () => {
+    const result = await expectDiagnostic(["missing.policy"], "PC001", 2);
+    expect(result.stdout).toContain("missing.policy: error[PC001]: cannot read `missing.policy`: no such file or folder");
+  });
+
+  it("a folder with no .policy files: PC004, exit 2", async () => {
+    mkdirSync(join(dir, "nothing-here"), { recursive: true });
+    write("nothing-here/notes.txt", "x");
+    const result = await expectDiagnostic(["nothing-here"], "PC004", 2);
+    expect(result.stdout).toContain("no `.policy` files under `nothing-here`");
+  });
+
+  it("unreadable input wins over policy errors: exit 2", async () => {
+    write("bad-rule.policy", policyOf("allow nope"));
+    const result = await check("bad-rule.policy", "missing.policy");
+    expect(result.code).toBe(2);
+    expectNoStackTrace(result);
+  });
+});

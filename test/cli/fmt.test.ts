@@ -1,0 +1,266 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatFile } from "../../src/ast/format.js";
+import { hasErrors } from "../../src/diagnostics/Diagnostic.js";
+import { parse } from "../../src/syntax/parse.js";
+import { CONTRACT_POLICY, DECLS, policyText } from "../fixtures.js";
+import { cli, CONFORMANCE, HAS_CONFORMANCE, ROOT } from "../helpers.js";
+
+/** A deep copy without positions, so ASTs of differently laid-out texts compare equal. */
+function stripSpans(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripSpans);
+  if (value === null || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (key === "span" || key === "effectSpan" || key === "keywordSpan") continue;
+    out[key] = stripSpans(inner);
+  }
+  return out;
+}
+
+/** What `policyc fmt` prints for one file (the pure function under the verb). */
+function fmt(text: string): string {
+  const parsed = parse(text, "t.policy");
+  expect(parsed.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  return formatFile(parsed.ast, text, [...parsed.comments, ...parsed.docComments]);
+}
+
+/**
+ * Every comment of a text, in order, with runs of blank space made one space: the formatter
+ * re-indents the continuation lines of block comments and trims line ends, and nothing else.
+ */
+function commentsOf(text: string): string[] {
+  const parsed = parse(text);
+  return [...parsed.comments, ...parsed.docComments].sort((a, b) => a.startOffset - b.startOffset).map((c) => c.image.replace(/\s+/g, " ").trim());
+}
+
+/** fmt keeps the AST and every comment, and a second run changes nothing. */
+function expectRoundTrip(text: string, label: string): void {
+  const before = parse(text, label);
+  const formatted = formatFile(before.ast, text, [...before.comments, ...before.docComments]);
+  const after = parse(formatted, label);
+  expect(after.diagnostics, `${label}: the formatted text does not parse:\n${formatted}`).toEqual([]);
+  expect(stripSpans(after.ast), `${label}: formatting changed the AST`).toEqual(stripSpans(before.ast));
+  expect(commentsOf(formatted), `${label}: formatting lost or reordered comments`).toEqual(commentsOf(text));
+  expect(formatFile(after.ast, formatted, [...after.comments, ...after.docComments]), `${label}: not idempotent`).toBe(formatted);
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "policyc-fmt-"));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const MESSY = [
+  "/// Zones.",
+  "enum  Zone{internal,external}",
+  "agent{team:string",
+  "zone:Zone}",
+  "tool kb.search{risk low args{query:string}}",
+  "policy p{",
+  "// why this policy exists",
+  '@name("kb")   allow kb.search when   agent.team=="x"   and',
+  "  agent.zone==internal // trailing",
+  '  reason   "r"',
+  "}",
+  "",
+].join("\n");
+
+const CANONICAL = [
+  "/// Zones.",
+  "enum Zone { internal, external }",
+  "",
+  "agent {",
+  "  team: string",
+  "  zone: Zone",
+  "}",
+  "",
+  "tool kb.search {",
+  "  risk low",
+  "  args { query: string }",
+  "}",
+  "",
+  "policy p {",
+  "  // why this policy exists",
+  '  @name("kb")',
+  "  allow kb.search",
+  '    when agent.team == "x"',
+  "     and agent.zone == internal // trailing",
+  '    reason "r"',
+  "}",
+  "",
+].join("\n");
+
+describe("policyc fmt", () => {
+  it("prints the canonical form (golden)", async () => {
+    writeFileSync(join(dir, "messy.policy"), MESSY);
+    const result = await cli(["fmt", "messy.policy"], { cwd: dir });
+    expect(result).toEqual({ code: 0, stdout: CANONICAL, stderr: "" });
+    expect(readFileSync(join(dir, "messy.policy"), "utf8")).toBe(MESSY); // printing does not write
+  });
+
+  it("--check lists files that differ and exits 1; exits 0 when formatted", async () => {
+    writeFileSync(join(dir, "a.policy"), MESSY);
+    writeFileSync(join(dir, "b.policy"), CANONICAL);
+    const failing = await cli(["fmt", "--check", "a.policy", "b.policy"], { cwd: dir });
+    expect(failing.code).toBe(1);
+    expect(failing.stdout).toBe("a.policy\n");
+    expect(failing.stderr).toContain("1 file is not formatted");
+    const passing = await cli(["fmt", "--check", "b.policy"], { cwd: dir });
+    expect(passing).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(readFileSync(join(dir, "a.policy"), "utf8")).toBe(MESSY); // --check does not write
+  });
+
+  it("--write rewrites files that differ, and then --check passes", async () => {
+    writeFileSync(join(dir, "w.policy"), MESSY);
+    writeFileSync(join(dir, "ok.policy"), CANONICAL);
+    const before = statSync(join(dir, "ok.policy")).mtimeMs;
+    const result = await cli(["fmt", "--write", "w.policy", "ok.policy"], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("formatted 1 of 2 files\n");
+    expect(readFileSync(join(dir, "w.policy"), "utf8")).toBe(CANONICAL);
+    expect(statSync(join(dir, "ok.policy")).mtimeMs).toBe(before);
+    expect((await cli(["fmt", "--check", "w.policy", "ok.policy"], { cwd: dir })).code).toBe(0);
+  });
+
+  it("leaves a file with syntax errors alone and reports it (exit 1)", async () => {
+    const broken = "policy p {\n  allow when true\n}\n";
+    writeFileSync(join(dir, "broken.policy"), broken);
+    const result = await cli(["fmt", "--write", "broken.policy"], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("broken.policy:2:9: error[PC103]");
+    expect(readFileSync(join(dir, "broken.policy"), "utf8")).toBe(broken);
+  });
+
+  it("refuses --check with --write, and unreadable paths, with exit 2", async () => {
+    expect((await cli(["fmt", "--check", "--write", "a.policy"], { cwd: dir })).code).toBe(2);
+    const missing = await cli(["fmt", "nope.policy"], { cwd: dir });
+    expect(missing.code).toBe(2);
+    expect(missing.stdout + missing.stderr).toContain("PC001");
+  });
+
+  it("--json reports per file", async () => {
+    const result = await cli(["fmt", "--check", "--json", "a.policy", "ok.policy"], { cwd: dir });
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as { ok: boolean; files: { path: string; changed: boolean }[] };
+    expect(report.ok).toBe(false);
+    expect(report.files).toEqual([
+      { path: "a.policy", changed: true },
+      { path: "ok.policy", changed: false },
+    ]);
+  });
+});
+
+describe("formatting keeps comments", () => {
+  it("plain, trailing, block and doc comments, in place", () => {
+    const text = [
+      "// file header",
+      "",
+      "/// The zones.",
+      "enum Zone { a, b } // trailing on a declaration",
+      "",
+      "/* a block",
+      "   comment */",
+      "agent {",
+      "  /// the team",
+      "  team: string // trailing on a field",
+      "  // before the last field",
+      "  zone: Zone",
+      "}",
+      "",
+      "tool t.x {",
+      "  risk low // why low",
+      "  args {",
+      "    a: string",
+      "    b?: int // optional because",
+      "  }",
+      "}",
+      "",
+      "policy p {",
+      "  /// Rule docs.",
+      '  @name("n") // after an annotation',
+      "  deny t.x // after the targets",
+      "    when agent.team == \"x\" // after when",
+      '    reason "r" // after reason',
+      "",
+      "  // between rules",
+      "  allow t.x",
+      "  // at the end of the policy",
+      "}",
+      "// at the end of the file",
+      "",
+    ].join("\n");
+    const formatted = fmt(text);
+    expect(commentsOf(formatted)).toEqual(commentsOf(text));
+    expect(formatted).toContain("/// The zones.\nenum Zone { a, b } // trailing on a declaration");
+    expect(formatted).toContain("  team: string // trailing on a field");
+    expect(formatted).toContain("  risk low // why low");
+    expect(formatted).toContain("    b?: int // optional because");
+    expect(formatted).toContain('    when agent.team == "x" // after when');
+    expect(formatted.endsWith("// at the end of the file\n")).toBe(true);
+    expectRoundTrip(text, "comments");
+    const docs = parse(formatted).ast.declarations.flatMap((d) => (d.kind === "PolicyDecl" ? d.rules.map((r) => r.docs) : [d.docs]));
+    expect(docs).toContainEqual(["Rule docs."]);
+    expect(docs).toContainEqual(["The zones."]);
+  });
+
+  it("is idempotent on the contract's text", () => {
+    expectRoundTrip(DECLS, "decls");
+    expectRoundTrip(CONTRACT_POLICY, "contract policy");
+    expect(fmt(fmt(CONTRACT_POLICY))).toBe(fmt(CONTRACT_POLICY));
+  });
+
+  it("breaks long conditions at top-level `and`/`or` and keeps them parseable", () => {
+    const long = `policy p {\n  deny * when ${Array.from({ length: 12 }, (_, i) => `agent.attribute_${i} == "value ${i}"`).join(" and ")}\n}\n`;
+    const formatted = fmt(long);
+    expect(Math.max(...formatted.split("\n").map((l) => l.length))).toBeLessThanOrEqual(100);
+    expectRoundTrip(long, "long");
+  });
+
+  it("keeps parentheses and string escapes", () => {
+    const text = 'policy p {\n  deny * when (a or b) and c == "q\\"\\\\\\n\\u00e9"\n}\n';
+    expect(fmt(text)).toContain('when (a or b) and c == "q\\"\\\\\\né"');
+    expectRoundTrip(text, "escapes");
+  });
+});
+
+/** Every `.policy` file under a folder, recursively. */
+function policyFiles(root: string): string[] {
+  if (!existsSync(root)) return [];
+  const out: string[] = [];
+  for (const entry of readdirSync(root, { withFileTypes: true })) {
+    const path = join(root, entry.name);
+    if (entry.isDirectory()) out.push(...policyFiles(path));
+    else if (entry.name.endsWith(".policy")) out.push(path);
+  }
+  return out.sort();
+}
+
+describe("parse(fmt(x)) gives the AST of parse(x)", () => {
+  const samples = policyFiles(join(ROOT, "samples"));
+  it.runIf(samples.length > 0).each(samples.map((path) => ({ name: relative(ROOT, path), path })))("$name", ({ name, path }) => {
+    expectRoundTrip(readFileSync(path, "utf8"), name);
+  });
+
+  const conformance = HAS_CONFORMANCE ? policyFiles(CONFORMANCE).filter((path) => !hasErrors(parse(readFileSync(path, "utf8")).diagnostics)) : [];
+  it.runIf(conformance.length > 0).each(conformance.map((path) => ({ name: relative(CONFORMANCE, path), path })))("conformance $name", ({ name, path }) => {
+    expectRoundTrip(readFileSync(path, "utf8"), name);
+  });
+
+  it("for generated policies (property)", () => {
+    fc.assert(
+      fc.property(policyText, (text) => {
+        // The generator only writes valid syntax; a failure here is a generator bug, said plainly.
+        const parsed = parse(text);
+        if (hasErrors(parsed.diagnostics)) throw new Error(`generated text does not parse: ${parsed.diagnostics[0]!.message}\n${text}`);
+        expectRoundTrip(text, "generated");
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -1,0 +1,375 @@
+import { describe, expect, it } from "vitest";
+import type * as A from "../../src/ast/nodes.js";
+import { parse, MAX_NESTING } from "../../src/syntax/parse.js";
+import { CONTRACT_POLICY, DECLS } from "../fixtures.js";
+
+/** Code, 1-based line and message of each diagnostic of a parse. */
+function problems(text: string): { code: string; line: number; column: number; message: string; help?: string }[] {
+  return parse(text, "t.policy").diagnostics.map((d) => {
+    const { line, column } = d.span!.file.position(d.span!.start);
+    return d.help === undefined ? { code: d.code, line, column, message: d.message } : { code: d.code, line, column, message: d.message, help: d.help };
+  });
+}
+
+function rulesOf(text: string): A.Rule[] {
+  const result = parse(text, "t.policy");
+  expect(result.diagnostics, JSON.stringify(problems(text))).toEqual([]);
+  return result.ast.declarations.flatMap((d) => (d.kind === "PolicyDecl" ? [...d.rules] : []));
+}
+
+/** The `when` expression of `deny * when EXPR`, parsed. */
+function when(expression: string): A.Expr {
+  const [rule] = rulesOf(`policy p {\n  deny * when ${expression}\n}\n`);
+  expect(rule?.when).toBeDefined();
+  return rule!.when!;
+}
+
+describe("parse() never throws", () => {
+  const inputs = [
+    "",
+    "\u0000\u0001\u0002",
+    "policy",
+    "policy p {",
+    "policy p { deny",
+    "policy p { deny * when",
+    "policy p { deny * when (((",
+    "policy p { deny * when a.b.c.d( }",
+    "tool { risk }",
+    '"'.repeat(1000),
+    "/*".repeat(100),
+    "}".repeat(1000),
+    "(".repeat(20_000),
+    "not ".repeat(20_000),
+    "@".repeat(500),
+    `policy p { deny * when ${"a and ".repeat(5000)}b }`,
+    "\uFEFFenum E { a }",
+    "enum E { a }\r\npolicy p {\r\n  deny * when true\r\n}\r\n",
+  ];
+  it.each(inputs.map((text, i) => ({ i, text })))("input #$i", ({ text }) => {
+    const result = parse(text, "t.policy");
+    expect(result.ast.kind).toBe("PolicyFile");
+    for (const d of result.diagnostics) {
+      expect(d.span).toBeDefined();
+      expect(d.span!.start).toBeGreaterThanOrEqual(0);
+      expect(d.span!.end).toBeGreaterThanOrEqual(d.span!.start);
+      expect(d.span!.end).toBeLessThanOrEqual(text.length);
+    }
+  });
+
+  it("parses the contract's declarations and rules without diagnostics", () => {
+    expect(parse(DECLS).diagnostics).toEqual([]);
+    expect(parse(CONTRACT_POLICY).diagnostics).toEqual([]);
+  });
+});
+
+describe("syntax errors", () => {
+  it("reports several mistakes in one run, each at its own line", () => {
+    const text = [
+      "policy p {", //                                  1
+      '  allow when agent.team == "support"', //        2: no target
+      "", //                                            3
+      '  deny kb.search when agent.team == "a" and', // 4
+      "", //                                            5
+      '  deny * when agent.team = "sales"', //          6: `=` for `==`
+      "", //                                            7
+      '  ask http.get when (agent.team == "x"', //     8: unclosed paren, noticed on 9
+      '  deny * when agent.team == "y"', //             9
+      "}", //                                           10
+    ].join("\n");
+    const found = problems(text).filter((p) => p.code === "PC103");
+    expect(found.length).toBeGreaterThanOrEqual(3);
+    const lines = found.map((f) => f.line);
+    expect(lines).toContain(2);
+    expect(lines).toContain(6);
+    expect(lines.some((l) => l === 8 || l === 9)).toBe(true);
+  });
+
+  it("three mistakes in three rules give at least three PC103 at the right lines", () => {
+    const text = "policy p {\n  allow when true\n  deny kb.search when\n  ask http.get when agent.team = \"x\"\n}\n";
+    const found = problems(text).filter((p) => p.code === "PC103");
+    expect(found.length).toBeGreaterThanOrEqual(3);
+    expect(found.map((f) => f.line)).toEqual(expect.arrayContaining([2, 3, 4]));
+  });
+
+  it("says a tool name is missing after `allow`", () => {
+    const [first] = problems('policy p {\n  allow when agent.team == "support"\n}\n');
+    expect(first).toMatchObject({ code: "PC103", line: 2, column: 9 });
+    expect(first!.message).toContain("expected a tool name or pattern after `allow`");
+    expect(first!.message).toContain("found `when`");
+  });
+
+  it("hints `==` when `=` is written", () => {
+    const found = problems('policy p {\n  deny * when agent.team = "sales"\n}\n');
+    expect(found[0]).toMatchObject({ code: "PC103", line: 2 });
+    expect(found[0]!.message).toContain("comparison is written `==`");
+  });
+
+  it("names tokens by label, never by token class", () => {
+    for (const text of ["enum E { a, }", "policy p { deny * when }", "tool a. { }", "policy p { @name(,) deny * }", "policy p { deny * when a == }"]) {
+      for (const p of problems(text)) {
+        expect(p.message).not.toMatch(/Identifier|Kw_|LParen|RBrace|EOF|StringLiteral/);
+        expect(p.message.length, p.message).toBeLessThan(200);
+      }
+    }
+  });
+
+  it("says `the end of the file` when input stops early", () => {
+    const found = problems("policy p {\n  deny * when agent.team ==");
+    expect(found.some((p) => p.message.includes("the end of the file"))).toBe(true);
+  });
+
+  it("does not chain comparisons", () => {
+    expect(problems("policy p { deny * when a < b < c }").map((p) => p.code)).toContain("PC103");
+  });
+
+  it("reports an unexpected character with a hint (PC100)", () => {
+    const found = problems("policy p {\n  deny * when a && b\n}\n");
+    expect(found[0]).toMatchObject({ code: "PC100", line: 2, column: 17 });
+    expect(found[0]!.help).toContain("`and`");
+    expect(problems("policy p { deny * when a == 'x' }")[0]!.help).toContain("double quotes");
+    expect(problems("policy p { deny * when a || b }")[0]!.help).toContain("`or`");
+  });
+
+  it("reports an unterminated string once, at its opening quote (PC101)", () => {
+    const found = problems('policy p {\n  deny * when agent.team == "sales\n}\n');
+    expect(found.filter((p) => p.code === "PC101")).toEqual([expect.objectContaining({ line: 2, column: 29 })]);
+  });
+
+  it("reports an unterminated block comment (PC102)", () => {
+    const found = problems("enum E { a }\n/* never closed\npolicy p { deny * }\n");
+    expect(found).toEqual([expect.objectContaining({ code: "PC102", line: 2, column: 1 })]);
+  });
+
+  it("reports a malformed duration (PC104)", () => {
+    for (const [duration, column] of [["5w", 33], ["10mins", 33], ["3sec", 33]] as const) {
+      const found = problems(`policy p {\n  allow kb.search grant "x" for ${duration}\n}\n`);
+      expect(found.map((p) => p.code)).toEqual(["PC104"]);
+      expect(found[0]).toMatchObject({ line: 2, column });
+      expect(found[0]!.message).toContain(duration);
+      expect(found[0]!.help).toContain("5m");
+    }
+    expect(problems("policy p { deny * when session.count(within 1y) > 3 }").map((p) => p.code)).toEqual(["PC104"]);
+  });
+
+  it("accepts every duration unit", () => {
+    for (const text of ["500ms", "30s", "5m", "2h", "1d"]) {
+      const expr = when(`session.age > ${text}`);
+      expect(expr).toMatchObject({ kind: "Binary", right: { kind: "DurationLiteral", text } });
+    }
+    expect(when("session.age > 2h")).toMatchObject({ right: { milliseconds: 7_200_000 } });
+  });
+
+  it("reports an invalid escape (PC105) and decodes valid JSON escapes", () => {
+    expect(problems('policy p {\n  deny * when agent.team == "a\\qb"\n}\n')).toEqual([expect.objectContaining({ code: "PC105", line: 2 })]);
+    expect(when('agent.team == "a\\"b\\\\c\\n\\u00e9"')).toMatchObject({ right: { kind: "StringLiteral", value: 'a"b\\c\né' } });
+  });
+
+  it("refuses nesting deeper than the limit (PC106) and accepts nesting at it", () => {
+    const deep = `policy p {\n  deny * when ${"(".repeat(MAX_NESTING + 50)}true${")".repeat(MAX_NESTING + 50)}\n}\n`;
+    const found = problems(deep);
+    expect(found.map((p) => p.code)).toEqual(["PC106"]);
+    expect(found[0]!.line).toBe(2);
+    expect(problems(`policy p { deny * when ${"not ".repeat(MAX_NESTING + 5)}true }`).map((p) => p.code)).toEqual(["PC106"]);
+    const fine = `policy p {\n  deny * when ${"(".repeat(MAX_NESTING - 5)}true${")".repeat(MAX_NESTING - 5)}\n}\n`;
+    expect(problems(fine)).toEqual([]);
+  });
+
+  it("reports clauses out of order or repeated (PC107)", () => {
+    const found = problems(['policy p {', '  deny * reason "x" when true', "  deny * when true when false", '  deny * revoke reason "r"', '  allow kb.search grant "a" for 5m unless false', "}"].join("\n"));
+    expect(found.map((p) => [p.code, p.line])).toEqual([
+      ["PC107", 2],
+      ["PC107", 3],
+      ["PC107", 4],
+      ["PC107", 5],
+    ]);
+    expect(found[1]!.message).toContain("given twice");
+    expect(found[1]!.help).toContain("`and`");
+    expect(found[0]!.help).toContain("`when`, `unless`, `reason`, `grant`, `revoke`");
+    expect(problems("tool t { risk low risk high }").map((p) => p.code)).toEqual(["PC107"]);
+  });
+
+  it("reports a number out of range (PC108)", () => {
+    expect(problems("policy p {\n  deny * when session.calls > 99999999999999999999\n}\n")).toEqual([expect.objectContaining({ code: "PC108", line: 2 })]);
+  });
+});
+
+describe("expressions (language.md section 4)", () => {
+  it("literals", () => {
+    expect(when("true")).toMatchObject({ kind: "BoolLiteral", value: true });
+    expect(when("false")).toMatchObject({ kind: "BoolLiteral", value: false });
+    expect(when("session.calls > 42")).toMatchObject({ right: { kind: "IntLiteral", value: 42 } });
+    expect(when('agent.team == "x"')).toMatchObject({ right: { kind: "StringLiteral", value: "x" } });
+    expect(when('user.roles containsAny ["a", "b"]')).toMatchObject({
+      kind: "Binary",
+      operator: "containsAny",
+      right: { kind: "ListLiteral", elements: [{ kind: "StringLiteral", value: "a" }, { kind: "StringLiteral", value: "b" }] },
+    });
+    expect(when("user.roles containsAll []")).toMatchObject({ operator: "containsAll", right: { kind: "ListLiteral", elements: [] } });
+  });
+
+  it("enum members, bare and qualified", () => {
+    expect(when("agent.zone == external")).toMatchObject({ right: { kind: "NameRef", name: "external" } });
+    expect(when("agent.zone == Zone.external")).toMatchObject({
+      right: { kind: "Member", object: { kind: "NameRef", name: "Zone" }, property: { name: "external" } },
+    });
+  });
+
+  it("paths", () => {
+    expect(when('context.destination.host == "x"')).toMatchObject({
+      left: { kind: "Member", property: { name: "host" }, object: { kind: "Member", property: { name: "destination" }, object: { kind: "NameRef", name: "context" } } },
+    });
+    for (const path of ["agent.team", "user.id", "args.url", "tool", "tool.risk", "intent", "intent.tools", "intent.max_risk", "now"]) {
+      const expr = when(`${path} == ${path}`);
+      expect(expr).toMatchObject({ kind: "Binary", operator: "==" });
+    }
+  });
+
+  it("every comparison operator", () => {
+    for (const operator of ["==", "!=", "<", "<=", ">", ">=", "in", "contains", "containsAny", "containsAll", "like"] as const) {
+      expect(when(`a ${operator} b`)).toMatchObject({ kind: "Binary", operator, left: { kind: "NameRef", name: "a" }, right: { kind: "NameRef", name: "b" } });
+    }
+  });
+
+  it("`has`", () => {
+    expect(when("context has destination")).toMatchObject({ kind: "Has", object: { kind: "NameRef", name: "context" }, attribute: { name: "destination" } });
+    expect(when("r has f")).toMatchObject({ kind: "Has", attribute: { name: "f" } });
+  });
+
+  it("`like`", () => {
+    expect(when('r like "*@acme.com"')).toMatchObject({ kind: "Binary", operator: "like", right: { kind: "StringLiteral", value: "*@acme.com" } });
+  });
+
+  it("precedence: or < and < not < comparison", () => {
+    expect(when("a or b and c")).toMatchObject({ kind: "Binary", operator: "or", right: { kind: "Binary", operator: "and" } });
+    expect(when("a and b or c")).toMatchObject({ kind: "Binary", operator: "or", left: { kind: "Binary", operator: "and" } });
+    expect(when("not a == b")).toMatchObject({ kind: "Not", operand: { kind: "Binary", operator: "==" } });
+    expect(when("not a and b")).toMatchObject({ kind: "Binary", operator: "and", left: { kind: "Not" } });
+    expect(when("(a or b) and c")).toMatchObject({ kind: "Binary", operator: "and", left: { kind: "Paren", expression: { operator: "or" } } });
+    // `and` chains nest to the left.
+    expect(when("a and b and c")).toMatchObject({ operator: "and", left: { operator: "and", left: { name: "a" } }, right: { name: "c" } });
+  });
+
+  it("quantifiers", () => {
+    expect(when('any(r in args.to: not (r like "*@acme.com"))')).toMatchObject({
+      kind: "Quantifier",
+      quantifier: "any",
+      variable: { name: "r" },
+      collection: { kind: "Member", property: { name: "to" } },
+      body: { kind: "Not", operand: { kind: "Paren" } },
+    });
+    expect(when("all(x in L: x)")).toMatchObject({ kind: "Quantifier", quantifier: "all" });
+  });
+
+  it("methods and functions", () => {
+    expect(when("args.to.size() > 1")).toMatchObject({ left: { kind: "Call", callee: { property: { name: "size" } }, args: [] } });
+    expect(when('args.url.startsWith("https://")')).toMatchObject({ kind: "Call", callee: { property: { name: "startsWith" } }, args: [{ kind: "StringLiteral" }] });
+    expect(when('args.url.endsWith("x")')).toMatchObject({ kind: "Call", callee: { property: { name: "endsWith" } } });
+    expect(when('agent.team.lower() == "x"')).toMatchObject({ left: { kind: "Call", callee: { property: { name: "lower" } } } });
+    expect(when('url.host(args.url) == "acme.com"')).toMatchObject({
+      left: { kind: "Call", callee: { object: { kind: "NameRef", name: "url" }, property: { name: "host" } }, args: [{ kind: "Member", property: { name: "url" } }] },
+    });
+    expect(when('email.domain(r) == "acme.com"')).toMatchObject({ left: { kind: "Call", callee: { object: { name: "email" }, property: { name: "domain" } } } });
+  });
+
+  it("session members and calls", () => {
+    expect(when("session.count(within 1m) > 30")).toMatchObject({ left: { kind: "Call", args: [], within: { kind: "DurationLiteral", text: "1m" } } });
+    expect(when("session.count(email.*, within 1m) > 3")).toMatchObject({
+      left: {
+        kind: "Call",
+        callee: { object: { name: "session" }, property: { name: "count" } },
+        args: [{ kind: "Member", object: { kind: "NameRef", name: "email" }, property: { name: "*" } }],
+        within: { kind: "DurationLiteral", milliseconds: 60_000 },
+      },
+    });
+    expect(when("session.count(*, within 10s) > 3")).toMatchObject({ left: { args: [{ kind: "Wildcard" }] } });
+    expect(when("session.called(crm.lookup)")).toMatchObject({ kind: "Call", args: [{ kind: "Member" }] });
+    expect(when("session.called(crm.lookup, within 1h)")).toMatchObject({ kind: "Call", within: { text: "1h" } });
+    for (const member of ["calls", "denials", "labels", "tools", "repeats", "age", "last"]) {
+      expect(when(`session.${member} == x`)).toMatchObject({ left: { kind: "Member", property: { name: member } } });
+    }
+  });
+
+  it("tool names made of keywords parse as targets", () => {
+    const [rule] = rulesOf("policy p {\n  allow agent.delegate, context.search, tools.list, kb.*\n}\n");
+    expect(rule!.targets.map((t) => t.text)).toEqual(["agent.delegate", "context.search", "tools.list", "kb.*"]);
+  });
+
+  it("tool, intent and policy names made of keywords parse as declarations", () => {
+    const text = "tool agent.delegate {}\ntool kb.user { args { type: string } }\nintent context.search {\n  tools agent.*, kb.user\n}\npolicy context {\n  allow agent.delegate\n}\nagent { team: string }\n";
+    const result = parse(text);
+    expect(result.diagnostics).toEqual([]);
+    expect(result.ast.declarations.map((d) => `${d.kind} ${"name" in d ? ("text" in d.name ? d.name.text : d.name.name) : d.entity}`)).toEqual([
+      "ToolDecl agent.delegate",
+      "ToolDecl kb.user",
+      "IntentDecl context.search",
+      "PolicyDecl context",
+      "EntityDecl agent",
+    ]);
+  });
+});
+
+describe("rules", () => {
+  it("keeps doc comments on rules and declarations", () => {
+    const text = `/// Labels.\n/// Two lines.\nenum Label { a }\n\npolicy p {\n  /// Customer data never leaves acme.com by email.\n  @name("pii")\n  deny email.send\n\n  // a plain comment\n  allow kb.search\n}\n`;
+    const result = parse(text);
+    expect(result.diagnostics).toEqual([]);
+    const [label, policy] = result.ast.declarations;
+    expect(label!.docs).toEqual(["Labels.", "Two lines."]);
+    const rules = (policy as A.PolicyDecl).rules;
+    expect(rules[0]!.docs).toEqual(["Customer data never leaves acme.com by email."]);
+    expect(rules[1]!.docs).toEqual([]);
+    expect(result.comments.map((c) => c.image)).toEqual(["// a plain comment"]);
+  });
+
+  it("a doc comment separated by code does not attach to a later rule", () => {
+    const rules = rulesOf("policy p {\n  /// first\n  deny kb.search\n  allow kb.search\n}\n");
+    expect(rules[0]!.docs).toEqual(["first"]);
+    expect(rules[1]!.docs).toEqual([]);
+  });
+
+  it("keeps annotations in order with their arguments", () => {
+    const [rule] = rulesOf('policy p {\n  @name("pii-stays-inside")\n  @controls("OWASP-ASI03", "MAESTRO-L3")\n  @owner("team-a")\n  @experimental\n  deny email.send\n}\n');
+    expect(rule!.annotations.map((a) => [a.name.name, a.args.map((x) => (x.kind === "StringLiteral" ? x.value : x.kind))])).toEqual([
+      ["name", ["pii-stays-inside"]],
+      ["controls", ["OWASP-ASI03", "MAESTRO-L3"]],
+      ["owner", ["team-a"]],
+      ["experimental", []],
+    ]);
+  });
+
+  it("builds every clause", () => {
+    const [allow, deny] = rulesOf(
+      'policy p {\n  allow crm.lookup, kb.*\n    when a\n    unless b\n    reason "why"\n    grant "crm:read", "kb:read" for 5m\n  deny *\n    revoke\n}\n',
+    );
+    expect(allow).toMatchObject({
+      effect: "allow",
+      targets: [{ text: "crm.lookup" }, { text: "kb.*" }],
+      when: { kind: "NameRef", name: "a" },
+      unless: { kind: "NameRef", name: "b" },
+      reason: { value: "why" },
+      grant: { scopes: [{ value: "crm:read" }, { value: "kb:read" }], ttl: { text: "5m", milliseconds: 300_000 } },
+    });
+    expect(deny).toMatchObject({ effect: "deny", targets: [{ text: "*" }], revoke: { kind: "Revoke" } });
+  });
+
+  it("spans point at the source", () => {
+    const text = 'policy p {\n  ask http.get when agent.team == "x"\n}\n';
+    const [rule] = rulesOf(text);
+    expect(text.slice(rule!.effectSpan.start, rule!.effectSpan.end)).toBe("ask");
+    expect(text.slice(rule!.targets[0]!.span.start, rule!.targets[0]!.span.end)).toBe("http.get");
+    expect(text.slice(rule!.when!.span.start, rule!.when!.span.end)).toBe('agent.team == "x"');
+  });
+
+  it("parses declarations", () => {
+    const result = parse(DECLS);
+    const kinds = result.ast.declarations.map((d) => d.kind);
+    expect(kinds).toEqual(["EnumDecl", "EnumDecl", "TypeDecl", "EntityDecl", "EntityDecl", "EntityDecl", "ToolDecl", "ToolDecl", "ToolDecl", "ToolDecl", "IntentDecl", "IntentDecl"]);
+    const crm = result.ast.declarations[6] as A.ToolDecl;
+    expect(crm).toMatchObject({ name: { text: "crm.lookup" }, risk: { name: "low" }, returns: [{ name: "pii" }], args: [{ name: { name: "customer_id" }, type: { name: { name: "string" } } }] });
+    const context = result.ast.declarations[5] as A.EntityDecl;
+    expect(context.fields[0]).toMatchObject({ name: { name: "destination" }, optional: true });
+    expect(context.fields[1]).toMatchObject({ optional: false, type: { name: { name: "set" }, argument: { name: { name: "Label" } } } });
+    const intent = result.ast.declarations[10] as A.IntentDecl;
+    expect(intent).toMatchObject({ name: { text: "support.reply" }, tools: [{ text: "crm.lookup" }, { text: "email.send" }, { text: "kb.*" }], maxRisk: { name: "high" } });
+  });
+});
