@@ -52,7 +52,8 @@ export interface Schema {
   readonly labelEnum?: string;
 }
 
-const BUILTIN_TYPES = new Set(["bool", "int", "string", "duration", "time", "Risk", "set", "list"]);
+/** Type names the language defines; declarations may not reuse them. */
+export const BUILTIN_TYPES: ReadonlySet<string> = new Set(["bool", "int", "string", "duration", "time", "Risk", "set", "list"]);
 
 /** Which tools a pattern matches: `*`, `kb.*`, or an exact name. */
 export function toolsMatching(pattern: string, tools: Iterable<string>): string[] {
