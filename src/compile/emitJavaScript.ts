@@ -115,7 +115,10 @@ class JsEmitter {
       case "compare": {
         const left = this.expr(e.left);
         const right = this.expr(e.right);
-        if (e.deep) return e.operator === "==" ? `rt.equal(${left}, ${right})` : `!rt.equal(${left}, ${right})`;
+        if (e.deep) {
+          const equal = `rt.equal(${left}, ${right}${e.set ? ", true" : ""})`;
+          return e.operator === "==" ? equal : `!${equal}`;
+        }
         const operator = e.operator === "==" ? "===" : e.operator === "!=" ? "!==" : e.operator;
         return `(${left} ${operator} ${right})`;
       }

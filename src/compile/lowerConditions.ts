@@ -123,8 +123,13 @@ export class ConditionLowering {
     const leftType = this.typeOf(expr.left);
     switch (operator) {
       case "==":
-      case "!=":
-        return { op: "compare", operator, left, right, deep: isStructured(leftType) || isStructured(this.typeOf(expr.right)) };
+      case "!=": {
+        const rightType = this.typeOf(expr.right);
+        // A set attribute arrives as a JSON array: `context.labels == [pii, internal]` must not
+        // depend on the order (or repeats) the enforcement point sent it in.
+        const set = leftType?.kind === "set" || rightType?.kind === "set";
+        return { op: "compare", operator, left, right, deep: isStructured(leftType) || isStructured(rightType), ...(set ? { set: true } : {}) };
+      }
       case "<":
       case "<=":
       case ">":

@@ -157,7 +157,15 @@ export class Engine {
       return { ready: false, decision, state, now, tool };
     }
     const entry = this.tools.get(tool);
-    const invalid = entry ? this.validate(request, entry) : `unknown tool ${JSON.stringify(tool)}: the policy set declares no such tool`;
+    let invalid: string | undefined;
+    try {
+      invalid = entry ? this.validate(request, entry) : `unknown tool ${JSON.stringify(tool)}: the policy set declares no such tool`;
+    } catch (error) {
+      // A recursive record type lets a request nest as deep as it likes; validation recurses.
+      // Deny it as invalid (and count the attempt) rather than as an internal error.
+      if (!(error instanceof RangeError)) throw error;
+      invalid = "the request is nested too deeply to validate";
+    }
     if (invalid !== undefined) return { ready: false, decision: deny([], [invalid], [], false, true), state, now, tool };
 
     const args = (request["args"] ?? {}) as Record<string, unknown>;

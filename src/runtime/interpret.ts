@@ -76,9 +76,9 @@ export class Interpreter {
         const right = this.evaluate(e.right, locals) as number;
         switch (e.operator) {
           case "==":
-            return e.deep ? rt.equal(left, right) : left === right;
+            return e.deep ? rt.equal(left, right, e.set === true) : left === right;
           case "!=":
-            return e.deep ? !rt.equal(left, right) : left !== right;
+            return e.deep ? !rt.equal(left, right, e.set === true) : left !== right;
           case "<":
             return left < right;
           case "<=":

@@ -26,8 +26,11 @@ export type IrExpr =
   | { readonly op: "has"; readonly object: IrExpr; readonly name: string }
   | { readonly op: "not"; readonly operand: IrExpr }
   | { readonly op: "and" | "or"; readonly terms: readonly IrExpr[] }
-  /** `deep` compares collections and records structurally; `scalar` with `===`. */
-  | { readonly op: "compare"; readonly operator: "==" | "!=" | "<" | "<=" | ">" | ">="; readonly left: IrExpr; readonly right: IrExpr; readonly deep: boolean }
+  /**
+   * `deep` compares collections and records structurally; `scalar` with `===`. `set` (only
+   * present when true) compares as sets, ignoring order and repeats: a side is a `set<T>`.
+   */
+  | { readonly op: "compare"; readonly operator: "==" | "!=" | "<" | "<=" | ">" | ">="; readonly left: IrExpr; readonly right: IrExpr; readonly deep: boolean; readonly set?: boolean }
   /** Orders members of an enum by declaration. */
   | { readonly op: "enumRank"; readonly members: readonly string[]; readonly value: IrExpr }
   | { readonly op: "in"; readonly element: IrExpr; readonly collection: IrExpr }

@@ -151,12 +151,24 @@ export class SessionStore {
         times.splice(0, drop);
         state.windowTools?.splice(0, drop);
       }
-      times.push(now);
-      state.windowTools?.push(tool);
+      // Kept in time order, which `countSince` relies on: an attempt whose time is earlier than
+      // the last one's (clock skew, concurrent calls) is inserted in place, not appended, or the
+      // attempts after it would fall out of the count.
+      let at = times.length;
+      while (at > 0 && times[at - 1]! > now) at--;
+      if (at === times.length) {
+        times.push(now);
+        state.windowTools?.push(tool);
+      } else {
+        times.splice(at, 0, now);
+        state.windowTools?.splice(at, 0, tool);
+      }
     }
     if (allowed) {
       state.tools?.add(tool);
-      state.allowed?.set(tool, now);
+      // The latest allowed time per tool, whatever order the attempts arrive in.
+      const previous = state.allowed?.get(tool);
+      if (previous === undefined || previous < now) state.allowed?.set(tool, now);
       if (state.labels) {
         if (labels) for (const label of labels) state.labels.add(label);
         if (returns) for (const label of returns) state.labels.add(label);

@@ -1,0 +1,231 @@
+import { createHash, generateKeyPairSync } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Ajv } from "ajv";
+import { afterEach, describe, expect, it } from "vitest";
+import { BUNDLE_FORMAT, bundleJsonSchema } from "../../src/bundle/bundleSchema.js";
+import type { Bundle } from "../../src/bundle/Bundle.js";
+import { BundleError, loadBundle, verifyBundle } from "../../src/bundle/loadBundle.js";
+import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
+import { compileSources } from "../../src/compile/compile.js";
+import type { CompiledPolicy } from "../../src/runtime/policy.js";
+import { VERSION } from "../../src/version.js";
+import { ROOT } from "../helpers.js";
+import { call, SUPPORT_SOURCES } from "../runtime/fixtures.js";
+
+/**
+ * Bundles: deterministic bytes, a content hash that catches any change, a JSON Schema that
+ * rejects malformed bundles, and Ed25519 signatures — all checked before any bundle code runs.
+ */
+
+function compiled(sources: readonly { path: string; text: string }[] = SUPPORT_SOURCES): CompiledPolicy {
+  const { policy, diagnostics } = compileSources(sources);
+  if (!policy) throw new Error(diagnostics.map((d) => d.message).join("\n"));
+  return policy;
+}
+
+/** A fresh bundle as an enforcement point receives it: parsed JSON. */
+function bundleJson(options: Parameters<typeof createBundle>[2] = {}): Bundle {
+  return JSON.parse(serializeBundle(createBundle(compiled(), SUPPORT_SOURCES, options))) as Bundle;
+}
+
+function expectBundleError(action: () => unknown, pattern: RegExp): void {
+  let error: unknown;
+  try {
+    action();
+  } catch (caught) {
+    error = caught;
+  }
+  expect(error, "expected a BundleError").toBeInstanceOf(BundleError);
+  expect((error as Error).message).toMatch(pattern);
+}
+
+declare global {
+  // eslint-disable-next-line no-var
+  var pwned: unknown;
+}
+
+afterEach(() => {
+  expect(globalThis.pwned).toBeUndefined();
+  delete globalThis.pwned;
+});
+
+describe("determinism", () => {
+  it("the same sources give byte-identical bundles (built twice, from scratch)", () => {
+    const first = serializeBundle(createBundle(compiled(), SUPPORT_SOURCES));
+    const second = serializeBundle(createBundle(compiled(SUPPORT_SOURCES.map((s) => ({ ...s }))), SUPPORT_SOURCES));
+    expect(second).toBe(first);
+    expect(first.endsWith("\n")).toBe(true);
+  });
+
+  it("a signature does not change the content hash; signing twice gives the same bytes (Ed25519 is deterministic)", () => {
+    const { privateKey } = generateKeyPairSync("ed25519");
+    const unsigned = createBundle(compiled(), SUPPORT_SOURCES);
+    const signed = createBundle(compiled(), SUPPORT_SOURCES, { privateKey });
+    expect(signed.manifest.contentHash).toBe(unsigned.manifest.contentHash);
+    expect(serializeBundle(createBundle(compiled(), SUPPORT_SOURCES, { privateKey }))).toBe(serializeBundle(signed));
+  });
+
+  it("a different source changes the hash", () => {
+    const other = SUPPORT_SOURCES.map((s) => (s.path === "support.policy" ? { ...s, text: s.text.replace("30 calls", "31 calls") } : s));
+    expect(createBundle(compiled(other), other).manifest.contentHash).not.toBe(createBundle(compiled(), SUPPORT_SOURCES).manifest.contentHash);
+  });
+});
+
+describe("contents", () => {
+  it("carries the format, the compiler version, the sources' hashes, schema, session use, rules and code", () => {
+    const bundle = bundleJson();
+    expect(bundle.format).toBe(BUNDLE_FORMAT);
+    expect(bundle.manifest.compiler).toBe(`policyc ${VERSION}`);
+    expect(bundle.manifest.contentHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(bundle.manifest.sources).toEqual(SUPPORT_SOURCES.map((s) => ({ path: s.path, sha256: createHash("sha256").update(s.text, "utf8").digest("hex") })));
+    expect(Object.keys(bundle.schema.tools).sort()).toEqual(["crm.lookup", "email.send", "http.get", "kb.search"]);
+    expect(bundle.rules.map((r) => r.id)).toEqual(["lookup-for-tickets", "support/2", "pii-stays-inside", "support/4", "rate", "loop", "off-intent", "risk-escalation"]);
+    expect(bundle.rules[2]).toMatchObject({ controls: ["OWASP-ASI03", "MAESTRO-L3"], docs: "Customer data never leaves acme.com by email.", location: "support.policy:13:3" });
+    expect(typeof bundle.code).toBe("string");
+  });
+
+  it("validates against its own JSON Schema with an independent ajv instance", () => {
+    const validate = new Ajv({ strict: false }).compile(bundleJsonSchema);
+    expect(validate(bundleJson()), JSON.stringify(validate.errors)).toBe(true);
+    const { privateKey } = generateKeyPairSync("ed25519");
+    expect(validate(bundleJson({ privateKey })), JSON.stringify(validate.errors)).toBe(true);
+  });
+
+  it("decides like the compiled policy after a round trip", () => {
+    const engine = loadBundle(bundleJson());
+    expect(engine.decide(call("crm.lookup", 0))).toMatchObject({ decision: "allow", rules: ["lookup-for-tickets"], grants: [{ scope: "crm:read", ttlSeconds: 300 }] });
+  });
+});
+
+describe("tampering", () => {
+  it("an edited reason is refused, naming the hash", () => {
+    const bundle = bundleJson();
+    (bundle.rules[2] as { reason: string }).reason = "anything goes";
+    expectBundleError(() => loadBundle(bundle), /hash/);
+    expectBundleError(() => verifyBundle(bundle), /sha256:[0-9a-f]{64}/);
+  });
+
+  it("edited code is refused before it runs", () => {
+    const bundle = bundleJson();
+    (bundle as { code: string }).code = "globalThis.pwned = 1;\n" + bundle.code;
+    expectBundleError(() => loadBundle(bundle), /hash/);
+    expect(globalThis.pwned).toBeUndefined();
+  });
+
+  it("edits anywhere in the content are refused: schema, session use, sources, compiler", () => {
+    const edits: ((b: Record<string, any>) => void)[] = [
+      (b) => (b["schema"].tools["kb.search"].risk = "critical"),
+      (b) => (b["session"].windowMs = 1),
+      (b) => (b["manifest"].sources[0].path = "other.policy"),
+      (b) => (b["manifest"].compiler = "policyc 9.9.9"),
+      (b) => (b["rules"][0].grants[0].ttlSeconds = 86400),
+      (b) => (b["rules"][0].ir = null),
+      (b) => b["rules"].pop(),
+    ];
+    for (const edit of edits) {
+      const bundle = bundleJson() as unknown as Record<string, any>;
+      edit(bundle);
+      expectBundleError(() => loadBundle(bundle), /hash/);
+    }
+  });
+
+  it("a changed bundle with a recomputed hash passes the hash check, but not the signature check", () => {
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    const bundle = bundleJson({ privateKey }) as unknown as Record<string, any>;
+    bundle["rules"][2].reason = "changed";
+    // An attacker recomputes the hash: the signature (over the old hash) no longer matches.
+    const forged = { ...(bundle as unknown as Bundle), manifest: { ...(bundle as unknown as Bundle).manifest } };
+    const { contentHash: recomputed } = recomputeHash(forged);
+    (forged.manifest as { contentHash: string }).contentHash = recomputed;
+    expect(() => verifyBundle(forged)).not.toThrow(); // the hash alone only detects accidents
+    expectBundleError(() => loadBundle(forged, { publicKey }), /signature/);
+  });
+});
+
+/** The content hash as createBundle computes it (for the forgery test). */
+function recomputeHash(bundle: Bundle): { contentHash: string } {
+  const { signature: _signature, ...rest } = bundle;
+  void _signature;
+  const content = JSON.stringify({ format: rest.format, manifest: { compiler: rest.manifest.compiler, sources: rest.manifest.sources }, schema: rest.schema, session: rest.session, rules: rest.rules, code: rest.code });
+  return { contentHash: `sha256:${createHash("sha256").update(content, "utf8").digest("hex")}` };
+}
+
+describe("schema validation", () => {
+  it("refuses values that are not bundles", () => {
+    for (const value of [null, 42, "bundle", [], {}]) expectBundleError(() => loadBundle(value), /not a valid policyc bundle/);
+  });
+
+  it("refuses malformed bundles, saying where", () => {
+    const cases: [(b: Record<string, any>) => void, RegExp][] = [
+      [(b) => delete b["code"], /code/],
+      [(b) => (b["format"] = "policyc-bundle/2"), /format/],
+      [(b) => (b["extra"] = true), /additional/],
+      [(b) => (b["manifest"].contentHash = "md5:abc"), /contentHash/],
+      [(b) => (b["rules"][0].effect = "maybe"), /rules\/0\/effect/],
+      [(b) => (b["rules"][0].grants[0].ttlSeconds = 0), /ttlSeconds/],
+      [(b) => (b["schema"].tools["kb.search"].risk = "extreme"), /risk/],
+      [(b) => (b["session"].windowMs = -1), /windowMs/],
+      [(b) => (b["signature"] = { algorithm: "rsa", value: "x" }), /signature/],
+      [(b) => (b["code"] = 42), /code/],
+    ];
+    for (const [edit, where] of cases) {
+      const bundle = bundleJson() as unknown as Record<string, any>;
+      edit(bundle);
+      expectBundleError(() => loadBundle(bundle), /not a valid policyc bundle/);
+      expectBundleError(() => loadBundle(bundle), where);
+    }
+  });
+});
+
+describe("signatures", () => {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const other = generateKeyPairSync("ed25519");
+
+  it("a signed bundle loads with its public key (KeyObject or PEM)", () => {
+    const signed = bundleJson({ privateKey });
+    expect(signed.signature).toMatchObject({ algorithm: "ed25519" });
+    expect(loadBundle(signed, { publicKey }).decide(call("kb.search", 0)).decision).toBe("allow");
+    expect(() => loadBundle(signed, { publicKey: publicKey.export({ type: "spki", format: "pem" }) as string })).not.toThrow();
+  });
+
+  it("signs with a PEM private key too", () => {
+    const pem = privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+    const signed = JSON.parse(serializeBundle(createBundle(compiled(), SUPPORT_SOURCES, { privateKey: pem }))) as Bundle;
+    expect(() => loadBundle(signed, { publicKey })).not.toThrow();
+  });
+
+  it("an unsigned bundle is refused when a public key is given", () => {
+    expectBundleError(() => loadBundle(bundleJson(), { publicKey }), /not signed/);
+  });
+
+  it("a bundle signed by another key is refused", () => {
+    expectBundleError(() => loadBundle(bundleJson({ privateKey: other.privateKey }), { publicKey }), /signature/);
+  });
+
+  it("a damaged signature is refused", () => {
+    const signed = bundleJson({ privateKey });
+    const bytes = Buffer.from(signed.signature!.value, "base64");
+    bytes[0] = bytes[0]! ^ 1;
+    expectBundleError(() => loadBundle({ ...signed, signature: { algorithm: "ed25519", value: bytes.toString("base64") } }, { publicKey }), /signature/);
+    expectBundleError(() => loadBundle({ ...signed, signature: { algorithm: "ed25519", value: "" } }, { publicKey }), /signature/);
+  });
+
+  it("only Ed25519 keys sign", () => {
+    const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 });
+    expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: rsa.privateKey })).toThrow(/Ed25519/);
+  });
+
+  it("a non-Ed25519 public key refuses the bundle rather than accepting it", () => {
+    const ec = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: ec.publicKey }), /signature/);
+  });
+});
+
+describe("the shipped JSON Schema", () => {
+  const file = join(ROOT, "schemas", "bundle.schema.json");
+
+  it.skipIf(!existsSync(file))("schemas/bundle.schema.json equals bundleJsonSchema", () => {
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual(JSON.parse(JSON.stringify(bundleJsonSchema)));
+  });
+});

@@ -1,0 +1,173 @@
+import { generateKeyPairSync } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Bundle } from "../../src/bundle/Bundle.js";
+import { loadBundle } from "../../src/bundle/loadBundle.js";
+import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
+import { compileSources } from "../../src/compile/compile.js";
+import { emitTypeScript } from "../../src/compile/emitTypeScript.js";
+import { bin, cli, type CliResult } from "../helpers.js";
+import { call, DECLS, SUPPORT_RULES } from "../runtime/fixtures.js";
+
+/** `policyc build`: goldens with exit codes, run in a temporary folder. */
+let dir: string;
+let publicPem: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "policyc-build-"));
+  write("decls.policy", DECLS);
+  write("support.policy", SUPPORT_RULES);
+  write("bad.policy", "tool a.b { args { x: strin } }\n");
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  write("key.pem", privateKey.export({ type: "pkcs8", format: "pem" }) as string);
+  publicPem = publicKey.export({ type: "spki", format: "pem" }) as string;
+  write("public.pem", publicPem);
+  write("rsa.pem", generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey.export({ type: "pkcs8", format: "pem" }) as string);
+  write("garbage.pem", "not a key\n");
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function write(name: string, text: string): void {
+  writeFileSync(join(dir, name), text);
+}
+
+function read(name: string): string {
+  return readFileSync(join(dir, name), "utf8");
+}
+
+function build(...args: string[]): Promise<CliResult> {
+  return cli(["build", ...args], { cwd: dir });
+}
+
+function expectNoStackTrace(result: CliResult): void {
+  for (const text of [result.stdout, result.stderr]) {
+    expect(text).not.toMatch(/^\s+at /m);
+    expect(text).not.toContain("internal error");
+  }
+}
+
+/** The bundle the build should write for the two support files, computed with the library. */
+function expectedBundle(): Bundle {
+  const sources = [
+    { path: "decls.policy", text: DECLS },
+    { path: "support.policy", text: SUPPORT_RULES },
+  ];
+  const { policy } = compileSources(sources);
+  return createBundle(policy!, sources);
+}
+
+describe("policyc build", () => {
+  it("writes a bundle and says so (golden, exit 0)", async () => {
+    const result = await build("decls.policy", "support.policy", "-o", "bundle.json");
+    const hash = expectedBundle().manifest.contentHash;
+    expect(result).toEqual({ code: 0, stdout: `built bundle.json: 8 rules, 4 tools, ${hash}\n`, stderr: "" });
+    expect(read("bundle.json")).toBe(serializeBundle(expectedBundle()));
+    const engine = loadBundle(JSON.parse(read("bundle.json")));
+    expect(engine.decide(call("crm.lookup", 0))).toMatchObject({ decision: "allow", rules: ["lookup-for-tickets"] });
+  });
+
+  it("writes byte-identical bundles for the same sources", async () => {
+    await build("decls.policy", "support.policy", "-o", "one.json");
+    await build("decls.policy", "support.policy", "-o", "two.json");
+    expect(read("two.json")).toBe(read("one.json"));
+  });
+
+  it("--sign signs with an Ed25519 PEM key; the bundle loads with the public key", async () => {
+    const result = await build("decls.policy", "support.policy", "-o", "signed.json", "--sign", "key.pem");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^built signed\.json: 8 rules, 4 tools, sha256:[0-9a-f]{64}, signed\n$/);
+    const bundle = JSON.parse(read("signed.json")) as Bundle;
+    expect(bundle.signature?.algorithm).toBe("ed25519");
+    expect(() => loadBundle(bundle, { publicKey: publicPem })).not.toThrow();
+    expect(bundle.manifest.contentHash).toBe(expectedBundle().manifest.contentHash);
+  });
+
+  it("--target ts -o DIR writes bundle.json and policy.ts", async () => {
+    const result = await build("decls.policy", "support.policy", "--target", "ts", "-o", "out");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`built ${join("out", "bundle.json")}, ${join("out", "policy.ts")}: 8 rules, 4 tools, ${expectedBundle().manifest.contentHash}\n`);
+    expect(read("out/bundle.json")).toBe(serializeBundle(expectedBundle()));
+    expect(read("out/policy.ts")).toBe(emitTypeScript(expectedBundle().schema, { bundleFile: "bundle.json" }));
+    expect(read("out/policy.ts")).toContain('readonly tool: "email.send";');
+  });
+
+  it("--json prints a summary and nothing else", async () => {
+    const result = await build("decls.policy", "support.policy", "-o", "j.json", "--json");
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe("");
+    expect(JSON.parse(result.stdout)).toEqual({
+      written: ["j.json"],
+      contentHash: expectedBundle().manifest.contentHash,
+      rules: 8,
+      signed: false,
+      ok: true,
+      errors: 0,
+      warnings: 0,
+      diagnostics: [],
+    });
+  });
+
+  it("policy errors: exit 1 with diagnostics, and no bundle written (golden)", async () => {
+    const result = await build("bad.policy", "-o", "bad.json");
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe(
+      [
+        "bad.policy:1:22: error[PC201]: unknown type `strin`",
+        "  |",
+        "1 | tool a.b { args { x: strin } }",
+        "  |                      ^^^^^",
+        "  = help: did you mean `string`?",
+        "",
+        "1 error, 0 warnings",
+        "",
+      ].join("\n"),
+    );
+    expect(existsSync(join(dir, "bad.json"))).toBe(false);
+    const json = await build("bad.policy", "-o", "bad.json", "--json");
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, errors: 1, diagnostics: [{ code: "PC201", file: "bad.policy", line: 1, column: 22 }] });
+  });
+
+  it.each([
+    [["decls.policy", "support.policy"], /-o FILE/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "missing.pem"], /cannot read signing key `missing\.pem`/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "garbage.pem"], /cannot sign with `garbage\.pem`/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "public.pem"], /Ed25519 private key/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "rsa.pem"], /Ed25519/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--target", "wasm"], /unknown target `wasm`/],
+    [["decls.policy", "support.policy", "-o", "no/such/folder/k.json"], /cannot write `no\/such\/folder\/k\.json`/],
+  ])("bad usage or unreadable input exits 2: %j", async (args, message) => {
+    const result = await build(...args);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).toMatch(/^policyc build: /);
+    expectNoStackTrace(result);
+    expect(existsSync(join(dir, "k.json"))).toBe(false);
+  });
+
+  it("an unreadable source exits 2", async () => {
+    const result = await build("missing.policy", "-o", "m.json");
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain("cannot read `missing.policy`");
+    expectNoStackTrace(result);
+  });
+
+  it("the built binary agrees (golden, NO_COLOR, no stack traces)", () => {
+    const ok = bin(["build", "decls.policy", "support.policy", "-o", "bin.json"], { cwd: dir });
+    expect(ok).toMatchObject({ code: 0, stdout: `built bin.json: 8 rules, 4 tools, ${expectedBundle().manifest.contentHash}\n`, stderr: "" });
+    expect(read("bin.json")).toBe(serializeBundle(expectedBundle()));
+    const failed = bin(["build", "bad.policy", "-o", "bin-bad.json"], { cwd: dir });
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toContain("bad.policy:1:22: error[PC201]");
+    expect(failed.stdout).not.toMatch(/\u001b\[/);
+    const usage = bin(["build", "decls.policy", "-o", "x.json", "--sign", "missing.pem"], { cwd: dir });
+    expect(usage.code).toBe(2);
+    expectNoStackTrace(usage);
+  });
+});

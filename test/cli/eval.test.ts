@@ -1,0 +1,228 @@
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
+import { compile, compileSources } from "../../src/compile/compile.js";
+import { bin, cli, type CliResult } from "../helpers.js";
+import { call, DECLS, SUPPORT_RULES } from "../runtime/fixtures.js";
+
+/** `policyc eval`: one decision, explained; goldens with exit codes, run in a temporary folder. */
+let dir: string;
+const SOURCES = [
+  { path: "decls.policy", text: DECLS },
+  { path: "support.policy", text: SUPPORT_RULES },
+];
+const engine = compile(SOURCES);
+/** `support.policy:L:C` of a rule, as the explanation shows it. */
+const at = (id: string): string => engine.rule(id)!.location;
+
+const LOOKUP = call("crm.lookup", 0, { session: "s1" });
+const LEAK = call("email.send", 1000, { session: "s1", args: { to: ["bob@acme.com", "eve@evil.example"], subject: "Refund", body: "Hi" } });
+const NO_INTENT = call("kb.search", 0, { session: "s8", intent: undefined });
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "policyc-eval-"));
+  for (const source of SOURCES) write(source.path, source.text);
+  write("lookup.json", JSON.stringify(LOOKUP, null, 2));
+  write("history.jsonl", [LOOKUP, LEAK].map((r) => JSON.stringify(r)).join("\n") + "\n");
+  write("no-intent.json", JSON.stringify(NO_INTENT));
+  write("broken.json", "{bad\n");
+  write("broken.jsonl", `${JSON.stringify(LOOKUP)}\nnot json\n`);
+  write("string.json", '"kb.search"\n');
+  write("bad.policy", "tool a.b { args { x: strin } }\n");
+  const { policy } = compileSources(SOURCES);
+  write("bundle.json", serializeBundle(createBundle(policy!, SOURCES)));
+  const tampered = JSON.parse(serializeBundle(createBundle(policy!, SOURCES))) as { rules: { reason: string | null }[] };
+  tampered.rules[2]!.reason = "anything goes";
+  write("tampered.json", JSON.stringify(tampered));
+  write("not-a-bundle.json", '{"format": "something else"}');
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  write("signed.json", serializeBundle(createBundle(policy!, SOURCES, { privateKey })));
+  write("public.pem", publicKey.export({ type: "spki", format: "pem" }) as string);
+  write("other.pem", generateKeyPairSync("ed25519").publicKey.export({ type: "spki", format: "pem" }) as string);
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function write(name: string, text: string): void {
+  writeFileSync(join(dir, name), text);
+}
+
+function evaluate(args: string[], stdin?: string): Promise<CliResult> {
+  return cli(["eval", ...args], { cwd: dir, ...(stdin === undefined ? {} : { stdin }) });
+}
+
+function expectNoStackTrace(result: CliResult): void {
+  for (const text of [result.stdout, result.stderr]) {
+    expect(text).not.toMatch(/^\s+at /m);
+    expect(text).not.toMatch(/^\w*Error:/m);
+    expect(text).not.toContain("internal error");
+  }
+}
+
+const LOOKUP_GOLDEN = [
+  "allow crm.lookup (session s1)",
+  `  by lookup-for-tickets (allow, ${at("lookup-for-tickets")})`,
+  '    `agent.team == "support"` was true',
+  "    `intent == support.reply` was true",
+  "  grant crm:read for 300s",
+  "  also considered:",
+  "    rate (deny) did not match: `session.count(within 1m) > 30` was false",
+  "    loop (deny) did not match: `session.repeats >= 4` was false",
+  "    off-intent (deny) did not match: `not (tool in intent.tools)` was false",
+  "    risk-escalation (deny) did not match: `tool.risk > intent.max_risk` was false",
+  "",
+].join("\n");
+
+describe("policyc eval", () => {
+  it("explains one decision from sources (golden, exit 0)", async () => {
+    expect(await evaluate(["decls.policy", "support.policy", "--request", "lookup.json"])).toEqual({ code: 0, stdout: LOOKUP_GOLDEN, stderr: "" });
+  });
+
+  it("the same from a bundle, and from standard input", async () => {
+    expect(await evaluate(["--bundle", "bundle.json", "--request", "lookup.json"])).toEqual({ code: 0, stdout: LOOKUP_GOLDEN, stderr: "" });
+    expect(await evaluate(["--bundle", "bundle.json", "--request", "-"], JSON.stringify(LOOKUP))).toEqual({ code: 0, stdout: LOOKUP_GOLDEN, stderr: "" });
+    expect(await evaluate(["bundle.json", "--request", "lookup.json"])).toMatchObject({ code: 0, stdout: LOOKUP_GOLDEN });
+  });
+
+  it("JSON Lines: earlier lines set up the session; the last is explained clause by clause (golden)", async () => {
+    const result = await evaluate(["decls.policy", "support.policy", "--request", "history.jsonl"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      [
+        "deny email.send (session s1)",
+        `  by pii-stays-inside (deny, ${at("pii-stays-inside")})`,
+        "    reason: customer data may not be emailed outside acme.com",
+        "    `session.labels contains pii` was true",
+        '    `any(r in args.to: not (r like "*@acme.com"))` was true for "eve@evil.example"',
+        "  also considered:",
+        '    support/2 (allow) matched: `agent.team == "support"` was true',
+        "    rate (deny) did not match: `session.count(within 1m) > 30` was false",
+        "    loop (deny) did not match: `session.repeats >= 4` was false",
+        "    off-intent (deny) did not match: `not (tool in intent.tools)` was false",
+        "    risk-escalation (deny) did not match: `tool.risk > intent.max_risk` was false",
+        "",
+      ].join("\n"),
+    );
+    // Without the history, the session has no pii and the call is allowed.
+    const alone = await evaluate(["decls.policy", "support.policy", "--request", "-"], JSON.stringify(LEAK));
+    expect(alone.stdout).toMatch(/^allow email\.send/);
+    expect(alone.stdout).toContain("pii-stays-inside (deny) did not match: `session.labels contains pii` was false");
+  });
+
+  it("shows failed clauses and errors", async () => {
+    const result = await evaluate(["decls.policy", "support.policy", "--request", "no-intent.json"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^deny kb\.search \(session s8\)\n {2}by off-intent \(deny, /);
+    expect(result.stdout).toContain("    `not (tool in intent.tools)` failed: the request names no intent\n");
+    expect(result.stdout).toContain("  error: off-intent: the request names no intent\n");
+    expect(result.stdout).not.toContain("the session is revoked"); // failing closed does not revoke
+  });
+
+  it("shows a revocation", async () => {
+    const history = [0, 1, 2, 3, 4].map((i) => JSON.stringify(call("kb.search", i * 1000, { session: "loop" }))).join("\n");
+    const result = await evaluate(["decls.policy", "support.policy", "--request", "-"], history);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("  by loop (deny, ");
+    expect(result.stdout).toContain("    `session.repeats >= 4` was true\n");
+    expect(result.stdout).toContain("  the session is revoked\n");
+  });
+
+  it("explains a request denied before any rule ran", async () => {
+    const result = await evaluate(["decls.policy", "support.policy", "--request", "string.json"]);
+    expect(result).toEqual({ code: 0, stdout: "deny\n  the request was denied before any rule ran: the request must be a JSON object\n", stderr: "" });
+    const missing = await evaluate(["decls.policy", "support.policy", "--request", "-"], '{"session":"x","tool":"kb.search"}');
+    expect(missing.stdout).toBe("deny kb.search (session x)\n  the request was denied before any rule ran: request.agent is missing\n");
+  });
+
+  it("--json prints {decision, rules, reasons, grants, revoked, errors, explanation}", async () => {
+    const result = await evaluate(["decls.policy", "support.policy", "--request", "history.jsonl", "--json"]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe("");
+    const output = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(Object.keys(output)).toEqual(expect.arrayContaining(["decision", "rules", "reasons", "grants", "revoked", "errors", "explanation"]));
+    expect(output).toMatchObject({
+      decision: "deny",
+      rules: ["pii-stays-inside"],
+      reasons: ["customer data may not be emailed outside acme.com"],
+      grants: [],
+      revoked: false,
+      errors: [],
+      explanation: { tool: "email.send", note: null },
+    });
+    const explanation = output["explanation"] as { rules: { id: string; effect: string; matched: unknown; location: string; clauses: { text: string; value: unknown; witness?: unknown }[] }[] };
+    const leak = explanation.rules.find((r) => r.id === "pii-stays-inside")!;
+    expect(leak).toMatchObject({ effect: "deny", matched: true, location: at("pii-stays-inside") });
+    expect(leak.clauses).toEqual([
+      { text: "session.labels contains pii", value: true },
+      { text: 'any(r in args.to: not (r like "*@acme.com"))', value: true, witness: "eve@evil.example" },
+    ]);
+    expect(explanation.rules.map((r) => r.id)).toEqual(["support/2", "pii-stays-inside", "rate", "loop", "off-intent", "risk-escalation"]);
+  });
+
+  it("a signed bundle with --public-key (exit 0); unsigned or signed by another key (exit 2)", async () => {
+    expect(await evaluate(["--bundle", "signed.json", "--public-key", "public.pem", "--request", "lookup.json"])).toMatchObject({ code: 0, stdout: LOOKUP_GOLDEN });
+    const unsigned = await evaluate(["--bundle", "bundle.json", "--public-key", "public.pem", "--request", "lookup.json"]);
+    expect(unsigned).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `bundle.json`: the bundle is not signed, but a public key was given: refusing to load it\n" });
+    const wrong = await evaluate(["--bundle", "signed.json", "--public-key", "other.pem", "--request", "lookup.json"]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/signature/);
+    const noKey = await evaluate(["--bundle", "signed.json", "--public-key", "missing.pem", "--request", "lookup.json"]);
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain("cannot read public key `missing.pem`");
+  });
+
+  it("a tampered bundle exits 2 with a message naming the hash", async () => {
+    const result = await evaluate(["--bundle", "tampered.json", "--request", "lookup.json"]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/^policyc eval: `tampered\.json`: the bundle's content does not match its hash \(manifest says sha256:[0-9a-f]{64}, content is sha256:[0-9a-f]{64}\): it was changed after it was built\n$/);
+    expectNoStackTrace(result);
+    const invalid = await evaluate(["--bundle", "not-a-bundle.json", "--request", "lookup.json"]);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain("not a valid policyc bundle");
+  });
+
+  it.each([
+    [["decls.policy", "support.policy", "--request", "broken.json"], /`broken\.json`: line 1 is not JSON/],
+    [["decls.policy", "support.policy", "--request", "broken.jsonl"], /`broken\.jsonl`: line 2 is not JSON/],
+    [["decls.policy", "support.policy", "--request", "missing.json"], /cannot read request `missing\.json`/],
+    [["decls.policy", "support.policy", "--request", "-"], /standard input: the request is empty/],
+    [["decls.policy", "support.policy"], /--request FILE/],
+    [["--request", "lookup.json"], /policy paths or --bundle/],
+    [["--bundle", "missing-bundle.json", "--request", "lookup.json"], /cannot read bundle `missing-bundle\.json`/],
+    [["--bundle", "broken.json", "--request", "lookup.json"], /`broken\.json` is not JSON/],
+  ])("bad usage or unreadable input exits 2: %j", async (args, message) => {
+    const result = await evaluate(args, "");
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(message);
+    expectNoStackTrace(result);
+  });
+
+  it("policy errors exit 1 with diagnostics", async () => {
+    const result = await evaluate(["bad.policy", "--request", "lookup.json"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("bad.policy:1:22: error[PC201]: unknown type `strin`");
+    const json = await evaluate(["bad.policy", "--request", "lookup.json", "--json"]);
+    expect(json.code).toBe(1);
+    expect(json.stdout).toBe(""); // with --json, stdout holds only JSON: diagnostics go to stderr
+    expect(json.stderr).toContain("error[PC201]");
+  });
+
+  it("the built binary agrees (golden, NO_COLOR, stdin, no stack traces)", () => {
+    const ok = bin(["eval", "decls.policy", "support.policy", "--request", "-"], { cwd: dir, stdin: readFileSync(join(dir, "history.jsonl"), "utf8") });
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toBe("");
+    expect(ok.stdout).toContain('`any(r in args.to: not (r like "*@acme.com"))` was true for "eve@evil.example"');
+    expect(ok.stdout).not.toMatch(/\u001b\[/);
+    const tampered = bin(["eval", "--bundle", "tampered.json", "--request", "lookup.json"], { cwd: dir });
+    expect(tampered.code).toBe(2);
+    expect(tampered.stderr).toContain("does not match its hash");
+    expectNoStackTrace(tampered);
+  });
+});

@@ -1,0 +1,337 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
+import { loadBundle } from "../../src/bundle/loadBundle.js";
+import { compileSources } from "../../src/index.js";
+import { Engine as EngineClass } from "../../src/runtime/engine.js";
+import type { CompiledPolicy } from "../../src/runtime/policy.js";
+import type { Decision, Grant } from "../../src/runtime/decision.js";
+import type { Engine } from "../../src/runtime/engine.js";
+import { explain, type Explanation } from "../../src/runtime/explain.js";
+import { SUPPORT_SOURCES, T0 } from "./fixtures.js";
+
+/**
+ * Differential test: the generated JavaScript must decide what the IR interpreter (the
+ * reference semantics, reached through `explain`) predicts. For each random request, `explain`
+ * runs first (it never changes session state), then `decide`, on the same engine, so both see
+ * the same session.
+ *
+ * How `explain` reports: every rule targeting the tool, in source order, with `matched`
+ * true / false / "error". The prediction applies the contract: a deny or ask rule that errors
+ * matches (without revoking), an allow rule that errors does not; deny > ask > allow > default deny. The compiled
+ * code stops at the first effect group that matched, so errors are predicted only from the
+ * groups it evaluates: deny rules always, ask rules when no deny matched, allow rules when
+ * neither did.
+ */
+
+/** A policy using every expression form of the language (every IR node; a test below checks). */
+export const RICH = `enum Label { public, internal, pii, secret }
+enum Zone { internal, partner, external }
+type Destination { host: string, zone: Zone }
+type Endpoint { url: string, zones: set<Zone> }
+agent { id: string, team: string, zone: Zone, attested: bool, clearance: Risk, level: int, since: time, tags: list<string> }
+user { id: string, roles: set<string>, email?: string }
+context { destination?: Destination, labels: set<Label>, env: string, budget?: duration, deadline?: time }
+tool crm.lookup { risk low returns pii args { customer_id: string } }
+tool email.send { risk high args { to: list<string>, subject: string, body: string, cc?: list<string> } }
+tool http.get { risk medium args { url: string, endpoints?: list<Endpoint> } }
+tool kb.search { risk low returns internal args { query: string, pattern?: string, limit?: int } }
+tool files.delete { risk critical args { path: string } }
+intent support.reply { tools crm.lookup, email.send, kb.* max_risk high }
+intent research { tools http.get, kb.* max_risk medium }
+intent ops { tools files.*, kb.search max_risk critical }
+
+policy rich {
+  allow kb.search when args.query.lower().startsWith("how") or args.query.endsWith("?")
+  deny kb.search when args has pattern and args.query like args.pattern reason "pattern"
+  ask kb.search when args has limit and args.limit > 50 and args.limit <= 1000
+  @name("clearance") allow crm.lookup when agent.clearance >= medium and intent == support.reply grant "crm:read" for 5m
+  deny email.send when any(r in args.to: email.domain(r) != "acme.com") and session.labels containsAny [pii, secret]
+  deny email.send when args has cc and not all(c in args.cc: c like "*@acme.com")
+  allow email.send when args.to.size() >= 1 and args.to.size() < 5 and user.roles contains "mailer" grant "mail", "crm:read" for 1m
+  ask http.get when url.host(args.url) in ["example.org", "evil.example"] or (context has destination and context.destination.zone > internal)
+  allow http.get when tool in intent.tools and tool.risk <= intent.max_risk
+  deny http.get when args has endpoints and any(e in args.endpoints: e.zones contains external and not (e.url like "https://*"))
+  @name("rate") deny * when session.count(within 10s) > 8 revoke
+  deny * when session.count(kb.*, within 5s) >= 4
+  ask * when session.called(crm.lookup, within 3s) and tool == email.send
+  deny files.delete when not session.called(kb.*) or session.last != kb.search
+  allow files.delete when agent.tags containsAll ["ops", "oncall"] and agent.attested and now >= agent.since
+  deny * when session.repeats >= 2 and session.denials > 1
+  allow * when session.tools contains crm.lookup and session.calls < 8 and session.age < 20s
+  deny * when context has deadline and now > context.deadline
+  allow kb.search when context has budget and context.budget >= 1m
+  deny * when agent.zone in [partner, external] and intent != ops
+  deny kb.search when args.query contains "drop"
+  allow * when agent.tags == ["a", "b"]
+  deny crm.lookup when user.roles containsAny ["banned"] unless agent.attested
+  ask * when Label.secret in context.labels or context.labels == [pii, internal]
+  deny kb.* when not (intent.tools contains tool)
+  allow * when agent.level != 3 and agent.level >= 1 and user.id.size() > 0
+  deny * when session.last == "" and agent.level > 5
+  ask * when intent == research and session.called(http.get)
+  deny email.send when user has email and user.email.endsWith("@evil.example") revoke
+  allow crm.lookup when agent.team == "support" unless session.denials >= 2
+}
+`;
+
+interface Prediction {
+  decision: Decision["decision"];
+  rules: string[];
+  errorRules: string[];
+  revoked: boolean;
+  grants: Grant[];
+}
+
+function predict(engine: Engine, explanation: Explanation): Prediction {
+  const byEffect = (effect: string, accept: (m: boolean | "error") => boolean): string[] =>
+    explanation.rules.filter((r) => r.effect === effect && accept(r.matched)).map((r) => r.id);
+  const failed = (effect: string): string[] => byEffect(effect, (m) => m === "error");
+  const deny = byEffect("deny", (m) => m !== false);
+  const ask = byEffect("ask", (m) => m !== false);
+  const allow = byEffect("allow", (m) => m === true);
+  const errorRules = [...failed("deny"), ...(deny.length === 0 ? failed("ask") : []), ...(deny.length === 0 && ask.length === 0 ? failed("allow") : [])];
+  // A deny rule that matched only because it failed does not revoke (docs/language.md, section 7).
+  const revoking = explanation.rules.filter((r) => r.effect === "deny" && r.matched === true && engine.rule(r.id)!.revoke);
+  if (deny.length > 0) return { decision: "deny", rules: deny, errorRules, revoked: revoking.length > 0, grants: [] };
+  if (ask.length > 0) return { decision: "ask", rules: ask, errorRules, revoked: false, grants: [] };
+  if (allow.length > 0) {
+    const grants = new Map<string, number>();
+    for (const id of allow) for (const g of engine.rule(id)!.grants) grants.set(g.scope, Math.min(g.ttlSeconds, grants.get(g.scope) ?? Infinity));
+    return { decision: "allow", rules: allow, errorRules, revoked: false, grants: [...grants].map(([scope, ttlSeconds]) => ({ scope, ttlSeconds })) };
+  }
+  return { decision: "deny", rules: [], errorRules, revoked: false, grants: [] };
+}
+
+/** Decides `requests` in order, comparing each decision with the interpreter's prediction. */
+function compare(engine: Engine, requests: readonly unknown[]): void {
+  requests.forEach((request, step) => {
+    const explanation = explain(engine, request);
+    const decision = engine.decide(request);
+    const where = `step ${step}: ${JSON.stringify(request)}\n${JSON.stringify(decision)}\n${JSON.stringify(explanation.rules.map((r) => [r.id, r.matched]))}`;
+    if (explanation.note !== null) {
+      // Decided before any rule ran: invalid request or revoked session.
+      expect(explanation.rules, where).toEqual([]);
+      expect(decision.decision, where).toBe("deny");
+      expect(decision.revoked, where).toBe(explanation.note.includes("revoked"));
+      return;
+    }
+    const expected = predict(engine, explanation);
+    expect(decision.decision, where).toBe(expected.decision);
+    expect(decision.rules, where).toEqual(expected.rules);
+    expect(decision.revoked, where).toBe(expected.revoked);
+    expect(decision.errors.map((e) => e.slice(0, e.indexOf(": "))), where).toEqual(expected.errorRules);
+    expect([...decision.grants].sort((a, b) => a.scope.localeCompare(b.scope)), where).toEqual(expected.grants.sort((a, b) => a.scope.localeCompare(b.scope)));
+  });
+}
+
+/**
+ * An engine whose tool functions call every rule of the tool, in source order, and report all
+ * that matched (instead of stopping at the first effect that did): its `decision.rules` show
+ * each rule's compiled result, to compare rule by rule. Only a probe: the decision's effect is
+ * the first matched rule's.
+ */
+function everyRuleEngine(policy: CompiledPolicy): Engine {
+  const cut = policy.code.lastIndexOf("\nreturn new Map([");
+  expect(cut).toBeGreaterThan(0);
+  const entries = Object.keys(policy.schema.tools).map((tool) => {
+    const calls = policy.rules.flatMap((rule, i) => (rule.tools.includes(tool) ? [`if (r${i}(c)) m.push(${i});`] : []));
+    return `  [${JSON.stringify(tool)}, (c) => { const m = []; ${calls.join(" ")} return m.length > 0 ? m : null; }]`;
+  });
+  return new EngineClass({ ...policy, code: `${policy.code.slice(0, cut)}\nreturn new Map([\n${entries.join(",\n")}\n]);\n` });
+}
+
+/** Rule by rule: every rule's compiled result equals the interpreter's (errors counted as the contract says). */
+function compareEveryRule(engine: Engine, requests: readonly unknown[]): void {
+  requests.forEach((request, step) => {
+    const explanation = explain(engine, request);
+    const decision = engine.decide(request);
+    if (explanation.note !== null) return;
+    const where = `step ${step}: ${JSON.stringify(request)}\n${JSON.stringify(explanation.rules.map((r) => [r.id, r.matched, r.clauses]))}`;
+    const matched = explanation.rules.filter((r) => (r.effect === "allow" ? r.matched === true : r.matched !== false)).map((r) => r.id);
+    expect(decision.rules, where).toEqual(matched);
+    expect(decision.errors.map((e) => e.slice(0, e.indexOf(": "))), where).toEqual(explanation.rules.filter((r) => r.matched === "error").map((r) => r.id));
+  });
+}
+
+// ── Random requests ─────────────────────────────────────────────────────────────────────────
+
+const zone = fc.constantFrom("internal", "partner", "external");
+const label = fc.constantFrom("public", "internal", "pii", "secret");
+const email = fc.constantFrom("bob@acme.com", "ann@acme.com", "eve@evil.example", "x@gmail.com", "no-at-sign", "@acme.com", "CAPS@ACME.COM");
+const query = fc.constantFrom("how to refund", "HOW?", "How it works", "refund?", "drop table", "q", "", "same", "a*b", "kb");
+const url = fc.constantFrom("https://example.org/x", "http://evil.example", "https://wiki.acme.com/", "not a url", "ftp://example.org");
+const time = (ms: number): string => new Date(T0 + ms).toISOString();
+const maybe = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(arb, { nil: undefined, freq: 2 });
+
+/** Occasionally a wrong value, so validation paths are compared too. */
+const sometimesWrong = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | number | null | string[]> =>
+  fc.oneof({ weight: 30, arbitrary: arb }, { weight: 1, arbitrary: fc.constantFrom(7, null, ["x"]) });
+
+const richArgs: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
+  "crm.lookup": fc.record({ customer_id: sometimesWrong(fc.constantFrom("42", "7")) }),
+  "email.send": fc.record({ to: fc.array(email, { maxLength: 6 }), subject: fc.constant("s"), body: fc.constant("b"), cc: maybe(fc.array(email, { maxLength: 3 })) }, { requiredKeys: ["to", "subject", "body"] }),
+  "http.get": fc.record(
+    { url, endpoints: maybe(fc.array(fc.record({ url, zones: fc.uniqueArray(zone, { maxLength: 3 }) }), { maxLength: 3 })) },
+    { requiredKeys: ["url"] },
+  ),
+  "kb.search": fc.record({ query: sometimesWrong(query), pattern: maybe(fc.constantFrom("*", "how*", "*?", "drop*", "q")), limit: maybe(fc.constantFrom(10, 51, 1000, 1001)) }, { requiredKeys: ["query"] }),
+  "files.delete": fc.record({ path: fc.constantFrom("/tmp/x", "/etc/passwd") }),
+};
+
+const richAgent = fc.record({
+  id: fc.constant("spiffe://acme.com/agents/bot"),
+  team: fc.constantFrom("support", "ops", "research"),
+  zone: sometimesWrong(zone),
+  attested: fc.boolean(),
+  clearance: fc.constantFrom("low", "medium", "high", "critical"),
+  level: fc.integer({ min: 0, max: 7 }),
+  since: fc.constantFrom(time(-1000), time(5000), time(3_600_000)),
+  tags: fc.oneof(fc.constant(["a", "b"]), fc.constant(["b", "a"]), fc.constant(["ops", "oncall", "x"]), fc.constant(["ops"]), fc.constant([])),
+});
+
+const richUser = maybe(fc.record({ id: fc.constantFrom("u-1", ""), roles: fc.uniqueArray(fc.constantFrom("mailer", "banned", "admin"), { maxLength: 2 }), email: maybe(email) }, { requiredKeys: ["id", "roles"] }));
+
+const richContext = fc.record(
+  {
+    labels: fc.oneof(fc.uniqueArray(label, { maxLength: 3 }), fc.constant(["pii", "internal"]), fc.constant(["internal", "pii"])),
+    env: fc.constant("prod"),
+    destination: maybe(fc.record({ host: fc.constant("h"), zone })),
+    budget: maybe(fc.constantFrom(1000, 60_000, 120_000)),
+    deadline: maybe(fc.constantFrom(time(2000), time(60_000))),
+  },
+  { requiredKeys: ["labels", "env"] },
+);
+
+const richTool = fc.constantFrom("crm.lookup", "email.send", "http.get", "kb.search", "kb.search", "files.delete");
+
+/** One request: `tool`'s args; the time is filled in by `sequence`. */
+const richRequest = richTool.chain((tool) =>
+  fc.record({
+    session: fc.constantFrom("s1", "s1", "s2"),
+    tool: fc.oneof({ weight: 40, arbitrary: fc.constant(tool) }, { weight: 1, arbitrary: fc.constant("kb.unknown") }),
+    agent: richAgent,
+    user: richUser,
+    intent: fc.oneof({ weight: 3, arbitrary: fc.constantFrom("support.reply", "research", "ops") }, { weight: 1, arbitrary: fc.constantFrom(undefined, "nope") }),
+    args: richArgs[tool]!,
+    context: richContext,
+  }),
+);
+
+/** Requests in time order: each 0–3 s after the previous, so windows and ages vary. */
+function sequence<T extends Record<string, unknown>>(request: fc.Arbitrary<T>): fc.Arbitrary<Record<string, unknown>[]> {
+  return fc.array(fc.tuple(request, fc.constantFrom(0, 500, 1000, 3000)), { minLength: 1, maxLength: 14 }).map((steps) => {
+    let ms = 0;
+    return steps.map(([r, gap]) => {
+      ms += gap;
+      return { ...stripUndefined(r), time: time(ms) };
+    });
+  });
+}
+
+function stripUndefined(value: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+}
+
+// The support policy's requests, over the contract's declarations.
+const supportArgs: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
+  "crm.lookup": fc.record({ customer_id: fc.constantFrom("42", "7") }),
+  "email.send": fc.record({ to: sometimesWrong(fc.array(email, { maxLength: 3 })), subject: fc.constant("s"), body: fc.constant("b") }),
+  "http.get": fc.record({ url }),
+  "kb.search": fc.record({ query: fc.constantFrom("same", "other") }),
+};
+const supportRequest = fc.constantFrom("crm.lookup", "email.send", "http.get", "kb.search", "kb.search").chain((tool) =>
+  fc.record({
+    session: fc.constantFrom("s1", "s1", "s2"),
+    tool: fc.constant(tool),
+    agent: fc.record({ id: fc.constant("a"), team: fc.constantFrom("support", "sales"), zone, attested: fc.boolean() }),
+    user: maybe(fc.record({ id: fc.constant("u"), roles: fc.constant([]) })),
+    intent: fc.constantFrom("support.reply", "research", undefined),
+    args: supportArgs[tool]!,
+    context: fc.record({ labels: fc.uniqueArray(label, { maxLength: 2 }), env: fc.constant("prod"), destination: maybe(fc.record({ host: fc.constant("h"), zone })) }, { requiredKeys: ["labels", "env"] }),
+  }),
+);
+
+/** Compiled once; each run gets a fresh engine (fresh sessions) over it. */
+function compiled(sources: readonly { path: string; text: string }[]): CompiledPolicy {
+  const { policy, diagnostics } = compileSources(sources);
+  if (!policy) throw new Error(diagnostics.map((d) => d.message).join("\n"));
+  return policy;
+}
+
+describe("compiled decisions equal the IR interpreter's", () => {
+  const richSources = [{ path: "rich.policy", text: RICH }];
+  const rich = compiled(richSources);
+  const support = compiled(SUPPORT_SOURCES);
+  const bundled = loadBundle(JSON.parse(serializeBundle(createBundle(rich, richSources)))).policy;
+  const fresh = (policy: CompiledPolicy): Engine => new EngineClass(policy);
+
+  it("the rich policy uses every IR node", () => {
+    const engine = fresh(rich);
+    const ops = new Set<string>();
+    const walk = (node: unknown): void => {
+      if (node === null || typeof node !== "object") return;
+      if (Array.isArray(node)) return node.forEach(walk);
+      const record = node as Record<string, unknown>;
+      if (typeof record["op"] === "string") ops.add(record["op"]);
+      Object.values(record).forEach(walk);
+    };
+    engine.rules.forEach((r) => walk(r.ir));
+    const ALL = ["const", "list", "root", "tool", "toolRisk", "intent", "intentTools", "intentMaxRisk", "now", "local", "get", "has", "not", "and", "or", "compare", "enumRank", "in", "contains", "containsAny", "containsAll", "like", "quantifier", "session", "count", "called", "method", "call"];
+    expect([...ops].sort()).toEqual([...ALL].sort());
+  });
+
+  it("for random request sequences against the support policy", () => {
+    fc.assert(
+      fc.property(sequence(supportRequest), (requests) => {
+        compare(fresh(support), requests);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("for random request sequences against a policy using every expression form", () => {
+    fc.assert(
+      fc.property(sequence(richRequest), (requests) => {
+        compare(fresh(rich), requests);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("rule by rule, for random request sequences against the rich policy", () => {
+    fc.assert(
+      fc.property(sequence(richRequest), (requests) => {
+        compareEveryRule(everyRuleEngine(fresh(rich).policy), requests);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("the same through a bundle", () => {
+    fc.assert(
+      fc.property(sequence(richRequest), (requests) => {
+        compare(fresh(bundled), requests);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("the generators reach every effect, errors and revocations (control)", () => {
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(sequence(richRequest), (requests) => {
+        const engine = fresh(rich);
+        for (const request of requests) {
+          const d = engine.decide(request);
+          seen.add(d.decision);
+          if (d.errors.length > 0 && d.rules.length > 0) seen.add("error");
+          if (d.revoked) seen.add("revoked");
+          if (d.grants.length > 0) seen.add("grants");
+        }
+      }),
+      { numRuns: 150, seed: 42 },
+    );
+    expect([...seen].sort()).toEqual(["allow", "ask", "deny", "error", "grants", "revoked"]);
+  });
+});

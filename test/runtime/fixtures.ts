@@ -1,0 +1,183 @@
+import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
+import { loadBundle } from "../../src/bundle/loadBundle.js";
+import { compile, compileSources } from "../../src/compile/compile.js";
+import type { EngineOptions, Engine } from "../../src/runtime/engine.js";
+import type { CompiledPolicy } from "../../src/runtime/policy.js";
+
+/**
+ * Shared inputs for the compiler, runtime and bundle tests: the declarations of the language
+ * contract (a copy of the shared conformance `errors/decls.policy`, so these tests run without
+ * the shared folder), the contract's rules, and request builders.
+ */
+export const DECLS = `/// Data classification labels, lowest to highest.
+enum Label { public, internal, pii, secret }
+enum Zone  { internal, partner, external }
+
+type Destination { host: string, zone: Zone }
+
+agent {
+  id: string            // SPIFFE ID, e.g. spiffe://acme.com/agents/support-bot
+  team: string
+  zone: Zone
+  attested: bool
+}
+
+user {
+  id: string
+  roles: set<string>
+}
+
+context {
+  destination?: Destination     // optional: \`?\`
+  labels: set<Label>            // labels of the data in this call
+  env: string
+}
+
+tool crm.lookup {
+  risk low
+  returns pii                   // data this tool hands back to the agent
+  args { customer_id: string }
+}
+
+tool email.send {
+  risk high
+  args { to: list<string>, subject: string, body: string }
+}
+
+tool http.get {
+  risk medium
+  args { url: string }
+}
+
+tool kb.search {
+  risk low
+  args { query: string }
+}
+
+intent support.reply {
+  tools crm.lookup, email.send, kb.*
+  max_risk high
+}
+
+intent research {
+  tools http.get, kb.*
+  max_risk medium
+}
+`;
+
+/** The rules of the language contract (section 3). */
+export const SUPPORT_RULES = `policy support {
+  @name("lookup-for-tickets")
+  allow crm.lookup
+    when agent.team == "support" and intent == support.reply
+    grant "crm:read" for 5m
+
+  allow email.send, kb.search
+    when agent.team == "support"
+
+  /// Customer data never leaves acme.com by email.
+  @name("pii-stays-inside")
+  @controls("OWASP-ASI03", "MAESTRO-L3")
+  deny email.send
+    when session.labels contains pii
+     and any(r in args.to: not (r like "*@acme.com"))
+    reason "customer data may not be emailed outside acme.com"
+
+  ask http.get
+    when context has destination and context.destination.zone == external
+    reason "external fetches need a human's approval"
+
+  @name("rate")
+  deny *
+    when session.count(within 1m) > 30
+    reason "more than 30 calls a minute"
+    revoke
+
+  @name("loop")
+  deny *
+    when session.repeats >= 4
+    reason "the same call five times in a row"
+    revoke
+
+  @name("off-intent")
+  deny *
+    when not (tool in intent.tools)
+    reason "this tool does not serve the declared intent"
+
+  @name("risk-escalation")
+  deny *
+    when tool.risk > intent.max_risk
+    reason "riskier than the declared intent allows"
+    revoke
+}
+`;
+
+export const SUPPORT_SOURCES = [
+  { path: "decls.policy", text: DECLS },
+  { path: "support.policy", text: SUPPORT_RULES },
+] as const;
+
+/** Sources: the contract's declarations (plus `extraDecls`) and `rules` inside `policy p { … }` in t.policy. */
+export function sourcesWith(rules: string, extraDecls = ""): { path: string; text: string }[] {
+  return [
+    { path: "decls.policy", text: DECLS + extraDecls },
+    { path: "t.policy", text: `policy p {\n${rules}\n}\n` },
+  ];
+}
+
+/** An engine for `rules` (inside `policy p`, so unnamed rules are `p/1`, `p/2`, …) over the contract's declarations. */
+export function engineWith(rules: string, options?: EngineOptions, extraDecls = ""): Engine {
+  return compile(sourcesWith(rules, extraDecls), options);
+}
+
+/** The compiled policy (no engine) for `rules`; throws with the diagnostics when it does not compile. */
+export function policyWith(rules: string, extraDecls = ""): CompiledPolicy {
+  const { policy, diagnostics } = compileSources(sourcesWith(rules, extraDecls));
+  if (!policy) throw new Error(diagnostics.map((d) => d.message).join("\n"));
+  return policy;
+}
+
+/** The same sources through a bundle: create, serialize, parse, load. */
+export function viaBundle(sources: readonly { path: string; text: string }[], options?: EngineOptions): Engine {
+  const { policy, diagnostics } = compileSources(sources);
+  if (!policy) throw new Error(diagnostics.map((d) => d.message).join("\n"));
+  return loadBundle(JSON.parse(serializeBundle(createBundle(policy, sources))), options);
+}
+
+export const T0 = Date.parse("2026-11-29T10:00:00.000Z");
+
+/** RFC 3339 time `ms` milliseconds after T0. */
+export function at(ms: number): string {
+  return new Date(T0 + ms).toISOString();
+}
+
+export const AGENT = { id: "spiffe://acme.com/agents/support-bot", team: "support", zone: "internal", attested: true };
+export const USER = { id: "u-7", roles: ["operator"] };
+
+/** A valid `kb.search` request for the support intent at T0 in session `s`; override any field. */
+export function request(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    time: at(0),
+    session: "s",
+    agent: AGENT,
+    user: USER,
+    intent: "support.reply",
+    tool: "kb.search",
+    args: { query: "q" },
+    context: { labels: [], env: "prod" },
+    ...overrides,
+  };
+}
+
+/** Valid args for each tool of the contract's declarations. */
+export const ARGS: Record<string, Record<string, unknown>> = {
+  "crm.lookup": { customer_id: "42" },
+  "email.send": { to: ["bob@acme.com"], subject: "s", body: "b" },
+  "http.get": { url: "https://example.org/" },
+  "kb.search": { query: "q" },
+};
+
+/** A valid request for `tool` (with its default args) at `ms` after T0. */
+export function call(tool: string, ms: number, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return request({ tool, args: ARGS[tool], time: at(ms), ...overrides });
+}

@@ -1,0 +1,335 @@
+import { describe, expect, it } from "vitest";
+import type { Decision } from "../../src/runtime/decision.js";
+import { AGENT, at, call, engineWith, request, USER } from "./fixtures.js";
+
+/**
+ * How a decision is made (language contract, section 5): most restrictive effect wins,
+ * default deny, the winning rules with reasons and locations, grants, revocation,
+ * validation before any rule, and failing closed on evaluation errors.
+ */
+
+/** Rules whose conditions are switched by the request's `context.env`, so one policy shows every outcome. */
+const LADDER = [
+  '  deny kb.search when context.env == "deny" reason "deny wins"',
+  '  ask kb.search when context.env == "deny" or context.env == "ask" reason "ask next"',
+  '  allow kb.search when context.env != "none"',
+].join("\n");
+
+function env(value: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return request({ context: { labels: [], env: value }, ...overrides });
+}
+
+describe("combining effects", () => {
+  it("deny beats ask beats allow; nothing matched is a default deny", () => {
+    const engine = engineWith(LADDER);
+    expect(engine.decide(env("deny"))).toMatchObject({ decision: "deny", rules: ["p/1"], reasons: ["deny wins"] });
+    expect(engine.decide(env("ask", { session: "s2" }))).toMatchObject({ decision: "ask", rules: ["p/2"], reasons: ["ask next"] });
+    expect(engine.decide(env("allow", { session: "s3" }))).toMatchObject({ decision: "allow", rules: ["p/3"] });
+    expect(engine.decide(env("none", { session: "s4" }))).toEqual({
+      decision: "deny",
+      rules: [],
+      reasons: ["no rule allows kb.search"],
+      locations: [],
+      grants: [],
+      revoked: false,
+      errors: [],
+    });
+  });
+
+  it("does not depend on the order of rules in the source", () => {
+    const reversed = engineWith(LADDER.split("\n").reverse().join("\n"));
+    expect(reversed.decide(env("deny")).decision).toBe("deny");
+    expect(reversed.decide(env("ask", { session: "s2" })).decision).toBe("ask");
+    expect(reversed.decide(env("allow", { session: "s3" })).decision).toBe("allow");
+  });
+
+  it("a tool no rule targets is denied by default, naming the tool", () => {
+    const engine = engineWith("  allow kb.search");
+    const decision = engine.decide(call("crm.lookup", 0));
+    expect(decision.decision).toBe("deny");
+    expect(decision.reasons).toEqual(["no rule allows crm.lookup"]);
+    expect(decision.rules).toEqual([]);
+  });
+
+  it("lists every matched rule of the winning effect, with reasons and locations, and none of the others", () => {
+    const engine = engineWith(
+      [
+        '  @name("first") deny kb.search when agent.team == "support" reason "one"',
+        '  deny kb.search when agent.team == "nobody" reason "not matched"',
+        "  deny kb.*, email.send when agent.attested",
+        "  ask kb.search",
+        "  allow kb.search",
+      ].join("\n"),
+    );
+    const decision = engine.decide(request());
+    expect(decision.decision).toBe("deny");
+    expect(decision.rules).toEqual(["first", "p/3"]);
+    expect(decision.reasons[0]).toBe("one");
+    expect(decision.reasons[1]).toContain("p/3"); // no reason written: a default one naming the rule
+    expect(decision.locations).toEqual(["t.policy:2:18", "t.policy:4:3"]);
+  });
+
+  it("a rule listing a tool twice (by name and by pattern) is reported once", () => {
+    const engine = engineWith("  allow kb.search, kb.*, * grant \"kb\" for 1m");
+    const decision = engine.decide(request());
+    expect(decision.rules).toEqual(["p/1"]);
+    expect(decision.grants).toEqual([{ scope: "kb", ttlSeconds: 60 }]);
+  });
+});
+
+describe("grants", () => {
+  const engine = engineWith(
+    [
+      '  allow kb.search grant "kb:read", "shared" for 5m',
+      '  allow kb.search when agent.attested grant "shared", "audit" for 1m',
+      '  allow kb.search when agent.team == "nobody" grant "never" for 1h',
+      '  ask kb.search when context.env == "ask"',
+    ].join("\n"),
+  );
+
+  it("are the union of the matched allow rules; a scope granted twice keeps the shorter ttl", () => {
+    const decision = engine.decide(request());
+    expect(decision.decision).toBe("allow");
+    expect(decision.rules).toEqual(["p/1", "p/2"]);
+    const byScope = Object.fromEntries(decision.grants.map((g) => [g.scope, g.ttlSeconds]));
+    expect(byScope).toEqual({ "kb:read": 300, shared: 60, audit: 60 });
+    expect(decision.grants).toHaveLength(3);
+  });
+
+  it("come only with allow", () => {
+    expect(engine.decide(env("ask")).grants).toEqual([]);
+  });
+
+  it("are not shared state: changing a returned grant does not change the next decision", () => {
+    const first = engine.decide(request({ session: "g1" }));
+    try {
+      (first.grants[0] as { ttlSeconds: number }).ttlSeconds = 999_999;
+    } catch {
+      // frozen is fine too
+    }
+    const second = engine.decide(request({ session: "g2" }));
+    expect(second.grants.find((g) => g.scope === "kb:read")?.ttlSeconds).toBe(300);
+  });
+});
+
+describe("revoke", () => {
+  const rules = [
+    '  @name("kill") deny kb.search when args.query == "rm -rf" reason "destructive" revoke',
+    '  deny kb.search when args.query == "bad" reason "plain deny"',
+    "  allow kb.search, crm.lookup",
+  ].join("\n");
+
+  it("a matched deny with revoke revokes the session; every later attempt is denied by that rule", () => {
+    const engine = engineWith(rules);
+    expect(engine.decide(call("kb.search", 0)).decision).toBe("allow");
+    const revoking = engine.decide(call("kb.search", 1000, { args: { query: "rm -rf" } }));
+    expect(revoking).toMatchObject({ decision: "deny", rules: ["kill"], reasons: ["destructive"], revoked: true });
+    for (const later of [call("kb.search", 2000), call("crm.lookup", 3000), call("email.send", 4000), { session: "s", tool: "no.such.tool" }]) {
+      const decision = engine.decide(later);
+      expect(decision).toMatchObject({ decision: "deny", rules: ["kill"], reasons: ["destructive"], revoked: true, grants: [] });
+      expect(decision.locations).toEqual(["t.policy:2:17"]);
+    }
+    // Other sessions are untouched.
+    expect(engine.decide(call("kb.search", 5000, { session: "other" }))).toMatchObject({ decision: "allow", revoked: false });
+  });
+
+  it("a deny without revoke does not revoke", () => {
+    const engine = engineWith(rules);
+    expect(engine.decide(call("kb.search", 0, { args: { query: "bad" } }))).toMatchObject({ decision: "deny", revoked: false });
+    expect(engine.decide(call("kb.search", 1000)).decision).toBe("allow");
+  });
+
+  it("revokes even when a deny rule without revoke matched alongside", () => {
+    const engine = engineWith(['  deny kb.search reason "always"', '  @name("kill") deny kb.search when agent.attested revoke'].join("\n"));
+    expect(engine.decide(request())).toMatchObject({ decision: "deny", rules: ["p/1", "kill"], revoked: true });
+    expect(engine.decide(request({ time: at(1) }))).toMatchObject({ rules: ["kill"], revoked: true });
+  });
+});
+
+describe("validation before rules", () => {
+  // `deny *` with an always-erroring condition would show if rules ran; they must not.
+  const engine = engineWith("  allow *");
+
+  function denied(input: unknown, ...fragments: string[]): Decision {
+    const decision = engine.decide(input);
+    expect(decision.decision, JSON.stringify(decision)).toBe("deny");
+    expect(decision.rules).toEqual([]);
+    expect(decision.grants).toEqual([]);
+    expect(decision.errors.length).toBeGreaterThan(0);
+    for (const fragment of fragments) expect(decision.reasons.join(" "), JSON.stringify(decision)).toContain(fragment);
+    return decision;
+  }
+
+  it("a valid request is allowed (control)", () => {
+    expect(engine.decide(request()).decision).toBe("allow");
+    for (const tool of ["crm.lookup", "email.send", "http.get", "kb.search"]) expect(engine.decide(call(tool, 0)).decision, tool).toBe("allow");
+  });
+
+  it("denies a request that is not an object", () => {
+    for (const input of [null, undefined, 42, "kb.search", true, [], [request()]]) denied(input, "object");
+  });
+
+  it("denies a request without a session or a tool", () => {
+    denied({ ...request(), session: undefined }, "request.session");
+    denied({ ...request(), session: 7 }, "request.session");
+    denied({ ...request(), tool: undefined }, "request.tool");
+    denied({ ...request(), tool: ["kb.search"] }, "request.tool");
+  });
+
+  it("denies an unknown tool or intent, naming it", () => {
+    denied(request({ tool: "kb.delete" }), "kb.delete", "tool");
+    denied(request({ intent: "world.domination" }), "world.domination", "intent");
+    denied(request({ intent: 3 }), "request.intent");
+  });
+
+  it("denies a missing or ill-typed declared attribute, naming the field", () => {
+    denied(request({ agent: undefined }), "request.agent");
+    denied(request({ agent: "bot" }), "request.agent");
+    denied(request({ agent: { ...AGENT, team: undefined } }), "request.agent.team");
+    denied(request({ agent: { ...AGENT, attested: "yes" } }), "request.agent.attested");
+    denied(request({ agent: { ...AGENT, zone: "mars" } }), "request.agent.zone");
+    denied(request({ context: undefined }), "request.context");
+    denied(request({ context: { env: "prod" } }), "request.context.labels");
+    denied(request({ context: { labels: ["pii", "top-secret"], env: "prod" } }), "request.context.labels[1]");
+    denied(request({ context: { labels: [], env: "prod", destination: { host: "x" } } }), "request.context.destination.zone");
+    denied(request({ user: { id: "u", roles: "admin" } }), "request.user.roles");
+    denied(request({ time: "yesterday" }), "request.time");
+  });
+
+  it("denies a missing or ill-typed argument, naming it", () => {
+    denied(call("email.send", 0, { args: { to: "eve@evil.example", subject: "s", body: "b" } }), "request.args.to");
+    denied(call("email.send", 0, { args: { to: [1], subject: "s", body: "b" } }), "request.args.to[0]");
+    denied(call("email.send", 0, { args: { to: [], body: "b" } }), "request.args.subject");
+    denied(call("kb.search", 0, { args: undefined }), "request.args.query");
+    denied(call("kb.search", 0, { args: "q" }), "request.args");
+    denied(call("kb.search", 0, { args: { query: null } }), "request.args.query");
+  });
+
+  it("allows optional parts to be absent: user, destination", () => {
+    expect(engine.decide(request({ user: undefined })).decision).toBe("allow");
+    expect(engine.decide(request({ context: { labels: ["pii"], env: "prod" } })).decision).toBe("allow");
+  });
+
+  it("ignores undeclared extra fields everywhere", () => {
+    const rules = engineWith('  allow kb.search when agent.team == "support" and context.env == "prod"\n  deny kb.search when args.query == "x"');
+    const plain = rules.decide(request({ session: "a" }));
+    const extra = rules.decide(
+      request({
+        session: "b",
+        extra: { anything: [1, 2] },
+        agent: { ...AGENT, nickname: "bob", team: "support" },
+        user: { ...USER, shoe_size: 44 },
+        args: { query: "q", limit: 10, nested: { deep: [null] } },
+        context: { labels: [], env: "prod", destination: { host: "kb.acme.com", zone: "internal", port: 443 }, trace: "t" },
+      }),
+    );
+    expect(extra).toEqual(plain);
+    expect(extra.decision).toBe("allow");
+  });
+});
+
+describe("failing closed on evaluation errors", () => {
+  it("a deny rule whose condition errors matches, and the error is reported", () => {
+    const engine = engineWith(['  @name("off") deny kb.search when not (tool in intent.tools) reason "off intent"', "  allow kb.search"].join("\n"));
+    const decision = engine.decide(request({ intent: undefined }));
+    expect(decision).toMatchObject({ decision: "deny", rules: ["off"], reasons: ["off intent"] });
+    expect(decision.errors).toHaveLength(1);
+    expect(decision.errors[0]).toMatch(/^off: .*intent/);
+    // With an intent, it evaluates normally.
+    expect(engine.decide(request({ session: "s2" }))).toMatchObject({ decision: "allow", errors: [] });
+  });
+
+  it("an ask rule whose condition errors matches (user.* with no user)", () => {
+    const engine = engineWith(['  ask kb.search when user.id == "root"', "  allow kb.search"].join("\n"));
+    const decision = engine.decide(request({ user: undefined }));
+    expect(decision).toMatchObject({ decision: "ask", rules: ["p/1"] });
+    expect(decision.errors[0]).toMatch(/^p\/1: .*user/);
+    expect(engine.decide(request({ session: "s2" })).decision).toBe("allow");
+  });
+
+  it("an allow rule whose condition errors does not match", () => {
+    const engine = engineWith('  allow kb.search when user.id == "u-7" grant "kb" for 1m');
+    const decision = engine.decide(request({ user: undefined }));
+    expect(decision).toMatchObject({ decision: "deny", rules: [], reasons: ["no rule allows kb.search"], grants: [] });
+    expect(decision.errors[0]).toMatch(/^p\/1: .*user/);
+  });
+
+  it("an allow rule that errors does not stop another allow rule from matching; the error is still reported", () => {
+    const engine = engineWith(['  allow kb.search when user.id == "u-7" grant "user" for 1m', '  allow kb.search when agent.attested grant "agent" for 1m'].join("\n"));
+    const decision = engine.decide(request({ user: undefined }));
+    expect(decision).toMatchObject({ decision: "allow", rules: ["p/2"], grants: [{ scope: "agent", ttlSeconds: 60 }] });
+    expect(decision.errors).toHaveLength(1);
+  });
+
+  it("`has` guards and `intent ==` do not error without the optional part", () => {
+    const engine = engineWith(['  deny kb.search when context has destination and context.destination.zone == external', "  deny kb.search when intent == research", "  allow kb.search"].join("\n"));
+    expect(engine.decide(request({ intent: undefined }))).toMatchObject({ decision: "allow", errors: [] });
+  });
+
+  it("a deny … revoke rule that matches only because it failed denies but does not revoke (docs/language.md, section 7)", () => {
+    const engine = engineWith(['  @name("risk") deny kb.search when tool.risk > intent.max_risk or agent.team == "rogue" revoke', "  allow kb.search"].join("\n"));
+    expect(engine.decide(request({ intent: undefined }))).toMatchObject({ decision: "deny", rules: ["risk"], revoked: false });
+    expect(engine.decide(request({ time: at(1) }))).toMatchObject({ decision: "allow", revoked: false });
+    // When it matches for real, it revokes.
+    expect(engine.decide(request({ time: at(2), agent: { ...AGENT, team: "rogue" } }))).toMatchObject({ decision: "deny", rules: ["risk"], revoked: true });
+    expect(engine.decide(request({ time: at(3) }))).toMatchObject({ decision: "deny", rules: ["risk"], revoked: true });
+  });
+});
+
+describe("ask and the session", () => {
+  it("ask counts as an attempt, is not a denial, and does not join the session's tools or labels", () => {
+    const engine = engineWith(
+      [
+        "  ask crm.lookup",
+        "  allow kb.search",
+        '  @name("seen") deny kb.search when session.calls != 1 or session.denials != 0 or session.tools contains crm.lookup or session.labels contains pii or session.called(crm.lookup)',
+        '  @name("last") deny kb.search when session.last != crm.lookup',
+      ].join("\n"),
+    );
+    expect(engine.decide(call("crm.lookup", 0)).decision).toBe("ask");
+    expect(engine.decide(call("kb.search", 1000))).toMatchObject({ decision: "allow", errors: [] });
+  });
+
+  it("a deny is a denial; allows and asks are not", () => {
+    const engine = engineWith(
+      [
+        "  allow kb.search",
+        "  deny crm.lookup",
+        "  ask email.send",
+        '  @name("check") deny http.get when session.denials != 1 or session.calls != 3',
+        "  allow http.get",
+      ].join("\n"),
+    );
+    expect(engine.decide(call("kb.search", 0)).decision).toBe("allow");
+    expect(engine.decide(call("crm.lookup", 1)).decision).toBe("deny");
+    expect(engine.decide(call("email.send", 2)).decision).toBe("ask");
+    expect(engine.decide(call("http.get", 3))).toMatchObject({ decision: "allow", errors: [] });
+  });
+});
+
+describe("equality of collections", () => {
+  const engine = engineWith(
+    [
+      '  @name("labels") allow kb.search when context.labels == [pii, internal]',
+      '  @name("roles") allow kb.search when user.roles != ["admin", "ops"]',
+      '  @name("to") allow email.send when args.to == ["a@acme.com", "b@acme.com"]',
+    ].join("\n"),
+  );
+  const labels = (value: string[], session: string): readonly string[] => engine.decide(request({ session, context: { labels: value, env: "prod" } })).rules;
+
+  it("sets compare as sets: order and repeats do not matter", () => {
+    expect(labels(["pii", "internal"], "a")).toContain("labels");
+    expect(labels(["internal", "pii"], "b")).toContain("labels");
+    expect(labels(["pii", "internal", "pii"], "c")).toContain("labels");
+    expect(labels(["pii"], "d")).not.toContain("labels");
+    expect(labels(["pii", "internal", "secret"], "e")).not.toContain("labels");
+    expect(engine.decide(request({ session: "f", user: { id: "u", roles: ["ops", "admin"] } })).rules).not.toContain("roles");
+    expect(engine.decide(request({ session: "g", user: { id: "u", roles: ["ops"] } })).rules).toContain("roles");
+  });
+
+  it("lists compare in order", () => {
+    const send = (to: string[], session: string): string => engine.decide(call("email.send", 0, { session, args: { to, subject: "s", body: "b" } })).decision;
+    expect(send(["a@acme.com", "b@acme.com"], "h")).toBe("allow");
+    expect(send(["b@acme.com", "a@acme.com"], "i")).toBe("deny");
+  });
+});

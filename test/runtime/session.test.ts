@@ -1,0 +1,300 @@
+import { describe, expect, it } from "vitest";
+import type { Decision } from "../../src/runtime/decision.js";
+import type { Engine, EngineOptions } from "../../src/runtime/engine.js";
+import { MAX_WINDOW_ENTRIES } from "../../src/runtime/session.js";
+import { ARGS, call, engineWith, request } from "./fixtures.js";
+
+/**
+ * Every session member (language contract, section 4), observed through compiled decisions.
+ * A "probe" is a named `allow *` rule per value (`@name("calls=3") … when session.calls == 3`):
+ * every matched allow rule is in `decision.rules`, so the rules of an allowed call read out the
+ * session's values. `kb.search` with query "deny" / "ask" is denied / asked, to make attempts
+ * of each kind.
+ */
+const CONTROL = ['  deny kb.search when args.query == "deny" reason "asked to deny"', '  ask kb.search when args.query == "ask"'];
+
+function probes(label: string, expr: string, values: readonly (number | string)[]): string[] {
+  return values.map((v) => `  @name(${JSON.stringify(`${label}=${v}`)}) allow * when ${expr} == ${typeof v === "number" ? v : v}`);
+}
+
+function flags(names: Record<string, string>): string[] {
+  return Object.entries(names).map(([name, condition]) => `  @name(${JSON.stringify(name)}) allow * when ${condition}`);
+}
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+function engine(lines: readonly string[], options?: EngineOptions): Engine {
+  return engineWith([...CONTROL, ...lines, '  @name("any") allow *'].join("\n"), options);
+}
+
+/** The value a family of probes read out of an allowed decision (undefined when none matched). */
+function read(decision: Decision, label: string): string | undefined {
+  expect(decision.decision, JSON.stringify(decision)).toBe("allow");
+  const hits = decision.rules.filter((r) => r.startsWith(`${label}=`)).map((r) => r.slice(label.length + 1));
+  expect(hits.length, `${label}: ${JSON.stringify(decision.rules)}`).toBeLessThanOrEqual(1);
+  return hits[0];
+}
+
+/** The flags (named conditions) that held for an allowed decision. */
+function held(decision: Decision, names: Record<string, string>): string[] {
+  expect(decision.decision, JSON.stringify(decision)).toBe("allow");
+  return decision.rules.filter((r) => Object.hasOwn(names, r)).sort();
+}
+
+const kb = (ms: number, query = "q", overrides: Record<string, unknown> = {}): Record<string, unknown> => call("kb.search", ms, { args: { query }, ...overrides });
+
+describe("session.calls", () => {
+  it("counts earlier attempts of every kind, this one excluded", () => {
+    const e = engine(probes("calls", "session.calls", range(10)));
+    expect(read(e.decide(kb(0)), "calls")).toBe("0");
+    expect(read(e.decide(kb(1)), "calls")).toBe("1");
+    expect(e.decide(kb(2, "deny")).decision).toBe("deny");
+    expect(e.decide(kb(3, "ask")).decision).toBe("ask");
+    expect(e.decide(kb(4, "q", { tool: "no.such.tool" })).decision).toBe("deny"); // invalid, still an attempt
+    expect(read(e.decide(kb(5)), "calls")).toBe("5");
+    // Per session.
+    expect(read(e.decide(kb(6, "q", { session: "other" })), "calls")).toBe("0");
+  });
+});
+
+describe("session.count", () => {
+  const names = [...probes("all", "session.count(within 10s)", range(12).slice(1)), ...probes("kb", "session.count(kb.*, within 10s)", range(12))];
+
+  it("counts attempts at most D before this one, this one included (window edges)", () => {
+    const e = engine(names);
+    expect(read(e.decide(kb(0)), "all")).toBe("1"); // this one
+    expect(read(e.decide(kb(5_000)), "all")).toBe("2");
+    expect(read(e.decide(kb(10_000)), "all")).toBe("3"); // t=0 is exactly 10s before: inside
+    expect(read(e.decide(kb(10_001)), "all")).toBe("3"); // t=0 has left the window
+    expect(read(e.decide(kb(20_001)), "all")).toBe("2"); // 10_001 (exactly 10s) and this one
+  });
+
+  it("counts denied and asked attempts too", () => {
+    const e = engine(names);
+    e.decide(kb(0, "deny"));
+    e.decide(kb(1, "ask"));
+    expect(read(e.decide(kb(2)), "all")).toBe("3");
+  });
+
+  it("with a pattern, counts only attempts of matching tools, this one only if it matches", () => {
+    const e = engine(names);
+    expect(read(e.decide(call("crm.lookup", 0)), "kb")).toBe("0"); // crm.lookup is not kb.*
+    expect(read(e.decide(kb(1)), "kb")).toBe("1");
+    expect(read(e.decide(call("crm.lookup", 2)), "kb")).toBe("1");
+    const d = e.decide(kb(3));
+    expect(read(d, "kb")).toBe("2");
+    expect(read(d, "all")).toBe("4");
+    expect(read(e.decide(kb(10_001)), "kb")).toBe("3"); // t=1 (exactly 10s before) and t=3, and this one
+  });
+});
+
+describe("attempts out of time order", () => {
+  it("are counted where their time puts them, so later attempts stay in the window", () => {
+    const e = engine(probes("all", "session.count(within 10s)", range(8).slice(1)));
+    expect(read(e.decide(kb(0)), "all")).toBe("1");
+    expect(read(e.decide(kb(20_000)), "all")).toBe("1");
+    // 20_000 (a later attempt counts too) and this one; t=0 already left the window at 20_000.
+    expect(read(e.decide(kb(5_000)), "all")).toBe("2");
+    expect(read(e.decide(kb(21_000)), "all")).toBe("2"); // 20_000 and this one: 5_000 is 16 s before
+    expect(read(e.decide(kb(24_000)), "all")).toBe("3");
+  });
+
+  it("session.called keeps the latest allowed time", () => {
+    const e = engine(flags({ recent: "session.called(crm.lookup, within 10s)" }));
+    e.decide(call("crm.lookup", 30_000));
+    e.decide(call("crm.lookup", 1_000)); // arrives late
+    expect(held(e.decide(kb(35_000)), { recent: "" })).toEqual(["recent"]);
+  });
+});
+
+describe("session.denials", () => {
+  it("counts denied attempts only, this one excluded", () => {
+    const e = engine(probes("denials", "session.denials", range(6)));
+    expect(read(e.decide(kb(0)), "denials")).toBe("0");
+    e.decide(kb(1, "deny"));
+    e.decide(kb(2, "ask"));
+    expect(read(e.decide(kb(3)), "denials")).toBe("1");
+    e.decide(kb(4, "deny"));
+    e.decide(kb(5, "q", { agent: "not an object" })); // invalid: denied
+    expect(read(e.decide(kb(6)), "denials")).toBe("3");
+  });
+});
+
+describe("session.labels", () => {
+  const names = { pii: "session.labels contains pii", secret: "session.labels contains secret", internal: "session.labels contains internal", public: "session.labels contains public" };
+  const labelled = (tool: string, ms: number, labels: string[], query?: string): Record<string, unknown> =>
+    call(tool, ms, { context: { labels, env: "prod" }, ...(query ? { args: { query } } : {}) });
+
+  it("is the taint of allowed calls: their context.labels and their tools' returns, this call excluded", () => {
+    const e = engine(Object.values(flags(names)));
+    expect(held(e.decide(labelled("kb.search", 0, ["secret"])), names)).toEqual([]); // its own labels are not visible yet
+    expect(held(e.decide(labelled("kb.search", 1, [])), names)).toEqual(["secret"]);
+    expect(held(e.decide(labelled("crm.lookup", 2, ["internal"])), names)).toEqual(["secret"]); // crm.lookup returns pii
+    expect(held(e.decide(labelled("kb.search", 3, [])), names)).toEqual(["internal", "pii", "secret"]);
+  });
+
+  it("ignores denied and asked calls", () => {
+    const e = engine([...flags(names), "  ask crm.lookup"]);
+    expect(e.decide(labelled("kb.search", 0, ["secret"], "deny")).decision).toBe("deny");
+    expect(e.decide(labelled("kb.search", 1, ["internal"], "ask")).decision).toBe("ask");
+    expect(e.decide(labelled("crm.lookup", 2, ["public"])).decision).toBe("ask"); // returns pii, but asked
+    expect(held(e.decide(labelled("kb.search", 3, [])), names)).toEqual([]);
+  });
+});
+
+describe("session.tools", () => {
+  const names = { crm: "session.tools contains crm.lookup", kb: "session.tools contains kb.search", mail: "session.tools contains email.send" };
+
+  it("is the set of tools allowed so far, this call excluded", () => {
+    const e = engine([...flags(names), '  deny email.send when args.subject == "deny"']);
+    expect(held(e.decide(kb(0)), names)).toEqual([]);
+    expect(held(e.decide(call("crm.lookup", 1)), names)).toEqual(["kb"]);
+    expect(e.decide(call("email.send", 2, { args: { ...ARGS["email.send"], subject: "deny" } })).decision).toBe("deny");
+    expect(held(e.decide(kb(3)), names)).toEqual(["crm", "kb"]);
+  });
+});
+
+describe("session.repeats", () => {
+  it("counts the identical attempts immediately before this one", () => {
+    const e = engine(probes("repeats", "session.repeats", range(8)));
+    expect(read(e.decide(kb(0, "same")), "repeats")).toBe("0");
+    expect(read(e.decide(kb(1, "same")), "repeats")).toBe("1");
+    e.decide(kb(2, "ask")); // a different call breaks the run
+    expect(read(e.decide(kb(3, "same")), "repeats")).toBe("0");
+    expect(read(e.decide(kb(4, "same")), "repeats")).toBe("1");
+    expect(read(e.decide(kb(5, "same")), "repeats")).toBe("2");
+    // Same args, other tool: not a repeat.
+    expect(read(e.decide(call("crm.lookup", 6, { args: { customer_id: "same" } })), "repeats")).toBe("0");
+  });
+
+  it("compares arguments by deep equality: key order does not matter, list order does", () => {
+    const e = engine(probes("repeats", "session.repeats", range(8)));
+    const mail = (ms: number, args: Record<string, unknown>): Record<string, unknown> => call("email.send", ms, { args });
+    expect(read(e.decide(mail(0, { to: ["a@acme.com", "b@acme.com"], subject: "s", body: "b", meta: { x: 1, y: [1, { p: 1, q: 2 }] } })), "repeats")).toBe("0");
+    expect(read(e.decide(mail(1, { meta: { y: [1, { q: 2, p: 1 }], x: 1 }, body: "b", subject: "s", to: ["a@acme.com", "b@acme.com"] })), "repeats")).toBe("1");
+    const parsed = JSON.parse('{"body":"b","meta":{"x":1,"y":[1,{"p":1,"q":2}]},"subject":"s","to":["a@acme.com","b@acme.com"]}') as Record<string, unknown>;
+    expect(read(e.decide(mail(2, parsed)), "repeats")).toBe("2");
+    expect(read(e.decide(mail(3, { to: ["b@acme.com", "a@acme.com"], subject: "s", body: "b", meta: { x: 1, y: [1, { p: 1, q: 2 }] } })), "repeats")).toBe("0");
+  });
+
+  it("counts denied attempts too (the context is not part of the call); an invalid attempt continues or breaks the run", () => {
+    const e = engine(['  @name("block") deny kb.search when context.env == "blocked"', ...probes("repeats", "session.repeats", range(8))]);
+    const blocked = { context: { labels: [], env: "blocked" } };
+    expect(e.decide(kb(0, "x", blocked)).decision).toBe("deny");
+    expect(e.decide(kb(1, "x", blocked)).decision).toBe("deny");
+    expect(read(e.decide(kb(2, "x")), "repeats")).toBe("2");
+    expect(e.decide(kb(3, "x", { agent: "not an object" })).decision).toBe("deny"); // invalid, same tool and args
+    expect(read(e.decide(kb(4, "x")), "repeats")).toBe("4");
+    expect(e.decide(kb(5, "x", { tool: "no.such.tool" })).decision).toBe("deny"); // an attempt of another tool
+    expect(read(e.decide(kb(6, "x")), "repeats")).toBe("0");
+  });
+});
+
+describe("session.age", () => {
+  it("is the time since the session's first attempt", () => {
+    const e = engine(flags({ zero: "session.age == 0ms", second: "session.age == 1s", minute: "session.age >= 1m" }));
+    const names = { zero: "", second: "", minute: "" };
+    expect(held(e.decide(kb(0)), names)).toEqual(["zero"]);
+    expect(held(e.decide(kb(1_000)), names)).toEqual(["second"]);
+    expect(held(e.decide(kb(59_999)), names)).toEqual([]);
+    expect(held(e.decide(kb(60_000)), names)).toEqual(["minute"]);
+  });
+
+  it("starts at the first attempt even when it was denied", () => {
+    const e = engine(flags({ second: "session.age == 1s" }));
+    e.decide(kb(0, "deny"));
+    expect(held(e.decide(kb(1_000)), { second: "" })).toEqual(["second"]);
+  });
+});
+
+describe("session.called", () => {
+  const names = { ever: "session.called(crm.lookup)", recent: "session.called(crm.lookup, within 1m)", kb: "session.called(kb.*)" };
+
+  it("is true after an allowed call of a matching tool (within D, edges included); asks and denials do not count", () => {
+    const e = engine([...flags(names), '  ask crm.lookup when args.customer_id == "ask"', '  deny crm.lookup when args.customer_id == "deny"']);
+    expect(e.decide(call("crm.lookup", 0, { args: { customer_id: "ask" } })).decision).toBe("ask");
+    expect(e.decide(call("crm.lookup", 1, { args: { customer_id: "deny" } })).decision).toBe("deny");
+    expect(held(e.decide(call("http.get", 2)), names)).toEqual([]); // neither counts
+    expect(held(e.decide(call("crm.lookup", 1_000)), names)).toEqual([]); // this call excluded
+    expect(held(e.decide(call("http.get", 2_000)), names)).toEqual(["ever", "recent"]);
+    expect(held(e.decide(call("http.get", 61_000)), names)).toEqual(["ever", "recent"]); // exactly 1m after
+    expect(held(e.decide(call("http.get", 61_001)), names)).toEqual(["ever"]);
+    expect(held(e.decide(kb(62_000)), names)).toEqual(["ever"]);
+    expect(held(e.decide(kb(63_000)), names)).toEqual(["ever", "kb"]);
+  });
+});
+
+describe("session.last", () => {
+  it('is the tool of the previous attempt, "" for the first', () => {
+    const names = { none: 'session.last == ""', kb: "session.last == kb.search", crm: "session.last == crm.lookup" };
+    const e = engine(flags(names));
+    expect(held(e.decide(call("crm.lookup", 0)), names)).toEqual(["none"]);
+    expect(held(e.decide(kb(1)), names)).toEqual(["crm"]);
+    expect(e.decide(kb(2, "deny")).decision).toBe("deny");
+    e.decide(call("crm.lookup", 3, { args: { customer_id: 7 } })); // invalid, still an attempt of crm.lookup
+    expect(held(e.decide(kb(4)), names)).toEqual(["crm"]);
+    expect(held(e.decide(kb(5)), names)).toEqual(["kb"]);
+  });
+});
+
+describe("session lifetime and memory", () => {
+  it("forgets sessions idle longer than sessionIdleMs (by request time)", () => {
+    const e = engine(probes("calls", "session.calls", range(5)), { sessionIdleMs: 1_000 });
+    expect(read(e.decide(kb(0)), "calls")).toBe("0");
+    expect(read(e.decide(kb(900)), "calls")).toBe("1");
+    expect(read(e.decide(kb(1_800)), "calls")).toBe("2"); // idle 900 ms: kept
+    expect(read(e.decide(kb(1_900, "q", { session: "b" })), "calls")).toBe("0");
+    expect(read(e.decide(kb(5_000, "q", { session: "c" })), "calls")).toBe("0"); // sweeps a and b
+    expect(e.sessions.get("s")).toBeUndefined();
+    expect(e.sessions.size).toBe(1);
+    expect(read(e.decide(kb(5_001)), "calls")).toBe("0"); // a fresh session
+  });
+
+  it("keeps revoked sessions much longer, so a revocation cannot be waited out", () => {
+    const e = engineWith('  @name("kill") deny kb.search when args.query == "kill" revoke\n  allow kb.search', { sessionIdleMs: 1_000 });
+    expect(e.decide(kb(0, "kill"))).toMatchObject({ decision: "deny", revoked: true });
+    e.decide(kb(60_000, "q", { session: "other" })); // sweeps
+    expect(e.decide(kb(60_001))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
+    // Attempts on a revoked session keep it alive; after a day of silence it is forgotten.
+    const dayLater = 60_001 + 24 * 60 * 60 * 1000 + 1;
+    e.decide(kb(dayLater, "q", { session: "other" }));
+    expect(e.decide(kb(dayLater + 1))).toMatchObject({ decision: "allow", revoked: false });
+  });
+
+  it("bounds the window: at most MAX_WINDOW_ENTRIES attempts are kept, and counts saturate there", () => {
+    const e = engineWith(`  @name("busy") allow kb.search when session.count(within 1h) >= ${MAX_WINDOW_ENTRIES}\n  allow kb.search`);
+    const n = MAX_WINDOW_ENTRIES + 500;
+    let last: Decision | undefined;
+    for (let i = 0; i < n; i++) last = e.decide(kb(i));
+    const state = e.sessions.get("s")!;
+    expect(state.times!.length).toBeLessThanOrEqual(MAX_WINDOW_ENTRIES);
+    expect(state.calls).toBe(n);
+    expect(last!.rules).toContain("busy");
+  });
+
+  it("drops window entries older than the longest within", () => {
+    const e = engineWith("  allow kb.search when session.count(within 1s) < 1000");
+    for (let i = 0; i < 100; i++) e.decide(kb(i * 100));
+    expect(e.sessions.get("s")!.times!.length).toBeLessThanOrEqual(11);
+  });
+
+  it("keeps only the state the policy reads", () => {
+    const e = engineWith("  allow kb.search when session.calls < 100");
+    e.decide(kb(0));
+    const state = e.sessions.get("s")!;
+    expect(state.labels).toBeUndefined();
+    expect(state.tools).toBeUndefined();
+    expect(state.times).toBeUndefined();
+    expect(state.allowed).toBeUndefined();
+    expect(state.lastKey).toBeUndefined();
+  });
+
+  it("uses the engine's clock for requests without a time", () => {
+    let now = Date.parse("2026-01-01T00:00:00Z");
+    const e = engine(flags({ minute: "session.age >= 1m" }), { clock: () => now });
+    const untimed = { ...request(), time: undefined };
+    expect(e.decide(untimed).rules).not.toContain("minute");
+    now += 60_000;
+    expect(e.decide(untimed).rules).toContain("minute");
+  });
+});
