@@ -2,6 +2,7 @@ import type { IrExpr } from "../runtime/ir.js";
 import type { RuleInfo } from "../runtime/policy.js";
 import type { RuntimeSchema } from "../runtime/schema.js";
 import type { DispatchPlan } from "./indexRulesByTool.js";
+import { ValidationEmitter } from "./emitValidation.js";
 
 /**
  * Pass 4: emits the decision code: one small function per rule (its condition, failing closed)
@@ -23,6 +24,8 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
     lines.push("  return m;", "}");
     return lines.join("\n");
   });
+  const validation = new ValidationEmitter(schema);
+  const checks = plan.tools.map((entry, index) => validation.requestCheck(`q${index}`, entry.tool));
   const intents = Object.entries(schema.intents)
     .map(([name, intent]) => `  [${JSON.stringify(name)}, { tools: new Set(${JSON.stringify(intent.matches)}), maxRisk: rt.RISK_RANK[${JSON.stringify(intent.maxRisk)}] }]`)
     .join(",\n");
@@ -38,9 +41,11 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
     "  return c.user;",
     "}",
     ...emitter.constants,
+    ...validation.functions,
+    ...checks,
     ...ruleFunctions,
     ...toolFunctions,
-    `return new Map([\n${plan.tools.map((entry, index) => `  [${JSON.stringify(entry.tool)}, t${index}]`).join(",\n")}\n]);`,
+    `return new Map([\n${plan.tools.map((entry, index) => `  [${JSON.stringify(entry.tool)}, { decide: t${index}, fits: q${index} }]`).join(",\n")}\n]);`,
     "",
   ].join("\n");
 }

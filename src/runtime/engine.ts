@@ -47,10 +47,18 @@ export interface EngineOptions {
 /** The outcome of `Engine.prepare`: either a decision already (invalid, revoked) or a context to run rules on. */
 export type Prepared =
   | { readonly ready: false; readonly decision: Decision; readonly state?: SessionState; readonly now?: number; readonly tool?: string }
-  | { readonly ready: true; readonly c: EvalContext; readonly entry: ToolEntry; readonly state: SessionState; readonly key: string | undefined };
+  | { readonly ready: true; readonly c: EvalContext; readonly entry: ToolEntry; readonly state: SessionState; readonly same: boolean | undefined };
+
+/** What the generated code gives per tool: its rules, and a fast yes/no check of a request's shape. */
+interface GeneratedTool {
+  readonly decide: ToolDecider;
+  readonly fits: (request: Record<string, unknown>) => boolean;
+}
 
 export interface ToolEntry {
   readonly decide: ToolDecider;
+  /** True when the request fits the declared schema; false sends it to the validators for the message. */
+  readonly fits: (request: Record<string, unknown>) => boolean;
   readonly validateArgs: Validator;
   readonly hasRequiredArgs: boolean;
   readonly returns: readonly string[];
@@ -89,11 +97,12 @@ export class Engine {
     this.validateContext = context && factory.forFields(context, "context");
     this.intents = new Set(Object.keys(policy.schema.intents));
     // The generated code is a function body taking the runtime support and the schema.
-    const create = new Function("rt", "schema", `"use strict";\n${policy.code}`) as (rt: RuntimeSupport, schema: CompiledPolicy["schema"]) => Map<string, ToolDecider>;
-    const deciders = create(RUNTIME_SUPPORT, policy.schema);
+    const create = new Function("rt", "schema", `"use strict";\n${policy.code}`) as (rt: RuntimeSupport, schema: CompiledPolicy["schema"]) => Map<string, GeneratedTool>;
+    const generated = create(RUNTIME_SUPPORT, policy.schema);
     for (const [name, tool] of Object.entries(policy.schema.tools)) {
       this.tools.set(name, {
-        decide: deciders.get(name) ?? (() => null),
+        decide: generated.get(name)?.decide ?? (() => null),
+        fits: generated.get(name)?.fits ?? (() => false),
         validateArgs: factory.forFields(tool.args, `${name} args`),
         hasRequiredArgs: Object.values(tool.args).some((f) => !f.optional),
         returns: tool.returns,
@@ -122,14 +131,15 @@ export class Engine {
     if (!prepared.ready) {
       if (prepared.state) {
         // An invalid attempt is still an attempt: it ends (or continues) a run of identical calls.
-        const key = this.policy.session.repeats ? helpers.canonicalKey(prepared.tool!, (input as Record<string, unknown>)["args"] ?? {}) : undefined;
-        this.sessions.record(prepared.state, prepared.now!, prepared.tool!, key, false, true, undefined, undefined);
+        const args = (input as Record<string, unknown>)["args"] ?? {};
+        const same = this.policy.session.repeats ? prepared.state.calls > 0 && prepared.state.last === prepared.tool && helpers.sameArguments(prepared.state.lastArgs, args) : undefined;
+        this.sessions.record(prepared.state, prepared.now!, prepared.tool!, same, args, false, true, undefined, undefined);
       }
       return prepared.decision;
     }
-    const { c, entry, state, key } = prepared;
+    const { c, entry, state, same } = prepared;
     const matched = entry.decide(c);
-    return this.conclude(matched, c, entry, state, key);
+    return this.conclude(matched, c, entry, state, same);
   }
 
   /**
@@ -169,11 +179,11 @@ export class Engine {
     if (invalid !== undefined) return { ready: false, decision: deny([], [invalid], [], false, true), state, now, tool };
 
     const args = (request["args"] ?? {}) as Record<string, unknown>;
-    let key: string | undefined;
+    let same: boolean | undefined;
     let repeats = 0;
     if (this.policy.session.repeats) {
-      key = helpers.canonicalKey(tool, args);
-      if (key === state.lastKey) repeats = state.run;
+      same = state.calls > 0 && state.last === tool && helpers.sameArguments(state.lastArgs, args);
+      if (same) repeats = state.run;
     }
     const c: EvalContext = {
       agent: request["agent"] as Record<string, unknown> | undefined,
@@ -188,14 +198,14 @@ export class Engine {
       repeats,
       errors: [],
     };
-    return { ready: true, c, entry: entry!, state, key };
+    return { ready: true, c, entry: entry!, state, same };
   }
 
   /** Turns the matched rules into the decision and updates the session. */
-  private conclude(matched: number[] | null, c: EvalContext, entry: ToolEntry, state: SessionState, key: string | undefined): Decision {
+  private conclude(matched: number[] | null, c: EvalContext, entry: ToolEntry, state: SessionState, same: boolean | undefined): Decision {
     const { tool, now, errors } = c;
     if (matched === null) {
-      this.sessions.record(state, now, tool, key, false, true, undefined, undefined);
+      this.sessions.record(state, now, tool, same, c.args, false, true, undefined, undefined);
       return { decision: "deny", rules: EMPTY, reasons: [`no rule allows ${tool}`], locations: EMPTY, grants: EMPTY, revoked: false, errors: errors.length ? errors : EMPTY };
     }
     const effect = this.rules[matched[0]!]!.effect;
@@ -216,7 +226,7 @@ export class Engine {
     }
     if (revoking) state.revoked = { rule: revoking.id, reason: revoking.reason ?? defaultReason("deny", revoking.id, tool), location: revoking.location };
     const allowed = effect === "allow";
-    this.sessions.record(state, now, tool, key, allowed, effect === "deny", allowed ? labelsOf(c.context) : undefined, allowed ? entry.returns : undefined);
+    this.sessions.record(state, now, tool, same, c.args, allowed, effect === "deny", allowed ? labelsOf(c.context) : undefined, allowed ? entry.returns : undefined);
     return { decision: effect, rules, reasons, locations, grants: allowed && grants ? grants : EMPTY, revoked: revoking !== undefined, errors: errors.length ? errors : EMPTY };
   }
 
@@ -231,6 +241,12 @@ export class Engine {
 
   /** Checks the request against the declared schema; returns a message naming the bad field. */
   private validate(request: Record<string, unknown>, entry: ToolEntry): string | undefined {
+    if (entry.fits(request)) return undefined;
+    return this.explainInvalid(request, entry);
+  }
+
+  /** The message for a request that does not fit: the interpreted validators name the field. */
+  private explainInvalid(request: Record<string, unknown>, entry: ToolEntry): string | undefined {
     if (this.validateAgent) {
       if (request["agent"] === undefined) return "request.agent is missing";
       const error = this.validateAgent(request["agent"], "request.agent");

@@ -1,7 +1,13 @@
 import { compileGlob, matchCompiledGlob, type CompiledGlob } from "./glob.js";
 
-/** Thrown inside a condition to make it fail closed; caught per rule by the decision code. */
-export class EvaluationError extends Error {}
+/**
+ * Thrown inside a condition to make it fail closed; caught per rule by the decision code. Not
+ * an `Error`: capturing a stack trace for an expected failure (a rule reading `user.id` on a
+ * request without a user) would cost more than the whole decision.
+ */
+export class EvaluationError {
+  constructor(readonly message: string) {}
+}
 
 export function fail(message: string): never {
   throw new EvaluationError(message);
@@ -145,4 +151,18 @@ export function message(error: unknown): string {
   if (error instanceof EvaluationError) return error.message;
   if (error instanceof RangeError) return "the input is nested too deeply to evaluate";
   return error instanceof Error ? `evaluation failed: ${error.message}` : "evaluation failed";
+}
+
+/**
+ * Whether a call repeats the previous one's arguments (deep equality, key order ignored), for
+ * `session.repeats`. Structural comparison with the previous arguments costs far less than
+ * serializing every call; nesting too deep for recursion, or cycles, fall back to the
+ * iterative canonical form.
+ */
+export function sameArguments(previous: unknown, current: unknown): boolean {
+  try {
+    return equal(previous, current);
+  } catch {
+    return canonicalKey("", previous) === canonicalKey("", current);
+  }
 }

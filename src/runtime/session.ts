@@ -38,7 +38,8 @@ export class SessionState {
   labels: Set<string> | undefined;
   tools: Set<string> | undefined;
   /** Key of the previous attempt (tool + canonical args) and how many identical attempts in a row ended with it. */
-  lastKey: string | undefined;
+  /** Arguments of the previous attempt, and how many identical attempts in a row ended with it. */
+  lastArgs: unknown;
   run = 0;
   /** Ring of attempt times (and tools) inside the longest window, oldest first. */
   times: number[] | undefined;
@@ -129,15 +130,16 @@ export class SessionStore {
    * Records an attempt after its decision: counted always; on allow, its tool and labels join
    * the session; a denial is counted; windows drop entries older than the longest `within`.
    */
-  record(state: SessionState, now: number, tool: string, key: string | undefined, allowed: boolean, denied: boolean, labels: readonly string[] | undefined, returns: readonly string[] | undefined): void {
+  record(state: SessionState, now: number, tool: string, same: boolean | undefined, args: unknown, allowed: boolean, denied: boolean, labels: readonly string[] | undefined, returns: readonly string[] | undefined): void {
     state.calls++;
     if (now > state.lastSeen) state.lastSeen = now;
     state.last = tool;
     if (denied) state.denials++;
-    if (key !== undefined) {
-      if (key === state.lastKey) state.run++;
+    // `same` is undefined when the policy never reads `session.repeats`.
+    if (same !== undefined) {
+      if (same) state.run++;
       else {
-        state.lastKey = key;
+        state.lastArgs = args;
         state.run = 1;
       }
     }

@@ -40,13 +40,13 @@ afterEach(() => {
 describe("dispatch by tool", () => {
   const policy = bigPolicy();
 
-  it("emits one function per rule (r<N>) and one per tool (t<N>), and a map from tool name to its function", () => {
+  it("emits one function per rule (r<N>), one per tool (t<N>) with its request check (q<N>), and a map from tool name to them", () => {
     const ruleFunctions = policy.code.match(/^function r\d+\(c\)/gm) ?? [];
     const toolFunctions = policy.code.match(/^function t\d+\(c\)/gm) ?? [];
     expect(ruleFunctions).toHaveLength(RULES + 1);
     expect(toolFunctions).toHaveLength(TOOLS);
     for (let i = 0; i <= RULES; i++) expect(policy.code).toContain(`function r${i}(c)`);
-    for (let t = 0; t < TOOLS; t++) expect(policy.code).toContain(`[${JSON.stringify(`svc${t}.op`)}, t${t}]`);
+    for (let t = 0; t < TOOLS; t++) expect(policy.code).toContain(`[${JSON.stringify(`svc${t}.op`)}, { decide: t${t}, fits: q${t} }]`);
     // No function grows with the rule count: the largest tool function calls its own rules only.
     const largest = Math.max(...policy.code.split(/\n(?=function )/).map((f) => f.length));
     expect(largest).toBeLessThan(4000);

@@ -134,9 +134,11 @@ function compare(engine: Engine, requests: readonly unknown[]): void {
 function everyRuleEngine(policy: CompiledPolicy): Engine {
   const cut = policy.code.lastIndexOf("\nreturn new Map([");
   expect(cut).toBeGreaterThan(0);
-  const entries = Object.keys(policy.schema.tools).map((tool) => {
+  // Each tool keeps its generated request check (q<N>, in declaration order) and gets a decider
+  // that runs every rule instead of stopping at the first effect that matched.
+  const entries = Object.keys(policy.schema.tools).map((tool, index) => {
     const calls = policy.rules.flatMap((rule, i) => (rule.tools.includes(tool) ? [`if (r${i}(c)) m.push(${i});`] : []));
-    return `  [${JSON.stringify(tool)}, (c) => { const m = []; ${calls.join(" ")} return m.length > 0 ? m : null; }]`;
+    return `  [${JSON.stringify(tool)}, { fits: q${index}, decide: (c) => { const m = []; ${calls.join(" ")} return m.length > 0 ? m : null; } }]`;
   });
   return new EngineClass({ ...policy, code: `${policy.code.slice(0, cut)}\nreturn new Map([\n${entries.join(",\n")}\n]);\n` });
 }

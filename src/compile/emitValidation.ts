@@ -1,0 +1,101 @@
+import type { FieldsJson, RuntimeSchema, TypeJson } from "../runtime/schema.js";
+
+/**
+ * Emits straight-line request checks: per tool, one function that says whether a request fits
+ * the declared schema (agent, context, user when present, intent, that tool's args). It only
+ * answers yes or no; on a no the engine asks the schema's interpreted validator for the message
+ * naming the field, so the message code is written once and the hot path stays a chain of
+ * `typeof` tests.
+ */
+export class ValidationEmitter {
+  readonly functions: string[] = [];
+  private readonly byType = new Map<string, string>();
+  private readonly records = new Map<string, string>();
+
+  constructor(private readonly schema: RuntimeSchema) {}
+
+  /** A JS expression that is true when `value` has the type. */
+  check(type: TypeJson, value: string): string {
+    if (typeof type === "string") {
+      switch (type) {
+        case "bool":
+          return `typeof ${value} === "boolean"`;
+        case "int":
+          return `Number.isSafeInteger(${value})`;
+        case "string":
+          return `typeof ${value} === "string"`;
+        case "duration":
+          return `(typeof ${value} === "number" && Number.isFinite(${value}) && ${value} >= 0)`;
+        case "time":
+          return `!Number.isNaN(rt.parseTime(${value}))`;
+        case "Risk":
+          return `(typeof ${value} === "string" && Object.hasOwn(rt.RISK_RANK, ${value}))`;
+      }
+    }
+    return `${this.functionFor(type)}(${value})`;
+  }
+
+  /** A named function for a composite type, emitted once per distinct type. */
+  private functionFor(type: TypeJson): string {
+    const key = JSON.stringify(type);
+    const existing = this.byType.get(key);
+    if (existing) return existing;
+    const name = `y${this.byType.size}`;
+    this.byType.set(key, name);
+    if (typeof type === "string") throw new Error("scalar types are checked inline");
+    if ("set" in type || "list" in type) {
+      const element = "set" in type ? type.set : type.list;
+      this.functions.push(`function ${name}(v) {\n  if (!Array.isArray(v)) return false;\n  for (let i = 0; i < v.length; i++) if (!(${this.check(element, "v[i]")})) return false;\n  return true;\n}`);
+    } else if ("enum" in type) {
+      this.functions.push(`const ${name}_members = new Set(${JSON.stringify(this.schema.enums[type.enum] ?? [])});\nfunction ${name}(v) { return typeof v === "string" && ${name}_members.has(v); }`);
+    } else {
+      // Records may be recursive: the function is named before its body refers to it.
+      this.records.set(type.record, name);
+      this.functions.push(`function ${name}(v) { return ${this.fields(this.schema.records[type.record] ?? {}, "v")}; }`);
+    }
+    return name;
+  }
+
+  /** A JS expression that is true when `object` is an object with these fields. */
+  fields(fields: FieldsJson, object: string): string {
+    const parts = [`${object} !== null`, `typeof ${object} === "object"`, `!Array.isArray(${object})`];
+    for (const [name, field] of Object.entries(fields)) {
+      const read = `${object}[${JSON.stringify(name)}]`;
+      const present = `(Object.hasOwn(${object}, ${JSON.stringify(name)}) && ${read} != null)`;
+      parts.push(field.optional ? `(!${present} || ${this.check(field.type, read)})` : `${present} && ${this.check(field.type, read)}`);
+    }
+    return parts.join(" && ");
+  }
+
+  /** The per-tool request check, as a function named `name`. */
+  requestCheck(name: string, tool: string): string {
+    const { entities, tools, intents } = this.schema;
+    const args = tools[tool]!.args;
+    const required = Object.values(args).some((f) => !f.optional);
+    const parts: string[] = [];
+    if (entities.agent) parts.push(`(${this.entity("agent", entities.agent)})(r.agent)`);
+    if (entities.context) parts.push(`(${this.entity("context", entities.context)})(r.context)`);
+    if (entities.user) parts.push(`(r.user == null || ${this.entity("user", entities.user)}(r.user))`);
+    parts.push(Object.keys(intents).length > 0 ? `(r.intent == null || (typeof r.intent === "string" && INTENTS.has(r.intent)))` : "r.intent == null");
+    parts.push(`(r.args == null ? ${!required} : ${this.argsFunction(tool, args)}(r.args))`);
+    return `function ${name}(r) {\n  return ${parts.join("\n    && ")};\n}`;
+  }
+
+  private entityNames = new Map<string, string>();
+  private entity(entity: string, fields: FieldsJson): string {
+    let name = this.entityNames.get(entity);
+    if (!name) {
+      name = `${entity}Fits`;
+      this.entityNames.set(entity, name);
+      this.functions.push(`function ${name}(v) { return ${this.fields(fields, "v")}; }`);
+    }
+    return name;
+  }
+
+  private argsCount = 0;
+  private argsFunction(tool: string, args: FieldsJson): string {
+    const name = `argsFit${this.argsCount++}`;
+    this.functions.push(`// ${JSON.stringify(tool).replace(/\*\//g, "*\\/")} arguments\nfunction ${name}(v) { return ${this.fields(args, "v")}; }`);
+    return name;
+  }
+}
