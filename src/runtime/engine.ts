@@ -19,9 +19,12 @@ export interface EvalContext {
   readonly now: number;
   readonly s: SessionState;
   readonly repeats: number;
-  readonly errors: string[];
+  /** Evaluation errors, created on the first one (most decisions have none). */
+  errors: string[] | undefined;
+  /** A fault noted while evaluating the current rule's condition (missing user or intent). */
+  fault: string | undefined;
   /** Rules whose condition failed to evaluate (deny/ask ones matched only because they fail closed). */
-  failed?: number[];
+  failed: number[] | undefined;
 }
 
 /** Per tool: returns the indices of the matched rules of the winning effect, or null (no rule matched). */
@@ -63,9 +66,22 @@ export interface ToolEntry {
   readonly hasRequiredArgs: boolean;
   readonly returns: readonly string[];
   readonly risk: number;
+  /** Shared decisions: the default deny, and per rule index the decision when only it matched. */
+  readonly defaultDeny: Decision;
+  readonly decisions: Map<number | string, { decision: Decision; revoking: RuleInfo | undefined }>;
+}
+
+/** Freezes a decision deeply, so a shared one cannot be changed by whoever receives it. */
+function freezeDecision(decision: Decision): Decision {
+  for (const list of [decision.rules, decision.reasons, decision.locations, decision.errors]) Object.freeze(list);
+  for (const grant of decision.grants) Object.freeze(grant);
+  Object.freeze(decision.grants);
+  return Object.freeze(decision);
 }
 
 const EMPTY: readonly never[] = Object.freeze([]);
+/** Shared decisions kept per tool at most (one per combination of matched rules). */
+const MAX_SHARED_DECISIONS = 512;
 
 /**
  * Decides tool calls for one compiled policy set and keeps session state in memory. `decide`
@@ -107,6 +123,8 @@ export class Engine {
         hasRequiredArgs: Object.values(tool.args).some((f) => !f.optional),
         returns: tool.returns,
         risk: RISK_RANK[tool.risk],
+        defaultDeny: freezeDecision({ decision: "deny", rules: [], reasons: [`no rule allows ${name}`], locations: [], grants: [], revoked: false, errors: [] }),
+        decisions: new Map(),
       });
     }
   }
@@ -196,7 +214,10 @@ export class Engine {
       now,
       s: state,
       repeats,
-      errors: [],
+      // Every field present from the start: one object shape keeps the generated code monomorphic.
+      fault: undefined,
+      errors: undefined,
+      failed: undefined,
     };
     return { ready: true, c, entry: entry!, state, same };
   }
@@ -206,8 +227,31 @@ export class Engine {
     const { tool, now, errors } = c;
     if (matched === null) {
       this.sessions.record(state, now, tool, same, c.args, false, true, undefined, undefined);
-      return { decision: "deny", rules: EMPTY, reasons: [`no rule allows ${tool}`], locations: EMPTY, grants: EMPTY, revoked: false, errors: errors.length ? errors : EMPTY };
+      return errors ? { ...entry.defaultDeny, errors } : entry.defaultDeny;
     }
+    let built: { decision: Decision; revoking: RuleInfo | undefined } | undefined;
+    if (errors === undefined) {
+      // Without errors, the decision depends only on which rules matched: build it once per
+      // combination and share it (frozen, so no caller can change what the next one gets).
+      const key = matched.length === 1 ? matched[0]! : matched.join(",");
+      built = entry.decisions.get(key);
+      if (built === undefined) {
+        built = this.buildDecision(matched, c, undefined);
+        freezeDecision(built.decision);
+        if (entry.decisions.size >= MAX_SHARED_DECISIONS) entry.decisions.clear();
+        entry.decisions.set(key, built);
+      }
+    } else built = this.buildDecision(matched, c, errors);
+    const { decision, revoking } = built;
+    if (revoking) state.revoked = { rule: revoking.id, reason: decision.reasons[decision.rules.indexOf(revoking.id)]!, location: revoking.location };
+    const allowed = decision.decision === "allow";
+    this.sessions.record(state, now, tool, same, c.args, allowed, decision.decision === "deny", allowed ? labelsOf(c.context) : undefined, allowed ? entry.returns : undefined);
+    return decision;
+  }
+
+  /** The decision for matched rules (all of one effect). */
+  private buildDecision(matched: readonly number[], c: EvalContext, errors: string[] | undefined): { decision: Decision; revoking: RuleInfo | undefined } {
+    const { tool } = c;
     const effect = this.rules[matched[0]!]!.effect;
     const rules: string[] = [];
     const reasons: string[] = [];
@@ -224,10 +268,8 @@ export class Engine {
       // revoke the session: a malformed request must not end a session its agent did nothing in.
       if (rule.revoke && !revoking && !c.failed?.includes(index)) revoking = rule;
     }
-    if (revoking) state.revoked = { rule: revoking.id, reason: revoking.reason ?? defaultReason("deny", revoking.id, tool), location: revoking.location };
     const allowed = effect === "allow";
-    this.sessions.record(state, now, tool, same, c.args, allowed, effect === "deny", allowed ? labelsOf(c.context) : undefined, allowed ? entry.returns : undefined);
-    return { decision: effect, rules, reasons, locations, grants: allowed && grants ? grants : EMPTY, revoked: revoking !== undefined, errors: errors.length ? errors : EMPTY };
+    return { decision: { decision: effect, rules, reasons, locations, grants: allowed && grants ? grants : EMPTY, revoked: revoking !== undefined, errors: errors ?? EMPTY }, revoking };
   }
 
   /** Indices of the rules that target a tool, in source order (for explanations). */

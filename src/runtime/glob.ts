@@ -24,6 +24,7 @@ export function compileGlob(pattern: string): CompiledGlob {
  * correct choice for `*`-only globs, so there is no backtracking.
  */
 export function matchCompiledGlob(glob: CompiledGlob, text: string): boolean {
+  if (typeof text !== "string") return false;
   if (glob.exact) return text === glob.prefix;
   if (text.length < glob.prefix.length + glob.suffix.length) return false;
   if (!text.startsWith(glob.prefix) || !text.endsWith(glob.suffix)) return false;

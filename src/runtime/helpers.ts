@@ -166,3 +166,18 @@ export function sameArguments(previous: unknown, current: unknown): boolean {
     return canonicalKey("", previous) === canonicalKey("", current);
   }
 }
+
+// String operations for generated code: a value that is not a string (a read below a missing
+// user's stand-in) gives false or "" instead of throwing, so faults stay cheap.
+export function startsWith(text: unknown, prefix: unknown): boolean {
+  return typeof text === "string" && typeof prefix === "string" && text.startsWith(prefix);
+}
+export function endsWith(text: unknown, suffix: unknown): boolean {
+  return typeof text === "string" && typeof suffix === "string" && text.endsWith(suffix);
+}
+export function lower(text: unknown): string {
+  return typeof text === "string" ? text.toLowerCase() : "";
+}
+export function includesText(text: unknown, part: unknown): boolean {
+  return typeof text === "string" && typeof part === "string" && text.includes(part);
+}
