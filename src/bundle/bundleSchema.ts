@@ -83,7 +83,7 @@ export const bundleJsonSchema = {
         repeats: { type: "boolean" },
         windowMs: { type: "integer", minimum: 0 },
         windowTools: { type: "boolean" },
-        called: { type: "boolean" },
+        called: { type: "array", items: { type: "array", items: { type: "string" } } },
       },
     },
     rules: {

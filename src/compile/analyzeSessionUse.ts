@@ -7,7 +7,8 @@ import type { SessionUse } from "../runtime/session.js";
  * longest `within`.
  */
 export function analyzeSessionUse(conditions: readonly (IrExpr | null)[]): SessionUse {
-  const use = { labels: false, tools: false, repeats: false, windowMs: 0, windowTools: false, called: false };
+  const use = { labels: false, tools: false, repeats: false, windowMs: 0, windowTools: false, called: [] as (readonly string[])[] };
+  const calledKeys = new Set<string>();
   const stack: IrExpr[] = conditions.filter((c): c is IrExpr => c !== null);
   while (stack.length > 0) {
     const expr = stack.pop()!;
@@ -21,9 +22,14 @@ export function analyzeSessionUse(conditions: readonly (IrExpr | null)[]): Sessi
         use.windowMs = Math.max(use.windowMs, expr.withinMs);
         if (expr.tools !== null) use.windowTools = true;
         break;
-      case "called":
-        use.called = true;
+      case "called": {
+        const key = JSON.stringify(expr.tools);
+        if (!calledKeys.has(key)) {
+          calledKeys.add(key);
+          use.called.push(expr.tools);
+        }
         break;
+      }
     }
     for (const child of childrenOf(expr)) stack.push(child);
   }

@@ -21,7 +21,7 @@ export function compileProgram(program: CheckedProgram): CompiledPolicy {
   const session = analyzeSessionUse(rules.map((r) => r.ir));
   const schema = buildRuntimeSchema(program.schema);
   const plan = indexRulesByTool(rules, [...program.schema.tools.keys()]);
-  const code = emitJavaScript(rules, plan, schema);
+  const code = emitJavaScript(rules, plan, schema, session);
   return { schema, rules, session, code };
 }
 

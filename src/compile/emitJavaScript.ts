@@ -1,6 +1,7 @@
 import type { IrExpr } from "../runtime/ir.js";
 import type { RuleInfo } from "../runtime/policy.js";
 import type { RuntimeSchema } from "../runtime/schema.js";
+import type { SessionUse } from "../runtime/session.js";
 import type { DispatchPlan } from "./indexRulesByTool.js";
 import { ValidationEmitter } from "./emitValidation.js";
 
@@ -11,8 +12,8 @@ import { ValidationEmitter } from "./emitValidation.js";
  * rule count except the number of functions. Every string from a policy enters the code
  * through JSON.stringify; identifiers are generated, never taken from policy text.
  */
-export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, schema: RuntimeSchema): string {
-  const emitter = new JsEmitter();
+export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, schema: RuntimeSchema, session: SessionUse): string {
+  const emitter = new JsEmitter(session);
   const conditions = rules.map((rule) => (rule.ir === null ? null : emitter.expr(rule.ir)));
   const ruleFunctions = rules.map((rule, index) => emitter.rule(rule, index, conditions[index]!));
   // Per tool, two dispatchers over the same rules, deny first, stopping at the first effect that
@@ -81,6 +82,13 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
 
 class JsEmitter {
   readonly constants: string[] = [];
+  /** Index of each `session.called` pattern's tool list in `SessionUse.called`. */
+  private readonly calledIndex: Map<string, number>;
+
+  constructor(session: SessionUse) {
+    this.calledIndex = new Map(session.called.map((tools, index) => [JSON.stringify(tools), index]));
+  }
+
   private readonly constantIds = new Map<string, string>();
 
   /** Hoists a constant (a compiled glob, a set of tools) to the module, once per distinct value. */
@@ -113,6 +121,28 @@ class JsEmitter {
       `  return ${onError};`,
       "}",
     ].join("\n");
+  }
+
+  /**
+   * Membership by what the collection is at run time: the session's and an intent's sets,
+   * or a request's list (`?.`: a missing user's list is no list, not an exception).
+   */
+  private membership(collection: IrExpr, element: IrExpr, deep: boolean): string {
+    if (collection.op === "intentTools") return `intentOf(c).tools.has(${this.expr(element)})`;
+    if (deep) return `rt.has(${this.expr(collection)}, ${this.expr(element)})`;
+    if (isSessionSet(collection)) return `${this.expr(collection)}.has(${this.expr(element)})`;
+    return `(${this.expr(collection)})?.includes(${this.expr(element)})`;
+  }
+
+  /** `like` with a pattern written in the policy: the common shapes become plain string tests. */
+  private constantLike(pattern: string, subject: string): string {
+    const stars = pattern.split("*").length - 1;
+    if (stars === 0) return `(${subject} === ${JSON.stringify(pattern)})`;
+    if (stars === 1 && pattern.startsWith("*")) return `rt.endsWith(${subject}, ${JSON.stringify(pattern.slice(1))})`;
+    if (stars === 1 && pattern.endsWith("*")) return `rt.startsWith(${subject}, ${JSON.stringify(pattern.slice(0, -1))})`;
+    if (stars === 2 && pattern.startsWith("*") && pattern.endsWith("*") && pattern.length > 2) return `rt.includesText(${subject}, ${JSON.stringify(pattern.slice(1, -1))})`;
+    const glob = this.constant(`rt.compileGlob(${JSON.stringify(pattern)})`);
+    return `rt.matchCompiledGlob(${glob}, ${subject})`;
   }
 
   expr(e: IrExpr): string {
@@ -167,28 +197,26 @@ class JsEmitter {
         return `${ranks}.get(${this.expr(e.value)})`;
       }
       case "in":
-        if (e.collection.op === "intentTools") return `intentOf(c).tools.has(${this.expr(e.element)})`;
         if (e.collection.op === "list" && e.collection.items.every((i) => i.op === "const")) {
           const set = this.constant(`new Set(${JSON.stringify(e.collection.items.map((i) => (i as { value: unknown }).value))})`);
           return `${set}.has(${this.expr(e.element)})`;
         }
-        return `rt.has(${this.expr(e.collection)}, ${this.expr(e.element)})`;
+        return this.membership(e.collection, e.element, e.deep === true);
       case "contains":
         if (e.string) return `rt.includesText(${this.expr(e.collection)}, ${this.expr(e.element)})`;
-        if (e.collection.op === "intentTools") return `intentOf(c).tools.has(${this.expr(e.element)})`;
-        return `rt.has(${this.expr(e.collection)}, ${this.expr(e.element)})`;
+        return this.membership(e.collection, e.element, e.deep === true);
       case "containsAny":
         return `rt.containsAny(${this.expr(e.left)}, ${this.expr(e.right)})`;
       case "containsAll":
         return `rt.containsAll(${this.expr(e.left)}, ${this.expr(e.right)})`;
       case "like":
-        if (e.pattern.op === "const" && typeof e.pattern.value === "string") {
-          const glob = this.constant(`rt.compileGlob(${JSON.stringify(e.pattern.value)})`);
-          return `rt.matchCompiledGlob(${glob}, ${this.expr(e.subject)})`;
-        }
+        if (e.pattern.op === "const" && typeof e.pattern.value === "string") return this.constantLike(e.pattern.value, this.expr(e.subject));
         return `rt.like(${this.expr(e.subject)}, ${this.expr(e.pattern)})`;
-      case "quantifier":
-        return `rt.items(${this.expr(e.collection)}).${e.kind === "any" ? "some" : "every"}(($${e.variable}) => ${this.expr(e.body)} === true)`;
+      case "quantifier": {
+        const method = e.kind === "any" ? "some" : "every";
+        const items = isSessionSet(e.collection) ? `rt.items(${this.expr(e.collection)})` : `(${this.expr(e.collection)})?`;
+        return `${items}.${method}(($${e.variable}) => ${this.expr(e.body)} === true)`;
+      }
       case "session":
         switch (e.member) {
           case "repeats":
@@ -204,14 +232,17 @@ class JsEmitter {
         return `(c.s.countSince(c.now - ${e.withinMs}, ${tools}) + (${tools}.has(c.tool) ? 1 : 0))`;
       }
       case "called": {
-        const tools = this.constant(JSON.stringify(e.tools));
-        return `c.s.calledSince(${tools}, ${e.withinMs === null ? "-Infinity" : `c.now - ${e.withinMs}`})`;
+        const index = this.calledIndex.get(JSON.stringify(e.tools));
+        if (index === undefined) throw new Error("session.called pattern missing from the session-use analysis");
+        // Never called is -Infinity: without a window any finite time counts.
+        return e.withinMs === null ? `(c.s.calledAt[${index}] > -Infinity)` : `(c.s.calledAt[${index}] >= c.now - ${e.withinMs})`;
       }
       case "method": {
         const object = this.expr(e.object);
         switch (e.name) {
           case "size":
-            return `rt.size(${object})`;
+            // Request lists and strings have `length`; only session sets have `size`.
+            return isSessionSet(e.object) ? `${object}.size` : `(${object})?.length`;
           case "lower":
             return `rt.lower(${object})`;
           default:
@@ -222,4 +253,9 @@ class JsEmitter {
         return e.name === "url.host" ? `rt.urlHost(${this.expr(e.arg)})` : `rt.emailDomain(${this.expr(e.arg)})`;
     }
   }
+}
+
+/** `session.labels` and `session.tools` are sets at run time; request collections are lists. */
+function isSessionSet(e: IrExpr): boolean {
+  return e.op === "session" && (e.member === "labels" || e.member === "tools");
 }

@@ -61,7 +61,9 @@ export class ValidationEmitter {
     const parts = [`${object} !== null`, `typeof ${object} === "object"`, `!Array.isArray(${object})`];
     for (const [name, field] of Object.entries(fields)) {
       const read = `${object}[${JSON.stringify(name)}]`;
-      const present = `(Object.hasOwn(${object}, ${JSON.stringify(name)}) && ${read} != null)`;
+      // Own properties only, but `Object.hasOwn` is needed just for names an object inherits
+      // (`constructor`, `__proto__`…): for any other name a read finds nothing but the own value.
+      const present = name in Object.prototype ? `(Object.hasOwn(${object}, ${JSON.stringify(name)}) && ${read} != null)` : `(${read} != null)`;
       parts.push(field.optional ? `(!${present} || ${this.check(field.type, read)})` : `${present} && ${this.check(field.type, read)}`);
     }
     return parts.join(" && ");

@@ -140,10 +140,10 @@ export class ConditionLowering {
         }
         return { op: "compare", operator, left, right, deep: false };
       case "in":
-        return { op: "in", element: left, collection: right };
+        return isStructured(leftType) ? { op: "in", element: left, collection: right, deep: true } : { op: "in", element: left, collection: right };
       case "contains": {
         const isString = leftType?.kind === "string" || leftType?.kind === "tool" || leftType?.kind === "intent";
-        return { op: "contains", collection: left, element: right, string: isString };
+        return isStructured(this.typeOf(expr.right)) ? { op: "contains", collection: left, element: right, string: isString, deep: true } : { op: "contains", collection: left, element: right, string: isString };
       }
       case "containsAny":
       case "containsAll":

@@ -35,7 +35,8 @@ export function explain(engine: Engine, request: unknown): Explanation {
       return { tool, note: noteFor(prepared.decision), rules: [] };
     }
     const intents = new Map(Object.entries(engine.policy.schema.intents).map(([name, i]) => [name, { tools: new Set(i.matches), maxRisk: RISK_RANK[i.maxRisk] }]));
-    const interpreter = new Interpreter(intents, prepared.c);
+    const calledKeys = engine.policy.session.called.map((tools) => JSON.stringify(tools));
+    const interpreter = new Interpreter(intents, prepared.c, (tools) => calledKeys.indexOf(JSON.stringify(tools)));
     const rules = engine.rulesFor(prepared.c.tool).map((index): RuleTrace => {
       const rule = engine.rules[index]!;
       if (rule.ir === null) return { id: rule.id, effect: rule.effect, location: rule.location, reason: rule.reason, matched: true, clauses: [] };

@@ -25,6 +25,8 @@ export class Interpreter {
   constructor(
     private readonly intents: Intents,
     private readonly c: EvalContext,
+    /** Index of a `session.called` tool list in the policy's session use. */
+    private readonly calledIndex: (tools: readonly string[]) => number,
   ) {}
 
   /** Set when the last quantifier evaluated found its deciding element. */
@@ -141,7 +143,7 @@ export class Interpreter {
         return c.s.countSince(c.now - e.withinMs, tools) + (tools === null || tools.has(c.tool) ? 1 : 0);
       }
       case "called":
-        return c.s.calledSince(e.tools, e.withinMs === null ? Number.NEGATIVE_INFINITY : c.now - e.withinMs);
+        return c.s.calledSince(this.calledIndex(e.tools), e.withinMs === null ? Number.NEGATIVE_INFINITY : c.now - e.withinMs);
       case "method": {
         const object = this.evaluate(e.object, locals);
         switch (e.name) {

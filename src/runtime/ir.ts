@@ -33,9 +33,10 @@ export type IrExpr =
   | { readonly op: "compare"; readonly operator: "==" | "!=" | "<" | "<=" | ">" | ">="; readonly left: IrExpr; readonly right: IrExpr; readonly deep: boolean; readonly set?: boolean }
   /** Orders members of an enum by declaration. */
   | { readonly op: "enumRank"; readonly members: readonly string[]; readonly value: IrExpr }
-  | { readonly op: "in"; readonly element: IrExpr; readonly collection: IrExpr }
+  /** `deep`: the elements are records or collections, compared structurally. */
+  | { readonly op: "in"; readonly element: IrExpr; readonly collection: IrExpr; readonly deep?: boolean }
   /** `S contains x`: membership in a collection, substring of a string, or a tool in intent.tools. */
-  | { readonly op: "contains"; readonly collection: IrExpr; readonly element: IrExpr; readonly string: boolean }
+  | { readonly op: "contains"; readonly collection: IrExpr; readonly element: IrExpr; readonly string: boolean; readonly deep?: boolean }
   | { readonly op: "containsAny" | "containsAll"; readonly left: IrExpr; readonly right: IrExpr }
   | { readonly op: "like"; readonly subject: IrExpr; readonly pattern: IrExpr }
   | { readonly op: "quantifier"; readonly kind: "any" | "all"; readonly variable: string; readonly collection: IrExpr; readonly body: IrExpr }

@@ -13,11 +13,14 @@ export interface SessionUse {
   readonly windowMs: number;
   /** Keep the tool of each windowed attempt (some `count` has a pattern). */
   readonly windowTools: boolean;
-  /** Keep the last allowed time per tool for `session.called`. */
-  readonly called: boolean;
+  /**
+   * The tool lists of the `session.called(PATTERN…)` in the policy, one per distinct pattern:
+   * the session keeps the last allowed time per pattern, so a check is one array read.
+   */
+  readonly called: readonly (readonly string[])[];
 }
 
-export const NO_SESSION_USE: SessionUse = { labels: false, tools: false, repeats: false, windowMs: 0, windowTools: false, called: false };
+export const NO_SESSION_USE: SessionUse = { labels: false, tools: false, repeats: false, windowMs: 0, windowTools: false, called: [] };
 
 /** Attempts remembered per session for windows, at most; counts saturate there. */
 export const MAX_WINDOW_ENTRIES = 4096;
@@ -44,8 +47,8 @@ export class SessionState {
   /** Ring of attempt times (and tools) inside the longest window, oldest first. */
   times: number[] | undefined;
   windowTools: string[] | undefined;
-  /** Last allowed time per tool. */
-  allowed: Map<string, number> | undefined;
+  /** Last allowed time per `session.called` pattern (index in `SessionUse.called`). */
+  calledAt: number[] | undefined;
   revoked: Revocation | undefined;
 
   constructor(now: number, use: SessionUse) {
@@ -55,7 +58,7 @@ export class SessionState {
     if (use.tools) this.tools = new Set();
     if (use.windowMs > 0) this.times = [];
     if (use.windowTools) this.windowTools = [];
-    if (use.called) this.allowed = new Map();
+    if (use.called.length > 0) this.calledAt = new Array<number>(use.called.length).fill(Number.NEGATIVE_INFINITY);
   }
 
   /** Attempts of the window at or after `since` (this attempt excluded), optionally only of `tools`. */
@@ -70,21 +73,19 @@ export class SessionState {
     return count;
   }
 
-  /** Whether an allowed call of one of `tools` happened at or after `since`. */
-  calledSince(tools: readonly string[], since: number): boolean {
-    const allowed = this.allowed;
-    if (!allowed) return false;
-    for (const tool of tools) {
-      const at = allowed.get(tool);
-      if (at !== undefined && at >= since) return true;
-    }
-    return false;
+  /** Whether an allowed call matching `session.called` pattern number `index` happened at or after `since`. */
+  calledSince(index: number, since: number): boolean {
+    const at = this.calledAt?.[index];
+    // Never called is -Infinity, which must not count even when `since` is -Infinity (no window).
+    return at !== undefined && at !== Number.NEGATIVE_INFINITY && at >= since;
   }
 }
 
 /** A session store with idle expiry driven by request time, so replays behave like production. */
 export class SessionStore {
   private readonly sessions = new Map<string, SessionState>();
+  /** Per tool, the `session.called` patterns (indices) it matches. */
+  private readonly patternsByTool = new Map<string, number[]>();
   private lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -94,6 +95,18 @@ export class SessionStore {
     /** Revoked sessions are remembered longer, so an agent cannot wait out a revocation. */
     readonly revokedIdleMs = 24 * 60 * 60 * 1000,
   ) {}
+
+  private patternsOf(tool: string): readonly number[] {
+    let indices = this.patternsByTool.get(tool);
+    if (indices === undefined) {
+      indices = [];
+      this.use.called.forEach((tools, index) => {
+        if (tools.includes(tool)) indices!.push(index);
+      });
+      this.patternsByTool.set(tool, indices);
+    }
+    return indices;
+  }
 
   get size(): number {
     return this.sessions.size;
@@ -168,9 +181,9 @@ export class SessionStore {
     }
     if (allowed) {
       state.tools?.add(tool);
-      // The latest allowed time per tool, whatever order the attempts arrive in.
-      const previous = state.allowed?.get(tool);
-      if (previous === undefined || previous < now) state.allowed?.set(tool, now);
+      // The latest allowed time per pattern, whatever order the attempts arrive in.
+      const calledAt = state.calledAt;
+      if (calledAt) for (const index of this.patternsOf(tool)) if (calledAt[index]! < now) calledAt[index] = now;
       if (state.labels) {
         if (labels) for (const label of labels) state.labels.add(label);
         if (returns) for (const label of returns) state.labels.add(label);

@@ -1,0 +1,72 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { compile } from "../../src/index.js";
+
+// The generated request check (fast, yes/no) and the interpreted validators (slow, with the
+// message) must agree on every request: a disagreement either lets a bad request reach the
+// rules or denies a good one without a reason.
+const POLICY = `
+enum Zone { internal, external }
+type Dest { host: string, zone: Zone, port?: int, tags?: set<string> }
+type Node { v: string, next?: Node }
+agent { id: string, zone: Zone, level: int, attested: bool, since?: time, risk?: Risk }
+user { id: string, roles: set<string> }
+context { destination?: Dest, labels: set<string>, wait?: duration, path?: list<Node> }
+tool a.run { args { to: list<string>, n: int, flag?: bool, dest?: Dest, constructor?: string } }
+tool b.run { }
+intent work { tools a.*, b.* }
+policy p {
+  allow a.run, b.run
+}
+`;
+
+const engine = compile([{ path: "v.policy", text: POLICY }]);
+type Internals = { tools: Map<string, { fits: (r: unknown) => boolean }>; explainInvalid: (r: unknown, e: unknown) => string | undefined };
+const internals = engine as unknown as Internals;
+
+const base = {
+  session: "s",
+  tool: "a.run",
+  intent: "work",
+  agent: { id: "x", zone: "internal", level: 1, attested: true, since: "2026-11-29T10:00:00Z", risk: "low" },
+  user: { id: "u", roles: ["r"] },
+  context: { labels: ["a"], destination: { host: "h", zone: "external", port: 1, tags: ["t"] }, wait: 5, path: [{ v: "a", next: { v: "b" } }] },
+  args: { to: ["a@b"], n: 3, flag: true, dest: { host: "h", zone: "internal" }, constructor: "c" },
+};
+
+const paths = [
+  ["agent", "id"], ["agent", "zone"], ["agent", "level"], ["agent", "attested"], ["agent", "since"], ["agent", "risk"],
+  ["user", "roles"], ["user"], ["context", "labels"], ["context", "destination"], ["context", "destination", "port"],
+  ["context", "destination", "tags"], ["context", "wait"], ["context", "path"], ["args", "to"], ["args", "n"],
+  ["args", "flag"], ["args", "dest"], ["args", "constructor"], ["args"], ["intent"], ["agent"], ["context"],
+] as const;
+
+function withValue(path: readonly string[], value: unknown): Record<string, unknown> {
+  const copy = structuredClone(base) as Record<string, unknown>;
+  let target = copy;
+  for (const key of path.slice(0, -1)) target = target[key] as Record<string, unknown>;
+  const last = path[path.length - 1]!;
+  if (value === undefined) delete target[last];
+  else target[last] = value;
+  return copy;
+}
+
+describe("generated request checks agree with the validators", () => {
+  it("for the valid request", () => {
+    expect(internals.tools.get("a.run")!.fits(base)).toBe(true);
+  });
+
+  it("for any value at any declared place", () => {
+    const value = fc.oneof(fc.anything(), fc.constantFrom(undefined, null, [], {}, "internal", "low", 1.5, -1, "2026-11-29T10:00:00Z", "not a time", [{ v: "a" }], { v: 1 }));
+    fc.assert(
+      fc.property(fc.constantFrom(...paths), value, fc.constantFrom("a.run", "b.run"), (path, v, tool) => {
+        const request = { ...withValue(path, v), tool };
+        const entry = internals.tools.get(tool)!;
+        const fits = entry.fits(request);
+        const message = internals.explainInvalid.call(engine, request, entry);
+        expect(fits, `${JSON.stringify(request)} → ${message}`).toBe(message === undefined);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
