@@ -21,7 +21,7 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
   // Conditions are pure reads, so when anything throws it is simply run again rule by rule
   // through `s<N>`, whose per-rule functions isolate the failure and fail closed.
   const toolFunctions = plan.tools.map((entry, index) => {
-    const fast = [`function t${index}(c) {`, "  try {", "    let m = null;"];
+    const fast = [`function t${index}(c) {`, "  try {", `    ${ROOT_LOCALS}`, "    let m = null;"];
     const safe = [`function s${index}(c) {`, "  let m = null;"];
     const groups = [entry.deny, entry.ask, entry.allow];
     groups.forEach((group, g) => {
@@ -110,6 +110,7 @@ class JsEmitter {
     return [
       `function r${index}(c) {`,
       "  try {",
+      `    ${ROOT_LOCALS}`,
       `    const value = ${condition} === true;`,
       "    if (c.fault === undefined) return value;",
       "  } catch (e) {",
@@ -152,7 +153,8 @@ class JsEmitter {
       case "list":
         return `[${e.items.map((i) => this.expr(i)).join(", ")}]`;
       case "root":
-        return e.root === "user" ? "userOf(c)" : `c.${e.root}`;
+        // Read once per dispatcher or rule function into a local (see ROOT_LOCALS).
+        return e.root === "user" ? "userOf(c)" : ROOT_LOCAL[e.root];
       case "tool":
         return "c.tool";
       case "toolRisk":
@@ -169,7 +171,9 @@ class JsEmitter {
         return `$${e.name}`;
       case "get": {
         // `?.`: reads below a stand-in (a missing user) yield undefined instead of throwing.
-        const read = `${this.expr(e.object)}?.[${JSON.stringify(e.name)}]`;
+        // Roots are validated objects; below them `?.` makes reads under a stand-in (a missing
+        // user) or an absent optional record yield undefined instead of throwing.
+        const read = e.object.op === "root" ? `${this.expr(e.object)}[${JSON.stringify(e.name)}]` : `${this.expr(e.object)}?.[${JSON.stringify(e.name)}]`;
         if (e.convert === "risk") return `rt.RISK_RANK[${read}]`;
         if (e.convert === "time") return `rt.parseTime(${read})`;
         return read;
@@ -259,3 +263,7 @@ class JsEmitter {
 function isSessionSet(e: IrExpr): boolean {
   return e.op === "session" && (e.member === "labels" || e.member === "tools");
 }
+
+/** The request roots, read once into locals at the top of each function that evaluates conditions. */
+const ROOT_LOCAL = { agent: "cAgent", context: "cContext", args: "cArgs" } as const;
+const ROOT_LOCALS = "const cAgent = c.agent, cContext = c.context, cArgs = c.args;";

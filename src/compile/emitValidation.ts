@@ -63,8 +63,12 @@ export class ValidationEmitter {
       const read = `${object}[${JSON.stringify(name)}]`;
       // Own properties only, but `Object.hasOwn` is needed just for names an object inherits
       // (`constructor`, `__proto__`…): for any other name a read finds nothing but the own value.
-      const present = name in Object.prototype ? `(Object.hasOwn(${object}, ${JSON.stringify(name)}) && ${read} != null)` : `(${read} != null)`;
-      parts.push(field.optional ? `(!${present} || ${this.check(field.type, read)})` : `${present} && ${this.check(field.type, read)}`);
+      const inherited = name in Object.prototype;
+      const present = inherited ? `(Object.hasOwn(${object}, ${JSON.stringify(name)}) && ${read} != null)` : `(${read} != null)`;
+      // Every type check rejects null and undefined, so a required field needs no presence test
+      // of its own (but for an inherited name, whose read would find the prototype's value).
+      if (field.optional) parts.push(`(!${present} || ${this.check(field.type, read)})`);
+      else parts.push(inherited ? `${present} && ${this.check(field.type, read)}` : this.check(field.type, read));
     }
     return parts.join(" && ");
   }

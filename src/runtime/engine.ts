@@ -68,7 +68,14 @@ export interface ToolEntry {
   readonly risk: number;
   /** Shared decisions: the default deny, and per rule index the decision when only it matched. */
   readonly defaultDeny: Decision;
-  readonly decisions: Map<number | string, { decision: Decision; revoking: RuleInfo | undefined }>;
+  /** Shared decisions by combination of matched rules (a trie over rule indices), bounded in size. */
+  readonly decisions: SharedDecisions;
+  sharedCount: number;
+}
+
+interface SharedDecisions {
+  readonly next: Map<number, SharedDecisions>;
+  built: { decision: Decision; revoking: RuleInfo | undefined } | undefined;
 }
 
 /** Freezes a decision deeply, so a shared one cannot be changed by whoever receives it. */
@@ -124,7 +131,8 @@ export class Engine {
         returns: tool.returns,
         risk: RISK_RANK[tool.risk],
         defaultDeny: freezeDecision({ decision: "deny", rules: [], reasons: [`no rule allows ${name}`], locations: [], grants: [], revoked: false, errors: [] }),
-        decisions: new Map(),
+        decisions: { next: new Map(), built: undefined },
+        sharedCount: 0,
       });
     }
   }
@@ -233,13 +241,26 @@ export class Engine {
     if (errors === undefined) {
       // Without errors, the decision depends only on which rules matched: build it once per
       // combination and share it (frozen, so no caller can change what the next one gets).
-      const key = matched.length === 1 ? matched[0]! : matched.join(",");
-      built = entry.decisions.get(key);
+      // A trie keyed by the matched rule indices: number-keyed lookups, no key strings built.
+      let node = entry.decisions;
+      for (const index of matched) {
+        let next = node.next.get(index);
+        if (next === undefined) {
+          if (entry.sharedCount >= MAX_SHARED_DECISIONS) {
+            entry.decisions.next.clear();
+            entry.sharedCount = 0;
+          }
+          next = { next: new Map(), built: undefined };
+          node.next.set(index, next);
+          entry.sharedCount++;
+        }
+        node = next;
+      }
+      built = node.built;
       if (built === undefined) {
         built = this.buildDecision(matched, c, undefined);
         freezeDecision(built.decision);
-        if (entry.decisions.size >= MAX_SHARED_DECISIONS) entry.decisions.clear();
-        entry.decisions.set(key, built);
+        node.built = built;
       }
     } else built = this.buildDecision(matched, c, errors);
     const { decision, revoking } = built;
