@@ -8,6 +8,11 @@ import { SessionState, SessionStore } from "./session.js";
 
 /** What the generated decision function of one tool reads. */
 export interface EvalContext {
+  readonly ready: true;
+  /** The tool's compiled rules and checks. */
+  readonly entry: ToolEntry;
+  /** Whether this call repeats the previous one (undefined when the policy never asks). */
+  readonly same: boolean | undefined;
   readonly agent: Record<string, unknown> | undefined;
   readonly user: Record<string, unknown> | undefined;
   readonly context: Record<string, unknown> | undefined;
@@ -48,9 +53,7 @@ export interface EngineOptions {
 }
 
 /** The outcome of `Engine.prepare`: either a decision already (invalid, revoked) or a context to run rules on. */
-export type Prepared =
-  | { readonly ready: false; readonly decision: Decision; readonly state?: SessionState; readonly now?: number; readonly tool?: string }
-  | { readonly ready: true; readonly c: EvalContext; readonly entry: ToolEntry; readonly state: SessionState; readonly same: boolean | undefined };
+export type Prepared = { readonly ready: false; readonly decision: Decision; readonly state?: SessionState; readonly now?: number; readonly tool?: string } | EvalContext;
 
 /** What the generated code gives per tool: its rules, and a fast yes/no check of a request's shape. */
 interface GeneratedTool {
@@ -163,9 +166,8 @@ export class Engine {
       }
       return prepared.decision;
     }
-    const { c, entry, state, same } = prepared;
-    const matched = entry.decide(c);
-    return this.conclude(matched, c, entry, state, same);
+    const matched = prepared.entry.decide(prepared);
+    return this.conclude(matched, prepared);
   }
 
   /**
@@ -211,7 +213,10 @@ export class Engine {
       same = state.calls > 0 && state.last === tool && helpers.sameArguments(state.lastArgs, args);
       if (same) repeats = state.run;
     }
-    const c: EvalContext = {
+    return {
+      ready: true,
+      entry: entry!,
+      same,
       agent: request["agent"] as Record<string, unknown> | undefined,
       user: request["user"] as Record<string, unknown> | undefined,
       context: request["context"] as Record<string, unknown> | undefined,
@@ -227,12 +232,11 @@ export class Engine {
       errors: undefined,
       failed: undefined,
     };
-    return { ready: true, c, entry: entry!, state, same };
   }
 
   /** Turns the matched rules into the decision and updates the session. */
-  private conclude(matched: number[] | null, c: EvalContext, entry: ToolEntry, state: SessionState, same: boolean | undefined): Decision {
-    const { tool, now, errors } = c;
+  private conclude(matched: number[] | null, c: EvalContext): Decision {
+    const { tool, now, errors, entry, s: state, same } = c;
     if (matched === null) {
       this.sessions.record(state, now, tool, same, c.args, false, true, undefined, undefined);
       return errors ? { ...entry.defaultDeny, errors } : entry.defaultDeny;
@@ -266,7 +270,7 @@ export class Engine {
     const { decision, revoking } = built;
     if (revoking) state.revoked = { rule: revoking.id, reason: decision.reasons[decision.rules.indexOf(revoking.id)]!, location: revoking.location };
     const allowed = decision.decision === "allow";
-    this.sessions.record(state, now, tool, same, c.args, allowed, decision.decision === "deny", allowed ? labelsOf(c.context) : undefined, allowed ? entry.returns : undefined);
+    this.sessions.record(state, now, tool, same, c.args, allowed, decision.decision === "deny", allowed ? c.context?.["labels"] : undefined, allowed ? entry.returns : undefined);
     return decision;
   }
 
@@ -340,10 +344,6 @@ export class Engine {
  * undeclared `labels` can be anything: only a list's strings count (a number made the session
  * update throw, and a string added its characters as labels).
  */
-function labelsOf(context: Record<string, unknown> | undefined): string[] | undefined {
-  const labels = context !== null && typeof context === "object" ? context["labels"] : undefined;
-  return Array.isArray(labels) ? labels.filter((l): l is string => typeof l === "string") : undefined;
-}
 
 function defaultReason(effect: Effect, id: string, tool: string): string {
   switch (effect) {

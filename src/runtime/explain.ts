@@ -36,14 +36,14 @@ export function explain(engine: Engine, request: unknown): Explanation {
     }
     const intents = new Map(Object.entries(engine.policy.schema.intents).map(([name, i]) => [name, { tools: new Set(i.matches), maxRisk: RISK_RANK[i.maxRisk] }]));
     const calledKeys = engine.policy.session.called.map((tools) => JSON.stringify(tools));
-    const interpreter = new Interpreter(intents, prepared.c, (tools) => calledKeys.indexOf(JSON.stringify(tools)));
-    const rules = engine.rulesFor(prepared.c.tool).map((index): RuleTrace => {
+    const interpreter = new Interpreter(intents, prepared, (tools) => calledKeys.indexOf(JSON.stringify(tools)));
+    const rules = engine.rulesFor(prepared.tool).map((index): RuleTrace => {
       const rule = engine.rules[index]!;
       if (rule.ir === null) return { id: rule.id, effect: rule.effect, location: rule.location, reason: rule.reason, matched: true, clauses: [] };
       const { matched, clauses } = interpreter.traceClauses(rule.ir, rule.clauses);
       return { id: rule.id, effect: rule.effect, location: rule.location, reason: rule.reason, matched, clauses };
     });
-    return { tool: prepared.c.tool, note: null, rules };
+    return { tool: prepared.tool, note: null, rules };
   } catch (error) {
     return { tool: null, note: `could not explain: ${error instanceof Error ? error.message : String(error)}`, rules: [] };
   }

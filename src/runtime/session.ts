@@ -143,7 +143,7 @@ export class SessionStore {
    * Records an attempt after its decision: counted always; on allow, its tool and labels join
    * the session; a denial is counted; windows drop entries older than the longest `within`.
    */
-  record(state: SessionState, now: number, tool: string, same: boolean | undefined, args: unknown, allowed: boolean, denied: boolean, labels: readonly string[] | undefined, returns: readonly string[] | undefined): void {
+  record(state: SessionState, now: number, tool: string, same: boolean | undefined, args: unknown, allowed: boolean, denied: boolean, labels: unknown, returns: readonly string[] | undefined): void {
     state.calls++;
     if (now > state.lastSeen) state.lastSeen = now;
     state.last = tool;
@@ -185,7 +185,8 @@ export class SessionStore {
       const calledAt = state.calledAt;
       if (calledAt) for (const index of this.patternsOf(tool)) if (calledAt[index]! < now) calledAt[index] = now;
       if (state.labels) {
-        if (labels) for (const label of labels) state.labels.add(label);
+        // `context.labels` as sent (declared or not): only string items are labels.
+        if (Array.isArray(labels)) for (const label of labels) if (typeof label === "string") state.labels.add(label);
         if (returns) for (const label of returns) state.labels.add(label);
       }
     }
