@@ -1,4 +1,4 @@
-import type { IrExpr } from "../runtime/ir.js";
+import { RISK_RANK, type IrExpr } from "../runtime/ir.js";
 import type { RuleInfo } from "../runtime/policy.js";
 import type { RuntimeSchema } from "../runtime/schema.js";
 import type { SessionUse } from "../runtime/session.js";
@@ -13,7 +13,7 @@ import { ValidationEmitter } from "./emitValidation.js";
  * through JSON.stringify; identifiers are generated, never taken from policy text.
  */
 export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, schema: RuntimeSchema, session: SessionUse): string {
-  const emitter = new JsEmitter(session);
+  const emitter = new JsEmitter(session, schema);
   const conditions = rules.map((rule) => (rule.ir === null ? null : emitter.expr(rule.ir)));
   const ruleFunctions = rules.map((rule, index) => emitter.rule(rule, index, conditions[index]!));
   // Per tool, two dispatchers over the same rules, deny first, stopping at the first effect that
@@ -27,7 +27,9 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
     groups.forEach((group, g) => {
       for (const ruleIndex of group) {
         const rule = rules[ruleIndex]!;
-        const condition = conditions[ruleIndex];
+        // In a tool's own dispatcher the tool is known: `tool`, `tool.risk` and `tool in
+        // intent.tools` become constants and one set lookup.
+        const condition = rule.ir === null ? null : emitter.forTool(entry.tool, () => emitter.expr(rule.ir!));
         if (condition === null) fast.push(`    (m ??= []).push(${ruleIndex});`);
         else {
           fast.push(`    if ((${condition}) === true ? c.fault === undefined || faulted(c, ${ruleIndex}, ${JSON.stringify(rule.id + ": ")}, ${rule.effect !== "allow"}) : c.fault !== undefined && faulted(c, ${ruleIndex}, ${JSON.stringify(rule.id + ": ")}, ${rule.effect !== "allow"})) (m ??= []).push(${ruleIndex});`);
@@ -85,8 +87,23 @@ class JsEmitter {
   /** Index of each `session.called` pattern's tool list in `SessionUse.called`. */
   private readonly calledIndex: Map<string, number>;
 
-  constructor(session: SessionUse) {
+  /** The tool whose dispatcher is being emitted, when conditions may be specialized to it. */
+  private tool: string | undefined;
+
+  constructor(
+    session: SessionUse,
+    private readonly schema: RuntimeSchema,
+  ) {
     this.calledIndex = new Map(session.called.map((tools, index) => [JSON.stringify(tools), index]));
+  }
+
+  forTool<T>(tool: string, emit: () => T): T {
+    this.tool = tool;
+    try {
+      return emit();
+    } finally {
+      this.tool = undefined;
+    }
   }
 
   private readonly constantIds = new Map<string, string>();
@@ -129,7 +146,15 @@ class JsEmitter {
    * or a request's list (`?.`: a missing user's list is no list, not an exception).
    */
   private membership(collection: IrExpr, element: IrExpr, deep: boolean): string {
-    if (collection.op === "intentTools") return `intentOf(c).tools.has(${this.expr(element)})`;
+    if (collection.op === "intentTools") {
+      if (this.tool !== undefined && element.op === "tool") {
+        // The intents that serve this tool, known at compile time: one lookup of the request's intent.
+        const intents = Object.entries(this.schema.intents).filter(([, i]) => i.matches.includes(this.tool!)).map(([name]) => name);
+        const set = this.constant(`new Set(${JSON.stringify(intents)})`);
+        return `(typeof c.intent === "string" ? ${set}.has(c.intent) : (c.fault ??= "the request names no intent", false))`;
+      }
+      return `intentOf(c).tools.has(${this.expr(element)})`;
+    }
     if (deep) return `rt.has(${this.expr(collection)}, ${this.expr(element)})`;
     if (isSessionSet(collection)) return `${this.expr(collection)}.has(${this.expr(element)})`;
     return `(${this.expr(collection)})?.includes(${this.expr(element)})`;
@@ -156,9 +181,9 @@ class JsEmitter {
         // Read once per dispatcher or rule function into a local (see ROOT_LOCALS).
         return e.root === "user" ? "userOf(c)" : ROOT_LOCAL[e.root];
       case "tool":
-        return "c.tool";
+        return this.tool === undefined ? "c.tool" : JSON.stringify(this.tool);
       case "toolRisk":
-        return "c.toolRisk";
+        return this.tool === undefined ? "c.toolRisk" : String(RISK_RANK[this.schema.tools[this.tool]!.risk]);
       case "intent":
         return "c.intent";
       case "intentTools":
@@ -233,7 +258,8 @@ class JsEmitter {
       case "count": {
         if (e.tools === null) return `(c.s.countSince(c.now - ${e.withinMs}, null) + 1)`;
         const tools = this.constant(`new Set(${JSON.stringify(e.tools)})`);
-        return `(c.s.countSince(c.now - ${e.withinMs}, ${tools}) + (${tools}.has(c.tool) ? 1 : 0))`;
+        const self = this.tool === undefined ? `(${tools}.has(c.tool) ? 1 : 0)` : e.tools.includes(this.tool) ? "1" : "0";
+        return `(c.s.countSince(c.now - ${e.withinMs}, ${tools}) + ${self})`;
       }
       case "called": {
         const index = this.calledIndex.get(JSON.stringify(e.tools));
