@@ -6,7 +6,7 @@ import { explain } from "../runtime/explain.js";
 import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 import { clauseSummary } from "./explanationText.js";
-import { readRecording, type Expectation } from "./readRecording.js";
+import { readRecording, readRecordingBatches, type Expectation } from "./readRecording.js";
 
 export interface ReplayOptions {
   /** Replay only this session's lines (sessions are independent, so the others need not run). */
@@ -67,6 +67,8 @@ export interface ReplayReport {
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
+  // Rule lists are short: compare without building a set.
+  if (a.length <= 8) return a.every((x) => b.includes(x)) && b.every((x) => a.includes(x));
   const set = new Set(a);
   return b.every((x) => set.has(x));
 }
@@ -111,7 +113,7 @@ async function replayFile(policy: CompiledPolicy, file: string, options: ReplayO
   };
   let stopped = false;
   try {
-    for await (const entry of readRecording(path)) {
+    lines: for await (const batch of readRecordingBatches(path)) for (const entry of batch) {
       if (stopped) {
         // --bail with --update: the rest of the file is copied as it was, never dropped.
         await write(entry.text, entry.line);
@@ -153,7 +155,7 @@ async function replayFile(policy: CompiledPolicy, file: string, options: ReplayO
       if (options.keepAllCases) report.cases.push(result);
       if (!ok && options.bail) {
         report.bailed = true;
-        if (!output) break;
+        if (!output) break lines;
         stopped = true;
       }
     }
