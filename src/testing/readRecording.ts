@@ -50,7 +50,7 @@ export function parseRecordingLine(text: string, line: number): RecordingLine {
  * memory stays bounded however large the file is, and the per-line cost is a split and a parse,
  * not an await. Blank lines are skipped; a byte order mark at the start is dropped.
  */
-export async function* readRecordingBatches(path: string): AsyncGenerator<RecordingLine[]> {
+export async function* readRecordingBatches(path: string, keep?: (line: string) => boolean): AsyncGenerator<RecordingLine[]> {
   let number = 0;
   let rest = "";
   for await (const chunk of createReadStream(path, { encoding: "utf8", highWaterMark: 1 << 20 })) {
@@ -60,7 +60,8 @@ export async function* readRecordingBatches(path: string): AsyncGenerator<Record
     for (let end = text.indexOf("\n"); end >= 0; end = text.indexOf("\n", start)) {
       number++;
       const line = lineText(text, start, end, number);
-      if (line.trim() !== "") batch.push(parseRecordingLine(line, number));
+      // `keep` lets a replay worker skip, unparsed, the lines of other workers' sessions.
+      if (line.trim() !== "" && (keep === undefined || keep(line))) batch.push(parseRecordingLine(line, number));
       start = end + 1;
     }
     rest = text.slice(start);
@@ -69,7 +70,7 @@ export async function* readRecordingBatches(path: string): AsyncGenerator<Record
   if (rest !== "") {
     number++;
     const line = lineText(rest, 0, rest.length, number);
-    if (line.trim() !== "") yield [parseRecordingLine(line, number)];
+    if (line.trim() !== "" && (keep === undefined || keep(line))) yield [parseRecordingLine(line, number)];
   }
 }
 

@@ -7,6 +7,11 @@ import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 import { clauseSummary } from "./explanationText.js";
 import { readRecording, readRecordingBatches, type Expectation } from "./readRecording.js";
+import { partitionOf, sessionOfLine } from "./sessionOfLine.js";
+import { existsSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 
 export interface ReplayOptions {
   /** Replay only this session's lines (sessions are independent, so the others need not run). */
@@ -21,6 +26,14 @@ export interface ReplayOptions {
   readonly keepAllCases?: boolean;
   /** How many failures per file get a clause-level explanation (a second, partial pass). */
   readonly explainLimit?: number;
+  /**
+   * Replay a large recording on this many threads, each taking a share of the sessions
+   * (sessions are independent, so the decisions are the same). Default: one per core, for
+   * files of at least PARALLEL_MIN_BYTES and runs without `update` or `bail`.
+   */
+  readonly workers?: number;
+  /** Internal: replay only the sessions of this share (set in each worker). */
+  readonly partition?: { readonly index: number; readonly count: number };
   /** The folder relative recording paths are read from (the CLI's working folder); reports keep the paths as given. */
   readonly cwd?: string;
 }
@@ -95,7 +108,9 @@ export async function replayRecordings(policy: CompiledPolicy, files: readonly s
   const toolNames = new Set(Object.keys(policy.schema.tools));
   for (const file of files) {
     const failuresBefore = report.failures.length;
-    await replayFile(policy, file, options, report, toolNames);
+    const workers = parallelWorkers(file, options);
+    if (workers > 1) await replayInWorkers(policy, file, options, report, workers);
+    else await replayFile(policy, file, options, report, toolNames);
     const fileFailures = report.failures.slice(failuresBefore);
     if (fileFailures.length > 0) await explainFailures(policy, file, fileFailures.slice(0, options.explainLimit ?? 20), options);
     if (report.bailed) break;
@@ -103,7 +118,15 @@ export async function replayRecordings(policy: CompiledPolicy, files: readonly s
   return report;
 }
 
-async function replayFile(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, toolNames: ReadonlySet<string>): Promise<void> {
+/** Replays one file into `report` on this thread (all of it, or one share of its sessions). */
+export async function replayFile(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, toolNames: ReadonlySet<string>): Promise<void> {
+  const share = options.partition;
+  // A worker skips other shares' lines before parsing them; lines without a readable session
+  // (malformed ones) belong to the first share, which reports them.
+  const keep = share === undefined ? undefined : (line: string): boolean => {
+    const session = sessionOfLine(line);
+    return session === undefined ? share.index === 0 : partitionOf(session, share.count) === share.index;
+  };
   const engine = new Engine(policy);
   const path = resolve(options.cwd ?? ".", file);
   const output = options.update ? createWriteStream(`${path}.policyc-update`, { encoding: "utf8" }) : undefined;
@@ -117,7 +140,7 @@ async function replayFile(policy: CompiledPolicy, file: string, options: ReplayO
   };
   let stopped = false;
   try {
-    lines: for await (const batch of readRecordingBatches(path)) for (const entry of batch) {
+    lines: for await (const batch of readRecordingBatches(path, keep)) for (const entry of batch) {
       if (stopped) {
         // --bail with --update: the rest of the file is copied as it was, never dropped.
         await write(entry.text, entry.line);
@@ -208,4 +231,72 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
     }
     engine.decide(entry.request);
   }
+}
+
+/** Below this size a recording replays faster on one thread than it takes to start workers. */
+export const PARALLEL_MIN_BYTES = 8 * 1024 * 1024;
+const WORKER_SCRIPT = new URL("./replayWorker.js", import.meta.url);
+
+function parallelWorkers(file: string, options: ReplayOptions): number {
+  if (options.partition !== undefined || options.update || options.bail) return 1;
+  const wanted = options.workers ?? Math.min(availableParallelism(), 8);
+  if (wanted <= 1) return 1;
+  // Running from sources (tests) there is no compiled worker script: stay on this thread.
+  if (WORKER_SCRIPT.protocol !== "file:" || !existsSync(fileURLToPath(WORKER_SCRIPT))) return 1;
+  try {
+    if (options.workers === undefined && statSync(resolve(options.cwd ?? ".", file)).size < PARALLEL_MIN_BYTES) return 1;
+  } catch {
+    return 1; // unreadable: the single-thread path reports it
+  }
+  return wanted;
+}
+
+/** What a worker sends back: its share's report, with the coverage map as entries. */
+export interface WorkerReport {
+  readonly passed: number;
+  readonly failed: number;
+  readonly lines: number;
+  readonly cases: CaseResult[];
+  readonly failures: CaseResult[];
+  readonly errors: ReplayError[];
+  readonly coverage: [string, number][];
+}
+
+/** Replays one file on `count` threads, each taking the sessions of its share, and merges the results in line order. */
+async function replayInWorkers(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, count: number): Promise<void> {
+  const { workers: _workers, partition: _partition, ...shared } = options;
+  const shares = await Promise.all(
+    Array.from({ length: count }, (_, index) =>
+      new Promise<WorkerReport>((resolvePromise, reject) => {
+        const worker = new Worker(WORKER_SCRIPT, { workerData: { policy, file, options: { ...shared, partition: { index, count } } } });
+        worker.once("message", (message: WorkerReport) => resolvePromise(message));
+        worker.once("error", reject);
+        worker.once("exit", (code) => {
+          if (code !== 0) reject(new Error(`replay worker ${index} exited with code ${code}`));
+        });
+      }),
+    ),
+  );
+  const byLine = (a: { line: number | null }, b: { line: number | null }): number => (a.line ?? 0) - (b.line ?? 0);
+  const failures: CaseResult[] = [];
+  const cases: CaseResult[] = [];
+  const errors: ReplayError[] = [];
+  for (const share of shares) {
+    report.passed += share.passed;
+    report.failed += share.failed;
+    report.lines += share.lines;
+    failures.push(...share.failures);
+    cases.push(...share.cases);
+    errors.push(...share.errors);
+    for (const [id, n] of share.coverage) report.coverage.set(id, (report.coverage.get(id) ?? 0) + n);
+  }
+  // Every share reports a file it cannot read; say it once.
+  const seen = new Set<string>();
+  for (const error of errors.sort(byLine)) {
+    const key = `${error.line}:${error.message}`;
+    if (!seen.has(key)) report.errors.push(error);
+    seen.add(key);
+  }
+  report.failures.push(...failures.sort(byLine));
+  report.cases.push(...cases.sort(byLine));
 }

@@ -1,0 +1,61 @@
+/**
+ * The top-level `session` of a JSON line, found without parsing the whole line: a scan that
+ * tracks strings and nesting and stops at the key. Used to split a recording between replay
+ * workers by session (sessions are independent, so each worker parses only its own lines).
+ * Returns undefined when the line is not an object with a string `session` at the top.
+ */
+export function sessionOfLine(line: string): string | undefined {
+  let i = 0;
+  const n = line.length;
+  while (i < n && line.charCodeAt(i) <= 32) i++;
+  if (line.charCodeAt(i) !== 123 /* { */) return undefined;
+  let depth = 0;
+  for (; i < n; i++) {
+    const ch = line.charCodeAt(i);
+    if (ch === 34 /* " */) {
+      const end = stringEnd(line, i);
+      if (end < 0) return undefined;
+      if (depth === 1 && end - i === 8 && line.startsWith('"session"', i)) {
+        // A key at the top level: skip `:` and read the value.
+        let j = end + 1;
+        while (j < n && line.charCodeAt(j) <= 32) j++;
+        if (line.charCodeAt(j) !== 58 /* : */) return undefined;
+        j++;
+        while (j < n && line.charCodeAt(j) <= 32) j++;
+        if (line.charCodeAt(j) !== 34) return undefined;
+        const valueEnd = stringEnd(line, j);
+        if (valueEnd < 0) return undefined;
+        const raw = line.slice(j, valueEnd + 1);
+        if (!raw.includes("\\")) return raw.slice(1, -1);
+        try {
+          return JSON.parse(raw) as string;
+        } catch {
+          return undefined;
+        }
+      }
+      i = end;
+    } else if (ch === 123 || ch === 91) depth++;
+    else if (ch === 125 || ch === 93) depth--;
+  }
+  return undefined;
+}
+
+/** Index of the closing quote of the string starting at `start`, or -1. */
+function stringEnd(line: string, start: number): number {
+  for (let i = start + 1; i < line.length; i++) {
+    const ch = line.charCodeAt(i);
+    if (ch === 92 /* \ */) i++;
+    else if (ch === 34) return i;
+  }
+  return -1;
+}
+
+/** Which of `count` workers replays a session: a stable string hash (FNV-1a). */
+export function partitionOf(session: string, count: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < session.length; i++) {
+    hash ^= session.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % count;
+}

@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ROOT } from "../helpers.js";
+
+// The worker script exists only in the build, so this test drives the built module.
+const dist = await import(join(ROOT, "dist", "testing", "replay.js"));
+const { compileSources } = await import(join(ROOT, "dist", "index.js"));
+
+const POLICY = `
+agent { team: string }
+context { labels: set<string> }
+tool kb.search { args { query: string } }
+tool mail.send { args { to: string } }
+policy p {
+  @name("loop") deny * when session.repeats >= 2 reason "loop" revoke
+  @name("search") allow kb.search when agent.team == "support"
+  @name("mail") allow mail.send when session.called(kb.search) and agent.team == "support"
+}
+`;
+
+const dir = mkdtempSync(join(tmpdir(), "policyc-parallel-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("replaying a large recording on several threads", () => {
+  it("gives the same report as one thread: counts, failures and errors in line order, coverage", async () => {
+    const { policy } = compileSources([{ path: "p.policy", text: POLICY }]);
+    const lines: string[] = [];
+    const base = { agent: { team: "support" }, context: { labels: [] } };
+    for (let s = 0; lines.length < 60_000; s++) {
+      const session = `s${s}`;
+      lines.push(JSON.stringify({ ...base, session, tool: "mail.send", args: { to: "a" }, decision: "deny", rules: [] }));
+      lines.push(JSON.stringify({ ...base, session, tool: "kb.search", args: { query: `q${s}` }, decision: "allow", rules: ["search"] }));
+      lines.push(JSON.stringify({ ...base, session, tool: "mail.send", args: { to: "a" }, decision: "allow", rules: ["mail"] }));
+      // Wrong on purpose in some sessions: the third identical call is a loop, not an allow.
+      lines.push(JSON.stringify({ ...base, session, tool: "mail.send", args: { to: "a" }, decision: s % 500 === 0 ? "allow" : "deny", rules: s % 500 === 0 ? ["mail"] : ["loop"] }));
+      if (s % 1000 === 7) lines.push("not json");
+    }
+    const file = join(dir, "big.jsonl");
+    writeFileSync(file, lines.join("\n").padEnd(9 * 1024 * 1024, "\n") + "\n");
+    const single = await dist.replayRecordings(policy, [file], { workers: 1 });
+    const parallel = await dist.replayRecordings(policy, [file], { workers: 2 });
+    expect(single.failed).toBeGreaterThan(0);
+    expect(single.errors.length).toBeGreaterThan(0);
+    expect({ passed: parallel.passed, failed: parallel.failed, lines: parallel.lines }).toEqual({ passed: single.passed, failed: single.failed, lines: single.lines });
+    expect(parallel.failures.map((f: { line: number }) => f.line)).toEqual(single.failures.map((f: { line: number }) => f.line));
+    expect(parallel.errors).toEqual(single.errors);
+    expect([...parallel.coverage]).toEqual([...single.coverage]);
+    // Failures are explained in both (the explanation pass runs on the main thread).
+    expect(parallel.failures[0].explanation).toBe(single.failures[0].explanation);
+  });
+});

@@ -1,0 +1,31 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { partitionOf, sessionOfLine } from "../../src/testing/sessionOfLine.js";
+
+describe("sessionOfLine (routing lines to replay workers)", () => {
+  it("finds the top-level session of any JSON object, whatever comes before it", () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.string(), fc.dictionary(fc.string(), fc.jsonValue()), (before, session, after) => {
+        const { session: _a, ...head } = before;
+        const { session: _b, ...tail } = after;
+        const line = JSON.stringify({ ...head, nested: { session: "not this one", list: [{ session: "nor this" }] }, session, ...tail });
+        expect(sessionOfLine(line)).toBe(session);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("reads escapes and spacing the way JSON.parse does", () => {
+    expect(sessionOfLine('{ "tool" : "x", "session" : "s\\u0031" }')).toBe("s1");
+    expect(sessionOfLine('{"a":"\\"session\\":\\"fake\\"","session":"real"}')).toBe("real");
+  });
+
+  it("gives undefined for lines without a top-level string session", () => {
+    for (const line of ["", "not json", "[1,2]", '{"session":1}', '{"args":{"session":"x"}}', '{"session":"unterminated']) expect(sessionOfLine(line)).toBeUndefined();
+  });
+
+  it("partitions sessions stably across workers", () => {
+    for (const session of ["a", "s1", "日本"]) expect(partitionOf(session, 2)).toBe(partitionOf(session, 2));
+    expect(new Set(Array.from({ length: 100 }, (_, i) => partitionOf(`s${i}`, 2)))).toEqual(new Set([0, 1]));
+  });
+});
