@@ -181,3 +181,22 @@ export function lower(text: unknown): string {
 export function includesText(text: unknown, part: unknown): boolean {
   return typeof text === "string" && typeof part === "string" && text.includes(part);
 }
+
+/** `==`, `!=`, `<`, `<=`, `>`, `>=` on scalars (numbers, strings, bools): the one definition the
+ * interpreter and the checker's constant folding share. */
+export function compareScalars(operator: "==" | "!=" | "<" | "<=" | ">" | ">=", left: unknown, right: unknown): boolean {
+  switch (operator) {
+    case "==":
+      return left === right;
+    case "!=":
+      return left !== right;
+    case "<":
+      return (left as number) < (right as number);
+    case "<=":
+      return (left as number) <= (right as number);
+    case ">":
+      return (left as number) > (right as number);
+    case ">=":
+      return (left as number) >= (right as number);
+  }
+}

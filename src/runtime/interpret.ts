@@ -76,21 +76,8 @@ export class Interpreter {
       case "compare": {
         const left = this.evaluate(e.left, locals) as number;
         const right = this.evaluate(e.right, locals) as number;
-        switch (e.operator) {
-          case "==":
-            return e.deep ? rt.equal(left, right, e.set === true) : left === right;
-          case "!=":
-            return e.deep ? !rt.equal(left, right, e.set === true) : left !== right;
-          case "<":
-            return left < right;
-          case "<=":
-            return left <= right;
-          case ">":
-            return left > right;
-          case ">=":
-            return left >= right;
-        }
-        return false;
+        if (e.deep && (e.operator === "==" || e.operator === "!=")) return rt.equal(left, right, e.set === true) === (e.operator === "==");
+        return rt.compareScalars(e.operator, left, right);
       }
       case "enumRank":
         return e.members.indexOf(this.evaluate(e.value, locals) as string);

@@ -1,5 +1,6 @@
 import type * as A from "../../ast/nodes.js";
 import { chainTerms } from "../expressions.js";
+import { compareScalars } from "../../runtime/helpers.js";
 
 /** The value of an expression made only of literals, or undefined when it depends on the request. */
 export function constantValue(expr: A.Expr): boolean | number | string | undefined {
@@ -28,17 +29,12 @@ export function constantValue(expr: A.Expr): boolean | number | string | undefin
       if (left === undefined || right === undefined || typeof left !== typeof right) return undefined;
       switch (expr.operator) {
         case "==":
-          return left === right;
         case "!=":
-          return left !== right;
         case "<":
-          return left < right;
         case "<=":
-          return left <= right;
         case ">":
-          return left > right;
         case ">=":
-          return left >= right;
+          return compareScalars(expr.operator, left, right);
         default:
           return undefined;
       }
