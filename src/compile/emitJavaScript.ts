@@ -4,6 +4,7 @@ import type { RuntimeSchema } from "../runtime/schema.js";
 import type { SessionUse } from "../runtime/session.js";
 import type { DispatchPlan } from "./indexRulesByTool.js";
 import { ValidationEmitter } from "./emitValidation.js";
+import { childrenOf } from "./analyzeSessionUse.js";
 
 /**
  * Pass 4: emits the decision code: one small function per rule (its condition, failing closed)
@@ -32,7 +33,9 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
         const condition = rule.ir === null ? null : emitter.forTool(entry.tool, () => emitter.expr(rule.ir!));
         if (condition === null) fast.push(`    (m ??= []).push(${ruleIndex});`);
         else {
-          fast.push(`    if ((${condition}) === true ? c.fault === undefined || faulted(c, ${ruleIndex}, ${JSON.stringify(rule.id + ": ")}, ${rule.effect !== "allow"}) : c.fault !== undefined && faulted(c, ${ruleIndex}, ${JSON.stringify(rule.id + ": ")}, ${rule.effect !== "allow"})) (m ??= []).push(${ruleIndex});`);
+          // Only a condition that reads the user or the intent's tools/risk can note a fault.
+          if (!canFault(rule.ir!)) fast.push(`    if ((${condition}) === true) (m ??= []).push(${ruleIndex});`);
+          else fast.push(`    if ((${condition}) === true ? c.fault === undefined || faulted(c, ${ruleIndex}, ${JSON.stringify(rule.id + ": ")}, ${rule.effect !== "allow"}) : c.fault !== undefined && faulted(c, ${ruleIndex}, ${JSON.stringify(rule.id + ": ")}, ${rule.effect !== "allow"})) (m ??= []).push(${ruleIndex});`);
         }
         safe.push(`  if (r${ruleIndex}(c)) (m ??= []).push(${ruleIndex});`);
       }
@@ -293,3 +296,9 @@ function isSessionSet(e: IrExpr): boolean {
 /** The request roots, read once into locals at the top of each function that evaluates conditions. */
 const ROOT_LOCAL = { agent: "cAgent", context: "cContext", args: "cArgs" } as const;
 const ROOT_LOCALS = "const cAgent = c.agent, cContext = c.context, cArgs = c.args;";
+
+/** Whether evaluating the expression may note a fault (a read of the user, or of the intent's tools or risk). */
+function canFault(e: IrExpr): boolean {
+  if ((e.op === "root" && e.root === "user") || e.op === "intentTools" || e.op === "intentMaxRisk") return true;
+  return childrenOf(e).some(canFault);
+}
