@@ -233,8 +233,8 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
   }
 }
 
-/** Below this size a recording replays faster on one thread than it takes to start workers. */
-export const PARALLEL_MIN_BYTES = 8 * 1024 * 1024;
+/** Below this size one warm thread beats starting workers, whose engines begin cold (measured). */
+export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
 const WORKER_SCRIPT = new URL("./replayWorker.js", import.meta.url);
 
 function parallelWorkers(file: string, options: ReplayOptions): number {
