@@ -113,10 +113,6 @@ export function judge(report: ReplayReport, coveragePercent: number | undefined,
   return { code: EXIT.ok };
 }
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
 export function registerTest(program: Command, io: Io, finish: (code: Promise<ExitCode>) => void): void {
   program
     .command("test")
@@ -134,5 +130,4 @@ export function registerTest(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--update", "write the actual decisions and rules back into the recordings")
     .option("--allow-empty", "pass when no line has an expectation")
     .action((paths: string[], options: TestOptions) => finish(testVerb(io, paths, options)));
-  void collect;
 }
