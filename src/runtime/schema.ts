@@ -71,24 +71,40 @@ function parseUtcTime(text: string): number {
   const t = text.charCodeAt(10);
   const z = text.charCodeAt(n - 1);
   if ((t !== 84 && t !== 116) || (z !== 90 && z !== 122)) return Number.NaN;
+  // Attempts come in bursts within the same minute: reuse the last minute's start.
+  if (lastMinute !== "" && text.startsWith(lastMinute)) {
+    const second = digits(text, 17, 2);
+    const millis = fractionMillis(text, n);
+    if (second >= 0 && second <= 59 && millis >= 0) return lastMinuteMs + second * 1000 + millis;
+  }
   const year = digits(text, 0, 4);
   const month = digits(text, 5, 2);
   const day = digits(text, 8, 2);
   const hour = digits(text, 11, 2);
   const minute = digits(text, 14, 2);
   const second = digits(text, 17, 2);
-  let millis = 0;
-  if (n > 20) {
-    if (text.charCodeAt(19) !== 46) return Number.NaN;
-    const fraction = digits(text, 20, n - 21);
-    if (fraction < 0) return Number.NaN;
-    millis = n === 22 ? fraction * 100 : n === 23 ? fraction * 10 : fraction;
-  }
+  const millis = fractionMillis(text, n);
+  if (millis < 0) return Number.NaN;
   // Date.UTC maps years 0–99 to 1900–1999: leave those to Date.parse.
   if (year < 100 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return Number.NaN;
   const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   if (day > DAYS_IN_MONTH[month - 1]! + (leap ? 1 : 0)) return Number.NaN;
-  return Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  lastMinuteMs = Date.UTC(year, month - 1, day, hour, minute);
+  lastMinute = text.slice(0, 17);
+  return lastMinuteMs + second * 1000 + millis;
+}
+
+/** The one-entry cache of `parseUtcTime`: `YYYY-MM-DDTHH:MM:` and its epoch milliseconds. */
+let lastMinute = "";
+let lastMinuteMs = 0;
+
+/** Milliseconds of `.f`, `.ff` or `.fff` before the `Z` (0 without a fraction), or -1. */
+function fractionMillis(text: string, n: number): number {
+  if (n === 20) return 0;
+  if (text.charCodeAt(19) !== 46 || n < 22) return -1;
+  const fraction = digits(text, 20, n - 21);
+  if (fraction < 0) return -1;
+  return n === 22 ? fraction * 100 : n === 23 ? fraction * 10 : fraction;
 }
 
 /** Parses an RFC 3339 time to epoch milliseconds, or NaN. */
