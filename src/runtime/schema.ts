@@ -51,60 +51,57 @@ function typeName(type: TypeJson): string {
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-function digits(text: string, from: number, count: number): number {
-  let value = 0;
-  for (let i = from; i < from + count; i++) {
-    const d = text.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return -1;
-    value = value * 10 + d;
-  }
-  return value;
+/** Two ASCII digits at `i` as a number, or -1. */
+function twoDigits(text: string, i: number): number {
+  const a = text.charCodeAt(i) - 48;
+  const b = text.charCodeAt(i + 1) - 48;
+  return a >>> 0 <= 9 && b >>> 0 <= 9 ? a * 10 + b : -1;
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146097 + dayOfEra - 719468;
 }
 
 /**
- * Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z`, the form enforcement points and logs use, by hand
- * (`Date.parse` alone costs more than a whole decision); NaN when it is not that form.
+ * Parses `YYYY-MM-DDTHH:MM:SS[.f|.ff|.fff]Z`, the form enforcement points and logs use, with
+ * integer arithmetic only (`Date.parse` alone costs more than a whole decision); NaN when the
+ * text is not that form, and then the caller falls back to the general RFC 3339 parser.
  */
 function parseUtcTime(text: string): number {
   const n = text.length;
-  if (n < 20 || n > 24 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return Number.NaN;
+  if (n < 20 || n > 24 || n === 21 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return Number.NaN;
   const t = text.charCodeAt(10);
   const z = text.charCodeAt(n - 1);
   if ((t !== 84 && t !== 116) || (z !== 90 && z !== 122)) return Number.NaN;
-  // Attempts come in bursts within the same minute: reuse the last minute's start.
-  if (lastMinute !== "" && text.startsWith(lastMinute)) {
-    const second = digits(text, 17, 2);
-    const millis = fractionMillis(text, n);
-    if (second >= 0 && second <= 59 && millis >= 0) return lastMinuteMs + second * 1000 + millis;
-  }
-  const year = digits(text, 0, 4);
-  const month = digits(text, 5, 2);
-  const day = digits(text, 8, 2);
-  const hour = digits(text, 11, 2);
-  const minute = digits(text, 14, 2);
-  const second = digits(text, 17, 2);
-  const millis = fractionMillis(text, n);
-  if (millis < 0) return Number.NaN;
-  // Date.UTC maps years 0–99 to 1900–1999: leave those to Date.parse.
-  if (year < 100 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return Number.NaN;
+  const century = twoDigits(text, 0);
+  const yearInCentury = twoDigits(text, 2);
+  const month = twoDigits(text, 5);
+  const day = twoDigits(text, 8);
+  const hour = twoDigits(text, 11);
+  const minute = twoDigits(text, 14);
+  const second = twoDigits(text, 17);
+  // Years 0–99 are left to Date.parse, which the general path uses.
+  if (century < 1 || yearInCentury < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return Number.NaN;
+  const year = century * 100 + yearInCentury;
   const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   if (day > DAYS_IN_MONTH[month - 1]! + (leap ? 1 : 0)) return Number.NaN;
-  lastMinuteMs = Date.UTC(year, month - 1, day, hour, minute);
-  lastMinute = text.slice(0, 17);
-  return lastMinuteMs + second * 1000 + millis;
-}
-
-/** The one-entry cache of `parseUtcTime`: `YYYY-MM-DDTHH:MM:` and its epoch milliseconds. */
-let lastMinute = "";
-let lastMinuteMs = 0;
-
-/** Milliseconds of `.f`, `.ff` or `.fff` before the `Z` (0 without a fraction), or -1. */
-function fractionMillis(text: string, n: number): number {
-  if (n === 20) return 0;
-  if (text.charCodeAt(19) !== 46 || n < 22) return -1;
-  const fraction = digits(text, 20, n - 21);
-  if (fraction < 0) return -1;
-  return n === 22 ? fraction * 100 : n === 23 ? fraction * 10 : fraction;
+  let millis = 0;
+  if (n > 20) {
+    if (text.charCodeAt(19) !== 46) return Number.NaN;
+    for (let i = 20; i < n - 1; i++) {
+      const digit = text.charCodeAt(i) - 48;
+      if (digit >>> 0 > 9) return Number.NaN;
+      millis = millis * 10 + digit;
+    }
+    millis *= n === 22 ? 100 : n === 23 ? 10 : 1;
+  }
+  return daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis;
 }
 
 /** Parses an RFC 3339 time to epoch milliseconds, or NaN. */
