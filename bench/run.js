@@ -193,6 +193,17 @@ line("goal: within 2x of hand-written at every size", goal(within2x));
   const last = decideRows[decideRows.length - 1];
   line("goal: flat (1,000-rule ns within 2x of 10-rule ns)", `${goal(flat)} (${fmt(last.policyc / first.policyc, 2)}x; hand-written ${fmt(last.handwritten / first.handwritten, 2)}x on the same sets)`);
 }
+{
+  // Flatness of dispatch alone: the same per-call work (ten rules of the called tool) while the
+  // set grows from 10 to 1,000 rules. The mix above also grows the rules per call (6 → 18).
+  const dispatch = DECIDE_SIZES.map((rules) => {
+    const run = spawnSync(process.execPath, [join(HERE, "dispatch-child.js"), String(rules)], { encoding: "utf8", timeout: 120000 });
+    return run.status === 0 ? JSON.parse(run.stdout.trim().split("\n").pop()) : { rules, ns: Number.NaN };
+  });
+  line("dispatch only, 10 rules per tool, 10 / 100 / 1,000 rules", dispatch.map((d) => `${fmt(d.ns)} ns`).join(" / "));
+  const ratio = dispatch[dispatch.length - 1].ns / dispatch[0].ns;
+  line("goal: flat as the rule count grows (dispatch only)", `${goal(ratio <= 2)} (${fmt(ratio, 2)}x from 10 to 1,000 rules)`);
+}
 line("goal: >= 1,000x faster than cedar-wasm", cedarRatios.length === DECIDE_SIZES.length ? `${goal(cedarRatios.every((r) => r >= 1000))} (lowest ${fmt(Math.min(...cedarRatios))}x)` : "not measured");
 
 // ---------------------------------------------------------------------------------------------
