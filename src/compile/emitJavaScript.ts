@@ -90,6 +90,9 @@ class JsEmitter {
   /** Index of each `session.called` pattern's tool list in `SessionUse.called`. */
   private readonly calledIndex: Map<string, number>;
 
+  /** Quantifier variables in scope: policy name → generated identifier. */
+  private readonly locals = new Map<string, string>();
+  private localCount = 0;
   /** The tool whose dispatcher is being emitted, when conditions may be specialized to it. */
   private tool: string | undefined;
 
@@ -195,8 +198,11 @@ class JsEmitter {
         return "intentOf(c).maxRisk";
       case "now":
         return "c.now";
-      case "local":
-        return `$${e.name}`;
+      case "local": {
+        const id = this.locals.get(e.name);
+        if (id === undefined) throw new Error(`unbound variable ${e.name} reached the emitter`);
+        return id;
+      }
       case "get": {
         // `?.`: reads below a stand-in (a missing user) yield undefined instead of throwing.
         // Roots are validated objects; below them `?.` makes reads under a stand-in (a missing
@@ -247,7 +253,14 @@ class JsEmitter {
       case "quantifier": {
         const method = e.kind === "any" ? "some" : "every";
         const items = isSessionSet(e.collection) ? `rt.items(${this.expr(e.collection)})` : `(${this.expr(e.collection)})?`;
-        return `${items}.${method}(($${e.variable}) => ${this.expr(e.body)} === true)`;
+        // Variables get generated names (`$0`, `$1`…): no identifier of the policy enters the code.
+        const id = `$${this.localCount++}`;
+        const outer = this.locals.get(e.variable);
+        this.locals.set(e.variable, id);
+        const body = this.expr(e.body);
+        if (outer === undefined) this.locals.delete(e.variable);
+        else this.locals.set(e.variable, outer);
+        return `${items}.${method}((${id}) => ${body} === true)`;
       }
       case "session":
         switch (e.member) {
@@ -275,7 +288,7 @@ class JsEmitter {
         switch (e.name) {
           case "size":
             // Request lists and strings have `length`; only session sets have `size`.
-            return isSessionSet(e.object) ? `${object}.size` : `(${object})?.length`;
+            return isSessionSet(e.object) ? `${object}.size` : `((${object})?.length ?? 0)`;
           case "lower":
             return `rt.lower(${object})`;
           default:

@@ -10,7 +10,6 @@ import type { FieldsJson, RuntimeSchema, TypeJson } from "../runtime/schema.js";
 export class ValidationEmitter {
   readonly functions: string[] = [];
   private readonly byType = new Map<string, string>();
-  private readonly records = new Map<string, string>();
 
   constructor(private readonly schema: RuntimeSchema) {}
 
@@ -50,7 +49,6 @@ export class ValidationEmitter {
       this.functions.push(`const ${name}_members = new Set(${JSON.stringify(this.schema.enums[type.enum] ?? [])});\nfunction ${name}(v) { return typeof v === "string" && ${name}_members.has(v); }`);
     } else {
       // Records may be recursive: the function is named before its body refers to it.
-      this.records.set(type.record, name);
       this.functions.push(`function ${name}(v) { return ${this.fields(this.schema.records[type.record] ?? {}, "v")}; }`);
     }
     return name;
@@ -101,7 +99,7 @@ export class ValidationEmitter {
   private argsCount = 0;
   private argsFunction(tool: string, args: FieldsJson): string {
     const name = `argsFit${this.argsCount++}`;
-    this.functions.push(`// ${JSON.stringify(tool).replace(/\*\//g, "*\\/")} arguments\nfunction ${name}(v) { return ${this.fields(args, "v")}; }`);
+    this.functions.push(`// ${JSON.stringify(tool)} arguments\nfunction ${name}(v) { return ${this.fields(args, "v")}; }`);
     return name;
   }
 }

@@ -35,7 +35,7 @@ export interface EvalContext {
 /** Per tool: returns the indices of the matched rules of the winning effect, or null (no rule matched). */
 export type ToolDecider = (c: EvalContext) => number[] | null;
 
-/** The runtime support the generated code may call; nothing else is in its scope. */
+/** The runtime support the generated code calls (as `rt`); it uses nothing else of the runtime. */
 export const RUNTIME_SUPPORT = {
   ...helpers,
   compileGlob,
@@ -338,12 +338,6 @@ export class Engine {
     return entry.validateArgs(args, "request.args");
   }
 }
-
-/**
- * The call's `context.labels` as taint. Validated only when the set declares it, so an
- * undeclared `labels` can be anything: only a list's strings count (a number made the session
- * update throw, and a string added its characters as labels).
- */
 
 function defaultReason(effect: Effect, id: string, tool: string): string {
   switch (effect) {

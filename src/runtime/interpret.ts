@@ -86,7 +86,7 @@ export class Interpreter {
       case "contains": {
         const collection = this.evaluate(e.collection, locals);
         const element = this.evaluate(e.element, locals);
-        return e.string ? (collection as string).includes(element as string) : rt.has(collection, element);
+        return e.string ? rt.includesText(collection, element) : rt.has(collection, element);
       }
       case "containsAny":
         return rt.containsAny(this.evaluate(e.left, locals), this.evaluate(e.right, locals));
@@ -136,12 +136,13 @@ export class Interpreter {
         switch (e.name) {
           case "size":
             return rt.size(object);
+          // The same helpers as the generated code: a missing value (no intent) is no string, not an error.
           case "lower":
-            return (object as string).toLowerCase();
+            return rt.lower(object);
           case "startsWith":
-            return (object as string).startsWith(this.evaluate(e.args[0]!, locals) as string);
+            return rt.startsWith(object, this.evaluate(e.args[0]!, locals));
           case "endsWith":
-            return (object as string).endsWith(this.evaluate(e.args[0]!, locals) as string);
+            return rt.endsWith(object, this.evaluate(e.args[0]!, locals));
         }
         return undefined;
       }

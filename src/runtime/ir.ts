@@ -5,7 +5,6 @@
  */
 export type RiskLevel = "low" | "medium" | "high" | "critical";
 export const RISK_RANK: Readonly<Record<RiskLevel, number>> = { low: 0, medium: 1, high: 2, critical: 3 };
-export const RISK_NAMES: readonly RiskLevel[] = ["low", "medium", "high", "critical"];
 
 /** How an attribute value is turned into what conditions compare: risks to ranks, times to ms. */
 export type ValueConversion = "none" | "risk" | "time";

@@ -48,7 +48,7 @@ function typeName(type: TypeJson): string {
   return type.record;
 }
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** Two ASCII digits at `i` as a number, or -1. */
@@ -109,7 +109,15 @@ export function parseTime(value: unknown): number {
   if (typeof value !== "string") return Number.NaN;
   const fast = parseUtcTime(value);
   if (!Number.isNaN(fast)) return fast;
-  return RFC3339.test(value) ? Date.parse(value) : Number.NaN;
+  // Other forms (offsets, long fractions): check the calendar here, since Date.parse would
+  // roll `2024-02-30` over to March or `24:00` to the next day instead of refusing them.
+  const match = RFC3339.exec(value);
+  if (!match) return Number.NaN;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1]! + (leap ? 1 : 0) || hour > 23 || minute > 59 || second > 59) return Number.NaN;
+  if (match[9] !== undefined && (Number(match[9]) > 23 || Number(match[10]) > 59)) return Number.NaN;
+  return Date.parse(value);
 }
 
 /**

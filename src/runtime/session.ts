@@ -20,7 +20,9 @@ export interface SessionUse {
   readonly called: readonly (readonly string[])[];
 }
 
-export const NO_SESSION_USE: SessionUse = { labels: false, tools: false, repeats: false, windowMs: 0, windowTools: false, called: [] };
+
+/** How far ahead of the wall clock a request's time may move the sweep's clock. */
+const FUTURE_SLACK_MS = 5 * 60 * 1000;
 
 /** Attempts remembered per session for windows, at most; counts saturate there. */
 export const MAX_WINDOW_ENTRIES = 4096;
@@ -40,7 +42,6 @@ export class SessionState {
   last = "";
   labels: Set<string> | undefined;
   tools: Set<string> | undefined;
-  /** Key of the previous attempt (tool + canonical args) and how many identical attempts in a row ended with it. */
   /** Arguments of the previous attempt, and how many identical attempts in a row ended with it. */
   lastArgs: unknown;
   run = 0;
@@ -87,6 +88,8 @@ export class SessionStore {
   /** Per tool, the `session.called` patterns (indices) it matches. */
   private readonly patternsByTool = new Map<string, number[]>();
   private lastSweep = Number.NEGATIVE_INFINITY;
+  /** The latest request time seen (the clock the sweep goes by). */
+  private latest = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly use: SessionUse,
@@ -117,8 +120,12 @@ export class SessionStore {
   }
 
   getOrCreate(id: string, now: number): SessionState {
-    if (now - this.lastSweep > this.idleMs / 4) this.sweep(now);
+    if (now > this.latest) this.latest = now;
+    if (this.latest - this.lastSweep > this.idleMs / 4) this.sweep();
     let state = this.sessions.get(id);
+    // Expiry is judged by the session's own clock only, so one session's traffic never changes
+    // another's decisions (and replaying sessions apart gives the same answers).
+    if (state !== undefined && now - state.lastSeen > (state.revoked ? this.revokedIdleMs : this.idleMs)) state = undefined;
     if (state === undefined) {
       state = new SessionState(now, this.use);
       this.sessions.set(id, state);
@@ -126,12 +133,18 @@ export class SessionStore {
     return state;
   }
 
-  /** Drops idle sessions; runs at most every quarter of the idle time, so its cost is amortized. */
-  sweep(now: number): void {
-    this.lastSweep = now;
+  /**
+   * Frees sessions idle longer than their limit, judged against the latest request time seen.
+   * That time is capped at the wall clock plus five minutes, so one request dated far in the
+   * future cannot wipe every session (revocations included). Runs at most every quarter of the
+   * idle time.
+   */
+  sweep(): void {
+    const horizon = Math.min(this.latest, Date.now() + FUTURE_SLACK_MS);
+    this.lastSweep = horizon;
     for (const [id, state] of this.sessions) {
       const limit = state.revoked ? this.revokedIdleMs : this.idleMs;
-      if (now - state.lastSeen > limit) this.sessions.delete(id);
+      if (horizon - state.lastSeen > limit) this.sessions.delete(id);
     }
   }
 

@@ -28,7 +28,7 @@ export interface ReplayOptions {
   readonly explainLimit?: number;
   /**
    * Replay a large recording on this many threads, each taking a share of the sessions
-   * (sessions are independent, so the decisions are the same). Default: one per core, for
+   * (sessions are independent, so the decisions are the same). Default: one per core (up to 8), for
    * files of at least PARALLEL_MIN_BYTES and runs without `update` or `bail`.
    */
   readonly workers?: number;

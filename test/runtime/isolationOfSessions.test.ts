@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { compile, explain } from "../../src/index.js";
+import { parseTime } from "../../src/runtime/schema.js";
+
+const POLICY = `
+tool kb.search { args { q: string } }
+intent work { tools kb.* }
+policy p {
+  @name("stop") deny kb.search when args.q == "stop" reason "stop" revoke
+  @name("prefix") deny kb.search when intent.startsWith("wo") and args.q == "intent"
+  @name("first") allow kb.search when session.calls == 0
+  @name("rest") allow kb.search when session.calls < 3 and args.q != "intent"
+}
+`;
+const at = (time: string, session: string, q: string, extra: Record<string, unknown> = {}) => ({ time, session, tool: "kb.search", args: { q }, ...extra });
+
+describe("sessions are independent of each other's traffic", () => {
+  it("a request dated far in the future does not wipe other sessions or their revocations", () => {
+    const engine = compile([{ path: "p.policy", text: POLICY }]);
+    expect(engine.decide(at("2026-11-29T10:00:00Z", "victim", "stop")).revoked).toBe(true);
+    engine.decide(at("2099-01-01T00:00:00Z", "attacker", "x"));
+    expect(engine.decide(at("2026-11-29T10:00:05Z", "victim", "x"))).toMatchObject({ decision: "deny", rules: ["stop"], revoked: true });
+  });
+
+  it("whether a session has expired depends on its own times only", () => {
+    const alone = compile([{ path: "p.policy", text: POLICY }], { sessionIdleMs: 60 * 60 * 1000 });
+    alone.decide(at("2026-11-29T00:00:00Z", "a", "x"));
+    const withOther = compile([{ path: "p.policy", text: POLICY }], { sessionIdleMs: 60 * 60 * 1000 });
+    withOther.decide(at("2026-11-29T00:00:00Z", "a", "x"));
+    withOther.decide(at("2026-11-29T00:59:00Z", "b", "x"));
+    // 65 minutes after its last call, session a starts afresh (session.calls == 0) either way.
+    for (const engine of [alone, withOther]) expect(engine.decide(at("2026-11-29T01:05:00Z", "a", "x")).rules).toEqual(["first", "rest"]);
+  });
+});
+
+describe("string operations on a missing intent", () => {
+  it("are false, not errors, in the compiled code and in explanations alike", () => {
+    const engine = compile([{ path: "p.policy", text: POLICY }]);
+    const request = at("2026-11-29T10:00:00Z", "s", "intent");
+    const trace = explain(engine, request).rules.find((r) => r.id === "prefix")!;
+    const decision = engine.decide(request);
+    expect(trace.matched).toBe(false);
+    expect(decision).toMatchObject({ decision: "allow", rules: ["first"], errors: [] });
+  });
+});
+
+describe("request times", () => {
+  it("refuse impossible calendar dates in every RFC 3339 form", () => {
+    for (const time of ["2024-02-30T00:00:00Z", "2024-02-30T00:00:00+01:00", "2026-11-29T24:00:00+01:00", "2026-11-29T10:00:00+25:00", "2026-02-29T00:00:00.5Z"]) expect(parseTime(time), time).toBeNaN();
+    expect(parseTime("2024-02-29T10:00:00+00:00")).toBe(Date.UTC(2024, 1, 29, 10));
+    expect(parseTime("2026-11-29T10:00:00.123456Z")).toBe(Date.parse("2026-11-29T10:00:00.123456Z"));
+  });
+});
