@@ -213,7 +213,9 @@ class JsEmitter {
         return read;
       }
       case "has":
-        return `rt.present(${this.expr(e.object)}, ${JSON.stringify(e.name)})`;
+        // Inherited names (`constructor`…) need the own-property test; others a null check.
+        if (e.name in Object.prototype) return `rt.present(${this.expr(e.object)}, ${JSON.stringify(e.name)})`;
+        return `((${this.expr(e.object)})?.[${JSON.stringify(e.name)}] != null)`;
       case "not":
         return `!(${this.expr(e.operand)})`;
       case "and":
