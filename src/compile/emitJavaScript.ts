@@ -275,8 +275,10 @@ class JsEmitter {
         }
       case "count": {
         if (e.tools === null) return `(c.s.countSince(c.now - ${e.withinMs}, null) + 1)`;
-        const tools = this.constant(`new Set(${JSON.stringify(e.tools)})`);
-        const self = this.tool === undefined ? `(${tools}.has(c.tool) ? 1 : 0)` : e.tools.includes(this.tool) ? "1" : "0";
+        // A mask over the declared tools' ordinals (the session stores windowed tools as ordinals).
+        const mask = Object.keys(this.schema.tools).map((name) => (e.tools!.includes(name) ? 1 : 0));
+        const tools = this.constant(`new Uint8Array(${JSON.stringify(mask)})`);
+        const self = this.tool === undefined ? `(${JSON.stringify(e.tools)}.includes(c.tool) ? 1 : 0)` : e.tools.includes(this.tool) ? "1" : "0";
         return `(c.s.countSince(c.now - ${e.withinMs}, ${tools}) + ${self})`;
       }
       case "called": {

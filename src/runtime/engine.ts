@@ -115,7 +115,7 @@ export class Engine {
     this.rules = policy.rules;
     this.rules.forEach((r, i) => this.ruleById.set(r.id, i));
     this.clock = options.clock ?? Date.now;
-    this.sessions = new SessionStore(policy.session, options.sessionIdleMs);
+    this.sessions = new SessionStore(policy.session, Object.keys(policy.schema.tools), options.sessionIdleMs);
     const factory = new ValidatorFactory(policy.schema);
     const { agent, user, context } = policy.schema.entities;
     this.validateAgent = agent && factory.forFields(agent, "agent");

@@ -27,6 +27,8 @@ export class Interpreter {
     private readonly c: EvalContext,
     /** Index of a `session.called` tool list in the policy's session use. */
     private readonly calledIndex: (tools: readonly string[]) => number,
+    /** The mask over declared tools' ordinals that `session.count` windows are read with. */
+    private readonly toolMask: (tools: readonly string[]) => Uint8Array,
   ) {}
 
   /** Set when the last quantifier evaluated found its deciding element. */
@@ -126,8 +128,8 @@ export class Interpreter {
             return c.s[e.member];
         }
       case "count": {
-        const tools = e.tools === null ? null : new Set(e.tools);
-        return c.s.countSince(c.now - e.withinMs, tools) + (tools === null || tools.has(c.tool) ? 1 : 0);
+        const mask = e.tools === null ? null : this.toolMask(e.tools);
+        return c.s.countSince(c.now - e.withinMs, mask) + (e.tools === null || e.tools.includes(c.tool) ? 1 : 0);
       }
       case "called":
         return c.s.calledSince(this.calledIndex(e.tools), e.withinMs === null ? Number.NEGATIVE_INFINITY : c.now - e.withinMs);

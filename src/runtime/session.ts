@@ -47,7 +47,8 @@ export class SessionState {
   run = 0;
   /** Ring of attempt times (and tools) inside the longest window, oldest first. */
   times: number[] | undefined;
-  windowTools: string[] | undefined;
+  /** The tool of each windowed attempt, as its ordinal (position among the declared tools). */
+  windowTools: number[] | undefined;
   /** Last allowed time per `session.called` pattern (index in `SessionUse.called`). */
   calledAt: number[] | undefined;
   revoked: Revocation | undefined;
@@ -62,14 +63,17 @@ export class SessionState {
     if (use.called.length > 0) this.calledAt = new Array<number>(use.called.length).fill(Number.NEGATIVE_INFINITY);
   }
 
-  /** Attempts of the window at or after `since` (this attempt excluded), optionally only of `tools`. */
-  countSince(since: number, tools: ReadonlySet<string> | null): number {
+  /**
+   * Attempts of the window at or after `since` (this attempt excluded), optionally only of the
+   * tools whose ordinal is set in `tools` (a mask: one array read per attempt, no hashing).
+   */
+  countSince(since: number, tools: Uint8Array | null): number {
     const times = this.times;
     if (!times) return 0;
     let count = 0;
     for (let i = times.length - 1; i >= 0; i--) {
       if (times[i]! < since) break;
-      if (tools === null || tools.has(this.windowTools![i]!)) count++;
+      if (tools === null || tools[this.windowTools![i]!] === 1) count++;
     }
     return count;
   }
@@ -91,13 +95,24 @@ export class SessionStore {
   /** The latest request time seen (the clock the sweep goes by). */
   private latest = Number.NEGATIVE_INFINITY;
 
+  /** Ordinal of each declared tool (declaration order), as `session.count` masks use them. */
+  private readonly ordinals: ReadonlyMap<string, number>;
+
   constructor(
     readonly use: SessionUse,
+    /** The declared tools, in declaration order. */
+    toolNames: readonly string[],
     /** Sessions idle this long are forgotten. */
     readonly idleMs = 60 * 60 * 1000,
     /** Revoked sessions are remembered longer, so an agent cannot wait out a revocation. */
     readonly revokedIdleMs = 24 * 60 * 60 * 1000,
-  ) {}
+  ) {
+    this.ordinals = new Map(toolNames.map((name, index) => [name, index]));
+  }
+
+  private ordinalOf(tool: string): number {
+    return this.ordinals.get(tool) ?? -1;
+  }
 
   private patternsOf(tool: string): readonly number[] {
     let indices = this.patternsByTool.get(tool);
@@ -186,10 +201,10 @@ export class SessionStore {
       while (at > 0 && times[at - 1]! > now) at--;
       if (at === times.length) {
         times.push(now);
-        state.windowTools?.push(tool);
+        state.windowTools?.push(this.ordinalOf(tool));
       } else {
         times.splice(at, 0, now);
-        state.windowTools?.splice(at, 0, tool);
+        state.windowTools?.splice(at, 0, this.ordinalOf(tool));
       }
     }
     if (allowed) {
