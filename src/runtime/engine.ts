@@ -69,6 +69,8 @@ export interface ToolEntry {
   readonly hasRequiredArgs: boolean;
   readonly returns: readonly string[];
   readonly risk: number;
+  /** Position among the declared tools (session windows store tools by it). */
+  readonly ordinal: number;
   /** Shared decisions: the default deny, and per rule index the decision when only it matched. */
   readonly defaultDeny: Decision;
   /** Shared decisions by combination of matched rules (a trie over rule indices), bounded in size. */
@@ -125,8 +127,9 @@ export class Engine {
     // The generated code is a function body taking the runtime support and the schema.
     const create = new Function("rt", "schema", `"use strict";\n${policy.code}`) as (rt: RuntimeSupport, schema: CompiledPolicy["schema"]) => Map<string, GeneratedTool>;
     const generated = create(RUNTIME_SUPPORT, policy.schema);
-    for (const [name, tool] of Object.entries(policy.schema.tools)) {
+    for (const [ordinal, [name, tool]] of Object.entries(policy.schema.tools).entries()) {
       this.tools.set(name, {
+        ordinal,
         decide: generated.get(name)?.decide ?? (() => null),
         fits: generated.get(name)?.fits ?? (() => false),
         validateArgs: factory.forFields(tool.args, `${name} args`),
@@ -162,7 +165,7 @@ export class Engine {
         // An invalid attempt is still an attempt: it ends (or continues) a run of identical calls.
         const args = (input as Record<string, unknown>)["args"] ?? {};
         const same = this.policy.session.repeats ? prepared.state.calls > 0 && prepared.state.last === prepared.tool && helpers.sameArguments(prepared.state.lastArgs, args) : undefined;
-        this.sessions.record(prepared.state, prepared.now!, prepared.tool!, same, args, false, true, undefined, undefined);
+        this.sessions.record(prepared.state, prepared.now!, prepared.tool!, this.tools.get(prepared.tool!)?.ordinal ?? -1, same, args, false, true, undefined, undefined);
       }
       return prepared.decision;
     }
@@ -238,7 +241,7 @@ export class Engine {
   private conclude(matched: number[] | null, c: EvalContext): Decision {
     const { tool, now, errors, entry, s: state, same } = c;
     if (matched === null) {
-      this.sessions.record(state, now, tool, same, c.args, false, true, undefined, undefined);
+      this.sessions.record(state, now, tool, entry.ordinal, same, c.args, false, true, undefined, undefined);
       return errors ? { ...entry.defaultDeny, errors } : entry.defaultDeny;
     }
     let built: { decision: Decision; revoking: RuleInfo | undefined } | undefined;
@@ -270,7 +273,7 @@ export class Engine {
     const { decision, revoking } = built;
     if (revoking) state.revoked = { rule: revoking.id, reason: decision.reasons[decision.rules.indexOf(revoking.id)]!, location: revoking.location };
     const allowed = decision.decision === "allow";
-    this.sessions.record(state, now, tool, same, c.args, allowed, decision.decision === "deny", allowed ? c.context?.["labels"] : undefined, allowed ? entry.returns : undefined);
+    this.sessions.record(state, now, tool, entry.ordinal, same, c.args, allowed, decision.decision === "deny", allowed ? c.context?.["labels"] : undefined, allowed ? entry.returns : undefined);
     return decision;
   }
 

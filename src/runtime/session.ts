@@ -89,14 +89,11 @@ export class SessionState {
 /** A session store with idle expiry driven by request time, so replays behave like production. */
 export class SessionStore {
   private readonly sessions = new Map<string, SessionState>();
-  /** Per tool, the `session.called` patterns (indices) it matches. */
-  private readonly patternsByTool = new Map<string, number[]>();
+  /** Per tool ordinal, the `session.called` patterns (indices) it matches. */
+  private readonly patternsByOrdinal: readonly (readonly number[])[];
   private lastSweep = Number.NEGATIVE_INFINITY;
   /** The latest request time seen (the clock the sweep goes by). */
   private latest = Number.NEGATIVE_INFINITY;
-
-  /** Ordinal of each declared tool (declaration order), as `session.count` masks use them. */
-  private readonly ordinals: ReadonlyMap<string, number>;
 
   constructor(
     readonly use: SessionUse,
@@ -107,23 +104,7 @@ export class SessionStore {
     /** Revoked sessions are remembered longer, so an agent cannot wait out a revocation. */
     readonly revokedIdleMs = 24 * 60 * 60 * 1000,
   ) {
-    this.ordinals = new Map(toolNames.map((name, index) => [name, index]));
-  }
-
-  private ordinalOf(tool: string): number {
-    return this.ordinals.get(tool) ?? -1;
-  }
-
-  private patternsOf(tool: string): readonly number[] {
-    let indices = this.patternsByTool.get(tool);
-    if (indices === undefined) {
-      indices = [];
-      this.use.called.forEach((tools, index) => {
-        if (tools.includes(tool)) indices!.push(index);
-      });
-      this.patternsByTool.set(tool, indices);
-    }
-    return indices;
+    this.patternsByOrdinal = toolNames.map((name) => use.called.flatMap((tools, index) => (tools.includes(name) ? [index] : [])));
   }
 
   get size(): number {
@@ -171,7 +152,11 @@ export class SessionStore {
    * Records an attempt after its decision: counted always; on allow, its tool and labels join
    * the session; a denial is counted; windows drop entries older than the longest `within`.
    */
-  record(state: SessionState, now: number, tool: string, same: boolean | undefined, args: unknown, allowed: boolean, denied: boolean, labels: unknown, returns: readonly string[] | undefined): void {
+  /**
+   * `toolOrdinal` is the tool's position among the declared tools (-1 for an unknown tool): the
+   * engine knows it, so recording costs no lookup by name.
+   */
+  record(state: SessionState, now: number, tool: string, toolOrdinal: number, same: boolean | undefined, args: unknown, allowed: boolean, denied: boolean, labels: unknown, returns: readonly string[] | undefined): void {
     state.calls++;
     if (now > state.lastSeen) state.lastSeen = now;
     state.last = tool;
@@ -201,17 +186,17 @@ export class SessionStore {
       while (at > 0 && times[at - 1]! > now) at--;
       if (at === times.length) {
         times.push(now);
-        state.windowTools?.push(this.ordinalOf(tool));
+        state.windowTools?.push(toolOrdinal);
       } else {
         times.splice(at, 0, now);
-        state.windowTools?.splice(at, 0, this.ordinalOf(tool));
+        state.windowTools?.splice(at, 0, toolOrdinal);
       }
     }
     if (allowed) {
       state.tools?.add(tool);
       // The latest allowed time per pattern, whatever order the attempts arrive in.
       const calledAt = state.calledAt;
-      if (calledAt) for (const index of this.patternsOf(tool)) if (calledAt[index]! < now) calledAt[index] = now;
+      if (calledAt) for (const index of this.patternsByOrdinal[toolOrdinal] ?? []) if (calledAt[index]! < now) calledAt[index] = now;
       if (state.labels) {
         // `context.labels` as sent (declared or not): only string items are labels.
         if (Array.isArray(labels)) for (const label of labels) if (typeof label === "string") state.labels.add(label);
