@@ -50,10 +50,23 @@ export function equal(a: unknown, b: unknown, asSet = false): boolean {
     const right = toArray(b);
     return left.every((x) => right.some((y) => equal(x, y))) && right.every((y) => left.some((x) => equal(x, y)));
   }
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => equal(x, b[i]));
-  if (a && b && typeof a === "object" && typeof b === "object") {
-    const keys = Object.keys(a);
-    return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && equal((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!equal(a[i], b[i])) return false;
+    return true;
+  }
+  if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(b)) {
+    // Walked without building key lists: `session.repeats` compares every call's arguments.
+    const left = a as Record<string, unknown>;
+    const right = b as Record<string, unknown>;
+    let count = 0;
+    for (const key in left) {
+      if (!Object.hasOwn(left, key)) continue;
+      count++;
+      if (!Object.hasOwn(right, key) || !equal(left[key], right[key])) return false;
+    }
+    for (const key in right) if (Object.hasOwn(right, key)) count--;
+    return count === 0;
   }
   return false;
 }
