@@ -61,7 +61,8 @@ function ruleInfo(checked: CheckedRule, ir: RuleInfo["ir"]): RuleInfo {
     docs: rule.docs.length > 0 ? rule.docs.join("\n") : null,
     location: `${rule.effectSpan.file.path}:${line}:${column}`,
     condition: conditionText(rule),
-    clauses: ruleClauses(rule).map((c) => (c.negated ? `not (${printExpr(c.expr)})` : printExpr(c.expr))),
+    // An `unless` clause is written as such: explanations show "unless `X` was false".
+    clauses: ruleClauses(rule).map((c) => (c.negated ? `unless ${printExpr(c.expr)}` : printExpr(c.expr))),
     ir,
   };
 }

@@ -24,7 +24,7 @@ export interface RuleInfo {
   readonly location: string;
   /** The condition (`when` and not `unless`) as written, and resolved; null when the rule has none. */
   readonly condition: string | null;
-  /** The top-level clauses of the condition as written (`and` terms, then `not (unless)`). */
+  /** The top-level clauses of the condition as written (`and` terms of `when`, then `unless X`). */
   readonly clauses: readonly string[];
   readonly ir: IrExpr | null;
 }

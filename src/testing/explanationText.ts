@@ -16,9 +16,14 @@ export function showValue(value: unknown): string {
 }
 
 function clauseLine(clause: ClauseTrace): string {
-  if (clause.error) return `\`${clause.text}\` failed: ${clause.error}`;
-  const witness = clause.witness !== undefined ? ` for ${showValue(clause.witness)}` : "";
-  return `\`${clause.text}\` was ${showValue(clause.value)}${witness}`;
+  // The `unless` clause is evaluated as `not X`: show X's own value, as the author wrote it.
+  const unless = clause.text.startsWith("unless ");
+  const text = unless ? clause.text.slice("unless ".length) : clause.text;
+  const prefix = unless ? "unless " : "";
+  if (clause.error) return `${prefix}\`${text}\` failed: ${clause.error}`;
+  const value = unless && typeof clause.value === "boolean" ? !clause.value : clause.value;
+  const witness = clause.witness !== undefined && !unless ? ` for ${showValue(clause.witness)}` : "";
+  return `${prefix}\`${text}\` was ${showValue(value)}${witness}`;
 }
 
 /** One line per clause of a rule, or a note for a rule without a condition. */

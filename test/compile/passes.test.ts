@@ -201,7 +201,7 @@ describe("lowering", () => {
   it("flattens `when A and B unless C` into clauses, for explanations", () => {
     const policy = policyWith('  deny kb.search when agent.team == "x" and (agent.attested or context.env == "prod") unless session.calls > 3');
     const [rule] = policy.rules;
-    expect(rule!.clauses).toEqual(['agent.team == "x"', '(agent.attested or context.env == "prod")', "not (session.calls > 3)"]);
+    expect(rule!.clauses).toEqual(['agent.team == "x"', '(agent.attested or context.env == "prod")', "unless session.calls > 3"]);
     expect(rule!.ir).toMatchObject({ op: "and", terms: [{ op: "compare" }, { op: "or" }, { op: "not" }] });
     expect(rule!.condition).toBe('when agent.team == "x" and (agent.attested or context.env == "prod") unless session.calls > 3');
   });
