@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DECLS, policyOf } from "../fixtures.js";
 import { cli, type CliResult } from "../helpers.js";
+import type { DiagnosticJson } from "../../src/diagnostics/render.js";
 
 /** Every case writes into one temporary folder; paths in output are relative to it. */
 let dir: string;
@@ -32,16 +33,8 @@ function expectNoStackTrace(result: CliResult): void {
   }
 }
 
-interface JsonDiagnostic {
-  code: string;
-  severity: string;
-  message: string;
-  file: string | null;
-  line: number | null;
-  column: number | null;
-  end: { line: number; column: number } | null;
-  help?: string;
-}
+// The JSON shape is the renderer's own type: the test reads what `--json` promises.
+type JsonDiagnostic = DiagnosticJson;
 interface JsonReport {
   ok: boolean;
   errors: number;
