@@ -186,12 +186,12 @@ try {
 }
 
 const within2x = decideRows.every((r) => r.policyc <= 2 * r.handwritten);
-const flat = decideRows[decideRows.length - 1].policyc <= 2 * decideRows[0].policyc;
 line("goal: within 2x of hand-written at every size", goal(within2x));
 {
   const first = decideRows[0];
   const last = decideRows[decideRows.length - 1];
-  line("goal: flat (1,000-rule ns within 2x of 10-rule ns)", `${goal(flat)} (${fmt(last.policyc / first.policyc, 2)}x; hand-written ${fmt(last.handwritten / first.handwritten, 2)}x on the same sets)`);
+  // Not a flatness test: the mix's rules per call triple from 10 to 1,000 rules (see below).
+  line("the mix, 1,000-rule ns / 10-rule ns", `${fmt(last.policyc / first.policyc, 2)}x (hand-written ${fmt(last.handwritten / first.handwritten, 2)}x; rules per call ${fmt(first.targeted, 1)} → ${fmt(last.targeted, 1)})`);
 }
 {
   // Flatness of dispatch alone: the same per-call work (ten rules of the called tool) while the

@@ -45,10 +45,16 @@ export class SessionState {
   /** Arguments of the previous attempt, and how many identical attempts in a row ended with it. */
   lastArgs: unknown;
   run = 0;
-  /** Ring of attempt times (and tools) inside the longest window, oldest first. */
+  /**
+   * Attempt times inside the longest window, oldest first, from index `head` on: expired
+   * entries are skipped by moving `head` and compacted away in batches, so recording an
+   * attempt does not shift the whole window every time.
+   */
   times: number[] | undefined;
   /** The tool of each windowed attempt, as its ordinal (position among the declared tools). */
   windowTools: number[] | undefined;
+  /** Index of the oldest live entry of `times` (and `windowTools`). */
+  head = 0;
   /** Last allowed time per `session.called` pattern (index in `SessionUse.called`). */
   calledAt: number[] | undefined;
   revoked: Revocation | undefined;
@@ -63,6 +69,11 @@ export class SessionState {
     if (use.called.length > 0) this.calledAt = new Array<number>(use.called.length).fill(Number.NEGATIVE_INFINITY);
   }
 
+  /** Attempts currently in the window. */
+  get windowSize(): number {
+    return this.times ? this.times.length - this.head : 0;
+  }
+
   /**
    * Attempts of the window at or after `since` (this attempt excluded), optionally only of the
    * tools whose ordinal is set in `tools` (a mask: one array read per attempt, no hashing).
@@ -71,7 +82,7 @@ export class SessionState {
     const times = this.times;
     if (!times) return 0;
     let count = 0;
-    for (let i = times.length - 1; i >= 0; i--) {
+    for (let i = times.length - 1; i >= this.head; i--) {
       if (times[i]! < since) break;
       if (tools === null || tools[this.windowTools![i]!] === 1) count++;
     }
@@ -170,28 +181,7 @@ export class SessionStore {
       }
     }
     const times = state.times;
-    if (times) {
-      const horizon = now - this.use.windowMs;
-      let drop = 0;
-      while (drop < times.length && times[drop]! < horizon) drop++;
-      if (times.length - drop >= MAX_WINDOW_ENTRIES) drop = times.length - MAX_WINDOW_ENTRIES + 1;
-      if (drop > 0) {
-        times.splice(0, drop);
-        state.windowTools?.splice(0, drop);
-      }
-      // Kept in time order, which `countSince` relies on: an attempt whose time is earlier than
-      // the last one's (clock skew, concurrent calls) is inserted in place, not appended, or the
-      // attempts after it would fall out of the count.
-      let at = times.length;
-      while (at > 0 && times[at - 1]! > now) at--;
-      if (at === times.length) {
-        times.push(now);
-        state.windowTools?.push(toolOrdinal);
-      } else {
-        times.splice(at, 0, now);
-        state.windowTools?.splice(at, 0, toolOrdinal);
-      }
-    }
+    if (times) this.addToWindow(state, times, now, toolOrdinal);
     if (allowed) {
       state.tools?.add(tool);
       // The latest allowed time per pattern, whatever order the attempts arrive in.
@@ -202,6 +192,34 @@ export class SessionStore {
         if (Array.isArray(labels)) for (const label of labels) if (typeof label === "string") state.labels.add(label);
         if (returns) for (const label of returns) state.labels.add(label);
       }
+    }
+  }
+
+  /** Adds an attempt to the window, after dropping the attempts older than the longest `within`. */
+  private addToWindow(state: SessionState, times: number[], now: number, toolOrdinal: number): void {
+    const horizon = now - this.use.windowMs;
+    const tools = state.windowTools;
+    let head = state.head;
+    while (head < times.length && times[head]! < horizon) head++;
+    if (times.length - head >= MAX_WINDOW_ENTRIES) head = times.length - MAX_WINDOW_ENTRIES + 1;
+    // Compact once the dead prefix is as long as the live part: amortized O(1) per attempt.
+    if (head > 0 && head * 2 >= times.length) {
+      times.splice(0, head);
+      tools?.splice(0, head);
+      head = 0;
+    }
+    state.head = head;
+    // Kept in time order, which `countSince` relies on: an attempt whose time is earlier than
+    // the last one's (clock skew, concurrent calls) is inserted in place, not appended, or the
+    // attempts after it would fall out of the count.
+    let at = times.length;
+    while (at > head && times[at - 1]! > now) at--;
+    if (at === times.length) {
+      times.push(now);
+      tools?.push(toolOrdinal);
+    } else {
+      times.splice(at, 0, now);
+      tools?.splice(at, 0, toolOrdinal);
     }
   }
 }
