@@ -50,6 +50,7 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
   });
   const validation = new ValidationEmitter(schema);
   const checks = plan.tools.map((entry, index) => validation.requestCheck(`q${index}`, entry.tool));
+  const sameArgs = session.repeats ? plan.tools.map((entry) => validation.sameArgsFunction(entry.tool)) : [];
   const intents = Object.entries(schema.intents)
     .map(([name, intent]) => `  [${JSON.stringify(name)}, { tools: new Set(${JSON.stringify(intent.matches)}), maxRisk: rt.RISK_RANK[${JSON.stringify(intent.maxRisk)}] }]`)
     .join(",\n");
@@ -80,7 +81,7 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
     ...checks,
     ...ruleFunctions,
     ...toolFunctions,
-    `return new Map([\n${plan.tools.map((entry, index) => `  [${JSON.stringify(entry.tool)}, { decide: t${index}, fits: q${index} }]`).join(",\n")}\n]);`,
+    `return new Map([\n${plan.tools.map((entry, index) => `  [${JSON.stringify(entry.tool)}, { decide: t${index}, fits: q${index}${session.repeats ? `, sameArgs: ${sameArgs[index]}` : ""} }]`).join(",\n")}\n]);`,
     "",
   ].join("\n");
 }

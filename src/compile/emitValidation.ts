@@ -71,18 +71,50 @@ export class ValidationEmitter {
     return parts.join(" && ");
   }
 
-  /** The per-tool request check, as a function named `name`. */
+  /**
+   * The per-tool request check, as a function named `name`: the checks every tool shares (one
+   * function for all tools) and the tool's args (one function per distinct args declaration,
+   * so tools declared alike share their code).
+   */
   requestCheck(name: string, tool: string): string {
-    const { entities, tools, intents } = this.schema;
-    const args = tools[tool]!.args;
+    const args = this.schema.tools[tool]!.args;
     const required = Object.values(args).some((f) => !f.optional);
+    return `function ${name}(r) {\n  return ${this.commonCheck()}(r) && (r.args == null ? ${!required} : ${this.argsFunction(args)}(r.args));\n}`;
+  }
+
+  private common: string | undefined;
+  /** The checks of agent, context, user and intent, which do not depend on the tool. */
+  private commonCheck(): string {
+    if (this.common) return this.common;
+    const { entities, intents } = this.schema;
     const parts: string[] = [];
     if (entities.agent) parts.push(`(${this.entity("agent", entities.agent)})(r.agent)`);
     if (entities.context) parts.push(`(${this.entity("context", entities.context)})(r.context)`);
     if (entities.user) parts.push(`(r.user == null || ${this.entity("user", entities.user)}(r.user))`);
     parts.push(Object.keys(intents).length > 0 ? `(r.intent == null || (typeof r.intent === "string" && INTENTS.has(r.intent)))` : "r.intent == null");
-    parts.push(`(r.args == null ? ${!required} : ${this.argsFunction(tool, args)}(r.args))`);
-    return `function ${name}(r) {\n  return ${parts.join("\n    && ")};\n}`;
+    this.common = "requestFits";
+    this.functions.push(`function requestFits(r) {\n  return ${parts.join("\n    && ")};\n}`);
+    return this.common;
+  }
+
+  private readonly sameByArgs = new Map<string, string>();
+  /**
+   * A function saying whether a validated call's args deep-equal the previous call's, for
+   * `session.repeats`. It first compares the required scalar arguments, which the validated
+   * call is known to have: one differing (the usual case) settles it without walking both
+   * objects; when all agree, the full structural comparison decides.
+   */
+  sameArgsFunction(tool: string): string {
+    const args = this.schema.tools[tool]!.args;
+    const key = JSON.stringify(args);
+    const existing = this.sameByArgs.get(key);
+    if (existing) return existing;
+    const name = `sameArgs${this.sameByArgs.size}`;
+    this.sameByArgs.set(key, name);
+    const scalars = Object.entries(args).filter(([, field]) => !field.optional && (typeof field.type === "string" || "enum" in field.type));
+    const quick = scalars.map(([field]) => `p[${JSON.stringify(field)}] === a[${JSON.stringify(field)}]`);
+    this.functions.push(`function ${name}(p, a) { return p !== null && typeof p === "object"${quick.map((q) => ` && ${q}`).join("")} && rt.sameArguments(p, a); }`);
+    return name;
   }
 
   private entityNames = new Map<string, string>();
@@ -96,10 +128,14 @@ export class ValidationEmitter {
     return name;
   }
 
-  private argsCount = 0;
-  private argsFunction(tool: string, args: FieldsJson): string {
-    const name = `argsFit${this.argsCount++}`;
-    this.functions.push(`// ${JSON.stringify(tool)} arguments\nfunction ${name}(v) { return ${this.fields(args, "v")}; }`);
+  private readonly argsByDeclaration = new Map<string, string>();
+  private argsFunction(args: FieldsJson): string {
+    const key = JSON.stringify(args);
+    const existing = this.argsByDeclaration.get(key);
+    if (existing) return existing;
+    const name = `argsFit${this.argsByDeclaration.size}`;
+    this.argsByDeclaration.set(key, name);
+    this.functions.push(`function ${name}(v) { return ${this.fields(args, "v")}; }`);
     return name;
   }
 }

@@ -59,12 +59,16 @@ export type Prepared = { readonly ready: false; readonly decision: Decision; rea
 interface GeneratedTool {
   readonly decide: ToolDecider;
   readonly fits: (request: Record<string, unknown>) => boolean;
+  /** Present when the policy reads `session.repeats` (bundles of older compilers lack it). */
+  readonly sameArgs?: (previous: unknown, current: unknown) => boolean;
 }
 
 export interface ToolEntry {
   readonly decide: ToolDecider;
   /** True when the request fits the declared schema; false sends it to the validators for the message. */
   readonly fits: (request: Record<string, unknown>) => boolean;
+  /** Whether a validated call's args deep-equal the previous call's (for `session.repeats`). */
+  readonly sameArgs: (previous: unknown, current: unknown) => boolean;
   readonly validateArgs: Validator;
   readonly hasRequiredArgs: boolean;
   readonly returns: readonly string[];
@@ -132,6 +136,7 @@ export class Engine {
         ordinal,
         decide: generated.get(name)?.decide ?? (() => null),
         fits: generated.get(name)?.fits ?? (() => false),
+        sameArgs: generated.get(name)?.sameArgs ?? helpers.sameArguments,
         validateArgs: factory.forFields(tool.args, `${name} args`),
         hasRequiredArgs: Object.values(tool.args).some((f) => !f.optional),
         returns: tool.returns,
@@ -213,7 +218,7 @@ export class Engine {
     let same: boolean | undefined;
     let repeats = 0;
     if (this.policy.session.repeats) {
-      same = state.calls > 0 && state.last === tool && helpers.sameArguments(state.lastArgs, args);
+      same = state.calls > 0 && state.last === tool && entry!.sameArgs(state.lastArgs, args);
       if (same) repeats = state.run;
     }
     return {

@@ -81,11 +81,18 @@ export class SessionState {
   countSince(since: number, tools: Uint8Array | null): number {
     const times = this.times;
     if (!times) return 0;
-    let count = 0;
-    for (let i = times.length - 1; i >= this.head; i--) {
-      if (times[i]! < since) break;
-      if (tools === null || tools[this.windowTools![i]!] === 1) count++;
+    // Times are in order: find the first one at or after `since` by binary search.
+    let low = this.head;
+    let high = times.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (times[mid]! < since) low = mid + 1;
+      else high = mid;
     }
+    if (tools === null) return times.length - low;
+    const windowTools = this.windowTools!;
+    let count = 0;
+    for (let i = low; i < times.length; i++) if (tools[windowTools[i]!] === 1) count++;
     return count;
   }
 

@@ -177,6 +177,15 @@ describe("session.repeats", () => {
     expect(read(e.decide(mail(3, { to: ["b@acme.com", "a@acme.com"], subject: "s", body: "b", meta: { x: 1, y: [1, { p: 1, q: 2 }] } })), "repeats")).toBe("0");
   });
 
+  it("compares every argument, declared or not: equal declared args with a different extra one are no repeat", () => {
+    const e = engine(probes("repeats", "session.repeats", range(8)));
+    expect(read(e.decide(kb(0, "same", { args: { query: "same", page: 1 } })), "repeats")).toBe("0");
+    expect(read(e.decide(kb(1, "same", { args: { query: "same", page: 2 } })), "repeats")).toBe("0");
+    expect(read(e.decide(kb(2, "same", { args: { page: 2, query: "same" } })), "repeats")).toBe("1");
+    expect(read(e.decide(kb(3, "same", { args: { query: "same" } })), "repeats")).toBe("0");
+    expect(read(e.decide(kb(4, "other", { args: { query: "other" } })), "repeats")).toBe("0");
+  });
+
   it("counts denied attempts too (the context is not part of the call); an invalid attempt continues or breaks the run", () => {
     const e = engine(['  @name("block") deny kb.search when context.env == "blocked"', ...probes("repeats", "session.repeats", range(8))]);
     const blocked = { context: { labels: [], env: "blocked" } };
