@@ -95,6 +95,27 @@ function freezeDecision(decision: Decision): Decision {
   return Object.freeze(decision);
 }
 
+/**
+ * The generated functions of recently loaded policy code, by code text. They are pure (all
+ * state is in the evaluation context and the session), so engines of the same policy set can
+ * share them, and with them the machine code V8 has optimized: a replay of many recordings, or
+ * an enforcement point reloading its bundle, does not start cold again. Bounded: a process
+ * that loads many policy sets keeps only the latest few.
+ */
+const generatedByCode = new Map<string, Map<string, GeneratedTool>>();
+const MAX_CACHED_POLICIES = 4;
+
+function instantiate(policy: CompiledPolicy): Map<string, GeneratedTool> {
+  const cached = generatedByCode.get(policy.code);
+  if (cached) return cached;
+  // The generated code is a function body taking the runtime support and the schema.
+  const create = new Function("rt", "schema", `"use strict";\n${policy.code}`) as (rt: RuntimeSupport, schema: CompiledPolicy["schema"]) => Map<string, GeneratedTool>;
+  const generated = create(RUNTIME_SUPPORT, policy.schema);
+  if (generatedByCode.size >= MAX_CACHED_POLICIES) generatedByCode.delete(generatedByCode.keys().next().value!);
+  generatedByCode.set(policy.code, generated);
+  return generated;
+}
+
 const EMPTY: readonly never[] = Object.freeze([]);
 /** Shared decisions kept per tool at most (one per combination of matched rules). */
 const MAX_SHARED_DECISIONS = 512;
@@ -128,9 +149,7 @@ export class Engine {
     this.validateUser = user && factory.forFields(user, "user");
     this.validateContext = context && factory.forFields(context, "context");
     this.intents = new Set(Object.keys(policy.schema.intents));
-    // The generated code is a function body taking the runtime support and the schema.
-    const create = new Function("rt", "schema", `"use strict";\n${policy.code}`) as (rt: RuntimeSupport, schema: CompiledPolicy["schema"]) => Map<string, GeneratedTool>;
-    const generated = create(RUNTIME_SUPPORT, policy.schema);
+    const generated = instantiate(policy);
     for (const [ordinal, [name, tool]] of Object.entries(policy.schema.tools).entries()) {
       this.tools.set(name, {
         ordinal,

@@ -1,13 +1,26 @@
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort } from "node:worker_threads";
 import type { CompiledPolicy } from "../runtime/policy.js";
-import { replayFile, type ReplayOptions, type ReplayReport, type WorkerReport } from "./replay.js";
+import { replayShare, type ReplayOptions, type WorkerReport } from "./replay.js";
 
 /**
- * A replay worker: replays the sessions of its share of one recording with its own engine and
- * posts the results to the thread that started it (see `replayInWorkers` in replay.ts).
+ * A replay worker of the pool in workerPool.ts: for each task it replays the sessions of one
+ * share of a recording with its own engine and posts the results back. It lives as long as the
+ * process, so a second recording (or a second run in the same process) finds it started and
+ * its code already optimized.
  */
-const { policy, file, options } = workerData as { policy: CompiledPolicy; file: string; options: ReplayOptions };
-const report: ReplayReport = { files: [file], passed: 0, failed: 0, lines: 0, cases: [], failures: [], errors: [], coverage: new Map(policy.rules.map((r) => [r.id, 0])), ruleIds: [], bailed: false };
-await replayFile(policy, file, options, report, new Set(Object.keys(policy.schema.tools)));
-const message: WorkerReport = { passed: report.passed, failed: report.failed, lines: report.lines, cases: report.cases, failures: report.failures, errors: report.errors, coverage: [...report.coverage] };
-parentPort!.postMessage(message);
+export interface ReplayTask {
+  readonly id: number;
+  readonly policy: CompiledPolicy;
+  readonly file: string;
+  readonly options: ReplayOptions;
+}
+
+export type ReplayTaskResult = { readonly id: number; readonly report: WorkerReport } | { readonly id: number; readonly error: string };
+
+parentPort!.on("message", (task: ReplayTask) => {
+  void replayShare(task.policy, task.file, task.options).then(
+    (report) => parentPort!.postMessage({ id: task.id, report } satisfies ReplayTaskResult),
+    (error: unknown) => parentPort!.postMessage({ id: task.id, error: error instanceof Error ? error.message : String(error) } satisfies ReplayTaskResult),
+  );
+});
+

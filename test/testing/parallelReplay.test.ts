@@ -41,6 +41,9 @@ describe("replaying a large recording on several threads", () => {
     writeFileSync(file, lines.join("\n").padEnd(9 * 1024 * 1024, "\n") + "\n");
     const single = await dist.replayRecordings(policy, [file], { workers: 1 });
     const parallel = await dist.replayRecordings(policy, [file], { workers: 2 });
+    // The workers stay in a pool: a second run finds them started and gives the same report.
+    const again = await dist.replayRecordings(policy, [file], { workers: 2 });
+    expect({ passed: again.passed, failed: again.failed, lines: again.lines, errors: again.errors }).toEqual({ passed: parallel.passed, failed: parallel.failed, lines: parallel.lines, errors: parallel.errors });
     expect(single.failed).toBeGreaterThan(0);
     expect(single.errors.length).toBeGreaterThan(0);
     expect({ passed: parallel.passed, failed: parallel.failed, lines: parallel.lines }).toEqual({ passed: single.passed, failed: single.failed, lines: single.lines });

@@ -35,7 +35,8 @@ describe("parseRecordingLine", () => {
     expect(error(parseRecordingLine('{"tool":"t"}', 1))).toBe("the line has no `session`");
     expect(error(parseRecordingLine('{"session":"s","tool":"t","decision":"permit"}', 1))).toBe('`decision` must be one of "allow", "ask", "deny"');
     expect(error(parseRecordingLine('{"session":"s","tool":"t","args":[]}', 1))).toBe("`args` must be object");
-    expect(error(parseRecordingLine('{"session":"s","tool":"t","decision":"deny","rules":["a","a"]}', 1))).toMatch(/^`rules` /);
+    expect(error(parseRecordingLine('{"session":"s","tool":"t","decision":"deny","rules":["a","b","a"]}', 1))).toBe('`rules` lists "a" twice (it is a set)');
+    expect(error(parseRecordingLine('{"session":"s","tool":"t","decision":"deny","rules":["a",1]}', 1))).toBe("`rules.1` must be string");
   });
 });
 

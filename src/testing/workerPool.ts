@@ -1,0 +1,57 @@
+import { Worker } from "node:worker_threads";
+import type { CompiledPolicy } from "../runtime/policy.js";
+import type { ReplayOptions, WorkerReport } from "./replay.js";
+import type { ReplayTask, ReplayTaskResult } from "./replayWorker.js";
+
+interface PooledWorker {
+  readonly worker: Worker;
+  readonly pending: Map<number, { resolve: (report: WorkerReport) => void; reject: (error: Error) => void }>;
+}
+
+/**
+ * Replay workers kept for the life of the process. Starting a worker and warming its engine
+ * costs about as much as replaying tens of thousands of lines, so a run that replays several
+ * large recordings pays it once. Idle workers do not keep the process alive.
+ */
+export class ReplayWorkerPool {
+  private readonly workers: PooledWorker[] = [];
+  private nextId = 0;
+
+  constructor(private readonly script: URL) {}
+
+  /** Replays one share of `file` on worker `slot` (started on first use). */
+  run(slot: number, policy: CompiledPolicy, file: string, options: ReplayOptions): Promise<WorkerReport> {
+    const pooled = this.workers[slot] ?? this.start(slot);
+    const id = this.nextId++;
+    return new Promise<WorkerReport>((resolve, reject) => {
+      pooled.pending.set(id, { resolve, reject });
+      // While a task is out, the worker keeps the process alive (the caller awaits it).
+      pooled.worker.ref();
+      pooled.worker.postMessage({ id, policy, file, options } satisfies ReplayTask);
+    });
+  }
+
+  private start(slot: number): PooledWorker {
+    const worker = new Worker(this.script);
+    const pooled: PooledWorker = { worker, pending: new Map() };
+    this.workers[slot] = pooled;
+    worker.unref();
+    worker.on("message", (result: ReplayTaskResult) => {
+      const task = pooled.pending.get(result.id);
+      if (!task) return;
+      pooled.pending.delete(result.id);
+      if (pooled.pending.size === 0) worker.unref();
+      if ("error" in result) task.reject(new Error(`replay worker ${slot}: ${result.error}`));
+      else task.resolve(result.report);
+    });
+    const fail = (error: Error): void => {
+      // A worker that died is replaced on next use; its tasks fail.
+      if (this.workers[slot] === pooled) delete this.workers[slot];
+      for (const task of pooled.pending.values()) task.reject(error);
+      pooled.pending.clear();
+    };
+    worker.on("error", fail);
+    worker.on("exit", (code) => fail(new Error(`replay worker ${slot} exited with code ${code}`)));
+    return pooled;
+  }
+}
