@@ -81,7 +81,7 @@ export async function* readRecordingBatches(path: string, keep?: (line: string) 
       number++;
       const line = lineText(text, start, end, number);
       // `keep` lets a replay worker skip, unparsed, the lines of other workers' sessions.
-      if (line.trim() !== "" && (keep === undefined || keep(line))) batch.push(parseRecordingLine(line, number));
+      if (!isBlank(line) && (keep === undefined || keep(line))) batch.push(parseRecordingLine(line, number));
       start = end + 1;
     }
     rest = text.slice(start);
@@ -90,8 +90,13 @@ export async function* readRecordingBatches(path: string, keep?: (line: string) 
   if (rest !== "") {
     number++;
     const line = lineText(rest, 0, rest.length, number);
-    if (line.trim() !== "" && (keep === undefined || keep(line))) yield [parseRecordingLine(line, number)];
+    if (!isBlank(line) && (keep === undefined || keep(line))) yield [parseRecordingLine(line, number)];
   }
+}
+
+/** Whether a line is empty or only whitespace (a JSON line starts with `{`: one look usually settles it). */
+function isBlank(line: string): boolean {
+  return line.charCodeAt(0) !== 123 /* { */ && line.trim() === "";
 }
 
 function lineText(text: string, start: number, end: number, number: number): string {

@@ -152,6 +152,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
     if (!output.write(lines.join("\n") + "\n")) await once(output, "drain");
   };
   let stopped = false;
+  const decisionCounts = new Map<Decision, number>();
   try {
     lines: for await (const batch of readRecordingBatches(path, keep)) for (const entry of batch) {
       if (stopped) {
@@ -173,10 +174,9 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       report.lines++;
       const tool = request["tool"] as string;
       const actual = engine.decide(request);
-      for (let i = 0; i < actual.rules.length; i++) {
-        const id = actual.rules[i]!;
-        report.coverage.set(id, report.coverage.get(id)! + 1);
-      }
+      // Most decisions are shared objects (one per combination of rules): count those by
+      // identity and credit their rules once at the end, instead of per rule per line.
+      if (actual.rules.length > 0) decisionCounts.set(actual, (decisionCounts.get(actual) ?? 0) + 1);
       if (!toolNames.has(tool)) report.errors.push({ file, line: entry.line, message: `unknown tool \`${tool}\`: the policy set declares no such tool`, kind: "mismatch" });
       if (output) {
         // Keep every field and its place; set the expectation to what happened.
@@ -206,6 +206,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
     const code = (error as { code?: string }).code;
     report.errors.push({ file, line: null, message: code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : `cannot read it: ${code ?? (error as Error).message}`, kind: "input" });
   } finally {
+    for (const [decision, count] of decisionCounts) for (const id of decision.rules) report.coverage.set(id, report.coverage.get(id)! + count);
     if (output) {
       output.end();
       await once(output, "finish");
