@@ -107,7 +107,12 @@ const MAX_CACHED_POLICIES = 4;
 
 function instantiate(policy: CompiledPolicy): Map<string, GeneratedTool> {
   const cached = generatedByCode.get(policy.code);
-  if (cached) return cached;
+  if (cached) {
+    // Most recently used last: eviction takes the policy set unused the longest.
+    generatedByCode.delete(policy.code);
+    generatedByCode.set(policy.code, cached);
+    return cached;
+  }
   // The generated code is a function body taking the runtime support and the schema.
   const create = new Function("rt", "schema", `"use strict";\n${policy.code}`) as (rt: RuntimeSupport, schema: CompiledPolicy["schema"]) => Map<string, GeneratedTool>;
   const generated = create(RUNTIME_SUPPORT, policy.schema);

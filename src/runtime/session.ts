@@ -48,7 +48,9 @@ export class SessionState {
   /**
    * Attempt times inside the longest window, oldest first, from index `head` on: expired
    * entries are skipped by moving `head` and compacted away in batches, so recording an
-   * attempt does not shift the whole window every time.
+   * attempt does not shift the whole window every time. (Entries before `head` are expired:
+   * `windowSize` is the number of live ones.)
+   * @internal
    */
   times: number[] | undefined;
   /** The tool of each windowed attempt, as its ordinal (position among the declared tools). */

@@ -35,9 +35,17 @@ function withoutUniqueRules(schema: typeof recordingLineSchema): object {
   return { ...schema, properties: { ...schema.properties, rules } };
 }
 
-/** The first item a short list of strings has twice, without allocating. */
+/** The first item a list of strings has twice: without allocating for short lists, with a set for long ones. */
 function repeatedItem(items: readonly string[] | undefined): string | undefined {
   if (items === undefined) return undefined;
+  if (items.length > 16) {
+    const seen = new Set<string>();
+    for (const item of items) {
+      if (seen.has(item)) return item;
+      seen.add(item);
+    }
+    return undefined;
+  }
   for (let i = 1; i < items.length; i++) for (let j = 0; j < i; j++) if (items[i] === items[j]) return items[i];
   return undefined;
 }

@@ -176,7 +176,12 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       const actual = engine.decide(request);
       // Most decisions are shared objects (one per combination of rules): count those by
       // identity and credit their rules once at the end, instead of per rule per line.
-      if (actual.rules.length > 0) decisionCounts.set(actual, (decisionCounts.get(actual) ?? 0) + 1);
+      // (Decisions built for one line, with errors or in a revoked session, are not frozen:
+      // those are credited at once, so the map stays as small as the set of shared ones.)
+      if (actual.rules.length > 0) {
+        if (Object.isFrozen(actual)) decisionCounts.set(actual, (decisionCounts.get(actual) ?? 0) + 1);
+        else for (const id of actual.rules) report.coverage.set(id, report.coverage.get(id)! + 1);
+      }
       if (!toolNames.has(tool)) report.errors.push({ file, line: entry.line, message: `unknown tool \`${tool}\`: the policy set declares no such tool`, kind: "mismatch" });
       if (output) {
         // Keep every field and its place; set the expectation to what happened.
@@ -293,7 +298,8 @@ export interface WorkerReport {
  * first share, pooled workers the others), and merges the results in line order.
  */
 async function replayInWorkers(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, count: number): Promise<void> {
-  const { workers: _workers, partition: _partition, ...shared } = options;
+  // Only the options a share needs (and no caller's extra fields, which may not be cloneable).
+  const shared: ReplayOptions = { session: options.session, grep: options.grep, keepAllCases: options.keepAllCases, explainLimit: options.explainLimit, cwd: options.cwd };
   pool ??= new ReplayWorkerPool(WORKER_SCRIPT);
   const workerShares = Promise.all(Array.from({ length: count - 1 }, (_, slot) => pool!.run(slot, policy, file, { ...shared, partition: { index: slot + 1, count } })));
   // Awaited below, after this thread's share: a worker failing meanwhile is not "unhandled".

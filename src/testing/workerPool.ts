@@ -6,7 +6,12 @@ import type { ReplayTask, ReplayTaskResult } from "./replayWorker.js";
 interface PooledWorker {
   readonly worker: Worker;
   readonly pending: Map<number, { resolve: (report: WorkerReport) => void; reject: (error: Error) => void }>;
+  /** Ends the worker once it has been idle a while (a long-lived process does not keep it). */
+  idleTimer: NodeJS.Timeout | undefined;
 }
+
+/** How long an idle worker is kept for the next recording. */
+const IDLE_MS = 30_000;
 
 /**
  * Replay workers kept for the life of the process. Starting a worker and warming its engine
@@ -24,29 +29,47 @@ export class ReplayWorkerPool {
     const pooled = this.workers[slot] ?? this.start(slot);
     const id = this.nextId++;
     return new Promise<WorkerReport>((resolve, reject) => {
+      clearTimeout(pooled.idleTimer);
       pooled.pending.set(id, { resolve, reject });
       // While a task is out, the worker keeps the process alive (the caller awaits it).
       pooled.worker.ref();
-      pooled.worker.postMessage({ id, policy, file, options } satisfies ReplayTask);
+      try {
+        pooled.worker.postMessage({ id, policy, file, options } satisfies ReplayTask);
+      } catch (error) {
+        // Not sent (a value that cannot be cloned): nothing will answer, so settle it here.
+        pooled.pending.delete(id);
+        this.settled(pooled);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
     });
+  }
+
+  /** After a task ends: an idle worker no longer keeps the process alive, and ends after a while. */
+  private settled(pooled: PooledWorker): void {
+    if (pooled.pending.size > 0) return;
+    pooled.worker.unref();
+    clearTimeout(pooled.idleTimer);
+    pooled.idleTimer = setTimeout(() => void pooled.worker.terminate(), IDLE_MS);
+    pooled.idleTimer.unref();
   }
 
   private start(slot: number): PooledWorker {
     const worker = new Worker(this.script);
-    const pooled: PooledWorker = { worker, pending: new Map() };
+    const pooled: PooledWorker = { worker, pending: new Map(), idleTimer: undefined };
     this.workers[slot] = pooled;
     worker.unref();
     worker.on("message", (result: ReplayTaskResult) => {
       const task = pooled.pending.get(result.id);
       if (!task) return;
       pooled.pending.delete(result.id);
-      if (pooled.pending.size === 0) worker.unref();
+      this.settled(pooled);
       if ("error" in result) task.reject(new Error(`replay worker ${slot}: ${result.error}`));
       else task.resolve(result.report);
     });
     const fail = (error: Error): void => {
       // A worker that died is replaced on next use; its tasks fail.
       if (this.workers[slot] === pooled) delete this.workers[slot];
+      clearTimeout(pooled.idleTimer);
       for (const task of pooled.pending.values()) task.reject(error);
       pooled.pending.clear();
     };

@@ -53,4 +53,14 @@ describe("replaying a large recording on several threads", () => {
     // Failures are explained in both (the explanation pass runs on the main thread).
     expect(parallel.failures[0].explanation).toBe(single.failures[0].explanation);
   });
+  it("rejects, and lets the process exit, when a share cannot be handed to a worker", async () => {
+    const { policy } = compileSources([{ path: "p.policy", text: POLICY }]);
+    const file = join(dir, "small.jsonl");
+    writeFileSync(file, JSON.stringify({ agent: { team: "support" }, context: { labels: [] }, session: "s", tool: "kb.search", args: { query: "q" }, decision: "allow" }) + "\n");
+    // A function cannot be copied to another thread.
+    await expect(dist.replayRecordings({ ...policy, notCloneable: () => 1 }, [file], { workers: 2 })).rejects.toThrow(/could not be cloned/);
+    // The pool still works afterwards.
+    const report = await dist.replayRecordings(policy, [file], { workers: 2 });
+    expect(report.passed).toBe(1);
+  });
 });

@@ -184,6 +184,21 @@ describe("replayRecordings", () => {
     expect(Object.fromEntries(report.coverage)).toEqual({ search: 2, "search-support": 0, mail: 0, "third-call": 0, "no-outside-mail": 0 });
   });
 
+  it("counts coverage of decisions made for one line too: in a revoked session, with evaluation errors", async () => {
+    const compiled = compileSources([
+      {
+        path: "r.policy",
+        text: `agent { team: string }\nuser { id: string }\ntool kb.search { args { query: string } }\npolicy r {\n  @name("kill") deny kb.search when args.query == "kill" revoke\n  @name("needs-user") deny kb.search when user.id == "x"\n  @name("ok") allow kb.search\n}\n`,
+      },
+    ]);
+    const line = (query: string, user?: object): string => JSON.stringify({ session: "s", agent: { team: "t" }, ...(user ? { user } : {}), tool: "kb.search", args: { query } });
+    const file = join(dir, "revoked.jsonl");
+    // No user: `needs-user` fails closed (an error, so a decision of its own); then a revocation and two denied lines.
+    writeFileSync(file, [line("a"), line("b", { id: "u" }), line("kill", { id: "u" }), line("c", { id: "u" }), line("d", { id: "u" })].join("\n") + "\n");
+    const report = await replayRecordings(compiled.policy!, [file]);
+    expect(Object.fromEntries(report.coverage)).toEqual({ kill: 3, "needs-user": 1, ok: 1 });
+  });
+
   it("reports malformed lines and unreadable files as errors, and keeps going", async () => {
     const file = join(dir, "mixed.jsonl");
     writeFileSync(file, ['{"session":"s","agent":{"team":"x"},"tool":"kb.search","args":{"query":"q"},"decision":"allow"}', "not json", "", '{"session":"s","tool":"no.such","agent":{"team":"x"},"args":{},"decision":"deny"}'].join("\n"));
