@@ -2,7 +2,7 @@ import { RISK_RANK, type IrExpr } from "../runtime/ir.js";
 import type { RuleInfo } from "../runtime/policy.js";
 import type { RuntimeSchema } from "../runtime/schema.js";
 import type { SessionUse } from "../runtime/session.js";
-import type { DispatchPlan } from "./indexRulesByTool.js";
+import type { DispatchPlan, ToolRules } from "./indexRulesByTool.js";
 import { ValidationEmitter } from "./emitValidation.js";
 import { childrenOf } from "./analyzeSessionUse.js";
 
@@ -22,26 +22,35 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
   // Conditions are pure reads, so when anything throws it is simply run again rule by rule
   // through `s<N>`, whose per-rule functions isolate the failure and fail closed.
   const toolFunctions = plan.tools.map((entry, index) => {
-    const fast = [`function t${index}(c) {`, "  try {", `    ${ROOT_LOCALS}`, "    let m = null;"];
-    const safe = [`function s${index}(c) {`, "  let m = null;"];
     const groups = [entry.deny, entry.ask, entry.allow];
+    // A tool with few rules reports the matched ones as bits of one small integer (bit p: the
+    // p-th rule of the tool, deny first): no array per decision, and the engine finds the
+    // shared decision with one lookup. A tool with more rules reports rule indices in an array.
+    const masked = maskRules(entry) !== null;
+    const none = masked ? "0" : "null";
+    const hit = (ruleIndex: number, position: number): string => (masked ? `m |= ${2 ** position};` : `(m ??= []).push(${ruleIndex});`);
+    const stop = `if (m !== ${none}) return m;`;
+    const fast = [`function t${index}(c) {`, "  try {", `    ${ROOT_LOCALS}`, `    let m = ${none};`];
+    const safe = [`function s${index}(c) {`, `  let m = ${none};`];
+    let position = 0;
     groups.forEach((group, g) => {
       for (const ruleIndex of group) {
         const rule = rules[ruleIndex]!;
+        const push = hit(ruleIndex, position++);
         // In a tool's own dispatcher the tool is known: `tool`, `tool.risk` and `tool in
         // intent.tools` become constants and one set lookup.
         const condition = rule.ir === null ? null : emitter.forTool(entry.tool, () => emitter.expr(rule.ir!));
-        if (condition === null) fast.push(`    (m ??= []).push(${ruleIndex});`);
+        if (condition === null) fast.push(`    ${push}`);
         else {
           // Only a condition that reads the user or the intent's tools/risk can note a fault.
-          if (!canFault(rule.ir!)) fast.push(`    if ((${condition}) === true) (m ??= []).push(${ruleIndex});`);
-          else fast.push(`    if ((${condition}) === true ? c.fault === undefined || faulted(c, ${ruleIndex}, ${JSON.stringify(rule.id + ": ")}, ${rule.effect !== "allow"}) : c.fault !== undefined && faulted(c, ${ruleIndex}, ${JSON.stringify(rule.id + ": ")}, ${rule.effect !== "allow"})) (m ??= []).push(${ruleIndex});`);
+          if (!canFault(rule.ir!)) fast.push(`    if ((${condition}) === true) ${push}`);
+          else fast.push(`    if ((${condition}) === true ? c.fault === undefined || faulted(c, ${ruleIndex}, ${JSON.stringify(rule.id + ": ")}, ${rule.effect !== "allow"}) : c.fault !== undefined && faulted(c, ${ruleIndex}, ${JSON.stringify(rule.id + ": ")}, ${rule.effect !== "allow"})) ${push}`);
         }
-        safe.push(`  if (r${ruleIndex}(c)) (m ??= []).push(${ruleIndex});`);
+        safe.push(`  if (r${ruleIndex}(c)) ${push}`);
       }
       if (g < 2 && group.length > 0) {
-        fast.push("    if (m !== null) return m;");
-        safe.push("  if (m !== null) return m;");
+        fast.push(`    ${stop}`);
+        safe.push(`  ${stop}`);
       }
     });
     fast.push("    return m;", "  } catch (e) {", "    c.fault = undefined;", "    c.errors = undefined;", "    c.failed = undefined;", `    return s${index}(c);`, "  }", "}");
@@ -81,9 +90,18 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
     ...checks,
     ...ruleFunctions,
     ...toolFunctions,
-    `return new Map([\n${plan.tools.map((entry, index) => `  [${JSON.stringify(entry.tool)}, { decide: t${index}, fits: q${index}${session.repeats ? `, sameArgs: ${sameArgs[index]}` : ""} }]`).join(",\n")}\n]);`,
+    `return new Map([\n${plan.tools.map((entry, index) => `  [${JSON.stringify(entry.tool)}, { decide: t${index}, fits: q${index}${session.repeats ? `, sameArgs: ${sameArgs[index]}` : ""}${maskRules(entry) ? `, maskRules: ${JSON.stringify(maskRules(entry))}` : ""} }]`).join(",\n")}\n]);`,
     "",
   ].join("\n");
+}
+
+/** Rules a tool may have and still report matches as bits: bits 0–29 keep the mask a small integer. */
+const MAX_MASKED_RULES = 30;
+
+/** The tool's rules in bit order (deny, ask, allow), when it reports matches as a mask; else null. */
+function maskRules(entry: ToolRules): number[] | null {
+  const ordered = [...entry.deny, ...entry.ask, ...entry.allow];
+  return ordered.length <= MAX_MASKED_RULES ? ordered : null;
 }
 
 class JsEmitter {

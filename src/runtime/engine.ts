@@ -32,8 +32,12 @@ export interface EvalContext {
   failed: number[] | undefined;
 }
 
-/** Per tool: returns the indices of the matched rules of the winning effect, or null (no rule matched). */
-export type ToolDecider = (c: EvalContext) => number[] | null;
+/**
+ * Per tool: the matched rules of the winning effect, either as rule indices (null when none
+ * matched) or, for a tool whose generated entry has `maskRules`, as a bit mask over them (0
+ * when none matched).
+ */
+export type ToolDecider = (c: EvalContext) => number[] | number | null;
 
 /** The runtime support the generated code calls (as `rt`); it uses nothing else of the runtime. */
 export const RUNTIME_SUPPORT = {
@@ -61,6 +65,8 @@ interface GeneratedTool {
   readonly fits: (request: Record<string, unknown>) => boolean;
   /** Present when the policy reads `session.repeats` (bundles of older compilers lack it). */
   readonly sameArgs?: (previous: unknown, current: unknown) => boolean;
+  /** Present when `decide` reports a bit mask: the rule index of each bit. */
+  readonly maskRules?: readonly number[];
 }
 
 export interface ToolEntry {
@@ -80,11 +86,16 @@ export interface ToolEntry {
   /** Shared decisions by combination of matched rules (a trie over rule indices), bounded in size. */
   readonly decisions: SharedDecisions;
   sharedCount: number;
+  /** For a tool that reports masks: the rule index of each bit, and the shared decisions by mask. */
+  readonly maskRules: readonly number[] | undefined;
+  readonly byMask: Map<number, SharedDecision>;
 }
+
+type SharedDecision = { decision: Decision; revoking: RuleInfo | undefined };
 
 interface SharedDecisions {
   readonly next: Map<number, SharedDecisions>;
-  built: { decision: Decision; revoking: RuleInfo | undefined } | undefined;
+  built: SharedDecision | undefined;
 }
 
 /** Freezes a decision deeply, so a shared one cannot be changed by whoever receives it. */
@@ -161,6 +172,8 @@ export class Engine {
         decide: generated.get(name)?.decide ?? (() => null),
         fits: generated.get(name)?.fits ?? (() => false),
         sameArgs: generated.get(name)?.sameArgs ?? helpers.sameArguments,
+        maskRules: generated.get(name)?.maskRules,
+        byMask: new Map(),
         validateArgs: factory.forFields(tool.args, `${name} args`),
         hasRequiredArgs: Object.values(tool.args).some((f) => !f.optional),
         returns: tool.returns,
@@ -267,47 +280,73 @@ export class Engine {
   }
 
   /** Turns the matched rules into the decision and updates the session. */
-  private conclude(matched: number[] | null, c: EvalContext): Decision {
-    const { tool, now, errors, entry, s: state, same } = c;
-    if (matched === null) {
-      this.sessions.record(state, now, tool, entry.ordinal, same, c.args, false, true, undefined, undefined);
+  private conclude(result: number[] | number | null, c: EvalContext): Decision {
+    const { errors, entry } = c;
+    if (result === null || result === 0) {
+      this.sessions.record(c.s, c.now, c.tool, entry.ordinal, c.same, c.args, false, true, undefined, undefined);
       return errors ? { ...entry.defaultDeny, errors } : entry.defaultDeny;
     }
-    let built: { decision: Decision; revoking: RuleInfo | undefined } | undefined;
-    if (errors === undefined) {
-      // Without errors, the decision depends only on which rules matched: build it once per
-      // combination and share it (frozen, so no caller can change what the next one gets).
-      // A trie keyed by the matched rule indices: number-keyed lookups, no key strings built.
-      let node = entry.decisions;
-      for (const index of matched) {
-        let next = node.next.get(index);
-        if (next === undefined) {
-          if (entry.sharedCount >= MAX_SHARED_DECISIONS) {
-            entry.decisions.next.clear();
-            entry.sharedCount = 0;
-          }
-          next = { next: new Map(), built: undefined };
-          node.next.set(index, next);
-          entry.sharedCount++;
+    return this.apply(typeof result === "number" ? this.decisionForMask(result, c) : this.decisionForRules(result, c), c);
+  }
+
+  /**
+   * The decision for matched rules given as indices. Without errors it depends only on which
+   * rules matched: built once per combination and shared (frozen, so no caller can change what
+   * the next one gets), found through a trie keyed by the rule indices (no key strings built).
+   */
+  private decisionForRules(matched: number[], c: EvalContext): SharedDecision {
+    const { errors, entry } = c;
+    if (errors !== undefined) return this.buildDecision(matched, c, errors);
+    let node = entry.decisions;
+    for (const index of matched) {
+      let next = node.next.get(index);
+      if (next === undefined) {
+        if (entry.sharedCount >= MAX_SHARED_DECISIONS) {
+          entry.decisions.next.clear();
+          entry.sharedCount = 0;
         }
-        node = next;
+        next = { next: new Map(), built: undefined };
+        node.next.set(index, next);
+        entry.sharedCount++;
       }
-      built = node.built;
-      if (built === undefined) {
-        built = this.buildDecision(matched, c, undefined);
+      node = next;
+    }
+    if (node.built === undefined) {
+      node.built = this.buildDecision(matched, c, undefined);
+      freezeDecision(node.built.decision);
+    }
+    return node.built;
+  }
+
+  /** The decision for matched rules given as a bit mask: shared ones are found with one lookup. */
+  private decisionForMask(mask: number, c: EvalContext): SharedDecision {
+    const { errors, entry } = c;
+    let built = errors === undefined ? entry.byMask.get(mask) : undefined;
+    if (built === undefined) {
+      const rules = entry.maskRules!;
+      const matched: number[] = [];
+      for (let bit = 0; bit < rules.length; bit++) if ((mask & (1 << bit)) !== 0) matched.push(rules[bit]!);
+      built = this.buildDecision(matched, c, errors);
+      if (errors === undefined) {
         freezeDecision(built.decision);
-        node.built = built;
+        if (entry.byMask.size >= MAX_SHARED_DECISIONS) entry.byMask.clear();
+        entry.byMask.set(mask, built);
       }
-    } else built = this.buildDecision(matched, c, errors);
-    const { decision, revoking } = built;
+    }
+    return built;
+  }
+
+  /** Revokes the session when the decision says so, records the attempt, and returns the decision. */
+  private apply({ decision, revoking }: SharedDecision, c: EvalContext): Decision {
+    const state = c.s;
     if (revoking) state.revoked = { rule: revoking.id, reason: decision.reasons[decision.rules.indexOf(revoking.id)]!, location: revoking.location };
     const allowed = decision.decision === "allow";
-    this.sessions.record(state, now, tool, entry.ordinal, same, c.args, allowed, decision.decision === "deny", allowed ? c.context?.["labels"] : undefined, allowed ? entry.returns : undefined);
+    this.sessions.record(state, c.now, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", allowed ? c.context?.["labels"] : undefined, allowed ? c.entry.returns : undefined);
     return decision;
   }
 
   /** The decision for matched rules (all of one effect). */
-  private buildDecision(matched: readonly number[], c: EvalContext, errors: string[] | undefined): { decision: Decision; revoking: RuleInfo | undefined } {
+  private buildDecision(matched: readonly number[], c: EvalContext, errors: string[] | undefined): SharedDecision {
     const { tool } = c;
     const effect = this.rules[matched[0]!]!.effect;
     const rules: string[] = [];

@@ -46,12 +46,39 @@ describe("dispatch by tool", () => {
     expect(ruleFunctions).toHaveLength(RULES + 1);
     expect(toolFunctions).toHaveLength(TOOLS);
     for (let i = 0; i <= RULES; i++) expect(policy.code).toContain(`function r${i}(c)`);
-    for (let t = 0; t < TOOLS; t++) expect(policy.code).toContain(`[${JSON.stringify(`svc${t}.op`)}, { decide: t${t}, fits: q${t} }]`);
+    for (let t = 0; t < TOOLS; t++) expect(policy.code).toContain(`[${JSON.stringify(`svc${t}.op`)}, { decide: t${t}, fits: q${t}, maskRules: [`);
     // No function grows with the rule count: the largest tool function calls its own rules only.
     const largest = Math.max(...policy.code.split(/\n(?=function )/).map((f) => f.length));
     // A tool's dispatcher inlines only that tool's ~25 conditions: far below the ~120 KiB at
     // which V8 stops optimizing a function, whatever the size of the set.
     expect(largest).toBeLessThan(16_000);
+  });
+
+  it("reports matches as a bit mask up to 30 rules per tool and as rule indices beyond; both decide alike", () => {
+    // One deny rule, then `allows` allow rules where rule a<k> matches when args.n >= k.
+    const policyFor = (allows: number): CompiledPolicy => {
+      let text = 'tool kb.search { args { n: int } }\npolicy p {\n  @name("d") deny kb.search when args.n == 99\n';
+      for (let k = 0; k < allows; k++) text += `  @name("a${k}") allow kb.search when args.n >= ${k}\n`;
+      const { policy } = compileSources([{ path: "p.policy", text: `${text}}\n` }]);
+      return policy!;
+    };
+    for (const [allows, masked] of [
+      [29, true],
+      [30, false],
+    ] as const) {
+      const policy = policyFor(allows);
+      expect(policy.code.includes("maskRules"), `${allows + 1} rules`).toBe(masked);
+      const engine = new Engine(policy);
+      const decide = (n: number, session: string) => engine.decide({ session, tool: "kb.search", args: { n } });
+      for (const n of [-1, 0, 5, 28, 29, 99]) {
+        const decision = decide(n, `s${n}`);
+        const expected = n === 99 ? ["d"] : Array.from({ length: Math.min(n + 1, allows) }, (_, k) => `a${k}`).filter(() => n >= 0);
+        expect(decision.rules, `${allows + 1} rules, n = ${n}`).toEqual(expected);
+        expect(decision.decision).toBe(n === 99 ? "deny" : n < 0 ? "deny" : "allow");
+        // Decisions without errors are shared: the same combination gives the same frozen object.
+        if (n >= 0) expect(decide(n, `t${n}`)).toBe(decision);
+      }
+    }
   });
 
   it("the plan gives each tool exactly the rules that target it, by effect, in source order", () => {
