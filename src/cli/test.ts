@@ -24,6 +24,7 @@ export interface TestOptions {
   update?: boolean;
   allowEmpty?: boolean;
   bundle?: string;
+  jobs?: string;
 }
 
 const REPORTERS = ["pretty", "json", "junit", "tap", "github"] as const;
@@ -40,6 +41,14 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     minCoverage = Number(options.minCoverage);
     if (!/^[0-9]+(\.[0-9]+)?$/.test(options.minCoverage) || minCoverage > 100) {
       io.err(`policyc test: --min-coverage takes a percentage from 0 to 100, not \`${options.minCoverage}\`\n`);
+      return EXIT.usage;
+    }
+  }
+  let jobs: number | undefined;
+  if (options.jobs !== undefined) {
+    jobs = Number(options.jobs);
+    if (!/^[0-9]+$/.test(options.jobs) || jobs < 1 || jobs > 64) {
+      io.err(`policyc test: --jobs takes a number of threads from 1 to 64, not \`${options.jobs}\`\n`);
       return EXIT.usage;
     }
   }
@@ -68,6 +77,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     bail: options.bail ?? false,
     update: options.update ?? false,
     keepAllCases: reporter === "junit" || reporter === "tap" || reporter === "json",
+    ...(jobs !== undefined ? { workers: jobs } : {}),
     cwd: io.cwd,
   });
   const wantCoverage = options.coverage || minCoverage !== undefined;
@@ -129,5 +139,6 @@ export function registerTest(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--bail", "stop at the first failure")
     .option("--update", "write the actual decisions and rules back into the recordings")
     .option("--allow-empty", "pass when no line has an expectation")
+    .option("--jobs <n>", "threads per recording (default: one per core, up to 8, for recordings of 64 MB or more; else 1)")
     .action((paths: string[], options: TestOptions) => finish(testVerb(io, paths, options)));
 }

@@ -106,9 +106,11 @@ describe("policyc test: reporters (goldens, real binary, NO_COLOR)", () => {
     return result;
   };
 
-  it("pretty", () => {
+  it("pretty, the same on two threads (--jobs 2) as on one", () => {
     const result = run();
     expectGolden("test-pretty", runText(result));
+    expect(runText(run("--jobs", "2"))).toBe(runText(result));
+    expect(runText(run("--jobs", "1"))).toBe(runText(result));
     expect(result.code).toBe(2); // the invalid line is bad input
     expect(lastLine(result.stdout)).toBe("2 passed, 1 failed");
   });
@@ -477,6 +479,15 @@ describe("policyc test: bad input", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("unknown reporter `xml`");
     expectNoStackTrace(result);
+  });
+
+  it("--jobs that is not a thread count: exit 2", async () => {
+    for (const jobs of ["0", "two", "1.5", "65"]) {
+      const result = await test(DEMO_POLICY, "--replay", FULL, "--jobs", jobs);
+      expect(result.code, jobs).toBe(2);
+      expect(result.stderr).toContain(`--jobs takes a number of threads from 1 to 64, not \`${jobs}\``);
+      expectNoStackTrace(result);
+    }
   });
 
   it("a folder with no .jsonl: exit 2", async () => {
