@@ -21,12 +21,13 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
   // matched. `t<N>` inlines every condition in one function with one try/catch: the hot path.
   // Conditions are pure reads, so when anything throws it is simply run again rule by rule
   // through `s<N>`, whose per-rule functions isolate the failure and fail closed.
+  const masks = plan.tools.map(maskRules);
   const toolFunctions = plan.tools.map((entry, index) => {
     const groups = [entry.deny, entry.ask, entry.allow];
     // A tool with few rules reports the matched ones as bits of one small integer (bit p: the
     // p-th rule of the tool, deny first): no array per decision, and the engine finds the
     // shared decision with one lookup. A tool with more rules reports rule indices in an array.
-    const masked = maskRules(entry) !== null;
+    const masked = masks[index] !== null;
     const none = masked ? "0" : "null";
     const hit = (ruleIndex: number, position: number): string => (masked ? `m |= ${2 ** position};` : `(m ??= []).push(${ruleIndex});`);
     const stop = `if (m !== ${none}) return m;`;
@@ -90,7 +91,7 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
     ...checks,
     ...ruleFunctions,
     ...toolFunctions,
-    `return new Map([\n${plan.tools.map((entry, index) => `  [${JSON.stringify(entry.tool)}, { decide: t${index}, fits: q${index}${session.repeats ? `, sameArgs: ${sameArgs[index]}` : ""}${maskRules(entry) ? `, maskRules: ${JSON.stringify(maskRules(entry))}` : ""} }]`).join(",\n")}\n]);`,
+    `return new Map([\n${plan.tools.map((entry, index) => `  [${JSON.stringify(entry.tool)}, { decide: t${index}, fits: q${index}${session.repeats ? `, sameArgs: ${sameArgs[index]}` : ""}${masks[index] ? `, maskRules: ${JSON.stringify(masks[index])}` : ""} }]`).join(",\n")}\n]);`,
     "",
   ].join("\n");
 }

@@ -81,14 +81,9 @@ export interface ReplayReport {
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   // Recordings usually list the rules in the order the engine reports them.
-  let inOrder = true;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== b[i]) {
-      inOrder = false;
-      break;
-    }
-  }
-  if (inOrder) return true;
+  let same = 0;
+  while (same < a.length && a[same] === b[same]) same++;
+  if (same === a.length) return true;
   // Rule lists are short: compare without building a set.
   if (a.length <= 8) {
     for (const x of a) if (!b.includes(x)) return false;
@@ -112,12 +107,22 @@ export function compareDecision(expect: Expectation, actual: Decision): readonly
   return mismatches;
 }
 
+/** A report with nothing counted yet: every rule at zero coverage. */
+function emptyReport(policy: CompiledPolicy, files: readonly string[], ruleIds: readonly string[]): ReplayReport {
+  return { files, passed: 0, failed: 0, lines: 0, cases: [], failures: [], errors: [], coverage: new Map(policy.rules.map((r) => [r.id, 0])), ruleIds, bailed: false };
+}
+
+/** Credits each of `rules` with `count` decided lines. */
+function credit(report: ReplayReport, rules: readonly string[], count: number): void {
+  for (const id of rules) report.coverage.set(id, report.coverage.get(id)! + count);
+}
+
 /**
  * Replays recordings through the same engine and session state enforcement points use:
  * lines in file order, a fresh engine per file, each session with its own state.
  */
 export async function replayRecordings(policy: CompiledPolicy, files: readonly string[], options: ReplayOptions = {}): Promise<ReplayReport> {
-  const report: ReplayReport = { files, passed: 0, failed: 0, lines: 0, cases: [], failures: [], errors: [], coverage: new Map(policy.rules.map((r) => [r.id, 0])), ruleIds: policy.rules.map((r) => r.id), bailed: false };
+  const report = emptyReport(policy, files, policy.rules.map((r) => r.id));
   const toolNames = new Set(Object.keys(policy.schema.tools));
   for (const file of files) {
     const failuresBefore = report.failures.length;
@@ -180,7 +185,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       // those are credited at once, so the map stays as small as the set of shared ones.)
       if (actual.rules.length > 0) {
         if (Object.isFrozen(actual)) decisionCounts.set(actual, (decisionCounts.get(actual) ?? 0) + 1);
-        else for (const id of actual.rules) report.coverage.set(id, report.coverage.get(id)! + 1);
+        else credit(report, actual.rules, 1);
       }
       if (!toolNames.has(tool)) report.errors.push({ file, line: entry.line, message: `unknown tool \`${tool}\`: the policy set declares no such tool`, kind: "mismatch" });
       if (output) {
@@ -211,7 +216,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
     const code = (error as { code?: string }).code;
     report.errors.push({ file, line: null, message: code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : `cannot read it: ${code ?? (error as Error).message}`, kind: "input" });
   } finally {
-    for (const [decision, count] of decisionCounts) for (const id of decision.rules) report.coverage.set(id, report.coverage.get(id)! + count);
+    for (const [decision, count] of decisionCounts) credit(report, decision.rules, count);
     if (output) {
       output.end();
       await once(output, "finish");
@@ -277,7 +282,7 @@ function parallelWorkers(file: string, options: ReplayOptions): number {
 
 /** Replays one share of a file's sessions into a report of its own (on this thread or in a worker). */
 export async function replayShare(policy: CompiledPolicy, file: string, options: ReplayOptions): Promise<WorkerReport> {
-  const report: ReplayReport = { files: [file], passed: 0, failed: 0, lines: 0, cases: [], failures: [], errors: [], coverage: new Map(policy.rules.map((r) => [r.id, 0])), ruleIds: [], bailed: false };
+  const report = emptyReport(policy, [file], []);
   await replayFile(policy, file, options, report, new Set(Object.keys(policy.schema.tools)));
   return { passed: report.passed, failed: report.failed, lines: report.lines, cases: report.cases, failures: report.failures, errors: report.errors, coverage: [...report.coverage] };
 }
