@@ -38,7 +38,7 @@ async function importDist(relative) {
   }
 }
 
-const { analyze, compile, compileSources, VERSION } = await importDist("index.js");
+const { analyze, compile, compileSources, createBundle, serializeBundle, VERSION } = await importDist("index.js");
 
 const failures = [];
 function fail(message) {
@@ -186,6 +186,25 @@ try {
 }
 
 const within2x = decideRows.every((r) => r.policyc <= 2 * r.handwritten);
+// Cold start of an enforcement point: import the runtime, load a 1,000-rule bundle, decide once.
+{
+  const model = modelFor(1000);
+  const sources = policySources(model);
+  const bundleFile = join(tmp, "cold-1000.bundle.json");
+  writeFileSync(bundleFile, serializeBundle(createBundle(compileSources(sources).policy, sources)));
+  const request = JSON.stringify(generateRequests(model, { sessions: 1, calls: 1 })[0]);
+  const runs = [];
+  for (let i = 0; i < 5; i++) {
+    const run = spawnSync(process.execPath, [join(HERE, "coldstart-child.js"), bundleFile, request], { encoding: "utf8", timeout: 60000 });
+    if (run.status === 0) runs.push(JSON.parse(run.stdout));
+  }
+  if (runs.length === 0) line("cold start", "measurement failed");
+  else {
+    const median = (key) => runs.map((r) => r[key]).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
+    const [importMs, loadMs, decideMs] = [median("importMs"), median("loadMs"), median("firstDecideMs")];
+    line("cold start, 1,000-rule bundle (median of 5 processes)", `${fmt(importMs + loadMs + decideMs, 1)} ms: import policyc/runtime ${fmt(importMs, 1)} + loadBundle ${fmt(loadMs, 1)} + first decide ${fmt(decideMs, 1)}`);
+  }
+}
 line("goal: within 2x of hand-written at every size", goal(within2x));
 {
   const first = decideRows[0];

@@ -1,8 +1,10 @@
 import { createPublicKey, verify, type KeyObject } from "node:crypto";
-import { Ajv } from "ajv";
+import type { ValidateFunction } from "ajv";
 import { Engine, type EngineOptions } from "../runtime/engine.js";
 import type { Bundle } from "./Bundle.js";
-import { bundleJsonSchema } from "./bundleSchema.js";
+// Precompiled from bundleJsonSchema (bundleSchema.ts) by scripts/generate-validators.js: loading a
+// bundle neither loads ajv nor compiles the schema.
+import { validate as validateBundleCode } from "./bundleValidator.generated.js";
 import { contentHash } from "./hash.js";
 
 /** A bundle that must not run: malformed, tampered with, or not signed by the expected key. */
@@ -13,7 +15,7 @@ export class BundleError extends Error {
   }
 }
 
-let validateBundle: ReturnType<Ajv["compile"]> | undefined;
+const validateBundle = validateBundleCode as unknown as ValidateFunction;
 
 export interface LoadOptions extends EngineOptions {
   /** When given, the bundle must carry an Ed25519 signature by this key (PEM or KeyObject). */
@@ -22,7 +24,6 @@ export interface LoadOptions extends EngineOptions {
 
 /** Checks a bundle without running it: schema, content hash, signature. Throws `BundleError`. */
 export function verifyBundle(value: unknown, options: { publicKey?: KeyObject | string } = {}): Bundle {
-  validateBundle ??= new Ajv({ allErrors: false, strict: false }).compile(bundleJsonSchema);
   if (!validateBundle(value)) {
     const error = validateBundle.errors?.[0];
     const where = error?.instancePath ? `at ${error.instancePath}` : "at the top level";

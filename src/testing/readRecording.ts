@@ -1,6 +1,7 @@
 import { createReadStream } from "node:fs";
-import { Ajv } from "ajv";
-import { recordingLineSchema } from "./recordingSchema.js";
+import type { ErrorObject, ValidateFunction } from "ajv";
+// Precompiled from recordingLineSchemaAsValidated (see recordingSchema.ts) by scripts/generate-validators.js.
+import { validate as validateLineCode } from "./recordingLineValidator.generated.js";
 import type { Effect } from "../runtime/decision.js";
 
 /** What a recording line says should happen. */
@@ -15,27 +16,16 @@ export type RecordingLine =
   | { readonly ok: true; readonly line: number; readonly text: string; readonly request: Record<string, unknown>; readonly expect?: Expectation }
   | { readonly ok: false; readonly line: number; readonly text: string; readonly error: string };
 
-let validateLine: ReturnType<Ajv["compile"]> | undefined;
+const validateLine = validateLineCode as unknown as ValidateFunction;
 
-function describeAjvError(error: NonNullable<ReturnType<Ajv["compile"]>["errors"]>[number]): string {
+function describeAjvError(error: ErrorObject): string {
   const field = error.instancePath ? `\`${error.instancePath.slice(1).replace(/\//g, ".")}\`` : "the line";
   if (error.keyword === "required") return `the line has no \`${(error.params as { missingProperty: string }).missingProperty}\``;
   if (error.keyword === "enum") return `${field} must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")}`;
   return `${field} ${error.message ?? "is invalid"}`;
 }
 
-/**
- * The line schema as ajv runs it: everything of the shipped schema but `uniqueItems` on
- * `rules`, which `repeatedItem` checks instead. Ajv's check builds a keyed object per line,
- * which cost more than a quarter of a replay's validation time per line (measured); the
- * shipped schema still says the rules are unique, and the replay enforces exactly that.
- */
-function withoutUniqueRules(schema: typeof recordingLineSchema): object {
-  const { uniqueItems: _unique, ...rules } = schema.properties.rules;
-  return { ...schema, properties: { ...schema.properties, rules } };
-}
-
-/** The first item a list of strings has twice: without allocating for short lists, with a set for long ones. */
+/** The first item a list of strings (`rules`, which the validator leaves to this) has twice: without allocating for short lists, with a set for long ones. */
 function repeatedItem(items: readonly string[] | undefined): string | undefined {
   if (items === undefined) return undefined;
   if (items.length > 16) {
@@ -61,7 +51,6 @@ export function parseRecordingLine(text: string, line: number): RecordingLine {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     return { ok: false, line, text, error: `a recording line must be a JSON object, not ${Array.isArray(value) ? "an array" : value === null ? "null" : typeof value}` };
   }
-  validateLine ??= new Ajv({ allErrors: false, strict: false }).compile(withoutUniqueRules(recordingLineSchema));
   if (!validateLine(value)) return { ok: false, line, text, error: describeAjvError(validateLine.errors![0]!) };
   const request = value as Record<string, unknown>;
   const repeated = repeatedItem(request["rules"] as string[] | undefined);

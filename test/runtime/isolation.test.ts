@@ -13,10 +13,10 @@ const DIST = join(ROOT, "dist");
 const ENTRY = join(DIST, "runtime", "index.js");
 const BUILT = existsSync(ENTRY);
 
-/** Module specifiers of static imports, re-exports and dynamic imports in a built .js file. */
+/** Module specifiers of static imports, re-exports, dynamic imports and `require` calls in a built .js file. */
 function specifiers(code: string): string[] {
   const out: string[] = [];
-  const patterns = [/^\s*(?:import|export)\s[^;]*?\sfrom\s*["']([^"']+)["']/gms, /^\s*import\s*["']([^"']+)["']/gm, /\bimport\(\s*["']([^"']+)["']\s*\)/g];
+  const patterns = [/^\s*(?:import|export)\s[^;]*?\sfrom\s*["']([^"']+)["']/gms, /^\s*import\s*["']([^"']+)["']/gm, /\bimport\(\s*["']([^"']+)["']\s*\)/g, /\brequire\(\s*["']([^"']+)["']\s*\)/g];
   for (const pattern of patterns) for (const match of code.matchAll(pattern)) out.push(match[1]!);
   return out;
 }
@@ -49,7 +49,7 @@ describe.skipIf(!BUILT)("policyc/runtime stands alone", () => {
     expect(reached).toContain("bundle/loadBundle.js");
     for (const folder of ["syntax/", "check/", "compile/", "ast/", "cli/", "testing/"]) expect(reached.filter((f) => f.startsWith(folder)), folder).toEqual([]);
     for (const name of ["chevrotain", "ts-morph", "commander", "chalk"]) expect(packages.has(name), name).toBe(false);
-    // What it may use: node built-ins and ajv (bundle validation).
+    // What it may use: node built-ins and ajv's runtime helpers (the precompiled bundle validator requires them).
     expect([...packages].filter((p) => !p.startsWith("node:")).sort()).toEqual(["ajv"]);
   });
 
