@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runWith } from "../src/cli/main.js";
@@ -38,4 +39,30 @@ export function bin(args: string[], options: { cwd?: string; stdin?: string; env
     maxBuffer: 256 * 1024 * 1024,
   });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * Runs an ES module script in a fresh Node process (working folder: the project) and returns
+ * every module URL it loaded, through a loader hook (module.register runs it in its own thread).
+ */
+export function modulesLoadedBy(script: string): { status: number | null; stderr: string; loaded: string[] } {
+  const folder = mkdtempSync(join(tmpdir(), "policyc-loaded-"));
+  const log = join(folder, "loaded.txt");
+  const hooks = [
+    'import { appendFileSync } from "node:fs";',
+    "let file;",
+    "export function initialize(data) { file = data.file; }",
+    'export async function load(url, context, next) { appendFileSync(file, url + "\\n"); return next(url, context); }',
+  ].join("\n");
+  const register = [
+    'import { register } from "node:module";',
+    `register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)}, { data: { file: ${JSON.stringify(log)} } });`,
+  ].join("\n");
+  try {
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", `${register}\n${script}`], { cwd: ROOT, encoding: "utf8" });
+    const loaded = existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean) : [];
+    return { status: result.status, stderr: result.stderr, loaded };
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 }

@@ -1,4 +1,5 @@
-import { CstParser, type IParserErrorMessageProvider, type TokenType, type IToken } from "chevrotain";
+import type { IParserErrorMessageProvider, TokenType, IToken } from "chevrotain";
+import { CstParser } from "./chevrotain.js";
 import * as T from "./tokens.js";
 
 const Kw = T.Kw;

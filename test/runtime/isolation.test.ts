@@ -1,9 +1,8 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../helpers.js";
+import { modulesLoadedBy, ROOT } from "../helpers.js";
 
 /**
  * The runtime is what enforcement points ship (architecture.md): `policyc/runtime` must load
@@ -76,23 +75,8 @@ describe.skipIf(!BUILT)("policyc/runtime stands alone", () => {
   });
 
   it("loading the runtime alone does not load the compiler's packages", () => {
-    // Loader hooks (module.register, run in their own thread) append every URL Node loads to a file.
-    const log = join(mkdtempSync(join(tmpdir(), "policyc-isolation-")), "loaded.txt");
-    const hooks = [
-      'import { appendFileSync } from "node:fs";',
-      "let file;",
-      "export function initialize(data) { file = data.file; }",
-      'export async function load(url, context, next) { appendFileSync(file, url + "\\n"); return next(url, context); }',
-    ].join("\n");
-    const script = [
-      'import { register } from "node:module";',
-      `register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)}, { data: { file: ${JSON.stringify(log)} } });`,
-      'await import("policyc/runtime");',
-    ].join("\n");
-    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: ROOT, encoding: "utf8" });
-    expect(result.status, result.stderr).toBe(0);
-    const loaded = readFileSync(log, "utf8").split("\n").filter(Boolean);
-    rmSync(dirname(log), { recursive: true, force: true });
+    const { status, stderr, loaded } = modulesLoadedBy('await import("policyc/runtime");');
+    expect(status, stderr).toBe(0);
     expect(loaded.some((url) => url.endsWith("/dist/runtime/engine.js"))).toBe(true);
     expect(loaded.filter((url) => /\/(chevrotain|ts-morph)\/|\/dist\/(syntax|check|compile|ast)\//.test(url))).toEqual([]);
   });
