@@ -1,4 +1,4 @@
-import type { IrExpr } from "../runtime/ir.js";
+import { childrenOf, type IrExpr } from "../runtime/ir.js";
 import type { SessionUse } from "../runtime/session.js";
 
 /**
@@ -34,40 +34,4 @@ export function analyzeSessionUse(conditions: readonly (IrExpr | null)[]): Sessi
     for (const child of childrenOf(expr)) stack.push(child);
   }
   return use;
-}
-
-/** The direct sub-expressions of an IR node. */
-export function childrenOf(expr: IrExpr): IrExpr[] {
-  switch (expr.op) {
-    case "list":
-      return [...expr.items];
-    case "get":
-    case "has":
-      return [expr.object];
-    case "not":
-      return [expr.operand];
-    case "and":
-    case "or":
-      return [...expr.terms];
-    case "compare":
-    case "containsAny":
-    case "containsAll":
-      return [expr.left, expr.right];
-    case "enumRank":
-      return [expr.value];
-    case "in":
-      return [expr.element, expr.collection];
-    case "contains":
-      return [expr.collection, expr.element];
-    case "like":
-      return [expr.subject, expr.pattern];
-    case "quantifier":
-      return [expr.collection, expr.body];
-    case "method":
-      return [expr.object, ...expr.args];
-    case "call":
-      return [expr.arg];
-    default:
-      return [];
-  }
 }

@@ -1,10 +1,9 @@
-import { RISK_RANK, type IrExpr } from "../runtime/ir.js";
+import { childrenOf, RISK_RANK, type IrExpr } from "../runtime/ir.js";
 import type { RuleInfo } from "../runtime/policy.js";
 import type { RuntimeSchema } from "../runtime/schema.js";
-import type { SessionUse } from "../runtime/session.js";
+import { WINDOW_OVERFLOW, type SessionUse } from "../runtime/session.js";
 import type { DispatchPlan, ToolRules } from "./indexRulesByTool.js";
 import { ValidationEmitter } from "./emitValidation.js";
-import { childrenOf } from "./analyzeSessionUse.js";
 
 /**
  * Pass 4: emits the decision code: one small function per rule (its condition, failing closed)
@@ -85,6 +84,12 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
     "function userOf(c) {",
     '  if (c.user === undefined || c.user === null) { c.fault ??= "the request has no user"; return NO_USER; }',
     "  return c.user;",
+    "}",
+    "// A window that overflowed the engine's maxWindowEntries no longer holds every attempt back to",
+    "// `since`: that count would be too low, so it is a fault and the rule fails closed.",
+    "function countIn(c, since, tools) {",
+    `  if (since <= c.s.droppedUpTo) c.fault ??= ${JSON.stringify(WINDOW_OVERFLOW)};`,
+    "  return c.s.countSince(since, tools);",
     "}",
     ...emitter.constants,
     ...validation.functions,
@@ -294,12 +299,12 @@ class JsEmitter {
             return `c.s.${e.member}`;
         }
       case "count": {
-        if (e.tools === null) return `(c.s.countSince(c.now - ${e.withinMs}, null) + 1)`;
+        if (e.tools === null) return `(countIn(c, c.now - ${e.withinMs}, null) + 1)`;
         // A mask over the declared tools' ordinals (the session stores windowed tools as ordinals).
         const mask = Object.keys(this.schema.tools).map((name) => (e.tools!.includes(name) ? 1 : 0));
         const tools = this.constant(`new Uint8Array(${JSON.stringify(mask)})`);
         const self = this.tool === undefined ? `(${JSON.stringify(e.tools)}.includes(c.tool) ? 1 : 0)` : e.tools.includes(this.tool) ? "1" : "0";
-        return `(c.s.countSince(c.now - ${e.withinMs}, ${tools}) + ${self})`;
+        return `(countIn(c, c.now - ${e.withinMs}, ${tools}) + ${self})`;
       }
       case "called": {
         const index = this.calledIndex.get(JSON.stringify(e.tools));
@@ -334,8 +339,11 @@ function isSessionSet(e: IrExpr): boolean {
 const ROOT_LOCAL = { agent: "cAgent", context: "cContext", args: "cArgs" } as const;
 const ROOT_LOCALS = "const cAgent = c.agent, cContext = c.context, cArgs = c.args;";
 
-/** Whether evaluating the expression may note a fault (a read of the user, or of the intent's tools or risk). */
+/**
+ * Whether evaluating the expression may note a fault: a read of the user, of the intent's tools
+ * or risk, or a `session.count` reaching past what an overflowing window kept.
+ */
 function canFault(e: IrExpr): boolean {
-  if ((e.op === "root" && e.root === "user") || e.op === "intentTools" || e.op === "intentMaxRisk") return true;
+  if ((e.op === "root" && e.root === "user") || e.op === "intentTools" || e.op === "intentMaxRisk" || e.op === "count") return true;
   return childrenOf(e).some(canFault);
 }

@@ -4,7 +4,7 @@ import { compileGlob, matchCompiledGlob } from "./glob.js";
 import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { parseTime, ValidatorFactory, type Validator } from "./schema.js";
-import { SessionState, SessionStore } from "./session.js";
+import { SessionState, SessionStore, windowEntriesFor } from "./session.js";
 
 /** What the generated decision function of one tool reads. */
 export interface EvalContext {
@@ -52,8 +52,22 @@ export type RuntimeSupport = typeof RUNTIME_SUPPORT;
 export interface EngineOptions {
   /** Clock for requests without `time` (epoch ms). */
   readonly clock?: () => number;
-  /** Forget sessions idle this long (ms, by request time). Default one hour. */
+  /**
+   * A session with no attempt for this long (ms, by its own request times) expires: its state
+   * is freed and its later attempts are denied, never started afresh. Default one hour.
+   */
   readonly sessionIdleMs?: number;
+  /** How long an expired session is remembered (and its attempts denied) after its last attempt. Default one day. */
+  readonly expiredSessionMs?: number;
+  /** How long a revoked session is remembered (and its attempts denied) after its last attempt. Default seven days. */
+  readonly revokedSessionMs?: number;
+  /**
+   * Attempts a session's `session.count` window keeps at most. Default: 10,000, or more when the
+   * policy compares a count with a larger number. A session that makes more attempts within
+   * the longest `within` has its oldest ones dropped, and counts reaching back to them are
+   * errors: rules reading them fail closed.
+   */
+  readonly maxWindowEntries?: number;
 }
 
 /** The outcome of `Engine.prepare`: either a decision already (invalid, revoked) or a context to run rules on. */
@@ -158,7 +172,13 @@ export class Engine {
     this.rules = policy.rules;
     this.rules.forEach((r, i) => this.ruleById.set(r.id, i));
     this.clock = options.clock ?? Date.now;
-    this.sessions = new SessionStore(policy.session, Object.keys(policy.schema.tools), options.sessionIdleMs);
+    const windowEntries = options.maxWindowEntries ?? windowEntriesFor(policy.rules.map((r) => r.ir));
+    this.sessions = new SessionStore(policy.session, Object.keys(policy.schema.tools), {
+      idleMs: options.sessionIdleMs,
+      expiredMs: options.expiredSessionMs,
+      revokedMs: options.revokedSessionMs,
+      maxWindowEntries: windowEntries,
+    });
     const factory = new ValidatorFactory(policy.schema);
     const { agent, user, context } = policy.schema.entities;
     this.validateAgent = agent && factory.forFields(agent, "agent");
@@ -234,10 +254,15 @@ export class Engine {
       if (Number.isNaN(now)) return { ready: false, decision: deny([], [`request.time must be an RFC 3339 time, not ${JSON.stringify(request["time"])}`], [], false, true) };
     }
 
-    const state = create ? this.sessions.getOrCreate(sessionId, now) : (this.sessions.get(sessionId) ?? new SessionState(now, this.policy.session));
+    const state = create ? this.sessions.getOrCreate(sessionId, now) : (this.sessions.peek(sessionId, now) ?? new SessionState(now, this.policy.session));
     if (state.revoked) {
       const decision: Decision = { decision: "deny", rules: [state.revoked.rule], reasons: [state.revoked.reason], locations: [state.revoked.location], grants: EMPTY, revoked: true, errors: EMPTY };
-      return { ready: false, decision, state, now, tool };
+      // An expired revoked session has no state left to count the attempt in.
+      return state instanceof SessionState ? { ready: false, decision, state, now, tool } : { ready: false, decision };
+    }
+    if (!(state instanceof SessionState)) {
+      const reason = `session ${JSON.stringify(sessionId)} has expired: it made no attempt for more than ${describeMs(this.sessions.idleMs)} (sessionIdleMs), so what it did before (data it touched, counts) is gone and it cannot go on; start a new session`;
+      return { ready: false, decision: deny([], [reason], [], false, false) };
     }
     const entry = this.tools.get(tool);
     let invalid: string | undefined;
@@ -419,6 +444,14 @@ function defaultReason(effect: Effect, id: string, tool: string): string {
     case "deny":
       return `${tool} is denied by ${id}`;
   }
+}
+
+/** A duration for people: "1 hour", "90 seconds", "250 ms". */
+function describeMs(ms: number): string {
+  for (const [unit, size] of [["day", 86_400_000], ["hour", 3_600_000], ["minute", 60_000], ["second", 1000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size} ${unit}${ms === size ? "" : "s"}`;
+  }
+  return `${ms} ms`;
 }
 
 function deny(rules: string[], reasons: string[], locations: string[], revoked: boolean, isError: boolean): Decision {

@@ -53,3 +53,39 @@ export interface IrCondition {
   /** The top-level `and` terms as written, for clause-by-clause explanations. */
   readonly text: string;
 }
+
+/** The direct sub-expressions of an IR node. */
+export function childrenOf(expr: IrExpr): IrExpr[] {
+  switch (expr.op) {
+    case "list":
+      return [...expr.items];
+    case "get":
+    case "has":
+      return [expr.object];
+    case "not":
+      return [expr.operand];
+    case "and":
+    case "or":
+      return [...expr.terms];
+    case "compare":
+    case "containsAny":
+    case "containsAll":
+      return [expr.left, expr.right];
+    case "enumRank":
+      return [expr.value];
+    case "in":
+      return [expr.element, expr.collection];
+    case "contains":
+      return [expr.collection, expr.element];
+    case "like":
+      return [expr.subject, expr.pattern];
+    case "quantifier":
+      return [expr.collection, expr.body];
+    case "method":
+      return [expr.object, ...expr.args];
+    case "call":
+      return [expr.arg];
+    default:
+      return [];
+  }
+}

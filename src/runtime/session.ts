@@ -3,6 +3,7 @@
  * what the compiled policy reads is kept (`SessionUse`), and windows are only as long as the
  * longest `within` in the policy, so a session costs a few hundred bytes.
  */
+import { childrenOf, type IrExpr } from "./ir.js";
 
 /** What the policy reads from the session; computed by the compiler, stored in the bundle. */
 export interface SessionUse {
@@ -24,8 +25,34 @@ export interface SessionUse {
 /** How far ahead of the wall clock a request's time may move the sweep's clock. */
 const FUTURE_SLACK_MS = 5 * 60 * 1000;
 
-/** Attempts remembered per session for windows, at most; counts saturate there. */
-export const MAX_WINDOW_ENTRIES = 4096;
+/**
+ * Attempts a session's window keeps by default, at least (more when the policy compares a
+ * count with a larger number: see `windowEntriesFor`). A flooding session cannot make the
+ * window grow past it; its counts over the dropped stretch become faults (fail closed).
+ */
+export const DEFAULT_WINDOW_ENTRIES = 10_000;
+
+/** The fault of a `session.count` that reaches back past attempts an overflowing window dropped. */
+export const WINDOW_OVERFLOW = "session.count: the session made more attempts in this window than the engine keeps (maxWindowEntries)";
+
+/**
+ * The window size a policy needs so that its counts decide exactly: every count compared with a
+ * number N needs N + 1 attempts kept (this one is counted apart), and never fewer than the default.
+ */
+export function windowEntriesFor(conditions: readonly (IrExpr | null)[]): number {
+  let largest = 0;
+  const stack = conditions.filter((c): c is IrExpr => c !== null);
+  while (stack.length > 0) {
+    const e = stack.pop()!;
+    if (e.op === "compare") {
+      for (const [side, other] of [[e.left, e.right], [e.right, e.left]] as const) {
+        if (side.op === "count" && other.op === "const" && typeof other.value === "number" && Number.isFinite(other.value)) largest = Math.max(largest, Math.ceil(other.value) + 1);
+      }
+    }
+    stack.push(...childrenOf(e));
+  }
+  return Math.max(DEFAULT_WINDOW_ENTRIES, largest);
+}
 
 export interface Revocation {
   readonly rule: string;
@@ -57,6 +84,11 @@ export class SessionState {
   windowTools: number[] | undefined;
   /** Index of the oldest live entry of `times` (and `windowTools`). */
   head = 0;
+  /**
+   * The newest attempt time dropped because the window was full while it was still inside the
+   * longest `within`: counts reaching back to it or earlier would be too low.
+   */
+  droppedUpTo = Number.NEGATIVE_INFINITY;
   /** Last allowed time per `session.called` pattern (index in `SessionUse.called`). */
   calledAt: number[] | undefined;
   revoked: Revocation | undefined;
@@ -106,66 +138,132 @@ export class SessionState {
   }
 }
 
+/**
+ * A session whose state was freed: it went idle for longer than the engine's `sessionIdleMs`.
+ * Its later attempts are denied (with its revocation, if it was revoked), never started
+ * afresh: a session that forgot the data it touched must not carry on.
+ */
+export interface ExpiredSession {
+  /** The time of its last attempt (attempts on an expired session keep it remembered). */
+  lastSeen: number;
+  readonly revoked: Revocation | undefined;
+}
+
+export interface SessionLifetimes {
+  /** A session without an attempt for this long (ms, by its own request times) expires. Default one hour. */
+  readonly idleMs?: number;
+  /** How long an expired session is remembered after its last attempt. Default one day. */
+  readonly expiredMs?: number;
+  /** How long a revoked session is remembered after its last attempt. Default seven days. */
+  readonly revokedMs?: number;
+  /** Attempts a window keeps at most (see `DEFAULT_WINDOW_ENTRIES`). */
+  readonly maxWindowEntries?: number;
+}
+
+const HOUR_MS = 60 * 60 * 1000;
+
 /** A session store with idle expiry driven by request time, so replays behave like production. */
 export class SessionStore {
   private readonly sessions = new Map<string, SessionState>();
+  private readonly expired = new Map<string, ExpiredSession>();
   /** Per tool ordinal, the `session.called` patterns (indices) it matches. */
   private readonly patternsByOrdinal: readonly (readonly number[])[];
   private lastSweep = Number.NEGATIVE_INFINITY;
   /** The latest request time seen (the clock the sweep goes by). */
   private latest = Number.NEGATIVE_INFINITY;
+  readonly idleMs: number;
+  readonly expiredMs: number;
+  readonly revokedMs: number;
+  readonly maxWindowEntries: number;
 
   constructor(
     readonly use: SessionUse,
     /** The declared tools, in declaration order. */
     toolNames: readonly string[],
-    /** Sessions idle this long are forgotten. */
-    readonly idleMs = 60 * 60 * 1000,
-    /** Revoked sessions are remembered longer, so an agent cannot wait out a revocation. */
-    readonly revokedIdleMs = 24 * 60 * 60 * 1000,
+    lifetimes: SessionLifetimes = {},
   ) {
     this.patternsByOrdinal = toolNames.map((name) => use.called.flatMap((tools, index) => (tools.includes(name) ? [index] : [])));
+    this.idleMs = lifetimes.idleMs ?? HOUR_MS;
+    this.expiredMs = lifetimes.expiredMs ?? 24 * HOUR_MS;
+    this.revokedMs = lifetimes.revokedMs ?? 7 * 24 * HOUR_MS;
+    this.maxWindowEntries = lifetimes.maxWindowEntries ?? DEFAULT_WINDOW_ENTRIES;
   }
 
+  /** Live sessions (expired ones are not counted). */
   get size(): number {
     return this.sessions.size;
   }
 
+  /** The live state of a session, if it has one (for inspection; expiry is not judged here). */
   get(id: string): SessionState | undefined {
     return this.sessions.get(id);
   }
 
-  getOrCreate(id: string, now: number): SessionState {
+  /**
+   * A session's state for an attempt at `now`, without changing anything (for explanations):
+   * its live state, its expired record, or undefined for a session never seen.
+   */
+  peek(id: string, now: number): SessionState | ExpiredSession | undefined {
+    const state = this.sessions.get(id);
+    if (state !== undefined) return now - state.lastSeen > this.idleMs ? { lastSeen: state.lastSeen, revoked: state.revoked } : state;
+    const gone = this.expired.get(id);
+    return gone !== undefined && now - gone.lastSeen <= this.rememberMs(gone) ? gone : undefined;
+  }
+
+  /** The state for an attempt at `now`: the live one, a new one, or the record of an expired session. */
+  getOrCreate(id: string, now: number): SessionState | ExpiredSession {
     if (now > this.latest) this.latest = now;
     if (this.latest - this.lastSweep > this.idleMs / 4) this.sweep();
-    let state = this.sessions.get(id);
-    // Expiry is judged by the session's own clock only, so one session's traffic never changes
+    // Expiry is judged by the session's own clock, so one session's traffic does not change
     // another's decisions (and replaying sessions apart gives the same answers).
-    if (state !== undefined && now - state.lastSeen > (state.revoked ? this.revokedIdleMs : this.idleMs)) state = undefined;
-    if (state === undefined) {
-      state = new SessionState(now, this.use);
-      this.sessions.set(id, state);
+    const state = this.sessions.get(id);
+    if (state !== undefined) {
+      if (now - state.lastSeen <= this.idleMs) return state;
+      this.sessions.delete(id);
+      const gone: ExpiredSession = { lastSeen: now, revoked: state.revoked };
+      this.expired.set(id, gone);
+      return gone;
     }
-    return state;
+    const gone = this.expired.get(id);
+    if (gone !== undefined) {
+      if (now - gone.lastSeen <= this.rememberMs(gone)) {
+        if (now > gone.lastSeen) gone.lastSeen = now;
+        return gone;
+      }
+      this.expired.delete(id);
+    }
+    const fresh = new SessionState(now, this.use);
+    this.sessions.set(id, fresh);
+    return fresh;
+  }
+
+  private rememberMs(gone: ExpiredSession): number {
+    return gone.revoked ? this.revokedMs : this.expiredMs;
   }
 
   /**
-   * Frees sessions idle longer than their limit, judged against the latest request time seen.
-   * That time is capped at the wall clock plus five minutes, so one request dated far in the
-   * future cannot wipe every session (revocations included). Runs at most every quarter of the
+   * Frees the state of sessions idle for more than twice the idle time, judged against the
+   * latest request time seen, keeping only the record that they expired; forgets expired
+   * records past their time. The margin of one more idle time keeps decisions the same when
+   * requests of different sessions arrive somewhat out of time order (merged logs, replays on
+   * several threads). That time is capped at the wall clock plus five minutes, so one request
+   * dated far in the future cannot expire every session. Runs at most every quarter of the
    * idle time.
    */
   sweep(): void {
     const horizon = Math.min(this.latest, Date.now() + FUTURE_SLACK_MS);
     this.lastSweep = horizon;
     for (const [id, state] of this.sessions) {
-      const limit = state.revoked ? this.revokedIdleMs : this.idleMs;
-      if (horizon - state.lastSeen > limit) this.sessions.delete(id);
+      if (horizon - state.lastSeen <= 2 * this.idleMs) continue;
+      this.sessions.delete(id);
+      this.expired.set(id, { lastSeen: state.lastSeen, revoked: state.revoked });
     }
+    for (const [id, gone] of this.expired) if (horizon - gone.lastSeen > this.rememberMs(gone) + this.idleMs) this.expired.delete(id);
   }
 
   clear(): void {
     this.sessions.clear();
+    this.expired.clear();
   }
 
   /**
@@ -210,7 +308,11 @@ export class SessionStore {
     const tools = state.windowTools;
     let head = state.head;
     while (head < times.length && times[head]! < horizon) head++;
-    if (times.length - head >= MAX_WINDOW_ENTRIES) head = times.length - MAX_WINDOW_ENTRIES + 1;
+    if (times.length - head >= this.maxWindowEntries) {
+      const keep = this.maxWindowEntries - 1;
+      state.droppedUpTo = Math.max(state.droppedUpTo, times[times.length - keep - 1]!);
+      head = times.length - keep;
+    }
     // Compact once the dead prefix is as long as the live part: amortized O(1) per attempt.
     if (head > 0 && head * 2 >= times.length) {
       times.splice(0, head);

@@ -28,8 +28,15 @@ describe("sessions are independent of each other's traffic", () => {
     const withOther = compile([{ path: "p.policy", text: POLICY }], { sessionIdleMs: 60 * 60 * 1000 });
     withOther.decide(at("2026-11-29T00:00:00Z", "a", "x"));
     withOther.decide(at("2026-11-29T00:59:00Z", "b", "x"));
-    // 65 minutes after its last call, session a starts afresh (session.calls == 0) either way.
-    for (const engine of [alone, withOther]) expect(engine.decide(at("2026-11-29T01:05:00Z", "a", "x")).rules).toEqual(["first", "rest"]);
+    // 65 minutes after its last call, session a has expired either way.
+    for (const engine of [alone, withOther]) expect(engine.decide(at("2026-11-29T01:05:00Z", "a", "x")).reasons[0]).toMatch(/^session "a" has expired/);
+  });
+
+  it("requests of other sessions up to an idle time later do not expire a session early (merged logs, replays on threads)", () => {
+    const engine = compile([{ path: "p.policy", text: POLICY }], { sessionIdleMs: 60 * 60 * 1000 });
+    engine.decide(at("2026-11-29T10:00:00Z", "a", "x"));
+    engine.decide(at("2026-11-29T11:55:00Z", "b", "x")); // sweeps, but a is idle less than twice the idle time
+    expect(engine.decide(at("2026-11-29T10:30:00Z", "a", "x")).rules).toEqual(["rest"]);
   });
 });
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Decision } from "../../src/runtime/decision.js";
 import type { Engine, EngineOptions } from "../../src/runtime/engine.js";
-import { MAX_WINDOW_ENTRIES } from "../../src/runtime/session.js";
 import { ARGS, call, engineWith, request } from "./fixtures.js";
 
 /**
@@ -247,40 +246,82 @@ describe("session.last", () => {
 });
 
 describe("session lifetime and memory", () => {
-  it("forgets sessions idle longer than sessionIdleMs (by request time)", () => {
-    const e = engine(probes("calls", "session.calls", range(5)), { sessionIdleMs: 1_000 });
+  it("expires a session idle longer than sessionIdleMs (by its own times): later attempts are denied, not started afresh", () => {
+    const e = engine(probes("calls", "session.calls", range(5)), { sessionIdleMs: 1_000, expiredSessionMs: 10_000 });
     expect(read(e.decide(kb(0)), "calls")).toBe("0");
     expect(read(e.decide(kb(900)), "calls")).toBe("1");
-    expect(read(e.decide(kb(1_800)), "calls")).toBe("2"); // idle 900 ms: kept
-    expect(read(e.decide(kb(1_900, "q", { session: "b" })), "calls")).toBe("0");
-    expect(read(e.decide(kb(5_000, "q", { session: "c" })), "calls")).toBe("0"); // sweeps a and b
-    expect(e.sessions.get("s")).toBeUndefined();
-    expect(e.sessions.size).toBe(1);
-    expect(read(e.decide(kb(5_001)), "calls")).toBe("0"); // a fresh session
+    expect(read(e.decide(kb(1_900)), "calls")).toBe("2"); // idle 1,000 ms: not more, kept
+    const expired = e.decide(kb(3_000));
+    expect(expired).toMatchObject({ decision: "deny", rules: [], revoked: false, errors: [] });
+    expect(expired.reasons[0]).toBe('session "s" has expired: it made no attempt for more than 1 second (sessionIdleMs), so what it did before (data it touched, counts) is gone and it cannot go on; start a new session');
+    // Attempts on an expired session keep it remembered; other sessions are not affected.
+    expect(e.decide(kb(12_000)).decision).toBe("deny");
+    expect(read(e.decide(kb(12_001, "q", { session: "b" })), "calls")).toBe("0");
+    // Remembered for expiredSessionMs after its last attempt; then the id starts a new session.
+    expect(read(e.decide(kb(22_001)), "calls")).toBe("0");
   });
 
-  it("keeps revoked sessions much longer, so a revocation cannot be waited out", () => {
+  it("frees the state of idle sessions (keeping only that they expired) and forgets them later", () => {
+    const e = engine(probes("calls", "session.calls", range(5)), { sessionIdleMs: 1_000, expiredSessionMs: 10_000 });
+    e.decide(kb(0));
+    e.decide(kb(100, "q", { session: "b" }));
+    e.decide(kb(2_500, "q", { session: "c" })); // sweeps: a and b idle for more than twice the idle time
+    expect(e.sessions.get("s")).toBeUndefined();
+    expect(e.sessions.size).toBe(1);
+    expect(e.decide(kb(2_600)).decision).toBe("deny");
+    e.decide(kb(30_000, "q", { session: "c" })); // sweeps the expired records too
+    expect(read(e.decide(kb(30_001)), "calls")).toBe("0");
+  });
+
+  it("keeps revocations for revokedSessionMs, so a revocation cannot be waited out", () => {
     const e = engineWith('  @name("kill") deny kb.search when args.query == "kill" revoke\n  allow kb.search', { sessionIdleMs: 1_000 });
     expect(e.decide(kb(0, "kill"))).toMatchObject({ decision: "deny", revoked: true });
     e.decide(kb(60_000, "q", { session: "other" })); // sweeps
     expect(e.decide(kb(60_001))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
-    // Attempts on a revoked session keep it alive; after a day of silence it is forgotten.
+    // A day later, and six days after that (attempts keep it remembered): still revoked.
     const dayLater = 60_001 + 24 * 60 * 60 * 1000 + 1;
     e.decide(kb(dayLater, "q", { session: "other" }));
-    expect(e.decide(kb(dayLater + 1))).toMatchObject({ decision: "allow", revoked: false });
+    expect(e.decide(kb(dayLater + 1))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
+    expect(e.decide(kb(dayLater + 6 * 24 * 60 * 60 * 1000))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
+    // Seven days of silence: forgotten.
+    expect(e.decide(kb(dayLater + 13 * 24 * 60 * 60 * 1000 + 2))).toMatchObject({ decision: "allow", revoked: false });
   });
 
-  it("bounds the window: at most MAX_WINDOW_ENTRIES attempts are kept, and counts saturate there", () => {
-    const e = engineWith(`  @name("busy") allow kb.search when session.count(within 1h) >= ${MAX_WINDOW_ENTRIES}\n  allow kb.search`);
-    const n = MAX_WINDOW_ENTRIES + 500;
-    let last: Decision | undefined;
-    for (let i = 0; i < n; i++) last = e.decide(kb(i));
+  it("keeps as many attempts as the policy's largest count needs: a limit of 5,000 a day fires", () => {
+    // More than DEFAULT_WINDOW_ENTRIES / 2 of one tool, then another tool: neither count is cut short.
+    const e = engineWith(['  @name("flood") deny kb.search when session.count(within 1d) > 12000', '  @name("after") deny crm.lookup when session.count(kb.search, within 1d) >= 11000', "  allow *"].join("\n"));
+    let first: number | undefined;
+    for (let i = 0; i < 12_500; i++) if (e.decide(kb(i * 1000)).decision === "deny" && first === undefined) first = i;
+    expect(first).toBe(12_000); // the 12,001st attempt
+    expect(e.decide(call("crm.lookup", 12_500_000))).toMatchObject({ decision: "deny", rules: ["after"] });
+    expect(e.sessions.get("s")!.windowSize).toBeGreaterThan(12_000);
+  });
+
+  it("bounds the window at maxWindowEntries; counts reaching past what it dropped fail closed", () => {
+    const rules = [
+      '  @name("rate") deny kb.search when session.count(within 1h) > 100000',
+      '  @name("burst") deny kb.search when session.count(within 1s) > 100000',
+      '  @name("quota") allow crm.lookup when session.count(within 1h) < 100000',
+      '  @name("kb-quota") allow crm.lookup when session.count(kb.search, within 1h) < 100000',
+      "  allow kb.search",
+    ].join("\n");
+    const e = engineWith(rules, { maxWindowEntries: 50 });
+    for (let i = 0; i < 49; i++) expect(e.decide(kb(i * 1000)).decision).toBe("allow");
     const state = e.sessions.get("s")!;
-    expect(state.windowSize).toBeLessThanOrEqual(MAX_WINDOW_ENTRIES);
-    // Expired entries are compacted in batches: the array never holds more than twice the live ones.
-    expect(state.times!.length).toBeLessThanOrEqual(2 * MAX_WINDOW_ENTRIES);
-    expect(state.calls).toBe(n);
-    expect(last!.rules).toContain("busy");
+    // Now a full window: the oldest attempts are dropped from here on.
+    for (let i = 49; i < 200; i++) e.decide(kb(i * 1000));
+    expect(state.windowSize).toBeLessThanOrEqual(50);
+    expect(state.times!.length).toBeLessThanOrEqual(100);
+    // A count over the hour would be too low: the deny rule matches on the error...
+    const denied = e.decide(kb(200_000));
+    expect(denied).toMatchObject({ decision: "deny", rules: ["rate"] });
+    expect(denied.errors.join(" ")).toContain("maxWindowEntries");
+    // ...the allow rules do not (tool-filtered counts too), so the call is denied...
+    const quota = e.decide(call("crm.lookup", 201_000));
+    expect(quota.decision).toBe("deny");
+    expect(quota.errors).toHaveLength(2);
+    // ...while a count over a stretch the window still holds whole (the last second) is exact.
+    expect(denied.rules).not.toContain("burst");
   });
 
   it("drops window entries older than the longest within", () => {
