@@ -3,7 +3,7 @@ import * as helpers from "./helpers.js";
 import { compileGlob, matchCompiledGlob } from "./glob.js";
 import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
-import { parseTime, ValidatorFactory, type Validator } from "./schema.js";
+import { parseTime, setShapeOfArgs, ValidatorFactory, type Validator } from "./schema.js";
 import { SessionState, SessionStore, windowEntriesFor } from "./session.js";
 
 /** What the generated decision function of one tool reads. */
@@ -191,7 +191,7 @@ export class Engine {
         ordinal,
         decide: generated.get(name)?.decide ?? (() => null),
         fits: generated.get(name)?.fits ?? (() => false),
-        sameArgs: generated.get(name)?.sameArgs ?? helpers.sameArguments,
+        sameArgs: sameArgsFor(generated.get(name)?.sameArgs, setShapeOfArgs(tool.args, policy.schema)),
         maskRules: generated.get(name)?.maskRules,
         byMask: new Map(),
         validateArgs: factory.forFields(tool.args, `${name} args`),
@@ -444,6 +444,15 @@ function defaultReason(effect: Effect, id: string, tool: string): string {
     case "deny":
       return `${tool} is denied by ${id}`;
   }
+}
+
+/**
+ * How `session.repeats` compares a tool's arguments: the generated comparison (a quick reject on
+ * required scalars, then structural), or, when the args declare sets, one that ignores their order.
+ */
+function sameArgsFor(generated: ((previous: unknown, current: unknown) => boolean) | undefined, shape: helpers.SetShape | null): (previous: unknown, current: unknown) => boolean {
+  if (shape !== null) return (previous, current) => helpers.sameArguments(previous, current, shape);
+  return generated ?? helpers.sameArguments;
 }
 
 /** A duration for people: "1 hour", "90 seconds", "250 ms". */

@@ -55,20 +55,50 @@ export function equal(a: unknown, b: unknown, asSet = false): boolean {
     for (let i = 0; i < a.length; i++) if (!equal(a[i], b[i])) return false;
     return true;
   }
-  if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(b)) {
-    // Walked without building key lists: `session.repeats` compares every call's arguments.
-    const left = a as Record<string, unknown>;
-    const right = b as Record<string, unknown>;
-    let count = 0;
-    for (const key in left) {
-      if (!Object.hasOwn(left, key)) continue;
-      count++;
-      if (!Object.hasOwn(right, key) || !equal(left[key], right[key])) return false;
-    }
-    for (const key in right) if (Object.hasOwn(right, key)) count--;
-    return count === 0;
-  }
+  if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(b)) return sameRecords(a as Record<string, unknown>, b as Record<string, unknown>, null);
   return false;
+}
+
+/**
+ * Whether two records have the same own keys with equal values (`shape`: where sets are, see
+ * `SetShape`). Walked without building key lists: `session.repeats` compares every call's arguments.
+ */
+function sameRecords(left: Record<string, unknown>, right: Record<string, unknown>, shape: { readonly fields: Readonly<Record<string, SetShape>> } | null): boolean {
+  let count = 0;
+  for (const key in left) {
+    if (!Object.hasOwn(left, key)) continue;
+    count++;
+    if (!Object.hasOwn(right, key)) return false;
+    if (shape === null ? !equal(left[key], right[key]) : !equalShaped(left[key], right[key], Object.hasOwn(shape.fields, key) ? shape.fields[key]! : null)) return false;
+  }
+  for (const key in right) if (Object.hasOwn(right, key)) count--;
+  return count === 0;
+}
+
+/**
+ * Where a declared value holds sets, which compare ignoring order and repeats: `set` (with its
+ * elements' shape), `list` (ordered, with its elements' shape) or `fields` of a record. null:
+ * no set anywhere inside, so plain structural equality.
+ */
+export type SetShape = { readonly set: SetShape | null } | { readonly list: SetShape } | { readonly fields: Readonly<Record<string, SetShape>> };
+
+/** Structural equality in which the parts `shape` marks as sets ignore order and repeats. */
+export function equalShaped(a: unknown, b: unknown, shape: SetShape | null): boolean {
+  if (shape === null) return equal(a, b);
+  if (a === b) return true;
+  if ("set" in shape) {
+    if (!Array.isArray(a) || !Array.isArray(b)) return equal(a, b);
+    const element = shape.set;
+    return a.every((x) => b.some((y) => equalShaped(x, y, element))) && b.every((y) => a.some((x) => equalShaped(x, y, element)));
+  }
+  if ("list" in shape) {
+    if (!Array.isArray(a) || !Array.isArray(b)) return equal(a, b);
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!equalShaped(a[i], b[i], shape.list)) return false;
+    return true;
+  }
+  if (!a || !b || typeof a !== "object" || typeof b !== "object" || Array.isArray(a) || Array.isArray(b)) return equal(a, b);
+  return sameRecords(a as Record<string, unknown>, b as Record<string, unknown>, shape);
 }
 
 function toArray(value: unknown): unknown[] {
@@ -172,10 +202,11 @@ export function message(error: unknown): string {
  * serializing every call; nesting too deep for recursion, or cycles, fall back to the
  * iterative canonical form.
  */
-export function sameArguments(previous: unknown, current: unknown): boolean {
+export function sameArguments(previous: unknown, current: unknown, shape: SetShape | null = null): boolean {
   try {
-    return equal(previous, current);
+    return equalShaped(previous, current, shape);
   } catch {
+    // Nested too deeply to walk recursively (sets are then compared in order).
     return canonicalKey("", previous) === canonicalKey("", current);
   }
 }

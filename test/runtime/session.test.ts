@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Decision } from "../../src/runtime/decision.js";
 import type { Engine, EngineOptions } from "../../src/runtime/engine.js";
-import { ARGS, call, engineWith, request } from "./fixtures.js";
+import { ARGS, at, call, engineWith, request } from "./fixtures.js";
 
 /**
  * Every session member (language contract, section 4), observed through compiled decisions.
@@ -174,6 +174,21 @@ describe("session.repeats", () => {
     const parsed = JSON.parse('{"body":"b","meta":{"x":1,"y":[1,{"p":1,"q":2}]},"subject":"s","to":["a@acme.com","b@acme.com"]}') as Record<string, unknown>;
     expect(read(e.decide(mail(2, parsed)), "repeats")).toBe("2");
     expect(read(e.decide(mail(3, { to: ["b@acme.com", "a@acme.com"], subject: "s", body: "b", meta: { x: 1, y: [1, { p: 1, q: 2 }] } })), "repeats")).toBe("0");
+  });
+
+  it("compares declared sets as sets, at any depth: reordered set items are a repeat, reordered list items are not", () => {
+    const decls = "\ntype Target { labels: set<string>, path: list<string>, inner?: Target }\ntool tag.apply { args { tags: set<string>, targets: list<Target> } }\n";
+    const e = engineWith(["  @name(\"loop\") deny tag.apply when session.repeats >= 2", "  allow tag.apply"].join("\n"), undefined, decls);
+    const tag = (ms: number, args: Record<string, unknown>): Record<string, unknown> => request({ tool: "tag.apply", intent: undefined, time: at(ms), args });
+    const target = (labels: string[], path: string[], inner?: unknown): Record<string, unknown> => ({ labels, path, ...(inner ? { inner } : {}) });
+    expect(e.decide(tag(0, { tags: ["a", "b"], targets: [target(["x", "y"], ["p", "q"], target(["m", "n"], []))] })).decision).toBe("allow");
+    expect(e.decide(tag(1, { tags: ["b", "a", "a"], targets: [target(["y", "x"], ["p", "q"], target(["n", "m"], []))] })).decision).toBe("allow");
+    // Third identical call (sets reordered at every level): a loop.
+    expect(e.decide(tag(2, { targets: [target(["x", "y", "x"], ["p", "q"], target(["m", "n"], []))], tags: ["a", "b"] }))).toMatchObject({ decision: "deny", rules: ["loop"] });
+    // A list in another order is another call; so is a different set.
+    expect(e.decide(tag(3, { tags: ["a", "b"], targets: [target(["x", "y"], ["q", "p"])] })).decision).toBe("allow");
+    expect(e.decide(tag(4, { tags: ["a", "b"], targets: [target(["x", "y"], ["q", "p"])] })).decision).toBe("allow");
+    expect(e.decide(tag(5, { tags: ["a", "c"], targets: [target(["x", "y"], ["q", "p"])] })).decision).toBe("allow");
   });
 
   it("compares every argument, declared or not: equal declared args with a different extra one are no repeat", () => {
