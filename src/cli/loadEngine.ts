@@ -13,13 +13,21 @@ export type LoadedPolicy = { ok: true; policy: CompiledPolicy; label: string; wa
 
 /** Compiles policy paths, or reads and verifies a bundle when `bundlePath` is given (or a path ends in .json). */
 export function loadPolicy(paths: readonly string[], cwd: string, options: { bundle?: string; publicKey?: string } = {}): LoadedPolicy {
+  // Either sources or a bundle: a path given beside --bundle would be silently ignored.
+  if (options.bundle !== undefined && paths.length > 0) return usage(`give policy paths or --bundle, not both (got ${paths.map((p) => `\`${p}\``).join(", ")} and --bundle \`${options.bundle}\`)`);
   const bundlePath = options.bundle ?? (paths.length === 1 && paths[0]!.endsWith(".json") ? paths[0] : undefined);
   if (bundlePath !== undefined) return loadBundleFile(bundlePath, options.publicKey, cwd);
+  // Sources have no signature: accepting a key and checking nothing would be a false assurance.
+  if (options.publicKey !== undefined) return usage("--public-key checks a bundle's signature, and policy sources have none: give the bundle with --bundle FILE");
   const loaded = loadSources(paths, cwd);
   if (loaded.diagnostics.length > 0) return { ok: false, code: EXIT.usage, diagnostics: loaded.diagnostics };
   const { policy, diagnostics } = compileSources(loaded.files);
   if (!policy || hasErrors(diagnostics)) return { ok: false, code: EXIT.failure, diagnostics: sortDiagnostics(diagnostics) };
   return { ok: true, policy, label: paths.join(" "), warnings: diagnostics };
+}
+
+function usage(message: string): LoadedPolicy {
+  return { ok: false, code: EXIT.usage, diagnostics: [], message };
 }
 
 /** Paths are relative to `cwd` (the verb's working folder, like policy paths), and reported as given. */

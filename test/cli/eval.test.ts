@@ -176,6 +176,12 @@ describe("policyc eval", () => {
     expect(noKey.stderr).toContain("cannot read public key `missing.pem`");
   });
 
+  it("refuses what it would silently ignore: paths beside --bundle, --public-key without a bundle (exit 2)", async () => {
+    expect(await evaluate(["decls.policy", "--bundle", "bundle.json", "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: give policy paths or --bundle, not both (got `decls.policy` and --bundle `bundle.json`)\n" });
+    const unsignedSources = await evaluate([...SOURCES.map((s) => s.path), "--public-key", "public.pem", "--request", "lookup.json"]);
+    expect(unsignedSources).toEqual({ code: 2, stdout: "", stderr: "policyc eval: --public-key checks a bundle's signature, and policy sources have none: give the bundle with --bundle FILE\n" });
+  });
+
   it("a tampered bundle exits 2 with a message naming the hash", async () => {
     const result = await evaluate(["--bundle", "tampered.json", "--request", "lookup.json"]);
     expect(result.code).toBe(2);

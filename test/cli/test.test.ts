@@ -394,6 +394,14 @@ describe("policyc test: bundles", () => {
     expect(asPath.stdout).toBe(sources.stdout);
   });
 
+  it("policy paths and --bundle together: exit 2 (neither would be silently ignored)", async () => {
+    const bundle = join(dir, "demo.json");
+    expect((await cli(["build", DEMO_POLICY, "-o", bundle])).code).toBe(0);
+    const both = await test(DEMO_POLICY, "--bundle", bundle, "--replay", FULL);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/^policyc test: give policy paths or --bundle, not both/);
+  });
+
   it("a bundle that is not JSON: exit 2", async () => {
     const result = await test("--bundle", write("broken.json", "{"), "--replay", FULL);
     expect(result.code).toBe(2);
