@@ -50,7 +50,10 @@ export const RUNTIME_SUPPORT = {
 export type RuntimeSupport = typeof RUNTIME_SUPPORT;
 
 export interface EngineOptions {
-  /** Clock for requests without `time` (epoch ms). */
+  /**
+   * The wall clock (epoch ms): the time of requests without `time`, and the limit on how far
+   * ahead request times can move session expiry. Default `Date.now`.
+   */
   readonly clock?: () => number;
   /**
    * A session with no attempt for this long (ms, by its own request times) expires: its state
@@ -178,6 +181,7 @@ export class Engine {
       expiredMs: options.expiredSessionMs,
       revokedMs: options.revokedSessionMs,
       maxWindowEntries: windowEntries,
+      clock: this.clock,
     });
     const factory = new ValidatorFactory(policy.schema);
     const { agent, user, context } = policy.schema.entities;

@@ -158,6 +158,8 @@ export interface SessionLifetimes {
   readonly revokedMs?: number;
   /** Attempts a window keeps at most (see `DEFAULT_WINDOW_ENTRIES`). */
   readonly maxWindowEntries?: number;
+  /** The wall clock (epoch ms), which caps how far request times can move the sweep. Default `Date.now`. */
+  readonly clock?: () => number;
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -169,8 +171,15 @@ export class SessionStore {
   /** Per tool ordinal, the `session.called` patterns (indices) it matches. */
   private readonly patternsByOrdinal: readonly (readonly number[])[];
   private lastSweep = Number.NEGATIVE_INFINITY;
-  /** The latest request time seen (the clock the sweep goes by). */
+  /**
+   * The latest request time seen, capped at the wall clock plus FUTURE_SLACK_MS: the clock the
+   * sweep goes by, so a request dated far ahead can neither expire other sessions nor make
+   * expired and revoked sessions be forgotten early.
+   */
   private latest = Number.NEGATIVE_INFINITY;
+  /** Request times up to this need no look at the wall clock (it is read again past it). */
+  private futureLimit = Number.NEGATIVE_INFINITY;
+  private readonly wallClock: () => number;
   readonly idleMs: number;
   readonly expiredMs: number;
   readonly revokedMs: number;
@@ -187,6 +196,7 @@ export class SessionStore {
     this.expiredMs = lifetimes.expiredMs ?? 24 * HOUR_MS;
     this.revokedMs = lifetimes.revokedMs ?? 7 * 24 * HOUR_MS;
     this.maxWindowEntries = lifetimes.maxWindowEntries ?? DEFAULT_WINDOW_ENTRIES;
+    this.wallClock = lifetimes.clock ?? Date.now;
   }
 
   /** Live sessions (expired ones are not counted). */
@@ -206,13 +216,15 @@ export class SessionStore {
   peek(id: string, now: number): SessionState | ExpiredSession | undefined {
     const state = this.sessions.get(id);
     if (state !== undefined) return now - state.lastSeen > this.idleMs ? { lastSeen: state.lastSeen, revoked: state.revoked } : state;
-    const gone = this.expired.get(id);
-    return gone !== undefined && now - gone.lastSeen <= this.rememberMs(gone) ? gone : undefined;
+    return this.expired.get(id);
   }
 
   /** The state for an attempt at `now`: the live one, a new one, or the record of an expired session. */
   getOrCreate(id: string, now: number): SessionState | ExpiredSession {
-    if (now > this.latest) this.latest = now;
+    if (now > this.latest) {
+      if (now > this.futureLimit) this.futureLimit = this.wallClock() + FUTURE_SLACK_MS;
+      this.latest = Math.min(now, this.futureLimit);
+    }
     if (this.latest - this.lastSweep > this.idleMs / 4) this.sweep();
     // Expiry is judged by the session's own clock, so one session's traffic does not change
     // another's decisions (and replaying sessions apart gives the same answers).
@@ -224,13 +236,12 @@ export class SessionStore {
       this.expired.set(id, gone);
       return gone;
     }
+    // An expired (or revoked) session stays denied until the sweep forgets it: never by a
+    // request's own time, which the agent's side could date ahead to get a clean session.
     const gone = this.expired.get(id);
     if (gone !== undefined) {
-      if (now - gone.lastSeen <= this.rememberMs(gone)) {
-        if (now > gone.lastSeen) gone.lastSeen = now;
-        return gone;
-      }
-      this.expired.delete(id);
+      if (now > gone.lastSeen) gone.lastSeen = now;
+      return gone;
     }
     const fresh = new SessionState(now, this.use);
     this.sessions.set(id, fresh);
@@ -246,12 +257,11 @@ export class SessionStore {
    * latest request time seen, keeping only the record that they expired; forgets expired
    * records past their time. The margin of one more idle time keeps decisions the same when
    * requests of different sessions arrive somewhat out of time order (merged logs, replays on
-   * several threads). That time is capped at the wall clock plus five minutes, so one request
-   * dated far in the future cannot expire every session. Runs at most every quarter of the
-   * idle time.
+   * several threads). That time is capped at the wall clock plus five minutes (see `latest`).
+   * Runs at most every quarter of the idle time.
    */
   sweep(): void {
-    const horizon = Math.min(this.latest, Date.now() + FUTURE_SLACK_MS);
+    const horizon = this.latest;
     this.lastSweep = horizon;
     for (const [id, state] of this.sessions) {
       if (horizon - state.lastSeen <= 2 * this.idleMs) continue;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Decision } from "../../src/runtime/decision.js";
 import type { Engine, EngineOptions } from "../../src/runtime/engine.js";
-import { ARGS, at, call, engineWith, request } from "./fixtures.js";
+import { ARGS, at, call, engineWith, request, T0 } from "./fixtures.js";
 
 /**
  * Every session member (language contract, section 4), observed through compiled decisions.
@@ -272,8 +272,10 @@ describe("session lifetime and memory", () => {
     // Attempts on an expired session keep it remembered; other sessions are not affected.
     expect(e.decide(kb(12_000)).decision).toBe("deny");
     expect(read(e.decide(kb(12_001, "q", { session: "b" })), "calls")).toBe("0");
-    // Remembered for expiredSessionMs after its last attempt; then the id starts a new session.
-    expect(read(e.decide(kb(22_001)), "calls")).toBe("0");
+    // Remembered for expiredSessionMs after its last attempt (forgotten by the sweep, which
+    // allows one more idle time); then the id starts a new session.
+    expect(e.decide(kb(22_500)).decision).toBe("deny");
+    expect(read(e.decide(kb(34_000)), "calls")).toBe("0");
   });
 
   it("frees the state of idle sessions (keeping only that they expired) and forgets them later", () => {
@@ -289,7 +291,8 @@ describe("session lifetime and memory", () => {
   });
 
   it("keeps revocations for revokedSessionMs, so a revocation cannot be waited out", () => {
-    const e = engineWith('  @name("kill") deny kb.search when args.query == "kill" revoke\n  allow kb.search', { sessionIdleMs: 1_000 });
+    // The wall clock well after the test's request times, so they are not capped.
+    const e = engineWith('  @name("kill") deny kb.search when args.query == "kill" revoke\n  allow kb.search', { sessionIdleMs: 1_000, clock: () => T0 + 365 * 24 * 60 * 60 * 1000 });
     expect(e.decide(kb(0, "kill"))).toMatchObject({ decision: "deny", revoked: true });
     e.decide(kb(60_000, "q", { session: "other" })); // sweeps
     expect(e.decide(kb(60_001))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
@@ -298,8 +301,21 @@ describe("session lifetime and memory", () => {
     e.decide(kb(dayLater, "q", { session: "other" }));
     expect(e.decide(kb(dayLater + 1))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
     expect(e.decide(kb(dayLater + 6 * 24 * 60 * 60 * 1000))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
-    // Seven days of silence: forgotten.
-    expect(e.decide(kb(dayLater + 13 * 24 * 60 * 60 * 1000 + 2))).toMatchObject({ decision: "allow", revoked: false });
+    // Seven days of silence (and the sweep's margin of one idle time): forgotten.
+    expect(e.decide(kb(dayLater + 13 * 24 * 60 * 60 * 1000 + 2_000))).toMatchObject({ decision: "allow", revoked: false });
+  });
+
+  it("a request dated ahead cannot get a revoked or expired session a clean start", () => {
+    const e = engineWith('  @name("kill") deny kb.search when args.query == "kill" revoke\n  allow kb.search', { sessionIdleMs: 1_000, clock: () => T0 });
+    expect(e.decide(kb(0, "kill"))).toMatchObject({ decision: "deny", revoked: true });
+    const nineDays = 9 * 24 * 60 * 60 * 1000;
+    for (const ms of [2 * 60 * 60 * 1000, nineDays, nineDays + 1, 5_000]) expect(e.decide(kb(ms)), String(ms)).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
+    // The same for an expired session, and for other sessions' requests dated ahead.
+    e.decide(kb(0, "q", { session: "b" }));
+    expect(e.decide(kb(nineDays, "q", { session: "b" })).reasons[0]).toMatch(/has expired/);
+    e.decide(kb(30 * nineDays, "q", { session: "c" }));
+    expect(e.decide(kb(6_000, "q", { session: "b" })).reasons[0]).toMatch(/has expired/);
+    expect(e.decide(kb(6_001))).toMatchObject({ decision: "deny", rules: ["kill"] });
   });
 
   it("keeps as many attempts as the policy's largest count needs: a limit of 5,000 a day fires", () => {
