@@ -220,7 +220,7 @@ export class Engine {
     try {
       return this.decideOrThrow(request);
     } catch (error) {
-      return deny([], [`internal error while deciding: ${error instanceof Error ? error.message : String(error)}`], [], false, true);
+      return deny([], [`internal error while deciding: ${helpers.describeThrown(error)}`], [], false, true);
     }
   }
 

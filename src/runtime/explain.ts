@@ -2,6 +2,7 @@ import type { Decision, Effect } from "./decision.js";
 import type { Engine } from "./engine.js";
 import { RISK_RANK } from "./ir.js";
 import { Interpreter, type ClauseTrace } from "./interpret.js";
+import { describeThrown } from "./helpers.js";
 
 /** How one rule fared for a request. */
 export interface RuleTrace {
@@ -46,7 +47,7 @@ export function explain(engine: Engine, request: unknown): Explanation {
     });
     return { tool: prepared.tool, note: null, rules };
   } catch (error) {
-    return { tool: null, note: `could not explain: ${error instanceof Error ? error.message : String(error)}`, rules: [] };
+    return { tool: null, note: `could not explain: ${describeThrown(error)}`, rules: [] };
   }
 }
 

@@ -191,9 +191,29 @@ export function present(object: unknown, name: string): boolean {
 
 /** The message of an error raised while evaluating a condition. */
 export function message(error: unknown): string {
-  if (error instanceof EvaluationError) return error.message;
-  if (error instanceof RangeError) return "the input is nested too deeply to evaluate";
-  return error instanceof Error ? `evaluation failed: ${error.message}` : "evaluation failed";
+  try {
+    if (error instanceof EvaluationError) return error.message;
+    if (error instanceof RangeError) return "the input is nested too deeply to evaluate";
+  } catch {
+    // A proxy can throw from its prototype lookup: described below.
+  }
+  return `evaluation failed: ${describeThrown(error)}`;
+}
+
+/**
+ * What a thrown value says, for a decision's reasons. Never throws itself: request data can
+ * throw anything (an object without toString, an Error whose message getter throws, a proxy).
+ */
+export function describeThrown(error: unknown): string {
+  try {
+    if (error instanceof Error) {
+      const text: unknown = error.message;
+      return typeof text === "string" && text !== "" ? text : error.name;
+    }
+    return typeof error === "string" ? error : String(error);
+  } catch {
+    return "a value that cannot be described";
+  }
 }
 
 /**

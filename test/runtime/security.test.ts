@@ -289,7 +289,16 @@ describe("requests that cannot be decided", () => {
   it("throwing getters and proxies are denied, not thrown", () => {
     const trap = new Proxy({}, { get: () => { throw new Error("boom"); }, has: () => { throw new Error("boom"); }, ownKeys: () => { throw new Error("boom"); } });
     const getter = { ...request(), get args(): never { throw new Error("boom"); } };
-    for (const input of [trap, getter, request({ agent: trap }), request({ args: trap })]) {
+    // Values that cannot even be turned into a message: no toString, a throwing message getter.
+    const throwing = (thrown: () => unknown): Record<string, unknown> => {
+      const agent = { id: "spiffe://acme.com/agents/support-bot", zone: "internal", attested: true };
+      Object.defineProperty(agent, "team", { enumerable: true, get: () => { throw thrown(); } });
+      return request({ agent });
+    };
+    const silentError = new Error("x");
+    Object.defineProperty(silentError, "message", { get: () => { throw Object.create(null); } });
+    const odd = [throwing(() => Object.create(null)), throwing(() => silentError), throwing(() => Symbol("s")), throwing(() => new Proxy({}, { getPrototypeOf: () => { throw new Error("proto"); } }))];
+    for (const input of [trap, getter, request({ agent: trap }), request({ args: trap }), ...odd]) {
       let decision;
       expect(() => (decision = engine.decide(input))).not.toThrow();
       expect(decision!.decision).toBe("deny");
