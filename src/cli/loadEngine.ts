@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { verifyBundle, BundleError } from "../bundle/loadBundle.js";
+import { engineForBundle, verifyBundle, BundleError } from "../bundle/loadBundle.js";
 import type { Bundle } from "../bundle/Bundle.js";
 import { compileSources } from "../compile/compile.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
@@ -54,6 +54,7 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
   }
   try {
     const bundle: Bundle = verifyBundle(value, publicKey === undefined ? {} : { publicKey });
+    engineForBundle(bundle); // refuses code that does not load, before any verb runs it
     return { ok: true, policy: bundle, label: path, warnings: [] };
   } catch (error) {
     if (error instanceof BundleError) return { ok: false, code: EXIT.usage, diagnostics: [], message: `\`${path}\`: ${error.message}` };

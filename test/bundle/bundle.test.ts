@@ -218,7 +218,34 @@ describe("signatures", () => {
 
   it("a non-Ed25519 public key refuses the bundle rather than accepting it", () => {
     const ec = generateKeyPairSync("ec", { namedCurve: "P-256" });
-    expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: ec.publicKey }), /signature/);
+    expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: ec.publicKey }), /an EC key, not Ed25519/);
+  });
+
+  it("a public key that is not a key is a BundleError, not a crypto error", () => {
+    for (const garbage of ["garbage", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"]) expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: garbage }), /the public key is not a PEM public key/);
+  });
+});
+
+describe("bundles that pass the hash check but are broken", () => {
+  const rehashed = (edit: (b: Bundle & Record<string, any>) => void): Bundle => {
+    const bundle = bundleJson() as Bundle & Record<string, any>;
+    edit(bundle);
+    (bundle.manifest as { contentHash: string }).contentHash = recomputeHash(bundle).contentHash;
+    return bundle;
+  };
+
+  it("code that does not parse, or throws while loading, is refused as a bad bundle", () => {
+    expectBundleError(() => loadBundle(rehashed((b) => (b.code = "this is not JavaScript"))), /the bundle's code does not load: Unexpected identifier/);
+    expectBundleError(() => loadBundle(rehashed((b) => (b.code = 'throw Object.create(null);'))), /the bundle's code does not load/);
+  });
+
+  it("an IR nested absurdly deep is refused, not a stack overflow", () => {
+    // Deeper than JSON.stringify can write (so the hash cannot be computed), as JSON.parse reads it.
+    const depth = 50_000;
+    const ir = JSON.parse(`${'{"op":"not","operand":'.repeat(depth)}{"op":"const","value":true}${"}".repeat(depth)}`) as unknown;
+    const bundle = bundleJson() as Bundle & Record<string, any>;
+    bundle.rules[0].ir = ir;
+    expectBundleError(() => loadBundle(bundle), /nested too deeply/);
   });
 });
 

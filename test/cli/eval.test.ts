@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
+import type { Bundle } from "../../src/bundle/Bundle.js";
+import { contentHash } from "../../src/bundle/hash.js";
 import { compile, compileSources } from "../../src/compile/compile.js";
 import { bin, cli, type CliResult } from "../helpers.js";
 import { call, DECLS, SUPPORT_RULES } from "../runtime/fixtures.js";
@@ -38,6 +40,10 @@ beforeAll(() => {
   tampered.rules[2]!.reason = "anything goes";
   write("tampered.json", JSON.stringify(tampered));
   write("not-a-bundle.json", '{"format": "something else"}');
+  const badCode = JSON.parse(serializeBundle(createBundle(policy!, SOURCES))) as Bundle;
+  (badCode as { code: string }).code = "this is not JavaScript";
+  (badCode.manifest as { contentHash: string }).contentHash = contentHash(badCode);
+  write("bad-code.json", JSON.stringify(badCode));
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
   write("signed.json", serializeBundle(createBundle(policy!, SOURCES, { privateKey })));
   write("public.pem", publicKey.export({ type: "spki", format: "pem" }) as string);
@@ -180,6 +186,13 @@ describe("policyc eval", () => {
     expect(await evaluate(["decls.policy", "--bundle", "bundle.json", "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: give policy paths or --bundle, not both (got `decls.policy` and --bundle `bundle.json`)\n" });
     const unsignedSources = await evaluate([...SOURCES.map((s) => s.path), "--public-key", "public.pem", "--request", "lookup.json"]);
     expect(unsignedSources).toEqual({ code: 2, stdout: "", stderr: "policyc eval: --public-key checks a bundle's signature, and policy sources have none: give the bundle with --bundle FILE\n" });
+  });
+
+  it("a bundle whose code does not load (edited and re-hashed) exits 2 with a message, not an internal error", async () => {
+    const result = await evaluate(["--bundle", "bad-code.json", "--request", "lookup.json"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^policyc eval: `bad-code\.json`: the bundle's code does not load: Unexpected identifier/);
+    expectNoStackTrace(result);
   });
 
   it("a tampered bundle exits 2 with a message naming the hash", async () => {
