@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from "node:fs";
+import { basename, join, relative, resolve } from "node:path";
 import { pathDiagnostic, diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { SourceFile } from "./SourceFile.js";
+import { describeThrown } from "../runtime/helpers.js";
 
 /** Larger files are refused: a policy set this big is a generated mistake, and CI should say so fast. */
 export const MAX_FILE_BYTES = 4 * 1024 * 1024;
@@ -60,14 +61,40 @@ function lengthOfValidUtf8Prefix(bytes: Uint8Array): number {
   return low;
 }
 
-function collectPolicyFiles(directory: string, out: string[]): void {
-  const entries = readdirSync(directory, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const entry of entries) {
-    if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
-    const path = join(directory, entry.name);
-    if (entry.isDirectory()) collectPolicyFiles(path, out);
-    else if (entry.isFile() && entry.name.endsWith(".policy")) out.push(path);
+/**
+ * What a folder entry is, following symbolic links (a linked policy file is part of the set: a
+ * rule silently dropped could be the one that denies). `broken`: a link to nothing.
+ */
+export function entryKind(folder: string, entry: Dirent): "file" | "folder" | "broken" | "other" {
+  if (!entry.isSymbolicLink()) return entry.isFile() ? "file" : entry.isDirectory() ? "folder" : "other";
+  try {
+    const target = statSync(join(folder, entry.name));
+    return target.isFile() ? "file" : target.isDirectory() ? "folder" : "other";
+  } catch {
+    return "broken";
   }
+}
+
+/** Walks a folder tree (sorted, skipping dot folders and node_modules), following links, once per real folder. */
+export function walkFolder(folder: string, visit: (path: string, kind: "file" | "broken") => void, recursive = true, seen = new Set<string>()): void {
+  const real = realpathSync(folder);
+  if (seen.has(real)) return; // a link back up the tree
+  seen.add(real);
+  const entries = readdirSync(folder, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const path = join(folder, entry.name);
+    const kind = entryKind(folder, entry);
+    if (kind === "folder") {
+      if (recursive && entry.name !== "node_modules" && !entry.name.startsWith(".")) walkFolder(path, visit, recursive, seen);
+    } else if (kind === "file" || kind === "broken") visit(path, kind);
+  }
+}
+
+function collectPolicyFiles(directory: string, out: string[]): void {
+  // A broken link named *.policy is kept: reading it reports it (PC001) rather than dropping it.
+  walkFolder(directory, (path) => {
+    if (path.endsWith(".policy") && !basename(path).startsWith(".")) out.push(path);
+  });
 }
 
 /**
@@ -145,7 +172,24 @@ export function describeFsError(error: unknown): string {
       return "permission denied";
     case "EISDIR":
       return "it is a folder";
+    case "ENOTDIR":
+      return "a part of the path is not a folder";
+    case "ELOOP":
+      return "too many symbolic links (a link loop?)";
+    case "EEXIST":
+      return "it already exists";
+    case "ENOSPC":
+      return "no space left on the device";
+    case "EROFS":
+      return "the file system is read-only";
+    case "EIO":
+      return "an input/output error";
+    case "ENAMETOOLONG":
+      return "the name is too long";
+    case "EMFILE":
+    case "ENFILE":
+      return "too many open files";
     default:
-      return code ?? String(error);
+      return code ?? describeThrown(error);
   }
 }

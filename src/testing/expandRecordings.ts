@@ -1,11 +1,13 @@
-import { readdirSync, statSync } from "node:fs";
-import { dirname, join, normalize, resolve } from "node:path";
+import { statSync } from "node:fs";
+import { dirname, join, normalize, relative, resolve } from "node:path";
+import { walkFolder } from "../source/loadSources.js";
 import { globMatch } from "../runtime/glob.js";
 
 /**
  * Expands `--replay` arguments: files as given, folders to their `*.jsonl` (recursively), and
  * quoted globs with `*` in the last segment (`recordings/*.jsonl`) or `**` for any depth.
- * Paths that exist nowhere are returned as missing so the caller can say so. Relative paths are
+ * Globs that match nothing and folders without recordings are returned in `missing`, described
+ * for people (\`logs/*.jsonl\` (nothing matches)), so the caller can say so. Relative paths are
  * taken from `cwd` (the CLI's working folder) and come back spelled as the user gave them.
  */
 export function expandRecordings(patterns: readonly string[], cwd = process.cwd()): { files: string[]; missing: string[] } {
@@ -21,7 +23,7 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
       walk(cwd, root, recursive || dirname(glob).includes("*"), (path) => {
         if (recursive ? globMatch(glob.replace(/\*\*\/?/g, "*"), path) : sameSegments(glob, path)) found.push(path);
       });
-      if (found.length === 0) missing.push(pattern);
+      if (found.length === 0) missing.push(`\`${pattern}\` (nothing matches)`);
       files.push(...found.sort());
       continue;
     }
@@ -37,7 +39,7 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
       walk(cwd, pattern, true, (path) => {
         if (path.endsWith(".jsonl")) found.push(path);
       });
-      if (found.length === 0) missing.push(`${pattern} (no .jsonl files)`);
+      if (found.length === 0) missing.push(`\`${pattern}\` (a folder without .jsonl files)`);
       files.push(...found.sort());
     } else files.push(pattern);
   }
@@ -51,17 +53,12 @@ function sameSegments(glob: string, path: string): boolean {
   return globParts.length === pathParts.length && globParts.every((part, i) => globMatch(part, pathParts[i]!));
 }
 
+/** Files under `directory` (following links; a broken link is listed, so reading it reports it), spelled from `directory`. */
 function walk(cwd: string, directory: string, recursive: boolean, visit: (path: string) => void): void {
-  let entries;
+  const absolute = resolve(cwd, directory);
   try {
-    entries = readdirSync(resolve(cwd, directory), { withFileTypes: true });
+    walkFolder(absolute, (path) => visit(join(directory, relative(absolute, path))), recursive);
   } catch {
-    return;
-  }
-  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const path = directory === "." ? entry.name : join(directory, entry.name);
-    if (entry.isDirectory()) {
-      if (recursive && entry.name !== "node_modules" && !entry.name.startsWith(".")) walk(cwd, path, recursive, visit);
-    } else if (entry.isFile()) visit(path);
+    // An unreadable folder holds no recordings we can find; a named file is reported when read.
   }
 }

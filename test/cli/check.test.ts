@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -89,6 +89,20 @@ describe("policyc check: pretty output", () => {
     expect(warned.code).toBe(0);
     expect(warned.stdout).toContain("warn.policy:2:24: warning[PC500]: ");
     expect(warned.stdout).toMatch(/ok: 2 files, 1 rule, 1 warning\n$/);
+  });
+
+  it("follows symbolic links in folders (a linked file's rules are part of the set); a broken link is PC001", async () => {
+    mkdirSync(join(dir, "linkset"), { recursive: true });
+    mkdirSync(join(dir, "elsewhere"), { recursive: true });
+    write("linkset/decls.policy", DECLS);
+    write("elsewhere/deny.policy", policyOf("deny kb.search"));
+    symlinkSync(join(dir, "elsewhere/deny.policy"), join(dir, "linkset/deny.policy"));
+    symlinkSync(join(dir, "linkset"), join(dir, "linkset/loop")); // walked once
+    expect(await check("linkset")).toMatchObject({ code: 0, stdout: "ok: 2 files, 1 rule\n" });
+    symlinkSync(join(dir, "elsewhere/gone.policy"), join(dir, "linkset/gone.policy"));
+    const broken = await check("linkset");
+    expect(broken.code).toBe(2);
+    expect(broken.stdout).toContain("error[PC001]: cannot read `linkset/gone.policy`: no such file or folder");
   });
 
   it("checks folders recursively, as one set", async () => {

@@ -503,13 +503,13 @@ describe("policyc test: bad input", () => {
     write("empty-folder/readme.txt", "nothing here");
     const result = await test(DEMO_POLICY, "--replay", join(dir, "empty-folder"));
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("no .jsonl files");
+    expect(result.stderr).toContain("`" + join(dir, "empty-folder") + "` (a folder without .jsonl files)");
   });
 
   it("a glob that matches nothing: exit 2", async () => {
     const result = await test(DEMO_POLICY, "--replay", "test/fixtures/replay/nothing-*.jsonl");
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("no recordings found for `test/fixtures/replay/nothing-*.jsonl`");
+    expect(result.stderr).toContain("no recordings found: `test/fixtures/replay/nothing-*.jsonl` (nothing matches)");
   });
 
   it("a policy that does not exist: exit 2; a policy with errors: exit 1", async () => {

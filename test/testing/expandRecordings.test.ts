@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,7 +29,7 @@ describe("expandRecordings", () => {
 
   it("expands a folder to its .jsonl files, recursively and sorted, skipping hidden folders", () => {
     expect(expand("logs").files).toEqual(["logs/a.jsonl", "logs/b.jsonl", "logs/mon/day.jsonl", "logs/tue/day.jsonl", "logs/tue/deep/day.jsonl"]);
-    expect(expand("empty")).toEqual({ files: [], missing: ["empty (no .jsonl files)"] });
+    expect(expand("empty")).toEqual({ files: [], missing: ["`empty` (a folder without .jsonl files)"] });
   });
 
   it("expands a quoted glob in the last segment", () => {
@@ -44,7 +44,17 @@ describe("expandRecordings", () => {
   });
 
   it("reports a glob that matches nothing as missing", () => {
-    expect(expand("logs/*.json")).toEqual({ files: [], missing: ["logs/*.json"] });
-    expect(expand("nowhere/*.jsonl")).toEqual({ files: [], missing: ["nowhere/*.jsonl"] });
+    expect(expand("logs/*.json")).toEqual({ files: [], missing: ["`logs/*.json` (nothing matches)"] });
+    expect(expand("nowhere/*.jsonl")).toEqual({ files: [], missing: ["`nowhere/*.jsonl` (nothing matches)"] });
+  });
+
+  it("follows symbolic links to recordings and folders, once each, and lists a broken link (so reading it reports it)", () => {
+    mkdirSync(join(dir, "linked/real"), { recursive: true });
+    writeFileSync(join(dir, "linked/real/r.jsonl"), "");
+    writeFileSync(join(dir, "outside.jsonl"), "");
+    symlinkSync(join(dir, "outside.jsonl"), join(dir, "linked/link.jsonl"));
+    symlinkSync(join(dir, "linked"), join(dir, "linked/real/loop"));
+    symlinkSync(join(dir, "nowhere.jsonl"), join(dir, "linked/broken.jsonl"));
+    expect(expand("linked").files).toEqual(["linked/broken.jsonl", "linked/link.jsonl", "linked/real/r.jsonl"]);
   });
 });
