@@ -6,7 +6,7 @@ import { explain } from "../runtime/explain.js";
 import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 import { clauseSummary } from "./explanationText.js";
-import { readRecording, readRecordingBatches, type Expectation } from "./readRecording.js";
+import { readRecording, readRecordingBatches, type Expectation, type RecordingLine } from "./readRecording.js";
 import { partitionOf, sessionOfLine } from "./sessionOfLine.js";
 import { existsSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -139,11 +139,18 @@ export async function replayRecordings(policy: CompiledPolicy, files: readonly s
 /** Replays one file into `report` on this thread (all of it, or one share of its sessions). */
 export async function replayFile(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, toolNames: ReadonlySet<string>): Promise<void> {
   const share = options.partition;
-  // A worker skips other shares' lines before parsing them; lines without a readable session
-  // (malformed ones) belong to the first share, which reports them.
+  // A worker skips other shares' lines before parsing them. A line whose session the scan
+  // cannot be sure of is parsed by every share, and kept by the one its parsed session belongs
+  // to; malformed lines are reported by the first share.
   const keep = share === undefined ? undefined : (line: string): boolean => {
     const session = sessionOfLine(line);
-    return session === undefined ? share.index === 0 : partitionOf(session, share.count) === share.index;
+    return session === undefined || partitionOf(session, share.count) === share.index;
+  };
+  const otherShares = (entry: RecordingLine): boolean => {
+    if (share === undefined) return false;
+    if (!entry.ok) return share.index !== 0;
+    const session = entry.request["session"];
+    return typeof session === "string" ? partitionOf(session, share.count) !== share.index : share.index !== 0;
   };
   const engine = new Engine(policy);
   const path = resolve(options.cwd ?? ".", file);
@@ -160,6 +167,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
   const decisionCounts = new Map<Decision, number>();
   try {
     lines: for await (const batch of readRecordingBatches(path, keep)) for (const entry of batch) {
+      if (otherShares(entry)) continue;
       if (stopped) {
         // --bail with --update: the rest of the file is copied as it was, never dropped.
         await write(entry.text, entry.line);

@@ -1,8 +1,10 @@
 /**
  * The top-level `session` of a JSON line, found without parsing the whole line: a scan that
- * tracks strings and nesting and stops at the key. Used to split a recording between replay
- * workers by session (sessions are independent, so each worker parses only its own lines).
- * Returns undefined when the line is not an object with a string `session` at the top.
+ * tracks strings and nesting. Used to split a recording between replay workers by session
+ * (sessions are independent, so each worker parses only its own lines). Returns undefined
+ * whenever it cannot be sure what `JSON.parse` would make of it: not an object, no string
+ * `session`, or the key twice (the parse keeps the last) — also written with escapes. Such a
+ * line is parsed by every worker, and each keeps it only if the parsed session is its own.
  */
 export function sessionOfLine(line: string): string | undefined {
   let i = 0;
@@ -10,13 +12,16 @@ export function sessionOfLine(line: string): string | undefined {
   while (i < n && line.charCodeAt(i) <= 32) i++;
   if (line.charCodeAt(i) !== 123 /* { */) return undefined;
   let depth = 0;
+  let session: string | undefined;
+  let expectKey = false;
   for (; i < n; i++) {
     const ch = line.charCodeAt(i);
     if (ch === 34 /* " */) {
       const end = stringEnd(line, i);
       if (end < 0) return undefined;
-      if (depth === 1 && end - i === 8 && line.startsWith('"session"', i)) {
-        // A key at the top level: skip `:` and read the value.
+      if (depth === 1 && expectKey && isSessionKey(line, i, end)) {
+        if (session !== undefined) return undefined; // twice: the parse keeps the last
+        // Skip `:` and read the value.
         let j = end + 1;
         while (j < n && line.charCodeAt(j) <= 32) j++;
         if (line.charCodeAt(j) !== 58 /* : */) return undefined;
@@ -25,19 +30,39 @@ export function sessionOfLine(line: string): string | undefined {
         if (line.charCodeAt(j) !== 34) return undefined;
         const valueEnd = stringEnd(line, j);
         if (valueEnd < 0) return undefined;
-        const raw = line.slice(j, valueEnd + 1);
-        if (!raw.includes("\\")) return raw.slice(1, -1);
-        try {
-          return JSON.parse(raw) as string;
-        } catch {
-          return undefined;
-        }
+        session = decodeString(line.slice(j, valueEnd + 1));
+        if (session === undefined) return undefined;
+        i = valueEnd;
+        expectKey = false;
+        continue;
       }
       i = end;
-    } else if (ch === 123 || ch === 91) depth++;
-    else if (ch === 125 || ch === 93) depth--;
+      expectKey = false;
+    } else if (ch === 123 || ch === 91) {
+      depth++;
+      expectKey = ch === 123 && depth === 1;
+    } else if (ch === 125 || ch === 93) depth--;
+    else if (ch === 44 /* , */ && depth === 1) expectKey = true;
   }
-  return undefined;
+  return session;
+}
+
+/** Whether the string token line[start..end] (quotes included) is the key `session`, escapes and all. */
+function isSessionKey(line: string, start: number, end: number): boolean {
+  if (end - start === 8) return line.startsWith('"session"', start);
+  // `"sess\u0069on"` is the same key to JSON.parse.
+  if (end - start <= 8) return false;
+  const escape = line.indexOf("\\", start);
+  return escape !== -1 && escape < end && decodeString(line.slice(start, end + 1)) === "session";
+}
+
+function decodeString(raw: string): string | undefined {
+  if (!raw.includes("\\")) return raw.slice(1, -1);
+  try {
+    return JSON.parse(raw) as string;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Index of the closing quote of the string starting at `start`, or -1. */

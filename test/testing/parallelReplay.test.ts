@@ -53,6 +53,27 @@ describe("replaying a large recording on several threads", () => {
     // Failures are explained in both (the explanation pass runs on the main thread).
     expect(parallel.failures[0].explanation).toBe(single.failures[0].explanation);
   });
+  it("routes a line by the session JSON.parse reads, even with the key written twice or with escapes", async () => {
+    const { policy } = compileSources([{ path: "p.policy", text: POLICY }]);
+    const base = '"agent":{"team":"support"},"context":{"labels":[]},"tool":"kb.search","args":{"query":"same"}';
+    // Session b loops (and is revoked) over three lines; two of them name b only as their last key.
+    const lines = [
+      `{"session":"b",${base},"decision":"allow"}`,
+      `{"session":"a",${base},"session":"b","decision":"allow"}`,
+      `{"sess\\u0069on":"a",${base},"session":"b","decision":"deny","rules":["loop"]}`,
+      `{"session":"b",${base},"decision":"deny","rules":["loop"]}`,
+      `{"session":"a",${base},"decision":"allow","rules":["search"]}`,
+    ];
+    const file = join(dir, "keys.jsonl");
+    writeFileSync(file, lines.join("\n") + "\n");
+    const single = await dist.replayRecordings(policy, [file], { workers: 1 });
+    expect({ passed: single.passed, failed: single.failed, errors: single.errors }).toEqual({ passed: 5, failed: 0, errors: [] });
+    for (const workers of [2, 3]) {
+      const parallel = await dist.replayRecordings(policy, [file], { workers });
+      expect({ passed: parallel.passed, failed: parallel.failed, lines: parallel.lines, errors: parallel.errors }, `${workers} threads`).toEqual({ passed: 5, failed: 0, lines: 5, errors: [] });
+    }
+  });
+
   it("rejects, and lets the process exit, when a share cannot be handed to a worker", async () => {
     const { policy } = compileSources([{ path: "p.policy", text: POLICY }]);
     const file = join(dir, "small.jsonl");

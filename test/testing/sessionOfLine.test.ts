@@ -20,6 +20,27 @@ describe("sessionOfLine (routing lines to replay workers)", () => {
     expect(sessionOfLine('{"a":"\\"session\\":\\"fake\\"","session":"real"}')).toBe("real");
   });
 
+  it("gives undefined when it cannot be sure: the key twice (JSON.parse keeps the last), also spelled with escapes", () => {
+    expect(sessionOfLine('{"session":"a","tool":"x","session":"b"}')).toBeUndefined();
+    expect(sessionOfLine('{"session":"a","sess\\u0069on":"b"}')).toBeUndefined();
+    expect(sessionOfLine('{"tool":"x","sess\\u0069on":"b"}')).toBe("b");
+    // A value that reads "session" is not a key.
+    expect(sessionOfLine('{"tool":"session","session":"s"}')).toBe("s");
+  });
+
+  it("never names a session other than the one JSON.parse reads (lines with repeated and escaped keys)", () => {
+    const key = fc.constantFrom('"session"', '"sess\\u0069on"', '"tool"', '"args"', '"s"');
+    const value = fc.oneof(fc.string().map((v) => JSON.stringify(v)), fc.jsonValue().map((v) => JSON.stringify(v)));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(key, value), { maxLength: 6 }), (pairs) => {
+        const line = `{${pairs.map(([k, v]) => `${k}:${v}`).join(",")}}`;
+        const found = sessionOfLine(line);
+        if (found !== undefined) expect(found).toBe((JSON.parse(line) as { session: unknown }).session);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it("gives undefined for lines without a top-level string session", () => {
     for (const line of ["", "not json", "[1,2]", '{"session":1}', '{"args":{"session":"x"}}', '{"session":"unterminated']) expect(sessionOfLine(line)).toBeUndefined();
   });
