@@ -1,5 +1,3 @@
-import { createWriteStream, renameSync, rmSync } from "node:fs";
-import { once } from "node:events";
 import { resolve } from "node:path";
 import { Engine } from "../runtime/engine.js";
 import { explain } from "../runtime/explain.js";
@@ -12,6 +10,8 @@ import { existsSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { ReplayWorkerPool } from "./workerPool.js";
+import { RecordingRewrite } from "./rewriteRecording.js";
+import { describeFsError } from "../source/loadSources.js";
 
 export interface ReplayOptions {
   /** Replay only this session's lines (sessions are independent, so the others need not run). */
@@ -154,14 +154,19 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
   };
   const engine = new Engine(policy);
   const path = resolve(options.cwd ?? ".", file);
-  const output = options.update ? createWriteStream(`${path}.policyc-update`, { encoding: "utf8" }) : undefined;
+  const opened = options.update ? RecordingRewrite.open(path) : undefined;
+  if (opened !== undefined && !(opened instanceof RecordingRewrite)) {
+    report.errors.push({ file, line: null, message: opened.error, kind: "input" });
+    return;
+  }
+  const output = opened;
   let written = 0;
   const write = async (text: string, line: number): Promise<void> => {
     if (!output) return;
     // Blank lines are not yielded by the reader; put them back so line numbers stay the same.
     const lines = [...Array<string>(Math.max(0, line - 1 - written)).fill(""), text];
     written = line;
-    if (!output.write(lines.join("\n") + "\n")) await once(output, "drain");
+    await output.write(lines.join("\n") + "\n");
   };
   let stopped = false;
   const decisionCounts = new Map<Decision, number>();
@@ -222,14 +227,14 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
     }
   } catch (error) {
     const code = (error as { code?: string }).code;
-    report.errors.push({ file, line: null, message: code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : `cannot read it: ${code ?? (error as Error).message}`, kind: "input" });
+    // A single line longer than a string can be (about 512 MB) cannot be read as text.
+    const tooLong = error instanceof RangeError || code === "ERR_STRING_TOO_LONG";
+    report.errors.push({ file, line: null, message: code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : tooLong ? "cannot read it: a line is too long to hold in memory" : `cannot read it: ${describeFsError(error)}`, kind: "input" });
   } finally {
     for (const [decision, count] of decisionCounts) credit(report, decision.rules, count);
     if (output) {
-      output.end();
-      await once(output, "finish");
-      if (report.errors.some((e) => e.file === file && e.line === null)) rmSync(`${path}.policyc-update`, { force: true });
-      else renameSync(`${path}.policyc-update`, path);
+      const failed = await output.finish(!report.errors.some((e) => e.file === file && e.line === null));
+      if (failed !== undefined) report.errors.push({ file, line: null, message: failed, kind: "input" });
     }
   }
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -369,6 +369,28 @@ describe("policyc test: --update and --allow-empty", () => {
     const after = lines(readFileSync(file, "utf8"));
     expect(after.slice(0, 2)).toEqual(clean.slice(0, 2));
     expect(JSON.parse(after[2]!)).toMatchObject({ decision: "ask" });
+  });
+
+  it("--update writes through a symbolic link and keeps the recording's permissions", async () => {
+    mkdirSync(join(dir, "linked-rec"), { recursive: true });
+    const target = write("linked-rec/real.jsonl", STALE.filter((l) => l.startsWith('{"')).join("\n") + "\n");
+    chmodSync(target, 0o640);
+    const link = join(dir, "linked-rec/link.jsonl");
+    symlinkSync(target, link);
+    expect((await test(DEMO_POLICY, "--replay", link, "--update")).code).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(statSync(target).mode & 0o777).toBe(0o640);
+    expect((await test(DEMO_POLICY, "--replay", link)).code).toBe(0);
+  });
+
+  it("--update that cannot write its new text: exit 2 with a message, the recording untouched", async () => {
+    const file = write("update-blocked.jsonl", STALE.join("\n") + "\n");
+    mkdirSync(`${file}.policyc-update`); // where the new text would go
+    const result = await test(DEMO_POLICY, "--replay", file, "--update");
+    expect(result.code).toBe(2);
+    expect(result.stdout + result.stderr).toContain("cannot update it: cannot write");
+    expect(readFileSync(file, "utf8")).toBe(STALE.join("\n") + "\n");
+    expect(result.stdout + result.stderr).not.toMatch(/^\s+at /m);
   });
 
   it("a recording without expectations fails with `no test cases` unless --allow-empty", async () => {
