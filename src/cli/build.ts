@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { createBundle, serializeBundle } from "../bundle/writeBundle.js";
@@ -45,6 +45,13 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     reportDiagnostics(io, sortDiagnostics(loaded.diagnostics), { json: options.json ?? false });
     return EXIT.usage;
   }
+  // Writing the bundle over one of its own sources (`-o rules.policy`) would lose the source.
+  const outputs = target === "ts" ? [join(options.output, "bundle.json"), join(options.output, "policy.ts")] : [options.output];
+  const clobbered = outputs.find((out) => loaded.files.some((file) => sameFile(resolve(io.cwd, out), resolve(io.cwd, file.path))));
+  if (clobbered !== undefined) {
+    io.err(`policyc build: \`${clobbered}\` is one of the policy sources: writing the bundle there would overwrite it\n`);
+    return EXIT.usage;
+  }
   const { policy, diagnostics } = compileSources(loaded.files);
   if (!policy || hasErrors(diagnostics)) {
     reportDiagnostics(io, diagnostics, { json: options.json ?? false });
@@ -83,6 +90,15 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     io.out(`${io.palette.ok("built")} ${written.join(", ")}: ${bundle.rules.length} rules, ${Object.keys(bundle.schema.tools).length} tools, ${bundle.manifest.contentHash}${bundle.signature ? ", signed" : ""}\n`);
   }
   return EXIT.ok;
+}
+
+/** Whether two paths name the same file (through links too); false when either does not exist. */
+function sameFile(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return a === b;
+  }
 }
 
 export function registerBuild(program: Command, io: Io, finish: (code: ExitCode | Promise<ExitCode>) => void): void {

@@ -98,7 +98,8 @@ function collectPolicyFiles(directory: string, out: string[]): void {
 }
 
 /**
- * Expands paths (files or folders, searched for `*.policy`) to the files of a policy set, sorted.
+ * Expands paths (files or folders, searched for `*.policy`) to the files of a policy set, sorted
+ * by path.
  * Relative paths are taken from `cwd` (the CLI's working folder, which tests set), not from the
  * process's; the files come back spelled from the paths as the user gave them.
  */
@@ -126,7 +127,8 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd())
       files.push(...found.map((f) => join(path, relative(absolute, f))));
     } else files.push(path);
   }
-  return { files: [...new Set(files)], diagnostics };
+  // In one order whatever the order of the arguments: the same set gives the same bundle bytes.
+  return { files: [...new Set(files)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), diagnostics };
 }
 
 /** Reads every policy file under the given paths. Never throws. */

@@ -75,6 +75,17 @@ describe("policyc build", () => {
     await build("decls.policy", "support.policy", "-o", "one.json");
     await build("decls.policy", "support.policy", "-o", "two.json");
     expect(read("two.json")).toBe(read("one.json"));
+    // Named in another order: the same set, the same bytes.
+    await build("support.policy", "decls.policy", "-o", "three.json");
+    expect(read("three.json")).toBe(read("one.json"));
+  });
+
+  it("refuses to write the bundle over one of its sources (exit 2, the source kept)", async () => {
+    write("victim.policy", SUPPORT_RULES);
+    const result = await build("decls.policy", "victim.policy", "-o", "victim.policy");
+    expect(result).toEqual({ code: 2, stdout: "", stderr: "policyc build: `victim.policy` is one of the policy sources: writing the bundle there would overwrite it\n" });
+    expect(read("victim.policy")).toBe(SUPPORT_RULES);
+    expect((await build("decls.policy", "victim.policy", "-o", `./sub/../victim.policy`)).code).toBe(2);
   });
 
   it("--sign signs with an Ed25519 PEM key; the bundle loads with the public key", async () => {
