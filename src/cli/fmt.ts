@@ -1,9 +1,9 @@
-import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { formatFile } from "../ast/format.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
-import { loadSources } from "../source/loadSources.js";
+import { describeFsError, loadSources } from "../source/loadSources.js";
+import { replaceFile } from "../source/replaceFile.js";
 import type { SourceFile } from "../source/SourceFile.js";
 import { parse } from "../syntax/parse.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
@@ -57,8 +57,17 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
   else if (problems.length > 0) reportDiagnostics({ ...io, out: io.err }, problems, { json: false });
   if (options.write) {
     // Paths are shown relative to the working folder; write through it, not the process's.
-    for (const file of changed) writeFileSync(resolve(io.cwd, file.path), file.formatted);
-    if (!options.json) io.out(`formatted ${changed.length} of ${formatted.length} file${formatted.length === 1 ? "" : "s"}\n`);
+    let unwritten = 0;
+    for (const file of changed) {
+      try {
+        replaceFile(resolve(io.cwd, file.path), file.formatted);
+      } catch (error) {
+        unwritten++;
+        io.err(`policyc fmt: cannot write \`${file.path}\`: ${describeFsError(error)} (left as it was)\n`);
+      }
+    }
+    if (!options.json) io.out(`formatted ${changed.length - unwritten} of ${formatted.length} file${formatted.length === 1 ? "" : "s"}\n`);
+    if (unwritten > 0) return EXIT.usage;
   } else if (options.check) {
     if (!options.json) {
       for (const file of changed) io.out(`${file.path}\n`);

@@ -107,6 +107,11 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd())
   const files: string[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const path of paths) {
+    // Not the working folder: an empty argument is usually an unset shell variable.
+    if (path.trim() === "") {
+      diagnostics.push(pathDiagnostic("PC001", "an empty path was given (an unset variable?); name the files or folders, `.` for this folder", path));
+      continue;
+    }
     const absolute = resolve(cwd, path);
     let isDirectory: boolean;
     try {
@@ -173,6 +178,7 @@ export function describeFsError(error: unknown): string {
     case "EPERM":
       return "permission denied";
     case "EISDIR":
+    case "ERR_FS_EISDIR":
       return "it is a folder";
     case "ENOTDIR":
       return "a part of the path is not a folder";

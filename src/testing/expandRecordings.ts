@@ -14,6 +14,11 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
   const files: string[] = [];
   const missing: string[] = [];
   for (const pattern of patterns) {
+    // Not the working folder: an empty argument is usually an unset shell variable.
+    if (pattern.trim() === "") {
+      missing.push("an empty path (an unset variable?; `.` names this folder)");
+      continue;
+    }
     if (pattern.includes("*")) {
       // `./a/*.jsonl` walks to `a/x.jsonl`: compare normalized spellings.
       const glob = normalize(pattern);

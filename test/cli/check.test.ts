@@ -231,6 +231,11 @@ describe("policyc check: bad input gives a diagnostic, never a crash", () => {
     expect(result.stdout).toContain("missing.policy: error[PC001]: cannot read `missing.policy`: no such file or folder");
   });
 
+  it("an empty path (an unset shell variable) is PC001, not the working folder", async () => {
+    const result = await expectDiagnostic([""], "PC001", 2);
+    expect(result.stdout).toContain("an empty path was given");
+  });
+
   it("a folder with no .policy files: PC004, exit 2", async () => {
     mkdirSync(join(dir, "nothing-here"), { recursive: true });
     write("nothing-here/notes.txt", "x");

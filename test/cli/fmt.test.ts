@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import fc from "fast-check";
@@ -126,6 +126,22 @@ describe("policyc fmt", () => {
     expect(readFileSync(join(dir, "w.policy"), "utf8")).toBe(CANONICAL);
     expect(statSync(join(dir, "ok.policy")).mtimeMs).toBe(before);
     expect((await cli(["fmt", "--check", "w.policy", "ok.policy"], { cwd: dir })).code).toBe(0);
+  });
+
+  it("--write keeps a file's permissions and writes through a link; a file it cannot write is reported and left as it was (exit 2)", async () => {
+    writeFileSync(join(dir, "real.policy"), MESSY);
+    chmodSync(join(dir, "real.policy"), 0o640);
+    symlinkSync(join(dir, "real.policy"), join(dir, "link.policy"));
+    expect((await cli(["fmt", "--write", "link.policy"], { cwd: dir })).code).toBe(0);
+    expect(lstatSync(join(dir, "link.policy")).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(dir, "real.policy"), "utf8")).toBe(CANONICAL);
+    expect(statSync(join(dir, "real.policy")).mode & 0o777).toBe(0o640);
+    writeFileSync(join(dir, "stuck.policy"), MESSY);
+    mkdirSync(join(dir, `stuck.policy.policyc-${process.pid}.tmp`)); // where the new text would go
+    const result = await cli(["fmt", "--write", "stuck.policy"], { cwd: dir });
+    expect(result).toMatchObject({ code: 2, stdout: "formatted 0 of 1 file\n" });
+    expect(result.stderr).toBe("policyc fmt: cannot write `stuck.policy`: it is a folder (left as it was)\n");
+    expect(readFileSync(join(dir, "stuck.policy"), "utf8")).toBe(MESSY);
   });
 
   it("leaves a file with syntax errors alone and reports it (exit 1)", async () => {

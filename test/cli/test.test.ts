@@ -520,6 +520,12 @@ describe("policyc test: bad input", () => {
     }
   });
 
+  it("an empty --replay path (an unset shell variable) is not the working folder: exit 2", async () => {
+    const result = await test(DEMO_POLICY, "--replay", "");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("no recordings found: an empty path");
+  });
+
   it("a folder with no .jsonl: exit 2", async () => {
     mkdirSync(join(dir, "empty-folder"), { recursive: true });
     write("empty-folder/readme.txt", "nothing here");
