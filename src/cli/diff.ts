@@ -5,6 +5,7 @@ import { loadPolicy } from "./loadEngine.js";
 import { reportDiagnostics } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { diffRecordings } from "../testing/diff.js";
+import { printable } from "../diagnostics/printable.js";
 
 export interface DiffOptions {
   replay?: string[];
@@ -56,7 +57,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
       const perDirection = new Map<string, number>();
       for (const c of changes) perDirection.set(c.direction, (perDirection.get(c.direction) ?? 0) + 1);
       io.out(`${io.palette.bold(cause)}  ${changes.length} change${changes.length === 1 ? "" : "s"}: ${[...perDirection].map(([d, n]) => `${d} ${n}`).join(", ")}\n`);
-      for (const c of changes.slice(0, 20)) io.out(`  ${c.file}:${c.line}  ${c.direction}  ${c.tool} (session ${c.session})  ${c.after.reasons[0] ?? ""}\n`);
+      for (const c of changes.slice(0, 20)) io.out(`  ${c.file}:${c.line}  ${c.direction}  ${printable(c.tool)} (session ${printable(c.session)})  ${printable(c.after.reasons[0] ?? "")}\n`);
       if (changes.length > 20) io.out(`  … and ${changes.length - 20} more\n`);
     }
     const directions = [...report.directions].map(([d, n]) => `${d} ${n}`).join(", ");

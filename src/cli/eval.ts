@@ -9,6 +9,7 @@ import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
 import { reportDiagnostics } from "./report.js";
+import { printable } from "../diagnostics/printable.js";
 
 export interface EvalOptions {
   bundle?: string;
@@ -77,8 +78,8 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   const decision = engine.decide(last);
   if (options.json) io.out(JSON.stringify({ ...decision, explanation }, null, 2) + "\n");
   else {
-    const session = typeof (last as { session?: unknown })?.session === "string" ? ` (session ${(last as { session: string }).session})` : "";
-    io.out(renderExplanation(decision, explanation, io.palette, explanation.tool ? `${explanation.tool}${session}` : undefined) + "\n");
+    const session = typeof (last as { session?: unknown })?.session === "string" ? ` (session ${printable((last as { session: string }).session)})` : "";
+    io.out(renderExplanation(decision, explanation, io.palette, explanation.tool ? `${printable(explanation.tool)}${session}` : undefined) + "\n");
   }
   return EXIT.ok;
 }

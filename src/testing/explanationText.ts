@@ -10,7 +10,7 @@ export function showValue(value: unknown): string {
   try {
     text = JSON.stringify(plain) ?? String(plain);
   } catch {
-    text = String(plain);
+    text = "(too deeply nested to show)";
   }
   return text.length > 60 ? text.slice(0, 57) + "…" : text;
 }

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { ReplayWorkerPool } from "./workerPool.js";
 import { RecordingRewrite } from "./rewriteRecording.js";
 import { describeFsError } from "../source/loadSources.js";
+import { printable } from "../diagnostics/printable.js";
 
 export interface ReplayOptions {
   /** Replay only this session's lines (sessions are independent, so the others need not run). */
@@ -200,12 +201,20 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         if (Object.isFrozen(actual)) decisionCounts.set(actual, (decisionCounts.get(actual) ?? 0) + 1);
         else credit(report, actual.rules, 1);
       }
-      if (!toolNames.has(tool)) report.errors.push({ file, line: entry.line, message: `unknown tool \`${tool}\`: the policy set declares no such tool`, kind: "mismatch" });
+      if (!toolNames.has(tool)) report.errors.push({ file, line: entry.line, message: `unknown tool \`${printable(tool)}\`: the policy set declares no such tool`, kind: "mismatch" });
       if (output) {
         // Keep every field and its place; set the expectation to what happened.
         const updated: Record<string, unknown> = { ...request, decision: actual.decision, rules: actual.rules };
         if (request["reason"] !== undefined) updated["reason"] = actual.reasons.join("; ");
-        await write(JSON.stringify(updated), entry.line);
+        let text: string;
+        try {
+          text = JSON.stringify(updated);
+        } catch {
+          // Nested deeper than JSON.stringify goes: keep the line as it was, and say so.
+          text = entry.text;
+          report.errors.push({ file, line: entry.line, message: "cannot write this line's expectation: its request is nested too deeply (left as it was)", kind: "input" });
+        }
+        await write(text, entry.line);
       }
       const expect = entry.expect;
       if (!expect) continue;

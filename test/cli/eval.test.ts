@@ -195,6 +195,13 @@ describe("policyc eval", () => {
     expectNoStackTrace(result);
   });
 
+  it("shows a session id and tool name with terminal control characters escaped", async () => {
+    const result = await evaluate(["decls.policy", "support.policy", "--request", "-"], JSON.stringify({ ...LOOKUP, session: "s\u001b[2J", tool: "crm.lookup\u0007" }));
+    expect(result.stdout.split("\n")[0]).toBe("deny crm.lookup\\u0007 (session s\\u001b[2J)");
+    // eslint-disable-next-line no-control-regex
+    expect(result.stdout).not.toMatch(/[\u0007\u001b]/);
+  });
+
   it("a tampered bundle exits 2 with a message naming the hash", async () => {
     const result = await evaluate(["--bundle", "tampered.json", "--request", "lookup.json"]);
     expect(result.code).toBe(2);

@@ -433,6 +433,24 @@ describe("policyc test: bundles", () => {
 });
 
 describe("policyc test: bad input", () => {
+  it("request text with terminal control characters is shown escaped, and args too deep to show do not crash any reporter", async () => {
+    const deep = "[".repeat(100_000) + "]".repeat(100_000);
+    const file = write(
+      "hostile.jsonl",
+      [`{"session":"deep","agent":{"team":"support"},"tool":"kb.search","args":{"query":${deep}},"decision":"allow"}`, JSON.stringify({ session: "s\u001b[2J", agent: { team: "support" }, tool: "kb.search\u0007", args: { ["k\u001b]0;x\u0007"]: "q" }, decision: "allow" })].join("\n") + "\n",
+    );
+    for (const reporter of ["pretty", "tap", "junit", "github", "json"]) {
+      const result = await test(DEMO_POLICY, "--replay", file, "--reporter", reporter);
+      expect(result.code, reporter).toBe(1);
+      expectNoStackTrace(result);
+      // eslint-disable-next-line no-control-regex
+      expect(result.stdout + result.stderr, reporter).not.toMatch(/[\u0007\u001b]/);
+    }
+    const pretty = await test(DEMO_POLICY, "--replay", file);
+    expect(pretty.stdout).toContain("session s\\u001b[2J");
+    expect(pretty.stdout).toContain("kb.search query=(too deeply nested to show)");
+  });
+
   async function run(content: string | null, ...extra: string[]): Promise<CliResult> {
     const file = content === null ? join(dir, "does-not-exist.jsonl") : write(`bad-${Math.random().toString(36).slice(2)}.jsonl`, content);
     const result = await cli(["test", DEMO_POLICY, "--replay", relative(ROOT, file), ...extra]);

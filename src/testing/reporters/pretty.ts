@@ -1,6 +1,7 @@
 import type { Palette } from "../../diagnostics/render.js";
 import type { CaseResult } from "../replay.js";
 import { actualText, expectedText, shortRequest, summaryLine, type ReporterInput } from "./shared.js";
+import { printable } from "../../diagnostics/printable.js";
 
 /**
  * The default report: failures grouped by file and session, each with the line, the request in
@@ -20,7 +21,7 @@ export function prettyReport({ report, rules, coverage }: ReporterInput, palette
   for (const [file, sessions] of byFile) {
     out.push(palette.bold(file));
     for (const [session, failures] of sessions) {
-      out.push(`  session ${session}`);
+      out.push(`  session ${printable(session)}`);
       for (const f of failures) {
         out.push(`    ${palette.error("✗")} line ${f.line}: ${shortRequest(f)}`);
         out.push(`        expected ${expectedText(f)}`);

@@ -1,5 +1,6 @@
 import type { RuleInfo } from "../../runtime/policy.js";
 import type { CaseResult, ReplayReport } from "../replay.js";
+import { printable } from "../../diagnostics/printable.js";
 
 /** The closing line every text reporter ends with, alone on its line. */
 export function summaryLine(report: ReplayReport): string {
@@ -10,11 +11,16 @@ export function summaryLine(report: ReplayReport): string {
 export function shortRequest(result: CaseResult): string {
   const args = result.args && typeof result.args === "object" ? Object.entries(result.args as Record<string, unknown>) : [];
   const shown = args.slice(0, 3).map(([k, v]) => {
-    let text = JSON.stringify(v) ?? String(v);
+    let text: string;
+    try {
+      text = JSON.stringify(v) ?? String(v);
+    } catch {
+      text = "(too deeply nested to show)";
+    }
     if (text.length > 40) text = text.slice(0, 37) + "…";
-    return `${k}=${text}`;
+    return `${printable(k)}=${printable(text)}`;
   });
-  return `${result.tool}${shown.length ? " " + shown.join(" ") : ""}${args.length > 3 ? " …" : ""}`;
+  return `${printable(result.tool)}${shown.length ? " " + shown.join(" ") : ""}${args.length > 3 ? " …" : ""}`;
 }
 
 /** Coverage: rules with how many lines each decided, the ones never matched, and the percentage. */
