@@ -30,7 +30,8 @@ const RULE_WORDS: Record<string, string> = {
   literal: "a value (`true`, `false`, a number, a duration or a string)",
 };
 
-function describe(token: IToken): string {
+/** A token as messages name it: "`}`", "the end of the file". */
+export function describeToken(token: IToken): string {
   if (token.tokenType.name === "EOF") return "the end of the file";
   const image = token.image.length > 30 ? token.image.slice(0, 30) + "…" : token.image;
   return `\`${image.replace(/\n/g, " ")}\``;
@@ -61,14 +62,14 @@ export const friendlyMessages: IParserErrorMessageProvider = {
     if ((expected === T.Identifier || expected === T.ToolNameStart) && (ruleName === "targets" || ruleName === "toolPattern")) what = "a tool name";
     if (expected === T.Identifier && ruleName === "qualifiedName") what = "a name";
     if (actual.tokenType === T.SingleEq) return `expected ${what}, found \`=\` (comparison is written \`==\`)`;
-    if (expected.name === "EOF") return `expected ${what}, found ${describe(actual)}`;
-    const after = previous && previous.tokenType.name !== "EOF" ? ` after ${describe(previous)}` : "";
-    return `expected ${what}${after}, found ${describe(actual)}`;
+    if (expected.name === "EOF") return `expected ${what}, found ${describeToken(actual)}`;
+    const after = previous && previous.tokenType.name !== "EOF" ? ` after ${describeToken(previous)}` : "";
+    return `expected ${what}${after}, found ${describeToken(actual)}`;
   },
   buildNotAllInputParsedMessage({ firstRedundant, ruleName }) {
     // Rules are parsed one at a time (see parse.ts), so leftovers of a rule end up here too.
-    if (ruleName === "rule") return `expected a rule clause (\`when\`, \`unless\`, \`reason\`, \`grant\`, \`revoke\`), a new rule or \`}\`, found ${describe(firstRedundant)}`;
-    return `expected a declaration (\`enum\`, \`type\`, \`agent\`, \`user\`, \`context\`, \`tool\`, \`intent\` or \`policy\`), found ${describe(firstRedundant)}`;
+    if (ruleName === "rule") return `expected a rule clause (\`when\`, \`unless\`, \`reason\`, \`grant\`, \`revoke\`), a new rule or \`}\`, found ${describeToken(firstRedundant)}`;
+    return `expected a declaration (\`enum\`, \`type\`, \`agent\`, \`user\`, \`context\`, \`tool\`, \`intent\` or \`policy\`), found ${describeToken(firstRedundant)}`;
   },
   buildNoViableAltMessage({ expectedPathsPerAlt, actual, previous, ruleName }) {
     const paths = expectedPathsPerAlt.flat();
@@ -76,15 +77,15 @@ export const friendlyMessages: IParserErrorMessageProvider = {
     if (found.tokenType === T.SingleEq) return "expected an operator, found `=` (comparison is written `==`)";
     let what = expectedWords(paths, ruleName);
     if (ruleName === "targets" || ruleName === "toolPattern") what = "a tool name or pattern";
-    const after = previous && previous.tokenType.name !== "EOF" ? ` after ${describe(previous)}` : "";
-    return `expected ${what}${after}, found ${describe(found)}`;
+    const after = previous && previous.tokenType.name !== "EOF" ? ` after ${describeToken(previous)}` : "";
+    return `expected ${what}${after}, found ${describeToken(found)}`;
   },
   buildEarlyExitMessage({ expectedIterationPaths, actual, previous, ruleName }) {
     const found = actual[0]!;
     let what = expectedWords(expectedIterationPaths, ruleName);
     if (ruleName === "targets") what = "a tool name or pattern";
-    const after = previous && previous.tokenType.name !== "EOF" ? ` after ${describe(previous)}` : "";
-    return `expected ${what}${after}, found ${describe(found)}`;
+    const after = previous && previous.tokenType.name !== "EOF" ? ` after ${describeToken(previous)}` : "";
+    return `expected ${what}${after}, found ${describeToken(found)}`;
   },
 };
 

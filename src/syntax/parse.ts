@@ -5,7 +5,7 @@ import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { SourceFile } from "../source/SourceFile.js";
 import type { Span } from "../source/Span.js";
 import { AstBuilder } from "./astBuilder.js";
-import { grammarInstance } from "./grammar.js";
+import { describeToken, grammarInstance } from "./grammar.js";
 import * as T from "./tokens.js";
 
 /** Deeper nesting than this is refused before parsing, so recursion can never exhaust the stack. */
@@ -81,31 +81,39 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
     const builder = new AstBuilder(file, docComments);
     const declarations: Declaration[] = [];
     let syntaxErrors = 0;
-    const parseChunk = <T>(chunk: IToken[], entry: () => T): T => {
+    /** `following`: the token after the chunk in the file (the chunk's own end is not the file's). */
+    const parseChunk = <T>(chunk: IToken[], entry: () => T, following: IToken | undefined): T => {
       parser.input = chunk;
       const cst = entry();
       for (const error of parser.errors) {
         if (syntaxErrors++ >= MAX_SYNTAX_ERRORS_PER_FILE) break;
-        // At the end of a chunk, point just after its last real token rather than at nothing.
-        const last = chunk[chunk.length - 1];
-        const at = error.token.tokenType.name === "EOF" && last ? { file, start: last.endOffset! + 1, end: last.endOffset! + 1 } : tokenSpan(file, error.token);
-        diagnostics.push(diagnostic("PC103", error.message, at));
+        let message = error.message;
+        let at = tokenSpan(file, error.token);
+        if (error.token.tokenType.name === "EOF") {
+          // At the end of a chunk, point just after its last real token rather than at nothing,
+          // and name what really comes next (`}`, the next rule), not "the end of the file".
+          const last = chunk[chunk.length - 1];
+          if (last) at = { file, start: last.endOffset! + 1, end: last.endOffset! + 1 };
+          if (following) message = message.replace(/found the end of the file$/, `found ${describeToken(following)}`);
+        }
+        diagnostics.push(diagnostic("PC103", message, at));
       }
       return cst;
     };
     // Declarations, and the rules of a policy, are parsed one at a time: each CST is turned into
     // AST and dropped at once, so a 10,000-rule set never holds a giant CST (that cost seconds of GC).
-    for (const chunk of splitDeclarations(tokens)) {
+    const chunks = splitDeclarations(tokens);
+    chunks.forEach((chunk, index) => {
       const rules = chunk[0]?.tokenType === T.Kw.policy ? splitPolicy(chunk) : undefined;
       if (rules) {
         builder.skipDocsBefore(chunk[0]!.startOffset);
-        const built = rules.body.map((ruleTokens) => builder.rule(parseChunk(ruleTokens, () => parser.rule())));
+        const built = rules.body.map((ruleTokens, i) => builder.rule(parseChunk(ruleTokens, () => parser.rule(), rules.body[i + 1]?.[0] ?? rules.close)));
         declarations.push(builder.policyFromRules(chunk[0]!, chunk[1]!, rules.close, built));
       } else {
-        const cst = parseChunk(chunk, () => parser.file());
+        const cst = parseChunk(chunk, () => parser.file(), chunks[index + 1]?.[0]);
         declarations.push(...builder.buildFile(cst).declarations);
       }
-    }
+    });
     const ast: PolicyFile = { kind: "PolicyFile", path: file.path, declarations, span: { file, start: 0, end: file.text.length } };
     diagnostics.push(...builder.diagnostics);
     return { file, ast, comments, docComments, diagnostics: dedupe(diagnostics) };

@@ -118,6 +118,11 @@ describe("syntax errors", () => {
     expect(found.some((p) => p.message.includes("the end of the file"))).toBe(true);
   });
 
+  it("inside a policy, names what really follows an unfinished rule (`}`, the next rule), not the end of the file", () => {
+    expect(problems("policy p { allow }").map((p) => p.message)).toEqual(["expected a tool name or pattern after `allow`, found `}`"]);
+    expect(problems("policy p {\n  allow kb.search when\n  deny kb.search\n}").map((p) => p.message)).toEqual(["expected an expression after `when`, found `deny`"]);
+  });
+
   it("does not chain comparisons", () => {
     expect(problems("policy p { deny * when a < b < c }").map((p) => p.code)).toContain("PC103");
   });
