@@ -294,7 +294,8 @@ class JsEmitter {
           case "repeats":
             return "c.repeats";
           case "age":
-            return "(c.now - c.s.firstSeen)";
+            // An attempt dated before the first one seen is the earliest: age 0, never negative.
+            return "Math.max(0, c.now - c.s.firstSeen)";
           default:
             return `c.s.${e.member}`;
         }

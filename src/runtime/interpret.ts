@@ -120,7 +120,7 @@ export class Interpreter {
           case "repeats":
             return c.repeats;
           case "age":
-            return c.now - c.s.firstSeen;
+            return Math.max(0, c.now - c.s.firstSeen);
           case "labels":
             return c.s.labels ?? new Set();
           case "tools":

@@ -61,8 +61,8 @@ export interface Revocation {
 }
 
 export class SessionState {
-  /** Epoch ms of the first attempt. */
-  readonly firstSeen: number;
+  /** Epoch ms of the earliest attempt (attempts may arrive out of time order). */
+  firstSeen: number;
   lastSeen: number;
   calls = 0;
   denials = 0;
@@ -115,7 +115,9 @@ export class SessionState {
   countSince(since: number, tools: Uint8Array | null): number {
     const times = this.times;
     if (!times) return 0;
-    // Times are in order: find the first one at or after `since` by binary search.
+    // Times are in order: find the first one at or after `since` by binary search. Attempts
+    // that arrived out of order with a later time count too ("at most D before this one's"):
+    // the stricter reading, for limits.
     let low = this.head;
     let high = times.length;
     while (low < high) {
@@ -287,6 +289,7 @@ export class SessionStore {
   record(state: SessionState, now: number, tool: string, toolOrdinal: number, same: boolean | undefined, args: unknown, allowed: boolean, denied: boolean, labels: unknown, returns: readonly string[] | undefined): void {
     state.calls++;
     if (now > state.lastSeen) state.lastSeen = now;
+    if (now < state.firstSeen) state.firstSeen = now;
     state.last = tool;
     if (denied) state.denials++;
     // `same` is undefined when the policy never reads `session.repeats`.

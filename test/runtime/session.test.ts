@@ -260,6 +260,15 @@ describe("session.last", () => {
   });
 });
 
+describe("attempts out of time order (clock skew, merged logs)", () => {
+  it("session.age is measured from the earliest attempt, so it is never negative", () => {
+    const e = engine([...flags({ negative: "session.age < 0s" }), ...probes("age", "session.age", ["0s", "50s"])]);
+    e.decide(kb(100_000));
+    expect(held(e.decide(kb(50_000)), { negative: "" })).toEqual([]);
+    expect(read(e.decide(kb(100_000)), "age")).toBe("50s");
+  });
+});
+
 describe("session lifetime and memory", () => {
   it("expires a session idle longer than sessionIdleMs (by its own times): later attempts are denied, not started afresh", () => {
     const e = engine(probes("calls", "session.calls", range(5)), { sessionIdleMs: 1_000, expiredSessionMs: 10_000 });
