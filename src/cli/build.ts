@@ -1,4 +1,6 @@
-import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { mkdirSync, realpathSync, writeFileSync } from "node:fs";
+import { readLimited } from "../source/readLimited.js";
+import { MAX_KEY_BYTES } from "./inputLimits.js";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { createBundle, serializeBundle } from "../bundle/writeBundle.js";
@@ -34,7 +36,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   if (options.sign !== undefined) {
     try {
       // Relative to the verb's working folder (like the policy paths), not the process's.
-      privateKey = readFileSync(resolve(io.cwd, options.sign), "utf8");
+      privateKey = readLimited(resolve(io.cwd, options.sign), MAX_KEY_BYTES).toString("utf8");
     } catch (error) {
       io.err(`policyc build: cannot read signing key \`${options.sign}\`: ${describeFsError(error)}\n`);
       return EXIT.usage;

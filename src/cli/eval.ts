@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { readLimited } from "../source/readLimited.js";
+import { MAX_REQUEST_BYTES } from "./inputLimits.js";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { Engine } from "../runtime/engine.js";
@@ -55,7 +56,7 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   let text: string;
   try {
     // Relative to the verb's working folder (like the policy paths), not the process's.
-    text = options.request === "-" ? io.readStdin() : readFileSync(resolve(io.cwd, options.request), "utf8");
+    text = options.request === "-" ? io.readStdin() : readLimited(resolve(io.cwd, options.request), MAX_REQUEST_BYTES).toString("utf8");
   } catch (error) {
     io.err(`policyc eval: cannot read request \`${options.request}\`: ${describeFsError(error)}\n`);
     return EXIT.usage;

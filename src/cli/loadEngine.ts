@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { readLimited } from "../source/readLimited.js";
+import { MAX_BUNDLE_BYTES, MAX_KEY_BYTES } from "./inputLimits.js";
 import { resolve } from "node:path";
 import { engineForBundle, verifyBundle, BundleError } from "../bundle/loadBundle.js";
 import type { Bundle } from "../bundle/Bundle.js";
@@ -34,14 +35,14 @@ function usage(message: string): LoadedPolicy {
 function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: string): LoadedPolicy {
   let text: string;
   try {
-    text = readFileSync(resolve(cwd, path), "utf8");
+    text = readLimited(resolve(cwd, path), MAX_BUNDLE_BYTES).toString("utf8");
   } catch (error) {
     return { ok: false, code: EXIT.usage, diagnostics: [], message: `cannot read bundle \`${path}\`: ${describeFsError(error)}` };
   }
   let publicKey: string | undefined;
   if (publicKeyPath !== undefined) {
     try {
-      publicKey = readFileSync(resolve(cwd, publicKeyPath), "utf8");
+      publicKey = readLimited(resolve(cwd, publicKeyPath), MAX_KEY_BYTES).toString("utf8");
     } catch (error) {
       return { ok: false, code: EXIT.usage, diagnostics: [], message: `cannot read public key \`${publicKeyPath}\`: ${describeFsError(error)}` };
     }

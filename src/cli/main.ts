@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { readLimited } from "../source/readLimited.js";
+import { MAX_REQUEST_BYTES } from "./inputLimits.js";
 import { Command, CommanderError } from "commander";
 import { registerCheck } from "./check.js";
 import { registerFmt } from "./fmt.js";
@@ -53,7 +54,7 @@ export function run(argv: readonly string[]): void {
     err: (s) => process.stderr.write(s),
     palette: paletteFor(decideColor(process.env, Boolean(process.stdout.isTTY), noColor)),
     cwd: process.cwd(),
-    readStdin: () => readFileSync(0, "utf8"),
+    readStdin: () => readLimited(0, MAX_REQUEST_BYTES).toString("utf8"),
   };
   runWith(io, argv).then(
     (code) => {

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from "node:fs";
+import { readdirSync, realpathSync, statSync, type Dirent } from "node:fs";
+import { InputTooLarge, readLimited } from "./readLimited.js";
 import { basename, join, relative, resolve } from "node:path";
 import { pathDiagnostic, diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { SourceFile } from "./SourceFile.js";
@@ -149,8 +150,12 @@ export function loadSources(paths: readonly string[], cwd = process.cwd()): Load
         diagnostics.push(pathDiagnostic("PC005", `\`${path}\` is ${(stat.size / 1_048_576).toFixed(1)} MB; policy files are limited to ${MAX_FILE_BYTES / 1_048_576} MB`, path, "split the set into several files"));
         continue;
       }
-      bytes = readFileSync(absolute);
+      bytes = readLimited(absolute, MAX_FILE_BYTES);
     } catch (error) {
+      if (error instanceof InputTooLarge) {
+        diagnostics.push(pathDiagnostic("PC005", `\`${path}\` is larger than ${MAX_FILE_BYTES / 1_048_576} MB; policy files are limited to ${MAX_FILE_BYTES / 1_048_576} MB`, path, "split the set into several files"));
+        continue;
+      }
       diagnostics.push(pathDiagnostic("PC001", `cannot read \`${path}\`: ${describeFsError(error)}`, path));
       continue;
     }
@@ -197,6 +202,8 @@ export function describeFsError(error: unknown): string {
     case "EMFILE":
     case "ENFILE":
       return "too many open files";
+    case "ETOOLARGE":
+      return (error as Error).message;
     default:
       return code ?? describeThrown(error);
   }

@@ -14,7 +14,7 @@ export interface Expectation {
 /** One line of a recording: a request to replay, or why it cannot be one. */
 export type RecordingLine =
   | { readonly ok: true; readonly line: number; readonly text: string; readonly request: Record<string, unknown>; readonly expect?: Expectation }
-  | { readonly ok: false; readonly line: number; readonly text: string; readonly error: string };
+  | { readonly ok: false; readonly line: number; readonly text: string; readonly error: string; /** Its text was not kept (too long to hold). */ readonly dropped?: true };
 
 const validateLine = validateLineCode as unknown as ValidateFunction;
 
@@ -39,6 +39,12 @@ function repeatedItem(items: readonly string[] | undefined): string | undefined 
   for (let i = 1; i < items.length; i++) for (let j = 0; j < i; j++) if (items[i] === items[j]) return items[i];
   return undefined;
 }
+
+/**
+ * Lines longer than this are reported and skipped, not held: a recording line is a request of a
+ * few kilobytes, and a runaway one must not take the replay's memory.
+ */
+export const MAX_LINE_CHARS = 64 * 1024 * 1024;
 
 /** Parses and validates one line of JSON Lines text. */
 export function parseRecordingLine(text: string, line: number): RecordingLine {
@@ -67,12 +73,23 @@ export function parseRecordingLine(text: string, line: number): RecordingLine {
  * memory stays bounded however large the file is, and the per-line cost is a split and a parse,
  * not an await. Blank lines are skipped; a byte order mark at the start is dropped.
  */
-export async function* readRecordingBatches(path: string, keep?: (line: string) => boolean): AsyncGenerator<RecordingLine[]> {
+export async function* readRecordingBatches(path: string, keep?: (line: string) => boolean, maxLineChars = MAX_LINE_CHARS): AsyncGenerator<RecordingLine[]> {
   let number = 0;
   let rest = "";
+  // Inside a line too long to hold: its text is dropped up to its end, and it is reported.
+  let skipping = false;
   for await (const chunk of createReadStream(path, { encoding: "utf8", highWaterMark: 1 << 20 })) {
-    const text = rest + (chunk as string);
+    let text = rest + (chunk as string);
     const batch: RecordingLine[] = [];
+    if (skipping) {
+      const end = text.indexOf("\n");
+      if (end < 0) {
+        rest = "";
+        continue;
+      }
+      skipping = false;
+      text = text.slice(end + 1);
+    }
     let start = 0;
     for (let end = text.indexOf("\n"); end >= 0; end = text.indexOf("\n", start)) {
       number++;
@@ -82,9 +99,15 @@ export async function* readRecordingBatches(path: string, keep?: (line: string) 
       start = end + 1;
     }
     rest = text.slice(start);
+    if (rest.length > maxLineChars) {
+      number++;
+      batch.push({ ok: false, line: number, text: "", error: `the line is longer than ${maxLineChars >= 1_048_576 ? `${maxLineChars / 1_048_576} M` : maxLineChars} characters: not read`, dropped: true });
+      rest = "";
+      skipping = true;
+    }
     if (batch.length > 0) yield batch;
   }
-  if (rest !== "") {
+  if (rest !== "" && !skipping) {
     number++;
     const line = lineText(rest, 0, rest.length, number);
     if (!isBlank(line) && (keep === undefined || keep(line))) yield [parseRecordingLine(line, number)];

@@ -181,6 +181,8 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       }
       if (!entry.ok) {
         report.errors.push({ file, line: entry.line, message: entry.error, kind: "input" });
+        // A line whose text was not kept cannot be written back: leave the recording alone.
+        if (entry.dropped && output) report.errors.push({ file, line: null, message: `not updated: line ${entry.line} is too long to write back`, kind: "input" });
         await write(entry.text, entry.line);
         continue;
       }

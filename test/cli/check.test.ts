@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -224,6 +224,11 @@ describe("policyc check: bad input gives a diagnostic, never a crash", () => {
   it("a 10 MB file: PC005, exit 2", async () => {
     write("big.policy", Buffer.alloc(10 * 1024 * 1024, " "));
     await expectDiagnostic(["big.policy"], "PC005", 2);
+  });
+
+  it.skipIf(!existsSync("/dev/zero"))("an endless input (/dev/zero) is refused at the size limit, not read forever: PC005, exit 2", async () => {
+    const result = await expectDiagnostic(["/dev/zero"], "PC005", 2);
+    expect(result.stdout).toContain("`/dev/zero` is larger than 4 MB");
   });
 
   it("a missing path: PC001, exit 2", async () => {

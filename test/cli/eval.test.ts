@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -200,6 +200,10 @@ describe("policyc eval", () => {
     expect(result.stdout.split("\n")[0]).toBe("deny crm.lookup\\u0007 (session s\\u001b[2J)");
     // eslint-disable-next-line no-control-regex
     expect(result.stdout).not.toMatch(/[\u0007\u001b]/);
+  });
+
+  it.skipIf(!existsSync("/dev/zero"))("an endless request (/dev/zero) is refused at 64 MB, not read until memory runs out (exit 2)", async () => {
+    expect(await evaluate(["decls.policy", "support.policy", "--request", "/dev/zero"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: cannot read request `/dev/zero`: it is larger than 64 MB\n" });
   });
 
   it("a tampered bundle exits 2 with a message naming the hash", async () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseRecordingLine, readRecording, type RecordingLine } from "../../src/testing/readRecording.js";
+import { parseRecordingLine, readRecording, readRecordingBatches, type RecordingLine } from "../../src/testing/readRecording.js";
 
 let dir: string;
 beforeAll(() => {
@@ -52,5 +52,19 @@ describe("readRecording", () => {
       [5, false],
     ]);
     expect(lines[2]!.text).toBe("nope");
+  });
+});
+
+describe("readRecordingBatches: a line too long to hold", () => {
+  it("is reported with its number and skipped (its text not kept), and the lines after it are read", async () => {
+    const ok = '{"session":"s","tool":"t"}';
+    const long = `{"session":"s","tool":"t","args":{"x":"${"y".repeat(3_000_000)}"}}`; // spans several 1 MB chunks
+    const file = join(dir, "long.jsonl");
+    writeFileSync(file, [ok, long, ok, long].join("\n") + "\n" + ok);
+    const lines: RecordingLine[] = [];
+    for await (const batch of readRecordingBatches(file, undefined, 1_000_000)) lines.push(...batch);
+    expect(lines.map((l) => [l.line, l.ok])).toEqual([[1, true], [2, false], [3, true], [4, false], [5, true]]);
+    expect(error(lines[1]!)).toBe("the line is longer than 1000000 characters: not read");
+    expect(lines[1]).toMatchObject({ text: "", dropped: true });
   });
 });
