@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { createReadStream } from "node:fs";
 import type { ErrorObject, ValidateFunction } from "ajv";
 // Precompiled from recordingLineSchemaAsValidated (see recordingSchema.ts) by scripts/generate-validators.js.
@@ -14,7 +15,7 @@ export interface Expectation {
 /** One line of a recording: a request to replay, or why it cannot be one. */
 export type RecordingLine =
   | { readonly ok: true; readonly line: number; readonly text: string; readonly request: Record<string, unknown>; readonly expect?: Expectation }
-  | { readonly ok: false; readonly line: number; readonly text: string; readonly error: string; /** Its text was not kept (too long to hold). */ readonly dropped?: true };
+  | { readonly ok: false; readonly line: number; readonly text: string; readonly error: string; /** Its text is not the line's bytes as they were (too long to hold, not UTF-8). */ readonly dropped?: true };
 
 const validateLine = validateLineCode as unknown as ValidateFunction;
 
@@ -44,7 +45,7 @@ function repeatedItem(items: readonly string[] | undefined): string | undefined 
  * Lines longer than this are reported and skipped, not held: a recording line is a request of a
  * few kilobytes, and a runaway one must not take the replay's memory.
  */
-export const MAX_LINE_CHARS = 64 * 1024 * 1024;
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 /** Parses and validates one line of JSON Lines text. */
 export function parseRecordingLine(text: string, line: number): RecordingLine {
@@ -71,46 +72,79 @@ export function parseRecordingLine(text: string, line: number): RecordingLine {
 /**
  * Streams a recording in batches of parsed lines, one batch per chunk read (about a megabyte):
  * memory stays bounded however large the file is, and the per-line cost is a split and a parse,
- * not an await. Blank lines are skipped; a byte order mark at the start is dropped.
+ * not an await. Blank lines are skipped; a byte order mark at the start is dropped. Each chunk
+ * is cut after its last newline and decoded strictly as UTF-8 (a newline byte never falls
+ * inside a character), so a line with bytes that are not UTF-8 is reported, never read as
+ * replacement characters (two different session ids must not become one).
  */
-export async function* readRecordingBatches(path: string, keep?: (line: string) => boolean, maxLineChars = MAX_LINE_CHARS): AsyncGenerator<RecordingLine[]> {
+export async function* readRecordingBatches(path: string, keep?: (line: string) => boolean, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<RecordingLine[]> {
   let number = 0;
-  let rest = "";
-  // Inside a line too long to hold: its text is dropped up to its end, and it is reported.
+  let pending: Buffer = Buffer.alloc(0);
+  // Inside a line too long to hold: its bytes are dropped up to its end, and it is reported.
   let skipping = false;
-  for await (const chunk of createReadStream(path, { encoding: "utf8", highWaterMark: 1 << 20 })) {
-    let text = rest + (chunk as string);
-    const batch: RecordingLine[] = [];
-    if (skipping) {
-      const end = text.indexOf("\n");
-      if (end < 0) {
-        rest = "";
-        continue;
-      }
-      skipping = false;
-      text = text.slice(end + 1);
-    }
+  const linesOf = (bytes: Buffer, batch: RecordingLine[]): void => {
+    const decoded = decodeLines(bytes);
     let start = 0;
+    const text = decoded.text;
     for (let end = text.indexOf("\n"); end >= 0; end = text.indexOf("\n", start)) {
       number++;
       const line = lineText(text, start, end, number);
+      start = end + 1;
+      if (decoded.invalid?.has(number)) {
+        batch.push({ ok: false, line: number, text: line, error: "the line is not valid UTF-8", dropped: true });
+        continue;
+      }
       // `keep` lets a replay worker skip, unparsed, the lines of other workers' sessions.
       if (!isBlank(line) && (keep === undefined || keep(line))) batch.push(parseRecordingLine(line, number));
-      start = end + 1;
     }
-    rest = text.slice(start);
-    if (rest.length > maxLineChars) {
+  };
+  /**
+   * Decodes whole lines; on bytes that are not UTF-8, line by line, noting the bad ones.
+   * (`isUtf8` checks a megabyte in well under a millisecond, and `toString` keeps ASCII text in
+   * V8's compact strings, which JSON.parse reads fastest.)
+   */
+  const decodeLines = (bytes: Buffer): { text: string; invalid?: Set<number> } => {
+    if (isUtf8(bytes)) return { text: bytes.toString("utf8") };
+    const invalid = new Set<number>();
+    const parts: string[] = [];
+    let from = 0;
+    for (let index = 0; from < bytes.length; index++) {
+      let to = bytes.indexOf(10, from);
+      to = to < 0 ? bytes.length : to + 1;
+      const piece = bytes.subarray(from, to);
+      if (!isUtf8(piece)) invalid.add(number + index + 1);
+      parts.push(piece.toString("utf8"));
+      from = to;
+    }
+    return { text: parts.join(""), invalid };
+  };
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    let bytes = chunk as Buffer;
+    const batch: RecordingLine[] = [];
+    if (skipping) {
+      const end = bytes.indexOf(10);
+      if (end < 0) continue;
+      skipping = false;
+      bytes = bytes.subarray(end + 1);
+    }
+    const lastNewline = bytes.lastIndexOf(10);
+    if (lastNewline < 0) pending = pending.length === 0 ? Buffer.from(bytes) : Buffer.concat([pending, bytes]);
+    else {
+      linesOf(pending.length === 0 ? bytes.subarray(0, lastNewline + 1) : Buffer.concat([pending, bytes.subarray(0, lastNewline + 1)]), batch);
+      pending = Buffer.from(bytes.subarray(lastNewline + 1));
+    }
+    if (pending.length > maxLineBytes) {
       number++;
-      batch.push({ ok: false, line: number, text: "", error: `the line is longer than ${maxLineChars >= 1_048_576 ? `${maxLineChars / 1_048_576} M` : maxLineChars} characters: not read`, dropped: true });
-      rest = "";
+      batch.push({ ok: false, line: number, text: "", error: `the line is longer than ${maxLineBytes >= 1_048_576 ? `${maxLineBytes / 1_048_576} MB` : `${maxLineBytes} bytes`}: not read`, dropped: true });
+      pending = Buffer.alloc(0);
       skipping = true;
     }
     if (batch.length > 0) yield batch;
   }
-  if (rest !== "" && !skipping) {
-    number++;
-    const line = lineText(rest, 0, rest.length, number);
-    if (!isBlank(line) && (keep === undefined || keep(line))) yield [parseRecordingLine(line, number)];
+  if (pending.length > 0 && !skipping) {
+    const batch: RecordingLine[] = [];
+    linesOf(Buffer.concat([pending, Buffer.from("\n")]), batch);
+    if (batch.length > 0) yield batch;
   }
 }
 

@@ -174,6 +174,8 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
   try {
     lines: for await (const batch of readRecordingBatches(path, keep)) for (const entry of batch) {
       if (otherShares(entry)) continue;
+      // A line whose text is not its bytes as they were cannot be written back: leave the recording alone.
+      if (!entry.ok && entry.dropped && output) report.errors.push({ file, line: null, message: `not updated: line ${entry.line} cannot be written back as it was (${entry.error})`, kind: "input" });
       if (stopped) {
         // --bail with --update: the rest of the file is copied as it was, never dropped.
         await write(entry.text, entry.line);
@@ -181,8 +183,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       }
       if (!entry.ok) {
         report.errors.push({ file, line: entry.line, message: entry.error, kind: "input" });
-        // A line whose text was not kept cannot be written back: leave the recording alone.
-        if (entry.dropped && output) report.errors.push({ file, line: null, message: `not updated: line ${entry.line} is too long to write back`, kind: "input" });
+
         await write(entry.text, entry.line);
         continue;
       }

@@ -64,7 +64,21 @@ describe("readRecordingBatches: a line too long to hold", () => {
     const lines: RecordingLine[] = [];
     for await (const batch of readRecordingBatches(file, undefined, 1_000_000)) lines.push(...batch);
     expect(lines.map((l) => [l.line, l.ok])).toEqual([[1, true], [2, false], [3, true], [4, false], [5, true]]);
-    expect(error(lines[1]!)).toBe("the line is longer than 1000000 characters: not read");
+    expect(error(lines[1]!)).toBe("the line is longer than 1000000 bytes: not read");
     expect(lines[1]).toMatchObject({ text: "", dropped: true });
+  });
+});
+
+describe("readRecordingBatches: bytes that are not UTF-8", () => {
+  it("are reported on their line, never read as replacement characters; multi-byte text across chunks is fine", async () => {
+    const file = join(dir, "bytes.jsonl");
+    const ok = Buffer.from('{"session":"s","tool":"t","args":{"x":"日本語 ✓"}}\n');
+    const filler = Buffer.from(`{"session":"f","tool":"t","args":{"x":"${"é".repeat(600_000)}"}}\n`); // crosses the 1 MB chunk edge inside characters
+    writeFileSync(file, Buffer.concat([ok, Buffer.from('{"session":"s\xff","tool":"t"}\n', "latin1"), filler, ok, Buffer.from('{"session":"s\xfe","tool":"t"}', "latin1")]));
+    const lines: RecordingLine[] = [];
+    for await (const batch of readRecordingBatches(file)) lines.push(...batch);
+    expect(lines.map((l) => [l.line, l.ok])).toEqual([[1, true], [2, false], [3, true], [4, true], [5, false]]);
+    expect(error(lines[1]!)).toBe("the line is not valid UTF-8");
+    expect(lines[3]!.ok && lines[3]!.request["args"]).toEqual({ x: "日本語 ✓" });
   });
 });
