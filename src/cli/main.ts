@@ -10,6 +10,7 @@ import { registerDiff } from "./diff.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import { decideColor, paletteFor, type Io } from "./io.js";
 import { VERSION } from "../version.js";
+import { describeThrown } from "../runtime/helpers.js";
 
 const EXIT_CODE_HELP = `
 Exit codes:
@@ -62,7 +63,7 @@ export function run(argv: readonly string[]): void {
     },
     (error: unknown) => {
       // A bug, not a user mistake: say so plainly, without a stack trace unless asked.
-      io.err(`policyc: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+      io.err(`policyc: internal error: ${describeThrown(error)}\n`);
       if (process.env["POLICYC_DEBUG"]) io.err(`${error instanceof Error ? error.stack : ""}\n`);
       io.err("please report this with the input that caused it\n");
       process.exitCode = EXIT.usage;
@@ -78,6 +79,11 @@ export async function runWith(io: Io, argv: readonly string[]): Promise<ExitCode
   });
   if (argv.length === 0) {
     io.err(program.helpInformation());
+    return EXIT.usage;
+  }
+  // `policyc help nosuch` would print the general help and succeed: a typo should not pass.
+  if (argv[0] === "help" && argv[1] !== undefined && !program.commands.some((c) => c.name() === argv[1])) {
+    io.err(`policyc: no command \`${argv[1]}\` to show help for (the commands: ${program.commands.map((c) => c.name()).join(", ")})\n`);
     return EXIT.usage;
   }
   try {

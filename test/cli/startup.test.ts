@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BIN, modulesLoadedBy, ROOT } from "../helpers.js";
+import { BIN, cli, modulesLoadedBy, ROOT } from "../helpers.js";
+import { VERSION } from "../../src/version.js";
 
 /**
  * Start-up cost is paid on every `policyc` run (editors on save, pre-commit hooks, CI steps).
@@ -19,5 +20,24 @@ describe.skipIf(!existsSync(join(ROOT, "dist", "cli", "main.js")))("CLI start-up
     const chevrotain = loaded.filter((url) => url.includes("/chevrotain/"));
     expect(chevrotain.map((url) => url.slice(url.indexOf("/chevrotain/")))).toEqual(["/chevrotain/lib/chevrotain.mjs"]);
     expect(loaded.filter((url) => url.includes("/lodash-es/"))).toEqual([]);
+  });
+});
+
+describe("the command line itself", () => {
+  it("--version prints the version; help for a verb is exit 0", async () => {
+    const version = await cli(["--version"]);
+    expect(version).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
+    const help = await cli(["help", "check"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: policyc check/);
+  });
+
+  it("help for a verb that does not exist, an unknown verb, no verb: exit 2 with a message", async () => {
+    expect(await cli(["help", "chek"])).toEqual({ code: 2, stdout: "", stderr: "policyc: no command `chek` to show help for (the commands: check, fmt, build, eval, test, diff)\n" });
+    const unknown = await cli(["chek"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("error: unknown command 'chek'");
+    expect(unknown.stderr).toContain("(Did you mean check?)");
+    expect((await cli([])).code).toBe(2);
   });
 });
