@@ -30,7 +30,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
   const [before, after] = sides as [Extract<(typeof sides)[0], { ok: true }>, Extract<(typeof sides)[0], { ok: true }>];
   const { files, missing } = expandRecordings(options.replay, io.cwd);
   if (missing.length > 0) {
-    io.err(`policyc diff: no recordings found: ${missing.join(", ")}\n`);
+    io.err(`policyc diff: recordings not found or not readable: ${missing.join(", ")}\n`);
     return EXIT.usage;
   }
   const report = await diffRecordings(before.policy, after.policy, files, { cwd: io.cwd });

@@ -68,7 +68,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   }
   const { files, missing } = expandRecordings(options.replay, io.cwd);
   if (missing.length > 0) {
-    io.err(`policyc test: no recordings found: ${missing.join(", ")}\n`);
+    io.err(`policyc test: recordings not found or not readable: ${missing.join(", ")}\n`);
     return EXIT.usage;
   }
   const report = await replayRecordings(loaded.policy, files, {

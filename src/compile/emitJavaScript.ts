@@ -1,7 +1,7 @@
 import { childrenOf, RISK_RANK, type IrExpr } from "../runtime/ir.js";
 import type { RuleInfo } from "../runtime/policy.js";
 import type { RuntimeSchema } from "../runtime/schema.js";
-import { WINDOW_OVERFLOW, type SessionUse } from "../runtime/session.js";
+import { WINDOW_OVERFLOW, WINDOW_TRIMMED, type SessionUse } from "../runtime/session.js";
 import type { DispatchPlan, ToolRules } from "./indexRulesByTool.js";
 import { ValidationEmitter } from "./emitValidation.js";
 
@@ -75,20 +75,24 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
     "  return INTENTS.get(c.intent);",
     "}",
     "// Records a fault noted while evaluating rule `index`; returns whether the rule then matches.",
+    "// A rule that matched through a fault does not revoke (the request, not the agent, may be at",
+    "// fault), except when the fault is the agent's own flooding of a count window.",
     "function faulted(c, index, prefix, matches) {",
     "  (c.errors ??= []).push(prefix + c.fault);",
+    `  if (c.fault !== ${JSON.stringify(WINDOW_OVERFLOW)}) (c.failed ??= []).push(index);`,
     "  c.fault = undefined;",
-    "  (c.failed ??= []).push(index);",
     "  return matches;",
     "}",
     "function userOf(c) {",
     '  if (c.user === undefined || c.user === null) { c.fault ??= "the request has no user"; return NO_USER; }',
     "  return c.user;",
     "}",
-    "// A window that overflowed the engine's maxWindowEntries no longer holds every attempt back to",
-    "// `since`: that count would be too low, so it is a fault and the rule fails closed.",
+    "// A window that overflowed the engine's maxWindowEntries, or that already let go of attempts",
+    "// dated before this one (which arrived late), no longer holds every attempt back to `since`:",
+    "// that count would be too low, so it is a fault and the rule fails closed.",
     "function countIn(c, since, tools) {",
     `  if (since <= c.s.droppedUpTo) c.fault ??= ${JSON.stringify(WINDOW_OVERFLOW)};`,
+    `  else if (since <= c.s.trimmedUpTo) c.fault ??= ${JSON.stringify(WINDOW_TRIMMED)};`,
     "  return c.s.countSince(since, tools);",
     "}",
     ...emitter.constants,
@@ -164,10 +168,7 @@ class JsEmitter {
       "  } catch (e) {",
       "    c.fault ??= rt.message(e);",
       "  }",
-      `  (c.errors ??= []).push(${JSON.stringify(rule.id + ": ")} + c.fault);`,
-      "  c.fault = undefined;",
-      `  (c.failed ??= []).push(${index});`,
-      `  return ${onError};`,
+      `  return faulted(c, ${index}, ${JSON.stringify(rule.id + ": ")}, ${onError});`,
       "}",
     ].join("\n");
   }

@@ -175,6 +175,7 @@ export class Engine {
     this.rules = policy.rules;
     this.rules.forEach((r, i) => this.ruleById.set(r.id, i));
     this.clock = options.clock ?? Date.now;
+    checkOptions(options);
     const windowEntries = options.maxWindowEntries ?? windowEntriesFor(policy.rules.map((r) => r.ir));
     this.sessions = new SessionStore(policy.session, Object.keys(policy.schema.tools), {
       idleMs: options.sessionIdleMs,
@@ -230,7 +231,8 @@ export class Engine {
       if (prepared.state) {
         // An invalid attempt is still an attempt: it ends (or continues) a run of identical calls.
         const args = (input as Record<string, unknown>)["args"] ?? {};
-        const same = this.policy.session.repeats ? prepared.state.calls > 0 && prepared.state.last === prepared.tool && helpers.sameArguments(prepared.state.lastArgs, args) : undefined;
+        const sameArgs = this.tools.get(prepared.tool!)?.sameArgs ?? helpers.sameArguments;
+        const same = this.policy.session.repeats ? prepared.state.calls > 0 && prepared.state.last === prepared.tool && sameArgs(prepared.state.lastArgs, args) : undefined;
         this.sessions.record(prepared.state, prepared.now!, prepared.tool!, this.tools.get(prepared.tool!)?.ordinal ?? -1, same, args, false, true, undefined, undefined);
       }
       return prepared.decision;
@@ -448,6 +450,19 @@ function defaultReason(effect: Effect, id: string, tool: string): string {
     case "deny":
       return `${tool} is denied by ${id}`;
   }
+}
+
+/**
+ * Refuses options that would quietly switch a protection off (a window of 0 entries counts
+ * nothing; a negative idle time expires every session): a programming mistake, thrown at once.
+ */
+function checkOptions(options: EngineOptions): void {
+  for (const name of ["sessionIdleMs", "expiredSessionMs", "revokedSessionMs"] as const) {
+    const value = options[name];
+    if (value !== undefined && !(typeof value === "number" && value > 0)) throw new RangeError(`EngineOptions.${name} must be a positive number of milliseconds, not ${String(value)}`);
+  }
+  const entries = options.maxWindowEntries;
+  if (entries !== undefined && !(Number.isSafeInteger(entries) && entries >= 1)) throw new RangeError(`EngineOptions.maxWindowEntries must be a whole number of at least 1, not ${String(entries)}`);
 }
 
 /**

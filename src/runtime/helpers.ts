@@ -45,11 +45,7 @@ export function like(subject: string, pattern: string): boolean {
 /** Structural equality for values of the same declared type (sets compare as sets). */
 export function equal(a: unknown, b: unknown, asSet = false): boolean {
   if (a === b) return true;
-  if (a instanceof Set || b instanceof Set || asSet) {
-    const left = toArray(a);
-    const right = toArray(b);
-    return left.every((x) => right.some((y) => equal(x, y))) && right.every((y) => left.some((x) => equal(x, y)));
-  }
+  if (a instanceof Set || b instanceof Set || asSet) return sameMembers(toArray(a), toArray(b), (x, y) => equal(x, y));
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
     for (let i = 0; i < a.length; i++) if (!equal(a[i], b[i])) return false;
@@ -89,7 +85,7 @@ export function equalShaped(a: unknown, b: unknown, shape: SetShape | null): boo
   if ("set" in shape) {
     if (!Array.isArray(a) || !Array.isArray(b)) return equal(a, b);
     const element = shape.set;
-    return a.every((x) => b.some((y) => equalShaped(x, y, element))) && b.every((y) => a.some((x) => equalShaped(x, y, element)));
+    return sameMembers(a, b, (x, y) => equalShaped(x, y, element));
   }
   if ("list" in shape) {
     if (!Array.isArray(a) || !Array.isArray(b)) return equal(a, b);
@@ -99,6 +95,32 @@ export function equalShaped(a: unknown, b: unknown, shape: SetShape | null): boo
   }
   if (!a || !b || typeof a !== "object" || typeof b !== "object" || Array.isArray(a) || Array.isArray(b)) return equal(a, b);
   return sameRecords(a as Record<string, unknown>, b as Record<string, unknown>, shape);
+}
+
+/**
+ * Whether two collections hold the same members, ignoring order and repeats. Linear for scalar
+ * members (one hash set each way): request data decides the sizes, and a quadratic comparison of
+ * two 40,000-item lists would stall `decide` for seconds. Records and collections as members are
+ * compared pairwise, up to a bound past which the comparison is an evaluation error: a rule
+ * reading it fails closed, and `session.repeats` falls back to comparing in order.
+ */
+function sameMembers(left: readonly unknown[], right: readonly unknown[], same: (x: unknown, y: unknown) => boolean): boolean {
+  if (left.every(isScalar) && right.every(isScalar)) {
+    const leftSet = new Set(left);
+    const rightSet = new Set(right);
+    if (leftSet.size !== rightSet.size) return false;
+    for (const x of leftSet) if (!rightSet.has(x)) return false;
+    return true;
+  }
+  if (left.length * right.length > MAX_PAIRWISE) fail(`collections of ${left.length} and ${right.length} records are too large to compare as sets`);
+  return left.every((x) => right.some((y) => same(x, y))) && right.every((y) => left.some((x) => same(x, y)));
+}
+
+/** Pairwise comparisons `sameMembers` makes at most for non-scalar members. */
+const MAX_PAIRWISE = 100_000;
+
+function isScalar(value: unknown): boolean {
+  return value === null || (typeof value !== "object" && typeof value !== "function");
 }
 
 function toArray(value: unknown): unknown[] {

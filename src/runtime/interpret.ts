@@ -3,7 +3,7 @@ import * as rt from "./helpers.js";
 import { compileGlob, matchCompiledGlob } from "./glob.js";
 import { RISK_RANK, type IrExpr } from "./ir.js";
 import { parseTime } from "./schema.js";
-import { WINDOW_OVERFLOW } from "./session.js";
+import { WINDOW_OVERFLOW, WINDOW_TRIMMED } from "./session.js";
 
 /** What one clause evaluated to, for explanations. */
 export interface ClauseTrace {
@@ -131,6 +131,7 @@ export class Interpreter {
       case "count": {
         const mask = e.tools === null ? null : this.toolMask(e.tools);
         if (c.now - e.withinMs <= c.s.droppedUpTo) rt.fail(WINDOW_OVERFLOW);
+        if (c.now - e.withinMs <= c.s.trimmedUpTo) rt.fail(WINDOW_TRIMMED);
         return c.s.countSince(c.now - e.withinMs, mask) + (e.tools === null || e.tools.includes(c.tool) ? 1 : 0);
       }
       case "called":

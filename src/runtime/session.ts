@@ -35,6 +35,9 @@ export const DEFAULT_WINDOW_ENTRIES = 10_000;
 /** The fault of a `session.count` that reaches back past attempts an overflowing window dropped. */
 export const WINDOW_OVERFLOW = "session.count: the session made more attempts in this window than the engine keeps (maxWindowEntries)";
 
+/** The fault of a `session.count` for an attempt that arrived after the window let go of attempts dated before it. */
+export const WINDOW_TRIMMED = "session.count: this attempt arrived after later-dated ones by more than the longest window, and the attempts before it were already let go";
+
 /**
  * The window size a policy needs so that its counts decide exactly: every count compared with a
  * number N needs N + 1 attempts kept (this one is counted apart), and never fewer than the default.
@@ -89,6 +92,11 @@ export class SessionState {
    * longest `within`: counts reaching back to it or earlier would be too low.
    */
   droppedUpTo = Number.NEGATIVE_INFINITY;
+  /**
+   * The newest attempt time let go because it fell out of the longest window of a later-dated
+   * attempt: an attempt dated before it that arrives late cannot be counted exactly.
+   */
+  trimmedUpTo = Number.NEGATIVE_INFINITY;
   /** Last allowed time per `session.called` pattern (index in `SessionUse.called`). */
   calledAt: number[] | undefined;
   revoked: Revocation | undefined;
@@ -321,6 +329,7 @@ export class SessionStore {
     const tools = state.windowTools;
     let head = state.head;
     while (head < times.length && times[head]! < horizon) head++;
+    if (head > state.head) state.trimmedUpTo = Math.max(state.trimmedUpTo, times[head - 1]!);
     if (times.length - head >= this.maxWindowEntries) {
       const keep = this.maxWindowEntries - 1;
       state.droppedUpTo = Math.max(state.droppedUpTo, times[times.length - keep - 1]!);

@@ -76,26 +76,29 @@ export function entryKind(folder: string, entry: Dirent): "file" | "folder" | "b
   }
 }
 
-/** Walks a folder tree (sorted, skipping dot folders and node_modules), following links, once per real folder. */
-export function walkFolder(folder: string, visit: (path: string, kind: "file" | "broken") => void, recursive = true, seen = new Set<string>()): void {
-  const real = realpathSync(folder);
-  if (seen.has(real)) return; // a link back up the tree
-  seen.add(real);
-  const entries = readdirSync(folder, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+/**
+ * Walks a folder tree (sorted, skipping dot folders and node_modules), following links, once per
+ * real folder. A folder that cannot be read is handed to `unreadable` and the walk goes on: the
+ * caller must report it, since the files in it would otherwise be silently missing.
+ */
+export function walkFolder(folder: string, visit: (path: string, kind: "file" | "broken") => void, unreadable: (path: string, error: unknown) => void, recursive = true, seen = new Set<string>()): void {
+  let entries: Dirent[];
+  try {
+    const real = realpathSync(folder);
+    if (seen.has(real)) return; // a link back up the tree
+    seen.add(real);
+    entries = readdirSync(folder, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  } catch (error) {
+    unreadable(folder, error);
+    return;
+  }
   for (const entry of entries) {
     const path = join(folder, entry.name);
     const kind = entryKind(folder, entry);
     if (kind === "folder") {
-      if (recursive && entry.name !== "node_modules" && !entry.name.startsWith(".")) walkFolder(path, visit, recursive, seen);
+      if (recursive && entry.name !== "node_modules" && !entry.name.startsWith(".")) walkFolder(path, visit, unreadable, recursive, seen);
     } else if (kind === "file" || kind === "broken") visit(path, kind);
   }
-}
-
-function collectPolicyFiles(directory: string, out: string[]): void {
-  // A broken link named *.policy is kept: reading it reports it (PC001) rather than dropping it.
-  walkFolder(directory, (path) => {
-    if (path.endsWith(".policy") && !basename(path).startsWith(".")) out.push(path);
-  });
 }
 
 /**
@@ -123,18 +126,38 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd())
     }
     if (isDirectory) {
       const found: string[] = [];
-      try {
-        collectPolicyFiles(absolute, found);
-      } catch (error) {
-        diagnostics.push(pathDiagnostic("PC001", `cannot read \`${path}\`: ${describeFsError(error)}`, path));
-        continue;
-      }
-      if (found.length === 0) diagnostics.push(pathDiagnostic("PC004", `no \`.policy\` files under \`${path}\``, path, "policy files end in `.policy`"));
+      let unreadable = 0;
+      // A broken link named *.policy is kept: reading it reports it (PC001) rather than dropping it.
+      walkFolder(
+        absolute,
+        (file) => {
+          if (file.endsWith(".policy") && !basename(file).startsWith(".")) found.push(file);
+        },
+        (folder, error) => {
+          unreadable++;
+          const shown = join(path, relative(absolute, folder));
+          diagnostics.push(pathDiagnostic("PC001", `cannot read \`${shown}\`: ${describeFsError(error)}`, shown));
+        },
+      );
+      if (found.length === 0 && unreadable === 0) diagnostics.push(pathDiagnostic("PC004", `no \`.policy\` files under \`${path}\``, path, "policy files end in `.policy`"));
       files.push(...found.map((f) => join(path, relative(absolute, f))));
     } else files.push(path);
   }
+  // One file named twice (through a link, or two spellings) is read once.
+  const seenFiles = new Set<string>();
+  const unique = files.filter((file) => {
+    let key: string;
+    try {
+      key = realpathSync(resolve(cwd, file));
+    } catch {
+      key = resolve(cwd, file); // reading it reports it
+    }
+    if (seenFiles.has(key)) return false;
+    seenFiles.add(key);
+    return true;
+  });
   // In one order whatever the order of the arguments: the same set gives the same bundle bytes.
-  return { files: [...new Set(files)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), diagnostics };
+  return { files: unique.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), diagnostics };
 }
 
 /** Reads every policy file under the given paths. Never throws. */

@@ -1,12 +1,13 @@
 import { statSync } from "node:fs";
 import { dirname, join, normalize, relative, resolve } from "node:path";
-import { walkFolder } from "../source/loadSources.js";
+import { describeFsError, walkFolder } from "../source/loadSources.js";
 import { globMatch } from "../runtime/glob.js";
 
 /**
  * Expands `--replay` arguments: files as given, folders to their `*.jsonl` (recursively), and
  * quoted globs with `*` in the last segment (`recordings/*.jsonl`) or `**` for any depth.
- * Globs that match nothing and folders without recordings are returned in `missing`, described
+ * Globs that match nothing, folders without recordings and folders that cannot be read (whose
+ * recordings would otherwise be silently left out) are returned in `missing`, described
  * for people (\`logs/*.jsonl\` (nothing matches)), so the caller can say so. Relative paths are
  * taken from `cwd` (the CLI's working folder) and come back spelled as the user gave them.
  */
@@ -27,7 +28,7 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
       const found: string[] = [];
       walk(cwd, root, recursive || dirname(glob).includes("*"), (path) => {
         if (recursive ? globMatch(glob.replace(/\*\*\/?/g, "*"), path) : sameSegments(glob, path)) found.push(path);
-      });
+      }, missing);
       if (found.length === 0) missing.push(`\`${pattern}\` (nothing matches)`);
       files.push(...found.sort());
       continue;
@@ -43,7 +44,7 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
       const found: string[] = [];
       walk(cwd, pattern, true, (path) => {
         if (path.endsWith(".jsonl")) found.push(path);
-      });
+      }, missing);
       if (found.length === 0) missing.push(`\`${pattern}\` (a folder without .jsonl files)`);
       files.push(...found.sort());
     } else files.push(pattern);
@@ -59,11 +60,17 @@ function sameSegments(glob: string, path: string): boolean {
 }
 
 /** Files under `directory` (following links; a broken link is listed, so reading it reports it), spelled from `directory`. */
-function walk(cwd: string, directory: string, recursive: boolean, visit: (path: string) => void): void {
+function walk(cwd: string, directory: string, recursive: boolean, visit: (path: string) => void, unreadable: string[]): void {
   const absolute = resolve(cwd, directory);
-  try {
-    walkFolder(absolute, (path) => visit(join(directory, relative(absolute, path))), recursive);
-  } catch {
-    // An unreadable folder holds no recordings we can find; a named file is reported when read.
-  }
+  const spelled = (path: string): string => join(directory, relative(absolute, path));
+  walkFolder(
+    absolute,
+    (path) => visit(spelled(path)),
+    (folder, error) => {
+      // A glob's folder that does not exist is "nothing matches", said by the caller.
+      if (folder === absolute && (error as { code?: string }).code === "ENOENT") return;
+      unreadable.push(`\`${spelled(folder)}\` (cannot read the folder: ${describeFsError(error)})`);
+    },
+    recursive,
+  );
 }

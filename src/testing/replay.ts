@@ -149,7 +149,11 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
   };
   const otherShares = (entry: RecordingLine): boolean => {
     if (share === undefined) return false;
-    if (!entry.ok) return share.index !== 0;
+    if (!entry.ok) {
+      // Reported by the one share that parsed it: the owner of the session the scan read, else the first.
+      const scanned = sessionOfLine(entry.text);
+      return scanned === undefined ? share.index !== 0 : partitionOf(scanned, share.count) !== share.index;
+    }
     const session = entry.request["session"];
     return typeof session === "string" ? partitionOf(session, share.count) !== share.index : share.index !== 0;
   };

@@ -98,6 +98,7 @@ describe("policyc check: pretty output", () => {
     write("elsewhere/deny.policy", policyOf("deny kb.search"));
     symlinkSync(join(dir, "elsewhere/deny.policy"), join(dir, "linkset/deny.policy"));
     symlinkSync(join(dir, "linkset"), join(dir, "linkset/loop")); // walked once
+    symlinkSync(join(dir, "linkset/decls.policy"), join(dir, "linkset/same-decls.policy")); // the same file: read once
     expect(await check("linkset")).toMatchObject({ code: 0, stdout: "ok: 2 files, 1 rule\n" });
     symlinkSync(join(dir, "elsewhere/gone.policy"), join(dir, "linkset/gone.policy"));
     const broken = await check("linkset");

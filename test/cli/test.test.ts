@@ -541,7 +541,7 @@ describe("policyc test: bad input", () => {
   it("an empty --replay path (an unset shell variable) is not the working folder: exit 2", async () => {
     const result = await test(DEMO_POLICY, "--replay", "");
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("no recordings found: an empty path");
+    expect(result.stderr).toContain("recordings not found or not readable: an empty path");
   });
 
   it("a folder with no .jsonl: exit 2", async () => {
@@ -555,7 +555,7 @@ describe("policyc test: bad input", () => {
   it("a glob that matches nothing: exit 2", async () => {
     const result = await test(DEMO_POLICY, "--replay", "test/fixtures/replay/nothing-*.jsonl");
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("no recordings found: `test/fixtures/replay/nothing-*.jsonl` (nothing matches)");
+    expect(result.stderr).toContain("recordings not found or not readable: `test/fixtures/replay/nothing-*.jsonl` (nothing matches)");
   });
 
   it("a policy that does not exist: exit 2; a policy with errors: exit 1", async () => {

@@ -92,8 +92,11 @@ describe("attempts out of time order", () => {
     const e = engine(probes("all", "session.count(within 10s)", range(8).slice(1)));
     expect(read(e.decide(kb(0)), "all")).toBe("1");
     expect(read(e.decide(kb(20_000)), "all")).toBe("1");
-    // 20_000 (a later attempt counts too) and this one; t=0 already left the window at 20_000.
-    expect(read(e.decide(kb(5_000)), "all")).toBe("2");
+    // A late attempt dated 5_000 should count t=0 too, but the window let t=0 go when 20_000
+    // came: the count would be too low, so it is an error (the probes, allow rules, fail closed).
+    const late = e.decide(kb(5_000));
+    expect(late.rules).toEqual(["any"]);
+    expect(late.errors.join(" ")).toContain("arrived after later-dated ones");
     expect(read(e.decide(kb(21_000)), "all")).toBe("2"); // 20_000 and this one: 5_000 is 16 s before
     expect(read(e.decide(kb(24_000)), "all")).toBe("3");
   });
@@ -189,6 +192,22 @@ describe("session.repeats", () => {
     expect(e.decide(tag(3, { tags: ["a", "b"], targets: [target(["x", "y"], ["q", "p"])] })).decision).toBe("allow");
     expect(e.decide(tag(4, { tags: ["a", "b"], targets: [target(["x", "y"], ["q", "p"])] })).decision).toBe("allow");
     expect(e.decide(tag(5, { tags: ["a", "c"], targets: [target(["x", "y"], ["q", "p"])] })).decision).toBe("allow");
+  });
+
+  it("compares large sets by their members (40,000 items reversed are a repeat), and so does an invalid attempt", () => {
+    const decls = "\ntool tag.apply { args { tags: set<string> } }\n";
+    const e = engineWith(['  @name("loop") deny tag.apply when session.repeats >= 2', "  allow tag.apply"].join("\n"), undefined, decls);
+    const tag = (ms: number, tags: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> => request({ tool: "tag.apply", intent: undefined, time: at(ms), args: { tags }, ...extra });
+    const big = Array.from({ length: 40_000 }, (_, i) => `t${i}`);
+    expect(e.decide(tag(0, big)).decision).toBe("allow");
+    expect(e.decide(tag(1, [...big].reverse())).decision).toBe("allow");
+    expect(e.decide(tag(2, big))).toMatchObject({ decision: "deny", rules: ["loop"] });
+    // An invalid attempt (no agent) with the set reordered continues the run too.
+    const f = engineWith(['  @name("loop") deny tag.apply when session.repeats >= 3', "  allow tag.apply"].join("\n"), undefined, decls);
+    f.decide(tag(0, ["a", "b"]));
+    f.decide(tag(1, ["b", "a"]));
+    expect(f.decide(tag(2, ["b", "a"], { agent: undefined })).decision).toBe("deny");
+    expect(f.decide(tag(3, ["a", "b"]))).toMatchObject({ decision: "deny", rules: ["loop"] });
   });
 
   it("compares every argument, declared or not: equal declared args with a different extra one are no repeat", () => {
@@ -335,6 +354,20 @@ describe("session lifetime and memory", () => {
     expect(first).toBe(12_000); // the 12,001st attempt
     expect(e.decide(call("crm.lookup", 12_500_000))).toMatchObject({ decision: "deny", rules: ["after"] });
     expect(e.sessions.get("s")!.windowSize).toBeGreaterThan(12_000);
+  });
+
+  it("a flood past maxWindowEntries still revokes through a `deny … revoke` count rule (the agent's doing, not the request's)", () => {
+    const e = engineWith(['  @name("flood") deny kb.search when args.query == "last" and session.count(within 1h) > 100 revoke', "  allow kb.search"].join("\n"), { maxWindowEntries: 50 });
+    for (let i = 0; i < 60; i++) e.decide(kb(i));
+    const last = e.decide(kb(60, "last"));
+    expect(last).toMatchObject({ decision: "deny", rules: ["flood"], revoked: true });
+    expect(e.decide(kb(61))).toMatchObject({ decision: "deny", revoked: true });
+  });
+
+  it("refuses options that would switch a protection off", () => {
+    for (const maxWindowEntries of [0, -1, 0.5, Number.NaN]) expect(() => engineWith("  allow kb.search", { maxWindowEntries }), String(maxWindowEntries)).toThrow(/maxWindowEntries must be a whole number of at least 1/);
+    for (const sessionIdleMs of [0, -5, Number.NaN]) expect(() => engineWith("  allow kb.search", { sessionIdleMs }), String(sessionIdleMs)).toThrow(/sessionIdleMs must be a positive number/);
+    expect(() => engineWith("  allow kb.search", { revokedSessionMs: -1 })).toThrow(/revokedSessionMs/);
   });
 
   it("bounds the window at maxWindowEntries; counts reaching past what it dropped fail closed", () => {

@@ -74,6 +74,22 @@ describe("replaying a large recording on several threads", () => {
     }
   });
 
+  it("reports every malformed line, whichever share owns its session", async () => {
+    const { policy } = compileSources([{ path: "p.policy", text: POLICY }]);
+    const base = '"agent":{"team":"support"},"context":{"labels":[]},"tool":"kb.search","args":{"query":"q"}';
+    // Valid JSON with a readable session, but not a valid line: only its session's owner parses it.
+    const lines = Array.from({ length: 16 }, (_, i) => `{"session":"s-${i}",${base},"decision":"${i % 2 === 0 ? "permit" : "allow"}"}`);
+    const file = join(dir, "malformed.jsonl");
+    writeFileSync(file, lines.join("\n") + "\n");
+    const single = await dist.replayRecordings(policy, [file], { workers: 1 });
+    expect(single.errors.map((e: { line: number }) => e.line)).toEqual([1, 3, 5, 7, 9, 11, 13, 15]);
+    for (const workers of [2, 4]) {
+      const parallel = await dist.replayRecordings(policy, [file], { workers });
+      expect(parallel.errors, `${workers} threads`).toEqual(single.errors);
+      expect(parallel.passed).toBe(single.passed);
+    }
+  });
+
   it("rejects, and lets the process exit, when a share cannot be handed to a worker", async () => {
     const { policy } = compileSources([{ path: "p.policy", text: POLICY }]);
     const file = join(dir, "small.jsonl");
