@@ -176,12 +176,14 @@ export class Engine {
     this.rules.forEach((r, i) => this.ruleById.set(r.id, i));
     this.clock = options.clock ?? Date.now;
     checkOptions(options);
-    const windowEntries = options.maxWindowEntries ?? windowEntriesFor(policy.rules.map((r) => r.ir));
+    const needed = windowEntriesFor(policy.rules.map((r) => r.ir));
+    const windowEntries = options.maxWindowEntries ?? needed.entries;
     this.sessions = new SessionStore(policy.session, Object.keys(policy.schema.tools), {
       idleMs: options.sessionIdleMs,
       expiredMs: options.expiredSessionMs,
       revokedMs: options.revokedSessionMs,
       maxWindowEntries: windowEntries,
+      countsSaturate: needed.literalOnly && windowEntries >= needed.entries,
       clock: this.clock,
     });
     const factory = new ValidatorFactory(policy.schema);

@@ -45,7 +45,7 @@ export function like(subject: string, pattern: string): boolean {
 /** Structural equality for values of the same declared type (sets compare as sets). */
 export function equal(a: unknown, b: unknown, asSet = false): boolean {
   if (a === b) return true;
-  if (a instanceof Set || b instanceof Set || asSet) return sameMembers(toArray(a), toArray(b), (x, y) => equal(x, y));
+  if (a instanceof Set || b instanceof Set || asSet) return sameMembers(toArray(a), toArray(b), (member) => canonicalKey("", member));
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
     for (let i = 0; i < a.length; i++) if (!equal(a[i], b[i])) return false;
@@ -85,7 +85,7 @@ export function equalShaped(a: unknown, b: unknown, shape: SetShape | null): boo
   if ("set" in shape) {
     if (!Array.isArray(a) || !Array.isArray(b)) return equal(a, b);
     const element = shape.set;
-    return sameMembers(a, b, (x, y) => equalShaped(x, y, element));
+    return sameMembers(a, b, (member) => shapedKey(member, element));
   }
   if ("list" in shape) {
     if (!Array.isArray(a) || !Array.isArray(b)) return equal(a, b);
@@ -98,26 +98,36 @@ export function equalShaped(a: unknown, b: unknown, shape: SetShape | null): boo
 }
 
 /**
- * Whether two collections hold the same members, ignoring order and repeats. Linear for scalar
- * members (one hash set each way): request data decides the sizes, and a quadratic comparison of
- * two 40,000-item lists would stall `decide` for seconds. Records and collections as members are
- * compared pairwise, up to a bound past which the comparison is an evaluation error: a rule
- * reading it fails closed, and `session.repeats` falls back to comparing in order.
+ * Whether two collections hold the same members, ignoring order and repeats, in linear time:
+ * request data decides the sizes, and comparing two 40,000-item lists pairwise stalled `decide`
+ * for seconds. Scalar members go into hash sets as they are; records and collections by a
+ * canonical key (`keyOf`), so nested members cost no more than writing them out.
  */
-function sameMembers(left: readonly unknown[], right: readonly unknown[], same: (x: unknown, y: unknown) => boolean): boolean {
-  if (left.every(isScalar) && right.every(isScalar)) {
-    const leftSet = new Set(left);
-    const rightSet = new Set(right);
-    if (leftSet.size !== rightSet.size) return false;
-    for (const x of leftSet) if (!rightSet.has(x)) return false;
-    return true;
-  }
-  if (left.length * right.length > MAX_PAIRWISE) fail(`collections of ${left.length} and ${right.length} records are too large to compare as sets`);
-  return left.every((x) => right.some((y) => same(x, y))) && right.every((y) => left.some((x) => same(x, y)));
+function sameMembers(left: readonly unknown[], right: readonly unknown[], keyOf: (member: unknown) => string): boolean {
+  const allScalar = left.every(isScalar) && right.every(isScalar);
+  const leftSet = new Set(allScalar ? left : left.map(keyOf));
+  const rightSet = new Set(allScalar ? right : right.map(keyOf));
+  if (leftSet.size !== rightSet.size) return false;
+  for (const x of leftSet) if (!rightSet.has(x)) return false;
+  return true;
 }
 
-/** Pairwise comparisons `sameMembers` makes at most for non-scalar members. */
-const MAX_PAIRWISE = 100_000;
+/**
+ * A canonical text for a value of the declared shape: record keys sorted, members of sets sorted
+ * and unique, lists in order. Two values have the same key exactly when `equalShaped` holds.
+ */
+function shapedKey(value: unknown, shape: SetShape | null): string {
+  if (shape === null) return canonicalKey("", value);
+  if ("set" in shape || "list" in shape) {
+    if (!Array.isArray(value)) return canonicalKey("", value);
+    if ("list" in shape) return `[${value.map((v) => shapedKey(v, shape.list)).join(",")}]`;
+    return `<${[...new Set(value.map((v) => shapedKey(v, shape.set)))].sort().join(",")}>`;
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return canonicalKey("", value);
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${shapedKey(record[k], Object.hasOwn(shape.fields, k) ? shape.fields[k]! : null)}`).join(",")}}`;
+}
 
 function isScalar(value: unknown): boolean {
   return value === null || (typeof value !== "object" && typeof value !== "function");
@@ -139,13 +149,31 @@ export function has(collection: unknown, element: unknown): boolean {
 }
 
 export function containsAny(left: unknown, right: unknown): boolean {
-  for (const x of toArray(right)) if (has(left, x)) return true;
+  const isIn = membership(left);
+  for (const x of toArray(right)) if (isIn(x)) return true;
   return false;
 }
 
 export function containsAll(left: unknown, right: unknown): boolean {
-  for (const x of toArray(right)) if (!has(left, x)) return false;
+  const isIn = membership(left);
+  for (const x of toArray(right)) if (!isIn(x)) return false;
   return true;
+}
+
+/**
+ * Membership in a collection, as `has` answers it, prepared once for many questions: a long
+ * request list is indexed (scalars as they are, records by canonical key) instead of scanned per
+ * question, which made `containsAny` of two 40,000-item lists take seconds.
+ */
+function membership(collection: unknown): (element: unknown) => boolean {
+  if (!Array.isArray(collection) || collection.length <= 16) return (element) => has(collection, element);
+  const scalars = new Set<unknown>();
+  let records: Set<string> | undefined;
+  for (const item of collection) {
+    if (isScalar(item)) scalars.add(item);
+    else (records ??= new Set()).add(canonicalKey("", item));
+  }
+  return (element) => (isScalar(element) ? scalars.has(element) : records !== undefined && records.has(canonicalKey("", element)));
 }
 
 export function size(value: unknown): number {

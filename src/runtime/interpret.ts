@@ -130,7 +130,7 @@ export class Interpreter {
         }
       case "count": {
         const mask = e.tools === null ? null : this.toolMask(e.tools);
-        if (c.now - e.withinMs <= c.s.droppedUpTo) rt.fail(WINDOW_OVERFLOW);
+        if (c.now - e.withinMs <= c.s.droppedUpTo && (mask !== null || !c.s.countsSaturate)) rt.fail(WINDOW_OVERFLOW);
         if (c.now - e.withinMs <= c.s.trimmedUpTo) rt.fail(WINDOW_TRIMMED);
         return c.s.countSince(c.now - e.withinMs, mask) + (e.tools === null || e.tools.includes(c.tool) ? 1 : 0);
       }

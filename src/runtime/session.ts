@@ -36,25 +36,34 @@ export const DEFAULT_WINDOW_ENTRIES = 10_000;
 export const WINDOW_OVERFLOW = "session.count: the session made more attempts in this window than the engine keeps (maxWindowEntries)";
 
 /** The fault of a `session.count` for an attempt that arrived after the window let go of attempts dated before it. */
-export const WINDOW_TRIMMED = "session.count: this attempt arrived after later-dated ones by more than the longest window, and the attempts before it were already let go";
+export const WINDOW_TRIMMED = "session.count: this attempt is dated more than the longest window before attempts already seen, and the attempts just before it were already let go";
 
 /**
  * The window size a policy needs so that its counts decide exactly: every count compared with a
- * number N needs N + 1 attempts kept (this one is counted apart), and never fewer than the default.
+ * number N needs N + 1 attempts kept (this one is counted apart), and never fewer than the
+ * default. `literalOnly`: every count is compared with a number, so once a window of that size
+ * overflows, the count it gives (at least the window's size) is above every such number and each
+ * comparison still comes out as it would with every attempt kept.
  */
-export function windowEntriesFor(conditions: readonly (IrExpr | null)[]): number {
+export function windowEntriesFor(conditions: readonly (IrExpr | null)[]): { entries: number; literalOnly: boolean } {
   let largest = 0;
+  let counts = 0;
+  let compared = 0;
   const stack = conditions.filter((c): c is IrExpr => c !== null);
   while (stack.length > 0) {
     const e = stack.pop()!;
+    if (e.op === "count") counts++;
     if (e.op === "compare") {
       for (const [side, other] of [[e.left, e.right], [e.right, e.left]] as const) {
-        if (side.op === "count" && other.op === "const" && typeof other.value === "number" && Number.isFinite(other.value)) largest = Math.max(largest, Math.ceil(other.value) + 1);
+        if (side.op === "count" && other.op === "const" && typeof other.value === "number" && Number.isFinite(other.value)) {
+          largest = Math.max(largest, Math.ceil(other.value) + 1);
+          compared++;
+        }
       }
     }
     stack.push(...childrenOf(e));
   }
-  return Math.max(DEFAULT_WINDOW_ENTRIES, largest);
+  return { entries: Math.max(DEFAULT_WINDOW_ENTRIES, largest), literalOnly: compared === counts };
 }
 
 export interface Revocation {
@@ -97,11 +106,14 @@ export class SessionState {
    * attempt: an attempt dated before it that arrives late cannot be counted exactly.
    */
   trimmedUpTo = Number.NEGATIVE_INFINITY;
+  /** Whether an overflowing window's count may stand for the true one (see `windowEntriesFor`). */
+  readonly countsSaturate: boolean;
   /** Last allowed time per `session.called` pattern (index in `SessionUse.called`). */
   calledAt: number[] | undefined;
   revoked: Revocation | undefined;
 
-  constructor(now: number, use: SessionUse) {
+  constructor(now: number, use: SessionUse, countsSaturate = false) {
+    this.countsSaturate = countsSaturate;
     this.firstSeen = now;
     this.lastSeen = now;
     if (use.labels) this.labels = new Set();
@@ -168,6 +180,8 @@ export interface SessionLifetimes {
   readonly revokedMs?: number;
   /** Attempts a window keeps at most (see `DEFAULT_WINDOW_ENTRIES`). */
   readonly maxWindowEntries?: number;
+  /** Whether counts of an overflowing window saturate exactly (see `windowEntriesFor`). */
+  readonly countsSaturate?: boolean;
   /** The wall clock (epoch ms), which caps how far request times can move the sweep. Default `Date.now`. */
   readonly clock?: () => number;
 }
@@ -194,6 +208,7 @@ export class SessionStore {
   readonly expiredMs: number;
   readonly revokedMs: number;
   readonly maxWindowEntries: number;
+  private readonly countsSaturate: boolean;
 
   constructor(
     readonly use: SessionUse,
@@ -207,6 +222,7 @@ export class SessionStore {
     this.revokedMs = lifetimes.revokedMs ?? 7 * 24 * HOUR_MS;
     this.maxWindowEntries = lifetimes.maxWindowEntries ?? DEFAULT_WINDOW_ENTRIES;
     this.wallClock = lifetimes.clock ?? Date.now;
+    this.countsSaturate = lifetimes.countsSaturate ?? false;
   }
 
   /** Live sessions (expired ones are not counted). */
@@ -253,7 +269,7 @@ export class SessionStore {
       if (now > gone.lastSeen) gone.lastSeen = now;
       return gone;
     }
-    const fresh = new SessionState(now, this.use);
+    const fresh = new SessionState(now, this.use, this.countsSaturate);
     this.sessions.set(id, fresh);
     return fresh;
   }
@@ -325,7 +341,9 @@ export class SessionStore {
 
   /** Adds an attempt to the window, after dropping the attempts older than the longest `within`. */
   private addToWindow(state: SessionState, times: number[], now: number, toolOrdinal: number): void {
-    const horizon = now - this.use.windowMs;
+    // Kept for twice the longest window: an attempt that arrives late, dated up to one window
+    // before the newest, still finds every attempt it must count.
+    const horizon = now - 2 * this.use.windowMs;
     const tools = state.windowTools;
     let head = state.head;
     while (head < times.length && times[head]! < horizon) head++;

@@ -143,21 +143,27 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd())
       files.push(...found.map((f) => join(path, relative(absolute, f))));
     } else files.push(path);
   }
-  // One file named twice (through a link, or two spellings) is read once.
-  const seenFiles = new Set<string>();
-  const unique = files.filter((file) => {
+  // In one order whatever the order of the arguments (the same set gives the same bundle bytes),
+  // and one file named twice (through a link, or two spellings) read once, by its first name
+  // in that order.
+  const sorted = files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return { files: uniqueFiles(sorted, cwd), diagnostics };
+}
+
+/** The files, each real file once (the first name of it kept). */
+export function uniqueFiles(files: readonly string[], cwd: string): string[] {
+  const seen = new Set<string>();
+  return files.filter((file) => {
     let key: string;
     try {
       key = realpathSync(resolve(cwd, file));
     } catch {
       key = resolve(cwd, file); // reading it reports it
     }
-    if (seenFiles.has(key)) return false;
-    seenFiles.add(key);
+    if (seen.has(key)) return false;
+    seen.add(key);
     return true;
   });
-  // In one order whatever the order of the arguments: the same set gives the same bundle bytes.
-  return { files: unique.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), diagnostics };
 }
 
 /** Reads every policy file under the given paths. Never throws. */

@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { dirname, join, normalize, relative, resolve } from "node:path";
-import { describeFsError, walkFolder } from "../source/loadSources.js";
+import { describeFsError, uniqueFiles, walkFolder } from "../source/loadSources.js";
 import { globMatch } from "../runtime/glob.js";
 
 /**
@@ -49,7 +49,8 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
       files.push(...found.sort());
     } else files.push(pattern);
   }
-  return { files: [...new Set(files)], missing };
+  // One recording named twice (a link beside it, `./a.jsonl` and `a.jsonl`) is replayed once.
+  return { files: uniqueFiles(files, cwd), missing };
 }
 
 // Without `**`, a `*` stays inside its path segment: `logs/*` + `/day.jsonl` matches `logs/a/day.jsonl`, not `logs/a/b/day.jsonl`.

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -78,6 +78,12 @@ describe("policyc build", () => {
     // Named in another order: the same set, the same bytes.
     await build("support.policy", "decls.policy", "-o", "three.json");
     expect(read("three.json")).toBe(read("one.json"));
+    // A file named twice (a link beside it) is read once, by the same name whatever the order.
+    symlinkSync(join(dir, "support.policy"), join(dir, "alias.policy"));
+    await build("decls.policy", "support.policy", "alias.policy", "-o", "four.json");
+    await build("alias.policy", "support.policy", "decls.policy", "-o", "five.json");
+    expect(read("five.json")).toBe(read("four.json"));
+    expect((JSON.parse(read("four.json")) as Bundle).manifest.sources.map((s) => s.path)).toEqual(["alias.policy", "decls.policy"]);
   });
 
   it("refuses to write the bundle over one of its sources (exit 2, the source kept)", async () => {

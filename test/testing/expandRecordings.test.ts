@@ -56,5 +56,7 @@ describe("expandRecordings", () => {
     symlinkSync(join(dir, "linked"), join(dir, "linked/real/loop"));
     symlinkSync(join(dir, "nowhere.jsonl"), join(dir, "linked/broken.jsonl"));
     expect(expand("linked").files).toEqual(["linked/broken.jsonl", "linked/link.jsonl", "linked/real/r.jsonl"]);
+    // The same recording by two names (a link, another spelling) is replayed once.
+    expect(expand("outside.jsonl", "linked/link.jsonl", "./outside.jsonl").files).toEqual(["outside.jsonl"]);
   });
 });
