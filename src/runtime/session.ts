@@ -1,7 +1,8 @@
 /**
  * Per-session state, kept in memory by the engine and by `policyc test` replays alike. Only
- * what the compiled policy reads is kept (`SessionUse`), and windows are only as long as the
- * longest `within` in the policy, so a session costs a few hundred bytes.
+ * what the compiled policy reads is kept (`SessionUse`), and windows hold only twice the longest
+ * `within` in the policy (and at most `maxWindowEntries` attempts), so a session costs about a
+ * kilobyte.
  */
 import { childrenOf, type IrExpr } from "./ir.js";
 
