@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { Engine } from "../runtime/engine.js";
 import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
-import { readRecording } from "./readRecording.js";
+import { describeReadError, readRecording } from "./readRecording.js";
 import type { ReplayError } from "./replay.js";
 
 /** One recorded request whose decision differs between the two policy versions. */
@@ -73,8 +73,7 @@ export async function diffRecordings(before: CompiledPolicy, after: CompiledPoli
         }
       }
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      report.errors.push({ file, line: null, message: code === "ENOENT" ? "no such file" : `cannot read it: ${code ?? (error as Error).message}`, kind: "input" });
+      report.errors.push({ file, line: null, message: describeReadError(error), kind: "input" });
     }
   }
   return report;

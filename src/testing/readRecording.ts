@@ -4,6 +4,7 @@ import type { ErrorObject, ValidateFunction } from "ajv";
 // Precompiled from recordingLineSchemaAsValidated (see recordingSchema.ts) by scripts/generate-validators.js.
 import { validate as validateLineCode } from "./recordingLineValidator.generated.js";
 import type { Effect } from "../runtime/decision.js";
+import { describeFsError } from "../source/loadSources.js";
 
 /** What a recording line says should happen. */
 export interface Expectation {
@@ -157,6 +158,16 @@ function lineText(text: string, start: number, end: number, number: number): str
   if (end > start && text.charCodeAt(end - 1) === 13) end--; // CRLF
   if (number === 1 && text.charCodeAt(start) === 0xfeff) start++; // byte order mark
   return text.slice(start, end);
+}
+
+/** Why a recording could not be read, for a person: no such file, a folder, a line too long to hold, … */
+export function describeReadError(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  if (code === "ENOENT") return "no such file";
+  if (code === "EISDIR") return "it is a folder";
+  // A single line longer than a string can be (about 512 MB) cannot be read as text.
+  if (error instanceof RangeError || code === "ERR_STRING_TOO_LONG") return "cannot read it: a line is too long to hold in memory";
+  return `cannot read it: ${describeFsError(error)}`;
 }
 
 /** Streams a recording line by line (see `readRecordingBatches`). */

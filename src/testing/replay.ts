@@ -4,14 +4,13 @@ import { explain } from "../runtime/explain.js";
 import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 import { clauseSummary } from "./explanationText.js";
-import { readRecording, readRecordingBatches, type Expectation, type RecordingLine } from "./readRecording.js";
+import { describeReadError, readRecording, readRecordingBatches, type Expectation, type RecordingLine } from "./readRecording.js";
 import { partitionOf, sessionOfLine } from "./sessionOfLine.js";
 import { existsSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { ReplayWorkerPool } from "./workerPool.js";
 import { RecordingRewrite } from "./rewriteRecording.js";
-import { describeFsError } from "../source/loadSources.js";
 import { printable } from "../diagnostics/printable.js";
 
 export interface ReplayOptions {
@@ -242,10 +241,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       }
     }
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    // A single line longer than a string can be (about 512 MB) cannot be read as text.
-    const tooLong = error instanceof RangeError || code === "ERR_STRING_TOO_LONG";
-    report.errors.push({ file, line: null, message: code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : tooLong ? "cannot read it: a line is too long to hold in memory" : `cannot read it: ${describeFsError(error)}`, kind: "input" });
+    report.errors.push({ file, line: null, message: describeReadError(error), kind: "input" });
   } finally {
     for (const [decision, count] of decisionCounts) credit(report, decision.rules, count);
     if (output) {

@@ -127,6 +127,12 @@ describe("policyc diff", () => {
     const missing = await cli(["diff", OLD, NEW, "--replay", join(dir, "nope.jsonl")]);
     expect(missing.code).toBe(2);
     expect(missing.stdout).toContain("nope.jsonl: no such file");
+    // A recording with bytes that are not UTF-8 names its line.
+    const latin = join(dir, "latin1.jsonl");
+    writeFileSync(latin, Buffer.from('{"session":"s\xff","tool":"kb.search","args":{"query":"q"}}\n', "latin1"));
+    const notUtf8 = await cli(["diff", OLD, NEW, "--replay", latin]);
+    expect(notUtf8.code).toBe(2);
+    expect(notUtf8.stdout).toContain("latin1.jsonl:1: the line is not valid UTF-8");
     const noPolicy = await cli(["diff", join(dir, "nope.policy"), NEW, "--replay", CALLS]);
     expect(noPolicy.code).toBe(2);
     const badBundle = join(dir, "bad.json");
