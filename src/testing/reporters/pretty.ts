@@ -42,7 +42,9 @@ export function prettyReport({ report, rules, coverage }: ReporterInput, palette
     out.push("");
   }
   if (report.bailed) out.push("stopped at the first failure (--bail)");
-  out.push(`${report.lines} line${report.lines === 1 ? "" : "s"} replayed from ${report.files.length} file${report.files.length === 1 ? "" : "s"}`);
+  // Errors are listed first; on a long report say at the end that there were some (they set the exit code).
+  const errors = report.errors.length > 0 ? `; ${report.errors.length} error${report.errors.length === 1 ? "" : "s"} (listed above)` : "";
+  out.push(`${report.lines} line${report.lines === 1 ? "" : "s"} replayed from ${report.files.length} file${report.files.length === 1 ? "" : "s"}${errors}`);
   out.push(summaryLine(report));
   return out.join("\n") + "\n";
 }
