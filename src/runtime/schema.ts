@@ -116,8 +116,14 @@ export function parseTime(value: unknown): number {
   if (!match) return Number.NaN;
   const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1]! + (leap ? 1 : 0) || hour > 23 || minute > 59 || second > 59) return Number.NaN;
+  if (month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1]! + (leap ? 1 : 0) || hour > 23 || minute > 59 || second > 60) return Number.NaN;
   if (match[9] !== undefined && (Number(match[9]) > 23 || Number(match[10]) > 59)) return Number.NaN;
+  if (second === 60) {
+    // A leap second, which RFC 3339 allows at the end of a UTC day (`23:59:60Z`): read as the
+    // next day's first instant, as POSIX time does. Anywhere else a second of 60 is no time.
+    const before = Date.parse(value.replace(/:60(?=[.Zz+-])/, ":59"));
+    return Number.isNaN(before) || (Math.floor(before / 1000) + 1) % 86_400 !== 0 ? Number.NaN : before + 1000;
+  }
   return Date.parse(value);
 }
 

@@ -57,4 +57,11 @@ describe("request times", () => {
     expect(parseTime("2024-02-29T10:00:00+00:00")).toBe(Date.UTC(2024, 1, 29, 10));
     expect(parseTime("2026-11-29T10:00:00.123456Z")).toBe(Date.parse("2026-11-29T10:00:00.123456Z"));
   });
+
+  it("read a leap second at the end of a UTC day as the next day's first instant, and refuse a second of 60 anywhere else", () => {
+    expect(parseTime("2016-12-31T23:59:60Z")).toBe(Date.UTC(2017, 0, 1));
+    expect(parseTime("2016-12-31T23:59:60.5Z")).toBe(Date.UTC(2017, 0, 1) + 500);
+    expect(parseTime("2017-01-01T00:59:60+01:00")).toBe(Date.UTC(2017, 0, 1));
+    for (const time of ["2016-12-31T23:58:60Z", "2016-12-31T12:59:60Z", "2016-12-31T23:59:61Z"]) expect(parseTime(time), time).toBeNaN();
+  });
 });
