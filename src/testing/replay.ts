@@ -4,8 +4,8 @@ import { explain } from "../runtime/explain.js";
 import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 import { clauseSummary } from "./explanationText.js";
-import { describeReadError, readRecording, readRecordingBatches, type Expectation, type RecordingLine } from "./readRecording.js";
-import { partitionOf, sessionOfLine } from "./sessionOfLine.js";
+import { describeReadError, readRecording, readRecordingBatches, type Expectation } from "./readRecording.js";
+import { shareFilter, type Share } from "./sessionOfLine.js";
 import { existsSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -33,7 +33,7 @@ export interface ReplayOptions {
    */
   readonly workers?: number;
   /** Internal: replay only the sessions of this share (set in each worker). */
-  readonly partition?: { readonly index: number; readonly count: number };
+  readonly partition?: Share;
   /** The folder relative recording paths are read from (the CLI's working folder); reports keep the paths as given. */
   readonly cwd?: string;
 }
@@ -139,23 +139,7 @@ export async function replayRecordings(policy: CompiledPolicy, files: readonly s
 /** Replays one file into `report` on this thread (all of it, or one share of its sessions). */
 export async function replayFile(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, toolNames: ReadonlySet<string>): Promise<void> {
   const share = options.partition;
-  // A worker skips other shares' lines before parsing them. A line whose session the scan
-  // cannot be sure of is parsed by every share, and kept by the one its parsed session belongs
-  // to; malformed lines are reported by the first share.
-  const keep = share === undefined ? undefined : (line: string): boolean => {
-    const session = sessionOfLine(line);
-    return session === undefined || partitionOf(session, share.count) === share.index;
-  };
-  const otherShares = (entry: RecordingLine): boolean => {
-    if (share === undefined) return false;
-    if (!entry.ok) {
-      // Reported by the one share that parsed it: the owner of the session the scan read, else the first.
-      const scanned = sessionOfLine(entry.text);
-      return scanned === undefined ? share.index !== 0 : partitionOf(scanned, share.count) !== share.index;
-    }
-    const session = entry.request["session"];
-    return typeof session === "string" ? partitionOf(session, share.count) !== share.index : share.index !== 0;
-  };
+  const filter = share === undefined ? undefined : shareFilter(share);
   const engine = new Engine(policy);
   const path = resolve(options.cwd ?? ".", file);
   const opened = options.update ? RecordingRewrite.open(path) : undefined;
@@ -175,8 +159,8 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
   let stopped = false;
   const decisionCounts = new Map<Decision, number>();
   try {
-    lines: for await (const batch of readRecordingBatches(path, keep)) for (const entry of batch) {
-      if (otherShares(entry)) continue;
+    lines: for await (const batch of readRecordingBatches(path, filter?.keep)) for (const entry of batch) {
+      if (filter?.belongsElsewhere(entry)) continue;
       // A line whose text is not its bytes as they were cannot be written back: leave the recording alone.
       if (!entry.ok && entry.dropped && output) report.errors.push({ file, line: null, message: `not updated: line ${entry.line} cannot be written back as it was (${entry.error})`, kind: "input" });
       if (stopped) {

@@ -84,3 +84,34 @@ export function partitionOf(session: string, count: number): number {
   }
   return (hash >>> 0) % count;
 }
+
+/** One share of a recording replayed on several threads: share `index` of `count`. */
+export interface Share {
+  readonly index: number;
+  readonly count: number;
+}
+
+/**
+ * How one share of a parallel replay picks its lines, so that every line is decided by exactly
+ * one share and every malformed line reported by exactly one. `keep` runs on the raw text, so a
+ * share parses only its own sessions' lines, and those whose session the scan cannot be sure of;
+ * `belongsElsewhere` then drops, after parsing, a line another share owns. Malformed lines belong
+ * to the owner of the session the scan read, else to the first share.
+ */
+export function shareFilter(share: Share): { keep: (line: string) => boolean; belongsElsewhere: (line: { ok: boolean; text: string; request?: Record<string, unknown> }) => boolean } {
+  const owner = (session: string): boolean => partitionOf(session, share.count) === share.index;
+  return {
+    keep: (line) => {
+      const session = sessionOfLine(line);
+      return session === undefined || owner(session);
+    },
+    belongsElsewhere: (line) => {
+      if (!line.ok) {
+        const scanned = sessionOfLine(line.text);
+        return scanned === undefined ? share.index !== 0 : !owner(scanned);
+      }
+      const session = line.request?.["session"];
+      return typeof session === "string" ? !owner(session) : share.index !== 0;
+    },
+  };
+}
