@@ -6,17 +6,24 @@ import { reportDiagnostics } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { diffRecordings } from "../testing/diff.js";
 import { printable } from "../diagnostics/printable.js";
+import { JOBS_HELP, parseJobs } from "./jobsOption.js";
 
 export interface DiffOptions {
   replay?: string[];
   json?: boolean;
   exitCode?: boolean;
+  jobs?: string;
 }
 
 /** `policyc diff OLD NEW --replay FILE…`: every decision the change flips, grouped by the rule that caused it. */
 export async function diffVerb(io: Io, oldPath: string, newPath: string, options: DiffOptions): Promise<ExitCode> {
   if (!options.replay || options.replay.length === 0) {
     io.err("policyc diff: say which recordings to replay with --replay FILE…\n");
+    return EXIT.usage;
+  }
+  const jobs = parseJobs(options.jobs);
+  if (jobs === null) {
+    io.err(`policyc diff: --jobs takes a number of threads from 1 to 64, not \`${options.jobs}\`\n`);
     return EXIT.usage;
   }
   const sides = [loadPolicy([oldPath], io.cwd), loadPolicy([newPath], io.cwd)];
@@ -33,7 +40,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     io.err(`policyc diff: recordings not found or not readable: ${missing.join(", ")}\n`);
     return EXIT.usage;
   }
-  const report = await diffRecordings(before.policy, after.policy, files, { cwd: io.cwd });
+  const report = await diffRecordings(before.policy, after.policy, files, { cwd: io.cwd, ...(jobs !== undefined ? { workers: jobs } : {}) });
   // Every change counts, also past the ones kept for listing.
   const changed = [...report.directions.values()].reduce((sum, n) => sum + n, 0);
   if (options.json) {
@@ -76,5 +83,6 @@ export function registerDiff(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--replay <files...>", "recordings: .jsonl files, folders of them, or quoted globs")
     .option("--json", "print a JSON document instead")
     .option("--exit-code", "exit 1 when any decision changes")
+    .option("--jobs <n>", JOBS_HELP)
     .action((oldPath: string, newPath: string, options: DiffOptions) => finish(diffVerb(io, oldPath, newPath, options)));
 }

@@ -11,6 +11,7 @@ import { jsonReport } from "../testing/reporters/json.js";
 import { junitReport } from "../testing/reporters/junit.js";
 import { tapReport } from "../testing/reporters/tap.js";
 import { githubReport } from "../testing/reporters/github.js";
+import { JOBS_HELP, parseJobs } from "./jobsOption.js";
 
 export interface TestOptions {
   replay?: string[];
@@ -44,13 +45,10 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
       return EXIT.usage;
     }
   }
-  let jobs: number | undefined;
-  if (options.jobs !== undefined) {
-    jobs = Number(options.jobs);
-    if (!/^[0-9]+$/.test(options.jobs) || jobs < 1 || jobs > 64) {
-      io.err(`policyc test: --jobs takes a number of threads from 1 to 64, not \`${options.jobs}\`\n`);
-      return EXIT.usage;
-    }
+  const jobs = parseJobs(options.jobs);
+  if (jobs === null) {
+    io.err(`policyc test: --jobs takes a number of threads from 1 to 64, not \`${options.jobs}\`\n`);
+    return EXIT.usage;
   }
   if (!options.replay || options.replay.length === 0) {
     io.err("policyc test: say which recordings to replay with --replay FILE… (files, folders of *.jsonl, or globs)\n");
@@ -139,6 +137,6 @@ export function registerTest(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--bail", "stop at the first failure")
     .option("--update", "write the actual decisions and rules back into the recordings")
     .option("--allow-empty", "pass when no line has an expectation")
-    .option("--jobs <n>", "threads per recording (default: one per core, up to 8, for recordings of 64 MB or more; else 1)")
+    .option("--jobs <n>", JOBS_HELP)
     .action((paths: string[], options: TestOptions) => finish(testVerb(io, paths, options)));
 }

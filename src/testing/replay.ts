@@ -6,10 +6,7 @@ import type { CompiledPolicy } from "../runtime/policy.js";
 import { clauseSummary } from "./explanationText.js";
 import { describeReadError, readRecording, readRecordingBatches, type Expectation } from "./readRecording.js";
 import { shareFilter, type Share } from "./sessionOfLine.js";
-import { existsSync, statSync } from "node:fs";
-import { availableParallelism } from "node:os";
-import { fileURLToPath } from "node:url";
-import { ReplayWorkerPool } from "./workerPool.js";
+import { mergeShareErrors, threadsFor, workerPool } from "./parallel.js";
 import { RecordingRewrite } from "./rewriteRecording.js";
 import { printable } from "../diagnostics/printable.js";
 
@@ -29,7 +26,7 @@ export interface ReplayOptions {
   /**
    * Replay a large recording on this many threads, each taking a share of the sessions
    * (sessions are independent, so the decisions are the same). Default: one per core (up to 8), for
-   * files of at least PARALLEL_MIN_BYTES and runs without `update` or `bail`.
+   * files of at least PARALLEL_MIN_BYTES (parallel.ts) and runs without `update` or `bail`.
    */
   readonly workers?: number;
   /** Internal: replay only the sessions of this share (set in each worker). */
@@ -126,7 +123,7 @@ export async function replayRecordings(policy: CompiledPolicy, files: readonly s
   const toolNames = new Set(Object.keys(policy.schema.tools));
   for (const file of files) {
     const failuresBefore = report.failures.length;
-    const workers = parallelWorkers(file, options);
+    const workers = threadsFor(file, { workers: options.workers, cwd: options.cwd, oneThread: options.partition !== undefined || options.update || options.bail });
     if (workers > 1) await replayInWorkers(policy, file, options, report, workers);
     else await replayFile(policy, file, options, report, toolNames);
     const fileFailures = report.failures.slice(failuresBefore);
@@ -266,29 +263,6 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
   }
 }
 
-/**
- * Below this size one thread is faster: every thread's engine warms up on its own (V8 compiles
- * the policy's functions once per thread, on the same cores), which a recording must be large
- * enough to repay (measured on 2 cores: 47 MB breaks even cold; 190 MB is 1.5x faster).
- */
-export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
-const WORKER_SCRIPT = new URL("./replayWorker.js", import.meta.url);
-let pool: ReplayWorkerPool | undefined;
-
-function parallelWorkers(file: string, options: ReplayOptions): number {
-  if (options.partition !== undefined || options.update || options.bail) return 1;
-  const wanted = options.workers ?? Math.min(availableParallelism(), 8);
-  if (wanted <= 1) return 1;
-  // Running from sources (tests) there is no compiled worker script: stay on this thread.
-  if (WORKER_SCRIPT.protocol !== "file:" || !existsSync(fileURLToPath(WORKER_SCRIPT))) return 1;
-  try {
-    if (options.workers === undefined && statSync(resolve(options.cwd ?? ".", file)).size < PARALLEL_MIN_BYTES) return 1;
-  } catch {
-    return 1; // unreadable: the single-thread path reports it
-  }
-  return wanted;
-}
-
 /** Replays one share of a file's sessions into a report of its own (on this thread or in a worker). */
 export async function replayShare(policy: CompiledPolicy, file: string, options: ReplayOptions): Promise<WorkerReport> {
   const report = emptyReport(policy, [file], []);
@@ -314,8 +288,8 @@ export interface WorkerReport {
 async function replayInWorkers(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, count: number): Promise<void> {
   // Only the options a share needs (and no caller's extra fields, which may not be cloneable).
   const shared: ReplayOptions = { session: options.session, grep: options.grep, keepAllCases: options.keepAllCases, explainLimit: options.explainLimit, cwd: options.cwd };
-  pool ??= new ReplayWorkerPool(WORKER_SCRIPT);
-  const workerShares = Promise.all(Array.from({ length: count - 1 }, (_, slot) => pool!.run(slot, policy, file, { ...shared, partition: { index: slot + 1, count } })));
+  const pool = workerPool();
+  const workerShares = Promise.all(Array.from({ length: count - 1 }, (_, slot) => pool.run(slot, { kind: "replay", policy, file, options: { ...shared, partition: { index: slot + 1, count } } }) as Promise<WorkerReport>));
   // Awaited below, after this thread's share: a worker failing meanwhile is not "unhandled".
   workerShares.catch(() => undefined);
   const shares = [await replayShare(policy, file, { ...shared, partition: { index: 0, count } }), ...(await workerShares)];
@@ -332,13 +306,7 @@ async function replayInWorkers(policy: CompiledPolicy, file: string, options: Re
     errors.push(...share.errors);
     for (const [id, n] of share.coverage) report.coverage.set(id, (report.coverage.get(id) ?? 0) + n);
   }
-  // Every share reports a file it cannot read; say it once.
-  const seen = new Set<string>();
-  for (const error of errors.sort(byLine)) {
-    const key = `${error.line}:${error.message}`;
-    if (!seen.has(key)) report.errors.push(error);
-    seen.add(key);
-  }
+  report.errors.push(...mergeShareErrors(errors));
   report.failures.push(...failures.sort(byLine));
   report.cases.push(...cases.sort(byLine));
 }

@@ -1,26 +1,27 @@
 import { parentPort } from "node:worker_threads";
 import type { CompiledPolicy } from "../runtime/policy.js";
-import { replayShare, type ReplayOptions, type WorkerReport } from "./replay.js";
+import { diffShare, type DiffShareOptions } from "./diff.js";
+import { replayShare, type ReplayOptions } from "./replay.js";
 
 /**
- * A replay worker of the pool in workerPool.ts: for each task it replays the sessions of one
- * share of a recording with its own engine and posts the results back. It lives as long as the
- * process, so a second recording (or a second run in the same process) finds it started and
- * its code already optimized.
+ * A worker of the pool in workerPool.ts: for each task it replays the sessions of one share of a
+ * recording with its own engines (`policyc test`, or both sides of `policyc diff`) and posts the
+ * results back. It lives as long as the process, so a second recording (or a second run in the
+ * same process) finds it started and its code already optimized.
  */
-export interface ReplayTask {
-  readonly id: number;
-  readonly policy: CompiledPolicy;
-  readonly file: string;
-  readonly options: ReplayOptions;
+export type ReplayTask =
+  | { readonly kind: "replay"; readonly policy: CompiledPolicy; readonly file: string; readonly options: ReplayOptions }
+  | { readonly kind: "diff"; readonly before: CompiledPolicy; readonly after: CompiledPolicy; readonly file: string; readonly options: DiffShareOptions };
+
+export type ReplayTaskResult = { readonly id: number; readonly report: unknown } | { readonly id: number; readonly error: string };
+
+function run(task: ReplayTask): Promise<unknown> {
+  return task.kind === "replay" ? replayShare(task.policy, task.file, task.options) : diffShare(task.before, task.after, task.file, task.options);
 }
 
-export type ReplayTaskResult = { readonly id: number; readonly report: WorkerReport } | { readonly id: number; readonly error: string };
-
-parentPort!.on("message", (task: ReplayTask) => {
-  void replayShare(task.policy, task.file, task.options).then(
-    (report) => parentPort!.postMessage({ id: task.id, report } satisfies ReplayTaskResult),
-    (error: unknown) => parentPort!.postMessage({ id: task.id, error: error instanceof Error ? error.message : String(error) } satisfies ReplayTaskResult),
+parentPort!.on("message", ({ id, task }: { id: number; task: ReplayTask }) => {
+  void run(task).then(
+    (report) => parentPort!.postMessage({ id, report } satisfies ReplayTaskResult),
+    (error: unknown) => parentPort!.postMessage({ id, error: error instanceof Error ? error.message : String(error) } satisfies ReplayTaskResult),
   );
 });
-

@@ -1,11 +1,9 @@
 import { Worker } from "node:worker_threads";
-import type { CompiledPolicy } from "../runtime/policy.js";
-import type { ReplayOptions, WorkerReport } from "./replay.js";
 import type { ReplayTask, ReplayTaskResult } from "./replayWorker.js";
 
 interface PooledWorker {
   readonly worker: Worker;
-  readonly pending: Map<number, { resolve: (report: WorkerReport) => void; reject: (error: Error) => void }>;
+  readonly pending: Map<number, { resolve: (report: unknown) => void; reject: (error: Error) => void }>;
   /** Ends the worker once it has been idle a while (a long-lived process does not keep it). */
   idleTimer: NodeJS.Timeout | undefined;
 }
@@ -24,17 +22,17 @@ export class ReplayWorkerPool {
 
   constructor(private readonly script: URL) {}
 
-  /** Replays one share of `file` on worker `slot` (started on first use). */
-  run(slot: number, policy: CompiledPolicy, file: string, options: ReplayOptions): Promise<WorkerReport> {
+  /** Runs one task (one share of a recording) on worker `slot` (started on first use); resolves to its report. */
+  run(slot: number, task: ReplayTask): Promise<unknown> {
     const pooled = this.workers[slot] ?? this.start(slot);
     const id = this.nextId++;
-    return new Promise<WorkerReport>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       clearTimeout(pooled.idleTimer);
       pooled.pending.set(id, { resolve, reject });
       // While a task is out, the worker keeps the process alive (the caller awaits it).
       pooled.worker.ref();
       try {
-        pooled.worker.postMessage({ id, policy, file, options } satisfies ReplayTask);
+        pooled.worker.postMessage({ id, task });
       } catch (error) {
         // Not sent (a value that cannot be cloned): nothing will answer, so settle it here.
         pooled.pending.delete(id);

@@ -124,6 +124,8 @@ describe("policyc diff", () => {
     const noReplay = await cli(["diff", OLD, NEW]);
     expect(noReplay.code).toBe(2);
     expect(noReplay.stderr).toContain("--replay");
+    const badJobs = await cli(["diff", OLD, NEW, "--replay", CALLS, "--jobs", "0"]);
+    expect(badJobs).toMatchObject({ code: 2, stderr: "policyc diff: --jobs takes a number of threads from 1 to 64, not `0`\n" });
     const missing = await cli(["diff", OLD, NEW, "--replay", join(dir, "nope.jsonl")]);
     expect(missing.code).toBe(2);
     expect(missing.stdout).toContain("nope.jsonl: no such file");

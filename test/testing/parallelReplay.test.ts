@@ -90,6 +90,27 @@ describe("replaying a large recording on several threads", () => {
     }
   });
 
+  it("diff: the same report on several threads as on one (changes in line order, directions, errors)", async () => {
+    const diff = await import(join(ROOT, "dist", "testing", "diff.js"));
+    const before = compileSources([{ path: "p.policy", text: POLICY }]).policy;
+    const after = compileSources([{ path: "q.policy", text: POLICY.replace('allow mail.send when session.called(kb.search) and agent.team == "support"', 'deny mail.send when session.called(kb.search)') }]).policy;
+    const base = { agent: { team: "support" }, context: { labels: [] } };
+    const lines: string[] = [];
+    for (let s = 0; s < 3_000; s++) {
+      lines.push(JSON.stringify({ ...base, session: `s${s}`, tool: "kb.search", args: { query: `q${s}` } }));
+      lines.push(JSON.stringify({ ...base, session: `s${s}`, tool: "mail.send", args: { to: "a" } }));
+      if (s % 700 === 3) lines.push(`{"session":"s${s}","tool":"kb.search","args":"not an object"}`);
+    }
+    const file = join(dir, "diff.jsonl");
+    writeFileSync(file, lines.join("\n") + "\n");
+    const summary = (r: { lines: number; directions: Map<string, number>; changes: { line: number; cause: string }[]; errors: unknown[]; byCause: Map<string, unknown[]> }) => ({ lines: r.lines, directions: [...r.directions], changes: r.changes.map((c) => `${c.line}:${c.cause}`), errors: r.errors, causes: [...r.byCause.keys()] });
+    const single = summary(await diff.diffRecordings(before, after, [file], { workers: 1, maxChanges: 1_000 }));
+    expect(single.directions).toEqual([["allow→deny", 3_000]]);
+    expect(single.changes).toHaveLength(1_000);
+    expect(single.errors).toHaveLength(5);
+    for (const workers of [2, 3]) expect(summary(await diff.diffRecordings(before, after, [file], { workers, maxChanges: 1_000 })), `${workers} threads`).toEqual(single);
+  });
+
   it("rejects, and lets the process exit, when a share cannot be handed to a worker", async () => {
     const { policy } = compileSources([{ path: "p.policy", text: POLICY }]);
     const file = join(dir, "small.jsonl");
