@@ -1,19 +1,18 @@
-import { accessSync, chmodSync, constants, createWriteStream, openSync, realpathSync, renameSync, rmSync, statSync, type WriteStream } from "node:fs";
+import { accessSync, constants, createWriteStream, openSync, type WriteStream } from "node:fs";
 import { once } from "node:events";
 import { describeFsError } from "../source/loadSources.js";
+import { Replacement } from "../source/replaceFile.js";
 
 /**
- * `policyc test --update`: the recording's new text goes to a temporary file beside the real
- * file (a symbolic link is followed, so the link stays a link), which then replaces it with
- * the same permissions. Any failure leaves the recording exactly as it was.
+ * `policyc test --update`: the recording's new text is streamed into a `Replacement` (a
+ * temporary file beside the real file, which then takes its place with the same permissions).
+ * Any failure leaves the recording exactly as it was.
  */
 export class RecordingRewrite {
   private failure: unknown;
 
   private constructor(
-    private readonly target: string,
-    private readonly temporary: string,
-    private readonly mode: number,
+    private readonly replacement: Replacement,
     private readonly stream: WriteStream,
   ) {
     stream.on("error", (error) => (this.failure ??= error));
@@ -24,27 +23,24 @@ export class RecordingRewrite {
    * when the recording cannot be found: reading it reports that.
    */
   static open(path: string): RecordingRewrite | { readonly error: string } | undefined {
-    let target: string;
-    let mode: number;
+    let replacement: Replacement;
     try {
-      target = realpathSync(path);
-      mode = statSync(target).mode & 0o7777;
+      replacement = Replacement.of(path);
     } catch {
       return undefined;
     }
     try {
-      accessSync(target, constants.W_OK);
+      accessSync(replacement.target, constants.W_OK);
     } catch (error) {
       return { error: `cannot update it: ${describeFsError(error)} (the recording is not writable)` };
     }
-    const temporary = `${target}.policyc-update`;
     let fd: number;
     try {
-      fd = openSync(temporary, "w", mode);
+      fd = openSync(replacement.temporary, "w", replacement.mode);
     } catch (error) {
-      return { error: `cannot update it: cannot write \`${temporary}\`: ${describeFsError(error)}` };
+      return { error: `cannot update it: cannot write \`${replacement.temporary}\`: ${describeFsError(error)}` };
     }
-    return new RecordingRewrite(target, temporary, mode, createWriteStream("", { fd, encoding: "utf8" }));
+    return new RecordingRewrite(replacement, createWriteStream("", { fd, encoding: "utf8" }));
   }
 
   async write(text: string): Promise<void> {
@@ -64,20 +60,15 @@ export class RecordingRewrite {
     } catch (error) {
       this.failure ??= error;
     }
-    try {
-      if (this.failure === undefined && commit) {
-        chmodSync(this.temporary, this.mode);
-        renameSync(this.temporary, this.target);
+    if (this.failure === undefined && commit) {
+      try {
+        this.replacement.commit();
         return undefined;
+      } catch (error) {
+        this.failure = error;
       }
-    } catch (error) {
-      this.failure ??= error;
     }
-    try {
-      rmSync(this.temporary, { force: true });
-    } catch {
-      // Nothing more to do: the recording itself was not touched.
-    }
+    this.replacement.abandon();
     return this.failure === undefined ? undefined : `cannot update it: ${describeFsError(this.failure)}`;
   }
 }

@@ -338,7 +338,7 @@ describe("policyc test: --update and --allow-empty", () => {
     expect(fifth).toMatchObject({ decision: "ask", rules: ["fetch-needs-approval"] });
     expect(after[5]).toBe(STALE[5]);
     expect(sixth).toMatchObject({ z: 1 });
-    expect(existsSync(`${file}.policyc-update`)).toBe(false);
+    expect(existsSync(`${file}.policyc-${process.pid}.tmp`)).toBe(false);
   });
 
   it("after --update the same run passes", async () => {
@@ -385,7 +385,7 @@ describe("policyc test: --update and --allow-empty", () => {
 
   it("--update that cannot write its new text: exit 2 with a message, the recording untouched", async () => {
     const file = write("update-blocked.jsonl", STALE.join("\n") + "\n");
-    mkdirSync(`${file}.policyc-update`); // where the new text would go
+    mkdirSync(`${file}.policyc-${process.pid}.tmp`); // where the new text would go
     const result = await test(DEMO_POLICY, "--replay", file, "--update");
     expect(result.code).toBe(2);
     expect(result.stdout + result.stderr).toContain("cannot update it: cannot write");
