@@ -242,7 +242,7 @@ export class SessionStore {
    */
   peek(id: string, now: number): SessionState | ExpiredSession | undefined {
     const state = this.sessions.get(id);
-    if (state !== undefined) return now - state.lastSeen > this.idleMs ? { lastSeen: state.lastSeen, revoked: state.revoked } : state;
+    if (state !== undefined) return this.idleAt(state, now) ? { lastSeen: state.lastSeen, revoked: state.revoked } : state;
     return this.expired.get(id);
   }
 
@@ -256,13 +256,7 @@ export class SessionStore {
     // Expiry is judged by the session's own clock, so one session's traffic does not change
     // another's decisions (and replaying sessions apart gives the same answers).
     const state = this.sessions.get(id);
-    if (state !== undefined) {
-      if (now - state.lastSeen <= this.idleMs) return state;
-      this.sessions.delete(id);
-      const gone: ExpiredSession = { lastSeen: now, revoked: state.revoked };
-      this.expired.set(id, gone);
-      return gone;
-    }
+    if (state !== undefined) return this.idleAt(state, now) ? this.expire(id, state, now) : state;
     // An expired (or revoked) session stays denied until the sweep forgets it: never by a
     // request's own time, which the agent's side could date ahead to get a clean session.
     const gone = this.expired.get(id);
@@ -273,6 +267,19 @@ export class SessionStore {
     const fresh = new SessionState(now, this.use, this.countsSaturate);
     this.sessions.set(id, fresh);
     return fresh;
+  }
+
+  /** Whether a live session has gone idle by an attempt at `now` (its own clock). */
+  private idleAt(state: SessionState, now: number): boolean {
+    return now - state.lastSeen > this.idleMs;
+  }
+
+  /** Frees a session's state, keeping the record that it expired (and any revocation). */
+  private expire(id: string, state: SessionState, lastSeen: number): ExpiredSession {
+    this.sessions.delete(id);
+    const gone: ExpiredSession = { lastSeen, revoked: state.revoked };
+    this.expired.set(id, gone);
+    return gone;
   }
 
   private rememberMs(gone: ExpiredSession): number {
@@ -290,11 +297,7 @@ export class SessionStore {
   sweep(): void {
     const horizon = this.latest;
     this.lastSweep = horizon;
-    for (const [id, state] of this.sessions) {
-      if (horizon - state.lastSeen <= 2 * this.idleMs) continue;
-      this.sessions.delete(id);
-      this.expired.set(id, { lastSeen: state.lastSeen, revoked: state.revoked });
-    }
+    for (const [id, state] of this.sessions) if (horizon - state.lastSeen > 2 * this.idleMs) this.expire(id, state, state.lastSeen);
     for (const [id, gone] of this.expired) if (horizon - gone.lastSeen > this.rememberMs(gone) + this.idleMs) this.expired.delete(id);
   }
 
