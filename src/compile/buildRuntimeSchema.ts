@@ -3,6 +3,30 @@ import type { Type } from "../check/types.js";
 import type { FieldsJson, RuntimeSchema, TypeJson } from "../runtime/schema.js";
 import { toolsMatching } from "../check/schema.js";
 
+/**
+ * A type as the bundle spells it, for the IR: what a structured comparison compares. Tool and
+ * intent names are strings there; null for what has no declared spelling (a tool set, an error).
+ */
+export function comparedTypeJson(type: Type): TypeJson | null {
+  switch (type.kind) {
+    case "tool":
+    case "intent":
+      return "string";
+    case "set":
+    case "list": {
+      const element = comparedTypeJson(type.element);
+      return element === null ? null : type.kind === "set" ? { set: element } : { list: element };
+    }
+    case "toolset":
+    case "args":
+    case "namespace":
+    case "error":
+      return null;
+    default:
+      return typeJson(type);
+  }
+}
+
 function typeJson(type: Type): TypeJson {
   switch (type.kind) {
     case "bool":

@@ -1,6 +1,6 @@
 import { childrenOf, RISK_RANK, type IrExpr } from "../runtime/ir.js";
 import type { RuleInfo } from "../runtime/policy.js";
-import type { RuntimeSchema } from "../runtime/schema.js";
+import type { RuntimeSchema, TypeJson } from "../runtime/schema.js";
 import { WINDOW_OVERFLOW, WINDOW_TRIMMED, type SessionUse } from "../runtime/session.js";
 import type { DispatchPlan, ToolRules } from "./indexRulesByTool.js";
 import { ValidationEmitter } from "./emitValidation.js";
@@ -143,12 +143,15 @@ class JsEmitter {
 
   private readonly constantIds = new Map<string, string>();
 
-  /** Hoists a constant (a compiled glob, a set of tools) to the module, once per distinct value. */
-  private constant(code: string): string {
-    let id = this.constantIds.get(code);
+  /**
+   * Hoists a constant (a compiled glob, a set of tools) to the module, once per distinct value;
+   * `perSite`: one for each place that asks (a membership test's memory of its last list).
+   */
+  private constant(code: string, perSite = false): string {
+    let id = perSite ? undefined : this.constantIds.get(code);
     if (!id) {
-      id = `K${this.constantIds.size}`;
-      this.constantIds.set(code, id);
+      id = `K${this.constants.length}`;
+      if (!perSite) this.constantIds.set(code, id);
       this.constants.push(`const ${id} = ${code};`);
     }
     return id;
@@ -175,9 +178,11 @@ class JsEmitter {
 
   /**
    * Membership by what the collection is at run time: the session's and an intent's sets,
-   * or a request's list (`?.`: a missing user's list is no list, not an exception).
+   * or a request's list (`?.`: a missing user's list is no list, not an exception). Records and
+   * collections compare by their declared `shape`. Inside a quantifier a test may run once per
+   * element: it remembers its list for the decision, and a second search of it uses an index.
    */
-  private membership(collection: IrExpr, element: IrExpr, deep: boolean): string {
+  private membership(collection: IrExpr, element: IrExpr, deep: boolean, shape: TypeJson | undefined): string {
     if (collection.op === "intentTools") {
       if (this.tool !== undefined && element.op === "tool") {
         // The intents that serve this tool, known at compile time: one lookup of the request's intent.
@@ -187,9 +192,16 @@ class JsEmitter {
       }
       return `intentOf(c).tools.has(${this.expr(element)})`;
     }
-    if (deep) return `rt.has(${this.expr(collection)}, ${this.expr(element)})`;
     if (isSessionSet(collection)) return `${this.expr(collection)}.has(${this.expr(element)})`;
+    const shapeCode = deep && shape !== undefined ? this.shape(shape) : "null";
+    if (this.locals.size > 0) return `rt.hasAt(${this.constant("rt.memberSite()", true)}, c, ${this.expr(collection)}, ${this.expr(element)}, ${shapeCode})`;
+    if (deep || collection.op === "local") return `rt.has(${this.expr(collection)}, ${this.expr(element)}, ${shapeCode})`;
     return `(${this.expr(collection)})?.includes(${this.expr(element)})`;
+  }
+
+  /** The runtime shape of a declared type (how its values compare), made once when the code loads. */
+  private shape(type: TypeJson): string {
+    return this.constant(`rt.shapeOfType(schema, ${JSON.stringify(type)})`);
   }
 
   /** `like` with a pattern written in the policy: the common shapes become plain string tests. */
@@ -252,7 +264,7 @@ class JsEmitter {
         const left = this.expr(e.left);
         const right = this.expr(e.right);
         if (e.deep) {
-          const equal = `rt.equal(${left}, ${right}${e.set ? ", true" : ""})`;
+          const equal = e.shape !== undefined ? `rt.equalShaped(${left}, ${right}, ${this.shape(e.shape)})` : `rt.equal(${left}, ${right}${e.set ? ", true" : ""})`;
           return e.operator === "==" ? equal : `!${equal}`;
         }
         const operator = e.operator === "==" ? "===" : e.operator === "!=" ? "!==" : e.operator;
@@ -267,20 +279,20 @@ class JsEmitter {
           const set = this.constant(`new Set(${JSON.stringify(e.collection.items.map((i) => (i as { value: unknown }).value))})`);
           return `${set}.has(${this.expr(e.element)})`;
         }
-        return this.membership(e.collection, e.element, e.deep === true);
+        return this.membership(e.collection, e.element, e.deep === true, e.shape);
       case "contains":
         if (e.string) return `rt.includesText(${this.expr(e.collection)}, ${this.expr(e.element)})`;
-        return this.membership(e.collection, e.element, e.deep === true);
+        return this.membership(e.collection, e.element, e.deep === true, e.shape);
       case "containsAny":
-        return `rt.containsAny(${this.expr(e.left)}, ${this.expr(e.right)})`;
       case "containsAll":
-        return `rt.containsAll(${this.expr(e.left)}, ${this.expr(e.right)})`;
+        return `rt.${e.op}(${this.expr(e.left)}, ${this.expr(e.right)}${e.shape !== undefined ? `, ${this.shape(e.shape)}` : ""})`;
       case "like":
         if (e.pattern.op === "const" && typeof e.pattern.value === "string") return this.constantLike(e.pattern.value, this.expr(e.subject));
         return `rt.like(${this.expr(e.subject)}, ${this.expr(e.pattern)})`;
       case "quantifier": {
         const method = e.kind === "any" ? "some" : "every";
-        const items = isSessionSet(e.collection) ? `rt.items(${this.expr(e.collection)})` : `(${this.expr(e.collection)})?`;
+        // A quantifier variable may hold a session set (`any(s in [session.labels]: …)`): a Set, not an array.
+        const items = isSessionSet(e.collection) || e.collection.op === "local" ? `rt.items(${this.expr(e.collection)})` : `(${this.expr(e.collection)})?`;
         // Variables get generated names (`$0`, `$1`…): no identifier of the policy enters the code.
         const id = `$${this.localCount++}`;
         const outer = this.locals.get(e.variable);
@@ -318,8 +330,11 @@ class JsEmitter {
         const object = this.expr(e.object);
         switch (e.name) {
           case "size":
-            // Request lists and strings have `length`; only session sets have `size`.
-            return isSessionSet(e.object) ? `${object}.size` : `((${object})?.length ?? 0)`;
+            // Request lists and strings have `length`; only session sets have `size`; a request's
+            // set is a list that may repeat members, counted once each.
+            if (isSessionSet(e.object)) return `${object}.size`;
+            if (e.members !== undefined) return `rt.distinctCount(${object}, ${this.shape(e.members)})`;
+            return e.object.op === "local" ? `rt.size(${object})` : `((${object})?.length ?? 0)`;
           case "lower":
             return `rt.lower(${object})`;
           default:

@@ -99,10 +99,11 @@ export class ValidationEmitter {
 
   private readonly sameByArgs = new Map<string, string>();
   /**
-   * A function saying whether a validated call's args deep-equal the previous call's, for
+   * A function saying whether a validated call's args equal the previous call's, for
    * `session.repeats`. It first compares the required scalar arguments, which the validated
    * call is known to have: one differing (the usual case) settles it without walking both
-   * objects; when all agree, the full structural comparison decides.
+   * objects; when all agree, the comparison by the args' declared shape (which the engine
+   * passes: undeclared arguments ignored, sets as sets) decides.
    */
   sameArgsFunction(tool: string): string {
     const args = this.schema.tools[tool]!.args;
@@ -113,7 +114,7 @@ export class ValidationEmitter {
     this.sameByArgs.set(key, name);
     const scalars = Object.entries(args).filter(([, field]) => !field.optional && (typeof field.type === "string" || "enum" in field.type));
     const quick = scalars.map(([field]) => `p[${JSON.stringify(field)}] === a[${JSON.stringify(field)}]`);
-    this.functions.push(`function ${name}(p, a) { return p !== null && typeof p === "object"${quick.map((q) => ` && ${q}`).join("")} && rt.sameArguments(p, a); }`);
+    this.functions.push(`function ${name}(p, a, shape) { return p !== null && typeof p === "object"${quick.map((q) => ` && ${q}`).join("")} && rt.sameArguments(p, a, shape); }`);
     return name;
   }
 

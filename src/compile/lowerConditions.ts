@@ -4,6 +4,8 @@ import type { Type } from "../check/types.js";
 import { chainTermsOf } from "../ast/chains.js";
 import { RISK_RANK, type IrExpr, type ValueConversion } from "../runtime/ir.js";
 import { globMatch } from "../runtime/glob.js";
+import type { TypeJson } from "../runtime/schema.js";
+import { comparedTypeJson } from "./buildRuntimeSchema.js";
 
 /**
  * Pass 1: lowers a checked condition to the decision IR, reading only the checker's
@@ -106,7 +108,10 @@ export class ConditionLowering {
         return { op: "called", tools: this.toolsMatching(resolution.pattern), withinMs: resolution.withinMs ?? null };
       case "method": {
         const call = expr as A.Call;
-        return { op: "method", name: resolution.name, object: this.lower(call.callee.object), args: call.args.map((a) => this.lower(a)) };
+        const objectType = this.typeOf(call.callee.object);
+        // A request sends a set as a list, maybe with repeats: its size counts distinct members.
+        const members = resolution.name === "size" && objectType?.kind === "set" ? comparedTypeJson(objectType.element) : null;
+        return { op: "method", name: resolution.name, object: this.lower(call.callee.object), args: call.args.map((a) => this.lower(a)), ...(members !== null ? { members } : {}) };
       }
       case "function":
         return { op: "call", name: resolution.name, arg: this.lower((expr as A.Call).args[0]!) };
@@ -128,7 +133,10 @@ export class ConditionLowering {
         // A set attribute arrives as a JSON array: `context.labels == [pii, internal]` must not
         // depend on the order (or repeats) the enforcement point sent it in.
         const set = leftType?.kind === "set" || rightType?.kind === "set";
-        return { op: "compare", operator, left, right, deep: isStructured(leftType) || isStructured(rightType), ...(set ? { set: true } : {}) };
+        if (!isStructured(leftType) && !isStructured(rightType)) return { op: "compare", operator, left, right, deep: false };
+        // A set on either side makes it a comparison of sets (the other side may be a list literal).
+        const shape = shapeOf(rightType?.kind === "set" || !isStructured(leftType) ? rightType : leftType);
+        return { op: "compare", operator, left, right, deep: true, ...(set ? { set: true } : {}), ...shape };
       }
       case "<":
       case "<=":
@@ -140,18 +148,27 @@ export class ConditionLowering {
         }
         return { op: "compare", operator, left, right, deep: false };
       case "in":
-        return isStructured(leftType) ? { op: "in", element: left, collection: right, deep: true } : { op: "in", element: left, collection: right };
+        return isStructured(leftType) ? { op: "in", element: left, collection: right, deep: true, ...shapeOf(leftType) } : { op: "in", element: left, collection: right };
       case "contains": {
         const isString = leftType?.kind === "string" || leftType?.kind === "tool" || leftType?.kind === "intent";
-        return isStructured(this.typeOf(expr.right)) ? { op: "contains", collection: left, element: right, string: isString, deep: true } : { op: "contains", collection: left, element: right, string: isString };
+        const elementType = this.typeOf(expr.right);
+        return isStructured(elementType) ? { op: "contains", collection: left, element: right, string: isString, deep: true, ...shapeOf(elementType) } : { op: "contains", collection: left, element: right, string: isString };
       }
       case "containsAny":
-      case "containsAll":
-        return { op: operator, left, right };
+      case "containsAll": {
+        const element = leftType?.kind === "set" || leftType?.kind === "list" ? leftType.element : undefined;
+        return { op: operator, left, right, ...(isStructured(element) ? shapeOf(element) : {}) };
+      }
       case "like":
         return { op: "like", subject: left, pattern: right };
     }
   }
+}
+
+/** `{ shape }`: the declared type compared values have, when it has a spelling (spread into IR nodes). */
+function shapeOf(type: Type | undefined): { shape?: TypeJson } {
+  const json = type === undefined ? null : comparedTypeJson(type);
+  return json === null ? {} : { shape: json };
 }
 
 function isStructured(type: Type | undefined): boolean {

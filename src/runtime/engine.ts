@@ -3,7 +3,8 @@ import * as helpers from "./helpers.js";
 import { compileGlob, matchCompiledGlob } from "./glob.js";
 import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
-import { parseTime, setShapeOfArgs, ValidatorFactory, type Validator } from "./schema.js";
+import { parseTime, ValidatorFactory, type Validator } from "./schema.js";
+import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
 import { SessionState, SessionStore, windowEntriesFor } from "./session.js";
 
 /** What the generated decision function of one tool reads. */
@@ -46,6 +47,7 @@ export const RUNTIME_SUPPORT = {
   matchCompiledGlob,
   RISK_RANK,
   parseTime,
+  shapeOfType,
 } as const;
 export type RuntimeSupport = typeof RUNTIME_SUPPORT;
 
@@ -81,7 +83,7 @@ interface GeneratedTool {
   readonly decide: ToolDecider;
   readonly fits: (request: Record<string, unknown>) => boolean;
   /** Present when the policy reads `session.repeats` (bundles of older compilers lack it). */
-  readonly sameArgs?: (previous: unknown, current: unknown) => boolean;
+  readonly sameArgs?: (previous: unknown, current: unknown, shape: ValueShape) => boolean;
   /** Present when `decide` reports a bit mask: the rule index of each bit. */
   readonly maskRules?: readonly number[];
 }
@@ -198,7 +200,7 @@ export class Engine {
         ordinal,
         decide: generated.get(name)?.decide ?? (() => null),
         fits: generated.get(name)?.fits ?? (() => false),
-        sameArgs: sameArgsFor(generated.get(name)?.sameArgs, setShapeOfArgs(tool.args, policy.schema)),
+        sameArgs: sameArgsFor(generated.get(name)?.sameArgs, shapeOfFields(policy.schema, tool.args)),
         maskRules: generated.get(name)?.maskRules,
         byMask: new Map(),
         validateArgs: factory.forFields(tool.args, `${name} args`),
@@ -468,12 +470,13 @@ function checkOptions(options: EngineOptions): void {
 }
 
 /**
- * How `session.repeats` compares a tool's arguments: the generated comparison (a quick reject on
- * required scalars, then structural), or, when the args declare sets, one that ignores their order.
+ * How `session.repeats` compares a tool's arguments: by their declared fields only (an
+ * undeclared extra argument, a nonce, must not make a loop look like progress). The generated
+ * comparison starts with a quick reject on the required scalar arguments.
  */
-function sameArgsFor(generated: ((previous: unknown, current: unknown) => boolean) | undefined, shape: helpers.SetShape | null): (previous: unknown, current: unknown) => boolean {
-  if (shape !== null) return (previous, current) => helpers.sameArguments(previous, current, shape);
-  return generated ?? helpers.sameArguments;
+function sameArgsFor(generated: GeneratedTool["sameArgs"], shape: ValueShape): (previous: unknown, current: unknown) => boolean {
+  if (generated !== undefined) return (previous, current) => generated(previous, current, shape);
+  return (previous, current) => helpers.sameArguments(previous, current, shape);
 }
 
 /** A duration for people: "1 hour", "90 seconds", "250 ms". */

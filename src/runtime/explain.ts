@@ -38,7 +38,7 @@ export function explain(engine: Engine, request: unknown): Explanation {
     const intents = new Map(Object.entries(engine.policy.schema.intents).map(([name, i]) => [name, { tools: new Set(i.matches), maxRisk: RISK_RANK[i.maxRisk] }]));
     const calledKeys = engine.policy.session.called.map((tools) => JSON.stringify(tools));
     const toolNames = Object.keys(engine.policy.schema.tools);
-    const interpreter = new Interpreter(intents, prepared, (tools) => calledKeys.indexOf(JSON.stringify(tools)), (tools) => Uint8Array.from(toolNames, (name) => (tools.includes(name) ? 1 : 0)));
+    const interpreter = new Interpreter(intents, prepared, (tools) => calledKeys.indexOf(JSON.stringify(tools)), (tools) => Uint8Array.from(toolNames, (name) => (tools.includes(name) ? 1 : 0)), engine.policy.schema);
     const rules = engine.rulesFor(prepared.tool).map((index): RuleTrace => {
       const rule = engine.rules[index]!;
       if (rule.ir === null) return { id: rule.id, effect: rule.effect, location: rule.location, reason: rule.reason, matched: true, clauses: [] };

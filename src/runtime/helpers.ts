@@ -1,4 +1,5 @@
 import { compileGlob, matchCompiledGlob, type CompiledGlob } from "./glob.js";
+import type { ValueShape } from "./declaredShape.js";
 
 /**
  * Thrown inside a condition to make it fail closed; caught per rule by the decision code. Not
@@ -51,35 +52,40 @@ export function equal(a: unknown, b: unknown, asSet = false): boolean {
     for (let i = 0; i < a.length; i++) if (!equal(a[i], b[i])) return false;
     return true;
   }
-  if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(b)) return sameRecords(a as Record<string, unknown>, b as Record<string, unknown>, null);
+  if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(b)) return sameRecords(a as Record<string, unknown>, b as Record<string, unknown>);
   return false;
 }
 
 /**
- * Whether two records have the same own keys with equal values (`shape`: where sets are, see
- * `SetShape`). Walked without building key lists: `session.repeats` compares every call's arguments.
+ * Whether two records have the same own keys with equal values: for values whose declared type
+ * is unknown (bundles compiled before comparisons carried one). Walked without building key lists.
  */
-function sameRecords(left: Record<string, unknown>, right: Record<string, unknown>, shape: { readonly fields: Readonly<Record<string, SetShape>> } | null): boolean {
+function sameRecords(left: Record<string, unknown>, right: Record<string, unknown>): boolean {
   let count = 0;
   for (const key in left) {
     if (!Object.hasOwn(left, key)) continue;
     count++;
-    if (!Object.hasOwn(right, key)) return false;
-    if (shape === null ? !equal(left[key], right[key]) : !equalShaped(left[key], right[key], Object.hasOwn(shape.fields, key) ? shape.fields[key]! : null)) return false;
+    if (!Object.hasOwn(right, key) || !equal(left[key], right[key])) return false;
   }
   for (const key in right) if (Object.hasOwn(right, key)) count--;
   return count === 0;
 }
 
-/**
- * Where a declared value holds sets, which compare ignoring order and repeats: `set` (with its
- * elements' shape), `list` (ordered, with its elements' shape) or `fields` of a record. null:
- * no set anywhere inside, so plain structural equality.
- */
-export type SetShape = { readonly set: SetShape | null } | { readonly list: SetShape } | { readonly fields: Readonly<Record<string, SetShape>> };
+/** A declared field's value: absent, undefined and null are the same (all "not present", as `has` says). */
+function fieldOf(record: Record<string, unknown>, name: string): unknown {
+  return Object.hasOwn(record, name) ? (record[name] ?? undefined) : undefined;
+}
 
-/** Structural equality in which the parts `shape` marks as sets ignore order and repeats. */
-export function equalShaped(a: unknown, b: unknown, shape: SetShape | null): boolean {
+/** Whether two records agree on every declared field (undeclared ones are ignored). */
+function sameDeclaredFields(left: Record<string, unknown>, right: Record<string, unknown>, fields: readonly (readonly [string, ValueShape | null])[]): boolean {
+  for (const [name, shape] of fields) if (!equalShaped(fieldOf(left, name), fieldOf(right, name), shape)) return false;
+  return true;
+}
+
+export type { ValueShape };
+
+/** Equality of two values of one declared type (`shape`: see ValueShape). */
+export function equalShaped(a: unknown, b: unknown, shape: ValueShape | null): boolean {
   if (shape === null) return equal(a, b);
   if (a === b) return true;
   if ("set" in shape) {
@@ -93,8 +99,12 @@ export function equalShaped(a: unknown, b: unknown, shape: SetShape | null): boo
     for (let i = 0; i < a.length; i++) if (!equalShaped(a[i], b[i], shape.list)) return false;
     return true;
   }
-  if (!a || !b || typeof a !== "object" || typeof b !== "object" || Array.isArray(a) || Array.isArray(b)) return equal(a, b);
-  return sameRecords(a as Record<string, unknown>, b as Record<string, unknown>, shape);
+  if (!isRecord(a) || !isRecord(b)) return equal(a, b);
+  return sameDeclaredFields(a, b, shape.fields);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 /**
@@ -115,6 +125,10 @@ class MemberIndex {
       if (isScalar(item)) this.scalars.add(item);
       else this.keys.add(keyOf(item));
     }
+  }
+
+  get size(): number {
+    return this.scalars.size + this.keys.size;
   }
 
   has(member: unknown): boolean {
@@ -139,20 +153,24 @@ function sameMembers(left: readonly unknown[], right: readonly unknown[], keyOf:
 }
 
 /**
- * A canonical text for a value of the declared shape: record keys sorted, members of sets sorted
- * and unique, lists in order. Two values have the same key exactly when `equalShaped` holds.
+ * A canonical text for a value of the declared shape: declared record fields in name order
+ * (absent and null left out), members of sets sorted and unique, lists in order. Two values
+ * have the same key exactly when `equalShaped` holds.
  */
-function shapedKey(value: unknown, shape: SetShape | null): string {
+function shapedKey(value: unknown, shape: ValueShape | null): string {
   if (shape === null) return canonicalKey("", value);
   if ("set" in shape || "list" in shape) {
     if (!Array.isArray(value)) return canonicalKey("", value);
     if ("list" in shape) return `[${value.map((v) => shapedKey(v, shape.list)).join(",")}]`;
     return `<${[...new Set(value.map((v) => shapedKey(v, shape.set)))].sort().join(",")}>`;
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return canonicalKey("", value);
-  const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${shapedKey(record[k], Object.hasOwn(shape.fields, k) ? shape.fields[k]! : null)}`).join(",")}}`;
+  if (!isRecord(value)) return canonicalKey("", value);
+  const parts: string[] = [];
+  for (const [name, field] of shape.fields) {
+    const member = fieldOf(value, name);
+    if (member !== undefined) parts.push(`${JSON.stringify(name)}:${shapedKey(member, field)}`);
+  }
+  return `{${parts.join(",")}}`;
 }
 
 function isScalar(value: unknown): boolean {
@@ -165,23 +183,62 @@ function toArray(value: unknown): unknown[] {
 }
 
 /** Membership in a request list (array) or a session set. */
-export function has(collection: unknown, element: unknown): boolean {
+export function has(collection: unknown, element: unknown, shape: ValueShape | null = null): boolean {
   if (collection instanceof Set) return collection.has(element);
-  if (Array.isArray(collection)) {
-    if (typeof element !== "object" || element === null) return collection.includes(element);
-    return collection.some((x) => equal(x, element));
-  }
-  return false;
+  return Array.isArray(collection) && scan(collection, element, shape);
 }
 
-export function containsAny(left: unknown, right: unknown): boolean {
-  const isIn = membership(left);
+function scan(list: readonly unknown[], element: unknown, shape: ValueShape | null): boolean {
+  if (isScalar(element)) return list.includes(element);
+  return list.some((x) => equalShaped(x, element, shape));
+}
+
+/** How members of a collection of this element shape are keyed for a MemberIndex. */
+function keyFor(shape: ValueShape | null): (member: unknown) => string {
+  return shape === null ? (member) => canonicalKey("", member) : (member) => shapedKey(member, shape);
+}
+
+/**
+ * One membership test site in generated code (`x in L` inside a quantifier): the list it last
+ * searched and for which decision, so that searching the same long list again in the same
+ * decision uses an index instead of another scan. Without it `any(r in args.to: r in args.cc)`
+ * is quadratic in the request's size, and a megabyte of addresses stalls `decide` for seconds.
+ */
+export interface MemberSite {
+  decision: unknown;
+  collection: unknown;
+  index: { has(member: unknown): boolean } | undefined;
+}
+
+export function memberSite(): MemberSite {
+  return { decision: undefined, collection: undefined, index: undefined };
+}
+
+/** `has`, remembering the collection at `site` for the decision `decision` (its evaluation context). */
+export function hasAt(site: MemberSite, decision: unknown, collection: unknown, element: unknown, shape: ValueShape | null): boolean {
+  if (collection instanceof Set) return collection.has(element);
+  if (!Array.isArray(collection)) return false;
+  if (collection.length > 16) {
+    if (site.decision === decision && site.collection === collection) {
+      site.index ??= new MemberIndex(collection, keyFor(shape));
+      return site.index.has(element);
+    }
+    // The first search of this list in this decision scans: a list searched once is never indexed.
+    site.decision = decision;
+    site.collection = collection;
+    site.index = undefined;
+  }
+  return scan(collection, element, shape);
+}
+
+export function containsAny(left: unknown, right: unknown, shape: ValueShape | null = null): boolean {
+  const isIn = membership(left, shape);
   for (const x of toArray(right)) if (isIn(x)) return true;
   return false;
 }
 
-export function containsAll(left: unknown, right: unknown): boolean {
-  const isIn = membership(left);
+export function containsAll(left: unknown, right: unknown, shape: ValueShape | null = null): boolean {
+  const isIn = membership(left, shape);
   for (const x of toArray(right)) if (!isIn(x)) return false;
   return true;
 }
@@ -190,10 +247,18 @@ export function containsAll(left: unknown, right: unknown): boolean {
  * Membership in a collection, as `has` answers it, prepared once for many questions: a long
  * request list is indexed instead of scanned per question.
  */
-function membership(collection: unknown): (element: unknown) => boolean {
-  if (!Array.isArray(collection) || collection.length <= 16) return (element) => has(collection, element);
-  const index = new MemberIndex(collection, (member) => canonicalKey("", member));
+function membership(collection: unknown, shape: ValueShape | null): (element: unknown) => boolean {
+  if (!Array.isArray(collection) || collection.length <= 16) return (element) => has(collection, element, shape);
+  const index = new MemberIndex(collection, keyFor(shape));
   return (element) => index.has(element);
+}
+
+/** `S.size()` of a declared set: its distinct members (a request sends a set as a list, maybe with repeats). */
+export function distinctCount(value: unknown, shape: ValueShape | null): number {
+  if (value instanceof Set) return value.size;
+  if (!Array.isArray(value)) return 0;
+  if (value.length <= 1) return value.length;
+  return new MemberIndex(value, keyFor(shape)).size;
 }
 
 export function size(value: unknown): number {
@@ -292,7 +357,7 @@ export function describeThrown(error: unknown): string {
  * serializing every call; nesting too deep for recursion, or cycles, fall back to the
  * iterative canonical form.
  */
-export function sameArguments(previous: unknown, current: unknown, shape: SetShape | null = null): boolean {
+export function sameArguments(previous: unknown, current: unknown, shape: ValueShape | null = null): boolean {
   try {
     return equalShaped(previous, current, shape);
   } catch {

@@ -2,7 +2,8 @@ import type { EvalContext } from "./engine.js";
 import * as rt from "./helpers.js";
 import { compileGlob, matchCompiledGlob } from "./glob.js";
 import { RISK_RANK, type IrExpr } from "./ir.js";
-import { parseTime } from "./schema.js";
+import { parseTime, type RuntimeSchema, type TypeJson } from "./schema.js";
+import { shapeOfType } from "./declaredShape.js";
 import { WINDOW_OVERFLOW, WINDOW_TRIMMED } from "./session.js";
 
 /** What one clause evaluated to, for explanations. */
@@ -30,7 +31,12 @@ export class Interpreter {
     private readonly calledIndex: (tools: readonly string[]) => number,
     /** The mask over declared tools' ordinals that `session.count` windows are read with. */
     private readonly toolMask: (tools: readonly string[]) => Uint8Array,
+    private readonly schema: RuntimeSchema,
   ) {}
+
+  private shape(type: TypeJson | undefined): rt.ValueShape | null {
+    return type === undefined ? null : shapeOfType(this.schema, type);
+  }
 
   /** Set when the last quantifier evaluated found its deciding element. */
   lastWitness: unknown;
@@ -79,22 +85,22 @@ export class Interpreter {
       case "compare": {
         const left = this.evaluate(e.left, locals) as number;
         const right = this.evaluate(e.right, locals) as number;
-        if (e.deep && (e.operator === "==" || e.operator === "!=")) return rt.equal(left, right, e.set === true) === (e.operator === "==");
+        if (e.deep && (e.operator === "==" || e.operator === "!=")) return (e.shape !== undefined ? rt.equalShaped(left, right, this.shape(e.shape)) : rt.equal(left, right, e.set === true)) === (e.operator === "==");
         return rt.compareScalars(e.operator, left, right);
       }
       case "enumRank":
         return e.members.indexOf(this.evaluate(e.value, locals) as string);
       case "in":
-        return rt.has(this.evaluate(e.collection, locals), this.evaluate(e.element, locals));
+        return rt.has(this.evaluate(e.collection, locals), this.evaluate(e.element, locals), this.shape(e.shape));
       case "contains": {
         const collection = this.evaluate(e.collection, locals);
         const element = this.evaluate(e.element, locals);
-        return e.string ? rt.includesText(collection, element) : rt.has(collection, element);
+        return e.string ? rt.includesText(collection, element) : rt.has(collection, element, this.shape(e.shape));
       }
       case "containsAny":
-        return rt.containsAny(this.evaluate(e.left, locals), this.evaluate(e.right, locals));
+        return rt.containsAny(this.evaluate(e.left, locals), this.evaluate(e.right, locals), this.shape(e.shape));
       case "containsAll":
-        return rt.containsAll(this.evaluate(e.left, locals), this.evaluate(e.right, locals));
+        return rt.containsAll(this.evaluate(e.left, locals), this.evaluate(e.right, locals), this.shape(e.shape));
       case "like":
         return matchCompiledGlob(compileGlob(this.evaluate(e.pattern, locals) as string), this.evaluate(e.subject, locals) as string);
       case "quantifier": {
@@ -140,7 +146,7 @@ export class Interpreter {
         const object = this.evaluate(e.object, locals);
         switch (e.name) {
           case "size":
-            return rt.size(object);
+            return e.members !== undefined ? rt.distinctCount(object, this.shape(e.members)) : rt.size(object);
           // The same helpers as the generated code: a missing value (no intent) is no string, not an error.
           case "lower":
             return rt.lower(object);

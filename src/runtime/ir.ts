@@ -1,3 +1,5 @@
+import type { TypeJson } from "./schema.js";
+
 /**
  * The decision IR: conditions after checking, with every name resolved. It is part of the
  * bundle (so `eval --bundle` can explain decisions) and the input of the JavaScript emitter.
@@ -26,17 +28,20 @@ export type IrExpr =
   | { readonly op: "not"; readonly operand: IrExpr }
   | { readonly op: "and" | "or"; readonly terms: readonly IrExpr[] }
   /**
-   * `deep` compares collections and records structurally; `scalar` with `===`. `set` (only
-   * present when true) compares as sets, ignoring order and repeats: a side is a `set<T>`.
+   * `deep` compares collections and records structurally; `scalar` with `===`. `shape` (with
+   * `deep`): the compared values' declared type, which says how: records by their declared
+   * fields only, sets ignoring order and repeats. (`set`: how bundles without `shape` said a
+   * side is a `set<T>`.)
    */
-  | { readonly op: "compare"; readonly operator: "==" | "!=" | "<" | "<=" | ">" | ">="; readonly left: IrExpr; readonly right: IrExpr; readonly deep: boolean; readonly set?: boolean }
+  | { readonly op: "compare"; readonly operator: "==" | "!=" | "<" | "<=" | ">" | ">="; readonly left: IrExpr; readonly right: IrExpr; readonly deep: boolean; readonly set?: boolean; readonly shape?: TypeJson }
   /** Orders members of an enum by declaration. */
   | { readonly op: "enumRank"; readonly members: readonly string[]; readonly value: IrExpr }
-  /** `deep`: the elements are records or collections, compared structurally. */
-  | { readonly op: "in"; readonly element: IrExpr; readonly collection: IrExpr; readonly deep?: boolean }
+  /** `deep`: the elements are records or collections, compared by `shape`, their declared type. */
+  | { readonly op: "in"; readonly element: IrExpr; readonly collection: IrExpr; readonly deep?: boolean; readonly shape?: TypeJson }
   /** `S contains x`: membership in a collection, substring of a string, or a tool in intent.tools. */
-  | { readonly op: "contains"; readonly collection: IrExpr; readonly element: IrExpr; readonly string: boolean; readonly deep?: boolean }
-  | { readonly op: "containsAny" | "containsAll"; readonly left: IrExpr; readonly right: IrExpr }
+  | { readonly op: "contains"; readonly collection: IrExpr; readonly element: IrExpr; readonly string: boolean; readonly deep?: boolean; readonly shape?: TypeJson }
+  /** `shape`: the elements' declared type, when they are records or collections. */
+  | { readonly op: "containsAny" | "containsAll"; readonly left: IrExpr; readonly right: IrExpr; readonly shape?: TypeJson }
   | { readonly op: "like"; readonly subject: IrExpr; readonly pattern: IrExpr }
   | { readonly op: "quantifier"; readonly kind: "any" | "all"; readonly variable: string; readonly collection: IrExpr; readonly body: IrExpr }
   | { readonly op: "session"; readonly member: "calls" | "denials" | "labels" | "tools" | "repeats" | "age" | "last" }
@@ -44,7 +49,8 @@ export type IrExpr =
   | { readonly op: "count"; readonly tools: readonly string[] | null; readonly withinMs: number }
   /** An allowed call of one of `tools` happened before (within the window, if any). */
   | { readonly op: "called"; readonly tools: readonly string[]; readonly withinMs: number | null }
-  | { readonly op: "method"; readonly name: "size" | "startsWith" | "endsWith" | "lower"; readonly object: IrExpr; readonly args: readonly IrExpr[] }
+  /** `members` (on `size` of a declared set): the set's element type; the size counts distinct members. */
+  | { readonly op: "method"; readonly name: "size" | "startsWith" | "endsWith" | "lower"; readonly object: IrExpr; readonly args: readonly IrExpr[]; readonly members?: TypeJson }
   | { readonly op: "call"; readonly name: "url.host" | "email.domain"; readonly arg: IrExpr };
 
 /** A condition with the text it was written as, for explanations. */

@@ -1,5 +1,4 @@
 import { RISK_RANK, type RiskLevel } from "./ir.js";
-import type { SetShape } from "./helpers.js";
 
 /** A type as the bundle spells it. */
 export type TypeJson =
@@ -206,39 +205,3 @@ export class ValidatorFactory {
   }
 }
 
-/**
- * Where a tool's declared args hold sets (see `SetShape`), so `session.repeats` compares them
- * as the language does: `["a", "b"]` and `["b", "a"]` are the same set. null when none do.
- */
-export function setShapeOfArgs(args: FieldsJson, schema: RuntimeSchema): SetShape | null {
-  const records = new Map<string, { fields: Record<string, SetShape> } | null>();
-  const holdsSet = (type: TypeJson, seen: Set<string>): boolean => {
-    if (typeof type === "string" || "enum" in type) return false;
-    if ("set" in type) return true;
-    if ("list" in type) return holdsSet(type.list, seen);
-    if (seen.has(type.record)) return false;
-    seen.add(type.record);
-    return Object.values(schema.records[type.record] ?? {}).some((field) => holdsSet(field.type, seen));
-  };
-  const shapeOf = (type: TypeJson): SetShape | null => {
-    if (typeof type === "string" || "enum" in type || !holdsSet(type, new Set())) return null;
-    if ("set" in type) return { set: shapeOf(type.set) };
-    if ("list" in type) return { list: shapeOf(type.list)! };
-    // A record (possibly recursive): registered before its fields are filled in.
-    const known = records.get(type.record);
-    if (known !== undefined) return known;
-    const shape = { fields: {} as Record<string, SetShape> };
-    records.set(type.record, shape);
-    fill(shape.fields, schema.records[type.record] ?? {});
-    return shape;
-  };
-  const fill = (into: Record<string, SetShape>, fields: FieldsJson): void => {
-    for (const [name, field] of Object.entries(fields)) {
-      const shape = shapeOf(field.type);
-      if (shape !== null) into[name] = shape;
-    }
-  };
-  const top: Record<string, SetShape> = {};
-  fill(top, args);
-  return Object.keys(top).length === 0 ? null : { fields: top };
-}

@@ -206,16 +206,13 @@ describe("huge and deep requests", () => {
     expect(engine.decide(request({ args: { query: "short" } })).decision).toBe("deny");
   });
 
-  it("a 10,000-deep undeclared argument is ignored, also when session.repeats walks it", () => {
+  it("a 10,000-deep undeclared argument is ignored, also by session.repeats (it compares declared arguments)", () => {
     const engine = engineWith(['  @name("loop") deny kb.search when session.repeats >= 2', "  allow kb.search"].join("\n"));
     const deep = deepObject(10_000);
-    const text = `${'{"a":['.repeat(10_000)}1${"]}".repeat(10_000)}`;
-    const parsed = JSON.parse(text) as unknown;
-    expect(engine.decide(request({ args: { query: "q", extra: deep } })).decision).toBe("allow");
-    expect(engine.decide(request({ args: { query: "q", extra: deep }, time: "2026-11-29T10:00:01Z" })).decision).toBe("allow");
-    expect(engine.decide(request({ args: { query: "q", extra: parsed }, time: "2026-11-29T10:00:02Z" })).decision).toBe("allow"); // differs deep down: not a repeat
-    expect(engine.decide(request({ args: { query: "q", extra: parsed }, time: "2026-11-29T10:00:03Z" })).decision).toBe("allow");
-    expect(engine.decide(request({ args: { query: "q", extra: JSON.parse(text) }, time: "2026-11-29T10:00:04Z" }))).toMatchObject({ decision: "deny", rules: ["loop"] });
+    const parsed = JSON.parse(`${'{"a":['.repeat(10_000)}1${"]}".repeat(10_000)}`) as unknown;
+    expect(engine.decide(request({ args: { query: "q", extra: deep } }))).toMatchObject({ decision: "allow", errors: [] });
+    expect(engine.decide(request({ args: { query: "q", extra: parsed }, time: "2026-11-29T10:00:01Z" }))).toMatchObject({ decision: "allow", errors: [] });
+    expect(engine.decide(request({ args: { query: "q", extra: deep }, time: "2026-11-29T10:00:02Z" }))).toMatchObject({ decision: "deny", rules: ["loop"], errors: [] });
   });
 
   it("a declared string argument given a 10,000-deep object is denied, naming the argument", () => {

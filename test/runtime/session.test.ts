@@ -234,13 +234,13 @@ describe("session.repeats", () => {
     expect(e.decide(call(a, Array.from({ length: 40_000 }, (_, i) => `y${i}`))).decision).toBe("deny");
   });
 
-  it("compares every argument, declared or not: equal declared args with a different extra one are no repeat", () => {
+  it("compares declared arguments only: an undeclared extra one (a nonce, a page) neither breaks nor starts a run", () => {
     const e = engine(probes("repeats", "session.repeats", range(8)));
     expect(read(e.decide(kb(0, "same", { args: { query: "same", page: 1 } })), "repeats")).toBe("0");
-    expect(read(e.decide(kb(1, "same", { args: { query: "same", page: 2 } })), "repeats")).toBe("0");
-    expect(read(e.decide(kb(2, "same", { args: { page: 2, query: "same" } })), "repeats")).toBe("1");
-    expect(read(e.decide(kb(3, "same", { args: { query: "same" } })), "repeats")).toBe("0");
-    expect(read(e.decide(kb(4, "other", { args: { query: "other" } })), "repeats")).toBe("0");
+    expect(read(e.decide(kb(1, "same", { args: { query: "same", page: 2 } })), "repeats")).toBe("1");
+    expect(read(e.decide(kb(2, "same", { args: { page: 2, query: "same", nonce: "a1" } })), "repeats")).toBe("2");
+    expect(read(e.decide(kb(3, "same", { args: { query: "same" } })), "repeats")).toBe("3");
+    expect(read(e.decide(kb(4, "other", { args: { query: "other", page: 1 } })), "repeats")).toBe("0");
   });
 
   it("counts denied attempts too (the context is not part of the call); an invalid attempt continues or breaks the run", () => {
