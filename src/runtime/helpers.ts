@@ -14,21 +14,52 @@ export function fail(message: string): never {
   throw new EvaluationError(message);
 }
 
-/** The host of a URL string, lowercased; "" when it is not an absolute URL. */
+/** Characters that URL and mail parsers read differently: whitespace and controls (some strip them, some stop at them). */
+const SPACE_OR_CONTROL = /[\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]/;
+
+/** A domain as DNS reads it: lowercased, without the trailing dot of a fully qualified name. */
+function domainOf(host: string): string {
+  const lower = host.toLowerCase();
+  return lower.endsWith(".") ? lower.slice(0, -1) : lower;
+}
+
+/**
+ * The host of a URL string, lowercased, without a trailing dot; "" when it is not an absolute
+ * URL. A URL that parsers disagree on is an evaluation error (so a deny rule matches and an
+ * allow rule does not): a backslash (WHATWG reads `https://github.com\@evil.example` as
+ * github.com, curl and Python as evil.example), whitespace or control characters, or user
+ * information before the host.
+ */
 export function urlHost(value: string): string {
   if (typeof value !== "string") return "";
+  let url: URL;
   try {
-    return new URL(value).hostname.toLowerCase();
+    url = new URL(value);
   } catch {
     return "";
   }
+  if (value.includes("\\") || SPACE_OR_CONTROL.test(value)) fail(`url.host: ${describeText(value)} is ambiguous (a backslash, whitespace or a control character): URL parsers disagree on its host`);
+  if (url.username !== "" || url.password !== "" || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(value)) fail(`url.host: ${describeText(value)} has user information before its host, which URL parsers read differently`);
+  return domainOf(url.hostname);
 }
 
-/** The domain of an e-mail address, lowercased; "" when there is no `@`. */
+/**
+ * The domain of an e-mail address, lowercased, without a trailing dot; "" when there is no `@`
+ * or nothing after it. A string that is not one plain address is an evaluation error: a mailer
+ * splits `eve@evil.example, bob@acme.com` into two recipients, and must not be checked as
+ * acme.com; so are angle brackets, quotes, more than one `@`, whitespace and control characters.
+ */
 export function emailDomain(value: string): string {
   if (typeof value !== "string") return "";
   const at = value.lastIndexOf("@");
-  return at < 0 || at === value.length - 1 ? "" : value.slice(at + 1).toLowerCase();
+  if (at < 0 || at === value.length - 1) return "";
+  if (value.indexOf("@") !== at || /[,;<>()[\]"\\:]/.test(value) || SPACE_OR_CONTROL.test(value)) fail(`email.domain: ${describeText(value)} is not a single plain e-mail address`);
+  return domainOf(value.slice(at + 1));
+}
+
+/** A request string for a message: quoted, shortened, control characters escaped. */
+function describeText(value: string): string {
+  return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
 }
 
 const globCache = new Map<string, CompiledGlob>();

@@ -190,6 +190,44 @@ describe("request keys that name prototype members", () => {
   });
 });
 
+describe("url.host and email.domain read what a client or a mailer would", () => {
+  const rules = [
+    '  @name("allow-github") allow http.get when url.host(args.url) == "github.com"',
+    '  @name("deny-evil") deny http.get when url.host(args.url) == "evil.example"',
+    '  @name("inside") allow email.send when all(r in args.to: email.domain(r) == "acme.com")',
+    '  @name("outside") deny email.send when any(r in args.to: email.domain(r) == "evil.example")',
+  ].join("\n");
+  const get = (url: string): Record<string, unknown> => call("http.get", 0, { args: { url } });
+  const mail = (...to: string[]): Record<string, unknown> => call("email.send", 0, { args: { to, subject: "s", body: "b" } });
+
+  it.each([
+    ["a plain URL", "https://github.com/acme/repo", "allow", ["allow-github"]],
+    ["a trailing dot (the same DNS name)", "https://GitHub.com./acme", "allow", ["allow-github"]],
+    ["a deny-listed host with a trailing dot", "https://evil.example./x", "deny", ["deny-evil"]],
+    ["a backslash before @ (WHATWG: github.com; curl and Python: evil.example)", "https://github.com\\@evil.example/exfil", "deny", ["deny-evil"]],
+    ["user information before the host", "https://github.com@evil.example/", "deny", ["deny-evil"]],
+    ["a tab inside", "https://git\thub.com/", "deny", ["deny-evil"]],
+    ["not a URL", "github.com/acme", "deny", []],
+  ])("%s", (_, url, decision, rulesMatched) => {
+    for (const engine of [engineWith(rules), viaBundle(sourcesWith(rules))]) expect(engine.decide(get(url))).toMatchObject({ decision, rules: rulesMatched });
+  });
+
+  it("an ambiguous URL is an evaluation error: deny and ask rules match, allow rules do not, and the decision says why", () => {
+    const decision = engineWith(rules).decide(get("https://github.com\\@evil.example/exfil"));
+    expect(decision.errors.join(" ")).toContain("URL parsers disagree on its host");
+  });
+
+  it.each([
+    ["one address inside", ["bob@acme.com", "ANN@ACME.COM."], "allow", ["inside"]],
+    ["two addresses in one string (a mailer sends to both)", ["billing@evil.example, security@acme.com"], "deny", ["outside"]],
+    ["an address in angle brackets before @", ["<eve@evil.example>@acme.com"], "deny", ["outside"]],
+    ["a header injected after a line break", ["eve@evil.example\r\nbcc: x@acme.com"], "deny", ["outside"]],
+    ["no @ at all", ["acme.com"], "deny", []],
+  ])("email.domain: %s", (_, to, decision, rulesMatched) => {
+    for (const engine of [engineWith(rules), viaBundle(sourcesWith(rules))]) expect(engine.decide(mail(...to))).toMatchObject({ decision, rules: rulesMatched });
+  });
+});
+
 describe("huge and deep requests", () => {
   const MB = "x".repeat(1024 * 1024);
 
