@@ -4,6 +4,14 @@ import { didYouMean } from "../diagnostics/suggest.js";
 import type { Code } from "../diagnostics/codes.js";
 import { checkPatternMatchesTools, labelType, type FieldInfo, type RecordShape, type Schema } from "./schema.js";
 import { FUNCTIONS, SESSION_CALLS, SESSION_VALUES, type Resolution } from "./resolution.js";
+
+/** How each built-in namespace is used, for the error when one is written as a value. */
+const NAMESPACE_USE: Readonly<Record<string, string>> = {
+  session: "use one of its members, as in `session.calls` or `session.labels`",
+  url: "call its function, as in `url.host(args.url)`",
+  email: "call its function, as in `email.domain(r)`",
+  Risk: "name a risk level, as in `Risk.high` or `high`",
+};
 import {
   BOOL,
   DURATION,
@@ -120,7 +128,17 @@ export class ExpressionChecker {
     return { locals: scope.locals, guards: new Set([...scope.guards, ...guards]) };
   }
 
+  /**
+   * The type of a value. A namespace (`session`, `url`, `email`, `Risk`, an enum's name) is
+   * not one: it only qualifies a member (`session.calls`, `Label.pii`) or a function.
+   */
   infer(expr: A.Expr, scope: Scope, rule: RuleContext, expected?: Type): Type {
+    const type = this.inferValueOrNamespace(expr, scope, rule, expected);
+    if (type.kind !== "namespace") return type;
+    return this.record(expr, this.report("PC206", `\`${type.name}\` is not a value: ${NAMESPACE_USE[type.name] ?? `it is an enum; name one of its members, as in \`${type.name}.${this.schema.enums.get(type.name)?.members[0] ?? "member"}\``}`, expr.span));
+  }
+
+  private inferValueOrNamespace(expr: A.Expr, scope: Scope, rule: RuleContext, expected?: Type): Type {
     switch (expr.kind) {
       case "BoolLiteral":
         return this.record(expr, BOOL);
@@ -356,7 +374,7 @@ export class ExpressionChecker {
   private inferPath(expr: A.NameRef | A.Member, scope: Scope, rule: RuleContext, expected?: Type): Type {
     if (this.isBareName(expr, scope)) return this.record(expr, this.resolveBareName(expr, scope, expected));
     if (expr.kind === "NameRef") return this.inferRoot(expr, scope, rule);
-    const object = this.infer(expr.object, scope, rule);
+    const object = this.inferValueOrNamespace(expr.object, scope, rule);
     const property = expr.property;
     if (object.kind === "error") return this.record(expr, ERROR);
     if (property.name === "*") return this.record(expr, this.report("PC300", "`.*` is only a tool pattern, as in `session.called(crm.*)`", property.span));

@@ -141,6 +141,17 @@ describe("names in rules", () => {
     expect(single(rule('deny * when any(r in args.to: x == "a")'.replace("args.to", "user.roles")), "PC206", 2).message).toBe("unknown name `x`");
   });
 
+  it("PC206: a namespace or an enum's name written as a value (it would reach the compiler as nothing)", () => {
+    const both = rule("deny * when Zone == Zone");
+    expect(codesAndLines(both)).toEqual([["PC206", 2], ["PC206", 2]]);
+    expect(both[0]!.message).toBe("`Zone` is not a value: it is an enum; name one of its members, as in `Zone.internal`");
+    expect(single(rule("deny * when Risk == high"), "PC206", 2).message).toContain("name a risk level");
+    expect(single(rule('deny * when session == "x"'), "PC206", 2).message).toContain("`session.calls`");
+    expect(single(rule("deny * when any(x in [url]: true)"), "PC206", 2).message).toContain("url.host(args.url)");
+    expect(single(rule('deny * when email contains "x"'), "PC206", 2).message).toContain("email.domain(r)");
+    expect(rule('deny http.get when Zone.external == Zone.internal or Risk.high > low or session.calls > 1 or url.host(args.url) == "x"')).toEqual([]);
+  });
+
   it("PC206: an entity that was never declared", () => {
     expect(codesAndLines(checkAlone('tool t {}\npolicy p {\n  deny t when agent.team == "x"\n}\n'))).toEqual([["PC206", 3]]);
   });
