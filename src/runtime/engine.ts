@@ -3,7 +3,7 @@ import * as helpers from "./helpers.js";
 import { compileGlob, matchCompiledGlob } from "./glob.js";
 import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
-import { parseTime, ValidatorFactory, type Validator } from "./schema.js";
+import { describeValue, parseTime, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
 import { SessionState, SessionStore, windowEntriesFor } from "./session.js";
 
@@ -254,19 +254,25 @@ export class Engine {
     if (input === null || typeof input !== "object" || Array.isArray(input)) return { ready: false, decision: deny([], ["the request must be a JSON object"], [], false, true) };
     const request = input as Record<string, unknown>;
     const sessionId = request["session"];
-    if (typeof sessionId !== "string" || sessionId === "") return { ready: false, decision: deny([], ["request.session is missing: every request needs a session id string"], [], false, true) };
+    if (typeof sessionId !== "string" || sessionId === "") return { ready: false, decision: deny([], [sessionId === undefined ? "request.session is missing: every request needs a session id string" : `request.session must be a session id (a non-empty string), not ${describeValue(sessionId)}`], [], false, true) };
     const tool = request["tool"];
-    if (typeof tool !== "string" || tool === "") return { ready: false, decision: deny([], ["request.tool is missing: every request names the tool being called"], [], false, true) };
-    let now: number;
-    if (request["time"] === undefined) now = this.clock();
+    let now = Number.NaN;
+    let unreadable: string | undefined;
+    if (typeof tool !== "string" || tool === "") unreadable = tool === undefined ? "request.tool is missing: every request names the tool being called" : `request.tool must be a tool name (a non-empty string), not ${describeValue(tool)}`;
+    else if (request["time"] === undefined) now = this.clock();
     else {
       now = parseTime(request["time"]);
-      if (Number.isNaN(now)) return { ready: false, decision: deny([], [`request.time must be an RFC 3339 time, not ${JSON.stringify(request["time"])}`], [], false, true) };
+      if (Number.isNaN(now)) unreadable = `request.time must be an RFC 3339 time${typeof request["time"] === "string" ? `, not ${JSON.stringify(request["time"])}` : ` string, not ${describeValue(request["time"])}`}`;
+    }
+    if (typeof tool !== "string" || unreadable !== undefined) {
+      // A revoked session stays revoked whatever the request: answer with the revoking rule.
+      const known = this.sessions.peek(sessionId, this.clock());
+      return { ready: false, decision: known?.revoked ? revokedDecision(known.revoked) : deny([], [unreadable!], [], false, true) };
     }
 
     const state = create ? this.sessions.getOrCreate(sessionId, now) : (this.sessions.peek(sessionId, now) ?? new SessionState(now, this.policy.session));
     if (state.revoked) {
-      const decision: Decision = { decision: "deny", rules: [state.revoked.rule], reasons: [state.revoked.reason], locations: [state.revoked.location], grants: EMPTY, revoked: true, errors: EMPTY };
+      const decision = revokedDecision(state.revoked);
       // An expired revoked session has no state left to count the attempt in.
       return state instanceof SessionState ? { ready: false, decision, state, now, tool } : { ready: false, decision };
     }
@@ -477,6 +483,11 @@ function checkOptions(options: EngineOptions): void {
 function sameArgsFor(generated: GeneratedTool["sameArgs"], shape: ValueShape): (previous: unknown, current: unknown) => boolean {
   if (generated !== undefined) return (previous, current) => generated(previous, current, shape);
   return (previous, current) => helpers.sameArguments(previous, current, shape);
+}
+
+/** The answer to every attempt in a revoked session: deny, with the rule that revoked it and its reason. */
+function revokedDecision(revoked: { readonly rule: string; readonly reason: string; readonly location: string }): Decision {
+  return { decision: "deny", rules: [revoked.rule], reasons: [revoked.reason], locations: [revoked.location], grants: EMPTY, revoked: true, errors: EMPTY };
 }
 
 /** A duration for people: "1 hour", "90 seconds", "250 ms". */

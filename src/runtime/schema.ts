@@ -32,10 +32,12 @@ export interface RuntimeSchema {
 /** Returns an error message naming the bad field, or undefined when the value fits. */
 export type Validator = (value: unknown, path: string) => string | undefined;
 
-function describeValue(value: unknown): string {
+/** A request value for a reason: its kind, and short strings and numbers as they are. */
+export function describeValue(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "an object";
+  if (typeof value === "function") return "a function";
   if (typeof value === "string") return value.length > 40 ? "a string" : `the string ${JSON.stringify(value)}`;
   return `${typeof value === "number" ? "the number" : "the value"} ${String(value)}`;
 }

@@ -321,6 +321,27 @@ describe("requests that cannot be decided", () => {
     }
   });
 
+  it("name what is wrong with session, tool and time: missing, or present with the wrong type", () => {
+    const reason = (input: Record<string, unknown>): string => engine.decide(input).reasons.join(" ");
+    const { session: _session, ...noSession } = request();
+    const { tool: _tool, ...noTool } = request();
+    expect(reason(noSession)).toBe("request.session is missing: every request needs a session id string");
+    expect(reason(request({ session: 5 }))).toBe("request.session must be a session id (a non-empty string), not the number 5");
+    expect(reason(noTool)).toBe("request.tool is missing: every request names the tool being called");
+    expect(reason(request({ tool: new String("kb.search") }))).toBe("request.tool must be a tool name (a non-empty string), not an object");
+    expect(reason(request({ time: "yesterday" }))).toBe('request.time must be an RFC 3339 time, not "yesterday"');
+    expect(reason(request({ time: new Date(0) }))).toBe("request.time must be an RFC 3339 time string, not an object");
+  });
+
+  it("in a revoked session, are answered with the revoking rule (revoked: true), whatever is wrong with them", () => {
+    const revoking = engineWith(['  @name("stop") deny kb.search when args.query == "stop" reason "stopped" revoke', "  allow *"].join("\n"));
+    expect(revoking.decide(request({ args: { query: "stop" } }))).toMatchObject({ decision: "deny", revoked: true });
+    const { tool: _tool, ...noTool } = request();
+    for (const input of [request({ time: "not a time" }), noTool, request({ tool: 7 }), request({ tool: "no.such" }), request({ args: {} })]) {
+      expect(revoking.decide(input), JSON.stringify(input)).toMatchObject({ decision: "deny", rules: ["stop"], reasons: ["stopped"], revoked: true });
+    }
+  });
+
   it("throwing getters and proxies are denied, not thrown", () => {
     const trap = new Proxy({}, { get: () => { throw new Error("boom"); }, has: () => { throw new Error("boom"); }, ownKeys: () => { throw new Error("boom"); } });
     const getter = { ...request(), get args(): never { throw new Error("boom"); } };
