@@ -175,12 +175,15 @@ export class Interpreter {
     terms.forEach((term, i) => {
       const text = texts.length === terms.length ? texts[i]! : texts.join(" and ");
       if (matched !== true) return;
+      // An `unless X` clause is the term `not X`: its trace shows X's own value, as written.
+      const unless = term.op === "not" && text.startsWith("unless ");
+      const shown = unless ? term.operand : term;
       try {
         this.lastWitness = undefined;
-        const value = this.evaluate(term);
-        const trace: ClauseTrace = term.op === "quantifier" && this.lastWitness !== undefined ? { text, value, witness: this.lastWitness } : { text, value };
+        const value = this.evaluate(shown);
+        const trace: ClauseTrace = shown.op === "quantifier" && this.lastWitness !== undefined ? { text, value, witness: this.lastWitness } : { text, value };
         clauses.push(trace);
-        if (value !== true) matched = false;
+        if (unless ? value !== false : value !== true) matched = false;
       } catch (error) {
         clauses.push({ text, value: undefined, error: rt.message(error) });
         matched = "error";

@@ -16,14 +16,13 @@ export function showValue(value: unknown): string {
 }
 
 function clauseLine(clause: ClauseTrace): string {
-  // The `unless` clause is evaluated as `not X`: show X's own value, as the author wrote it.
+  // An `unless X` clause carries X's own value (see Interpreter.traceClauses).
   const unless = clause.text.startsWith("unless ");
   const text = unless ? clause.text.slice("unless ".length) : clause.text;
   const prefix = unless ? "unless " : "";
   if (clause.error) return `${prefix}\`${text}\` failed: ${clause.error}`;
-  const value = unless && typeof clause.value === "boolean" ? !clause.value : clause.value;
-  const witness = clause.witness !== undefined && !unless ? ` for ${showValue(clause.witness)}` : "";
-  return `${prefix}\`${text}\` was ${showValue(value)}${witness}`;
+  const witness = clause.witness !== undefined ? ` for ${showValue(clause.witness)}` : "";
+  return `${prefix}\`${text}\` was ${showValue(clause.value)}${witness}`;
 }
 
 /** One line per clause of a rule, or a note for a rule without a condition. */
@@ -59,7 +58,7 @@ export function renderExplanation(decision: Decision, explanation: Explanation, 
   if (others.length > 0) {
     lines.push(`  ${palette.dim("also considered:")}`);
     for (const trace of others) {
-      const verdict = trace.matched === "error" ? "failed" : trace.matched ? "matched" : "did not match";
+      const verdict = trace.matched === "error" ? "could not be evaluated" : trace.matched ? "matched" : "did not match";
       lines.push(`    ${trace.id} (${trace.effect}) ${verdict}: ${clauseSummary(trace)}`);
     }
   }

@@ -129,6 +129,21 @@ describe("policyc eval", () => {
     expect(result.stdout).not.toContain("the session is revoked"); // failing closed does not revoke
   });
 
+  it("an `unless X` clause shows X's own value, in the text and in --json (the rule matches only when it is false)", async () => {
+    write("unless.policy", 'policy u {\n  @name("not-in-prod") allow crm.lookup when agent.team == "support" unless context.env == "prod"\n}\n');
+    const result = await evaluate(["decls.policy", "unless.policy", "--request", "lookup.json"]);
+    expect(result.stdout).toContain('    not-in-prod (allow) did not match: `agent.team == "support"` was true; unless `context.env == "prod"` was true\n');
+    const json = JSON.parse((await evaluate(["decls.policy", "unless.policy", "--request", "lookup.json", "--json"])).stdout) as { explanation: { rules: { id: string; matched: unknown; clauses: unknown[] }[] } };
+    expect(json.explanation.rules[0]).toMatchObject({
+      id: "not-in-prod",
+      matched: false,
+      clauses: [
+        { text: 'agent.team == "support"', value: true },
+        { text: 'unless context.env == "prod"', value: true },
+      ],
+    });
+  });
+
   it("shows a revocation", async () => {
     const history = [0, 1, 2, 3, 4].map((i) => JSON.stringify(call("kb.search", i * 1000, { session: "loop" }))).join("\n");
     const result = await evaluate(["decls.policy", "support.policy", "--request", "-"], history);
