@@ -1,10 +1,18 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { ROOT } from "./helpers.js";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { modulesLoadedBy, ROOT } from "./helpers.js";
 
-/** policyc as npm publishes it: the files `npm pack` takes. */
+/**
+ * policyc as npm publishes and installs it: the files `npm pack` takes, laid out as a
+ * dependency is (node_modules/policyc, its own dependencies hoisted beside it, not inside it),
+ * used from CommonJS and from ES modules in fresh Node processes.
+ */
+
+const BUILT = existsSync(join(ROOT, "dist", "index.js"));
 
 /** Paths (relative to the package root) of the files `npm pack` would publish; no build, nothing written. */
 function packedFiles(): string[] {
@@ -21,5 +29,73 @@ describe("the published package", () => {
     const text = readFileSync(join(ROOT, "LICENSE"), "utf8");
     expect(text).toMatch(/^\s*Apache License\n\s*Version 2\.0, January 2004\n/);
     for (const heading of ["1. Definitions.", "9. Accepting Warranty or Additional Liability.", "END OF TERMS AND CONDITIONS"]) expect(text).toContain(heading);
+  });
+});
+
+const POLICY = 'tool kb.search { args { query: string } }\npolicy p {\n  deny kb.search when args.query == "secret" reason "no"\n  allow kb.search\n}\n';
+
+describe.skipIf(!BUILT)("policyc installed as a dependency", () => {
+  let app = "";
+
+  beforeAll(() => {
+    // An application folder: the packed files copied to node_modules/policyc (copies, so that
+    // modules resolve from there and not from this repository), and every package of this
+    // repository's node_modules linked beside it, as npm hoists dependencies.
+    app = mkdtempSync(join(tmpdir(), "policyc-app-"));
+    const modules = join(app, "node_modules");
+    for (const file of packedFiles()) {
+      mkdirSync(join(modules, "policyc", file, ".."), { recursive: true });
+      cpSync(join(ROOT, file), join(modules, "policyc", file));
+    }
+    for (const name of readdirSync(join(ROOT, "node_modules"))) {
+      if (name.startsWith(".") || name === "policyc") continue;
+      symlinkSync(realpathSync(join(ROOT, "node_modules", name)), join(modules, name), "dir");
+    }
+  });
+  afterAll(() => rmSync(app, { recursive: true, force: true }));
+
+  it('require("policyc") and require("policyc/runtime") work from CommonJS: compile, bundle, load, decide', () => {
+    const script = [
+      'const policyc = require("policyc");',
+      'const runtime = require("policyc/runtime");',
+      `const sources = [{ path: "p.policy", text: ${JSON.stringify(POLICY)} }];`,
+      "const engine = policyc.compile(sources);",
+      "const { policy } = policyc.compileSources(sources);",
+      "const loaded = runtime.loadBundle(JSON.parse(policyc.serializeBundle(policyc.createBundle(policy, sources))));",
+      'const ask = (e, query) => e.decide({ session: query, tool: "kb.search", args: { query } }).decision;',
+      "console.log(JSON.stringify({",
+      '  main: require.resolve("policyc"), runtime: require.resolve("policyc/runtime"),',
+      "  compile: typeof policyc.compile, loadBundle: typeof policyc.loadBundle, runtimeLoadBundle: typeof runtime.loadBundle,",
+      "  runtimeHasCompile: 'compile' in runtime, sameEngine: policyc.Engine === runtime.Engine,",
+      '  compiled: [ask(engine, "secret"), ask(engine, "docs")], loaded: [ask(loaded, "secret"), ask(loaded, "docs")],',
+      "}));",
+    ].join("\n");
+    const result = spawnSync(process.execPath, ["-e", script], { cwd: app, encoding: "utf8" });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toBe("");
+    expect(JSON.parse(result.stdout)).toEqual({
+      main: realpathSync(join(app, "node_modules", "policyc", "dist", "index.js")),
+      runtime: realpathSync(join(app, "node_modules", "policyc", "dist", "runtime", "index.js")),
+      compile: "function",
+      loadBundle: "function",
+      runtimeLoadBundle: "function",
+      runtimeHasCompile: false,
+      sameEngine: true,
+      compiled: ["deny", "allow"],
+      loaded: ["deny", "allow"],
+    });
+  });
+
+  it("finds chevrotain's single-file build in the hoisted node_modules, from CommonJS and from an ES module, without lodash-es", () => {
+    const cjs = modulesLoadedBy('require("policyc").parse("policy p { allow * }", "p.policy");', { type: "commonjs", cwd: app });
+    const esm = modulesLoadedBy('const { parse } = await import("policyc"); parse("policy p { allow * }", "p.policy");', { cwd: app });
+    const ours = pathToFileURL(join(realpathSync(app), "node_modules", "policyc", "dist", "syntax", "chevrotain.js")).href;
+    for (const { status, stderr, loaded } of [cjs, esm]) {
+      expect(status, stderr).toBe(0);
+      expect(loaded).toContain(ours);
+      const chevrotain = loaded.filter((url) => url.includes("/chevrotain/"));
+      expect(chevrotain.map((url) => url.slice(url.indexOf("/chevrotain/")))).toEqual(["/chevrotain/lib/chevrotain.mjs"]);
+      expect(loaded.filter((url) => url.includes("/lodash-es/"))).toEqual([]);
+    }
   });
 });
