@@ -1,10 +1,11 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { ModuleKind, ModuleResolutionKind, Project, ScriptTarget, type Diagnostic, type DiagnosticMessageChain } from "ts-morph";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { modulesLoadedBy, ROOT } from "./helpers.js";
+import { cli, modulesLoadedBy, ROOT } from "./helpers.js";
 
 /**
  * policyc as npm publishes and installs it: the files `npm pack` takes, laid out as a
@@ -97,5 +98,50 @@ describe.skipIf(!BUILT)("policyc installed as a dependency", () => {
       expect(chevrotain.map((url) => url.slice(url.indexOf("/chevrotain/")))).toEqual(["/chevrotain/lib/chevrotain.mjs"]);
       expect(loaded.filter((url) => url.includes("/lodash-es/"))).toEqual([]);
     }
+  });
+
+  it("an embedder's TypeScript (strict) may pass each sample's `policyc build --target ts` requests where policyc's Request is expected", async () => {
+    const files: string[] = [];
+    for (const sample of readdirSync(join(ROOT, "samples"))) {
+      const out = join(app, "generated", sample);
+      const build = await cli(["build", join("samples", sample), "--target", "ts", "-o", out]);
+      expect(build.code, build.stderr).toBe(0);
+      const folder = join(ROOT, "samples", sample, "requests");
+      const requests = readdirSync(folder)
+        .flatMap((file) => readFileSync(join(folder, file), "utf8").split("\n"))
+        .filter((line) => line.trim() !== "");
+      expect(requests.length, sample).toBeGreaterThan(0);
+      // The sample's requests, typed as the generated module says, handed to code typed with the library's Request.
+      const program = [
+        'import type { Request } from "policyc";',
+        'import type { Request as RuntimeRequest } from "policyc/runtime";',
+        'import type * as Generated from "./policy.js";',
+        `const requests: readonly Generated.Request[] = [\n${requests.map((line) => `  ${line},`).join("\n")}\n];`,
+        "declare function decide(request: Request): void;",
+        "for (const request of requests) decide(request);",
+        "export const first: Request = requests[0]!;",
+        "export const all: readonly RuntimeRequest[] = requests;",
+        "declare const member: Generated.Request;",
+        "export const one: Request = member;",
+      ].join("\n");
+      writeFileSync(join(out, "embed.ts"), `${program}\n`);
+      files.push(join(out, "embed.ts"));
+    }
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "embedder", private: true, type: "module" }));
+    // skipLibCheck only spares checking node's and the dependencies' own .d.ts (seconds); the
+    // generated policy.ts and embed.ts are checked in full against policyc's declarations.
+    const project = new Project({
+      compilerOptions: { strict: true, noEmit: true, skipLibCheck: true, target: ScriptTarget.ES2022, module: ModuleKind.NodeNext, moduleResolution: ModuleResolutionKind.NodeNext },
+    });
+    for (const file of files) project.addSourceFileAtPath(file);
+    const flatten = (chain: DiagnosticMessageChain): string => [chain.getMessageText(), ...(chain.getNext() ?? []).map(flatten)].join("\n  ");
+    const text = (diagnostic: Diagnostic): string => {
+      const message = diagnostic.getMessageText();
+      return `${diagnostic.getSourceFile()?.getFilePath() ?? ""}:${diagnostic.getLineNumber() ?? ""} ${typeof message === "string" ? message : flatten(message)}`;
+    };
+    expect(project.getPreEmitDiagnostics().map(text)).toEqual([]);
+    // The library's Request came from the installed package's own declarations.
+    expect(project.getSourceFile(join(app, "node_modules", "policyc", "dist", "runtime", "decision.d.ts"))).toBeDefined();
   });
 });
