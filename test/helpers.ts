@@ -42,25 +42,30 @@ export function bin(args: string[], options: { cwd?: string; stdin?: string; env
 }
 
 /**
- * Runs an ES module script in a fresh Node process (working folder: the project) and returns
- * every module URL it loaded, through a loader hook (module.register runs it in its own thread).
+ * Runs a script in a fresh Node process (an ES module unless `type` says "commonjs"; working
+ * folder: the project unless `cwd` says otherwise) and returns the URL of every module it
+ * loaded, in order. The modules are seen through the inspector (each script V8 parses), not a
+ * loader hook: hooks registered with module.register do not see modules loaded by `require()`,
+ * and policyc loads chevrotain that way (src/syntax/chevrotain.ts).
  */
-export function modulesLoadedBy(script: string): { status: number | null; stderr: string; loaded: string[] } {
+export function modulesLoadedBy(script: string, options: { type?: "module" | "commonjs"; cwd?: string } = {}): { status: number | null; stderr: string; loaded: string[] } {
   const folder = mkdtempSync(join(tmpdir(), "policyc-loaded-"));
-  const log = join(folder, "loaded.txt");
-  const hooks = [
-    'import { appendFileSync } from "node:fs";',
-    "let file;",
-    "export function initialize(data) { file = data.file; }",
-    'export async function load(url, context, next) { appendFileSync(file, url + "\\n"); return next(url, context); }',
-  ].join("\n");
-  const register = [
-    'import { register } from "node:module";',
-    `register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)}, { data: { file: ${JSON.stringify(log)} } });`,
+  const log = join(folder, "loaded.json");
+  // process.getBuiltinModule works in both kinds of script; the list is written at exit, so a
+  // script that ends with process.exit is still seen whole.
+  const watch = [
+    "{",
+    '  const session = new (process.getBuiltinModule("node:inspector").Session)();',
+    "  const urls = [];",
+    "  session.connect();",
+    '  session.on("Debugger.scriptParsed", (event) => { if (event.params.url) urls.push(event.params.url); });',
+    '  session.post("Debugger.enable");',
+    `  process.on("exit", () => process.getBuiltinModule("node:fs").writeFileSync(${JSON.stringify(log)}, JSON.stringify(urls)));`,
+    "}",
   ].join("\n");
   try {
-    const result = spawnSync(process.execPath, ["--input-type=module", "-e", `${register}\n${script}`], { cwd: ROOT, encoding: "utf8" });
-    const loaded = existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean) : [];
+    const result = spawnSync(process.execPath, [`--input-type=${options.type ?? "module"}`, "-e", `${watch}\n${script}`], { cwd: options.cwd ?? ROOT, encoding: "utf8" });
+    const loaded = existsSync(log) ? [...new Set(JSON.parse(readFileSync(log, "utf8")) as string[])] : [];
     return { status: result.status, stderr: result.stderr, loaded };
   } finally {
     rmSync(folder, { recursive: true, force: true });

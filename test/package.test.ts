@@ -1,0 +1,147 @@
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { ModuleKind, ModuleResolutionKind, Project, ScriptTarget, type Diagnostic, type DiagnosticMessageChain } from "ts-morph";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cli, modulesLoadedBy, ROOT } from "./helpers.js";
+
+/**
+ * policyc as npm publishes and installs it: the files `npm pack` takes, laid out as a
+ * dependency is (node_modules/policyc, its own dependencies hoisted beside it, not inside it),
+ * used from CommonJS and from ES modules in fresh Node processes.
+ */
+
+const BUILT = existsSync(join(ROOT, "dist", "index.js"));
+
+/** Paths (relative to the package root) of the files `npm pack` would publish; no build, nothing written. */
+function packedFiles(): string[] {
+  const result = spawnSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT, encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`npm pack failed: ${result.stderr}`);
+  return (JSON.parse(result.stdout) as { files: { path: string }[] }[])[0]!.files.map((file) => file.path);
+}
+
+describe("the published package", () => {
+  it("carries LICENSE, the full text of the Apache License 2.0 that package.json declares", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { license: string };
+    expect(pkg.license).toBe("Apache-2.0");
+    expect(packedFiles()).toEqual(expect.arrayContaining(["LICENSE", "README.md", "package.json"]));
+    const text = readFileSync(join(ROOT, "LICENSE"), "utf8");
+    expect(text).toMatch(/^\s*Apache License\n\s*Version 2\.0, January 2004\n/);
+    for (const heading of ["1. Definitions.", "9. Accepting Warranty or Additional Liability.", "END OF TERMS AND CONDITIONS"]) expect(text).toContain(heading);
+  });
+});
+
+const POLICY = 'tool kb.search { args { query: string } }\npolicy p {\n  deny kb.search when args.query == "secret" reason "no"\n  allow kb.search\n}\n';
+
+describe.skipIf(!BUILT)("policyc installed as a dependency", () => {
+  let app = "";
+
+  beforeAll(() => {
+    // An application folder: the packed files copied to node_modules/policyc (copies, so that
+    // modules resolve from there and not from this repository), and every package of this
+    // repository's node_modules linked beside it, as npm hoists dependencies.
+    app = mkdtempSync(join(tmpdir(), "policyc-app-"));
+    const modules = join(app, "node_modules");
+    for (const file of packedFiles()) {
+      mkdirSync(join(modules, "policyc", file, ".."), { recursive: true });
+      cpSync(join(ROOT, file), join(modules, "policyc", file));
+    }
+    for (const name of readdirSync(join(ROOT, "node_modules"))) {
+      if (name.startsWith(".") || name === "policyc") continue;
+      symlinkSync(realpathSync(join(ROOT, "node_modules", name)), join(modules, name), "dir");
+    }
+  });
+  afterAll(() => rmSync(app, { recursive: true, force: true }));
+
+  it('require("policyc") and require("policyc/runtime") work from CommonJS: compile, bundle, load, decide', () => {
+    const script = [
+      'const policyc = require("policyc");',
+      'const runtime = require("policyc/runtime");',
+      `const sources = [{ path: "p.policy", text: ${JSON.stringify(POLICY)} }];`,
+      "const engine = policyc.compile(sources);",
+      "const { policy } = policyc.compileSources(sources);",
+      "const loaded = runtime.loadBundle(JSON.parse(policyc.serializeBundle(policyc.createBundle(policy, sources))));",
+      'const ask = (e, query) => e.decide({ session: query, tool: "kb.search", args: { query } }).decision;',
+      "console.log(JSON.stringify({",
+      '  main: require.resolve("policyc"), runtime: require.resolve("policyc/runtime"),',
+      "  compile: typeof policyc.compile, loadBundle: typeof policyc.loadBundle, runtimeLoadBundle: typeof runtime.loadBundle,",
+      "  runtimeHasCompile: 'compile' in runtime, sameEngine: policyc.Engine === runtime.Engine,",
+      '  compiled: [ask(engine, "secret"), ask(engine, "docs")], loaded: [ask(loaded, "secret"), ask(loaded, "docs")],',
+      "}));",
+    ].join("\n");
+    const result = spawnSync(process.execPath, ["-e", script], { cwd: app, encoding: "utf8" });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toBe("");
+    expect(JSON.parse(result.stdout)).toEqual({
+      main: realpathSync(join(app, "node_modules", "policyc", "dist", "index.js")),
+      runtime: realpathSync(join(app, "node_modules", "policyc", "dist", "runtime", "index.js")),
+      compile: "function",
+      loadBundle: "function",
+      runtimeLoadBundle: "function",
+      runtimeHasCompile: false,
+      sameEngine: true,
+      compiled: ["deny", "allow"],
+      loaded: ["deny", "allow"],
+    });
+  });
+
+  it("finds chevrotain's single-file build in the hoisted node_modules, from CommonJS and from an ES module, without lodash-es", () => {
+    const cjs = modulesLoadedBy('require("policyc").parse("policy p { allow * }", "p.policy");', { type: "commonjs", cwd: app });
+    const esm = modulesLoadedBy('const { parse } = await import("policyc"); parse("policy p { allow * }", "p.policy");', { cwd: app });
+    const ours = pathToFileURL(join(realpathSync(app), "node_modules", "policyc", "dist", "syntax", "chevrotain.js")).href;
+    for (const { status, stderr, loaded } of [cjs, esm]) {
+      expect(status, stderr).toBe(0);
+      expect(loaded).toContain(ours);
+      const chevrotain = loaded.filter((url) => url.includes("/chevrotain/"));
+      expect(chevrotain.map((url) => url.slice(url.indexOf("/chevrotain/")))).toEqual(["/chevrotain/lib/chevrotain.mjs"]);
+      expect(loaded.filter((url) => url.includes("/lodash-es/"))).toEqual([]);
+    }
+  });
+
+  it("an embedder's TypeScript (strict) may pass each sample's `policyc build --target ts` requests where policyc's Request is expected", async () => {
+    const files: string[] = [];
+    for (const sample of readdirSync(join(ROOT, "samples"))) {
+      const out = join(app, "generated", sample);
+      const build = await cli(["build", join("samples", sample), "--target", "ts", "-o", out]);
+      expect(build.code, build.stderr).toBe(0);
+      const folder = join(ROOT, "samples", sample, "requests");
+      const requests = readdirSync(folder)
+        .flatMap((file) => readFileSync(join(folder, file), "utf8").split("\n"))
+        .filter((line) => line.trim() !== "");
+      expect(requests.length, sample).toBeGreaterThan(0);
+      // The sample's requests, typed as the generated module says, handed to code typed with the library's Request.
+      const program = [
+        'import type { Request } from "policyc";',
+        'import type { Request as RuntimeRequest } from "policyc/runtime";',
+        'import type * as Generated from "./policy.js";',
+        `const requests: readonly Generated.Request[] = [\n${requests.map((line) => `  ${line},`).join("\n")}\n];`,
+        "declare function decide(request: Request): void;",
+        "for (const request of requests) decide(request);",
+        "export const first: Request = requests[0]!;",
+        "export const all: readonly RuntimeRequest[] = requests;",
+        "declare const member: Generated.Request;",
+        "export const one: Request = member;",
+      ].join("\n");
+      writeFileSync(join(out, "embed.ts"), `${program}\n`);
+      files.push(join(out, "embed.ts"));
+    }
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "embedder", private: true, type: "module" }));
+    // skipLibCheck only spares checking node's and the dependencies' own .d.ts (seconds); the
+    // generated policy.ts and embed.ts are checked in full against policyc's declarations.
+    const project = new Project({
+      compilerOptions: { strict: true, noEmit: true, skipLibCheck: true, target: ScriptTarget.ES2022, module: ModuleKind.NodeNext, moduleResolution: ModuleResolutionKind.NodeNext },
+    });
+    for (const file of files) project.addSourceFileAtPath(file);
+    const flatten = (chain: DiagnosticMessageChain): string => [chain.getMessageText(), ...(chain.getNext() ?? []).map(flatten)].join("\n  ");
+    const text = (diagnostic: Diagnostic): string => {
+      const message = diagnostic.getMessageText();
+      return `${diagnostic.getSourceFile()?.getFilePath() ?? ""}:${diagnostic.getLineNumber() ?? ""} ${typeof message === "string" ? message : flatten(message)}`;
+    };
+    expect(project.getPreEmitDiagnostics().map(text)).toEqual([]);
+    // The library's Request came from the installed package's own declarations.
+    expect(project.getSourceFile(join(app, "node_modules", "policyc", "dist", "runtime", "decision.d.ts"))).toBeDefined();
+  });
+});
