@@ -1,6 +1,6 @@
 import { createPublicKey, KeyObject, verify, type JsonWebKeyInput, type PublicKeyInput } from "node:crypto";
 import type { ValidateFunction } from "ajv";
-import { Engine, type EngineOptions } from "../runtime/engine.js";
+import { checkOptions, Engine, type EngineOptions } from "../runtime/engine.js";
 import { describeThrown } from "../runtime/helpers.js";
 import type { Bundle } from "./Bundle.js";
 // Precompiled from bundleJsonSchema (bundleSchema.ts) by scripts/generate-validators.js: loading a
@@ -117,6 +117,9 @@ function isPem(bytes: Buffer): boolean {
  * bundle, refused as one.
  */
 export function engineForBundle(bundle: Bundle, options: EngineOptions = {}): Engine {
+  // Bad options are the caller's mistake, not the bundle's: their RangeError or TypeError
+  // comes out as it is, and before any of the bundle's code runs.
+  checkOptions(options);
   try {
     return new Engine(bundle, options);
   } catch (error) {
@@ -127,7 +130,8 @@ export function engineForBundle(bundle: Bundle, options: EngineOptions = {}): En
 /**
  * Validates a bundle (JSON Schema with ajv, content hash, signature when a key is given) and
  * returns an engine for it. Throws `BundleError` for a bad bundle or key, before any of the
- * bundle's code runs, and when its code does not load.
+ * bundle's code runs, and when its code does not load; engine options that are not valid throw
+ * the `RangeError` or `TypeError` the engine would.
  */
 export function loadBundle(value: unknown, options: LoadOptions = {}): Engine {
   const bundle = verifyBundle(value, options);
