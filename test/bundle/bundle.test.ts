@@ -211,6 +211,13 @@ describe("signatures", () => {
     expectBundleError(() => loadBundle({ ...signed, signature: { algorithm: "ed25519", value: "" } }, { publicKey }), /signature/);
   });
 
+  it("an empty or missing signing key is an error, not an unsigned bundle", () => {
+    for (const privateKey of ["", " \n"]) expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey })).toThrow(/the signing key is empty/);
+    expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: null as never })).toThrow(/the signing key must be a PEM string or a KeyObject, not null/);
+    expect(createBundle(compiled(), SUPPORT_SOURCES, {}).signature).toBeUndefined();
+    expect(createBundle(compiled(), SUPPORT_SOURCES, { privateKey: undefined as never }).signature).toBeUndefined();
+  });
+
   it("only Ed25519 keys sign", () => {
     const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 });
     expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: rsa.privateKey })).toThrow(/Ed25519/);
