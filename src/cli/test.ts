@@ -58,7 +58,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     io.err("policyc test: give policy paths or --bundle FILE\n");
     return EXIT.usage;
   }
-  const loaded = loadPolicy(paths, io.cwd, options.bundle ? { bundle: options.bundle } : {});
+  const loaded = loadPolicy(paths, io.cwd, options.bundle !== undefined ? { bundle: options.bundle } : {});
   if (!loaded.ok) {
     if (loaded.message) io.err(`policyc test: ${loaded.message}\n`);
     if (loaded.diagnostics.length > 0) reportDiagnostics({ ...io, out: io.err }, loaded.diagnostics, { json: false });
