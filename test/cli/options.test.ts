@@ -24,7 +24,7 @@ const valueOptions = program.commands.flatMap((command) => {
 describe("an empty option value", () => {
   it("is found for the options that carry paths and keys", () => {
     const names = valueOptions.map(([verb, flag]) => `${verb} ${flag}`);
-    expect(names).toEqual(expect.arrayContaining(["eval --public-key", "eval --bundle", "eval --request", "test --bundle", "test --session", "test --grep", "build --output", "build --sign", "diff --jobs"]));
+    expect(names).toEqual(expect.arrayContaining(["eval --public-key", "eval --bundle", "eval --request", "test --bundle", "test --session", "test --grep", "build --output", "build --sign", "test --public-key", "diff --public-key", "diff --jobs"]));
   });
 
   it.each(valueOptions)("%s %s \"\" exits 2 naming the option", async (verb, flag, args, parsed) => {
