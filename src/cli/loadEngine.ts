@@ -42,7 +42,7 @@ function usage(message: string): LoadedPolicy {
  * Reads the key of `--public-key FILE` (relative to `cwd`): PEM or DER, Ed25519. An empty path
  * is refused, not read as "no key": checking no signature must never be what a typo asks for.
  */
-export function readPublicKeyFile(path: string, cwd: string): { ok: true; key: KeyObject } | { ok: false; message: string } {
+function readPublicKeyFile(path: string, cwd: string): { ok: true; key: KeyObject } | { ok: false; message: string } {
   if (isBlank(path)) return { ok: false, message: emptyValueMessage("--public-key") };
   let bytes: Buffer;
   try {
