@@ -1,6 +1,6 @@
-import { createPublicKey, verify, type KeyObject } from "node:crypto";
+import { createPublicKey, KeyObject, verify, type JsonWebKeyInput, type PublicKeyInput } from "node:crypto";
 import type { ValidateFunction } from "ajv";
-import { Engine, type EngineOptions } from "../runtime/engine.js";
+import { checkOptions, Engine, type EngineOptions } from "../runtime/engine.js";
 import { describeThrown } from "../runtime/helpers.js";
 import type { Bundle } from "./Bundle.js";
 // Precompiled from bundleJsonSchema (bundleSchema.ts) by scripts/generate-validators.js: loading a
@@ -18,38 +18,45 @@ export class BundleError extends Error {
 
 const validateBundle = validateBundleCode as unknown as ValidateFunction;
 
+/**
+ * A public key in any form Node's `crypto.createPublicKey` reads: a `KeyObject`; PEM text as a
+ * string or as bytes (`Buffer`, `Uint8Array`, `ArrayBuffer`); DER (SPKI) bytes; or an input
+ * object such as `{ key, format: "der", type: "spki" }` or `{ key: jwk, format: "jwk" }`. A
+ * private key is read as its public half.
+ */
+export type PublicKeySource = KeyObject | string | NodeJS.ArrayBufferView | ArrayBuffer | PublicKeyInput | JsonWebKeyInput;
+
 export interface LoadOptions extends EngineOptions {
-  /** When given, the bundle must carry an Ed25519 signature by this key (PEM or KeyObject). */
-  readonly publicKey?: KeyObject | string;
+  /** When given, the bundle must carry an Ed25519 signature by this key. */
+  readonly publicKey?: PublicKeySource;
 }
 
 /** Checks a bundle without running it: schema, content hash, signature. Throws `BundleError`. */
-export function verifyBundle(value: unknown, options: { publicKey?: KeyObject | string } = {}): Bundle {
-  let valid: boolean;
+export function verifyBundle(value: unknown, options: { publicKey?: PublicKeySource } = {}): Bundle {
+  if (typeof options !== "object" || options === null) throw new TypeError(`the options must be an object, not ${String(options)}`);
+  // The key first: a wrong key is a mistake whatever bundle comes. A `publicKey` that is there
+  // but undefined is most likely an unset setting (`{ publicKey: process.env.KEY }`), and
+  // skipping the signature check for it would fail open, so it is an error too.
+  const key = "publicKey" in options ? parsePublicKey(options.publicKey) : undefined;
   try {
-    valid = validateBundle(value);
+    return verifyContent(value, key);
   } catch (error) {
-    // The IR is recursive, and so is its validation: a bundle nested absurdly deep overflows it.
-    if (error instanceof RangeError) throw new BundleError("not a valid policyc bundle: it is nested too deeply");
-    throw error;
+    if (error instanceof BundleError) throw error;
+    throw unreadable(error);
   }
-  if (!valid) {
+}
+
+function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
+  if (!validateBundle(value)) {
     const error = validateBundle.errors?.[0];
     const where = error?.instancePath ? `at ${error.instancePath}` : "at the top level";
     throw new BundleError(`not a valid policyc bundle: ${where} ${error?.message ?? "invalid"}`);
   }
   const bundle = value as Bundle;
-  let expected: string;
-  try {
-    expected = contentHash(bundle);
-  } catch (error) {
-    if (error instanceof RangeError) throw new BundleError("not a valid policyc bundle: it is nested too deeply");
-    throw error;
-  }
+  const expected = contentHash(bundle);
   if (expected !== bundle.manifest.contentHash) throw new BundleError(`the bundle's content does not match its hash (manifest says ${bundle.manifest.contentHash}, content is ${expected}): it was changed after it was built`);
-  if (options.publicKey !== undefined) {
+  if (key !== undefined) {
     if (!bundle.signature) throw new BundleError("the bundle is not signed, but a public key was given: refusing to load it");
-    const key = publicKeyOf(options.publicKey);
     let valid = false;
     try {
       valid = verify(null, Buffer.from(bundle.manifest.contentHash, "utf8"), key, Buffer.from(bundle.signature.value, "base64"));
@@ -61,16 +68,47 @@ export function verifyBundle(value: unknown, options: { publicKey?: KeyObject | 
   return bundle;
 }
 
-/** The Ed25519 public key to check a signature with; a `BundleError` for anything else. */
-function publicKeyOf(given: KeyObject | string): KeyObject {
+/** What reading a bundle threw, as a `BundleError`: the value is not the JSON data a bundle is. */
+function unreadable(error: unknown): BundleError {
+  // The IR is recursive, and so are its validation and hashing: a bundle nested absurdly deep overflows them.
+  if (error instanceof RangeError && /call stack/i.test(error.message)) return new BundleError("not a valid policyc bundle: it is nested too deeply");
+  // Only an object that is not plain data (a throwing getter or proxy trap) gets here.
+  return new BundleError(`not a valid policyc bundle: reading it threw: ${describeThrown(error)}`);
+}
+
+/** The Ed25519 public key to check signatures with, from any `PublicKeySource`; a `BundleError` for anything else. */
+export function parsePublicKey(given: unknown): KeyObject {
   let key: KeyObject;
   try {
-    key = typeof given === "string" ? createPublicKey(given) : given;
+    key = toPublicKey(given);
   } catch (error) {
-    throw new BundleError(`the public key is not a PEM public key (${describeThrown(error)})`);
+    if (error instanceof BundleError) throw error;
+    throw new BundleError(`the public key cannot be read as a public key (PEM, DER, JWK or a KeyObject): ${describeThrown(error)}`);
   }
   if (key.asymmetricKeyType !== "ed25519") throw new BundleError(`the public key is ${key.asymmetricKeyType ? `an ${key.asymmetricKeyType.toUpperCase()} key` : "not an asymmetric key"}, not Ed25519: bundles are signed with Ed25519`);
   return key;
+}
+
+function toPublicKey(given: unknown): KeyObject {
+  if (given === undefined || given === null) throw new BundleError(`the public key is ${String(given)}: give the key (PEM, DER, JWK or a KeyObject), or leave \`publicKey\` out to load without checking a signature`);
+  if (given instanceof KeyObject) {
+    if (given.type === "secret") throw new BundleError("the public key is a secret (symmetric) key, not Ed25519: bundles are signed with Ed25519");
+    return given.type === "public" ? given : createPublicKey(given);
+  }
+  if (typeof given === "string") {
+    if (given.trim() === "") throw new BundleError("the public key is empty");
+    return createPublicKey(given);
+  }
+  const bytes = given instanceof ArrayBuffer ? Buffer.from(given) : ArrayBuffer.isView(given) ? Buffer.from(given.buffer, given.byteOffset, given.byteLength) : undefined;
+  if (bytes === undefined) return createPublicKey(given as PublicKeyInput | JsonWebKeyInput);
+  if (bytes.toString("latin1").trim() === "") throw new BundleError("the public key is empty");
+  // createPublicKey reads bytes as PEM unless told otherwise; bytes that are not PEM text are DER.
+  return createPublicKey(isPem(bytes) ? bytes : { key: bytes, format: "der", type: "spki" });
+}
+
+/** Whether bytes hold PEM text (a `-----BEGIN` line, perhaps after whitespace). */
+function isPem(bytes: Buffer): boolean {
+  return /^\s*-----BEGIN /.test(bytes.subarray(0, 64).toString("latin1"));
 }
 
 /**
@@ -79,6 +117,9 @@ function publicKeyOf(given: KeyObject | string): KeyObject {
  * bundle, refused as one.
  */
 export function engineForBundle(bundle: Bundle, options: EngineOptions = {}): Engine {
+  // Bad options are the caller's mistake, not the bundle's: their RangeError or TypeError
+  // comes out as it is, and before any of the bundle's code runs.
+  checkOptions(options);
   try {
     return new Engine(bundle, options);
   } catch (error) {
@@ -88,8 +129,9 @@ export function engineForBundle(bundle: Bundle, options: EngineOptions = {}): En
 
 /**
  * Validates a bundle (JSON Schema with ajv, content hash, signature when a key is given) and
- * returns an engine for it. Throws `BundleError` before any of the bundle's code runs, and when
- * its code does not load.
+ * returns an engine for it. Throws `BundleError` for a bad bundle or key, before any of the
+ * bundle's code runs, and when its code does not load; engine options that are not valid throw
+ * the `RangeError` or `TypeError` the engine would.
  */
 export function loadBundle(value: unknown, options: LoadOptions = {}): Engine {
   const bundle = verifyBundle(value, options);

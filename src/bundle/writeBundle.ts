@@ -1,4 +1,4 @@
-import { createPrivateKey, sign, type KeyObject } from "node:crypto";
+import { createPrivateKey, KeyObject, sign } from "node:crypto";
 import type { CompiledPolicy } from "../runtime/policy.js";
 import { VERSION } from "../version.js";
 import type { Bundle } from "./Bundle.js";
@@ -17,7 +17,11 @@ export function createBundle(policy: CompiledPolicy, sources: readonly { path: s
   } as const;
   const hash = contentHash(unsigned as unknown as Bundle);
   const bundle: Bundle = { ...unsigned, manifest: { ...unsigned.manifest, contentHash: hash } };
-  if (!options.privateKey) return bundle;
+  // Only a key left out means unsigned: an empty one (an empty key file) is an error, not a quiet
+  // fallback to a bundle nobody can verify.
+  if (options.privateKey === undefined) return bundle;
+  if (typeof options.privateKey !== "string" && !(options.privateKey instanceof KeyObject)) throw new TypeError(`the signing key must be a PEM string or a KeyObject, not ${String(options.privateKey)}`);
+  if (typeof options.privateKey === "string" && options.privateKey.trim() === "") throw new TypeError("the signing key is empty");
   const key = typeof options.privateKey === "string" ? createPrivateKey(options.privateKey) : options.privateKey;
   if (key.asymmetricKeyType !== "ed25519") throw new TypeError(`the signing key is ${key.asymmetricKeyType ?? "not an asymmetric key"}, not Ed25519`);
   return { ...bundle, signature: { algorithm: "ed25519", value: sign(null, Buffer.from(hash, "utf8"), key).toString("base64") } };

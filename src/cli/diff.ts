@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
-import { loadPolicy } from "./loadEngine.js";
+import { bundlePathOf, loadPolicy } from "./loadEngine.js";
 import { reportDiagnostics } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { diffRecordings } from "../testing/diff.js";
@@ -13,6 +13,7 @@ export interface DiffOptions {
   json?: boolean;
   exitCode?: boolean;
   jobs?: string;
+  publicKey?: string;
 }
 
 /** `policyc diff OLD NEW --replay FILE…`: every decision the change flips, grouped by the rule that caused it. */
@@ -26,7 +27,14 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     io.err(`policyc diff: --jobs takes a number of threads from 1 to 64, not \`${options.jobs}\`\n`);
     return EXIT.usage;
   }
-  const sides = [loadPolicy([oldPath], io.cwd), loadPolicy([newPath], io.cwd)];
+  // The key checks whichever sides are bundles (sources have no signature); when neither is,
+  // it would check nothing, and a check that silently does nothing is refused.
+  const isBundle = [oldPath, newPath].map((path) => bundlePathOf([path]) !== undefined);
+  if (options.publicKey !== undefined && !isBundle.includes(true)) {
+    io.err("policyc diff: --public-key checks a bundle's signature, and neither side is a bundle: give OLD or NEW as a built bundle (.json)\n");
+    return EXIT.usage;
+  }
+  const sides = [oldPath, newPath].map((path, side) => loadPolicy([path], io.cwd, isBundle[side] && options.publicKey !== undefined ? { publicKey: options.publicKey } : {}));
   for (const side of sides) {
     if (!side.ok) {
       if (side.message) io.err(`policyc diff: ${side.message}\n`);
@@ -83,6 +91,7 @@ export function registerDiff(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--replay <files...>", "recordings: .jsonl files, folders of them, or quoted globs")
     .option("--json", "print a JSON document instead")
     .option("--exit-code", "exit 1 when any decision changes")
+    .option("--public-key <file>", "require each side that is a bundle to be signed by this Ed25519 public key (PEM or DER)")
     .option("--jobs <n>", JOBS_HELP)
     .action((oldPath: string, newPath: string, options: DiffOptions) => finish(diffVerb(io, oldPath, newPath, options)));
 }

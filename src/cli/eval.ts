@@ -66,7 +66,8 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     io.err(`policyc eval: ${options.request === "-" ? "standard input" : `\`${options.request}\``}: ${error}\n`);
     return EXIT.usage;
   }
-  const loaded = loadPolicy(paths, io.cwd, { ...(options.bundle ? { bundle: options.bundle } : {}), ...(options.publicKey ? { publicKey: options.publicKey } : {}) });
+  // Given means given: an empty --public-key is refused by loadPolicy, never taken for "no key".
+  const loaded = loadPolicy(paths, io.cwd, { ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
   if (!loaded.ok) {
     if (loaded.message) io.err(`policyc eval: ${loaded.message}\n`);
     if (loaded.diagnostics.length > 0) reportDiagnostics(options.json ? { ...io, out: io.err } : io, loaded.diagnostics, { json: false });
@@ -91,7 +92,7 @@ export function registerEval(program: Command, io: Io, finish: (code: ExitCode) 
     .description("decide one request against policies or a bundle, and explain the decision")
     .argument("[paths...]", "policy files or folders (or give --bundle)")
     .option("--bundle <file>", "decide with a built bundle instead of sources")
-    .option("--public-key <pem>", "require the bundle to be signed by this Ed25519 public key")
+    .option("--public-key <file>", "require the bundle to be signed by this Ed25519 public key (PEM or DER)")
     .option("-r, --request <file>", "the request as JSON (or JSON Lines: earlier lines set up the session); - reads standard input")
     .option("--json", "print the decision object with its explanation as JSON")
     .action((paths: string[], options: EvalOptions) => finish(evalVerb(io, paths, options)));

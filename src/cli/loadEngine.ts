@@ -1,22 +1,24 @@
 import { readLimited } from "../source/readLimited.js";
 import { MAX_BUNDLE_BYTES, MAX_KEY_BYTES } from "./inputLimits.js";
 import { resolve } from "node:path";
-import { engineForBundle, verifyBundle, BundleError } from "../bundle/loadBundle.js";
+import type { KeyObject } from "node:crypto";
+import { engineForBundle, parsePublicKey, verifyBundle, BundleError } from "../bundle/loadBundle.js";
 import type { Bundle } from "../bundle/Bundle.js";
 import { compileSources } from "../compile/compile.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 import { describeFsError, loadSources } from "../source/loadSources.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
+import { emptyValueMessage, isBlank } from "./options.js";
 
 /** A policy to decide with, from sources or a bundle, or why there is none (with the exit code to use). */
 export type LoadedPolicy = { ok: true; policy: CompiledPolicy; label: string; warnings: readonly Diagnostic[] } | { ok: false; code: ExitCode; diagnostics: readonly Diagnostic[]; message?: string };
 
-/** Compiles policy paths, or reads and verifies a bundle when `bundlePath` is given (or a path ends in .json). */
+/** Compiles policy paths, or reads and verifies a bundle when `bundle` is given (or the one path ends in .json). */
 export function loadPolicy(paths: readonly string[], cwd: string, options: { bundle?: string; publicKey?: string } = {}): LoadedPolicy {
   // Either sources or a bundle: a path given beside --bundle would be silently ignored.
   if (options.bundle !== undefined && paths.length > 0) return usage(`give policy paths or --bundle, not both (got ${paths.map((p) => `\`${p}\``).join(", ")} and --bundle \`${options.bundle}\`)`);
-  const bundlePath = options.bundle ?? (paths.length === 1 && paths[0]!.endsWith(".json") ? paths[0] : undefined);
+  const bundlePath = bundlePathOf(paths, options.bundle);
   if (bundlePath !== undefined) return loadBundleFile(bundlePath, options.publicKey, cwd);
   // Sources have no signature: accepting a key and checking nothing would be a false assurance.
   if (options.publicKey !== undefined) return usage("--public-key checks a bundle's signature, and policy sources have none: give the bundle with --bundle FILE");
@@ -27,38 +29,61 @@ export function loadPolicy(paths: readonly string[], cwd: string, options: { bun
   return { ok: true, policy, label: paths.join(" "), warnings: diagnostics };
 }
 
+/** The bundle that policy arguments name: `--bundle FILE`, or a single path ending in `.json`. */
+export function bundlePathOf(paths: readonly string[], bundle?: string): string | undefined {
+  return bundle ?? (paths.length === 1 && paths[0]!.endsWith(".json") ? paths[0] : undefined);
+}
+
 function usage(message: string): LoadedPolicy {
   return { ok: false, code: EXIT.usage, diagnostics: [], message };
 }
 
+/**
+ * Reads the key of `--public-key FILE` (relative to `cwd`): PEM or DER, Ed25519. An empty path
+ * is refused, not read as "no key": checking no signature must never be what a typo asks for.
+ */
+function readPublicKeyFile(path: string, cwd: string): { ok: true; key: KeyObject } | { ok: false; message: string } {
+  if (isBlank(path)) return { ok: false, message: emptyValueMessage("--public-key") };
+  let bytes: Buffer;
+  try {
+    bytes = readLimited(resolve(cwd, path), MAX_KEY_BYTES);
+  } catch (error) {
+    return { ok: false, message: `cannot read public key \`${path}\`: ${describeFsError(error)}` };
+  }
+  try {
+    return { ok: true, key: parsePublicKey(bytes) };
+  } catch (error) {
+    if (error instanceof BundleError) return { ok: false, message: `\`${path}\`: ${error.message}` };
+    throw error;
+  }
+}
+
 /** Paths are relative to `cwd` (the verb's working folder, like policy paths), and reported as given. */
 function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: string): LoadedPolicy {
+  let publicKey: KeyObject | undefined;
+  if (publicKeyPath !== undefined) {
+    const read = readPublicKeyFile(publicKeyPath, cwd);
+    if (!read.ok) return usage(read.message);
+    publicKey = read.key;
+  }
   let text: string;
   try {
     text = readLimited(resolve(cwd, path), MAX_BUNDLE_BYTES).toString("utf8");
   } catch (error) {
-    return { ok: false, code: EXIT.usage, diagnostics: [], message: `cannot read bundle \`${path}\`: ${describeFsError(error)}` };
-  }
-  let publicKey: string | undefined;
-  if (publicKeyPath !== undefined) {
-    try {
-      publicKey = readLimited(resolve(cwd, publicKeyPath), MAX_KEY_BYTES).toString("utf8");
-    } catch (error) {
-      return { ok: false, code: EXIT.usage, diagnostics: [], message: `cannot read public key \`${publicKeyPath}\`: ${describeFsError(error)}` };
-    }
+    return usage(`cannot read bundle \`${path}\`: ${describeFsError(error)}`);
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { ok: false, code: EXIT.usage, diagnostics: [], message: `\`${path}\` is not JSON: ${(error as Error).message}` };
+    return usage(`\`${path}\` is not JSON: ${(error as Error).message}`);
   }
   try {
     const bundle: Bundle = verifyBundle(value, publicKey === undefined ? {} : { publicKey });
     engineForBundle(bundle); // refuses code that does not load, before any verb runs it
     return { ok: true, policy: bundle, label: path, warnings: [] };
   } catch (error) {
-    if (error instanceof BundleError) return { ok: false, code: EXIT.usage, diagnostics: [], message: `\`${path}\`: ${error.message}` };
-    return { ok: false, code: EXIT.usage, diagnostics: [], message: `\`${path}\`: invalid key or bundle: ${(error as Error).message}` };
+    if (error instanceof BundleError) return usage(`\`${path}\`: ${error.message}`);
+    return usage(`\`${path}\`: invalid key or bundle: ${(error as Error).message}`);
   }
 }

@@ -11,3 +11,13 @@ export function addMaxErrors(command: Command): Command {
 export function parseMaxErrors(value: string | undefined): number {
   return value === undefined ? DEFAULT_MAX_DIAGNOSTICS : Number(value);
 }
+
+/** Whether an option's value is empty or only spaces (what an unset shell variable gives). */
+export function isBlank(value: unknown): boolean {
+  return typeof value === "string" && value.trim() === "";
+}
+
+/** The message for an option given an empty value, e.g. `--public-key ""`. */
+export function emptyValueMessage(flag: string): string {
+  return `${flag} was given an empty value (an unset variable?)`;
+}

@@ -25,6 +25,7 @@ export interface TestOptions {
   update?: boolean;
   allowEmpty?: boolean;
   bundle?: string;
+  publicKey?: string;
   jobs?: string;
 }
 
@@ -58,7 +59,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     io.err("policyc test: give policy paths or --bundle FILE\n");
     return EXIT.usage;
   }
-  const loaded = loadPolicy(paths, io.cwd, options.bundle ? { bundle: options.bundle } : {});
+  const loaded = loadPolicy(paths, io.cwd, { ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
   if (!loaded.ok) {
     if (loaded.message) io.err(`policyc test: ${loaded.message}\n`);
     if (loaded.diagnostics.length > 0) reportDiagnostics({ ...io, out: io.err }, loaded.diagnostics, { json: false });
@@ -128,6 +129,7 @@ export function registerTest(program: Command, io: Io, finish: (code: Promise<Ex
     .argument("[paths...]", "policy files or folders (or give --bundle)")
     .option("--replay <files...>", "recordings: .jsonl files, folders of them, or quoted globs")
     .option("--bundle <file>", "test a built bundle instead of sources")
+    .option("--public-key <file>", "require the bundle to be signed by this Ed25519 public key (PEM or DER)")
     .option("--reporter <name>", `report format: ${REPORTERS.join(", ")}`, "pretty")
     .option("--json", "same as --reporter json")
     .option("--coverage", "list every rule with how many lines it decided")

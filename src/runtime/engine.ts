@@ -464,9 +464,14 @@ function defaultReason(effect: Effect, id: string, tool: string): string {
 
 /**
  * Refuses options that would quietly switch a protection off (a window of 0 entries counts
- * nothing; a negative idle time expires every session): a programming mistake, thrown at once.
+ * nothing; a negative idle time expires every session) with a `RangeError`, and options of the
+ * wrong kind with a `TypeError`: a programming mistake, thrown at once. Exported so
+ * `engineForBundle` can tell the caller's mistakes from the bundle's before it loads any code.
  */
-function checkOptions(options: EngineOptions): void {
+export function checkOptions(options: EngineOptions): void {
+  if (typeof options !== "object" || options === null) throw new TypeError(`EngineOptions must be an object, not ${String(options)}`);
+  // Called for every request without a `time`: a clock that is not a function would deny them all.
+  if (options.clock !== undefined && typeof options.clock !== "function") throw new TypeError(`EngineOptions.clock must be a function returning epoch milliseconds, not ${typeof options.clock === "string" ? JSON.stringify(options.clock) : String(options.clock)}`);
   for (const name of ["sessionIdleMs", "expiredSessionMs", "revokedSessionMs"] as const) {
     const value = options[name];
     if (value !== undefined && !(typeof value === "number" && value > 0)) throw new RangeError(`EngineOptions.${name} must be a positive number of milliseconds, not ${String(value)}`);

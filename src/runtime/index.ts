@@ -9,5 +9,5 @@ export type { RuntimeSchema } from "./schema.js";
 export type { SessionUse } from "./session.js";
 export { explain, type Explanation, type RuleTrace } from "./explain.js";
 export type { ClauseTrace } from "./interpret.js";
-export { loadBundle, verifyBundle, BundleError, type LoadOptions } from "../bundle/loadBundle.js";
+export { loadBundle, verifyBundle, BundleError, type LoadOptions, type PublicKeySource } from "../bundle/loadBundle.js";
 export type { Bundle } from "../bundle/Bundle.js";

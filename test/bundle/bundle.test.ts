@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync } from "node:crypto";
+import { createHash, createSecretKey, generateKeyPairSync } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv } from "ajv";
@@ -211,6 +211,13 @@ describe("signatures", () => {
     expectBundleError(() => loadBundle({ ...signed, signature: { algorithm: "ed25519", value: "" } }, { publicKey }), /signature/);
   });
 
+  it("an empty or missing signing key is an error, not an unsigned bundle", () => {
+    for (const privateKey of ["", " \n"]) expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey })).toThrow(/the signing key is empty/);
+    expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: null as never })).toThrow(/the signing key must be a PEM string or a KeyObject, not null/);
+    expect(createBundle(compiled(), SUPPORT_SOURCES, {}).signature).toBeUndefined();
+    expect(createBundle(compiled(), SUPPORT_SOURCES, { privateKey: undefined as never }).signature).toBeUndefined();
+  });
+
   it("only Ed25519 keys sign", () => {
     const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 });
     expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: rsa.privateKey })).toThrow(/Ed25519/);
@@ -222,7 +229,58 @@ describe("signatures", () => {
   });
 
   it("a public key that is not a key is a BundleError, not a crypto error", () => {
-    for (const garbage of ["garbage", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"]) expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: garbage }), /the public key is not a PEM public key/);
+    for (const garbage of ["garbage", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", Buffer.from("garbage"), { key: "x", format: "jwk" }, 42, true, [1]]) {
+      expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: garbage as never }), /the public key cannot be read as a public key \(PEM, DER, JWK or a KeyObject\)/);
+    }
+  });
+
+  it("takes the key in every form crypto.createPublicKey reads: PEM or DER bytes, JWK, a private key's public half", () => {
+    const signed = bundleJson({ privateKey });
+    const pem = publicKey.export({ type: "spki", format: "pem" }) as string;
+    const der = publicKey.export({ type: "spki", format: "der" });
+    const forms: unknown[] = [
+      Buffer.from(pem), // readFileSync("public.pem")
+      new Uint8Array(Buffer.from(pem)),
+      Buffer.from(pem).buffer.slice(Buffer.from(pem).byteOffset, Buffer.from(pem).byteOffset + Buffer.from(pem).length),
+      der, // readFileSync("public.der")
+      new DataView(der.buffer, der.byteOffset, der.byteLength),
+      { key: der, format: "der", type: "spki" },
+      { key: publicKey.export({ format: "jwk" }), format: "jwk" },
+      privateKey,
+      privateKey.export({ type: "pkcs8", format: "pem" }),
+    ];
+    for (const form of forms) expect(loadBundle(signed, { publicKey: form as never }).decide(call("kb.search", 0)).decision).toBe("allow");
+    // The forms check the signature, not just parse: another key's bytes are refused.
+    const otherDer = other.publicKey.export({ type: "spki", format: "der" });
+    expectBundleError(() => loadBundle(signed, { publicKey: otherDer }), /signature does not match/);
+    expectBundleError(() => loadBundle(signed, { publicKey: Buffer.from(other.publicKey.export({ type: "spki", format: "pem" }) as string) }), /signature does not match/);
+  });
+
+  it("a missing or empty key is a BundleError, never a skipped signature check", () => {
+    const forged = bundleJson({ privateKey }) as Bundle & Record<string, any>;
+    forged.rules[2].reason = "changed";
+    (forged.manifest as { contentHash: string }).contentHash = recomputeHash(forged).contentHash;
+    const cases: [unknown, RegExp][] = [
+      [null, /the public key is null: give the key/],
+      [undefined, /the public key is undefined: give the key .* or leave `publicKey` out/],
+      ["", /the public key is empty/],
+      ["  \n", /the public key is empty/],
+      [Buffer.alloc(0), /the public key is empty/],
+      [Buffer.from("\n"), /the public key is empty/],
+    ];
+    for (const [key, message] of cases) {
+      // Refused for the key, whatever the bundle: a forged one, a good one, not a bundle at all.
+      for (const bundle of [forged, bundleJson({ privateKey }), "not a bundle"]) {
+        expectBundleError(() => loadBundle(bundle, { publicKey: key as never }), message);
+        expectBundleError(() => verifyBundle(bundle, { publicKey: key as never }), message);
+      }
+    }
+  });
+
+  it("a secret (symmetric) key or a non-Ed25519 key in bytes is named as such", () => {
+    expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: createSecretKey(Buffer.alloc(32)) }), /a secret \(symmetric\) key, not Ed25519/);
+    const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 }).publicKey.export({ type: "spki", format: "pem" }) as string;
+    expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: Buffer.from(rsa) }), /an RSA key, not Ed25519/);
   });
 });
 
@@ -237,6 +295,23 @@ describe("bundles that pass the hash check but are broken", () => {
   it("code that does not parse, or throws while loading, is refused as a bad bundle", () => {
     expectBundleError(() => loadBundle(rehashed((b) => (b.code = "this is not JavaScript"))), /the bundle's code does not load: Unexpected identifier/);
     expectBundleError(() => loadBundle(rehashed((b) => (b.code = 'throw Object.create(null);'))), /the bundle's code does not load/);
+  });
+
+  it("a value whose properties throw when read is a BundleError, not the error it threw", () => {
+    const throwing = new Proxy({}, { get: () => { throw new Error("x"); } });
+    expectBundleError(() => loadBundle(throwing), /^not a valid policyc bundle: reading it threw: x$/);
+    expectBundleError(() => verifyBundle(throwing), /reading it threw: x/);
+    // A getter that passes the schema check and throws on the next read (while hashing).
+    const bundle = bundleJson() as Bundle & Record<string, any>;
+    let reads = 0;
+    Object.defineProperty(bundle, "code", { enumerable: true, get: () => { if (++reads > 1) throw new TypeError("gone"); return "x"; } });
+    expectBundleError(() => loadBundle(bundle), /^not a valid policyc bundle: reading it threw: gone$/);
+    for (const value of [undefined, Symbol("b"), () => 1, new Map()]) expectBundleError(() => loadBundle(value), /not a valid policyc bundle/);
+  });
+
+  it("options that are not an object are a TypeError that says so", () => {
+    expect(() => loadBundle(bundleJson(), null as never)).toThrow(/the options must be an object, not null/);
+    expect(() => verifyBundle(bundleJson(), 5 as never)).toThrow(TypeError);
   });
 
   it("an IR nested absurdly deep is refused, not a stack overflow", () => {

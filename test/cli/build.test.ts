@@ -26,6 +26,7 @@ beforeAll(() => {
   write("public.pem", publicPem);
   write("rsa.pem", generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey.export({ type: "pkcs8", format: "pem" }) as string);
   write("garbage.pem", "not a key\n");
+  write("empty.pem", "");
 });
 
 afterAll(() => {
@@ -156,6 +157,8 @@ describe("policyc build", () => {
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "garbage.pem"], /cannot sign with `garbage\.pem`/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "public.pem"], /Ed25519 private key/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "rsa.pem"], /Ed25519/],
+    // An empty key file once built an unsigned bundle and exited 0.
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "empty.pem"], /cannot sign with `empty\.pem`: the signing key is empty \(expected an Ed25519 private key in PEM\)/],
     [["decls.policy", "support.policy", "-o", "k.json", "--target", "wasm"], /unknown target `wasm`/],
     [["decls.policy", "support.policy", "-o", "no/such/folder/k.json"], /cannot write `no\/such\/folder\/k\.json`/],
   ])("bad usage or unreadable input exits 2: %j", async (args, message) => {

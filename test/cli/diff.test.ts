@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, bin, cli, type CliResult } from "../helpers.js";
 import { expectGolden, runText } from "../goldens/golden.js";
+import { forgeBundle, writeKeys } from "./signing.js";
 
 /**
  * old → new: `kb-for-support` becomes `kb-for-everyone` (sales' searches flip deny→allow), the new
@@ -105,6 +106,62 @@ describe("policyc diff", () => {
     expect(summary(await diffJson(oldBundle, NEW))).toEqual(expected);
     expect(summary(await diffJson(OLD, newBundle))).toEqual(expected);
     expect(summary(await diffJson(oldBundle, newBundle))).toEqual(expected);
+  });
+
+  describe("--public-key", () => {
+    const at = (name: string): string => join(dir, "signed", name);
+    beforeAll(async () => {
+      mkdirSync(at(""), { recursive: true });
+      writeKeys(at(""));
+      expect((await cli(["build", OLD, "-o", at("old.json"), "--sign", at("key.pem")])).code).toBe(0);
+      expect((await cli(["build", NEW, "-o", at("new.json"), "--sign", at("key.pem")])).code).toBe(0);
+      expect((await cli(["build", NEW, "-o", at("unsigned.json")])).code).toBe(0);
+      forgeBundle(at("new.json"), at("forged.json"));
+    });
+    afterEach(() => {
+      delete globalThis.forgedRan;
+    });
+    const diff = (...args: string[]): Promise<CliResult> => cli(["diff", ...args, "--replay", CALLS, "--json"]);
+
+    it("checks every side that is a bundle; sources beside a bundle are compiled as they are", async () => {
+      const expected = summary(await diffJson(OLD, NEW));
+      for (const [before, after] of [[at("old.json"), at("new.json")], [at("old.json"), NEW], [OLD, at("new.json")]]) {
+        const result = await diff(before!, after!, "--public-key", at("public.pem"));
+        expect(result.code, `${before} ${after}`).toBe(0);
+        expect(summary(JSON.parse(result.stdout) as JsonDiff)).toEqual(expected);
+      }
+    });
+
+    it("a forged, unsigned or otherwise signed side exits 2 before its code runs", async () => {
+      // Without a key, a forgery with a good hash runs: the signature check is what --public-key adds.
+      expect((await diff(at("old.json"), at("forged.json"))).code).toBe(0);
+      expect(globalThis.forgedRan).toBe(true);
+      delete globalThis.forgedRan;
+      const refused = (path: string, why: string): string => `policyc diff: \`${path}\`: ${why}: refusing to load it\n`;
+      const cases: [string[], string][] = [
+        [[at("old.json"), at("forged.json"), "--public-key", at("public.pem")], refused(at("forged.json"), "the bundle's signature does not match the given public key")],
+        [[OLD, at("forged.json"), "--public-key", at("public.pem")], refused(at("forged.json"), "the bundle's signature does not match the given public key")],
+        [[at("forged.json"), at("new.json"), "--public-key", at("public.pem")], refused(at("forged.json"), "the bundle's signature does not match the given public key")],
+        [[OLD, at("unsigned.json"), "--public-key", at("public.pem")], refused(at("unsigned.json"), "the bundle is not signed, but a public key was given")],
+        [[at("old.json"), at("new.json"), "--public-key", at("other.pem")], refused(at("old.json"), "the bundle's signature does not match the given public key")],
+        [[at("old.json"), at("forged.json"), "--public-key", ""], "policyc diff: --public-key was given an empty value (an unset variable?)\n"],
+        [[at("old.json"), at("forged.json"), "--public-key", " "], "policyc diff: --public-key was given an empty value (an unset variable?)\n"],
+        [[at("old.json"), at("forged.json"), "--public-key", at("missing.pem")], `policyc diff: cannot read public key \`${at("missing.pem")}\`: no such file or folder\n`],
+        [[OLD, NEW, "--public-key", at("public.pem")], "policyc diff: --public-key checks a bundle's signature, and neither side is a bundle: give OLD or NEW as a built bundle (.json)\n"],
+      ];
+      for (const [args, stderr] of cases) {
+        expect(await diff(...args), args.join(" ")).toEqual({ code: 2, stdout: "", stderr });
+        expect(globalThis.forgedRan).toBeUndefined();
+      }
+    });
+
+    it("the built binary agrees", () => {
+      expect(bin(["diff", at("old.json"), at("new.json"), "--replay", CALLS, "--public-key", at("public.pem")]).code).toBe(0);
+      const forged = bin(["diff", at("old.json"), at("forged.json"), "--replay", CALLS, "--public-key", at("public.pem")]);
+      expect(forged).toMatchObject({ code: 2, stdout: "" });
+      expect(forged.stderr).toContain("signature does not match");
+      expectNoStackTrace(forged);
+    });
   });
 
   it("counts every change, also past the ones it lists", async () => {

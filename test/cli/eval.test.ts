@@ -48,6 +48,14 @@ beforeAll(() => {
   write("signed.json", serializeBundle(createBundle(policy!, SOURCES, { privateKey })));
   write("public.pem", publicKey.export({ type: "spki", format: "pem" }) as string);
   write("other.pem", generateKeyPairSync("ed25519").publicKey.export({ type: "spki", format: "pem" }) as string);
+  writeFileSync(join(dir, "public.der"), publicKey.export({ type: "spki", format: "der" }));
+  write("empty.pem", "");
+  write("rsa.pem", generateKeyPairSync("rsa", { modulusLength: 1024 }).publicKey.export({ type: "spki", format: "pem" }) as string);
+  // A signed bundle changed and re-hashed: only its signature gives it away.
+  const forged = JSON.parse(serializeBundle(createBundle(policy!, SOURCES, { privateKey }))) as Bundle & { rules: { reason: string | null }[] };
+  forged.rules[2]!.reason = "anything goes";
+  (forged.manifest as { contentHash: string }).contentHash = contentHash(forged);
+  write("forged.json", JSON.stringify(forged));
 });
 
 afterAll(() => {
@@ -197,6 +205,40 @@ describe("policyc eval", () => {
     expect(noKey.stderr).toContain("cannot read public key `missing.pem`");
   });
 
+  it("an empty or blank --public-key is bad usage (exit 2), never a skipped signature check", async () => {
+    // The forged bundle runs without a key: the check is what --public-key is for.
+    expect((await evaluate(["--bundle", "forged.json", "--request", "lookup.json"])).code).toBe(0);
+    for (const key of ["", " ", "\t"]) {
+      for (const args of [["--bundle", "forged.json", "--public-key", key], ["--bundle", "signed.json", "--public-key", key], [`--public-key=${key}`, "--bundle", "forged.json"], ["forged.json", "--public-key", key]]) {
+        const result = await evaluate([...args, "--request", "lookup.json"]);
+        expect(result, JSON.stringify(args)).toEqual({ code: 2, stdout: "", stderr: "policyc eval: --public-key was given an empty value (an unset variable?)\n" });
+      }
+    }
+    const forged = await evaluate(["--bundle", "forged.json", "--public-key", "public.pem", "--request", "lookup.json"]);
+    expect(forged).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `forged.json`: the bundle's signature does not match the given public key: refusing to load it\n" });
+  });
+
+  it("reads the key file as PEM or DER; an empty, unreadable or non-Ed25519 key file exits 2 naming the file", async () => {
+    expect(await evaluate(["--bundle", "signed.json", "--public-key", "public.der", "--request", "lookup.json"])).toMatchObject({ code: 0, stdout: LOOKUP_GOLDEN });
+    expect(await evaluate(["--bundle", "forged.json", "--public-key", "public.der", "--request", "lookup.json"])).toMatchObject({ code: 2, stdout: "" });
+    const cases: [string, string][] = [
+      ["empty.pem", "policyc eval: `empty.pem`: the public key is empty\n"],
+      ["rsa.pem", "policyc eval: `rsa.pem`: the public key is an RSA key, not Ed25519: bundles are signed with Ed25519\n"],
+      [".", "policyc eval: cannot read public key `.`: it is a folder\n"],
+    ];
+    for (const [key, stderr] of cases) expect(await evaluate(["--bundle", "signed.json", "--public-key", key, "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr });
+    const garbage = await evaluate(["--bundle", "signed.json", "--public-key", "broken.json", "--request", "lookup.json"]);
+    expect(garbage.code).toBe(2);
+    expect(garbage.stderr).toMatch(/^policyc eval: `broken\.json`: the public key cannot be read as a public key/);
+    expectNoStackTrace(garbage);
+  });
+
+  it("an empty --bundle is bad usage, not a fall-back to the policy paths beside it", async () => {
+    for (const args of [["decls.policy", "support.policy", "--bundle", ""], ["--bundle", " "]]) {
+      expect(await evaluate([...args, "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: --bundle was given an empty value (an unset variable?)\n" });
+    }
+  });
+
   it("refuses what it would silently ignore: paths beside --bundle, --public-key without a bundle (exit 2)", async () => {
     expect(await evaluate(["decls.policy", "--bundle", "bundle.json", "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: give policy paths or --bundle, not both (got `decls.policy` and --bundle `bundle.json`)\n" });
     const unsignedSources = await evaluate([...SOURCES.map((s) => s.path), "--public-key", "public.pem", "--request", "lookup.json"]);
@@ -269,5 +311,8 @@ describe("policyc eval", () => {
     expect(tampered.code).toBe(2);
     expect(tampered.stderr).toContain("does not match its hash");
     expectNoStackTrace(tampered);
+    // `--public-key "$KEY"` with KEY unset, as a CI script would run it.
+    const unsetKey = bin(["eval", "--bundle", "forged.json", "--public-key", "", "--request", "lookup.json"], { cwd: dir });
+    expect(unsetKey).toEqual({ code: 2, stdout: "", stderr: "policyc eval: --public-key was given an empty value (an unset variable?)\n" });
   });
 });

@@ -1,10 +1,11 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { CONFORMANCE, HAS_CONFORMANCE, ROOT, bin, cli, type CliResult } from "../helpers.js";
 import { expectGolden, runText } from "../goldens/golden.js";
+import { forgeBundle, writeKeys } from "./signing.js";
 
 /** Fixture paths relative to ROOT: the binary runs with cwd = ROOT, so reports are deterministic. */
 const DEMO_POLICY = "test/fixtures/replay/demo.policy";
@@ -422,6 +423,58 @@ describe("policyc test: bundles", () => {
     const both = await test(DEMO_POLICY, "--bundle", bundle, "--replay", FULL);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/^policyc test: give policy paths or --bundle, not both/);
+  });
+
+  describe("--public-key", () => {
+    const signed = (): string => join(dir, "signed", "demo.json");
+    beforeAll(async () => {
+      mkdirSync(join(dir, "signed"), { recursive: true });
+      writeKeys(join(dir, "signed"));
+      expect((await cli(["build", DEMO_POLICY, "-o", signed(), "--sign", join(dir, "signed", "key.pem")])).code).toBe(0);
+      expect((await cli(["build", DEMO_POLICY, "-o", join(dir, "signed", "unsigned.json")])).code).toBe(0);
+      forgeBundle(signed(), join(dir, "signed", "forged.json"));
+    });
+    afterEach(() => {
+      delete globalThis.forgedRan;
+    });
+    const key = (name = "public.pem"): string => join(dir, "signed", name);
+
+    it("a bundle signed by the key is tested as without it (--bundle or the path)", async () => {
+      const sources = await test(DEMO_POLICY, "--replay", FULL, "--coverage");
+      for (const args of [["--bundle", signed()], [signed()]]) {
+        const result = await test(...args, "--public-key", key(), "--replay", FULL, "--coverage");
+        expect(result).toEqual({ code: 0, stdout: sources.stdout, stderr: "" });
+      }
+    });
+
+    it("a forged, unsigned or otherwise signed bundle exits 2 before its code runs", async () => {
+      // Without a key, a forgery with a good hash runs: the signature check is what --public-key adds.
+      expect((await test("--bundle", key("forged.json"), "--replay", FULL, "--allow-empty")).code).toBe(0);
+      expect(globalThis.forgedRan).toBe(true);
+      delete globalThis.forgedRan;
+      const cases: [string[], string][] = [
+        [["--bundle", key("forged.json"), "--public-key", key()], `policyc test: \`${key("forged.json")}\`: the bundle's signature does not match the given public key: refusing to load it\n`],
+        [[key("forged.json"), "--public-key", key()], `policyc test: \`${key("forged.json")}\`: the bundle's signature does not match the given public key: refusing to load it\n`],
+        [["--bundle", key("unsigned.json"), "--public-key", key()], `policyc test: \`${key("unsigned.json")}\`: the bundle is not signed, but a public key was given: refusing to load it\n`],
+        [["--bundle", signed(), "--public-key", key("other.pem")], `policyc test: \`${signed()}\`: the bundle's signature does not match the given public key: refusing to load it\n`],
+        [["--bundle", signed(), "--public-key", key("missing.pem")], `policyc test: cannot read public key \`${key("missing.pem")}\`: no such file or folder\n`],
+        [["--bundle", key("forged.json"), "--public-key", ""], "policyc test: --public-key was given an empty value (an unset variable?)\n"],
+        [[DEMO_POLICY, "--public-key", key()], "policyc test: --public-key checks a bundle's signature, and policy sources have none: give the bundle with --bundle FILE\n"],
+      ];
+      for (const [args, stderr] of cases) {
+        expect(await test(...args, "--replay", FULL), args.join(" ")).toEqual({ code: 2, stdout: "", stderr });
+        expect(globalThis.forgedRan).toBeUndefined();
+      }
+    });
+
+    it("the built binary agrees", () => {
+      const ok = bin(["test", "--bundle", signed(), "--public-key", key(), "--replay", FULL]);
+      expect(ok.code).toBe(0);
+      const forged = bin(["test", "--bundle", key("forged.json"), "--public-key", key(), "--replay", FULL]);
+      expect(forged).toMatchObject({ code: 2, stdout: "" });
+      expect(forged.stderr).toContain("signature does not match");
+      expectNoStackTrace(forged);
+    });
   });
 
   it("a bundle that is not JSON: exit 2", async () => {

@@ -1,0 +1,126 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { Bundle } from "../../src/bundle/Bundle.js";
+import { contentHash } from "../../src/bundle/hash.js";
+import { BundleError, loadBundle } from "../../src/bundle/loadBundle.js";
+import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
+import { compile, compileSources } from "../../src/compile/compile.js";
+import { Engine } from "../../src/runtime/engine.js";
+import { call, SUPPORT_SOURCES, T0 } from "./fixtures.js";
+
+/**
+ * Engine options are the caller's to get right: bad ones are refused when the engine is made,
+ * with the same RangeError or TypeError whichever way it is made (`new Engine`, `compile`,
+ * `loadBundle`), and never blamed on the bundle.
+ */
+
+function bundleJson(): Bundle {
+  const { policy } = compileSources(SUPPORT_SOURCES);
+  return JSON.parse(serializeBundle(createBundle(policy!, SUPPORT_SOURCES))) as Bundle;
+}
+
+/** Every way to make an engine with these options. */
+function makers(): [string, (options: object) => unknown][] {
+  const { policy } = compileSources(SUPPORT_SOURCES);
+  return [
+    ["new Engine", (options) => new Engine(policy!, options)],
+    ["compile", (options) => compile(SUPPORT_SOURCES, options)],
+    ["loadBundle", (options) => loadBundle(bundleJson(), options)],
+  ];
+}
+
+function thrownBy(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+declare global {
+  // eslint-disable-next-line no-var
+  var optionsPwned: unknown;
+}
+
+afterEach(() => {
+  delete globalThis.optionsPwned;
+});
+
+describe("numeric options", () => {
+  const cases: [object, RegExp][] = [
+    [{ sessionIdleMs: 0 }, /^EngineOptions\.sessionIdleMs must be a positive number of milliseconds, not 0$/],
+    [{ sessionIdleMs: -1 }, /sessionIdleMs .* not -1$/],
+    [{ expiredSessionMs: Number.NaN }, /expiredSessionMs .* not NaN$/],
+    [{ revokedSessionMs: "1000" }, /revokedSessionMs .* not 1000$/],
+    [{ maxWindowEntries: 0 }, /^EngineOptions\.maxWindowEntries must be a whole number of at least 1, not 0$/],
+    [{ maxWindowEntries: 1.5 }, /maxWindowEntries .* not 1\.5$/],
+  ];
+
+  it("are refused with a RangeError, also by loadBundle (not a BundleError blaming the bundle)", () => {
+    for (const [name, make] of makers()) {
+      for (const [options, message] of cases) {
+        const error = thrownBy(() => make(options));
+        expect(error, `${name} ${JSON.stringify(options)}`).toBeInstanceOf(RangeError);
+        expect(error).not.toBeInstanceOf(BundleError);
+        expect((error as Error).message, name).toMatch(message);
+      }
+    }
+  });
+});
+
+describe("clock", () => {
+  it("that is not a function is refused with a TypeError when the engine is made", () => {
+    for (const [name, make] of makers()) {
+      for (const clock of [5, "x", null, {}, true, Date.now()]) {
+        const error = thrownBy(() => make({ clock }));
+        expect(error, `${name} clock ${String(clock)}`).toBeInstanceOf(TypeError);
+        expect(error).not.toBeInstanceOf(BundleError);
+        expect((error as Error).message).toMatch(/^EngineOptions\.clock must be a function returning epoch milliseconds, not /);
+      }
+    }
+    expect((thrownBy(() => loadBundle(bundleJson(), { clock: "x" as never })) as Error).message).toBe('EngineOptions.clock must be a function returning epoch milliseconds, not "x"');
+  });
+
+  it("a function is used for requests without a time, left out is the wall clock", () => {
+    const { time: _time, ...timeless } = call("crm.lookup", 0, { session: "s1" });
+    void _time;
+    for (const [name, make] of makers()) {
+      let calls = 0;
+      const engine = make({ clock: () => (calls++, T0) }) as Engine;
+      expect(engine.decide(timeless).decision, name).toBe("allow");
+      expect(calls, name).toBeGreaterThan(0);
+      expect((make({}) as Engine).decide(timeless).errors, name).toEqual([]);
+      expect((make({ clock: undefined }) as Engine).decide(timeless).errors, name).toEqual([]);
+    }
+  });
+});
+
+describe("loadBundle", () => {
+  /** A bundle whose code is `code`, with its hash made to match (as someone editing it by hand would). */
+  function rehashed(code: string): Bundle {
+    const bundle = bundleJson();
+    (bundle as { code: string }).code = code;
+    (bundle.manifest as { contentHash: string }).contentHash = contentHash(bundle);
+    return bundle;
+  }
+
+  it("checks the options before any of the bundle's code runs", () => {
+    const bundle = rehashed(`globalThis.optionsPwned = 1;\n${bundleJson().code}`);
+    expect(thrownBy(() => loadBundle(bundle, { sessionIdleMs: 0 }))).toBeInstanceOf(RangeError);
+    expect(thrownBy(() => loadBundle(bundle, { clock: 5 as never }))).toBeInstanceOf(TypeError);
+    expect(globalThis.optionsPwned).toBeUndefined();
+    // The control: with good options the code does run.
+    loadBundle(bundle, { sessionIdleMs: 1000 });
+    expect(globalThis.optionsPwned).toBe(1);
+  });
+
+  it("still refuses a bundle whose code does not load as a BundleError, with good options", () => {
+    const error = thrownBy(() => loadBundle(rehashed("throw new RangeError('from the bundle')"), { sessionIdleMs: 1000, clock: () => T0 }));
+    expect(error).toBeInstanceOf(BundleError);
+    expect((error as Error).message).toBe("the bundle's code does not load: from the bundle");
+  });
+
+  it("a bad bundle is a BundleError before bad options are looked at", () => {
+    expect(thrownBy(() => loadBundle({ not: "a bundle" }, { sessionIdleMs: 0 }))).toBeInstanceOf(BundleError);
+  });
+});
