@@ -174,10 +174,10 @@ export class Engine {
     readonly policy: CompiledPolicy,
     options: EngineOptions = {},
   ) {
+    checkOptions(options);
     this.rules = policy.rules;
     this.rules.forEach((r, i) => this.ruleById.set(r.id, i));
     this.clock = options.clock ?? Date.now;
-    checkOptions(options);
     const needed = windowEntriesFor(policy.rules.map((r) => r.ir));
     const windowEntries = options.maxWindowEntries ?? needed.entries;
     this.sessions = new SessionStore(policy.session, Object.keys(policy.schema.tools), {
@@ -259,14 +259,17 @@ export class Engine {
     let now = Number.NaN;
     let unreadable: string | undefined;
     if (typeof tool !== "string" || tool === "") unreadable = tool === undefined ? "request.tool is missing: every request names the tool being called" : `request.tool must be a tool name (a non-empty string), not ${describeValue(tool)}`;
-    else if (request["time"] === undefined) now = this.clock();
-    else {
+    else if (request["time"] === undefined) {
+      now = this.clock();
+      // The caller's clock (EngineOptions.clock): a broken one must deny, not count at NaN.
+      if (typeof now !== "number" || !Number.isFinite(now)) unreadable = `the engine's clock gave ${describeValue(now)}, not a time in epoch milliseconds (EngineOptions.clock), and the request has no time`;
+    } else {
       now = parseTime(request["time"]);
       if (Number.isNaN(now)) unreadable = `request.time must be an RFC 3339 time${typeof request["time"] === "string" ? `, not ${JSON.stringify(request["time"])}` : ` string, not ${describeValue(request["time"])}`}`;
     }
     if (typeof tool !== "string" || unreadable !== undefined) {
       // A revoked session stays revoked whatever the request: answer with the revoking rule.
-      const known = this.sessions.peek(sessionId, this.clock());
+      const known = this.sessions.peek(sessionId, Number.isFinite(now) ? now : this.sessions.latestSeen);
       return { ready: false, decision: known?.revoked ? revokedDecision(known.revoked) : deny([], [unreadable!], [], false, true) };
     }
 

@@ -202,6 +202,11 @@ export class SessionStore {
    * expired and revoked sessions be forgotten early.
    */
   private latest = Number.NEGATIVE_INFINITY;
+
+  /** The latest request time seen (capped, see `latest`): "now" for a request without a usable time of its own. */
+  get latestSeen(): number {
+    return this.latest;
+  }
   /** Request times up to this need no look at the wall clock (it is read again past it). */
   private futureLimit = Number.NEGATIVE_INFINITY;
   private readonly wallClock: () => number;
@@ -249,7 +254,11 @@ export class SessionStore {
   /** The state for an attempt at `now`: the live one, a new one, or the record of an expired session. */
   getOrCreate(id: string, now: number): SessionState | ExpiredSession {
     if (now > this.latest) {
-      if (now > this.futureLimit) this.futureLimit = this.wallClock() + FUTURE_SLACK_MS;
+      if (now > this.futureLimit) {
+        // A broken clock (EngineOptions.clock) must not stop the sweep: then request times alone rule.
+        const wall = this.wallClock();
+        this.futureLimit = typeof wall === "number" && Number.isFinite(wall) ? wall + FUTURE_SLACK_MS : Number.POSITIVE_INFINITY;
+      }
       this.latest = Math.min(now, this.futureLimit);
     }
     if (this.latest - this.lastSweep > this.idleMs / 4) this.sweep();

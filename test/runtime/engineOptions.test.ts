@@ -124,3 +124,19 @@ describe("loadBundle", () => {
     expect(thrownBy(() => loadBundle({ not: "a bundle" }, { sessionIdleMs: 0 }))).toBeInstanceOf(BundleError);
   });
 });
+
+describe("a clock that misbehaves at run time", () => {
+  it("options that are not an object are a TypeError from new Engine too", () => {
+    const { policy } = compileSources(SUPPORT_SOURCES);
+    expect(thrownBy(() => new Engine(policy!, null as unknown as object))).toBeInstanceOf(TypeError);
+  });
+
+  it.each([Number.NaN, Number.POSITIVE_INFINITY, "now", undefined])("a clock giving %s denies requests without a time, naming the clock; requests with a time still decide", (value) => {
+    const engine = compile(SUPPORT_SOURCES, { clock: () => value as number });
+    const { time: _time, ...untimed } = call("kb.search", 0);
+    const decision = engine.decide(untimed);
+    expect(decision).toMatchObject({ decision: "deny", rules: [] });
+    expect(decision.reasons[0]).toContain("EngineOptions.clock");
+    expect(engine.decide(call("kb.search", 0)).decision).toBe("allow");
+  });
+});
