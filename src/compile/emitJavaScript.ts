@@ -42,8 +42,9 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
         const condition = rule.ir === null ? null : emitter.forTool(entry.tool, () => emitter.expr(rule.ir!));
         if (condition === null) fast.push(`    ${push}`);
         else {
-          // Only a condition that reads the user or the intent's tools/risk can note a fault.
-          if (!canFault(rule.ir!)) fast.push(`    if ((${condition}) === true) ${push}`);
+          // Only a condition that reads the user, the intent's tools/risk or a count, or calls a
+          // function that refuses ambiguous input, can fail.
+          if (!mayFail(rule.ir!)) fast.push(`    if ((${condition}) === true) ${push}`);
           else fast.push(`    if ((${condition}) === true ? c.fault === undefined || faulted(c, ${ruleIndex}, ${JSON.stringify(rule.id + ": ")}, ${rule.effect !== "allow"}) : c.fault !== undefined && faulted(c, ${ruleIndex}, ${JSON.stringify(rule.id + ": ")}, ${rule.effect !== "allow"})) ${push}`);
         }
         safe.push(`  if (r${ruleIndex}(c)) ${push}`);
@@ -257,9 +258,12 @@ class JsEmitter {
       case "not":
         return `!(${this.expr(e.operand)})`;
       case "and":
-        return `(${e.terms.map((t) => this.expr(t)).join(" && ")})`;
       case "or":
-        return `(${e.terms.map((t) => this.expr(t)).join(" || ")})`;
+        // A term that can fail, followed by others: evaluated three-valued (rt.anyTerm), so
+        // that a later term that settles the result (true for `or`, false for `and`) does, as
+        // it would written first. Otherwise JavaScript's short circuit already gives that.
+        if (e.terms.slice(0, -1).some(mayFail)) return `rt.${e.op === "and" ? "allTerms" : "anyTerm"}(c, [${e.terms.map((t) => `() => ${this.expr(t)}`).join(", ")}])`;
+        return `(${e.terms.map((t) => this.expr(t)).join(e.op === "and" ? " && " : " || ")})`;
       case "compare": {
         const left = this.expr(e.left);
         const right = this.expr(e.right);
@@ -292,7 +296,8 @@ class JsEmitter {
       case "quantifier": {
         const method = e.kind === "any" ? "some" : "every";
         // A quantifier variable may hold a session set (`any(s in [session.labels]: …)`): a Set, not an array.
-        const items = isSessionSet(e.collection) || e.collection.op === "local" ? `rt.items(${this.expr(e.collection)})` : `(${this.expr(e.collection)})?`;
+        const collection = this.expr(e.collection);
+        const items = isSessionSet(e.collection) || e.collection.op === "local" ? `rt.items(${collection})` : `(${collection})?`;
         // Variables get generated names (`$0`, `$1`…): no identifier of the policy enters the code.
         const id = `$${this.localCount++}`;
         const outer = this.locals.get(e.variable);
@@ -300,6 +305,8 @@ class JsEmitter {
         const body = this.expr(e.body);
         if (outer === undefined) this.locals.delete(e.variable);
         else this.locals.set(e.variable, outer);
+        // A body that can fail: three-valued over the elements, as `and` and `or` are.
+        if (mayFail(e.body)) return `rt.${e.kind === "any" ? "anyItem" : "allItems"}(c, ${collection}, (${id}) => ${body})`;
         return `${items}.${method}((${id}) => ${body} === true)`;
       }
       case "session":
@@ -356,11 +363,8 @@ function isSessionSet(e: IrExpr): boolean {
 const ROOT_LOCAL = { agent: "cAgent", context: "cContext", args: "cArgs" } as const;
 const ROOT_LOCALS = "const cAgent = c.agent, cContext = c.context, cArgs = c.args;";
 
-/**
- * Whether evaluating the expression may note a fault: a read of the user, of the intent's tools
- * or risk, or a `session.count` reaching past what an overflowing window kept.
- */
-function canFault(e: IrExpr): boolean {
-  if ((e.op === "root" && e.root === "user") || e.op === "intentTools" || e.op === "intentMaxRisk" || e.op === "count") return true;
-  return childrenOf(e).some(canFault);
+/** Whether evaluating the expression may fail: note a fault, or throw (`url.host` and `email.domain` refuse ambiguous input). */
+function mayFail(e: IrExpr): boolean {
+  if ((e.op === "root" && e.root === "user") || e.op === "intentTools" || e.op === "intentMaxRisk" || e.op === "count" || e.op === "call") return true;
+  return childrenOf(e).some(mayFail);
 }

@@ -367,6 +367,66 @@ export function message(error: unknown): string {
 }
 
 /**
+ * `and`, `or`, `any` and `all` over terms that can fail (a read of a missing user, a window
+ * that lost attempts, an ambiguous URL), with the language's three values: a term that is
+ * true (for `or`) or false (for `and`) settles the result whatever the others do, so the
+ * order the author wrote the terms in never changes a decision; only when no term settles it
+ * does a failure make the whole an error. `c.fault` carries the failure (the generated code's
+ * evaluation context); each term starts without one.
+ */
+export interface FaultNote {
+  fault: string | undefined;
+}
+
+/** Evaluates one term on its own: its value, and `c.fault` set when it failed. */
+function termValue(c: FaultNote, term: () => unknown): unknown {
+  try {
+    return term();
+  } catch (error) {
+    c.fault ??= message(error);
+    return undefined;
+  }
+}
+
+/** The terms settle at the first one that is `settles` without failing; else a failure, if any; else `!settles`. */
+function threeValued(c: FaultNote, count: number, termAt: (index: number) => unknown, settles: boolean): boolean {
+  const outer = c.fault;
+  let failed: string | undefined;
+  for (let i = 0; i < count; i++) {
+    c.fault = undefined;
+    const value = termAt(i) === true;
+    if (c.fault === undefined) {
+      if (value === settles) {
+        c.fault = outer;
+        return settles;
+      }
+    } else failed ??= c.fault;
+  }
+  c.fault = outer ?? failed;
+  return !settles;
+}
+
+export function anyTerm(c: FaultNote, terms: readonly (() => unknown)[]): boolean {
+  return threeValued(c, terms.length, (i) => termValue(c, terms[i]!), true);
+}
+
+export function allTerms(c: FaultNote, terms: readonly (() => unknown)[]): boolean {
+  return threeValued(c, terms.length, (i) => termValue(c, terms[i]!), false);
+}
+
+/** `any(x in L: body)` when the body can fail. */
+export function anyItem(c: FaultNote, collection: unknown, body: (item: unknown) => unknown): boolean {
+  const list = toArray(collection);
+  return threeValued(c, list.length, (i) => termValue(c, () => body(list[i])), true);
+}
+
+/** `all(x in L: body)` when the body can fail. */
+export function allItems(c: FaultNote, collection: unknown, body: (item: unknown) => unknown): boolean {
+  const list = toArray(collection);
+  return threeValued(c, list.length, (i) => termValue(c, () => body(list[i])), false);
+}
+
+/**
  * What a thrown value says, for a decision's reasons. Never throws itself: request data can
  * throw anything (an object without toString, an Error whose message getter throws, a proxy).
  */

@@ -40,6 +40,33 @@ export class Interpreter {
 
   /** Set when the last quantifier evaluated found its deciding element. */
   lastWitness: unknown;
+  /** Which term settled the last three-valued evaluation, or -1. */
+  private settledAt = -1;
+
+  /**
+   * The language's `and` (`settles` false) and `or` (true) over terms that may fail: the first
+   * term that evaluates to `settles` decides; else the first failure is thrown; else `!settles`.
+   * So the order of the terms never changes the result (rt.anyTerm in the generated code).
+   */
+  private threeValued(terms: readonly (() => unknown)[], settles: boolean): boolean {
+    let failure: { error: unknown } | undefined;
+    for (let i = 0; i < terms.length; i++) {
+      let value: boolean;
+      try {
+        value = terms[i]!() === true;
+      } catch (error) {
+        failure ??= { error };
+        continue;
+      }
+      if (value === settles) {
+        this.settledAt = i;
+        return settles;
+      }
+    }
+    this.settledAt = -1;
+    if (failure !== undefined) throw failure.error;
+    return !settles;
+  }
 
   evaluate(e: IrExpr, locals: ReadonlyMap<string, unknown> = new Map()): unknown {
     const c = this.c;
@@ -77,11 +104,9 @@ export class Interpreter {
       case "not":
         return !this.evaluate(e.operand, locals);
       case "and":
-        for (const term of e.terms) if (this.evaluate(term, locals) !== true) return false;
-        return true;
+        return this.threeValued(e.terms.map((term) => () => this.evaluate(term, locals)), false);
       case "or":
-        for (const term of e.terms) if (this.evaluate(term, locals) === true) return true;
-        return false;
+        return this.threeValued(e.terms.map((term) => () => this.evaluate(term, locals)), true);
       case "compare": {
         const left = this.evaluate(e.left, locals) as number;
         const right = this.evaluate(e.right, locals) as number;
@@ -106,20 +131,17 @@ export class Interpreter {
       case "quantifier": {
         const items = rt.items(this.evaluate(e.collection, locals));
         const inner = new Map(locals);
-        for (const item of items) {
-          inner.set(e.variable, item);
-          const value = this.evaluate(e.body, inner) === true;
-          if (e.kind === "any" && value) {
-            this.lastWitness = item;
-            return true;
-          }
-          if (e.kind === "all" && !value) {
-            this.lastWitness = item;
-            return false;
-          }
-        }
-        this.lastWitness = undefined;
-        return e.kind === "all";
+        const settles = e.kind === "any";
+        const value = this.threeValued(
+          items.map((item) => () => {
+            inner.set(e.variable, item);
+            return this.evaluate(e.body, inner);
+          }),
+          settles,
+        );
+        // The deciding element: the first that settled it (any: a match; all: a failure).
+        this.lastWitness = value === settles && this.settledAt >= 0 ? items[this.settledAt] : undefined;
+        return value;
       }
       case "session":
         switch (e.member) {
@@ -171,10 +193,12 @@ export class Interpreter {
   traceClauses(e: IrExpr, texts: readonly string[]): { matched: boolean | "error"; clauses: ClauseTrace[] } {
     const terms = e.op === "and" && texts.length === e.terms.length ? e.terms : [e];
     const clauses: ClauseTrace[] = [];
+    // Three-valued, as the rule's `and` is: a clause that does not hold settles it, even after
+    // one that failed; a failure makes it an error only when nothing else settles it.
     let matched: boolean | "error" = true;
     terms.forEach((term, i) => {
       const text = texts.length === terms.length ? texts[i]! : texts.join(" and ");
-      if (matched !== true) return;
+      if (matched === false) return;
       // An `unless X` clause is the term `not X`: its trace shows X's own value, as written.
       const unless = term.op === "not" && text.startsWith("unless ");
       const shown = unless ? term.operand : term;
@@ -191,4 +215,5 @@ export class Interpreter {
     });
     return { matched, clauses };
   }
+
 }
