@@ -294,6 +294,17 @@ export class Engine {
       invalid = "the request is nested too deeply to validate";
     }
     if (invalid !== undefined) return { ready: false, decision: deny([], [invalid], [], false, true), state, now, tool };
+    // The intent is the session's (language.md §1): a request cannot switch the task's purpose,
+    // and with it the tools the intent allows, in the middle of a session.
+    const intent = request["intent"];
+    if (typeof intent === "string") {
+      if (state.intent === undefined) {
+        if (create) state.intent = intent;
+      } else if (state.intent !== intent) {
+        const reason = `session ${JSON.stringify(sessionId)} declared the intent ${state.intent}; a request cannot change it to ${intent} (start a new session for another task)`;
+        return { ready: false, decision: deny([], [reason], [], false, true), state, now, tool };
+      }
+    }
 
     const args = (request["args"] ?? {}) as Record<string, unknown>;
     let same: boolean | undefined;

@@ -112,6 +112,8 @@ export class SessionState {
   /** Last allowed time per `session.called` pattern (index in `SessionUse.called`). */
   calledAt: number[] | undefined;
   revoked: Revocation | undefined;
+  /** The intent the session declared: the first one a valid request named (a session has one purpose). */
+  intent: string | undefined;
 
   constructor(now: number, use: SessionUse, countsSaturate = false) {
     this.countsSaturate = countsSaturate;

@@ -333,3 +333,27 @@ describe("equality of collections", () => {
     expect(send(["b@acme.com", "a@acme.com"], "i")).toBe("deny");
   });
 });
+
+describe("the intent is the session's", () => {
+  const rules = ['  @name("in-intent") allow * when tool in intent.tools', '  @name("off") deny * when not (tool in intent.tools)'].join("\n");
+
+  it("a request cannot change the intent a session declared: denied with a reason, counted, and the session goes on", () => {
+    const engine = engineWith(rules);
+    expect(engine.decide(call("kb.search", 0, { intent: "support.reply" })).decision).toBe("allow");
+    const switched = engine.decide(call("http.get", 1000, { intent: "research" }));
+    expect(switched).toMatchObject({ decision: "deny", rules: [], revoked: false });
+    expect(switched.reasons[0]).toBe('session "s" declared the intent support.reply; a request cannot change it to research (start a new session for another task)');
+    expect(engine.sessions.get("s")!.calls).toBe(2);
+    expect(engine.decide(call("kb.search", 2000, { intent: "support.reply" })).decision).toBe("allow");
+    // Another session may have another purpose.
+    expect(engine.decide(call("http.get", 3000, { session: "t", intent: "research" })).decision).toBe("allow");
+  });
+
+  it("the first request that names a known intent declares it; one without an intent, or an invalid one, does not", () => {
+    const engine = engineWith(rules);
+    expect(engine.decide(call("kb.search", 0, { intent: undefined })).decision).toBe("deny");
+    expect(engine.decide(call("kb.search", 1000, { intent: "no.such" })).reasons[0]).toContain("no.such");
+    expect(engine.decide(call("http.get", 2000, { intent: "research" })).decision).toBe("allow");
+    expect(engine.decide(call("kb.search", 3000, { intent: "support.reply" })).reasons[0]).toContain("declared the intent research");
+  });
+});
