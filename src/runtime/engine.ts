@@ -73,6 +73,20 @@ export interface EngineOptions {
    * errors: rules reading them fail closed.
    */
   readonly maxWindowEntries?: number;
+  /**
+   * Live sessions kept at most. Past it, an attempt that would start a new session is denied
+   * (never made room for by forgetting another session's state, which could hold a taint or a
+   * revocation) until idle sessions expire. Default unbounded: set it when session ids come
+   * from anything an agent can influence.
+   */
+  readonly maxSessions?: number;
+  /**
+   * How far (ms) a request's `time` may be from the engine's clock, ahead or behind; a request
+   * further off is denied. Default unchecked, for replays of recorded traffic. Set it when
+   * request times come from anywhere but the enforcement point's own clock: an agent that can
+   * date its calls can spread them out to stay under every `session.count` limit.
+   */
+  readonly maxTimeSkewMs?: number;
 }
 
 /** The outcome of `Engine.prepare`: either a decision already (invalid, revoked) or a context to run rules on. */
@@ -168,6 +182,7 @@ export class Engine {
   private readonly validateContext: Validator | undefined;
   private readonly intents: ReadonlySet<string>;
   private readonly clock: () => number;
+  private readonly maxTimeSkewMs: number | undefined;
   private readonly ruleById = new Map<string, number>();
 
   constructor(
@@ -178,6 +193,7 @@ export class Engine {
     this.rules = policy.rules;
     this.rules.forEach((r, i) => this.ruleById.set(r.id, i));
     this.clock = options.clock ?? Date.now;
+    this.maxTimeSkewMs = options.maxTimeSkewMs;
     const needed = windowEntriesFor(policy.rules.map((r) => r.ir));
     const windowEntries = options.maxWindowEntries ?? needed.entries;
     this.sessions = new SessionStore(policy.session, Object.keys(policy.schema.tools), {
@@ -185,6 +201,7 @@ export class Engine {
       expiredMs: options.expiredSessionMs,
       revokedMs: options.revokedSessionMs,
       maxWindowEntries: windowEntries,
+      maxSessions: options.maxSessions,
       countsSaturate: needed.literalOnly && windowEntries >= needed.entries,
       clock: this.clock,
     });
@@ -212,6 +229,15 @@ export class Engine {
         sharedCount: 0,
       });
     }
+  }
+
+  /** Why a request dated `now` is too far from the engine's clock (maxTimeSkewMs), or undefined. */
+  private skewed(now: number): string | undefined {
+    const clock = this.clock();
+    const off = now - clock;
+    if (Math.abs(off) <= this.maxTimeSkewMs! && Number.isFinite(clock)) return undefined;
+    if (!Number.isFinite(clock)) return `the engine's clock gave ${describeValue(clock)}, so request.time cannot be checked against it (maxTimeSkewMs)`;
+    return `request.time is ${roughly(Math.abs(off))} ${off > 0 ? "ahead of" : "behind"} the engine's clock, more than maxTimeSkewMs (${describeMs(this.maxTimeSkewMs!)}) allows`;
   }
 
   /** The rule with this id, for explanations and reports. */
@@ -266,6 +292,7 @@ export class Engine {
     } else {
       now = parseTime(request["time"]);
       if (Number.isNaN(now)) unreadable = `request.time must be an RFC 3339 time${typeof request["time"] === "string" ? `, not ${JSON.stringify(request["time"])}` : ` string, not ${describeValue(request["time"])}`}`;
+      else if (this.maxTimeSkewMs !== undefined) unreadable = this.skewed(now);
     }
     if (typeof tool !== "string" || unreadable !== undefined) {
       // A revoked session stays revoked whatever the request: answer with the revoking rule.
@@ -274,6 +301,10 @@ export class Engine {
     }
 
     const state = create ? this.sessions.getOrCreate(sessionId, now) : (this.sessions.peek(sessionId, now) ?? new SessionState(now, this.policy.session));
+    if (state === null) {
+      const reason = `session ${JSON.stringify(sessionId)} cannot start: the engine already holds ${this.sessions.maxSessions} live sessions (maxSessions), and refuses new ones until idle sessions expire`;
+      return { ready: false, decision: deny([], [reason], [], false, true) };
+    }
     if (state.revoked) {
       const decision = revokedDecision(state.revoked);
       // An expired revoked session has no state left to count the attempt in.
@@ -490,6 +521,10 @@ export function checkOptions(options: EngineOptions): void {
     const value = options[name];
     if (value !== undefined && !(typeof value === "number" && value > 0)) throw new RangeError(`EngineOptions.${name} must be a positive number of milliseconds, not ${String(value)}`);
   }
+  const skew = options.maxTimeSkewMs;
+  if (skew !== undefined && !(typeof skew === "number" && skew >= 0 && skew < Number.POSITIVE_INFINITY)) throw new RangeError(`EngineOptions.maxTimeSkewMs must be a number of milliseconds (0 or more), not ${String(skew)}`);
+  const sessions = options.maxSessions;
+  if (sessions !== undefined && !(Number.isSafeInteger(sessions) && sessions >= 1)) throw new RangeError(`EngineOptions.maxSessions must be a whole number of at least 1, not ${String(sessions)}`);
   const entries = options.maxWindowEntries;
   if (entries !== undefined && !(Number.isSafeInteger(entries) && entries >= 1)) throw new RangeError(`EngineOptions.maxWindowEntries must be a whole number of at least 1, not ${String(entries)}`);
 }
@@ -507,6 +542,17 @@ function sameArgsFor(generated: GeneratedTool["sameArgs"], shape: ValueShape): (
 /** The answer to every attempt in a revoked session: deny, with the rule that revoked it and its reason. */
 function revokedDecision(revoked: { readonly rule: string; readonly reason: string; readonly location: string }): Decision {
   return { decision: "deny", rules: [revoked.rule], reasons: [revoked.reason], locations: [revoked.location], grants: EMPTY, revoked: true, errors: EMPTY };
+}
+
+/** A measured duration for people, rounded: "15 minutes", "2.5 hours", "3 seconds", "250 ms". */
+function roughly(ms: number): string {
+  for (const [unit, size] of [["day", 86_400_000], ["hour", 3_600_000], ["minute", 60_000], ["second", 1000]] as const) {
+    if (ms >= size) {
+      const value = Math.round((ms / size) * 10) / 10;
+      return `${value} ${unit}${value === 1 ? "" : "s"}`;
+    }
+  }
+  return `${Math.round(ms)} ms`;
 }
 
 /** A duration for people: "1 hour", "90 seconds", "250 ms". */

@@ -187,6 +187,8 @@ export interface SessionLifetimes {
   readonly countsSaturate?: boolean;
   /** The wall clock (epoch ms), which caps how far request times can move the sweep. Default `Date.now`. */
   readonly clock?: () => number;
+  /** Live sessions kept at most: past it a new session is refused (see `getOrCreate`). Default unbounded. */
+  readonly maxSessions?: number;
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -216,6 +218,7 @@ export class SessionStore {
   readonly expiredMs: number;
   readonly revokedMs: number;
   readonly maxWindowEntries: number;
+  readonly maxSessions: number;
   private readonly countsSaturate: boolean;
 
   constructor(
@@ -231,6 +234,7 @@ export class SessionStore {
     this.maxWindowEntries = lifetimes.maxWindowEntries ?? DEFAULT_WINDOW_ENTRIES;
     this.wallClock = lifetimes.clock ?? Date.now;
     this.countsSaturate = lifetimes.countsSaturate ?? false;
+    this.maxSessions = lifetimes.maxSessions ?? Number.POSITIVE_INFINITY;
   }
 
   /** Live sessions (expired ones are not counted). */
@@ -253,8 +257,12 @@ export class SessionStore {
     return this.expired.get(id);
   }
 
-  /** The state for an attempt at `now`: the live one, a new one, or the record of an expired session. */
-  getOrCreate(id: string, now: number): SessionState | ExpiredSession {
+  /**
+   * The state for an attempt at `now`: the live one, a new one, or the record of an expired
+   * session; null when a new session would exceed `maxSessions` even after a sweep (refused,
+   * never made room for by forgetting another session's state).
+   */
+  getOrCreate(id: string, now: number): SessionState | ExpiredSession | null {
     if (now > this.latest) {
       if (now > this.futureLimit) {
         // A broken clock (EngineOptions.clock) must not stop the sweep: then request times alone rule.
@@ -274,6 +282,12 @@ export class SessionStore {
     if (gone !== undefined) {
       if (now > gone.lastSeen) gone.lastSeen = now;
       return gone;
+    }
+    if (this.sessions.size >= this.maxSessions) {
+      // Full: sweep for sessions gone idle, but at most once a second of request time, so a
+      // flood of new session ids cannot make every attempt walk every session.
+      if (this.latest - this.lastSweep >= 1000) this.sweep();
+      if (this.sessions.size >= this.maxSessions) return null;
     }
     const fresh = new SessionState(now, this.use, this.countsSaturate);
     this.sessions.set(id, fresh);

@@ -140,3 +140,42 @@ describe("a clock that misbehaves at run time", () => {
     expect(engine.decide(call("kb.search", 0)).decision).toBe("allow");
   });
 });
+
+describe("maxTimeSkewMs and maxSessions (opt-in limits for untrusted request times and session ids)", () => {
+  const WALL = T0 + 60_000;
+  const at = (ms: number): string => new Date(WALL + ms).toISOString();
+
+  it("a request dated further from the clock than maxTimeSkewMs is denied, ahead or behind; within it, decided", () => {
+    const engine = compile(SUPPORT_SOURCES, { clock: () => WALL, maxTimeSkewMs: 5 * 60_000 });
+    expect(engine.decide({ ...call("kb.search", 0), time: at(4 * 60_000) }).decision).toBe("allow");
+    expect(engine.decide({ ...call("kb.search", 0), time: at(-5 * 60_000) }).decision).toBe("allow");
+    const ahead = engine.decide({ ...call("kb.search", 0), time: at(15 * 60_000) });
+    expect(ahead).toMatchObject({ decision: "deny", rules: [] });
+    expect(ahead.reasons[0]).toBe("request.time is 15 minutes ahead of the engine's clock, more than maxTimeSkewMs (5 minutes) allows");
+    expect(engine.decide({ ...call("kb.search", 0), time: at(-2 * 3_600_000) }).reasons[0]).toContain("2 hours behind");
+    // Without the option, recorded times of any age are decided (replays).
+    expect(compile(SUPPORT_SOURCES, { clock: () => WALL }).decide({ ...call("kb.search", 0), time: at(-30 * 86_400_000) }).decision).toBe("allow");
+  });
+
+  it("past maxSessions live sessions, a new session is denied; known sessions go on, and idle ones make room", () => {
+    const engine = compile(SUPPORT_SOURCES, { maxSessions: 2, sessionIdleMs: 60_000 });
+    expect(engine.decide(call("kb.search", 0, { session: "a" })).decision).toBe("allow");
+    expect(engine.decide(call("kb.search", 1000, { session: "b" })).decision).toBe("allow");
+    const refused = engine.decide(call("kb.search", 2000, { session: "c" }));
+    expect(refused).toMatchObject({ decision: "deny", rules: [] });
+    expect(refused.reasons[0]).toBe('session "c" cannot start: the engine already holds 2 live sessions (maxSessions), and refuses new ones until idle sessions expire');
+    expect(engine.decide(call("kb.search", 3000, { session: "a" })).decision).toBe("allow");
+    // Both sessions idle for more than twice sessionIdleMs: swept, and "c" may start.
+    expect(engine.decide(call("kb.search", 200_000, { session: "c" })).decision).toBe("allow");
+  });
+
+  it.each([
+    ["maxTimeSkewMs", -1],
+    ["maxTimeSkewMs", Number.NaN],
+    ["maxTimeSkewMs", Number.POSITIVE_INFINITY],
+    ["maxSessions", 0],
+    ["maxSessions", 1.5],
+  ])("%s: %s is a RangeError", (name, value) => {
+    for (const [, make] of makers()) expect(thrownBy(() => make({ [name]: value }))).toBeInstanceOf(RangeError);
+  });
+});
