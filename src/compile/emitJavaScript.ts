@@ -97,6 +97,7 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
     "  return c.s.countSince(since, tools);",
     "}",
     ...emitter.constants,
+    ...(emitter.temporaries.length > 0 ? [`let ${emitter.temporaries.join(", ")};`] : []),
     ...validation.functions,
     ...checks,
     ...ruleFunctions,
@@ -117,6 +118,8 @@ function maskRules(entry: ToolRules): number[] | null {
 
 class JsEmitter {
   readonly constants: string[] = [];
+  /** Module-level variables three-valued `and` / `or` evaluate with (see `threeValued`). */
+  readonly temporaries: string[] = [];
   /** Index of each `session.called` pattern's tool list in `SessionUse.called`. */
   private readonly calledIndex: Map<string, number>;
 
@@ -200,6 +203,27 @@ class JsEmitter {
     return `(${this.expr(collection)})?.includes(${this.expr(element)})`;
   }
 
+  /**
+   * `and` / `or` (and `all` / `any`, `or` true) whose terms can fail, three-valued: a term
+   * that settles the result (false for `and`, true for `or`) does so whatever failed before it;
+   * only when none settles it does a failure (kept in `p`) make the whole one, in `c.fault`.
+   * Inline code over module-level temporaries: closures per evaluation cost more than the
+   * decision. `chain` joins the terms, each wrapped by `term`, with JavaScript's && or ||, so
+   * evaluation stops at the term that settles it; `before` runs first (a quantifier's collection).
+   */
+  private threeValued(isOr: boolean, chain: (term: (code: string) => string) => string, before?: string): string {
+    const k = this.temporaries.length;
+    const [outer, pending, result] = [`o${k}`, `p${k}`, `v${k}`];
+    this.temporaries.push(outer, pending, result);
+    const note = `(${pending} ??= c.fault, c.fault = undefined`;
+    // A term's value for the chain: whether evaluation goes on (`and`) or stops (`or`).
+    const term = isOr
+      ? (code: string): string => `((${code}) === true ? (c.fault === undefined || ${note}, false)) : (c.fault !== undefined && ${note}), false))`
+      : (code: string): string => `((${code}) === true ? (c.fault === undefined || ${note}, true)) : (c.fault !== undefined && ${note}, true)))`;
+    const settled = isOr ? result : `!${result}`;
+    return `(${before === undefined ? "" : `${before}, `}${outer} = c.fault, c.fault = undefined, ${pending} = undefined, ${result} = ${chain(term)}, c.fault = ${settled} ? ${outer} : ${outer} ?? ${pending}, ${result})`;
+  }
+
   /** The runtime shape of a declared type (how its values compare), made once when the code loads. */
   private shape(type: TypeJson): string {
     return this.constant(`rt.shapeOfType(schema, ${JSON.stringify(type)})`);
@@ -262,7 +286,8 @@ class JsEmitter {
         // A term that can fail, followed by others: evaluated three-valued (rt.anyTerm), so
         // that a later term that settles the result (true for `or`, false for `and`) does, as
         // it would written first. Otherwise JavaScript's short circuit already gives that.
-        if (e.terms.slice(0, -1).some(mayFail)) return `rt.${e.op === "and" ? "allTerms" : "anyTerm"}(c, [${e.terms.map((t) => `() => ${this.expr(t)}`).join(", ")}])`;
+        // (A term that cannot fail leaves no fault to note: it needs no wrapping.)
+        if (e.terms.slice(0, -1).some(mayFail)) return this.threeValued(e.op === "or", (term) => e.terms.map((t) => (mayFail(t) ? term(this.expr(t)) : `(${this.expr(t)}) === true`)).join(e.op === "and" ? " && " : " || "));
         return `(${e.terms.map((t) => this.expr(t)).join(e.op === "and" ? " && " : " || ")})`;
       case "compare": {
         const left = this.expr(e.left);
@@ -306,7 +331,13 @@ class JsEmitter {
         if (outer === undefined) this.locals.delete(e.variable);
         else this.locals.set(e.variable, outer);
         // A body that can fail: three-valued over the elements, as `and` and `or` are.
-        if (mayFail(e.body)) return `rt.${e.kind === "any" ? "anyItem" : "allItems"}(c, ${collection}, (${id}) => ${body})`;
+        if (mayFail(e.body)) {
+          // The collection is read first, outside: a failure reading it is not one of an element's.
+          const list = `l${this.temporaries.length}`;
+          this.temporaries.push(list);
+          const listItems = isSessionSet(e.collection) || e.collection.op === "local" ? `rt.items(${list})` : `(${list})?`;
+          return this.threeValued(e.kind === "any", (term) => `${listItems}.${method}((${id}) => ${term(body)}) === true`, `${list} = ${collection}`);
+        }
         return `${items}.${method}((${id}) => ${body} === true)`;
       }
       case "session":
@@ -349,7 +380,8 @@ class JsEmitter {
         }
       }
       case "call":
-        return e.name === "url.host" ? `rt.urlHost(${this.expr(e.arg)})` : `rt.emailDomain(${this.expr(e.arg)})`;
+        // `c`: an ambiguous URL or address is noted as a fault there (the rule fails closed).
+        return e.name === "url.host" ? `rt.urlHost(${this.expr(e.arg)}, c)` : `rt.emailDomain(${this.expr(e.arg)}, c)`;
     }
   }
 }

@@ -30,7 +30,7 @@ function domainOf(host: string): string {
  * github.com, curl and Python as evil.example), whitespace or control characters, or user
  * information before the host.
  */
-export function urlHost(value: string): string {
+export function urlHost(value: string, note?: FaultNote): string {
   if (typeof value !== "string") return "";
   let url: URL;
   try {
@@ -38,9 +38,10 @@ export function urlHost(value: string): string {
   } catch {
     return "";
   }
-  if (value.includes("\\") || SPACE_OR_CONTROL.test(value)) fail(`url.host: ${describeText(value)} is ambiguous (a backslash, whitespace or a control character): URL parsers disagree on its host`);
-  if (url.username !== "" || url.password !== "" || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(value)) fail(`url.host: ${describeText(value)} has user information before its host, which URL parsers read differently`);
-  return domainOf(url.hostname);
+  if (value.includes("\\") || SPACE_OR_CONTROL.test(value)) failed(note, `url.host: ${describeText(value)} is ambiguous (a backslash, whitespace or a control character): URL parsers disagree on its host`);
+  else if (url.username !== "" || url.password !== "" || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(value)) failed(note, `url.host: ${describeText(value)} has user information before its host, which URL parsers read differently`);
+  else return domainOf(url.hostname);
+  return "";
 }
 
 /**
@@ -49,11 +50,14 @@ export function urlHost(value: string): string {
  * splits `eve@evil.example, bob@acme.com` into two recipients, and must not be checked as
  * acme.com; so are angle brackets, quotes, more than one `@`, whitespace and control characters.
  */
-export function emailDomain(value: string): string {
+export function emailDomain(value: string, note?: FaultNote): string {
   if (typeof value !== "string") return "";
   const at = value.lastIndexOf("@");
   if (at < 0 || at === value.length - 1) return "";
-  if (value.indexOf("@") !== at || /[,;<>()[\]"\\:]/.test(value) || SPACE_OR_CONTROL.test(value)) fail(`email.domain: ${describeText(value)} is not a single plain e-mail address`);
+  if (value.indexOf("@") !== at || /[,;<>()[\]"\\:]/.test(value) || SPACE_OR_CONTROL.test(value)) {
+    failed(note, `email.domain: ${describeText(value)} is not a single plain e-mail address`);
+    return "";
+  }
   return domainOf(value.slice(at + 1));
 }
 
@@ -366,64 +370,15 @@ export function message(error: unknown): string {
   return `evaluation failed: ${describeThrown(error)}`;
 }
 
-/**
- * `and`, `or`, `any` and `all` over terms that can fail (a read of a missing user, a window
- * that lost attempts, an ambiguous URL), with the language's three values: a term that is
- * true (for `or`) or false (for `and`) settles the result whatever the others do, so the
- * order the author wrote the terms in never changes a decision; only when no term settles it
- * does a failure make the whole an error. `c.fault` carries the failure (the generated code's
- * evaluation context); each term starts without one.
- */
+/** Where the generated code notes a failure (its evaluation context): helpers note instead of throwing. */
 export interface FaultNote {
   fault: string | undefined;
 }
 
-/** Evaluates one term on its own: its value, and `c.fault` set when it failed. */
-function termValue(c: FaultNote, term: () => unknown): unknown {
-  try {
-    return term();
-  } catch (error) {
-    c.fault ??= message(error);
-    return undefined;
-  }
-}
-
-/** The terms settle at the first one that is `settles` without failing; else a failure, if any; else `!settles`. */
-function threeValued(c: FaultNote, count: number, termAt: (index: number) => unknown, settles: boolean): boolean {
-  const outer = c.fault;
-  let failed: string | undefined;
-  for (let i = 0; i < count; i++) {
-    c.fault = undefined;
-    const value = termAt(i) === true;
-    if (c.fault === undefined) {
-      if (value === settles) {
-        c.fault = outer;
-        return settles;
-      }
-    } else failed ??= c.fault;
-  }
-  c.fault = outer ?? failed;
-  return !settles;
-}
-
-export function anyTerm(c: FaultNote, terms: readonly (() => unknown)[]): boolean {
-  return threeValued(c, terms.length, (i) => termValue(c, terms[i]!), true);
-}
-
-export function allTerms(c: FaultNote, terms: readonly (() => unknown)[]): boolean {
-  return threeValued(c, terms.length, (i) => termValue(c, terms[i]!), false);
-}
-
-/** `any(x in L: body)` when the body can fail. */
-export function anyItem(c: FaultNote, collection: unknown, body: (item: unknown) => unknown): boolean {
-  const list = toArray(collection);
-  return threeValued(c, list.length, (i) => termValue(c, () => body(list[i])), true);
-}
-
-/** `all(x in L: body)` when the body can fail. */
-export function allItems(c: FaultNote, collection: unknown, body: (item: unknown) => unknown): boolean {
-  const list = toArray(collection);
-  return threeValued(c, list.length, (i) => termValue(c, () => body(list[i])), false);
+/** A failure: noted in `note` (the generated code, which goes on), or thrown (the interpreter). */
+function failed(note: FaultNote | undefined, text: string): void {
+  if (note === undefined) fail(text);
+  note.fault ??= text;
 }
 
 /**
