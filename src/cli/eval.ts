@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { Engine } from "../runtime/engine.js";
 import { explain } from "../runtime/explain.js";
 import { describeFsError } from "../source/loadSources.js";
+import { decideRecorded } from "../testing/decideRecorded.js";
 import { renderExplanation } from "../testing/explanationText.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
@@ -74,7 +75,8 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     return loaded.code;
   }
   const engine = new Engine(loaded.policy);
-  for (const request of requests.slice(0, -1)) engine.decide(request);
+  // Earlier lines set up the session as they went in production (approved asks included).
+  for (const request of requests.slice(0, -1)) decideRecorded(engine, request);
   const last = requests[requests.length - 1];
   const explanation = explain(engine, last);
   const decision = engine.decide(last);

@@ -231,6 +231,25 @@ export class Engine {
     }
   }
 
+  /**
+   * Tells the engine that a call it answered `ask` for went ahead, a person having approved it:
+   * the tool and its data join the session as an allowed call's do (`session.tools`,
+   * `session.called`, and `session.labels` from its `context.labels` and the tool's `returns`),
+   * so what it returned taints what the session does next. It is not another attempt. Returns
+   * false, changing nothing, when the request is not valid or its session is unknown, expired
+   * or revoked. Never throws.
+   */
+  approved(request: unknown): boolean {
+    try {
+      const prepared = this.prepare(request, false);
+      if (!prepared.ready || this.sessions.get((request as Record<string, unknown>)["session"] as string) !== prepared.s) return false;
+      this.sessions.ran(prepared.s, prepared.now, prepared.tool, prepared.entry.ordinal, prepared.context?.["labels"], prepared.entry.returns);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Why a request dated `now` is too far from the engine's clock (maxTimeSkewMs), or undefined. */
   private skewed(now: number): string | undefined {
     const clock = this.clock();

@@ -355,16 +355,22 @@ export class SessionStore {
     }
     const times = state.times;
     if (times) this.addToWindow(state, times, now, toolOrdinal);
-    if (allowed) {
-      state.tools?.add(tool);
-      // The latest allowed time per pattern, whatever order the attempts arrive in.
-      const calledAt = state.calledAt;
-      if (calledAt) for (const index of this.patternsByOrdinal[toolOrdinal] ?? []) if (calledAt[index]! < now) calledAt[index] = now;
-      if (state.labels) {
-        // `context.labels` as sent (declared or not): only string items are labels.
-        if (Array.isArray(labels)) for (const label of labels) if (typeof label === "string") state.labels.add(label);
-        if (returns) for (const label of returns) state.labels.add(label);
-      }
+    if (allowed) this.ran(state, now, tool, toolOrdinal, labels, returns);
+  }
+
+  /**
+   * A call that went ahead (allowed, or asked and approved): its tool joins `session.tools` and
+   * `session.called`, and its data (`context.labels`, the tool's `returns`) the session's labels.
+   */
+  ran(state: SessionState, now: number, tool: string, toolOrdinal: number, labels: unknown, returns: readonly string[] | undefined): void {
+    state.tools?.add(tool);
+    // The latest allowed time per pattern, whatever order the attempts arrive in.
+    const calledAt = state.calledAt;
+    if (calledAt) for (const index of this.patternsByOrdinal[toolOrdinal] ?? []) if (calledAt[index]! < now) calledAt[index] = now;
+    if (state.labels) {
+      // `context.labels` as sent (declared or not): only string items are labels.
+      if (Array.isArray(labels)) for (const label of labels) if (typeof label === "string") state.labels.add(label);
+      if (returns) for (const label of returns) state.labels.add(label);
     }
   }
 

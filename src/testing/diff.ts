@@ -6,6 +6,7 @@ import { describeReadError, readRecordingBatches } from "./readRecording.js";
 import { mergeShareErrors, threadsFor, workerPool } from "./parallel.js";
 import { shareFilter, type Share } from "./sessionOfLine.js";
 import type { ReplayError } from "./replay.js";
+import { decideRecorded } from "./decideRecorded.js";
 
 /** One recorded request whose decision differs between the two policy versions. */
 export interface DecisionChange {
@@ -84,8 +85,8 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
           continue;
         }
         lines++;
-        const a = oldEngine.decide(entry.request);
-        const b = newEngine.decide(entry.request);
+        const a = decideRecorded(oldEngine, entry.request);
+        const b = decideRecorded(newEngine, entry.request);
         if (a.decision === b.decision) continue;
         const direction = `${a.decision}→${b.decision}`;
         directions.set(direction, (directions.get(direction) ?? 0) + 1);

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://policyc.dev/schemas/recording.schema.json","title":"policyc recording line","description":"One request an enforcement point decided, with the decision expected for it.","type":"object","required":["session","tool"],"properties":{"time":{"type":"string","description":"RFC 3339 time of the attempt"},"session":{"type":"string","minLength":1},"agent":{"type":"object"},"user":{"type":["object","null"]},"intent":{"type":["string","null"]},"tool":{"type":"string","minLength":1},"args":{"type":"object"},"context":{"type":"object"},"decision":{"enum":["allow","ask","deny"]},"rules":{"type":"array","items":{"type":"string"}},"reason":{"type":"string"}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://policyc.dev/schemas/recording.schema.json","title":"policyc recording line","description":"One request an enforcement point decided, with the decision expected for it.","type":"object","required":["session","tool"],"properties":{"time":{"type":"string","description":"RFC 3339 time of the attempt"},"session":{"type":"string","minLength":1},"agent":{"type":"object"},"user":{"type":["object","null"]},"intent":{"type":["string","null"]},"tool":{"type":"string","minLength":1},"args":{"type":"object"},"context":{"type":"object"},"decision":{"enum":["allow","ask","deny"]},"rules":{"type":"array","items":{"type":"string"}},"reason":{"type":"string"},"approved":{"type":"boolean","description":"On a line the engine answered `ask`: a person approved the call and it went ahead, so its tool and data join the session"}}};
 const func2 = require("ajv/dist/runtime/ucs2length").default;
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -191,6 +191,19 @@ var valid0 = _errs22 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.approved !== undefined){
+const _errs24 = errors;
+if(typeof data.approved !== "boolean"){
+validate10.errors = [{instancePath:instancePath+"/approved",schemaPath:"#/properties/approved/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs24 === errors;
+}
+else {
+var valid0 = true;
+}
 }
 }
 }

@@ -22,6 +22,7 @@ export const recordingLineSchema = {
     decision: { enum: ["allow", "ask", "deny"] },
     rules: { type: "array", items: { type: "string" }, uniqueItems: true },
     reason: { type: "string" },
+    approved: { type: "boolean", description: "On a line the engine answered `ask`: a person approved the call and it went ahead, so its tool and data join the session" },
   },
 } as const;
 

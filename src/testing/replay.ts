@@ -9,6 +9,7 @@ import { shareFilter, type Share } from "./sessionOfLine.js";
 import { mergeShareErrors, threadsFor, workerPool } from "./parallel.js";
 import { RecordingRewrite } from "./rewriteRecording.js";
 import { printable } from "../diagnostics/printable.js";
+import { decideRecorded } from "./decideRecorded.js";
 
 export interface ReplayOptions {
   /** Replay only this session's lines (sessions are independent, so the others need not run). */
@@ -179,7 +180,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       }
       report.lines++;
       const tool = request["tool"] as string;
-      const actual = engine.decide(request);
+      const actual = decideRecorded(engine, request);
       // Most decisions are shared objects (one per combination of rules): count those by
       // identity and credit their rules once at the end, instead of per rule per line.
       // (Decisions built for one line, with errors or in a revoked session, are not frozen:
@@ -259,7 +260,7 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
       const traces = explanation.rules.filter((r) => deciding.has(r.id));
       failure.explanation = explanation.note ?? (traces.length > 0 ? traces.map((t) => `${t.id}: ${clauseSummary(t)}`).join("\n") : explanation.rules.map((t) => `${t.id} (${t.effect}) ${t.matched === true ? "matched" : "did not match"}: ${clauseSummary(t)}`).join("\n"));
     }
-    engine.decide(entry.request);
+    decideRecorded(engine, entry.request);
   }
 }
 

@@ -538,6 +538,12 @@ describe("policyc test: bad input", () => {
     expect(result.stdout).toMatch(/\.jsonl:1: the line has no `tool`/);
   });
 
+  it("`approved` that is not a boolean: exit 2", async () => {
+    const result = await run('{"session":"s","agent":{"team":"support"},"tool":"kb.search","args":{"query":"q"},"decision":"allow","approved":"yes"}\n');
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain("`approved` must be boolean");
+  });
+
   it("an expected decision that is not an effect: exit 2", async () => {
     const result = await run('{"session":"s","agent":{"team":"support"},"tool":"kb.search","args":{"query":"q"},"decision":"permit"}\n');
     expect(result.code).toBe(2);
@@ -615,5 +621,36 @@ describe("policyc test: bad input", () => {
     expect((await test(join(dir, "nope.policy"), "--replay", FULL)).code).toBe(2);
     const broken = write("broken.policy", "policy p {\n  allow nothing.here\n}\n");
     expect((await test(broken, "--replay", FULL)).code).toBe(1);
+  });
+});
+
+describe("policyc test: a recorded ask that a person approved", () => {
+  it('a line with "approved": true lets the call\'s tool and data join the session, as they did in production', async () => {
+    const policy = write(
+      "approved/ask.policy",
+      [
+        "enum Label { pii }",
+        "tool crm.lookup { risk low returns pii args { id: string } }",
+        "tool email.send { risk high args { to: list<string> } }",
+        "policy p {",
+        '  @name("ask-lookup") ask crm.lookup',
+        '  @name("pii-stays-inside") deny email.send when session.labels contains pii and any(r in args.to: not (r like "*@acme.com"))',
+        '  @name("mail") allow email.send',
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const line = (fields: Record<string, unknown>): string => JSON.stringify({ session: "s", ...fields });
+    const lookup = { tool: "crm.lookup", args: { id: "1" }, decision: "ask" };
+    const mail = { tool: "email.send", args: { to: ["eve@evil.example"] } };
+    const approved = write("approved/approved.jsonl", [line({ ...lookup, approved: true }), line({ ...mail, decision: "deny", rules: ["pii-stays-inside"] })].join("\n") + "\n");
+    expect((await test(policy, "--replay", approved)).code).toBe(0);
+    const notApproved = write("approved/not-approved.jsonl", [line(lookup), line({ ...mail, decision: "allow", rules: ["mail"] })].join("\n") + "\n");
+    expect((await test(policy, "--replay", notApproved)).code).toBe(0);
+    // The same lines with the approval forgotten fail: the taint is what the approval carries.
+    const forgotten = write("approved/forgotten.jsonl", [line(lookup), line({ ...mail, decision: "deny", rules: ["pii-stays-inside"] })].join("\n") + "\n");
+    const result = await test(policy, "--replay", forgotten);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("✗ line 2: email.send");
   });
 });

@@ -357,3 +357,35 @@ describe("the intent is the session's", () => {
     expect(engine.decide(call("kb.search", 3000, { intent: "support.reply" })).reasons[0]).toContain("declared the intent research");
   });
 });
+
+describe("an approved ask (Engine.approved)", () => {
+  const rules = [
+    '  @name("ask-lookup") ask crm.lookup',
+    '  @name("pii-stays-inside") deny email.send when session.labels contains pii and any(r in args.to: not (r like "*@acme.com"))',
+    '  @name("after-lookup") allow email.send when session.called(crm.lookup)',
+  ].join("\n");
+  const outside = { args: { to: ["eve@evil.example"], subject: "s", body: "b" } };
+
+  it("taints the session with the tool's data, and counts as having called it", () => {
+    const engine = engineWith(rules);
+    const lookup = call("crm.lookup", 0);
+    expect(engine.decide(lookup).decision).toBe("ask");
+    expect(engine.decide(call("email.send", 1000, outside)).decision).toBe("deny"); // never called crm.lookup
+    expect(engine.approved(lookup)).toBe(true);
+    expect(engine.decide(call("email.send", 2000, outside))).toMatchObject({ decision: "deny", rules: ["pii-stays-inside"] });
+    expect(engine.decide(call("email.send", 3000)).decision).toBe("allow");
+    expect(engine.sessions.get("s")!.calls).toBe(4); // the approval is not another attempt
+  });
+
+  it("changes nothing, and says so, for an invalid request or a session that is unknown or revoked", () => {
+    const engine = engineWith(`${rules}\n  @name("stop") deny kb.search revoke`);
+    expect(engine.approved(call("crm.lookup", 0))).toBe(false); // no such session yet
+    expect(engine.sessions.get("s")).toBeUndefined();
+    engine.decide(call("crm.lookup", 0));
+    expect(engine.approved({ session: "s", tool: "crm.lookup" })).toBe(false); // invalid: no agent, no args
+    expect(engine.approved("crm.lookup")).toBe(false);
+    engine.decide(call("kb.search", 1000));
+    expect(engine.approved(call("crm.lookup", 2000))).toBe(false); // revoked
+    expect(engine.sessions.get("s")!.labels?.has("pii") ?? false).toBe(false);
+  });
+});
