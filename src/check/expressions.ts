@@ -598,6 +598,9 @@ export class ExpressionChecker {
         this.report("PC300", "expected a tool name or pattern, like `crm.lookup`, `payments.*` or `*`", argument.span);
         return ERROR;
       }
+      // An empty string is no tool's name and no glob matches it to one: the call would
+      // silently count nothing (or never be true), which for a rate limit means no limit.
+      if (pattern === "") return this.report("PC208", "the empty pattern `\"\"` matches no tool", argument.span, "name a tool or a pattern, like `crm.lookup`, `payments.*` or `*`");
       const diagnosticsBefore = this.diagnostics.length;
       checkPatternMatchesTools({ kind: "ToolPattern", text: pattern, span: argument.span }, this.schema.tools.keys(), this.diagnostics);
       if (this.diagnostics.length > diagnosticsBefore) return ERROR;

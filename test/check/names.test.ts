@@ -184,6 +184,15 @@ describe("names in rules", () => {
     single(rule("deny * when session.called(nope.*)"), "PC208", 2);
   });
 
+  it("PC208: an empty string pattern in a session call matches no tool", () => {
+    for (const text of ['deny * when session.called("")', 'deny * when session.called("", within 1h)', 'deny * when session.count("", within 1m) > 3']) {
+      const found = single(rule(text), "PC208", 2);
+      expect(found.message, text).toBe('the empty pattern `""` matches no tool');
+      expect(found.column, text).toBe(text.indexOf('""') + 3);
+    }
+    expect(rule('deny * when session.called("kb.*") or session.count("*search", within 1m) > 3')).toEqual([]);
+  });
+
   it("PC209: unknown session member, with a suggestion", () => {
     const found = single(rule("deny * when session.cals > 3"), "PC209", 2);
     expect(found.message).toBe("unknown session member `cals`");
