@@ -64,6 +64,7 @@ export const CODES = {
   PC400: { severity: "error", title: "`grant` on a rule that is not `allow`", example: 'deny kb.search grant "kb:read" for 5m' },
   PC401: { severity: "error", title: "`revoke` on a rule that is not `deny`", example: "allow kb.search revoke" },
   PC402: { severity: "error", title: "invalid grant lifetime", example: 'allow kb.search grant "kb:read" for 0s' },
+  PC403: { severity: "error", title: "empty grant scope", example: 'allow kb.search grant "" for 5m' },
 
   // Warnings (PC5xx)
   PC500: { severity: "warning", title: "condition is always false", example: 'allow kb.search when 1 == 2' },

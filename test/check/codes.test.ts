@@ -44,6 +44,7 @@ const EXAMPLES: Partial<Record<Code, string>> = {
   PC400: 'policy p {\n  deny kb.search grant "kb:read" for 5m // <-\n}',
   PC401: "policy p {\n  allow kb.search revoke // <-\n}",
   PC402: 'policy p {\n  allow kb.search grant "kb:read" for 0s // <-\n}',
+  PC403: 'policy p {\n  allow kb.search grant "" for 5m // <-\n}',
   PC500: "policy p {\n  allow kb.search when 1 == 2 // <-\n}",
   PC501: "policy p {\n  allow kb.search // <-\n  deny kb.*\n}",
   PC502: "enum Unused { a, b } // <-",

@@ -46,6 +46,23 @@ describe("PC402 grant lifetime", () => {
   });
 });
 
+describe("PC403 empty grant scope", () => {
+  it("an empty or blank scope, at the scope, beside valid ones", () => {
+    const found = rules('allow kb.search when agent.attested grant "kb:read", "" for 5m');
+    expect(codesAndLines(found)).toEqual([["PC403", 2]]);
+    expect(found[0]!.message).toBe("a grant scope must not be empty");
+    // policyOf indents rules by two spaces; columns start at 1.
+    expect(found[0]!.column).toBe('  allow kb.search when agent.attested grant "kb:read", '.length + 1);
+    const blank = rules('allow kb.search when agent.attested grant "   " for 5m');
+    expect(codesAndLines(blank)).toEqual([["PC403", 2]]);
+    expect(blank[0]!.message).toBe("a grant scope must not be blank");
+  });
+
+  it("is reported even when the grant is misplaced", () => {
+    expect(codesAndLines(rules('deny kb.search when agent.attested grant "" for 5m')).map(([code]) => code).sort()).toEqual(["PC400", "PC403"]);
+  });
+});
+
 describe("PC109 annotations", () => {
   it("`@name` needs exactly one non-empty string", () => {
     for (const annotation of ["@name(42)", '@name("")', "@name", '@name("a", "b")', '@name("  ")']) {
@@ -55,6 +72,11 @@ describe("PC109 annotations", () => {
 
   it("`@controls` needs ids; annotations are not repeated (except `@controls`)", () => {
     expect(codesAndLines(rules("@controls", "deny kb.search when agent.attested"))).toEqual([["PC109", 2]]);
+    for (const annotation of ['@controls("")', '@controls("A", "  ")']) {
+      const found = rules(annotation, "deny kb.search when agent.attested");
+      expect(codesAndLines(found), annotation).toEqual([["PC109", 2]]);
+      expect(found[0]!.message).toBe("a control id must not be empty");
+    }
     expect(codesAndLines(rules('@name("a")', '@name("b")', "deny kb.search when agent.attested"))).toEqual([["PC109", 3]]);
     expect(codesAndLines(rules("@owner(true)", "deny kb.search when agent.attested"))).toEqual([["PC109", 2]]);
     expect(rules('@controls("A")', '@controls("B", "C")', '@owner("me")', "@experimental", "deny kb.search when agent.attested")).toEqual([]);

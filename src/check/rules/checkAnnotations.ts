@@ -2,7 +2,8 @@ import type * as A from "../../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../../diagnostics/Diagnostic.js";
 
 /**
- * `@name` takes exactly one non-empty string; `@controls` and other annotations take strings.
+ * `@name` takes exactly one non-empty string; `@controls` one or more non-empty strings; other
+ * annotations take strings.
  * Returns the rule's explicit name, if it has a valid one.
  */
 export function checkAnnotations(rule: A.Rule, diagnostics: Diagnostic[]): string | undefined {
@@ -22,8 +23,12 @@ export function checkAnnotations(rule: A.Rule, diagnostics: Diagnostic[]): strin
       if (annotation.args.length !== 1 || value?.kind !== "StringLiteral" || value.value.trim() === "") {
         diagnostics.push(diagnostic("PC109", "`@name` takes exactly one non-empty string", annotation.span, 'write `@name("pii-stays-inside")`'));
       } else name = value.value;
-    } else if (annotation.args.length === 0 && key === "controls") {
-      diagnostics.push(diagnostic("PC109", "`@controls` needs at least one control id", annotation.span, 'write `@controls("OWASP-ASI03")`'));
+    } else if (key === "controls") {
+      if (annotation.args.length === 0) diagnostics.push(diagnostic("PC109", "`@controls` needs at least one control id", annotation.span, 'write `@controls("OWASP-ASI03")`'));
+      // A control id names a framework control; an empty one maps the rule to nothing.
+      for (const id of annotation.args) {
+        if (id.kind === "StringLiteral" && id.value.trim() === "") diagnostics.push(diagnostic("PC109", "a control id must not be empty", id.span, 'write `@controls("OWASP-ASI03")`'));
+      }
     }
   }
   return name;
