@@ -28,8 +28,8 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
     for (const decl of file.declarations) {
       if (decl.kind !== "PolicyDecl") continue;
       decl.rules.forEach((rule, index) => {
-        const explicitName = checkAnnotations(rule, diagnostics);
-        const id = explicitName ?? `${decl.name.name}/${index + 1}`;
+        const defaultId = `${decl.name.name}/${index + 1}`;
+        const id = checkAnnotations(rule, defaultId, diagnostics) ?? defaultId;
         const nameAnnotation = rule.annotations.find((a) => a.name.name === "name");
         idSpans.push({ id, span: nameAnnotation?.span ?? rule.effectSpan });
         const tools = checkRuleTargets(rule, schema, diagnostics);

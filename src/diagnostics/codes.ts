@@ -71,6 +71,7 @@ export const CODES = {
   PC501: { severity: "warning", title: "allow always overridden by an unconditional deny", example: "allow kb.search\ndeny kb.*" },
   PC502: { severity: "warning", title: "unused declaration", example: "enum Unused { a, b }" },
   PC503: { severity: "warning", title: "more diagnostics than shown", example: "a file with 500 syntax errors" },
+  PC504: { severity: "warning", title: "annotation looks like a mistyped keyword", example: '@Name("kb-read") allow kb.search' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

@@ -48,6 +48,7 @@ const EXAMPLES: Partial<Record<Code, string>> = {
   PC500: "policy p {\n  allow kb.search when 1 == 2 // <-\n}",
   PC501: "policy p {\n  allow kb.search // <-\n  deny kb.*\n}",
   PC502: "enum Unused { a, b } // <-",
+  PC504: 'policy p {\n  @Name("kb-read") // <-\n  deny kb.search when agent.attested\n}',
 };
 
 /** Codes the front end reports from the command line rather than from a policy. */
