@@ -72,6 +72,7 @@ export const CODES = {
   PC502: { severity: "warning", title: "unused declaration", example: "enum Unused { a, b }" },
   PC503: { severity: "warning", title: "more diagnostics than shown", example: "a file with 500 syntax errors" },
   PC504: { severity: "warning", title: "annotation looks like a mistyped keyword", example: '@Name("kb-read") allow kb.search' },
+  PC505: { severity: "warning", title: "quantifier variable hides a name", example: 'deny * when any(url in user.roles: url == "x")' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

@@ -49,6 +49,7 @@ const EXAMPLES: Partial<Record<Code, string>> = {
   PC501: "policy p {\n  allow kb.search // <-\n  deny kb.*\n}",
   PC502: "enum Unused { a, b } // <-",
   PC504: 'policy p {\n  @Name("kb-read") // <-\n  deny kb.search when agent.attested\n}',
+  PC505: 'policy p {\n  deny * when any(url in user.roles: url == "x") // <-\n}',
 };
 
 /** Codes the front end reports from the command line rather than from a policy. */
