@@ -50,6 +50,7 @@ export const CODES = {
   PC212: { severity: "error", title: "unknown risk level", example: "tool t { risk severe }" },
   PC213: { severity: "error", title: "unknown label", example: "tool t { returns pi }" },
   PC214: { severity: "error", title: "declaration misused", example: "type Destination { host: set }" },
+  PC215: { severity: "error", title: "type has no possible value", example: "type Node { next: Node }\ncontext { head: Node }" },
 
   // Types (PC3xx)
   PC300: { severity: "error", title: "type mismatch", example: 'allow kb.search when agent.attested == "yes"' },

@@ -34,6 +34,7 @@ const EXAMPLES: Partial<Record<Code, string>> = {
   PC212: "tool t.t { risk severe } // <-",
   PC213: "tool t.t { returns pi } // <-",
   PC214: "tool t.t { args { a: set } } // <-",
+  PC215: "type Node { next: Node } // <-\ntool t.t { args { head: Node } }",
   PC300: 'policy p {\n  allow kb.search when agent.attested == "yes" // <-\n}',
   PC301: 'policy p {\n  deny * when agent.attested like "*" // <-\n}',
   PC302: "policy p {\n  deny * when tool.risk > 3 // <-\n}",

@@ -79,6 +79,37 @@ describe("declarations", () => {
     expect(checkAlone("agent { a: list<list<int>>, b: set<string> }\n")).toEqual([]);
   });
 
+  it("PC215: an enum without members, used as a type", () => {
+    const found = checkAlone("enum E { }\ncontext { e: E }\n");
+    expect(codesAndLines(found)).toEqual([["PC215", 1]]);
+    expect(found[0]!.message).toBe("enum `E` has no members, so no value has this type");
+    expect(found[0]!.column).toBe(6);
+    expect(found[0]!.help).toBe("`context.e` needs one, so every request is denied; declare its members, as in `enum E { a, b }`");
+    expect(checkAlone("enum E {}\ntype R { e: E }\nuser { r: R }\n")[0]!.help).toMatch(/^`user\.r\.e` needs one, so every request that names a user is denied/);
+    expect(checkAlone("enum E {}\ntool t { args { e: E } }\n")[0]!.help).toMatch(/^`args\.e` of `t` needs one, so every call of `t` is denied/);
+    // Optional or in a collection, it is still a type without values: no consequence to name.
+    expect(checkAlone("enum E {}\nagent { e?: E, s: set<E> }\n").map((f) => [f.code, f.help])).toEqual([["PC215", "declare its members, as in `enum E { a, b }`"]]);
+    // Unused, it is only PC502.
+    expect(codesAndLines(checkAlone("enum E {}\n"))).toEqual([["PC502", 1]]);
+  });
+
+  it("PC215: a record that needs another of itself through required attributes", () => {
+    const found = checkAlone("type N { next: N }\ncontext { n: N }\n");
+    expect(codesAndLines(found)).toEqual([["PC215", 1]]);
+    expect(found[0]!.message).toBe("record type `N` has no possible value: its required `next` is a `N` again, without end");
+    expect(found[0]!.help).toBe("`context.n` needs one, so every request is denied; make `next` optional (`next?: N`) or a list (`next: list<N>`)");
+    const mutual = checkAlone("type A { x: int, b: B }\ntype B { a: A }\ntool t { args { a?: A } }\n");
+    expect(codesAndLines(mutual)).toEqual([["PC215", 1]]);
+    expect(mutual[0]!.message).toBe("record type `A` has no possible value: its required attributes lead back to it: `A.b` → `B.a` → `A`, without end");
+    // A record that only holds such a type is not reported again.
+    expect(codesAndLines(checkAlone("type N { next: N }\ntype M { n: N }\nagent { m: M }\n"))).toEqual([["PC215", 1]]);
+    expect(codesAndLines(checkAlone("enum E {}\ntype M { e: E }\nagent { m: M }\n"))).toEqual([["PC215", 1]]);
+  });
+
+  it("PC215: not for self-references through an optional attribute or a collection", () => {
+    expect(checkAlone("type N { v: int, next?: N }\ntype T { kids: list<T>, tags: set<T> }\ntype A { b?: B }\ntype B { a: A }\ncontext { n: N, t: T, b: B }\n")).toEqual([]);
+  });
+
   it("valid declarations with every built-in type give nothing", () => {
     const text = "enum E { a, b }\ntype R { e: E, o?: string }\nagent { b: bool, i: int, s: string, d: duration, t: time, r: Risk, st: set<E>, l: list<R>, x: R }\ntool t { risk critical returns a args { p: int } }\nintent i { tools t max_risk low }\n";
     expect(checkAlone(text)).toEqual([]);
