@@ -69,7 +69,7 @@ export const CODES = {
 
   // Warnings (PC5xx)
   PC500: { severity: "warning", title: "condition is always false", example: 'allow kb.search when 1 == 2' },
-  PC501: { severity: "warning", title: "allow always overridden by an unconditional deny", example: "allow kb.search\ndeny kb.*" },
+  PC501: { severity: "warning", title: "allow always overridden by an unconditional deny or ask", example: "allow kb.search\ndeny kb.*" },
   PC502: { severity: "warning", title: "unused declaration", example: "enum Unused { a, b }" },
   PC503: { severity: "warning", title: "more diagnostics than shown", example: "a file with 500 syntax errors" },
   PC504: { severity: "warning", title: "annotation looks like a mistyped keyword", example: '@Name("kb-read") allow kb.search' },

@@ -25,7 +25,7 @@ describe("PC500 condition is always false", () => {
   });
 });
 
-describe("PC501 allow overridden by an unconditional deny", () => {
+describe("PC501 allow overridden by an unconditional deny or ask", () => {
   it("by a pattern, by `*`, and by `unless false`", () => {
     const found = rules("allow kb.search when agent.attested", "deny kb.*");
     expect(codesAndLines(found)).toEqual([["PC501", 2]]);
@@ -44,10 +44,29 @@ describe("PC501 allow overridden by an unconditional deny", () => {
     expect(result.diagnostics.map((d) => [d.code, d.span!.file.path])).toEqual([["PC501", "a.policy"]]);
   });
 
-  it("not when the deny has a condition, or the allow reaches a tool the deny does not", () => {
+  it("by an unconditional `ask`: ask wins over allow, so the allow and its grants never take effect", () => {
+    const found = rules('allow kb.search grant "kb:read" for 5m', "ask kb.*");
+    expect(codesAndLines(found)).toEqual([["PC501", 2]]);
+    expect(found[0]!.message).toBe("this `allow` never takes effect: `p/2` is an unconditional `ask` for `kb.search`");
+    expect(found[0]!.help).toBe("`p/2` is at t.policy:3; ask wins over allow");
+    expect(codesAndLines(rules("allow kb.search", "ask * when true"))).toEqual([["PC501", 2]]);
+  });
+
+  it("when the tools are overridden by several rules, it names them; a deny is named before an ask", () => {
+    const mixed = rules("allow kb.search, crm.lookup", "ask kb.search", "deny crm.lookup", "ask crm.lookup");
+    expect(codesAndLines(mixed)).toEqual([["PC501", 2]]);
+    expect(mixed[0]!.message).toBe("this `allow` never takes effect: every tool it targets has an unconditional `deny` or `ask` (`p/3`, `p/2`)");
+    expect(mixed[0]!.help).toBe("`p/3` is at t.policy:4; deny and ask win over allow");
+    const denies = rules("allow kb.search, crm.lookup", "deny kb.search", "deny crm.lookup");
+    expect(denies[0]!.message).toBe("this `allow` never takes effect: every tool it targets has an unconditional `deny` (`p/3`, `p/2`)");
+    expect(rules("allow kb.search", "ask kb.search", "deny kb.search")[0]!.message).toBe("this `allow` never takes effect: `p/3` denies `kb.search` unconditionally");
+  });
+
+  it("not when the deny or ask has a condition, or the allow reaches a tool they do not", () => {
     expect(rules("allow kb.search", "deny kb.search when agent.attested")).toEqual([]);
+    expect(rules("allow kb.search", "ask kb.search when agent.attested", "ask kb.search unless agent.attested")).toEqual([]);
     expect(rules("allow kb.search, crm.lookup", "deny kb.search")).toEqual([]);
-    expect(rules("allow kb.search", "ask kb.search")).toEqual([]);
+    expect(rules("allow kb.search, crm.lookup", "ask kb.search")).toEqual([]);
   });
 });
 
