@@ -598,7 +598,8 @@ export class ExpressionChecker {
       for (const a of expr.args) this.infer(a, scope, rule);
       return ERROR;
     }
-    if (method === "size" && (isCollection(object) || isStringLike(object))) {
+    // Only strings have a length: a tool or intent name is compared, not measured (language.md 5.10).
+    if (method === "size" && (isCollection(object) || object.kind === "string")) {
       if (!this.arity(expr, 0, 0)) return ERROR;
       this.resolutions.set(expr, { kind: "method", name: "size" });
       return INT;
@@ -615,7 +616,7 @@ export class ExpressionChecker {
       this.resolutions.set(expr, { kind: "method", name: "lower" });
       return STRING;
     }
-    const methods = isCollection(object) ? ["size"] : isStringLike(object) ? ["startsWith", "endsWith", "lower", "size"] : [];
+    const methods = isCollection(object) ? ["size"] : object.kind === "string" ? ["startsWith", "endsWith", "lower", "size"] : isStringLike(object) ? ["startsWith", "endsWith", "lower"] : [];
     const help = this.hidingHelp(calleeObject, scope) ?? didYouMean(method, methods) ?? (methods.length > 0 ? `${describeType(object)} has ${methods.map((m) => `\`${m}()\``).join(", ")}` : undefined);
     return this.report("PC211", `${describeType(object)} has no method \`${method}\``, callee.property.span, help);
   }

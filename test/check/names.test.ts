@@ -258,6 +258,15 @@ describe("names in rules", () => {
     single(rule('deny * when agent.attested.startsWith("x")'), "PC211", 2);
   });
 
+  it("PC211: tool and intent names have no `size()`, as the reference says; strings and collections do", () => {
+    for (const text of ["deny * when tool.size() > 3", "deny * when intent.size() > 3", "deny * when session.last.size() > 3", "deny * when any(t in session.tools: t.size() > 3)"]) {
+      const found = single(rule(text), "PC211", 2);
+      expect(found.message, text).toMatch(/^an? `(tool|intent) name` has no method `size`$/);
+      expect(found.help, text).toMatch(/has `startsWith\(\)`, `endsWith\(\)`, `lower\(\)`$/);
+    }
+    expect(rule("deny * when tool.lower().size() > 3 or agent.team.size() > 3 or session.tools.size() > 3 or user.roles.size() > 3")).toEqual([]);
+  });
+
   it("valid names, paths and calls give no diagnostic", () => {
     const rules = [
       'allow kb.search when agent.team == "support" and agent.id like "spiffe://acme.com/*" and agent.attested',
