@@ -8,6 +8,7 @@ import { checkOverriddenAllows } from "./rules/checkOverriddenAllows.js";
 import { checkRuleClauses } from "./rules/checkRuleClauses.js";
 import { checkRuleIds } from "./rules/checkRuleIds.js";
 import { checkRuleTargets } from "./rules/checkRuleTargets.js";
+import { checkUninhabitedTypes } from "./rules/checkUninhabitedTypes.js";
 import { checkUnusedDeclarations } from "./rules/checkUnusedDeclarations.js";
 import { buildSchema } from "./schema.js";
 
@@ -20,6 +21,7 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
   const diagnostics: Diagnostic[] = [];
   const { schema, diagnostics: schemaDiagnostics, typeUses } = buildSchema(files);
   diagnostics.push(...schemaDiagnostics);
+  checkUninhabitedTypes(schema, files, typeUses, diagnostics);
   const expressions = new ExpressionChecker(schema, diagnostics);
   const rules: CheckedRule[] = [];
   const idSpans: { id: string; span: A.Rule["span"] }[] = [];
@@ -28,8 +30,8 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
     for (const decl of file.declarations) {
       if (decl.kind !== "PolicyDecl") continue;
       decl.rules.forEach((rule, index) => {
-        const explicitName = checkAnnotations(rule, diagnostics);
-        const id = explicitName ?? `${decl.name.name}/${index + 1}`;
+        const defaultId = `${decl.name.name}/${index + 1}`;
+        const id = checkAnnotations(rule, defaultId, diagnostics) ?? defaultId;
         const nameAnnotation = rule.annotations.find((a) => a.name.name === "name");
         idSpans.push({ id, span: nameAnnotation?.span ?? rule.effectSpan });
         const tools = checkRuleTargets(rule, schema, diagnostics);

@@ -87,6 +87,59 @@ export class ExpressionChecker {
     private readonly diagnostics: Diagnostic[],
   ) {}
 
+  /** The quantifiers whose bodies are being checked, outermost first. */
+  private readonly binders: A.Quantifier[] = [];
+
+  /**
+   * A quantifier variable named like something already in scope hides it in the body: an outer
+   * variable, a built-in root (`url`, `session`…), an enum, or a bare name (a risk level, an
+   * enum member, the first part of a tool or intent name). The meaning is well defined, but a
+   * reader (and often the writer) takes the name for the other thing: warn (PC505).
+   */
+  private checkBinding(expr: A.Quantifier, scope: Scope): void {
+    const variable = expr.variable;
+    if (scope.locals.has(variable.name)) {
+      const outer = this.binderOf(variable.name);
+      const where = outer ? `the enclosing \`${outer.quantifier}\` (line ${lineOf(outer.variable)})` : "an enclosing quantifier";
+      this.diagnostics.push(diagnostic("PC505", `inside this \`${expr.quantifier}\`, \`${variable.name}\` hides the \`${variable.name}\` of ${where}`, variable.span, "give one of the two variables another name"));
+      return;
+    }
+    const hidden = this.nameHiddenBy(variable.name);
+    if (hidden === undefined) return;
+    this.diagnostics.push(diagnostic("PC505", `inside this \`${expr.quantifier}\`, the variable \`${variable.name}\` hides ${hidden}`, variable.span, `give the variable another name: inside the body, \`${variable.name}\` means each element of the collection`));
+  }
+
+  /** The innermost quantifier being checked that binds `name`. */
+  private binderOf(name: string): A.Quantifier | undefined {
+    for (let i = this.binders.length - 1; i >= 0; i--) if (this.binders[i]!.variable.name === name) return this.binders[i];
+    return undefined;
+  }
+
+  /** The name outside any quantifier that a variable called `name` would hide, described. */
+  private nameHiddenBy(name: string): string | undefined {
+    if (ROOTS.includes(name) || name === "Risk") return `the built-in \`${name}\``;
+    if (this.schema.enums.has(name)) return `the enum \`${name}\``;
+    if ((RISK_LEVELS as readonly string[]).includes(name)) return `the risk level \`${name}\``;
+    const owner = [...this.schema.enums.values()].find((e) => e.members.includes(name));
+    if (owner) return `the member \`${name}\` of \`${owner.name}\``;
+    const tool = [...this.schema.tools.keys()].find((t) => t.split(".")[0] === name);
+    if (tool) return `the tool name \`${tool}\``;
+    const intent = [...this.schema.intents.keys()].find((i) => i.split(".")[0] === name);
+    if (intent) return `the intent name \`${intent}\``;
+    return undefined;
+  }
+
+  /** For an error on `x.…` where `x` is a quantifier variable hiding a built-in: say so. */
+  private hidingHelp(expr: A.Expr, scope: Scope): string | undefined {
+    const base = firstName(expr);
+    if (base.kind !== "NameRef" || !scope.locals.has(base.name)) return undefined;
+    const hidden = this.nameHiddenBy(base.name);
+    if (hidden === undefined) return undefined;
+    const binder = this.binderOf(base.name);
+    const where = binder ? ` of the \`${binder.quantifier}\` at line ${lineOf(binder.variable)}` : "";
+    return `\`${base.name}\` here is the quantifier variable${where}, which hides ${hidden}: rename the variable`;
+  }
+
   private report(code: Code, message: string, span: A.Expr["span"], help?: string): Type {
     this.diagnostics.push(diagnostic(code, message, span, help));
     return ERROR;
@@ -170,9 +223,16 @@ export class ExpressionChecker {
         let element: Type = ERROR;
         if (isCollection(collection)) element = collection.element;
         else if (collection.kind !== "error") this.report("PC300", `\`${expr.quantifier}\` needs a set or list, but this is ${describeType(collection)}`, expr.collection.span);
+        this.checkBinding(expr, scope);
         const locals = new Map(scope.locals);
         locals.set(expr.variable.name, element);
-        const body = this.infer(expr.body, { locals, guards: scope.guards }, rule);
+        this.binders.push(expr);
+        let body: Type;
+        try {
+          body = this.infer(expr.body, { locals, guards: scope.guards }, rule);
+        } finally {
+          this.binders.pop();
+        }
         if (body.kind !== "bool" && body.kind !== "error") this.report("PC300", `the body of \`${expr.quantifier}\` must be a bool, but this is ${describeType(body)}`, expr.body.span);
         return this.record(expr, BOOL);
       }
@@ -403,7 +463,7 @@ export class ExpressionChecker {
       case "namespace":
         return this.record(expr, this.namespaceMember(expr, object.name));
       default:
-        return this.record(expr, this.report("PC202", `${describeType(object)} has no attribute \`${property.name}\``, property.span));
+        return this.record(expr, this.report("PC202", `${describeType(object)} has no attribute \`${property.name}\``, property.span, this.hidingHelp(expr.object, scope)));
     }
   }
 
@@ -538,7 +598,8 @@ export class ExpressionChecker {
       for (const a of expr.args) this.infer(a, scope, rule);
       return ERROR;
     }
-    if (method === "size" && (isCollection(object) || isStringLike(object))) {
+    // Only strings have a length: a tool or intent name is compared, not measured (language.md 5.10).
+    if (method === "size" && (isCollection(object) || object.kind === "string")) {
       if (!this.arity(expr, 0, 0)) return ERROR;
       this.resolutions.set(expr, { kind: "method", name: "size" });
       return INT;
@@ -555,8 +616,8 @@ export class ExpressionChecker {
       this.resolutions.set(expr, { kind: "method", name: "lower" });
       return STRING;
     }
-    const methods = isCollection(object) ? ["size"] : isStringLike(object) ? ["startsWith", "endsWith", "lower", "size"] : [];
-    const help = didYouMean(method, methods) ?? (methods.length > 0 ? `${describeType(object)} has ${methods.map((m) => `\`${m}()\``).join(", ")}` : undefined);
+    const methods = isCollection(object) ? ["size"] : object.kind === "string" ? ["startsWith", "endsWith", "lower", "size"] : isStringLike(object) ? ["startsWith", "endsWith", "lower"] : [];
+    const help = this.hidingHelp(calleeObject, scope) ?? didYouMean(method, methods) ?? (methods.length > 0 ? `${describeType(object)} has ${methods.map((m) => `\`${m}()\``).join(", ")}` : undefined);
     return this.report("PC211", `${describeType(object)} has no method \`${method}\``, callee.property.span, help);
   }
 
@@ -598,6 +659,9 @@ export class ExpressionChecker {
         this.report("PC300", "expected a tool name or pattern, like `crm.lookup`, `payments.*` or `*`", argument.span);
         return ERROR;
       }
+      // An empty string is no tool's name and no glob matches it to one: the call would
+      // silently count nothing (or never be true), which for a rate limit means no limit.
+      if (pattern === "") return this.report("PC208", "the empty pattern `\"\"` matches no tool", argument.span, "name a tool or a pattern, like `crm.lookup`, `payments.*` or `*`");
       const diagnosticsBefore = this.diagnostics.length;
       checkPatternMatchesTools({ kind: "ToolPattern", text: pattern, span: argument.span }, this.schema.tools.keys(), this.diagnostics);
       if (this.diagnostics.length > diagnosticsBefore) return ERROR;
@@ -613,6 +677,10 @@ export class ExpressionChecker {
     this.resolutions.set(expr, withinMs === undefined ? { kind: "sessionCalled", pattern } : { kind: "sessionCalled", pattern, withinMs });
     return BOOL;
   }
+}
+
+function lineOf(node: { readonly span: A.Expr["span"] }): number {
+  return node.span.file.position(node.span.start).line;
 }
 
 function firstName(expr: A.Expr): A.Expr {

@@ -50,6 +50,7 @@ export const CODES = {
   PC212: { severity: "error", title: "unknown risk level", example: "tool t { risk severe }" },
   PC213: { severity: "error", title: "unknown label", example: "tool t { returns pi }" },
   PC214: { severity: "error", title: "declaration misused", example: "type Destination { host: set }" },
+  PC215: { severity: "error", title: "type has no possible value", example: "type Node { next: Node }\ncontext { head: Node }" },
 
   // Types (PC3xx)
   PC300: { severity: "error", title: "type mismatch", example: 'allow kb.search when agent.attested == "yes"' },
@@ -64,12 +65,15 @@ export const CODES = {
   PC400: { severity: "error", title: "`grant` on a rule that is not `allow`", example: 'deny kb.search grant "kb:read" for 5m' },
   PC401: { severity: "error", title: "`revoke` on a rule that is not `deny`", example: "allow kb.search revoke" },
   PC402: { severity: "error", title: "invalid grant lifetime", example: 'allow kb.search grant "kb:read" for 0s' },
+  PC403: { severity: "error", title: "empty grant scope", example: 'allow kb.search grant "" for 5m' },
 
   // Warnings (PC5xx)
   PC500: { severity: "warning", title: "condition is always false", example: 'allow kb.search when 1 == 2' },
-  PC501: { severity: "warning", title: "allow always overridden by an unconditional deny", example: "allow kb.search\ndeny kb.*" },
+  PC501: { severity: "warning", title: "allow always overridden by an unconditional deny or ask", example: "allow kb.search\ndeny kb.*" },
   PC502: { severity: "warning", title: "unused declaration", example: "enum Unused { a, b }" },
   PC503: { severity: "warning", title: "more diagnostics than shown", example: "a file with 500 syntax errors" },
+  PC504: { severity: "warning", title: "annotation looks like a mistyped keyword", example: '@Name("kb-read") allow kb.search' },
+  PC505: { severity: "warning", title: "quantifier variable hides a name", example: 'deny * when any(url in user.roles: url == "x")' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

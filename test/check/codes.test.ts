@@ -34,6 +34,7 @@ const EXAMPLES: Partial<Record<Code, string>> = {
   PC212: "tool t.t { risk severe } // <-",
   PC213: "tool t.t { returns pi } // <-",
   PC214: "tool t.t { args { a: set } } // <-",
+  PC215: "type Node { next: Node } // <-\ntool t.t { args { head: Node } }",
   PC300: 'policy p {\n  allow kb.search when agent.attested == "yes" // <-\n}',
   PC301: 'policy p {\n  deny * when agent.attested like "*" // <-\n}',
   PC302: "policy p {\n  deny * when tool.risk > 3 // <-\n}",
@@ -44,9 +45,12 @@ const EXAMPLES: Partial<Record<Code, string>> = {
   PC400: 'policy p {\n  deny kb.search grant "kb:read" for 5m // <-\n}',
   PC401: "policy p {\n  allow kb.search revoke // <-\n}",
   PC402: 'policy p {\n  allow kb.search grant "kb:read" for 0s // <-\n}',
+  PC403: 'policy p {\n  allow kb.search grant "" for 5m // <-\n}',
   PC500: "policy p {\n  allow kb.search when 1 == 2 // <-\n}",
   PC501: "policy p {\n  allow kb.search // <-\n  deny kb.*\n}",
   PC502: "enum Unused { a, b } // <-",
+  PC504: 'policy p {\n  @Name("kb-read") // <-\n  deny kb.search when agent.attested\n}',
+  PC505: 'policy p {\n  deny * when any(url in user.roles: url == "x") // <-\n}',
 };
 
 /** Codes the front end reports from the command line rather than from a policy. */

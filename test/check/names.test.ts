@@ -79,6 +79,37 @@ describe("declarations", () => {
     expect(checkAlone("agent { a: list<list<int>>, b: set<string> }\n")).toEqual([]);
   });
 
+  it("PC215: an enum without members, used as a type", () => {
+    const found = checkAlone("enum E { }\ncontext { e: E }\n");
+    expect(codesAndLines(found)).toEqual([["PC215", 1]]);
+    expect(found[0]!.message).toBe("enum `E` has no members, so no value has this type");
+    expect(found[0]!.column).toBe(6);
+    expect(found[0]!.help).toBe("`context.e` needs one, so every request is denied; declare its members, as in `enum E { a, b }`");
+    expect(checkAlone("enum E {}\ntype R { e: E }\nuser { r: R }\n")[0]!.help).toMatch(/^`user\.r\.e` needs one, so every request that names a user is denied/);
+    expect(checkAlone("enum E {}\ntool t { args { e: E } }\n")[0]!.help).toMatch(/^`args\.e` of `t` needs one, so every call of `t` is denied/);
+    // Optional or in a collection, it is still a type without values: no consequence to name.
+    expect(checkAlone("enum E {}\nagent { e?: E, s: set<E> }\n").map((f) => [f.code, f.help])).toEqual([["PC215", "declare its members, as in `enum E { a, b }`"]]);
+    // Unused, it is only PC502.
+    expect(codesAndLines(checkAlone("enum E {}\n"))).toEqual([["PC502", 1]]);
+  });
+
+  it("PC215: a record that needs another of itself through required attributes", () => {
+    const found = checkAlone("type N { next: N }\ncontext { n: N }\n");
+    expect(codesAndLines(found)).toEqual([["PC215", 1]]);
+    expect(found[0]!.message).toBe("record type `N` has no possible value: its required `next` is a `N` again, without end");
+    expect(found[0]!.help).toBe("`context.n` needs one, so every request is denied; make `next` optional (`next?: N`) or a list (`next: list<N>`)");
+    const mutual = checkAlone("type A { x: int, b: B }\ntype B { a: A }\ntool t { args { a?: A } }\n");
+    expect(codesAndLines(mutual)).toEqual([["PC215", 1]]);
+    expect(mutual[0]!.message).toBe("record type `A` has no possible value: its required attributes lead back to it: `A.b` → `B.a` → `A`, without end");
+    // A record that only holds such a type is not reported again.
+    expect(codesAndLines(checkAlone("type N { next: N }\ntype M { n: N }\nagent { m: M }\n"))).toEqual([["PC215", 1]]);
+    expect(codesAndLines(checkAlone("enum E {}\ntype M { e: E }\nagent { m: M }\n"))).toEqual([["PC215", 1]]);
+  });
+
+  it("PC215: not for self-references through an optional attribute or a collection", () => {
+    expect(checkAlone("type N { v: int, next?: N }\ntype T { kids: list<T>, tags: set<T> }\ntype A { b?: B }\ntype B { a: A }\ncontext { n: N, t: T, b: B }\n")).toEqual([]);
+  });
+
   it("valid declarations with every built-in type give nothing", () => {
     const text = "enum E { a, b }\ntype R { e: E, o?: string }\nagent { b: bool, i: int, s: string, d: duration, t: time, r: Risk, st: set<E>, l: list<R>, x: R }\ntool t { risk critical returns a args { p: int } }\nintent i { tools t max_risk low }\n";
     expect(checkAlone(text)).toEqual([]);
@@ -184,6 +215,15 @@ describe("names in rules", () => {
     single(rule("deny * when session.called(nope.*)"), "PC208", 2);
   });
 
+  it("PC208: an empty string pattern in a session call matches no tool", () => {
+    for (const text of ['deny * when session.called("")', 'deny * when session.called("", within 1h)', 'deny * when session.count("", within 1m) > 3']) {
+      const found = single(rule(text), "PC208", 2);
+      expect(found.message, text).toBe('the empty pattern `""` matches no tool');
+      expect(found.column, text).toBe(text.indexOf('""') + 3);
+    }
+    expect(rule('deny * when session.called("kb.*") or session.count("*search", within 1m) > 3')).toEqual([]);
+  });
+
   it("PC209: unknown session member, with a suggestion", () => {
     const found = single(rule("deny * when session.cals > 3"), "PC209", 2);
     expect(found.message).toBe("unknown session member `cals`");
@@ -216,6 +256,15 @@ describe("names in rules", () => {
     expect(single(rule('deny * when email.domain == "x"'), "PC211", 2).message).toContain("is a function");
     expect(single(rule('deny * when user.roles.lower() == "x"'), "PC211", 2).help).toBe("a `set<string>` has `size()`");
     single(rule('deny * when agent.attested.startsWith("x")'), "PC211", 2);
+  });
+
+  it("PC211: tool and intent names have no `size()`, as the reference says; strings and collections do", () => {
+    for (const text of ["deny * when tool.size() > 3", "deny * when intent.size() > 3", "deny * when session.last.size() > 3", "deny * when any(t in session.tools: t.size() > 3)"]) {
+      const found = single(rule(text), "PC211", 2);
+      expect(found.message, text).toMatch(/^an? `(tool|intent) name` has no method `size`$/);
+      expect(found.help, text).toMatch(/has `startsWith\(\)`, `endsWith\(\)`, `lower\(\)`$/);
+    }
+    expect(rule("deny * when tool.lower().size() > 3 or agent.team.size() > 3 or session.tools.size() > 3 or user.roles.size() > 3")).toEqual([]);
   });
 
   it("valid names, paths and calls give no diagnostic", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { analyze } from "../../src/check/analyze.js";
-import { DECLS, checkWithDecls, codesAndLines, policyOf } from "../fixtures.js";
+import { DECLS, checkWithDecls, codesAndLines, describeDiagnostic, policyOf } from "../fixtures.js";
 
 function rules(...texts: string[]) {
   return checkWithDecls(policyOf(...texts));
@@ -46,6 +46,23 @@ describe("PC402 grant lifetime", () => {
   });
 });
 
+describe("PC403 empty grant scope", () => {
+  it("an empty or blank scope, at the scope, beside valid ones", () => {
+    const found = rules('allow kb.search when agent.attested grant "kb:read", "" for 5m');
+    expect(codesAndLines(found)).toEqual([["PC403", 2]]);
+    expect(found[0]!.message).toBe("a grant scope must not be empty");
+    // policyOf indents rules by two spaces; columns start at 1.
+    expect(found[0]!.column).toBe('  allow kb.search when agent.attested grant "kb:read", '.length + 1);
+    const blank = rules('allow kb.search when agent.attested grant "   " for 5m');
+    expect(codesAndLines(blank)).toEqual([["PC403", 2]]);
+    expect(blank[0]!.message).toBe("a grant scope must not be blank");
+  });
+
+  it("is reported even when the grant is misplaced", () => {
+    expect(codesAndLines(rules('deny kb.search when agent.attested grant "" for 5m')).map(([code]) => code).sort()).toEqual(["PC400", "PC403"]);
+  });
+});
+
 describe("PC109 annotations", () => {
   it("`@name` needs exactly one non-empty string", () => {
     for (const annotation of ["@name(42)", '@name("")', "@name", '@name("a", "b")', '@name("  ")']) {
@@ -55,6 +72,11 @@ describe("PC109 annotations", () => {
 
   it("`@controls` needs ids; annotations are not repeated (except `@controls`)", () => {
     expect(codesAndLines(rules("@controls", "deny kb.search when agent.attested"))).toEqual([["PC109", 2]]);
+    for (const annotation of ['@controls("")', '@controls("A", "  ")']) {
+      const found = rules(annotation, "deny kb.search when agent.attested");
+      expect(codesAndLines(found), annotation).toEqual([["PC109", 2]]);
+      expect(found[0]!.message).toBe("a control id must not be empty");
+    }
     expect(codesAndLines(rules('@name("a")', '@name("b")', "deny kb.search when agent.attested"))).toEqual([["PC109", 3]]);
     expect(codesAndLines(rules("@owner(true)", "deny kb.search when agent.attested"))).toEqual([["PC109", 2]]);
     expect(rules('@controls("A")', '@controls("B", "C")', '@owner("me")', "@experimental", "deny kb.search when agent.attested")).toEqual([]);
@@ -68,6 +90,40 @@ describe("PC109 annotations", () => {
     expect(result.ok).toBe(true);
     expect(result.program!.rules.map((r) => r.id)).toEqual(["pii", "p/2"]);
     expect(result.program!.rules[0]!.rule.annotations.map((a) => a.name.name)).toEqual(["name", "controls"]);
+  });
+});
+
+describe("PC504 annotations that look like a mistyped keyword", () => {
+  it("a mis-cased or misspelled `@name` or `@controls`: metadata, with a warning", () => {
+    const result = analyze([{ path: "decls.policy", text: DECLS }, { path: "t.policy", text: policyOf('@Name("kb")', "deny kb.search when agent.attested", '@nmae("h")', "deny http.get when agent.attested") }]);
+    expect(result.ok).toBe(true);
+    expect(result.program!.rules.map((r) => r.id)).toEqual(["p/1", "p/2"]);
+    const found = result.diagnostics.map(describeDiagnostic);
+    expect(codesAndLines(found)).toEqual([["PC504", 2], ["PC504", 4]]);
+    expect(found[0]!.message).toBe("`@Name` is not `@name`: it is kept as metadata and does not set the rule's id, which is `p/1`");
+    expect(found[0]!.help).toBe("did you mean `@name`? annotation keys are case-sensitive");
+    expect([found[0]!.column, found[1]!.help]).toEqual([3, "did you mean `@name`?"]);
+    for (const key of ["@NAME", "@names", "@nam", "@Controls", "@control", "@contrlos", "@controlls"]) {
+      expect(codesAndLines(rules(`${key}("x")`, "deny kb.search when agent.attested")), key).toEqual([["PC504", 2]]);
+    }
+    expect(rules('@control("A")', "deny kb.search when agent.attested")[0]!.message).toContain("not counted among the rule's controls");
+  });
+
+  it("names the id the rule really has", () => {
+    expect(rules('@name("real")', '@Name("typo")', "deny kb.search when agent.attested")[0]!.message).toContain("which is `real`");
+  });
+
+  it("a clause written as an annotation", () => {
+    for (const key of ["@reason", "@Reason", "@reasn", "@revoke", "@grant", "@grants", "@when", "@unless"]) {
+      const found = rules(`${key}("x")`, "deny kb.search when agent.attested");
+      expect(codesAndLines(found), key).toEqual([["PC504", 2]]);
+      expect(found[0]!.message, key).toMatch(/^`@\w+` is kept as metadata: it is not the rule's `(reason|revoke|grant|when|unless)` clause$/);
+    }
+    expect(rules('@reasn("x")', "deny kb.search when agent.attested")[0]!.help).toBe('did you mean the `reason` clause? write the clause after the targets, as in `deny email.send reason "…"`');
+  });
+
+  it("free-form metadata keys stay silent", () => {
+    expect(rules('@owner("security")', '@ticket("SEC-42")', "@experimental", '@note("n")', '@team("t")', '@id("x")', '@severity("high")', '@controls("A")', '@name("n")', "deny kb.search when agent.attested")).toEqual([]);
   });
 });
 

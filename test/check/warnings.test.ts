@@ -25,7 +25,7 @@ describe("PC500 condition is always false", () => {
   });
 });
 
-describe("PC501 allow overridden by an unconditional deny", () => {
+describe("PC501 allow overridden by an unconditional deny or ask", () => {
   it("by a pattern, by `*`, and by `unless false`", () => {
     const found = rules("allow kb.search when agent.attested", "deny kb.*");
     expect(codesAndLines(found)).toEqual([["PC501", 2]]);
@@ -44,10 +44,29 @@ describe("PC501 allow overridden by an unconditional deny", () => {
     expect(result.diagnostics.map((d) => [d.code, d.span!.file.path])).toEqual([["PC501", "a.policy"]]);
   });
 
-  it("not when the deny has a condition, or the allow reaches a tool the deny does not", () => {
+  it("by an unconditional `ask`: ask wins over allow, so the allow and its grants never take effect", () => {
+    const found = rules('allow kb.search grant "kb:read" for 5m', "ask kb.*");
+    expect(codesAndLines(found)).toEqual([["PC501", 2]]);
+    expect(found[0]!.message).toBe("this `allow` never takes effect: `p/2` is an unconditional `ask` for `kb.search`");
+    expect(found[0]!.help).toBe("`p/2` is at t.policy:3; ask wins over allow");
+    expect(codesAndLines(rules("allow kb.search", "ask * when true"))).toEqual([["PC501", 2]]);
+  });
+
+  it("when the tools are overridden by several rules, it names them; a deny is named before an ask", () => {
+    const mixed = rules("allow kb.search, crm.lookup", "ask kb.search", "deny crm.lookup", "ask crm.lookup");
+    expect(codesAndLines(mixed)).toEqual([["PC501", 2]]);
+    expect(mixed[0]!.message).toBe("this `allow` never takes effect: every tool it targets has an unconditional `deny` or `ask` (`p/3`, `p/2`)");
+    expect(mixed[0]!.help).toBe("`p/3` is at t.policy:4; deny and ask win over allow");
+    const denies = rules("allow kb.search, crm.lookup", "deny kb.search", "deny crm.lookup");
+    expect(denies[0]!.message).toBe("this `allow` never takes effect: every tool it targets has an unconditional `deny` (`p/3`, `p/2`)");
+    expect(rules("allow kb.search", "ask kb.search", "deny kb.search")[0]!.message).toBe("this `allow` never takes effect: `p/3` denies `kb.search` unconditionally");
+  });
+
+  it("not when the deny or ask has a condition, or the allow reaches a tool they do not", () => {
     expect(rules("allow kb.search", "deny kb.search when agent.attested")).toEqual([]);
+    expect(rules("allow kb.search", "ask kb.search when agent.attested", "ask kb.search unless agent.attested")).toEqual([]);
     expect(rules("allow kb.search, crm.lookup", "deny kb.search")).toEqual([]);
-    expect(rules("allow kb.search", "ask kb.search")).toEqual([]);
+    expect(rules("allow kb.search, crm.lookup", "ask kb.search")).toEqual([]);
   });
 });
 
@@ -75,5 +94,49 @@ describe("PC502 unused declarations", () => {
     const result = analyze([{ path: "t.policy", text: "enum Unused { a }\n" }]);
     expect(result.ok).toBe(true);
     expect(result.diagnostics.map((d) => d.severity)).toEqual(["warning"]);
+  });
+});
+
+describe("PC505 a quantifier variable hides a name", () => {
+  it("an enclosing quantifier's variable", () => {
+    const found = rules('deny * when any(x in user.roles: all(x in context.labels: x != secret))');
+    expect(codesAndLines(found)).toEqual([["PC505", 2]]);
+    expect(found[0]!.message).toBe("inside this `all`, `x` hides the `x` of the enclosing `any` (line 2)");
+    expect(found[0]!.column).toBe("  deny * when any(x in user.roles: all(".length + 1);
+  });
+
+  it("built-ins, enums, risk levels, enum members, tool and intent names", () => {
+    const cases: [string, string][] = [
+      ['deny * when any(now in user.roles: now == "a")', "the built-in `now`"],
+      ['deny * when any(session in user.roles: session == "a")', "the built-in `session`"],
+      ['deny * when any(url in user.roles: url == "a")', "the built-in `url`"],
+      ['deny email.send when any(email in args.to: email == "a")', "the built-in `email`"],
+      ['deny * when any(Risk in user.roles: Risk == "a")', "the built-in `Risk`"],
+      ['deny * when any(Zone in user.roles: Zone == "a")', "the enum `Zone`"],
+      ['deny * when any(high in user.roles: high == "a")', "the risk level `high`"],
+      ['deny * when any(pii in user.roles: pii == "a")', "the member `pii` of `Label`"],
+      ['deny * when any(crm in user.roles: crm == "a")', "the tool name `crm.lookup`"],
+      ['deny * when any(research in user.roles: research == "a")', "the intent name `research`"],
+    ];
+    for (const [text, hidden] of cases) {
+      const found = rules(text);
+      expect(codesAndLines(found), text).toEqual([["PC505", 2]]);
+      expect(found[0]!.message, text).toMatch(new RegExp(`^inside this \`any\`, the variable \`\\w+\` hides ${hidden.replace(/[.*]/g, "\\$&")}$`));
+    }
+  });
+
+  it("an error the hiding causes says which variable it is", () => {
+    const found = rules('deny * when any(url in user.roles: url.host(url) == "a")');
+    expect(codesAndLines(found)).toEqual([["PC505", 2], ["PC211", 2]]);
+    expect(found[1]!.help).toBe("`url` here is the quantifier variable of the `any` at line 2, which hides the built-in `url`: rename the variable");
+    const member = rules("deny * when any(session in user.roles: session.calls > 3)");
+    expect(codesAndLines(member)).toEqual([["PC505", 2], ["PC202", 2]]);
+    expect(member[1]!.help).toContain("`session` here is the quantifier variable");
+  });
+
+  it("not for sibling quantifiers or distinct names; a warning only", () => {
+    expect(rules('deny * when any(x in user.roles: x == "a") or any(x in context.labels: x == pii)', "deny * when any(r in user.roles: all(s in user.roles: r == s))")).toEqual([]);
+    const result = analyze([{ path: "decls.policy", text: DECLS }, { path: "t.policy", text: policyOf('deny * when any(url in user.roles: url == "a")') }]);
+    expect(result.ok).toBe(true);
   });
 });

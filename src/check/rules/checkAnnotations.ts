@@ -1,17 +1,35 @@
 import type * as A from "../../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../../diagnostics/Diagnostic.js";
 
+/** The annotations the language gives a meaning; every other key is free metadata. */
+const KNOWN_ANNOTATIONS = ["name", "controls"] as const;
+
+/** Clauses people write as annotations by mistake, with how the clause is really written. */
+const CLAUSES: Readonly<Record<string, string>> = {
+  reason: 'write the clause after the targets, as in `deny email.send reason "…"`',
+  grant: 'write the clause after the targets, as in `allow kb.search grant "kb:read" for 5m`',
+  revoke: "write `revoke` as the last clause of a `deny` rule",
+  when: "write the condition after the targets, as in `deny email.send when …`",
+  unless: "write the clause after the targets (and after `when`), as in `deny email.send unless …`",
+};
+
 /**
- * `@name` takes exactly one non-empty string; `@controls` and other annotations take strings.
+ * `@name` takes exactly one non-empty string; `@controls` one or more non-empty strings; other
+ * annotations take strings. An unknown key is metadata, but one a single edit away from a known
+ * annotation or a clause keyword (`@Name`, `@nmae`, `@reason`) is almost always a mistake that
+ * silently drops the rule's id, controls or reason: warn (PC504).
  * Returns the rule's explicit name, if it has a valid one.
  */
-export function checkAnnotations(rule: A.Rule, diagnostics: Diagnostic[]): string | undefined {
+export function checkAnnotations(rule: A.Rule, defaultId: string, diagnostics: Diagnostic[]): string | undefined {
   let name: string | undefined;
   const seen = new Set<string>();
+  const lookalikes: { annotation: A.Annotation; meant: string }[] = [];
   for (const annotation of rule.annotations) {
     const key = annotation.name.name;
     if (seen.has(key) && key !== "controls") diagnostics.push(diagnostic("PC109", `\`@${key}\` is given twice on this rule`, annotation.span));
     seen.add(key);
+    const meant = lookalikeOf(key);
+    if (meant !== undefined) lookalikes.push({ annotation, meant });
     const nonString = annotation.args.find((a) => a.kind !== "StringLiteral");
     if (nonString) {
       diagnostics.push(diagnostic("PC109", `\`@${key}\` takes strings, as in \`@${key}("…")\``, nonString.span));
@@ -22,9 +40,52 @@ export function checkAnnotations(rule: A.Rule, diagnostics: Diagnostic[]): strin
       if (annotation.args.length !== 1 || value?.kind !== "StringLiteral" || value.value.trim() === "") {
         diagnostics.push(diagnostic("PC109", "`@name` takes exactly one non-empty string", annotation.span, 'write `@name("pii-stays-inside")`'));
       } else name = value.value;
-    } else if (annotation.args.length === 0 && key === "controls") {
-      diagnostics.push(diagnostic("PC109", "`@controls` needs at least one control id", annotation.span, 'write `@controls("OWASP-ASI03")`'));
+    } else if (key === "controls") {
+      if (annotation.args.length === 0) diagnostics.push(diagnostic("PC109", "`@controls` needs at least one control id", annotation.span, 'write `@controls("OWASP-ASI03")`'));
+      // A control id names a framework control; an empty one maps the rule to nothing.
+      for (const id of annotation.args) {
+        if (id.kind === "StringLiteral" && id.value.trim() === "") diagnostics.push(diagnostic("PC109", "a control id must not be empty", id.span, 'write `@controls("OWASP-ASI03")`'));
+      }
+    }
+  }
+  for (const { annotation, meant } of lookalikes) {
+    const key = annotation.name.name;
+    // `@Name`, the key with its `@`, without the arguments.
+    const span = { file: annotation.span.file, start: annotation.span.start, end: annotation.name.span.end };
+    if (meant === "name" || meant === "controls") {
+      const help = `did you mean \`@${meant}\`?${key.toLowerCase() === meant ? " annotation keys are case-sensitive" : ""}`;
+      const effect = meant === "name" ? `does not set the rule's id, which is \`${name ?? defaultId}\`` : "its ids are not counted among the rule's controls";
+      diagnostics.push(diagnostic("PC504", `\`@${key}\` is not \`@${meant}\`: it is kept as metadata and ${effect}`, span, help));
+    } else {
+      const help = key === meant ? CLAUSES[meant]! : `did you mean the \`${meant}\` clause? ${CLAUSES[meant]!}`;
+      diagnostics.push(diagnostic("PC504", `\`@${key}\` is kept as metadata: it is not the rule's \`${meant}\` clause`, span, help));
     }
   }
   return name;
+}
+
+/** The known annotation or clause `key` is probably a mistyping of, if any. */
+function lookalikeOf(key: string): string | undefined {
+  if ((KNOWN_ANNOTATIONS as readonly string[]).includes(key)) return undefined;
+  const lower = key.toLowerCase();
+  // Exact clause words are mistakes too: `@reason("…")` gives the rule no reason.
+  for (const candidate of [...KNOWN_ANNOTATIONS, ...Object.keys(CLAUSES)]) if (lower === candidate || withinOneEdit(lower, candidate)) return candidate;
+  return undefined;
+}
+
+/**
+ * One insertion, deletion, substitution or swap of neighbours (`nmae`). Looser matching would
+ * flag real metadata keys: `@note` is two edits from `@name`.
+ */
+function withinOneEdit(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  if (a.length === b.length) {
+    if (a.slice(i + 1) === b.slice(i + 1)) return true; // substitution
+    return a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2); // swap
+  }
+  const [longer, shorter] = a.length > b.length ? [a, b] : [b, a];
+  return longer.slice(i + 1) === shorter.slice(i); // insertion or deletion
 }

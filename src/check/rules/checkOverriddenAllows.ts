@@ -2,20 +2,38 @@ import { diagnostic, type Diagnostic } from "../../diagnostics/Diagnostic.js";
 import type { CheckedRule } from "../program.js";
 import { isUnconditional } from "./checkConstantConditions.js";
 
-/** An `allow` whose every tool has an unconditional `deny` can never allow anything (PC501). */
+/**
+ * An `allow` whose every tool has an unconditional `deny` or `ask` can never allow anything
+ * (PC501): deny wins over ask, and ask over allow, so the call is refused or goes to a human and
+ * the allow's grants are never given.
+ */
 export function checkOverriddenAllows(rules: readonly CheckedRule[], diagnostics: Diagnostic[]): void {
   const alwaysDenied = new Map<string, CheckedRule>();
+  const alwaysAsked = new Map<string, CheckedRule>();
   for (const checked of rules) {
-    if (checked.rule.effect === "deny" && isUnconditional(checked.rule)) for (const tool of checked.tools) if (!alwaysDenied.has(tool)) alwaysDenied.set(tool, checked);
+    if (checked.rule.effect === "allow" || !isUnconditional(checked.rule)) continue;
+    const overriders = checked.rule.effect === "deny" ? alwaysDenied : alwaysAsked;
+    for (const tool of checked.tools) if (!overriders.has(tool)) overriders.set(tool, checked);
   }
-  if (alwaysDenied.size === 0) return;
+  if (alwaysDenied.size === 0 && alwaysAsked.size === 0) return;
+  // For each tool, the rule that decides it: a deny, else an ask.
+  const overrider = (tool: string): CheckedRule | undefined => alwaysDenied.get(tool) ?? alwaysAsked.get(tool);
   for (const checked of rules) {
     if (checked.rule.effect !== "allow" || checked.tools.length === 0) continue;
-    if (!checked.tools.every((t) => alwaysDenied.has(t))) continue;
-    const denier = alwaysDenied.get(checked.tools[0]!)!;
-    const { line } = denier.rule.span.file.position(denier.rule.span.start);
-    diagnostics.push(
-      diagnostic("PC501", `this \`allow\` never takes effect: \`${denier.id}\` denies ${checked.tools.length === 1 ? `\`${checked.tools[0]}\`` : "the same tools"} unconditionally`, checked.rule.effectSpan, `\`${denier.id}\` is at ${denier.rule.span.file.path}:${line}; deny wins over allow`),
-    );
+    if (!checked.tools.every((t) => overrider(t) !== undefined)) continue;
+    const by = [...new Set(checked.tools.map((t) => overrider(t)!))];
+    const first = by[0]!;
+    const effects = new Set(by.map((r) => r.rule.effect));
+    let cause: string;
+    if (by.length === 1) {
+      const what = checked.tools.length === 1 ? `\`${checked.tools[0]}\`` : "the same tools";
+      cause = first.rule.effect === "deny" ? `\`${first.id}\` denies ${what} unconditionally` : `\`${first.id}\` is an unconditional \`ask\` for ${what}`;
+    } else {
+      const names = by.slice(0, 3).map((r) => `\`${r.id}\``).join(", ") + (by.length > 3 ? ` and ${by.length - 3} more` : "");
+      cause = `every tool it targets has an unconditional ${(["deny", "ask"] as const).filter((e) => effects.has(e)).map((e) => `\`${e}\``).join(" or ")} (${names})`;
+    }
+    const { line } = first.rule.span.file.position(first.rule.span.start);
+    const wins = effects.size === 2 ? "deny and ask win over allow" : `${first.rule.effect} wins over allow`;
+    diagnostics.push(diagnostic("PC501", `this \`allow\` never takes effect: ${cause}`, checked.rule.effectSpan, `\`${first.id}\` is at ${first.rule.span.file.path}:${line}; ${wins}`));
   }
 }

@@ -1,0 +1,127 @@
+import type * as A from "../../ast/nodes.js";
+import { diagnostic, type Diagnostic } from "../../diagnostics/Diagnostic.js";
+import type { RecordShape, Schema } from "../schema.js";
+import type { Type } from "../types.js";
+
+/**
+ * Types no request can give a value of (PC215): an enum without members, and a record that
+ * needs another of itself through required attributes (`type N { next: N }`), which no finite
+ * request holds. A request must carry every required attribute, so one that needs such a value
+ * is always denied. Reported at the declaration that causes it: a record that only has no
+ * value because it holds such a type is not reported too.
+ */
+export function checkUninhabitedTypes(schema: Schema, files: readonly A.PolicyFile[], typeUses: ReadonlySet<string>, diagnostics: Diagnostic[]): void {
+  const roots = requiredRoots(schema);
+
+  // An unused empty enum is already PC502; one in use is a type no value has.
+  for (const info of schema.enums.values()) {
+    if (info.members.length > 0 || !typeUses.has(info.name)) continue;
+    const use = firstRequiredUse(info.name, roots, schema);
+    const consequence = use ? `${use}; ` : "";
+    diagnostics.push(diagnostic("PC215", `enum \`${info.name}\` has no members, so no value has this type`, info.decl.name.span, `${consequence}declare its members, as in \`enum ${info.name} { a, b }\``));
+  }
+
+  const declSpans = new Map<string, A.TypeDecl>();
+  for (const file of files) for (const decl of file.declarations) if (decl.kind === "TypeDecl" && !declSpans.has(decl.name.name)) declSpans.set(decl.name.name, decl);
+
+  const reported = new Set<string>();
+  for (const [name] of schema.records) {
+    if (reported.has(name)) continue;
+    const cycle = requiredCycle(name, schema);
+    if (!cycle) continue;
+    // One report per knot of records that need each other (A needs B, B needs A): the
+    // others have no value for the same reason. Should a second cycle remain in the knot once
+    // this one is cut, the next check reports it.
+    for (const other of requiredReach(name, schema)) if (requiredReach(other, schema).has(name)) reported.add(other);
+    const decl = declSpans.get(name);
+    if (!decl) continue;
+    const path = cycle.length === 1 ? `its required \`${cycle[0]!.field}\` is ${article(name)} \`${name}\` again` : `its required attributes lead back to it: ${cycle.map((s) => `\`${s.record}.${s.field}\``).join(" → ")} → \`${name}\``;
+    const use = firstRequiredUse(name, roots, schema);
+    const first = cycle[0]!;
+    const fix = `make ${cycle.length === 1 ? `\`${first.field}\`` : "one of these attributes"} optional (\`${first.field}?: ${first.target}\`) or a list (\`${first.field}: list<${first.target}>\`)`;
+    diagnostics.push(diagnostic("PC215", `record type \`${name}\` has no possible value: ${path}, without end`, decl.name.span, use ? `${use}; ${fix}` : fix));
+  }
+}
+
+interface Step {
+  readonly record: string;
+  readonly field: string;
+  /** The record type the field holds. */
+  readonly target: string;
+}
+
+/** A path of required record-typed attributes from `start` back to itself, if there is one. */
+function requiredCycle(start: string, schema: Schema): Step[] | undefined {
+  const visited = new Set<string>();
+  const search = (record: string, path: Step[]): Step[] | undefined => {
+    const shape = schema.records.get(record);
+    if (!shape) return undefined;
+    for (const field of shape.fields.values()) {
+      if (field.optional || field.type.kind !== "record") continue;
+      const step = { record, field: field.name, target: field.type.name };
+      if (field.type.name === start) return [...path, step];
+      if (visited.has(field.type.name)) continue;
+      visited.add(field.type.name);
+      const found = search(field.type.name, [...path, step]);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return search(start, []);
+}
+
+/** The records reachable from `start` through required record-typed attributes. */
+function requiredReach(start: string, schema: Schema): Set<string> {
+  const reached = new Set<string>();
+  const pending = [start];
+  while (pending.length > 0) {
+    const shape = schema.records.get(pending.pop()!);
+    for (const field of shape?.fields.values() ?? []) {
+      if (field.optional || field.type.kind !== "record" || reached.has(field.type.name)) continue;
+      reached.add(field.type.name);
+      pending.push(field.type.name);
+    }
+  }
+  return reached;
+}
+
+/** What every request (the entities) or every call of a tool (its arguments) must carry. */
+function requiredRoots(schema: Schema): { label: (path: string) => string; prefix: string; shape: RecordShape }[] {
+  const roots: { label: (path: string) => string; prefix: string; shape: RecordShape }[] = [];
+  // A request may leave `user` out (section 7 of the language reference); `agent` and `context` it must carry.
+  for (const [entity, shape] of schema.entities) roots.push({ prefix: entity, shape, label: (path) => `\`${path}\` needs one, so every request${entity === "user" ? " that names a user" : ""} is denied` });
+  for (const [tool, info] of schema.tools) roots.push({ prefix: "args", shape: info.args, label: (path) => `\`${path}\` of \`${tool}\` needs one, so every call of \`${tool}\` is denied` });
+  return roots;
+}
+
+/** Where a request must hold a value of the type `name` (through required, non-collection attributes), described. */
+function firstRequiredUse(name: string, roots: ReturnType<typeof requiredRoots>, schema: Schema): string | undefined {
+  for (const root of roots) {
+    const visited = new Set<string>();
+    const search = (shape: RecordShape, path: string): string | undefined => {
+      for (const field of shape.fields.values()) {
+        if (field.optional) continue;
+        const fieldPath = `${path}.${field.name}`;
+        if (holds(field.type, name)) return fieldPath;
+        if (field.type.kind === "record" && !visited.has(field.type.name)) {
+          visited.add(field.type.name);
+          const inner = schema.records.get(field.type.name);
+          const found = inner && search(inner, fieldPath);
+          if (found) return found;
+        }
+      }
+      return undefined;
+    };
+    const path = search(root.shape, root.prefix);
+    if (path) return root.label(path);
+  }
+  return undefined;
+}
+
+function holds(type: Type, name: string): boolean {
+  return (type.kind === "enum" || type.kind === "record") && type.name === name;
+}
+
+function article(name: string): string {
+  return /^[aeiou]/i.test(name) ? "an" : "a";
+}
