@@ -7,6 +7,7 @@ import { expandRecordings } from "../testing/expandRecordings.js";
 import { diffRecordings } from "../testing/diff.js";
 import { printable } from "../diagnostics/printable.js";
 import { JOBS_HELP, parseJobs } from "./jobsOption.js";
+import { parseSessionIdle, SESSION_IDLE_HELP, sessionIdleError } from "./sessionIdleOption.js";
 
 export interface DiffOptions {
   replay?: string[];
@@ -14,6 +15,7 @@ export interface DiffOptions {
   exitCode?: boolean;
   jobs?: string;
   publicKey?: string;
+  sessionIdle?: string;
 }
 
 /** `policyc diff OLD NEW --replay FILE…`: every decision the change flips, grouped by the rule that caused it. */
@@ -25,6 +27,11 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
   const jobs = parseJobs(options.jobs);
   if (jobs === null) {
     io.err(`policyc diff: --jobs takes a number of threads from 1 to 64, not \`${options.jobs}\`\n`);
+    return EXIT.usage;
+  }
+  const sessionIdleMs = parseSessionIdle(options.sessionIdle);
+  if (sessionIdleMs === null) {
+    io.err(sessionIdleError("diff", options.sessionIdle!));
     return EXIT.usage;
   }
   // The key checks whichever sides are bundles (sources have no signature); when neither is,
@@ -48,7 +55,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     io.err(`policyc diff: recordings not found or not readable: ${missing.join(", ")}\n`);
     return EXIT.usage;
   }
-  const report = await diffRecordings(before.policy, after.policy, files, { cwd: io.cwd, ...(jobs !== undefined ? { workers: jobs } : {}) });
+  const report = await diffRecordings(before.policy, after.policy, files, { cwd: io.cwd, ...(jobs !== undefined ? { workers: jobs } : {}), ...(sessionIdleMs !== undefined ? { sessionIdleMs } : {}) });
   // Every change counts, also past the ones kept for listing.
   const changed = [...report.directions.values()].reduce((sum, n) => sum + n, 0);
   if (options.json) {
@@ -93,5 +100,6 @@ export function registerDiff(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--exit-code", "exit 1 when any decision changes")
     .option("--public-key <file>", "require each side that is a bundle to be signed by this Ed25519 public key (PEM or DER)")
     .option("--jobs <n>", JOBS_HELP)
+    .option("--session-idle <duration>", SESSION_IDLE_HELP)
     .action((oldPath: string, newPath: string, options: DiffOptions) => finish(diffVerb(io, oldPath, newPath, options)));
 }

@@ -1,11 +1,12 @@
 import { readLimited } from "../source/readLimited.js";
 import { MAX_REQUEST_BYTES } from "./inputLimits.js";
+import { parseSessionIdle, SESSION_IDLE_HELP, sessionIdleError } from "./sessionIdleOption.js";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { Engine } from "../runtime/engine.js";
 import { explain } from "../runtime/explain.js";
 import { describeFsError } from "../source/loadSources.js";
-import { decideRecorded } from "../testing/decideRecorded.js";
+import { decideRecorded, engineOptions } from "../testing/decideRecorded.js";
 import { renderExplanation } from "../testing/explanationText.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
@@ -18,6 +19,7 @@ export interface EvalOptions {
   request?: string;
   publicKey?: string;
   json?: boolean;
+  sessionIdle?: string;
 }
 
 /** Reads requests: one JSON object, or JSON Lines (earlier lines set up the session). */
@@ -54,6 +56,11 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     io.err("policyc eval: give policy paths or --bundle FILE\n");
     return EXIT.usage;
   }
+  const sessionIdleMs = parseSessionIdle(options.sessionIdle);
+  if (sessionIdleMs === null) {
+    io.err(sessionIdleError("eval", options.sessionIdle!));
+    return EXIT.usage;
+  }
   let text: string;
   try {
     // Relative to the verb's working folder (like the policy paths), not the process's.
@@ -74,7 +81,7 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     if (loaded.diagnostics.length > 0) reportDiagnostics(options.json ? { ...io, out: io.err } : io, loaded.diagnostics, { json: false });
     return loaded.code;
   }
-  const engine = new Engine(loaded.policy);
+  const engine = new Engine(loaded.policy, engineOptions({ ...(sessionIdleMs !== undefined ? { sessionIdleMs } : {}) }));
   // Earlier lines set up the session as they went in production (approved asks included).
   for (const request of requests.slice(0, -1)) decideRecorded(engine, request);
   const last = requests[requests.length - 1];
@@ -97,5 +104,6 @@ export function registerEval(program: Command, io: Io, finish: (code: ExitCode) 
     .option("--public-key <file>", "require the bundle to be signed by this Ed25519 public key (PEM or DER)")
     .option("-r, --request <file>", "the request as JSON (or JSON Lines: earlier lines set up the session); - reads standard input")
     .option("--json", "print the decision object with its explanation as JSON")
+    .option("--session-idle <duration>", SESSION_IDLE_HELP)
     .action((paths: string[], options: EvalOptions) => finish(evalVerb(io, paths, options)));
 }

@@ -12,6 +12,7 @@ import { junitReport } from "../testing/reporters/junit.js";
 import { tapReport } from "../testing/reporters/tap.js";
 import { githubReport } from "../testing/reporters/github.js";
 import { JOBS_HELP, parseJobs } from "./jobsOption.js";
+import { parseSessionIdle, SESSION_IDLE_HELP, sessionIdleError } from "./sessionIdleOption.js";
 
 export interface TestOptions {
   replay?: string[];
@@ -27,6 +28,7 @@ export interface TestOptions {
   bundle?: string;
   publicKey?: string;
   jobs?: string;
+  sessionIdle?: string;
 }
 
 const REPORTERS = ["pretty", "json", "junit", "tap", "github"] as const;
@@ -49,6 +51,11 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   const jobs = parseJobs(options.jobs);
   if (jobs === null) {
     io.err(`policyc test: --jobs takes a number of threads from 1 to 64, not \`${options.jobs}\`\n`);
+    return EXIT.usage;
+  }
+  const sessionIdleMs = parseSessionIdle(options.sessionIdle);
+  if (sessionIdleMs === null) {
+    io.err(sessionIdleError("test", options.sessionIdle!));
     return EXIT.usage;
   }
   if (!options.replay || options.replay.length === 0) {
@@ -77,6 +84,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     update: options.update ?? false,
     keepAllCases: reporter === "junit" || reporter === "tap" || reporter === "json",
     ...(jobs !== undefined ? { workers: jobs } : {}),
+    ...(sessionIdleMs !== undefined ? { sessionIdleMs } : {}),
     cwd: io.cwd,
   });
   const wantCoverage = options.coverage || minCoverage !== undefined;
@@ -140,5 +148,6 @@ export function registerTest(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--update", "write the actual decisions and rules back into the recordings")
     .option("--allow-empty", "pass when no line has an expectation")
     .option("--jobs <n>", JOBS_HELP)
+    .option("--session-idle <duration>", SESSION_IDLE_HELP)
     .action((paths: string[], options: TestOptions) => finish(testVerb(io, paths, options)));
 }

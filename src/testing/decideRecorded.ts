@@ -1,5 +1,5 @@
 import type { Decision } from "../runtime/decision.js";
-import type { Engine } from "../runtime/engine.js";
+import type { Engine, EngineOptions } from "../runtime/engine.js";
 
 /**
  * Decides one recorded request as the enforcement point did. A line that says `"approved":
@@ -11,4 +11,9 @@ export function decideRecorded(engine: Engine, request: unknown): Decision {
   const decision = engine.decide(request);
   if (decision.decision === "ask" && (request as Record<string, unknown>)["approved"] === true) engine.approved(request);
   return decision;
+}
+
+/** The engine options a replay sets (only those given: the engine's defaults stand for the rest). */
+export function engineOptions(options: { readonly sessionIdleMs?: number }): EngineOptions {
+  return options.sessionIdleMs === undefined ? {} : { sessionIdleMs: options.sessionIdleMs };
 }

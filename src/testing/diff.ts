@@ -6,7 +6,7 @@ import { describeReadError, readRecordingBatches } from "./readRecording.js";
 import { mergeShareErrors, threadsFor, workerPool } from "./parallel.js";
 import { shareFilter, type Share } from "./sessionOfLine.js";
 import type { ReplayError } from "./replay.js";
-import { decideRecorded } from "./decideRecorded.js";
+import { decideRecorded, engineOptions } from "./decideRecorded.js";
 
 /** One recorded request whose decision differs between the two policy versions. */
 export interface DecisionChange {
@@ -61,6 +61,8 @@ export interface DiffShareOptions {
   readonly maxChanges?: number;
   /** Replay only the sessions of this share (set for each thread of a parallel diff). */
   readonly partition?: Share;
+  /** Both engines' sessionIdleMs (see ReplayOptions). */
+  readonly sessionIdleMs?: number;
 }
 
 /**
@@ -70,8 +72,8 @@ export interface DiffShareOptions {
 export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, file: string, options: DiffShareOptions = {}): Promise<DiffShareReport> {
   const filter = options.partition === undefined ? undefined : shareFilter(options.partition);
   const max = options.maxChanges ?? 10_000;
-  const oldEngine = new Engine(before);
-  const newEngine = new Engine(after);
+  const oldEngine = new Engine(before, engineOptions(options));
+  const newEngine = new Engine(after, engineOptions(options));
   const changes: DecisionChange[] = [];
   const directions = new Map<string, number>();
   const errors: ReplayError[] = [];
@@ -104,12 +106,12 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
  * decision that changes. A large recording is replayed on several threads, each taking a share
  * of the sessions (as `policyc test` does); the report is the same.
  */
-export async function diffRecordings(before: CompiledPolicy, after: CompiledPolicy, files: readonly string[], options: { maxChanges?: number; cwd?: string; workers?: number } = {}): Promise<DiffReport> {
+export async function diffRecordings(before: CompiledPolicy, after: CompiledPolicy, files: readonly string[], options: { maxChanges?: number; cwd?: string; workers?: number; sessionIdleMs?: number } = {}): Promise<DiffReport> {
   const report: DiffReport = { lines: 0, changes: [], directions: new Map(), byCause: new Map(), errors: [] };
   const max = options.maxChanges ?? 10_000;
   for (const file of files) {
     const threads = threadsFor(file, { workers: options.workers, cwd: options.cwd });
-    const shared = { cwd: options.cwd, maxChanges: max };
+    const shared = { cwd: options.cwd, maxChanges: max, sessionIdleMs: options.sessionIdleMs };
     let shares: DiffShareReport[];
     if (threads <= 1) shares = [await diffShare(before, after, file, shared)];
     else {

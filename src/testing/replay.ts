@@ -9,7 +9,7 @@ import { shareFilter, type Share } from "./sessionOfLine.js";
 import { mergeShareErrors, threadsFor, workerPool } from "./parallel.js";
 import { RecordingRewrite } from "./rewriteRecording.js";
 import { printable } from "../diagnostics/printable.js";
-import { decideRecorded } from "./decideRecorded.js";
+import { decideRecorded, engineOptions } from "./decideRecorded.js";
 
 export interface ReplayOptions {
   /** Replay only this session's lines (sessions are independent, so the others need not run). */
@@ -34,6 +34,8 @@ export interface ReplayOptions {
   readonly partition?: Share;
   /** The folder relative recording paths are read from (the CLI's working folder); reports keep the paths as given. */
   readonly cwd?: string;
+  /** The engine's sessionIdleMs: set what the enforcement point that recorded the traffic used. */
+  readonly sessionIdleMs?: number;
 }
 
 /** One line with an expectation, and how it went. */
@@ -138,7 +140,7 @@ export async function replayRecordings(policy: CompiledPolicy, files: readonly s
 export async function replayFile(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, toolNames: ReadonlySet<string>): Promise<void> {
   const share = options.partition;
   const filter = share === undefined ? undefined : shareFilter(share);
-  const engine = new Engine(policy);
+  const engine = new Engine(policy, engineOptions(options));
   const path = resolve(options.cwd ?? ".", file);
   const opened = options.update ? RecordingRewrite.open(path) : undefined;
   if (opened !== undefined && !(opened instanceof RecordingRewrite)) {
@@ -247,7 +249,7 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
   const wanted = new Map(failures.map((f) => [f.line, f]));
   const sessions = new Set(failures.map((f) => f.session));
   const lastLine = Math.max(...failures.map((f) => f.line));
-  const engine = new Engine(policy);
+  const engine = new Engine(policy, engineOptions(options));
   for await (const entry of readRecording(resolve(options.cwd ?? ".", file))) {
     if (entry.line > lastLine) break;
     if (!entry.ok) continue;
@@ -288,7 +290,7 @@ export interface WorkerReport {
  */
 async function replayInWorkers(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, count: number): Promise<void> {
   // Only the options a share needs (and no caller's extra fields, which may not be cloneable).
-  const shared: ReplayOptions = { session: options.session, grep: options.grep, keepAllCases: options.keepAllCases, explainLimit: options.explainLimit, cwd: options.cwd };
+  const shared: ReplayOptions = { session: options.session, grep: options.grep, keepAllCases: options.keepAllCases, explainLimit: options.explainLimit, cwd: options.cwd, sessionIdleMs: options.sessionIdleMs };
   const pool = workerPool();
   const workerShares = Promise.all(Array.from({ length: count - 1 }, (_, slot) => pool.run(slot, { kind: "replay", policy, file, options: { ...shared, partition: { index: slot + 1, count } } }) as Promise<WorkerReport>));
   // Awaited below, after this thread's share: a worker failing meanwhile is not "unhandled".

@@ -654,3 +654,36 @@ describe("policyc test: a recorded ask that a person approved", () => {
     expect(result.stdout).toContain("✗ line 2: email.send");
   });
 });
+
+describe("--session-idle: expire sessions as the enforcement point that recorded the traffic did", () => {
+  const policy = (): string => write("idle/idle.policy", "tool kb.search { risk low args { query: string } }\npolicy p {\n  @name(\"kb\") allow kb.search\n}\n");
+  const recording = (): string =>
+    write(
+      "idle/pause.jsonl",
+      [
+        { time: "2026-11-29T09:00:00Z", session: "s", tool: "kb.search", args: { query: "a" }, decision: "allow", rules: ["kb"] },
+        { time: "2026-11-29T10:01:00Z", session: "s", tool: "kb.search", args: { query: "b" }, decision: "allow", rules: ["kb"] },
+      ]
+        .map((l) => JSON.stringify(l))
+        .join("\n") + "\n",
+    );
+
+  it("a 61-minute pause expires the session by default (1h); --session-idle 2h keeps it, in test, diff and eval", async () => {
+    const [p, r] = [policy(), recording()];
+    const expired = await test(p, "--replay", r);
+    expect(expired.code).toBe(1);
+    expect(expired.stdout).toContain("has expired");
+    expect((await test(p, "--replay", r, "--session-idle", "2h")).code).toBe(0);
+    expect((await cli(["diff", p, p, "--replay", r, "--session-idle", "90m"])).code).toBe(0);
+    const history = readFileSync(r, "utf8");
+    expect((await cli(["eval", p, "--request", "-", "--session-idle", "2h"], { stdin: history })).stdout).toMatch(/^allow kb\.search/);
+    expect((await cli(["eval", p, "--request", "-"], { stdin: history })).stdout).toMatch(/^deny kb\.search/);
+  });
+
+  it.each(["5x", "0s", "1.5h", "h", "-1m"])("--session-idle %s: exit 2 with what it takes", async (value) => {
+    const result = await test(policy(), "--replay", recording(), `--session-idle=${value}`);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--session-idle takes a duration such as 90m, 8h or 2d");
+    expectNoStackTrace(result);
+  });
+});
