@@ -4,6 +4,7 @@ import { join, relative } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatFile } from "../../src/ast/format.js";
+import { compileSources } from "../../src/compile/compile.js";
 import { hasErrors } from "../../src/diagnostics/Diagnostic.js";
 import { parse } from "../../src/syntax/parse.js";
 import { CONTRACT_POLICY, DECLS, policyText } from "../fixtures.js";
@@ -278,5 +279,61 @@ describe("parse(fmt(x)) gives the AST of parse(x)", () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("comments between a declaration's name and its `{`", () => {
+  const cases = [
+    ["enum Zone /* c */ { a, b }\n", "enum Zone { a, b } /* c */\n"],
+    ["enum Zone /* c */ { a, /* d */ b }\n", "enum Zone { /* c */\n  a, /* d */\n  b\n}\n"],
+    ["type T\n// c\n{ a: int }\n", "// c\ntype T { a: int }\n"],
+    ["agent // c\n{ team: string }\n", "agent { // c\n  team: string\n}\n"],
+    ["tool kb.search /* legacy */ {}\n", "tool kb.search { /* legacy */\n}\n"],
+    ["tool kb.search { args /* c */ { q: string } }\n", "tool kb.search {\n  args { q: string } /* c */\n}\n"],
+    ["intent i /* c */ { tools kb.* }\n", "intent i { /* c */\n  tools kb.*\n}\n"],
+    ["policy p // owner: sec\n{\n  allow kb.search\n}\n", "policy p { // owner: sec\n  allow kb.search\n}\n"],
+  ] as const;
+  it.each(cases)("%j", (text, expected) => {
+    expect(fmt(text)).toBe(expected);
+    expectRoundTrip(text, text);
+  });
+});
+
+describe("a comment inside a rule's line stays with that rule", () => {
+  it("at the end of the line when it was on the same source line", () => {
+    const text = 'policy p {\n  allow kb.index grant "a", "b" for /* before dur */ 5m\n  @owner("me") deny kb.index\n}\n';
+    expect(fmt(text)).toBe('policy p {\n  allow kb.index\n    grant "a", "b" for 5m /* before dur */\n\n  @owner("me")\n  deny kb.index\n}\n');
+    expectRoundTrip(text, "grant");
+  });
+
+  it("above the line when it had a line of its own", () => {
+    const text = 'policy p {\n  allow kb.index grant "a", "b" for\n    // why five minutes\n    5m\n  deny kb.index when (\n    // why\n    tool == kb.index)\n}\n';
+    expect(fmt(text)).toBe('policy p {\n  allow kb.index\n    // why five minutes\n    grant "a", "b" for 5m\n\n  deny kb.index\n    // why\n    when (tool == kb.index)\n}\n');
+    expectRoundTrip(text, "own line");
+  });
+});
+
+describe("doc comments", () => {
+  /** The docs of each compiled rule, by id. */
+  function ruleDocs(text: string): Record<string, string | null> {
+    const { policy, diagnostics } = compileSources([{ path: "t.policy", text }]);
+    expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    return Object.fromEntries(policy!.rules.map((r) => [r.id, r.docs]));
+  }
+
+  it("a `///` after a rule on its line documents the next rule, and is printed above it", () => {
+    const text = "tool kb.search {}\ntool kb.index {}\npolicy p {\n  allow kb.search /// trailing doc\n  allow kb.index\n}\n";
+    const formatted = fmt(text);
+    expect(formatted).toContain("  allow kb.search\n\n  /// trailing doc\n  allow kb.index\n");
+    expect(ruleDocs(text)).toEqual({ "p/1": null, "p/2": "trailing doc" });
+    expect(ruleDocs(formatted)).toEqual(ruleDocs(text));
+    expectRoundTrip(text, "trailing doc");
+  });
+
+  it("a `///` that documents nothing stays where it documents nothing", () => {
+    const text = 'tool kb.index {}\npolicy p {\n  deny kb.index when tool == kb.index /// doc2\n    reason "r"\n  @name("n") /// not the rule\'s\n  allow kb.index\n}\n';
+    expect(fmt(text)).toBe('tool kb.index {\n}\n\npolicy p {\n  deny kb.index\n    when tool == kb.index\n    /// doc2\n    reason "r"\n\n  @name("n")\n  /// not the rule\'s\n  allow kb.index\n}\n');
+    expect(ruleDocs(fmt(text))).toEqual({ "p/1": null, n: null });
+    expectRoundTrip(text, "no owner");
   });
 });
