@@ -1,4 +1,5 @@
 import type { IToken } from "chevrotain";
+import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { encodeString } from "../syntax/literals.js";
 import { DocComment, Kw, LBrace, policyLexer, RBrace } from "../syntax/tokens.js";
 import { chainTermsOf } from "./chains.js";
@@ -7,6 +8,14 @@ import { printExpr } from "./printExpr.js";
 
 /** Lines longer than this get their top-level `and`/`or` chains broken, one term a line. */
 export const MAX_WIDTH = 100;
+
+/** A file in canonical layout, or why it cannot be given one without changing what it means. */
+export interface FormatResult {
+  /** The canonical text; the input text, unchanged, when there are diagnostics. */
+  readonly text: string;
+  /** PC110 for each doc comment that the layout would make document a different item. */
+  readonly diagnostics: readonly Diagnostic[];
+}
 
 /**
  * The canonical layout of a policy file, keeping every comment (plain and `///`).
@@ -21,10 +30,20 @@ export const MAX_WIDTH = 100;
  *
  * Doc comments are never printed at the end of a line: the parser gives a `///` to the item
  * that starts after it (`allow a /// x` on one line, `allow b` on the next: `x` documents
- * `allow b`), so it is printed on its own line above that item.
+ * `allow b`), so it is printed on its own line above that item. A `///` that documents
+ * nothing in the source but would document an item wherever the layout can put it (written
+ * inside a declaration's first line, say) is reported as PC110 and the file left as it is.
+ */
+export function formatSource(ast: A.PolicyFile, text: string, comments: readonly IToken[]): FormatResult {
+  return new Formatter(ast, text, comments).format();
+}
+
+/**
+ * The canonical layout of a policy file (see {@link formatSource}). A file that cannot be
+ * formatted without changing what a doc comment documents is returned unchanged.
  */
 export function formatFile(ast: A.PolicyFile, text: string, comments: readonly IToken[]): string {
-  return new Formatter(ast, text, comments).format();
+  return formatSource(ast, text, comments).text;
 }
 
 /** One printed line of code; `from` is the offset of its first source token. */
@@ -51,6 +70,8 @@ class Formatter {
   private readonly comments: IToken[];
   /** The file's tokens other than comments, in source order. */
   private readonly tokens: IToken[];
+  /** Offsets where a declaration, field, enum member or rule starts: what a `///` can document. */
+  private readonly itemStarts = new Set<number>();
 
   constructor(
     private readonly ast: A.PolicyFile,
@@ -62,12 +83,26 @@ class Formatter {
     this.tokens = policyLexer.tokenize(text).tokens;
   }
 
-  format(): string {
+  format(): FormatResult {
     for (const decl of this.ast.declarations) {
       this.blank();
       this.declaration(decl);
+      this.noteItemStarts(decl);
     }
-    return this.render(this.placeComments());
+    const placement = this.placeComments();
+    const misplaced = this.docsChangingOwner(placement);
+    if (misplaced.length > 0) {
+      const diagnostics = misplaced.map((doc) =>
+        diagnostic(
+          "PC110",
+          "`fmt` cannot place this doc comment: here it documents nothing, but on a line of its own it would document the item below it",
+          { file: this.ast.span.file, start: doc.startOffset, end: doc.endOffset! + 1 },
+          "move it to the line above the item it describes, or make it a plain `//` comment",
+        ),
+      );
+      return { text: this.text, diagnostics };
+    }
+    return { text: this.render(placement), diagnostics: [] };
   }
 
   // ── layout: the lines of code, in print order ──────────────────────────────
@@ -244,6 +279,27 @@ class Formatter {
     for (const term of terms.slice(1)) this.line(this.tokenBefore(term.span.start), "    ", `${pad}${operator} ${printExpr(term)}`);
   }
 
+  private noteItemStarts(decl: A.Declaration): void {
+    this.itemStarts.add(decl.span.start);
+    switch (decl.kind) {
+      case "EnumDecl":
+        for (const member of decl.members) this.itemStarts.add(member.span.start);
+        break;
+      case "TypeDecl":
+      case "EntityDecl":
+        for (const field of decl.fields) this.itemStarts.add(field.span.start);
+        break;
+      case "ToolDecl":
+        for (const field of decl.args ?? []) this.itemStarts.add(field.span.start);
+        break;
+      case "PolicyDecl":
+        for (const rule of decl.rules) this.itemStarts.add(rule.span.start);
+        break;
+      case "IntentDecl":
+        break;
+    }
+  }
+
   // ── comments ────────────────────────────────────────────────────────────────
 
   /**
@@ -273,6 +329,14 @@ class Formatter {
       const tail = owned(end);
       let candidates = [...inside, ...tail];
       if (!inside.every((c) => this.staysAtLineEnd(c))) {
+        // Above the line, unless that would make a `///` there document the line's item:
+        // then below it, with what follows it, so the comments keep their order.
+        if (inside.some((c) => c.tokenType === DocComment) && this.itemStarts.has(line.from)) {
+          placement.before.set(line, waiting);
+          placement.after.set(line, []);
+          waiting = [...inside, ...tail];
+          return;
+        }
         waiting.push(...inside);
         candidates = tail;
       }
@@ -296,6 +360,27 @@ class Formatter {
     if (comment.tokenType === DocComment || /[\r\n]/.test(comment.image)) return false;
     const previous = this.tokens[this.tokenIndexAt(comment.startOffset) - 1];
     return previous !== undefined && !/[\r\n]/.test(this.text.slice(previous.endOffset! + 1, comment.startOffset));
+  }
+
+  /**
+   * Doc comments that would document another item after formatting. In the source, a `///`
+   * documents the item whose first token follows it with only blank space and other `///`
+   * lines between (the parser's rule); in the output, the same holds for the comments printed
+   * on their own lines right before a line that starts an item.
+   */
+  private docsChangingOwner(placement: Placement): IToken[] {
+    const documenting = new Set<IToken>();
+    for (const [line, before] of placement.before) {
+      if (!this.itemStarts.has(line.from)) continue;
+      for (let i = before.length - 1; i >= 0 && before[i]!.tokenType === DocComment; i--) documenting.add(before[i]!);
+    }
+    return this.comments.filter((c) => c.tokenType === DocComment && this.documentsInSource(c) !== documenting.has(c));
+  }
+
+  private documentsInSource(doc: IToken): boolean {
+    const next = this.tokens[this.tokenIndexAt(doc.startOffset)];
+    if (!next || !this.itemStarts.has(next.startOffset)) return false;
+    return /^(?:\s|\/\/\/[^\r\n]*)*$/.test(this.text.slice(doc.endOffset! + 1, next.startOffset));
   }
 
   // ── output ──────────────────────────────────────────────────────────────────

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatFile } from "../../src/ast/format.js";
+import { formatFile, formatSource } from "../../src/ast/format.js";
 import { compileSources } from "../../src/compile/compile.js";
 import { hasErrors } from "../../src/diagnostics/Diagnostic.js";
 import { parse } from "../../src/syntax/parse.js";
@@ -335,5 +335,20 @@ describe("doc comments", () => {
     expect(fmt(text)).toBe('tool kb.index {\n}\n\npolicy p {\n  deny kb.index\n    when tool == kb.index\n    /// doc2\n    reason "r"\n\n  @name("n")\n  /// not the rule\'s\n  allow kb.index\n}\n');
     expect(ruleDocs(fmt(text))).toEqual({ "p/1": null, n: null });
     expectRoundTrip(text, "no owner");
+  });
+
+  it("PC110 when every place the layout has for a `///` that documents nothing would make it document an item", async () => {
+    const text = "tool kb.search {}\npolicy p /// owner: sec\n{\n  allow kb.search\n}\n";
+    const parsed = parse(text, "t.policy");
+    const result = formatSource(parsed.ast, text, [...parsed.comments, ...parsed.docComments]);
+    expect(result.text).toBe(text);
+    expect(result.diagnostics.map((d) => [d.code, text.slice(d.span!.start, d.span!.end)])).toEqual([["PC110", "/// owner: sec"]]);
+    writeFileSync(join(dir, "stray.policy"), text);
+    const check = await cli(["fmt", "--check", "stray.policy"], { cwd: dir });
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain("stray.policy:2:10: error[PC110]");
+    const write = await cli(["fmt", "--write", "stray.policy"], { cwd: dir });
+    expect(write.code).toBe(1);
+    expect(readFileSync(join(dir, "stray.policy"), "utf8")).toBe(text);
   });
 });
