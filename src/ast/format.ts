@@ -1,5 +1,7 @@
 import type { IToken } from "chevrotain";
+import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { encodeString } from "../syntax/literals.js";
+import { DocComment, Kw, LBrace, policyLexer, RBrace } from "../syntax/tokens.js";
 import { chainTermsOf } from "./chains.js";
 import type * as A from "./nodes.js";
 import { printExpr } from "./printExpr.js";
@@ -7,76 +9,132 @@ import { printExpr } from "./printExpr.js";
 /** Lines longer than this get their top-level `and`/`or` chains broken, one term a line. */
 export const MAX_WIDTH = 100;
 
+/** A file in canonical layout, or why it cannot be given one without changing what it means. */
+export interface FormatResult {
+  /** The canonical text; the input text, unchanged, when there are diagnostics. */
+  readonly text: string;
+  /** PC110 for each doc comment that the layout would make document a different item. */
+  readonly diagnostics: readonly Diagnostic[];
+}
+
 /**
- * The canonical layout of a policy file. Comments (plain and `///`) are re-attached by source
- * position: each goes before the first item that starts after it, or stays at the end of the
- * line of the item it trailed. Formatting is idempotent, and parsing the output gives the same
- * AST (a property test checks both).
+ * The canonical layout of a policy file, keeping every comment (plain and `///`).
+ *
+ * Comments are placed by the source tokens around them, never by where an item's span is
+ * guessed to end: each printed line owns the source from its first token up to the first
+ * token of the next line in the source. A one-line plain comment on the same source line as
+ * the token before it stays at the end of the printed line; other comments go on lines of
+ * their own, above the line they were written inside, or above the next line when written
+ * after the line's last token. Printed so, every comment is found in the same place by the
+ * next run, which makes formatting idempotent, and no comment drifts into another rule.
+ *
+ * Doc comments are never printed at the end of a line: the parser gives a `///` to the item
+ * that starts after it (`allow a /// x` on one line, `allow b` on the next: `x` documents
+ * `allow b`), so it is printed on its own line above that item. A `///` that documents
+ * nothing in the source but would document an item wherever the layout can put it (written
+ * inside a declaration's first line, say) is reported as PC110 and the file left as it is.
+ */
+export function formatSource(ast: A.PolicyFile, text: string, comments: readonly IToken[]): FormatResult {
+  return new Formatter(ast, text, comments).format();
+}
+
+/**
+ * The canonical layout of a policy file (see {@link formatSource}). A file that cannot be
+ * formatted without changing what a doc comment documents is returned unchanged.
  */
 export function formatFile(ast: A.PolicyFile, text: string, comments: readonly IToken[]): string {
-  return new Formatter(text, comments).file(ast);
+  return formatSource(ast, text, comments).text;
+}
+
+/** One printed line of code; `from` is the offset of its first source token. */
+interface CodeLine {
+  readonly kind: "line";
+  readonly from: number;
+  readonly indent: string;
+  readonly text: string;
+  /** Indentation of comments printed on their own lines before it (deeper before a `}`). */
+  readonly commentIndent: string;
+}
+
+type Entry = CodeLine | { readonly kind: "blank" };
+
+/** Where comments go: on their own lines before a line, at the end of a line, or at the end of the file. */
+interface Placement {
+  readonly before: Map<CodeLine, IToken[]>;
+  readonly after: Map<CodeLine, IToken[]>;
+  readonly atEnd: IToken[];
 }
 
 class Formatter {
-  private readonly lines: string[] = [];
+  private readonly entries: Entry[] = [];
   private readonly comments: IToken[];
-  private next = 0;
+  /** The file's tokens other than comments, in source order. */
+  private readonly tokens: IToken[];
+  /** Offsets where a declaration, field, enum member or rule starts: what a `///` can document. */
+  private readonly itemStarts = new Set<number>();
 
   constructor(
+    private readonly ast: A.PolicyFile,
     private readonly text: string,
     comments: readonly IToken[],
   ) {
     this.comments = [...comments].sort((a, b) => a.startOffset - b.startOffset);
+    // The AST keeps few keyword positions (`risk`, `when`, `args`…); the tokens give them exactly.
+    this.tokens = policyLexer.tokenize(text).tokens;
   }
 
-  private lineOf(offset: number): number {
-    let line = 0;
-    for (let i = 0; i < offset && i < this.text.length; i++) if (this.text.charCodeAt(i) === 10) line++;
-    return line;
-  }
-
-  /** Comments before `offset` go on their own lines, at `indent`; a blank line before one in the source is kept. */
-  private leading(offset: number, indent: string): void {
-    while (this.next < this.comments.length && this.comments[this.next]!.startOffset < offset) {
-      const comment = this.comments[this.next++]!;
-      const before = this.text.slice(0, comment.startOffset);
-      const blankBefore = /\n[ \t]*\n[ \t]*$/.test(before) && this.lines.length > 0 && this.lines[this.lines.length - 1] !== "" && !/\{$/.test(this.lines[this.lines.length - 1]!);
-      if (blankBefore) this.lines.push("");
-      for (const line of comment.image.split("\n")) this.lines.push(indent + line.trimEnd().replace(/^\s+/, line === comment.image.split("\n")[0] ? "" : " "));
+  format(): FormatResult {
+    for (const decl of this.ast.declarations) {
+      this.blank();
+      this.declaration(decl);
+      this.noteItemStarts(decl);
     }
+    const placement = this.placeComments();
+    const misplaced = this.docsChangingOwner(placement);
+    if (misplaced.length > 0) {
+      const diagnostics = misplaced.map((doc) =>
+        diagnostic(
+          "PC110",
+          "`fmt` cannot place this doc comment: here it documents nothing, but on a line of its own it would document the item below it",
+          { file: this.ast.span.file, start: doc.startOffset, end: doc.endOffset! + 1 },
+          "move it to the line above the item it describes, or make it a plain `//` comment",
+        ),
+      );
+      return { text: this.text, diagnostics };
+    }
+    return { text: this.render(placement), diagnostics: [] };
   }
 
-  /** A comment that starts on the same source line as `endOffset` stays at the end of the last printed line. */
-  private trailing(endOffset: number): void {
-    const comment = this.comments[this.next];
-    if (!comment || comment.image.includes("\n")) return;
-    const between = this.text.slice(endOffset, comment.startOffset);
-    if (between.includes("\n") || !/^[\s,]*$/.test(between)) return;
-    this.lines[this.lines.length - 1] += ` ${comment.image.trimEnd()}`;
-    this.next++;
+  // ── layout: the lines of code, in print order ──────────────────────────────
+
+  private line(from: number, indent: string, text: string, commentIndent = indent): void {
+    this.entries.push({ kind: "line", from, indent, text, commentIndent });
   }
 
-  /** Emits one printed line for a source item, with its comments. */
-  private item(start: number, end: number, indent: string, text: string): void {
-    this.leading(start, indent);
-    const [first, ...rest] = text.split("\n");
-    this.lines.push(indent + first);
-    for (const line of rest) this.lines.push(line === "" ? "" : indent + line);
-    this.trailing(end);
+  /** A block's closing `}`; comments before it belong inside the block. */
+  private close(braceOffset: number, indent: string): void {
+    this.line(braceOffset, indent, "}", indent + "  ");
   }
 
   private blank(): void {
-    if (this.lines.length > 0 && this.lines[this.lines.length - 1] !== "") this.lines.push("");
+    if (this.entries.length > 0 && this.entries[this.entries.length - 1]!.kind !== "blank") this.entries.push({ kind: "blank" });
   }
 
-  file(ast: A.PolicyFile): string {
-    for (const decl of ast.declarations) {
-      this.blank();
-      this.declaration(decl);
+  /** Index of the first token that starts at or after `offset`. */
+  private tokenIndexAt(offset: number): number {
+    let low = 0;
+    let high = this.tokens.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (this.tokens[middle]!.startOffset < offset) low = middle + 1;
+      else high = middle;
     }
-    this.leading(Number.POSITIVE_INFINITY, "");
-    while (this.lines.length > 0 && this.lines[this.lines.length - 1] === "") this.lines.pop();
-    return this.lines.join("\n") + "\n";
+    return low;
+  }
+
+  /** Offset of the token just before `offset`: the keyword before a clause's expression, the operator before a chain term. */
+  private tokenBefore(offset: number): number {
+    return this.tokens[this.tokenIndexAt(offset) - 1]?.startOffset ?? offset;
   }
 
   private declaration(decl: A.Declaration): void {
@@ -96,23 +154,36 @@ class Formatter {
     }
   }
 
-  /** Whether any comment starts inside the span: then the item must be printed one part a line. */
-  private hasCommentsIn(span: { start: number; end: number }): boolean {
-    return this.comments.some((c, i) => i >= this.next && c.startOffset > span.start && c.startOffset < span.end);
+  /**
+   * Whether a comment starts strictly between a block's `{` and `}`: then the block is printed
+   * one part a line. (A comment before the `{` ends up beside or above the block's first
+   * line whatever the layout, so it does not count: counting it would break the block, move
+   * the comment out, and the next run would join the block again.)
+   */
+  private hasCommentsIn(start: number, end: number): boolean {
+    let low = 0;
+    let high = this.comments.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (this.comments[middle]!.startOffset <= start) low = middle + 1;
+      else high = middle;
+    }
+    return low < this.comments.length && this.comments[low]!.startOffset < end;
+  }
+
+  /** Offset of the first `{` after `offset`: the one that opens a declaration's block. */
+  private openingBrace(offset: number): number {
+    let i = this.tokenIndexAt(offset);
+    while (i < this.tokens.length && this.tokens[i]!.tokenType !== LBrace) i++;
+    return this.tokens[i]?.startOffset ?? offset;
   }
 
   private enumDecl(decl: A.EnumDecl): void {
     const inline = decl.members.length === 0 ? `enum ${decl.name.name} {}` : `enum ${decl.name.name} { ${decl.members.map((m) => m.name.name).join(", ")} }`;
-    if (!this.hasCommentsIn(decl.span) && inline.length <= MAX_WIDTH) return this.item(decl.span.start, decl.span.end, "", inline);
-    this.item(decl.span.start, decl.name.span.end, "", `enum ${decl.name.name} {`);
-    decl.members.forEach((member, i) => this.item(member.span.start, member.span.end, "  ", member.name.name + (i < decl.members.length - 1 ? "," : "")));
-    this.close(decl.span.end, "");
-  }
-
-  private close(end: number, indent: string): void {
-    this.leading(end - 1, indent + "  ");
-    this.lines.push(indent + "}");
-    this.trailing(end);
+    if (!this.hasCommentsIn(this.openingBrace(decl.span.start), decl.span.end - 1) && inline.length <= MAX_WIDTH) return this.line(decl.span.start, "", inline);
+    this.line(decl.span.start, "", `enum ${decl.name.name} {`);
+    decl.members.forEach((member, i) => this.line(member.span.start, "  ", member.name.name + (i < decl.members.length - 1 ? "," : "")));
+    this.close(decl.span.end - 1, "");
   }
 
   private field(field: A.Field): string {
@@ -122,90 +193,232 @@ class Formatter {
   /** `type`/`agent`/`user`/`context`: short comment-free types stay on one line; entities always one field a line. */
   private fieldsDecl(head: string, span: A.Declaration["span"], fields: readonly A.Field[], mayInline: boolean): void {
     const inline = `${head} { ${fields.map((f) => this.field(f)).join(", ")} }`;
-    if (mayInline && !this.hasCommentsIn(span) && inline.length <= MAX_WIDTH && fields.length > 0) return this.item(span.start, span.end, "", inline);
-    this.item(span.start, span.start + head.length, "", `${head} {`);
-    for (const field of fields) this.item(field.span.start, field.span.end, "  ", this.field(field));
-    this.close(span.end, "");
+    if (mayInline && !this.hasCommentsIn(this.openingBrace(span.start), span.end - 1) && inline.length <= MAX_WIDTH && fields.length > 0) return this.line(span.start, "", inline);
+    this.line(span.start, "", `${head} {`);
+    for (const field of fields) this.line(field.span.start, "  ", this.field(field));
+    this.close(span.end - 1, "");
   }
 
   private toolDecl(decl: A.ToolDecl): void {
-    this.item(decl.span.start, decl.name.span.end, "", `tool ${decl.name.text} {`);
-    if (decl.risk) this.item(decl.risk.span.start - 5, decl.risk.span.end, "  ", `risk ${decl.risk.name}`);
-    if (decl.returns.length > 0) this.item(decl.returns[0]!.span.start - 8, decl.returns[decl.returns.length - 1]!.span.end, "  ", `returns ${decl.returns.map((r) => r.name).join(", ")}`);
-    if (decl.args) {
+    this.line(decl.span.start, "", `tool ${decl.name.text} {`);
+    if (decl.risk) this.line(this.tokenBefore(decl.risk.span.start), "  ", `risk ${decl.risk.name}`);
+    if (decl.returns.length > 0) this.line(this.tokenBefore(decl.returns[0]!.span.start), "  ", `returns ${decl.returns.map((r) => r.name).join(", ")}`);
+    const block = decl.args ? this.argsBlock(decl) : undefined;
+    if (decl.args && block) {
       const args = decl.args;
-      const start = args[0]?.span.start ?? decl.name.span.end;
-      const end = args[args.length - 1]?.span.end ?? start;
       const inline = `args { ${args.map((f) => this.field(f)).join(", ")} }`;
-      // A comment after the last argument but before the block's `}` is inside the block too:
-      // inlining would move it past the `}`, and the next run would then move it again.
-      const blockEnd = this.closingBraceEnd(end);
-      if (args.length === 0) this.item(start, end, "  ", "args {}");
-      else if (!this.hasCommentsIn({ start, end: blockEnd }) && inline.length + 2 <= MAX_WIDTH) this.item(start, end, "  ", inline);
+      if (args.length === 0) this.line(block.keyword, "  ", "args {}");
+      else if (!this.hasCommentsIn(block.open, block.close) && inline.length + 2 <= MAX_WIDTH) this.line(block.keyword, "  ", inline);
       else {
-        this.item(start, start, "  ", "args {");
-        for (const field of args) this.item(field.span.start, field.span.end, "    ", this.field(field));
-        this.leading(blockEnd - 1, "    ");
-        this.lines.push("  }");
+        this.line(block.keyword, "  ", "args {");
+        for (const field of args) this.line(field.span.start, "    ", this.field(field));
+        this.close(block.close, "  ");
       }
     }
-    this.close(decl.span.end, "");
+    this.close(decl.span.end - 1, "");
   }
 
-  /** Offset just past the `}` that closes a block whose last item ends at `from` (blank space, commas and comments skipped). */
-  private closingBraceEnd(from: number): number {
-    let i = from;
-    for (;;) {
-      while (i < this.text.length && /[\s,]/.test(this.text[i]!)) i++;
-      const comment = this.comments.find((c) => c.startOffset === i);
-      if (!comment) break;
-      i = comment.endOffset! + 1;
+  /** Offsets of a tool's `args`, its `{` and its `}`: the `args` keyword followed by `{` directly in the tool's body. */
+  private argsBlock(decl: A.ToolDecl): { keyword: number; open: number; close: number } | undefined {
+    let depth = 0;
+    for (let i = this.tokenIndexAt(decl.span.start); i < this.tokens.length && this.tokens[i]!.startOffset < decl.span.end; i++) {
+      const token = this.tokens[i]!;
+      const next = this.tokens[i + 1];
+      if (depth === 1 && token.tokenType === Kw.args && next?.tokenType === LBrace) {
+        // Fields hold no braces, so the first `}` closes the block.
+        let close = i + 2;
+        while (close < this.tokens.length && this.tokens[close]!.tokenType !== RBrace) close++;
+        return { keyword: token.startOffset, open: next.startOffset, close: this.tokens[close]?.startOffset ?? decl.span.end - 1 };
+      }
+      if (token.tokenType === LBrace) depth++;
+      else if (token.tokenType === RBrace) depth--;
     }
-    return this.text[i] === "}" ? i + 1 : from;
+    return undefined;
   }
 
   private intentDecl(decl: A.IntentDecl): void {
-    this.item(decl.span.start, decl.name.span.end, "", `intent ${decl.name.text} {`);
-    if (decl.tools.length > 0) this.item(decl.tools[0]!.span.start, decl.tools[decl.tools.length - 1]!.span.end, "  ", `tools ${decl.tools.map((t) => t.text).join(", ")}`);
-    if (decl.maxRisk) this.item(decl.maxRisk.span.start, decl.maxRisk.span.end, "  ", `max_risk ${decl.maxRisk.name}`);
-    this.close(decl.span.end, "");
+    this.line(decl.span.start, "", `intent ${decl.name.text} {`);
+    if (decl.tools.length > 0) this.line(this.tokenBefore(decl.tools[0]!.span.start), "  ", `tools ${decl.tools.map((t) => t.text).join(", ")}`);
+    if (decl.maxRisk) this.line(this.tokenBefore(decl.maxRisk.span.start), "  ", `max_risk ${decl.maxRisk.name}`);
+    this.close(decl.span.end - 1, "");
   }
 
   private policyDecl(decl: A.PolicyDecl): void {
-    this.item(decl.span.start, decl.name.span.end, "", `policy ${decl.name.name} {`);
+    this.line(decl.span.start, "", `policy ${decl.name.name} {`);
     decl.rules.forEach((rule, i) => {
       if (i > 0) this.blank();
       this.rule(rule);
     });
-    this.close(decl.span.end, "");
+    this.close(decl.span.end - 1, "");
   }
 
   private rule(rule: A.Rule): void {
     for (const annotation of rule.annotations) {
       const args = annotation.args.length > 0 ? `(${annotation.args.map((a) => (a.kind === "StringLiteral" ? encodeString(a.value) : printExpr(a))).join(", ")})` : "";
-      this.item(annotation.span.start, annotation.span.end, "  ", `@${annotation.name.name}${args}`);
+      this.line(annotation.span.start, "  ", `@${annotation.name.name}${args}`);
     }
-    const lastTarget = rule.targets[rule.targets.length - 1];
-    this.item(rule.effectSpan.start, lastTarget?.span.end ?? rule.effectSpan.end, "  ", `${rule.effect} ${rule.targets.map((t) => t.text).join(", ")}`);
+    this.line(rule.effectSpan.start, "  ", `${rule.effect} ${rule.targets.map((t) => t.text).join(", ")}`);
     if (rule.when) this.condition("when", rule.when);
     if (rule.unless) this.condition("unless", rule.unless);
-    if (rule.reason) this.item(rule.reason.span.start, rule.reason.span.end, "    ", `reason ${encodeString(rule.reason.value)}`);
-    if (rule.grant) this.item(rule.grant.span.start, rule.grant.span.end, "    ", `grant ${rule.grant.scopes.map((s) => encodeString(s.value)).join(", ")} for ${rule.grant.ttl.text}`);
-    if (rule.revoke) this.item(rule.revoke.span.start, rule.revoke.span.end, "    ", "revoke");
+    if (rule.reason) this.line(this.tokenBefore(rule.reason.span.start), "    ", `reason ${encodeString(rule.reason.value)}`);
+    if (rule.grant) this.line(rule.grant.span.start, "    ", `grant ${rule.grant.scopes.map((s) => encodeString(s.value)).join(", ")} for ${rule.grant.ttl.text}`);
+    if (rule.revoke) this.line(rule.revoke.span.start, "    ", "revoke");
   }
 
   /** `when X`; too long a line breaks at the top-level `and`/`or`, one term a line. */
   private condition(keyword: "when" | "unless", expr: A.Expr): void {
-    const start = expr.span.start - keyword.length - 1;
+    const from = this.tokenBefore(expr.span.start);
     const oneLine = `${keyword} ${printExpr(expr)}`;
     const operator = expr.kind === "Binary" && (expr.operator === "and" || expr.operator === "or") ? expr.operator : undefined;
     // Break when too long, or when the author already broke it: a chain laid out one term a line stays so.
     const authorBroke = this.text.slice(expr.span.start, expr.span.end).includes("\n");
-    if (!operator || (4 + oneLine.length <= MAX_WIDTH && !authorBroke)) return this.item(start, expr.span.end, "    ", oneLine);
+    if (!operator || (4 + oneLine.length <= MAX_WIDTH && !authorBroke)) return this.line(from, "    ", oneLine);
     const terms = chainTermsOf(expr, operator);
-    this.item(start, terms[0]!.span.end, "    ", `${keyword} ${printExpr(terms[0]!)}`);
+    this.line(from, "    ", `${keyword} ${printExpr(terms[0]!)}`);
     const pad = " ".repeat(Math.max(0, keyword.length + 1 - operator.length - 1));
-    for (const term of terms.slice(1)) this.item(term.span.start, term.span.end, "    ", `${pad}${operator} ${printExpr(term)}`);
+    for (const term of terms.slice(1)) this.line(this.tokenBefore(term.span.start), "    ", `${pad}${operator} ${printExpr(term)}`);
+  }
+
+  private noteItemStarts(decl: A.Declaration): void {
+    this.itemStarts.add(decl.span.start);
+    switch (decl.kind) {
+      case "EnumDecl":
+        for (const member of decl.members) this.itemStarts.add(member.span.start);
+        break;
+      case "TypeDecl":
+      case "EntityDecl":
+        for (const field of decl.fields) this.itemStarts.add(field.span.start);
+        break;
+      case "ToolDecl":
+        for (const field of decl.args ?? []) this.itemStarts.add(field.span.start);
+        break;
+      case "PolicyDecl":
+        for (const rule of decl.rules) this.itemStarts.add(rule.span.start);
+        break;
+      case "IntentDecl":
+        break;
+    }
+  }
+
+  // ── comments ────────────────────────────────────────────────────────────────
+
+  /**
+   * Gives each comment its place. A line owns the source from its first token to the first
+   * token of the line after it in the source (not in print order: a tool's `risk` is printed
+   * first wherever it was written). Comments before the first line go before it.
+   *
+   * Comments between the tokens of one line stay with that line: at its end when they can
+   * (each on the source line of the token before it, and one-line plain comments), else all
+   * of them on their own lines above it, so none drifts into the next rule. Comments after
+   * the line's last token end it while they can, and the rest go above the next line.
+   */
+  private placeComments(): Placement {
+    const lines = this.entries.filter((e): e is CodeLine => e.kind === "line").sort((a, b) => a.from - b.from);
+    const placement: Placement = { before: new Map(), after: new Map(), atEnd: [] };
+    let waiting: IToken[] = [];
+    let index = 0;
+    const owned = (end: number): IToken[] => {
+      const found: IToken[] = [];
+      while (index < this.comments.length && this.comments[index]!.startOffset < end) found.push(this.comments[index++]!);
+      return found;
+    };
+    lines.forEach((line, i) => {
+      const end = lines[i + 1]?.from ?? Number.POSITIVE_INFINITY;
+      waiting.push(...owned(line.from));
+      const inside = owned(this.tokenBefore(end));
+      const tail = owned(end);
+      let candidates = [...inside, ...tail];
+      if (!inside.every((c) => this.staysAtLineEnd(c))) {
+        // Above the line, unless that would make a `///` there document the line's item:
+        // then below it, with what follows it, so the comments keep their order.
+        if (inside.some((c) => c.tokenType === DocComment) && this.itemStarts.has(line.from)) {
+          placement.before.set(line, waiting);
+          placement.after.set(line, []);
+          waiting = [...inside, ...tail];
+          return;
+        }
+        waiting.push(...inside);
+        candidates = tail;
+      }
+      placement.before.set(line, waiting);
+      waiting = [];
+      const trailing: IToken[] = [];
+      for (const comment of candidates) {
+        // Once one comment goes on its own line (or a `//` ends the line), the later ones follow it, so their order is kept.
+        const lineEnded = waiting.length > 0 || trailing.some((c) => c.image.startsWith("//"));
+        if (!lineEnded && this.staysAtLineEnd(comment)) trailing.push(comment);
+        else waiting.push(comment);
+      }
+      placement.after.set(line, trailing);
+    });
+    placement.atEnd.push(...waiting, ...owned(Number.POSITIVE_INFINITY));
+    return placement;
+  }
+
+  /** A one-line plain comment on the same source line as the token before it. */
+  private staysAtLineEnd(comment: IToken): boolean {
+    if (comment.tokenType === DocComment || /[\r\n]/.test(comment.image)) return false;
+    const previous = this.tokens[this.tokenIndexAt(comment.startOffset) - 1];
+    return previous !== undefined && !/[\r\n]/.test(this.text.slice(previous.endOffset! + 1, comment.startOffset));
+  }
+
+  /**
+   * Doc comments that would document another item after formatting. In the source, a `///`
+   * documents the item whose first token follows it with only blank space and other `///`
+   * lines between (the parser's rule); in the output, the same holds for the comments printed
+   * on their own lines right before a line that starts an item.
+   */
+  private docsChangingOwner(placement: Placement): IToken[] {
+    const documenting = new Set<IToken>();
+    for (const [line, before] of placement.before) {
+      if (!this.itemStarts.has(line.from)) continue;
+      for (let i = before.length - 1; i >= 0 && before[i]!.tokenType === DocComment; i--) documenting.add(before[i]!);
+    }
+    return this.comments.filter((c) => c.tokenType === DocComment && this.documentsInSource(c) !== documenting.has(c));
+  }
+
+  private documentsInSource(doc: IToken): boolean {
+    const next = this.tokens[this.tokenIndexAt(doc.startOffset)];
+    if (!next || !this.itemStarts.has(next.startOffset)) return false;
+    return /^(?:\s|\/\/\/[^\r\n]*)*$/.test(this.text.slice(doc.endOffset! + 1, next.startOffset));
+  }
+
+  // ── output ──────────────────────────────────────────────────────────────────
+
+  private render(placement: Placement): string {
+    const out: string[] = [];
+    for (const entry of this.entries) {
+      if (entry.kind === "blank") {
+        if (out.length > 0 && out[out.length - 1] !== "") out.push("");
+        continue;
+      }
+      for (const comment of placement.before.get(entry) ?? []) this.ownLine(out, comment, entry.commentIndent);
+      const trailing = (placement.after.get(entry) ?? []).map((c) => ` ${c.image.trimEnd()}`).join("");
+      out.push(entry.indent + entry.text + trailing);
+    }
+    for (const comment of placement.atEnd) this.ownLine(out, comment, "");
+    while (out.length > 0 && out[out.length - 1] === "") out.pop();
+    return out.join("\n") + "\n";
+  }
+
+  /** A comment on its own lines; a blank line before it in the source is kept (but never right after a `{`). */
+  private ownLine(out: string[], comment: IToken, indent: string): void {
+    const last = out[out.length - 1];
+    if (this.blankLineBefore(comment.startOffset) && last !== undefined && last !== "" && !last.endsWith("{")) out.push("");
+    const [first, ...rest] = comment.image.split("\n");
+    out.push(indent + first!.trimEnd());
+    // Continuation lines of a block comment are re-indented one space past the comment's indent.
+    for (const line of rest) out.push(indent + line.trimEnd().replace(/^\s+/, " "));
+  }
+
+  private blankLineBefore(offset: number): boolean {
+    let i = offset - 1;
+    let breaks = 0;
+    while (i >= 0 && /[ \t\r\n]/.test(this.text[i]!)) {
+      if (this.text[i] === "\n") breaks++;
+      i--;
+    }
+    return breaks >= 2;
   }
 }
 

@@ -1,4 +1,4 @@
 export type * from "./nodes.js";
-export { formatFile, printType, MAX_WIDTH } from "./format.js";
+export { formatFile, formatSource, printType, MAX_WIDTH, type FormatResult } from "./format.js";
 export { printExpr } from "./printExpr.js";
 export { chainTermsOf } from "./chains.js";

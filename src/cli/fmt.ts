@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { formatFile } from "../ast/format.js";
+import { formatSource } from "../ast/format.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { describeFsError, loadSources } from "../source/loadSources.js";
 import { replaceFile } from "../source/replaceFile.js";
@@ -24,7 +24,7 @@ export interface FormattedFile {
   readonly changed: boolean;
 }
 
-/** Formats each file; files that do not parse are left alone and reported. */
+/** Formats each file; files that do not parse, or whose doc comments the layout would move to another item (PC110), are left alone and reported. */
 export function formatSources(files: readonly SourceFile[]): { formatted: FormattedFile[]; diagnostics: Diagnostic[] } {
   const formatted: FormattedFile[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -34,8 +34,12 @@ export function formatSources(files: readonly SourceFile[]): { formatted: Format
       diagnostics.push(...parsed.diagnostics.filter((d) => d.severity === "error"));
       continue;
     }
-    const output = formatFile(parsed.ast, file.text, [...parsed.comments, ...parsed.docComments]);
-    formatted.push({ path: file.path, original: file.text, formatted: output, changed: output !== file.text });
+    const output = formatSource(parsed.ast, file.text, [...parsed.comments, ...parsed.docComments]);
+    if (hasErrors(output.diagnostics)) {
+      diagnostics.push(...output.diagnostics);
+      continue;
+    }
+    formatted.push({ path: file.path, original: file.text, formatted: output.text, changed: output.text !== file.text });
   }
   return { formatted, diagnostics };
 }

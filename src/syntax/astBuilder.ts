@@ -7,6 +7,9 @@ import { decodeString, parseDuration } from "./literals.js";
 
 type Child = CstNode | IToken;
 
+/** Text that holds no token: blank space and comments. */
+const ONLY_BLANKS_AND_COMMENTS = /^(?:\s|\/\/[^\r\n]*|\/\*(?:[^*]|\*(?!\/))*\*\/)*$/;
+
 function isToken(child: Child): child is IToken {
   return (child as IToken).image !== undefined;
 }
@@ -485,12 +488,13 @@ export class AstBuilder {
         }
         const args: A.Expr[] = [];
         let within: A.Expr | undefined;
-        // `within` arguments are tokens followed by an expression; pair them by offset.
+        // `within` arguments are tokens followed by an expression; pair them by offset. Comments
+        // may stand between the keyword and its expression (`within /* per minute */ 1m`).
         const withinTokens = this.tokens(step, "Kw_within");
         for (const argument of this.nodes(step, "expression")) {
           const argSpan = this.nodeSpan(argument);
           const expr = this.expression(argument, argSpan);
-          const isWithin = withinTokens.some((t) => t.endOffset! < argSpan.start && /^\s*$/.test(this.file.text.slice(t.endOffset! + 1, argSpan.start)));
+          const isWithin = withinTokens.some((t) => t.endOffset! < argSpan.start && ONLY_BLANKS_AND_COMMENTS.test(this.file.text.slice(t.endOffset! + 1, argSpan.start)));
           if (isWithin && within === undefined) within = expr;
           else args.push(expr);
         }

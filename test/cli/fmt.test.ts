@@ -3,9 +3,11 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatFile } from "../../src/ast/format.js";
+import { formatFile, formatSource } from "../../src/ast/format.js";
+import { compileSources } from "../../src/compile/compile.js";
 import { hasErrors } from "../../src/diagnostics/Diagnostic.js";
 import { parse } from "../../src/syntax/parse.js";
+import { policyLexer } from "../../src/syntax/tokens.js";
 import { CONTRACT_POLICY, DECLS, policyText } from "../fixtures.js";
 import { cli, CONFORMANCE, HAS_CONFORMANCE, ROOT } from "../helpers.js";
 
@@ -37,14 +39,19 @@ function commentsOf(text: string): string[] {
   return [...parsed.comments, ...parsed.docComments].sort((a, b) => a.startOffset - b.startOffset).map((c) => c.image.replace(/\s+/g, " ").trim());
 }
 
-/** fmt keeps the AST and every comment, and a second run changes nothing. */
-function expectRoundTrip(text: string, label: string): void {
+/**
+ * fmt keeps the AST and every comment, and a second run changes nothing. Comments keep their
+ * order unless told otherwise: items that fmt reorders (a tool's `risk`, `returns` and
+ * `args`; an intent's `tools` and `max_risk`) take their comments with them.
+ */
+function expectRoundTrip(text: string, label: string, options: { commentsInOrder?: boolean } = {}): void {
   const before = parse(text, label);
   const formatted = formatFile(before.ast, text, [...before.comments, ...before.docComments]);
   const after = parse(formatted, label);
   expect(after.diagnostics, `${label}: the formatted text does not parse:\n${formatted}`).toEqual([]);
   expect(stripSpans(after.ast), `${label}: formatting changed the AST`).toEqual(stripSpans(before.ast));
-  expect(commentsOf(formatted), `${label}: formatting lost or reordered comments`).toEqual(commentsOf(text));
+  if (options.commentsInOrder === false) expect(commentsOf(formatted).sort(), `${label}: formatting lost comments`).toEqual(commentsOf(text).sort());
+  else expect(commentsOf(formatted), `${label}: formatting lost or reordered comments`).toEqual(commentsOf(text));
   expect(formatFile(after.ast, formatted, [...after.comments, ...after.docComments]), `${label}: not idempotent`).toBe(formatted);
 }
 
@@ -278,5 +285,178 @@ describe("parse(fmt(x)) gives the AST of parse(x)", () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("comments between a declaration's name and its `{`", () => {
+  const cases = [
+    ["enum Zone /* c */ { a, b }\n", "enum Zone { a, b } /* c */\n"],
+    ["enum Zone /* c */ { a, /* d */ b }\n", "enum Zone { /* c */\n  a, /* d */\n  b\n}\n"],
+    ["type T\n// c\n{ a: int }\n", "// c\ntype T { a: int }\n"],
+    ["agent // c\n{ team: string }\n", "agent { // c\n  team: string\n}\n"],
+    ["tool kb.search /* legacy */ {}\n", "tool kb.search { /* legacy */\n}\n"],
+    ["tool kb.search { args /* c */ { q: string } }\n", "tool kb.search {\n  args { q: string } /* c */\n}\n"],
+    ["intent i /* c */ { tools kb.* }\n", "intent i { /* c */\n  tools kb.*\n}\n"],
+    ["policy p // owner: sec\n{\n  allow kb.search\n}\n", "policy p { // owner: sec\n  allow kb.search\n}\n"],
+  ] as const;
+  it.each(cases)("%j", (text, expected) => {
+    expect(fmt(text)).toBe(expected);
+    expectRoundTrip(text, text);
+  });
+});
+
+describe("a comment inside a rule's line stays with that rule", () => {
+  it("at the end of the line when it was on the same source line", () => {
+    const text = 'policy p {\n  allow kb.index grant "a", "b" for /* before dur */ 5m\n  @owner("me") deny kb.index\n}\n';
+    expect(fmt(text)).toBe('policy p {\n  allow kb.index\n    grant "a", "b" for 5m /* before dur */\n\n  @owner("me")\n  deny kb.index\n}\n');
+    expectRoundTrip(text, "grant");
+  });
+
+  it("above the line when it had a line of its own", () => {
+    const text = 'policy p {\n  allow kb.index grant "a", "b" for\n    // why five minutes\n    5m\n  deny kb.index when (\n    // why\n    tool == kb.index)\n}\n';
+    expect(fmt(text)).toBe('policy p {\n  allow kb.index\n    // why five minutes\n    grant "a", "b" for 5m\n\n  deny kb.index\n    // why\n    when (tool == kb.index)\n}\n');
+    expectRoundTrip(text, "own line");
+  });
+});
+
+describe("doc comments", () => {
+  /** The docs of each compiled rule, by id. */
+  function ruleDocs(text: string): Record<string, string | null> {
+    const { policy, diagnostics } = compileSources([{ path: "t.policy", text }]);
+    expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    return Object.fromEntries(policy!.rules.map((r) => [r.id, r.docs]));
+  }
+
+  it("a `///` after a rule on its line documents the next rule, and is printed above it", () => {
+    const text = "tool kb.search {}\ntool kb.index {}\npolicy p {\n  allow kb.search /// trailing doc\n  allow kb.index\n}\n";
+    const formatted = fmt(text);
+    expect(formatted).toContain("  allow kb.search\n\n  /// trailing doc\n  allow kb.index\n");
+    expect(ruleDocs(text)).toEqual({ "p/1": null, "p/2": "trailing doc" });
+    expect(ruleDocs(formatted)).toEqual(ruleDocs(text));
+    expectRoundTrip(text, "trailing doc");
+  });
+
+  it("a `///` that documents nothing stays where it documents nothing", () => {
+    const text = 'tool kb.index {}\npolicy p {\n  deny kb.index when tool == kb.index /// doc2\n    reason "r"\n  @name("n") /// not the rule\'s\n  allow kb.index\n}\n';
+    expect(fmt(text)).toBe('tool kb.index {\n}\n\npolicy p {\n  deny kb.index\n    when tool == kb.index\n    /// doc2\n    reason "r"\n\n  @name("n")\n  /// not the rule\'s\n  allow kb.index\n}\n');
+    expect(ruleDocs(fmt(text))).toEqual({ "p/1": null, n: null });
+    expectRoundTrip(text, "no owner");
+  });
+
+  it("PC110 when every place the layout has for a `///` that documents nothing would make it document an item", async () => {
+    const text = "tool kb.search {}\npolicy p /// owner: sec\n{\n  allow kb.search\n}\n";
+    const parsed = parse(text, "t.policy");
+    const result = formatSource(parsed.ast, text, [...parsed.comments, ...parsed.docComments]);
+    expect(result.text).toBe(text);
+    expect(result.diagnostics.map((d) => [d.code, text.slice(d.span!.start, d.span!.end)])).toEqual([["PC110", "/// owner: sec"]]);
+    writeFileSync(join(dir, "stray.policy"), text);
+    const check = await cli(["fmt", "--check", "stray.policy"], { cwd: dir });
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain("stray.policy:2:10: error[PC110]");
+    const write = await cli(["fmt", "--write", "stray.policy"], { cwd: dir });
+    expect(write.code).toBe(1);
+    expect(readFileSync(join(dir, "stray.policy"), "utf8")).toBe(text);
+  });
+});
+
+describe("comments inserted between any two tokens (property)", () => {
+  /** Every kind of declaration and rule clause, an empty `args`, a trailing comma. */
+  const WIDE = [
+    "tool files.read {",
+    "  risk high",
+    "  returns pii",
+    "  args { path: string, size?: int }",
+    "}",
+    "tool files.list { args {} }",
+    "intent files.browse { tools files.* max_risk low }",
+    "type Box { w: int, h: int, }",
+    "enum Shade { light, dark }",
+    "policy extra {",
+    '  @owner("sec") @controls("A", "B")',
+    "  allow files.read",
+    '    when agent.team == "a" and (context.env == "prod" or not agent.attested)',
+    '    unless args.path like "/etc/*"',
+    '    grant "files:read", "files:list" for 5m',
+    '  deny files.read when session.count(within 1m) > 3 reason "slow down" revoke',
+    "  ask files.list",
+    "}",
+    "",
+  ].join("\n");
+
+  /** Comments of every kind, laid out every way; `N` becomes a number that tells them apart. */
+  const COMMENTS = [" /* cN */ ", "/* cN */", " // cN\n", "\n// cN\n", "\n\n  // cN\n\n", " /* cN\n   more */ ", " /// dN\n", "\n/// dN\n", "\n\n  /// dN\n"];
+
+  /** The text with comments put right after the chosen tokens (index 0: before the first). */
+  function withComments(text: string, inserts: readonly (readonly [number, number])[]): string {
+    const ends = [0, ...policyLexer.tokenize(text).tokens.map((t) => t.endOffset! + 1)];
+    const at = inserts.map(([position, kind], n) => ({ offset: ends[position % ends.length]!, comment: COMMENTS[kind]!.replace("N", String(n)) }));
+    let out = text;
+    for (const { offset, comment } of [...at].sort((a, b) => b.offset - a.offset)) out = out.slice(0, offset) + comment + out.slice(offset);
+    return out;
+  }
+
+  /** What compiling keeps of each rule (everything but its source location). */
+  function compiledRules(text: string): unknown {
+    const { policy, diagnostics } = compileSources([
+      { path: "decls.policy", text: DECLS },
+      { path: "t.policy", text },
+    ]);
+    expect(diagnostics.filter((d) => d.severity === "error"), text).toEqual([]);
+    return policy!.rules.map(({ location: _location, ...rule }) => rule);
+  }
+
+  const inserts = fc.array(fc.tuple(fc.nat(), fc.nat({ max: COMMENTS.length - 1 })), { minLength: 1, maxLength: 6 });
+
+  /**
+   * fmt keeps the syntax tree (docs included), every comment (in order, unless told otherwise)
+   * and the compiled rules, and is idempotent; or
+   * it refuses with PC110, naming only doc comments.
+   */
+  function expectFormatsOrRefuses(text: string, compiles: boolean, commentsInOrder = true): void {
+    const parsed = parse(text, "t.policy");
+    expect(parsed.diagnostics.filter((d) => d.severity === "error"), text).toEqual([]);
+    const result = formatSource(parsed.ast, text, [...parsed.comments, ...parsed.docComments]);
+    if (result.diagnostics.length > 0) {
+      for (const d of result.diagnostics) expect([d.code, text.slice(d.span!.start, d.span!.start + 3)], text).toEqual(["PC110", "///"]);
+      return;
+    }
+    expectRoundTrip(text, `with comments:\n${text}\n---`, { commentsInOrder });
+    if (compiles) expect(compiledRules(result.text)).toEqual(compiledRules(text));
+  }
+
+  it("in the contract's policy, compiled rules and docs unchanged", () => {
+    fc.assert(fc.property(inserts, (chosen) => expectFormatsOrRefuses(withComments(CONTRACT_POLICY, chosen), true)), { numRuns: 300 });
+  });
+
+  it("in declarations and rules of every kind, compiled rules and docs unchanged", () => {
+    fc.assert(fc.property(inserts, (chosen) => expectFormatsOrRefuses(withComments(WIDE, chosen), true)), { numRuns: 400 });
+  });
+
+  it("in tool and intent items that fmt puts in another order", () => {
+    const reordered = "tool files.read {\n  args { path: string }\n  returns pii\n  risk high\n}\nintent files.browse { max_risk low tools files.* }\n";
+    fc.assert(fc.property(inserts, (chosen) => expectFormatsOrRefuses(withComments(reordered, chosen), false, false)), { numRuns: 300 });
+  });
+
+  it("in the contract's declarations", () => {
+    fc.assert(fc.property(inserts, (chosen) => expectFormatsOrRefuses(withComments(DECLS, chosen), false)), { numRuns: 200 });
+  });
+
+  it("in generated policies", () => {
+    fc.assert(fc.property(policyText, inserts, (text, chosen) => expectFormatsOrRefuses(withComments(text, chosen), false)), { numRuns: 200 });
+  });
+
+  // Refusing every text would pass the properties above without checking anything.
+  it("refuses only rarely: a `///` that documents nothing squeezed into an item's first line", () => {
+    let refused = 0;
+    const runs = 300;
+    fc.assert(
+      fc.property(inserts, (chosen) => {
+        const text = withComments(WIDE, chosen);
+        const parsed = parse(text);
+        if (formatSource(parsed.ast, text, [...parsed.comments, ...parsed.docComments]).diagnostics.length > 0) refused++;
+      }),
+      { numRuns: runs, seed: 1 },
+    );
+    expect(refused).toBeLessThan(runs / 5);
   });
 });

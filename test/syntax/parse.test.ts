@@ -289,6 +289,9 @@ describe("expressions (language.md section 4)", () => {
     expect(when("session.count(*, within 10s) > 3")).toMatchObject({ left: { args: [{ kind: "Wildcard" }] } });
     expect(when("session.called(crm.lookup)")).toMatchObject({ kind: "Call", args: [{ kind: "Member" }] });
     expect(when("session.called(crm.lookup, within 1h)")).toMatchObject({ kind: "Call", within: { text: "1h" } });
+    // A comment after `within` is not a token: the duration is still the window, not a pattern.
+    expect(when("session.count(within /* a minute */ 1m) > 30")).toMatchObject({ left: { args: [], within: { text: "1m" } } });
+    expect(when("session.called(crm.lookup, within // an hour\n 1h)")).toMatchObject({ kind: "Call", args: [{ kind: "Member" }], within: { text: "1h" } });
     for (const member of ["calls", "denials", "labels", "tools", "repeats", "age", "last"]) {
       expect(when(`session.${member} == x`)).toMatchObject({ left: { kind: "Member", property: { name: member } } });
     }
