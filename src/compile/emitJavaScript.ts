@@ -14,8 +14,10 @@ import { ValidationEmitter } from "./emitValidation.js";
  */
 export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, schema: RuntimeSchema, session: SessionUse): string {
   const emitter = new JsEmitter(session, schema);
-  const conditions = rules.map((rule) => (rule.ir === null ? null : emitter.expr(rule.ir)));
-  const ruleFunctions = rules.map((rule, index) => emitter.rule(rule, index, conditions[index]!));
+  const ruleFunctions = rules.map((rule, index) => {
+    const { result: condition, temporaries } = emitter.inFunction(() => (rule.ir === null ? null : emitter.expr(rule.ir)));
+    return emitter.rule(rule, index, condition, temporaries);
+  });
   // Per tool, two dispatchers over the same rules, deny first, stopping at the first effect that
   // matched. `t<N>` inlines every condition in one function with one try/catch: the hot path.
   // Conditions are pure reads, so when anything throws it is simply run again rule by rule
@@ -33,7 +35,7 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
     const fast = [`function t${index}(c) {`, "  try {", `    ${ROOT_LOCALS}`, `    let m = ${none};`];
     const safe = [`function s${index}(c) {`, `  let m = ${none};`];
     let position = 0;
-    groups.forEach((group, g) => {
+    const { temporaries } = emitter.inFunction(() => groups.forEach((group, g) => {
       for (const ruleIndex of group) {
         const rule = rules[ruleIndex]!;
         const push = hit(ruleIndex, position++);
@@ -53,7 +55,8 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
         fast.push(`    ${stop}`);
         safe.push(`  ${stop}`);
       }
-    });
+    }));
+    if (temporaries.length > 0) fast.splice(3, 0, `    let ${temporaries.join(", ")};`);
     fast.push("    return m;", "  } catch (e) {", "    c.fault = undefined;", "    c.errors = undefined;", "    c.failed = undefined;", `    return s${index}(c);`, "  }", "}");
     safe.push("  return m;", "}");
     return `${fast.join("\n")}\n${safe.join("\n")}`;
@@ -97,7 +100,6 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
     "  return c.s.countSince(since, tools);",
     "}",
     ...emitter.constants,
-    ...(emitter.temporaries.length > 0 ? [`let ${emitter.temporaries.join(", ")};`] : []),
     ...validation.functions,
     ...checks,
     ...ruleFunctions,
@@ -118,8 +120,32 @@ function maskRules(entry: ToolRules): number[] | null {
 
 class JsEmitter {
   readonly constants: string[] = [];
-  /** Module-level variables three-valued `and` / `or` evaluate with (see `threeValued`). */
-  readonly temporaries: string[] = [];
+  /** How many variables three-valued `and` / `or` have named so far (see `threeValued`). */
+  private temporaryCount = 0;
+  /** The variables the function being emitted needs declared. */
+  private functionTemporaries: string[] = [];
+
+  /**
+   * Emits the body of one generated function: `emit`'s result and the variables it needs
+   * declared there. Locals of each call, never shared: a getter in a request that calls
+   * `decide` again (on any engine of this code) must not overwrite the outer call's state.
+   */
+  inFunction<T>(emit: () => T): { result: T; temporaries: string[] } {
+    const outer = this.functionTemporaries;
+    this.functionTemporaries = [];
+    try {
+      const result = emit();
+      return { result, temporaries: this.functionTemporaries };
+    } finally {
+      this.functionTemporaries = outer;
+    }
+  }
+
+  private temporary(prefix: string): string {
+    const name = `${prefix}${this.temporaryCount++}`;
+    this.functionTemporaries.push(name);
+    return name;
+  }
   /** Index of each `session.called` pattern's tool list in `SessionUse.called`. */
   private readonly calledIndex: Map<string, number>;
 
@@ -161,7 +187,7 @@ class JsEmitter {
     return id;
   }
 
-  rule(rule: RuleInfo, index: number, condition: string | null): string {
+  rule(rule: RuleInfo, index: number, condition: string | null, temporaries: readonly string[] = []): string {
     const onError = rule.effect === "allow" ? "false" : "true";
     if (condition === null) return `function r${index}(c) { return true; }`;
     // Fail closed: a fault noted during the condition (or an exception) makes a deny/ask rule
@@ -170,6 +196,7 @@ class JsEmitter {
       `function r${index}(c) {`,
       "  try {",
       `    ${ROOT_LOCALS}`,
+      ...(temporaries.length > 0 ? [`    let ${temporaries.join(", ")};`] : []),
       `    const value = ${condition} === true;`,
       "    if (c.fault === undefined) return value;",
       "  } catch (e) {",
@@ -199,7 +226,7 @@ class JsEmitter {
     if (isSessionSet(collection)) return `${this.expr(collection)}.has(${this.expr(element)})`;
     const shapeCode = deep && shape !== undefined ? this.shape(shape) : "null";
     if (this.locals.size > 0) return `rt.hasAt(${this.constant("rt.memberSite()", true)}, c, ${this.expr(collection)}, ${this.expr(element)}, ${shapeCode})`;
-    if (deep || collection.op === "local") return `rt.has(${this.expr(collection)}, ${this.expr(element)}, ${shapeCode})`;
+    if (deep || collection.op === "local") return `rt.has(${this.expr(collection)}, ${this.expr(element)}, ${shapeCode}, c)`;
     return `(${this.expr(collection)})?.includes(${this.expr(element)})`;
   }
 
@@ -207,14 +234,12 @@ class JsEmitter {
    * `and` / `or` (and `all` / `any`, `or` true) whose terms can fail, three-valued: a term
    * that settles the result (false for `and`, true for `or`) does so whatever failed before it;
    * only when none settles it does a failure (kept in `p`) make the whole one, in `c.fault`.
-   * Inline code over module-level temporaries: closures per evaluation cost more than the
+   * Inline code over variables of the generated function: closures per evaluation cost more than the
    * decision. `chain` joins the terms, each wrapped by `term`, with JavaScript's && or ||, so
    * evaluation stops at the term that settles it; `before` runs first (a quantifier's collection).
    */
   private threeValued(isOr: boolean, chain: (term: (code: string) => string) => string, before?: string): string {
-    const k = this.temporaries.length;
-    const [outer, pending, result] = [`o${k}`, `p${k}`, `v${k}`];
-    this.temporaries.push(outer, pending, result);
+    const [outer, pending, result] = [this.temporary("o"), this.temporary("p"), this.temporary("v")];
     const note = `(${pending} ??= c.fault, c.fault = undefined`;
     // A term's value for the chain: whether evaluation goes on (`and`) or stops (`or`).
     const term = isOr
@@ -293,7 +318,7 @@ class JsEmitter {
         const left = this.expr(e.left);
         const right = this.expr(e.right);
         if (e.deep) {
-          const equal = e.shape !== undefined ? `rt.equalShaped(${left}, ${right}, ${this.shape(e.shape)})` : `rt.equal(${left}, ${right}${e.set ? ", true" : ""})`;
+          const equal = e.shape !== undefined ? `rt.equalDeclared(${left}, ${right}, ${this.shape(e.shape)}, c)` : `rt.equal(${left}, ${right}${e.set ? ", true" : ""})`;
           return e.operator === "==" ? equal : `!${equal}`;
         }
         const operator = e.operator === "==" ? "===" : e.operator === "!=" ? "!==" : e.operator;
@@ -314,7 +339,7 @@ class JsEmitter {
         return this.membership(e.collection, e.element, e.deep === true, e.shape);
       case "containsAny":
       case "containsAll":
-        return `rt.${e.op}(${this.expr(e.left)}, ${this.expr(e.right)}${e.shape !== undefined ? `, ${this.shape(e.shape)}` : ""})`;
+        return `rt.${e.op}(${this.expr(e.left)}, ${this.expr(e.right)}${e.shape !== undefined ? `, ${this.shape(e.shape)}, c` : ""})`;
       case "like":
         if (e.pattern.op === "const" && typeof e.pattern.value === "string") return this.constantLike(e.pattern.value, this.expr(e.subject));
         return `rt.like(${this.expr(e.subject)}, ${this.expr(e.pattern)})`;
@@ -333,8 +358,7 @@ class JsEmitter {
         // A body that can fail: three-valued over the elements, as `and` and `or` are.
         if (mayFail(e.body)) {
           // The collection is read first, outside: a failure reading it is not one of an element's.
-          const list = `l${this.temporaries.length}`;
-          this.temporaries.push(list);
+          const list = this.temporary("l");
           const listItems = isSessionSet(e.collection) || e.collection.op === "local" ? `rt.items(${list})` : `(${list})?`;
           return this.threeValued(e.kind === "any", (term) => `${listItems}.${method}((${id}) => ${term(body)}) === true`, `${list} = ${collection}`);
         }
@@ -371,7 +395,7 @@ class JsEmitter {
             // Request lists and strings have `length`; only session sets have `size`; a request's
             // set is a list that may repeat members, counted once each.
             if (isSessionSet(e.object)) return `${object}.size`;
-            if (e.members !== undefined) return `rt.distinctCount(${object}, ${this.shape(e.members)})`;
+            if (e.members !== undefined) return `rt.distinctCountAt(${this.constant("rt.countSite()", true)}, c, ${object}, ${this.shape(e.members)})`;
             return e.object.op === "local" ? `rt.size(${object})` : `((${object})?.length ?? 0)`;
           case "lower":
             return `rt.lower(${object})`;
@@ -395,8 +419,10 @@ function isSessionSet(e: IrExpr): boolean {
 const ROOT_LOCAL = { agent: "cAgent", context: "cContext", args: "cArgs" } as const;
 const ROOT_LOCALS = "const cAgent = c.agent, cContext = c.context, cArgs = c.args;";
 
-/** Whether evaluating the expression may fail: note a fault, or throw (`url.host` and `email.domain` refuse ambiguous input). */
+/** Whether evaluating the expression may note a fault (`url.host` and `email.domain` refuse ambiguous input). */
 function mayFail(e: IrExpr): boolean {
   if ((e.op === "root" && e.root === "user") || e.op === "intentTools" || e.op === "intentMaxRisk" || e.op === "count" || e.op === "call") return true;
+  // Comparisons that walk request values note a fault on values nested too deeply to walk.
+  if (((e.op === "compare" || e.op === "in" || e.op === "contains") && e.deep === true) || ((e.op === "containsAny" || e.op === "containsAll") && e.shape !== undefined) || (e.op === "method" && e.members !== undefined)) return true;
   return childrenOf(e).some(mayFail);
 }

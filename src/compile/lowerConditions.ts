@@ -134,9 +134,7 @@ export class ConditionLowering {
         // depend on the order (or repeats) the enforcement point sent it in.
         const set = leftType?.kind === "set" || rightType?.kind === "set";
         if (!isStructured(leftType) && !isStructured(rightType)) return { op: "compare", operator, left, right, deep: false };
-        // A set on either side makes it a comparison of sets (the other side may be a list literal).
-        const shape = shapeOf(rightType?.kind === "set" || !isStructured(leftType) ? rightType : leftType);
-        return { op: "compare", operator, left, right, deep: true, ...(set ? { set: true } : {}), ...shape };
+        return { op: "compare", operator, left, right, deep: true, ...(set ? { set: true } : {}), ...shapeOf(merged(leftType, rightType)) };
       }
       case "<":
       case "<=":
@@ -148,21 +146,37 @@ export class ConditionLowering {
         }
         return { op: "compare", operator, left, right, deep: false };
       case "in":
-        return isStructured(leftType) ? { op: "in", element: left, collection: right, deep: true, ...shapeOf(leftType) } : { op: "in", element: left, collection: right };
+        return isStructured(leftType) ? { op: "in", element: left, collection: right, deep: true, ...shapeOf(merged(leftType, elementOf(this.typeOf(expr.right)))) } : { op: "in", element: left, collection: right };
       case "contains": {
         const isString = leftType?.kind === "string" || leftType?.kind === "tool" || leftType?.kind === "intent";
         const elementType = this.typeOf(expr.right);
-        return isStructured(elementType) ? { op: "contains", collection: left, element: right, string: isString, deep: true, ...shapeOf(elementType) } : { op: "contains", collection: left, element: right, string: isString };
+        return isStructured(elementType) ? { op: "contains", collection: left, element: right, string: isString, deep: true, ...shapeOf(merged(elementOf(leftType), elementType)) } : { op: "contains", collection: left, element: right, string: isString };
       }
       case "containsAny":
       case "containsAll": {
-        const element = leftType?.kind === "set" || leftType?.kind === "list" ? leftType.element : undefined;
+        const element = merged(elementOf(leftType), elementOf(this.typeOf(expr.right)));
         return { op: operator, left, right, ...(isStructured(element) ? shapeOf(element) : {}) };
       }
       case "like":
         return { op: "like", subject: left, pattern: right };
     }
   }
+}
+
+function elementOf(type: Type | undefined): Type | undefined {
+  return type !== undefined && (type.kind === "set" || type.kind === "list") ? type.element : undefined;
+}
+
+/**
+ * The type two compatible operands are compared as: a set where either side has one, at any
+ * depth (`list<set<T>>` against `list<list<T>>` compares the inner collections as sets), so
+ * the answer does not depend on which operand is written first.
+ */
+function merged(a: Type | undefined, b: Type | undefined): Type | undefined {
+  if (a === undefined || b === undefined) return a ?? b;
+  const isCollection = (t: Type): t is { kind: "set" | "list"; element: Type } => t.kind === "set" || t.kind === "list";
+  if (isCollection(a) && isCollection(b)) return { kind: a.kind === "set" || b.kind === "set" ? "set" : "list", element: merged(a.element, b.element)! };
+  return isStructured(a) ? a : b;
 }
 
 /** `{ shape }`: the declared type compared values have, when it has a spelling (spread into IR nodes). */

@@ -345,9 +345,11 @@ export class Engine {
     }
     if (invalid !== undefined) return { ready: false, decision: deny([], [invalid], [], false, true), state, now, tool };
     // The intent is the session's (language.md §1): a request cannot switch the task's purpose,
-    // and with it the tools the intent allows, in the middle of a session.
-    const intent = request["intent"];
-    if (typeof intent === "string") {
+    // and with it the tools the intent allows, in the middle of a session; one that names no
+    // intent runs with the session's (leaving it out must not escape the rules that read it).
+    const named = request["intent"];
+    const intent = typeof named === "string" ? named : state.intent;
+    if (typeof named === "string") {
       if (state.intent === undefined) {
         if (create) state.intent = intent;
       } else if (state.intent !== intent) {
@@ -371,7 +373,7 @@ export class Engine {
       user: request["user"] as Record<string, unknown> | undefined,
       context: request["context"] as Record<string, unknown> | undefined,
       args,
-      intent: request["intent"] as string | undefined,
+      intent,
       tool,
       toolRisk: entry!.risk,
       now,

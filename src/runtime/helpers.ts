@@ -195,6 +195,8 @@ function sameMembers(left: readonly unknown[], right: readonly unknown[], keyOf:
 function shapedKey(value: unknown, shape: ValueShape | null): string {
   if (shape === null) return canonicalKey("", value);
   if ("set" in shape || "list" in shape) {
+    // A session's set (`session.labels` in a list literal) is a JavaScript Set, a request's an array.
+    if (value instanceof Set) value = [...value];
     if (!Array.isArray(value)) return canonicalKey("", value);
     if ("list" in shape) return `[${value.map((v) => shapedKey(v, shape.list)).join(",")}]`;
     return `<${[...new Set(value.map((v) => shapedKey(v, shape.set)))].sort().join(",")}>`;
@@ -218,9 +220,29 @@ function toArray(value: unknown): unknown[] {
 }
 
 /** Membership in a request list (array) or a session set. */
-export function has(collection: unknown, element: unknown, shape: ValueShape | null = null): boolean {
+export function has(collection: unknown, element: unknown, shape: ValueShape | null = null, note?: FaultNote): boolean {
   if (collection instanceof Set) return collection.has(element);
-  return Array.isArray(collection) && scan(collection, element, shape);
+  return Array.isArray(collection) && noting(note, () => scan(collection, element, shape));
+}
+
+/**
+ * Runs a comparison that walks request values, which a value nested thousands of levels deep
+ * can make overflow the stack. From the generated code (`note` given) the failure is noted as a
+ * fault, like any other, so `and` / `or` keep it inside the term; the interpreter gets it thrown.
+ */
+function noting(note: FaultNote | undefined, compare: () => boolean): boolean {
+  if (note === undefined) return compare();
+  try {
+    return compare();
+  } catch (error) {
+    note.fault ??= message(error);
+    return false;
+  }
+}
+
+/** `equalShaped` for the generated code: a failure to compare is noted in `note` (see `noting`). */
+export function equalDeclared(a: unknown, b: unknown, shape: ValueShape | null, note: FaultNote): boolean {
+  return noting(note, () => equalShaped(a, b, shape));
 }
 
 function scan(list: readonly unknown[], element: unknown, shape: ValueShape | null): boolean {
@@ -250,32 +272,38 @@ export function memberSite(): MemberSite {
 }
 
 /** `has`, remembering the collection at `site` for the decision `decision` (its evaluation context). */
-export function hasAt(site: MemberSite, decision: unknown, collection: unknown, element: unknown, shape: ValueShape | null): boolean {
+export function hasAt(site: MemberSite, decision: FaultNote, collection: unknown, element: unknown, shape: ValueShape | null): boolean {
   if (collection instanceof Set) return collection.has(element);
   if (!Array.isArray(collection)) return false;
-  if (collection.length > 16) {
-    if (site.decision === decision && site.collection === collection) {
-      site.index ??= new MemberIndex(collection, keyFor(shape));
-      return site.index.has(element);
+  return noting(decision, () => {
+    if (collection.length > 16) {
+      if (site.decision === decision && site.collection === collection) {
+        site.index ??= new MemberIndex(collection, keyFor(shape));
+        return site.index.has(element);
+      }
+      // The first search of this list in this decision scans: a list searched once is never indexed.
+      site.decision = decision;
+      site.collection = collection;
+      site.index = undefined;
     }
-    // The first search of this list in this decision scans: a list searched once is never indexed.
-    site.decision = decision;
-    site.collection = collection;
-    site.index = undefined;
-  }
-  return scan(collection, element, shape);
+    return scan(collection, element, shape);
+  });
 }
 
-export function containsAny(left: unknown, right: unknown, shape: ValueShape | null = null): boolean {
-  const isIn = membership(left, shape);
-  for (const x of toArray(right)) if (isIn(x)) return true;
-  return false;
+export function containsAny(left: unknown, right: unknown, shape: ValueShape | null = null, note?: FaultNote): boolean {
+  return noting(note, () => {
+    const isIn = membership(left, shape);
+    for (const x of toArray(right)) if (isIn(x)) return true;
+    return false;
+  });
 }
 
-export function containsAll(left: unknown, right: unknown, shape: ValueShape | null = null): boolean {
-  const isIn = membership(left, shape);
-  for (const x of toArray(right)) if (!isIn(x)) return false;
-  return true;
+export function containsAll(left: unknown, right: unknown, shape: ValueShape | null = null, note?: FaultNote): boolean {
+  return noting(note, () => {
+    const isIn = membership(left, shape);
+    for (const x of toArray(right)) if (!isIn(x)) return false;
+    return true;
+  });
 }
 
 /**
@@ -294,6 +322,37 @@ export function distinctCount(value: unknown, shape: ValueShape | null): number 
   if (!Array.isArray(value)) return 0;
   if (value.length <= 1) return value.length;
   return new MemberIndex(value, keyFor(shape)).size;
+}
+
+/** One `S.size()` site of the generated code: the set it last counted, for which decision, and the count. */
+export interface CountSite {
+  decision: unknown;
+  collection: unknown;
+  count: number;
+}
+
+export function countSite(): CountSite {
+  return { decision: undefined, collection: undefined, count: 0 };
+}
+
+/**
+ * `distinctCount` from the generated code: counted once per set and decision at each site (a
+ * size inside a quantifier would otherwise count the whole set once per element), and a set too
+ * deep to count is a fault noted in `decision` (its evaluation context).
+ */
+export function distinctCountAt(site: CountSite, decision: FaultNote, value: unknown, shape: ValueShape | null): number {
+  if (site.decision === decision && site.collection === value) return site.count;
+  let count = 0;
+  try {
+    count = distinctCount(value, shape);
+  } catch (error) {
+    decision.fault ??= message(error);
+    return 0;
+  }
+  site.decision = decision;
+  site.collection = value;
+  site.count = count;
+  return count;
 }
 
 export function size(value: unknown): number {
@@ -331,6 +390,8 @@ export function canonicalKey(tool: string, args: unknown): string {
     if (value instanceof Emit) out.push(value.text);
     else if (value instanceof Leave) open.delete(value.value);
     else if (value !== null && typeof value === "object" && open.has(value)) out.push("#cycle");
+    // A JavaScript Set (a session's labels or tools) is a set: its members sorted, as `equal` compares them.
+    else if (value instanceof Set) out.push(`<${[...new Set([...value].map((member) => canonicalKey("", member)))].sort().join(",")}>`);
     else if (Array.isArray(value)) {
       out.push("[");
       open.add(value);
@@ -398,17 +459,17 @@ export function describeThrown(error: unknown): string {
 }
 
 /**
- * Whether a call repeats the previous one's arguments (deep equality, key order ignored), for
- * `session.repeats`. Structural comparison with the previous arguments costs far less than
- * serializing every call; nesting too deep for recursion, or cycles, fall back to the
- * iterative canonical form.
+ * Whether a call repeats the previous one's arguments, for `session.repeats`: by the args'
+ * declared shape (undeclared arguments ignored, sets as sets), walked structurally, which costs
+ * far less than serializing every call. Arguments nested too deeply to walk (thousands of levels
+ * of a recursive record) count as the same: the comparison cannot tell them apart by what is
+ * declared, and a loop guard must not be escaped by nesting deeper.
  */
 export function sameArguments(previous: unknown, current: unknown, shape: ValueShape | null = null): boolean {
   try {
     return equalShaped(previous, current, shape);
   } catch {
-    // Nested too deeply to walk recursively (sets are then compared in order).
-    return canonicalKey("", previous) === canonicalKey("", current);
+    return true;
   }
 }
 

@@ -113,8 +113,11 @@ export class Interpreter {
         if (e.deep && (e.operator === "==" || e.operator === "!=")) return (e.shape !== undefined ? rt.equalShaped(left, right, this.shape(e.shape)) : rt.equal(left, right, e.set === true)) === (e.operator === "==");
         return rt.compareScalars(e.operator, left, right);
       }
-      case "enumRank":
-        return e.members.indexOf(this.evaluate(e.value, locals) as string);
+      case "enumRank": {
+        // Not a member (an undeclared label): no rank, as the generated code's Map lookup gives.
+        const rank = e.members.indexOf(this.evaluate(e.value, locals) as string);
+        return rank < 0 ? undefined : rank;
+      }
       case "in":
         return rt.has(this.evaluate(e.collection, locals), this.evaluate(e.element, locals), this.shape(e.shape));
       case "contains": {

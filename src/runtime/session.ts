@@ -200,6 +200,8 @@ export class SessionStore {
   /** Per tool ordinal, the `session.called` patterns (indices) it matches. */
   private readonly patternsByOrdinal: readonly (readonly number[])[];
   private lastSweep = Number.NEGATIVE_INFINITY;
+  /** When the store, full (maxSessions), last swept to make room. */
+  private lastRoomSweep = Number.NEGATIVE_INFINITY;
   /**
    * The latest request time seen, capped at the wall clock plus FUTURE_SLACK_MS: the clock the
    * sweep goes by, so a request dated far ahead can neither expire other sessions nor make
@@ -286,7 +288,12 @@ export class SessionStore {
     if (this.sessions.size >= this.maxSessions) {
       // Full: sweep for sessions gone idle, but at most once a second of request time, so a
       // flood of new session ids cannot make every attempt walk every session.
-      if (this.latest - this.lastSweep >= 1000) this.sweep();
+      // (Every session idle longer than sessionIdleMs goes, not only those idle for twice it:
+      // room for a new session outweighs the margin kept for merged logs out of order.)
+      if (!(this.latest - this.lastRoomSweep < 1000)) {
+        this.lastRoomSweep = this.latest;
+        this.sweep(this.idleMs);
+      }
       if (this.sessions.size >= this.maxSessions) return null;
     }
     const fresh = new SessionState(now, this.use, this.countsSaturate);
@@ -319,10 +326,10 @@ export class SessionStore {
    * several threads). That time is capped at the wall clock plus five minutes (see `latest`).
    * Runs at most every quarter of the idle time.
    */
-  sweep(): void {
+  sweep(idleFor = 2 * this.idleMs): void {
     const horizon = this.latest;
     this.lastSweep = horizon;
-    for (const [id, state] of this.sessions) if (horizon - state.lastSeen > 2 * this.idleMs) this.expire(id, state, state.lastSeen);
+    for (const [id, state] of this.sessions) if (horizon - state.lastSeen > idleFor) this.expire(id, state, state.lastSeen);
     for (const [id, gone] of this.expired) if (horizon - gone.lastSeen > this.rememberMs(gone) + this.idleMs) this.expired.delete(id);
   }
 

@@ -349,6 +349,14 @@ describe("the intent is the session's", () => {
     expect(engine.decide(call("http.get", 3000, { session: "t", intent: "research" })).decision).toBe("allow");
   });
 
+  it("a request that names no intent runs with the session's: leaving it out escapes no rule that reads it", () => {
+    const engine = engineWith(['  @name("no-mail-in-support") deny email.send when intent == support.reply', "  allow *"].join("\n"));
+    expect(engine.decide(call("kb.search", 0, { intent: "support.reply" })).decision).toBe("allow");
+    for (const [i, intent] of [undefined, null].entries()) {
+      expect(engine.decide(call("email.send", 1000 * (i + 1), { intent })), String(intent)).toMatchObject({ decision: "deny", rules: ["no-mail-in-support"] });
+    }
+  });
+
   it("the first request that names a known intent declares it; one without an intent, or an invalid one, does not", () => {
     const engine = engineWith(rules);
     expect(engine.decide(call("kb.search", 0, { intent: undefined })).decision).toBe("deny");

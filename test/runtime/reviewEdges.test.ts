@@ -1,0 +1,129 @@
+import { describe, expect, it } from "vitest";
+import { compile } from "../../src/compile/compile.js";
+import { explain } from "../../src/runtime/explain.js";
+import type { Engine } from "../../src/runtime/engine.js";
+
+/**
+ * Edges of declared-type comparisons and three-valued evaluation found in review: each case is
+ * decided the same by the generated code (`decide`) and the IR interpreter (`explain`), and
+ * whichever way round its operands or terms are written.
+ */
+function engineFor(text: string): Engine {
+  return compile([{ path: "p.policy", text }]);
+}
+
+/** The rules the generated code matched, after checking the interpreter matched the same. */
+function decided(engine: Engine, request: Record<string, unknown>): { decision: string; rules: readonly string[] } {
+  const traced = explain(engine, request).rules.filter((r) => r.matched !== false).map((r) => r.id);
+  const decision = engine.decide(request);
+  for (const id of decision.rules) expect(traced).toContain(id);
+  return { decision: decision.decision, rules: decision.rules };
+}
+
+/** A chain of `depth` nested Node records. */
+function chain(depth: number, tail: string): Record<string, unknown> {
+  let node: Record<string, unknown> = { name: tail };
+  for (let i = 0; i < depth; i++) node = { name: "n", next: node };
+  return node;
+}
+
+describe("a session's set as a member of a request's list", () => {
+  const text = `context { labels: set<string> }
+tool src { risk low args { } }
+tool t { risk low args { sets: list<set<string>>, xs: list<string> } }
+policy p {
+  allow src
+  @name("any") deny t when args.sets containsAny [session.labels]
+  @name("all") deny t when all(x in args.xs: session.labels in args.sets) and args.xs.size() > 1
+  allow t
+}
+`;
+  it.each([3, 16, 17, 100])("is found in a list of %i sets (short lists scanned, long ones indexed)", (n) => {
+    const engine = engineFor(text);
+    engine.decide({ session: "s", tool: "src", context: { labels: ["pii"] }, args: {} });
+    const sets = [...Array.from({ length: n - 1 }, (_, i) => [`x${i}`]), ["pii", "pii"]];
+    expect(decided(engine, { session: "s", tool: "t", context: { labels: [] }, args: { sets, xs: ["a", "b"] } })).toEqual({ decision: "deny", rules: ["any", "all"] });
+  });
+});
+
+describe("operands compared as the type both sides share", () => {
+  const text = `tool t { risk low args { a: list<set<string>>, b: list<list<string>> } }
+policy p {
+  @name("ab") allow t when args.a == args.b
+  @name("ba") allow t when args.b == args.a
+  @name("any-ab") allow t when args.a containsAny args.b
+  @name("any-ba") allow t when args.b containsAny args.a
+}
+`;
+  it("list<set<T>> against list<list<T>>: the inner collections compare as sets, either way round", () => {
+    const engine = engineFor(text);
+    expect(decided(engine, { session: "s", tool: "t", args: { a: [["x", "y"]], b: [["y", "x"]] } }).rules).toEqual(["ab", "ba", "any-ab", "any-ba"]);
+  });
+});
+
+describe("values nested too deeply to compare", () => {
+  const decls = `type Node { name: string, next?: Node }
+agent { ok: bool }
+tool t { risk low args { a: Node, b?: Node } }
+`;
+  it.each(["args.a == args.b and agent.ok", "agent.ok and args.a == args.b"])("%s: a false term settles it, whichever side failed", (condition) => {
+    const engine = engineFor(`${decls}policy p {\n  @name("d") deny t when args has b and ${condition}\n  @name("ok") allow t\n}\n`);
+    expect(decided(engine, { session: "s", tool: "t", agent: { ok: false }, args: { a: chain(9000, "x"), b: chain(9000, "x") } })).toEqual({ decision: "allow", rules: ["ok"] });
+  });
+
+  it("session.repeats: calls too deep to compare count as repeats, so a nonce beside them does not break the loop", () => {
+    const engine = engineFor(`${decls}policy p {\n  @name("loop") deny t when session.repeats >= 2 revoke\n  allow t\n}\n`);
+    const calls = [0, 1, 2].map((i) => engine.decide({ session: "s", tool: "t", time: `2026-11-29T10:00:0${i}Z`, agent: { ok: true }, args: { a: chain(9000, "x"), nonce: i } }).decision);
+    expect(calls).toEqual(["allow", "allow", "deny"]);
+  });
+});
+
+describe("size() of a declared set inside a quantifier", () => {
+  it("is counted once per decision, not once per element (40,000 recipients decide at once)", () => {
+    const engine = engineFor(`tool t { risk low args { to: set<string>, cc: set<string> } }
+policy p {
+  @name("big-cc") deny t when any(r in args.to: args.cc.size() > 50000 and r like "*@evil.example")
+  @name("ok") allow t
+}
+`);
+    const to = Array.from({ length: 40_000 }, (_, i) => `u${i}@acme.com`);
+    expect(engine.decide({ session: "s", tool: "t", args: { to, cc: to } }).rules).toEqual(["ok"]);
+    expect(engine.decide({ session: "s", tool: "t", args: { to: [...to, "x@evil.example"], cc: [...to, ...Array.from({ length: 10_001 }, (_, i) => `c${i}`)] } }).rules).toEqual(["big-cc"]);
+  });
+});
+
+describe("re-entering decide from a getter in the request", () => {
+  it("does not disturb the outer decision: a missing user still fails the allow rule", () => {
+    const engine = engineFor(`agent { x: bool }
+user { flag: bool }
+tool t { risk low args { } }
+policy p {
+  allow t when user.flag and agent.x
+}
+`);
+    const plain = { session: "other", tool: "t", agent: { x: true }, user: { flag: true }, args: {} };
+    const agent = {
+      get x(): boolean {
+        engine.decide(plain);
+        return true;
+      },
+    };
+    expect(engine.decide({ session: "s", tool: "t", agent, args: {} })).toMatchObject({ decision: "deny", errors: ["p/1: the request has no user"] });
+  });
+});
+
+describe("an undeclared label ordered against an enum", () => {
+  it("has no rank: the comparison is false, in the generated code and the interpreter alike", () => {
+    const engine = engineFor(`enum Label { public, internal, secret }
+tool src { risk low args { } }
+tool t { risk low args { } }
+policy p {
+  allow src
+  @name("low") deny t when any(l in session.labels: l < internal)
+  @name("ok") allow t
+}
+`);
+    engine.decide({ session: "s", tool: "src", context: { labels: ["bogus"] }, args: {} });
+    expect(decided(engine, { session: "s", tool: "t", args: {} })).toEqual({ decision: "allow", rules: ["ok"] });
+  });
+});
