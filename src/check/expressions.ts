@@ -104,7 +104,10 @@ export class ExpressionChecker {
       this.diagnostics.push(diagnostic("PC505", `inside this \`${expr.quantifier}\`, \`${variable.name}\` hides the \`${variable.name}\` of ${where}`, variable.span, "give one of the two variables another name"));
       return;
     }
-    const hidden = this.nameHiddenBy(variable.name);
+    // The first part of a tool or intent name (`file` of `file.read`) is a natural variable
+    // name and is hidden only in the rare body that also names that tool: no warning then,
+    // only the help on the error such a body gets (hidingHelp).
+    const hidden = this.nameHiddenBy(variable.name, false);
     if (hidden === undefined) return;
     this.diagnostics.push(diagnostic("PC505", `inside this \`${expr.quantifier}\`, the variable \`${variable.name}\` hides ${hidden}`, variable.span, `give the variable another name: inside the body, \`${variable.name}\` means each element of the collection`));
   }
@@ -116,15 +119,16 @@ export class ExpressionChecker {
   }
 
   /** The name outside any quantifier that a variable called `name` would hide, described. */
-  private nameHiddenBy(name: string): string | undefined {
+  private nameHiddenBy(name: string, withToolNames = true): string | undefined {
     if (ROOTS.includes(name) || name === "Risk") return `the built-in \`${name}\``;
     if (this.schema.enums.has(name)) return `the enum \`${name}\``;
     if ((RISK_LEVELS as readonly string[]).includes(name)) return `the risk level \`${name}\``;
     const owner = [...this.schema.enums.values()].find((e) => e.members.includes(name));
     if (owner) return `the member \`${name}\` of \`${owner.name}\``;
-    const tool = [...this.schema.tools.keys()].find((t) => t.split(".")[0] === name);
+    const hides = (full: string): boolean => full === name || (withToolNames && full.split(".")[0] === name);
+    const tool = [...this.schema.tools.keys()].find(hides);
     if (tool) return `the tool name \`${tool}\``;
-    const intent = [...this.schema.intents.keys()].find((i) => i.split(".")[0] === name);
+    const intent = [...this.schema.intents.keys()].find(hides);
     if (intent) return `the intent name \`${intent}\``;
     return undefined;
   }

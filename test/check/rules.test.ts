@@ -114,16 +114,18 @@ describe("PC504 annotations that look like a mistyped keyword", () => {
   });
 
   it("a clause written as an annotation", () => {
-    for (const key of ["@reason", "@Reason", "@reasn", "@revoke", "@grant", "@grants", "@when", "@unless"]) {
+    for (const key of ["@reason", "@Reason", "@revoke", "@grant", "@WHEN", "@when", "@unless"]) {
       const found = rules(`${key}("x")`, "deny kb.search when agent.attested");
       expect(codesAndLines(found), key).toEqual([["PC504", 2]]);
       expect(found[0]!.message, key).toMatch(/^`@\w+` is kept as metadata: it is not the rule's `(reason|revoke|grant|when|unless)` clause$/);
     }
-    expect(rules('@reasn("x")', "deny kb.search when agent.attested")[0]!.help).toBe('did you mean the `reason` clause? write the clause after the targets, as in `deny email.send reason "…"`');
+    expect(rules('@Reason("x")', "deny kb.search when agent.attested")[0]!.help).toBe('did you mean the `reason` clause? write the clause after the targets, as in `deny email.send reason "…"`');
   });
 
   it("free-form metadata keys stay silent", () => {
     expect(rules('@owner("security")', '@ticket("SEC-42")', "@experimental", '@note("n")', '@team("t")', '@id("x")', '@severity("high")', '@controls("A")', '@name("n")', "deny kb.search when agent.attested")).toEqual([]);
+    // Words near a clause keyword are ordinary metadata: only the keyword itself is a mistake.
+    expect(rules('@revoked("2024-01-10")', '@grants("ops")', '@then("x")', '@season("q4")', "deny kb.search when agent.attested")).toEqual([]);
   });
 });
 

@@ -16,8 +16,8 @@ const CLAUSES: Readonly<Record<string, string>> = {
 /**
  * `@name` takes exactly one non-empty string; `@controls` one or more non-empty strings; other
  * annotations take strings. An unknown key is metadata, but one a single edit away from a known
- * annotation or a clause keyword (`@Name`, `@nmae`, `@reason`) is almost always a mistake that
- * silently drops the rule's id, controls or reason: warn (PC504).
+ * annotation (`@Name`, `@nmae`), or a clause keyword itself (`@reason`), is almost always a
+ * mistake that silently drops the rule's id, controls or reason: warn (PC504).
  * Returns the rule's explicit name, if it has a valid one.
  */
 export function checkAnnotations(rule: A.Rule, defaultId: string, diagnostics: Diagnostic[]): string | undefined {
@@ -68,8 +68,10 @@ export function checkAnnotations(rule: A.Rule, defaultId: string, diagnostics: D
 function lookalikeOf(key: string): string | undefined {
   if ((KNOWN_ANNOTATIONS as readonly string[]).includes(key)) return undefined;
   const lower = key.toLowerCase();
-  // Exact clause words are mistakes too: `@reason("…")` gives the rule no reason.
-  for (const candidate of [...KNOWN_ANNOTATIONS, ...Object.keys(CLAUSES)]) if (lower === candidate || withinOneEdit(lower, candidate)) return candidate;
+  for (const candidate of KNOWN_ANNOTATIONS) if (withinOneEdit(lower, candidate)) return candidate;
+  // A clause word itself is a mistake too (`@reason("…")` gives the rule no reason), but words
+  // near one are ordinary metadata keys: `@revoked("2024-01-10")`, `@grants("…")`, `@then`.
+  for (const candidate of Object.keys(CLAUSES)) if (lower === candidate) return candidate;
   return undefined;
 }
 

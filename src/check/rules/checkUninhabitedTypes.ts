@@ -25,8 +25,10 @@ export function checkUninhabitedTypes(schema: Schema, files: readonly A.PolicyFi
   for (const file of files) for (const decl of file.declarations) if (decl.kind === "TypeDecl" && !declSpans.has(decl.name.name)) declSpans.set(decl.name.name, decl);
 
   const reported = new Set<string>();
+  const reachable = recordsRequestsCanHold(schema);
   for (const [name] of schema.records) {
-    if (reported.has(name)) continue;
+    // A record no entity or tool argument can hold is unused (PC502), however it is declared.
+    if (reported.has(name) || !reachable.has(name)) continue;
     const cycle = requiredCycle(name, schema);
     if (!cycle) continue;
     // One report per knot of records that need each other (A needs B, B needs A): the
@@ -68,6 +70,23 @@ function requiredCycle(start: string, schema: Schema): Step[] | undefined {
     return undefined;
   };
   return search(start, []);
+}
+
+/** The records an entity or a tool's arguments can hold, through any attributes and collections. */
+function recordsRequestsCanHold(schema: Schema): Set<string> {
+  const reached = new Set<string>();
+  const visit = (shape: RecordShape | undefined): void => {
+    for (const field of shape?.fields.values() ?? []) {
+      let type = field.type;
+      while (type.kind === "set" || type.kind === "list") type = type.element;
+      if (type.kind !== "record" || reached.has(type.name)) continue;
+      reached.add(type.name);
+      visit(schema.records.get(type.name));
+    }
+  };
+  for (const shape of schema.entities.values()) visit(shape);
+  for (const info of schema.tools.values()) visit(info.args);
+  return reached;
 }
 
 /** The records reachable from `start` through required record-typed attributes. */
