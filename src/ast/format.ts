@@ -407,8 +407,12 @@ class Formatter {
     if (this.blankLineBefore(comment.startOffset) && last !== undefined && last !== "" && !last.endsWith("{")) out.push("");
     const [first, ...rest] = comment.image.split("\n");
     out.push(indent + first!.trimEnd());
-    // Continuation lines of a block comment are re-indented one space past the comment's indent.
-    for (const line of rest) out.push(indent + line.trimEnd().replace(/^\s+/, " "));
+    // Continuation lines of a block comment move as one block to one space past the comment's
+    // indent, keeping their indentation relative to each other (commented-out rules stay
+    // readable); blank ones stay blank. Printed again, they are where they were: idempotent.
+    const lines = rest.map((line) => line.trimEnd());
+    const margin = Math.min(...lines.filter((line) => line !== "").map((line) => line.length - line.trimStart().length));
+    for (const line of lines) out.push(line === "" ? "" : `${indent} ${line.slice(margin)}`);
   }
 
   private blankLineBefore(offset: number): boolean {

@@ -264,6 +264,16 @@ function policyFiles(root: string): string[] {
   return out.sort();
 }
 
+describe("block comments over several lines", () => {
+  it("move as one block, keeping their lines' relative indentation, and print the same the second time", () => {
+    const text = "tool kb.search {}\n\npolicy p {\n  /* first\nsecond\n    indented\n\n   */\n  allow kb.search\n    /*\n\t * tabbed\r\n     */\n  allow kb.search when true\n}\n";
+    expectRoundTrip(text, "block.policy");
+    const formatted = fmt(text);
+    expect(formatted).toContain("  /* first\n   second\n       indented\n\n      */\n");
+    expect(formatted).not.toMatch(/[ \t]+\n/); // no trailing blanks, even on a comment's empty line
+  });
+});
+
 describe("parse(fmt(x)) gives the AST of parse(x)", () => {
   const samples = policyFiles(join(ROOT, "samples"));
   it.runIf(samples.length > 0).each(samples.map((path) => ({ name: relative(ROOT, path), path })))("$name", ({ name, path }) => {
