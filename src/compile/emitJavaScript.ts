@@ -318,7 +318,13 @@ class JsEmitter {
         const left = this.expr(e.left);
         const right = this.expr(e.right);
         if (e.deep) {
-          const equal = e.shape !== undefined ? `rt.equalDeclared(${left}, ${right}, ${this.shape(e.shape)}, c)` : `rt.equal(${left}, ${right}${e.set ? ", true" : ""})`;
+          // Inside a quantifier a site remembers its operands' indexes for the decision (rt.CompareSite).
+          const equal =
+            e.shape === undefined
+              ? `rt.equal(${left}, ${right}${e.set ? ", true" : ""})`
+              : this.locals.size > 0
+                ? `rt.equalDeclaredAt(${this.constant("rt.compareSite()", true)}, c, ${left}, ${right}, ${this.shape(e.shape)})`
+                : `rt.equalDeclared(${left}, ${right}, ${this.shape(e.shape)}, c)`;
           return e.operator === "==" ? equal : `!${equal}`;
         }
         const operator = e.operator === "==" ? "===" : e.operator === "!=" ? "!==" : e.operator;
@@ -339,6 +345,7 @@ class JsEmitter {
         return this.membership(e.collection, e.element, e.deep === true, e.shape);
       case "containsAny":
       case "containsAll":
+        if (this.locals.size > 0) return `rt.containsAt(${this.constant("rt.compareSite()", true)}, c, ${e.op === "containsAll"}, ${this.expr(e.left)}, ${this.expr(e.right)}, ${e.shape !== undefined ? this.shape(e.shape) : "null"})`;
         return `rt.${e.op}(${this.expr(e.left)}, ${this.expr(e.right)}${e.shape !== undefined ? `, ${this.shape(e.shape)}, c` : ""})`;
       case "like":
         if (e.pattern.op === "const" && typeof e.pattern.value === "string") return this.constantLike(e.pattern.value, this.expr(e.subject));
@@ -423,6 +430,6 @@ const ROOT_LOCALS = "const cAgent = c.agent, cContext = c.context, cArgs = c.arg
 function mayFail(e: IrExpr): boolean {
   if ((e.op === "root" && e.root === "user") || e.op === "intentTools" || e.op === "intentMaxRisk" || e.op === "count" || e.op === "call") return true;
   // Comparisons that walk request values note a fault on values nested too deeply to walk.
-  if (((e.op === "compare" || e.op === "in" || e.op === "contains") && e.deep === true) || ((e.op === "containsAny" || e.op === "containsAll") && e.shape !== undefined) || (e.op === "method" && e.members !== undefined)) return true;
+  if (((e.op === "compare" || e.op === "in" || e.op === "contains") && e.deep === true) || e.op === "containsAny" || e.op === "containsAll" || (e.op === "method" && e.members !== undefined)) return true;
   return childrenOf(e).some(mayFail);
 }

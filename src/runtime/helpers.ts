@@ -245,6 +245,83 @@ export function equalDeclared(a: unknown, b: unknown, shape: ValueShape | null, 
   return noting(note, () => equalShaped(a, b, shape));
 }
 
+/** A collection's index, remembered for one decision. */
+interface CachedIndex {
+  decision: unknown;
+  collection: unknown;
+  index: MemberIndex | undefined;
+}
+
+/**
+ * One comparison site of the generated code inside a quantifier, where it may run once per
+ * element: its last operands and answer, and the index of each side, for one decision. Without
+ * it `any(x in args.us: args.s == args.s2)` or `any(x in L: args.s containsAny x.tags)` redo the
+ * whole comparison of a long set for every element, quadratic in the request's size.
+ */
+export interface CompareSite {
+  decision: unknown;
+  a: unknown;
+  b: unknown;
+  answer: boolean;
+  readonly left: CachedIndex;
+  readonly right: CachedIndex;
+}
+
+export function compareSite(): CompareSite {
+  return { decision: undefined, a: undefined, b: undefined, answer: false, left: { decision: undefined, collection: undefined, index: undefined }, right: { decision: undefined, collection: undefined, index: undefined } };
+}
+
+function indexAt(slot: CachedIndex, decision: unknown, collection: readonly unknown[], keyOf: (member: unknown) => string): MemberIndex {
+  if (slot.decision !== decision || slot.collection !== collection || slot.index === undefined) {
+    slot.decision = decision;
+    slot.collection = collection;
+    slot.index = new MemberIndex(collection, keyOf);
+  }
+  return slot.index;
+}
+
+/** The same operands as last time in this decision: the same answer. */
+function remembered(site: CompareSite, decision: unknown, a: unknown, b: unknown): boolean {
+  return site.decision === decision && site.a === a && site.b === b;
+}
+
+function remember(site: CompareSite, decision: unknown, a: unknown, b: unknown, answer: boolean): boolean {
+  site.decision = decision;
+  site.a = a;
+  site.b = b;
+  site.answer = answer;
+  return answer;
+}
+
+/** `equalDeclared` at a site inside a quantifier: sets compare through indexes kept for the decision. */
+export function equalDeclaredAt(site: CompareSite, decision: FaultNote, a: unknown, b: unknown, shape: ValueShape | null): boolean {
+  if (remembered(site, decision, a, b)) return site.answer;
+  return noting(decision, () => {
+    let answer: boolean;
+    if (shape !== null && "set" in shape && (Array.isArray(a) || a instanceof Set) && (Array.isArray(b) || b instanceof Set)) {
+      const keyOf = keyFor(shape.set);
+      answer = indexAt(site.left, decision, toArray(a), keyOf).sameAs(indexAt(site.right, decision, toArray(b), keyOf));
+    } else answer = equalShaped(a, b, shape);
+    return remember(site, decision, a, b, answer);
+  });
+}
+
+/** `containsAny` / `containsAll` at a site inside a quantifier: the left side's index kept for the decision. */
+export function containsAt(site: CompareSite, decision: FaultNote, all: boolean, left: unknown, right: unknown, shape: ValueShape | null): boolean {
+  if (remembered(site, decision, left, right)) return site.answer;
+  return noting(decision, () => {
+    const isIn = Array.isArray(left) && left.length > 16 ? ((index: MemberIndex) => (x: unknown) => index.has(x))(indexAt(site.left, decision, left, keyFor(shape))) : (x: unknown) => has(left, x, shape);
+    let answer = all;
+    for (const x of toArray(right)) {
+      if (isIn(x) !== all) {
+        answer = !all;
+        break;
+      }
+    }
+    return remember(site, decision, left, right, answer);
+  });
+}
+
 function scan(list: readonly unknown[], element: unknown, shape: ValueShape | null): boolean {
   if (isScalar(element)) return list.includes(element);
   return list.some((x) => equalShaped(x, element, shape));
@@ -256,35 +333,44 @@ function keyFor(shape: ValueShape | null): (member: unknown) => string {
 }
 
 /**
- * One membership test site in generated code (`x in L` inside a quantifier): the list it last
- * searched and for which decision, so that searching the same long list again in the same
- * decision uses an index instead of another scan. Without it `any(r in args.to: r in args.cc)`
- * is quadratic in the request's size, and a megabyte of addresses stalls `decide` for seconds.
+ * One membership test site in generated code (`x in L` inside a quantifier): the lists it has
+ * searched in the current decision, so that searching one of them again uses an index instead
+ * of another scan. Without it `any(r in args.to: r in args.cc)` is quadratic in the request's
+ * size, and a megabyte of addresses stalls `decide` for seconds. Several lists, as a site may
+ * alternate between them (`any(l in [args.a, args.b]: x in l)`).
  */
 export interface MemberSite {
   decision: unknown;
-  collection: unknown;
-  index: { has(member: unknown): boolean } | undefined;
+  /** Per list searched in this decision: its index once searched twice, null after once. */
+  readonly lists: Map<unknown, MemberIndex | null>;
 }
+
+/** Lists a site remembers per decision; past it, further lists are scanned (bounded memory). */
+const LISTS_PER_SITE = 8;
 
 export function memberSite(): MemberSite {
-  return { decision: undefined, collection: undefined, index: undefined };
+  return { decision: undefined, lists: new Map() };
 }
 
-/** `has`, remembering the collection at `site` for the decision `decision` (its evaluation context). */
+/** `has`, remembering the lists searched at `site` for the decision `decision` (its evaluation context). */
 export function hasAt(site: MemberSite, decision: FaultNote, collection: unknown, element: unknown, shape: ValueShape | null): boolean {
   if (collection instanceof Set) return collection.has(element);
   if (!Array.isArray(collection)) return false;
   return noting(decision, () => {
     if (collection.length > 16) {
-      if (site.decision === decision && site.collection === collection) {
-        site.index ??= new MemberIndex(collection, keyFor(shape));
-        return site.index.has(element);
+      if (site.decision !== decision) {
+        site.decision = decision;
+        site.lists.clear();
       }
-      // The first search of this list in this decision scans: a list searched once is never indexed.
-      site.decision = decision;
-      site.collection = collection;
-      site.index = undefined;
+      const known = site.lists.get(collection);
+      if (known) return known.has(element);
+      if (known === null) {
+        const index = new MemberIndex(collection, keyFor(shape));
+        site.lists.set(collection, index);
+        return index.has(element);
+      }
+      // The first search of a list in this decision scans: a list searched once is never indexed.
+      if (site.lists.size < LISTS_PER_SITE) site.lists.set(collection, null);
     }
     return scan(collection, element, shape);
   });

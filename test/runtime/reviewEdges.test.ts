@@ -127,3 +127,24 @@ policy p {
     expect(decided(engine, { session: "s", tool: "t", args: {} })).toEqual({ decision: "allow", rules: ["ok"] });
   });
 });
+
+describe("comparisons inside a quantifier over long collections", () => {
+  const N = 50_000;
+  const many = (prefix: string): string[] => Array.from({ length: N }, (_, i) => `${prefix}${i}`);
+  it.each<[string, Record<string, unknown>, string]>([
+    ["any(x in args.us: args.s == args.s2)", { us: many("u"), s: many("s"), s2: [...many("s")].reverse() }, "deny"],
+    ["any(x in args.us: args.s containsAny args.s2)", { us: many("u"), s: many("s"), s2: [...many("t"), "s7"] }, "deny"],
+    ["any(x in args.ps: x.tags == args.s)", { ps: [...Array.from({ length: N }, () => ({ tags: ["a"] })), { tags: [...many("s")].reverse() }], s: many("s") }, "deny"],
+    ["any(x in args.ps: args.s containsAll x.tags)", { ps: Array.from({ length: N }, (_, i) => ({ tags: [`s${i}`, "zz"] })), s: many("s") }, "allow"],
+    ["any(a in args.us: any(l in [args.s, args.s2]: a in l))", { us: many("u"), s: many("s"), s2: [...many("t"), "u49999"] }, "deny"],
+  ])("%s: decided once per decision, not once per element (%#)", (condition, args, expected) => {
+    const engine = engineFor(`type P { tags: set<string> }
+tool t { risk low args { us: list<string>, s: set<string>, s2: set<string>, ps: list<P> } }
+policy p {
+  deny t when ${condition}
+  allow t
+}
+`);
+    expect(engine.decide({ session: "s", tool: "t", args: { us: [], s: [], s2: [], ps: [], ...args } }).decision).toBe(expected);
+  });
+});
