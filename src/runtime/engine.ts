@@ -235,14 +235,19 @@ export class Engine {
    * Tells the engine that a call it answered `ask` for went ahead, a person having approved it:
    * the tool and its data join the session as an allowed call's do (`session.tools`,
    * `session.called`, and `session.labels` from its `context.labels` and the tool's `returns`),
-   * so what it returned taints what the session does next. It is not another attempt. Returns
-   * false, changing nothing, when the request is not valid or its session is unknown, expired
-   * or revoked. Never throws.
+   * so what it returned taints what the session does next. It is not another attempt. Only the
+   * session's latest attempt, answered `ask`, can be approved, and once. Returns false, changing
+   * nothing, otherwise: for a call that was not asked about (or not last), an invalid request,
+   * or a session that is unknown, expired or revoked. Never throws.
    */
   approved(request: unknown): boolean {
     try {
       const prepared = this.prepare(request, false);
       if (!prepared.ready || this.sessions.get((request as Record<string, unknown>)["session"] as string) !== prepared.s) return false;
+      // Only the call the session's latest attempt asked about, once: never one that was
+      // allowed, denied or not asked at all.
+      if (prepared.s.asked !== prepared.tool) return false;
+      prepared.s.asked = undefined;
       this.sessions.ran(prepared.s, prepared.now, prepared.tool, prepared.entry.ordinal, prepared.context?.["labels"], prepared.entry.returns);
       return true;
     } catch {
@@ -319,7 +324,9 @@ export class Engine {
       return { ready: false, decision: known?.revoked ? revokedDecision(known.revoked) : deny([], [unreadable!], [], false, true) };
     }
 
-    const state = create ? this.sessions.getOrCreate(sessionId, now) : (this.sessions.peek(sessionId, now) ?? new SessionState(now, this.policy.session));
+    // (An explanation of a session the engine does not hold shows what deciding it would: a
+    // fresh session, or the refusal of a full engine.)
+    const state = create ? this.sessions.getOrCreate(sessionId, now) : (this.sessions.peek(sessionId, now) ?? (this.sessions.size >= this.sessions.maxSessions ? null : new SessionState(now, this.policy.session)));
     if (state === null) {
       const reason = `session ${JSON.stringify(sessionId)} cannot start: the engine already holds ${this.sessions.maxSessions} live sessions (maxSessions), and refuses new ones until idle sessions expire`;
       return { ready: false, decision: deny([], [reason], [], false, true) };
@@ -449,6 +456,7 @@ export class Engine {
     if (revoking) state.revoked = { rule: revoking.id, reason: decision.reasons[decision.rules.indexOf(revoking.id)]!, location: revoking.location };
     const allowed = decision.decision === "allow";
     this.sessions.record(state, c.now, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", allowed ? c.context?.["labels"] : undefined, allowed ? c.entry.returns : undefined);
+    if (decision.decision === "ask") state.asked = c.tool;
     return decision;
   }
 

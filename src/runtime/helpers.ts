@@ -263,12 +263,14 @@ export interface CompareSite {
   a: unknown;
   b: unknown;
   answer: boolean;
+  /** The fault the comparison of `a` and `b` noted (values too deep to compare), if any: noted again. */
+  fault: string | undefined;
   readonly left: CachedIndex;
   readonly right: CachedIndex;
 }
 
 export function compareSite(): CompareSite {
-  return { decision: undefined, a: undefined, b: undefined, answer: false, left: { decision: undefined, collection: undefined, index: undefined }, right: { decision: undefined, collection: undefined, index: undefined } };
+  return { decision: undefined, a: undefined, b: undefined, answer: false, fault: undefined, left: { decision: undefined, collection: undefined, index: undefined }, right: { decision: undefined, collection: undefined, index: undefined } };
 }
 
 function indexAt(slot: CachedIndex, decision: unknown, collection: readonly unknown[], keyOf: (member: unknown) => string): MemberIndex {
@@ -280,45 +282,48 @@ function indexAt(slot: CachedIndex, decision: unknown, collection: readonly unkn
   return slot.index;
 }
 
-/** The same operands as last time in this decision: the same answer. */
-function remembered(site: CompareSite, decision: unknown, a: unknown, b: unknown): boolean {
-  return site.decision === decision && site.a === a && site.b === b;
-}
-
-function remember(site: CompareSite, decision: unknown, a: unknown, b: unknown, answer: boolean): boolean {
-  site.decision = decision;
-  site.a = a;
-  site.b = b;
-  site.answer = answer;
-  return answer;
+/**
+ * The answer at `site` for operands `a` and `b` in this decision: remembered (with the fault it
+ * noted, noted again) when they are the ones compared last, else computed by `compare` and
+ * remembered. A comparison that fails is remembered too: values too deep to compare must not be
+ * walked again for every element of a quantifier.
+ */
+function answerAt(site: CompareSite, decision: FaultNote, a: unknown, b: unknown, compare: () => boolean): boolean {
+  if (site.decision !== decision || site.a !== a || site.b !== b) {
+    let answer = false;
+    let fault: string | undefined;
+    try {
+      answer = compare();
+    } catch (error) {
+      fault = message(error);
+    }
+    site.decision = decision;
+    site.a = a;
+    site.b = b;
+    site.answer = answer;
+    site.fault = fault;
+  }
+  if (site.fault !== undefined) decision.fault ??= site.fault;
+  return site.answer;
 }
 
 /** `equalDeclared` at a site inside a quantifier: sets compare through indexes kept for the decision. */
 export function equalDeclaredAt(site: CompareSite, decision: FaultNote, a: unknown, b: unknown, shape: ValueShape | null): boolean {
-  if (remembered(site, decision, a, b)) return site.answer;
-  return noting(decision, () => {
-    let answer: boolean;
+  return answerAt(site, decision, a, b, () => {
     if (shape !== null && "set" in shape && (Array.isArray(a) || a instanceof Set) && (Array.isArray(b) || b instanceof Set)) {
       const keyOf = keyFor(shape.set);
-      answer = indexAt(site.left, decision, toArray(a), keyOf).sameAs(indexAt(site.right, decision, toArray(b), keyOf));
-    } else answer = equalShaped(a, b, shape);
-    return remember(site, decision, a, b, answer);
+      return indexAt(site.left, decision, toArray(a), keyOf).sameAs(indexAt(site.right, decision, toArray(b), keyOf));
+    }
+    return equalShaped(a, b, shape);
   });
 }
 
 /** `containsAny` / `containsAll` at a site inside a quantifier: the left side's index kept for the decision. */
 export function containsAt(site: CompareSite, decision: FaultNote, all: boolean, left: unknown, right: unknown, shape: ValueShape | null): boolean {
-  if (remembered(site, decision, left, right)) return site.answer;
-  return noting(decision, () => {
+  return answerAt(site, decision, left, right, () => {
     const isIn = Array.isArray(left) && left.length > 16 ? ((index: MemberIndex) => (x: unknown) => index.has(x))(indexAt(site.left, decision, left, keyFor(shape))) : (x: unknown) => has(left, x, shape);
-    let answer = all;
-    for (const x of toArray(right)) {
-      if (isIn(x) !== all) {
-        answer = !all;
-        break;
-      }
-    }
-    return remember(site, decision, left, right, answer);
+    for (const x of toArray(right)) if (isIn(x) !== all) return !all;
+    return all;
   });
 }
 
@@ -415,10 +420,12 @@ export interface CountSite {
   decision: unknown;
   collection: unknown;
   count: number;
+  /** The fault counting noted (members too deep to compare), if any: noted again. */
+  fault: string | undefined;
 }
 
 export function countSite(): CountSite {
-  return { decision: undefined, collection: undefined, count: 0 };
+  return { decision: undefined, collection: undefined, count: 0, fault: undefined };
 }
 
 /**
@@ -427,18 +434,19 @@ export function countSite(): CountSite {
  * deep to count is a fault noted in `decision` (its evaluation context).
  */
 export function distinctCountAt(site: CountSite, decision: FaultNote, value: unknown, shape: ValueShape | null): number {
-  if (site.decision === decision && site.collection === value) return site.count;
-  let count = 0;
-  try {
-    count = distinctCount(value, shape);
-  } catch (error) {
-    decision.fault ??= message(error);
-    return 0;
+  if (site.decision !== decision || site.collection !== value) {
+    site.decision = decision;
+    site.collection = value;
+    site.fault = undefined;
+    try {
+      site.count = distinctCount(value, shape);
+    } catch (error) {
+      site.count = 0;
+      site.fault = message(error);
+    }
   }
-  site.decision = decision;
-  site.collection = value;
-  site.count = count;
-  return count;
+  if (site.fault !== undefined) decision.fault ??= site.fault;
+  return site.count;
 }
 
 export function size(value: unknown): number {

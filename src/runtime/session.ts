@@ -114,6 +114,8 @@ export class SessionState {
   revoked: Revocation | undefined;
   /** The intent the session declared: the first one a valid request named (a session has one purpose). */
   intent: string | undefined;
+  /** The tool of the session's latest attempt when it was answered `ask`: what `Engine.approved` may approve. */
+  asked: string | undefined;
 
   constructor(now: number, use: SessionUse, countsSaturate = false) {
     this.countsSaturate = countsSaturate;
@@ -203,7 +205,7 @@ export class SessionStore {
   /** When the store, full (maxSessions), last swept to make room. */
   private lastRoomSweep = Number.NEGATIVE_INFINITY;
   /**
-   * The latest request time seen, capped at the wall clock plus FUTURE_SLACK_MS: the clock the
+   * The latest request time seen, capped at the wall clock plus `futureSlackMs`: the clock the
    * sweep goes by, so a request dated far ahead can neither expire other sessions nor make
    * expired and revoked sessions be forgotten early.
    */
@@ -221,6 +223,8 @@ export class SessionStore {
   readonly revokedMs: number;
   readonly maxWindowEntries: number;
   readonly maxSessions: number;
+  /** How far ahead of the wall clock request times may move the sweep (see `latest`). */
+  private readonly futureSlackMs: number;
   private readonly countsSaturate: boolean;
 
   constructor(
@@ -237,6 +241,9 @@ export class SessionStore {
     this.wallClock = lifetimes.clock ?? Date.now;
     this.countsSaturate = lifetimes.countsSaturate ?? false;
     this.maxSessions = lifetimes.maxSessions ?? Number.POSITIVE_INFINITY;
+    // At most half the idle time: a request dated ahead by the slack moves the sweep's clock,
+    // and the sweep must still free only sessions idle for longer than the idle time.
+    this.futureSlackMs = Math.min(FUTURE_SLACK_MS, this.idleMs / 2);
   }
 
   /** Live sessions (expired ones are not counted). */
@@ -269,7 +276,7 @@ export class SessionStore {
       if (now > this.futureLimit) {
         // A broken clock (EngineOptions.clock) must not stop the sweep: then request times alone rule.
         const wall = this.wallClock();
-        this.futureLimit = typeof wall === "number" && Number.isFinite(wall) ? wall + FUTURE_SLACK_MS : Number.POSITIVE_INFINITY;
+        this.futureLimit = typeof wall === "number" && Number.isFinite(wall) ? wall + this.futureSlackMs : Number.POSITIVE_INFINITY;
       }
       this.latest = Math.min(now, this.futureLimit);
     }
@@ -292,7 +299,7 @@ export class SessionStore {
       // room for a new session outweighs the margin kept for merged logs out of order.)
       if (!(this.latest - this.lastRoomSweep < 1000)) {
         this.lastRoomSweep = this.latest;
-        this.sweep(this.idleMs);
+        this.sweep(this.idleMs + this.futureSlackMs);
       }
       if (this.sessions.size >= this.maxSessions) return null;
     }
@@ -323,7 +330,7 @@ export class SessionStore {
    * latest request time seen, keeping only the record that they expired; forgets expired
    * records past their time. The margin of one more idle time keeps decisions the same when
    * requests of different sessions arrive somewhat out of time order (merged logs, replays on
-   * several threads). That time is capped at the wall clock plus five minutes (see `latest`).
+   * several threads). That time is capped at the wall clock plus a slack (see `latest`).
    * Runs at most every quarter of the idle time.
    */
   sweep(idleFor = 2 * this.idleMs): void {
@@ -348,6 +355,7 @@ export class SessionStore {
    */
   record(state: SessionState, now: number, tool: string, toolOrdinal: number, same: boolean | undefined, args: unknown, allowed: boolean, denied: boolean, labels: unknown, returns: readonly string[] | undefined): void {
     state.calls++;
+    state.asked = undefined;
     if (now > state.lastSeen) state.lastSeen = now;
     if (now < state.firstSeen) state.firstSeen = now;
     state.last = tool;
@@ -370,13 +378,16 @@ export class SessionStore {
    * `session.called`, and its data (`context.labels`, the tool's `returns`) the session's labels.
    */
   ran(state: SessionState, now: number, tool: string, toolOrdinal: number, labels: unknown, returns: readonly string[] | undefined): void {
+    // The labels are read first: request data that throws on reading (a proxy) must leave the
+    // session as it was, never marked as having called the tool without the tool's taint.
+    // `context.labels` as sent (declared or not): only string items are labels.
+    const sent = state.labels && Array.isArray(labels) ? labels.filter((label): label is string => typeof label === "string") : undefined;
     state.tools?.add(tool);
     // The latest allowed time per pattern, whatever order the attempts arrive in.
     const calledAt = state.calledAt;
     if (calledAt) for (const index of this.patternsByOrdinal[toolOrdinal] ?? []) if (calledAt[index]! < now) calledAt[index] = now;
     if (state.labels) {
-      // `context.labels` as sent (declared or not): only string items are labels.
-      if (Array.isArray(labels)) for (const label of labels) if (typeof label === "string") state.labels.add(label);
+      if (sent) for (const label of sent) state.labels.add(label);
       if (returns) for (const label of returns) state.labels.add(label);
     }
   }

@@ -148,3 +148,33 @@ policy p {
     expect(engine.decide({ session: "s", tool: "t", args: { us: [], s: [], s2: [], ps: [], ...args } }).decision).toBe(expected);
   });
 });
+
+describe("re-review edges", () => {
+  it("a request dated ahead cannot expire a live session when sessionIdleMs is short (the slack is at most half of it)", () => {
+    const T = Date.parse("2025-01-01T00:00:00Z");
+    let now = T;
+    const engine = compile([{ path: "p.policy", text: "tool t { risk low args { } }\npolicy p { allow t }\n" }], { sessionIdleMs: 120_000, clock: () => now });
+    const at = (ms: number): string => new Date(T + ms).toISOString();
+    engine.decide({ session: "victim", tool: "t", time: at(0), args: {} });
+    now = T + 30_000;
+    engine.decide({ session: "attacker", tool: "t", time: at(330_000), args: {} });
+    now = T + 60_000;
+    expect(engine.decide({ session: "victim", tool: "t", time: at(60_000), args: {} }).decision).toBe("allow");
+  });
+
+  it("a comparison too deep to make, inside a quantifier, is made once per decision", () => {
+    const engine = engineFor(`type Node { name: string, next?: Node }
+tool t { risk low args { us: list<string>, a: Node, b: Node } }
+policy p { allow t when all(x in args.us: args.a != args.b) }
+`);
+    const decision = engine.decide({ session: "s", tool: "t", args: { us: Array.from({ length: 10_000 }, (_, i) => `u${i}`), a: chain(9000, "x"), b: chain(9000, "x") } });
+    expect(decision).toMatchObject({ decision: "deny", errors: ["p/1: the input is nested too deeply to evaluate"] });
+  });
+
+  it("explaining a new session on a full engine shows the refusal decide gives", () => {
+    const engine = compile([{ path: "p.policy", text: "tool t { risk low args { } }\npolicy p { allow t }\n" }], { maxSessions: 1 });
+    engine.decide({ session: "a", tool: "t", args: {} });
+    expect(explain(engine, { session: "b", tool: "t", args: {} }).note).toContain("cannot start");
+    expect(engine.decide({ session: "b", tool: "t", args: {} }).decision).toBe("deny");
+  });
+});
