@@ -5,7 +5,7 @@ import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeValue, parseTime, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { SessionState, SessionStore, windowEntriesFor } from "./session.js";
+import { MAX_PENDING_ASKS, SessionState, SessionStore, windowEntriesFor } from "./session.js";
 
 /** What the generated decision function of one tool reads. */
 export interface EvalContext {
@@ -235,19 +235,21 @@ export class Engine {
    * Tells the engine that a call it answered `ask` for went ahead, a person having approved it:
    * the tool and its data join the session as an allowed call's do (`session.tools`,
    * `session.called`, and `session.labels` from its `context.labels` and the tool's `returns`),
-   * so what it returned taints what the session does next. It is not another attempt. Only the
-   * session's latest attempt, answered `ask`, can be approved, and once. Returns false, changing
-   * nothing, otherwise: for a call that was not asked about (or not last), an invalid request,
-   * or a session that is unknown, expired or revoked. Never throws.
+   * so what it returned taints what the session does next. It is not another attempt. Only a
+   * call the session was answered `ask` for can be approved (also after later attempts: a person
+   * may take a while), and once. Returns false, changing nothing, otherwise: for a tool not
+   * awaiting approval, an invalid request, or a session that is unknown, expired or revoked.
+   * Never throws.
    */
   approved(request: unknown): boolean {
     try {
       const prepared = this.prepare(request, false);
       if (!prepared.ready || this.sessions.get((request as Record<string, unknown>)["session"] as string) !== prepared.s) return false;
-      // Only the call the session's latest attempt asked about, once: never one that was
-      // allowed, denied or not asked at all.
-      if (prepared.s.asked !== prepared.tool) return false;
-      prepared.s.asked = undefined;
+      // Only a call the session was answered `ask` for, once each: never one that was allowed,
+      // denied or not asked about at all.
+      const pending = prepared.s.asked?.indexOf(prepared.tool) ?? -1;
+      if (pending < 0) return false;
+      prepared.s.asked!.splice(pending, 1);
       this.sessions.ran(prepared.s, prepared.now, prepared.tool, prepared.entry.ordinal, prepared.context?.["labels"], prepared.entry.returns);
       return true;
     } catch {
@@ -456,7 +458,11 @@ export class Engine {
     if (revoking) state.revoked = { rule: revoking.id, reason: decision.reasons[decision.rules.indexOf(revoking.id)]!, location: revoking.location };
     const allowed = decision.decision === "allow";
     this.sessions.record(state, c.now, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", allowed ? c.context?.["labels"] : undefined, allowed ? c.entry.returns : undefined);
-    if (decision.decision === "ask") state.asked = c.tool;
+    if (decision.decision === "ask") {
+      const asked = (state.asked ??= []);
+      if (asked.length >= MAX_PENDING_ASKS) asked.shift();
+      asked.push(c.tool);
+    }
     return decision;
   }
 

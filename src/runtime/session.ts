@@ -25,6 +25,8 @@ export interface SessionUse {
 
 /** How far ahead of the wall clock a request's time may move the sweep's clock. */
 const FUTURE_SLACK_MS = 5 * 60 * 1000;
+/** Asked calls a session keeps awaiting approval; past it the oldest can no longer be approved. */
+export const MAX_PENDING_ASKS = 16;
 
 /**
  * Attempts a session's window keeps by default, at least (more when the policy compares a
@@ -114,8 +116,12 @@ export class SessionState {
   revoked: Revocation | undefined;
   /** The intent the session declared: the first one a valid request named (a session has one purpose). */
   intent: string | undefined;
-  /** The tool of the session's latest attempt when it was answered `ask`: what `Engine.approved` may approve. */
-  asked: string | undefined;
+  /**
+   * Tools of attempts answered `ask` and not yet approved, oldest first (at most
+   * MAX_PENDING_ASKS): what `Engine.approved` may approve, once each. A person may approve
+   * while the agent goes on with other calls.
+   */
+  asked: string[] | undefined;
 
   constructor(now: number, use: SessionUse, countsSaturate = false) {
     this.countsSaturate = countsSaturate;
@@ -355,7 +361,6 @@ export class SessionStore {
    */
   record(state: SessionState, now: number, tool: string, toolOrdinal: number, same: boolean | undefined, args: unknown, allowed: boolean, denied: boolean, labels: unknown, returns: readonly string[] | undefined): void {
     state.calls++;
-    state.asked = undefined;
     if (now > state.lastSeen) state.lastSeen = now;
     if (now < state.firstSeen) state.firstSeen = now;
     state.last = tool;

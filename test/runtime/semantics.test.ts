@@ -379,11 +379,10 @@ describe("an approved ask (Engine.approved)", () => {
     const lookup = call("crm.lookup", 0);
     expect(engine.decide(lookup).decision).toBe("ask");
     expect(engine.decide(call("email.send", 1000, outside)).decision).toBe("deny"); // never called crm.lookup
-    expect(engine.approved(lookup)).toBe(false); // not the session's latest attempt any more
-    expect(engine.decide(call("crm.lookup", 1500)).decision).toBe("ask");
     expect(engine.approved(call("email.send", 1500))).toBe(false); // not what was asked about
-    expect(engine.approved(call("crm.lookup", 1500))).toBe(true);
-    expect(engine.approved(call("crm.lookup", 1500))).toBe(false); // once
+    expect(engine.approved(lookup)).toBe(true); // also after the agent went on with another call
+    expect(engine.approved(lookup)).toBe(false); // once
+    expect(engine.decide(call("crm.lookup", 1500)).decision).toBe("ask");
     expect(engine.decide(call("email.send", 2000, outside))).toMatchObject({ decision: "deny", rules: ["pii-stays-inside"] });
     expect(engine.decide(call("email.send", 3000)).decision).toBe("allow");
     expect(engine.sessions.get("s")!.calls).toBe(5); // approvals are not attempts
