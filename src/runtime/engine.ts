@@ -5,7 +5,7 @@ import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeValue, parseTime, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { MAX_PENDING_ASKS, SessionState, SessionStore, windowEntriesFor } from "./session.js";
+import { labelsOf, MAX_PENDING_ASKS, SessionState, SessionStore, windowEntriesFor } from "./session.js";
 
 /** What the generated decision function of one tool reads. */
 export interface EvalContext {
@@ -247,7 +247,7 @@ export class Engine {
       if (!prepared.ready || this.sessions.get((request as Record<string, unknown>)["session"] as string) !== prepared.s) return false;
       // Only a call the session was answered `ask` for, once each: never one that was allowed,
       // denied or not asked about at all.
-      const pending = prepared.s.asked?.indexOf(prepared.tool) ?? -1;
+      const pending = prepared.s.asked?.findIndex((ask) => ask.tool === prepared.tool) ?? -1;
       if (pending < 0) return false;
       prepared.s.asked!.splice(pending, 1);
       this.sessions.ran(prepared.s, prepared.now, prepared.tool, prepared.entry.ordinal, prepared.context?.["labels"], prepared.entry.returns);
@@ -274,6 +274,7 @@ export class Engine {
 
   /** Decides one request and updates its session. Never throws. */
   decide(request: unknown): Decision {
+    helpers.newDecision();
     try {
       return this.decideOrThrow(request);
     } catch (error) {
@@ -460,8 +461,14 @@ export class Engine {
     this.sessions.record(state, c.now, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", allowed ? c.context?.["labels"] : undefined, allowed ? c.entry.returns : undefined);
     if (decision.decision === "ask") {
       const asked = (state.asked ??= []);
-      if (asked.length >= MAX_PENDING_ASKS) asked.shift();
-      asked.push(c.tool);
+      const labels = labelsOf(c.context?.["labels"]);
+      if (asked.length >= MAX_PENDING_ASKS) {
+        // The oldest can no longer be approved, but it may have gone ahead all the same: its
+        // data taints the session now (failing closed), so making more asks cannot wash it out.
+        const oldest = asked.shift()!;
+        this.sessions.taint(state, oldest.labels, this.tools.get(oldest.tool)?.returns);
+      }
+      asked.push({ tool: c.tool, labels });
     }
     return decision;
   }

@@ -2,7 +2,7 @@ import type { Decision, Effect } from "./decision.js";
 import type { Engine } from "./engine.js";
 import { RISK_RANK } from "./ir.js";
 import { Interpreter, type ClauseTrace } from "./interpret.js";
-import { describeThrown } from "./helpers.js";
+import { describeThrown, newDecision } from "./helpers.js";
 
 /** How one rule fared for a request. */
 export interface RuleTrace {
@@ -29,6 +29,7 @@ export interface Explanation {
  * without touching session state. Not the hot path: it interprets the bundle's IR.
  */
 export function explain(engine: Engine, request: unknown): Explanation {
+  newDecision();
   try {
     const prepared = engine.prepare(request, false);
     if (!prepared.ready) {

@@ -125,8 +125,7 @@ export function equalShaped(a: unknown, b: unknown, shape: ValueShape | null): b
   if (a === b) return true;
   if ("set" in shape) {
     if (!Array.isArray(a) || !Array.isArray(b)) return equal(a, b);
-    const element = shape.set;
-    return sameMembers(a, b, (member) => shapedKey(member, element));
+    return setIndex(a, shape.set).sameAs(setIndex(b, shape.set));
   }
   if ("list" in shape) {
     if (!Array.isArray(a) || !Array.isArray(b)) return equal(a, b);
@@ -170,6 +169,22 @@ class MemberIndex {
     return isScalar(member) ? this.scalars.has(member) : this.keys.has(this.keyOf(member));
   }
 
+  /** Whether every member of this one is in `other`. */
+  isSubsetOf(other: MemberIndex): boolean {
+    if (this.size > other.size) return false;
+    for (const x of this.scalars) if (!other.scalars.has(x)) return false;
+    for (const x of this.keys) if (!other.keys.has(x)) return false;
+    return true;
+  }
+
+  /** Whether the two share a member (walking the smaller). */
+  intersects(other: MemberIndex): boolean {
+    if (this.size > other.size) return other.intersects(this);
+    for (const x of this.scalars) if (other.scalars.has(x)) return true;
+    for (const x of this.keys) if (other.keys.has(x)) return true;
+    return false;
+  }
+
   /** Whether both hold the same members (ignoring order and repeats). */
   sameAs(other: MemberIndex): boolean {
     return sameSet(this.scalars, other.scalars) && sameSet(this.keys, other.keys);
@@ -180,6 +195,32 @@ function sameSet<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): boolean {
   if (a.size !== b.size) return false;
   for (const x of a) if (!b.has(x)) return false;
   return true;
+}
+
+/**
+ * Which decision is running: indexes of request lists are reused within one, never across
+ * (an embedder may change a list between calls). Engine.decide and explain start a new one.
+ */
+let decisionEpoch = 0;
+
+export function newDecision(): void {
+  decisionEpoch++;
+}
+
+const setIndexes = new WeakMap<readonly unknown[], { epoch: number; shape: ValueShape | null; index: MemberIndex }>();
+
+/**
+ * The index of a set (a request's list) with members of this shape, built once per decision for
+ * a long one: comparing a record holding a 20,000-member set with each of 20,000 others must not
+ * index that set 20,000 times.
+ */
+function setIndex(list: readonly unknown[], shape: ValueShape | null): MemberIndex {
+  if (list.length <= 16) return new MemberIndex(list, keyFor(shape));
+  const cached = setIndexes.get(list);
+  if (cached !== undefined && cached.epoch === decisionEpoch && cached.shape === shape) return cached.index;
+  const index = new MemberIndex(list, keyFor(shape));
+  setIndexes.set(list, { epoch: decisionEpoch, shape, index });
+  return index;
 }
 
 /** Whether two collections hold the same members, ignoring order and repeats, in linear time. */
@@ -321,9 +362,12 @@ export function equalDeclaredAt(site: CompareSite, decision: FaultNote, a: unkno
 /** `containsAny` / `containsAll` at a site inside a quantifier: the left side's index kept for the decision. */
 export function containsAt(site: CompareSite, decision: FaultNote, all: boolean, left: unknown, right: unknown, shape: ValueShape | null): boolean {
   return answerAt(site, decision, left, right, () => {
-    const isIn = Array.isArray(left) && left.length > 16 ? ((index: MemberIndex) => (x: unknown) => index.has(x))(indexAt(site.left, decision, left, keyFor(shape))) : (x: unknown) => has(left, x, shape);
-    for (const x of toArray(right)) if (isIn(x) !== all) return !all;
-    return all;
+    // Both sides indexed (each once per decision), then compared member by member of the
+    // smaller: a short list against a long one that stays the same costs the short one's length.
+    const keyOf = keyFor(shape);
+    const held = indexAt(site.left, decision, toArray(left), keyOf);
+    const wanted = indexAt(site.right, decision, toArray(right), keyOf);
+    return all ? wanted.isSubsetOf(held) : held.intersects(wanted);
   });
 }
 
@@ -346,8 +390,8 @@ function keyFor(shape: ValueShape | null): (member: unknown) => string {
  */
 export interface MemberSite {
   decision: unknown;
-  /** Per list searched in this decision: its index once searched twice, null after once. */
-  readonly lists: Map<unknown, MemberIndex | null>;
+  /** Per list searched in this decision: its index once searched twice, null after once, or the fault indexing it noted. */
+  readonly lists: Map<unknown, MemberIndex | null | string>;
 }
 
 /** Lists a site remembers per decision; past it, further lists are scanned (bounded memory). */
@@ -368,9 +412,20 @@ export function hasAt(site: MemberSite, decision: FaultNote, collection: unknown
         site.lists.clear();
       }
       const known = site.lists.get(collection);
+      if (typeof known === "string") {
+        // Members too deep to index: the fault is noted again, never the whole list walked again.
+        decision.fault ??= known;
+        return false;
+      }
       if (known) return known.has(element);
       if (known === null) {
-        const index = new MemberIndex(collection, keyFor(shape));
+        let index: MemberIndex;
+        try {
+          index = new MemberIndex(collection, keyFor(shape));
+        } catch (error) {
+          site.lists.set(collection, message(error));
+          throw error;
+        }
         site.lists.set(collection, index);
         return index.has(element);
       }

@@ -25,6 +25,14 @@ export interface SessionUse {
 
 /** How far ahead of the wall clock a request's time may move the sweep's clock. */
 const FUTURE_SLACK_MS = 5 * 60 * 1000;
+/**
+ * `context.labels` as sent (declared or not): only string items are labels. Read into an array
+ * first, so request data that throws on reading leaves the session as it was.
+ */
+export function labelsOf(labels: unknown): string[] | undefined {
+  return Array.isArray(labels) ? labels.filter((label): label is string => typeof label === "string") : undefined;
+}
+
 /** Asked calls a session keeps awaiting approval; past it the oldest can no longer be approved. */
 export const MAX_PENDING_ASKS = 16;
 
@@ -121,7 +129,7 @@ export class SessionState {
    * MAX_PENDING_ASKS): what `Engine.approved` may approve, once each. A person may approve
    * while the agent goes on with other calls.
    */
-  asked: string[] | undefined;
+  asked: { readonly tool: string; readonly labels: readonly string[] | undefined }[] | undefined;
 
   constructor(now: number, use: SessionUse, countsSaturate = false) {
     this.countsSaturate = countsSaturate;
@@ -386,15 +394,19 @@ export class SessionStore {
     // The labels are read first: request data that throws on reading (a proxy) must leave the
     // session as it was, never marked as having called the tool without the tool's taint.
     // `context.labels` as sent (declared or not): only string items are labels.
-    const sent = state.labels && Array.isArray(labels) ? labels.filter((label): label is string => typeof label === "string") : undefined;
+    const sent = state.labels ? labelsOf(labels) : undefined;
     state.tools?.add(tool);
     // The latest allowed time per pattern, whatever order the attempts arrive in.
     const calledAt = state.calledAt;
     if (calledAt) for (const index of this.patternsByOrdinal[toolOrdinal] ?? []) if (calledAt[index]! < now) calledAt[index] = now;
-    if (state.labels) {
-      if (sent) for (const label of sent) state.labels.add(label);
-      if (returns) for (const label of returns) state.labels.add(label);
-    }
+    this.taint(state, sent, returns);
+  }
+
+  /** Adds a call's data to the session's labels: the labels it was sent with, and the tool's `returns`. */
+  taint(state: SessionState, labels: readonly string[] | undefined, returns: readonly string[] | undefined): void {
+    if (!state.labels) return;
+    if (labels) for (const label of labels) state.labels.add(label);
+    if (returns) for (const label of returns) state.labels.add(label);
   }
 
   /** Adds an attempt to the window, after dropping the attempts older than the longest `within`. */

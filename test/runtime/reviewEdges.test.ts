@@ -178,3 +178,44 @@ policy p { allow t when all(x in args.us: args.a != args.b) }
     expect(engine.decide({ session: "b", tool: "t", args: {} }).decision).toBe("deny");
   });
 });
+
+describe("third review", () => {
+  it("asks beyond the 16 awaiting approval cannot wash out an earlier ask's taint", () => {
+    const engine = engineFor(`enum Label { public, pii }
+context { labels: set<Label> }
+tool crm { risk low returns pii args { id: string } }
+tool web { risk low args { q: string } }
+tool mail { risk high args { to: string } }
+policy p {
+  ask crm
+  ask web
+  @name("tainted") deny mail when session.labels contains pii
+  allow mail
+}
+`);
+    const r = (tool: string, args: Record<string, unknown>): Record<string, unknown> => ({ session: "s", tool, args, context: { labels: [] } });
+    expect(engine.decide(r("crm", { id: "1" })).decision).toBe("ask");
+    for (let i = 0; i < 16; i++) expect(engine.decide(r("web", { q: `q${i}` })).decision).toBe("ask");
+    expect(engine.approved(r("crm", { id: "1" }))).toBe(false);
+    expect(engine.decide(r("mail", { to: "x" })).rules).toEqual(["tainted"]);
+  });
+
+  it.each([
+    "args.p in args.ps",
+    "args.ps contains args.p",
+    "any(x in args.ps: x == args.p)",
+    "any(x in args.ps: x.tags containsAny args.s)",
+    "any(x in args.ps: x.tags containsAll args.s)",
+  ])("%s: a record holding a 20,000-member set is indexed once per decision", (condition) => {
+    const engine = engineFor(`type P { x: int, tags: set<string> }
+tool t { risk low args { p: P, ps: list<P>, s: set<string> } }
+policy p {
+  @name("hit") deny t when ${condition}
+  allow t
+}
+`);
+    const tags = Array.from({ length: 20_000 }, (_, i) => `t${i}`);
+    const ps = Array.from({ length: 20_000 }, (_, i) => ({ x: i, tags: [`t${i}`] }));
+    expect(engine.decide({ session: "s", tool: "t", args: { p: { x: -1, tags }, ps, s: tags } }).decision).toBe(condition.includes("containsAny") ? "deny" : "allow");
+  });
+});
