@@ -8,7 +8,7 @@ import { checkOverriddenAllows } from "./rules/checkOverriddenAllows.js";
 import { checkRuleClauses } from "./rules/checkRuleClauses.js";
 import { checkRuleIds } from "./rules/checkRuleIds.js";
 import { checkRuleTargets } from "./rules/checkRuleTargets.js";
-import { checkUninhabitedTypes } from "./rules/checkUninhabitedTypes.js";
+import { checkUninhabitedTypes, recordsRequestsCanHold } from "./rules/checkUninhabitedTypes.js";
 import { checkUnusedDeclarations } from "./rules/checkUnusedDeclarations.js";
 import { buildSchema } from "./schema.js";
 
@@ -57,7 +57,11 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
 
   checkRuleIds(idSpans, diagnostics);
   checkOverriddenAllows(rules, diagnostics);
-  checkUnusedDeclarations(files, new Set([...typeUses, ...expressions.usedEnums]), diagnostics);
+  // A record is used when a request can hold one: one that only refers to itself (`next?:
+  // Lonely`) or is held only by other unused records is not.
+  const heldRecords = recordsRequestsCanHold(schema);
+  const used = new Set([...typeUses, ...expressions.usedEnums].filter((name) => !schema.records.has(name) || heldRecords.has(name)));
+  checkUnusedDeclarations(files, used, diagnostics);
 
   return { program: { schema, rules, types: expressions.types, resolutions: expressions.resolutions, files }, diagnostics };
 }

@@ -81,6 +81,16 @@ describe("PC502 unused declarations", () => {
     expect(found[0]!.column).toBe(6);
   });
 
+  it("a record no request can hold: one that only refers to itself, or is held only by unused records", () => {
+    const found = checkAlone("type Lonely { self?: Lonely }\ntype Holder { l: Inner }\ntype Inner { x: int }\ntype Used { x: int }\nagent { u: Used }\n");
+    expect(codesAndLines(found)).toEqual([
+      ["PC502", 1],
+      ["PC502", 2],
+      ["PC502", 3],
+    ]);
+    expect(checkAlone("type Node { next?: Node }\ntool t { args { n: list<Node> } }\n")).toEqual([]);
+  });
+
   it("an enum used as an attribute type, in a record, or by name in a condition is used", () => {
     expect(checkAlone("enum A { x }\ntype R { a: A }\nagent { r: R }\n")).toEqual([]);
     expect(checkAlone("enum Level { lo, hi }\ntool t {}\npolicy p {\n  deny t when Level.lo == Level.hi\n}\n").filter((f) => f.code === "PC502")).toEqual([]);

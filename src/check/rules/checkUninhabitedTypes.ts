@@ -73,7 +73,7 @@ function requiredCycle(start: string, schema: Schema): Step[] | undefined {
 }
 
 /** The records an entity or a tool's arguments can hold, through any attributes and collections. */
-function recordsRequestsCanHold(schema: Schema): Set<string> {
+export function recordsRequestsCanHold(schema: Schema): Set<string> {
   const reached = new Set<string>();
   const visit = (shape: RecordShape | undefined): void => {
     for (const field of shape?.fields.values() ?? []) {
