@@ -6,8 +6,7 @@ import { reportDiagnostics } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { diffRecordings } from "../testing/diff.js";
 import { printable } from "../diagnostics/printable.js";
-import { JOBS_HELP, parseJobs } from "./jobsOption.js";
-import { parseSessionIdle, SESSION_IDLE_HELP, sessionIdleError } from "./sessionIdleOption.js";
+import { JOBS_HELP, parseReplayFlags, SESSION_IDLE_HELP } from "./replayOptions.js";
 
 export interface DiffOptions {
   replay?: string[];
@@ -24,16 +23,8 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     io.err("policyc diff: say which recordings to replay with --replay FILE…\n");
     return EXIT.usage;
   }
-  const jobs = parseJobs(options.jobs);
-  if (jobs === null) {
-    io.err(`policyc diff: --jobs takes a number of threads from 1 to 64, not \`${options.jobs}\`\n`);
-    return EXIT.usage;
-  }
-  const sessionIdleMs = parseSessionIdle(options.sessionIdle);
-  if (sessionIdleMs === null) {
-    io.err(sessionIdleError("diff", options.sessionIdle!));
-    return EXIT.usage;
-  }
+  const replay = parseReplayFlags("diff", options, io);
+  if (replay === undefined) return EXIT.usage;
   // The key checks whichever sides are bundles (sources have no signature); when neither is,
   // it would check nothing, and a check that silently does nothing is refused.
   const isBundle = [oldPath, newPath].map((path) => bundlePathOf([path]) !== undefined);
@@ -55,7 +46,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     io.err(`policyc diff: recordings not found or not readable: ${missing.join(", ")}\n`);
     return EXIT.usage;
   }
-  const report = await diffRecordings(before.policy, after.policy, files, { cwd: io.cwd, ...(jobs !== undefined ? { workers: jobs } : {}), ...(sessionIdleMs !== undefined ? { sessionIdleMs } : {}) });
+  const report = await diffRecordings(before.policy, after.policy, files, { cwd: io.cwd, ...replay });
   // Every change counts, also past the ones kept for listing.
   const changed = [...report.directions.values()].reduce((sum, n) => sum + n, 0);
   if (options.json) {

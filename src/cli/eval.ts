@@ -1,6 +1,6 @@
 import { readLimited } from "../source/readLimited.js";
 import { MAX_REQUEST_BYTES } from "./inputLimits.js";
-import { parseSessionIdle, SESSION_IDLE_HELP, sessionIdleError } from "./sessionIdleOption.js";
+import { parseReplayFlags, SESSION_IDLE_HELP } from "./replayOptions.js";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { Engine } from "../runtime/engine.js";
@@ -56,11 +56,8 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     io.err("policyc eval: give policy paths or --bundle FILE\n");
     return EXIT.usage;
   }
-  const sessionIdleMs = parseSessionIdle(options.sessionIdle);
-  if (sessionIdleMs === null) {
-    io.err(sessionIdleError("eval", options.sessionIdle!));
-    return EXIT.usage;
-  }
+  const replay = parseReplayFlags("eval", { sessionIdle: options.sessionIdle }, io);
+  if (replay === undefined) return EXIT.usage;
   let text: string;
   try {
     // Relative to the verb's working folder (like the policy paths), not the process's.
@@ -81,7 +78,7 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     if (loaded.diagnostics.length > 0) reportDiagnostics(options.json ? { ...io, out: io.err } : io, loaded.diagnostics, { json: false });
     return loaded.code;
   }
-  const engine = new Engine(loaded.policy, engineOptions({ ...(sessionIdleMs !== undefined ? { sessionIdleMs } : {}) }));
+  const engine = new Engine(loaded.policy, engineOptions(replay));
   // Earlier lines set up the session as they went in production (approved asks included).
   for (const request of requests.slice(0, -1)) decideRecorded(engine, request);
   const last = requests[requests.length - 1];

@@ -11,8 +11,7 @@ import { jsonReport } from "../testing/reporters/json.js";
 import { junitReport } from "../testing/reporters/junit.js";
 import { tapReport } from "../testing/reporters/tap.js";
 import { githubReport } from "../testing/reporters/github.js";
-import { JOBS_HELP, parseJobs } from "./jobsOption.js";
-import { parseSessionIdle, SESSION_IDLE_HELP, sessionIdleError } from "./sessionIdleOption.js";
+import { JOBS_HELP, parseReplayFlags, SESSION_IDLE_HELP } from "./replayOptions.js";
 
 export interface TestOptions {
   replay?: string[];
@@ -48,16 +47,8 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
       return EXIT.usage;
     }
   }
-  const jobs = parseJobs(options.jobs);
-  if (jobs === null) {
-    io.err(`policyc test: --jobs takes a number of threads from 1 to 64, not \`${options.jobs}\`\n`);
-    return EXIT.usage;
-  }
-  const sessionIdleMs = parseSessionIdle(options.sessionIdle);
-  if (sessionIdleMs === null) {
-    io.err(sessionIdleError("test", options.sessionIdle!));
-    return EXIT.usage;
-  }
+  const replay = parseReplayFlags("test", options, io);
+  if (replay === undefined) return EXIT.usage;
   if (!options.replay || options.replay.length === 0) {
     io.err("policyc test: say which recordings to replay with --replay FILE… (files, folders of *.jsonl, or globs)\n");
     return EXIT.usage;
@@ -83,8 +74,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     bail: options.bail ?? false,
     update: options.update ?? false,
     keepAllCases: reporter === "junit" || reporter === "tap" || reporter === "json",
-    ...(jobs !== undefined ? { workers: jobs } : {}),
-    ...(sessionIdleMs !== undefined ? { sessionIdleMs } : {}),
+    ...replay,
     cwd: io.cwd,
   });
   const wantCoverage = options.coverage || minCoverage !== undefined;
