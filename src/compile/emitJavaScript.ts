@@ -225,7 +225,7 @@ class JsEmitter {
     }
     if (isSessionSet(collection)) return `${this.expr(collection)}.has(${this.expr(element)})`;
     const shapeCode = deep && shape !== undefined ? this.shape(shape) : "null";
-    if (this.locals.size > 0) return `rt.hasAt(${this.constant("rt.memberSite()", true)}, c, ${this.expr(collection)}, ${this.expr(element)}, ${shapeCode})`;
+    if (this.locals.size > 0) return `rt.hasAt(c, ${this.expr(collection)}, ${this.expr(element)}, ${shapeCode})`;
     if (deep || collection.op === "local") return `rt.has(${this.expr(collection)}, ${this.expr(element)}, ${shapeCode}, c)`;
     return `(${this.expr(collection)})?.includes(${this.expr(element)})`;
   }
@@ -318,7 +318,7 @@ class JsEmitter {
         const left = this.expr(e.left);
         const right = this.expr(e.right);
         if (e.deep) {
-          // Inside a quantifier a site remembers its operands' indexes for the decision (rt.CompareSite).
+          // Inside a quantifier a site remembers its last operands and answer (rt.CompareSite).
           const equal =
             e.shape === undefined
               ? `rt.equal(${left}, ${right}${e.set ? ", true" : ""})`
@@ -402,7 +402,7 @@ class JsEmitter {
             // Request lists and strings have `length`; only session sets have `size`; a request's
             // set is a list that may repeat members, counted once each.
             if (isSessionSet(e.object)) return `${object}.size`;
-            if (e.members !== undefined) return `rt.distinctCountAt(${this.constant("rt.countSite()", true)}, c, ${object}, ${this.shape(e.members)})`;
+            if (e.members !== undefined) return `rt.distinctCountAt(c, ${object}, ${this.shape(e.members)})`;
             return e.object.op === "local" ? `rt.size(${object})` : `((${object})?.length ?? 0)`;
           case "lower":
             return `rt.lower(${object})`;

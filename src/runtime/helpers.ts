@@ -125,7 +125,7 @@ export function equalShaped(a: unknown, b: unknown, shape: ValueShape | null): b
   if (a === b) return true;
   if ("set" in shape) {
     if (!Array.isArray(a) || !Array.isArray(b)) return equal(a, b);
-    return setIndex(a, shape.set).sameAs(setIndex(b, shape.set));
+    return listIndex(a, shape.set).sameAs(listIndex(b, shape.set));
   }
   if ("list" in shape) {
     if (!Array.isArray(a) || !Array.isArray(b)) return equal(a, b);
@@ -207,20 +207,30 @@ export function newDecision(): void {
   decisionEpoch++;
 }
 
-const setIndexes = new WeakMap<readonly unknown[], { epoch: number; shape: ValueShape | null; index: MemberIndex }>();
+const listIndexes = new WeakMap<readonly unknown[], { epoch: number; shape: ValueShape | null; index?: MemberIndex; failure?: string }>();
 
 /**
- * The index of a set (a request's list) with members of this shape, built once per decision for
- * a long one: comparing a record holding a 20,000-member set with each of 20,000 others must not
- * index that set 20,000 times.
+ * The index of a request's list with members of this shape, built once per decision for a long
+ * one, wherever it is needed: membership, set equality, `containsAny`/`containsAll` and `size()`
+ * inside a quantifier, or a record holding a 20,000-member set compared with each of 20,000
+ * others, must not index the same list again and again. A list whose members are too deep to
+ * index fails once per decision, then the failure is given again without walking it.
  */
-function setIndex(list: readonly unknown[], shape: ValueShape | null): MemberIndex {
-  if (list.length <= 16) return new MemberIndex(list, keyFor(shape));
-  const cached = setIndexes.get(list);
-  if (cached !== undefined && cached.epoch === decisionEpoch && cached.shape === shape) return cached.index;
-  const index = new MemberIndex(list, keyFor(shape));
-  setIndexes.set(list, { epoch: decisionEpoch, shape, index });
-  return index;
+function listIndex(list: readonly unknown[], shape: ValueShape | null): MemberIndex {
+  const cached = listIndexes.get(list);
+  if (cached !== undefined && cached.epoch === decisionEpoch && cached.shape === shape) {
+    if (cached.failure !== undefined) fail(cached.failure);
+    return cached.index!;
+  }
+  try {
+    const index = new MemberIndex(list, keyFor(shape));
+    // A short list is indexed again when asked (cheaper than keeping it); a failure is kept whatever the length.
+    if (list.length > 16) listIndexes.set(list, { epoch: decisionEpoch, shape, index });
+    return index;
+  } catch (error) {
+    listIndexes.set(list, { epoch: decisionEpoch, shape, failure: message(error) });
+    throw error;
+  }
 }
 
 /** Whether two collections hold the same members, ignoring order and repeats, in linear time. */
@@ -286,18 +296,11 @@ export function equalDeclared(a: unknown, b: unknown, shape: ValueShape | null, 
   return noting(note, () => equalShaped(a, b, shape));
 }
 
-/** A collection's index, remembered for one decision. */
-interface CachedIndex {
-  decision: unknown;
-  collection: unknown;
-  index: MemberIndex | undefined;
-}
-
 /**
  * One comparison site of the generated code inside a quantifier, where it may run once per
- * element: its last operands and answer, and the index of each side, for one decision. Without
- * it `any(x in args.us: args.s == args.s2)` or `any(x in L: args.s containsAny x.tags)` redo the
- * whole comparison of a long set for every element, quadratic in the request's size.
+ * element: its last operands and answer in this decision. Without it `any(x in args.us:
+ * args.s == args.s2)` compares two long sets that never change once per element, quadratic in
+ * the request's size (the sides' indexes themselves are kept per decision by `listIndex`).
  */
 export interface CompareSite {
   decision: unknown;
@@ -306,21 +309,10 @@ export interface CompareSite {
   answer: boolean;
   /** The fault the comparison of `a` and `b` noted (values too deep to compare), if any: noted again. */
   fault: string | undefined;
-  readonly left: CachedIndex;
-  readonly right: CachedIndex;
 }
 
 export function compareSite(): CompareSite {
-  return { decision: undefined, a: undefined, b: undefined, answer: false, fault: undefined, left: { decision: undefined, collection: undefined, index: undefined }, right: { decision: undefined, collection: undefined, index: undefined } };
-}
-
-function indexAt(slot: CachedIndex, decision: unknown, collection: readonly unknown[], keyOf: (member: unknown) => string): MemberIndex {
-  if (slot.decision !== decision || slot.collection !== collection || slot.index === undefined) {
-    slot.decision = decision;
-    slot.collection = collection;
-    slot.index = new MemberIndex(collection, keyOf);
-  }
-  return slot.index;
+  return { decision: undefined, a: undefined, b: undefined, answer: false, fault: undefined };
 }
 
 /**
@@ -348,27 +340,14 @@ function answerAt(site: CompareSite, decision: FaultNote, a: unknown, b: unknown
   return site.answer;
 }
 
-/** `equalDeclared` at a site inside a quantifier: sets compare through indexes kept for the decision. */
+/** `equalDeclared` at a site inside a quantifier. */
 export function equalDeclaredAt(site: CompareSite, decision: FaultNote, a: unknown, b: unknown, shape: ValueShape | null): boolean {
-  return answerAt(site, decision, a, b, () => {
-    if (shape !== null && "set" in shape && (Array.isArray(a) || a instanceof Set) && (Array.isArray(b) || b instanceof Set)) {
-      const keyOf = keyFor(shape.set);
-      return indexAt(site.left, decision, toArray(a), keyOf).sameAs(indexAt(site.right, decision, toArray(b), keyOf));
-    }
-    return equalShaped(a, b, shape);
-  });
+  return answerAt(site, decision, a, b, () => equalShaped(a, b, shape));
 }
 
-/** `containsAny` / `containsAll` at a site inside a quantifier: the left side's index kept for the decision. */
+/** `containsAny` / `containsAll` at a site inside a quantifier. */
 export function containsAt(site: CompareSite, decision: FaultNote, all: boolean, left: unknown, right: unknown, shape: ValueShape | null): boolean {
-  return answerAt(site, decision, left, right, () => {
-    // Both sides indexed (each once per decision), then compared member by member of the
-    // smaller: a short list against a long one that stays the same costs the short one's length.
-    const keyOf = keyFor(shape);
-    const held = indexAt(site.left, decision, toArray(left), keyOf);
-    const wanted = indexAt(site.right, decision, toArray(right), keyOf);
-    return all ? wanted.isSubsetOf(held) : held.intersects(wanted);
-  });
+  return answerAt(site, decision, left, right, () => (all ? containsAll(left, right, shape) : containsAny(left, right, shape)));
 }
 
 function scan(list: readonly unknown[], element: unknown, shape: ValueShape | null): boolean {
@@ -382,126 +361,55 @@ function keyFor(shape: ValueShape | null): (member: unknown) => string {
 }
 
 /**
- * One membership test site in generated code (`x in L` inside a quantifier): the lists it has
- * searched in the current decision, so that searching one of them again uses an index instead
- * of another scan. Without it `any(r in args.to: r in args.cc)` is quadratic in the request's
- * size, and a megabyte of addresses stalls `decide` for seconds. Several lists, as a site may
- * alternate between them (`any(l in [args.a, args.b]: x in l)`).
+ * `has` from the generated code inside a quantifier, where a test may run once per element: a
+ * long list is searched through its index, built once per decision (`listIndex`). Without it
+ * `any(r in args.to: r in args.cc)` is quadratic in the request's size, and a megabyte of
+ * addresses stalls `decide` for seconds. A failure to compare is noted in `note`.
  */
-export interface MemberSite {
-  decision: unknown;
-  /** Per list searched in this decision: its index once searched twice, null after once, or the fault indexing it noted. */
-  readonly lists: Map<unknown, MemberIndex | null | string>;
-}
-
-/** Lists a site remembers per decision; past it, further lists are scanned (bounded memory). */
-const LISTS_PER_SITE = 8;
-
-export function memberSite(): MemberSite {
-  return { decision: undefined, lists: new Map() };
-}
-
-/** `has`, remembering the lists searched at `site` for the decision `decision` (its evaluation context). */
-export function hasAt(site: MemberSite, decision: FaultNote, collection: unknown, element: unknown, shape: ValueShape | null): boolean {
+export function hasAt(note: FaultNote, collection: unknown, element: unknown, shape: ValueShape | null): boolean {
   if (collection instanceof Set) return collection.has(element);
   if (!Array.isArray(collection)) return false;
-  return noting(decision, () => {
-    if (collection.length > 16) {
-      if (site.decision !== decision) {
-        site.decision = decision;
-        site.lists.clear();
-      }
-      const known = site.lists.get(collection);
-      if (typeof known === "string") {
-        // Members too deep to index: the fault is noted again, never the whole list walked again.
-        decision.fault ??= known;
-        return false;
-      }
-      if (known) return known.has(element);
-      if (known === null) {
-        let index: MemberIndex;
-        try {
-          index = new MemberIndex(collection, keyFor(shape));
-        } catch (error) {
-          site.lists.set(collection, message(error));
-          throw error;
-        }
-        site.lists.set(collection, index);
-        return index.has(element);
-      }
-      // The first search of a list in this decision scans: a list searched once is never indexed.
-      if (site.lists.size < LISTS_PER_SITE) site.lists.set(collection, null);
-    }
-    return scan(collection, element, shape);
-  });
-}
-
-export function containsAny(left: unknown, right: unknown, shape: ValueShape | null = null, note?: FaultNote): boolean {
-  return noting(note, () => {
-    const isIn = membership(left, shape);
-    for (const x of toArray(right)) if (isIn(x)) return true;
-    return false;
-  });
-}
-
-export function containsAll(left: unknown, right: unknown, shape: ValueShape | null = null, note?: FaultNote): boolean {
-  return noting(note, () => {
-    const isIn = membership(left, shape);
-    for (const x of toArray(right)) if (!isIn(x)) return false;
-    return true;
-  });
+  return noting(note, () => (collection.length > 16 ? listIndex(collection, shape).has(element) : scan(collection, element, shape)));
 }
 
 /**
- * Membership in a collection, as `has` answers it, prepared once for many questions: a long
- * request list is indexed instead of scanned per question.
+ * Whether the two collections share a member. Both sides are indexed (a long list once per
+ * decision) and compared member by member of the smaller: a short list against a long one that
+ * stays the same costs the short one's length.
  */
-function membership(collection: unknown, shape: ValueShape | null): (element: unknown) => boolean {
-  if (!Array.isArray(collection) || collection.length <= 16) return (element) => has(collection, element, shape);
-  const index = new MemberIndex(collection, keyFor(shape));
-  return (element) => index.has(element);
+export function containsAny(left: unknown, right: unknown, shape: ValueShape | null = null, note?: FaultNote): boolean {
+  return noting(note, () => indexOf(left, shape).intersects(indexOf(right, shape)));
+}
+
+/** Whether every member of `right` is in `left` (indexed as for `containsAny`). */
+export function containsAll(left: unknown, right: unknown, shape: ValueShape | null = null, note?: FaultNote): boolean {
+  return noting(note, () => indexOf(right, shape).isSubsetOf(indexOf(left, shape)));
+}
+
+/** The index of any collection: a request's list (kept per decision when long), a session's Set, or nothing. */
+function indexOf(collection: unknown, shape: ValueShape | null): MemberIndex {
+  return Array.isArray(collection) ? listIndex(collection, shape) : new MemberIndex(toArray(collection), keyFor(shape));
 }
 
 /** `S.size()` of a declared set: its distinct members (a request sends a set as a list, maybe with repeats). */
 export function distinctCount(value: unknown, shape: ValueShape | null): number {
   if (value instanceof Set) return value.size;
   if (!Array.isArray(value)) return 0;
-  if (value.length <= 1) return value.length;
-  return new MemberIndex(value, keyFor(shape)).size;
-}
-
-/** One `S.size()` site of the generated code: the set it last counted, for which decision, and the count. */
-export interface CountSite {
-  decision: unknown;
-  collection: unknown;
-  count: number;
-  /** The fault counting noted (members too deep to compare), if any: noted again. */
-  fault: string | undefined;
-}
-
-export function countSite(): CountSite {
-  return { decision: undefined, collection: undefined, count: 0, fault: undefined };
+  return value.length <= 1 ? value.length : listIndex(value, shape).size;
 }
 
 /**
- * `distinctCount` from the generated code: counted once per set and decision at each site (a
- * size inside a quantifier would otherwise count the whole set once per element), and a set too
- * deep to count is a fault noted in `decision` (its evaluation context).
+ * `distinctCount` from the generated code: a long set is counted through its index, built once
+ * per decision (a size inside a quantifier would otherwise count the whole set once per
+ * element), and a set too deep to count is a fault noted in `note`.
  */
-export function distinctCountAt(site: CountSite, decision: FaultNote, value: unknown, shape: ValueShape | null): number {
-  if (site.decision !== decision || site.collection !== value) {
-    site.decision = decision;
-    site.collection = value;
-    site.fault = undefined;
-    try {
-      site.count = distinctCount(value, shape);
-    } catch (error) {
-      site.count = 0;
-      site.fault = message(error);
-    }
+export function distinctCountAt(note: FaultNote, value: unknown, shape: ValueShape | null): number {
+  try {
+    return distinctCount(value, shape);
+  } catch (error) {
+    note.fault ??= message(error);
+    return 0;
   }
-  if (site.fault !== undefined) decision.fault ??= site.fault;
-  return site.count;
 }
 
 export function size(value: unknown): number {

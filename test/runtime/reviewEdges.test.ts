@@ -219,3 +219,14 @@ policy p {
     expect(engine.decide({ session: "s", tool: "t", args: { p: { x: -1, tags }, ps, s: tags } }).decision).toBe(condition.includes("containsAny") ? "deny" : "allow");
   });
 });
+
+describe("one index per list and decision", () => {
+  it("a set too deep to count, sized inside a quantifier, fails once per decision, not once per element", () => {
+    const engine = engineFor(`type Node { name: string, next?: Node }
+tool t { risk low args { us: list<string>, ns: set<Node> } }
+policy p { allow t when all(x in args.us: args.ns.size() < 1000000) }
+`);
+    const decision = engine.decide({ session: "s", tool: "t", args: { us: Array.from({ length: 5_000 }, (_, i) => `u${i}`), ns: [chain(9000, "x"), { name: "a" }] } });
+    expect(decision).toMatchObject({ decision: "deny", errors: ["p/1: the input is nested too deeply to evaluate"] });
+  });
+});
