@@ -1,3 +1,4 @@
+import { NO_INTENT_FAULT, NO_USER_FAULT } from "../runtime/helpers.js";
 import { childrenOf, RISK_RANK, type IrExpr } from "../runtime/ir.js";
 import type { RuleInfo } from "../runtime/policy.js";
 import type { RuntimeSchema, TypeJson } from "../runtime/schema.js";
@@ -72,21 +73,23 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
     `const INTENTS = new Map([\n${intents}\n]);`,
     "// A missing intent or user is a fault, not an exception: throwing costs more than a decision.",
     "// The read notes the fault and yields a stand-in; the rule then fails closed (see r<N> below).",
+    `const NO_INTENT_FAULT = ${JSON.stringify(NO_INTENT_FAULT)};`,
+    `const NO_USER_FAULT = ${JSON.stringify(NO_USER_FAULT)};`,
     "const NO_INTENT = Object.freeze({ tools: new Set(), maxRisk: -1 });",
     "const NO_USER = Object.freeze({});",
     "function intentOf(c) {",
-    '  if (typeof c.intent !== "string") { c.fault ??= "the request names no intent"; return NO_INTENT; }',
+    '  if (typeof c.intent !== "string") { c.fault ??= NO_INTENT_FAULT; return NO_INTENT; }',
     "  return INTENTS.get(c.intent);",
     "}",
     "// Records a fault noted while evaluating rule `index`; returns whether the rule then matches.",
     "function faulted(c, index, prefix, matches) {",
     "  (c.errors ??= []).push(prefix + c.fault);",
-    "  c.fault = undefined;",
     "  (c.failed ??= []).push(index);",
+    "  c.fault = undefined;",
     "  return matches;",
     "}",
     "function userOf(c) {",
-    '  if (c.user === undefined || c.user === null) { c.fault ??= "the request has no user"; return NO_USER; }',
+    '  if (c.user === undefined || c.user === null) { c.fault ??= NO_USER_FAULT; return NO_USER; }',
     "  return c.user;",
     "}",
     "// A window that overflowed the engine's maxWindowEntries, or that already let go of attempts",
@@ -219,7 +222,7 @@ class JsEmitter {
         // The intents that serve this tool, known at compile time: one lookup of the request's intent.
         const intents = Object.entries(this.schema.intents).filter(([, i]) => i.matches.includes(this.tool!)).map(([name]) => name);
         const set = this.constant(`new Set(${JSON.stringify(intents)})`);
-        return `(typeof c.intent === "string" ? ${set}.has(c.intent) : (c.fault ??= "the request names no intent", false))`;
+        return `(typeof c.intent === "string" ? ${set}.has(c.intent) : (c.fault ??= NO_INTENT_FAULT, false))`;
       }
       return `intentOf(c).tools.has(${this.expr(element)})`;
     }

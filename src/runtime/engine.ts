@@ -1,7 +1,7 @@
 import type { Decision, Effect, Grant } from "./decision.js";
 import * as helpers from "./helpers.js";
 import { compileGlob, matchCompiledGlob } from "./glob.js";
-import { RISK_RANK } from "./ir.js";
+import { readsOptionalPart, RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeValue, parseTime, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
@@ -64,7 +64,11 @@ export interface EngineOptions {
   readonly sessionIdleMs?: number;
   /** How long an expired session is remembered (and its attempts denied) after its last attempt. Default one day. */
   readonly expiredSessionMs?: number;
-  /** How long a revoked session is remembered (and its attempts denied) after its last attempt. Default seven days. */
+  /**
+   * How long a revoked session is remembered (and its attempts denied) after its last attempt.
+   * Default forever: a revocation holds for every later attempt. Set it to bound the memory
+   * revoked sessions keep (about a hundred bytes each) where session ids are never reused.
+   */
   readonly revokedSessionMs?: number;
   /**
    * Attempts a session's `session.count` window keeps at most. Default: 10,000, or more when the
@@ -184,6 +188,9 @@ export class Engine {
   private readonly clock: () => number;
   private readonly maxTimeSkewMs: number | undefined;
   private readonly ruleById = new Map<string, number>();
+  /** Per rule, whether its condition reads the user / the intent's tools or risk. */
+  private readonly readsUser: readonly boolean[];
+  private readonly readsIntent: readonly boolean[];
 
   constructor(
     readonly policy: CompiledPolicy,
@@ -192,6 +199,8 @@ export class Engine {
     checkOptions(options);
     this.rules = policy.rules;
     this.rules.forEach((r, i) => this.ruleById.set(r.id, i));
+    this.readsUser = this.rules.map((r) => r.ir !== null && readsOptionalPart(r.ir, "user"));
+    this.readsIntent = this.rules.map((r) => r.ir !== null && readsOptionalPart(r.ir, "intent"));
     this.clock = options.clock ?? Date.now;
     this.maxTimeSkewMs = options.maxTimeSkewMs;
     const needed = windowEntriesFor(policy.rules.map((r) => r.ir));
@@ -247,7 +256,7 @@ export class Engine {
       if (!prepared.ready || this.sessions.get((request as Record<string, unknown>)["session"] as string) !== prepared.s) return false;
       // Only a call the session was answered `ask` for, once each: never one that was allowed,
       // denied or not asked about at all.
-      const pending = prepared.s.asked?.findIndex((ask) => ask.tool === prepared.tool) ?? -1;
+      const pending = prepared.s.asked?.indexOf(prepared.tool) ?? -1;
       if (pending < 0) return false;
       prepared.s.asked!.splice(pending, 1);
       this.sessions.ran(prepared.s, prepared.now, prepared.tool, prepared.entry.ordinal, prepared.context?.["labels"], prepared.entry.returns);
@@ -329,7 +338,7 @@ export class Engine {
 
     // (An explanation of a session the engine does not hold shows what deciding it would: a
     // fresh session, or the refusal of a full engine.)
-    const state = create ? this.sessions.getOrCreate(sessionId, now) : (this.sessions.peek(sessionId, now) ?? (this.sessions.size >= this.sessions.maxSessions ? null : new SessionState(now, this.policy.session)));
+    const state = create ? this.sessions.getOrCreate(sessionId, now) : (this.sessions.peek(sessionId, now) ?? (this.sessions.wouldAdmit(now) ? new SessionState(now, this.policy.session) : null));
     if (state === null) {
       const reason = `session ${JSON.stringify(sessionId)} cannot start: the engine already holds ${this.sessions.maxSessions} live sessions (maxSessions), and refuses new ones until idle sessions expire`;
       return { ready: false, decision: deny([], [reason], [], false, true) };
@@ -456,19 +465,18 @@ export class Engine {
   /** Revokes the session when the decision says so, records the attempt, and returns the decision. */
   private apply({ decision, revoking }: SharedDecision, c: EvalContext): Decision {
     const state = c.s;
-    if (revoking) state.revoked = { rule: revoking.id, reason: decision.reasons[decision.rules.indexOf(revoking.id)]!, location: revoking.location };
     const allowed = decision.decision === "allow";
-    this.sessions.record(state, c.now, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", allowed ? c.context?.["labels"] : undefined, allowed ? c.entry.returns : undefined);
+    // Request data is read before the session changes: data that throws on reading (a getter,
+    // a proxy) makes `decide` deny with an internal error and leaves the session as it was.
+    const labels = allowed ? labelsOf(c.context?.["labels"]) : undefined;
+    if (revoking) state.revoked = { rule: revoking.id, reason: decision.reasons[decision.rules.indexOf(revoking.id)]!, location: revoking.location };
+    this.sessions.record(state, c.now, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", labels, allowed ? c.entry.returns : undefined);
     if (decision.decision === "ask") {
+      // Awaiting approval (Engine.approved). An ask never approved leaves no data in the
+      // session (only allowed calls taint it): past the limit the oldest is simply forgotten.
       const asked = (state.asked ??= []);
-      const labels = labelsOf(c.context?.["labels"]);
-      if (asked.length >= MAX_PENDING_ASKS) {
-        // The oldest can no longer be approved, but it may have gone ahead all the same: its
-        // data taints the session now (failing closed), so making more asks cannot wash it out.
-        const oldest = asked.shift()!;
-        this.sessions.taint(state, oldest.labels, this.tools.get(oldest.tool)?.returns);
-      }
-      asked.push({ tool: c.tool, labels });
+      if (asked.length >= MAX_PENDING_ASKS) asked.shift();
+      asked.push(c.tool);
     }
     return decision;
   }
@@ -488,12 +496,22 @@ export class Engine {
       reasons.push(rule.reason ?? defaultReason(rule.effect, rule.id, tool));
       locations.push(rule.location);
       if (rule.grants.length > 0) grants = mergeGrants(grants, rule.grants);
-      // A rule that matched only because its condition failed denies this call but does not
-      // revoke the session: a malformed request must not end a session its agent did nothing in.
-      if (rule.revoke && !revoking && !c.failed?.includes(index)) revoking = rule;
+      // Also when it matched because its condition failed (language.md §5: errors make a deny
+      // match, and a matched deny … revoke revokes): the agent can cause such failures itself
+      // (an ambiguous URL, a flood past the window), and must not escape revocation by them.
+      // Except a rule that reads the user or the intent failing on a request without it: that
+      // is what the enforcement point sent, not something the agent did; the call is denied all
+      // the same. (Judged by what the rule reads, not by which fault came first, so the order
+      // of its terms never matters.)
+      if (rule.revoke && !revoking && !(c.failed?.includes(index) && this.lacksWhatRuleReads(index, c))) revoking = rule;
     }
     const allowed = effect === "allow";
     return { decision: { decision: effect, rules, reasons, locations, grants: allowed && grants ? grants : EMPTY, revoked: revoking !== undefined, errors: errors ?? EMPTY }, revoking };
+  }
+
+  /** Whether the request lacks the user or the intent that rule `index` reads (so that it failed for want of it). */
+  private lacksWhatRuleReads(index: number, c: EvalContext): boolean {
+    return (this.readsUser[index]! && (c.user === undefined || c.user === null)) || (this.readsIntent[index]! && typeof c.intent !== "string");
   }
 
   /** Indices of the rules that target a tool, in source order (for explanations). */
@@ -508,7 +526,10 @@ export class Engine {
   /** Checks the request against the declared schema; returns a message naming the bad field. */
   private validate(request: Record<string, unknown>, entry: ToolEntry): string | undefined {
     if (entry.fits(request)) return undefined;
-    return this.explainInvalid(request, entry);
+    // The generated check refused the request: it stays refused even if the interpreted
+    // validators, which only word the reason, find nothing (a getter that answers differently
+    // on a second read, a value inherited through the prototype) — never allow on a disagreement.
+    return this.explainInvalid(request, entry) ?? "the request does not fit the declared schema";
   }
 
   /** The message for a request that does not fit: the interpreted validators name the field. */
@@ -586,27 +607,23 @@ function revokedDecision(revoked: { readonly rule: string; readonly reason: stri
   return { decision: "deny", rules: [revoked.rule], reasons: [revoked.reason], locations: [revoked.location], grants: EMPTY, revoked: true, errors: EMPTY };
 }
 
+const UNITS_FOR_PEOPLE = [["day", 86_400_000], ["hour", 3_600_000], ["minute", 60_000], ["second", 1000]] as const;
+
 /** A measured duration for people, rounded: "15 minutes", "2.5 hours", "3 seconds", "250 ms". */
 function roughly(ms: number): string {
-  for (const [unit, size] of [["day", 86_400_000], ["hour", 3_600_000], ["minute", 60_000], ["second", 1000]] as const) {
-    if (ms >= size) {
-      const value = Math.round((ms / size) * 10) / 10;
-      return `${value} ${unit}${value === 1 ? "" : "s"}`;
-    }
-  }
-  return `${Math.round(ms)} ms`;
+  const [unit, size] = UNITS_FOR_PEOPLE.find(([, size]) => ms >= size) ?? ["ms", 1];
+  const value = size === 1 ? Math.round(ms) : Math.round((ms / size) * 10) / 10;
+  return size === 1 ? `${value} ms` : `${value} ${unit}${value === 1 ? "" : "s"}`;
 }
 
-/** A duration for people: "1 hour", "90 seconds", "250 ms". */
+/** A duration for people, exactly: "1 hour", "90 seconds", "250 ms". */
 function describeMs(ms: number): string {
-  for (const [unit, size] of [["day", 86_400_000], ["hour", 3_600_000], ["minute", 60_000], ["second", 1000]] as const) {
-    if (ms >= size && ms % size === 0) return `${ms / size} ${unit}${ms === size ? "" : "s"}`;
-  }
-  return `${ms} ms`;
+  const [unit, size] = UNITS_FOR_PEOPLE.find(([, size]) => ms >= size && ms % size === 0) ?? ["ms", 1];
+  return size === 1 ? `${ms} ms` : `${ms / size} ${unit}${ms === size ? "" : "s"}`;
 }
 
 function deny(rules: string[], reasons: string[], locations: string[], revoked: boolean, isError: boolean): Decision {
-  return { decision: "deny", rules, reasons, locations, grants: EMPTY, revoked, errors: isError ? reasons : EMPTY };
+  return { decision: "deny", rules, reasons, locations, grants: EMPTY, revoked, errors: isError ? [...reasons] : EMPTY };
 }
 
 /**

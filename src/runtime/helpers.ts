@@ -1,6 +1,10 @@
 import { compileGlob, matchCompiledGlob, type CompiledGlob } from "./glob.js";
 import type { ValueShape } from "./declaredShape.js";
 
+/** The evaluation errors of a request that lacks an optional part: the enforcement point's doing, not the agent's. */
+export const NO_INTENT_FAULT = "the request names no intent";
+export const NO_USER_FAULT = "the request has no user";
+
 /**
  * Thrown inside a condition to make it fail closed; caught per rule by the decision code. Not
  * an `Error`: capturing a stack trace for an expected failure (a rule reading `user.id` on a

@@ -76,7 +76,7 @@ export class Interpreter {
       case "list":
         return e.items.map((i) => this.evaluate(i, locals));
       case "root":
-        if (e.root === "user" && (c.user === undefined || c.user === null)) rt.fail("the request has no user");
+        if (e.root === "user" && (c.user === undefined || c.user === null)) rt.fail(rt.NO_USER_FAULT);
         return c[e.root];
       case "tool":
         return c.tool;
@@ -188,7 +188,7 @@ export class Interpreter {
   }
 
   private intent(): { tools: ReadonlySet<string>; maxRisk: number } {
-    if (typeof this.c.intent !== "string") rt.fail("the request names no intent");
+    if (typeof this.c.intent !== "string") rt.fail(rt.NO_INTENT_FAULT);
     return this.intents.get(this.c.intent)!;
   }
 

@@ -60,6 +60,12 @@ export interface IrCondition {
   readonly text: string;
 }
 
+/** Whether an expression reads the request's user, or its intent's tools or risk (what fails without them). */
+export function readsOptionalPart(expr: IrExpr, part: "user" | "intent"): boolean {
+  if (part === "user" ? expr.op === "root" && expr.root === "user" : expr.op === "intentTools" || expr.op === "intentMaxRisk") return true;
+  return childrenOf(expr).some((child) => readsOptionalPart(child, part));
+}
+
 /** The direct sub-expressions of an IR node. */
 export function childrenOf(expr: IrExpr): IrExpr[] {
   switch (expr.op) {

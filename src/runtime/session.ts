@@ -129,7 +129,7 @@ export class SessionState {
    * MAX_PENDING_ASKS): what `Engine.approved` may approve, once each. A person may approve
    * while the agent goes on with other calls.
    */
-  asked: { readonly tool: string; readonly labels: readonly string[] | undefined }[] | undefined;
+  asked: string[] | undefined;
 
   constructor(now: number, use: SessionUse, countsSaturate = false) {
     this.countsSaturate = countsSaturate;
@@ -195,7 +195,7 @@ export interface SessionLifetimes {
   readonly idleMs?: number;
   /** How long an expired session is remembered after its last attempt. Default one day. */
   readonly expiredMs?: number;
-  /** How long a revoked session is remembered after its last attempt. Default seven days. */
+  /** How long a revoked session is remembered after its last attempt. Default forever (language.md §5: every later attempt is denied). */
   readonly revokedMs?: number;
   /** Attempts a window keeps at most (see `DEFAULT_WINDOW_ENTRIES`). */
   readonly maxWindowEntries?: number;
@@ -250,7 +250,7 @@ export class SessionStore {
     this.patternsByOrdinal = toolNames.map((name) => use.called.flatMap((tools, index) => (tools.includes(name) ? [index] : [])));
     this.idleMs = lifetimes.idleMs ?? HOUR_MS;
     this.expiredMs = lifetimes.expiredMs ?? 24 * HOUR_MS;
-    this.revokedMs = lifetimes.revokedMs ?? 7 * 24 * HOUR_MS;
+    this.revokedMs = lifetimes.revokedMs ?? Number.POSITIVE_INFINITY;
     this.maxWindowEntries = lifetimes.maxWindowEntries ?? DEFAULT_WINDOW_ENTRIES;
     this.wallClock = lifetimes.clock ?? Date.now;
     this.countsSaturate = lifetimes.countsSaturate ?? false;
@@ -320,6 +320,20 @@ export class SessionStore {
     const fresh = new SessionState(now, this.use, this.countsSaturate);
     this.sessions.set(id, fresh);
     return fresh;
+  }
+
+  /**
+   * Whether `getOrCreate` would start a new session for an attempt at `now`, changing nothing
+   * (for explanations): room to spare, or room the sweep of a full store would make.
+   */
+  wouldAdmit(now: number): boolean {
+    if (this.sessions.size < this.maxSessions) return true;
+    const wall = this.wallClock();
+    const limit = typeof wall === "number" && Number.isFinite(wall) ? wall + this.futureSlackMs : Number.POSITIVE_INFINITY;
+    const horizon = Math.max(this.latest, Math.min(now, limit));
+    if (horizon - this.lastRoomSweep < 1000) return false;
+    for (const state of this.sessions.values()) if (horizon - state.lastSeen > this.idleMs + this.futureSlackMs) return true;
+    return false;
   }
 
   /** Whether a live session has gone idle by an attempt at `now` (its own clock). */
@@ -399,13 +413,8 @@ export class SessionStore {
     // The latest allowed time per pattern, whatever order the attempts arrive in.
     const calledAt = state.calledAt;
     if (calledAt) for (const index of this.patternsByOrdinal[toolOrdinal] ?? []) if (calledAt[index]! < now) calledAt[index] = now;
-    this.taint(state, sent, returns);
-  }
-
-  /** Adds a call's data to the session's labels: the labels it was sent with, and the tool's `returns`. */
-  taint(state: SessionState, labels: readonly string[] | undefined, returns: readonly string[] | undefined): void {
     if (!state.labels) return;
-    if (labels) for (const label of labels) state.labels.add(label);
+    if (sent) for (const label of sent) state.labels.add(label);
     if (returns) for (const label of returns) state.labels.add(label);
   }
 

@@ -177,10 +177,20 @@ policy p { allow t when all(x in args.us: args.a != args.b) }
     expect(explain(engine, { session: "b", tool: "t", args: {} }).note).toContain("cannot start");
     expect(engine.decide({ session: "b", tool: "t", args: {} }).decision).toBe("deny");
   });
+
+  it("explaining a new session on a full engine that the sweep would make room for shows the decision decide gives", () => {
+    const engine = compile([{ path: "p.policy", text: "tool t { risk low args { } }\npolicy p { allow t }\n" }], { maxSessions: 1, sessionIdleMs: 60_000, clock: () => Date.parse("2026-11-29T12:00:00Z") });
+    engine.decide({ session: "a", tool: "t", args: {}, time: "2026-11-29T10:00:00Z" });
+    const later = { session: "b", tool: "t", args: {}, time: "2026-11-29T10:10:00Z" };
+    const explanation = explain(engine, later);
+    expect(explanation.note).toBeNull();
+    expect(explanation.rules.map((r) => [r.id, r.matched])).toEqual([["p/1", true]]);
+    expect(engine.decide(later).decision).toBe("allow");
+  });
 });
 
 describe("third review", () => {
-  it("asks beyond the 16 awaiting approval cannot wash out an earlier ask's taint", () => {
+  it("an ask pushed out of the 16 awaiting approval can no longer be approved, and leaves no data in the session (language.md §5: only allowed calls taint it)", () => {
     const engine = engineFor(`enum Label { public, pii }
 context { labels: set<Label> }
 tool crm { risk low returns pii args { id: string } }
@@ -197,6 +207,10 @@ policy p {
     expect(engine.decide(r("crm", { id: "1" })).decision).toBe("ask");
     for (let i = 0; i < 16; i++) expect(engine.decide(r("web", { q: `q${i}` })).decision).toBe("ask");
     expect(engine.approved(r("crm", { id: "1" }))).toBe(false);
+    expect(engine.decide(r("mail", { to: "x" })).decision).toBe("allow");
+    // The latest ask can still be approved, and then its data taints the session.
+    expect(engine.decide(r("crm", { id: "2" })).decision).toBe("ask");
+    expect(engine.approved(r("crm", { id: "2" }))).toBe(true);
     expect(engine.decide(r("mail", { to: "x" })).rules).toEqual(["tainted"]);
   });
 
@@ -228,5 +242,47 @@ policy p { allow t when all(x in args.us: args.ns.size() < 1000000) }
 `);
     const decision = engine.decide({ session: "s", tool: "t", args: { us: Array.from({ length: 5_000 }, (_, i) => `u${i}`), ns: [chain(9000, "x"), { name: "a" }] } });
     expect(decision).toMatchObject({ decision: "deny", errors: ["p/1: the input is nested too deeply to evaluate"] });
+  });
+});
+
+describe("fifth review", () => {
+  it("a request the generated check refuses stays refused when the worded validators find nothing (a getter that answers differently twice)", () => {
+    const engine = engineFor("tool t { risk low args { n: int } }\npolicy p { allow t }\n");
+    let reads = 0;
+    const args = {
+      get n(): unknown {
+        return reads++ === 0 ? "not an int" : 5;
+      },
+    };
+    const decision = engine.decide({ session: "s", tool: "t", args });
+    expect(decision).toMatchObject({ decision: "deny", rules: [] });
+    expect(decision.reasons[0]).toBe("the request does not fit the declared schema");
+  });
+
+  it("a decision's errors and reasons are separate arrays", () => {
+    const engine = engineFor("tool t { risk low args { } }\npolicy p { allow t }\n");
+    const decision = engine.decide({ session: "s", tool: "nope" });
+    expect(decision.errors).toEqual(decision.reasons);
+    (decision.errors as string[]).push("changed");
+    expect(decision.reasons).toHaveLength(1);
+  });
+
+  it("labels that throw when the session reads them (after validation) leave the session as it was", () => {
+    const engine = engineFor(`enum Label { pii }
+context { labels: set<Label> }
+tool t { risk low args { q: string } }
+policy p { allow t }
+`);
+    // Validation reads the items; taking them into the session filters them.
+    const labels = new Proxy(["pii"], {
+      get(target, key, receiver): unknown {
+        if (key === "filter") throw new Error("boom");
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    const decision = engine.decide({ session: "s", tool: "t", args: { q: "x" }, context: { labels } });
+    expect(decision).toMatchObject({ decision: "deny" });
+    expect(decision.errors.join(" ")).toContain("internal error");
+    expect(engine.sessions.get("s")!.calls).toBe(0);
   });
 });

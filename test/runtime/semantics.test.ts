@@ -266,13 +266,23 @@ describe("failing closed on evaluation errors", () => {
     expect(engine.decide(request({ intent: undefined }))).toMatchObject({ decision: "allow", errors: [] });
   });
 
-  it("a deny … revoke rule that matches only because it failed denies but does not revoke (docs/language.md, section 7)", () => {
+  it("a deny … revoke rule that fails only for want of the request's intent (or user) denies but does not revoke (docs/language.md, section 7)", () => {
     const engine = engineWith(['  @name("risk") deny kb.search when tool.risk > intent.max_risk or agent.team == "rogue" revoke', "  allow kb.search"].join("\n"));
     expect(engine.decide(request({ intent: undefined }))).toMatchObject({ decision: "deny", rules: ["risk"], revoked: false });
     expect(engine.decide(request({ time: at(1) }))).toMatchObject({ decision: "allow", revoked: false });
     // When it matches for real, it revokes.
     expect(engine.decide(request({ time: at(2), agent: { ...AGENT, team: "rogue" } }))).toMatchObject({ decision: "deny", rules: ["risk"], revoked: true });
     expect(engine.decide(request({ time: at(3) }))).toMatchObject({ decision: "deny", rules: ["risk"], revoked: true });
+  });
+
+  it("an agent cannot dodge a revoke rule with input a function refuses as ambiguous", () => {
+    const engine = engineWith(['  @name("off-site") deny http.get when url.host(args.url) != "wiki.acme.com" revoke', "  allow http.get, kb.search"].join("\n"));
+    const fetch = (url: string, ms: number): Record<string, unknown> => request({ tool: "http.get", args: { url }, time: at(ms) });
+    expect(engine.decide(fetch("https://wiki.acme.com/x", 0))).toMatchObject({ decision: "allow" });
+    const sneaky = engine.decide(fetch("https://wiki.acme.com@evil.example/x", 1));
+    expect(sneaky).toMatchObject({ decision: "deny", rules: ["off-site"], revoked: true });
+    expect(sneaky.errors.join(" ")).toContain("user information");
+    expect(engine.decide(request({ time: at(2) }))).toMatchObject({ decision: "deny", rules: ["off-site"], revoked: true });
   });
 });
 

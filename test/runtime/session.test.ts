@@ -342,9 +342,16 @@ describe("session lifetime and memory", () => {
     expect(read(e.decide(kb(30_001)), "calls")).toBe("0");
   });
 
-  it("keeps revocations for revokedSessionMs, so a revocation cannot be waited out", () => {
+  it("keeps revocations for ever by default: every later attempt is denied (language.md §5)", () => {
+    const e = engineWith('  @name("kill") deny kb.search when args.query == "kill" revoke\n  allow kb.search', { sessionIdleMs: 1_000, clock: () => T0 + 3 * 365 * 24 * 60 * 60 * 1000 });
+    expect(e.decide(kb(0, "kill"))).toMatchObject({ decision: "deny", revoked: true });
+    for (let day = 1; day <= 400; day += 7) e.decide(kb(day * 24 * 60 * 60 * 1000, "q", { session: "other" })); // sweeps
+    expect(e.decide(kb(2 * 365 * 24 * 60 * 60 * 1000))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
+  });
+
+  it("keeps revocations for revokedSessionMs when set", () => {
     // The wall clock well after the test's request times, so they are not capped.
-    const e = engineWith('  @name("kill") deny kb.search when args.query == "kill" revoke\n  allow kb.search', { sessionIdleMs: 1_000, clock: () => T0 + 365 * 24 * 60 * 60 * 1000 });
+    const e = engineWith('  @name("kill") deny kb.search when args.query == "kill" revoke\n  allow kb.search', { sessionIdleMs: 1_000, revokedSessionMs: 7 * 24 * 60 * 60 * 1000, clock: () => T0 + 365 * 24 * 60 * 60 * 1000 });
     expect(e.decide(kb(0, "kill"))).toMatchObject({ decision: "deny", revoked: true });
     e.decide(kb(60_000, "q", { session: "other" })); // sweeps
     expect(e.decide(kb(60_001))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
@@ -386,11 +393,12 @@ describe("session lifetime and memory", () => {
     for (let i = 0; i < 10_050; i++) expect(e.decide(kb(i)).revoked).toBe(false); // the window (10,000) overflows: nothing revoked
     const drop = e.decide(kb(10_050, "drop"));
     expect(drop).toMatchObject({ decision: "deny", rules: ["flood"], revoked: true, errors: [] });
-    // With a window smaller than the policy's numbers, the count is an error: denied, not revoked.
+    // With a window smaller than the policy's numbers, the count is an error: the rule fails
+    // closed, and revokes (a flood past the window must not dodge the revocation).
     const small = engineWith(rules, { maxWindowEntries: 50 });
     for (let i = 0; i < 60; i++) small.decide(kb(i));
     const failed = small.decide(kb(60, "drop"));
-    expect(failed).toMatchObject({ decision: "deny", rules: ["flood"], revoked: false });
+    expect(failed).toMatchObject({ decision: "deny", rules: ["flood"], revoked: true });
     expect(failed.errors.join(" ")).toContain("maxWindowEntries");
   });
 
