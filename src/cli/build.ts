@@ -1,7 +1,7 @@
 import { mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import { readLimited } from "../source/readLimited.js";
 import { MAX_KEY_BYTES } from "./inputLimits.js";
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { createBundle, serializeBundle } from "../bundle/writeBundle.js";
 import { compileSources } from "../compile/compile.js";
@@ -19,9 +19,16 @@ export interface BuildOptions {
 }
 
 /**
- * `policyc build PATH… -o FILE`: writes a bundle. With `--target ts`, `-o` names a folder that
- * receives `bundle.json` and `policy.ts` (the typed request module).
+ * Where the files go. With `--target ts`, `-o` names the bundle file when it ends in `.json`
+ * (`policy.ts` goes beside it), else a folder that receives `bundle.json` and `policy.ts`.
  */
+function outputsFor(output: string, target: "js" | "ts"): { bundle: string; module?: string } {
+  if (target === "js") return { bundle: output };
+  if (output.endsWith(".json")) return { bundle: output, module: join(dirname(output), "policy.ts") };
+  return { bundle: join(output, "bundle.json"), module: join(output, "policy.ts") };
+}
+
+/** `policyc build PATH… -o FILE`: writes a bundle (and, with `--target ts`, the typed request module). */
 export async function buildVerb(io: Io, paths: string[], options: BuildOptions): Promise<ExitCode> {
   const target = options.target ?? "js";
   if (target !== "js" && target !== "ts") {
@@ -29,7 +36,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     return EXIT.usage;
   }
   if (!options.output) {
-    io.err("policyc build: say where to write the bundle with -o FILE (or -o DIR with --target ts)\n");
+    io.err("policyc build: say where to write the bundle with -o FILE (with --target ts, -o FILE.json or -o DIR)\n");
     return EXIT.usage;
   }
   let privateKey: string | undefined;
@@ -48,7 +55,8 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     return EXIT.usage;
   }
   // Writing the bundle over one of its own sources (`-o rules.policy`) would lose the source.
-  const outputs = target === "ts" ? [join(options.output, "bundle.json"), join(options.output, "policy.ts")] : [options.output];
+  const files = outputsFor(options.output, target);
+  const outputs = files.module === undefined ? [files.bundle] : [files.bundle, files.module];
   const clobbered = outputs.find((out) => loaded.files.some((file) => sameFile(resolve(io.cwd, out), resolve(io.cwd, file.path))));
   if (clobbered !== undefined) {
     io.err(`policyc build: \`${clobbered}\` is one of the policy sources: writing the bundle there would overwrite it\n`);
@@ -63,24 +71,23 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   try {
     bundle = createBundle(policy, loaded.files, privateKey === undefined ? {} : { privateKey });
   } catch (error) {
+    // Only signing reads user input here; anything else is ours, and main reports it as such.
+    if (privateKey === undefined) throw error;
     io.err(`policyc build: cannot sign with \`${options.sign}\`: ${(error as Error).message.split("\n")[0]} (expected an Ed25519 private key in PEM)\n`);
     return EXIT.usage;
   }
   const written: string[] = [];
   try {
     // Written relative to the verb's working folder; reported as the user wrote them.
-    const output = resolve(io.cwd, options.output);
-    if (target === "ts") {
+    const bundlePath = resolve(io.cwd, files.bundle);
+    if (files.module !== undefined) {
       // Loaded only here: ts-morph takes about a second to load, and every verb would pay it.
       const { emitTypeScript } = await import("../compile/emitTypeScript.js");
-      mkdirSync(output, { recursive: true });
-      writeFileSync(join(output, "bundle.json"), serializeBundle(bundle));
-      writeFileSync(join(output, "policy.ts"), emitTypeScript(bundle.schema, { bundleFile: "bundle.json" }));
-      written.push(join(options.output, "bundle.json"), join(options.output, "policy.ts"));
-    } else {
-      writeFileSync(output, serializeBundle(bundle));
-      written.push(options.output);
-    }
+      mkdirSync(dirname(bundlePath), { recursive: true });
+      writeFileSync(bundlePath, serializeBundle(bundle));
+      writeFileSync(resolve(io.cwd, files.module), emitTypeScript(bundle.schema, { bundleFile: basename(files.bundle) }));
+    } else writeFileSync(bundlePath, serializeBundle(bundle));
+    written.push(...outputs);
   } catch (error) {
     io.err(`policyc build: cannot write \`${options.output}\`: ${describeFsError(error)}\n`);
     return EXIT.usage;
@@ -108,7 +115,7 @@ export function registerBuild(program: Command, io: Io, finish: (code: ExitCode 
     .command("build")
     .description("compile policies into a bundle for enforcement points")
     .argument("<paths...>", "policy files or folders (searched for *.policy)")
-    .option("-o, --output <path>", "bundle file to write (a folder with --target ts)")
+    .option("-o, --output <path>", "bundle file to write (with --target ts: a folder, or a .json file with policy.ts beside it)")
     .option("--target <target>", "js (bundle only) or ts (bundle.json and a typed policy.ts)", "js")
     .option("--sign <key.pem>", "sign the bundle with this Ed25519 private key")
     .option("--json", "print a JSON summary instead")

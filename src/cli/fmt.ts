@@ -54,24 +54,28 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
   const { formatted, diagnostics } = formatSources(loaded.files);
   const problems = sortDiagnostics([...loaded.diagnostics, ...diagnostics]);
   const changed = formatted.filter((f) => f.changed);
+  // Written before anything is reported, so the report (JSON included) says what happened.
+  const unwritten = new Set<string>();
+  if (options.write) {
+    for (const file of changed) {
+      try {
+        // Paths are shown relative to the working folder; write through it, not the process's.
+        replaceFile(resolve(io.cwd, file.path), file.formatted);
+      } catch (error) {
+        unwritten.add(file.path);
+        io.err(`policyc fmt: cannot write \`${file.path}\`: ${describeFsError(error)} (left as it was)\n`);
+      }
+    }
+  }
   if (options.json) {
-    io.out(JSON.stringify({ ok: problems.length === 0 && (!options.check || changed.length === 0), files: formatted.map((f) => ({ path: f.path, changed: f.changed, ...(options.check || options.write ? {} : { formatted: f.formatted }) })), diagnostics: problems.map(diagnosticToJson) }, null, 2) + "\n");
+    const files = formatted.map((f) => ({ path: f.path, changed: f.changed, ...(options.write ? { written: f.changed && !unwritten.has(f.path) } : {}), ...(options.check || options.write ? {} : { formatted: f.formatted }) }));
+    io.out(JSON.stringify({ ok: problems.length === 0 && unwritten.size === 0 && (!options.check || changed.length === 0), files, diagnostics: problems.map(diagnosticToJson) }, null, 2) + "\n");
   }
   if (problems.length > 0 && !options.json) reportDiagnostics(io, problems, { json: false });
   else if (problems.length > 0) reportDiagnostics({ ...io, out: io.err }, problems, { json: false });
   if (options.write) {
-    // Paths are shown relative to the working folder; write through it, not the process's.
-    let unwritten = 0;
-    for (const file of changed) {
-      try {
-        replaceFile(resolve(io.cwd, file.path), file.formatted);
-      } catch (error) {
-        unwritten++;
-        io.err(`policyc fmt: cannot write \`${file.path}\`: ${describeFsError(error)} (left as it was)\n`);
-      }
-    }
-    if (!options.json) io.out(`formatted ${changed.length - unwritten} of ${formatted.length} file${formatted.length === 1 ? "" : "s"}\n`);
-    if (unwritten > 0) return EXIT.usage;
+    if (!options.json) io.out(`formatted ${changed.length - unwritten.size} of ${formatted.length} file${formatted.length === 1 ? "" : "s"}\n`);
+    if (unwritten.size > 0) return EXIT.usage;
   } else if (options.check) {
     if (!options.json) {
       for (const file of changed) io.out(`${file.path}\n`);

@@ -77,7 +77,15 @@ export function entryKind(folder: string, entry: Dirent): "file" | "folder" | "b
 }
 
 /**
- * Walks a folder tree (sorted, skipping dot folders and node_modules), following links, once per
+ * Version control's own folders: they never hold a working file, and can be large. Every other
+ * folder is searched, hidden ones and node_modules included: a policy set is every `.policy`
+ * file under the paths (language.md), and a deny rule in `.security/` silently left out would
+ * fail open.
+ */
+const VERSION_CONTROL_FOLDERS: ReadonlySet<string> = new Set([".git", ".hg", ".svn"]);
+
+/**
+ * Walks a folder tree (sorted, skipping version control's folders), following links, once per
  * real folder. A folder that cannot be read is handed to `unreadable` and the walk goes on: the
  * caller must report it, since the files in it would otherwise be silently missing.
  */
@@ -96,7 +104,7 @@ export function walkFolder(folder: string, visit: (path: string, kind: "file" | 
     const path = join(folder, entry.name);
     const kind = entryKind(folder, entry);
     if (kind === "folder") {
-      if (recursive && entry.name !== "node_modules" && !entry.name.startsWith(".")) walkFolder(path, visit, unreadable, recursive, seen);
+      if (recursive && !VERSION_CONTROL_FOLDERS.has(entry.name)) walkFolder(path, visit, unreadable, recursive, seen);
     } else if (kind === "file" || kind === "broken") visit(path, kind);
   }
 }
@@ -131,7 +139,7 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd())
       walkFolder(
         absolute,
         (file) => {
-          if (file.endsWith(".policy") && !basename(file).startsWith(".")) found.push(file);
+          if (file.endsWith(".policy")) found.push(file);
         },
         (folder, error) => {
           unreadable++;

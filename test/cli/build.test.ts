@@ -114,6 +114,14 @@ describe("policyc build", () => {
     expect(read("out/policy.ts")).toContain('readonly tool: "email.send";');
   });
 
+  it("--target ts -o FILE.json writes the bundle there and policy.ts beside it", async () => {
+    const result = await build("decls.policy", "support.policy", "--target", "ts", "-o", "typed/support.json");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`built ${join("typed", "support.json")}, ${join("typed", "policy.ts")}: 8 rules, 4 tools, ${expectedBundle().manifest.contentHash}\n`);
+    expect(read("typed/support.json")).toBe(serializeBundle(expectedBundle()));
+    expect(read("typed/policy.ts")).toBe(emitTypeScript(expectedBundle().schema, { bundleFile: "support.json" }));
+  });
+
   it("--json prints a summary and nothing else", async () => {
     const result = await build("decls.policy", "support.policy", "-o", "j.json", "--json");
     expect(result.code).toBe(0);

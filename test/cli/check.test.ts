@@ -115,6 +115,17 @@ describe("policyc check: pretty output", () => {
     expect(result).toMatchObject({ code: 0, stdout: "ok: 2 files, 1 rule\n" });
   });
 
+  it("searches hidden folders and node_modules too (a deny rule there must not be left out); only version control's folders are skipped", async () => {
+    for (const sub of [".security", "node_modules/pkg", ".git", ".svn"]) mkdirSync(join(dir, "hidden", sub), { recursive: true });
+    write("hidden/decls.policy", DECLS);
+    write("hidden/.security/deny.policy", 'policy guard {\n  deny kb.search when args.query like "*password*"\n}\n');
+    write("hidden/node_modules/pkg/shared.policy", "policy shared {\n  allow kb.search\n}\n");
+    write("hidden/.draft.policy", "policy draft {\n  ask kb.search when agent.attested\n}\n");
+    write("hidden/.git/ignored.policy", "this is not read");
+    write("hidden/.svn/ignored.policy", "this is not read");
+    expect(await check("hidden")).toMatchObject({ code: 0, stdout: "ok: 4 files, 3 rules\n" });
+  });
+
   it("caps the number of diagnostics shown", async () => {
     const many = policyOf(...Array.from({ length: 10 }, (_, i) => `allow kb.search when agent.tem${i} == "x"`));
     write("decls.policy", DECLS);

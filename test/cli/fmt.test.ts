@@ -149,6 +149,10 @@ describe("policyc fmt", () => {
     expect(result).toMatchObject({ code: 2, stdout: "formatted 0 of 1 file\n" });
     expect(result.stderr).toBe("policyc fmt: cannot write `stuck.policy`: it is a folder (left as it was)\n");
     expect(readFileSync(join(dir, "stuck.policy"), "utf8")).toBe(MESSY);
+    // --json says so too: the report is made after the writes.
+    const json = await cli(["fmt", "--write", "--json", "stuck.policy"], { cwd: dir });
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, files: [{ path: "stuck.policy", changed: true, written: false }] });
   });
 
   it("leaves a file with syntax errors alone and reports it (exit 1)", async () => {
