@@ -258,7 +258,7 @@ describe("signatures", () => {
 
   it("a missing or empty key is a BundleError, never a skipped signature check", () => {
     const forged = bundleJson({ privateKey }) as Bundle & Record<string, any>;
-    forged.rules[2].reason = "changed";
+    (forged.rules[2] as { reason: string | null }).reason = "changed";
     (forged.manifest as { contentHash: string }).contentHash = recomputeHash(forged).contentHash;
     const cases: [unknown, RegExp][] = [
       [null, /the public key is null: give the key/],
@@ -293,8 +293,8 @@ describe("bundles that pass the hash check but are broken", () => {
   };
 
   it("code that does not parse, or throws while loading, is refused as a bad bundle", () => {
-    expectBundleError(() => loadBundle(rehashed((b) => (b.code = "this is not JavaScript"))), /the bundle's code does not load: Unexpected identifier/);
-    expectBundleError(() => loadBundle(rehashed((b) => (b.code = 'throw Object.create(null);'))), /the bundle's code does not load/);
+    expectBundleError(() => loadBundle(rehashed((b) => ((b as { code: string }).code = "this is not JavaScript"))), /the bundle's code does not load: Unexpected identifier/);
+    expectBundleError(() => loadBundle(rehashed((b) => ((b as { code: string }).code = "throw Object.create(null);"))), /the bundle's code does not load/);
   });
 
   it("a value whose properties throw when read is a BundleError, not the error it threw", () => {
@@ -319,7 +319,7 @@ describe("bundles that pass the hash check but are broken", () => {
     const depth = 50_000;
     const ir = JSON.parse(`${'{"op":"not","operand":'.repeat(depth)}{"op":"const","value":true}${"}".repeat(depth)}`) as unknown;
     const bundle = bundleJson() as Bundle & Record<string, any>;
-    bundle.rules[0].ir = ir;
+    (bundle.rules[0] as { ir: unknown }).ir = ir;
     expectBundleError(() => loadBundle(bundle), /nested too deeply/);
   });
 });

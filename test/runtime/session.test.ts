@@ -450,8 +450,8 @@ describe("session lifetime and memory", () => {
     expect(state.labels).toBeUndefined();
     expect(state.tools).toBeUndefined();
     expect(state.times).toBeUndefined();
-    expect(state.allowed).toBeUndefined();
-    expect(state.lastKey).toBeUndefined();
+    expect(state.calledAt).toBeUndefined();
+    expect(state.lastArgs).toBeUndefined();
   });
 
   it("uses the engine's clock for requests without a time", () => {

@@ -7,7 +7,7 @@ import { expandRecordings } from "../../src/testing/expandRecordings.js";
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "policyc-expand-"));
-  for (const name of ["logs/b.jsonl", "logs/a.jsonl", "logs/notes.txt", "logs/mon/day.jsonl", "logs/tue/day.jsonl", "logs/tue/deep/day.jsonl", "logs/.hidden/x.jsonl", "empty/readme.md"]) {
+  for (const name of ["logs/b.jsonl", "logs/a.jsonl", "logs/notes.txt", "logs/mon/day.jsonl", "logs/tue/day.jsonl", "logs/tue/deep/day.jsonl", "logs/.hidden/x.jsonl", "logs/.git/y.jsonl", "empty/readme.md"]) {
     mkdirSync(join(dir, name, ".."), { recursive: true });
     writeFileSync(join(dir, name), "");
   }
@@ -27,8 +27,8 @@ describe("expandRecordings", () => {
     expect(expand("nope.jsonl")).toEqual({ files: ["nope.jsonl"], missing: [] });
   });
 
-  it("expands a folder to its .jsonl files, recursively and sorted, skipping hidden folders", () => {
-    expect(expand("logs").files).toEqual(["logs/a.jsonl", "logs/b.jsonl", "logs/mon/day.jsonl", "logs/tue/day.jsonl", "logs/tue/deep/day.jsonl"]);
+  it("expands a folder to its .jsonl files, recursively and sorted, hidden folders included, version control's skipped", () => {
+    expect(expand("logs").files).toEqual(["logs/.hidden/x.jsonl", "logs/a.jsonl", "logs/b.jsonl", "logs/mon/day.jsonl", "logs/tue/day.jsonl", "logs/tue/deep/day.jsonl"]);
     expect(expand("empty")).toEqual({ files: [], missing: ["`empty` (a folder without .jsonl files)"] });
   });
 
