@@ -12,7 +12,7 @@ import { EXIT, type ExitCode } from "./exitCodes.js";
 import { emptyValueMessage, isBlank } from "./options.js";
 
 /** A policy to decide with, from sources or a bundle, or why there is none (with the exit code to use). */
-export type LoadedPolicy = { ok: true; policy: CompiledPolicy; label: string; warnings: readonly Diagnostic[] } | { ok: false; code: ExitCode; diagnostics: readonly Diagnostic[]; message?: string };
+export type LoadedPolicy = { ok: true; policy: CompiledPolicy } | { ok: false; code: ExitCode; diagnostics: readonly Diagnostic[]; message?: string };
 
 /** Compiles policy paths, or reads and verifies a bundle when `bundle` is given (or the one path ends in .json). */
 export function loadPolicy(paths: readonly string[], cwd: string, options: { bundle?: string; publicKey?: string } = {}): LoadedPolicy {
@@ -26,7 +26,8 @@ export function loadPolicy(paths: readonly string[], cwd: string, options: { bun
   if (loaded.diagnostics.length > 0) return { ok: false, code: EXIT.usage, diagnostics: loaded.diagnostics };
   const { policy, diagnostics } = compileSources(loaded.files);
   if (!policy || hasErrors(diagnostics)) return { ok: false, code: EXIT.failure, diagnostics: sortDiagnostics(diagnostics) };
-  return { ok: true, policy, label: paths.join(" "), warnings: diagnostics };
+  // Warnings are `policyc check`'s to show: test, eval and diff report on decisions.
+  return { ok: true, policy };
 }
 
 /** The bundle that policy arguments name: `--bundle FILE`, or a single path ending in `.json`. */
@@ -81,7 +82,7 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
   try {
     const bundle: Bundle = verifyBundle(value, publicKey === undefined ? {} : { publicKey });
     engineForBundle(bundle); // refuses code that does not load, before any verb runs it
-    return { ok: true, policy: bundle, label: path, warnings: [] };
+    return { ok: true, policy: bundle };
   } catch (error) {
     if (error instanceof BundleError) return usage(`\`${path}\`: ${error.message}`);
     return usage(`\`${path}\`: invalid key or bundle: ${(error as Error).message}`);

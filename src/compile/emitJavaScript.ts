@@ -7,7 +7,7 @@ import type { DispatchPlan, ToolRules } from "./indexRulesByTool.js";
 import { ValidationEmitter } from "./emitValidation.js";
 
 /**
- * Pass 4: emits the decision code: one small function per rule (its condition, failing closed)
+ * Pass 5: emits the decision code: one small function per rule (its condition, failing closed)
  * and one per tool that calls its rules deny-first and stops at the first effect that matched.
  * V8 optimizes small functions and stops optimizing huge ones, so nothing here grows with the
  * rule count except the number of functions. Every string from a policy enters the code
@@ -295,7 +295,6 @@ class JsEmitter {
         return id;
       }
       case "get": {
-        // `?.`: reads below a stand-in (a missing user) yield undefined instead of throwing.
         // Roots are validated objects; below them `?.` makes reads under a stand-in (a missing
         // user) or an absent optional record yield undefined instead of throwing.
         const read = e.object.op === "root" ? `${this.expr(e.object)}[${JSON.stringify(e.name)}]` : `${this.expr(e.object)}?.[${JSON.stringify(e.name)}]`;
@@ -311,7 +310,7 @@ class JsEmitter {
         return `!(${this.expr(e.operand)})`;
       case "and":
       case "or":
-        // A term that can fail, followed by others: evaluated three-valued (rt.anyTerm), so
+        // A term that can fail, followed by others: evaluated three-valued (threeValued), so
         // that a later term that settles the result (true for `or`, false for `and`) does, as
         // it would written first. Otherwise JavaScript's short circuit already gives that.
         // (A term that cannot fail leaves no fault to note: it needs no wrapping.)
@@ -381,9 +380,19 @@ class JsEmitter {
           case "age":
             // An attempt dated before the first one seen is the earliest: age 0, never negative.
             return "Math.max(0, c.now - c.s.firstSeen)";
-          default:
-            return `c.s.${e.member}`;
+          // Each name spelled out: nothing from a bundle's IR becomes code unchecked.
+          case "calls":
+            return "c.s.calls";
+          case "denials":
+            return "c.s.denials";
+          case "labels":
+            return "c.s.labels";
+          case "tools":
+            return "c.s.tools";
+          case "last":
+            return "c.s.last";
         }
+        throw new Error(`unknown session member ${JSON.stringify((e as { member: unknown }).member)} reached the emitter`);
       case "count": {
         if (e.tools === null) return `(countIn(c, c.now - ${e.withinMs}, null) + 1)`;
         // A mask over the declared tools' ordinals (the session stores windowed tools as ordinals).
@@ -409,9 +418,12 @@ class JsEmitter {
             return e.object.op === "local" ? `rt.size(${object})` : `((${object})?.length ?? 0)`;
           case "lower":
             return `rt.lower(${object})`;
-          default:
-            return `rt.${e.name}(${object}, ${this.expr(e.args[0]!)})`;
+          case "startsWith":
+            return `rt.startsWith(${object}, ${this.expr(e.args[0]!)})`;
+          case "endsWith":
+            return `rt.endsWith(${object}, ${this.expr(e.args[0]!)})`;
         }
+        throw new Error(`unknown method ${JSON.stringify((e as { name: unknown }).name)} reached the emitter`);
       }
       case "call":
         // `c`: an ambiguous URL or address is noted as a fault there (the rule fails closed).

@@ -46,7 +46,8 @@ export class Interpreter {
   /**
    * The language's `and` (`settles` false) and `or` (true) over terms that may fail: the first
    * term that evaluates to `settles` decides; else the first failure is thrown; else `!settles`.
-   * So the order of the terms never changes the result (rt.anyTerm in the generated code).
+   * So the order of the terms never changes the result (the generated code does the same with
+   * per-function temporaries: JsEmitter.threeValued).
    */
   private threeValued(terms: readonly (() => unknown)[], settles: boolean): boolean {
     let failure: { error: unknown } | undefined;

@@ -53,13 +53,6 @@ export type IrExpr =
   | { readonly op: "method"; readonly name: "size" | "startsWith" | "endsWith" | "lower"; readonly object: IrExpr; readonly args: readonly IrExpr[]; readonly members?: TypeJson }
   | { readonly op: "call"; readonly name: "url.host" | "email.domain"; readonly arg: IrExpr };
 
-/** A condition with the text it was written as, for explanations. */
-export interface IrCondition {
-  readonly expr: IrExpr;
-  /** The top-level `and` terms as written, for clause-by-clause explanations. */
-  readonly text: string;
-}
-
 /** Whether an expression reads the request's user, or its intent's tools or risk (what fails without them). */
 export function readsOptionalPart(expr: IrExpr, part: "user" | "intent"): boolean {
   if (part === "user" ? expr.op === "root" && expr.root === "user" : expr.op === "intentTools" || expr.op === "intentMaxRisk") return true;

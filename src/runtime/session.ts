@@ -376,8 +376,6 @@ export class SessionStore {
   /**
    * Records an attempt after its decision: counted always; on allow, its tool and labels join
    * the session; a denial is counted; windows drop entries older than the longest `within`.
-   */
-  /**
    * `toolOrdinal` is the tool's position among the declared tools (-1 for an unknown tool): the
    * engine knows it, so recording costs no lookup by name.
    */

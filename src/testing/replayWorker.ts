@@ -6,8 +6,8 @@ import { replayShare, type ReplayOptions } from "./replay.js";
 /**
  * A worker of the pool in workerPool.ts: for each task it replays the sessions of one share of a
  * recording with its own engines (`policyc test`, or both sides of `policyc diff`) and posts the
- * results back. It lives as long as the process, so a second recording (or a second run in the
- * same process) finds it started and its code already optimized.
+ * results back. It is kept until idle for a while, so a second recording (or a second run in
+ * the same process) finds it started and its code already optimized.
  */
 export type ReplayTask =
   | { readonly kind: "replay"; readonly policy: CompiledPolicy; readonly file: string; readonly options: ReplayOptions }

@@ -12,9 +12,9 @@ interface PooledWorker {
 const IDLE_MS = 30_000;
 
 /**
- * Replay workers kept for the life of the process. Starting a worker and warming its engine
- * costs about as much as replaying tens of thousands of lines, so a run that replays several
- * large recordings pays it once. Idle workers do not keep the process alive.
+ * Replay workers kept between recordings (until idle for IDLE_MS). Starting a worker and warming
+ * its engine costs about as much as replaying tens of thousands of lines, so a run that replays
+ * several large recordings pays it once. Idle workers do not keep the process alive.
  */
 export class ReplayWorkerPool {
   private readonly workers: PooledWorker[] = [];
@@ -36,19 +36,28 @@ export class ReplayWorkerPool {
       } catch (error) {
         // Not sent (a value that cannot be cloned): nothing will answer, so settle it here.
         pooled.pending.delete(id);
-        this.settled(pooled);
+        this.settled(slot, pooled);
         reject(error instanceof Error ? error : new Error(String(error)));
       }
     });
   }
 
   /** After a task ends: an idle worker no longer keeps the process alive, and ends after a while. */
-  private settled(pooled: PooledWorker): void {
+  private settled(slot: number, pooled: PooledWorker): void {
     if (pooled.pending.size > 0) return;
     pooled.worker.unref();
     clearTimeout(pooled.idleTimer);
-    pooled.idleTimer = setTimeout(() => void pooled.worker.terminate(), IDLE_MS);
+    pooled.idleTimer = setTimeout(() => this.retire(slot, pooled), IDLE_MS);
     pooled.idleTimer.unref();
+  }
+
+  /**
+   * Ends an idle worker. It leaves the pool first: until its `exit` event it would still be found
+   * there, and a task given to it in that window would die with it.
+   */
+  private retire(slot: number, pooled: PooledWorker): void {
+    if (this.workers[slot] === pooled) delete this.workers[slot];
+    void pooled.worker.terminate();
   }
 
   private start(slot: number): PooledWorker {
@@ -60,7 +69,7 @@ export class ReplayWorkerPool {
       const task = pooled.pending.get(result.id);
       if (!task) return;
       pooled.pending.delete(result.id);
-      this.settled(pooled);
+      this.settled(slot, pooled);
       if ("error" in result) task.reject(new Error(`replay worker ${slot}: ${result.error}`));
       else task.resolve(result.report);
     });
