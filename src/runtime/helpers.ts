@@ -305,9 +305,11 @@ export function equalDeclared(a: unknown, b: unknown, shape: ValueShape | null, 
  * element: its last operands and answer in this decision. Without it `any(x in args.us:
  * args.s == args.s2)` compares two long sets that never change once per element, quadratic in
  * the request's size (the sides' indexes themselves are kept per decision by `listIndex`).
+ * The decision is known by its number, not its context: a site, shared by every engine running
+ * the same code, must not keep a session's state alive (it keeps only its last operands).
  */
 export interface CompareSite {
-  decision: unknown;
+  epoch: number;
   a: unknown;
   b: unknown;
   answer: boolean;
@@ -316,7 +318,7 @@ export interface CompareSite {
 }
 
 export function compareSite(): CompareSite {
-  return { decision: undefined, a: undefined, b: undefined, answer: false, fault: undefined };
+  return { epoch: -1, a: undefined, b: undefined, answer: false, fault: undefined };
 }
 
 /**
@@ -326,7 +328,7 @@ export function compareSite(): CompareSite {
  * walked again for every element of a quantifier.
  */
 function answerAt(site: CompareSite, decision: FaultNote, a: unknown, b: unknown, compare: () => boolean): boolean {
-  if (site.decision !== decision || site.a !== a || site.b !== b) {
+  if (site.epoch !== decisionEpoch || site.a !== a || site.b !== b) {
     let answer = false;
     let fault: string | undefined;
     try {
@@ -334,7 +336,7 @@ function answerAt(site: CompareSite, decision: FaultNote, a: unknown, b: unknown
     } catch (error) {
       fault = message(error);
     }
-    site.decision = decision;
+    site.epoch = decisionEpoch;
     site.a = a;
     site.b = b;
     site.answer = answer;
