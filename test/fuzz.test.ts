@@ -52,8 +52,9 @@ function expectWellFormed(sources: { path: string; text: string }[]): void {
     throw new Error(`analyze threw ${String(error)} on:\n${sources.map((s) => JSON.stringify(s.text)).join("\n")}`);
   }
   for (const d of diagnostics) {
-    if (!d.span) continue;
-    const { file, start, end } = d.span;
+    // Only an unreadable path (PC001–PC006, never raised here) has no span: every policy mistake points at its text.
+    expect(d.span, `${d.code} ${d.message} has no span`).toBeDefined();
+    const { file, start, end } = d.span!;
     const where = `${d.code} ${d.message} [${start}, ${end}) in ${file.path} (${file.text.length} chars)`;
     expect(sources.some((s) => s.path === file.path && s.text === file.text), where).toBe(true);
     expect(Number.isInteger(start) && Number.isInteger(end), where).toBe(true);

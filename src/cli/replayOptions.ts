@@ -1,3 +1,4 @@
+import { parseDuration } from "../syntax/literals.js";
 import type { Io } from "./io.js";
 
 /**
@@ -14,8 +15,6 @@ export interface ReplayFlags {
 export const JOBS_HELP = "threads per recording (default: one per core, up to 8, for recordings of 64 MB or more; else 1)";
 export const SESSION_IDLE_HELP = "expire a session after this long without an attempt, as the enforcement point does (a duration: 90m, 8h; default 1h)";
 
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
 /** The flags as numbers (those given); undefined, after saying why on stderr, when one is not valid. */
 export function parseReplayFlags(verb: string, flags: ReplayFlags, io: Io): { workers?: number; sessionIdleMs?: number } | undefined {
   const parsed: { workers?: number; sessionIdleMs?: number } = {};
@@ -28,9 +27,8 @@ export function parseReplayFlags(verb: string, flags: ReplayFlags, io: Io): { wo
     parsed.workers = jobs;
   }
   if (flags.sessionIdle !== undefined) {
-    const match = /^([0-9]+)(ms|s|m|h|d)$/.exec(flags.sessionIdle);
-    const ms = match ? Number(match[1]) * UNIT_MS[match[2]!]! : Number.NaN;
-    if (!(Number.isSafeInteger(ms) && ms > 0)) {
+    const ms = parseDuration(flags.sessionIdle);
+    if (ms === undefined || ms <= 0) {
       io.err(`policyc ${verb}: --session-idle takes a duration such as 90m, 8h or 2d (more than zero), not \`${flags.sessionIdle}\`\n`);
       return undefined;
     }
