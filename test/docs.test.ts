@@ -185,6 +185,21 @@ describe("docs/language.md examples", () => {
   });
 });
 
+describe("README.md examples", () => {
+  const readme = readDoc("README.md");
+  const blocks = readme.blocks.filter((b) => b.info === "policy");
+
+  it.skipIf(!HAS_CONFORMANCE).each(blocks.map((b) => [`line ${b.line}`, b] as const))("the policy block at %s checks clean with the running example's declarations", (_name, block) => {
+    const decls = readFileSync(join(CONFORMANCE, "errors", "decls.policy"), "utf8");
+    const analysis = analyze([
+      { path: "decls.policy", text: decls },
+      { path: `README.md:${block.line}`, text: block.text },
+    ]);
+    expect(analysis.diagnostics.filter((d) => d.severity === "error").map((d) => renderDiagnostic(d))).toEqual([]);
+    expect(analysis.program?.rules.length).toBeGreaterThan(0);
+  });
+});
+
 describe("docs/cli.md examples", () => {
   it.skipIf(!HAS_CONFORMANCE)("the build example prints what building the conformance support.policy prints", async () => {
     const text = readFileSync(join(ROOT, "docs", "cli.md"), "utf8");

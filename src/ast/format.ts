@@ -199,7 +199,15 @@ class Formatter {
     this.close(span.end - 1, "");
   }
 
+  /** An empty block without comments inside, as `tool kb.reindex {}`: one line. */
+  private emptyBlock(span: A.Declaration["span"], head: string, empty: boolean): boolean {
+    if (!empty || this.hasCommentsIn(this.openingBrace(span.start), span.end - 1)) return false;
+    this.line(span.start, "", `${head} {}`);
+    return true;
+  }
+
   private toolDecl(decl: A.ToolDecl): void {
+    if (this.emptyBlock(decl.span, `tool ${decl.name.text}`, !decl.risk && decl.returns.length === 0 && !decl.args)) return;
     this.line(decl.span.start, "", `tool ${decl.name.text} {`);
     if (decl.risk) this.line(this.tokenBefore(decl.risk.span.start), "  ", `risk ${decl.risk.name}`);
     if (decl.returns.length > 0) this.line(this.tokenBefore(decl.returns[0]!.span.start), "  ", `returns ${decl.returns.map((r) => r.name).join(", ")}`);
@@ -237,6 +245,7 @@ class Formatter {
   }
 
   private intentDecl(decl: A.IntentDecl): void {
+    if (this.emptyBlock(decl.span, `intent ${decl.name.text}`, decl.tools.length === 0 && !decl.maxRisk)) return;
     this.line(decl.span.start, "", `intent ${decl.name.text} {`);
     if (decl.tools.length > 0) this.line(this.tokenBefore(decl.tools[0]!.span.start), "  ", `tools ${decl.tools.map((t) => t.text).join(", ")}`);
     if (decl.maxRisk) this.line(this.tokenBefore(decl.maxRisk.span.start), "  ", `max_risk ${decl.maxRisk.name}`);
@@ -244,6 +253,7 @@ class Formatter {
   }
 
   private policyDecl(decl: A.PolicyDecl): void {
+    if (this.emptyBlock(decl.span, `policy ${decl.name.name}`, decl.rules.length === 0)) return;
     this.line(decl.span.start, "", `policy ${decl.name.name} {`);
     decl.rules.forEach((rule, i) => {
       if (i > 0) this.blank();
