@@ -107,6 +107,7 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
       const rules = chunk[0]?.tokenType === T.Kw.policy ? splitPolicy(chunk) : undefined;
       if (rules) {
         builder.skipDocsBefore(chunk[0]!.startOffset);
+        for (const misplaced of rules.trailing) diagnostics.push(trailingAnnotationDiagnostic(file, misplaced));
         const built = rules.body.map((ruleTokens, i) => builder.rule(parseChunk(ruleTokens, () => parser.rule(), rules.body[i + 1]?.[0] ?? rules.close)));
         declarations.push(builder.policyFromRules(chunk[0]!, chunk[1]!, rules.close, built));
       } else {
@@ -123,6 +124,22 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
     diagnostics.push(diagnostic(error instanceof RangeError ? "PC106" : "PC103", message, { file, start: 0, end: 0 }));
     return { file, ast: empty, comments: [], docComments: [], diagnostics };
   }
+}
+
+/** PC111: an annotation after a rule on its line, which describes the next rule (or nothing). */
+function trailingAnnotationDiagnostic(file: SourceFile, trailing: TrailingAnnotation): Diagnostic {
+  const first = trailing.annotation[0]!;
+  const last = trailing.annotation[trailing.annotation.length - 1]!;
+  const span: Span = { file, start: first.startOffset, end: last.endOffset! + 1 };
+  const text = file.text.slice(span.start, span.end);
+  const shown = text.length > 40 ? text.slice(0, 40) + "…" : text;
+  const head = `\`${shown}\` follows the \`${trailing.follows.image}\` rule on this line, but`;
+  const message = trailing.describes
+    ? `${head} an annotation describes the rule after it (here the \`${trailing.describes.image}\` rule on line ${trailing.describes.startLine})`
+    : trailing.continues
+      ? `${head} annotations go before a rule's \`allow\`, \`ask\` or \`deny\` (the \`${trailing.continues.image}\` on line ${trailing.continues.startLine} still belongs to the \`${trailing.follows.image}\` rule)`
+      : `${head} an annotation describes the rule after it, and none follows`;
+  return diagnostic("PC111", message, span, "put annotations on their own line before the rule they describe");
 }
 
 /** Advice for the first unexpected character of a run (the lexer reports `&&` as one run). */
@@ -173,18 +190,62 @@ function splitDeclarations(tokens: readonly IToken[]): IToken[][] {
 }
 
 /**
+ * An annotation written after a rule on the rule's own line (`allow a.x @name("x")`). It reads as
+ * part of that rule, but annotations describe the rule after them, so it is reported (PC111).
+ */
+interface TrailingAnnotation {
+  /** The tokens of the first annotation of the run, `@` to `)`. */
+  readonly annotation: readonly IToken[];
+  /** The effect of the rule the annotation follows on its line. */
+  readonly follows: IToken;
+  /** The effect of the rule the annotation would describe, when one comes next (neither this nor `continues` at the end of the policy). */
+  readonly describes?: IToken;
+  /** The clause keyword that comes next instead (`when` on the following line): it continues `follows`'s rule. */
+  readonly continues?: IToken;
+}
+
+const CLAUSE_KEYWORDS = new Set<unknown>([T.Kw.when, T.Kw.unless, T.Kw.reason, T.Kw.grant, T.Kw.revoke]);
+
+/** The index just past the annotation starting at `start` (`@name`, `@name(…)`), or undefined when its `(` is not closed before `limit`. */
+function annotationEnd(tokens: readonly IToken[], start: number, limit: number): number | undefined {
+  const end = start + 2;
+  if (end >= limit || tokens[end]!.tokenType !== T.LParen) return Math.min(end, limit);
+  let depth = 0;
+  for (let i = end; i < limit; i++) {
+    const type = tokens[i]!.tokenType;
+    if (OPENERS.has(type)) depth++;
+    else if (CLOSERS.has(type) && --depth === 0) return i + 1;
+  }
+  return undefined;
+}
+
+/** The index just past a run of well-formed annotations starting at `start`, or undefined when one is not closed. */
+function annotationsEnd(tokens: readonly IToken[], start: number, limit: number): number | undefined {
+  let end: number | undefined = start;
+  while (end !== undefined && end < limit && tokens[end]!.tokenType === T.At) end = annotationEnd(tokens, end, limit);
+  return end;
+}
+
+/**
  * Splits `policy NAME { rules }` into its rules: a rule starts at an annotation or an effect at
  * brace depth one (an effect word after `@`, `.` or `has` is a name, not a new rule). Returns
  * undefined when the header or the braces are not well formed: then the whole declaration goes
  * through the parser, which reports what is wrong.
+ *
+ * Annotations written at the end of a rule's line are collected as `trailing`. Followed by a
+ * rule, they stay with it (that is what they mean) and are reported. Followed by a clause of the
+ * rule they trail (`deny x @name("n")` then `when …`), or by the end of the policy, they are
+ * left out of the rules, so the clause still parses as the rule's own and the one mistake gives
+ * one error. Followed by anything else, they are left to the parser.
  */
-function splitPolicy(chunk: readonly IToken[]): { body: IToken[][]; close: IToken } | undefined {
+function splitPolicy(chunk: readonly IToken[]): { body: IToken[][]; close: IToken; trailing: TrailingAnnotation[] } | undefined {
   if (chunk.length < 4 || !tokenMatcher(chunk[1]!, T.AnyName) || chunk[2]!.tokenType !== T.LBrace) return undefined;
   const close = chunk[chunk.length - 1]!;
   if (close.tokenType !== T.RBrace) return undefined;
   const body: IToken[][] = [];
+  const trailing: TrailingAnnotation[] = [];
   let current: IToken[] = [];
-  let hasEffect = false;
+  let effect: IToken | undefined;
   let depth = 0;
   for (let i = 3; i < chunk.length - 1; i++) {
     const token = chunk[i]!;
@@ -193,12 +254,23 @@ function splitPolicy(chunk: readonly IToken[]): { body: IToken[][]; close: IToke
       const startsAnnotation = token.tokenType === T.At;
       // After `@`, `.`, `has`, `,` or another effect, an effect word is a name (`allow deny.all`).
       const startsEffect = EFFECTS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && previous !== T.Kw.has && previous !== T.Comma && !EFFECTS.has(previous);
-      if ((startsAnnotation || startsEffect) && hasEffect) {
+      const end = startsAnnotation && effect && token.startLine === chunk[i - 1]!.endLine ? annotationsEnd(chunk, i, chunk.length - 1) : undefined;
+      if (end !== undefined && effect) {
+        const annotation = chunk.slice(i, annotationEnd(chunk, i, end));
+        const next = chunk[end]!;
+        if (next === close || CLAUSE_KEYWORDS.has(next.tokenType)) {
+          trailing.push(next === close ? { annotation, follows: effect } : { annotation, follows: effect, continues: next });
+          i = end - 1;
+          continue;
+        }
+        if (EFFECTS.has(next.tokenType)) trailing.push({ annotation, follows: effect, describes: next });
+      }
+      if ((startsAnnotation || startsEffect) && effect) {
         body.push(current);
         current = [];
-        hasEffect = false;
+        effect = undefined;
       }
-      if (startsEffect) hasEffect = true;
+      if (startsEffect) effect = token;
     }
     if (OPENERS.has(token.tokenType)) depth++;
     else if (CLOSERS.has(token.tokenType)) {
@@ -209,5 +281,5 @@ function splitPolicy(chunk: readonly IToken[]): { body: IToken[][]; close: IToke
   }
   if (depth !== 0) return undefined;
   if (current.length > 0) body.push(current);
-  return { body, close };
+  return { body, close, trailing };
 }

@@ -198,6 +198,33 @@ describe("syntax errors", () => {
   });
 });
 
+describe("PC111: an annotation on the line of the rule before it", () => {
+  const help = "put annotations on their own line before the rule they describe";
+
+  it("is reported at the annotation, naming the rule it follows and the rule it would describe", () => {
+    expect(problems('policy p {\n  allow a.x @name("allow-x")\n  deny a.y\n}')).toEqual([
+      { code: "PC111", line: 2, column: 13, message: '`@name("allow-x")` follows the `allow` rule on this line, but an annotation describes the rule after it (here the `deny` rule on line 3)', help },
+    ]);
+  });
+
+  it("followed by a clause of the rule before it, says annotations go before the effect, and the clause still parses as that rule's", () => {
+    const text = 'policy p {\n  deny sql.ddl @name("no-ddl")\n    when context.env == prod\n    reason "no ddl"\n  @name("next")\n  allow sql.query\n}';
+    expect(problems(text)).toEqual([
+      { code: "PC111", line: 2, column: 16, message: '`@name("no-ddl")` follows the `deny` rule on this line, but annotations go before a rule\'s `allow`, `ask` or `deny` (the `when` on line 3 still belongs to the `deny` rule)', help },
+    ]);
+  });
+
+  it("at the end of the policy, says it describes no rule", () => {
+    expect(problems('policy p {\n  allow a.x @owner("me") @ticket("T-1")\n}')).toEqual([
+      { code: "PC111", line: 2, column: 13, message: '`@owner("me")` follows the `allow` rule on this line, but an annotation describes the rule after it, and none follows', help },
+    ]);
+  });
+
+  it("annotations on their own line, or before a rule on its line, are fine", () => {
+    expect(rulesOf('policy p {\n  allow a.x\n  @name("y") deny a.y\n  @name("z")\n  deny a.z\n}').map((r) => r.annotations.map((a) => a.args.map((x) => x.kind === "StringLiteral" && x.value)))).toEqual([[], [["y"]], [["z"]]]);
+  });
+});
+
 describe("expressions (language.md section 4)", () => {
   it("literals", () => {
     expect(when("true")).toMatchObject({ kind: "BoolLiteral", value: true });
