@@ -1,6 +1,7 @@
 import type * as A from "../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { didYouMean } from "../diagnostics/suggest.js";
+import { printExpr } from "../ast/printExpr.js";
 import type { Code } from "../diagnostics/codes.js";
 import { checkPatternMatchesTools, labelType, type FieldInfo, type RecordShape, type Schema } from "./schema.js";
 import { FUNCTIONS, SESSION_CALLS, SESSION_VALUES, type Resolution } from "./resolution.js";
@@ -313,6 +314,7 @@ export class ExpressionChecker {
       left = this.infer(expr.left, scope, rule, expectedLeft);
     } else {
       left = this.infer(expr.left, scope, rule);
+      if (isContainment(operator) && left.kind !== "error" && !canContain(left, operator)) return this.containmentOfOneValue(expr, left, scope, rule);
       // `tool in [kb.search, crm.lookup]`: the list's names are tools, so they resolve like `tool == kb.search`.
       const expectedRight = operator === "contains" ? elementOf(left) : operator === "in" ? { kind: "set" as const, element: left } : left;
       right = this.infer(expr.right, scope, rule, expectedRight);
@@ -374,6 +376,21 @@ export class ExpressionChecker {
         if (right.kind !== "string") return mismatch(`the pattern of \`like\` must be a string, but this is ${describeType(right)}`);
         return BOOL;
     }
+  }
+
+  /**
+   * `context.cluster contains prod`: the left side holds one value, so nothing can be in it. Said
+   * first, with the operator that fits; the right side is typed as the left side's value (or a
+   * list of them), which is what the writer meant, so a bare member name resolves instead of
+   * being reported as an unknown name.
+   */
+  private containmentOfOneValue(expr: A.Binary, left: Type, scope: Scope, rule: RuleContext): Type {
+    const operator = expr.operator as ContainmentOperator;
+    this.infer(expr.right, scope, rule, operator === "contains" ? left : { kind: "list", element: left });
+    const needs = operator === "contains" ? "a set, a list or a string" : "a set or a list";
+    const help = operator === "contains" ? "to compare one value, use `==`" : `to test one value against several, use \`in\`: \`${printExpr(expr.left)} in ${printExpr(expr.right)}\``;
+    this.report("PC300", `\`${operator}\` needs ${needs} on the left, but this is ${describeType(left)}`, expr.span, help);
+    return BOOL;
   }
 
   private inferHas(expr: A.Has, scope: Scope, rule: RuleContext): Type {
@@ -691,6 +708,18 @@ function firstName(expr: A.Expr): A.Expr {
   let base = expr;
   while (base.kind === "Member") base = base.object;
   return base;
+}
+
+type ContainmentOperator = "contains" | "containsAny" | "containsAll";
+
+function isContainment(operator: A.BinaryOperator): operator is ContainmentOperator {
+  return operator === "contains" || operator === "containsAny" || operator === "containsAll";
+}
+
+/** Whether `type` can be the left side of `operator` at all (the right side is checked later). */
+function canContain(type: Type, operator: ContainmentOperator): boolean {
+  if (isCollection(type)) return true;
+  return operator === "contains" && (isStringLike(type) || type.kind === "toolset");
 }
 
 function elementOf(type: Type): Type | undefined {

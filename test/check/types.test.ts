@@ -72,6 +72,17 @@ describe("PC300 type mismatch", () => {
     ]);
   });
 
+  it("`contains` on one value is reported first and alone, with the operator that fits; a bare member on the right resolves", () => {
+    const [contains, ...others] = rules("deny * when agent.zone contains external");
+    expect(others).toEqual([]);
+    expect(contains).toMatchObject({ code: "PC300", message: "`contains` needs a set, a list or a string on the left, but this is a `Zone` member", help: "to compare one value, use `==`" });
+    expect(rules("deny * when agent.zone containsAny [external, partner]")).toEqual([
+      expect.objectContaining({ code: "PC300", help: "to test one value against several, use `in`: `agent.zone in [external, partner]`" }),
+    ]);
+    // A misspelled member is its own mistake, and gets its own did-you-mean.
+    expect(codesAndLines(rules("deny * when agent.zone contains extrenal"))).toEqual([["PC300", 2], ["PC205", 2]]);
+  });
+
   it("valid comparisons give nothing", () => {
     const valid = [
       'allow kb.search when agent.attested == true and agent.team != "x"',
