@@ -6,6 +6,7 @@ import { SourceFile } from "../source/SourceFile.js";
 import type { Span } from "../source/Span.js";
 import { AstBuilder } from "./astBuilder.js";
 import { describeToken, grammarInstance } from "./grammar.js";
+import { helpForSyntaxError } from "./syntaxHelp.js";
 import * as T from "./tokens.js";
 
 /** Deeper nesting than this is refused before parsing, so recursion can never exhaust the stack. */
@@ -96,7 +97,15 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
           if (last) at = { file, start: last.endOffset! + 1, end: last.endOffset! + 1 };
           if (following) message = message.replace(/found the end of the file$/, `found ${describeToken(following)}`);
         }
-        diagnostics.push(diagnostic("PC103", message, at));
+        const index = chunk.indexOf(error.token);
+        const reported = (error as { previousToken?: IToken }).previousToken;
+        const previous = chunk[index - 1];
+        // Recovery inside a repetition skips tokens before it builds the message, which then
+        // names the last skipped token as the one before the error (`expected } after *, found *`).
+        if (previous && reported && reported !== previous && reported.tokenType.name !== "EOF") {
+          message = message.replace(` after ${describeToken(reported)}, found`, ` after ${describeToken(previous)}, found`);
+        }
+        diagnostics.push(diagnostic("PC103", message, at, index > 0 ? helpForSyntaxError(chunk, index) : undefined));
       }
       return cst;
     };

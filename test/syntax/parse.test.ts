@@ -123,8 +123,19 @@ describe("syntax errors", () => {
     expect(problems("policy p {\n  allow kb.search when\n  deny kb.search\n}").map((p) => p.message)).toEqual(["expected an expression after `when`, found `deny`"]);
   });
 
-  it("does not chain comparisons", () => {
+  it("does not chain comparisons, and says so", () => {
     expect(problems("policy p { deny * when a < b < c }").map((p) => p.code)).toContain("PC103");
+    expect(problems("policy p {\n  deny * when session.calls > 1 < 3\n}")).toEqual([expect.objectContaining({ code: "PC103", line: 2, column: 33, help: "comparisons do not chain: write `a < b and b < c`" })]);
+  });
+
+  it("a `*` inside a name segment of a tool pattern gets a hint, and the message names the token really before it", () => {
+    const hint = (name: string) => `a pattern ends in \`.*\` after whole name segments, as in \`${name}.*\``;
+    expect(problems("policy p {\n  deny sql*\n}")).toEqual([expect.objectContaining({ code: "PC103", line: 2, column: 11, help: hint("sql") })]);
+    expect(problems("policy p {\n  deny sql.qu*\n}")[0]!.help).toBe(hint("sql"));
+    expect(problems("policy p {\n  deny *.ddl\n}")[0]!.help).toContain(hint("sql"));
+    expect(problems("intent i {\n  tools sql*\n  max_risk high\n}")).toEqual([
+      { code: "PC103", line: 2, column: 12, message: "expected `}` after `sql`, found `*`", help: hint("sql") },
+    ]);
   });
 
   it("reports an unexpected character with a hint (PC100)", () => {

@@ -1,0 +1,54 @@
+import type { IToken } from "chevrotain";
+import { tokenMatcher } from "./chevrotain.js";
+import * as T from "./tokens.js";
+
+/** Operators that compare two values; a second one after a comparison is a chain (`a < b < c`). */
+const COMPARISONS = new Set<unknown>([T.EqEq, T.NotEq, T.Less, T.LessEq, T.Greater, T.GreaterEq, T.Kw.in, T.Kw.contains, T.Kw.containsAny, T.Kw.containsAll, T.Kw.like]);
+
+/** Tokens that end a value: a comparison operator after one of them would have been taken, unless the comparison was already used. */
+const VALUE_ENDS = new Set<unknown>([T.Integer, T.Duration, T.StringLiteral, T.RParen, T.RBracket, T.Kw.true, T.Kw.false]);
+
+function isName(token: IToken): boolean {
+  return tokenMatcher(token, T.AnyName);
+}
+
+function adjacent(before: IToken, after: IToken): boolean {
+  return before.endOffset! + 1 === after.startOffset;
+}
+
+/**
+ * The dotted name directly before `tokens[end]` (`sql`, `sql.q`), without the last segment when
+ * there are several: the segments a `.*` can follow (`sql.q*` means tools starting with `sql.q`,
+ * which no pattern says; `sql.*` is the nearest one that does).
+ */
+function wholeSegmentsBefore(tokens: readonly IToken[], end: number): string | undefined {
+  const segments: string[] = [];
+  let i = end - 1;
+  while (i >= 0 && isName(tokens[i]!)) {
+    segments.unshift(tokens[i]!.image);
+    if (i >= 2 && tokens[i - 1]!.tokenType === T.Dot && adjacent(tokens[i - 1]!, tokens[i]!) && adjacent(tokens[i - 2]!, tokens[i - 1]!)) i -= 2;
+    else break;
+  }
+  if (segments.length === 0) return undefined;
+  return (segments.length > 1 ? segments.slice(0, -1) : segments).join(".");
+}
+
+/**
+ * Advice for a syntax error at `tokens[index]`, for the mistakes people make most: a `*` inside
+ * a name segment (`sql*`, `*.ddl`) and chained comparisons (`1 < x < 3`).
+ */
+export function helpForSyntaxError(tokens: readonly IToken[], index: number): string | undefined {
+  const found = tokens[index];
+  const previous = tokens[index - 1];
+  if (!found || !previous) return undefined;
+  if (found.tokenType === T.Star && isName(previous) && adjacent(previous, found)) {
+    return `a pattern ends in \`.*\` after whole name segments, as in \`${wholeSegmentsBefore(tokens, index)}.*\``;
+  }
+  if (found.tokenType === T.Dot && previous.tokenType === T.Star && adjacent(previous, found)) {
+    return "a pattern ends in `.*` after whole name segments, as in `sql.*`; `*` cannot stand for the start of a name";
+  }
+  if (COMPARISONS.has(found.tokenType) && (VALUE_ENDS.has(previous.tokenType) || isName(previous))) {
+    return `comparisons do not chain: write \`a < b and b < c\``;
+  }
+  return undefined;
+}
