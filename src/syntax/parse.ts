@@ -6,7 +6,7 @@ import { SourceFile } from "../source/SourceFile.js";
 import type { Span } from "../source/Span.js";
 import { AstBuilder } from "./astBuilder.js";
 import { describeToken, grammarInstance } from "./grammar.js";
-import { helpForSyntaxError } from "./syntaxHelp.js";
+import { helpForSyntaxError, unclosedBrace } from "./syntaxHelp.js";
 import * as T from "./tokens.js";
 
 /** Deeper nesting than this is refused before parsing, so recursion can never exhaust the stack. */
@@ -46,6 +46,16 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
       diagnostics.push(diagnostic("PC100", `unexpected character \`${shown}\``, { file, start: error.offset, end: error.offset + Math.max(1, Math.min(error.length, 1)) }, hintForCharacter(character.charAt(0))));
       if (diagnostics.length >= MAX_SYNTAX_ERRORS_PER_FILE) break;
     }
+    /**
+     * A syntax error at the first token after an unexpected character is that character's echo
+     * (`a && b` leaves `a b`; a `😀` operand leaves `==` without one): the PC100 says it all.
+     */
+    const followsUnexpectedCharacter = (before: IToken | undefined, at: IToken | undefined): boolean => {
+      if (!before) return false;
+      const from = before.endOffset! + 1;
+      const to = at && Number.isFinite(at.startOffset) ? at.startOffset : file.text.length;
+      return lexed.errors.some((e) => e.offset >= from && e.offset < to);
+    };
     const tokens: IToken[] = [];
     let depth = 0;
     let notRun = 0;
@@ -57,6 +67,13 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
           // Keep parsing as if it were closed, so one missing quote gives one error.
           tokens.push({ ...token, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
           continue;
+        case T.SingleQuotedString: {
+          const text = token.image.slice(1, -1);
+          diagnostics.push(diagnostic("PC100", "unexpected character `'`", tokenSpan(file, token), `strings use double quotes: ${JSON.stringify(text)}`));
+          // Parse on as the string that was meant, so the quotes give one error, not one per word.
+          tokens.push({ ...token, image: JSON.stringify(text), tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
+          continue;
+        }
         case T.UnterminatedBlockComment:
           diagnostics.push(diagnostic("PC102", "unterminated block comment", { file, start: token.startOffset, end: token.startOffset + 2 }, "close it with `*/`"));
           continue;
@@ -98,6 +115,7 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
           if (following) message = message.replace(/found the end of the file$/, `found ${describeToken(following)}`);
         }
         const index = chunk.indexOf(error.token);
+        if (index !== 0 && followsUnexpectedCharacter(chunk[index > 0 ? index - 1 : chunk.length - 1], index > 0 ? error.token : following)) continue;
         const reported = (error as { previousToken?: IToken }).previousToken;
         const previous = chunk[index - 1];
         // Recovery inside a repetition skips tokens before it builds the message, which then
@@ -105,13 +123,18 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
         if (previous && reported && reported !== previous && reported.tokenType.name !== "EOF") {
           message = message.replace(` after ${describeToken(reported)}, found`, ` after ${describeToken(previous)}, found`);
         }
-        diagnostics.push(diagnostic("PC103", message, at, index > 0 ? helpForSyntaxError(chunk, index) : undefined));
+        const unclosed = message.startsWith("expected `}`") ? unclosedBrace(chunk) : undefined;
+        const help = (index > 0 ? helpForSyntaxError(chunk, index) : undefined) ?? (unclosed ? `the \`{\` opened at ${unclosed.startLine}:${unclosed.startColumn} is never closed` : undefined);
+        diagnostics.push(diagnostic("PC103", message, at, help));
       }
       return cst;
     };
     // Declarations, and the rules of a policy, are parsed one at a time: each CST is turned into
     // AST and dropped at once, so a 10,000-rule set never holds a giant CST (that cost seconds of GC).
-    const chunks = splitDeclarations(tokens);
+    const { chunks, strayCloses } = splitDeclarations(tokens);
+    for (const { brace, policy } of strayCloses) {
+      diagnostics.push(diagnostic("PC103", `this \`}\` closes \`policy ${policy[1]?.image ?? ""}\` early: rules follow it`, tokenSpan(file, brace), "remove it: a policy's `}` goes after its last rule"));
+    }
     chunks.forEach((chunk, index) => {
       const rules = chunk[0]?.tokenType === T.Kw.policy ? splitPolicy(chunk) : undefined;
       if (rules) {
@@ -154,7 +177,8 @@ function trailingAnnotationDiagnostic(file: SourceFile, trailing: TrailingAnnota
 /** Advice for the first unexpected character of a run (the lexer reports `&&` as one run). */
 function hintForCharacter(character: string): string | undefined {
   if (character === "'" ) return 'strings use double quotes: "text"';
-  if (character === "&" || character === "|") return "write `and` / `or`";
+  if (character === "&") return "write `and`";
+  if (character === "|") return "write `or`";
   if (character === "!") return "write `not` (or `!=` for inequality)";
   if (character === "`") return 'strings use double quotes: "text"';
   return undefined;
@@ -179,9 +203,15 @@ const CLOSERS = new Set<unknown>([T.RBrace, T.RParen, T.RBracket]);
 /** Tokens after which a declaration keyword is a name (`tool agent.delegate`, `intent context.search`, `policy user`). */
 const NAME_BEFORE = new Set<unknown>([T.Dot, T.Kw.tool, T.Kw.intent, T.Kw.policy]);
 
-/** Splits tokens at declaration keywords outside any brackets. Text that fits nowhere stays with its neighbours, where the parser reports it. */
-function splitDeclarations(tokens: readonly IToken[]): IToken[][] {
+/**
+ * Splits tokens at declaration keywords outside any brackets. Text that fits nowhere stays with
+ * its neighbours, where the parser reports it. A `}` that closes a policy just before another
+ * rule (an annotation or an effect) closed it early: it is left out, so the rules after it stay
+ * in the policy, and returned in `strayCloses` to be reported.
+ */
+function splitDeclarations(tokens: readonly IToken[]): { chunks: IToken[][]; strayCloses: { brace: IToken; policy: readonly IToken[] }[] } {
   const chunks: IToken[][] = [];
+  const strayCloses: { brace: IToken; policy: readonly IToken[] }[] = [];
   let current: IToken[] = [];
   let depth = 0;
   for (const token of tokens) {
@@ -190,12 +220,16 @@ function splitDeclarations(tokens: readonly IToken[]): IToken[][] {
       chunks.push(current);
       current = [];
     }
+    if (depth === 0 && previous?.tokenType === T.RBrace && current[0]?.tokenType === T.Kw.policy && (token.tokenType === T.At || EFFECTS.has(token.tokenType))) {
+      strayCloses.push({ brace: current.pop()!, policy: current });
+      depth = 1;
+    }
     if (OPENERS.has(token.tokenType)) depth++;
     else if (CLOSERS.has(token.tokenType)) depth = Math.max(0, depth - 1);
     current.push(token);
   }
   if (current.length > 0) chunks.push(current);
-  return chunks;
+  return { chunks, strayCloses };
 }
 
 /**

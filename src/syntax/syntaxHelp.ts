@@ -52,3 +52,26 @@ export function helpForSyntaxError(tokens: readonly IToken[], index: number): st
   }
   return undefined;
 }
+
+/**
+ * The `{` of a declaration's tokens that most likely lacks its `}`, when one is left open: one
+ * whose `}` is lined up with an outer block rather than with it (`args { a: int`, then a `}` at
+ * the tool's indentation that took the tool's `}`), else the innermost `{` left open.
+ */
+export function unclosedBrace(tokens: readonly IToken[]): IToken | undefined {
+  const open: IToken[] = [];
+  let misaligned: IToken | undefined;
+  /** The column of the first token of each line seen so far (the line's indentation). */
+  const indentation = new Map<number, number>();
+  for (const token of tokens) {
+    if (!indentation.has(token.startLine!)) indentation.set(token.startLine!, token.startColumn!);
+    if (token.tokenType === T.LBrace) open.push(token);
+    else if (token.tokenType === T.RBrace) {
+      const opener = open.pop();
+      const startsLine = indentation.get(token.startLine!) === token.startColumn;
+      if (opener && startsLine && opener.startLine !== token.startLine && indentation.get(opener.startLine!) !== token.startColumn) misaligned ??= opener;
+    }
+  }
+  if (open.length === 0) return undefined;
+  return misaligned ?? open[open.length - 1];
+}

@@ -146,6 +146,24 @@ describe("syntax errors", () => {
     expect(problems("policy p { deny * when a || b }")[0]!.help).toContain("`or`");
   });
 
+  it("one mistake, one error: single quotes, `&&` and a stray character are not echoed by a PC103", () => {
+    expect(problems("policy p {\n  @name('no-ddl-in-prod')\n  deny kb.x\n}")).toEqual([
+      { code: "PC100", line: 2, column: 9, message: "unexpected character `'`", help: 'strings use double quotes: "no-ddl-in-prod"' },
+    ]);
+    expect(problems("policy p {\n  deny * when a && b\n}")).toEqual([{ code: "PC100", line: 2, column: 17, message: "unexpected character `&&`", help: "write `and`" }]);
+    expect(problems('policy p {\n  deny * when "\u{1F600}" == \u{1F600}\n}')).toEqual([{ code: "PC100", line: 2, column: 23, message: "unexpected character `\u{1F600}`" }]);
+  });
+
+  it("a missing `}` names the `{` left open; a `}` that closes a policy before its last rule says so", () => {
+    const missing = problems("tool sql.query {\n  args { database: string, limit?: int\n}\n\ntool sql.export {}\n");
+    expect(missing).toEqual([expect.objectContaining({ code: "PC103", line: 5, help: "the `{` opened at 2:8 is never closed" })]);
+    expect(problems("policy p {\n  allow kb.x\n")[0]!.help).toBe("the `{` opened at 1:10 is never closed");
+    const early = 'policy analyst {\n  allow kb.x\n    reason "ok"\n  }\n  @name("n")\n  deny kb.y\n    when context.env == prod\n}\n';
+    expect(problems(early)).toEqual([
+      { code: "PC103", line: 4, column: 3, message: "this `}` closes `policy analyst` early: rules follow it", help: "remove it: a policy's `}` goes after its last rule" },
+    ]);
+  });
+
   it("reports an unterminated string once, at its opening quote (PC101)", () => {
     const found = problems('policy p {\n  deny * when agent.team == "sales\n}\n');
     expect(found.filter((p) => p.code === "PC101")).toEqual([expect.objectContaining({ line: 2, column: 29 })]);
