@@ -358,8 +358,10 @@ export class ExpressionChecker {
     if (left.kind === "error" || right.kind === "error") return BOOL;
 
     const quotedMember = this.quotedMemberHelp(expr.left, left, expr.right, right);
+    // `session.age > 3600`: a bare number has no unit, so it is never a duration.
+    const unitless = (left.kind === "duration" && right.kind === "int") || (left.kind === "int" && right.kind === "duration") ? "write a duration with its unit, such as `1h` or `30s`" : undefined;
     const mismatch = (what: string): Type => {
-      this.report("PC300", what, expr.span, quotedMember ?? (left.kind === "bool" || right.kind === "bool" ? "compare a bool with `true` or `false`, or use it directly as a condition" : undefined));
+      this.report("PC300", what, expr.span, quotedMember ?? unitless ?? (left.kind === "bool" || right.kind === "bool" ? "compare a bool with `true` or `false`, or use it directly as a condition" : undefined));
       return BOOL;
     };
     const riskMismatch = (): Type => {

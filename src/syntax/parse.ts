@@ -6,6 +6,7 @@ import { SourceFile } from "../source/SourceFile.js";
 import type { Span } from "../source/Span.js";
 import { AstBuilder } from "./astBuilder.js";
 import { describeToken, grammarInstance } from "./grammar.js";
+import { durationSuggestion } from "./literals.js";
 import { helpForSyntaxError, unclosedBrace } from "./syntaxHelp.js";
 import * as T from "./tokens.js";
 
@@ -43,7 +44,7 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
     for (const error of lexed.errors) {
       const character = file.text.slice(error.offset, error.offset + (error.length || 1));
       const shown = character.length > 20 ? character.slice(0, 20) + "…" : character;
-      diagnostics.push(diagnostic("PC100", `unexpected character \`${shown}\``, { file, start: error.offset, end: error.offset + Math.max(1, Math.min(error.length, 1)) }, hintForCharacter(character.charAt(0))));
+      diagnostics.push(diagnostic("PC100", `unexpected character \`${shown}\``, { file, start: error.offset, end: error.offset + Math.max(1, Math.min(error.length, 1)) }, hintForCharacter(character.charAt(0), file.text.charAt(error.offset + 1))));
       if (diagnostics.length >= MAX_SYNTAX_ERRORS_PER_FILE) break;
     }
     /**
@@ -78,7 +79,7 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
           diagnostics.push(diagnostic("PC102", "unterminated block comment", { file, start: token.startOffset, end: token.startOffset + 2 }, "close it with `*/`"));
           continue;
         case T.MalformedDuration:
-          diagnostics.push(diagnostic("PC104", `malformed duration \`${token.image}\``, tokenSpan(file, token), "a duration is a whole number and a unit: `500ms`, `30s`, `5m`, `2h`, `1d`"));
+          diagnostics.push(diagnostic("PC104", `malformed duration \`${token.image}\``, tokenSpan(file, token), durationSuggestion(token.image) ?? "a duration is a whole number and a unit: `500ms`, `30s`, `5m`, `2h`, `1d`"));
           tokens.push({ ...token, tokenType: T.Duration, tokenTypeIdx: T.Duration.tokenTypeIdx! });
           continue;
       }
@@ -124,7 +125,7 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
           message = message.replace(` after ${describeToken(reported)}, found`, ` after ${describeToken(previous)}, found`);
         }
         const unclosed = message.startsWith("expected `}`") ? unclosedBrace(chunk) : undefined;
-        const help = (index > 0 ? helpForSyntaxError(chunk, index) : undefined) ?? (unclosed ? `the \`{\` opened at ${unclosed.startLine}:${unclosed.startColumn} is never closed` : undefined);
+        const help = (index >= 0 ? helpForSyntaxError(chunk, index) : undefined) ?? (unclosed ? `the \`{\` opened at ${unclosed.startLine}:${unclosed.startColumn} is never closed` : undefined);
         diagnostics.push(diagnostic("PC103", message, at, help));
       }
       return cst;
@@ -174,8 +175,10 @@ function trailingAnnotationDiagnostic(file: SourceFile, trailing: TrailingAnnota
   return diagnostic("PC111", message, span, "put annotations on their own line before the rule they describe");
 }
 
-/** Advice for the first unexpected character of a run (the lexer reports `&&` as one run). */
-function hintForCharacter(character: string): string | undefined {
+/** Advice for the first unexpected character of a run (the lexer reports `&&` as one run), given the character after it. */
+function hintForCharacter(character: string, next: string): string | undefined {
+  if (character === "-" && /[0-9]/.test(next)) return "the language has no negative numbers";
+  if (character === ";") return "rules need no separator: a rule ends where the next one starts";
   if (character === "'" ) return 'strings use double quotes: "text"';
   if (character === "&") return "write `and`";
   if (character === "|") return "write `or`";

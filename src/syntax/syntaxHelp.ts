@@ -1,5 +1,7 @@
 import type { IToken } from "chevrotain";
 import { tokenMatcher } from "./chevrotain.js";
+import { closestName } from "../diagnostics/suggest.js";
+import { DURATION_UNITS, durationText } from "./literals.js";
 import * as T from "./tokens.js";
 
 /** Operators that compare two values; a second one after a comparison is a chain (`a < b < c`). */
@@ -33,14 +35,31 @@ function wholeSegmentsBefore(tokens: readonly IToken[], end: number): string | u
   return (segments.length > 1 ? segments.slice(0, -1) : segments).join(".");
 }
 
+/** Keywords a misspelled word in a rule most likely meant (`alow`, `wehn`, `AND`). */
+const RULE_KEYWORDS = ["allow", "ask", "deny", "when", "unless", "reason", "grant", "for", "revoke", "and", "or", "not", "in", "contains", "containsAny", "containsAll", "like", "has", "within", "true", "false"];
+
+/** `1.5h`: the tokens `1` `.` `5h`, written without spaces; the help says what to write instead. */
+function fractionHelp(whole: IToken, fraction: IToken): string {
+  const match = /^([0-9]+)(ms|s|m|h|d)?$/.exec(fraction.image);
+  if (!match?.[2]) return "numbers are whole: the language has no fractions";
+  const milliseconds = Number(`${whole.image}.${match[1]}`) * DURATION_UNITS[match[2]]!;
+  return Number.isSafeInteger(milliseconds) && milliseconds > 0 ? `durations are whole numbers: write \`${durationText(milliseconds)}\`` : "durations are whole numbers: use a smaller unit";
+}
+
 /**
  * Advice for a syntax error at `tokens[index]`, for the mistakes people make most: a `*` inside
- * a name segment (`sql*`, `*.ddl`) and chained comparisons (`1 < x < 3`).
+ * a name segment (`sql*`, `*.ddl`), chained comparisons (`1 < x < 3`), a misspelled keyword,
+ * and durations written as `1.5h` or `1 m`.
  */
 export function helpForSyntaxError(tokens: readonly IToken[], index: number): string | undefined {
   const found = tokens[index];
   const previous = tokens[index - 1];
-  if (!found || !previous) return undefined;
+  if (!found) return undefined;
+  if (found.tokenType === T.Identifier && !(previous?.tokenType === T.Integer && found.image in DURATION_UNITS)) {
+    const keyword = closestName(found.image, RULE_KEYWORDS);
+    if (keyword !== undefined) return keyword === found.image.toLowerCase() ? `did you mean \`${keyword}\`? keywords are lower case` : `did you mean \`${keyword}\`?`;
+  }
+  if (!previous) return undefined;
   if (found.tokenType === T.Star && isName(previous) && adjacent(previous, found)) {
     return `a pattern ends in \`.*\` after whole name segments, as in \`${wholeSegmentsBefore(tokens, index)}.*\``;
   }
@@ -50,6 +69,11 @@ export function helpForSyntaxError(tokens: readonly IToken[], index: number): st
   if (COMPARISONS.has(found.tokenType) && (VALUE_ENDS.has(previous.tokenType) || isName(previous))) {
     return `comparisons do not chain: write \`a < b and b < c\``;
   }
+  const beforeDot = tokens[index - 2];
+  if ((found.tokenType === T.Integer || found.tokenType === T.Duration) && previous.tokenType === T.Dot && beforeDot?.tokenType === T.Integer && adjacent(beforeDot, previous) && adjacent(previous, found)) {
+    return fractionHelp(beforeDot, found);
+  }
+  if (found.tokenType === T.Identifier && found.image in DURATION_UNITS && previous.tokenType === T.Integer) return `write the duration without a space: \`${previous.image}${found.image}\``;
   return undefined;
 }
 

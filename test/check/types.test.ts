@@ -96,6 +96,10 @@ describe("PC300 type mismatch", () => {
     expect(rules('deny * when tool.risk in ["high", "critical"]')).toEqual([expect.objectContaining({ code: "PC300", message: 'this list must hold risk levels, but `"high"` and `"critical"` are strings' })]);
   });
 
+  it("a number compared with a duration: help to write the unit", () => {
+    expect(rules("deny * when session.age > 3600")).toEqual([expect.objectContaining({ code: "PC300", help: "write a duration with its unit, such as `1h` or `30s`" })]);
+  });
+
   it("uses `an` before a name said with a vowel", () => {
     const checked = checkAlone('enum Env { dev }\ncontext { env: Env }\ntool t.x {}\npolicy p {\n  deny t.x when context.env == 3\n}');
     expect(checked.map((d) => d.message)).toEqual(["type mismatch: `==` compares an `Env` member with an `int`"]);

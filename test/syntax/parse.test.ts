@@ -174,15 +174,35 @@ describe("syntax errors", () => {
     expect(found).toEqual([expect.objectContaining({ code: "PC102", line: 2, column: 1 })]);
   });
 
-  it("reports a malformed duration (PC104)", () => {
-    for (const [duration, column] of [["5w", 33], ["10mins", 33], ["3sec", 33]] as const) {
+  it("reports a malformed duration (PC104), with what to write when that is clear", () => {
+    const cases = [
+      ["5w", "write `35d`"],
+      ["10mins", "did you mean `10m`?"],
+      ["3sec", "did you mean `3s`?"],
+      ["1min", "did you mean `1m`?"],
+      ["2H", "did you mean `2h`? units are lower case"],
+      ["1h30m", "write `90m`"],
+      ["1d12h", "write `36h`"],
+    ] as const;
+    for (const [duration, help] of cases) {
       const found = problems(`policy p {\n  allow kb.search grant "x" for ${duration}\n}\n`);
-      expect(found.map((p) => p.code)).toEqual(["PC104"]);
-      expect(found[0]).toMatchObject({ line: 2, column });
-      expect(found[0]!.message).toContain(duration);
-      expect(found[0]!.help).toContain("5m");
+      expect(found).toEqual([{ code: "PC104", line: 2, column: 33, message: `malformed duration \`${duration}\``, help }]);
     }
-    expect(problems("policy p { deny * when session.count(within 1y) > 3 }").map((p) => p.code)).toEqual(["PC104"]);
+    const unknownUnit = problems("policy p { deny * when session.count(within 1y) > 3 }");
+    expect(unknownUnit.map((p) => p.code)).toEqual(["PC104"]);
+    expect(unknownUnit[0]!.help).toContain("5m");
+  });
+
+  it("hints at fractions, spaced units, negative numbers, misspelled keywords and separators", () => {
+    const helpAt = (condition: string) => problems(`policy p {\n  deny * when ${condition}\n}`).map((p) => p.help);
+    expect(helpAt("session.count(within 1.5h) > 1")).toEqual(["durations are whole numbers: write `90m`"]);
+    expect(helpAt("session.calls > 1.5")).toEqual(["numbers are whole: the language has no fractions"]);
+    expect(helpAt("session.count(within 1 m) > 1")).toEqual(["write the duration without a space: `1m`"]);
+    expect(helpAt("session.calls > -1")).toEqual(["the language has no negative numbers"]);
+    expect(helpAt("session.calls > 1 AND session.calls < 3")).toEqual(["did you mean `and`? keywords are lower case"]);
+    expect(helpAt("session.calls > 1;")).toEqual(["rules need no separator: a rule ends where the next one starts"]);
+    expect(problems("policy p {\n  alow kb.search\n}").map((p) => p.help)).toEqual(["did you mean `allow`?"]);
+    expect(problems("policy p {\n  deny kb.search wehn true\n}").map((p) => p.help)).toEqual(["did you mean `when`?"]);
   });
 
   it("accepts every duration unit", () => {
