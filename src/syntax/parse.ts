@@ -133,8 +133,8 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
     // Declarations, and the rules of a policy, are parsed one at a time: each CST is turned into
     // AST and dropped at once, so a 10,000-rule set never holds a giant CST (that cost seconds of GC).
     const { chunks, strayCloses } = splitDeclarations(tokens);
-    for (const { brace, policy } of strayCloses) {
-      diagnostics.push(diagnostic("PC103", `this \`}\` closes \`policy ${policy[1]?.image ?? ""}\` early: rules follow it`, tokenSpan(file, brace), "remove it: a policy's `}` goes after its last rule"));
+    for (const { brace, policyName } of strayCloses) {
+      diagnostics.push(diagnostic("PC103", `this \`}\` closes \`policy ${policyName?.image ?? ""}\` early: rules follow it`, tokenSpan(file, brace), "remove it: a policy's `}` goes after its last rule"));
     }
     chunks.forEach((chunk, index) => {
       const rules = chunk[0]?.tokenType === T.Kw.policy ? splitPolicy(chunk) : undefined;
@@ -212,9 +212,9 @@ const NAME_BEFORE = new Set<unknown>([T.Dot, T.Kw.tool, T.Kw.intent, T.Kw.policy
  * rule (an annotation or an effect) closed it early: it is left out, so the rules after it stay
  * in the policy, and returned in `strayCloses` to be reported.
  */
-function splitDeclarations(tokens: readonly IToken[]): { chunks: IToken[][]; strayCloses: { brace: IToken; policy: readonly IToken[] }[] } {
+function splitDeclarations(tokens: readonly IToken[]): { chunks: IToken[][]; strayCloses: { brace: IToken; policyName: IToken | undefined }[] } {
   const chunks: IToken[][] = [];
-  const strayCloses: { brace: IToken; policy: readonly IToken[] }[] = [];
+  const strayCloses: { brace: IToken; policyName: IToken | undefined }[] = [];
   let current: IToken[] = [];
   let depth = 0;
   for (const token of tokens) {
@@ -224,7 +224,7 @@ function splitDeclarations(tokens: readonly IToken[]): { chunks: IToken[][]; str
       current = [];
     }
     if (depth === 0 && previous?.tokenType === T.RBrace && current[0]?.tokenType === T.Kw.policy && (token.tokenType === T.At || EFFECTS.has(token.tokenType))) {
-      strayCloses.push({ brace: current.pop()!, policy: current });
+      strayCloses.push({ brace: current.pop()!, policyName: current[1] });
       depth = 1;
     }
     if (OPENERS.has(token.tokenType)) depth++;

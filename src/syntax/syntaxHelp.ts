@@ -7,8 +7,23 @@ import * as T from "./tokens.js";
 /** Operators that compare two values; a second one after a comparison is a chain (`a < b < c`). */
 const COMPARISONS = new Set<unknown>([T.EqEq, T.NotEq, T.Less, T.LessEq, T.Greater, T.GreaterEq, T.Kw.in, T.Kw.contains, T.Kw.containsAny, T.Kw.containsAll, T.Kw.like]);
 
-/** Tokens that end a value: a comparison operator after one of them would have been taken, unless the comparison was already used. */
-const VALUE_ENDS = new Set<unknown>([T.Integer, T.Duration, T.StringLiteral, T.RParen, T.RBracket, T.Kw.true, T.Kw.false]);
+/** Tokens that end a term of a condition, looking back from a comparison operator. */
+const TERM_STARTS = new Set<unknown>([T.Kw.when, T.Kw.unless, T.Kw.and, T.Kw.or, T.Kw.not, T.Comma, T.Colon]);
+
+/** Whether the term before `tokens[index]` already has a comparison (`1 < x` before a second `<`). */
+function termHasComparison(tokens: readonly IToken[], index: number): boolean {
+  let depth = 0;
+  for (let i = index - 1; i >= 0; i--) {
+    const type = tokens[i]!.tokenType;
+    if (type === T.RParen || type === T.RBracket) depth++;
+    else if (type === T.LParen || type === T.LBracket) {
+      if (depth === 0) return false;
+      depth--;
+    } else if (depth === 0 && TERM_STARTS.has(type)) return false;
+    else if (depth === 0 && COMPARISONS.has(type)) return true;
+  }
+  return false;
+}
 
 function isName(token: IToken): boolean {
   return tokenMatcher(token, T.AnyName);
@@ -66,7 +81,7 @@ export function helpForSyntaxError(tokens: readonly IToken[], index: number): st
   if (found.tokenType === T.Dot && previous.tokenType === T.Star && adjacent(previous, found)) {
     return "a pattern ends in `.*` after whole name segments, as in `sql.*`; `*` cannot stand for the start of a name";
   }
-  if (COMPARISONS.has(found.tokenType) && (VALUE_ENDS.has(previous.tokenType) || isName(previous))) {
+  if (COMPARISONS.has(found.tokenType) && termHasComparison(tokens, index)) {
     return `comparisons do not chain: write \`a < b and b < c\``;
   }
   const beforeDot = tokens[index - 2];

@@ -126,6 +126,8 @@ describe("syntax errors", () => {
   it("does not chain comparisons, and says so", () => {
     expect(problems("policy p { deny * when a < b < c }").map((p) => p.code)).toContain("PC103");
     expect(problems("policy p {\n  deny * when session.calls > 1 < 3\n}")).toEqual([expect.objectContaining({ code: "PC103", line: 2, column: 33, help: "comparisons do not chain: write `a < b and b < c`" })]);
+    // A comparison where a clause belongs is not a chain.
+    expect(problems("policy p {\n  deny kb.search == 1\n}")[0]!.help).toBeUndefined();
   });
 
   it("a `*` inside a name segment of a tool pattern gets a hint, and the message names the token really before it", () => {
