@@ -1,6 +1,7 @@
 import type * as A from "../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { didYouMean } from "../diagnostics/suggest.js";
+import { printExpr } from "../ast/printExpr.js";
 import type { Code } from "../diagnostics/codes.js";
 import { checkPatternMatchesTools, labelType, type FieldInfo, type RecordShape, type Schema } from "./schema.js";
 import { FUNCTIONS, SESSION_CALLS, SESSION_VALUES, type Resolution } from "./resolution.js";
@@ -251,12 +252,48 @@ export class ExpressionChecker {
   private inferList(expr: A.ListLiteral, scope: Scope, rule: RuleContext, expected?: Type): Type {
     const expectedElement = expected && isCollection(expected) ? expected.element : undefined;
     let element: Type | undefined = expectedElement;
+    /** Strings where the other side wants enum members or risk levels: one mistake (the quotes), reported once. */
+    const quoted: A.StringLiteral[] = [];
     for (const item of expr.elements) {
       const type = this.infer(item, scope, rule, element);
       if (element === undefined || element.kind === "error") element = type;
-      else if (!compatible(element, type)) this.report("PC300", `list elements must have one type: expected ${describeType(element)}, found ${describeType(type)}`, item.span);
+      else if (!compatible(element, type)) {
+        if (item.kind === "StringLiteral" && element === expectedElement && memberKindOf(element)) quoted.push(item);
+        else this.report("PC300", `list elements must have one type: expected ${describeType(element)}, found ${describeType(type)}`, item.span);
+      }
+    }
+    if (quoted.length > 0 && element) {
+      const shown = quoted.map((q) => `\`"${q.value}"\``);
+      const strings = shown.length === 1 ? `${shown[0]} is a string` : `${shown.slice(0, -1).join(", ")} and ${shown[shown.length - 1]} are strings`;
+      const span = { ...quoted[0]!.span, end: quoted[quoted.length - 1]!.span.end };
+      this.report("PC300", `this list must hold ${membersOf(memberKindOf(element)!)}, but ${strings}`, span, this.quotedMemberAdvice(element, quoted.map((q) => q.value)));
     }
     return { kind: expected?.kind === "set" ? "set" : "list", element: element ?? ERROR };
+  }
+
+  /** `context.env == "prod"`: help when the quotes turned an enum member or a risk level into a string. */
+  private quotedMemberHelp(left: A.Expr, leftType: Type, right: A.Expr, rightType: Type): string | undefined {
+    const leftString = stringValueOf(right);
+    const rightString = stringValueOf(left);
+    if (leftString !== undefined) return this.quotedMemberAdvice(leftType, [leftString]);
+    if (rightString !== undefined) return this.quotedMemberAdvice(rightType, [rightString]);
+    return undefined;
+  }
+
+  /** What to write instead of the strings `values` where `type` (or its element) is an enum or `Risk`. */
+  private quotedMemberAdvice(type: Type, values: readonly string[]): string | undefined {
+    const memberType = memberKindOf(isCollection(type) ? type.element : type);
+    if (memberType === undefined || values.length === 0) return undefined;
+    const typeName = memberType.kind === "risk" ? "Risk" : memberType.name;
+    const members: readonly string[] = memberType.kind === "risk" ? RISK_LEVELS : (this.schema.enums.get(memberType.name)?.members ?? []);
+    const stranger = values.find((v) => !members.includes(v));
+    if (stranger === undefined) {
+      if (values.length === 1) return `write \`${values[0]}\` (or \`${typeName}.${values[0]}\`) without quotes`;
+      return `write them without quotes: ${values.map((v) => `\`${v}\``).join(", ")}`;
+    }
+    const shown = members.slice(0, 5).map((m) => `\`${m}\``).join(", ") + (members.length > 5 ? ", …" : "");
+    const close = didYouMean(stranger, members);
+    return `${membersOf(memberType)} are written without quotes, and \`${stranger}\` is not one: ${close ?? `they are ${shown}`}`;
   }
 
   /** True for a name chain that is not a path (`external`, `support.reply`, `crm.*`): resolved by what it is compared with. */
@@ -313,19 +350,23 @@ export class ExpressionChecker {
       left = this.infer(expr.left, scope, rule, expectedLeft);
     } else {
       left = this.infer(expr.left, scope, rule);
+      if (isContainment(operator) && left.kind !== "error" && !canContain(left, operator)) return this.containmentOfOneValue(expr, left, scope, rule);
       // `tool in [kb.search, crm.lookup]`: the list's names are tools, so they resolve like `tool == kb.search`.
       const expectedRight = operator === "contains" ? elementOf(left) : operator === "in" ? { kind: "set" as const, element: left } : left;
       right = this.infer(expr.right, scope, rule, expectedRight);
     }
     if (left.kind === "error" || right.kind === "error") return BOOL;
 
+    const quotedMember = this.quotedMemberHelp(expr.left, left, expr.right, right);
+    // `session.age > 3600`: a bare number has no unit, so it is never a duration.
+    const unitless = (left.kind === "duration" && right.kind === "int") || (left.kind === "int" && right.kind === "duration") ? "write a duration with its unit, such as `1h` or `30s`" : undefined;
     const mismatch = (what: string): Type => {
-      this.report("PC300", what, expr.span, left.kind === "bool" || right.kind === "bool" ? "compare a bool with `true` or `false`, or use it directly as a condition" : undefined);
+      this.report("PC300", what, expr.span, quotedMember ?? unitless ?? (left.kind === "bool" || right.kind === "bool" ? "compare a bool with `true` or `false`, or use it directly as a condition" : undefined));
       return BOOL;
     };
     const riskMismatch = (): Type => {
       const other = left.kind === "risk" ? right : left;
-      this.report("PC302", `\`Risk\` can only be compared with a \`Risk\`, not ${describeType(other)}`, expr.span, "compare with a risk level: `low`, `medium`, `high`, `critical`");
+      this.report("PC302", `\`Risk\` can only be compared with a \`Risk\`, not ${describeType(other)}`, expr.span, quotedMember ?? "compare with a risk level: `low`, `medium`, `high`, `critical`");
       return BOOL;
     };
 
@@ -374,6 +415,21 @@ export class ExpressionChecker {
         if (right.kind !== "string") return mismatch(`the pattern of \`like\` must be a string, but this is ${describeType(right)}`);
         return BOOL;
     }
+  }
+
+  /**
+   * `context.cluster contains prod`: the left side holds one value, so nothing can be in it. Said
+   * first, with the operator that fits; the right side is typed as the left side's value (or a
+   * list of them), which is what the writer meant, so a bare member name resolves instead of
+   * being reported as an unknown name.
+   */
+  private containmentOfOneValue(expr: A.Binary, left: Type, scope: Scope, rule: RuleContext): Type {
+    const operator = expr.operator as ContainmentOperator;
+    this.infer(expr.right, scope, rule, operator === "contains" ? left : { kind: "list", element: left });
+    const needs = operator === "contains" ? "a set, a list or a string" : "a set or a list";
+    const help = operator === "contains" ? "to compare one value, use `==`" : `to test one value against several, use \`in\`: \`${printExpr(expr.left)} in ${printExpr(expr.right)}\``;
+    this.report("PC300", `\`${operator}\` needs ${needs} on the left, but this is ${describeType(left)}`, expr.span, help);
+    return BOOL;
   }
 
   private inferHas(expr: A.Has, scope: Scope, rule: RuleContext): Type {
@@ -574,7 +630,7 @@ export class ExpressionChecker {
     if (this.schema.intents.has(text)) return this.report("PC206", `\`${text}\` is an intent name: compare it with \`intent\`, as in \`intent == ${text}\``, expr.span);
     const root = text.split(".")[0]!;
     const ownerEnums = [...this.schema.enums.values()].filter((e) => e.members.includes(text)).map((e) => e.name);
-    const help = ownerEnums.length > 0 ? `\`${text}\` is a member of \`${ownerEnums[0]}\`: write \`${ownerEnums[0]}.${text}\` or compare it with a \`${ownerEnums[0]}\` attribute` : didYouMean(root, candidates);
+    const help = ownerEnums.length > 0 ? `\`${text}\` is a member of \`${ownerEnums[0]}\`: write \`${ownerEnums[0]}.${text}\` or compare it with ${article(ownerEnums[0]!)} \`${ownerEnums[0]}\` attribute` : didYouMean(root, candidates);
     return this.report("PC206", `unknown name \`${root}\``, expr.kind === "Member" ? firstName(expr).span : expr.span, help);
   }
 
@@ -693,6 +749,34 @@ function firstName(expr: A.Expr): A.Expr {
   return base;
 }
 
+/** An enum or `Risk` type (whose values are written as bare names), or undefined. */
+function memberKindOf(type: Type): (Type & { kind: "enum" }) | (Type & { kind: "risk" }) | undefined {
+  return type.kind === "enum" || type.kind === "risk" ? type : undefined;
+}
+
+/** The values of an enum or `Risk`, in words: "`Env` members", "risk levels". */
+function membersOf(type: NonNullable<ReturnType<typeof memberKindOf>>): string {
+  return type.kind === "risk" ? "risk levels" : `\`${type.name}\` members`;
+}
+
+/** The value of a string literal, through parentheses. */
+function stringValueOf(expr: A.Expr): string | undefined {
+  if (expr.kind === "Paren") return stringValueOf(expr.expression);
+  return expr.kind === "StringLiteral" ? expr.value : undefined;
+}
+
+type ContainmentOperator = "contains" | "containsAny" | "containsAll";
+
+function isContainment(operator: A.BinaryOperator): operator is ContainmentOperator {
+  return operator === "contains" || operator === "containsAny" || operator === "containsAll";
+}
+
+/** Whether `type` can be the left side of `operator` at all (the right side is checked later). */
+function canContain(type: Type, operator: ContainmentOperator): boolean {
+  if (isCollection(type)) return true;
+  return operator === "contains" && (isStringLike(type) || type.kind === "toolset");
+}
+
 function elementOf(type: Type): Type | undefined {
   if (isCollection(type)) return type.element;
   if (type.kind === "toolset") return TOOL;
@@ -706,23 +790,31 @@ function sameType(a: Type, b: Type): boolean {
   return true;
 }
 
+/** "a" or "an" before a name, by how it is usually said (`an \`Env\``, `a \`User\``, `an \`int\``). */
+function article(name: string): "a" | "an" {
+  if (/^[aeio]/i.test(name)) return "an";
+  // `u` sounds like "you" before one consonant and a vowel (`User`, `Unit`), not otherwise (`Upper`, `unknown`).
+  if (/^u/i.test(name)) return /^u[b-df-hj-np-tv-z][aeiouy]/i.test(name) ? "a" : "an";
+  return "a";
+}
+
 function describeType(type: Type): string {
   switch (type.kind) {
     case "record":
-      return `a \`${type.name}\` record`;
+      return `${article(type.name)} \`${type.name}\` record`;
     case "namespace":
       return `\`${type.name}\``;
     case "int":
       return "an `int`";
     case "enum":
-      return `a \`${type.name}\` member`;
+      return `${article(type.name)} \`${type.name}\` member`;
     case "risk":
       return "a `Risk`";
     case "args":
       return "`args`";
     default: {
       const name = typeToString(type);
-      return `${/^[aeiou]/.test(name) ? "an" : "a"} \`${name}\``;
+      return `${article(name)} \`${name}\``;
     }
   }
 }

@@ -34,6 +34,7 @@ export const CODES = {
   PC108: { severity: "error", title: "number out of range", example: "session.calls > 99999999999999999999" },
   PC109: { severity: "error", title: "malformed annotation", example: "@name(42)" },
   PC110: { severity: "error", title: "doc comment `fmt` cannot place", example: "policy p /// documents nothing here\n{\n  allow kb.search\n}" },
+  PC111: { severity: "error", title: "annotation on the line of the rule before it", example: 'allow kb.search @name("kb-read")\ndeny email.send' },
 
   // Declarations and names (PC2xx)
   PC200: { severity: "error", title: "duplicate declaration", example: "enum Zone { a }\nenum Zone { b }" },

@@ -9,6 +9,50 @@ export function parseDuration(text: string): number | undefined {
   return Number.isSafeInteger(value) ? value : undefined;
 }
 
+/** A duration in the largest unit that holds it whole: 5400000 → `90m`. */
+export function durationText(milliseconds: number): string {
+  const units = Object.entries(DURATION_UNITS).sort((a, b) => b[1] - a[1]);
+  const [unit, size] = units.find(([, size]) => milliseconds % size === 0) ?? ["ms", 1];
+  return `${milliseconds / size}${unit}`;
+}
+
+/** Unit spellings people write for the ones the language has (`1min`, `2hrs`, `5w`), in milliseconds. */
+const UNIT_SPELLINGS: Readonly<Record<string, number>> = {
+  msec: 1, msecs: 1, millis: 1, millisecond: 1, milliseconds: 1,
+  sec: 1000, secs: 1000, second: 1000, seconds: 1000,
+  min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000,
+  hr: 3_600_000, hrs: 3_600_000, hour: 3_600_000, hours: 3_600_000,
+  day: 86_400_000, days: 86_400_000,
+  w: 604_800_000, wk: 604_800_000, wks: 604_800_000, week: 604_800_000, weeks: 604_800_000,
+};
+
+/** The language's unit for a size in milliseconds. */
+const UNIT_SIZES: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(DURATION_UNITS).map(([unit, size]) => [size, unit]));
+
+/**
+ * What to write for a malformed duration (`1h30m`, `1min`, `2H`, `5w`), or undefined when
+ * nothing close is meant. `1min` is a misspelled unit: "did you mean"; `1h30m` and `5w` need
+ * arithmetic: "write".
+ */
+export function durationSuggestion(text: string): string | undefined {
+  const parts = [...text.matchAll(/([0-9]+)(ms|s|m|h|d)/g)];
+  if (parts.length > 1 && parts.map((p) => p[0]).join("") === text) {
+    const total = parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0);
+    return Number.isSafeInteger(total) ? `write \`${durationText(total)}\`` : undefined;
+  }
+  const match = /^([0-9]+)([A-Za-z]+)$/.exec(text);
+  if (!match) return undefined;
+  const [, digits, unit] = match;
+  const lower = unit!.toLowerCase();
+  if (lower in DURATION_UNITS) return `did you mean \`${digits}${lower}\`? units are lower case`;
+  const size = UNIT_SPELLINGS[lower];
+  if (size === undefined) return undefined;
+  if (size in UNIT_SIZES) return `did you mean \`${digits}${UNIT_SIZES[size]}\`?`;
+  const total = Number(digits) * size;
+  return Number.isSafeInteger(total) ? `write \`${durationText(total)}\`` : undefined;
+}
+
+
 /** Decodes a string token with JSON escapes; undefined when an escape is invalid. */
 export function decodeString(raw: string): string | undefined {
   // Most strings have no escapes and no control characters: skip JSON.parse for them.

@@ -6,6 +6,8 @@ import { SourceFile } from "../source/SourceFile.js";
 import type { Span } from "../source/Span.js";
 import { AstBuilder } from "./astBuilder.js";
 import { describeToken, grammarInstance } from "./grammar.js";
+import { durationSuggestion } from "./literals.js";
+import { helpForSyntaxError, unclosedBrace } from "./syntaxHelp.js";
 import * as T from "./tokens.js";
 
 /** Deeper nesting than this is refused before parsing, so recursion can never exhaust the stack. */
@@ -42,9 +44,19 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
     for (const error of lexed.errors) {
       const character = file.text.slice(error.offset, error.offset + (error.length || 1));
       const shown = character.length > 20 ? character.slice(0, 20) + "…" : character;
-      diagnostics.push(diagnostic("PC100", `unexpected character \`${shown}\``, { file, start: error.offset, end: error.offset + Math.max(1, Math.min(error.length, 1)) }, hintForCharacter(character.charAt(0))));
+      diagnostics.push(diagnostic("PC100", `unexpected character \`${shown}\``, { file, start: error.offset, end: error.offset + Math.max(1, Math.min(error.length, 1)) }, hintForCharacter(character.charAt(0), file.text.charAt(error.offset + 1))));
       if (diagnostics.length >= MAX_SYNTAX_ERRORS_PER_FILE) break;
     }
+    /**
+     * A syntax error at the first token after an unexpected character is that character's echo
+     * (`a && b` leaves `a b`; a `😀` operand leaves `==` without one): the PC100 says it all.
+     */
+    const followsUnexpectedCharacter = (before: IToken | undefined, at: IToken | undefined): boolean => {
+      if (!before) return false;
+      const from = before.endOffset! + 1;
+      const to = at && Number.isFinite(at.startOffset) ? at.startOffset : file.text.length;
+      return lexed.errors.some((e) => e.offset >= from && e.offset < to);
+    };
     const tokens: IToken[] = [];
     let depth = 0;
     let notRun = 0;
@@ -56,11 +68,18 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
           // Keep parsing as if it were closed, so one missing quote gives one error.
           tokens.push({ ...token, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
           continue;
+        case T.SingleQuotedString: {
+          const text = token.image.slice(1, -1);
+          diagnostics.push(diagnostic("PC100", "unexpected character `'`", tokenSpan(file, token), `strings use double quotes: ${JSON.stringify(text)}`));
+          // Parse on as the string that was meant, so the quotes give one error, not one per word.
+          tokens.push({ ...token, image: JSON.stringify(text), tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
+          continue;
+        }
         case T.UnterminatedBlockComment:
           diagnostics.push(diagnostic("PC102", "unterminated block comment", { file, start: token.startOffset, end: token.startOffset + 2 }, "close it with `*/`"));
           continue;
         case T.MalformedDuration:
-          diagnostics.push(diagnostic("PC104", `malformed duration \`${token.image}\``, tokenSpan(file, token), "a duration is a whole number and a unit: `500ms`, `30s`, `5m`, `2h`, `1d`"));
+          diagnostics.push(diagnostic("PC104", `malformed duration \`${token.image}\``, tokenSpan(file, token), durationSuggestion(token.image) ?? "a duration is a whole number and a unit: `500ms`, `30s`, `5m`, `2h`, `1d`"));
           tokens.push({ ...token, tokenType: T.Duration, tokenTypeIdx: T.Duration.tokenTypeIdx! });
           continue;
       }
@@ -96,17 +115,32 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
           if (last) at = { file, start: last.endOffset! + 1, end: last.endOffset! + 1 };
           if (following) message = message.replace(/found the end of the file$/, `found ${describeToken(following)}`);
         }
-        diagnostics.push(diagnostic("PC103", message, at));
+        const index = chunk.indexOf(error.token);
+        if (index !== 0 && followsUnexpectedCharacter(chunk[index > 0 ? index - 1 : chunk.length - 1], index > 0 ? error.token : following)) continue;
+        const reported = (error as { previousToken?: IToken }).previousToken;
+        const previous = chunk[index - 1];
+        // Recovery inside a repetition skips tokens before it builds the message, which then
+        // names the last skipped token as the one before the error (`expected } after *, found *`).
+        if (previous && reported && reported !== previous && reported.tokenType.name !== "EOF") {
+          message = message.replace(` after ${describeToken(reported)}, found`, ` after ${describeToken(previous)}, found`);
+        }
+        const unclosed = message.startsWith("expected `}`") ? unclosedBrace(chunk) : undefined;
+        const help = (index >= 0 ? helpForSyntaxError(chunk, index) : undefined) ?? (unclosed ? `the \`{\` opened at ${unclosed.startLine}:${unclosed.startColumn} is never closed` : undefined);
+        diagnostics.push(diagnostic("PC103", message, at, help));
       }
       return cst;
     };
     // Declarations, and the rules of a policy, are parsed one at a time: each CST is turned into
     // AST and dropped at once, so a 10,000-rule set never holds a giant CST (that cost seconds of GC).
-    const chunks = splitDeclarations(tokens);
+    const { chunks, strayCloses } = splitDeclarations(tokens);
+    for (const { brace, policyName } of strayCloses) {
+      diagnostics.push(diagnostic("PC103", `this \`}\` closes \`policy ${policyName?.image ?? ""}\` early: rules follow it`, tokenSpan(file, brace), "remove it: a policy's `}` goes after its last rule"));
+    }
     chunks.forEach((chunk, index) => {
       const rules = chunk[0]?.tokenType === T.Kw.policy ? splitPolicy(chunk) : undefined;
       if (rules) {
         builder.skipDocsBefore(chunk[0]!.startOffset);
+        for (const misplaced of rules.trailing) diagnostics.push(trailingAnnotationDiagnostic(file, misplaced));
         const built = rules.body.map((ruleTokens, i) => builder.rule(parseChunk(ruleTokens, () => parser.rule(), rules.body[i + 1]?.[0] ?? rules.close)));
         declarations.push(builder.policyFromRules(chunk[0]!, chunk[1]!, rules.close, built));
       } else {
@@ -125,10 +159,29 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
   }
 }
 
-/** Advice for the first unexpected character of a run (the lexer reports `&&` as one run). */
-function hintForCharacter(character: string): string | undefined {
+/** PC111: an annotation after a rule on its line, which describes the next rule (or nothing). */
+function trailingAnnotationDiagnostic(file: SourceFile, trailing: TrailingAnnotation): Diagnostic {
+  const first = trailing.annotation[0]!;
+  const last = trailing.annotation[trailing.annotation.length - 1]!;
+  const span: Span = { file, start: first.startOffset, end: last.endOffset! + 1 };
+  const text = file.text.slice(span.start, span.end);
+  const shown = text.length > 40 ? text.slice(0, 40) + "…" : text;
+  const head = `\`${shown}\` follows the \`${trailing.follows.image}\` rule on this line, but`;
+  const message = trailing.describes
+    ? `${head} an annotation describes the rule after it (here the \`${trailing.describes.image}\` rule on line ${trailing.describes.startLine})`
+    : trailing.continues
+      ? `${head} annotations go before a rule's \`allow\`, \`ask\` or \`deny\` (the \`${trailing.continues.image}\` on line ${trailing.continues.startLine} still belongs to the \`${trailing.follows.image}\` rule)`
+      : `${head} an annotation describes the rule after it, and none follows`;
+  return diagnostic("PC111", message, span, "put annotations on their own line before the rule they describe");
+}
+
+/** Advice for the first unexpected character of a run (the lexer reports `&&` as one run), given the character after it. */
+function hintForCharacter(character: string, next: string): string | undefined {
+  if (character === "-" && /[0-9]/.test(next)) return "the language has no negative numbers";
+  if (character === ";") return "rules need no separator: a rule ends where the next one starts";
   if (character === "'" ) return 'strings use double quotes: "text"';
-  if (character === "&" || character === "|") return "write `and` / `or`";
+  if (character === "&") return "write `and`";
+  if (character === "|") return "write `or`";
   if (character === "!") return "write `not` (or `!=` for inequality)";
   if (character === "`") return 'strings use double quotes: "text"';
   return undefined;
@@ -153,9 +206,15 @@ const CLOSERS = new Set<unknown>([T.RBrace, T.RParen, T.RBracket]);
 /** Tokens after which a declaration keyword is a name (`tool agent.delegate`, `intent context.search`, `policy user`). */
 const NAME_BEFORE = new Set<unknown>([T.Dot, T.Kw.tool, T.Kw.intent, T.Kw.policy]);
 
-/** Splits tokens at declaration keywords outside any brackets. Text that fits nowhere stays with its neighbours, where the parser reports it. */
-function splitDeclarations(tokens: readonly IToken[]): IToken[][] {
+/**
+ * Splits tokens at declaration keywords outside any brackets. Text that fits nowhere stays with
+ * its neighbours, where the parser reports it. A `}` that closes a policy just before another
+ * rule (an annotation or an effect) closed it early: it is left out, so the rules after it stay
+ * in the policy, and returned in `strayCloses` to be reported.
+ */
+function splitDeclarations(tokens: readonly IToken[]): { chunks: IToken[][]; strayCloses: { brace: IToken; policyName: IToken | undefined }[] } {
   const chunks: IToken[][] = [];
+  const strayCloses: { brace: IToken; policyName: IToken | undefined }[] = [];
   let current: IToken[] = [];
   let depth = 0;
   for (const token of tokens) {
@@ -164,12 +223,53 @@ function splitDeclarations(tokens: readonly IToken[]): IToken[][] {
       chunks.push(current);
       current = [];
     }
+    if (depth === 0 && previous?.tokenType === T.RBrace && current[0]?.tokenType === T.Kw.policy && (token.tokenType === T.At || EFFECTS.has(token.tokenType))) {
+      strayCloses.push({ brace: current.pop()!, policyName: current[1] });
+      depth = 1;
+    }
     if (OPENERS.has(token.tokenType)) depth++;
     else if (CLOSERS.has(token.tokenType)) depth = Math.max(0, depth - 1);
     current.push(token);
   }
   if (current.length > 0) chunks.push(current);
-  return chunks;
+  return { chunks, strayCloses };
+}
+
+/**
+ * An annotation written after a rule on the rule's own line (`allow a.x @name("x")`). It reads as
+ * part of that rule, but annotations describe the rule after them, so it is reported (PC111).
+ */
+interface TrailingAnnotation {
+  /** The tokens of the first annotation of the run, `@` to `)`. */
+  readonly annotation: readonly IToken[];
+  /** The effect of the rule the annotation follows on its line. */
+  readonly follows: IToken;
+  /** The effect of the rule the annotation would describe, when one comes next (neither this nor `continues` at the end of the policy). */
+  readonly describes?: IToken;
+  /** The clause keyword that comes next instead (`when` on the following line): it continues `follows`'s rule. */
+  readonly continues?: IToken;
+}
+
+const CLAUSE_KEYWORDS = new Set<unknown>([T.Kw.when, T.Kw.unless, T.Kw.reason, T.Kw.grant, T.Kw.revoke]);
+
+/** The index just past the annotation starting at `start` (`@name`, `@name(…)`), or undefined when its `(` is not closed before `limit`. */
+function annotationEnd(tokens: readonly IToken[], start: number, limit: number): number | undefined {
+  const end = start + 2;
+  if (end >= limit || tokens[end]!.tokenType !== T.LParen) return Math.min(end, limit);
+  let depth = 0;
+  for (let i = end; i < limit; i++) {
+    const type = tokens[i]!.tokenType;
+    if (OPENERS.has(type)) depth++;
+    else if (CLOSERS.has(type) && --depth === 0) return i + 1;
+  }
+  return undefined;
+}
+
+/** The index just past a run of well-formed annotations starting at `start`, or undefined when one is not closed. */
+function annotationsEnd(tokens: readonly IToken[], start: number, limit: number): number | undefined {
+  let end: number | undefined = start;
+  while (end !== undefined && end < limit && tokens[end]!.tokenType === T.At) end = annotationEnd(tokens, end, limit);
+  return end;
 }
 
 /**
@@ -177,14 +277,21 @@ function splitDeclarations(tokens: readonly IToken[]): IToken[][] {
  * brace depth one (an effect word after `@`, `.` or `has` is a name, not a new rule). Returns
  * undefined when the header or the braces are not well formed: then the whole declaration goes
  * through the parser, which reports what is wrong.
+ *
+ * Annotations written at the end of a rule's line are collected as `trailing`. Followed by a
+ * rule, they stay with it (that is what they mean) and are reported. Followed by a clause of the
+ * rule they trail (`deny x @name("n")` then `when …`), or by the end of the policy, they are
+ * left out of the rules, so the clause still parses as the rule's own and the one mistake gives
+ * one error. Followed by anything else, they are left to the parser.
  */
-function splitPolicy(chunk: readonly IToken[]): { body: IToken[][]; close: IToken } | undefined {
+function splitPolicy(chunk: readonly IToken[]): { body: IToken[][]; close: IToken; trailing: TrailingAnnotation[] } | undefined {
   if (chunk.length < 4 || !tokenMatcher(chunk[1]!, T.AnyName) || chunk[2]!.tokenType !== T.LBrace) return undefined;
   const close = chunk[chunk.length - 1]!;
   if (close.tokenType !== T.RBrace) return undefined;
   const body: IToken[][] = [];
+  const trailing: TrailingAnnotation[] = [];
   let current: IToken[] = [];
-  let hasEffect = false;
+  let effect: IToken | undefined;
   let depth = 0;
   for (let i = 3; i < chunk.length - 1; i++) {
     const token = chunk[i]!;
@@ -193,12 +300,23 @@ function splitPolicy(chunk: readonly IToken[]): { body: IToken[][]; close: IToke
       const startsAnnotation = token.tokenType === T.At;
       // After `@`, `.`, `has`, `,` or another effect, an effect word is a name (`allow deny.all`).
       const startsEffect = EFFECTS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && previous !== T.Kw.has && previous !== T.Comma && !EFFECTS.has(previous);
-      if ((startsAnnotation || startsEffect) && hasEffect) {
+      const end = startsAnnotation && effect && token.startLine === chunk[i - 1]!.endLine ? annotationsEnd(chunk, i, chunk.length - 1) : undefined;
+      if (end !== undefined && effect) {
+        const annotation = chunk.slice(i, annotationEnd(chunk, i, end));
+        const next = chunk[end]!;
+        if (next === close || CLAUSE_KEYWORDS.has(next.tokenType)) {
+          trailing.push(next === close ? { annotation, follows: effect } : { annotation, follows: effect, continues: next });
+          i = end - 1;
+          continue;
+        }
+        if (EFFECTS.has(next.tokenType)) trailing.push({ annotation, follows: effect, describes: next });
+      }
+      if ((startsAnnotation || startsEffect) && effect) {
         body.push(current);
         current = [];
-        hasEffect = false;
+        effect = undefined;
       }
-      if (startsEffect) hasEffect = true;
+      if (startsEffect) effect = token;
     }
     if (OPENERS.has(token.tokenType)) depth++;
     else if (CLOSERS.has(token.tokenType)) {
@@ -209,5 +327,5 @@ function splitPolicy(chunk: readonly IToken[]): { body: IToken[][]; close: IToke
   }
   if (depth !== 0) return undefined;
   if (current.length > 0) body.push(current);
-  return { body, close };
+  return { body, close, trailing };
 }

@@ -41,6 +41,9 @@ export const StringLiteral = createToken({ name: "StringLiteral", pattern: /"(?:
 /** A string with no closing quote on its line: reported as PC101. */
 export const UnterminatedString = createToken({ name: "UnterminatedString", pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*\\?/, label: "an unterminated string" });
 
+/** `'text'`: a string in the wrong quotes, lexed whole so it is reported once (PC100) and parsed as a string. */
+export const SingleQuotedString = createToken({ name: "SingleQuotedString", pattern: /'[^'\r\n]*'/, label: "a string in single quotes" });
+
 export const Duration = createToken({ name: "Duration", pattern: /[0-9]+(?:ms|s|m|h|d)(?![A-Za-z0-9_])/, label: "a duration like `5m`" });
 /** Digits followed by letters that are not a duration unit (`5w`, `10mins`): reported as PC104. */
 export const MalformedDuration = createToken({ name: "MalformedDuration", pattern: /[0-9]+[A-Za-z_][A-Za-z0-9_]*/, label: "a malformed duration" });
@@ -123,6 +126,7 @@ export const allTokens: TokenType[] = [
   UnterminatedBlockComment,
   StringLiteral,
   UnterminatedString,
+  SingleQuotedString,
   Duration,
   MalformedDuration,
   Integer,

@@ -72,6 +72,39 @@ describe("PC300 type mismatch", () => {
     ]);
   });
 
+  it("`contains` on one value is reported first and alone, with the operator that fits; a bare member on the right resolves", () => {
+    const [contains, ...others] = rules("deny * when agent.zone contains external");
+    expect(others).toEqual([]);
+    expect(contains).toMatchObject({ code: "PC300", message: "`contains` needs a set, a list or a string on the left, but this is a `Zone` member", help: "to compare one value, use `==`" });
+    expect(rules("deny * when agent.zone containsAny [external, partner]")).toEqual([
+      expect.objectContaining({ code: "PC300", help: "to test one value against several, use `in`: `agent.zone in [external, partner]`" }),
+    ]);
+    // A misspelled member is its own mistake, and gets its own did-you-mean.
+    expect(codesAndLines(rules("deny * when agent.zone contains extrenal"))).toEqual([["PC300", 2], ["PC205", 2]]);
+  });
+
+  it("a quoted enum member or risk level: reported once, with help to drop the quotes (or the members, when the string is none)", () => {
+    expect(rules('deny * when agent.zone == "external"')).toEqual([
+      expect.objectContaining({ code: "PC300", message: "type mismatch: `==` compares a `Zone` member with a `string`", help: "write `external` (or `Zone.external`) without quotes" }),
+    ]);
+    expect(rules('deny * when context.labels containsAny ["pii", "secret"]')).toEqual([
+      expect.objectContaining({ code: "PC300", message: 'this list must hold `Label` members, but `"pii"` and `"secret"` are strings', help: "write them without quotes: `pii`, `secret`" }),
+    ]);
+    expect(rules('deny * when agent.zone != "outside"')[0]!.help).toBe("`Zone` members are written without quotes, and `outside` is not one: they are `internal`, `partner`, `external`");
+    expect(rules('deny * when agent.zone != "extrenal"')[0]!.help).toBe("`Zone` members are written without quotes, and `extrenal` is not one: did you mean `external`?");
+    expect(rules('deny * when tool.risk == "high"')).toEqual([expect.objectContaining({ code: "PC302", help: "write `high` (or `Risk.high`) without quotes" })]);
+    expect(rules('deny * when tool.risk in ["high", "critical"]')).toEqual([expect.objectContaining({ code: "PC300", message: 'this list must hold risk levels, but `"high"` and `"critical"` are strings' })]);
+  });
+
+  it("a number compared with a duration: help to write the unit", () => {
+    expect(rules("deny * when session.age > 3600")).toEqual([expect.objectContaining({ code: "PC300", help: "write a duration with its unit, such as `1h` or `30s`" })]);
+  });
+
+  it("uses `an` before a name said with a vowel", () => {
+    const checked = checkAlone('enum Env { dev }\ncontext { env: Env }\ntool t.x {}\npolicy p {\n  deny t.x when context.env == 3\n}');
+    expect(checked.map((d) => d.message)).toEqual(["type mismatch: `==` compares an `Env` member with an `int`"]);
+  });
+
   it("valid comparisons give nothing", () => {
     const valid = [
       'allow kb.search when agent.attested == true and agent.team != "x"',

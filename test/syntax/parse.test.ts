@@ -123,8 +123,21 @@ describe("syntax errors", () => {
     expect(problems("policy p {\n  allow kb.search when\n  deny kb.search\n}").map((p) => p.message)).toEqual(["expected an expression after `when`, found `deny`"]);
   });
 
-  it("does not chain comparisons", () => {
+  it("does not chain comparisons, and says so", () => {
     expect(problems("policy p { deny * when a < b < c }").map((p) => p.code)).toContain("PC103");
+    expect(problems("policy p {\n  deny * when session.calls > 1 < 3\n}")).toEqual([expect.objectContaining({ code: "PC103", line: 2, column: 33, help: "comparisons do not chain: write `a < b and b < c`" })]);
+    // A comparison where a clause belongs is not a chain.
+    expect(problems("policy p {\n  deny kb.search == 1\n}")[0]!.help).toBeUndefined();
+  });
+
+  it("a `*` inside a name segment of a tool pattern gets a hint, and the message names the token really before it", () => {
+    const hint = (name: string) => `a pattern ends in \`.*\` after whole name segments, as in \`${name}.*\``;
+    expect(problems("policy p {\n  deny sql*\n}")).toEqual([expect.objectContaining({ code: "PC103", line: 2, column: 11, help: hint("sql") })]);
+    expect(problems("policy p {\n  deny sql.qu*\n}")[0]!.help).toBe(hint("sql"));
+    expect(problems("policy p {\n  deny *.ddl\n}")[0]!.help).toContain(hint("sql"));
+    expect(problems("intent i {\n  tools sql*\n  max_risk high\n}")).toEqual([
+      { code: "PC103", line: 2, column: 12, message: "expected `}` after `sql`, found `*`", help: hint("sql") },
+    ]);
   });
 
   it("reports an unexpected character with a hint (PC100)", () => {
@@ -133,6 +146,24 @@ describe("syntax errors", () => {
     expect(found[0]!.help).toContain("`and`");
     expect(problems("policy p { deny * when a == 'x' }")[0]!.help).toContain("double quotes");
     expect(problems("policy p { deny * when a || b }")[0]!.help).toContain("`or`");
+  });
+
+  it("one mistake, one error: single quotes, `&&` and a stray character are not echoed by a PC103", () => {
+    expect(problems("policy p {\n  @name('no-ddl-in-prod')\n  deny kb.x\n}")).toEqual([
+      { code: "PC100", line: 2, column: 9, message: "unexpected character `'`", help: 'strings use double quotes: "no-ddl-in-prod"' },
+    ]);
+    expect(problems("policy p {\n  deny * when a && b\n}")).toEqual([{ code: "PC100", line: 2, column: 17, message: "unexpected character `&&`", help: "write `and`" }]);
+    expect(problems('policy p {\n  deny * when "\u{1F600}" == \u{1F600}\n}')).toEqual([{ code: "PC100", line: 2, column: 23, message: "unexpected character `\u{1F600}`" }]);
+  });
+
+  it("a missing `}` names the `{` left open; a `}` that closes a policy before its last rule says so", () => {
+    const missing = problems("tool sql.query {\n  args { database: string, limit?: int\n}\n\ntool sql.export {}\n");
+    expect(missing).toEqual([expect.objectContaining({ code: "PC103", line: 5, help: "the `{` opened at 2:8 is never closed" })]);
+    expect(problems("policy p {\n  allow kb.x\n")[0]!.help).toBe("the `{` opened at 1:10 is never closed");
+    const early = 'policy analyst {\n  allow kb.x\n    reason "ok"\n  }\n  @name("n")\n  deny kb.y\n    when context.env == prod\n}\n';
+    expect(problems(early)).toEqual([
+      { code: "PC103", line: 4, column: 3, message: "this `}` closes `policy analyst` early: rules follow it", help: "remove it: a policy's `}` goes after its last rule" },
+    ]);
   });
 
   it("reports an unterminated string once, at its opening quote (PC101)", () => {
@@ -145,15 +176,35 @@ describe("syntax errors", () => {
     expect(found).toEqual([expect.objectContaining({ code: "PC102", line: 2, column: 1 })]);
   });
 
-  it("reports a malformed duration (PC104)", () => {
-    for (const [duration, column] of [["5w", 33], ["10mins", 33], ["3sec", 33]] as const) {
+  it("reports a malformed duration (PC104), with what to write when that is clear", () => {
+    const cases = [
+      ["5w", "write `35d`"],
+      ["10mins", "did you mean `10m`?"],
+      ["3sec", "did you mean `3s`?"],
+      ["1min", "did you mean `1m`?"],
+      ["2H", "did you mean `2h`? units are lower case"],
+      ["1h30m", "write `90m`"],
+      ["1d12h", "write `36h`"],
+    ] as const;
+    for (const [duration, help] of cases) {
       const found = problems(`policy p {\n  allow kb.search grant "x" for ${duration}\n}\n`);
-      expect(found.map((p) => p.code)).toEqual(["PC104"]);
-      expect(found[0]).toMatchObject({ line: 2, column });
-      expect(found[0]!.message).toContain(duration);
-      expect(found[0]!.help).toContain("5m");
+      expect(found).toEqual([{ code: "PC104", line: 2, column: 33, message: `malformed duration \`${duration}\``, help }]);
     }
-    expect(problems("policy p { deny * when session.count(within 1y) > 3 }").map((p) => p.code)).toEqual(["PC104"]);
+    const unknownUnit = problems("policy p { deny * when session.count(within 1y) > 3 }");
+    expect(unknownUnit.map((p) => p.code)).toEqual(["PC104"]);
+    expect(unknownUnit[0]!.help).toContain("5m");
+  });
+
+  it("hints at fractions, spaced units, negative numbers, misspelled keywords and separators", () => {
+    const helpAt = (condition: string) => problems(`policy p {\n  deny * when ${condition}\n}`).map((p) => p.help);
+    expect(helpAt("session.count(within 1.5h) > 1")).toEqual(["durations are whole numbers: write `90m`"]);
+    expect(helpAt("session.calls > 1.5")).toEqual(["numbers are whole: the language has no fractions"]);
+    expect(helpAt("session.count(within 1 m) > 1")).toEqual(["write the duration without a space: `1m`"]);
+    expect(helpAt("session.calls > -1")).toEqual(["the language has no negative numbers"]);
+    expect(helpAt("session.calls > 1 AND session.calls < 3")).toEqual(["did you mean `and`? keywords are lower case"]);
+    expect(helpAt("session.calls > 1;")).toEqual(["rules need no separator: a rule ends where the next one starts"]);
+    expect(problems("policy p {\n  alow kb.search\n}").map((p) => p.help)).toEqual(["did you mean `allow`?"]);
+    expect(problems("policy p {\n  deny kb.search wehn true\n}").map((p) => p.help)).toEqual(["did you mean `when`?"]);
   });
 
   it("accepts every duration unit", () => {
@@ -195,6 +246,33 @@ describe("syntax errors", () => {
 
   it("reports a number out of range (PC108)", () => {
     expect(problems("policy p {\n  deny * when session.calls > 99999999999999999999\n}\n")).toEqual([expect.objectContaining({ code: "PC108", line: 2 })]);
+  });
+});
+
+describe("PC111: an annotation on the line of the rule before it", () => {
+  const help = "put annotations on their own line before the rule they describe";
+
+  it("is reported at the annotation, naming the rule it follows and the rule it would describe", () => {
+    expect(problems('policy p {\n  allow a.x @name("allow-x")\n  deny a.y\n}')).toEqual([
+      { code: "PC111", line: 2, column: 13, message: '`@name("allow-x")` follows the `allow` rule on this line, but an annotation describes the rule after it (here the `deny` rule on line 3)', help },
+    ]);
+  });
+
+  it("followed by a clause of the rule before it, says annotations go before the effect, and the clause still parses as that rule's", () => {
+    const text = 'policy p {\n  deny sql.ddl @name("no-ddl")\n    when context.env == prod\n    reason "no ddl"\n  @name("next")\n  allow sql.query\n}';
+    expect(problems(text)).toEqual([
+      { code: "PC111", line: 2, column: 16, message: '`@name("no-ddl")` follows the `deny` rule on this line, but annotations go before a rule\'s `allow`, `ask` or `deny` (the `when` on line 3 still belongs to the `deny` rule)', help },
+    ]);
+  });
+
+  it("at the end of the policy, says it describes no rule", () => {
+    expect(problems('policy p {\n  allow a.x @owner("me") @ticket("T-1")\n}')).toEqual([
+      { code: "PC111", line: 2, column: 13, message: '`@owner("me")` follows the `allow` rule on this line, but an annotation describes the rule after it, and none follows', help },
+    ]);
+  });
+
+  it("annotations on their own line, or before a rule on its line, are fine", () => {
+    expect(rulesOf('policy p {\n  allow a.x\n  @name("y") deny a.y\n  @name("z")\n  deny a.z\n}').map((r) => r.annotations.map((a) => a.args.map((x) => x.kind === "StringLiteral" && x.value)))).toEqual([[], [["y"]], [["z"]]]);
   });
 });
 

@@ -1,0 +1,116 @@
+import type { IToken } from "chevrotain";
+import { tokenMatcher } from "./chevrotain.js";
+import { closestName } from "../diagnostics/suggest.js";
+import { DURATION_UNITS, durationText } from "./literals.js";
+import * as T from "./tokens.js";
+
+/** Operators that compare two values; a second one after a comparison is a chain (`a < b < c`). */
+const COMPARISONS = new Set<unknown>([T.EqEq, T.NotEq, T.Less, T.LessEq, T.Greater, T.GreaterEq, T.Kw.in, T.Kw.contains, T.Kw.containsAny, T.Kw.containsAll, T.Kw.like]);
+
+/** Tokens that end a term of a condition, looking back from a comparison operator. */
+const TERM_STARTS = new Set<unknown>([T.Kw.when, T.Kw.unless, T.Kw.and, T.Kw.or, T.Kw.not, T.Comma, T.Colon]);
+
+/** Whether the term before `tokens[index]` already has a comparison (`1 < x` before a second `<`). */
+function termHasComparison(tokens: readonly IToken[], index: number): boolean {
+  let depth = 0;
+  for (let i = index - 1; i >= 0; i--) {
+    const type = tokens[i]!.tokenType;
+    if (type === T.RParen || type === T.RBracket) depth++;
+    else if (type === T.LParen || type === T.LBracket) {
+      if (depth === 0) return false;
+      depth--;
+    } else if (depth === 0 && TERM_STARTS.has(type)) return false;
+    else if (depth === 0 && COMPARISONS.has(type)) return true;
+  }
+  return false;
+}
+
+function isName(token: IToken): boolean {
+  return tokenMatcher(token, T.AnyName);
+}
+
+function adjacent(before: IToken, after: IToken): boolean {
+  return before.endOffset! + 1 === after.startOffset;
+}
+
+/**
+ * The dotted name directly before `tokens[end]` (`sql`, `sql.q`), without the last segment when
+ * there are several: the segments a `.*` can follow (`sql.q*` means tools starting with `sql.q`,
+ * which no pattern says; `sql.*` is the nearest one that does).
+ */
+function wholeSegmentsBefore(tokens: readonly IToken[], end: number): string | undefined {
+  const segments: string[] = [];
+  let i = end - 1;
+  while (i >= 0 && isName(tokens[i]!)) {
+    segments.unshift(tokens[i]!.image);
+    if (i >= 2 && tokens[i - 1]!.tokenType === T.Dot && adjacent(tokens[i - 1]!, tokens[i]!) && adjacent(tokens[i - 2]!, tokens[i - 1]!)) i -= 2;
+    else break;
+  }
+  if (segments.length === 0) return undefined;
+  return (segments.length > 1 ? segments.slice(0, -1) : segments).join(".");
+}
+
+/** Keywords a misspelled word in a rule most likely meant (`alow`, `wehn`, `AND`). */
+const RULE_KEYWORDS = ["allow", "ask", "deny", "when", "unless", "reason", "grant", "for", "revoke", "and", "or", "not", "in", "contains", "containsAny", "containsAll", "like", "has", "within", "true", "false"];
+
+/** `1.5h`: the tokens `1` `.` `5h`, written without spaces; the help says what to write instead. */
+function fractionHelp(whole: IToken, fraction: IToken): string {
+  const match = /^([0-9]+)(ms|s|m|h|d)?$/.exec(fraction.image);
+  if (!match?.[2]) return "numbers are whole: the language has no fractions";
+  const milliseconds = Number(`${whole.image}.${match[1]}`) * DURATION_UNITS[match[2]]!;
+  return Number.isSafeInteger(milliseconds) && milliseconds > 0 ? `durations are whole numbers: write \`${durationText(milliseconds)}\`` : "durations are whole numbers: use a smaller unit";
+}
+
+/**
+ * Advice for a syntax error at `tokens[index]`, for the mistakes people make most: a `*` inside
+ * a name segment (`sql*`, `*.ddl`), chained comparisons (`1 < x < 3`), a misspelled keyword,
+ * and durations written as `1.5h` or `1 m`.
+ */
+export function helpForSyntaxError(tokens: readonly IToken[], index: number): string | undefined {
+  const found = tokens[index];
+  const previous = tokens[index - 1];
+  if (!found) return undefined;
+  if (found.tokenType === T.Identifier && !(previous?.tokenType === T.Integer && found.image in DURATION_UNITS)) {
+    const keyword = closestName(found.image, RULE_KEYWORDS);
+    if (keyword !== undefined) return keyword === found.image.toLowerCase() ? `did you mean \`${keyword}\`? keywords are lower case` : `did you mean \`${keyword}\`?`;
+  }
+  if (!previous) return undefined;
+  if (found.tokenType === T.Star && isName(previous) && adjacent(previous, found)) {
+    return `a pattern ends in \`.*\` after whole name segments, as in \`${wholeSegmentsBefore(tokens, index)}.*\``;
+  }
+  if (found.tokenType === T.Dot && previous.tokenType === T.Star && adjacent(previous, found)) {
+    return "a pattern ends in `.*` after whole name segments, as in `sql.*`; `*` cannot stand for the start of a name";
+  }
+  if (COMPARISONS.has(found.tokenType) && termHasComparison(tokens, index)) {
+    return `comparisons do not chain: write \`a < b and b < c\``;
+  }
+  const beforeDot = tokens[index - 2];
+  if ((found.tokenType === T.Integer || found.tokenType === T.Duration) && previous.tokenType === T.Dot && beforeDot?.tokenType === T.Integer && adjacent(beforeDot, previous) && adjacent(previous, found)) {
+    return fractionHelp(beforeDot, found);
+  }
+  if (found.tokenType === T.Identifier && found.image in DURATION_UNITS && previous.tokenType === T.Integer) return `write the duration without a space: \`${previous.image}${found.image}\``;
+  return undefined;
+}
+
+/**
+ * The `{` of a declaration's tokens that most likely lacks its `}`, when one is left open: one
+ * whose `}` is lined up with an outer block rather than with it (`args { a: int`, then a `}` at
+ * the tool's indentation that took the tool's `}`), else the innermost `{` left open.
+ */
+export function unclosedBrace(tokens: readonly IToken[]): IToken | undefined {
+  const open: IToken[] = [];
+  let misaligned: IToken | undefined;
+  /** The column of the first token of each line seen so far (the line's indentation). */
+  const indentation = new Map<number, number>();
+  for (const token of tokens) {
+    if (!indentation.has(token.startLine!)) indentation.set(token.startLine!, token.startColumn!);
+    if (token.tokenType === T.LBrace) open.push(token);
+    else if (token.tokenType === T.RBrace) {
+      const opener = open.pop();
+      const startsLine = indentation.get(token.startLine!) === token.startColumn;
+      if (opener && startsLine && opener.startLine !== token.startLine && indentation.get(opener.startLine!) !== token.startColumn) misaligned ??= opener;
+    }
+  }
+  if (open.length === 0) return undefined;
+  return misaligned ?? open[open.length - 1];
+}
