@@ -113,7 +113,8 @@ export interface ToolEntry {
   /** Whether a validated call's args deep-equal the previous call's (for `session.repeats`). */
   readonly sameArgs: (previous: unknown, current: unknown) => boolean;
   readonly validateArgs: Validator;
-  readonly hasRequiredArgs: boolean;
+  /** The arguments a call must carry, for the reason when `args` is missing altogether. */
+  readonly requiredArgs: readonly string[];
   readonly returns: readonly string[];
   readonly risk: number;
   /** Position among the declared tools (session windows store tools by it). */
@@ -230,7 +231,7 @@ export class Engine {
         maskRules: generated.get(name)?.maskRules,
         byMask: new Map(),
         validateArgs: factory.forFields(tool.args, `${name} args`),
-        hasRequiredArgs: Object.values(tool.args).some((f) => !f.optional),
+        requiredArgs: Object.entries(tool.args).filter(([, f]) => !f.optional).map(([arg]) => arg),
         returns: tool.returns,
         risk: RISK_RANK[tool.risk],
         defaultDeny: freezeDecision({ decision: "deny", rules: [], reasons: [`no rule allows ${name}`], locations: [], grants: [], revoked: false, errors: [] }),
@@ -554,7 +555,10 @@ export class Engine {
       if (!this.intents.has(intent)) return `unknown intent ${JSON.stringify(intent)}: the policy set declares no such intent`;
     }
     const args = request["args"];
-    if (args === undefined || args === null) return entry.hasRequiredArgs ? entry.validateArgs({}, "request.args") : undefined;
+    if (args === undefined || args === null) {
+      const required = entry.requiredArgs;
+      return required.length === 0 ? undefined : `request.args is missing: ${String(request["tool"])} takes ${required.map((name) => `\`${name}\``).join(", ")}`;
+    }
     return entry.validateArgs(args, "request.args");
   }
 }

@@ -200,7 +200,7 @@ describe("validation before rules", () => {
     denied(call("email.send", 0, { args: { to: "eve@evil.example", subject: "s", body: "b" } }), "request.args.to");
     denied(call("email.send", 0, { args: { to: [1], subject: "s", body: "b" } }), "request.args.to[0]");
     denied(call("email.send", 0, { args: { to: [], body: "b" } }), "request.args.subject");
-    denied(call("kb.search", 0, { args: undefined }), "request.args.query");
+    denied(call("kb.search", 0, { args: undefined }), "request.args is missing: kb.search takes `query`");
     denied(call("kb.search", 0, { args: "q" }), "request.args");
     denied(call("kb.search", 0, { args: { query: null } }), "request.args.query");
   });
