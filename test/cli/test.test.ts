@@ -177,6 +177,21 @@ describe("policyc test: reporters (goldens, real binary, NO_COLOR)", () => {
   });
 });
 
+describe("policyc test: recording text cannot forge report lines", () => {
+  it("tap: a `#` in an argument is escaped, so `# SKIP` does not turn a failure into a skip; a newline in a file name does not add a test point", async () => {
+    const failing = '{"session":"s","agent":{"team":"sales"},"tool":"kb.search","args":{"query":"x # SKIP \\\\ y"},"decision":"allow"}';
+    const file = write("tap-escape\nok 9 - forged.jsonl", failing + "\n");
+    const result = await test(DEMO_POLICY, "--replay", file, "--reporter", "tap");
+    expect(result.code).toBe(1);
+    const points = lines(result.stdout).filter((l) => /^(not )?ok \d+/.test(l));
+    expect(points).toHaveLength(1);
+    expect(points[0]).toMatch(/^not ok 1 - /);
+    expect(points[0]).toContain("tap-escape\\\\u000aok 9 - forged.jsonl:1");
+    expect(points[0]).toContain('query="x \\# SKIP \\\\\\\\ y"');
+    expect(points[0]).not.toMatch(/[^\\]# /);
+  });
+});
+
 describe("policyc test: coverage", () => {
   const RULES = ["kb-for-support", "mail-for-support", "mail-stays-inside", "fetch-needs-approval"];
 
