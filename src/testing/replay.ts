@@ -7,7 +7,7 @@ import { clauseSummary } from "./explanationText.js";
 import { describeReadError, readRecording, readRecordingBatches, type Expectation } from "./readRecording.js";
 import { shareFilter, type Share } from "./sessionOfLine.js";
 import { mergeShareErrors, threadsFor, workerPool } from "./parallel.js";
-import { RecordingRewrite } from "./rewriteRecording.js";
+import { rewriteRecording } from "./rewriteRecording.js";
 import { printable } from "../diagnostics/printable.js";
 import { decideRecorded, engineOptions } from "./decideRecorded.js";
 
@@ -18,7 +18,11 @@ export interface ReplayOptions {
   readonly grep?: string;
   /** Stop at the first failure. */
   readonly bail?: boolean;
-  /** Write actual decisions and rules back into the recordings. */
+  /**
+   * Write the actual decision and rules into the lines that need them (failed cases, and lines
+   * that expect nothing yet), among those selected by `session` and `grep`; every other byte of
+   * the recording stays as it was, and a recording that needs no change is not touched.
+   */
   readonly update?: boolean;
   /** Keep every case (reporters that list passes need them); otherwise only failures are kept. */
   readonly keepAllCases?: boolean;
@@ -142,44 +146,20 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
   const filter = share === undefined ? undefined : shareFilter(share);
   const engine = new Engine(policy, engineOptions(options));
   const path = resolve(options.cwd ?? ".", file);
-  const opened = options.update ? RecordingRewrite.open(path) : undefined;
-  if (opened !== undefined && !(opened instanceof RecordingRewrite)) {
-    report.errors.push({ file, line: null, message: opened.error, kind: "input" });
-    return;
-  }
-  const output = opened;
-  let written = 0;
-  const write = async (text: string, line: number): Promise<void> => {
-    if (!output) return;
-    // Blank lines are not yielded by the reader; put them back so line numbers stay the same.
-    const lines = [...Array<string>(Math.max(0, line - 1 - written)).fill(""), text];
-    written = line;
-    await output.write(lines.join("\n") + "\n");
-  };
-  let stopped = false;
+  // --update: the lines whose expectation must change, by line number (written after the replay).
+  const edits = options.update ? new Map<number, Decision>() : undefined;
+  let unreadable = false;
   const decisionCounts = new Map<Decision, number>();
   try {
     lines: for await (const batch of readRecordingBatches(path, filter?.keep)) for (const entry of batch) {
       if (filter?.belongsElsewhere(entry)) continue;
-      // A line whose text is not its bytes as they were cannot be written back: leave the recording alone.
-      if (!entry.ok && entry.dropped && output) report.errors.push({ file, line: null, message: `not updated: line ${entry.line} cannot be written back as it was (${entry.error})`, kind: "input" });
-      if (stopped) {
-        // --bail with --update: the rest of the file is copied as it was, never dropped.
-        await write(entry.text, entry.line);
-        continue;
-      }
       if (!entry.ok) {
         report.errors.push({ file, line: entry.line, message: entry.error, kind: "input" });
-
-        await write(entry.text, entry.line);
         continue;
       }
       const request = entry.request;
       const session = request["session"] as string;
-      if (options.session !== undefined && session !== options.session) {
-        await write(entry.text, entry.line);
-        continue;
-      }
+      if (options.session !== undefined && session !== options.session) continue;
       report.lines++;
       const tool = request["tool"] as string;
       const actual = decideRecorded(engine, request);
@@ -192,27 +172,20 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         else credit(report, actual.rules, 1);
       }
       if (!toolNames.has(tool)) report.errors.push({ file, line: entry.line, message: `unknown tool \`${printable(tool)}\`: the policy set declares no such tool`, kind: "mismatch" });
-      if (output) {
-        // Keep every field and its place; set the expectation to what happened.
-        const updated: Record<string, unknown> = { ...request, decision: actual.decision, rules: actual.rules };
-        if (request["reason"] !== undefined) updated["reason"] = actual.reasons.join("; ");
-        let text: string;
-        try {
-          text = JSON.stringify(updated);
-        } catch {
-          // Nested deeper than JSON.stringify goes: keep the line as it was, and say so.
-          text = entry.text;
-          report.errors.push({ file, line: entry.line, message: "cannot write this line's expectation: its request is nested too deeply (left as it was)", kind: "input" });
-        }
-        await write(text, entry.line);
-      }
       const expect = entry.expect;
-      if (!expect) continue;
       if (options.grep !== undefined && !matchesGrep(options.grep, tool, expect, actual)) continue;
+      if (!expect) {
+        // --update records what happened on a line that expected nothing yet.
+        edits?.set(entry.line, actual);
+        continue;
+      }
       const mismatches = compareDecision(expect, actual);
       const ok = mismatches.length === 0;
       if (ok) report.passed++;
-      else report.failed++;
+      else {
+        report.failed++;
+        edits?.set(entry.line, actual);
+      }
       if (!ok || options.keepAllCases) {
         const result: CaseResult = { file, line: entry.line, session, tool, args: request["args"], expect, actual, ok, mismatches };
         if (!ok) report.failures.push(result);
@@ -220,24 +193,25 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       }
       if (!ok && options.bail) {
         report.bailed = true;
-        if (!output) break lines;
-        stopped = true;
+        break lines;
       }
     }
   } catch (error) {
+    unreadable = true;
     report.errors.push({ file, line: null, message: describeReadError(error), kind: "input" });
   } finally {
     for (const [decision, count] of decisionCounts) credit(report, decision.rules, count);
-    if (output) {
-      const failed = await output.finish(!report.errors.some((e) => e.file === file && e.line === null));
-      if (failed !== undefined) report.errors.push({ file, line: null, message: failed, kind: "input" });
-    }
+  }
+  // A recording read only in part is not written back; one that needs no change is not touched.
+  if (edits !== undefined && edits.size > 0 && !unreadable) {
+    const outcome = await rewriteRecording(path, edits);
+    if (!outcome.rewritten) report.errors.push({ file, line: null, message: outcome.error, kind: "input" });
   }
 }
 
-function matchesGrep(text: string, tool: string, expect: Expectation, actual: Decision): boolean {
+function matchesGrep(text: string, tool: string, expect: Expectation | undefined, actual: Decision): boolean {
   if (tool.includes(text)) return true;
-  return [...(expect.rules ?? []), ...actual.rules].some((id) => id.includes(text));
+  return [...(expect?.rules ?? []), ...actual.rules].some((id) => id.includes(text));
 }
 
 /**

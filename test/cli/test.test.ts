@@ -409,6 +409,64 @@ describe("policyc test: --update and --allow-empty", () => {
     expect(result.stdout + result.stderr).not.toMatch(/^\s+at /m);
   });
 
+  it("--update keeps every byte it does not have to change: BOM, CRLF, blank lines, escapes, numbers, bytes that are not UTF-8", async () => {
+    const passing = '{"session":"u1","agent":{"team":"support"},"tool":"kb.search","args":{"query":"caf\\u00e9"},"decision":"allow"}';
+    const stale = '{"session":"u1","meta":{"n":1e400,"big":12345678901234567890,"f":1.50,"s":"caf\\u00e9 \\"q\\" {"},"agent":{"team":"support"},"tool":"kb.search","args":{"query":"x"}, "decision" : "deny" }   ';
+    const fresh = '{"session":"u2","agent":{"team":"sales"},"tool":"http.get","args":{"url":"https://x.test/"},"big":12345678901234567890}';
+    const parts = [Buffer.from("\ufeff" + passing + "\r\n"), Buffer.from(stale + "\r\n"), Buffer.from("// junk\r\n"), Buffer.from("   \t\r\n"), Buffer.from("\r\n"), Buffer.from([0x7b, 0xff, 0x7d, 0x0d, 0x0a]), Buffer.from(fresh + "\r\n"), Buffer.from("\r\n")];
+    const file = write("update-lossless.jsonl", "");
+    writeFileSync(file, Buffer.concat(parts));
+    const result = await test(DEMO_POLICY, "--replay", file, "--update");
+    expectNoStackTrace(result);
+    expect(result.code).toBe(2); // the junk line and the bytes that are not UTF-8 are still reported
+    expect(result.stdout).toContain(":3: not JSON");
+    expect(result.stdout).toContain(":6: the line is not valid UTF-8");
+    const expected = [
+      parts[0]!,
+      Buffer.from(stale.replace('"deny" }', '"allow","rules":["kb-for-support"] }') + "\r\n"),
+      ...parts.slice(2, 6),
+      Buffer.from(fresh.slice(0, -1) + ',"decision":"ask","rules":["fetch-needs-approval"]}\r\n'),
+      parts[7]!,
+    ];
+    expect(readFileSync(file).toString("latin1")).toBe(Buffer.concat(expected).toString("latin1"));
+    expect((await test(DEMO_POLICY, "--replay", file)).stdout).toContain("3 passed, 0 failed");
+  });
+
+  it("--update sets the expectation of a last line without a newline, and keeps it without one", async () => {
+    const file = write("update-no-newline.jsonl", `${STALE[0]}\n${STALE[4]}`);
+    await test(DEMO_POLICY, "--replay", file, "--update");
+    const text = readFileSync(file, "utf8");
+    expect(text.endsWith('"decision":"ask","rules":["fetch-needs-approval"]}')).toBe(true);
+    expect(text.split("\n")[0]).toBe(STALE[0]!.replace('"deny"', '"allow"').replace(/}$/, ',"rules":["kb-for-support"]}'));
+  });
+
+  it("--update leaves a recording that needs no change untouched (not even replaced), and lines that pass as they are", async () => {
+    // The full recording but its last line, which expects nothing yet.
+    const file = write("update-green.jsonl", lines(readFileSync(join(ROOT, FULL), "utf8")).slice(0, 5).join("\n") + "\n");
+    const decisionOnly = write("update-decision-only.jsonl", STALE[0]!.replace('"deny"', '"allow"') + "\n");
+    const before = [statSync(file), statSync(decisionOnly)];
+    await new Promise((done) => setTimeout(done, 20));
+    const result = await test(DEMO_POLICY, "--replay", file, decisionOnly, "--update");
+    expect(result.code).toBe(0);
+    const after = [statSync(file), statSync(decisionOnly)];
+    for (const [i, stat] of after.entries()) {
+      expect(stat.ino).toBe(before[i]!.ino);
+      expect(stat.mtimeMs).toBe(before[i]!.mtimeMs);
+    }
+    expect(readFileSync(decisionOnly, "utf8")).toBe(STALE[0]!.replace('"deny"', '"allow"') + "\n"); // no `rules` added to a passing line
+  });
+
+  it("--update with --grep changes only the lines that match", async () => {
+    const clean = STALE.filter((l) => l.startsWith("{\""));
+    const file = write("update-grep.jsonl", clean.join("\n") + "\n");
+    const result = await test(DEMO_POLICY, "--replay", file, "--update", "--grep", "email");
+    expect(result.code).toBe(0);
+    const after = lines(readFileSync(file, "utf8"));
+    expect(after[0]).toBe(clean[0]); // kb.search: fails, but is not selected
+    expect(JSON.parse(after[1]!)).toMatchObject({ decision: "deny", rules: ["mail-stays-inside"], reason: "mail stays inside acme.com" });
+    expect(after.slice(2)).toEqual(clean.slice(2)); // http.get: expects nothing yet, not selected
+  });
+
   it("a recording without expectations fails with `no test cases` unless --allow-empty", async () => {
     const file = write("noexpect.jsonl", STALE[4] + "\n");
     const result = await test(DEMO_POLICY, "--replay", file);
