@@ -97,9 +97,19 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     default:
       io.out(prettyReport(input, io.palette));
   }
-  if (options.update) io.err(`updated ${files.length} recording${files.length === 1 ? "" : "s"} with the actual decisions; review the diff\n`);
+  if (options.update) io.err(updateSummary(report));
   if (verdict.message) io.err(`policyc test: ${verdict.message}\n`);
   return verdict.code;
+}
+
+/** What `--update` did, counting only the recordings actually rewritten. */
+export function updateSummary(report: ReplayReport): string {
+  const { updated, notUpdated, files } = report;
+  if (updated.length === 0 && notUpdated.length === 0) return "no recording needed a change\n";
+  const recordings = (n: number): string => `${n} recording${n === 1 ? "" : "s"}`;
+  const done = updated.length === files.length ? `updated ${recordings(updated.length)}` : `updated ${updated.length} of ${recordings(files.length)}`;
+  const failed = notUpdated.length > 0 ? `; ${recordings(notUpdated.length)} could not be written (the errors say why)` : "";
+  return `${done} with the actual decisions${updated.length > 0 ? "; review the diff" : ""}${failed}\n`;
 }
 
 /**

@@ -80,6 +80,9 @@ export interface ReplayReport {
   readonly coverage: Map<string, number>;
   readonly ruleIds: readonly string[];
   bailed: boolean;
+  /** With `update`: the recordings that were rewritten, and those that needed it but could not be (their errors say why). */
+  readonly updated: string[];
+  readonly notUpdated: string[];
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
@@ -113,7 +116,7 @@ export function compareDecision(expect: Expectation, actual: Decision): readonly
 
 /** A report with nothing counted yet: every rule at zero coverage. */
 function emptyReport(policy: CompiledPolicy, files: readonly string[], ruleIds: readonly string[]): ReplayReport {
-  return { files, passed: 0, failed: 0, lines: 0, cases: [], failures: [], errors: [], coverage: new Map(policy.rules.map((r) => [r.id, 0])), ruleIds, bailed: false };
+  return { files, passed: 0, failed: 0, lines: 0, cases: [], failures: [], errors: [], coverage: new Map(policy.rules.map((r) => [r.id, 0])), ruleIds, bailed: false, updated: [], notUpdated: [] };
 }
 
 /** Credits each of `rules` with `count` decided lines. */
@@ -205,7 +208,11 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
   // A recording read only in part is not written back; one that needs no change is not touched.
   if (edits !== undefined && edits.size > 0 && !unreadable) {
     const outcome = await rewriteRecording(path, edits);
-    if (!outcome.rewritten) report.errors.push({ file, line: null, message: outcome.error, kind: "input" });
+    if (outcome.rewritten) report.updated.push(file);
+    else {
+      report.notUpdated.push(file);
+      report.errors.push({ file, line: null, message: outcome.error, kind: "input" });
+    }
   }
 }
 

@@ -456,6 +456,20 @@ describe("policyc test: --update and --allow-empty", () => {
     expect(readFileSync(decisionOnly, "utf8")).toBe(STALE[0]!.replace('"deny"', '"allow"') + "\n"); // no `rules` added to a passing line
   });
 
+  it("--update says how many recordings it actually rewrote", async () => {
+    const clean = STALE.filter((l) => l.startsWith("{\""));
+    const stale = write("count-stale.jsonl", clean.join("\n") + "\n");
+    const green = write("count-green.jsonl", lines(readFileSync(join(ROOT, FULL), "utf8")).slice(0, 5).join("\n") + "\n");
+    const blocked = write("count-blocked.jsonl", clean.join("\n") + "\n");
+    mkdirSync(`${blocked}.policyc-${process.pid}.tmp`); // where its new text would go
+    const result = await test(DEMO_POLICY, "--replay", stale, green, blocked, "--update");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe("updated 1 of 3 recordings with the actual decisions; review the diff; 1 recording could not be written (the errors say why)\n");
+    const nothing = await test(DEMO_POLICY, "--replay", stale, green, "--update");
+    expect(nothing.code).toBe(0);
+    expect(nothing.stderr).toBe("no recording needed a change\n");
+  });
+
   it("--update with --grep changes only the lines that match", async () => {
     const clean = STALE.filter((l) => l.startsWith("{\""));
     const file = write("update-grep.jsonl", clean.join("\n") + "\n");
