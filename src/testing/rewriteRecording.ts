@@ -34,14 +34,20 @@ export async function rewriteRecording(path: string, edits: ReadonlyMap<number, 
   let replacement: Replacement;
   try {
     replacement = Replacement.of(path);
-    accessSync(replacement.target, constants.W_OK);
   } catch (error) {
-    return { rewritten: false, error: `cannot update it: ${describeFsError(error)} (the recording is not writable)` };
+    return { rewritten: false, error: `cannot update it: ${describeFsError(error)}` };
   }
   let stream: WriteStream;
   try {
+    accessSync(replacement.target, constants.W_OK);
+  } catch (error) {
+    replacement.abandon();
+    return { rewritten: false, error: `cannot update it: ${describeFsError(error)} (the recording is not writable)` };
+  }
+  try {
     stream = createWriteStream("", { fd: openSync(replacement.temporary, "w", replacement.mode) });
   } catch (error) {
+    replacement.abandon();
     return { rewritten: false, error: `cannot update it: cannot write \`${replacement.temporary}\`: ${describeFsError(error)}` };
   }
   let failure: unknown;

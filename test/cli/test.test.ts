@@ -1,9 +1,11 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { CONFORMANCE, HAS_CONFORMANCE, ROOT, bin, cli, type CliResult } from "../helpers.js";
+import { BIN, CONFORMANCE, HAS_CONFORMANCE, ROOT, bin, cli, type CliResult } from "../helpers.js";
 import { expectGolden, runText } from "../goldens/golden.js";
 import { forgeBundle, writeKeys } from "./signing.js";
 
@@ -480,6 +482,27 @@ describe("policyc test: --update and --allow-empty", () => {
     expect(JSON.parse(after[1]!)).toMatchObject({ decision: "deny", rules: ["mail-stays-inside"], reason: "mail stays inside acme.com" });
     expect(after.slice(2)).toEqual(clean.slice(2)); // http.get: expects nothing yet, not selected
   });
+
+  it("--update interrupted (SIGINT) while writing: the temporary file is removed, the recording untouched, the process ends by the signal", async () => {
+    const line = JSON.stringify({ session: "s", agent: { team: "sales" }, tool: "http.get", args: { url: `https://x.test/${"p".repeat(100)}` } });
+    const original = (line + "\n").repeat(100_000); // every line gets an expectation: writing takes a while
+    const file = write("interrupted.jsonl", original);
+    const child = spawn(process.execPath, [BIN, "test", DEMO_POLICY, "--replay", file, "--update"], { cwd: ROOT, stdio: "ignore" });
+    const temporary = `${file}.policyc-${child.pid}.tmp`;
+    let interrupted = false;
+    const poll = setInterval(() => {
+      if (!interrupted && existsSync(temporary)) {
+        interrupted = true;
+        child.kill("SIGINT");
+      }
+    }, 2);
+    const [code, signal] = (await once(child, "exit")) as [number | null, string | null];
+    clearInterval(poll);
+    expect(interrupted, "the temporary file was never seen: the update finished first").toBe(true);
+    expect([code, signal]).toEqual([null, "SIGINT"]);
+    expect(existsSync(temporary)).toBe(false);
+    expect(readFileSync(file, "utf8") === original).toBe(true);
+  }, 30_000);
 
   it("a recording without expectations fails with `no test cases` unless --allow-empty", async () => {
     const file = write("noexpect.jsonl", STALE[4] + "\n");
