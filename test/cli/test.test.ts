@@ -137,9 +137,10 @@ describe("policyc test: reporters (goldens, real binary, NO_COLOR)", () => {
     expect(XMLValidator.validate(result.stdout)).toBe(true);
     const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@" }).parse(result.stdout) as { testsuites: Record<string, string> & { testsuite: Record<string, string> & { testcase: Record<string, unknown>[] } } };
     const cases = doc.testsuites.testsuite.testcase;
-    const tests = cases.filter((c) => c["error"] === undefined).length;
+    // Every testcase counts in `tests`, the error ones too.
+    const tests = cases.length;
     const failures = cases.filter((c) => c["failure"] !== undefined).length;
-    expect([tests, failures]).toEqual([3, 1]);
+    expect([tests, failures]).toEqual([4, 1]);
     for (const element of [doc.testsuites, doc.testsuites.testsuite]) {
       expect(element["@tests"]).toBe(String(tests));
       expect(element["@failures"]).toBe(String(failures));
@@ -191,6 +192,23 @@ describe("policyc test: recording text cannot forge report lines", () => {
     expect(points[0]).toContain("tap-escape\\\\u000aok 9 - forged.jsonl:1");
     expect(points[0]).toContain('query="x \\# SKIP \\\\\\\\ y"');
     expect(points[0]).not.toMatch(/[^\\]# /);
+  });
+});
+
+describe("policyc test: junit keeps what XML can hold", () => {
+  it("characters beyond U+FFFF are kept, session ids are escaped, newlines in attributes survive, error cases are counted", async () => {
+    const failing = JSON.stringify({ session: "s\n1", agent: { team: "sales" }, tool: "kb.search", args: { query: "café 😀 𝄞" }, decision: "allow", reason: "two\nlines 😀" });
+    const file = write("junit-wide.jsonl", failing + "\n{not json\n");
+    const result = await test(DEMO_POLICY, "--replay", file, "--reporter", "junit");
+    expect(XMLValidator.validate(result.stdout)).toBe(true);
+    expect(result.stdout).toContain("&#10;");
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@", htmlEntities: true }).parse(result.stdout) as { testsuites: Record<string, string> & { testsuite: Record<string, string> & { testcase: Record<string, Record<string, string>>[] } } };
+    const [failure, error] = doc.testsuites.testsuite.testcase;
+    expect(failure!["@name"]).toContain('query="café 😀 𝄞"');
+    expect(failure!["@classname"]).toBe(`${file}.s\\u000a1`);
+    expect(failure!["failure"]!["@message"]).toContain('("two\nlines 😀")');
+    expect(error!["error"]).toBeDefined();
+    for (const element of [doc.testsuites, doc.testsuites.testsuite]) expect([element["@tests"], element["@failures"], element["@errors"]]).toEqual(["2", "1", "1"]);
   });
 });
 
