@@ -5,7 +5,7 @@ import { loadPolicy } from "./loadEngine.js";
 import { reportDiagnostics } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { replayRecordings, type ReplayReport } from "../testing/replay.js";
-import { coverageSummary, type ReporterInput } from "../testing/reporters/shared.js";
+import { coverageSummary, type ReporterInput, type RunVerdict } from "../testing/reporters/shared.js";
 import { prettyReport } from "../testing/reporters/pretty.js";
 import { jsonReport } from "../testing/reporters/json.js";
 import { junitReport } from "../testing/reporters/junit.js";
@@ -80,7 +80,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   const wantCoverage = options.coverage || minCoverage !== undefined;
   const coverage = wantCoverage ? coverageSummary(report, loaded.policy.rules) : undefined;
   const verdict = judge(report, coverage?.percent, { minCoverage, allowEmpty: options.allowEmpty ?? false, update: options.update ?? false });
-  const input: ReporterInput = { report, rules: loaded.policy.rules, ...(coverage ? { coverage } : {}), ok: verdict.code === EXIT.ok };
+  const input: ReporterInput = { report, rules: loaded.policy.rules, ...(coverage ? { coverage } : {}), verdict };
   switch (reporter) {
     case "json":
       io.out(jsonReport(input));
@@ -98,7 +98,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
       io.out(prettyReport(input, io.palette));
   }
   if (options.update) io.err(updateSummary(report));
-  if (verdict.message) io.err(`policyc test: ${verdict.message}\n`);
+  if (verdict.runCheck) io.err(`policyc test: ${verdict.runCheck.message}\n`);
   return verdict.code;
 }
 
@@ -113,21 +113,25 @@ export function updateSummary(report: ReplayReport): string {
 }
 
 /**
- * The exit code of a run: 2 for malformed input, 1 for failures, unknown tools, no test cases
- * or too little coverage, else 0. With `--update` failures do not count: the recordings now
- * hold the actual decisions, and the diff is for a person to review.
+ * The exit code of a run, and why it failed: 2 for malformed input, 1 for failures, unknown
+ * tools, no test cases or too little coverage, else 0. With `--update` failures do not count:
+ * the recordings now hold the actual decisions, and the diff is for a person to review.
  */
-export function judge(report: ReplayReport, coveragePercent: number | undefined, options: { minCoverage: number | undefined; allowEmpty: boolean; update: boolean }): { code: ExitCode; message?: string } {
-  if (report.errors.some((e) => e.kind === "input")) return { code: EXIT.usage };
-  if (report.errors.length > 0) return { code: EXIT.failure };
-  if (report.failed > 0 && !options.update) return { code: EXIT.failure };
+export function judge(report: ReplayReport, coveragePercent: number | undefined, options: { minCoverage: number | undefined; allowEmpty: boolean; update: boolean }): RunVerdict & { code: ExitCode } {
+  const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? "" : "s"}`;
+  const errors = plural(report.errors.length, "error");
+  if (report.errors.some((e) => e.kind === "input")) return { code: EXIT.usage, ok: false, reason: `${errors} in the recordings (malformed or unreadable input)` };
+  if (report.errors.length > 0) return { code: EXIT.failure, ok: false, reason: `${errors}: lines that do not fit the policy set` };
+  if (report.failed > 0 && !options.update) return { code: EXIT.failure, ok: false, reason: `${plural(report.failed, "case")} failed` };
   if (report.passed + report.failed === 0 && !options.allowEmpty && !options.update) {
-    return { code: EXIT.failure, message: "no test cases: no replayed line has an expected `decision` (use --allow-empty to accept, or --update to record them)" };
+    const message = "no test cases: no replayed line has an expected `decision` (use --allow-empty to accept, or --update to record them)";
+    return { code: EXIT.failure, ok: false, reason: message, runCheck: { name: "no test cases", message } };
   }
   if (options.minCoverage !== undefined && coveragePercent !== undefined && coveragePercent < options.minCoverage) {
-    return { code: EXIT.failure, message: `rule coverage ${coveragePercent}% is below --min-coverage ${options.minCoverage}%` };
+    const message = `rule coverage ${coveragePercent}% is below --min-coverage ${options.minCoverage}%`;
+    return { code: EXIT.failure, ok: false, reason: message, runCheck: { name: "coverage", message } };
   }
-  return { code: EXIT.ok };
+  return { code: EXIT.ok, ok: true };
 }
 
 export function registerTest(program: Command, io: Io, finish: (code: Promise<ExitCode>) => void): void {

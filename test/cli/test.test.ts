@@ -51,6 +51,9 @@ function test(...args: string[]): Promise<CliResult> {
   return cli(["test", ...args]);
 }
 
+/** A line that expects nothing. */
+const STALE_FREE_LINE = '{"session":"u2","agent":{"team":"sales"},"tool":"http.get","args":{"url":"https://x.test/"}}';
+
 /** A different effect, to turn a passing expectation into a failing one. */
 function otherEffect(effect: string): string {
   return effect === "deny" ? "allow" : "deny";
@@ -242,6 +245,33 @@ describe("policyc test: coverage", () => {
     const passing = await test(DEMO_POLICY, "--replay", FULL, "--min-coverage", "100");
     expect(passing.code).toBe(0);
     expect((await test(DEMO_POLICY, "--replay", partial, "--min-coverage", "50")).code).toBe(0);
+  });
+
+  it("a run that fails as a whole (too little coverage, no test cases, --bail) says so in every reporter, not only on stderr", async () => {
+    const partial = write("partial-run.jsonl", lines(readFileSync(join(ROOT, FULL), "utf8")).slice(0, 2).join("\n") + "\n");
+    const run = (reporter: string, ...extra: string[]): Promise<CliResult> => test(DEMO_POLICY, "--replay", partial, "--reporter", reporter, ...extra);
+    const message = "rule coverage 50% is below --min-coverage 100%";
+    const json = await run("json", "--min-coverage", "100");
+    expect(json.code).toBe(1);
+    expect(json.stderr).toContain(message);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, reason: message, bailed: false, passed: 2, failed: 0 });
+    const junit = await run("junit", "--min-coverage", "100");
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@" }).parse(junit.stdout) as { testsuites: Record<string, string> & { testsuite: (Record<string, string> & { testcase: Record<string, Record<string, string>> })[] } };
+    expect([doc.testsuites["@tests"], doc.testsuites["@failures"]]).toEqual(["3", "1"]);
+    expect(doc.testsuites.testsuite[1]!.testcase).toMatchObject({ "@name": "coverage", failure: { "@message": message } });
+    const tap = lines((await run("tap", "--min-coverage", "100")).stdout);
+    expect(tap[1]).toBe("1..3");
+    expect(tap).toContain("not ok 3 - coverage");
+    expect((await run("github", "--min-coverage", "100")).stdout).toContain(`::error title=policyc test%3A coverage::${message.replace(/%/g, "%25")}\n`);
+    const empty = write("no-cases-run.jsonl", STALE_FREE_LINE + "\n");
+    const noCases = await test(DEMO_POLICY, "--replay", empty, "--reporter", "junit");
+    expect(noCases.code).toBe(1);
+    expect(noCases.stdout).toContain('<testcase classname="policyc test" name="no test cases">');
+    expect((await test(DEMO_POLICY, "--replay", empty, "--reporter", "tap")).stdout).toContain("not ok 1 - no test cases");
+    const failing = write("bail-run.jsonl", lines(readFileSync(join(ROOT, FULL), "utf8")).map((l, i) => (i === 0 ? l.replace('"allow"', '"deny"') : l)).join("\n") + "\n");
+    const bailed = await test(DEMO_POLICY, "--replay", failing, "--bail", "--json");
+    expect(JSON.parse(bailed.stdout)).toMatchObject({ ok: false, reason: "1 case failed", bailed: true });
+    expect(lines((await test(DEMO_POLICY, "--replay", failing, "--bail", "--reporter", "tap")).stdout).at(-1)).toMatch(/^Bail out! stopped at the first failure/);
   });
 
   it("--min-coverage rejects what is not a percentage", async () => {

@@ -1,4 +1,4 @@
-import { actualText, expectedText, shortRequest, summaryLine, type ReporterInput } from "./shared.js";
+import { actualText, BAILED, expectedText, shortRequest, summaryLine, type ReporterInput } from "./shared.js";
 
 /** GitHub Actions workflow commands escape `%`, CR and LF in data, and `,` and `:` in properties too. */
 function data(text: string): string {
@@ -9,12 +9,14 @@ function property(text: string): string {
 }
 
 /** Annotations pointing at the recording line, then the summary. */
-export function githubReport({ report }: ReporterInput): string {
+export function githubReport({ report, verdict }: ReporterInput): string {
   const out: string[] = [];
   for (const e of report.errors) out.push(`::error file=${property(e.file)}${e.line !== null ? `,line=${e.line}` : ""},title=${property("policyc test: invalid line")}::${data(e.message)}`);
   for (const f of report.failures) {
     out.push(`::error file=${property(f.file)},line=${f.line},title=${property(`policyc test: ${shortRequest(f)}`)}::${data(`expected ${expectedText(f)}, got ${actualText(f)}${f.explanation ? `\n${f.explanation}` : ""}`)}`);
   }
+  if (verdict?.runCheck) out.push(`::error title=${property(`policyc test: ${verdict.runCheck.name}`)}::${data(verdict.runCheck.message)}`);
+  if (report.bailed) out.push(`::warning title=${property("policyc test: --bail")}::${data(BAILED)}`);
   out.push(summaryLine(report));
   return out.join("\n") + "\n";
 }

@@ -6,11 +6,13 @@ function caseJson(c: CaseResult): Record<string, unknown> {
 }
 
 /** One JSON document: counts, errors, failures (and every case when kept), coverage. */
-export function jsonReport({ report, coverage, ok }: ReporterInput): string {
+export function jsonReport({ report, coverage, verdict }: ReporterInput): string {
   return (
     JSON.stringify(
       {
-        ok: ok ?? (report.failed === 0 && report.errors.length === 0),
+        ok: verdict?.ok ?? (report.failed === 0 && report.errors.length === 0),
+        ...(verdict?.reason !== undefined ? { reason: verdict.reason } : {}),
+        bailed: report.bailed,
         summary: summaryLine(report),
         passed: report.passed,
         failed: report.failed,

@@ -14,12 +14,14 @@ function xmlAttribute(text: string): string {
 }
 
 /** JUnit XML, as CI systems read it: a suite per recording file, a case per line with an expectation, and one per error. */
-export function junitReport({ report }: ReporterInput): string {
+export function junitReport({ report, verdict }: ReporterInput): string {
+  const runCheck = verdict?.runCheck;
+  const extra = runCheck ? 1 : 0;
   const byFile = new Map<string, CaseResult[]>(report.files.map((f) => [f, []]));
   for (const c of report.cases) byFile.get(c.file)?.push(c);
   const errorsByFile = new Map<string, number>();
   for (const e of report.errors) errorsByFile.set(e.file, (errorsByFile.get(e.file) ?? 0) + 1);
-  const out = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="policyc test" tests="${report.passed + report.failed + report.errors.length}" failures="${report.failed}" errors="${report.errors.length}">`];
+  const out = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="policyc test" tests="${report.passed + report.failed + report.errors.length + extra}" failures="${report.failed + extra}" errors="${report.errors.length}">`];
   for (const [file, cases] of byFile) {
     const failures = cases.filter((c) => !c.ok).length;
     const errors = errorsByFile.get(file) ?? 0;
@@ -39,6 +41,14 @@ export function junitReport({ report }: ReporterInput): string {
       out.push(`      <error message="${xmlAttribute(e.message)}"/>`);
       out.push("    </testcase>");
     }
+    out.push("  </testsuite>");
+  }
+  if (runCheck) {
+    // A failure of the run as a whole, in a suite of its own, where CI test views look.
+    out.push('  <testsuite name="policyc test" tests="1" failures="1" errors="0">');
+    out.push(`    <testcase classname="policyc test" name="${xmlAttribute(runCheck.name)}">`);
+    out.push(`      <failure message="${xmlAttribute(runCheck.message)}" type="${xmlAttribute(runCheck.name)}"/>`);
+    out.push("    </testcase>");
     out.push("  </testsuite>");
   }
   out.push("</testsuites>");

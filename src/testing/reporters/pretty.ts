@@ -1,6 +1,6 @@
 import type { Palette } from "../../diagnostics/render.js";
 import type { CaseResult } from "../replay.js";
-import { actualText, expectedText, shortRequest, summaryLine, type ReporterInput } from "./shared.js";
+import { actualText, BAILED, expectedText, shortRequest, summaryLine, type ReporterInput } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
 /**
@@ -41,7 +41,7 @@ export function prettyReport({ report, rules, coverage }: ReporterInput, palette
     out.push(`  ${coverage.percent}% of ${coverage.rules.length} rules covered${coverage.uncovered.length ? `; never matched: ${coverage.uncovered.join(", ")}` : ""}`);
     out.push("");
   }
-  if (report.bailed) out.push("stopped at the first failure (--bail)");
+  if (report.bailed) out.push(BAILED);
   // Errors are listed first; on a long report say at the end that there were some (they set the exit code).
   const errors = report.errors.length > 0 ? `; ${report.errors.length} error${report.errors.length === 1 ? "" : "s"} (listed above)` : "";
   out.push(`${report.lines} line${report.lines === 1 ? "" : "s"} replayed from ${report.files.length} file${report.files.length === 1 ? "" : "s"}${errors}`);

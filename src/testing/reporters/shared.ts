@@ -45,10 +45,25 @@ export function actualText(result: CaseResult): string {
   return `${result.actual.decision} [${result.actual.rules.join(", ")}]`;
 }
 
+/** Whether the run passed, and if not why. */
+export interface RunVerdict {
+  readonly ok: boolean;
+  /** Why the run failed, in words. */
+  readonly reason?: string;
+  /**
+   * A failure of the run as a whole that no case or error shows (too little coverage, no test
+   * cases): every reporter shows it as a failure of its own, where CI looks.
+   */
+  readonly runCheck?: { readonly name: string; readonly message: string };
+}
+
 export interface ReporterInput {
   readonly report: ReplayReport;
   readonly rules: readonly RuleInfo[];
   readonly coverage?: CoverageSummary;
-  /** The run's verdict, when known (the json reporter prints it). */
-  readonly ok?: boolean;
+  /** The run's verdict, when known. */
+  readonly verdict?: RunVerdict;
 }
+
+/** Said by every reporter when --bail stopped the run. */
+export const BAILED = "stopped at the first failure (--bail): later lines and recordings were not replayed";

@@ -1,4 +1,4 @@
-import { actualText, expectedText, shortRequest, summaryLine, type ReporterInput } from "./shared.js";
+import { actualText, BAILED, expectedText, shortRequest, summaryLine, type ReporterInput } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
 function yamlString(text: string): string {
@@ -16,8 +16,9 @@ export function tapDescription(text: string): string {
 }
 
 /** TAP version 13: one test point per case, a YAML block for each failure. */
-export function tapReport({ report }: ReporterInput): string {
-  const out = ["TAP version 13", `1..${report.cases.length + report.errors.length}`];
+export function tapReport({ report, verdict }: ReporterInput): string {
+  const runCheck = verdict?.runCheck;
+  const out = ["TAP version 13", `1..${report.cases.length + report.errors.length + (runCheck ? 1 : 0)}`];
   let n = 0;
   for (const c of report.cases) {
     n++;
@@ -33,6 +34,8 @@ export function tapReport({ report }: ReporterInput): string {
     n++;
     out.push(`not ok ${n} - ${tapDescription(`${e.file}:${e.line ?? 0} invalid line`)}`, "  ---", `  message: ${yamlString(e.message)}`, "  ...");
   }
+  if (runCheck) out.push(`not ok ${++n} - ${tapDescription(runCheck.name)}`, "  ---", `  message: ${yamlString(runCheck.message)}`, "  ...");
   out.push(`# ${summaryLine(report)}`);
+  if (report.bailed) out.push(`Bail out! ${tapDescription(BAILED)}`);
   return out.join("\n") + "\n";
 }
