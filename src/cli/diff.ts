@@ -78,10 +78,10 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
       ) + "\n",
     );
   } else {
-    for (const e of report.errors) io.out(`${io.palette.error("error")}: ${e.file}${e.line !== null ? `:${e.line}` : ""}: ${e.message}\n`);
+    for (const e of report.errors) io.out(`${io.palette.error("error")}: ${printable(e.file)}${e.line !== null ? `:${e.line}` : ""}: ${printable(e.message)}\n`);
     for (const [cause, group] of causes) {
       io.out(`${io.palette.bold(cause)}  ${group.count} change${group.count === 1 ? "" : "s"}: ${[...group.directions].map(([d, n]) => `${d} ${n}`).join(", ")}\n`);
-      for (const c of group.changes) io.out(`  ${c.file}:${c.line}  ${c.direction}  ${printable(c.tool)} (session ${printable(c.session)})  ${printable(c.after.reasons[0] ?? "")}\n`);
+      for (const c of group.changes) io.out(`  ${printable(c.file)}:${c.line}  ${c.direction}  ${printable(c.tool)} (session ${printable(c.session)})  ${printable(c.after.reasons[0] ?? "")}\n`);
       if (group.count > group.changes.length) io.out(`  … and ${group.count - group.changes.length} more (not listed)\n`);
     }
     const directions = [...report.directions].map(([d, n]) => `${d} ${n}`).join(", ");

@@ -186,6 +186,17 @@ describe("policyc diff", () => {
     expect(out.at(-1)).toBe("20100 of 20100 decisions change: deny→allow 20100");
   });
 
+  it("file names and quoted lines in the text report show control characters as escapes", async () => {
+    const name = join(dir, "evil\u001b[2J\n::warning::x.jsonl");
+    writeFileSync(name, '{"session":"s","agent":{"team":"sales"},"tool":"kb.search","args":{"query":"q"}}\nx\u001b[31m\n');
+    const result = await cli(["diff", OLD, NEW, "--replay", name]);
+    expect(result.code).toBe(2);
+    // eslint-disable-next-line no-control-regex
+    expect(result.stdout).not.toMatch(/\u001b/);
+    expect(result.stdout.split("\n").filter((l) => l.startsWith("::warning"))).toEqual([]);
+    expect(result.stdout).toContain("evil\\u001b[2J\\u000a::warning::x.jsonl:1  deny→allow");
+  });
+
   it("bad input: exit 2 with a message, never a stack trace", async () => {
     const noReplay = await cli(["diff", OLD, NEW]);
     expect(noReplay.code).toBe(2);

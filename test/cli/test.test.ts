@@ -198,6 +198,23 @@ describe("policyc test: recording text cannot forge report lines", () => {
   });
 });
 
+describe("policyc test: recording text cannot inject terminal escapes or workflow commands", () => {
+  it("pretty and github show control characters in expected reasons and rules, quoted lines and file names as escapes", async () => {
+    const failing = JSON.stringify({ session: "s", agent: { team: "sales" }, tool: "kb.search", args: { query: "q" }, decision: "allow", rules: ["r\u001b[31m"], reason: "exp \n::warning::injected" });
+    const file = write("inject\u001b[2J\n::warning::file.jsonl", `${failing}\nx\u001b[31mRED\n`);
+    for (const reporter of ["pretty", "github"]) {
+      const result = await test(DEMO_POLICY, "--replay", file, "--reporter", reporter);
+      expect(result.code, reporter).toBe(2);
+      // eslint-disable-next-line no-control-regex
+      expect(result.stdout, reporter).not.toMatch(/\u001b/);
+      expect(lines(result.stdout).filter((l) => l.startsWith("::warning")), reporter).toEqual([]);
+    }
+    const pretty = (await test(DEMO_POLICY, "--replay", file)).stdout;
+    expect(pretty).toContain('expected allow [r\\u001b[31m] ("exp \\u000a::warning::injected")');
+    expect(pretty).toContain("inject\\u001b[2J\\u000a::warning::file.jsonl:2: not JSON");
+  });
+});
+
 describe("policyc test: junit keeps what XML can hold", () => {
   it("characters beyond U+FFFF are kept, session ids are escaped, newlines in attributes survive, error cases are counted", async () => {
     const failing = JSON.stringify({ session: "s\n1", agent: { team: "sales" }, tool: "kb.search", args: { query: "café 😀 𝄞" }, decision: "allow", reason: "two\nlines 😀" });

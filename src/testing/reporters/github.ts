@@ -1,8 +1,13 @@
+import { printable } from "../../diagnostics/printable.js";
 import { actualText, BAILED, expectedText, shortRequest, summaryLine, type ReporterInput } from "./shared.js";
 
-/** GitHub Actions workflow commands escape `%`, CR and LF in data, and `,` and `:` in properties too. */
+/**
+ * GitHub Actions workflow commands escape `%`, CR and LF in data, and `,` and `:` in properties
+ * too. Other control characters (ESC, which recolours the log) are shown as escapes; the lines
+ * of a multi-line message stay lines.
+ */
 function data(text: string): string {
-  return text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+  return text.split("\n").map(printable).join("\n").replace(/%/g, "%25").replace(/\n/g, "%0A");
 }
 function property(text: string): string {
   return data(text).replace(/:/g, "%3A").replace(/,/g, "%2C");

@@ -10,7 +10,9 @@ import { printable } from "../../diagnostics/printable.js";
 export function prettyReport({ report, rules, coverage }: ReporterInput, palette: Palette): string {
   const out: string[] = [];
   const reasonOf = (id: string): string => rules.find((r) => r.id === id)?.reason ?? "";
-  for (const error of report.errors) out.push(`${palette.error("error")}: ${error.file}${error.line !== null ? `:${error.line}` : ""}: ${error.message}`);
+  // Text from recordings (file names, expected rules and reasons, lines quoted in errors) goes
+  // through printable(): it must not recolour the terminal or start a `::warning::` line in CI.
+  for (const error of report.errors) out.push(`${palette.error("error")}: ${printable(error.file)}${error.line !== null ? `:${error.line}` : ""}: ${printable(error.message)}`);
   if (report.errors.length > 0) out.push("");
   const byFile = new Map<string, Map<string, CaseResult[]>>();
   for (const failure of report.failures) {
@@ -19,17 +21,17 @@ export function prettyReport({ report, rules, coverage }: ReporterInput, palette
     sessions.set(failure.session, [...(sessions.get(failure.session) ?? []), failure]);
   }
   for (const [file, sessions] of byFile) {
-    out.push(palette.bold(file));
+    out.push(palette.bold(printable(file)));
     for (const [session, failures] of sessions) {
       out.push(`  session ${printable(session)}`);
       for (const f of failures) {
         out.push(`    ${palette.error("✗")} line ${f.line}: ${shortRequest(f)}`);
-        out.push(`        expected ${expectedText(f)}`);
-        for (const id of f.expect.rules ?? []) if (reasonOf(id)) out.push(`          ${id}: ${reasonOf(id)}`);
-        out.push(`        actual   ${actualText(f)}`);
-        f.actual.rules.forEach((id, i) => out.push(`          ${id}: ${f.actual.reasons[i] ?? ""}`));
-        if (f.actual.rules.length === 0) out.push(`          ${f.actual.reasons[0] ?? ""}`);
-        for (const line of (f.explanation ?? "").split("\n").filter(Boolean)) out.push(`        ${palette.dim("because")} ${line}`);
+        out.push(`        expected ${printable(expectedText(f))}`);
+        for (const id of f.expect.rules ?? []) if (reasonOf(id)) out.push(`          ${printable(id)}: ${printable(reasonOf(id))}`);
+        out.push(`        actual   ${printable(actualText(f))}`);
+        f.actual.rules.forEach((id, i) => out.push(`          ${id}: ${printable(f.actual.reasons[i] ?? "")}`));
+        if (f.actual.rules.length === 0) out.push(`          ${printable(f.actual.reasons[0] ?? "")}`);
+        for (const line of (f.explanation ?? "").split("\n").filter(Boolean)) out.push(`        ${palette.dim("because")} ${printable(line)}`);
       }
     }
     out.push("");
