@@ -31,11 +31,16 @@ export interface TestOptions {
 }
 
 const REPORTERS = ["pretty", "json", "junit", "tap", "github"] as const;
+type Reporter = (typeof REPORTERS)[number];
+const isReporter = (name: string): name is Reporter => (REPORTERS as readonly string[]).includes(name);
+/** The reporters that list every case, passed ones too (the others list failures only). */
+const LISTING_REPORTERS = { json: jsonReport, junit: junitReport, tap: tapReport } as const;
+const REPORT_WRITERS: Readonly<Record<Exclude<Reporter, "pretty">, (input: ReporterInput, write: (text: string) => void) => void>> = { ...LISTING_REPORTERS, github: githubReport };
 
 /** `policyc test PATH… --replay FILE…`: replay recordings, compare decisions, report. */
 export async function testVerb(io: Io, paths: string[], options: TestOptions): Promise<ExitCode> {
   const reporter = options.json ? "json" : (options.reporter ?? "pretty");
-  if (!(REPORTERS as readonly string[]).includes(reporter)) {
+  if (!isReporter(reporter)) {
     io.err(`policyc test: unknown reporter \`${reporter}\` (use ${REPORTERS.join(", ")})\n`);
     return EXIT.usage;
   }
@@ -73,7 +78,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     ...(options.grep !== undefined ? { grep: options.grep } : {}),
     bail: options.bail ?? false,
     update: options.update ?? false,
-    keepAllCases: reporter === "junit" || reporter === "tap" || reporter === "json",
+    listCases: reporter in LISTING_REPORTERS,
     ...replay,
     cwd: io.cwd,
   });
@@ -81,22 +86,9 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   const coverage = wantCoverage ? coverageSummary(report, loaded.policy.rules) : undefined;
   const verdict = judge(report, coverage?.percent, { minCoverage, allowEmpty: options.allowEmpty ?? false, update: options.update ?? false });
   const input: ReporterInput = { report, rules: loaded.policy.rules, ...(coverage ? { coverage } : {}), verdict };
-  switch (reporter) {
-    case "json":
-      io.out(jsonReport(input));
-      break;
-    case "junit":
-      io.out(junitReport(input));
-      break;
-    case "tap":
-      io.out(tapReport(input));
-      break;
-    case "github":
-      io.out(githubReport(input));
-      break;
-    default:
-      io.out(prettyReport(input, io.palette));
-  }
+  // Reporters write in pieces, straight to stdout.
+  if (reporter === "pretty") prettyReport(input, io.palette, io.out);
+  else REPORT_WRITERS[reporter](input, io.out);
   if (options.update) io.err(updateSummary(report));
   if (verdict.runCheck) io.err(`policyc test: ${verdict.runCheck.message}\n`);
   return verdict.code;

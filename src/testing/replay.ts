@@ -9,6 +9,7 @@ import { shareFilter, type Share } from "./sessionOfLine.js";
 import { mergeShareErrors, threadsFor, workerPool } from "./parallel.js";
 import { rewriteRecording } from "./rewriteRecording.js";
 import { printable } from "../diagnostics/printable.js";
+import { shortRequest } from "./shortRequest.js";
 import { decideRecorded, engineOptions } from "./decideRecorded.js";
 
 export interface ReplayOptions {
@@ -24,8 +25,11 @@ export interface ReplayOptions {
    * the recording stays as it was, and a recording that needs no change is not touched.
    */
   readonly update?: boolean;
-  /** Keep every case (reporters that list passes need them); otherwise only failures are kept. */
-  readonly keepAllCases?: boolean;
+  /**
+   * List every case in `cases` (for reporters that list passes too): a passed case as a small
+   * `CaseListing`, a failed one as its `CaseResult`. Otherwise only failures are kept.
+   */
+  readonly listCases?: boolean;
   /** How many failures per file get a clause-level explanation (a second, partial pass). */
   readonly explainLimit?: number;
   /**
@@ -58,6 +62,23 @@ export interface CaseResult {
   explanation?: string;
 }
 
+/**
+ * A passed case as reporters list it: what they print and no more (not its arguments or
+ * decision), so a run that lists every case of a large recording stays small.
+ */
+export interface CaseListing {
+  readonly file: string;
+  readonly line: number;
+  readonly session: string;
+  readonly tool: string;
+  /** The request in short (`shortRequest`). */
+  readonly request: string;
+  readonly ok: true;
+}
+
+/** A case in `ReplayReport.cases`: listed in short when it passed, in full when it failed. */
+export type ListedCase = CaseListing | CaseResult;
+
 /** A line that could not be a test case, or a file that could not be read. */
 export interface ReplayError {
   readonly file: string;
@@ -73,7 +94,8 @@ export interface ReplayReport {
   failed: number;
   /** Lines replayed (with or without expectations). */
   lines: number;
-  readonly cases: CaseResult[];
+  /** With `listCases`: every case, in order. */
+  readonly cases: ListedCase[];
   readonly failures: CaseResult[];
   readonly errors: ReplayError[];
   /** Lines each rule decided (appeared in the decision's `rules`). */
@@ -189,11 +211,11 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         report.failed++;
         edits?.set(entry.line, actual);
       }
-      if (!ok || options.keepAllCases) {
+      if (!ok) {
         const result: CaseResult = { file, line: entry.line, session, tool, args: request["args"], expect, actual, ok, mismatches };
-        if (!ok) report.failures.push(result);
-        if (options.keepAllCases) report.cases.push(result);
-      }
+        report.failures.push(result);
+        if (options.listCases) report.cases.push(result);
+      } else if (options.listCases) report.cases.push({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }), ok: true });
       if (!ok && options.bail) {
         report.bailed = true;
         break lines;
@@ -259,7 +281,7 @@ export interface WorkerReport {
   readonly passed: number;
   readonly failed: number;
   readonly lines: number;
-  readonly cases: CaseResult[];
+  readonly cases: ListedCase[];
   readonly failures: CaseResult[];
   readonly errors: ReplayError[];
   readonly coverage: [string, number][];
@@ -271,7 +293,7 @@ export interface WorkerReport {
  */
 async function replayInWorkers(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, count: number): Promise<void> {
   // Only the options a share needs (and no caller's extra fields, which may not be cloneable).
-  const shared: ReplayOptions = { session: options.session, grep: options.grep, keepAllCases: options.keepAllCases, explainLimit: options.explainLimit, cwd: options.cwd, sessionIdleMs: options.sessionIdleMs };
+  const shared: ReplayOptions = { session: options.session, grep: options.grep, listCases: options.listCases, explainLimit: options.explainLimit, cwd: options.cwd, sessionIdleMs: options.sessionIdleMs };
   const pool = workerPool();
   const workerShares = Promise.all(Array.from({ length: count - 1 }, (_, slot) => pool.run(slot, { kind: "replay", policy, file, options: { ...shared, partition: { index: slot + 1, count } } }) as Promise<WorkerReport>));
   // Awaited below, after this thread's share: a worker failing meanwhile is not "unhandled".
@@ -279,7 +301,7 @@ async function replayInWorkers(policy: CompiledPolicy, file: string, options: Re
   const shares = [await replayShare(policy, file, { ...shared, partition: { index: 0, count } }), ...(await workerShares)];
   const byLine = (a: { line: number | null }, b: { line: number | null }): number => (a.line ?? 0) - (b.line ?? 0);
   const failures: CaseResult[] = [];
-  const cases: CaseResult[] = [];
+  const cases: ListedCase[] = [];
   const errors: ReplayError[] = [];
   for (const share of shares) {
     report.passed += share.passed;

@@ -1,5 +1,5 @@
 import { printable } from "../../diagnostics/printable.js";
-import { actualText, BAILED, expectedText, shortRequest, summaryLine, type ReporterInput } from "./shared.js";
+import { actualText, BAILED, expectedText, shortRequest, summaryLine, type ReporterInput, type Write } from "./shared.js";
 
 /**
  * GitHub Actions workflow commands escape `%`, CR and LF in data, and `,` and `:` in properties
@@ -14,7 +14,7 @@ function property(text: string): string {
 }
 
 /** Annotations pointing at the recording line, then the summary. */
-export function githubReport({ report, verdict }: ReporterInput): string {
+export function githubReport({ report, verdict }: ReporterInput, write: Write): void {
   const out: string[] = [];
   for (const e of report.errors) out.push(`::error file=${property(e.file)}${e.line !== null ? `,line=${e.line}` : ""},title=${property("policyc test: invalid line")}::${data(e.message)}`);
   for (const f of report.failures) {
@@ -23,5 +23,5 @@ export function githubReport({ report, verdict }: ReporterInput): string {
   if (verdict?.runCheck) out.push(`::error title=${property(`policyc test: ${verdict.runCheck.name}`)}::${data(verdict.runCheck.message)}`);
   if (report.bailed) out.push(`::warning title=${property("policyc test: --bail")}::${data(BAILED)}`);
   out.push(summaryLine(report));
-  return out.join("\n") + "\n";
+  write(out.join("\n") + "\n");
 }

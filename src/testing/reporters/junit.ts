@@ -1,5 +1,4 @@
-import { actualText, expectedText, shortRequest, type ReporterInput } from "./shared.js";
-import type { CaseResult } from "../replay.js";
+import { actualText, chunkedWriter, expectedText, requestText, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
 /** Text content: characters XML 1.0 cannot hold at all (most controls, lone surrogates) are dropped; the rest escaped. */
@@ -13,44 +12,58 @@ function xmlAttribute(text: string): string {
   return xml(text).replace(/\n/g, "&#10;").replace(/\r/g, "&#13;").replace(/\t/g, "&#9;");
 }
 
-/** JUnit XML, as CI systems read it: a suite per recording file, a case per line with an expectation, and one per error. */
-export function junitReport({ report, verdict }: ReporterInput): string {
+/**
+ * JUnit XML, as CI systems read it: a suite per recording file, a case per line with an
+ * expectation, and one per error. Written a case at a time (the counts come first, from a pass
+ * that only counts), so a report of a large recording is never one string.
+ */
+export function junitReport({ report, verdict }: ReporterInput, out: Write): void {
+  const { write, flush } = chunkedWriter(out);
   const runCheck = verdict?.runCheck;
   const extra = runCheck ? 1 : 0;
-  const byFile = new Map<string, CaseResult[]>(report.files.map((f) => [f, []]));
-  for (const c of report.cases) byFile.get(c.file)?.push(c);
-  const errorsByFile = new Map<string, number>();
-  for (const e of report.errors) errorsByFile.set(e.file, (errorsByFile.get(e.file) ?? 0) + 1);
-  const out = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="policyc test" tests="${report.passed + report.failed + report.errors.length + extra}" failures="${report.failed + extra}" errors="${report.errors.length}">`];
-  for (const [file, cases] of byFile) {
-    const failures = cases.filter((c) => !c.ok).length;
-    const errors = errorsByFile.get(file) ?? 0;
-    out.push(`  <testsuite name="${xmlAttribute(printable(file))}" tests="${cases.length + errors}" failures="${failures}" errors="${errors}">`);
-    for (const c of cases) {
+  const counts = new Map(report.files.map((f) => [f, { cases: 0, failures: 0, errors: 0 }]));
+  for (const c of report.cases) {
+    const count = counts.get(c.file);
+    if (count === undefined) continue;
+    count.cases++;
+    if (!c.ok) count.failures++;
+  }
+  for (const e of report.errors) {
+    const count = counts.get(e.file);
+    if (count !== undefined) count.errors++;
+  }
+  write(`<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="policyc test" tests="${report.passed + report.failed + report.errors.length + extra}" failures="${report.failed + extra}" errors="${report.errors.length}">\n`);
+  // Cases are in file order, a file's cases together.
+  let next = 0;
+  for (const [file, count] of counts) {
+    write(`  <testsuite name="${xmlAttribute(printable(file))}" tests="${count.cases + count.errors}" failures="${count.failures}" errors="${count.errors}">\n`);
+    for (; next < report.cases.length && report.cases[next]!.file === file; next++) {
+      const c = report.cases[next]!;
       const classname = xmlAttribute(`${printable(file)}.${printable(c.session)}`);
-      const name = xmlAttribute(`line ${c.line}: ${shortRequest(c)}`);
-      if (c.ok) out.push(`    <testcase classname="${classname}" name="${name}"/>`);
+      const name = xmlAttribute(`line ${c.line}: ${requestText(c)}`);
+      if (c.ok) write(`    <testcase classname="${classname}" name="${name}"/>\n`);
       else {
-        out.push(`    <testcase classname="${classname}" name="${name}">`);
-        out.push(`      <failure message="${xmlAttribute(`expected ${expectedText(c)}, got ${actualText(c)}`)}" type="${xmlAttribute(c.mismatches.join(","))}">${xml(`${printable(file)}:${c.line}\nexpected ${expectedText(c)}\nactual   ${actualText(c)}\n${c.actual.reasons.join("\n")}\n${c.explanation ?? ""}`)}</failure>`);
-        out.push("    </testcase>");
+        write(`    <testcase classname="${classname}" name="${name}">\n`);
+        write(`      <failure message="${xmlAttribute(`expected ${expectedText(c)}, got ${actualText(c)}`)}" type="${xmlAttribute(c.mismatches.join(","))}">${xml(`${printable(file)}:${c.line}\nexpected ${expectedText(c)}\nactual   ${actualText(c)}\n${c.actual.reasons.join("\n")}\n${c.explanation ?? ""}`)}</failure>\n`);
+        write("    </testcase>\n");
       }
     }
-    for (const e of report.errors.filter((e) => e.file === file)) {
-      out.push(`    <testcase classname="${xmlAttribute(printable(file))}" name="${xmlAttribute(`line ${e.line ?? 0}: invalid`)}">`);
-      out.push(`      <error message="${xmlAttribute(e.message)}"/>`);
-      out.push("    </testcase>");
+    for (const e of report.errors) {
+      if (e.file !== file) continue;
+      write(`    <testcase classname="${xmlAttribute(printable(file))}" name="${xmlAttribute(`line ${e.line ?? 0}: invalid`)}">\n`);
+      write(`      <error message="${xmlAttribute(e.message)}"/>\n`);
+      write("    </testcase>\n");
     }
-    out.push("  </testsuite>");
+    write("  </testsuite>\n");
   }
   if (runCheck) {
     // A failure of the run as a whole, in a suite of its own, where CI test views look.
-    out.push('  <testsuite name="policyc test" tests="1" failures="1" errors="0">');
-    out.push(`    <testcase classname="policyc test" name="${xmlAttribute(runCheck.name)}">`);
-    out.push(`      <failure message="${xmlAttribute(runCheck.message)}" type="${xmlAttribute(runCheck.name)}"/>`);
-    out.push("    </testcase>");
-    out.push("  </testsuite>");
+    write('  <testsuite name="policyc test" tests="1" failures="1" errors="0">\n');
+    write(`    <testcase classname="policyc test" name="${xmlAttribute(runCheck.name)}">\n`);
+    write(`      <failure message="${xmlAttribute(runCheck.message)}" type="${xmlAttribute(runCheck.name)}"/>\n`);
+    write("    </testcase>\n");
+    write("  </testsuite>\n");
   }
-  out.push("</testsuites>");
-  return out.join("\n") + "\n";
+  write("</testsuites>\n");
+  flush();
 }

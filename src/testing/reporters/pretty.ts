@@ -1,13 +1,13 @@
 import type { Palette } from "../../diagnostics/render.js";
 import type { CaseResult } from "../replay.js";
-import { actualText, BAILED, expectedText, shortRequest, summaryLine, type ReporterInput } from "./shared.js";
+import { actualText, BAILED, expectedText, shortRequest, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
 /**
  * The default report: failures grouped by file and session, each with the line, the request in
  * short, expected vs actual (rules and reasons on both sides) and the clauses that decided.
  */
-export function prettyReport({ report, rules, coverage }: ReporterInput, palette: Palette): string {
+export function prettyReport({ report, rules, coverage }: ReporterInput, palette: Palette, write: Write): void {
   const out: string[] = [];
   const reasonOf = (id: string): string => rules.find((r) => r.id === id)?.reason ?? "";
   // Text from recordings (file names, expected rules and reasons, lines quoted in errors) goes
@@ -48,5 +48,5 @@ export function prettyReport({ report, rules, coverage }: ReporterInput, palette
   const errors = report.errors.length > 0 ? `; ${report.errors.length} error${report.errors.length === 1 ? "" : "s"} (listed above)` : "";
   out.push(`${report.lines} line${report.lines === 1 ? "" : "s"} replayed from ${report.files.length} file${report.files.length === 1 ? "" : "s"}${errors}`);
   out.push(summaryLine(report));
-  return out.join("\n") + "\n";
+  write(out.join("\n") + "\n");
 }
