@@ -11,6 +11,7 @@ import { jsonReport } from "../testing/reporters/json.js";
 import { junitReport } from "../testing/reporters/junit.js";
 import { tapReport } from "../testing/reporters/tap.js";
 import { githubReport } from "../testing/reporters/github.js";
+import { printable } from "../diagnostics/printable.js";
 import { JOBS_HELP, parseReplayFlags, SESSION_IDLE_HELP } from "./replayOptions.js";
 
 export interface TestOptions {
@@ -39,6 +40,10 @@ const REPORT_WRITERS: Readonly<Record<Exclude<Reporter, "pretty">, (input: Repor
 
 /** `policyc test PATH… --replay FILE…`: replay recordings, compare decisions, report. */
 export async function testVerb(io: Io, paths: string[], options: TestOptions): Promise<ExitCode> {
+  if (options.json && options.reporter !== undefined && options.reporter !== "json") {
+    io.err(`policyc test: --json and --reporter ${options.reporter} ask for two different reports: give one of them\n`);
+    return EXIT.usage;
+  }
   const reporter = options.json ? "json" : (options.reporter ?? "pretty");
   if (!isReporter(reporter)) {
     io.err(`policyc test: unknown reporter \`${reporter}\` (use ${REPORTERS.join(", ")})\n`);
@@ -84,7 +89,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   });
   const wantCoverage = options.coverage || minCoverage !== undefined;
   const coverage = wantCoverage ? coverageSummary(report, loaded.policy.rules) : undefined;
-  const verdict = judge(report, coverage?.percent, { minCoverage, allowEmpty: options.allowEmpty ?? false, update: options.update ?? false });
+  const verdict = judge(report, coverage?.percent, { minCoverage, allowEmpty: options.allowEmpty ?? false, update: options.update ?? false, ...(options.session !== undefined ? { session: options.session } : {}) });
   const input: ReporterInput = { report, rules: loaded.policy.rules, ...(coverage ? { coverage } : {}), verdict };
   // Reporters write in pieces, straight to stdout.
   if (reporter === "pretty") prettyReport(input, io.palette, io.out);
@@ -109,12 +114,17 @@ export function updateSummary(report: ReplayReport): string {
  * tools, no test cases or too little coverage, else 0. With `--update` failures do not count:
  * the recordings now hold the actual decisions, and the diff is for a person to review.
  */
-export function judge(report: ReplayReport, coveragePercent: number | undefined, options: { minCoverage: number | undefined; allowEmpty: boolean; update: boolean }): RunVerdict & { code: ExitCode } {
+export function judge(report: ReplayReport, coveragePercent: number | undefined, options: { minCoverage: number | undefined; allowEmpty: boolean; update: boolean; session?: string }): RunVerdict & { code: ExitCode } {
   const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? "" : "s"}`;
   const errors = plural(report.errors.length, "error");
   if (report.errors.some((e) => e.kind === "input")) return { code: EXIT.usage, ok: false, reason: `${errors} in the recordings (malformed or unreadable input)` };
   if (report.errors.length > 0) return { code: EXIT.failure, ok: false, reason: `${errors}: lines that do not fit the policy set` };
   if (report.failed > 0 && !options.update) return { code: EXIT.failure, ok: false, reason: `${plural(report.failed, "case")} failed` };
+  // A --session that selects nothing is a typo, not an empty recording (--allow-empty would not be the fix).
+  if (options.session !== undefined && report.lines === 0) {
+    const message = `no line of the recordings has session \`${printable(options.session)}\``;
+    return { code: EXIT.failure, ok: false, reason: message, runCheck: { name: "no test cases", message } };
+  }
   if (report.passed + report.failed === 0 && !options.allowEmpty && !options.update) {
     const message = "no test cases: no replayed line has an expected `decision` (use --allow-empty to accept, or --update to record them)";
     return { code: EXIT.failure, ok: false, reason: message, runCheck: { name: "no test cases", message } };
@@ -134,7 +144,7 @@ export function registerTest(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--replay <files...>", "recordings: .jsonl files, folders of them, or quoted globs")
     .option("--bundle <file>", "test a built bundle instead of sources")
     .option("--public-key <file>", "require the bundle to be signed by this Ed25519 public key (PEM or DER)")
-    .option("--reporter <name>", `report format: ${REPORTERS.join(", ")}`, "pretty")
+    .option("--reporter <name>", `report format: ${REPORTERS.join(", ")} (default: pretty)`)
     .option("--json", "same as --reporter json")
     .option("--coverage", "list every rule with how many lines it decided")
     .option("--min-coverage <percent>", "fail when fewer rules than this are covered")

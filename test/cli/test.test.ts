@@ -333,10 +333,11 @@ describe("policyc test: selection", () => {
     expect(pretty.stdout).toContain("2 lines replayed from 1 file\n2 passed, 0 failed\n");
   });
 
-  it("--session with no such session has no test cases", async () => {
+  it("--session with no such session says so (a typo, not a recording without expectations)", async () => {
     const result = await test(DEMO_POLICY, "--replay", FULL, "--session", "nobody");
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("no test cases");
+    expect(result.stderr).toBe("policyc test: no line of the recordings has session `nobody`\n");
+    expect((await test(DEMO_POLICY, "--replay", FULL, "--session", "nobody", "--allow-empty")).code).toBe(1);
   });
 
   it("--grep TEXT counts only cases whose tool or rules contain it", async () => {
@@ -743,6 +744,20 @@ describe("policyc test: bad input", () => {
     expect(result.stdout + result.stderr).toMatch(/does-not-exist\.jsonl: no such file/);
   });
 
+  it("a recording that does not exist is named as a file, not as `line 0`, in every reporter", async () => {
+    const missing = relative(ROOT, join(dir, "gone.jsonl"));
+    const run = (reporter: string): Promise<CliResult> => test(DEMO_POLICY, "--replay", FULL, missing, "--reporter", reporter);
+    const tap = await run("tap");
+    expect(tap.code).toBe(2);
+    expect(tap.stdout).toContain(`not ok 6 - ${missing} recording error\n  ---\n  message: "no such file"`);
+    expect((await run("junit")).stdout).toContain('<testcase classname="' + missing + '" name="recording error">');
+    expect((await run("github")).stdout).toContain(`::error file=${missing},title=policyc test%3A recording error::no such file`);
+    for (const reporter of ["tap", "junit", "github", "pretty"]) expect((await run(reporter)).stdout, reporter).not.toMatch(/:0\b|line 0/);
+    // An unknown tool is not a malformed line.
+    const unknown = write("unknown-tool.jsonl", '{"session":"s","agent":{"team":"support"},"tool":"nope.tool","args":{}}\n');
+    expect((await test(DEMO_POLICY, "--replay", unknown, "--reporter", "tap", "--allow-empty")).stdout).toContain(":1 request the policy set does not know");
+  });
+
   it("--replay missing: exit 2", async () => {
     const result = await test(DEMO_POLICY);
     expect(result.code).toBe(2);
@@ -754,6 +769,12 @@ describe("policyc test: bad input", () => {
     const result = await test("--replay", FULL);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("give policy paths");
+  });
+
+  it("--json with another --reporter: exit 2, naming both", async () => {
+    const result = await test(DEMO_POLICY, "--replay", FULL, "--json", "--reporter", "junit");
+    expect(result).toEqual({ code: 2, stdout: "", stderr: "policyc test: --json and --reporter junit ask for two different reports: give one of them\n" });
+    expect((await test(DEMO_POLICY, "--replay", FULL, "--json", "--reporter", "json")).code).toBe(0);
   });
 
   it("an unknown reporter: exit 2", async () => {

@@ -1,5 +1,5 @@
 import { printable } from "../../diagnostics/printable.js";
-import { actualText, BAILED, expectedText, shortRequest, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { actualText, BAILED, errorTitle, expectedText, shortRequest, summaryLine, type ReporterInput, type Write } from "./shared.js";
 
 /**
  * GitHub Actions workflow commands escape `%`, CR and LF in data, and `,` and `:` in properties
@@ -16,7 +16,7 @@ function property(text: string): string {
 /** Annotations pointing at the recording line, then the summary. */
 export function githubReport({ report, verdict }: ReporterInput, write: Write): void {
   const out: string[] = [];
-  for (const e of report.errors) out.push(`::error file=${property(e.file)}${e.line !== null ? `,line=${e.line}` : ""},title=${property("policyc test: invalid line")}::${data(e.message)}`);
+  for (const e of report.errors) out.push(`::error file=${property(e.file)}${e.line !== null ? `,line=${e.line}` : ""},title=${property(`policyc test: ${errorTitle(e)}`)}::${data(e.message)}`);
   for (const f of report.failures) {
     out.push(`::error file=${property(f.file)},line=${f.line},title=${property(`policyc test: ${shortRequest(f)}`)}::${data(`expected ${expectedText(f)}, got ${actualText(f)}${f.explanation ? `\n${f.explanation}` : ""}`)}`);
   }

@@ -1,4 +1,4 @@
-import { actualText, chunkedWriter, expectedText, requestText, type ReporterInput, type Write } from "./shared.js";
+import { actualText, chunkedWriter, errorTitle, expectedText, requestText, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
 /** Text content: characters XML 1.0 cannot hold at all (most controls, lone surrogates) are dropped; the rest escaped. */
@@ -50,7 +50,7 @@ export function junitReport({ report, verdict }: ReporterInput, out: Write): voi
     }
     for (const e of report.errors) {
       if (e.file !== file) continue;
-      write(`    <testcase classname="${xmlAttribute(printable(file))}" name="${xmlAttribute(`line ${e.line ?? 0}: invalid`)}">\n`);
+      write(`    <testcase classname="${xmlAttribute(printable(file))}" name="${xmlAttribute(e.line === null ? errorTitle(e) : `line ${e.line}: ${errorTitle(e)}`)}">\n`);
       write(`      <error message="${xmlAttribute(e.message)}"/>\n`);
       write("    </testcase>\n");
     }

@@ -1,6 +1,6 @@
 import type { Palette } from "../../diagnostics/render.js";
 import type { CaseResult } from "../replay.js";
-import { actualText, BAILED, expectedText, shortRequest, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { actualText, BAILED, errorPlace, expectedText, shortRequest, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
 /**
@@ -12,7 +12,7 @@ export function prettyReport({ report, rules, coverage }: ReporterInput, palette
   const reasonOf = (id: string): string => rules.find((r) => r.id === id)?.reason ?? "";
   // Text from recordings (file names, expected rules and reasons, lines quoted in errors) goes
   // through printable(): it must not recolour the terminal or start a `::warning::` line in CI.
-  for (const error of report.errors) out.push(`${palette.error("error")}: ${printable(error.file)}${error.line !== null ? `:${error.line}` : ""}: ${printable(error.message)}`);
+  for (const error of report.errors) out.push(`${palette.error("error")}: ${printable(errorPlace(error))}: ${printable(error.message)}`);
   if (report.errors.length > 0) out.push("");
   const byFile = new Map<string, Map<string, CaseResult[]>>();
   for (const failure of report.failures) {

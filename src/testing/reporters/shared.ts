@@ -1,5 +1,5 @@
 import type { RuleInfo } from "../../runtime/policy.js";
-import type { CaseResult, ListedCase, ReplayReport } from "../replay.js";
+import type { CaseResult, ListedCase, ReplayError, ReplayReport } from "../replay.js";
 import { shortRequest } from "../shortRequest.js";
 
 export { shortRequest };
@@ -54,6 +54,20 @@ export interface ReporterInput {
   readonly coverage?: CoverageSummary;
   /** The run's verdict, when known. */
   readonly verdict?: RunVerdict;
+}
+
+/**
+ * What kind of problem an error is, as a test's title: a line that is not a request, a request
+ * the policy set does not know (an unknown tool), or a recording that cannot be read or written.
+ */
+export function errorTitle(error: ReplayError): string {
+  if (error.kind === "mismatch") return "request the policy set does not know";
+  return error.line === null ? "recording error" : "malformed line";
+}
+
+/** Where an error is: `file:line`, or the file alone when it is about the whole recording. */
+export function errorPlace(error: ReplayError): string {
+  return error.line === null ? error.file : `${error.file}:${error.line}`;
 }
 
 /** Said by every reporter when --bail stopped the run. */

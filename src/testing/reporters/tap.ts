@@ -1,4 +1,4 @@
-import { actualText, BAILED, chunkedWriter, expectedText, requestText, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { actualText, BAILED, chunkedWriter, errorPlace, errorTitle, expectedText, requestText, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
 function yamlString(text: string): string {
@@ -31,7 +31,7 @@ export function tapReport({ report, verdict }: ReporterInput, out: Write): void 
       write("  ...\n");
     }
   }
-  for (const e of report.errors) write(`not ok ${++n} - ${tapDescription(`${e.file}:${e.line ?? 0} invalid line`)}\n  ---\n  message: ${yamlString(e.message)}\n  ...\n`);
+  for (const e of report.errors) write(`not ok ${++n} - ${tapDescription(`${errorPlace(e)} ${errorTitle(e)}`)}\n  ---\n  message: ${yamlString(e.message)}\n  ...\n`);
   if (runCheck) write(`not ok ${++n} - ${tapDescription(runCheck.name)}\n  ---\n  message: ${yamlString(runCheck.message)}\n  ...\n`);
   write(`# ${summaryLine(report)}\n`);
   if (report.bailed) write(`Bail out! ${tapDescription(BAILED)}\n`);
