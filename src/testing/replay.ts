@@ -205,18 +205,17 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         continue;
       }
       const mismatches = compareDecision(expect, actual);
-      const ok = mismatches.length === 0;
-      if (ok) report.passed++;
-      else {
-        report.failed++;
-        edits?.set(entry.line, actual);
+      if (mismatches.length === 0) {
+        report.passed++;
+        if (options.listCases) report.cases.push({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }), ok: true });
+        continue;
       }
-      if (!ok) {
-        const result: CaseResult = { file, line: entry.line, session, tool, args: request["args"], expect, actual, ok, mismatches };
-        report.failures.push(result);
-        if (options.listCases) report.cases.push(result);
-      } else if (options.listCases) report.cases.push({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }), ok: true });
-      if (!ok && options.bail) {
+      report.failed++;
+      edits?.set(entry.line, actual);
+      const result: CaseResult = { file, line: entry.line, session, tool, args: request["args"], expect, actual, ok: false, mismatches };
+      report.failures.push(result);
+      if (options.listCases) report.cases.push(result);
+      if (options.bail) {
         report.bailed = true;
         break lines;
       }

@@ -64,8 +64,7 @@ export async function rewriteRecording(path: string, edits: ReadonlyMap<number, 
       editing = [];
       const spliced = spliceExpectation(body.toString("utf8"), edits.get(line)!);
       if (spliced === undefined) unsplicable ??= line;
-      await writeTo(stream, spliced === undefined ? body : Buffer.from(spliced, "utf8"));
-      await writeTo(stream, terminator);
+      await writeTo(stream, spliced === undefined ? Buffer.concat([body, terminator]) : Buffer.from(spliced + terminator.toString("latin1"), "utf8"));
       next++;
     };
     for await (const chunk of createReadStream(replacement.target, { highWaterMark: 1 << 20 })) {
