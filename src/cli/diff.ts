@@ -4,9 +4,12 @@ import type { Io } from "./io.js";
 import { bundlePathOf, loadPolicy } from "./loadEngine.js";
 import { reportDiagnostics } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
-import { diffRecordings } from "../testing/diff.js";
+import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings } from "../testing/diff.js";
 import { printable } from "../diagnostics/printable.js";
 import { JOBS_HELP, parseReplayFlags, SESSION_IDLE_HELP } from "./replayOptions.js";
+
+/** Changes listed per cause in the text report (all are counted). */
+const LISTED_PER_CAUSE = 20;
 
 export interface DiffOptions {
   replay?: string[];
@@ -46,9 +49,9 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     io.err(`policyc diff: recordings not found or not readable: ${missing.join(", ")}\n`);
     return EXIT.usage;
   }
-  const report = await diffRecordings(before.policy, after.policy, files, { cwd: io.cwd, ...replay });
-  // Every change counts, also past the ones kept for listing.
+  const report = await diffRecordings(before.policy, after.policy, files, { cwd: io.cwd, maxExamplesPerCause: options.json ? DEFAULT_EXAMPLES_PER_CAUSE : LISTED_PER_CAUSE, ...replay });
   const changed = [...report.directions.values()].reduce((sum, n) => sum + n, 0);
+  const causes = [...report.byCause].sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1));
   if (options.json) {
     io.out(
       JSON.stringify(
@@ -56,7 +59,18 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
           lines: report.lines,
           changed,
           directions: Object.fromEntries(report.directions),
-          byCause: Object.fromEntries([...report.byCause].map(([cause, changes]) => [cause, changes.map((c) => ({ file: c.file, line: c.line, session: c.session, tool: c.tool, direction: c.direction, before: c.before, after: c.after }))])),
+          byCause: Object.fromEntries(
+            causes.map(([cause, group]) => [
+              cause,
+              {
+                count: group.count,
+                directions: Object.fromEntries(group.directions),
+                changes: group.changes.map((c) => ({ file: c.file, line: c.line, session: c.session, tool: c.tool, direction: c.direction, before: c.before, after: c.after })),
+                // Only the first changes are listed; `count` has them all.
+                truncated: group.count > group.changes.length,
+              },
+            ]),
+          ),
           errors: report.errors,
         },
         null,
@@ -64,14 +78,11 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
       ) + "\n",
     );
   } else {
-    for (const e of report.errors) io.out(`${io.palette.error("error")}: ${e.file}${e.line !== null ? `:${e.line}` : ""}: ${e.message}\n`);
-    const causes = [...report.byCause].sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1));
-    for (const [cause, changes] of causes) {
-      const perDirection = new Map<string, number>();
-      for (const c of changes) perDirection.set(c.direction, (perDirection.get(c.direction) ?? 0) + 1);
-      io.out(`${io.palette.bold(cause)}  ${changes.length} change${changes.length === 1 ? "" : "s"}: ${[...perDirection].map(([d, n]) => `${d} ${n}`).join(", ")}\n`);
-      for (const c of changes.slice(0, 20)) io.out(`  ${c.file}:${c.line}  ${c.direction}  ${printable(c.tool)} (session ${printable(c.session)})  ${printable(c.after.reasons[0] ?? "")}\n`);
-      if (changes.length > 20) io.out(`  … and ${changes.length - 20} more\n`);
+    for (const e of report.errors) io.out(`${io.palette.error("error")}: ${printable(e.file)}${e.line !== null ? `:${e.line}` : ""}: ${printable(e.message)}\n`);
+    for (const [cause, group] of causes) {
+      io.out(`${io.palette.bold(cause)}  ${group.count} change${group.count === 1 ? "" : "s"}: ${[...group.directions].map(([d, n]) => `${d} ${n}`).join(", ")}\n`);
+      for (const c of group.changes) io.out(`  ${printable(c.file)}:${c.line}  ${c.direction}  ${printable(c.tool)} (session ${printable(c.session)})  ${printable(c.after.reasons[0] ?? "")}\n`);
+      if (group.count > group.changes.length) io.out(`  … and ${group.count - group.changes.length} more (not listed)\n`);
     }
     const directions = [...report.directions].map(([d, n]) => `${d} ${n}`).join(", ");
     io.out(`${changed} of ${report.lines} decisions change${directions ? `: ${directions}` : ""}\n`);

@@ -5,12 +5,13 @@ import { loadPolicy } from "./loadEngine.js";
 import { reportDiagnostics } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { replayRecordings, type ReplayReport } from "../testing/replay.js";
-import { coverageSummary, type ReporterInput } from "../testing/reporters/shared.js";
+import { coverageSummary, type ReporterInput, type RunVerdict } from "../testing/reporters/shared.js";
 import { prettyReport } from "../testing/reporters/pretty.js";
 import { jsonReport } from "../testing/reporters/json.js";
 import { junitReport } from "../testing/reporters/junit.js";
 import { tapReport } from "../testing/reporters/tap.js";
 import { githubReport } from "../testing/reporters/github.js";
+import { printable } from "../diagnostics/printable.js";
 import { JOBS_HELP, parseReplayFlags, SESSION_IDLE_HELP } from "./replayOptions.js";
 
 export interface TestOptions {
@@ -31,11 +32,20 @@ export interface TestOptions {
 }
 
 const REPORTERS = ["pretty", "json", "junit", "tap", "github"] as const;
+type Reporter = (typeof REPORTERS)[number];
+const isReporter = (name: string): name is Reporter => (REPORTERS as readonly string[]).includes(name);
+/** The reporters that list every case, passed ones too (the others list failures only). */
+const LISTING_REPORTERS = { json: jsonReport, junit: junitReport, tap: tapReport } as const;
+const REPORT_WRITERS: Readonly<Record<Exclude<Reporter, "pretty">, (input: ReporterInput, write: (text: string) => void) => void>> = { ...LISTING_REPORTERS, github: githubReport };
 
 /** `policyc test PATH… --replay FILE…`: replay recordings, compare decisions, report. */
 export async function testVerb(io: Io, paths: string[], options: TestOptions): Promise<ExitCode> {
+  if (options.json && options.reporter !== undefined && options.reporter !== "json") {
+    io.err(`policyc test: --json and --reporter ${options.reporter} ask for two different reports: give one of them\n`);
+    return EXIT.usage;
+  }
   const reporter = options.json ? "json" : (options.reporter ?? "pretty");
-  if (!(REPORTERS as readonly string[]).includes(reporter)) {
+  if (!isReporter(reporter)) {
     io.err(`policyc test: unknown reporter \`${reporter}\` (use ${REPORTERS.join(", ")})\n`);
     return EXIT.usage;
   }
@@ -73,51 +83,57 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     ...(options.grep !== undefined ? { grep: options.grep } : {}),
     bail: options.bail ?? false,
     update: options.update ?? false,
-    keepAllCases: reporter === "junit" || reporter === "tap" || reporter === "json",
+    listCases: reporter in LISTING_REPORTERS,
     ...replay,
     cwd: io.cwd,
   });
   const wantCoverage = options.coverage || minCoverage !== undefined;
   const coverage = wantCoverage ? coverageSummary(report, loaded.policy.rules) : undefined;
-  const verdict = judge(report, coverage?.percent, { minCoverage, allowEmpty: options.allowEmpty ?? false, update: options.update ?? false });
-  const input: ReporterInput = { report, rules: loaded.policy.rules, ...(coverage ? { coverage } : {}), ok: verdict.code === EXIT.ok };
-  switch (reporter) {
-    case "json":
-      io.out(jsonReport(input));
-      break;
-    case "junit":
-      io.out(junitReport(input));
-      break;
-    case "tap":
-      io.out(tapReport(input));
-      break;
-    case "github":
-      io.out(githubReport(input));
-      break;
-    default:
-      io.out(prettyReport(input, io.palette));
-  }
-  if (options.update) io.err(`updated ${files.length} recording${files.length === 1 ? "" : "s"} with the actual decisions; review the diff\n`);
-  if (verdict.message) io.err(`policyc test: ${verdict.message}\n`);
+  const verdict = judge(report, coverage?.percent, { minCoverage, allowEmpty: options.allowEmpty ?? false, update: options.update ?? false, ...(options.session !== undefined ? { session: options.session } : {}) });
+  const input: ReporterInput = { report, rules: loaded.policy.rules, ...(coverage ? { coverage } : {}), verdict };
+  // Reporters write in pieces, straight to stdout.
+  if (reporter === "pretty") prettyReport(input, io.palette, io.out);
+  else REPORT_WRITERS[reporter](input, io.out);
+  if (options.update) io.err(updateSummary(report));
+  if (verdict.runCheck) io.err(`policyc test: ${verdict.runCheck.message}\n`);
   return verdict.code;
 }
 
+/** What `--update` did, counting only the recordings actually rewritten. */
+export function updateSummary(report: ReplayReport): string {
+  const { updated, notUpdated, files } = report;
+  if (updated.length === 0 && notUpdated.length === 0) return "no recording needed a change\n";
+  const recordings = (n: number): string => `${n} recording${n === 1 ? "" : "s"}`;
+  const done = updated.length === files.length ? `updated ${recordings(updated.length)}` : `updated ${updated.length} of ${recordings(files.length)}`;
+  const failed = notUpdated.length > 0 ? `; ${recordings(notUpdated.length)} could not be written (the errors say why)` : "";
+  return `${done} with the actual decisions${updated.length > 0 ? "; review the diff" : ""}${failed}\n`;
+}
+
 /**
- * The exit code of a run: 2 for malformed input, 1 for failures, unknown tools, no test cases
- * or too little coverage, else 0. With `--update` failures do not count: the recordings now
- * hold the actual decisions, and the diff is for a person to review.
+ * The exit code of a run, and why it failed: 2 for malformed input, 1 for failures, unknown
+ * tools, no test cases or too little coverage, else 0. With `--update` failures do not count:
+ * the recordings now hold the actual decisions, and the diff is for a person to review.
  */
-export function judge(report: ReplayReport, coveragePercent: number | undefined, options: { minCoverage: number | undefined; allowEmpty: boolean; update: boolean }): { code: ExitCode; message?: string } {
-  if (report.errors.some((e) => e.kind === "input")) return { code: EXIT.usage };
-  if (report.errors.length > 0) return { code: EXIT.failure };
-  if (report.failed > 0 && !options.update) return { code: EXIT.failure };
+export function judge(report: ReplayReport, coveragePercent: number | undefined, options: { minCoverage: number | undefined; allowEmpty: boolean; update: boolean; session?: string }): RunVerdict & { code: ExitCode } {
+  const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? "" : "s"}`;
+  const errors = plural(report.errors.length, "error");
+  if (report.errors.some((e) => e.kind === "input")) return { code: EXIT.usage, ok: false, reason: `${errors} in the recordings (malformed or unreadable input)` };
+  if (report.errors.length > 0) return { code: EXIT.failure, ok: false, reason: `${errors}: lines that do not fit the policy set` };
+  if (report.failed > 0 && !options.update) return { code: EXIT.failure, ok: false, reason: `${plural(report.failed, "case")} failed` };
+  // A --session that selects nothing is a typo, not an empty recording (--allow-empty would not be the fix).
+  if (options.session !== undefined && report.lines === 0) {
+    const message = `no line of the recordings has session \`${printable(options.session)}\``;
+    return { code: EXIT.failure, ok: false, reason: message, runCheck: { name: "no test cases", message } };
+  }
   if (report.passed + report.failed === 0 && !options.allowEmpty && !options.update) {
-    return { code: EXIT.failure, message: "no test cases: no replayed line has an expected `decision` (use --allow-empty to accept, or --update to record them)" };
+    const message = "no test cases: no replayed line has an expected `decision` (use --allow-empty to accept, or --update to record them)";
+    return { code: EXIT.failure, ok: false, reason: message, runCheck: { name: "no test cases", message } };
   }
   if (options.minCoverage !== undefined && coveragePercent !== undefined && coveragePercent < options.minCoverage) {
-    return { code: EXIT.failure, message: `rule coverage ${coveragePercent}% is below --min-coverage ${options.minCoverage}%` };
+    const message = `rule coverage ${coveragePercent}% is below --min-coverage ${options.minCoverage}%`;
+    return { code: EXIT.failure, ok: false, reason: message, runCheck: { name: "coverage", message } };
   }
-  return { code: EXIT.ok };
+  return { code: EXIT.ok, ok: true };
 }
 
 export function registerTest(program: Command, io: Io, finish: (code: Promise<ExitCode>) => void): void {
@@ -128,14 +144,14 @@ export function registerTest(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--replay <files...>", "recordings: .jsonl files, folders of them, or quoted globs")
     .option("--bundle <file>", "test a built bundle instead of sources")
     .option("--public-key <file>", "require the bundle to be signed by this Ed25519 public key (PEM or DER)")
-    .option("--reporter <name>", `report format: ${REPORTERS.join(", ")}`, "pretty")
+    .option("--reporter <name>", `report format: ${REPORTERS.join(", ")} (default: pretty)`)
     .option("--json", "same as --reporter json")
     .option("--coverage", "list every rule with how many lines it decided")
     .option("--min-coverage <percent>", "fail when fewer rules than this are covered")
     .option("--session <id>", "replay only this session")
     .option("--grep <text>", "count only cases whose tool or rule ids contain this text")
     .option("--bail", "stop at the first failure")
-    .option("--update", "write the actual decisions and rules back into the recordings")
+    .option("--update", "write the actual decision and rules into the lines that failed or expect nothing yet")
     .option("--allow-empty", "pass when no line has an expectation")
     .option("--jobs <n>", JOBS_HELP)
     .option("--session-idle <duration>", SESSION_IDLE_HELP)

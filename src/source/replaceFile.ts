@@ -1,5 +1,37 @@
 import { chmodSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 
+/** The temporary files being written now, removed if the process is interrupted meanwhile. */
+const pendingTemporaries = new Set<string>();
+const INTERRUPTS = ["SIGINT", "SIGTERM"] as const;
+
+/**
+ * Ctrl-C (or a CI runner's SIGTERM) while a temporary file is being written: the target is
+ * still as it was, so only the temporary file is left to remove; then the signal ends the
+ * process as it would have without this handler (its exit status says "interrupted").
+ */
+function removeTemporariesAndRaise(signal: NodeJS.Signals): void {
+  for (const path of pendingTemporaries) {
+    try {
+      rmSync(path, { force: true });
+    } catch {
+      // Not ours to remove (a folder in the way), or already gone.
+    }
+  }
+  pendingTemporaries.clear();
+  for (const name of INTERRUPTS) process.removeListener(name, removeTemporariesAndRaise);
+  process.kill(process.pid, signal);
+}
+
+function trackTemporary(path: string): void {
+  if (pendingTemporaries.size === 0) for (const name of INTERRUPTS) process.on(name, removeTemporariesAndRaise);
+  pendingTemporaries.add(path);
+}
+
+function untrackTemporary(path: string): void {
+  if (!pendingTemporaries.delete(path) || pendingTemporaries.size > 0) return;
+  for (const name of INTERRUPTS) process.removeListener(name, removeTemporariesAndRaise);
+}
+
 /**
  * Replacing a file's contents the safe way: the new text goes to a temporary file beside the
  * real file (a symbolic link is followed, so the link stays a link), which then takes its place
@@ -13,20 +45,27 @@ export class Replacement {
     readonly mode: number,
   ) {}
 
-  /** Starts replacing the file at `path`. Throws the file-system error when it cannot be found. */
+  /**
+   * Starts replacing the file at `path`; `commit` or `abandon` ends it (until then an interrupt
+   * removes the temporary file). Throws the file-system error when it cannot be found.
+   */
   static of(path: string): Replacement {
     const target = realpathSync(path);
-    return new Replacement(target, `${target}.policyc-${process.pid}.tmp`, statSync(target).mode & 0o7777);
+    const replacement = new Replacement(target, `${target}.policyc-${process.pid}.tmp`, statSync(target).mode & 0o7777);
+    trackTemporary(replacement.temporary);
+    return replacement;
   }
 
   /** Puts the temporary file, now written, in the target's place. Throws the file-system error. */
   commit(): void {
     chmodSync(this.temporary, this.mode);
     renameSync(this.temporary, this.target);
+    untrackTemporary(this.temporary);
   }
 
   /** Drops the temporary file: the target stays as it was. */
   abandon(): void {
+    untrackTemporary(this.temporary);
     try {
       rmSync(this.temporary, { force: true });
     } catch {

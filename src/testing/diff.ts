@@ -22,13 +22,25 @@ export interface DecisionChange {
   readonly cause: string;
 }
 
+/** The changes attributed to one cause: every one counted, the first ones kept as examples. */
+export interface CauseGroup {
+  count: number;
+  /** Every change of this cause, counted by direction (`allow→deny`, …). */
+  readonly directions: Map<string, number>;
+  /** The first changes (at most `maxExamplesPerCause`), in file and line order. */
+  readonly changes: DecisionChange[];
+}
+
 export interface DiffReport {
   lines: number;
-  readonly changes: DecisionChange[];
+  /** Every change, counted by direction. */
   readonly directions: Map<string, number>;
-  readonly byCause: Map<string, DecisionChange[]>;
+  readonly byCause: Map<string, CauseGroup>;
   readonly errors: ReplayError[];
 }
+
+/** Examples kept per cause unless told otherwise: enough to look into, bounded however many lines change. */
+export const DEFAULT_EXAMPLES_PER_CAUSE = 1_000;
 
 const STRICTNESS = { allow: 0, ask: 1, deny: 2 } as const;
 
@@ -49,16 +61,16 @@ function causeOf(before: Decision, after: Decision): string {
 /** What one share of a file's diff reports (posted back by a worker thread). */
 export interface DiffShareReport {
   readonly lines: number;
-  /** The first `maxChanges` changes of the share, in line order. */
+  /** The first `maxExamplesPerCause` changes of each cause in the share, in line order. */
   readonly changes: DecisionChange[];
-  /** Every change, counted by direction. */
-  readonly directions: [string, number][];
+  /** Every change, counted by cause and direction. */
+  readonly counts: [cause: string, direction: string, count: number][];
   readonly errors: ReplayError[];
 }
 
 export interface DiffShareOptions {
   readonly cwd?: string;
-  readonly maxChanges?: number;
+  readonly maxExamplesPerCause?: number;
   /** Replay only the sessions of this share (set for each thread of a parallel diff). */
   readonly partition?: Share;
   /** Both engines' sessionIdleMs (see ReplayOptions). */
@@ -71,11 +83,13 @@ export interface DiffShareOptions {
  */
 export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, file: string, options: DiffShareOptions = {}): Promise<DiffShareReport> {
   const filter = options.partition === undefined ? undefined : shareFilter(options.partition);
-  const max = options.maxChanges ?? 10_000;
+  const max = options.maxExamplesPerCause ?? DEFAULT_EXAMPLES_PER_CAUSE;
   const oldEngine = new Engine(before, engineOptions(options));
   const newEngine = new Engine(after, engineOptions(options));
   const changes: DecisionChange[] = [];
-  const directions = new Map<string, number>();
+  // cause → direction → count; and how many examples each cause has kept.
+  const counts = new Map<string, Map<string, number>>();
+  const kept = new Map<string, number>();
   const errors: ReplayError[] = [];
   let lines = 0;
   try {
@@ -91,14 +105,21 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
         const b = decideRecorded(newEngine, entry.request);
         if (a.decision === b.decision) continue;
         const direction = `${a.decision}→${b.decision}`;
-        directions.set(direction, (directions.get(direction) ?? 0) + 1);
-        if (changes.length < max) changes.push({ file, line: entry.line, session: entry.request["session"] as string, tool: entry.request["tool"] as string, before: a, after: b, direction, cause: causeOf(a, b) });
+        const cause = causeOf(a, b);
+        const byDirection = counts.get(cause) ?? new Map<string, number>();
+        counts.set(cause, byDirection);
+        byDirection.set(direction, (byDirection.get(direction) ?? 0) + 1);
+        const examples = kept.get(cause) ?? 0;
+        if (examples < max) {
+          kept.set(cause, examples + 1);
+          changes.push({ file, line: entry.line, session: entry.request["session"] as string, tool: entry.request["tool"] as string, before: a, after: b, direction, cause });
+        }
       }
     }
   } catch (error) {
     errors.push({ file, line: null, message: describeReadError(error), kind: "input" });
   }
-  return { lines, changes, directions: [...directions], errors };
+  return { lines, changes, counts: [...counts].flatMap(([cause, byDirection]) => [...byDirection].map(([direction, n]): [string, string, number] => [cause, direction, n])), errors };
 }
 
 /**
@@ -106,12 +127,17 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
  * decision that changes. A large recording is replayed on several threads, each taking a share
  * of the sessions (as `policyc test` does); the report is the same.
  */
-export async function diffRecordings(before: CompiledPolicy, after: CompiledPolicy, files: readonly string[], options: { maxChanges?: number; cwd?: string; workers?: number; sessionIdleMs?: number } = {}): Promise<DiffReport> {
-  const report: DiffReport = { lines: 0, changes: [], directions: new Map(), byCause: new Map(), errors: [] };
-  const max = options.maxChanges ?? 10_000;
+export async function diffRecordings(before: CompiledPolicy, after: CompiledPolicy, files: readonly string[], options: { maxExamplesPerCause?: number; cwd?: string; workers?: number; sessionIdleMs?: number } = {}): Promise<DiffReport> {
+  const report: DiffReport = { lines: 0, directions: new Map(), byCause: new Map(), errors: [] };
+  const max = options.maxExamplesPerCause ?? DEFAULT_EXAMPLES_PER_CAUSE;
+  const groupOf = (cause: string): CauseGroup => {
+    let group = report.byCause.get(cause);
+    if (group === undefined) report.byCause.set(cause, (group = { count: 0, directions: new Map(), changes: [] }));
+    return group;
+  };
   for (const file of files) {
     const threads = threadsFor(file, { workers: options.workers, cwd: options.cwd });
-    const shared = { cwd: options.cwd, maxChanges: max, sessionIdleMs: options.sessionIdleMs };
+    const shared = { cwd: options.cwd, maxExamplesPerCause: max, sessionIdleMs: options.sessionIdleMs };
     let shares: DiffShareReport[];
     if (threads <= 1) shares = [await diffShare(before, after, file, shared)];
     else {
@@ -123,15 +149,21 @@ export async function diffRecordings(before: CompiledPolicy, after: CompiledPoli
     }
     for (const share of shares) {
       report.lines += share.lines;
-      for (const [direction, n] of share.directions) report.directions.set(direction, (report.directions.get(direction) ?? 0) + n);
+      for (const [cause, direction, n] of share.counts) {
+        const group = groupOf(cause);
+        group.count += n;
+        group.directions.set(direction, (group.directions.get(direction) ?? 0) + n);
+        report.directions.set(direction, (report.directions.get(direction) ?? 0) + n);
+      }
     }
     report.errors.push(...mergeShareErrors(shares.flatMap((s) => s.errors)));
-    // Each share kept its first changes; together they hold the file's first ones, in line order.
+    // Each share kept the first examples of each cause; together they hold the file's first ones, in line order.
     for (const change of shares.flatMap((s) => s.changes).sort((x, y) => x.line - y.line)) {
-      if (report.changes.length >= max) break;
-      report.changes.push(change);
-      report.byCause.set(change.cause, [...(report.byCause.get(change.cause) ?? []), change]);
+      const group = groupOf(change.cause);
+      if (group.changes.length < max) group.changes.push(change);
     }
   }
-  return report;
+  // Directions in a fixed order, whichever thread saw one first.
+  const sorted = (counts: Map<string, number>): Map<string, number> => new Map([...counts].sort(([a], [b]) => (a < b ? -1 : 1)));
+  return { ...report, directions: sorted(report.directions), byCause: new Map([...report.byCause].map(([cause, group]) => [cause, { ...group, directions: sorted(group.directions) }])) };
 }

@@ -2,4 +2,4 @@ export { replayRecordings, compareDecision, type ReplayOptions, type ReplayRepor
 export { readRecording, parseRecordingLine, type RecordingLine, type Expectation } from "./readRecording.js";
 export { recordingLineSchema } from "./recordingSchema.js";
 export { expandRecordings } from "./expandRecordings.js";
-export { diffRecordings, type DiffReport, type DecisionChange } from "./diff.js";
+export { diffRecordings, type CauseGroup, type DiffReport, type DecisionChange } from "./diff.js";

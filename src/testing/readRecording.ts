@@ -16,7 +16,7 @@ export interface Expectation {
 /** One line of a recording: a request to replay, or why it cannot be one. */
 export type RecordingLine =
   | { readonly ok: true; readonly line: number; readonly text: string; readonly request: Record<string, unknown>; readonly expect?: Expectation }
-  | { readonly ok: false; readonly line: number; readonly text: string; readonly error: string; /** Its text is not the line's bytes as they were (too long to hold, not UTF-8). */ readonly dropped?: true };
+  | { readonly ok: false; readonly line: number; readonly text: string; readonly error: string; };
 
 const validateLine = validateLineCode as unknown as ValidateFunction;
 
@@ -92,7 +92,7 @@ export async function* readRecordingBatches(path: string, keep?: (line: string) 
       const line = lineText(text, start, end, number);
       start = end + 1;
       if (decoded.invalid?.has(number)) {
-        batch.push({ ok: false, line: number, text: line, error: "the line is not valid UTF-8", dropped: true });
+        batch.push({ ok: false, line: number, text: line, error: "the line is not valid UTF-8" });
         continue;
       }
       // `keep` lets a replay worker skip, unparsed, the lines of other workers' sessions.
@@ -136,7 +136,7 @@ export async function* readRecordingBatches(path: string, keep?: (line: string) 
     }
     if (pending.length > maxLineBytes) {
       number++;
-      batch.push({ ok: false, line: number, text: "", error: `the line is longer than ${maxLineBytes >= 1_048_576 ? `${maxLineBytes / 1_048_576} MB` : `${maxLineBytes} bytes`}: not read`, dropped: true });
+      batch.push({ ok: false, line: number, text: "", error: `the line is longer than ${maxLineBytes >= 1_048_576 ? `${maxLineBytes / 1_048_576} MB` : `${maxLineBytes} bytes`}: not read` });
       pending = Buffer.alloc(0);
       skipping = true;
     }

@@ -7,8 +7,9 @@ import { clauseSummary } from "./explanationText.js";
 import { describeReadError, readRecording, readRecordingBatches, type Expectation } from "./readRecording.js";
 import { shareFilter, type Share } from "./sessionOfLine.js";
 import { mergeShareErrors, threadsFor, workerPool } from "./parallel.js";
-import { RecordingRewrite } from "./rewriteRecording.js";
+import { rewriteRecording } from "./rewriteRecording.js";
 import { printable } from "../diagnostics/printable.js";
+import { shortRequest } from "./shortRequest.js";
 import { decideRecorded, engineOptions } from "./decideRecorded.js";
 
 export interface ReplayOptions {
@@ -18,10 +19,17 @@ export interface ReplayOptions {
   readonly grep?: string;
   /** Stop at the first failure. */
   readonly bail?: boolean;
-  /** Write actual decisions and rules back into the recordings. */
+  /**
+   * Write the actual decision and rules into the lines that need them (failed cases, and lines
+   * that expect nothing yet), among those selected by `session` and `grep`; every other byte of
+   * the recording stays as it was, and a recording that needs no change is not touched.
+   */
   readonly update?: boolean;
-  /** Keep every case (reporters that list passes need them); otherwise only failures are kept. */
-  readonly keepAllCases?: boolean;
+  /**
+   * List every case in `cases` (for reporters that list passes too): a passed case as a small
+   * `CaseListing`, a failed one as its `CaseResult`. Otherwise only failures are kept.
+   */
+  readonly listCases?: boolean;
   /** How many failures per file get a clause-level explanation (a second, partial pass). */
   readonly explainLimit?: number;
   /**
@@ -54,6 +62,23 @@ export interface CaseResult {
   explanation?: string;
 }
 
+/**
+ * A passed case as reporters list it: what they print and no more (not its arguments or
+ * decision), so a run that lists every case of a large recording stays small.
+ */
+export interface CaseListing {
+  readonly file: string;
+  readonly line: number;
+  readonly session: string;
+  readonly tool: string;
+  /** The request in short (`shortRequest`). */
+  readonly request: string;
+  readonly ok: true;
+}
+
+/** A case in `ReplayReport.cases`: listed in short when it passed, in full when it failed. */
+export type ListedCase = CaseListing | CaseResult;
+
 /** A line that could not be a test case, or a file that could not be read. */
 export interface ReplayError {
   readonly file: string;
@@ -69,13 +94,17 @@ export interface ReplayReport {
   failed: number;
   /** Lines replayed (with or without expectations). */
   lines: number;
-  readonly cases: CaseResult[];
+  /** With `listCases`: every case, in order. */
+  readonly cases: ListedCase[];
   readonly failures: CaseResult[];
   readonly errors: ReplayError[];
   /** Lines each rule decided (appeared in the decision's `rules`). */
   readonly coverage: Map<string, number>;
   readonly ruleIds: readonly string[];
   bailed: boolean;
+  /** With `update`: the recordings that were rewritten, and those that needed it but could not be (their errors say why). */
+  readonly updated: string[];
+  readonly notUpdated: string[];
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
@@ -109,7 +138,7 @@ export function compareDecision(expect: Expectation, actual: Decision): readonly
 
 /** A report with nothing counted yet: every rule at zero coverage. */
 function emptyReport(policy: CompiledPolicy, files: readonly string[], ruleIds: readonly string[]): ReplayReport {
-  return { files, passed: 0, failed: 0, lines: 0, cases: [], failures: [], errors: [], coverage: new Map(policy.rules.map((r) => [r.id, 0])), ruleIds, bailed: false };
+  return { files, passed: 0, failed: 0, lines: 0, cases: [], failures: [], errors: [], coverage: new Map(policy.rules.map((r) => [r.id, 0])), ruleIds, bailed: false, updated: [], notUpdated: [] };
 }
 
 /** Credits each of `rules` with `count` decided lines. */
@@ -142,44 +171,20 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
   const filter = share === undefined ? undefined : shareFilter(share);
   const engine = new Engine(policy, engineOptions(options));
   const path = resolve(options.cwd ?? ".", file);
-  const opened = options.update ? RecordingRewrite.open(path) : undefined;
-  if (opened !== undefined && !(opened instanceof RecordingRewrite)) {
-    report.errors.push({ file, line: null, message: opened.error, kind: "input" });
-    return;
-  }
-  const output = opened;
-  let written = 0;
-  const write = async (text: string, line: number): Promise<void> => {
-    if (!output) return;
-    // Blank lines are not yielded by the reader; put them back so line numbers stay the same.
-    const lines = [...Array<string>(Math.max(0, line - 1 - written)).fill(""), text];
-    written = line;
-    await output.write(lines.join("\n") + "\n");
-  };
-  let stopped = false;
+  // --update: the lines whose expectation must change, by line number (written after the replay).
+  const edits = options.update ? new Map<number, Decision>() : undefined;
+  let unreadable = false;
   const decisionCounts = new Map<Decision, number>();
   try {
     lines: for await (const batch of readRecordingBatches(path, filter?.keep)) for (const entry of batch) {
       if (filter?.belongsElsewhere(entry)) continue;
-      // A line whose text is not its bytes as they were cannot be written back: leave the recording alone.
-      if (!entry.ok && entry.dropped && output) report.errors.push({ file, line: null, message: `not updated: line ${entry.line} cannot be written back as it was (${entry.error})`, kind: "input" });
-      if (stopped) {
-        // --bail with --update: the rest of the file is copied as it was, never dropped.
-        await write(entry.text, entry.line);
-        continue;
-      }
       if (!entry.ok) {
         report.errors.push({ file, line: entry.line, message: entry.error, kind: "input" });
-
-        await write(entry.text, entry.line);
         continue;
       }
       const request = entry.request;
       const session = request["session"] as string;
-      if (options.session !== undefined && session !== options.session) {
-        await write(entry.text, entry.line);
-        continue;
-      }
+      if (options.session !== undefined && session !== options.session) continue;
       report.lines++;
       const tool = request["tool"] as string;
       const actual = decideRecorded(engine, request);
@@ -192,52 +197,49 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         else credit(report, actual.rules, 1);
       }
       if (!toolNames.has(tool)) report.errors.push({ file, line: entry.line, message: `unknown tool \`${printable(tool)}\`: the policy set declares no such tool`, kind: "mismatch" });
-      if (output) {
-        // Keep every field and its place; set the expectation to what happened.
-        const updated: Record<string, unknown> = { ...request, decision: actual.decision, rules: actual.rules };
-        if (request["reason"] !== undefined) updated["reason"] = actual.reasons.join("; ");
-        let text: string;
-        try {
-          text = JSON.stringify(updated);
-        } catch {
-          // Nested deeper than JSON.stringify goes: keep the line as it was, and say so.
-          text = entry.text;
-          report.errors.push({ file, line: entry.line, message: "cannot write this line's expectation: its request is nested too deeply (left as it was)", kind: "input" });
-        }
-        await write(text, entry.line);
-      }
       const expect = entry.expect;
-      if (!expect) continue;
       if (options.grep !== undefined && !matchesGrep(options.grep, tool, expect, actual)) continue;
-      const mismatches = compareDecision(expect, actual);
-      const ok = mismatches.length === 0;
-      if (ok) report.passed++;
-      else report.failed++;
-      if (!ok || options.keepAllCases) {
-        const result: CaseResult = { file, line: entry.line, session, tool, args: request["args"], expect, actual, ok, mismatches };
-        if (!ok) report.failures.push(result);
-        if (options.keepAllCases) report.cases.push(result);
+      if (!expect) {
+        // --update records what happened on a line that expected nothing yet.
+        edits?.set(entry.line, actual);
+        continue;
       }
-      if (!ok && options.bail) {
+      const mismatches = compareDecision(expect, actual);
+      if (mismatches.length === 0) {
+        report.passed++;
+        if (options.listCases) report.cases.push({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }), ok: true });
+        continue;
+      }
+      report.failed++;
+      edits?.set(entry.line, actual);
+      const result: CaseResult = { file, line: entry.line, session, tool, args: request["args"], expect, actual, ok: false, mismatches };
+      report.failures.push(result);
+      if (options.listCases) report.cases.push(result);
+      if (options.bail) {
         report.bailed = true;
-        if (!output) break lines;
-        stopped = true;
+        break lines;
       }
     }
   } catch (error) {
+    unreadable = true;
     report.errors.push({ file, line: null, message: describeReadError(error), kind: "input" });
   } finally {
     for (const [decision, count] of decisionCounts) credit(report, decision.rules, count);
-    if (output) {
-      const failed = await output.finish(!report.errors.some((e) => e.file === file && e.line === null));
-      if (failed !== undefined) report.errors.push({ file, line: null, message: failed, kind: "input" });
+  }
+  // A recording read only in part is not written back; one that needs no change is not touched.
+  if (edits !== undefined && edits.size > 0 && !unreadable) {
+    const outcome = await rewriteRecording(path, edits);
+    if (outcome.rewritten) report.updated.push(file);
+    else {
+      report.notUpdated.push(file);
+      report.errors.push({ file, line: null, message: outcome.error, kind: "input" });
     }
   }
 }
 
-function matchesGrep(text: string, tool: string, expect: Expectation, actual: Decision): boolean {
+function matchesGrep(text: string, tool: string, expect: Expectation | undefined, actual: Decision): boolean {
   if (tool.includes(text)) return true;
-  return [...(expect.rules ?? []), ...actual.rules].some((id) => id.includes(text));
+  return [...(expect?.rules ?? []), ...actual.rules].some((id) => id.includes(text));
 }
 
 /**
@@ -278,7 +280,7 @@ export interface WorkerReport {
   readonly passed: number;
   readonly failed: number;
   readonly lines: number;
-  readonly cases: CaseResult[];
+  readonly cases: ListedCase[];
   readonly failures: CaseResult[];
   readonly errors: ReplayError[];
   readonly coverage: [string, number][];
@@ -290,7 +292,7 @@ export interface WorkerReport {
  */
 async function replayInWorkers(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, count: number): Promise<void> {
   // Only the options a share needs (and no caller's extra fields, which may not be cloneable).
-  const shared: ReplayOptions = { session: options.session, grep: options.grep, keepAllCases: options.keepAllCases, explainLimit: options.explainLimit, cwd: options.cwd, sessionIdleMs: options.sessionIdleMs };
+  const shared: ReplayOptions = { session: options.session, grep: options.grep, listCases: options.listCases, explainLimit: options.explainLimit, cwd: options.cwd, sessionIdleMs: options.sessionIdleMs };
   const pool = workerPool();
   const workerShares = Promise.all(Array.from({ length: count - 1 }, (_, slot) => pool.run(slot, { kind: "replay", policy, file, options: { ...shared, partition: { index: slot + 1, count } } }) as Promise<WorkerReport>));
   // Awaited below, after this thread's share: a worker failing meanwhile is not "unhandled".
@@ -298,7 +300,7 @@ async function replayInWorkers(policy: CompiledPolicy, file: string, options: Re
   const shares = [await replayShare(policy, file, { ...shared, partition: { index: 0, count } }), ...(await workerShares)];
   const byLine = (a: { line: number | null }, b: { line: number | null }): number => (a.line ?? 0) - (b.line ?? 0);
   const failures: CaseResult[] = [];
-  const cases: CaseResult[] = [];
+  const cases: ListedCase[] = [];
   const errors: ReplayError[] = [];
   for (const share of shares) {
     report.passed += share.passed;

@@ -1,74 +1,122 @@
-import { accessSync, constants, createWriteStream, openSync, type WriteStream } from "node:fs";
+import { accessSync, constants, createReadStream, createWriteStream, openSync, type WriteStream } from "node:fs";
 import { once } from "node:events";
+import type { Decision } from "../runtime/decision.js";
 import { describeFsError } from "../source/loadSources.js";
 import { Replacement } from "../source/replaceFile.js";
+import { spliceExpectation } from "./spliceExpectation.js";
+
+/** What `rewriteRecording` did: replaced the recording, or why it could not. */
+export type RewriteOutcome = { readonly rewritten: true } | { readonly rewritten: false; readonly error: string };
+
+/** Writes to a stream, waiting when it asks to (so a large recording is never held). */
+async function writeTo(stream: WriteStream, bytes: Uint8Array): Promise<void> {
+  if (!stream.write(bytes)) await once(stream, "drain");
+}
+
+/** The line's end as written (`\r\n`, `\n`, or none at the end of the file) and the text before it. */
+function splitTerminator(line: Buffer): { body: Buffer; terminator: Buffer } {
+  let cut = line.length;
+  if (cut > 0 && line[cut - 1] === 0x0a) cut--;
+  if (cut > 0 && line[cut - 1] === 0x0d) cut--;
+  return { body: line.subarray(0, cut), terminator: line.subarray(cut) };
+}
 
 /**
- * `policyc test --update`: the recording's new text is streamed into a `Replacement` (a
- * temporary file beside the real file, which then takes its place with the same permissions).
- * Any failure leaves the recording exactly as it was.
+ * `policyc test --update`, the writing half: the recording is copied byte for byte into a
+ * `Replacement` (a temporary file beside it, which then takes its place with the same
+ * permissions), except the lines in `edits` (by line number), whose expectation is set to the
+ * decision given (see `spliceExpectation`). So a line nobody asked to change keeps every byte
+ * (a byte order mark, CRLF, blank lines, numbers JSON.parse would round, bytes that are not
+ * UTF-8), and memory stays bounded: the file is streamed, never held. Any failure leaves the
+ * recording exactly as it was.
  */
-export class RecordingRewrite {
-  private failure: unknown;
-
-  private constructor(
-    private readonly replacement: Replacement,
-    private readonly stream: WriteStream,
-  ) {
-    stream.on("error", (error) => (this.failure ??= error));
+export async function rewriteRecording(path: string, edits: ReadonlyMap<number, Decision>): Promise<RewriteOutcome> {
+  let replacement: Replacement;
+  try {
+    replacement = Replacement.of(path);
+  } catch (error) {
+    return { rewritten: false, error: `cannot update it: ${describeFsError(error)}` };
   }
-
-  /**
-   * Opens the rewrite of the recording at `path`, or says why it cannot be rewritten. undefined
-   * when the recording cannot be found: reading it reports that.
-   */
-  static open(path: string): RecordingRewrite | { readonly error: string } | undefined {
-    let replacement: Replacement;
-    try {
-      replacement = Replacement.of(path);
-    } catch {
-      return undefined;
-    }
-    try {
-      accessSync(replacement.target, constants.W_OK);
-    } catch (error) {
-      return { error: `cannot update it: ${describeFsError(error)} (the recording is not writable)` };
-    }
-    let fd: number;
-    try {
-      fd = openSync(replacement.temporary, "w", replacement.mode);
-    } catch (error) {
-      return { error: `cannot update it: cannot write \`${replacement.temporary}\`: ${describeFsError(error)}` };
-    }
-    return new RecordingRewrite(replacement, createWriteStream("", { fd, encoding: "utf8" }));
+  let stream: WriteStream;
+  try {
+    accessSync(replacement.target, constants.W_OK);
+  } catch (error) {
+    replacement.abandon();
+    return { rewritten: false, error: `cannot update it: ${describeFsError(error)} (the recording is not writable)` };
   }
-
-  async write(text: string): Promise<void> {
-    if (this.failure !== undefined) return;
-    try {
-      if (!this.stream.write(text)) await once(this.stream, "drain");
-    } catch (error) {
-      this.failure ??= error;
-    }
+  try {
+    stream = createWriteStream("", { fd: openSync(replacement.temporary, "w", replacement.mode) });
+  } catch (error) {
+    replacement.abandon();
+    return { rewritten: false, error: `cannot update it: cannot write \`${replacement.temporary}\`: ${describeFsError(error)}` };
   }
-
-  /** Replaces the recording (`commit`) or drops the new text; returns why it failed, if it did. */
-  async finish(commit: boolean): Promise<string | undefined> {
-    try {
-      this.stream.end();
-      if (!this.stream.closed) await once(this.stream, "close");
-    } catch (error) {
-      this.failure ??= error;
-    }
-    if (this.failure === undefined && commit) {
-      try {
-        this.replacement.commit();
-        return undefined;
-      } catch (error) {
-        this.failure = error;
+  let failure: unknown;
+  stream.on("error", (error) => (failure ??= error));
+  let unsplicable: number | undefined;
+  try {
+    const pending = [...edits.keys()];
+    let next = 0;
+    let line = 1;
+    // The bytes of the edited line being read (edited lines parsed, so they are of bounded size).
+    let editing: Buffer[] = [];
+    const finishEdit = async (): Promise<void> => {
+      const { body, terminator } = splitTerminator(Buffer.concat(editing));
+      editing = [];
+      const spliced = spliceExpectation(body.toString("utf8"), edits.get(line)!);
+      if (spliced === undefined) unsplicable ??= line;
+      await writeTo(stream, spliced === undefined ? Buffer.concat([body, terminator]) : Buffer.from(spliced + terminator.toString("latin1"), "utf8"));
+      next++;
+    };
+    for await (const chunk of createReadStream(replacement.target, { highWaterMark: 1 << 20 })) {
+      const bytes = chunk as Buffer;
+      let from = 0;
+      while (from < bytes.length) {
+        if (failure !== undefined) throw failure;
+        if (next >= pending.length) {
+          // No edit left: the rest is copied as it is, without looking for line ends.
+          await writeTo(stream, bytes.subarray(from));
+          break;
+        }
+        if (line === pending[next]) {
+          const newline = bytes.indexOf(0x0a, from);
+          const end = newline < 0 ? bytes.length : newline + 1;
+          editing.push(bytes.subarray(from, end));
+          from = end;
+          if (newline >= 0) {
+            await finishEdit();
+            line++;
+          }
+          continue;
+        }
+        // Copy unedited lines up to the start of the next edited one (or the end of this chunk).
+        let at = from;
+        while (line < pending[next]!) {
+          const newline = bytes.indexOf(0x0a, at);
+          if (newline < 0) {
+            at = bytes.length;
+            break;
+          }
+          at = newline + 1;
+          line++;
+        }
+        await writeTo(stream, bytes.subarray(from, at));
+        from = at;
       }
     }
-    this.replacement.abandon();
-    return this.failure === undefined ? undefined : `cannot update it: ${describeFsError(this.failure)}`;
+    // The last line, with no newline after it.
+    if (editing.length > 0) await finishEdit();
+    stream.end();
+    if (!stream.closed) await once(stream, "close");
+    if (failure !== undefined) throw failure;
+    if (unsplicable !== undefined) {
+      replacement.abandon();
+      return { rewritten: false, error: `not updated: line ${unsplicable} changed while it was replayed (it is no longer a JSON object)` };
+    }
+    replacement.commit();
+    return { rewritten: true };
+  } catch (error) {
+    stream.destroy();
+    replacement.abandon();
+    return { rewritten: false, error: `cannot update it: ${describeFsError(error)}` };
   }
 }

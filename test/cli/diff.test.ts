@@ -35,7 +35,7 @@ interface JsonDiff {
   lines: number;
   changed: number;
   directions: Record<string, number>;
-  byCause: Record<string, { file: string; line: number; session: string; tool: string; direction: string; before: { decision: string; rules: string[] }; after: { decision: string; rules: string[] } }[]>;
+  byCause: Record<string, { count: number; directions: Record<string, number>; truncated: boolean; changes: { file: string; line: number; session: string; tool: string; direction: string; before: { decision: string; rules: string[] }; after: { decision: string; rules: string[] } }[] }>;
   errors: unknown[];
 }
 
@@ -51,7 +51,7 @@ function summary(report: JsonDiff): unknown {
     lines: report.lines,
     changed: report.changed,
     directions: report.directions,
-    byCause: Object.fromEntries(Object.entries(report.byCause).map(([cause, changes]) => [cause, changes.map((c) => [c.line, c.direction, c.before.rules, c.after.rules])])),
+    byCause: Object.fromEntries(Object.entries(report.byCause).map(([cause, group]) => [cause, group.changes.map((c) => [c.line, c.direction, c.before.rules, c.after.rules])])),
   };
 }
 
@@ -79,7 +79,8 @@ describe("policyc diff", () => {
     expect(report.changed).toBe(5);
     expect(report.directions).toEqual({ "allow→deny": 2, "deny→allow": 2, "deny→ask": 1 });
     expect(Object.keys(report.byCause).sort()).toEqual(["+fetch-elsewhere-asks", "+kb-for-everyone", "+mail-stays-inside"]);
-    const mail = report.byCause["+mail-stays-inside"]!;
+    expect(report.byCause["+mail-stays-inside"]).toMatchObject({ count: 2, directions: { "allow→deny": 2 }, truncated: false });
+    const mail = report.byCause["+mail-stays-inside"]!.changes;
     expect(mail.map((c) => [c.file, c.line, c.session, c.tool, c.direction])).toEqual([
       [CALLS, 2, "s1", "email.send", "allow→deny"],
       [CALLS, 6, "s3", "email.send", "allow→deny"],
@@ -167,14 +168,33 @@ describe("policyc diff", () => {
   it("counts every change, also past the ones it lists", async () => {
     const line = '{"session":"s","agent":{"team":"sales"},"tool":"kb.search","args":{"query":"q"}}\n';
     writeFileSync(join(dir, "many.jsonl"), line.repeat(10_050));
+    writeFileSync(join(dir, "many-again.jsonl"), line.repeat(10_050));
     // Run from the temporary folder: the recording is found relative to the working folder.
     const [oldPath, newPath] = [join(ROOT, OLD), join(ROOT, NEW)];
-    const result = await cli(["diff", oldPath, newPath, "--replay", "many.jsonl", "--json"], { cwd: dir });
+    // Two files: the second one's changes are counted too.
+    const result = await cli(["diff", oldPath, newPath, "--replay", "many.jsonl", "many-again.jsonl", "--json"], { cwd: dir });
     const report = JSON.parse(result.stdout) as JsonDiff;
-    expect(report.changed).toBe(10_050);
-    expect(report.directions).toEqual({ "deny→allow": 10_050 });
-    const pretty = await cli(["diff", oldPath, newPath, "--replay", "many.jsonl"], { cwd: dir });
-    expect(pretty.stdout.trimEnd().split("\n").at(-1)).toBe("10050 of 10050 decisions change: deny→allow 10050");
+    expect(report.changed).toBe(20_100);
+    expect(report.directions).toEqual({ "deny→allow": 20_100 });
+    const group = report.byCause["+kb-for-everyone"]!;
+    expect([group.count, group.directions, group.changes.length, group.truncated]).toEqual([20_100, { "deny→allow": 20_100 }, 1_000, true]);
+    const pretty = await cli(["diff", oldPath, newPath, "--replay", "many.jsonl", "many-again.jsonl"], { cwd: dir });
+    const out = pretty.stdout.trimEnd().split("\n");
+    expect(out[0]).toBe("+kb-for-everyone  20100 changes: deny→allow 20100");
+    expect(out.filter((l) => l.startsWith("  many"))).toHaveLength(20);
+    expect(out).toContain("  … and 20080 more (not listed)");
+    expect(out.at(-1)).toBe("20100 of 20100 decisions change: deny→allow 20100");
+  });
+
+  it("file names and quoted lines in the text report show control characters as escapes", async () => {
+    const name = join(dir, "evil\u001b[2J\n::warning::x.jsonl");
+    writeFileSync(name, '{"session":"s","agent":{"team":"sales"},"tool":"kb.search","args":{"query":"q"}}\nx\u001b[31m\n');
+    const result = await cli(["diff", OLD, NEW, "--replay", name]);
+    expect(result.code).toBe(2);
+    // eslint-disable-next-line no-control-regex
+    expect(result.stdout).not.toMatch(/\u001b/);
+    expect(result.stdout.split("\n").filter((l) => l.startsWith("::warning"))).toEqual([]);
+    expect(result.stdout).toContain("evil\\u001b[2J\\u000a::warning::x.jsonl:1  deny→allow");
   });
 
   it("bad input: exit 2 with a message, never a stack trace", async () => {

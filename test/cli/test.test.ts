@@ -1,9 +1,11 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { CONFORMANCE, HAS_CONFORMANCE, ROOT, bin, cli, type CliResult } from "../helpers.js";
+import { BIN, CONFORMANCE, HAS_CONFORMANCE, ROOT, bin, cli, type CliResult } from "../helpers.js";
 import { expectGolden, runText } from "../goldens/golden.js";
 import { forgeBundle, writeKeys } from "./signing.js";
 
@@ -48,6 +50,9 @@ function expectNoStackTrace(result: CliResult): void {
 function test(...args: string[]): Promise<CliResult> {
   return cli(["test", ...args]);
 }
+
+/** A line that expects nothing. */
+const STALE_FREE_LINE = '{"session":"u2","agent":{"team":"sales"},"tool":"http.get","args":{"url":"https://x.test/"}}';
 
 /** A different effect, to turn a passing expectation into a failing one. */
 function otherEffect(effect: string): string {
@@ -135,9 +140,10 @@ describe("policyc test: reporters (goldens, real binary, NO_COLOR)", () => {
     expect(XMLValidator.validate(result.stdout)).toBe(true);
     const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@" }).parse(result.stdout) as { testsuites: Record<string, string> & { testsuite: Record<string, string> & { testcase: Record<string, unknown>[] } } };
     const cases = doc.testsuites.testsuite.testcase;
-    const tests = cases.filter((c) => c["error"] === undefined).length;
+    // Every testcase counts in `tests`, the error ones too.
+    const tests = cases.length;
     const failures = cases.filter((c) => c["failure"] !== undefined).length;
-    expect([tests, failures]).toEqual([3, 1]);
+    expect([tests, failures]).toEqual([4, 1]);
     for (const element of [doc.testsuites, doc.testsuites.testsuite]) {
       expect(element["@tests"]).toBe(String(tests));
       expect(element["@failures"]).toBe(String(failures));
@@ -177,6 +183,55 @@ describe("policyc test: reporters (goldens, real binary, NO_COLOR)", () => {
   });
 });
 
+describe("policyc test: recording text cannot forge report lines", () => {
+  it("tap: a `#` in an argument is escaped, so `# SKIP` does not turn a failure into a skip; a newline in a file name does not add a test point", async () => {
+    const failing = '{"session":"s","agent":{"team":"sales"},"tool":"kb.search","args":{"query":"x # SKIP \\\\ y"},"decision":"allow"}';
+    const file = write("tap-escape\nok 9 - forged.jsonl", failing + "\n");
+    const result = await test(DEMO_POLICY, "--replay", file, "--reporter", "tap");
+    expect(result.code).toBe(1);
+    const points = lines(result.stdout).filter((l) => /^(not )?ok \d+/.test(l));
+    expect(points).toHaveLength(1);
+    expect(points[0]).toMatch(/^not ok 1 - /);
+    expect(points[0]).toContain("tap-escape\\\\u000aok 9 - forged.jsonl:1");
+    expect(points[0]).toContain('query="x \\# SKIP \\\\\\\\ y"');
+    expect(points[0]).not.toMatch(/[^\\]# /);
+  });
+});
+
+describe("policyc test: recording text cannot inject terminal escapes or workflow commands", () => {
+  it("pretty and github show control characters in expected reasons and rules, quoted lines and file names as escapes", async () => {
+    const failing = JSON.stringify({ session: "s", agent: { team: "sales" }, tool: "kb.search", args: { query: "q" }, decision: "allow", rules: ["r\u001b[31m"], reason: "exp \n::warning::injected" });
+    const file = write("inject\u001b[2J\n::warning::file.jsonl", `${failing}\nx\u001b[31mRED\n`);
+    for (const reporter of ["pretty", "github"]) {
+      const result = await test(DEMO_POLICY, "--replay", file, "--reporter", reporter);
+      expect(result.code, reporter).toBe(2);
+      // eslint-disable-next-line no-control-regex
+      expect(result.stdout, reporter).not.toMatch(/\u001b/);
+      expect(lines(result.stdout).filter((l) => l.startsWith("::warning")), reporter).toEqual([]);
+    }
+    const pretty = (await test(DEMO_POLICY, "--replay", file)).stdout;
+    expect(pretty).toContain('expected allow [r\\u001b[31m] ("exp \\u000a::warning::injected")');
+    expect(pretty).toContain("inject\\u001b[2J\\u000a::warning::file.jsonl:2: not JSON");
+  });
+});
+
+describe("policyc test: junit keeps what XML can hold", () => {
+  it("characters beyond U+FFFF are kept, session ids are escaped, newlines in attributes survive, error cases are counted", async () => {
+    const failing = JSON.stringify({ session: "s\n1", agent: { team: "sales" }, tool: "kb.search", args: { query: "café 😀 𝄞" }, decision: "allow", reason: "two\nlines 😀" });
+    const file = write("junit-wide.jsonl", failing + "\n{not json\n");
+    const result = await test(DEMO_POLICY, "--replay", file, "--reporter", "junit");
+    expect(XMLValidator.validate(result.stdout)).toBe(true);
+    expect(result.stdout).toContain("&#10;");
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@", htmlEntities: true }).parse(result.stdout) as { testsuites: Record<string, string> & { testsuite: Record<string, string> & { testcase: Record<string, Record<string, string>>[] } } };
+    const [failure, error] = doc.testsuites.testsuite.testcase;
+    expect(failure!["@name"]).toContain('query="café 😀 𝄞"');
+    expect(failure!["@classname"]).toBe(`${file}.s\\u000a1`);
+    expect(failure!["failure"]!["@message"]).toContain('("two\nlines 😀")');
+    expect(error!["error"]).toBeDefined();
+    for (const element of [doc.testsuites, doc.testsuites.testsuite]) expect([element["@tests"], element["@failures"], element["@errors"]]).toEqual(["2", "1", "1"]);
+  });
+});
+
 describe("policyc test: coverage", () => {
   const RULES = ["kb-for-support", "mail-for-support", "mail-stays-inside", "fetch-needs-approval"];
 
@@ -207,6 +262,33 @@ describe("policyc test: coverage", () => {
     const passing = await test(DEMO_POLICY, "--replay", FULL, "--min-coverage", "100");
     expect(passing.code).toBe(0);
     expect((await test(DEMO_POLICY, "--replay", partial, "--min-coverage", "50")).code).toBe(0);
+  });
+
+  it("a run that fails as a whole (too little coverage, no test cases, --bail) says so in every reporter, not only on stderr", async () => {
+    const partial = write("partial-run.jsonl", lines(readFileSync(join(ROOT, FULL), "utf8")).slice(0, 2).join("\n") + "\n");
+    const run = (reporter: string, ...extra: string[]): Promise<CliResult> => test(DEMO_POLICY, "--replay", partial, "--reporter", reporter, ...extra);
+    const message = "rule coverage 50% is below --min-coverage 100%";
+    const json = await run("json", "--min-coverage", "100");
+    expect(json.code).toBe(1);
+    expect(json.stderr).toContain(message);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, reason: message, bailed: false, passed: 2, failed: 0 });
+    const junit = await run("junit", "--min-coverage", "100");
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@" }).parse(junit.stdout) as { testsuites: Record<string, string> & { testsuite: (Record<string, string> & { testcase: Record<string, Record<string, string>> })[] } };
+    expect([doc.testsuites["@tests"], doc.testsuites["@failures"]]).toEqual(["3", "1"]);
+    expect(doc.testsuites.testsuite[1]!.testcase).toMatchObject({ "@name": "coverage", failure: { "@message": message } });
+    const tap = lines((await run("tap", "--min-coverage", "100")).stdout);
+    expect(tap[1]).toBe("1..3");
+    expect(tap).toContain("not ok 3 - coverage");
+    expect((await run("github", "--min-coverage", "100")).stdout).toContain(`::error title=policyc test%3A coverage::${message.replace(/%/g, "%25")}\n`);
+    const empty = write("no-cases-run.jsonl", STALE_FREE_LINE + "\n");
+    const noCases = await test(DEMO_POLICY, "--replay", empty, "--reporter", "junit");
+    expect(noCases.code).toBe(1);
+    expect(noCases.stdout).toContain('<testcase classname="policyc test" name="no test cases">');
+    expect((await test(DEMO_POLICY, "--replay", empty, "--reporter", "tap")).stdout).toContain("not ok 1 - no test cases");
+    const failing = write("bail-run.jsonl", lines(readFileSync(join(ROOT, FULL), "utf8")).map((l, i) => (i === 0 ? l.replace('"allow"', '"deny"') : l)).join("\n") + "\n");
+    const bailed = await test(DEMO_POLICY, "--replay", failing, "--bail", "--json");
+    expect(JSON.parse(bailed.stdout)).toMatchObject({ ok: false, reason: "1 case failed", bailed: true });
+    expect(lines((await test(DEMO_POLICY, "--replay", failing, "--bail", "--reporter", "tap")).stdout).at(-1)).toMatch(/^Bail out! stopped at the first failure/);
   });
 
   it("--min-coverage rejects what is not a percentage", async () => {
@@ -251,10 +333,11 @@ describe("policyc test: selection", () => {
     expect(pretty.stdout).toContain("2 lines replayed from 1 file\n2 passed, 0 failed\n");
   });
 
-  it("--session with no such session has no test cases", async () => {
+  it("--session with no such session says so (a typo, not a recording without expectations)", async () => {
     const result = await test(DEMO_POLICY, "--replay", FULL, "--session", "nobody");
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("no test cases");
+    expect(result.stderr).toBe("policyc test: no line of the recordings has session `nobody`\n");
+    expect((await test(DEMO_POLICY, "--replay", FULL, "--session", "nobody", "--allow-empty")).code).toBe(1);
   });
 
   it("--grep TEXT counts only cases whose tool or rules contain it", async () => {
@@ -393,6 +476,99 @@ describe("policyc test: --update and --allow-empty", () => {
     expect(readFileSync(file, "utf8")).toBe(STALE.join("\n") + "\n");
     expect(result.stdout + result.stderr).not.toMatch(/^\s+at /m);
   });
+
+  it("--update keeps every byte it does not have to change: BOM, CRLF, blank lines, escapes, numbers, bytes that are not UTF-8", async () => {
+    const passing = '{"session":"u1","agent":{"team":"support"},"tool":"kb.search","args":{"query":"caf\\u00e9"},"decision":"allow"}';
+    const stale = '{"session":"u1","meta":{"n":1e400,"big":12345678901234567890,"f":1.50,"s":"caf\\u00e9 \\"q\\" {"},"agent":{"team":"support"},"tool":"kb.search","args":{"query":"x"}, "decision" : "deny" }   ';
+    const fresh = '{"session":"u2","agent":{"team":"sales"},"tool":"http.get","args":{"url":"https://x.test/"},"big":12345678901234567890}';
+    const parts = [Buffer.from("\ufeff" + passing + "\r\n"), Buffer.from(stale + "\r\n"), Buffer.from("// junk\r\n"), Buffer.from("   \t\r\n"), Buffer.from("\r\n"), Buffer.from([0x7b, 0xff, 0x7d, 0x0d, 0x0a]), Buffer.from(fresh + "\r\n"), Buffer.from("\r\n")];
+    const file = write("update-lossless.jsonl", "");
+    writeFileSync(file, Buffer.concat(parts));
+    const result = await test(DEMO_POLICY, "--replay", file, "--update");
+    expectNoStackTrace(result);
+    expect(result.code).toBe(2); // the junk line and the bytes that are not UTF-8 are still reported
+    expect(result.stdout).toContain(":3: not JSON");
+    expect(result.stdout).toContain(":6: the line is not valid UTF-8");
+    const expected = [
+      parts[0]!,
+      Buffer.from(stale.replace('"deny" }', '"allow","rules":["kb-for-support"] }') + "\r\n"),
+      ...parts.slice(2, 6),
+      Buffer.from(fresh.slice(0, -1) + ',"decision":"ask","rules":["fetch-needs-approval"]}\r\n'),
+      parts[7]!,
+    ];
+    expect(readFileSync(file).toString("latin1")).toBe(Buffer.concat(expected).toString("latin1"));
+    expect((await test(DEMO_POLICY, "--replay", file)).stdout).toContain("3 passed, 0 failed");
+  });
+
+  it("--update sets the expectation of a last line without a newline, and keeps it without one", async () => {
+    const file = write("update-no-newline.jsonl", `${STALE[0]}\n${STALE[4]}`);
+    await test(DEMO_POLICY, "--replay", file, "--update");
+    const text = readFileSync(file, "utf8");
+    expect(text.endsWith('"decision":"ask","rules":["fetch-needs-approval"]}')).toBe(true);
+    expect(text.split("\n")[0]).toBe(STALE[0]!.replace('"deny"', '"allow"').replace(/}$/, ',"rules":["kb-for-support"]}'));
+  });
+
+  it("--update leaves a recording that needs no change untouched (not even replaced), and lines that pass as they are", async () => {
+    // The full recording but its last line, which expects nothing yet.
+    const file = write("update-green.jsonl", lines(readFileSync(join(ROOT, FULL), "utf8")).slice(0, 5).join("\n") + "\n");
+    const decisionOnly = write("update-decision-only.jsonl", STALE[0]!.replace('"deny"', '"allow"') + "\n");
+    const before = [statSync(file), statSync(decisionOnly)];
+    await new Promise((done) => setTimeout(done, 20));
+    const result = await test(DEMO_POLICY, "--replay", file, decisionOnly, "--update");
+    expect(result.code).toBe(0);
+    const after = [statSync(file), statSync(decisionOnly)];
+    for (const [i, stat] of after.entries()) {
+      expect(stat.ino).toBe(before[i]!.ino);
+      expect(stat.mtimeMs).toBe(before[i]!.mtimeMs);
+    }
+    expect(readFileSync(decisionOnly, "utf8")).toBe(STALE[0]!.replace('"deny"', '"allow"') + "\n"); // no `rules` added to a passing line
+  });
+
+  it("--update says how many recordings it actually rewrote", async () => {
+    const clean = STALE.filter((l) => l.startsWith("{\""));
+    const stale = write("count-stale.jsonl", clean.join("\n") + "\n");
+    const green = write("count-green.jsonl", lines(readFileSync(join(ROOT, FULL), "utf8")).slice(0, 5).join("\n") + "\n");
+    const blocked = write("count-blocked.jsonl", clean.join("\n") + "\n");
+    mkdirSync(`${blocked}.policyc-${process.pid}.tmp`); // where its new text would go
+    const result = await test(DEMO_POLICY, "--replay", stale, green, blocked, "--update");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe("updated 1 of 3 recordings with the actual decisions; review the diff; 1 recording could not be written (the errors say why)\n");
+    const nothing = await test(DEMO_POLICY, "--replay", stale, green, "--update");
+    expect(nothing.code).toBe(0);
+    expect(nothing.stderr).toBe("no recording needed a change\n");
+  });
+
+  it("--update with --grep changes only the lines that match", async () => {
+    const clean = STALE.filter((l) => l.startsWith("{\""));
+    const file = write("update-grep.jsonl", clean.join("\n") + "\n");
+    const result = await test(DEMO_POLICY, "--replay", file, "--update", "--grep", "email");
+    expect(result.code).toBe(0);
+    const after = lines(readFileSync(file, "utf8"));
+    expect(after[0]).toBe(clean[0]); // kb.search: fails, but is not selected
+    expect(JSON.parse(after[1]!)).toMatchObject({ decision: "deny", rules: ["mail-stays-inside"], reason: "mail stays inside acme.com" });
+    expect(after.slice(2)).toEqual(clean.slice(2)); // http.get: expects nothing yet, not selected
+  });
+
+  it("--update interrupted (SIGINT) while writing: the temporary file is removed, the recording untouched, the process ends by the signal", async () => {
+    const line = JSON.stringify({ session: "s", agent: { team: "sales" }, tool: "http.get", args: { url: `https://x.test/${"p".repeat(100)}` } });
+    const original = (line + "\n").repeat(100_000); // every line gets an expectation: writing takes a while
+    const file = write("interrupted.jsonl", original);
+    const child = spawn(process.execPath, [BIN, "test", DEMO_POLICY, "--replay", file, "--update"], { cwd: ROOT, stdio: "ignore" });
+    const temporary = `${file}.policyc-${child.pid}.tmp`;
+    let interrupted = false;
+    const poll = setInterval(() => {
+      if (!interrupted && existsSync(temporary)) {
+        interrupted = true;
+        child.kill("SIGINT");
+      }
+    }, 2);
+    const [code, signal] = (await once(child, "exit")) as [number | null, string | null];
+    clearInterval(poll);
+    expect(interrupted, "the temporary file was never seen: the update finished first").toBe(true);
+    expect([code, signal]).toEqual([null, "SIGINT"]);
+    expect(existsSync(temporary)).toBe(false);
+    expect(readFileSync(file, "utf8") === original).toBe(true);
+  }, 30_000);
 
   it("a recording without expectations fails with `no test cases` unless --allow-empty", async () => {
     const file = write("noexpect.jsonl", STALE[4] + "\n");
@@ -568,6 +744,20 @@ describe("policyc test: bad input", () => {
     expect(result.stdout + result.stderr).toMatch(/does-not-exist\.jsonl: no such file/);
   });
 
+  it("a recording that does not exist is named as a file, not as `line 0`, in every reporter", async () => {
+    const missing = relative(ROOT, join(dir, "gone.jsonl"));
+    const run = (reporter: string): Promise<CliResult> => test(DEMO_POLICY, "--replay", FULL, missing, "--reporter", reporter);
+    const tap = await run("tap");
+    expect(tap.code).toBe(2);
+    expect(tap.stdout).toContain(`not ok 6 - ${missing} recording error\n  ---\n  message: "no such file"`);
+    expect((await run("junit")).stdout).toContain('<testcase classname="' + missing + '" name="recording error">');
+    expect((await run("github")).stdout).toContain(`::error file=${missing},title=policyc test%3A recording error::no such file`);
+    for (const reporter of ["tap", "junit", "github", "pretty"]) expect((await run(reporter)).stdout, reporter).not.toMatch(/:0\b|line 0/);
+    // An unknown tool is not a malformed line.
+    const unknown = write("unknown-tool.jsonl", '{"session":"s","agent":{"team":"support"},"tool":"nope.tool","args":{}}\n');
+    expect((await test(DEMO_POLICY, "--replay", unknown, "--reporter", "tap", "--allow-empty")).stdout).toContain(":1 request the policy set does not know");
+  });
+
   it("--replay missing: exit 2", async () => {
     const result = await test(DEMO_POLICY);
     expect(result.code).toBe(2);
@@ -579,6 +769,12 @@ describe("policyc test: bad input", () => {
     const result = await test("--replay", FULL);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("give policy paths");
+  });
+
+  it("--json with another --reporter: exit 2, naming both", async () => {
+    const result = await test(DEMO_POLICY, "--replay", FULL, "--json", "--reporter", "junit");
+    expect(result).toEqual({ code: 2, stdout: "", stderr: "policyc test: --json and --reporter junit ask for two different reports: give one of them\n" });
+    expect((await test(DEMO_POLICY, "--replay", FULL, "--json", "--reporter", "json")).code).toBe(0);
   });
 
   it("an unknown reporter: exit 2", async () => {

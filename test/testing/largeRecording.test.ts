@@ -49,4 +49,27 @@ describe("policyc test: a large recording", () => {
     }
     rmSync(file);
   }, 60_000);
+
+  it("reporters that list every case (json, junit, tap) keep a case in short and write as they go: 30 MB in a 96 MB heap (keeping every case in full ran out of memory at 80 MB)", async () => {
+    const file = join(dir, "listed.jsonl");
+    const chunk = lines(readFileSync(join(ROOT, FULL), "utf8")).slice(0, 4).join("\n") + "\n";
+    const count = 4 * Math.ceil((30 * 1024 * 1024) / chunk.length);
+    const out = createWriteStream(file);
+    for (let written = 0; written < count; written += 4) if (!out.write(chunk)) await once(out, "drain");
+    out.end();
+    await once(out, "finish");
+    const env = { ...process.env, NO_COLOR: "1", FORCE_COLOR: "" };
+    for (const reporter of ["json", "junit", "tap"]) {
+      // Holding every case's arguments and decision, or the report as one string, does not fit in 96 MB.
+      const result = spawnSync(process.execPath, ["--max-old-space-size=96", BIN, "test", DEMO_POLICY, "--replay", file, "--reporter", reporter], { cwd: ROOT, encoding: "utf8", env, maxBuffer: 1024 * 1024 * 1024 });
+      expect(result.status, `${reporter}: ${result.stderr}`).toBe(0);
+      if (reporter === "json") {
+        const report = JSON.parse(result.stdout) as { passed: number; cases: { ok: boolean; request: string }[] };
+        expect(report.passed).toBe(count);
+        expect(report.cases).toHaveLength(count);
+        expect(report.cases[0]).toMatchObject({ ok: true, request: 'kb.search query="refunds"' });
+      } else expect(result.stdout.split(reporter === "tap" ? /^ok /m : /<testcase /).length - 1, reporter).toBe(count);
+    }
+    rmSync(file);
+  }, 120_000);
 });

@@ -103,12 +103,18 @@ describe("replaying a large recording on several threads", () => {
     }
     const file = join(dir, "diff.jsonl");
     writeFileSync(file, lines.join("\n") + "\n");
-    const summary = (r: { lines: number; directions: Map<string, number>; changes: { line: number; cause: string }[]; errors: unknown[]; byCause: Map<string, unknown[]> }) => ({ lines: r.lines, directions: [...r.directions], changes: r.changes.map((c) => `${c.line}:${c.cause}`), errors: r.errors, causes: [...r.byCause.keys()] });
-    const single = summary(await diff.diffRecordings(before, after, [file], { workers: 1, maxChanges: 1_000 }));
+    type Group = { count: number; directions: Map<string, number>; changes: { line: number; cause: string }[] };
+    const summary = (r: { lines: number; directions: Map<string, number>; errors: unknown[]; byCause: Map<string, Group> }) => ({
+      lines: r.lines,
+      directions: [...r.directions],
+      errors: r.errors,
+      byCause: [...r.byCause].map(([cause, g]) => [cause, g.count, [...g.directions], g.changes.map((c) => `${c.line}:${c.cause}`)]),
+    });
+    const single = summary(await diff.diffRecordings(before, after, [file], { workers: 1, maxExamplesPerCause: 1_000 }));
     expect(single.directions).toEqual([["allow→deny", 3_000]]);
-    expect(single.changes).toHaveLength(1_000);
+    expect(single.byCause.map(([cause, count, directions, changes]) => [cause, count, directions, (changes as string[]).length])).toEqual([["(same rules)", 3_000, [["allow→deny", 3_000]], 1_000]]);
     expect(single.errors).toHaveLength(5);
-    for (const workers of [2, 3]) expect(summary(await diff.diffRecordings(before, after, [file], { workers, maxChanges: 1_000 })), `${workers} threads`).toEqual(single);
+    for (const workers of [2, 3]) expect(summary(await diff.diffRecordings(before, after, [file], { workers, maxExamplesPerCause: 1_000 })), `${workers} threads`).toEqual(single);
   });
 
   it("rejects, and lets the process exit, when a share cannot be handed to a worker", async () => {

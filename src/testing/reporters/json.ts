@@ -1,28 +1,49 @@
-import { summaryLine, type ReporterInput } from "./shared.js";
-import type { CaseResult } from "../replay.js";
+import { chunkedWriter, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import type { CaseResult, ListedCase } from "../replay.js";
 
-function caseJson(c: CaseResult): Record<string, unknown> {
+function failureJson(c: CaseResult): Record<string, unknown> {
   return { file: c.file, line: c.line, session: c.session, tool: c.tool, ok: c.ok, mismatches: c.mismatches, expected: c.expect, actual: c.actual, ...(c.explanation ? { explanation: c.explanation } : {}) };
 }
 
-/** One JSON document: counts, errors, failures (and every case when kept), coverage. */
-export function jsonReport({ report, coverage, ok }: ReporterInput): string {
-  return (
-    JSON.stringify(
-      {
-        ok: ok ?? (report.failed === 0 && report.errors.length === 0),
-        summary: summaryLine(report),
-        passed: report.passed,
-        failed: report.failed,
-        lines: report.lines,
-        files: report.files,
-        errors: report.errors,
-        failures: report.failures.map(caseJson),
-        cases: report.cases.map(caseJson),
-        ...(coverage ? { coverage } : {}),
-      },
-      null,
-      2,
-    ) + "\n"
-  );
+/** A listed case: a passed one in short (as it is kept), a failed one in full. */
+function caseJson(c: ListedCase): Record<string, unknown> {
+  return c.ok && "request" in c ? { file: c.file, line: c.line, session: c.session, tool: c.tool, ok: true, request: c.request } : failureJson(c as CaseResult);
+}
+
+/** `value` as JSON.stringify(…, null, 2) writes it, for a place `depth` levels deep. */
+function indented(value: unknown, depth: number): string {
+  return JSON.stringify(value, null, 2).replace(/\n/g, "\n" + "  ".repeat(depth));
+}
+
+/**
+ * One JSON document (as JSON.stringify with an indent of 2 would write it): verdict, counts,
+ * errors, failures, every case when listed, coverage. Written a case at a time, so a report of
+ * a large recording is never one string.
+ */
+export function jsonReport({ report, coverage, verdict }: ReporterInput, out: Write): void {
+  const { write, flush } = chunkedWriter(out);
+  let first = true;
+  const field = (name: string, value: unknown): void => {
+    write(`${first ? "{\n" : ",\n"}  ${JSON.stringify(name)}: ${indented(value, 1)}`);
+    first = false;
+  };
+  const list = <T>(name: string, items: readonly T[], toJson: (item: T) => unknown): void => {
+    write(`,\n  ${JSON.stringify(name)}: [`);
+    items.forEach((item, i) => write(`${i === 0 ? "\n" : ",\n"}    ${indented(toJson(item), 2)}`));
+    write(items.length === 0 ? "]" : "\n  ]");
+  };
+  field("ok", verdict?.ok ?? (report.failed === 0 && report.errors.length === 0));
+  if (verdict?.reason !== undefined) field("reason", verdict.reason);
+  field("bailed", report.bailed);
+  field("summary", summaryLine(report));
+  field("passed", report.passed);
+  field("failed", report.failed);
+  field("lines", report.lines);
+  field("files", report.files);
+  list("errors", report.errors, (e) => e);
+  list("failures", report.failures, failureJson);
+  list("cases", report.cases, caseJson);
+  if (coverage) field("coverage", coverage);
+  write("\n}\n");
+  flush();
 }

@@ -1,38 +1,69 @@
-import { actualText, expectedText, shortRequest, type ReporterInput } from "./shared.js";
-import type { CaseResult } from "../replay.js";
+import { actualText, chunkedWriter, errorTitle, expectedText, requestText, type ReporterInput, type Write } from "./shared.js";
+import { printable } from "../../diagnostics/printable.js";
 
+/** Text content: characters XML 1.0 cannot hold at all (most controls, lone surrogates) are dropped; the rest escaped. */
 function xml(text: string): string {
-  // Characters XML 1.0 cannot hold at all are dropped; the rest escaped.
   // eslint-disable-next-line no-control-regex
-  return text.replace(/[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd]/gu, "").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  return text.replace(/[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu, "").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
-/** JUnit XML, as CI systems read it: a suite per recording file, a case per line with an expectation. */
-export function junitReport({ report }: ReporterInput): string {
-  const byFile = new Map<string, CaseResult[]>(report.files.map((f) => [f, []]));
-  for (const c of report.cases) byFile.get(c.file)?.push(c);
-  const errorsByFile = new Map<string, number>();
-  for (const e of report.errors) errorsByFile.set(e.file, (errorsByFile.get(e.file) ?? 0) + 1);
-  const out = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="policyc test" tests="${report.passed + report.failed}" failures="${report.failed}" errors="${report.errors.length}">`];
-  for (const [file, cases] of byFile) {
-    const failures = cases.filter((c) => !c.ok).length;
-    out.push(`  <testsuite name="${xml(file)}" tests="${cases.length}" failures="${failures}" errors="${errorsByFile.get(file) ?? 0}">`);
-    for (const c of cases) {
-      const name = `line ${c.line}: ${shortRequest(c)}`;
-      if (c.ok) out.push(`    <testcase classname="${xml(`${file}.${c.session}`)}" name="${xml(name)}"/>`);
+/** An attribute value: as text, and with newlines and tabs as references, which attribute normalisation would turn into spaces. */
+function xmlAttribute(text: string): string {
+  return xml(text).replace(/\n/g, "&#10;").replace(/\r/g, "&#13;").replace(/\t/g, "&#9;");
+}
+
+/**
+ * JUnit XML, as CI systems read it: a suite per recording file, a case per line with an
+ * expectation, and one per error. Written a case at a time (the counts come first, from a pass
+ * that only counts), so a report of a large recording is never one string.
+ */
+export function junitReport({ report, verdict }: ReporterInput, out: Write): void {
+  const { write, flush } = chunkedWriter(out);
+  const runCheck = verdict?.runCheck;
+  const extra = runCheck ? 1 : 0;
+  const counts = new Map(report.files.map((f) => [f, { cases: 0, failures: 0, errors: 0 }]));
+  for (const c of report.cases) {
+    const count = counts.get(c.file);
+    if (count === undefined) continue;
+    count.cases++;
+    if (!c.ok) count.failures++;
+  }
+  for (const e of report.errors) {
+    const count = counts.get(e.file);
+    if (count !== undefined) count.errors++;
+  }
+  write(`<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="policyc test" tests="${report.passed + report.failed + report.errors.length + extra}" failures="${report.failed + extra}" errors="${report.errors.length}">\n`);
+  // Cases are in file order, a file's cases together.
+  let next = 0;
+  for (const [file, count] of counts) {
+    write(`  <testsuite name="${xmlAttribute(printable(file))}" tests="${count.cases + count.errors}" failures="${count.failures}" errors="${count.errors}">\n`);
+    for (; next < report.cases.length && report.cases[next]!.file === file; next++) {
+      const c = report.cases[next]!;
+      const classname = xmlAttribute(`${printable(file)}.${printable(c.session)}`);
+      const name = xmlAttribute(`line ${c.line}: ${requestText(c)}`);
+      if (c.ok) write(`    <testcase classname="${classname}" name="${name}"/>\n`);
       else {
-        out.push(`    <testcase classname="${xml(`${file}.${c.session}`)}" name="${xml(name)}">`);
-        out.push(`      <failure message="${xml(`expected ${expectedText(c)}, got ${actualText(c)}`)}" type="${xml(c.mismatches.join(","))}">${xml(`${file}:${c.line}\nexpected ${expectedText(c)}\nactual   ${actualText(c)}\n${c.actual.reasons.join("\n")}\n${c.explanation ?? ""}`)}</failure>`);
-        out.push("    </testcase>");
+        write(`    <testcase classname="${classname}" name="${name}">\n`);
+        write(`      <failure message="${xmlAttribute(`expected ${expectedText(c)}, got ${actualText(c)}`)}" type="${xmlAttribute(c.mismatches.join(","))}">${xml(`${printable(file)}:${c.line}\nexpected ${expectedText(c)}\nactual   ${actualText(c)}\n${c.actual.reasons.join("\n")}\n${c.explanation ?? ""}`)}</failure>\n`);
+        write("    </testcase>\n");
       }
     }
-    for (const e of report.errors.filter((e) => e.file === file)) {
-      out.push(`    <testcase classname="${xml(file)}" name="${xml(`line ${e.line ?? 0}: invalid`)}">`);
-      out.push(`      <error message="${xml(e.message)}"/>`);
-      out.push("    </testcase>");
+    for (const e of report.errors) {
+      if (e.file !== file) continue;
+      write(`    <testcase classname="${xmlAttribute(printable(file))}" name="${xmlAttribute(e.line === null ? errorTitle(e) : `line ${e.line}: ${errorTitle(e)}`)}">\n`);
+      write(`      <error message="${xmlAttribute(e.message)}"/>\n`);
+      write("    </testcase>\n");
     }
-    out.push("  </testsuite>");
+    write("  </testsuite>\n");
   }
-  out.push("</testsuites>");
-  return out.join("\n") + "\n";
+  if (runCheck) {
+    // A failure of the run as a whole, in a suite of its own, where CI test views look.
+    write('  <testsuite name="policyc test" tests="1" failures="1" errors="0">\n');
+    write(`    <testcase classname="policyc test" name="${xmlAttribute(runCheck.name)}">\n`);
+    write(`      <failure message="${xmlAttribute(runCheck.message)}" type="${xmlAttribute(runCheck.name)}"/>\n`);
+    write("    </testcase>\n");
+    write("  </testsuite>\n");
+  }
+  write("</testsuites>\n");
+  flush();
 }

@@ -1,16 +1,18 @@
 import type { Palette } from "../../diagnostics/render.js";
 import type { CaseResult } from "../replay.js";
-import { actualText, expectedText, shortRequest, summaryLine, type ReporterInput } from "./shared.js";
+import { actualText, BAILED, errorPlace, expectedText, shortRequest, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
 /**
  * The default report: failures grouped by file and session, each with the line, the request in
  * short, expected vs actual (rules and reasons on both sides) and the clauses that decided.
  */
-export function prettyReport({ report, rules, coverage }: ReporterInput, palette: Palette): string {
+export function prettyReport({ report, rules, coverage }: ReporterInput, palette: Palette, write: Write): void {
   const out: string[] = [];
   const reasonOf = (id: string): string => rules.find((r) => r.id === id)?.reason ?? "";
-  for (const error of report.errors) out.push(`${palette.error("error")}: ${error.file}${error.line !== null ? `:${error.line}` : ""}: ${error.message}`);
+  // Text from recordings (file names, expected rules and reasons, lines quoted in errors) goes
+  // through printable(): it must not recolour the terminal or start a `::warning::` line in CI.
+  for (const error of report.errors) out.push(`${palette.error("error")}: ${printable(errorPlace(error))}: ${printable(error.message)}`);
   if (report.errors.length > 0) out.push("");
   const byFile = new Map<string, Map<string, CaseResult[]>>();
   for (const failure of report.failures) {
@@ -19,17 +21,17 @@ export function prettyReport({ report, rules, coverage }: ReporterInput, palette
     sessions.set(failure.session, [...(sessions.get(failure.session) ?? []), failure]);
   }
   for (const [file, sessions] of byFile) {
-    out.push(palette.bold(file));
+    out.push(palette.bold(printable(file)));
     for (const [session, failures] of sessions) {
       out.push(`  session ${printable(session)}`);
       for (const f of failures) {
         out.push(`    ${palette.error("✗")} line ${f.line}: ${shortRequest(f)}`);
-        out.push(`        expected ${expectedText(f)}`);
-        for (const id of f.expect.rules ?? []) if (reasonOf(id)) out.push(`          ${id}: ${reasonOf(id)}`);
-        out.push(`        actual   ${actualText(f)}`);
-        f.actual.rules.forEach((id, i) => out.push(`          ${id}: ${f.actual.reasons[i] ?? ""}`));
-        if (f.actual.rules.length === 0) out.push(`          ${f.actual.reasons[0] ?? ""}`);
-        for (const line of (f.explanation ?? "").split("\n").filter(Boolean)) out.push(`        ${palette.dim("because")} ${line}`);
+        out.push(`        expected ${printable(expectedText(f))}`);
+        for (const id of f.expect.rules ?? []) if (reasonOf(id)) out.push(`          ${printable(id)}: ${printable(reasonOf(id))}`);
+        out.push(`        actual   ${printable(actualText(f))}`);
+        f.actual.rules.forEach((id, i) => out.push(`          ${id}: ${printable(f.actual.reasons[i] ?? "")}`));
+        if (f.actual.rules.length === 0) out.push(`          ${printable(f.actual.reasons[0] ?? "")}`);
+        for (const line of (f.explanation ?? "").split("\n").filter(Boolean)) out.push(`        ${palette.dim("because")} ${printable(line)}`);
       }
     }
     out.push("");
@@ -41,10 +43,10 @@ export function prettyReport({ report, rules, coverage }: ReporterInput, palette
     out.push(`  ${coverage.percent}% of ${coverage.rules.length} rules covered${coverage.uncovered.length ? `; never matched: ${coverage.uncovered.join(", ")}` : ""}`);
     out.push("");
   }
-  if (report.bailed) out.push("stopped at the first failure (--bail)");
+  if (report.bailed) out.push(BAILED);
   // Errors are listed first; on a long report say at the end that there were some (they set the exit code).
   const errors = report.errors.length > 0 ? `; ${report.errors.length} error${report.errors.length === 1 ? "" : "s"} (listed above)` : "";
   out.push(`${report.lines} line${report.lines === 1 ? "" : "s"} replayed from ${report.files.length} file${report.files.length === 1 ? "" : "s"}${errors}`);
   out.push(summaryLine(report));
-  return out.join("\n") + "\n";
+  write(out.join("\n") + "\n");
 }

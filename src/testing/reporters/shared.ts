@@ -1,26 +1,17 @@
 import type { RuleInfo } from "../../runtime/policy.js";
-import type { CaseResult, ReplayReport } from "../replay.js";
-import { printable } from "../../diagnostics/printable.js";
+import type { CaseResult, ListedCase, ReplayError, ReplayReport } from "../replay.js";
+import { shortRequest } from "../shortRequest.js";
+
+export { shortRequest };
 
 /** The closing line every text reporter ends with, alone on its line. */
 export function summaryLine(report: ReplayReport): string {
   return `${report.passed} passed, ${report.failed} failed`;
 }
 
-/** The request in short: the tool and its first few arguments. */
-export function shortRequest(result: CaseResult): string {
-  const args = result.args && typeof result.args === "object" ? Object.entries(result.args as Record<string, unknown>) : [];
-  const shown = args.slice(0, 3).map(([k, v]) => {
-    let text: string;
-    try {
-      text = JSON.stringify(v) ?? String(v);
-    } catch {
-      text = "(too deeply nested to show)";
-    }
-    if (text.length > 40) text = text.slice(0, 37) + "…";
-    return `${printable(k)}=${printable(text)}`;
-  });
-  return `${printable(result.tool)}${shown.length ? " " + shown.join(" ") : ""}${args.length > 3 ? " …" : ""}`;
+/** The request in short, as the case's listing has it or made from a failure's arguments. */
+export function requestText(c: ListedCase): string {
+  return "request" in c ? c.request : shortRequest(c);
 }
 
 /** Coverage: rules with how many lines each decided, the ones never matched, and the percentage. */
@@ -45,10 +36,65 @@ export function actualText(result: CaseResult): string {
   return `${result.actual.decision} [${result.actual.rules.join(", ")}]`;
 }
 
+/** Whether the run passed, and if not why. */
+export interface RunVerdict {
+  readonly ok: boolean;
+  /** Why the run failed, in words. */
+  readonly reason?: string;
+  /**
+   * A failure of the run as a whole that no case or error shows (too little coverage, no test
+   * cases): every reporter shows it as a failure of its own, where CI looks.
+   */
+  readonly runCheck?: { readonly name: string; readonly message: string };
+}
+
 export interface ReporterInput {
   readonly report: ReplayReport;
   readonly rules: readonly RuleInfo[];
   readonly coverage?: CoverageSummary;
-  /** The run's verdict, when known (the json reporter prints it). */
-  readonly ok?: boolean;
+  /** The run's verdict, when known. */
+  readonly verdict?: RunVerdict;
+}
+
+/**
+ * What kind of problem an error is, as a test's title: a line that is not a request, a request
+ * the policy set does not know (an unknown tool), or a recording that cannot be read or written.
+ */
+export function errorTitle(error: ReplayError): string {
+  if (error.kind === "mismatch") return "request the policy set does not know";
+  return error.line === null ? "recording error" : "malformed line";
+}
+
+/** Where an error is: `file:line`, or the file alone when it is about the whole recording. */
+export function errorPlace(error: ReplayError): string {
+  return error.line === null ? error.file : `${error.file}:${error.line}`;
+}
+
+/** Said by every reporter when --bail stopped the run. */
+export const BAILED = "stopped at the first failure (--bail): later lines and recordings were not replayed";
+
+/** Where a reporter writes its text, piece by piece, so no report is ever held as one string. */
+export type Write = (text: string) => void;
+
+/**
+ * Gathers small pieces into writes of about `size` characters: a report of a million cases is
+ * written in a few hundred writes, and never held whole (V8 cannot hold a string past ~512 MB).
+ * Call `flush` at the end.
+ */
+export function chunkedWriter(write: Write, size = 1 << 16): { write: Write; flush: () => void } {
+  let pieces: string[] = [];
+  let length = 0;
+  const flush = (): void => {
+    if (length > 0) write(pieces.join(""));
+    pieces = [];
+    length = 0;
+  };
+  return {
+    write: (text) => {
+      pieces.push(text);
+      length += text.length;
+      if (length >= size) flush();
+    },
+    flush,
+  };
 }

@@ -1,27 +1,39 @@
-import { actualText, expectedText, shortRequest, summaryLine, type ReporterInput } from "./shared.js";
+import { actualText, BAILED, chunkedWriter, errorPlace, errorTitle, expectedText, requestText, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { printable } from "../../diagnostics/printable.js";
 
 function yamlString(text: string): string {
   return JSON.stringify(text);
 }
 
-/** TAP version 13: one test point per case, a YAML block for each failure. */
-export function tapReport({ report }: ReporterInput): string {
-  const out = ["TAP version 13", `1..${report.cases.length + report.errors.length}`];
+/**
+ * A test point's description. Its text comes from recordings (file names, arguments, error
+ * messages): control characters are shown as escapes, so a newline cannot start a forged test
+ * point, and `\` and `#` are escaped as TAP 13 says, so `x # SKIP` in an argument is not read
+ * as a directive that turns a failure into a skip.
+ */
+export function tapDescription(text: string): string {
+  return printable(text).replace(/\\/g, "\\\\").replace(/#/g, "\\#");
+}
+
+/** TAP version 13: one test point per case, a YAML block for each failure; written a point at a time. */
+export function tapReport({ report, verdict }: ReporterInput, out: Write): void {
+  const { write, flush } = chunkedWriter(out);
+  const runCheck = verdict?.runCheck;
+  write(`TAP version 13\n1..${report.cases.length + report.errors.length + (runCheck ? 1 : 0)}\n`);
   let n = 0;
   for (const c of report.cases) {
     n++;
-    const title = `${c.file}:${c.line} ${shortRequest(c)}`;
-    if (c.ok) out.push(`ok ${n} - ${title}`);
+    const title = tapDescription(`${c.file}:${c.line} ${requestText(c)}`);
+    if (c.ok) write(`ok ${n} - ${title}\n`);
     else {
-      out.push(`not ok ${n} - ${title}`, "  ---", `  expected: ${yamlString(expectedText(c))}`, `  actual: ${yamlString(actualText(c))}`, `  reasons: ${yamlString(c.actual.reasons.join("; "))}`);
-      if (c.explanation) out.push(`  because: ${yamlString(c.explanation)}`);
-      out.push("  ...");
+      write(`not ok ${n} - ${title}\n  ---\n  expected: ${yamlString(expectedText(c))}\n  actual: ${yamlString(actualText(c))}\n  reasons: ${yamlString(c.actual.reasons.join("; "))}\n`);
+      if (c.explanation) write(`  because: ${yamlString(c.explanation)}\n`);
+      write("  ...\n");
     }
   }
-  for (const e of report.errors) {
-    n++;
-    out.push(`not ok ${n} - ${e.file}:${e.line ?? 0} invalid line`, "  ---", `  message: ${yamlString(e.message)}`, "  ...");
-  }
-  out.push(`# ${summaryLine(report)}`);
-  return out.join("\n") + "\n";
+  for (const e of report.errors) write(`not ok ${++n} - ${tapDescription(`${errorPlace(e)} ${errorTitle(e)}`)}\n  ---\n  message: ${yamlString(e.message)}\n  ...\n`);
+  if (runCheck) write(`not ok ${++n} - ${tapDescription(runCheck.name)}\n  ---\n  message: ${yamlString(runCheck.message)}\n  ...\n`);
+  write(`# ${summaryLine(report)}\n`);
+  if (report.bailed) write(`Bail out! ${tapDescription(BAILED)}\n`);
+  flush();
 }

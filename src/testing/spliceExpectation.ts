@@ -1,0 +1,134 @@
+import type { Decision } from "../runtime/decision.js";
+
+/** Where one member of a JSON object sits in its text: the decoded key and the value's range. */
+export interface MemberRange {
+  readonly key: string;
+  /** The value's first character. */
+  readonly start: number;
+  /** Just past the value's last character. */
+  readonly end: number;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+function isJsonWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
+}
+
+/** Just past the string that starts (with its quote) at `from`; -1 when it does not end. */
+function stringEnd(text: string, from: number): number {
+  for (let at = from + 1; at < text.length; at++) {
+    const code = text.charCodeAt(at);
+    if (code === BACKSLASH) at++;
+    else if (code === QUOTE) return at + 1;
+  }
+  return -1;
+}
+
+/**
+ * Just past the value that starts at `from`: a string, an object or array (nested ones counted,
+ * without recursion, so a deeply nested value is no danger), or a primitive (`true`, `-1.5e3`),
+ * which ends where the next delimiter or whitespace is. -1 when the text ends first.
+ */
+function valueEnd(text: string, from: number): number {
+  const first = text[from];
+  if (first === '"') return stringEnd(text, from);
+  if (first === "{" || first === "[") {
+    let depth = 0;
+    for (let at = from; at < text.length; at++) {
+      const c = text[at];
+      if (c === '"') {
+        at = stringEnd(text, at) - 1;
+        if (at < 0) return -1;
+      } else if (c === "{" || c === "[") depth++;
+      else if (c === "}" || c === "]") {
+        depth--;
+        if (depth === 0) return at + 1;
+      }
+    }
+    return -1;
+  }
+  let at = from;
+  while (at < text.length && !",}]".includes(text[at]!) && !isJsonWhitespace(text.charCodeAt(at))) at++;
+  return at === from ? -1 : at;
+}
+
+/**
+ * The top-level members of the JSON object that `text` holds (after any whitespace and a byte
+ * order mark), in the order written, with the position of its closing brace; undefined when the
+ * text is not an object as JSON writes one. Keys are compared decoded (`"dec\u0069sion"` is
+ * `decision`), as JSON.parse reads them.
+ */
+export function topLevelMembers(text: string): { readonly members: readonly MemberRange[]; readonly close: number } | undefined {
+  let at = 0;
+  const skipWhitespace = (): void => {
+    while (at < text.length && isJsonWhitespace(text.charCodeAt(at))) at++;
+  };
+  if (text.charCodeAt(0) === 0xfeff) at++;
+  skipWhitespace();
+  if (text[at] !== "{") return undefined;
+  at++;
+  const members: MemberRange[] = [];
+  skipWhitespace();
+  if (text[at] === "}") return { members, close: at };
+  for (;;) {
+    skipWhitespace();
+    if (text[at] !== '"') return undefined;
+    const keyEnd = stringEnd(text, at);
+    if (keyEnd < 0) return undefined;
+    const raw = text.slice(at + 1, keyEnd - 1);
+    let key: string;
+    try {
+      key = raw.includes("\\") ? (JSON.parse(text.slice(at, keyEnd)) as string) : raw;
+    } catch {
+      return undefined;
+    }
+    at = keyEnd;
+    skipWhitespace();
+    if (text[at] !== ":") return undefined;
+    at++;
+    skipWhitespace();
+    const start = at;
+    const end = valueEnd(text, start);
+    if (end < 0) return undefined;
+    members.push({ key, start, end });
+    at = end;
+    skipWhitespace();
+    if (text[at] === "}") return { members, close: at };
+    if (text[at] !== ",") return undefined;
+    at++;
+  }
+}
+
+/**
+ * A recording line's text with its expectation set to `actual`, everything else kept as it was
+ * written (spacing, key order, escapes, numbers JSON.parse would not keep exactly): the values of
+ * `decision` and `rules` (and of `reason`, when the line has one) are replaced where they stand,
+ * every occurrence when a key is repeated; `decision` and `rules` when missing are added at the
+ * end of the object. undefined when the text is not a JSON object.
+ */
+export function spliceExpectation(text: string, actual: Decision): string | undefined {
+  const scanned = topLevelMembers(text);
+  if (scanned === undefined) return undefined;
+  const values: Record<string, string> = { decision: JSON.stringify(actual.decision), rules: JSON.stringify(actual.rules), reason: JSON.stringify(actual.reasons.join("; ")) };
+  const present = new Set(scanned.members.map((m) => m.key));
+  const pieces: string[] = [];
+  let copied = 0;
+  for (const member of scanned.members) {
+    const value = Object.hasOwn(values, member.key) ? values[member.key] : undefined;
+    if (value === undefined) continue;
+    pieces.push(text.slice(copied, member.start), value);
+    copied = member.end;
+  }
+  const last = scanned.members.at(-1);
+  // Added right after the last value (before any spacing that precedes the closing brace).
+  const insertAt = last?.end ?? scanned.close;
+  const added = (["decision", "rules"] as const).filter((key) => !present.has(key)).map((key) => `${JSON.stringify(key)}:${values[key]}`);
+  if (added.length > 0) {
+    pieces.push(text.slice(copied, insertAt), (last ? "," : "") + added.join(","));
+    copied = insertAt;
+  }
+  pieces.push(text.slice(copied));
+  return pieces.join("");
+}
