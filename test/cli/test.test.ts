@@ -240,8 +240,8 @@ describe("policyc test: coverage", () => {
     const block = result.stdout.slice(result.stdout.indexOf("coverage\n"));
     for (const id of RULES) expect(block).toMatch(new RegExp(`^  ${id} +\\d+`, "m"));
     expect(block).toMatch(/^ {2}kb-for-support +1$/m);
-    expect(block).toMatch(/^ {2}mail-for-support +0 +never matched$/m);
-    expect(block).toContain("50% of 4 rules covered; never matched: mail-for-support, fetch-needs-approval");
+    expect(block).toMatch(/^ {2}mail-for-support +0 +never decided a line$/m);
+    expect(block).toContain("50% of 4 rules covered; never decided a line: mail-for-support, fetch-needs-approval");
   });
 
   it("--coverage in JSON", async () => {
@@ -253,12 +253,12 @@ describe("policyc test: coverage", () => {
     expect(report.coverage.percent).toBe(100);
   });
 
-  it("--min-coverage 100 fails when a rule is never matched and passes when all are", async () => {
+  it("--min-coverage 100 fails when a rule is never decided a line and passes when all are", async () => {
     const partial = write("partial.jsonl", lines(readFileSync(join(ROOT, FULL), "utf8")).slice(0, 2).join("\n") + "\n");
     const failing = await test(DEMO_POLICY, "--replay", partial, "--min-coverage", "100");
     expect(failing.code).toBe(1);
     expect(failing.stderr).toContain("rule coverage 50% is below --min-coverage 100%");
-    expect(failing.stdout).toContain("never matched: mail-stays-inside, fetch-needs-approval");
+    expect(failing.stdout).toContain("never decided a line: mail-stays-inside, fetch-needs-approval");
     const passing = await test(DEMO_POLICY, "--replay", FULL, "--min-coverage", "100");
     expect(passing.code).toBe(0);
     expect((await test(DEMO_POLICY, "--replay", partial, "--min-coverage", "50")).code).toBe(0);

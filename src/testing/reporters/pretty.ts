@@ -39,8 +39,8 @@ export function prettyReport({ report, rules, coverage }: ReporterInput, palette
   if (coverage) {
     out.push(palette.bold("coverage"));
     const width = Math.max(...coverage.rules.map((r) => r.id.length), 4);
-    for (const rule of coverage.rules) out.push(`  ${rule.id.padEnd(width)}  ${String(rule.lines).padStart(6)}  ${rule.lines === 0 ? palette.warning("never matched") : ""}`.trimEnd());
-    out.push(`  ${coverage.percent}% of ${coverage.rules.length} rules covered${coverage.uncovered.length ? `; never matched: ${coverage.uncovered.join(", ")}` : ""}`);
+    for (const rule of coverage.rules) out.push(`  ${rule.id.padEnd(width)}  ${String(rule.lines).padStart(6)}  ${rule.lines === 0 ? palette.warning("never decided a line") : ""}`.trimEnd());
+    out.push(`  ${coverage.percent}% of ${coverage.rules.length} rules covered${coverage.uncovered.length ? `; never decided a line: ${coverage.uncovered.join(", ")}` : ""}`);
     out.push("");
   }
   if (report.bailed) out.push(BAILED);

@@ -14,7 +14,7 @@ export function requestText(c: ListedCase): string {
   return "request" in c ? c.request : shortRequest(c);
 }
 
-/** Coverage: rules with how many lines each decided, the ones never matched, and the percentage. */
+/** Coverage: rules with how many lines each decided (a rule that matched but lost to a stricter effect decided none), the ones that decided none, and the percentage. */
 export interface CoverageSummary {
   readonly rules: readonly { id: string; location: string; lines: number }[];
   readonly uncovered: readonly string[];
