@@ -20,6 +20,11 @@ function editDistance(a: string, b: string, limit: number): number {
   return previous[b.length]!;
 }
 
+/** Whether `a` becomes `b` by one insertion, deletion, substitution or swap of neighbours (`nmae`). */
+export function withinOneEdit(a: string, b: string): boolean {
+  return editDistance(a, b, 1) <= 1;
+}
+
 /** The known name closest to `name`, if it is close enough to be a likely typo. */
 export function closestName(name: string, known: Iterable<string>): string | undefined {
   const limit = Math.max(1, Math.min(3, Math.ceil(name.length / 3)));

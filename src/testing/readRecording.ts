@@ -5,6 +5,8 @@ import type { ErrorObject, ValidateFunction } from "ajv";
 import { validate as validateLineCode } from "./recordingLineValidator.generated.js";
 import type { Effect } from "../runtime/decision.js";
 import { describeFsError } from "../source/loadSources.js";
+import { withinOneEdit } from "../diagnostics/suggest.js";
+import { recordingLineSchema } from "./recordingSchema.js";
 
 /** What a recording line says should happen. */
 export interface Expectation {
@@ -48,6 +50,24 @@ function repeatedItem(items: readonly string[] | undefined): string | undefined 
  */
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
+/** The fields a line may have: the recording's own, and the rest of a decision an enforcement point logs with it. */
+const KNOWN_FIELDS: ReadonlySet<string> = new Set([...Object.keys(recordingLineSchema.properties), "reasons", "grants", "revoked", "errors", "locations"]);
+const EXPECTATION_FIELDS = ["decision", "rules", "reason"] as const;
+
+/**
+ * Why a key one edit away from `decision`, `rules` or `reason` (`decison`, `rule`), on a line
+ * without that field, is refused: the expectation it was meant to be would silently not be
+ * checked, and a green run would be false comfort. Undefined when there is none.
+ */
+function misspelledExpectation(request: Record<string, unknown>): string | undefined {
+  for (const key of Object.keys(request)) {
+    if (KNOWN_FIELDS.has(key)) continue;
+    const meant = EXPECTATION_FIELDS.find((field) => request[field] === undefined && withinOneEdit(key.toLowerCase(), field));
+    if (meant !== undefined) return `\`${key}\` looks like a misspelled \`${meant}\`, which would leave this line's expectation unchecked: spell it \`${meant}\` (a field of your own must not be one letter away from \`decision\`, \`rules\` or \`reason\`)`;
+  }
+  return undefined;
+}
+
 /** Parses and validates one line of JSON Lines text. */
 export function parseRecordingLine(text: string, line: number): RecordingLine {
   let value: unknown;
@@ -63,6 +83,11 @@ export function parseRecordingLine(text: string, line: number): RecordingLine {
   const request = value as Record<string, unknown>;
   const repeated = repeatedItem(request["rules"] as string[] | undefined);
   if (repeated !== undefined) return { ok: false, line, text, error: `\`rules\` lists ${JSON.stringify(repeated)} twice (it is a set)` };
+  // Only a line that lacks part of an expectation can hold it under a misspelled key.
+  if (request["decision"] === undefined || request["rules"] === undefined) {
+    const misspelled = misspelledExpectation(request);
+    if (misspelled !== undefined) return { ok: false, line, text, error: misspelled };
+  }
   if (request["decision"] === undefined) return { ok: true, line, text, request };
   const expect: { decision: Effect; rules?: string[]; reason?: string } = { decision: request["decision"] as Effect };
   if (request["rules"] !== undefined) expect.rules = request["rules"] as string[];

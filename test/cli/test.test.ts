@@ -688,6 +688,17 @@ describe("policyc test: bad input", () => {
   }
   const VALID = '{"session":"s","agent":{"team":"support"},"tool":"kb.search","args":{"query":"q"},"decision":"allow"}';
 
+  it("a misspelled expectation key is refused with its line (exit 2), never silently unchecked; a decision log's own fields are fine", async () => {
+    const typo = await run([VALID, VALID.replace('"decision"', '"decison"')].join("\n") + "\n");
+    expect(typo.code).toBe(2);
+    expect(typo.stdout).toContain(":2: `decison` looks like a misspelled `decision`");
+    const rule = await run(VALID.replace('"decision":"allow"', '"decision":"allow","rule":["kb-for-support"]') + "\n");
+    expect(rule.code).toBe(2);
+    expect(rule.stdout).toContain("`rule` looks like a misspelled `rules`");
+    const log = await run(VALID.replace('"decision":"allow"', '"decision":"allow","reasons":["x"],"grants":[],"revoked":false,"errors":[],"locations":["p:1:1"],"trace_id":"t-1"') + "\n");
+    expect(log.code).toBe(0);
+  });
+
   it("an empty recording: exit 1, no test cases", async () => {
     const result = await run("");
     expect(result.code).toBe(1);

@@ -1,5 +1,6 @@
 import type * as A from "../../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../../diagnostics/Diagnostic.js";
+import { withinOneEdit } from "../../diagnostics/suggest.js";
 
 /** The annotations the language gives a meaning; every other key is free metadata. */
 const KNOWN_ANNOTATIONS = ["name", "controls"] as const;
@@ -68,26 +69,10 @@ export function checkAnnotations(rule: A.Rule, defaultId: string, diagnostics: D
 function lookalikeOf(key: string): string | undefined {
   if ((KNOWN_ANNOTATIONS as readonly string[]).includes(key)) return undefined;
   const lower = key.toLowerCase();
+  // One edit only: looser matching would flag real metadata keys (`@note` is two from `@name`).
   for (const candidate of KNOWN_ANNOTATIONS) if (withinOneEdit(lower, candidate)) return candidate;
   // A clause word itself is a mistake too (`@reason("…")` gives the rule no reason), but words
   // near one are ordinary metadata keys: `@revoked("2024-01-10")`, `@grants("…")`, `@then`.
   for (const candidate of Object.keys(CLAUSES)) if (lower === candidate) return candidate;
   return undefined;
-}
-
-/**
- * One insertion, deletion, substitution or swap of neighbours (`nmae`). Looser matching would
- * flag real metadata keys: `@note` is two edits from `@name`.
- */
-function withinOneEdit(a: string, b: string): boolean {
-  if (a === b) return true;
-  if (Math.abs(a.length - b.length) > 1) return false;
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  if (a.length === b.length) {
-    if (a.slice(i + 1) === b.slice(i + 1)) return true; // substitution
-    return a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2); // swap
-  }
-  const [longer, shorter] = a.length > b.length ? [a, b] : [b, a];
-  return longer.slice(i + 1) === shorter.slice(i); // insertion or deletion
 }
