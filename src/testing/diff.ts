@@ -3,7 +3,7 @@ import { Engine } from "../runtime/engine.js";
 import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 import { describeReadError, readRecordingBatches } from "./readRecording.js";
-import { mergeShareErrors, threadsFor, workerPool } from "./parallel.js";
+import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { shareFilter, type Share } from "./sessionOfLine.js";
 import type { ReplayError } from "./replay.js";
 import { decideRecorded, engineOptions } from "./decideRecorded.js";
@@ -141,11 +141,11 @@ export async function diffRecordings(before: CompiledPolicy, after: CompiledPoli
     let shares: DiffShareReport[];
     if (threads <= 1) shares = [await diffShare(before, after, file, shared)];
     else {
-      const pool = workerPool();
-      const others = Promise.all(Array.from({ length: threads - 1 }, (_, slot) => pool.run(slot, { kind: "diff", before, after, file, options: { ...shared, partition: { index: slot + 1, count: threads } } }) as Promise<DiffShareReport>));
-      // Awaited below, after this thread's share: a worker failing meanwhile is not "unhandled".
-      others.catch(() => undefined);
-      shares = [await diffShare(before, after, file, { ...shared, partition: { index: 0, count: threads } }), ...(await others)];
+      shares = await runShares<DiffShareReport>(
+        threads,
+        (partition) => diffShare(before, after, file, { ...shared, partition }),
+        (partition) => ({ kind: "diff", before, after, file, options: { ...shared, partition } }),
+      );
     }
     for (const share of shares) {
       report.lines += share.lines;

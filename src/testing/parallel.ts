@@ -4,6 +4,8 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ReplayError } from "./replay.js";
 import { ReplayWorkerPool } from "./workerPool.js";
+import type { ReplayTask } from "./replayWorker.js";
+import type { Share } from "./sessionOfLine.js";
 
 /**
  * Below this size one thread is faster: every thread's engine warms up on its own (V8 compiles
@@ -36,6 +38,18 @@ export function threadsFor(file: string, options: { readonly workers?: number; r
     return 1; // unreadable: the single-thread path reports it
   }
   return wanted;
+}
+
+/**
+ * Runs a file's `count` shares: the first on this thread (`here`), the others on pooled workers
+ * (`task` says what each is to do); resolves to every share's result, in share order.
+ */
+export async function runShares<T>(count: number, here: (partition: Share) => Promise<T>, task: (partition: Share) => ReplayTask): Promise<T[]> {
+  const pool = workerPool();
+  const others = Promise.all(Array.from({ length: count - 1 }, (_, slot) => pool.run(slot, task({ index: slot + 1, count })) as Promise<T>));
+  // Awaited below, after this thread's share: a worker failing meanwhile is not "unhandled".
+  others.catch(() => undefined);
+  return [await here({ index: 0, count }), ...(await others)];
 }
 
 /** The errors of a file's shares, in line order; a file that cannot be read (reported by every share) said once. */

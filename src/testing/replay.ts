@@ -6,7 +6,7 @@ import type { CompiledPolicy } from "../runtime/policy.js";
 import { clauseSummary } from "./explanationText.js";
 import { describeReadError, readRecording, readRecordingBatches, type Expectation } from "./readRecording.js";
 import { shareFilter, type Share } from "./sessionOfLine.js";
-import { mergeShareErrors, threadsFor, workerPool } from "./parallel.js";
+import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { rewriteRecording } from "./rewriteRecording.js";
 import { printable } from "../diagnostics/printable.js";
 import { shortRequest } from "./shortRequest.js";
@@ -293,11 +293,11 @@ export interface WorkerReport {
 async function replayInWorkers(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, count: number): Promise<void> {
   // Only the options a share needs (and no caller's extra fields, which may not be cloneable).
   const shared: ReplayOptions = { session: options.session, grep: options.grep, listCases: options.listCases, explainLimit: options.explainLimit, cwd: options.cwd, sessionIdleMs: options.sessionIdleMs };
-  const pool = workerPool();
-  const workerShares = Promise.all(Array.from({ length: count - 1 }, (_, slot) => pool.run(slot, { kind: "replay", policy, file, options: { ...shared, partition: { index: slot + 1, count } } }) as Promise<WorkerReport>));
-  // Awaited below, after this thread's share: a worker failing meanwhile is not "unhandled".
-  workerShares.catch(() => undefined);
-  const shares = [await replayShare(policy, file, { ...shared, partition: { index: 0, count } }), ...(await workerShares)];
+  const shares = await runShares<WorkerReport>(
+    count,
+    (partition) => replayShare(policy, file, { ...shared, partition }),
+    (partition) => ({ kind: "replay", policy, file, options: { ...shared, partition } }),
+  );
   const byLine = (a: { line: number | null }, b: { line: number | null }): number => (a.line ?? 0) - (b.line ?? 0);
   const failures: CaseResult[] = [];
   const cases: ListedCase[] = [];

@@ -1,3 +1,5 @@
+import { decodeString } from "../syntax/literals.js";
+
 /**
  * The top-level `session` of a JSON line, found without parsing the whole line: a scan that
  * tracks strings and nesting. Used to split a recording between replay workers by session
@@ -54,15 +56,6 @@ function isSessionKey(line: string, start: number, end: number): boolean {
   if (end - start <= 8) return false;
   const escape = line.indexOf("\\", start);
   return escape !== -1 && escape < end && decodeString(line.slice(start, end + 1)) === "session";
-}
-
-function decodeString(raw: string): string | undefined {
-  if (!raw.includes("\\")) return raw.slice(1, -1);
-  try {
-    return JSON.parse(raw) as string;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Index of the closing quote of the string starting at `start`, or -1. */
