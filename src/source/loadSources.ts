@@ -226,8 +226,11 @@ export function describeFsError(error: unknown): string {
       return "a part of the path is not a folder";
     case "ELOOP":
       return "too many symbolic links (a link loop?)";
-    case "EEXIST":
-      return "it already exists";
+    case "EEXIST": {
+      // Said of the file that is in the way (a temporary file's name, say), not of the one asked about.
+      const path = (error as { path?: string }).path;
+      return path === undefined ? "it already exists" : `\`${basename(path)}\` already exists`;
+    }
     case "ENOSPC":
       return "no space left on the device";
     case "EROFS":

@@ -1,5 +1,11 @@
 import { chmodSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 
+/**
+ * The temporary file is created, never opened if it exists (`wx`): a link planted at its
+ * predictable name must not send the new text anywhere else.
+ */
+export const TEMPORARY_FLAG = "wx";
+
 /** The temporary files being written now, removed if the process is interrupted meanwhile. */
 const pendingTemporaries = new Set<string>();
 const INTERRUPTS = ["SIGINT", "SIGTERM"] as const;
@@ -78,7 +84,7 @@ export class Replacement {
 export function replaceFile(path: string, text: string): void {
   const replacement = Replacement.of(path);
   try {
-    writeFileSync(replacement.temporary, text, { mode: replacement.mode });
+    writeFileSync(replacement.temporary, text, { mode: replacement.mode, flag: TEMPORARY_FLAG });
     replacement.commit();
   } catch (error) {
     replacement.abandon();

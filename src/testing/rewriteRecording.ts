@@ -2,7 +2,7 @@ import { accessSync, constants, createReadStream, createWriteStream, openSync, t
 import { once } from "node:events";
 import type { Decision } from "../runtime/decision.js";
 import { describeFsError } from "../source/loadSources.js";
-import { Replacement } from "../source/replaceFile.js";
+import { Replacement, TEMPORARY_FLAG } from "../source/replaceFile.js";
 import { spliceExpectation } from "./spliceExpectation.js";
 
 /** What `rewriteRecording` did: replaced the recording, or why it could not. */
@@ -45,7 +45,7 @@ export async function rewriteRecording(path: string, edits: ReadonlyMap<number, 
     return { rewritten: false, error: `cannot update it: ${describeFsError(error)} (the recording is not writable)` };
   }
   try {
-    stream = createWriteStream("", { fd: openSync(replacement.temporary, "w", replacement.mode) });
+    stream = createWriteStream("", { fd: openSync(replacement.temporary, TEMPORARY_FLAG, replacement.mode) });
   } catch (error) {
     replacement.abandon();
     return { rewritten: false, error: `cannot update it: cannot write \`${replacement.temporary}\`: ${describeFsError(error)}` };

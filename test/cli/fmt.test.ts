@@ -147,8 +147,15 @@ describe("policyc fmt", () => {
     mkdirSync(join(dir, `stuck.policy.policyc-${process.pid}.tmp`)); // where the new text would go
     const result = await cli(["fmt", "--write", "stuck.policy"], { cwd: dir });
     expect(result).toMatchObject({ code: 2, stdout: "formatted 0 of 1 file\n" });
-    expect(result.stderr).toBe("policyc fmt: cannot write `stuck.policy`: it is a folder (left as it was)\n");
+    expect(result.stderr).toBe(`policyc fmt: cannot write \`stuck.policy\`: \`stuck.policy.policyc-${process.pid}.tmp\` already exists (left as it was)\n`);
     expect(readFileSync(join(dir, "stuck.policy"), "utf8")).toBe(MESSY);
+    // A link planted where the new text would go is not followed: the file it points at is safe.
+    writeFileSync(join(dir, "victim.txt"), "secret");
+    writeFileSync(join(dir, "planted.policy"), MESSY);
+    symlinkSync(join(dir, "victim.txt"), join(dir, `planted.policy.policyc-${process.pid}.tmp`));
+    expect((await cli(["fmt", "--write", "planted.policy"], { cwd: dir })).code).toBe(2);
+    expect(readFileSync(join(dir, "victim.txt"), "utf8")).toBe("secret");
+    expect(readFileSync(join(dir, "planted.policy"), "utf8")).toBe(MESSY);
     // --json says so too: the report is made after the writes.
     const json = await cli(["fmt", "--write", "--json", "stuck.policy"], { cwd: dir });
     expect(json.code).toBe(2);
