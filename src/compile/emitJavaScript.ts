@@ -1,5 +1,5 @@
 import { NO_INTENT_FAULT, NO_USER_FAULT } from "../runtime/helpers.js";
-import { childrenOf, RISK_RANK, type IrExpr } from "../runtime/ir.js";
+import { childrenOf, mayFail, RISK_RANK, type IrExpr } from "../runtime/ir.js";
 import type { RuleInfo } from "../runtime/policy.js";
 import type { RuntimeSchema, TypeJson } from "../runtime/schema.js";
 import { WINDOW_OVERFLOW, WINDOW_TRIMMED, type SessionUse } from "../runtime/session.js";
@@ -440,11 +440,3 @@ function isSessionSet(e: IrExpr): boolean {
 /** The request roots, read once into locals at the top of each function that evaluates conditions. */
 const ROOT_LOCAL = { agent: "cAgent", context: "cContext", args: "cArgs" } as const;
 const ROOT_LOCALS = "const cAgent = c.agent, cContext = c.context, cArgs = c.args;";
-
-/** Whether evaluating the expression may note a fault (`url.host` and `email.domain` refuse ambiguous input). */
-function mayFail(e: IrExpr): boolean {
-  if ((e.op === "root" && e.root === "user") || e.op === "intentTools" || e.op === "intentMaxRisk" || e.op === "count" || e.op === "call") return true;
-  // Comparisons that walk request values note a fault on values nested too deeply to walk.
-  if (((e.op === "compare" || e.op === "in" || e.op === "contains") && e.deep === true) || e.op === "containsAny" || e.op === "containsAll" || (e.op === "method" && e.members !== undefined)) return true;
-  return childrenOf(e).some(mayFail);
-}

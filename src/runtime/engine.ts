@@ -1,7 +1,7 @@
 import type { Decision, Effect, Grant } from "./decision.js";
 import * as helpers from "./helpers.js";
 import { compileGlob, matchCompiledGlob } from "./glob.js";
-import { readsOptionalPart, RISK_RANK } from "./ir.js";
+import { mayFailOnAgentInput, readsOptionalPart, RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeValue, parseTime, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
@@ -189,9 +189,12 @@ export class Engine {
   private readonly clock: () => number;
   private readonly maxTimeSkewMs: number | undefined;
   private readonly ruleById = new Map<string, number>();
-  /** Per rule, whether its condition reads the user / the intent's tools or risk. */
-  private readonly readsUser: readonly boolean[];
-  private readonly readsIntent: readonly boolean[];
+  /**
+   * Per rule, whether its condition reads the user / the intent's tools or risk, and can fail
+   * for no other reason (see `lacksWhatRuleReads`).
+   */
+  private readonly failsOnlyWithoutUser: readonly boolean[];
+  private readonly failsOnlyWithoutIntent: readonly boolean[];
 
   constructor(
     readonly policy: CompiledPolicy,
@@ -200,8 +203,9 @@ export class Engine {
     checkOptions(options);
     this.rules = policy.rules;
     this.rules.forEach((r, i) => this.ruleById.set(r.id, i));
-    this.readsUser = this.rules.map((r) => r.ir !== null && readsOptionalPart(r.ir, "user"));
-    this.readsIntent = this.rules.map((r) => r.ir !== null && readsOptionalPart(r.ir, "intent"));
+    const agentProof = this.rules.map((r) => r.ir !== null && !mayFailOnAgentInput(r.ir));
+    this.failsOnlyWithoutUser = this.rules.map((r, i) => agentProof[i]! && readsOptionalPart(r.ir!, "user"));
+    this.failsOnlyWithoutIntent = this.rules.map((r, i) => agentProof[i]! && readsOptionalPart(r.ir!, "intent"));
     this.clock = options.clock ?? Date.now;
     this.maxTimeSkewMs = options.maxTimeSkewMs;
     const needed = windowEntriesFor(policy.rules.map((r) => r.ir));
@@ -510,9 +514,13 @@ export class Engine {
     return { decision: { decision: effect, rules, reasons, locations, grants: allowed && grants ? grants : EMPTY, revoked: revoking !== undefined, errors: errors ?? EMPTY }, revoking };
   }
 
-  /** Whether the request lacks the user or the intent that rule `index` reads (so that it failed for want of it). */
+  /**
+   * Whether rule `index`, which failed, can only have failed for want of the request's user or
+   * intent: it reads one the request lacks, and nothing in it can fail on the agent's input (a
+   * fault the agent caused, noted beside the missing user, must not dodge the revocation).
+   */
   private lacksWhatRuleReads(index: number, c: EvalContext): boolean {
-    return (this.readsUser[index]! && (c.user === undefined || c.user === null)) || (this.readsIntent[index]! && typeof c.intent !== "string");
+    return (this.failsOnlyWithoutUser[index]! && (c.user === undefined || c.user === null)) || (this.failsOnlyWithoutIntent[index]! && typeof c.intent !== "string");
   }
 
   /** Indices of the rules that target a tool, in source order (for explanations). */

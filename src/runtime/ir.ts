@@ -59,6 +59,21 @@ export function readsOptionalPart(expr: IrExpr, part: "user" | "intent"): boolea
   return childrenOf(expr).some((child) => readsOptionalPart(child, part));
 }
 
+/**
+ * Whether evaluating an expression can fail on what the agent sends or does: a count past the
+ * window, a URL or address `url.host`/`email.domain` refuse, values nested too deeply to compare.
+ */
+export function mayFailOnAgentInput(e: IrExpr): boolean {
+  if (e.op === "count" || e.op === "call") return true;
+  if (((e.op === "compare" || e.op === "in" || e.op === "contains") && e.deep === true) || e.op === "containsAny" || e.op === "containsAll" || (e.op === "method" && e.members !== undefined)) return true;
+  return childrenOf(e).some(mayFailOnAgentInput);
+}
+
+/** Whether evaluating an expression can fail at all: on the agent's input, or for want of the request's user or intent. */
+export function mayFail(e: IrExpr): boolean {
+  return readsOptionalPart(e, "user") || readsOptionalPart(e, "intent") || mayFailOnAgentInput(e);
+}
+
 /** The direct sub-expressions of an IR node. */
 export function childrenOf(expr: IrExpr): IrExpr[] {
   switch (expr.op) {

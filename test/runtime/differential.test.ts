@@ -9,7 +9,7 @@ import type { Decision, Grant } from "../../src/runtime/decision.js";
 import type { Engine } from "../../src/runtime/engine.js";
 import { explain, type Explanation } from "../../src/runtime/explain.js";
 import { SUPPORT_SOURCES, T0 } from "./fixtures.js";
-import { readsOptionalPart } from "../../src/runtime/ir.js";
+import { mayFailOnAgentInput, readsOptionalPart } from "../../src/runtime/ir.js";
 
 /**
  * Differential test: the generated JavaScript must decide what the IR interpreter (the
@@ -97,6 +97,7 @@ function predict(engine: Engine, explanation: Explanation, request: unknown): Pr
   const { user, intent } = request as { user?: unknown; intent?: unknown };
   const forWantOf = (id: string): boolean => {
     const ir = engine.rule(id)!.ir!;
+    if (mayFailOnAgentInput(ir)) return false;
     return ((user === undefined || user === null) && readsOptionalPart(ir, "user")) || (typeof intent !== "string" && readsOptionalPart(ir, "intent"));
   };
   const revoking = explanation.rules.filter((r) => r.effect === "deny" && (r.matched === true || (r.matched === "error" && !forWantOf(r.id))) && engine.rule(r.id)!.revoke);

@@ -275,6 +275,13 @@ describe("failing closed on evaluation errors", () => {
     expect(engine.decide(request({ time: at(3) }))).toMatchObject({ decision: "deny", rules: ["risk"], revoked: true });
   });
 
+  it("an agent cannot dodge a revoke rule with ambiguous input beside a missing user", () => {
+    const engine = engineWith(['  @name("evil") deny http.get when url.host(args.url) == "evil.example" or user.id == "mallory" revoke', "  allow http.get, kb.search"].join("\n"));
+    const sneaky = engine.decide(request({ tool: "http.get", args: { url: "https://a@b@evil.example/x" }, user: undefined }));
+    expect(sneaky).toMatchObject({ decision: "deny", rules: ["evil"], revoked: true });
+    expect(engine.decide(request({ time: at(1), user: undefined }))).toMatchObject({ decision: "deny", rules: ["evil"], revoked: true });
+  });
+
   it("an agent cannot dodge a revoke rule with input a function refuses as ambiguous", () => {
     const engine = engineWith(['  @name("off-site") deny http.get when url.host(args.url) != "wiki.acme.com" revoke', "  allow http.get, kb.search"].join("\n"));
     const fetch = (url: string, ms: number): Record<string, unknown> => request({ tool: "http.get", args: { url }, time: at(ms) });
