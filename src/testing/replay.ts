@@ -7,7 +7,7 @@ import { clauseSummary } from "./explanationText.js";
 import { describeReadError, readRecording, readRecordingBatches, type Expectation } from "./readRecording.js";
 import { shareFilter, type Share } from "./sessionOfLine.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
-import { rewriteRecording } from "./rewriteRecording.js";
+import { LineEdits, rewriteRecording } from "./rewriteRecording.js";
 import { printable } from "../diagnostics/printable.js";
 import { shortRequest } from "./shortRequest.js";
 import { decideRecorded, engineOptions } from "./decideRecorded.js";
@@ -172,7 +172,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
   const engine = new Engine(policy, engineOptions(options));
   const path = resolve(options.cwd ?? ".", file);
   // --update: the lines whose expectation must change, by line number (written after the replay).
-  const edits = options.update ? new Map<number, Decision>() : undefined;
+  const edits = options.update ? new LineEdits() : undefined;
   let unreadable = false;
   const decisionCounts = new Map<Decision, number>();
   try {
@@ -201,7 +201,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       if (options.grep !== undefined && !matchesGrep(options.grep, tool, expect, actual)) continue;
       if (!expect) {
         // --update records what happened on a line that expected nothing yet.
-        edits?.set(entry.line, actual);
+        edits?.add(entry.line, actual);
         continue;
       }
       const mismatches = compareDecision(expect, actual);
@@ -211,7 +211,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         continue;
       }
       report.failed++;
-      edits?.set(entry.line, actual);
+      edits?.add(entry.line, actual);
       const result: CaseResult = { file, line: entry.line, session, tool, args: request["args"], expect, actual, ok: false, mismatches };
       report.failures.push(result);
       if (options.listCases) report.cases.push(result);

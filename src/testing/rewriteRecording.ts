@@ -5,6 +5,48 @@ import { describeFsError } from "../source/loadSources.js";
 import { Replacement, TEMPORARY_FLAG } from "../source/replaceFile.js";
 import { spliceExpectation } from "./spliceExpectation.js";
 
+/**
+ * The lines `--update` is to change, in line order, with the decision for each: two typed
+ * arrays and the distinct decisions (most lines share one of a few), so a bootstrap of millions
+ * of lines holds 8 bytes a line, not a map entry and a number each.
+ */
+export class LineEdits {
+  private lines = new Uint32Array(256);
+  private picks = new Uint32Array(256);
+  private readonly decisions: Decision[] = [];
+  private readonly pickOf = new Map<Decision, number>();
+  size = 0;
+
+  /** Adds an edit; lines come in increasing order. */
+  add(line: number, decision: Decision): void {
+    if (this.size === this.lines.length) {
+      const lines = new Uint32Array(this.size * 2);
+      lines.set(this.lines);
+      this.lines = lines;
+      const picks = new Uint32Array(this.size * 2);
+      picks.set(this.picks);
+      this.picks = picks;
+    }
+    let pick = this.pickOf.get(decision);
+    if (pick === undefined) {
+      pick = this.decisions.push(decision) - 1;
+      // Shared decisions (frozen) recur: look them up again. One built for a single line does not.
+      if (Object.isFrozen(decision)) this.pickOf.set(decision, pick);
+    }
+    this.lines[this.size] = line;
+    this.picks[this.size] = pick;
+    this.size++;
+  }
+
+  lineAt(index: number): number {
+    return this.lines[index]!;
+  }
+
+  decisionAt(index: number): Decision {
+    return this.decisions[this.picks[index]!]!;
+  }
+}
+
 /** What `rewriteRecording` did: replaced the recording, or why it could not. */
 export type RewriteOutcome = { readonly rewritten: true } | { readonly rewritten: false; readonly error: string };
 
@@ -30,7 +72,7 @@ function splitTerminator(line: Buffer): { body: Buffer; terminator: Buffer } {
  * UTF-8), and memory stays bounded: the file is streamed, never held. Any failure leaves the
  * recording exactly as it was.
  */
-export async function rewriteRecording(path: string, edits: ReadonlyMap<number, Decision>): Promise<RewriteOutcome> {
+export async function rewriteRecording(path: string, edits: LineEdits): Promise<RewriteOutcome> {
   let replacement: Replacement;
   try {
     replacement = Replacement.of(path);
@@ -54,7 +96,6 @@ export async function rewriteRecording(path: string, edits: ReadonlyMap<number, 
   stream.on("error", (error) => (failure ??= error));
   let unsplicable: number | undefined;
   try {
-    const pending = [...edits.keys()];
     let next = 0;
     let line = 1;
     // The bytes of the edited line being read (edited lines parsed, so they are of bounded size).
@@ -62,7 +103,7 @@ export async function rewriteRecording(path: string, edits: ReadonlyMap<number, 
     const finishEdit = async (): Promise<void> => {
       const { body, terminator } = splitTerminator(Buffer.concat(editing));
       editing = [];
-      const spliced = spliceExpectation(body.toString("utf8"), edits.get(line)!);
+      const spliced = spliceExpectation(body.toString("utf8"), edits.decisionAt(next));
       if (spliced === undefined) unsplicable ??= line;
       await writeTo(stream, spliced === undefined ? Buffer.concat([body, terminator]) : Buffer.from(spliced + terminator.toString("latin1"), "utf8"));
       next++;
@@ -72,12 +113,12 @@ export async function rewriteRecording(path: string, edits: ReadonlyMap<number, 
       let from = 0;
       while (from < bytes.length) {
         if (failure !== undefined) throw failure;
-        if (next >= pending.length) {
+        if (next >= edits.size) {
           // No edit left: the rest is copied as it is, without looking for line ends.
           await writeTo(stream, bytes.subarray(from));
           break;
         }
-        if (line === pending[next]) {
+        if (line === edits.lineAt(next)) {
           const newline = bytes.indexOf(0x0a, from);
           const end = newline < 0 ? bytes.length : newline + 1;
           editing.push(bytes.subarray(from, end));
@@ -90,7 +131,7 @@ export async function rewriteRecording(path: string, edits: ReadonlyMap<number, 
         }
         // Copy unedited lines up to the start of the next edited one (or the end of this chunk).
         let at = from;
-        while (line < pending[next]!) {
+        while (line < edits.lineAt(next)) {
           const newline = bytes.indexOf(0x0a, at);
           if (newline < 0) {
             at = bytes.length;

@@ -3,7 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Decision } from "../../src/runtime/decision.js";
-import { rewriteRecording } from "../../src/testing/rewriteRecording.js";
+import { LineEdits, rewriteRecording } from "../../src/testing/rewriteRecording.js";
+
+/** The same decision for each of `lines` (in increasing order). */
+function editsOf(lines: Iterable<number>, decision: Decision): LineEdits {
+  const edits = new LineEdits();
+  for (const line of lines) edits.add(line, decision);
+  return edits;
+}
 import { spliceExpectation, topLevelMembers } from "../../src/testing/spliceExpectation.js";
 
 let dir: string;
@@ -50,16 +57,29 @@ describe("rewriteRecording", () => {
     const original = Array.from({ length: count }, (_, i) => lineText(i + 1) + (i % 3 === 0 ? "\r\n" : "\n")).join("");
     const file = join(dir, "many.jsonl");
     writeFileSync(file, original);
-    const outcome = await rewriteRecording(file, new Map([...edited].map((n) => [n, DENY])));
+    const outcome = await rewriteRecording(file, editsOf([...edited].sort((a, b) => a - b), DENY));
     expect(outcome).toEqual({ rewritten: true });
     const expected = Array.from({ length: count }, (_, i) => (edited.has(i + 1) ? lineText(i + 1).slice(0, -1) + ',"decision":"deny","rules":["r1"]}' : lineText(i + 1)) + (i % 3 === 0 ? "\r\n" : "\n")).join("");
     expect(readFileSync(file, "utf8") === expected).toBe(true);
   });
 
+  it("edits every line of a bootstrap, past the edit list's growth, each with its own decision", async () => {
+    const ALLOW = Object.freeze({ ...DENY, decision: "allow", rules: ["r2"] }) as Decision;
+    const count = 10_000;
+    const file = join(dir, "bootstrap.jsonl");
+    writeFileSync(file, Array.from({ length: count }, (_, i) => `{"session":"s${i}","tool":"t"}\n`).join(""));
+    const edits = new LineEdits();
+    for (let line = 1; line <= count; line++) edits.add(line, line % 2 === 0 ? ALLOW : Object.freeze(DENY));
+    expect(await rewriteRecording(file, edits)).toEqual({ rewritten: true });
+    const lines = readFileSync(file, "utf8").split("\n");
+    expect(lines[0]).toBe('{"session":"s0","tool":"t","decision":"deny","rules":["r1"]}');
+    expect(lines[count - 1]).toBe(`{"session":"s${count - 1}","tool":"t","decision":"allow","rules":["r2"]}`);
+  });
+
   it("a line that is no longer an object (the file changed meanwhile): the recording is left as it was", async () => {
     const file = join(dir, "changed.jsonl");
     writeFileSync(file, '{"tool":"t"}\nnot json\n');
-    const outcome = await rewriteRecording(file, new Map([[2, DENY]]));
+    const outcome = await rewriteRecording(file, editsOf([2], DENY));
     expect(outcome).toEqual({ rewritten: false, error: "not updated: line 2 changed while it was replayed (it is no longer a JSON object)" });
     expect(readFileSync(file, "utf8")).toBe('{"tool":"t"}\nnot json\n');
   });
