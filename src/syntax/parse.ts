@@ -69,10 +69,10 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
           tokens.push({ ...token, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
           continue;
         case T.SingleQuotedString: {
-          const text = token.image.slice(1, -1);
-          diagnostics.push(diagnostic("PC100", "unexpected character `'`", tokenSpan(file, token), `strings use double quotes: ${JSON.stringify(text)}`));
+          const meant = doubleQuoted(token.image.slice(1, -1));
+          diagnostics.push(diagnostic("PC100", "unexpected character `'`", tokenSpan(file, token), `strings use double quotes: ${meant}`));
           // Parse on as the string that was meant, so the quotes give one error, not one per word.
-          tokens.push({ ...token, image: JSON.stringify(text), tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
+          tokens.push({ ...token, image: meant, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
           continue;
         }
         case T.UnterminatedBlockComment:
@@ -159,6 +159,20 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
   }
 }
 
+/**
+ * The text of a single-quoted string in double quotes, its escapes as written (`'a\nb'` means a
+ * newline, as in `"a\nb"`): only a `"` not already escaped gets a backslash.
+ */
+function doubleQuoted(body: string): string {
+  let out = '"';
+  let backslashes = 0;
+  for (const character of body) {
+    out += character === '"' && backslashes % 2 === 0 ? '\\"' : character;
+    backslashes = character === "\\" ? backslashes + 1 : 0;
+  }
+  return out + '"';
+}
+
 /** PC111: an annotation after a rule on its line, which describes the next rule (or nothing). */
 function trailingAnnotationDiagnostic(file: SourceFile, trailing: TrailingAnnotation): Diagnostic {
   const first = trailing.annotation[0]!;
@@ -217,13 +231,14 @@ function splitDeclarations(tokens: readonly IToken[]): { chunks: IToken[][]; str
   const strayCloses: { brace: IToken; policyName: IToken | undefined }[] = [];
   let current: IToken[] = [];
   let depth = 0;
-  for (const token of tokens) {
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
     const previous = current[current.length - 1];
     if (depth === 0 && DECLARATION_STARTS.has(token.tokenType) && previous !== undefined && !NAME_BEFORE.has(previous.tokenType)) {
       chunks.push(current);
       current = [];
     }
-    if (depth === 0 && previous?.tokenType === T.RBrace && current[0]?.tokenType === T.Kw.policy && (token.tokenType === T.At || EFFECTS.has(token.tokenType))) {
+    if (depth === 0 && previous?.tokenType === T.RBrace && current[0]?.tokenType === T.Kw.policy && startsRule(tokens, i)) {
       strayCloses.push({ brace: current.pop()!, policyName: current[1] });
       depth = 1;
     }
@@ -233,6 +248,14 @@ function splitDeclarations(tokens: readonly IToken[]): { chunks: IToken[][]; str
   }
   if (current.length > 0) chunks.push(current);
   return { chunks, strayCloses };
+}
+
+/** Whether a rule starts at `i`: an effect, or annotations followed by one (not by a declaration). */
+function startsRule(tokens: readonly IToken[], i: number): boolean {
+  if (EFFECTS.has(tokens[i]!.tokenType)) return true;
+  if (tokens[i]!.tokenType !== T.At) return false;
+  const end = annotationsEnd(tokens, i, tokens.length);
+  return end !== undefined && end < tokens.length && EFFECTS.has(tokens[end]!.tokenType);
 }
 
 /**
@@ -309,7 +332,9 @@ function splitPolicy(chunk: readonly IToken[]): { body: IToken[][]; close: IToke
           i = end - 1;
           continue;
         }
-        if (EFFECTS.has(next.tokenType)) trailing.push({ annotation, follows: effect, describes: next });
+        // Followed by a rule on the same line (`allow t @name("b") deny u`), the annotation leads
+        // that rule, as written; only one that ends its line reads as the previous rule's.
+        if (EFFECTS.has(next.tokenType) && next.startLine !== chunk[end - 1]!.endLine) trailing.push({ annotation, follows: effect, describes: next });
       }
       if ((startsAnnotation || startsEffect) && effect) {
         body.push(current);

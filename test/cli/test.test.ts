@@ -196,6 +196,13 @@ describe("policyc test: recording text cannot forge report lines", () => {
     expect(points[0]).toContain('query="x \\# SKIP \\\\\\\\ y"');
     expect(points[0]).not.toMatch(/[^\\]# /);
   });
+
+  it("tap: line breaks YAML 1.1 sees in NEL and U+2028/U+2029 are escaped in the YAML block", async () => {
+    const failing = JSON.stringify({ session: "s", agent: { team: "sales" }, tool: "kb.search", args: { query: "q" }, decision: "allow", reason: "a\u0085b\u2028c\u2029d" });
+    const result = await test(DEMO_POLICY, "--replay", write("tap-yaml.jsonl", failing + "\n"), "--reporter", "tap");
+    expect(result.code).toBe(1);
+    expect(result.stdout).not.toMatch(/[\u0085\u2028\u2029]/);
+  });
 });
 
 describe("policyc test: recording text cannot inject terminal escapes or workflow commands", () => {

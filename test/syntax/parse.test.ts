@@ -156,6 +156,11 @@ describe("syntax errors", () => {
     expect(problems('policy p {\n  deny * when "\u{1F600}" == \u{1F600}\n}')).toEqual([{ code: "PC100", line: 2, column: 23, message: "unexpected character `\u{1F600}`" }]);
   });
 
+  it("single quotes: the help keeps the string's escapes as written and escapes only its double quotes", () => {
+    expect(problems("policy p {\n  deny * when a == 'a\\nb'\n}").map((p) => p.help)).toEqual(['strings use double quotes: "a\\nb"']);
+    expect(problems("policy p {\n  deny * when a == 'say \"hi\"'\n}").map((p) => p.help)).toEqual(['strings use double quotes: "say \\"hi\\""']);
+  });
+
   it("a missing `}` names the `{` left open; a `}` that closes a policy before its last rule says so", () => {
     const missing = problems("tool sql.query {\n  args { database: string, limit?: int\n}\n\ntool sql.export {}\n");
     expect(missing).toEqual([expect.objectContaining({ code: "PC103", line: 5, help: "the `{` opened at 2:8 is never closed" })]);
@@ -164,6 +169,8 @@ describe("syntax errors", () => {
     expect(problems(early)).toEqual([
       { code: "PC103", line: 4, column: 3, message: "this `}` closes `policy analyst` early: rules follow it", help: "remove it: a policy's `}` goes after its last rule" },
     ]);
+    // Annotations followed by a declaration, not a rule: the `}` was right, the annotation is what is misplaced.
+    expect(problems('policy p { allow kb.x }\n@owner("sec")\npolicy q {\n  deny kb.x\n}\n')).toEqual([expect.objectContaining({ code: "PC103", line: 2, column: 1 })]);
   });
 
   it("reports an unterminated string once, at its opening quote (PC101)", () => {
@@ -269,6 +276,11 @@ describe("PC111: an annotation on the line of the rule before it", () => {
     expect(problems('policy p {\n  allow a.x @owner("me") @ticket("T-1")\n}')).toEqual([
       { code: "PC111", line: 2, column: 13, message: '`@owner("me")` follows the `allow` rule on this line, but an annotation describes the rule after it, and none follows', help },
     ]);
+  });
+
+  it("a one-line policy, each rule with its annotations before it, is fine", () => {
+    expect(problems('policy p { @name("a") allow a.x @name("b") deny a.y }')).toEqual([]);
+    expect(rulesOf('policy p { @name("a") allow a.x @name("b") deny a.y }').map((r) => r.annotations[0]!.args.map((x) => x.kind === "StringLiteral" && x.value))).toEqual([["a"], ["b"]]);
   });
 
   it("annotations on their own line, or before a rule on its line, are fine", () => {

@@ -1,8 +1,12 @@
 import { actualText, BAILED, chunkedWriter, errorPlace, errorTitle, expectedText, requestText, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
+/**
+ * A YAML double-quoted string. JSON's escapes are YAML's, but JSON leaves NEL, the C1 controls
+ * and U+2028/U+2029 raw, which YAML 1.1 parsers read as line breaks: those are escaped too.
+ */
 function yamlString(text: string): string {
-  return JSON.stringify(text);
+  return JSON.stringify(text).replace(/[\u0080-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /**
