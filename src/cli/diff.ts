@@ -6,7 +6,7 @@ import { reportDiagnostics } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings } from "../testing/diff.js";
 import { printable } from "../diagnostics/printable.js";
-import { JOBS_HELP, parseReplayFlags, SESSION_IDLE_HELP } from "./replayOptions.js";
+import { JOBS_HELP, parseReplayFlags, recordingsOf, SESSION_IDLE_HELP } from "./replayOptions.js";
 
 /** Changes listed per cause in the text report (all are counted). */
 const LISTED_PER_CAUSE = 20;
@@ -22,10 +22,8 @@ export interface DiffOptions {
 
 /** `policyc diff OLD NEW --replay FILE…`: every decision the change flips, grouped by the rule that caused it. */
 export async function diffVerb(io: Io, oldPath: string, newPath: string, options: DiffOptions): Promise<ExitCode> {
-  if (!options.replay || options.replay.length === 0) {
-    io.err("policyc diff: say which recordings to replay with --replay FILE…\n");
-    return EXIT.usage;
-  }
+  const recordings = recordingsOf("diff", options.replay, io);
+  if (recordings === undefined) return EXIT.usage;
   const replay = parseReplayFlags("diff", options, io);
   if (replay === undefined) return EXIT.usage;
   // The key checks whichever sides are bundles (sources have no signature); when neither is,
@@ -44,7 +42,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     }
   }
   const [before, after] = sides as [Extract<(typeof sides)[0], { ok: true }>, Extract<(typeof sides)[0], { ok: true }>];
-  const { files, missing } = expandRecordings(options.replay, io.cwd);
+  const { files, missing } = expandRecordings(recordings, io.cwd);
   if (missing.length > 0) {
     io.err(`policyc diff: recordings not found or not readable: ${missing.join(", ")}\n`);
     return EXIT.usage;

@@ -36,3 +36,21 @@ export function parseReplayFlags(verb: string, flags: ReplayFlags, io: Io): { wo
   }
   return parsed;
 }
+
+/**
+ * The `--replay` values, or undefined after saying why on stderr: none given, or a policy file
+ * among them (`--replay` takes every argument after it, so `--replay a.jsonl p.policy` reads
+ * the policy as a recording).
+ */
+export function recordingsOf(verb: string, replay: readonly string[] | undefined, io: Io): readonly string[] | undefined {
+  if (!replay || replay.length === 0) {
+    io.err(`policyc ${verb}: say which recordings to replay with --replay FILE… (files, folders of *.jsonl, or globs)\n`);
+    return undefined;
+  }
+  const policy = replay.find((value) => value.endsWith(".policy"));
+  if (policy !== undefined) {
+    io.err(`policyc ${verb}: \`${policy}\` is a policy file, but --replay takes every argument after it as a recording: put policy paths before --replay\n`);
+    return undefined;
+  }
+  return replay;
+}

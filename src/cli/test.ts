@@ -12,7 +12,7 @@ import { junitReport } from "../testing/reporters/junit.js";
 import { tapReport } from "../testing/reporters/tap.js";
 import { githubReport } from "../testing/reporters/github.js";
 import { printable } from "../diagnostics/printable.js";
-import { JOBS_HELP, parseReplayFlags, SESSION_IDLE_HELP } from "./replayOptions.js";
+import { JOBS_HELP, parseReplayFlags, recordingsOf, SESSION_IDLE_HELP } from "./replayOptions.js";
 
 export interface TestOptions {
   replay?: string[];
@@ -59,10 +59,8 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   }
   const replay = parseReplayFlags("test", options, io);
   if (replay === undefined) return EXIT.usage;
-  if (!options.replay || options.replay.length === 0) {
-    io.err("policyc test: say which recordings to replay with --replay FILE… (files, folders of *.jsonl, or globs)\n");
-    return EXIT.usage;
-  }
+  const recordings = recordingsOf("test", options.replay, io);
+  if (recordings === undefined) return EXIT.usage;
   if (paths.length === 0 && !options.bundle) {
     io.err("policyc test: give policy paths or --bundle FILE\n");
     return EXIT.usage;
@@ -73,7 +71,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     if (loaded.diagnostics.length > 0) reportDiagnostics({ ...io, out: io.err }, loaded.diagnostics, { json: false });
     return loaded.code;
   }
-  const { files, missing } = expandRecordings(options.replay, io.cwd);
+  const { files, missing } = expandRecordings(recordings, io.cwd);
   if (missing.length > 0) {
     io.err(`policyc test: recordings not found or not readable: ${missing.join(", ")}\n`);
     return EXIT.usage;

@@ -706,6 +706,14 @@ describe("policyc test: bad input", () => {
     expect(log.code).toBe(0);
   });
 
+  it("a policy path after --replay (which takes every argument after it): exit 2, saying to put it first", async () => {
+    for (const verb of [["test"], ["diff", DEMO_POLICY, DEMO_POLICY]]) {
+      const result = await cli([...verb, "--replay", FULL, DEMO_POLICY]);
+      expect(result.code, verb[0]).toBe(2);
+      expect(result.stderr, verb[0]).toContain(`\`${DEMO_POLICY}\` is a policy file, but --replay takes every argument after it as a recording: put policy paths before --replay`);
+    }
+  });
+
   it("an empty recording: exit 1, no test cases", async () => {
     const result = await run("");
     expect(result.code).toBe(1);
