@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { Engine } from "../runtime/engine.js";
 import type { Decision } from "../runtime/decision.js";
-import type { CompiledPolicy } from "../runtime/policy.js";
+import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
 import { describeReadError, readRecordingBatches } from "./readRecording.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { shareFilter, type Share } from "./sessionOfLine.js";
@@ -45,10 +45,27 @@ export const DEFAULT_EXAMPLES_PER_CAUSE = 1_000;
 const STRICTNESS = { allow: 0, ask: 1, deny: 2 } as const;
 
 /**
- * A stricter answer comes from a rule that now decides (`allow→deny`: the new deny); a looser one
- * from a rule that no longer does (`deny→allow`: the old deny, not the allow it used to override).
+ * The ids of rules both versions have but define differently (effect, targets, condition,
+ * reason, grants or revoke): a change they take part in is theirs (`~id`).
  */
-function causeOf(before: Decision, after: Decision): string {
+export function changedRules(before: CompiledPolicy, after: CompiledPolicy): ReadonlySet<string> {
+  const definition = (r: RuleInfo): string => JSON.stringify([r.effect, r.tools, r.ir, r.reason, r.grants, r.revoke]);
+  const old = new Map(before.rules.map((r) => [r.id, definition(r)]));
+  return new Set(after.rules.filter((r) => old.has(r.id) && old.get(r.id) !== definition(r)).map((r) => r.id));
+}
+
+/**
+ * The cause of a change. A request one version refuses as invalid (its schema changed) is
+ * that; a rule defined differently in the two versions that decided on either side is `~id`.
+ * Otherwise a stricter answer comes from a rule that now decides (`allow→deny`: the new deny); a
+ * looser one from a rule that no longer does (`deny→allow`: the old deny, not the allow it used
+ * to override).
+ */
+function causeOf(before: Decision, after: Decision, changed: ReadonlySet<string>): string {
+  if (refusedAsInvalid(after)) return "invalid request in NEW";
+  if (refusedAsInvalid(before)) return "invalid request in OLD";
+  const redefined = [...after.rules, ...before.rules].find((id) => changed.has(id));
+  if (redefined !== undefined) return `~${redefined}`;
   const old = new Set(before.rules);
   const added = after.rules.filter((r) => !old.has(r)).map((r) => `+${r}`);
   const now = new Set(after.rules);
@@ -56,6 +73,11 @@ function causeOf(before: Decision, after: Decision): string {
   const stricter = STRICTNESS[after.decision] > STRICTNESS[before.decision];
   const cause = stricter ? (added[0] ?? removed[0]) : (removed[0] ?? added[0]);
   return cause ?? (after.rules.length === 0 ? "default deny" : "(same rules)");
+}
+
+/** A deny no rule gave, with errors: the request did not fit the version's schema (or was not a request at all). */
+function refusedAsInvalid(decision: Decision): boolean {
+  return decision.decision === "deny" && decision.rules.length === 0 && decision.errors.length > 0;
 }
 
 /** What one share of a file's diff reports (posted back by a worker thread). */
@@ -84,6 +106,7 @@ export interface DiffShareOptions {
 export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, file: string, options: DiffShareOptions = {}): Promise<DiffShareReport> {
   const filter = options.partition === undefined ? undefined : shareFilter(options.partition);
   const max = options.maxExamplesPerCause ?? DEFAULT_EXAMPLES_PER_CAUSE;
+  const changed = changedRules(before, after);
   const oldEngine = new Engine(before, engineOptions(options));
   const newEngine = new Engine(after, engineOptions(options));
   const changes: DecisionChange[] = [];
@@ -105,7 +128,7 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
         const b = decideRecorded(newEngine, entry.request);
         if (a.decision === b.decision) continue;
         const direction = `${a.decision}→${b.decision}`;
-        const cause = causeOf(a, b);
+        const cause = causeOf(a, b, changed);
         const byDirection = counts.get(cause) ?? new Map<string, number>();
         counts.set(cause, byDirection);
         byDirection.set(direction, (byDirection.get(direction) ?? 0) + 1);

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -54,6 +54,26 @@ function summary(report: JsonDiff): unknown {
     byCause: Object.fromEntries(Object.entries(report.byCause).map(([cause, group]) => [cause, group.changes.map((c) => [c.line, c.direction, c.before.rules, c.after.rules])])),
   };
 }
+
+describe("policyc diff: causes", () => {
+  const old = readFileSync(join(ROOT, OLD), "utf8");
+
+  it("a rule both versions have, defined differently, is the cause of the changes it takes part in (~id)", async () => {
+    const tightened = join(dir, "tightened.policy");
+    writeFileSync(tightened, old.replace('allow email.send\n    when agent.team == "support"', 'ask email.send\n    when agent.team == "support"'));
+    const report = await diffJson(OLD, tightened);
+    expect(Object.keys(report.byCause)).toEqual(["~mail-for-support"]);
+    expect(report.byCause["~mail-for-support"]!.directions).toEqual({ "allow→ask": report.changed });
+  });
+
+  it("a request the new version's schema refuses is its own cause, not a rule that no longer decides", async () => {
+    const stricter = join(dir, "stricter-schema.policy");
+    writeFileSync(stricter, old.replace("args { query: string }", "args { query: string, limit: int }"));
+    const report = await diffJson(OLD, stricter);
+    expect(Object.keys(report.byCause)).toEqual(["invalid request in NEW"]);
+    expect(report.byCause["invalid request in NEW"]!.changes[0]!.after.rules).toEqual([]);
+  });
+});
 
 describe("policyc diff", () => {
   it("groups the changed decisions by cause rule, with counts per direction (golden)", () => {
