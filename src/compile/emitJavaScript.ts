@@ -2,7 +2,7 @@ import { NO_INTENT_FAULT, NO_USER_FAULT } from "../runtime/helpers.js";
 import { childrenOf, mayFail, RISK_RANK, type IrExpr } from "../runtime/ir.js";
 import type { RuleInfo } from "../runtime/policy.js";
 import type { RuntimeSchema, TypeJson } from "../runtime/schema.js";
-import { WINDOW_OVERFLOW, WINDOW_TRIMMED, type SessionUse } from "../runtime/session.js";
+import type { SessionUse } from "../runtime/session.js";
 import type { DispatchPlan, ToolRules } from "./indexRulesByTool.js";
 import { ValidationEmitter } from "./emitValidation.js";
 
@@ -92,14 +92,10 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
     '  if (c.user === undefined || c.user === null) { c.fault ??= NO_USER_FAULT; return NO_USER; }',
     "  return c.user;",
     "}",
-    "// A window that overflowed the engine's maxWindowEntries, or that already let go of attempts",
-    "// dated before this one (which arrived late), no longer holds every attempt back to `since`:",
-    "// that count would be too low, so it is a fault and the rule fails closed. (Except a count of",
-    "// every tool when the window is large enough for every number the policy compares counts",
-    "// with: the count saturates above them all, so each comparison still comes out right.)",
+    "// A count the session's window cannot give in full (SessionState.windowFault) is a fault: the rule fails closed.",
     "function countIn(c, since, tools) {",
-    `  if (since <= c.s.droppedUpTo && (tools !== null || !c.s.countsSaturate)) c.fault ??= ${JSON.stringify(WINDOW_OVERFLOW)};`,
-    `  else if (since <= c.s.trimmedUpTo) c.fault ??= ${JSON.stringify(WINDOW_TRIMMED)};`,
+    "  const fault = c.s.windowFault(since, tools);",
+    "  if (fault !== undefined) c.fault ??= fault;",
     "  return c.s.countSince(since, tools);",
     "}",
     ...emitter.constants,
@@ -404,8 +400,7 @@ class JsEmitter {
       case "called": {
         const index = this.calledIndex.get(JSON.stringify(e.tools));
         if (index === undefined) throw new Error("session.called pattern missing from the session-use analysis");
-        // Never called is -Infinity: without a window any finite time counts.
-        return e.withinMs === null ? `(c.s.calledAt[${index}] > -Infinity)` : `(c.s.calledAt[${index}] >= c.now - ${e.withinMs})`;
+        return `c.s.calledSince(${index}, ${e.withinMs === null ? "-Infinity" : `c.now - ${e.withinMs}`})`;
       }
       case "method": {
         const object = this.expr(e.object);

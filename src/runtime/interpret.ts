@@ -4,7 +4,6 @@ import { compileGlob, matchCompiledGlob } from "./glob.js";
 import { RISK_RANK, type IrExpr } from "./ir.js";
 import { parseTime, type RuntimeSchema, type TypeJson } from "./schema.js";
 import { shapeOfType } from "./declaredShape.js";
-import { WINDOW_OVERFLOW, WINDOW_TRIMMED } from "./session.js";
 
 /** What one clause evaluated to, for explanations. */
 export interface ClauseTrace {
@@ -162,8 +161,8 @@ export class Interpreter {
         }
       case "count": {
         const mask = e.tools === null ? null : this.toolMask(e.tools);
-        if (c.now - e.withinMs <= c.s.droppedUpTo && (mask !== null || !c.s.countsSaturate)) rt.fail(WINDOW_OVERFLOW);
-        if (c.now - e.withinMs <= c.s.trimmedUpTo) rt.fail(WINDOW_TRIMMED);
+        const fault = c.s.windowFault(c.now - e.withinMs, mask);
+        if (fault !== undefined) rt.fail(fault);
         return c.s.countSince(c.now - e.withinMs, mask) + (e.tools === null || e.tools.includes(c.tool) ? 1 : 0);
       }
       case "called":

@@ -171,6 +171,20 @@ export class SessionState {
     return count;
   }
 
+  /**
+   * Why a count back to `since` would be too low, or undefined: a window that overflowed
+   * maxWindowEntries, or that already let go of attempts dated before this one (which arrived
+   * late), no longer holds every attempt back to `since`; the rule then fails closed. (Except a
+   * count of every tool when the window is large enough for every number the policy compares
+   * counts with: the count saturates above them all, so each comparison still comes out right.)
+   * The generated code and the interpreter both ask this.
+   */
+  windowFault(since: number, tools: Uint8Array | null): string | undefined {
+    if (since <= this.droppedUpTo && (tools !== null || !this.countsSaturate)) return WINDOW_OVERFLOW;
+    if (since <= this.trimmedUpTo) return WINDOW_TRIMMED;
+    return undefined;
+  }
+
   /** Whether an allowed call matching `session.called` pattern number `index` happened at or after `since`. */
   calledSince(index: number, since: number): boolean {
     const at = this.calledAt?.[index];
