@@ -145,6 +145,32 @@ export class ExpressionChecker {
     return `\`${base.name}\` here is the quantifier variable${where}, which hides ${hidden}: rename the variable`;
   }
 
+  /**
+   * PC506: a string compared with a tool name (`tool`, `session.last`, a member of
+   * `session.tools`) that names no declared tool. A bare name is checked (PC203); a string is
+   * not, so a typo in one (`tool == "sql.dll"`) would make the rule silently never apply.
+   */
+  private checkToolNameStrings(expr: A.Binary, operator: string, left: Type, right: Type): void {
+    const strings: A.StringLiteral[] = [];
+    const string = (e: A.Expr): void => {
+      if (e.kind === "StringLiteral") strings.push(e);
+    };
+    if (operator === "==" || operator === "!=") {
+      if (left.kind === "tool") string(expr.right);
+      if (right.kind === "tool") string(expr.left);
+    } else if (operator === "in" && left.kind === "tool") {
+      // `tool in ["kb.search", …]`
+      if (expr.right.kind === "ListLiteral") expr.right.elements.forEach(string);
+    } else if (operator === "contains" && (left.kind === "set" || left.kind === "list") && left.element.kind === "tool") string(expr.right);
+    for (const literal of strings) {
+      const name = literal.value;
+      // `session.last == ""`: the first call of a session, which has no previous tool.
+      if (this.schema.tools.has(name) || name === "") continue;
+      const never = operator === "in" ? "this element never matches" : `this comparison is ${operator === "!=" ? "always true" : "never true"}`;
+      this.report("PC506", `no declared tool is named ${JSON.stringify(name)}, so ${never}`, literal.span, didYouMean(name, this.schema.tools.keys()) ?? "name a declared tool, written without quotes (`tool == kb.search`), which the checker then checks");
+    }
+  }
+
   private report(code: Code, message: string, span: A.Expr["span"], help?: string): Type {
     this.diagnostics.push(diagnostic(code, message, span, help));
     return ERROR;
@@ -370,6 +396,7 @@ export class ExpressionChecker {
       return BOOL;
     };
 
+    this.checkToolNameStrings(expr, operator, left, right);
     switch (operator) {
       case "==":
       case "!=":

@@ -76,6 +76,7 @@ export const CODES = {
   PC503: { severity: "warning", title: "more diagnostics than shown", example: "a file with 500 syntax errors" },
   PC504: { severity: "warning", title: "annotation looks like a mistyped keyword", example: '@Name("kb-read") allow kb.search' },
   PC505: { severity: "warning", title: "quantifier variable hides a name", example: 'deny * when any(url in user.roles: url == "x")' },
+  PC506: { severity: "warning", title: "string names no declared tool", example: 'deny * when tool == "sql.dll"' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

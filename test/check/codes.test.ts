@@ -52,6 +52,7 @@ const EXAMPLES: Partial<Record<Code, string>> = {
   PC502: "enum Unused { a, b } // <-",
   PC504: 'policy p {\n  @Name("kb-read") // <-\n  deny kb.search when agent.attested\n}',
   PC505: 'policy p {\n  deny * when any(url in user.roles: url == "x") // <-\n}',
+  PC506: 'policy p {\n  deny * when tool == "kb.serch" // <-\n}',
 };
 
 /** Codes that `analyze` never reports: they come from the command line or from `fmt`. */
