@@ -171,6 +171,16 @@ export class ExpressionChecker {
     }
   }
 
+  /**
+   * PC507: text with upper-case letters compared with a `lower()`d value, which has none: the
+   * comparison never holds (`!=`: always), and a rule meant to catch `DROP TABLE` never does.
+   */
+  private checkLoweredText(text: A.Expr, operator: string): void {
+    if (text.kind !== "StringLiteral" || text.value === text.value.toLowerCase()) return;
+    const outcome = operator === "!=" ? "always true" : "never true";
+    this.report("PC507", `\`lower()\` leaves no upper-case letters, so comparing it with ${JSON.stringify(text.value)} is ${outcome}`, text.span, `write the text in lower case: ${JSON.stringify(text.value.toLowerCase())}`);
+  }
+
   private report(code: Code, message: string, span: A.Expr["span"], help?: string): Type {
     this.diagnostics.push(diagnostic(code, message, span, help));
     return ERROR;
@@ -397,6 +407,10 @@ export class ExpressionChecker {
     };
 
     this.checkToolNameStrings(expr, operator, left, right);
+    if (operator === "==" || operator === "!=" || operator === "contains" || operator === "like") {
+      if (isLowered(expr.left)) this.checkLoweredText(expr.right, operator);
+      if (isLowered(expr.right) && operator !== "contains" && operator !== "like") this.checkLoweredText(expr.left, operator);
+    }
     switch (operator) {
       case "==":
       case "!=":
@@ -695,6 +709,7 @@ export class ExpressionChecker {
       if (!this.arity(expr, 1, 1)) return ERROR;
       const argument = this.infer(expr.args[0]!, scope, rule);
       if (!isStringLike(argument)) this.report("PC300", `\`${method}\` takes a string, but this is ${describeType(argument)}`, expr.args[0]!.span);
+      else if (isLowered(calleeObject)) this.checkLoweredText(expr.args[0]!, method);
       this.resolutions.set(expr, { kind: "method", name: method });
       return BOOL;
     }
@@ -864,3 +879,8 @@ function sessionValueType(member: (typeof SESSION_VALUES)[number], schema: Schem
 }
 
 export { describeType, sameType };
+
+/** `x.lower()`: a value with no upper-case letters. */
+function isLowered(e: A.Expr): boolean {
+  return e.kind === "Call" && e.callee.property.name === "lower" && e.args.length === 0;
+}

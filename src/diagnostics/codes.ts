@@ -77,6 +77,7 @@ export const CODES = {
   PC504: { severity: "warning", title: "annotation looks like a mistyped keyword", example: '@Name("kb-read") allow kb.search' },
   PC505: { severity: "warning", title: "quantifier variable hides a name", example: 'deny * when any(url in user.roles: url == "x")' },
   PC506: { severity: "warning", title: "string names no declared tool", example: 'deny * when tool == "sql.dll"' },
+  PC507: { severity: "warning", title: "lower-cased value compared with upper-case text", example: 'deny sql.query when args.sql.lower() contains "DROP TABLE"' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

@@ -123,6 +123,20 @@ describe("PC506 a string names no declared tool", () => {
   });
 });
 
+describe("PC507 a lower-cased value compared with upper-case text", () => {
+  it("==, !=, contains, like, startsWith and endsWith", () => {
+    const found = rules('deny kb.search when args.query.lower() contains "DROP" or args.query.lower() != "Q" or "X" == args.query.lower() or args.query.lower() like "*Secret*" or args.query.lower().startsWith("Sel") or args.query.lower().endsWith("X")');
+    expect(found.map((d) => d.code)).toEqual(["PC507", "PC507", "PC507", "PC507", "PC507", "PC507"]);
+    expect(found[0]!.message).toBe('`lower()` leaves no upper-case letters, so comparing it with "DROP" is never true');
+    expect(found[0]!.help).toBe('write the text in lower case: "drop"');
+    expect(found[1]!.message).toContain("is always true");
+  });
+
+  it("not for lower-case text, nor without lower()", () => {
+    expect(rules('deny kb.search when args.query.lower() contains "drop" or args.query contains "DROP" or args.query.lower() == "42"')).toEqual([]);
+  });
+});
+
 describe("PC505 a quantifier variable hides a name", () => {
   it("an enclosing quantifier's variable", () => {
     const found = rules('deny * when any(x in user.roles: all(x in context.labels: x != secret))');
