@@ -1,6 +1,7 @@
 import type { Decision, Effect, Grant } from "./decision.js";
 import * as helpers from "./helpers.js";
 import { compileGlob, matchCompiledGlob } from "./glob.js";
+import { closestName } from "./closestName.js";
 import { mayFailOnAgentInput, readsOptionalPart, RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeValue, parseTime, ValidatorFactory, type Validator } from "./schema.js";
@@ -360,7 +361,7 @@ export class Engine {
     const entry = this.tools.get(tool);
     let invalid: string | undefined;
     try {
-      invalid = entry ? this.validate(request, entry) : `unknown tool ${JSON.stringify(tool)}: the policy set declares no such tool`;
+      invalid = entry ? this.validate(request, entry) : `unknown tool ${JSON.stringify(tool)}: the policy set declares no such tool${meantOf(tool, this.tools.keys())}`;
     } catch (error) {
       // A recursive record type lets a request nest as deep as it likes; validation recurses.
       // Deny it as invalid (and count the attempt) rather than as an internal error.
@@ -560,7 +561,7 @@ export class Engine {
     const intent = request["intent"];
     if (intent !== undefined && intent !== null) {
       if (typeof intent !== "string") return "request.intent must be the name of a declared intent";
-      if (!this.intents.has(intent)) return `unknown intent ${JSON.stringify(intent)}: the policy set declares no such intent`;
+      if (!this.intents.has(intent)) return `unknown intent ${JSON.stringify(intent)}: the policy set declares no such intent${meantOf(intent, this.intents)}`;
     }
     const args = request["args"];
     if (args === undefined || args === null) {
@@ -569,6 +570,12 @@ export class Engine {
     }
     return entry.validateArgs(args, "request.args");
   }
+}
+
+/** ` (did you mean "kb.search"?)` for a name close to a declared one, else nothing: said to the agent and its developers. */
+function meantOf(name: string, known: Iterable<string>): string {
+  const meant = name.length <= 200 ? closestName(name, known) : undefined;
+  return meant === undefined ? "" : ` (did you mean ${JSON.stringify(meant)}?)`;
 }
 
 function defaultReason(effect: Effect, id: string, tool: string): string {
