@@ -48,7 +48,7 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
           // Only a condition that reads the user, the intent's tools/risk or a count, or calls a
           // function that refuses ambiguous input, can fail.
           if (!mayFail(rule.ir!)) fast.push(`    if ((${condition}) === true) ${push}`);
-          else fast.push(`    if ((${condition}) === true ? c.fault === undefined || faulted(c, ${ruleIndex}, ${JSON.stringify(rule.id + ": ")}, ${rule.effect !== "allow"}) : c.fault !== undefined && faulted(c, ${ruleIndex}, ${JSON.stringify(rule.id + ": ")}, ${rule.effect !== "allow"})) ${push}`);
+          else fast.push(`    if ((${condition}) === true ? c.fault === undefined || faulted(c, ${JSON.stringify(rule.id + ": ")}, ${rule.effect !== "allow"}) : c.fault !== undefined && faulted(c, ${JSON.stringify(rule.id + ": ")}, ${rule.effect !== "allow"})) ${push}`);
         }
         safe.push(`  if (r${ruleIndex}(c)) ${push}`);
       }
@@ -58,7 +58,7 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
       }
     }));
     if (temporaries.length > 0) fast.splice(3, 0, `    let ${temporaries.join(", ")};`);
-    fast.push("    return m;", "  } catch (e) {", "    c.fault = undefined;", "    c.errors = undefined;", "    c.failed = undefined;", `    return s${index}(c);`, "  }", "}");
+    fast.push("    return m;", "  } catch (e) {", "    c.fault = undefined;", "    c.errors = undefined;", `    return s${index}(c);`, "  }", "}");
     safe.push("  return m;", "}");
     return `${fast.join("\n")}\n${safe.join("\n")}`;
   });
@@ -81,10 +81,9 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
     '  if (typeof c.intent !== "string") { c.fault ??= NO_INTENT_FAULT; return NO_INTENT; }',
     "  return INTENTS.get(c.intent);",
     "}",
-    "// Records a fault noted while evaluating rule `index`; returns whether the rule then matches.",
-    "function faulted(c, index, prefix, matches) {",
+    "// Records a fault noted while evaluating a rule; returns whether the rule then matches.",
+    "function faulted(c, prefix, matches) {",
     "  (c.errors ??= []).push(prefix + c.fault);",
-    "  (c.failed ??= []).push(index);",
     "  c.fault = undefined;",
     "  return matches;",
     "}",
@@ -201,7 +200,7 @@ class JsEmitter {
       "  } catch (e) {",
       "    c.fault ??= rt.message(e);",
       "  }",
-      `  return faulted(c, ${index}, ${JSON.stringify(rule.id + ": ")}, ${onError});`,
+      `  return faulted(c, ${JSON.stringify(rule.id + ": ")}, ${onError});`,
       "}",
     ].join("\n");
   }

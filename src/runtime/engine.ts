@@ -2,7 +2,7 @@ import type { Decision, Effect, Grant } from "./decision.js";
 import * as helpers from "./helpers.js";
 import { compileGlob, matchCompiledGlob } from "./glob.js";
 import { closestName } from "./closestName.js";
-import { mayFailOnAgentInput, readsOptionalPart, RISK_RANK } from "./ir.js";
+import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeValue, parseTime, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
@@ -30,8 +30,6 @@ export interface EvalContext {
   errors: string[] | undefined;
   /** A fault noted while evaluating the current rule's condition (missing user or intent). */
   fault: string | undefined;
-  /** Rules whose condition failed to evaluate (deny/ask ones matched only because they fail closed). */
-  failed: number[] | undefined;
 }
 
 /**
@@ -190,12 +188,6 @@ export class Engine {
   private readonly clock: () => number;
   private readonly maxTimeSkewMs: number | undefined;
   private readonly ruleById = new Map<string, number>();
-  /**
-   * Per rule, whether its condition reads the user / the intent's tools or risk, and can fail
-   * for no other reason (see `lacksWhatRuleReads`).
-   */
-  private readonly failsOnlyWithoutUser: readonly boolean[];
-  private readonly failsOnlyWithoutIntent: readonly boolean[];
 
   constructor(
     readonly policy: CompiledPolicy,
@@ -204,9 +196,6 @@ export class Engine {
     checkOptions(options);
     this.rules = policy.rules;
     this.rules.forEach((r, i) => this.ruleById.set(r.id, i));
-    const agentProof = this.rules.map((r) => r.ir !== null && !mayFailOnAgentInput(r.ir));
-    this.failsOnlyWithoutUser = this.rules.map((r, i) => agentProof[i]! && readsOptionalPart(r.ir!, "user"));
-    this.failsOnlyWithoutIntent = this.rules.map((r, i) => agentProof[i]! && readsOptionalPart(r.ir!, "intent"));
     this.clock = options.clock ?? Date.now;
     this.maxTimeSkewMs = options.maxTimeSkewMs;
     const needed = windowEntriesFor(policy.rules.map((r) => r.ir));
@@ -407,7 +396,6 @@ export class Engine {
       // Every field present from the start: one object shape keeps the generated code monomorphic.
       fault: undefined,
       errors: undefined,
-      failed: undefined,
     };
   }
 
@@ -503,25 +491,13 @@ export class Engine {
       locations.push(rule.location);
       if (rule.grants.length > 0) grants = mergeGrants(grants, rule.grants);
       // Also when it matched because its condition failed (language.md §5: errors make a deny
-      // match, and a matched deny … revoke revokes): the agent can cause such failures itself
-      // (an ambiguous URL, a flood past the window), and must not escape revocation by them.
-      // Except a rule that reads the user or the intent failing on a request without it: that
-      // is what the enforcement point sent, not something the agent did; the call is denied all
-      // the same. (Judged by what the rule reads, not by which fault came first, so the order
-      // of its terms never matters.)
-      if (rule.revoke && !revoking && !(c.failed?.includes(index) && this.lacksWhatRuleReads(index, c))) revoking = rule;
+      // match, and a matched deny … revoke revokes). Whatever failed — a URL the agent made
+      // ambiguous, a flood past the window, or a user or intent the request lacks, which the
+      // agent can make the rule reach or not through the rule's other terms — the rule revokes.
+      if (rule.revoke && !revoking) revoking = rule;
     }
     const allowed = effect === "allow";
     return { decision: { decision: effect, rules, reasons, locations, grants: allowed && grants ? grants : EMPTY, revoked: revoking !== undefined, errors: errors ?? EMPTY }, revoking };
-  }
-
-  /**
-   * Whether rule `index`, which failed, can only have failed for want of the request's user or
-   * intent: it reads one the request lacks, and nothing in it can fail on the agent's input (a
-   * fault the agent caused, noted beside the missing user, must not dodge the revocation).
-   */
-  private lacksWhatRuleReads(index: number, c: EvalContext): boolean {
-    return (this.failsOnlyWithoutUser[index]! && (c.user === undefined || c.user === null)) || (this.failsOnlyWithoutIntent[index]! && typeof c.intent !== "string");
   }
 
   /** Indices of the rules that target a tool, in source order (for explanations). */

@@ -134,7 +134,7 @@ describe("policyc eval", () => {
     expect(result.stdout).toMatch(/^deny kb\.search \(session s8\)\n {2}by off-intent \(deny, /);
     expect(result.stdout).toContain("    `not (tool in intent.tools)` failed: the request names no intent\n");
     expect(result.stdout).toContain("  error: off-intent: the request names no intent\n");
-    expect(result.stdout).not.toContain("the session is revoked"); // failing closed does not revoke
+    expect(result.stdout).toContain("the session is revoked"); // risk-escalation matched by failing closed, and revokes
   });
 
   it("an `unless X` clause shows X's own value, in the text and in --json (the rule matches only when it is false)", async () => {

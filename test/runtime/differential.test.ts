@@ -9,7 +9,6 @@ import type { Decision, Grant } from "../../src/runtime/decision.js";
 import type { Engine } from "../../src/runtime/engine.js";
 import { explain, type Explanation } from "../../src/runtime/explain.js";
 import { SUPPORT_SOURCES, T0 } from "./fixtures.js";
-import { mayFailOnAgentInput, readsOptionalPart } from "../../src/runtime/ir.js";
 
 /**
  * Differential test: the generated JavaScript must decide what the IR interpreter (the
@@ -84,7 +83,7 @@ interface Prediction {
   grants: Grant[];
 }
 
-function predict(engine: Engine, explanation: Explanation, request: unknown): Prediction {
+function predict(engine: Engine, explanation: Explanation): Prediction {
   const byEffect = (effect: string, accept: (m: boolean | "error") => boolean): string[] =>
     explanation.rules.filter((r) => r.effect === effect && accept(r.matched)).map((r) => r.id);
   const failed = (effect: string): string[] => byEffect(effect, (m) => m === "error");
@@ -92,15 +91,8 @@ function predict(engine: Engine, explanation: Explanation, request: unknown): Pr
   const ask = byEffect("ask", (m) => m !== false);
   const allow = byEffect("allow", (m) => m === true);
   const errorRules = [...failed("deny"), ...(deny.length === 0 ? failed("ask") : []), ...(deny.length === 0 && ask.length === 0 ? failed("allow") : [])];
-  // A deny … revoke rule revokes whether it matched or failed, unless it failed reading a user
-  // or an intent the request does not have (docs/language.md, section 7).
-  const { user, intent } = request as { user?: unknown; intent?: unknown };
-  const forWantOf = (id: string): boolean => {
-    const ir = engine.rule(id)!.ir!;
-    if (mayFailOnAgentInput(ir)) return false;
-    return ((user === undefined || user === null) && readsOptionalPart(ir, "user")) || (typeof intent !== "string" && readsOptionalPart(ir, "intent"));
-  };
-  const revoking = explanation.rules.filter((r) => r.effect === "deny" && (r.matched === true || (r.matched === "error" && !forWantOf(r.id))) && engine.rule(r.id)!.revoke);
+  // A deny … revoke rule revokes whether it matched or failed (language.md §5).
+  const revoking = explanation.rules.filter((r) => r.effect === "deny" && r.matched !== false && engine.rule(r.id)!.revoke);
   if (deny.length > 0) return { decision: "deny", rules: deny, errorRules, revoked: revoking.length > 0, grants: [] };
   if (ask.length > 0) return { decision: "ask", rules: ask, errorRules, revoked: false, grants: [] };
   if (allow.length > 0) {
@@ -124,7 +116,7 @@ function compare(engine: Engine, requests: readonly unknown[]): void {
       expect(decision.revoked, where).toBe(explanation.note.includes("revoked"));
       return;
     }
-    const expected = predict(engine, explanation, request);
+    const expected = predict(engine, explanation);
     expect(decision.decision, where).toBe(expected.decision);
     expect(decision.rules, where).toEqual(expected.rules);
     expect(decision.revoked, where).toBe(expected.revoked);

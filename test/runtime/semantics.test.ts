@@ -266,13 +266,18 @@ describe("failing closed on evaluation errors", () => {
     expect(engine.decide(request({ intent: undefined }))).toMatchObject({ decision: "allow", errors: [] });
   });
 
-  it("a deny … revoke rule that fails only for want of the request's intent (or user) denies but does not revoke (docs/language.md, section 7)", () => {
+  it("a deny … revoke rule that fails for want of the request's intent revokes too (language.md §5: errors make a deny match)", () => {
     const engine = engineWith(['  @name("risk") deny kb.search when tool.risk > intent.max_risk or agent.team == "rogue" revoke', "  allow kb.search"].join("\n"));
-    expect(engine.decide(request({ intent: undefined }))).toMatchObject({ decision: "deny", rules: ["risk"], revoked: false });
-    expect(engine.decide(request({ time: at(1) }))).toMatchObject({ decision: "allow", revoked: false });
-    // When it matches for real, it revokes.
-    expect(engine.decide(request({ time: at(2), agent: { ...AGENT, team: "rogue" } }))).toMatchObject({ decision: "deny", rules: ["risk"], revoked: true });
-    expect(engine.decide(request({ time: at(3) }))).toMatchObject({ decision: "deny", rules: ["risk"], revoked: true });
+    expect(engine.decide(request({ intent: undefined }))).toMatchObject({ decision: "deny", rules: ["risk"], revoked: true });
+    expect(engine.decide(request({ time: at(1) }))).toMatchObject({ decision: "deny", rules: ["risk"], revoked: true });
+  });
+
+  it("an agent cannot steer a rule into a missing user to dodge its revocation", () => {
+    const engine = engineWith(['  @name("loop") deny * when session.repeats >= 3 and not ("ops" in user.roles) revoke', "  allow kb.search, crm.lookup"].join("\n"));
+    const noUser = (ms: number, tool = "kb.search"): Record<string, unknown> => request({ user: undefined, time: at(ms), tool, args: tool === "kb.search" ? { query: "same" } : { customer_id: "c1" } });
+    for (let i = 0; i < 3; i++) expect(engine.decide(noUser(i)).decision).toBe("allow");
+    expect(engine.decide(noUser(3))).toMatchObject({ decision: "deny", rules: ["loop"], revoked: true });
+    expect(engine.decide(noUser(4, "crm.lookup"))).toMatchObject({ decision: "deny", rules: ["loop"], revoked: true });
   });
 
   it("an agent cannot dodge a revoke rule with ambiguous input beside a missing user", () => {

@@ -39,9 +39,9 @@ describe("and / or / any / all with a term that fails", () => {
     }
   });
 
-  it("when nothing settles it, the failure makes the rule an error: deny matches (without revoking), allow does not", () => {
+  it("when nothing settles it, the failure makes the rule an error: deny matches (and revokes, as a matched deny … revoke does), allow does not", () => {
     for (const engine of engines('  @name("d") deny * when "banned" in user.roles or not agent.attested revoke\n  @name("a") allow * when "admin" in user.roles or not agent.attested\n  @name("ok") allow *')) {
-      expect(outcome(engine, request(NO_USER))).toMatchObject({ decision: "deny", rules: ["d"], errors: 1, revoked: false });
+      expect(outcome(engine, request(NO_USER))).toMatchObject({ decision: "deny", rules: ["d"], errors: 1, revoked: true });
     }
   });
 
@@ -49,9 +49,12 @@ describe("and / or / any / all with a term that fails", () => {
     for (const condition of ['user.roles contains "banned" or session.repeats >= 2', 'session.repeats >= 2 or user.roles contains "banned"']) {
       for (const engine of engines(`  @name("loop") deny * when ${condition} revoke\n  allow *`)) {
         const results = [0, 1, 2, 3].map((i) => outcome(engine, request({ ...NO_USER, time: `2026-11-29T10:00:0${i}Z` })));
-        // Until the repeats settle it, the missing user makes the rule an error: denied, not revoked.
-        expect(results.map((r) => [r.decision, r.errors, r.revoked])).toEqual([["deny", 1, false], ["deny", 1, false], ["deny", 0, true], ["deny", 0, true]]);
-        expect(results[2]!.rules).toEqual(["loop"]);
+        // Without a user the rule is an error from the first call, which fails closed: matched, so revoked.
+        expect(results.map((r) => [r.decision, r.errors, r.revoked])).toEqual([["deny", 1, true], ["deny", 0, true], ["deny", 0, true], ["deny", 0, true]]);
+        expect(results[1]!.rules).toEqual(["loop"]);
+        // With one, the repeats settle it on the third call.
+        const withUser = [0, 1, 2, 3].map((i) => outcome(engine, request({ session: "u", time: `2026-11-29T10:00:0${i}Z` })));
+        expect(withUser.map((r) => [r.decision, r.revoked])).toEqual([["allow", false], ["allow", false], ["deny", true], ["deny", true]]);
       }
     }
   });
