@@ -6,7 +6,7 @@ import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeValue, parseTime, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { labelsOf, MAX_PENDING_ASKS, SessionState, SessionStore, windowEntriesFor } from "./session.js";
+import { labelsOf, SessionState, SessionStore, windowEntriesFor } from "./session.js";
 
 /** What the generated decision function of one tool reads. */
 export interface EvalContext {
@@ -251,9 +251,11 @@ export class Engine {
       if (!prepared.ready || this.sessions.get((request as Record<string, unknown>)["session"] as string) !== prepared.s) return false;
       // Only a call the session was answered `ask` for, once each: never one that was allowed,
       // denied or not asked about at all.
-      const pending = prepared.s.asked?.indexOf(prepared.tool) ?? -1;
-      if (pending < 0) return false;
-      prepared.s.asked!.splice(pending, 1);
+      const asked = prepared.s.asked;
+      const pending = asked?.get(prepared.tool) ?? 0;
+      if (pending === 0) return false;
+      if (pending === 1) asked!.delete(prepared.tool);
+      else asked!.set(prepared.tool, pending - 1);
       this.sessions.ran(prepared.s, prepared.now, prepared.tool, prepared.entry.ordinal, prepared.context?.["labels"], prepared.entry.returns);
       return true;
     } catch {
@@ -466,11 +468,11 @@ export class Engine {
     if (revoking) state.revoked = { rule: revoking.id, reason: decision.reasons[decision.rules.indexOf(revoking.id)]!, location: revoking.location };
     this.sessions.record(state, c.now, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", labels, allowed ? c.entry.returns : undefined);
     if (decision.decision === "ask") {
-      // Awaiting approval (Engine.approved). An ask never approved leaves no data in the
-      // session (only allowed calls taint it): past the limit the oldest is simply forgotten.
-      const asked = (state.asked ??= []);
-      if (asked.length >= MAX_PENDING_ASKS) asked.shift();
-      asked.push(c.tool);
+      // Awaiting approval (Engine.approved), counted per tool: memory bounded by the declared
+      // tools, and no number of later asks can push this one out (and with it the data it
+      // returns, once a person approves it and the call goes ahead).
+      const asked = (state.asked ??= new Map());
+      asked.set(c.tool, (asked.get(c.tool) ?? 0) + 1);
     }
     return decision;
   }

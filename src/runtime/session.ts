@@ -33,9 +33,6 @@ export function labelsOf(labels: unknown): string[] | undefined {
   return Array.isArray(labels) ? labels.filter((label): label is string => typeof label === "string") : undefined;
 }
 
-/** Asked calls a session keeps awaiting approval; past it the oldest can no longer be approved. */
-export const MAX_PENDING_ASKS = 16;
-
 /**
  * Attempts a session's window keeps by default, at least (more when the policy compares a
  * count with a larger number: see `windowEntriesFor`). A flooding session cannot make the
@@ -125,11 +122,10 @@ export class SessionState {
   /** The intent the session declared: the first one a valid request named (a session has one purpose). */
   intent: string | undefined;
   /**
-   * Tools of attempts answered `ask` and not yet approved, oldest first (at most
-   * MAX_PENDING_ASKS): what `Engine.approved` may approve, once each. A person may approve
-   * while the agent goes on with other calls.
+   * Per tool, the attempts answered `ask` and not yet approved: what `Engine.approved` may
+   * approve, once each. A person may approve while the agent goes on with other calls.
    */
-  asked: string[] | undefined;
+  asked: Map<string, number> | undefined;
 
   constructor(now: number, use: SessionUse, countsSaturate = false) {
     this.countsSaturate = countsSaturate;

@@ -190,7 +190,7 @@ policy p { allow t when all(x in args.us: args.a != args.b) }
 });
 
 describe("third review", () => {
-  it("an ask pushed out of the 16 awaiting approval can no longer be approved, and leaves no data in the session (language.md §5: only allowed calls taint it)", () => {
+  it("no flood of later asks pushes out an ask awaiting approval: approved, its data taints the session; never approved, it leaves none", () => {
     const engine = engineFor(`enum Label { public, pii }
 context { labels: set<Label> }
 tool crm { risk low returns pii args { id: string } }
@@ -205,13 +205,13 @@ policy p {
 `);
     const r = (tool: string, args: Record<string, unknown>): Record<string, unknown> => ({ session: "s", tool, args, context: { labels: [] } });
     expect(engine.decide(r("crm", { id: "1" })).decision).toBe("ask");
-    for (let i = 0; i < 16; i++) expect(engine.decide(r("web", { q: `q${i}` })).decision).toBe("ask");
-    expect(engine.approved(r("crm", { id: "1" }))).toBe(false);
+    for (let i = 0; i < 100; i++) expect(engine.decide(r("web", { q: `q${i}` })).decision).toBe("ask");
+    // Not approved (yet): no taint.
     expect(engine.decide(r("mail", { to: "x" })).decision).toBe("allow");
-    // The latest ask can still be approved, and then its data taints the session.
-    expect(engine.decide(r("crm", { id: "2" })).decision).toBe("ask");
-    expect(engine.approved(r("crm", { id: "2" }))).toBe(true);
+    expect(engine.approved(r("crm", { id: "1" }))).toBe(true);
     expect(engine.decide(r("mail", { to: "x" })).rules).toEqual(["tainted"]);
+    // Once each: the one ask of crm is approved already.
+    expect(engine.approved(r("crm", { id: "1" }))).toBe(false);
   });
 
   it.each([
