@@ -58,7 +58,7 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
       }
     }));
     if (temporaries.length > 0) fast.splice(3, 0, `    let ${temporaries.join(", ")};`);
-    fast.push("    return m;", "  } catch (e) {", "    c.fault = undefined;", "    c.errors = undefined;", `    return s${index}(c);`, "  }", "}");
+    fast.push("    return m;", "  } catch (e) {", "    c.fault = undefined;", "    c.errors = undefined;", "    c.visits = 0;", `    return s${index}(c);`, "  }", "}");
     safe.push("  return m;", "}");
     return `${fast.join("\n")}\n${safe.join("\n")}`;
   });
@@ -350,7 +350,8 @@ class JsEmitter {
       case "quantifier": {
         const method = e.kind === "any" ? "some" : "every";
         // A quantifier variable may hold a session set (`any(s in [session.labels]: …)`): a Set, not an array.
-        const collection = this.expr(e.collection);
+        // Its elements count against the decision's budget (rt.visiting).
+        const collection = `rt.visiting(c, ${this.expr(e.collection)})`;
         const items = isSessionSet(e.collection) || e.collection.op === "local" ? `rt.items(${collection})` : `(${collection})?`;
         // Variables get generated names (`$0`, `$1`…): no identifier of the policy enters the code.
         const id = `$${this.localCount++}`;
@@ -411,7 +412,8 @@ class JsEmitter {
             if (e.members !== undefined) return `rt.distinctCountAt(c, ${object}, ${this.shape(e.members)})`;
             return e.object.op === "local" ? `rt.size(${object})` : `((${object})?.length ?? 0)`;
           case "lower":
-            return `rt.lower(${object})`;
+            // Inside a quantifier a site remembers its last input and output (rt.CallSite).
+            return this.locals.size > 0 ? `rt.lowerAt(${this.constant("rt.callSite()", true)}, c, ${object})` : `rt.lower(${object})`;
           case "startsWith":
             return `rt.startsWith(${object}, ${this.expr(e.args[0]!)})`;
           case "endsWith":
@@ -421,6 +423,7 @@ class JsEmitter {
       }
       case "call":
         // `c`: an ambiguous URL or address is noted as a fault there (the rule fails closed).
+        if (this.locals.size > 0) return `rt.${e.name === "url.host" ? "urlHostAt" : "emailDomainAt"}(${this.constant("rt.callSite()", true)}, c, ${this.expr(e.arg)})`;
         return e.name === "url.host" ? `rt.urlHost(${this.expr(e.arg)}, c)` : `rt.emailDomain(${this.expr(e.arg)}, c)`;
     }
   }

@@ -30,6 +30,8 @@ export interface EvalContext {
   errors: string[] | undefined;
   /** A fault noted while evaluating the current rule's condition (missing user or intent). */
   fault: string | undefined;
+  /** Elements the quantifiers have visited in this decision (see helpers.visiting). */
+  visits: number;
 }
 
 /**
@@ -398,6 +400,7 @@ export class Engine {
       // Every field present from the start: one object shape keeps the generated code monomorphic.
       fault: undefined,
       errors: undefined,
+      visits: 0,
     };
   }
 

@@ -1,3 +1,4 @@
+import { domainToASCII } from "node:url";
 import { compileGlob, matchCompiledGlob, type CompiledGlob } from "./glob.js";
 import type { ValueShape } from "./declaredShape.js";
 
@@ -53,6 +54,10 @@ export function urlHost(value: string, note?: FaultNote): string {
  * or nothing after it. A string that is not one plain address is an evaluation error: a mailer
  * splits `eve@evil.example, bob@acme.com` into two recipients, and must not be checked as
  * acme.com; so are angle brackets, quotes, more than one `@`, whitespace and control characters.
+ * The domain is given in its ASCII form, as `url.host` gives a URL's (`bücher.de` is
+ * `xn--bcher-kva.de`), after the mapping mail systems apply: full-width letters, the ideographic
+ * full stop and invisible characters (`ｅｖｉｌ。com`, a soft hyphen) do not make `evil.com`
+ * another domain. A domain with no ASCII form is an evaluation error.
  */
 export function emailDomain(value: string, note?: FaultNote): string {
   if (typeof value !== "string") return "";
@@ -62,7 +67,13 @@ export function emailDomain(value: string, note?: FaultNote): string {
     failed(note, `email.domain: ${describeText(value)} is not a single plain e-mail address`);
     return "";
   }
-  return domainOf(value.slice(at + 1));
+  const ascii = domainToASCII(value.slice(at + 1));
+  // Mapped, a full-width comma is a comma (`evil.com，acme.com`): only a plain host name is a domain.
+  if (ascii === "" || /[^a-z0-9._-]/.test(ascii)) {
+    failed(note, `email.domain: ${describeText(value)} has no valid domain`);
+    return "";
+  }
+  return domainOf(ascii);
 }
 
 /** A request string for a message: quoted, shortened, control characters escaped. */
@@ -76,11 +87,16 @@ export function like(subject: string, pattern: string): boolean {
   let glob = globCache.get(pattern);
   if (!glob) {
     glob = compileGlob(pattern);
-    if (globCache.size > 1000) globCache.clear();
-    globCache.set(pattern, glob);
+    // Only short patterns are kept: a pattern from a request (`args.s like args.p`) is the
+    // agent's, and a thousand kept megabyte patterns would be a gigabyte held between decisions.
+    if (pattern.length <= MAX_CACHED_PATTERN) {
+      if (globCache.size > 1000) globCache.clear();
+      globCache.set(pattern, glob);
+    }
   }
   return matchCompiledGlob(glob, subject);
 }
+const MAX_CACHED_PATTERN = 256;
 
 /** Structural equality for values of the same declared type (sets compare as sets). */
 export function equal(a: unknown, b: unknown, asSet = false): boolean {
@@ -568,4 +584,59 @@ export function compareScalars(operator: "==" | "!=" | "<" | "<=" | ">" | ">=", 
     case ">=":
       return (left as number) >= (right as number);
   }
+}
+
+/**
+ * Elements the quantifiers of one decision may visit, all rules together. Past it the rule being
+ * evaluated fails (closed: a deny matches, an allow does not): `any(x in L: any(y in L: …))` over
+ * a list of 30,000 would otherwise take seconds, and a request's size is the agent's to choose.
+ */
+export const MAX_QUANTIFIER_VISITS = 2_000_000;
+
+/** Counts a quantifier's elements against the decision's budget (`MAX_QUANTIFIER_VISITS`); returns the collection. */
+export function visiting<T>(c: { visits: number }, collection: T): T {
+  const count = Array.isArray(collection) ? collection.length : collection instanceof Set ? collection.size : 0;
+  c.visits += count;
+  if (c.visits > MAX_QUANTIFIER_VISITS) throw new Error(`the request is too large to evaluate: its quantifiers would visit more than ${MAX_QUANTIFIER_VISITS.toLocaleString("en-US")} elements`);
+  return collection;
+}
+
+/**
+ * One call of `lower()`, `url.host` or `email.domain` inside a quantifier, where it may run once
+ * per element: its last input and output in this decision (and the fault it noted). Without it
+ * `any(x in args.l: x.lower() == args.s.lower())` lowers the same long string once per element.
+ */
+export interface CallSite {
+  epoch: number;
+  input: unknown;
+  output: string;
+  fault: string | undefined;
+}
+
+export function callSite(): CallSite {
+  return { epoch: -1, input: undefined, output: "", fault: undefined };
+}
+
+function calledAt(site: CallSite, note: FaultNote, input: unknown, call: (note: FaultNote) => string): string {
+  if (site.epoch !== decisionEpoch || site.input !== input) {
+    const own: FaultNote = { fault: undefined };
+    site.output = call(own);
+    site.fault = own.fault;
+    site.epoch = decisionEpoch;
+    site.input = input;
+  }
+  if (site.fault !== undefined) note.fault ??= site.fault;
+  return site.output;
+}
+
+export function lowerAt(site: CallSite, note: FaultNote, text: unknown): string {
+  return calledAt(site, note, text, () => lower(text));
+}
+
+export function urlHostAt(site: CallSite, note: FaultNote, value: string): string {
+  return calledAt(site, note, value, (own) => urlHost(value, own));
+}
+
+export function emailDomainAt(site: CallSite, note: FaultNote, value: string): string {
+  return calledAt(site, note, value, (own) => emailDomain(value, own));
 }

@@ -286,3 +286,34 @@ policy p { allow t }
     expect(engine.sessions.get("s")!.calls).toBe(0);
   });
 });
+
+describe("security re-audit", () => {
+  it("a long string lowered inside a quantifier is lowered once per decision, not once per element", () => {
+    const engine = engineFor("tool a { risk low args { l: list<string>, s: string } }\npolicy p {\n  allow a\n  deny a when any(x in args.l: x.lower() == args.s.lower())\n}\n");
+    const l = Array.from({ length: 20_000 }, (_, i) => `v${i}`);
+    expect(engine.decide({ session: "s", tool: "a", args: { l, s: "\u0130".repeat(200_000) } })).toMatchObject({ decision: "allow", errors: [] });
+    expect(engine.decide({ session: "t", tool: "a", args: { l, s: "V19999" } })).toMatchObject({ decision: "deny", rules: ["p/2"] });
+  });
+
+  it("quantifiers that would visit more than 2,000,000 elements in one decision fail closed", () => {
+    const engine = engineFor("tool a { risk low args { l: list<string> } }\npolicy p {\n  allow a\n  deny a when any(x in args.l: any(y in args.l: x != y and x == y))\n}\n");
+    const decision = engine.decide({ session: "s", tool: "a", args: { l: Array.from({ length: 30_000 }, (_, i) => `v${i}`) } });
+    expect(decision).toMatchObject({ decision: "deny", rules: ["p/2"] });
+    expect(decision.errors.join(" ")).toContain("the request is too large to evaluate: its quantifiers would visit more than 2,000,000 elements");
+    // Below the budget the same rule decides as written.
+    expect(engine.decide({ session: "t", tool: "a", args: { l: Array.from({ length: 1_000 }, (_, i) => `v${i}`) } })).toMatchObject({ decision: "allow", errors: [] });
+  });
+
+  it.each(["eve@\uff45\uff56\uff49\uff4c.com", "eve@evil\u3002com", "eve@evil.com\u00ad", "eve@ev\u2060il.com", "eve@EVIL.com"])("email.domain reads %j as evil.com, as a mail system would", (address) => {
+    const engine = engineFor('tool m { risk low args { to: string } }\npolicy p {\n  @name("no-evil") deny m when email.domain(args.to) == "evil.com"\n  allow m\n}\n');
+    expect(engine.decide({ session: "s", tool: "m", args: { to: address } })).toMatchObject({ decision: "deny", rules: ["no-evil"] });
+  });
+
+  it("email.domain gives the ASCII form of an international domain, as url.host does, and refuses one that maps to several", () => {
+    const engine = engineFor('tool m { risk low args { to: string, u: string } }\npolicy p {\n  @name("same") allow m when email.domain(args.to) == url.host(args.u)\n}\n');
+    expect(engine.decide({ session: "s", tool: "m", args: { to: "x@b\u00fccher.de", u: "https://b\u00fccher.de/" } })).toMatchObject({ decision: "allow" });
+    const split = engine.decide({ session: "t", tool: "m", args: { to: "x@evil.com\uff0cacme.com", u: "https://acme.com/" } });
+    expect(split.decision).toBe("deny");
+    expect(split.errors.join(" ")).toContain("has no valid domain");
+  });
+});
