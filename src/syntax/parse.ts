@@ -44,7 +44,7 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
     for (const error of lexed.errors) {
       const character = file.text.slice(error.offset, error.offset + (error.length || 1));
       const shown = character.length > 20 ? character.slice(0, 20) + "…" : character;
-      diagnostics.push(diagnostic("PC100", `unexpected character \`${shown}\``, { file, start: error.offset, end: error.offset + Math.max(1, Math.min(error.length, 1)) }, hintForCharacter(character.charAt(0), file.text.charAt(error.offset + 1))));
+      diagnostics.push(diagnostic("PC100", `unexpected character \`${shown}\``, { file, start: error.offset, end: error.offset + Math.max(1, Math.min(error.length, 20)) }, hintForCharacter(character.charAt(0), file.text.charAt(error.offset + 1))));
       if (diagnostics.length >= MAX_SYNTAX_ERRORS_PER_FILE) break;
     }
     /**
