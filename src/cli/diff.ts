@@ -95,7 +95,7 @@ export function registerDiff(program: Command, io: Io, finish: (code: Promise<Ex
     .description("replay recordings through two policy versions and report every decision that changes")
     .argument("<old>", "the current policy (a path or a bundle .json)")
     .argument("<new>", "the changed policy (a path or a bundle .json)")
-    .option("--replay <files...>", "recordings: .jsonl files, folders of them, or quoted globs")
+    .option("--replay <files...>", "recordings: .jsonl files, folders of them, quoted globs, or /dev/stdin (takes every argument after it: give policy paths first)")
     .option("--json", "print a JSON document instead")
     .option("--exit-code", "exit 1 when any decision changes")
     .option("--public-key <file>", "require each side that is a bundle to be signed by this Ed25519 public key (PEM or DER)")

@@ -139,7 +139,7 @@ export function registerTest(program: Command, io: Io, finish: (code: Promise<Ex
     .command("test")
     .description("replay recorded requests (JSON Lines) against policies and compare decisions")
     .argument("[paths...]", "policy files or folders (or give --bundle)")
-    .option("--replay <files...>", "recordings: .jsonl files, folders of them, or quoted globs")
+    .option("--replay <files...>", "recordings: .jsonl files, folders of them, quoted globs, or /dev/stdin (takes every argument after it: give policy paths first)")
     .option("--bundle <file>", "test a built bundle instead of sources")
     .option("--public-key <file>", "require the bundle to be signed by this Ed25519 public key (PEM or DER)")
     .option("--reporter <name>", `report format: ${REPORTERS.join(", ")} (default: pretty)`)
