@@ -1,5 +1,5 @@
 import { NO_INTENT_FAULT, NO_USER_FAULT } from "../runtime/helpers.js";
-import { childrenOf, mayFail, RISK_RANK, type IrExpr } from "../runtime/ir.js";
+import { childrenOf, hasQuantifier, mayFail, RISK_RANK, type IrExpr } from "../runtime/ir.js";
 import type { RuleInfo } from "../runtime/policy.js";
 import type { RuntimeSchema, TypeJson } from "../runtime/schema.js";
 import type { SessionUse } from "../runtime/session.js";
@@ -45,6 +45,9 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
         const condition = rule.ir === null ? null : emitter.forTool(entry.tool, () => emitter.expr(rule.ir!));
         if (condition === null) fast.push(`    ${push}`);
         else {
+          // Each rule has its own budget of quantifier visits (rt.visiting): what one rule
+          // spends never makes another fail, so the order of the rules never matters.
+          if (hasQuantifier(rule.ir!)) fast.push("    c.visits = 0;");
           // Only a condition that reads the user, the intent's tools/risk or a count, or calls a
           // function that refuses ambiguous input, can fail.
           if (!mayFail(rule.ir!)) fast.push(`    if ((${condition}) === true) ${push}`);
@@ -193,6 +196,7 @@ class JsEmitter {
     return [
       `function r${index}(c) {`,
       "  try {",
+      ...(rule.ir !== null && hasQuantifier(rule.ir) ? ["    c.visits = 0;"] : []),
       `    ${ROOT_LOCALS}`,
       ...(temporaries.length > 0 ? [`    let ${temporaries.join(", ")};`] : []),
       `    const value = ${condition} === true;`,
@@ -346,6 +350,8 @@ class JsEmitter {
         return `rt.${e.op}(${this.expr(e.left)}, ${this.expr(e.right)}${e.shape !== undefined ? `, ${this.shape(e.shape)}, c` : ""})`;
       case "like":
         if (e.pattern.op === "const" && typeof e.pattern.value === "string") return this.constantLike(e.pattern.value, this.expr(e.subject));
+        // Inside a quantifier a site keeps the last pattern compiled (rt.LikeSite).
+        if (this.locals.size > 0) return `rt.likeAt(${this.constant("rt.likeSite()", true)}, ${this.expr(e.subject)}, ${this.expr(e.pattern)})`;
         return `rt.like(${this.expr(e.subject)}, ${this.expr(e.pattern)})`;
       case "quantifier": {
         const method = e.kind === "any" ? "some" : "every";

@@ -35,8 +35,11 @@ export function closestName(name: string, known: Iterable<string>): string | und
   const limit = Math.max(1, Math.min(3, Math.ceil(name.length / 3)));
   let best: string | undefined;
   let bestDistance = limit + 1;
+  const lowered = name.toLowerCase();
   for (const candidate of known) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase(), limit);
+    // Most candidates differ in length by more than the limit: no distance to compute.
+    if (Math.abs(candidate.length - name.length) > limit) continue;
+    const distance = editDistance(lowered, candidate.toLowerCase(), limit);
     if (distance < bestDistance || (distance === bestDistance && best !== undefined && candidate < best)) {
       best = candidate;
       bestDistance = distance;

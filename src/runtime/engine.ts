@@ -30,7 +30,7 @@ export interface EvalContext {
   errors: string[] | undefined;
   /** A fault noted while evaluating the current rule's condition (missing user or intent). */
   fault: string | undefined;
-  /** Elements the quantifiers have visited in this decision (see helpers.visiting). */
+  /** Elements the quantifiers of the rule being evaluated have visited (see helpers.visiting). */
   visits: number;
 }
 

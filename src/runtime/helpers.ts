@@ -67,9 +67,13 @@ export function emailDomain(value: string, note?: FaultNote): string {
     failed(note, `email.domain: ${describeText(value)} is not a single plain e-mail address`);
     return "";
   }
-  const ascii = domainToASCII(value.slice(at + 1));
+  const raw = value.slice(at + 1);
+  // domainToASCII reads a URL host: it would cut `acme.com/evil.com` at the `/`, decode `%61`,
+  // and turn `0x7f.1` into `127.0.0.1`. None of those is one plain domain.
+  const ascii = /[/?#%]/.test(raw) ? "" : domainToASCII(raw);
+  const renumbered = /^[0-9.]+$/.test(ascii) && ascii !== raw.toLowerCase().replace(/\.$/, "");
   // Mapped, a full-width comma is a comma (`evil.com，acme.com`): only a plain host name is a domain.
-  if (ascii === "" || /[^a-z0-9._-]/.test(ascii)) {
+  if (ascii === "" || renumbered || /[^a-z0-9._-]/.test(ascii)) {
     failed(note, `email.domain: ${describeText(value)} has no valid domain`);
     return "";
   }
@@ -85,17 +89,26 @@ const globCache = new Map<string, CompiledGlob>();
 /** `like` with a pattern known only at run time; patterns written in the policy are compiled ahead. */
 export function like(subject: string, pattern: string): boolean {
   let glob = globCache.get(pattern);
-  if (!glob) {
-    glob = compileGlob(pattern);
-    // Only short patterns are kept: a pattern from a request (`args.s like args.p`) is the
-    // agent's, and a thousand kept megabyte patterns would be a gigabyte held between decisions.
-    if (pattern.length <= MAX_CACHED_PATTERN) {
+  if (glob === undefined) {
+    if (pattern.length > MAX_CACHED_PATTERN) {
+      // Only short patterns are kept: a pattern from a request (`args.s like args.p`) is the
+      // agent's, and a thousand kept megabyte patterns would be a gigabyte held between
+      // decisions. A long one is kept alone, until the next: one decision may match it often.
+      if (pattern !== lastLongPattern) {
+        lastLongGlob = compileGlob(pattern);
+        lastLongPattern = pattern;
+      }
+      glob = lastLongGlob!;
+    } else {
+      glob = compileGlob(pattern);
       if (globCache.size > 1000) globCache.clear();
       globCache.set(pattern, glob);
     }
   }
   return matchCompiledGlob(glob, subject);
 }
+let lastLongPattern: string | undefined;
+let lastLongGlob: CompiledGlob | undefined;
 const MAX_CACHED_PATTERN = 256;
 
 /** Structural equality for values of the same declared type (sets compare as sets). */
@@ -587,13 +600,14 @@ export function compareScalars(operator: "==" | "!=" | "<" | "<=" | ">" | ">=", 
 }
 
 /**
- * Elements the quantifiers of one decision may visit, all rules together. Past it the rule being
- * evaluated fails (closed: a deny matches, an allow does not): `any(x in L: any(y in L: …))` over
- * a list of 30,000 would otherwise take seconds, and a request's size is the agent's to choose.
+ * Elements the quantifiers of one rule may visit in one decision. Past it the rule fails (closed:
+ * a deny matches, an allow does not): `any(x in L: any(y in L: …))` over a list of 30,000 would
+ * otherwise take seconds, and a request's size is the agent's to choose. Each rule has its own
+ * budget, so what one spends never makes another fail (the order of rules never matters).
  */
-export const MAX_QUANTIFIER_VISITS = 2_000_000;
+export const MAX_QUANTIFIER_VISITS = 1_000_000;
 
-/** Counts a quantifier's elements against the decision's budget (`MAX_QUANTIFIER_VISITS`); returns the collection. */
+/** Counts a quantifier's elements against the rule's budget (`MAX_QUANTIFIER_VISITS`); returns the collection. */
 export function visiting<T>(c: { visits: number }, collection: T): T {
   const count = Array.isArray(collection) ? collection.length : collection instanceof Set ? collection.size : 0;
   c.visits += count;
@@ -639,4 +653,22 @@ export function urlHostAt(site: CallSite, note: FaultNote, value: string): strin
 
 export function emailDomainAt(site: CallSite, note: FaultNote, value: string): string {
   return calledAt(site, note, value, (own) => emailDomain(value, own));
+}
+
+/** A `like` site inside a quantifier: a pattern from the request, too long for the cache, is compiled once for all the elements. */
+export interface LikeSite {
+  pattern: string | undefined;
+  glob: CompiledGlob | undefined;
+}
+
+export function likeSite(): LikeSite {
+  return { pattern: undefined, glob: undefined };
+}
+
+export function likeAt(site: LikeSite, subject: string, pattern: string): boolean {
+  if (site.pattern !== pattern || site.glob === undefined) {
+    site.glob = globCache.get(pattern) ?? compileGlob(pattern);
+    site.pattern = pattern;
+  }
+  return matchCompiledGlob(site.glob, subject);
 }

@@ -194,6 +194,8 @@ export class Interpreter {
 
   /** Evaluates a rule's condition clause by clause (its top-level `and` terms). */
   traceClauses(e: IrExpr, texts: readonly string[]): { matched: boolean | "error"; clauses: ClauseTrace[] } {
+    // Each rule has its own budget of quantifier visits, as in the generated code.
+    this.c.visits = 0;
     const terms = e.op === "and" && texts.length === e.terms.length ? e.terms : [e];
     const clauses: ClauseTrace[] = [];
     // Three-valued, as the rule's `and` is: a clause that does not hold settles it, even after

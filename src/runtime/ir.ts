@@ -69,6 +69,11 @@ export function mayFailOnAgentInput(e: IrExpr): boolean {
   return childrenOf(e).some(mayFailOnAgentInput);
 }
 
+/** Whether an expression has an `any` or `all` (whose visits count against the rule's budget). */
+export function hasQuantifier(e: IrExpr): boolean {
+  return e.op === "quantifier" || childrenOf(e).some(hasQuantifier);
+}
+
 /** Whether evaluating an expression can fail at all: on the agent's input, or for want of the request's user or intent. */
 export function mayFail(e: IrExpr): boolean {
   return readsOptionalPart(e, "user") || readsOptionalPart(e, "intent") || mayFailOnAgentInput(e);

@@ -75,9 +75,12 @@ function causeOf(before: Decision, after: Decision, changed: ReadonlySet<string>
   return cause ?? (after.rules.length === 0 ? "default deny" : "(same rules)");
 }
 
-/** A deny no rule gave, with errors: the request did not fit the version's schema (or was not a request at all). */
+/**
+ * A deny no rule gave whose reason is its error: the request did not fit the version's schema
+ * (or was not a request at all). A default deny with an allow rule's evaluation error is not one.
+ */
 function refusedAsInvalid(decision: Decision): boolean {
-  return decision.decision === "deny" && decision.rules.length === 0 && decision.errors.length > 0;
+  return decision.decision === "deny" && decision.rules.length === 0 && decision.errors.length > 0 && decision.errors[0] === decision.reasons[0];
 }
 
 /** What one share of a file's diff reports (posted back by a worker thread). */

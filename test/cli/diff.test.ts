@@ -66,6 +66,13 @@ describe("policyc diff: causes", () => {
     expect(report.byCause["~mail-for-support"]!.directions).toEqual({ "allow→ask": report.changed });
   });
 
+  it("a default deny with an allow rule's evaluation error is that rule's change, not an invalid request", async () => {
+    const needsUser = join(dir, "needs-user.policy");
+    writeFileSync(needsUser, `user { roles: set<string> }\n${old.replace('allow email.send\n    when agent.team == "support"', 'allow email.send\n    when agent.team == "support" and "admin" in user.roles')}`);
+    const report = await diffJson(OLD, needsUser);
+    expect(Object.keys(report.byCause)).toEqual(["~mail-for-support"]);
+  });
+
   it("a request the new version's schema refuses is its own cause, not a rule that no longer decides", async () => {
     const stricter = join(dir, "stricter-schema.policy");
     writeFileSync(stricter, old.replace("args { query: string }", "args { query: string, limit: int }"));

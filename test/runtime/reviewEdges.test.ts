@@ -295,18 +295,43 @@ describe("security re-audit", () => {
     expect(engine.decide({ session: "t", tool: "a", args: { l, s: "V19999" } })).toMatchObject({ decision: "deny", rules: ["p/2"] });
   });
 
-  it("quantifiers that would visit more than 2,000,000 elements in one decision fail closed", () => {
+  it("a rule whose quantifiers would visit more than 1,000,000 elements fails closed", () => {
     const engine = engineFor("tool a { risk low args { l: list<string> } }\npolicy p {\n  allow a\n  deny a when any(x in args.l: any(y in args.l: x != y and x == y))\n}\n");
     const decision = engine.decide({ session: "s", tool: "a", args: { l: Array.from({ length: 30_000 }, (_, i) => `v${i}`) } });
     expect(decision).toMatchObject({ decision: "deny", rules: ["p/2"] });
-    expect(decision.errors.join(" ")).toContain("the request is too large to evaluate: its quantifiers would visit more than 2,000,000 elements");
+    expect(decision.errors.join(" ")).toContain("the request is too large to evaluate: its quantifiers would visit more than 1,000,000 elements");
     // Below the budget the same rule decides as written.
-    expect(engine.decide({ session: "t", tool: "a", args: { l: Array.from({ length: 1_000 }, (_, i) => `v${i}`) } })).toMatchObject({ decision: "allow", errors: [] });
+    expect(engine.decide({ session: "t", tool: "a", args: { l: Array.from({ length: 900 }, (_, i) => `v${i}`) } })).toMatchObject({ decision: "allow", errors: [] });
+  });
+
+  it("each rule has its own budget: a rule that spends its own never makes another fail (or revoke), in either order, and explain agrees", () => {
+    const big = { session: "s", tool: "a", args: { l: Array.from({ length: 1_500 }, (_, i) => `l${i}`), m: Array.from({ length: 1_500 }, (_, i) => `m${i}`) } };
+    const heavy = '@name("D1") deny a when any(x in args.l: any(y in args.m: x == y))';
+    const light = '@name("D2") deny a when any(x in args.l: x == "zz") revoke';
+    for (const rules of [[heavy, light], [light, heavy]]) {
+      const engine = engineFor(`tool a { risk low args { l: list<string>, m: list<string> } }\npolicy p {\n  ${rules.join("\n  ")}\n  allow a\n}\n`);
+      expect(explain(engine, big).rules.map((r) => [r.id, r.matched])).toEqual(rules.map((r) => [r === heavy ? "D1" : "D2", r === heavy ? "error" : false]).concat([["p/3", true]]));
+      expect(engine.decide(big)).toMatchObject({ decision: "deny", rules: ["D1"], revoked: false });
+    }
   });
 
   it.each(["eve@\uff45\uff56\uff49\uff4c.com", "eve@evil\u3002com", "eve@evil.com\u00ad", "eve@ev\u2060il.com", "eve@EVIL.com"])("email.domain reads %j as evil.com, as a mail system would", (address) => {
     const engine = engineFor('tool m { risk low args { to: string } }\npolicy p {\n  @name("no-evil") deny m when email.domain(args.to) == "evil.com"\n  allow m\n}\n');
     expect(engine.decide({ session: "s", tool: "m", args: { to: address } })).toMatchObject({ decision: "deny", rules: ["no-evil"] });
+  });
+
+  it.each(["bob@acme.com/evil.com", "bob@acme.com?x", "bob@acme.com#x", "bob@%61cme.com", "bob@0x7f.1"])("email.domain refuses %j, which a URL host parser would read as another domain", (address) => {
+    const engine = engineFor('tool m { risk low args { to: string } }\npolicy p {\n  @name("inside") allow m when email.domain(args.to) == "acme.com" or email.domain(args.to) == "127.0.0.1"\n}\n');
+    const decision = engine.decide({ session: "s", tool: "m", args: { to: address } });
+    expect(decision.decision).toBe("deny");
+    expect(decision.errors.join(" ")).toContain("has no valid domain");
+  });
+
+  it("a run-time `like` pattern too long to cache is compiled once for all the elements of a quantifier", () => {
+    const engine = engineFor("tool a { risk low args { l: list<string>, p: string } }\npolicy p {\n  allow a\n  deny a when any(x in args.l: x like args.p)\n}\n");
+    const l = Array.from({ length: 4_000 }, (_, i) => `v${i}`);
+    expect(engine.decide({ session: "s", tool: "a", args: { l, p: "*a".repeat(150_000) + "*" } })).toMatchObject({ decision: "allow", errors: [] });
+    expect(explain(engine, { session: "t", tool: "a", args: { l, p: "*a".repeat(150_000) + "*" } }).rules.map((r) => r.matched)).toEqual([true, false]);
   });
 
   it("email.domain gives the ASCII form of an international domain, as url.host does, and refuses one that maps to several", () => {
