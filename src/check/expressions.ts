@@ -157,11 +157,11 @@ export class ExpressionChecker {
     };
     // `session.last` is left alone: an attempt at a tool the set does not declare (`shell.exec`)
     // is denied, but it is still the session's last attempt.
-    const isLast = (e: A.Expr): boolean => e.kind === "Member" && e.property.name === "last" && e.object.kind === "NameRef" && e.object.name === "session";
+    const isLast = (e: A.Expr): boolean => (e.kind === "Paren" ? isLast(e.expression) : e.kind === "Member" && e.property.name === "last" && e.object.kind === "NameRef" && e.object.name === "session");
     if (operator === "==" || operator === "!=") {
       if (left.kind === "tool" && !isLast(expr.left)) string(expr.right);
       if (right.kind === "tool" && !isLast(expr.right)) string(expr.left);
-    } else if (operator === "in" && left.kind === "tool") {
+    } else if (operator === "in" && left.kind === "tool" && !isLast(expr.left)) {
       // `tool in ["kb.search", …]`
       if (expr.right.kind === "ListLiteral") expr.right.elements.forEach(string);
     } else if (operator === "contains" && (left.kind === "set" || left.kind === "list") && left.element.kind === "tool") string(expr.right);

@@ -356,7 +356,7 @@ class JsEmitter {
       case "quantifier": {
         const method = e.kind === "any" ? "some" : "every";
         // A quantifier variable may hold a session set (`any(s in [session.labels]: …)`): a Set, not an array.
-        // Its elements count against the decision's budget (rt.visiting).
+        // Its elements count against the rule's budget (rt.visiting).
         const collection = `rt.visiting(c, ${this.expr(e.collection)})`;
         const items = isSessionSet(e.collection) || e.collection.op === "local" ? `rt.items(${collection})` : `(${collection})?`;
         // Variables get generated names (`$0`, `$1`…): no identifier of the policy enters the code.

@@ -72,8 +72,10 @@ export function emailDomain(value: string, note?: FaultNote): string {
   // and turn `0x7f.1` into `127.0.0.1`. None of those is one plain domain.
   const ascii = /[/?#%]/.test(raw) ? "" : domainToASCII(raw);
   const renumbered = /^[0-9.]+$/.test(ascii) && ascii !== raw.toLowerCase().replace(/\.$/, "");
-  // Mapped, a full-width comma is a comma (`evil.com，acme.com`): only a plain host name is a domain.
-  if (ascii === "" || renumbered || /[^a-z0-9._-]/.test(ascii)) {
+  // Mapped, a full-width comma is a comma (`evil.com，acme.com`): only a plain host name is a
+  // domain, with no empty label (`evil.com..`, `.evil.com`) but for one trailing dot.
+  const emptyLabel = (ascii.endsWith(".") ? ascii.slice(0, -1) : ascii).split(".").includes("");
+  if (ascii === "" || renumbered || emptyLabel || /[^a-z0-9._-]/.test(ascii)) {
     failed(note, `email.domain: ${describeText(value)} has no valid domain`);
     return "";
   }
@@ -88,27 +90,34 @@ function describeText(value: string): string {
 const globCache = new Map<string, CompiledGlob>();
 /** `like` with a pattern known only at run time; patterns written in the policy are compiled ahead. */
 export function like(subject: string, pattern: string): boolean {
-  let glob = globCache.get(pattern);
-  if (glob === undefined) {
-    if (pattern.length > MAX_CACHED_PATTERN) {
-      // Only short patterns are kept: a pattern from a request (`args.s like args.p`) is the
-      // agent's, and a thousand kept megabyte patterns would be a gigabyte held between
-      // decisions. A long one is kept alone, until the next: one decision may match it often.
-      if (pattern !== lastLongPattern) {
-        lastLongGlob = compileGlob(pattern);
-        lastLongPattern = pattern;
-      }
-      glob = lastLongGlob!;
-    } else {
-      glob = compileGlob(pattern);
-      if (globCache.size > 1000) globCache.clear();
-      globCache.set(pattern, glob);
-    }
-  }
-  return matchCompiledGlob(glob, subject);
+  return matchCompiledGlob(globFor(pattern), subject);
 }
-let lastLongPattern: string | undefined;
-let lastLongGlob: CompiledGlob | undefined;
+
+/**
+ * The compiled glob of a run-time pattern. Short patterns are kept across decisions. A long one
+ * comes from a request (`args.s like args.p`), the agent's to choose: a thousand kept megabyte
+ * patterns would be a gigabyte held between decisions, so long ones are kept for the decision
+ * only, each compiled once however many elements of a quantifier it is matched against.
+ */
+function globFor(pattern: string): CompiledGlob {
+  let glob = globCache.get(pattern);
+  if (glob !== undefined) return glob;
+  if (pattern.length > MAX_CACHED_PATTERN) {
+    if (longGlobsEpoch !== decisionEpoch) {
+      longGlobs.clear();
+      longGlobsEpoch = decisionEpoch;
+    }
+    glob = longGlobs.get(pattern);
+    if (glob === undefined) longGlobs.set(pattern, (glob = compileGlob(pattern)));
+    return glob;
+  }
+  glob = compileGlob(pattern);
+  if (globCache.size > 1000) globCache.clear();
+  globCache.set(pattern, glob);
+  return glob;
+}
+const longGlobs = new Map<string, CompiledGlob>();
+let longGlobsEpoch = -1;
 const MAX_CACHED_PATTERN = 256;
 
 /** Structural equality for values of the same declared type (sets compare as sets). */
@@ -607,13 +616,25 @@ export function compareScalars(operator: "==" | "!=" | "<" | "<=" | ">" | ">=", 
  */
 export const MAX_QUANTIFIER_VISITS = 1_000_000;
 
-/** Counts a quantifier's elements against the rule's budget (`MAX_QUANTIFIER_VISITS`); returns the collection. */
-export function visiting<T>(c: { visits: number }, collection: T): T {
-  const count = Array.isArray(collection) ? collection.length : collection instanceof Set ? collection.size : 0;
-  c.visits += count;
-  if (c.visits > MAX_QUANTIFIER_VISITS) throw new Error(`the request is too large to evaluate: its quantifiers would visit more than ${MAX_QUANTIFIER_VISITS.toLocaleString("en-US")} elements`);
-  return collection;
+export const OVER_BUDGET = `the request is too large to evaluate: its quantifiers would visit more than ${MAX_QUANTIFIER_VISITS.toLocaleString("en-US")} elements`;
+
+/** Counts a quantifier's elements against the rule's budget; whether that is now spent (`MAX_QUANTIFIER_VISITS`). */
+export function overBudget(c: { visits: number }, collection: unknown): boolean {
+  c.visits += Array.isArray(collection) ? collection.length : collection instanceof Set ? collection.size : 0;
+  return c.visits > MAX_QUANTIFIER_VISITS;
 }
+
+/**
+ * The collection a quantifier of the generated code walks: as it is, or, past the rule's budget,
+ * nothing, with a fault noted. A fault like any other (not an exception), so the rule is an error
+ * only when its other terms do not settle it, whatever their order (language.md §7.5).
+ */
+export function visiting<T>(c: { visits: number; fault: string | undefined }, collection: T): T | readonly never[] {
+  if (!overBudget(c, collection)) return collection;
+  c.fault ??= OVER_BUDGET;
+  return NOTHING;
+}
+const NOTHING: readonly never[] = Object.freeze([]);
 
 /**
  * One call of `lower()`, `url.host` or `email.domain` inside a quantifier, where it may run once
@@ -667,7 +688,7 @@ export function likeSite(): LikeSite {
 
 export function likeAt(site: LikeSite, subject: string, pattern: string): boolean {
   if (site.pattern !== pattern || site.glob === undefined) {
-    site.glob = globCache.get(pattern) ?? compileGlob(pattern);
+    site.glob = globFor(pattern);
     site.pattern = pattern;
   }
   return matchCompiledGlob(site.glob, subject);

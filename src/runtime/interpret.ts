@@ -132,7 +132,9 @@ export class Interpreter {
       case "like":
         return matchCompiledGlob(compileGlob(this.evaluate(e.pattern, locals) as string), this.evaluate(e.subject, locals) as string);
       case "quantifier": {
-        const items = rt.items(rt.visiting(c, this.evaluate(e.collection, locals)));
+        const collection = this.evaluate(e.collection, locals);
+        if (rt.overBudget(c, collection)) rt.fail(rt.OVER_BUDGET);
+        const items = rt.items(collection);
         const inner = new Map(locals);
         const settles = e.kind === "any";
         const value = this.threeValued(

@@ -61,10 +61,12 @@ export function readsOptionalPart(expr: IrExpr, part: "user" | "intent"): boolea
 
 /**
  * Whether evaluating an expression can fail on what the agent sends or does: a count past the
- * window, a URL or address `url.host`/`email.domain` refuse, values nested too deeply to compare.
+ * window, a URL or address `url.host`/`email.domain` refuse, values nested too deeply to compare,
+ * lists too long for the quantifiers' budget.
  */
 export function mayFailOnAgentInput(e: IrExpr): boolean {
-  if (e.op === "count" || e.op === "call") return true;
+  // A quantifier past its rule's budget of visits (helpers.visiting) is a fault too.
+  if (e.op === "count" || e.op === "call" || e.op === "quantifier") return true;
   if (((e.op === "compare" || e.op === "in" || e.op === "contains") && e.deep === true) || e.op === "containsAny" || e.op === "containsAll" || (e.op === "method" && e.members !== undefined)) return true;
   return childrenOf(e).some(mayFailOnAgentInput);
 }

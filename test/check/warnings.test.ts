@@ -119,7 +119,7 @@ describe("PC506 a string names no declared tool", () => {
   });
 
   it("not for declared tools, nor for `session.last` (an attempt at an undeclared tool is still the last one), nor for other strings", () => {
-    expect(rules('deny * when tool == "kb.search" or session.last == "" or session.last == "shell.exec" or agent.team == "kb.serch"')).toEqual([]);
+    expect(rules('deny * when tool == "kb.search" or session.last == "" or session.last == "shell.exec" or (session.last) == "x.y" or session.last in ["shell.exec"] or agent.team == "kb.serch"')).toEqual([]);
   });
 });
 

@@ -304,6 +304,26 @@ describe("security re-audit", () => {
     expect(engine.decide({ session: "t", tool: "a", args: { l: Array.from({ length: 900 }, (_, i) => `v${i}`) } })).toMatchObject({ decision: "allow", errors: [] });
   });
 
+  it("a spent budget is a fault like any other: a term that settles the rule does, in either order, and explain agrees", () => {
+    const l = Array.from({ length: 1_001 }, (_, i) => `v${i}`);
+    for (const condition of ['any(x in args.l: any(y in args.l: x == "zz" and y == "zz")) and args.flag', 'args.flag and any(x in args.l: any(y in args.l: x == "zz" and y == "zz"))']) {
+      const engine = engineFor(`tool t { risk low args { l: list<string>, flag: bool } }\npolicy p {\n  deny t when ${condition} revoke\n  allow t\n}\n`);
+      const request = { session: "s", tool: "t", args: { l, flag: false } };
+      expect(explain(engine, request).rules.map((r) => r.matched), condition).toEqual([false, true]);
+      expect(engine.decide(request), condition).toMatchObject({ decision: "allow", revoked: false });
+      // With the flag set nothing settles it: the spent budget makes the rule an error, which fails closed.
+      const flagged = engine.decide({ ...request, session: "f", args: { l, flag: true } });
+      expect(flagged, condition).toMatchObject({ decision: "deny", rules: ["p/1"], revoked: true });
+      expect(flagged.errors.join(" ")).toContain("more than 1,000,000 elements");
+    }
+  });
+
+  it("long run-time like patterns that take turns are each compiled once per decision", () => {
+    const engine = engineFor("tool t { risk low args { subs: list<string>, pats: list<string> } }\npolicy p {\n  allow t when any(s in args.subs: any(p in args.pats: s like p))\n}\n");
+    const pats = ["ab*".repeat(33_000), "cd*".repeat(33_000)];
+    expect(engine.decide({ session: "s", tool: "t", args: { subs: Array.from({ length: 20_000 }, () => "zz"), pats } })).toMatchObject({ decision: "deny", errors: [] });
+  });
+
   it("each rule has its own budget: a rule that spends its own never makes another fail (or revoke), in either order, and explain agrees", () => {
     const big = { session: "s", tool: "a", args: { l: Array.from({ length: 1_500 }, (_, i) => `l${i}`), m: Array.from({ length: 1_500 }, (_, i) => `m${i}`) } };
     const heavy = '@name("D1") deny a when any(x in args.l: any(y in args.m: x == y))';
@@ -320,7 +340,7 @@ describe("security re-audit", () => {
     expect(engine.decide({ session: "s", tool: "m", args: { to: address } })).toMatchObject({ decision: "deny", rules: ["no-evil"] });
   });
 
-  it.each(["bob@acme.com/evil.com", "bob@acme.com?x", "bob@acme.com#x", "bob@%61cme.com", "bob@0x7f.1"])("email.domain refuses %j, which a URL host parser would read as another domain", (address) => {
+  it.each(["bob@acme.com/evil.com", "bob@acme.com?x", "bob@acme.com#x", "bob@%61cme.com", "bob@0x7f.1", "bob@acme.com..", "bob@.acme.com"])("email.domain refuses %j, which a URL host parser would read as another domain", (address) => {
     const engine = engineFor('tool m { risk low args { to: string } }\npolicy p {\n  @name("inside") allow m when email.domain(args.to) == "acme.com" or email.domain(args.to) == "127.0.0.1"\n}\n');
     const decision = engine.decide({ session: "s", tool: "m", args: { to: address } });
     expect(decision.decision).toBe("deny");
