@@ -28,9 +28,13 @@ export function parseRequests(text: string): { requests: unknown[]; error?: stri
   if (trimmed === "") return { requests: [], error: "the request is empty" };
   try {
     return { requests: [JSON.parse(trimmed)] };
-  } catch {
+  } catch (whole) {
     const requests: unknown[] = [];
     const lines = text.split("\n");
+    // A first line that is no JSON value alone: one document (pretty-printed, say) with a
+    // mistake, reported where it is in the file, not as "line 1 is not JSON".
+    const first = lines.find((line) => line.trim() !== "")!;
+    if (!parsesAsJson(first)) return { requests: [], error: `not JSON: ${withLineAndColumn((whole as Error).message, text, text.indexOf(trimmed))}` };
     for (let i = 0; i < lines.length; i++) {
       if (lines[i]!.trim() === "") continue;
       try {
@@ -41,6 +45,25 @@ export function parseRequests(text: string): { requests: unknown[]; error?: stri
     }
     return { requests };
   }
+}
+
+function parsesAsJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** JSON.parse's "at position N" (of the text parsed, which starts at `start` in `text`) as a line and column of `text`. */
+function withLineAndColumn(message: string, text: string, start: number): string {
+  return message.replace(/at position (\d+)(?: \(line \d+ column \d+\))?/, (_, position: string) => {
+    const offset = start + Number(position);
+    const before = text.slice(0, offset);
+    const line = before.split("\n").length;
+    return `at line ${line}, column ${offset - (before.lastIndexOf("\n") + 1) + 1}`;
+  });
 }
 
 /**

@@ -31,6 +31,7 @@ beforeAll(() => {
   write("history.jsonl", [LOOKUP, LEAK].map((r) => JSON.stringify(r)).join("\n") + "\n");
   write("no-intent.json", JSON.stringify(NO_INTENT));
   write("broken.json", "{bad\n");
+  write("pretty-broken.json", '{\n  "session": "s",\n  "tool": "kb.search",\n  "args": {"query": "x",}\n}\n');
   write("broken.jsonl", `${JSON.stringify(LOOKUP)}\nnot json\n`);
   write("string.json", '"kb.search"\n');
   write("bad.policy", "tool a.b { args { x: strin } }\n");
@@ -275,7 +276,8 @@ describe("policyc eval", () => {
   });
 
   it.each([
-    [["decls.policy", "support.policy", "--request", "broken.json"], /`broken\.json`: line 1 is not JSON/],
+    [["decls.policy", "support.policy", "--request", "broken.json"], /`broken\.json`: not JSON: .* at line 1, column 2$/m],
+    [["decls.policy", "support.policy", "--request", "pretty-broken.json"], /`pretty-broken\.json`: not JSON: .* at line 4, column 25$/m],
     [["decls.policy", "support.policy", "--request", "broken.jsonl"], /`broken\.jsonl`: line 2 is not JSON/],
     [["decls.policy", "support.policy", "--request", "missing.json"], /cannot read request `missing\.json`/],
     [["decls.policy", "support.policy", "--request", "-"], /standard input: the request is empty/],
