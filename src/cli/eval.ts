@@ -3,6 +3,7 @@ import { MAX_REQUEST_BYTES } from "./inputLimits.js";
 import { parseReplayFlags, SESSION_IDLE_HELP } from "./replayOptions.js";
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
 import { Engine } from "../runtime/engine.js";
 import { explain } from "../runtime/explain.js";
 import { describeFsError } from "../source/loadSources.js";
@@ -34,7 +35,7 @@ export function parseRequests(text: string): { requests: unknown[]; error?: stri
     // A first line that is no JSON value alone: one document (pretty-printed, say) with a
     // mistake, reported where it is in the file, not as "line 1 is not JSON".
     const first = lines.find((line) => line.trim() !== "")!;
-    if (!parsesAsJson(first)) return { requests: [], error: `not JSON: ${withLineAndColumn((whole as Error).message, text, text.indexOf(trimmed))}` };
+    if (!parsesAsJson(first)) return { requests: [], error: `not JSON: ${jsonErrorPlace((whole as Error).message, text, text.indexOf(trimmed))}` };
     for (let i = 0; i < lines.length; i++) {
       if (lines[i]!.trim() === "") continue;
       try {
@@ -54,16 +55,6 @@ function parsesAsJson(text: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** JSON.parse's "at position N" (of the text parsed, which starts at `start` in `text`) as a line and column of `text`. */
-function withLineAndColumn(message: string, text: string, start: number): string {
-  return message.replace(/at position (\d+)(?: \(line \d+ column \d+\))?/, (_, position: string) => {
-    const offset = start + Number(position);
-    const before = text.slice(0, offset);
-    const line = before.split("\n").length;
-    return `at line ${line}, column ${offset - (before.lastIndexOf("\n") + 1) + 1}`;
-  });
 }
 
 /**

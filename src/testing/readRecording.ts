@@ -6,6 +6,7 @@ import { validate as validateLineCode } from "./recordingLineValidator.generated
 import type { Effect } from "../runtime/decision.js";
 import { describeFsError } from "../source/loadSources.js";
 import { withinOneEdit } from "../diagnostics/suggest.js";
+import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
 import { recordingLineSchema } from "./recordingSchema.js";
 
 /** What a recording line says should happen. */
@@ -74,7 +75,7 @@ export function parseRecordingLine(text: string, line: number): RecordingLine {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { ok: false, line, text, error: `not JSON: ${(error as Error).message}` };
+    return { ok: false, line, text, error: `not JSON: ${jsonErrorPlace((error as Error).message, text)}` };
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     return { ok: false, line, text, error: `a recording line must be a JSON object, not ${Array.isArray(value) ? "an array" : value === null ? "null" : typeof value}` };

@@ -276,7 +276,7 @@ describe("policyc eval", () => {
   });
 
   it.each([
-    [["decls.policy", "support.policy", "--request", "broken.json"], /`broken\.json`: not JSON: .* at line 1, column 2$/m],
+    [["decls.policy", "support.policy", "--request", "broken.json"], /`broken\.json`: not JSON: .* at column 2$/m],
     [["decls.policy", "support.policy", "--request", "pretty-broken.json"], /`pretty-broken\.json`: not JSON: .* at line 4, column 25$/m],
     [["decls.policy", "support.policy", "--request", "broken.jsonl"], /`broken\.jsonl`: line 2 is not JSON/],
     [["decls.policy", "support.policy", "--request", "missing.json"], /cannot read request `missing\.json`/],
