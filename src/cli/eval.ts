@@ -41,7 +41,7 @@ export function parseRequests(text: string): { requests: unknown[]; error?: stri
       try {
         requests.push(JSON.parse(lines[i]!));
       } catch (error) {
-        return { requests: [], error: `line ${i + 1} is not JSON: ${(error as Error).message}` };
+        return { requests: [], error: `line ${i + 1} is not JSON: ${jsonErrorPlace((error as Error).message, lines[i]!)}` };
       }
     }
     return { requests };

@@ -9,6 +9,7 @@ import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diag
 import type { CompiledPolicy } from "../runtime/policy.js";
 import { describeFsError, loadSources } from "../source/loadSources.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
+import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
 import { emptyValueMessage, isBlank } from "./options.js";
 
 /** A policy to decide with, from sources or a bundle, or why there is none (with the exit code to use). */
@@ -77,7 +78,7 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return usage(`\`${path}\` is not JSON: ${(error as Error).message}`);
+    return usage(`\`${path}\` is not JSON: ${jsonErrorPlace((error as Error).message, text)}`);
   }
   try {
     const bundle: Bundle = verifyBundle(value, publicKey === undefined ? {} : { publicKey });

@@ -284,7 +284,8 @@ describe("policyc eval", () => {
     [["decls.policy", "support.policy"], /--request FILE/],
     [["--request", "lookup.json"], /policy paths or --bundle/],
     [["--bundle", "missing-bundle.json", "--request", "lookup.json"], /cannot read bundle `missing-bundle\.json`/],
-    [["--bundle", "broken.json", "--request", "lookup.json"], /`broken\.json` is not JSON/],
+    [["--bundle", "broken.json", "--request", "lookup.json"], /`broken\.json` is not JSON: .* at column 2$/m],
+    [["--bundle", "pretty-broken.json", "--request", "lookup.json"], /`pretty-broken\.json` is not JSON: .* at line 4, column 25$/m],
   ])("bad usage or unreadable input exits 2: %j", async (args, message) => {
     const result = await evaluate(args, "");
     expect(result.code).toBe(2);
