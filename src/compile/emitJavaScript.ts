@@ -61,7 +61,7 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
       }
     }));
     if (temporaries.length > 0) fast.splice(3, 0, `    let ${temporaries.join(", ")};`);
-    fast.push("    return m;", "  } catch (e) {", "    c.fault = undefined;", "    c.errors = undefined;", "    c.visits = 0;", `    return s${index}(c);`, "  }", "}");
+    fast.push("    return m;", "  } catch (e) {", "    c.fault = undefined;", "    c.errors = undefined;", `    return s${index}(c);`, "  }", "}");
     safe.push("  return m;", "}");
     return `${fast.join("\n")}\n${safe.join("\n")}`;
   });
@@ -350,8 +350,6 @@ class JsEmitter {
         return `rt.${e.op}(${this.expr(e.left)}, ${this.expr(e.right)}${e.shape !== undefined ? `, ${this.shape(e.shape)}, c` : ""})`;
       case "like":
         if (e.pattern.op === "const" && typeof e.pattern.value === "string") return this.constantLike(e.pattern.value, this.expr(e.subject));
-        // Inside a quantifier a site keeps the last pattern compiled (rt.LikeSite).
-        if (this.locals.size > 0) return `rt.likeAt(${this.constant("rt.likeSite()", true)}, ${this.expr(e.subject)}, ${this.expr(e.pattern)})`;
         return `rt.like(${this.expr(e.subject)}, ${this.expr(e.pattern)})`;
       case "quantifier": {
         const method = e.kind === "any" ? "some" : "every";

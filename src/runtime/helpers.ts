@@ -675,21 +675,3 @@ export function urlHostAt(site: CallSite, note: FaultNote, value: string): strin
 export function emailDomainAt(site: CallSite, note: FaultNote, value: string): string {
   return calledAt(site, note, value, (own) => emailDomain(value, own));
 }
-
-/** A `like` site inside a quantifier: a pattern from the request, too long for the cache, is compiled once for all the elements. */
-export interface LikeSite {
-  pattern: string | undefined;
-  glob: CompiledGlob | undefined;
-}
-
-export function likeSite(): LikeSite {
-  return { pattern: undefined, glob: undefined };
-}
-
-export function likeAt(site: LikeSite, subject: string, pattern: string): boolean {
-  if (site.pattern !== pattern || site.glob === undefined) {
-    site.glob = globFor(pattern);
-    site.pattern = pattern;
-  }
-  return matchCompiledGlob(site.glob, subject);
-}

@@ -53,32 +53,21 @@ export type IrExpr =
   | { readonly op: "method"; readonly name: "size" | "startsWith" | "endsWith" | "lower"; readonly object: IrExpr; readonly args: readonly IrExpr[]; readonly members?: TypeJson }
   | { readonly op: "call"; readonly name: "url.host" | "email.domain"; readonly arg: IrExpr };
 
-/** Whether an expression reads the request's user, or its intent's tools or risk (what fails without them). */
-export function readsOptionalPart(expr: IrExpr, part: "user" | "intent"): boolean {
-  if (part === "user" ? expr.op === "root" && expr.root === "user" : expr.op === "intentTools" || expr.op === "intentMaxRisk") return true;
-  return childrenOf(expr).some((child) => readsOptionalPart(child, part));
-}
-
-/**
- * Whether evaluating an expression can fail on what the agent sends or does: a count past the
- * window, a URL or address `url.host`/`email.domain` refuse, values nested too deeply to compare,
- * lists too long for the quantifiers' budget.
- */
-export function mayFailOnAgentInput(e: IrExpr): boolean {
-  // A quantifier past its rule's budget of visits (helpers.visiting) is a fault too.
-  if (e.op === "count" || e.op === "call" || e.op === "quantifier") return true;
-  if (((e.op === "compare" || e.op === "in" || e.op === "contains") && e.deep === true) || e.op === "containsAny" || e.op === "containsAll" || (e.op === "method" && e.members !== undefined)) return true;
-  return childrenOf(e).some(mayFailOnAgentInput);
-}
-
 /** Whether an expression has an `any` or `all` (whose visits count against the rule's budget). */
 export function hasQuantifier(e: IrExpr): boolean {
   return e.op === "quantifier" || childrenOf(e).some(hasQuantifier);
 }
 
-/** Whether evaluating an expression can fail at all: on the agent's input, or for want of the request's user or intent. */
+/**
+ * Whether evaluating an expression may note a fault: it reads the user or the intent's tools or
+ * risk (which a request may lack), counts past the window, calls a function that refuses
+ * ambiguous input, compares values that may be nested too deeply, or has a quantifier (which may
+ * spend its rule's budget of visits, helpers.visiting).
+ */
 export function mayFail(e: IrExpr): boolean {
-  return readsOptionalPart(e, "user") || readsOptionalPart(e, "intent") || mayFailOnAgentInput(e);
+  if ((e.op === "root" && e.root === "user") || e.op === "intentTools" || e.op === "intentMaxRisk" || e.op === "count" || e.op === "call" || e.op === "quantifier") return true;
+  if (((e.op === "compare" || e.op === "in" || e.op === "contains") && e.deep === true) || e.op === "containsAny" || e.op === "containsAll" || (e.op === "method" && e.members !== undefined)) return true;
+  return childrenOf(e).some(mayFail);
 }
 
 /** The direct sub-expressions of an IR node. */
