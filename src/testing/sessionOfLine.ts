@@ -1,71 +1,24 @@
 import { decodeString } from "../syntax/literals.js";
+import { topLevelMembers, type MemberRange } from "./spliceExpectation.js";
 
 /**
- * The top-level `session` of a JSON line, found without parsing the whole line: a scan that
- * tracks strings and nesting. Used to split a recording between replay workers by session
+ * The top-level `session` of a JSON line, found without parsing the whole line: the scan of its
+ * top-level members that `--update` uses too (spliceExpectation.ts). Used to split a recording between replay workers by session
  * (sessions are independent, so each worker parses only its own lines). Returns undefined
  * whenever it cannot be sure what `JSON.parse` would make of it: not an object, no string
  * `session`, or the key twice (the parse keeps the last) — also written with escapes. Such a
  * line is parsed by every worker, and each keeps it only if the parsed session is its own.
  */
 export function sessionOfLine(line: string): string | undefined {
-  let i = 0;
-  const n = line.length;
-  while (i < n && line.charCodeAt(i) <= 32) i++;
-  if (line.charCodeAt(i) !== 123 /* { */) return undefined;
-  let depth = 0;
-  let session: string | undefined;
-  let expectKey = false;
-  for (; i < n; i++) {
-    const ch = line.charCodeAt(i);
-    if (ch === 34 /* " */) {
-      const end = stringEnd(line, i);
-      if (end < 0) return undefined;
-      if (depth === 1 && expectKey && isSessionKey(line, i, end)) {
-        if (session !== undefined) return undefined; // twice: the parse keeps the last
-        // Skip `:` and read the value.
-        let j = end + 1;
-        while (j < n && line.charCodeAt(j) <= 32) j++;
-        if (line.charCodeAt(j) !== 58 /* : */) return undefined;
-        j++;
-        while (j < n && line.charCodeAt(j) <= 32) j++;
-        if (line.charCodeAt(j) !== 34) return undefined;
-        const valueEnd = stringEnd(line, j);
-        if (valueEnd < 0) return undefined;
-        session = decodeString(line.slice(j, valueEnd + 1));
-        if (session === undefined) return undefined;
-        i = valueEnd;
-        expectKey = false;
-        continue;
-      }
-      i = end;
-      expectKey = false;
-    } else if (ch === 123 || ch === 91) {
-      depth++;
-      expectKey = ch === 123 && depth === 1;
-    } else if (ch === 125 || ch === 93) depth--;
-    else if (ch === 44 /* , */ && depth === 1) expectKey = true;
+  const scanned = topLevelMembers(line);
+  if (scanned === undefined) return undefined;
+  let session: MemberRange | undefined;
+  for (const member of scanned.members) {
+    if (member.key !== "session") continue;
+    if (session !== undefined) return undefined; // twice: the parse keeps the last
+    session = member;
   }
-  return session;
-}
-
-/** Whether the string token line[start..end] (quotes included) is the key `session`, escapes and all. */
-function isSessionKey(line: string, start: number, end: number): boolean {
-  if (end - start === 8) return line.startsWith('"session"', start);
-  // `"sess\u0069on"` is the same key to JSON.parse.
-  if (end - start <= 8) return false;
-  const escape = line.indexOf("\\", start);
-  return escape !== -1 && escape < end && decodeString(line.slice(start, end + 1)) === "session";
-}
-
-/** Index of the closing quote of the string starting at `start`, or -1. */
-function stringEnd(line: string, start: number): number {
-  for (let i = start + 1; i < line.length; i++) {
-    const ch = line.charCodeAt(i);
-    if (ch === 92 /* \ */) i++;
-    else if (ch === 34) return i;
-  }
-  return -1;
+  return session !== undefined && line.charCodeAt(session.start) === 0x22 /* " */ ? decodeString(line.slice(session.start, session.end)) : undefined;
 }
 
 /** Which of `count` workers replays a session: a stable string hash (FNV-1a). */
