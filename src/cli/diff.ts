@@ -6,7 +6,7 @@ import { reportDiagnostics } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings } from "../testing/diff.js";
 import { printable } from "../diagnostics/printable.js";
-import { JOBS_HELP, parseReplayFlags, recordingsOf, SESSION_IDLE_HELP } from "./replayOptions.js";
+import { JOBS_HELP, parseReplayFlags, recordingsOf, REPLAY_HELP, SESSION_IDLE_HELP } from "./replayOptions.js";
 
 /** Changes listed per cause in the text report (all are counted). */
 const LISTED_PER_CAUSE = 20;
@@ -95,7 +95,7 @@ export function registerDiff(program: Command, io: Io, finish: (code: Promise<Ex
     .description("replay recordings through two policy versions and report every decision that changes")
     .argument("<old>", "the current policy (a path or a bundle .json)")
     .argument("<new>", "the changed policy (a path or a bundle .json)")
-    .option("--replay <files...>", "recordings: .jsonl files, folders of them, quoted globs, or /dev/stdin (takes every argument after it: give policy paths first)")
+    .option("--replay <files...>", REPLAY_HELP)
     .option("--json", "print a JSON document instead")
     .option("--exit-code", "exit 1 when any decision changes")
     .option("--public-key <file>", "require each side that is a bundle to be signed by this Ed25519 public key (PEM or DER)")

@@ -1,4 +1,6 @@
 import { parseDuration } from "../syntax/literals.js";
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Io } from "./io.js";
 
 /**
@@ -13,6 +15,7 @@ export interface ReplayFlags {
 }
 
 export const JOBS_HELP = "threads per recording (default: one per core, up to 8, for recordings of 64 MB or more; else 1)";
+export const REPLAY_HELP = "recordings: .jsonl files, folders of them, quoted globs, or - for standard input (takes every argument after it: give policy paths first)";
 export const SESSION_IDLE_HELP = "expire a session after this long without an attempt, as the enforcement point does (a duration: 90m, 8h; default 1h)";
 
 /** The flags as numbers (those given); undefined, after saying why on stderr, when one is not valid. */
@@ -37,14 +40,17 @@ export function parseReplayFlags(verb: string, flags: ReplayFlags, io: Io): { wo
   return parsed;
 }
 
+/** How `--replay` spells standard input (also `/dev/stdin`, which `-` stands for). */
+const STANDARD_INPUT = "-";
+
 /**
- * The `--replay` values, or undefined after saying why on stderr: none given, or a policy file
- * among them (`--replay` takes every argument after it, so `--replay a.jsonl p.policy` reads
- * the policy as a recording).
+ * The `--replay` values (`-` read as `/dev/stdin`), or undefined after saying why on stderr:
+ * none given, or a policy file among them (`--replay` takes every argument after it, so
+ * `--replay a.jsonl p.policy` reads the policy as a recording).
  */
 export function recordingsOf(verb: string, replay: readonly string[] | undefined, io: Io): readonly string[] | undefined {
   if (!replay || replay.length === 0) {
-    io.err(`policyc ${verb}: say which recordings to replay with --replay FILE… (files, folders of *.jsonl, or globs)\n`);
+    io.err(`policyc ${verb}: say which recordings to replay with --replay FILE… (files, folders of *.jsonl, globs, or - for standard input)\n`);
     return undefined;
   }
   const policy = replay.find((value) => value.endsWith(".policy"));
@@ -52,5 +58,23 @@ export function recordingsOf(verb: string, replay: readonly string[] | undefined
     io.err(`policyc ${verb}: \`${policy}\` is a policy file, but --replay takes every argument after it as a recording: put policy paths before --replay\n`);
     return undefined;
   }
-  return replay;
+  return replay.map((value) => (value === STANDARD_INPUT ? "/dev/stdin" : value));
+}
+
+/**
+ * The first recording `--update` could not rewrite because it is not a file (standard input, a
+ * pipe, a device), said on stderr before anything is replayed; undefined when there is none.
+ */
+export function refuseUpdateOfStream(files: readonly string[], cwd: string, io: Io): string | undefined {
+  const stream = files.find((file) => {
+    // Standard input redirected from a file is a file, but rewriting it is not what `-` asked for.
+    if (file === "/dev/stdin") return true;
+    try {
+      return !statSync(resolve(cwd, file)).isFile();
+    } catch {
+      return false; // missing: the replay reports it
+    }
+  });
+  if (stream !== undefined) io.err(`policyc test: --update rewrites recordings in place, but \`${stream}\` is standard input, a pipe or a device, not a file it can rewrite: save the recording to a file and update that\n`);
+  return stream;
 }

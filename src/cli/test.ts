@@ -12,7 +12,7 @@ import { junitReport } from "../testing/reporters/junit.js";
 import { tapReport } from "../testing/reporters/tap.js";
 import { githubReport } from "../testing/reporters/github.js";
 import { printable } from "../diagnostics/printable.js";
-import { JOBS_HELP, parseReplayFlags, recordingsOf, SESSION_IDLE_HELP } from "./replayOptions.js";
+import { JOBS_HELP, parseReplayFlags, recordingsOf, refuseUpdateOfStream, REPLAY_HELP, SESSION_IDLE_HELP } from "./replayOptions.js";
 
 export interface TestOptions {
   replay?: string[];
@@ -76,6 +76,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     io.err(`policyc test: recordings not found or not readable: ${missing.join(", ")}\n`);
     return EXIT.usage;
   }
+  if (options.update && refuseUpdateOfStream(files, io.cwd, io) !== undefined) return EXIT.usage;
   const report = await replayRecordings(loaded.policy, files, {
     ...(options.session !== undefined ? { session: options.session } : {}),
     ...(options.grep !== undefined ? { grep: options.grep } : {}),
@@ -139,7 +140,7 @@ export function registerTest(program: Command, io: Io, finish: (code: Promise<Ex
     .command("test")
     .description("replay recorded requests (JSON Lines) against policies and compare decisions")
     .argument("[paths...]", "policy files or folders (or give --bundle)")
-    .option("--replay <files...>", "recordings: .jsonl files, folders of them, quoted globs, or /dev/stdin (takes every argument after it: give policy paths first)")
+    .option("--replay <files...>", REPLAY_HELP)
     .option("--bundle <file>", "test a built bundle instead of sources")
     .option("--public-key <file>", "require the bundle to be signed by this Ed25519 public key (PEM or DER)")
     .option("--reporter <name>", `report format: ${REPORTERS.join(", ")} (default: pretty)`)

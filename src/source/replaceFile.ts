@@ -28,12 +28,13 @@ function removeTemporariesAndRaise(signal: NodeJS.Signals): void {
   process.kill(process.pid, signal);
 }
 
-function trackTemporary(path: string): void {
+/** Removes `path` if the process is interrupted before `untrackTemporary(path)`. */
+export function trackTemporary(path: string): void {
   if (pendingTemporaries.size === 0) for (const name of INTERRUPTS) process.on(name, removeTemporariesAndRaise);
   pendingTemporaries.add(path);
 }
 
-function untrackTemporary(path: string): void {
+export function untrackTemporary(path: string): void {
   if (!pendingTemporaries.delete(path) || pendingTemporaries.size > 0) return;
   for (const name of INTERRUPTS) process.removeListener(name, removeTemporariesAndRaise);
 }

@@ -7,6 +7,7 @@ import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { shareFilter, type Share } from "./sessionOfLine.js";
 import type { ReplayError } from "./replay.js";
 import { decideRecorded, engineOptions } from "./decideRecorded.js";
+import { recordingSource } from "./recordingSource.js";
 
 /** One recorded request whose decision differs between the two policy versions. */
 export interface DecisionChange {
@@ -100,6 +101,8 @@ export interface DiffShareOptions {
   readonly partition?: Share;
   /** Both engines' sessionIdleMs (see ReplayOptions). */
   readonly sessionIdleMs?: number;
+  /** The absolute path the file's bytes are read from, when not the file itself (see ReplayOptions). */
+  readonly source?: string;
 }
 
 /**
@@ -119,7 +122,7 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
   const errors: ReplayError[] = [];
   let lines = 0;
   try {
-    for await (const batch of readRecordingBatches(resolve(options.cwd ?? ".", file), filter?.keep)) {
+    for await (const batch of readRecordingBatches(options.source ?? resolve(options.cwd ?? ".", file), filter?.keep)) {
       for (const entry of batch) {
         if (filter?.belongsElsewhere(entry)) continue;
         if (!entry.ok) {
@@ -162,16 +165,25 @@ export async function diffRecordings(before: CompiledPolicy, after: CompiledPoli
     return group;
   };
   for (const file of files) {
-    const threads = threadsFor(file, { workers: options.workers, cwd: options.cwd });
-    const shared = { cwd: options.cwd, maxExamplesPerCause: max, sessionIdleMs: options.sessionIdleMs };
+    const source = await recordingSource(file, options.cwd);
+    if (source.error !== undefined) {
+      report.errors.push({ file, line: null, message: source.error, kind: "input" });
+      continue;
+    }
+    const threads = threadsFor(source.path, { workers: options.workers });
+    const shared: DiffShareOptions = { cwd: options.cwd, maxExamplesPerCause: max, sessionIdleMs: options.sessionIdleMs, ...(source.copied ? { source: source.path } : {}) };
     let shares: DiffShareReport[];
-    if (threads <= 1) shares = [await diffShare(before, after, file, shared)];
-    else {
-      shares = await runShares<DiffShareReport>(
-        threads,
-        (partition) => diffShare(before, after, file, { ...shared, partition }),
-        (partition) => ({ kind: "diff", before, after, file, options: { ...shared, partition } }),
-      );
+    try {
+      if (threads <= 1) shares = [await diffShare(before, after, file, shared)];
+      else {
+        shares = await runShares<DiffShareReport>(
+          threads,
+          (partition) => diffShare(before, after, file, { ...shared, partition }),
+          (partition) => ({ kind: "diff", before, after, file, options: { ...shared, partition } }),
+        );
+      }
+    } finally {
+      source.release();
     }
     for (const share of shares) {
       report.lines += share.lines;

@@ -1,6 +1,5 @@
 import { existsSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ReplayError } from "./replay.js";
 import { ReplayWorkerPool } from "./workerPool.js";
@@ -22,18 +21,20 @@ export function workerPool(): ReplayWorkerPool {
 }
 
 /**
- * How many threads replay `file`: `workers` when given, else one per core (up to 8) for a
- * recording of PARALLEL_MIN_BYTES or more; always one when `oneThread` (a share already, or a
- * run that must go in line order).
+ * How many threads replay the recording at `path`: `workers` when given, else one per core (up
+ * to 8) for a recording of PARALLEL_MIN_BYTES or more; always one when `oneThread` (a share
+ * already, or a run that must go in line order), and for anything but a file, which every
+ * thread could not read (each would see only part of a pipe).
  */
-export function threadsFor(file: string, options: { readonly workers?: number; readonly cwd?: string; readonly oneThread?: boolean }): number {
+export function threadsFor(path: string, options: { readonly workers?: number; readonly oneThread?: boolean }): number {
   if (options.oneThread) return 1;
   const wanted = options.workers ?? Math.min(availableParallelism(), 8);
   if (wanted <= 1) return 1;
   // Running from sources (tests) there is no compiled worker script: stay on this thread.
   if (WORKER_SCRIPT.protocol !== "file:" || !existsSync(fileURLToPath(WORKER_SCRIPT))) return 1;
   try {
-    if (options.workers === undefined && statSync(resolve(options.cwd ?? ".", file)).size < PARALLEL_MIN_BYTES) return 1;
+    const stat = statSync(path);
+    if (!stat.isFile() || (options.workers === undefined && stat.size < PARALLEL_MIN_BYTES)) return 1;
   } catch {
     return 1; // unreadable: the single-thread path reports it
   }

@@ -8,6 +8,7 @@ import { describeReadError, readRecording, readRecordingBatches, type Expectatio
 import { shareFilter, type Share } from "./sessionOfLine.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { LineEdits, rewriteRecording } from "./rewriteRecording.js";
+import { recordingSource } from "./recordingSource.js";
 import { printable } from "../diagnostics/printable.js";
 import { shortRequest } from "./shortRequest.js";
 import { decideRecorded, engineOptions } from "./decideRecorded.js";
@@ -44,6 +45,8 @@ export interface ReplayOptions {
   readonly cwd?: string;
   /** The engine's sessionIdleMs: set what the enforcement point that recorded the traffic used. */
   readonly sessionIdleMs?: number;
+  /** Internal: the absolute path the file's bytes are read from, when not the file itself (`recordingSource`). */
+  readonly source?: string;
 }
 
 /** One line with an expectation, and how it went. */
@@ -154,15 +157,41 @@ export async function replayRecordings(policy: CompiledPolicy, files: readonly s
   const report = emptyReport(policy, files, policy.rules.map((r) => r.id));
   const toolNames = new Set(Object.keys(policy.schema.tools));
   for (const file of files) {
-    const failuresBefore = report.failures.length;
-    const workers = threadsFor(file, { workers: options.workers, cwd: options.cwd, oneThread: options.partition !== undefined || options.update || options.bail });
-    if (workers > 1) await replayInWorkers(policy, file, options, report, workers);
-    else await replayFile(policy, file, options, report, toolNames);
-    const fileFailures = report.failures.slice(failuresBefore);
-    if (fileFailures.length > 0) await explainFailures(policy, file, fileFailures.slice(0, options.explainLimit ?? 20), options);
+    const source = await recordingSource(file, options.cwd);
+    try {
+      if (source.error !== undefined) {
+        report.errors.push({ file, line: null, message: source.error, kind: "input" });
+        continue;
+      }
+      let fileOptions: ReplayOptions = source.copied ? { ...options, source: source.path } : options;
+      if (source.copied && options.update) {
+        // Rewriting the copy would change nothing the user has: say so, and replay without it.
+        report.notUpdated.push(file);
+        report.errors.push({ file, line: null, message: "cannot update it: it is standard input, a pipe or a device, not a file that can be rewritten", kind: "input" });
+        fileOptions = { ...fileOptions, update: false };
+      }
+      await replayOneFile(policy, file, fileOptions, report, toolNames, source.path);
+    } finally {
+      source.release();
+    }
     if (report.bailed) break;
   }
   return report;
+}
+
+/** Replays one file into `report` (on several threads when it is large) and explains its first failures. */
+async function replayOneFile(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, toolNames: ReadonlySet<string>, path: string): Promise<void> {
+  const failuresBefore = report.failures.length;
+  const workers = threadsFor(path, { workers: options.workers, oneThread: options.partition !== undefined || options.update || options.bail });
+  if (workers > 1) await replayInWorkers(policy, file, options, report, workers);
+  else await replayFile(policy, file, options, report, toolNames);
+  const fileFailures = report.failures.slice(failuresBefore);
+  if (fileFailures.length > 0) await explainFailures(policy, file, fileFailures.slice(0, options.explainLimit ?? 20), options);
+}
+
+/** The absolute path a recording of a replay is read from. */
+function pathOf(file: string, options: ReplayOptions): string {
+  return options.source ?? resolve(options.cwd ?? ".", file);
 }
 
 /** Replays one file into `report` on this thread (all of it, or one share of its sessions). */
@@ -170,7 +199,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
   const share = options.partition;
   const filter = share === undefined ? undefined : shareFilter(share);
   const engine = new Engine(policy, engineOptions(options));
-  const path = resolve(options.cwd ?? ".", file);
+  const path = pathOf(file, options);
   // --update: the lines whose expectation must change, by line number (written after the replay).
   const edits = options.update ? new LineEdits() : undefined;
   let unreadable = false;
@@ -252,7 +281,7 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
   const sessions = new Set(failures.map((f) => f.session));
   const lastLine = Math.max(...failures.map((f) => f.line));
   const engine = new Engine(policy, engineOptions(options));
-  for await (const entry of readRecording(resolve(options.cwd ?? ".", file))) {
+  for await (const entry of readRecording(pathOf(file, options))) {
     if (entry.line > lastLine) break;
     if (!entry.ok) continue;
     const session = entry.request["session"] as string;
@@ -292,7 +321,7 @@ export interface WorkerReport {
  */
 async function replayInWorkers(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, count: number): Promise<void> {
   // Only the options a share needs (and no caller's extra fields, which may not be cloneable).
-  const shared: ReplayOptions = { session: options.session, grep: options.grep, listCases: options.listCases, explainLimit: options.explainLimit, cwd: options.cwd, sessionIdleMs: options.sessionIdleMs };
+  const shared: ReplayOptions = { session: options.session, grep: options.grep, listCases: options.listCases, explainLimit: options.explainLimit, cwd: options.cwd, sessionIdleMs: options.sessionIdleMs, source: options.source };
   const shares = await runShares<WorkerReport>(
     count,
     (partition) => replayShare(policy, file, { ...shared, partition }),

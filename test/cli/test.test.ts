@@ -1,6 +1,6 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -909,5 +909,63 @@ describe("--session-idle: expire sessions as the enforcement point that recorded
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("--session-idle takes a duration such as 90m, 8h or 2d");
     expectNoStackTrace(result);
+  });
+});
+
+describe("policyc test and diff: a recording piped on standard input (`--replay -`)", () => {
+  const policy = "samples/finance-agent";
+  const log = ["happy-path", "attacks"].map((name) => readFileSync(join(ROOT, policy, "recordings", `${name}.jsonl`), "utf8")).join("");
+  const cases = lines(log).length;
+  /** A fresh TMPDIR for the binary, to see what it leaves there. */
+  const freshTemp = (): string => mkdtempSync(join(dir, "tmp-"));
+
+  it.each(["-", "/dev/stdin"])("`--replay %s` replays every line, on several threads too, and leaves no temporary copy", (spelled) => {
+    for (const jobs of ["1", "2"]) {
+      const temp = freshTemp();
+      const result = bin(["test", policy, "--replay", spelled, "--jobs", jobs], { stdin: log, env: { TMPDIR: temp } });
+      expect(result.code, `--jobs ${jobs}`).toBe(0);
+      expect(result.stdout, `--jobs ${jobs}`).toContain(`${cases} lines replayed from 1 file`);
+      expect(lastLine(result.stdout), `--jobs ${jobs}`).toBe(`${cases} passed, 0 failed`);
+      expect(readdirSync(temp), `--jobs ${jobs}`).toEqual([]);
+    }
+  });
+
+  it("a failure in a piped recording is explained as one in a file is", () => {
+    const failing = lines(log)[0]!.replace('"decision": "allow"', '"decision": "deny"');
+    const file = write("piped/failing.jsonl", failing + "\n");
+    const fromFile = bin(["test", policy, "--replay", file]);
+    const piped = bin(["test", policy, "--replay", "-"], { stdin: failing + "\n" });
+    expect(piped.code).toBe(1);
+    expect(piped.stdout).toContain("because finance-read: `agent.team == \"finance-ops\"` was true");
+    expect(piped.stdout.replace("/dev/stdin", "FILE")).toBe(fromFile.stdout.replace(file, "FILE"));
+  });
+
+  it("--update refuses standard input before replaying anything (exit 2), and a file redirected to it is left alone", () => {
+    const file = write("piped/redirected.jsonl", lines(log)[0]!.replace('"decision": "allow"', '"decision": "deny"') + "\n");
+    const before = readFileSync(file, "utf8");
+    for (const spelled of ["-", "/dev/stdin"]) {
+      const result = bin(["test", policy, "--replay", spelled, "--update"], { stdin: log });
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toBe("policyc test: --update rewrites recordings in place, but `/dev/stdin` is standard input, a pipe or a device, not a file it can rewrite: save the recording to a file and update that\n");
+    }
+    const shell = spawnSync("sh", ["-c", `"${process.execPath}" "${BIN}" test ${policy} --replay - --update < "${file}"`], { cwd: ROOT, encoding: "utf8" });
+    expect(shell.status).toBe(2);
+    expect(readFileSync(file, "utf8")).toBe(before);
+  });
+
+  it("a copy that cannot be made is a clear input error (exit 2), not a crash", () => {
+    const result = bin(["test", policy, "--replay", "-"], { stdin: log, env: { TMPDIR: join(dir, "no-such-folder") } });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain(`error: /dev/stdin: cannot read it through a temporary copy in ${join(dir, "no-such-folder")}: no such file or folder`);
+    expectNoStackTrace(result);
+  });
+
+  it("diff replays a piped recording through both versions, on several threads too", () => {
+    for (const jobs of ["1", "2"]) {
+      const result = bin(["diff", policy, policy, "--replay", "-", "--jobs", jobs], { stdin: log, env: { TMPDIR: freshTemp() } });
+      expect(result.code, `--jobs ${jobs}`).toBe(0);
+      expect(result.stdout, `--jobs ${jobs}`).toBe(`0 of ${cases} decisions change\n`);
+    }
   });
 });

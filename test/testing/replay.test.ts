@@ -1,3 +1,5 @@
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -220,6 +222,25 @@ describe("replayRecordings", () => {
     expect(report.errors[1]!.message).toContain("`no.such`");
     expect(report.errors[2]!.message).toBe("no such file");
     expect(report.passed).toBe(2);
+  });
+
+  it("a named pipe is replayed once, like the same lines in a file, and explained; `update` cannot rewrite it and says so", async () => {
+    const file = recording([{ session: "a", decision: "allow" }, { session: "a", decision: "deny" }, { session: "a", decision: "allow" }]);
+    const fromFile = await replay([file]);
+    const fifo = join(dir, `pipe${++counter}`);
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    for (const update of [false, true]) {
+      const writer = spawn("sh", ["-c", `cat "${file}" > "${fifo}"`]);
+      const written = once(writer, "exit");
+      const report = await replay([fifo], { update });
+      await written;
+      expect(report.lines).toBe(3);
+      expect([report.passed, report.failed]).toEqual([fromFile.passed, fromFile.failed]);
+      expect(report.failures.map((f) => [f.line, f.explanation])).toEqual(fromFile.failures.map((f) => [f.line, f.explanation]));
+      expect(report.failures[0]!.explanation).toBeDefined();
+      expect(report.errors).toEqual(update ? [{ file: fifo, line: null, message: "cannot update it: it is standard input, a pipe or a device, not a file that can be rewritten", kind: "input" }] : []);
+      expect(report.notUpdated).toEqual(update ? [fifo] : []);
+    }
   });
 
   it("reads relative paths from `cwd`", async () => {
