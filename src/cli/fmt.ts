@@ -1,11 +1,9 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { formatSource } from "../ast/format.js";
-import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
+import { formatSources } from "../ast/formatSources.js";
+import { hasErrors, sortDiagnostics } from "../diagnostics/Diagnostic.js";
 import { describeFsError, loadSources } from "../source/loadSources.js";
 import { replaceFile } from "../source/replaceFile.js";
-import type { SourceFile } from "../source/SourceFile.js";
-import { parse } from "../syntax/parse.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
@@ -15,33 +13,6 @@ export interface FmtOptions {
   check?: boolean;
   write?: boolean;
   json?: boolean;
-}
-
-export interface FormattedFile {
-  readonly path: string;
-  readonly original: string;
-  readonly formatted: string;
-  readonly changed: boolean;
-}
-
-/** Formats each file; files that do not parse, or whose doc comments the layout would move to another item (PC110), are left alone and reported. */
-export function formatSources(files: readonly SourceFile[]): { formatted: FormattedFile[]; diagnostics: Diagnostic[] } {
-  const formatted: FormattedFile[] = [];
-  const diagnostics: Diagnostic[] = [];
-  for (const file of files) {
-    const parsed = parse(file);
-    if (hasErrors(parsed.diagnostics)) {
-      diagnostics.push(...parsed.diagnostics.filter((d) => d.severity === "error"));
-      continue;
-    }
-    const output = formatSource(parsed.ast, file.text, [...parsed.comments, ...parsed.docComments]);
-    if (hasErrors(output.diagnostics)) {
-      diagnostics.push(...output.diagnostics);
-      continue;
-    }
-    formatted.push({ path: file.path, original: file.text, formatted: output.text, changed: output.text !== file.text });
-  }
-  return { formatted, diagnostics };
 }
 
 /** `policyc fmt PATH…`: print the canonical form; `--check` lists files that differ (exit 1); `--write` rewrites them. */
