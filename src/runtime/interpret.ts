@@ -1,6 +1,5 @@
 import type { EvalContext } from "./engine.js";
 import * as rt from "./helpers.js";
-import { compileGlob, matchCompiledGlob } from "./glob.js";
 import { RISK_RANK, type IrExpr } from "./ir.js";
 import { parseTime, type RuntimeSchema, type TypeJson } from "./schema.js";
 import { shapeOfType } from "./declaredShape.js";
@@ -130,7 +129,7 @@ export class Interpreter {
       case "containsAll":
         return rt.containsAll(this.evaluate(e.left, locals), this.evaluate(e.right, locals), this.shape(e.shape));
       case "like":
-        return matchCompiledGlob(compileGlob(this.evaluate(e.pattern, locals) as string), this.evaluate(e.subject, locals) as string);
+        return rt.like(this.evaluate(e.subject, locals) as string, this.evaluate(e.pattern, locals) as string);
       case "quantifier": {
         const collection = this.evaluate(e.collection, locals);
         if (rt.overBudget(c, collection)) rt.fail(rt.OVER_BUDGET);
