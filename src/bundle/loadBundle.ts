@@ -135,5 +135,8 @@ export function engineForBundle(bundle: Bundle, options: EngineOptions = {}): En
  */
 export function loadBundle(value: unknown, options: LoadOptions = {}): Engine {
   const bundle = verifyBundle(value, options);
-  return engineForBundle(bundle, options);
+  // A misspelled `publicKey` was not used to check the signature: refused here, before the code runs.
+  checkOptions(options, ["publicKey"]);
+  const { publicKey: _key, ...engineOptions } = options;
+  return engineForBundle(bundle, engineOptions);
 }

@@ -570,14 +570,24 @@ function defaultReason(effect: Effect, id: string, tool: string): string {
   }
 }
 
+/** The names EngineOptions has, at run time (the compiler checks this lists every one, and no other). */
+const ENGINE_OPTIONS: readonly string[] = Object.keys({ clock: true, sessionIdleMs: true, expiredSessionMs: true, revokedSessionMs: true, maxWindowEntries: true, maxSessions: true, maxTimeSkewMs: true } satisfies Record<keyof EngineOptions, true>);
+
 /**
- * Refuses options that would quietly switch a protection off (a window of 0 entries counts
+ * Refuses a name that is not an option (a typo) with a `TypeError`, options that would quietly switch a protection off (a window of 0 entries counts
  * nothing; a negative idle time expires every session) with a `RangeError`, and options of the
  * wrong kind with a `TypeError`: a programming mistake, thrown at once. Exported so
  * `engineForBundle` can tell the caller's mistakes from the bundle's before it loads any code.
  */
-export function checkOptions(options: EngineOptions): void {
+export function checkOptions(options: EngineOptions, alsoKnown: readonly string[] = []): void {
   if (typeof options !== "object" || options === null) throw new TypeError(`EngineOptions must be an object, not ${String(options)}`);
+  // A misspelled name (`maxSesions`) would leave the protection it meant to set switched off.
+  for (const name of Object.keys(options)) {
+    if (ENGINE_OPTIONS.includes(name) || alsoKnown.includes(name)) continue;
+    const known = [...ENGINE_OPTIONS, ...alsoKnown];
+    const meant = closestName(name, known);
+    throw new TypeError(`EngineOptions has no option \`${name}\`${meant === undefined ? "" : `: did you mean \`${meant}\`?`} (the options are ${known.join(", ")})`);
+  }
   // Called for every request without a `time`: a clock that is not a function would deny them all.
   if (options.clock !== undefined && typeof options.clock !== "function") throw new TypeError(`EngineOptions.clock must be a function returning epoch milliseconds, not ${typeof options.clock === "string" ? JSON.stringify(options.clock) : String(options.clock)}`);
   for (const name of ["sessionIdleMs", "expiredSessionMs", "revokedSessionMs"] as const) {

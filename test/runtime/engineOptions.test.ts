@@ -68,6 +68,33 @@ describe("numeric options", () => {
   });
 });
 
+describe("option names", () => {
+  it("a misspelled or unknown name is refused with a TypeError naming the likely one, however the engine is made (it would leave a protection off)", () => {
+    for (const [name, make] of makers()) {
+      const typo = thrownBy(() => make({ maxSesions: 2 }));
+      expect(typo, name).toBeInstanceOf(TypeError);
+      expect(typo).not.toBeInstanceOf(BundleError);
+      expect((typo as Error).message, name).toMatch(/^EngineOptions has no option `maxSesions`: did you mean `maxSessions`\? \(the options are clock, sessionIdleMs, expiredSessionMs, revokedSessionMs, maxWindowEntries, maxSessions, maxTimeSkewMs/);
+      expect((thrownBy(() => make({ maxTimeSkewMS: 1000 })) as Error).message, name).toContain("did you mean `maxTimeSkewMs`?");
+      expect((thrownBy(() => make({ bogus: 1 })) as Error).message, name).toMatch(/^EngineOptions has no option `bogus` \(the options are /);
+    }
+    // publicKey is loadBundle's own option, and only its own.
+    expect((thrownBy(() => loadBundle(bundleJson(), { publicKey: undefined, sessionIdleMs: 1000 })) as Error).message).toContain("the public key is undefined");
+    expect((thrownBy(() => compile(SUPPORT_SOURCES, { publicKey: "k" } as never)) as Error).message).toMatch(/^EngineOptions has no option `publicKey`/);
+    // A misspelled publicKey checked no signature: refused, before the bundle's code runs.
+    const typo = thrownBy(() => loadBundle(bundleJson(), { publicKy: "k" } as never));
+    expect(typo).toBeInstanceOf(TypeError);
+    expect((typo as Error).message).toContain("did you mean `publicKey`?");
+  });
+
+  it("every documented option is accepted", () => {
+    for (const [name, make] of makers()) {
+      const engine = make({ clock: () => T0, sessionIdleMs: 1000, expiredSessionMs: 1000, revokedSessionMs: 1000, maxWindowEntries: 10, maxSessions: 10, maxTimeSkewMs: 1000 }) as Engine;
+      expect(engine.decide(call("crm.lookup", 0, { session: "s1" })).decision, name).toBe("allow");
+    }
+  });
+});
+
 describe("clock", () => {
   it("that is not a function is refused with a TypeError when the engine is made", () => {
     for (const [name, make] of makers()) {
