@@ -298,6 +298,36 @@ describe("policyc test: coverage", () => {
     expect(lines((await test(DEMO_POLICY, "--replay", failing, "--bail", "--reporter", "tap")).stdout).at(-1)).toMatch(/^Bail out! stopped at the first failure/);
   });
 
+  it("--coverage shows in the CI reporters too: TAP comments, a JUnit suite of properties, GitHub annotations at the rules", async () => {
+    const run = async (reporter: string): Promise<string> => {
+      const result = await test(DEMO_POLICY, "--replay", DEMO, "--coverage", "--reporter", reporter);
+      expect(result.code, reporter).toBe(2); // DEMO has a failing case and a malformed line
+      return result.stdout;
+    };
+    const table = ["kb-for-support             1", "mail-for-support           0  never decided a line", "mail-stays-inside          1", "fetch-needs-approval       0  never decided a line", "50% of 4 rules covered; never decided a line: mail-for-support, fetch-needs-approval"];
+    const tap = lines(await run("tap"));
+    const from = tap.indexOf("# coverage");
+    expect(tap.slice(from, from + 6)).toEqual(["# coverage", ...table.map((line) => `#   ${line}`)]);
+    expect(tap.at(-1)).toBe("# 2 passed, 1 failed");
+    const junit = await run("junit");
+    expect(XMLValidator.validate(junit)).toBe(true);
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@" }).parse(junit) as { testsuites: Record<string, string> & { testsuite: { "@name": string; "@tests": string; properties?: { property: { "@name": string; "@value": string }[] }; "system-out"?: string }[] } };
+    const suite = doc.testsuites.testsuite.find((s) => s["@name"] === "policyc test coverage")!;
+    expect(suite["@tests"]).toBe("0");
+    expect(suite.properties!.property.map((p) => [p["@name"], p["@value"]])).toEqual([["coverage.percent", "50"], ["coverage.rule.kb-for-support", "1"], ["coverage.rule.mail-for-support", "0"], ["coverage.rule.mail-stays-inside", "1"], ["coverage.rule.fetch-needs-approval", "0"]]);
+    expect(suite["system-out"]).toBe(table.join("\n"));
+    expect(doc.testsuites["@tests"]).toBe("4"); // three cases and the error: coverage counts as no test
+    const github = await run("github");
+    expect(github).toContain(`coverage\n${table.map((line) => `  ${line}`).join("\n")}\n`);
+    const policyLines = readFileSync(join(ROOT, DEMO_POLICY), "utf8").split("\n");
+    const lineOf = (id: string): number => policyLines.findIndex((l) => l.includes(`@name("${id}")`)) + 2; // the rule starts below its annotation
+    for (const id of ["mail-for-support", "fetch-needs-approval"]) expect(github).toContain(`::warning file=${DEMO_POLICY},line=${lineOf(id)},title=policyc test%3A coverage::rule ${id} decided no recorded line\n`);
+    expect(github).not.toContain("rule kb-for-support decided no recorded line");
+    expect(github).toContain("::notice title=policyc test%3A coverage::50%25 of 4 rules covered; never decided a line: mail-for-support, fetch-needs-approval\n");
+    // Without --coverage, none of it.
+    for (const reporter of ["tap", "junit", "github"]) expect((await test(DEMO_POLICY, "--replay", DEMO, "--reporter", reporter)).stdout, reporter).not.toMatch(/coverage/);
+  });
+
   it("--min-coverage rejects what is not a percentage", async () => {
     for (const value of ["abc", "101", "-5"]) {
       const result = await test(DEMO_POLICY, "--replay", FULL, "--min-coverage", value);

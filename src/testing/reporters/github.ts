@@ -1,5 +1,5 @@
 import { printable } from "../../diagnostics/printable.js";
-import { actualText, BAILED, errorTitle, expectedText, shortRequest, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { actualText, BAILED, coverageLines, coverageTotal, errorTitle, expectedText, shortRequest, summaryLine, type ReporterInput, type Write } from "./shared.js";
 
 /**
  * GitHub Actions workflow commands escape `%`, CR and LF in data, and `,` and `:` in properties
@@ -14,7 +14,7 @@ function property(text: string): string {
 }
 
 /** Annotations pointing at the recording line, then the summary. */
-export function githubReport({ report, verdict }: ReporterInput, write: Write): void {
+export function githubReport({ report, coverage, verdict }: ReporterInput, write: Write): void {
   const out: string[] = [];
   for (const e of report.errors) out.push(`::error file=${property(e.file)}${e.line !== null ? `,line=${e.line}` : ""},title=${property(`policyc test: ${errorTitle(e)}`)}::${data(e.message)}`);
   for (const f of report.failures) {
@@ -22,6 +22,16 @@ export function githubReport({ report, verdict }: ReporterInput, write: Write): 
   }
   if (verdict?.runCheck) out.push(`::error title=${property(`policyc test: ${verdict.runCheck.name}`)}::${data(verdict.runCheck.message)}`);
   if (report.bailed) out.push(`::warning title=${property("policyc test: --bail")}::${data(BAILED)}`);
+  if (coverage) {
+    // The table in the log; a rule that decided no line annotated where it is written.
+    out.push("coverage", ...coverageLines(coverage).map((line) => `  ${line}`));
+    for (const rule of coverage.rules) {
+      if (rule.lines > 0) continue;
+      const place = /^(.*):(\d+):\d+$/.exec(rule.location);
+      out.push(`::warning ${place ? `file=${property(place[1]!)},line=${place[2]},` : ""}title=${property("policyc test: coverage")}::${data(`rule ${rule.id} decided no recorded line`)}`);
+    }
+    out.push(`::notice title=${property("policyc test: coverage")}::${data(coverageTotal(coverage))}`);
+  }
   out.push(summaryLine(report));
   write(out.join("\n") + "\n");
 }

@@ -1,4 +1,4 @@
-import { actualText, chunkedWriter, errorTitle, expectedText, requestText, type ReporterInput, type Write } from "./shared.js";
+import { actualText, chunkedWriter, coverageLines, errorTitle, expectedText, requestText, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
 /** Text content: characters XML 1.0 cannot hold at all (most controls, lone surrogates) are dropped; the rest escaped. */
@@ -17,7 +17,7 @@ function xmlAttribute(text: string): string {
  * expectation, and one per error. Written a case at a time (the counts come first, from a pass
  * that only counts), so a report of a large recording is never one string.
  */
-export function junitReport({ report, verdict }: ReporterInput, out: Write): void {
+export function junitReport({ report, coverage, verdict }: ReporterInput, out: Write): void {
   const { write, flush } = chunkedWriter(out);
   const runCheck = verdict?.runCheck;
   const extra = runCheck ? 1 : 0;
@@ -63,6 +63,13 @@ export function junitReport({ report, verdict }: ReporterInput, out: Write): voi
     write(`      <failure message="${xmlAttribute(runCheck.message)}" type="${xmlAttribute(runCheck.name)}"/>\n`);
     write("    </testcase>\n");
     write("  </testsuite>\n");
+  }
+  if (coverage) {
+    // Coverage is no test: a suite of none, with the figures as properties and the table as its output.
+    write('  <testsuite name="policyc test coverage" tests="0" failures="0" errors="0">\n    <properties>\n');
+    write(`      <property name="coverage.percent" value="${coverage.percent}"/>\n`);
+    for (const rule of coverage.rules) write(`      <property name="${xmlAttribute(`coverage.rule.${rule.id}`)}" value="${rule.lines}"/>\n`);
+    write(`    </properties>\n    <system-out>${xml(coverageLines(coverage).join("\n"))}</system-out>\n  </testsuite>\n`);
   }
   write("</testsuites>\n");
   flush();

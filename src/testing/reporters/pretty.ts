@@ -1,6 +1,6 @@
 import type { Palette } from "../../diagnostics/render.js";
 import type { CaseResult } from "../replay.js";
-import { actualText, BAILED, errorPlace, expectedText, shortRequest, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { actualText, BAILED, coverageLines, errorPlace, expectedText, shortRequest, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
 /**
@@ -38,9 +38,7 @@ export function prettyReport({ report, rules, coverage }: ReporterInput, palette
   }
   if (coverage) {
     out.push(palette.bold("coverage"));
-    const width = Math.max(...coverage.rules.map((r) => r.id.length), 4);
-    for (const rule of coverage.rules) out.push(`  ${rule.id.padEnd(width)}  ${String(rule.lines).padStart(6)}  ${rule.lines === 0 ? palette.warning("never decided a line") : ""}`.trimEnd());
-    out.push(`  ${coverage.percent}% of ${coverage.rules.length} rules covered${coverage.uncovered.length ? `; never decided a line: ${coverage.uncovered.join(", ")}` : ""}`);
+    for (const line of coverageLines(coverage, palette.warning)) out.push(`  ${line}`);
     out.push("");
   }
   if (report.bailed) out.push(BAILED);

@@ -1,6 +1,7 @@
 import type { RuleInfo } from "../../runtime/policy.js";
 import type { CaseResult, ListedCase, ReplayError, ReplayReport } from "../replay.js";
 import { shortRequest } from "../shortRequest.js";
+import { printable } from "../../diagnostics/printable.js";
 
 export { shortRequest };
 
@@ -26,6 +27,20 @@ export function coverageSummary(report: ReplayReport, rules: readonly RuleInfo[]
   const uncovered = entries.filter((e) => e.lines === 0).map((e) => e.id);
   const percent = entries.length === 0 ? 100 : Math.floor(((entries.length - uncovered.length) / entries.length) * 1000) / 10;
   return { rules: entries, uncovered, percent };
+}
+
+/** The coverage table as text lines, a rule a line (`mark` shows "never decided a line"), then the total. */
+export function coverageLines(coverage: CoverageSummary, mark: (text: string) => string = (text) => text): string[] {
+  // Rule ids are any text a policy names them: shown with control characters escaped.
+  const ids = coverage.rules.map((r) => printable(r.id));
+  const width = Math.max(...ids.map((id) => id.length), 4);
+  const rows = coverage.rules.map((rule, i) => `${ids[i]!.padEnd(width)}  ${String(rule.lines).padStart(6)}  ${rule.lines === 0 ? mark("never decided a line") : ""}`.trimEnd());
+  return [...rows, coverageTotal(coverage)];
+}
+
+/** `87.5% of 8 rules covered; never decided a line: a, b`. */
+export function coverageTotal(coverage: CoverageSummary): string {
+  return `${coverage.percent}% of ${coverage.rules.length} rules covered${coverage.uncovered.length ? `; never decided a line: ${coverage.uncovered.map(printable).join(", ")}` : ""}`;
 }
 
 export function expectedText(result: CaseResult): string {

@@ -1,4 +1,4 @@
-import { actualText, BAILED, chunkedWriter, errorPlace, errorTitle, expectedText, requestText, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { actualText, BAILED, chunkedWriter, coverageLines, errorPlace, errorTitle, expectedText, requestText, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
 /**
@@ -20,7 +20,7 @@ export function tapDescription(text: string): string {
 }
 
 /** TAP version 13: one test point per case, a YAML block for each failure; written a point at a time. */
-export function tapReport({ report, verdict }: ReporterInput, out: Write): void {
+export function tapReport({ report, coverage, verdict }: ReporterInput, out: Write): void {
   const { write, flush } = chunkedWriter(out);
   const runCheck = verdict?.runCheck;
   write(`TAP version 13\n1..${report.cases.length + report.errors.length + (runCheck ? 1 : 0)}\n`);
@@ -37,6 +37,8 @@ export function tapReport({ report, verdict }: ReporterInput, out: Write): void 
   }
   for (const e of report.errors) write(`not ok ${++n} - ${tapDescription(`${errorPlace(e)} ${errorTitle(e)}`)}\n  ---\n  message: ${yamlString(e.message)}\n  ...\n`);
   if (runCheck) write(`not ok ${++n} - ${tapDescription(runCheck.name)}\n  ---\n  message: ${yamlString(runCheck.message)}\n  ...\n`);
+  // Coverage as comments, which TAP consumers show and never count as test points.
+  if (coverage) write(["coverage", ...coverageLines(coverage).map((line) => `  ${line}`)].map((line) => `# ${line}\n`).join(""));
   write(`# ${summaryLine(report)}\n`);
   if (report.bailed) write(`Bail out! ${tapDescription(BAILED)}\n`);
   flush();
