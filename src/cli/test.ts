@@ -88,7 +88,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   });
   const wantCoverage = options.coverage || minCoverage !== undefined;
   const coverage = wantCoverage ? coverageSummary(report, loaded.policy.rules) : undefined;
-  const verdict = judge(report, coverage?.percent, { minCoverage, allowEmpty: options.allowEmpty ?? false, update: options.update ?? false, ...(options.session !== undefined ? { session: options.session } : {}) });
+  const verdict = judge(report, coverage?.percent, { minCoverage, allowEmpty: options.allowEmpty ?? false, update: options.update ?? false, ...(options.session !== undefined ? { session: options.session } : {}), ...(options.grep !== undefined ? { grep: options.grep } : {}) });
   const input: ReporterInput = { report, rules: loaded.policy.rules, ...(coverage ? { coverage } : {}), verdict };
   // Reporters write in pieces, straight to stdout.
   if (reporter === "pretty") prettyReport(input, io.palette, io.out);
@@ -113,15 +113,19 @@ export function updateSummary(report: ReplayReport): string {
  * tools, no test cases or too little coverage, else 0. With `--update` failures do not count:
  * the recordings now hold the actual decisions, and the diff is for a person to review.
  */
-export function judge(report: ReplayReport, coveragePercent: number | undefined, options: { minCoverage: number | undefined; allowEmpty: boolean; update: boolean; session?: string }): RunVerdict & { code: ExitCode } {
+export function judge(report: ReplayReport, coveragePercent: number | undefined, options: { minCoverage: number | undefined; allowEmpty: boolean; update: boolean; session?: string; grep?: string }): RunVerdict & { code: ExitCode } {
   const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? "" : "s"}`;
   const errors = plural(report.errors.length, "error");
   if (report.errors.some((e) => e.kind === "input")) return { code: EXIT.usage, ok: false, reason: `${errors} in the recordings (malformed or unreadable input)` };
   if (report.errors.length > 0) return { code: EXIT.failure, ok: false, reason: `${errors}: lines that do not fit the policy set` };
   if (report.failed > 0 && !options.update) return { code: EXIT.failure, ok: false, reason: `${plural(report.failed, "case")} failed` };
-  // A --session that selects nothing is a typo, not an empty recording (--allow-empty would not be the fix).
+  // A --session or --grep that selects nothing is a typo, not an empty recording (--allow-empty would not be the fix).
   if (options.session !== undefined && report.lines === 0) {
     const message = `no line of the recordings has session \`${printable(options.session)}\``;
+    return { code: EXIT.failure, ok: false, reason: message, runCheck: { name: "no test cases", message } };
+  }
+  if (options.grep !== undefined && report.passed + report.failed === 0 && !options.update) {
+    const message = `no case matches --grep \`${printable(options.grep)}\`: no line with an expected decision has a tool or rule id containing it`;
     return { code: EXIT.failure, ok: false, reason: message, runCheck: { name: "no test cases", message } };
   }
   if (report.passed + report.failed === 0 && !options.allowEmpty && !options.update) {

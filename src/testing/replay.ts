@@ -97,6 +97,8 @@ export interface ReplayReport {
   failed: number;
   /** Lines replayed (with or without expectations). */
   lines: number;
+  /** Files replayed (all of `files`, unless a `bail` stopped the run early). */
+  filesReplayed: number;
   /** With `listCases`: every case, in order. */
   readonly cases: ListedCase[];
   readonly failures: CaseResult[];
@@ -141,7 +143,7 @@ export function compareDecision(expect: Expectation, actual: Decision): readonly
 
 /** A report with nothing counted yet: every rule at zero coverage. */
 function emptyReport(policy: CompiledPolicy, files: readonly string[], ruleIds: readonly string[]): ReplayReport {
-  return { files, passed: 0, failed: 0, lines: 0, cases: [], failures: [], errors: [], coverage: new Map(policy.rules.map((r) => [r.id, 0])), ruleIds, bailed: false, updated: [], notUpdated: [] };
+  return { files, passed: 0, failed: 0, lines: 0, filesReplayed: 0, cases: [], failures: [], errors: [], coverage: new Map(policy.rules.map((r) => [r.id, 0])), ruleIds, bailed: false, updated: [], notUpdated: [] };
 }
 
 /** Credits each of `rules` with `count` decided lines. */
@@ -157,6 +159,7 @@ export async function replayRecordings(policy: CompiledPolicy, files: readonly s
   const report = emptyReport(policy, files, policy.rules.map((r) => r.id));
   const toolNames = new Set(Object.keys(policy.schema.tools));
   for (const file of files) {
+    report.filesReplayed++;
     const source = await recordingSource(file, options.cwd);
     try {
       if (source.error !== undefined) {

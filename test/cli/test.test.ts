@@ -385,9 +385,10 @@ describe("policyc test: selection", () => {
     expect(byRule.cases.map((c) => c.line)).toEqual([3]);
     const pretty = await test(DEMO_POLICY, "--replay", FULL, "--grep", "fetch");
     expect(lastLine(pretty.stdout)).toBe("1 passed, 0 failed");
+    // A --grep that selects nothing is a typo: said as such, not as a recording without expectations.
     const none = await test(DEMO_POLICY, "--replay", FULL, "--grep", "zzz");
     expect(none.code).toBe(1);
-    expect(none.stderr).toContain("no test cases");
+    expect(none.stderr).toBe("policyc test: no case matches --grep `zzz`: no line with an expected decision has a tool or rule id containing it\n");
   });
 
   it("--bail stops at the first failure", async () => {
@@ -409,6 +410,8 @@ describe("policyc test: selection", () => {
     const other = write("bail-b.jsonl", readFileSync(join(ROOT, FULL), "utf8"));
     const two = await json("--replay", file, other, "--bail");
     expect(two.cases).toHaveLength(1);
+    expect(lines((await test(DEMO_POLICY, "--replay", file, other, "--bail")).stdout).at(-2)).toBe("1 line replayed from 1 of 2 files");
+    expect(lines((await test(DEMO_POLICY, "--replay", other, file)).stdout).at(-2)).toBe("12 lines replayed from 2 files");
   });
 
   it("several files, folders and quoted globs are replayed in order", async () => {

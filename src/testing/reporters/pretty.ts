@@ -44,7 +44,9 @@ export function prettyReport({ report, rules, coverage }: ReporterInput, palette
   if (report.bailed) out.push(BAILED);
   // Errors are listed first; on a long report say at the end that there were some (they set the exit code).
   const errors = report.errors.length > 0 ? `; ${report.errors.length} error${report.errors.length === 1 ? "" : "s"} (listed above)` : "";
-  out.push(`${report.lines} line${report.lines === 1 ? "" : "s"} replayed from ${report.files.length} file${report.files.length === 1 ? "" : "s"}${errors}`);
+  const files = report.files.length;
+  const from = report.filesReplayed < files ? `${report.filesReplayed} of ${files} files` : `${files} file${files === 1 ? "" : "s"}`;
+  out.push(`${report.lines} line${report.lines === 1 ? "" : "s"} replayed from ${from}${errors}`);
   out.push(summaryLine(report));
   write(out.join("\n") + "\n");
 }
