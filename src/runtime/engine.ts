@@ -339,7 +339,7 @@ export class Engine {
     // fresh session, or the refusal of a full engine.)
     const state = create ? this.sessions.getOrCreate(sessionId, now) : (this.sessions.peek(sessionId, now) ?? (this.sessions.wouldAdmit(now) ? new SessionState(now, this.policy.session) : null));
     if (state === null) {
-      const reason = `session ${JSON.stringify(sessionId)} cannot start: the engine already holds ${this.sessions.maxSessions} live sessions (maxSessions), and refuses new ones until idle sessions expire`;
+      const reason = `session ${JSON.stringify(sessionId)} cannot start: ${this.sessions.fullBecause}, and refuses new ones until idle sessions expire`;
       return { ready: false, decision: deny([], [reason], [], false, true) };
     }
     if (state.revoked) {

@@ -26,6 +26,12 @@ export interface SessionUse {
 /** How far ahead of the wall clock a request's time may move the sweep's clock. */
 const FUTURE_SLACK_MS = 5 * 60 * 1000;
 /**
+ * Sessions and expired records a store holds at most, together. A JavaScript Map holds at most
+ * 2^24 entries; past that, recording an expired or revoked session would fail and its state be
+ * lost, so a new session is refused well before (fail closed, as with `maxSessions`).
+ */
+export const MAX_STORED_SESSIONS = 16_000_000;
+/**
  * `context.labels` as sent (declared or not): only string items are labels. Read into an array
  * first, so request data that throws on reading leaves the session as it was.
  */
@@ -127,10 +133,18 @@ export class SessionState {
    */
   asked: Map<string, number> | undefined;
 
-  constructor(now: number, use: SessionUse, countsSaturate = false) {
+  /**
+   * The latest attempt by the store's clock (its time, capped at the wall clock plus a slack):
+   * what the sweep judges idleness by, so a session dated far ahead is freed once idle by the
+   * wall clock, not kept forever.
+   */
+  storeSeen: number;
+
+  constructor(now: number, use: SessionUse, countsSaturate = false, storeNow = now) {
     this.countsSaturate = countsSaturate;
     this.firstSeen = now;
     this.lastSeen = now;
+    this.storeSeen = storeNow;
     if (use.labels) this.labels = new Set();
     if (use.tools) this.tools = new Set();
     if (use.windowMs > 0) this.times = [];
@@ -215,6 +229,8 @@ export interface SessionLifetimes {
   readonly clock?: () => number;
   /** Live sessions kept at most: past it a new session is refused (see `getOrCreate`). Default unbounded. */
   readonly maxSessions?: number;
+  /** Sessions and expired records held at most, together (default MAX_STORED_SESSIONS; smaller in tests). @internal */
+  readonly storeLimit?: number;
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -247,6 +263,7 @@ export class SessionStore {
   readonly revokedMs: number;
   readonly maxWindowEntries: number;
   readonly maxSessions: number;
+  private readonly storeLimit: number;
   /** How far ahead of the wall clock request times may move the sweep (see `latest`). */
   private readonly futureSlackMs: number;
   private readonly countsSaturate: boolean;
@@ -265,6 +282,7 @@ export class SessionStore {
     this.wallClock = lifetimes.clock ?? Date.now;
     this.countsSaturate = lifetimes.countsSaturate ?? false;
     this.maxSessions = lifetimes.maxSessions ?? Number.POSITIVE_INFINITY;
+    this.storeLimit = lifetimes.storeLimit ?? MAX_STORED_SESSIONS;
     // At most half the idle time: a request dated ahead by the slack moves the sweep's clock,
     // and the sweep must still free only sessions idle for longer than the idle time.
     this.futureSlackMs = Math.min(FUTURE_SLACK_MS, this.idleMs / 2);
@@ -308,15 +326,17 @@ export class SessionStore {
     // Expiry is judged by the session's own clock, so one session's traffic does not change
     // another's decisions (and replaying sessions apart gives the same answers).
     const state = this.sessions.get(id);
-    if (state !== undefined) return this.idleAt(state, now) ? this.expire(id, state, now) : state;
+    if (state !== undefined) return this.idleAt(state, now) ? this.expire(id, state, Math.min(now, this.latest)) : state;
     // An expired (or revoked) session stays denied until the sweep forgets it: never by a
     // request's own time, which the agent's side could date ahead to get a clean session.
     const gone = this.expired.get(id);
     if (gone !== undefined) {
-      if (now > gone.lastSeen) gone.lastSeen = now;
+      // By the store's clock, so attempts dated far ahead cannot keep the record forever.
+      const seen = Math.min(now, this.latest);
+      if (seen > gone.lastSeen) gone.lastSeen = seen;
       return gone;
     }
-    if (this.sessions.size >= this.maxSessions) {
+    if (this.full()) {
       // Full: sweep for sessions gone idle, but at most once a second of request time, so a
       // flood of new session ids cannot make every attempt walk every session.
       // (Every session idle longer than sessionIdleMs goes, not only those idle for twice it:
@@ -325,11 +345,23 @@ export class SessionStore {
         this.lastRoomSweep = this.latest;
         this.sweep(this.idleMs + this.futureSlackMs);
       }
-      if (this.sessions.size >= this.maxSessions) return null;
+      if (this.full()) return null;
     }
-    const fresh = new SessionState(now, this.use, this.countsSaturate);
+    const fresh = new SessionState(now, this.use, this.countsSaturate, Math.min(now, this.latest));
     this.sessions.set(id, fresh);
     return fresh;
+  }
+
+  /** Whether a new session must wait for room: `maxSessions` live ones, or the store at its size limit. */
+  private full(): boolean {
+    return this.sessions.size >= this.maxSessions || this.sessions.size + this.expired.size >= this.storeLimit;
+  }
+
+  /** Why a new session is refused (see `getOrCreate`): which limit the store has reached. */
+  get fullBecause(): string {
+    return this.sessions.size >= this.maxSessions
+      ? `the engine already holds ${this.maxSessions} live sessions (maxSessions)`
+      : `the engine already holds ${this.storeLimit} live, expired and revoked sessions, as many as it can keep`;
   }
 
   /**
@@ -337,12 +369,21 @@ export class SessionStore {
    * (for explanations): room to spare, or room the sweep of a full store would make.
    */
   wouldAdmit(now: number): boolean {
-    if (this.sessions.size < this.maxSessions) return true;
+    if (!this.full()) return true;
     const wall = this.wallClock();
     const limit = typeof wall === "number" && Number.isFinite(wall) ? wall + this.futureSlackMs : Number.POSITIVE_INFINITY;
     const horizon = Math.max(this.latest, Math.min(now, limit));
     if (horizon - this.lastRoomSweep < 1000) return false;
-    for (const state of this.sessions.values()) if (horizon - state.lastSeen > this.idleMs + this.futureSlackMs) return true;
+    // What the sweep would free: idle sessions make live room (their records stay), forgotten
+    // records make room in the store as a whole. Each walk stops once the answer is known.
+    if (this.sessions.size >= this.maxSessions) {
+      let room = this.maxSessions - this.sessions.size;
+      for (const state of this.sessions.values()) if (horizon - state.storeSeen > this.idleMs + this.futureSlackMs && ++room > 0) break;
+      if (room <= 0) return false;
+    }
+    let room = this.storeLimit - this.sessions.size - this.expired.size;
+    if (room > 0) return true;
+    for (const gone of this.expired.values()) if (horizon - gone.lastSeen > this.rememberMs(gone) + this.idleMs && ++room > 0) return true;
     return false;
   }
 
@@ -351,16 +392,20 @@ export class SessionStore {
     return now - state.lastSeen > this.idleMs;
   }
 
-  /** Frees a session's state, keeping the record that it expired (and any revocation). */
+  /**
+   * Frees a session's state, keeping the record that it expired (and any revocation): the
+   * record is written first, so a failure to write it leaves the session as it was, never gone.
+   */
   private expire(id: string, state: SessionState, lastSeen: number): ExpiredSession {
-    this.sessions.delete(id);
     const gone: ExpiredSession = { lastSeen, revoked: state.revoked };
     this.expired.set(id, gone);
+    this.sessions.delete(id);
     return gone;
   }
 
+  /** How long an expired record is kept: a revoked one at least as long as one that merely expired. */
   private rememberMs(gone: ExpiredSession): number {
-    return gone.revoked ? this.revokedMs : this.expiredMs;
+    return gone.revoked ? Math.max(this.revokedMs, this.expiredMs) : this.expiredMs;
   }
 
   /**
@@ -374,7 +419,7 @@ export class SessionStore {
   sweep(idleFor = 2 * this.idleMs): void {
     const horizon = this.latest;
     this.lastSweep = horizon;
-    for (const [id, state] of this.sessions) if (horizon - state.lastSeen > idleFor) this.expire(id, state, state.lastSeen);
+    for (const [id, state] of this.sessions) if (horizon - state.storeSeen > idleFor) this.expire(id, state, state.storeSeen);
     for (const [id, gone] of this.expired) if (horizon - gone.lastSeen > this.rememberMs(gone) + this.idleMs) this.expired.delete(id);
   }
 
@@ -392,6 +437,8 @@ export class SessionStore {
   record(state: SessionState, now: number, tool: string, toolOrdinal: number, same: boolean | undefined, args: unknown, allowed: boolean, denied: boolean, labels: unknown, returns: readonly string[] | undefined): void {
     state.calls++;
     if (now > state.lastSeen) state.lastSeen = now;
+    const storeNow = Math.min(now, this.latest);
+    if (storeNow > state.storeSeen) state.storeSeen = storeNow;
     if (now < state.firstSeen) state.firstSeen = now;
     state.last = tool;
     if (denied) state.denials++;

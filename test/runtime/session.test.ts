@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Decision } from "../../src/runtime/decision.js";
 import type { Engine, EngineOptions } from "../../src/runtime/engine.js";
+import { SessionState, SessionStore } from "../../src/runtime/session.js";
 import { ARGS, at, call, engineWith, request, T0 } from "./fixtures.js";
 
 /**
@@ -362,6 +363,47 @@ describe("session lifetime and memory", () => {
     expect(e.decide(kb(dayLater + 6 * 24 * 60 * 60 * 1000))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
     // Seven days of silence (and the sweep's margin of one idle time): forgotten.
     expect(e.decide(kb(dayLater + 13 * 24 * 60 * 60 * 1000 + 2_000))).toMatchObject({ decision: "allow", revoked: false });
+  });
+
+  it("a revokedSessionMs shorter than expiredSessionMs does not free a revoked id before a merely expired one", () => {
+    const hour = 60 * 60 * 1000;
+    const e = engineWith('  @name("kill") deny kb.search when args.query == "kill" revoke\n  allow kb.search', { sessionIdleMs: hour, revokedSessionMs: hour, clock: () => T0 + 365 * 24 * hour });
+    expect(e.decide(kb(0, "kill"))).toMatchObject({ decision: "deny", revoked: true });
+    e.decide(kb(0, "q", { session: "quiet" }));
+    for (let h = 1; h <= 4; h++) e.decide(kb(h * hour, "q", { session: `other-${h}` })); // sweeps
+    expect(e.decide(kb(4 * hour + 1))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
+    expect(e.decide(kb(4 * hour + 1, "q", { session: "quiet" })).reasons[0]).toMatch(/has expired/);
+  });
+
+  it("sessions dated far ahead of the wall clock are swept once idle by it: they cannot hold maxSessions for ever", () => {
+    let wall = T0;
+    const e = engineWith("  allow kb.search", { sessionIdleMs: 60 * 60 * 1000, maxSessions: 2, clock: () => wall });
+    const yearAhead = 365 * 24 * 60 * 60 * 1000;
+    expect(e.decide(kb(yearAhead, "q", { session: "a" })).decision).toBe("allow");
+    expect(e.decide(kb(yearAhead, "q", { session: "b" })).decision).toBe("allow");
+    expect(e.decide(kb(0, "q", { session: "honest" })).reasons[0]).toContain("cannot start");
+    wall = T0 + 3 * 60 * 60 * 1000;
+    expect(e.decide(kb(3 * 60 * 60 * 1000, "q", { session: "honest" })).decision).toBe("allow");
+    expect(e.sessions.size).toBe(1);
+    // The far-ahead sessions were expired, not forgotten: they stay refused for expiredSessionMs.
+    expect(e.decide(kb(yearAhead + 1, "q", { session: "a" })).reasons[0]).toMatch(/has expired/);
+  });
+
+  it("a store at its size limit refuses new sessions (fail closed) and keeps every revocation it holds", () => {
+    const store = new SessionStore(engineWith("  allow kb.search").sessions.use, ["kb.search"], { idleMs: 1000, clock: () => T0 + 365 * 24 * 60 * 60 * 1000, storeLimit: 3 });
+    const revoked = store.getOrCreate("r", T0) as SessionState;
+    revoked.revoked = { rule: "kill", reason: "killed", location: "p:1:1" };
+    expect(store.getOrCreate("a", T0)).not.toBeNull();
+    expect(store.getOrCreate("b", T0)).not.toBeNull();
+    expect(store.getOrCreate("c", T0)).toBeNull();
+    expect(store.fullBecause).toBe("the engine already holds 3 live, expired and revoked sessions, as many as it can keep");
+    // Hours later all three are idle: expired, their records kept (the revocation for ever), so still no room.
+    expect(store.getOrCreate("c", T0 + 3 * 60 * 60 * 1000)).toBeNull();
+    expect(store.getOrCreate("r", T0 + 3 * 60 * 60 * 1000)).toMatchObject({ revoked: { rule: "kill" } });
+    // A day and more later the merely expired records are forgotten: room again; the revocation stays.
+    const later = T0 + 30 * 60 * 60 * 1000;
+    expect(store.getOrCreate("c", later)).not.toBeNull();
+    expect(store.getOrCreate("r", later)).toMatchObject({ revoked: { rule: "kill" } });
   });
 
   it("a request dated ahead cannot get a revoked or expired session a clean start", () => {
