@@ -175,7 +175,7 @@ export class Interpreter {
             return e.members !== undefined ? rt.distinctCount(object, this.shape(e.members)) : rt.size(object);
           // The same helpers as the generated code: a missing value (no intent) is no string, not an error.
           case "lower":
-            return rt.lower(object);
+            return this.remembered(e, object, () => rt.lower(object));
           case "startsWith":
             return rt.startsWith(object, this.evaluate(e.args[0]!, locals));
           case "endsWith":
@@ -183,9 +183,33 @@ export class Interpreter {
         }
         return undefined;
       }
-      case "call":
-        return e.name === "url.host" ? rt.urlHost(this.evaluate(e.arg, locals) as string) : rt.emailDomain(this.evaluate(e.arg, locals) as string);
+      case "call": {
+        const value = this.evaluate(e.arg, locals) as string;
+        return this.remembered(e, value, () => (e.name === "url.host" ? rt.urlHost(value) : rt.emailDomain(value)));
+      }
     }
+  }
+
+  /**
+   * The answers of `url.host`, `email.domain` and `lower()` in this explanation, by call and
+   * input (an error is remembered as one), as the generated code keeps them per call site.
+   */
+  private readonly answers = new Map<IrExpr, Map<unknown, { readonly value: string } | { readonly error: unknown }>>();
+
+  private remembered(call: IrExpr, input: unknown, compute: () => string): string {
+    let answers = this.answers.get(call);
+    if (answers === undefined) this.answers.set(call, (answers = new Map()));
+    let answer = answers.get(input);
+    if (answer === undefined) {
+      try {
+        answer = { value: compute() };
+      } catch (error) {
+        answer = { error };
+      }
+      if (answers.size < 100_000) answers.set(input, answer);
+    }
+    if ("error" in answer) throw answer.error;
+    return answer.value;
   }
 
   private intent(): { tools: ReadonlySet<string>; maxRisk: number } {

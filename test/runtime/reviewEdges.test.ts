@@ -362,3 +362,40 @@ describe("security re-audit", () => {
     expect(split.errors.join(" ")).toContain("has no valid domain");
   });
 });
+
+describe("soak audit", () => {
+  const NESTED = `context { blocked: list<string> }
+tool mail { risk low args { to: list<string> } }
+policy p {
+  @name("blocked") deny mail when any(d in context.blocked: any(r in args.to: email.domain(r) == d))
+  @name("shouted") deny mail when any(d in context.blocked: any(r in args.to: r.lower() == d))
+  @name("ok") allow mail
+}
+`;
+
+  it("url.host, email.domain and lower() on the inner variable of nested quantifiers answer every element, remembered across outer elements", () => {
+    const engine = engineFor(NESTED);
+    const blocked = Array.from({ length: 300 }, (_, i) => `blocked${i}.example`);
+    const to = Array.from({ length: 300 }, (_, i) => `user${i}@Domain${i}.example`);
+    const decide = (request: Record<string, unknown>): unknown => engine.decide(request);
+    expect(decide({ session: "a", tool: "mail", args: { to }, context: { blocked } })).toMatchObject({ decision: "allow", rules: ["ok"], errors: [] });
+    // The last recipient of the last outer element, and one the first outer element matches.
+    expect(decide({ session: "b", tool: "mail", args: { to: [...to, "x@BLOCKED299.example"] }, context: { blocked } })).toMatchObject({ decision: "deny", rules: ["blocked"] });
+    expect(decide({ session: "c", tool: "mail", args: { to: [...to, "blocked0.example"] }, context: { blocked } })).toMatchObject({ decision: "deny", rules: ["shouted"] });
+    for (const [session, args] of [["d", { to: [...to, "x@BLOCKED299.example"] }], ["e", { to }]] as const) {
+      const request = { session, tool: "mail", args, context: { blocked } };
+      const explanation = explain(engine, request);
+      expect(explanation.rules.map((r) => [r.id, r.matched]), session).toEqual(engine.decide(request).rules.includes("blocked") ? [["blocked", true], ["shouted", false], ["ok", true]] : [["blocked", false], ["shouted", false], ["ok", true]]);
+    }
+  });
+
+  it("an address email.domain refuses is an error each time a rule reads it, also when its answer is remembered: the deny matches (fail closed)", () => {
+    const engine = engineFor(NESTED);
+    const to = ["a@ok.example", "eve@evil.example,acme.com", "b@ok.example"];
+    const request = { session: "s", tool: "mail", args: { to }, context: { blocked: ["x.example", "y.example", "z.example"] } };
+    const decision = engine.decide(request);
+    expect(decision).toMatchObject({ decision: "deny", rules: ["blocked"] });
+    expect(decision.errors.join(" ")).toContain("is not a single plain e-mail address");
+    expect(explain(engine, { ...request, session: "t" }).rules.map((r) => [r.id, r.matched])).toEqual([["blocked", "error"], ["shouted", false], ["ok", true]]);
+  });
+});
