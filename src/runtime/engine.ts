@@ -92,6 +92,15 @@ export interface EngineOptions {
    * date its calls can spread them out to stay under every `session.count` limit.
    */
   readonly maxTimeSkewMs?: number;
+  /**
+   * The engine this one replaces (a reloaded policy or bundle): this engine takes over its
+   * sessions — revocations, the data they touched, counts, asks awaiting approval — and the old
+   * engine denies every attempt from then on. Without it a reload would start every session
+   * afresh: revoked agents and tainted sessions would go on as new. When the new policy reads
+   * sessions differently (another `session.count` window or `session.called` pattern), running
+   * sessions end as expired ones instead, and their agents start new sessions.
+   */
+  readonly sessionsFrom?: Engine;
 }
 
 /** The outcome of `Engine.prepare`: either a decision already (invalid, revoked) or a context to run rules on. */
@@ -235,6 +244,8 @@ export class Engine {
         sharedCount: 0,
       });
     }
+    // Last, once nothing can throw: a reload that fails leaves the old engine with its sessions.
+    if (options.sessionsFrom !== undefined) this.sessions.adopt(options.sessionsFrom.sessions);
   }
 
   /**
@@ -571,7 +582,7 @@ function defaultReason(effect: Effect, id: string, tool: string): string {
 }
 
 /** The names EngineOptions has, at run time (the compiler checks this lists every one, and no other). */
-const ENGINE_OPTIONS: readonly string[] = Object.keys({ clock: true, sessionIdleMs: true, expiredSessionMs: true, revokedSessionMs: true, maxWindowEntries: true, maxSessions: true, maxTimeSkewMs: true } satisfies Record<keyof EngineOptions, true>);
+const ENGINE_OPTIONS: readonly string[] = Object.keys({ clock: true, sessionIdleMs: true, expiredSessionMs: true, revokedSessionMs: true, maxWindowEntries: true, maxSessions: true, maxTimeSkewMs: true, sessionsFrom: true } satisfies Record<keyof EngineOptions, true>);
 
 /**
  * Refuses a name that is not an option (a typo) with a `TypeError`, options that would quietly switch a protection off (a window of 0 entries counts
@@ -600,6 +611,10 @@ export function checkOptions(options: EngineOptions, alsoKnown: readonly string[
   if (sessions !== undefined && !(Number.isSafeInteger(sessions) && sessions >= 1)) throw new RangeError(`EngineOptions.maxSessions must be a whole number of at least 1, not ${String(sessions)}`);
   const entries = options.maxWindowEntries;
   if (entries !== undefined && !(Number.isSafeInteger(entries) && entries >= 1)) throw new RangeError(`EngineOptions.maxWindowEntries must be a whole number of at least 1, not ${String(entries)}`);
+  const from = options.sessionsFrom;
+  if (from !== undefined && !(from instanceof Engine)) throw new TypeError(`EngineOptions.sessionsFrom must be the Engine whose sessions to take over, not ${describeValue(from)}`);
+  // Taking from an engine already emptied would start every session afresh (revocations lost).
+  if (from?.sessions.retired) throw new TypeError("EngineOptions.sessionsFrom: that engine already handed its sessions over to another one; take them from the engine that has them now");
 }
 
 /**

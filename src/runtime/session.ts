@@ -271,7 +271,7 @@ export class SessionStore {
   constructor(
     readonly use: SessionUse,
     /** The declared tools, in declaration order. */
-    toolNames: readonly string[],
+    private readonly toolNames: readonly string[],
     lifetimes: SessionLifetimes = {},
   ) {
     this.patternsByOrdinal = toolNames.map((name) => use.called.flatMap((tools, index) => (tools.includes(name) ? [index] : [])));
@@ -352,13 +352,14 @@ export class SessionStore {
     return fresh;
   }
 
-  /** Whether a new session must wait for room: `maxSessions` live ones, or the store at its size limit. */
+  /** Whether a new session must wait for room: `maxSessions` live ones, or the store at its size limit (or its sessions gone to another store). */
   private full(): boolean {
-    return this.sessions.size >= this.maxSessions || this.sessions.size + this.expired.size >= this.storeLimit;
+    return this.handedOver || this.sessions.size >= this.maxSessions || this.sessions.size + this.expired.size >= this.storeLimit;
   }
 
   /** Why a new session is refused (see `getOrCreate`): which limit the store has reached. */
   get fullBecause(): string {
+    if (this.handedOver) return "this engine handed its sessions over to a newer one (EngineOptions.sessionsFrom), which decides from now on";
     return this.sessions.size >= this.maxSessions
       ? `the engine already holds ${this.maxSessions} live sessions (maxSessions)`
       : `the engine already holds ${this.storeLimit} live, expired and revoked sessions, as many as it can keep`;
@@ -370,6 +371,7 @@ export class SessionStore {
    */
   wouldAdmit(now: number): boolean {
     if (!this.full()) return true;
+    if (this.handedOver) return false;
     const wall = this.wallClock();
     const limit = typeof wall === "number" && Number.isFinite(wall) ? wall + this.futureSlackMs : Number.POSITIVE_INFINITY;
     const horizon = Math.max(this.latest, Math.min(now, limit));
@@ -426,6 +428,47 @@ export class SessionStore {
   clear(): void {
     this.sessions.clear();
     this.expired.clear();
+  }
+
+  /** Set once this store's sessions went to another store (`adopt`): it refuses every attempt from then on. */
+  private handedOver = false;
+
+  /** Whether this store's sessions went to another store (see `adopt`). */
+  get retired(): boolean {
+    return this.handedOver;
+  }
+
+  /**
+   * Takes over every session of `from` (another engine's store, of the policy before a reload),
+   * which refuses every attempt from then on, so a call still in flight on the old engine is
+   * denied rather than decided against a session that is no longer there. Sessions keep their
+   * state when this policy reads sessions the way the old one did (the same `SessionUse`; a
+   * tool's attempts in a window follow it by name, wherever it is now declared). When it reads
+   * them otherwise (a new `session.count` window, `session.called` pattern, …) the state they
+   * kept would not answer its questions: each live session ends as an expired one, so its
+   * later attempts are denied and the agent starts a new session. Revocations and expired
+   * records are kept either way.
+   */
+  adopt(from: SessionStore): void {
+    const sameUse = JSON.stringify(from.use) === JSON.stringify(this.use);
+    const ordinal = new Map(this.toolNames.map((name, i) => [name, i]));
+    const moved = from.toolNames.map((name) => ordinal.get(name) ?? -1);
+    const renumber = moved.some((to, i) => to !== i);
+    for (const [id, gone] of from.expired) this.expired.set(id, gone);
+    for (const [id, state] of from.sessions) {
+      if (!sameUse) {
+        this.expired.set(id, { lastSeen: state.storeSeen, revoked: state.revoked });
+        continue;
+      }
+      const tools = state.windowTools;
+      if (renumber && tools) for (let i = state.head; i < tools.length; i++) tools[i] = moved[tools[i]!] ?? -1;
+      this.sessions.set(id, state);
+    }
+    this.latest = Math.max(this.latest, from.latest);
+    this.lastSweep = Math.max(this.lastSweep, from.lastSweep);
+    from.sessions.clear();
+    from.expired.clear();
+    from.handedOver = true;
   }
 
   /**

@@ -1,0 +1,119 @@
+import { describe, expect, it } from "vitest";
+import { loadBundle } from "../../src/bundle/loadBundle.js";
+import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
+import { compile, compileSources } from "../../src/compile/compile.js";
+import type { Engine } from "../../src/runtime/engine.js";
+import { explain } from "../../src/runtime/explain.js";
+
+/**
+ * A gateway reloads its policy (a new bundle, or the same one) while agents' sessions run: with
+ * `sessionsFrom` the new engine takes the old one's sessions over, so a reload neither
+ * un-revokes an agent nor clears what a session touched.
+ */
+
+const DECLS = `enum Label { public, pii }
+context { labels: set<Label> }
+tool crm.lookup { risk low returns pii args { id: string } }
+tool kb.search { risk low args { q: string } }
+tool email.send { risk high args { to: string } }
+`;
+const RULES = `policy p {
+  @name("lookup") allow crm.lookup
+  @name("search") allow kb.search
+  @name("mail") allow email.send
+  @name("pii-stays-inside") deny email.send when session.labels contains pii and not (args.to like "*@acme.com")
+  @name("three-searches") deny kb.search when session.count(kb.*, within 1h) >= 3
+  @name("kill") deny kb.search when args.q == "kill" revoke
+  @name("big-mail") ask email.send when args.to == "all@acme.com"
+}
+`;
+const T0 = Date.parse("2026-11-29T10:00:00Z");
+const sources = (decls = DECLS, rules = RULES): { path: string; text: string }[] => [
+  { path: "decls.policy", text: decls },
+  { path: "rules.policy", text: rules },
+];
+const clock = (): number => T0;
+let minute = 0;
+const call = (session: string, tool: string, args: Record<string, unknown>): Record<string, unknown> => ({ session, tool, args, context: { labels: [] }, time: new Date(T0 + ++minute * 60_000).toISOString() });
+const lookup = (s: string): Record<string, unknown> => call(s, "crm.lookup", { id: "1" });
+const search = (s: string, q = "q"): Record<string, unknown> => call(s, "kb.search", { q });
+const mail = (s: string, to = "eve@evil.example"): Record<string, unknown> => call(s, "email.send", { to });
+
+/** Sessions that touched pii, searched twice, were revoked, or await an approval. */
+function busyEngine(): Engine {
+  const old = compile(sources(), { clock });
+  expect(old.decide(lookup("tainted")).decision).toBe("allow");
+  for (let i = 0; i < 2; i++) expect(old.decide(search("counted")).decision).toBe("allow");
+  expect(old.decide(search("revoked", "kill"))).toMatchObject({ decision: "deny", revoked: true });
+  expect(old.decide(mail("asking", "all@acme.com")).decision).toBe("ask");
+  return old;
+}
+
+/** What the sessions of busyEngine() answer now. */
+function expectKept(engine: Engine): void {
+  expect(engine.decide(mail("tainted"))).toMatchObject({ decision: "deny", rules: ["pii-stays-inside"] });
+  // Its third search in the hour (two before the reload).
+  expect(engine.decide(search("counted"))).toMatchObject({ decision: "deny", rules: ["three-searches"] });
+  expect(engine.decide(search("revoked"))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
+  expect(engine.approved({ ...mail("asking", "all@acme.com") })).toBe(true);
+}
+
+describe("reloading a policy with sessionsFrom", () => {
+  it("without it, a new engine starts every session afresh (what sessionsFrom is for)", () => {
+    busyEngine();
+    const fresh = compile(sources(), { clock });
+    expect(fresh.decide(mail("tainted")).decision).toBe("allow");
+    expect(fresh.decide(search("revoked")).decision).toBe("allow");
+  });
+
+  it("the new engine keeps revocations, taint, counts and asks awaiting approval; the old one denies every attempt from then on", () => {
+    const old = busyEngine();
+    const reloaded = compile(sources(), { clock, sessionsFrom: old });
+    expectKept(reloaded);
+    const late = old.decide(search("counted"));
+    expect(late).toMatchObject({ decision: "deny", rules: [] });
+    expect(late.reasons[0]).toBe('session "counted" cannot start: this engine handed its sessions over to a newer one (EngineOptions.sessionsFrom), which decides from now on, and refuses new ones until idle sessions expire');
+    expect(old.decide(search("brand-new")).decision).toBe("deny");
+    expect(explain(old, search("brand-new")).note).toContain("handed its sessions over");
+    expect(old.approved(mail("asking", "all@acme.com"))).toBe(false);
+  });
+
+  it("through loadBundle too, and a changed policy whose tools moved keeps each tool's counted attempts by name", () => {
+    const old = busyEngine();
+    // A new tool declared first renumbers the others; one rule changed.
+    const decls = `tool audit.log { risk low args { line: string } }\n${DECLS}`;
+    const changed = sources(decls, RULES.replace('"*@acme.com"', '"*@acme.example"'));
+    const { policy } = compileSources(changed);
+    const bundle = JSON.parse(serializeBundle(createBundle(policy!, changed))) as unknown;
+    const reloaded = loadBundle(bundle, { clock, sessionsFrom: old });
+    expectKept(reloaded);
+    expect(reloaded.decide(call("counted", "audit.log", { line: "x" })).decision).toBe("deny"); // no rule allows it
+  });
+
+  it("a policy that reads sessions differently ends running sessions as expired ones (their agents start anew); revocations stay", () => {
+    const old = busyEngine();
+    const reloaded = compile(sources(DECLS, RULES.replace("within 1h", "within 2h")), { clock, sessionsFrom: old });
+    expect(reloaded.decide(search("counted")).reasons[0]).toMatch(/^session "counted" has expired/);
+    expect(reloaded.decide(mail("tainted")).reasons[0]).toMatch(/has expired/);
+    expect(reloaded.decide(search("revoked"))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
+    expect(reloaded.decide(search("new-one")).decision).toBe("allow");
+  });
+
+  it("a reload that fails leaves the old engine deciding with its sessions", () => {
+    const old = busyEngine();
+    const { policy } = compileSources(sources());
+    const bundle = JSON.parse(serializeBundle(createBundle(policy!, sources()))) as { code: string };
+    expect(() => loadBundle({ ...bundle, code: "throw new Error('broken')" }, { clock, sessionsFrom: old })).toThrow();
+    expect(() => compile(sources(DECLS, "policy p { allow nope }\n"), { clock, sessionsFrom: old })).toThrow();
+    expectKept(old);
+  });
+
+  it("sessionsFrom that is no engine, or an engine that already handed its sessions over, is a TypeError", () => {
+    const old = busyEngine();
+    expect(() => compile(sources(), { sessionsFrom: {} as Engine })).toThrow(/^EngineOptions\.sessionsFrom must be the Engine whose sessions to take over, not /);
+    const first = compile(sources(), { clock, sessionsFrom: old });
+    expect(() => compile(sources(), { clock, sessionsFrom: old })).toThrow("EngineOptions.sessionsFrom: that engine already handed its sessions over to another one; take them from the engine that has them now");
+    // From the engine that has them now, they move on again.
+    expectKept(compile(sources(), { clock, sessionsFrom: first }));
+  });
+});
