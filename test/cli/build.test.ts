@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -93,6 +93,41 @@ describe("policyc build", () => {
     expect(result).toEqual({ code: 2, stdout: "", stderr: "policyc build: `victim.policy` is one of the policy sources: writing the bundle there would overwrite it\n" });
     expect(read("victim.policy")).toBe(SUPPORT_RULES);
     expect((await build("decls.policy", "victim.policy", "-o", `./sub/../victim.policy`)).code).toBe(2);
+  });
+
+  it("refuses an -o that is a hard link to a source (another name, the same file)", async () => {
+    write("linked.policy", SUPPORT_RULES);
+    linkSync(join(dir, "linked.policy"), join(dir, "hard.json"));
+    const result = await build("decls.policy", "linked.policy", "-o", "hard.json");
+    expect(result).toEqual({ code: 2, stdout: "", stderr: "policyc build: `hard.json` is one of the policy sources: writing the bundle there would overwrite it\n" });
+    expect(read("linked.policy")).toBe(SUPPORT_RULES);
+  });
+
+  it("-o ending in / or naming an existing folder writes bundle.json in it (the folder created if need be)", async () => {
+    const hash = expectedBundle().manifest.contentHash;
+    const fresh = await build("decls.policy", "support.policy", "-o", "into/new/");
+    expect(fresh).toEqual({ code: 0, stdout: `built ${join("into", "new", "bundle.json")}: 8 rules, 4 tools, ${hash}\n`, stderr: "" });
+    expect(statSync(join(dir, "into", "new")).isDirectory()).toBe(true);
+    expect(read("into/new/bundle.json")).toBe(serializeBundle(expectedBundle()));
+    mkdirSync(join(dir, "existing"));
+    const existing = await build("decls.policy", "support.policy", "-o", "existing");
+    expect(existing).toEqual({ code: 0, stdout: `built ${join("existing", "bundle.json")}: 8 rules, 4 tools, ${hash}\n`, stderr: "" });
+    expect(read("existing/bundle.json")).toBe(serializeBundle(expectedBundle()));
+    // --target ts treats a folder named like a bundle file as the folder it is.
+    mkdirSync(join(dir, "typed.json"));
+    expect((await build("decls.policy", "support.policy", "--target", "ts", "-o", "typed.json")).code).toBe(0);
+    expect(readdirSync(join(dir, "typed.json")).sort()).toEqual(["bundle.json", "policy.ts"]);
+  });
+
+  it("rebuilding over a bundle replaces it whole: its permissions kept, a link kept a link, no temporary file left", async () => {
+    write("old.json", "old\n");
+    chmodSync(join(dir, "old.json"), 0o640);
+    symlinkSync("old.json", join(dir, "old-link.json"));
+    expect((await build("decls.policy", "support.policy", "-o", "old-link.json")).code).toBe(0);
+    expect(read("old.json")).toBe(serializeBundle(expectedBundle()));
+    expect(lstatSync(join(dir, "old-link.json")).isSymbolicLink()).toBe(true);
+    expect(statSync(join(dir, "old.json")).mode & 0o777).toBe(0o640);
+    expect(readdirSync(dir).filter((name) => name.includes(".tmp"))).toEqual([]);
   });
 
   it("--sign signs with an Ed25519 PEM key; the bundle loads with the public key", async () => {
