@@ -1,7 +1,6 @@
 import { mkdirSync, realpathSync, statSync } from "node:fs";
 import { writeFileSafely } from "../source/replaceFile.js";
-import { readLimited } from "../source/readLimited.js";
-import { MAX_KEY_BYTES } from "./inputLimits.js";
+import type { KeyObject } from "node:crypto";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import type { Command } from "commander";
 import { createBundle, serializeBundle } from "../bundle/writeBundle.js";
@@ -11,6 +10,7 @@ import { describeFsError, loadSources } from "../source/loadSources.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
+import { readSigningKey } from "./signingKey.js";
 
 export interface BuildOptions {
   output?: string;
@@ -53,15 +53,15 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     io.err("policyc build: say where to write the bundle with -o FILE, or -o DIR/ for DIR/bundle.json (with --target ts, -o FILE.json or -o DIR)\n");
     return EXIT.usage;
   }
-  let privateKey: string | undefined;
+  let privateKey: KeyObject | undefined;
   if (options.sign !== undefined) {
-    try {
-      // Relative to the verb's working folder (like the policy paths), not the process's.
-      privateKey = readLimited(resolve(io.cwd, options.sign), MAX_KEY_BYTES).toString("utf8");
-    } catch (error) {
-      io.err(`policyc build: cannot read signing key \`${options.sign}\`: ${describeFsError(error)}\n`);
+    // Relative to the verb's working folder (like the policy paths), not the process's.
+    const read = readSigningKey(options.sign, io.cwd);
+    if (!read.ok) {
+      io.err(`policyc build: ${read.message}\n`);
       return EXIT.usage;
     }
+    privateKey = read.key;
   }
   const loaded = loadSources(paths, io.cwd);
   if (loaded.diagnostics.length > 0) {

@@ -25,6 +25,11 @@ beforeAll(() => {
   publicPem = publicKey.export({ type: "spki", format: "pem" }) as string;
   write("public.pem", publicPem);
   write("rsa.pem", generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey.export({ type: "pkcs8", format: "pem" }) as string);
+  writeFileSync(join(dir, "public.der"), publicKey.export({ type: "spki", format: "der" }));
+  writeFileSync(join(dir, "key.der"), privateKey.export({ type: "pkcs8", format: "der" }));
+  write("encrypted.pem", privateKey.export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: "secret" }) as string);
+  write("cut.pem", (privateKey.export({ type: "pkcs8", format: "pem" }) as string).slice(0, 50));
+  write("rsa-public.pem", generateKeyPairSync("rsa", { modulusLength: 1024 }).publicKey.export({ type: "pkcs1", format: "pem" }) as string);
   write("garbage.pem", "not a key\n");
   write("empty.pem", "");
 });
@@ -197,9 +202,16 @@ describe("policyc build", () => {
   it.each([
     [["decls.policy", "support.policy"], /-o FILE/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "missing.pem"], /cannot read signing key `missing\.pem`/],
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "garbage.pem"], /cannot sign with `garbage\.pem`/],
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "public.pem"], /Ed25519 private key/],
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "rsa.pem"], /Ed25519/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "garbage.pem"], /^policyc build: cannot sign with `garbage\.pem`: it holds no PEM key \(expected an Ed25519 private key in PEM\)\n$/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "support.policy"], /^policyc build: cannot sign with `support\.policy`: it holds no PEM key/],
+    // A public key given by mistake once got OpenSSL's code (error:1E08010C:DECODER routines::unsupported).
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "public.pem"], /^policyc build: `public\.pem` is a public key: --sign takes the Ed25519 private key \(the public one is for --public-key\)\n$/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "public.der"], /^policyc build: `public\.der` is a public key: --sign takes the Ed25519 private key/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "rsa-public.pem"], /^policyc build: `rsa-public\.pem` is a public key/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "key.der"], /cannot sign with `key\.der`: it is a DER \(binary\) key \(expected an Ed25519 private key in PEM: `openssl pkey -inform DER -in key\.der -out key\.pem` converts it\)/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "encrypted.pem"], /cannot sign with `encrypted\.pem`: the key is encrypted, and --sign takes no passphrase/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "cut.pem"], /cannot sign with `cut\.pem`: its `PRIVATE KEY` block cannot be read \(damaged or cut short\?\)/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "rsa.pem"], /cannot sign with `rsa\.pem`: the signing key is rsa, not Ed25519/],
     // An empty key file once built an unsigned bundle and exited 0.
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "empty.pem"], /cannot sign with `empty\.pem`: the signing key is empty \(expected an Ed25519 private key in PEM\)/],
     [["decls.policy", "support.policy", "-o", "k.json", "--target", "wasm"], /unknown target `wasm`/],
@@ -211,6 +223,7 @@ describe("policyc build", () => {
     expect(result.stderr).toMatch(message);
     expect(result.stderr).toMatch(/^policyc build: /);
     expectNoStackTrace(result);
+    expect(result.stderr).not.toContain("error:"); // no OpenSSL codes
     expect(existsSync(join(dir, "k.json"))).toBe(false);
   });
 
