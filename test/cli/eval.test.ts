@@ -246,6 +246,13 @@ describe("policyc eval", () => {
     expect(unsignedSources).toEqual({ code: 2, stdout: "", stderr: "policyc eval: --public-key checks a bundle's signature, and policy sources have none: give the bundle with --bundle FILE\n" });
   });
 
+  it("a .json path beside other paths is bad usage (exit 2) that says only a single .json path is a bundle, not a syntax error at its {", async () => {
+    const two = await evaluate(["bundle.json", "signed.json", "--request", "lookup.json"]);
+    expect(two).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `bundle.json`, `signed.json` look like bundles, but only a single `.json` path is read as a bundle (or --bundle FILE): give one bundle, or only policy files and folders\n" });
+    const mixed = await evaluate(["decls.policy", "bundle.json", "--request", "lookup.json"]);
+    expect(mixed).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `bundle.json` looks like a bundle, but only a single `.json` path is read as a bundle (or --bundle FILE): give one bundle, or only policy files and folders\n" });
+  });
+
   it("a bundle whose code does not load (edited and re-hashed) exits 2 with a message, not an internal error", async () => {
     const result = await evaluate(["--bundle", "bad-code.json", "--request", "lookup.json"]);
     expect(result.code).toBe(2);
