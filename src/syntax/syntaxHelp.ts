@@ -89,6 +89,18 @@ export function helpForSyntaxError(tokens: readonly IToken[], index: number): st
     return fractionHelp(beforeDot, found);
   }
   if (found.tokenType === T.Identifier && found.image in DURATION_UNITS && previous.tokenType === T.Integer) return `write the duration without a space: \`${previous.image}${found.image}\``;
+  return durationHelpAhead(tokens, index);
+}
+
+/**
+ * Where a duration must come (`grant "x" for 1.5h`, `for 5 m`), the error is at the number, not
+ * at the fraction or the unit after it: the help looks ahead from there.
+ */
+function durationHelpAhead(tokens: readonly IToken[], index: number): string | undefined {
+  const [found, next, after] = [tokens[index]!, tokens[index + 1], tokens[index + 2]];
+  if (found.tokenType !== T.Integer || next === undefined) return undefined;
+  if (next.tokenType === T.Dot && (after?.tokenType === T.Integer || after?.tokenType === T.Duration) && adjacent(found, next) && adjacent(next, after)) return fractionHelp(found, after);
+  if (next.tokenType === T.Identifier && next.image in DURATION_UNITS) return `write the duration without a space: \`${found.image}${next.image}\``;
   return undefined;
 }
 

@@ -214,6 +214,19 @@ describe("syntax errors", () => {
     expect(problems("policy p {\n  deny kb.search wehn true\n}").map((p) => p.help)).toEqual(["did you mean `when`?"]);
   });
 
+  it("hints at a fraction or a spaced unit where a duration must come too (grant … for), where the error is at the number", () => {
+    const grantFor = (duration: string) => problems(`policy p {\n  allow kb.search grant "x" for ${duration}\n}\n`);
+    expect(grantFor("1.5h")).toEqual([{ code: "PC103", line: 2, column: 33, message: "expected a duration like `5m` after `for`, found `1`", help: "durations are whole numbers: write `90m`" }]);
+    expect(grantFor("1.5s").map((p) => p.help)).toEqual(["durations are whole numbers: write `1500ms`"]);
+    expect(grantFor("5 m")).toEqual([{ code: "PC103", line: 2, column: 33, message: "expected a duration like `5m` after `for`, found `5`", help: "write the duration without a space: `5m`" }]);
+    expect(grantFor("1.5").map((p) => p.help)).toEqual(["numbers are whole: the language has no fractions"]);
+    // The other places keep their help.
+    const helpAt = (condition: string) => problems(`policy p {\n  deny * when ${condition}\n}`).map((p) => p.help);
+    expect(helpAt("session.age > 1.5h")).toEqual(["durations are whole numbers: write `90m`"]);
+    expect(helpAt("session.age > 5 m")).toEqual(["write the duration without a space: `5m`"]);
+    expect(helpAt("session.count(within 1.5h) > 1")).toEqual(["durations are whole numbers: write `90m`"]);
+  });
+
   it("accepts every duration unit", () => {
     for (const text of ["500ms", "30s", "5m", "2h", "1d"]) {
       const expr = when(`session.age > ${text}`);
