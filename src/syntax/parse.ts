@@ -321,8 +321,9 @@ function splitPolicy(chunk: readonly IToken[]): { body: IToken[][]; close: IToke
     const previous = chunk[i - 1]!.tokenType;
     if (depth === 0) {
       const startsAnnotation = token.tokenType === T.At;
-      // After `@`, `.`, `has`, `,` or another effect, an effect word is a name (`allow deny.all`).
-      const startsEffect = EFFECTS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && previous !== T.Kw.has && previous !== T.Comma && !EFFECTS.has(previous);
+      // After `@`, `.`, `has`, `,` or the effect that starts the rule, an effect word is a name
+      // (`allow deny.all`); after an effect word that was a name (`Kind.deny`), it starts a rule.
+      const startsEffect = EFFECTS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && previous !== T.Kw.has && previous !== T.Comma && chunk[i - 1] !== effect;
       const end = startsAnnotation && effect && token.startLine === chunk[i - 1]!.endLine ? annotationsEnd(chunk, i, chunk.length - 1) : undefined;
       if (end !== undefined && effect) {
         const annotation = chunk.slice(i, annotationEnd(chunk, i, end));

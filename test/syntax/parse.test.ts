@@ -400,6 +400,13 @@ describe("expressions (language.md section 4)", () => {
     }
   });
 
+  it("an enum member spelled like an effect, written qualified, ends a rule that another rule follows", () => {
+    // The `deny` of `Kind.deny` is a name, so the `deny` after it starts a rule (it was taken for a name too).
+    const text = "enum Kind { allow, deny, ok }\nagent { kind: Kind }\ntool a.b {}\npolicy p {\n  allow a.b when agent.kind == Kind.deny\n  deny a.b when agent.kind == Kind.allow\n  ask a.b\n}\n";
+    expect(problems(text)).toEqual([]);
+    expect(rulesOf(text).map((r) => r.effect)).toEqual(["allow", "deny", "ask"]);
+  });
+
   it("tool names made of keywords parse as targets", () => {
     const [rule] = rulesOf("policy p {\n  allow agent.delegate, context.search, tools.list, kb.*\n}\n");
     expect(rule!.targets.map((t) => t.text)).toEqual(["agent.delegate", "context.search", "tools.list", "kb.*"]);
