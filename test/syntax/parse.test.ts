@@ -407,6 +407,23 @@ describe("expressions (language.md section 4)", () => {
     expect(rulesOf(text).map((r) => r.effect)).toEqual(["allow", "deny", "ask"]);
   });
 
+  it("an enum member spelled like a keyword is written qualified; a bare one gets a help naming its enum", () => {
+    const decls = "enum Kind { all, deny, ok }\nagent { kind: Kind }\ntool a.b {}\n";
+    const rules = (condition: string) => `${decls}policy p {\n  allow a.b when ${condition}\n  deny a.b when agent.kind == Kind.ok\n}\n`;
+    expect(problems(rules("agent.kind in [Kind.all, Kind.deny]"))).toEqual([]);
+    const help = (name: string) => `\`${name}\` is a keyword: the enum member is written with its enum's name, \`Kind.${name}\``;
+    expect(problems(rules("agent.kind == all"))).toEqual([{ code: "PC103", line: 5, column: 35, message: "expected `(` after `all`, found `deny`", help: help("all") }]);
+    expect(problems(rules("agent.kind in [ok, deny]"))).toEqual([{ code: "PC103", line: 5, column: 37, message: "expected an expression after `,`, found `deny`", help: help("deny") }]);
+    expect(problems(rules("agent.kind in [deny, ok]"))[0]).toMatchObject({ column: 33, help: help("deny") });
+    expect(problems(rules("agent.kind != deny"))[0]).toMatchObject({ line: 5, column: 31, message: "expected an expression after `!=`, found `deny`", help: help("deny") });
+    expect(problems(rules("agent.kind in [all]"))[0]).toMatchObject({ help: help("all") });
+    // No enum in the file has the member: the help still says how such a member is written.
+    expect(problems("policy p {\n  deny * when agent.kind == all\n}\n")[0]!.help).toBe("`all` is a keyword: an enum member of that name is written with its enum's name, as in `Kind.all`");
+    // A keyword that is a value of its own, a quantifier that is one, or a dotted name get no such help.
+    expect(problems("policy p {\n  deny * when all(x in args.l: x == 1) and session.calls > 1 AND true\n}\n").map((p) => p.help)).toEqual(["did you mean `and`? keywords are lower case"]);
+    expect(problems("policy p {\n  ask kb.search when tool == deny.all\n}\n").every((p) => p.help === undefined)).toBe(true);
+  });
+
   it("tool names made of keywords parse as targets", () => {
     const [rule] = rulesOf("policy p {\n  allow agent.delegate, context.search, tools.list, kb.*\n}\n");
     expect(rule!.targets.map((t) => t.text)).toEqual(["agent.delegate", "context.search", "tools.list", "kb.*"]);
