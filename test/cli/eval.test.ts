@@ -48,6 +48,7 @@ beforeAll(() => {
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
   write("signed.json", serializeBundle(createBundle(policy!, SOURCES, { privateKey })));
   write("public.pem", publicKey.export({ type: "spki", format: "pem" }) as string);
+  write("private.pem", privateKey.export({ type: "pkcs8", format: "pem" }) as string);
   write("other.pem", generateKeyPairSync("ed25519").publicKey.export({ type: "spki", format: "pem" }) as string);
   writeFileSync(join(dir, "public.der"), publicKey.export({ type: "spki", format: "der" }));
   write("empty.pem", "");
@@ -232,6 +233,11 @@ describe("policyc eval", () => {
     expect(garbage.code).toBe(2);
     expect(garbage.stderr).toMatch(/^policyc eval: `broken\.json`: the public key cannot be read as a public key/);
     expectNoStackTrace(garbage);
+  });
+
+  it("--public-key takes a PEM private key for its public half, as docs/cli.md says (and the library does)", async () => {
+    expect(await evaluate(["--bundle", "signed.json", "--public-key", "private.pem", "--request", "lookup.json"])).toMatchObject({ code: 0, stdout: LOOKUP_GOLDEN });
+    expect(await evaluate(["--bundle", "forged.json", "--public-key", "private.pem", "--request", "lookup.json"])).toMatchObject({ code: 2, stdout: "" });
   });
 
   it("an empty --bundle is bad usage, not a fall-back to the policy paths beside it", async () => {
