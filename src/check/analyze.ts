@@ -1,6 +1,7 @@
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { SourceFile } from "../source/SourceFile.js";
 import { parse, type ParseResult } from "../syntax/parse.js";
+import { isKeyword } from "../syntax/tokens.js";
 import { checkProgram } from "./check.js";
 import type { CheckedProgram } from "./program.js";
 
@@ -19,10 +20,31 @@ export interface Analysis {
  */
 export function analyze(sources: readonly (SourceFile | { path: string; text: string })[]): Analysis {
   const files = sources.map((s) => (s instanceof SourceFile ? s : new SourceFile(s.path, s.text)));
-  const parses = files.map((f) => parse(f));
+  const parses = withSetEnums(files, files.map((f) => parse(f)));
   const diagnostics: Diagnostic[] = parses.flatMap((p) => p.diagnostics);
   if (hasErrors(diagnostics)) return { parses, diagnostics: sortDiagnostics(diagnostics), ok: false };
   const { program, diagnostics: checkDiagnostics } = checkProgram(parses.map((p) => p.ast));
   diagnostics.push(...checkDiagnostics);
   return { parses, program, diagnostics: sortDiagnostics(diagnostics), ok: !hasErrors(diagnostics) };
+}
+
+/**
+ * A file's syntax error that is a keyword-named enum member written bare (`agent.kind == deny`)
+ * gets a help naming the enum, which may be declared in another file of the set: when the set
+ * declares such a member, the files with syntax errors are parsed again knowing every enum.
+ */
+function withSetEnums(files: readonly SourceFile[], parses: ParseResult[]): ParseResult[] {
+  if (files.length < 2 || !parses.some((p) => p.diagnostics.some((d) => d.code === "PC103"))) return parses;
+  const enumsByMember = new Map<string, string[]>();
+  for (const declaration of parses.flatMap((p) => p.ast.declarations)) {
+    if (declaration.kind !== "EnumDecl") continue;
+    for (const member of declaration.members) {
+      if (!isKeyword(member.name.name)) continue;
+      const enums = enumsByMember.get(member.name.name) ?? [];
+      enumsByMember.set(member.name.name, [...enums, declaration.name.name]);
+    }
+  }
+  if (enumsByMember.size === 0) return parses;
+  const enumsWithMember = (member: string): readonly string[] => enumsByMember.get(member) ?? [];
+  return parses.map((p, i) => (p.diagnostics.some((d) => d.code === "PC103") ? parse(files[i]!, files[i]!.path, { enumsWithMember }) : p));
 }

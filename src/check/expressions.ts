@@ -176,12 +176,13 @@ export class ExpressionChecker {
 
   /**
    * PC507: text with upper-case letters compared with a `lower()`d value, which has none: the
-   * comparison never holds (`!=`: always), and a rule meant to catch `DROP TABLE` never does.
+   * comparison never holds (`!=`: always; `in` a list: that element never matches), and a rule
+   * meant to catch `DROP TABLE` never does.
    */
   private checkLoweredText(text: A.Expr, operator: string): void {
     if (text.kind !== "StringLiteral" || text.value === text.value.toLowerCase()) return;
-    const outcome = operator === "!=" ? "always true" : "never true";
-    this.report("PC507", `\`lower()\` leaves no upper-case letters, so comparing it with ${JSON.stringify(text.value)} is ${outcome}`, text.span, `write the text in lower case: ${JSON.stringify(text.value.toLowerCase())}`);
+    const outcome = operator === "in" ? `the element ${JSON.stringify(text.value)} never matches` : `comparing it with ${JSON.stringify(text.value)} is ${operator === "!=" ? "always true" : "never true"}`;
+    this.report("PC507", `\`lower()\` leaves no upper-case letters, so ${outcome}`, text.span, `write the text in lower case: ${JSON.stringify(text.value.toLowerCase())}`);
   }
 
   private report(code: Code, message: string, span: A.Expr["span"], help?: string): Type {
@@ -413,6 +414,9 @@ export class ExpressionChecker {
     if (operator === "==" || operator === "!=" || operator === "contains" || operator === "like") {
       if (isLowered(expr.left)) this.checkLoweredText(expr.right, operator);
       if (isLowered(expr.right) && operator !== "contains" && operator !== "like") this.checkLoweredText(expr.left, operator);
+    } else if (operator === "in" && isLowered(expr.left) && expr.right.kind === "ListLiteral") {
+      // `args.sql.lower() in ["DROP TABLE x"]`: such an element is as dead as the one string.
+      for (const element of expr.right.elements) this.checkLoweredText(element, operator);
     }
     switch (operator) {
       case "==":

@@ -1,7 +1,7 @@
-import { mkdirSync, realpathSync, writeFileSync } from "node:fs";
-import { readLimited } from "../source/readLimited.js";
-import { MAX_KEY_BYTES } from "./inputLimits.js";
-import { basename, dirname, join, resolve } from "node:path";
+import { mkdirSync, realpathSync, statSync } from "node:fs";
+import { writeFileSafely } from "../source/replaceFile.js";
+import type { KeyObject } from "node:crypto";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import type { Command } from "commander";
 import { createBundle, serializeBundle } from "../bundle/writeBundle.js";
 import { compileSources } from "../compile/compile.js";
@@ -10,6 +10,7 @@ import { describeFsError, loadSources } from "../source/loadSources.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
+import { readSigningKey } from "./signingKey.js";
 
 export interface BuildOptions {
   output?: string;
@@ -19,13 +20,26 @@ export interface BuildOptions {
 }
 
 /**
- * Where the files go. With `--target ts`, `-o` names the bundle file when it ends in `.json`
- * (`policy.ts` goes beside it), else a folder that receives `bundle.json` and `policy.ts`.
+ * Where the files go. `-o` names a folder when it ends in `/` or is an existing folder: the
+ * folder (created if need be) receives `bundle.json`, and with `--target ts` `policy.ts` too.
+ * Otherwise it names the bundle file; with `--target ts`, a name that does not end in `.json`
+ * is a folder as well, and `policy.ts` goes beside a `.json` one.
  */
-function outputsFor(output: string, target: "js" | "ts"): { bundle: string; module?: string } {
-  if (target === "js") return { bundle: output };
-  if (output.endsWith(".json")) return { bundle: output, module: join(dirname(output), "policy.ts") };
-  return { bundle: join(output, "bundle.json"), module: join(output, "policy.ts") };
+function outputsFor(output: string, target: "js" | "ts", cwd: string): { bundle: string; module?: string; folder?: string } {
+  if (namesFolder(output, cwd) || (target === "ts" && !output.endsWith(".json"))) {
+    const bundle = join(output, "bundle.json");
+    return target === "js" ? { bundle, folder: output } : { bundle, module: join(output, "policy.ts"), folder: output };
+  }
+  return target === "js" ? { bundle: output } : { bundle: output, module: join(dirname(output), "policy.ts") };
+}
+
+function namesFolder(output: string, cwd: string): boolean {
+  if (output.endsWith("/") || output.endsWith(sep)) return true;
+  try {
+    return statSync(resolve(cwd, output)).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** `policyc build PATH… -o FILE`: writes a bundle (and, with `--target ts`, the typed request module). */
@@ -36,18 +50,18 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     return EXIT.usage;
   }
   if (!options.output) {
-    io.err("policyc build: say where to write the bundle with -o FILE (with --target ts, -o FILE.json or -o DIR)\n");
+    io.err("policyc build: say where to write the bundle with -o FILE, or -o DIR/ for DIR/bundle.json (with --target ts, -o FILE.json or -o DIR)\n");
     return EXIT.usage;
   }
-  let privateKey: string | undefined;
+  let privateKey: KeyObject | undefined;
   if (options.sign !== undefined) {
-    try {
-      // Relative to the verb's working folder (like the policy paths), not the process's.
-      privateKey = readLimited(resolve(io.cwd, options.sign), MAX_KEY_BYTES).toString("utf8");
-    } catch (error) {
-      io.err(`policyc build: cannot read signing key \`${options.sign}\`: ${describeFsError(error)}\n`);
+    // Relative to the verb's working folder (like the policy paths), not the process's.
+    const read = readSigningKey(options.sign, io.cwd);
+    if (!read.ok) {
+      io.err(`policyc build: ${read.message}\n`);
       return EXIT.usage;
     }
+    privateKey = read.key;
   }
   const loaded = loadSources(paths, io.cwd);
   if (loaded.diagnostics.length > 0) {
@@ -55,7 +69,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     return EXIT.usage;
   }
   // Writing the bundle over one of its own sources (`-o rules.policy`) would lose the source.
-  const files = outputsFor(options.output, target);
+  const files = outputsFor(options.output, target, io.cwd);
   const outputs = files.module === undefined ? [files.bundle] : [files.bundle, files.module];
   const clobbered = outputs.find((out) => loaded.files.some((file) => sameFile(resolve(io.cwd, out), resolve(io.cwd, file.path))));
   if (clobbered !== undefined) {
@@ -78,15 +92,18 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   }
   const written: string[] = [];
   try {
-    // Written relative to the verb's working folder; reported as the user wrote them.
+    // Written relative to the verb's working folder; reported as the user wrote them. Each file
+    // is written under a temporary name and then renamed, so an enforcement point reloading the
+    // bundle never reads half of it.
+    if (files.folder !== undefined) mkdirSync(resolve(io.cwd, files.folder), { recursive: true });
     const bundlePath = resolve(io.cwd, files.bundle);
     if (files.module !== undefined) {
       // Loaded only here: ts-morph takes about a second to load, and every verb would pay it.
       const { emitTypeScript } = await import("../compile/emitTypeScript.js");
       mkdirSync(dirname(bundlePath), { recursive: true });
-      writeFileSync(bundlePath, serializeBundle(bundle));
-      writeFileSync(resolve(io.cwd, files.module), emitTypeScript(bundle.schema, { bundleFile: basename(files.bundle) }));
-    } else writeFileSync(bundlePath, serializeBundle(bundle));
+      writeFileSafely(bundlePath, serializeBundle(bundle));
+      writeFileSafely(resolve(io.cwd, files.module), emitTypeScript(bundle.schema, { bundleFile: basename(files.bundle) }));
+    } else writeFileSafely(bundlePath, serializeBundle(bundle));
     written.push(...outputs);
   } catch (error) {
     io.err(`policyc build: cannot write \`${options.output}\`: ${describeFsError(error)}\n`);
@@ -101,10 +118,16 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   return EXIT.ok;
 }
 
-/** Whether two paths name the same file (through links too); false when either does not exist. */
+/**
+ * Whether two paths name the same file: the same path through symbolic links, or the same
+ * device and inode (a hard link has a name of its own). False when either does not exist.
+ */
 function sameFile(a: string, b: string): boolean {
   try {
-    return realpathSync(a) === realpathSync(b);
+    if (realpathSync(a) === realpathSync(b)) return true;
+    const [one, other] = [statSync(a, { bigint: true }), statSync(b, { bigint: true })];
+    // Some file systems give no inode numbers (0): there the real paths are all there is.
+    return one.ino !== 0n && one.ino === other.ino && one.dev === other.dev;
   } catch {
     return a === b;
   }
@@ -115,7 +138,7 @@ export function registerBuild(program: Command, io: Io, finish: (code: ExitCode 
     .command("build")
     .description("compile policies into a bundle for enforcement points")
     .argument("<paths...>", "policy files or folders (searched for *.policy)")
-    .option("-o, --output <path>", "bundle file to write (with --target ts: a folder, or a .json file with policy.ts beside it)")
+    .option("-o, --output <path>", "bundle file to write, or a folder (ending in / or existing) to write bundle.json in (with --target ts: a folder, or a .json file with policy.ts beside it)")
     .option("--target <target>", "js (bundle only) or ts (bundle.json and a typed policy.ts)", "js")
     .option("--sign <key.pem>", "sign the bundle with this Ed25519 private key")
     .option("--json", "print a JSON summary instead")

@@ -19,6 +19,13 @@ export type LoadedPolicy = { ok: true; policy: CompiledPolicy } | { ok: false; c
 export function loadPolicy(paths: readonly string[], cwd: string, options: { bundle?: string; publicKey?: string } = {}): LoadedPolicy {
   // Either sources or a bundle: a path given beside --bundle would be silently ignored.
   if (options.bundle !== undefined && paths.length > 0) return usage(`give policy paths or --bundle, not both (got ${paths.map((p) => `\`${p}\``).join(", ")} and --bundle \`${options.bundle}\`)`);
+  // Only a single `.json` path is a bundle: beside other paths it would be parsed as policy
+  // source and fail with a puzzling syntax error at its first `{`.
+  const jsonPaths = options.bundle === undefined && paths.length > 1 ? paths.filter((p) => p.endsWith(".json")) : [];
+  if (jsonPaths.length > 0) {
+    const named = jsonPaths.map((p) => `\`${p}\``).join(", ");
+    return usage(`${named} ${jsonPaths.length === 1 ? "looks like a bundle" : "look like bundles"}, but only a single \`.json\` path is read as a bundle (or --bundle FILE): give one bundle, or only policy files and folders`);
+  }
   const bundlePath = bundlePathOf(paths, options.bundle);
   if (bundlePath !== undefined) return loadBundleFile(bundlePath, options.publicKey, cwd);
   // Sources have no signature: accepting a key and checking nothing would be a false assurance.

@@ -1,4 +1,5 @@
-import { chmodSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 
 /**
  * The temporary file is created, never opened if it exists (`wx`): a link planted at its
@@ -49,7 +50,8 @@ export class Replacement {
   private constructor(
     readonly target: string,
     readonly temporary: string,
-    readonly mode: number,
+    /** The target's permissions, given to the new file; undefined for a new file (the umask decides). */
+    readonly mode: number | undefined,
   ) {}
 
   /**
@@ -63,9 +65,17 @@ export class Replacement {
     return replacement;
   }
 
+  /** Starts writing a file that does not exist yet the same way, so it never appears half written. */
+  static ofNew(path: string): Replacement {
+    const target = resolve(path);
+    const replacement = new Replacement(target, `${target}.policyc-${process.pid}.tmp`, undefined);
+    trackTemporary(replacement.temporary);
+    return replacement;
+  }
+
   /** Puts the temporary file, now written, in the target's place. Throws the file-system error. */
   commit(): void {
-    chmodSync(this.temporary, this.mode);
+    if (this.mode !== undefined) chmodSync(this.temporary, this.mode);
     renameSync(this.temporary, this.target);
     untrackTemporary(this.temporary);
   }
@@ -83,7 +93,39 @@ export class Replacement {
 
 /** Replaces a file's contents (see `Replacement`). Throws the file-system error. */
 export function replaceFile(path: string, text: string): void {
-  const replacement = Replacement.of(path);
+  write(Replacement.of(path), text);
+}
+
+/**
+ * Writes a file whether or not it exists: an existing file is replaced as `replaceFile` does, a
+ * new one is written under a temporary name and then renamed, so a reader (an enforcement point
+ * reloading a bundle) never sees it half written. Anything else that is there (a device such as
+ * /dev/stdout, a pipe) is written to as it is; a folder fails (EISDIR). Throws the file-system error.
+ */
+export function writeFileSafely(path: string, text: string): void {
+  let isFile: boolean;
+  try {
+    isFile = statSync(path).isFile();
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ENOENT") throw error;
+    // A dangling symbolic link stays a link: the file is created where it points.
+    if (isLink(path)) writeFileSync(path, text);
+    else write(Replacement.ofNew(path), text);
+    return;
+  }
+  if (isFile) write(Replacement.of(path), text);
+  else writeFileSync(path, text);
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function write(replacement: Replacement, text: string): void {
   try {
     writeFileSync(replacement.temporary, text, { mode: replacement.mode, flag: TEMPORARY_FLAG });
     replacement.commit();

@@ -1,13 +1,13 @@
 import type { IToken } from "chevrotain";
 import { tokenMatcher } from "./chevrotain.js";
-import type { Declaration, PolicyFile } from "../ast/nodes.js";
+import type { Declaration, EnumDecl, PolicyFile } from "../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { SourceFile } from "../source/SourceFile.js";
 import type { Span } from "../source/Span.js";
 import { AstBuilder } from "./astBuilder.js";
 import { describeToken, grammarInstance } from "./grammar.js";
 import { durationSuggestion } from "./literals.js";
-import { helpForSyntaxError, unclosedBrace } from "./syntaxHelp.js";
+import { helpForSyntaxError, keywordValueHelp, keywordWrittenAsValue, unclosedBrace } from "./syntaxHelp.js";
 import * as T from "./tokens.js";
 
 /** Deeper nesting than this is refused before parsing, so recursion can never exhaust the stack. */
@@ -35,7 +35,15 @@ function tokenSpan(file: SourceFile, token: IToken): Span {
  * Lexes and parses one source file. Never throws: every problem in the text is returned as a
  * diagnostic, and recovery lets one run report several syntax errors.
  */
-export function parse(source: SourceFile | string, path = "<input>"): ParseResult {
+export interface ParseOptions {
+  /**
+   * The enums of the whole set that have a member of this name (a file's own enums are found
+   * without it), for the help when a keyword-named member is written bare (`== deny`).
+   */
+  readonly enumsWithMember?: (member: string) => readonly string[];
+}
+
+export function parse(source: SourceFile | string, path = "<input>", options: ParseOptions = {}): ParseResult {
   const file = typeof source === "string" ? new SourceFile(path, source) : source;
   const diagnostics: Diagnostic[] = [];
   const empty: PolicyFile = { kind: "PolicyFile", path: file.path, declarations: [], span: { file, start: 0, end: file.text.length } };
@@ -100,6 +108,8 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
     const builder = new AstBuilder(file, docComments);
     const declarations: Declaration[] = [];
     let syntaxErrors = 0;
+    /** Errors that are a keyword written as a value: their help names enums, known at the end. */
+    const keywordValues: { position: number; keyword: string }[] = [];
     /** `following`: the token after the chunk in the file (the chunk's own end is not the file's). */
     const parseChunk = <T>(chunk: IToken[], entry: () => T, following: IToken | undefined): T => {
       parser.input = chunk;
@@ -124,6 +134,10 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
         if (previous && reported && reported !== previous && reported.tokenType.name !== "EOF") {
           message = message.replace(` after ${describeToken(reported)}, found`, ` after ${describeToken(previous)}, found`);
         }
+        // At the end of the chunk, the token found is the one after it (`== deny`: a `deny` starts
+        // a rule); one followed by a `.` (`== deny.all`) is a dotted name, not a member.
+        const keyword = index >= 0 ? keywordWrittenAsValue(chunk, index) : following && file.text.charAt(following.endOffset! + 1) !== "." ? keywordWrittenAsValue([...chunk, following], chunk.length) : undefined;
+        if (keyword !== undefined) keywordValues.push({ position: diagnostics.length, keyword });
         const unclosed = message.startsWith("expected `}`") ? unclosedBrace(chunk) : undefined;
         const help = (index >= 0 ? helpForSyntaxError(chunk, index) : undefined) ?? (unclosed ? `the \`{\` opened at ${unclosed.startLine}:${unclosed.startColumn} is never closed` : undefined);
         diagnostics.push(diagnostic("PC103", message, at, help));
@@ -148,6 +162,12 @@ export function parse(source: SourceFile | string, path = "<input>"): ParseResul
         declarations.push(...builder.buildFile(cst).declarations);
       }
     });
+    for (const { position, keyword } of keywordValues) {
+      const own = declarations.filter((d): d is EnumDecl => d.kind === "EnumDecl" && d.members.some((m) => m.name.name === keyword)).map((d) => d.name.name);
+      const enums = [...new Set([...own, ...(options.enumsWithMember?.(keyword) ?? [])])];
+      const { message, span } = diagnostics[position]!;
+      diagnostics[position] = diagnostic("PC103", message, span, keywordValueHelp(keyword, enums));
+    }
     const ast: PolicyFile = { kind: "PolicyFile", path: file.path, declarations, span: { file, start: 0, end: file.text.length } };
     diagnostics.push(...builder.diagnostics);
     return { file, ast, comments, docComments, diagnostics: dedupe(diagnostics) };
@@ -321,8 +341,9 @@ function splitPolicy(chunk: readonly IToken[]): { body: IToken[][]; close: IToke
     const previous = chunk[i - 1]!.tokenType;
     if (depth === 0) {
       const startsAnnotation = token.tokenType === T.At;
-      // After `@`, `.`, `has`, `,` or another effect, an effect word is a name (`allow deny.all`).
-      const startsEffect = EFFECTS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && previous !== T.Kw.has && previous !== T.Comma && !EFFECTS.has(previous);
+      // After `@`, `.`, `has`, `,` or the effect that starts the rule, an effect word is a name
+      // (`allow deny.all`); after an effect word that was a name (`Kind.deny`), it starts a rule.
+      const startsEffect = EFFECTS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && previous !== T.Kw.has && previous !== T.Comma && chunk[i - 1] !== effect;
       const end = startsAnnotation && effect && token.startLine === chunk[i - 1]!.endLine ? annotationsEnd(chunk, i, chunk.length - 1) : undefined;
       if (end !== undefined && effect) {
         const annotation = chunk.slice(i, annotationEnd(chunk, i, end));

@@ -89,7 +89,64 @@ export function helpForSyntaxError(tokens: readonly IToken[], index: number): st
     return fractionHelp(beforeDot, found);
   }
   if (found.tokenType === T.Identifier && found.image in DURATION_UNITS && previous.tokenType === T.Integer) return `write the duration without a space: \`${previous.image}${found.image}\``;
+  return durationHelpAhead(tokens, index);
+}
+
+/**
+ * Where a duration must come (`grant "x" for 1.5h`, `for 5 m`), the error is at the number, not
+ * at the fraction or the unit after it: the help looks ahead from there.
+ */
+function durationHelpAhead(tokens: readonly IToken[], index: number): string | undefined {
+  const [found, next, after] = [tokens[index]!, tokens[index + 1], tokens[index + 2]];
+  if (found.tokenType !== T.Integer || next === undefined) return undefined;
+  if (next.tokenType === T.Dot && (after?.tokenType === T.Integer || after?.tokenType === T.Duration) && adjacent(found, next) && adjacent(next, after)) return fractionHelp(found, after);
+  if (next.tokenType === T.Identifier && next.image in DURATION_UNITS) return `write the duration without a space: \`${found.image}${next.image}\``;
   return undefined;
+}
+
+/** Keywords that are a value of their own (`tool`, `true`) or start one (`not x`, `any(…)`). */
+const EXPRESSION_KEYWORDS = new Set<unknown>([T.Kw.agent, T.Kw.user, T.Kw.context, T.Kw.tool, T.Kw.intent, T.Kw.args, T.Kw.true, T.Kw.false, T.Kw.not, T.Kw.any, T.Kw.all]);
+const QUANTIFIERS = new Set<unknown>([T.Kw.any, T.Kw.all]);
+const KEYWORDS = new Set<unknown>(T.KEYWORDS);
+
+/** Whether `tokens[at]` is where a value goes: after a comparison, or an item of a `[…]` list. */
+function valueExpectedAt(tokens: readonly IToken[], at: number): boolean {
+  const before = tokens[at - 1];
+  if (!before) return false;
+  if (COMPARISONS.has(before.tokenType)) return true;
+  if (before.tokenType !== T.LBracket && before.tokenType !== T.Comma) return false;
+  let depth = 0;
+  for (let i = at - 1; i >= 0; i--) {
+    const type = tokens[i]!.tokenType;
+    if (type === T.RParen || type === T.RBracket) depth++;
+    else if (type === T.LParen || type === T.LBracket) {
+      if (depth === 0) return type === T.LBracket;
+      depth--;
+    }
+  }
+  return false;
+}
+
+/**
+ * The keyword written where a value goes, when that is the syntax error at `tokens[index]`:
+ * `agent.kind == deny`, `[ok, deny]`, or `== all` with no `(` after it. An enum member may be
+ * named like a keyword, but then it is written with its enum's name (`Kind.deny`).
+ */
+export function keywordWrittenAsValue(tokens: readonly IToken[], index: number): string | undefined {
+  const found = tokens[index];
+  // `deny.all` is a dotted name (a tool's, say), not a member written bare.
+  const dotted = tokens[index + 1]?.tokenType === T.Dot;
+  if (found && !dotted && KEYWORDS.has(found.tokenType) && !EXPRESSION_KEYWORDS.has(found.tokenType) && valueExpectedAt(tokens, index)) return found.image;
+  const previous = tokens[index - 1];
+  if (previous && QUANTIFIERS.has(previous.tokenType) && found?.tokenType !== T.LParen && valueExpectedAt(tokens, index - 1)) return previous.image;
+  return undefined;
+}
+
+/** The help for a keyword written as a value; `enums`: the declared enums that have a member so named. */
+export function keywordValueHelp(keyword: string, enums: readonly string[]): string {
+  if (enums.length === 0) return `\`${keyword}\` is a keyword: an enum member of that name is written with its enum's name, as in \`Kind.${keyword}\``;
+  const written = enums.map((name) => `\`${name}.${keyword}\``);
+  return `\`${keyword}\` is a keyword: the enum member is written with its enum's name, ${written.length === 1 ? written[0] : `${written.slice(0, -1).join(", ")} or ${written.at(-1)}`}`;
 }
 
 /**

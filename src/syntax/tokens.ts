@@ -112,6 +112,13 @@ export const Kw = {
 /** Keywords that may still be used as names after `.` or in declarations (`intent.tools`, `tool.risk`). */
 export const KEYWORDS: readonly TokenType[] = keywordTokens;
 
+const KEYWORD_WORDS = new Set<string>(Object.keys(Kw));
+
+/** Whether a name is spelled like a keyword (`deny`, `all`). */
+export function isKeyword(word: string): boolean {
+  return KEYWORD_WORDS.has(word);
+}
+
 /** Keywords that may start a tool name (see `toolNameStart` in grammar.ts). */
 export const NAMESPACE_KEYWORDS: readonly TokenType[] = keywordTokens.filter((k) => NAMESPACE_WORDS.has(k.name.slice(3)));
 

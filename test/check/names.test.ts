@@ -199,6 +199,17 @@ describe("names in rules", () => {
     expect(other.map((d) => [d.code, d.span!.file.path])).toEqual([["PC207", "b.policy"]]);
   });
 
+  it("a bare keyword-named enum member (a syntax error) gets a help naming the enum, declared in another file of the set too", () => {
+    const result = analyze([
+      { path: "schema.policy", text: "enum Kind { all, deny, ok }\nenum Verdict { deny }\nagent { kind: Kind }\ntool a.b {}\n" },
+      { path: "rules.policy", text: "policy p {\n  allow a.b when agent.kind in [ok, deny]\n  deny a.b when agent.kind == all\n}\n" },
+    ]);
+    expect(result.diagnostics.map((d) => [d.code, d.span!.file.path, d.help])).toEqual([
+      ["PC103", "rules.policy", "`deny` is a keyword: the enum member is written with its enum's name, `Kind.deny` or `Verdict.deny`"],
+      ["PC103", "rules.policy", "`all` is a keyword: the enum member is written with its enum's name, `Kind.all`"],
+    ]);
+  });
+
   it("rule ids: explicit names and POLICY/N are unique across policies", () => {
     const result = analyze([
       { path: "decls.policy", text: DECLS },

@@ -132,8 +132,18 @@ describe("PC507 a lower-cased value compared with upper-case text", () => {
     expect(found[1]!.message).toContain("is always true");
   });
 
+  it("in a list literal: each element with upper-case letters", () => {
+    const found = rules('deny kb.search when args.query.lower() in ["DROP TABLE x", "drop y", "Z"]');
+    expect(found.map((d) => [d.code, d.message, d.help])).toEqual([
+      ["PC507", '`lower()` leaves no upper-case letters, so the element "DROP TABLE x" never matches', 'write the text in lower case: "drop table x"'],
+      ["PC507", '`lower()` leaves no upper-case letters, so the element "Z" never matches', 'write the text in lower case: "z"'],
+    ]);
+    expect(found[1]!.column).toBe('  deny kb.search when args.query.lower() in ["DROP TABLE x", "drop y", '.length + 1);
+  });
+
   it("not for lower-case text, nor without lower()", () => {
     expect(rules('deny kb.search when args.query.lower() contains "drop" or args.query contains "DROP" or args.query.lower() == "42"')).toEqual([]);
+    expect(rules('deny kb.search when args.query.lower() in ["drop", "42"] or args.query in ["DROP"]')).toEqual([]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,6 +25,11 @@ beforeAll(() => {
   publicPem = publicKey.export({ type: "spki", format: "pem" }) as string;
   write("public.pem", publicPem);
   write("rsa.pem", generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey.export({ type: "pkcs8", format: "pem" }) as string);
+  writeFileSync(join(dir, "public.der"), publicKey.export({ type: "spki", format: "der" }));
+  writeFileSync(join(dir, "key.der"), privateKey.export({ type: "pkcs8", format: "der" }));
+  write("encrypted.pem", privateKey.export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: "secret" }) as string);
+  write("cut.pem", (privateKey.export({ type: "pkcs8", format: "pem" }) as string).slice(0, 50));
+  write("rsa-public.pem", generateKeyPairSync("rsa", { modulusLength: 1024 }).publicKey.export({ type: "pkcs1", format: "pem" }) as string);
   write("garbage.pem", "not a key\n");
   write("empty.pem", "");
 });
@@ -95,6 +100,41 @@ describe("policyc build", () => {
     expect((await build("decls.policy", "victim.policy", "-o", `./sub/../victim.policy`)).code).toBe(2);
   });
 
+  it("refuses an -o that is a hard link to a source (another name, the same file)", async () => {
+    write("linked.policy", SUPPORT_RULES);
+    linkSync(join(dir, "linked.policy"), join(dir, "hard.json"));
+    const result = await build("decls.policy", "linked.policy", "-o", "hard.json");
+    expect(result).toEqual({ code: 2, stdout: "", stderr: "policyc build: `hard.json` is one of the policy sources: writing the bundle there would overwrite it\n" });
+    expect(read("linked.policy")).toBe(SUPPORT_RULES);
+  });
+
+  it("-o ending in / or naming an existing folder writes bundle.json in it (the folder created if need be)", async () => {
+    const hash = expectedBundle().manifest.contentHash;
+    const fresh = await build("decls.policy", "support.policy", "-o", "into/new/");
+    expect(fresh).toEqual({ code: 0, stdout: `built ${join("into", "new", "bundle.json")}: 8 rules, 4 tools, ${hash}\n`, stderr: "" });
+    expect(statSync(join(dir, "into", "new")).isDirectory()).toBe(true);
+    expect(read("into/new/bundle.json")).toBe(serializeBundle(expectedBundle()));
+    mkdirSync(join(dir, "existing"));
+    const existing = await build("decls.policy", "support.policy", "-o", "existing");
+    expect(existing).toEqual({ code: 0, stdout: `built ${join("existing", "bundle.json")}: 8 rules, 4 tools, ${hash}\n`, stderr: "" });
+    expect(read("existing/bundle.json")).toBe(serializeBundle(expectedBundle()));
+    // --target ts treats a folder named like a bundle file as the folder it is.
+    mkdirSync(join(dir, "typed.json"));
+    expect((await build("decls.policy", "support.policy", "--target", "ts", "-o", "typed.json")).code).toBe(0);
+    expect(readdirSync(join(dir, "typed.json")).sort()).toEqual(["bundle.json", "policy.ts"]);
+  });
+
+  it("rebuilding over a bundle replaces it whole: its permissions kept, a link kept a link, no temporary file left", async () => {
+    write("old.json", "old\n");
+    chmodSync(join(dir, "old.json"), 0o640);
+    symlinkSync("old.json", join(dir, "old-link.json"));
+    expect((await build("decls.policy", "support.policy", "-o", "old-link.json")).code).toBe(0);
+    expect(read("old.json")).toBe(serializeBundle(expectedBundle()));
+    expect(lstatSync(join(dir, "old-link.json")).isSymbolicLink()).toBe(true);
+    expect(statSync(join(dir, "old.json")).mode & 0o777).toBe(0o640);
+    expect(readdirSync(dir).filter((name) => name.includes(".tmp"))).toEqual([]);
+  });
+
   it("--sign signs with an Ed25519 PEM key; the bundle loads with the public key", async () => {
     const result = await build("decls.policy", "support.policy", "-o", "signed.json", "--sign", "key.pem");
     expect(result.code).toBe(0);
@@ -162,9 +202,16 @@ describe("policyc build", () => {
   it.each([
     [["decls.policy", "support.policy"], /-o FILE/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "missing.pem"], /cannot read signing key `missing\.pem`/],
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "garbage.pem"], /cannot sign with `garbage\.pem`/],
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "public.pem"], /Ed25519 private key/],
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "rsa.pem"], /Ed25519/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "garbage.pem"], /^policyc build: cannot sign with `garbage\.pem`: it holds no PEM key \(expected an Ed25519 private key in PEM\)\n$/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "support.policy"], /^policyc build: cannot sign with `support\.policy`: it holds no PEM key/],
+    // A public key given by mistake once got OpenSSL's code (error:1E08010C:DECODER routines::unsupported).
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "public.pem"], /^policyc build: `public\.pem` is a public key: --sign takes the Ed25519 private key \(the public one is for --public-key\)\n$/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "public.der"], /^policyc build: `public\.der` is a public key: --sign takes the Ed25519 private key/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "rsa-public.pem"], /^policyc build: `rsa-public\.pem` is a public key/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "key.der"], /cannot sign with `key\.der`: it is a DER \(binary\) key \(expected an Ed25519 private key in PEM: `openssl pkey -inform DER -in key\.der -out key\.pem` converts it\)/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "encrypted.pem"], /cannot sign with `encrypted\.pem`: the key is encrypted, and --sign takes no passphrase/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "cut.pem"], /cannot sign with `cut\.pem`: its `PRIVATE KEY` block cannot be read \(damaged or cut short\?\)/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "rsa.pem"], /cannot sign with `rsa\.pem`: the signing key is rsa, not Ed25519/],
     // An empty key file once built an unsigned bundle and exited 0.
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "empty.pem"], /cannot sign with `empty\.pem`: the signing key is empty \(expected an Ed25519 private key in PEM\)/],
     [["decls.policy", "support.policy", "-o", "k.json", "--target", "wasm"], /unknown target `wasm`/],
@@ -176,6 +223,7 @@ describe("policyc build", () => {
     expect(result.stderr).toMatch(message);
     expect(result.stderr).toMatch(/^policyc build: /);
     expectNoStackTrace(result);
+    expect(result.stderr).not.toContain("error:"); // no OpenSSL codes
     expect(existsSync(join(dir, "k.json"))).toBe(false);
   });
 

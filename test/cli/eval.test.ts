@@ -48,6 +48,7 @@ beforeAll(() => {
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
   write("signed.json", serializeBundle(createBundle(policy!, SOURCES, { privateKey })));
   write("public.pem", publicKey.export({ type: "spki", format: "pem" }) as string);
+  write("private.pem", privateKey.export({ type: "pkcs8", format: "pem" }) as string);
   write("other.pem", generateKeyPairSync("ed25519").publicKey.export({ type: "spki", format: "pem" }) as string);
   writeFileSync(join(dir, "public.der"), publicKey.export({ type: "spki", format: "der" }));
   write("empty.pem", "");
@@ -234,6 +235,11 @@ describe("policyc eval", () => {
     expectNoStackTrace(garbage);
   });
 
+  it("--public-key takes a PEM private key for its public half, as docs/cli.md says (and the library does)", async () => {
+    expect(await evaluate(["--bundle", "signed.json", "--public-key", "private.pem", "--request", "lookup.json"])).toMatchObject({ code: 0, stdout: LOOKUP_GOLDEN });
+    expect(await evaluate(["--bundle", "forged.json", "--public-key", "private.pem", "--request", "lookup.json"])).toMatchObject({ code: 2, stdout: "" });
+  });
+
   it("an empty --bundle is bad usage, not a fall-back to the policy paths beside it", async () => {
     for (const args of [["decls.policy", "support.policy", "--bundle", ""], ["--bundle", " "]]) {
       expect(await evaluate([...args, "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: --bundle was given an empty value (an unset variable?)\n" });
@@ -244,6 +250,13 @@ describe("policyc eval", () => {
     expect(await evaluate(["decls.policy", "--bundle", "bundle.json", "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: give policy paths or --bundle, not both (got `decls.policy` and --bundle `bundle.json`)\n" });
     const unsignedSources = await evaluate([...SOURCES.map((s) => s.path), "--public-key", "public.pem", "--request", "lookup.json"]);
     expect(unsignedSources).toEqual({ code: 2, stdout: "", stderr: "policyc eval: --public-key checks a bundle's signature, and policy sources have none: give the bundle with --bundle FILE\n" });
+  });
+
+  it("a .json path beside other paths is bad usage (exit 2) that says only a single .json path is a bundle, not a syntax error at its {", async () => {
+    const two = await evaluate(["bundle.json", "signed.json", "--request", "lookup.json"]);
+    expect(two).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `bundle.json`, `signed.json` look like bundles, but only a single `.json` path is read as a bundle (or --bundle FILE): give one bundle, or only policy files and folders\n" });
+    const mixed = await evaluate(["decls.policy", "bundle.json", "--request", "lookup.json"]);
+    expect(mixed).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `bundle.json` looks like a bundle, but only a single `.json` path is read as a bundle (or --bundle FILE): give one bundle, or only policy files and folders\n" });
   });
 
   it("a bundle whose code does not load (edited and re-hashed) exits 2 with a message, not an internal error", async () => {

@@ -188,6 +188,25 @@ describe("policyc fmt", () => {
       { path: "ok.policy", changed: false },
     ]);
   });
+
+  it("--json lists syntax errors and path problems in `diagnostics` (as check --json does), and prints them on stderr too (docs/cli.md)", async () => {
+    writeFileSync(join(dir, "broken-json.policy"), "policy p {\n  allow when true\n}\n");
+    const result = await cli(["fmt", "--json", "broken-json.policy", "ok.policy"], { cwd: dir });
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as { ok: boolean; files: { path: string }[]; diagnostics: unknown[] };
+    expect(report.ok).toBe(false);
+    expect(report.files.map((f) => f.path)).toEqual(["ok.policy"]);
+    expect(report.diagnostics).toEqual([
+      { code: "PC103", severity: "error", message: "expected a tool name or pattern after `allow`, found `when`", file: "broken-json.policy", line: 2, column: 9, end: { line: 2, column: 13 } },
+    ]);
+    expect(result.stderr).toContain("broken-json.policy:2:9: error[PC103]");
+    const clean = await cli(["fmt", "--json", "ok.policy"], { cwd: dir });
+    expect(JSON.parse(clean.stdout)).toMatchObject({ ok: true, diagnostics: [] });
+    expect(clean.stderr).toBe("");
+    const missing = await cli(["fmt", "--json", "nope.policy"], { cwd: dir });
+    expect(missing.code).toBe(2);
+    expect(JSON.parse(missing.stdout)).toMatchObject({ ok: false, files: [], diagnostics: [{ code: "PC001", file: "nope.policy", line: null }] });
+  });
 });
 
 describe("formatting keeps comments", () => {

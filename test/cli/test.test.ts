@@ -641,6 +641,14 @@ describe("policyc test: bundles", () => {
     expect(both.stderr).toMatch(/^policyc test: give policy paths or --bundle, not both/);
   });
 
+  it("two bundles, or a bundle beside policy paths: exit 2 saying only a single .json path is a bundle", async () => {
+    const bundle = join(dir, "demo.json");
+    expect((await cli(["build", DEMO_POLICY, "-o", bundle])).code).toBe(0);
+    const two = await test(bundle, bundle, "--replay", FULL);
+    expect(two).toEqual({ code: 2, stdout: "", stderr: `policyc test: \`${bundle}\`, \`${bundle}\` look like bundles, but only a single \`.json\` path is read as a bundle (or --bundle FILE): give one bundle, or only policy files and folders\n` });
+    expect((await test(DEMO_POLICY, bundle, "--replay", FULL)).stderr).toMatch(/^policyc test: `[^`]+demo\.json` looks like a bundle, but only a single `\.json` path/);
+  });
+
   describe("--public-key", () => {
     const signed = (): string => join(dir, "signed", "demo.json");
     beforeAll(async () => {

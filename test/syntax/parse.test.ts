@@ -214,6 +214,19 @@ describe("syntax errors", () => {
     expect(problems("policy p {\n  deny kb.search wehn true\n}").map((p) => p.help)).toEqual(["did you mean `when`?"]);
   });
 
+  it("hints at a fraction or a spaced unit where a duration must come too (grant … for), where the error is at the number", () => {
+    const grantFor = (duration: string) => problems(`policy p {\n  allow kb.search grant "x" for ${duration}\n}\n`);
+    expect(grantFor("1.5h")).toEqual([{ code: "PC103", line: 2, column: 33, message: "expected a duration like `5m` after `for`, found `1`", help: "durations are whole numbers: write `90m`" }]);
+    expect(grantFor("1.5s").map((p) => p.help)).toEqual(["durations are whole numbers: write `1500ms`"]);
+    expect(grantFor("5 m")).toEqual([{ code: "PC103", line: 2, column: 33, message: "expected a duration like `5m` after `for`, found `5`", help: "write the duration without a space: `5m`" }]);
+    expect(grantFor("1.5").map((p) => p.help)).toEqual(["numbers are whole: the language has no fractions"]);
+    // The other places keep their help.
+    const helpAt = (condition: string) => problems(`policy p {\n  deny * when ${condition}\n}`).map((p) => p.help);
+    expect(helpAt("session.age > 1.5h")).toEqual(["durations are whole numbers: write `90m`"]);
+    expect(helpAt("session.age > 5 m")).toEqual(["write the duration without a space: `5m`"]);
+    expect(helpAt("session.count(within 1.5h) > 1")).toEqual(["durations are whole numbers: write `90m`"]);
+  });
+
   it("accepts every duration unit", () => {
     for (const text of ["500ms", "30s", "5m", "2h", "1d"]) {
       const expr = when(`session.age > ${text}`);
@@ -385,6 +398,30 @@ describe("expressions (language.md section 4)", () => {
     for (const member of ["calls", "denials", "labels", "tools", "repeats", "age", "last"]) {
       expect(when(`session.${member} == x`)).toMatchObject({ left: { kind: "Member", property: { name: member } } });
     }
+  });
+
+  it("an enum member spelled like an effect, written qualified, ends a rule that another rule follows", () => {
+    // The `deny` of `Kind.deny` is a name, so the `deny` after it starts a rule (it was taken for a name too).
+    const text = "enum Kind { allow, deny, ok }\nagent { kind: Kind }\ntool a.b {}\npolicy p {\n  allow a.b when agent.kind == Kind.deny\n  deny a.b when agent.kind == Kind.allow\n  ask a.b\n}\n";
+    expect(problems(text)).toEqual([]);
+    expect(rulesOf(text).map((r) => r.effect)).toEqual(["allow", "deny", "ask"]);
+  });
+
+  it("an enum member spelled like a keyword is written qualified; a bare one gets a help naming its enum", () => {
+    const decls = "enum Kind { all, deny, ok }\nagent { kind: Kind }\ntool a.b {}\n";
+    const rules = (condition: string) => `${decls}policy p {\n  allow a.b when ${condition}\n  deny a.b when agent.kind == Kind.ok\n}\n`;
+    expect(problems(rules("agent.kind in [Kind.all, Kind.deny]"))).toEqual([]);
+    const help = (name: string) => `\`${name}\` is a keyword: the enum member is written with its enum's name, \`Kind.${name}\``;
+    expect(problems(rules("agent.kind == all"))).toEqual([{ code: "PC103", line: 5, column: 35, message: "expected `(` after `all`, found `deny`", help: help("all") }]);
+    expect(problems(rules("agent.kind in [ok, deny]"))).toEqual([{ code: "PC103", line: 5, column: 37, message: "expected an expression after `,`, found `deny`", help: help("deny") }]);
+    expect(problems(rules("agent.kind in [deny, ok]"))[0]).toMatchObject({ column: 33, help: help("deny") });
+    expect(problems(rules("agent.kind != deny"))[0]).toMatchObject({ line: 5, column: 31, message: "expected an expression after `!=`, found `deny`", help: help("deny") });
+    expect(problems(rules("agent.kind in [all]"))[0]).toMatchObject({ help: help("all") });
+    // No enum in the file has the member: the help still says how such a member is written.
+    expect(problems("policy p {\n  deny * when agent.kind == all\n}\n")[0]!.help).toBe("`all` is a keyword: an enum member of that name is written with its enum's name, as in `Kind.all`");
+    // A keyword that is a value of its own, a quantifier that is one, or a dotted name get no such help.
+    expect(problems("policy p {\n  deny * when all(x in args.l: x == 1) and session.calls > 1 AND true\n}\n").map((p) => p.help)).toEqual(["did you mean `and`? keywords are lower case"]);
+    expect(problems("policy p {\n  ask kb.search when tool == deny.all\n}\n").every((p) => p.help === undefined)).toBe(true);
   });
 
   it("tool names made of keywords parse as targets", () => {

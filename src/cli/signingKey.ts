@@ -1,0 +1,53 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+import { resolve } from "node:path";
+import { describeFsError } from "../source/loadSources.js";
+import { readLimited } from "../source/readLimited.js";
+import { MAX_KEY_BYTES } from "./inputLimits.js";
+
+const EXPECTED = "expected an Ed25519 private key in PEM";
+
+/**
+ * Reads the private key of `build --sign FILE` (relative to `cwd`). When the file holds no
+ * private key PEM Node can read, the message says what it holds instead, in the user's terms
+ * (a public key, an encrypted, DER or OpenSSH key, no key at all), not OpenSSL's error code.
+ * The key's algorithm is `createBundle`'s to check (an RSA key: "the signing key is rsa").
+ */
+export function readSigningKey(path: string, cwd: string): { ok: true; key: KeyObject } | { ok: false; message: string } {
+  let bytes: Buffer;
+  try {
+    bytes = readLimited(resolve(cwd, path), MAX_KEY_BYTES);
+  } catch (error) {
+    return { ok: false, message: `cannot read signing key \`${path}\`: ${describeFsError(error)}` };
+  }
+  const text = bytes.toString("utf8");
+  const cannot = (why: string, expected = EXPECTED): { ok: false; message: string } => ({ ok: false, message: `cannot sign with \`${path}\`: ${why} (${expected})` });
+  // An empty key file once built an unsigned bundle; it is a mistake, not "unsigned".
+  if (text.trim() === "") return cannot("the signing key is empty");
+  try {
+    return { ok: true, key: createPrivateKey(text) };
+  } catch {
+    // Said below in the user's terms: OpenSSL's message is a code (error:1E08010C:DECODER…).
+  }
+  const isPublic = { ok: false as const, message: `\`${path}\` is a public key: --sign takes the Ed25519 private key (the public one is for --public-key)` };
+  const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)?.[1];
+  if (label === undefined) {
+    // Not PEM: a DER (binary) key, or no key at all (a policy file, a JWK, random bytes).
+    if (parses(() => createPublicKey({ key: bytes, format: "der", type: "spki" }))) return isPublic;
+    if (parses(() => createPrivateKey({ key: bytes, format: "der", type: "pkcs8" }))) return cannot("it is a DER (binary) key", `${EXPECTED}: \`openssl pkey -inform DER -in ${path} -out key.pem\` converts it`);
+    return cannot("it holds no PEM key");
+  }
+  if (label.endsWith("PUBLIC KEY")) return isPublic;
+  if (label === "CERTIFICATE") return cannot("it is a certificate, which holds a public key");
+  if (label.includes("ENCRYPTED") || /^Proc-Type: *4, *ENCRYPTED/m.test(text)) return cannot("the key is encrypted, and --sign takes no passphrase", `${EXPECTED}, unencrypted: \`openssl pkey -in ${path} -out key.pem\` writes one`);
+  if (label === "OPENSSH PRIVATE KEY") return cannot("it is an OpenSSH key (ssh-keygen's own format)", `${EXPECTED}, \`-----BEGIN PRIVATE KEY-----\``);
+  return cannot(label.includes("PRIVATE KEY") ? `its \`${label}\` block cannot be read (damaged or cut short?)` : `it holds a \`${label}\` block, not a private key`);
+}
+
+function parses(read: () => unknown): boolean {
+  try {
+    read();
+    return true;
+  } catch {
+    return false;
+  }
+}
