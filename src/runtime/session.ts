@@ -54,19 +54,27 @@ export const WINDOW_TRIMMED = "session.count: this attempt is dated more than th
 
 /**
  * The window size a policy needs so that its counts decide exactly: every count compared with a
- * number N needs N + 1 attempts kept (this one is counted apart), and never fewer than the
- * default. `literalOnly`: every count is compared with a number, so once a window of that size
- * overflows, the count it gives (at least the window's size) is above every such number and each
- * comparison still comes out as it would with every attempt kept.
+ * number N needs N + 1 attempts kept (this one is counted apart). `literalOnly`: every count is
+ * compared with a number, so once a window of that size overflows, the count it gives (at least
+ * the window's size) is above every such number and each comparison still comes out as it would
+ * with every attempt kept. Then, when every count is of all tools, that size is all a window
+ * keeps: a session flooding `session.count(within 1m) > 30` holds 31 attempts, not thousands.
+ * A count of some tools cannot stand for the true one once attempts of other tools pushed its
+ * own out, so with one (or a count compared with anything but a number) a window keeps at least
+ * the default.
  */
 export function windowEntriesFor(conditions: readonly (IrExpr | null)[]): { entries: number; literalOnly: boolean } {
   let largest = 0;
   let counts = 0;
   let compared = 0;
+  let someTools = false;
   const stack = conditions.filter((c): c is IrExpr => c !== null);
   while (stack.length > 0) {
     const e = stack.pop()!;
-    if (e.op === "count") counts++;
+    if (e.op === "count") {
+      counts++;
+      if (e.tools !== null) someTools = true;
+    }
     if (e.op === "compare") {
       for (const [side, other] of [[e.left, e.right], [e.right, e.left]] as const) {
         if (side.op === "count" && other.op === "const" && typeof other.value === "number" && Number.isFinite(other.value)) {
@@ -77,7 +85,8 @@ export function windowEntriesFor(conditions: readonly (IrExpr | null)[]): { entr
     }
     stack.push(...childrenOf(e));
   }
-  return { entries: Math.max(DEFAULT_WINDOW_ENTRIES, largest), literalOnly: compared === counts };
+  const literalOnly = compared === counts;
+  return { entries: literalOnly && !someTools ? Math.max(1, largest) : Math.max(DEFAULT_WINDOW_ENTRIES, largest), literalOnly };
 }
 
 export interface Revocation {

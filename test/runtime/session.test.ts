@@ -432,7 +432,7 @@ describe("session lifetime and memory", () => {
   it("a flood past the window: counts compared with numbers still decide exactly, so a revoke rule revokes when (and only when) its condition holds", () => {
     const rules = ['  @name("flood") deny kb.search when args.query == "drop" and session.count(within 1h) > 100 revoke', "  allow kb.search"].join("\n");
     const e = engineWith(rules);
-    for (let i = 0; i < 10_050; i++) expect(e.decide(kb(i)).revoked).toBe(false); // the window (10,000) overflows: nothing revoked
+    for (let i = 0; i < 10_050; i++) expect(e.decide(kb(i)).revoked).toBe(false); // the window (101 attempts) overflows: nothing revoked
     const drop = e.decide(kb(10_050, "drop"));
     expect(drop).toMatchObject({ decision: "deny", rules: ["flood"], revoked: true, errors: [] });
     // With a window smaller than the policy's numbers, the count is an error: the rule fails
@@ -442,6 +442,19 @@ describe("session lifetime and memory", () => {
     const failed = small.decide(kb(60, "drop"));
     expect(failed).toMatchObject({ decision: "deny", rules: ["flood"], revoked: true });
     expect(failed.errors.join(" ")).toContain("maxWindowEntries");
+  });
+
+  it("a flooding session keeps only the attempts its counts need: N + 1 when every count is of all tools and compared with a number, else at least 10,000", () => {
+    const flood = (rules: string): number => {
+      const e = engineWith(rules);
+      let denied = 0;
+      for (let i = 0; i < 12_000; i++) if (e.decide(kb(i)).decision === "deny") denied++;
+      expect(denied, rules).toBe(12_000 - 30); // exact: the 31st attempt in the hour and later
+      return e.sessions.get("s")!.windowSize;
+    };
+    expect(flood("  @name(\"rate\") deny kb.search when session.count(within 1h) > 30\n  allow kb.search")).toBeLessThanOrEqual(31);
+    // A count of some tools needs the attempts of the others kept too.
+    expect(flood("  @name(\"rate\") deny kb.search when session.count(kb.*, within 1h) > 30\n  allow kb.search")).toBe(10_000);
   });
 
   it("refuses options that would switch a protection off", () => {
