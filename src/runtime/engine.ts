@@ -199,6 +199,8 @@ export class Engine {
   private readonly clock: () => number;
   private readonly maxTimeSkewMs: number | undefined;
   private readonly ruleById = new Map<string, number>();
+  /** The engine that took this one's sessions over (EngineOptions.sessionsFrom): approvals go to it. */
+  private successor: Engine | undefined;
 
   constructor(
     readonly policy: CompiledPolicy,
@@ -245,7 +247,10 @@ export class Engine {
       });
     }
     // Last, once nothing can throw: a reload that fails leaves the old engine with its sessions.
-    if (options.sessionsFrom !== undefined) this.sessions.adopt(options.sessionsFrom.sessions);
+    if (options.sessionsFrom !== undefined) {
+      this.sessions.adopt(options.sessionsFrom.sessions);
+      options.sessionsFrom.successor = this;
+    }
   }
 
   /**
@@ -256,9 +261,12 @@ export class Engine {
    * call the session was answered `ask` for can be approved (also after later attempts: a person
    * may take a while), and once. Returns false, changing nothing, otherwise: for a tool not
    * awaiting approval, an invalid request, or a session that is unknown, expired or revoked.
-   * Never throws.
+   * On an engine whose sessions a reload took over (`sessionsFrom`), it approves on the engine
+   * that has them now. Never throws.
    */
   approved(request: unknown): boolean {
+    // A person approves a call the engine before a reload asked about: the session is here now.
+    if (this.successor !== undefined) return this.successor.approved(request);
     try {
       const prepared = this.prepare(request, false);
       if (!prepared.ready || this.sessions.get((request as Record<string, unknown>)["session"] as string) !== prepared.s) return false;

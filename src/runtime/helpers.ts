@@ -247,6 +247,13 @@ let decisionEpoch = 0;
 
 export function newDecision(): void {
   decisionEpoch++;
+  // What the last decision remembered of its request goes with it, not at the next use of the
+  // same call site or pattern (which may never come).
+  if (sitesWithMemory.length > 0) {
+    for (const site of sitesWithMemory) site.seen = undefined;
+    sitesWithMemory.length = 0;
+  }
+  if (longGlobs.size > 0) longGlobs.clear();
 }
 
 const listIndexes = new WeakMap<readonly unknown[], { epoch: number; shape: ValueShape | null; index?: MemberIndex; failure?: string }>();
@@ -653,6 +660,9 @@ export interface CallSite {
   seen: Map<unknown, { readonly output: string; readonly fault: string | undefined }> | undefined;
 }
 
+/** The call sites that remember answers of the current decision (forgotten by `newDecision`). */
+const sitesWithMemory: CallSite[] = [];
+
 /** Inputs a call site remembers per decision, at most (each answer is a string the request already holds, or shorter). */
 const CALL_SITE_MEMORY = 100_000;
 
@@ -667,7 +677,11 @@ function calledAt(site: CallSite, note: FaultNote, input: unknown, call: (note: 
     answerCall(site, input, call);
   } else if (site.input !== input) {
     // The answer for the input it replaces is kept too: loops come back to it.
-    const seen = (site.seen ??= new Map());
+    if (site.seen === undefined) {
+      site.seen = new Map();
+      sitesWithMemory.push(site);
+    }
+    const seen = site.seen;
     if (seen.size < CALL_SITE_MEMORY) seen.set(site.input, { output: site.output, fault: site.fault });
     const known = seen.get(input);
     if (known === undefined) answerCall(site, input, call);

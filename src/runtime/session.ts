@@ -129,8 +129,12 @@ export class SessionState {
    * attempt: an attempt dated before it that arrives late cannot be counted exactly.
    */
   trimmedUpTo = Number.NEGATIVE_INFINITY;
-  /** Whether an overflowing window's count may stand for the true one (see `windowEntriesFor`). */
-  readonly countsSaturate: boolean;
+  /**
+   * Whether an overflowing window's count may stand for the true one (see `windowEntriesFor`).
+   * Not readonly: a session handed to an engine whose counts need more (`SessionStore.adopt`)
+   * loses it, so its counts reaching back past what it dropped fail closed.
+   */
+  countsSaturate: boolean;
   /** Last allowed time per `session.called` pattern (index in `SessionUse.called`). */
   calledAt: number[] | undefined;
   revoked: Revocation | undefined;
@@ -384,18 +388,22 @@ export class SessionStore {
     const wall = this.wallClock();
     const limit = typeof wall === "number" && Number.isFinite(wall) ? wall + this.futureSlackMs : Number.POSITIVE_INFINITY;
     const horizon = Math.max(this.latest, Math.min(now, limit));
-    if (horizon - this.lastRoomSweep < 1000) return false;
-    // What the sweep would free: idle sessions make live room (their records stay), forgotten
-    // records make room in the store as a whole. Each walk stops once the answer is known.
-    if (this.sessions.size >= this.maxSessions) {
-      let room = this.maxSessions - this.sessions.size;
-      for (const state of this.sessions.values()) if (horizon - state.storeSeen > this.idleMs + this.futureSlackMs && ++room > 0) break;
-      if (room <= 0) return false;
+    // What `getOrCreate` would sweep first: the sweep for room when its once-a-second allows,
+    // else the regular sweep when it is due (it frees less: sessions idle for twice the idle
+    // time, where the sweep for room frees those idle for the idle time and the slack).
+    const idleFor = horizon - this.lastRoomSweep >= 1000 ? this.idleMs + this.futureSlackMs : horizon - this.lastSweep > this.idleMs / 4 ? 2 * this.idleMs : undefined;
+    if (idleFor === undefined) return false;
+    // Idle sessions make live room and become expired records; records past their time
+    // (those just made included) make room in the store as a whole.
+    let live = this.sessions.size;
+    let stored = this.sessions.size + this.expired.size;
+    for (const state of this.sessions.values()) {
+      if (!(horizon - state.storeSeen > idleFor)) continue;
+      live--;
+      if (horizon - state.storeSeen > this.rememberMs({ lastSeen: state.storeSeen, revoked: state.revoked }) + this.idleMs) stored--;
     }
-    let room = this.storeLimit - this.sessions.size - this.expired.size;
-    if (room > 0) return true;
-    for (const gone of this.expired.values()) if (horizon - gone.lastSeen > this.rememberMs(gone) + this.idleMs && ++room > 0) return true;
-    return false;
+    for (const gone of this.expired.values()) if (horizon - gone.lastSeen > this.rememberMs(gone) + this.idleMs) stored--;
+    return live < this.maxSessions && stored < this.storeLimit;
   }
 
   /** Whether a live session has gone idle by an attempt at `now` (its own clock). */
@@ -469,6 +477,9 @@ export class SessionStore {
         this.expired.set(id, { lastSeen: state.storeSeen, revoked: state.revoked });
         continue;
       }
+      // A window the old engine kept shorter (N + 1 attempts for its `> N`) cannot stand for this
+      // policy's counts (a larger number, or one compared with something else).
+      if (state.countsSaturate && !(this.countsSaturate && from.maxWindowEntries >= this.maxWindowEntries)) state.countsSaturate = false;
       const tools = state.windowTools;
       if (renumber && tools) for (let i = state.head; i < tools.length; i++) tools[i] = moved[tools[i]!] ?? -1;
       this.sessions.set(id, state);

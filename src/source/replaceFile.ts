@@ -7,8 +7,8 @@ import { resolve } from "node:path";
  */
 export const TEMPORARY_FLAG = "wx";
 
-/** The temporary files being written now, removed if the process is interrupted meanwhile. */
-const pendingTemporaries = new Set<string>();
+/** The temporary files being written now (and folders of our own making), removed if the process is interrupted meanwhile. */
+const pendingTemporaries = new Map<string, { readonly folder: boolean }>();
 const INTERRUPTS = ["SIGINT", "SIGTERM"] as const;
 
 /**
@@ -17,9 +17,10 @@ const INTERRUPTS = ["SIGINT", "SIGTERM"] as const;
  * process as it would have without this handler (its exit status says "interrupted").
  */
 function removeTemporariesAndRaise(signal: NodeJS.Signals): void {
-  for (const path of pendingTemporaries) {
+  for (const [path, { folder }] of pendingTemporaries) {
     try {
-      rmSync(path, { force: true });
+      // A folder only when this process made it (mkdtemp): its content is ours too.
+      rmSync(path, { force: true, recursive: folder });
     } catch {
       // Not ours to remove (a folder in the way), or already gone.
     }
@@ -30,9 +31,9 @@ function removeTemporariesAndRaise(signal: NodeJS.Signals): void {
 }
 
 /** Removes `path` if the process is interrupted before `untrackTemporary(path)`. */
-export function trackTemporary(path: string): void {
+export function trackTemporary(path: string, kind: { readonly folder: boolean } = { folder: false }): void {
   if (pendingTemporaries.size === 0) for (const name of INTERRUPTS) process.on(name, removeTemporariesAndRaise);
-  pendingTemporaries.add(path);
+  pendingTemporaries.set(path, kind);
 }
 
 export function untrackTemporary(path: string): void {

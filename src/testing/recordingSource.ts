@@ -1,4 +1,5 @@
-import { createReadStream, createWriteStream, rmSync, statSync } from "node:fs";
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
+import { Transform } from "node:stream";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -17,17 +18,24 @@ export interface RecordingSource {
   release(): void;
 }
 
-let copies = 0;
 const STANDARD_INPUT = "/dev/stdin";
+
+/**
+ * A recording read from standard input, a pipe or a device is copied up to this size: a runaway
+ * producer (`yes`, `/dev/zero`) must not fill the disk (or, where the temporary folder is in
+ * memory, the RAM). A larger log is replayed from a file.
+ */
+export const MAX_PIPED_RECORDING_BYTES = 1024 * 1024 * 1024;
 
 /**
  * The recording `file` (relative to `cwd`) as something that can be read more than once. A
  * file is read where it is. Standard input, a pipe or a device can be read only once, but a
  * replay reads a recording once per thread, and again to explain its failures: their bytes are
- * first copied, streamed, to a temporary file (removed by `release`, or if the run is
- * interrupted), so a piped log is replayed exactly as the same log in a file would be.
+ * first copied, streamed, to a temporary file in a folder of its own (unguessable, and removed
+ * by `release` or if the run is interrupted), so a piped log is replayed exactly as the same
+ * log in a file would be.
  */
-export async function recordingSource(file: string, cwd = "."): Promise<RecordingSource> {
+export async function recordingSource(file: string, cwd = ".", maxBytes = MAX_PIPED_RECORDING_BYTES): Promise<RecordingSource> {
   const path = resolve(cwd, file);
   const direct: RecordingSource = { path, copied: false, release: () => undefined };
   try {
@@ -36,19 +44,35 @@ export async function recordingSource(file: string, cwd = "."): Promise<Recordin
   } catch {
     return direct; // missing or unreadable: reading it reports why
   }
-  const copy = join(tmpdir(), `policyc-recording-${process.pid}-${++copies}.jsonl`);
+  let folder: string;
+  try {
+    folder = mkdtempSync(join(tmpdir(), "policyc-"));
+  } catch (error) {
+    return { path, copied: true, error: `cannot read it through a temporary copy in ${tmpdir()}: ${describeFsError(error)}`, release: () => undefined };
+  }
+  trackTemporary(folder, { folder: true });
   const release = (): void => {
-    rmSync(copy, { force: true });
-    untrackTemporary(copy);
+    rmSync(folder, { recursive: true, force: true });
+    untrackTemporary(folder);
   };
-  trackTemporary(copy);
+  const copy = join(folder, "recording.jsonl");
+  let copied = 0;
+  const bounded = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      copied += chunk.length;
+      done(copied > maxBytes ? new TooLarge() : null, chunk);
+    },
+  });
   try {
     // Standard input through the process's own stream: a socket (what Node gives a child's
     // piped input) cannot be opened again by its /dev/stdin name (ENXIO).
-    await pipeline(path === STANDARD_INPUT ? process.stdin : createReadStream(path), createWriteStream(copy, { flags: TEMPORARY_FLAG, mode: 0o600 }));
+    await pipeline(path === STANDARD_INPUT ? process.stdin : createReadStream(path), bounded, createWriteStream(copy, { flags: TEMPORARY_FLAG, mode: 0o600 }));
   } catch (error) {
     release();
-    return { path: copy, copied: true, error: `cannot read it through a temporary copy in ${tmpdir()}: ${describeFsError(error)}`, release: () => undefined };
+    const why = error instanceof TooLarge ? `it is larger than ${maxBytes / 1024 / 1024} MB, more than a piped recording may be: save it to a file and replay that` : `cannot read it through a temporary copy in ${tmpdir()}: ${describeFsError(error)}`;
+    return { path: copy, copied: true, error: why, release: () => undefined };
   }
   return { path: copy, copied: true, release };
 }
+
+class TooLarge extends Error {}

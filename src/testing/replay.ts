@@ -229,10 +229,11 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         else credit(report, actual.rules, 1);
       }
       const expect = entry.expect;
-      // An undeclared tool usually means a recording of another policy set (or a typo), which
-      // no expectation should hide, except the one a decision log writes when an agent calls a
-      // tool that does not exist: denied by no rule. That line is a test case like any other.
-      if (!toolNames.has(tool) && !(expect?.decision === "deny" && expect.rules?.length === 0)) report.errors.push({ file, line: entry.line, message: `unknown tool \`${printable(tool)}\`: the policy set declares no such tool (a line that expects \`"decision": "deny", "rules": []\` tests that it is refused)`, kind: "mismatch" });
+      if (!toolNames.has(tool) && !expectsRefusalAsUnknown(request, tool, expect)) {
+        report.errors.push({ file, line: entry.line, message: `unknown tool \`${printable(tool)}\`: the policy set declares no such tool (a line that expects it refused as unknown says so with \`"decision": "deny", "rules": []\` and the reason \`unknown tool "${printable(tool)}": …\`)`, kind: "mismatch" });
+        // Not a case of this policy set: --update writes no expectation into it.
+        continue;
+      }
       if (options.grep !== undefined && !matchesGrep(options.grep, tool, expect, actual)) continue;
       if (!expect) {
         // --update records what happened on a line that expected nothing yet.
@@ -270,6 +271,20 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       report.errors.push({ file, line: null, message: outcome.error, kind: "input" });
     }
   }
+}
+
+/**
+ * Whether a line naming an undeclared tool expects exactly its refusal as unknown: denied by no
+ * rule, for the reason the engine gives (`unknown tool "shell.exec": …`), as the expected
+ * `reason` or among the `reasons` a decision log wrote. Such a line (an agent calling a tool
+ * that does not exist) is a test case. Any other names a tool of another policy set, or has a
+ * typo: an expectation of a bare deny would pass whatever the policy does, so it is an error.
+ */
+function expectsRefusalAsUnknown(request: Record<string, unknown>, tool: string, expect: Expectation | undefined): boolean {
+  if (expect?.decision !== "deny" || expect.rules?.length !== 0) return false;
+  const marker = `unknown tool ${JSON.stringify(tool)}`;
+  const logged = request["reasons"];
+  return (expect.reason?.startsWith(marker) ?? false) || (Array.isArray(logged) && logged.some((r) => typeof r === "string" && r.startsWith(marker)));
 }
 
 function matchesGrep(text: string, tool: string, expect: Expectation | undefined, actual: Decision): boolean {

@@ -99,6 +99,37 @@ describe("reloading a policy with sessionsFrom", () => {
     expect(reloaded.decide(search("new-one")).decision).toBe("allow");
   });
 
+  it("a session whose window the old engine kept short for its counts is not taken for a full one by a policy that needs more (counts fail closed)", () => {
+    const limit = (n: number): { path: string; text: string }[] => [{ path: "p.policy", text: `tool t { risk low args { } }\npolicy p {\n  @name("flood") deny t when session.count(within 1h) > ${n}\n  @name("ok") allow t\n}\n` }];
+    // Attempts a second apart: all inside the hour.
+    let second = 0;
+    const attempt = (session: string): Record<string, unknown> => ({ session, tool: "t", args: {}, time: new Date(T0 + ++second * 1000).toISOString() });
+    const old = compile(limit(30), { clock });
+    let allowed = 0;
+    for (let i = 0; i < 500; i++) if (old.decide(attempt("s")).decision === "allow") allowed++;
+    expect(allowed).toBe(30);
+    // Raised to 100 after 500 attempts in the hour: still over it, so denied, never allowed.
+    const raised = compile(limit(100), { clock, sessionsFrom: old });
+    for (let i = 0; i < 80; i++) expect(raised.decide(attempt("s")).decision).toBe("deny");
+    // The smallest case: one attempt kept for `> 0`, a reload to `> 2`, the third attempt.
+    const one = compile(limit(0), { clock });
+    one.decide(attempt("u"));
+    one.decide(attempt("u"));
+    expect(compile(limit(2), { clock, sessionsFrom: one }).decide(attempt("u")).decision).toBe("deny");
+  });
+
+  it("an approval given to the engine that asked reaches the session on the engine that took it over", () => {
+    const old = busyEngine();
+    const reloaded = compile(sources(), { clock, sessionsFrom: old });
+    const ask = compile(sources(), { clock, sessionsFrom: reloaded });
+    expect(old.decide(lookup("x")).decision).toBe("deny"); // the old engine decides nothing now
+    expect(ask.decide(mail("exporting", "all@acme.com")).decision).toBe("ask");
+    const newest = compile(sources(), { clock, sessionsFrom: ask });
+    expect(ask.approved(mail("exporting", "all@acme.com"))).toBe(true);
+    expect(newest.approved(mail("exporting", "all@acme.com"))).toBe(false); // once
+    expect(old.approved(mail("asking", "all@acme.com"))).toBe(true); // two reloads on
+  });
+
   it("a reload that fails leaves the old engine deciding with its sessions", () => {
     const old = busyEngine();
     const { policy } = compileSources(sources());

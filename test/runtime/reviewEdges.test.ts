@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { compile } from "../../src/compile/compile.js";
 import { explain } from "../../src/runtime/explain.js";
+import { callSite, lowerAt, newDecision } from "../../src/runtime/helpers.js";
 import type { Engine } from "../../src/runtime/engine.js";
 
 /**
@@ -397,5 +398,15 @@ policy p {
     expect(decision).toMatchObject({ decision: "deny", rules: ["blocked"] });
     expect(decision.errors.join(" ")).toContain("is not a single plain e-mail address");
     expect(explain(engine, { ...request, session: "t" }).rules.map((r) => [r.id, r.matched])).toEqual([["blocked", "error"], ["shouted", false], ["ok", true]]);
+  });
+
+  it("what a call site remembers of a decision's request is let go when the next decision starts, not when the site next runs", () => {
+    const site = callSite();
+    const note = { fault: undefined };
+    newDecision();
+    expect([lowerAt(site, note, "A"), lowerAt(site, note, "B"), lowerAt(site, note, "A")]).toEqual(["a", "b", "a"]);
+    expect(site.seen?.size).toBeGreaterThan(0);
+    newDecision();
+    expect(site.seen).toBeUndefined();
   });
 });

@@ -1,12 +1,13 @@
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileSources } from "../../src/compile/compile.js";
 import type { CompiledPolicy } from "../../src/runtime/policy.js";
 import { compareDecision, replayRecordings, type ListedCase, type ReplayOptions } from "../../src/testing/replay.js";
+import { recordingSource } from "../../src/testing/recordingSource.js";
 
 /** Every session may make two calls; the third and later are denied (session state decides). */
 const POLICY = `agent {
@@ -221,7 +222,8 @@ describe("replayRecordings", () => {
     ]);
     expect(report.errors[1]!.message).toContain("`no.such`");
     expect(report.errors[2]!.message).toBe("no such file");
-    expect(report.passed).toBe(2);
+    // The line naming an undeclared tool is an error, not a case as well.
+    expect(report.passed).toBe(1);
   });
 
   it("a named pipe is replayed once, like the same lines in a file, and explained; `update` cannot rewrite it and says so", async () => {
@@ -240,6 +242,35 @@ describe("replayRecordings", () => {
       expect(report.failures[0]!.explanation).toBeDefined();
       expect(report.errors).toEqual(update ? [{ file: fifo, line: null, message: "cannot update it: it is standard input, a pipe or a device, not a file that can be rewritten", kind: "input" }] : []);
       expect(report.notUpdated).toEqual(update ? [fifo] : []);
+    }
+  });
+
+  it("a piped recording is copied into a folder of its own, up to a size: past it, a clear error and nothing left behind", async () => {
+    const fifo = join(dir, `pipe${++counter}`);
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    const temp = mkdtempSync(join(dir, "tmp-"));
+    const before = process.env["TMPDIR"];
+    process.env["TMPDIR"] = temp;
+    try {
+      const writer = spawn("sh", ["-c", `head -c 5000 /dev/zero > "${fifo}"`]);
+      const written = once(writer, "exit");
+      const source = await recordingSource(fifo, ".", 1024 * 1024 * 0.001);
+      await written;
+      expect(source.error).toBe("it is larger than 0.001 MB, more than a piped recording may be: save it to a file and replay that");
+      expect(readdirSync(temp)).toEqual([]);
+      // Within the size: a copy inside a folder made for it, removed by release().
+      const small = spawn("sh", ["-c", `printf '{}\\n' > "${fifo}"`]);
+      const smallWritten = once(small, "exit");
+      const copy = await recordingSource(fifo, ".");
+      await smallWritten;
+      expect(copy.error).toBeUndefined();
+      expect(readFileSync(copy.path, "utf8")).toBe("{}\n");
+      expect(copy.path.startsWith(join(temp, "policyc-"))).toBe(true);
+      copy.release();
+      expect(readdirSync(temp)).toEqual([]);
+    } finally {
+      if (before === undefined) delete process.env["TMPDIR"];
+      else process.env["TMPDIR"] = before;
     }
   });
 

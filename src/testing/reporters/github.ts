@@ -24,7 +24,9 @@ export function githubReport({ report, coverage, verdict }: ReporterInput, write
   if (report.bailed) out.push(`::warning title=${property("policyc test: --bail")}::${data(BAILED)}`);
   if (coverage) {
     // The table in the log; a rule that decided no line annotated where it is written.
-    out.push("coverage", ...coverageLines(coverage).map((line) => `  ${line}`));
+    // Each row starts with `|`: the runner takes a line that starts with `::` (after spaces) for a
+    // workflow command, and `##[` anywhere, and rule ids are any text a policy names them.
+    out.push("coverage", ...coverageLines(coverage).map((line) => `  | ${line.replace(/##\[/g, "# #[")}`));
     for (const rule of coverage.rules) {
       if (rule.lines > 0) continue;
       const place = /^(.*):(\d+):\d+$/.exec(rule.location);
