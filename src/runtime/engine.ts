@@ -248,7 +248,8 @@ export class Engine {
     }
     // Last, once nothing can throw: a reload that fails leaves the old engine with its sessions.
     if (options.sessionsFrom !== undefined) {
-      this.sessions.adopt(options.sessionsFrom.sessions);
+      // A session whose declared intent the new policy dropped has no purpose left: it ends.
+      this.sessions.adopt(options.sessionsFrom.sessions, (state) => state.intent === undefined || this.intents.has(state.intent));
       options.sessionsFrom.successor = this;
     }
   }
@@ -367,7 +368,8 @@ export class Engine {
       return state instanceof SessionState ? { ready: false, decision, state, now, tool } : { ready: false, decision };
     }
     if (!(state instanceof SessionState)) {
-      const reason = `session ${JSON.stringify(sessionId)} has expired: it made no attempt for more than ${describeMs(this.sessions.idleMs)} (sessionIdleMs), so what it did before (data it touched, counts) is gone and it cannot go on; start a new session`;
+      const why = state.endedBy ?? `it made no attempt for more than ${describeMs(this.sessions.idleMs)} (sessionIdleMs)`;
+      const reason = `session ${JSON.stringify(sessionId)} has expired: ${why}, so what it did before (data it touched, counts) is gone and it cannot go on; start a new session`;
       return { ready: false, decision: deny([], [reason], [], false, false) };
     }
     const entry = this.tools.get(tool);

@@ -225,6 +225,8 @@ export interface ExpiredSession {
   /** The time of its last attempt (attempts on an expired session keep it remembered). */
   lastSeen: number;
   readonly revoked: Revocation | undefined;
+  /** Why it ended, when not by going idle: a reload whose policy could not take it over. */
+  readonly endedBy?: string;
 }
 
 export interface SessionLifetimes {
@@ -463,18 +465,20 @@ export class SessionStore {
    * tool's attempts in a window follow it by name, wherever it is now declared). When it reads
    * them otherwise (a new `session.count` window, `session.called` pattern, …) the state they
    * kept would not answer its questions: each live session ends as an expired one, so its
-   * later attempts are denied and the agent starts a new session. Revocations and expired
-   * records are kept either way.
+   * later attempts are denied and the agent starts a new session; so does a session `fits`
+   * refuses (one that declared an intent the new policy no longer has). Revocations and
+   * expired records are kept either way.
    */
-  adopt(from: SessionStore): void {
+  adopt(from: SessionStore, fits: (state: SessionState) => boolean = () => true): void {
     const sameUse = JSON.stringify(from.use) === JSON.stringify(this.use);
     const ordinal = new Map(this.toolNames.map((name, i) => [name, i]));
     const moved = from.toolNames.map((name) => ordinal.get(name) ?? -1);
     const renumber = moved.some((to, i) => to !== i);
     for (const [id, gone] of from.expired) this.expired.set(id, gone);
     for (const [id, state] of from.sessions) {
-      if (!sameUse) {
-        this.expired.set(id, { lastSeen: state.storeSeen, revoked: state.revoked });
+      if (!sameUse || !fits(state)) {
+        const endedBy = sameUse ? "the policy was reloaded without the intent it declared" : "the policy was reloaded and reads sessions differently (session.count windows, session.called patterns, …)";
+        this.expired.set(id, { lastSeen: state.storeSeen, revoked: state.revoked, endedBy });
         continue;
       }
       // A window the old engine kept shorter (N + 1 attempts for its `> N`) cannot stand for this

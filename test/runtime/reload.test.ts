@@ -93,7 +93,7 @@ describe("reloading a policy with sessionsFrom", () => {
   it("a policy that reads sessions differently ends running sessions as expired ones (their agents start anew); revocations stay", () => {
     const old = busyEngine();
     const reloaded = compile(sources(DECLS, RULES.replace("within 1h", "within 2h")), { clock, sessionsFrom: old });
-    expect(reloaded.decide(search("counted")).reasons[0]).toMatch(/^session "counted" has expired/);
+    expect(reloaded.decide(search("counted")).reasons[0]).toBe('session "counted" has expired: the policy was reloaded and reads sessions differently (session.count windows, session.called patterns, …), so what it did before (data it touched, counts) is gone and it cannot go on; start a new session');
     expect(reloaded.decide(mail("tainted")).reasons[0]).toMatch(/has expired/);
     expect(reloaded.decide(search("revoked"))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
     expect(reloaded.decide(search("new-one")).decision).toBe("allow");
@@ -128,6 +128,16 @@ describe("reloading a policy with sessionsFrom", () => {
     expect(ask.approved(mail("exporting", "all@acme.com"))).toBe(true);
     expect(newest.approved(mail("exporting", "all@acme.com"))).toBe(false); // once
     expect(old.approved(mail("asking", "all@acme.com"))).toBe(true); // two reloads on
+  });
+
+  it("a session whose declared intent the new policy no longer has ends, saying why", () => {
+    const withIntents = (intents: string): { path: string; text: string }[] => [{ path: "p.policy", text: `tool kb.search { risk low args { q: string } }\n${intents}\npolicy p {\n  allow kb.search when tool in intent.tools\n}\n` }];
+    const old = compile(withIntents("intent research { tools kb.search }\nintent support { tools kb.search }"), { clock });
+    expect(old.decide({ ...search("r"), intent: "research" }).decision).toBe("allow");
+    expect(old.decide({ ...search("s"), intent: "support" }).decision).toBe("allow");
+    const reloaded = compile(withIntents("intent support { tools kb.search }"), { clock, sessionsFrom: old });
+    expect(reloaded.decide(search("r")).reasons[0]).toMatch(/^session "r" has expired: the policy was reloaded without the intent it declared, /);
+    expect(reloaded.decide(search("s")).decision).toBe("allow");
   });
 
   it("a reload that fails leaves the old engine deciding with its sessions", () => {

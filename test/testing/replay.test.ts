@@ -229,9 +229,10 @@ describe("replayRecordings", () => {
   it("a named pipe is replayed once, like the same lines in a file, and explained; `update` cannot rewrite it and says so", async () => {
     const file = recording([{ session: "a", decision: "allow" }, { session: "a", decision: "deny" }, { session: "a", decision: "allow" }]);
     const fromFile = await replay([file]);
-    const fifo = join(dir, `pipe${++counter}`);
-    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
     for (const update of [false, true]) {
+      // A pipe each: one whose last reader is still closing would take the next writer's bytes.
+      const fifo = join(dir, `pipe${++counter}`);
+      expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
       const writer = spawn("sh", ["-c", `cat "${file}" > "${fifo}"`]);
       const written = once(writer, "exit");
       const report = await replay([fifo], { update });
@@ -258,10 +259,13 @@ describe("replayRecordings", () => {
       await written;
       expect(source.error).toBe("it is larger than 0.001 MB, more than a piped recording may be: save it to a file and replay that");
       expect(readdirSync(temp)).toEqual([]);
-      // Within the size: a copy inside a folder made for it, removed by release().
-      const small = spawn("sh", ["-c", `printf '{}\\n' > "${fifo}"`]);
+      // Within the size: a copy inside a folder made for it, removed by release(). (Another pipe:
+      // the first may still have its reader, closing, which would take these bytes with it.)
+      const other = join(dir, `pipe${++counter}`);
+      expect(spawnSync("mkfifo", [other]).status).toBe(0);
+      const small = spawn("sh", ["-c", `printf '{}\\n' > "${other}"`]);
       const smallWritten = once(small, "exit");
-      const copy = await recordingSource(fifo, ".");
+      const copy = await recordingSource(other, ".");
       await smallWritten;
       expect(copy.error).toBeUndefined();
       expect(readFileSync(copy.path, "utf8")).toBe("{}\n");
