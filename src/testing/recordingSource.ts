@@ -26,6 +26,7 @@ const STANDARD_INPUT = "/dev/stdin";
  * memory, the RAM). A larger log is replayed from a file.
  */
 export const MAX_PIPED_RECORDING_BYTES = 1024 * 1024 * 1024;
+const GB = 1024 * 1024 * 1024;
 
 /**
  * The recording `file` (relative to `cwd`) as something that can be read more than once. A
@@ -69,7 +70,7 @@ export async function recordingSource(file: string, cwd = ".", maxBytes = MAX_PI
     await pipeline(path === STANDARD_INPUT ? process.stdin : createReadStream(path), bounded, createWriteStream(copy, { flags: TEMPORARY_FLAG, mode: 0o600 }));
   } catch (error) {
     release();
-    const why = error instanceof TooLarge ? `it is larger than ${maxBytes / 1024 / 1024} MB, more than a piped recording may be: save it to a file and replay that` : `cannot read it through a temporary copy in ${tmpdir()}: ${describeFsError(error)}`;
+    const why = error instanceof TooLarge ? `it is larger than ${maxBytes >= GB ? `${maxBytes / GB} GB` : `${maxBytes / 1024 / 1024} MB`}, more than a piped recording may be: save it to a file and replay that` : `cannot read it through a temporary copy in ${tmpdir()}: ${describeFsError(error)}`;
     return { path: copy, copied: true, error: why, release: () => undefined };
   }
   return { path: copy, copied: true, release };
