@@ -268,7 +268,11 @@ const recorded = { allow: 0, ask: 0, deny: 0 };
   const text = recording.map((request) => {
     const d = engine.decide(request);
     recorded[d.decision]++;
-    return JSON.stringify({ ...request, decision: d.decision, rules: d.rules });
+    // A call of a tool the set does not declare is logged with its reason, as a decision log
+    // keeps it, so the replay counts it as a case (policyc test: an undeclared tool's line is a
+    // case only when it expects that refusal).
+    const unknown = d.rules.length === 0 && d.reasons[0]?.startsWith("unknown tool ");
+    return JSON.stringify({ ...request, decision: d.decision, rules: d.rules, ...(unknown ? { reason: d.reasons[0] } : {}) });
   });
   writeFileSync(join(tmp, "recording.jsonl"), text.join("\n") + "\n");
 }

@@ -11,6 +11,7 @@ import { LineEdits, rewriteRecording } from "./rewriteRecording.js";
 import { recordingSource } from "./recordingSource.js";
 import { printable } from "../diagnostics/printable.js";
 import { shortRequest } from "./shortRequest.js";
+import { closestName } from "../runtime/closestName.js";
 import { decideRecorded, engineOptions } from "./decideRecorded.js";
 
 export interface ReplayOptions {
@@ -229,8 +230,8 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         else credit(report, actual.rules, 1);
       }
       const expect = entry.expect;
-      if (!toolNames.has(tool) && !expectsRefusalAsUnknown(request, tool, expect)) {
-        report.errors.push({ file, line: entry.line, message: `unknown tool \`${printable(tool)}\`: the policy set declares no such tool (a line that expects it refused as unknown says so with \`"decision": "deny", "rules": []\` and the reason \`unknown tool "${printable(tool)}": …\`)`, kind: "mismatch" });
+      if (!toolNames.has(tool) && !unknownToolIsCase(request, tool, expect, toolNames)) {
+        report.errors.push({ file, line: entry.line, message: `unknown tool \`${printable(tool)}\`: the policy set declares no such tool (a line of a decision log, expecting its denial with \`"decision"\` and \`"rules"\`, is a test case when its tool is not close to a declared one (a likely typo), or when its reason says \`unknown tool "${printable(tool)}"\`)`, kind: "mismatch" });
         // Not a case of this policy set: --update writes no expectation into it.
         continue;
       }
@@ -274,17 +275,20 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
 }
 
 /**
- * Whether a line naming an undeclared tool expects exactly its refusal as unknown: denied by no
- * rule, for the reason the engine gives (`unknown tool "shell.exec": …`), as the expected
- * `reason` or among the `reasons` a decision log wrote. Such a line (an agent calling a tool
- * that does not exist) is a test case. Any other names a tool of another policy set, or has a
- * typo: an expectation of a bare deny would pass whatever the policy does, so it is an error.
+ * Whether a line naming an undeclared tool is a test case: it expects a denial with its rules
+ * (as a decision log writes every line: an agent calling a tool that does not exist is refused,
+ * by no rule, or by the rule that revoked its session), and either says it was refused as an
+ * unknown tool (`unknown tool "shell.exec": …` as its `reason`, or among the `reasons` the log
+ * kept) or names no tool close to a declared one (`closestName`). Any other is an error: a recording
+ * of another policy set, or a hand-written line with a typo (`file.delete`), whose expected deny
+ * would pass whatever the policy does to the real tool.
  */
-function expectsRefusalAsUnknown(request: Record<string, unknown>, tool: string, expect: Expectation | undefined): boolean {
-  if (expect?.decision !== "deny" || expect.rules?.length !== 0) return false;
+function unknownToolIsCase(request: Record<string, unknown>, tool: string, expect: Expectation | undefined, toolNames: ReadonlySet<string>): boolean {
+  if (expect?.decision !== "deny" || expect.rules === undefined) return false;
   const marker = `unknown tool ${JSON.stringify(tool)}`;
   const logged = request["reasons"];
-  return (expect.reason?.startsWith(marker) ?? false) || (Array.isArray(logged) && logged.some((r) => typeof r === "string" && r.startsWith(marker)));
+  if (expect.reason?.startsWith(marker) || (Array.isArray(logged) && logged.some((r) => typeof r === "string" && r.startsWith(marker)))) return true;
+  return closestName(tool, toolNames) === undefined;
 }
 
 function matchesGrep(text: string, tool: string, expect: Expectation | undefined, actual: Decision): boolean {
