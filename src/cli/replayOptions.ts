@@ -2,6 +2,7 @@ import { parseDuration } from "../syntax/literals.js";
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Io } from "./io.js";
+import { STANDARD_INPUT } from "../testing/recordingSource.js";
 
 /**
  * The options that say how recordings are replayed, shared by `test`, `diff` and `eval`:
@@ -40,8 +41,6 @@ export function parseReplayFlags(verb: string, flags: ReplayFlags, io: Io): { wo
   return parsed;
 }
 
-/** How `--replay` spells standard input (also `/dev/stdin`, which `-` stands for). */
-const STANDARD_INPUT = "-";
 
 /**
  * The `--replay` values (`-` read as `/dev/stdin`), or undefined after saying why on stderr:
@@ -58,7 +57,7 @@ export function recordingsOf(verb: string, replay: readonly string[] | undefined
     io.err(`policyc ${verb}: \`${policy}\` is a policy file, but --replay takes every argument after it as a recording: put policy paths before --replay\n`);
     return undefined;
   }
-  return replay.map((value) => (value === STANDARD_INPUT ? "/dev/stdin" : value));
+  return replay.map((value) => (value === "-" ? STANDARD_INPUT : value));
 }
 
 /**
@@ -68,7 +67,7 @@ export function recordingsOf(verb: string, replay: readonly string[] | undefined
 export function refuseUpdateOfStream(files: readonly string[], cwd: string, io: Io): string | undefined {
   const stream = files.find((file) => {
     // Standard input redirected from a file is a file, but rewriting it is not what `-` asked for.
-    if (file === "/dev/stdin") return true;
+    if (file === STANDARD_INPUT) return true;
     try {
       return !statSync(resolve(cwd, file)).isFile();
     } catch {

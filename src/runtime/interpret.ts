@@ -175,7 +175,7 @@ export class Interpreter {
             return e.members !== undefined ? rt.distinctCount(object, this.shape(e.members)) : rt.size(object);
           // The same helpers as the generated code: a missing value (no intent) is no string, not an error.
           case "lower":
-            return this.remembered(e, object, () => rt.lower(object));
+            return this.atSite(e, (site, note) => rt.lowerAt(site, note, object));
           case "startsWith":
             return rt.startsWith(object, this.evaluate(e.args[0]!, locals));
           case "endsWith":
@@ -185,31 +185,25 @@ export class Interpreter {
       }
       case "call": {
         const value = this.evaluate(e.arg, locals) as string;
-        return this.remembered(e, value, () => (e.name === "url.host" ? rt.urlHost(value) : rt.emailDomain(value)));
+        return this.atSite(e, (site, note) => (e.name === "url.host" ? rt.urlHostAt(site, note, value) : rt.emailDomainAt(site, note, value)));
       }
     }
   }
 
   /**
-   * The answers of `url.host`, `email.domain` and `lower()` in this explanation, by call and
-   * input (an error is remembered as one), as the generated code keeps them per call site.
+   * `url.host`, `email.domain` and `lower()` through a call site of their own, as the generated
+   * code calls them: each distinct input is worked out once per explanation, and a fault the
+   * answer noted is thrown here, as an evaluation error.
    */
-  private readonly answers = new Map<IrExpr, Map<unknown, { readonly value: string } | { readonly error: unknown }>>();
+  private readonly sites = new Map<IrExpr, rt.CallSite>();
 
-  private remembered(call: IrExpr, input: unknown, compute: () => string): string {
-    let answers = this.answers.get(call);
-    if (answers === undefined) this.answers.set(call, (answers = new Map()));
-    let answer = answers.get(input);
-    if (answer === undefined) {
-      try {
-        answer = { value: compute() };
-      } catch (error) {
-        answer = { error };
-      }
-      if (answers.size < 100_000) answers.set(input, answer);
-    }
-    if ("error" in answer) throw answer.error;
-    return answer.value;
+  private atSite(call: IrExpr, compute: (site: rt.CallSite, note: rt.FaultNote) => string): string {
+    let site = this.sites.get(call);
+    if (site === undefined) this.sites.set(call, (site = rt.callSite()));
+    const note: rt.FaultNote = { fault: undefined };
+    const value = compute(site, note);
+    if (note.fault !== undefined) rt.fail(note.fault);
+    return value;
   }
 
   private intent(): { tools: ReadonlySet<string>; maxRisk: number } {

@@ -1,4 +1,3 @@
-import { resolve } from "node:path";
 import { Engine } from "../runtime/engine.js";
 import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
@@ -7,7 +6,7 @@ import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { shareFilter, type Share } from "./sessionOfLine.js";
 import type { ReplayError } from "./replay.js";
 import { decideRecorded, engineOptions } from "./decideRecorded.js";
-import { recordingSource } from "./recordingSource.js";
+import { recordingPath, recordingSource } from "./recordingSource.js";
 
 /** One recorded request whose decision differs between the two policy versions. */
 export interface DecisionChange {
@@ -122,7 +121,7 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
   const errors: ReplayError[] = [];
   let lines = 0;
   try {
-    for await (const batch of readRecordingBatches(options.source ?? resolve(options.cwd ?? ".", file), filter?.keep)) {
+    for await (const batch of readRecordingBatches(recordingPath(file, options), filter?.keep)) {
       for (const entry of batch) {
         if (filter?.belongsElsewhere(entry)) continue;
         if (!entry.ok) {

@@ -18,7 +18,13 @@ export interface RecordingSource {
   release(): void;
 }
 
-const STANDARD_INPUT = "/dev/stdin";
+/** Standard input as a recording's path (what `--replay -` stands for). */
+export const STANDARD_INPUT = "/dev/stdin";
+
+/** The absolute path a replay reads `file` from: its copy (`source`) when it has one, else the file. */
+export function recordingPath(file: string, options: { readonly cwd?: string; readonly source?: string }): string {
+  return options.source ?? resolve(options.cwd ?? ".", file);
+}
 
 /**
  * A recording read from standard input, a pipe or a device is copied up to this size: a runaway

@@ -1,4 +1,3 @@
-import { resolve } from "node:path";
 import { Engine } from "../runtime/engine.js";
 import { explain } from "../runtime/explain.js";
 import type { Decision } from "../runtime/decision.js";
@@ -8,7 +7,7 @@ import { describeReadError, readRecording, readRecordingBatches, type Expectatio
 import { shareFilter, type Share } from "./sessionOfLine.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { LineEdits, rewriteRecording } from "./rewriteRecording.js";
-import { recordingSource } from "./recordingSource.js";
+import { recordingPath, recordingSource } from "./recordingSource.js";
 import { printable } from "../diagnostics/printable.js";
 import { shortRequest } from "./shortRequest.js";
 import { closestName } from "../runtime/closestName.js";
@@ -193,17 +192,12 @@ async function replayOneFile(policy: CompiledPolicy, file: string, options: Repl
   if (fileFailures.length > 0) await explainFailures(policy, file, fileFailures.slice(0, options.explainLimit ?? 20), options);
 }
 
-/** The absolute path a recording of a replay is read from. */
-function pathOf(file: string, options: ReplayOptions): string {
-  return options.source ?? resolve(options.cwd ?? ".", file);
-}
-
 /** Replays one file into `report` on this thread (all of it, or one share of its sessions). */
 export async function replayFile(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, toolNames: ReadonlySet<string>): Promise<void> {
   const share = options.partition;
   const filter = share === undefined ? undefined : shareFilter(share);
   const engine = new Engine(policy, engineOptions(options));
-  const path = pathOf(file, options);
+  const path = recordingPath(file, options);
   // --update: the lines whose expectation must change, by line number (written after the replay).
   const edits = options.update ? new LineEdits() : undefined;
   let unreadable = false;
@@ -306,7 +300,7 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
   const sessions = new Set(failures.map((f) => f.session));
   const lastLine = Math.max(...failures.map((f) => f.line));
   const engine = new Engine(policy, engineOptions(options));
-  for await (const entry of readRecording(pathOf(file, options))) {
+  for await (const entry of readRecording(recordingPath(file, options))) {
     if (entry.line > lastLine) break;
     if (!entry.ok) continue;
     const session = entry.request["session"] as string;
