@@ -315,12 +315,31 @@ export class SessionStore {
 
   /**
    * A session's state for an attempt at `now`, without changing anything (for explanations):
-   * its live state, its expired record, or undefined for a session never seen.
+   * its live state, its expired record, or undefined for a session never seen or one the sweep
+   * that `getOrCreate` runs first would forget (an attempt a day or more after the last starts
+   * a new session, and its explanation must say what deciding it does).
    */
   peek(id: string, now: number): SessionState | ExpiredSession | undefined {
+    const horizon = this.horizonAt(now);
+    const sweeps = horizon - this.lastSweep > this.idleMs / 4;
+    const forgotten = (gone: ExpiredSession): boolean => sweeps && horizon - gone.lastSeen > this.rememberMs(gone) + this.idleMs;
     const state = this.sessions.get(id);
-    if (state !== undefined) return this.idleAt(state, now) ? { lastSeen: state.lastSeen, revoked: state.revoked } : state;
-    return this.expired.get(id);
+    if (state !== undefined) {
+      if (sweeps && horizon - state.storeSeen > 2 * this.idleMs) {
+        const gone: ExpiredSession = { lastSeen: state.storeSeen, revoked: state.revoked };
+        return forgotten(gone) ? undefined : gone;
+      }
+      return this.idleAt(state, now) ? { lastSeen: state.lastSeen, revoked: state.revoked } : state;
+    }
+    const gone = this.expired.get(id);
+    return gone !== undefined && forgotten(gone) ? undefined : gone;
+  }
+
+  /** The store's clock once an attempt at `now` has moved it, as `getOrCreate` moves it (capped at the wall clock plus the slack). */
+  private horizonAt(now: number): number {
+    const wall = this.wallClock();
+    const limit = typeof wall === "number" && Number.isFinite(wall) ? wall + this.futureSlackMs : Number.POSITIVE_INFINITY;
+    return Math.max(this.latest, Math.min(now, limit));
   }
 
   /**
@@ -387,9 +406,7 @@ export class SessionStore {
   wouldAdmit(now: number): boolean {
     if (!this.full()) return true;
     if (this.handedOver) return false;
-    const wall = this.wallClock();
-    const limit = typeof wall === "number" && Number.isFinite(wall) ? wall + this.futureSlackMs : Number.POSITIVE_INFINITY;
-    const horizon = Math.max(this.latest, Math.min(now, limit));
+    const horizon = this.horizonAt(now);
     // What `getOrCreate` would sweep first: the sweep for room when its once-a-second allows,
     // else the regular sweep when it is due (it frees less: sessions idle for twice the idle
     // time, where the sweep for room frees those idle for the idle time and the slack).

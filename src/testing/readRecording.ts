@@ -23,10 +23,27 @@ export type RecordingLine =
 
 const validateLine = validateLineCode as unknown as ValidateFunction;
 
-function describeAjvError(error: ErrorObject): string {
-  const field = error.instancePath ? `\`${error.instancePath.slice(1).replace(/\//g, ".")}\`` : "the line";
+/**
+ * What is wrong with a line the schema refuses, and where the fix is plain, what to write
+ * instead: the lower-case effect for `"Allow"`, a quoted session id, an RFC 3339 time for an
+ * epoch number.
+ */
+function describeAjvError(error: ErrorObject, line: Record<string, unknown>): string {
+  const path = error.instancePath.slice(1).split("/");
+  const field = error.instancePath ? `\`${path.join(".")}\`` : "the line";
+  const value = path.length === 1 ? line[path[0]!] : undefined;
   if (error.keyword === "required") return `the line has no \`${(error.params as { missingProperty: string }).missingProperty}\``;
-  if (error.keyword === "enum") return `${field} must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")}`;
+  if (error.keyword === "enum") {
+    const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
+    const meant = typeof value === "string" ? allowed.find((v) => typeof v === "string" && v === value.trim().toLowerCase()) : undefined;
+    return `${field} must be one of ${allowed.map((v) => JSON.stringify(v)).join(", ")}${meant !== undefined ? `: did you mean ${JSON.stringify(meant)}?` : ""}`;
+  }
+  if (error.keyword === "type" && error.instancePath === "/time") {
+    return `\`time\` must be an RFC 3339 time in a string, such as "2026-11-30T09:15:00Z"${typeof value === "number" ? " (a number, such as epoch seconds, is not read as a time)" : ""}`;
+  }
+  if (error.keyword === "type" && (typeof value === "number" || typeof value === "boolean") && (error.params as { type?: unknown }).type === "string") {
+    return `${field} must be a string: write it in quotes, ${JSON.stringify(String(value))}`;
+  }
   return `${field} ${error.message ?? "is invalid"}`;
 }
 
@@ -80,16 +97,21 @@ export function parseRecordingLine(text: string, line: number): RecordingLine {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     return { ok: false, line, text, error: `a recording line must be a JSON object, not ${Array.isArray(value) ? "an array" : value === null ? "null" : typeof value}` };
   }
-  if (!validateLine(value)) return { ok: false, line, text, error: describeAjvError(validateLine.errors![0]!) };
+  if (!validateLine(value)) return { ok: false, line, text, error: describeAjvError(validateLine.errors![0]!, value as Record<string, unknown>) };
   const request = value as Record<string, unknown>;
   const repeated = repeatedItem(request["rules"] as string[] | undefined);
   if (repeated !== undefined) return { ok: false, line, text, error: `\`rules\` lists ${JSON.stringify(repeated)} twice (it is a set)` };
   // Only a line that lacks part of an expectation can hold it under a misspelled key.
-  if (request["decision"] === undefined || request["rules"] === undefined) {
+  if (request["decision"] === undefined || request["rules"] === undefined || request["reason"] === undefined) {
     const misspelled = misspelledExpectation(request);
     if (misspelled !== undefined) return { ok: false, line, text, error: misspelled };
   }
-  if (request["decision"] === undefined) return { ok: true, line, text, request };
+  if (request["decision"] === undefined) {
+    // `rules` or `reason` say what is expected, but without the effect nothing would be compared.
+    const partial = request["rules"] !== undefined ? "rules" : request["reason"] !== undefined ? "reason" : undefined;
+    if (partial !== undefined) return { ok: false, line, text, error: `the line has \`${partial}\` but no \`decision\`, so nothing on it would be checked: add the expected \`"decision"\` ("allow", "ask" or "deny")` };
+    return { ok: true, line, text, request };
+  }
   const expect: { decision: Effect; rules?: string[]; reason?: string } = { decision: request["decision"] as Effect };
   if (request["rules"] !== undefined) expect.rules = request["rules"] as string[];
   if (request["reason"] !== undefined) expect.reason = request["reason"] as string;
@@ -99,7 +121,7 @@ export function parseRecordingLine(text: string, line: number): RecordingLine {
 /**
  * Streams a recording in batches of parsed lines, one batch per chunk read (about a megabyte):
  * memory stays bounded however large the file is, and the per-line cost is a split and a parse,
- * not an await. Blank lines are skipped; a byte order mark at the start is dropped. Each chunk
+ * not an await. Blank lines are skipped; a byte order mark starting a line is dropped. Each chunk
  * is cut after its last newline and decoded strictly as UTF-8 (a newline byte never falls
  * inside a character), so a line with bytes that are not UTF-8 is reported, never read as
  * replacement characters (two different session ids must not become one).
@@ -115,7 +137,7 @@ export async function* readRecordingBatches(path: string, keep?: (line: string) 
     const text = decoded.text;
     for (let end = text.indexOf("\n"); end >= 0; end = text.indexOf("\n", start)) {
       number++;
-      const line = lineText(text, start, end, number);
+      const line = lineText(text, start, end);
       start = end + 1;
       if (decoded.invalid?.has(number)) {
         batch.push({ ok: false, line: number, text: line, error: "the line is not valid UTF-8" });
@@ -145,8 +167,11 @@ export async function* readRecordingBatches(path: string, keep?: (line: string) 
     }
     return { text: parts.join(""), invalid };
   };
+  let first = true;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
     let bytes = chunk as Buffer;
+    if (first && utf16(bytes)) throw new RecordingEncodingError();
+    first = false;
     const batch: RecordingLine[] = [];
     if (skipping) {
       const end = bytes.indexOf(10);
@@ -175,19 +200,39 @@ export async function* readRecordingBatches(path: string, keep?: (line: string) 
   }
 }
 
+/**
+ * Whether a recording starts as UTF-16 text does: a UTF-16 byte order mark, or a `{` with a zero
+ * byte beside it (what Windows PowerShell 5.1's `>` and `Out-File` write). Read as UTF-8 it
+ * would give an error on every line and none would say why.
+ */
+function utf16(bytes: Buffer): boolean {
+  if (bytes.length < 2) return false;
+  const [a, b] = [bytes[0]!, bytes[1]!];
+  return (a === 0xff && b === 0xfe) || (a === 0xfe && b === 0xff) || (a === 0x7b && b === 0) || (a === 0 && b === 0x7b);
+}
+
+/** A recording that is not UTF-8 text (see `utf16`): reported once, for the whole file. */
+class RecordingEncodingError extends Error {
+  constructor() {
+    super("it is UTF-16 text, and a recording is UTF-8 JSON Lines: save it as UTF-8 (PowerShell: `Out-File -Encoding utf8`, or `Set-Content -Encoding utf8`)");
+  }
+}
+
 /** Whether a line is empty or only whitespace (a JSON line starts with `{`: one look usually settles it). */
 function isBlank(line: string): boolean {
   return line.charCodeAt(0) !== 123 /* { */ && line.trim() === "";
 }
 
-function lineText(text: string, start: number, end: number, number: number): string {
+function lineText(text: string, start: number, end: number): string {
   if (end > start && text.charCodeAt(end - 1) === 13) end--; // CRLF
-  if (number === 1 && text.charCodeAt(start) === 0xfeff) start++; // byte order mark
+  // A byte order mark: at the start of the file, or of a line where files joined with `cat` meet.
+  if (text.charCodeAt(start) === 0xfeff) start++;
   return text.slice(start, end);
 }
 
 /** Why a recording could not be read, for a person: no such file, a folder, a line too long to hold, … */
 export function describeReadError(error: unknown): string {
+  if (error instanceof RecordingEncodingError) return error.message;
   const code = (error as { code?: string }).code;
   if (code === "ENOENT") return "no such file";
   if (code === "EISDIR") return "it is a folder";

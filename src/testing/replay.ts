@@ -91,6 +91,20 @@ export interface ReplayError {
   readonly kind: "input" | "mismatch";
 }
 
+/**
+ * Something a person should know about a line that is not a failure: a case that passed only
+ * because its request was refused before any rule ran, or a line that expects nothing and was
+ * refused (its call did not happen, which later lines of its session may count on).
+ */
+export interface ReplayNote {
+  readonly file: string;
+  readonly line: number;
+  readonly message: string;
+}
+
+/** Notes kept per file; past it they are counted (`notesLeftOut`), so a large log of refusals cannot fill the report. */
+export const MAX_NOTES_PER_FILE = 20;
+
 export interface ReplayReport {
   readonly files: readonly string[];
   passed: number;
@@ -103,6 +117,10 @@ export interface ReplayReport {
   readonly cases: ListedCase[];
   readonly failures: CaseResult[];
   readonly errors: ReplayError[];
+  /** Notes on lines (see `ReplayNote`), at most MAX_NOTES_PER_FILE per file, in line order. */
+  readonly notes: ReplayNote[];
+  /** Notes past the limit, counted only. */
+  notesLeftOut: number;
   /** Lines each rule decided (appeared in the decision's `rules`). */
   readonly coverage: Map<string, number>;
   readonly ruleIds: readonly string[];
@@ -143,7 +161,7 @@ export function compareDecision(expect: Expectation, actual: Decision): readonly
 
 /** A report with nothing counted yet: every rule at zero coverage. */
 function emptyReport(policy: CompiledPolicy, files: readonly string[], ruleIds: readonly string[]): ReplayReport {
-  return { files, passed: 0, failed: 0, lines: 0, filesReplayed: 0, cases: [], failures: [], errors: [], coverage: new Map(policy.rules.map((r) => [r.id, 0])), ruleIds, bailed: false, updated: [], notUpdated: [] };
+  return { files, passed: 0, failed: 0, lines: 0, filesReplayed: 0, cases: [], failures: [], errors: [], notes: [], notesLeftOut: 0, coverage: new Map(policy.rules.map((r) => [r.id, 0])), ruleIds, bailed: false, updated: [], notUpdated: [] };
 }
 
 /** Credits each of `rules` with `count` decided lines. */
@@ -202,6 +220,11 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
   const edits = options.update ? new LineEdits() : undefined;
   let unreadable = false;
   const decisionCounts = new Map<Decision, number>();
+  let notes = 0;
+  const note = (line: number, message: string): void => {
+    if (notes++ < MAX_NOTES_PER_FILE) report.notes.push({ file, line, message });
+    else report.notesLeftOut++;
+  };
   try {
     lines: for await (const batch of readRecordingBatches(path, filter?.keep)) for (const entry of batch) {
       if (filter?.belongsElsewhere(entry)) continue;
@@ -225,12 +248,14 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       }
       const expect = entry.expect;
       if (!toolNames.has(tool) && !unknownToolIsCase(request, tool, expect, toolNames)) {
-        report.errors.push({ file, line: entry.line, message: `unknown tool \`${printable(tool)}\`: the policy set declares no such tool (a line of a decision log, expecting its denial with \`"decision"\` and \`"rules"\`, is a test case when its tool is not close to a declared one (a likely typo), or when its reason says \`unknown tool "${printable(tool)}"\`)`, kind: "mismatch" });
+        const meant = closestName(tool, toolNames);
+        report.errors.push({ file, line: entry.line, message: `unknown tool \`${printable(tool)}\`${meant !== undefined ? ` (did you mean \`${printable(meant)}\`?)` : ""}: the policy set declares no such tool (a line of a decision log, expecting its denial with \`"decision"\` and \`"rules"\`, is a test case when its tool is not close to a declared one (a likely typo), or when its reason says \`unknown tool "${printable(tool)}"\`)`, kind: "mismatch" });
         // Not a case of this policy set: --update writes no expectation into it.
         continue;
       }
       if (options.grep !== undefined && !matchesGrep(options.grep, tool, expect, actual)) continue;
       if (!expect) {
+        if (refusedBeforeRules(actual, tool)) note(entry.line, `expects nothing, and was refused before any rule ran (${actual.reasons[0]}): its call did not happen in session ${JSON.stringify(session)}, which later lines may count on`);
         // --update records what happened on a line that expected nothing yet.
         edits?.add(entry.line, actual);
         continue;
@@ -238,6 +263,9 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       const mismatches = compareDecision(expect, actual);
       if (mismatches.length === 0) {
         report.passed++;
+        if (expect.rules === undefined && expect.reason === undefined && refusedBeforeRules(actual, tool)) {
+          note(entry.line, `passed, but only because the request was refused before any rule ran (${actual.reasons[0]}), so no rule decided it: if the line pins a rule's deny, fix the request; if it pins the refusal, add \`"rules": []\``);
+        }
         if (options.listCases) report.cases.push({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }), ok: true });
         continue;
       }
@@ -285,6 +313,15 @@ function unknownToolIsCase(request: Record<string, unknown>, tool: string, expec
   return closestName(tool, toolNames) === undefined;
 }
 
+/**
+ * Whether a deny came before any rule ran: an invalid request, a session that expired or cannot
+ * start, an intent the session did not declare. Not a default deny, which the rules gave by
+ * allowing nothing (its reason is `no rule allows TOOL`, with or without an allow rule's error).
+ */
+function refusedBeforeRules(actual: Decision, tool: string): boolean {
+  return actual.decision === "deny" && actual.rules.length === 0 && actual.reasons[0] !== `no rule allows ${tool}`;
+}
+
 function matchesGrep(text: string, tool: string, expect: Expectation | undefined, actual: Decision): boolean {
   if (tool.includes(text)) return true;
   return [...(expect?.rules ?? []), ...actual.rules].some((id) => id.includes(text));
@@ -320,7 +357,7 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
 export async function replayShare(policy: CompiledPolicy, file: string, options: ReplayOptions): Promise<WorkerReport> {
   const report = emptyReport(policy, [file], []);
   await replayFile(policy, file, options, report, new Set(Object.keys(policy.schema.tools)));
-  return { passed: report.passed, failed: report.failed, lines: report.lines, cases: report.cases, failures: report.failures, errors: report.errors, coverage: [...report.coverage] };
+  return { passed: report.passed, failed: report.failed, lines: report.lines, cases: report.cases, failures: report.failures, errors: report.errors, notes: report.notes, notesLeftOut: report.notesLeftOut, coverage: [...report.coverage] };
 }
 
 /** What a worker sends back: its share's report, with the coverage map as entries. */
@@ -331,6 +368,8 @@ export interface WorkerReport {
   readonly cases: ListedCase[];
   readonly failures: CaseResult[];
   readonly errors: ReplayError[];
+  readonly notes: ReplayNote[];
+  readonly notesLeftOut: number;
   readonly coverage: [string, number][];
 }
 
@@ -350,7 +389,10 @@ async function replayInWorkers(policy: CompiledPolicy, file: string, options: Re
   const failures: CaseResult[] = [];
   const cases: ListedCase[] = [];
   const errors: ReplayError[] = [];
+  const notes: ReplayNote[] = [];
   for (const share of shares) {
+    notes.push(...share.notes);
+    report.notesLeftOut += share.notesLeftOut;
     report.passed += share.passed;
     report.failed += share.failed;
     report.lines += share.lines;
@@ -360,6 +402,10 @@ async function replayInWorkers(policy: CompiledPolicy, file: string, options: Re
     for (const [id, n] of share.coverage) report.coverage.set(id, (report.coverage.get(id) ?? 0) + n);
   }
   report.errors.push(...mergeShareErrors(errors));
+  // Each share kept its first notes: keep the file's first in line order, and count the rest.
+  notes.sort(byLine);
+  report.notes.push(...notes.slice(0, MAX_NOTES_PER_FILE));
+  report.notesLeftOut += Math.max(0, notes.length - MAX_NOTES_PER_FILE);
   report.failures.push(...failures.sort(byLine));
   report.cases.push(...cases.sort(byLine));
 }

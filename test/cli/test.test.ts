@@ -840,7 +840,7 @@ describe("policyc test: bad input", () => {
     for (const [expectation, tool] of [['"decision":"deny"', "shell.exec"], ['"decision":"allow","rules":[]', "shell.exec"], ['"decision":"deny","rules":[]', "kb.serch"]] as const) {
       const result = await run(line(expectation, tool));
       expect(result.code, expectation).toBe(1);
-      expect(result.stdout, expectation).toContain(`:2: unknown tool \`${tool}\`: the policy set declares no such tool`);
+      expect(result.stdout, expectation).toContain(`:2: unknown tool \`${tool}\`${tool === "kb.serch" ? " (did you mean `kb.search`?)" : ""}: the policy set declares no such tool`);
       expect(lastLine(result.stdout), expectation).toBe("1 passed, 0 failed");
     }
   });

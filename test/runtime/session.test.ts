@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Decision } from "../../src/runtime/decision.js";
 import type { Engine, EngineOptions } from "../../src/runtime/engine.js";
+import { explain } from "../../src/runtime/explain.js";
 import { SessionState, SessionStore } from "../../src/runtime/session.js";
 import { ARGS, at, call, engineWith, request, T0 } from "./fixtures.js";
 
@@ -329,6 +330,23 @@ describe("session lifetime and memory", () => {
     // allows one more idle time); then the id starts a new session.
     expect(e.decide(kb(22_500)).decision).toBe("deny");
     expect(read(e.decide(kb(34_000)), "calls")).toBe("0");
+  });
+
+  it("explain sees a session as decide will: live, expired, or forgotten by the sweep decide runs first (a new session)", () => {
+    // Gaps after the session's last attempt (idle 1 s, expired records kept 10 s): live, idle,
+    // idle past the sweep's margin, and forgotten (an attempt a day later starts afresh).
+    for (const gap of [500, 1_500, 2_500, 5_000, 11_500, 12_500, 30_000]) {
+      for (const otherSessionFirst of [false, true]) {
+        const e = engine(probes("calls", "session.calls", range(5)), { sessionIdleMs: 1_000, expiredSessionMs: 10_000 });
+        e.decide(kb(0));
+        if (otherSessionFirst) e.decide(kb(gap - 1, "q", { session: "other" })); // the sweep has run already
+        const explained = explain(e, kb(gap));
+        const decided = e.decide(kb(gap));
+        const expired = /has expired/.test(decided.reasons[0] ?? "");
+        expect({ gap, otherSessionFirst, note: explained.note !== null }).toEqual({ gap, otherSessionFirst, note: expired });
+        if (!expired) expect(explained.rules.filter((r) => r.matched === true).map((r) => r.id)).toEqual(decided.rules);
+      }
+    }
   });
 
   it("frees the state of idle sessions (keeping only that they expired) and forgets them later", () => {

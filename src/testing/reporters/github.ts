@@ -1,5 +1,5 @@
 import { printable } from "../../diagnostics/printable.js";
-import { actualText, BAILED, coverageLines, coverageTotal, errorTitle, expectedText, shortRequest, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { actualText, BAILED, coverageLines, coverageTotal, differsText, errorTitle, expectedText, isRepositoryFile, notesLeftOutText, shortRequest, summaryLine, type ReporterInput, type Write } from "./shared.js";
 
 /**
  * GitHub Actions workflow commands escape `%`, CR and LF in data, and `,` and `:` in properties
@@ -16,10 +16,23 @@ function property(text: string): string {
 /** Annotations pointing at the recording line, then the summary. */
 export function githubReport({ report, coverage, verdict }: ReporterInput, write: Write): void {
   const out: string[] = [];
-  for (const e of report.errors) out.push(`::error file=${property(e.file)}${e.line !== null ? `,line=${e.line}` : ""},title=${property(`policyc test: ${errorTitle(e)}`)}::${data(e.message)}`);
-  for (const f of report.failures) {
-    out.push(`::error file=${property(f.file)},line=${f.line},title=${property(`policyc test: ${shortRequest(f)}`)}::${data(`expected ${expectedText(f)}, got ${actualText(f)}${f.explanation ? `\n${f.explanation}` : ""}`)}`);
+  // `file=…,line=…,` for a recording in the repository; for standard input the line goes in the title instead.
+  const place = (file: string, line: number | null): { property: string; title: string } =>
+    isRepositoryFile(file) ? { property: `file=${property(file)}${line !== null ? `,line=${line}` : ""},`, title: "" } : { property: "", title: `standard input${line !== null ? ` line ${line}` : ""}: ` };
+  for (const e of report.errors) {
+    const at = place(e.file, e.line);
+    out.push(`::error ${at.property}title=${property(`policyc test: ${at.title}${errorTitle(e)}`)}::${data(e.message)}`);
   }
+  for (const f of report.failures) {
+    const at = place(f.file, f.line);
+    out.push(`::error ${at.property}title=${property(`policyc test: ${at.title}${shortRequest(f)}${differsText(f)}`)}::${data(`expected ${expectedText(f)}, got ${actualText(f)}${f.explanation ? `\n${f.explanation}` : ""}`)}`);
+  }
+  for (const n of report.notes) {
+    const at = place(n.file, n.line);
+    out.push(`::notice ${at.property}title=${property(`policyc test: ${at.title}note`)}::${data(n.message)}`);
+  }
+  const leftOut = notesLeftOutText(report);
+  if (leftOut !== undefined) out.push(`::notice title=${property("policyc test: note")}::${data(leftOut)}`);
   if (verdict?.runCheck) out.push(`::error title=${property(`policyc test: ${verdict.runCheck.name}`)}::${data(verdict.runCheck.message)}`);
   if (report.bailed) out.push(`::warning title=${property("policyc test: --bail")}::${data(BAILED)}`);
   if (coverage) {

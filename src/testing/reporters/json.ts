@@ -41,6 +41,8 @@ export function jsonReport({ report, coverage, verdict }: ReporterInput, out: Wr
   field("lines", report.lines);
   field("files", report.files);
   list("errors", report.errors, (e) => e);
+  list("notes", report.notes, (n) => n);
+  field("notesLeftOut", report.notesLeftOut);
   list("failures", report.failures, failureJson);
   list("cases", report.cases, caseJson);
   if (coverage) field("coverage", coverage);

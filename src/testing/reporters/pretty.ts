@@ -1,6 +1,6 @@
 import type { Palette } from "../../diagnostics/render.js";
 import type { CaseResult } from "../replay.js";
-import { actualText, BAILED, coverageLines, errorPlace, expectedText, shortRequest, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { actualText, BAILED, coverageLines, differsText, errorPlace, expectedText, noteLines, shortRequest, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
 /**
@@ -14,6 +14,8 @@ export function prettyReport({ report, rules, coverage }: ReporterInput, palette
   // through printable(): it must not recolour the terminal or start a `::warning::` line in CI.
   for (const error of report.errors) out.push(`${palette.error("error")}: ${printable(errorPlace(error))}: ${printable(error.message)}`);
   if (report.errors.length > 0) out.push("");
+  for (const note of noteLines(report)) out.push(`${palette.warning("note")}: ${printable(note)}`);
+  if (report.notes.length > 0) out.push("");
   const byFile = new Map<string, Map<string, CaseResult[]>>();
   for (const failure of report.failures) {
     const sessions = byFile.get(failure.file) ?? new Map<string, CaseResult[]>();
@@ -25,7 +27,7 @@ export function prettyReport({ report, rules, coverage }: ReporterInput, palette
     for (const [session, failures] of sessions) {
       out.push(`  session ${printable(session)}`);
       for (const f of failures) {
-        out.push(`    ${palette.error("✗")} line ${f.line}: ${shortRequest(f)}`);
+        out.push(`    ${palette.error("✗")} line ${f.line}: ${shortRequest(f)}${differsText(f)}`);
         out.push(`        expected ${printable(expectedText(f))}`);
         for (const id of f.expect.rules ?? []) if (reasonOf(id)) out.push(`          ${printable(id)}: ${printable(reasonOf(id))}`);
         out.push(`        actual   ${printable(actualText(f))}`);

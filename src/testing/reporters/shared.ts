@@ -1,5 +1,5 @@
 import type { RuleInfo } from "../../runtime/policy.js";
-import type { CaseResult, ListedCase, ReplayError, ReplayReport } from "../replay.js";
+import { MAX_NOTES_PER_FILE, type CaseResult, type ListedCase, type ReplayError, type ReplayReport } from "../replay.js";
 import { shortRequest } from "../shortRequest.js";
 import { printable } from "../../diagnostics/printable.js";
 
@@ -47,8 +47,36 @@ export function expectedText(result: CaseResult): string {
   return `${result.expect.decision}${result.expect.rules ? ` [${result.expect.rules.join(", ")}]` : ""}${result.expect.reason ? ` ("${result.expect.reason}")` : ""}`;
 }
 
+/** What the engine decided, in the terms the line's expectation used (its reasons too when the line expects a reason). */
 export function actualText(result: CaseResult): string {
-  return `${result.actual.decision} [${result.actual.rules.join(", ")}]`;
+  return `${result.actual.decision} [${result.actual.rules.join(", ")}]${result.expect.reason !== undefined ? ` ("${result.actual.reasons.join("; ")}")` : ""}`;
+}
+
+/** ` (the reason differs)` when the decision is as expected and only its rules or reason are not: the part a reader would otherwise hunt for. */
+export function differsText(result: CaseResult): string {
+  if (result.mismatches.includes("decision") || result.mismatches.length === 0) return "";
+  return ` (the ${result.mismatches.join(" and ")} ${result.mismatches.length === 1 && result.mismatches[0] === "reason" ? "differs" : "differ"})`;
+}
+
+/** The notes (`ReplayNote`) as `file:line: message` lines, and how many were left out. */
+export function noteLines(report: ReplayReport): string[] {
+  const lines = report.notes.map((n) => `${n.file}:${n.line}: ${n.message}`);
+  const leftOut = notesLeftOutText(report);
+  if (leftOut !== undefined) lines.push(leftOut);
+  return lines;
+}
+
+/** `… and 12 more notes (…)`, when some were left out. */
+export function notesLeftOutText(report: ReplayReport): string | undefined {
+  return report.notesLeftOut > 0 ? `… and ${report.notesLeftOut} more notes (at most ${MAX_NOTES_PER_FILE} are listed per recording)` : undefined;
+}
+
+/**
+ * Whether a recording is a file CI can point at: not standard input or another device (a
+ * GitHub annotation with \`file=/dev/stdin\` attaches to nothing).
+ */
+export function isRepositoryFile(file: string): boolean {
+  return !file.startsWith("/dev/") && !file.startsWith("/proc/");
 }
 
 /** Whether the run passed, and if not why. */

@@ -1,4 +1,4 @@
-import { actualText, BAILED, chunkedWriter, coverageLines, errorPlace, errorTitle, expectedText, requestText, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { actualText, BAILED, chunkedWriter, coverageLines, errorPlace, errorTitle, expectedText, noteLines, requestText, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
 /**
@@ -37,7 +37,8 @@ export function tapReport({ report, coverage, verdict }: ReporterInput, out: Wri
   }
   for (const e of report.errors) write(`not ok ${++n} - ${tapDescription(`${errorPlace(e)} ${errorTitle(e)}`)}\n  ---\n  message: ${yamlString(e.message)}\n  ...\n`);
   if (runCheck) write(`not ok ${++n} - ${tapDescription(runCheck.name)}\n  ---\n  message: ${yamlString(runCheck.message)}\n  ...\n`);
-  // Coverage as comments, which TAP consumers show and never count as test points.
+  // Notes and coverage as comments, which TAP consumers show and never count as test points.
+  for (const note of noteLines(report)) write(`# note: ${tapDescription(note)}\n`);
   if (coverage) write(["coverage", ...coverageLines(coverage).map((line) => `  ${line}`)].map((line) => `# ${line}\n`).join(""));
   write(`# ${summaryLine(report)}\n`);
   if (report.bailed) write(`Bail out! ${tapDescription(BAILED)}\n`);

@@ -1,0 +1,163 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bin, cli } from "../helpers.js";
+
+/**
+ * `policyc test` on recordings written by hand: the mistakes people make in them must be
+ * reported (with what to write instead), never turned into a green run that checks nothing.
+ */
+
+const POLICY = "test/fixtures/replay/demo.policy";
+const AGENT = '"agent":{"team":"support"}';
+const KB = (session: string, time: string, tail: string): string => `{"time":"${time}","session":"${session}",${AGENT},"tool":"kb.search","args":{"query":"q"}${tail}}`;
+const MAIL = (session: string, time: string, args: string, tail: string): string => `{"time":"${time}","session":"${session}",${AGENT},"tool":"email.send","args":${args}${tail}}`;
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "policyc-handwritten-"));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(name: string, content: string | Buffer): string {
+  const path = join(dir, name);
+  mkdirSync(join(path, ".."), { recursive: true });
+  writeFileSync(path, content);
+  return path;
+}
+
+describe("expectations that would check nothing", () => {
+  it("a misspelled `reason` is refused even when the line has `decision` and `rules` (exit 2)", async () => {
+    for (const key of ["reson", "Reason"]) {
+      const file = write(`reason-${key}.jsonl`, KB("s", "2026-01-05T09:00:00Z", `,"decision":"allow","rules":["kb-for-support"],"${key}":"a reason the policy never gives"`) + "\n");
+      const result = await cli(["test", POLICY, "--replay", file]);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toContain(`${file}:1: \`${key}\` looks like a misspelled \`reason\``);
+    }
+  });
+
+  it("a line with `rules` or `reason` but no `decision` is refused: nothing on it would be compared (exit 2)", async () => {
+    const file = write("no-decision.jsonl", [KB("s", "2026-01-05T09:00:00Z", ',"rules":["no-such-rule"]'), KB("s", "2026-01-05T09:00:01Z", ',"reason":"not what the policy says"'), KB("s", "2026-01-05T09:00:02Z", ',"decision":"allow"')].join("\n") + "\n");
+    const result = await cli(["test", POLICY, "--replay", file]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain(`${file}:1: the line has \`rules\` but no \`decision\`, so nothing on it would be checked: add the expected \`"decision"\` ("allow", "ask" or "deny")`);
+    expect(result.stdout).toContain(`${file}:2: the line has \`reason\` but no \`decision\``);
+    expect(result.stdout).toContain("1 passed, 0 failed");
+  });
+});
+
+describe("notes: lines whose request was refused before any rule ran", () => {
+  const TOO_FAR = '{"to":["eve@evil.example"],"subjet":"hi"}'; // `subject` misspelled: invalid
+
+  it("a bare deny that passed only because the request was invalid is noted (the run still passes); `rules: []` pins the refusal and silences it", async () => {
+    const bare = write("bare-deny.jsonl", MAIL("s", "2026-01-05T09:00:00Z", TOO_FAR, ',"decision":"deny"') + "\n");
+    const result = await cli(["test", POLICY, "--replay", bare]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`note: ${bare}:1: passed, but only because the request was refused before any rule ran (request.args.subject is missing), so no rule decided it: if the line pins a rule's deny, fix the request; if it pins the refusal, add \`"rules": []\``);
+    const pinned = write("pinned-deny.jsonl", MAIL("s", "2026-01-05T09:00:00Z", TOO_FAR, ',"decision":"deny","rules":[]') + "\n");
+    expect((await cli(["test", POLICY, "--replay", pinned])).stdout).not.toContain("note:");
+    // A deny a rule gave, or a default deny (no rule allows the call), is what the line says.
+    const ruled = write("ruled-deny.jsonl", [MAIL("s", "2026-01-05T09:00:00Z", '{"to":["eve@evil.example"],"subject":"hi"}', ',"decision":"deny"'), `{"time":"2026-01-05T09:00:01Z","session":"t","agent":{"team":"sales"},"tool":"kb.search","args":{"query":"q"},"decision":"deny"}`].join("\n") + "\n");
+    expect((await cli(["test", POLICY, "--replay", ruled])).stdout).not.toContain("note:");
+  });
+
+  it("a line that expects nothing and was refused is noted: the failure it causes later is not the rule's fault", async () => {
+    const file = write("context.jsonl", [MAIL("s", "2026-01-05T09:00:00", '{"to":["bob@acme.com"],"subject":"hi"}', ""), KB("s", "2026-01-05T09:00:01Z", ',"decision":"allow"')].join("\n") + "\n");
+    const result = await cli(["test", POLICY, "--replay", file]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`note: ${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:1: expects nothing, and was refused before any rule ran \\(request\\.time must be .*\\): its call did not happen in session "s", which later lines may count on`));
+  });
+
+  it("at most 20 notes per recording are listed, the rest counted, in every reporter", async () => {
+    const file = write("many.jsonl", Array.from({ length: 25 }, (_, i) => MAIL(`s${i}`, "2026-01-05T09:00:00Z", TOO_FAR, ',"decision":"deny"')).join("\n") + "\n");
+    const pretty = await cli(["test", POLICY, "--replay", file]);
+    expect(pretty.stdout.match(/^note: /gm)).toHaveLength(21);
+    expect(pretty.stdout).toContain("note: … and 5 more notes (at most 20 are listed per recording)");
+    const json = JSON.parse((await cli(["test", POLICY, "--replay", file, "--json"])).stdout) as { ok: boolean; notes: { file: string; line: number; message: string }[]; notesLeftOut: number };
+    expect(json.ok).toBe(true);
+    expect(json.notes.map((n) => n.line)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(json.notesLeftOut).toBe(5);
+    const github = (await cli(["test", POLICY, "--replay", file, "--reporter", "github"])).stdout;
+    expect(github.match(/^::notice file=/gm)).toHaveLength(20);
+    expect(github).toContain("::notice title=policyc test%3A note::… and 5 more notes");
+    expect((await cli(["test", POLICY, "--replay", file, "--reporter", "tap"])).stdout).toContain(`# note: ${file}:1: passed, but only because`);
+    expect((await cli(["test", POLICY, "--replay", file, "--reporter", "junit"])).stdout).toMatch(/<system-out>note: .*many\.jsonl:1: passed, but only because/);
+  });
+
+  it("a parallel replay lists the same notes as one thread", () => {
+    const file = write("parallel.jsonl", Array.from({ length: 30 }, (_, i) => MAIL(`p${i}`, "2026-01-05T09:00:00Z", TOO_FAR, ',"decision":"deny"')).join("\n") + "\n");
+    const one = JSON.parse(bin(["test", POLICY, "--replay", file, "--json", "--jobs", "1"]).stdout) as unknown;
+    const three = JSON.parse(bin(["test", POLICY, "--replay", file, "--json", "--jobs", "3"]).stdout) as unknown;
+    expect(three).toEqual(one);
+    expect((one as { notesLeftOut: number }).notesLeftOut).toBe(10);
+  });
+});
+
+describe("what to write instead", () => {
+  it("`\"Allow\"`, an epoch time and a numeric session id are refused with the form to write", async () => {
+    const file = write("forms.jsonl", [KB("s", "2026-01-05T09:00:00Z", ',"decision":"Allow"'), '{"time":1767603600,"session":"s",' + AGENT + ',"tool":"kb.search","args":{"query":"q"}}', '{"session":42,' + AGENT + ',"tool":"kb.search","args":{"query":"q"}}'].join("\n") + "\n");
+    const result = await cli(["test", POLICY, "--replay", file]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain(`${file}:1: \`decision\` must be one of "allow", "ask", "deny": did you mean "allow"?`);
+    expect(result.stdout).toContain(`${file}:2: \`time\` must be an RFC 3339 time in a string, such as "2026-11-30T09:15:00Z" (a number, such as epoch seconds, is not read as a time)`);
+    expect(result.stdout).toContain(`${file}:3: \`session\` must be a string: write it in quotes, "42"`);
+  });
+
+  it("a tool one letter off gets a did-you-mean", async () => {
+    const file = write("typo.jsonl", `{"time":"2026-01-05T09:00:00Z","session":"s",${AGENT},"tool":"kb.serch","args":{"query":"q"},"decision":"deny","rules":[]}\n`);
+    const result = await cli(["test", POLICY, "--replay", file]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`${file}:1: unknown tool \`kb.serch\` (did you mean \`kb.search\`?): the policy set declares no such tool`);
+  });
+
+  it("a UTF-16 recording (Windows PowerShell's `>`) is one error that says to save it as UTF-8, with or without a byte order mark", async () => {
+    const text = KB("s", "2026-01-05T09:00:00Z", ',"decision":"allow"') + "\r\n";
+    for (const [name, bytes] of [
+      ["le-bom", Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")])],
+      ["le", Buffer.from(text, "utf16le")],
+      ["be-bom", Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, "utf16le").swap16()])],
+    ] as const) {
+      const file = write(`utf16-${name}.jsonl`, bytes);
+      const result = await cli(["test", POLICY, "--replay", file]);
+      expect(result.code, name).toBe(2);
+      expect(result.stdout, name).toContain(`error: ${file}: it is UTF-16 text, and a recording is UTF-8 JSON Lines: save it as UTF-8 (PowerShell: \`Out-File -Encoding utf8\`, or \`Set-Content -Encoding utf8\`)`);
+      expect(result.stdout.match(/^error: /gm), name).toHaveLength(1);
+    }
+  });
+
+  it("files joined with `cat`, each with its byte order mark, replay as one recording", async () => {
+    const part = (time: string): string => "\ufeff" + KB("s", time, ',"decision":"allow","rules":["kb-for-support"]') + "\n";
+    const file = write("joined.jsonl", part("2026-01-05T09:00:00Z") + part("2026-01-05T09:00:01Z"));
+    const result = await cli(["test", POLICY, "--replay", file]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("2 passed, 0 failed");
+    // --update keeps each line's mark where it was.
+    const failing = write("joined-update.jsonl", part("2026-01-05T09:00:00Z") + "\ufeff" + KB("s", "2026-01-05T09:00:01Z", ',"decision":"deny"') + "\n");
+    expect((await cli(["test", POLICY, "--replay", failing, "--update"])).code).toBe(0);
+    expect(readFileSync(failing, "utf8")).toBe(part("2026-01-05T09:00:00Z") + "\ufeff" + KB("s", "2026-01-05T09:00:01Z", ',"decision":"allow","rules":["kb-for-support"]') + "\n");
+  });
+});
+
+describe("a failure that differs only in rules or reason says so", () => {
+  const line = MAIL("s", "2026-01-05T09:00:00Z", '{"to":["eve@evil.example"],"subject":"hi"}', ',"decision":"deny","rules":["mail-stays-inside"],"reason":"mail stays inside acme.com."');
+
+  it("pretty names the part that differs and shows the actual reason; github and junit show it in the annotation and message", async () => {
+    const file = write("reason.jsonl", line + "\n");
+    const pretty = await cli(["test", POLICY, "--replay", file]);
+    expect(pretty.code).toBe(1);
+    expect(pretty.stdout).toContain('✗ line 1: email.send to=["eve@evil.example"] subject="hi" (the reason differs)');
+    expect(pretty.stdout).toContain('actual   deny [mail-stays-inside] ("mail stays inside acme.com")');
+    const github = (await cli(["test", POLICY, "--replay", file, "--reporter", "github"])).stdout;
+    expect(github).toContain('(the reason differs)::expected deny [mail-stays-inside] ("mail stays inside acme.com."), got deny [mail-stays-inside] ("mail stays inside acme.com")');
+    const junit = (await cli(["test", POLICY, "--replay", file, "--reporter", "junit"])).stdout;
+    expect(junit).toContain('message="expected deny [mail-stays-inside] (&quot;mail stays inside acme.com.&quot;), got deny [mail-stays-inside] (&quot;mail stays inside acme.com&quot;)" type="reason"');
+  });
+
+  it("github annotations of standard input carry no file (nothing in the repository to point at): the line is in the title", () => {
+    const result = bin(["test", POLICY, "--replay", "-", "--reporter", "github"], { stdin: line + "\n" });
+    expect(result.code).toBe(1);
+    expect(result.stdout).not.toContain("file=");
+    expect(result.stdout).toMatch(/^::error title=policyc test%3A standard input line 1%3A email\.send/m);
+  });
+});
