@@ -92,13 +92,14 @@ export interface ReplayError {
 }
 
 /**
- * Something a person should know about a line that is not a failure: a case that passed only
- * because its request was refused before any rule ran, or a line that expects nothing and was
- * refused (its call did not happen, which later lines of its session may count on).
+ * Something a person should know that is not a failure: a case that passed only because its
+ * request was refused before any rule ran, a line that expects nothing and was refused (its call
+ * did not happen, which later lines of its session may count on), or a recording that tests
+ * nothing (`line` null).
  */
 export interface ReplayNote {
   readonly file: string;
-  readonly line: number;
+  readonly line: number | null;
   readonly message: string;
 }
 
@@ -203,9 +204,16 @@ export async function replayRecordings(policy: CompiledPolicy, files: readonly s
 /** Replays one file into `report` (on several threads when it is large) and explains its first failures. */
 async function replayOneFile(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, toolNames: ReadonlySet<string>, path: string): Promise<void> {
   const failuresBefore = report.failures.length;
+  const before = { cases: report.passed + report.failed, lines: report.lines, errors: report.errors.length };
   const workers = threadsFor(path, { workers: options.workers, oneThread: options.partition !== undefined || options.update || options.bail });
   if (workers > 1) await replayInWorkers(policy, file, options, report, workers);
   else await replayFile(policy, file, options, report, toolNames);
+  // A recording that tests nothing beside others that do would pass unseen (the run fails for
+  // want of cases only when no recording has any). Not said when a selection or --update
+  // explains it, or when the file's errors already say what is wrong with it.
+  if (report.passed + report.failed === before.cases && report.errors.length === before.errors && options.session === undefined && options.grep === undefined && !options.update && !report.bailed) {
+    report.notes.push({ file, line: null, message: report.lines === before.lines ? "the recording has no lines: it tests nothing" : 'no line of the recording expects a decision: it builds session state but tests nothing (add `"decision"` to the lines to check, or record what happens now with --update)' });
+  }
   const fileFailures = report.failures.slice(failuresBefore);
   if (fileFailures.length > 0) await explainFailures(policy, file, fileFailures.slice(0, options.explainLimit ?? 20), options);
 }

@@ -94,6 +94,24 @@ describe("notes: lines whose request was refused before any rule ran", () => {
   });
 });
 
+describe("recordings that test nothing, beside ones that do", () => {
+  it("an empty recording and one whose lines expect nothing are noted (the run passes on the others' cases)", async () => {
+    const folder = join(dir, "mixed");
+    write("mixed/tested.jsonl", KB("s", "2026-01-05T09:00:00Z", ',"decision":"allow"') + "\n");
+    write("mixed/empty.jsonl", "");
+    write("mixed/context-only.jsonl", KB("s", "2026-01-05T09:00:00Z", "") + "\n");
+    const result = await cli(["test", POLICY, "--replay", folder]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`note: ${join(folder, "empty.jsonl")}: the recording has no lines: it tests nothing`);
+    expect(result.stdout).toContain(`note: ${join(folder, "context-only.jsonl")}: no line of the recording expects a decision: it builds session state but tests nothing (add \`"decision"\` to the lines to check, or record what happens now with --update)`);
+    expect(result.stdout).not.toContain("tested.jsonl:");
+    // A selection explains a recording without cases: no note then.
+    expect((await cli(["test", POLICY, "--replay", folder, "--session", "s"])).stdout).not.toContain("note:");
+    const json = JSON.parse((await cli(["test", POLICY, "--replay", folder, "--json"])).stdout) as { notes: { file: string; line: number | null }[] };
+    expect(json.notes.map((n) => [n.file.slice(folder.length + 1), n.line])).toEqual([["context-only.jsonl", null], ["empty.jsonl", null]]);
+  });
+});
+
 describe("what to write instead", () => {
   it("`\"Allow\"`, an epoch time and a numeric session id are refused with the form to write", async () => {
     const file = write("forms.jsonl", [KB("s", "2026-01-05T09:00:00Z", ',"decision":"Allow"'), '{"time":1767603600,"session":"s",' + AGENT + ',"tool":"kb.search","args":{"query":"q"}}', '{"session":42,' + AGENT + ',"tool":"kb.search","args":{"query":"q"}}'].join("\n") + "\n");

@@ -55,7 +55,7 @@ export function junitReport({ report, coverage, verdict }: ReporterInput, out: W
       write("    </testcase>\n");
     }
     // Notes are no tests: the suite's output, which CI systems show beside its cases (after them, as the JUnit schema orders it).
-    const notes = report.notes.filter((n) => n.file === file).map((n) => `note: ${printable(file)}:${n.line}: ${n.message}`);
+    const notes = report.notes.filter((n) => n.file === file).map((n) => `note: ${printable(file)}${n.line !== null ? `:${n.line}` : ""}: ${n.message}`);
     if (notes.length > 0) write(`    <system-out>${xml(notes.join("\n"))}</system-out>\n`);
     write("  </testsuite>\n");
   }

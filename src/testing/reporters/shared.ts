@@ -60,7 +60,7 @@ export function differsText(result: CaseResult): string {
 
 /** The notes (`ReplayNote`) as `file:line: message` lines, and how many were left out. */
 export function noteLines(report: ReplayReport): string[] {
-  const lines = report.notes.map((n) => `${n.file}:${n.line}: ${n.message}`);
+  const lines = report.notes.map((n) => `${n.file}${n.line !== null ? `:${n.line}` : ""}: ${n.message}`);
   const leftOut = notesLeftOutText(report);
   if (leftOut !== undefined) lines.push(leftOut);
   return lines;
