@@ -4,7 +4,8 @@ import { describeFsError, uniqueFiles, walkFolder } from "../source/loadSources.
 import { globMatch } from "../runtime/glob.js";
 
 /**
- * Expands `--replay` arguments: files as given, folders to their `*.jsonl` (recursively), and quoted globs matched segment by segment as bash's globstar does: `*`
+ * Expands `--replay` arguments: files as given, folders to their recordings (recursively: see
+ * isRecordingName), and quoted globs matched segment by segment as bash's globstar does: `*`
  * stays inside one folder or file name (`recordings/*.jsonl`), and a `**` segment is any number
  * of whole folders (`recordings/**\/*.jsonl`).
  * Globs that match nothing, folders without recordings and folders that cannot be read (whose
@@ -44,14 +45,22 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
     if (isDirectory) {
       const found: string[] = [];
       walk(cwd, pattern, true, (path) => {
-        if (path.endsWith(".jsonl")) found.push(path);
+        if (isRecordingName(path)) found.push(path);
       }, missing);
-      if (found.length === 0) missing.push(`\`${pattern}\` (a folder without .jsonl files)`);
+      if (found.length === 0) missing.push(`\`${pattern}\` (a folder without .jsonl or .ndjson files)`);
       files.push(...found.sort());
     } else files.push(pattern);
   }
   // One recording named twice (a link beside it, `./a.jsonl` and `a.jsonl`) is replayed once.
   return { files: uniqueFiles(files, cwd), missing };
+}
+
+/**
+ * A file a folder search takes as a recording: JSON Lines, under either of its usual extensions
+ * and in any letter case (`ATTACKS.JSONL`, `day.ndjson`), so none is skipped without a word.
+ */
+function isRecordingName(path: string): boolean {
+  return /\.(jsonl|ndjson)$/i.test(path);
 }
 
 /**

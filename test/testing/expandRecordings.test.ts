@@ -29,7 +29,7 @@ describe("expandRecordings", () => {
 
   it("expands a folder to its .jsonl files, recursively and sorted, hidden folders included, version control's skipped", () => {
     expect(expand("logs").files).toEqual(["logs/.hidden/x.jsonl", "logs/a.jsonl", "logs/b.jsonl", "logs/mon/day.jsonl", "logs/tue/day.jsonl", "logs/tue/deep/day.jsonl"]);
-    expect(expand("empty")).toEqual({ files: [], missing: ["`empty` (a folder without .jsonl files)"] });
+    expect(expand("empty")).toEqual({ files: [], missing: ["`empty` (a folder without .jsonl or .ndjson files)"] });
   });
 
   it("expands a quoted glob in the last segment", () => {
@@ -63,6 +63,19 @@ describe("expandRecordings", () => {
       // `**` inside a name is a `*`, as in bash: it stays in that name.
       expect(inTree("rec/prod**.jsonl")).toEqual(["rec/prod-b.jsonl"]);
       expect(expandRecordings(["rec/**/nonprod-new/*.jsonl"], tree)).toEqual({ files: [], missing: ["`rec/**/nonprod-new/*.jsonl` (nothing matches)"] });
+    } finally {
+      rmSync(tree, { recursive: true, force: true });
+    }
+  });
+
+  it("a folder's recordings are .jsonl and .ndjson files in any letter case (all JSON Lines)", () => {
+    const tree = mkdtempSync(join(tmpdir(), "policyc-extensions-"));
+    try {
+      for (const name of ["rec/happy.jsonl", "rec/nested/ATTACKS.JSONL", "rec/nested/attacks.ndjson", "rec/Day.NDJson", "rec/notes.json", "rec/old.jsonl.bak"]) {
+        mkdirSync(join(tree, name, ".."), { recursive: true });
+        writeFileSync(join(tree, name), "");
+      }
+      expect(expandRecordings(["rec"], tree)).toEqual({ files: ["rec/Day.NDJson", "rec/happy.jsonl", "rec/nested/ATTACKS.JSONL", "rec/nested/attacks.ndjson"], missing: [] });
     } finally {
       rmSync(tree, { recursive: true, force: true });
     }
