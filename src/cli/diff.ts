@@ -4,7 +4,9 @@ import type { Io } from "./io.js";
 import { bundlePathOf, loadPolicy } from "./loadEngine.js";
 import { reportDiagnostics } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
-import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings } from "../testing/diff.js";
+import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings, type DecisionChange } from "../testing/diff.js";
+import type { Decision } from "../runtime/decision.js";
+import { durationText } from "../syntax/literals.js";
 import { printable } from "../diagnostics/printable.js";
 import { JOBS_HELP, parseReplayFlags, recordingsOf, REPLAY_HELP, SESSION_IDLE_HELP } from "./replayOptions.js";
 
@@ -18,9 +20,14 @@ export interface DiffOptions {
   jobs?: string;
   publicKey?: string;
   sessionIdle?: string;
+  ruleChanges?: boolean;
 }
 
-/** `policyc diff OLD NEW --replay FILE…`: every decision the change flips, grouped by the rule that caused it. */
+/**
+ * `policyc diff OLD NEW --replay FILE…`: every decision the change flips or whose grants or
+ * session revocation it changes (with --rule-changes, whose rules or reasons), grouped by the
+ * rule that caused it.
+ */
 export async function diffVerb(io: Io, oldPath: string, newPath: string, options: DiffOptions): Promise<ExitCode> {
   const recordings = recordingsOf("diff", options.replay, io);
   if (recordings === undefined) return EXIT.usage;
@@ -47,7 +54,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     io.err(`policyc diff: recordings not found or not readable: ${missing.join(", ")}\n`);
     return EXIT.usage;
   }
-  const report = await diffRecordings(before.policy, after.policy, files, { cwd: io.cwd, maxExamplesPerCause: options.json ? DEFAULT_EXAMPLES_PER_CAUSE : LISTED_PER_CAUSE, ...replay });
+  const report = await diffRecordings(before.policy, after.policy, files, { cwd: io.cwd, maxExamplesPerCause: options.json ? DEFAULT_EXAMPLES_PER_CAUSE : LISTED_PER_CAUSE, ruleChanges: options.ruleChanges ?? false, ...replay });
   const changed = [...report.directions.values()].reduce((sum, n) => sum + n, 0);
   const causes = [...report.byCause].sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1));
   if (options.json) {
@@ -79,7 +86,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     for (const e of report.errors) io.out(`${io.palette.error("error")}: ${printable(e.file)}${e.line !== null ? `:${e.line}` : ""}: ${printable(e.message)}\n`);
     for (const [cause, group] of causes) {
       io.out(`${io.palette.bold(cause)}  ${group.count} change${group.count === 1 ? "" : "s"}: ${[...group.directions].map(([d, n]) => `${d} ${n}`).join(", ")}\n`);
-      for (const c of group.changes) io.out(`  ${printable(c.file)}:${c.line}  ${c.direction}  ${printable(c.tool)} (session ${printable(c.session)})  ${printable(c.after.reasons[0] ?? "")}\n`);
+      for (const c of group.changes) io.out(`  ${printable(c.file)}:${c.line}  ${c.direction}  ${printable(c.tool)} (session ${printable(c.session)})  ${printable(whatChanged(c))}\n`);
       if (group.count > group.changes.length) io.out(`  … and ${group.count - group.changes.length} more (not listed)\n`);
     }
     const directions = [...report.directions].map(([d, n]) => `${d} ${n}`).join(", ");
@@ -89,15 +96,38 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
   return options.exitCode && changed > 0 ? EXIT.failure : EXIT.ok;
 }
 
+/** The text after a listed change: the new reason, or for a change of the same effect what changed. */
+function whatChanged(change: DecisionChange): string {
+  const { before, after } = change;
+  const reason = after.reasons[0] ?? "";
+  switch (change.changed) {
+    case "effect":
+      return reason;
+    case "grants": {
+      const grants = (d: Decision): string => d.grants.map((g) => `${g.scope} for ${durationText(g.ttlSeconds * 1000)}`).join(", ") || "none";
+      return `grants ${grants(before)} → ${grants(after)}`;
+    }
+    case "revoke":
+      return `the session is ${after.revoked ? "now" : "no longer"} revoked: ${reason}`;
+    case "rules": {
+      const rules = (d: Decision): string => d.rules.join(", ") || "no rule";
+      return `decided by ${rules(before)} → ${rules(after)}: ${reason}`;
+    }
+    case "reason":
+      return `reason ${JSON.stringify(before.reasons.join("; "))} → ${JSON.stringify(after.reasons.join("; "))}`;
+  }
+}
+
 export function registerDiff(program: Command, io: Io, finish: (code: Promise<ExitCode>) => void): void {
   program
     .command("diff")
-    .description("replay recordings through two policy versions and report every decision that changes")
+    .description("replay recordings through two policy versions and report every decision that changes: its effect, grants or session revocation")
     .argument("<old>", "the current policy (a path or a bundle .json)")
     .argument("<new>", "the changed policy (a path or a bundle .json)")
     .option("--replay <files...>", REPLAY_HELP)
     .option("--json", "print a JSON document instead")
-    .option("--exit-code", "exit 1 when any decision changes")
+    .option("--exit-code", "exit 1 when any change is reported")
+    .option("--rule-changes", "also report decisions of the same effect, grants and revocation that other rules decide, or with other reasons")
     .option("--public-key <file>", "require each side that is a bundle to be signed by this Ed25519 public key (PEM or DER)")
     .option("--jobs <n>", JOBS_HELP)
     .option("--session-idle <duration>", SESSION_IDLE_HELP)

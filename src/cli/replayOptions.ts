@@ -16,7 +16,7 @@ export interface ReplayFlags {
 }
 
 export const JOBS_HELP = "threads per recording (default: one per core, up to 8, for recordings of 64 MB or more; else 1)";
-export const REPLAY_HELP = "recordings: .jsonl files, folders of them, quoted globs, or - for standard input (takes every argument after it: give policy paths first)";
+export const REPLAY_HELP = "recordings: .jsonl (or .ndjson) files, folders of them, quoted globs (** for any folders), or - for standard input (takes every argument after it: give policy paths first)";
 export const SESSION_IDLE_HELP = "expire a session after this long without an attempt, as the enforcement point does (a duration: 90m, 8h; default 1h)";
 
 /** The flags as numbers (those given); undefined, after saying why on stderr, when one is not valid. */
@@ -49,7 +49,7 @@ export function parseReplayFlags(verb: string, flags: ReplayFlags, io: Io): { wo
  */
 export function recordingsOf(verb: string, replay: readonly string[] | undefined, io: Io): readonly string[] | undefined {
   if (!replay || replay.length === 0) {
-    io.err(`policyc ${verb}: say which recordings to replay with --replay FILE… (files, folders of *.jsonl, globs, or - for standard input)\n`);
+    io.err(`policyc ${verb}: say which recordings to replay with --replay FILE… (files, folders of .jsonl or .ndjson files, globs, or - for standard input)\n`);
     return undefined;
   }
   const policy = replay.find((value) => value.endsWith(".policy"));

@@ -1,5 +1,5 @@
 import { Engine } from "../runtime/engine.js";
-import type { Decision } from "../runtime/decision.js";
+import type { Decision, Grant } from "../runtime/decision.js";
 import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
 import { describeReadError, readRecordingBatches } from "./readRecording.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
@@ -7,6 +7,17 @@ import { shareFilter, type Share } from "./sessionOfLine.js";
 import type { ReplayError } from "./replay.js";
 import { decideRecorded, engineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
+
+/**
+ * What of a decision changed, the first that applies. `effect`: allow, ask or deny. With the
+ * same effect: `grants`, the credentials an allow hands out (compared as a set of scope and
+ * lifetime: widening one is a loosening as real as deny→allow); `revoke`, whether the session is
+ * revoked. Those change what the enforcement point does, so they are always reported.
+ * `rules` (other rules decide) and `reason` (the same rules give other reasons) change only what
+ * the decision log and the caller are told; they are reported when asked for, since a renamed
+ * rule, or a second deny that now also matches, changes every line it decides.
+ */
+export type ChangedPart = "effect" | "grants" | "revoke" | "rules" | "reason";
 
 /** One recorded request whose decision differs between the two policy versions. */
 export interface DecisionChange {
@@ -16,7 +27,9 @@ export interface DecisionChange {
   readonly tool: string;
   readonly before: Decision;
   readonly after: Decision;
-  /** `allow→deny` and so on. */
+  /** What of the decision changed: its effect, or with the same effect its grants, revocation, rules or reasons. */
+  readonly changed: ChangedPart;
+  /** `allow→deny` and so on; a change with the same effect names what changed: `allow→allow (grants)`. */
   readonly direction: string;
   /** The rule the change is attributed to: a rule that now decides (`+id`), or one that no longer does (`-id`). */
   readonly cause: string;
@@ -57,22 +70,51 @@ export function changedRules(before: CompiledPolicy, after: CompiledPolicy): Rea
 /**
  * The cause of a change. A request one version refuses as invalid (its schema changed) is
  * that; a rule defined differently in the two versions that decided on either side is `~id`.
- * Otherwise a stricter answer comes from a rule that now decides (`allow→deny`: the new deny); a
- * looser one from a rule that no longer does (`deny→allow`: the old deny, not the allow it used
- * to override).
+ * Otherwise a stricter answer comes from a rule that now decides (`allow→deny`: the new deny; a
+ * deny that now revokes the session: the revoking rule); a looser one, or one of the same effect
+ * (other grants, other rules), from a rule that no longer does (`deny→allow`: the old deny, not
+ * the allow it used to override), else from one that now does.
  */
-function causeOf(before: Decision, after: Decision, changed: ReadonlySet<string>): string {
+function causeOf(before: Decision, after: Decision, redefinedRules: ReadonlySet<string>): string {
   if (refusedAsInvalid(after)) return "invalid request in NEW";
   if (refusedAsInvalid(before)) return "invalid request in OLD";
-  const redefined = [...after.rules, ...before.rules].find((id) => changed.has(id));
+  const redefined = [...after.rules, ...before.rules].find((id) => redefinedRules.has(id));
   if (redefined !== undefined) return `~${redefined}`;
   const old = new Set(before.rules);
   const added = after.rules.filter((r) => !old.has(r)).map((r) => `+${r}`);
   const now = new Set(after.rules);
   const removed = before.rules.filter((r) => !now.has(r)).map((r) => `-${r}`);
-  const stricter = STRICTNESS[after.decision] > STRICTNESS[before.decision];
+  // A deny that now revokes the session is stricter than the deny it was.
+  const stricter = STRICTNESS[after.decision] > STRICTNESS[before.decision] || (after.revoked && !before.revoked);
   const cause = stricter ? (added[0] ?? removed[0]) : (removed[0] ?? added[0]);
   return cause ?? (after.rules.length === 0 ? "default deny" : "(same rules)");
+}
+
+/** What changed between the two decisions of a request; undefined when nothing reported did. */
+function changedPart(before: Decision, after: Decision, ruleChanges: boolean): ChangedPart | undefined {
+  if (before.decision !== after.decision) return "effect";
+  if (!sameGrants(before.grants, after.grants)) return "grants";
+  if (before.revoked !== after.revoked) return "revoke";
+  if (!ruleChanges) return undefined;
+  // As sets: moving a rule within its file (which reorders a decision's rules) changes nothing.
+  const asSet = (list: readonly string[]): string => JSON.stringify([...new Set(list)].sort());
+  if (asSet(before.rules) !== asSet(after.rules)) return "rules";
+  if (asSet(before.reasons) !== asSet(after.reasons)) return "reason";
+  return undefined;
+}
+
+/** The same credentials, in any order (the engine gives each scope once, with its shortest lifetime). */
+function sameGrants(before: readonly Grant[], after: readonly Grant[]): boolean {
+  // Most decisions grant nothing: no need to spell those out, line after line.
+  if (before.length === 0 && after.length === 0) return true;
+  const spelled = (grants: readonly Grant[]): string => JSON.stringify(grants.map((g) => JSON.stringify([g.scope, g.ttlSeconds])).sort());
+  return spelled(before) === spelled(after);
+}
+
+/** `allow→deny`; with the same effect, what changed too: `allow→allow (grants)`. */
+function directionOf(before: Decision, after: Decision, changed: ChangedPart): string {
+  const direction = `${before.decision}→${after.decision}`;
+  return changed === "effect" ? direction : `${direction} (${changed})`;
 }
 
 /**
@@ -102,6 +144,8 @@ export interface DiffShareOptions {
   readonly sessionIdleMs?: number;
   /** The absolute path the file's bytes are read from, when not the file itself (see ReplayOptions). */
   readonly source?: string;
+  /** Also report decisions where only the deciding rules or their reasons change (see ChangedPart). */
+  readonly ruleChanges?: boolean;
 }
 
 /**
@@ -111,7 +155,7 @@ export interface DiffShareOptions {
 export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, file: string, options: DiffShareOptions = {}): Promise<DiffShareReport> {
   const filter = options.partition === undefined ? undefined : shareFilter(options.partition);
   const max = options.maxExamplesPerCause ?? DEFAULT_EXAMPLES_PER_CAUSE;
-  const changed = changedRules(before, after);
+  const redefined = changedRules(before, after);
   const oldEngine = new Engine(before, engineOptions(options));
   const newEngine = new Engine(after, engineOptions(options));
   const changes: DecisionChange[] = [];
@@ -131,16 +175,17 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
         lines++;
         const a = decideRecorded(oldEngine, entry.request);
         const b = decideRecorded(newEngine, entry.request);
-        if (a.decision === b.decision) continue;
-        const direction = `${a.decision}→${b.decision}`;
-        const cause = causeOf(a, b, changed);
+        const changed = changedPart(a, b, options.ruleChanges ?? false);
+        if (changed === undefined) continue;
+        const direction = directionOf(a, b, changed);
+        const cause = causeOf(a, b, redefined);
         const byDirection = counts.get(cause) ?? new Map<string, number>();
         counts.set(cause, byDirection);
         byDirection.set(direction, (byDirection.get(direction) ?? 0) + 1);
         const examples = kept.get(cause) ?? 0;
         if (examples < max) {
           kept.set(cause, examples + 1);
-          changes.push({ file, line: entry.line, session: entry.request["session"] as string, tool: entry.request["tool"] as string, before: a, after: b, direction, cause });
+          changes.push({ file, line: entry.line, session: entry.request["session"] as string, tool: entry.request["tool"] as string, before: a, after: b, changed, direction, cause });
         }
       }
     }
@@ -155,7 +200,7 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
  * decision that changes. A large recording is replayed on several threads, each taking a share
  * of the sessions (as `policyc test` does); the report is the same.
  */
-export async function diffRecordings(before: CompiledPolicy, after: CompiledPolicy, files: readonly string[], options: { maxExamplesPerCause?: number; cwd?: string; workers?: number; sessionIdleMs?: number } = {}): Promise<DiffReport> {
+export async function diffRecordings(before: CompiledPolicy, after: CompiledPolicy, files: readonly string[], options: { maxExamplesPerCause?: number; cwd?: string; workers?: number; sessionIdleMs?: number; ruleChanges?: boolean } = {}): Promise<DiffReport> {
   const report: DiffReport = { lines: 0, directions: new Map(), byCause: new Map(), errors: [] };
   const max = options.maxExamplesPerCause ?? DEFAULT_EXAMPLES_PER_CAUSE;
   const groupOf = (cause: string): CauseGroup => {
@@ -170,7 +215,7 @@ export async function diffRecordings(before: CompiledPolicy, after: CompiledPoli
       continue;
     }
     const threads = threadsFor(source.path, { workers: options.workers });
-    const shared: DiffShareOptions = { cwd: options.cwd, maxExamplesPerCause: max, sessionIdleMs: options.sessionIdleMs, ...(source.copied ? { source: source.path } : {}) };
+    const shared: DiffShareOptions = { cwd: options.cwd, maxExamplesPerCause: max, sessionIdleMs: options.sessionIdleMs, ruleChanges: options.ruleChanges, ...(source.copied ? { source: source.path } : {}) };
     let shares: DiffShareReport[];
     try {
       if (threads <= 1) shares = [await diffShare(before, after, file, shared)];

@@ -4,8 +4,10 @@ import { describeFsError, uniqueFiles, walkFolder } from "../source/loadSources.
 import { globMatch } from "../runtime/glob.js";
 
 /**
- * Expands `--replay` arguments: files as given, folders to their `*.jsonl` (recursively), and
- * quoted globs with `*` in the last segment (`recordings/*.jsonl`) or `**` for any depth.
+ * Expands `--replay` arguments: files as given, folders to their recordings (recursively: see
+ * isRecordingName), and quoted globs matched segment by segment as bash's globstar does: `*`
+ * stays inside one folder or file name (`recordings/*.jsonl`), and a `**` segment is any number
+ * of whole folders (`recordings/**\/*.jsonl`).
  * Globs that match nothing, folders without recordings and folders that cannot be read (whose
  * recordings would otherwise be silently left out) are returned in `missing`, described
  * for people (\`logs/*.jsonl\` (nothing matches)), so the caller can say so. Relative paths are
@@ -27,7 +29,7 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
       const root = glob.slice(0, glob.indexOf("*")).replace(/[^/]*$/, "") || ".";
       const found: string[] = [];
       walk(cwd, root, recursive || dirname(glob).includes("*"), (path) => {
-        if (recursive ? globMatch(glob.replace(/\*\*\/?/g, "*"), path) : sameSegments(glob, path)) found.push(path);
+        if (matchesPathGlob(glob, path)) found.push(path);
       }, missing);
       if (found.length === 0) missing.push(`\`${pattern}\` (nothing matches)`);
       files.push(...found.sort());
@@ -43,9 +45,9 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
     if (isDirectory) {
       const found: string[] = [];
       walk(cwd, pattern, true, (path) => {
-        if (path.endsWith(".jsonl")) found.push(path);
+        if (isRecordingName(path)) found.push(path);
       }, missing);
-      if (found.length === 0) missing.push(`\`${pattern}\` (a folder without .jsonl files)`);
+      if (found.length === 0) missing.push(`\`${pattern}\` (a folder without .jsonl or .ndjson files)`);
       files.push(...found.sort());
     } else files.push(pattern);
   }
@@ -53,11 +55,34 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
   return { files: uniqueFiles(files, cwd), missing };
 }
 
-// Without `**`, a `*` stays inside its path segment: `logs/*` + `/day.jsonl` matches `logs/a/day.jsonl`, not `logs/a/b/day.jsonl`.
-function sameSegments(glob: string, path: string): boolean {
-  const globParts = glob.split("/");
+/**
+ * A file a folder search takes as a recording: JSON Lines, under either of its usual extensions
+ * and in any letter case (`ATTACKS.JSONL`, `day.ndjson`), so none is skipped without a word.
+ */
+function isRecordingName(path: string): boolean {
+  return /\.(jsonl|ndjson)$/i.test(path);
+}
+
+/**
+ * Whether `path` matches `glob` as bash's globstar (and CI globs) match: a `**` segment stands
+ * for zero or more whole segments (`a/**\/b` matches `a/b` and `a/x/y/b`, and `a/**` every file
+ * below `a`); every other segment matches exactly one segment, so its `*` never crosses a `/`
+ * (`**\/prod-*` does not match `nonprod-old/x`). Hidden folders are searched, as a folder's are.
+ */
+function matchesPathGlob(glob: string, path: string): boolean {
   const pathParts = path.split("/");
-  return globParts.length === pathParts.length && globParts.every((part, i) => globMatch(part, pathParts[i]!));
+  // matched[i]: the glob segments seen so far match the first i segments of the path.
+  let matched = pathParts.map(() => false).concat(false);
+  matched[0] = true;
+  for (const globPart of glob.split("/")) {
+    const next = matched.map(() => false);
+    for (let i = 0; i <= pathParts.length; i++) {
+      if (globPart === "**") next[i] = matched[i]! || (i > 0 && next[i - 1]!);
+      else if (i > 0) next[i] = matched[i - 1]! && globMatch(globPart, pathParts[i - 1]!);
+    }
+    matched = next;
+  }
+  return matched[pathParts.length]!;
 }
 
 /** Files under `directory` (following links; a broken link is listed, so reading it reports it), spelled from `directory`. */

@@ -82,6 +82,97 @@ describe("policyc diff: causes", () => {
   });
 });
 
+describe("policyc diff: changes that keep the effect", () => {
+  const old = readFileSync(join(ROOT, OLD), "utf8");
+  const mailRule = 'allow email.send\n    when agent.team == "support"';
+  /** OLD with `mail-for-support` (which allows support's three mails: lines 2, 3 and 6) granting `grant`. */
+  const granting = (name: string, grant: string): string => {
+    const path = join(dir, `${name}.policy`);
+    writeFileSync(path, old.replace(mailRule, grant === "" ? mailRule : `${mailRule}\n    ${grant}`));
+    return path;
+  };
+  const base = (): string => granting("grant-base", 'grant "mail:send" for 5m');
+  const run = (before: string, after: string, ...flags: string[]): Promise<CliResult> => cli(["diff", before, after, "--replay", CALLS, ...flags]);
+
+  it("a widened grant (scope and lifetime) is a change of the rule that grants it, in text and JSON, and fails --exit-code", async () => {
+    const widened = granting("grant-widened", 'grant "mail:*" for 24h');
+    const text = await run(base(), widened, "--exit-code");
+    expect(text.code).toBe(1);
+    expect(text.stdout).toBe(
+      [
+        "~mail-for-support  3 changes: allow→allow (grants) 3",
+        "  test/fixtures/replay/diff/calls.jsonl:2  allow→allow (grants)  email.send (session s1)  grants mail:send for 5m → mail:* for 1d",
+        "  test/fixtures/replay/diff/calls.jsonl:3  allow→allow (grants)  email.send (session s1)  grants mail:send for 5m → mail:* for 1d",
+        "  test/fixtures/replay/diff/calls.jsonl:6  allow→allow (grants)  email.send (session s3)  grants mail:send for 5m → mail:* for 1d",
+        "3 of 8 decisions change: allow→allow (grants) 3",
+        "",
+      ].join("\n"),
+    );
+    const report = await diffJson(base(), widened);
+    expect([report.changed, report.directions]).toEqual([3, { "allow→allow (grants)": 3 }]);
+    const change = report.byCause["~mail-for-support"]!.changes[0]!;
+    expect(change.direction).toBe("allow→allow (grants)");
+    expect([change.before, change.after]).toMatchObject([{ decision: "allow", grants: [{ scope: "mail:send", ttlSeconds: 300 }] }, { decision: "allow", grants: [{ scope: "mail:*", ttlSeconds: 86_400 }] }]);
+  });
+
+  it("a longer lifetime alone, a grant removed and a grant added are changes too", async () => {
+    const longer = await run(base(), granting("grant-longer", 'grant "mail:send" for 1h'), "--exit-code");
+    expect(longer.code).toBe(1);
+    expect(longer.stdout).toContain("  test/fixtures/replay/diff/calls.jsonl:2  allow→allow (grants)  email.send (session s1)  grants mail:send for 5m → mail:send for 1h\n");
+    const removed = await run(base(), granting("grant-removed", ""), "--exit-code");
+    expect(removed.code).toBe(1);
+    expect(removed.stdout).toContain("allow→allow (grants)  email.send (session s1)  grants mail:send for 5m → none\n");
+    expect(removed.stdout.trimEnd().split("\n").at(-1)).toBe("3 of 8 decisions change: allow→allow (grants) 3");
+    const added = await run(OLD, base());
+    expect(added.stdout).toContain("allow→allow (grants)  email.send (session s1)  grants none → mail:send for 5m\n");
+  });
+
+  it("grants are compared as a set: the same scopes in another order, or an unchanged policy, change nothing", async () => {
+    const twoScopes = granting("grant-two", 'grant "mail:send", "mail:read" for 5m');
+    const swapped = granting("grant-swapped", 'grant "mail:read", "mail:send" for 5m');
+    for (const [before, after] of [[twoScopes, swapped], [base(), base()], [OLD, OLD]]) {
+      const result = await run(before!, after!, "--exit-code");
+      expect(result, `${before} ${after}`).toEqual({ code: 0, stdout: "0 of 8 decisions change\n", stderr: "" });
+    }
+  });
+
+  it("a deny that now revokes the session is a change of the revoking rule", async () => {
+    const revoking = join(dir, "revoking.policy");
+    writeFileSync(revoking, `${old.trimEnd().replace(/\}$/, "")}\n  @name("no-fetch-elsewhere")\n  deny http.get\n    when url.host(args.url) != "docs.acme.com"\n    reason "fetches stay on the docs"\n    revoke\n}\n`);
+    const result = await run(OLD, revoking, "--exit-code");
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe(
+      [
+        "+no-fetch-elsewhere  1 change: deny→deny (revoke) 1",
+        "  test/fixtures/replay/diff/calls.jsonl:8  deny→deny (revoke)  http.get (session s3)  the session is now revoked: fetches stay on the docs",
+        "1 of 8 decisions change: deny→deny (revoke) 1",
+        "",
+      ].join("\n"),
+    );
+    expect((await run(revoking, OLD)).stdout).toContain("-no-fetch-elsewhere  1 change: deny→deny (revoke) 1\n");
+  });
+
+  it("other deciding rules or other reasons are reported only with --rule-changes (and then fail --exit-code)", async () => {
+    const renamed = join(dir, "renamed.policy");
+    writeFileSync(renamed, old.replace('@name("mail-for-support")', '@name("support-mail")'));
+    expect(await run(OLD, renamed, "--exit-code")).toEqual({ code: 0, stdout: "0 of 8 decisions change\n", stderr: "" });
+    const rules = await run(OLD, renamed, "--exit-code", "--rule-changes");
+    expect(rules.code).toBe(1);
+    expect(rules.stdout).toContain("-mail-for-support  3 changes: allow→allow (rules) 3\n");
+    expect(rules.stdout).toContain("  test/fixtures/replay/diff/calls.jsonl:2  allow→allow (rules)  email.send (session s1)  decided by mail-for-support → support-mail: email.send is allowed by support-mail\n");
+    const reworded = join(dir, "reworded.policy");
+    writeFileSync(reworded, readFileSync(join(ROOT, NEW), "utf8").replace('reason "mail stays inside acme.com"', 'reason "mail goes to acme.com only"'));
+    expect((await run(NEW, reworded)).stdout).toBe("0 of 8 decisions change\n");
+    const reason = await run(NEW, reworded, "--rule-changes", "--json");
+    const report = JSON.parse(reason.stdout) as JsonDiff;
+    expect([report.changed, report.directions, Object.keys(report.byCause)]).toEqual([2, { "deny→deny (reason)": 2 }, ["~mail-stays-inside"]]);
+    expect((await run(NEW, reworded, "--rule-changes")).stdout).toContain('deny→deny (reason)  email.send (session s1)  reason "mail stays inside acme.com" → "mail goes to acme.com only"\n');
+    // An effect that changes is named by its effect, whatever else changes with it.
+    const golden = JSON.parse((await run(OLD, NEW, "--rule-changes", "--json")).stdout) as JsonDiff;
+    expect(golden.directions).toEqual({ "allow→allow (rules)": 1, "allow→deny": 2, "deny→allow": 2, "deny→ask": 1 });
+  });
+});
+
 describe("policyc diff", () => {
   it("groups the changed decisions by cause rule, with counts per direction (golden)", () => {
     const result = bin(["diff", OLD, NEW, "--replay", CALLS]);

@@ -920,7 +920,7 @@ describe("policyc test: bad input", () => {
     write("empty-folder/readme.txt", "nothing here");
     const result = await test(DEMO_POLICY, "--replay", join(dir, "empty-folder"));
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("`" + join(dir, "empty-folder") + "` (a folder without .jsonl files)");
+    expect(result.stderr).toContain("`" + join(dir, "empty-folder") + "` (a folder without .jsonl or .ndjson files)");
   });
 
   it("a glob that matches nothing: exit 2", async () => {

@@ -29,7 +29,7 @@ describe("expandRecordings", () => {
 
   it("expands a folder to its .jsonl files, recursively and sorted, hidden folders included, version control's skipped", () => {
     expect(expand("logs").files).toEqual(["logs/.hidden/x.jsonl", "logs/a.jsonl", "logs/b.jsonl", "logs/mon/day.jsonl", "logs/tue/day.jsonl", "logs/tue/deep/day.jsonl"]);
-    expect(expand("empty")).toEqual({ files: [], missing: ["`empty` (a folder without .jsonl files)"] });
+    expect(expand("empty")).toEqual({ files: [], missing: ["`empty` (a folder without .jsonl or .ndjson files)"] });
   });
 
   it("expands a quoted glob in the last segment", () => {
@@ -41,6 +41,44 @@ describe("expandRecordings", () => {
   it("a `*` in a folder segment matches one folder; `**` any depth", () => {
     expect(expand("logs/*/day.jsonl").files).toEqual(["logs/mon/day.jsonl", "logs/tue/day.jsonl"]);
     expect(expand("logs/**/day.jsonl").files).toEqual(["logs/mon/day.jsonl", "logs/tue/day.jsonl", "logs/tue/deep/day.jsonl"]);
+  });
+
+  it("`**` is zero or more whole folders; every other segment matches one name, its `*` never crossing a `/`", () => {
+    const tree = mkdtempSync(join(tmpdir(), "policyc-globstar-"));
+    try {
+      for (const name of ["top.jsonl", "rec/2025/prod-a.jsonl", "rec/nonprod-old/broken.jsonl", "rec/prod-b.jsonl", "rec/a/b/one.jsonl", "rec/ab/x.jsonl", "rec/b/two.jsonl", "rec/a/b/c/deep.jsonl", "rec/notes.txt"]) {
+        mkdirSync(join(tree, name, ".."), { recursive: true });
+        writeFileSync(join(tree, name), "");
+      }
+      const inTree = (pattern: string): string[] => expandRecordings([pattern], tree).files;
+      // The audit's cases: a segment's text does not run into the folder before it.
+      expect(inTree("rec/**/prod-*.jsonl")).toEqual(["rec/2025/prod-a.jsonl", "rec/prod-b.jsonl"]);
+      expect(inTree("rec/**/b/*.jsonl")).toEqual(["rec/a/b/one.jsonl", "rec/b/two.jsonl"]);
+      // At the start (top-level files included), in the middle, and at the end (every file below, at any depth).
+      expect(inTree("**/*.jsonl")).toEqual(["rec/2025/prod-a.jsonl", "rec/a/b/c/deep.jsonl", "rec/a/b/one.jsonl", "rec/ab/x.jsonl", "rec/b/two.jsonl", "rec/nonprod-old/broken.jsonl", "rec/prod-b.jsonl", "top.jsonl"]);
+      expect(inTree("**/one.jsonl")).toEqual(["rec/a/b/one.jsonl"]);
+      expect(inTree("rec/a/**/*.jsonl")).toEqual(["rec/a/b/c/deep.jsonl", "rec/a/b/one.jsonl"]);
+      expect(inTree("rec/a/**")).toEqual(["rec/a/b/c/deep.jsonl", "rec/a/b/one.jsonl"]);
+      expect(inTree("rec/**/c/**/*.jsonl")).toEqual(["rec/a/b/c/deep.jsonl"]);
+      // `**` inside a name is a `*`, as in bash: it stays in that name.
+      expect(inTree("rec/prod**.jsonl")).toEqual(["rec/prod-b.jsonl"]);
+      expect(expandRecordings(["rec/**/nonprod-new/*.jsonl"], tree)).toEqual({ files: [], missing: ["`rec/**/nonprod-new/*.jsonl` (nothing matches)"] });
+    } finally {
+      rmSync(tree, { recursive: true, force: true });
+    }
+  });
+
+  it("a folder's recordings are .jsonl and .ndjson files in any letter case (all JSON Lines)", () => {
+    const tree = mkdtempSync(join(tmpdir(), "policyc-extensions-"));
+    try {
+      for (const name of ["rec/happy.jsonl", "rec/nested/ATTACKS.JSONL", "rec/nested/attacks.ndjson", "rec/Day.NDJson", "rec/notes.json", "rec/old.jsonl.bak"]) {
+        mkdirSync(join(tree, name, ".."), { recursive: true });
+        writeFileSync(join(tree, name), "");
+      }
+      expect(expandRecordings(["rec"], tree)).toEqual({ files: ["rec/Day.NDJson", "rec/happy.jsonl", "rec/nested/ATTACKS.JSONL", "rec/nested/attacks.ndjson"], missing: [] });
+    } finally {
+      rmSync(tree, { recursive: true, force: true });
+    }
   });
 
   it("reports a glob that matches nothing as missing", () => {

@@ -115,6 +115,12 @@ describe("replaying a large recording on several threads", () => {
     expect(single.byCause.map(([cause, count, directions, changes]) => [cause, count, directions, (changes as string[]).length])).toEqual([["~mail", 3_000, [["allow→deny", 3_000]], 1_000]]);
     expect(single.errors).toHaveLength(5);
     for (const workers of [2, 3]) expect(summary(await diff.diffRecordings(before, after, [file], { workers, maxExamplesPerCause: 1_000 })), `${workers} threads`).toEqual(single);
+    // Asking for rule changes reaches every thread: a renamed rule changes who decides each search.
+    const renamed = compileSources([{ path: "q.policy", text: POLICY.replace('@name("search")', '@name("kb")') }]).policy;
+    for (const workers of [1, 2]) {
+      const report = await diff.diffRecordings(before, renamed, [file], { workers, maxExamplesPerCause: 1_000, ruleChanges: true });
+      expect([...report.directions], `${workers} threads`).toEqual([["allow→allow (rules)", 3_000]]);
+    }
   });
 
   it("rejects, and lets the process exit, when a share cannot be handed to a worker", async () => {
