@@ -86,13 +86,25 @@ function misspelledExpectation(request: Record<string, unknown>): string | undef
   return undefined;
 }
 
+/**
+ * What a line that is not JSON most likely is, when its shape says so: a comment, a piece of a
+ * JSON object written over several lines, a trailing comma. Empty when it says nothing.
+ */
+function notJsonHint(text: string): string {
+  const trimmed = text.trim();
+  if (trimmed.startsWith("//") || trimmed.startsWith("#")) return " (JSON Lines has no comments: remove the line)";
+  if (/^[{[]$|^[}\]],?$|^"[^"]*"\s*:/.test(trimmed)) return " (part of an object written over several lines? A recording holds each request on one line: `jq -c . requests.json` writes them so)";
+  if (/,\s*[}\]]/.test(trimmed)) return " (a comma before `}` or `]` is not JSON: remove it)";
+  return "";
+}
+
 /** Parses and validates one line of JSON Lines text. */
 export function parseRecordingLine(text: string, line: number): RecordingLine {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { ok: false, line, text, error: `not JSON: ${jsonErrorPlace((error as Error).message, text)}` };
+    return { ok: false, line, text, error: `not JSON: ${jsonErrorPlace((error as Error).message, text)}${notJsonHint(text)}` };
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     return { ok: false, line, text, error: `a recording line must be a JSON object, not ${Array.isArray(value) ? "an array" : value === null ? "null" : typeof value}` };

@@ -122,6 +122,17 @@ describe("what to write instead", () => {
     expect(result.stdout).toContain(`${file}:3: \`session\` must be a string: write it in quotes, "42"`);
   });
 
+  it("lines that are not JSON say what they look like: a comment, a piece of a pretty-printed object, a trailing comma", async () => {
+    const file = write("not-json.jsonl", ['{', '  "session": "s",', "}", "// the happy path", "# attacks", '{"session":"s","tool":"kb.search",}', "nonsense"].join("\n") + "\n");
+    const result = await cli(["test", POLICY, "--replay", file]);
+    expect(result.code).toBe(2);
+    const several = "(part of an object written over several lines? A recording holds each request on one line: `jq -c . requests.json` writes them so)";
+    for (const n of [1, 2, 3]) expect(result.stdout).toMatch(new RegExp(`:${n}: not JSON: .*${several.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}`));
+    for (const n of [4, 5]) expect(result.stdout).toMatch(new RegExp(`:${n}: not JSON: .*\\(JSON Lines has no comments: remove the line\\)`));
+    expect(result.stdout).toMatch(/:6: not JSON: .*\(a comma before `\}` or `\]` is not JSON: remove it\)/);
+    expect(result.stdout).toMatch(/:7: not JSON: [^(]*$/m);
+  });
+
   it("a tool one letter off gets a did-you-mean", async () => {
     const file = write("typo.jsonl", `{"time":"2026-01-05T09:00:00Z","session":"s",${AGENT},"tool":"kb.serch","args":{"query":"q"},"decision":"deny","rules":[]}\n`);
     const result = await cli(["test", POLICY, "--replay", file]);
