@@ -780,7 +780,7 @@ describe("policyc test: bad input", () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toMatch(/^error: \S+\.jsonl:2: not JSON/m);
     const trailingComma = await run(`${VALID}\n{"session": "s",}\n`);
-    expect(trailingComma.stdout).toMatch(/^error: \S+\.jsonl:2: not JSON: .* at column 17$/m);
+    expect(trailingComma.stdout).toMatch(/^error: \S+\.jsonl:2: not JSON: .* at column 17 \(a comma before `\}` or `\]` is not JSON: remove it\)$/m);
   });
 
   it("a line that is JSON but not an object: exit 2", async () => {
