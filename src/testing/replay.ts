@@ -228,6 +228,12 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
   const edits = options.update ? new LineEdits() : undefined;
   let unreadable = false;
   const decisionCounts = new Map<Decision, number>();
+  // A log of an agent trying made-up tools names the same few again and again: look each up once.
+  const closest = new Map<string, string | undefined>();
+  const closestTool = (tool: string): string | undefined => {
+    if (!closest.has(tool) && closest.size < 10_000) closest.set(tool, closestName(tool, toolNames));
+    return closest.has(tool) ? closest.get(tool) : closestName(tool, toolNames);
+  };
   let notes = 0;
   const note = (line: number, message: string): void => {
     if (notes++ < MAX_NOTES_PER_FILE) report.notes.push({ file, line, message });
@@ -255,8 +261,8 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         else credit(report, actual.rules, 1);
       }
       const expect = entry.expect;
-      if (!toolNames.has(tool) && !unknownToolIsCase(request, tool, expect, toolNames)) {
-        const meant = closestName(tool, toolNames);
+      if (!toolNames.has(tool) && !unknownToolIsCase(request, tool, expect, closestTool)) {
+        const meant = closestTool(tool);
         report.errors.push({ file, line: entry.line, message: `unknown tool \`${printable(tool)}\`${meant !== undefined ? ` (did you mean \`${printable(meant)}\`?)` : ""}: the policy set declares no such tool (a line of a decision log, expecting its denial with \`"decision"\` and \`"rules"\`, is a test case when its tool is not close to a declared one (a likely typo), or when its reason says \`unknown tool "${printable(tool)}"\`)`, kind: "mismatch" });
         // Not a case of this policy set: --update writes no expectation into it.
         continue;
@@ -313,12 +319,12 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
  * of another policy set, or a hand-written line with a typo (`file.delete`), whose expected deny
  * would pass whatever the policy does to the real tool.
  */
-function unknownToolIsCase(request: Record<string, unknown>, tool: string, expect: Expectation | undefined, toolNames: ReadonlySet<string>): boolean {
+function unknownToolIsCase(request: Record<string, unknown>, tool: string, expect: Expectation | undefined, closestTool: (tool: string) => string | undefined): boolean {
   if (expect?.decision !== "deny" || expect.rules === undefined) return false;
   const marker = `unknown tool ${JSON.stringify(tool)}`;
   const logged = request["reasons"];
   if (expect.reason?.startsWith(marker) || (Array.isArray(logged) && logged.some((r) => typeof r === "string" && r.startsWith(marker)))) return true;
-  return closestName(tool, toolNames) === undefined;
+  return closestTool(tool) === undefined;
 }
 
 /**
