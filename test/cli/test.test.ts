@@ -866,7 +866,7 @@ describe("policyc test: bad input", () => {
     const tap = await run("tap");
     expect(tap.code).toBe(2);
     expect(tap.stdout).toContain(`not ok 6 - ${missing} recording error\n  ---\n  message: "no such file"`);
-    expect((await run("junit")).stdout).toContain('<testcase classname="' + missing + '" name="recording error">');
+    expect((await run("junit")).stdout).toContain('<testcase classname="' + missing + '" name="recording error" file="' + missing + '">');
     expect((await run("github")).stdout).toContain(`::error file=${missing},title=policyc test%3A recording error::no such file`);
     for (const reporter of ["tap", "junit", "github", "pretty"]) expect((await run(reporter)).stdout, reporter).not.toMatch(/:0\b|line 0/);
     // An unknown tool is not a malformed line.

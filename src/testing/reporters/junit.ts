@@ -41,16 +41,18 @@ export function junitReport({ report, coverage, verdict }: ReporterInput, out: W
       const c = report.cases[next]!;
       const classname = xmlAttribute(`${printable(file)}.${printable(c.session)}`);
       const name = xmlAttribute(`line ${c.line}: ${requestText(c)}`);
-      if (c.ok) write(`    <testcase classname="${classname}" name="${name}"/>\n`);
+      // `file` and `line`, as pytest writes them: GitLab and others link a case to its place.
+      const place = `file="${xmlAttribute(printable(file))}" line="${c.line}"`;
+      if (c.ok) write(`    <testcase classname="${classname}" name="${name}" ${place}/>\n`);
       else {
-        write(`    <testcase classname="${classname}" name="${name}">\n`);
+        write(`    <testcase classname="${classname}" name="${name}" ${place}>\n`);
         write(`      <failure message="${xmlAttribute(`expected ${expectedText(c)}, got ${actualText(c)}`)}" type="${xmlAttribute(c.mismatches.join(","))}">${xml(`${printable(file)}:${c.line}\nexpected ${expectedText(c)}\nactual   ${actualText(c)}\n${c.actual.reasons.join("\n")}\n${c.explanation ?? ""}`)}</failure>\n`);
         write("    </testcase>\n");
       }
     }
     for (const e of report.errors) {
       if (e.file !== file) continue;
-      write(`    <testcase classname="${xmlAttribute(printable(file))}" name="${xmlAttribute(e.line === null ? errorTitle(e) : `line ${e.line}: ${errorTitle(e)}`)}">\n`);
+      write(`    <testcase classname="${xmlAttribute(printable(file))}" name="${xmlAttribute(e.line === null ? errorTitle(e) : `line ${e.line}: ${errorTitle(e)}`)}" file="${xmlAttribute(printable(file))}"${e.line === null ? "" : ` line="${e.line}"`}>\n`);
       write(`      <error message="${xmlAttribute(e.message)}"/>\n`);
       write("    </testcase>\n");
     }
