@@ -327,15 +327,28 @@ export class Engine {
   }
 
   /**
-   * Everything before the rules run: shape checks, the session, revocation, validation and
-   * the evaluation context. `create` is false for explanations, which must not change state.
+   * Moves the session store's clock as deciding `input` would, deciding nothing. A replay that
+   * decides only some sessions' lines (one thread's share of a recording, `--session`, the
+   * pass that explains failures) passes the other lines here: the sweep, which goes by the
+   * latest time of any session, then expires and forgets sessions at the same points as in a
+   * replay of the whole log, so the decisions are the same.
    * @internal
    */
-  prepare(input: unknown, create: boolean): Prepared {
-    if (input === null || typeof input !== "object" || Array.isArray(input)) return { ready: false, decision: deny([], ["the request must be a JSON object"], [], false, true) };
+  observe(input: unknown): void {
+    const attempt = this.readAttempt(input);
+    if (!("refused" in attempt)) this.sessions.observe(attempt.now);
+  }
+
+  /**
+   * What every attempt needs before its session is looked up: an object with a session id, a
+   * tool name and a readable time (its `time`, or the engine's clock). Otherwise the refusal, as
+   * the session's revocation or the reason (a revoked session stays revoked whatever is sent).
+   */
+  private readAttempt(input: unknown): { refused: Decision } | { request: Record<string, unknown>; sessionId: string; tool: string; now: number } {
+    if (input === null || typeof input !== "object" || Array.isArray(input)) return { refused: deny([], ["the request must be a JSON object"], [], false, true) };
     const request = input as Record<string, unknown>;
     const sessionId = request["session"];
-    if (typeof sessionId !== "string" || sessionId === "") return { ready: false, decision: deny([], [sessionId === undefined ? "request.session is missing: every request needs a session id string" : `request.session must be a session id (a non-empty string), not ${describeValue(sessionId)}`], [], false, true) };
+    if (typeof sessionId !== "string" || sessionId === "") return { refused: deny([], [sessionId === undefined ? "request.session is missing: every request needs a session id string" : `request.session must be a session id (a non-empty string), not ${describeValue(sessionId)}`], [], false, true) };
     const tool = request["tool"];
     let now = Number.NaN;
     let unreadable: string | undefined;
@@ -350,11 +363,21 @@ export class Engine {
       else if (this.maxTimeSkewMs !== undefined) unreadable = this.skewed(now);
     }
     if (typeof tool !== "string" || unreadable !== undefined) {
-      // A revoked session stays revoked whatever the request: answer with the revoking rule.
       const known = this.sessions.peek(sessionId, Number.isFinite(now) ? now : this.sessions.latestSeen);
-      return { ready: false, decision: known?.revoked ? revokedDecision(known.revoked) : deny([], [unreadable!], [], false, true) };
+      return { refused: known?.revoked ? revokedDecision(known.revoked) : deny([], [unreadable!], [], false, true) };
     }
+    return { request, sessionId, tool, now };
+  }
 
+  /**
+   * Everything before the rules run: shape checks, the session, revocation, validation and
+   * the evaluation context. `create` is false for explanations, which must not change state.
+   * @internal
+   */
+  prepare(input: unknown, create: boolean): Prepared {
+    const attempt = this.readAttempt(input);
+    if ("refused" in attempt) return { ready: false, decision: attempt.refused };
+    const { request, sessionId, tool, now } = attempt;
     // (An explanation of a session the engine does not hold shows what deciding it would: a
     // fresh session, or the refusal of a full engine.)
     const state = create ? this.sessions.getOrCreate(sessionId, now) : (this.sessions.peek(sessionId, now) ?? (this.sessions.wouldAdmit(now) ? new SessionState(now, this.policy.session) : null));

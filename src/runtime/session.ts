@@ -343,11 +343,10 @@ export class SessionStore {
   }
 
   /**
-   * The state for an attempt at `now`: the live one, a new one, or the record of an expired
-   * session; null when a new session would exceed `maxSessions` even after a sweep (refused,
-   * never made room for by forgetting another session's state).
+   * Moves the store's clock to an attempt at `now` (capped at the wall clock plus the slack) and
+   * sweeps when a sweep is due: what every attempt does first, whichever session it is of.
    */
-  getOrCreate(id: string, now: number): SessionState | ExpiredSession | null {
+  observe(now: number): void {
     if (now > this.latest) {
       if (now > this.futureLimit) {
         // A broken clock (EngineOptions.clock) must not stop the sweep: then request times alone rule.
@@ -357,6 +356,15 @@ export class SessionStore {
       this.latest = Math.min(now, this.futureLimit);
     }
     if (this.latest - this.lastSweep > this.idleMs / 4) this.sweep();
+  }
+
+  /**
+   * The state for an attempt at `now`: the live one, a new one, or the record of an expired
+   * session; null when a new session would exceed `maxSessions` even after a sweep (refused,
+   * never made room for by forgetting another session's state).
+   */
+  getOrCreate(id: string, now: number): SessionState | ExpiredSession | null {
+    this.observe(now);
     // Expiry is judged by the session's own clock, so one session's traffic does not change
     // another's decisions (and replaying sessions apart gives the same answers).
     const state = this.sessions.get(id);

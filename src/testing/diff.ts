@@ -165,9 +165,17 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
   const errors: ReplayError[] = [];
   let lines = 0;
   try {
-    for await (const batch of readRecordingBatches(recordingPath(file, options), filter?.keep)) {
+    for await (const batch of readRecordingBatches(recordingPath(file, options), filter?.elsewhere)) {
       for (const entry of batch) {
-        if (filter?.belongsElsewhere(entry)) continue;
+        // Another thread decides it: each engine's clock still moves as in a replay of the whole log.
+        if (entry.ok === "elsewhere" || filter?.belongsElsewhere(entry)) {
+          const attempt = entry.ok === "elsewhere" ? entry.attempt : entry.ok ? entry.request : undefined;
+          if (attempt !== undefined) {
+            oldEngine.observe(attempt);
+            newEngine.observe(attempt);
+          }
+          continue;
+        }
         if (!entry.ok) {
           errors.push({ file, line: entry.line, message: entry.error, kind: "input" });
           continue;

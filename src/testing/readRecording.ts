@@ -16,6 +16,17 @@ export interface Expectation {
   readonly reason?: string;
 }
 
+/**
+ * A line another thread decides (a parallel replay's share of the sessions), passed over
+ * unparsed: only what moves the engine's clock (`Engine.observe`), its session, tool and time as
+ * a scan of the raw text reads them.
+ */
+export interface PassedOverLine {
+  readonly ok: "elsewhere";
+  readonly line: number;
+  readonly attempt: Record<string, unknown>;
+}
+
 /** One line of a recording: a request to replay, or why it cannot be one. */
 export type RecordingLine =
   | { readonly ok: true; readonly line: number; readonly text: string; readonly request: Record<string, unknown>; readonly expect?: Expectation }
@@ -138,12 +149,18 @@ export function parseRecordingLine(text: string, line: number): RecordingLine {
  * inside a character), so a line with bytes that are not UTF-8 is reported, never read as
  * replacement characters (two different session ids must not become one).
  */
-export async function* readRecordingBatches(path: string, keep?: (line: string) => boolean, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<RecordingLine[]> {
+export function readRecordingBatches(path: string, elsewhere?: undefined, maxLineBytes?: number): AsyncGenerator<RecordingLine[]>;
+/**
+ * With `elsewhere`, a line it answers for (with the attempt's outline) is passed over unparsed,
+ * as a `PassedOverLine`: a replay thread's way to skip other threads' sessions.
+ */
+export function readRecordingBatches(path: string, elsewhere: ((line: string) => Record<string, unknown> | undefined) | undefined, maxLineBytes?: number): AsyncGenerator<(RecordingLine | PassedOverLine)[]>;
+export async function* readRecordingBatches(path: string, elsewhere?: (line: string) => Record<string, unknown> | undefined, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<(RecordingLine | PassedOverLine)[]> {
   let number = 0;
   let pending: Buffer = Buffer.alloc(0);
   // Inside a line too long to hold: its bytes are dropped up to its end, and it is reported.
   let skipping = false;
-  const linesOf = (bytes: Buffer, batch: RecordingLine[]): void => {
+  const linesOf = (bytes: Buffer, batch: (RecordingLine | PassedOverLine)[]): void => {
     const decoded = decodeLines(bytes);
     let start = 0;
     const text = decoded.text;
@@ -155,8 +172,10 @@ export async function* readRecordingBatches(path: string, keep?: (line: string) 
         batch.push({ ok: false, line: number, text: line, error: "the line is not valid UTF-8" });
         continue;
       }
-      // `keep` lets a replay worker skip, unparsed, the lines of other workers' sessions.
-      if (!isBlank(line) && (keep === undefined || keep(line))) batch.push(parseRecordingLine(line, number));
+      if (isBlank(line)) continue;
+      // `elsewhere` lets a replay thread pass over, unparsed, the lines of other threads' sessions.
+      const attempt = elsewhere?.(line);
+      batch.push(attempt === undefined ? parseRecordingLine(line, number) : { ok: "elsewhere", line: number, attempt });
     }
   };
   /**
@@ -184,7 +203,7 @@ export async function* readRecordingBatches(path: string, keep?: (line: string) 
     let bytes = chunk as Buffer;
     if (first && utf16(bytes)) throw new RecordingEncodingError();
     first = false;
-    const batch: RecordingLine[] = [];
+    const batch: (RecordingLine | PassedOverLine)[] = [];
     if (skipping) {
       const end = bytes.indexOf(10);
       if (end < 0) continue;
@@ -206,7 +225,7 @@ export async function* readRecordingBatches(path: string, keep?: (line: string) 
     if (batch.length > 0) yield batch;
   }
   if (pending.length > 0 && !skipping) {
-    const batch: RecordingLine[] = [];
+    const batch: (RecordingLine | PassedOverLine)[] = [];
     linesOf(Buffer.concat([pending, Buffer.from("\n")]), batch);
     if (batch.length > 0) yield batch;
   }

@@ -240,15 +240,27 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
     else report.notesLeftOut++;
   };
   try {
-    lines: for await (const batch of readRecordingBatches(path, filter?.keep)) for (const entry of batch) {
-      if (filter?.belongsElsewhere(entry)) continue;
+    lines: for await (const batch of readRecordingBatches(path, filter?.elsewhere)) for (const entry of batch) {
+      // Another thread decides it (or --session leaves it out, below): the engine's clock still
+      // moves as in a replay of the whole log, so its sweeps, and with them the decisions, are the same.
+      if (entry.ok === "elsewhere") {
+        engine.observe(entry.attempt);
+        continue;
+      }
+      if (filter?.belongsElsewhere(entry)) {
+        if (entry.ok) engine.observe(entry.request);
+        continue;
+      }
       if (!entry.ok) {
         report.errors.push({ file, line: entry.line, message: entry.error, kind: "input" });
         continue;
       }
       const request = entry.request;
       const session = request["session"] as string;
-      if (options.session !== undefined && session !== options.session) continue;
+      if (options.session !== undefined && session !== options.session) {
+        engine.observe(request);
+        continue;
+      }
       report.lines++;
       const tool = request["tool"] as string;
       const actual = decideRecorded(engine, request);
@@ -355,7 +367,10 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
     if (entry.line > lastLine) break;
     if (!entry.ok) continue;
     const session = entry.request["session"] as string;
-    if (!sessions.has(session) || (options.session !== undefined && session !== options.session)) continue;
+    if (!sessions.has(session) || (options.session !== undefined && session !== options.session)) {
+      engine.observe(entry.request);
+      continue;
+    }
     const failure = wanted.get(entry.line);
     if (failure) {
       const explanation = explain(engine, entry.request);

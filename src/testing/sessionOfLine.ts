@@ -21,6 +21,31 @@ export function sessionOfLine(line: string): string | undefined {
   return session !== undefined && line.charCodeAt(session.start) === 0x22 /* " */ ? decodeString(line.slice(session.start, session.end)) : undefined;
 }
 
+/**
+ * The outline of the attempt a JSON line records, from one scan of its raw text: its session,
+ * and its tool and time as JSON.parse would read them (a value that is not a string as null,
+ * which the engine refuses as it would the parsed value; the last of a repeated key). What
+ * `Engine.observe` needs to move the clock as deciding the line would. Undefined whenever
+ * `sessionOfLine` would be.
+ */
+export function attemptOfLine(line: string): { session: string; tool?: string | null; time?: string | null } | undefined {
+  const scanned = topLevelMembers(line);
+  if (scanned === undefined) return undefined;
+  let session: string | undefined;
+  const attempt: { session: string; tool?: string | null; time?: string | null } = { session: "" };
+  for (const member of scanned.members) {
+    if (member.key !== "session" && member.key !== "tool" && member.key !== "time") continue;
+    const value = line.charCodeAt(member.start) === 0x22 /* " */ ? decodeString(line.slice(member.start, member.end)) : null;
+    if (member.key === "session") {
+      if (session !== undefined || value === null) return undefined; // twice, or not a string: as sessionOfLine
+      session = value;
+    } else attempt[member.key] = value;
+  }
+  if (session === undefined) return undefined;
+  attempt.session = session;
+  return attempt;
+}
+
 /** Which of `count` workers replays a session: a stable string hash (FNV-1a). */
 export function partitionOf(session: string, count: number): number {
   let hash = 0x811c9dc5;
@@ -39,17 +64,19 @@ export interface Share {
 
 /**
  * How one share of a parallel replay picks its lines, so that every line is decided by exactly
- * one share and every malformed line reported by exactly one. `keep` runs on the raw text, so a
- * share parses only its own sessions' lines, and those whose session the scan cannot be sure of;
- * `belongsElsewhere` then drops, after parsing, a line another share owns. Malformed lines belong
- * to the owner of the session the scan read, else to the first share.
+ * one share and every malformed line reported by exactly one. `elsewhere` runs on the raw text,
+ * so a share parses only its own sessions' lines, and those whose session the scan cannot be
+ * sure of; it gives the outline of another share's attempt, which the share's engine observes
+ * (its clock moves as in a replay of the whole log). `belongsElsewhere` then drops, after
+ * parsing, a line another share owns. Malformed lines belong to the owner of the session the
+ * scan read, else to the first share.
  */
-export function shareFilter(share: Share): { keep: (line: string) => boolean; belongsElsewhere: (line: { ok: boolean; text: string; request?: Record<string, unknown> }) => boolean } {
+export function shareFilter(share: Share): { elsewhere: (line: string) => Record<string, unknown> | undefined; belongsElsewhere: (line: { ok: boolean; text: string; request?: Record<string, unknown> }) => boolean } {
   const owner = (session: string): boolean => partitionOf(session, share.count) === share.index;
   return {
-    keep: (line) => {
-      const session = sessionOfLine(line);
-      return session === undefined || owner(session);
+    elsewhere: (line) => {
+      const attempt = attemptOfLine(line);
+      return attempt === undefined || owner(attempt.session) ? undefined : attempt;
     },
     belongsElsewhere: (line) => {
       if (!line.ok) {

@@ -349,6 +349,25 @@ describe("session lifetime and memory", () => {
     }
   });
 
+  it("observe moves the clock as deciding the request would, deciding nothing: the same sweeps, the same later decisions", () => {
+    const opts = { sessionIdleMs: 1_000, expiredSessionMs: 10_000 };
+    const decided = engine(probes("calls", "session.calls", range(5)), opts);
+    const observed = engine(probes("calls", "session.calls", range(5)), opts);
+    for (const e of [decided, observed]) e.decide(kb(0));
+    decided.decide(kb(2_500, "q", { session: "other" }));
+    observed.observe(kb(2_500, "q", { session: "other" }));
+    // Both swept s (idle for more than twice the idle time by the latest time seen): its late
+    // attempt dated 900 ms after its last is denied as expired in both; `other` exists only where decided.
+    for (const e of [decided, observed]) expect(e.decide(kb(900)).reasons[0]).toMatch(/^session "s" has expired/);
+    expect(observed.sessions.get("other")).toBeUndefined();
+    expect(decided.sessions.get("other")).toBeDefined();
+    // What decide refuses before it looks at sessions moves nothing.
+    const quiet = engine(probes("calls", "session.calls", range(5)), opts);
+    quiet.decide(kb(0));
+    for (const bad of [null, [], { session: "x", tool: "kb.search", time: "yesterday" }, { tool: "kb.search", time: at(2_500) }, { session: "x", time: at(2_500) }]) quiet.observe(bad);
+    expect(read(quiet.decide(kb(900)), "calls")).toBe("1");
+  });
+
   it("frees the state of idle sessions (keeping only that they expired) and forgets them later", () => {
     const e = engine(probes("calls", "session.calls", range(5)), { sessionIdleMs: 1_000, expiredSessionMs: 10_000 });
     e.decide(kb(0));

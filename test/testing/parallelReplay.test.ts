@@ -123,6 +123,37 @@ describe("replaying a large recording on several threads", () => {
     }
   });
 
+  it("a merged log out of time order by more than the idle time: every thread count, --session and the explanations see the sessions expire at the same lines", async () => {
+    // The engine's sweep goes by the latest time of any session: B's attempt at 13:00 expires A,
+    // idle since 10:00, before A's late line dated 10:30 arrives. A thread or a selection that
+    // decides only A's lines must move its clock with B's lines too, or A looks alive there.
+    const { policy } = compileSources([{ path: "p.policy", text: POLICY }]);
+    const minute = 60_000;
+    const line = (at: number, session: string, expect = ""): string => `{"time":"${new Date(Date.parse("2025-01-01T10:00:00Z") + at * minute).toISOString()}","session":"${session}","agent":{"team":"support"},"context":{"labels":[]},"tool":"kb.search","args":{"query":"q${at}"}${expect}}`;
+    const lines: string[] = [];
+    // Each round four hours after the last: A at 0, B at +3 h, A's late line at +30 min, B again.
+    for (let i = 0, t = 0; i < 200; i++, t += 240) {
+      const [a, b] = [`A${i}`, `B${i}`];
+      lines.push(line(t, a), line(t + 180, b), line(t + 30, a, ',"decision":"allow"'), line(t + 181, b, ',"decision":"allow"'));
+    }
+    const file = join(dir, "merged.jsonl");
+    writeFileSync(file, lines.join("\n") + "\n");
+    const outline = (r: { passed: number; failed: number; failures: { line: number; actual: { reasons: string[] }; explanation?: string }[] }) => ({
+      passed: r.passed,
+      failed: r.failed,
+      failures: r.failures.map((f) => [f.line, f.actual.reasons[0], f.explanation]),
+    });
+    const single = outline(await dist.replayRecordings(policy, [file], { workers: 1, explainLimit: 1_000 }));
+    expect(single.failed).toBe(200);
+    expect(single.failures[0]).toEqual([3, expect.stringMatching(/^session "A0" has expired/), expect.stringMatching(/^the request was denied before any rule ran: session "A0" has expired/)]);
+    for (const workers of [2, 3, 4]) expect(outline(await dist.replayRecordings(policy, [file], { workers, explainLimit: 1_000 })), `${workers} threads`).toEqual(single);
+    const onlyA0 = await dist.replayRecordings(policy, [file], { session: "A0" });
+    expect(outline(onlyA0)).toEqual({ passed: 0, failed: 1, failures: [single.failures[0]] });
+    // diff: both engines of each thread observe the other threads' lines (an unchanged policy: no change).
+    const diff = await import(join(ROOT, "dist", "testing", "diff.js"));
+    for (const workers of [1, 3]) expect((await diff.diffRecordings(policy, policy, [file], { workers })).directions.size, `${workers} threads`).toBe(0);
+  });
+
   it("rejects, and lets the process exit, when a share cannot be handed to a worker", async () => {
     const { policy } = compileSources([{ path: "p.policy", text: POLICY }]);
     const file = join(dir, "small.jsonl");

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { partitionOf, sessionOfLine } from "../../src/testing/sessionOfLine.js";
+import { attemptOfLine, partitionOf, sessionOfLine } from "../../src/testing/sessionOfLine.js";
 
 describe("sessionOfLine (routing lines to replay workers)", () => {
   it("finds the top-level session of any JSON object, whatever comes before it", () => {
@@ -48,5 +48,21 @@ describe("sessionOfLine (routing lines to replay workers)", () => {
   it("partitions sessions stably across workers", () => {
     for (const session of ["a", "s1", "日本"]) expect(partitionOf(session, 2)).toBe(partitionOf(session, 2));
     expect(new Set(Array.from({ length: 100 }, (_, i) => partitionOf(`s${i}`, 2)))).toEqual(new Set([0, 1]));
+  });
+});
+
+describe("attemptOfLine (what a replay thread's engine observes of another thread's line)", () => {
+  it("reads session, tool and time as JSON.parse would: escapes decoded, the last of a repeated key, a value that is not a string as null", () => {
+    expect(attemptOfLine('{"time":"2025-01-01T10:00:00Z","session":"s","tool":"kb.search","args":{"time":"x","tool":"y"}}')).toEqual({ session: "s", tool: "kb.search", time: "2025-01-01T10:00:00Z" });
+    expect(attemptOfLine('{"session":"s\\u0031","tool":"a","tool":"b","time":17}')).toEqual({ session: "s1", tool: "b", time: null });
+    expect(attemptOfLine('{"session":"s","tool":{"name":"x"}}')).toEqual({ session: "s", tool: null });
+    expect(attemptOfLine('{"session":"s"}')).toEqual({ session: "s" });
+  });
+
+  it("is undefined wherever sessionOfLine is (the line is then parsed)", () => {
+    for (const line of ["", "not json", "[1,2]", '{"session":1}', '{"session":"a","session":"b"}', '{"tool":"x"}', '{"session":"unterminated']) {
+      expect(attemptOfLine(line), line).toBeUndefined();
+      expect(sessionOfLine(line), line).toBeUndefined();
+    }
   });
 });
