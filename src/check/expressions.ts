@@ -4,6 +4,7 @@ import { didYouMean } from "../diagnostics/suggest.js";
 import { printExpr } from "../ast/printExpr.js";
 import type { Code } from "../diagnostics/codes.js";
 import { checkPatternMatchesTools, labelType, type FieldInfo, type RecordShape, type Schema } from "./schema.js";
+import { LiteralComparisonChecks } from "./literalComparisons.js";
 import { FUNCTIONS, SESSION_CALLS, SESSION_VALUES, type Resolution } from "./resolution.js";
 
 /** How each built-in namespace is used, for the error when one is written as a value. */
@@ -83,10 +84,15 @@ export class ExpressionChecker {
   /** Enum names referenced from conditions (for the unused-declaration warning). */
   readonly usedEnums = new Set<string>();
 
+  /** Strings in comparisons that can never match (PC506–PC508). */
+  private readonly literalComparisons: LiteralComparisonChecks;
+
   constructor(
     private readonly schema: Schema,
     private readonly diagnostics: Diagnostic[],
-  ) {}
+  ) {
+    this.literalComparisons = new LiteralComparisonChecks(schema, this.resolutions, diagnostics);
+  }
 
   /** The quantifiers whose bodies are being checked, outermost first. */
   private readonly binders: A.Quantifier[] = [];
@@ -143,46 +149,6 @@ export class ExpressionChecker {
     const binder = this.binderOf(base.name);
     const where = binder ? ` of the \`${binder.quantifier}\` at line ${lineOf(binder.variable)}` : "";
     return `\`${base.name}\` here is the quantifier variable${where}, which hides ${hidden}: rename the variable`;
-  }
-
-  /**
-   * PC506: a string compared with a tool name (`tool`, `session.last`, a member of
-   * `session.tools`) that names no declared tool. A bare name is checked (PC203); a string is
-   * not, so a typo in one (`tool == "sql.dll"`) would make the rule silently never apply.
-   */
-  private checkToolNameStrings(expr: A.Binary, operator: string, left: Type, right: Type): void {
-    const strings: A.StringLiteral[] = [];
-    const string = (e: A.Expr): void => {
-      if (e.kind === "StringLiteral") strings.push(e);
-    };
-    // `session.last` is left alone: an attempt at a tool the set does not declare (`shell.exec`)
-    // is denied, but it is still the session's last attempt.
-    const isLast = (e: A.Expr): boolean => (e.kind === "Paren" ? isLast(e.expression) : e.kind === "Member" && e.property.name === "last" && e.object.kind === "NameRef" && e.object.name === "session");
-    if (operator === "==" || operator === "!=") {
-      if (left.kind === "tool" && !isLast(expr.left)) string(expr.right);
-      if (right.kind === "tool" && !isLast(expr.right)) string(expr.left);
-    } else if (operator === "in" && left.kind === "tool" && !isLast(expr.left)) {
-      // `tool in ["kb.search", …]`
-      if (expr.right.kind === "ListLiteral") expr.right.elements.forEach(string);
-    } else if (operator === "contains" && (left.kind === "set" || left.kind === "list") && left.element.kind === "tool") string(expr.right);
-    for (const literal of strings) {
-      const name = literal.value;
-      // `session.last == ""`: the first call of a session, which has no previous tool.
-      if (this.schema.tools.has(name) || name === "") continue;
-      const never = operator === "in" ? "this element never matches" : `this comparison is ${operator === "!=" ? "always true" : "never true"}`;
-      this.report("PC506", `no declared tool is named ${JSON.stringify(name)}, so ${never}`, literal.span, didYouMean(name, this.schema.tools.keys()) ?? "name a declared tool, written without quotes (`tool == kb.search`), which the checker then checks");
-    }
-  }
-
-  /**
-   * PC507: text with upper-case letters compared with a `lower()`d value, which has none: the
-   * comparison never holds (`!=`: always; `in` a list: that element never matches), and a rule
-   * meant to catch `DROP TABLE` never does.
-   */
-  private checkLoweredText(text: A.Expr, operator: string): void {
-    if (text.kind !== "StringLiteral" || text.value === text.value.toLowerCase()) return;
-    const outcome = operator === "in" ? `the element ${JSON.stringify(text.value)} never matches` : `comparing it with ${JSON.stringify(text.value)} is ${operator === "!=" ? "always true" : "never true"}`;
-    this.report("PC507", `\`lower()\` leaves no upper-case letters, so ${outcome}`, text.span, `write the text in lower case: ${JSON.stringify(text.value.toLowerCase())}`);
   }
 
   private report(code: Code, message: string, span: A.Expr["span"], help?: string): Type {
@@ -410,14 +376,7 @@ export class ExpressionChecker {
       return BOOL;
     };
 
-    this.checkToolNameStrings(expr, operator, left, right);
-    if (operator === "==" || operator === "!=" || operator === "contains" || operator === "like") {
-      if (isLowered(expr.left)) this.checkLoweredText(expr.right, operator);
-      if (isLowered(expr.right) && operator !== "contains" && operator !== "like") this.checkLoweredText(expr.left, operator);
-    } else if (operator === "in" && isLowered(expr.left) && expr.right.kind === "ListLiteral") {
-      // `args.sql.lower() in ["DROP TABLE x"]`: such an element is as dead as the one string.
-      for (const element of expr.right.elements) this.checkLoweredText(element, operator);
-    }
+    this.literalComparisons.checkBinary(expr, left, right);
     switch (operator) {
       case "==":
       case "!=":
@@ -716,7 +675,7 @@ export class ExpressionChecker {
       if (!this.arity(expr, 1, 1)) return ERROR;
       const argument = this.infer(expr.args[0]!, scope, rule);
       if (!isStringLike(argument)) this.report("PC300", `\`${method}\` takes a string, but this is ${describeType(argument)}`, expr.args[0]!.span);
-      else if (isLowered(calleeObject)) this.checkLoweredText(expr.args[0]!, method);
+      else this.literalComparisons.checkAffix(method, calleeObject, object, expr.args[0]!);
       this.resolutions.set(expr, { kind: "method", name: method });
       return BOOL;
     }
@@ -886,8 +845,3 @@ function sessionValueType(member: (typeof SESSION_VALUES)[number], schema: Schem
 }
 
 export { describeType, sameType };
-
-/** `x.lower()`: a value with no upper-case letters. */
-function isLowered(e: A.Expr): boolean {
-  return e.kind === "Call" && e.callee.property.name === "lower" && e.args.length === 0;
-}

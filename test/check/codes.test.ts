@@ -54,6 +54,7 @@ const EXAMPLES: Partial<Record<Code, string>> = {
   PC505: 'policy p {\n  deny * when any(url in user.roles: url == "x") // <-\n}',
   PC506: 'policy p {\n  deny * when tool == "kb.serch" // <-\n}',
   PC507: 'policy p {\n  deny kb.search when args.query.lower() contains "DROP" // <-\n}',
+  PC508: 'policy p {\n  deny kb.search when args.query like "%secret%" // <-\n}',
 };
 
 /** Codes that `analyze` never reports: they come from the command line or from `fmt`. */
