@@ -35,6 +35,7 @@ export const CODES = {
   PC109: { severity: "error", title: "malformed annotation", example: "@name(42)" },
   PC110: { severity: "error", title: "doc comment `fmt` cannot place", example: "policy p /// documents nothing here\n{\n  allow kb.search\n}" },
   PC111: { severity: "error", title: "annotation on the line of the rule before it", example: 'allow kb.search @name("kb-read")\ndeny email.send' },
+  PC112: { severity: "error", title: "bidirectional control character", example: 'deny * when agent.team == "support\u202e"   // a raw U+202E, not the escape' },
 
   // Declarations and names (PC2xx)
   PC200: { severity: "error", title: "duplicate declaration", example: "enum Zone { a }\nenum Zone { b }" },

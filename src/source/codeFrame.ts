@@ -23,9 +23,11 @@ export function codeFrame(span: Span): string[] {
     text = prefix + text;
   }
   caretLength = Math.max(1, Math.min(caretLength, text.length - caretStart));
-  // Replace control characters so a binary-ish line cannot corrupt the terminal.
+  // Replace control characters so a binary-ish line cannot corrupt the terminal, and
+  // bidirectional controls so the terminal cannot reorder the line the frame is about (each is
+  // one UTF-16 unit, as is `�`: the caret stays in place).
   // eslint-disable-next-line no-control-regex
-  text = text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "�");
+  text = text.replace(/[\u0000-\u0008\u000b-\u001f\u007f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "�");
   const gutter = String(start.line);
   const pad = " ".repeat(gutter.length);
   return [`${pad} |`, `${gutter} | ${text}`, `${pad} | ${" ".repeat(caretStart)}${"^".repeat(caretLength)}`];

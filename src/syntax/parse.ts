@@ -7,8 +7,12 @@ import type { Span } from "../source/Span.js";
 import { AstBuilder } from "./astBuilder.js";
 import { describeToken, grammarInstance } from "./grammar.js";
 import { durationSuggestion } from "./literals.js";
+import { bidiControlDiagnostics, hasBidiControl, invisibleCharacterMessage } from "./hiddenCharacters.js";
 import { helpForSyntaxError, keywordValueHelp, keywordWrittenAsValue, unclosedBrace } from "./syntaxHelp.js";
 import * as T from "./tokens.js";
+
+/** Tokens that hold any character: a bidirectional control in one is reported (PC112). */
+const TEXT_TOKENS = new Set<unknown>([T.StringLiteral, T.UnterminatedString, T.SingleQuotedString, T.UnterminatedBlockComment]);
 
 /** Deeper nesting than this is refused before parsing, so recursion can never exhaust the stack. */
 export const MAX_NESTING = 100;
@@ -51,9 +55,22 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     const lexed = T.policyLexer.tokenize(file.text);
     for (const error of lexed.errors) {
       const character = file.text.slice(error.offset, error.offset + (error.length || 1));
-      const shown = character.length > 20 ? character.slice(0, 20) + "…" : character;
-      diagnostics.push(diagnostic("PC100", `unexpected character \`${shown}\``, { file, start: error.offset, end: error.offset + Math.max(1, Math.min(error.length, 20)) }, hintForCharacter(character.charAt(0), file.text.charAt(error.offset + 1))));
+      // A run with a bidirectional control is PC112, below.
+      if (hasBidiControl(character)) continue;
+      const span = { file, start: error.offset, end: error.offset + Math.max(1, Math.min(error.length, 20)) };
+      const invisible = invisibleCharacterMessage(character);
+      if (invisible) diagnostics.push(diagnostic("PC100", invisible.message, span, invisible.help));
+      else {
+        const shown = character.length > 20 ? character.slice(0, 20) + "…" : character;
+        diagnostics.push(diagnostic("PC100", `unexpected character \`${shown}\``, span, hintForCharacter(character.charAt(0), file.text.charAt(error.offset + 1))));
+      }
       if (diagnostics.length >= MAX_SYNTAX_ERRORS_PER_FILE) break;
+    }
+    const hashComments = lexed.groups["hashComments"] ?? [];
+    for (const comment of hashComments) {
+      // `#[name("x")]` is an attribute in Rust's style, not a comment: say how annotations are written.
+      const help = comment.image.startsWith("#[") ? 'annotations start with `@`, as in `@name("kb-read")`' : "comments start with `//`";
+      diagnostics.push(diagnostic("PC100", "unexpected character `#`", { file, start: comment.startOffset, end: comment.startOffset + 1 }, help));
     }
     /**
      * A syntax error at the first token after an unexpected character is that character's echo
@@ -102,6 +119,8 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     }
     const docComments = lexed.groups["docs"] ?? [];
     const comments = lexed.groups["comments"] ?? [];
+    const textHolders = [...lexed.tokens.filter((t) => TEXT_TOKENS.has(t.tokenType)), ...comments, ...docComments, ...hashComments];
+    diagnostics.push(...bidiControlDiagnostics(file, textHolders, lexed.errors.map((e) => ({ offset: e.offset, length: e.length || 1 }))));
     if (tooDeep) return { file, ast: empty, comments, docComments, diagnostics };
 
     const parser = grammarInstance();

@@ -156,6 +156,31 @@ describe("syntax errors", () => {
     expect(problems('policy p {\n  deny * when "\u{1F600}" == \u{1F600}\n}')).toEqual([{ code: "PC100", line: 2, column: 23, message: "unexpected character `\u{1F600}`" }]);
   });
 
+  it("an invisible or space-like character is named by its code point, with what to write instead (PC100)", () => {
+    expect(problems("policy p {\n  deny * when a\u00a0and b\n}")).toEqual([{ code: "PC100", line: 2, column: 16, message: "unexpected character U+00A0 (no-break space)", help: "use an ordinary space" }]);
+    expect(problems("policy p {\n  deny * when tru\u200be\n}")).toEqual([{ code: "PC100", line: 2, column: 18, message: "unexpected character U+200B (zero-width space)", help: "delete it: it cannot be seen, and probably came in with pasted text" }]);
+    expect(problems("policy p {\n  deny * when a\u3000and b\n}")[0]).toMatchObject({ message: "unexpected character U+3000 (ideographic space)", help: "use an ordinary space" });
+    expect(problems("policy p {\n  deny * when a\u2028and b\n}")[0]).toMatchObject({ message: "unexpected character U+2028 (line separator)", help: "use an ordinary line break" });
+    expect(problems("policy p {\n  deny * when a\u0007and b\n}")[0]).toMatchObject({ message: "unexpected character U+0007 (a control character)" });
+    expect(problems("policy p {\n  deny * when a\u00ad\n}")[0]).toMatchObject({ message: "unexpected character U+00AD (soft hyphen)" });
+    // Visible characters are still shown as themselves.
+    expect(problems("policy p {\n  deny * when équipe == 1\n}")[0]).toMatchObject({ message: "unexpected character `é`" });
+  });
+
+  it("a `#` comment is one error at the `#`, and its words are not parsed (PC100)", () => {
+    const hash = { code: "PC100", message: "unexpected character `#`", help: "comments start with `//`" };
+    expect(problems("# support rules\ntool kb.search {}\npolicy p {\n  # only support may search\n  allow kb.search when agent.team == \"support\" # the team\n  # no mail\n}\n")).toEqual([
+      { ...hash, line: 1, column: 1 },
+      { ...hash, line: 4, column: 3 },
+      { ...hash, line: 5, column: 48 },
+      { ...hash, line: 6, column: 3 },
+    ]);
+    expect(problems("tool a.b {} # the a tool\n")).toEqual([{ ...hash, line: 1, column: 13 }]);
+    expect(problems('policy p {\n  #[name("kb")] allow kb.search\n}\n')).toEqual([{ code: "PC100", line: 2, column: 3, message: "unexpected character `#`", help: 'annotations start with `@`, as in `@name("kb-read")`' }]);
+    // In a string or a `//` comment, `#` is text.
+    expect(problems('policy p {\n  deny * when a == "#x" // #1\n}\n')).toEqual([]);
+  });
+
   it("single quotes: the help keeps the string's escapes as written and escapes only its double quotes", () => {
     expect(problems("policy p {\n  deny * when a == 'a\\nb'\n}").map((p) => p.help)).toEqual(['strings use double quotes: "a\\nb"']);
     expect(problems("policy p {\n  deny * when a == 'say \"hi\"'\n}").map((p) => p.help)).toEqual(['strings use double quotes: "say \\"hi\\""']);
@@ -266,6 +291,39 @@ describe("syntax errors", () => {
 
   it("reports a number out of range (PC108)", () => {
     expect(problems("policy p {\n  deny * when session.calls > 99999999999999999999\n}\n")).toEqual([expect.objectContaining({ code: "PC108", line: 2 })]);
+  });
+});
+
+describe("PC112: bidirectional control characters", () => {
+  it("in a string: one error at the first, naming each, with the escape to write instead", () => {
+    expect(problems('policy p {\n  deny * when a == "support\u202e \u2066// only contractors\u2069 \u2066"\n}\n')).toEqual([
+      {
+        code: "PC112",
+        line: 2,
+        column: 28,
+        message: "this string holds the bidirectional control characters U+202E (right-to-left override), U+2066 (left-to-right isolate) and U+2069 (pop directional isolate), which can make the code display in another order than it is read",
+        help: "remove them; to put one in a string on purpose, write it as an escape, such as `\\u202e`",
+      },
+    ]);
+  });
+
+  it("in comments of every kind, in a single-quoted or unterminated string, and outside any token", () => {
+    const one = (holder: string, name: string) => `this ${holder} holds ${name}, a bidirectional control character that can make the code display in another order than it is read`;
+    expect(problems("policy p {\n  allow kb.x /* \u202e } deny kb.y */\n}\n")).toEqual([{ code: "PC112", line: 2, column: 17, message: one("comment", "U+202E (right-to-left override)"), help: "remove it" }]);
+    expect(problems("// a \u200f note\n/// doc \u202d\ntool a.b {}\n").map((p) => [p.line, p.message])).toEqual([
+      [1, one("comment", "U+200F (right-to-left mark)")],
+      [2, one("doc comment", "U+202D (left-to-right override)")],
+    ]);
+    expect(problems("# a \u202e\ntool a.b {}\n").map((p) => p.code)).toEqual(["PC100", "PC112"]);
+    expect(problems("policy p {\n  deny * when a == 'x\u202a'\n}\n").map((p) => p.code)).toEqual(["PC100", "PC112"]);
+    expect(problems('policy p {\n  deny * when a == "x\u202b\n}\n').map((p) => p.code)).toEqual(["PC101", "PC112"]);
+    expect(problems("policy p {\n  deny * when a \u2067== b\n}\n")).toEqual([
+      { code: "PC112", line: 2, column: 17, message: "unexpected U+2067 (right-to-left isolate), a bidirectional control character that can make the code display in another order than it is read", help: "remove it" },
+    ]);
+  });
+
+  it("not for an escape, which anyone can see, nor for other non-ASCII text", () => {
+    expect(problems('policy p {\n  deny * when a == "\\u202e" or a == "שלום עולם" or a == "サポート" // مرحبا\n}\n')).toEqual([]);
   });
 });
 
