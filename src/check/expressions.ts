@@ -702,11 +702,28 @@ export class ExpressionChecker {
     return false;
   }
 
+  /**
+   * `session.count(1m)`, `session.called(crm.lookup, 10m)`: a window written as an argument, the
+   * `within` before it forgotten (the README's rate limit invites it). Said as such, with the call
+   * as it should be, rather than as a duration where a tool pattern goes.
+   */
+  private windowWithoutWithin(expr: A.Call, method: string): Type | undefined {
+    const window = expr.args.find((a): a is A.DurationLiteral => a.kind === "DurationLiteral");
+    const others = expr.args.filter((a) => a !== window);
+    if (window === undefined || others.length > 1) return undefined;
+    const needsPattern = method === "called" && others.length === 0;
+    const pattern = others[0] ? `${printExpr(others[0])}, ` : needsPattern ? "crm.lookup, " : "";
+    const needs = needsPattern ? "a tool name or pattern, and `within` before its window" : "`within` before its window";
+    return this.report("PC210", `\`session.${method}\` needs ${needs}`, window.span, `write \`session.${method}(${pattern}within ${window.text})\``);
+  }
+
   private sessionCall(expr: A.Call, method: string, rule: RuleContext): Type {
     if (!(SESSION_CALLS as readonly string[]).includes(method)) {
       if ((SESSION_VALUES as readonly string[]).includes(method)) return this.report("PC210", `\`session.${method}\` is a value, not a function: write \`session.${method}\``, expr.span);
       return this.report("PC209", `unknown session member \`${method}\``, expr.callee.property.span, didYouMean(method, [...SESSION_VALUES, ...SESSION_CALLS]));
     }
+    const missingWithin = expr.within ? undefined : this.windowWithoutWithin(expr, method);
+    if (missingWithin) return missingWithin;
     let withinMs: number | undefined;
     if (expr.within) {
       const type = this.infer(expr.within, { locals: new Map(), guards: new Set() }, rule);

@@ -259,6 +259,21 @@ describe("names in rules", () => {
     expect(rule("deny * when session.count() > 3")[0]!.message).toContain("within");
   });
 
+  it("PC210: a window without `within` says so, with the call as it should be, at the window", () => {
+    const cases: [string, string, string][] = [
+      ["deny * when session.count(1m) > 30", "`session.count` needs `within` before its window", "write `session.count(within 1m)`"],
+      ["deny * when session.count(email.*, 1h) > 50", "`session.count` needs `within` before its window", "write `session.count(email.*, within 1h)`"],
+      ["deny * when session.count(1h, email.*) > 50", "`session.count` needs `within` before its window", "write `session.count(email.*, within 1h)`"],
+      ["deny * when session.called(crm.lookup, 10m)", "`session.called` needs `within` before its window", "write `session.called(crm.lookup, within 10m)`"],
+      ["deny * when session.called(10m)", "`session.called` needs a tool name or pattern, and `within` before its window", "write `session.called(crm.lookup, within 10m)`"],
+    ];
+    for (const [text, message, help] of cases) {
+      const found = single(rule(text), "PC210", 2);
+      expect([found.message, found.help], text).toEqual([message, help]);
+      expect(found.column, text).toBe(text.search(/\d+[mh]\)|\d+[mh],/) + 3);
+    }
+  });
+
   it("PC211: unknown method or function, with what exists", () => {
     const found = single(rule('allow kb.search when args.query.upper() == "X"'), "PC211", 2);
     expect(found.message).toBe("a `string` has no method `upper`");
