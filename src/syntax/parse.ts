@@ -7,6 +7,7 @@ import type { Span } from "../source/Span.js";
 import { AstBuilder } from "./astBuilder.js";
 import { describeToken, grammarInstance } from "./grammar.js";
 import { durationSuggestion } from "./literals.js";
+import { quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
 import { bidiControlDiagnostics, hasBidiControl, invisibleCharacterMessage } from "./hiddenCharacters.js";
 import { helpForSyntaxError, keywordValueHelp, keywordWrittenAsValue, unclosedBrace } from "./syntaxHelp.js";
 import * as T from "./tokens.js";
@@ -165,7 +166,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     };
     // Declarations, and the rules of a policy, are parsed one at a time: each CST is turned into
     // AST and dropped at once, so a 10,000-rule set never holds a giant CST (that cost seconds of GC).
-    const { chunks, strayCloses } = splitDeclarations(tokens);
+    const { chunks, strayCloses } = splitDeclarations(quoteBareAnnotationArguments(tokens, file, diagnostics));
     for (const { brace, policyName } of strayCloses) {
       diagnostics.push(diagnostic("PC103", `this \`}\` closes \`policy ${policyName?.image ?? ""}\` early: rules follow it`, tokenSpan(file, brace), "remove it: a policy's `}` goes after its last rule"));
     }

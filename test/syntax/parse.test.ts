@@ -294,6 +294,27 @@ describe("syntax errors", () => {
   });
 });
 
+describe("PC109: an annotation argument written as a name", () => {
+  it("is one error, with the argument quoted, and parsing goes on as if it were", () => {
+    expect(problems('policy p {\n  @name(kb_read)\n  allow kb.x\n}\n')).toEqual([{ code: "PC109", line: 2, column: 9, message: "`@name` takes strings, not names", help: 'write `@name("kb_read")`' }]);
+    expect(problems("policy p {\n  @severity(high) allow kb.x\n}\n")).toEqual([{ code: "PC109", line: 2, column: 13, message: "`@severity` takes strings, not names", help: 'write `@severity("high")`' }]);
+    expect(problems("policy p {\n  @name(kb.read)\n  allow kb.x\n}\n").map((p) => p.help)).toEqual(['write `@name("kb.read")`']);
+  });
+
+  it("hyphenated ids are one argument, and their hyphens give no PC100; among several arguments, each is quoted", () => {
+    expect(problems('policy p {\n  @controls(OWASP-ASI03, "x", MAESTRO-L3)\n  allow kb.x\n}\n')).toEqual([
+      { code: "PC109", line: 2, column: 13, message: "`@controls` takes strings, not names", help: 'write it in quotes: "OWASP-ASI03"' },
+      { code: "PC109", line: 2, column: 31, message: "`@controls` takes strings, not names", help: 'write it in quotes: "MAESTRO-L3"' },
+    ]);
+    expect(problems("policy p {\n  @name(kb-read)\n  allow kb.x\n}\n").map((p) => p.code)).toEqual(["PC109"]);
+  });
+
+  it("not for literals (the checker reports those), nor for a name that is not an argument", () => {
+    expect(problems('policy p {\n  @name(42) @flag(true) @x("a", 1)\n  allow kb.x\n}\n')).toEqual([]);
+    expect(problems("policy p {\n  @name(kb read)\n  allow kb.x\n}\n").map((p) => p.code)).toEqual(["PC103"]);
+  });
+});
+
 describe("PC112: bidirectional control characters", () => {
   it("in a string: one error at the first, naming each, with the escape to write instead", () => {
     expect(problems('policy p {\n  deny * when a == "support\u202e \u2066// only contractors\u2069 \u2066"\n}\n')).toEqual([
