@@ -357,11 +357,11 @@ export class ExpressionChecker {
     } else {
       left = this.infer(expr.left, scope, rule);
       if (isContainment(operator) && left.kind !== "error" && !canContain(left, operator)) return this.containmentOfOneValue(expr, left, scope, rule);
-      // `tool in [kb.search, crm.lookup]`: the list's names are tools, so they resolve like `tool == kb.search`.
-      const expectedRight = operator === "contains" ? elementOf(left) : operator === "in" ? { kind: "set" as const, element: left } : left;
-      right = this.infer(expr.right, scope, rule, expectedRight);
+      right = this.infer(expr.right, scope, rule, this.expectedRight(expr, left));
     }
     if (left.kind === "error" || right.kind === "error") return BOOL;
+    // A list whose every element failed was reported element by element; its type says nothing.
+    if (hasFailedElements(expr.left, left) || hasFailedElements(expr.right, right)) return BOOL;
 
     const quotedMember = this.quotedMemberHelp(expr.left, left, expr.right, right);
     // `session.age > 3600`: a bare number has no unit, so it is never a duration.
@@ -407,7 +407,14 @@ export class ExpressionChecker {
           return BOOL;
         }
         if (!isCollection(left)) return mismatch(`\`contains\` needs a set, a list or a string on the left, but this is ${describeType(left)}`);
-        if (!compatible(left.element, right)) return mismatch(`${describeType(left)} cannot contain ${describeType(right)}`);
+        if (!compatible(left.element, right)) {
+          // `context.labels contains [pii, secret]`: several elements, where `contains` takes one.
+          if (isCollection(right) && compatible(left.element, right.element)) {
+            this.report("PC300", "`contains` looks for one element, not a list of them", expr.right.span, "to test several, use `containsAny` (any of them) or `containsAll` (all of them)");
+            return BOOL;
+          }
+          return mismatch(`${describeType(left)} cannot contain ${describeType(right)}`);
+        }
         return BOOL;
       case "containsAny":
       case "containsAll":
@@ -422,6 +429,22 @@ export class ExpressionChecker {
         if (right.kind !== "string") return mismatch(`the pattern of \`like\` must be a string, but this is ${describeType(right)}`);
         return BOOL;
     }
+  }
+
+  /**
+   * What the right side of a comparison is typed against, given the left side's type. A bare name
+   * on the right is resolved by it (`tool in [kb.search]` holds tools, `zone == external` an enum
+   * member); when the left side failed, nothing is guessed, so its one mistake gives one error.
+   */
+  private expectedRight(expr: A.Binary, left: Type): Type | undefined {
+    const listOnRight = unparenthesized(expr.right).kind === "ListLiteral";
+    if (left.kind === "error") return listOnRight ? { kind: "list", element: ERROR } : ERROR;
+    if (expr.operator === "in") return { kind: "set", element: left };
+    if (expr.operator !== "contains") return left;
+    // `context.labels contains [pii, secret]`: the list's names are labels (the mistake is the
+    // operator, which the check below names), not unknown names.
+    if (listOnRight && isCollection(left)) return left;
+    return elementOf(left);
   }
 
   /**
@@ -637,8 +660,21 @@ export class ExpressionChecker {
     if (this.schema.intents.has(text)) return this.report("PC206", `\`${text}\` is an intent name: compare it with \`intent\`, as in \`intent == ${text}\``, expr.span);
     const root = text.split(".")[0]!;
     const ownerEnums = [...this.schema.enums.values()].filter((e) => e.members.includes(text)).map((e) => e.name);
-    const help = ownerEnums.length > 0 ? `\`${text}\` is a member of \`${ownerEnums[0]}\`: write \`${ownerEnums[0]}.${text}\` or compare it with ${article(ownerEnums[0]!)} \`${ownerEnums[0]}\` attribute` : didYouMean(root, candidates);
+    const help = ownerEnums.length > 0 ? `\`${text}\` is a member of \`${ownerEnums[0]}\`: write \`${ownerEnums[0]}.${text}\` or compare it with ${article(ownerEnums[0]!)} \`${ownerEnums[0]}\` attribute` : (this.unknownRootHelp(root) ?? didYouMean(root, candidates) ?? (element?.kind === "string" ? `strings are written in quotes: ${JSON.stringify(text)}` : undefined));
     return this.report("PC206", `unknown name \`${root}\``, expr.kind === "Member" ? firstName(expr).span : expr.span, help);
+  }
+
+  /**
+   * Help for a name that is no root, when what was meant is clear: an attribute written without
+   * its entity (`team`, `labels`: `agent.team`, `context.labels` or `session.labels`), or a
+   * `null` the language does not have.
+   */
+  private unknownRootHelp(root: string): string | undefined {
+    if (/^(null|nil|none|undefined)$/i.test(root)) return "there is no `null`: test whether an optional attribute is present with `has`, as in `context has destination`";
+    const owners = [...this.schema.entities].filter(([, shape]) => shape.fields.has(root)).map(([entity]) => `${entity}.${root}`);
+    if ((SESSION_VALUES as readonly string[]).includes(root)) owners.push(`session.${root}`);
+    if (owners.length === 0) return undefined;
+    return `did you mean ${owners.map((o) => `\`${o}\``).join(" or ")}?`;
   }
 
   private inferCall(expr: A.Call, scope: Scope, rule: RuleContext): Type {
@@ -762,6 +798,16 @@ export class ExpressionChecker {
     this.resolutions.set(expr, withinMs === undefined ? { kind: "sessionCalled", pattern } : { kind: "sessionCalled", pattern, withinMs });
     return BOOL;
   }
+}
+
+function unparenthesized(expr: A.Expr): A.Expr {
+  return expr.kind === "Paren" ? unparenthesized(expr.expression) : expr;
+}
+
+/** A list written out whose every element failed to check (each was reported). */
+function hasFailedElements(expr: A.Expr, type: Type): boolean {
+  const list = unparenthesized(expr);
+  return list.kind === "ListLiteral" && list.elements.length > 0 && isCollection(type) && type.element.kind === "error";
 }
 
 function lineOf(node: { readonly span: A.Expr["span"] }): number {

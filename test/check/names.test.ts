@@ -22,6 +22,17 @@ describe("declarations", () => {
     expect(result.diagnostics).toEqual([]);
   });
 
+  it("PC201: an unknown type with a type argument is one error (not also PC214); `array<T>` is `list<T>`", () => {
+    const found = checkAlone("enum Role { a }\nagent { roles: Set<Role>, tags: array<string>, deep: Vec<list<strin>> }\n");
+    expect(found.map((f) => [f.code, f.message, f.help])).toEqual([
+      ["PC201", "unknown type `Set`", "did you mean `set`?"],
+      ["PC201", "unknown type `array`", "write `list<string>`"],
+      ["PC201", "unknown type `Vec`", "write `list<list<strin>>`"],
+      ["PC201", "unknown type `strin`", "did you mean `string`?"],
+    ]);
+    expect(checkAlone("agent { a: int<string> }\n").map((f) => f.code)).toEqual(["PC214"]);
+  });
+
   it("PC200: duplicate declarations of every kind, pointing at the first", () => {
     const text = [
       "enum Zone { a }", //                          1
