@@ -364,8 +364,9 @@ export class ExpressionChecker {
     if (hasFailedElements(expr.left, left) || hasFailedElements(expr.right, right)) return BOOL;
 
     const quotedMember = this.quotedMemberHelp(expr.left, left, expr.right, right);
-    // `session.age > 3600`: a bare number has no unit, so it is never a duration.
-    const unitless = (left.kind === "duration" && right.kind === "int") || (left.kind === "int" && right.kind === "duration") ? "write a duration with its unit, such as `1h` or `30s`" : undefined;
+    // `session.age > 3600`: a bare number has no unit, so it is never a duration. The other way
+    // round (`session.count(within 1m) > 1m`), the duration is what was written in the wrong place.
+    const unitless = this.durationIntHelp(expr, left, right);
     const mismatch = (what: string): Type => {
       this.report("PC300", what, expr.span, quotedMember ?? unitless ?? (left.kind === "bool" || right.kind === "bool" ? "compare a bool with `true` or `false`, or use it directly as a condition" : undefined));
       return BOOL;
@@ -429,6 +430,15 @@ export class ExpressionChecker {
         if (right.kind !== "string") return mismatch(`the pattern of \`like\` must be a string, but this is ${describeType(right)}`);
         return BOOL;
     }
+  }
+
+  /** For a duration compared with an int: which of the two was written in the wrong form. */
+  private durationIntHelp(expr: A.Binary, left: Type, right: Type): string | undefined {
+    const [intSide, durationSide] = left.kind === "int" && right.kind === "duration" ? [expr.left, expr.right] : left.kind === "duration" && right.kind === "int" ? [expr.right, expr.left] : [undefined, undefined];
+    if (intSide === undefined || durationSide === undefined) return undefined;
+    if (unparenthesized(intSide).kind === "IntLiteral") return "write a duration with its unit, such as `1h` or `30s`";
+    if (unparenthesized(durationSide).kind === "DurationLiteral") return `\`${printExpr(intSide)}\` is a number: compare it with a number, without a unit`;
+    return undefined;
   }
 
   /**

@@ -63,7 +63,8 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       if (invisible) diagnostics.push(diagnostic("PC100", invisible.message, span, invisible.help));
       else {
         const shown = character.length > 20 ? character.slice(0, 20) + "…" : character;
-        diagnostics.push(diagnostic("PC100", `unexpected character \`${shown}\``, span, hintForCharacter(character.charAt(0), file.text.charAt(error.offset + 1))));
+        const help = character.startsWith(";") ? separatorHint(lexed.tokens, error.offset) : hintForCharacter(character.charAt(0), file.text.charAt(error.offset + 1));
+        diagnostics.push(diagnostic("PC100", `unexpected character \`${shown}\``, span, help));
       }
       if (diagnostics.length >= MAX_SYNTAX_ERRORS_PER_FILE) break;
     }
@@ -232,7 +233,6 @@ function trailingAnnotationDiagnostic(file: SourceFile, trailing: TrailingAnnota
 /** Advice for the first unexpected character of a run (the lexer reports `&&` as one run), given the character after it. */
 function hintForCharacter(character: string, next: string): string | undefined {
   if (character === "-" && /[0-9]/.test(next)) return "the language has no negative numbers";
-  if (character === ";") return "rules need no separator: a rule ends where the next one starts";
   if (character === "'" ) return 'strings use double quotes: "text"';
   if (character === "&") return "write `and`";
   if (character === "|") return "write `or`";
@@ -240,6 +240,31 @@ function hintForCharacter(character: string, next: string): string | undefined {
   if (character === "`") return 'strings use double quotes: "text"';
   return undefined;
 }
+
+/**
+ * A `;` is a separator of other languages: between rules (nothing separates them), between the
+ * attributes of a record, the members of an enum or the items of a list (a `,` does), by the
+ * brackets it is in. Inside parentheses nothing is certain: no help.
+ */
+function separatorHint(tokens: readonly IToken[], offset: number): string | undefined {
+  const open: number[] = [];
+  for (let i = 0; i < tokens.length && tokens[i]!.startOffset < offset; i++) {
+    if (OPENERS.has(tokens[i]!.tokenType)) open.push(i);
+    else if (CLOSERS.has(tokens[i]!.tokenType)) open.pop();
+  }
+  const at = open[open.length - 1];
+  if (at === undefined) return RULE_SEPARATOR_HINT;
+  const opener = tokens[at]!.tokenType;
+  if (opener === T.LBracket) return "list items are separated by `,`";
+  if (opener === T.LParen) return undefined;
+  const owner = tokens[at - 1]?.tokenType;
+  const declaration = tokens[at - 2]?.tokenType;
+  if (owner === T.Kw.args || owner === T.Kw.agent || owner === T.Kw.user || owner === T.Kw.context || declaration === T.Kw.type) return "attributes are separated by `,`";
+  if (declaration === T.Kw.enum) return "members are separated by `,`";
+  return RULE_SEPARATOR_HINT;
+}
+
+const RULE_SEPARATOR_HINT = "rules need no separator: a rule ends where the next one starts";
 
 /** Recovery can report the same place twice; keep the first message per offset. */
 function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {

@@ -154,6 +154,14 @@ describe("one mistake, one error: follow-on errors of a failed operand", () => {
   });
 });
 
+describe("an int compared with a duration: the help names the side written in the wrong form", () => {
+  it("a bare number where a duration goes needs a unit; a duration where a count goes needs none", () => {
+    expect(rules("deny * when session.age > 3600").map((f) => f.help)).toEqual(["write a duration with its unit, such as `1h` or `30s`"]);
+    expect(rules("deny * when session.count(within 1m) > 1m").map((f) => f.help)).toEqual(["`session.count(within 1m)` is a number: compare it with a number, without a unit"]);
+    expect(rules("deny * when session.calls == session.age").map((f) => f.help)).toEqual([undefined]);
+  });
+});
+
 describe("PC301 `like` and string methods on non-strings", () => {
   it("`like` on a bool, an int, an enum member, a set", () => {
     const found = rules('deny * when agent.attested like "*"');

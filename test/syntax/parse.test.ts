@@ -104,6 +104,43 @@ describe("syntax errors", () => {
     expect(found[0]!.message).toContain("comparison is written `==`");
   });
 
+  it("the `==` reminder only where a `=` is in or after a condition, not in a declaration, a clause or an annotation", () => {
+    for (const text of ['tool kb.search { risk = "low" }', "enum Label = public", 'policy p {\n  deny x grant "a" for = 5m\n}', 'policy p {\n  @name = "kb-read"\n  deny x\n}']) {
+      for (const p of problems(text)) expect(p.message, text).not.toContain("comparison is written");
+    }
+    expect(problems('policy p {\n  deny * when (a = b)\n}')[0]!.message).toContain("comparison is written `==`");
+    expect(problems('policy p {\n  @name = "kb-read"\n  deny x\n}')[0]!.help).toBe('annotations take their arguments in parentheses: `@name("kb-read")`');
+  });
+
+  it("help that depends on the place: other languages' words, `<>`, a word after `revoke` or `reason`, a `\"` inside a string", () => {
+    const helpOf = (text: string) => problems(`policy p {\n  ${text}\n}\n`)[0]?.help;
+    expect(helpOf('deny kb.search if agent.team == "x"')).toBe("conditions start with `when`: `deny kb.search when …`");
+    expect(helpOf('deny kb.search where agent.team == "x"')).toBe("conditions start with `when`: `deny kb.search when …`");
+    expect(helpOf('deny * when agent.team is "support"')).toBe("compare with `==`");
+    expect(helpOf('deny * when agent.team <> "support"')).toBe('write `!=` for "not equal"');
+    expect(helpOf("deny kb.search when true revoke session")).toBe("`revoke` takes nothing: it ends the session of the call it denies");
+    expect(helpOf("deny email.send reason no external email")).toBe('the reason is a string: write it in double quotes, `reason "…"`');
+    expect(helpOf('deny kb.search reason "say "no""')).toBe('a `"` ends the string: to put one inside, write `\\"`');
+    // A misspelled keyword still gets its did-you-mean.
+    expect(helpOf("deny kb.search wehn true")).toBe("did you mean `when`?");
+  });
+
+  it("a `;` gets the separator of the place it is in", () => {
+    const helps = problems("enum E { a; b }\ntype T { a: int; b: int }\ntool t.a { args { q: string; l: int } }\npolicy p {\n  allow t.a;\n  deny t.a when any(x in [1;2]: true)\n}\n").map((p) => [p.line, p.help]);
+    expect(helps).toEqual([
+      [1, "members are separated by `,`"],
+      [2, "attributes are separated by `,`"],
+      [3, "attributes are separated by `,`"],
+      [5, "rules need no separator: a rule ends where the next one starts"],
+      [6, "list items are separated by `,`"],
+    ]);
+  });
+
+  it("a number written with digit separators or an exponent: PC104 says how numbers are written", () => {
+    expect(problems("policy p {\n  deny * when session.calls > 1_000\n}\n")[0]).toMatchObject({ code: "PC104", help: "numbers have no digit separators: write `1000`" });
+    expect(problems("policy p {\n  deny * when session.calls > 1e3\n}\n")[0]).toMatchObject({ code: "PC104", help: "numbers are written in full: `1000`" });
+  });
+
   it("names tokens by label, never by token class", () => {
     for (const text of ["enum E { a, }", "policy p { deny * when }", "tool a. { }", "policy p { @name(,) deny * }", "policy p { deny * when a == }"]) {
       for (const p of problems(text)) {
