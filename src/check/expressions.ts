@@ -4,7 +4,7 @@ import { didYouMean } from "../diagnostics/suggest.js";
 import { printExpr } from "../ast/printExpr.js";
 import type { Code } from "../diagnostics/codes.js";
 import { checkPatternMatchesTools, labelType, type FieldInfo, type RecordShape, type Schema } from "./schema.js";
-import { LiteralComparisonChecks } from "./literalComparisons.js";
+import { LiteralComparisonChecks, unparenthesized } from "./literalComparisons.js";
 import { FUNCTIONS, SESSION_CALLS, SESSION_VALUES, type Resolution } from "./resolution.js";
 
 /** How each built-in namespace is used, for the error when one is written as a value. */
@@ -808,10 +808,6 @@ export class ExpressionChecker {
     this.resolutions.set(expr, withinMs === undefined ? { kind: "sessionCalled", pattern } : { kind: "sessionCalled", pattern, withinMs });
     return BOOL;
   }
-}
-
-function unparenthesized(expr: A.Expr): A.Expr {
-  return expr.kind === "Paren" ? unparenthesized(expr.expression) : expr;
 }
 
 /** A list written out whose every element failed to check (each was reported). */

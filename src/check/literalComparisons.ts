@@ -187,7 +187,8 @@ export class LiteralComparisonChecks {
   }
 }
 
-function unparenthesized(expr: A.Expr): A.Expr {
+/** `expr` without the parentheses around it. */
+export function unparenthesized(expr: A.Expr): A.Expr {
   return expr.kind === "Paren" ? unparenthesized(expr.expression) : expr;
 }
 
