@@ -6,8 +6,23 @@
  * (`\u001b`, `\u202e`), so the reader sees what was sent.
  */
 export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return text.replace(UNPRINTABLE, escapeCharacter);
+}
+
+/** The bidirectional controls (see BIDI_CONTROLS), as the inside of a regular expression's `[…]`. */
+export const BIDI_CONTROL_CLASS = "\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069";
+
+const UNPRINTABLE = new RegExp(`[\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029${BIDI_CONTROL_CLASS}]`, "g");
+const BIDI_CONTROL = new RegExp(`[${BIDI_CONTROL_CLASS}]`, "g");
+
+/** `\u202e`: a character (of the Basic Multilingual Plane) as an escape. */
+function escapeCharacter(character: string): string {
+  return `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`;
+}
+
+/** `text` with its bidirectional controls written as escapes (`\u202e`), which JSON and policy strings read back as the same text. */
+export function escapeBidiControls(text: string): string {
+  return text.replace(BIDI_CONTROL, escapeCharacter);
 }
 
 /**

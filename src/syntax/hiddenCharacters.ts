@@ -1,6 +1,6 @@
 import type { IToken } from "chevrotain";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
-import { BIDI_CONTROLS, codePoint, invisibleCharacterName } from "../diagnostics/printable.js";
+import { BIDI_CONTROL_CLASS, BIDI_CONTROLS, codePoint, invisibleCharacterName } from "../diagnostics/printable.js";
 import type { SourceFile } from "../source/SourceFile.js";
 import * as T from "./tokens.js";
 
@@ -16,7 +16,7 @@ import * as T from "./tokens.js";
  *   be a blank between backticks.
  */
 
-const BIDI_CONTROL = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const BIDI_CONTROL = new RegExp(`[${BIDI_CONTROL_CLASS}]`, "g");
 
 /** Whether `text` holds a bidirectional control. */
 export function hasBidiControl(text: string): boolean {

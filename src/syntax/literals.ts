@@ -1,3 +1,5 @@
+import { escapeBidiControls } from "../diagnostics/printable.js";
+
 /** Milliseconds per duration unit. */
 export const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -72,7 +74,10 @@ export function decodeString(raw: string): string | undefined {
   }
 }
 
-/** The policy-language spelling of a string: JSON, which is also how it is read back. */
+/**
+ * The policy-language spelling of a string: JSON, which is also how it is read back, with its
+ * bidirectional controls as escapes, since written raw they are an error (PC112).
+ */
 export function encodeString(value: string): string {
-  return JSON.stringify(value);
+  return escapeBidiControls(JSON.stringify(value));
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type * as A from "../../src/ast/nodes.js";
 import { parse, MAX_NESTING } from "../../src/syntax/parse.js";
+import { decodeString, encodeString } from "../../src/syntax/literals.js";
+import { printable } from "../../src/diagnostics/printable.js";
 import { CONTRACT_POLICY, DECLS } from "../fixtures.js";
 
 /** Code, 1-based line and message of each diagnostic of a parse. */
@@ -378,6 +380,13 @@ describe("PC112: bidirectional control characters", () => {
     expect(problems("policy p {\n  deny * when a \u2067== b\n}\n")).toEqual([
       { code: "PC112", line: 2, column: 17, message: "unexpected U+2067 (right-to-left isolate), a bidirectional control character that can make the code display in another order than it is read", help: "remove it" },
     ]);
+  });
+
+  it("what policyc writes never holds one raw: fmt's strings and printed request text escape them", () => {
+    expect(encodeString("a\u202eb\u2066")).toBe('"a\\u202eb\\u2066"');
+    expect(decodeString(encodeString("a\u202eb"))).toBe("a\u202eb");
+    expect(problems(`policy p {\n  deny * when a == ${encodeString("x\u202e")}\n}\n`)).toEqual([]);
+    expect(printable("tool\u202e.x\u001b")).toBe("tool\\u202e.x\\u001b");
   });
 
   it("not for an escape, which anyone can see, nor for other non-ASCII text", () => {
