@@ -4,6 +4,7 @@ import { didYouMean } from "../diagnostics/suggest.js";
 import { printExpr } from "../ast/printExpr.js";
 import type { Code } from "../diagnostics/codes.js";
 import { checkPatternMatchesTools, labelType, type FieldInfo, type RecordShape, type Schema } from "./schema.js";
+import { LiteralComparisonChecks, unparenthesized } from "./literalComparisons.js";
 import { FUNCTIONS, SESSION_CALLS, SESSION_VALUES, type Resolution } from "./resolution.js";
 
 /** How each built-in namespace is used, for the error when one is written as a value. */
@@ -83,10 +84,15 @@ export class ExpressionChecker {
   /** Enum names referenced from conditions (for the unused-declaration warning). */
   readonly usedEnums = new Set<string>();
 
+  /** Strings in comparisons that can never match (PC506–PC508). */
+  private readonly literalComparisons: LiteralComparisonChecks;
+
   constructor(
     private readonly schema: Schema,
     private readonly diagnostics: Diagnostic[],
-  ) {}
+  ) {
+    this.literalComparisons = new LiteralComparisonChecks(schema, this.resolutions, diagnostics);
+  }
 
   /** The quantifiers whose bodies are being checked, outermost first. */
   private readonly binders: A.Quantifier[] = [];
@@ -143,46 +149,6 @@ export class ExpressionChecker {
     const binder = this.binderOf(base.name);
     const where = binder ? ` of the \`${binder.quantifier}\` at line ${lineOf(binder.variable)}` : "";
     return `\`${base.name}\` here is the quantifier variable${where}, which hides ${hidden}: rename the variable`;
-  }
-
-  /**
-   * PC506: a string compared with a tool name (`tool`, `session.last`, a member of
-   * `session.tools`) that names no declared tool. A bare name is checked (PC203); a string is
-   * not, so a typo in one (`tool == "sql.dll"`) would make the rule silently never apply.
-   */
-  private checkToolNameStrings(expr: A.Binary, operator: string, left: Type, right: Type): void {
-    const strings: A.StringLiteral[] = [];
-    const string = (e: A.Expr): void => {
-      if (e.kind === "StringLiteral") strings.push(e);
-    };
-    // `session.last` is left alone: an attempt at a tool the set does not declare (`shell.exec`)
-    // is denied, but it is still the session's last attempt.
-    const isLast = (e: A.Expr): boolean => (e.kind === "Paren" ? isLast(e.expression) : e.kind === "Member" && e.property.name === "last" && e.object.kind === "NameRef" && e.object.name === "session");
-    if (operator === "==" || operator === "!=") {
-      if (left.kind === "tool" && !isLast(expr.left)) string(expr.right);
-      if (right.kind === "tool" && !isLast(expr.right)) string(expr.left);
-    } else if (operator === "in" && left.kind === "tool" && !isLast(expr.left)) {
-      // `tool in ["kb.search", …]`
-      if (expr.right.kind === "ListLiteral") expr.right.elements.forEach(string);
-    } else if (operator === "contains" && (left.kind === "set" || left.kind === "list") && left.element.kind === "tool") string(expr.right);
-    for (const literal of strings) {
-      const name = literal.value;
-      // `session.last == ""`: the first call of a session, which has no previous tool.
-      if (this.schema.tools.has(name) || name === "") continue;
-      const never = operator === "in" ? "this element never matches" : `this comparison is ${operator === "!=" ? "always true" : "never true"}`;
-      this.report("PC506", `no declared tool is named ${JSON.stringify(name)}, so ${never}`, literal.span, didYouMean(name, this.schema.tools.keys()) ?? "name a declared tool, written without quotes (`tool == kb.search`), which the checker then checks");
-    }
-  }
-
-  /**
-   * PC507: text with upper-case letters compared with a `lower()`d value, which has none: the
-   * comparison never holds (`!=`: always; `in` a list: that element never matches), and a rule
-   * meant to catch `DROP TABLE` never does.
-   */
-  private checkLoweredText(text: A.Expr, operator: string): void {
-    if (text.kind !== "StringLiteral" || text.value === text.value.toLowerCase()) return;
-    const outcome = operator === "in" ? `the element ${JSON.stringify(text.value)} never matches` : `comparing it with ${JSON.stringify(text.value)} is ${operator === "!=" ? "always true" : "never true"}`;
-    this.report("PC507", `\`lower()\` leaves no upper-case letters, so ${outcome}`, text.span, `write the text in lower case: ${JSON.stringify(text.value.toLowerCase())}`);
   }
 
   private report(code: Code, message: string, span: A.Expr["span"], help?: string): Type {
@@ -391,15 +357,16 @@ export class ExpressionChecker {
     } else {
       left = this.infer(expr.left, scope, rule);
       if (isContainment(operator) && left.kind !== "error" && !canContain(left, operator)) return this.containmentOfOneValue(expr, left, scope, rule);
-      // `tool in [kb.search, crm.lookup]`: the list's names are tools, so they resolve like `tool == kb.search`.
-      const expectedRight = operator === "contains" ? elementOf(left) : operator === "in" ? { kind: "set" as const, element: left } : left;
-      right = this.infer(expr.right, scope, rule, expectedRight);
+      right = this.infer(expr.right, scope, rule, this.expectedRight(expr, left));
     }
     if (left.kind === "error" || right.kind === "error") return BOOL;
+    // A list whose every element failed was reported element by element; its type says nothing.
+    if (hasFailedElements(expr.left, left) || hasFailedElements(expr.right, right)) return BOOL;
 
     const quotedMember = this.quotedMemberHelp(expr.left, left, expr.right, right);
-    // `session.age > 3600`: a bare number has no unit, so it is never a duration.
-    const unitless = (left.kind === "duration" && right.kind === "int") || (left.kind === "int" && right.kind === "duration") ? "write a duration with its unit, such as `1h` or `30s`" : undefined;
+    // `session.age > 3600`: a bare number has no unit, so it is never a duration. The other way
+    // round (`session.count(within 1m) > 1m`), the duration is what was written in the wrong place.
+    const unitless = this.durationIntHelp(expr, left, right);
     const mismatch = (what: string): Type => {
       this.report("PC300", what, expr.span, quotedMember ?? unitless ?? (left.kind === "bool" || right.kind === "bool" ? "compare a bool with `true` or `false`, or use it directly as a condition" : undefined));
       return BOOL;
@@ -410,14 +377,7 @@ export class ExpressionChecker {
       return BOOL;
     };
 
-    this.checkToolNameStrings(expr, operator, left, right);
-    if (operator === "==" || operator === "!=" || operator === "contains" || operator === "like") {
-      if (isLowered(expr.left)) this.checkLoweredText(expr.right, operator);
-      if (isLowered(expr.right) && operator !== "contains" && operator !== "like") this.checkLoweredText(expr.left, operator);
-    } else if (operator === "in" && isLowered(expr.left) && expr.right.kind === "ListLiteral") {
-      // `args.sql.lower() in ["DROP TABLE x"]`: such an element is as dead as the one string.
-      for (const element of expr.right.elements) this.checkLoweredText(element, operator);
-    }
+    this.literalComparisons.checkBinary(expr, left, right);
     switch (operator) {
       case "==":
       case "!=":
@@ -448,7 +408,14 @@ export class ExpressionChecker {
           return BOOL;
         }
         if (!isCollection(left)) return mismatch(`\`contains\` needs a set, a list or a string on the left, but this is ${describeType(left)}`);
-        if (!compatible(left.element, right)) return mismatch(`${describeType(left)} cannot contain ${describeType(right)}`);
+        if (!compatible(left.element, right)) {
+          // `context.labels contains [pii, secret]`: several elements, where `contains` takes one.
+          if (isCollection(right) && compatible(left.element, right.element)) {
+            this.report("PC300", "`contains` looks for one element, not a list of them", expr.right.span, "to test several, use `containsAny` (any of them) or `containsAll` (all of them)");
+            return BOOL;
+          }
+          return mismatch(`${describeType(left)} cannot contain ${describeType(right)}`);
+        }
         return BOOL;
       case "containsAny":
       case "containsAll":
@@ -463,6 +430,31 @@ export class ExpressionChecker {
         if (right.kind !== "string") return mismatch(`the pattern of \`like\` must be a string, but this is ${describeType(right)}`);
         return BOOL;
     }
+  }
+
+  /** For a duration compared with an int: which of the two was written in the wrong form. */
+  private durationIntHelp(expr: A.Binary, left: Type, right: Type): string | undefined {
+    const [intSide, durationSide] = left.kind === "int" && right.kind === "duration" ? [expr.left, expr.right] : left.kind === "duration" && right.kind === "int" ? [expr.right, expr.left] : [undefined, undefined];
+    if (intSide === undefined || durationSide === undefined) return undefined;
+    if (unparenthesized(intSide).kind === "IntLiteral") return "write a duration with its unit, such as `1h` or `30s`";
+    if (unparenthesized(durationSide).kind === "DurationLiteral") return `\`${printExpr(intSide)}\` is a number: compare it with a number, without a unit`;
+    return undefined;
+  }
+
+  /**
+   * What the right side of a comparison is typed against, given the left side's type. A bare name
+   * on the right is resolved by it (`tool in [kb.search]` holds tools, `zone == external` an enum
+   * member); when the left side failed, nothing is guessed, so its one mistake gives one error.
+   */
+  private expectedRight(expr: A.Binary, left: Type): Type | undefined {
+    const listOnRight = unparenthesized(expr.right).kind === "ListLiteral";
+    if (left.kind === "error") return listOnRight ? { kind: "list", element: ERROR } : ERROR;
+    if (expr.operator === "in") return { kind: "set", element: left };
+    if (expr.operator !== "contains") return left;
+    // `context.labels contains [pii, secret]`: the list's names are labels (the mistake is the
+    // operator, which the check below names), not unknown names.
+    if (listOnRight && isCollection(left)) return left;
+    return elementOf(left);
   }
 
   /**
@@ -678,8 +670,21 @@ export class ExpressionChecker {
     if (this.schema.intents.has(text)) return this.report("PC206", `\`${text}\` is an intent name: compare it with \`intent\`, as in \`intent == ${text}\``, expr.span);
     const root = text.split(".")[0]!;
     const ownerEnums = [...this.schema.enums.values()].filter((e) => e.members.includes(text)).map((e) => e.name);
-    const help = ownerEnums.length > 0 ? `\`${text}\` is a member of \`${ownerEnums[0]}\`: write \`${ownerEnums[0]}.${text}\` or compare it with ${article(ownerEnums[0]!)} \`${ownerEnums[0]}\` attribute` : didYouMean(root, candidates);
+    const help = ownerEnums.length > 0 ? `\`${text}\` is a member of \`${ownerEnums[0]}\`: write \`${ownerEnums[0]}.${text}\` or compare it with ${article(ownerEnums[0]!)} \`${ownerEnums[0]}\` attribute` : (this.unknownRootHelp(root) ?? didYouMean(root, candidates) ?? (element?.kind === "string" ? `strings are written in quotes: ${JSON.stringify(text)}` : undefined));
     return this.report("PC206", `unknown name \`${root}\``, expr.kind === "Member" ? firstName(expr).span : expr.span, help);
+  }
+
+  /**
+   * Help for a name that is no root, when what was meant is clear: an attribute written without
+   * its entity (`team`, `labels`: `agent.team`, `context.labels` or `session.labels`), or a
+   * `null` the language does not have.
+   */
+  private unknownRootHelp(root: string): string | undefined {
+    if (/^(null|nil|none|undefined)$/i.test(root)) return "there is no `null`: test whether an optional attribute is present with `has`, as in `context has destination`";
+    const owners = [...this.schema.entities].filter(([, shape]) => shape.fields.has(root)).map(([entity]) => `${entity}.${root}`);
+    if ((SESSION_VALUES as readonly string[]).includes(root)) owners.push(`session.${root}`);
+    if (owners.length === 0) return undefined;
+    return `did you mean ${owners.map((o) => `\`${o}\``).join(" or ")}?`;
   }
 
   private inferCall(expr: A.Call, scope: Scope, rule: RuleContext): Type {
@@ -716,7 +721,7 @@ export class ExpressionChecker {
       if (!this.arity(expr, 1, 1)) return ERROR;
       const argument = this.infer(expr.args[0]!, scope, rule);
       if (!isStringLike(argument)) this.report("PC300", `\`${method}\` takes a string, but this is ${describeType(argument)}`, expr.args[0]!.span);
-      else if (isLowered(calleeObject)) this.checkLoweredText(expr.args[0]!, method);
+      else this.literalComparisons.checkAffix(method, calleeObject, object, expr.args[0]!);
       this.resolutions.set(expr, { kind: "method", name: method });
       return BOOL;
     }
@@ -743,11 +748,28 @@ export class ExpressionChecker {
     return false;
   }
 
+  /**
+   * `session.count(1m)`, `session.called(crm.lookup, 10m)`: a window written as an argument, the
+   * `within` before it forgotten (the README's rate limit invites it). Said as such, with the call
+   * as it should be, rather than as a duration where a tool pattern goes.
+   */
+  private windowWithoutWithin(expr: A.Call, method: string): Type | undefined {
+    const window = expr.args.find((a): a is A.DurationLiteral => a.kind === "DurationLiteral");
+    const others = expr.args.filter((a) => a !== window);
+    if (window === undefined || others.length > 1) return undefined;
+    const needsPattern = method === "called" && others.length === 0;
+    const pattern = others[0] ? `${printExpr(others[0])}, ` : needsPattern ? "crm.lookup, " : "";
+    const needs = needsPattern ? "a tool name or pattern, and `within` before its window" : "`within` before its window";
+    return this.report("PC210", `\`session.${method}\` needs ${needs}`, window.span, `write \`session.${method}(${pattern}within ${window.text})\``);
+  }
+
   private sessionCall(expr: A.Call, method: string, rule: RuleContext): Type {
     if (!(SESSION_CALLS as readonly string[]).includes(method)) {
       if ((SESSION_VALUES as readonly string[]).includes(method)) return this.report("PC210", `\`session.${method}\` is a value, not a function: write \`session.${method}\``, expr.span);
       return this.report("PC209", `unknown session member \`${method}\``, expr.callee.property.span, didYouMean(method, [...SESSION_VALUES, ...SESSION_CALLS]));
     }
+    const missingWithin = expr.within ? undefined : this.windowWithoutWithin(expr, method);
+    if (missingWithin) return missingWithin;
     let withinMs: number | undefined;
     if (expr.within) {
       const type = this.infer(expr.within, { locals: new Map(), guards: new Set() }, rule);
@@ -786,6 +808,12 @@ export class ExpressionChecker {
     this.resolutions.set(expr, withinMs === undefined ? { kind: "sessionCalled", pattern } : { kind: "sessionCalled", pattern, withinMs });
     return BOOL;
   }
+}
+
+/** A list written out whose every element failed to check (each was reported). */
+function hasFailedElements(expr: A.Expr, type: Type): boolean {
+  const list = unparenthesized(expr);
+  return list.kind === "ListLiteral" && list.elements.length > 0 && isCollection(type) && type.element.kind === "error";
 }
 
 function lineOf(node: { readonly span: A.Expr["span"] }): number {
@@ -886,8 +914,3 @@ function sessionValueType(member: (typeof SESSION_VALUES)[number], schema: Schem
 }
 
 export { describeType, sameType };
-
-/** `x.lower()`: a value with no upper-case letters. */
-function isLowered(e: A.Expr): boolean {
-  return e.kind === "Call" && e.callee.property.name === "lower" && e.args.length === 0;
-}

@@ -150,7 +150,22 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
       }
       return { kind: name, element: resolveType(ref.argument) };
     }
+    const type = namedType(name);
+    if (type === undefined) {
+      if (name === "") return ERROR;
+      // `Set<string>`, `array<string>`: one mistake, the name; that it has a type argument is not
+      // a second one (PC214), though the argument is still checked and counts as a use.
+      if (ref.argument) resolveType(ref.argument);
+      const listLike = ref.argument && /^(array|vec|vector|seq|sequence|slice)$/i.test(name) ? `write \`list<${typeText(ref.argument)}>\`` : undefined;
+      diagnostics.push(diagnostic("PC201", `unknown type \`${name}\``, ref.name.span, didYouMean(name, [...BUILTIN_TYPES, ...enums.keys(), ...recordDecls.keys()]) ?? listLike));
+      return ERROR;
+    }
     if (ref.argument) diagnostics.push(diagnostic("PC214", `\`${name}\` takes no type argument`, ref.argument.span));
+    return type;
+  };
+
+  /** The type a declared or built-in name (other than `set` and `list`) stands for, or undefined. */
+  const namedType = (name: string): Type | undefined => {
     switch (name) {
       case "bool":
       case "int":
@@ -169,9 +184,7 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
       typeUses.add(name);
       return { kind: "record", name };
     }
-    if (name === "") return ERROR;
-    diagnostics.push(diagnostic("PC201", `unknown type \`${name}\``, ref.name.span, didYouMean(name, [...BUILTIN_TYPES, ...enums.keys(), ...recordDecls.keys()])));
-    return ERROR;
+    return undefined;
   };
 
   const shape = (name: string, fields: readonly A.Field[]): RecordShape => {
@@ -236,6 +249,11 @@ export function checkPatternMatchesTools(pattern: A.ToolPattern, tools: Iterable
     else diagnostics.push(diagnostic("PC203", `unknown tool \`${pattern.text}\``, pattern.span, didYouMean(pattern.text, known)));
   }
   return matched;
+}
+
+/** A type as written: `string`, `set<Zone>`. */
+function typeText(ref: A.TypeRef): string {
+  return ref.argument ? `${ref.name.name}<${typeText(ref.argument)}>` : ref.name.name;
 }
 
 /** The string type of labels when no label enum is declared. */

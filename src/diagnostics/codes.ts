@@ -35,6 +35,7 @@ export const CODES = {
   PC109: { severity: "error", title: "malformed annotation", example: "@name(42)" },
   PC110: { severity: "error", title: "doc comment `fmt` cannot place", example: "policy p /// documents nothing here\n{\n  allow kb.search\n}" },
   PC111: { severity: "error", title: "annotation on the line of the rule before it", example: 'allow kb.search @name("kb-read")\ndeny email.send' },
+  PC112: { severity: "error", title: "bidirectional control character", example: 'deny * when agent.team == "support\u202e"   // a raw U+202E, not the escape' },
 
   // Declarations and names (PC2xx)
   PC200: { severity: "error", title: "duplicate declaration", example: "enum Zone { a }\nenum Zone { b }" },
@@ -76,8 +77,9 @@ export const CODES = {
   PC503: { severity: "warning", title: "more diagnostics than shown", example: "a file with 500 syntax errors" },
   PC504: { severity: "warning", title: "annotation looks like a mistyped keyword", example: '@Name("kb-read") allow kb.search' },
   PC505: { severity: "warning", title: "quantifier variable hides a name", example: 'deny * when any(url in user.roles: url == "x")' },
-  PC506: { severity: "warning", title: "string names no declared tool", example: 'deny * when tool == "sql.dll"' },
-  PC507: { severity: "warning", title: "lower-cased value compared with upper-case text", example: 'deny sql.query when args.sql.lower() contains "DROP TABLE"' },
+  PC506: { severity: "warning", title: "string names no declared tool or intent", example: 'deny * when tool == "sql.dll"' },
+  PC507: { severity: "warning", title: "normalized value compared with text it never holds", example: 'deny sql.query when args.sql.lower() contains "DROP TABLE"' },
+  PC508: { severity: "warning", title: "`like` pattern written as SQL or a regular expression", example: 'deny email.send when any(r in args.to: r like "%@rival.com")' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

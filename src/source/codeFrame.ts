@@ -1,6 +1,9 @@
+import { BIDI_CONTROL_CLASS } from "../diagnostics/printable.js";
 import type { Span } from "./Span.js";
 
 const MAX_FRAME_WIDTH = 160;
+/** Control characters (but tab and line feed) and bidirectional controls. */
+const HIDDEN_IN_FRAMES = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f\\u007f${BIDI_CONTROL_CLASS}]`, "g");
 
 /**
  * A code frame: the line of the span's start with its number, and a caret line under the span.
@@ -23,9 +26,10 @@ export function codeFrame(span: Span): string[] {
     text = prefix + text;
   }
   caretLength = Math.max(1, Math.min(caretLength, text.length - caretStart));
-  // Replace control characters so a binary-ish line cannot corrupt the terminal.
-  // eslint-disable-next-line no-control-regex
-  text = text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "�");
+  // Replace control characters so a binary-ish line cannot corrupt the terminal, and
+  // bidirectional controls so the terminal cannot reorder the line the frame is about (each is
+  // one UTF-16 unit, as is `�`: the caret stays in place).
+  text = text.replace(HIDDEN_IN_FRAMES, "�");
   const gutter = String(start.line);
   const pad = " ".repeat(gutter.length);
   return [`${pad} |`, `${gutter} | ${text}`, `${pad} | ${" ".repeat(caretStart)}${"^".repeat(caretLength)}`];

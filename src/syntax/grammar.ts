@@ -45,6 +45,15 @@ function labelOf(type: TokenType): string {
 /** Rules are parsed one at a time, so "expected the end" inside a rule means a stray token. */
 const AFTER_RULE = "a rule clause (`when`, `unless`, `reason`, `grant`, `revoke`), a new rule or `}`";
 
+/**
+ * Rules where a lone `=` is a comparison written with one `=`: inside a condition, or just after
+ * one (the rule then expects a clause). In a declaration (`risk = "low"`), a clause (`for = 5m`)
+ * or where a rule starts (`@name = "x"`), it is not, and saying "comparison is written `==`"
+ * would send the writer the wrong way.
+ */
+const CONDITION_RULES = new Set(["rule", "expression", "andExpression", "notExpression", "comparison", "postfix", "callArguments", "primary", "quantifier"]);
+const EQUALS_REMARK = " (comparison is written `==`)";
+
 /** Friendly wording of what a path of tokens expects, e.g. "a tool name or pattern". */
 function expectedWords(paths: TokenType[][], ruleName: string): string {
   const firsts = [...new Set(paths.map((p) => (p[0] ? labelOf(p[0]) : "")).filter(Boolean))];
@@ -61,7 +70,7 @@ export const friendlyMessages: IParserErrorMessageProvider = {
     if (expected.name === "EOF") what = ruleName === "file" ? RULE_WORDS["file"]! : AFTER_RULE;
     if ((expected === T.Identifier || expected === T.ToolNameStart) && (ruleName === "targets" || ruleName === "toolPattern")) what = "a tool name";
     if (expected === T.Identifier && ruleName === "qualifiedName") what = "a name";
-    if (actual.tokenType === T.SingleEq) return `expected ${what}, found \`=\` (comparison is written \`==\`)`;
+    if (actual.tokenType === T.SingleEq) return `expected ${what}, found \`=\`${CONDITION_RULES.has(ruleName) ? EQUALS_REMARK : ""}`;
     if (expected.name === "EOF") return `expected ${what}, found ${describeToken(actual)}`;
     const after = previous && previous.tokenType.name !== "EOF" ? ` after ${describeToken(previous)}` : "";
     return `expected ${what}${after}, found ${describeToken(actual)}`;
@@ -74,7 +83,8 @@ export const friendlyMessages: IParserErrorMessageProvider = {
   buildNoViableAltMessage({ expectedPathsPerAlt, actual, previous, ruleName }) {
     const paths = expectedPathsPerAlt.flat();
     const found = actual[0]!;
-    if (found.tokenType === T.SingleEq) return "expected an operator, found `=` (comparison is written `==`)";
+    // Where a rule starts, the alternatives are its effects: a `=` there is not in a condition.
+    if (found.tokenType === T.SingleEq && CONDITION_RULES.has(ruleName) && ruleName !== "rule") return `expected an operator, found \`=\`${EQUALS_REMARK}`;
     let what = expectedWords(paths, ruleName);
     if (ruleName === "targets" || ruleName === "toolPattern") what = "a tool name or pattern";
     const after = previous && previous.tokenType.name !== "EOF" ? ` after ${describeToken(previous)}` : "";

@@ -1,3 +1,5 @@
+import { escapeBidiControls } from "../diagnostics/printable.js";
+
 /** Milliseconds per duration unit. */
 export const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -30,8 +32,8 @@ const UNIT_SPELLINGS: Readonly<Record<string, number>> = {
 const UNIT_SIZES: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(DURATION_UNITS).map(([unit, size]) => [size, unit]));
 
 /**
- * What to write for a malformed duration (`1h30m`, `1min`, `2H`, `5w`), or undefined when
- * nothing close is meant. `1min` is a misspelled unit: "did you mean"; `1h30m` and `5w` need
+ * What to write for a malformed duration (`1h30m`, `1min`, `2H`, `5w`), or for a number lexed as
+ * one (`1_000`, `1e3`), or undefined when nothing close is meant. `1min` is a misspelled unit: "did you mean"; `1h30m` and `5w` need
  * arithmetic: "write".
  */
 export function durationSuggestion(text: string): string | undefined {
@@ -39,6 +41,13 @@ export function durationSuggestion(text: string): string | undefined {
   if (parts.length > 1 && parts.map((p) => p[0]).join("") === text) {
     const total = parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0);
     return Number.isSafeInteger(total) ? `write \`${durationText(total)}\`` : undefined;
+  }
+  // A number written as in other languages, lexed as digits and letters like a duration.
+  if (/^[0-9]+(_[0-9]+)+$/.test(text)) return `numbers have no digit separators: write \`${text.replace(/_/g, "")}\``;
+  const exponent = /^([0-9]+)[eE]([0-9]+)$/.exec(text);
+  if (exponent) {
+    const value = Number(exponent[1]) * 10 ** Number(exponent[2]);
+    return Number.isSafeInteger(value) ? `numbers are written in full: \`${value}\`` : "numbers are written in full, without an exponent";
   }
   const match = /^([0-9]+)([A-Za-z]+)$/.exec(text);
   if (!match) return undefined;
@@ -65,7 +74,10 @@ export function decodeString(raw: string): string | undefined {
   }
 }
 
-/** The policy-language spelling of a string: JSON, which is also how it is read back. */
+/**
+ * The policy-language spelling of a string: JSON, which is also how it is read back, with its
+ * bidirectional controls as escapes, since written raw they are an error (PC112).
+ */
 export function encodeString(value: string): string {
-  return JSON.stringify(value);
+  return escapeBidiControls(JSON.stringify(value));
 }

@@ -7,8 +7,13 @@ import type { Span } from "../source/Span.js";
 import { AstBuilder } from "./astBuilder.js";
 import { describeToken, grammarInstance } from "./grammar.js";
 import { durationSuggestion } from "./literals.js";
+import { quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
+import { bidiControlDiagnostics, hasBidiControl, invisibleCharacterMessage } from "./hiddenCharacters.js";
 import { helpForSyntaxError, keywordValueHelp, keywordWrittenAsValue, unclosedBrace } from "./syntaxHelp.js";
 import * as T from "./tokens.js";
+
+/** Tokens that hold any character: a bidirectional control in one is reported (PC112). */
+const TEXT_TOKENS = new Set<unknown>([T.StringLiteral, T.UnterminatedString, T.SingleQuotedString, T.UnterminatedBlockComment]);
 
 /** Deeper nesting than this is refused before parsing, so recursion can never exhaust the stack. */
 export const MAX_NESTING = 100;
@@ -51,9 +56,23 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     const lexed = T.policyLexer.tokenize(file.text);
     for (const error of lexed.errors) {
       const character = file.text.slice(error.offset, error.offset + (error.length || 1));
-      const shown = character.length > 20 ? character.slice(0, 20) + "…" : character;
-      diagnostics.push(diagnostic("PC100", `unexpected character \`${shown}\``, { file, start: error.offset, end: error.offset + Math.max(1, Math.min(error.length, 20)) }, hintForCharacter(character.charAt(0), file.text.charAt(error.offset + 1))));
+      // A run with a bidirectional control is PC112, below.
+      if (hasBidiControl(character)) continue;
+      const span = { file, start: error.offset, end: error.offset + Math.max(1, Math.min(error.length, 20)) };
+      const invisible = invisibleCharacterMessage(character);
+      if (invisible) diagnostics.push(diagnostic("PC100", invisible.message, span, invisible.help));
+      else {
+        const shown = character.length > 20 ? character.slice(0, 20) + "…" : character;
+        const help = character.startsWith(";") ? separatorHint(lexed.tokens, error.offset) : hintForCharacter(character.charAt(0), file.text.charAt(error.offset + 1));
+        diagnostics.push(diagnostic("PC100", `unexpected character \`${shown}\``, span, help));
+      }
       if (diagnostics.length >= MAX_SYNTAX_ERRORS_PER_FILE) break;
+    }
+    const hashComments = lexed.groups["hashComments"] ?? [];
+    for (const comment of hashComments) {
+      // `#[name("x")]` is an attribute in Rust's style, not a comment: say how annotations are written.
+      const help = comment.image.startsWith("#[") ? 'annotations start with `@`, as in `@name("kb-read")`' : "comments start with `//`";
+      diagnostics.push(diagnostic("PC100", "unexpected character `#`", { file, start: comment.startOffset, end: comment.startOffset + 1 }, help));
     }
     /**
      * A syntax error at the first token after an unexpected character is that character's echo
@@ -102,6 +121,8 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     }
     const docComments = lexed.groups["docs"] ?? [];
     const comments = lexed.groups["comments"] ?? [];
+    const textHolders = [...lexed.tokens.filter((t) => TEXT_TOKENS.has(t.tokenType)), ...comments, ...docComments, ...hashComments];
+    diagnostics.push(...bidiControlDiagnostics(file, textHolders, lexed.errors.map((e) => ({ offset: e.offset, length: e.length || 1 }))));
     if (tooDeep) return { file, ast: empty, comments, docComments, diagnostics };
 
     const parser = grammarInstance();
@@ -146,7 +167,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     };
     // Declarations, and the rules of a policy, are parsed one at a time: each CST is turned into
     // AST and dropped at once, so a 10,000-rule set never holds a giant CST (that cost seconds of GC).
-    const { chunks, strayCloses } = splitDeclarations(tokens);
+    const { chunks, strayCloses } = splitDeclarations(quoteBareAnnotationArguments(tokens, file, diagnostics));
     for (const { brace, policyName } of strayCloses) {
       diagnostics.push(diagnostic("PC103", `this \`}\` closes \`policy ${policyName?.image ?? ""}\` early: rules follow it`, tokenSpan(file, brace), "remove it: a policy's `}` goes after its last rule"));
     }
@@ -212,7 +233,6 @@ function trailingAnnotationDiagnostic(file: SourceFile, trailing: TrailingAnnota
 /** Advice for the first unexpected character of a run (the lexer reports `&&` as one run), given the character after it. */
 function hintForCharacter(character: string, next: string): string | undefined {
   if (character === "-" && /[0-9]/.test(next)) return "the language has no negative numbers";
-  if (character === ";") return "rules need no separator: a rule ends where the next one starts";
   if (character === "'" ) return 'strings use double quotes: "text"';
   if (character === "&") return "write `and`";
   if (character === "|") return "write `or`";
@@ -220,6 +240,31 @@ function hintForCharacter(character: string, next: string): string | undefined {
   if (character === "`") return 'strings use double quotes: "text"';
   return undefined;
 }
+
+/**
+ * A `;` is a separator of other languages: between rules (nothing separates them), between the
+ * attributes of a record, the members of an enum or the items of a list (a `,` does), by the
+ * brackets it is in. Inside parentheses nothing is certain: no help.
+ */
+function separatorHint(tokens: readonly IToken[], offset: number): string | undefined {
+  const open: number[] = [];
+  for (let i = 0; i < tokens.length && tokens[i]!.startOffset < offset; i++) {
+    if (OPENERS.has(tokens[i]!.tokenType)) open.push(i);
+    else if (CLOSERS.has(tokens[i]!.tokenType)) open.pop();
+  }
+  const at = open[open.length - 1];
+  if (at === undefined) return RULE_SEPARATOR_HINT;
+  const opener = tokens[at]!.tokenType;
+  if (opener === T.LBracket) return "list items are separated by `,`";
+  if (opener === T.LParen) return undefined;
+  const owner = tokens[at - 1]?.tokenType;
+  const declaration = tokens[at - 2]?.tokenType;
+  if (owner === T.Kw.args || owner === T.Kw.agent || owner === T.Kw.user || owner === T.Kw.context || declaration === T.Kw.type) return "attributes are separated by `,`";
+  if (declaration === T.Kw.enum) return "members are separated by `,`";
+  return RULE_SEPARATOR_HINT;
+}
+
+const RULE_SEPARATOR_HINT = "rules need no separator: a rule ends where the next one starts";
 
 /** Recovery can report the same place twice; keep the first message per offset. */
 function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {

@@ -53,6 +53,38 @@ function wholeSegmentsBefore(tokens: readonly IToken[], end: number): string | u
 /** Keywords a misspelled word in a rule most likely meant (`alow`, `wehn`, `AND`). */
 const RULE_KEYWORDS = ["allow", "ask", "deny", "when", "unless", "reason", "grant", "for", "revoke", "and", "or", "not", "in", "contains", "containsAny", "containsAll", "like", "has", "within", "true", "false"];
 
+/**
+ * Words of other policy and query languages, and what they are here. Checked before the
+ * misspelled-keyword guess, which would offer whatever keyword is one edit away (`if`: `in`).
+ */
+const FOREIGN_KEYWORDS: Readonly<Record<string, string>> = {
+  if: "conditions start with `when`: `deny kb.search when …`",
+  where: "conditions start with `when`: `deny kb.search when …`",
+  is: "compare with `==`",
+  eq: "compare with `==`",
+  ne: "compare with `!=`",
+  matches: "match a pattern with `like` and `*`: `args.url like \"*.onion\"`",
+};
+
+/**
+ * Help that depends on the token before the error more than on the one found: a `=` after an
+ * annotation's key, `<>` for "not equal", a word after `revoke` (which takes none) or after
+ * `reason` (which takes a string), and a string that a `"` inside it ended early.
+ */
+function helpForPlace(tokens: readonly IToken[], index: number): string | undefined {
+  const found = tokens[index]!;
+  const previous = tokens[index - 1]!;
+  if (found.tokenType === T.SingleEq && isName(previous) && tokens[index - 2]?.tokenType === T.At) {
+    const value = tokens[index + 1]?.tokenType === T.StringLiteral ? tokens[index + 1]!.image : '"…"';
+    return `annotations take their arguments in parentheses: \`@${previous.image}(${value})\``;
+  }
+  if (found.tokenType === T.Greater && previous.tokenType === T.Less && adjacent(previous, found)) return "write `!=` for \"not equal\"";
+  if (previous.tokenType === T.Kw.revoke && isName(found) && found.startLine === previous.endLine) return "`revoke` takes nothing: it ends the session of the call it denies";
+  if (previous.tokenType === T.Kw.reason && found.tokenType !== T.StringLiteral) return "the reason is a string: write it in double quotes, `reason \"…\"`";
+  if (previous.tokenType === T.StringLiteral && adjacent(previous, found) && (isName(found) || found.tokenType === T.StringLiteral)) return 'a `"` ends the string: to put one inside, write `\\"`';
+  return undefined;
+}
+
 /** `1.5h`: the tokens `1` `.` `5h`, written without spaces; the help says what to write instead. */
 function fractionHelp(whole: IToken, fraction: IToken): string {
   const match = /^([0-9]+)(ms|s|m|h|d)?$/.exec(fraction.image);
@@ -70,7 +102,11 @@ export function helpForSyntaxError(tokens: readonly IToken[], index: number): st
   const found = tokens[index];
   const previous = tokens[index - 1];
   if (!found) return undefined;
+  const byPlace = previous ? helpForPlace(tokens, index) : undefined;
+  if (byPlace !== undefined) return byPlace;
   if (found.tokenType === T.Identifier && !(previous?.tokenType === T.Integer && found.image in DURATION_UNITS)) {
+    const meant = FOREIGN_KEYWORDS[found.image.toLowerCase()];
+    if (meant !== undefined) return meant;
     const keyword = closestName(found.image, RULE_KEYWORDS);
     if (keyword !== undefined) return keyword === found.image.toLowerCase() ? `did you mean \`${keyword}\`? keywords are lower case` : `did you mean \`${keyword}\`?`;
   }

@@ -34,6 +34,11 @@ export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /[ \t\r\n\u
 export const DocComment = createToken({ name: "DocComment", pattern: /\/\/\/[^\n\r]*/, group: "docs" });
 export const LineComment = createToken({ name: "LineComment", pattern: /\/\/[^\n\r]*/, group: "comments" });
 export const BlockComment = createToken({ name: "BlockComment", pattern: /\/\*[\s\S]*?\*\//, group: "comments", line_breaks: true });
+/**
+ * `# text`: a comment as Rego, YAML and shell write it. Lexed to the end of the line so it is
+ * reported once (PC100) and its words are not parsed as policy.
+ */
+export const HashComment = createToken({ name: "HashComment", pattern: /#[^\n\r]*/, group: "hashComments" });
 /** Matched only when no `*\/` follows: reported as PC102 by the parser front. */
 export const UnterminatedBlockComment = createToken({ name: "UnterminatedBlockComment", pattern: /\/\*[\s\S]*/, line_breaks: true, label: "an unterminated comment" });
 
@@ -130,6 +135,7 @@ export const allTokens: TokenType[] = [
   DocComment,
   LineComment,
   BlockComment,
+  HashComment,
   UnterminatedBlockComment,
   StringLiteral,
   UnterminatedString,

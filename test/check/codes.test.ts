@@ -20,6 +20,7 @@ const EXAMPLES: Partial<Record<Code, string>> = {
   PC108: "policy p {\n  deny * when session.calls > 99999999999999999999 // <-\n}",
   PC109: "policy p {\n  @name(42) // <-\n  deny kb.search when agent.attested\n}",
   PC111: 'policy p {\n  allow kb.search @name("kb-read") // <-\n  deny email.send when agent.attested\n}',
+  PC112: 'policy p {\n  deny * when agent.team == "support\u202e" // <-\n}',
   PC200: "enum Zone { a } // <-",
   PC201: "type T { zone: Zonee } // <-\ntool t.t { args { t: T } }",
   PC202: 'policy p {\n  allow kb.search when agent.tema == "support" // <-\n}',
@@ -54,6 +55,7 @@ const EXAMPLES: Partial<Record<Code, string>> = {
   PC505: 'policy p {\n  deny * when any(url in user.roles: url == "x") // <-\n}',
   PC506: 'policy p {\n  deny * when tool == "kb.serch" // <-\n}',
   PC507: 'policy p {\n  deny kb.search when args.query.lower() contains "DROP" // <-\n}',
+  PC508: 'policy p {\n  deny kb.search when args.query like "%secret%" // <-\n}',
 };
 
 /** Codes that `analyze` never reports: they come from the command line or from `fmt`. */

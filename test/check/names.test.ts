@@ -22,6 +22,17 @@ describe("declarations", () => {
     expect(result.diagnostics).toEqual([]);
   });
 
+  it("PC201: an unknown type with a type argument is one error (not also PC214); `array<T>` is `list<T>`", () => {
+    const found = checkAlone("enum Role { a }\nagent { roles: Set<Role>, tags: array<string>, deep: Vec<list<strin>> }\n");
+    expect(found.map((f) => [f.code, f.message, f.help])).toEqual([
+      ["PC201", "unknown type `Set`", "did you mean `set`?"],
+      ["PC201", "unknown type `array`", "write `list<string>`"],
+      ["PC201", "unknown type `Vec`", "write `list<list<strin>>`"],
+      ["PC201", "unknown type `strin`", "did you mean `string`?"],
+    ]);
+    expect(checkAlone("agent { a: int<string> }\n").map((f) => f.code)).toEqual(["PC214"]);
+  });
+
   it("PC200: duplicate declarations of every kind, pointing at the first", () => {
     const text = [
       "enum Zone { a }", //                          1
@@ -257,6 +268,21 @@ describe("names in rules", () => {
     ];
     for (const text of cases) single(rule(text), "PC210", 2);
     expect(rule("deny * when session.count() > 3")[0]!.message).toContain("within");
+  });
+
+  it("PC210: a window without `within` says so, with the call as it should be, at the window", () => {
+    const cases: [string, string, string][] = [
+      ["deny * when session.count(1m) > 30", "`session.count` needs `within` before its window", "write `session.count(within 1m)`"],
+      ["deny * when session.count(email.*, 1h) > 50", "`session.count` needs `within` before its window", "write `session.count(email.*, within 1h)`"],
+      ["deny * when session.count(1h, email.*) > 50", "`session.count` needs `within` before its window", "write `session.count(email.*, within 1h)`"],
+      ["deny * when session.called(crm.lookup, 10m)", "`session.called` needs `within` before its window", "write `session.called(crm.lookup, within 10m)`"],
+      ["deny * when session.called(10m)", "`session.called` needs a tool name or pattern, and `within` before its window", "write `session.called(crm.lookup, within 10m)`"],
+    ];
+    for (const [text, message, help] of cases) {
+      const found = single(rule(text), "PC210", 2);
+      expect([found.message, found.help], text).toEqual([message, help]);
+      expect(found.column, text).toBe(text.search(/\d+[mh]\)|\d+[mh],/) + 3);
+    }
   });
 
   it("PC211: unknown method or function, with what exists", () => {

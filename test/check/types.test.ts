@@ -122,6 +122,46 @@ describe("PC300 type mismatch", () => {
   });
 });
 
+describe("one mistake, one error: follow-on errors of a failed operand", () => {
+  it("a list on the right of `contains`: one PC300 naming containsAny/containsAll; its names resolve as the collection's", () => {
+    const found = rules("deny * when context.labels contains [pii, secret]");
+    expect(found.map((f) => [f.code, f.message, f.help])).toEqual([["PC300", "`contains` looks for one element, not a list of them", "to test several, use `containsAny` (any of them) or `containsAll` (all of them)"]]);
+    expect(found[0]!.column).toBe("  deny * when context.labels contains ".length + 1);
+    expect(rules("deny * when context.labels containsAny [pii, secret] or context.labels contains pii")).toEqual([]);
+  });
+
+  it("a bare name where a string is expected: quote it; no `list<unknown>` in any message", () => {
+    const found = rules("deny * when user.roles contains [admin] or agent.team == support");
+    expect(found.map((f) => [f.code, f.help])).toEqual([
+      ["PC300", "to test several, use `containsAny` (any of them) or `containsAll` (all of them)"],
+      ["PC206", 'strings are written in quotes: "admin"'],
+      ["PC206", 'strings are written in quotes: "support"'],
+    ]);
+    expect(JSON.stringify(found)).not.toContain("unknown>");
+  });
+
+  it("a left side that failed: the bare names on the right are not guessed at", () => {
+    const found = rules("deny * when labels contains pii or labels containsAny [pii, secret]");
+    expect(found.map((f) => [f.code, f.message, f.help])).toEqual([
+      ["PC206", "unknown name `labels`", "did you mean `context.labels` or `session.labels`?"],
+      ["PC206", "unknown name `labels`", "did you mean `context.labels` or `session.labels`?"],
+    ]);
+  });
+
+  it("an attribute without its entity, and `null`, get help that says so", () => {
+    expect(rules('deny * when team == "x"').map((f) => f.help)).toEqual(["did you mean `agent.team`?"]);
+    expect(rules("deny * when context.env == null").map((f) => [f.code, f.help])).toEqual([["PC206", "there is no `null`: test whether an optional attribute is present with `has`, as in `context has destination`"]]);
+  });
+});
+
+describe("an int compared with a duration: the help names the side written in the wrong form", () => {
+  it("a bare number where a duration goes needs a unit; a duration where a count goes needs none", () => {
+    expect(rules("deny * when session.age > 3600").map((f) => f.help)).toEqual(["write a duration with its unit, such as `1h` or `30s`"]);
+    expect(rules("deny * when session.count(within 1m) > 1m").map((f) => f.help)).toEqual(["`session.count(within 1m)` is a number: compare it with a number, without a unit"]);
+    expect(rules("deny * when session.calls == session.age").map((f) => f.help)).toEqual([undefined]);
+  });
+});
+
 describe("PC301 `like` and string methods on non-strings", () => {
   it("`like` on a bool, an int, an enum member, a set", () => {
     const found = rules('deny * when agent.attested like "*"');

@@ -123,6 +123,52 @@ describe("PC506 a string names no declared tool", () => {
   });
 });
 
+describe("PC506 for patterns, affixes and intents", () => {
+  it("a `like` pattern no declared tool matches, with the pattern that would", () => {
+    const found = rules('deny * when tool like "krm.*" or tool like "*.serch" or tool like "email.snd"');
+    expect(found.map((d) => [d.code, d.message, d.help])).toEqual([
+      ["PC506", 'no declared tool matches "krm.*", so this comparison is never true', 'did you mean "crm.*"?'],
+      ["PC506", 'no declared tool matches "*.serch", so this comparison is never true', 'did you mean "*.search"?'],
+      ["PC506", 'no declared tool matches "email.snd", so this comparison is never true', "did you mean `email.send`?"],
+    ]);
+  });
+
+  it("startsWith, endsWith and contains text no declared tool has there", () => {
+    const found = rules('deny * when tool.startsWith("krm.") or tool.endsWith(".serch") or tool contains "delete"');
+    expect(found.map((d) => [d.code, d.message, d.help])).toEqual([
+      ["PC506", 'no declared tool starts with "krm.", so this comparison is never true', "did you mean `crm.`?"],
+      ["PC506", 'no declared tool ends with ".serch", so this comparison is never true', "did you mean `.search`?"],
+      ["PC506", 'no declared tool contains "delete", so this comparison is never true', "the declared tools are `crm.lookup`, `email.send`, `http.get`, `kb.search`"],
+    ]);
+  });
+
+  it("intent strings: ==, !=, in, like and startsWith", () => {
+    const found = rules('deny * when intent == "reserach" or intent != "suport.reply" or intent in ["research", "ops"] or intent like "suport.*" or intent.startsWith("ops")');
+    expect(found.map((d) => [d.code, d.message, d.help])).toEqual([
+      ["PC506", 'no declared intent is named "reserach", so this comparison is never true', "did you mean `research`?"],
+      ["PC506", 'no declared intent is named "suport.reply", so this comparison is always true', "did you mean `support.reply`?"],
+      ["PC506", 'no declared intent is named "ops", so this element never matches', "name a declared intent, written without quotes (`intent == support.reply`), which the checker then checks"],
+      ["PC506", 'no declared intent matches "suport.*", so this comparison is never true', 'did you mean "support.*"?'],
+      ["PC506", 'no declared intent starts with "ops", so this comparison is never true', "the declared intents are `support.reply`, `research`"],
+    ]);
+  });
+
+  it("a set without intents: any intent string", () => {
+    const found = checkAlone('tool t.a {}\npolicy p {\n  deny t.a when intent == "x"\n}\n');
+    expect(found.map((d) => [d.code, d.help])).toEqual([["PC506", "the set declares no intents"]]);
+  });
+
+  it("not for patterns, affixes and intents that fit a declared name, nor for `session.last`", () => {
+    expect(rules('deny * when tool like "kb.*" or tool like "*.search" or tool like "*" or tool.startsWith("crm.") or tool.endsWith("get") or tool contains "mail"')).toEqual([]);
+    expect(rules('deny * when intent == "research" or intent like "support.*" or intent in ["research"] or intent.endsWith("reply")')).toEqual([]);
+    expect(rules('deny * when session.last like "shell.*" or session.last.startsWith("shell.")')).toEqual([]);
+  });
+
+  it("a pattern in another syntax is reported once, as PC508", () => {
+    expect(codesAndLines(rules('deny * when tool like "%delete"'))).toEqual([["PC508", 2]]);
+  });
+});
+
 describe("PC507 a lower-cased value compared with upper-case text", () => {
   it("==, !=, contains, like, startsWith and endsWith", () => {
     const found = rules('deny kb.search when args.query.lower() contains "DROP" or args.query.lower() != "Q" or "X" == args.query.lower() or args.query.lower() like "*Secret*" or args.query.lower().startsWith("Sel") or args.query.lower().endsWith("X")');
@@ -144,6 +190,88 @@ describe("PC507 a lower-cased value compared with upper-case text", () => {
   it("not for lower-case text, nor without lower()", () => {
     expect(rules('deny kb.search when args.query.lower() contains "drop" or args.query contains "DROP" or args.query.lower() == "42"')).toEqual([]);
     expect(rules('deny kb.search when args.query.lower() in ["drop", "42"] or args.query in ["DROP"]')).toEqual([]);
+  });
+});
+
+describe("PC507 url.host and email.domain compared with text they never return", () => {
+  it("a scheme, a path, upper case, user information and a port, for url.host", () => {
+    const found = rules('deny http.get when url.host(args.url) == "https://evil.com" or url.host(args.url).endsWith(".Evil.com") or url.host(args.url) == "evil.com/x" or url.host(args.url) == "bob@evil.com" or url.host(args.url) == "evil.com:8080" or url.host(args.url) == "bücher.de"');
+    expect(found.map((d) => [d.code, d.message, d.help])).toEqual([
+      ["PC507", '`url.host` returns the host alone, with no scheme, path, query or fragment, so comparing it with "https://evil.com" is never true', 'write the host alone: "evil.com"'],
+      ["PC507", '`url.host` returns the host in lower case, so comparing it with ".Evil.com" is never true', 'write the text in lower case: ".evil.com"'],
+      ["PC507", '`url.host` returns the host alone, with no scheme, path, query or fragment, so comparing it with "evil.com/x" is never true', 'write the host alone: "evil.com"'],
+      ["PC507", '`url.host` returns the host alone, without the user information before an `@`, so comparing it with "bob@evil.com" is never true', 'write the host alone: "evil.com"'],
+      ["PC507", '`url.host` returns the host without its port, so comparing it with "evil.com:8080" is never true', 'leave out the port: "evil.com"'],
+      ["PC507", '`url.host` returns the host in its ASCII form (`bücher.de` is `xn--bcher-kva.de`), so comparing it with "bücher.de" is never true', 'write it in its ASCII form: "xn--bcher-kva.de"'],
+    ]);
+  });
+
+  it("the `@`, upper case, other characters and extra dots, for email.domain", () => {
+    const found = rules('deny email.send when any(r in args.to: email.domain(r) == "@evil.com" or email.domain(r) != "Acme.com" or email.domain(r) in ["acme.com", "evil.com."] or email.domain(r).startsWith(".") or email.domain(r) == "evil com")');
+    expect(found.map((d) => [d.code, d.message, d.help])).toEqual([
+      ["PC507", '`email.domain` returns the part after the `@`, so comparing it with "@evil.com" is never true', 'write the domain alone: "evil.com"'],
+      ["PC507", '`email.domain` returns the domain in lower case, so comparing it with "Acme.com" is always true', 'write the text in lower case: "acme.com"'],
+      ["PC507", '`email.domain` returns a domain with no leading or trailing dot and no empty label, so the element "evil.com." never matches', 'leave out the extra dots: "evil.com"'],
+      ["PC507", '`email.domain` returns a domain with no leading or trailing dot and no empty label, so comparing it with "." is never true', undefined],
+      ["PC507", '`email.domain` returns only letters, digits, `.`, `-` and `_`, so comparing it with "evil com" is never true', undefined],
+    ]);
+  });
+
+  it("like: the piece before the first `*` starts the value, the piece after the last ends it", () => {
+    const found = rules('deny http.get when url.host(args.url) like "https://*.evil.com/*" or url.host(args.url) like "*:443"', 'deny email.send when any(r in args.to: email.domain(r) like "*@evil.com")');
+    expect(found.map((d) => [d.code, d.line, d.help])).toEqual([
+      ["PC507", 2, 'write the host alone: "*.evil.com"'],
+      ["PC507", 2, undefined],
+      ["PC507", 3, 'write the domain alone: "evil.com"'],
+    ]);
+  });
+
+  it("not for text the call can return, however odd", () => {
+    expect(rules('deny http.get when url.host(args.url) == "evil.com" or url.host(args.url) == "[::1]" or url.host(args.url) contains ":" or url.host(args.url) == "" or url.host(args.url).startsWith(".") or url.host(args.url) == "evil.com." or url.host(args.url) like "*.evil.com" or url.host(args.url).endsWith("]")')).toEqual([]);
+    expect(rules('deny email.send when any(r in args.to: email.domain(r) == "acme.com" or email.domain(r) == "a_b-c.io" or email.domain(r).endsWith(".acme.com") or email.domain(r) like "*.acme.*")')).toEqual([]);
+  });
+
+  it("a variable named like the namespace is not the call", () => {
+    const found = rules('deny * when any(url in user.roles: url == "HTTPS://x")');
+    expect(found.map((d) => d.code)).toEqual(["PC505"]);
+  });
+});
+
+describe("PC508 a `like` pattern written as SQL or a regular expression", () => {
+  it("SQL's `%` and an all-`_` local part, with the `*` form", () => {
+    const found = rules('deny email.send when any(r in args.to: r like "%@rival.com" or r like "_@rival.com" or r like "%admin%")');
+    expect(found.map((d) => [d.code, d.message, d.help])).toEqual([
+      ["PC508", "this `like` pattern is written as in SQL (`%`), but `like` has one wildcard, `*`, and every other character matches itself", 'did you mean "*@rival.com"?'],
+      ["PC508", "this `like` pattern is written as in SQL (`_`), but `like` has one wildcard, `*`, and every other character matches itself", 'did you mean "*@rival.com"?'],
+      ["PC508", "this `like` pattern is written as in SQL (`%`), but `like` has one wildcard, `*`, and every other character matches itself", 'did you mean "*admin*"?'],
+    ]);
+    expect(found[0]!.column).toBe('  deny email.send when any(r in args.to: r like '.length + 1);
+  });
+
+  it("regular expressions: `.*` with `\\.`, `^` or `$`, two `.*`, and classes", () => {
+    const cases: [string, string, string][] = [
+      ['".*\\\\.onion.*"', "`.*`, `\\\\.`", 'did you mean "*.onion*"?'],
+      ['"^http://.*"', "`^`, `.*`", 'did you mean "http://*"?'],
+      ['".*onion.*"', "`.*`", 'did you mean "*onion*"?'],
+      ['"\\\\.onion$"', "`\\\\.`, `$`", 'did you mean "*.onion"?'],
+      ['".*@rival.com"', "`.*`", 'did you mean "*@rival.com*"?'],
+      ['"^https?://.*"', "`^`, `.*`", 'write the pattern with `*` for any run of characters, as in "*@acme.com"'],
+      ['"[Ss]ecret*"', "`[Ss]`", "`like` has no character classes: to ignore case, compare a `lower()`d value; for several spellings, join `like`s with `or`"],
+      ['"*[^@]*@x.com"', "`[^@]`", "`like` has no character classes: to ignore case, compare a `lower()`d value; for several spellings, join `like`s with `or`"],
+    ];
+    for (const [pattern, constructs, help] of cases) {
+      const found = rules(`deny http.get when args.url like ${pattern}`);
+      expect(found.map((d) => [d.code, d.message, d.help]), pattern).toEqual([["PC508", `this \`like\` pattern is written as a regular expression (${constructs}), but \`like\` has one wildcard, \`*\`, and every other character matches itself`, help]]);
+    }
+  });
+
+  it("not for globs whose `.`, `_`, `$`, `^`, `%` or brackets are text", () => {
+    const globs = ["kb.*", "*.acme.com", "*_test", "*.*", "*.*.*", ".*", ".*rc", "*\\\\c$", "evil.com$", "*%2F*", "*%40*", "^1.2", "^*", "~*", "http://[::1]*", "*[REDACTED]*", "support.*", "*@acme.com", "*"];
+    for (const glob of globs) expect(rules(`deny http.get when args.url like ${JSON.stringify(glob)}`), glob).toEqual([]);
+  });
+
+  it("a pattern on a normalizing call is reported once, as PC508", () => {
+    expect(codesAndLines(rules('deny http.get when url.host(args.url) like ".*\\\\.onion"'))).toEqual([["PC508", 2]]);
   });
 });
 

@@ -71,6 +71,18 @@ describe("policyc check: pretty output", () => {
     expect(result.stderr).toBe("");
   });
 
+  it("a Trojan Source string: PC112, and the frame shows its bidirectional controls as `�`, so the terminal cannot reorder the line", async () => {
+    const result = await check(write("trojan.policy", 'agent { team: string }\ntool kb.search {}\npolicy p {\n  deny kb.search when agent.team == "support\u202e \u2066// only contractors\u2069 \u2066"\n}\n'));
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('4 |   deny kb.search when agent.team == "support� �// only contractors� �"\n  |                                             ^\n');
+    expect(result.stdout).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+  });
+
+  it("a `#` comment line: one PC100 with the `//` help, and nothing from its words", async () => {
+    const result = await check(write("hash.policy", "# support rules\ntool kb.search {}\n"));
+    expect(result.stdout).toBe(["hash.policy:1:1: error[PC100]: unexpected character `#`", "  |", "1 | # support rules", "  | ^", "  = help: comments start with `//`", "", "1 error, 0 warnings", ""].join("\n"));
+  });
+
   it("puts the caret under the whole span", async () => {
     const result = await check(write("decls.policy", DECLS), write("span.policy", policyOf('allow kb.search when agent.attested == "yes"')));
     expect(result.code).toBe(1);

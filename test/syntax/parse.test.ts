@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type * as A from "../../src/ast/nodes.js";
 import { parse, MAX_NESTING } from "../../src/syntax/parse.js";
+import { decodeString, encodeString } from "../../src/syntax/literals.js";
+import { printable } from "../../src/diagnostics/printable.js";
 import { CONTRACT_POLICY, DECLS } from "../fixtures.js";
 
 /** Code, 1-based line and message of each diagnostic of a parse. */
@@ -104,6 +106,43 @@ describe("syntax errors", () => {
     expect(found[0]!.message).toContain("comparison is written `==`");
   });
 
+  it("the `==` reminder only where a `=` is in or after a condition, not in a declaration, a clause or an annotation", () => {
+    for (const text of ['tool kb.search { risk = "low" }', "enum Label = public", 'policy p {\n  deny x grant "a" for = 5m\n}', 'policy p {\n  @name = "kb-read"\n  deny x\n}']) {
+      for (const p of problems(text)) expect(p.message, text).not.toContain("comparison is written");
+    }
+    expect(problems('policy p {\n  deny * when (a = b)\n}')[0]!.message).toContain("comparison is written `==`");
+    expect(problems('policy p {\n  @name = "kb-read"\n  deny x\n}')[0]!.help).toBe('annotations take their arguments in parentheses: `@name("kb-read")`');
+  });
+
+  it("help that depends on the place: other languages' words, `<>`, a word after `revoke` or `reason`, a `\"` inside a string", () => {
+    const helpOf = (text: string) => problems(`policy p {\n  ${text}\n}\n`)[0]?.help;
+    expect(helpOf('deny kb.search if agent.team == "x"')).toBe("conditions start with `when`: `deny kb.search when …`");
+    expect(helpOf('deny kb.search where agent.team == "x"')).toBe("conditions start with `when`: `deny kb.search when …`");
+    expect(helpOf('deny * when agent.team is "support"')).toBe("compare with `==`");
+    expect(helpOf('deny * when agent.team <> "support"')).toBe('write `!=` for "not equal"');
+    expect(helpOf("deny kb.search when true revoke session")).toBe("`revoke` takes nothing: it ends the session of the call it denies");
+    expect(helpOf("deny email.send reason no external email")).toBe('the reason is a string: write it in double quotes, `reason "…"`');
+    expect(helpOf('deny kb.search reason "say "no""')).toBe('a `"` ends the string: to put one inside, write `\\"`');
+    // A misspelled keyword still gets its did-you-mean.
+    expect(helpOf("deny kb.search wehn true")).toBe("did you mean `when`?");
+  });
+
+  it("a `;` gets the separator of the place it is in", () => {
+    const helps = problems("enum E { a; b }\ntype T { a: int; b: int }\ntool t.a { args { q: string; l: int } }\npolicy p {\n  allow t.a;\n  deny t.a when any(x in [1;2]: true)\n}\n").map((p) => [p.line, p.help]);
+    expect(helps).toEqual([
+      [1, "members are separated by `,`"],
+      [2, "attributes are separated by `,`"],
+      [3, "attributes are separated by `,`"],
+      [5, "rules need no separator: a rule ends where the next one starts"],
+      [6, "list items are separated by `,`"],
+    ]);
+  });
+
+  it("a number written with digit separators or an exponent: PC104 says how numbers are written", () => {
+    expect(problems("policy p {\n  deny * when session.calls > 1_000\n}\n")[0]).toMatchObject({ code: "PC104", help: "numbers have no digit separators: write `1000`" });
+    expect(problems("policy p {\n  deny * when session.calls > 1e3\n}\n")[0]).toMatchObject({ code: "PC104", help: "numbers are written in full: `1000`" });
+  });
+
   it("names tokens by label, never by token class", () => {
     for (const text of ["enum E { a, }", "policy p { deny * when }", "tool a. { }", "policy p { @name(,) deny * }", "policy p { deny * when a == }"]) {
       for (const p of problems(text)) {
@@ -154,6 +193,31 @@ describe("syntax errors", () => {
     ]);
     expect(problems("policy p {\n  deny * when a && b\n}")).toEqual([{ code: "PC100", line: 2, column: 17, message: "unexpected character `&&`", help: "write `and`" }]);
     expect(problems('policy p {\n  deny * when "\u{1F600}" == \u{1F600}\n}')).toEqual([{ code: "PC100", line: 2, column: 23, message: "unexpected character `\u{1F600}`" }]);
+  });
+
+  it("an invisible or space-like character is named by its code point, with what to write instead (PC100)", () => {
+    expect(problems("policy p {\n  deny * when a\u00a0and b\n}")).toEqual([{ code: "PC100", line: 2, column: 16, message: "unexpected character U+00A0 (no-break space)", help: "use an ordinary space" }]);
+    expect(problems("policy p {\n  deny * when tru\u200be\n}")).toEqual([{ code: "PC100", line: 2, column: 18, message: "unexpected character U+200B (zero-width space)", help: "delete it: it cannot be seen, and probably came in with pasted text" }]);
+    expect(problems("policy p {\n  deny * when a\u3000and b\n}")[0]).toMatchObject({ message: "unexpected character U+3000 (ideographic space)", help: "use an ordinary space" });
+    expect(problems("policy p {\n  deny * when a\u2028and b\n}")[0]).toMatchObject({ message: "unexpected character U+2028 (line separator)", help: "use an ordinary line break" });
+    expect(problems("policy p {\n  deny * when a\u0007and b\n}")[0]).toMatchObject({ message: "unexpected character U+0007 (a control character)" });
+    expect(problems("policy p {\n  deny * when a\u00ad\n}")[0]).toMatchObject({ message: "unexpected character U+00AD (soft hyphen)" });
+    // Visible characters are still shown as themselves.
+    expect(problems("policy p {\n  deny * when équipe == 1\n}")[0]).toMatchObject({ message: "unexpected character `é`" });
+  });
+
+  it("a `#` comment is one error at the `#`, and its words are not parsed (PC100)", () => {
+    const hash = { code: "PC100", message: "unexpected character `#`", help: "comments start with `//`" };
+    expect(problems("# support rules\ntool kb.search {}\npolicy p {\n  # only support may search\n  allow kb.search when agent.team == \"support\" # the team\n  # no mail\n}\n")).toEqual([
+      { ...hash, line: 1, column: 1 },
+      { ...hash, line: 4, column: 3 },
+      { ...hash, line: 5, column: 48 },
+      { ...hash, line: 6, column: 3 },
+    ]);
+    expect(problems("tool a.b {} # the a tool\n")).toEqual([{ ...hash, line: 1, column: 13 }]);
+    expect(problems('policy p {\n  #[name("kb")] allow kb.search\n}\n')).toEqual([{ code: "PC100", line: 2, column: 3, message: "unexpected character `#`", help: 'annotations start with `@`, as in `@name("kb-read")`' }]);
+    // In a string or a `//` comment, `#` is text.
+    expect(problems('policy p {\n  deny * when a == "#x" // #1\n}\n')).toEqual([]);
   });
 
   it("single quotes: the help keeps the string's escapes as written and escapes only its double quotes", () => {
@@ -266,6 +330,67 @@ describe("syntax errors", () => {
 
   it("reports a number out of range (PC108)", () => {
     expect(problems("policy p {\n  deny * when session.calls > 99999999999999999999\n}\n")).toEqual([expect.objectContaining({ code: "PC108", line: 2 })]);
+  });
+});
+
+describe("PC109: an annotation argument written as a name", () => {
+  it("is one error, with the argument quoted, and parsing goes on as if it were", () => {
+    expect(problems('policy p {\n  @name(kb_read)\n  allow kb.x\n}\n')).toEqual([{ code: "PC109", line: 2, column: 9, message: "`@name` takes strings, not names", help: 'write `@name("kb_read")`' }]);
+    expect(problems("policy p {\n  @severity(high) allow kb.x\n}\n")).toEqual([{ code: "PC109", line: 2, column: 13, message: "`@severity` takes strings, not names", help: 'write `@severity("high")`' }]);
+    expect(problems("policy p {\n  @name(kb.read)\n  allow kb.x\n}\n").map((p) => p.help)).toEqual(['write `@name("kb.read")`']);
+  });
+
+  it("hyphenated ids are one argument, and their hyphens give no PC100; among several arguments, each is quoted", () => {
+    expect(problems('policy p {\n  @controls(OWASP-ASI03, "x", MAESTRO-L3)\n  allow kb.x\n}\n')).toEqual([
+      { code: "PC109", line: 2, column: 13, message: "`@controls` takes strings, not names", help: 'write it in quotes: "OWASP-ASI03"' },
+      { code: "PC109", line: 2, column: 31, message: "`@controls` takes strings, not names", help: 'write it in quotes: "MAESTRO-L3"' },
+    ]);
+    expect(problems("policy p {\n  @name(kb-read)\n  allow kb.x\n}\n").map((p) => p.code)).toEqual(["PC109"]);
+  });
+
+  it("not for literals (the checker reports those), nor for a name that is not an argument", () => {
+    expect(problems('policy p {\n  @name(42) @flag(true) @x("a", 1)\n  allow kb.x\n}\n')).toEqual([]);
+    expect(problems("policy p {\n  @name(kb read)\n  allow kb.x\n}\n").map((p) => p.code)).toEqual(["PC103"]);
+  });
+});
+
+describe("PC112: bidirectional control characters", () => {
+  it("in a string: one error at the first, naming each, with the escape to write instead", () => {
+    expect(problems('policy p {\n  deny * when a == "support\u202e \u2066// only contractors\u2069 \u2066"\n}\n')).toEqual([
+      {
+        code: "PC112",
+        line: 2,
+        column: 28,
+        message: "this string holds the bidirectional control characters U+202E (right-to-left override), U+2066 (left-to-right isolate) and U+2069 (pop directional isolate), which can make the code display in another order than it is read",
+        help: "remove them; to put one in a string on purpose, write it as an escape, such as `\\u202e`",
+      },
+    ]);
+  });
+
+  it("in comments of every kind, in a single-quoted or unterminated string, and outside any token", () => {
+    const one = (holder: string, name: string) => `this ${holder} holds ${name}, a bidirectional control character that can make the code display in another order than it is read`;
+    expect(problems("policy p {\n  allow kb.x /* \u202e } deny kb.y */\n}\n")).toEqual([{ code: "PC112", line: 2, column: 17, message: one("comment", "U+202E (right-to-left override)"), help: "remove it" }]);
+    expect(problems("// a \u200f note\n/// doc \u202d\ntool a.b {}\n").map((p) => [p.line, p.message])).toEqual([
+      [1, one("comment", "U+200F (right-to-left mark)")],
+      [2, one("doc comment", "U+202D (left-to-right override)")],
+    ]);
+    expect(problems("# a \u202e\ntool a.b {}\n").map((p) => p.code)).toEqual(["PC100", "PC112"]);
+    expect(problems("policy p {\n  deny * when a == 'x\u202a'\n}\n").map((p) => p.code)).toEqual(["PC100", "PC112"]);
+    expect(problems('policy p {\n  deny * when a == "x\u202b\n}\n').map((p) => p.code)).toEqual(["PC101", "PC112"]);
+    expect(problems("policy p {\n  deny * when a \u2067== b\n}\n")).toEqual([
+      { code: "PC112", line: 2, column: 17, message: "unexpected U+2067 (right-to-left isolate), a bidirectional control character that can make the code display in another order than it is read", help: "remove it" },
+    ]);
+  });
+
+  it("what policyc writes never holds one raw: fmt's strings and printed request text escape them", () => {
+    expect(encodeString("a\u202eb\u2066")).toBe('"a\\u202eb\\u2066"');
+    expect(decodeString(encodeString("a\u202eb"))).toBe("a\u202eb");
+    expect(problems(`policy p {\n  deny * when a == ${encodeString("x\u202e")}\n}\n`)).toEqual([]);
+    expect(printable("tool\u202e.x\u001b")).toBe("tool\\u202e.x\\u001b");
+  });
+
+  it("not for an escape, which anyone can see, nor for other non-ASCII text", () => {
+    expect(problems('policy p {\n  deny * when a == "\\u202e" or a == "שלום עולם" or a == "サポート" // مرحبا\n}\n')).toEqual([]);
   });
 });
 

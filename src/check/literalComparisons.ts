@@ -1,0 +1,262 @@
+import type * as A from "../ast/nodes.js";
+import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
+import { closestName, didYouMean } from "../diagnostics/suggest.js";
+import { globMatch } from "../runtime/glob.js";
+import { foreignLikeSyntax } from "./likePatternSyntax.js";
+import { impossiblePattern, impossibleText, type ImpossibleText, type NormalizingCall, type TextPlace } from "./normalizedText.js";
+import type { Resolution } from "./resolution.js";
+import type { Schema } from "./schema.js";
+import { isStringLike, type Type } from "./types.js";
+
+/** Where a string is looked for in a name: all of it, or as `like`, `startsWith`, `endsWith`, `contains` do. */
+type NameTest = "named" | "matches" | "starts with" | "ends with" | "contains";
+
+/** The tool or intent names a value is one of. */
+interface NameKind {
+  readonly noun: "tool" | "intent";
+  readonly names: readonly string[];
+  /** The bare-name comparison the fallback help shows (`tool == kb.search`). */
+  readonly example: string;
+}
+
+/**
+ * Warnings about a string written in a comparison that can never match what it is compared
+ * with, so the rule silently never applies (or, with `!=`, always does): a tool or intent name
+ * that names nothing declared (PC506), text a normalizing call never returns (PC507), and a
+ * `like` pattern written in another pattern syntax (PC508). They run after both sides of the
+ * comparison type-checked, and read the checker's resolutions, never the spelling.
+ */
+export class LiteralComparisonChecks {
+  constructor(
+    private readonly schema: Schema,
+    private readonly resolutions: ReadonlyMap<A.Expr, Resolution>,
+    private readonly diagnostics: Diagnostic[],
+  ) {}
+
+  /** A binary comparison whose two sides have the types `left` and `right`. */
+  checkBinary(expr: A.Binary, left: Type, right: Type): void {
+    const { operator } = expr;
+    if (operator === "like") {
+      if (!isStringLike(left) || right.kind !== "string") return;
+      // A pattern in another syntax is the one mistake; that it then matches no tool, or no
+      // host, follows from it and is not reported again.
+      const pattern = stringLiteralOf(expr.right);
+      if (pattern && this.checkLikeSyntax(pattern)) return;
+    }
+    this.checkNameStrings(expr, left, right);
+    this.checkNormalizedTexts(expr);
+  }
+
+  /** `s.startsWith("…")`, `s.endsWith("…")`: `object` is `s`, typed `objectType`. */
+  checkAffix(method: "startsWith" | "endsWith", object: A.Expr, objectType: Type, argument: A.Expr): void {
+    const literal = stringLiteralOf(argument);
+    if (!literal) return;
+    const kind = this.nameKindOf(object, objectType);
+    if (kind) this.checkNamePiece(kind, literal, method === "startsWith" ? "starts with" : "ends with");
+    const call = this.normalizingCallOf(object);
+    if (call) this.reportImpossible(call, literal, impossibleText(call, literal.value, method === "startsWith" ? "start" : "end"), method);
+  }
+
+  /**
+   * PC508: `like` has one wildcard, `*`; a pattern written with SQL's `%` or as a regular
+   * expression matches only text holding those characters. Returns whether it reported.
+   */
+  private checkLikeSyntax(pattern: A.StringLiteral): boolean {
+    const foreign = foreignLikeSyntax(pattern.value);
+    if (foreign === undefined) return false;
+    const constructs = foreign.constructs.map((c) => `\`${JSON.stringify(c).slice(1, -1)}\``);
+    const written = foreign.dialect === "SQL" ? "as in SQL" : "as a regular expression";
+    const help =
+      foreign.meant !== undefined
+        ? `did you mean ${JSON.stringify(foreign.meant)}?`
+        : foreign.hasClass
+          ? "`like` has no character classes: to ignore case, compare a `lower()`d value; for several spellings, join `like`s with `or`"
+          : "write the pattern with `*` for any run of characters, as in \"*@acme.com\"";
+    this.diagnostics.push(diagnostic("PC508", `this \`like\` pattern is written ${written} (${constructs.join(", ")}), but \`like\` has one wildcard, \`*\`, and every other character matches itself`, pattern.span, help));
+    return true;
+  }
+
+  /**
+   * PC506: a string compared with a tool or intent name that no declared name can equal (or
+   * match, start, end or contain). A bare name is checked (PC203, PC204); a string is not, so a
+   * typo in one (`tool == "sql.dll"`, `intent == "reserach"`) would make the rule silently
+   * never apply. Requests name only declared tools and intents, except `session.last` (below).
+   */
+  private checkNameStrings(expr: A.Binary, left: Type, right: Type): void {
+    const { operator } = expr;
+    const leftKind = this.nameKindOf(expr.left, left);
+    if (operator === "==" || operator === "!=") {
+      const rightLiteral = stringLiteralOf(expr.right);
+      if (leftKind && rightLiteral) this.checkNamePiece(leftKind, rightLiteral, "named", operator);
+      const leftLiteral = stringLiteralOf(expr.left);
+      const rightKind = this.nameKindOf(expr.right, right);
+      if (rightKind && leftLiteral) this.checkNamePiece(rightKind, leftLiteral, "named", operator);
+    } else if (operator === "in" && leftKind && expr.right.kind === "ListLiteral") {
+      // `tool in ["kb.search", …]`: each element is a name of its own.
+      for (const element of expr.right.elements) {
+        const literal = stringLiteralOf(element);
+        if (literal) this.checkNamePiece(leftKind, literal, "named", "in");
+      }
+    } else if (operator === "contains") {
+      const literal = stringLiteralOf(expr.right);
+      if (!literal) return;
+      // `session.tools contains "x"` looks for a name; `tool contains "x"` for text in one.
+      if ((left.kind === "set" || left.kind === "list") && left.element.kind === "tool") this.checkNamePiece(this.toolNames(), literal, "named");
+      else if (leftKind) this.checkNamePiece(leftKind, literal, "contains");
+    } else if (operator === "like" && leftKind) {
+      const literal = stringLiteralOf(expr.right);
+      if (literal) this.checkNamePiece(leftKind, literal, "matches");
+    }
+  }
+
+  private checkNamePiece(kind: NameKind, literal: A.StringLiteral, test: NameTest, operator?: string): void {
+    const text = literal.value;
+    // `session.last == ""` is the first call of a session; a tool compared with "" is left alone too.
+    if (kind.names.some((name) => nameFits(name, text, test)) || (test === "named" && text === "")) return;
+    const never = operator === "in" ? "this element never matches" : `this comparison is ${operator === "!=" ? "always true" : "never true"}`;
+    const what = test === "named" ? `is named ${JSON.stringify(text)}` : `${test} ${JSON.stringify(text)}`;
+    this.diagnostics.push(diagnostic("PC506", `no declared ${kind.noun} ${what}, so ${never}`, literal.span, this.nameHelp(kind, text, test)));
+  }
+
+  private nameHelp(kind: NameKind, text: string, test: NameTest): string {
+    const pattern = test === "matches" ? closePattern(text, kind.names) : undefined;
+    if (pattern !== undefined) return `did you mean ${JSON.stringify(pattern)}?`;
+    const close = didYouMean(test === "matches" ? text.replace(/\*/g, "") : text, test === "named" || test === "matches" ? kind.names : namePieces(kind.names, test));
+    if (close) return close;
+    if (kind.names.length === 0) return `the set declares no ${kind.noun}s`;
+    if (test === "named") return `name a declared ${kind.noun}, written without quotes (\`${kind.example}\`), which the checker then checks`;
+    const shown = kind.names.slice(0, 5).map((n) => `\`${n}\``).join(", ");
+    return `the declared ${kind.noun}s are ${shown}${kind.names.length > 5 ? ", …" : ""}`;
+  }
+
+  /** The names a value of this type is one of; `session.last` is none: an attempt at an undeclared tool is still the last attempt. */
+  private nameKindOf(expr: A.Expr, type: Type): NameKind | undefined {
+    if (type.kind === "tool") {
+      const resolution = this.resolutions.get(unparenthesized(expr));
+      return resolution?.kind === "sessionValue" && resolution.member === "last" ? undefined : this.toolNames();
+    }
+    if (type.kind === "intent") {
+      const names = [...this.schema.intents.keys()];
+      return { noun: "intent", names, example: `intent == ${names[0] ?? "research"}` };
+    }
+    return undefined;
+  }
+
+  private toolNames(): NameKind {
+    return { noun: "tool", names: [...this.schema.tools.keys()], example: "tool == kb.search" };
+  }
+
+  /** PC507: text compared with `lower()`, `url.host(…)` or `email.domain(…)` that the call never returns. */
+  private checkNormalizedTexts(expr: A.Binary): void {
+    const { operator } = expr;
+    const leftCall = this.normalizingCallOf(expr.left);
+    if (operator === "in") {
+      // `args.sql.lower() in ["DROP TABLE x"]`: such an element is as dead as the one string.
+      if (!leftCall || expr.right.kind !== "ListLiteral") return;
+      for (const element of expr.right.elements) {
+        const literal = stringLiteralOf(element);
+        if (literal) this.reportImpossible(leftCall, literal, impossibleText(leftCall, literal.value, "whole"), operator);
+      }
+      return;
+    }
+    if (operator !== "==" && operator !== "!=" && operator !== "contains" && operator !== "like") return;
+    const rightLiteral = stringLiteralOf(expr.right);
+    if (leftCall && rightLiteral) {
+      const problem = operator === "like" ? impossiblePattern(leftCall, rightLiteral.value) : impossibleText(leftCall, rightLiteral.value, placeOf(operator));
+      this.reportImpossible(leftCall, rightLiteral, problem, operator);
+    }
+    const rightCall = operator === "==" || operator === "!=" ? this.normalizingCallOf(expr.right) : undefined;
+    const leftLiteral = stringLiteralOf(expr.left);
+    if (rightCall && leftLiteral) this.reportImpossible(rightCall, leftLiteral, impossibleText(rightCall, leftLiteral.value, "whole"), operator);
+  }
+
+  private reportImpossible(call: NormalizingCall, literal: A.StringLiteral, problem: ImpossibleText | undefined, operator: string): void {
+    if (problem === undefined) return;
+    const text = JSON.stringify(literal.value);
+    const outcome = operator === "in" ? `the element ${text} never matches` : `comparing it with ${text} is ${operator === "!=" ? "always true" : "never true"}`;
+    const help = problem.meant === undefined ? undefined : `${problem.fix}: ${JSON.stringify(problem.meant)}`;
+    this.diagnostics.push(diagnostic("PC507", `${problem.why}, so ${outcome}`, literal.span, help));
+  }
+
+  /** Which normalizing call `expr` is, as the checker resolved it (a variable named `url` is not `url.host`). */
+  private normalizingCallOf(expr: A.Expr): NormalizingCall | undefined {
+    const resolution = this.resolutions.get(unparenthesized(expr));
+    if (resolution?.kind === "method" && resolution.name === "lower") return "lower";
+    if (resolution?.kind === "function") return resolution.name;
+    return undefined;
+  }
+}
+
+/** `expr` without the parentheses around it. */
+export function unparenthesized(expr: A.Expr): A.Expr {
+  return expr.kind === "Paren" ? unparenthesized(expr.expression) : expr;
+}
+
+/** The string literal `expr` is, through parentheses. */
+function stringLiteralOf(expr: A.Expr): A.StringLiteral | undefined {
+  const inner = unparenthesized(expr);
+  return inner.kind === "StringLiteral" ? inner : undefined;
+}
+
+function placeOf(operator: "==" | "!=" | "contains"): TextPlace {
+  return operator === "contains" ? "inside" : "whole";
+}
+
+function nameFits(name: string, text: string, test: NameTest): boolean {
+  switch (test) {
+    case "named":
+      return name === text;
+    case "matches":
+      return globMatch(text, name);
+    case "starts with":
+      return name.startsWith(text);
+    case "ends with":
+      return name.endsWith(text);
+    case "contains":
+      return name.includes(text);
+  }
+}
+
+/**
+ * A `like` pattern near `pattern` that matches one of `names`: each piece between its stars
+ * replaced by the closest piece of a name at that place (`"file.*"` becomes `"files.*"`).
+ */
+function closePattern(pattern: string, names: readonly string[]): string | undefined {
+  const pieces = pattern.split("*");
+  if (pieces.length === 1) return undefined;
+  const fixed = pieces.map((piece, i) => {
+    if (piece === "") return piece;
+    const test: NameTest = i === 0 ? "starts with" : i === pieces.length - 1 ? "ends with" : "contains";
+    if (names.some((name) => nameFits(name, piece, test))) return piece;
+    // Pieces that keep the edge next to the star come first: `file.` is `files.`, not `files`.
+    const candidates = namePieces(names, test);
+    const edge = (text: string): string | undefined => (test === "starts with" ? text.at(-1) : test === "ends with" ? text[0] : undefined);
+    return closestName(piece, candidates.filter((c) => edge(c) === edge(piece))) ?? closestName(piece, candidates) ?? piece;
+  });
+  const meant = fixed.join("*");
+  return meant !== pattern && names.some((name) => globMatch(meant, name)) ? meant : undefined;
+}
+
+/**
+ * The pieces of names a misspelt `startsWith` or `endsWith` text is compared with for a
+ * did-you-mean: each name's starts (or ends) at a segment boundary, `files.` and `files` of
+ * `files.delete`, so `"file."` gets `files.`.
+ */
+function namePieces(names: readonly string[], test: NameTest): string[] {
+  const pieces = new Set<string>();
+  for (const name of names) {
+    const segments = name.split(".");
+    for (let i = 1; i <= segments.length; i++) {
+      if (test === "starts with") {
+        const head = segments.slice(0, i).join(".");
+        pieces.add(head);
+        if (i < segments.length) pieces.add(`${head}.`);
+      } else if (test === "ends with") {
+        const tail = segments.slice(segments.length - i).join(".");
+        pieces.add(tail);
+        if (i < segments.length) pieces.add(`.${tail}`);
+      } else pieces.add(segments[i - 1]!);
+    }
+  }
+  return [...pieces];
+}

@@ -1,0 +1,124 @@
+import { domainToASCII } from "node:url";
+
+/**
+ * `lower()`, `url.host(…)` and `email.domain(…)` return text in a fixed form (language.md 5.10;
+ * runtime/helpers.ts): lower case; a host alone, without scheme, user, port or path; a domain
+ * of letters, digits, `.`, `-` and `_`. Text outside that form compared with them can never
+ * match, so a rule meant to catch `https://evil.com` catches nothing: PC507. Each check here
+ * holds for every value the runtime can return; forms it might return, however odd, are never
+ * reported: `url.host` of `http://.evil.com/` is `.evil.com`, and of `http://evil.com../` (the
+ * runtime removes one trailing dot) `evil.com.`, so a host's dots are not checked.
+ */
+export type NormalizingCall = "lower" | "url.host" | "email.domain";
+
+/** How the text is compared: as the whole value (`==`, `in`), its start, its end, or anywhere in it. */
+export type TextPlace = "whole" | "start" | "end" | "inside";
+
+export interface ImpossibleText {
+  /** Why the text cannot occur, as the start of a sentence: "`url.host` returns the host in lower case". */
+  readonly why: string;
+  /** What to do, before the corrected text: "write the text in lower case". */
+  readonly fix: string;
+  /** The text as the call could return it, when there is such a spelling. */
+  readonly meant?: string;
+}
+
+/** Why `text`, compared at `place` with what `call` returns, can never match; undefined when it can. */
+export function impossibleText(call: NormalizingCall, text: string, place: TextPlace): ImpossibleText | undefined {
+  const problem = call === "lower" ? lowerProblem(text) : call === "url.host" ? hostProblem(text, place) : domainProblem(text, place);
+  if (problem === undefined) return undefined;
+  const meant = normalize(call, text, place);
+  // A correction is offered only when it can itself match and says something.
+  const useful = meant !== "" && meant !== text && (call === "lower" || (call === "url.host" ? hostProblem(meant, place) : domainProblem(meant, place)) === undefined);
+  return useful ? { ...problem, meant } : problem;
+}
+
+/**
+ * What `like PATTERN` compares: the text before the first `*` starts the value, the text after
+ * the last one ends it, and the pieces between occur inside it; without `*`, the whole value.
+ */
+export function impossiblePattern(call: NormalizingCall, pattern: string): ImpossibleText | undefined {
+  const pieces = pattern.split("*");
+  if (pieces.length === 1) return impossibleText(call, pattern, "whole");
+  const places: [string, TextPlace][] = pieces.map((piece, i) => [piece, i === 0 ? "start" : i === pieces.length - 1 ? "end" : "inside"]);
+  for (const [piece, place] of places) {
+    if (piece === "") continue;
+    const problem = impossibleText(call, piece, place);
+    if (problem === undefined) continue;
+    // The correction is the whole pattern's, so the help can be pasted as it is; a `*` is read
+    // as text, so `"https://*.evil.com/*"` loses its scheme and path: `"*.evil.com"`.
+    const meant = normalize(call, pattern, "whole");
+    const reason = { why: problem.why, fix: problem.fix };
+    return meant !== pattern && canMatch(call, meant) ? { ...reason, meant } : reason;
+  }
+  return undefined;
+}
+
+/** Whether a corrected pattern is worth offering: it says something and can match. */
+function canMatch(call: NormalizingCall, pattern: string): boolean {
+  return pattern.replace(/\*/g, "") !== "" && impossiblePattern(call, pattern) === undefined;
+}
+
+function lowerProblem(text: string): Omit<ImpossibleText, "meant"> | undefined {
+  if (text === text.toLowerCase()) return undefined;
+  return { why: "`lower()` leaves no upper-case letters", fix: "write the text in lower case" };
+}
+
+/** Not in any host `url.host` returns: a URL's other parts, white space and controls. */
+const NOT_IN_HOST = /[/?#@\\\s\u0000-\u001f\u007f]/;
+
+function hostProblem(text: string, place: TextPlace): Omit<ImpossibleText, "meant"> | undefined {
+  if (text.includes("://") || /[/?#]/.test(text)) return { why: "`url.host` returns the host alone, with no scheme, path, query or fragment", fix: "write the host alone" };
+  if (text.includes("@")) return { why: "`url.host` returns the host alone, without the user information before an `@`", fix: "write the host alone" };
+  if (NOT_IN_HOST.test(text)) return { why: "`url.host` returns no white space, backslashes or control characters", fix: "write the host alone" };
+  // A `:` is only in an IPv6 address, which is bracketed: `[::1]`.
+  if (text.includes(":") && !colonCanBeInHost(text, place)) return { why: "`url.host` returns the host without its port", fix: "leave out the port" };
+  if (text !== text.toLowerCase()) return { why: "`url.host` returns the host in lower case", fix: "write the text in lower case" };
+  if (/[^\u0000-\u007f]/.test(text)) return { why: "`url.host` returns the host in its ASCII form (`bücher.de` is `xn--bcher-kva.de`)", fix: "write it in its ASCII form" };
+  return undefined;
+}
+
+function colonCanBeInHost(text: string, place: TextPlace): boolean {
+  switch (place) {
+    case "whole":
+      return text.startsWith("[") && text.endsWith("]");
+    case "start":
+      return text.startsWith("[");
+    case "end":
+      return text.endsWith("]");
+    case "inside":
+      return true;
+  }
+}
+
+function domainProblem(text: string, place: TextPlace): Omit<ImpossibleText, "meant"> | undefined {
+  if (text.includes("@")) return { why: "`email.domain` returns the part after the `@`", fix: "write the domain alone" };
+  if (text !== text.toLowerCase()) return { why: "`email.domain` returns the domain in lower case", fix: "write the text in lower case" };
+  if (/[^\u0000-\u007f]/.test(text)) return { why: "`email.domain` returns the domain in its ASCII form (`bücher.de` is `xn--bcher-kva.de`)", fix: "write it in its ASCII form" };
+  if (/[^a-z0-9._-]/.test(text)) return { why: "`email.domain` returns only letters, digits, `.`, `-` and `_`", fix: "write the domain alone" };
+  const leadingDot = (place === "whole" || place === "start") && text.startsWith(".");
+  const trailingDot = (place === "whole" || place === "end") && text.endsWith(".");
+  if (leadingDot || trailingDot || text.includes("..")) return { why: "`email.domain` returns a domain with no leading or trailing dot and no empty label", fix: "leave out the extra dots" };
+  return undefined;
+}
+
+/** `text` in the form `call` returns, as far as it can be: the correction the help offers. */
+function normalize(call: NormalizingCall, text: string, place: TextPlace): string {
+  if (call === "lower") return text.toLowerCase();
+  let value = text;
+  if (call === "url.host") {
+    value = value.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "");
+    value = value.split(/[/?#]/)[0]!;
+    value = value.slice(value.lastIndexOf("@") + 1);
+    if (!value.startsWith("[")) value = value.replace(/:[0-9]*$/, "");
+  } else {
+    value = value.slice(value.lastIndexOf("@") + 1);
+  }
+  value = value.toLowerCase();
+  if (/[^\u0000-\u007f]/.test(value)) value = domainToASCII(value) || value;
+  if (call === "email.domain") {
+    if (place === "whole" || place === "end") value = value.replace(/\.+$/, "");
+    if (place === "whole" || place === "start") value = value.replace(/^\.+/, "");
+  }
+  return value;
+}

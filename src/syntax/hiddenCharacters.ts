@@ -1,0 +1,88 @@
+import type { IToken } from "chevrotain";
+import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
+import { BIDI_CONTROL_CLASS, BIDI_CONTROLS, codePoint, invisibleCharacterName } from "../diagnostics/printable.js";
+import type { SourceFile } from "../source/SourceFile.js";
+import * as T from "./tokens.js";
+
+/**
+ * Characters a reviewer cannot see. Policy source is read by people before it is trusted, so
+ * what the checker reads must be what they see:
+ *
+ * - a bidirectional control (U+202E…) in a string or a comment makes an editor or a code review
+ *   show the text around it in another order than the checker reads it ("Trojan Source",
+ *   CVE-2021-42574): an error, PC112, as rustc makes it by default;
+ * - an invisible or space-like character where no token can start (a no-break space pasted from
+ *   a web page, a zero-width space) is PC100, named by its code point: shown as itself it would
+ *   be a blank between backticks.
+ */
+
+const BIDI_CONTROL = new RegExp(`[${BIDI_CONTROL_CLASS}]`, "g");
+
+/** Whether `text` holds a bidirectional control. */
+export function hasBidiControl(text: string): boolean {
+  return text.search(BIDI_CONTROL) >= 0;
+}
+
+/** What a token that can hold any character is, in a message. */
+function holderOf(token: IToken): string {
+  switch (token.tokenType) {
+    case T.StringLiteral:
+    case T.UnterminatedString:
+    case T.SingleQuotedString:
+      return "string";
+    case T.DocComment:
+      return "doc comment";
+    default:
+      return "comment";
+  }
+}
+
+/**
+ * PC112 for each string and comment that holds a bidirectional control, at the first one, naming
+ * each; and for each run of them outside any token (where the lexer found no token: `runs`).
+ */
+export function bidiControlDiagnostics(file: SourceFile, holders: readonly IToken[], runs: readonly { offset: number; length: number }[]): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  for (const token of holders) {
+    if (!hasBidiControl(token.image)) continue;
+    const controls = [...new Set(token.image.match(BIDI_CONTROL))];
+    const first = token.startOffset + token.image.search(BIDI_CONTROL);
+    const holder = holderOf(token);
+    const which = controls.length === 1 ? `${describe(controls[0]!)}, a bidirectional control character that` : `the bidirectional control characters ${listed(controls.map(describe))}, which`;
+    const escape = `\\u${controls[0]!.charCodeAt(0).toString(16).padStart(4, "0")}`;
+    const help = holder === "string" ? `remove ${controls.length === 1 ? "it" : "them"}; to put one in a string on purpose, write it as an escape, such as \`${escape}\`` : `remove ${controls.length === 1 ? "it" : "them"}`;
+    found.push(diagnostic("PC112", `this ${holder} holds ${which} can make the code display in another order than it is read`, { file, start: first, end: first + 1 }, help));
+  }
+  for (const run of runs) {
+    const text = file.text.slice(run.offset, run.offset + run.length);
+    const at = text.search(BIDI_CONTROL);
+    if (at < 0) continue;
+    const start = run.offset + at;
+    found.push(diagnostic("PC112", `unexpected ${describe(file.text[start]!)}, a bidirectional control character that can make the code display in another order than it is read`, { file, start, end: start + 1 }, "remove it"));
+  }
+  return found;
+}
+
+function describe(control: string): string {
+  return `${codePoint(control)} (${BIDI_CONTROLS.get(control)})`;
+}
+
+function listed(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+/**
+ * The message and help of PC100 for a run of characters no token starts with, when its first
+ * character cannot be seen: named by its code point, with what to write instead. Undefined for a
+ * visible character, which the message shows as itself.
+ */
+export function invisibleCharacterMessage(run: string): { message: string; help?: string } | undefined {
+  const first = String.fromCodePoint(run.codePointAt(0)!);
+  const name = invisibleCharacterName(first);
+  if (name === undefined) return undefined;
+  const message = `unexpected character ${name}`;
+  if (first === "\u2028" || first === "\u2029") return { message, help: "use an ordinary line break" };
+  if (/\p{Zs}/u.test(first)) return { message, help: "use an ordinary space" };
+  if (/\p{Cf}|\p{Cc}/u.test(first) || first === "\u3164") return { message, help: "delete it: it cannot be seen, and probably came in with pasted text" };
+  return { message };
+}
