@@ -23,6 +23,12 @@ export function fail(message: string): never {
 const SPACE_OR_CONTROL = /[\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]/;
 
 /** A domain as DNS reads it: lowercased, without the trailing dot of a fully qualified name. */
+/** Whether a host name has an empty label (`a..b`, `.a`, `a..`), one trailing dot aside; an IPv6 address (`[::1]`) or no host has none. */
+function emptyLabel(host: string): boolean {
+  if (host === "" || host.startsWith("[")) return false;
+  return (host.endsWith(".") ? host.slice(0, -1) : host).split(".").includes("");
+}
+
 function domainOf(host: string): string {
   const lower = host.toLowerCase();
   return lower.endsWith(".") ? lower.slice(0, -1) : lower;
@@ -45,6 +51,9 @@ export function urlHost(value: string, note?: FaultNote): string {
   }
   if (value.includes("\\") || SPACE_OR_CONTROL.test(value)) failed(note, `url.host: ${describeText(value)} is ambiguous (a backslash, whitespace or a control character): URL parsers disagree on its host`);
   else if (url.username !== "" || url.password !== "" || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(value)) failed(note, `url.host: ${describeText(value)} has user information before its host, which URL parsers read differently`);
+  // `evil.com..` or `.evil.com`: no resolver agrees on such a name, and one trailing dot taken
+  // off would leave `evil.com.`, which a rule on `evil.com` does not match.
+  else if (emptyLabel(url.hostname)) failed(note, `url.host: ${describeText(value)} has an empty label in its host (two dots together, a leading dot, or more than one trailing dot)`);
   else return domainOf(url.hostname);
   return "";
 }
@@ -74,8 +83,7 @@ export function emailDomain(value: string, note?: FaultNote): string {
   const renumbered = /^[0-9.]+$/.test(ascii) && ascii !== raw.toLowerCase().replace(/\.$/, "");
   // Mapped, a full-width comma is a comma (`evil.com，acme.com`): only a plain host name is a
   // domain, with no empty label (`evil.com..`, `.evil.com`) but for one trailing dot.
-  const emptyLabel = (ascii.endsWith(".") ? ascii.slice(0, -1) : ascii).split(".").includes("");
-  if (ascii === "" || renumbered || emptyLabel || /[^a-z0-9._-]/.test(ascii)) {
+  if (ascii === "" || renumbered || emptyLabel(ascii) || /[^a-z0-9._-]/.test(ascii)) {
     failed(note, `email.domain: ${describeText(value)} has no valid domain`);
     return "";
   }

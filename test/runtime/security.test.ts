@@ -207,6 +207,10 @@ describe("url.host and email.domain read what a client or a mailer would", () =>
     ["a backslash before @ (WHATWG: github.com; curl and Python: evil.example)", "https://github.com\\@evil.example/exfil", "deny", ["deny-evil"]],
     ["user information before the host", "https://github.com@evil.example/", "deny", ["deny-evil"]],
     ["a tab inside", "https://git\thub.com/", "deny", ["deny-evil"]],
+    ["two trailing dots (one taken off would leave evil.example.)", "https://evil.example../x", "deny", ["deny-evil"]],
+    ["two dots inside the host", "https://github..com/", "deny", ["deny-evil"]],
+    ["a leading dot", "https://.github.com/", "deny", ["deny-evil"]],
+    ["an IPv6 host (no labels to be empty)", "https://[::1]/", "deny", []],
     ["not a URL", "github.com/acme", "deny", []],
   ])("%s", (_, url, decision, rulesMatched) => {
     for (const engine of [engineWith(rules), viaBundle(sourcesWith(rules))]) expect(engine.decide(get(url))).toMatchObject({ decision, rules: rulesMatched });
