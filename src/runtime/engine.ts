@@ -359,7 +359,7 @@ export class Engine {
       if (typeof now !== "number" || !Number.isFinite(now)) unreadable = `the engine's clock gave ${describeValue(now)}, not a time in epoch milliseconds (EngineOptions.clock), and the request has no time`;
     } else {
       now = parseTime(request["time"]);
-      if (Number.isNaN(now)) unreadable = `request.time must be an RFC 3339 time${typeof request["time"] === "string" ? `, not ${JSON.stringify(request["time"])}` : ` string, not ${describeValue(request["time"])}`}`;
+      if (Number.isNaN(now)) unreadable = `request.time must be an RFC 3339 time${typeof request["time"] === "string" ? `, not ${helpers.describeText(request["time"])}` : ` string, not ${describeValue(request["time"])}`}`;
       else if (this.maxTimeSkewMs !== undefined) unreadable = this.skewed(now);
     }
     if (typeof tool !== "string" || unreadable !== undefined) {
@@ -382,7 +382,7 @@ export class Engine {
     // fresh session, or the refusal of a full engine.)
     const state = create ? this.sessions.getOrCreate(sessionId, now) : (this.sessions.peek(sessionId, now) ?? (this.sessions.wouldAdmit(now) ? new SessionState(now, this.policy.session) : null));
     if (state === null) {
-      const reason = `session ${JSON.stringify(sessionId)} cannot start: ${this.sessions.fullBecause}, and refuses new ones until idle sessions expire`;
+      const reason = `session ${helpers.describeText(sessionId)} cannot start: ${this.sessions.fullBecause}, and refuses new ones until idle sessions expire`;
       return { ready: false, decision: deny([], [reason], [], false, true) };
     }
     if (state.revoked) {
@@ -392,13 +392,13 @@ export class Engine {
     }
     if (!(state instanceof SessionState)) {
       const why = state.endedBy ?? `it made no attempt for more than ${describeMs(this.sessions.idleMs)} (sessionIdleMs)`;
-      const reason = `session ${JSON.stringify(sessionId)} has expired: ${why}, so what it did before (data it touched, counts) is gone and it cannot go on; start a new session`;
+      const reason = `session ${helpers.describeText(sessionId)} has expired: ${why}, so what it did before (data it touched, counts) is gone and it cannot go on; start a new session`;
       return { ready: false, decision: deny([], [reason], [], false, false) };
     }
     const entry = this.tools.get(tool);
     let invalid: string | undefined;
     try {
-      invalid = entry ? this.validate(request, entry) : `unknown tool ${JSON.stringify(tool)}: the policy set declares no such tool${meantOf(tool, this.tools.keys())}`;
+      invalid = entry ? this.validate(request, entry) : `unknown tool ${helpers.describeText(tool)}: the policy set declares no such tool${meantOf(tool, this.tools.keys())}`;
     } catch (error) {
       // A recursive record type lets a request nest as deep as it likes; validation recurses.
       // Deny it as invalid (and count the attempt) rather than as an internal error.
@@ -415,7 +415,7 @@ export class Engine {
       if (state.intent === undefined) {
         if (create) state.intent = intent;
       } else if (state.intent !== intent) {
-        const reason = `session ${JSON.stringify(sessionId)} declared the intent ${state.intent}; a request cannot change it to ${intent} (start a new session for another task)`;
+        const reason = `session ${helpers.describeText(sessionId)} declared the intent ${state.intent}; a request cannot change it to ${intent} (start a new session for another task)`;
         return { ready: false, decision: deny([], [reason], [], false, true), state, now, tool };
       }
     }
@@ -586,7 +586,7 @@ export class Engine {
     const intent = request["intent"];
     if (intent !== undefined && intent !== null) {
       if (typeof intent !== "string") return "request.intent must be the name of a declared intent";
-      if (!this.intents.has(intent)) return `unknown intent ${JSON.stringify(intent)}: the policy set declares no such intent${meantOf(intent, this.intents)}`;
+      if (!this.intents.has(intent)) return `unknown intent ${helpers.describeText(intent)}: the policy set declares no such intent${meantOf(intent, this.intents)}`;
     }
     const args = request["args"];
     if (args === undefined || args === null) {

@@ -91,7 +91,11 @@ export function emailDomain(value: string, note?: FaultNote): string {
 }
 
 /** A request string for a message: quoted, shortened, control characters escaped. */
-function describeText(value: string): string {
+/**
+ * Text from a request quoted for a reason or an error: in JSON quotes, cut to 80 characters, so
+ * a 1 MB tool name, session id or time does not make every decision log line a megabyte.
+ */
+export function describeText(value: string): string {
   return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
 }
 

@@ -11,6 +11,7 @@ import { recordingPath, recordingSource } from "./recordingSource.js";
 import { printable } from "../diagnostics/printable.js";
 import { shortRequest } from "./shortRequest.js";
 import { closestName } from "../runtime/closestName.js";
+import { describeText } from "../runtime/helpers.js";
 import { decideRecorded, engineOptions } from "./decideRecorded.js";
 
 export interface ReplayOptions {
@@ -333,7 +334,8 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
  */
 function unknownToolIsCase(request: Record<string, unknown>, tool: string, expect: Expectation | undefined, closestTool: (tool: string) => string | undefined): boolean {
   if (expect?.decision !== "deny" || expect.rules === undefined) return false;
-  const marker = `unknown tool ${JSON.stringify(tool)}`;
+  // As the engine words it (a long name cut short).
+  const marker = `unknown tool ${describeText(tool)}`;
   const logged = request["reasons"];
   if (expect.reason?.startsWith(marker) || (Array.isArray(logged) && logged.some((r) => typeof r === "string" && r.startsWith(marker)))) return true;
   return closestTool(tool) === undefined;

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { compile } from "../../src/index.js";
 import type { Engine } from "../../src/runtime/engine.js";
-import { AGENT, ARGS, call, DECLS, engineWith, request, sourcesWith, USER, viaBundle } from "./fixtures.js";
+import { AGENT, ARGS, at, call, DECLS, engineWith, request, sourcesWith, T0, USER, viaBundle } from "./fixtures.js";
 
 /**
  * Policy text stays data in the generated code, request data never reaches prototypes, and
@@ -240,6 +240,22 @@ describe("huge and deep requests", () => {
     for (let i = 0; i < depth; i++) value = { x: value, list: [i] };
     return value;
   }
+
+  it("a 1 MB tool name, intent, time or session id is quoted cut short in reasons and errors (a decision log line stays small)", () => {
+    const engine = engineWith("  allow kb.search", { sessionIdleMs: 1_000, clock: () => T0 + 365 * 24 * 60 * 60 * 1000 });
+    const refusals = [
+      engine.decide(request({ tool: MB })),
+      engine.decide(request({ intent: MB })),
+      engine.decide(request({ time: MB })),
+    ];
+    engine.decide(request({ session: MB }));
+    refusals.push(engine.decide(request({ session: MB, time: at(5_000) }))); // expired
+    for (const d of refusals) {
+      expect(d.decision).toBe("deny");
+      expect(JSON.stringify(d).length).toBeLessThan(1_000);
+      expect(d.reasons[0]).toContain(`"${"x".repeat(77)}..."`);
+    }
+  });
 
   it("a 1 MB argument string is decided as the rules say", () => {
     const engine = engineWith(['  deny kb.search when args.query like "*evil*" reason "evil"', "  allow kb.search when args.query.size() > 1000000"].join("\n"));
