@@ -1,4 +1,4 @@
-import type { FieldsJson, RuntimeSchema, TypeJson } from "../runtime/schema.js";
+import { MAX_NESTING, type FieldsJson, type RuntimeSchema, type TypeJson } from "../runtime/schema.js";
 
 /**
  * Emits straight-line request checks: per tool, one function that says whether a request fits
@@ -13,8 +13,11 @@ export class ValidationEmitter {
 
   constructor(private readonly schema: RuntimeSchema) {}
 
-  /** A JS expression that is true when `value` has the type. */
-  check(type: TypeJson, value: string): string {
+  /**
+   * A JS expression that is true when `value` has the type; `depth` (a JS expression) is how many
+   * lists and records `value` is nested in, for the MAX_NESTING bound of lists and records.
+   */
+  check(type: TypeJson, value: string, depth: string): string {
     if (typeof type === "string") {
       switch (type) {
         case "bool":
@@ -31,7 +34,7 @@ export class ValidationEmitter {
           return `(typeof ${value} === "string" && Object.hasOwn(rt.RISK_RANK, ${value}))`;
       }
     }
-    return `${this.functionFor(type)}(${value})`;
+    return `${this.functionFor(type)}(${value}, ${depth})`;
   }
 
   /** A named function for a composite type, emitted once per distinct type. */
@@ -44,18 +47,18 @@ export class ValidationEmitter {
     if (typeof type === "string") throw new Error("scalar types are checked inline");
     if ("set" in type || "list" in type) {
       const element = "set" in type ? type.set : type.list;
-      this.functions.push(`function ${name}(v) {\n  if (!Array.isArray(v)) return false;\n  for (let i = 0; i < v.length; i++) if (!(${this.check(element, "v[i]")})) return false;\n  return true;\n}`);
+      this.functions.push(`function ${name}(v, d) {\n  if (d > ${MAX_NESTING} || !Array.isArray(v)) return false;\n  for (let i = 0; i < v.length; i++) if (!(${this.check(element, "v[i]", "d + 1")})) return false;\n  return true;\n}`);
     } else if ("enum" in type) {
       this.functions.push(`const ${name}_members = new Set(${JSON.stringify(this.schema.enums[type.enum] ?? [])});\nfunction ${name}(v) { return typeof v === "string" && ${name}_members.has(v); }`);
     } else {
       // Records may be recursive: the function is named before its body refers to it.
-      this.functions.push(`function ${name}(v) { return ${this.fields(this.schema.records[type.record] ?? {}, "v")}; }`);
+      this.functions.push(`function ${name}(v, d) { return d <= ${MAX_NESTING} && ${this.fields(this.schema.records[type.record] ?? {}, "v", "d + 1")}; }`);
     }
     return name;
   }
 
-  /** A JS expression that is true when `object` is an object with these fields. */
-  fields(fields: FieldsJson, object: string): string {
+  /** A JS expression that is true when `object` is an object with these fields (nested in `depth` - 1 lists and records). */
+  fields(fields: FieldsJson, object: string, depth = "1"): string {
     const parts = [`${object} !== null`, `typeof ${object} === "object"`, `!Array.isArray(${object})`];
     for (const [name, field] of Object.entries(fields)) {
       const read = `${object}[${JSON.stringify(name)}]`;
@@ -65,8 +68,8 @@ export class ValidationEmitter {
       const present = inherited ? `(Object.hasOwn(${object}, ${JSON.stringify(name)}) && ${read} != null)` : `(${read} != null)`;
       // Every type check rejects null and undefined, so a required field needs no presence test
       // of its own (but for an inherited name, whose read would find the prototype's value).
-      if (field.optional) parts.push(`(!${present} || ${this.check(field.type, read)})`);
-      else parts.push(inherited ? `${present} && ${this.check(field.type, read)}` : this.check(field.type, read));
+      if (field.optional) parts.push(`(!${present} || ${this.check(field.type, read, depth)})`);
+      else parts.push(inherited ? `${present} && ${this.check(field.type, read, depth)}` : this.check(field.type, read, depth));
     }
     return parts.join(" && ");
   }

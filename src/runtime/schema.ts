@@ -30,7 +30,20 @@ export interface RuntimeSchema {
 }
 
 /** Returns an error message naming the bad field, or undefined when the value fits. */
-export type Validator = (value: unknown, path: string) => string | undefined;
+/** Says what is wrong with `value` at `path` (a request field), or undefined; `depth` is how many lists and records it is nested in. */
+export type Validator = (value: unknown, path: string, depth?: number) => string | undefined;
+
+/**
+ * How deep lists and records may nest in a request (a recursive record type lets them nest
+ * without end). Deeper requests are refused as invalid: comparing or walking such a value would
+ * run out of stack at a depth that depends on where it happens, so the same request could be
+ * allowed on one call and refused on the next, and an explanation disagree with the decision.
+ */
+export const MAX_NESTING = 512;
+
+function tooDeep(path: string): string {
+  return `${path.length > 120 ? `${path.slice(0, 60)}…${path.slice(-40)}` : path} is nested more than ${MAX_NESTING} lists and records deep`;
+}
 
 /** A request value for a reason: its kind, and short strings and numbers as they are. */
 export function describeValue(value: unknown): string {
@@ -161,10 +174,11 @@ export class ValidatorFactory {
     if ("set" in type || "list" in type) {
       const element = this.forType("set" in type ? type.set : type.list);
       const name = typeName(type);
-      return (v, p) => {
+      return (v, p, d = 1) => {
+        if (d > MAX_NESTING) return tooDeep(p);
         if (!Array.isArray(v)) return `${p} must be a ${name}, not ${describeValue(v)}`;
         for (let i = 0; i < v.length; i++) {
-          const error = element(v[i], `${p}[${i}]`);
+          const error = element(v[i], `${p}[${i}]`, d + 1);
           if (error) return error;
         }
         return undefined;
@@ -183,14 +197,16 @@ export class ValidatorFactory {
     if (cached) return cached;
     // Recursive types: the map entry forwards to the validator built below.
     let built: Validator | undefined;
-    this.recordValidators.set(name, (v, p) => built!(v, p));
+    this.recordValidators.set(name, (v, p, d) => built!(v, p, d));
     built = this.forFields(this.schema.records[name] ?? {}, name);
     return built;
   }
 
   forFields(fields: FieldsJson, name: string): Validator {
     const checks = Object.entries(fields).map(([field, info]) => ({ field, optional: info.optional, validate: this.forType(info.type) }));
-    return (v, p) => {
+    // `d`: 0 for a request's agent, context, user or args; 1 and more for a record in them.
+    return (v, p, d = 0) => {
+      if (d > MAX_NESTING) return tooDeep(p);
       if (v === null || typeof v !== "object" || Array.isArray(v)) return `${p} must be an object (${name}), not ${describeValue(v)}`;
       const object = v as Record<string, unknown>;
       for (const check of checks) {
@@ -199,7 +215,7 @@ export class ValidatorFactory {
           if (check.optional) continue;
           return `${p}.${check.field} is missing`;
         }
-        const error = check.validate(object[check.field], `${p}.${check.field}`);
+        const error = check.validate(object[check.field], `${p}.${check.field}`, d + 1);
         if (error) return error;
       }
       return undefined;

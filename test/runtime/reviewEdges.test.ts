@@ -13,19 +13,34 @@ function engineFor(text: string): Engine {
   return compile([{ path: "p.policy", text }]);
 }
 
-/** The rules the generated code matched, after checking the interpreter matched the same. */
-function decided(engine: Engine, request: Record<string, unknown>): { decision: string; rules: readonly string[] } {
-  const traced = explain(engine, request).rules.filter((r) => r.matched !== false).map((r) => r.id);
-  const decision = engine.decide(request);
+/**
+ * The rules the generated code matched, after checking the interpreter matched the same. A
+ * request whose getters change with each read (`exhaustsStack`) is given as a function, so each
+ * of the two sees a fresh one.
+ */
+function decided(engine: Engine, request: Record<string, unknown> | (() => Record<string, unknown>)): { decision: string; rules: readonly string[] } {
+  const fresh = typeof request === "function" ? request : () => request;
+  const traced = explain(engine, fresh()).rules.filter((r) => r.matched !== false).map((r) => r.id);
+  const decision = engine.decide(fresh());
   for (const id of decision.rules) expect(traced).toContain(id);
   return { decision: decision.decision, rules: decision.rules };
 }
 
-/** A chain of `depth` nested Node records. */
-function chain(depth: number, tail: string): Record<string, unknown> {
-  let node: Record<string, unknown> = { name: tail };
-  for (let i = 0; i < depth; i++) node = { name: "n", next: node };
-  return node;
+/**
+ * A `Node` whose `next` reads as absent for validation (its first read) and then throws as a
+ * stack overflow would: what a comparison that runs out of stack looks like to the engine. A
+ * request can no longer nest deep enough for that (512 lists and records at most), but a host
+ * may call decide from deep in its own stack, so the engine still copes with it.
+ */
+function exhaustsStack(): Record<string, unknown> {
+  let reads = 0;
+  return {
+    name: "x",
+    get next(): unknown {
+      if (reads++ === 0) return undefined;
+      throw new RangeError("Maximum call stack size exceeded");
+    },
+  };
 }
 
 describe("a session's set as a member of a request's list", () => {
@@ -69,12 +84,12 @@ tool t { risk low args { a: Node, b?: Node } }
 `;
   it.each(["args.a == args.b and agent.ok", "agent.ok and args.a == args.b"])("%s: a false term settles it, whichever side failed", (condition) => {
     const engine = engineFor(`${decls}policy p {\n  @name("d") deny t when args has b and ${condition}\n  @name("ok") allow t\n}\n`);
-    expect(decided(engine, { session: "s", tool: "t", agent: { ok: false }, args: { a: chain(9000, "x"), b: chain(9000, "x") } })).toEqual({ decision: "allow", rules: ["ok"] });
+    expect(decided(engine, () => ({ session: "s", tool: "t", agent: { ok: false }, args: { a: exhaustsStack(), b: exhaustsStack() } }))).toEqual({ decision: "allow", rules: ["ok"] });
   });
 
   it("session.repeats: calls too deep to compare count as repeats, so a nonce beside them does not break the loop", () => {
     const engine = engineFor(`${decls}policy p {\n  @name("loop") deny t when session.repeats >= 2 revoke\n  allow t\n}\n`);
-    const calls = [0, 1, 2].map((i) => engine.decide({ session: "s", tool: "t", time: `2026-11-29T10:00:0${i}Z`, agent: { ok: true }, args: { a: chain(9000, "x"), nonce: i } }).decision);
+    const calls = [0, 1, 2].map((i) => engine.decide({ session: "s", tool: "t", time: `2026-11-29T10:00:0${i}Z`, agent: { ok: true }, args: { a: exhaustsStack(), nonce: i } }).decision);
     expect(calls).toEqual(["allow", "allow", "deny"]);
   });
 });
@@ -168,7 +183,7 @@ describe("re-review edges", () => {
 tool t { risk low args { us: list<string>, a: Node, b: Node } }
 policy p { allow t when all(x in args.us: args.a != args.b) }
 `);
-    const decision = engine.decide({ session: "s", tool: "t", args: { us: Array.from({ length: 10_000 }, (_, i) => `u${i}`), a: chain(9000, "x"), b: chain(9000, "x") } });
+    const decision = engine.decide({ session: "s", tool: "t", args: { us: Array.from({ length: 10_000 }, (_, i) => `u${i}`), a: exhaustsStack(), b: exhaustsStack() } });
     expect(decision).toMatchObject({ decision: "deny", errors: ["p/1: the input is nested too deeply to evaluate"] });
   });
 
@@ -241,7 +256,7 @@ describe("one index per list and decision", () => {
 tool t { risk low args { us: list<string>, ns: set<Node> } }
 policy p { allow t when all(x in args.us: args.ns.size() < 1000000) }
 `);
-    const decision = engine.decide({ session: "s", tool: "t", args: { us: Array.from({ length: 5_000 }, (_, i) => `u${i}`), ns: [chain(9000, "x"), { name: "a" }] } });
+    const decision = engine.decide({ session: "s", tool: "t", args: { us: Array.from({ length: 5_000 }, (_, i) => `u${i}`), ns: [exhaustsStack(), { name: "a" }] } });
     expect(decision).toMatchObject({ decision: "deny", errors: ["p/1: the input is nested too deeply to evaluate"] });
   });
 });

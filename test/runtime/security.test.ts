@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { compile } from "../../src/index.js";
 import type { Engine } from "../../src/runtime/engine.js";
+import { explain } from "../../src/runtime/explain.js";
 import { AGENT, ARGS, at, call, DECLS, engineWith, request, sourcesWith, T0, USER, viaBundle } from "./fixtures.js";
 
 /**
@@ -292,12 +293,32 @@ describe("huge and deep requests", () => {
     for (let i = 0; i < 10_000; i++) n = { v: "b", next: n };
     const decision = engine.decide({ session: "s", tool: "t.x", args: { n } });
     expect(decision).toMatchObject({ decision: "deny", rules: [] });
-    // Valid per the schema (the generated check walks it), and no rule allows `v == "b"`; a
-    // validator that ran out of stack would deny it as too deeply nested instead. Both fail closed.
-    expect(decision.reasons[0]).toMatch(/nested too deeply|no rule allows t\.x/);
+    // Deeper than requests may nest (MAX_NESTING): refused as invalid, before any rule runs.
+    expect(decision.reasons[0]).toMatch(/is nested more than 512 lists and records deep$/);
     expect(decision.reasons[0]).not.toMatch(/internal error/);
     expect(engine.sessions.get("s")!.calls).toBe(1);
     expect(engine.decide({ session: "s", tool: "t.x", args: { n: { v: "a", next: { v: "b" } } } }).decision).toBe("allow");
+  });
+
+  it("lists and records nest at most 512 deep: deeper is refused as invalid, the same on every call, and explain agrees", () => {
+    const text = 'type Node { name: string, next?: Node }\ntool t.run { risk low args { nodes: list<Node>, other: Node } }\npolicy d {\n  @name("same") allow t.run when any(n in args.nodes: n == args.other)\n}\n';
+    const chain = (depth: number): Record<string, unknown> => {
+      let node: Record<string, unknown> = { name: "x" };
+      for (let i = 1; i < depth; i++) node = { name: "a", next: node };
+      return node;
+    };
+    // `other` is record level 1, `nodes` a list at level 1 with records at level 2: a chain of
+    // 511 records in the list reaches level 512; one more is too deep.
+    for (const [depth, decision] of [[511, "allow"], [512, "deny"], [2_440, "deny"]] as const) {
+      const engine = compile([{ path: "d.policy", text }]);
+      const explained = explain(engine, { session: "s", tool: "t.run", args: { nodes: [chain(depth)], other: chain(depth) } });
+      for (let run = 0; run < 4; run++) {
+        const d = engine.decide({ session: `s${run}`, tool: "t.run", args: { nodes: [chain(depth)], other: chain(depth) } });
+        expect(d.decision, `${depth} deep, run ${run}`).toBe(decision);
+        if (decision === "deny") expect(d.reasons[0]).toMatch(/^request\.args\.nodes\[0\]\.next.*….*\.next is nested more than 512 lists and records deep$/);
+      }
+      expect(explained.note !== null, `${depth} deep: explain refuses as decide does`).toBe(decision === "deny");
+    }
   });
 
   it("an argument that contains itself does not hang the session key", () => {
