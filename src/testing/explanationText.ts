@@ -83,6 +83,18 @@ export function clauseSummary(trace: RuleTrace): string {
 }
 
 /**
+ * How a rule fared, in words. An error counts as a match for a deny or ask rule (it fails
+ * closed) and as no match for an allow rule; either way the rule "could not be evaluated".
+ */
+export function verdictOf(trace: RuleTrace): string {
+  if (trace.matched === "error") return trace.effect === "allow" ? "could not be evaluated" : FAILED_CLOSED;
+  return trace.matched ? "matched" : "did not match";
+}
+
+/** The words for a deny or ask rule that matched because its condition failed. */
+export const FAILED_CLOSED = "matched because its condition could not be evaluated (fails closed)";
+
+/**
  * The human explanation of a decision: the deciding rules with every clause's value, then the
  * other rules that were considered and why they did not decide.
  */
@@ -94,6 +106,7 @@ export function renderExplanation(decision: Decision, explanation: Explanation, 
   for (const trace of explanation.rules.filter((r) => deciding.has(r.id))) {
     lines.push(`  by ${palette.bold(trace.id)} (${trace.effect}, ${trace.location})`);
     if (trace.reason) lines.push(`    reason: ${trace.reason}`);
+    if (trace.matched === "error") lines.push(`    ${FAILED_CLOSED}:`);
     for (const line of clauseLines(trace)) lines.push(`    ${line}`);
   }
   if (decision.rules.length === 0 && !explanation.note) lines.push(`  ${decision.reasons[0] ?? "no rule decided"}`);
@@ -103,7 +116,7 @@ export function renderExplanation(decision: Decision, explanation: Explanation, 
   const others = explanation.rules.filter((r) => !deciding.has(r.id));
   if (others.length > 0) {
     lines.push(`  ${palette.dim("also considered:")}`);
-    for (const trace of others) lines.push(`    ${trace.id} (${trace.effect}) ${trace.matched === "error" ? "could not be evaluated" : trace.matched ? "matched" : "did not match"}: ${clauseSummary(trace)}`);
+    for (const trace of others) lines.push(`    ${trace.id} (${trace.effect}) ${verdictOf(trace)}: ${clauseSummary(trace)}`);
   }
   return lines.join("\n");
 }

@@ -2,7 +2,7 @@ import { Engine } from "../runtime/engine.js";
 import { explain } from "../runtime/explain.js";
 import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
-import { clauseSummary } from "./explanationText.js";
+import { clauseSummary, FAILED_CLOSED, verdictOf } from "./explanationText.js";
 import { describeReadError, readRecording, readRecordingBatches, type Expectation } from "./readRecording.js";
 import { shareFilter, type Share } from "./sessionOfLine.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
@@ -378,7 +378,7 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
       const explanation = explain(engine, entry.request);
       const deciding = new Set(failure.actual.rules);
       const traces = explanation.rules.filter((r) => deciding.has(r.id));
-      failure.explanation = explanation.note ?? (traces.length > 0 ? traces.map((t) => `${t.id}: ${clauseSummary(t)}`).join("\n") : explanation.rules.map((t) => `${t.id} (${t.effect}) ${t.matched === true ? "matched" : "did not match"}: ${clauseSummary(t)}`).join("\n"));
+      failure.explanation = explanation.note ?? (traces.length > 0 ? traces.map((t) => `${t.id}${t.matched === "error" ? ` ${FAILED_CLOSED}` : ""}: ${clauseSummary(t)}`).join("\n") : explanation.rules.map((t) => `${t.id} (${t.effect}) ${verdictOf(t)}: ${clauseSummary(t)}`).join("\n"));
     }
     decideRecorded(engine, entry.request);
   }

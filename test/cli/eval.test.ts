@@ -136,6 +136,7 @@ describe("policyc eval", () => {
     expect(result.stdout).toMatch(/^deny kb\.search \(session s8\)\n {2}by off-intent \(deny, /);
     expect(result.stdout).toContain("    `not (tool in intent.tools)` failed: the request names no intent\n");
     expect(result.stdout).toContain("  error: off-intent: the request names no intent\n");
+    expect(result.stdout).toContain("    matched because its condition could not be evaluated (fails closed):\n    `not (tool in intent.tools)` failed");
     expect(result.stdout).toContain("the session is revoked"); // risk-escalation matched by failing closed, and revokes
   });
 
@@ -324,6 +325,19 @@ describe("policyc eval", () => {
         evidence: [{ kind: "comparison", text: 'agent.team == "support"', operator: "==", value: false, left: { text: "agent.team", shown: '"sales"', constant: false }, right: { text: '"support"', shown: '"support"', constant: true } }],
       },
     ]);
+  });
+
+  it("says in words that a deny or ask rule matched because its condition could not be evaluated", async () => {
+    write("closed.policy", 'user { id: string, roles: set<string> }\ntool mail.send { risk high args { to: list<string> } }\npolicy c {\n  @name("contractors") ask mail.send unless "employee" in user.roles\n  @name("mail") allow mail.send\n}\n');
+    const result = await evaluate(["closed.policy", "--request", "-"], JSON.stringify({ session: "s", tool: "mail.send", args: { to: [] } }));
+    expect(result.stdout).toContain(
+      [
+        "  by contractors (ask, closed.policy:4:24)",
+        "    matched because its condition could not be evaluated (fails closed):",
+        '    unless `"employee" in user.roles` failed: the request has no user',
+        "",
+      ].join("\n"),
+    );
   });
 
   it.skipIf(!existsSync("/dev/zero"))("an endless request (/dev/zero) is refused at 64 MB, not read until memory runs out (exit 2)", async () => {
