@@ -1,4 +1,5 @@
 import type { Palette } from "../diagnostics/render.js";
+import { printable } from "../diagnostics/printable.js";
 import type { Decision } from "../runtime/decision.js";
 import { showValue, type ComparedOperand, type Evidence } from "../runtime/evidence.js";
 import type { Explanation, RuleTrace } from "../runtime/explain.js";
@@ -96,27 +97,28 @@ export const FAILED_CLOSED = "matched because its condition could not be evaluat
 
 /**
  * The human explanation of a decision: the deciding rules with every clause's value, then the
- * other rules that were considered and why they did not decide.
+ * other rules that were considered and why they did not decide. Text from the request (in notes,
+ * evidence and errors) is made printable: a terminal shows its control characters as escapes.
  */
 export function renderExplanation(decision: Decision, explanation: Explanation, palette: Palette, header?: string): string {
   const colour = decision.decision === "allow" ? palette.ok : decision.decision === "ask" ? palette.warning : palette.error;
-  const lines = [`${colour(decision.decision)}${header ? ` ${header}` : explanation.tool ? ` ${explanation.tool}` : ""}`];
-  if (explanation.note) lines.push(`  ${explanation.note}`);
+  const lines = [`${colour(decision.decision)}${header ? ` ${header}` : explanation.tool ? ` ${printable(explanation.tool)}` : ""}`];
+  if (explanation.note) lines.push(`  ${printable(explanation.note)}`);
   const deciding = new Set(decision.rules);
   for (const trace of explanation.rules.filter((r) => deciding.has(r.id))) {
-    lines.push(`  by ${palette.bold(trace.id)} (${trace.effect}, ${trace.location})`);
-    if (trace.reason) lines.push(`    reason: ${trace.reason}`);
+    lines.push(`  by ${palette.bold(trace.id)} (${trace.effect}, ${printable(trace.location)})`);
+    if (trace.reason) lines.push(`    reason: ${printable(trace.reason)}`);
     if (trace.matched === "error") lines.push(`    ${FAILED_CLOSED}:`);
-    for (const line of clauseLines(trace)) lines.push(`    ${line}`);
+    for (const line of clauseLines(trace)) lines.push(`    ${printable(line)}`);
   }
-  if (decision.rules.length === 0 && !explanation.note) lines.push(`  ${decision.reasons[0] ?? "no rule decided"}`);
+  if (decision.rules.length === 0 && !explanation.note) lines.push(`  ${printable(decision.reasons[0] ?? "no rule decided")}`);
   for (const grant of decision.grants) lines.push(`  grant ${grant.scope} for ${grant.ttlSeconds}s`);
   if (decision.revoked) lines.push(`  ${palette.error("the session is revoked")}`);
-  for (const error of decision.errors) if (!explanation.note?.includes(error)) lines.push(`  error: ${error}`);
+  for (const error of decision.errors) if (!explanation.note?.includes(error)) lines.push(`  error: ${printable(error)}`);
   const others = explanation.rules.filter((r) => !deciding.has(r.id));
   if (others.length > 0) {
     lines.push(`  ${palette.dim("also considered:")}`);
-    for (const trace of others) lines.push(`    ${trace.id} (${trace.effect}) ${verdictOf(trace)}: ${clauseSummary(trace)}`);
+    for (const trace of others) lines.push(`    ${trace.id} (${trace.effect}) ${verdictOf(trace)}: ${printable(clauseSummary(trace))}`);
   }
   return lines.join("\n");
 }

@@ -340,6 +340,22 @@ describe("policyc eval", () => {
     );
   });
 
+  it("escapes control, DEL, line-separator and bidirectional characters from the request in evidence, notes and errors", async () => {
+    write("controls.policy", 'tool mail.send { risk high args { to: list<string> } }\ntool http.get { risk medium args { url: string } }\npolicy c {\n  @name("ext") deny mail.send when any(r in args.to: not (r like "*@acme.com"))\n  @name("host") ask http.get when url.host(args.url) != "acme.com"\n}\n');
+    const nasty = "\u009b2J\u007f\u2028\u202e";
+    const outputs = await Promise.all(
+      [
+        { session: "s", tool: "mail.send", args: { to: [`a${nasty}@x`] } },
+        { session: "s", tool: `nope${nasty}`, args: {} },
+        { session: "s", tool: "http.get", args: { url: `https://acme.com/${nasty}` } },
+      ].map(async (request) => (await evaluate(["controls.policy", "--request", "-"], JSON.stringify(request))).stdout),
+    );
+    expect(outputs[0]).toContain('for args.to[0] = "a\\u009b2J\\u007f\\u2028\\u202e@x"');
+    expect(outputs[1]).toContain('unknown tool "nope\\u009b2J\\u007f\\u2028\\u202e"');
+    expect(outputs[2]).toContain('  error: host: url.host: "https://acme.com/\\u009b2J\\u007f\\u2028\\u202e" is ambiguous');
+    for (const output of outputs) expect(output).not.toMatch(/[\u007f-\u009f\u2028\u2029\u202a-\u202e]/);
+  });
+
   it.skipIf(!existsSync("/dev/zero"))("an endless request (/dev/zero) is refused at 64 MB, not read until memory runs out (exit 2)", async () => {
     expect(await evaluate(["decls.policy", "support.policy", "--request", "/dev/zero"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: cannot read request `/dev/zero`: it is larger than 64 MB\n" });
   });
