@@ -9,5 +9,6 @@ export type { RuntimeSchema } from "./schema.js";
 export type { SessionUse } from "./session.js";
 export { explain, type Explanation, type RuleTrace } from "./explain.js";
 export type { ClauseTrace } from "./interpret.js";
+export type { ComparedOperand, Evidence } from "./evidence.js";
 export { loadBundle, verifyBundle, BundleError, type LoadOptions, type PublicKeySource } from "../bundle/loadBundle.js";
 export type { Bundle } from "../bundle/Bundle.js";

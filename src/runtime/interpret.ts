@@ -3,15 +3,27 @@ import * as rt from "./helpers.js";
 import { RISK_RANK, type IrExpr } from "./ir.js";
 import { parseTime, type RuntimeSchema, type TypeJson } from "./schema.js";
 import { shapeOfType } from "./declaredShape.js";
+import { clauseEvidence, type Evidence, type Why } from "./evidence.js";
 
 /** What one clause evaluated to, for explanations. */
 export interface ClauseTrace {
   readonly text: string;
   readonly value: unknown;
-  /** For `any`/`all`: the element that decided it (the first match of `any`, the first failure of `all`). */
+  /** For a clause that is an `any`/`all`: the element that decided it (the first match of `any`, the first failure of `all`). */
   readonly witness?: unknown;
+  /** What decided the value, outer first (see Evidence); absent when nothing did (an `any` that found nothing, a clause that failed). */
+  readonly evidence?: readonly Evidence[];
   readonly error?: string;
 }
+
+/** A value with why it is what it is. */
+interface Traced {
+  readonly value: unknown;
+  readonly why: Why | undefined;
+}
+
+type Quantifier = Extract<IrExpr, { op: "quantifier" }>;
+type Comparison = Extract<IrExpr, { op: "compare" }>;
 
 interface Intents {
   get(name: string): { tools: ReadonlySet<string>; maxRisk: number } | undefined;
@@ -36,8 +48,6 @@ export class Interpreter {
     return type === undefined ? null : shapeOfType(this.schema, type);
   }
 
-  /** Set when the last quantifier evaluated found its deciding element. */
-  lastWitness: unknown;
   /** Which term settled the last three-valued evaluation, or -1. */
   private settledAt = -1;
 
@@ -106,12 +116,8 @@ export class Interpreter {
         return this.threeValued(e.terms.map((term) => () => this.evaluate(term, locals)), false);
       case "or":
         return this.threeValued(e.terms.map((term) => () => this.evaluate(term, locals)), true);
-      case "compare": {
-        const left = this.evaluate(e.left, locals) as number;
-        const right = this.evaluate(e.right, locals) as number;
-        if (e.deep && (e.operator === "==" || e.operator === "!=")) return (e.shape !== undefined ? rt.equalShaped(left, right, this.shape(e.shape)) : rt.equal(left, right, e.set === true)) === (e.operator === "==");
-        return rt.compareScalars(e.operator, left, right);
-      }
+      case "compare":
+        return this.compare(e, this.evaluate(e.left, locals), this.evaluate(e.right, locals));
       case "enumRank": {
         // Not a member (an undeclared label): no rank, as the generated code's Map lookup gives.
         const rank = e.members.indexOf(this.evaluate(e.value, locals) as string);
@@ -130,23 +136,8 @@ export class Interpreter {
         return rt.containsAll(this.evaluate(e.left, locals), this.evaluate(e.right, locals), this.shape(e.shape));
       case "like":
         return rt.like(this.evaluate(e.subject, locals) as string, this.evaluate(e.pattern, locals) as string);
-      case "quantifier": {
-        const collection = this.evaluate(e.collection, locals);
-        if (rt.overBudget(c, collection)) rt.fail(rt.OVER_BUDGET);
-        const items = rt.items(collection);
-        const inner = new Map(locals);
-        const settles = e.kind === "any";
-        const value = this.threeValued(
-          items.map((item) => () => {
-            inner.set(e.variable, item);
-            return this.evaluate(e.body, inner);
-          }),
-          settles,
-        );
-        // The deciding element: the first that settled it (any: a match; all: a failure).
-        this.lastWitness = value === settles && this.settledAt >= 0 ? items[this.settledAt] : undefined;
-        return value;
-      }
+      case "quantifier":
+        return this.quantify(e, locals, (inner) => this.evaluate(e.body, inner)).value;
       case "session":
         switch (e.member) {
           case "repeats":
@@ -190,6 +181,76 @@ export class Interpreter {
     }
   }
 
+  private compare(e: Comparison, left: unknown, right: unknown): boolean {
+    if (e.deep && (e.operator === "==" || e.operator === "!=")) return (e.shape !== undefined ? rt.equalShaped(left, right, this.shape(e.shape)) : rt.equal(left, right, e.set === true)) === (e.operator === "==");
+    return rt.compareScalars(e.operator, left as number, right as number);
+  }
+
+  /**
+   * `any`/`all`: the body for each element in turn, three-valued, within the rule's budget of
+   * visits. `decidedBy`: the element that settled it (any: a match; all: a failure), or -1.
+   */
+  private quantify(e: Quantifier, locals: ReadonlyMap<string, unknown>, body: (inner: ReadonlyMap<string, unknown>) => unknown): { value: boolean; decidedBy: number; element: unknown } {
+    const collection = this.evaluate(e.collection, locals);
+    if (rt.overBudget(this.c, collection)) rt.fail(rt.OVER_BUDGET);
+    const items = rt.items(collection);
+    const inner = new Map(locals);
+    const settles = e.kind === "any";
+    const value = this.threeValued(
+      items.map((item) => () => {
+        inner.set(e.variable, item);
+        return body(inner);
+      }),
+      settles,
+    );
+    const decidedBy = value === settles ? this.settledAt : -1;
+    return { value, decidedBy, element: decidedBy >= 0 ? items[decidedBy] : undefined };
+  }
+
+  /**
+   * `evaluate`, also saying why the value is what it is, for explanations: the structural nodes
+   * (`not`, `and`, `or`, `any`, `all`, comparisons) are walked here with the same helpers as
+   * `evaluate` (so the same semantics), everything else is `evaluate`d.
+   */
+  traced(e: IrExpr, locals: ReadonlyMap<string, unknown> = new Map()): Traced {
+    switch (e.op) {
+      case "not": {
+        const operand = this.traced(e.operand, locals);
+        return { value: !operand.value, why: operand.why };
+      }
+      case "and":
+      case "or": {
+        const whys: (Why | undefined)[] = [];
+        const terms = e.terms.map((term, i) => () => {
+          const traced = this.traced(term, locals);
+          whys[i] = traced.why;
+          return traced.value;
+        });
+        const value = this.threeValued(terms, e.op === "or");
+        const settledAt = this.settledAt;
+        return { value, why: settledAt >= 0 ? { kind: "settled", index: settledAt, term: whys[settledAt] } : { kind: "every", terms: whys } };
+      }
+      case "quantifier": {
+        // The element that settles a quantifier is the last one walked: keep only its why.
+        let lastWhy: Why | undefined;
+        const { value, decidedBy, element } = this.quantify(e, locals, (inner) => {
+          const traced = this.traced(e.body, inner);
+          lastWhy = traced.why;
+          return traced.value;
+        });
+        return { value, why: decidedBy >= 0 ? { kind: "element", index: decidedBy, element, body: lastWhy } : undefined };
+      }
+      case "compare": {
+        const left = this.evaluate(e.left, locals);
+        const right = this.evaluate(e.right, locals);
+        const value = this.compare(e, left, right);
+        return { value, why: { kind: "compared", left, right, value } };
+      }
+      default:
+        return { value: this.evaluate(e, locals), why: undefined };
+    }
+  }
+
   /**
    * `url.host`, `email.domain` and `lower()` through a call site of their own, as the generated
    * code calls them: each distinct input is worked out once per explanation, and a fault the
@@ -227,10 +288,10 @@ export class Interpreter {
       const unless = term.op === "not" && text.startsWith("unless ");
       const shown = unless ? term.operand : term;
       try {
-        this.lastWitness = undefined;
-        const value = this.evaluate(shown);
-        const trace: ClauseTrace = shown.op === "quantifier" && this.lastWitness !== undefined ? { text, value, witness: this.lastWitness } : { text, value };
-        clauses.push(trace);
+        const { value, why } = this.traced(shown);
+        const evidence = clauseEvidence(shown, why, unless ? text.slice("unless ".length) : text);
+        const witness = shown.op === "quantifier" && why?.kind === "element" ? { witness: why.element } : {};
+        clauses.push({ text, value, ...witness, ...(evidence.length > 0 ? { evidence } : {}) });
         if (unless ? value !== false : value !== true) matched = false;
       } catch (error) {
         clauses.push({ text, value: undefined, error: rt.message(error) });

@@ -1,18 +1,66 @@
 import type { Palette } from "../diagnostics/render.js";
+import { printable } from "../diagnostics/printable.js";
 import type { Decision } from "../runtime/decision.js";
+import { showValue, type ComparedOperand, type Evidence } from "../runtime/evidence.js";
 import type { Explanation, RuleTrace } from "../runtime/explain.js";
 import type { ClauseTrace } from "../runtime/interpret.js";
 
-/** A value as a person reads it in an explanation: short JSON, sets as lists. */
-export function showValue(value: unknown): string {
-  const plain = value instanceof Set ? [...value] : value;
-  let text: string;
-  try {
-    text = JSON.stringify(plain) ?? String(plain);
-  } catch {
-    text = "(too deeply nested to show)";
+/**
+ * A clause's evidence after its value, in words: ` by \`TERM\`` for the term that settled an
+ * `and`/`or`, ` for PATH = VALUE` for a quantifier's deciding element, and the compared values in
+ * parentheses (`(31 > 30)`, `(agent.team is "sales")`).
+ */
+function evidenceText(evidence: readonly Evidence[]): string {
+  let text = "";
+  let compared: string[] = [];
+  const flush = (): void => {
+    if (compared.length > 0) text += ` (${compared.join(", ")})`;
+    compared = [];
+  };
+  evidence.forEach((piece, i) => {
+    if (piece.kind === "comparison") {
+      const shown = comparisonText(piece);
+      if (shown !== null) compared.push(shown);
+      return;
+    }
+    flush();
+    if (piece.kind === "term") text += piece.text !== null ? ` by \`${piece.text}\`` : ` by its ${ordinal(piece.index + 1)} term`;
+    // An element inside the next one shown (args.msgs[1], then args.msgs[1].atts[1]) is named by its path.
+    else if (!insideNext(piece, evidence[i + 1])) text += ` for ${piece.path ?? `element ${piece.index}`} = ${piece.shown}`;
+  });
+  flush();
+  return text;
+}
+
+function insideNext(element: Evidence & { kind: "element" }, next: Evidence | undefined): boolean {
+  return element.path !== null && next?.kind === "element" && next.path !== null && next.path.startsWith(`${element.path}.`);
+}
+
+/**
+ * The values a comparison compared: both sides of an ordering (`31 > 30`); for an equality with a
+ * constant, the other side (`agent.team is "sales"`), unless the result already says it
+ * (`agent.team == "support"` was true); null when there is nothing to add.
+ */
+function comparisonText(comparison: Evidence & { kind: "comparison" }): string | null {
+  const { left, right, operator, value } = comparison;
+  const both = `${left.shown} ${operator} ${right.shown}`;
+  if (operator !== "==" && operator !== "!=") return both;
+  if (left.constant && right.constant) return null;
+  if (left.constant || right.constant) {
+    if (value === (operator === "==")) return null;
+    return is(left.constant ? right : left) ?? both;
   }
-  return text.length > 60 ? text.slice(0, 57) + "…" : text;
+  const sides = [is(left), is(right)];
+  return sides[0] !== null && sides[1] !== null ? sides.join(", ") : both;
+}
+
+function is(operand: ComparedOperand): string | null {
+  return operand.text === null ? null : `${operand.text} is ${operand.shown}`;
+}
+
+function ordinal(n: number): string {
+  const suffix = n % 100 >= 11 && n % 100 <= 13 ? "th" : (["th", "st", "nd", "rd"][n % 10] ?? "th");
+  return `${n}${suffix}`;
 }
 
 function clauseLine(clause: ClauseTrace): string {
@@ -21,8 +69,7 @@ function clauseLine(clause: ClauseTrace): string {
   const text = unless ? clause.text.slice("unless ".length) : clause.text;
   const prefix = unless ? "unless " : "";
   if (clause.error) return `${prefix}\`${text}\` failed: ${clause.error}`;
-  const witness = clause.witness !== undefined ? ` for ${showValue(clause.witness)}` : "";
-  return `${prefix}\`${text}\` was ${showValue(clause.value)}${witness}`;
+  return `${prefix}\`${text}\` was ${showValue(clause.value)}${evidenceText(clause.evidence ?? [])}`;
 }
 
 /** One line per clause of a rule, or a note for a rule without a condition. */
@@ -37,30 +84,41 @@ export function clauseSummary(trace: RuleTrace): string {
 }
 
 /**
+ * How a rule fared, in words. An error counts as a match for a deny or ask rule (it fails
+ * closed) and as no match for an allow rule; either way the rule "could not be evaluated".
+ */
+export function verdictOf(trace: RuleTrace): string {
+  if (trace.matched === "error") return trace.effect === "allow" ? "could not be evaluated" : FAILED_CLOSED;
+  return trace.matched ? "matched" : "did not match";
+}
+
+/** The words for a deny or ask rule that matched because its condition failed. */
+export const FAILED_CLOSED = "matched because its condition could not be evaluated (fails closed)";
+
+/**
  * The human explanation of a decision: the deciding rules with every clause's value, then the
- * other rules that were considered and why they did not decide.
+ * other rules that were considered and why they did not decide. Text from the request (in notes,
+ * evidence and errors) is made printable: a terminal shows its control characters as escapes.
  */
 export function renderExplanation(decision: Decision, explanation: Explanation, palette: Palette, header?: string): string {
   const colour = decision.decision === "allow" ? palette.ok : decision.decision === "ask" ? palette.warning : palette.error;
-  const lines = [`${colour(decision.decision)}${header ? ` ${header}` : explanation.tool ? ` ${explanation.tool}` : ""}`];
-  if (explanation.note) lines.push(`  ${explanation.note}`);
+  const lines = [`${colour(decision.decision)}${header ? ` ${header}` : explanation.tool ? ` ${printable(explanation.tool)}` : ""}`];
+  if (explanation.note) lines.push(`  ${printable(explanation.note)}`);
   const deciding = new Set(decision.rules);
   for (const trace of explanation.rules.filter((r) => deciding.has(r.id))) {
-    lines.push(`  by ${palette.bold(trace.id)} (${trace.effect}, ${trace.location})`);
-    if (trace.reason) lines.push(`    reason: ${trace.reason}`);
-    for (const line of clauseLines(trace)) lines.push(`    ${line}`);
+    lines.push(`  by ${palette.bold(trace.id)} (${trace.effect}, ${printable(trace.location)})`);
+    if (trace.reason) lines.push(`    reason: ${printable(trace.reason)}`);
+    if (trace.matched === "error") lines.push(`    ${FAILED_CLOSED}:`);
+    for (const line of clauseLines(trace)) lines.push(`    ${printable(line)}`);
   }
-  if (decision.rules.length === 0 && !explanation.note) lines.push(`  ${decision.reasons[0] ?? "no rule decided"}`);
+  if (decision.rules.length === 0 && !explanation.note) lines.push(`  ${printable(decision.reasons[0] ?? "no rule decided")}`);
   for (const grant of decision.grants) lines.push(`  grant ${grant.scope} for ${grant.ttlSeconds}s`);
   if (decision.revoked) lines.push(`  ${palette.error("the session is revoked")}`);
-  for (const error of decision.errors) if (!explanation.note?.includes(error)) lines.push(`  error: ${error}`);
+  for (const error of decision.errors) if (!explanation.note?.includes(error)) lines.push(`  error: ${printable(error)}`);
   const others = explanation.rules.filter((r) => !deciding.has(r.id));
   if (others.length > 0) {
     lines.push(`  ${palette.dim("also considered:")}`);
-    for (const trace of others) {
-      const verdict = trace.matched === "error" ? "could not be evaluated" : trace.matched ? "matched" : "did not match";
-      lines.push(`    ${trace.id} (${trace.effect}) ${verdict}: ${clauseSummary(trace)}`);
-    }
+    for (const trace of others) lines.push(`    ${trace.id} (${trace.effect}) ${verdictOf(trace)}: ${printable(clauseSummary(trace))}`);
   }
   return lines.join("\n");
 }

@@ -2,7 +2,7 @@ import { Engine } from "../runtime/engine.js";
 import { explain } from "../runtime/explain.js";
 import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
-import { clauseSummary } from "./explanationText.js";
+import { clauseSummary, FAILED_CLOSED, verdictOf } from "./explanationText.js";
 import { describeReadError, readRecording, readRecordingBatches, type Expectation } from "./readRecording.js";
 import { shareFilter, type Share } from "./sessionOfLine.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
@@ -377,8 +377,16 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
     if (failure) {
       const explanation = explain(engine, entry.request);
       const deciding = new Set(failure.actual.rules);
-      const traces = explanation.rules.filter((r) => deciding.has(r.id));
-      failure.explanation = explanation.note ?? (traces.length > 0 ? traces.map((t) => `${t.id}: ${clauseSummary(t)}`).join("\n") : explanation.rules.map((t) => `${t.id} (${t.effect}) ${t.matched === true ? "matched" : "did not match"}: ${clauseSummary(t)}`).join("\n"));
+      // Besides the rules that decided: the rules the line expected (what its author will look
+      // at), or, when no rule decided, every rule considered.
+      const expected = new Set(failure.expect.rules?.filter((id) => !deciding.has(id)));
+      const others = explanation.rules.filter((t) => !deciding.has(t.id) && (expected.has(t.id) || deciding.size === 0));
+      const lines = [
+        ...explanation.rules.filter((t) => deciding.has(t.id)).map((t) => `${t.id}${t.matched === "error" ? ` ${FAILED_CLOSED}` : ""}: ${clauseSummary(t)}`),
+        ...others.map((t) => `${expected.has(t.id) ? "the expected rule " : ""}${t.id} (${t.effect}) ${verdictOf(t)}: ${clauseSummary(t)}`),
+        ...[...expected].filter((id) => !explanation.rules.some((t) => t.id === id)).map((id) => `the expected rule ${id} is not one of the rules for ${explanation.tool ?? failure.tool}`),
+      ];
+      failure.explanation = explanation.note ?? lines.join("\n");
     }
     decideRecorded(engine, entry.request);
   }

@@ -87,10 +87,10 @@ const LOOKUP_GOLDEN = [
   "    `intent == support.reply` was true",
   "  grant crm:read for 300s",
   "  also considered:",
-  "    rate (deny) did not match: `session.count(within 1m) > 30` was false",
-  "    loop (deny) did not match: `session.repeats >= 4` was false",
+  "    rate (deny) did not match: `session.count(within 1m) > 30` was false (1 > 30)",
+  "    loop (deny) did not match: `session.repeats >= 4` was false (0 >= 4)",
   "    off-intent (deny) did not match: `not (tool in intent.tools)` was false",
-  "    risk-escalation (deny) did not match: `tool.risk > intent.max_risk` was false",
+  '    risk-escalation (deny) did not match: `tool.risk > intent.max_risk` was false ("low" > "high")',
   "",
 ].join("\n");
 
@@ -114,13 +114,13 @@ describe("policyc eval", () => {
         `  by pii-stays-inside (deny, ${at("pii-stays-inside")})`,
         "    reason: customer data may not be emailed outside acme.com",
         "    `session.labels contains pii` was true",
-        '    `any(r in args.to: not (r like "*@acme.com"))` was true for "eve@evil.example"',
+        '    `any(r in args.to: not (r like "*@acme.com"))` was true for args.to[1] = "eve@evil.example"',
         "  also considered:",
         '    support/2 (allow) matched: `agent.team == "support"` was true',
-        "    rate (deny) did not match: `session.count(within 1m) > 30` was false",
-        "    loop (deny) did not match: `session.repeats >= 4` was false",
+        "    rate (deny) did not match: `session.count(within 1m) > 30` was false (2 > 30)",
+        "    loop (deny) did not match: `session.repeats >= 4` was false (0 >= 4)",
         "    off-intent (deny) did not match: `not (tool in intent.tools)` was false",
-        "    risk-escalation (deny) did not match: `tool.risk > intent.max_risk` was false",
+        '    risk-escalation (deny) did not match: `tool.risk > intent.max_risk` was false ("high" > "high")',
         "",
       ].join("\n"),
     );
@@ -136,6 +136,7 @@ describe("policyc eval", () => {
     expect(result.stdout).toMatch(/^deny kb\.search \(session s8\)\n {2}by off-intent \(deny, /);
     expect(result.stdout).toContain("    `not (tool in intent.tools)` failed: the request names no intent\n");
     expect(result.stdout).toContain("  error: off-intent: the request names no intent\n");
+    expect(result.stdout).toContain("    matched because its condition could not be evaluated (fails closed):\n    `not (tool in intent.tools)` failed");
     expect(result.stdout).toContain("the session is revoked"); // risk-escalation matched by failing closed, and revokes
   });
 
@@ -159,7 +160,7 @@ describe("policyc eval", () => {
     const result = await evaluate(["decls.policy", "support.policy", "--request", "-"], history);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("  by loop (deny, ");
-    expect(result.stdout).toContain("    `session.repeats >= 4` was true\n");
+    expect(result.stdout).toContain("    `session.repeats >= 4` was true (4 >= 4)\n");
     expect(result.stdout).toContain("  the session is revoked\n");
   });
 
@@ -190,7 +191,7 @@ describe("policyc eval", () => {
     expect(leak).toMatchObject({ effect: "deny", matched: true, location: at("pii-stays-inside") });
     expect(leak.clauses).toEqual([
       { text: "session.labels contains pii", value: true },
-      { text: 'any(r in args.to: not (r like "*@acme.com"))', value: true, witness: "eve@evil.example" },
+      { text: 'any(r in args.to: not (r like "*@acme.com"))', value: true, witness: "eve@evil.example", evidence: [{ kind: "element", quantifier: "any", path: "args.to[1]", index: 1, shown: '"eve@evil.example"' }] },
     ]);
     expect(explanation.rules.map((r) => r.id)).toEqual(["support/2", "pii-stays-inside", "rate", "loop", "off-intent", "risk-escalation"]);
   });
@@ -273,6 +274,88 @@ describe("policyc eval", () => {
     expect(result.stdout).not.toMatch(/[\u0007\u001b]/);
   });
 
+  it("says what decided each clause: the element of a quantifier under `not`, in an `or`, nested (with its path), and the values compared (golden)", async () => {
+    write(
+      "evidence.policy",
+      [
+        "type Att { name: string, tags: list<string> }",
+        "type Msg { atts: list<Att> }",
+        "agent { id: string, team: string }",
+        "tool mail.send { risk high args { to: list<string>, subject: string, msgs: list<Msg> } }",
+        "policy m {",
+        '  @name("outside") deny mail.send when not all(r in args.to: r like "*@acme.com")',
+        '  @name("either") deny mail.send when args.subject == "x" or any(r in args.to: r like "*evil*")',
+        '  @name("secret") deny mail.send when any(m in args.msgs: any(a in m.atts: a.tags contains "secret"))',
+        '  @name("support") allow mail.send when agent.team == "support" and session.count(within 1m) < 30',
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const request = { session: "s", agent: { id: "a", team: "sales" }, tool: "mail.send", args: { to: ["a@acme.com", "eve@evil.example"], subject: "q", msgs: [{ atts: [] }, { atts: [{ name: "a.txt", tags: [] }, { name: "keys.pem", tags: ["secret"] }] }] } };
+    const result = await evaluate(["evidence.policy", "--request", "-"], JSON.stringify(request));
+    expect(result.stdout).toBe(
+      [
+        "deny mail.send (session s)",
+        "  by outside (deny, evidence.policy:6:20)",
+        '    `not all(r in args.to: r like "*@acme.com")` was true for args.to[1] = "eve@evil.example"',
+        "  by either (deny, evidence.policy:7:19)",
+        '    `args.subject == "x" or any(r in args.to: r like "*evil*")` was true by `any(r in args.to: r like "*evil*")` for args.to[1] = "eve@evil.example"',
+        "  by secret (deny, evidence.policy:8:19)",
+        '    `any(m in args.msgs: any(a in m.atts: a.tags contains "secret"))` was true for args.msgs[1].atts[1] = {"name":"keys.pem","tags":["secret"]}',
+        "  also considered:",
+        '    support (allow) did not match: `agent.team == "support"` was false (agent.team is "sales")',
+        "",
+      ].join("\n"),
+    );
+    const json = JSON.parse((await evaluate(["evidence.policy", "--request", "-", "--json"], JSON.stringify(request))).stdout) as { explanation: { rules: { id: string; clauses: unknown[] }[] } };
+    expect(json.explanation.rules.find((r) => r.id === "either")!.clauses).toEqual([
+      {
+        text: 'args.subject == "x" or any(r in args.to: r like "*evil*")',
+        value: true,
+        evidence: [
+          { kind: "term", operator: "or", index: 1, text: 'any(r in args.to: r like "*evil*")' },
+          { kind: "element", quantifier: "any", path: "args.to[1]", index: 1, shown: '"eve@evil.example"' },
+        ],
+      },
+    ]);
+    expect(json.explanation.rules.find((r) => r.id === "support")!.clauses).toEqual([
+      {
+        text: 'agent.team == "support"',
+        value: false,
+        evidence: [{ kind: "comparison", text: 'agent.team == "support"', operator: "==", value: false, left: { text: "agent.team", shown: '"sales"', constant: false }, right: { text: '"support"', shown: '"support"', constant: true } }],
+      },
+    ]);
+  });
+
+  it("says in words that a deny or ask rule matched because its condition could not be evaluated", async () => {
+    write("closed.policy", 'user { id: string, roles: set<string> }\ntool mail.send { risk high args { to: list<string> } }\npolicy c {\n  @name("contractors") ask mail.send unless "employee" in user.roles\n  @name("mail") allow mail.send\n}\n');
+    const result = await evaluate(["closed.policy", "--request", "-"], JSON.stringify({ session: "s", tool: "mail.send", args: { to: [] } }));
+    expect(result.stdout).toContain(
+      [
+        "  by contractors (ask, closed.policy:4:24)",
+        "    matched because its condition could not be evaluated (fails closed):",
+        '    unless `"employee" in user.roles` failed: the request has no user',
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("escapes control, DEL, line-separator and bidirectional characters from the request in evidence, notes and errors", async () => {
+    write("controls.policy", 'tool mail.send { risk high args { to: list<string> } }\ntool http.get { risk medium args { url: string } }\npolicy c {\n  @name("ext") deny mail.send when any(r in args.to: not (r like "*@acme.com"))\n  @name("host") ask http.get when url.host(args.url) != "acme.com"\n}\n');
+    const nasty = "\u009b2J\u007f\u2028\u202e";
+    const outputs = await Promise.all(
+      [
+        { session: "s", tool: "mail.send", args: { to: [`a${nasty}@x`] } },
+        { session: "s", tool: `nope${nasty}`, args: {} },
+        { session: "s", tool: "http.get", args: { url: `https://acme.com/${nasty}` } },
+      ].map(async (request) => (await evaluate(["controls.policy", "--request", "-"], JSON.stringify(request))).stdout),
+    );
+    expect(outputs[0]).toContain('for args.to[0] = "a\\u009b2J\\u007f\\u2028\\u202e@x"');
+    expect(outputs[1]).toContain('unknown tool "nope\\u009b2J\\u007f\\u2028\\u202e"');
+    expect(outputs[2]).toContain('  error: host: url.host: "https://acme.com/\\u009b2J\\u007f\\u2028\\u202e" is ambiguous');
+    for (const output of outputs) expect(output).not.toMatch(/[\u007f-\u009f\u2028\u2029\u202a-\u202e]/);
+  });
+
   it.skipIf(!existsSync("/dev/zero"))("an endless request (/dev/zero) is refused at 64 MB, not read until memory runs out (exit 2)", async () => {
     expect(await evaluate(["decls.policy", "support.policy", "--request", "/dev/zero"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: cannot read request `/dev/zero`: it is larger than 64 MB\n" });
   });
@@ -321,7 +404,7 @@ describe("policyc eval", () => {
     const ok = bin(["eval", "decls.policy", "support.policy", "--request", "-"], { cwd: dir, stdin: readFileSync(join(dir, "history.jsonl"), "utf8") });
     expect(ok.code).toBe(0);
     expect(ok.stderr).toBe("");
-    expect(ok.stdout).toContain('`any(r in args.to: not (r like "*@acme.com"))` was true for "eve@evil.example"');
+    expect(ok.stdout).toContain('`any(r in args.to: not (r like "*@acme.com"))` was true for args.to[1] = "eve@evil.example"');
     expect(ok.stdout).not.toMatch(/\u001b\[/);
     const tampered = bin(["eval", "--bundle", "tampered.json", "--request", "lookup.json"], { cwd: dir });
     expect(tampered.code).toBe(2);

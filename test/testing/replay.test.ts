@@ -196,6 +196,37 @@ describe("replayRecordings", () => {
     expect(Object.fromEntries(report.coverage)).toEqual({ search: 2, "search-support": 0, mail: 0, "third-call": 0, "no-outside-mail": 0 });
   });
 
+  it("a failure explains the rules that decided and, labelled, the rules the line expected that did not", async () => {
+    const file = recording([
+      { session: "a", tool: "email.send", args: { to: ["bob@acme.com", "eve@evil.example"] }, decision: "allow", rules: ["mail"] },
+      { session: "b", tool: "email.send", args: { to: ["eve@evil.example"] }, decision: "allow", rules: ["search"] },
+    ]);
+    const report = await replayRecordings(policy, [file]);
+    expect(report.failures.map((f) => f.explanation)).toEqual([
+      'no-outside-mail: `any(r in args.to: not (r like "*@acme.com"))` was true for args.to[1] = "eve@evil.example"\nthe expected rule mail (allow) matched: no condition: it always matches',
+      'no-outside-mail: `any(r in args.to: not (r like "*@acme.com"))` was true for args.to[0] = "eve@evil.example"\nthe expected rule search is not one of the rules for email.send',
+    ]);
+  });
+
+  it("a rule an evaluation error decided is said to have matched because of it, in the words eval uses", async () => {
+    const compiled = compileSources([
+      {
+        path: "e.policy",
+        text: 'user { id: string, roles: set<string> }\ntool kb.search { risk low args { query: string } }\ntool email.send { risk high args { to: list<string> } }\npolicy e {\n  @name("contractors") ask kb.search unless "employee" in user.roles\n  allow kb.search\n  @name("admins") allow email.send when "admin" in user.roles\n}\n',
+      },
+    ]);
+    const file = recording([
+      { session: "a", decision: "allow" },
+      { session: "b", tool: "email.send", decision: "allow" },
+    ]);
+    const report = await replayRecordings(compiled.policy!, [file]);
+    expect(report.failures.map((f) => f.explanation)).toEqual([
+      'contractors matched because its condition could not be evaluated (fails closed): unless `"employee" in user.roles` failed: the request has no user',
+      // No rule decided: every rule considered, an allow that failed as eval says it.
+      'admins (allow) could not be evaluated: `"admin" in user.roles` failed: the request has no user',
+    ]);
+  });
+
   it("counts coverage of decisions made for one line too: in a revoked session, with evaluation errors", async () => {
     const compiled = compileSources([
       {

@@ -1,0 +1,278 @@
+import { RISK_RANK, type IrExpr, type RiskLevel } from "./ir.js";
+
+/**
+ * Why an expression evaluated as it did, as the interpreter saw it (Interpreter.traced): the
+ * raw material of a clause's evidence. `not` passes its operand's on; other nodes have none.
+ */
+export type Why =
+  /** A quantifier's deciding element (any: the first that held; all: the first that did not), and why its body was what it was. */
+  | { readonly kind: "element"; readonly index: number; readonly element: unknown; readonly body: Why | undefined }
+  /** The term that settled an `and` (the first false) or an `or` (the first true). */
+  | { readonly kind: "settled"; readonly index: number; readonly term: Why | undefined }
+  /** An `and` that held or an `or` that did not: every term took part. */
+  | { readonly kind: "every"; readonly terms: readonly (Why | undefined)[] }
+  /** A comparison's operands, as compared (ranks, milliseconds). */
+  | { readonly kind: "compared"; readonly left: unknown; readonly right: unknown; readonly value: boolean };
+
+/** One operand of a comparison, for people. */
+export interface ComparedOperand {
+  /** Its path in the request (`args.msgs[1].size`) when it reads one, else the operand as written; null when neither is known. */
+  readonly text: string | null;
+  /** Its value as short JSON (see showValue): risks and enum members by name, times as RFC 3339. */
+  readonly shown: string;
+  /** Written in the policy (a literal), not read from the request. */
+  readonly constant: boolean;
+}
+
+/**
+ * A piece of a clause's evidence: what decided its value. In the order found, outer first, and
+ * only along what decided it: the deciding element of each quantifier, the settling term of each
+ * `and`/`or`, and the operands of the comparisons on the way.
+ */
+export type Evidence =
+  | {
+      readonly kind: "element";
+      readonly quantifier: "any" | "all";
+      /** Where the element is: `args.msgs[1].atts[1]`; null when the collection is neither a request path nor known as written. */
+      readonly path: string | null;
+      /** Its position in the collection as walked (a set in its stored order). */
+      readonly index: number;
+      readonly shown: string;
+    }
+  | {
+      readonly kind: "term";
+      readonly operator: "and" | "or";
+      /** The term's position in the chain, from 0. */
+      readonly index: number;
+      /** The term as written; null when the clause's text does not show it. */
+      readonly text: string | null;
+    }
+  | {
+      readonly kind: "comparison";
+      /** The comparison as written; null when the clause's text does not show it. */
+      readonly text: string | null;
+      readonly operator: "==" | "!=" | "<" | "<=" | ">" | ">=";
+      readonly value: boolean;
+      readonly left: ComparedOperand;
+      readonly right: ComparedOperand;
+    };
+
+/** Longest value shown in an explanation, in characters: a 1 MB argument stays one short line. */
+const SHOWN_LENGTH = 60;
+
+/** A value as a person reads it in an explanation: short JSON, sets as lists. */
+export function showValue(value: unknown): string {
+  const plain = value instanceof Set ? [...value] : value;
+  let text: string;
+  try {
+    text = JSON.stringify(plain) ?? String(plain);
+  } catch {
+    text = "(too deeply nested to show)";
+  }
+  return text.length > SHOWN_LENGTH ? text.slice(0, SHOWN_LENGTH - 3) + "…" : text;
+}
+
+/**
+ * The evidence for a clause that evaluated without error: `expr` is the clause's IR (for `unless
+ * X`, X's), `why` what the interpreter saw, `text` the clause as written (canonical, as the
+ * compiler prints it), from which the texts of its terms and comparisons are cut.
+ */
+export function clauseEvidence(expr: IrExpr, why: Why | undefined, text: string | null): Evidence[] {
+  const found: Evidence[] = [];
+  collect(expr, why, text, new Map(), false, found);
+  return found;
+}
+
+/**
+ * Walks the IR beside what the interpreter saw. `paths`: the request path of each quantifier
+ * variable in scope. `inEvery`: under an `and`/`or` that every term took part in, where a nested
+ * settling term would read as if it had settled the whole clause, so it is left out.
+ */
+function collect(expr: IrExpr, why: Why | undefined, text: string | null, paths: ReadonlyMap<string, string>, inEvery: boolean, found: Evidence[]): void {
+  if (why === undefined) return;
+  switch (expr.op) {
+    case "not":
+      collect(expr.operand, why, operandOfNot(text), paths, inEvery, found);
+      return;
+    case "and":
+    case "or": {
+      const texts = termsOf(text, expr.op, expr.terms.length);
+      if (why.kind === "settled") {
+        if (!inEvery) found.push({ kind: "term", operator: expr.op, index: why.index, text: texts?.[why.index] ?? null });
+        collect(expr.terms[why.index]!, why.term, texts?.[why.index] ?? null, paths, inEvery, found);
+      } else if (why.kind === "every") {
+        why.terms.forEach((term, i) => collect(expr.terms[i]!, term, texts?.[i] ?? null, paths, true, found));
+      }
+      return;
+    }
+    case "quantifier": {
+      if (why.kind !== "element") return;
+      const parts = partsOfQuantifier(text, expr.kind, expr.variable);
+      const collection = pathOf(expr.collection, paths) ?? parts?.collection ?? null;
+      const path = collection === null ? null : `${indexable(collection)}[${why.index}]`;
+      found.push({ kind: "element", quantifier: expr.kind, path, index: why.index, shown: showValue(why.element) });
+      const inner = path === null ? paths : new Map(paths).set(expr.variable, path);
+      collect(expr.body, why.body, parts?.body ?? null, inner, inEvery, found);
+      return;
+    }
+    case "compare": {
+      if (why.kind !== "compared") return;
+      const sides = splitTopLevel(unwrapped(text), ` ${expr.operator} `);
+      const [leftText, rightText] = sides?.length === 2 ? sides : [null, null];
+      found.push({
+        kind: "comparison",
+        text,
+        operator: expr.operator,
+        value: why.value,
+        left: operand(expr.left, why.left, leftText, expr.right, paths),
+        right: operand(expr.right, why.right, rightText, expr.left, paths),
+      });
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/** A collection's text, ready for `[i]`: a path or a list literal as it is, anything else in parentheses. */
+function indexable(collection: string): string {
+  return /^[\w.[\]]+$/.test(collection) || (collection.startsWith("[") && closingOf(collection, 0) === collection.length - 1) ? collection : `(${collection})`;
+}
+
+function operand(expr: IrExpr, value: unknown, written: string | null, other: IrExpr, paths: ReadonlyMap<string, string>): ComparedOperand {
+  return { text: pathOf(expr, paths) ?? written, shown: showValue(readable(expr, value, other)), constant: isConstant(expr) };
+}
+
+/**
+ * A compared value as the policy and the request spell it: the interpreter compares risks and
+ * enum members by rank and times as milliseconds; a constant takes its unit from the other side.
+ */
+function readable(expr: IrExpr, value: unknown, other: IrExpr): unknown {
+  if (expr.op === "enumRank") return typeof value === "number" ? (expr.members[value] ?? value) : value;
+  const unit = unitOf(expr) ?? (expr.op === "const" ? unitOf(other) : undefined);
+  if (unit === "risk" && typeof value === "number") return (Object.keys(RISK_RANK) as RiskLevel[]).find((level) => RISK_RANK[level] === value) ?? value;
+  if (unit === "time" && typeof value === "number" && Number.isFinite(value)) return new Date(value).toISOString();
+  return value;
+}
+
+function unitOf(expr: IrExpr): "risk" | "time" | undefined {
+  if (expr.op === "toolRisk" || expr.op === "intentMaxRisk" || (expr.op === "get" && expr.convert === "risk")) return "risk";
+  if (expr.op === "now" || (expr.op === "get" && expr.convert === "time")) return "time";
+  return undefined;
+}
+
+function isConstant(expr: IrExpr): boolean {
+  if (expr.op === "const") return true;
+  if (expr.op === "list") return expr.items.every(isConstant);
+  return expr.op === "enumRank" && isConstant(expr.value);
+}
+
+/** Where in the request (or session, or tool) an expression reads: `args.to`, `args.msgs[1].atts`; null for anything computed. */
+function pathOf(expr: IrExpr, paths: ReadonlyMap<string, string>): string | null {
+  switch (expr.op) {
+    case "root":
+      return expr.root;
+    case "get": {
+      const object = pathOf(expr.object, paths);
+      return object === null ? null : `${object}.${expr.name}`;
+    }
+    case "local":
+      return paths.get(expr.name) ?? null;
+    case "tool":
+      return "tool";
+    case "toolRisk":
+      return "tool.risk";
+    case "intent":
+      return "intent";
+    case "intentTools":
+      return "intent.tools";
+    case "intentMaxRisk":
+      return "intent.max_risk";
+    case "session":
+      return `session.${expr.member}`;
+    case "enumRank":
+      return pathOf(expr.value, paths);
+    default:
+      return null;
+  }
+}
+
+// ── The texts of a clause's parts ──────────────────────────────────────────────────────────
+// A clause's text is printed from its syntax tree (printExpr): canonical spacing, parentheses
+// where the source had them, strings as JSON. The IR has the same shape but for parentheses, so
+// each part's text is cut from its parent's at the top level. Any surprise gives null (a bundle's
+// text is data): the evidence then goes without that text.
+
+/** `text` without parentheses around the whole of it. */
+function unwrapped(text: string | null): string | null {
+  let current = text;
+  while (current !== null && current.startsWith("(") && closingOf(current, 0) === current.length - 1) current = current.slice(1, -1);
+  return current;
+}
+
+function operandOfNot(text: string | null): string | null {
+  const inner = unwrapped(text);
+  return inner?.startsWith("not ") ? inner.slice("not ".length) : null;
+}
+
+function termsOf(text: string | null, operator: "and" | "or", count: number): string[] | null {
+  const terms = splitTopLevel(unwrapped(text), ` ${operator} `);
+  return terms?.length === count ? terms : null;
+}
+
+function partsOfQuantifier(text: string | null, kind: "any" | "all", variable: string): { collection: string; body: string } | null {
+  const inner = unwrapped(text);
+  const head = `${kind}(${variable} in `;
+  if (inner === null || !inner.startsWith(head) || closingOf(inner, kind.length) !== inner.length - 1) return null;
+  const parts = splitTopLevel(inner.slice(head.length, -1), ": ");
+  if (parts === null || parts.length < 2) return null;
+  return { collection: parts[0]!, body: parts.slice(1).join(": ") };
+}
+
+/** `text` cut at every `separator` outside strings and brackets; null for no text or unbalanced text. */
+function splitTopLevel(text: string | null, separator: string): string[] | null {
+  if (text === null) return null;
+  const pieces: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const character = text[i]!;
+    if (character === '"') {
+      i = endOfString(text, i);
+      if (i < 0) return null;
+    } else if (character === "(" || character === "[") depth++;
+    else if (character === ")" || character === "]") {
+      if (--depth < 0) return null;
+    } else if (depth === 0 && text.startsWith(separator, i)) {
+      pieces.push(text.slice(start, i));
+      start = i + separator.length;
+      i = start - 1;
+    }
+  }
+  if (depth !== 0) return null;
+  pieces.push(text.slice(start));
+  return pieces;
+}
+
+/** The index of the bracket that closes the one at `open`, or -1. */
+function closingOf(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    const character = text[i]!;
+    if (character === '"') {
+      i = endOfString(text, i);
+      if (i < 0) return -1;
+    } else if (character === "(" || character === "[") depth++;
+    else if ((character === ")" || character === "]") && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** The index of the quote that ends the JSON string starting at `quote`, or -1. */
+function endOfString(text: string, quote: number): number {
+  for (let i = quote + 1; i < text.length; i++) {
+    if (text[i] === "\\") i++;
+    else if (text[i] === '"') return i;
+  }
+  return -1;
+}
