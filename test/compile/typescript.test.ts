@@ -1,8 +1,10 @@
-import { Project, type Diagnostic, type DiagnosticMessageChain } from "ts-morph";
+import { Project, ts, type Diagnostic, type DiagnosticMessageChain } from "ts-morph";
 import { beforeAll, describe, expect, it } from "vitest";
+import { BUILTIN_TYPES } from "../../src/check/schema.js";
 import { compileSources } from "../../src/compile/compile.js";
 import { emitTypeScript } from "../../src/compile/emitTypeScript.js";
 import type { RuntimeSchema } from "../../src/runtime/schema.js";
+import { isKeyword } from "../../src/syntax/tokens.js";
 import { AGENT, SUPPORT_SOURCES } from "../runtime/fixtures.js";
 
 /**
@@ -92,12 +94,13 @@ describe("emitTypeScript", () => {
     expect(messages.join("\n")).toMatch(pattern);
   });
 
-  it("declared names that collide with generated ones, or are not identifiers, still give a valid module", () => {
+  it("declared names that collide with the module's own, or are not identifiers, still give a valid module; the module's names stay", () => {
     const text = [
       "enum ToolName { a, b }",
       "enum Request { x }",
+      "enum Request_ { y }",
       "type RequestBase { v: ToolName }",
-      "agent { r: Request, __proto__?: string }",
+      "agent { r: Request, q?: Request_, __proto__?: string }",
       "tool constructor { args { __proto__: string, n?: int } }",
       "tool a.b_c.d { args { x: list<RequestBase> } }",
       "intent i { tools constructor }",
@@ -105,16 +108,64 @@ describe("emitTypeScript", () => {
     ].join("\n");
     const weird = emitTypeScript(schemaOf([{ path: "w.policy", text }]));
     const checked = typeCheck(weird, {
-      // `Request` is taken by the declared enum, so the request union is `Request_`.
-      use: `import type { Request_ as R } from "./policy";
-        export const ok: R = { session: "s", agent: { r: "x" }, tool: "constructor", args: { "__proto__": "p" } };
-        export const ok2: R = { session: "s", agent: { r: "x" }, tool: "a.b_c.d", intent: "i", args: { x: [{ v: "a" }] } };`,
-      bad: `import type { Request_ as R } from "./policy";
-        export const bad: R = { session: "s", agent: { r: "x" }, tool: "a.b_c.d", args: { x: [{ v: "low" }] } };`,
+      use: `import type { Request } from "./policy";
+        export const ok: Request = { session: "s", agent: { r: "x" }, tool: "constructor", args: { "__proto__": "p" } };
+        export const ok2: Request = { session: "s", agent: { r: "x", q: "y" }, tool: "a.b_c.d", intent: "i", args: { x: [{ v: "a" }] } };`,
+      bad: `import type { Request } from "./policy";
+        export const bad: Request = { session: "s", agent: { r: "x" }, tool: "a.b_c.d", args: { x: [{ v: "low" }] } };`,
     });
     expect(checked["policy"]).toEqual([]);
     expect(checked["use"]).toEqual([]);
     expect(checked["bad"]!.length).toBeGreaterThan(0);
-    expect(weird).toContain('export type Request = "x";');
+    // A declared name the module uses gets `_` appended; one that is free keeps its name.
+    expect(weird).toContain('export type Request__ = "x";');
+    expect(weird).toContain('export type Request_ = "y";');
+    expect(weird).toContain('export type ToolName_ = "a" | "b";');
+    expect(weird).toContain("export type RequestBase_ = {");
+    expect(weird).toContain('export type ToolName = "constructor" | "a.b_c.d";');
+    expect(weird).toContain("export type Request = ConstructorRequest | ABCDRequest;");
+  });
+
+  it("a tool whose name gives a module name (`_` gives `Request`) yields it: `Request` stays the union", () => {
+    const text = 'tool _ { }\ntool __ { }\ntool request { }\ntool email.send { args { to: string } }\npolicy p { allow * }\n';
+    const module = emitTypeScript(schemaOf([{ path: "t.policy", text }]));
+    const checked = typeCheck(module, {
+      use: `import type { Request } from "./policy";
+        export const all: Request[] = [{ session: "s", tool: "email.send", args: { to: "a" } }, { session: "s", tool: "_" }, { session: "s", tool: "__" }];`,
+    });
+    expect(checked).toEqual({ policy: [], use: [] });
+    expect(module).toContain("export type Request = Request_ | Request__ | RequestRequest | EmailSendRequest;");
+  });
+
+  it("every TypeScript keyword the policy language allows as a type name gives a module that compiles under strict, renamed with `_` where TypeScript reserves it", () => {
+    const keywords: string[] = [];
+    for (let kind = ts.SyntaxKind.FirstKeyword; kind <= ts.SyntaxKind.LastKeyword; kind++) keywords.push(ts.tokenToString(kind)!);
+    const words = keywords.filter((word) => !isKeyword(word) && !BUILTIN_TYPES.has(word));
+    expect(words).toEqual(expect.arrayContaining(["package", "interface", "class", "number", "keyof", "readonly", "infer", "unique", "await", "from", "of"]));
+    // Each word declared once as an enum and once as a record (in two policy sets), used by a
+    // record field, a list element and a tool argument, required and optional.
+    const asEnums = words.map((w) => `enum ${w} { a }`);
+    const asRecords = words.map((w) => `type ${w} { self?: ${w}, n: int }`);
+    const uses = (declared: string[]): string =>
+      [
+        ...declared,
+        `type Uses { ${words.map((w, i) => `f${i}: ${w}, g${i}?: list<${w}>`).join(", ")} }`,
+        `tool t { args { u: Uses, ${words.map((w, i) => `a${i}?: set<${w}>`).join(", ")} } }`,
+        "policy p { allow t }",
+      ].join("\n");
+    for (const declared of [asEnums, asRecords]) {
+      const module = emitTypeScript(schemaOf([{ path: "k.policy", text: uses(declared) }]));
+      const renamed = words.filter((w) => !module.includes(`export type ${w} = `));
+      const imports = words.map((w) => (renamed.includes(w) ? `${w}_` : w));
+      const checked = typeCheck(module, { use: `import type { ${imports.join(", ")} } from "./policy";\nexport type All = ${imports.join(" | ")};\n` });
+      expect(checked).toEqual({ policy: [], use: [] });
+      for (const w of renamed) expect(module).toContain(`export type ${w}_ = `);
+      // Exactly the words TypeScript would refuse there are renamed.
+      expect(renamed).toEqual(expect.arrayContaining(["package", "interface", "static", "let", "yield", "implements", "await", "default", "number", "boolean", "unknown", "never", "object", "symbol", "bigint", "undefined", "keyof", "readonly", "infer"]));
+      expect(renamed).not.toContain("from");
+      expect(renamed).not.toContain("of");
+    }
+    // Rebuilding gives the same text.
+    expect(emitTypeScript(schemaOf([{ path: "k.policy", text: uses(asEnums) }]))).toBe(emitTypeScript(schemaOf([{ path: "k.policy", text: uses(asEnums) }])));
   });
 });
