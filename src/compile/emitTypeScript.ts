@@ -10,6 +10,9 @@ import { TypeNames } from "./typeScriptNames.js";
  * Object types are type aliases of object literal types, not interfaces: an interface has no
  * implicit index signature, so a request typed with one would not be assignable to the
  * library's `Request`, whose `agent`, `context` and `args` are `Record<string, unknown>`.
+ *
+ * `null` is accepted where the engine takes it for absent: an optional field (of a record, an
+ * entity or `args`).
  */
 export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: string } = {}): string {
   const project = new Project({ useInMemoryFileSystem: true });
@@ -39,7 +42,7 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
   };
   const wrap = (text: string): string => (/[ |]/.test(text) ? `(${text})` : text);
   const properties = (fields: FieldsJson): OptionalKind<PropertySignatureStructure>[] =>
-    Object.entries(fields).map(([name, field]) => ({ name: JSON.stringify(name), type: typeText(field.type), hasQuestionToken: field.optional, isReadonly: true }));
+    Object.entries(fields).map(([name, field]) => ({ name: JSON.stringify(name), type: field.optional ? `${typeText(field.type)} | null` : typeText(field.type), hasQuestionToken: field.optional, isReadonly: true }));
   // A blank line before each object type and the declarations after them, as interfaces had.
   const apart = (writer: CodeBlockWriter): void => void writer.blankLineIfLastNot();
   const union = (values: readonly string[]): string => (values.length === 0 ? "never" : values.map((v) => JSON.stringify(v)).join(" | "));

@@ -1,7 +1,7 @@
 import { Project, ts, type Diagnostic, type DiagnosticMessageChain } from "ts-morph";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BUILTIN_TYPES } from "../../src/check/schema.js";
-import { compileSources } from "../../src/compile/compile.js";
+import { compile, compileSources } from "../../src/compile/compile.js";
 import { emitTypeScript } from "../../src/compile/emitTypeScript.js";
 import type { RuntimeSchema } from "../../src/runtime/schema.js";
 import { isKeyword } from "../../src/syntax/tokens.js";
@@ -167,5 +167,38 @@ describe("emitTypeScript", () => {
     }
     // Rebuilding gives the same text.
     expect(emitTypeScript(schemaOf([{ path: "k.policy", text: uses(asEnums) }]))).toBe(emitTypeScript(schemaOf([{ path: "k.policy", text: uses(asEnums) }])));
+  });
+
+  const NULLS = [
+    "/// Where a message goes.",
+    "type Dest { host: string, port?: int }",
+    "agent { id: string, team?: string }",
+    "user { id: string, nick?: string }",
+    "context { dest?: Dest, known_for: duration, seen?: list<time> }",
+    "intent support { tools * }",
+    "tool email.send { args { to: list<string>, cc?: list<string> } }",
+    "tool ping { args { note?: string } }",
+    "policy p { allow * }",
+  ].join("\n");
+
+  it("types null as the engine takes it: absent for an optional field, refused for a required one", () => {
+    const base = '"session": "s", "agent": { "id": "a" }, "context": { "known_for": 0 }';
+    const cases: Record<string, string> = {
+      optionalFieldsNull: `{ "session": "s", "agent": { "id": "a", "team": null }, "user": { "id": "u", "nick": null }, "context": { "dest": null, "known_for": 0, "seen": null }, "tool": "email.send", "args": { "to": [], "cc": null } }`,
+      optionalRecordFieldNull: `{ "session": "s", "agent": { "id": "a" }, "context": { "dest": { "host": "h", "port": null }, "known_for": 0 }, "tool": "ping", "args": { "note": null } }`,
+      requiredArgNull: `{ ${base}, "tool": "email.send", "args": { "to": null } }`,
+      requiredContextFieldNull: `{ "session": "s", "agent": { "id": "a" }, "context": { "known_for": null }, "tool": "ping" }`,
+      requiredRecordFieldNull: `{ ${base.replace('"known_for": 0', '"known_for": 0, "dest": { "host": null }')}, "tool": "ping" }`,
+      contextNull: `{ "session": "s", "agent": { "id": "a" }, "context": null, "tool": "ping" }`,
+      timeNull: `{ ${base}, "time": null, "tool": "ping" }`,
+      listElementNull: `{ ${base}, "tool": "email.send", "args": { "to": [null] } }`,
+    };
+    const engine = compile([{ path: "n.policy", text: NULLS }]);
+    const checked = typeCheck(emitTypeScript(schemaOf([{ path: "n.policy", text: NULLS }])), Object.fromEntries(Object.entries(cases).map(([name, text]) => [name, `import type { Request } from "./policy";\nexport const r: Request = ${text};\n`])));
+    expect(checked["policy"]).toEqual([]);
+    const verdicts = Object.fromEntries(Object.entries(cases).map(([name, text]) => [name, { engine: engine.decide(JSON.parse(text)).decision === "allow", types: checked[name]!.length === 0 }]));
+    for (const [name, verdict] of Object.entries(verdicts)) expect(verdict.types, `${name}: ${checked[name]!.join("; ")}`).toBe(verdict.engine);
+    expect(verdicts["optionalFieldsNull"]!.engine).toBe(true);
+    expect(verdicts["requiredArgNull"]!.engine).toBe(false);
   });
 });
