@@ -4,7 +4,8 @@ import type { KeyObject } from "node:crypto";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import type { Command } from "commander";
 import { createBundle, serializeBundle } from "../bundle/writeBundle.js";
-import { compileSources } from "../compile/compile.js";
+import { analyze } from "../check/analyze.js";
+import { compileProgram } from "../compile/compileProgram.js";
 import { hasErrors, sortDiagnostics } from "../diagnostics/Diagnostic.js";
 import { describeFsError, loadSources } from "../source/loadSources.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
@@ -76,11 +77,13 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     io.err(`policyc build: \`${clobbered}\` is one of the policy sources: writing the bundle there would overwrite it\n`);
     return EXIT.usage;
   }
-  const { policy, diagnostics } = compileSources(loaded.files);
-  if (!policy || hasErrors(diagnostics)) {
+  // As compileSources does, keeping the checked program: its declarations' doc comments go into policy.ts.
+  const { program, diagnostics } = analyze(loaded.files);
+  if (!program || hasErrors(diagnostics)) {
     reportDiagnostics(io, diagnostics, { json: options.json ?? false });
     return EXIT.failure;
   }
+  const policy = compileProgram(program);
   let bundle;
   try {
     bundle = createBundle(policy, loaded.files, privateKey === undefined ? {} : { privateKey });
@@ -95,8 +98,8 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     // Loaded only here: ts-morph takes about a second to load, and every verb would pay it.
     // Emitted before anything is written: an emitter failure is ours (main reports it), and
     // must not leave a new bundle beside the previous build's policy.ts.
-    const { emitTypeScript } = await import("../compile/emitTypeScript.js");
-    texts.push({ path: resolve(io.cwd, files.module), text: emitTypeScript(bundle.schema, { bundleFile: basename(files.bundle) }) });
+    const { emitTypeScript, policyDocs } = await import("../compile/emitTypeScript.js");
+    texts.push({ path: resolve(io.cwd, files.module), text: emitTypeScript(bundle.schema, { bundleFile: basename(files.bundle), docs: policyDocs(program.files) }) });
   }
   try {
     // Written relative to the verb's working folder; reported as the user wrote them. Each file

@@ -1,8 +1,9 @@
 import { Project, ts, type Diagnostic, type DiagnosticMessageChain } from "ts-morph";
 import { beforeAll, describe, expect, it } from "vitest";
+import { analyze } from "../../src/check/analyze.js";
 import { BUILTIN_TYPES } from "../../src/check/schema.js";
 import { compile, compileSources } from "../../src/compile/compile.js";
-import { emitTypeScript } from "../../src/compile/emitTypeScript.js";
+import { emitTypeScript, policyDocs } from "../../src/compile/emitTypeScript.js";
 import type { RuntimeSchema } from "../../src/runtime/schema.js";
 import { isKeyword } from "../../src/syntax/tokens.js";
 import { AGENT, SUPPORT_SOURCES } from "../runtime/fixtures.js";
@@ -16,6 +17,13 @@ function schemaOf(sources: readonly { path: string; text: string }[]): RuntimeSc
   const { policy, diagnostics } = compileSources(sources);
   if (!policy) throw new Error(diagnostics.map((d) => d.message).join("\n"));
   return policy.schema;
+}
+
+/** The module `policyc build --target ts` writes for these sources: the schema's types, the declarations' docs. */
+function moduleOf(sources: readonly { path: string; text: string }[]): string {
+  const program = analyze(sources).program;
+  if (!program) throw new Error("the sources do not check");
+  return emitTypeScript(schemaOf(sources), { docs: policyDocs(program.files) });
 }
 
 /** Type-checks the emitted module with usage files in one in-memory program; returns diagnostics per file. */
@@ -194,11 +202,47 @@ describe("emitTypeScript", () => {
       listElementNull: `{ ${base}, "tool": "email.send", "args": { "to": [null] } }`,
     };
     const engine = compile([{ path: "n.policy", text: NULLS }]);
-    const checked = typeCheck(emitTypeScript(schemaOf([{ path: "n.policy", text: NULLS }])), Object.fromEntries(Object.entries(cases).map(([name, text]) => [name, `import type { Request } from "./policy";\nexport const r: Request = ${text};\n`])));
+    const checked = typeCheck(moduleOf([{ path: "n.policy", text: NULLS }]), Object.fromEntries(Object.entries(cases).map(([name, text]) => [name, `import type { Request } from "./policy";\nexport const r: Request = ${text};\n`])));
     expect(checked["policy"]).toEqual([]);
     const verdicts = Object.fromEntries(Object.entries(cases).map(([name, text]) => [name, { engine: engine.decide(JSON.parse(text)).decision === "allow", types: checked[name]!.length === 0 }]));
     for (const [name, verdict] of Object.entries(verdicts)) expect(verdict.types, `${name}: ${checked[name]!.join("; ")}`).toBe(verdict.engine);
     expect(verdicts["optionalFieldsNull"]!.engine).toBe(true);
     expect(verdicts["requiredArgNull"]!.engine).toBe(false);
+  });
+
+  it("carries the policy's doc comments as JSDoc, with the unit of durations and times", () => {
+    const text = [
+      "/// Zones a host can be in.",
+      "enum Zone {",
+      "  /// Ours.",
+      "  internal,",
+      "  external",
+      "}",
+      "/// A host. A comment that says */ export type X = 1; /* must not end the JSDoc.",
+      "type Host { /// Lower case.\n name: string, zone: Zone }",
+      "/// Who calls.",
+      "agent { /// Workload id.\n id: string, waits?: set<duration> }",
+      "context { /// How long the payee has been known.\n known_for: duration, at?: time }",
+      "/// Sends one e-mail.",
+      "/// Never outside acme.com.",
+      "tool email.send { risk high args { /// Recipients.\n to: list<Host> } }",
+      "/// Answering customers.",
+      "intent support { tools * }",
+      "policy p { allow * }",
+    ].join("\n");
+    const module = moduleOf([{ path: "d.policy", text }]);
+    expect(typeCheck(module, {})["policy"]).toEqual([]);
+    expect(module).toContain("/**\n * Zones a host can be in.\n *\n * - `internal`: Ours.\n */\nexport type Zone = ");
+    expect(module).toContain("/** A host. A comment that says *\\/ export type X = 1; /* must not end the JSDoc. */\nexport type Host = {");
+    expect(module).toContain("  /** Lower case. */\n  readonly \"name\": string;");
+    expect(module).toContain("/**\n * The request's `agent` attributes.\n *\n * Who calls.\n */\nexport type AgentAttributes = {");
+    expect(module).toContain("  /** Workload id. */\n  readonly \"id\": string;");
+    expect(module).toContain("  /** Durations: numbers of milliseconds (`7200000` is two hours). */\n  readonly \"waits\"?: readonly number[] | null;");
+    expect(module).toContain("  /**\n   * How long the payee has been known.\n   *\n   * A duration: a number of milliseconds (`7200000` is two hours).\n   */\n  readonly \"known_for\": number;");
+    expect(module).toContain("  /** A time: an RFC 3339 string (`2026-01-01T09:00:00Z`). */\n  readonly \"at\"?: string | null;");
+    expect(module).toContain("/**\n * Sends one e-mail.\n * Never outside acme.com.\n *\n * A call of `email.send` (risk high).\n */\nexport type EmailSendRequest = ");
+    expect(module).toContain("    /** Recipients. */\n    readonly \"to\": readonly Host[];");
+    expect(module).toContain("/**\n * The declared intents.\n *\n * - `support`: Answering customers.\n */\nexport type IntentName = \"support\";");
+    expect(module).not.toContain("Host name");
   });
 });
