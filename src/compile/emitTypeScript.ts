@@ -73,7 +73,7 @@ function memberList(members: readonly string[], docs: ReadonlyMap<string, string
  * library's `Request`, whose `agent`, `context` and `args` are `Record<string, unknown>`.
  *
  * `null` is accepted where the engine takes it for absent: an optional field (of a record, an
- * entity or `args`). The policy's `///` comments become JSDoc, with a note of the unit of
+ * entity or `args`), `user`, `intent`, and `args` when the tool requires no argument. The policy's `///` comments become JSDoc, with a note of the unit of
  * `duration` and `time` fields.
  */
 export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: string; docs?: PolicyDocs } = {}): string {
@@ -141,10 +141,10 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
   const base: OptionalKind<PropertySignatureStructure>[] = [
     { name: "time", type: "string", hasQuestionToken: true, isReadonly: true, docs: ["RFC 3339 time of the attempt."] },
     { name: "session", type: "string", isReadonly: true },
-    { name: "intent", type: "IntentName", hasQuestionToken: true, isReadonly: true },
+    { name: "intent", type: "IntentName | null", hasQuestionToken: true, isReadonly: true },
   ];
   if (entityNames["agent"]) base.push({ name: "agent", type: entityNames["agent"], isReadonly: true });
-  if (entityNames["user"]) base.push({ name: "user", type: entityNames["user"], hasQuestionToken: true, isReadonly: true });
+  if (entityNames["user"]) base.push({ name: "user", type: `${entityNames["user"]} | null`, hasQuestionToken: true, isReadonly: true });
   if (entityNames["context"]) base.push({ name: "context", type: entityNames["context"], isReadonly: true });
   file.addTypeAlias({ leadingTrivia: apart, name: "RequestBase", isExported: true, type: Writers.objectType({ properties: base }), docs: ["Fields every request carries."] });
 
@@ -154,6 +154,7 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
     members.push(name);
     const required = Object.values(info.args).some((f) => !f.optional);
     const docs = docsOf(options.docs?.tools, tool);
+    const args = Writers.objectType({ properties: properties(info.args, docs) });
     file.addTypeAlias({
       leadingTrivia: apart,
       name,
@@ -164,7 +165,7 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
         Writers.objectType({
           properties: [
             { name: "tool", type: JSON.stringify(tool), isReadonly: true },
-            { name: "args", type: Writers.objectType({ properties: properties(info.args, docs) }), hasQuestionToken: !required, isReadonly: true },
+            { name: "args", type: required ? args : Writers.unionType(args, "null"), hasQuestionToken: !required, isReadonly: true },
           ],
         }),
       ),

@@ -200,6 +200,10 @@ describe("emitTypeScript", () => {
       contextNull: `{ "session": "s", "agent": { "id": "a" }, "context": null, "tool": "ping" }`,
       timeNull: `{ ${base}, "time": null, "tool": "ping" }`,
       listElementNull: `{ ${base}, "tool": "email.send", "args": { "to": [null] } }`,
+      userIntentNull: `{ ${base}, "user": null, "intent": null, "tool": "ping" }`,
+      argsNullNoneRequired: `{ ${base}, "tool": "ping", "args": null }`,
+      argsNullSomeRequired: `{ ${base}, "tool": "email.send", "args": null }`,
+      argsAbsentSomeRequired: `{ ${base}, "tool": "email.send" }`,
     };
     const engine = compile([{ path: "n.policy", text: NULLS }]);
     const checked = typeCheck(moduleOf([{ path: "n.policy", text: NULLS }]), Object.fromEntries(Object.entries(cases).map(([name, text]) => [name, `import type { Request } from "./policy";\nexport const r: Request = ${text};\n`])));
@@ -208,6 +212,8 @@ describe("emitTypeScript", () => {
     for (const [name, verdict] of Object.entries(verdicts)) expect(verdict.types, `${name}: ${checked[name]!.join("; ")}`).toBe(verdict.engine);
     expect(verdicts["optionalFieldsNull"]!.engine).toBe(true);
     expect(verdicts["requiredArgNull"]!.engine).toBe(false);
+    expect(verdicts["userIntentNull"]!.engine).toBe(true);
+    expect(verdicts["argsNullNoneRequired"]!.engine).toBe(true);
   });
 
   it("carries the policy's doc comments as JSDoc, with the unit of durations and times", () => {
