@@ -1,10 +1,11 @@
 import { mkdirSync, realpathSync, statSync } from "node:fs";
-import { writeFileSafely } from "../source/replaceFile.js";
+import { writeFilesSafely } from "../source/replaceFile.js";
 import type { KeyObject } from "node:crypto";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import type { Command } from "commander";
 import { createBundle, serializeBundle } from "../bundle/writeBundle.js";
-import { compileSources } from "../compile/compile.js";
+import { analyze } from "../check/analyze.js";
+import { compileProgram } from "../compile/compileProgram.js";
 import { hasErrors, sortDiagnostics } from "../diagnostics/Diagnostic.js";
 import { describeFsError, loadSources } from "../source/loadSources.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
@@ -76,11 +77,13 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     io.err(`policyc build: \`${clobbered}\` is one of the policy sources: writing the bundle there would overwrite it\n`);
     return EXIT.usage;
   }
-  const { policy, diagnostics } = compileSources(loaded.files);
-  if (!policy || hasErrors(diagnostics)) {
+  // As compileSources does, keeping the checked program: its declarations' doc comments go into policy.ts.
+  const { program, diagnostics } = analyze(loaded.files);
+  if (!program || hasErrors(diagnostics)) {
     reportDiagnostics(io, diagnostics, { json: options.json ?? false });
     return EXIT.failure;
   }
+  const policy = compileProgram(program);
   let bundle;
   try {
     bundle = createBundle(policy, loaded.files, privateKey === undefined ? {} : { privateKey });
@@ -90,30 +93,31 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     io.err(`policyc build: cannot sign with \`${options.sign}\`: ${(error as Error).message.split("\n")[0]} (expected an Ed25519 private key in PEM)\n`);
     return EXIT.usage;
   }
-  const written: string[] = [];
+  const texts = [{ path: resolve(io.cwd, files.bundle), text: serializeBundle(bundle) }];
+  if (files.module !== undefined) {
+    // Loaded only here: ts-morph takes about a second to load, and every verb would pay it.
+    // Emitted before anything is written: an emitter failure is ours (main reports it), and
+    // must not leave a new bundle beside the previous build's policy.ts.
+    const { emitTypeScript, policyDocs } = await import("../compile/emitTypeScript.js");
+    texts.push({ path: resolve(io.cwd, files.module), text: emitTypeScript(bundle.schema, { bundleFile: basename(files.bundle), docs: policyDocs(program.files) }) });
+  }
   try {
     // Written relative to the verb's working folder; reported as the user wrote them. Each file
     // is written under a temporary name and then renamed, so an enforcement point reloading the
-    // bundle never reads half of it.
+    // bundle never reads half of it; the bundle and policy.ts are both written before either
+    // is renamed, so a failure leaves both as they were.
     if (files.folder !== undefined) mkdirSync(resolve(io.cwd, files.folder), { recursive: true });
-    const bundlePath = resolve(io.cwd, files.bundle);
-    if (files.module !== undefined) {
-      // Loaded only here: ts-morph takes about a second to load, and every verb would pay it.
-      const { emitTypeScript } = await import("../compile/emitTypeScript.js");
-      mkdirSync(dirname(bundlePath), { recursive: true });
-      writeFileSafely(bundlePath, serializeBundle(bundle));
-      writeFileSafely(resolve(io.cwd, files.module), emitTypeScript(bundle.schema, { bundleFile: basename(files.bundle) }));
-    } else writeFileSafely(bundlePath, serializeBundle(bundle));
-    written.push(...outputs);
+    if (files.module !== undefined) mkdirSync(dirname(texts[0]!.path), { recursive: true });
+    writeFilesSafely(texts);
   } catch (error) {
     io.err(`policyc build: cannot write \`${options.output}\`: ${describeFsError(error)}\n`);
     return EXIT.usage;
   }
   if (options.json) {
-    reportDiagnostics(io, diagnostics, { json: true, extra: { written, contentHash: bundle.manifest.contentHash, rules: bundle.rules.length, signed: bundle.signature !== undefined } });
+    reportDiagnostics(io, diagnostics, { json: true, extra: { written: outputs, contentHash: bundle.manifest.contentHash, rules: bundle.rules.length, signed: bundle.signature !== undefined } });
   } else {
     if (diagnostics.length > 0) reportDiagnostics(io, diagnostics, { json: false });
-    io.out(`${io.palette.ok("built")} ${written.join(", ")}: ${bundle.rules.length} rules, ${Object.keys(bundle.schema.tools).length} tools, ${bundle.manifest.contentHash}${bundle.signature ? ", signed" : ""}\n`);
+    io.out(`${io.palette.ok("built")} ${outputs.join(", ")}: ${bundle.rules.length} rules, ${Object.keys(bundle.schema.tools).length} tools, ${bundle.manifest.contentHash}${bundle.signature ? ", signed" : ""}\n`);
   }
   return EXIT.ok;
 }

@@ -1,12 +1,15 @@
-/** What enforcement points send: one tool call an agent is about to make (section 1 of the contract). */
+/**
+ * What enforcement points send: one tool call an agent is about to make (section 1 of the
+ * contract). A `null` user, intent or args is taken as absent, as the engine does.
+ */
 export interface Request {
   time?: string;
   session: string;
   agent?: Record<string, unknown>;
-  user?: Record<string, unknown>;
-  intent?: string;
+  user?: Record<string, unknown> | null;
+  intent?: string | null;
   tool: string;
-  args?: Record<string, unknown>;
+  args?: Record<string, unknown> | null;
   context?: Record<string, unknown>;
 }
 

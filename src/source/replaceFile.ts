@@ -94,7 +94,7 @@ export class Replacement {
 
 /** Replaces a file's contents (see `Replacement`). Throws the file-system error. */
 export function replaceFile(path: string, text: string): void {
-  write(Replacement.of(path), text);
+  staged(Replacement.of(path), text).place();
 }
 
 /**
@@ -104,18 +104,79 @@ export function replaceFile(path: string, text: string): void {
  * /dev/stdout, a pipe) is written to as it is; a folder fails (EISDIR). Throws the file-system error.
  */
 export function writeFileSafely(path: string, text: string): void {
+  writeFilesSafely([{ path, text }]);
+}
+
+/**
+ * Writes files that go together (a bundle and the module typed from it) as `writeFileSafely`
+ * writes one, both or neither: every new text is written under its temporary name first, and
+ * only when all are written do they take their places, so a failure (no space, no permission)
+ * leaves every file as it was. What cannot be staged (a device, a dangling symbolic link) is
+ * written just before the renames. Only a rename failing after another (a race with someone
+ * else changing the folder) could leave some in place. Throws the file-system error.
+ */
+export function writeFilesSafely(files: readonly { readonly path: string; readonly text: string }[]): void {
+  const staged: Staged[] = [];
+  try {
+    for (const { path, text } of files) staged.push(stage(path, text));
+  } catch (error) {
+    for (const file of staged) file.abandon();
+    throw error;
+  }
+  // The writes that can fail for ordinary reasons first, while nothing has been replaced yet.
+  const ordered = [...staged.filter((file) => !file.renames), ...staged.filter((file) => file.renames)];
+  let placed = 0;
+  try {
+    for (const file of ordered) {
+      file.place();
+      placed++;
+    }
+  } catch (error) {
+    for (const file of ordered.slice(placed)) file.abandon();
+    throw error;
+  }
+}
+
+/** A file's new text, ready to `place`; `abandon` drops it instead. */
+interface Staged {
+  /** True when `place` renames a temporary file already written (false: it writes the text). */
+  readonly renames: boolean;
+  place(): void;
+  abandon(): void;
+}
+
+function stage(path: string, text: string): Staged {
   let isFile: boolean;
   try {
     isFile = statSync(path).isFile();
   } catch (error) {
     if ((error as { code?: string }).code !== "ENOENT") throw error;
     // A dangling symbolic link stays a link: the file is created where it points.
-    if (isLink(path)) writeFileSync(path, text);
-    else write(Replacement.ofNew(path), text);
-    return;
+    return isLink(path) ? writtenInPlace(path, text) : staged(Replacement.ofNew(path), text);
   }
-  if (isFile) write(Replacement.of(path), text);
-  else writeFileSync(path, text);
+  return isFile ? staged(Replacement.of(path), text) : writtenInPlace(path, text);
+}
+
+function writtenInPlace(path: string, text: string): Staged {
+  return { renames: false, place: () => writeFileSync(path, text), abandon: () => {} };
+}
+
+function staged(replacement: Replacement, text: string): Staged {
+  try {
+    writeFileSync(replacement.temporary, text, { mode: replacement.mode, flag: TEMPORARY_FLAG });
+  } catch (error) {
+    replacement.abandon();
+    throw error;
+  }
+  const place = (): void => {
+    try {
+      replacement.commit();
+    } catch (error) {
+      replacement.abandon();
+      throw error;
+    }
+  };
+  return { renames: true, place, abandon: () => replacement.abandon() };
 }
 
 function isLink(path: string): boolean {
@@ -123,15 +184,5 @@ function isLink(path: string): boolean {
     return lstatSync(path).isSymbolicLink();
   } catch {
     return false;
-  }
-}
-
-function write(replacement: Replacement, text: string): void {
-  try {
-    writeFileSync(replacement.temporary, text, { mode: replacement.mode, flag: TEMPORARY_FLAG });
-    replacement.commit();
-  } catch (error) {
-    replacement.abandon();
-    throw error;
   }
 }

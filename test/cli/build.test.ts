@@ -2,12 +2,13 @@ import { generateKeyPairSync } from "node:crypto";
 import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Bundle } from "../../src/bundle/Bundle.js";
 import { loadBundle } from "../../src/bundle/loadBundle.js";
 import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
 import { compileSources } from "../../src/compile/compile.js";
-import { emitTypeScript } from "../../src/compile/emitTypeScript.js";
+import { analyze } from "../../src/check/analyze.js";
+import { emitTypeScript, policyDocs } from "../../src/compile/emitTypeScript.js";
 import { bin, cli, type CliResult } from "../helpers.js";
 import { call, DECLS, SUPPORT_RULES } from "../runtime/fixtures.js";
 
@@ -65,6 +66,15 @@ function expectedBundle(): Bundle {
   ];
   const { policy } = compileSources(sources);
   return createBundle(policy!, sources);
+}
+
+/** The policy.ts the build should write beside that bundle, named `bundleFile`. */
+function expectedModule(bundleFile: string): string {
+  const { program } = analyze([
+    { path: "decls.policy", text: DECLS },
+    { path: "support.policy", text: SUPPORT_RULES },
+  ]);
+  return emitTypeScript(expectedBundle().schema, { bundleFile, docs: policyDocs(program!.files) });
 }
 
 describe("policyc build", () => {
@@ -150,7 +160,7 @@ describe("policyc build", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`built ${join("out", "bundle.json")}, ${join("out", "policy.ts")}: 8 rules, 4 tools, ${expectedBundle().manifest.contentHash}\n`);
     expect(read("out/bundle.json")).toBe(serializeBundle(expectedBundle()));
-    expect(read("out/policy.ts")).toBe(emitTypeScript(expectedBundle().schema, { bundleFile: "bundle.json" }));
+    expect(read("out/policy.ts")).toBe(expectedModule("bundle.json"));
     expect(read("out/policy.ts")).toContain('readonly tool: "email.send";');
   });
 
@@ -159,7 +169,56 @@ describe("policyc build", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`built ${join("typed", "support.json")}, ${join("typed", "policy.ts")}: 8 rules, 4 tools, ${expectedBundle().manifest.contentHash}\n`);
     expect(read("typed/support.json")).toBe(serializeBundle(expectedBundle()));
-    expect(read("typed/policy.ts")).toBe(emitTypeScript(expectedBundle().schema, { bundleFile: "support.json" }));
+    expect(read("typed/policy.ts")).toBe(expectedModule("support.json"));
+  });
+
+  it("--target ts writes byte-identical files for the same sources, and renames a type TypeScript reserves", async () => {
+    write("reserved.policy", "/// What to install.\ntype package { name: string }\nenum class { a }\ntool pkg.install { risk high args { p: package, c?: class } }\npolicy p { allow pkg.install }\n");
+    expect((await build("reserved.policy", "--target", "ts", "-o", "ts-one")).code).toBe(0);
+    expect((await build("reserved.policy", "--target", "ts", "-o", "ts-two")).code).toBe(0);
+    expect(read("ts-two/policy.ts")).toBe(read("ts-one/policy.ts"));
+    expect(read("ts-two/bundle.json")).toBe(read("ts-one/bundle.json"));
+    expect(read("ts-one/policy.ts")).toContain('/** What to install. */\nexport type package_ = {');
+    expect(read("ts-one/policy.ts")).toContain('readonly "p": package_;\n    readonly "c"?: class_ | null;');
+  });
+
+  it("--target ts writes the bundle and policy.ts both or neither: a policy.ts that cannot be written leaves the previous bundle", async () => {
+    expect((await build("decls.policy", "--target", "ts", "-o", "pair")).code).toBe(0);
+    const [bundle, module] = [read("pair/bundle.json"), read("pair/policy.ts")];
+    // policy.ts's temporary name taken: nothing is renamed into place.
+    write(`pair/policy.ts.policyc-${process.pid}.tmp`, "someone else's\n");
+    const blocked = await build("decls.policy", "support.policy", "--target", "ts", "-o", "pair");
+    expect(blocked.code).toBe(2);
+    expect(blocked.stderr).toMatch(/^policyc build: cannot write `pair`: /);
+    expectNoStackTrace(blocked);
+    expect([read("pair/bundle.json"), read("pair/policy.ts")]).toEqual([bundle, module]);
+    // The bundle's temporary file is gone too (and the one in the way, which bore our name).
+    expect(readdirSync(join(dir, "pair")).sort()).toEqual(["bundle.json", "policy.ts"]);
+    // policy.ts a folder: written in place, before the bundle is renamed, it fails first.
+    rmSync(join(dir, "pair", "policy.ts"));
+    mkdirSync(join(dir, "pair", "policy.ts"));
+    const folder = await build("decls.policy", "support.policy", "--target", "ts", "-o", "pair");
+    expect(folder.code).toBe(2);
+    expect(read("pair/bundle.json")).toBe(bundle);
+    expect(readdirSync(join(dir, "pair")).sort()).toEqual(["bundle.json", "policy.ts"]);
+  });
+
+  it("--target ts: an emitter failure is an internal error (main reports it), thrown before anything is written", async () => {
+    expect((await build("decls.policy", "--target", "ts", "-o", "emit")).code).toBe(0);
+    const [bundle, module] = [read("emit/bundle.json"), read("emit/policy.ts")];
+    vi.doMock("../../src/compile/emitTypeScript.js", () => ({
+      policyDocs: () => ({}),
+      emitTypeScript: () => {
+        throw new Error("the emitter broke");
+      },
+    }));
+    try {
+      await expect(build("decls.policy", "support.policy", "--target", "ts", "-o", "emit")).rejects.toThrow("the emitter broke");
+    } finally {
+      vi.doUnmock("../../src/compile/emitTypeScript.js");
+    }
+    expect([read("emit/bundle.json"), read("emit/policy.ts")]).toEqual([bundle, module]);
+    expect(readdirSync(join(dir, "emit")).sort()).toEqual(["bundle.json", "policy.ts"]);
   });
 
   it("--json prints a summary and nothing else", async () => {
