@@ -333,6 +333,55 @@ describe("syntax errors", () => {
   });
 });
 
+describe("rules outside a policy, declarations inside one", () => {
+  it("rules at the top level are one error at the first, with the help to put them in a policy", () => {
+    const text = 'allow kb.search when agent.team == "support"\ndeny email.send when session.labels contains pii\n';
+    expect(problems(text)).toEqual([
+      {
+        code: "PC103",
+        line: 1,
+        column: 1,
+        message: "expected a declaration, found a rule (`allow`) outside any policy",
+        help: "rules go inside `policy NAME { … }`: write `policy NAME {` before the first rule and `}` after the last",
+      },
+    ]);
+  });
+
+  it("`agent`, `tool` and `intent` in their conditions are values, not declarations; a declaration after them is one", () => {
+    const text = 'enum E { a }\n@name("x")\nallow kb.search when agent.team == "x" and tool == kb.search\n  and intent == support\nagent { team: string }\ntool kb.search {}\n';
+    const result = parse(text, "t.policy");
+    expect(result.diagnostics.map((d) => [d.code, d.span!.file.position(d.span!.start).line])).toEqual([["PC103", 3]]);
+    expect(result.ast.declarations.map((d) => d.kind)).toEqual(["EnumDecl", "EntityDecl", "ToolDecl"]);
+  });
+
+  it("their own syntax errors are reported too; a `}` that closes nothing means the header was left out", () => {
+    expect(problems('allow kb.search when agent.team = "x"\n').map((p) => [p.line, p.message])).toEqual([
+      [1, "expected a declaration, found a rule (`allow`) outside any policy"],
+      [1, "expected a rule clause (`when`, `unless`, `reason`, `grant`, `revoke`), a new rule or `}`, found `=` (comparison is written `==`)"],
+    ]);
+    expect(problems("  allow kb.search\n  deny email.send\n}\n")).toEqual([expect.objectContaining({ line: 1, help: "rules go inside `policy NAME { … }`: write `policy NAME {` before the first rule" })]);
+  });
+
+  it("a declaration inside a policy is one error, read as the declaration it is; the rules around it parse", () => {
+    const result = parse("policy p {\n  allow kb.reindex\n  tool kb.reindex { risk low }\n  deny kb.reindex when tool == kb.reindex\n}\n", "t.policy");
+    expect(problems("policy p {\n  allow kb.reindex\n  tool kb.reindex { risk low }\n  deny kb.reindex when tool == kb.reindex\n}\n")).toEqual([
+      {
+        code: "PC103",
+        line: 3,
+        column: 3,
+        message: "expected a rule (`allow`, `ask` or `deny`), found a declaration (`tool`) inside `policy p`",
+        help: "declarations go outside policy blocks: move it above `policy p {`",
+      },
+    ]);
+    expect(result.ast.declarations.map((d) => (d.kind === "PolicyDecl" ? `policy ${d.rules.length}` : d.kind))).toEqual(["policy 2", "ToolDecl"]);
+    expect(problems("policy p {\n  agent { team: string }\n}\n").map((p) => p.message)).toEqual(["expected a rule (`allow`, `ask` or `deny`), found a declaration (`agent`) inside `policy p`"]);
+  });
+
+  it("a policy inside a policy: policies do not nest", () => {
+    expect(problems("policy p {\n  allow kb.search\n  policy q {\n    deny kb.search\n  }\n}\n").map((p) => [p.line, p.help])).toEqual([[3, "policies do not nest: close `policy p` with `}` before this one"]]);
+  });
+});
+
 describe("PC109: an annotation argument written as a name", () => {
   it("is one error, with the argument quoted, and parsing goes on as if it were", () => {
     expect(problems('policy p {\n  @name(kb_read)\n  allow kb.x\n}\n')).toEqual([{ code: "PC109", line: 2, column: 9, message: "`@name` takes strings, not names", help: 'write `@name("kb_read")`' }]);
