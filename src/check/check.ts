@@ -8,6 +8,7 @@ import { checkOverriddenAllows } from "./rules/checkOverriddenAllows.js";
 import { checkRuleClauses } from "./rules/checkRuleClauses.js";
 import { checkRuleIds } from "./rules/checkRuleIds.js";
 import { checkRuleTargets } from "./rules/checkRuleTargets.js";
+import { checkToolsDeclared } from "./rules/checkToolsDeclared.js";
 import { checkUninhabitedTypes, recordsRequestsCanHold } from "./rules/checkUninhabitedTypes.js";
 import { checkUnusedDeclarations } from "./rules/checkUnusedDeclarations.js";
 import { buildSchema } from "./schema.js";
@@ -63,5 +64,8 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
   const used = new Set([...typeUses, ...expressions.usedEnums].filter((name) => !schema.records.has(name) || heldRecords.has(name)));
   checkUnusedDeclarations(files, used, diagnostics);
 
-  return { program: { schema, rules, types: expressions.types, resolutions: expressions.resolutions, files }, diagnostics };
+  const program = { schema, rules, types: expressions.types, resolutions: expressions.resolutions, files };
+  // Last, since it replaces the errors of a set checked without its schema file by one.
+  const noTools = checkToolsDeclared(files);
+  return { program, diagnostics: noTools ? [noTools.diagnostic, ...noTools.withoutFollowOns(diagnostics)] : diagnostics };
 }

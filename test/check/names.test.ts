@@ -324,3 +324,35 @@ describe("names in rules", () => {
     expect(checkWithDecls(policyOf(...rules))).toEqual([]);
   });
 });
+
+describe("PC216: a set that declares no tools", () => {
+  const rulesFile = 'policy support {\n  allow crm.lookup when agent.team == "support" and intent == support.reply\n  deny email.send, kb.* when session.labels contains pii\n  deny * when session.count(within 1m) > 30\n}\n';
+
+  it("a rules file checked without its schema file: one error at the first target, none of the errors it explains", () => {
+    expect(checkAlone(rulesFile)).toEqual([
+      {
+        code: "PC216",
+        file: "t.policy",
+        line: 2,
+        column: 9,
+        message: "the set declares nothing but policies: every tool, attribute, intent and label the rules name is unknown",
+        help: "pass the files with the declarations too, as in `policyc check schema.policy rules.policy`, or the folder that holds them",
+      },
+    ]);
+  });
+
+  it("with other declarations but no tools, only the errors about targets (and intents, when none is declared) are left out", () => {
+    const found = checkAlone(`agent { team: string }\n${rulesFile.replace("agent.team", "agent.tema")}`);
+    expect(found.map((f) => [f.code, f.line])).toEqual([
+      ["PC216", 3],
+      ["PC202", 3],
+      ["PC206", 4],
+    ]);
+    expect(found[0]!.message).toBe("the set declares no tools: every rule's target is unknown");
+  });
+
+  it("not for a set with a tool, nor for declarations alone", () => {
+    expect(checkAlone("tool kb.search {}\npolicy p {\n  allow kb.serch\n}\n").map((f) => f.code)).toEqual(["PC203"]);
+    expect(checkAlone("agent { team: string }\n")).toEqual([]);
+  });
+});
