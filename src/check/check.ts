@@ -27,14 +27,20 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
   const rules: CheckedRule[] = [];
   const idSpans: { id: string; span: A.Rule["span"] }[] = [];
 
+  const policyNames = new Set<string>();
   for (const file of files) {
     for (const decl of file.declarations) {
       if (decl.kind !== "PolicyDecl") continue;
+      // A second policy of a name is PC200 already: its default ids repeat the first one's, and
+      // a PC207 for each of its rules would say the same thing again.
+      const repeated = policyNames.has(decl.name.name);
+      policyNames.add(decl.name.name);
       decl.rules.forEach((rule, index) => {
         const defaultId = `${decl.name.name}/${index + 1}`;
-        const id = checkAnnotations(rule, defaultId, diagnostics) ?? defaultId;
+        const name = checkAnnotations(rule, defaultId, diagnostics);
+        const id = name ?? defaultId;
         const nameAnnotation = rule.annotations.find((a) => a.name.name === "name");
-        idSpans.push({ id, span: nameAnnotation?.span ?? rule.effectSpan });
+        if (name !== undefined || !repeated) idSpans.push({ id, span: nameAnnotation?.span ?? rule.effectSpan });
         const tools = checkRuleTargets(rule, schema, diagnostics);
         checkRuleClauses(rule, diagnostics);
         const ruleContext = { tools };

@@ -82,9 +82,9 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
   /** Enum and record names used by any declaration (for the unused-declaration warning). */
   const typeUses = new Set<string>();
 
-  const duplicate = (what: string, name: string, span: Span, first: Span): void => {
+  const duplicate = (what: string, name: string, span: Span, first: Span, advice = ""): void => {
     const { line } = first.file.position(first.start);
-    diagnostics.push(diagnostic("PC200", `${what} \`${name}\` is declared more than once`, span, `the first declaration is at ${first.file.path}:${line}`));
+    diagnostics.push(diagnostic("PC200", `${what} \`${name}\` is declared more than once`, span, `the first declaration is at ${first.file.path}:${line}${advice}`));
   };
 
   for (const file of files) {
@@ -133,7 +133,8 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
         }
         case "PolicyDecl": {
           const previous = policyNames.get(decl.name.name);
-          if (previous) duplicate("policy", decl.name.name, decl.name.span, previous.name.span);
+          // Splitting a set into files changes nothing, so people split one policy across two.
+          if (previous) duplicate("policy", decl.name.name, decl.name.span, previous.name.span, "; a policy is one block: give this one a name of its own, or move its rules into the first");
           else policyNames.set(decl.name.name, decl);
           break;
         }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { analyze } from "../../src/check/analyze.js";
-import { DECLS, checkAlone, checkWithDecls, codesAndLines, policyOf } from "../fixtures.js";
+import { DECLS, checkAlone, checkWithDecls, codesAndLines, describeDiagnostic, policyOf } from "../fixtures.js";
 
 /** Checks one rule (line 2 of `t.policy`) against the contract's declarations. */
 function rule(text: string) {
@@ -49,7 +49,7 @@ describe("declarations", () => {
     expect(found[0]!.help).toBe("the first declaration is at decls.policy:3");
     expect(found[3]!.message).toContain("tool `kb.search`");
     expect(found[3]!.help).toMatch(/decls\.policy:\d+/);
-    expect(found[5]!.help).toBe("the first declaration is at t.policy:6");
+    expect(found[5]!.help).toBe("the first declaration is at t.policy:6; a policy is one block: give this one a name of its own, or move its rules into the first");
   });
 
   it("PC200: duplicate members, attributes, and built-in type names", () => {
@@ -208,6 +208,19 @@ describe("names in rules", () => {
       { path: "b.policy", text: policyOf('@name("x")', "deny http.get when agent.attested").replace("policy p", "policy q") },
     ]).diagnostics;
     expect(other.map((d) => [d.code, d.span!.file.path])).toEqual([["PC207", "b.policy"]]);
+  });
+
+  it("one policy written in two files is one PC200, not also a PC207 per rule of the second; its `@name`s are still checked", () => {
+    const found = analyze([
+      { path: "decls.policy", text: DECLS },
+      { path: "a.policy", text: policyOf('@name("x")', "deny kb.search when agent.attested", "deny http.get when agent.attested") },
+      { path: "b.policy", text: policyOf("deny kb.search when agent.attested", '@name("x")', "deny http.get when agent.attested") },
+    ]).diagnostics.map(describeDiagnostic);
+    expect(found.map((d) => [d.code, d.file, d.line])).toEqual([
+      ["PC200", "b.policy", 1],
+      ["PC207", "b.policy", 3],
+    ]);
+    expect(found[0]!.help).toBe("the first declaration is at a.policy:1; a policy is one block: give this one a name of its own, or move its rules into the first");
   });
 
   it("a bare keyword-named enum member (a syntax error) gets a help naming the enum, declared in another file of the set too", () => {
