@@ -681,6 +681,7 @@ export class ExpressionChecker {
    */
   private unknownRootHelp(root: string): string | undefined {
     if (/^(null|nil|none|undefined)$/i.test(root)) return "there is no `null`: test whether an optional attribute is present with `has`, as in `context has destination`";
+    if (/^(true|false)$/i.test(root)) return `did you mean \`${root.toLowerCase()}\`? keywords are lower case`;
     const owners = [...this.schema.entities].filter(([, shape]) => shape.fields.has(root)).map(([entity]) => `${entity}.${root}`);
     if ((SESSION_VALUES as readonly string[]).includes(root)) owners.push(`session.${root}`);
     if (owners.length === 0) return undefined;

@@ -9,7 +9,7 @@ import { describeToken, grammarInstance } from "./grammar.js";
 import { durationSuggestion } from "./literals.js";
 import { quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
 import { bidiControlDiagnostics, hasBidiControl, invisibleCharacterMessage } from "./hiddenCharacters.js";
-import { helpForSyntaxError, keywordValueHelp, keywordWrittenAsValue, unclosedBrace } from "./syntaxHelp.js";
+import { capitalisedOperandKeyword, helpForSyntaxError, keywordValueHelp, keywordWrittenAsValue, unclosedBrace } from "./syntaxHelp.js";
 import * as T from "./tokens.js";
 
 /** Tokens that hold any character: a bidirectional control in one is reported (PC112). */
@@ -159,8 +159,13 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
         // a rule); one followed by a `.` (`== deny.all`) is a dotted name, not a member.
         const keyword = index >= 0 ? keywordWrittenAsValue(chunk, index) : following && file.text.charAt(following.endOffset! + 1) !== "." ? keywordWrittenAsValue([...chunk, following], chunk.length) : undefined;
         if (keyword !== undefined) keywordValues.push({ position: diagnostics.length, keyword });
+        const misCased = index > 0 ? capitalisedOperandKeyword(chunk, index) : undefined;
+        if (misCased) {
+          diagnostics.push(diagnostic("PC103", misCased.message, tokenSpan(file, misCased.word), misCased.help));
+          continue;
+        }
         const unclosed = message.startsWith("expected `}`") ? unclosedBrace(chunk) : undefined;
-        const help = (index >= 0 ? helpForSyntaxError(chunk, index) : undefined) ?? (unclosed ? `the \`{\` opened at ${unclosed.startLine}:${unclosed.startColumn} is never closed` : undefined);
+        const help = (index >= 0 ? helpForSyntaxError(chunk, index, message.startsWith("expected a declaration")) : undefined) ?? (unclosed ? `the \`{\` opened at ${unclosed.startLine}:${unclosed.startColumn} is never closed` : undefined);
         diagnostics.push(diagnostic("PC103", message, at, help));
       }
       return cst;

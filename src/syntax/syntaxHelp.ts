@@ -53,6 +53,31 @@ function wholeSegmentsBefore(tokens: readonly IToken[], end: number): string | u
 /** Keywords a misspelled word in a rule most likely meant (`alow`, `wehn`, `AND`). */
 const RULE_KEYWORDS = ["allow", "ask", "deny", "when", "unless", "reason", "grant", "for", "revoke", "and", "or", "not", "in", "contains", "containsAny", "containsAll", "like", "has", "within", "true", "false"];
 
+/** Keywords a misspelled or capitalised word where a declaration goes meant (`polcy`, `Enum`, `tol`). */
+const DECLARATION_KEYWORDS = ["enum", "type", "agent", "user", "context", "tool", "intent", "policy"];
+
+/** Keywords that start an operand (`not x`, `any(…)`): in capitals they are read as a name. */
+const OPERAND_KEYWORDS: ReadonlySet<string> = new Set(["not", "any", "all"]);
+
+/** "did you mean `k`?", with the reminder that keywords are lower case when only the case differs. */
+function keywordSuggestion(word: string, keyword: string): string {
+  return keyword === word.toLowerCase() ? `did you mean \`${keyword}\`? keywords are lower case` : `did you mean \`${keyword}\`?`;
+}
+
+/**
+ * A keyword that starts an operand written in capitals (`and NOT agent.attested`, `ANY(r in …)`)
+ * is read as a name, so the syntax error comes at the token after it, which is not the mistake.
+ * Returns the error to report at the word itself, when the token before `tokens[index]` is one.
+ */
+export function capitalisedOperandKeyword(tokens: readonly IToken[], index: number): { word: IToken; message: string; help: string } | undefined {
+  const word = tokens[index - 1];
+  const found = tokens[index];
+  if (!word || !found || word.tokenType !== T.Identifier || !(found.tokenType === T.LParen || isName(found))) return undefined;
+  const keyword = word.image.toLowerCase();
+  if (!OPERAND_KEYWORDS.has(keyword) || word.image === keyword) return undefined;
+  return { word, message: `\`${word.image}\` is read as a name: keywords are lower case`, help: `did you mean \`${keyword}\`?` };
+}
+
 /**
  * Words of other policy and query languages, and what they are here. Checked before the
  * misspelled-keyword guess, which would offer whatever keyword is one edit away (`if`: `in`).
@@ -98,7 +123,7 @@ function fractionHelp(whole: IToken, fraction: IToken): string {
  * a name segment (`sql*`, `*.ddl`), chained comparisons (`1 < x < 3`), a misspelled keyword,
  * and durations written as `1.5h` or `1 m`.
  */
-export function helpForSyntaxError(tokens: readonly IToken[], index: number): string | undefined {
+export function helpForSyntaxError(tokens: readonly IToken[], index: number, declarationExpected = false): string | undefined {
   const found = tokens[index];
   const previous = tokens[index - 1];
   if (!found) return undefined;
@@ -107,8 +132,9 @@ export function helpForSyntaxError(tokens: readonly IToken[], index: number): st
   if (found.tokenType === T.Identifier && !(previous?.tokenType === T.Integer && found.image in DURATION_UNITS)) {
     const meant = FOREIGN_KEYWORDS[found.image.toLowerCase()];
     if (meant !== undefined) return meant;
-    const keyword = closestName(found.image, RULE_KEYWORDS);
-    if (keyword !== undefined) return keyword === found.image.toLowerCase() ? `did you mean \`${keyword}\`? keywords are lower case` : `did you mean \`${keyword}\`?`;
+    // Where a declaration goes, a declaration keyword is the likelier one (`tol` is two edits from `for`).
+    const keyword = (declarationExpected ? closestName(found.image, DECLARATION_KEYWORDS) : undefined) ?? closestName(found.image, RULE_KEYWORDS);
+    if (keyword !== undefined) return keywordSuggestion(found.image, keyword);
   }
   if (!previous) return undefined;
   if (found.tokenType === T.Star && isName(previous) && adjacent(previous, found)) {

@@ -148,9 +148,10 @@ describe("one mistake, one error: follow-on errors of a failed operand", () => {
     ]);
   });
 
-  it("an attribute without its entity, and `null`, get help that says so", () => {
+  it("an attribute without its entity, `null`, and `TRUE`, get help that says so", () => {
     expect(rules('deny * when team == "x"').map((f) => f.help)).toEqual(["did you mean `agent.team`?"]);
     expect(rules("deny * when context.env == null").map((f) => [f.code, f.help])).toEqual([["PC206", "there is no `null`: test whether an optional attribute is present with `has`, as in `context has destination`"]]);
+    for (const word of ["TRUE", "True", "False"]) expect(rules(`deny * when agent.attested == ${word}`).map((f) => [f.code, f.help]), word).toEqual([["PC206", `did you mean \`${word.toLowerCase()}\`? keywords are lower case`]]);
   });
 });
 

@@ -127,6 +127,23 @@ describe("syntax errors", () => {
     expect(helpOf("deny kb.search wehn true")).toBe("did you mean `when`?");
   });
 
+  it("a misspelled or capitalised declaration keyword where a declaration goes gets a did-you-mean", () => {
+    const helpOf = (text: string) => problems(text).map((p) => [p.line, p.column, p.help]);
+    expect(helpOf("polcy p {\n  allow kb.search\n}\n")).toEqual([[1, 1, "did you mean `policy`?"]]);
+    expect(helpOf("Policy p {\n  allow kb.search\n}\n")).toEqual([[1, 1, "did you mean `policy`? keywords are lower case"]]);
+    expect(helpOf("tol kb.reindex { risk low }\n")).toEqual([[1, 1, "did you mean `tool`?"]]);
+    expect(helpOf("enum A { a }\nEnum Color { red, green }\n")).toEqual([[2, 1, "did you mean `enum`? keywords are lower case"]]);
+  });
+
+  it("`NOT`, `ANY` and `ALL` in capitals are read as names: the error is at them, not at the token after", () => {
+    expect(problems('policy p {\n  deny * when agent.team == "x" and NOT agent.attested\n}\n')).toEqual([
+      { code: "PC103", line: 2, column: 37, message: "`NOT` is read as a name: keywords are lower case", help: "did you mean `not`?" },
+    ]);
+    expect(problems('policy p {\n  deny * when ANY(r in user.roles: r == "x")\n}\n').map((p) => [p.column, p.help])).toEqual([[15, "did you mean `any`?"]]);
+    expect(problems('policy p {\n  deny * when All(r in user.roles: r == "x")\n}\n').map((p) => [p.column, p.help])).toEqual([[15, "did you mean `all`?"]]);
+    expect(problems("policy p {\n  deny * when Not (agent.attested)\n}\n").map((p) => [p.column, p.help])).toEqual([[15, "did you mean `not`?"]]);
+  });
+
   it("a `;` gets the separator of the place it is in", () => {
     const helps = problems("enum E { a; b }\ntype T { a: int; b: int }\ntool t.a { args { q: string; l: int } }\npolicy p {\n  allow t.a;\n  deny t.a when any(x in [1;2]: true)\n}\n").map((p) => [p.line, p.help]);
     expect(helps).toEqual([
