@@ -52,6 +52,23 @@ export interface Schema {
   readonly labelEnum?: string;
 }
 
+/** Other languages' names for the built-in types, which are too far from them for a did-you-mean. */
+const TYPE_SYNONYMS: Readonly<Record<string, string>> = {
+  integer: "did you mean `int`?",
+  number: "did you mean `int`? numbers are whole",
+  long: "did you mean `int`?",
+  float: "numbers are whole: use `int` (or a `duration` for a length of time)",
+  double: "numbers are whole: use `int` (or a `duration` for a length of time)",
+  decimal: "numbers are whole: use `int`",
+  str: "did you mean `string`?",
+  text: "did you mean `string`?",
+  datetime: "did you mean `time`?",
+  timestamp: "did you mean `time`?",
+  date: "did you mean `time`?",
+  instant: "did you mean `time`?",
+  timedelta: "did you mean `duration`?",
+};
+
 /** Type names the language defines; declarations may not reuse them. */
 export const BUILTIN_TYPES: ReadonlySet<string> = new Set(["bool", "int", "string", "duration", "time", "Risk", "set", "list"]);
 
@@ -142,6 +159,10 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
     }
   }
 
+  /** A declared type close to `name` first (`Date` for `date`), then another language's name for a built-in one. */
+  const typeNameHelp = (name: string): string | undefined =>
+    didYouMean(name, [...enums.keys(), ...recordDecls.keys()]) ?? TYPE_SYNONYMS[name.toLowerCase()] ?? didYouMean(name, BUILTIN_TYPES);
+
   const resolveType = (ref: A.TypeRef): Type => {
     const name = ref.name.name;
     if (name === "set" || name === "list") {
@@ -158,7 +179,7 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
       // a second one (PC214), though the argument is still checked and counts as a use.
       if (ref.argument) resolveType(ref.argument);
       const listLike = ref.argument && /^(array|vec|vector|seq|sequence|slice)$/i.test(name) ? `write \`list<${typeText(ref.argument)}>\`` : undefined;
-      diagnostics.push(diagnostic("PC201", `unknown type \`${name}\``, ref.name.span, didYouMean(name, [...BUILTIN_TYPES, ...enums.keys(), ...recordDecls.keys()]) ?? listLike));
+      diagnostics.push(diagnostic("PC201", `unknown type \`${name}\``, ref.name.span, typeNameHelp(name) ?? listLike));
       return ERROR;
     }
     if (ref.argument) diagnostics.push(diagnostic("PC214", `\`${name}\` takes no type argument`, ref.argument.span));

@@ -9,11 +9,11 @@ import { describeToken, grammarInstance } from "./grammar.js";
 import { durationSuggestion } from "./literals.js";
 import { quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
 import { bidiControlDiagnostics, hasBidiControl, invisibleCharacterMessage } from "./hiddenCharacters.js";
-import { capitalisedOperandKeyword, helpForSyntaxError, keywordValueHelp, keywordWrittenAsValue, unclosedBrace } from "./syntaxHelp.js";
+import { capitalisedOperandKeyword, helpForSyntaxError, keywordValueHelp, keywordWrittenAsValue, unclosedBrace, unclosedParenthesis } from "./syntaxHelp.js";
 import * as T from "./tokens.js";
 
 /** Tokens that hold any character: a bidirectional control in one is reported (PC112). */
-const TEXT_TOKENS = new Set<unknown>([T.StringLiteral, T.UnterminatedString, T.SingleQuotedString, T.UnterminatedBlockComment]);
+const TEXT_TOKENS = new Set<unknown>([T.StringLiteral, T.UnterminatedString, T.SingleQuotedString, T.CurlyQuotedString, T.UnterminatedBlockComment]);
 
 /** Deeper nesting than this is refused before parsing, so recursion can never exhaust the stack. */
 export const MAX_NESTING = 100;
@@ -54,10 +54,19 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
   const empty: PolicyFile = { kind: "PolicyFile", path: file.path, declarations: [], span: { file, start: 0, end: file.text.length } };
   try {
     const lexed = T.policyLexer.tokenize(file.text);
+    /** The end of a hyphenated name already reported: its other `-` say nothing new. */
+    let hyphenatedNameEnd = -1;
     for (const error of lexed.errors) {
       const character = file.text.slice(error.offset, error.offset + (error.length || 1));
       // A run with a bidirectional control is PC112, below.
       if (hasBidiControl(character)) continue;
+      if (error.offset < hyphenatedNameEnd) continue;
+      const hyphenated = hyphenatedName(file.text, error.offset);
+      if (hyphenated) {
+        hyphenatedNameEnd = hyphenated.end;
+        diagnostics.push(diagnostic("PC100", "unexpected character `-`", { file, start: error.offset, end: error.offset + 1 }, hyphenated.help || undefined));
+        continue;
+      }
       const span = { file, start: error.offset, end: error.offset + Math.max(1, Math.min(error.length, 20)) };
       const invisible = invisibleCharacterMessage(character);
       if (invisible) diagnostics.push(diagnostic("PC100", invisible.message, span, invisible.help));
@@ -95,9 +104,11 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
           // Keep parsing as if it were closed, so one missing quote gives one error.
           tokens.push({ ...token, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
           continue;
-        case T.SingleQuotedString: {
+        case T.SingleQuotedString:
+        case T.CurlyQuotedString: {
           const meant = doubleQuoted(token.image.slice(1, -1));
-          diagnostics.push(diagnostic("PC100", "unexpected character `'`", tokenSpan(file, token), `strings use double quotes: ${meant}`));
+          const quotes = token.tokenType === T.SingleQuotedString ? "double quotes" : "straight double quotes";
+          diagnostics.push(diagnostic("PC100", `unexpected character \`${token.image.charAt(0)}\``, tokenSpan(file, token), `strings use ${quotes}: ${meant}`));
           // Parse on as the string that was meant, so the quotes give one error, not one per word.
           tokens.push({ ...token, image: meant, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
           continue;
@@ -164,8 +175,8 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
           diagnostics.push(diagnostic("PC103", misCased.message, tokenSpan(file, misCased.word), misCased.help));
           continue;
         }
-        const unclosed = message.startsWith("expected `}`") ? unclosedBrace(chunk) : undefined;
-        const help = (index >= 0 ? helpForSyntaxError(chunk, index, message.startsWith("expected a declaration")) : undefined) ?? (unclosed ? `the \`{\` opened at ${unclosed.startLine}:${unclosed.startColumn} is never closed` : undefined);
+        const unclosed = message.startsWith("expected `}`") ? unclosedBrace(chunk) : message.startsWith("expected `)`") ? unclosedParenthesis(chunk, index < 0 ? chunk.length : index) : undefined;
+        const help = (index >= 0 ? helpForSyntaxError(chunk, index, message.startsWith("expected a declaration")) : undefined) ?? (unclosed ? `the \`${unclosed.image}\` opened at ${unclosed.startLine}:${unclosed.startColumn} is never closed` : undefined);
         diagnostics.push(diagnostic("PC103", message, at, help));
       }
       return cst;
@@ -284,7 +295,28 @@ function hintForCharacter(character: string, next: string): string | undefined {
   if (character === "|") return "write `or`";
   if (character === "!") return "write `not` (or `!=` for inequality)";
   if (character === "`") return 'strings use double quotes: "text"';
+  if (character === "~") return 'match a pattern with `like` and `*`, as in `args.url like "*evil*"`, or compare with `==`';
+  if (/\p{L}/u.test(character)) return "names are ASCII letters, digits and `_`; other text goes in strings";
   return undefined;
+}
+
+/**
+ * A `-` inside a name (`create-pull-request`, `kb-rules`): one error for the whole name, with
+ * the name as it can be written. Returns undefined for any other `-`.
+ */
+function hyphenatedName(text: string, offset: number): { start: number; end: number; help: string } | undefined {
+  const isNameCharacter = (c: string): boolean => /[A-Za-z0-9_]/.test(c);
+  if (text.charAt(offset) !== "-" || !isNameCharacter(text.charAt(offset - 1)) || !/[A-Za-z_]/.test(text.charAt(offset + 1))) return undefined;
+  let start = offset;
+  while (start > 0 && /[A-Za-z0-9_.-]/.test(text.charAt(start - 1))) start--;
+  let end = offset + 1;
+  while (end < text.length && /[A-Za-z0-9_.-]/.test(text.charAt(end))) end++;
+  // After `reason`, the words were meant as a string, which that error says.
+  if (/\breason\s+$/.test(text.slice(Math.max(0, start - 20), start))) return { start, end, help: "" };
+  const written = text.slice(start, end).replace(/-/g, "_");
+  // A tool name with a `-` (common in MCP) cannot be written at all: the requests must use the spelling with `_`.
+  const tool = written.includes(".") ? "; a tool is then requested by that name too" : "";
+  return { start, end, help: `names are letters, digits and \`_\`, never \`-\`: write \`${written}\`${tool}` };
 }
 
 /**

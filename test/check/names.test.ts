@@ -121,6 +121,13 @@ describe("declarations", () => {
     expect(checkAlone("type N { v: int, next?: N }\ntype T { kids: list<T>, tags: set<T> }\ntype A { b?: B }\ntype B { a: A }\ncontext { n: N, t: T, b: B }\n")).toEqual([]);
   });
 
+  it("PC201: other languages' names for the built-in types", () => {
+    const found = checkAlone("agent { a: integer, b: number, c: str, d: datetime, e: float }\n");
+    expect(found.map((f) => f.help)).toEqual(["did you mean `int`?", "did you mean `int`? numbers are whole", "did you mean `string`?", "did you mean `time`?", "numbers are whole: use `int` (or a `duration` for a length of time)"]);
+    // A declared type close to the name comes first.
+    expect(checkAlone("type Date { y: int }\nagent { d: date }\n").filter((f) => f.code === "PC201").map((f) => f.help)).toEqual(["did you mean `Date`?"]);
+  });
+
   it("valid declarations with every built-in type give nothing", () => {
     const text = "enum E { a, b }\ntype R { e: E, o?: string }\nagent { b: bool, i: int, s: string, d: duration, t: time, r: Risk, st: set<E>, l: list<R>, x: R }\ntool t { risk critical returns a args { p: int } }\nintent i { tools t max_risk low }\n";
     expect(checkAlone(text)).toEqual([]);

@@ -350,6 +350,56 @@ describe("syntax errors", () => {
   });
 });
 
+describe("one-edit mistakes get the edit as their help", () => {
+  const first = (text: string) => problems(text)[0];
+
+  it("declarations: a `:` after a keyword, a body word of another language, `string[]`, `risk` for `Risk`, a trailing comma in an enum", () => {
+    expect(first("tool kb.reindex { risk: low }")?.help).toBe("`risk` takes no `:`: write `risk low`");
+    expect(first("tool kb.reindex {\n  args: { path: string }\n}")?.help).toBe("`args` takes no `:`: write `args { … }`");
+    expect(first("tool kb.reindex {}\nintent ops { tools: kb.reindex }")?.help).toBe("`tools` takes no `:`: write `tools kb.reindex`");
+    expect(first("tool kb.reindex {}\nintent ops { tools: [kb.reindex, kb.search] }")?.help).toBe("`tools` takes no `:`: write `tools kb.reindex, kb.search`");
+    expect(first("tool kb.reindex {\n  arguments { path: string }\n}")?.help).toBe("did you mean `args`? a `tool` declares `risk`, `returns` and `args`");
+    expect(first("tool kb.reindex {}\nintent ops { tool kb.reindex }")?.help).toBe("did you mean `tools`? an `intent` declares `tools` and `max_risk`");
+    expect(first("tool kb.reindex {\n  args { paths: string[] }\n}")?.help).toBe("a list is written `list<string>`");
+    expect(first("agent { clearance: risk }")?.help).toBe("the type of risk levels is `Risk`, with a capital");
+    expect(problems("enum Color { red, green, }")).toEqual([expect.objectContaining({ code: "PC103", help: "an enum's members take no `,` after the last one" })]);
+  });
+
+  it("rules: a quoted target, targets without a `,`, a scope unquoted or in brackets, a lifetime without its unit", () => {
+    const helpOf = (rule: string) => first(`policy p {\n  ${rule}\n}\n`)?.help;
+    expect(helpOf('deny "kb.search"')).toBe("tool names are written without quotes: `kb.search`");
+    expect(helpOf("deny kb.search email.send")).toBe("targets are separated by `,`: `kb.search, email.send`");
+    expect(helpOf('allow kb.search grant kb:read for 5m')).toBe('a scope is a string: `grant "kb:read" for …`');
+    expect(helpOf('allow kb.search grant ["kb:read", "kb:write"] for 5m')).toBe('scopes are written without brackets: `grant "kb:read", "kb:write" for …`');
+    expect(helpOf('allow kb.search grant "kb:read" for 300')).toBe("a lifetime is a duration: write it with its unit, as in `300s`");
+    expect(helpOf('allow kb.search grant "kb:read" for 5 minutes')).toBe("a duration is one word, a number and a unit: did you mean `5m`?");
+    // A misspelled clause is not a second target.
+    expect(helpOf("deny kb.search wehn true")).toBe("did you mean `when`?");
+  });
+
+  it("conditions: `has` as a function or before a path, a `(` never closed", () => {
+    const helpOf = (condition: string) => first(`policy p {\n  deny * when ${condition}\n}\n`)?.help;
+    expect(helpOf("has(context.destination)")).toBe("`has` goes between the record and the attribute: `context has destination`");
+    expect(helpOf("context has destination.zone")).toBe("`has` tests one attribute: write `context has destination and context.destination has zone`");
+    expect(problems("policy p {\n  deny kb.search when (session.calls > 100 or session.denials > 3\n  allow kb.search\n}\n")).toEqual([expect.objectContaining({ line: 3, help: "the `(` opened at 2:23 is never closed" })]);
+    // A `(` closed later is not the mistake (here a missing `,`).
+    expect(first('policy p {\n  @controls("A" "B") allow kb.search\n}\n')?.help).toBeUndefined();
+  });
+
+  it("characters: a `-` in a name is one error with the name written with `_`; curly quotes, `~` and non-ASCII letters", () => {
+    expect(problems("tool github.create-pull-request { risk high }")).toEqual([
+      { code: "PC100", line: 1, column: 19, message: "unexpected character `-`", help: "names are letters, digits and `_`, never `-`: write `github.create_pull_request`; a tool is then requested by that name too" },
+    ]);
+    expect(problems("policy kb-rules {\n  allow kb.search\n}\n").map((p) => p.help)).toEqual(["names are letters, digits and `_`, never `-`: write `kb_rules`"]);
+    expect(problems("policy p {\n  deny * when session.calls > -1\n}\n").map((p) => p.help)).toEqual(["the language has no negative numbers"]);
+    expect(problems("policy p {\n  allow kb.search when agent.team == \u201csupport\u201d\n}\n")).toEqual([
+      { code: "PC100", line: 2, column: 38, message: "unexpected character `\u201c`", help: 'strings use straight double quotes: "support"' },
+    ]);
+    expect(first('policy p {\n  deny http.get when args.url ~= "x"\n}\n')?.help).toBe('match a pattern with `like` and `*`, as in `args.url like "*evil*"`, or compare with `==`');
+    expect(first("agent { \u00e9quipe: string }")?.help).toBe("names are ASCII letters, digits and `_`; other text goes in strings");
+  });
+});
+
 describe("rules outside a policy, declarations inside one", () => {
   it("rules at the top level are one error at the first, with the help to put them in a policy", () => {
     const text = 'allow kb.search when agent.team == "support"\ndeny email.send when session.labels contains pii\n';
