@@ -64,7 +64,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       const hyphenated = hyphenatedName(file.text, error.offset);
       if (hyphenated) {
         hyphenatedNameEnd = hyphenated.end;
-        diagnostics.push(diagnostic("PC100", "unexpected character `-`", { file, start: error.offset, end: error.offset + 1 }, hyphenated.help || undefined));
+        diagnostics.push(diagnostic("PC100", "unexpected character `-`", { file, start: error.offset, end: error.offset + 1 }, hyphenated.help));
         continue;
       }
       const span = { file, start: error.offset, end: error.offset + Math.max(1, Math.min(error.length, 20)) };
@@ -302,9 +302,10 @@ function hintForCharacter(character: string, next: string): string | undefined {
 
 /**
  * A `-` inside a name (`create-pull-request`, `kb-rules`): one error for the whole name, with
- * the name as it can be written. Returns undefined for any other `-`.
+ * the name as it can be written (no help after `reason`, whose error says to quote the words).
+ * Returns undefined for any other `-`.
  */
-function hyphenatedName(text: string, offset: number): { start: number; end: number; help: string } | undefined {
+function hyphenatedName(text: string, offset: number): { start: number; end: number; help?: string } | undefined {
   const isNameCharacter = (c: string): boolean => /[A-Za-z0-9_]/.test(c);
   if (text.charAt(offset) !== "-" || !isNameCharacter(text.charAt(offset - 1)) || !/[A-Za-z_]/.test(text.charAt(offset + 1))) return undefined;
   let start = offset;
@@ -312,7 +313,7 @@ function hyphenatedName(text: string, offset: number): { start: number; end: num
   let end = offset + 1;
   while (end < text.length && /[A-Za-z0-9_.-]/.test(text.charAt(end))) end++;
   // After `reason`, the words were meant as a string, which that error says.
-  if (/\breason\s+$/.test(text.slice(Math.max(0, start - 20), start))) return { start, end, help: "" };
+  if (/\breason\s+$/.test(text.slice(Math.max(0, start - 20), start))) return { start, end };
   const written = text.slice(start, end).replace(/-/g, "_");
   // A tool name with a `-` (common in MCP) cannot be written at all: the requests must use the spelling with `_`.
   const tool = written.includes(".") ? "; a tool is then requested by that name too" : "";
