@@ -8,6 +8,7 @@ import { checkOverriddenAllows } from "./rules/checkOverriddenAllows.js";
 import { checkRuleClauses } from "./rules/checkRuleClauses.js";
 import { checkRuleIds } from "./rules/checkRuleIds.js";
 import { checkRuleTargets } from "./rules/checkRuleTargets.js";
+import { checkToolsDeclared } from "./rules/checkToolsDeclared.js";
 import { checkUninhabitedTypes, recordsRequestsCanHold } from "./rules/checkUninhabitedTypes.js";
 import { checkUnusedDeclarations } from "./rules/checkUnusedDeclarations.js";
 import { buildSchema } from "./schema.js";
@@ -26,14 +27,20 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
   const rules: CheckedRule[] = [];
   const idSpans: { id: string; span: A.Rule["span"] }[] = [];
 
+  const policyNames = new Set<string>();
   for (const file of files) {
     for (const decl of file.declarations) {
       if (decl.kind !== "PolicyDecl") continue;
+      // A second policy of a name is PC200 already: its default ids repeat the first one's, and
+      // a PC207 for each of its rules would say the same thing again.
+      const repeated = policyNames.has(decl.name.name);
+      policyNames.add(decl.name.name);
       decl.rules.forEach((rule, index) => {
         const defaultId = `${decl.name.name}/${index + 1}`;
-        const id = checkAnnotations(rule, defaultId, diagnostics) ?? defaultId;
+        const name = checkAnnotations(rule, defaultId, diagnostics);
+        const id = name ?? defaultId;
         const nameAnnotation = rule.annotations.find((a) => a.name.name === "name");
-        idSpans.push({ id, span: nameAnnotation?.span ?? rule.effectSpan });
+        if (name !== undefined || !repeated) idSpans.push({ id, span: nameAnnotation?.span ?? rule.effectSpan });
         const tools = checkRuleTargets(rule, schema, diagnostics);
         checkRuleClauses(rule, diagnostics);
         const ruleContext = { tools };
@@ -63,5 +70,8 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
   const used = new Set([...typeUses, ...expressions.usedEnums].filter((name) => !schema.records.has(name) || heldRecords.has(name)));
   checkUnusedDeclarations(files, used, diagnostics);
 
-  return { program: { schema, rules, types: expressions.types, resolutions: expressions.resolutions, files }, diagnostics };
+  const program = { schema, rules, types: expressions.types, resolutions: expressions.resolutions, files };
+  // Last, since it replaces the errors of a set checked without its schema file by one.
+  const noTools = checkToolsDeclared(files);
+  return { program, diagnostics: noTools ? [noTools.diagnostic, ...noTools.withoutFollowOns(diagnostics)] : diagnostics };
 }

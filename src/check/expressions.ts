@@ -5,6 +5,7 @@ import { printExpr } from "../ast/printExpr.js";
 import type { Code } from "../diagnostics/codes.js";
 import { checkPatternMatchesTools, labelType, type FieldInfo, type RecordShape, type Schema } from "./schema.js";
 import { LiteralComparisonChecks, unparenthesized } from "./literalComparisons.js";
+import { comparisonHelp } from "./comparisonHelp.js";
 import { FUNCTIONS, SESSION_CALLS, SESSION_VALUES, type Resolution } from "./resolution.js";
 
 /** How each built-in namespace is used, for the error when one is written as a value. */
@@ -368,7 +369,7 @@ export class ExpressionChecker {
     // round (`session.count(within 1m) > 1m`), the duration is what was written in the wrong place.
     const unitless = this.durationIntHelp(expr, left, right);
     const mismatch = (what: string): Type => {
-      this.report("PC300", what, expr.span, quotedMember ?? unitless ?? (left.kind === "bool" || right.kind === "bool" ? "compare a bool with `true` or `false`, or use it directly as a condition" : undefined));
+      this.report("PC300", what, expr.span, quotedMember ?? unitless ?? comparisonHelp(expr, left, right) ?? (left.kind === "bool" || right.kind === "bool" ? "compare a bool with `true` or `false`, or use it directly as a condition" : undefined));
       return BOOL;
     };
     const riskMismatch = (): Type => {
@@ -424,7 +425,7 @@ export class ExpressionChecker {
         return BOOL;
       case "like":
         if (!isStringLike(left)) {
-          this.report("PC301", `\`like\` matches strings, but this is ${describeType(left)}`, expr.left.span);
+          this.report("PC301", `\`like\` matches strings, but this is ${describeType(left)}`, expr.left.span, comparisonHelp(expr, left, right));
           return BOOL;
         }
         if (right.kind !== "string") return mismatch(`the pattern of \`like\` must be a string, but this is ${describeType(right)}`);
@@ -563,7 +564,7 @@ export class ExpressionChecker {
       case "namespace":
         return this.record(expr, this.namespaceMember(expr, object.name));
       default:
-        return this.record(expr, this.report("PC202", `${describeType(object)} has no attribute \`${property.name}\``, property.span, this.hidingHelp(expr.object, scope)));
+        return this.record(expr, this.report("PC202", `${describeType(object)} has no attribute \`${property.name}\``, property.span, this.hidingHelp(expr.object, scope) ?? methodWithoutParentheses(expr, object)));
     }
   }
 
@@ -670,7 +671,7 @@ export class ExpressionChecker {
     if (this.schema.intents.has(text)) return this.report("PC206", `\`${text}\` is an intent name: compare it with \`intent\`, as in \`intent == ${text}\``, expr.span);
     const root = text.split(".")[0]!;
     const ownerEnums = [...this.schema.enums.values()].filter((e) => e.members.includes(text)).map((e) => e.name);
-    const help = ownerEnums.length > 0 ? `\`${text}\` is a member of \`${ownerEnums[0]}\`: write \`${ownerEnums[0]}.${text}\` or compare it with ${article(ownerEnums[0]!)} \`${ownerEnums[0]}\` attribute` : (this.unknownRootHelp(root) ?? didYouMean(root, candidates) ?? (element?.kind === "string" ? `strings are written in quotes: ${JSON.stringify(text)}` : undefined));
+    const help = ownerEnums.length > 0 ? `\`${text}\` is a member of \`${ownerEnums[0]}\`: write \`${ownerEnums[0]}.${text}\` or compare it with ${article(ownerEnums[0]!)} \`${ownerEnums[0]}\` attribute` : (this.unknownRootHelp(root, text) ?? didYouMean(root, candidates) ?? (element?.kind === "string" ? `strings are written in quotes: ${JSON.stringify(text)}` : undefined));
     return this.report("PC206", `unknown name \`${root}\``, expr.kind === "Member" ? firstName(expr).span : expr.span, help);
   }
 
@@ -679,8 +680,15 @@ export class ExpressionChecker {
    * its entity (`team`, `labels`: `agent.team`, `context.labels` or `session.labels`), or a
    * `null` the language does not have.
    */
-  private unknownRootHelp(root: string): string | undefined {
+  private unknownRootHelp(root: string, text: string): string | undefined {
     if (/^(null|nil|none|undefined)$/i.test(root)) return "there is no `null`: test whether an optional attribute is present with `has`, as in `context has destination`";
+    // Rego's `input.tool`, a request object: here the request's parts are roots of their own.
+    if (/^(input|request|req)$/i.test(root)) {
+      const rest = text.slice(root.length + 1);
+      return ROOTS.includes(rest.split(".")[0]!) ? `the request's parts are names of their own: write \`${rest}\`` : "the request's parts are names of their own: `tool`, `args`, `agent`, `user`, `context`, `intent`, `session`, `now`";
+    }
+    if (/^ctx$/i.test(root)) return "did you mean `context`?";
+    if (/^(true|false)$/i.test(root)) return `did you mean \`${root.toLowerCase()}\`? keywords are lower case`;
     const owners = [...this.schema.entities].filter(([, shape]) => shape.fields.has(root)).map(([entity]) => `${entity}.${root}`);
     if ((SESSION_VALUES as readonly string[]).includes(root)) owners.push(`session.${root}`);
     if (owners.length === 0) return undefined;
@@ -731,7 +739,7 @@ export class ExpressionChecker {
       return STRING;
     }
     const methods = isCollection(object) ? ["size"] : object.kind === "string" ? ["startsWith", "endsWith", "lower", "size"] : isStringLike(object) ? ["startsWith", "endsWith", "lower"] : [];
-    const help = this.hidingHelp(calleeObject, scope) ?? didYouMean(method, methods) ?? (methods.length > 0 ? `${describeType(object)} has ${methods.map((m) => `\`${m}()\``).join(", ")}` : undefined);
+    const help = this.hidingHelp(calleeObject, scope) ?? operatorWrittenAsMethod(expr) ?? didYouMean(method, methods) ?? (methods.length > 0 ? `${describeType(object)} has ${methods.map((m) => `\`${m}()\``).join(", ")}` : undefined);
     return this.report("PC211", `${describeType(object)} has no method \`${method}\``, callee.property.span, help);
   }
 
@@ -811,6 +819,24 @@ export class ExpressionChecker {
 }
 
 /** A list written out whose every element failed to check (each was reported). */
+/** Operators other languages write as methods: `args.url.contains("evil")`, `context.has(destination)`. */
+const OPERATORS_WRITTEN_AS_METHODS: ReadonlySet<string> = new Set(["contains", "containsAny", "containsAll", "like", "has"]);
+
+/** The help for an operator called as a method, with the comparison as it is written. */
+function operatorWrittenAsMethod(expr: A.Call): string | undefined {
+  const method = expr.callee.property.name;
+  if (!OPERATORS_WRITTEN_AS_METHODS.has(method) || expr.args.length !== 1) return undefined;
+  return `\`${method}\` is an operator: write \`${printExpr(expr.callee.object)} ${method} ${printExpr(expr.args[0]!)}\``;
+}
+
+/** `args.to.size > 20`: a method written as an attribute, which the value has with `()`. */
+function methodWithoutParentheses(expr: A.Member, object: Type): string | undefined {
+  const method = expr.property.name;
+  const has = method === "size" ? isCollection(object) || object.kind === "string" : isStringLike(object) && ["lower", "startsWith", "endsWith"].includes(method);
+  if (!has) return undefined;
+  return `\`${method}\` is a method: write \`${printExpr(expr)}(${method === "size" || method === "lower" ? "" : "…"})\``;
+}
+
 function hasFailedElements(expr: A.Expr, type: Type): boolean {
   const list = unparenthesized(expr);
   return list.kind === "ListLiteral" && list.elements.length > 0 && isCollection(type) && type.element.kind === "error";

@@ -52,6 +52,23 @@ export interface Schema {
   readonly labelEnum?: string;
 }
 
+/** Other languages' names for the built-in types, which are too far from them for a did-you-mean. */
+const TYPE_SYNONYMS: Readonly<Record<string, string>> = {
+  integer: "did you mean `int`?",
+  number: "did you mean `int`? numbers are whole",
+  long: "did you mean `int`?",
+  float: "numbers are whole: use `int` (or a `duration` for a length of time)",
+  double: "numbers are whole: use `int` (or a `duration` for a length of time)",
+  decimal: "numbers are whole: use `int`",
+  str: "did you mean `string`?",
+  text: "did you mean `string`?",
+  datetime: "did you mean `time`?",
+  timestamp: "did you mean `time`?",
+  date: "did you mean `time`?",
+  instant: "did you mean `time`?",
+  timedelta: "did you mean `duration`?",
+};
+
 /** Type names the language defines; declarations may not reuse them. */
 export const BUILTIN_TYPES: ReadonlySet<string> = new Set(["bool", "int", "string", "duration", "time", "Risk", "set", "list"]);
 
@@ -82,9 +99,9 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
   /** Enum and record names used by any declaration (for the unused-declaration warning). */
   const typeUses = new Set<string>();
 
-  const duplicate = (what: string, name: string, span: Span, first: Span): void => {
+  const duplicate = (what: string, name: string, span: Span, first: Span, advice = ""): void => {
     const { line } = first.file.position(first.start);
-    diagnostics.push(diagnostic("PC200", `${what} \`${name}\` is declared more than once`, span, `the first declaration is at ${first.file.path}:${line}`));
+    diagnostics.push(diagnostic("PC200", `${what} \`${name}\` is declared more than once`, span, `the first declaration is at ${first.file.path}:${line}${advice}`));
   };
 
   for (const file of files) {
@@ -133,13 +150,18 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
         }
         case "PolicyDecl": {
           const previous = policyNames.get(decl.name.name);
-          if (previous) duplicate("policy", decl.name.name, decl.name.span, previous.name.span);
+          // Splitting a set into files changes nothing, so people split one policy across two.
+          if (previous) duplicate("policy", decl.name.name, decl.name.span, previous.name.span, "; a policy is one block: give this one a name of its own, or move its rules into the first");
           else policyNames.set(decl.name.name, decl);
           break;
         }
       }
     }
   }
+
+  /** A declared type close to `name` first (`Date` for `date`), then another language's name for a built-in one. */
+  const typeNameHelp = (name: string): string | undefined =>
+    didYouMean(name, [...enums.keys(), ...recordDecls.keys()]) ?? TYPE_SYNONYMS[name.toLowerCase()] ?? didYouMean(name, BUILTIN_TYPES);
 
   const resolveType = (ref: A.TypeRef): Type => {
     const name = ref.name.name;
@@ -157,7 +179,7 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
       // a second one (PC214), though the argument is still checked and counts as a use.
       if (ref.argument) resolveType(ref.argument);
       const listLike = ref.argument && /^(array|vec|vector|seq|sequence|slice)$/i.test(name) ? `write \`list<${typeText(ref.argument)}>\`` : undefined;
-      diagnostics.push(diagnostic("PC201", `unknown type \`${name}\``, ref.name.span, didYouMean(name, [...BUILTIN_TYPES, ...enums.keys(), ...recordDecls.keys()]) ?? listLike));
+      diagnostics.push(diagnostic("PC201", `unknown type \`${name}\``, ref.name.span, typeNameHelp(name) ?? listLike));
       return ERROR;
     }
     if (ref.argument) diagnostics.push(diagnostic("PC214", `\`${name}\` takes no type argument`, ref.argument.span));

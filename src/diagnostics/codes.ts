@@ -54,6 +54,7 @@ export const CODES = {
   PC213: { severity: "error", title: "unknown label", example: "tool t { returns pi }" },
   PC214: { severity: "error", title: "declaration misused", example: "type Destination { host: set }" },
   PC215: { severity: "error", title: "type has no possible value", example: "type Node { next: Node }\ncontext { head: Node }" },
+  PC216: { severity: "error", title: "set declares no tools", example: "policyc check rules.policy   # schema.policy left out" },
 
   // Types (PC3xx)
   PC300: { severity: "error", title: "type mismatch", example: 'allow kb.search when agent.attested == "yes"' },

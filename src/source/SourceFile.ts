@@ -1,4 +1,8 @@
-/** A source text with a precomputed line table, so offsets map to line:column in O(log n). */
+/**
+ * A source text with a precomputed line table, so offsets map to line:column in O(log n). A line
+ * ends at a line feed, a carriage return, or both (`\r\n`), as editors count lines and as the
+ * lexer does: a file saved with classic Mac line endings is not one long line.
+ */
 export class SourceFile {
   readonly lineStarts: readonly number[];
 
@@ -8,7 +12,8 @@ export class SourceFile {
   ) {
     const starts = [0];
     for (let i = 0; i < text.length; i++) {
-      if (text.charCodeAt(i) === 10) starts.push(i + 1);
+      const code = text.charCodeAt(i);
+      if (code === 10 || (code === 13 && text.charCodeAt(i + 1) !== 10)) starts.push(i + 1);
     }
     this.lineStarts = starts;
   }

@@ -1,4 +1,5 @@
 import { BIDI_CONTROL_CLASS } from "../diagnostics/printable.js";
+import { displayWidth } from "./displayWidth.js";
 import type { Span } from "./Span.js";
 
 const MAX_FRAME_WIDTH = 160;
@@ -30,7 +31,11 @@ export function codeFrame(span: Span): string[] {
   // bidirectional controls so the terminal cannot reorder the line the frame is about (each is
   // one UTF-16 unit, as is `�`: the caret stays in place).
   text = text.replace(HIDDEN_IN_FRAMES, "�");
+  // Offsets count UTF-16 units; the terminal draws a CJK character or an emoji two columns wide
+  // and a combining accent in none: pad and underline by what is drawn.
+  const padding = displayWidth(text.slice(0, caretStart));
+  const underline = Math.max(1, displayWidth(text.slice(caretStart, caretStart + caretLength)));
   const gutter = String(start.line);
   const pad = " ".repeat(gutter.length);
-  return [`${pad} |`, `${gutter} | ${text}`, `${pad} | ${" ".repeat(caretStart)}${"^".repeat(caretLength)}`];
+  return [`${pad} |`, `${gutter} | ${text}`, `${pad} | ${" ".repeat(padding)}${"^".repeat(underline)}`];
 }

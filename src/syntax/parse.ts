@@ -1,6 +1,6 @@
 import type { IToken } from "chevrotain";
 import { tokenMatcher } from "./chevrotain.js";
-import type { Declaration, EnumDecl, PolicyFile } from "../ast/nodes.js";
+import type { Declaration, EnumDecl, PolicyFile, Rule } from "../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { SourceFile } from "../source/SourceFile.js";
 import type { Span } from "../source/Span.js";
@@ -9,11 +9,11 @@ import { describeToken, grammarInstance } from "./grammar.js";
 import { durationSuggestion } from "./literals.js";
 import { quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
 import { bidiControlDiagnostics, hasBidiControl, invisibleCharacterMessage } from "./hiddenCharacters.js";
-import { helpForSyntaxError, keywordValueHelp, keywordWrittenAsValue, unclosedBrace } from "./syntaxHelp.js";
+import { capitalisedOperandKeyword, helpForSyntaxError, keywordValueHelp, keywordWrittenAsValue, unclosedBrace, unclosedParenthesis } from "./syntaxHelp.js";
 import * as T from "./tokens.js";
 
 /** Tokens that hold any character: a bidirectional control in one is reported (PC112). */
-const TEXT_TOKENS = new Set<unknown>([T.StringLiteral, T.UnterminatedString, T.SingleQuotedString, T.UnterminatedBlockComment]);
+const TEXT_TOKENS = new Set<unknown>([T.StringLiteral, T.UnterminatedString, T.SingleQuotedString, T.CurlyQuotedString, T.UnterminatedBlockComment]);
 
 /** Deeper nesting than this is refused before parsing, so recursion can never exhaust the stack. */
 export const MAX_NESTING = 100;
@@ -54,10 +54,19 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
   const empty: PolicyFile = { kind: "PolicyFile", path: file.path, declarations: [], span: { file, start: 0, end: file.text.length } };
   try {
     const lexed = T.policyLexer.tokenize(file.text);
+    /** The end of a hyphenated name already reported: its other `-` say nothing new. */
+    let hyphenatedNameEnd = -1;
     for (const error of lexed.errors) {
       const character = file.text.slice(error.offset, error.offset + (error.length || 1));
       // A run with a bidirectional control is PC112, below.
       if (hasBidiControl(character)) continue;
+      if (error.offset < hyphenatedNameEnd) continue;
+      const hyphenated = hyphenatedName(file.text, error.offset);
+      if (hyphenated) {
+        hyphenatedNameEnd = hyphenated.end;
+        diagnostics.push(diagnostic("PC100", "unexpected character `-`", { file, start: error.offset, end: error.offset + 1 }, hyphenated.help));
+        continue;
+      }
       const span = { file, start: error.offset, end: error.offset + Math.max(1, Math.min(error.length, 20)) };
       const invisible = invisibleCharacterMessage(character);
       if (invisible) diagnostics.push(diagnostic("PC100", invisible.message, span, invisible.help));
@@ -95,9 +104,11 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
           // Keep parsing as if it were closed, so one missing quote gives one error.
           tokens.push({ ...token, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
           continue;
-        case T.SingleQuotedString: {
+        case T.SingleQuotedString:
+        case T.CurlyQuotedString: {
           const meant = doubleQuoted(token.image.slice(1, -1));
-          diagnostics.push(diagnostic("PC100", "unexpected character `'`", tokenSpan(file, token), `strings use double quotes: ${meant}`));
+          const quotes = token.tokenType === T.SingleQuotedString ? "double quotes" : "straight double quotes";
+          diagnostics.push(diagnostic("PC100", `unexpected character \`${token.image.charAt(0)}\``, tokenSpan(file, token), `strings use ${quotes}: ${meant}`));
           // Parse on as the string that was meant, so the quotes give one error, not one per word.
           tokens.push({ ...token, image: meant, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
           continue;
@@ -159,27 +170,57 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
         // a rule); one followed by a `.` (`== deny.all`) is a dotted name, not a member.
         const keyword = index >= 0 ? keywordWrittenAsValue(chunk, index) : following && file.text.charAt(following.endOffset! + 1) !== "." ? keywordWrittenAsValue([...chunk, following], chunk.length) : undefined;
         if (keyword !== undefined) keywordValues.push({ position: diagnostics.length, keyword });
-        const unclosed = message.startsWith("expected `}`") ? unclosedBrace(chunk) : undefined;
-        const help = (index >= 0 ? helpForSyntaxError(chunk, index) : undefined) ?? (unclosed ? `the \`{\` opened at ${unclosed.startLine}:${unclosed.startColumn} is never closed` : undefined);
+        const misCased = index > 0 ? capitalisedOperandKeyword(chunk, index) : undefined;
+        if (misCased) {
+          diagnostics.push(diagnostic("PC103", misCased.message, tokenSpan(file, misCased.word), misCased.help));
+          continue;
+        }
+        const unclosed = message.startsWith("expected `}`") ? unclosedBrace(chunk) : message.startsWith("expected `)`") ? unclosedParenthesis(chunk, index < 0 ? chunk.length : index) : undefined;
+        const help = (index >= 0 ? helpForSyntaxError(chunk, index, message.startsWith("expected a declaration")) : undefined) ?? (unclosed ? `the \`${unclosed.image}\` opened at ${unclosed.startLine}:${unclosed.startColumn} is never closed` : undefined);
         diagnostics.push(diagnostic("PC103", message, at, help));
       }
       return cst;
     };
     // Declarations, and the rules of a policy, are parsed one at a time: each CST is turned into
     // AST and dropped at once, so a 10,000-rule set never holds a giant CST (that cost seconds of GC).
-    const { chunks, strayCloses } = splitDeclarations(quoteBareAnnotationArguments(tokens, file, diagnostics));
+    const { chunks, strayCloses, rulesOutsidePolicies } = splitDeclarations(quoteBareAnnotationArguments(tokens, file, diagnostics));
     for (const { brace, policyName } of strayCloses) {
       diagnostics.push(diagnostic("PC103", `this \`}\` closes \`policy ${policyName?.image ?? ""}\` early: rules follow it`, tokenSpan(file, brace), "remove it: a policy's `}` goes after its last rule"));
     }
+    /**
+     * Parses the rules of a policy (or of rules written outside one) one at a time. A declaration
+     * among them is reported once, by `misplaced`, and parsed as the declaration it is, so the
+     * rules around it, and the rules that use what it declares, give no follow-on errors.
+     */
+    const parseRules = (split: SplitRules, after: IToken | undefined, misplaced: (keyword: IToken) => Diagnostic): { rules: Rule[]; declarations: Declaration[] } => {
+      for (const annotation of split.trailing) diagnostics.push(trailingAnnotationDiagnostic(file, annotation));
+      const rules: Rule[] = [];
+      const declared: Declaration[] = [];
+      split.body.forEach((part, i) => {
+        const following = split.body[i + 1]?.tokens[0] ?? after;
+        if (part.declaration) {
+          diagnostics.push(misplaced(part.tokens[0]!));
+          declared.push(...builder.buildFile(parseChunk(part.tokens, () => parser.file(), following)).declarations);
+        } else rules.push(builder.rule(parseChunk(part.tokens, () => parser.rule(), following)));
+      });
+      return { rules, declarations: declared };
+    };
     chunks.forEach((chunk, index) => {
-      const rules = chunk[0]?.tokenType === T.Kw.policy ? splitPolicy(chunk) : undefined;
-      if (rules) {
+      const after = chunks[index + 1]?.[0];
+      const split = chunk[0]?.tokenType === T.Kw.policy ? splitPolicy(chunk) : undefined;
+      if (split) {
         builder.skipDocsBefore(chunk[0]!.startOffset);
-        for (const misplaced of rules.trailing) diagnostics.push(trailingAnnotationDiagnostic(file, misplaced));
-        const built = rules.body.map((ruleTokens, i) => builder.rule(parseChunk(ruleTokens, () => parser.rule(), rules.body[i + 1]?.[0] ?? rules.close)));
-        declarations.push(builder.policyFromRules(chunk[0]!, chunk[1]!, rules.close, built));
+        const inPolicy = parseRules(split, split.close, (keyword) => declarationInPolicyDiagnostic(file, keyword, chunk[1]!));
+        declarations.push(builder.policyFromRules(chunk[0]!, chunk[1]!, split.close, inPolicy.rules), ...inPolicy.declarations);
+      } else if (rulesOutsidePolicies.has(chunk)) {
+        // A `}` that closes nothing ends rules whose `policy NAME {` was left out: the help says so.
+        const closeOnly = chunk[chunk.length - 1]!.tokenType === T.RBrace && splitRules(chunk, 0, chunk.length) === undefined;
+        const outside = splitRules(chunk, 0, closeOnly ? chunk.length - 1 : chunk.length) ?? { body: [{ tokens: chunk, declaration: false }], trailing: [] };
+        diagnostics.push(ruleOutsidePolicyDiagnostic(file, chunk, closeOnly));
+        // Parsed for their own syntax errors; they belong to no policy, so they are not kept.
+        parseRules(outside, after, (keyword) => declarationInPolicyDiagnostic(file, keyword, undefined));
       } else {
-        const cst = parseChunk(chunk, () => parser.file(), chunks[index + 1]?.[0]);
+        const cst = parseChunk(chunk, () => parser.file(), after);
         declarations.push(...builder.buildFile(cst).declarations);
       }
     });
@@ -198,6 +239,22 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     diagnostics.push(diagnostic(error instanceof RangeError ? "PC106" : "PC103", message, { file, start: 0, end: 0 }));
     return { file, ast: empty, comments: [], docComments: [], diagnostics };
   }
+}
+
+/** PC103 for rules written where declarations go, outside any `policy` block. */
+function ruleOutsidePolicyDiagnostic(file: SourceFile, chunk: readonly IToken[], closeOnly: boolean): Diagnostic {
+  const effect = chunk.find((token) => EFFECTS.has(token.tokenType)) ?? chunk[0]!;
+  const help = closeOnly ? "rules go inside `policy NAME { … }`: write `policy NAME {` before the first rule" : "rules go inside `policy NAME { … }`: write `policy NAME {` before the first rule and `}` after the last";
+  return diagnostic("PC103", `expected a declaration, found a rule (\`${effect.image}\`) outside any policy`, tokenSpan(file, effect), help);
+}
+
+/** PC103 for a declaration written among rules; `policyName`: the policy it is in, if any. */
+function declarationInPolicyDiagnostic(file: SourceFile, keyword: IToken, policyName: IToken | undefined): Diagnostic {
+  const where = policyName ? ` inside \`policy ${policyName.image}\`` : " among rules";
+  const help = keyword.tokenType === T.Kw.policy && policyName
+    ? `policies do not nest: close \`policy ${policyName.image}\` with \`}\` before this one`
+    : `declarations go outside policy blocks${policyName ? `: move it above \`policy ${policyName.image} {\`` : ""}`;
+  return diagnostic("PC103", `expected a rule (\`allow\`, \`ask\` or \`deny\`), found a declaration (\`${keyword.image}\`)${where}`, tokenSpan(file, keyword), help);
 }
 
 /**
@@ -238,7 +295,29 @@ function hintForCharacter(character: string, next: string): string | undefined {
   if (character === "|") return "write `or`";
   if (character === "!") return "write `not` (or `!=` for inequality)";
   if (character === "`") return 'strings use double quotes: "text"';
+  if (character === "~") return 'match a pattern with `like` and `*`, as in `args.url like "*evil*"`, or compare with `==`';
+  if (/\p{L}/u.test(character)) return "names are ASCII letters, digits and `_`; other text goes in strings";
   return undefined;
+}
+
+/**
+ * A `-` inside a name (`create-pull-request`, `kb-rules`): one error for the whole name, with
+ * the name as it can be written (no help after `reason`, whose error says to quote the words).
+ * Returns undefined for any other `-`.
+ */
+function hyphenatedName(text: string, offset: number): { start: number; end: number; help?: string } | undefined {
+  const isNameCharacter = (c: string): boolean => /[A-Za-z0-9_]/.test(c);
+  if (text.charAt(offset) !== "-" || !isNameCharacter(text.charAt(offset - 1)) || !/[A-Za-z_]/.test(text.charAt(offset + 1))) return undefined;
+  let start = offset;
+  while (start > 0 && /[A-Za-z0-9_.-]/.test(text.charAt(start - 1))) start--;
+  let end = offset + 1;
+  while (end < text.length && /[A-Za-z0-9_.-]/.test(text.charAt(end))) end++;
+  // After `reason`, the words were meant as a string, which that error says.
+  if (/\breason\s+$/.test(text.slice(Math.max(0, start - 20), start))) return { start, end };
+  const written = text.slice(start, end).replace(/-/g, "_");
+  // A tool name with a `-` (common in MCP) cannot be written at all: the requests must use the spelling with `_`.
+  const tool = written.includes(".") ? "; a tool is then requested by that name too" : "";
+  return { start, end, help: `names are letters, digits and \`_\`, never \`-\`: write \`${written}\`${tool}` };
 }
 
 /**
@@ -290,29 +369,66 @@ const NAME_BEFORE = new Set<unknown>([T.Dot, T.Kw.tool, T.Kw.intent, T.Kw.policy
  * its neighbours, where the parser reports it. A `}` that closes a policy just before another
  * rule (an annotation or an effect) closed it early: it is left out, so the rules after it stay
  * in the policy, and returned in `strayCloses` to be reported.
+ *
+ * Rules written at the top level, outside any policy (what a reader of the rule examples writes
+ * first), are kept together up to the next declaration, and returned in `rulesOutsidePolicies`:
+ * there, `agent` in `when agent.team == …` is a condition's value, not an `agent { }`
+ * declaration, so only a declaration's whole shape ends them.
  */
-function splitDeclarations(tokens: readonly IToken[]): { chunks: IToken[][]; strayCloses: { brace: IToken; policyName: IToken | undefined }[] } {
+function splitDeclarations(tokens: readonly IToken[]): { chunks: IToken[][]; strayCloses: { brace: IToken; policyName: IToken | undefined }[]; rulesOutsidePolicies: ReadonlySet<IToken[]> } {
   const chunks: IToken[][] = [];
   const strayCloses: { brace: IToken; policyName: IToken | undefined }[] = [];
+  const rulesOutsidePolicies = new Set<IToken[]>();
   let current: IToken[] = [];
   let depth = 0;
+  const startChunk = (): void => {
+    if (current.length > 0) chunks.push(current);
+    current = [];
+  };
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
     const previous = current[current.length - 1];
-    if (depth === 0 && DECLARATION_STARTS.has(token.tokenType) && previous !== undefined && !NAME_BEFORE.has(previous.tokenType)) {
-      chunks.push(current);
-      current = [];
-    }
-    if (depth === 0 && previous?.tokenType === T.RBrace && current[0]?.tokenType === T.Kw.policy && startsRule(tokens, i)) {
+    if (depth === 0 && rulesOutsidePolicies.has(current)) {
+      if (declarationShapeAt(tokens, i)) startChunk();
+    } else if (depth === 0 && previous?.tokenType === T.RBrace && current[0]?.tokenType === T.Kw.policy && startsRule(tokens, i)) {
       strayCloses.push({ brace: current.pop()!, policyName: current[1] });
       depth = 1;
+    } else if (depth === 0 && (previous === undefined || (previous.tokenType === T.RBrace && current[0]?.tokenType !== T.Kw.policy)) && startsRule(tokens, i)) {
+      // A rule where a declaration goes, after a whole declaration (or at the start): the rules
+      // that follow are held together until the next declaration.
+      startChunk();
+      rulesOutsidePolicies.add(current);
+    } else if (depth === 0 && DECLARATION_STARTS.has(token.tokenType) && previous !== undefined && !NAME_BEFORE.has(previous.tokenType)) {
+      startChunk();
     }
     if (OPENERS.has(token.tokenType)) depth++;
     else if (CLOSERS.has(token.tokenType)) depth = Math.max(0, depth - 1);
     current.push(token);
   }
-  if (current.length > 0) chunks.push(current);
-  return { chunks, strayCloses };
+  startChunk();
+  return { chunks, strayCloses, rulesOutsidePolicies };
+}
+
+/** Entities are declared by their keyword and a block (`agent { … }`); other declarations name what they declare. */
+const ENTITY_KEYWORDS = new Set<unknown>([T.Kw.agent, T.Kw.user, T.Kw.context]);
+
+/**
+ * Whether a declaration starts at `tokens[i]` by its whole shape, `agent {` or `tool kb.search {`,
+ * not by its keyword alone: among rules, `agent`, `tool` and `intent` are also a condition's values
+ * (`agent.team`, `tool == kb.search`), and no `{` ever comes in a rule.
+ */
+function declarationShapeAt(tokens: readonly IToken[], i: number): boolean {
+  const keyword = tokens[i]!;
+  if (!DECLARATION_STARTS.has(keyword.tokenType)) return false;
+  const previous = tokens[i - 1]?.tokenType;
+  if (previous === T.Dot || previous === T.At || previous === T.Kw.has || NAME_BEFORE.has(previous)) return false;
+  let next = i + 1;
+  if (!ENTITY_KEYWORDS.has(keyword.tokenType)) {
+    if (!tokens[next] || !tokenMatcher(tokens[next]!, T.AnyName)) return false;
+    next++;
+    while (tokens[next]?.tokenType === T.Dot && tokens[next + 1] && tokenMatcher(tokens[next + 1]!, T.AnyName)) next += 2;
+  }
+  return tokens[next]?.tokenType === T.LBrace;
 }
 
 /** Whether a rule starts at `i`: an effect, or annotations followed by one (not by a declaration). */
@@ -360,53 +476,79 @@ function annotationsEnd(tokens: readonly IToken[], start: number, limit: number)
   return end;
 }
 
+/** A rule's tokens, or a declaration's written among rules (reported, and kept as a declaration). */
+interface RulePart {
+  readonly tokens: IToken[];
+  readonly declaration: boolean;
+}
+
+/** Rules and the annotations that trail them (see `splitRules`). */
+interface SplitRules {
+  readonly body: RulePart[];
+  readonly trailing: TrailingAnnotation[];
+}
+
 /**
- * Splits `policy NAME { rules }` into its rules: a rule starts at an annotation or an effect at
- * brace depth one (an effect word after `@`, `.` or `has` is a name, not a new rule). Returns
- * undefined when the header or the braces are not well formed: then the whole declaration goes
- * through the parser, which reports what is wrong.
- *
- * Annotations written at the end of a rule's line are collected as `trailing`. Followed by a
- * rule, they stay with it (that is what they mean) and are reported. Followed by a clause of the
- * rule they trail (`deny x @name("n")` then `when …`), or by the end of the policy, they are
- * left out of the rules, so the clause still parses as the rule's own and the one mistake gives
- * one error. Followed by anything else, they are left to the parser.
+ * Splits `policy NAME { rules }` into its rules (see `splitRules`). Returns undefined when the
+ * header or the braces are not well formed: then the whole declaration goes through the parser,
+ * which reports what is wrong.
  */
-function splitPolicy(chunk: readonly IToken[]): { body: IToken[][]; close: IToken; trailing: TrailingAnnotation[] } | undefined {
+function splitPolicy(chunk: readonly IToken[]): (SplitRules & { close: IToken }) | undefined {
   if (chunk.length < 4 || !tokenMatcher(chunk[1]!, T.AnyName) || chunk[2]!.tokenType !== T.LBrace) return undefined;
   const close = chunk[chunk.length - 1]!;
   if (close.tokenType !== T.RBrace) return undefined;
-  const body: IToken[][] = [];
+  const split = splitRules(chunk, 3, chunk.length - 1);
+  return split && { ...split, close };
+}
+
+/**
+ * Splits `tokens[from..to)` into rules: a rule starts at an annotation or an effect outside any
+ * brackets (an effect word after `@`, `.` or `has` is a name, not a new rule). A declaration
+ * written among the rules (`tool kb.reindex {}` inside a policy) is a part of its own, so the
+ * rules around it still parse as rules. Returns undefined when the brackets are not balanced.
+ *
+ * Annotations written at the end of a rule's line are collected as `trailing`. Followed by a
+ * rule, they stay with it (that is what they mean) and are reported. Followed by a clause of the
+ * rule they trail (`deny x @name("n")` then `when …`), or by the end of the rules, they are
+ * left out of the rules, so the clause still parses as the rule's own and the one mistake gives
+ * one error. Followed by anything else, they are left to the parser.
+ */
+function splitRules(tokens: readonly IToken[], from: number, to: number): SplitRules | undefined {
+  const body: RulePart[] = [];
   const trailing: TrailingAnnotation[] = [];
   let current: IToken[] = [];
+  let inDeclaration = false;
   let effect: IToken | undefined;
   let depth = 0;
-  for (let i = 3; i < chunk.length - 1; i++) {
-    const token = chunk[i]!;
-    const previous = chunk[i - 1]!.tokenType;
-    if (depth === 0) {
+  const startPart = (declaration: boolean): void => {
+    if (current.length > 0) body.push({ tokens: current, declaration: inDeclaration });
+    current = [];
+    effect = undefined;
+    inDeclaration = declaration;
+  };
+  for (let i = from; i < to; i++) {
+    const token = tokens[i]!;
+    const previous = tokens[i - 1]?.tokenType;
+    if (depth === 0 && declarationShapeAt(tokens, i)) startPart(true);
+    else if (depth === 0) {
       const startsAnnotation = token.tokenType === T.At;
       // After `@`, `.`, `has`, `,` or the effect that starts the rule, an effect word is a name
       // (`allow deny.all`); after an effect word that was a name (`Kind.deny`), it starts a rule.
-      const startsEffect = EFFECTS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && previous !== T.Kw.has && previous !== T.Comma && chunk[i - 1] !== effect;
-      const end = startsAnnotation && effect && token.startLine === chunk[i - 1]!.endLine ? annotationsEnd(chunk, i, chunk.length - 1) : undefined;
+      const startsEffect = EFFECTS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && previous !== T.Kw.has && previous !== T.Comma && (effect === undefined || tokens[i - 1] !== effect);
+      const end = startsAnnotation && effect && token.startLine === tokens[i - 1]!.endLine ? annotationsEnd(tokens, i, to) : undefined;
       if (end !== undefined && effect) {
-        const annotation = chunk.slice(i, annotationEnd(chunk, i, end));
-        const next = chunk[end]!;
-        if (next === close || CLAUSE_KEYWORDS.has(next.tokenType)) {
-          trailing.push(next === close ? { annotation, follows: effect } : { annotation, follows: effect, continues: next });
+        const annotation = tokens.slice(i, annotationEnd(tokens, i, end));
+        const next = tokens[end];
+        if (end === to || CLAUSE_KEYWORDS.has(next!.tokenType)) {
+          trailing.push(end === to ? { annotation, follows: effect } : { annotation, follows: effect, continues: next! });
           i = end - 1;
           continue;
         }
         // Followed by a rule on the same line (`allow t @name("b") deny u`), the annotation leads
         // that rule, as written; only one that ends its line reads as the previous rule's.
-        if (EFFECTS.has(next.tokenType) && next.startLine !== chunk[end - 1]!.endLine) trailing.push({ annotation, follows: effect, describes: next });
+        if (EFFECTS.has(next!.tokenType) && next!.startLine !== tokens[end - 1]!.endLine) trailing.push({ annotation, follows: effect, describes: next! });
       }
-      if ((startsAnnotation || startsEffect) && effect) {
-        body.push(current);
-        current = [];
-        effect = undefined;
-      }
+      if ((startsAnnotation || startsEffect) && (effect || inDeclaration)) startPart(false);
       if (startsEffect) effect = token;
     }
     if (OPENERS.has(token.tokenType)) depth++;
@@ -417,6 +559,6 @@ function splitPolicy(chunk: readonly IToken[]): { body: IToken[][]; close: IToke
     current.push(token);
   }
   if (depth !== 0) return undefined;
-  if (current.length > 0) body.push(current);
-  return { body, close, trailing };
+  startPart(false);
+  return { body, trailing };
 }

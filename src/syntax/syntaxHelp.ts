@@ -1,7 +1,7 @@
 import type { IToken } from "chevrotain";
 import { tokenMatcher } from "./chevrotain.js";
 import { closestName } from "../diagnostics/suggest.js";
-import { DURATION_UNITS, durationText } from "./literals.js";
+import { DURATION_UNITS, durationSuggestion, durationText } from "./literals.js";
 import * as T from "./tokens.js";
 
 /** Operators that compare two values; a second one after a comparison is a chain (`a < b < c`). */
@@ -53,6 +53,31 @@ function wholeSegmentsBefore(tokens: readonly IToken[], end: number): string | u
 /** Keywords a misspelled word in a rule most likely meant (`alow`, `wehn`, `AND`). */
 const RULE_KEYWORDS = ["allow", "ask", "deny", "when", "unless", "reason", "grant", "for", "revoke", "and", "or", "not", "in", "contains", "containsAny", "containsAll", "like", "has", "within", "true", "false"];
 
+/** Keywords a misspelled or capitalised word where a declaration goes meant (`polcy`, `Enum`, `tol`). */
+const DECLARATION_KEYWORDS = ["enum", "type", "agent", "user", "context", "tool", "intent", "policy"];
+
+/** Keywords that start an operand (`not x`, `any(…)`): in capitals they are read as a name. */
+const OPERAND_KEYWORDS: ReadonlySet<string> = new Set(["not", "any", "all"]);
+
+/** "did you mean `k`?", with the reminder that keywords are lower case when only the case differs. */
+function keywordSuggestion(word: string, keyword: string): string {
+  return keyword === word.toLowerCase() ? `did you mean \`${keyword}\`? keywords are lower case` : `did you mean \`${keyword}\`?`;
+}
+
+/**
+ * A keyword that starts an operand written in capitals (`and NOT agent.attested`, `ANY(r in …)`)
+ * is read as a name, so the syntax error comes at the token after it, which is not the mistake.
+ * Returns the error to report at the word itself, when the token before `tokens[index]` is one.
+ */
+export function capitalisedOperandKeyword(tokens: readonly IToken[], index: number): { word: IToken; message: string; help: string } | undefined {
+  const word = tokens[index - 1];
+  const found = tokens[index];
+  if (!word || !found || word.tokenType !== T.Identifier || !(found.tokenType === T.LParen || isName(found))) return undefined;
+  const keyword = word.image.toLowerCase();
+  if (!OPERAND_KEYWORDS.has(keyword) || word.image === keyword) return undefined;
+  return { word, message: `\`${word.image}\` is read as a name: keywords are lower case`, help: `did you mean \`${keyword}\`?` };
+}
+
 /**
  * Words of other policy and query languages, and what they are here. Checked before the
  * misspelled-keyword guess, which would offer whatever keyword is one edit away (`if`: `in`).
@@ -85,6 +110,143 @@ function helpForPlace(tokens: readonly IToken[], index: number): string | undefi
   return undefined;
 }
 
+/** Declaration keywords that take their value without a `:` (`risk low`, `args { … }`, `tools a, b`). */
+const NO_COLON_AFTER = new Set<unknown>([T.Kw.risk, T.Kw.returns, T.Kw.args, T.Kw.tools, T.Kw.max_risk]);
+
+/** What a tool's and an intent's bodies hold, and the words people write for them. */
+const BLOCK_KEYWORDS: Readonly<Record<string, { readonly keywords: readonly string[]; readonly synonyms: Readonly<Record<string, string>> }>> = {
+  tool: { keywords: ["risk", "returns", "args"], synonyms: { arguments: "args", argument: "args", params: "args", parameters: "args", inputs: "args", input: "args" } },
+  intent: { keywords: ["tools", "max_risk"], synonyms: { tool: "tools", maxrisk: "max_risk", max_risk_level: "max_risk" } },
+};
+
+/** The declaration keyword (`tool`, `intent`, `enum`…) whose `{` is the innermost one open before `tokens[index]`. */
+function blockOwner(tokens: readonly IToken[], index: number): string | undefined {
+  let depth = 0;
+  for (let i = index - 1; i >= 0; i--) {
+    const type = tokens[i]!.tokenType;
+    if (type === T.RBrace) depth++;
+    else if (type === T.LBrace && depth-- === 0) {
+      // Back over the declared name (`kb.search`) to its keyword.
+      let j = i - 1;
+      while (j >= 0 && (isName(tokens[j]!) || tokens[j]!.tokenType === T.Dot) && !DECLARING.has(tokens[j]!.tokenType)) j--;
+      return j >= 0 && DECLARING.has(tokens[j]!.tokenType) ? tokens[j]!.image : undefined;
+    }
+  }
+  return undefined;
+}
+const DECLARING = new Set<unknown>([T.Kw.enum, T.Kw.type, T.Kw.tool, T.Kw.intent, T.Kw.policy]);
+
+/** The text of `tokens[from..to)` as written, one space where there was any. */
+function textOf(tokens: readonly IToken[], from: number, to: number): string {
+  let text = "";
+  for (let i = from; i < to; i++) text += (i > from && !adjacent(tokens[i - 1]!, tokens[i]!) ? " " : "") + tokens[i]!.image;
+  return text;
+}
+
+/**
+ * Help for a mistake in a declaration: a `:` after a keyword (`risk: low`, JSON and YAML's
+ * habit), a word a tool's or an intent's body does not have (`arguments`, `tool` for `tools`),
+ * `string[]` for a list, `risk` for the `Risk` type, a trailing comma in an enum.
+ */
+function helpInDeclaration(tokens: readonly IToken[], index: number): string | undefined {
+  const found = tokens[index]!;
+  const previous = tokens[index - 1]!;
+  const next = tokens[index + 1];
+  if (found.tokenType === T.Colon && NO_COLON_AFTER.has(previous.tokenType)) {
+    let end = index + 2;
+    while (tokens[end]?.tokenType === T.Dot && tokens[end + 1] && adjacent(tokens[end - 1]!, tokens[end]!)) end += 2;
+    // `tools: [a, b]`: a list in JSON's way, whose items are written bare.
+    const close = next?.tokenType === T.LBracket ? tokens.findIndex((t, i) => i > index && t.tokenType === T.RBracket) : -1;
+    const value = next?.tokenType === T.LBrace ? "{ … }" : close > 0 ? textOf(tokens, index + 2, close) : next ? textOf(tokens, index + 1, Math.min(end, tokens.length)) : "…";
+    return `\`${previous.image}\` takes no \`:\`: write \`${previous.image} ${value}\``;
+  }
+  if (found.tokenType === T.LBracket && next?.tokenType === T.RBracket && isName(previous) && adjacent(previous, found)) return `a list is written \`list<${previous.image}>\``;
+  if (found.tokenType === T.Kw.risk && previous.tokenType === T.Colon) return "the type of risk levels is `Risk`, with a capital";
+  if (found.tokenType === T.RBrace && previous.tokenType === T.Comma && blockOwner(tokens, index) === "enum") return "an enum's members take no `,` after the last one";
+  const owner = isName(found) ? blockOwner(tokens, index) : undefined;
+  const block = owner === undefined ? undefined : BLOCK_KEYWORDS[owner];
+  if (block && (previous.tokenType === T.LBrace || previous.tokenType === T.RBrace || previous.tokenType === T.Identifier || isName(previous))) {
+    const word = found.image.toLowerCase();
+    const meant = block.synonyms[word] ?? closestName(word, block.keywords);
+    if (meant !== undefined && meant !== found.image) return `did you mean \`${meant}\`? ${owner === "intent" ? "an" : "a"} \`${owner}\` declares ${block.keywords.map((k) => `\`${k}\``).join(", ").replace(/, ([^,]*)$/, " and $1")}`;
+  }
+  return undefined;
+}
+
+/**
+ * Help for a mistake in a rule's targets and clauses: a target in quotes, two targets without a
+ * `,`, a scope without quotes or in brackets, a lifetime without its unit.
+ */
+function helpInRule(tokens: readonly IToken[], index: number): string | undefined {
+  const found = tokens[index]!;
+  const previous = tokens[index - 1]!;
+  if (found.tokenType === T.StringLiteral && (EFFECT_TOKENS.has(previous.tokenType) || (previous.tokenType === T.Comma && targetsBefore(tokens, index - 1)))) {
+    return `tool names are written without quotes: \`${found.image.slice(1, -1)}\``;
+  }
+  // `deny kb.search email.send`; a word that is a misspelled clause (`wehn`) gets its own help.
+  const dotted = tokens[index + 1]?.tokenType === T.Dot;
+  if (dotted && isName(found) && !CLAUSE_TOKENS.has(found.tokenType) && (isName(previous) || previous.tokenType === T.Star) && targetsBefore(tokens, index) && closestName(found.image, RULE_KEYWORDS) === undefined) {
+    let end = index + 1;
+    while (tokens[end]?.tokenType === T.Dot && tokens[end + 1] && (isName(tokens[end + 1]!) || tokens[end + 1]!.tokenType === T.Star)) end += 2;
+    return `targets are separated by \`,\`: \`${recordBefore(tokens, index)}, ${textOf(tokens, index, end)}\``;
+  }
+  if (previous.tokenType === T.Kw.grant) {
+    const end = tokens.findIndex((t, i) => i > index && t.tokenType === T.Kw.for);
+    const scopeEnd = end < 0 ? index + 1 : end;
+    if (found.tokenType === T.LBracket) {
+      const scopes = tokens.slice(index + 1, scopeEnd).filter((t) => t.tokenType === T.StringLiteral).map((t) => t.image);
+      return `scopes are written without brackets: \`grant ${scopes.join(", ") || '"…"'} for …\``;
+    }
+    if (isName(found)) return `a scope is a string: \`grant ${JSON.stringify(textOf(tokens, index, scopeEnd))} for …\``;
+  }
+  // A bare number (`for 300`); `for 1.5h` and `for 5 m` get their help from durationHelpAhead.
+  const after = tokens[index + 1]?.tokenType;
+  if (previous.tokenType === T.Kw.for && found.tokenType === T.Integer && after !== T.Identifier && after !== T.Dot) return `a lifetime is a duration: write it with its unit, as in \`${found.image}s\``;
+  return undefined;
+}
+
+const EFFECT_TOKENS = new Set<unknown>([T.Kw.allow, T.Kw.ask, T.Kw.deny]);
+const CLAUSE_TOKENS = new Set<unknown>([T.Kw.when, T.Kw.unless, T.Kw.reason, T.Kw.grant, T.Kw.for, T.Kw.revoke]);
+
+/** Whether `tokens[0..end)` ends in a rule's effect and targets (names, `.`, `*` and `,` after the effect). */
+function targetsBefore(tokens: readonly IToken[], end: number): boolean {
+  for (let i = end - 1; i >= 0; i--) {
+    const type = tokens[i]!.tokenType;
+    if (EFFECT_TOKENS.has(type) && (i === 0 || tokens[i - 1]!.tokenType !== T.Dot)) return true;
+    if (CLAUSE_TOKENS.has(type) || !(isName(tokens[i]!) || type === T.Dot || type === T.Star || type === T.Comma)) return false;
+  }
+  return false;
+}
+
+/**
+ * Help for `has` written as in other languages: as a function (`has(context.destination)`), or
+ * with a path after it (`context has destination.zone`), where it takes one attribute's name.
+ */
+function helpForHas(tokens: readonly IToken[], index: number): string | undefined {
+  const found = tokens[index]!;
+  if (found.tokenType === T.Kw.has && tokens[index + 1]?.tokenType === T.LParen) {
+    const close = tokens.findIndex((t, i) => i > index && t.tokenType === T.RParen);
+    const path = close < 0 ? [] : tokens.slice(index + 2, close);
+    const lastDot = path.map((t) => t.tokenType).lastIndexOf(T.Dot);
+    if (lastDot > 0 && lastDot < path.length - 1) return `\`has\` goes between the record and the attribute: \`${textOf(path, 0, lastDot)} has ${textOf(path, lastDot + 1, path.length)}\``;
+    return "`has` goes between the record and the attribute: `context has destination`";
+  }
+  if (found.tokenType === T.Dot && tokens[index - 2]?.tokenType === T.Kw.has) {
+    const record = recordBefore(tokens, index - 2);
+    const attribute = tokens[index - 1]!.image;
+    const rest = tokens[index + 1] && isName(tokens[index + 1]!) ? tokens[index + 1]!.image : "…";
+    return `\`has\` tests one attribute: write \`${record} has ${attribute} and ${record}.${attribute} has ${rest}\``;
+  }
+  return undefined;
+}
+
+/** The dotted path that ends just before `tokens[end]` (`context.destination`). */
+function recordBefore(tokens: readonly IToken[], end: number): string {
+  let start = end - 1;
+  while (start >= 2 && tokens[start - 1]!.tokenType === T.Dot && isName(tokens[start - 2]!)) start -= 2;
+  return start >= 0 ? textOf(tokens, start, end) : "…";
+}
+
 /** `1.5h`: the tokens `1` `.` `5h`, written without spaces; the help says what to write instead. */
 function fractionHelp(whole: IToken, fraction: IToken): string {
   const match = /^([0-9]+)(ms|s|m|h|d)?$/.exec(fraction.image);
@@ -98,17 +260,20 @@ function fractionHelp(whole: IToken, fraction: IToken): string {
  * a name segment (`sql*`, `*.ddl`), chained comparisons (`1 < x < 3`), a misspelled keyword,
  * and durations written as `1.5h` or `1 m`.
  */
-export function helpForSyntaxError(tokens: readonly IToken[], index: number): string | undefined {
+export function helpForSyntaxError(tokens: readonly IToken[], index: number, declarationExpected = false): string | undefined {
   const found = tokens[index];
   const previous = tokens[index - 1];
   if (!found) return undefined;
-  const byPlace = previous ? helpForPlace(tokens, index) : undefined;
+  const byPlace = previous ? helpForPlace(tokens, index) ?? helpInDeclaration(tokens, index) ?? helpInRule(tokens, index) : undefined;
   if (byPlace !== undefined) return byPlace;
+  const forHas = helpForHas(tokens, index);
+  if (forHas !== undefined) return forHas;
   if (found.tokenType === T.Identifier && !(previous?.tokenType === T.Integer && found.image in DURATION_UNITS)) {
     const meant = FOREIGN_KEYWORDS[found.image.toLowerCase()];
     if (meant !== undefined) return meant;
-    const keyword = closestName(found.image, RULE_KEYWORDS);
-    if (keyword !== undefined) return keyword === found.image.toLowerCase() ? `did you mean \`${keyword}\`? keywords are lower case` : `did you mean \`${keyword}\`?`;
+    // Where a declaration goes, a declaration keyword is the likelier one (`tol` is two edits from `for`).
+    const keyword = (declarationExpected ? closestName(found.image, DECLARATION_KEYWORDS) : undefined) ?? closestName(found.image, RULE_KEYWORDS);
+    if (keyword !== undefined) return keywordSuggestion(found.image, keyword);
   }
   if (!previous) return undefined;
   if (found.tokenType === T.Star && isName(previous) && adjacent(previous, found)) {
@@ -137,6 +302,9 @@ function durationHelpAhead(tokens: readonly IToken[], index: number): string | u
   if (found.tokenType !== T.Integer || next === undefined) return undefined;
   if (next.tokenType === T.Dot && (after?.tokenType === T.Integer || after?.tokenType === T.Duration) && adjacent(found, next) && adjacent(next, after)) return fractionHelp(found, after);
   if (next.tokenType === T.Identifier && next.image in DURATION_UNITS) return `write the duration without a space: \`${found.image}${next.image}\``;
+  // `for 5 minutes`: the unit spelled out, after a space.
+  const spelled = next.tokenType === T.Identifier ? durationSuggestion(`${found.image}${next.image}`) : undefined;
+  if (spelled !== undefined) return `a duration is one word, a number and a unit: ${spelled}`;
   return undefined;
 }
 
@@ -206,4 +374,18 @@ export function unclosedBrace(tokens: readonly IToken[]): IToken | undefined {
   }
   if (open.length === 0) return undefined;
   return misaligned ?? open[open.length - 1];
+}
+
+/**
+ * The `(` before `tokens[end]` that no `)` closes, for "expected `)`" (a condition's parenthesis
+ * never closed). One closed later (`@controls("a" "b")`, a missing `,`) is not the mistake.
+ */
+export function unclosedParenthesis(tokens: readonly IToken[], end: number): IToken | undefined {
+  const open: IToken[] = [];
+  for (const token of tokens) {
+    if (token.tokenType === T.LParen) open.push(token);
+    else if (token.tokenType === T.RParen) open.pop();
+  }
+  const before = tokens[end]?.startOffset ?? Infinity;
+  return open.filter((token) => token.startOffset < before).at(-1);
 }

@@ -48,6 +48,8 @@ export const UnterminatedString = createToken({ name: "UnterminatedString", patt
 
 /** `'text'`: a string in the wrong quotes, lexed whole so it is reported once (PC100) and parsed as a string. */
 export const SingleQuotedString = createToken({ name: "SingleQuotedString", pattern: /'[^'\r\n]*'/, label: "a string in single quotes" });
+/** `“text”`: a string in typographic quotes (pasted from a document or chat), reported once (PC100) and parsed as a string. */
+export const CurlyQuotedString = createToken({ name: "CurlyQuotedString", pattern: /[“”„‟‘’‚‛][^“”„‟‘’‚‛"\r\n]*[“”„‟‘’‚‛]/, label: "a string in curly quotes" });
 
 export const Duration = createToken({ name: "Duration", pattern: /[0-9]+(?:ms|s|m|h|d)(?![A-Za-z0-9_])/, label: "a duration like `5m`" });
 /** Digits followed by letters that are not a duration unit (`5w`, `10mins`): reported as PC104. */
@@ -140,6 +142,7 @@ export const allTokens: TokenType[] = [
   StringLiteral,
   UnterminatedString,
   SingleQuotedString,
+  CurlyQuotedString,
   Duration,
   MalformedDuration,
   Integer,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { analyze } from "../../src/check/analyze.js";
-import { DECLS, checkAlone, checkWithDecls, codesAndLines, policyOf } from "../fixtures.js";
+import { DECLS, checkAlone, checkWithDecls, codesAndLines, describeDiagnostic, policyOf } from "../fixtures.js";
 
 /** Checks one rule (line 2 of `t.policy`) against the contract's declarations. */
 function rule(text: string) {
@@ -49,7 +49,7 @@ describe("declarations", () => {
     expect(found[0]!.help).toBe("the first declaration is at decls.policy:3");
     expect(found[3]!.message).toContain("tool `kb.search`");
     expect(found[3]!.help).toMatch(/decls\.policy:\d+/);
-    expect(found[5]!.help).toBe("the first declaration is at t.policy:6");
+    expect(found[5]!.help).toBe("the first declaration is at t.policy:6; a policy is one block: give this one a name of its own, or move its rules into the first");
   });
 
   it("PC200: duplicate members, attributes, and built-in type names", () => {
@@ -119,6 +119,13 @@ describe("declarations", () => {
 
   it("PC215: not for self-references through an optional attribute or a collection", () => {
     expect(checkAlone("type N { v: int, next?: N }\ntype T { kids: list<T>, tags: set<T> }\ntype A { b?: B }\ntype B { a: A }\ncontext { n: N, t: T, b: B }\n")).toEqual([]);
+  });
+
+  it("PC201: other languages' names for the built-in types", () => {
+    const found = checkAlone("agent { a: integer, b: number, c: str, d: datetime, e: float }\n");
+    expect(found.map((f) => f.help)).toEqual(["did you mean `int`?", "did you mean `int`? numbers are whole", "did you mean `string`?", "did you mean `time`?", "numbers are whole: use `int` (or a `duration` for a length of time)"]);
+    // A declared type close to the name comes first.
+    expect(checkAlone("type Date { y: int }\nagent { d: date }\n").filter((f) => f.code === "PC201").map((f) => f.help)).toEqual(["did you mean `Date`?"]);
   });
 
   it("valid declarations with every built-in type give nothing", () => {
@@ -208,6 +215,19 @@ describe("names in rules", () => {
       { path: "b.policy", text: policyOf('@name("x")', "deny http.get when agent.attested").replace("policy p", "policy q") },
     ]).diagnostics;
     expect(other.map((d) => [d.code, d.span!.file.path])).toEqual([["PC207", "b.policy"]]);
+  });
+
+  it("one policy written in two files is one PC200, not also a PC207 per rule of the second; its `@name`s are still checked", () => {
+    const found = analyze([
+      { path: "decls.policy", text: DECLS },
+      { path: "a.policy", text: policyOf('@name("x")', "deny kb.search when agent.attested", "deny http.get when agent.attested") },
+      { path: "b.policy", text: policyOf("deny kb.search when agent.attested", '@name("x")', "deny http.get when agent.attested") },
+    ]).diagnostics.map(describeDiagnostic);
+    expect(found.map((d) => [d.code, d.file, d.line])).toEqual([
+      ["PC200", "b.policy", 1],
+      ["PC207", "b.policy", 3],
+    ]);
+    expect(found[0]!.help).toBe("the first declaration is at a.policy:1; a policy is one block: give this one a name of its own, or move its rules into the first");
   });
 
   it("a bare keyword-named enum member (a syntax error) gets a help naming the enum, declared in another file of the set too", () => {
@@ -322,5 +342,37 @@ describe("names in rules", () => {
       "allow kb.search when context.labels containsAll [public] and [internal, partner] contains agent.zone",
     ];
     expect(checkWithDecls(policyOf(...rules))).toEqual([]);
+  });
+});
+
+describe("PC216: a set that declares no tools", () => {
+  const rulesFile = 'policy support {\n  allow crm.lookup when agent.team == "support" and intent == support.reply\n  deny email.send, kb.* when session.labels contains pii\n  deny * when session.count(within 1m) > 30\n}\n';
+
+  it("a rules file checked without its schema file: one error at the first target, none of the errors it explains", () => {
+    expect(checkAlone(rulesFile)).toEqual([
+      {
+        code: "PC216",
+        file: "t.policy",
+        line: 2,
+        column: 9,
+        message: "the set declares nothing but policies: every tool, attribute, intent and label the rules name is unknown",
+        help: "pass the files with the declarations too, as in `policyc check schema.policy rules.policy`, or the folder that holds them",
+      },
+    ]);
+  });
+
+  it("with other declarations but no tools, only the errors about targets (and intents, when none is declared) are left out", () => {
+    const found = checkAlone(`agent { team: string }\n${rulesFile.replace("agent.team", "agent.tema")}`);
+    expect(found.map((f) => [f.code, f.line])).toEqual([
+      ["PC216", 3],
+      ["PC202", 3],
+      ["PC206", 4],
+    ]);
+    expect(found[0]!.message).toBe("the set declares no tools: every rule's target is unknown");
+  });
+
+  it("not for a set with a tool, nor for declarations alone", () => {
+    expect(checkAlone("tool kb.search {}\npolicy p {\n  allow kb.serch\n}\n").map((f) => f.code)).toEqual(["PC203"]);
+    expect(checkAlone("agent { team: string }\n")).toEqual([]);
   });
 });

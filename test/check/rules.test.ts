@@ -122,6 +122,17 @@ describe("PC504 annotations that look like a mistyped keyword", () => {
     expect(rules('@Reason("x")', "deny kb.search when agent.attested")[0]!.help).toBe('did you mean the `reason` clause? write the clause after the targets, as in `deny email.send reason "…"`');
   });
 
+  it("another language's id key (Cedar's `@id`) on a rule without `@name`", () => {
+    for (const key of ["@id", "@ID", "@rule", "@ruleId", "@rule_id"]) {
+      const found = rules(`${key}("kb-read")`, "deny kb.search when agent.attested");
+      expect(codesAndLines(found), key).toEqual([["PC504", 2]]);
+      expect(found[0]!.message, key).toBe(`\`${key}\` is not \`@name\`: it is kept as metadata and does not set the rule's id, which is \`p/1\``);
+    }
+    expect(rules('@id("kb-read")', "deny kb.search when agent.attested")[0]!.help).toBe('did you mean `@name`? a rule\'s id is given with `@name("kb-read")`');
+    // With a `@name`, an `@id` is deliberate metadata; `@title` and `@description` describe a rule.
+    expect(rules('@name("kb-read")', '@id("SEC-42")', '@title("t")', '@description("d")', "deny kb.search when agent.attested")).toEqual([]);
+  });
+
   it("free-form metadata keys stay silent", () => {
     expect(rules('@owner("security")', '@ticket("SEC-42")', "@experimental", '@note("n")', '@team("t")', '@id("x")', '@severity("high")', '@controls("A")', '@name("n")', "deny kb.search when agent.attested")).toEqual([]);
     // Words near a clause keyword are ordinary metadata: only the keyword itself is a mistake.

@@ -148,9 +148,10 @@ describe("one mistake, one error: follow-on errors of a failed operand", () => {
     ]);
   });
 
-  it("an attribute without its entity, and `null`, get help that says so", () => {
+  it("an attribute without its entity, `null`, and `TRUE`, get help that says so", () => {
     expect(rules('deny * when team == "x"').map((f) => f.help)).toEqual(["did you mean `agent.team`?"]);
     expect(rules("deny * when context.env == null").map((f) => [f.code, f.help])).toEqual([["PC206", "there is no `null`: test whether an optional attribute is present with `has`, as in `context has destination`"]]);
+    for (const word of ["TRUE", "True", "False"]) expect(rules(`deny * when agent.attested == ${word}`).map((f) => [f.code, f.help]), word).toEqual([["PC206", `did you mean \`${word.toLowerCase()}\`? keywords are lower case`]]);
   });
 });
 
@@ -159,6 +160,31 @@ describe("an int compared with a duration: the help names the side written in th
     expect(rules("deny * when session.age > 3600").map((f) => f.help)).toEqual(["write a duration with its unit, such as `1h` or `30s`"]);
     expect(rules("deny * when session.count(within 1m) > 1m").map((f) => f.help)).toEqual(["`session.count(within 1m)` is a number: compare it with a number, without a unit"]);
     expect(rules("deny * when session.calls == session.age").map((f) => f.help)).toEqual([undefined]);
+  });
+});
+
+describe("one-edit mistakes in comparisons get the edit as their help", () => {
+  const helpOf = (condition: string) => rules(`deny * when ${condition}`).map((f) => [f.code, f.help]);
+
+  it("a list compared as one of its elements: `contains` for `==`, `any(…)` for `like` and an ordering", () => {
+    expect(rules('deny email.send when args.to == "bob@evil.com"').map((f) => f.help)).toEqual(['to test whether `args.to` holds it, write `args.to contains "bob@evil.com"`']);
+    expect(rules('deny email.send when args.to != "bob@evil.com"').map((f) => f.help)).toEqual(['to test that `args.to` does not hold it, write `not (args.to contains "bob@evil.com")`']);
+    expect(rules('deny email.send when args.to like "*@acme.com"').map((f) => [f.code, f.help])).toEqual([["PC301", 'to test its elements, write `any(t in args.to: t like "*@acme.com")` (or `all(…)`)']]);
+    expect(helpOf("session.labels >= pii")).toEqual([["PC300", "to test its elements, write `any(l in session.labels: l >= pii)` (or `all(…)`)"]]);
+  });
+
+  it("a number or a duration in quotes; a time compared with a string", () => {
+    expect(helpOf('session.count(within 1m) >= "30"')).toEqual([["PC300", "a number is written without quotes: `30`"]]);
+    expect(helpOf('session.age > "8h"')).toEqual([["PC300", "a duration is written without quotes: `8h`"]]);
+    expect(helpOf('now > "2025-01-01T00:00:00Z"')).toEqual([["PC300", "there are no time literals: compare a time with another time, such as `now` or a `time` attribute"]]);
+  });
+
+  it("a method without `()`, an operator called as a method, another language's request root", () => {
+    expect(rules("deny email.send when args.to.size > 20").map((f) => [f.code, f.help])).toEqual([["PC202", "`size` is a method: write `args.to.size()`"]]);
+    expect(rules('deny http.get when args.url.contains("evil")').map((f) => [f.code, f.help])).toEqual([["PC211", '`contains` is an operator: write `args.url contains "evil"`']]);
+    expect(helpOf("context.has(destination)")).toEqual([["PC211", "`has` is an operator: write `context has destination`"]]);
+    expect(helpOf('input.tool == "kb.search"')).toEqual([["PC206", "the request's parts are names of their own: write `tool`"]]);
+    expect(helpOf('ctx.env == "prod"')).toEqual([["PC206", "did you mean `context`?"]]);
   });
 });
 

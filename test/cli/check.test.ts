@@ -94,6 +94,32 @@ describe("policyc check: pretty output", () => {
     expect(lines[header + 4]).toMatch(/^ {2}= help: /);
   });
 
+  it("lines the caret up by what the terminal draws: two columns for CJK and emoji, none for a combining accent", async () => {
+    const frameOf = async (name: string, text: string) => {
+      const lines = (await check("decls.policy", write(name, policyOf(text)))).stdout.split("\n");
+      return [lines[2]!, lines[3]!];
+    };
+    await check(write("decls.policy", DECLS));
+    expect(await frameOf("wide.policy", 'deny kb.search when agent.team == "サポート😀" and agent.tema == "x"')).toEqual([
+      '2 |   deny kb.search when agent.team == "サポート😀" and agent.tema == "x"',
+      "  |   " + " ".repeat('deny kb.search when agent.team == "'.length + 10 + '" and agent.'.length) + "^^^^",
+    ]);
+    expect(await frameOf("accents.policy", 'deny kb.search when agent.team == "e\u0301\u0301\u0301" and agent.tema == "x"')).toEqual([
+      '2 |   deny kb.search when agent.team == "e\u0301\u0301\u0301" and agent.tema == "x"',
+      "  |   " + " ".repeat('deny kb.search when agent.team == "e" and agent.'.length) + "^^^^",
+    ]);
+    // サポート is four characters of two columns, 😀 one of two; the underline covers what is drawn of the span.
+    const [, underline] = await frameOf("span.policy", 'deny kb.search when agent.attested == "日本"');
+    expect(underline).toBe("  |   " + " ".repeat("deny kb.search when ".length) + "^".repeat('agent.attested == "日本"'.length + 2));
+  });
+
+  it("a file with carriage returns alone between lines: line and column as an editor shows them, and the frame shows that line", async () => {
+    const result = await check(write("cr.policy", 'agent { team: string }\rtool kb.search {}\rpolicy p {\r  deny kb.search when agent.tema == "x"\r}\r'), "--json");
+    expect(JSON.parse(result.stdout).diagnostics.map((d: JsonDiagnostic) => [d.line, d.column, d.end])).toEqual([[4, 29, { line: 4, column: 33 }]]);
+    const pretty = await check("cr.policy");
+    expect(pretty.stdout.split("\n").slice(0, 4)).toEqual(["cr.policy:4:29: error[PC202]: unknown attribute `tema` of `agent`", "  |", '4 |   deny kb.search when agent.tema == "x"', "  |                             ^^^^"]);
+  });
+
   it("exit 0 and an ok line for a clean set; warnings do not fail", async () => {
     const clean = await check(write("decls.policy", DECLS));
     expect(clean).toEqual({ code: 0, stdout: "ok: 1 file, 0 rules\n", stderr: "" });

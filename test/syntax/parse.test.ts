@@ -127,6 +127,23 @@ describe("syntax errors", () => {
     expect(helpOf("deny kb.search wehn true")).toBe("did you mean `when`?");
   });
 
+  it("a misspelled or capitalised declaration keyword where a declaration goes gets a did-you-mean", () => {
+    const helpOf = (text: string) => problems(text).map((p) => [p.line, p.column, p.help]);
+    expect(helpOf("polcy p {\n  allow kb.search\n}\n")).toEqual([[1, 1, "did you mean `policy`?"]]);
+    expect(helpOf("Policy p {\n  allow kb.search\n}\n")).toEqual([[1, 1, "did you mean `policy`? keywords are lower case"]]);
+    expect(helpOf("tol kb.reindex { risk low }\n")).toEqual([[1, 1, "did you mean `tool`?"]]);
+    expect(helpOf("enum A { a }\nEnum Color { red, green }\n")).toEqual([[2, 1, "did you mean `enum`? keywords are lower case"]]);
+  });
+
+  it("`NOT`, `ANY` and `ALL` in capitals are read as names: the error is at them, not at the token after", () => {
+    expect(problems('policy p {\n  deny * when agent.team == "x" and NOT agent.attested\n}\n')).toEqual([
+      { code: "PC103", line: 2, column: 37, message: "`NOT` is read as a name: keywords are lower case", help: "did you mean `not`?" },
+    ]);
+    expect(problems('policy p {\n  deny * when ANY(r in user.roles: r == "x")\n}\n').map((p) => [p.column, p.help])).toEqual([[15, "did you mean `any`?"]]);
+    expect(problems('policy p {\n  deny * when All(r in user.roles: r == "x")\n}\n').map((p) => [p.column, p.help])).toEqual([[15, "did you mean `all`?"]]);
+    expect(problems("policy p {\n  deny * when Not (agent.attested)\n}\n").map((p) => [p.column, p.help])).toEqual([[15, "did you mean `not`?"]]);
+  });
+
   it("a `;` gets the separator of the place it is in", () => {
     const helps = problems("enum E { a; b }\ntype T { a: int; b: int }\ntool t.a { args { q: string; l: int } }\npolicy p {\n  allow t.a;\n  deny t.a when any(x in [1;2]: true)\n}\n").map((p) => [p.line, p.help]);
     expect(helps).toEqual([
@@ -330,6 +347,105 @@ describe("syntax errors", () => {
 
   it("reports a number out of range (PC108)", () => {
     expect(problems("policy p {\n  deny * when session.calls > 99999999999999999999\n}\n")).toEqual([expect.objectContaining({ code: "PC108", line: 2 })]);
+  });
+});
+
+describe("one-edit mistakes get the edit as their help", () => {
+  const first = (text: string) => problems(text)[0];
+
+  it("declarations: a `:` after a keyword, a body word of another language, `string[]`, `risk` for `Risk`, a trailing comma in an enum", () => {
+    expect(first("tool kb.reindex { risk: low }")?.help).toBe("`risk` takes no `:`: write `risk low`");
+    expect(first("tool kb.reindex {\n  args: { path: string }\n}")?.help).toBe("`args` takes no `:`: write `args { … }`");
+    expect(first("tool kb.reindex {}\nintent ops { tools: kb.reindex }")?.help).toBe("`tools` takes no `:`: write `tools kb.reindex`");
+    expect(first("tool kb.reindex {}\nintent ops { tools: [kb.reindex, kb.search] }")?.help).toBe("`tools` takes no `:`: write `tools kb.reindex, kb.search`");
+    expect(first("tool kb.reindex {\n  arguments { path: string }\n}")?.help).toBe("did you mean `args`? a `tool` declares `risk`, `returns` and `args`");
+    expect(first("tool kb.reindex {}\nintent ops { tool kb.reindex }")?.help).toBe("did you mean `tools`? an `intent` declares `tools` and `max_risk`");
+    expect(first("tool kb.reindex {\n  args { paths: string[] }\n}")?.help).toBe("a list is written `list<string>`");
+    expect(first("agent { clearance: risk }")?.help).toBe("the type of risk levels is `Risk`, with a capital");
+    expect(problems("enum Color { red, green, }")).toEqual([expect.objectContaining({ code: "PC103", help: "an enum's members take no `,` after the last one" })]);
+  });
+
+  it("rules: a quoted target, targets without a `,`, a scope unquoted or in brackets, a lifetime without its unit", () => {
+    const helpOf = (rule: string) => first(`policy p {\n  ${rule}\n}\n`)?.help;
+    expect(helpOf('deny "kb.search"')).toBe("tool names are written without quotes: `kb.search`");
+    expect(helpOf("deny kb.search email.send")).toBe("targets are separated by `,`: `kb.search, email.send`");
+    expect(helpOf('allow kb.search grant kb:read for 5m')).toBe('a scope is a string: `grant "kb:read" for …`');
+    expect(helpOf('allow kb.search grant ["kb:read", "kb:write"] for 5m')).toBe('scopes are written without brackets: `grant "kb:read", "kb:write" for …`');
+    expect(helpOf('allow kb.search grant "kb:read" for 300')).toBe("a lifetime is a duration: write it with its unit, as in `300s`");
+    expect(helpOf('allow kb.search grant "kb:read" for 5 minutes')).toBe("a duration is one word, a number and a unit: did you mean `5m`?");
+    // A misspelled clause is not a second target.
+    expect(helpOf("deny kb.search wehn true")).toBe("did you mean `when`?");
+  });
+
+  it("conditions: `has` as a function or before a path, a `(` never closed", () => {
+    const helpOf = (condition: string) => first(`policy p {\n  deny * when ${condition}\n}\n`)?.help;
+    expect(helpOf("has(context.destination)")).toBe("`has` goes between the record and the attribute: `context has destination`");
+    expect(helpOf("context has destination.zone")).toBe("`has` tests one attribute: write `context has destination and context.destination has zone`");
+    expect(problems("policy p {\n  deny kb.search when (session.calls > 100 or session.denials > 3\n  allow kb.search\n}\n")).toEqual([expect.objectContaining({ line: 3, help: "the `(` opened at 2:23 is never closed" })]);
+    // A `(` closed later is not the mistake (here a missing `,`).
+    expect(first('policy p {\n  @controls("A" "B") allow kb.search\n}\n')?.help).toBeUndefined();
+  });
+
+  it("characters: a `-` in a name is one error with the name written with `_`; curly quotes, `~` and non-ASCII letters", () => {
+    expect(problems("tool github.create-pull-request { risk high }")).toEqual([
+      { code: "PC100", line: 1, column: 19, message: "unexpected character `-`", help: "names are letters, digits and `_`, never `-`: write `github.create_pull_request`; a tool is then requested by that name too" },
+    ]);
+    expect(problems("policy kb-rules {\n  allow kb.search\n}\n").map((p) => p.help)).toEqual(["names are letters, digits and `_`, never `-`: write `kb_rules`"]);
+    expect(problems("policy p {\n  deny * when session.calls > -1\n}\n").map((p) => p.help)).toEqual(["the language has no negative numbers"]);
+    expect(problems("policy p {\n  allow kb.search when agent.team == \u201csupport\u201d\n}\n")).toEqual([
+      { code: "PC100", line: 2, column: 38, message: "unexpected character `\u201c`", help: 'strings use straight double quotes: "support"' },
+    ]);
+    expect(first('policy p {\n  deny http.get when args.url ~= "x"\n}\n')?.help).toBe('match a pattern with `like` and `*`, as in `args.url like "*evil*"`, or compare with `==`');
+    expect(first("agent { \u00e9quipe: string }")?.help).toBe("names are ASCII letters, digits and `_`; other text goes in strings");
+  });
+});
+
+describe("rules outside a policy, declarations inside one", () => {
+  it("rules at the top level are one error at the first, with the help to put them in a policy", () => {
+    const text = 'allow kb.search when agent.team == "support"\ndeny email.send when session.labels contains pii\n';
+    expect(problems(text)).toEqual([
+      {
+        code: "PC103",
+        line: 1,
+        column: 1,
+        message: "expected a declaration, found a rule (`allow`) outside any policy",
+        help: "rules go inside `policy NAME { … }`: write `policy NAME {` before the first rule and `}` after the last",
+      },
+    ]);
+  });
+
+  it("`agent`, `tool` and `intent` in their conditions are values, not declarations; a declaration after them is one", () => {
+    const text = 'enum E { a }\n@name("x")\nallow kb.search when agent.team == "x" and tool == kb.search\n  and intent == support\nagent { team: string }\ntool kb.search {}\n';
+    const result = parse(text, "t.policy");
+    expect(result.diagnostics.map((d) => [d.code, d.span!.file.position(d.span!.start).line])).toEqual([["PC103", 3]]);
+    expect(result.ast.declarations.map((d) => d.kind)).toEqual(["EnumDecl", "EntityDecl", "ToolDecl"]);
+  });
+
+  it("their own syntax errors are reported too; a `}` that closes nothing means the header was left out", () => {
+    expect(problems('allow kb.search when agent.team = "x"\n').map((p) => [p.line, p.message])).toEqual([
+      [1, "expected a declaration, found a rule (`allow`) outside any policy"],
+      [1, "expected a rule clause (`when`, `unless`, `reason`, `grant`, `revoke`), a new rule or `}`, found `=` (comparison is written `==`)"],
+    ]);
+    expect(problems("  allow kb.search\n  deny email.send\n}\n")).toEqual([expect.objectContaining({ line: 1, help: "rules go inside `policy NAME { … }`: write `policy NAME {` before the first rule" })]);
+  });
+
+  it("a declaration inside a policy is one error, read as the declaration it is; the rules around it parse", () => {
+    const result = parse("policy p {\n  allow kb.reindex\n  tool kb.reindex { risk low }\n  deny kb.reindex when tool == kb.reindex\n}\n", "t.policy");
+    expect(problems("policy p {\n  allow kb.reindex\n  tool kb.reindex { risk low }\n  deny kb.reindex when tool == kb.reindex\n}\n")).toEqual([
+      {
+        code: "PC103",
+        line: 3,
+        column: 3,
+        message: "expected a rule (`allow`, `ask` or `deny`), found a declaration (`tool`) inside `policy p`",
+        help: "declarations go outside policy blocks: move it above `policy p {`",
+      },
+    ]);
+    expect(result.ast.declarations.map((d) => (d.kind === "PolicyDecl" ? `policy ${d.rules.length}` : d.kind))).toEqual(["policy 2", "ToolDecl"]);
+    expect(problems("policy p {\n  agent { team: string }\n}\n").map((p) => p.message)).toEqual(["expected a rule (`allow`, `ask` or `deny`), found a declaration (`agent`) inside `policy p`"]);
+  });
+
+  it("a policy inside a policy: policies do not nest", () => {
+    expect(problems("policy p {\n  allow kb.search\n  policy q {\n    deny kb.search\n  }\n}\n").map((p) => [p.line, p.help])).toEqual([[3, "policies do not nest: close `policy p` with `}` before this one"]]);
   });
 });
 

@@ -5,6 +5,13 @@ import { withinOneEdit } from "../../diagnostics/suggest.js";
 /** The annotations the language gives a meaning; every other key is free metadata. */
 const KNOWN_ANNOTATIONS = ["name", "controls"] as const;
 
+/**
+ * Keys other languages give a rule's id (Cedar's `@id`), lower-cased: here they are metadata, and
+ * the rule keeps its default id, which tests and coverage then name, unless it has a `@name`.
+ * `@title` and `@description` describe a rule rather than name it, and stay metadata.
+ */
+const ID_KEYS: ReadonlySet<string> = new Set(["id", "rule", "ruleid", "rule_id"]);
+
 /** Clauses people write as annotations by mistake, with how the clause is really written. */
 const CLAUSES: Readonly<Record<string, string>> = {
   reason: 'write the clause after the targets, as in `deny email.send reason "…"`',
@@ -17,8 +24,9 @@ const CLAUSES: Readonly<Record<string, string>> = {
 /**
  * `@name` takes exactly one non-empty string; `@controls` one or more non-empty strings; other
  * annotations take strings. An unknown key is metadata, but one a single edit away from a known
- * annotation (`@Name`, `@nmae`), or a clause keyword itself (`@reason`), is almost always a
- * mistake that silently drops the rule's id, controls or reason: warn (PC504).
+ * annotation (`@Name`, `@nmae`), another language's id key on a rule without `@name` (`@id`), or
+ * a clause keyword itself (`@reason`), is almost always a mistake that silently drops the rule's
+ * id, controls or reason: warn (PC504).
  * Returns the rule's explicit name, if it has a valid one.
  */
 export function checkAnnotations(rule: A.Rule, defaultId: string, diagnostics: Diagnostic[]): string | undefined {
@@ -51,10 +59,14 @@ export function checkAnnotations(rule: A.Rule, defaultId: string, diagnostics: D
   }
   for (const { annotation, meant } of lookalikes) {
     const key = annotation.name.name;
+    // With a `@name` as well, an `@id` is deliberate metadata (a ticket's or another system's id).
+    if (ID_KEYS.has(key.toLowerCase()) && seen.has("name")) continue;
     // `@Name`, the key with its `@`, without the arguments.
     const span = { file: annotation.span.file, start: annotation.span.start, end: annotation.name.span.end };
     if (meant === "name" || meant === "controls") {
-      const help = `did you mean \`@${meant}\`?${key.toLowerCase() === meant ? " annotation keys are case-sensitive" : ""}`;
+      const value = annotation.args[0]?.kind === "StringLiteral" ? annotation.args[0].value : "kb-read";
+      const because = key.toLowerCase() === meant ? " annotation keys are case-sensitive" : ID_KEYS.has(key.toLowerCase()) ? ` a rule's id is given with \`@name(${JSON.stringify(value)})\`` : "";
+      const help = `did you mean \`@${meant}\`?${because}`;
       const effect = meant === "name" ? `does not set the rule's id, which is \`${name ?? defaultId}\`` : "its ids are not counted among the rule's controls";
       diagnostics.push(diagnostic("PC504", `\`@${key}\` is not \`@${meant}\`: it is kept as metadata and ${effect}`, span, help));
     } else {
@@ -71,6 +83,7 @@ function lookalikeOf(key: string): string | undefined {
   const lower = key.toLowerCase();
   // One edit only: looser matching would flag real metadata keys (`@note` is two from `@name`).
   for (const candidate of KNOWN_ANNOTATIONS) if (withinOneEdit(lower, candidate)) return candidate;
+  if (ID_KEYS.has(lower)) return "name";
   // A clause word itself is a mistake too (`@reason("…")` gives the rule no reason), but words
   // near one are ordinary metadata keys: `@revoked("2024-01-10")`, `@grants("…")`, `@then`.
   for (const candidate of Object.keys(CLAUSES)) if (lower === candidate) return candidate;
