@@ -44,6 +44,13 @@ function describeAjvError(error: ErrorObject, line: Record<string, unknown>): st
   const field = error.instancePath ? `\`${path.join(".")}\`` : "the line";
   const value = path.length === 1 ? line[path[0]!] : undefined;
   if (error.keyword === "required") return `the line has no \`${(error.params as { missingProperty: string }).missingProperty}\``;
+  if (error.keyword === "dependencies") {
+    const { property } = error.params as { property: string };
+    // `decison` beside `rules`: the misspelling is the mistake to name.
+    const misspelled = misspelledExpectation(line);
+    if (misspelled !== undefined) return misspelled;
+    return `the line has \`${property}\` but no \`decision\`, so nothing on it would be checked: add the expected \`"decision"\` ("allow", "ask" or "deny")`;
+  }
   if (error.keyword === "enum") {
     const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
     const meant = typeof value === "string" ? allowed.find((v) => typeof v === "string" && v === value.trim().toLowerCase()) : undefined;
@@ -129,12 +136,8 @@ export function parseRecordingLine(text: string, line: number): RecordingLine {
     const misspelled = misspelledExpectation(request);
     if (misspelled !== undefined) return { ok: false, line, text, error: misspelled };
   }
-  if (request["decision"] === undefined) {
-    // `rules` or `reason` say what is expected, but without the effect nothing would be compared.
-    const partial = request["rules"] !== undefined ? "rules" : request["reason"] !== undefined ? "reason" : undefined;
-    if (partial !== undefined) return { ok: false, line, text, error: `the line has \`${partial}\` but no \`decision\`, so nothing on it would be checked: add the expected \`"decision"\` ("allow", "ask" or "deny")` };
-    return { ok: true, line, text, request };
-  }
+  // (The schema refuses `rules` or `reason` without `decision`: see describeAjvError.)
+  if (request["decision"] === undefined) return { ok: true, line, text, request };
   const expect: { decision: Effect; rules?: string[]; reason?: string } = { decision: request["decision"] as Effect };
   if (request["rules"] !== undefined) expect.rules = request["rules"] as string[];
   if (request["reason"] !== undefined) expect.reason = request["reason"] as string;

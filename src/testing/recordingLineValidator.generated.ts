@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://policyc.dev/schemas/recording.schema.json","title":"policyc recording line","description":"One request an enforcement point decided, with the decision expected for it.","type":"object","required":["session","tool"],"properties":{"time":{"type":"string","description":"RFC 3339 time of the attempt"},"session":{"type":"string","minLength":1},"agent":{"type":"object"},"user":{"type":["object","null"]},"intent":{"type":["string","null"]},"tool":{"type":"string","minLength":1},"args":{"type":"object"},"context":{"type":"object"},"decision":{"enum":["allow","ask","deny"]},"rules":{"type":"array","items":{"type":"string"}},"reason":{"type":"string"},"approved":{"type":"boolean","description":"On a line the engine answered `ask`: a person approved the call and it went ahead, so its tool and data join the session"}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://policyc.dev/schemas/recording.schema.json","title":"policyc recording line","description":"One request an enforcement point decided, with the decision expected for it.","type":"object","required":["session","tool"],"properties":{"time":{"type":"string","description":"RFC 3339 time of the attempt"},"session":{"type":"string","minLength":1},"agent":{"type":"object"},"user":{"type":["object","null"]},"intent":{"type":["string","null"]},"tool":{"type":"string","minLength":1},"args":{"type":"object"},"context":{"type":"object"},"decision":{"enum":["allow","ask","deny"]},"rules":{"type":"array","items":{"type":"string"}},"reason":{"type":"string"},"approved":{"type":"boolean","description":"On a line the engine answered `ask`: a person approved the call and it went ahead, so its tool and data join the session"}},"dependencies":{"rules":["decision"],"reason":["decision"]}};
 const func2 = require("ajv/dist/runtime/ucs2length").default;
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -19,18 +19,35 @@ validate10.errors = [{instancePath,schemaPath:"#/required",keyword:"required",pa
 return false;
 }
 else {
+let missing1;
+if(data.rules !== undefined && ((data.decision === undefined) && (missing1 = "decision"))){
+validate10.errors = [{instancePath,schemaPath:"#/dependencies",keyword:"dependencies",params:{property: "rules",
+    missingProperty: missing1,
+    depsCount: 1,
+    deps: "decision"},message:"must have property decision when property rules is present"}];
+return false;
+}
+else {
+if(data.reason !== undefined && ((data.decision === undefined) && (missing1 = "decision"))){
+validate10.errors = [{instancePath,schemaPath:"#/dependencies",keyword:"dependencies",params:{property: "reason",
+    missingProperty: missing1,
+    depsCount: 1,
+    deps: "decision"},message:"must have property decision when property reason is present"}];
+return false;
+}
+else {
 if(data.time !== undefined){
 const _errs1 = errors;
 if(typeof data.time !== "string"){
 validate10.errors = [{instancePath:instancePath+"/time",schemaPath:"#/properties/time/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid0 = _errs1 === errors;
+var valid1 = _errs1 === errors;
 }
 else {
-var valid0 = true;
+var valid1 = true;
 }
-if(valid0){
+if(valid1){
 if(data.session !== undefined){
 let data1 = data.session;
 const _errs3 = errors;
@@ -46,12 +63,12 @@ validate10.errors = [{instancePath:instancePath+"/session",schemaPath:"#/propert
 return false;
 }
 }
-var valid0 = _errs3 === errors;
+var valid1 = _errs3 === errors;
 }
 else {
-var valid0 = true;
+var valid1 = true;
 }
-if(valid0){
+if(valid1){
 if(data.agent !== undefined){
 let data2 = data.agent;
 const _errs5 = errors;
@@ -59,12 +76,12 @@ if(!(data2 && typeof data2 == "object" && !Array.isArray(data2))){
 validate10.errors = [{instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
-var valid0 = _errs5 === errors;
+var valid1 = _errs5 === errors;
 }
 else {
-var valid0 = true;
+var valid1 = true;
 }
-if(valid0){
+if(valid1){
 if(data.user !== undefined){
 let data3 = data.user;
 const _errs7 = errors;
@@ -72,12 +89,12 @@ if((!(data3 && typeof data3 == "object" && !Array.isArray(data3))) && (data3 !==
 validate10.errors = [{instancePath:instancePath+"/user",schemaPath:"#/properties/user/type",keyword:"type",params:{type: schema11.properties.user.type},message:"must be object,null"}];
 return false;
 }
-var valid0 = _errs7 === errors;
+var valid1 = _errs7 === errors;
 }
 else {
-var valid0 = true;
+var valid1 = true;
 }
-if(valid0){
+if(valid1){
 if(data.intent !== undefined){
 let data4 = data.intent;
 const _errs9 = errors;
@@ -85,12 +102,12 @@ if((typeof data4 !== "string") && (data4 !== null)){
 validate10.errors = [{instancePath:instancePath+"/intent",schemaPath:"#/properties/intent/type",keyword:"type",params:{type: schema11.properties.intent.type},message:"must be string,null"}];
 return false;
 }
-var valid0 = _errs9 === errors;
+var valid1 = _errs9 === errors;
 }
 else {
-var valid0 = true;
+var valid1 = true;
 }
-if(valid0){
+if(valid1){
 if(data.tool !== undefined){
 let data5 = data.tool;
 const _errs11 = errors;
@@ -106,12 +123,12 @@ validate10.errors = [{instancePath:instancePath+"/tool",schemaPath:"#/properties
 return false;
 }
 }
-var valid0 = _errs11 === errors;
+var valid1 = _errs11 === errors;
 }
 else {
-var valid0 = true;
+var valid1 = true;
 }
-if(valid0){
+if(valid1){
 if(data.args !== undefined){
 let data6 = data.args;
 const _errs13 = errors;
@@ -119,12 +136,12 @@ if(!(data6 && typeof data6 == "object" && !Array.isArray(data6))){
 validate10.errors = [{instancePath:instancePath+"/args",schemaPath:"#/properties/args/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
-var valid0 = _errs13 === errors;
+var valid1 = _errs13 === errors;
 }
 else {
-var valid0 = true;
+var valid1 = true;
 }
-if(valid0){
+if(valid1){
 if(data.context !== undefined){
 let data7 = data.context;
 const _errs15 = errors;
@@ -132,12 +149,12 @@ if(!(data7 && typeof data7 == "object" && !Array.isArray(data7))){
 validate10.errors = [{instancePath:instancePath+"/context",schemaPath:"#/properties/context/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
-var valid0 = _errs15 === errors;
+var valid1 = _errs15 === errors;
 }
 else {
-var valid0 = true;
+var valid1 = true;
 }
-if(valid0){
+if(valid1){
 if(data.decision !== undefined){
 let data8 = data.decision;
 const _errs17 = errors;
@@ -145,18 +162,18 @@ if(!(((data8 === "allow") || (data8 === "ask")) || (data8 === "deny"))){
 validate10.errors = [{instancePath:instancePath+"/decision",schemaPath:"#/properties/decision/enum",keyword:"enum",params:{allowedValues: schema11.properties.decision.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-var valid0 = _errs17 === errors;
+var valid1 = _errs17 === errors;
 }
 else {
-var valid0 = true;
+var valid1 = true;
 }
-if(valid0){
+if(valid1){
 if(data.rules !== undefined){
 let data9 = data.rules;
 const _errs18 = errors;
 if(errors === _errs18){
 if(Array.isArray(data9)){
-var valid1 = true;
+var valid2 = true;
 const len0 = data9.length;
 for(let i0=0; i0<len0; i0++){
 const _errs20 = errors;
@@ -164,8 +181,8 @@ if(typeof data9[i0] !== "string"){
 validate10.errors = [{instancePath:instancePath+"/rules/" + i0,schemaPath:"#/properties/rules/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid1 = _errs20 === errors;
-if(!valid1){
+var valid2 = _errs20 === errors;
+if(!valid2){
 break;
 }
 }
@@ -175,34 +192,36 @@ validate10.errors = [{instancePath:instancePath+"/rules",schemaPath:"#/propertie
 return false;
 }
 }
-var valid0 = _errs18 === errors;
+var valid1 = _errs18 === errors;
 }
 else {
-var valid0 = true;
+var valid1 = true;
 }
-if(valid0){
+if(valid1){
 if(data.reason !== undefined){
 const _errs22 = errors;
 if(typeof data.reason !== "string"){
 validate10.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid0 = _errs22 === errors;
+var valid1 = _errs22 === errors;
 }
 else {
-var valid0 = true;
+var valid1 = true;
 }
-if(valid0){
+if(valid1){
 if(data.approved !== undefined){
 const _errs24 = errors;
 if(typeof data.approved !== "boolean"){
 validate10.errors = [{instancePath:instancePath+"/approved",schemaPath:"#/properties/approved/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
-var valid0 = _errs24 === errors;
+var valid1 = _errs24 === errors;
 }
 else {
-var valid0 = true;
+var valid1 = true;
+}
+}
 }
 }
 }

@@ -24,6 +24,8 @@ export const recordingLineSchema = {
     reason: { type: "string" },
     approved: { type: "boolean", description: "On a line the engine answered `ask`: a person approved the call and it went ahead, so its tool and data join the session" },
   },
+  // `rules` and `reason` complete an expected `decision`: without it nothing would be compared.
+  dependencies: { rules: ["decision"], reason: ["decision"] },
 } as const;
 
 /**

@@ -44,6 +44,9 @@ describe("expectations that would check nothing", () => {
     expect(result.stdout).toContain(`${file}:1: the line has \`rules\` but no \`decision\`, so nothing on it would be checked: add the expected \`"decision"\` ("allow", "ask" or "deny")`);
     expect(result.stdout).toContain(`${file}:2: the line has \`reason\` but no \`decision\``);
     expect(result.stdout).toContain("1 passed, 0 failed");
+    // A misspelled `decision` beside `rules` is named as the misspelling.
+    const typo = write("decison.jsonl", KB("s", "2026-01-05T09:00:00Z", ',"decison":"allow","rules":["kb-for-support"]') + "\n");
+    expect((await cli(["test", POLICY, "--replay", typo])).stdout).toContain(`${typo}:1: \`decison\` looks like a misspelled \`decision\``);
   });
 });
 
