@@ -3,7 +3,7 @@ import type { Decision, Grant } from "../runtime/decision.js";
 import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
 import { describeReadError, readRecordingBatches } from "./readRecording.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
-import { shareFilter, type Share } from "./sessionOfLine.js";
+import { observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
 import type { ReplayError } from "./replay.js";
 import { decideRecorded, engineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
@@ -167,6 +167,7 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
   try {
     for await (const batch of readRecordingBatches(recordingPath(file, options), filter?.elsewhere)) {
       for (const entry of batch) {
+        if (entry.ok === false) observeMalformed(entry.text, oldEngine, newEngine);
         // Another thread decides it: each engine's clock still moves as in a replay of the whole log.
         if (entry.ok === "elsewhere" || filter?.belongsElsewhere(entry)) {
           const attempt = entry.ok === "elsewhere" ? entry.attempt : entry.ok ? entry.request : undefined;

@@ -4,7 +4,7 @@ import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 import { clauseSummary, FAILED_CLOSED, verdictOf } from "./explanationText.js";
 import { describeReadError, readRecording, readRecordingBatches, type Expectation } from "./readRecording.js";
-import { shareFilter, type Share } from "./sessionOfLine.js";
+import { observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { LineEdits, rewriteRecording } from "./rewriteRecording.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
@@ -248,6 +248,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         engine.observe(entry.attempt);
         continue;
       }
+      if (!entry.ok) observeMalformed(entry.text, engine);
       if (filter?.belongsElsewhere(entry)) {
         if (entry.ok) engine.observe(entry.request);
         continue;
@@ -367,7 +368,10 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
   const engine = new Engine(policy, engineOptions(options));
   for await (const entry of readRecording(recordingPath(file, options))) {
     if (entry.line > lastLine) break;
-    if (!entry.ok) continue;
+    if (!entry.ok) {
+      observeMalformed(entry.text, engine);
+      continue;
+    }
     const session = entry.request["session"] as string;
     if (!sessions.has(session) || (options.session !== undefined && session !== options.session)) {
       engine.observe(entry.request);

@@ -35,7 +35,9 @@ export function attemptOfLine(line: string): { session: string; tool?: string | 
   const attempt: { session: string; tool?: string | null; time?: string | null } = { session: "" };
   for (const member of scanned.members) {
     if (member.key !== "session" && member.key !== "tool" && member.key !== "time") continue;
-    const value = line.charCodeAt(member.start) === 0x22 /* " */ ? decodeString(line.slice(member.start, member.end)) : null;
+    // A string that does not decode is no string: null, which the engine refuses (never absent,
+    // which would read the time from the wall clock).
+    const value = (line.charCodeAt(member.start) === 0x22 /* " */ ? decodeString(line.slice(member.start, member.end)) : undefined) ?? null;
     if (member.key === "session") {
       if (session !== undefined || value === null) return undefined; // twice, or not a string: as sessionOfLine
       session = value;
@@ -44,6 +46,19 @@ export function attemptOfLine(line: string): { session: string; tool?: string | 
   if (session === undefined) return undefined;
   attempt.session = session;
   return attempt;
+}
+
+/**
+ * Moves `engines`' clocks for a line that is not decided because it is malformed, by what a
+ * scan of its text reads (`attemptOfLine`), exactly as a replay thread does for another
+ * thread's line it passes over unparsed: whichever thread meets the line, and whether or not it
+ * was parsed, the clocks move the same way, so the decisions of a replay do not depend on
+ * `--jobs`. (The request itself may well have reached the enforcement point: often only its
+ * expectation is malformed.)
+ */
+export function observeMalformed(text: string, ...engines: readonly { observe(input: unknown): void }[]): void {
+  const attempt = attemptOfLine(text);
+  if (attempt !== undefined) for (const engine of engines) engine.observe(attempt);
 }
 
 /** Which of `count` workers replays a session: a stable string hash (FNV-1a). */

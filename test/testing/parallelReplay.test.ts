@@ -154,6 +154,37 @@ describe("replaying a large recording on several threads", () => {
     for (const workers of [1, 3]) expect((await diff.diffRecordings(policy, policy, [file], { workers })).directions.size, `${workers} threads`).toBe(0);
   });
 
+  it("malformed lines move every thread's clock alike: a schema error, NaN, a time that does not decode", async () => {
+    const { policy } = compileSources([{ path: "p.policy", text: POLICY }]);
+    const minute = 60_000;
+    const time = (at: number): string => new Date(Date.parse("2025-01-01T10:00:00Z") + at * minute).toISOString();
+    const base = '"agent":{"team":"support"},"context":{"labels":[]},"tool":"kb.search"';
+    const lines: string[] = [];
+    for (let i = 0, t = 0; i < 150; i++, t += 240) {
+      const [a, b] = [`A${i}`, `B${i}`];
+      const late = [
+        `{"time":"${time(t + 180)}","session":"${b}",${base},"args":{"query":"q"},"decision":"Allow"}`, // not in the schema
+        `{"time":"${time(t + 180)}","session":"${b}",${base},"args":{"query":"q","n":NaN}}`, // not JSON
+        `{"time":"${time(t + 180)}	","session":"${b}",${base},"args":{"query":"q"}}`, // a raw tab: the time does not decode
+      ][i % 3]!;
+      lines.push(`{"time":"${time(t)}","session":"${a}",${base},"args":{"query":"q${t}"}}`, late, `{"time":"${time(t + 30)}","session":"${a}",${base},"args":{"query":"q${t}"},"decision":"allow"}`);
+    }
+    const file = join(dir, "malformed-merged.jsonl");
+    writeFileSync(file, lines.join("\n") + "\n");
+    const outline = (r: { passed: number; failed: number; errors: unknown[]; failures: { line: number }[] }) => ({ passed: r.passed, failed: r.failed, errors: r.errors.length, failures: r.failures.map((f) => f.line) });
+    const single = outline(await dist.replayRecordings(policy, [file], { workers: 1 }));
+    // The schema error and the NaN line moved the clock three hours on (A's late line finds it
+    // expired); the time that does not decode moved nothing.
+    expect(single).toMatchObject({ passed: 50, failed: 100, errors: 150 });
+    for (const workers of [2, 3]) expect(outline(await dist.replayRecordings(policy, [file], { workers })), `${workers} threads`).toEqual(single);
+    const diff = await import(join(ROOT, "dist", "testing", "diff.js"));
+    const strict = compileSources([{ path: "q.policy", text: POLICY.replace('allow kb.search when agent.team == "support"', 'allow kb.search when agent.team == "support" and session.calls < 1') }]).policy;
+    const changes = async (workers: number) => [...(await diff.diffRecordings(policy, strict, [file], { workers })).directions];
+    const oneThread = await changes(1);
+    expect(oneThread.length).toBeGreaterThan(0);
+    for (const workers of [2, 3]) expect(await changes(workers), `diff on ${workers} threads`).toEqual(oneThread);
+  });
+
   it("rejects, and lets the process exit, when a share cannot be handed to a worker", async () => {
     const { policy } = compileSources([{ path: "p.policy", text: POLICY }]);
     const file = join(dir, "small.jsonl");
