@@ -7,14 +7,16 @@
  * `.`, `_` and `$` are common in literal text (`"*.acme.com"`, `"*_test"`, `"kb.*"`, a share
  * `"*\\c$"`), so only constructs whose intent is clear count (docs/diagnostics.md, PC508):
  *
- * - alone: a `%` that does not start a percent-encoded byte (`%2F`, two hex digits of which one is
- *   a decimal digit); a local part of `_` only
+ * - alone: a `%` that does not start a percent-encoded byte (`%2F`: two hex digits, one of them a
+ *   decimal digit), in a pattern with no glob `*` (`"*%n*"` looks for a format string, `"*%c0%af*"`
+ *   for an encoded slash); a local part of `_` only
  *   (`"_@acme.com"`); `\.`; a leading `^` followed by a letter, `\`, `(`, `[` or `.`, in a
  *   pattern whose every `*` is part of a `.*` or `.+` (the caret of a version range, `"^1.2"`,
  *   `"^*"`, is text); a character class (`[a-z]`, `[^@]`, `[Ss]`); a
  *   leading `.*@` or `.+@`;
- * - two together: `.*` (not right after a `*`), `.+` and a trailing `$` — one of them is a glob
- *   (`"kb.*"` is every tool of `kb`), two are a regular expression (`".*onion.*"`).
+ * - two together: `.*` (not after a name or a `*`, unless the pattern starts with `.*`), `.+` and a
+ *   trailing `$` — one of them is a glob (`"kb.*"` is every tool of `kb`; `"api.*.acme.*"` has
+ *   none), two are a regular expression (`".*onion.*"`, `"http://.*$"`).
  */
 
 export interface ForeignLikeSyntax {
@@ -30,7 +32,9 @@ export interface ForeignLikeSyntax {
 
 /**
  * `%` that is not percent-encoding: `%2F`, `%40` and `%C3%A9` are literal text in a URL. An
- * encoded byte counts only with a decimal digit in it, so the `%ad` of `"%admin%"` is SQL's.
+ * encoded byte counts only with a decimal digit in it, so the `%ad` of `"%admin%"` and the `%de`
+ * of `"%delete"` are SQL's (bytes of letters only, `"*%c0%af*"`, come with a glob `*`, beside
+ * which no `%` counts).
  */
 const SQL_PERCENT = /%(?![0-9][0-9A-Fa-f]|[A-Fa-f][0-9])/g;
 /** An address whose whole local part is SQL's one-character wildcard. */
@@ -44,19 +48,25 @@ function isClassBody(negated: string, body: string): boolean {
   return body.length === 2 && body[0] !== body[1] && body[0]!.toLowerCase() === body[1]!.toLowerCase() && /[a-z]/i.test(body[0]!);
 }
 
+/** Whether the pattern has a `*` of its own, not one of a `.*` or `.+`. */
+function hasGlobStar(pattern: string): boolean {
+  return pattern.replace(/\.[*+]/g, "").includes("*");
+}
+
 /**
  * A leading `^` is a regular expression's anchor when a name or an expression follows it and the
  * pattern has no glob `*` (one that is not part of `.*` or `.+`): the caret of a version range
  * (`"^1.2"`, `"^*"`) is text.
  */
 function isRegexAnchor(pattern: string): boolean {
-  return /^\^[A-Za-z\\([.]/.test(pattern) && !pattern.replace(/\.[*+]/g, "").includes("*");
+  return /^\^[A-Za-z\\([.]/.test(pattern) && !hasGlobStar(pattern);
 }
 
 /** The constructs of another pattern syntax in `pattern`, or undefined when it reads as a glob. */
 export function foreignLikeSyntax(pattern: string): ForeignLikeSyntax | undefined {
   const sql: string[] = [];
-  if (pattern.search(SQL_PERCENT) >= 0) sql.push("%");
+  // Beside a glob `*` a `%` is text: its author knows the wildcard (`"*%n*"` looks for a format string).
+  if (pattern.search(SQL_PERCENT) >= 0 && !hasGlobStar(pattern)) sql.push("%");
   if (SQL_UNDERSCORE_LOCAL_PART.test(pattern)) sql.push("_");
 
   const strong: string[] = [];
@@ -66,9 +76,15 @@ export function foreignLikeSyntax(pattern: string): ForeignLikeSyntax | undefine
   const classes = [...pattern.matchAll(CHARACTER_CLASS)].filter((m) => isClassBody(m[1]!, m[2]!)).map((m) => m[0]);
   strong.push(...classes);
 
-  // `.*` after a `*` is a glob's "a dot, then anything" (`"*.*"`); regular expressions rarely write `*.*`.
+  // A `.*` after a name is a glob's "a dot, then anything" (`"kb.*"`, `"api.*.acme.*"`), as it is
+  // after a `*` (`"*.*"`). It counts at the start, after other characters (`"http://.*"`), and
+  // anywhere in a pattern that starts with one (`".*onion.*"`); `.+` counts anywhere.
   const supporting: string[] = [];
-  for (const match of pattern.matchAll(/\.[*+]/g)) if (match.index === 0 || pattern[match.index - 1] !== "*") supporting.push(match[0]);
+  const leading = /^\.[*+]/.test(pattern);
+  for (const match of pattern.matchAll(/\.[*+]/g)) {
+    const before = match.index === 0 ? "" : pattern[match.index - 1]!;
+    if (match[0] === ".+" || match.index === 0 || leading || !/[A-Za-z0-9_*-]/.test(before)) supporting.push(match[0]);
+  }
   if (pattern.length > 1 && pattern.endsWith("$") && !pattern.endsWith("\\$")) supporting.push("$");
 
   const regex = strong.length > 0 || supporting.length >= 2 ? unique([...strong, ...supporting], pattern) : [];

@@ -6,8 +6,9 @@ import { domainToASCII } from "node:url";
  * of letters, digits, `.`, `-` and `_`. Text outside that form compared with them can never
  * match, so a rule meant to catch `https://evil.com` catches nothing: PC507. Each check here
  * holds for every value the runtime can return; forms it might return, however odd, are never
- * reported: `url.host` of `http://.evil.com/` is `.evil.com`, and of `http://evil.com../` (the
- * runtime removes one trailing dot) `evil.com.`, so a host's dots are not checked.
+ * reported. Neither returns a leading or trailing dot or an empty label: one trailing dot is
+ * taken off, and a host or domain with an empty label (`evil.com..`, `.evil.com`) is an
+ * evaluation error.
  */
 export type NormalizingCall = "lower" | "url.host" | "email.domain";
 
@@ -75,7 +76,15 @@ function hostProblem(text: string, place: TextPlace): Omit<ImpossibleText, "mean
   if (text.includes(":") && !colonCanBeInHost(text, place)) return { why: "`url.host` returns the host without its port", fix: "leave out the port" };
   if (text !== text.toLowerCase()) return { why: "`url.host` returns the host in lower case", fix: "write the text in lower case" };
   if (/[^\u0000-\u007f]/.test(text)) return { why: "`url.host` returns the host in its ASCII form (`bücher.de` is `xn--bcher-kva.de`)", fix: "write it in its ASCII form" };
+  if (!text.includes("[") && !text.includes("]") && extraDots(text, place)) return { why: "`url.host` returns a host with no leading or trailing dot and no empty label", fix: "leave out the extra dots" };
   return undefined;
+}
+
+/** Whether `text`, compared at `place` with a host or domain, has a dot none can have there: leading, trailing, or two together. */
+function extraDots(text: string, place: TextPlace): boolean {
+  const leadingDot = (place === "whole" || place === "start") && text.startsWith(".");
+  const trailingDot = (place === "whole" || place === "end") && text.endsWith(".");
+  return leadingDot || trailingDot || text.includes("..");
 }
 
 function colonCanBeInHost(text: string, place: TextPlace): boolean {
@@ -96,9 +105,7 @@ function domainProblem(text: string, place: TextPlace): Omit<ImpossibleText, "me
   if (text !== text.toLowerCase()) return { why: "`email.domain` returns the domain in lower case", fix: "write the text in lower case" };
   if (/[^\u0000-\u007f]/.test(text)) return { why: "`email.domain` returns the domain in its ASCII form (`bücher.de` is `xn--bcher-kva.de`)", fix: "write it in its ASCII form" };
   if (/[^a-z0-9._-]/.test(text)) return { why: "`email.domain` returns only letters, digits, `.`, `-` and `_`", fix: "write the domain alone" };
-  const leadingDot = (place === "whole" || place === "start") && text.startsWith(".");
-  const trailingDot = (place === "whole" || place === "end") && text.endsWith(".");
-  if (leadingDot || trailingDot || text.includes("..")) return { why: "`email.domain` returns a domain with no leading or trailing dot and no empty label", fix: "leave out the extra dots" };
+  if (extraDots(text, place)) return { why: "`email.domain` returns a domain with no leading or trailing dot and no empty label", fix: "leave out the extra dots" };
   return undefined;
 }
 
@@ -116,9 +123,11 @@ function normalize(call: NormalizingCall, text: string, place: TextPlace): strin
   }
   value = value.toLowerCase();
   if (/[^\u0000-\u007f]/.test(value)) value = domainToASCII(value) || value;
-  if (call === "email.domain") {
+  if (call === "email.domain" || !value.startsWith("[")) {
     if (place === "whole" || place === "end") value = value.replace(/\.+$/, "");
     if (place === "whole" || place === "start") value = value.replace(/^\.+/, "");
+    // Only a whole value is corrected: `contains ".."` looks for what cannot be there, and `"."` is not what was meant.
+    if (place === "whole") value = value.replace(/\.{2,}/g, ".");
   }
   return value;
 }

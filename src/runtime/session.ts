@@ -337,9 +337,14 @@ export class SessionStore {
 
   /** The store's clock once an attempt at `now` has moved it, as `getOrCreate` moves it (capped at the wall clock plus the slack). */
   private horizonAt(now: number): number {
+    if (!(now > this.latest)) return this.latest;
+    return Math.min(now, now > this.futureLimit ? this.wallLimit() : this.futureLimit);
+  }
+
+  /** The wall clock plus the slack: how far request times may move the clock (a broken clock, EngineOptions.clock, sets no limit: then request times alone rule). */
+  private wallLimit(): number {
     const wall = this.wallClock();
-    const limit = typeof wall === "number" && Number.isFinite(wall) ? wall + this.futureSlackMs : Number.POSITIVE_INFINITY;
-    return Math.max(this.latest, Math.min(now, limit));
+    return typeof wall === "number" && Number.isFinite(wall) ? wall + this.futureSlackMs : Number.POSITIVE_INFINITY;
   }
 
   /**
@@ -347,12 +352,9 @@ export class SessionStore {
    * sweeps when a sweep is due: what every attempt does first, whichever session it is of.
    */
   observe(now: number): void {
+    // (horizonAt works this out without changing anything, for explanations: keep the two alike.)
     if (now > this.latest) {
-      if (now > this.futureLimit) {
-        // A broken clock (EngineOptions.clock) must not stop the sweep: then request times alone rule.
-        const wall = this.wallClock();
-        this.futureLimit = typeof wall === "number" && Number.isFinite(wall) ? wall + this.futureSlackMs : Number.POSITIVE_INFINITY;
-      }
+      if (now > this.futureLimit) this.futureLimit = this.wallLimit();
       this.latest = Math.min(now, this.futureLimit);
     }
     if (this.latest - this.lastSweep > this.idleMs / 4) this.sweep();

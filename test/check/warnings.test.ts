@@ -217,6 +217,16 @@ describe("PC507 url.host and email.domain compared with text they never return",
     ]);
   });
 
+  it("extra dots, for url.host too: one trailing dot is taken off, and an empty label is an evaluation error", () => {
+    const found = rules('deny http.get when url.host(args.url) == "evil.example." or url.host(args.url).startsWith(".") or url.host(args.url) contains ".." or url.host(args.url) like ".*"');
+    expect(found.map((d) => [d.code, d.message, d.help])).toEqual([
+      ["PC507", '`url.host` returns a host with no leading or trailing dot and no empty label, so comparing it with "evil.example." is never true', 'leave out the extra dots: "evil.example"'],
+      ["PC507", '`url.host` returns a host with no leading or trailing dot and no empty label, so comparing it with "." is never true', undefined],
+      ["PC507", '`url.host` returns a host with no leading or trailing dot and no empty label, so comparing it with ".." is never true', undefined],
+      ["PC507", '`url.host` returns a host with no leading or trailing dot and no empty label, so comparing it with ".*" is never true', undefined],
+    ]);
+  });
+
   it("like: the piece before the first `*` starts the value, the piece after the last ends it", () => {
     const found = rules('deny http.get when url.host(args.url) like "https://*.evil.com/*" or url.host(args.url) like "*:443"', 'deny email.send when any(r in args.to: email.domain(r) like "*@evil.com")');
     expect(found.map((d) => [d.code, d.line, d.help])).toEqual([
@@ -227,7 +237,7 @@ describe("PC507 url.host and email.domain compared with text they never return",
   });
 
   it("not for text the call can return, however odd", () => {
-    expect(rules('deny http.get when url.host(args.url) == "evil.com" or url.host(args.url) == "[::1]" or url.host(args.url) contains ":" or url.host(args.url) == "" or url.host(args.url).startsWith(".") or url.host(args.url) == "evil.com." or url.host(args.url) like "*.evil.com" or url.host(args.url).endsWith("]")')).toEqual([]);
+    expect(rules('deny http.get when url.host(args.url) == "evil.com" or url.host(args.url) == "[::1]" or url.host(args.url) contains ":" or url.host(args.url) == "" or url.host(args.url) contains "." or url.host(args.url).endsWith(".com") or url.host(args.url) like "*.evil.com" or url.host(args.url).endsWith("]")')).toEqual([]);
     expect(rules('deny email.send when any(r in args.to: email.domain(r) == "acme.com" or email.domain(r) == "a_b-c.io" or email.domain(r).endsWith(".acme.com") or email.domain(r) like "*.acme.*")')).toEqual([]);
   });
 
@@ -253,6 +263,7 @@ describe("PC508 a `like` pattern written as SQL or a regular expression", () => 
       ['".*\\\\.onion.*"', "`.*`, `\\\\.`", 'did you mean "*.onion*"?'],
       ['"^http://.*"', "`^`, `.*`", 'did you mean "http://*"?'],
       ['".*onion.*"', "`.*`", 'did you mean "*onion*"?'],
+      ['"http://.*$"', "`.*`, `$`", 'did you mean "*http://*"?'],
       ['"\\\\.onion$"', "`\\\\.`, `$`", 'did you mean "*.onion"?'],
       ['".*@rival.com"', "`.*`", 'did you mean "*@rival.com*"?'],
       ['"^https?://.*"', "`^`, `.*`", 'write the pattern with `*` for any run of characters, as in "*@acme.com"'],
@@ -267,6 +278,9 @@ describe("PC508 a `like` pattern written as SQL or a regular expression", () => 
 
   it("not for globs whose `.`, `_`, `$`, `^`, `%` or brackets are text", () => {
     const globs = ["kb.*", "*.acme.com", "*_test", "*.*", "*.*.*", ".*", ".*rc", "*\\\\c$", "evil.com$", "*%2F*", "*%40*", "^1.2", "^*", "~*", "http://[::1]*", "*[REDACTED]*", "support.*", "*@acme.com", "*"];
+    // Found by review: globs with several `.*` after names, and `%` beside a glob `*` (a format
+    // string, percent-encoded bytes of letters only).
+    globs.push("api.*.acme.*", "aws.*.iam.*", "*.tar.*.gz.*", "*%n*", "*%s%s%s*", "*%c0%af*", "*%ef%bc%8f*");
     for (const glob of globs) expect(rules(`deny http.get when args.url like ${JSON.stringify(glob)}`), glob).toEqual([]);
   });
 

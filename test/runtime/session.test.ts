@@ -349,6 +349,18 @@ describe("session lifetime and memory", () => {
     }
   });
 
+  it("explain moves its idea of the clock as decide would when the wall clock steps back", () => {
+    let wall = T0 + 100_000;
+    const e = engine(probes("calls", "session.calls", range(5)), { sessionIdleMs: 1_000, expiredSessionMs: 1_000, clock: () => wall });
+    e.decide(kb(0));
+    wall = T0; // stepped back: the limit on request times worked out before still holds
+    const explained = explain(e, kb(10_000));
+    const decided = e.decide(kb(10_000));
+    // Forgotten by the sweep decide runs first: a new session, in both.
+    expect(read(decided, "calls")).toBe("0");
+    expect(explained.note).toBeNull();
+  });
+
   it("observe moves the clock as deciding the request would, deciding nothing: the same sweeps, the same later decisions", () => {
     const opts = { sessionIdleMs: 1_000, expiredSessionMs: 10_000 };
     const decided = engine(probes("calls", "session.calls", range(5)), opts);
