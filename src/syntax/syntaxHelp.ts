@@ -107,6 +107,9 @@ function helpForPlace(tokens: readonly IToken[], index: number): string | undefi
   if (previous.tokenType === T.Kw.revoke && isName(found) && found.startLine === previous.endLine) return "`revoke` takes nothing: it ends the session of the call it denies";
   if (previous.tokenType === T.Kw.reason && found.tokenType !== T.StringLiteral) return "the reason is a string: write it in double quotes, `reason \"…\"`";
   if (previous.tokenType === T.StringLiteral && adjacent(previous, found) && (isName(found) || found.tokenType === T.StringLiteral)) return 'a `"` ends the string: to put one inside, write `\\"`';
+  // Lists, annotation arguments and call arguments are separated by commas.
+  if (found.tokenType === T.StringLiteral && previous.tokenType === T.StringLiteral) return `separate the two strings with a comma: \`${previous.image}, ${found.image}\``;
+  if (found.tokenType === T.Kw.within && previous.tokenType !== T.LParen && previous.tokenType !== T.Comma) return "a comma goes before `within`, as in `session.called(crm.lookup, within 10m)`";
   return undefined;
 }
 

@@ -125,6 +125,11 @@ describe("syntax errors", () => {
     expect(helpOf('deny kb.search reason "say "no""')).toBe('a `"` ends the string: to put one inside, write `\\"`');
     // A misspelled keyword still gets its did-you-mean.
     expect(helpOf("deny kb.search wehn true")).toBe("did you mean `when`?");
+    // A comma left out: between strings (a list, annotation arguments), and before `within`.
+    expect(helpOf('deny * when agent.team in ["a" "b"]')).toBe('separate the two strings with a comma: `"a", "b"`');
+    expect(helpOf('@controls("A" "B") deny kb.search')).toBe('separate the two strings with a comma: `"A", "B"`');
+    expect(helpOf("deny kb.search when session.called(kb.search within 5m)")).toBe("a comma goes before `within`, as in `session.called(crm.lookup, within 10m)`");
+    expect(helpOf("deny kb.search when session.count(kb.search within 5m) > 3")).toBe("a comma goes before `within`, as in `session.called(crm.lookup, within 10m)`");
   });
 
   it("a misspelled or capitalised declaration keyword where a declaration goes gets a did-you-mean", () => {
@@ -382,8 +387,8 @@ describe("one-edit mistakes get the edit as their help", () => {
     expect(helpOf("has(context.destination)")).toBe("`has` goes between the record and the attribute: `context has destination`");
     expect(helpOf("context has destination.zone")).toBe("`has` tests one attribute: write `context has destination and context.destination has zone`");
     expect(problems("policy p {\n  deny kb.search when (session.calls > 100 or session.denials > 3\n  allow kb.search\n}\n")).toEqual([expect.objectContaining({ line: 3, help: "the `(` opened at 2:23 is never closed" })]);
-    // A `(` closed later is not the mistake (here a missing `,`).
-    expect(first('policy p {\n  @controls("A" "B") allow kb.search\n}\n')?.help).toBeUndefined();
+    // A `(` closed later is not the mistake: here a missing `,` is.
+    expect(first('policy p {\n  @controls("A" "B") allow kb.search\n}\n')?.help).toBe('separate the two strings with a comma: `"A", "B"`');
   });
 
   it("characters: a `-` in a name is one error with the name written with `_`; curly quotes, `~` and non-ASCII letters", () => {
