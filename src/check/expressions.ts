@@ -358,6 +358,16 @@ export class ExpressionChecker {
     } else {
       left = this.infer(expr.left, scope, rule);
       if (isContainment(operator) && left.kind !== "error" && !canContain(left, operator)) return this.containmentOfOneValue(expr, left, scope, rule);
+      // `args.to in ["eve@evil.example"]`: a whole list, where `in` takes one value. One error,
+      // about the operator, rather than one per element of the list.
+      const rightList = unparenthesized(expr.right);
+      if (operator === "in" && isCollection(left) && rightList.kind === "ListLiteral" && rightList.elements.every((item) => unparenthesized(item).kind !== "ListLiteral")) {
+        const list = this.infer(expr.right, scope, rule, left);
+        if (list.kind !== "error" && isCollection(list) && compatible(left.element, list.element)) {
+          this.report("PC300", `\`in\` asks whether one value is among the list's, but this is ${describeType(left)}`, expr.left.span, "to ask whether any of its items is in the list, write `containsAny` for `in`; whether all of them are, `containsAll`");
+        }
+        return BOOL;
+      }
       right = this.infer(expr.right, scope, rule, this.expectedRight(expr, left));
     }
     if (left.kind === "error" || right.kind === "error") return BOOL;

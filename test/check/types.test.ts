@@ -130,6 +130,16 @@ describe("one mistake, one error: follow-on errors of a failed operand", () => {
     expect(rules("deny * when context.labels containsAny [pii, secret] or context.labels contains pii")).toEqual([]);
   });
 
+  it("a list on the left of `in` [a list]: one PC300 naming containsAny/containsAll, not one per element", () => {
+    const found = rules('deny * when user.roles in ["admin", "root"]', "deny * when context.labels in [pii, secret]");
+    expect(found.map((f) => [f.code, f.line, f.message, f.help])).toEqual([
+      ["PC300", 2, "`in` asks whether one value is among the list's, but this is a `set<string>`", "to ask whether any of its items is in the list, write `containsAny` for `in`; whether all of them are, `containsAll`"],
+      ["PC300", 3, "`in` asks whether one value is among the list's, but this is a `set<Label>`", "to ask whether any of its items is in the list, write `containsAny` for `in`; whether all of them are, `containsAll`"],
+    ]);
+    expect(found[0]!.column).toBe("  deny * when ".length + 1);
+    expect(rules('deny * when user.roles containsAny ["admin", "root"]', "deny * when context.labels containsAll [pii, secret]")).toEqual([]);
+  });
+
   it("a bare name where a string is expected: quote it; no `list<unknown>` in any message", () => {
     const found = rules("deny * when user.roles contains [admin] or agent.team == support");
     expect(found.map((f) => [f.code, f.help])).toEqual([
