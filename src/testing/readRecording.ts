@@ -104,6 +104,19 @@ function misspelledExpectation(request: Record<string, unknown>): string | undef
   return undefined;
 }
 
+/** Said of each line of a JSON document written over several lines; a file made only of such lines is reported once (`wholeDocumentError`). */
+const SEVERAL_LINES_HINT = "(part of an object written over several lines? A recording holds each request on one line: `jq -c . requests.json` writes them so)";
+
+/**
+ * When every error of a recording that replayed no line says it is part of a JSON document
+ * written over several lines, and the first line opens that document: one error for the file,
+ * instead of one per line of a pretty-printed `requests.json`.
+ */
+export function wholeDocumentError(errors: readonly { readonly line: number | null; readonly message: string }[]): string | undefined {
+  if (errors.length < 2 || errors[0]!.line !== 1 || !errors.every((e) => e.line !== null && e.message.endsWith(SEVERAL_LINES_HINT))) return undefined;
+  return "it is one JSON document written over several lines, not JSON Lines: a recording holds each request on a line of its own (`jq -c '.[]' requests.json` writes an array of requests so, `jq -c . requests.json` a single one)";
+}
+
 /**
  * What a line that is not JSON most likely is, when its shape says so: a comment, a piece of a
  * JSON object written over several lines, a trailing comma. Empty when it says nothing.
@@ -111,7 +124,7 @@ function misspelledExpectation(request: Record<string, unknown>): string | undef
 function notJsonHint(text: string): string {
   const trimmed = text.trim();
   if (trimmed.startsWith("//") || trimmed.startsWith("#")) return " (JSON Lines has no comments: remove the line)";
-  if (/^[{[]$|^[}\]],?$|^"[^"]*"\s*:/.test(trimmed)) return " (part of an object written over several lines? A recording holds each request on one line: `jq -c . requests.json` writes them so)";
+  if (/^[{[]$|^[}\]],?$|^"[^"]*"\s*:/.test(trimmed)) return ` ${SEVERAL_LINES_HINT}`;
   if (/,\s*[}\]]/.test(trimmed)) return " (a comma before `}` or `]` is not JSON: remove it)";
   return "";
 }
@@ -125,7 +138,8 @@ export function parseRecordingLine(text: string, line: number): RecordingLine {
     return { ok: false, line, text, error: `not JSON: ${jsonErrorPlace((error as Error).message, text)}${notJsonHint(text)}` };
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    return { ok: false, line, text, error: `a recording line must be a JSON object, not ${Array.isArray(value) ? "an array" : value === null ? "null" : typeof value}` };
+    const arrayOfRequests = Array.isArray(value) && value.length > 0 && value.every((item) => item !== null && typeof item === "object" && !Array.isArray(item));
+    return { ok: false, line, text, error: `a recording line must be a JSON object, not ${Array.isArray(value) ? "an array" : value === null ? "null" : typeof value}${arrayOfRequests ? ` (a list of requests? A recording holds each request on a line of its own: \`jq -c '.[]' requests.json\` writes them so)` : ""}` };
   }
   if (!validateLine(value)) return { ok: false, line, text, error: describeAjvError(validateLine.errors![0]!, value as Record<string, unknown>) };
   const request = value as Record<string, unknown>;

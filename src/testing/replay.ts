@@ -3,7 +3,7 @@ import { explain } from "../runtime/explain.js";
 import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 import { clauseSummary, FAILED_CLOSED, verdictOf } from "./explanationText.js";
-import { describeReadError, readRecording, readRecordingBatches, type Expectation } from "./readRecording.js";
+import { describeReadError, readRecording, readRecordingBatches, wholeDocumentError, type Expectation } from "./readRecording.js";
 import { observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { LineEdits, rewriteRecording } from "./rewriteRecording.js";
@@ -209,6 +209,9 @@ async function replayOneFile(policy: CompiledPolicy, file: string, options: Repl
   const workers = threadsFor(path, { workers: options.workers, oneThread: options.partition !== undefined || options.update || options.bail });
   if (workers > 1) await replayInWorkers(policy, file, options, report, workers);
   else await replayFile(policy, file, options, report, toolNames);
+  // A pretty-printed requests.json given as a recording: one error for it, not one per line.
+  const whole = report.lines === before.lines ? wholeDocumentError(report.errors.slice(before.errors)) : undefined;
+  if (whole !== undefined) report.errors.splice(before.errors, report.errors.length - before.errors, { file, line: null, message: whole, kind: "input" });
   // A recording that tests nothing beside others that do would pass unseen (the run fails for
   // want of cases only when no recording has any). Not said when a selection or --update
   // explains it, or when the file's errors already say what is wrong with it.

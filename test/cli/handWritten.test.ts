@@ -136,6 +136,19 @@ describe("what to write instead", () => {
     expect(result.stdout).toMatch(/:7: not JSON: [^(]*$/m);
   });
 
+  it("a requests.json given as a recording is one error that says how to write JSON Lines: pretty-printed, or an array on one line", async () => {
+    const pretty = write("requests.jsonl", JSON.stringify([{ session: "s", tool: "kb.search", args: { query: "q" } }, { session: "t", tool: "kb.search" }], null, 2) + "\n");
+    const result = await cli(["test", POLICY, "--replay", pretty]);
+    expect(result.code).toBe(2);
+    expect(result.stdout.match(/^error: /gm)).toHaveLength(1);
+    expect(result.stdout).toContain(`error: ${pretty}: it is one JSON document written over several lines, not JSON Lines: a recording holds each request on a line of its own (\`jq -c '.[]' requests.json\` writes an array of requests so, \`jq -c . requests.json\` a single one)`);
+    const oneLine = write("array.jsonl", JSON.stringify([{ session: "s", tool: "kb.search" }]) + "\n");
+    expect((await cli(["test", POLICY, "--replay", oneLine])).stdout).toContain(`${oneLine}:1: a recording line must be a JSON object, not an array (a list of requests? A recording holds each request on a line of its own: \`jq -c '.[]' requests.json\` writes them so)`);
+    // A good line among the pieces: each piece is reported where it is.
+    const mixed = write("mixed-pieces.jsonl", KB("s", "2026-01-05T09:00:00Z", ',"decision":"allow"') + "\n{\n  \"session\": \"t\"\n}\n");
+    expect((await cli(["test", POLICY, "--replay", mixed])).stdout.match(/^error: /gm)).toHaveLength(3);
+  });
+
   it("a tool one letter off gets a did-you-mean", async () => {
     const file = write("typo.jsonl", `{"time":"2026-01-05T09:00:00Z","session":"s",${AGENT},"tool":"kb.serch","args":{"query":"q"},"decision":"deny","rules":[]}\n`);
     const result = await cli(["test", POLICY, "--replay", file]);
