@@ -4,9 +4,8 @@ import type { KeyObject } from "node:crypto";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import type { Command } from "commander";
 import { createBundle, serializeBundle } from "../bundle/writeBundle.js";
-import { analyze } from "../check/analyze.js";
-import { compileProgram } from "../compile/compileProgram.js";
-import { hasErrors, sortDiagnostics } from "../diagnostics/Diagnostic.js";
+import { compileSources } from "../compile/compile.js";
+import { sortDiagnostics } from "../diagnostics/Diagnostic.js";
 import { describeFsError, loadSources } from "../source/loadSources.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
@@ -77,13 +76,12 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     io.err(`policyc build: \`${clobbered}\` is one of the policy sources: writing the bundle there would overwrite it\n`);
     return EXIT.usage;
   }
-  // As compileSources does, keeping the checked program: its declarations' doc comments go into policy.ts.
-  const { program, diagnostics } = analyze(loaded.files);
-  if (!program || hasErrors(diagnostics)) {
+  // The checked program too: its declarations' doc comments go into policy.ts.
+  const { policy, program, diagnostics } = compileSources(loaded.files);
+  if (!policy || !program) {
     reportDiagnostics(io, diagnostics, { json: options.json ?? false });
     return EXIT.failure;
   }
-  const policy = compileProgram(program);
   let bundle;
   try {
     bundle = createBundle(policy, loaded.files, privateKey === undefined ? {} : { privateKey });

@@ -1,4 +1,5 @@
 import { analyze } from "../check/analyze.js";
+import type { CheckedProgram } from "../check/program.js";
 import type { Diagnostic } from "../diagnostics/Diagnostic.js";
 import { renderDiagnostic } from "../diagnostics/render.js";
 import { Engine, type EngineOptions } from "../runtime/engine.js";
@@ -17,11 +18,14 @@ export class PolicyError extends Error {
 
 export type SourceInput = SourceFile | { readonly path: string; readonly text: string };
 
-/** Parses, checks and compiles sources; returns the compiled policy or the diagnostics. */
-export function compileSources(sources: readonly SourceInput[]): { policy?: CompiledPolicy; diagnostics: readonly Diagnostic[] } {
+/**
+ * Parses, checks and compiles sources; returns the compiled policy (with the checked program it
+ * came from, whose declarations keep their doc comments) or the diagnostics.
+ */
+export function compileSources(sources: readonly SourceInput[]): { policy?: CompiledPolicy; program?: CheckedProgram; diagnostics: readonly Diagnostic[] } {
   const analysis = analyze(sources);
   if (!analysis.ok || !analysis.program) return { diagnostics: analysis.diagnostics };
-  return { policy: compileProgram(analysis.program), diagnostics: analysis.diagnostics };
+  return { policy: compileProgram(analysis.program), program: analysis.program, diagnostics: analysis.diagnostics };
 }
 
 /**

@@ -241,7 +241,7 @@ export class Engine {
         requiredArgs: Object.entries(tool.args).filter(([, f]) => !f.optional).map(([arg]) => arg),
         returns: tool.returns,
         risk: RISK_RANK[tool.risk],
-        defaultDeny: freezeDecision({ decision: "deny", rules: [], reasons: [`no rule allows ${name}`], locations: [], grants: [], revoked: false, errors: [] }),
+        defaultDeny: freezeDecision({ decision: "deny", rules: [], reasons: [defaultDenyReason(name)], locations: [], grants: [], revoked: false, errors: [] }),
         decisions: { next: new Map(), built: undefined },
         sharedCount: 0,
       });
@@ -398,7 +398,7 @@ export class Engine {
     const entry = this.tools.get(tool);
     let invalid: string | undefined;
     try {
-      invalid = entry ? this.validate(request, entry) : `unknown tool ${helpers.describeText(tool)}: the policy set declares no such tool${meantOf(tool, this.tools.keys())}`;
+      invalid = entry ? this.validate(request, entry) : `${unknownToolReasonStart(tool)}: the policy set declares no such tool${meantOf(tool, this.tools.keys())}`;
     } catch (error) {
       // A recursive record type lets a request nest as deep as it likes; validation recurses.
       // Deny it as invalid (and count the attempt) rather than as an internal error.
@@ -658,6 +658,16 @@ export function checkOptions(options: EngineOptions, alsoKnown: readonly string[
 function sameArgsFor(generated: GeneratedTool["sameArgs"], shape: ValueShape): (previous: unknown, current: unknown) => boolean {
   if (generated !== undefined) return (previous, current) => generated(previous, current, shape);
   return (previous, current) => helpers.sameArguments(previous, current, shape);
+}
+
+/** The reason of a default deny, when no rule allowed the call (replays tell it from refusals by it). */
+export function defaultDenyReason(tool: string): string {
+  return `no rule allows ${tool}`;
+}
+
+/** How the reason for a call of an undeclared tool starts (replays find logged refusals by it). */
+export function unknownToolReasonStart(tool: string): string {
+  return `unknown tool ${helpers.describeText(tool)}`;
 }
 
 /** The answer to every attempt in a revoked session: deny, with the rule that revoked it and its reason. */

@@ -1,4 +1,4 @@
-import { Engine } from "../runtime/engine.js";
+import { defaultDenyReason, Engine, unknownToolReasonStart } from "../runtime/engine.js";
 import { explain } from "../runtime/explain.js";
 import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
@@ -11,7 +11,6 @@ import { recordingPath, recordingSource } from "./recordingSource.js";
 import { printable } from "../diagnostics/printable.js";
 import { shortRequest } from "./shortRequest.js";
 import { closestName } from "../runtime/closestName.js";
-import { describeText } from "../runtime/helpers.js";
 import { decideRecorded, engineOptions } from "./decideRecorded.js";
 
 export interface ReplayOptions {
@@ -338,8 +337,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
  */
 function unknownToolIsCase(request: Record<string, unknown>, tool: string, expect: Expectation | undefined, closestTool: (tool: string) => string | undefined): boolean {
   if (expect?.decision !== "deny" || expect.rules === undefined) return false;
-  // As the engine words it (a long name cut short).
-  const marker = `unknown tool ${describeText(tool)}`;
+  const marker = unknownToolReasonStart(tool);
   const logged = request["reasons"];
   if (expect.reason?.startsWith(marker) || (Array.isArray(logged) && logged.some((r) => typeof r === "string" && r.startsWith(marker)))) return true;
   return closestTool(tool) === undefined;
@@ -348,10 +346,10 @@ function unknownToolIsCase(request: Record<string, unknown>, tool: string, expec
 /**
  * Whether a deny came before any rule ran: an invalid request, a session that expired or cannot
  * start, an intent the session did not declare. Not a default deny, which the rules gave by
- * allowing nothing (its reason is `no rule allows TOOL`, with or without an allow rule's error).
+ * allowing nothing (`defaultDenyReason`, with or without an allow rule's error).
  */
 function refusedBeforeRules(actual: Decision, tool: string): boolean {
-  return actual.decision === "deny" && actual.rules.length === 0 && actual.reasons[0] !== `no rule allows ${tool}`;
+  return actual.decision === "deny" && actual.rules.length === 0 && actual.reasons[0] !== defaultDenyReason(tool);
 }
 
 function matchesGrep(text: string, tool: string, expect: Expectation | undefined, actual: Decision): boolean {

@@ -1,5 +1,5 @@
 import { decodeString } from "../syntax/literals.js";
-import { topLevelMembers, type MemberRange } from "./spliceExpectation.js";
+import { topLevelMembers } from "./spliceExpectation.js";
 
 /**
  * The top-level `session` of a JSON line, found without parsing the whole line: the scan of its
@@ -10,23 +10,15 @@ import { topLevelMembers, type MemberRange } from "./spliceExpectation.js";
  * line is parsed by every worker, and each keeps it only if the parsed session is its own.
  */
 export function sessionOfLine(line: string): string | undefined {
-  const scanned = topLevelMembers(line);
-  if (scanned === undefined) return undefined;
-  let session: MemberRange | undefined;
-  for (const member of scanned.members) {
-    if (member.key !== "session") continue;
-    if (session !== undefined) return undefined; // twice: the parse keeps the last
-    session = member;
-  }
-  return session !== undefined && line.charCodeAt(session.start) === 0x22 /* " */ ? decodeString(line.slice(session.start, session.end)) : undefined;
+  return attemptOfLine(line)?.session;
 }
 
 /**
  * The outline of the attempt a JSON line records, from one scan of its raw text: its session,
  * and its tool and time as JSON.parse would read them (a value that is not a string as null,
  * which the engine refuses as it would the parsed value; the last of a repeated key). What
- * `Engine.observe` needs to move the clock as deciding the line would. Undefined whenever
- * `sessionOfLine` would be.
+ * `Engine.observe` needs to move the clock as deciding the line would. Undefined when the scan
+ * cannot be sure of the session (see `sessionOfLine`).
  */
 export function attemptOfLine(line: string): { session: string; tool?: string | null; time?: string | null } | undefined {
   const scanned = topLevelMembers(line);
@@ -39,7 +31,7 @@ export function attemptOfLine(line: string): { session: string; tool?: string | 
     // which would read the time from the wall clock).
     const value = (line.charCodeAt(member.start) === 0x22 /* " */ ? decodeString(line.slice(member.start, member.end)) : undefined) ?? null;
     if (member.key === "session") {
-      if (session !== undefined || value === null) return undefined; // twice, or not a string: as sessionOfLine
+      if (session !== undefined || value === null) return undefined; // twice (the parse keeps the last, written perhaps with escapes), or not a string
       session = value;
     } else attempt[member.key] = value;
   }
