@@ -4,7 +4,7 @@ import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
 import { describeReadError, readRecordingBatches } from "./readRecording.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
-import type { ReplayError } from "./replay.js";
+import { lineError, type ReplayError } from "./replay.js";
 import { decideRecorded, engineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 
@@ -178,7 +178,7 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
           continue;
         }
         if (!entry.ok) {
-          errors.push({ file, line: entry.line, message: entry.error, kind: "input" });
+          errors.push(lineError(file, entry));
           continue;
         }
         lines++;

@@ -8,6 +8,7 @@ import { describeFsError } from "../source/loadSources.js";
 import { withinOneEdit } from "../diagnostics/suggest.js";
 import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
 import { recordingLineSchema } from "./recordingSchema.js";
+import { SeveralLineValues, TRAILING_COMMA_HINT } from "./severalLineValues.js";
 
 /** What a recording line says should happen. */
 export interface Expectation {
@@ -27,10 +28,13 @@ export interface PassedOverLine {
   readonly attempt: Record<string, unknown>;
 }
 
-/** One line of a recording: a request to replay, or why it cannot be one. */
+/**
+ * One line of a recording: a request to replay, or why it cannot be one. An error about a JSON
+ * value written over several lines is one entry, at its first line, with its last as `endLine`.
+ */
 export type RecordingLine =
   | { readonly ok: true; readonly line: number; readonly text: string; readonly request: Record<string, unknown>; readonly expect?: Expectation }
-  | { readonly ok: false; readonly line: number; readonly text: string; readonly error: string; };
+  | { readonly ok: false; readonly line: number; readonly text: string; readonly error: string; readonly endLine?: number };
 
 const validateLine = validateLineCode as unknown as ValidateFunction;
 
@@ -104,16 +108,21 @@ function misspelledExpectation(request: Record<string, unknown>): string | undef
   return undefined;
 }
 
-/** Said of each line of a JSON document written over several lines; a file made only of such lines is reported once (`wholeDocumentError`). */
+/**
+ * Said of a line that looks like a piece of a JSON document written over several lines but is
+ * not within one that opens and closes (`SeveralLineValues` reports one that does as one error).
+ */
 const SEVERAL_LINES_HINT = "(part of an object written over several lines? A recording holds each request on one line: `jq -c . requests.json` writes them so)";
 
 /**
- * When every error of a recording that replayed no line says it is part of a JSON document
- * written over several lines, and the first line opens that document: one error for the file,
- * instead of one per line of a pretty-printed `requests.json`.
+ * When every error of a recording that replayed no line is about a JSON document written over
+ * several lines (one such document, or a line that looks like a piece of one), and the first
+ * line opens that document: one error for the file, instead of one for a pretty-printed
+ * `requests.json` that names its lines.
  */
-export function wholeDocumentError(errors: readonly { readonly line: number | null; readonly message: string }[]): string | undefined {
-  if (errors.length < 2 || errors[0]!.line !== 1 || !errors.every((e) => e.line !== null && e.message.endsWith(SEVERAL_LINES_HINT))) return undefined;
+export function wholeDocumentError(errors: readonly { readonly line: number | null; readonly endLine?: number; readonly message: string }[]): string | undefined {
+  if (errors[0]?.line !== 1 || (errors.length < 2 && errors[0].endLine === undefined)) return undefined;
+  if (!errors.every((e) => e.line !== null && (e.endLine !== undefined || e.message.endsWith(SEVERAL_LINES_HINT)))) return undefined;
   return "it is one JSON document written over several lines, not JSON Lines: a recording holds each request on a line of its own (`jq -c '.[]' requests.json` writes an array of requests so, `jq -c . requests.json` a single one)";
 }
 
@@ -125,7 +134,7 @@ function notJsonHint(text: string): string {
   const trimmed = text.trim();
   if (trimmed.startsWith("//") || trimmed.startsWith("#")) return " (JSON Lines has no comments: remove the line)";
   if (/^[{[]$|^[}\]],?$|^"[^"]*"\s*:/.test(trimmed)) return ` ${SEVERAL_LINES_HINT}`;
-  if (/,\s*[}\]]/.test(trimmed)) return " (a comma before `}` or `]` is not JSON: remove it)";
+  if (/,\s*[}\]]/.test(trimmed)) return ` ${TRAILING_COMMA_HINT}`;
   return "";
 }
 
@@ -164,19 +173,27 @@ export function parseRecordingLine(text: string, line: number): RecordingLine {
  * not an await. Blank lines are skipped; a byte order mark starting a line is dropped. Each chunk
  * is cut after its last newline and decoded strictly as UTF-8 (a newline byte never falls
  * inside a character), so a line with bytes that are not UTF-8 is reported, never read as
- * replacement characters (two different session ids must not become one).
+ * replacement characters (two different session ids must not become one). A JSON object
+ * written over several lines, in one chunk or across several, is one error (`SeveralLineValues`).
  */
-export function readRecordingBatches(path: string, elsewhere?: undefined, maxLineBytes?: number): AsyncGenerator<RecordingLine[]>;
+export function readRecordingBatches(path: string, elsewhere?: undefined, limits?: ReadLimits): AsyncGenerator<RecordingLine[]>;
 /**
  * With `elsewhere`, a line it answers for (with the attempt's outline) is passed over unparsed,
  * as a `PassedOverLine`: a replay thread's way to skip other threads' sessions.
  */
-export function readRecordingBatches(path: string, elsewhere: ((line: string) => Record<string, unknown> | undefined) | undefined, maxLineBytes?: number): AsyncGenerator<(RecordingLine | PassedOverLine)[]>;
-export async function* readRecordingBatches(path: string, elsewhere?: (line: string) => Record<string, unknown> | undefined, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<(RecordingLine | PassedOverLine)[]> {
+export function readRecordingBatches(path: string, elsewhere: ((line: string) => Record<string, unknown> | undefined) | undefined, limits?: ReadLimits): AsyncGenerator<(RecordingLine | PassedOverLine)[]>;
+export async function* readRecordingBatches(path: string, elsewhere?: (line: string) => Record<string, unknown> | undefined, limits: ReadLimits = {}): AsyncGenerator<(RecordingLine | PassedOverLine)[]> {
+  const maxLineBytes = limits.maxLineBytes ?? MAX_LINE_BYTES;
   let number = 0;
   let pending: Buffer = Buffer.alloc(0);
   // Inside a line too long to hold: its bytes are dropped up to its end, and it is reported.
   let skipping = false;
+  // `elsewhere` lets a replay thread pass over, unparsed, the lines of other threads' sessions
+  // (after the lines of a value written over several lines have been told apart, the same on every thread).
+  const values = new SeveralLineValues((line, at) => {
+    const attempt = elsewhere?.(line);
+    return attempt === undefined ? parseRecordingLine(line, at) : { ok: "elsewhere", line: at, attempt };
+  });
   const linesOf = (bytes: Buffer, batch: (RecordingLine | PassedOverLine)[]): void => {
     const decoded = decodeLines(bytes);
     let start = 0;
@@ -186,13 +203,11 @@ export async function* readRecordingBatches(path: string, elsewhere?: (line: str
       const line = lineText(text, start, end);
       start = end + 1;
       if (decoded.invalid?.has(number)) {
+        values.settle(batch);
         batch.push({ ok: false, line: number, text: line, error: "the line is not valid UTF-8" });
         continue;
       }
-      if (isBlank(line)) continue;
-      // `elsewhere` lets a replay thread pass over, unparsed, the lines of other threads' sessions.
-      const attempt = elsewhere?.(line);
-      batch.push(attempt === undefined ? parseRecordingLine(line, number) : { ok: "elsewhere", line: number, attempt });
+      values.take(line, number, batch);
     }
   };
   /**
@@ -216,7 +231,7 @@ export async function* readRecordingBatches(path: string, elsewhere?: (line: str
     return { text: parts.join(""), invalid };
   };
   let first = true;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+  for await (const chunk of createReadStream(path, { highWaterMark: limits.chunkBytes ?? 1 << 20 })) {
     let bytes = chunk as Buffer;
     if (first && utf16(bytes)) throw new RecordingEncodingError();
     first = false;
@@ -234,6 +249,7 @@ export async function* readRecordingBatches(path: string, elsewhere?: (line: str
       pending = Buffer.from(bytes.subarray(lastNewline + 1));
     }
     if (pending.length > maxLineBytes) {
+      values.settle(batch);
       number++;
       batch.push({ ok: false, line: number, text: "", error: `the line is longer than ${maxLineBytes >= 1_048_576 ? `${maxLineBytes / 1_048_576} MB` : `${maxLineBytes} bytes`}: not read` });
       pending = Buffer.alloc(0);
@@ -241,11 +257,16 @@ export async function* readRecordingBatches(path: string, elsewhere?: (line: str
     }
     if (batch.length > 0) yield batch;
   }
-  if (pending.length > 0 && !skipping) {
-    const batch: (RecordingLine | PassedOverLine)[] = [];
-    linesOf(Buffer.concat([pending, Buffer.from("\n")]), batch);
-    if (batch.length > 0) yield batch;
-  }
+  const batch: (RecordingLine | PassedOverLine)[] = [];
+  if (pending.length > 0 && !skipping) linesOf(Buffer.concat([pending, Buffer.from("\n")]), batch);
+  values.settle(batch);
+  if (batch.length > 0) yield batch;
+}
+
+/** How a recording is read: the longest line held (MAX_LINE_BYTES), and the size of a chunk (about a megabyte). */
+export interface ReadLimits {
+  readonly maxLineBytes?: number;
+  readonly chunkBytes?: number;
 }
 
 /**
@@ -264,11 +285,6 @@ class RecordingEncodingError extends Error {
   constructor() {
     super("it is UTF-16 text, and a recording is UTF-8 JSON Lines: save it as UTF-8 (PowerShell: `Out-File -Encoding utf8`, or `Set-Content -Encoding utf8`)");
   }
-}
-
-/** Whether a line is empty or only whitespace (a JSON line starts with `{`: one look usually settles it). */
-function isBlank(line: string): boolean {
-  return line.charCodeAt(0) !== 123 /* { */ && line.trim() === "";
 }
 
 function lineText(text: string, start: number, end: number): string {

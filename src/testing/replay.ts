@@ -86,6 +86,8 @@ export type ListedCase = CaseListing | CaseResult;
 export interface ReplayError {
   readonly file: string;
   readonly line: number | null;
+  /** The last line, for an error about several (a JSON object written over several lines). */
+  readonly endLine?: number;
   readonly message: string;
   /** `input`: malformed (exit 2). `mismatch`: well-formed but not of this policy set, e.g. an unknown tool (exit 1). */
   readonly kind: "input" | "mismatch";
@@ -256,7 +258,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         continue;
       }
       if (!entry.ok) {
-        report.errors.push({ file, line: entry.line, message: entry.error, kind: "input" });
+        report.errors.push(lineError(file, entry));
         continue;
       }
       const request = entry.request;
@@ -324,6 +326,11 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       report.errors.push({ file, line: null, message: outcome.error, kind: "input" });
     }
   }
+}
+
+/** A recording line's error as a report lists it: malformed input, at its line (and its last, when it is about several). */
+export function lineError(file: string, entry: { readonly line: number; readonly endLine?: number; readonly error: string }): ReplayError {
+  return entry.endLine === undefined ? { file, line: entry.line, message: entry.error, kind: "input" } : { file, line: entry.line, endLine: entry.endLine, message: entry.error, kind: "input" };
 }
 
 /**

@@ -126,14 +126,15 @@ describe("what to write instead", () => {
   });
 
   it("lines that are not JSON say what they look like: a comment, a piece of a pretty-printed object, a trailing comma", async () => {
-    const file = write("not-json.jsonl", ['{', '  "session": "s",', "}", "// the happy path", "# attacks", '{"session":"s","tool":"kb.search",}', "nonsense"].join("\n") + "\n");
+    // Pieces outside any object that opens and closes (one that does is one error: below).
+    const file = write("not-json.jsonl", ['  "session": "s",', "}", "// the happy path", "# attacks", '{"session":"s","tool":"kb.search",}', "nonsense", "{"].join("\n") + "\n");
     const result = await cli(["test", POLICY, "--replay", file]);
     expect(result.code).toBe(2);
     const several = "(part of an object written over several lines? A recording holds each request on one line: `jq -c . requests.json` writes them so)";
-    for (const n of [1, 2, 3]) expect(result.stdout).toMatch(new RegExp(`:${n}: not JSON: .*${several.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}`));
-    for (const n of [4, 5]) expect(result.stdout).toMatch(new RegExp(`:${n}: not JSON: .*\\(JSON Lines has no comments: remove the line\\)`));
-    expect(result.stdout).toMatch(/:6: not JSON: .*\(a comma before `\}` or `\]` is not JSON: remove it\)/);
-    expect(result.stdout).toMatch(/:7: not JSON: [^(]*$/m);
+    for (const n of [1, 2, 7]) expect(result.stdout).toMatch(new RegExp(`:${n}: not JSON: .*${several.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}`));
+    for (const n of [3, 4]) expect(result.stdout).toMatch(new RegExp(`:${n}: not JSON: .*\\(JSON Lines has no comments: remove the line\\)`));
+    expect(result.stdout).toMatch(/:5: not JSON: .*\(a comma before `\}` or `\]` is not JSON: remove it\)/);
+    expect(result.stdout).toMatch(/:6: not JSON: [^(]*$/m);
   });
 
   it("a requests.json given as a recording is one error that says how to write JSON Lines: pretty-printed, or an array on one line", async () => {
@@ -144,9 +145,12 @@ describe("what to write instead", () => {
     expect(result.stdout).toContain(`error: ${pretty}: it is one JSON document written over several lines, not JSON Lines: a recording holds each request on a line of its own (\`jq -c '.[]' requests.json\` writes an array of requests so, \`jq -c . requests.json\` a single one)`);
     const oneLine = write("array.jsonl", JSON.stringify([{ session: "s", tool: "kb.search" }]) + "\n");
     expect((await cli(["test", POLICY, "--replay", oneLine])).stdout).toContain(`${oneLine}:1: a recording line must be a JSON object, not an array (a list of requests? A recording holds each request on a line of its own: \`jq -c '.[]' requests.json\` writes them so)`);
-    // A good line among the pieces: each piece is reported where it is.
+    // A good line before the object: the object is one error that names its lines, not the file's.
     const mixed = write("mixed-pieces.jsonl", KB("s", "2026-01-05T09:00:00Z", ',"decision":"allow"') + "\n{\n  \"session\": \"t\"\n}\n");
-    expect((await cli(["test", POLICY, "--replay", mixed])).stdout.match(/^error: /gm)).toHaveLength(3);
+    const mixedResult = await cli(["test", POLICY, "--replay", mixed]);
+    expect(mixedResult.code).toBe(2);
+    expect(mixedResult.stdout.match(/^error: /gm)).toHaveLength(1);
+    expect(mixedResult.stdout).toContain(`error: ${mixed}:2: lines 2–4 are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines parse as a JSON object`);
   });
 
   it("a tool one letter off gets a did-you-mean", async () => {

@@ -183,6 +183,62 @@ describe("policyc test: reporters (goldens, real binary, NO_COLOR)", () => {
   });
 });
 
+describe("policyc test: a request written over several lines among one-line ones", () => {
+  // Lines 2–19 and 28–39 are pasted pretty-printed requests (the second ends the file), 23–26 one
+  // with a comma before its `}`; line 21 is a request cut short, a broken line of its own.
+  const SEVERAL = "test/fixtures/replay/several-lines.jsonl";
+  const REPORTERS = ["pretty", "json", "junit", "tap", "github"];
+  const run = (reporter: string, ...extra: string[]): CliResult => bin(["test", DEMO_POLICY, "--replay", SEVERAL, "--reporter", reporter, ...extra]);
+
+  it("is one error at its first line that names its lines, in every reporter (goldens); the lines after it replay; exit 2", () => {
+    const results = REPORTERS.map((reporter) => run(reporter));
+    expectGolden("test-several-lines", results.map((result, i) => `=== --reporter ${REPORTERS[i]}\n${runText(result)}`).join("\n"));
+    for (const [i, result] of results.entries()) {
+      expect(result.code, REPORTERS[i]).toBe(2);
+      expect(result.stderr, REPORTERS[i]).toBe("");
+    }
+    const [pretty, json, , , github] = results.map((result) => result.stdout);
+    expect(pretty!.match(/^error: .*$/gm)).toEqual([
+      `error: ${SEVERAL}:2: lines 2–19 are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines parse as a JSON object`,
+      expect.stringMatching(new RegExp(`^error: ${SEVERAL}:21: not JSON: `)),
+      `error: ${SEVERAL}:23: lines 23–26 are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines are not JSON either: Expected double-quoted property name in JSON at line 26, column 1 (a comma before \`}\` or \`]\` is not JSON: remove it)`,
+      `error: ${SEVERAL}:28: lines 28–39 are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines parse as a JSON object`,
+    ]);
+    expect(lastLine(pretty!)).toBe("3 passed, 1 failed");
+    const report = JSON.parse(json!) as { errors: { line: number; endLine?: number }[]; lines: number };
+    expect(report.errors.map((e) => [e.line, e.endLine])).toEqual([[2, 19], [21, undefined], [23, 26], [28, 39]]);
+    expect(report.lines).toBe(4);
+    expect(github).toMatch(new RegExp(`^::error file=${SEVERAL},line=2,endLine=19,title=`, "m"));
+  });
+
+  it("is the same report on one, two or three threads: each such error said once", () => {
+    // The JSON report holds all the others show (errors, failures, every case).
+    const one = runText(run("json", "--jobs", "1"));
+    for (const jobs of ["2", "3"]) expect(runText(run("json", "--jobs", jobs)), `--jobs ${jobs}`).toBe(one);
+    expect(runText(run("pretty", "--jobs", "3"))).toBe(runText(run("pretty", "--jobs", "1")));
+  });
+
+  it("across the edge of a megabyte chunk read: one error, and the lines after it replay", async () => {
+    const good = (n: number): string => `{"session":"s${n}","agent":{"team":"support"},"tool":"kb.search","args":{"query":"q"},"decision":"allow"}`;
+    const lines: string[] = [];
+    let bytes = 0;
+    for (let n = 0; bytes + good(n).length + 1 <= (1 << 20) - 50; n++) {
+      lines.push(good(n));
+      bytes += good(n).length + 1;
+    }
+    const first = lines.length + 1;
+    const pasted = JSON.stringify(JSON.parse(good(-1)), null, 2).split("\n");
+    // The first chunk read ends inside the object.
+    expect(bytes).toBeLessThan(1 << 20);
+    expect(bytes + pasted.join("\n").length).toBeGreaterThan(1 << 20);
+    const file = write("chunk-edge.jsonl", [...lines, ...pasted, good(-2)].join("\n") + "\n");
+    const result = await test(DEMO_POLICY, "--replay", file);
+    expect(result.code).toBe(2);
+    expect(result.stdout.match(/^error: .*$/gm)).toEqual([`error: ${file}:${first}: lines ${first}–${first + pasted.length - 1} are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines parse as a JSON object`]);
+    expect(lastLine(result.stdout)).toBe(`${lines.length + 1} passed, 0 failed`);
+  });
+});
+
 describe("policyc test: recording text cannot forge report lines", () => {
   it("tap: a `#` in an argument is escaped, so `# SKIP` does not turn a failure into a skip; a newline in a file name does not add a test point", async () => {
     const failing = '{"session":"s","agent":{"team":"sales"},"tool":"kb.search","args":{"query":"x # SKIP \\\\ y"},"decision":"allow"}';

@@ -90,6 +90,32 @@ describe("replaying a large recording on several threads", () => {
     }
   });
 
+  it("a request written over several lines is one error on any number of threads, said once, and the lines after it replay alike", async () => {
+    const { policy } = compileSources([{ path: "p.policy", text: POLICY }]);
+    const base = { agent: { team: "support" }, context: { labels: [] }, tool: "kb.search", args: { query: "q" }, decision: "allow", rules: ["search"] };
+    const lines: string[] = [];
+    for (let s = 0; s < 40; s++) {
+      lines.push(JSON.stringify({ ...base, session: `s${s}` }));
+      // Pasted pretty-printed, in many sessions (so every share owns some), one holding a line
+      // that is a whole request of another session on its own (which a share would pass over).
+      if (s % 4 === 1) lines.push(...JSON.stringify({ ...base, session: `s${s}`, args: { query: "q", inner: [{ session: `s${s + 1}`, tool: "kb.search" }] } }, null, 2).replace(/\{\n\s*"session": "(s\d+)",\n\s*"tool": "kb.search"\n\s*\}/, '{"session":"$1","tool":"kb.search"}').split("\n"));
+      if (s % 9 === 4) lines.push(`{"session":"s${s}","tool":"kb.search"`); // cut short: its own error
+    }
+    const file = join(dir, "several-lines.jsonl");
+    writeFileSync(file, lines.join("\n") + "\n");
+    const single = await dist.replayRecordings(policy, [file], { workers: 1 });
+    const grouped = single.errors.filter((e: { endLine?: number }) => e.endLine !== undefined);
+    expect(grouped).toHaveLength(10);
+    expect(single.errors).toHaveLength(14);
+    expect(single.passed).toBe(40);
+    for (const workers of [2, 3]) {
+      const parallel = await dist.replayRecordings(policy, [file], { workers });
+      expect({ passed: parallel.passed, failed: parallel.failed, lines: parallel.lines, errors: parallel.errors }, `${workers} threads`).toEqual({ passed: single.passed, failed: single.failed, lines: single.lines, errors: single.errors });
+    }
+    const diff = await import(join(ROOT, "dist", "testing", "diff.js"));
+    for (const workers of [1, 3]) expect((await diff.diffRecordings(policy, policy, [file], { workers })).errors, `diff on ${workers} threads`).toEqual(single.errors);
+  });
+
   it("diff: the same report on several threads as on one (changes in line order, directions, errors)", async () => {
     const diff = await import(join(ROOT, "dist", "testing", "diff.js"));
     const before = compileSources([{ path: "p.policy", text: POLICY }]).policy;

@@ -62,7 +62,7 @@ describe("readRecordingBatches: a line too long to hold", () => {
     const file = join(dir, "long.jsonl");
     writeFileSync(file, [ok, long, ok, long].join("\n") + "\n" + ok);
     const lines: RecordingLine[] = [];
-    for await (const batch of readRecordingBatches(file, undefined, 1_000_000)) lines.push(...batch);
+    for await (const batch of readRecordingBatches(file, undefined, { maxLineBytes: 1_000_000 })) lines.push(...batch);
     expect(lines.map((l) => [l.line, l.ok])).toEqual([[1, true], [2, false], [3, true], [4, false], [5, true]]);
     expect(error(lines[1]!)).toBe("the line is longer than 1000000 bytes: not read");
     expect(lines[1]).toMatchObject({ text: "" });
@@ -80,5 +80,74 @@ describe("readRecordingBatches: bytes that are not UTF-8", () => {
     expect(lines.map((l) => [l.line, l.ok])).toEqual([[1, true], [2, false], [3, true], [4, true], [5, false]]);
     expect(error(lines[1]!)).toBe("the line is not valid UTF-8");
     expect(lines[3]!.ok && lines[3]!.request["args"]).toEqual({ x: "日本語 ✓" });
+  });
+});
+
+describe("readRecordingBatches: a JSON object written over several lines among one-line requests", () => {
+  const good = (session: string): string => JSON.stringify({ session, tool: "t", args: { q: "x" } });
+  const pretty = (value: unknown, indent = ""): string[] => JSON.stringify(value, null, 2).split("\n").map((line) => indent + line);
+  /** Every entry as [line, ok, endLine] (endLine only on an error about several lines). */
+  const outline = (lines: readonly RecordingLine[]): unknown[] => lines.map((l) => (!l.ok && l.endLine !== undefined ? [l.line, l.ok, l.endLine] : [l.line, l.ok]));
+  async function read(content: string, limits?: { chunkBytes?: number }): Promise<RecordingLine[]> {
+    const file = join(dir, "several.jsonl");
+    writeFileSync(file, content);
+    const lines: RecordingLine[] = [];
+    for await (const batch of readRecordingBatches(file, undefined, limits)) lines.push(...batch);
+    return lines;
+  }
+  // Two pasted requests (the second indented, with a blank line and CRLF), a pretty array, a
+  // request cut short, a truly broken line, and a pasted request that ends the file (no newline).
+  const content = [
+    good("a"),
+    ...pretty({ session: "b", tool: "t", args: { q: "x", list: [{ id: 1 }, { id: 2 }] } }),
+    good("c"),
+    ...pretty({ session: "d", tool: "t" }, "    ").map((line, i) => (i === 1 ? `${line}\r\n` : line)),
+    good("e"),
+    ...pretty([{ session: "f", tool: "t" }]),
+    '{"session":"g","tool":"t","args":{"q":"x"}',
+    good("h"),
+    "not json",
+    good("i"),
+    ...pretty({ session: "j", tool: "t" }),
+  ].join("\n");
+  const expected = [[1, true], [2, false, 16], [17, true], [18, false, 22], [23, true], [24, false, 29], [30, false], [31, true], [32, false], [33, true], [34, false, 37]];
+
+  it("is one error at its first line that names its lines, and the good lines after it are read", async () => {
+    const lines = await read(content);
+    expect(outline(lines)).toEqual(expected);
+    expect(error(lines[1]!)).toBe("lines 2–16 are one JSON object written over several lines: put it on one line (`jq -c` writes it so); joined, the lines parse as a JSON object");
+    expect(error(lines[5]!)).toBe("lines 24–29 are one JSON array written over several lines: put each request in it on a line of its own (`jq -c '.[]'` writes them so); joined, the lines parse as a JSON array");
+    // A request cut short opens an object that the next good line shows never was one: reported alone, as any broken line.
+    expect(error(lines[6]!)).toMatch(/^not JSON: Expected ',' or '}' after property value in JSON at column \d+$/);
+    expect(error(lines[8]!)).toMatch(/^not JSON: /);
+    expect(error(lines[10]!)).toBe("lines 34–37 are one JSON object written over several lines: put it on one line (`jq -c` writes it so); joined, the lines parse as a JSON object");
+    // The value's own lines are not replayed: the one-line object inside the first is no request.
+    expect(lines.filter((l) => l.ok).map((l) => l.ok && l.request["session"])).toEqual(["a", "c", "e", "h", "i"]);
+  });
+
+  it("is the same whatever the chunks the file is read in: a value may span several", async () => {
+    for (const chunkBytes of [1, 7, 64, 333]) expect(outline(await read(content, { chunkBytes })), `chunks of ${chunkBytes} bytes`).toEqual(expected);
+  });
+
+  it("says where lines that do not parse joined go wrong, and a comma before a closing bracket", async () => {
+    const lines = await read([good("a"), "{", '  "session": "b",', '  "tool": "t",', "}", good("c")].join("\n"));
+    expect(outline(lines)).toEqual([[1, true], [2, false, 5], [6, true]]);
+    expect(error(lines[1]!)).toBe("lines 2–5 are one JSON object written over several lines: put it on one line (`jq -c` writes it so); joined, the lines are not JSON either: Expected double-quoted property name in JSON at line 5, column 1 (a comma before `}` or `]` is not JSON: remove it)");
+  });
+
+  it("a value the file ends inside: its lines are reported each on its own, as before", async () => {
+    const lines = await read([good("a"), "{", '  "session": "b",', '  "tool": "t"'].join("\n") + "\n");
+    expect(outline(lines)).toEqual([[1, true], [2, false], [3, false], [4, false]]);
+  });
+
+  it("is held only up to a bound: a longer one is one error all the same, at its first line, not parsed joined", async () => {
+    const long = pretty({ session: "b", tool: "t", args: { list: Array.from({ length: 1500 }, (_, i) => i) } });
+    const lines = await read([good("a"), ...long, good("c")].join("\n"));
+    expect(outline(lines)).toEqual([[1, true], [2, false, long.length + 1], [long.length + 2, true]]);
+    expect(error(lines[1]!)).toBe(`lines 2–${long.length + 1} are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so) (more than 1000 lines or 1 MB: not read as one)`);
+    // Past the bound, one that does not end is still one error, up to the next request.
+    const cut = await read([good("a"), ...long.slice(0, -3), good("c")].join("\n"));
+    expect(outline(cut)).toEqual([[1, true], [2, false, long.length - 2], [long.length - 1, true]]);
+    expect(error(cut[1]!)).toMatch(/^lines 2–\d+ start one JSON object written over several lines that does not end: /);
   });
 });

@@ -16,11 +16,12 @@ function property(text: string): string {
 /** Annotations pointing at the recording line, then the summary. */
 export function githubReport({ report, coverage, verdict }: ReporterInput, write: Write): void {
   const out: string[] = [];
-  // `file=…,line=…,` for a recording in the repository; for standard input the line goes in the title instead.
-  const place = (file: string, line: number | null): { property: string; title: string } =>
-    isRepositoryFile(file) ? { property: `file=${property(file)}${line !== null ? `,line=${line}` : ""},`, title: "" } : { property: "", title: `standard input${line !== null ? ` line ${line}` : ""}: ` };
+  // `file=…,line=…,` (and `endLine=…,` for an error about several lines) for a recording in the
+  // repository; for standard input the line goes in the title instead.
+  const place = (file: string, line: number | null, endLine?: number): { property: string; title: string } =>
+    isRepositoryFile(file) ? { property: `file=${property(file)}${line !== null ? `,line=${line}` : ""}${endLine !== undefined ? `,endLine=${endLine}` : ""},`, title: "" } : { property: "", title: `standard input${line !== null ? ` line ${line}` : ""}: ` };
   for (const e of report.errors) {
-    const at = place(e.file, e.line);
+    const at = place(e.file, e.line, e.endLine);
     out.push(`::error ${at.property}title=${property(`policyc test: ${at.title}${errorTitle(e)}`)}::${data(e.message)}`);
   }
   for (const f of report.failures) {
