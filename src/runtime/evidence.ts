@@ -12,9 +12,44 @@ export type Why =
   /** An `and` that held or an `or` that did not: every term took part. */
   | { readonly kind: "every"; readonly terms: readonly (Why | undefined)[] }
   /** A comparison's operands, as compared (ranks, milliseconds). */
-  | { readonly kind: "compared"; readonly left: unknown; readonly right: unknown; readonly value: boolean };
+  | { readonly kind: "compared"; readonly left: unknown; readonly right: unknown; readonly value: boolean }
+  /** A membership or text test's operands as written, left then right (see testOf), and the member that decided it (see Interpreter.decidingMember). */
+  | { readonly kind: "tested"; readonly left: unknown; readonly right: unknown; readonly value: boolean; readonly member?: { readonly index: number; readonly value: unknown } };
 
-/** One operand of a comparison, for people. */
+/** The operators that test membership (`in`, `contains` on a collection, `containsAny`, `containsAll`) or text (`contains` on a string, `like`, `startsWith`, `endsWith`). */
+export type TestOperator = "in" | "contains" | "containsAny" | "containsAll" | "like" | "startsWith" | "endsWith";
+
+/** A membership or text test's operands as written, left to right (`x in S`: x, S; `s.startsWith(p)`: s, p); null for any other node. */
+export function testOf(expr: IrExpr): { readonly operator: TestOperator; readonly left: IrExpr; readonly right: IrExpr } | null {
+  switch (expr.op) {
+    case "in":
+      return { operator: "in", left: expr.element, right: expr.collection };
+    case "contains":
+      return { operator: "contains", left: expr.collection, right: expr.element };
+    case "containsAny":
+    case "containsAll":
+      return { operator: expr.op, left: expr.left, right: expr.right };
+    case "like":
+      return { operator: "like", left: expr.subject, right: expr.pattern };
+    case "method":
+      return (expr.name === "startsWith" || expr.name === "endsWith") && expr.args.length === 1 ? { operator: expr.name, left: expr.object, right: expr.args[0]! } : null;
+    default:
+      return null;
+  }
+}
+
+/**
+ * Which side's member decides a test, when one does: the first member of the left side that the
+ * right side also has (`containsAny` that held), or the first member of the right side that the
+ * left side lacks (`containsAll` that did not); null when no single member decides it.
+ */
+export function decidingSide(operator: TestOperator, value: boolean): "left" | "right" | null {
+  if (operator === "containsAny" && value) return "left";
+  if (operator === "containsAll" && !value) return "right";
+  return null;
+}
+
+/** One operand of a comparison or a membership or text test, for people. */
 export interface ComparedOperand {
   /** Its path in the request (`args.msgs[1].size`) when it reads one, else the operand as written; null when neither is known. */
   readonly text: string | null;
@@ -27,7 +62,7 @@ export interface ComparedOperand {
 /**
  * A piece of a clause's evidence: what decided its value. In the order found, outer first, and
  * only along what decided it: the deciding element of each quantifier, the settling term of each
- * `and`/`or`, and the operands of the comparisons on the way.
+ * `and`/`or`, and the operands of the comparisons and membership and text tests on the way.
  */
 export type Evidence =
   | {
@@ -49,11 +84,46 @@ export type Evidence =
     }
   | {
       readonly kind: "comparison";
-      /** The comparison as written; null when the clause's text does not show it. */
+      /** The comparison as written (without parentheses around it); null when the clause's text does not show it. */
       readonly text: string | null;
       readonly operator: "==" | "!=" | "<" | "<=" | ">" | ">=";
       readonly value: boolean;
       readonly left: ComparedOperand;
+      readonly right: ComparedOperand;
+    }
+  | {
+      readonly kind: "membership";
+      /** The test as written (without parentheses around it); null when the clause's text does not show it. */
+      readonly text: string | null;
+      /** `contains` of a collection (of a string it is a `text` test). */
+      readonly operator: "in" | "contains" | "containsAny" | "containsAll";
+      readonly value: boolean;
+      /** As written: the element of `x in S`, the collection of `S contains x`. */
+      readonly left: ComparedOperand;
+      readonly right: ComparedOperand;
+      /**
+       * The member that decided it: of `containsAny` that held, the first member of the left side
+       * the right side also has; of `containsAll` that did not, the first member of the right side
+       * the left side lacks. Absent otherwise.
+       */
+      readonly member?: {
+        /** Where it is: `args.to[2]`; null when its side is written in the policy (a list literal) or not known. */
+        readonly path: string | null;
+        /** Its position in its side as walked (a set in its stored order). */
+        readonly index: number;
+        readonly shown: string;
+      };
+    }
+  | {
+      readonly kind: "text";
+      /** The test as written (without parentheses around it); null when the clause's text does not show it. */
+      readonly text: string | null;
+      /** `contains` of a string (of a collection it is a `membership` test). */
+      readonly operator: "contains" | "like" | "startsWith" | "endsWith";
+      readonly value: boolean;
+      /** The text tested (`s` of `s like p`, `s.startsWith(p)`, `s contains t`). */
+      readonly left: ComparedOperand;
+      /** The pattern, prefix, suffix or part looked for. */
       readonly right: ComparedOperand;
     };
 
@@ -69,7 +139,14 @@ export function showValue(value: unknown): string {
   } catch {
     text = "(too deeply nested to show)";
   }
-  return text.length > SHOWN_LENGTH ? text.slice(0, SHOWN_LENGTH - 3) + "…" : text;
+  return text.length > SHOWN_LENGTH ? text.slice(0, SHOWN_LENGTH - 3) + CUT : text;
+}
+
+const CUT = "…";
+
+/** Whether showValue cut a value short (no whole JSON value ends with `…`). */
+export function isCut(shown: string): boolean {
+  return shown.endsWith(CUT);
 }
 
 /**
@@ -79,7 +156,11 @@ export function showValue(value: unknown): string {
  */
 export function clauseEvidence(expr: IrExpr, why: Why | undefined, text: string | null): Evidence[] {
   const found: Evidence[] = [];
-  collect(expr, why, text, new Map(), false, found);
+  try {
+    collect(expr, why, text, new Map(), false, found);
+  } catch {
+    // Never thrown at the clause: what was found up to a value that cannot be shown is kept.
+  }
   return found;
 }
 
@@ -121,7 +202,7 @@ function collect(expr: IrExpr, why: Why | undefined, text: string | null, paths:
       const [leftText, rightText] = sides?.length === 2 ? sides : [null, null];
       found.push({
         kind: "comparison",
-        text,
+        text: unwrapped(text),
         operator: expr.operator,
         value: why.value,
         left: operand(expr.left, why.left, leftText, expr.right, paths),
@@ -129,8 +210,39 @@ function collect(expr: IrExpr, why: Why | undefined, text: string | null, paths:
       });
       return;
     }
-    default:
+    default: {
+      const test = testOf(expr);
+      if (test === null || why.kind !== "tested") return;
+      const piece = testEvidence(expr, test, why, text, paths);
+      if (piece !== null) found.push(piece);
       return;
+    }
+  }
+}
+
+/**
+ * A membership or text test's evidence, or null when it cannot be shown: the explanation then
+ * goes without it rather than fail (a bundle's text and a library caller's request are data).
+ */
+function testEvidence(expr: IrExpr, test: NonNullable<ReturnType<typeof testOf>>, why: Why & { kind: "tested" }, written: string | null, paths: ReadonlyMap<string, string>): Evidence | null {
+  try {
+    const text = unwrapped(written);
+    const [leftText, rightText] = sidesOfTest(text, test.operator) ?? [null, null];
+    const left = operand(test.left, why.left, leftText, test.right, paths);
+    const right = operand(test.right, why.right, rightText, test.left, paths);
+    const { operator } = test;
+    const value = why.value;
+    if (operator === "like" || operator === "startsWith" || operator === "endsWith") return { kind: "text", text, operator, value, left, right };
+    if (expr.op === "contains" && expr.string) return { kind: "text", text, operator: "contains", value, left, right };
+    const side = decidingSide(operator, value);
+    if (side === null || why.member === undefined) return { kind: "membership", text, operator, value, left, right };
+    const [sideExpr, sideOperand, otherExpr] = side === "left" ? [test.left, left, test.right] : [test.right, right, test.left];
+    const { index, value: member } = why.member;
+    const item = sideExpr.op === "list" ? sideExpr.items[index] : undefined;
+    const path = sideOperand.constant || sideOperand.text === null ? null : `${indexable(sideOperand.text)}[${index}]`;
+    return { kind: "membership", text, operator, value, left, right, member: { path, index, shown: showValue(item === undefined ? member : readable(item, member, otherExpr)) } };
+  } catch {
+    return null;
   }
 }
 
@@ -148,6 +260,8 @@ function operand(expr: IrExpr, value: unknown, written: string | null, other: Ir
  * enum members by rank and times as milliseconds; a constant takes its unit from the other side.
  */
 function readable(expr: IrExpr, value: unknown, other: IrExpr): unknown {
+  // A list written in the policy (`tool.risk in [high, critical]`): each item as the other side spells it.
+  if (expr.op === "list" && Array.isArray(value)) return value.map((item, i) => (expr.items[i] === undefined ? item : readable(expr.items[i]!, item, other)));
   if (expr.op === "enumRank") return typeof value === "number" ? (expr.members[value] ?? value) : value;
   const unit = unitOf(expr) ?? (expr.op === "const" ? unitOf(other) : undefined);
   if (unit === "risk" && typeof value === "number") return (Object.keys(RISK_RANK) as RiskLevel[]).find((level) => RISK_RANK[level] === value) ?? value;
@@ -215,6 +329,23 @@ function operandOfNot(text: string | null): string | null {
   return inner?.startsWith("not ") ? inner.slice("not ".length) : null;
 }
 
+/** The texts of a test's two operands, as written: `x` and `S` of `x in S`, `s` and `p` of `s.startsWith(p)`. */
+function sidesOfTest(text: string | null, operator: TestOperator): [string, string] | null {
+  if (operator === "startsWith" || operator === "endsWith") return partsOfMethod(text, operator);
+  const sides = splitTopLevel(unwrapped(text), ` ${operator} `);
+  return sides?.length === 2 ? [sides[0]!, sides[1]!] : null;
+}
+
+/** The object and the one argument of a method call's text (`agent.id` and `"spiffe://"` of `agent.id.startsWith("spiffe://")`). */
+function partsOfMethod(text: string | null, name: string): [string, string] | null {
+  const inner = unwrapped(text);
+  const call = `.${name}(`;
+  // The call is the last `.name(` outside strings and brackets, whose parenthesis closes the text.
+  const at = topLevelIndexes(inner, call)?.at(-1);
+  if (inner === null || at === undefined || closingOf(inner, at + call.length - 1) !== inner.length - 1) return null;
+  return [inner.slice(0, at), inner.slice(at + call.length, -1)];
+}
+
 function termsOf(text: string | null, operator: "and" | "or", count: number): string[] | null {
   const terms = splitTopLevel(unwrapped(text), ` ${operator} `);
   return terms?.length === count ? terms : null;
@@ -231,27 +362,34 @@ function partsOfQuantifier(text: string | null, kind: "any" | "all", variable: s
 
 /** `text` cut at every `separator` outside strings and brackets; null for no text or unbalanced text. */
 function splitTopLevel(text: string | null, separator: string): string[] | null {
+  const indexes = topLevelIndexes(text, separator);
+  if (text === null || indexes === null) return null;
+  return [0, ...indexes.map((i) => i + separator.length)].map((start, n) => text.slice(start, indexes[n] ?? text.length));
+}
+
+/**
+ * Where `separator` starts outside strings and brackets, not overlapping; null for no text or
+ * unbalanced text. A separator that opens a bracket (`.startsWith(`) counts it as opened.
+ */
+function topLevelIndexes(text: string | null, separator: string): number[] | null {
   if (text === null) return null;
-  const pieces: string[] = [];
+  const indexes: number[] = [];
   let depth = 0;
-  let start = 0;
   for (let i = 0; i < text.length; i++) {
     const character = text[i]!;
     if (character === '"') {
       i = endOfString(text, i);
       if (i < 0) return null;
+    } else if (depth === 0 && text.startsWith(separator, i)) {
+      indexes.push(i);
+      i += separator.length - 1;
+      if (separator.endsWith("(")) depth++;
     } else if (character === "(" || character === "[") depth++;
     else if (character === ")" || character === "]") {
       if (--depth < 0) return null;
-    } else if (depth === 0 && text.startsWith(separator, i)) {
-      pieces.push(text.slice(start, i));
-      start = i + separator.length;
-      i = start - 1;
     }
   }
-  if (depth !== 0) return null;
-  pieces.push(text.slice(start));
-  return pieces;
+  return depth === 0 ? indexes : null;
 }
 
 /** The index of the bracket that closes the one at `open`, or -1. */

@@ -3,7 +3,7 @@ import * as rt from "./helpers.js";
 import { RISK_RANK, type IrExpr } from "./ir.js";
 import { parseTime, type RuntimeSchema, type TypeJson } from "./schema.js";
 import { shapeOfType } from "./declaredShape.js";
-import { clauseEvidence, type Evidence, type Why } from "./evidence.js";
+import { clauseEvidence, decidingSide, testOf, type Evidence, type TestOperator, type Why } from "./evidence.js";
 
 /** What one clause evaluated to, for explanations. */
 export interface ClauseTrace {
@@ -24,6 +24,8 @@ interface Traced {
 
 type Quantifier = Extract<IrExpr, { op: "quantifier" }>;
 type Comparison = Extract<IrExpr, { op: "compare" }>;
+/** A membership or text test (testOf): `size` and `lower` are methods too, but no tests. */
+type Test = Extract<IrExpr, { op: "in" | "contains" | "containsAny" | "containsAll" | "like" | "method" }>;
 
 interface Intents {
   get(name: string): { tools: ReadonlySet<string>; maxRisk: number } | undefined;
@@ -124,18 +126,11 @@ export class Interpreter {
         return rank < 0 ? undefined : rank;
       }
       case "in":
-        return rt.has(this.evaluate(e.collection, locals), this.evaluate(e.element, locals), this.shape(e.shape));
-      case "contains": {
-        const collection = this.evaluate(e.collection, locals);
-        const element = this.evaluate(e.element, locals);
-        return e.string ? rt.includesText(collection, element) : rt.has(collection, element, this.shape(e.shape));
-      }
+      case "contains":
       case "containsAny":
-        return rt.containsAny(this.evaluate(e.left, locals), this.evaluate(e.right, locals), this.shape(e.shape));
       case "containsAll":
-        return rt.containsAll(this.evaluate(e.left, locals), this.evaluate(e.right, locals), this.shape(e.shape));
       case "like":
-        return rt.like(this.evaluate(e.subject, locals) as string, this.evaluate(e.pattern, locals) as string);
+        return this.test(e, ...this.operandsOfTest(testOf(e)!, locals));
       case "quantifier":
         return this.quantify(e, locals, (inner) => this.evaluate(e.body, inner)).value;
       case "session":
@@ -168,9 +163,8 @@ export class Interpreter {
           case "lower":
             return this.atSite(e, (site, note) => rt.lowerAt(site, note, object));
           case "startsWith":
-            return rt.startsWith(object, this.evaluate(e.args[0]!, locals));
           case "endsWith":
-            return rt.endsWith(object, this.evaluate(e.args[0]!, locals));
+            return this.test(e, object, this.evaluate(e.args[0]!, locals));
         }
         return undefined;
       }
@@ -179,6 +173,52 @@ export class Interpreter {
         return this.atSite(e, (site, note) => (e.name === "url.host" ? rt.urlHostAt(site, note, value) : rt.emailDomainAt(site, note, value)));
       }
     }
+  }
+
+  /** A membership or text test (see testOf) of its operands' values, as written: left, right. */
+  private test(e: Test, left: unknown, right: unknown): boolean {
+    switch (e.op) {
+      case "in":
+        return rt.has(right, left, this.shape(e.shape));
+      case "contains":
+        return e.string ? rt.includesText(left, right) : rt.has(left, right, this.shape(e.shape));
+      case "containsAny":
+        return rt.containsAny(left, right, this.shape(e.shape));
+      case "containsAll":
+        return rt.containsAll(left, right, this.shape(e.shape));
+      case "like":
+        return rt.like(left as string, right as string);
+      case "method":
+        return e.name === "startsWith" ? rt.startsWith(left, right) : rt.endsWith(left, right);
+    }
+  }
+
+  /** A test's operands' values, left then right, each evaluated in the order the node always had: `x in S` reads S first. */
+  private operandsOfTest(test: NonNullable<ReturnType<typeof testOf>>, locals: ReadonlyMap<string, unknown>): [unknown, unknown] {
+    if (test.operator === "in") {
+      const collection = this.evaluate(test.right, locals);
+      return [this.evaluate(test.left, locals), collection];
+    }
+    const left = this.evaluate(test.left, locals);
+    return [left, this.evaluate(test.right, locals)];
+  }
+
+  /**
+   * The member that decided a `containsAny` that held or a `containsAll` that did not (see
+   * decidingSide), for explanations: searched through the same membership as the generated code
+   * uses inside quantifiers (an index of a long list, once per decision), so it costs what the
+   * test did. Absent when the search does not find one the test's value says is there.
+   */
+  private decidingMember(operator: TestOperator, shape: TypeJson | undefined, value: boolean, left: unknown, right: unknown): { member?: { index: number; value: unknown } } {
+    const side = decidingSide(operator, value);
+    if (side === null) return {};
+    const [walked, other] = side === "left" ? [left, right] : [right, left];
+    const note: rt.FaultNote = { fault: undefined };
+    const members = rt.items(walked);
+    const memberShape = this.shape(shape);
+    // containsAny: a member the other side has; containsAll: one it lacks.
+    const index = members.findIndex((member) => rt.hasAt(note, other, member, memberShape) === (side === "left"));
+    return index < 0 || note.fault !== undefined ? {} : { member: { index, value: members[index] } };
   }
 
   private compare(e: Comparison, left: unknown, right: unknown): boolean {
@@ -246,8 +286,14 @@ export class Interpreter {
         const value = this.compare(e, left, right);
         return { value, why: { kind: "compared", left, right, value } };
       }
-      default:
-        return { value: this.evaluate(e, locals), why: undefined };
+      default: {
+        const test = testOf(e);
+        if (test === null) return { value: this.evaluate(e, locals), why: undefined };
+        const [left, right] = this.operandsOfTest(test, locals);
+        const value = this.test(e as Test, left, right);
+        const shape = "shape" in e ? e.shape : undefined;
+        return { value, why: { kind: "tested", left, right, value, ...this.decidingMember(test.operator, shape, value, left, right) } };
+      }
     }
   }
 
@@ -287,16 +333,20 @@ export class Interpreter {
       // An `unless X` clause is the term `not X`: its trace shows X's own value, as written.
       const unless = term.op === "not" && text.startsWith("unless ");
       const shown = unless ? term.operand : term;
+      let traced: Traced;
       try {
-        const { value, why } = this.traced(shown);
-        const evidence = clauseEvidence(shown, why, unless ? text.slice("unless ".length) : text);
-        const witness = shown.op === "quantifier" && why?.kind === "element" ? { witness: why.element } : {};
-        clauses.push({ text, value, ...witness, ...(evidence.length > 0 ? { evidence } : {}) });
-        if (unless ? value !== false : value !== true) matched = false;
+        traced = this.traced(shown);
       } catch (error) {
         clauses.push({ text, value: undefined, error: rt.message(error) });
         matched = "error";
+        return;
       }
+      const { value, why } = traced;
+      // Outside the try: evidence that cannot be shown is left out, never taken for a failed clause.
+      const evidence = clauseEvidence(shown, why, unless ? text.slice("unless ".length) : text);
+      const witness = shown.op === "quantifier" && why?.kind === "element" ? { witness: why.element } : {};
+      clauses.push({ text, value, ...witness, ...(evidence.length > 0 ? { evidence } : {}) });
+      if (unless ? value !== false : value !== true) matched = false;
     });
     return { matched, clauses };
   }

@@ -1,39 +1,53 @@
 import type { Palette } from "../diagnostics/render.js";
 import { printable } from "../diagnostics/printable.js";
 import type { Decision } from "../runtime/decision.js";
-import { showValue, type ComparedOperand, type Evidence } from "../runtime/evidence.js";
+import { decidingSide, isCut, showValue, type ComparedOperand, type Evidence } from "../runtime/evidence.js";
 import type { Explanation, RuleTrace } from "../runtime/explain.js";
 import type { ClauseTrace } from "../runtime/interpret.js";
 
 /**
  * A clause's evidence after its value, in words: ` by \`TERM\`` for the term that settled an
- * `and`/`or`, ` for PATH = VALUE` for a quantifier's deciding element, and the compared values in
- * parentheses (`(31 > 30)`, `(agent.team is "sales")`).
+ * `and`/`or`, ` for PATH = VALUE` for a quantifier's deciding element or the member that decided a
+ * `containsAny`/`containsAll`, and the compared and tested values in parentheses (`(31 > 30)`,
+ * `(agent.team is "sales")`, `(session.labels is ["pii"])`).
  */
 function evidenceText(evidence: readonly Evidence[]): string {
   let text = "";
   let compared: string[] = [];
+  // Elements the line names, by path, and whether their value is shown whole (not cut): a test
+  // of one (`r like "*@acme.com"` for args.to[1]) or of a part of one shown whole adds nothing.
+  const shownPaths = new Map<string, boolean>();
   const flush = (): void => {
     if (compared.length > 0) text += ` (${compared.join(", ")})`;
     compared = [];
   };
+  // `unnamed`: how to name an element without a path (a member of a list literal needs no name).
+  const forElement = (path: string | null, shown: string, unnamed: string | null): void => {
+    flush();
+    const name = path ?? unnamed;
+    text += ` for ${name === null ? shown : `${name} = ${shown}`}`;
+    if (path !== null) shownPaths.set(path, !isCut(shown));
+  };
   evidence.forEach((piece, i) => {
-    if (piece.kind === "comparison") {
-      const shown = comparisonText(piece);
+    if (piece.kind === "comparison" || piece.kind === "membership" || piece.kind === "text") {
+      if (piece.kind === "membership" && piece.member !== undefined && !insideNext(piece.member.path, evidence[i + 1])) forElement(piece.member.path, piece.member.shown, null);
+      const shown = piece.kind === "comparison" ? comparisonText(piece) : testText(piece, shownPaths);
       if (shown !== null) compared.push(shown);
       return;
     }
     flush();
     if (piece.kind === "term") text += piece.text !== null ? ` by \`${piece.text}\`` : ` by its ${ordinal(piece.index + 1)} term`;
     // An element inside the next one shown (args.msgs[1], then args.msgs[1].atts[1]) is named by its path.
-    else if (!insideNext(piece, evidence[i + 1])) text += ` for ${piece.path ?? `element ${piece.index}`} = ${piece.shown}`;
+    else if (!insideNext(piece.path, evidence[i + 1])) forElement(piece.path, piece.shown, `element ${piece.index}`);
   });
   flush();
   return text;
 }
 
-function insideNext(element: Evidence & { kind: "element" }, next: Evidence | undefined): boolean {
-  return element.path !== null && next?.kind === "element" && next.path !== null && next.path.startsWith(`${element.path}.`);
+/** Whether the element at `path` holds the element or member the next piece names (so that one is named instead). */
+function insideNext(path: string | null, next: Evidence | undefined): boolean {
+  const inner = next?.kind === "element" ? next.path : next?.kind === "membership" ? (next.member?.path ?? null) : null;
+  return path !== null && inner !== null && inner.startsWith(`${path}.`);
 }
 
 /**
@@ -52,6 +66,30 @@ function comparisonText(comparison: Evidence & { kind: "comparison" }): string |
   }
   const sides = [is(left), is(right)];
   return sides[0] !== null && sides[1] !== null ? sides.join(", ") : both;
+}
+
+/**
+ * The values a membership or text test looked at: each side read from the request or computed
+ * (`session.labels is ["pii","internal"]`, `args.url is "https://docs.acme.com/x"`), but not a
+ * side the line already shows (see alreadyShown) or the side a deciding member was named in;
+ * both values with the operator when a side's text is unknown; null when there is nothing to add
+ * (both sides written in the policy).
+ */
+function testText(test: Evidence & { kind: "membership" | "text" }, shownPaths: ReadonlyMap<string, boolean>): string | null {
+  const { left, right, operator } = test;
+  const read = [left, right].filter((side) => !side.constant);
+  if (read.length === 0) return null;
+  if (read.some((side) => side.text === null)) return operator === "startsWith" || operator === "endsWith" ? `${left.shown}.${operator}(${right.shown})` : `${left.shown} ${operator} ${right.shown}`;
+  const named = test.kind === "membership" && (test.member?.path ?? null) !== null ? (decidingSide(test.operator, test.value) === "left" ? left : right) : null;
+  const shown = read.filter((side) => side !== named && !alreadyShown(side.text!, shownPaths)).map(is);
+  return shown.length > 0 ? shown.join(", ") : null;
+}
+
+/** Whether the line shows the value at `path`: it names that element, or one holding it whose value it shows whole. */
+function alreadyShown(path: string, shownPaths: ReadonlyMap<string, boolean>): boolean {
+  if (shownPaths.has(path)) return true;
+  for (const [element, whole] of shownPaths) if (whole && (path.startsWith(`${element}.`) || path.startsWith(`${element}[`))) return true;
+  return false;
 }
 
 function is(operand: ComparedOperand): string | null {

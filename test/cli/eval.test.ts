@@ -30,6 +30,7 @@ beforeAll(() => {
   write("lookup.json", JSON.stringify(LOOKUP, null, 2));
   write("history.jsonl", [LOOKUP, LEAK].map((r) => JSON.stringify(r)).join("\n") + "\n");
   write("no-intent.json", JSON.stringify(NO_INTENT));
+  write("tests.policy", TESTS_POLICY);
   write("broken.json", "{bad\n");
   write("pretty-broken.json", '{\n  "session": "s",\n  "tool": "kb.search",\n  "args": {"query": "x",}\n}\n');
   write("broken.jsonl", `${JSON.stringify(LOOKUP)}\nnot json\n`);
@@ -80,6 +81,29 @@ function expectNoStackTrace(result: CliResult): void {
   }
 }
 
+/** A rule for each membership and text operator, true or false by the request, under not and unless, in a quantifier. */
+const TESTS_POLICY = [
+  "enum Label { public, internal, pii, secret }",
+  "type Msg { to: list<string> }",
+  "agent { id: string, team: string }",
+  "tool crm.lookup { risk low returns pii args { id: string } }",
+  "tool mail.send { risk high args { to: list<string>, roles: list<string>, body: string, url: string, msgs: list<Msg> } }",
+  "policy m {",
+  '  @name("lookup") allow crm.lookup',
+  '  @name("labels") deny mail.send when session.labels contains pii',
+  '  @name("blocked") deny mail.send when args.to containsAny ["eve@evil.example", "mallory@evil.example"]',
+  '  @name("oncall") allow mail.send when args.roles containsAll ["admin", "oncall"]',
+  '  @name("listed") ask mail.send when args.url in ["https://docs.acme.com/x", "https://wiki.acme.com/"]',
+  '  @name("secrets") deny mail.send when args.body contains "password"',
+  '  @name("evil") deny mail.send when args.url like "https://*.evil.com/*"',
+  '  @name("spiffe") allow mail.send when agent.id.startsWith("spiffe://acme.com/") unless args.body.endsWith("!")',
+  '  @name("nested") deny mail.send when any(m in args.msgs: m.to containsAny ["eve@evil.example"])',
+  '  @name("boss") ask mail.send when not (args.to contains "boss@acme.com") and all(r in args.to: r like "*@acme.com")',
+  '  @name("host") deny mail.send when url.host(args.url).endsWith(".evil.com")',
+  "}",
+  "",
+].join("\n");
+
 const LOOKUP_GOLDEN = [
   "allow crm.lookup (session s1)",
   `  by lookup-for-tickets (allow, ${at("lookup-for-tickets")})`,
@@ -89,7 +113,7 @@ const LOOKUP_GOLDEN = [
   "  also considered:",
   "    rate (deny) did not match: `session.count(within 1m) > 30` was false (1 > 30)",
   "    loop (deny) did not match: `session.repeats >= 4` was false (0 >= 4)",
-  "    off-intent (deny) did not match: `not (tool in intent.tools)` was false",
+  '    off-intent (deny) did not match: `not (tool in intent.tools)` was false (tool is "crm.lookup", intent.tools is ["crm.lookup","email.send","kb.search"])',
   '    risk-escalation (deny) did not match: `tool.risk > intent.max_risk` was false ("low" > "high")',
   "",
 ].join("\n");
@@ -113,13 +137,13 @@ describe("policyc eval", () => {
         "deny email.send (session s1)",
         `  by pii-stays-inside (deny, ${at("pii-stays-inside")})`,
         "    reason: customer data may not be emailed outside acme.com",
-        "    `session.labels contains pii` was true",
+        '    `session.labels contains pii` was true (session.labels is ["pii"])',
         '    `any(r in args.to: not (r like "*@acme.com"))` was true for args.to[1] = "eve@evil.example"',
         "  also considered:",
         '    support/2 (allow) matched: `agent.team == "support"` was true',
         "    rate (deny) did not match: `session.count(within 1m) > 30` was false (2 > 30)",
         "    loop (deny) did not match: `session.repeats >= 4` was false (0 >= 4)",
-        "    off-intent (deny) did not match: `not (tool in intent.tools)` was false",
+        '    off-intent (deny) did not match: `not (tool in intent.tools)` was false (tool is "email.send", intent.tools is ["crm.lookup","email.send","kb.search"])',
         '    risk-escalation (deny) did not match: `tool.risk > intent.max_risk` was false ("high" > "high")',
         "",
       ].join("\n"),
@@ -127,7 +151,7 @@ describe("policyc eval", () => {
     // Without the history, the session has no pii and the call is allowed.
     const alone = await evaluate(["decls.policy", "support.policy", "--request", "-"], JSON.stringify(LEAK));
     expect(alone.stdout).toMatch(/^allow email\.send/);
-    expect(alone.stdout).toContain("pii-stays-inside (deny) did not match: `session.labels contains pii` was false");
+    expect(alone.stdout).toContain("pii-stays-inside (deny) did not match: `session.labels contains pii` was false (session.labels is [])");
   });
 
   it("shows failed clauses and errors", async () => {
@@ -190,8 +214,20 @@ describe("policyc eval", () => {
     const leak = explanation.rules.find((r) => r.id === "pii-stays-inside")!;
     expect(leak).toMatchObject({ effect: "deny", matched: true, location: at("pii-stays-inside") });
     expect(leak.clauses).toEqual([
-      { text: "session.labels contains pii", value: true },
-      { text: 'any(r in args.to: not (r like "*@acme.com"))', value: true, witness: "eve@evil.example", evidence: [{ kind: "element", quantifier: "any", path: "args.to[1]", index: 1, shown: '"eve@evil.example"' }] },
+      {
+        text: "session.labels contains pii",
+        value: true,
+        evidence: [{ kind: "membership", text: "session.labels contains pii", operator: "contains", value: true, left: { text: "session.labels", shown: '["pii"]', constant: false }, right: { text: "pii", shown: '"pii"', constant: true } }],
+      },
+      {
+        text: 'any(r in args.to: not (r like "*@acme.com"))',
+        value: true,
+        witness: "eve@evil.example",
+        evidence: [
+          { kind: "element", quantifier: "any", path: "args.to[1]", index: 1, shown: '"eve@evil.example"' },
+          { kind: "text", text: 'r like "*@acme.com"', operator: "like", value: false, left: { text: "args.to[1]", shown: '"eve@evil.example"', constant: false }, right: { text: '"*@acme.com"', shown: '"*@acme.com"', constant: true } },
+        ],
+      },
     ]);
     expect(explanation.rules.map((r) => r.id)).toEqual(["support/2", "pii-stays-inside", "rate", "loop", "off-intent", "risk-escalation"]);
   });
@@ -315,6 +351,7 @@ describe("policyc eval", () => {
         evidence: [
           { kind: "term", operator: "or", index: 1, text: 'any(r in args.to: r like "*evil*")' },
           { kind: "element", quantifier: "any", path: "args.to[1]", index: 1, shown: '"eve@evil.example"' },
+          { kind: "text", text: 'r like "*evil*"', operator: "like", value: true, left: { text: "args.to[1]", shown: '"eve@evil.example"', constant: false }, right: { text: '"*evil*"', shown: '"*evil*"', constant: true } },
         ],
       },
     ]);
@@ -325,6 +362,101 @@ describe("policyc eval", () => {
         evidence: [{ kind: "comparison", text: 'agent.team == "support"', operator: "==", value: false, left: { text: "agent.team", shown: '"sales"', constant: false }, right: { text: '"support"', shown: '"support"', constant: true } }],
       },
     ]);
+  });
+
+  it("says which values a membership or text test looked at, and the member that decided a containsAny or containsAll: true and false, under not and unless, in a quantifier (golden)", async () => {
+    const agent = { id: "spiffe://acme.com/bot", team: "sales" };
+    const lookup = { session: "s", agent, tool: "crm.lookup", args: { id: "1" } };
+    const leak = { session: "s", agent, tool: "mail.send", args: { to: ["a@acme.com", "eve@evil.example"], roles: ["admin", "oncall"], body: "the password!", url: "https://x.evil.com/a", msgs: [{ to: ["a@acme.com"] }, { to: ["b@acme.com", "eve@evil.example"] }] } };
+    const held = await evaluate(["tests.policy", "--request", "-"], [lookup, leak].map((r) => JSON.stringify(r)).join("\n"));
+    expect(held).toEqual({
+      code: 0,
+      stdout: [
+        "deny mail.send (session s)",
+        "  by labels (deny, tests.policy:8:19)",
+        '    `session.labels contains pii` was true (session.labels is ["pii"])',
+        "  by blocked (deny, tests.policy:9:20)",
+        '    `args.to containsAny ["eve@evil.example", "mallory@evil.example"]` was true for args.to[1] = "eve@evil.example"',
+        "  by secrets (deny, tests.policy:12:20)",
+        '    `args.body contains "password"` was true (args.body is "the password!")',
+        "  by evil (deny, tests.policy:13:17)",
+        '    `args.url like "https://*.evil.com/*"` was true (args.url is "https://x.evil.com/a")',
+        "  by nested (deny, tests.policy:15:19)",
+        '    `any(m in args.msgs: m.to containsAny ["eve@evil.example"])` was true for args.msgs[1].to[1] = "eve@evil.example"',
+        "  by host (deny, tests.policy:17:17)",
+        '    `url.host(args.url).endsWith(".evil.com")` was true (url.host(args.url) is "x.evil.com")',
+        "  also considered:",
+        '    oncall (allow) matched: `args.roles containsAll ["admin", "oncall"]` was true (args.roles is ["admin","oncall"])',
+        '    listed (ask) did not match: `args.url in ["https://docs.acme.com/x", "https://wiki.acme.com/"]` was false (args.url is "https://x.evil.com/a")',
+        '    spiffe (allow) did not match: `agent.id.startsWith("spiffe://acme.com/")` was true (agent.id is "spiffe://acme.com/bot"); unless `args.body.endsWith("!")` was true (args.body is "the password!")',
+        '    boss (ask) did not match: `not (args.to contains "boss@acme.com")` was true (args.to is ["a@acme.com","eve@evil.example"]); `all(r in args.to: r like "*@acme.com")` was false for args.to[1] = "eve@evil.example"',
+        "",
+      ].join("\n"),
+      stderr: "",
+    });
+    const clean = { session: "t", agent: { id: "spiffe://evil/x", team: "sales" }, tool: "mail.send", args: { to: ["a@acme.com", "b@acme.com"], roles: ["admin", "dev"], body: "hi", url: "https://docs.acme.com/x", msgs: [{ to: ["a@acme.com"] }] } };
+    const failed = await evaluate(["tests.policy", "--request", "-"], JSON.stringify(clean));
+    expect(failed).toEqual({
+      code: 0,
+      stdout: [
+        "ask mail.send (session t)",
+        "  by listed (ask, tests.policy:11:19)",
+        '    `args.url in ["https://docs.acme.com/x", "https://wiki.acme.com/"]` was true (args.url is "https://docs.acme.com/x")',
+        "  by boss (ask, tests.policy:16:17)",
+        '    `not (args.to contains "boss@acme.com")` was true (args.to is ["a@acme.com","b@acme.com"])',
+        '    `all(r in args.to: r like "*@acme.com")` was true',
+        "  also considered:",
+        "    labels (deny) did not match: `session.labels contains pii` was false (session.labels is [])",
+        '    blocked (deny) did not match: `args.to containsAny ["eve@evil.example", "mallory@evil.example"]` was false (args.to is ["a@acme.com","b@acme.com"])',
+        '    oncall (allow) did not match: `args.roles containsAll ["admin", "oncall"]` was false for "oncall" (args.roles is ["admin","dev"])',
+        '    secrets (deny) did not match: `args.body contains "password"` was false (args.body is "hi")',
+        '    evil (deny) did not match: `args.url like "https://*.evil.com/*"` was false (args.url is "https://docs.acme.com/x")',
+        '    spiffe (allow) did not match: `agent.id.startsWith("spiffe://acme.com/")` was false (agent.id is "spiffe://evil/x")',
+        '    nested (deny) did not match: `any(m in args.msgs: m.to containsAny ["eve@evil.example"])` was false',
+        '    host (deny) did not match: `url.host(args.url).endsWith(".evil.com")` was false (url.host(args.url) is "docs.acme.com")',
+        "",
+      ].join("\n"),
+      stderr: "",
+    });
+    // The same evidence in --json: the member by its path, as the text names it.
+    const json = JSON.parse((await evaluate(["tests.policy", "--request", "-", "--json"], [lookup, leak].map((r) => JSON.stringify(r)).join("\n"))).stdout) as { explanation: { rules: { id: string; clauses: unknown[] }[] } };
+    expect(json.explanation.rules.find((r) => r.id === "blocked")!.clauses).toEqual([
+      {
+        text: 'args.to containsAny ["eve@evil.example", "mallory@evil.example"]',
+        value: true,
+        evidence: [
+          {
+            kind: "membership",
+            text: 'args.to containsAny ["eve@evil.example", "mallory@evil.example"]',
+            operator: "containsAny",
+            value: true,
+            left: { text: "args.to", shown: '["a@acme.com","eve@evil.example"]', constant: false },
+            right: { text: '["eve@evil.example", "mallory@evil.example"]', shown: '["eve@evil.example","mallory@evil.example"]', constant: true },
+            member: { path: "args.to[1]", index: 1, shown: '"eve@evil.example"' },
+          },
+        ],
+      },
+    ]);
+    expect(json.explanation.rules.find((r) => r.id === "spiffe")!.clauses[1]).toEqual({
+      text: 'unless args.body.endsWith("!")',
+      value: true,
+      evidence: [{ kind: "text", text: 'args.body.endsWith("!")', operator: "endsWith", value: true, left: { text: "args.body", shown: '"the password!"', constant: false }, right: { text: '"!"', shown: '"!"', constant: true } }],
+    });
+  });
+
+  it("shows a test's values without their texts when a bundle's clause text does not fit its IR, and a value too long cut", async () => {
+    const { policy } = compileSources([{ path: "tests.policy", text: TESTS_POLICY }]);
+    const edited = JSON.parse(serializeBundle(createBundle(policy!, [{ path: "tests.policy", text: TESTS_POLICY }]))) as Bundle;
+    (edited.rules.find((r) => r.id === "host") as { clauses: readonly string[] }).clauses = ["(unbalanced"];
+    (edited.manifest as { contentHash: string }).contentHash = contentHash(edited);
+    write("edited.json", JSON.stringify(edited));
+    const request = { session: "t", agent: { id: "a", team: "sales" }, tool: "mail.send", args: { to: [], roles: [], body: "", url: `https://docs.acme.com/${"x".repeat(10_000)}`, msgs: [] } };
+    const result = await evaluate(["--bundle", "edited.json", "--request", "-"], JSON.stringify(request));
+    expect(result.code).toBe(0);
+    // A computed operand without its text: both values, with the operator.
+    expect(result.stdout).toContain('    host (deny) did not match: `(unbalanced` was false ("docs.acme.com".endsWith(".evil.com"))\n');
+    // A long value cut as showValue cuts it.
+    expect(result.stdout).toContain(`    evil (deny) did not match: \`args.url like "https://*.evil.com/*"\` was false (args.url is "https://docs.acme.com/${"x".repeat(34)}…)\n`);
   });
 
   it("says in words that a deny or ask rule matched because its condition could not be evaluated", async () => {

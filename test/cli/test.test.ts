@@ -1020,6 +1020,8 @@ describe("policyc test: a recorded ask that a person approved", () => {
     const result = await test(policy, "--replay", forgotten);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain("✗ line 2: email.send");
+    // The because line shows the set the membership test read: the session was never tainted.
+    expect(result.stdout).toContain("        because the expected rule pii-stays-inside (deny) did not match: `session.labels contains pii` was false (session.labels is [])\n");
   });
 });
 

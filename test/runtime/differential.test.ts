@@ -8,6 +8,7 @@ import type { CompiledPolicy } from "../../src/runtime/policy.js";
 import type { Decision, Grant } from "../../src/runtime/decision.js";
 import type { Engine } from "../../src/runtime/engine.js";
 import { explain, type Explanation } from "../../src/runtime/explain.js";
+import { decidingSide } from "../../src/runtime/evidence.js";
 import { SUPPORT_SOURCES, T0 } from "./fixtures.js";
 
 /**
@@ -116,6 +117,7 @@ function compare(engine: Engine, requests: readonly unknown[]): void {
       expect(decision.revoked, where).toBe(explanation.note.includes("revoked"));
       return;
     }
+    expectEvidenceAgrees(explanation, where);
     const expected = predict(engine, explanation);
     expect(decision.decision, where).toBe(expected.decision);
     expect(decision.rules, where).toEqual(expected.rules);
@@ -123,6 +125,23 @@ function compare(engine: Engine, requests: readonly unknown[]): void {
     expect(decision.errors.map((e) => e.slice(0, e.indexOf(": "))), where).toEqual(expected.errorRules);
     expect([...decision.grants].sort((a, b) => a.scope.localeCompare(b.scope)), where).toEqual(expected.grants.sort((a, b) => a.scope.localeCompare(b.scope)));
   });
+}
+
+/**
+ * A clause that is a membership or text test (or `not` of one) has the test's evidence first,
+ * with the value the clause has (or its opposite), and a member only where one decides it.
+ */
+function expectEvidenceAgrees(explanation: Explanation, where: string): void {
+  for (const clause of explanation.rules.flatMap((r) => r.clauses)) {
+    const text = clause.text.replace(/^unless /, "");
+    for (const piece of clause.evidence ?? []) {
+      if (piece.kind === "membership" && piece.member !== undefined) expect(decidingSide(piece.operator, piece.value), where).not.toBeNull();
+    }
+    const first = clause.evidence?.[0];
+    if (first === undefined || (first.kind !== "membership" && first.kind !== "text")) continue;
+    if (first.text === text) expect(first.value, where).toBe(clause.value);
+    if (text === `not (${first.text})` || text === `not ${first.text}`) expect(first.value, where).toBe(!clause.value);
+  }
 }
 
 /**
