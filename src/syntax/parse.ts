@@ -1,10 +1,11 @@
-import type { IToken } from "chevrotain";
+import type { IRecognitionException, IToken } from "chevrotain";
 import { tokenMatcher } from "./chevrotain.js";
 import type { Declaration, EnumDecl, PolicyFile, Rule } from "../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { SourceFile } from "../source/SourceFile.js";
 import type { Span } from "../source/Span.js";
 import { AstBuilder } from "./astBuilder.js";
+import { mistakenItem } from "./declarationItems.js";
 import { describeToken, grammarInstance } from "./grammar.js";
 import { durationSuggestion } from "./literals.js";
 import { quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
@@ -93,6 +94,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       const to = at && Number.isFinite(at.startOffset) ? at.startOffset : file.text.length;
       return lexed.errors.some((e) => e.offset >= from && e.offset < to);
     };
+    const holdsUnexpectedCharacter = (from: IToken, to: IToken): boolean => lexed.errors.some((e) => e.offset > from.startOffset && e.offset < to.endOffset!);
     const tokens: IToken[] = [];
     let depth = 0;
     let notRun = 0;
@@ -142,44 +144,62 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     let syntaxErrors = 0;
     /** Errors that are a keyword written as a value: their help names enums, known at the end. */
     const keywordValues: { position: number; keyword: string }[] = [];
-    /** `following`: the token after the chunk in the file (the chunk's own end is not the file's). */
-    const parseChunk = <T>(chunk: IToken[], entry: () => T, following: IToken | undefined): T => {
-      parser.input = chunk;
-      const cst = entry();
-      for (const error of parser.errors) {
-        if (syntaxErrors++ >= MAX_SYNTAX_ERRORS_PER_FILE) break;
-        let message = error.message;
-        let at = tokenSpan(file, error.token);
-        if (error.token.tokenType.name === "EOF") {
-          // At the end of a chunk, point just after its last real token rather than at nothing,
-          // and name what really comes next (`}`, the next rule), not "the end of the file".
-          const last = chunk[chunk.length - 1];
-          if (last) at = { file, start: last.endOffset! + 1, end: last.endOffset! + 1 };
-          if (following) message = message.replace(/found the end of the file$/, `found ${describeToken(following)}`);
-        }
-        const index = chunk.indexOf(error.token);
-        if (index !== 0 && followsUnexpectedCharacter(chunk[index > 0 ? index - 1 : chunk.length - 1], index > 0 ? error.token : following)) continue;
-        const reported = (error as { previousToken?: IToken }).previousToken;
-        const previous = chunk[index - 1];
-        // Recovery inside a repetition skips tokens before it builds the message, which then
-        // names the last skipped token as the one before the error (`expected } after *, found *`).
-        if (previous && reported && reported !== previous && reported.tokenType.name !== "EOF") {
-          message = message.replace(` after ${describeToken(reported)}, found`, ` after ${describeToken(previous)}, found`);
-        }
-        // At the end of the chunk, the token found is the one after it (`== deny`: a `deny` starts
-        // a rule); one followed by a `.` (`== deny.all`) is a dotted name, not a member.
-        const keyword = index >= 0 ? keywordWrittenAsValue(chunk, index) : following && file.text.charAt(following.endOffset! + 1) !== "." ? keywordWrittenAsValue([...chunk, following], chunk.length) : undefined;
-        if (keyword !== undefined) keywordValues.push({ position: diagnostics.length, keyword });
-        const misCased = index > 0 ? capitalisedOperandKeyword(chunk, index) : undefined;
-        if (misCased) {
-          diagnostics.push(diagnostic("PC103", misCased.message, tokenSpan(file, misCased.word), misCased.help));
-          continue;
-        }
-        const unclosed = message.startsWith("expected `}`") ? unclosedBrace(chunk) : message.startsWith("expected `)`") ? unclosedParenthesis(chunk, index < 0 ? chunk.length : index) : undefined;
-        const help = (index >= 0 ? helpForSyntaxError(chunk, index, message.startsWith("expected a declaration")) : undefined) ?? (unclosed ? `the \`${unclosed.image}\` opened at ${unclosed.startLine}:${unclosed.startColumn} is never closed` : undefined);
-        diagnostics.push(diagnostic("PC103", message, at, help));
+    /** Reports one syntax error of `chunk`; false once the file has reported as many as it may. */
+    const report = (error: IRecognitionException, chunk: readonly IToken[], following: IToken | undefined): boolean => {
+      if (syntaxErrors++ >= MAX_SYNTAX_ERRORS_PER_FILE) return false;
+      let message = error.message;
+      let at = tokenSpan(file, error.token);
+      if (error.token.tokenType.name === "EOF") {
+        // At the end of a chunk, point just after its last real token rather than at nothing,
+        // and name what really comes next (`}`, the next rule), not "the end of the file".
+        const last = chunk[chunk.length - 1];
+        if (last) at = { file, start: last.endOffset! + 1, end: last.endOffset! + 1 };
+        if (following) message = message.replace(/found the end of the file$/, `found ${describeToken(following)}`);
       }
-      return cst;
+      const index = chunk.indexOf(error.token);
+      if (index !== 0 && followsUnexpectedCharacter(chunk[index > 0 ? index - 1 : chunk.length - 1], index > 0 ? error.token : following)) return true;
+      const reported = (error as { previousToken?: IToken }).previousToken;
+      const previous = chunk[index - 1];
+      // Recovery inside a repetition skips tokens before it builds the message, which then
+      // names the last skipped token as the one before the error (`expected } after *, found *`).
+      if (previous && reported && reported !== previous && reported.tokenType.name !== "EOF") {
+        message = message.replace(` after ${describeToken(reported)}, found`, ` after ${describeToken(previous)}, found`);
+      }
+      // At the end of the chunk, the token found is the one after it (`== deny`: a `deny` starts
+      // a rule); one followed by a `.` (`== deny.all`) is a dotted name, not a member.
+      const keyword = index >= 0 ? keywordWrittenAsValue(chunk, index) : following && file.text.charAt(following.endOffset! + 1) !== "." ? keywordWrittenAsValue([...chunk, following], chunk.length) : undefined;
+      if (keyword !== undefined) keywordValues.push({ position: diagnostics.length, keyword });
+      const misCased = index > 0 ? capitalisedOperandKeyword(chunk, index) : undefined;
+      if (misCased) {
+        diagnostics.push(diagnostic("PC103", misCased.message, tokenSpan(file, misCased.word), misCased.help));
+        return true;
+      }
+      const unclosed = message.startsWith("expected `}`") ? unclosedBrace(chunk) : message.startsWith("expected `)`") ? unclosedParenthesis(chunk, index < 0 ? chunk.length : index) : undefined;
+      const help = (index >= 0 ? helpForSyntaxError(chunk, index, message.startsWith("expected a declaration")) : undefined) ?? (unclosed ? `the \`${unclosed.image}\` opened at ${unclosed.startLine}:${unclosed.startColumn} is never closed` : undefined);
+      diagnostics.push(diagnostic("PC103", message, at, help));
+      return true;
+    };
+    /**
+     * `following`: the token after the chunk in the file (the chunk's own end is not the file's).
+     * A mistake inside a declaration's block is reported, its item skipped and the declaration
+     * parsed again (see `mistakenItem`), so the parser's own recovery cannot turn the words of
+     * that one mistake into more errors; messages and help still read the tokens as written.
+     */
+    const parseChunk = <T>(chunk: IToken[], entry: () => T, following: IToken | undefined): T => {
+      let input = chunk;
+      for (;;) {
+        parser.input = input;
+        const cst = entry();
+        const [first, ...rest] = parser.errors;
+        const skipped = first && syntaxErrors < MAX_SYNTAX_ERRORS_PER_FILE ? mistakenItem(input, input.indexOf(first.token), first.message.startsWith("expected `}`")) : undefined;
+        // An item with an unexpected character in it (`team: string | int`) has its PC100 already.
+        if (first && !(skipped && holdsUnexpectedCharacter(input[skipped.from]!, input[Math.max(skipped.to - 1, input.indexOf(first.token))]!))) report(first, chunk, following);
+        if (skipped === undefined) {
+          for (const error of rest) if (!report(error, chunk, following)) break;
+          return cst;
+        }
+        input = [...input.slice(0, skipped.from), ...input.slice(skipped.to)];
+      }
     };
     // Declarations, and the rules of a policy, are parsed one at a time: each CST is turned into
     // AST and dropped at once, so a 10,000-rule set never holds a giant CST (that cost seconds of GC).

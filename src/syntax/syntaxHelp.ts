@@ -1,6 +1,7 @@
 import type { IToken } from "chevrotain";
 import { tokenMatcher } from "./chevrotain.js";
 import { closestName } from "../diagnostics/suggest.js";
+import { BODY_KEYWORDS, blockKeyword, openBraceBefore } from "./declarationItems.js";
 import { DURATION_UNITS, durationSuggestion, durationText } from "./literals.js";
 import * as T from "./tokens.js";
 
@@ -116,28 +117,17 @@ function helpForPlace(tokens: readonly IToken[], index: number): string | undefi
 /** Declaration keywords that take their value without a `:` (`risk low`, `args { … }`, `tools a, b`). */
 const NO_COLON_AFTER = new Set<unknown>([T.Kw.risk, T.Kw.returns, T.Kw.args, T.Kw.tools, T.Kw.max_risk]);
 
-/** What a tool's and an intent's bodies hold, and the words people write for them. */
-const BLOCK_KEYWORDS: Readonly<Record<string, { readonly keywords: readonly string[]; readonly synonyms: Readonly<Record<string, string>> }>> = {
-  tool: { keywords: ["risk", "returns", "args"], synonyms: { arguments: "args", argument: "args", params: "args", parameters: "args", inputs: "args", input: "args" } },
-  intent: { keywords: ["tools", "max_risk"], synonyms: { tool: "tools", maxrisk: "max_risk", max_risk_level: "max_risk" } },
+/** The words people write in a tool's and an intent's bodies for the keywords there. */
+const BODY_SYNONYMS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  tool: { arguments: "args", argument: "args", params: "args", parameters: "args", inputs: "args", input: "args" },
+  intent: { tool: "tools", maxrisk: "max_risk", max_risk_level: "max_risk" },
 };
 
-/** The declaration keyword (`tool`, `intent`, `enum`…) whose `{` is the innermost one open before `tokens[index]`. */
+/** The keyword (`tool`, `intent`, `enum`, `args`…) whose `{` is the innermost one open before `tokens[index]`. */
 function blockOwner(tokens: readonly IToken[], index: number): string | undefined {
-  let depth = 0;
-  for (let i = index - 1; i >= 0; i--) {
-    const type = tokens[i]!.tokenType;
-    if (type === T.RBrace) depth++;
-    else if (type === T.LBrace && depth-- === 0) {
-      // Back over the declared name (`kb.search`) to its keyword.
-      let j = i - 1;
-      while (j >= 0 && (isName(tokens[j]!) || tokens[j]!.tokenType === T.Dot) && !DECLARING.has(tokens[j]!.tokenType)) j--;
-      return j >= 0 && DECLARING.has(tokens[j]!.tokenType) ? tokens[j]!.image : undefined;
-    }
-  }
-  return undefined;
+  const brace = openBraceBefore(tokens, index);
+  return brace < 0 ? undefined : blockKeyword(tokens, brace);
 }
-const DECLARING = new Set<unknown>([T.Kw.enum, T.Kw.type, T.Kw.tool, T.Kw.intent, T.Kw.policy]);
 
 /** The text of `tokens[from..to)` as written, one space where there was any. */
 function textOf(tokens: readonly IToken[], from: number, to: number): string {
@@ -167,11 +157,11 @@ function helpInDeclaration(tokens: readonly IToken[], index: number): string | u
   if (found.tokenType === T.Kw.risk && previous.tokenType === T.Colon) return "the type of risk levels is `Risk`, with a capital";
   if (found.tokenType === T.RBrace && previous.tokenType === T.Comma && blockOwner(tokens, index) === "enum") return "an enum's members take no `,` after the last one";
   const owner = isName(found) ? blockOwner(tokens, index) : undefined;
-  const block = owner === undefined ? undefined : BLOCK_KEYWORDS[owner];
-  if (block && (previous.tokenType === T.LBrace || previous.tokenType === T.RBrace || previous.tokenType === T.Identifier || isName(previous))) {
+  const keywords = owner === undefined ? undefined : BODY_KEYWORDS[owner]?.map((type) => type.name.slice("Kw_".length));
+  if (owner !== undefined && keywords !== undefined && (previous.tokenType === T.LBrace || previous.tokenType === T.RBrace || previous.tokenType === T.Identifier || isName(previous))) {
     const word = found.image.toLowerCase();
-    const meant = block.synonyms[word] ?? closestName(word, block.keywords);
-    if (meant !== undefined && meant !== found.image) return `did you mean \`${meant}\`? ${owner === "intent" ? "an" : "a"} \`${owner}\` declares ${block.keywords.map((k) => `\`${k}\``).join(", ").replace(/, ([^,]*)$/, " and $1")}`;
+    const meant = BODY_SYNONYMS[owner]?.[word] ?? closestName(word, keywords);
+    if (meant !== undefined && meant !== found.image) return `did you mean \`${meant}\`? ${owner === "intent" ? "an" : "a"} \`${owner}\` declares ${keywords.map((k) => `\`${k}\``).join(", ").replace(/, ([^,]*)$/, " and $1")}`;
   }
   return undefined;
 }

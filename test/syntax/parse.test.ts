@@ -405,6 +405,92 @@ describe("one-edit mistakes get the edit as their help", () => {
   });
 });
 
+describe("a mistake inside a declaration's block is one error: its item is skipped, the items after it still parsed", () => {
+  const TOOLS_HELP = "did you mean `tools`? an `intent` declares `tools` and `max_risk`";
+  const ARGS_HELP = "did you mean `args`? a `tool` declares `risk`, `returns` and `args`";
+  const RISK_TYPE_HELP = "the type of risk levels is `Risk`, with a capital";
+
+  it("`tool` for an intent's `tools` is not read as a tool declaration", () => {
+    expect(problems("tool kb.read { risk low }\nintent support { tool kb.read }")).toEqual([
+      { code: "PC103", line: 2, column: 18, message: "expected `}` after `{`, found `tool`", help: TOOLS_HELP },
+    ]);
+    expect(problems("intent support {\n  tool kb.read\n  max_risk high\n}")).toEqual([
+      { code: "PC103", line: 2, column: 3, message: "expected `}` after `{`, found `tool`", help: TOOLS_HELP },
+    ]);
+  });
+
+  it("`arguments { … }` (or `params`, `inputs`) for a tool's `args` leaves no `}` behind", () => {
+    for (const word of ["arguments", "argument", "params", "parameters", "inputs"]) {
+      expect(problems(`tool kb.read {\n  ${word} { path: string }\n}`)).toEqual([
+        { code: "PC103", line: 2, column: 3, message: `expected \`}\` after \`{\`, found \`${word}\``, help: ARGS_HELP },
+      ]);
+    }
+    // With an item after it, and after a well-formed `args` block.
+    expect(problems("tool kb.read {\n  /// what it takes\n  arguments { path: string }\n  risk low\n}").map((p) => [p.code, p.line, p.column])).toEqual([["PC103", 3, 3]]);
+    expect(problems("tool kb.read {\n  args { path: string }\n  arguments { x: int }\n}").map((p) => [p.code, p.line, p.column])).toEqual([["PC103", 3, 3]]);
+  });
+
+  it("`risk` for the type `Risk` ends its attribute: the next attribute parses", () => {
+    expect(problems("agent { clearance: risk }")).toEqual([{ code: "PC103", line: 1, column: 20, message: "expected a name after `:`, found `risk`", help: RISK_TYPE_HELP }]);
+    expect(problems("agent {\n  clearance: risk\n  team: string\n}")).toEqual([{ code: "PC103", line: 2, column: 14, message: "expected a name after `:`, found `risk`", help: RISK_TYPE_HELP }]);
+    expect(problems("context {\n  labels: set<Label>,\n  risk: risk\n}").map((p) => [p.code, p.line, p.column])).toEqual([["PC103", 3, 9]]);
+  });
+
+  it("other attribute mistakes, one error each: `=` for `:`, a quoted name, `optional`, `set(…)`, a value for a type, an unclosed `<`", () => {
+    const at = (text: string) => problems(text).map((p) => [p.code, p.line, p.column]);
+    expect(at("agent {\n  team = string\n  zone: Zone\n}")).toEqual([["PC103", 2, 8]]);
+    expect(at("type Dest {\n  host: string\n  port = int\n}")).toEqual([["PC103", 3, 8]]);
+    expect(at('agent {\n  "team": string\n  zone: Zone\n}')).toEqual([["PC103", 2, 3]]);
+    expect(at("tool kb.read {\n  args {\n    path: string\n    optional limit: int\n  }\n}")).toEqual([["PC103", 4, 14]]);
+    expect(at("agent {\n  roles: set(string)\n  zone: Zone\n}")).toEqual([["PC103", 2, 13]]);
+    expect(at("user {\n  roles: list[string]\n}")).toEqual([["PC103", 2, 14]]);
+    expect(at("agent {\n  roles: [string]\n  zone: Zone\n}")).toEqual([["PC103", 2, 10]]);
+    expect(at('agent {\n  team: "support"\n  zone: Zone\n}')).toEqual([["PC103", 2, 9]]);
+    expect(at("agent {\n  roles: set<string\n  zone: Zone\n}")).toEqual([["PC103", 3, 3]]);
+    expect(at("tool kb.read {\n  risk: Risk.low\n}")).toEqual([["PC103", 2, 7]]);
+    expect(at("agent Bot {\n  team: string\n}")).toEqual([["PC103", 1, 7]]);
+  });
+
+  it("an attribute with an unexpected character in it has its PC100 and no PC103", () => {
+    expect(problems("agent {\n  team: string | int\n  zone: Zone\n}")).toEqual([{ code: "PC100", line: 2, column: 16, message: "unexpected character `|`", help: "write `or`" }]);
+  });
+
+  it("independent mistakes are each reported: in other declarations, in other items of the same block, inside `args: { … }`", () => {
+    const text = [
+      "tool kb.read {", //                                  1
+      "  arguments { path: string }", //                    2: `args`
+      "}", //                                               3
+      "intent support { tool kb.read }", //                 4: `tools`
+      "policy p {", //                                      5
+      '  allow kb.read when agent.team = "x"', //           6: `==`
+      "}", //                                               7
+    ].join("\n");
+    expect(problems(text)).toEqual([
+      { code: "PC103", line: 2, column: 3, message: "expected `}` after `{`, found `arguments`", help: ARGS_HELP },
+      { code: "PC103", line: 4, column: 18, message: "expected `}` after `{`, found `tool`", help: TOOLS_HELP },
+      { code: "PC103", line: 6, column: 33, message: "expected a rule clause (`when`, `unless`, `reason`, `grant`, `revoke`), a new rule or `}`, found `=` (comparison is written `==`)" },
+    ]);
+    expect(problems("tool kb.read {\n  rsik low\n  retrns pii\n}")).toEqual([
+      { code: "PC103", line: 2, column: 3, message: "expected `}` after `{`, found `rsik`", help: "did you mean `risk`? a `tool` declares `risk`, `returns` and `args`" },
+      { code: "PC103", line: 3, column: 3, message: "expected `}` after `low`, found `retrns`", help: "did you mean `returns`? a `tool` declares `risk`, `returns` and `args`" },
+    ]);
+    expect(problems("agent {\n  clearance: risk,\n  team: string[], zone: Zone\n}")).toEqual([
+      { code: "PC103", line: 2, column: 14, message: "expected a name after `:`, found `risk`", help: RISK_TYPE_HELP },
+      { code: "PC103", line: 3, column: 15, message: "expected `}` after `string`, found `[`", help: "a list is written `list<string>`" },
+    ]);
+    expect(problems("tool kb.read {\n  args: { path: string[] }\n}")).toEqual([
+      { code: "PC103", line: 2, column: 7, message: "expected `{` after `args`, found `:`", help: "`args` takes no `:`: write `args { … }`" },
+      { code: "PC103", line: 2, column: 23, message: "expected `}` after `string`, found `[`", help: "a list is written `list<string>`" },
+    ]);
+  });
+
+  it("a block left open is still reported at its end, naming its `{`", () => {
+    expect(problems("intent support {\n  tools kb.read\n\npolicy p {\n  allow kb.read\n}")).toEqual([
+      { code: "PC103", line: 4, column: 1, message: "expected `}` after `read`, found `policy`", help: "the `{` opened at 1:16 is never closed" },
+    ]);
+  });
+});
+
 describe("rules outside a policy, declarations inside one", () => {
   it("rules at the top level are one error at the first, with the help to put them in a policy", () => {
     const text = 'allow kb.search when agent.team == "support"\ndeny email.send when session.labels contains pii\n';
