@@ -3,9 +3,10 @@ import { tokenMatcher } from "./chevrotain.js";
 import * as T from "./tokens.js";
 
 /** Declarations whose `{` follows a name (`tool kb.search {`); the others' follows their keyword (`agent {`, `args {`). */
-const NAMING = new Set<unknown>([T.Kw.enum, T.Kw.type, T.Kw.tool, T.Kw.intent, T.Kw.policy]);
-const ENTITIES = new Set<unknown>([T.Kw.agent, T.Kw.user, T.Kw.context]);
-const UNNAMED = new Set<unknown>([...ENTITIES, T.Kw.args]);
+export const NAMING_KEYWORDS: ReadonlySet<unknown> = new Set([T.Kw.enum, T.Kw.type, T.Kw.tool, T.Kw.intent, T.Kw.policy]);
+export const ENTITY_KEYWORDS: ReadonlySet<unknown> = new Set([T.Kw.agent, T.Kw.user, T.Kw.context]);
+const UNNAMED = new Set<unknown>([...ENTITY_KEYWORDS, T.Kw.args]);
+export const EFFECT_KEYWORDS: ReadonlySet<unknown> = new Set([T.Kw.allow, T.Kw.ask, T.Kw.deny]);
 
 /** The index of the innermost `{` left open before `tokens[index]`, or -1. */
 export function openBraceBefore(tokens: readonly IToken[], index: number): number {
@@ -23,12 +24,14 @@ export function openBraceBefore(tokens: readonly IToken[], index: number): numbe
  * (back over the declared name, `kb.search`), or `agent`, `user`, `context`, `args`.
  */
 export function blockKeyword(tokens: readonly IToken[], brace: number): string | undefined {
-  const before = tokens[brace - 1];
+  // `args: {` (a `:` of JSON's habit) still opens the attributes of `args`.
+  const written = tokens[brace - 1]?.tokenType === T.Colon || tokens[brace - 1]?.tokenType === T.SingleEq ? brace - 1 : brace;
+  const before = tokens[written - 1];
   // `tool agent {` declares a tool named `agent`: the word before the `{` is then a name.
-  if (before && UNNAMED.has(before.tokenType) && !NAMING.has(tokens[brace - 2]?.tokenType) && tokens[brace - 2]?.tokenType !== T.Dot) return before.image;
+  if (before && UNNAMED.has(before.tokenType) && !NAMING_KEYWORDS.has(tokens[written - 2]?.tokenType) && tokens[written - 2]?.tokenType !== T.Dot) return before.image;
   let j = brace - 1;
-  while (j >= 0 && (tokenMatcher(tokens[j]!, T.AnyName) || tokens[j]!.tokenType === T.Dot) && !NAMING.has(tokens[j]!.tokenType)) j--;
-  return j >= 0 && NAMING.has(tokens[j]!.tokenType) ? tokens[j]!.image : undefined;
+  while (j >= 0 && (tokenMatcher(tokens[j]!, T.AnyName) || tokens[j]!.tokenType === T.Dot) && !NAMING_KEYWORDS.has(tokens[j]!.tokenType)) j--;
+  return j >= 0 && NAMING_KEYWORDS.has(tokens[j]!.tokenType) ? tokens[j]!.image : undefined;
 }
 
 /** The keywords that start the items of a tool's and an intent's body. */
@@ -36,8 +39,8 @@ export const BODY_KEYWORDS: Readonly<Record<string, readonly TokenType[] | undef
   tool: [T.Kw.risk, T.Kw.returns, T.Kw.args],
   intent: [T.Kw.tools, T.Kw.max_risk],
 };
-/** Blocks of attributes (`team: string`), separated by `,` or line breaks. */
-const ATTRIBUTE_BLOCKS = new Set(["agent", "user", "context", "type", "args"]);
+/** Blocks of attributes (`team: string`), separated by `,` or line breaks, as `blockKeyword` names them. */
+export const ATTRIBUTE_BLOCKS: ReadonlySet<string> = new Set(["agent", "user", "context", "type", "args"]);
 
 /** Tokens that continue the item before them even at the start of a line. */
 const CONTINUING = new Set<unknown>([T.Comma, T.Dot, T.LBrace, T.Colon, T.Greater]);
@@ -96,7 +99,7 @@ export function mistakenItem(tokens: readonly IToken[], index: number, expectsBl
   if (index < 0) return undefined;
   const open = openBraceBefore(tokens, index);
   // `agent Bot { … }`: an entity takes no name; skipping it, its attributes are still checked.
-  if (open < 0) return index === 1 && ENTITIES.has(tokens[0]!.tokenType) && tokens[2]?.tokenType === T.LBrace ? { from: 1, to: 2 } : undefined;
+  if (open < 0) return index === 1 && ENTITY_KEYWORDS.has(tokens[0]!.tokenType) && tokens[2]?.tokenType === T.LBrace ? { from: 1, to: 2 } : undefined;
   const keyword = blockKeyword(tokens, open);
   if (keyword === undefined || (BODY_KEYWORDS[keyword] === undefined && !ATTRIBUTE_BLOCKS.has(keyword))) return undefined;
   // A block left open is the mistake, which the parser reports at its end: nothing to skip.

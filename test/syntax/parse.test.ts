@@ -370,6 +370,24 @@ describe("one-edit mistakes get the edit as their help", () => {
     expect(problems("enum Color { red, green, }")).toEqual([expect.objectContaining({ code: "PC103", help: "an enum's members take no `,` after the last one" })]);
   });
 
+  it("a tool's and an intent's bodies: `=`, brackets, quotes, other words for their keywords, a description, a rule", () => {
+    const helps = (text: string) => problems(text).map((p) => [p.line, p.column, p.help]);
+    const TOOL = "a `tool` declares `risk`, `returns` and `args`";
+    const INTENT = "an `intent` declares `tools` and `max_risk`";
+    expect(helps("tool kb.read {\n  risk = low\n}")).toEqual([[2, 8, "`risk` takes no `=`: write `risk low`"]]);
+    expect(helps('tool kb.read {\n  risk: "high"\n}')).toEqual([[2, 7, "`risk` takes no `:`: write `risk high`"]]);
+    expect(helps("tool kb.read {\n  risk: Risk.low\n}")).toEqual([[2, 7, "`risk` takes no `:`: write `risk low`"]]);
+    expect(helps("tool kb.read {\n  returns [pii, secret]\n}")).toEqual([[2, 11, "`returns` takes its list without brackets: write `returns pii, secret`"]]);
+    expect(helps("tool kb.read {}\nintent s { tools [kb.read] }")).toEqual([[2, 18, "`tools` takes its list without brackets: write `tools kb.read`"]]);
+    expect(helps('tool kb.read {}\nintent s { tools "kb.read" }')).toEqual([[2, 18, "names are written without quotes: `tools kb.read`"]]);
+    expect(helps('tool "kb.read" {}')).toEqual([[1, 6, "names are written without quotes: `tool kb.read`"]]);
+    expect(helps("tool kb.read {\n  level high\n}")).toEqual([[2, 3, `did you mean \`risk\`? ${TOOL}`]]);
+    expect(helps("tool kb.read {\n  labels pii\n}")).toEqual([[2, 3, `did you mean \`returns\`? ${TOOL}`]]);
+    expect(helps('tool kb.read {\n  description "reads the knowledge base"\n}')).toEqual([[2, 3, `describe it in a \`///\` doc comment on the line before \`tool\`; ${TOOL}`]]);
+    expect(helps("tool kb.read {}\nintent s {\n  tools kb.read\n  risk high\n}")).toEqual([[4, 3, `did you mean \`max_risk\`? ${INTENT}`]]);
+    expect(helps("tool kb.read {}\nintent s {\n  allow kb.read\n}")).toEqual([[3, 3, `rules go inside \`policy NAME { … }\`; ${INTENT}`]]);
+  });
+
   it("rules: a quoted target, targets without a `,`, a scope unquoted or in brackets, a lifetime without its unit", () => {
     const helpOf = (rule: string) => first(`policy p {\n  ${rule}\n}\n`)?.help;
     expect(helpOf('deny "kb.search"')).toBe("tool names are written without quotes: `kb.search`");
@@ -436,19 +454,23 @@ describe("a mistake inside a declaration's block is one error: its item is skipp
     expect(problems("context {\n  labels: set<Label>,\n  risk: risk\n}").map((p) => [p.code, p.line, p.column])).toEqual([["PC103", 3, 9]]);
   });
 
-  it("other attribute mistakes, one error each: `=` for `:`, a quoted name, `optional`, `set(…)`, a value for a type, an unclosed `<`", () => {
-    const at = (text: string) => problems(text).map((p) => [p.code, p.line, p.column]);
-    expect(at("agent {\n  team = string\n  zone: Zone\n}")).toEqual([["PC103", 2, 8]]);
-    expect(at("type Dest {\n  host: string\n  port = int\n}")).toEqual([["PC103", 3, 8]]);
-    expect(at('agent {\n  "team": string\n  zone: Zone\n}')).toEqual([["PC103", 2, 3]]);
-    expect(at("tool kb.read {\n  args {\n    path: string\n    optional limit: int\n  }\n}")).toEqual([["PC103", 4, 14]]);
-    expect(at("agent {\n  roles: set(string)\n  zone: Zone\n}")).toEqual([["PC103", 2, 13]]);
-    expect(at("user {\n  roles: list[string]\n}")).toEqual([["PC103", 2, 14]]);
-    expect(at("agent {\n  roles: [string]\n  zone: Zone\n}")).toEqual([["PC103", 2, 10]]);
-    expect(at('agent {\n  team: "support"\n  zone: Zone\n}')).toEqual([["PC103", 2, 9]]);
-    expect(at("agent {\n  roles: set<string\n  zone: Zone\n}")).toEqual([["PC103", 3, 3]]);
-    expect(at("tool kb.read {\n  risk: Risk.low\n}")).toEqual([["PC103", 2, 7]]);
-    expect(at("agent Bot {\n  team: string\n}")).toEqual([["PC103", 1, 7]]);
+  it("other attribute mistakes, one error each, with the attribute as it is written: `=`, a quoted name, `optional`, `set(…)`, a value for a type", () => {
+    const error = (line: number, column: number, message: string, help?: string) => [help === undefined ? { code: "PC103", line, column, message } : { code: "PC103", line, column, message, help }];
+    expect(problems("agent {\n  team = string\n  zone: Zone\n}")).toEqual(error(2, 8, "expected `:`, found `=`", "an attribute's type follows a `:`: write `team: string`"));
+    expect(problems("type Dest {\n  host: string\n  port = int\n}")).toEqual(error(3, 8, "expected `:`, found `=`", "an attribute's type follows a `:`: write `port: int`"));
+    expect(problems('agent {\n  "team": string\n  zone: Zone\n}')).toEqual(error(2, 3, 'expected `}` after `{`, found `"team"`', "an attribute's name is written without quotes: `team`"));
+    expect(problems("tool kb.read {\n  args {\n    path: string\n    optional limit: int\n  }\n}")).toEqual(error(4, 14, "expected `:` after `optional`, found `limit`", "an optional attribute has a `?` after its name: `limit?: int`"));
+    expect(problems("agent {\n  team: string?\n}")).toEqual(error(2, 15, "expected `}` after `string`, found `?`", "an optional attribute has a `?` after its name: `team?: string`"));
+    expect(problems("agent {\n  roles: set(string)\n  zone: Zone\n}")).toEqual(error(2, 13, "expected `}` after `set`, found `(`", "a set is written `set<string>`"));
+    expect(problems("user {\n  roles: list[string]\n}")).toEqual(error(2, 14, "expected `}` after `list`, found `[`", "a list is written `list<string>`"));
+    expect(problems("agent {\n  roles: [string]\n  zone: Zone\n}")).toEqual(error(2, 10, "expected a name after `:`, found `[`", "a list is written `list<string>`"));
+    expect(problems('agent {\n  team: "support"\n  zone: Zone\n}')).toEqual(
+      error(2, 9, 'expected a name after `:`, found `"support"`', 'an attribute is declared with its type, as in `team: string`; a rule compares its value, as in `agent.team == "support"`'),
+    );
+    expect(problems("type Limits { max: 10 }")).toEqual(error(1, 20, "expected a name after `:`, found `10`", "an attribute is declared with its type, as in `max: int`"));
+    expect(problems("tool kb.read {\n  args { limit: int = 10 }\n}")).toEqual(error(2, 21, "expected `}`, found `=`", "an attribute has no default value: declare it optional, `limit?: int`, and test it with `has` in rules"));
+    expect(problems("agent {\n  roles: set<string\n  zone: Zone\n}")).toEqual(error(3, 3, "expected `>` after `string`, found `zone`"));
+    expect(problems("agent Bot {\n  team: string\n}")).toEqual(error(1, 7, "expected `{` after `agent`, found `Bot`", "`agent` takes no name: one `agent { … }` block declares the attributes of every request's agent"));
   });
 
   it("an attribute with an unexpected character in it has its PC100 and no PC103", () => {
