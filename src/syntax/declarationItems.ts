@@ -81,8 +81,8 @@ function closingBrace(tokens: readonly IToken[], open: number): number {
 }
 
 /**
- * Recovery from a syntax error at `tokens[index]` inside a declaration: the tokens to skip
- * before parsing the declaration again, or undefined to leave the parser's own recovery.
+ * Recovery from a syntax error at `tokens[index]` inside a declaration (or a rule): the tokens
+ * to skip before parsing it again, or undefined to leave the parser's own recovery.
  *
  * The parser resynchronizes at a token that may follow the declaration, and inside a block that
  * is often a word of the mistake itself: `intent support { tool kb.read }` ended the intent at
@@ -97,6 +97,13 @@ function closingBrace(tokens: readonly IToken[], open: number): number {
  */
 export function mistakenItem(tokens: readonly IToken[], index: number, expectsBlockEnd: boolean): { from: number; to: number } | undefined {
   if (index < 0) return undefined;
+  // A rule takes no braces (`allow kb.search { when … }`, `when { … }`): the block, and the
+  // `when` or `unless` it was meant for, are skipped whole.
+  if (tokens[index]!.tokenType === T.LBrace && (tokens[0]!.tokenType === T.At || EFFECT_KEYWORDS.has(tokens[0]!.tokenType))) {
+    const close = closingBrace(tokens, index);
+    const clause = tokens[index - 1]!.tokenType === T.Kw.when || tokens[index - 1]!.tokenType === T.Kw.unless;
+    return { from: clause ? index - 1 : index, to: close < 0 ? tokens.length : close + 1 };
+  }
   const open = openBraceBefore(tokens, index);
   // `agent Bot { … }`: an entity takes no name; skipping it, its attributes are still checked.
   if (open < 0) return index === 1 && ENTITY_KEYWORDS.has(tokens[0]!.tokenType) && tokens[2]?.tokenType === T.LBrace ? { from: 1, to: 2 } : undefined;

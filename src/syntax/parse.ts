@@ -554,7 +554,8 @@ function splitRules(tokens: readonly IToken[], from: number, to: number): SplitR
       const startsAnnotation = token.tokenType === T.At;
       // After `@`, `.`, `has`, `,` or the effect that starts the rule, an effect word is a name
       // (`allow deny.all`); after an effect word that was a name (`Kind.deny`), it starts a rule.
-      const startsEffect = EFFECTS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && previous !== T.Kw.has && previous !== T.Comma && (effect === undefined || tokens[i - 1] !== effect);
+      // After `else`, it is part of that mistake, which the `else` reports, not a rule of its own.
+      const startsEffect = EFFECTS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && previous !== T.Kw.has && previous !== T.Comma && tokens[i - 1]?.image !== "else" && (effect === undefined || tokens[i - 1] !== effect);
       const end = startsAnnotation && effect && token.startLine === tokens[i - 1]!.endLine ? annotationsEnd(tokens, i, to) : undefined;
       if (end !== undefined && effect) {
         const annotation = tokens.slice(i, annotationEnd(tokens, i, end));

@@ -90,6 +90,12 @@ const FOREIGN_KEYWORDS: Readonly<Record<string, string>> = {
   eq: "compare with `==`",
   ne: "compare with `!=`",
   matches: "match a pattern with `like` and `*`: `args.url like \"*.onion\"`",
+  // Where a rule starts: Cedar's effects, a rule's keyword or name, and defaults.
+  permit: "write `allow`",
+  forbid: "write `deny`",
+  rule: 'a rule starts with `allow`, `ask` or `deny` and has no name of its own: `@name("…")` on the line before gives its id',
+  default: "a call that no rule allows is denied already; to allow what no rule denies, write `allow *`",
+  else: "a rule has no `else`: write the other case as a rule of its own (a call that no rule allows is denied)",
 };
 
 /**
@@ -250,6 +256,12 @@ const VALUE_TOKENS: ReadonlySet<unknown> = new Set(VALUE_TYPES.keys());
 function helpInRule(tokens: readonly IToken[], index: number): string | undefined {
   const found = tokens[index]!;
   const previous = tokens[index - 1]!;
+  if (found.tokenType === T.LBrace && (previous.tokenType === T.Kw.when || previous.tokenType === T.Kw.unless)) {
+    const close = tokens.findIndex((t, i) => i > index && t.tokenType === T.RBrace);
+    const condition = close > index + 1 ? textOf(tokens, index + 1, close) : "";
+    return `a condition takes no braces: write \`${previous.image} ${condition.length > 0 && condition.length <= 40 ? condition : "…"}\``;
+  }
+  if (found.tokenType === T.LBrace && (isName(previous) || previous.tokenType === T.Star)) return "a rule takes no braces: its clauses follow its targets, as in `allow kb.search when …`";
   if (found.tokenType === T.StringLiteral && (EFFECT_KEYWORDS.has(previous.tokenType) || (previous.tokenType === T.Comma && targetsBefore(tokens, index - 1)))) {
     return `tool names are written without quotes: \`${found.image.slice(1, -1)}\``;
   }

@@ -388,6 +388,19 @@ describe("one-edit mistakes get the edit as their help", () => {
     expect(helps("tool kb.read {}\nintent s {\n  allow kb.read\n}")).toEqual([[3, 3, `rules go inside \`policy NAME { … }\`; ${INTENT}`]]);
   });
 
+  it("where a rule starts: other languages' effects, `rule`, `default`, `else`, braces", () => {
+    const found = (rule: string) => problems(`policy p {\n  ${rule}\n  deny kb.search\n}\n`).map((p) => [p.line, p.column, p.help]);
+    expect(found("permit kb.search")).toEqual([[2, 3, "write `allow`"]]);
+    expect(found("forbid kb.search")).toEqual([[2, 3, "write `deny`"]]);
+    expect(found("rule r1 { allow kb.search }")).toEqual([[2, 3, 'a rule starts with `allow`, `ask` or `deny` and has no name of its own: `@name("…")` on the line before gives its id']]);
+    expect(found("default deny")).toEqual([[2, 3, "a call that no rule allows is denied already; to allow what no rule denies, write `allow *`"]]);
+    // The effect after `else` is part of that mistake, not a rule of its own without targets.
+    expect(found("allow kb.search when agent.attested else deny")).toEqual([[2, 39, "a rule has no `else`: write the other case as a rule of its own (a call that no rule allows is denied)"]]);
+    // Braces around a rule's clauses or a condition: one error, the braces and what is in them skipped.
+    expect(found("allow kb.search {\n    when agent.attested\n  }")).toEqual([[2, 19, "a rule takes no braces: its clauses follow its targets, as in `allow kb.search when …`"]]);
+    expect(found("allow kb.search when { agent.attested }")).toEqual([[2, 24, "a condition takes no braces: write `when agent.attested`"]]);
+  });
+
   it("rules: a quoted target, targets without a `,`, a scope unquoted or in brackets, a lifetime without its unit", () => {
     const helpOf = (rule: string) => first(`policy p {\n  ${rule}\n}\n`)?.help;
     expect(helpOf('deny "kb.search"')).toBe("tool names are written without quotes: `kb.search`");
