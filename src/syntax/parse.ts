@@ -6,7 +6,7 @@ import { SourceFile } from "../source/SourceFile.js";
 import type { Span } from "../source/Span.js";
 import { AstBuilder } from "./astBuilder.js";
 import { mistakenItem } from "./declarationItems.js";
-import { describeToken, grammarInstance } from "./grammar.js";
+import { describeToken, firstErrorGrammar, grammarInstance, type PolicyGrammar } from "./grammar.js";
 import { durationSuggestion } from "./literals.js";
 import { quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
 import { bidiControlDiagnostics, hasBidiControl, invisibleCharacterMessage } from "./hiddenCharacters.js";
@@ -142,6 +142,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     const builder = new AstBuilder(file, docComments);
     const declarations: Declaration[] = [];
     let syntaxErrors = 0;
+    let skips = 0;
     /** Errors that are a keyword written as a value: their help names enums, known at the end. */
     const keywordValues: { position: number; keyword: string }[] = [];
     /** Reports one syntax error of `chunk`; false once the file has reported as many as it may. */
@@ -184,22 +185,35 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
      * A mistake inside a declaration's block is reported, its item skipped and the declaration
      * parsed again (see `mistakenItem`), so the parser's own recovery cannot turn the words of
      * that one mistake into more errors; messages and help still read the tokens as written.
+     * Those parses look for the next error only, so they stop at it: recovering through every
+     * error after it each time cost seconds on a file with a thousand mistakes.
      */
-    const parseChunk = <T>(chunk: IToken[], entry: () => T, following: IToken | undefined): T => {
+    const parseChunk = <T>(chunk: IToken[], entry: (grammar: PolicyGrammar) => T, following: IToken | undefined): T => {
+      parser.input = chunk;
+      let cst = entry(parser);
+      let errors = parser.errors;
       let input = chunk;
       for (;;) {
-        parser.input = input;
-        const cst = entry();
-        const [first, ...rest] = parser.errors;
-        const skipped = first && syntaxErrors < MAX_SYNTAX_ERRORS_PER_FILE ? mistakenItem(input, input.indexOf(first.token), first.message.startsWith("expected `}`")) : undefined;
+        const [first] = errors;
+        // Each skip parses the declaration again: a file gets as many as it may report errors.
+        const skipped = first && syntaxErrors < MAX_SYNTAX_ERRORS_PER_FILE && skips++ < MAX_SYNTAX_ERRORS_PER_FILE ? mistakenItem(input, input.indexOf(first.token), first.message.startsWith("expected `}`")) : undefined;
+        if (skipped === undefined) break;
         // An item with an unexpected character in it (`team: string | int`) has its PC100 already.
-        if (first && !(skipped && holdsUnexpectedCharacter(input[skipped.from]!, input[Math.max(skipped.to - 1, input.indexOf(first.token))]!))) report(first, chunk, following);
-        if (skipped === undefined) {
-          for (const error of rest) if (!report(error, chunk, following)) break;
-          return cst;
-        }
+        if (!holdsUnexpectedCharacter(input[skipped.from]!, input[Math.max(skipped.to - 1, input.indexOf(first!.token))]!)) report(first!, chunk, following);
         input = [...input.slice(0, skipped.from), ...input.slice(skipped.to)];
+        const untilError = firstErrorGrammar();
+        untilError.input = input;
+        cst = entry(untilError);
+        errors = untilError.errors;
       }
+      // The rest of the errors, and a whole tree, come from the parser's own recovery.
+      if (input !== chunk && errors.length > 0) {
+        parser.input = input;
+        cst = entry(parser);
+        errors = parser.errors;
+      }
+      for (const error of errors) if (!report(error, chunk, following)) break;
+      return cst;
     };
     // Declarations, and the rules of a policy, are parsed one at a time: each CST is turned into
     // AST and dropped at once, so a 10,000-rule set never holds a giant CST (that cost seconds of GC).
@@ -220,8 +234,8 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
         const following = split.body[i + 1]?.tokens[0] ?? after;
         if (part.declaration) {
           diagnostics.push(misplaced(part.tokens[0]!));
-          declared.push(...builder.buildFile(parseChunk(part.tokens, () => parser.file(), following)).declarations);
-        } else rules.push(builder.rule(parseChunk(part.tokens, () => parser.rule(), following)));
+          declared.push(...builder.buildFile(parseChunk(part.tokens, (grammar) => grammar.file(), following)).declarations);
+        } else rules.push(builder.rule(parseChunk(part.tokens, (grammar) => grammar.rule(), following)));
       });
       return { rules, declarations: declared };
     };
@@ -240,7 +254,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
         // Parsed for their own syntax errors; they belong to no policy, so they are not kept.
         parseRules(outside, after, (keyword) => declarationInPolicyDiagnostic(file, keyword, undefined));
       } else {
-        const cst = parseChunk(chunk, () => parser.file(), after);
+        const cst = parseChunk(chunk, (grammar) => grammar.file(), after);
         declarations.push(...builder.buildFile(cst).declarations);
       }
     });

@@ -261,7 +261,7 @@ function helpInRule(tokens: readonly IToken[], index: number): string | undefine
     const condition = close > index + 1 ? textOf(tokens, index + 1, close) : "";
     return `a condition takes no braces: write \`${previous.image} ${condition.length > 0 && condition.length <= 40 ? condition : "…"}\``;
   }
-  if (found.tokenType === T.LBrace && (isName(previous) || previous.tokenType === T.Star)) return "a rule takes no braces: its clauses follow its targets, as in `allow kb.search when …`";
+  if (found.tokenType === T.LBrace && targetsBefore(tokens, index)) return "a rule takes no braces: its clauses follow its targets, as in `allow kb.search when …`";
   if (found.tokenType === T.StringLiteral && (EFFECT_KEYWORDS.has(previous.tokenType) || (previous.tokenType === T.Comma && targetsBefore(tokens, index - 1)))) {
     return `tool names are written without quotes: \`${found.image.slice(1, -1)}\``;
   }

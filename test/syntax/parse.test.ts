@@ -519,6 +519,11 @@ describe("a mistake inside a declaration's block is one error: its item is skipp
     ]);
   });
 
+  it("many mistaken items: one error each, up to the file's limit of 25", () => {
+    const text = `agent {\n${Array.from({ length: 400 }, (_, i) => `  a${i} = string`).join("\n")}\n}\n`;
+    expect(problems(text).map((p) => [p.code, p.line, p.column])).toEqual(Array.from({ length: 25 }, (_, i) => ["PC103", i + 2, i < 10 ? 6 : i < 100 ? 7 : 8]));
+  });
+
   it("a block left open is still reported at its end, naming its `{`", () => {
     expect(problems("intent support {\n  tools kb.read\n\npolicy p {\n  allow kb.read\n}")).toEqual([
       { code: "PC103", line: 4, column: 1, message: "expected `}` after `read`, found `policy`", help: "the `{` opened at 1:16 is never closed" },
