@@ -104,8 +104,9 @@ export const friendlyMessages: IParserErrorMessageProvider = {
  * visitor (astBuilder.ts) turns that into the AST. The normative EBNF is grammar/policy.ebnf.
  */
 export class PolicyGrammar extends CstParser {
-  constructor() {
-    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 3, nodeLocationTracking: "onlyOffset", errorMessageProvider: friendlyMessages });
+  /** `recoveryEnabled`: false stops at the first error, which is all a caller looking for it needs. */
+  constructor(recoveryEnabled = true) {
+    super(T.allTokens, { recoveryEnabled, maxLookahead: 3, nodeLocationTracking: "onlyOffset", errorMessageProvider: friendlyMessages });
     this.performSelfAnalysis();
   }
 
@@ -463,9 +464,16 @@ export class PolicyGrammar extends CstParser {
   });
 }
 
-/** One shared instance: building a chevrotain parser is costly, reusing it is cheap. */
+/** One shared instance of each: building a chevrotain parser is costly, reusing it is cheap. */
 let shared: PolicyGrammar | undefined;
+let sharedWithoutRecovery: PolicyGrammar | undefined;
 export function grammarInstance(): PolicyGrammar {
   shared ??= new PolicyGrammar();
   return shared;
+}
+
+/** A parser that stops at the first syntax error (see `PolicyGrammar`'s constructor). */
+export function firstErrorGrammar(): PolicyGrammar {
+  sharedWithoutRecovery ??= new PolicyGrammar(false);
+  return sharedWithoutRecovery;
 }

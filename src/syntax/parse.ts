@@ -1,11 +1,12 @@
-import type { IToken } from "chevrotain";
+import type { IRecognitionException, IToken } from "chevrotain";
 import { tokenMatcher } from "./chevrotain.js";
 import type { Declaration, EnumDecl, PolicyFile, Rule } from "../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { SourceFile } from "../source/SourceFile.js";
 import type { Span } from "../source/Span.js";
 import { AstBuilder } from "./astBuilder.js";
-import { describeToken, grammarInstance } from "./grammar.js";
+import { mistakenItem } from "./declarationItems.js";
+import { describeToken, firstErrorGrammar, grammarInstance, type PolicyGrammar } from "./grammar.js";
 import { durationSuggestion } from "./literals.js";
 import { quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
 import { bidiControlDiagnostics, hasBidiControl, invisibleCharacterMessage } from "./hiddenCharacters.js";
@@ -93,6 +94,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       const to = at && Number.isFinite(at.startOffset) ? at.startOffset : file.text.length;
       return lexed.errors.some((e) => e.offset >= from && e.offset < to);
     };
+    const holdsUnexpectedCharacter = (from: IToken, to: IToken): boolean => lexed.errors.some((e) => e.offset > from.startOffset && e.offset < to.endOffset!);
     const tokens: IToken[] = [];
     let depth = 0;
     let notRun = 0;
@@ -140,45 +142,77 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     const builder = new AstBuilder(file, docComments);
     const declarations: Declaration[] = [];
     let syntaxErrors = 0;
+    let skips = 0;
     /** Errors that are a keyword written as a value: their help names enums, known at the end. */
     const keywordValues: { position: number; keyword: string }[] = [];
-    /** `following`: the token after the chunk in the file (the chunk's own end is not the file's). */
-    const parseChunk = <T>(chunk: IToken[], entry: () => T, following: IToken | undefined): T => {
-      parser.input = chunk;
-      const cst = entry();
-      for (const error of parser.errors) {
-        if (syntaxErrors++ >= MAX_SYNTAX_ERRORS_PER_FILE) break;
-        let message = error.message;
-        let at = tokenSpan(file, error.token);
-        if (error.token.tokenType.name === "EOF") {
-          // At the end of a chunk, point just after its last real token rather than at nothing,
-          // and name what really comes next (`}`, the next rule), not "the end of the file".
-          const last = chunk[chunk.length - 1];
-          if (last) at = { file, start: last.endOffset! + 1, end: last.endOffset! + 1 };
-          if (following) message = message.replace(/found the end of the file$/, `found ${describeToken(following)}`);
-        }
-        const index = chunk.indexOf(error.token);
-        if (index !== 0 && followsUnexpectedCharacter(chunk[index > 0 ? index - 1 : chunk.length - 1], index > 0 ? error.token : following)) continue;
-        const reported = (error as { previousToken?: IToken }).previousToken;
-        const previous = chunk[index - 1];
-        // Recovery inside a repetition skips tokens before it builds the message, which then
-        // names the last skipped token as the one before the error (`expected } after *, found *`).
-        if (previous && reported && reported !== previous && reported.tokenType.name !== "EOF") {
-          message = message.replace(` after ${describeToken(reported)}, found`, ` after ${describeToken(previous)}, found`);
-        }
-        // At the end of the chunk, the token found is the one after it (`== deny`: a `deny` starts
-        // a rule); one followed by a `.` (`== deny.all`) is a dotted name, not a member.
-        const keyword = index >= 0 ? keywordWrittenAsValue(chunk, index) : following && file.text.charAt(following.endOffset! + 1) !== "." ? keywordWrittenAsValue([...chunk, following], chunk.length) : undefined;
-        if (keyword !== undefined) keywordValues.push({ position: diagnostics.length, keyword });
-        const misCased = index > 0 ? capitalisedOperandKeyword(chunk, index) : undefined;
-        if (misCased) {
-          diagnostics.push(diagnostic("PC103", misCased.message, tokenSpan(file, misCased.word), misCased.help));
-          continue;
-        }
-        const unclosed = message.startsWith("expected `}`") ? unclosedBrace(chunk) : message.startsWith("expected `)`") ? unclosedParenthesis(chunk, index < 0 ? chunk.length : index) : undefined;
-        const help = (index >= 0 ? helpForSyntaxError(chunk, index, message.startsWith("expected a declaration")) : undefined) ?? (unclosed ? `the \`${unclosed.image}\` opened at ${unclosed.startLine}:${unclosed.startColumn} is never closed` : undefined);
-        diagnostics.push(diagnostic("PC103", message, at, help));
+    /** Reports one syntax error of `chunk`; false once the file has reported as many as it may. */
+    const report = (error: IRecognitionException, chunk: readonly IToken[], following: IToken | undefined): boolean => {
+      if (syntaxErrors++ >= MAX_SYNTAX_ERRORS_PER_FILE) return false;
+      let message = error.message;
+      let at = tokenSpan(file, error.token);
+      if (error.token.tokenType.name === "EOF") {
+        // At the end of a chunk, point just after its last real token rather than at nothing,
+        // and name what really comes next (`}`, the next rule), not "the end of the file".
+        const last = chunk[chunk.length - 1];
+        if (last) at = { file, start: last.endOffset! + 1, end: last.endOffset! + 1 };
+        if (following) message = message.replace(/found the end of the file$/, `found ${describeToken(following)}`);
       }
+      const index = chunk.indexOf(error.token);
+      if (index !== 0 && followsUnexpectedCharacter(chunk[index > 0 ? index - 1 : chunk.length - 1], index > 0 ? error.token : following)) return true;
+      const reported = (error as { previousToken?: IToken }).previousToken;
+      const previous = chunk[index - 1];
+      // Recovery inside a repetition skips tokens before it builds the message, which then
+      // names the last skipped token as the one before the error (`expected } after *, found *`).
+      if (previous && reported && reported !== previous && reported.tokenType.name !== "EOF") {
+        message = message.replace(` after ${describeToken(reported)}, found`, ` after ${describeToken(previous)}, found`);
+      }
+      // At the end of the chunk, the token found is the one after it (`== deny`: a `deny` starts
+      // a rule); one followed by a `.` (`== deny.all`) is a dotted name, not a member.
+      const keyword = index >= 0 ? keywordWrittenAsValue(chunk, index) : following && file.text.charAt(following.endOffset! + 1) !== "." ? keywordWrittenAsValue([...chunk, following], chunk.length) : undefined;
+      if (keyword !== undefined) keywordValues.push({ position: diagnostics.length, keyword });
+      const misCased = index > 0 ? capitalisedOperandKeyword(chunk, index) : undefined;
+      if (misCased) {
+        diagnostics.push(diagnostic("PC103", misCased.message, tokenSpan(file, misCased.word), misCased.help));
+        return true;
+      }
+      const unclosed = message.startsWith("expected `}`") ? unclosedBrace(chunk) : message.startsWith("expected `)`") ? unclosedParenthesis(chunk, index < 0 ? chunk.length : index) : undefined;
+      const help = (index >= 0 ? helpForSyntaxError(chunk, index, message.startsWith("expected a declaration")) : undefined) ?? (unclosed ? `the \`${unclosed.image}\` opened at ${unclosed.startLine}:${unclosed.startColumn} is never closed` : undefined);
+      diagnostics.push(diagnostic("PC103", message, at, help));
+      return true;
+    };
+    /**
+     * `following`: the token after the chunk in the file (the chunk's own end is not the file's).
+     * A mistake inside a declaration's block is reported, its item skipped and the declaration
+     * parsed again (see `mistakenItem`), so the parser's own recovery cannot turn the words of
+     * that one mistake into more errors; messages and help still read the tokens as written.
+     * Those parses look for the next error only, so they stop at it: recovering through every
+     * error after it each time cost seconds on a file with a thousand mistakes.
+     */
+    const parseChunk = <T>(chunk: IToken[], entry: (grammar: PolicyGrammar) => T, following: IToken | undefined): T => {
+      parser.input = chunk;
+      let cst = entry(parser);
+      let errors = parser.errors;
+      let input = chunk;
+      for (;;) {
+        const [first] = errors;
+        // Each skip parses the declaration again: a file gets as many as it may report errors.
+        const skipped = first && syntaxErrors < MAX_SYNTAX_ERRORS_PER_FILE && skips++ < MAX_SYNTAX_ERRORS_PER_FILE ? mistakenItem(input, input.indexOf(first.token), first.message.startsWith("expected `}`")) : undefined;
+        if (skipped === undefined) break;
+        // An item with an unexpected character in it (`team: string | int`) has its PC100 already.
+        if (!holdsUnexpectedCharacter(input[skipped.from]!, input[Math.max(skipped.to - 1, input.indexOf(first!.token))]!)) report(first!, chunk, following);
+        input = [...input.slice(0, skipped.from), ...input.slice(skipped.to)];
+        const untilError = firstErrorGrammar();
+        untilError.input = input;
+        cst = entry(untilError);
+        errors = untilError.errors;
+      }
+      // The rest of the errors, and a whole tree, come from the parser's own recovery.
+      if (input !== chunk && errors.length > 0) {
+        parser.input = input;
+        cst = entry(parser);
+        errors = parser.errors;
+      }
+      for (const error of errors) if (!report(error, chunk, following)) break;
       return cst;
     };
     // Declarations, and the rules of a policy, are parsed one at a time: each CST is turned into
@@ -200,8 +234,8 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
         const following = split.body[i + 1]?.tokens[0] ?? after;
         if (part.declaration) {
           diagnostics.push(misplaced(part.tokens[0]!));
-          declared.push(...builder.buildFile(parseChunk(part.tokens, () => parser.file(), following)).declarations);
-        } else rules.push(builder.rule(parseChunk(part.tokens, () => parser.rule(), following)));
+          declared.push(...builder.buildFile(parseChunk(part.tokens, (grammar) => grammar.file(), following)).declarations);
+        } else rules.push(builder.rule(parseChunk(part.tokens, (grammar) => grammar.rule(), following)));
       });
       return { rules, declarations: declared };
     };
@@ -220,7 +254,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
         // Parsed for their own syntax errors; they belong to no policy, so they are not kept.
         parseRules(outside, after, (keyword) => declarationInPolicyDiagnostic(file, keyword, undefined));
       } else {
-        const cst = parseChunk(chunk, () => parser.file(), after);
+        const cst = parseChunk(chunk, (grammar) => grammar.file(), after);
         declarations.push(...builder.buildFile(cst).declarations);
       }
     });
@@ -534,7 +568,8 @@ function splitRules(tokens: readonly IToken[], from: number, to: number): SplitR
       const startsAnnotation = token.tokenType === T.At;
       // After `@`, `.`, `has`, `,` or the effect that starts the rule, an effect word is a name
       // (`allow deny.all`); after an effect word that was a name (`Kind.deny`), it starts a rule.
-      const startsEffect = EFFECTS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && previous !== T.Kw.has && previous !== T.Comma && (effect === undefined || tokens[i - 1] !== effect);
+      // After `else`, it is part of that mistake, which the `else` reports, not a rule of its own.
+      const startsEffect = EFFECTS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && previous !== T.Kw.has && previous !== T.Comma && tokens[i - 1]?.image !== "else" && (effect === undefined || tokens[i - 1] !== effect);
       const end = startsAnnotation && effect && token.startLine === tokens[i - 1]!.endLine ? annotationsEnd(tokens, i, to) : undefined;
       if (end !== undefined && effect) {
         const annotation = tokens.slice(i, annotationEnd(tokens, i, end));

@@ -1,6 +1,7 @@
 import type { IToken } from "chevrotain";
 import { tokenMatcher } from "./chevrotain.js";
 import { closestName } from "../diagnostics/suggest.js";
+import { ATTRIBUTE_BLOCKS, BODY_KEYWORDS, EFFECT_KEYWORDS, ENTITY_KEYWORDS, NAMING_KEYWORDS, blockKeyword, openBraceBefore } from "./declarationItems.js";
 import { DURATION_UNITS, durationSuggestion, durationText } from "./literals.js";
 import * as T from "./tokens.js";
 
@@ -89,6 +90,12 @@ const FOREIGN_KEYWORDS: Readonly<Record<string, string>> = {
   eq: "compare with `==`",
   ne: "compare with `!=`",
   matches: "match a pattern with `like` and `*`: `args.url like \"*.onion\"`",
+  // Where a rule starts: Cedar's effects, a rule's keyword or name, and defaults.
+  permit: "write `allow`",
+  forbid: "write `deny`",
+  rule: 'a rule starts with `allow`, `ask` or `deny` and has no name of its own: `@name("…")` on the line before gives its id',
+  default: "a call that no rule allows is denied already; to allow what no rule denies, write `allow *`",
+  else: "a rule has no `else`: write the other case as a rule of its own (a call that no rule allows is denied)",
 };
 
 /**
@@ -114,30 +121,36 @@ function helpForPlace(tokens: readonly IToken[], index: number): string | undefi
 }
 
 /** Declaration keywords that take their value without a `:` (`risk low`, `args { … }`, `tools a, b`). */
-const NO_COLON_AFTER = new Set<unknown>([T.Kw.risk, T.Kw.returns, T.Kw.args, T.Kw.tools, T.Kw.max_risk]);
+const NO_COLON_AFTER = new Set<unknown>(Object.values(BODY_KEYWORDS).flat());
 
-/** What a tool's and an intent's bodies hold, and the words people write for them. */
-const BLOCK_KEYWORDS: Readonly<Record<string, { readonly keywords: readonly string[]; readonly synonyms: Readonly<Record<string, string>> }>> = {
-  tool: { keywords: ["risk", "returns", "args"], synonyms: { arguments: "args", argument: "args", params: "args", parameters: "args", inputs: "args", input: "args" } },
-  intent: { keywords: ["tools", "max_risk"], synonyms: { tool: "tools", maxrisk: "max_risk", max_risk_level: "max_risk" } },
+/** The words people write in a tool's and an intent's bodies for the keywords there. */
+const BODY_SYNONYMS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  tool: {
+    arguments: "args",
+    argument: "args",
+    params: "args",
+    parameters: "args",
+    inputs: "args",
+    input: "args",
+    max_risk: "risk",
+    risk_level: "risk",
+    level: "risk",
+    labels: "returns",
+    label: "returns",
+    output: "returns",
+    outputs: "returns",
+  },
+  intent: { tool: "tools", maxrisk: "max_risk", max_risk_level: "max_risk", risk: "max_risk", allowed_tools: "tools" },
 };
 
-/** The declaration keyword (`tool`, `intent`, `enum`…) whose `{` is the innermost one open before `tokens[index]`. */
+/** Words for a declaration's description, which a doc comment gives. */
+const DESCRIPTION_WORDS: ReadonlySet<string> = new Set(["description", "desc", "doc", "docs", "summary"]);
+
+/** The keyword (`tool`, `intent`, `enum`, `args`…) whose `{` is the innermost one open before `tokens[index]`. */
 function blockOwner(tokens: readonly IToken[], index: number): string | undefined {
-  let depth = 0;
-  for (let i = index - 1; i >= 0; i--) {
-    const type = tokens[i]!.tokenType;
-    if (type === T.RBrace) depth++;
-    else if (type === T.LBrace && depth-- === 0) {
-      // Back over the declared name (`kb.search`) to its keyword.
-      let j = i - 1;
-      while (j >= 0 && (isName(tokens[j]!) || tokens[j]!.tokenType === T.Dot) && !DECLARING.has(tokens[j]!.tokenType)) j--;
-      return j >= 0 && DECLARING.has(tokens[j]!.tokenType) ? tokens[j]!.image : undefined;
-    }
-  }
-  return undefined;
+  const brace = openBraceBefore(tokens, index);
+  return brace < 0 ? undefined : blockKeyword(tokens, brace);
 }
-const DECLARING = new Set<unknown>([T.Kw.enum, T.Kw.type, T.Kw.tool, T.Kw.intent, T.Kw.policy]);
 
 /** The text of `tokens[from..to)` as written, one space where there was any. */
 function textOf(tokens: readonly IToken[], from: number, to: number): string {
@@ -147,34 +160,94 @@ function textOf(tokens: readonly IToken[], from: number, to: number): string {
 }
 
 /**
- * Help for a mistake in a declaration: a `:` after a keyword (`risk: low`, JSON and YAML's
- * habit), a word a tool's or an intent's body does not have (`arguments`, `tool` for `tools`),
- * `string[]` for a list, `risk` for the `Risk` type, a trailing comma in an enum.
+ * Help for a mistake in a declaration: a `:` or `=` after a keyword (`risk: low`, JSON and
+ * YAML's habit), a list in brackets after one (`tools [a, b]`), a word a tool's or an intent's
+ * body does not have (`arguments`, `tool` for `tools`, `description`, a rule), a name given to
+ * `agent`, a trailing comma in an enum, and the mistakes of attributes (`helpInAttribute`).
  */
 function helpInDeclaration(tokens: readonly IToken[], index: number): string | undefined {
   const found = tokens[index]!;
   const previous = tokens[index - 1]!;
   const next = tokens[index + 1];
-  if (found.tokenType === T.Colon && NO_COLON_AFTER.has(previous.tokenType)) {
+  if ((found.tokenType === T.Colon || found.tokenType === T.SingleEq) && NO_COLON_AFTER.has(previous.tokenType)) {
     let end = index + 2;
     while (tokens[end]?.tokenType === T.Dot && tokens[end + 1] && adjacent(tokens[end - 1]!, tokens[end]!)) end += 2;
     // `tools: [a, b]`: a list in JSON's way, whose items are written bare.
     const close = next?.tokenType === T.LBracket ? tokens.findIndex((t, i) => i > index && t.tokenType === T.RBracket) : -1;
     const value = next?.tokenType === T.LBrace ? "{ … }" : close > 0 ? textOf(tokens, index + 2, close) : next ? textOf(tokens, index + 1, Math.min(end, tokens.length)) : "…";
-    return `\`${previous.image}\` takes no \`:\`: write \`${previous.image} ${value}\``;
+    // `risk: Risk.low`, `risk = "high"`: levels and names are written bare there.
+    return `\`${previous.image}\` takes no \`${found.image}\`: write \`${previous.image} ${value.replace(/^Risk\./, "").replace(/"/g, "")}\``;
+  }
+  if (found.tokenType === T.LBracket && (previous.tokenType === T.Kw.tools || previous.tokenType === T.Kw.returns)) {
+    const close = tokens.findIndex((t, i) => i > index && t.tokenType === T.RBracket);
+    return `\`${previous.image}\` takes its list without brackets: write \`${previous.image} ${close > index + 1 ? textOf(tokens, index + 1, close) : "…"}\``;
+  }
+  if (found.tokenType === T.StringLiteral && (previous.tokenType === T.Kw.tools || (index === 1 && NAMING_KEYWORDS.has(previous.tokenType)))) {
+    return `names are written without quotes: \`${previous.image} ${found.image.slice(1, -1)}\``;
+  }
+  if (index === 1 && ENTITY_KEYWORDS.has(previous.tokenType) && next?.tokenType === T.LBrace) {
+    return `\`${previous.image}\` takes no name: one \`${previous.image} { … }\` block declares the attributes of every request's ${previous.image}`;
   }
   if (found.tokenType === T.LBracket && next?.tokenType === T.RBracket && isName(previous) && adjacent(previous, found)) return `a list is written \`list<${previous.image}>\``;
-  if (found.tokenType === T.Kw.risk && previous.tokenType === T.Colon) return "the type of risk levels is `Risk`, with a capital";
   if (found.tokenType === T.RBrace && previous.tokenType === T.Comma && blockOwner(tokens, index) === "enum") return "an enum's members take no `,` after the last one";
-  const owner = isName(found) ? blockOwner(tokens, index) : undefined;
-  const block = owner === undefined ? undefined : BLOCK_KEYWORDS[owner];
-  if (block && (previous.tokenType === T.LBrace || previous.tokenType === T.RBrace || previous.tokenType === T.Identifier || isName(previous))) {
+  const owner = blockOwner(tokens, index);
+  if (owner !== undefined && ATTRIBUTE_BLOCKS.has(owner)) return helpInAttribute(tokens, index, owner);
+  const keywords = owner === undefined || !isName(found) ? undefined : BODY_KEYWORDS[owner]?.map((type) => type.name.slice("Kw_".length));
+  if (owner !== undefined && keywords !== undefined && (previous.tokenType === T.LBrace || previous.tokenType === T.RBrace || previous.tokenType === T.Identifier || isName(previous))) {
+    const declares = `${owner === "intent" ? "an" : "a"} \`${owner}\` declares ${keywords.map((k) => `\`${k}\``).join(", ").replace(/, ([^,]*)$/, " and $1")}`;
+    if (EFFECT_KEYWORDS.has(found.tokenType)) return `rules go inside \`policy NAME { … }\`; ${declares}`;
     const word = found.image.toLowerCase();
-    const meant = block.synonyms[word] ?? closestName(word, block.keywords);
-    if (meant !== undefined && meant !== found.image) return `did you mean \`${meant}\`? ${owner === "intent" ? "an" : "a"} \`${owner}\` declares ${block.keywords.map((k) => `\`${k}\``).join(", ").replace(/, ([^,]*)$/, " and $1")}`;
+    if (DESCRIPTION_WORDS.has(word)) return `describe it in a \`///\` doc comment on the line before \`${owner}\`; ${declares}`;
+    const meant = BODY_SYNONYMS[owner]?.[word] ?? closestName(word, keywords);
+    if (meant !== undefined && meant !== found.image) return `did you mean \`${meant}\`? ${declares}`;
   }
   return undefined;
 }
+
+/**
+ * Help for a mistake in an attribute (`name: type`, in `agent`, `user`, `context`, a `type` or
+ * `args`): `=` for `:`, a quoted name, `optional` or a `?` after the type for the `?` after the
+ * name, `string[]`, `set(…)` and `[…]` for `list<…>`, `risk` for `Risk`, a value for a type.
+ */
+function helpInAttribute(tokens: readonly IToken[], index: number, owner: string): string | undefined {
+  const found = tokens[index]!;
+  const previous = tokens[index - 1]!;
+  const next = tokens[index + 1];
+  const type = next && isName(next) ? next.image : "string";
+  if (found.tokenType === T.SingleEq && tokens[index - 2]?.tokenType === T.Colon) {
+    const name = tokens[index - 3]?.tokenType === T.Question ? tokens[index - 4] : tokens[index - 3];
+    return `an attribute has no default value: declare it optional, \`${name?.image ?? "…"}?: ${previous.image}\`, and test it with \`has\` in rules`;
+  }
+  if (found.tokenType === T.SingleEq && isName(previous)) return `an attribute's type follows a \`:\`: write \`${previous.image}: ${type}\``;
+  if (found.tokenType === T.StringLiteral && next?.tokenType === T.Colon) return `an attribute's name is written without quotes: \`${found.image.slice(1, -1)}\``;
+  if (previous.image === "optional" && isName(found) && next?.tokenType === T.Colon) {
+    const after = tokens[index + 2];
+    return `an optional attribute has a \`?\` after its name: \`${found.image}?: ${after && isName(after) ? after.image : "…"}\``;
+  }
+  const name = tokens[index - 3];
+  if (found.tokenType === T.Question && tokens[index - 2]?.tokenType === T.Colon && name && isName(name)) return `an optional attribute has a \`?\` after its name: \`${name.image}?: ${previous.image}\``;
+  // `set(string)`, `list[string]`, `[string]`: the element type goes in `<…>`.
+  const element = next && isName(next) ? next.image : "…";
+  if ((found.tokenType === T.LParen || found.tokenType === T.LBracket) && (previous.image === "set" || previous.image === "list")) return `a ${previous.image} is written \`${previous.image}<${element}>\``;
+  if (found.tokenType === T.LBracket && previous.tokenType === T.Colon) return `a list is written \`list<${element}>\``;
+  if (found.tokenType === T.Kw.risk && previous.tokenType === T.Colon) return "the type of risk levels is `Risk`, with a capital";
+  if (VALUE_TOKENS.has(found.tokenType) && previous.tokenType === T.Colon && tokens[index - 2] && isName(tokens[index - 2]!)) {
+    const attribute = tokens[index - 2]!.image;
+    const rule = owner === "type" ? "" : `; a rule compares its value, as in \`${owner}.${attribute} == ${found.image}\``;
+    return `an attribute is declared with its type, as in \`${attribute}: ${VALUE_TYPES.get(found.tokenType)}\`${rule}`;
+  }
+  return undefined;
+}
+
+/** Values written where an attribute's type goes, and the type each has. */
+const VALUE_TYPES = new Map<unknown, string>([
+  [T.StringLiteral, "string"],
+  [T.Integer, "int"],
+  [T.Duration, "duration"],
+  [T.Kw.true, "bool"],
+  [T.Kw.false, "bool"],
+]);
+const VALUE_TOKENS: ReadonlySet<unknown> = new Set(VALUE_TYPES.keys());
 
 /**
  * Help for a mistake in a rule's targets and clauses: a target in quotes, two targets without a
@@ -183,7 +256,13 @@ function helpInDeclaration(tokens: readonly IToken[], index: number): string | u
 function helpInRule(tokens: readonly IToken[], index: number): string | undefined {
   const found = tokens[index]!;
   const previous = tokens[index - 1]!;
-  if (found.tokenType === T.StringLiteral && (EFFECT_TOKENS.has(previous.tokenType) || (previous.tokenType === T.Comma && targetsBefore(tokens, index - 1)))) {
+  if (found.tokenType === T.LBrace && (previous.tokenType === T.Kw.when || previous.tokenType === T.Kw.unless)) {
+    const close = tokens.findIndex((t, i) => i > index && t.tokenType === T.RBrace);
+    const condition = close > index + 1 ? textOf(tokens, index + 1, close) : "";
+    return `a condition takes no braces: write \`${previous.image} ${condition.length > 0 && condition.length <= 40 ? condition : "…"}\``;
+  }
+  if (found.tokenType === T.LBrace && targetsBefore(tokens, index)) return "a rule takes no braces: its clauses follow its targets, as in `allow kb.search when …`";
+  if (found.tokenType === T.StringLiteral && (EFFECT_KEYWORDS.has(previous.tokenType) || (previous.tokenType === T.Comma && targetsBefore(tokens, index - 1)))) {
     return `tool names are written without quotes: \`${found.image.slice(1, -1)}\``;
   }
   // `deny kb.search email.send`; a word that is a misspelled clause (`wehn`) gets its own help.
@@ -208,14 +287,13 @@ function helpInRule(tokens: readonly IToken[], index: number): string | undefine
   return undefined;
 }
 
-const EFFECT_TOKENS = new Set<unknown>([T.Kw.allow, T.Kw.ask, T.Kw.deny]);
 const CLAUSE_TOKENS = new Set<unknown>([T.Kw.when, T.Kw.unless, T.Kw.reason, T.Kw.grant, T.Kw.for, T.Kw.revoke]);
 
 /** Whether `tokens[0..end)` ends in a rule's effect and targets (names, `.`, `*` and `,` after the effect). */
 function targetsBefore(tokens: readonly IToken[], end: number): boolean {
   for (let i = end - 1; i >= 0; i--) {
     const type = tokens[i]!.tokenType;
-    if (EFFECT_TOKENS.has(type) && (i === 0 || tokens[i - 1]!.tokenType !== T.Dot)) return true;
+    if (EFFECT_KEYWORDS.has(type) && (i === 0 || tokens[i - 1]!.tokenType !== T.Dot)) return true;
     if (CLAUSE_TOKENS.has(type) || !(isName(tokens[i]!) || type === T.Dot || type === T.Star || type === T.Comma)) return false;
   }
   return false;

@@ -83,6 +83,24 @@ describe("policyc check: pretty output", () => {
     expect(result.stdout).toBe(["hash.policy:1:1: error[PC100]: unexpected character `#`", "  |", "1 | # support rules", "  | ^", "  = help: comments start with `//`", "", "1 error, 0 warnings", ""].join("\n"));
   });
 
+  it("a misspelled word in an intent's body: one error, and `tool kb.read` is not read as a tool declaration (golden)", async () => {
+    const result = await check(write("intent.policy", "tool kb.read { risk low }\nintent support { tool kb.read }\n"));
+    expect(result).toEqual({
+      code: 1,
+      stdout: [
+        "intent.policy:2:18: error[PC103]: expected `}` after `{`, found `tool`",
+        "  |",
+        "2 | intent support { tool kb.read }",
+        "  |                  ^^^^",
+        "  = help: did you mean `tools`? an `intent` declares `tools` and `max_risk`",
+        "",
+        "1 error, 0 warnings",
+        "",
+      ].join("\n"),
+      stderr: "",
+    });
+  });
+
   it("puts the caret under the whole span", async () => {
     const result = await check(write("decls.policy", DECLS), write("span.policy", policyOf('allow kb.search when agent.attested == "yes"')));
     expect(result.code).toBe(1);

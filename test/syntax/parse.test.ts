@@ -370,6 +370,37 @@ describe("one-edit mistakes get the edit as their help", () => {
     expect(problems("enum Color { red, green, }")).toEqual([expect.objectContaining({ code: "PC103", help: "an enum's members take no `,` after the last one" })]);
   });
 
+  it("a tool's and an intent's bodies: `=`, brackets, quotes, other words for their keywords, a description, a rule", () => {
+    const helps = (text: string) => problems(text).map((p) => [p.line, p.column, p.help]);
+    const TOOL = "a `tool` declares `risk`, `returns` and `args`";
+    const INTENT = "an `intent` declares `tools` and `max_risk`";
+    expect(helps("tool kb.read {\n  risk = low\n}")).toEqual([[2, 8, "`risk` takes no `=`: write `risk low`"]]);
+    expect(helps('tool kb.read {\n  risk: "high"\n}')).toEqual([[2, 7, "`risk` takes no `:`: write `risk high`"]]);
+    expect(helps("tool kb.read {\n  risk: Risk.low\n}")).toEqual([[2, 7, "`risk` takes no `:`: write `risk low`"]]);
+    expect(helps("tool kb.read {\n  returns [pii, secret]\n}")).toEqual([[2, 11, "`returns` takes its list without brackets: write `returns pii, secret`"]]);
+    expect(helps("tool kb.read {}\nintent s { tools [kb.read] }")).toEqual([[2, 18, "`tools` takes its list without brackets: write `tools kb.read`"]]);
+    expect(helps('tool kb.read {}\nintent s { tools "kb.read" }')).toEqual([[2, 18, "names are written without quotes: `tools kb.read`"]]);
+    expect(helps('tool "kb.read" {}')).toEqual([[1, 6, "names are written without quotes: `tool kb.read`"]]);
+    expect(helps("tool kb.read {\n  level high\n}")).toEqual([[2, 3, `did you mean \`risk\`? ${TOOL}`]]);
+    expect(helps("tool kb.read {\n  labels pii\n}")).toEqual([[2, 3, `did you mean \`returns\`? ${TOOL}`]]);
+    expect(helps('tool kb.read {\n  description "reads the knowledge base"\n}')).toEqual([[2, 3, `describe it in a \`///\` doc comment on the line before \`tool\`; ${TOOL}`]]);
+    expect(helps("tool kb.read {}\nintent s {\n  tools kb.read\n  risk high\n}")).toEqual([[4, 3, `did you mean \`max_risk\`? ${INTENT}`]]);
+    expect(helps("tool kb.read {}\nintent s {\n  allow kb.read\n}")).toEqual([[3, 3, `rules go inside \`policy NAME { … }\`; ${INTENT}`]]);
+  });
+
+  it("where a rule starts: other languages' effects, `rule`, `default`, `else`, braces", () => {
+    const found = (rule: string) => problems(`policy p {\n  ${rule}\n  deny kb.search\n}\n`).map((p) => [p.line, p.column, p.help]);
+    expect(found("permit kb.search")).toEqual([[2, 3, "write `allow`"]]);
+    expect(found("forbid kb.search")).toEqual([[2, 3, "write `deny`"]]);
+    expect(found("rule r1 { allow kb.search }")).toEqual([[2, 3, 'a rule starts with `allow`, `ask` or `deny` and has no name of its own: `@name("…")` on the line before gives its id']]);
+    expect(found("default deny")).toEqual([[2, 3, "a call that no rule allows is denied already; to allow what no rule denies, write `allow *`"]]);
+    // The effect after `else` is part of that mistake, not a rule of its own without targets.
+    expect(found("allow kb.search when agent.attested else deny")).toEqual([[2, 39, "a rule has no `else`: write the other case as a rule of its own (a call that no rule allows is denied)"]]);
+    // Braces around a rule's clauses or a condition: one error, the braces and what is in them skipped.
+    expect(found("allow kb.search {\n    when agent.attested\n  }")).toEqual([[2, 19, "a rule takes no braces: its clauses follow its targets, as in `allow kb.search when …`"]]);
+    expect(found("allow kb.search when { agent.attested }")).toEqual([[2, 24, "a condition takes no braces: write `when agent.attested`"]]);
+  });
+
   it("rules: a quoted target, targets without a `,`, a scope unquoted or in brackets, a lifetime without its unit", () => {
     const helpOf = (rule: string) => first(`policy p {\n  ${rule}\n}\n`)?.help;
     expect(helpOf('deny "kb.search"')).toBe("tool names are written without quotes: `kb.search`");
@@ -402,6 +433,101 @@ describe("one-edit mistakes get the edit as their help", () => {
     ]);
     expect(first('policy p {\n  deny http.get when args.url ~= "x"\n}\n')?.help).toBe('match a pattern with `like` and `*`, as in `args.url like "*evil*"`, or compare with `==`');
     expect(first("agent { \u00e9quipe: string }")?.help).toBe("names are ASCII letters, digits and `_`; other text goes in strings");
+  });
+});
+
+describe("a mistake inside a declaration's block is one error: its item is skipped, the items after it still parsed", () => {
+  const TOOLS_HELP = "did you mean `tools`? an `intent` declares `tools` and `max_risk`";
+  const ARGS_HELP = "did you mean `args`? a `tool` declares `risk`, `returns` and `args`";
+  const RISK_TYPE_HELP = "the type of risk levels is `Risk`, with a capital";
+
+  it("`tool` for an intent's `tools` is not read as a tool declaration", () => {
+    expect(problems("tool kb.read { risk low }\nintent support { tool kb.read }")).toEqual([
+      { code: "PC103", line: 2, column: 18, message: "expected `}` after `{`, found `tool`", help: TOOLS_HELP },
+    ]);
+    expect(problems("intent support {\n  tool kb.read\n  max_risk high\n}")).toEqual([
+      { code: "PC103", line: 2, column: 3, message: "expected `}` after `{`, found `tool`", help: TOOLS_HELP },
+    ]);
+  });
+
+  it("`arguments { … }` (or `params`, `inputs`) for a tool's `args` leaves no `}` behind", () => {
+    for (const word of ["arguments", "argument", "params", "parameters", "inputs"]) {
+      expect(problems(`tool kb.read {\n  ${word} { path: string }\n}`)).toEqual([
+        { code: "PC103", line: 2, column: 3, message: `expected \`}\` after \`{\`, found \`${word}\``, help: ARGS_HELP },
+      ]);
+    }
+    // With an item after it, and after a well-formed `args` block.
+    expect(problems("tool kb.read {\n  /// what it takes\n  arguments { path: string }\n  risk low\n}").map((p) => [p.code, p.line, p.column])).toEqual([["PC103", 3, 3]]);
+    expect(problems("tool kb.read {\n  args { path: string }\n  arguments { x: int }\n}").map((p) => [p.code, p.line, p.column])).toEqual([["PC103", 3, 3]]);
+  });
+
+  it("`risk` for the type `Risk` ends its attribute: the next attribute parses", () => {
+    expect(problems("agent { clearance: risk }")).toEqual([{ code: "PC103", line: 1, column: 20, message: "expected a name after `:`, found `risk`", help: RISK_TYPE_HELP }]);
+    expect(problems("agent {\n  clearance: risk\n  team: string\n}")).toEqual([{ code: "PC103", line: 2, column: 14, message: "expected a name after `:`, found `risk`", help: RISK_TYPE_HELP }]);
+    expect(problems("context {\n  labels: set<Label>,\n  risk: risk\n}").map((p) => [p.code, p.line, p.column])).toEqual([["PC103", 3, 9]]);
+  });
+
+  it("other attribute mistakes, one error each, with the attribute as it is written: `=`, a quoted name, `optional`, `set(…)`, a value for a type", () => {
+    const error = (line: number, column: number, message: string, help?: string) => [help === undefined ? { code: "PC103", line, column, message } : { code: "PC103", line, column, message, help }];
+    expect(problems("agent {\n  team = string\n  zone: Zone\n}")).toEqual(error(2, 8, "expected `:`, found `=`", "an attribute's type follows a `:`: write `team: string`"));
+    expect(problems("type Dest {\n  host: string\n  port = int\n}")).toEqual(error(3, 8, "expected `:`, found `=`", "an attribute's type follows a `:`: write `port: int`"));
+    expect(problems('agent {\n  "team": string\n  zone: Zone\n}')).toEqual(error(2, 3, 'expected `}` after `{`, found `"team"`', "an attribute's name is written without quotes: `team`"));
+    expect(problems("tool kb.read {\n  args {\n    path: string\n    optional limit: int\n  }\n}")).toEqual(error(4, 14, "expected `:` after `optional`, found `limit`", "an optional attribute has a `?` after its name: `limit?: int`"));
+    expect(problems("agent {\n  team: string?\n}")).toEqual(error(2, 15, "expected `}` after `string`, found `?`", "an optional attribute has a `?` after its name: `team?: string`"));
+    expect(problems("agent {\n  roles: set(string)\n  zone: Zone\n}")).toEqual(error(2, 13, "expected `}` after `set`, found `(`", "a set is written `set<string>`"));
+    expect(problems("user {\n  roles: list[string]\n}")).toEqual(error(2, 14, "expected `}` after `list`, found `[`", "a list is written `list<string>`"));
+    expect(problems("agent {\n  roles: [string]\n  zone: Zone\n}")).toEqual(error(2, 10, "expected a name after `:`, found `[`", "a list is written `list<string>`"));
+    expect(problems('agent {\n  team: "support"\n  zone: Zone\n}')).toEqual(
+      error(2, 9, 'expected a name after `:`, found `"support"`', 'an attribute is declared with its type, as in `team: string`; a rule compares its value, as in `agent.team == "support"`'),
+    );
+    expect(problems("type Limits { max: 10 }")).toEqual(error(1, 20, "expected a name after `:`, found `10`", "an attribute is declared with its type, as in `max: int`"));
+    expect(problems("tool kb.read {\n  args { limit: int = 10 }\n}")).toEqual(error(2, 21, "expected `}`, found `=`", "an attribute has no default value: declare it optional, `limit?: int`, and test it with `has` in rules"));
+    expect(problems("agent {\n  roles: set<string\n  zone: Zone\n}")).toEqual(error(3, 3, "expected `>` after `string`, found `zone`"));
+    expect(problems("agent Bot {\n  team: string\n}")).toEqual(error(1, 7, "expected `{` after `agent`, found `Bot`", "`agent` takes no name: one `agent { … }` block declares the attributes of every request's agent"));
+  });
+
+  it("an attribute with an unexpected character in it has its PC100 and no PC103", () => {
+    expect(problems("agent {\n  team: string | int\n  zone: Zone\n}")).toEqual([{ code: "PC100", line: 2, column: 16, message: "unexpected character `|`", help: "write `or`" }]);
+  });
+
+  it("independent mistakes are each reported: in other declarations, in other items of the same block, inside `args: { … }`", () => {
+    const text = [
+      "tool kb.read {", //                                  1
+      "  arguments { path: string }", //                    2: `args`
+      "}", //                                               3
+      "intent support { tool kb.read }", //                 4: `tools`
+      "policy p {", //                                      5
+      '  allow kb.read when agent.team = "x"', //           6: `==`
+      "}", //                                               7
+    ].join("\n");
+    expect(problems(text)).toEqual([
+      { code: "PC103", line: 2, column: 3, message: "expected `}` after `{`, found `arguments`", help: ARGS_HELP },
+      { code: "PC103", line: 4, column: 18, message: "expected `}` after `{`, found `tool`", help: TOOLS_HELP },
+      { code: "PC103", line: 6, column: 33, message: "expected a rule clause (`when`, `unless`, `reason`, `grant`, `revoke`), a new rule or `}`, found `=` (comparison is written `==`)" },
+    ]);
+    expect(problems("tool kb.read {\n  rsik low\n  retrns pii\n}")).toEqual([
+      { code: "PC103", line: 2, column: 3, message: "expected `}` after `{`, found `rsik`", help: "did you mean `risk`? a `tool` declares `risk`, `returns` and `args`" },
+      { code: "PC103", line: 3, column: 3, message: "expected `}` after `low`, found `retrns`", help: "did you mean `returns`? a `tool` declares `risk`, `returns` and `args`" },
+    ]);
+    expect(problems("agent {\n  clearance: risk,\n  team: string[], zone: Zone\n}")).toEqual([
+      { code: "PC103", line: 2, column: 14, message: "expected a name after `:`, found `risk`", help: RISK_TYPE_HELP },
+      { code: "PC103", line: 3, column: 15, message: "expected `}` after `string`, found `[`", help: "a list is written `list<string>`" },
+    ]);
+    expect(problems("tool kb.read {\n  args: { path: string[] }\n}")).toEqual([
+      { code: "PC103", line: 2, column: 7, message: "expected `{` after `args`, found `:`", help: "`args` takes no `:`: write `args { … }`" },
+      { code: "PC103", line: 2, column: 23, message: "expected `}` after `string`, found `[`", help: "a list is written `list<string>`" },
+    ]);
+  });
+
+  it("many mistaken items: one error each, up to the file's limit of 25", () => {
+    const text = `agent {\n${Array.from({ length: 400 }, (_, i) => `  a${i} = string`).join("\n")}\n}\n`;
+    expect(problems(text).map((p) => [p.code, p.line, p.column])).toEqual(Array.from({ length: 25 }, (_, i) => ["PC103", i + 2, i < 10 ? 6 : i < 100 ? 7 : 8]));
+  });
+
+  it("a block left open is still reported at its end, naming its `{`", () => {
+    expect(problems("intent support {\n  tools kb.read\n\npolicy p {\n  allow kb.read\n}")).toEqual([
+      { code: "PC103", line: 4, column: 1, message: "expected `}` after `read`, found `policy`", help: "the `{` opened at 1:16 is never closed" },
+    ]);
   });
 });
 
