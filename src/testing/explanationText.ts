@@ -31,7 +31,7 @@ function evidenceText(evidence: readonly Evidence[]): string {
   evidence.forEach((piece, i) => {
     if (piece.kind === "comparison" || piece.kind === "membership" || piece.kind === "text") {
       if (piece.kind === "membership" && piece.member !== undefined && !insideNext(piece.member.path, evidence[i + 1])) forElement(piece.member.path, piece.member.shown, null);
-      const shown = piece.kind === "comparison" ? comparisonText(piece) : testText(piece, shownPaths);
+      const shown = piece.kind === "comparison" ? comparisonText(piece, shownPaths) : testText(piece, shownPaths);
       if (shown !== null) compared.push(shown);
       return;
     }
@@ -53,19 +53,24 @@ function insideNext(path: string | null, next: Evidence | undefined): boolean {
 /**
  * The values a comparison compared: both sides of an ordering (`31 > 30`); for an equality with a
  * constant, the other side (`agent.team is "sales"`), unless the result already says it
- * (`agent.team == "support"` was true); null when there is nothing to add.
+ * (`agent.team == "support"` was true) or the line shows that side already (a quantifier's
+ * element: `r != "x@acme.com"` for args.to[1] = "y@acme.com"); null when there is nothing to add.
  */
-function comparisonText(comparison: Evidence & { kind: "comparison" }): string | null {
+function comparisonText(comparison: Evidence & { kind: "comparison" }, shownPaths: ReadonlyMap<string, boolean>): string | null {
   const { left, right, operator, value } = comparison;
   const both = `${left.shown} ${operator} ${right.shown}`;
   if (operator !== "==" && operator !== "!=") return both;
   if (left.constant && right.constant) return null;
+  const unshown = (side: ComparedOperand): boolean => side.text === null || !alreadyShown(side.text, shownPaths);
   if (left.constant || right.constant) {
-    if (value === (operator === "==")) return null;
-    return is(left.constant ? right : left) ?? both;
+    const read = left.constant ? right : left;
+    if (value === (operator === "==") || !unshown(read)) return null;
+    return is(read) ?? both;
   }
   const sides = [is(left), is(right)];
-  return sides[0] !== null && sides[1] !== null ? sides.join(", ") : both;
+  if (sides[0] === null || sides[1] === null) return both;
+  const shown = [left, right].filter(unshown).map((side) => is(side)!);
+  return shown.length > 0 ? shown.join(", ") : null;
 }
 
 /**

@@ -364,6 +364,38 @@ describe("policyc eval", () => {
     ]);
   });
 
+  it("a comparison does not repeat a value the line already shows: a quantifier's element, or a part of it shown whole", async () => {
+    write(
+      "repeat.policy",
+      [
+        "type Att { name: string, size: int }",
+        "tool mail.send { risk high args { to: list<string>, size: int, subject: string, atts: list<Att> } }",
+        "policy p {",
+        '  @name("only-x") deny mail.send when all(r in args.to: r == "x@acme.com")',
+        '  @name("other") deny mail.send when any(r in args.to: r != "x@acme.com" and args.size > 3)',
+        '  @name("named") deny mail.send when any(a in args.atts: a.name == "keys.pem")',
+        '  @name("pair") deny mail.send when any(a in args.atts: a.name != args.subject)',
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const request = { session: "s", tool: "mail.send", args: { to: ["x@acme.com", "y@acme.com"], size: 5, subject: "q", atts: [{ name: "a.txt", size: 1 }] } };
+    const result = await evaluate(["repeat.policy", "--request", "-"], JSON.stringify(request));
+    expect(result.stdout).toBe(
+      [
+        "deny mail.send (session s)",
+        "  by other (deny, repeat.policy:5:18)",
+        '    `any(r in args.to: r != "x@acme.com" and args.size > 3)` was true for args.to[1] = "y@acme.com" (5 > 3)',
+        "  by pair (deny, repeat.policy:7:17)",
+        '    `any(a in args.atts: a.name != args.subject)` was true for args.atts[0] = {"name":"a.txt","size":1} (args.subject is "q")',
+        "  also considered:",
+        '    only-x (deny) did not match: `all(r in args.to: r == "x@acme.com")` was false for args.to[1] = "y@acme.com"',
+        '    named (deny) did not match: `any(a in args.atts: a.name == "keys.pem")` was false',
+        "",
+      ].join("\n"),
+    );
+  });
+
   it("says which values a membership or text test looked at, and the member that decided a containsAny or containsAll: true and false, under not and unless, in a quantifier (golden)", async () => {
     const agent = { id: "spiffe://acme.com/bot", team: "sales" };
     const lookup = { session: "s", agent, tool: "crm.lookup", args: { id: "1" } };
