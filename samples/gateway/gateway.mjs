@@ -236,12 +236,12 @@ async function runAgent(gateway, { id, steps }) {
 // ---- Main: build the bundle (as CI would), load it, run the agents, report. ----
 
 const logArg = process.argv.indexOf("--log");
-const work = mkdtempSync(join(tmpdir(), "policyc-gateway-"));
-const logFile = logArg >= 0 ? process.argv[logArg + 1] : join(work, "decisions.jsonl");
-if (logFile === undefined) {
+if (logArg >= 0 && process.argv[logArg + 1] === undefined) {
   console.error("usage: node samples/gateway/gateway.mjs [--log FILE]");
   process.exit(2);
 }
+const work = mkdtempSync(join(tmpdir(), "policyc-gateway-"));
+const logFile = logArg >= 0 ? process.argv[logArg + 1] : join(work, "decisions.jsonl");
 const bundleFile = join(work, "finance.bundle.json");
 const build = spawnSync(process.execPath, [POLICYC, "build", POLICY, "-o", bundleFile], { encoding: "utf8" });
 if (build.status !== 0) {
