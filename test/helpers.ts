@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +11,14 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const CONFORMANCE = resolve(ROOT, "..", "shared", "conformance");
 export const HAS_CONFORMANCE = existsSync(CONFORMANCE);
 export const BIN = join(ROOT, "bin", "policyc.js");
+/**
+ * The policy scenarios in samples/: the folders that hold `.policy` files, as `npm run samples`
+ * finds them (samples/gateway is an embedding example over one of them, not a scenario).
+ */
+export const SCENARIOS = readdirSync(join(ROOT, "samples"), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && readdirSync(join(ROOT, "samples", entry.name)).some((file) => file.endsWith(".policy")))
+  .map((entry) => entry.name)
+  .sort();
 
 export interface CliResult {
   code: number;

@@ -1,13 +1,15 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cli, ROOT } from "./helpers.js";
+import { cli, ROOT, SCENARIOS } from "./helpers.js";
 
 // The bundled scenarios are the README's main job: each must check clean, be formatted, replay
 // its recordings with every rule covered, and explain its example requests.
-const scenarios = readdirSync(join(ROOT, "samples"), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+it("finds the three scenarios (and not the gateway example) in samples/", () => {
+  expect(SCENARIOS).toEqual(["coding-agent", "customer-support", "finance-agent"]);
+});
 
-describe.each(scenarios)("samples/%s", (name) => {
+describe.each(SCENARIOS)("samples/%s", (name) => {
   const folder = join("samples", name);
 
   it("checks clean and is formatted", async () => {

@@ -1,0 +1,261 @@
+#!/usr/bin/env node
+// A tool gateway in front of an accounts-payable agent: every tool call the agent makes goes
+// through `guard`, which asks the policy engine, acts on the answer, and writes a decision log
+// that `policyc test --replay` replays as a test. The agent, the person who approves, the
+// vendor master and the tools are simulated; the engine, the bundle and the log are real.
+//
+//   node samples/gateway/gateway.mjs [--log FILE]
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+// The enforcement point imports only the runtime: no parser, checker or compiler.
+import { loadBundle } from "policyc/runtime";
+
+const POLICY = fileURLToPath(new URL("../finance-agent", import.meta.url));
+const POLICYC = fileURLToPath(new URL("../../bin/policyc.js", import.meta.url));
+
+/**
+ * The gateway. It builds each request itself from the session it opened for the agent (who
+ * the agent is, for whom it acts, the task's intent) and what it knows about the call (the
+ * labels of its data, the payee it resolved): the agent only names the tool and its arguments.
+ */
+function createGateway({ engine, logFile, person, tools, resolveContext, print }) {
+  const sessions = new Map();
+
+  function open(id, { agent, user, intent }) {
+    sessions.set(id, { id, agent, user, intent, credentials: [], revoked: false, turn: Promise.resolve() });
+  }
+
+  /**
+   * Decides one call of the agent and carries the answer out. A session's calls are decided
+   * one at a time, in order: a call waiting for a person holds the session's later calls, so an
+   * approval always comes before the session's next decision, where replay applies it.
+   */
+  function guard(call) {
+    const session = sessions.get(call.session);
+    if (session === undefined) return Promise.resolve({ refused: true });
+    const outcome = session.turn.then(() => decideAndAct(session, call));
+    session.turn = outcome.catch(() => {});
+    return outcome;
+  }
+
+  async function decideAndAct(session, { tool, args }) {
+    const shown = `[${session.id}] ${tool} ${brief(args)}`;
+    // A decision log line must fit the recording format, which takes `args` only as an object:
+    // a call that is not one is turned away here, before it becomes an attempt the log cannot hold.
+    if (typeof tool !== "string" || tool === "" || (args != null && (typeof args !== "object" || Array.isArray(args)))) {
+      print(`${shown} → refused by the gateway: a tool call names a tool and passes its arguments as a JSON object`);
+      return { refused: true };
+    }
+    const request = {
+      // Stamped by the gateway's own clock, never the agent's: the log keeps it, and replay
+      // counts `session.count` windows, `session.called` and idle time by it.
+      time: new Date().toISOString(),
+      session: session.id,
+      agent: session.agent,
+      user: session.user,
+      intent: session.intent,
+      tool,
+      // Absent or null arguments are left out (the engine reads null as absent; the log takes objects only).
+      ...(args == null ? {} : { args }),
+      context: resolveContext(tool, args ?? {}),
+    };
+    const decision = engine.decide(request);
+    const rules = decision.rules.length > 0 ? ` (${decision.rules.join(", ")})` : "";
+
+    if (decision.decision === "allow") {
+      writeLog(request, decision);
+      const credentials = decision.grants.map((grant) => mint(grant, request.time));
+      session.credentials.push(...credentials);
+      const result = await tools.call(tool, args ?? {}, credentials);
+      const granted = credentials.map((c) => `; ${c.scope} credential until ${c.expiresAt.slice(11, 19)}Z (fake token ${c.token})`).join("");
+      print(`${shown} → allow${rules}${granted}; ${result}`);
+      return { result };
+    }
+
+    if (decision.decision === "ask") {
+      const answer = await person(request, decision.reasons);
+      // What the engine accepted, not only what the person said: it refuses an approval in a
+      // session that expired meanwhile (a person slower than sessionIdleMs), and then the call
+      // does not go ahead.
+      const approved = answer.approved && engine.approved(request);
+      // Written once answered, with whether the call went ahead: replay approves it there.
+      writeLog(request, decision, approved);
+      if (!approved) {
+        print(`${shown} → ask${rules}: ${answer.who} declined; told the agent: ${decision.reasons.join("; ")}`);
+        return { declined: decision.reasons };
+      }
+      const result = await tools.call(tool, args ?? {}, []);
+      print(`${shown} → ask${rules}: ${answer.who} approved; ${result}`);
+      return { result };
+    }
+
+    writeLog(request, decision);
+    if (decision.revoked) {
+      // Every credential granted in a revoked session is void; its agent is stopped.
+      const revokedNow = !session.revoked;
+      session.revoked = true;
+      const voided = session.credentials.splice(0).length;
+      print(`${shown} → deny${rules}: ${decision.reasons.join("; ")}; ${revokedNow ? `session revoked: agent stopped, ${voided} credential${voided === 1 ? "" : "s"} voided` : "agent already stopped"}`);
+      return { denied: decision.reasons, stopped: true };
+    }
+    print(`${shown} → deny${rules}: told the agent: ${decision.reasons.join("; ")}`);
+    return { denied: decision.reasons };
+  }
+
+  /**
+   * One line of the decision log: the request exactly as decided (its `time` included), the
+   * decision and its rules — what a replay compares — and the reasons the agent was told. An
+   * ask's line also says whether the call went ahead.
+   */
+  function writeLog(request, decision, approved) {
+    const line = { ...request, decision: decision.decision, rules: decision.rules, reasons: decision.reasons };
+    if (approved !== undefined) line.approved = approved;
+    appendFileSync(logFile, `${JSON.stringify(line)}\n`);
+  }
+
+  return { open, guard };
+}
+
+/** A short-lived credential for one grant. The token is fake: a real gateway asks its secrets broker. */
+function mint({ scope, ttlSeconds }, time) {
+  return { scope, expiresAt: new Date(Date.parse(time) + ttlSeconds * 1000).toISOString(), token: `FAKE-${randomBytes(4).toString("hex")}` };
+}
+
+function brief(args) {
+  const text = JSON.stringify(args) ?? "";
+  return text.length > 70 ? `${text.slice(0, 69)}…` : text;
+}
+
+// ---- What the gateway knows: the vendor master, and the labels of each tool's data. ----
+
+const DAY_MS = 86_400_000;
+const VENDOR_MASTER = {
+  "V-1042": { id: "V-1042", verified: true, known_for: 730 * DAY_MS, country: "US" },
+  "V-2210": { id: "V-2210", verified: true, known_for: 1500 * DAY_MS, country: "US" },
+};
+
+/** The call's context: the labels of the data it carries, and for a payment the payee as the vendor master knows it. */
+function resolveContext(tool, args) {
+  // Payments carry financial data; a new payee's bank details are personal data (`pii`), as a payee record is.
+  const labels = tool === "payments.send" ? ["financial"] : tool === "payee.create" ? ["pii"] : [];
+  const payee = tool === "payments.send" ? VENDOR_MASTER[args.payee_id] : undefined;
+  return payee === undefined ? { labels } : { labels, payee };
+}
+
+// ---- The simulated rest of the world: tools, the people who approve, the agent. ----
+
+let payments = 0;
+const tools = {
+  async call(tool, args) {
+    switch (tool) {
+      case "payments.send":
+        return `payment PAY-${String(++payments).padStart(4, "0")} submitted (fake)`;
+      case "payee.create":
+        return `payee V-4711 created for ${args.name} (fake)`;
+      case "email.send":
+        return `email sent to ${args.to.join(", ")} (fake)`;
+      default:
+        return `${tool} returned its (fake) result`;
+    }
+  },
+};
+
+/** People who answer the gateway's questions, each after a while: the agents go on meanwhile. */
+const ANSWERS = {
+  "fa-pay-run/payments.send": { who: "the controller", approved: false, afterMs: 10 },
+  "fa-onboard/payee.create": { who: "the AP lead", approved: true, afterMs: 200 },
+};
+async function person(request) {
+  const answer = ANSWERS[`${request.session}/${request.tool}`] ?? { who: "nobody", approved: false, afterMs: 0 };
+  await new Promise((resolve) => setTimeout(resolve, answer.afterMs));
+  return answer;
+}
+
+const AP_BOT = { id: "spiffe://acme.com/agents/ap-bot", team: "finance-ops" };
+const CLERK = { id: "clerk.maria", roles: ["ap-clerk"] };
+
+/** Three agent sessions: each a list of steps; a step of several calls sends them at once. */
+const SESSIONS = [
+  {
+    id: "fa-pay-run",
+    who: { agent: AP_BOT, user: CLERK, intent: "finance.pay_invoices" },
+    steps: [
+      { tool: "invoices.list", args: { vendor: "Northwind Office Supply" } },
+      { tool: "payments.send", args: { payee_id: "V-1042", invoice_id: "INV-NW-20817", amount_cents: 48250, currency: "USD", rail: "ach" } },
+      // Hearing nothing while the controller decides, the agent sends the payment again: the
+      // gateway holds the second call until the answer, then decides it.
+      [
+        { tool: "payments.send", args: { payee_id: "V-2210", invoice_id: "INV-CL-7731", amount_cents: 312000, currency: "USD", rail: "ach" } },
+        { tool: "payments.send", args: { payee_id: "V-2210", invoice_id: "INV-CL-7731", amount_cents: 312000, currency: "USD", rail: "ach" } },
+      ],
+      // The agent writes the amount as text: an invalid request.
+      { tool: "payments.send", args: { payee_id: "V-2210", invoice_id: "INV-CL-7731", amount_cents: "3120.00", currency: "USD", rail: "ach" } },
+    ],
+  },
+  {
+    id: "fa-onboard",
+    who: { agent: AP_BOT, user: CLERK, intent: "finance.vendor_onboarding" },
+    steps: [
+      { tool: "email.send", args: { to: ["billing@globex.example"], subject: "Vendor set-up at Acme", body: "Please send a bank letter on company letterhead." } },
+      { tool: "payee.create", args: { name: "Globex Corporation", iban: "DE89370400440532013000", country: "DE" } },
+      // Once the payee is added (its bank details, approved, are in the session) it may not be mailed out.
+      { tool: "email.send", args: { to: ["billing@globex.example"], subject: "You are set up", body: "We will pay to IBAN DE89370400440532013000." } },
+      { tool: "email.send", args: { to: ["ap-team@acme.com"], subject: "New vendor: Globex Corporation", body: "Added as V-4711 after a call-back." } },
+    ],
+  },
+  {
+    id: "fa-reconcile",
+    who: { agent: AP_BOT, user: CLERK, intent: "finance.reconcile" },
+    steps: [
+      { tool: "ledger.query", args: { account: "2000-accounts-payable", period: "2025-03" } },
+      // A tool the agent made up, and a call whose arguments are not an object.
+      { tool: "bank.transfer", args: { to: "DE89370400440532013000", amount_cents: 990000 } },
+      { tool: "invoices.get", args: "INV-NW-20817" },
+      // Two calls at once: a reconciliation that pays is revoked, and the call beside it is denied with it.
+      [
+        { tool: "payments.send", args: { payee_id: "V-1042", invoice_id: "INV-NW-20818", amount_cents: 9900, currency: "USD", rail: "ach" } },
+        { tool: "invoices.get", args: { invoice_id: "INV-NW-20818" } },
+      ],
+      { tool: "ledger.query", args: { account: "2000-accounts-payable", period: "2025-04" } },
+    ],
+  },
+];
+
+/** An agent: sends its steps through the gateway, and stops when the gateway says so. */
+async function runAgent(gateway, { id, steps }) {
+  for (const step of steps) {
+    const outcomes = await Promise.all([step].flat().map((call) => gateway.guard({ session: id, ...call })));
+    if (outcomes.some((o) => o.stopped)) return;
+  }
+}
+
+// ---- Main: build the bundle (as CI would), load it, run the agents, report. ----
+
+const logArg = process.argv.indexOf("--log");
+if (logArg >= 0 && process.argv[logArg + 1] === undefined) {
+  console.error("usage: node samples/gateway/gateway.mjs [--log FILE]");
+  process.exit(2);
+}
+const work = mkdtempSync(join(tmpdir(), "policyc-gateway-"));
+const logFile = logArg >= 0 ? process.argv[logArg + 1] : join(work, "decisions.jsonl");
+const bundleFile = join(work, "finance.bundle.json");
+const build = spawnSync(process.execPath, [POLICYC, "build", POLICY, "-o", bundleFile], { encoding: "utf8" });
+if (build.status !== 0) {
+  console.error(build.stderr);
+  process.exit(1);
+}
+const engine = loadBundle(JSON.parse(readFileSync(bundleFile, "utf8")));
+console.log(`built and loaded a bundle of ${relative(process.cwd(), POLICY) || "."}: ${engine.rules.length} rules`);
+writeFileSync(logFile, "");
+const gateway = createGateway({ engine, logFile, person, tools, resolveContext, print: (line) => console.log(line) });
+for (const session of SESSIONS) gateway.open(session.id, session.who);
+await Promise.all(SESSIONS.map((session) => runAgent(gateway, session)));
+
+const lines = readFileSync(logFile, "utf8").split("\n").filter((line) => line !== "").length;
+console.log(`decision log: ${logFile} (${lines} lines)`);
+console.log(`replay it:    npx policyc test ${relative(process.cwd(), POLICY) || "."} --replay ${logFile}`);
+if (logArg >= 0) rmSync(work, { recursive: true, force: true });
