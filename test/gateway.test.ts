@@ -45,13 +45,13 @@ describe("samples/gateway", () => {
 
   it("writes a decision log that `policyc test` replays with every line a passing case", () => {
     const lines = logLines();
-    expect(lines).toHaveLength(13);
-    // Each with the time the gateway stamped on the request before deciding it.
+    expect(lines).toHaveLength(15);
+    // Each with the time the gateway stamped on the request before deciding it (or on the approval when it came).
     expect(lines.filter((l) => typeof l["time"] !== "string")).toEqual([]);
     const replay = bin(["test", FINANCE, "--replay", log]);
     expect(replay.stderr).toBe("");
     expect(replay.code, replay.stdout).toBe(0);
-    expect(replay.stdout).toBe(`13 lines replayed from 1 file\n13 passed, 0 failed\n`);
+    expect(replay.stdout).toBe(`15 lines replayed from 1 file\n15 passed, 0 failed\n`);
   });
 
   it("logs the deny of an invalid request, of an unknown tool and in a revoked session so that each replays as a passing case", async () => {
@@ -77,45 +77,69 @@ describe("samples/gateway", () => {
     for (const line of [invalid, unknown, revoking, afterRevoked]) expect(report.cases.find((c) => c.line === line), `line ${line}`).toMatchObject({ ok: true });
   });
 
-  it("writes an ask's line once answered, with whether the call went ahead, and holds the session's next call until then", () => {
+  it("logs an ask when decided, decides the session's next calls meanwhile, and logs the approval as an approval line when it comes", () => {
     const onboarding = logLines().filter((l) => l["session"] === "fa-onboard");
-    expect(onboarding.map((l) => [l["tool"], l["decision"], l["approved"]])).toEqual([
+    expect(onboarding.map((l) => [l["tool"], l["event"] ?? l["decision"], l["approved"]])).toEqual([
       ["email.send", "allow", undefined],
-      ["payee.create", "ask", true],
-      // The approved call's bank details (`pii`) joined the session: without the approval on
-      // its line, the replay would allow this email and the log would not replay.
+      ["payee.create", "ask", undefined],
+      // Sent beside the asked call and decided while the AP lead reviewed it: no bank details in the session yet.
+      ["email.send", "allow", undefined],
+      ["payee.create", "approval", true],
+      // The approved call's bank details (`pii`) joined the session at the approval line.
       ["email.send", "deny", undefined],
       ["email.send", "allow", undefined],
     ]);
-    // The payment sent again while the controller decided was held until the answer: its line
-    // comes after the ask's, where its replay finds the repeat it was denied for.
+    const [ask, meanwhile, approval] = onboarding.slice(1, 4) as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
+    // The approval line is the asked request, stamped when the approval came, without a decision.
+    const { time: askedAt, decision: _d, rules: _r, reasons: _reasons, ...asked } = ask;
+    const { time: approvedAt, event: _e, approved: _a, ...approvedRequest } = approval;
+    expect(approvedRequest).toEqual(asked);
+    expect(approval).not.toHaveProperty("decision");
+    expect((approvedAt as string) > (meanwhile["time"] as string) && (meanwhile["time"] as string) >= (askedAt as string)).toBe(true);
+    // The retried payment was decided while the controller decided: a repeat. The controller
+    // declined, so the engine was told nothing and the log has no approval line for it.
     const payRun = logLines().filter((l) => l["session"] === "fa-pay-run");
-    expect(payRun.map((l) => [l["tool"], l["decision"], l["rules"], l["approved"]])).toEqual([
-      ["invoices.list", "allow", ["finance-read"], undefined],
-      ["payments.send", "allow", ["payment-small"], undefined],
-      ["payments.send", "ask", ["payment-large-asks"], false],
-      ["payments.send", "deny", ["duplicate-payment"], undefined],
-      ["payments.send", "deny", [], undefined],
+    expect(payRun.map((l) => [l["tool"], l["event"] ?? l["decision"], l["rules"]])).toEqual([
+      ["invoices.list", "allow", ["finance-read"]],
+      ["payments.send", "allow", ["payment-small"]],
+      ["payments.send", "ask", ["payment-large-asks"]],
+      ["payments.send", "deny", ["duplicate-payment"]],
+      ["payments.send", "deny", []],
     ]);
-    // Written once answered: after lines of other sessions decided meanwhile, dated later.
+  });
+
+  it("with the approval on the ask's line instead, the call decided meanwhile would not replay", () => {
     const lines = logLines();
-    const ask = lines.findIndex((l) => l["tool"] === "payee.create");
-    expect(lines.slice(0, ask).some((l) => l["session"] !== "fa-onboard" && (l["time"] as string) > (lines[ask]!["time"] as string))).toBe(true);
+    const approvalAt = lines.findIndex((l) => l["event"] === "approval");
+    const askAt = lines.findIndex((l) => l["tool"] === "payee.create" && l["decision"] === "ask");
+    const moved = lines.filter((_, i) => i !== approvalAt).map((l, i) => (i === askAt ? { ...l, approved: true } : l));
+    const file = join(work, "approval-at-the-ask.jsonl");
+    writeFileSync(file, moved.map((l) => JSON.stringify(l)).join("\n") + "\n");
+    const replay = bin(["test", FINANCE, "--replay", file, "--json"]);
+    expect(replay.code).toBe(1);
+    const meanwhile = lines.findIndex((l, i) => i > askAt && l["session"] === "fa-onboard") + 1;
+    expect((JSON.parse(replay.stdout) as { failures: { line: number }[] }).failures.map((f) => f.line)).toEqual([meanwhile]);
   });
 });
 
 describe("an approval that comes after later calls of its session", () => {
-  // What the README's "Decision logs" says a log cannot hold: replay approves right after the ask
-  // line, so neither place for that line replays such a session as it was decided.
+  // On the ask's line (`"approved": true`, which replay approves right after deciding the line)
+  // neither place for that line replays such a session as it was decided; an approval line at
+  // its own place, when the approval came, does.
   const sources = readdirSync(join(ROOT, FINANCE))
     .filter((file) => file.endsWith(".policy"))
     .map((file) => ({ path: file, text: readFileSync(join(ROOT, FINANCE, file), "utf8") }));
   const who = { agent: { id: "spiffe://acme.com/agents/ap-bot", team: "finance-ops" }, user: { id: "clerk.maria", roles: ["ap-clerk"] } };
   const at = (second: number): string => `2025-03-14T10:00:${String(second).padStart(2, "0")}Z`;
 
-  /** A log line as the README says to write one. */
+  /** An attempt's log line, with the older form's `approved` when given. */
   function line(request: Request, decision: Decision, approved?: boolean): string {
     return JSON.stringify({ ...request, decision: decision.decision, rules: decision.rules, reasons: decision.reasons, ...(approved === undefined ? {} : { approved }) });
+  }
+
+  /** An approval line, as README's "Decision logs" says to write one. */
+  function approvalLine(approval: Request, approved: boolean): string {
+    return JSON.stringify({ event: "approval", ...approval, approved });
   }
 
   async function replay(lines: string[]): Promise<{ code: number; failedLines: number[] }> {
@@ -130,37 +154,43 @@ describe("an approval that comes after later calls of its session", () => {
     }
   }
 
-  /** Production: an ask, a call of the same session while the person decides, then the approval. */
-  function production(ask: Request, meanwhile: Request): { asked: Decision; between: Decision } {
+  /**
+   * Production: an ask, a call of the same session while the person decides, the approval (the
+   * asked request stamped when it came), then a call after it.
+   */
+  function production(ask: Request, meanwhile: Request, after: Request): { asked: Decision; between: Decision; approval: Request; later: Decision } {
     const engine = compile(sources);
     const asked = engine.decide(ask);
     const between = engine.decide(meanwhile);
     expect(asked.decision).toBe("ask");
-    expect(engine.approved(ask)).toBe(true);
-    return { asked, between };
+    const approval = { ...ask, time: at(20) };
+    expect(engine.approved(approval)).toBe(true);
+    return { asked, between, approval, later: engine.decide(after) };
   }
 
-  it("written at the ask, the calls between see the approved call's data too early", async () => {
+  it("on the ask's line, the calls between see the approved call's data too early; an approval line replays exactly", async () => {
     const base = { ...who, session: "onboard", intent: "finance.vendor_onboarding" };
     const ask: Request = { ...base, time: at(0), tool: "payee.create", args: { name: "Globex Corporation", iban: "DE89370400440532013000", country: "DE" }, context: { labels: ["pii"] } };
     const email: Request = { ...base, time: at(10), tool: "email.send", args: { to: ["billing@globex.example"], subject: "Set-up", body: "Hello" }, context: { labels: [] } };
-    const { asked, between } = production(ask, email);
-    // Before the approval the session held no bank details: the email went out.
-    expect(between.decision).toBe("allow");
-    expect(await replay([line(ask, asked, true), line(email, between)])).toEqual({ code: 1, failedLines: [2] });
-    expect(await replay([line(email, between), line(ask, asked, true)])).toEqual({ code: 0, failedLines: [] });
+    const again: Request = { ...email, time: at(30) };
+    const { asked, between, approval, later } = production(ask, email, again);
+    // Before the approval the session held no bank details: the email went out; after it, not.
+    expect([between.decision, later.decision]).toEqual(["allow", "deny"]);
+    expect(await replay([line(ask, asked, true), line(email, between), line(again, later)])).toEqual({ code: 1, failedLines: [2] });
+    expect(await replay([line(ask, asked), line(email, between), approvalLine(approval, true), line(again, later)])).toEqual({ code: 0, failedLines: [] });
   });
 
-  it("written at the approval, the ask is counted after the calls between", async () => {
+  it("on the ask's line placed at the approval, the ask is counted after the calls between; an approval line replays exactly", async () => {
     const base = { ...who, session: "pay-run", intent: "finance.pay_invoices" };
     const payment = { payee_id: "V-2210", invoice_id: "INV-CL-7731", amount_cents: 312000, currency: "USD", rail: "ach" };
     const context = { labels: ["financial"], payee: { id: "V-2210", verified: true, known_for: 129600000000, country: "US" } };
     const ask: Request = { ...base, time: at(0), tool: "payments.send", args: payment, context };
     // The agent retries the payment while the controller decides.
     const retry: Request = { ...ask, time: at(10) };
-    const { asked, between } = production(ask, retry);
+    const status: Request = { ...base, time: at(30), tool: "ledger.payment_status", args: { payment_id: "PAY-0002" }, context: { labels: ["financial"] } };
+    const { asked, between, approval, later } = production(ask, retry, status);
     expect(between.rules).toEqual(["duplicate-payment"]);
-    expect(await replay([line(retry, between), line(ask, asked, true)])).toEqual({ code: 1, failedLines: [1, 2] });
-    expect(await replay([line(ask, asked, true), line(retry, between)])).toEqual({ code: 0, failedLines: [] });
+    expect(await replay([line(retry, between), line(ask, asked, true), line(status, later)])).toEqual({ code: 1, failedLines: [1, 2] });
+    expect(await replay([line(ask, asked), line(retry, between), approvalLine(approval, true), line(status, later)])).toEqual({ code: 0, failedLines: [] });
   });
 });

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
+import { parseRecordingLine } from "../src/testing/readRecording.js";
 import { ROOT } from "./helpers.js";
 // @ts-expect-error plain JavaScript script without type declarations
 import { generatedSchemas } from "../scripts/generate-schemas.js";
@@ -21,4 +23,25 @@ describe("precompiled validators", () => {
       expect(readFileSync(join(ROOT, path), "utf8"), `${path} is stale: run npm run generate`).toBe(text);
     });
   }
+});
+
+describe("schemas/recording.schema.json", () => {
+  it("takes the approval lines the replay takes, and refuses those it refuses", () => {
+    const validate = new Ajv({ strict: false }).compile(JSON.parse(readFileSync(join(ROOT, "schemas", "recording.schema.json"), "utf8")) as object);
+    const approval = '"event":"approval","session":"s","tool":"t","args":{}';
+    const lines: [string, boolean][] = [
+      [`{${approval},"approved":true}`, true],
+      [`{${approval},"approved":false,"reasons":["as logged"]}`, true],
+      ['{"session":"s","tool":"t","decision":"ask","approved":true}', true],
+      [`{${approval}}`, false],
+      [`{${approval},"approved":true,"decision":"ask"}`, false],
+      [`{${approval},"approved":true,"rules":[]}`, false],
+      [`{${approval},"approved":true,"reason":"r"}`, false],
+      ['{"event":"attempt","session":"s","tool":"t"}', false],
+    ];
+    for (const [line, valid] of lines) {
+      expect(validate(JSON.parse(line)), line).toBe(valid);
+      expect(parseRecordingLine(line, 1).ok, line).toBe(valid);
+    }
+  });
 });

@@ -26,23 +26,17 @@ function createGateway({ engine, logFile, person, tools, resolveContext, print }
   const sessions = new Map();
 
   function open(id, { agent, user, intent }) {
-    sessions.set(id, { id, agent, user, intent, credentials: [], revoked: false, turn: Promise.resolve() });
+    sessions.set(id, { id, agent, user, intent, credentials: [], revoked: false });
   }
 
   /**
-   * Decides one call of the agent and carries the answer out. A session's calls are decided
-   * one at a time, in order: a call waiting for a person holds the session's later calls, so an
-   * approval always comes before the session's next decision, where replay applies it.
+   * Decides one call of the agent and carries the answer out. Calls are decided as they come,
+   * a session's later calls too while one of its calls waits for a person: the log says when
+   * the approval came (an approval line), so replay tells the engine of it there.
    */
-  function guard(call) {
-    const session = sessions.get(call.session);
-    if (session === undefined) return Promise.resolve({ refused: true });
-    const outcome = session.turn.then(() => decideAndAct(session, call));
-    session.turn = outcome.catch(() => {});
-    return outcome;
-  }
-
-  async function decideAndAct(session, { tool, args }) {
+  async function guard({ session: id, tool, args }) {
+    const session = sessions.get(id);
+    if (session === undefined) return { refused: true };
     const shown = `[${session.id}] ${tool} ${brief(args)}`;
     // A decision log line must fit the recording format, which takes `args` only as an object:
     // a call that is not one is turned away here, before it becomes an attempt the log cannot hold.
@@ -65,9 +59,9 @@ function createGateway({ engine, logFile, person, tools, resolveContext, print }
     };
     const decision = engine.decide(request);
     const rules = decision.rules.length > 0 ? ` (${decision.rules.join(", ")})` : "";
+    writeLog({ ...request, decision: decision.decision, rules: decision.rules, reasons: decision.reasons });
 
     if (decision.decision === "allow") {
-      writeLog(request, decision);
       const credentials = decision.grants.map((grant) => mint(grant, request.time));
       session.credentials.push(...credentials);
       const result = await tools.call(tool, args ?? {}, credentials);
@@ -77,23 +71,29 @@ function createGateway({ engine, logFile, person, tools, resolveContext, print }
     }
 
     if (decision.decision === "ask") {
+      print(`${shown} → ask${rules}: waiting for a person`);
       const answer = await person(request, decision.reasons);
-      // What the engine accepted, not only what the person said: it refuses an approval in a
-      // session that expired meanwhile (a person slower than sessionIdleMs), and then the call
-      // does not go ahead.
-      const approved = answer.approved && engine.approved(request);
-      // Written once answered, with whether the call went ahead: replay approves it there.
-      writeLog(request, decision, approved);
-      if (!approved) {
-        print(`${shown} → ask${rules}: ${answer.who} declined; told the agent: ${decision.reasons.join("; ")}`);
+      if (!answer.approved) {
+        // The engine is told nothing: the call did not happen, and the log has nothing to add.
+        print(`${shown} → ${answer.who} declined; told the agent: ${decision.reasons.join("; ")}`);
         return { declined: decision.reasons };
       }
+      // The request as asked about, stamped when the approval came. What the engine accepted,
+      // not only what the person said: it refuses an approval in a session that expired or was
+      // revoked meanwhile, and then the call does not go ahead.
+      const approval = { ...request, time: new Date().toISOString() };
+      const approved = engine.approved(approval);
+      // An approval line, after the lines decided meanwhile: replay tells the engine of it here.
+      writeLog({ event: "approval", ...approval, approved });
+      if (!approved) {
+        print(`${shown} → ${answer.who} approved, too late: the engine refused the approval (the session expired or was revoked)`);
+        return { declined: ["the approval came too late"] };
+      }
       const result = await tools.call(tool, args ?? {}, []);
-      print(`${shown} → ask${rules}: ${answer.who} approved; ${result}`);
+      print(`${shown} → ${answer.who} approved (logged as an approval line); ${result}`);
       return { result };
     }
 
-    writeLog(request, decision);
     if (decision.revoked) {
       // Every credential granted in a revoked session is void; its agent is stopped.
       const revokedNow = !session.revoked;
@@ -107,13 +107,12 @@ function createGateway({ engine, logFile, person, tools, resolveContext, print }
   }
 
   /**
-   * One line of the decision log: the request exactly as decided (its `time` included), the
-   * decision and its rules — what a replay compares — and the reasons the agent was told. An
-   * ask's line also says whether the call went ahead.
+   * One line of the decision log, in the order things happened: a decision's (the request
+   * exactly as decided, its `time` included, with the decision and its rules — what a replay
+   * compares — and the reasons the agent was told), or an approval's (`"event": "approval"`:
+   * the request as passed to `engine.approved`, and what it returned).
    */
-  function writeLog(request, decision, approved) {
-    const line = { ...request, decision: decision.decision, rules: decision.rules, reasons: decision.reasons };
-    if (approved !== undefined) line.approved = approved;
+  function writeLog(line) {
     appendFileSync(logFile, `${JSON.stringify(line)}\n`);
   }
 
@@ -186,8 +185,8 @@ const SESSIONS = [
     steps: [
       { tool: "invoices.list", args: { vendor: "Northwind Office Supply" } },
       { tool: "payments.send", args: { payee_id: "V-1042", invoice_id: "INV-NW-20817", amount_cents: 48250, currency: "USD", rail: "ach" } },
-      // Hearing nothing while the controller decides, the agent sends the payment again: the
-      // gateway holds the second call until the answer, then decides it.
+      // Hearing nothing while the controller decides, the agent sends the payment again: a
+      // repeat, denied while the first waits.
       [
         { tool: "payments.send", args: { payee_id: "V-2210", invoice_id: "INV-CL-7731", amount_cents: 312000, currency: "USD", rail: "ach" } },
         { tool: "payments.send", args: { payee_id: "V-2210", invoice_id: "INV-CL-7731", amount_cents: 312000, currency: "USD", rail: "ach" } },
@@ -201,7 +200,12 @@ const SESSIONS = [
     who: { agent: AP_BOT, user: CLERK, intent: "finance.vendor_onboarding" },
     steps: [
       { tool: "email.send", args: { to: ["billing@globex.example"], subject: "Vendor set-up at Acme", body: "Please send a bank letter on company letterhead." } },
-      { tool: "payee.create", args: { name: "Globex Corporation", iban: "DE89370400440532013000", country: "DE" } },
+      // While the AP lead reviews the new payee, the agent tells the vendor: allowed, as the
+      // session holds no bank details until the approval.
+      [
+        { tool: "payee.create", args: { name: "Globex Corporation", iban: "DE89370400440532013000", country: "DE" } },
+        { tool: "email.send", args: { to: ["billing@globex.example"], subject: "Set-up under review", body: "Your details are being checked." } },
+      ],
       // Once the payee is added (its bank details, approved, are in the session) it may not be mailed out.
       { tool: "email.send", args: { to: ["billing@globex.example"], subject: "You are set up", body: "We will pay to IBAN DE89370400440532013000." } },
       { tool: "email.send", args: { to: ["ap-team@acme.com"], subject: "New vendor: Globex Corporation", body: "Added as V-4711 after a call-back." } },

@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { Engine } from "../runtime/engine.js";
 import { explain } from "../runtime/explain.js";
 import { describeFsError } from "../source/loadSources.js";
-import { decideRecorded, engineOptions } from "../testing/decideRecorded.js";
+import { engineOptions, replayRecorded } from "../testing/decideRecorded.js";
 import { parseRequests } from "../testing/parseRequests.js";
 import { renderExplanation } from "../testing/explanationText.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
@@ -59,8 +59,8 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     return loaded.code;
   }
   const engine = new Engine(loaded.policy, engineOptions(replay));
-  // Earlier lines set up the session as they went in production (approved asks included).
-  for (const request of requests.slice(0, -1)) decideRecorded(engine, request);
+  // Earlier lines set up the session as they went in production (approvals included).
+  for (const request of requests.slice(0, -1)) replayRecorded(engine, request);
   const last = requests[requests.length - 1];
   const explanation = explain(engine, last);
   const decision = engine.decide(last);

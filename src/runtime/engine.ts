@@ -263,25 +263,44 @@ export class Engine {
    * may take a while), and once. Returns false, changing nothing, otherwise: for a tool not
    * awaiting approval, an invalid request, or a session that is unknown, expired or revoked.
    * On an engine whose sessions a reload took over (`sessionsFrom`), it approves on the engine
-   * that has them now. Never throws.
+   * that has them now. Never throws. (`approvalRefusal` says why it would return false.)
    */
   approved(request: unknown): boolean {
+    return this.approve(request, true) === undefined;
+  }
+
+  /**
+   * Why `approved(request)` would return false, changing nothing: the session's refusal (it
+   * expired or was revoked), why the request is invalid, or that no ask of the tool awaits
+   * approval in the session. Undefined when it would accept the approval. For logs and replays
+   * that must say why an approval was refused; `approved` itself stays a yes or no.
+   */
+  approvalRefusal(request: unknown): string | undefined {
+    return this.approve(request, false);
+  }
+
+  /** `approved`, or with `apply` false only its verdict: undefined when accepted, else why not. */
+  private approve(request: unknown, apply: boolean): string | undefined {
     // A person approves a call the engine before a reload asked about: the session is here now.
-    if (this.successor !== undefined) return this.successor.approved(request);
+    if (this.successor !== undefined) return this.successor.approve(request, apply);
     try {
       const prepared = this.prepare(request, false);
-      if (!prepared.ready || this.sessions.get((request as Record<string, unknown>)["session"] as string) !== prepared.s) return false;
+      if (!prepared.ready) return prepared.decision.reasons[0];
+      const sessionId = (request as Record<string, unknown>)["session"] as string;
+      // (An explanation's fresh state: the engine holds no such session.)
+      if (this.sessions.get(sessionId) !== prepared.s) return `session ${helpers.describeText(sessionId)} has made no attempt, so no ask of it awaits approval`;
       // Only a call the session was answered `ask` for, once each: never one that was allowed,
       // denied or not asked about at all.
       const asked = prepared.s.asked;
       const pending = asked?.get(prepared.tool) ?? 0;
-      if (pending === 0) return false;
+      if (pending === 0) return `session ${helpers.describeText(sessionId)} has no ask awaiting approval for ${prepared.tool} (no call to it was answered ask, or each was approved already)`;
+      if (!apply) return undefined;
       if (pending === 1) asked!.delete(prepared.tool);
       else asked!.set(prepared.tool, pending - 1);
       this.sessions.ran(prepared.s, prepared.now, prepared.tool, prepared.entry.ordinal, prepared.context?.["labels"], prepared.entry.returns);
-      return true;
-    } catch {
-      return false;
+      return undefined;
+    } catch (error) {
+      return `internal error while approving: ${helpers.describeThrown(error)}`;
     }
   }
 

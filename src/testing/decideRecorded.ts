@@ -13,6 +13,16 @@ export function decideRecorded(engine: Engine, request: unknown): Decision {
   return decision;
 }
 
+/**
+ * Replays one line of a recorded history as production went: an approval line (`"event":
+ * "approval"`, a person's approval arriving after the lines before it) is told to the engine
+ * (`Engine.approved`); any other line is decided (`decideRecorded`).
+ */
+export function replayRecorded(engine: Engine, request: unknown): void {
+  if (request !== null && typeof request === "object" && (request as Record<string, unknown>)["event"] === "approval") engine.approved(request);
+  else decideRecorded(engine, request);
+}
+
 /** The engine options a replay sets (only those given: the engine's defaults stand for the rest). */
 export function engineOptions(options: { readonly sessionIdleMs?: number }): EngineOptions {
   return options.sessionIdleMs === undefined ? {} : { sessionIdleMs: options.sessionIdleMs };

@@ -3,7 +3,7 @@ import type { Decision, Grant } from "../runtime/decision.js";
 import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
 import { describeReadError, readRecordingBatches } from "./readRecording.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
-import { observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
+import { observeLine, observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
 import { lineError, type ReplayError } from "./replay.js";
 import { decideRecorded, engineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
@@ -171,14 +171,18 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
         // Another thread decides it: each engine's clock still moves as in a replay of the whole log.
         if (entry.ok === "elsewhere" || filter?.belongsElsewhere(entry)) {
           const attempt = entry.ok === "elsewhere" ? entry.attempt : entry.ok ? entry.request : undefined;
-          if (attempt !== undefined) {
-            oldEngine.observe(attempt);
-            newEngine.observe(attempt);
-          }
+          if (attempt !== undefined) observeLine(attempt, oldEngine, newEngine);
           continue;
         }
         if (!entry.ok) {
           errors.push(lineError(file, entry));
+          continue;
+        }
+        if (entry.approval !== undefined) {
+          // A person's approval arriving: each version is told of it, and accepts it if its
+          // session awaits it. It is no decision: a change it brings shows in the lines after it.
+          oldEngine.approved(entry.request);
+          newEngine.approved(entry.request);
           continue;
         }
         lines++;

@@ -1,28 +1,58 @@
 import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
+import { approvalLineError, isApprovalLine } from "./readRecording.js";
 
-/** Reads requests: one JSON object, or JSON Lines (earlier lines set up the session). */
+/**
+ * Reads requests: one JSON object, or JSON Lines (earlier lines set up the session, approval
+ * lines among them: `"event": "approval"`). The last is the request to decide, so it cannot be
+ * an approval; an approval line is checked as a recording's is (`approvalLineError`).
+ */
 export function parseRequests(text: string): { requests: unknown[]; error?: string } {
   const trimmed = text.trim();
   if (trimmed === "") return { requests: [], error: "the request is empty" };
+  let whole: unknown;
   try {
-    return { requests: [JSON.parse(trimmed)] };
-  } catch (whole) {
-    const requests: unknown[] = [];
-    const lines = text.split("\n");
-    // A first line that is no JSON value alone: one document (pretty-printed, say) with a
-    // mistake, reported where it is in the file, not as "line 1 is not JSON".
-    const first = lines.find((line) => line.trim() !== "")!;
-    if (!parsesAsJson(first)) return { requests: [], error: `not JSON: ${jsonErrorPlace((whole as Error).message, text, text.indexOf(trimmed))}` };
-    for (let i = 0; i < lines.length; i++) {
-      if (lines[i]!.trim() === "") continue;
-      try {
-        requests.push(JSON.parse(lines[i]!));
-      } catch (error) {
-        return { requests: [], error: `line ${i + 1} is not JSON: ${jsonErrorPlace((error as Error).message, lines[i]!)}` };
-      }
-    }
-    return { requests };
+    whole = JSON.parse(trimmed);
+  } catch (error) {
+    return parseLines(text, error as Error);
   }
+  if (isObject(whole) && whole["event"] !== undefined) {
+    const error = isApprovalLine(whole) ? 'it is an approval (`"event": "approval"`), not a request to decide: give the request to decide, after the lines that set up its session (JSON Lines)' : approvalLineError(whole)!;
+    return { requests: [], error };
+  }
+  return { requests: [whole] };
+}
+
+/** JSON Lines, each line a request (or an approval), the last the one to decide. */
+function parseLines(text: string, whole: Error): { requests: unknown[]; error?: string } {
+  const requests: unknown[] = [];
+  const lines = text.split("\n");
+  // A first line that is no JSON value alone: one document (pretty-printed, say) with a
+  // mistake, reported where it is in the file, not as "line 1 is not JSON".
+  const first = lines.find((line) => line.trim() !== "")!;
+  if (!parsesAsJson(first)) return { requests: [], error: `not JSON: ${jsonErrorPlace(whole.message, text, text.indexOf(text.trim()))}` };
+  let last = 0;
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i]!.trim() === "") continue;
+    let request: unknown;
+    try {
+      request = JSON.parse(lines[i]!);
+    } catch (error) {
+      return { requests: [], error: `line ${i + 1} is not JSON: ${jsonErrorPlace((error as Error).message, lines[i]!)}` };
+    }
+    const problem = isObject(request) ? approvalLineError(request) : undefined;
+    if (problem !== undefined) return { requests: [], error: `line ${i + 1}: ${problem}` };
+    requests.push(request);
+    last = i + 1;
+  }
+  const final = requests.at(-1);
+  if (isObject(final) && isApprovalLine(final)) {
+    return { requests: [], error: `line ${last} is an approval (\`"event": "approval"\`), and the last line is the request to decide and explain: end with it` };
+  }
+  return { requests };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 function parsesAsJson(text: string): boolean {

@@ -18,6 +18,14 @@ export interface Expectation {
 }
 
 /**
+ * What an approval line (`"event": "approval"`) says `Engine.approved` returned when the
+ * person's approval came: true when the call went ahead.
+ */
+export interface ApprovalExpectation {
+  readonly approved: boolean;
+}
+
+/**
  * A line another thread decides (a parallel replay's share of the sessions), passed over
  * unparsed: only what moves the engine's clock (`Engine.observe`), its session, tool and time as
  * a scan of the raw text reads them.
@@ -29,11 +37,13 @@ export interface PassedOverLine {
 }
 
 /**
- * One line of a recording: a request to replay, or why it cannot be one. An error about a JSON
+ * One line of a recording: a request to replay (an attempt to decide, or with `approval` a
+ * person's approval to tell the engine of), or why it cannot be one. An error about a JSON
  * value written over several lines is one entry, at its first line, with its last as `endLine`.
  */
 export type RecordingLine =
-  | { readonly ok: true; readonly line: number; readonly text: string; readonly request: Record<string, unknown>; readonly expect?: Expectation }
+  | { readonly ok: true; readonly line: number; readonly text: string; readonly request: Record<string, unknown>; readonly expect?: Expectation; readonly approval?: undefined }
+  | { readonly ok: true; readonly line: number; readonly text: string; readonly request: Record<string, unknown>; readonly expect?: undefined; readonly approval: ApprovalExpectation }
   | { readonly ok: false; readonly line: number; readonly text: string; readonly error: string; readonly endLine?: number };
 
 const validateLine = validateLineCode as unknown as ValidateFunction;
@@ -97,14 +107,46 @@ const EXPECTATION_FIELDS = ["decision", "rules", "reason"] as const;
 /**
  * Why a key one edit away from `decision`, `rules` or `reason` (`decison`, `rule`), on a line
  * without that field, is refused: the expectation it was meant to be would silently not be
- * checked, and a green run would be false comfort. Undefined when there is none.
+ * checked, and a green run would be false comfort. So is one away from `event` (`Event`): an
+ * approval line read as an attempt would be decided, counted, and with `"approved": true`
+ * approved at once. Undefined when there is none.
  */
 function misspelledExpectation(request: Record<string, unknown>): string | undefined {
   for (const key of Object.keys(request)) {
     if (KNOWN_FIELDS.has(key)) continue;
-    const meant = EXPECTATION_FIELDS.find((field) => request[field] === undefined && withinOneEdit(key.toLowerCase(), field));
+    const lower = key.toLowerCase();
+    if (request["event"] === undefined && withinOneEdit(lower, "event")) return `\`${key}\` looks like a misspelled \`event\`, which would replay a person's approval as an attempt: spell it \`event\` (\`"event": "approval"\` marks an approval line; a field of your own must not be one letter away from it)`;
+    const meant = EXPECTATION_FIELDS.find((field) => request[field] === undefined && withinOneEdit(lower, field));
     if (meant !== undefined) return `\`${key}\` looks like a misspelled \`${meant}\`, which would leave this line's expectation unchecked: spell it \`${meant}\` (a field of your own must not be one letter away from \`decision\`, \`rules\` or \`reason\`)`;
   }
+  return undefined;
+}
+
+/** The marker of an approval line: `"event": "approval"`. */
+export function isApprovalLine(line: Record<string, unknown>): boolean {
+  return line["event"] === "approval";
+}
+
+/**
+ * What is wrong with a line's `event` (absent on an attempt, "approval" on an approval line),
+ * and with an approval line that its shape alone shows: an expected decision (an approval
+ * decides nothing: it is a person's answer to an earlier attempt), or no `approved` (what
+ * `Engine.approved` returned, which is what the replay compares). Undefined for a well-formed
+ * approval line, and for any line without `event`.
+ */
+export function approvalLineError(line: Record<string, unknown>): string | undefined {
+  const event = line["event"];
+  if (event === undefined) return undefined;
+  if (event !== "approval") {
+    const meant = typeof event === "string" && withinOneEdit(event.trim().toLowerCase(), "approval") ? ': did you mean "approval"?' : "";
+    return `\`event\` must be "approval"${meant} (it marks a person's approval; an attempt has no \`event\`, and a field of your own needs another name)`;
+  }
+  const decided = EXPECTATION_FIELDS.filter((field) => line[field] !== undefined);
+  if (decided.length > 0) {
+    const fields = decided.map((field) => `\`${field}\``).join(decided.length === 2 ? " and " : ", ");
+    return `an approval line (\`"event": "approval"\`) cannot have ${fields}: an approval decides nothing, it tells the engine that a person approved a call it answered ask for; say what \`engine.approved\` returned with \`"approved"\` (the attempt itself, with its decision, is a line of its own, without \`event\`)`;
+  }
+  if (line["approved"] === undefined) return `an approval line (\`"event": "approval"\`) needs \`"approved"\`: what \`engine.approved(request)\` returned when the approval came (true when the call went ahead), which the replay compares`;
   return undefined;
 }
 
@@ -150,8 +192,12 @@ export function parseRecordingLine(text: string, line: number): RecordingLine {
     const arrayOfRequests = Array.isArray(value) && value.length > 0 && value.every((item) => item !== null && typeof item === "object" && !Array.isArray(item));
     return { ok: false, line, text, error: `a recording line must be a JSON object, not ${Array.isArray(value) ? "an array" : value === null ? "null" : typeof value}${arrayOfRequests ? ` (a list of requests? A recording holds each request on a line of its own: \`jq -c '.[]' requests.json\` writes them so)` : ""}` };
   }
+  const approvalError = approvalLineError(value as Record<string, unknown>);
+  if (approvalError !== undefined) return { ok: false, line, text, error: approvalError };
   if (!validateLine(value)) return { ok: false, line, text, error: describeAjvError(validateLine.errors![0]!, value as Record<string, unknown>) };
   const request = value as Record<string, unknown>;
+  // (Its `approved` is a boolean, the schema saw to that; it has no expectation to misspell.)
+  if (isApprovalLine(request)) return { ok: true, line, text, request, approval: { approved: request["approved"] as boolean } };
   const repeated = repeatedItem(request["rules"] as string[] | undefined);
   if (repeated !== undefined) return { ok: false, line, text, error: `\`rules\` lists ${JSON.stringify(repeated)} twice (it is a set)` };
   // Only a line that lacks part of an expectation can hold it under a misspelled key.

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://policyc.dev/schemas/recording.schema.json","title":"policyc recording line","description":"One request an enforcement point decided, with the decision expected for it.","type":"object","required":["session","tool"],"properties":{"time":{"type":"string","description":"RFC 3339 time of the attempt"},"session":{"type":"string","minLength":1},"agent":{"type":"object"},"user":{"type":["object","null"]},"intent":{"type":["string","null"]},"tool":{"type":"string","minLength":1},"args":{"type":"object"},"context":{"type":"object"},"decision":{"enum":["allow","ask","deny"]},"rules":{"type":"array","items":{"type":"string"}},"reason":{"type":"string"},"approved":{"type":"boolean","description":"On a line the engine answered `ask`: a person approved the call and it went ahead, so its tool and data join the session"}},"dependencies":{"rules":["decision"],"reason":["decision"]}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://policyc.dev/schemas/recording.schema.json","title":"policyc recording line","description":"One request an enforcement point decided, with the decision expected for it; or a person's approval of a call it answered `ask` for (`event`: \"approval\").","type":"object","required":["session","tool"],"properties":{"event":{"enum":["approval"],"description":"Absent on an attempt. \"approval\": not an attempt but a person's approval arriving here, after the lines before it; the request is what was passed to `Engine.approved` (the asked call's fields, `time` when the approval came)"},"time":{"type":"string","description":"RFC 3339 time of the attempt (of an approval line: when the approval came)"},"session":{"type":"string","minLength":1},"agent":{"type":"object"},"user":{"type":["object","null"]},"intent":{"type":["string","null"]},"tool":{"type":"string","minLength":1},"args":{"type":"object"},"context":{"type":"object"},"decision":{"enum":["allow","ask","deny"]},"rules":{"type":"array","items":{"type":"string"}},"reason":{"type":"string"},"approved":{"type":"boolean","description":"On an approval line (required): what `Engine.approved` returned when the approval came (true: the call went ahead, its tool and data joined the session). On a line the engine answered `ask` (the older form): a person approved the call right after it and it went ahead"}},"dependencies":{"rules":["decision"],"reason":["decision"]}};
 const func2 = require("ajv/dist/runtime/ucs2length").default;
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -36,10 +36,10 @@ validate10.errors = [{instancePath,schemaPath:"#/dependencies",keyword:"dependen
 return false;
 }
 else {
-if(data.time !== undefined){
+if(data.event !== undefined){
 const _errs1 = errors;
-if(typeof data.time !== "string"){
-validate10.errors = [{instancePath:instancePath+"/time",schemaPath:"#/properties/time/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(!(data.event === "approval")){
+validate10.errors = [{instancePath:instancePath+"/event",schemaPath:"#/properties/event/enum",keyword:"enum",params:{allowedValues: schema11.properties.event.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid1 = _errs1 === errors;
@@ -48,12 +48,24 @@ else {
 var valid1 = true;
 }
 if(valid1){
+if(data.time !== undefined){
+const _errs2 = errors;
+if(typeof data.time !== "string"){
+validate10.errors = [{instancePath:instancePath+"/time",schemaPath:"#/properties/time/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid1 = _errs2 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
 if(data.session !== undefined){
-let data1 = data.session;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data1 === "string"){
-if(func2(data1) < 1){
+let data2 = data.session;
+const _errs4 = errors;
+if(errors === _errs4){
+if(typeof data2 === "string"){
+if(func2(data2) < 1){
 validate10.errors = [{instancePath:instancePath+"/session",schemaPath:"#/properties/session/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
@@ -63,57 +75,57 @@ validate10.errors = [{instancePath:instancePath+"/session",schemaPath:"#/propert
 return false;
 }
 }
-var valid1 = _errs3 === errors;
+var valid1 = _errs4 === errors;
 }
 else {
 var valid1 = true;
 }
 if(valid1){
 if(data.agent !== undefined){
-let data2 = data.agent;
-const _errs5 = errors;
-if(!(data2 && typeof data2 == "object" && !Array.isArray(data2))){
+let data3 = data.agent;
+const _errs6 = errors;
+if(!(data3 && typeof data3 == "object" && !Array.isArray(data3))){
 validate10.errors = [{instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
-var valid1 = _errs5 === errors;
+var valid1 = _errs6 === errors;
 }
 else {
 var valid1 = true;
 }
 if(valid1){
 if(data.user !== undefined){
-let data3 = data.user;
-const _errs7 = errors;
-if((!(data3 && typeof data3 == "object" && !Array.isArray(data3))) && (data3 !== null)){
+let data4 = data.user;
+const _errs8 = errors;
+if((!(data4 && typeof data4 == "object" && !Array.isArray(data4))) && (data4 !== null)){
 validate10.errors = [{instancePath:instancePath+"/user",schemaPath:"#/properties/user/type",keyword:"type",params:{type: schema11.properties.user.type},message:"must be object,null"}];
 return false;
 }
-var valid1 = _errs7 === errors;
+var valid1 = _errs8 === errors;
 }
 else {
 var valid1 = true;
 }
 if(valid1){
 if(data.intent !== undefined){
-let data4 = data.intent;
-const _errs9 = errors;
-if((typeof data4 !== "string") && (data4 !== null)){
+let data5 = data.intent;
+const _errs10 = errors;
+if((typeof data5 !== "string") && (data5 !== null)){
 validate10.errors = [{instancePath:instancePath+"/intent",schemaPath:"#/properties/intent/type",keyword:"type",params:{type: schema11.properties.intent.type},message:"must be string,null"}];
 return false;
 }
-var valid1 = _errs9 === errors;
+var valid1 = _errs10 === errors;
 }
 else {
 var valid1 = true;
 }
 if(valid1){
 if(data.tool !== undefined){
-let data5 = data.tool;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data5 === "string"){
-if(func2(data5) < 1){
+let data6 = data.tool;
+const _errs12 = errors;
+if(errors === _errs12){
+if(typeof data6 === "string"){
+if(func2(data6) < 1){
 validate10.errors = [{instancePath:instancePath+"/tool",schemaPath:"#/properties/tool/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
@@ -123,65 +135,65 @@ validate10.errors = [{instancePath:instancePath+"/tool",schemaPath:"#/properties
 return false;
 }
 }
-var valid1 = _errs11 === errors;
+var valid1 = _errs12 === errors;
 }
 else {
 var valid1 = true;
 }
 if(valid1){
 if(data.args !== undefined){
-let data6 = data.args;
-const _errs13 = errors;
-if(!(data6 && typeof data6 == "object" && !Array.isArray(data6))){
+let data7 = data.args;
+const _errs14 = errors;
+if(!(data7 && typeof data7 == "object" && !Array.isArray(data7))){
 validate10.errors = [{instancePath:instancePath+"/args",schemaPath:"#/properties/args/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
-var valid1 = _errs13 === errors;
+var valid1 = _errs14 === errors;
 }
 else {
 var valid1 = true;
 }
 if(valid1){
 if(data.context !== undefined){
-let data7 = data.context;
-const _errs15 = errors;
-if(!(data7 && typeof data7 == "object" && !Array.isArray(data7))){
+let data8 = data.context;
+const _errs16 = errors;
+if(!(data8 && typeof data8 == "object" && !Array.isArray(data8))){
 validate10.errors = [{instancePath:instancePath+"/context",schemaPath:"#/properties/context/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
-var valid1 = _errs15 === errors;
+var valid1 = _errs16 === errors;
 }
 else {
 var valid1 = true;
 }
 if(valid1){
 if(data.decision !== undefined){
-let data8 = data.decision;
-const _errs17 = errors;
-if(!(((data8 === "allow") || (data8 === "ask")) || (data8 === "deny"))){
+let data9 = data.decision;
+const _errs18 = errors;
+if(!(((data9 === "allow") || (data9 === "ask")) || (data9 === "deny"))){
 validate10.errors = [{instancePath:instancePath+"/decision",schemaPath:"#/properties/decision/enum",keyword:"enum",params:{allowedValues: schema11.properties.decision.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-var valid1 = _errs17 === errors;
+var valid1 = _errs18 === errors;
 }
 else {
 var valid1 = true;
 }
 if(valid1){
 if(data.rules !== undefined){
-let data9 = data.rules;
-const _errs18 = errors;
-if(errors === _errs18){
-if(Array.isArray(data9)){
+let data10 = data.rules;
+const _errs19 = errors;
+if(errors === _errs19){
+if(Array.isArray(data10)){
 var valid2 = true;
-const len0 = data9.length;
+const len0 = data10.length;
 for(let i0=0; i0<len0; i0++){
-const _errs20 = errors;
-if(typeof data9[i0] !== "string"){
+const _errs21 = errors;
+if(typeof data10[i0] !== "string"){
 validate10.errors = [{instancePath:instancePath+"/rules/" + i0,schemaPath:"#/properties/rules/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid2 = _errs20 === errors;
+var valid2 = _errs21 === errors;
 if(!valid2){
 break;
 }
@@ -192,34 +204,35 @@ validate10.errors = [{instancePath:instancePath+"/rules",schemaPath:"#/propertie
 return false;
 }
 }
-var valid1 = _errs18 === errors;
+var valid1 = _errs19 === errors;
 }
 else {
 var valid1 = true;
 }
 if(valid1){
 if(data.reason !== undefined){
-const _errs22 = errors;
+const _errs23 = errors;
 if(typeof data.reason !== "string"){
 validate10.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid1 = _errs22 === errors;
+var valid1 = _errs23 === errors;
 }
 else {
 var valid1 = true;
 }
 if(valid1){
 if(data.approved !== undefined){
-const _errs24 = errors;
+const _errs25 = errors;
 if(typeof data.approved !== "boolean"){
 validate10.errors = [{instancePath:instancePath+"/approved",schemaPath:"#/properties/approved/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
-var valid1 = _errs24 === errors;
+var valid1 = _errs25 === errors;
 }
 else {
 var valid1 = true;
+}
 }
 }
 }

@@ -1,17 +1,20 @@
 /**
  * The JSON Schema of one recording line (JSON Lines, section 6 of the contract): a request,
- * optionally with the expected `decision`, `rules` (compared as a set) and `reason`. Shipped
- * as schemas/recording.schema.json; every replayed line is validated with it.
+ * optionally with the expected `decision`, `rules` (compared as a set) and `reason`; or, marked
+ * `"event": "approval"`, a person's approval of an asked call arriving later, with what
+ * `Engine.approved` returned (`approved`) and no decision. Shipped as
+ * schemas/recording.schema.json; every replayed line is validated with it.
  */
 export const recordingLineSchema = {
   $schema: "http://json-schema.org/draft-07/schema#",
   $id: "https://policyc.dev/schemas/recording.schema.json",
   title: "policyc recording line",
-  description: "One request an enforcement point decided, with the decision expected for it.",
+  description: "One request an enforcement point decided, with the decision expected for it; or a person's approval of a call it answered `ask` for (`event`: \"approval\").",
   type: "object",
   required: ["session", "tool"],
   properties: {
-    time: { type: "string", description: "RFC 3339 time of the attempt" },
+    event: { enum: ["approval"], description: "Absent on an attempt. \"approval\": not an attempt but a person's approval arriving here, after the lines before it; the request is what was passed to `Engine.approved` (the asked call's fields, `time` when the approval came)" },
+    time: { type: "string", description: "RFC 3339 time of the attempt (of an approval line: when the approval came)" },
     session: { type: "string", minLength: 1 },
     agent: { type: "object" },
     user: { type: ["object", "null"] },
@@ -22,20 +25,26 @@ export const recordingLineSchema = {
     decision: { enum: ["allow", "ask", "deny"] },
     rules: { type: "array", items: { type: "string" }, uniqueItems: true },
     reason: { type: "string" },
-    approved: { type: "boolean", description: "On a line the engine answered `ask`: a person approved the call and it went ahead, so its tool and data join the session" },
+    approved: { type: "boolean", description: "On an approval line (required): what `Engine.approved` returned when the approval came (true: the call went ahead, its tool and data joined the session). On a line the engine answered `ask` (the older form): a person approved the call right after it and it went ahead" },
   },
   // `rules` and `reason` complete an expected `decision`: without it nothing would be compared.
   dependencies: { rules: ["decision"], reason: ["decision"] },
+  // An approval decides nothing: it says only what `Engine.approved` returned.
+  if: { required: ["event"] },
+  then: { required: ["approved"], not: { anyOf: [{ required: ["decision"] }, { required: ["rules"] }, { required: ["reason"] }] } },
 } as const;
 
 /**
  * The line schema as the replay validates it: everything of the shipped schema but
  * `uniqueItems` on `rules`, which the replay checks itself (`repeatedItem` in
- * readRecording.ts). Ajv's check builds a keyed object per line, which cost more than a quarter
- * of a replay's validation time per line (measured); the shipped schema still says the rules
- * are unique, and the replay enforces exactly that.
+ * readRecording.ts), and what an approval line must and must not have (`if`/`then`), which it
+ * checks first (`approvalLineError`), to say so in words: Ajv would say "must NOT be valid".
+ * Ajv's `uniqueItems` check builds a keyed object per line, which cost more than a quarter of a
+ * replay's validation time per line (measured); the shipped schema still says all this, and
+ * the replay enforces exactly that.
  */
 export const recordingLineSchemaAsValidated = (() => {
   const { uniqueItems: _unique, ...rules } = recordingLineSchema.properties.rules;
-  return { ...recordingLineSchema, properties: { ...recordingLineSchema.properties, rules } };
+  const { if: _if, then: _then, ...rest } = recordingLineSchema;
+  return { ...rest, properties: { ...recordingLineSchema.properties, rules } };
 })();

@@ -3,15 +3,15 @@ import { explain } from "../runtime/explain.js";
 import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 import { clauseSummary, FAILED_CLOSED, verdictOf } from "./explanationText.js";
-import { describeReadError, readRecording, readRecordingBatches, wholeDocumentError, type Expectation } from "./readRecording.js";
-import { observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
+import { describeReadError, readRecording, readRecordingBatches, wholeDocumentError, type ApprovalExpectation, type Expectation } from "./readRecording.js";
+import { observeLine, observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { LineEdits, rewriteRecording } from "./rewriteRecording.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { printable } from "../diagnostics/printable.js";
 import { shortRequest } from "./shortRequest.js";
 import { closestName } from "../runtime/closestName.js";
-import { decideRecorded, engineOptions } from "./decideRecorded.js";
+import { decideRecorded, engineOptions, replayRecorded } from "./decideRecorded.js";
 
 export interface ReplayOptions {
   /** Replay only this session's lines (sessions are independent, so the others need not run). */
@@ -22,7 +22,8 @@ export interface ReplayOptions {
   readonly bail?: boolean;
   /**
    * Write the actual decision and rules into the lines that need them (failed cases, and lines
-   * that expect nothing yet), among those selected by `session` and `grep`; every other byte of
+   * that expect nothing yet; into an approval line that failed, its actual `approved` alone),
+   * among those selected by `session` and `grep`; every other byte of
    * the recording stays as it was, and a recording that needs no change is not touched.
    */
   readonly update?: boolean;
@@ -49,20 +50,40 @@ export interface ReplayOptions {
   readonly source?: string;
 }
 
-/** One line with an expectation, and how it went. */
-export interface CaseResult {
+/** One line with an expectation, and how it went: an attempt's decision, or an approval's outcome. */
+export type CaseResult = DecisionCase | ApprovalCase;
+
+interface CaseCommon {
   readonly file: string;
   readonly line: number;
   readonly session: string;
   readonly tool: string;
   readonly args: unknown;
-  readonly expect: Expectation;
-  readonly actual: Decision;
   readonly ok: boolean;
-  /** What differed, in words ("decision", "rules", "reason"). */
+  /** What differed, in words ("decision", "rules", "reason"; "approved"). */
   readonly mismatches: readonly string[];
   /** The deciding rules' clauses, for failures: filled by the explanation pass. */
   explanation?: string;
+}
+
+/** An attempt's line: the decision it expected, and the one the replay made. */
+export interface DecisionCase extends CaseCommon {
+  readonly event?: undefined;
+  readonly expect: Expectation;
+  readonly actual: Decision;
+}
+
+/** An approval line (`"event": "approval"`): what `Engine.approved` returned in production, and in the replay. */
+export interface ApprovalCase extends CaseCommon {
+  readonly event: "approval";
+  readonly expect: ApprovalExpectation;
+  readonly actual: ApprovalOutcome;
+}
+
+/** What `Engine.approved` returned in a replay, and when it refused, why (`Engine.approvalRefusal`). */
+export interface ApprovalOutcome {
+  readonly approved: boolean;
+  readonly reason?: string;
 }
 
 /**
@@ -74,6 +95,8 @@ export interface CaseListing {
   readonly line: number;
   readonly session: string;
   readonly tool: string;
+  /** An approval line's case (see `ApprovalCase`). */
+  readonly event?: "approval";
   /** The request in short (`shortRequest`). */
   readonly request: string;
   readonly ok: true;
@@ -162,6 +185,10 @@ export function compareDecision(expect: Expectation, actual: Decision): readonly
   return mismatches;
 }
 
+/** An approval's outcome as `--update` writes it: shared (and frozen), like most decisions. */
+const APPROVED: ApprovalOutcome = Object.freeze({ approved: true });
+const REFUSED: ApprovalOutcome = Object.freeze({ approved: false });
+
 /** A report with nothing counted yet: every rule at zero coverage. */
 function emptyReport(policy: CompiledPolicy, files: readonly string[], ruleIds: readonly string[]): ReplayReport {
   return { files, passed: 0, failed: 0, lines: 0, filesReplayed: 0, cases: [], failures: [], errors: [], notes: [], notesLeftOut: 0, coverage: new Map(policy.rules.map((r) => [r.id, 0])), ruleIds, bailed: false, updated: [], notUpdated: [] };
@@ -244,17 +271,25 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
     if (notes++ < MAX_NOTES_PER_FILE) report.notes.push({ file, line, message });
     else report.notesLeftOut++;
   };
+  /** Counts and keeps a failed case; true when the run is to stop there (--bail). */
+  const fail = (result: CaseResult): boolean => {
+    report.failed++;
+    report.failures.push(result);
+    if (options.listCases) report.cases.push(result);
+    if (options.bail) report.bailed = true;
+    return report.bailed;
+  };
   try {
     lines: for await (const batch of readRecordingBatches(path, filter?.elsewhere)) for (const entry of batch) {
       // Another thread decides it (or --session leaves it out, below): the engine's clock still
       // moves as in a replay of the whole log, so its sweeps, and with them the decisions, are the same.
       if (entry.ok === "elsewhere") {
-        engine.observe(entry.attempt);
+        observeLine(entry.attempt, engine);
         continue;
       }
       if (!entry.ok) observeMalformed(entry.text, engine);
       if (filter?.belongsElsewhere(entry)) {
-        if (entry.ok) engine.observe(entry.request);
+        if (entry.ok) observeLine(entry.request, engine);
         continue;
       }
       if (!entry.ok) {
@@ -264,11 +299,31 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       const request = entry.request;
       const session = request["session"] as string;
       if (options.session !== undefined && session !== options.session) {
-        engine.observe(request);
+        observeLine(request, engine);
         continue;
       }
       report.lines++;
       const tool = request["tool"] as string;
+      if (entry.approval !== undefined) {
+        // A person's approval arriving here: told to the engine, and compared with what it
+        // returned in production. It decides no rule, so it credits none.
+        if (!toolNames.has(tool)) {
+          report.errors.push({ file, line: entry.line, message: `${unknownTool(tool, closestTool(tool))}, so no ask of it can await approval`, kind: "mismatch" });
+          continue;
+        }
+        const approved = engine.approved(request);
+        if (options.grep !== undefined && !tool.includes(options.grep)) continue;
+        if (approved === entry.approval.approved) {
+          report.passed++;
+          if (options.listCases) report.cases.push({ file, line: entry.line, session, tool, event: "approval", request: shortRequest({ tool, args: request["args"], event: "approval" }), ok: true });
+          continue;
+        }
+        edits?.add(entry.line, approved ? APPROVED : REFUSED);
+        // Refused, it changed nothing: asked again, the engine says why.
+        const actual: ApprovalOutcome = approved ? APPROVED : { approved, reason: engine.approvalRefusal(request) ?? "" };
+        if (fail({ file, line: entry.line, session, tool, args: request["args"], event: "approval", expect: entry.approval, actual, ok: false, mismatches: ["approved"] })) break lines;
+        continue;
+      }
       const actual = decideRecorded(engine, request);
       // Most decisions are shared objects (one per combination of rules): count those by
       // identity and credit their rules once at the end, instead of per rule per line.
@@ -280,8 +335,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       }
       const expect = entry.expect;
       if (!toolNames.has(tool) && !unknownToolIsCase(request, tool, expect, closestTool)) {
-        const meant = closestTool(tool);
-        report.errors.push({ file, line: entry.line, message: `unknown tool \`${printable(tool)}\`${meant !== undefined ? ` (did you mean \`${printable(meant)}\`?)` : ""}: the policy set declares no such tool (a line of a decision log, expecting its denial with \`"decision"\` and \`"rules"\`, is a test case when its tool is not close to a declared one (a likely typo), or when its reason says \`unknown tool "${printable(tool)}"\`)`, kind: "mismatch" });
+        report.errors.push({ file, line: entry.line, message: `${unknownTool(tool, closestTool(tool))} (a line of a decision log, expecting its denial with \`"decision"\` and \`"rules"\`, is a test case when its tool is not close to a declared one (a likely typo), or when its reason says \`unknown tool "${printable(tool)}"\`)`, kind: "mismatch" });
         // Not a case of this policy set: --update writes no expectation into it.
         continue;
       }
@@ -301,15 +355,8 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         if (options.listCases) report.cases.push({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }), ok: true });
         continue;
       }
-      report.failed++;
       edits?.add(entry.line, actual);
-      const result: CaseResult = { file, line: entry.line, session, tool, args: request["args"], expect, actual, ok: false, mismatches };
-      report.failures.push(result);
-      if (options.listCases) report.cases.push(result);
-      if (options.bail) {
-        report.bailed = true;
-        break lines;
-      }
+      if (fail({ file, line: entry.line, session, tool, args: request["args"], expect, actual, ok: false, mismatches })) break lines;
     }
   } catch (error) {
     unreadable = true;
@@ -331,6 +378,11 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
 /** A recording line's error as a report lists it: malformed input, at its line (and its last, when it is about several). */
 export function lineError(file: string, entry: { readonly line: number; readonly endLine?: number; readonly error: string }): ReplayError {
   return entry.endLine === undefined ? { file, line: entry.line, message: entry.error, kind: "input" } : { file, line: entry.line, endLine: entry.endLine, message: entry.error, kind: "input" };
+}
+
+/** `unknown tool \`x\` (did you mean \`y\`?): the policy set declares no such tool`: a line's tool the set does not declare. */
+function unknownTool(tool: string, meant: string | undefined): string {
+  return `unknown tool \`${printable(tool)}\`${meant !== undefined ? ` (did you mean \`${printable(meant)}\`?)` : ""}: the policy set declares no such tool`;
 }
 
 /**
@@ -370,9 +422,11 @@ function matchesGrep(text: string, tool: string, expect: Expectation | undefined
  * on a green run and keeps the main pass free of snapshotting.
  */
 async function explainFailures(policy: CompiledPolicy, file: string, failures: CaseResult[], options: ReplayOptions): Promise<void> {
-  const wanted = new Map(failures.map((f) => [f.line, f]));
-  const sessions = new Set(failures.map((f) => f.session));
-  const lastLine = Math.max(...failures.map((f) => f.line));
+  // An approval's failure says why already (`ApprovalOutcome.reason`): only decisions are explained.
+  const wanted = new Map(failures.flatMap((f) => (f.event === "approval" ? [] : [[f.line, f] as const])));
+  if (wanted.size === 0) return;
+  const sessions = new Set([...wanted.values()].map((f) => f.session));
+  const lastLine = Math.max(...wanted.keys());
   const engine = new Engine(policy, engineOptions(options));
   for await (const entry of readRecording(recordingPath(file, options))) {
     if (entry.line > lastLine) break;
@@ -382,7 +436,7 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
     }
     const session = entry.request["session"] as string;
     if (!sessions.has(session) || (options.session !== undefined && session !== options.session)) {
-      engine.observe(entry.request);
+      observeLine(entry.request, engine);
       continue;
     }
     const failure = wanted.get(entry.line);
@@ -400,7 +454,7 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
       ];
       failure.explanation = explanation.note ?? lines.join("\n");
     }
-    decideRecorded(engine, entry.request);
+    replayRecorded(engine, entry.request);
   }
 }
 

@@ -1,24 +1,23 @@
 import { accessSync, constants, createReadStream, createWriteStream, openSync, type WriteStream } from "node:fs";
 import { once } from "node:events";
-import type { Decision } from "../runtime/decision.js";
 import { describeFsError } from "../source/loadSources.js";
 import { Replacement, TEMPORARY_FLAG } from "../source/replaceFile.js";
-import { spliceExpectation } from "./spliceExpectation.js";
+import { spliceExpectation, type LineOutcome } from "./spliceExpectation.js";
 
 /**
- * The lines `--update` is to change, in line order, with the decision for each: two typed
- * arrays and the distinct decisions (most lines share one of a few), so a bootstrap of millions
- * of lines holds 8 bytes a line, not a map entry and a number each.
+ * The lines `--update` is to change, in line order, with the decision (or an approval line's
+ * outcome) for each: two typed arrays and the distinct decisions (most lines share one of a
+ * few), so a bootstrap of millions of lines holds 8 bytes a line, not a map entry and a number each.
  */
 export class LineEdits {
   private lines = new Uint32Array(256);
   private picks = new Uint32Array(256);
-  private readonly decisions: Decision[] = [];
-  private readonly pickOf = new Map<Decision, number>();
+  private readonly decisions: LineOutcome[] = [];
+  private readonly pickOf = new Map<LineOutcome, number>();
   size = 0;
 
   /** Adds an edit; lines come in increasing order. */
-  add(line: number, decision: Decision): void {
+  add(line: number, decision: LineOutcome): void {
     if (this.size === this.lines.length) {
       const lines = new Uint32Array(this.size * 2);
       lines.set(this.lines);
@@ -42,7 +41,7 @@ export class LineEdits {
     return this.lines[index]!;
   }
 
-  decisionAt(index: number): Decision {
+  decisionAt(index: number): LineOutcome {
     return this.decisions[this.picks[index]!]!;
   }
 }

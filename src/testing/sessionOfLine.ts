@@ -13,20 +13,24 @@ export function sessionOfLine(line: string): string | undefined {
   return attemptOfLine(line)?.session;
 }
 
+/** What a scan of a line's text reads of it (`attemptOfLine`); `event` is "approval" on an approval line, which moves no clock (`observeLine`). */
+export type LineOutline = { session: string; tool?: string | null; time?: string | null; event?: string | null };
+
 /**
  * The outline of the attempt a JSON line records, from one scan of its raw text: its session,
- * and its tool and time as JSON.parse would read them (a value that is not a string as null,
- * which the engine refuses as it would the parsed value; the last of a repeated key). What
- * `Engine.observe` needs to move the clock as deciding the line would. Undefined when the scan
- * cannot be sure of the session (see `sessionOfLine`).
+ * and its tool, time and event as JSON.parse would read them (a value that is not a string as
+ * null, which the engine refuses as it would the parsed value; the last of a repeated key).
+ * What `Engine.observe` needs to move the clock as deciding the line would, and whether the
+ * line is an approval, which does not. Undefined when the scan cannot be sure of the session
+ * (see `sessionOfLine`).
  */
-export function attemptOfLine(line: string): { session: string; tool?: string | null; time?: string | null } | undefined {
+export function attemptOfLine(line: string): LineOutline | undefined {
   const scanned = topLevelMembers(line);
   if (scanned === undefined) return undefined;
   let session: string | undefined;
-  const attempt: { session: string; tool?: string | null; time?: string | null } = { session: "" };
+  const attempt: LineOutline = { session: "" };
   for (const member of scanned.members) {
-    if (member.key !== "session" && member.key !== "tool" && member.key !== "time") continue;
+    if (member.key !== "session" && member.key !== "tool" && member.key !== "time" && member.key !== "event") continue;
     // A string that does not decode is no string: null, which the engine refuses (never absent,
     // which would read the time from the wall clock).
     const value = (line.charCodeAt(member.start) === 0x22 /* " */ ? decodeString(line.slice(member.start, member.end)) : undefined) ?? null;
@@ -41,6 +45,17 @@ export function attemptOfLine(line: string): { session: string; tool?: string | 
 }
 
 /**
+ * Moves `engines`' clocks for a line of the recording that they do not replay (another
+ * thread's, another session's under `--session`): as deciding it would (`Engine.observe`), by
+ * its request or the outline a scan read (`attemptOfLine`). An approval line moves nothing, as
+ * `Engine.approved` moves no clock in production either.
+ */
+export function observeLine(line: Readonly<Record<string, unknown>> | LineOutline, ...engines: readonly { observe(input: unknown): void }[]): void {
+  if (line["event"] === "approval") return;
+  for (const engine of engines) engine.observe(line);
+}
+
+/**
  * Moves `engines`' clocks for a line that is not decided because it is malformed, by what a
  * scan of its text reads (`attemptOfLine`), exactly as a replay thread does for another
  * thread's line it passes over unparsed: whichever thread meets the line, and whether or not it
@@ -50,7 +65,7 @@ export function attemptOfLine(line: string): { session: string; tool?: string | 
  */
 export function observeMalformed(text: string, ...engines: readonly { observe(input: unknown): void }[]): void {
   const attempt = attemptOfLine(text);
-  if (attempt !== undefined) for (const engine of engines) engine.observe(attempt);
+  if (attempt !== undefined) observeLine(attempt, ...engines);
 }
 
 /** Which of `count` workers replays a session: a stable string hash (FNV-1a). */

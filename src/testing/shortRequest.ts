@@ -1,7 +1,7 @@
 import { printable } from "../diagnostics/printable.js";
 
-/** The request in short: the tool and its first few arguments. */
-export function shortRequest(result: { readonly tool: string; readonly args: unknown }): string {
+/** The request in short: the tool and its first few arguments (after `approval of` for an approval line's). */
+export function shortRequest(result: { readonly tool: string; readonly args: unknown; readonly event?: "approval" }): string {
   const args = result.args && typeof result.args === "object" ? Object.entries(result.args as Record<string, unknown>) : [];
   const shown = args.slice(0, 3).map(([k, v]) => {
     let text: string;
@@ -13,5 +13,5 @@ export function shortRequest(result: { readonly tool: string; readonly args: unk
     if (text.length > 40) text = text.slice(0, 37) + "…";
     return `${printable(k)}=${printable(text)}`;
   });
-  return `${printable(result.tool)}${shown.length ? " " + shown.join(" ") : ""}${args.length > 3 ? " …" : ""}`;
+  return `${result.event === "approval" ? "approval of " : ""}${printable(result.tool)}${shown.length ? " " + shown.join(" ") : ""}${args.length > 3 ? " …" : ""}`;
 }

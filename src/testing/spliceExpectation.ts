@@ -101,17 +101,22 @@ export function topLevelMembers(text: string): { readonly members: readonly Memb
   }
 }
 
+/** What a replay found for a line, as `--update` writes it: an attempt's decision, or what `Engine.approved` returned for an approval line. */
+export type LineOutcome = Decision | { readonly approved: boolean };
+
 /**
  * A recording line's text with its expectation set to `actual`, everything else kept as it was
  * written (spacing, key order, escapes, numbers JSON.parse would not keep exactly): the values of
  * `decision` and `rules` (and of `reason`, when the line has one) are replaced where they stand,
  * every occurrence when a key is repeated; `decision` and `rules` when missing are added at the
- * end of the object. undefined when the text is not a JSON object.
+ * end of the object. An approval line's outcome sets its `approved` alone: it has no decision.
+ * undefined when the text is not a JSON object.
  */
-export function spliceExpectation(text: string, actual: Decision): string | undefined {
+export function spliceExpectation(text: string, actual: LineOutcome): string | undefined {
   const scanned = topLevelMembers(text);
   if (scanned === undefined) return undefined;
-  const values: Record<string, string> = { decision: JSON.stringify(actual.decision), rules: JSON.stringify(actual.rules), reason: JSON.stringify(actual.reasons.join("; ")) };
+  const approval = "approved" in actual;
+  const values: Record<string, string> = approval ? { approved: JSON.stringify(actual.approved) } : { decision: JSON.stringify(actual.decision), rules: JSON.stringify(actual.rules), reason: JSON.stringify(actual.reasons.join("; ")) };
   const present = new Set(scanned.members.map((m) => m.key));
   const pieces: string[] = [];
   let copied = 0;
@@ -124,7 +129,7 @@ export function spliceExpectation(text: string, actual: Decision): string | unde
   const last = scanned.members.at(-1);
   // Added right after the last value (before any spacing that precedes the closing brace).
   const insertAt = last?.end ?? scanned.close;
-  const added = (["decision", "rules"] as const).filter((key) => !present.has(key)).map((key) => `${JSON.stringify(key)}:${values[key]}`);
+  const added = (approval ? ["approved"] : ["decision", "rules"]).filter((key) => !present.has(key)).map((key) => `${JSON.stringify(key)}:${values[key]}`);
   if (added.length > 0) {
     pieces.push(text.slice(copied, insertAt), (last ? "," : "") + added.join(","));
     copied = insertAt;

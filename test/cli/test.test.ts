@@ -1025,6 +1025,94 @@ describe("policyc test: a recorded ask that a person approved", () => {
   });
 });
 
+describe("policyc test: approval lines (`\"event\": \"approval\"`)", () => {
+  // Line 1 asks; line 3, of the same session, is decided while the ask waits; line 4 is the
+  // approval, line 5 sees its data; line 6 approves in a session with no ask awaiting (fails);
+  // line 7 approves line 1's ask again, refused as in production.
+  const POLICY = "test/fixtures/replay/approvals.policy";
+  const RECORDING = "test/fixtures/replay/approvals.jsonl";
+  const REPORTERS = ["pretty", "json", "junit", "tap", "github"];
+
+  it("replay the approval at its place, and a refused approval fails as a case saying why, in every reporter (goldens); exit 1", () => {
+    const results = REPORTERS.map((reporter) => bin(["test", POLICY, "--replay", RECORDING, "--reporter", reporter, "--coverage"]));
+    expectGolden("test-approvals", results.map((result, i) => `=== --reporter ${REPORTERS[i]}\n${runText(result)}`).join("\n"));
+    for (const [i, result] of results.entries()) {
+      expect(result.code, REPORTERS[i]).toBe(1);
+      expect(result.stderr, REPORTERS[i]).toBe("");
+    }
+    const [pretty, json] = results.map((result) => result.stdout);
+    expect(pretty).toContain('    ✗ line 6: approval of crm.lookup id="7"\n        expected approved\n        actual   refused: session "s2" has no ask awaiting approval for crm.lookup');
+    const report = JSON.parse(json!) as { passed: number; failed: number; lines: number; cases: { line: number; event?: string }[] };
+    expect([report.passed, report.failed, report.lines]).toEqual([6, 1, 7]);
+    expect(report.cases.filter((c) => c.event === "approval").map((c) => c.line)).toEqual([4, 6, 7]);
+  });
+
+  it("the same approval on the ask's line (the older form) comes too early for the call decided meanwhile: exit 1 at line 3", async () => {
+    const recording = lines(readFileSync(join(ROOT, RECORDING), "utf8"));
+    const early = write("approvals/early.jsonl", [recording[0]!.replace(/}$/, ',"approved":true}'), ...recording.slice(1, 3), ...recording.slice(4, 5)].join("\n") + "\n");
+    const result = await test(POLICY, "--replay", early);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("✗ line 3: email.send");
+    expect(lastLine(result.stdout)).toBe("3 passed, 1 failed");
+  });
+
+  it("--session, --grep and --bail take approval lines as cases of their session and tool", async () => {
+    expect(lastLine((await test(POLICY, "--replay", RECORDING, "--session", "s1")).stdout)).toBe("5 passed, 0 failed");
+    const s2 = await test(POLICY, "--replay", RECORDING, "--session", "s2");
+    expect([s2.code, lastLine(s2.stdout)]).toEqual([1, "1 passed, 1 failed"]);
+    const grep = await test(POLICY, "--replay", RECORDING, "--grep", "crm", "--reporter", "tap");
+    expect(lines(grep.stdout).filter((l) => /^(not )?ok /.test(l)).map((l) => l.replace(/ - .*:(\d+) /, " $1 "))).toEqual(["ok 1 1 crm.lookup id=\"42\"", "ok 2 4 approval of crm.lookup id=\"42\"", "not ok 3 6 approval of crm.lookup id=\"7\"", "ok 4 7 approval of crm.lookup id=\"42\""]);
+    const bail = await test(POLICY, "--replay", RECORDING, "--bail");
+    expect([bail.code, lastLine(bail.stdout)]).toEqual([1, "5 passed, 1 failed"]);
+    expect(bail.stdout).toContain("6 lines replayed from 1 file");
+  });
+
+  it("--update sets a failed approval line's `approved` (never a decision), so the recording replays", async () => {
+    const copy = write("approvals/update.jsonl", readFileSync(join(ROOT, RECORDING), "utf8"));
+    const before = lines(readFileSync(copy, "utf8"));
+    const result = await test(POLICY, "--replay", copy, "--update");
+    expect(result.code).toBe(0);
+    const after = lines(readFileSync(copy, "utf8"));
+    expect(after.filter((line, i) => line !== before[i])).toEqual([before[5]!.replace('"approved":true', '"approved":false')]);
+    expect((await test(POLICY, "--replay", copy)).code).toBe(0);
+  });
+
+  it("malformed approval lines are errors that say what to write (golden): exit 2", () => {
+    const result = bin(["test", POLICY, "--replay", "test/fixtures/replay/approvals-malformed.jsonl"]);
+    expect(result.stderr).toBe("");
+    expectGolden("test-approvals-malformed", runText(result));
+    expect(result.code).toBe(2);
+  });
+
+  it("policyc diff applies them on both sides, and counts no approval as a decision", async () => {
+    const same = await cli(["diff", POLICY, POLICY, "--replay", RECORDING]);
+    expect([same.code, same.stdout]).toEqual([0, "0 of 4 decisions change\n"]);
+    const allowing = write("approvals/allowing.policy", readFileSync(join(ROOT, POLICY), "utf8").replace("ask crm.lookup", "allow crm.lookup"));
+    const changed = await cli(["diff", POLICY, allowing, "--replay", RECORDING]);
+    expect(changed.code).toBe(0);
+    // Allowed at once, the lookup's data is in the session when line 3 is decided.
+    expect(lastLine(changed.stdout)).toBe("2 of 4 decisions change: allow→deny 1, ask→allow 1");
+  });
+
+  it("policyc eval: history lines set up the session, approval lines among them; an approval cannot be the request to decide", async () => {
+    const recording = lines(readFileSync(join(ROOT, RECORDING), "utf8")).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const request = (fields: Record<string, unknown>): string => JSON.stringify(fields);
+    const mail = { ...recording[4]!, decision: undefined, rules: undefined };
+    const history = [...recording.slice(0, 4), mail].map(request).join("\n");
+    const approvedFirst = await cli(["eval", POLICY, "--request", "-"], { stdin: history });
+    expect([approvedFirst.code, lines(approvedFirst.stdout)[0]]).toEqual([0, "deny email.send (session s1)"]);
+    const withoutApproval = await cli(["eval", POLICY, "--request", "-"], { stdin: [...recording.slice(0, 3), mail].map(request).join("\n") });
+    expect(lines(withoutApproval.stdout)[0]).toBe("allow email.send (session s1)");
+    const endsWithApproval = await cli(["eval", POLICY, "--request", "-"], { stdin: recording.slice(0, 4).map(request).join("\n") });
+    expect([endsWithApproval.code, endsWithApproval.stderr]).toEqual([2, 'policyc eval: standard input: line 4 is an approval (`"event": "approval"`), and the last line is the request to decide and explain: end with it\n']);
+    const malformed = await cli(["eval", POLICY, "--request", "-"], { stdin: [recording[0]!, { ...recording[3]!, decision: "allow" }, mail].map(request).join("\n") });
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toMatch(/^policyc eval: standard input: line 2: an approval line \(`"event": "approval"`\) cannot have `decision`/);
+    const single = await cli(["eval", POLICY, "--request", "-"], { stdin: request(recording[3]!) });
+    expect([single.code, single.stderr]).toEqual([2, 'policyc eval: standard input: it is an approval (`"event": "approval"`), not a request to decide: give the request to decide, after the lines that set up its session (JSON Lines)\n']);
+  });
+});
+
 describe("--session-idle: expire sessions as the enforcement point that recorded the traffic did", () => {
   const policy = (): string => write("idle/idle.policy", "tool kb.search { risk low args { query: string } }\npolicy p {\n  @name(\"kb\") allow kb.search\n}\n");
   const recording = (): string =>

@@ -125,8 +125,10 @@ describe("reloading a policy with sessionsFrom", () => {
     expect(old.decide(lookup("x")).decision).toBe("deny"); // the old engine decides nothing now
     expect(ask.decide(mail("exporting", "all@acme.com")).decision).toBe("ask");
     const newest = compile(sources(), { clock, sessionsFrom: ask });
+    expect(ask.approvalRefusal(mail("exporting", "all@acme.com"))).toBeUndefined(); // the session is on `newest`: it says so
     expect(ask.approved(mail("exporting", "all@acme.com"))).toBe(true);
     expect(newest.approved(mail("exporting", "all@acme.com"))).toBe(false); // once
+    expect(ask.approvalRefusal(mail("exporting", "all@acme.com"))).toContain("has no ask awaiting approval for email.send");
     expect(old.approved(mail("asking", "all@acme.com"))).toBe(true); // two reloads on
   });
 

@@ -421,4 +421,32 @@ describe("an approved ask (Engine.approved)", () => {
     expect(engine.approved(call("crm.lookup", 2000))).toBe(false); // revoked
     expect(engine.sessions.get("s")!.labels?.has("pii") ?? false).toBe(false);
   });
+
+  it("says why it would refuse an approval (approvalRefusal), changing nothing", () => {
+    const engine = engineWith(`${rules}\n  @name("stop") deny kb.search revoke`);
+    const lookup = call("crm.lookup", 0);
+    expect(engine.approvalRefusal(lookup)).toBe('session "s" has made no attempt, so no ask of it awaits approval');
+    expect(engine.sessions.get("s")).toBeUndefined();
+    engine.decide(call("email.send", 0));
+    expect(engine.approvalRefusal(call("email.send", 500))).toBe('session "s" has no ask awaiting approval for email.send (no call to it was answered ask, or each was approved already)');
+    expect(engine.decide(lookup).decision).toBe("ask");
+    // Asked as often as wanted, it approves nothing: the approval is still there to make.
+    expect([engine.approvalRefusal(lookup), engine.approvalRefusal(lookup)]).toEqual([undefined, undefined]);
+    expect(engine.sessions.get("s")!.labels?.has("pii") ?? false).toBe(false);
+    expect(engine.approved(lookup)).toBe(true);
+    expect(engine.approvalRefusal(lookup)).toContain("has no ask awaiting approval for crm.lookup");
+    expect(engine.approvalRefusal(call("crm.lookup", 500, { args: { customer_id: 42 } }))).toMatch(/^request\.args\.customer_id must be a string/); // invalid: why, as `decide` says it
+    engine.decide(call("crm.lookup", 1000));
+    engine.decide(call("kb.search", 2000));
+    expect(engine.approvalRefusal(call("crm.lookup", 3000))).toBe(engine.decide(call("kb.search", 3000)).reasons[0]); // revoked: the revocation's reason
+    expect(engine.approved(call("crm.lookup", 3000))).toBe(false);
+  });
+
+  it("refuses an approval that comes after the session expired, saying so", () => {
+    const engine = engineWith(rules, { sessionIdleMs: 60_000 });
+    engine.decide(call("crm.lookup", 0));
+    expect(engine.approvalRefusal(call("crm.lookup", 61_000))).toMatch(/^session "s" has expired/);
+    expect(engine.approved(call("crm.lookup", 61_000))).toBe(false);
+    expect(engine.approved(call("crm.lookup", 30_000))).toBe(true);
+  });
 });

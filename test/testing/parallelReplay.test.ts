@@ -180,6 +180,46 @@ describe("replaying a large recording on several threads", () => {
     for (const workers of [1, 3]) expect((await diff.diffRecordings(policy, policy, [file], { workers })).directions.size, `${workers} threads`).toBe(0);
   });
 
+  it("approval lines move no thread's clock: one dated hours on, well-formed, malformed or with its session written twice, expires no session on any number of threads", async () => {
+    const { policy } = compileSources([{ path: "p.policy", text: "tool kb.search { args { query: string } }\ntool crm.lookup { args { id: string } }\npolicy p {\n  @name(\"search\") allow kb.search\n  @name(\"ask-lookup\") ask crm.lookup\n}\n" }]);
+    const minute = 60_000;
+    const time = (at: number): string => new Date(Date.parse("2025-01-01T10:00:00Z") + at * minute).toISOString();
+    const lines: string[] = [];
+    // Each round: A searches; B's lookup is asked and approved at once; an approval for B dated
+    // five hours on (too late: refused), or malformed, or with its session written twice; A's
+    // next search half an hour on, allowed: it would find A expired were the clock moved by the approval.
+    for (let i = 0, t = 0; i < 150; i++, t += 480) {
+      const [a, b] = [`A${i}`, `B${i}`];
+      const asked = `"session":"${b}","tool":"crm.lookup","args":{"id":"${i}"}`;
+      const late = [
+        `{"event":"approval","time":"${time(t + 300)}",${asked},"approved":false}`,
+        `{"event":"approval","time":"${time(t + 300)}",${asked},"approved":true,"decision":"ask"}`, // malformed: an approval decides nothing
+        `{"session":"${a}","event":"approval","time":"${time(t + 300)}",${asked},"approved":false}`, // the scan cannot tell whose: every thread parses it
+      ][i % 3]!;
+      lines.push(
+        `{"time":"${time(t)}","session":"${a}","tool":"kb.search","args":{"query":"q"}}`,
+        `{"time":"${time(t + 1)}",${asked},"decision":"ask"}`,
+        `{"event":"approval","time":"${time(t + 2)}",${asked},"approved":true}`,
+        late,
+        `{"time":"${time(t + 30)}","session":"${a}","tool":"kb.search","args":{"query":"q"},"decision":"allow"}`,
+      );
+    }
+    const file = join(dir, "approvals-merged.jsonl");
+    writeFileSync(file, lines.join("\n") + "\n");
+    const outline = (r: { passed: number; failed: number; lines: number; errors: unknown[]; failures: { line: number }[] }) => ({ passed: r.passed, failed: r.failed, lines: r.lines, errors: r.errors, failures: r.failures.map((f) => f.line) });
+    const single = outline(await dist.replayRecordings(policy, [file], { workers: 1 }));
+    expect(single).toMatchObject({ passed: 550, failed: 0, lines: 700, failures: [] });
+    expect(single.errors).toHaveLength(50);
+    for (const workers of [2, 3, 4]) expect(outline(await dist.replayRecordings(policy, [file], { workers })), `${workers} threads`).toEqual(single);
+    const onlyA0 = await dist.replayRecordings(policy, [file], { session: "A0" });
+    expect([onlyA0.passed, onlyA0.failed]).toEqual([1, 0]);
+    const diff = await import(join(ROOT, "dist", "testing", "diff.js"));
+    for (const workers of [1, 3]) {
+      const report = await diff.diffRecordings(policy, policy, [file], { workers });
+      expect([report.lines, report.directions.size, report.errors.length], `diff on ${workers} threads`).toEqual([450, 0, 50]);
+    }
+  });
+
   it("malformed lines move every thread's clock alike: a schema error, NaN, a time that does not decode", async () => {
     const { policy } = compileSources([{ path: "p.policy", text: POLICY }]);
     const minute = 60_000;

@@ -26,6 +26,32 @@ describe("parseRecordingLine", () => {
     expect(plain.ok && plain.request["extra"]).toEqual({ kept: true });
   });
 
+  it("reads an approval line (`\"event\": \"approval\"`): no decision, what Engine.approved returned as its expectation", () => {
+    const line = parseRecordingLine('{"event":"approval","time":"2025-01-01T10:00:00Z","session":"s","tool":"t","args":{},"approved":true,"reasons":["kept as logged"]}', 4);
+    expect(line).toMatchObject({ ok: true, line: 4, approval: { approved: true } });
+    expect(line.ok && "expect" in line).toBe(false);
+    expect(parseRecordingLine('{"event":"approval","session":"s","tool":"t","approved":false}', 1)).toMatchObject({ ok: true, approval: { approved: false } });
+    // The older form, `approved` on an attempt's line, is an attempt still.
+    const ask = parseRecordingLine('{"session":"s","tool":"t","decision":"ask","approved":true}', 1);
+    expect(ask.ok && ask.approval).toBeUndefined();
+    expect(ask).toMatchObject({ ok: true, expect: { decision: "ask" } });
+  });
+
+  it("says why an approval line is malformed: a decision on it, no `approved`, another event, a misspelled `event`", () => {
+    const approval = '"event":"approval","session":"s","tool":"t"';
+    expect(error(parseRecordingLine(`{${approval},"approved":true,"decision":"ask"}`, 1))).toMatch(/^an approval line \(`"event": "approval"`\) cannot have `decision`: an approval decides nothing/);
+    expect(error(parseRecordingLine(`{${approval},"approved":true,"decision":"ask","rules":[]}`, 1))).toMatch(/cannot have `decision` and `rules`:/);
+    expect(error(parseRecordingLine(`{${approval},"approved":true,"decision":"ask","rules":[],"reason":"r"}`, 1))).toMatch(/cannot have `decision`, `rules`, `reason`:/);
+    // Without a decision beside it, `rules` is the approval's mistake, not a missing decision.
+    expect(error(parseRecordingLine(`{${approval},"approved":true,"rules":[]}`, 1))).toMatch(/cannot have `rules`:/);
+    expect(error(parseRecordingLine(`{${approval}}`, 1))).toMatch(/^an approval line \(`"event": "approval"`\) needs `"approved"`: what `engine\.approved\(request\)` returned/);
+    expect(error(parseRecordingLine(`{${approval},"approved":"yes"}`, 1))).toBe("`approved` must be boolean");
+    expect(error(parseRecordingLine('{"event":"Approval","session":"s","tool":"t","approved":true}', 1))).toMatch(/^`event` must be "approval": did you mean "approval"\?/);
+    expect(error(parseRecordingLine('{"event":"attempt","session":"s","tool":"t"}', 1))).toMatch(/^`event` must be "approval" \(it marks a person's approval; an attempt has no `event`/);
+    expect(error(parseRecordingLine('{"Event":"approval","session":"s","tool":"t","approved":true}', 1))).toMatch(/^`Event` looks like a misspelled `event`, which would replay a person's approval as an attempt/);
+    expect(error(parseRecordingLine('{"session":"s","tool":"t","decision":"allow","evnt":"x"}', 1))).toMatch(/^`evnt` looks like a misspelled `event`/);
+  });
+
   it("says why a line cannot be a request", () => {
     expect(error(parseRecordingLine("{oops", 1))).toMatch(/^not JSON: /);
     expect(error(parseRecordingLine("[]", 1))).toBe("a recording line must be a JSON object, not an array");

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { attemptOfLine, partitionOf, sessionOfLine } from "../../src/testing/sessionOfLine.js";
+import { attemptOfLine, observeLine, observeMalformed, partitionOf, sessionOfLine } from "../../src/testing/sessionOfLine.js";
 
 describe("sessionOfLine (routing lines to replay workers)", () => {
   it("finds the top-level session of any JSON object, whatever comes before it", () => {
@@ -57,6 +57,21 @@ describe("attemptOfLine (what a replay thread's engine observes of another threa
     expect(attemptOfLine('{"session":"s\\u0031","tool":"a","tool":"b","time":17}')).toEqual({ session: "s1", tool: "b", time: null });
     expect(attemptOfLine('{"session":"s","tool":{"name":"x"}}')).toEqual({ session: "s", tool: null });
     expect(attemptOfLine('{"session":"s"}')).toEqual({ session: "s" });
+  });
+
+  it("reads an approval line's event, as JSON.parse would, so that no thread moves its clock for it", () => {
+    expect(attemptOfLine('{"event":"approval","time":"2025-01-01T10:00:00Z","session":"s","tool":"kb.search","approved":true}')).toEqual({ event: "approval", session: "s", tool: "kb.search", time: "2025-01-01T10:00:00Z" });
+    expect(attemptOfLine('{"ev\u0065nt":"appro\u0076al","session":"s","tool":"t"}')).toMatchObject({ event: "approval" });
+    expect(attemptOfLine('{"event":"approval","session":"s","event":7}')).toEqual({ session: "s", event: null });
+    expect(attemptOfLine('{"session":"s","args":{"event":"approval"}}')).toEqual({ session: "s" });
+    const observed: unknown[] = [];
+    const engine = { observe: (input: unknown): void => void observed.push(input) };
+    observeMalformed('{"event":"approval","session":"s","tool":"t","time":"2025-01-01T10:00:00Z","decision":"ask"}', engine);
+    observeLine({ event: "approval", session: "s", tool: "t", time: "2025-01-01T10:00:00Z" }, engine);
+    expect(observed).toEqual([]);
+    observeLine({ event: "Approval", session: "s", tool: "t" }, engine);
+    observeMalformed('{"session":"s","tool":"t","decision":"Allow"}', engine);
+    expect(observed).toHaveLength(2);
   });
 
   it("is undefined wherever sessionOfLine is (the line is then parsed)", () => {

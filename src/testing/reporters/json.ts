@@ -1,13 +1,14 @@
 import { chunkedWriter, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import type { CaseResult, ListedCase } from "../replay.js";
 
+/** A failed case; an approval line's says so (`"event": "approval"`, as the line does). */
 function failureJson(c: CaseResult): Record<string, unknown> {
-  return { file: c.file, line: c.line, session: c.session, tool: c.tool, ok: c.ok, mismatches: c.mismatches, expected: c.expect, actual: c.actual, ...(c.explanation ? { explanation: c.explanation } : {}) };
+  return { file: c.file, line: c.line, session: c.session, tool: c.tool, ...(c.event ? { event: c.event } : {}), ok: c.ok, mismatches: c.mismatches, expected: c.expect, actual: c.actual, ...(c.explanation ? { explanation: c.explanation } : {}) };
 }
 
 /** A listed case: a passed one in short (as it is kept), a failed one in full. */
 function caseJson(c: ListedCase): Record<string, unknown> {
-  return c.ok && "request" in c ? { file: c.file, line: c.line, session: c.session, tool: c.tool, ok: true, request: c.request } : failureJson(c as CaseResult);
+  return c.ok && "request" in c ? { file: c.file, line: c.line, session: c.session, tool: c.tool, ...(c.event ? { event: c.event } : {}), ok: true, request: c.request } : failureJson(c as CaseResult);
 }
 
 /** `value` as JSON.stringify(…, null, 2) writes it, for a place `depth` levels deep. */

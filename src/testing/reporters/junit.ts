@@ -1,4 +1,4 @@
-import { actualText, chunkedWriter, coverageLines, errorTitle, expectedText, requestText, type ReporterInput, type Write } from "./shared.js";
+import { actualReasons, actualText, chunkedWriter, coverageLines, errorTitle, expectedText, requestText, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
 /** Text content: characters XML 1.0 cannot hold at all (most controls, lone surrogates) are dropped; the rest escaped. */
@@ -46,7 +46,7 @@ export function junitReport({ report, coverage, verdict }: ReporterInput, out: W
       if (c.ok) write(`    <testcase classname="${classname}" name="${name}" ${place}/>\n`);
       else {
         write(`    <testcase classname="${classname}" name="${name}" ${place}>\n`);
-        write(`      <failure message="${xmlAttribute(`expected ${expectedText(c)}, got ${actualText(c)}`)}" type="${xmlAttribute(c.mismatches.join(","))}">${xml(`${printable(file)}:${c.line}\nexpected ${expectedText(c)}\nactual   ${actualText(c)}\n${c.actual.reasons.join("\n")}\n${c.explanation ?? ""}`)}</failure>\n`);
+        write(`      <failure message="${xmlAttribute(`expected ${expectedText(c)}, got ${actualText(c)}`)}" type="${xmlAttribute(c.mismatches.join(","))}">${xml(`${printable(file)}:${c.line}\nexpected ${expectedText(c)}\nactual   ${actualText(c)}\n${actualReasons(c).join("\n")}\n${c.explanation ?? ""}`)}</failure>\n`);
         write("    </testcase>\n");
       }
     }

@@ -29,10 +29,12 @@ export function prettyReport({ report, rules, coverage }: ReporterInput, palette
       for (const f of failures) {
         out.push(`    ${palette.error("✗")} line ${f.line}: ${shortRequest(f)}${differsText(f)}`);
         out.push(`        expected ${printable(expectedText(f))}`);
-        for (const id of f.expect.rules ?? []) if (reasonOf(id)) out.push(`          ${printable(id)}: ${printable(reasonOf(id))}`);
+        if (f.event !== "approval") for (const id of f.expect.rules ?? []) if (reasonOf(id)) out.push(`          ${printable(id)}: ${printable(reasonOf(id))}`);
         out.push(`        actual   ${printable(actualText(f))}`);
-        f.actual.rules.forEach((id, i) => out.push(`          ${id}: ${printable(f.actual.reasons[i] ?? "")}`));
-        if (f.actual.rules.length === 0) out.push(`          ${printable(f.actual.reasons[0] ?? "")}`);
+        if (f.event !== "approval") {
+          f.actual.rules.forEach((id, i) => out.push(`          ${id}: ${printable(f.actual.reasons[i] ?? "")}`));
+          if (f.actual.rules.length === 0) out.push(`          ${printable(f.actual.reasons[0] ?? "")}`);
+        }
         for (const line of (f.explanation ?? "").split("\n").filter(Boolean)) out.push(`        ${palette.dim("because")} ${printable(line)}`);
       }
     }

@@ -43,18 +43,34 @@ export function coverageTotal(coverage: CoverageSummary): string {
   return `${coverage.percent}% of ${coverage.rules.length} rules covered${coverage.uncovered.length ? `; never decided a line: ${coverage.uncovered.map(printable).join(", ")}` : ""}`;
 }
 
+/** What the line expected: a decision (with its rules and reason), or of an approval line `approved` or `refused`. */
 export function expectedText(result: CaseResult): string {
+  if (result.event === "approval") return approvalText(result.expect.approved);
   return `${result.expect.decision}${result.expect.rules ? ` [${result.expect.rules.join(", ")}]` : ""}${result.expect.reason ? ` ("${result.expect.reason}")` : ""}`;
 }
 
-/** What the engine decided, in the terms the line's expectation used (its reasons too when the line expects a reason). */
+/**
+ * What the engine decided, in the terms the line's expectation used (its reasons too when the
+ * line expects a reason); of an approval line, whether `Engine.approved` accepted it, and when
+ * it refused, why (`refused: session "s" has no ask awaiting approval for payments.send …`).
+ */
 export function actualText(result: CaseResult): string {
+  if (result.event === "approval") return `${approvalText(result.actual.approved)}${result.actual.reason ? `: ${result.actual.reason}` : ""}`;
   return `${result.actual.decision} [${result.actual.rules.join(", ")}]${result.expect.reason !== undefined ? ` ("${result.actual.reasons.join("; ")}")` : ""}`;
+}
+
+function approvalText(approved: boolean): string {
+  return approved ? "approved" : "refused";
+}
+
+/** The actual decision's reasons (none for an approval line: `actualText` says why it was refused). */
+export function actualReasons(result: CaseResult): readonly string[] {
+  return result.event === "approval" ? [] : result.actual.reasons;
 }
 
 /** ` (the reason differs)` when the decision is as expected and only its rules or reason are not: the part a reader would otherwise hunt for. */
 export function differsText(result: CaseResult): string {
-  if (result.mismatches.includes("decision") || result.mismatches.length === 0) return "";
+  if (result.event === "approval" || result.mismatches.includes("decision") || result.mismatches.length === 0) return "";
   return ` (the ${result.mismatches.join(" and ")} ${result.mismatches.length === 1 && result.mismatches[0] === "reason" ? "differs" : "differ"})`;
 }
 
