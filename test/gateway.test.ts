@@ -45,13 +45,13 @@ describe("samples/gateway", () => {
 
   it("writes a decision log that `policyc test` replays with every line a passing case", () => {
     const lines = logLines();
-    expect(lines).toHaveLength(15);
+    expect(lines).toHaveLength(16);
     // Each with the time the gateway stamped on the request before deciding it (or on the approval when it came).
     expect(lines.filter((l) => typeof l["time"] !== "string")).toEqual([]);
     const replay = bin(["test", FINANCE, "--replay", log]);
     expect(replay.stderr).toBe("");
     expect(replay.code, replay.stdout).toBe(0);
-    expect(replay.stdout).toBe(`15 lines replayed from 1 file\n15 passed, 0 failed\n`);
+    expect(replay.stdout).toBe(`16 lines replayed from 1 file\n16 passed, 0 failed\n`);
   });
 
   it("logs the deny of an invalid request, of an unknown tool and in a revoked session so that each replays as a passing case", async () => {
@@ -60,21 +60,22 @@ describe("samples/gateway", () => {
     const invalid = at((l) => (l["reasons"] as string[])[0]!.startsWith("request.args.amount_cents must be an int"));
     const unknown = at((l) => l["tool"] === "bank.transfer");
     const revoking = at((l) => l["session"] === "fa-reconcile" && l["tool"] === "payments.send");
-    const afterRevoked = at((l) => l["session"] === "fa-reconcile" && l["tool"] === "invoices.get");
+    const afterRevoked = at((l) => l["session"] === "fa-reconcile" && l["tool"] === "invoices.get" && typeof l["args"] === "object");
     expect([invalid, unknown, revoking, afterRevoked].every((line) => line > 0)).toBe(true);
     expect(lines[invalid - 1]).toMatchObject({ decision: "deny", rules: [] });
     expect(lines[unknown - 1]).toMatchObject({ decision: "deny", rules: [], reasons: ['unknown tool "bank.transfer": the policy set declares no such tool'] });
     expect(lines[revoking - 1]).toMatchObject({ decision: "deny", rules: ["off-intent", "risk-escalation"] });
     expect(lines[afterRevoked - 1]).toMatchObject({ decision: "deny", rules: ["risk-escalation"] });
-    // The argument that is not an object was turned away by the gateway: no line, so no malformed one.
-    expect(lines.filter((l) => l["tool"] === "invoices.get" && typeof l["args"] !== "object")).toEqual([]);
+    // Arguments that are not an object are logged as sent, with the engine's refusal.
+    const notAnObject = at((l) => l["tool"] === "invoices.get" && typeof l["args"] === "string");
+    expect(lines[notAnObject - 1]).toMatchObject({ args: "INV-NW-20817", decision: "deny", rules: [], reasons: ['request.args must be an object (invoices.get args), not the string "INV-NW-20817"'] });
 
     const replay = await cli(["test", FINANCE, "--replay", log, "--json"]);
     expect(replay.code, replay.stdout).toBe(0);
     const report = JSON.parse(replay.stdout) as { errors: unknown[]; notes: unknown[]; cases: { line: number; ok: boolean }[] };
     expect(report.errors).toEqual([]);
     expect(report.notes).toEqual([]);
-    for (const line of [invalid, unknown, revoking, afterRevoked]) expect(report.cases.find((c) => c.line === line), `line ${line}`).toMatchObject({ ok: true });
+    for (const line of [invalid, unknown, revoking, afterRevoked, notAnObject]) expect(report.cases.find((c) => c.line === line), `line ${line}`).toMatchObject({ ok: true });
   });
 
   it("logs an ask when decided, decides the session's next calls meanwhile, and logs the approval as an approval line when it comes", () => {

@@ -26,7 +26,7 @@ describe("precompiled validators", () => {
 });
 
 describe("schemas/recording.schema.json", () => {
-  it("takes the approval lines the replay takes, and refuses those it refuses", () => {
+  it("takes the approval lines and logged refusals the replay takes, and refuses those it refuses", () => {
     const validate = new Ajv({ strict: false }).compile(JSON.parse(readFileSync(join(ROOT, "schemas", "recording.schema.json"), "utf8")) as object);
     const approval = '"event":"approval","session":"s","tool":"t","args":{}';
     const lines: [string, boolean][] = [
@@ -38,6 +38,16 @@ describe("schemas/recording.schema.json", () => {
       [`{${approval},"approved":true,"rules":[]}`, false],
       [`{${approval},"approved":true,"reason":"r"}`, false],
       ['{"event":"attempt","session":"s","tool":"t"}', false],
+      // A decision log's refusal (deny, rules []) may have request fields of any type; no other line may.
+      ['{"session":"s","tool":"t","args":"x","decision":"deny","rules":[]}', true],
+      ['{"session":"s","tool":"t","time":1764491700,"agent":"bot","user":7,"intent":[],"context":null,"decision":"deny","rules":[],"reasons":["…"]}', true],
+      ['{"session":"s","tool":"t","args":"x","decision":"deny"}', false],
+      ['{"session":"s","tool":"t","args":"x","decision":"allow","rules":[]}', false],
+      ['{"session":"s","tool":"t","args":"x","decision":"deny","rules":["r"]}', false],
+      ['{"session":"s","tool":"t","args":"x"}', false],
+      ['{"session":"s","tool":"t","args":"x","decision":"deny","rules":[],"reason":5}', false],
+      ['{"session":5,"tool":"t","decision":"deny","rules":[]}', false],
+      ['{"session":"s","tool":"t","args":{},"decision":"deny","rules":[]}', true],
     ];
     for (const [line, valid] of lines) {
       expect(validate(JSON.parse(line)), line).toBe(valid);

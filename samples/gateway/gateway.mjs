@@ -38,10 +38,11 @@ function createGateway({ engine, logFile, person, tools, resolveContext, print }
     const session = sessions.get(id);
     if (session === undefined) return { refused: true };
     const shown = `[${session.id}] ${tool} ${brief(args)}`;
-    // A decision log line must fit the recording format, which takes `args` only as an object:
-    // a call that is not one is turned away here, before it becomes an attempt the log cannot hold.
-    if (typeof tool !== "string" || tool === "" || (args != null && (typeof args !== "object" || Array.isArray(args)))) {
-      print(`${shown} → refused by the gateway: a tool call names a tool and passes its arguments as a JSON object`);
+    // Whatever the agent sends is decided and logged, arguments that are not an object too: the
+    // engine refuses them, and the log's `deny` with `rules: []` replays as that refusal. Only a
+    // call that names no tool is not one.
+    if (typeof tool !== "string" || tool === "") {
+      print(`${shown} → refused by the gateway: a tool call names a tool`);
       return { refused: true };
     }
     const request = {

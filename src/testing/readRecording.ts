@@ -7,7 +7,8 @@ import type { Effect } from "../runtime/decision.js";
 import { describeFsError } from "../source/loadSources.js";
 import { withinOneEdit } from "../diagnostics/suggest.js";
 import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
-import { recordingLineSchema } from "./recordingSchema.js";
+import { recordingLineSchema, REQUEST_FIELD_TYPES } from "./recordingSchema.js";
+import { describeValue } from "../runtime/schema.js";
 import { SeveralLineValues, TRAILING_COMMA_HINT } from "./severalLineValues.js";
 
 /** What a recording line says should happen. */
@@ -54,6 +55,14 @@ const validateLine = validateLineCode as unknown as ValidateFunction;
  * epoch number.
  */
 function describeAjvError(error: ErrorObject, line: Record<string, unknown>): string {
+  const message = describeSchemaError(error, line);
+  // A deny without `rules`, refused for the type of a request field: a decision log's refusal
+  // replays when it says, as the engine answered, that no rule decided it.
+  const requestField = error.keyword === "type" && Object.hasOwn(REQUEST_FIELD_TYPES, error.instancePath.slice(1));
+  return requestField && line["decision"] === "deny" && line["rules"] === undefined ? `${message} (a line that records the engine refusing such a request replays with \`"rules": []\` beside its \`"decision": "deny"\`)` : message;
+}
+
+function describeSchemaError(error: ErrorObject, line: Record<string, unknown>): string {
   const path = error.instancePath.slice(1).split("/");
   const field = error.instancePath ? `\`${path.join(".")}\`` : "the line";
   const value = path.length === 1 ? line[path[0]!] : undefined;
@@ -76,8 +85,15 @@ function describeAjvError(error: ErrorObject, line: Record<string, unknown>): st
   if (error.keyword === "type" && (typeof value === "number" || typeof value === "boolean") && (error.params as { type?: unknown }).type === "string") {
     return `${field} must be a string: write it in quotes, ${JSON.stringify(String(value))}`;
   }
+  if (error.keyword === "type" && path.length === 1) {
+    const types = ([] as unknown[]).concat((error.params as { type?: unknown }).type).map((type) => TYPE_WORDS[String(type)] ?? String(type));
+    return `${field} must be ${types.join(" or ")}, not ${describeValue(value)}`;
+  }
   return `${field} ${error.message ?? "is invalid"}`;
 }
+
+/** JSON Schema's type names, as a person says them. */
+const TYPE_WORDS: Readonly<Record<string, string>> = { object: "an object", string: "a string", null: "null", array: "a list", boolean: "true or false", number: "a number", integer: "a whole number" };
 
 /** The first item a list of strings (`rules`, which the validator leaves to this) has twice: without allocating for short lists, with a set for long ones. */
 function repeatedItem(items: readonly string[] | undefined): string | undefined {
@@ -180,6 +196,25 @@ function notJsonHint(text: string): string {
   return "";
 }
 
+/**
+ * Whether a line is as a decision log writes a request the engine refused before any rule ran
+ * (`deny` with `rules: []`). An enforcement point logs what its agents sent, so such a line may
+ * have request fields of any type (`"args": "x"`, `"time": 1764491700`): it replays as it was
+ * logged, the engine refusing it again and the case comparing that, rather than failing the
+ * replay as malformed. A line written by hand with such a mistake and another expectation is
+ * still refused, with the hint.
+ */
+function loggedRefusal(line: Record<string, unknown>): boolean {
+  return line["decision"] === "deny" && Array.isArray(line["rules"]) && line["rules"].length === 0;
+}
+
+/** What the schema refuses in a line besides the types of its request fields, or undefined. */
+function errorBesideRequestFields(line: Record<string, unknown>): ErrorObject | undefined {
+  const rest = { ...line };
+  for (const field of Object.keys(REQUEST_FIELD_TYPES)) delete rest[field];
+  return validateLine(rest) ? undefined : validateLine.errors![0]!;
+}
+
 /** Parses and validates one line of JSON Lines text. */
 export function parseRecordingLine(text: string, line: number): RecordingLine {
   let value: unknown;
@@ -194,7 +229,12 @@ export function parseRecordingLine(text: string, line: number): RecordingLine {
   }
   const approvalError = approvalLineError(value as Record<string, unknown>);
   if (approvalError !== undefined) return { ok: false, line, text, error: approvalError };
-  if (!validateLine(value)) return { ok: false, line, text, error: describeAjvError(validateLine.errors![0]!, value as Record<string, unknown>) };
+  if (!validateLine(value)) {
+    const fields = value as Record<string, unknown>;
+    // A logged refusal's request fields may have any type: what else it has must still fit.
+    const error = loggedRefusal(fields) ? errorBesideRequestFields(fields) : validateLine.errors![0]!;
+    if (error !== undefined) return { ok: false, line, text, error: describeAjvError(error, fields) };
+  }
   const request = value as Record<string, unknown>;
   // (Its `approved` is a boolean, the schema saw to that; it has no expectation to misspell.)
   if (isApprovalLine(request)) return { ok: true, line, text, request, approval: { approved: request["approved"] as boolean } };

@@ -5,6 +5,23 @@
  * `Engine.approved` returned (`approved`) and no decision. Shipped as
  * schemas/recording.schema.json; every replayed line is validated with it.
  */
+/** The types of a request's fields (section 1 of the contract), as every line but a logged refusal has them. */
+export const REQUEST_FIELD_TYPES = {
+  time: { type: "string" },
+  agent: { type: "object" },
+  user: { type: ["object", "null"] },
+  intent: { type: ["string", "null"] },
+  args: { type: "object" },
+  context: { type: "object" },
+} as const;
+
+/**
+ * A line as a decision log writes a request the engine refused before any rule ran: `deny` with
+ * `rules: []`. Its request fields may be of any type (the engine refused it for one), so the
+ * log of an enforcement point replays whatever its agents sent (see `loggedRefusal`).
+ */
+const LOGGED_REFUSAL = { required: ["decision", "rules"], properties: { decision: { const: "deny" }, rules: { maxItems: 0 } } } as const;
+
 export const recordingLineSchema = {
   $schema: "http://json-schema.org/draft-07/schema#",
   $id: "https://policyc.dev/schemas/recording.schema.json",
@@ -14,14 +31,14 @@ export const recordingLineSchema = {
   required: ["session", "tool"],
   properties: {
     event: { enum: ["approval"], description: "Absent on an attempt. \"approval\": not an attempt but a person's approval arriving here, after the lines before it; the request is what was passed to `Engine.approved` (the asked call's fields, `time` when the approval came)" },
-    time: { type: "string", description: "RFC 3339 time of the attempt (of an approval line: when the approval came)" },
+    time: { description: "RFC 3339 time of the attempt (of an approval line: when the approval came)" },
     session: { type: "string", minLength: 1 },
-    agent: { type: "object" },
-    user: { type: ["object", "null"] },
-    intent: { type: ["string", "null"] },
+    agent: {},
+    user: {},
+    intent: {},
     tool: { type: "string", minLength: 1 },
-    args: { type: "object" },
-    context: { type: "object" },
+    args: {},
+    context: {},
     decision: { enum: ["allow", "ask", "deny"] },
     rules: { type: "array", items: { type: "string" }, uniqueItems: true },
     reason: { type: "string" },
@@ -29,22 +46,28 @@ export const recordingLineSchema = {
   },
   // `rules` and `reason` complete an expected `decision`: without it nothing would be compared.
   dependencies: { rules: ["decision"], reason: ["decision"] },
-  // An approval decides nothing: it says only what `Engine.approved` returned.
-  if: { required: ["event"] },
-  then: { required: ["approved"], not: { anyOf: [{ required: ["decision"] }, { required: ["rules"] }, { required: ["reason"] }] } },
+  allOf: [
+    // An approval decides nothing: it says only what `Engine.approved` returned.
+    { if: { required: ["event"] }, then: { required: ["approved"], not: { anyOf: [{ required: ["decision"] }, { required: ["rules"] }, { required: ["reason"] }] } } },
+    // A decision log's line for a request the engine refused as invalid (`"args": "x"`) says so:
+    // a deny that no rule decided. It replays as it was logged; any other line has these types.
+    { if: LOGGED_REFUSAL, else: { properties: REQUEST_FIELD_TYPES } },
+  ],
 } as const;
 
 /**
  * The line schema as the replay validates it: everything of the shipped schema but
  * `uniqueItems` on `rules`, which the replay checks itself (`repeatedItem` in
- * readRecording.ts), and what an approval line must and must not have (`if`/`then`), which it
- * checks first (`approvalLineError`), to say so in words: Ajv would say "must NOT be valid".
+ * readRecording.ts), what an approval line must and must not have, which it checks first
+ * (`approvalLineError`), to say so in words (Ajv would say "must NOT be valid"), and the
+ * leeway of a logged refusal, which it allows only where the strict types refuse a line
+ * (`loggedRefusal` in readRecording.ts): most lines pass the strict check at once.
  * Ajv's `uniqueItems` check builds a keyed object per line, which cost more than a quarter of a
  * replay's validation time per line (measured); the shipped schema still says all this, and
  * the replay enforces exactly that.
  */
 export const recordingLineSchemaAsValidated = (() => {
   const { uniqueItems: _unique, ...rules } = recordingLineSchema.properties.rules;
-  const { if: _if, then: _then, ...rest } = recordingLineSchema;
-  return { ...rest, properties: { ...recordingLineSchema.properties, rules } };
+  const { allOf: _allOf, ...rest } = recordingLineSchema;
+  return { ...rest, properties: { ...recordingLineSchema.properties, ...REQUEST_FIELD_TYPES, rules } };
 })();

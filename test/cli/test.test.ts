@@ -856,7 +856,16 @@ describe("policyc test: bad input", () => {
   it("`approved` that is not a boolean: exit 2", async () => {
     const result = await run('{"session":"s","agent":{"team":"support"},"tool":"kb.search","args":{"query":"q"},"decision":"allow","approved":"yes"}\n');
     expect(result.code).toBe(2);
-    expect(result.stdout).toContain("`approved` must be boolean");
+    expect(result.stdout).toContain('`approved` must be true or false, not the string "yes"');
+  });
+
+  it("a decision log's line for a request the engine refused (deny, rules []) replays whatever the types of its request fields; the same mistake on another line is malformed: exit 2", async () => {
+    const refused = await run('{"session":"s","agent":{"team":"support"},"tool":"kb.search","args":"q","decision":"deny","rules":[],"reasons":["request.args must be an object"]}\n{"session":"s","time":1764491700,"tool":"kb.search","decision":"deny","rules":[]}\n');
+    expect(refused.stdout).toBe("2 lines replayed from 1 file\n2 passed, 0 failed\n");
+    expect(refused.code).toBe(0);
+    const handWritten = await run('{"session":"s","agent":{"team":"support"},"tool":"kb.search","args":"q","decision":"allow"}\n');
+    expect(handWritten.code).toBe(2);
+    expect(handWritten.stdout).toContain('.jsonl:1: `args` must be an object, not the string "q"\n');
   });
 
   it("an expected decision that is not an effect: exit 2", async () => {

@@ -45,11 +45,24 @@ describe("parseRecordingLine", () => {
     // Without a decision beside it, `rules` is the approval's mistake, not a missing decision.
     expect(error(parseRecordingLine(`{${approval},"approved":true,"rules":[]}`, 1))).toMatch(/cannot have `rules`:/);
     expect(error(parseRecordingLine(`{${approval}}`, 1))).toMatch(/^an approval line \(`"event": "approval"`\) needs `"approved"`: what `engine\.approved\(request\)` returned/);
-    expect(error(parseRecordingLine(`{${approval},"approved":"yes"}`, 1))).toBe("`approved` must be boolean");
+    expect(error(parseRecordingLine(`{${approval},"approved":"yes"}`, 1))).toBe('`approved` must be true or false, not the string "yes"');
     expect(error(parseRecordingLine('{"event":"Approval","session":"s","tool":"t","approved":true}', 1))).toMatch(/^`event` must be "approval": did you mean "approval"\?/);
     expect(error(parseRecordingLine('{"event":"attempt","session":"s","tool":"t"}', 1))).toMatch(/^`event` must be "approval" \(it marks a person's approval; an attempt has no `event`/);
     expect(error(parseRecordingLine('{"Event":"approval","session":"s","tool":"t","approved":true}', 1))).toMatch(/^`Event` looks like a misspelled `event`, which would replay a person's approval as an attempt/);
     expect(error(parseRecordingLine('{"session":"s","tool":"t","decision":"allow","evnt":"x"}', 1))).toMatch(/^`evnt` looks like a misspelled `event`/);
+  });
+
+  it("takes a decision log's line for a request the engine refused (deny, rules []) with request fields of any type, as it was logged", () => {
+    const logged = '{"time":1764491700,"session":"s","agent":"bot","tool":"t","args":"T-1","context":null,"decision":"deny","rules":[],"reasons":["request.args must be an object"]}';
+    const line = parseRecordingLine(logged, 3);
+    expect(line).toMatchObject({ ok: true, line: 3, expect: { decision: "deny", rules: [] } });
+    expect(line.ok && line.request).toEqual(JSON.parse(logged));
+    // Anything else on it must still fit, and another expectation is a mistake written by hand.
+    expect(error(parseRecordingLine('{"session":"s","tool":"t","args":"x","decision":"deny","rules":[],"reason":5}', 1))).toBe('`reason` must be a string: write it in quotes, "5"');
+    expect(error(parseRecordingLine('{"session":"s","tool":"t","args":"x","decision":"allow","rules":[]}', 1))).toBe("`args` must be an object, not the string \"x\"");
+    expect(error(parseRecordingLine('{"session":"s","tool":"t","args":"x","decision":"deny","rules":["r"]}', 1))).toBe("`args` must be an object, not the string \"x\"");
+    // A deny without `rules` is told how a refusal is written.
+    expect(error(parseRecordingLine('{"session":"s","tool":"t","args":"x","decision":"deny"}', 1))).toBe('`args` must be an object, not the string "x" (a line that records the engine refusing such a request replays with `"rules": []` beside its `"decision": "deny"`)');
   });
 
   it("says why a line cannot be a request", () => {
@@ -60,7 +73,8 @@ describe("parseRecordingLine", () => {
     expect(error(parseRecordingLine('{"session":"s"}', 1))).toBe("the line has no `tool`");
     expect(error(parseRecordingLine('{"tool":"t"}', 1))).toBe("the line has no `session`");
     expect(error(parseRecordingLine('{"session":"s","tool":"t","decision":"permit"}', 1))).toBe('`decision` must be one of "allow", "ask", "deny"');
-    expect(error(parseRecordingLine('{"session":"s","tool":"t","args":[]}', 1))).toBe("`args` must be object");
+    expect(error(parseRecordingLine('{"session":"s","tool":"t","args":[]}', 1))).toBe("`args` must be an object, not a list");
+    expect(error(parseRecordingLine('{"session":"s","tool":"t","intent":7}', 1))).toBe("`intent` must be a string or null, not the number 7");
     expect(error(parseRecordingLine('{"session":"s","tool":"t","decision":"deny","rules":["a","b","a"]}', 1))).toBe('`rules` lists "a" twice (it is a set)');
     expect(error(parseRecordingLine('{"session":"s","tool":"t","decision":"deny","rules":["a",1]}', 1))).toBe("`rules.1` must be string");
   });
