@@ -5,7 +5,8 @@ import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { SourceFile } from "../source/SourceFile.js";
 import type { Span } from "../source/Span.js";
 import { AstBuilder } from "./astBuilder.js";
-import { mistakenItem } from "./declarationItems.js";
+import { EFFECT_KEYWORDS, mistakenItem } from "./declarationItems.js";
+import { annotationEnd, annotationsEnd, CLOSERS, DECLARATION_STARTS, declarationShapeAt, NAME_BEFORE, OPENERS, startsRule } from "./starts.js";
 import { describeToken, firstErrorGrammar, grammarInstance, type PolicyGrammar } from "./grammar.js";
 import { durationSuggestion } from "./literals.js";
 import { quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
@@ -277,7 +278,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
 
 /** PC103 for rules written where declarations go, outside any `policy` block. */
 function ruleOutsidePolicyDiagnostic(file: SourceFile, chunk: readonly IToken[], closeOnly: boolean): Diagnostic {
-  const effect = chunk.find((token) => EFFECTS.has(token.tokenType)) ?? chunk[0]!;
+  const effect = chunk.find((token) => EFFECT_KEYWORDS.has(token.tokenType)) ?? chunk[0]!;
   const help = closeOnly ? "rules go inside `policy NAME { … }`: write `policy NAME {` before the first rule" : "rules go inside `policy NAME { … }`: write `policy NAME {` before the first rule and `}` after the last";
   return diagnostic("PC103", `expected a declaration, found a rule (\`${effect.image}\`) outside any policy`, tokenSpan(file, effect), help);
 }
@@ -390,14 +391,6 @@ function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
   });
 }
 
-const DECLARATION_STARTS = new Set<unknown>([T.Kw.enum, T.Kw.type, T.Kw.agent, T.Kw.user, T.Kw.context, T.Kw.tool, T.Kw.intent, T.Kw.policy]);
-const EFFECTS = new Set<unknown>([T.Kw.allow, T.Kw.ask, T.Kw.deny]);
-const OPENERS = new Set<unknown>([T.LBrace, T.LParen, T.LBracket]);
-const CLOSERS = new Set<unknown>([T.RBrace, T.RParen, T.RBracket]);
-
-/** Tokens after which a declaration keyword is a name (`tool agent.delegate`, `intent context.search`, `policy user`). */
-const NAME_BEFORE = new Set<unknown>([T.Dot, T.Kw.tool, T.Kw.intent, T.Kw.policy]);
-
 /**
  * Splits tokens at declaration keywords outside any brackets. Text that fits nowhere stays with
  * its neighbours, where the parser reports it. A `}` that closes a policy just before another
@@ -443,36 +436,6 @@ function splitDeclarations(tokens: readonly IToken[]): { chunks: IToken[][]; str
   return { chunks, strayCloses, rulesOutsidePolicies };
 }
 
-/** Entities are declared by their keyword and a block (`agent { … }`); other declarations name what they declare. */
-const ENTITY_KEYWORDS = new Set<unknown>([T.Kw.agent, T.Kw.user, T.Kw.context]);
-
-/**
- * Whether a declaration starts at `tokens[i]` by its whole shape, `agent {` or `tool kb.search {`,
- * not by its keyword alone: among rules, `agent`, `tool` and `intent` are also a condition's values
- * (`agent.team`, `tool == kb.search`), and no `{` ever comes in a rule.
- */
-function declarationShapeAt(tokens: readonly IToken[], i: number): boolean {
-  const keyword = tokens[i]!;
-  if (!DECLARATION_STARTS.has(keyword.tokenType)) return false;
-  const previous = tokens[i - 1]?.tokenType;
-  if (previous === T.Dot || previous === T.At || previous === T.Kw.has || NAME_BEFORE.has(previous)) return false;
-  let next = i + 1;
-  if (!ENTITY_KEYWORDS.has(keyword.tokenType)) {
-    if (!tokens[next] || !tokenMatcher(tokens[next]!, T.AnyName)) return false;
-    next++;
-    while (tokens[next]?.tokenType === T.Dot && tokens[next + 1] && tokenMatcher(tokens[next + 1]!, T.AnyName)) next += 2;
-  }
-  return tokens[next]?.tokenType === T.LBrace;
-}
-
-/** Whether a rule starts at `i`: an effect, or annotations followed by one (not by a declaration). */
-function startsRule(tokens: readonly IToken[], i: number): boolean {
-  if (EFFECTS.has(tokens[i]!.tokenType)) return true;
-  if (tokens[i]!.tokenType !== T.At) return false;
-  const end = annotationsEnd(tokens, i, tokens.length);
-  return end !== undefined && end < tokens.length && EFFECTS.has(tokens[end]!.tokenType);
-}
-
 /**
  * An annotation written after a rule on the rule's own line (`allow a.x @name("x")`). It reads as
  * part of that rule, but annotations describe the rule after them, so it is reported (PC111).
@@ -489,26 +452,6 @@ interface TrailingAnnotation {
 }
 
 const CLAUSE_KEYWORDS = new Set<unknown>([T.Kw.when, T.Kw.unless, T.Kw.reason, T.Kw.grant, T.Kw.revoke]);
-
-/** The index just past the annotation starting at `start` (`@name`, `@name(…)`), or undefined when its `(` is not closed before `limit`. */
-function annotationEnd(tokens: readonly IToken[], start: number, limit: number): number | undefined {
-  const end = start + 2;
-  if (end >= limit || tokens[end]!.tokenType !== T.LParen) return Math.min(end, limit);
-  let depth = 0;
-  for (let i = end; i < limit; i++) {
-    const type = tokens[i]!.tokenType;
-    if (OPENERS.has(type)) depth++;
-    else if (CLOSERS.has(type) && --depth === 0) return i + 1;
-  }
-  return undefined;
-}
-
-/** The index just past a run of well-formed annotations starting at `start`, or undefined when one is not closed. */
-function annotationsEnd(tokens: readonly IToken[], start: number, limit: number): number | undefined {
-  let end: number | undefined = start;
-  while (end !== undefined && end < limit && tokens[end]!.tokenType === T.At) end = annotationEnd(tokens, end, limit);
-  return end;
-}
 
 /** A rule's tokens, or a declaration's written among rules (reported, and kept as a declaration). */
 interface RulePart {
@@ -569,7 +512,7 @@ function splitRules(tokens: readonly IToken[], from: number, to: number): SplitR
       // After `@`, `.`, `has`, `,` or the effect that starts the rule, an effect word is a name
       // (`allow deny.all`); after an effect word that was a name (`Kind.deny`), it starts a rule.
       // After `else`, it is part of that mistake, which the `else` reports, not a rule of its own.
-      const startsEffect = EFFECTS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && previous !== T.Kw.has && previous !== T.Comma && tokens[i - 1]?.image !== "else" && (effect === undefined || tokens[i - 1] !== effect);
+      const startsEffect = EFFECT_KEYWORDS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && previous !== T.Kw.has && previous !== T.Comma && tokens[i - 1]?.image !== "else" && (effect === undefined || tokens[i - 1] !== effect);
       const end = startsAnnotation && effect && token.startLine === tokens[i - 1]!.endLine ? annotationsEnd(tokens, i, to) : undefined;
       if (end !== undefined && effect) {
         const annotation = tokens.slice(i, annotationEnd(tokens, i, end));
@@ -581,7 +524,7 @@ function splitRules(tokens: readonly IToken[], from: number, to: number): SplitR
         }
         // Followed by a rule on the same line (`allow t @name("b") deny u`), the annotation leads
         // that rule, as written; only one that ends its line reads as the previous rule's.
-        if (EFFECTS.has(next!.tokenType) && next!.startLine !== tokens[end - 1]!.endLine) trailing.push({ annotation, follows: effect, describes: next! });
+        if (EFFECT_KEYWORDS.has(next!.tokenType) && next!.startLine !== tokens[end - 1]!.endLine) trailing.push({ annotation, follows: effect, describes: next! });
       }
       if ((startsAnnotation || startsEffect) && (effect || inDeclaration)) startPart(false);
       if (startsEffect) effect = token;
