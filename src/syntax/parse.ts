@@ -1,4 +1,4 @@
-import type { IRecognitionException, IToken } from "chevrotain";
+import type { IRecognitionException, IToken, TokenType } from "chevrotain";
 import { tokenMatcher } from "./chevrotain.js";
 import type { Declaration, EnumDecl, PolicyFile, Rule } from "../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
@@ -6,16 +6,25 @@ import { SourceFile } from "../source/SourceFile.js";
 import type { Span } from "../source/Span.js";
 import { AstBuilder } from "./astBuilder.js";
 import { EFFECT_KEYWORDS, mistakenItem } from "./declarationItems.js";
-import { annotationEnd, annotationsEnd, CLOSERS, DECLARATION_STARTS, declarationShapeAt, NAME_BEFORE, OPENERS, startsRule } from "./starts.js";
+import { annotationEnd, annotationsEnd, CLAUSE_KEYWORDS, CLOSERS, DECLARATION_STARTS, declarationShapeAt, NAME_BEFORE, OPENERS, startsRule } from "./starts.js";
 import { describeToken, firstErrorGrammar, grammarInstance, type PolicyGrammar } from "./grammar.js";
 import { durationSuggestion } from "./literals.js";
 import { quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
 import { bidiControlDiagnostics, hasBidiControl, invisibleCharacterMessage } from "./hiddenCharacters.js";
-import { capitalisedOperandKeyword, helpForSyntaxError, keywordValueHelp, keywordWrittenAsValue, unclosedBrace, unclosedParenthesis } from "./syntaxHelp.js";
+import { capitalisedOperandKeyword, helpForSyntaxError, keywordValueHelp, keywordWrittenAsValue, unclosedBrace, unclosedBracket } from "./syntaxHelp.js";
 import * as T from "./tokens.js";
+import { closeUnclosedBrackets, neverClosedHelp, type Unclosed } from "./unclosedBrackets.js";
 
 /** Tokens that hold any character: a bidirectional control in one is reported (PC112). */
 const TEXT_TOKENS = new Set<unknown>([T.StringLiteral, T.UnterminatedString, T.SingleQuotedString, T.CurlyQuotedString, T.UnterminatedBlockComment]);
+
+/** The brackets whose "expected" closer gets a help naming the opener left open. */
+const BRACKET_PAIRS: readonly (readonly [TokenType, TokenType])[] = [
+  [T.LBrace, T.RBrace],
+  [T.LParen, T.RParen],
+  [T.LBracket, T.RBracket],
+  [T.Less, T.Greater],
+];
 
 /** Deeper nesting than this is refused before parsing, so recursion can never exhaust the stack. */
 export const MAX_NESTING = 100;
@@ -97,16 +106,21 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     };
     const holdsUnexpectedCharacter = (from: IToken, to: IToken): boolean => lexed.errors.some((e) => e.offset > from.startOffset && e.offset < to.endOffset!);
     const tokens: IToken[] = [];
+    /** Strings without their closing `"`: one may hold the `)` or `}` meant to close a bracket. */
+    const unterminated = new Set<IToken>();
+    let commentToEnd = false;
     let depth = 0;
     let notRun = 0;
     let tooDeep = false;
     for (const token of lexed.tokens) {
       switch (token.tokenType) {
-        case T.UnterminatedString:
+        case T.UnterminatedString: {
           diagnostics.push(diagnostic("PC101", "unterminated string", tokenSpan(file, token), 'add the closing `"` on the same line'));
           // Keep parsing as if it were closed, so one missing quote gives one error.
           tokens.push({ ...token, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
+          unterminated.add(tokens[tokens.length - 1]!);
           continue;
+        }
         case T.SingleQuotedString:
         case T.CurlyQuotedString: {
           const meant = doubleQuoted(token.image.slice(1, -1));
@@ -118,6 +132,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
         }
         case T.UnterminatedBlockComment:
           diagnostics.push(diagnostic("PC102", "unterminated block comment", { file, start: token.startOffset, end: token.startOffset + 2 }, "close it with `*/`"));
+          commentToEnd = true;
           continue;
         case T.MalformedDuration:
           diagnostics.push(diagnostic("PC104", `malformed duration \`${token.image}\``, tokenSpan(file, token), durationSuggestion(token.image) ?? "a duration is a whole number and a unit: `500ms`, `30s`, `5m`, `2h`, `1d`"));
@@ -139,13 +154,23 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     diagnostics.push(...bidiControlDiagnostics(file, textHolders, lexed.errors.map((e) => ({ offset: e.offset, length: e.length || 1 }))));
     if (tooDeep) return { file, ast: empty, comments, docComments, diagnostics };
 
+    const closed = closeUnclosedBrackets(tokens, file, unterminated, commentToEnd);
+    /** Where each bracket left open is reported among the diagnostics, for the parser's error at its closer. */
+    const unclosedAt = new Map<Unclosed, number>();
+    for (const unclosed of closed.unclosed) {
+      if (unclosed.diagnostic === undefined || unclosedAt.size >= MAX_SYNTAX_ERRORS_PER_FILE) continue;
+      unclosedAt.set(unclosed, diagnostics.length);
+      diagnostics.push(unclosed.diagnostic);
+    }
     const parser = grammarInstance();
     const builder = new AstBuilder(file, docComments);
     const declarations: Declaration[] = [];
-    let syntaxErrors = 0;
+    let syntaxErrors = unclosedAt.size;
     let skips = 0;
     /** Errors that are a keyword written as a value: their help names enums, known at the end. */
     const keywordValues: { position: number; keyword: string }[] = [];
+    /** The brackets left open whose error already took the parser's message at their closer. */
+    const merged = new Set<Unclosed>();
     /** Reports one syntax error of `chunk`; false once the file has reported as many as it may. */
     const report = (error: IRecognitionException, chunk: readonly IToken[], following: IToken | undefined): boolean => {
       if (syntaxErrors++ >= MAX_SYNTAX_ERRORS_PER_FILE) return false;
@@ -167,6 +192,20 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       if (previous && reported && reported !== previous && reported.tokenType.name !== "EOF") {
         message = message.replace(` after ${describeToken(reported)}, found`, ` after ${describeToken(previous)}, found`);
       }
+      // At the end of a rule, the token found is the policy's `}`.
+      const found = error.token.tokenType.name === "EOF" ? following : error.token;
+      const leftOpen = found && closed.closers.get(found);
+      if (leftOpen) {
+        // At a closer put in for a bracket left open, what was unfinished before it is the first
+        // mistake there: that bracket's error says it, with what the file has there.
+        const position = unclosedAt.get(leftOpen);
+        const foundText = ` found ${describeToken(found)}`;
+        if (position !== undefined && message.endsWith(foundText) && !merged.has(leftOpen)) {
+          merged.add(leftOpen);
+          diagnostics[position] = { ...diagnostics[position]!, message: `${message.slice(0, -foundText.length)} found ${leftOpen.found}` };
+        }
+        return true;
+      }
       // At the end of the chunk, the token found is the one after it (`== deny`: a `deny` starts
       // a rule); one followed by a `.` (`== deny.all`) is a dotted name, not a member.
       const keyword = index >= 0 ? keywordWrittenAsValue(chunk, index) : following && file.text.charAt(following.endOffset! + 1) !== "." ? keywordWrittenAsValue([...chunk, following], chunk.length) : undefined;
@@ -176,8 +215,10 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
         diagnostics.push(diagnostic("PC103", misCased.message, tokenSpan(file, misCased.word), misCased.help));
         return true;
       }
-      const unclosed = message.startsWith("expected `}`") ? unclosedBrace(chunk) : message.startsWith("expected `)`") ? unclosedParenthesis(chunk, index < 0 ? chunk.length : index) : undefined;
-      const help = (index >= 0 ? helpForSyntaxError(chunk, index, message.startsWith("expected a declaration")) : undefined) ?? (unclosed ? `the \`${unclosed.image}\` opened at ${unclosed.startLine}:${unclosed.startColumn} is never closed` : undefined);
+      const end = index < 0 ? chunk.length : index;
+      const pair = BRACKET_PAIRS.find(([, closer]) => message.startsWith(`expected ${closer.LABEL}`));
+      const unclosed = pair === undefined ? undefined : pair[0] === T.LBrace ? unclosedBrace(chunk) : unclosedBracket(chunk, end, pair[0], pair[1]);
+      const help = (index >= 0 ? helpForSyntaxError(chunk, index, message.startsWith("expected a declaration")) : undefined) ?? (unclosed ? neverClosedHelp(chunk, [{ opener: chunk.indexOf(unclosed), at: end }], (i) => chunk[i] ?? following) : undefined);
       diagnostics.push(diagnostic("PC103", message, at, help));
       return true;
     };
@@ -218,7 +259,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     };
     // Declarations, and the rules of a policy, are parsed one at a time: each CST is turned into
     // AST and dropped at once, so a 10,000-rule set never holds a giant CST (that cost seconds of GC).
-    const { chunks, strayCloses, rulesOutsidePolicies } = splitDeclarations(quoteBareAnnotationArguments(tokens, file, diagnostics));
+    const { chunks, strayCloses, rulesOutsidePolicies } = splitDeclarations(quoteBareAnnotationArguments(closed.tokens, file, diagnostics));
     for (const { brace, policyName } of strayCloses) {
       diagnostics.push(diagnostic("PC103", `this \`}\` closes \`policy ${policyName?.image ?? ""}\` early: rules follow it`, tokenSpan(file, brace), "remove it: a policy's `}` goes after its last rule"));
     }
@@ -450,8 +491,6 @@ interface TrailingAnnotation {
   /** The clause keyword that comes next instead (`when` on the following line): it continues `follows`'s rule. */
   readonly continues?: IToken;
 }
-
-const CLAUSE_KEYWORDS = new Set<unknown>([T.Kw.when, T.Kw.unless, T.Kw.reason, T.Kw.grant, T.Kw.revoke]);
 
 /** A rule's tokens, or a declaration's written among rules (reported, and kept as a declaration). */
 interface RulePart {

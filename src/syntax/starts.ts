@@ -9,6 +9,9 @@ export const DECLARATION_STARTS = new Set<unknown>([T.Kw.enum, T.Kw.type, T.Kw.a
 export const OPENERS = new Set<unknown>([T.LBrace, T.LParen, T.LBracket]);
 export const CLOSERS = new Set<unknown>([T.RBrace, T.RParen, T.RBracket]);
 
+/** The keywords that start a rule's clauses. */
+export const CLAUSE_KEYWORDS = new Set<unknown>([T.Kw.when, T.Kw.unless, T.Kw.reason, T.Kw.grant, T.Kw.revoke]);
+
 /** Tokens after which a declaration keyword is a name (`tool agent.delegate`, `intent context.search`, `policy user`). */
 export const NAME_BEFORE = new Set<unknown>([T.Dot, T.Kw.tool, T.Kw.intent, T.Kw.policy]);
 
@@ -39,12 +42,15 @@ export function startsRule(tokens: readonly IToken[], i: number): boolean {
   return end !== undefined && end < tokens.length && EFFECT_KEYWORDS.has(tokens[end]!.tokenType);
 }
 
-/** The index just past the annotation starting at `start` (`@name`, `@name(…)`), or undefined when its `(` is not closed before `limit`. */
-export function annotationEnd(tokens: readonly IToken[], start: number, limit: number): number | undefined {
+/**
+ * The index just past the annotation starting at `start` (`@name`, `@name(…)`), or undefined when
+ * its `(` is not closed before `limit` (or, `onItsLine`, on the line of its `@`).
+ */
+export function annotationEnd(tokens: readonly IToken[], start: number, limit: number, onItsLine = false): number | undefined {
   const end = start + 2;
   if (end >= limit || tokens[end]!.tokenType !== T.LParen) return Math.min(end, limit);
   let depth = 0;
-  for (let i = end; i < limit; i++) {
+  for (let i = end; i < limit && (!onItsLine || tokens[i]!.startLine === tokens[start]!.startLine); i++) {
     const type = tokens[i]!.tokenType;
     if (OPENERS.has(type)) depth++;
     else if (CLOSERS.has(type) && --depth === 0) return i + 1;

@@ -1,4 +1,4 @@
-import type { IToken } from "chevrotain";
+import type { IToken, TokenType } from "chevrotain";
 import { tokenMatcher } from "./chevrotain.js";
 import { closestName } from "../diagnostics/suggest.js";
 import { ATTRIBUTE_BLOCKS, BODY_KEYWORDS, EFFECT_KEYWORDS, ENTITY_KEYWORDS, NAMING_KEYWORDS, blockKeyword, openBraceBefore } from "./declarationItems.js";
@@ -459,13 +459,14 @@ export function unclosedBrace(tokens: readonly IToken[]): IToken | undefined {
 
 /**
  * The `(` before `tokens[end]` that no `)` closes, for "expected `)`" (a condition's parenthesis
- * never closed). One closed later (`@controls("a" "b")`, a missing `,`) is not the mistake.
+ * never closed); the same for `[` and `]`, or `<` and `>` (`set<string`). One closed later
+ * (`@controls("a" "b")`, a missing `,`) is not the mistake.
  */
-export function unclosedParenthesis(tokens: readonly IToken[], end: number): IToken | undefined {
+export function unclosedBracket(tokens: readonly IToken[], end: number, opener: TokenType, closer: TokenType): IToken | undefined {
   const open: IToken[] = [];
   for (const token of tokens) {
-    if (token.tokenType === T.LParen) open.push(token);
-    else if (token.tokenType === T.RParen) open.pop();
+    if (token.tokenType === opener) open.push(token);
+    else if (token.tokenType === closer) open.pop();
   }
   const before = tokens[end]?.startOffset ?? Infinity;
   return open.filter((token) => token.startOffset < before).at(-1);
