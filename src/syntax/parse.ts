@@ -67,11 +67,13 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     const lexed = T.policyLexer.tokenize(file.text);
     /** The end of a hyphenated name already reported: its other `-` say nothing new. */
     let hyphenatedNameEnd = -1;
+    let unions: UnionLines | undefined;
     for (const error of lexed.errors) {
       const character = file.text.slice(error.offset, error.offset + (error.length || 1));
       // A run with a bidirectional control is PC112, below.
       if (hasBidiControl(character)) continue;
       if (error.offset < hyphenatedNameEnd) continue;
+      if (character === "|" && (unions ??= new UnionLines(lexed.tokens)).holds(error.offset, file.position(error.offset).line)) continue;
       const hyphenated = hyphenatedName(file.text, error.offset);
       if (hyphenated) {
         hyphenatedNameEnd = hyphenated.end;
@@ -361,6 +363,31 @@ function trailingAnnotationDiagnostic(file: SourceFile, trailing: TrailingAnnota
       ? `${head} annotations go before a rule's \`allow\`, \`ask\` or \`deny\` (the \`${trailing.continues.image}\` on line ${trailing.continues.startLine} still belongs to the \`${trailing.follows.image}\` rule)`
       : `${head} an annotation describes the rule after it, and none follows`;
   return diagnostic("PC111", message, span, "put annotations on their own line before the rule they describe");
+}
+
+/**
+ * The lines where an enum is written as a union of other languages (`enum Color = red | green`,
+ * TypeScript's `type Color = "red" | "green"`): the syntax error at the `=` says how to write it,
+ * so the `|` after it on its line are part of that one mistake. Asked in the order of the text.
+ */
+class UnionLines {
+  /** Each union's `=`. */
+  private readonly equals: IToken[] = [];
+  private next = 0;
+
+  constructor(tokens: readonly IToken[]) {
+    for (let i = 2; i < tokens.length; i++) {
+      const keyword = tokens[i - 2]!.tokenType;
+      if (tokens[i]!.tokenType === T.SingleEq && (keyword === T.Kw.enum || keyword === T.Kw.type) && tokenMatcher(tokens[i - 1]!, T.AnyName)) this.equals.push(tokens[i]!);
+    }
+  }
+
+  /** Whether `offset`, on `line`, is after a union's `=` on its line; offsets must come in order. */
+  holds(offset: number, line: number): boolean {
+    while (this.next + 1 < this.equals.length && this.equals[this.next + 1]!.startOffset < offset) this.next++;
+    const equals = this.equals[this.next];
+    return equals !== undefined && equals.startOffset < offset && equals.startLine === line;
+  }
 }
 
 /** Advice for the first unexpected character of a run (the lexer reports `&&` as one run), given the character after it. */

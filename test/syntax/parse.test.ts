@@ -443,6 +443,18 @@ describe("one-edit mistakes get the edit as their help", () => {
     expect(first('policy p {\n  deny http.get when args.url ~= "x"\n}\n')?.help).toBe('match a pattern with `like` and `*`, as in `args.url like "*evil*"`, or compare with `==`');
     expect(first("agent { \u00e9quipe: string }")?.help).toBe("names are ASCII letters, digits and `_`; other text goes in strings");
   });
+
+  it("an enum written as a union is one error with the enum in braces", () => {
+    expect(problems("enum Color = red | green\ntool kb.read {}\n")).toEqual(syntaxError(1, 12, "expected `{`, found `=`", "an enum lists its members in braces: write `enum Color { red, green }`"));
+    expect(problems('enum Color = "red", "green"\n')[0]!.help).toBe("an enum lists its members in braces: write `enum Color { red, green }`");
+    expect(problems('type Color = "red" | "green"\n')).toEqual(syntaxError(1, 12, "expected `{`, found `=`", "a type of a few values is an enum: write `enum Color { red, green }`"));
+    expect(problems("type Address = { street: string }\n")).toEqual(syntaxError(1, 14, "expected `{`, found `=`", "`type` takes no `=`: write `type Address { … }`"));
+    // A `|` elsewhere is still its own mistake.
+    expect(problems("enum Color = red | green\npolicy p { deny * when a | b }\n").map((p) => [p.code, p.line])).toEqual([
+      ["PC100", 2],
+      ["PC103", 1],
+    ]);
+  });
 });
 
 describe("a mistake inside a declaration's block is one error: its item is skipped, the items after it still parsed", () => {
