@@ -9,6 +9,7 @@ import { EFFECT_KEYWORDS, mistakenItem } from "./declarationItems.js";
 import { annotationEnd, annotationsEnd, CLAUSE_KEYWORDS, CLOSERS, DECLARATION_STARTS, declarationShapeAt, NAME_BEFORE, OPENERS, startsRule } from "./starts.js";
 import { describeToken, firstErrorGrammar, grammarInstance, type PolicyGrammar } from "./grammar.js";
 import { durationSuggestion } from "./literals.js";
+import { missingQuotes, type MissingQuote } from "./missingQuote.js";
 import { quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
 import { bidiControlDiagnostics, hasBidiControl, invisibleCharacterMessage } from "./hiddenCharacters.js";
 import { capitalisedOperandKeyword, helpForSyntaxError, keywordValueHelp, keywordWrittenAsValue, unclosedBrace, unclosedBracket } from "./syntaxHelp.js";
@@ -65,6 +66,14 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
   const empty: PolicyFile = { kind: "PolicyFile", path: file.path, declarations: [], span: { file, start: 0, end: file.text.length } };
   try {
     const lexed = T.policyLexer.tokenize(file.text);
+    /** Strings whose closing `"` is missing before the next string, by line: found when there is a mistake to look at. */
+    let quotesMissing: Map<number, MissingQuote> | undefined;
+    const missingQuoteOn = (line: number): MissingQuote | undefined => (quotesMissing ??= missingQuotes(lexed.tokens, file.text)).get(line);
+    /** Whether `offset`, on `line`, is after a string whose closing `"` is missing before the next string: an echo of it. */
+    const afterMissingQuote = (offset: number, line: number): boolean => {
+      const missing = missingQuoteOn(line);
+      return missing !== undefined && offset > missing.string.startOffset && offset < missing.end;
+    };
     /** The end of a hyphenated name already reported: its other `-` say nothing new. */
     let hyphenatedNameEnd = -1;
     let unions: UnionLines | undefined;
@@ -73,6 +82,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       // A run with a bidirectional control is PC112, below.
       if (hasBidiControl(character)) continue;
       if (error.offset < hyphenatedNameEnd) continue;
+      if (afterMissingQuote(error.offset, file.position(error.offset).line)) continue;
       if (character === "|" && (unions ??= new UnionLines(lexed.tokens)).holds(error.offset, file.position(error.offset).line)) continue;
       const hyphenated = hyphenatedName(file.text, error.offset);
       if (hyphenated) {
@@ -117,7 +127,12 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     for (const token of lexed.tokens) {
       switch (token.tokenType) {
         case T.UnterminatedString: {
-          diagnostics.push(diagnostic("PC101", "unterminated string", tokenSpan(file, token), 'add the closing `"` on the same line'));
+          const missing = missingQuoteOn(token.startLine!);
+          if (missing === undefined) diagnostics.push(diagnostic("PC101", "unterminated string", tokenSpan(file, token), 'add the closing `"` on the same line'));
+          else {
+            const span = { file, start: missing.string.startOffset, end: missing.string.startOffset + 1 + missing.closesAfter.length };
+            diagnostics.push(diagnostic("PC101", "unterminated string", span, `add the closing \`"\` after \`${missing.closesAfter}\`: as written, the string ends at the \`"\` that opens the next one`));
+          }
           // Keep parsing as if it were closed, so one missing quote gives one error.
           tokens.push({ ...token, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
           unterminated.add(tokens[tokens.length - 1]!);
@@ -185,7 +200,10 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
         if (last) at = { file, start: last.endOffset! + 1, end: last.endOffset! + 1 };
         if (following) message = message.replace(/found the end of the file$/, `found ${describeToken(following)}`);
       }
+      if (Number.isFinite(error.token.startOffset) && afterMissingQuote(error.token.startOffset, error.token.startLine!)) return true;
       const index = chunk.indexOf(error.token);
+      // A string without its closing `"` took the rest of its line: what was expected there is in it.
+      if (index !== 0 && unterminated.has(chunk[index > 0 ? index - 1 : chunk.length - 1]!)) return true;
       if (index !== 0 && followsUnexpectedCharacter(chunk[index > 0 ? index - 1 : chunk.length - 1], index > 0 ? error.token : following)) return true;
       const reported = (error as { previousToken?: IToken }).previousToken;
       const previous = chunk[index - 1];

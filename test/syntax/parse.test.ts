@@ -616,6 +616,22 @@ describe("a bracket left open is one error, and what follows it is still read", 
     ]);
   });
 
+  it("a string without its closing `\"` is one error: what it took from its line (a `)`, a `]`, `for 5m`) is not reported again", () => {
+    const PC101 = { code: "PC101", message: "unterminated string", help: 'add the closing `"` on the same line' };
+    expect(problems('policy p {\n  allow kb.read when agent.team in ["a", "b]\n}\n')).toEqual([{ ...PC101, line: 2, column: 42 }]);
+    expect(problems('policy p {\n  allow kb.read grant "kb:read for 5m\n  @name("n")\n  deny kb.write\n}\n')).toEqual([{ ...PC101, line: 2, column: 23 }]);
+  });
+
+  it("a string whose closing `\"` is missing before the next string is one error at it, saying where the `\"` goes", () => {
+    const help = (word: string): string => `add the closing \`"\` after \`${word}\`: as written, the string ends at the \`"\` that opens the next one`;
+    expect(problems('policy p {\n  @controls("OWASP-ASI01, "OWASP-ASI02")\n  allow kb.read\n}\n')).toEqual([{ code: "PC101", line: 2, column: 13, message: "unterminated string", help: help("OWASP-ASI01") }]);
+    // The next rules are still read, and their mistakes reported.
+    expect(problems('policy p {\n  allow kb.read when agent.team in ["support, "sales"]\n  deny kb.write when agent.team = "x"\n}\n')).toEqual([
+      { code: "PC101", line: 2, column: 37, message: "unterminated string", help: help("support") },
+      { code: "PC103", line: 3, column: 33, message: EQUALS },
+    ]);
+  });
+
   it("a declaration among a policy's rules is not where the policy ends when its `}` comes later, even unindented", () => {
     expect(problems("policy p {\n  allow x\ntool kb.reindex { risk low }\n  allow y\n}\n")).toEqual(syntaxError(3, 1, "expected a rule (`allow`, `ask` or `deny`), found a declaration (`tool`) inside `policy p`", "declarations go outside policy blocks: move it above `policy p {`"));
     // Indented more than the policy, it is among its rules even when the `}` is missing.
