@@ -1,20 +1,31 @@
-import type { IRecognitionException, IToken } from "chevrotain";
+import type { IRecognitionException, IToken, TokenType } from "chevrotain";
 import { tokenMatcher } from "./chevrotain.js";
 import type { Declaration, EnumDecl, PolicyFile, Rule } from "../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { SourceFile } from "../source/SourceFile.js";
 import type { Span } from "../source/Span.js";
 import { AstBuilder } from "./astBuilder.js";
-import { mistakenItem } from "./declarationItems.js";
+import { EFFECT_KEYWORDS, mistakenItem } from "./declarationItems.js";
+import { annotationEnd, annotationsEnd, CLAUSE_KEYWORDS, CLOSERS, DECLARATION_STARTS, declarationShapeAt, NAME_BEFORE, OPENERS, startsRule } from "./starts.js";
 import { describeToken, firstErrorGrammar, grammarInstance, type PolicyGrammar } from "./grammar.js";
 import { durationSuggestion } from "./literals.js";
+import { missingQuotes, type MissingQuote } from "./missingQuote.js";
 import { quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
 import { bidiControlDiagnostics, hasBidiControl, invisibleCharacterMessage } from "./hiddenCharacters.js";
-import { capitalisedOperandKeyword, helpForSyntaxError, keywordValueHelp, keywordWrittenAsValue, unclosedBrace, unclosedParenthesis } from "./syntaxHelp.js";
+import { capitalisedOperandKeyword, helpForSyntaxError, keywordValueHelp, keywordWrittenAsValue, unclosedBrace, unclosedBracket } from "./syntaxHelp.js";
 import * as T from "./tokens.js";
+import { closeUnclosedBrackets, neverClosedHelp, type Unclosed } from "./unclosedBrackets.js";
 
 /** Tokens that hold any character: a bidirectional control in one is reported (PC112). */
 const TEXT_TOKENS = new Set<unknown>([T.StringLiteral, T.UnterminatedString, T.SingleQuotedString, T.CurlyQuotedString, T.UnterminatedBlockComment]);
+
+/** The brackets whose "expected" closer gets a help naming the opener left open. */
+const BRACKET_PAIRS: readonly (readonly [TokenType, TokenType])[] = [
+  [T.LBrace, T.RBrace],
+  [T.LParen, T.RParen],
+  [T.LBracket, T.RBracket],
+  [T.Less, T.Greater],
+];
 
 /** Deeper nesting than this is refused before parsing, so recursion can never exhaust the stack. */
 export const MAX_NESTING = 100;
@@ -55,13 +66,24 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
   const empty: PolicyFile = { kind: "PolicyFile", path: file.path, declarations: [], span: { file, start: 0, end: file.text.length } };
   try {
     const lexed = T.policyLexer.tokenize(file.text);
+    /** Strings whose closing `"` is missing before the next string, by line: found when there is a mistake to look at. */
+    let quotesMissing: Map<number, MissingQuote> | undefined;
+    const missingQuoteOn = (line: number): MissingQuote | undefined => (quotesMissing ??= missingQuotes(lexed.tokens, file.text)).get(line);
+    /** Whether `offset`, on `line`, is after a string whose closing `"` is missing before the next string: an echo of it. */
+    const afterMissingQuote = (offset: number, line: number): boolean => {
+      const missing = missingQuoteOn(line);
+      return missing !== undefined && offset > missing.string.startOffset && offset < missing.end;
+    };
     /** The end of a hyphenated name already reported: its other `-` say nothing new. */
     let hyphenatedNameEnd = -1;
+    let unions: UnionLines | undefined;
     for (const error of lexed.errors) {
       const character = file.text.slice(error.offset, error.offset + (error.length || 1));
       // A run with a bidirectional control is PC112, below.
       if (hasBidiControl(character)) continue;
       if (error.offset < hyphenatedNameEnd) continue;
+      if (afterMissingQuote(error.offset, file.position(error.offset).line)) continue;
+      if (character === "|" && (unions ??= new UnionLines(lexed.tokens)).holds(error.offset, file.position(error.offset).line)) continue;
       const hyphenated = hyphenatedName(file.text, error.offset);
       if (hyphenated) {
         hyphenatedNameEnd = hyphenated.end;
@@ -96,16 +118,26 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     };
     const holdsUnexpectedCharacter = (from: IToken, to: IToken): boolean => lexed.errors.some((e) => e.offset > from.startOffset && e.offset < to.endOffset!);
     const tokens: IToken[] = [];
+    /** Strings without their closing `"`: one may hold the `)` or `}` meant to close a bracket. */
+    const unterminated = new Set<IToken>();
+    let commentToEnd = false;
     let depth = 0;
     let notRun = 0;
     let tooDeep = false;
     for (const token of lexed.tokens) {
       switch (token.tokenType) {
-        case T.UnterminatedString:
-          diagnostics.push(diagnostic("PC101", "unterminated string", tokenSpan(file, token), 'add the closing `"` on the same line'));
+        case T.UnterminatedString: {
+          const missing = missingQuoteOn(token.startLine!);
+          if (missing === undefined) diagnostics.push(diagnostic("PC101", "unterminated string", tokenSpan(file, token), 'add the closing `"` on the same line'));
+          else {
+            const span = { file, start: missing.string.startOffset, end: missing.string.startOffset + 1 + missing.closesAfter.length };
+            diagnostics.push(diagnostic("PC101", "unterminated string", span, `add the closing \`"\` after \`${missing.closesAfter}\`: as written, the string ends at the \`"\` that opens the next one`));
+          }
           // Keep parsing as if it were closed, so one missing quote gives one error.
           tokens.push({ ...token, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
+          unterminated.add(tokens[tokens.length - 1]!);
           continue;
+        }
         case T.SingleQuotedString:
         case T.CurlyQuotedString: {
           const meant = doubleQuoted(token.image.slice(1, -1));
@@ -117,6 +149,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
         }
         case T.UnterminatedBlockComment:
           diagnostics.push(diagnostic("PC102", "unterminated block comment", { file, start: token.startOffset, end: token.startOffset + 2 }, "close it with `*/`"));
+          commentToEnd = true;
           continue;
         case T.MalformedDuration:
           diagnostics.push(diagnostic("PC104", `malformed duration \`${token.image}\``, tokenSpan(file, token), durationSuggestion(token.image) ?? "a duration is a whole number and a unit: `500ms`, `30s`, `5m`, `2h`, `1d`"));
@@ -138,13 +171,23 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     diagnostics.push(...bidiControlDiagnostics(file, textHolders, lexed.errors.map((e) => ({ offset: e.offset, length: e.length || 1 }))));
     if (tooDeep) return { file, ast: empty, comments, docComments, diagnostics };
 
+    const closed = closeUnclosedBrackets(tokens, file, unterminated, commentToEnd);
+    /** Where each bracket left open is reported among the diagnostics, for the parser's error at its closer. */
+    const unclosedAt = new Map<Unclosed, number>();
+    for (const unclosed of closed.unclosed) {
+      if (unclosed.diagnostic === undefined || unclosedAt.size >= MAX_SYNTAX_ERRORS_PER_FILE) continue;
+      unclosedAt.set(unclosed, diagnostics.length);
+      diagnostics.push(unclosed.diagnostic);
+    }
     const parser = grammarInstance();
     const builder = new AstBuilder(file, docComments);
     const declarations: Declaration[] = [];
-    let syntaxErrors = 0;
+    let syntaxErrors = unclosedAt.size;
     let skips = 0;
     /** Errors that are a keyword written as a value: their help names enums, known at the end. */
     const keywordValues: { position: number; keyword: string }[] = [];
+    /** The brackets left open whose error already took the parser's message at their closer. */
+    const merged = new Set<Unclosed>();
     /** Reports one syntax error of `chunk`; false once the file has reported as many as it may. */
     const report = (error: IRecognitionException, chunk: readonly IToken[], following: IToken | undefined): boolean => {
       if (syntaxErrors++ >= MAX_SYNTAX_ERRORS_PER_FILE) return false;
@@ -157,7 +200,10 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
         if (last) at = { file, start: last.endOffset! + 1, end: last.endOffset! + 1 };
         if (following) message = message.replace(/found the end of the file$/, `found ${describeToken(following)}`);
       }
+      if (Number.isFinite(error.token.startOffset) && afterMissingQuote(error.token.startOffset, error.token.startLine!)) return true;
       const index = chunk.indexOf(error.token);
+      // A string without its closing `"` took the rest of its line: what was expected there is in it.
+      if (index !== 0 && unterminated.has(chunk[index > 0 ? index - 1 : chunk.length - 1]!)) return true;
       if (index !== 0 && followsUnexpectedCharacter(chunk[index > 0 ? index - 1 : chunk.length - 1], index > 0 ? error.token : following)) return true;
       const reported = (error as { previousToken?: IToken }).previousToken;
       const previous = chunk[index - 1];
@@ -165,6 +211,20 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       // names the last skipped token as the one before the error (`expected } after *, found *`).
       if (previous && reported && reported !== previous && reported.tokenType.name !== "EOF") {
         message = message.replace(` after ${describeToken(reported)}, found`, ` after ${describeToken(previous)}, found`);
+      }
+      // At the end of a rule, the token found is the policy's `}`.
+      const found = error.token.tokenType.name === "EOF" ? following : error.token;
+      const leftOpen = found && closed.closers.get(found);
+      if (leftOpen) {
+        // At a closer put in for a bracket left open, what was unfinished before it is the first
+        // mistake there: that bracket's error says it, with what the file has there.
+        const position = unclosedAt.get(leftOpen);
+        const foundText = ` found ${describeToken(found)}`;
+        if (position !== undefined && message.endsWith(foundText) && !merged.has(leftOpen)) {
+          merged.add(leftOpen);
+          diagnostics[position] = { ...diagnostics[position]!, message: `${message.slice(0, -foundText.length)} found ${leftOpen.found}` };
+        }
+        return true;
       }
       // At the end of the chunk, the token found is the one after it (`== deny`: a `deny` starts
       // a rule); one followed by a `.` (`== deny.all`) is a dotted name, not a member.
@@ -175,8 +235,10 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
         diagnostics.push(diagnostic("PC103", misCased.message, tokenSpan(file, misCased.word), misCased.help));
         return true;
       }
-      const unclosed = message.startsWith("expected `}`") ? unclosedBrace(chunk) : message.startsWith("expected `)`") ? unclosedParenthesis(chunk, index < 0 ? chunk.length : index) : undefined;
-      const help = (index >= 0 ? helpForSyntaxError(chunk, index, message.startsWith("expected a declaration")) : undefined) ?? (unclosed ? `the \`${unclosed.image}\` opened at ${unclosed.startLine}:${unclosed.startColumn} is never closed` : undefined);
+      const end = index < 0 ? chunk.length : index;
+      const pair = BRACKET_PAIRS.find(([, closer]) => message.startsWith(`expected ${closer.LABEL}`));
+      const unclosed = pair === undefined ? undefined : pair[0] === T.LBrace ? unclosedBrace(chunk) : unclosedBracket(chunk, end, pair[0], pair[1]);
+      const help = (index >= 0 ? helpForSyntaxError(chunk, index, message.startsWith("expected a declaration")) : undefined) ?? (unclosed ? neverClosedHelp(chunk, [{ opener: chunk.indexOf(unclosed), at: end }], (i) => chunk[i] ?? following) : undefined);
       diagnostics.push(diagnostic("PC103", message, at, help));
       return true;
     };
@@ -217,7 +279,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     };
     // Declarations, and the rules of a policy, are parsed one at a time: each CST is turned into
     // AST and dropped at once, so a 10,000-rule set never holds a giant CST (that cost seconds of GC).
-    const { chunks, strayCloses, rulesOutsidePolicies } = splitDeclarations(quoteBareAnnotationArguments(tokens, file, diagnostics));
+    const { chunks, strayCloses, rulesOutsidePolicies } = splitDeclarations(quoteBareAnnotationArguments(closed.tokens, file, diagnostics));
     for (const { brace, policyName } of strayCloses) {
       diagnostics.push(diagnostic("PC103", `this \`}\` closes \`policy ${policyName?.image ?? ""}\` early: rules follow it`, tokenSpan(file, brace), "remove it: a policy's `}` goes after its last rule"));
     }
@@ -277,7 +339,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
 
 /** PC103 for rules written where declarations go, outside any `policy` block. */
 function ruleOutsidePolicyDiagnostic(file: SourceFile, chunk: readonly IToken[], closeOnly: boolean): Diagnostic {
-  const effect = chunk.find((token) => EFFECTS.has(token.tokenType)) ?? chunk[0]!;
+  const effect = chunk.find((token) => EFFECT_KEYWORDS.has(token.tokenType)) ?? chunk[0]!;
   const help = closeOnly ? "rules go inside `policy NAME { … }`: write `policy NAME {` before the first rule" : "rules go inside `policy NAME { … }`: write `policy NAME {` before the first rule and `}` after the last";
   return diagnostic("PC103", `expected a declaration, found a rule (\`${effect.image}\`) outside any policy`, tokenSpan(file, effect), help);
 }
@@ -319,6 +381,31 @@ function trailingAnnotationDiagnostic(file: SourceFile, trailing: TrailingAnnota
       ? `${head} annotations go before a rule's \`allow\`, \`ask\` or \`deny\` (the \`${trailing.continues.image}\` on line ${trailing.continues.startLine} still belongs to the \`${trailing.follows.image}\` rule)`
       : `${head} an annotation describes the rule after it, and none follows`;
   return diagnostic("PC111", message, span, "put annotations on their own line before the rule they describe");
+}
+
+/**
+ * The lines where an enum is written as a union of other languages (`enum Color = red | green`,
+ * TypeScript's `type Color = "red" | "green"`): the syntax error at the `=` says how to write it,
+ * so the `|` after it on its line are part of that one mistake. Asked in the order of the text.
+ */
+class UnionLines {
+  /** Each union's `=`. */
+  private readonly equals: IToken[] = [];
+  private next = 0;
+
+  constructor(tokens: readonly IToken[]) {
+    for (let i = 2; i < tokens.length; i++) {
+      const keyword = tokens[i - 2]!.tokenType;
+      if (tokens[i]!.tokenType === T.SingleEq && (keyword === T.Kw.enum || keyword === T.Kw.type) && tokenMatcher(tokens[i - 1]!, T.AnyName)) this.equals.push(tokens[i]!);
+    }
+  }
+
+  /** Whether `offset`, on `line`, is after a union's `=` on its line; offsets must come in order. */
+  holds(offset: number, line: number): boolean {
+    while (this.next + 1 < this.equals.length && this.equals[this.next + 1]!.startOffset < offset) this.next++;
+    const equals = this.equals[this.next];
+    return equals !== undefined && equals.startOffset < offset && equals.startLine === line;
+  }
 }
 
 /** Advice for the first unexpected character of a run (the lexer reports `&&` as one run), given the character after it. */
@@ -390,14 +477,6 @@ function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
   });
 }
 
-const DECLARATION_STARTS = new Set<unknown>([T.Kw.enum, T.Kw.type, T.Kw.agent, T.Kw.user, T.Kw.context, T.Kw.tool, T.Kw.intent, T.Kw.policy]);
-const EFFECTS = new Set<unknown>([T.Kw.allow, T.Kw.ask, T.Kw.deny]);
-const OPENERS = new Set<unknown>([T.LBrace, T.LParen, T.LBracket]);
-const CLOSERS = new Set<unknown>([T.RBrace, T.RParen, T.RBracket]);
-
-/** Tokens after which a declaration keyword is a name (`tool agent.delegate`, `intent context.search`, `policy user`). */
-const NAME_BEFORE = new Set<unknown>([T.Dot, T.Kw.tool, T.Kw.intent, T.Kw.policy]);
-
 /**
  * Splits tokens at declaration keywords outside any brackets. Text that fits nowhere stays with
  * its neighbours, where the parser reports it. A `}` that closes a policy just before another
@@ -443,36 +522,6 @@ function splitDeclarations(tokens: readonly IToken[]): { chunks: IToken[][]; str
   return { chunks, strayCloses, rulesOutsidePolicies };
 }
 
-/** Entities are declared by their keyword and a block (`agent { … }`); other declarations name what they declare. */
-const ENTITY_KEYWORDS = new Set<unknown>([T.Kw.agent, T.Kw.user, T.Kw.context]);
-
-/**
- * Whether a declaration starts at `tokens[i]` by its whole shape, `agent {` or `tool kb.search {`,
- * not by its keyword alone: among rules, `agent`, `tool` and `intent` are also a condition's values
- * (`agent.team`, `tool == kb.search`), and no `{` ever comes in a rule.
- */
-function declarationShapeAt(tokens: readonly IToken[], i: number): boolean {
-  const keyword = tokens[i]!;
-  if (!DECLARATION_STARTS.has(keyword.tokenType)) return false;
-  const previous = tokens[i - 1]?.tokenType;
-  if (previous === T.Dot || previous === T.At || previous === T.Kw.has || NAME_BEFORE.has(previous)) return false;
-  let next = i + 1;
-  if (!ENTITY_KEYWORDS.has(keyword.tokenType)) {
-    if (!tokens[next] || !tokenMatcher(tokens[next]!, T.AnyName)) return false;
-    next++;
-    while (tokens[next]?.tokenType === T.Dot && tokens[next + 1] && tokenMatcher(tokens[next + 1]!, T.AnyName)) next += 2;
-  }
-  return tokens[next]?.tokenType === T.LBrace;
-}
-
-/** Whether a rule starts at `i`: an effect, or annotations followed by one (not by a declaration). */
-function startsRule(tokens: readonly IToken[], i: number): boolean {
-  if (EFFECTS.has(tokens[i]!.tokenType)) return true;
-  if (tokens[i]!.tokenType !== T.At) return false;
-  const end = annotationsEnd(tokens, i, tokens.length);
-  return end !== undefined && end < tokens.length && EFFECTS.has(tokens[end]!.tokenType);
-}
-
 /**
  * An annotation written after a rule on the rule's own line (`allow a.x @name("x")`). It reads as
  * part of that rule, but annotations describe the rule after them, so it is reported (PC111).
@@ -486,28 +535,6 @@ interface TrailingAnnotation {
   readonly describes?: IToken;
   /** The clause keyword that comes next instead (`when` on the following line): it continues `follows`'s rule. */
   readonly continues?: IToken;
-}
-
-const CLAUSE_KEYWORDS = new Set<unknown>([T.Kw.when, T.Kw.unless, T.Kw.reason, T.Kw.grant, T.Kw.revoke]);
-
-/** The index just past the annotation starting at `start` (`@name`, `@name(…)`), or undefined when its `(` is not closed before `limit`. */
-function annotationEnd(tokens: readonly IToken[], start: number, limit: number): number | undefined {
-  const end = start + 2;
-  if (end >= limit || tokens[end]!.tokenType !== T.LParen) return Math.min(end, limit);
-  let depth = 0;
-  for (let i = end; i < limit; i++) {
-    const type = tokens[i]!.tokenType;
-    if (OPENERS.has(type)) depth++;
-    else if (CLOSERS.has(type) && --depth === 0) return i + 1;
-  }
-  return undefined;
-}
-
-/** The index just past a run of well-formed annotations starting at `start`, or undefined when one is not closed. */
-function annotationsEnd(tokens: readonly IToken[], start: number, limit: number): number | undefined {
-  let end: number | undefined = start;
-  while (end !== undefined && end < limit && tokens[end]!.tokenType === T.At) end = annotationEnd(tokens, end, limit);
-  return end;
 }
 
 /** A rule's tokens, or a declaration's written among rules (reported, and kept as a declaration). */
@@ -569,7 +596,7 @@ function splitRules(tokens: readonly IToken[], from: number, to: number): SplitR
       // After `@`, `.`, `has`, `,` or the effect that starts the rule, an effect word is a name
       // (`allow deny.all`); after an effect word that was a name (`Kind.deny`), it starts a rule.
       // After `else`, it is part of that mistake, which the `else` reports, not a rule of its own.
-      const startsEffect = EFFECTS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && previous !== T.Kw.has && previous !== T.Comma && tokens[i - 1]?.image !== "else" && (effect === undefined || tokens[i - 1] !== effect);
+      const startsEffect = EFFECT_KEYWORDS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && previous !== T.Kw.has && previous !== T.Comma && tokens[i - 1]?.image !== "else" && (effect === undefined || tokens[i - 1] !== effect);
       const end = startsAnnotation && effect && token.startLine === tokens[i - 1]!.endLine ? annotationsEnd(tokens, i, to) : undefined;
       if (end !== undefined && effect) {
         const annotation = tokens.slice(i, annotationEnd(tokens, i, end));
@@ -581,7 +608,7 @@ function splitRules(tokens: readonly IToken[], from: number, to: number): SplitR
         }
         // Followed by a rule on the same line (`allow t @name("b") deny u`), the annotation leads
         // that rule, as written; only one that ends its line reads as the previous rule's.
-        if (EFFECTS.has(next!.tokenType) && next!.startLine !== tokens[end - 1]!.endLine) trailing.push({ annotation, follows: effect, describes: next! });
+        if (EFFECT_KEYWORDS.has(next!.tokenType) && next!.startLine !== tokens[end - 1]!.endLine) trailing.push({ annotation, follows: effect, describes: next! });
       }
       if ((startsAnnotation || startsEffect) && (effect || inDeclaration)) startPart(false);
       if (startsEffect) effect = token;

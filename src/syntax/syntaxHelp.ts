@@ -1,4 +1,4 @@
-import type { IToken } from "chevrotain";
+import type { IToken, TokenType } from "chevrotain";
 import { tokenMatcher } from "./chevrotain.js";
 import { closestName } from "../diagnostics/suggest.js";
 import { ATTRIBUTE_BLOCKS, BODY_KEYWORDS, EFFECT_KEYWORDS, ENTITY_KEYWORDS, NAMING_KEYWORDS, blockKeyword, openBraceBefore } from "./declarationItems.js";
@@ -185,6 +185,7 @@ function helpInDeclaration(tokens: readonly IToken[], index: number): string | u
   if (found.tokenType === T.StringLiteral && (previous.tokenType === T.Kw.tools || (index === 1 && NAMING_KEYWORDS.has(previous.tokenType)))) {
     return `names are written without quotes: \`${previous.image} ${found.image.slice(1, -1)}\``;
   }
+  if (found.tokenType === T.SingleEq && index === 2 && (tokens[0]!.tokenType === T.Kw.enum || tokens[0]!.tokenType === T.Kw.type)) return helpForEquals(tokens, index);
   if (index === 1 && ENTITY_KEYWORDS.has(previous.tokenType) && next?.tokenType === T.LBrace) {
     return `\`${previous.image}\` takes no name: one \`${previous.image} { … }\` block declares the attributes of every request's ${previous.image}`;
   }
@@ -202,6 +203,25 @@ function helpInDeclaration(tokens: readonly IToken[], index: number): string | u
     if (meant !== undefined && meant !== found.image) return `did you mean \`${meant}\`? ${declares}`;
   }
   return undefined;
+}
+
+/**
+ * `enum Color = red | green`, `type Color = "red" | "green"` (a union, as in TypeScript), `enum
+ * Color = red, green`: an enum lists its members in braces. `type Address = { … }`: a record
+ * type takes no `=`.
+ */
+function helpForEquals(tokens: readonly IToken[], index: number): string {
+  const [keyword, name, , next] = [tokens[0]!, tokens[1]!, tokens[2], tokens[3]];
+  if (next?.tokenType === T.LBrace) return `\`${keyword.image}\` takes no \`=\`: write \`${keyword.image} ${name.image} { … }\``;
+  // The members as written on the line of the `=` (its `|` are no tokens), quoted ones unquoted.
+  const members: string[] = [];
+  for (let i = index + 1; i < tokens.length && tokens[i]!.startLine === tokens[index]!.startLine; i++) {
+    const member = tokens[i]!.tokenType === T.StringLiteral ? tokens[i]!.image.slice(1, -1) : isName(tokens[i]!) ? tokens[i]!.image : undefined;
+    if (member !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(member)) members.push(member);
+    else if (tokens[i]!.tokenType !== T.Comma && tokens[i]!.tokenType !== T.StringLiteral) break;
+  }
+  const written = `enum ${name.image} { ${members.length > 0 ? members.join(", ") : "…"} }`;
+  return keyword.tokenType === T.Kw.enum ? `an enum lists its members in braces: write \`${written}\`` : `a type of a few values is an enum: write \`${written}\``;
 }
 
 /**
@@ -459,13 +479,14 @@ export function unclosedBrace(tokens: readonly IToken[]): IToken | undefined {
 
 /**
  * The `(` before `tokens[end]` that no `)` closes, for "expected `)`" (a condition's parenthesis
- * never closed). One closed later (`@controls("a" "b")`, a missing `,`) is not the mistake.
+ * never closed); the same for `[` and `]`, or `<` and `>` (`set<string`). One closed later
+ * (`@controls("a" "b")`, a missing `,`) is not the mistake.
  */
-export function unclosedParenthesis(tokens: readonly IToken[], end: number): IToken | undefined {
+export function unclosedBracket(tokens: readonly IToken[], end: number, opener: TokenType, closer: TokenType): IToken | undefined {
   const open: IToken[] = [];
   for (const token of tokens) {
-    if (token.tokenType === T.LParen) open.push(token);
-    else if (token.tokenType === T.RParen) open.pop();
+    if (token.tokenType === opener) open.push(token);
+    else if (token.tokenType === closer) open.pop();
   }
   const before = tokens[end]?.startOffset ?? Infinity;
   return open.filter((token) => token.startOffset < before).at(-1);

@@ -101,6 +101,24 @@ describe("policyc check: pretty output", () => {
     });
   });
 
+  it("a block left open: one error, at the declaration after it, naming its `{` and where its `}` goes (golden)", async () => {
+    const result = await check(write("open.policy", 'agent { team: string\n\ntool kb.read { risk low }\n\npolicy p {\n  allow kb.read when agent.team == "support"\n}\n'));
+    expect(result).toEqual({
+      code: 1,
+      stdout: [
+        "open.policy:3:1: error[PC103]: expected `}` after `string`, found `tool`",
+        "  |",
+        "3 | tool kb.read { risk low }",
+        "  | ^^^^",
+        "  = help: the `{` of `agent` opened at 1:7 is never closed: add `}` before `tool` at 3:1",
+        "",
+        "1 error, 0 warnings",
+        "",
+      ].join("\n"),
+      stderr: "",
+    });
+  });
+
   it("puts the caret under the whole span", async () => {
     const result = await check(write("decls.policy", DECLS), write("span.policy", policyOf('allow kb.search when agent.attested == "yes"')));
     expect(result.code).toBe(1);

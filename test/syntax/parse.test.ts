@@ -13,6 +13,11 @@ function problems(text: string): { code: string; line: number; column: number; m
   });
 }
 
+/** The diagnostics of a parse that reports one syntax error (PC103), as `problems` gives them. */
+function syntaxError(line: number, column: number, message: string, help?: string): ReturnType<typeof problems> {
+  return [help === undefined ? { code: "PC103", line, column, message } : { code: "PC103", line, column, message, help }];
+}
+
 function rulesOf(text: string): A.Rule[] {
   const result = parse(text, "t.policy");
   expect(result.diagnostics, JSON.stringify(problems(text))).toEqual([]);
@@ -248,9 +253,11 @@ describe("syntax errors", () => {
   });
 
   it("a missing `}` names the `{` left open; a `}` that closes a policy before its last rule says so", () => {
-    const missing = problems("tool sql.query {\n  args { database: string, limit?: int\n}\n\ntool sql.export {}\n");
-    expect(missing).toEqual([expect.objectContaining({ code: "PC103", line: 5, help: "the `{` opened at 2:8 is never closed" })]);
-    expect(problems("policy p {\n  allow kb.x\n")[0]!.help).toBe("the `{` opened at 1:10 is never closed");
+    // The `}` lined up with `tool` closes `tool`: the `{` of `args` is the one left open.
+    expect(problems("tool sql.query {\n  args { database: string, limit?: int\n}\n\ntool sql.export {}\n")).toEqual([
+      { code: "PC103", line: 3, column: 1, message: "expected `}` after `int`, found `}`", help: "the `{` of `args` opened at 2:8 is never closed: add `}` at the end of line 2" },
+    ]);
+    expect(problems("policy p {\n  allow kb.x\n")[0]!.help).toBe("the `{` of `policy p` opened at 1:10 is never closed: add `}` at the end of the file");
     const early = 'policy analyst {\n  allow kb.x\n    reason "ok"\n  }\n  @name("n")\n  deny kb.y\n    when context.env == prod\n}\n';
     expect(problems(early)).toEqual([
       { code: "PC103", line: 4, column: 3, message: "this `}` closes `policy analyst` early: rules follow it", help: "remove it: a policy's `}` goes after its last rule" },
@@ -417,7 +424,9 @@ describe("one-edit mistakes get the edit as their help", () => {
     const helpOf = (condition: string) => first(`policy p {\n  deny * when ${condition}\n}\n`)?.help;
     expect(helpOf("has(context.destination)")).toBe("`has` goes between the record and the attribute: `context has destination`");
     expect(helpOf("context has destination.zone")).toBe("`has` tests one attribute: write `context has destination and context.destination has zone`");
-    expect(problems("policy p {\n  deny kb.search when (session.calls > 100 or session.denials > 3\n  allow kb.search\n}\n")).toEqual([expect.objectContaining({ line: 3, help: "the `(` opened at 2:23 is never closed" })]);
+    expect(problems("policy p {\n  deny kb.search when (session.calls > 100 or session.denials > 3\n  allow kb.search\n}\n")).toEqual([
+      { code: "PC103", line: 3, column: 3, message: "expected `)` after `3`, found `allow`", help: "the `(` opened at 2:23 is never closed: add `)` at the end of line 2" },
+    ]);
     // A `(` closed later is not the mistake: here a missing `,` is.
     expect(first('policy p {\n  @controls("A" "B") allow kb.search\n}\n')?.help).toBe('separate the two strings with a comma: `"A", "B"`');
   });
@@ -433,6 +442,18 @@ describe("one-edit mistakes get the edit as their help", () => {
     ]);
     expect(first('policy p {\n  deny http.get when args.url ~= "x"\n}\n')?.help).toBe('match a pattern with `like` and `*`, as in `args.url like "*evil*"`, or compare with `==`');
     expect(first("agent { \u00e9quipe: string }")?.help).toBe("names are ASCII letters, digits and `_`; other text goes in strings");
+  });
+
+  it("an enum written as a union is one error with the enum in braces", () => {
+    expect(problems("enum Color = red | green\ntool kb.read {}\n")).toEqual(syntaxError(1, 12, "expected `{`, found `=`", "an enum lists its members in braces: write `enum Color { red, green }`"));
+    expect(problems('enum Color = "red", "green"\n')[0]!.help).toBe("an enum lists its members in braces: write `enum Color { red, green }`");
+    expect(problems('type Color = "red" | "green"\n')).toEqual(syntaxError(1, 12, "expected `{`, found `=`", "a type of a few values is an enum: write `enum Color { red, green }`"));
+    expect(problems("type Address = { street: string }\n")).toEqual(syntaxError(1, 14, "expected `{`, found `=`", "`type` takes no `=`: write `type Address { … }`"));
+    // A `|` elsewhere is still its own mistake.
+    expect(problems("enum Color = red | green\npolicy p { deny * when a | b }\n").map((p) => [p.code, p.line])).toEqual([
+      ["PC100", 2],
+      ["PC103", 1],
+    ]);
   });
 });
 
@@ -468,22 +489,22 @@ describe("a mistake inside a declaration's block is one error: its item is skipp
   });
 
   it("other attribute mistakes, one error each, with the attribute as it is written: `=`, a quoted name, `optional`, `set(…)`, a value for a type", () => {
-    const error = (line: number, column: number, message: string, help?: string) => [help === undefined ? { code: "PC103", line, column, message } : { code: "PC103", line, column, message, help }];
-    expect(problems("agent {\n  team = string\n  zone: Zone\n}")).toEqual(error(2, 8, "expected `:`, found `=`", "an attribute's type follows a `:`: write `team: string`"));
-    expect(problems("type Dest {\n  host: string\n  port = int\n}")).toEqual(error(3, 8, "expected `:`, found `=`", "an attribute's type follows a `:`: write `port: int`"));
-    expect(problems('agent {\n  "team": string\n  zone: Zone\n}')).toEqual(error(2, 3, 'expected `}` after `{`, found `"team"`', "an attribute's name is written without quotes: `team`"));
-    expect(problems("tool kb.read {\n  args {\n    path: string\n    optional limit: int\n  }\n}")).toEqual(error(4, 14, "expected `:` after `optional`, found `limit`", "an optional attribute has a `?` after its name: `limit?: int`"));
-    expect(problems("agent {\n  team: string?\n}")).toEqual(error(2, 15, "expected `}` after `string`, found `?`", "an optional attribute has a `?` after its name: `team?: string`"));
-    expect(problems("agent {\n  roles: set(string)\n  zone: Zone\n}")).toEqual(error(2, 13, "expected `}` after `set`, found `(`", "a set is written `set<string>`"));
-    expect(problems("user {\n  roles: list[string]\n}")).toEqual(error(2, 14, "expected `}` after `list`, found `[`", "a list is written `list<string>`"));
-    expect(problems("agent {\n  roles: [string]\n  zone: Zone\n}")).toEqual(error(2, 10, "expected a name after `:`, found `[`", "a list is written `list<string>`"));
+    expect(problems("agent {\n  team = string\n  zone: Zone\n}")).toEqual(syntaxError(2, 8, "expected `:`, found `=`", "an attribute's type follows a `:`: write `team: string`"));
+    expect(problems("type Dest {\n  host: string\n  port = int\n}")).toEqual(syntaxError(3, 8, "expected `:`, found `=`", "an attribute's type follows a `:`: write `port: int`"));
+    expect(problems('agent {\n  "team": string\n  zone: Zone\n}')).toEqual(syntaxError(2, 3, 'expected `}` after `{`, found `"team"`', "an attribute's name is written without quotes: `team`"));
+    expect(problems("tool kb.read {\n  args {\n    path: string\n    optional limit: int\n  }\n}")).toEqual(syntaxError(4, 14, "expected `:` after `optional`, found `limit`", "an optional attribute has a `?` after its name: `limit?: int`"));
+    expect(problems("agent {\n  team: string?\n}")).toEqual(syntaxError(2, 15, "expected `}` after `string`, found `?`", "an optional attribute has a `?` after its name: `team?: string`"));
+    expect(problems("agent {\n  roles: set(string)\n  zone: Zone\n}")).toEqual(syntaxError(2, 13, "expected `}` after `set`, found `(`", "a set is written `set<string>`"));
+    expect(problems("user {\n  roles: list[string]\n}")).toEqual(syntaxError(2, 14, "expected `}` after `list`, found `[`", "a list is written `list<string>`"));
+    expect(problems("agent {\n  roles: [string]\n  zone: Zone\n}")).toEqual(syntaxError(2, 10, "expected a name after `:`, found `[`", "a list is written `list<string>`"));
     expect(problems('agent {\n  team: "support"\n  zone: Zone\n}')).toEqual(
-      error(2, 9, 'expected a name after `:`, found `"support"`', 'an attribute is declared with its type, as in `team: string`; a rule compares its value, as in `agent.team == "support"`'),
+      syntaxError(2, 9, 'expected a name after `:`, found `"support"`', 'an attribute is declared with its type, as in `team: string`; a rule compares its value, as in `agent.team == "support"`'),
     );
-    expect(problems("type Limits { max: 10 }")).toEqual(error(1, 20, "expected a name after `:`, found `10`", "an attribute is declared with its type, as in `max: int`"));
-    expect(problems("tool kb.read {\n  args { limit: int = 10 }\n}")).toEqual(error(2, 21, "expected `}`, found `=`", "an attribute has no default value: declare it optional, `limit?: int`, and test it with `has` in rules"));
-    expect(problems("agent {\n  roles: set<string\n  zone: Zone\n}")).toEqual(error(3, 3, "expected `>` after `string`, found `zone`"));
-    expect(problems("agent Bot {\n  team: string\n}")).toEqual(error(1, 7, "expected `{` after `agent`, found `Bot`", "`agent` takes no name: one `agent { … }` block declares the attributes of every request's agent"));
+    expect(problems("type Limits { max: 10 }")).toEqual(syntaxError(1, 20, "expected a name after `:`, found `10`", "an attribute is declared with its type, as in `max: int`"));
+    expect(problems("tool kb.read {\n  args { limit: int = 10 }\n}")).toEqual(syntaxError(2, 21, "expected `}`, found `=`", "an attribute has no default value: declare it optional, `limit?: int`, and test it with `has` in rules"));
+    expect(problems("agent {\n  roles: set<string\n  zone: Zone\n}")).toEqual(syntaxError(3, 3, "expected `>` after `string`, found `zone`", "the `<` of `set` opened at 2:13 is never closed: add `>` at the end of line 2"));
+    expect(problems("agent { roles: set<string team: string }")).toEqual(syntaxError(1, 27, "expected `>` after `string`, found `team`", "the `<` of `set` opened at 1:19 is never closed: add `>` after `string`"));
+    expect(problems("agent Bot {\n  team: string\n}")).toEqual(syntaxError(1, 7, "expected `{` after `agent`, found `Bot`", "`agent` takes no name: one `agent { … }` block declares the attributes of every request's agent"));
   });
 
   it("an attribute with an unexpected character in it has its PC100 and no PC103", () => {
@@ -523,10 +544,100 @@ describe("a mistake inside a declaration's block is one error: its item is skipp
     const text = `agent {\n${Array.from({ length: 400 }, (_, i) => `  a${i} = string`).join("\n")}\n}\n`;
     expect(problems(text).map((p) => [p.code, p.line, p.column])).toEqual(Array.from({ length: 25 }, (_, i) => ["PC103", i + 2, i < 10 ? 6 : i < 100 ? 7 : 8]));
   });
+});
 
-  it("a block left open is still reported at its end, naming its `{`", () => {
-    expect(problems("intent support {\n  tools kb.read\n\npolicy p {\n  allow kb.read\n}")).toEqual([
-      { code: "PC103", line: 4, column: 1, message: "expected `}` after `read`, found `policy`", help: "the `{` opened at 1:16 is never closed" },
+describe("a bracket left open is one error, and what follows it is still read", () => {
+  /** The kinds of the declarations parsed, in order. */
+  const kinds = (text: string): string[] => parse(text, "t.policy").ast.declarations.map((d) => d.kind);
+  const EQUALS = "expected a rule clause (`when`, `unless`, `reason`, `grant`, `revoke`), a new rule or `}`, found `=` (comparison is written `==`)";
+
+  it("a declaration's `{` left open closes before the next declaration that starts a line, which is read as written", () => {
+    const text = 'agent { team: string\n\ntool kb.read { risk low }\npolicy p {\n  allow kb.read when agent.team == "x"\n}\n';
+    expect(problems(text)).toEqual(syntaxError(3, 1, "expected `}` after `string`, found `tool`", "the `{` of `agent` opened at 1:7 is never closed: add `}` before `tool` at 3:1"));
+    expect(kinds(text)).toEqual(["EntityDecl", "ToolDecl", "PolicyDecl"]);
+    expect(problems("tool kb.read {\n  risk low\ntool kb.write { risk high }\n")).toEqual(syntaxError(3, 1, "expected `}` after `low`, found `tool`", "the `{` of `tool kb.read` opened at 1:14 is never closed: add `}` before `tool` at 3:1"));
+    expect(problems("intent support {\n  tools kb.read\n\npolicy p {\n  allow kb.read\n}")).toEqual(syntaxError(4, 1, "expected `}` after `read`, found `policy`", "the `{` of `intent support` opened at 1:16 is never closed: add `}` before `policy` at 4:1"));
+    expect(problems("type Address {\n  street: string\nenum Zone { internal, external }\n")).toEqual(syntaxError(3, 1, "expected `}` after `string`, found `enum`", "the `{` of `type Address` opened at 1:14 is never closed: add `}` before `enum` at 3:1"));
+    expect(problems("enum Zone {\n  internal, external\nagent { zone: Zone }\n")).toEqual(syntaxError(3, 1, "expected `}` after `external`, found `agent`", "the `{` of `enum Zone` opened at 1:11 is never closed: add `}` before `agent` at 3:1"));
+  });
+
+  it("the mistakes of the declarations after it are still reported", () => {
+    const text = 'agent { team: string\n\ntool kb.read { risk low }\nintent support { tool kb.read }\npolicy p {\n  allow kb.read when agent.team = "x"\n}\n';
+    expect(problems(text)).toEqual([
+      { code: "PC103", line: 3, column: 1, message: "expected `}` after `string`, found `tool`", help: "the `{` of `agent` opened at 1:7 is never closed: add `}` before `tool` at 3:1" },
+      { code: "PC103", line: 4, column: 18, message: "expected `}` after `{`, found `tool`", help: "did you mean `tools`? an `intent` declares `tools` and `max_risk`" },
+      { code: "PC103", line: 6, column: 33, message: EQUALS },
+    ]);
+  });
+
+  it("a policy's `{` left open closes before the next policy, or at the end of the file; its rules' mistakes are still reported", () => {
+    expect(problems('policy p {\n  allow kb.read\npolicy q {\n  deny kb.write\n  allow kb.read when agent.team = "x"\n}\n')).toEqual([
+      { code: "PC103", line: 3, column: 1, message: "expected `}` after `read`, found `policy`", help: "the `{` of `policy p` opened at 1:10 is never closed: add `}` before `policy` at 3:1" },
+      { code: "PC103", line: 5, column: 33, message: EQUALS },
+    ]);
+    expect(problems('policy p {\n  allow kb.read when agent.team = "x"\n  deny kb.write\n')).toEqual([
+      { code: "PC103", line: 3, column: 16, message: "expected `}` after `write`, found the end of the file", help: "the `{` of `policy p` opened at 1:10 is never closed: add `}` at the end of the file" },
+      { code: "PC103", line: 2, column: 33, message: EQUALS },
+    ]);
+  });
+
+  it("a `{` nested in a declaration closes where its lines come back to its indentation: `args {` left open in a tool", () => {
+    expect(problems("tool email.send {\n  args {\n    to: list<string>\n  risk high\n}\ntool kb.read { risk low }\n")).toEqual(syntaxError(4, 3, "expected `}` after `>`, found `risk`", "the `{` of `args` opened at 2:8 is never closed: add `}` before `risk` at 4:3"));
+    // The tool's own `}` missing too: two braces, one error.
+    expect(problems("tool email.send {\n  args {\n    to: list<string>\n  risk high\n")).toEqual(syntaxError(4, 3, "expected `}` after `>`, found `risk`", "the `{` of `args` opened at 2:8 and the `{` of `tool email.send` opened at 1:17 are never closed: add `}` before `risk` at 4:3 and `}` at the end of the file"));
+  });
+
+  it("a rule's `(` or `[` left open closes before the next rule that starts a line, whose mistakes are still reported", () => {
+    const text = 'tool email.send { args { to: list<string> } }\npolicy p {\n  deny email.send when any(r in args.to: r like "*@x.com"\n  allow email.send when agent.team = "x"\n}\n';
+    expect(problems(text)).toEqual([
+      { code: "PC103", line: 4, column: 3, message: 'expected `)` after `"*@x.com"`, found `allow`', help: "the `(` opened at 3:27 is never closed: add `)` at the end of line 3" },
+      { code: "PC103", line: 4, column: 36, message: EQUALS },
+    ]);
+    expect(problems('policy p {\n  allow kb.read when agent.team in ["a", "b"\n  deny kb.write\n}\n')).toEqual(syntaxError(3, 3, 'expected `]` after `"b"`, found `deny`', "the `[` opened at 2:36 is never closed: add `]` at the end of line 2"));
+    // An annotation's `(`, before the next annotation.
+    expect(problems('policy p {\n  @controls("A"\n  @name("n")\n  allow kb.read\n}\n')).toEqual(syntaxError(3, 3, 'expected `)` after `"A"`, found `@`', "the `(` opened at 2:12 is never closed: add `)` at the end of line 2"));
+    expect(problems("policy p {\n  deny kb.write when (a\n")).toEqual(syntaxError(2, 24, "expected `)` after `a`, found the end of the file", "the `(` opened at 2:22 and the `{` of `policy p` opened at 1:10 are never closed: add `)` at the end of line 2 and `}` at the end of the file"));
+  });
+
+  it("what is unfinished before the missing closer is said in the same error", () => {
+    expect(problems("agent {\n  team:\ntool kb.read {}\n")).toEqual(syntaxError(3, 1, "expected a name after `:`, found `tool`", "the `{` of `agent` opened at 1:7 is never closed: add `}` before `tool` at 3:1"));
+    expect(problems("policy p {\n  deny kb.write when (a or\n  allow kb.read\n}\n")).toEqual(syntaxError(3, 3, "expected an expression after `or`, found `allow`", "the `(` opened at 2:22 is never closed: add `)` at the end of line 2"));
+    expect(problems("policy p { deny * when")).toEqual(syntaxError(1, 23, "expected an expression after `when`, found the end of the file", "the `{` of `policy p` opened at 1:10 is never closed: add `}` at the end of the file"));
+    expect(problems("agent {\n  roles: set<string\n\ntool kb.read {}\n")).toEqual(syntaxError(4, 1, "expected `>` after `string`, found `tool`", "the `{` of `agent` opened at 1:7 is never closed: add `}` before `tool` at 4:1"));
+  });
+
+  it("a string or a comment left open that took the closer has its own error only", () => {
+    expect(problems('policy p {\n  @name("n)\n  allow kb.read\n}\n')).toEqual([{ code: "PC101", line: 2, column: 9, message: "unterminated string", help: 'add the closing `"` on the same line' }]);
+    expect(problems("policy p {\n  allow kb.read /* note\n}\n")).toEqual([{ code: "PC102", line: 2, column: 17, message: "unterminated block comment", help: "close it with `*/`" }]);
+    // A string that took no closer: the `}` is missing as well.
+    expect(problems('policy p {\n  deny kb.write when agent.team == "b\n')).toEqual([
+      { code: "PC101", line: 2, column: 36, message: "unterminated string", help: 'add the closing `"` on the same line' },
+      { code: "PC103", line: 2, column: 38, message: 'expected `}` after `"b`, found the end of the file', help: "the `{` of `policy p` opened at 1:10 is never closed: add `}` at the end of the file" },
+    ]);
+  });
+
+  it("a string without its closing `\"` is one error: what it took from its line (a `)`, a `]`, `for 5m`) is not reported again", () => {
+    const PC101 = { code: "PC101", message: "unterminated string", help: 'add the closing `"` on the same line' };
+    expect(problems('policy p {\n  allow kb.read when agent.team in ["a", "b]\n}\n')).toEqual([{ ...PC101, line: 2, column: 42 }]);
+    expect(problems('policy p {\n  allow kb.read grant "kb:read for 5m\n  @name("n")\n  deny kb.write\n}\n')).toEqual([{ ...PC101, line: 2, column: 23 }]);
+  });
+
+  it("a string whose closing `\"` is missing before the next string is one error at it, saying where the `\"` goes", () => {
+    const help = (word: string): string => `add the closing \`"\` after \`${word}\`: as written, the string ends at the \`"\` that opens the next one`;
+    expect(problems('policy p {\n  @controls("OWASP-ASI01, "OWASP-ASI02")\n  allow kb.read\n}\n')).toEqual([{ code: "PC101", line: 2, column: 13, message: "unterminated string", help: help("OWASP-ASI01") }]);
+    // The next rules are still read, and their mistakes reported.
+    expect(problems('policy p {\n  allow kb.read when agent.team in ["support, "sales"]\n  deny kb.write when agent.team = "x"\n}\n')).toEqual([
+      { code: "PC101", line: 2, column: 37, message: "unterminated string", help: help("support") },
+      { code: "PC103", line: 3, column: 33, message: EQUALS },
+    ]);
+  });
+
+  it("a declaration among a policy's rules is not where the policy ends when its `}` comes later, even unindented", () => {
+    expect(problems("policy p {\n  allow x\ntool kb.reindex { risk low }\n  allow y\n}\n")).toEqual(syntaxError(3, 1, "expected a rule (`allow`, `ask` or `deny`), found a declaration (`tool`) inside `policy p`", "declarations go outside policy blocks: move it above `policy p {`"));
+    // Indented more than the policy, it is among its rules even when the `}` is missing.
+    expect(problems("policy p {\n  allow x\n  tool kb.reindex { risk low }\n  allow y\n")).toEqual([
+      { code: "PC103", line: 4, column: 10, message: "expected `}` after `y`, found the end of the file", help: "the `{` of `policy p` opened at 1:10 is never closed: add `}` at the end of the file" },
+      { code: "PC103", line: 3, column: 3, message: "expected a rule (`allow`, `ask` or `deny`), found a declaration (`tool`) inside `policy p`", help: "declarations go outside policy blocks: move it above `policy p {`" },
     ]);
   });
 });

@@ -1,0 +1,259 @@
+import type { IToken, TokenType } from "chevrotain";
+import { tokenMatcher } from "./chevrotain.js";
+import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
+import type { SourceFile } from "../source/SourceFile.js";
+import { blockKeyword, EFFECT_KEYWORDS, NAMING_KEYWORDS } from "./declarationItems.js";
+import { describeToken } from "./grammar.js";
+import { annotationEnd, CLAUSE_KEYWORDS, CLOSERS, declarationShapeAt, OPENERS } from "./starts.js";
+import * as T from "./tokens.js";
+
+/** The closer of each opener, and its text. */
+const CLOSER_OF: ReadonlyMap<unknown, { readonly type: TokenType; readonly image: string }> = new Map([
+  [T.LBrace, { type: T.RBrace, image: "}" }],
+  [T.LParen, { type: T.RParen, image: ")" }],
+  [T.LBracket, { type: T.RBracket, image: "]" }],
+  [T.Less, { type: T.Greater, image: ">" }],
+]);
+
+/** A bracket open at a point of the scan: its index in the tokens out, and the indentation (column of the first token) of its line. */
+interface Open {
+  readonly index: number;
+  readonly indentation: number;
+}
+
+/** A bracket left open (`opener`, an index in the tokens out) and where its closer goes: before the token out at `at`. */
+export interface Closing {
+  readonly opener: number;
+  readonly at: number;
+}
+
+/** Brackets left open that get their closers at one place, reported by one error. */
+export interface Unclosed {
+  /** The PC103, or undefined when an unterminated string or comment took the closers (its own error says it). */
+  readonly diagnostic: Diagnostic | undefined;
+  /** What comes where the first closer goes, as a message says it (`` `tool` ``, "the end of the file"). */
+  readonly found: string;
+}
+
+export interface ClosedBrackets {
+  /** The tokens, with a closer put in for every bracket left open. */
+  readonly tokens: IToken[];
+  readonly unclosed: readonly Unclosed[];
+  /** Each closer put in, and the error that reports it. */
+  readonly closers: ReadonlyMap<IToken, Unclosed>;
+}
+
+/**
+ * Closes the brackets a file leaves open, where they were meant to close, so a block left open
+ * is one error and what follows it is read as written. Left to the parser, a missing `}` made
+ * the rest of the file part of the block: `agent { team: string` then `tool kb.read { … }` read
+ * `tool` as an attribute and gave four errors, and the mistakes of the declarations after it
+ * were never reported.
+ *
+ * A bracket is closed:
+ * - where a declaration (`tool kb.read {`) starts a line, no more indented than the declaration
+ *   the bracket is in, when that declaration's `{` is never closed after it (a declaration written
+ *   among a policy's rules, inside its braces, is another mistake, reported as such);
+ * - inside a rule's `(` or `[`, before a clause (`reason`, `unless`), or where a rule (`allow
+ *   kb.read`, `@name(…)`) starts a line: a condition's or a list's bracket never spans clauses;
+ * - at the end of the file.
+ * A `{` nested in the declaration (`args {`) closes earlier, before the first line indented no
+ * more than its own that is not its `}`: its block ended there.
+ *
+ * `unterminated`: the strings without their closing quote, which may hold the closer meant
+ * (`@name("x)`); `commentToEnd`: an unterminated block comment hides the end of the file.
+ */
+export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFile, unterminated: ReadonlySet<IToken>, commentToEnd: boolean): ClosedBrackets {
+  const out: IToken[] = [];
+  const open: Open[] = [];
+  const unclosed: Unclosed[] = [];
+  const closers = new Map<IToken, Unclosed>();
+  /** Closers that go before a token already out (by its index there): put in at the end. */
+  const earlier: { at: number; closer: IToken }[] = [];
+  /** For each closing character, the index out of the last unterminated string that holds one. */
+  const eaten = new Map<string, number>();
+  let braceClosesAhead: ((i: number) => number) | undefined;
+  /** The column of the first token of the line being read. */
+  let indentation = 0;
+
+  /** Reports `closings` (in the order their closers go) and puts their closers in; `next`: the token after the closers that go at the end. */
+  const close = (closings: readonly Closing[], next: IToken | undefined): void => {
+    const tokenAt = (at: number): IToken | undefined => (at < out.length ? out[at] : next);
+    const echo = (closing: Closing): boolean => (eaten.get(closerOf(out, closing.opener).image) ?? -1) > closing.opener || (tokenAt(closing.at) === undefined && commentToEnd);
+    const reported = closings.filter((closing) => !echo(closing));
+    const first = reported[0] ?? closings[0]!;
+    const found = tokenAt(first.at);
+    const after = realTokenBefore(out, first.at, closers);
+    const foundText = found ? describeToken(found) : "the end of the file";
+    const message = `expected \`${closerOf(out, first.opener).image}\` after ${describeToken(after)}, found ${foundText}`;
+    const span = found ? { file, start: found.startOffset, end: found.endOffset! + 1 } : { file, start: after.endOffset! + 1, end: after.endOffset! + 1 };
+    const report: Unclosed = { diagnostic: reported.length > 0 ? diagnostic("PC103", message, span, neverClosedHelp(out, reported, tokenAt)) : undefined, found: foundText };
+    unclosed.push(report);
+    const end = out.length;
+    for (const closing of closings) {
+      const closer = closerAfter(realTokenBefore(out, closing.at, closers), closerOf(out, closing.opener));
+      closers.set(closer, report);
+      if (closing.at < end) earlier.push({ at: closing.at, closer });
+      else out.push(closer);
+    }
+  };
+
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    const startsLine = i === 0 || tokens[i - 1]!.endLine! < token.startLine!;
+    if (startsLine) indentation = token.startColumn!;
+    const inRule = open.length > 0 && out[open[open.length - 1]!.index]!.tokenType !== T.LBrace;
+    if (inRule && ((CLAUSE_KEYWORDS.has(token.tokenType) && !AFTER_NAME.has(tokens[i - 1]?.tokenType)) || (startsLine && ruleStartsAt(tokens, i)))) {
+      const closings: Closing[] = [];
+      while (open.length > 0 && out[open[open.length - 1]!.index]!.tokenType !== T.LBrace) closings.push({ opener: open.pop()!.index, at: out.length });
+      close(closings, token);
+    } else if (startsLine && open.length > 0 && token.startColumn! <= open[0]!.indentation && declarationShapeAt(tokens, i)) {
+      braceClosesAhead ??= closesAhead(tokens);
+      const braces = open.filter((o) => out[o.index]!.tokenType === T.LBrace).length;
+      if (braces < open.length || braces > braceClosesAhead(i)) close(closeAll(out, open), token);
+    }
+    if (unterminated.size > 0 && unterminated.has(token)) for (const character of "})]") if (token.image.includes(character)) eaten.set(character, out.length);
+    out.push(token);
+    // Compared one by one rather than looked up in OPENERS and CLOSERS: this runs on every token of every file.
+    const type = token.tokenType;
+    if (type === T.LBrace || type === T.LParen || type === T.LBracket) open.push({ index: out.length - 1, indentation });
+    else if (type === T.RBrace || type === T.RParen || type === T.RBracket) popMatching(out, open, token);
+  }
+  if (open.length > 0) close(closeAll(out, open), undefined);
+  if (earlier.length === 0) return { tokens: out, unclosed, closers };
+  // Stable: closers that go at one place stay innermost first.
+  earlier.sort((a, b) => a.at - b.at);
+  const merged: IToken[] = [];
+  let next = 0;
+  out.forEach((token, i) => {
+    while (next < earlier.length && earlier[next]!.at === i) merged.push(earlier[next++]!.closer);
+    merged.push(token);
+  });
+  return { tokens: merged, unclosed, closers };
+}
+
+/**
+ * Where the brackets `open` close when the declaration they are in ends at the end of the tokens
+ * out (which empties `open`): all there, but for a `{` nested in the declaration whose block ended
+ * earlier, at the first line indented no more than its own that is not its `}` (`args {`, then
+ * `risk high` lined up with `args`), or that is a `}` indented less (the tool's `}`, which then
+ * closes the tool, as meant).
+ */
+function closeAll(out: readonly IToken[], open: Open[]): Closing[] {
+  const bottom = open[0]!;
+  const stack: Open[] = [bottom];
+  const closings: Closing[] = [];
+  let indentation = bottom.indentation;
+  for (let j = bottom.index + 1; j < out.length; j++) {
+    const token = out[j]!;
+    if (token.startLine! > out[j - 1]!.endLine!) {
+      indentation = token.startColumn!;
+      for (;;) {
+        const top = stack[stack.length - 1]!;
+        const nested = stack.length > 1 && out[top.index]!.tokenType === T.LBrace && top.indentation > bottom.indentation;
+        if (!nested || top.indentation < indentation || (top.indentation === indentation && token.tokenType === T.RBrace)) break;
+        closings.push({ opener: stack.pop()!.index, at: j });
+      }
+    }
+    if (OPENERS.has(token.tokenType)) stack.push({ index: j, indentation });
+    else if (CLOSERS.has(token.tokenType)) popMatching(out, stack, token);
+  }
+  for (let k = stack.length - 1; k >= 0; k--) closings.push({ opener: stack[k]!.index, at: out.length });
+  open.length = 0;
+  return closings;
+}
+
+/** Pops the bracket `closer` closes and those left open inside it; a closer that closes nothing open is left to the parser. */
+function popMatching(out: readonly IToken[], open: Open[], closer: IToken): void {
+  for (let k = open.length - 1; k >= 0; k--) {
+    if (CLOSER_OF.get(out[open[k]!.index]!.tokenType)?.type === closer.tokenType) {
+      open.length = k;
+      return;
+    }
+  }
+}
+
+/** Tokens after which a clause keyword is a name (`args.reason`, `context has reason`, `@reason`). */
+const AFTER_NAME = new Set<unknown>([T.Dot, T.Kw.has, T.At]);
+
+/**
+ * For each index, how many of the `{` open before it a `}` after it closes: the depth there less
+ * the lowest depth after it.
+ */
+function closesAhead(tokens: readonly IToken[]): (i: number) => number {
+  const depth = new Int32Array(tokens.length + 1);
+  for (let i = 0; i < tokens.length; i++) depth[i + 1] = depth[i]! + (tokens[i]!.tokenType === T.LBrace ? 1 : tokens[i]!.tokenType === T.RBrace ? -1 : 0);
+  const lowest = new Int32Array(tokens.length + 1);
+  lowest[tokens.length] = depth[tokens.length]!;
+  for (let i = tokens.length - 1; i >= 0; i--) lowest[i] = Math.min(depth[i]!, lowest[i + 1]!);
+  return (i) => depth[i]! - lowest[i]!;
+}
+
+/**
+ * Whether a rule starts at `tokens[i]`, which starts a line: an effect and its first target
+ * (`allow kb.read`, `deny *`), or annotations, each whole on its line, before one.
+ */
+function ruleStartsAt(tokens: readonly IToken[], i: number): boolean {
+  let at: number | undefined = i;
+  while (at !== undefined && tokens[at]?.tokenType === T.At) at = annotationEnd(tokens, at, tokens.length, true);
+  const target = at === undefined ? undefined : tokens[at + 1];
+  return at !== undefined && EFFECT_KEYWORDS.has(tokens[at]?.tokenType) && target !== undefined && (target.tokenType === T.Star || tokenMatcher(target, T.AnyName));
+}
+
+/** The closer the bracket at `out[opener]` takes. */
+function closerOf(out: readonly IToken[], opener: number): { readonly type: TokenType; readonly image: string } {
+  return CLOSER_OF.get(out[opener]!.tokenType)!;
+}
+
+/** A closer put in just after `after`: of no width, so every span stays inside the text. */
+function closerAfter(after: IToken, closer: { readonly type: TokenType; readonly image: string }): IToken {
+  const end = after.endOffset!;
+  return { image: closer.image, startOffset: end + 1, endOffset: end, startLine: after.endLine, endLine: after.endLine, startColumn: after.endColumn! + 1, endColumn: after.endColumn, tokenType: closer.type, tokenTypeIdx: closer.type.tokenTypeIdx! };
+}
+
+/** The last token out before `at` that the file holds (not a closer put in). */
+function realTokenBefore(out: readonly IToken[], at: number, closers: ReadonlyMap<IToken, Unclosed>): IToken {
+  let i = at - 1;
+  while (i > 0 && closers.has(out[i]!)) i--;
+  return out[i]!;
+}
+
+/**
+ * "the `{` of `agent` opened at 1:7 is never closed: add `}` before `tool` at 3:1": each bracket
+ * and where its closer goes. A `{` closes before the token that follows its block; a `(`, a `[`
+ * or a `<`, which a condition, a list or a type opens, after its last item (at the end of its line).
+ */
+export function neverClosedHelp(out: readonly IToken[], closings: readonly Closing[], tokenAt: (at: number) => IToken | undefined): string {
+  const brackets = closings.map(({ opener }) => `${bracketName(out, opener)} opened at ${out[opener]!.startLine}:${out[opener]!.startColumn}`);
+  const places = closings.map(({ opener, at }) => {
+    const closer = `\`${closerOf(out, opener).image}\``;
+    const next = tokenAt(at);
+    const last = out[at - 1]!;
+    if (out[opener]!.tokenType !== T.LBrace) return next?.startLine === last.endLine ? `${closer} after ${describeToken(last)}` : `${closer} at the end of line ${last.endLine}`;
+    if (next === undefined) return `${closer} at the end of the file`;
+    // Before a `}` (that closes an outer block, lined up with it), at the end of the line before it.
+    return next.tokenType === T.RBrace ? `${closer} at the end of line ${last.endLine}` : `${closer} before ${describeToken(next)} at ${next.startLine}:${next.startColumn}`;
+  });
+  return brackets.length === 1 ? `${brackets[0]} is never closed: add ${places[0]}` : `${listed(brackets)} are never closed: add ${listed(places)}`;
+}
+
+/** "a, b and c". */
+function listed(items: readonly string[]): string {
+  return items.length === 1 ? items[0]! : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+/** "the `{` of `tool kb.read`", "the `{` of `args`", "the `<` of `set`", "the `(`". */
+function bracketName(out: readonly IToken[], opener: number): string {
+  const bracket = `the \`${out[opener]!.image}\``;
+  const before = out[opener - 1];
+  if (out[opener]!.tokenType === T.Less && before && tokenMatcher(before, T.AnyName)) return `${bracket} of \`${before.image}\``;
+  if (out[opener]!.tokenType !== T.LBrace) return bracket;
+  const keyword = blockKeyword(out, opener);
+  if (keyword === undefined) return bracket;
+  // A declaration's name, back to its keyword (`tool kb.read {`); `agent {` and `args {` have none.
+  let start = opener - 1;
+  while (start > 0 && (tokenMatcher(out[start]!, T.AnyName) || out[start]!.tokenType === T.Dot) && !NAMING_KEYWORDS.has(out[start]!.tokenType)) start--;
+  const name = NAMING_KEYWORDS.has(out[start]!.tokenType) && out[start]!.image === keyword ? out.slice(start + 1, opener).map((t) => t.image).join("") : "";
+  return `${bracket} of \`${keyword}${name ? ` ${name}` : ""}\``;
+}
+
