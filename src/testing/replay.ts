@@ -238,7 +238,8 @@ async function replayOneFile(policy: CompiledPolicy, file: string, options: Repl
   if (workers > 1) await replayInWorkers(policy, file, options, report, workers);
   else await replayFile(policy, file, options, report, toolNames);
   // A pretty-printed requests.json given as a recording: one error for it, not one per line.
-  const whole = report.lines === before.lines ? wholeDocumentError(report.errors.slice(before.errors)) : undefined;
+  // (Under --session, the other sessions' lines are not counted: no line replayed says nothing.)
+  const whole = report.lines === before.lines && options.session === undefined ? wholeDocumentError(report.errors.slice(before.errors)) : undefined;
   if (whole !== undefined) report.errors.splice(before.errors, report.errors.length - before.errors, { file, line: null, message: whole, kind: "input" });
   // A recording that tests nothing beside others that do would pass unseen (the run fails for
   // want of cases only when no recording has any). Not said when a selection or --update

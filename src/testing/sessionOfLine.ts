@@ -1,5 +1,5 @@
 import { decodeString } from "../syntax/literals.js";
-import { topLevelMembers } from "./spliceExpectation.js";
+import { isJsonWhitespace, topLevelMembers } from "./spliceExpectation.js";
 
 /**
  * The top-level `session` of a JSON line, found without parsing the whole line: the scan of its
@@ -26,7 +26,8 @@ export type LineOutline = { session: string; tool?: string | null; time?: string
  */
 export function attemptOfLine(line: string): LineOutline | undefined {
   const scanned = topLevelMembers(line);
-  if (scanned === undefined) return undefined;
+  // Text after the object (`{…}{`) is no line JSON.parse takes: not sure of it either.
+  if (scanned === undefined || !isBlankFrom(line, scanned.close + 1)) return undefined;
   let session: string | undefined;
   const attempt: LineOutline = { session: "" };
   for (const member of scanned.members) {
@@ -42,6 +43,12 @@ export function attemptOfLine(line: string): LineOutline | undefined {
   if (session === undefined) return undefined;
   attempt.session = session;
   return attempt;
+}
+
+/** Whether `text` holds only JSON whitespace from `from` on. */
+function isBlankFrom(text: string, from: number): boolean {
+  for (let at = from; at < text.length; at++) if (!isJsonWhitespace(text.charCodeAt(at))) return false;
+  return true;
 }
 
 /**

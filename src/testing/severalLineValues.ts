@@ -1,5 +1,6 @@
 import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
 import type { PassedOverLine, RecordingLine } from "./readRecording.js";
+import { stringEnd } from "./spliceExpectation.js";
 
 /**
  * A JSON object or array written over more lines than this, or more characters (about bytes), is
@@ -16,7 +17,6 @@ export const TRAILING_COMMA_HINT = "(a comma before `}` or `]` is not JSON: remo
 const TRAILING_COMMA_ON_A_LINE = /,[ \t]*\n[ \t\n]*[}\]]/;
 
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const OPEN_BRACE = 0x7b;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACE = 0x7d;
@@ -52,12 +52,12 @@ function lineShape(text: string): LineShape {
   for (let at = start; at <= last; at++) {
     const code = text.charCodeAt(at);
     if (code === QUOTE) {
-      for (at++; at <= last; at++) {
-        const inside = text.charCodeAt(at);
-        if (inside === BACKSLASH) at++;
-        else if (inside === QUOTE) break;
+      const end = stringEnd(text, at);
+      if (end < 0) {
+        openString = true;
+        break;
       }
-      if (at > last) openString = true;
+      at = end - 1;
     } else if (code === OPEN_BRACE || code === OPEN_BRACKET) depth++;
     else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
       depth--;
@@ -198,7 +198,8 @@ export class SeveralLineValues {
         joined = `; joined, the lines parse as a JSON ${open.kind}`;
       } catch (error) {
         // V8 quotes the text around some mistakes (`Unexpected token ']', "…" is not valid JSON`): here, lines of it.
-        const message = (error as Error).message.replace(/, (?:\.\.\.)?"[^]*" is not valid JSON$/, "");
+        // (Cut short, the excerpt also ends in `...`: `, ..."tool": 'kb.s"... is not valid JSON`.)
+        const message = (error as Error).message.replace(/, (?:\.\.\.)?"[^]*"(?:\.\.\.)? is not valid JSON$/, "");
         joined = `; joined, the lines are not JSON either: ${jsonErrorPlace(message, text, 0, open.first)}${TRAILING_COMMA_ON_A_LINE.test(text) ? ` ${TRAILING_COMMA_HINT}` : ""}`;
       }
     }

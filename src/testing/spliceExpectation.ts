@@ -12,12 +12,13 @@ export interface MemberRange {
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
-function isJsonWhitespace(code: number): boolean {
+/** Whether a character is whitespace as JSON has it (space, tab, line feed, carriage return). */
+export function isJsonWhitespace(code: number): boolean {
   return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
 }
 
 /** Just past the string that starts (with its quote) at `from`; -1 when it does not end. */
-function stringEnd(text: string, from: number): number {
+export function stringEnd(text: string, from: number): number {
   for (let at = from + 1; at < text.length; at++) {
     const code = text.charCodeAt(at);
     if (code === BACKSLASH) at++;
@@ -49,8 +50,11 @@ function valueEnd(text: string, from: number): number {
     }
     return -1;
   }
+  // A bare value (a number, `true`, `null`, or a mistake) ends at what ends a value; a bracket or
+  // a quote in it (`a{}`) ends it too, and the member then ends in neither `,` nor `}`: the scan is
+  // not sure of the line, as JSON.parse would not take it.
   let at = from;
-  while (at < text.length && !",}]".includes(text[at]!) && !isJsonWhitespace(text.charCodeAt(at))) at++;
+  while (at < text.length && !',}]{["'.includes(text[at]!) && !isJsonWhitespace(text.charCodeAt(at))) at++;
   return at === from ? -1 : at;
 }
 

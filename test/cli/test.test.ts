@@ -211,6 +211,15 @@ describe("policyc test: a request written over several lines among one-line ones
     expect(github).toMatch(new RegExp(`^::error file=${SEVERAL},line=2,endLine=19,title=`, "m"));
   });
 
+  it("under --session, a file whose selected session is only a pretty-printed request is still JSON Lines: the error names its lines, not the whole file", () => {
+    const file = join(dir, "session-pretty.jsonl");
+    const request = (session: string): Record<string, unknown> => ({ session, agent: { team: "support" }, tool: "kb.search", args: { query: "q" }, decision: "allow", rules: ["kb-search"] });
+    writeFileSync(file, [JSON.stringify(request("s1"), null, 2), JSON.stringify(request("s2")), JSON.stringify(request("s2"))].join("\n") + "\n");
+    const selected = bin(["test", DEMO_POLICY, "--replay", file, "--session", "s1"]);
+    expect(selected.stdout).toMatch(/^error: .*session-pretty\.jsonl:1: lines 1–14 are one JSON object written over several lines/m);
+    expect(selected.code).toBe(2);
+  });
+
   it("is the same report on one, two or three threads: each such error said once", () => {
     // The JSON report holds all the others show (errors, failures, every case).
     const one = runText(run("json", "--jobs", "1"));

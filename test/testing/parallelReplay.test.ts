@@ -100,14 +100,19 @@ describe("replaying a large recording on several threads", () => {
       // that is a whole request of another session on its own (which a share would pass over).
       if (s % 4 === 1) lines.push(...JSON.stringify({ ...base, session: `s${s}`, args: { query: "q", inner: [{ session: `s${s + 1}`, tool: "kb.search" }] } }, null, 2).replace(/\{\n\s*"session": "(s\d+)",\n\s*"tool": "kb.search"\n\s*\}/, '{"session":"$1","tool":"kb.search"}').split("\n"));
       if (s % 9 === 4) lines.push(`{"session":"s${s}","tool":"kb.search"`); // cut short: its own error
+      // Malformed lines a scan could take for a whole request of their session while leaving a
+      // bracket open: a bare value holding a bracket, a second object after the first. They open
+      // a value, swallowing the next request, on every thread alike.
+      if (s === 20) lines.push(`{"session":"s${s}","tool":"kb.search","x":a{}`, ` ${JSON.stringify({ ...base, session: `s${s + 1}` })}`, "}");
+      if (s === 30) lines.push(`{"session":"s${s}","tool":"kb.search"}{`, ` ${JSON.stringify({ ...base, session: `s${s + 1}` })}`, "}");
     }
     const file = join(dir, "several-lines.jsonl");
     writeFileSync(file, lines.join("\n") + "\n");
     const single = await dist.replayRecordings(policy, [file], { workers: 1 });
     const grouped = single.errors.filter((e: { endLine?: number }) => e.endLine !== undefined);
-    expect(grouped).toHaveLength(10);
-    expect(single.errors).toHaveLength(14);
-    expect(single.passed).toBe(40);
+    expect(grouped).toHaveLength(11);
+    expect(single.errors).toHaveLength(17);
+    expect(single.passed).toBe(41); // the request after the second object replays
     for (const workers of [2, 3]) {
       const parallel = await dist.replayRecordings(policy, [file], { workers });
       expect({ passed: parallel.passed, failed: parallel.failed, lines: parallel.lines, errors: parallel.errors }, `${workers} threads`).toEqual({ passed: single.passed, failed: single.failed, lines: single.lines, errors: single.errors });

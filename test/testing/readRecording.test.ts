@@ -169,6 +169,13 @@ describe("readRecordingBatches: a JSON object written over several lines among o
     for (const chunkBytes of [1, 7, 64, 333]) expect(outline(await read(content, { chunkBytes })), `chunks of ${chunkBytes} bytes`).toEqual(expected);
   });
 
+  it("does not quote V8's excerpt of the joined lines, cut short or not (it would show their line breaks as escapes)", async () => {
+    for (const tool of ["'t'", "'a-tool-name-long-enough-for-v8-to-cut-its-excerpt-short'"]) {
+      const lines = await read([good("a"), "{", '  "session": "b",', `  "tool": ${tool}`, "}"].join("\n"));
+      expect(error(lines[1]!), tool).toBe("lines 2–5 are one JSON object written over several lines: put it on one line (`jq -c` writes it so); joined, the lines are not JSON either: Unexpected token '''");
+    }
+  });
+
   it("says where lines that do not parse joined go wrong, and a comma before a closing bracket", async () => {
     const lines = await read([good("a"), "{", '  "session": "b",', '  "tool": "t",', "}", good("c")].join("\n"));
     expect(outline(lines)).toEqual([[1, true], [2, false, 5], [6, true]]);

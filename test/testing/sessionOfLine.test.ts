@@ -74,6 +74,14 @@ describe("attemptOfLine (what a replay thread's engine observes of another threa
     expect(observed).toHaveLength(2);
   });
 
+  it("is undefined for a line JSON.parse would refuse in ways that leave a bracket open or text after the object: a bare value holding a bracket, a second object", () => {
+    for (const line of ['{"session":"s2","tool":"kb.search","x":a{}', '{"session":"s2","x":a[1]}', '{"session":"s2","x":tr"ue"}', '{"session":"s2","tool":"t"}{', '{"session":"s2"} x']) {
+      expect(attemptOfLine(line), line).toBeUndefined();
+    }
+    // What JSON.parse takes, whitespace after the object included, is still read.
+    expect(attemptOfLine('{"session":"s2","n":-1.5e3,"b":true} \t')).toEqual({ session: "s2" });
+  });
+
   it("is undefined wherever sessionOfLine is (the line is then parsed)", () => {
     for (const line of ["", "not json", "[1,2]", '{"session":1}', '{"session":"a","session":"b"}', '{"tool":"x"}', '{"session":"unterminated']) {
       expect(attemptOfLine(line), line).toBeUndefined();
