@@ -574,6 +574,15 @@ function splitPolicy(chunk: readonly IToken[]): (SplitRules & { close: IToken })
  * left out of the rules, so the clause still parses as the rule's own and the one mistake gives
  * one error. Followed by anything else, they are left to the parser.
  */
+/**
+ * Whether `tokens[index]` is an `else` written after a rule's condition (`… else deny`): not a
+ * name or a name's last part (`allow else`, `allow fallback.else`, `Branch.else`, `a, else`).
+ */
+function mistakenElse(tokens: readonly IToken[], index: number): boolean {
+  const before = tokens[index - 1]?.tokenType;
+  return tokens[index]?.image === "else" && before !== T.Dot && before !== T.Comma && !EFFECT_KEYWORDS.has(before);
+}
+
 function splitRules(tokens: readonly IToken[], from: number, to: number): SplitRules | undefined {
   const body: RulePart[] = [];
   const trailing: TrailingAnnotation[] = [];
@@ -596,7 +605,7 @@ function splitRules(tokens: readonly IToken[], from: number, to: number): SplitR
       // After `@`, `.`, `has`, `,` or the effect that starts the rule, an effect word is a name
       // (`allow deny.all`); after an effect word that was a name (`Kind.deny`), it starts a rule.
       // After `else`, it is part of that mistake, which the `else` reports, not a rule of its own.
-      const startsEffect = EFFECT_KEYWORDS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && previous !== T.Kw.has && previous !== T.Comma && tokens[i - 1]?.image !== "else" && (effect === undefined || tokens[i - 1] !== effect);
+      const startsEffect = EFFECT_KEYWORDS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && previous !== T.Kw.has && previous !== T.Comma && !mistakenElse(tokens, i - 1) && (effect === undefined || tokens[i - 1] !== effect);
       const end = startsAnnotation && effect && token.startLine === tokens[i - 1]!.endLine ? annotationsEnd(tokens, i, to) : undefined;
       if (end !== undefined && effect) {
         const annotation = tokens.slice(i, annotationEnd(tokens, i, end));

@@ -403,6 +403,11 @@ describe("one-edit mistakes get the edit as their help", () => {
     expect(found("default deny")).toEqual([[2, 3, "a call that no rule allows is denied already; to allow what no rule denies, write `allow *`"]]);
     // The effect after `else` is part of that mistake, not a rule of its own without targets.
     expect(found("allow kb.search when agent.attested else deny")).toEqual([[2, 39, "a rule has no `else`: write the other case as a rule of its own (a call that no rule allows is denied)"]]);
+    // A name or a name's last part spelled `else` ends a rule like any other: the next rule is one.
+    const clean = (text: string) => expect(problems(text), text).toEqual([]);
+    clean("tool fallback.else { risk low }\npolicy p {\n  allow fallback.else\n  deny fallback.else\n}\n");
+    clean("enum Branch { then, else }\ntool git.push { risk high args { b: Branch } }\npolicy p {\n  deny git.push\n    when args.b == Branch.else\n  allow git.push\n}\n");
+    clean("tool else { risk low }\ntool t { risk low }\npolicy p {\n  allow else\n  deny t\n  allow t, else\n  deny t\n}\n");
     // Braces around a rule's clauses or a condition: one error, the braces and what is in them skipped.
     expect(found("allow kb.search {\n    when agent.attested\n  }")).toEqual([[2, 19, "a rule takes no braces: its clauses follow its targets, as in `allow kb.search when …`"]]);
     expect(found("allow kb.search when { agent.attested }")).toEqual([[2, 24, "a condition takes no braces: write `when agent.attested`"]]);
