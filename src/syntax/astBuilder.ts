@@ -4,6 +4,7 @@ import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import type { SourceFile } from "../source/SourceFile.js";
 import type { Span } from "../source/Span.js";
 import { decodeString, parseDuration } from "./literals.js";
+import * as T from "./tokens.js";
 
 type Child = CstNode | IToken;
 
@@ -311,16 +312,19 @@ export class AstBuilder {
   private stringToken(token: IToken): A.StringLiteral {
     const span = this.tokenSpan(token);
     let raw = token.image;
-    if (!raw.endsWith('"') || raw.length < 2 || /\\$/.test(raw.slice(0, -1)) && !raw.endsWith('\\\\"')) {
-      // An unterminated string (already reported): decode what is there.
-      raw = raw.endsWith('"') && raw.length >= 2 ? raw : raw.replace(/\\$/, "") + '"';
-    }
+    // An unterminated string (already reported, PC101) ends without its `"`, or with an escaped
+    // one (`"C:\temp\"`): decode what is there, closed.
+    if (!T.isTerminatedString(raw)) raw = raw.replace(/\\$/, "") + '"';
     const value = decodeString(raw);
     if (value === undefined) {
       // eslint-disable-next-line no-control-regex
       const control = /[\u0000-\u001f]/.exec(raw);
       if (control) this.diagnostics.push(diagnostic("PC105", `a string cannot hold the control character U+${control[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()} as is`, span, "write it as an escape, such as \\t or \\u0009"));
-      else this.diagnostics.push(diagnostic("PC105", "invalid escape in string", span, "strings use JSON escapes: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX"));
+      else {
+        // A path written as is (`"C:\temp\x"`) means each `\` as itself: all of them doubled (its `\t` is a tab as written).
+        const doubled = `"${raw.slice(1, -1).replace(/\\/g, "\\\\")}"`;
+        this.diagnostics.push(diagnostic("PC105", "invalid escape in string", span, `strings use JSON escapes: \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX; a \`\\\` itself is written \`\\\\\`, as in \`${doubled}\``));
+      }
       return { kind: "StringLiteral", value: raw.slice(1, -1), span };
     }
     return { kind: "StringLiteral", value, span };

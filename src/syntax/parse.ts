@@ -9,15 +9,18 @@ import { EFFECT_KEYWORDS, mistakenItem } from "./declarationItems.js";
 import { annotationEnd, annotationsEnd, CLAUSE_KEYWORDS, CLOSERS, DECLARATION_STARTS, declarationShapeAt, NAME_BEFORE, OPENERS, startsRule } from "./starts.js";
 import { describeToken, firstErrorGrammar, grammarInstance, type PolicyGrammar } from "./grammar.js";
 import { durationSuggestion } from "./literals.js";
-import { missingQuotes, type MissingQuote } from "./missingQuote.js";
+import { quoteMistakes, type QuoteMistake } from "./quoteMistakes.js";
 import { quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
 import { bidiControlDiagnostics, hasBidiControl, invisibleCharacterMessage } from "./hiddenCharacters.js";
-import { capitalisedOperandKeyword, helpForSyntaxError, keywordValueHelp, keywordWrittenAsValue, unclosedBrace, unclosedBracket } from "./syntaxHelp.js";
+import { capitalisedOperandKeyword, helpForSyntaxError, keywordValueHelp, keywordWrittenAsValue, quotedNameHelp, unclosedBrace, unclosedBracket } from "./syntaxHelp.js";
 import * as T from "./tokens.js";
 import { closeUnclosedBrackets, neverClosedHelp, type Unclosed } from "./unclosedBrackets.js";
 
 /** Tokens that hold any character: a bidirectional control in one is reported (PC112). */
-const TEXT_TOKENS = new Set<unknown>([T.StringLiteral, T.UnterminatedString, T.SingleQuotedString, T.CurlyQuotedString, T.UnterminatedBlockComment]);
+const TEXT_TOKENS = new Set<unknown>([T.StringLiteral, T.UnterminatedString, T.SingleQuotedString, T.BacktickQuotedString, T.CurlyQuotedString, T.UnterminatedBlockComment]);
+
+/** A parser's message where a name is expected. */
+const NAME_EXPECTED = /^expected (?:[^,]* )?a (?:tool )?name\b/;
 
 /** The brackets whose "expected" closer gets a help naming the opener left open. */
 const BRACKET_PAIRS: readonly (readonly [TokenType, TokenType])[] = [
@@ -66,13 +69,13 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
   const empty: PolicyFile = { kind: "PolicyFile", path: file.path, declarations: [], span: { file, start: 0, end: file.text.length } };
   try {
     const lexed = T.policyLexer.tokenize(file.text);
-    /** Strings whose closing `"` is missing before the next string, by line: found when there is a mistake to look at. */
-    let quotesMissing: Map<number, MissingQuote> | undefined;
-    const missingQuoteOn = (line: number): MissingQuote | undefined => (quotesMissing ??= missingQuotes(lexed.tokens, file.text)).get(line);
-    /** Whether `offset`, on `line`, is after a string whose closing `"` is missing before the next string: an echo of it. */
-    const afterMissingQuote = (offset: number, line: number): boolean => {
-      const missing = missingQuoteOn(line);
-      return missing !== undefined && offset > missing.string.startOffset && offset < missing.end;
+    /** A `"` missing or one too many, by the lines it covers: found when there is a mistake to look at. */
+    let mistakenQuotes: Map<number, QuoteMistake> | undefined;
+    const quoteMistakeOn = (line: number): QuoteMistake | undefined => (mistakenQuotes ??= quoteMistakes(lexed.tokens, file)).get(line);
+    /** Whether `offset`, on `line`, is in what a mistaken `"` turned inside out: an echo of it. */
+    const echoesQuoteMistake = (offset: number, line: number): boolean => {
+      const mistake = quoteMistakeOn(line);
+      return mistake !== undefined && offset >= mistake.from && offset < mistake.end;
     };
     /** The end of a hyphenated name already reported: its other `-` say nothing new. */
     let hyphenatedNameEnd = -1;
@@ -82,7 +85,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       // A run with a bidirectional control is PC112, below.
       if (hasBidiControl(character)) continue;
       if (error.offset < hyphenatedNameEnd) continue;
-      if (afterMissingQuote(error.offset, file.position(error.offset).line)) continue;
+      if (echoesQuoteMistake(error.offset, file.position(error.offset).line)) continue;
       if (character === "|" && (unions ??= new UnionLines(lexed.tokens)).holds(error.offset, file.position(error.offset).line)) continue;
       const hyphenated = hyphenatedName(file.text, error.offset);
       if (hyphenated) {
@@ -95,7 +98,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       if (invisible) diagnostics.push(diagnostic("PC100", invisible.message, span, invisible.help));
       else {
         const shown = character.length > 20 ? character.slice(0, 20) + "…" : character;
-        const help = character.startsWith(";") ? separatorHint(lexed.tokens, error.offset) : hintForCharacter(character.charAt(0), file.text.charAt(error.offset + 1));
+        const help = character.startsWith(";") ? separatorHint(lexed.tokens, error.offset) : hintForCharacter(character.charAt(0), file.text.slice(error.offset + 1, error.offset + 41));
         diagnostics.push(diagnostic("PC100", `unexpected character \`${shown}\``, span, help));
       }
       if (diagnostics.length >= MAX_SYNTAX_ERRORS_PER_FILE) break;
@@ -120,6 +123,8 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     const tokens: IToken[] = [];
     /** Strings without their closing `"`: one may hold the `)` or `}` meant to close a bracket. */
     const unterminated = new Set<IToken>();
+    /** Where each of them that is a mistake of its own is reported (its PC101). */
+    const unterminatedReports = new Map<IToken, number>();
     let commentToEnd = false;
     let depth = 0;
     let notRun = 0;
@@ -127,22 +132,23 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     for (const token of lexed.tokens) {
       switch (token.tokenType) {
         case T.UnterminatedString: {
-          const missing = missingQuoteOn(token.startLine!);
-          if (missing === undefined) diagnostics.push(diagnostic("PC101", "unterminated string", tokenSpan(file, token), 'add the closing `"` on the same line'));
-          else {
-            const span = { file, start: missing.string.startOffset, end: missing.string.startOffset + 1 + missing.closesAfter.length };
-            diagnostics.push(diagnostic("PC101", "unterminated string", span, `add the closing \`"\` after \`${missing.closesAfter}\`: as written, the string ends at the \`"\` that opens the next one`));
-          }
+          const mistake = quoteMistakeOn(token.startLine!);
+          if (mistake === undefined || !mistake.unterminated.includes(token)) diagnostics.push(diagnostic("PC101", "unterminated string", tokenSpan(file, token), unterminatedHelp(token)));
+          else if (mistake.unterminated[0] === token) diagnostics.push(mistake.diagnostic);
           // Keep parsing as if it were closed, so one missing quote gives one error.
           tokens.push({ ...token, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
           unterminated.add(tokens[tokens.length - 1]!);
+          if (mistake === undefined) unterminatedReports.set(tokens[tokens.length - 1]!, diagnostics.length - 1);
           continue;
         }
         case T.SingleQuotedString:
+        case T.BacktickQuotedString:
         case T.CurlyQuotedString: {
           const meant = doubleQuoted(token.image.slice(1, -1));
-          const quotes = token.tokenType === T.SingleQuotedString ? "double quotes" : "straight double quotes";
-          diagnostics.push(diagnostic("PC100", `unexpected character \`${token.image.charAt(0)}\``, tokenSpan(file, token), `strings use ${quotes}: ${meant}`));
+          const quotes = token.tokenType === T.CurlyQuotedString ? "straight double quotes" : "double quotes";
+          // One end may be a straight `"` (`“text"`, `"text'`): the other is the mistake.
+          const wrong = token.image.startsWith('"') ? token.image.slice(-1) : token.image.charAt(0);
+          if (!echoesQuoteMistake(token.startOffset, token.startLine!)) diagnostics.push(diagnostic("PC100", `unexpected character \`${wrong}\``, tokenSpan(file, token), `strings use ${quotes}: ${meant}`));
           // Parse on as the string that was meant, so the quotes give one error, not one per word.
           tokens.push({ ...token, image: meant, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
           continue;
@@ -200,8 +206,17 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
         if (last) at = { file, start: last.endOffset! + 1, end: last.endOffset! + 1 };
         if (following) message = message.replace(/found the end of the file$/, `found ${describeToken(following)}`);
       }
-      if (Number.isFinite(error.token.startOffset) && afterMissingQuote(error.token.startOffset, error.token.startLine!)) return true;
+      if (Number.isFinite(error.token.startOffset) && echoesQuoteMistake(error.token.startOffset, error.token.startLine!)) return true;
       const index = chunk.indexOf(error.token);
+      // A string left open where a name goes (`tools "kb.read }`): its PC101 tells to write the name without quotes.
+      const openString = unterminatedReports.get(error.token);
+      if (openString !== undefined && index > 0) {
+        const help = quotedNameHelp(chunk, index) ?? (NAME_EXPECTED.test(message) ? `names are written without quotes: remove the \`"\`` : undefined);
+        if (help !== undefined) {
+          diagnostics[openString] = { ...diagnostics[openString]!, help };
+          return true;
+        }
+      }
       // A string without its closing `"` took the rest of its line: what was expected there is in it.
       if (index !== 0 && unterminated.has(chunk[index > 0 ? index - 1 : chunk.length - 1]!)) return true;
       if (index !== 0 && followsUnexpectedCharacter(chunk[index > 0 ? index - 1 : chunk.length - 1], index > 0 ? error.token : following)) return true;
@@ -337,6 +352,15 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
   }
 }
 
+/**
+ * The help of a PC101: close the string on its line; a string that ends in `\"` (`"C:\temp\"`)
+ * escaped the `"` meant to close it.
+ */
+function unterminatedHelp(token: IToken): string {
+  if (/(?:^|[^\\])(?:\\\\)*\\"\s*$/.test(token.image)) return 'a `\\"` is a `"` inside the string, not its end: to end a string with a backslash, write `\\\\"`';
+  return 'add the closing `"` on the same line';
+}
+
 /** PC103 for rules written where declarations go, outside any `policy` block. */
 function ruleOutsidePolicyDiagnostic(file: SourceFile, chunk: readonly IToken[], closeOnly: boolean): Diagnostic {
   const effect = chunk.find((token) => EFFECT_KEYWORDS.has(token.tokenType)) ?? chunk[0]!;
@@ -408,10 +432,12 @@ class UnionLines {
   }
 }
 
-/** Advice for the first unexpected character of a run (the lexer reports `&&` as one run), given the character after it. */
-function hintForCharacter(character: string, next: string): string | undefined {
+/** Advice for the first unexpected character of a run (the lexer reports `&&` as one run), given the text after it. */
+function hintForCharacter(character: string, after: string): string | undefined {
+  const next = after.charAt(0);
   if (character === "-" && /[0-9]/.test(next)) return "the language has no negative numbers";
-  if (character === "'" ) return 'strings use double quotes: "text"';
+  // A `'` that no `'` closes on its line: the word after it was meant as a string (`== 'support`).
+  if (character === "'") return `strings use double quotes: "${/^[^\s'",)\]}]*/.exec(after)![0] || "text"}"`;
   if (character === "&") return "write `and`";
   if (character === "|") return "write `or`";
   if (character === "!") return "write `not` (or `!=` for inequality)";

@@ -159,6 +159,86 @@ function textOf(tokens: readonly IToken[], from: number, to: number): string {
   return text;
 }
 
+/** The built-in types, which an attribute's type in quotes (`team: "string"`) names. */
+const BUILT_IN_TYPES: ReadonlySet<string> = new Set(["bool", "int", "string", "duration", "time", "Risk"]);
+
+/**
+ * The text of a string where a name goes: all of it, or, for a string left open (which runs to
+ * the end of its line, `"kb.read }`), the name it starts with.
+ */
+function quotedName(token: IToken): string | undefined {
+  if (T.isTerminatedString(token.image)) return token.image.slice(1, -1);
+  return /^"([A-Za-z_*][A-Za-z0-9_.*]*)/.exec(token.image)?.[1];
+}
+
+/**
+ * The names of a list in quotes from `tokens[index]` (`tools "kb.read", "kb.search"`), each as
+ * written without them, up to the first item that is neither a name nor a string.
+ */
+function namesFrom(tokens: readonly IToken[], index: number): string {
+  const names: string[] = [];
+  for (let i = index; tokens[i] !== undefined; ) {
+    const token = tokens[i]!;
+    let next = i + 1;
+    let name: string | undefined;
+    if (token.tokenType === T.StringLiteral && !T.isTerminatedString(token.image)) {
+      // A string left open took the rest of its line, and the names on it: `"internal, external }`.
+      names.push(...token.image.slice(1).split(",").map((item) => item.replace(/[\s"}\]]+/g, "")).filter((item) => /^[A-Za-z_*][A-Za-z0-9_.*]*$/.test(item)));
+      break;
+    }
+    if (token.tokenType === T.StringLiteral) name = quotedName(token);
+    else if (isName(token) || token.tokenType === T.Star) {
+      while (tokens[next]?.tokenType === T.Dot && tokens[next + 1] && (isName(tokens[next + 1]!) || tokens[next + 1]!.tokenType === T.Star)) next += 2;
+      name = textOf(tokens, i, next);
+    }
+    if (name === undefined) break;
+    names.push(name);
+    if (tokens[next]?.tokenType !== T.Comma) break;
+    i = next + 1;
+  }
+  return names.join(", ");
+}
+
+/** The keyword of the list `tokens[index]` is an item of after a `,` (`tools a, b`), looking back over its items. */
+function listKeywordBefore(tokens: readonly IToken[], index: number): IToken | undefined {
+  let i = index - 1;
+  while (i >= 0 && (tokens[i]!.tokenType === T.Comma || tokens[i]!.tokenType === T.Dot || tokens[i]!.tokenType === T.StringLiteral || tokens[i]!.tokenType === T.Star || (isName(tokens[i]!) && !BODY_KEYWORD_TOKENS.has(tokens[i]!.tokenType)))) i--;
+  return tokens[i];
+}
+const BODY_KEYWORD_TOKENS: ReadonlySet<unknown> = new Set(Object.values(BODY_KEYWORDS).flat());
+
+/**
+ * Help for a string written where a name goes, the mistake of JSON's habit: a declaration's name
+ * (`tool "kb.read"`), a list of tools or labels (`tools "kb.read", "kb.search"`), a risk level, a
+ * rule's target, an attribute's name or type (`"team": string`, `team: "string"`), an enum's
+ * members. A string left open there (`tools "kb.read }`) gets the same help, for the name it starts with.
+ */
+export function quotedNameHelp(tokens: readonly IToken[], index: number): string | undefined {
+  const found = tokens[index]!;
+  const previous = tokens[index - 1];
+  if (found.tokenType !== T.StringLiteral || previous === undefined) return undefined;
+  const name = quotedName(found);
+  if (name === undefined || name === "") return undefined;
+  if (index === 1 && NAMING_KEYWORDS.has(previous.tokenType)) return `names are written without quotes: \`${previous.image} ${name}\``;
+  const list = previous.tokenType === T.Comma ? listKeywordBefore(tokens, index) : previous;
+  if (list?.tokenType === T.Kw.tools || list?.tokenType === T.Kw.returns) {
+    const start = tokens.indexOf(list) + 1;
+    return `names are written without quotes: \`${list.image} ${namesFrom(tokens, start)}\``;
+  }
+  if (previous.tokenType === T.Kw.risk || previous.tokenType === T.Kw.max_risk) return `a risk level is written without quotes: \`${previous.image} ${name}\``;
+  if (EFFECT_KEYWORDS.has(previous.tokenType) || (previous.tokenType === T.Comma && targetsBefore(tokens, index - 1))) return `tool names are written without quotes: \`${name}\``;
+  const owner = blockOwner(tokens, index);
+  if (owner === "enum" && (previous.tokenType === T.LBrace || previous.tokenType === T.Comma)) {
+    const open = openBraceBefore(tokens, index);
+    return `an enum's members are names, written without quotes: \`${textOf(tokens, 0, open)} { ${namesFrom(tokens, open + 1)} }\``;
+  }
+  if (owner === undefined || !ATTRIBUTE_BLOCKS.has(owner)) return undefined;
+  const attributeStart = previous.tokenType === T.LBrace || previous.tokenType === T.Comma || previous.endLine! < found.startLine!;
+  if (attributeStart && (tokens[index + 1]?.tokenType === T.Colon || !T.isTerminatedString(found.image))) return `an attribute's name is written without quotes: \`${name}\``;
+  if (previous.tokenType === T.Colon && BUILT_IN_TYPES.has(name) && tokens[index - 2] && isName(tokens[index - 2]!)) return `a type is written without quotes: \`${tokens[index - 2]!.image}: ${name}\``;
+  return undefined;
+}
+
 /**
  * Help for a mistake in a declaration: a `:` or `=` after a keyword (`risk: low`, JSON and
  * YAML's habit), a list in brackets after one (`tools [a, b]`), a word a tool's or an intent's
@@ -181,9 +261,6 @@ function helpInDeclaration(tokens: readonly IToken[], index: number): string | u
   if (found.tokenType === T.LBracket && (previous.tokenType === T.Kw.tools || previous.tokenType === T.Kw.returns)) {
     const close = tokens.findIndex((t, i) => i > index && t.tokenType === T.RBracket);
     return `\`${previous.image}\` takes its list without brackets: write \`${previous.image} ${close > index + 1 ? textOf(tokens, index + 1, close) : "…"}\``;
-  }
-  if (found.tokenType === T.StringLiteral && (previous.tokenType === T.Kw.tools || (index === 1 && NAMING_KEYWORDS.has(previous.tokenType)))) {
-    return `names are written without quotes: \`${previous.image} ${found.image.slice(1, -1)}\``;
   }
   if (found.tokenType === T.SingleEq && index === 2 && (tokens[0]!.tokenType === T.Kw.enum || tokens[0]!.tokenType === T.Kw.type)) return helpForEquals(tokens, index);
   if (index === 1 && ENTITY_KEYWORDS.has(previous.tokenType) && next?.tokenType === T.LBrace) {
@@ -239,7 +316,6 @@ function helpInAttribute(tokens: readonly IToken[], index: number, owner: string
     return `an attribute has no default value: declare it optional, \`${name?.image ?? "…"}?: ${previous.image}\`, and test it with \`has\` in rules`;
   }
   if (found.tokenType === T.SingleEq && isName(previous)) return `an attribute's type follows a \`:\`: write \`${previous.image}: ${type}\``;
-  if (found.tokenType === T.StringLiteral && next?.tokenType === T.Colon) return `an attribute's name is written without quotes: \`${found.image.slice(1, -1)}\``;
   if (previous.image === "optional" && isName(found) && next?.tokenType === T.Colon) {
     const after = tokens[index + 2];
     return `an optional attribute has a \`?\` after its name: \`${found.image}?: ${after && isName(after) ? after.image : "…"}\``;
@@ -282,9 +358,6 @@ function helpInRule(tokens: readonly IToken[], index: number): string | undefine
     return `a condition takes no braces: write \`${previous.image} ${condition.length > 0 && condition.length <= 40 ? condition : "…"}\``;
   }
   if (found.tokenType === T.LBrace && targetsBefore(tokens, index)) return "a rule takes no braces: its clauses follow its targets, as in `allow kb.search when …`";
-  if (found.tokenType === T.StringLiteral && (EFFECT_KEYWORDS.has(previous.tokenType) || (previous.tokenType === T.Comma && targetsBefore(tokens, index - 1)))) {
-    return `tool names are written without quotes: \`${found.image.slice(1, -1)}\``;
-  }
   // `deny kb.search email.send`; a word that is a misspelled clause (`wehn`) gets its own help.
   const dotted = tokens[index + 1]?.tokenType === T.Dot;
   if (dotted && isName(found) && !CLAUSE_TOKENS.has(found.tokenType) && (isName(previous) || previous.tokenType === T.Star) && targetsBefore(tokens, index) && closestName(found.image, RULE_KEYWORDS) === undefined) {
@@ -365,7 +438,7 @@ export function helpForSyntaxError(tokens: readonly IToken[], index: number, dec
   const found = tokens[index];
   const previous = tokens[index - 1];
   if (!found) return undefined;
-  const byPlace = previous ? helpForPlace(tokens, index) ?? helpInDeclaration(tokens, index) ?? helpInRule(tokens, index) : undefined;
+  const byPlace = previous ? quotedNameHelp(tokens, index) ?? helpForPlace(tokens, index) ?? helpInDeclaration(tokens, index) ?? helpInRule(tokens, index) : undefined;
   if (byPlace !== undefined) return byPlace;
   const forHas = helpForHas(tokens, index);
   if (forHas !== undefined) return forHas;

@@ -642,6 +642,90 @@ describe("a bracket left open is one error, and what follows it is still read", 
   });
 });
 
+describe("a `\"` missing, one too many or of another kind is one error", () => {
+  /** The one diagnostic of `rule` written in a policy after declarations, as `problems` gives it, line and column in the rule's line. */
+  const inRule = (rule: string) => problems(`tool fs.read { args { path: string } }\ntool email.send { args { to: list<string> } }\nagent { team: string }\npolicy p {\n  ${rule}\n  deny kb.write\n}\n`);
+  const PC101 = (column: number, help: string, message = "unterminated string") => ({ code: "PC101", line: 5, column, message, help });
+  const AS_WRITTEN = 'as written, the string ends at the `"` that opens the next one';
+
+  it("a name in quotes left open (`tools \"kb.read }`, or to the end of its line) is one PC101 that says to write it without quotes", () => {
+    const help = "names are written without quotes: `tools kb.read`";
+    expect(problems('intent support { tools "kb.read }\n')).toEqual([{ code: "PC101", line: 1, column: 24, message: "unterminated string", help }]);
+    expect(problems('intent support {\n  tools "kb.read\n}\n')).toEqual([{ code: "PC101", line: 2, column: 9, message: "unterminated string", help }]);
+    expect(problems('intent support { tools kb.read, "kb.search }\n').map((p) => p.help)).toEqual(["names are written without quotes: `tools kb.read, kb.search`"]);
+    expect(problems('tool "kb.search { risk low }\n').map((p) => p.help)).toEqual(["names are written without quotes: `tool kb.search`"]);
+    expect(problems('tool kb.search { risk "low }\n').map((p) => p.help)).toEqual(["a risk level is written without quotes: `risk low`"]);
+    expect(problems('agent { "team: string }\n').map((p) => p.help)).toEqual(["an attribute's name is written without quotes: `team`"]);
+    expect(problems('agent { team: "string }\n').map((p) => p.help)).toEqual(["a type is written without quotes: `team: string`"]);
+    expect(problems('enum Zone { "internal, external }\n').map((p) => p.help)).toEqual(["an enum's members are names, written without quotes: `enum Zone { internal, external }`"]);
+  });
+
+  it("names in quotes, closed, get the same help, with every name of the list", () => {
+    expect(problems('intent support { tools "kb.read", "kb.search" }\n').map((p) => p.help)).toEqual(["names are written without quotes: `tools kb.read, kb.search`"]);
+    expect(problems('tool kb.read { risk "low" }\n').map((p) => p.help)).toEqual(["a risk level is written without quotes: `risk low`"]);
+    expect(problems('enum Zone { "internal", "external" }\n').map((p) => p.help)).toEqual(["an enum's members are names, written without quotes: `enum Zone { internal, external }`"]);
+    expect(problems('agent { team: "string" }\n').map((p) => p.help)).toEqual(["a type is written without quotes: `team: string`"]);
+  });
+
+  it("a string without its opening `\"` is one error that names it", () => {
+    expect(inRule('allow fs.read when agent.team in [b", "c"]')).toEqual([PC101(37, 'add the opening `"` before `b`', 'the string `b"` has no opening `"`')]);
+    expect(inRule('deny email.send when args.to containsAny [a@x.com", "b@x.com"]')).toEqual([PC101(45, 'add the opening `"` before `a@x.com`', 'the string `a@x.com"` has no opening `"`')]);
+    expect(inRule('allow fs.read when agent.team in ["a", b"]')).toEqual([PC101(42, 'add the opening `"` before `b`', 'the string `b"` has no opening `"`')]);
+    expect(inRule('allow fs.read when agent.team == support"')).toEqual([PC101(36, 'add the opening `"` before `support`', 'the string `support"` has no opening `"`')]);
+    expect(inRule('@name(kb-read")\n  allow fs.read')).toEqual([PC101(9, 'add the opening `"` before `kb-read`', 'the string `kb-read"` has no opening `"`')]);
+    expect(inRule("deny fs.read reason a person's approval is needed\"")).toEqual([PC101(23, 'add the opening `"` before `a`', 'the reason has no opening `"`')]);
+    // Where a name goes, the `"` is one too many.
+    expect(problems('tool kb.search" { risk low }\n')).toEqual([{ code: "PC101", line: 1, column: 15, message: "unterminated string", help: 'remove the `"` after `kb.search`: names are written without quotes' }]);
+  });
+
+  it("a string whose closing `\"` is missing where code follows it is one error, at the `\"` that closes it", () => {
+    expect(inRule('deny fs.read when args.path like "*/../* or args.path.endsWith("/..")')).toEqual([PC101(36, `add the closing \`"\` after \`*/../*\`: ${AS_WRITTEN}`)]);
+    expect(inRule('allow fs.read when agent.team == "a or agent.team == "b"')).toEqual([PC101(36, `add the closing \`"\` after \`a\`: ${AS_WRITTEN}`)]);
+    expect(inRule('allow fs.read when agent.team == "a\' or agent.team == "b"')).toEqual([PC101(36, `replace the \`'\` after \`a\` with \`"\`: ${AS_WRITTEN}`)]);
+    expect(inRule('allow fs.read when agent.team == "a\u201d or agent.team == "b"')).toEqual([PC101(36, `replace the \`\u201d\` after \`a\` with \`"\`: ${AS_WRITTEN}`)]);
+  });
+
+  it("a `\"` inside a string, or one too many next to one, is one error", () => {
+    expect(inRule('allow fs.read when agent.team == "sup"port"')).toEqual([{ code: "PC103", line: 5, column: 40, message: "the `\"` before `port` ends the string", help: 'to put a `"` inside a string, write `\\"`: `"sup\\"port"`' }]);
+    expect(inRule('@name("kb-read"")\n  allow fs.read')).toEqual([PC101(18, 'remove this `"`: the string before it, `"kb-read"`, is already closed')]);
+    expect(inRule('@controls("A"", "B")\n  allow fs.read')).toEqual([PC101(16, 'remove this `"`: the string before it, `"A"`, is already closed')]);
+    expect(inRule('@name(""kb-read")\n  allow fs.read')).toEqual([PC101(9, 'one `"` too many: remove one of the two before `kb-read`')]);
+  });
+
+  it("a string that goes on on the next line is one error", () => {
+    expect(inRule('deny fs.read reason "one line\n    and another"')).toEqual([PC101(23, 'a string cannot span lines: close it on line 5, or write `\\n` where a line break goes in it')]);
+    // A rule on the next line is not the rest of the string.
+    expect(inRule('deny fs.read reason "one\n  deny email.send reason "two').map((p) => [p.line, p.help])).toEqual([
+      [5, 'add the closing `"` on the same line'],
+      [6, 'add the closing `"` on the same line'],
+    ]);
+  });
+
+  it("a string in quotes of another kind, or with one end straight, is one PC100 read as the string meant", () => {
+    const PC100 = (column: number, character: string, help: string) => ({ code: "PC100", line: 5, column, message: `unexpected character \`${character}\``, help });
+    const straight = 'strings use straight double quotes: "support"';
+    expect(inRule('allow fs.read when agent.team == \u201csupport"')).toEqual([PC100(36, "\u201c", straight)]);
+    expect(inRule('allow fs.read when agent.team == "support\u201d')).toEqual([PC100(36, "\u201d", straight)]);
+    expect(inRule("allow fs.read when agent.team == \u00absupport\u00bb")).toEqual([PC100(36, "\u00ab", straight)]);
+    expect(inRule("allow fs.read when agent.team == `support`")).toEqual([PC100(36, "`", 'strings use double quotes: "support"')]);
+    expect(inRule("allow fs.read when agent.team in [`a`, `b`]").map((p) => p.help)).toEqual(['strings use double quotes: "a"', 'strings use double quotes: "b"']);
+    expect(inRule("allow fs.read when agent.team == 'support\"")).toEqual([PC100(36, "'", 'strings use double quotes: "support"')]);
+    expect(inRule("deny fs.read when args.path like \"*/.ssh/*'")).toEqual([PC100(36, "'", 'strings use double quotes: "*/.ssh/*"')]);
+    expect(inRule("allow fs.read when agent.team == 'support")).toEqual([PC100(36, "'", 'strings use double quotes: "support"')]);
+    // An apostrophe in a word neither starts nor ends a string.
+    expect(inRule("deny fs.read reason 'the developer's files'")).toEqual([PC100(23, "'", "strings use double quotes: \"the developer's files\"")]);
+    expect(inRule("deny fs.read reason \"the users' files\"")).toEqual([]);
+    expect(inRule("deny fs.read reason \"don't")).toEqual([PC101(23, 'add the closing `"` on the same line')]);
+  });
+
+  it("a backslash: a path's `\\` is written `\\\\` (PC105); a string that ends in `\\\"` is left open (PC101), and that is the one error", () => {
+    expect(inRule('deny fs.read when args.path == "C:\\temp\\x"')).toEqual([
+      { code: "PC105", line: 5, column: 34, message: "invalid escape in string", help: 'strings use JSON escapes: \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX; a `\\` itself is written `\\\\`, as in `"C:\\\\temp\\\\x"`' },
+    ]);
+    expect(inRule('deny fs.read when args.path == "C:\\\\temp\\"')).toEqual([PC101(34, 'a `\\"` is a `"` inside the string, not its end: to end a string with a backslash, write `\\\\"`')]);
+  });
+});
+
 describe("rules outside a policy, declarations inside one", () => {
   it("rules at the top level are one error at the first, with the help to put them in a policy", () => {
     const text = 'allow kb.search when agent.team == "support"\ndeny email.send when session.labels contains pii\n';
