@@ -69,6 +69,22 @@ function itemStarts(tokens: readonly IToken[], open: number, close: number, keyw
   return starts;
 }
 
+/**
+ * Whether the item whose `:` (or `=`) is at `colon`, up to `end`, is well formed without it: the
+ * `{` of `args`, one name after `risk` or `max_risk`, a list of names or patterns after `tools`
+ * or `returns`. Else the item is skipped whole, so what else is wrong in it gives no second error.
+ */
+function readsWithoutColon(tokens: readonly IToken[], colon: number, end: number): boolean {
+  const keyword = tokens[colon - 1]?.tokenType;
+  const value = tokens.slice(colon + 1, end);
+  if (keyword === T.Kw.args) return value[0]?.tokenType === T.LBrace;
+  if (keyword === T.Kw.risk || keyword === T.Kw.max_risk) return value.length === 1 && tokenMatcher(value[0]!, T.AnyName);
+  if (keyword !== T.Kw.tools && keyword !== T.Kw.returns) return false;
+  // Names and patterns separated by `,`: `kb.read, sql.*`.
+  const inList = (token: IToken): boolean => token.tokenType === T.Comma || token.tokenType === T.Dot || token.tokenType === T.Star || tokenMatcher(token, T.AnyName);
+  return value.length > 0 && value.every(inList) && value[value.length - 1]!.tokenType !== T.Comma;
+}
+
 /** The index of the `}` that closes the `{` at `open`, or -1. */
 function closingBrace(tokens: readonly IToken[], open: number): number {
   let depth = 0;
@@ -112,9 +128,10 @@ export function mistakenItem(tokens: readonly IToken[], index: number, expectsBl
   // A block left open is the mistake, which the parser reports at its end: nothing to skip.
   const close = closingBrace(tokens, open);
   if (close < 0) return undefined;
-  // `args: { … }`: only the `:` is skipped, so the attributes after it are still checked.
-  if ((tokens[index]!.tokenType === T.Colon || tokens[index]!.tokenType === T.SingleEq) && tokens[index - 1]?.tokenType === T.Kw.args && tokens[index + 1]?.tokenType === T.LBrace) return { from: index, to: index + 1 };
   const starts = itemStarts(tokens, open, close, keyword);
+  // `args: { … }`, `risk: high`, `tools: a, b`: only the `:` is skipped, so the item is still
+  // read: the attributes after it are checked, and a `risk` given twice is reported (PC107).
+  if ((tokens[index]!.tokenType === T.Colon || tokens[index]!.tokenType === T.SingleEq) && readsWithoutColon(tokens, index, starts.find((start) => start > index) ?? close)) return { from: index, to: index + 1 };
   const itemOf = (i: number): number => starts.filter((start) => start <= i).at(-1)!;
   const unfinished = index === close || (!expectsBlockEnd && starts.includes(index));
   if (unfinished && index - 1 === open) return undefined;

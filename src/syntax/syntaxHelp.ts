@@ -254,7 +254,8 @@ function helpInDeclaration(tokens: readonly IToken[], index: number): string | u
     while (tokens[end]?.tokenType === T.Dot && tokens[end + 1] && adjacent(tokens[end - 1]!, tokens[end]!)) end += 2;
     // `tools: [a, b]`: a list in JSON's way, whose items are written bare.
     const close = next?.tokenType === T.LBracket ? tokens.findIndex((t, i) => i > index && t.tokenType === T.RBracket) : -1;
-    const value = next?.tokenType === T.LBrace ? "{ … }" : close > 0 ? textOf(tokens, index + 2, close) : next ? textOf(tokens, index + 1, Math.min(end, tokens.length)) : "…";
+    const list = previous.tokenType === T.Kw.tools || previous.tokenType === T.Kw.returns;
+    const value = next?.tokenType === T.LBrace ? "{ … }" : close > 0 ? textOf(tokens, index + 2, close) : list && next ? namesFrom(tokens, index + 1) || "…" : next ? textOf(tokens, index + 1, Math.min(end, tokens.length)) : "…";
     // `risk: Risk.low`, `risk = "high"`: levels and names are written bare there.
     return `\`${previous.image}\` takes no \`${found.image}\`: write \`${previous.image} ${value.replace(/^Risk\./, "").replace(/"/g, "")}\``;
   }

@@ -357,6 +357,17 @@ describe("syntax errors", () => {
     expect(problems("tool t { risk low risk high }").map((p) => p.code)).toEqual(["PC107"]);
   });
 
+  it("a `risk` given twice, one of them with a `:`, is two mistakes: the `:` (PC103) and the second `risk` (PC107)", () => {
+    const colon = { code: "PC103", line: 3, column: 7, message: "expected a name after `risk`, found `:`", help: "`risk` takes no `:`: write `risk high`" };
+    const twice = { code: "PC107", line: 3, column: 3, message: "`risk` is given twice", help: "keep one `risk`" };
+    expect(problems("tool kb.read {\n  risk low\n  risk: high\n}\n")).toEqual([colon, twice]);
+    expect(problems("tool kb.read {\n  risk: low\n  risk high\n}\n").map((p) => [p.code, p.line, p.column])).toEqual([["PC103", 2, 7], ["PC107", 3, 3]]);
+    expect(problems("tool kb.read {\n  args { a: int }\n  args: { b: int }\n}\n").map((p) => [p.code, p.line, p.column])).toEqual([["PC103", 3, 7], ["PC107", 3, 9]]);
+    // A `:` whose item has another mistake in it is one error: the item is skipped whole.
+    expect(problems('tool kb.read {\n  risk low\n  risk: "high"\n}\n').map((p) => [p.code, p.line, p.column])).toEqual([["PC103", 3, 7]]);
+    expect(problems("tool kb.read {}\nintent s {\n  tools: kb.read, kb.*\n  max_risk: low\n}\n").map((p) => p.help)).toEqual(["`tools` takes no `:`: write `tools kb.read, kb.*`", "`max_risk` takes no `:`: write `max_risk low`"]);
+  });
+
   it("reports a number out of range (PC108)", () => {
     expect(problems("policy p {\n  deny * when session.calls > 99999999999999999999\n}\n")).toEqual([expect.objectContaining({ code: "PC108", line: 2 })]);
   });
