@@ -86,7 +86,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       if (hasBidiControl(character)) continue;
       if (error.offset < hyphenatedNameEnd) continue;
       if (echoesQuoteMistake(error.offset, file.position(error.offset).line)) continue;
-      if (character === "|" && (unions ??= new UnionLines(lexed.tokens)).holds(error.offset, file.position(error.offset).line)) continue;
+      if ((character === "|" || character === ";") && (unions ??= new UnionLines(lexed.tokens, file.text)).holds(error.offset)) continue;
       const hyphenated = hyphenatedName(file.text, error.offset);
       if (hyphenated) {
         hyphenatedNameEnd = hyphenated.end;
@@ -408,28 +408,42 @@ function trailingAnnotationDiagnostic(file: SourceFile, trailing: TrailingAnnota
 }
 
 /**
- * The lines where an enum is written as a union of other languages (`enum Color = red | green`,
- * TypeScript's `type Color = "red" | "green"`): the syntax error at the `=` says how to write it,
- * so the `|` after it on its line are part of that one mistake. Asked in the order of the text.
+ * The text of each enum written as a union of other languages (`enum Color = red | green`,
+ * TypeScript's `type Color = "red" | "green";`, or with each `| member` on a line of its own):
+ * the syntax error at the `=` says how to write it, so the `|` after it, and a `;` that ends it,
+ * are part of that one mistake. Asked in the order of the text.
  */
 class UnionLines {
-  /** Each union's `=`. */
-  private readonly equals: IToken[] = [];
+  /** Each union, from its `=` to the end of its last line. */
+  private readonly unions: { start: number; end: number }[] = [];
   private next = 0;
 
-  constructor(tokens: readonly IToken[]) {
+  constructor(tokens: readonly IToken[], text: string) {
     for (let i = 2; i < tokens.length; i++) {
       const keyword = tokens[i - 2]!.tokenType;
-      if (tokens[i]!.tokenType === T.SingleEq && (keyword === T.Kw.enum || keyword === T.Kw.type) && tokenMatcher(tokens[i - 1]!, T.AnyName)) this.equals.push(tokens[i]!);
+      if (tokens[i]!.tokenType !== T.SingleEq || (keyword !== T.Kw.enum && keyword !== T.Kw.type) || !tokenMatcher(tokens[i - 1]!, T.AnyName)) continue;
+      // The line of the `=`, and the lines after it that start with `|`.
+      let end = lineEnd(text, tokens[i]!.startOffset);
+      for (PIPE_FIRST.lastIndex = end + 1; end < text.length && PIPE_FIRST.test(text); PIPE_FIRST.lastIndex = end + 1) end = lineEnd(text, end + 1);
+      this.unions.push({ start: tokens[i]!.startOffset, end });
     }
   }
 
-  /** Whether `offset`, on `line`, is after a union's `=` on its line; offsets must come in order. */
-  holds(offset: number, line: number): boolean {
-    while (this.next + 1 < this.equals.length && this.equals[this.next + 1]!.startOffset < offset) this.next++;
-    const equals = this.equals[this.next];
-    return equals !== undefined && equals.startOffset < offset && equals.startLine === line;
+  /** Whether `offset` is in a union after its `=`; offsets must come in order. */
+  holds(offset: number): boolean {
+    while (this.next + 1 < this.unions.length && this.unions[this.next + 1]!.start < offset) this.next++;
+    const union = this.unions[this.next];
+    return union !== undefined && union.start < offset && offset < union.end;
   }
+}
+
+/** A line whose first character, after blanks, is `|`: tested where the line starts. */
+const PIPE_FIRST = /[ \t]*\|/y;
+
+/** The offset of the `\n` that ends the line of `offset`, or the end of the text. */
+function lineEnd(text: string, offset: number): number {
+  const end = text.indexOf("\n", offset);
+  return end < 0 ? text.length : end;
 }
 
 /** Advice for the first unexpected character of a run (the lexer reports `&&` as one run), given the text after it. */

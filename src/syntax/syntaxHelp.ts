@@ -291,9 +291,10 @@ function helpInDeclaration(tokens: readonly IToken[], index: number): string | u
 function helpForEquals(tokens: readonly IToken[], index: number): string {
   const [keyword, name, , next] = [tokens[0]!, tokens[1]!, tokens[2], tokens[3]];
   if (next?.tokenType === T.LBrace) return `\`${keyword.image}\` takes no \`=\`: write \`${keyword.image} ${name.image} { … }\``;
-  // The members as written on the line of the `=` (its `|` are no tokens), quoted ones unquoted.
+  // The members as written after the `=` (its `|` are no tokens, and may start the lines after
+  // it), up to what is no member, quoted ones unquoted.
   const members: string[] = [];
-  for (let i = index + 1; i < tokens.length && tokens[i]!.startLine === tokens[index]!.startLine; i++) {
+  for (let i = index + 1; i < tokens.length; i++) {
     const member = tokens[i]!.tokenType === T.StringLiteral ? tokens[i]!.image.slice(1, -1) : isName(tokens[i]!) ? tokens[i]!.image : undefined;
     if (member !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(member)) members.push(member);
     else if (tokens[i]!.tokenType !== T.Comma && tokens[i]!.tokenType !== T.StringLiteral) break;

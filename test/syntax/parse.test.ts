@@ -459,6 +459,13 @@ describe("one-edit mistakes get the edit as their help", () => {
     expect(problems("enum Color = red | green\ntool kb.read {}\n")).toEqual(syntaxError(1, 12, "expected `{`, found `=`", "an enum lists its members in braces: write `enum Color { red, green }`"));
     expect(problems('enum Color = "red", "green"\n')[0]!.help).toBe("an enum lists its members in braces: write `enum Color { red, green }`");
     expect(problems('type Color = "red" | "green"\n')).toEqual(syntaxError(1, 12, "expected `{`, found `=`", "a type of a few values is an enum: write `enum Color { red, green }`"));
+    // Each member on a line of its own, the `;` of TypeScript: the same one error.
+    const braces = "an enum lists its members in braces: write `enum Color { red, green }`";
+    expect(problems("enum Color =\n  | red\n  | green\ntool kb.read {}\n")).toEqual(syntaxError(1, 12, "expected `{`, found `=`", braces));
+    expect(problems("enum Color =\r\n  | red\r\n  | green\r\n")).toEqual(syntaxError(1, 12, "expected `{`, found `=`", braces));
+    expect(problems('type Color =\n  | "red"\n  | "green";\n')).toEqual(syntaxError(1, 12, "expected `{`, found `=`", "a type of a few values is an enum: write `enum Color { red, green }`"));
+    // A `|` after the union is a mistake of its own.
+    expect(problems("enum Color =\n  | red\n  | green\npolicy p {\n  deny * when a | b\n}\n").map((p) => [p.code, p.line])).toEqual([["PC100", 5], ["PC103", 1]]);
     expect(problems("type Address = { street: string }\n")).toEqual(syntaxError(1, 14, "expected `{`, found `=`", "`type` takes no `=`: write `type Address { … }`"));
     // A `|` elsewhere is still its own mistake.
     expect(problems("enum Color = red | green\npolicy p { deny * when a | b }\n").map((p) => [p.code, p.line])).toEqual([
