@@ -76,8 +76,14 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
   /** The column of the first token of the line being read. */
   let indentation = 0;
 
+  /**
+   * The `}` after a declaration's block closed early that close nothing then (a `}` at the end of
+   * the file, where a declaration in the block, unindented, shows the block was left open), left
+   * out and named by the error of that block.
+   */
+  const strays: { report: { -readonly [K in keyof Unclosed]: Unclosed[K] }; expected: number; braces: IToken[] }[] = [];
   /** Reports `closings` (in the order their closers go) and puts their closers in; `next`: the token after the closers that go at the end. */
-  const close = (closings: readonly Closing[], next: IToken | undefined): void => {
+  const close = (closings: readonly Closing[], next: IToken | undefined): Unclosed => {
     const tokenAt = (at: number): IToken | undefined => (at < out.length ? out[at] : next);
     const echo = (closing: Closing): boolean => (eaten.get(closerOf(out, closing.opener).image) ?? -1) > closing.opener || (tokenAt(closing.at) === undefined && commentToEnd);
     const reported = closings.filter((closing) => !echo(closing));
@@ -96,6 +102,7 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
       if (closing.at < end) earlier.push({ at: closing.at, closer });
       else out.push(closer);
     }
+    return report;
   };
 
   for (let i = 0; i < tokens.length; i++) {
@@ -110,7 +117,19 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
     } else if (startsLine && open.length > 0 && token.startColumn! <= open[0]!.indentation && declarationShapeAt(tokens, i)) {
       braceClosesAhead ??= closesAhead(tokens);
       const braces = open.filter((o) => out[o.index]!.tokenType === T.LBrace).length;
-      if (braces < open.length || braces > braceClosesAhead(i)) close(closeAll(out, open), token);
+      const ahead = braceClosesAhead(i);
+      // A declaration among a policy's rules, unindented, is that mistake (reported as such) when
+      // a `}` after it closes the policy; no declaration goes in another's block.
+      if (braces < open.length || braces > ahead || blockKeyword(out, open[0]!.index) !== "policy") {
+        const report = close(closeAll(out, open), token);
+        if (ahead > 0) strays.push({ report, expected: ahead, braces: [] });
+      }
+    } else if (token.tokenType === T.RBrace && strays.length > 0 && !open.some((o) => out[o.index]!.tokenType === T.LBrace)) {
+      const stray = strays.find((s) => s.braces.length < s.expected);
+      if (stray !== undefined) {
+        stray.braces.push(token);
+        continue;
+      }
     }
     if (unterminated.size > 0 && unterminated.has(token)) for (const character of "})]") if (token.image.includes(character)) eaten.set(character, out.length);
     out.push(token);
@@ -120,6 +139,12 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
     else if (type === T.RBrace || type === T.RParen || type === T.RBracket) popMatching(out, open, token);
   }
   if (open.length > 0) close(closeAll(out, open), undefined);
+  for (const { report, braces } of strays) {
+    if (report.diagnostic === undefined || braces.length === 0) continue;
+    const places = braces.map((brace) => `${brace.startLine}:${brace.startColumn}`);
+    const nothing = braces.length === 1 ? `the \`}\` at ${places[0]} then closes nothing: remove it` : `the \`}\` at ${listed(places)} then close nothing: remove them`;
+    report.diagnostic = { ...report.diagnostic, help: `${report.diagnostic.help}; ${nothing}` };
+  }
   if (earlier.length === 0) return { tokens: out, unclosed, closers };
   // Stable: closers that go at one place stay innermost first.
   earlier.sort((a, b) => a.at - b.at);
@@ -234,8 +259,18 @@ export function neverClosedHelp(out: readonly IToken[], closings: readonly Closi
     // Before a `}` (that closes an outer block, lined up with it), at the end of the line before it.
     return next.tokenType === T.RBrace ? `${closer} at the end of line ${last.endLine}` : `${closer} before ${describeToken(next)} at ${next.startLine}:${next.startColumn}`;
   });
-  return brackets.length === 1 ? `${brackets[0]} is never closed: add ${places[0]}` : `${listed(brackets)} are never closed: add ${listed(places)}`;
+  if (brackets.length === 1) return `${brackets[0]} is never closed: add ${places[0]}`;
+  // Closers that go at one place are said once: "two `}` before `tool` at 4:1".
+  const counted: { place: string; count: number }[] = [];
+  for (const place of places) {
+    const last = counted[counted.length - 1];
+    if (last?.place === place) last.count++;
+    else counted.push({ place, count: 1 });
+  }
+  return `${listed(brackets)} are never closed: add ${listed(counted.map(({ place, count }) => (count === 1 ? place : `${NUMBERS[count] ?? count} ${place}`)))}`;
 }
+
+const NUMBERS: readonly (string | undefined)[] = [undefined, "one", "two", "three", "four"];
 
 /** "a, b and c". */
 function listed(items: readonly string[]): string {

@@ -579,6 +579,20 @@ describe("a bracket left open is one error, and what follows it is still read", 
     expect(problems("enum Zone {\n  internal, external\nagent { zone: Zone }\n")).toEqual(syntaxError(3, 1, "expected `}` after `external`, found `agent`", "the `{` of `enum Zone` opened at 1:11 is never closed: add `}` before `agent` at 3:1"));
   });
 
+  it("a `{` left open whose `}` comes after the declarations that follow it: one error, which names that `}` too", () => {
+    const text = "agent { team: string\ntool kb.read { risk low }\n}\n";
+    expect(problems(text)).toEqual(syntaxError(2, 1, "expected `}` after `string`, found `tool`", "the `{` of `agent` opened at 1:7 is never closed: add `}` before `tool` at 2:1; the `}` at 3:1 then closes nothing: remove it"));
+    expect(kinds(text)).toEqual(["EntityDecl", "ToolDecl"]);
+    expect(problems("enum Zone {\n  internal, external\nagent { zone: Zone }\npolicy p {\n  allow kb.read\n}\n}\n}\n")).toEqual(
+      syntaxError(3, 1, "expected `}` after `external`, found `agent`", "the `{` of `enum Zone` opened at 1:11 is never closed: add `}` before `agent` at 3:1; the `}` at 7:1 and 8:1 then close nothing: remove them"),
+    );
+    expect(problems("tool a.b {\n  args {\n    x: int\ntool c.d {}\n}\n")).toEqual(
+      syntaxError(4, 1, "expected `}` after `int`, found `tool`", "the `{` of `args` opened at 2:8 and the `{` of `tool a.b` opened at 1:10 are never closed: add two `}` before `tool` at 4:1; the `}` at 5:1 then closes nothing: remove it"),
+    );
+    // In a policy, a declaration before its `}` is one written among its rules.
+    expect(problems("policy p {\n  allow x\ntool kb.reindex { risk low }\n}\n")).toEqual(syntaxError(3, 1, "expected a rule (`allow`, `ask` or `deny`), found a declaration (`tool`) inside `policy p`", "declarations go outside policy blocks: move it above `policy p {`"));
+  });
+
   it("the mistakes of the declarations after it are still reported", () => {
     const text = 'agent { team: string\n\ntool kb.read { risk low }\nintent support { tool kb.read }\npolicy p {\n  allow kb.read when agent.team = "x"\n}\n';
     expect(problems(text)).toEqual([
