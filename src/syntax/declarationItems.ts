@@ -115,9 +115,11 @@ export function mistakenItem(tokens: readonly IToken[], index: number, expectsBl
   if (index < 0) return undefined;
   // A rule takes no braces (`allow kb.search { when … }`, `when { … }`): the block, and the
   // `when` or `unless` it was meant for, are skipped whole.
+  // A list in braces (`in {"a", "b"}`) is skipped with its operator, so the condition is still read.
   if (tokens[index]!.tokenType === T.LBrace && (tokens[0]!.tokenType === T.At || EFFECT_KEYWORDS.has(tokens[0]!.tokenType))) {
     const close = closingBrace(tokens, index);
-    const clause = tokens[index - 1]!.tokenType === T.Kw.when || tokens[index - 1]!.tokenType === T.Kw.unless;
+    const before = tokens[index - 1]!.tokenType;
+    const clause = before === T.Kw.when || before === T.Kw.unless || before === T.Kw.in || before === T.Kw.containsAny || before === T.Kw.containsAll;
     return { from: clause ? index - 1 : index, to: close < 0 ? tokens.length : close + 1 };
   }
   const open = openBraceBefore(tokens, index);

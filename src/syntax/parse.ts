@@ -126,6 +126,8 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     /** Where each of them that is a mistake of its own is reported (its PC101). */
     const unterminatedReports = new Map<IToken, number>();
     let commentToEnd = false;
+    /** The last string in other quotes reported: the line it is on, the quotes it should have, and its diagnostic. */
+    let misquoted: { line: number; quotes: string; position: number } | undefined;
     let depth = 0;
     let notRun = 0;
     let tooDeep = false;
@@ -148,7 +150,13 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
           const quotes = token.tokenType === T.CurlyQuotedString ? "straight double quotes" : "double quotes";
           // One end may be a straight `"` (`“text"`, `"text'`): the other is the mistake.
           const wrong = token.image.startsWith('"') ? token.image.slice(-1) : token.image.charAt(0);
-          if (!echoesQuoteMistake(token.startOffset, token.startLine!)) diagnostics.push(diagnostic("PC100", `unexpected character \`${wrong}\``, tokenSpan(file, token), `strings use ${quotes}: ${meant}`));
+          const sameLine = misquoted !== undefined && misquoted.line === token.startLine && misquoted.quotes === quotes ? misquoted.position : undefined;
+          // The strings of a line pasted with other quotes (`[“a”, “b”]`) are one error, which writes them all.
+          if (sameLine !== undefined) diagnostics[sameLine] = { ...diagnostics[sameLine]!, help: `${diagnostics[sameLine]!.help}, ${meant}` };
+          else if (!echoesQuoteMistake(token.startOffset, token.startLine!)) {
+            misquoted = { line: token.startLine!, quotes, position: diagnostics.length };
+            diagnostics.push(diagnostic("PC100", `unexpected character \`${wrong}\``, tokenSpan(file, token), `strings use ${quotes}: ${meant}`));
+          }
           // Parse on as the string that was meant, so the quotes give one error, not one per word.
           tokens.push({ ...token, image: meant, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
           continue;
@@ -180,6 +188,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     const closed = closeUnclosedBrackets(tokens, file, unterminated, commentToEnd);
     /** Where each bracket left open is reported among the diagnostics, for the parser's error at its closer. */
     const unclosedAt = new Map<Unclosed, number>();
+    diagnostics.push(...closed.misplaced);
     for (const unclosed of closed.unclosed) {
       if (unclosed.diagnostic === undefined || unclosedAt.size >= MAX_SYNTAX_ERRORS_PER_FILE) continue;
       unclosedAt.set(unclosed, diagnostics.length);

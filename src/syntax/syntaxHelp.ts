@@ -360,6 +360,10 @@ function helpInRule(tokens: readonly IToken[], index: number): string | undefine
     return `a condition takes no braces: write \`${previous.image} ${condition.length > 0 && condition.length <= 40 ? condition : "…"}\``;
   }
   if (found.tokenType === T.LBrace && targetsBefore(tokens, index)) return "a rule takes no braces: its clauses follow its targets, as in `allow kb.search when …`";
+  // `in {"a", "b"}`, `in ("a", "b")`: a list of other languages.
+  const list = listInOtherBrackets(tokens, index);
+  if (list !== undefined) return `a list is written in square brackets: \`[${list}]\``;
+  if (found.tokenType === T.Comma && previous.tokenType === T.Comma) return "one `,` too many: remove it";
   // `deny kb.search email.send`; a word that is a misspelled clause (`wehn`) gets its own help.
   const dotted = tokens[index + 1]?.tokenType === T.Dot;
   if (dotted && isName(found) && !CLAUSE_TOKENS.has(found.tokenType) && (isName(previous) || previous.tokenType === T.Star) && targetsBefore(tokens, index) && closestName(found.image, RULE_KEYWORDS) === undefined) {
@@ -380,6 +384,35 @@ function helpInRule(tokens: readonly IToken[], index: number): string | undefine
   const after = tokens[index + 1]?.tokenType;
   if (previous.tokenType === T.Kw.for && found.tokenType === T.Integer && after !== T.Identifier && after !== T.Dot) return `a lifetime is a duration: write it with its unit, as in \`${found.image}s\``;
   return undefined;
+}
+
+/** Operators whose right side is a list. */
+const LIST_OPERATORS: ReadonlySet<unknown> = new Set([T.Kw.in, T.Kw.containsAny, T.Kw.containsAll]);
+
+/**
+ * The items of a list written in braces or parentheses after `in`, `containsAny` or `containsAll`,
+ * when the syntax error at `tokens[index]` is its `{`, or a `,` in its `(`; else undefined.
+ */
+function listInOtherBrackets(tokens: readonly IToken[], index: number): string | undefined {
+  const found = tokens[index]!.tokenType;
+  const open = found === T.LBrace ? index : found === T.Comma ? bracketOpenBefore(tokens, index) : -1;
+  const opener = tokens[open]?.tokenType;
+  if (open < 1 || (opener !== T.LBrace && opener !== T.LParen) || !LIST_OPERATORS.has(tokens[open - 1]!.tokenType)) return undefined;
+  const closer = opener === T.LBrace ? T.RBrace : T.RParen;
+  const close = tokens.findIndex((t, i) => i > open && t.tokenType === closer);
+  const items = close > open + 1 ? textOf(tokens, open + 1, close) : "…";
+  return items.length <= 40 ? items : "…";
+}
+
+/** The index of the innermost bracket (`(`, `[` or `{`) left open before `tokens[index]`, or -1. */
+function bracketOpenBefore(tokens: readonly IToken[], index: number): number {
+  let depth = 0;
+  for (let i = index - 1; i >= 0; i--) {
+    const type = tokens[i]!.tokenType;
+    if (type === T.RParen || type === T.RBracket || type === T.RBrace) depth++;
+    else if ((type === T.LParen || type === T.LBracket || type === T.LBrace) && depth-- === 0) return i;
+  }
+  return -1;
 }
 
 const CLAUSE_TOKENS = new Set<unknown>([T.Kw.when, T.Kw.unless, T.Kw.reason, T.Kw.grant, T.Kw.for, T.Kw.revoke]);
@@ -440,6 +473,7 @@ export function helpForSyntaxError(tokens: readonly IToken[], index: number, dec
   const found = tokens[index];
   const previous = tokens[index - 1];
   if (!found) return undefined;
+  if (declarationExpected && found.tokenType === T.RBrace) return "this `}` closes no `{`: remove it";
   const byPlace = previous ? quotedNameHelp(tokens, index) ?? helpForPlace(tokens, index) ?? helpInDeclaration(tokens, index) ?? helpInRule(tokens, index) : undefined;
   if (byPlace !== undefined) return byPlace;
   const forHas = helpForHas(tokens, index);

@@ -41,6 +41,11 @@ export interface ClosedBrackets {
   readonly unclosed: readonly Unclosed[];
   /** Each closer put in, and the error that reports it. */
   readonly closers: ReadonlyMap<IToken, Unclosed>;
+  /**
+   * A `)` or `]` of the wrong kind (`["a", "b")`), read as the closer meant, and one that closes
+   * nothing (`== "a")`), left out: reported here, so the parser reads on as if they were right.
+   */
+  readonly misplaced: readonly Diagnostic[];
 }
 
 /**
@@ -68,6 +73,7 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
   const open: Open[] = [];
   const unclosed: Unclosed[] = [];
   const closers = new Map<IToken, Unclosed>();
+  const misplaced: Diagnostic[] = [];
   /** Closers that go before a token already out (by its index there): put in at the end. */
   const earlier: { at: number; closer: IToken }[] = [];
   /** For each closing character, the index out of the last unterminated string that holds one. */
@@ -132,9 +138,16 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
       }
     }
     if (unterminated.size > 0 && unterminated.has(token)) for (const character of "})]") if (token.image.includes(character)) eaten.set(character, out.length);
-    out.push(token);
     // Compared one by one rather than looked up in OPENERS and CLOSERS: this runs on every token of every file.
     const type = token.tokenType;
+    if ((type === T.RParen || type === T.RBracket) && wrongCloser(out, open, tokens, i)) {
+      const meant = misplacedCloser(out, open, token, file, misplaced);
+      if (meant === undefined) continue;
+      out.push(meant);
+      open.pop();
+      continue;
+    }
+    out.push(token);
     if (type === T.LBrace || type === T.LParen || type === T.LBracket) open.push({ index: out.length - 1, indentation });
     else if (type === T.RBrace || type === T.RParen || type === T.RBracket) popMatching(out, open, token);
   }
@@ -145,7 +158,7 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
     const nothing = braces.length === 1 ? `the \`}\` at ${places[0]} then closes nothing: remove it` : `the \`}\` at ${listed(places)} then close nothing: remove them`;
     report.diagnostic = { ...report.diagnostic, help: `${report.diagnostic.help}; ${nothing}` };
   }
-  if (earlier.length === 0) return { tokens: out, unclosed, closers };
+  if (earlier.length === 0) return { tokens: out, unclosed, closers, misplaced };
   // Stable: closers that go at one place stay innermost first.
   earlier.sort((a, b) => a.at - b.at);
   const merged: IToken[] = [];
@@ -154,7 +167,7 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
     while (next < earlier.length && earlier[next]!.at === i) merged.push(earlier[next++]!.closer);
     merged.push(token);
   });
-  return { tokens: merged, unclosed, closers };
+  return { tokens: merged, unclosed, closers, misplaced };
 }
 
 /**
@@ -186,6 +199,43 @@ function closeAll(out: readonly IToken[], open: Open[]): Closing[] {
   for (let k = stack.length - 1; k >= 0; k--) closings.push({ opener: stack[k]!.index, at: out.length });
   open.length = 0;
   return closings;
+}
+
+/**
+ * Whether the `)` or `]` at `tokens[i]` is not the closer of the innermost bracket open (in
+ * `out`), but is not what closes an outer one either: none of its kind is open, or one is and
+ * another closer of its kind follows on its line (`any(r in ["a", "b"): …)`: the first `)` was
+ * meant to be `]`).
+ */
+function wrongCloser(out: readonly IToken[], open: readonly Open[], tokens: readonly IToken[], i: number): boolean {
+  const type = tokens[i]!.tokenType;
+  const innermost = open[open.length - 1];
+  if (innermost !== undefined && closerOf(out, innermost.index).type === type) return false;
+  if (!open.some((o) => closerOf(out, o.index).type === type)) return true;
+  if (innermost === undefined || out[innermost.index]!.tokenType === T.LBrace) return false;
+  for (let j = i + 1; tokens[j] !== undefined && tokens[j]!.startLine === tokens[i]!.startLine; j++) if (tokens[j]!.tokenType === type) return true;
+  return false;
+}
+
+/**
+ * A `)` or `]` that no bracket of its kind open before it takes: of the wrong kind when a `(` or
+ * a `[` is the innermost open (`["a", "b")`), which it closes, read as that bracket's closer;
+ * else it closes nothing (`== "a")`), and is left out. Reports it in `misplaced`; returns the
+ * token to read in its place, if any.
+ */
+function misplacedCloser(out: readonly IToken[], open: readonly Open[], closer: IToken, file: SourceFile, misplaced: Diagnostic[]): IToken | undefined {
+  const span = { file, start: closer.startOffset, end: closer.endOffset! + 1 };
+  const innermost = open[open.length - 1];
+  if (innermost === undefined || out[innermost.index]!.tokenType === T.LBrace) {
+    const opener = closer.tokenType === T.RParen ? "(" : "[";
+    misplaced.push(diagnostic("PC103", `this \`${closer.image}\` closes no \`${opener}\``, span, `remove it, or add the \`${opener}\` it closes`));
+    return undefined;
+  }
+  const bracket = out[innermost.index]!;
+  const meant = closerOf(out, innermost.index);
+  const message = `expected \`${meant.image}\` after ${describeToken(out[out.length - 1]!)}, found \`${closer.image}\``;
+  misplaced.push(diagnostic("PC103", message, span, `the \`${bracket.image}\` opened at ${bracket.startLine}:${bracket.startColumn} is closed with \`${meant.image}\`, not \`${closer.image}\``));
+  return { ...closer, tokenType: meant.type, tokenTypeIdx: meant.type.tokenTypeIdx! };
 }
 
 /** Pops the bracket `closer` closes and those left open inside it; a closer that closes nothing open is left to the parser. */

@@ -740,7 +740,9 @@ describe("a `\"` missing, one too many or of another kind is one error", () => {
     expect(inRule('allow fs.read when agent.team == "support\u201d')).toEqual([PC100(36, "\u201d", straight)]);
     expect(inRule("allow fs.read when agent.team == \u00absupport\u00bb")).toEqual([PC100(36, "\u00ab", straight)]);
     expect(inRule("allow fs.read when agent.team == `support`")).toEqual([PC100(36, "`", 'strings use double quotes: "support"')]);
-    expect(inRule("allow fs.read when agent.team in [`a`, `b`]").map((p) => p.help)).toEqual(['strings use double quotes: "a"', 'strings use double quotes: "b"']);
+    // The strings of a line, pasted so, are one error that writes them all.
+    expect(inRule("allow fs.read when agent.team in [`a`, `b`]")).toEqual([PC100(37, "`", 'strings use double quotes: "a", "b"')]);
+    expect(inRule("allow fs.read when agent.team in [\u201ca\u201d, \u201cb\u201d, 'c']").map((p) => p.help)).toEqual(['strings use straight double quotes: "a", "b"', 'strings use double quotes: "c"']);
     expect(inRule("allow fs.read when agent.team == 'support\"")).toEqual([PC100(36, "'", 'strings use double quotes: "support"')]);
     expect(inRule("deny fs.read when args.path like \"*/.ssh/*'")).toEqual([PC100(36, "'", 'strings use double quotes: "*/.ssh/*"')]);
     expect(inRule("allow fs.read when agent.team == 'support")).toEqual([PC100(36, "'", 'strings use double quotes: "support"')]);
@@ -748,6 +750,21 @@ describe("a `\"` missing, one too many or of another kind is one error", () => {
     expect(inRule("deny fs.read reason 'the developer's files'")).toEqual([PC100(23, "'", "strings use double quotes: \"the developer's files\"")]);
     expect(inRule("deny fs.read reason \"the users' files\"")).toEqual([]);
     expect(inRule("deny fs.read reason \"don't")).toEqual([PC101(23, 'add the closing `"` on the same line')]);
+  });
+
+  it("a bracket of the wrong kind, one that closes nothing, a list in other brackets, two `,` in a row: one error each", () => {
+    const PC103 = (column: number, message: string, help: string) => ({ code: "PC103", line: 5, column, message, help });
+    expect(inRule('allow fs.read when agent.team in ["a", "b")')).toEqual([PC103(45, 'expected `]` after `"b"`, found `)`', "the `[` opened at 5:36 is closed with `]`, not `)`")]);
+    expect(inRule('allow fs.read when (agent.team == "a"]')).toEqual([PC103(40, 'expected `)` after `"a"`, found `]`', "the `(` opened at 5:22 is closed with `)`, not `]`")]);
+    expect(inRule('allow fs.read when any(r in ["a", "b"): r == "x")')).toEqual([PC103(40, 'expected `]` after `"b"`, found `)`', "the `[` opened at 5:31 is closed with `]`, not `)`")]);
+    expect(inRule('@controls("A", "B"]\n  allow fs.read')).toEqual([PC103(21, 'expected `)` after `"B"`, found `]`', "the `(` opened at 5:12 is closed with `)`, not `]`")]);
+    expect(inRule('allow fs.read when agent.team == "a")')).toEqual([PC103(39, "this `)` closes no `(`", "remove it, or add the `(` it closes")]);
+    expect(inRule('allow fs.read when agent.team in {"a", "b"}')).toEqual([PC103(36, "expected an expression after `in`, found `{`", 'a list is written in square brackets: `["a", "b"]`')]);
+    expect(inRule('allow fs.read when agent.team in ("a", "b")')).toEqual([PC103(40, 'expected `)` after `"a"`, found `,`', 'a list is written in square brackets: `["a", "b"]`')]);
+    expect(inRule('allow fs.read when agent.team in ["a",, "b"]')).toEqual([PC103(41, "expected an expression after `,`, found `,`", "one `,` too many: remove it")]);
+    expect(problems("policy p {\n  allow kb.read\n}\n}\n")).toEqual(syntaxError(4, 1, "expected a declaration (`enum`, `type`, `agent`, `user`, `context`, `tool`, `intent` or `policy`), found `}`", "this `}` closes no `{`: remove it"));
+    // A `)` that closes an outer `(` is read so: the `[` is the one left open.
+    expect(inRule('allow fs.read when any(r in ["a", "b": r == "x")').map((p) => [p.code, p.column])).toEqual([["PC103", 40]]);
   });
 
   it("a backslash: a path's `\\` is written `\\\\` (PC105); a string that ends in `\\\"` is left open (PC101), and that is the one error", () => {
