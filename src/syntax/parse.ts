@@ -10,11 +10,12 @@ import { annotationEnd, annotationsEnd, CLAUSE_KEYWORDS, CLOSERS, DECLARATION_ST
 import { describeToken, firstErrorGrammar, grammarInstance, type PolicyGrammar } from "./grammar.js";
 import { durationSuggestion } from "./literals.js";
 import { quoteMistakes, type QuoteMistake } from "./quoteMistakes.js";
+import { tokenSpan } from "./tokenSpan.js";
 import { quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
 import { bidiControlDiagnostics, hasBidiControl, invisibleCharacterMessage } from "./hiddenCharacters.js";
 import { capitalisedOperandKeyword, helpForSyntaxError, keywordValueHelp, keywordWrittenAsValue, quotedNameHelp, unclosedBrace, unclosedBracket } from "./syntaxHelp.js";
 import * as T from "./tokens.js";
-import { closeUnclosedBrackets, neverClosedHelp, type Unclosed } from "./unclosedBrackets.js";
+import { closeUnclosedBrackets, neverClosedHelp, type StrayCloser, type Unclosed } from "./unclosedBrackets.js";
 
 /** Tokens that hold any character: a bidirectional control in one is reported (PC112). */
 const TEXT_TOKENS = new Set<unknown>([T.StringLiteral, T.UnterminatedString, T.SingleQuotedString, T.BacktickQuotedString, T.CurlyQuotedString, T.UnterminatedBlockComment]);
@@ -44,11 +45,6 @@ export interface ParseResult {
   /** `///` doc comments, in order (also attached to AST nodes as `docs`). */
   readonly docComments: readonly IToken[];
   readonly diagnostics: readonly Diagnostic[];
-}
-
-function tokenSpan(file: SourceFile, token: IToken): Span {
-  if (!Number.isFinite(token.startOffset)) return { file, start: file.text.length, end: file.text.length };
-  return { file, start: token.startOffset, end: (token.endOffset ?? token.startOffset) + 1 };
 }
 
 /**
@@ -188,7 +184,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     const closed = closeUnclosedBrackets(tokens, file, unterminated, commentToEnd);
     /** Where each bracket left open is reported among the diagnostics, for the parser's error at its closer. */
     const unclosedAt = new Map<Unclosed, number>();
-    diagnostics.push(...closed.misplaced);
+    diagnostics.push(...closed.bracketMistakes);
     for (const unclosed of closed.unclosed) {
       if (unclosed.diagnostic === undefined || unclosedAt.size >= MAX_SYNTAX_ERRORS_PER_FILE) continue;
       unclosedAt.set(unclosed, diagnostics.length);
@@ -201,6 +197,8 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     let skips = 0;
     /** Errors that are a keyword written as a value: their help names enums, known at the end. */
     const keywordValues: { position: number; keyword: string }[] = [];
+    /** The `)` and `]` that close nothing whose missing opener a syntax error before them reports. */
+    const strayReported = new Set<StrayCloser>();
     /** The brackets left open whose error already took the parser's message at their closer. */
     const merged = new Set<Unclosed>();
     /** Reports one syntax error of `chunk`; false once the file has reported as many as it may. */
@@ -263,7 +261,10 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       const pair = BRACKET_PAIRS.find(([, closer]) => message.startsWith(`expected ${closer.LABEL}`));
       const unclosed = pair === undefined ? undefined : pair[0] === T.LBrace ? unclosedBrace(chunk) : unclosedBracket(chunk, end, pair[0], pair[1]);
       const help = (index >= 0 ? helpForSyntaxError(chunk, index, message.startsWith("expected a declaration")) : undefined) ?? (unclosed ? neverClosedHelp(chunk, [{ opener: chunk.indexOf(unclosed), at: end }], (i) => chunk[i] ?? following) : undefined);
-      diagnostics.push(diagnostic("PC103", message, at, help));
+      // A `)` or `]` after the error that closes nothing lacks its opener, likely where the error is (`@name"x")`).
+      const stray = closed.strayClosers.find((s) => !strayReported.has(s) && s.closer.startOffset > at.start && s.before !== undefined && chunk.includes(s.before));
+      if (stray !== undefined) strayReported.add(stray);
+      diagnostics.push(diagnostic("PC103", message, at, help ?? (stray && strayHelp(stray))));
       return true;
     };
     /**
@@ -344,6 +345,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
         declarations.push(...builder.buildFile(cst).declarations);
       }
     });
+    for (const stray of closed.strayClosers) if (!strayReported.has(stray) && syntaxErrors++ < MAX_SYNTAX_ERRORS_PER_FILE) diagnostics.push(stray.diagnostic);
     for (const { position, keyword } of keywordValues) {
       const own = declarations.filter((d): d is EnumDecl => d.kind === "EnumDecl" && d.members.some((m) => m.name.name === keyword)).map((d) => d.name.name);
       const enums = [...new Set([...own, ...(options.enumsWithMember?.(keyword) ?? [])])];
@@ -368,6 +370,12 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
 function unterminatedHelp(token: IToken): string {
   if (/(?:^|[^\\])(?:\\\\)*\\"\s*$/.test(token.image)) return 'a `\\"` is a `"` inside the string, not its end: to end a string with a backslash, write `\\\\"`';
   return 'add the closing `"` on the same line';
+}
+
+/** The help of the syntax error before a `)` or `]` that closes nothing, whose opener is missing. */
+function strayHelp(stray: StrayCloser): string {
+  const opener = stray.closer.tokenType === T.RParen ? "(" : "[";
+  return `the \`${stray.closer.image}\` at ${stray.closer.startLine}:${stray.closer.startColumn} closes no \`${opener}\`: add the \`${opener}\` it closes`;
 }
 
 /** PC103 for rules written where declarations go, outside any `policy` block. */

@@ -3,6 +3,7 @@ import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import type { SourceFile } from "../source/SourceFile.js";
 import { EFFECT_KEYWORDS, NAMING_KEYWORDS } from "./declarationItems.js";
 import { DECLARATION_STARTS } from "./starts.js";
+import { tokenSpan } from "./tokenSpan.js";
 import * as T from "./tokens.js";
 
 /**
@@ -123,7 +124,7 @@ function mistakeAfterString(line: Line, i: number): QuoteMistake | undefined {
   }
   if (body === "" && followedByCode) {
     const word = /^[^\s"]*/.exec(file.text.slice(string.endOffset! + 1))![0];
-    return mistakeOn(line, string.startOffset, diagnostic("PC101", "unterminated string", { file, start: string.startOffset, end: string.endOffset! + 1 }, `one \`"\` too many: remove one of the two before \`${word}\``));
+    return mistakeOn(line, string.startOffset, diagnostic("PC101", "unterminated string", tokenSpan(file, string), `one \`"\` too many: remove one of the two before \`${word}\``));
   }
   const word = /^[\s,]+$/.test(body) ? wordBefore(file.text, string.startOffset, tokens, i) : undefined;
   if (word !== undefined) return missingOpeningQuote(line, word, string.startOffset);
@@ -181,7 +182,7 @@ function missingClosingQuote(line: Line, string: IToken): QuoteMistake {
   const trimmed = body.replace(/[\s,]+$/, "");
   const textEnd = ENDS_IN_CODE.test(trimmed) ? WRONG_QUOTE_OR_CODE.exec(body) : (WRONG_QUOTE_AT_END.exec(trimmed) ?? [trimmed, trimmed]);
   const asWritten = 'as written, the string ends at the `"` that opens the next one';
-  if (!textEnd?.[1]) return mistakeOn(line, string.startOffset + 1, diagnostic("PC101", "unterminated string", { file, start: string.startOffset, end: string.endOffset! + 1 }, `add the closing \`"\` where the string ends: ${asWritten}`));
+  if (!textEnd?.[1]) return mistakeOn(line, string.startOffset + 1, diagnostic("PC101", "unterminated string", tokenSpan(file, string), `add the closing \`"\` where the string ends: ${asWritten}`));
   const [, after, wrong] = textEnd;
   const span = { file, start: string.startOffset, end: string.startOffset + 1 + after.length + (wrong ? 1 : 0) };
   const help = wrong ? `replace the \`${wrong}\` after \`${after}\` with \`"\`: ${asWritten}` : `add the closing \`"\` after \`${after}\`: ${asWritten}`;

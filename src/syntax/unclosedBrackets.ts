@@ -4,7 +4,8 @@ import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import type { SourceFile } from "../source/SourceFile.js";
 import { blockKeyword, EFFECT_KEYWORDS, NAMING_KEYWORDS } from "./declarationItems.js";
 import { describeToken } from "./grammar.js";
-import { annotationEnd, CLAUSE_KEYWORDS, CLOSERS, declarationShapeAt, OPENERS } from "./starts.js";
+import { annotationEnd, CLAUSE_KEYWORDS, CLOSERS, declarationShapeAt, OPENERS, startsRule } from "./starts.js";
+import { tokenSpan } from "./tokenSpan.js";
 import * as T from "./tokens.js";
 
 /** The closer of each opener, and its text. */
@@ -42,10 +43,22 @@ export interface ClosedBrackets {
   /** Each closer put in, and the error that reports it. */
   readonly closers: ReadonlyMap<IToken, Unclosed>;
   /**
-   * A `)` or `]` of the wrong kind (`["a", "b")`), read as the closer meant, and one that closes
-   * nothing (`== "a")`), left out: reported here, so the parser reads on as if they were right.
+   * A bracket of the wrong kind (`["a", "b")`, `url.host[args.url)`), read as the one meant, and a
+   * declaration's `{` left out (`policy p` then its rules), put in: reported here.
    */
-  readonly misplaced: readonly Diagnostic[];
+  readonly bracketMistakes: readonly Diagnostic[];
+  /**
+   * A `)` or `]` that closes nothing (`== "a")`), left out. Its opener may be missing before it
+   * (`@name"x")`), where the parser reports an error: that error then says it (see parse.ts).
+   */
+  readonly strayClosers: readonly StrayCloser[];
+}
+
+/** A `)` or `]` that closes nothing: `before` is the token out before it. */
+export interface StrayCloser {
+  readonly closer: IToken;
+  readonly before: IToken | undefined;
+  readonly diagnostic: Diagnostic;
 }
 
 /**
@@ -73,7 +86,8 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
   const open: Open[] = [];
   const unclosed: Unclosed[] = [];
   const closers = new Map<IToken, Unclosed>();
-  const misplaced: Diagnostic[] = [];
+  const bracketMistakes: Diagnostic[] = [];
+  const strayClosers: StrayCloser[] = [];
   /** Closers that go before a token already out (by its index there): put in at the end. */
   const earlier: { at: number; closer: IToken }[] = [];
   /** For each closing character, the index out of the last unterminated string that holds one. */
@@ -103,7 +117,7 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
     unclosed.push(report);
     const end = out.length;
     for (const closing of closings) {
-      const closer = closerAfter(realTokenBefore(out, closing.at, closers), closerOf(out, closing.opener));
+      const closer = bracketAfter(realTokenBefore(out, closing.at, closers), closerOf(out, closing.opener));
       closers.set(closer, report);
       if (closing.at < end) earlier.push({ at: closing.at, closer });
       else out.push(closer);
@@ -113,6 +127,15 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
 
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
+    const head = braceMissingAt(tokens, i);
+    if (head !== undefined) {
+      // `policy p` then its rules, `args` then `path: string`: the `{` is put in, with the line of the head.
+      const name = tokens.slice(head + 1, i).map((t) => t.image).join("");
+      const headText = name === "" ? tokens[head]!.image : `${tokens[head]!.image} ${name}`;
+      bracketMistakes.push(diagnostic("PC103", `expected \`{\` after ${describeToken(tokens[i - 1]!)}, found ${describeToken(token)}`, tokenSpan(file, token), `the block of \`${headText}\` has no \`{\`: write \`${headText} {\``));
+      out.push(bracketAfter(tokens[i - 1]!, { type: T.LBrace, image: "{" }));
+      open.push({ index: out.length - 1, indentation });
+    }
     const startsLine = i === 0 || tokens[i - 1]!.endLine! < token.startLine!;
     if (startsLine) indentation = token.startColumn!;
     const inRule = open.length > 0 && out[open[open.length - 1]!.index]!.tokenType !== T.LBrace;
@@ -140,11 +163,13 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
     if (unterminated.size > 0 && unterminated.has(token)) for (const character of "})]") if (token.image.includes(character)) eaten.set(character, out.length);
     // Compared one by one rather than looked up in OPENERS and CLOSERS: this runs on every token of every file.
     const type = token.tokenType;
-    if ((type === T.RParen || type === T.RBracket) && wrongCloser(out, open, tokens, i)) {
-      const meant = misplacedCloser(out, open, token, file, misplaced);
-      if (meant === undefined) continue;
-      out.push(meant);
-      open.pop();
+    if ((type === T.LBrace || type === T.LParen || type === T.LBracket) && doubledOpener(tokens, i)) {
+      // `{{`, `@name(("x")`: one opener too many, left out.
+      bracketMistakes.push(diagnostic("PC103", `one \`${token.image}\` too many`, tokenSpan(file, token), type === T.LBrace ? "remove it: a block opens with one `{`" : `remove it: only one \`${token.image}\` is closed`));
+      continue;
+    }
+    if ((type === T.RParen || type === T.RBracket) && isMisplacedCloser(out, open, tokens, i)) {
+      readMisplacedCloser(out, open, token, file, bracketMistakes, strayClosers);
       continue;
     }
     out.push(token);
@@ -158,7 +183,7 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
     const nothing = braces.length === 1 ? `the \`}\` at ${places[0]} then closes nothing: remove it` : `the \`}\` at ${listed(places)} then close nothing: remove them`;
     report.diagnostic = { ...report.diagnostic, help: `${report.diagnostic.help}; ${nothing}` };
   }
-  if (earlier.length === 0) return { tokens: out, unclosed, closers, misplaced };
+  if (earlier.length === 0) return { tokens: out, unclosed, closers, bracketMistakes, strayClosers };
   // Stable: closers that go at one place stay innermost first.
   earlier.sort((a, b) => a.at - b.at);
   const merged: IToken[] = [];
@@ -167,7 +192,7 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
     while (next < earlier.length && earlier[next]!.at === i) merged.push(earlier[next++]!.closer);
     merged.push(token);
   });
-  return { tokens: merged, unclosed, closers, misplaced };
+  return { tokens: merged, unclosed, closers, bracketMistakes, strayClosers };
 }
 
 /**
@@ -207,7 +232,7 @@ function closeAll(out: readonly IToken[], open: Open[]): Closing[] {
  * another closer of its kind follows on its line (`any(r in ["a", "b"): …)`: the first `)` was
  * meant to be `]`).
  */
-function wrongCloser(out: readonly IToken[], open: readonly Open[], tokens: readonly IToken[], i: number): boolean {
+function isMisplacedCloser(out: readonly IToken[], open: readonly Open[], tokens: readonly IToken[], i: number): boolean {
   const type = tokens[i]!.tokenType;
   const innermost = open[open.length - 1];
   if (innermost !== undefined && closerOf(out, innermost.index).type === type) return false;
@@ -218,24 +243,117 @@ function wrongCloser(out: readonly IToken[], open: readonly Open[], tokens: read
 }
 
 /**
- * A `)` or `]` that no bracket of its kind open before it takes: of the wrong kind when a `(` or
- * a `[` is the innermost open (`["a", "b")`), which it closes, read as that bracket's closer;
- * else it closes nothing (`== "a")`), and is left out. Reports it in `misplaced`; returns the
- * token to read in its place, if any.
+ * Whether the opener `tokens[i]` doubles the one right before it, written with no space: `{{`,
+ * which nothing takes; `((` or `[[` when only one of them is closed on its line (`((a) or b)` is
+ * two, each closed).
  */
-function misplacedCloser(out: readonly IToken[], open: readonly Open[], closer: IToken, file: SourceFile, misplaced: Diagnostic[]): IToken | undefined {
-  const span = { file, start: closer.startOffset, end: closer.endOffset! + 1 };
+function doubledOpener(tokens: readonly IToken[], i: number): boolean {
+  const token = tokens[i]!;
+  const before = tokens[i - 1];
+  if (before?.tokenType !== token.tokenType || before.endOffset! + 1 !== token.startOffset) return false;
+  if (token.tokenType === T.LBrace) return true;
+  let depth = 2;
+  for (let j = i + 1; tokens[j] !== undefined && tokens[j]!.startLine === token.startLine; j++) {
+    const type = tokens[j]!.tokenType;
+    if (type === T.LParen || type === T.LBracket) depth++;
+    else if ((type === T.RParen || type === T.RBracket) && --depth === 0) return false;
+  }
+  return depth === 1;
+}
+
+/**
+ * Reads a `)` or `]` that is not the closer of the innermost bracket open (see `isMisplacedCloser`):
+ * one that closes nothing is left out, in `strayClosers`; else the bracket of the wrong kind, the
+ * opener by its place (`url.host[…)`) or the closer, is read as the one meant, and reported.
+ */
+function readMisplacedCloser(out: IToken[], open: Open[], closer: IToken, file: SourceFile, bracketMistakes: Diagnostic[], strayClosers: StrayCloser[]): void {
   const innermost = open[open.length - 1];
   if (innermost === undefined || out[innermost.index]!.tokenType === T.LBrace) {
     const opener = closer.tokenType === T.RParen ? "(" : "[";
-    misplaced.push(diagnostic("PC103", `this \`${closer.image}\` closes no \`${opener}\``, span, `remove it, or add the \`${opener}\` it closes`));
-    return undefined;
+    strayClosers.push({ closer, before: out[out.length - 1], diagnostic: diagnostic("PC103", `this \`${closer.image}\` closes no \`${opener}\``, tokenSpan(file, closer), `remove it, or add the \`${opener}\` it closes`) });
+    return;
   }
+  const opener = out[innermost.index]!;
+  const meantOpener = openerMeant(out, innermost.index);
+  if (meantOpener !== undefined && CLOSER_OF.get(meantOpener)?.type === closer.tokenType) {
+    bracketMistakes.push(wrongOpenerDiagnostic(out, innermost.index, file));
+    out[innermost.index] = { ...opener, tokenType: meantOpener, tokenTypeIdx: meantOpener.tokenTypeIdx! };
+    out.push(closer);
+  } else {
+    bracketMistakes.push(wrongCloserDiagnostic(out, innermost, closer, file));
+    const meant = closerOf(out, innermost.index);
+    out.push({ ...closer, tokenType: meant.type, tokenTypeIdx: meant.type.tokenTypeIdx! });
+  }
+  open.pop();
+}
+
+/** The keywords of a block of attributes (`name: type`), whose `{` follows the keyword or the declared name. */
+const ATTRIBUTE_KEYWORDS: ReadonlySet<unknown> = new Set([T.Kw.agent, T.Kw.user, T.Kw.context, T.Kw.args, T.Kw.type]);
+
+/**
+ * Where a declaration's `{` is left out, at `tokens[i]`, the first token of its block: the index
+ * of the declaration's keyword, which starts a line (or, for `args`, follows a `{`); else
+ * undefined. The block's start shows it: a rule after `policy p`, `risk` after `tool t`, `tools`
+ * after `intent i`, an attribute (`path: string`) after `agent`, `args` or `type T`, a member
+ * and a `,` after `enum E`.
+ */
+function braceMissingAt(tokens: readonly IToken[], i: number): number | undefined {
+  const token = tokens[i]!;
+  let head = i - 1;
+  if (head < 0 || tokens[head]!.tokenType === T.LBrace) return undefined;
+  if (!ENTITY_OR_ARGS.has(tokens[head]!.tokenType)) {
+    while (head >= 2 && tokens[head - 1]!.tokenType === T.Dot && tokenMatcher(tokens[head - 2]!, T.AnyName)) head -= 2;
+    if (!tokenMatcher(tokens[head]!, T.AnyName) || !NAMING_KEYWORDS.has(tokens[head - 1]?.tokenType)) return undefined;
+    head--;
+  }
+  const keyword = tokens[head]!.tokenType;
+  const before = tokens[head - 1];
+  if (before !== undefined && before.endLine === tokens[head]!.startLine && !(keyword === T.Kw.args && before.tokenType === T.LBrace)) return undefined;
+  const next = tokens[i + 1];
+  const attribute = tokenMatcher(token, T.AnyName) && (next?.tokenType === T.Colon || (next?.tokenType === T.Question && tokens[i + 2]?.tokenType === T.Colon));
+  const starts =
+    keyword === T.Kw.policy ? startsRule(tokens, i)
+    : keyword === T.Kw.tool ? token.tokenType === T.Kw.risk || token.tokenType === T.Kw.returns || token.tokenType === T.Kw.args
+    : keyword === T.Kw.intent ? token.tokenType === T.Kw.tools || token.tokenType === T.Kw.max_risk
+    : keyword === T.Kw.enum ? tokenMatcher(token, T.AnyName) && (next?.tokenType === T.Comma || next?.tokenType === T.RBrace)
+    : ATTRIBUTE_KEYWORDS.has(keyword) && attribute;
+  return starts ? head : undefined;
+}
+const ENTITY_OR_ARGS: ReadonlySet<unknown> = new Set([T.Kw.agent, T.Kw.user, T.Kw.context, T.Kw.args]);
+
+/** Operators whose right side is a list, in `[…]`. */
+const LIST_OPERATORS: ReadonlySet<unknown> = new Set([T.Kw.in, T.Kw.containsAny, T.Kw.containsAll]);
+
+/**
+ * The opener the bracket at `out[at]` must be by its place, when it is not: a `(` right after a
+ * name (a call, `url.host(…)`), a `[` after `in`, `containsAny` or `containsAll` (a list).
+ */
+function openerMeant(out: readonly IToken[], at: number): TokenType | undefined {
+  const bracket = out[at]!;
+  const before = out[at - 1];
+  if (before === undefined) return undefined;
+  if (bracket.tokenType === T.LBracket && tokenMatcher(before, T.AnyName) && before.endOffset! + 1 === bracket.startOffset) return T.LParen;
+  if (bracket.tokenType === T.LParen && LIST_OPERATORS.has(before.tokenType)) return T.LBracket;
+  return undefined;
+}
+
+/** The bracket at `out[at]`, which a closer of the other kind closes, is the one of the wrong kind (`url.host[args.url)`): PC103 at it. */
+function wrongOpenerDiagnostic(out: readonly IToken[], at: number, file: SourceFile): Diagnostic {
+  const bracket = out[at]!;
+  const before = out[at - 1]!;
+  const call = bracket.tokenType === T.LBracket;
+  const message = `expected \`${call ? "(" : "["}\` after ${describeToken(before)}, found \`${bracket.image}\``;
+  const annotation = out[at - 2]?.tokenType === T.At;
+  const help = !call ? "a list is written in square brackets: `[…]`" : annotation ? `an annotation's arguments go in parentheses: \`@${before.image}(…)\`` : `a call's arguments go in parentheses: \`${before.image}(…)\``;
+  return diagnostic("PC103", message, tokenSpan(file, bracket), help);
+}
+
+/** A `)` or `]` that closes the bracket `innermost`, of the other kind (`["a", "b")`): PC103, which names that bracket. */
+function wrongCloserDiagnostic(out: readonly IToken[], innermost: Open, closer: IToken, file: SourceFile): Diagnostic {
   const bracket = out[innermost.index]!;
-  const meant = closerOf(out, innermost.index);
-  const message = `expected \`${meant.image}\` after ${describeToken(out[out.length - 1]!)}, found \`${closer.image}\``;
-  misplaced.push(diagnostic("PC103", message, span, `the \`${bracket.image}\` opened at ${bracket.startLine}:${bracket.startColumn} is closed with \`${meant.image}\`, not \`${closer.image}\``));
-  return { ...closer, tokenType: meant.type, tokenTypeIdx: meant.type.tokenTypeIdx! };
+  const meant = closerOf(out, innermost.index).image;
+  const message = `expected \`${meant}\` after ${describeToken(out[out.length - 1]!)}, found \`${closer.image}\``;
+  return diagnostic("PC103", message, tokenSpan(file, closer), `the \`${bracket.image}\` opened at ${bracket.startLine}:${bracket.startColumn} is closed with \`${meant}\`, not \`${closer.image}\``);
 }
 
 /** Pops the bracket `closer` closes and those left open inside it; a closer that closes nothing open is left to the parser. */
@@ -280,8 +398,8 @@ function closerOf(out: readonly IToken[], opener: number): { readonly type: Toke
   return CLOSER_OF.get(out[opener]!.tokenType)!;
 }
 
-/** A closer put in just after `after`: of no width, so every span stays inside the text. */
-function closerAfter(after: IToken, closer: { readonly type: TokenType; readonly image: string }): IToken {
+/** A bracket put in just after `after`: of no width, so every span stays inside the text. */
+function bracketAfter(after: IToken, closer: { readonly type: TokenType; readonly image: string }): IToken {
   const end = after.endOffset!;
   return { image: closer.image, startOffset: end + 1, endOffset: end, startLine: after.endLine, endLine: after.endLine, startColumn: after.endColumn! + 1, endColumn: after.endColumn, tokenType: closer.type, tokenTypeIdx: closer.type.tokenTypeIdx! };
 }

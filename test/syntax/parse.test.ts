@@ -767,6 +767,32 @@ describe("a `\"` missing, one too many or of another kind is one error", () => {
     expect(inRule('allow fs.read when any(r in ["a", "b": r == "x")').map((p) => [p.code, p.column])).toEqual([["PC103", 40]]);
   });
 
+  it("a bracket of the wrong kind by its place, a doubled opener, an opener left out: one error each", () => {
+    expect(inRule('allow fs.read when url.host[args.path) == "x"')).toEqual([{ code: "PC103", line: 5, column: 30, message: "expected `(` after `host`, found `[`", help: "a call's arguments go in parentheses: `host(…)`" }]);
+    expect(inRule('@name["kb-read")\n  allow fs.read')).toEqual([{ code: "PC103", line: 5, column: 8, message: "expected `(` after `name`, found `[`", help: "an annotation's arguments go in parentheses: `@name(…)`" }]);
+    expect(inRule('allow fs.read when agent.team in ("a", "b"]')).toEqual([{ code: "PC103", line: 5, column: 36, message: "expected `[` after `in`, found `(`", help: "a list is written in square brackets: `[…]`" }]);
+    expect(inRule('@name(("kb-read")\n  allow fs.read')).toEqual([{ code: "PC103", line: 5, column: 9, message: "one `(` too many", help: "remove it: only one `(` is closed" }]);
+    expect(problems("policy p {{\n  allow kb.read\n}\n")).toEqual([{ code: "PC103", line: 1, column: 11, message: "one `{` too many", help: "remove it: a block opens with one `{`" }]);
+    // Parentheses that are each closed are not doubled.
+    expect(inRule('allow fs.read when ((agent.team == "a") or agent.team == "b")')).toEqual([]);
+    // An opener left out before a `)` that closes nothing: the error where it is missing says so.
+    expect(inRule('@name"kb-read")\n  allow fs.read')).toEqual([{ code: "PC103", line: 5, column: 8, message: 'expected `allow`, `ask` or `deny` after `name`, found `"kb-read"`', help: "the `)` at 5:17 closes no `(`: add the `(` it closes" }]);
+    expect(inRule('allow fs.read when agent.team in "a", "b"]').map((p) => p.help)).toEqual(["the `]` at 5:44 closes no `[`: add the `[` it closes"]);
+  });
+
+  it("a declaration's `{` left out is one error, put in where its block starts", () => {
+    const missing = (line: number, column: number, after: string, found: string, head: string) => syntaxError(line, column, `expected \`{\` after \`${after}\`, found \`${found}\``, `the block of \`${head}\` has no \`{\`: write \`${head} {\``);
+    expect(problems("policy p\n  allow kb.read\n  deny kb.write\n}\n")).toEqual(missing(2, 3, "p", "allow", "policy p"));
+    expect(problems("tool kb.read\n  risk low\n}\n")).toEqual(missing(2, 3, "read", "risk", "tool kb.read"));
+    expect(problems("tool kb.read {}\nintent support\n  tools kb.read\n}\n")).toEqual(missing(3, 3, "support", "tools", "intent support"));
+    expect(problems("agent\n  team: string\n}\n")).toEqual(missing(2, 3, "agent", "team", "agent"));
+    expect(problems("type Address\n  street: string\n}\n")).toEqual(missing(2, 3, "Address", "street", "type Address"));
+    expect(problems("enum Zone internal, external }\n")).toEqual(missing(1, 11, "Zone", "internal", "enum Zone"));
+    // `args`'s: its `}` no longer closes the tool, whose `}` closes nothing.
+    expect(problems("tool fs.read {\n  args\n    path: string\n  }\n  risk low\n}\n")).toEqual(missing(3, 5, "args", "path", "args"));
+    expect(problems("tool fs.read { args path: string }\n}\n")).toEqual(missing(1, 21, "args", "path", "args"));
+  });
+
   it("a backslash: a path's `\\` is written `\\\\` (PC105); a string that ends in `\\\"` is left open (PC101), and that is the one error", () => {
     expect(inRule('deny fs.read when args.path == "C:\\temp\\x"')).toEqual([
       { code: "PC105", line: 5, column: 34, message: "invalid escape in string", help: 'strings use JSON escapes: \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX; a `\\` itself is written `\\\\`, as in `"C:\\\\temp\\\\x"`' },
