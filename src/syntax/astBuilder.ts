@@ -321,9 +321,7 @@ export class AstBuilder {
       const control = /[\u0000-\u001f]/.exec(raw);
       if (control) this.diagnostics.push(diagnostic("PC105", `a string cannot hold the control character U+${control[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()} as is`, span, "write it as an escape, such as \\t or \\u0009"));
       else {
-        // A path written as is (`"C:\temp\x"`) means each `\` as itself: all of them doubled (its `\t` is a tab as written).
-        const doubled = `"${raw.slice(1, -1).replace(/\\/g, "\\\\")}"`;
-        this.diagnostics.push(diagnostic("PC105", "invalid escape in string", span, `strings use JSON escapes: \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX; a \`\\\` itself is written \`\\\\\`, as in \`${doubled}\``));
+        this.diagnostics.push(diagnostic("PC105", "invalid escape in string", span, `strings use JSON escapes: \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX; ${escapeHelp(raw)}`));
       }
       return { kind: "StringLiteral", value: raw.slice(1, -1), span };
     }
@@ -543,4 +541,17 @@ export class AstBuilder {
       span,
     };
   }
+}
+
+/**
+ * What to write for the first invalid escape of the string `raw`: `\'` is a `'` as is, `\x41`
+ * is `\u0041`; any other means a backslash, as in a path written as is (`"C:\temp\x"`, whose
+ * `\t` is a tab as written): all of them doubled.
+ */
+function escapeHelp(raw: string): string {
+  // Each escape, valid ones ungrouped: the first grouped one is the first invalid, `\xHH` or one character.
+  const invalid = [...raw.matchAll(/\\(?:["\\/bfnrt]|u[0-9A-Fa-f]{4})|\\(x[0-9A-Fa-f]{2}|.)/g)].find((escape) => escape[1] !== undefined)?.[1];
+  if (invalid === "'") return `a \`'\` is written as is: \`${raw.replace(/\\'/g, "'")}\``;
+  if (invalid !== undefined && invalid.length === 3) return `write \`\\${invalid}\` as \`\\u00${invalid.slice(1)}\``;
+  return `a \`\\\` itself is written \`\\\\\`, as in \`"${raw.slice(1, -1).replace(/\\/g, "\\\\")}"\``;
 }

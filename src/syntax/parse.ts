@@ -119,8 +119,11 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     const tokens: IToken[] = [];
     /** Strings without their closing `"`: one may hold the `)` or `}` meant to close a bracket. */
     const unterminated = new Set<IToken>();
-    /** Where each of them that is a mistake of its own is reported (its PC101). */
-    const unterminatedReports = new Map<IToken, number>();
+    /**
+     * The strings whose quotes are reported, and where: one left open that is a mistake of its own
+     * (PC101), one in other quotes (PC100). Where a name goes, that report says to write it without.
+     */
+    const quotingReports = new Map<IToken, number>();
     let commentToEnd = false;
     /** The last string in other quotes reported: the line it is on, the quotes it should have, and its diagnostic. */
     let misquoted: { line: number; quotes: string; position: number } | undefined;
@@ -136,16 +139,13 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
           // Keep parsing as if it were closed, so one missing quote gives one error.
           tokens.push({ ...token, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
           unterminated.add(tokens[tokens.length - 1]!);
-          if (mistake === undefined) unterminatedReports.set(tokens[tokens.length - 1]!, diagnostics.length - 1);
+          if (mistake === undefined) quotingReports.set(tokens[tokens.length - 1]!, diagnostics.length - 1);
           continue;
         }
         case T.SingleQuotedString:
         case T.BacktickQuotedString:
         case T.CurlyQuotedString: {
-          const meant = doubleQuoted(token.image.slice(1, -1));
-          const quotes = token.tokenType === T.CurlyQuotedString ? "straight double quotes" : "double quotes";
-          // One end may be a straight `"` (`“text"`, `"text'`): the other is the mistake.
-          const wrong = token.image.startsWith('"') ? token.image.slice(-1) : token.image.charAt(0);
+          const { meant, quotes, wrong } = misquotedString(token);
           const sameLine = misquoted !== undefined && misquoted.line === token.startLine && misquoted.quotes === quotes ? misquoted.position : undefined;
           // The strings of a line pasted with other quotes (`[“a”, “b”]`) are one error, which writes them all.
           if (sameLine !== undefined) diagnostics[sameLine] = { ...diagnostics[sameLine]!, help: `${diagnostics[sameLine]!.help}, ${meant}` };
@@ -155,6 +155,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
           }
           // Parse on as the string that was meant, so the quotes give one error, not one per word.
           tokens.push({ ...token, image: meant, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
+          if (misquoted !== undefined && misquoted.line === token.startLine) quotingReports.set(tokens[tokens.length - 1]!, misquoted.position);
           continue;
         }
         case T.UnterminatedBlockComment:
@@ -215,12 +216,13 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       }
       if (Number.isFinite(error.token.startOffset) && echoesQuoteMistake(error.token.startOffset, error.token.startLine!)) return true;
       const index = chunk.indexOf(error.token);
-      // A string left open where a name goes (`tools "kb.read }`): its PC101 tells to write the name without quotes.
-      const openString = unterminatedReports.get(error.token);
-      if (openString !== undefined && index > 0) {
-        const help = quotedNameHelp(chunk, index) ?? (NAME_EXPECTED.test(message) ? `names are written without quotes: remove the \`"\`` : undefined);
+      // A string left open or in other quotes where a name goes (`tools "kb.read }`, `policy “p”`):
+      // its PC101 or PC100 tells to write the name without quotes.
+      const quoting = quotingReports.get(error.token);
+      if (quoting !== undefined && index > 0) {
+        const help = quotedNameHelp(chunk, index) ?? (NAME_EXPECTED.test(message) ? "names are written without quotes" : undefined);
         if (help !== undefined) {
-          diagnostics[openString] = { ...diagnostics[openString]!, help };
+          diagnostics[quoting] = { ...diagnostics[quoting]!, help };
           return true;
         }
       }
@@ -395,6 +397,19 @@ function declarationInPolicyDiagnostic(file: SourceFile, keyword: IToken, policy
 }
 
 /**
+ * A string in other quotes (`'text'`, `“text”`, `"text'`, `"""text"""`): the string it means, in
+ * double quotes, the quotes a string has, and the quote written wrong (one end may be a straight
+ * `"`: the other is the mistake).
+ */
+function misquotedString(token: IToken): { meant: string; quotes: string; wrong: string } {
+  const image = token.image;
+  const triple = /^('{3}|"{3})/.exec(image)?.[1];
+  if (triple !== undefined) return { meant: doubleQuoted(image.slice(3, -3)), quotes: triple.startsWith('"') ? "one double quote at each end" : "double quotes", wrong: triple };
+  const quotes = token.tokenType === T.CurlyQuotedString ? "straight double quotes" : "double quotes";
+  return { meant: doubleQuoted(image.slice(1, -1)), quotes, wrong: image.startsWith('"') ? image.slice(-1) : image.charAt(0) };
+}
+
+/**
  * The text of a single-quoted string in double quotes, its escapes as written (`'a\nb'` means a
  * newline, as in `"a\nb"`): only a `"` not already escaped gets a backslash.
  */
@@ -473,6 +488,7 @@ function hintForCharacter(character: string, after: string): string | undefined 
   if (character === "|") return "write `or`";
   if (character === "!") return "write `not` (or `!=` for inequality)";
   if (character === "`") return 'strings use double quotes: "text"';
+  if (character === "+") return "the language has no `+`: strings are not joined, nor numbers added";
   if (character === "~") return 'match a pattern with `like` and `*`, as in `args.url like "*evil*"`, or compare with `==`';
   if (/\p{L}/u.test(character)) return "names are ASCII letters, digits and `_`; other text goes in strings";
   return undefined;

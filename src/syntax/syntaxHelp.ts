@@ -116,6 +116,7 @@ function helpForPlace(tokens: readonly IToken[], index: number): string | undefi
   if (previous.tokenType === T.StringLiteral && adjacent(previous, found) && (isName(found) || found.tokenType === T.StringLiteral)) return 'a `"` ends the string: to put one inside, write `\\"`';
   // Lists, annotation arguments and call arguments are separated by commas.
   if (found.tokenType === T.StringLiteral && previous.tokenType === T.StringLiteral) return `separate the two strings with a comma: \`${previous.image}, ${found.image}\``;
+  if (found.tokenType === T.RBracket && previous.tokenType === T.Comma) return "a list takes no `,` after its last item";
   if (found.tokenType === T.Kw.within && previous.tokenType !== T.LParen && previous.tokenType !== T.Comma) return "a comma goes before `within`, as in `session.called(crm.lookup, within 10m)`";
   return undefined;
 }
@@ -226,6 +227,7 @@ export function quotedNameHelp(tokens: readonly IToken[], index: number): string
     return `names are written without quotes: \`${list.image} ${namesFrom(tokens, start)}\``;
   }
   if (previous.tokenType === T.Kw.risk || previous.tokenType === T.Kw.max_risk) return `a risk level is written without quotes: \`${previous.image} ${name}\``;
+  if ((previous.tokenType === T.Kw.for || previous.tokenType === T.Kw.within) && /^[0-9]+(?:ms|s|m|h|d)$/.test(name)) return `a duration is written without quotes: \`${previous.image} ${name}\``;
   if (EFFECT_KEYWORDS.has(previous.tokenType) || (previous.tokenType === T.Comma && targetsBefore(tokens, index - 1))) return `tool names are written without quotes: \`${name}\``;
   const owner = blockOwner(tokens, index);
   if (owner === "enum" && (previous.tokenType === T.LBrace || previous.tokenType === T.Comma)) {

@@ -65,9 +65,9 @@ const MISMATCHED_CLOSE = String.raw`(?=[ \t]*(?:[)\]},\r\n]|$|(?:and|or|when|unl
  * `'text'`: a string in the wrong quotes, lexed whole so it is reported once (PC100) and parsed as
  * a string. So is one whose quotes do not match, `'text"`, or `"text'` when no `"` follows on its
  * line (else it is a string that holds an apostrophe). A `'` inside a word (`don't`) neither starts
- * nor ends one.
+ * nor ends one. Python's triple quotes, `'''text'''` and `"""text"""`, are one too.
  */
-export const SingleQuotedString = createToken({ name: "SingleQuotedString", pattern: new RegExp(`(?<![A-Za-z0-9_])'(?:(?:[^'\\r\\n]|'(?=[A-Za-z0-9_]))*'(?![A-Za-z0-9_])|(?:[^'"\\r\\n]|'(?=[A-Za-z0-9_]))*")|"[^"'\\\\\\r\\n]*'${MISMATCHED_CLOSE}`), label: "a string in single quotes" });
+export const SingleQuotedString = createToken({ name: "SingleQuotedString", pattern: new RegExp(`'''[^\\r\\n]*?'''|"""[^\\r\\n]*?"""|(?<![A-Za-z0-9_])'(?:(?:[^'\\r\\n]|'(?=[A-Za-z0-9_]))*'(?![A-Za-z0-9_])|(?:[^'"\\r\\n]|'(?=[A-Za-z0-9_]))*")|"[^"'\\\\\\r\\n]*'${MISMATCHED_CLOSE}`), label: "a string in single quotes" });
 /** `` `text` ``: a string in backticks, as in JavaScript or Markdown; reported once (PC100) and parsed as a string. */
 export const BacktickQuotedString = createToken({ name: "BacktickQuotedString", pattern: /`[^`\r\n]*`/, label: "a string in backticks" });
 /**
@@ -77,7 +77,7 @@ export const BacktickQuotedString = createToken({ name: "BacktickQuotedString", 
  */
 export const CurlyQuotedString = createToken({
   name: "CurlyQuotedString",
-  pattern: new RegExp(`[“”„‟‘’‚‛«»‹›][^“”„‟‘’‚‛«»‹›"\\r\\n]*[“”„‟‘’‚‛«»‹›"]|"[^"“”„‟\\\\\\r\\n]*[”“]${MISMATCHED_CLOSE}`),
+  pattern: new RegExp(`[“”„‟‘’‚‛«»‹›](?:[^“”„‟‘’‚‛«»‹›"\\r\\n]|[’'](?=[A-Za-z]))*[“”„‟‘’‚‛«»‹›"]|"[^"“”„‟\\\\\\r\\n]*[”“]${MISMATCHED_CLOSE}`),
   label: "a string in curly quotes",
 });
 

@@ -127,12 +127,13 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
 
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
-    const head = braceMissingAt(tokens, i);
+    const head = braceMissingAt(tokens, i, unterminated);
     if (head !== undefined) {
-      // `policy p` then its rules, `args` then `path: string`: the `{` is put in, with the line of the head.
+      // `policy p` then its rules, `args` then `path: string`: the `{` is put in, with the line of
+      // the head. One that a name left open took (`policy "p {`) is that string's mistake.
       const name = tokens.slice(head + 1, i).map((t) => t.image).join("");
       const headText = name === "" ? tokens[head]!.image : `${tokens[head]!.image} ${name}`;
-      bracketMistakes.push(diagnostic("PC103", `expected \`{\` after ${describeToken(tokens[i - 1]!)}, found ${describeToken(token)}`, tokenSpan(file, token), `the block of \`${headText}\` has no \`{\`: write \`${headText} {\``));
+      if (!unterminated.has(tokens[i - 1]!)) bracketMistakes.push(diagnostic("PC103", `expected \`{\` after ${describeToken(tokens[i - 1]!)}, found ${describeToken(token)}`, tokenSpan(file, token), `the block of \`${headText}\` has no \`{\`: write \`${headText} {\``));
       out.push(bracketAfter(tokens[i - 1]!, { type: T.LBrace, image: "{" }));
       open.push({ index: out.length - 1, indentation });
     }
@@ -293,17 +294,18 @@ const ATTRIBUTE_KEYWORDS: ReadonlySet<unknown> = new Set([T.Kw.agent, T.Kw.user,
 /**
  * Where a declaration's `{` is left out, at `tokens[i]`, the first token of its block: the index
  * of the declaration's keyword, which starts a line (or, for `args`, follows a `{`); else
- * undefined. The block's start shows it: a rule after `policy p`, `risk` after `tool t`, `tools`
+ * undefined. A name left open that took the `{` (`policy "p {`, in `unterminated`) counts. The block's start shows it: a rule after `policy p`, `risk` after `tool t`, `tools`
  * after `intent i`, an attribute (`path: string`) after `agent`, `args` or `type T`, a member
  * and a `,` after `enum E`.
  */
-function braceMissingAt(tokens: readonly IToken[], i: number): number | undefined {
+function braceMissingAt(tokens: readonly IToken[], i: number, unterminated: ReadonlySet<IToken>): number | undefined {
   const token = tokens[i]!;
   let head = i - 1;
   if (head < 0 || tokens[head]!.tokenType === T.LBrace) return undefined;
   if (!ENTITY_OR_ARGS.has(tokens[head]!.tokenType)) {
     while (head >= 2 && tokens[head - 1]!.tokenType === T.Dot && tokenMatcher(tokens[head - 2]!, T.AnyName)) head -= 2;
-    if (!tokenMatcher(tokens[head]!, T.AnyName) || !NAMING_KEYWORDS.has(tokens[head - 1]?.tokenType)) return undefined;
+    const named = tokenMatcher(tokens[head]!, T.AnyName) || (unterminated.has(tokens[head]!) && tokens[head]!.image.includes("{"));
+    if (!named || !NAMING_KEYWORDS.has(tokens[head - 1]?.tokenType)) return undefined;
     head--;
   }
   const keyword = tokens[head]!.tokenType;

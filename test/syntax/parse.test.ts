@@ -750,6 +750,14 @@ describe("a `\"` missing, one too many or of another kind is one error", () => {
     expect(inRule("deny fs.read reason 'the developer's files'")).toEqual([PC100(23, "'", "strings use double quotes: \"the developer's files\"")]);
     expect(inRule("deny fs.read reason \"the users' files\"")).toEqual([]);
     expect(inRule("deny fs.read reason \"don't")).toEqual([PC101(23, 'add the closing `"` on the same line')]);
+    expect(inRule("deny fs.read reason \u201cdon\u2019t do that\u201d")).toEqual([PC100(23, "\u201c", 'strings use straight double quotes: "don\u2019t do that"')]);
+    // Python's triple quotes.
+    expect(inRule(`deny fs.read reason ${"'".repeat(3)}no${"'".repeat(3)}`)).toEqual([PC100(23, "'".repeat(3), 'strings use double quotes: "no"')]);
+    expect(inRule(`deny fs.read reason ${'"'.repeat(3)}no${'"'.repeat(3)}`)).toEqual([PC100(23, '"'.repeat(3), 'strings use one double quote at each end: "no"')]);
+    // Where a name goes, the one error says to write it without quotes.
+    expect(problems("enum Zone { 'internal', 'external' }\n")).toEqual([{ code: "PC100", line: 1, column: 13, message: "unexpected character `'`", help: "an enum's members are names, written without quotes: `enum Zone { internal, external }`" }]);
+    expect(problems("policy \u201cp\u201d {\n  allow kb.read\n}\n").map((p) => [p.code, p.help])).toEqual([["PC100", "names are written without quotes: `policy p`"]]);
+    expect(problems('policy "p {\n  allow kb.read\n}\n').map((p) => [p.code, p.help])).toEqual([["PC101", "names are written without quotes: `policy p`"]]);
   });
 
   it("a bracket of the wrong kind, one that closes nothing, a list in other brackets, two `,` in a row: one error each", () => {
@@ -762,6 +770,9 @@ describe("a `\"` missing, one too many or of another kind is one error", () => {
     expect(inRule('allow fs.read when agent.team in {"a", "b"}')).toEqual([PC103(36, "expected an expression after `in`, found `{`", 'a list is written in square brackets: `["a", "b"]`')]);
     expect(inRule('allow fs.read when agent.team in ("a", "b")')).toEqual([PC103(40, 'expected `)` after `"a"`, found `,`', 'a list is written in square brackets: `["a", "b"]`')]);
     expect(inRule('allow fs.read when agent.team in ["a",, "b"]')).toEqual([PC103(41, "expected an expression after `,`, found `,`", "one `,` too many: remove it")]);
+    expect(inRule('allow fs.read when agent.team in ["a", "b",]')).toEqual([PC103(46, "expected an expression after `,`, found `]`", "a list takes no `,` after its last item")]);
+    expect(inRule('allow fs.read grant "fs:read" for "5m"')).toEqual([PC103(37, 'expected a duration like `5m` after `for`, found `"5m"`', "a duration is written without quotes: `for 5m`")]);
+    expect(inRule('deny fs.read when args.path == "a" + "b"')).toEqual([{ code: "PC100", line: 5, column: 38, message: "unexpected character `+`", help: "the language has no `+`: strings are not joined, nor numbers added" }]);
     expect(problems("policy p {\n  allow kb.read\n}\n}\n")).toEqual(syntaxError(4, 1, "expected a declaration (`enum`, `type`, `agent`, `user`, `context`, `tool`, `intent` or `policy`), found `}`", "this `}` closes no `{`: remove it"));
     // A `)` that closes an outer `(` is read so: the `[` is the one left open.
     expect(inRule('allow fs.read when any(r in ["a", "b": r == "x")').map((p) => [p.code, p.column])).toEqual([["PC103", 40]]);
@@ -797,6 +808,8 @@ describe("a `\"` missing, one too many or of another kind is one error", () => {
     expect(inRule('deny fs.read when args.path == "C:\\temp\\x"')).toEqual([
       { code: "PC105", line: 5, column: 34, message: "invalid escape in string", help: 'strings use JSON escapes: \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX; a `\\` itself is written `\\\\`, as in `"C:\\\\temp\\\\x"`' },
     ]);
+    expect(inRule("deny fs.read reason \"it\\'s late\"").map((p) => p.help)).toEqual(['strings use JSON escapes: \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX; a `\'` is written as is: `"it\'s late"`']);
+    expect(inRule('deny fs.read when args.path == "\\x41"').map((p) => p.help)).toEqual(["strings use JSON escapes: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX; write `\\x41` as `\\u0041`"]);
     expect(inRule('deny fs.read when args.path == "C:\\\\temp\\"')).toEqual([PC101(34, 'a `\\"` is a `"` inside the string, not its end: to end a string with a backslash, write `\\\\"`')]);
   });
 });
