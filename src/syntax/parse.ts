@@ -185,16 +185,17 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     const closed = closeUnclosedBrackets(tokens, file, unterminated, commentToEnd);
     /** Where each bracket left open is reported among the diagnostics, for the parser's error at its closer. */
     const unclosedAt = new Map<Unclosed, number>();
-    diagnostics.push(...closed.bracketMistakes);
+    const bracketMistakes = closed.bracketMistakes.slice(0, MAX_SYNTAX_ERRORS_PER_FILE);
+    diagnostics.push(...bracketMistakes);
     for (const unclosed of closed.unclosed) {
-      if (unclosed.diagnostic === undefined || unclosedAt.size >= MAX_SYNTAX_ERRORS_PER_FILE) continue;
+      if (unclosed.diagnostic === undefined || bracketMistakes.length + unclosedAt.size >= MAX_SYNTAX_ERRORS_PER_FILE) continue;
       unclosedAt.set(unclosed, diagnostics.length);
       diagnostics.push(unclosed.diagnostic);
     }
     const parser = grammarInstance();
     const builder = new AstBuilder(file, docComments);
     const declarations: Declaration[] = [];
-    let syntaxErrors = unclosedAt.size;
+    let syntaxErrors = bracketMistakes.length + unclosedAt.size;
     let skips = 0;
     /** Errors that are a keyword written as a value: their help names enums, known at the end. */
     const keywordValues: { position: number; keyword: string }[] = [];

@@ -791,6 +791,11 @@ describe("a `\"` missing, one too many or of another kind is one error", () => {
     expect(inRule('allow fs.read when agent.team in "a", "b"]').map((p) => p.help)).toEqual(["the `]` at 5:44 closes no `[`: add the `[` it closes"]);
   });
 
+  it("brackets of the wrong kind and left out count toward the file's limit of 25 syntax errors", () => {
+    expect(problems(`policy p {\n${'  deny * when a in ["x")\n'.repeat(400)}}\n`)).toHaveLength(25);
+    expect(problems(Array.from({ length: 400 }, (_, i) => `tool t${i}.x\n  risk low\n}\n`).join(""))).toHaveLength(25);
+  });
+
   it("a declaration's `{` left out is one error, put in where its block starts", () => {
     const missing = (line: number, column: number, after: string, found: string, head: string) => syntaxError(line, column, `expected \`{\` after \`${after}\`, found \`${found}\``, `the block of \`${head}\` has no \`{\`: write \`${head} {\``);
     expect(problems("policy p\n  allow kb.read\n  deny kb.write\n}\n")).toEqual(missing(2, 3, "p", "allow", "policy p"));
