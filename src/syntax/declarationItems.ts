@@ -5,7 +5,8 @@ import * as T from "./tokens.js";
 /** Declarations whose `{` follows a name (`tool kb.search {`); the others' follows their keyword (`agent {`, `args {`). */
 export const NAMING_KEYWORDS: ReadonlySet<unknown> = new Set([T.Kw.enum, T.Kw.type, T.Kw.tool, T.Kw.intent, T.Kw.policy]);
 export const ENTITY_KEYWORDS: ReadonlySet<unknown> = new Set([T.Kw.agent, T.Kw.user, T.Kw.context]);
-const UNNAMED = new Set<unknown>([...ENTITY_KEYWORDS, T.Kw.args]);
+/** Keywords whose block follows them, with no name: `agent {`, `args {`. */
+export const UNNAMED_BLOCKS: ReadonlySet<unknown> = new Set([...ENTITY_KEYWORDS, T.Kw.args]);
 export const EFFECT_KEYWORDS: ReadonlySet<unknown> = new Set([T.Kw.allow, T.Kw.ask, T.Kw.deny]);
 
 /** The index of the innermost `{` left open before `tokens[index]`, or -1. */
@@ -28,7 +29,7 @@ export function blockKeyword(tokens: readonly IToken[], brace: number): string |
   const written = tokens[brace - 1]?.tokenType === T.Colon || tokens[brace - 1]?.tokenType === T.SingleEq ? brace - 1 : brace;
   const before = tokens[written - 1];
   // `tool agent {` declares a tool named `agent`: the word before the `{` is then a name.
-  if (before && UNNAMED.has(before.tokenType) && !NAMING_KEYWORDS.has(tokens[written - 2]?.tokenType) && tokens[written - 2]?.tokenType !== T.Dot) return before.image;
+  if (before && UNNAMED_BLOCKS.has(before.tokenType) && !NAMING_KEYWORDS.has(tokens[written - 2]?.tokenType) && tokens[written - 2]?.tokenType !== T.Dot) return before.image;
   let j = brace - 1;
   while (j >= 0 && (tokenMatcher(tokens[j]!, T.AnyName) || tokens[j]!.tokenType === T.Dot) && !NAMING_KEYWORDS.has(tokens[j]!.tokenType)) j--;
   return j >= 0 && NAMING_KEYWORDS.has(tokens[j]!.tokenType) ? tokens[j]!.image : undefined;

@@ -3,6 +3,7 @@ import { tokenMatcher } from "./chevrotain.js";
 import { closestName } from "../diagnostics/suggest.js";
 import { ATTRIBUTE_BLOCKS, BODY_KEYWORDS, EFFECT_KEYWORDS, ENTITY_KEYWORDS, NAMING_KEYWORDS, blockKeyword, openBraceBefore } from "./declarationItems.js";
 import { DURATION_UNITS, durationSuggestion, durationText } from "./literals.js";
+import { LIST_OPERATORS } from "./starts.js";
 import * as T from "./tokens.js";
 
 /** Operators that compare two values; a second one after a comparison is a chain (`a < b < c`). */
@@ -387,9 +388,6 @@ function helpInRule(tokens: readonly IToken[], index: number): string | undefine
   if (previous.tokenType === T.Kw.for && found.tokenType === T.Integer && after !== T.Identifier && after !== T.Dot) return `a lifetime is a duration: write it with its unit, as in \`${found.image}s\``;
   return undefined;
 }
-
-/** Operators whose right side is a list. */
-const LIST_OPERATORS: ReadonlySet<unknown> = new Set([T.Kw.in, T.Kw.containsAny, T.Kw.containsAll]);
 
 /**
  * The items of a list written in braces or parentheses after `in`, `containsAny` or `containsAll`,

@@ -2,9 +2,9 @@ import type { IToken, TokenType } from "chevrotain";
 import { tokenMatcher } from "./chevrotain.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import type { SourceFile } from "../source/SourceFile.js";
-import { blockKeyword, EFFECT_KEYWORDS, NAMING_KEYWORDS } from "./declarationItems.js";
+import { blockKeyword, EFFECT_KEYWORDS, NAMING_KEYWORDS, UNNAMED_BLOCKS } from "./declarationItems.js";
 import { describeToken } from "./grammar.js";
-import { annotationEnd, CLAUSE_KEYWORDS, CLOSERS, declarationShapeAt, OPENERS, startsRule } from "./starts.js";
+import { annotationEnd, CLAUSE_KEYWORDS, CLOSERS, declarationShapeAt, LIST_OPERATORS, OPENERS, startsRule } from "./starts.js";
 import { tokenSpan } from "./tokenSpan.js";
 import * as T from "./tokens.js";
 
@@ -70,13 +70,18 @@ export interface StrayCloser {
  *
  * A bracket is closed:
  * - where a declaration (`tool kb.read {`) starts a line, no more indented than the declaration
- *   the bracket is in, when that declaration's `{` is never closed after it (a declaration written
- *   among a policy's rules, inside its braces, is another mistake, reported as such);
+ *   the bracket is in: no declaration goes in another's block. Only a policy's `{` closed after
+ *   it is kept open, for a declaration written among its rules (that mistake is reported as
+ *   such); another's `}` after it then closes nothing, and the error names it;
  * - inside a rule's `(` or `[`, before a clause (`reason`, `unless`), or where a rule (`allow
  *   kb.read`, `@name(…)`) starts a line: a condition's or a list's bracket never spans clauses;
  * - at the end of the file.
  * A `{` nested in the declaration (`args {`) closes earlier, before the first line indented no
  * more than its own that is not its `}`: its block ended there.
+ *
+ * The other bracket mistakes are read as meant too, each one error: a declaration's `{` left out
+ * (`policy p` then its rules) is put in, a doubled opener (`{{`) left out, a `)` or `]` of the
+ * wrong kind read as the one meant, and one that closes nothing left out.
  *
  * `unterminated`: the strings without their closing quote, which may hold the closer meant
  * (`@name("x)`); `commentToEnd`: an unterminated block comment hides the end of the file.
@@ -101,7 +106,7 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
    * the file, where a declaration in the block, unindented, shows the block was left open), left
    * out and named by the error of that block.
    */
-  const strays: { report: { -readonly [K in keyof Unclosed]: Unclosed[K] }; expected: number; braces: IToken[] }[] = [];
+  const extraBraces: { report: { -readonly [K in keyof Unclosed]: Unclosed[K] }; expected: number; braces: IToken[] }[] = [];
   /** Reports `closings` (in the order their closers go) and puts their closers in; `next`: the token after the closers that go at the end. */
   const close = (closings: readonly Closing[], next: IToken | undefined): Unclosed => {
     const tokenAt = (at: number): IToken | undefined => (at < out.length ? out[at] : next);
@@ -152,12 +157,12 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
       // a `}` after it closes the policy; no declaration goes in another's block.
       if (braces < open.length || braces > ahead || blockKeyword(out, open[0]!.index) !== "policy") {
         const report = close(closeAll(out, open), token);
-        if (ahead > 0) strays.push({ report, expected: ahead, braces: [] });
+        if (ahead > 0) extraBraces.push({ report, expected: ahead, braces: [] });
       }
-    } else if (token.tokenType === T.RBrace && strays.length > 0 && !open.some((o) => out[o.index]!.tokenType === T.LBrace)) {
-      const stray = strays.find((s) => s.braces.length < s.expected);
-      if (stray !== undefined) {
-        stray.braces.push(token);
+    } else if (token.tokenType === T.RBrace && extraBraces.length > 0 && !open.some((o) => out[o.index]!.tokenType === T.LBrace)) {
+      const extra = extraBraces.find((e) => e.braces.length < e.expected);
+      if (extra !== undefined) {
+        extra.braces.push(token);
         continue;
       }
     }
@@ -178,7 +183,7 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
     else if (type === T.RBrace || type === T.RParen || type === T.RBracket) popMatching(out, open, token);
   }
   if (open.length > 0) close(closeAll(out, open), undefined);
-  for (const { report, braces } of strays) {
+  for (const { report, braces } of extraBraces) {
     if (report.diagnostic === undefined || braces.length === 0) continue;
     const places = braces.map((brace) => `${brace.startLine}:${brace.startColumn}`);
     const nothing = braces.length === 1 ? `the \`}\` at ${places[0]} then closes nothing: remove it` : `the \`}\` at ${listed(places)} then close nothing: remove them`;
@@ -294,15 +299,16 @@ const ATTRIBUTE_KEYWORDS: ReadonlySet<unknown> = new Set([T.Kw.agent, T.Kw.user,
 /**
  * Where a declaration's `{` is left out, at `tokens[i]`, the first token of its block: the index
  * of the declaration's keyword, which starts a line (or, for `args`, follows a `{`); else
- * undefined. A name left open that took the `{` (`policy "p {`, in `unterminated`) counts. The block's start shows it: a rule after `policy p`, `risk` after `tool t`, `tools`
+ * undefined. The block's start shows it: a rule after `policy p`, `risk` after `tool t`, `tools`
  * after `intent i`, an attribute (`path: string`) after `agent`, `args` or `type T`, a member
- * and a `,` after `enum E`.
+ * and a `,` after `enum E`. A name left open that took the `{` (`policy "p {`, in
+ * `unterminated`) counts as the name.
  */
 function braceMissingAt(tokens: readonly IToken[], i: number, unterminated: ReadonlySet<IToken>): number | undefined {
   const token = tokens[i]!;
   let head = i - 1;
   if (head < 0 || tokens[head]!.tokenType === T.LBrace) return undefined;
-  if (!ENTITY_OR_ARGS.has(tokens[head]!.tokenType)) {
+  if (!UNNAMED_BLOCKS.has(tokens[head]!.tokenType)) {
     while (head >= 2 && tokens[head - 1]!.tokenType === T.Dot && tokenMatcher(tokens[head - 2]!, T.AnyName)) head -= 2;
     const named = tokenMatcher(tokens[head]!, T.AnyName) || (unterminated.has(tokens[head]!) && tokens[head]!.image.includes("{"));
     if (!named || !NAMING_KEYWORDS.has(tokens[head - 1]?.tokenType)) return undefined;
@@ -321,10 +327,6 @@ function braceMissingAt(tokens: readonly IToken[], i: number, unterminated: Read
     : ATTRIBUTE_KEYWORDS.has(keyword) && attribute;
   return starts ? head : undefined;
 }
-const ENTITY_OR_ARGS: ReadonlySet<unknown> = new Set([T.Kw.agent, T.Kw.user, T.Kw.context, T.Kw.args]);
-
-/** Operators whose right side is a list, in `[…]`. */
-const LIST_OPERATORS: ReadonlySet<unknown> = new Set([T.Kw.in, T.Kw.containsAny, T.Kw.containsAll]);
 
 /**
  * The opener the bracket at `out[at]` must be by its place, when it is not: a `(` right after a
@@ -358,7 +360,7 @@ function wrongCloserDiagnostic(out: readonly IToken[], innermost: Open, closer: 
   return diagnostic("PC103", message, tokenSpan(file, closer), `the \`${bracket.image}\` opened at ${bracket.startLine}:${bracket.startColumn} is closed with \`${meant}\`, not \`${closer.image}\``);
 }
 
-/** Pops the bracket `closer` closes and those left open inside it; a closer that closes nothing open is left to the parser. */
+/** Pops the bracket `closer` closes and those left open inside it; a `}` that closes nothing open is left to the parser. */
 function popMatching(out: readonly IToken[], open: Open[], closer: IToken): void {
   for (let k = open.length - 1; k >= 0; k--) {
     if (CLOSER_OF.get(out[open[k]!.index]!.tokenType)?.type === closer.tokenType) {

@@ -911,6 +911,8 @@ describe("PC112: bidirectional control characters", () => {
     ]);
     expect(problems("# a \u202e\ntool a.b {}\n").map((p) => p.code)).toEqual(["PC100", "PC112"]);
     expect(problems("policy p {\n  deny * when a == 'x\u202a'\n}\n").map((p) => p.code)).toEqual(["PC100", "PC112"]);
+    // A string in curly quotes or backticks is a string too.
+    for (const quoted of ["\u201cx\u202a\u201d", "`x\u202a`"]) expect(problems(`policy p {\n  deny * when a == ${quoted}\n}\n`).map((p) => [p.code, p.message.split(" holds")[0]])).toEqual([["PC100", "unexpected character `" + quoted.charAt(0) + "`"], ["PC112", "this string"]]);
     expect(problems('policy p {\n  deny * when a == "x\u202b\n}\n').map((p) => p.code)).toEqual(["PC101", "PC112"]);
     expect(problems("policy p {\n  deny * when a \u2067== b\n}\n")).toEqual([
       { code: "PC112", line: 2, column: 17, message: "unexpected U+2067 (right-to-left isolate), a bidirectional control character that can make the code display in another order than it is read", help: "remove it" },
