@@ -98,6 +98,8 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
   /** For each closing character, the index out of the last unterminated string that holds one. */
   const eaten = new Map<string, number>();
   let braceClosesAhead: ((i: number) => number) | undefined;
+  /** The `(` and `[` that nothing closes: found when a doubled one is to be told from a nested one. */
+  let unmatched: Set<IToken> | undefined;
   /** The column of the first token of the line being read. */
   let indentation = 0;
 
@@ -132,7 +134,7 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
 
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
-    const head = braceMissingAt(tokens, i, unterminated);
+    const head = braceMissingAt(tokens, i, unterminated, () => placeOf(out, open));
     if (head !== undefined) {
       // `policy p` then its rules, `args` then `path: string`: the `{` is put in, with the line of
       // the head. One that a name left open took (`policy "p {`) is that string's mistake.
@@ -169,7 +171,7 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
     if (unterminated.size > 0 && unterminated.has(token)) for (const character of "})]") if (token.image.includes(character)) eaten.set(character, out.length);
     // Compared one by one rather than looked up in OPENERS and CLOSERS: this runs on every token of every file.
     const type = token.tokenType;
-    if ((type === T.LBrace || type === T.LParen || type === T.LBracket) && doubledOpener(tokens, i)) {
+    if ((type === T.LBrace || type === T.LParen || type === T.LBracket) && doubledOpener(tokens, i, () => (unmatched ??= unmatchedOpeners(tokens)))) {
       // `{{`, `@name(("x")`: one opener too many, left out.
       bracketMistakes.push(diagnostic("PC103", `one \`${token.image}\` too many`, tokenSpan(file, token), type === T.LBrace ? "remove it: a block opens with one `{`" : `remove it: only one \`${token.image}\` is closed`));
       continue;
@@ -250,21 +252,30 @@ function isMisplacedCloser(out: readonly IToken[], open: readonly Open[], tokens
 
 /**
  * Whether the opener `tokens[i]` doubles the one right before it, written with no space: `{{`,
- * which nothing takes; `((` or `[[` when only one of them is closed on its line (`((a) or b)` is
- * two, each closed).
+ * which nothing takes; `((` or `[[` when no closer in the file closes the first of them
+ * (`@name(("x")`), while one closes the second (`((a) or b)` is two, each closed).
  */
-function doubledOpener(tokens: readonly IToken[], i: number): boolean {
+function doubledOpener(tokens: readonly IToken[], i: number, unmatched: () => ReadonlySet<IToken>): boolean {
   const token = tokens[i]!;
   const before = tokens[i - 1];
   if (before?.tokenType !== token.tokenType || before.endOffset! + 1 !== token.startOffset) return false;
-  if (token.tokenType === T.LBrace) return true;
-  let depth = 2;
-  for (let j = i + 1; tokens[j] !== undefined && tokens[j]!.startLine === token.startLine; j++) {
-    const type = tokens[j]!.tokenType;
-    if (type === T.LParen || type === T.LBracket) depth++;
-    else if ((type === T.RParen || type === T.RBracket) && --depth === 0) return false;
+  return token.tokenType === T.LBrace || (unmatched().has(before) && !unmatched().has(token));
+}
+
+/** The `(` and `[` of `tokens` that no closer of their kind closes, each kind paired apart. */
+function unmatchedOpeners(tokens: readonly IToken[]): Set<IToken> {
+  const unmatched = new Set<IToken>();
+  const parens: IToken[] = [];
+  const brackets: IToken[] = [];
+  for (const token of tokens) {
+    const type = token.tokenType;
+    if (type === T.LParen) parens.push(token);
+    else if (type === T.LBracket) brackets.push(token);
+    else if (type === T.RParen) parens.pop();
+    else if (type === T.RBracket) brackets.pop();
   }
-  return depth === 1;
+  for (const token of [...parens, ...brackets]) unmatched.add(token);
+  return unmatched;
 }
 
 /**
@@ -302,9 +313,10 @@ const ATTRIBUTE_KEYWORDS: ReadonlySet<unknown> = new Set([T.Kw.agent, T.Kw.user,
  * undefined. The block's start shows it: a rule after `policy p`, `risk` after `tool t`, `tools`
  * after `intent i`, an attribute (`path: string`) after `agent`, `args` or `type T`, a member
  * and a `,` after `enum E`. A name left open that took the `{` (`policy "p {`, in
- * `unterminated`) counts as the name.
+ * `unterminated`) counts as the name. `place`: where `tokens[i]` is, asked last; a declaration
+ * goes at the top level, `args` in a tool's block (in a rule, `tool` and `args` are values).
  */
-function braceMissingAt(tokens: readonly IToken[], i: number, unterminated: ReadonlySet<IToken>): number | undefined {
+function braceMissingAt(tokens: readonly IToken[], i: number, unterminated: ReadonlySet<IToken>, place: () => "top" | "tool" | undefined): number | undefined {
   const token = tokens[i]!;
   let head = i - 1;
   if (head < 0 || tokens[head]!.tokenType === T.LBrace) return undefined;
@@ -325,7 +337,14 @@ function braceMissingAt(tokens: readonly IToken[], i: number, unterminated: Read
     : keyword === T.Kw.intent ? token.tokenType === T.Kw.tools || token.tokenType === T.Kw.max_risk
     : keyword === T.Kw.enum ? tokenMatcher(token, T.AnyName) && (next?.tokenType === T.Comma || next?.tokenType === T.RBrace)
     : ATTRIBUTE_KEYWORDS.has(keyword) && attribute;
-  return starts ? head : undefined;
+  return starts && place() === (keyword === T.Kw.args ? "tool" : "top") ? head : undefined;
+}
+
+/** Where the token after the tokens `out` is: at the top level, right in a tool's block, or elsewhere. */
+function placeOf(out: readonly IToken[], open: readonly Open[]): "top" | "tool" | undefined {
+  const innermost = open[open.length - 1];
+  if (innermost === undefined) return "top";
+  return out[innermost.index]!.tokenType === T.LBrace && blockKeyword(out, innermost.index) === "tool" ? "tool" : undefined;
 }
 
 /**

@@ -784,8 +784,9 @@ describe("a `\"` missing, one too many or of another kind is one error", () => {
     expect(inRule('allow fs.read when agent.team in ("a", "b"]')).toEqual([{ code: "PC103", line: 5, column: 36, message: "expected `[` after `in`, found `(`", help: "a list is written in square brackets: `[…]`" }]);
     expect(inRule('@name(("kb-read")\n  allow fs.read')).toEqual([{ code: "PC103", line: 5, column: 9, message: "one `(` too many", help: "remove it: only one `(` is closed" }]);
     expect(problems("policy p {{\n  allow kb.read\n}\n")).toEqual([{ code: "PC103", line: 1, column: 11, message: "one `{` too many", help: "remove it: a block opens with one `{`" }]);
-    // Parentheses that are each closed are not doubled.
+    // Parentheses that are each closed are not doubled, even when the first closes on a later line.
     expect(inRule('allow fs.read when ((agent.team == "a") or agent.team == "b")')).toEqual([]);
+    expect(inRule('allow fs.read when agent.team.size((agent.team.size()) == 1,\n    agent.team.size()) == 1')).toEqual([]);
     // An opener left out before a `)` that closes nothing: the error where it is missing says so.
     expect(inRule('@name"kb-read")\n  allow fs.read')).toEqual([{ code: "PC103", line: 5, column: 8, message: 'expected `allow`, `ask` or `deny` after `name`, found `"kb-read"`', help: "the `)` at 5:17 closes no `(`: add the `(` it closes" }]);
     expect(inRule('allow fs.read when agent.team in "a", "b"]').map((p) => p.help)).toEqual(["the `]` at 5:44 closes no `[`: add the `[` it closes"]);
@@ -804,6 +805,8 @@ describe("a `\"` missing, one too many or of another kind is one error", () => {
     expect(problems("agent\n  team: string\n}\n")).toEqual(missing(2, 3, "agent", "team", "agent"));
     expect(problems("type Address\n  street: string\n}\n")).toEqual(missing(2, 3, "Address", "street", "type Address"));
     expect(problems("enum Zone internal, external }\n")).toEqual(missing(1, 11, "Zone", "internal", "enum Zone"));
+    // In a rule, `tool` and `args` are values, whatever follows them on the next line.
+    expect(problems("tool kb.read { args { a: string } }\npolicy p {\n  allow kb.read when (agent.team == \"a\" or\n    tool\n    or args.a == \"b\")\n}\n")).toEqual([]);
     // `args`'s: its `}` no longer closes the tool, whose `}` closes nothing.
     expect(problems("tool fs.read {\n  args\n    path: string\n  }\n  risk low\n}\n")).toEqual(missing(3, 5, "args", "path", "args"));
     expect(problems("tool fs.read { args path: string }\n}\n")).toEqual(missing(1, 21, "args", "path", "args"));
