@@ -4,6 +4,7 @@ import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import type { SourceFile } from "../source/SourceFile.js";
 import type { Span } from "../source/Span.js";
 import { decodeString, parseDuration } from "./literals.js";
+import * as T from "./tokens.js";
 
 type Child = CstNode | IToken;
 
@@ -311,16 +312,17 @@ export class AstBuilder {
   private stringToken(token: IToken): A.StringLiteral {
     const span = this.tokenSpan(token);
     let raw = token.image;
-    if (!raw.endsWith('"') || raw.length < 2 || /\\$/.test(raw.slice(0, -1)) && !raw.endsWith('\\\\"')) {
-      // An unterminated string (already reported): decode what is there.
-      raw = raw.endsWith('"') && raw.length >= 2 ? raw : raw.replace(/\\$/, "") + '"';
-    }
+    // An unterminated string (already reported, PC101) ends without its `"`, or with an escaped
+    // one (`"C:\temp\"`): decode what is there, closed.
+    if (!T.isTerminatedString(raw)) raw = raw.replace(/\\$/, "") + '"';
     const value = decodeString(raw);
     if (value === undefined) {
       // eslint-disable-next-line no-control-regex
       const control = /[\u0000-\u001f]/.exec(raw);
       if (control) this.diagnostics.push(diagnostic("PC105", `a string cannot hold the control character U+${control[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()} as is`, span, "write it as an escape, such as \\t or \\u0009"));
-      else this.diagnostics.push(diagnostic("PC105", "invalid escape in string", span, "strings use JSON escapes: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX"));
+      else {
+        this.diagnostics.push(diagnostic("PC105", "invalid escape in string", span, `strings use JSON escapes: \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX; ${escapeHelp(raw)}`));
+      }
       return { kind: "StringLiteral", value: raw.slice(1, -1), span };
     }
     return { kind: "StringLiteral", value, span };
@@ -539,4 +541,17 @@ export class AstBuilder {
       span,
     };
   }
+}
+
+/**
+ * What to write for the first invalid escape of the string `raw`: `\'` is a `'` as is, `\x41`
+ * is `\u0041`; any other means a backslash, as in a path written as is (`"C:\temp\x"`, whose
+ * `\t` is a tab as written): all of them doubled.
+ */
+function escapeHelp(raw: string): string {
+  // Each escape, valid ones ungrouped: the first grouped one is the first invalid, `\xHH` or one character.
+  const invalid = [...raw.matchAll(/\\(?:["\\/bfnrt]|u[0-9A-Fa-f]{4})|\\(x[0-9A-Fa-f]{2}|.)/g)].find((escape) => escape[1] !== undefined)?.[1];
+  if (invalid === "'") return `a \`'\` is written as is: \`${raw.replace(/\\'/g, "'")}\``;
+  if (invalid !== undefined && invalid.length === 3) return `write \`\\${invalid}\` as \`\\u00${invalid.slice(1)}\``;
+  return `a \`\\\` itself is written \`\\\\\`, as in \`"${raw.slice(1, -1).replace(/\\/g, "\\\\")}"\``;
 }

@@ -5,7 +5,8 @@ import * as T from "./tokens.js";
 /** Declarations whose `{` follows a name (`tool kb.search {`); the others' follows their keyword (`agent {`, `args {`). */
 export const NAMING_KEYWORDS: ReadonlySet<unknown> = new Set([T.Kw.enum, T.Kw.type, T.Kw.tool, T.Kw.intent, T.Kw.policy]);
 export const ENTITY_KEYWORDS: ReadonlySet<unknown> = new Set([T.Kw.agent, T.Kw.user, T.Kw.context]);
-const UNNAMED = new Set<unknown>([...ENTITY_KEYWORDS, T.Kw.args]);
+/** Keywords whose block follows them, with no name: `agent {`, `args {`. */
+export const UNNAMED_BLOCKS: ReadonlySet<unknown> = new Set([...ENTITY_KEYWORDS, T.Kw.args]);
 export const EFFECT_KEYWORDS: ReadonlySet<unknown> = new Set([T.Kw.allow, T.Kw.ask, T.Kw.deny]);
 
 /** The index of the innermost `{` left open before `tokens[index]`, or -1. */
@@ -28,7 +29,7 @@ export function blockKeyword(tokens: readonly IToken[], brace: number): string |
   const written = tokens[brace - 1]?.tokenType === T.Colon || tokens[brace - 1]?.tokenType === T.SingleEq ? brace - 1 : brace;
   const before = tokens[written - 1];
   // `tool agent {` declares a tool named `agent`: the word before the `{` is then a name.
-  if (before && UNNAMED.has(before.tokenType) && !NAMING_KEYWORDS.has(tokens[written - 2]?.tokenType) && tokens[written - 2]?.tokenType !== T.Dot) return before.image;
+  if (before && UNNAMED_BLOCKS.has(before.tokenType) && !NAMING_KEYWORDS.has(tokens[written - 2]?.tokenType) && tokens[written - 2]?.tokenType !== T.Dot) return before.image;
   let j = brace - 1;
   while (j >= 0 && (tokenMatcher(tokens[j]!, T.AnyName) || tokens[j]!.tokenType === T.Dot) && !NAMING_KEYWORDS.has(tokens[j]!.tokenType)) j--;
   return j >= 0 && NAMING_KEYWORDS.has(tokens[j]!.tokenType) ? tokens[j]!.image : undefined;
@@ -69,6 +70,22 @@ function itemStarts(tokens: readonly IToken[], open: number, close: number, keyw
   return starts;
 }
 
+/**
+ * Whether the item whose `:` (or `=`) is at `colon`, up to `end`, is well formed without it: the
+ * `{` of `args`, one name after `risk` or `max_risk`, a list of names or patterns after `tools`
+ * or `returns`. Else the item is skipped whole, so what else is wrong in it gives no second error.
+ */
+function readsWithoutColon(tokens: readonly IToken[], colon: number, end: number): boolean {
+  const keyword = tokens[colon - 1]?.tokenType;
+  const value = tokens.slice(colon + 1, end);
+  if (keyword === T.Kw.args) return value[0]?.tokenType === T.LBrace;
+  if (keyword === T.Kw.risk || keyword === T.Kw.max_risk) return value.length === 1 && tokenMatcher(value[0]!, T.AnyName);
+  if (keyword !== T.Kw.tools && keyword !== T.Kw.returns) return false;
+  // Names and patterns separated by `,`: `kb.read, sql.*`.
+  const inList = (token: IToken): boolean => token.tokenType === T.Comma || token.tokenType === T.Dot || token.tokenType === T.Star || tokenMatcher(token, T.AnyName);
+  return value.length > 0 && value.every(inList) && value[value.length - 1]!.tokenType !== T.Comma;
+}
+
 /** The index of the `}` that closes the `{` at `open`, or -1. */
 function closingBrace(tokens: readonly IToken[], open: number): number {
   let depth = 0;
@@ -99,9 +116,11 @@ export function mistakenItem(tokens: readonly IToken[], index: number, expectsBl
   if (index < 0) return undefined;
   // A rule takes no braces (`allow kb.search { when … }`, `when { … }`): the block, and the
   // `when` or `unless` it was meant for, are skipped whole.
+  // A list in braces (`in {"a", "b"}`) is skipped with its operator, so the condition is still read.
   if (tokens[index]!.tokenType === T.LBrace && (tokens[0]!.tokenType === T.At || EFFECT_KEYWORDS.has(tokens[0]!.tokenType))) {
     const close = closingBrace(tokens, index);
-    const clause = tokens[index - 1]!.tokenType === T.Kw.when || tokens[index - 1]!.tokenType === T.Kw.unless;
+    const before = tokens[index - 1]!.tokenType;
+    const clause = before === T.Kw.when || before === T.Kw.unless || before === T.Kw.in || before === T.Kw.containsAny || before === T.Kw.containsAll;
     return { from: clause ? index - 1 : index, to: close < 0 ? tokens.length : close + 1 };
   }
   const open = openBraceBefore(tokens, index);
@@ -112,9 +131,10 @@ export function mistakenItem(tokens: readonly IToken[], index: number, expectsBl
   // A block left open is the mistake, which the parser reports at its end: nothing to skip.
   const close = closingBrace(tokens, open);
   if (close < 0) return undefined;
-  // `args: { … }`: only the `:` is skipped, so the attributes after it are still checked.
-  if ((tokens[index]!.tokenType === T.Colon || tokens[index]!.tokenType === T.SingleEq) && tokens[index - 1]?.tokenType === T.Kw.args && tokens[index + 1]?.tokenType === T.LBrace) return { from: index, to: index + 1 };
   const starts = itemStarts(tokens, open, close, keyword);
+  // `args: { … }`, `risk: high`, `tools: a, b`: only the `:` is skipped, so the item is still
+  // read: the attributes after it are checked, and a `risk` given twice is reported (PC107).
+  if ((tokens[index]!.tokenType === T.Colon || tokens[index]!.tokenType === T.SingleEq) && readsWithoutColon(tokens, index, starts.find((start) => start > index) ?? close)) return { from: index, to: index + 1 };
   const itemOf = (i: number): number => starts.filter((start) => start <= i).at(-1)!;
   const unfinished = index === close || (!expectsBlockEnd && starts.includes(index));
   if (unfinished && index - 1 === open) return undefined;

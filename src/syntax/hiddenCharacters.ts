@@ -29,6 +29,8 @@ function holderOf(token: IToken): string {
     case T.StringLiteral:
     case T.UnterminatedString:
     case T.SingleQuotedString:
+    case T.BacktickQuotedString:
+    case T.CurlyQuotedString:
       return "string";
     case T.DocComment:
       return "doc comment";

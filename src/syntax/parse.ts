@@ -9,15 +9,19 @@ import { EFFECT_KEYWORDS, mistakenItem } from "./declarationItems.js";
 import { annotationEnd, annotationsEnd, CLAUSE_KEYWORDS, CLOSERS, DECLARATION_STARTS, declarationShapeAt, NAME_BEFORE, OPENERS, startsRule } from "./starts.js";
 import { describeToken, firstErrorGrammar, grammarInstance, type PolicyGrammar } from "./grammar.js";
 import { durationSuggestion } from "./literals.js";
-import { missingQuotes, type MissingQuote } from "./missingQuote.js";
+import { quoteMistakes, type QuoteMistake } from "./quoteMistakes.js";
+import { tokenSpan } from "./tokenSpan.js";
 import { quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
 import { bidiControlDiagnostics, hasBidiControl, invisibleCharacterMessage } from "./hiddenCharacters.js";
-import { capitalisedOperandKeyword, helpForSyntaxError, keywordValueHelp, keywordWrittenAsValue, unclosedBrace, unclosedBracket } from "./syntaxHelp.js";
+import { capitalisedOperandKeyword, helpForSyntaxError, keywordValueHelp, keywordWrittenAsValue, quotedNameHelp, unclosedBrace, unclosedBracket } from "./syntaxHelp.js";
 import * as T from "./tokens.js";
-import { closeUnclosedBrackets, neverClosedHelp, type Unclosed } from "./unclosedBrackets.js";
+import { closeUnclosedBrackets, neverClosedHelp, type StrayCloser, type Unclosed } from "./unclosedBrackets.js";
 
 /** Tokens that hold any character: a bidirectional control in one is reported (PC112). */
-const TEXT_TOKENS = new Set<unknown>([T.StringLiteral, T.UnterminatedString, T.SingleQuotedString, T.CurlyQuotedString, T.UnterminatedBlockComment]);
+const TEXT_TOKENS = new Set<unknown>([T.StringLiteral, T.UnterminatedString, T.SingleQuotedString, T.BacktickQuotedString, T.CurlyQuotedString, T.UnterminatedBlockComment]);
+
+/** A parser's message where a name is expected. */
+const NAME_EXPECTED = /^expected (?:[^,]* )?a (?:tool )?name\b/;
 
 /** The brackets whose "expected" closer gets a help naming the opener left open. */
 const BRACKET_PAIRS: readonly (readonly [TokenType, TokenType])[] = [
@@ -43,11 +47,6 @@ export interface ParseResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-function tokenSpan(file: SourceFile, token: IToken): Span {
-  if (!Number.isFinite(token.startOffset)) return { file, start: file.text.length, end: file.text.length };
-  return { file, start: token.startOffset, end: (token.endOffset ?? token.startOffset) + 1 };
-}
-
 /**
  * Lexes and parses one source file. Never throws: every problem in the text is returned as a
  * diagnostic, and recovery lets one run report several syntax errors.
@@ -66,13 +65,13 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
   const empty: PolicyFile = { kind: "PolicyFile", path: file.path, declarations: [], span: { file, start: 0, end: file.text.length } };
   try {
     const lexed = T.policyLexer.tokenize(file.text);
-    /** Strings whose closing `"` is missing before the next string, by line: found when there is a mistake to look at. */
-    let quotesMissing: Map<number, MissingQuote> | undefined;
-    const missingQuoteOn = (line: number): MissingQuote | undefined => (quotesMissing ??= missingQuotes(lexed.tokens, file.text)).get(line);
-    /** Whether `offset`, on `line`, is after a string whose closing `"` is missing before the next string: an echo of it. */
-    const afterMissingQuote = (offset: number, line: number): boolean => {
-      const missing = missingQuoteOn(line);
-      return missing !== undefined && offset > missing.string.startOffset && offset < missing.end;
+    /** A `"` missing or one too many, by the lines it covers: found when there is a mistake to look at. */
+    let mistakenQuotes: Map<number, QuoteMistake> | undefined;
+    const quoteMistakeOn = (line: number): QuoteMistake | undefined => (mistakenQuotes ??= quoteMistakes(lexed.tokens, file)).get(line);
+    /** Whether `offset`, on `line`, is in what a mistaken `"` turned inside out: an echo of it. */
+    const echoesQuoteMistake = (offset: number, line: number): boolean => {
+      const mistake = quoteMistakeOn(line);
+      return mistake !== undefined && offset >= mistake.from && offset < mistake.end;
     };
     /** The end of a hyphenated name already reported: its other `-` say nothing new. */
     let hyphenatedNameEnd = -1;
@@ -82,8 +81,8 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       // A run with a bidirectional control is PC112, below.
       if (hasBidiControl(character)) continue;
       if (error.offset < hyphenatedNameEnd) continue;
-      if (afterMissingQuote(error.offset, file.position(error.offset).line)) continue;
-      if (character === "|" && (unions ??= new UnionLines(lexed.tokens)).holds(error.offset, file.position(error.offset).line)) continue;
+      if (echoesQuoteMistake(error.offset, file.position(error.offset).line)) continue;
+      if ((character === "|" || character === ";") && (unions ??= new UnionLines(lexed.tokens, file.text)).holds(error.offset)) continue;
       const hyphenated = hyphenatedName(file.text, error.offset);
       if (hyphenated) {
         hyphenatedNameEnd = hyphenated.end;
@@ -95,7 +94,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       if (invisible) diagnostics.push(diagnostic("PC100", invisible.message, span, invisible.help));
       else {
         const shown = character.length > 20 ? character.slice(0, 20) + "…" : character;
-        const help = character.startsWith(";") ? separatorHint(lexed.tokens, error.offset) : hintForCharacter(character.charAt(0), file.text.charAt(error.offset + 1));
+        const help = character.startsWith(";") ? separatorHint(lexed.tokens, error.offset) : hintForCharacter(character.charAt(0), file.text.slice(error.offset + 1, error.offset + 41));
         diagnostics.push(diagnostic("PC100", `unexpected character \`${shown}\``, span, help));
       }
       if (diagnostics.length >= MAX_SYNTAX_ERRORS_PER_FILE) break;
@@ -120,31 +119,43 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     const tokens: IToken[] = [];
     /** Strings without their closing `"`: one may hold the `)` or `}` meant to close a bracket. */
     const unterminated = new Set<IToken>();
+    /**
+     * The strings whose quotes are reported, and where: one left open that is a mistake of its own
+     * (PC101), one in other quotes (PC100). Where a name goes, that report says to write it without.
+     */
+    const quotingReports = new Map<IToken, number>();
     let commentToEnd = false;
+    /** The last string in other quotes reported: the line it is on, the quotes it should have, and its diagnostic. */
+    let misquoted: { line: number; quotes: string; position: number } | undefined;
     let depth = 0;
     let notRun = 0;
     let tooDeep = false;
     for (const token of lexed.tokens) {
       switch (token.tokenType) {
         case T.UnterminatedString: {
-          const missing = missingQuoteOn(token.startLine!);
-          if (missing === undefined) diagnostics.push(diagnostic("PC101", "unterminated string", tokenSpan(file, token), 'add the closing `"` on the same line'));
-          else {
-            const span = { file, start: missing.string.startOffset, end: missing.string.startOffset + 1 + missing.closesAfter.length };
-            diagnostics.push(diagnostic("PC101", "unterminated string", span, `add the closing \`"\` after \`${missing.closesAfter}\`: as written, the string ends at the \`"\` that opens the next one`));
-          }
+          const mistake = quoteMistakeOn(token.startLine!);
+          if (mistake === undefined || !mistake.unterminated.includes(token)) diagnostics.push(diagnostic("PC101", "unterminated string", tokenSpan(file, token), unterminatedHelp(token)));
+          else if (mistake.unterminated[0] === token) diagnostics.push(mistake.diagnostic);
           // Keep parsing as if it were closed, so one missing quote gives one error.
           tokens.push({ ...token, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
           unterminated.add(tokens[tokens.length - 1]!);
+          if (mistake === undefined) quotingReports.set(tokens[tokens.length - 1]!, diagnostics.length - 1);
           continue;
         }
         case T.SingleQuotedString:
+        case T.BacktickQuotedString:
         case T.CurlyQuotedString: {
-          const meant = doubleQuoted(token.image.slice(1, -1));
-          const quotes = token.tokenType === T.SingleQuotedString ? "double quotes" : "straight double quotes";
-          diagnostics.push(diagnostic("PC100", `unexpected character \`${token.image.charAt(0)}\``, tokenSpan(file, token), `strings use ${quotes}: ${meant}`));
+          const { meant, quotes, wrong } = misquotedString(token);
+          const sameLine = misquoted !== undefined && misquoted.line === token.startLine && misquoted.quotes === quotes ? misquoted.position : undefined;
+          // The strings of a line pasted with other quotes (`[“a”, “b”]`) are one error, which writes them all.
+          if (sameLine !== undefined) diagnostics[sameLine] = { ...diagnostics[sameLine]!, help: `${diagnostics[sameLine]!.help}, ${meant}` };
+          else if (!echoesQuoteMistake(token.startOffset, token.startLine!)) {
+            misquoted = { line: token.startLine!, quotes, position: diagnostics.length };
+            diagnostics.push(diagnostic("PC100", `unexpected character \`${wrong}\``, tokenSpan(file, token), `strings use ${quotes}: ${meant}`));
+          }
           // Parse on as the string that was meant, so the quotes give one error, not one per word.
           tokens.push({ ...token, image: meant, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
+          if (misquoted !== undefined && misquoted.line === token.startLine) quotingReports.set(tokens[tokens.length - 1]!, misquoted.position);
           continue;
         }
         case T.UnterminatedBlockComment:
@@ -174,18 +185,22 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     const closed = closeUnclosedBrackets(tokens, file, unterminated, commentToEnd);
     /** Where each bracket left open is reported among the diagnostics, for the parser's error at its closer. */
     const unclosedAt = new Map<Unclosed, number>();
+    const bracketMistakes = closed.bracketMistakes.slice(0, MAX_SYNTAX_ERRORS_PER_FILE);
+    diagnostics.push(...bracketMistakes);
     for (const unclosed of closed.unclosed) {
-      if (unclosed.diagnostic === undefined || unclosedAt.size >= MAX_SYNTAX_ERRORS_PER_FILE) continue;
+      if (unclosed.diagnostic === undefined || bracketMistakes.length + unclosedAt.size >= MAX_SYNTAX_ERRORS_PER_FILE) continue;
       unclosedAt.set(unclosed, diagnostics.length);
       diagnostics.push(unclosed.diagnostic);
     }
     const parser = grammarInstance();
     const builder = new AstBuilder(file, docComments);
     const declarations: Declaration[] = [];
-    let syntaxErrors = unclosedAt.size;
+    let syntaxErrors = bracketMistakes.length + unclosedAt.size;
     let skips = 0;
     /** Errors that are a keyword written as a value: their help names enums, known at the end. */
     const keywordValues: { position: number; keyword: string }[] = [];
+    /** The `)` and `]` that close nothing whose missing opener a syntax error before them reports. */
+    const strayReported = new Set<StrayCloser>();
     /** The brackets left open whose error already took the parser's message at their closer. */
     const merged = new Set<Unclosed>();
     /** Reports one syntax error of `chunk`; false once the file has reported as many as it may. */
@@ -200,8 +215,18 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
         if (last) at = { file, start: last.endOffset! + 1, end: last.endOffset! + 1 };
         if (following) message = message.replace(/found the end of the file$/, `found ${describeToken(following)}`);
       }
-      if (Number.isFinite(error.token.startOffset) && afterMissingQuote(error.token.startOffset, error.token.startLine!)) return true;
+      if (Number.isFinite(error.token.startOffset) && echoesQuoteMistake(error.token.startOffset, error.token.startLine!)) return true;
       const index = chunk.indexOf(error.token);
+      // A string left open or in other quotes where a name goes (`tools "kb.read }`, `policy “p”`):
+      // its PC101 or PC100 tells to write the name without quotes.
+      const quoting = quotingReports.get(error.token);
+      if (quoting !== undefined && index > 0) {
+        const help = quotedNameHelp(chunk, index) ?? (NAME_EXPECTED.test(message) ? "names are written without quotes" : undefined);
+        if (help !== undefined) {
+          diagnostics[quoting] = { ...diagnostics[quoting]!, help };
+          return true;
+        }
+      }
       // A string without its closing `"` took the rest of its line: what was expected there is in it.
       if (index !== 0 && unterminated.has(chunk[index > 0 ? index - 1 : chunk.length - 1]!)) return true;
       if (index !== 0 && followsUnexpectedCharacter(chunk[index > 0 ? index - 1 : chunk.length - 1], index > 0 ? error.token : following)) return true;
@@ -239,7 +264,10 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       const pair = BRACKET_PAIRS.find(([, closer]) => message.startsWith(`expected ${closer.LABEL}`));
       const unclosed = pair === undefined ? undefined : pair[0] === T.LBrace ? unclosedBrace(chunk) : unclosedBracket(chunk, end, pair[0], pair[1]);
       const help = (index >= 0 ? helpForSyntaxError(chunk, index, message.startsWith("expected a declaration")) : undefined) ?? (unclosed ? neverClosedHelp(chunk, [{ opener: chunk.indexOf(unclosed), at: end }], (i) => chunk[i] ?? following) : undefined);
-      diagnostics.push(diagnostic("PC103", message, at, help));
+      // A `)` or `]` after the error that closes nothing lacks its opener, likely where the error is (`@name"x")`).
+      const stray = closed.strayClosers.find((s) => !strayReported.has(s) && s.closer.startOffset > at.start && s.before !== undefined && chunk.includes(s.before));
+      if (stray !== undefined) strayReported.add(stray);
+      diagnostics.push(diagnostic("PC103", message, at, help ?? (stray && strayHelp(stray))));
       return true;
     };
     /**
@@ -320,6 +348,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
         declarations.push(...builder.buildFile(cst).declarations);
       }
     });
+    for (const stray of closed.strayClosers) if (!strayReported.has(stray) && syntaxErrors++ < MAX_SYNTAX_ERRORS_PER_FILE) diagnostics.push(stray.diagnostic);
     for (const { position, keyword } of keywordValues) {
       const own = declarations.filter((d): d is EnumDecl => d.kind === "EnumDecl" && d.members.some((m) => m.name.name === keyword)).map((d) => d.name.name);
       const enums = [...new Set([...own, ...(options.enumsWithMember?.(keyword) ?? [])])];
@@ -337,6 +366,21 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
   }
 }
 
+/**
+ * The help of a PC101: close the string on its line; a string that ends in `\"` (`"C:\temp\"`)
+ * escaped the `"` meant to close it.
+ */
+function unterminatedHelp(token: IToken): string {
+  if (/(?:^|[^\\])(?:\\\\)*\\"\s*$/.test(token.image)) return 'a `\\"` is a `"` inside the string, not its end: to end a string with a backslash, write `\\\\"`';
+  return 'add the closing `"` on the same line';
+}
+
+/** The help of the syntax error before a `)` or `]` that closes nothing, whose opener is missing. */
+function strayHelp(stray: StrayCloser): string {
+  const opener = stray.closer.tokenType === T.RParen ? "(" : "[";
+  return `the \`${stray.closer.image}\` at ${stray.closer.startLine}:${stray.closer.startColumn} closes no \`${opener}\`: add the \`${opener}\` it closes`;
+}
+
 /** PC103 for rules written where declarations go, outside any `policy` block. */
 function ruleOutsidePolicyDiagnostic(file: SourceFile, chunk: readonly IToken[], closeOnly: boolean): Diagnostic {
   const effect = chunk.find((token) => EFFECT_KEYWORDS.has(token.tokenType)) ?? chunk[0]!;
@@ -351,6 +395,19 @@ function declarationInPolicyDiagnostic(file: SourceFile, keyword: IToken, policy
     ? `policies do not nest: close \`policy ${policyName.image}\` with \`}\` before this one`
     : `declarations go outside policy blocks${policyName ? `: move it above \`policy ${policyName.image} {\`` : ""}`;
   return diagnostic("PC103", `expected a rule (\`allow\`, \`ask\` or \`deny\`), found a declaration (\`${keyword.image}\`)${where}`, tokenSpan(file, keyword), help);
+}
+
+/**
+ * A string in other quotes (`'text'`, `“text”`, `"text'`, `"""text"""`): the string it means, in
+ * double quotes, the quotes a string has, and the quote written wrong (one end may be a straight
+ * `"`: the other is the mistake).
+ */
+function misquotedString(token: IToken): { meant: string; quotes: string; wrong: string } {
+  const image = token.image;
+  const triple = /^('{3}|"{3})/.exec(image)?.[1];
+  if (triple !== undefined) return { meant: doubleQuoted(image.slice(3, -3)), quotes: triple.startsWith('"') ? "one double quote at each end" : "double quotes", wrong: triple };
+  const quotes = token.tokenType === T.CurlyQuotedString ? "straight double quotes" : "double quotes";
+  return { meant: doubleQuoted(image.slice(1, -1)), quotes, wrong: image.startsWith('"') ? image.slice(-1) : image.charAt(0) };
 }
 
 /**
@@ -384,38 +441,55 @@ function trailingAnnotationDiagnostic(file: SourceFile, trailing: TrailingAnnota
 }
 
 /**
- * The lines where an enum is written as a union of other languages (`enum Color = red | green`,
- * TypeScript's `type Color = "red" | "green"`): the syntax error at the `=` says how to write it,
- * so the `|` after it on its line are part of that one mistake. Asked in the order of the text.
+ * The text of each enum written as a union of other languages (`enum Color = red | green`,
+ * TypeScript's `type Color = "red" | "green";`, or with each `| member` on a line of its own):
+ * the syntax error at the `=` says how to write it, so the `|` after it, and a `;` that ends it,
+ * are part of that one mistake. Asked in the order of the text.
  */
 class UnionLines {
-  /** Each union's `=`. */
-  private readonly equals: IToken[] = [];
+  /** Each union, from its `=` to the end of its last line. */
+  private readonly unions: { start: number; end: number }[] = [];
   private next = 0;
 
-  constructor(tokens: readonly IToken[]) {
+  constructor(tokens: readonly IToken[], text: string) {
     for (let i = 2; i < tokens.length; i++) {
       const keyword = tokens[i - 2]!.tokenType;
-      if (tokens[i]!.tokenType === T.SingleEq && (keyword === T.Kw.enum || keyword === T.Kw.type) && tokenMatcher(tokens[i - 1]!, T.AnyName)) this.equals.push(tokens[i]!);
+      if (tokens[i]!.tokenType !== T.SingleEq || (keyword !== T.Kw.enum && keyword !== T.Kw.type) || !tokenMatcher(tokens[i - 1]!, T.AnyName)) continue;
+      // The line of the `=`, and the lines after it that start with `|`.
+      let end = lineEnd(text, tokens[i]!.startOffset);
+      for (PIPE_FIRST.lastIndex = end + 1; end < text.length && PIPE_FIRST.test(text); PIPE_FIRST.lastIndex = end + 1) end = lineEnd(text, end + 1);
+      this.unions.push({ start: tokens[i]!.startOffset, end });
     }
   }
 
-  /** Whether `offset`, on `line`, is after a union's `=` on its line; offsets must come in order. */
-  holds(offset: number, line: number): boolean {
-    while (this.next + 1 < this.equals.length && this.equals[this.next + 1]!.startOffset < offset) this.next++;
-    const equals = this.equals[this.next];
-    return equals !== undefined && equals.startOffset < offset && equals.startLine === line;
+  /** Whether `offset` is in a union after its `=`; offsets must come in order. */
+  holds(offset: number): boolean {
+    while (this.next + 1 < this.unions.length && this.unions[this.next + 1]!.start < offset) this.next++;
+    const union = this.unions[this.next];
+    return union !== undefined && union.start < offset && offset < union.end;
   }
 }
 
-/** Advice for the first unexpected character of a run (the lexer reports `&&` as one run), given the character after it. */
-function hintForCharacter(character: string, next: string): string | undefined {
+/** A line whose first character, after blanks, is `|`: tested where the line starts. */
+const PIPE_FIRST = /[ \t]*\|/y;
+
+/** The offset of the `\n` that ends the line of `offset`, or the end of the text. */
+function lineEnd(text: string, offset: number): number {
+  const end = text.indexOf("\n", offset);
+  return end < 0 ? text.length : end;
+}
+
+/** Advice for the first unexpected character of a run (the lexer reports `&&` as one run), given the text after it. */
+function hintForCharacter(character: string, after: string): string | undefined {
+  const next = after.charAt(0);
   if (character === "-" && /[0-9]/.test(next)) return "the language has no negative numbers";
-  if (character === "'" ) return 'strings use double quotes: "text"';
+  // A `'` that no `'` closes on its line: the word after it was meant as a string (`== 'support`).
+  if (character === "'") return `strings use double quotes: "${/^[^\s'",)\]}]*/.exec(after)![0] || "text"}"`;
   if (character === "&") return "write `and`";
   if (character === "|") return "write `or`";
   if (character === "!") return "write `not` (or `!=` for inequality)";
   if (character === "`") return 'strings use double quotes: "text"';
+  if (character === "+") return "the language has no `+`: strings are not joined, nor numbers added";
   if (character === "~") return 'match a pattern with `like` and `*`, as in `args.url like "*evil*"`, or compare with `==`';
   if (/\p{L}/u.test(character)) return "names are ASCII letters, digits and `_`; other text goes in strings";
   return undefined;

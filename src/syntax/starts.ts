@@ -9,6 +9,9 @@ export const DECLARATION_STARTS = new Set<unknown>([T.Kw.enum, T.Kw.type, T.Kw.a
 export const OPENERS = new Set<unknown>([T.LBrace, T.LParen, T.LBracket]);
 export const CLOSERS = new Set<unknown>([T.RBrace, T.RParen, T.RBracket]);
 
+/** Operators whose right side is a list, in `[…]`. */
+export const LIST_OPERATORS: ReadonlySet<unknown> = new Set([T.Kw.in, T.Kw.containsAny, T.Kw.containsAll]);
+
 /** The keywords that start a rule's clauses. */
 export const CLAUSE_KEYWORDS = new Set<unknown>([T.Kw.when, T.Kw.unless, T.Kw.reason, T.Kw.grant, T.Kw.revoke]);
 

@@ -3,6 +3,7 @@ import { tokenMatcher } from "./chevrotain.js";
 import { closestName } from "../diagnostics/suggest.js";
 import { ATTRIBUTE_BLOCKS, BODY_KEYWORDS, EFFECT_KEYWORDS, ENTITY_KEYWORDS, NAMING_KEYWORDS, blockKeyword, openBraceBefore } from "./declarationItems.js";
 import { DURATION_UNITS, durationSuggestion, durationText } from "./literals.js";
+import { LIST_OPERATORS } from "./starts.js";
 import * as T from "./tokens.js";
 
 /** Operators that compare two values; a second one after a comparison is a chain (`a < b < c`). */
@@ -116,6 +117,7 @@ function helpForPlace(tokens: readonly IToken[], index: number): string | undefi
   if (previous.tokenType === T.StringLiteral && adjacent(previous, found) && (isName(found) || found.tokenType === T.StringLiteral)) return 'a `"` ends the string: to put one inside, write `\\"`';
   // Lists, annotation arguments and call arguments are separated by commas.
   if (found.tokenType === T.StringLiteral && previous.tokenType === T.StringLiteral) return `separate the two strings with a comma: \`${previous.image}, ${found.image}\``;
+  if (found.tokenType === T.RBracket && previous.tokenType === T.Comma) return "a list takes no `,` after its last item";
   if (found.tokenType === T.Kw.within && previous.tokenType !== T.LParen && previous.tokenType !== T.Comma) return "a comma goes before `within`, as in `session.called(crm.lookup, within 10m)`";
   return undefined;
 }
@@ -159,6 +161,87 @@ function textOf(tokens: readonly IToken[], from: number, to: number): string {
   return text;
 }
 
+/** The built-in types, which an attribute's type in quotes (`team: "string"`) names. */
+const BUILT_IN_TYPES: ReadonlySet<string> = new Set(["bool", "int", "string", "duration", "time", "Risk"]);
+
+/**
+ * The text of a string where a name goes: all of it, or, for a string left open (which runs to
+ * the end of its line, `"kb.read }`), the name it starts with.
+ */
+function quotedName(token: IToken): string | undefined {
+  if (T.isTerminatedString(token.image)) return token.image.slice(1, -1);
+  return /^"([A-Za-z_*][A-Za-z0-9_.*]*)/.exec(token.image)?.[1];
+}
+
+/**
+ * The names of a list in quotes from `tokens[index]` (`tools "kb.read", "kb.search"`), each as
+ * written without them, up to the first item that is neither a name nor a string.
+ */
+function namesFrom(tokens: readonly IToken[], index: number): string {
+  const names: string[] = [];
+  for (let i = index; tokens[i] !== undefined; ) {
+    const token = tokens[i]!;
+    let next = i + 1;
+    let name: string | undefined;
+    if (token.tokenType === T.StringLiteral && !T.isTerminatedString(token.image)) {
+      // A string left open took the rest of its line, and the names on it: `"internal, external }`.
+      names.push(...token.image.slice(1).split(",").map((item) => item.replace(/[\s"}\]]+/g, "")).filter((item) => /^[A-Za-z_*][A-Za-z0-9_.*]*$/.test(item)));
+      break;
+    }
+    if (token.tokenType === T.StringLiteral) name = quotedName(token);
+    else if (isName(token) || token.tokenType === T.Star) {
+      while (tokens[next]?.tokenType === T.Dot && tokens[next + 1] && (isName(tokens[next + 1]!) || tokens[next + 1]!.tokenType === T.Star)) next += 2;
+      name = textOf(tokens, i, next);
+    }
+    if (name === undefined) break;
+    names.push(name);
+    if (tokens[next]?.tokenType !== T.Comma) break;
+    i = next + 1;
+  }
+  return names.join(", ");
+}
+
+/** The keyword of the list `tokens[index]` is an item of after a `,` (`tools a, b`), looking back over its items. */
+function listKeywordBefore(tokens: readonly IToken[], index: number): IToken | undefined {
+  let i = index - 1;
+  while (i >= 0 && (tokens[i]!.tokenType === T.Comma || tokens[i]!.tokenType === T.Dot || tokens[i]!.tokenType === T.StringLiteral || tokens[i]!.tokenType === T.Star || (isName(tokens[i]!) && !BODY_KEYWORD_TOKENS.has(tokens[i]!.tokenType)))) i--;
+  return tokens[i];
+}
+const BODY_KEYWORD_TOKENS: ReadonlySet<unknown> = new Set(Object.values(BODY_KEYWORDS).flat());
+
+/**
+ * Help for a string written where a name goes, the mistake of JSON's habit: a declaration's name
+ * (`tool "kb.read"`), a list of tools or labels (`tools "kb.read", "kb.search"`), a risk level, a
+ * rule's target, an attribute's name or type (`"team": string`, `team: "string"`), an enum's
+ * members. A string left open there (`tools "kb.read }`) gets the same help, for the name it starts with.
+ */
+export function quotedNameHelp(tokens: readonly IToken[], index: number): string | undefined {
+  const found = tokens[index]!;
+  const previous = tokens[index - 1];
+  if (found.tokenType !== T.StringLiteral || previous === undefined) return undefined;
+  const name = quotedName(found);
+  if (name === undefined || name === "") return undefined;
+  if (index === 1 && NAMING_KEYWORDS.has(previous.tokenType)) return `names are written without quotes: \`${previous.image} ${name}\``;
+  const list = previous.tokenType === T.Comma ? listKeywordBefore(tokens, index) : previous;
+  if (list?.tokenType === T.Kw.tools || list?.tokenType === T.Kw.returns) {
+    const start = tokens.indexOf(list) + 1;
+    return `names are written without quotes: \`${list.image} ${namesFrom(tokens, start)}\``;
+  }
+  if (previous.tokenType === T.Kw.risk || previous.tokenType === T.Kw.max_risk) return `a risk level is written without quotes: \`${previous.image} ${name}\``;
+  if ((previous.tokenType === T.Kw.for || previous.tokenType === T.Kw.within) && /^[0-9]+(?:ms|s|m|h|d)$/.test(name)) return `a duration is written without quotes: \`${previous.image} ${name}\``;
+  if (EFFECT_KEYWORDS.has(previous.tokenType) || (previous.tokenType === T.Comma && targetsBefore(tokens, index - 1))) return `tool names are written without quotes: \`${name}\``;
+  const owner = blockOwner(tokens, index);
+  if (owner === "enum" && (previous.tokenType === T.LBrace || previous.tokenType === T.Comma)) {
+    const open = openBraceBefore(tokens, index);
+    return `an enum's members are names, written without quotes: \`${textOf(tokens, 0, open)} { ${namesFrom(tokens, open + 1)} }\``;
+  }
+  if (owner === undefined || !ATTRIBUTE_BLOCKS.has(owner)) return undefined;
+  const attributeStart = previous.tokenType === T.LBrace || previous.tokenType === T.Comma || previous.endLine! < found.startLine!;
+  if (attributeStart && (tokens[index + 1]?.tokenType === T.Colon || !T.isTerminatedString(found.image))) return `an attribute's name is written without quotes: \`${name}\``;
+  if (previous.tokenType === T.Colon && BUILT_IN_TYPES.has(name) && tokens[index - 2] && isName(tokens[index - 2]!)) return `a type is written without quotes: \`${tokens[index - 2]!.image}: ${name}\``;
+  return undefined;
+}
+
 /**
  * Help for a mistake in a declaration: a `:` or `=` after a keyword (`risk: low`, JSON and
  * YAML's habit), a list in brackets after one (`tools [a, b]`), a word a tool's or an intent's
@@ -174,16 +257,14 @@ function helpInDeclaration(tokens: readonly IToken[], index: number): string | u
     while (tokens[end]?.tokenType === T.Dot && tokens[end + 1] && adjacent(tokens[end - 1]!, tokens[end]!)) end += 2;
     // `tools: [a, b]`: a list in JSON's way, whose items are written bare.
     const close = next?.tokenType === T.LBracket ? tokens.findIndex((t, i) => i > index && t.tokenType === T.RBracket) : -1;
-    const value = next?.tokenType === T.LBrace ? "{ … }" : close > 0 ? textOf(tokens, index + 2, close) : next ? textOf(tokens, index + 1, Math.min(end, tokens.length)) : "…";
+    const list = previous.tokenType === T.Kw.tools || previous.tokenType === T.Kw.returns;
+    const value = next?.tokenType === T.LBrace ? "{ … }" : close > 0 ? textOf(tokens, index + 2, close) : list && next ? namesFrom(tokens, index + 1) || "…" : next ? textOf(tokens, index + 1, Math.min(end, tokens.length)) : "…";
     // `risk: Risk.low`, `risk = "high"`: levels and names are written bare there.
     return `\`${previous.image}\` takes no \`${found.image}\`: write \`${previous.image} ${value.replace(/^Risk\./, "").replace(/"/g, "")}\``;
   }
   if (found.tokenType === T.LBracket && (previous.tokenType === T.Kw.tools || previous.tokenType === T.Kw.returns)) {
     const close = tokens.findIndex((t, i) => i > index && t.tokenType === T.RBracket);
     return `\`${previous.image}\` takes its list without brackets: write \`${previous.image} ${close > index + 1 ? textOf(tokens, index + 1, close) : "…"}\``;
-  }
-  if (found.tokenType === T.StringLiteral && (previous.tokenType === T.Kw.tools || (index === 1 && NAMING_KEYWORDS.has(previous.tokenType)))) {
-    return `names are written without quotes: \`${previous.image} ${found.image.slice(1, -1)}\``;
   }
   if (found.tokenType === T.SingleEq && index === 2 && (tokens[0]!.tokenType === T.Kw.enum || tokens[0]!.tokenType === T.Kw.type)) return helpForEquals(tokens, index);
   if (index === 1 && ENTITY_KEYWORDS.has(previous.tokenType) && next?.tokenType === T.LBrace) {
@@ -213,9 +294,10 @@ function helpInDeclaration(tokens: readonly IToken[], index: number): string | u
 function helpForEquals(tokens: readonly IToken[], index: number): string {
   const [keyword, name, , next] = [tokens[0]!, tokens[1]!, tokens[2], tokens[3]];
   if (next?.tokenType === T.LBrace) return `\`${keyword.image}\` takes no \`=\`: write \`${keyword.image} ${name.image} { … }\``;
-  // The members as written on the line of the `=` (its `|` are no tokens), quoted ones unquoted.
+  // The members as written after the `=` (its `|` are no tokens, and may start the lines after
+  // it), up to what is no member, quoted ones unquoted.
   const members: string[] = [];
-  for (let i = index + 1; i < tokens.length && tokens[i]!.startLine === tokens[index]!.startLine; i++) {
+  for (let i = index + 1; i < tokens.length; i++) {
     const member = tokens[i]!.tokenType === T.StringLiteral ? tokens[i]!.image.slice(1, -1) : isName(tokens[i]!) ? tokens[i]!.image : undefined;
     if (member !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(member)) members.push(member);
     else if (tokens[i]!.tokenType !== T.Comma && tokens[i]!.tokenType !== T.StringLiteral) break;
@@ -239,7 +321,6 @@ function helpInAttribute(tokens: readonly IToken[], index: number, owner: string
     return `an attribute has no default value: declare it optional, \`${name?.image ?? "…"}?: ${previous.image}\`, and test it with \`has\` in rules`;
   }
   if (found.tokenType === T.SingleEq && isName(previous)) return `an attribute's type follows a \`:\`: write \`${previous.image}: ${type}\``;
-  if (found.tokenType === T.StringLiteral && next?.tokenType === T.Colon) return `an attribute's name is written without quotes: \`${found.image.slice(1, -1)}\``;
   if (previous.image === "optional" && isName(found) && next?.tokenType === T.Colon) {
     const after = tokens[index + 2];
     return `an optional attribute has a \`?\` after its name: \`${found.image}?: ${after && isName(after) ? after.image : "…"}\``;
@@ -282,9 +363,10 @@ function helpInRule(tokens: readonly IToken[], index: number): string | undefine
     return `a condition takes no braces: write \`${previous.image} ${condition.length > 0 && condition.length <= 40 ? condition : "…"}\``;
   }
   if (found.tokenType === T.LBrace && targetsBefore(tokens, index)) return "a rule takes no braces: its clauses follow its targets, as in `allow kb.search when …`";
-  if (found.tokenType === T.StringLiteral && (EFFECT_KEYWORDS.has(previous.tokenType) || (previous.tokenType === T.Comma && targetsBefore(tokens, index - 1)))) {
-    return `tool names are written without quotes: \`${found.image.slice(1, -1)}\``;
-  }
+  // `in {"a", "b"}`, `in ("a", "b")`: a list of other languages.
+  const list = listInOtherBrackets(tokens, index);
+  if (list !== undefined) return `a list is written in square brackets: \`[${list}]\``;
+  if (found.tokenType === T.Comma && previous.tokenType === T.Comma) return "one `,` too many: remove it";
   // `deny kb.search email.send`; a word that is a misspelled clause (`wehn`) gets its own help.
   const dotted = tokens[index + 1]?.tokenType === T.Dot;
   if (dotted && isName(found) && !CLAUSE_TOKENS.has(found.tokenType) && (isName(previous) || previous.tokenType === T.Star) && targetsBefore(tokens, index) && closestName(found.image, RULE_KEYWORDS) === undefined) {
@@ -305,6 +387,32 @@ function helpInRule(tokens: readonly IToken[], index: number): string | undefine
   const after = tokens[index + 1]?.tokenType;
   if (previous.tokenType === T.Kw.for && found.tokenType === T.Integer && after !== T.Identifier && after !== T.Dot) return `a lifetime is a duration: write it with its unit, as in \`${found.image}s\``;
   return undefined;
+}
+
+/**
+ * The items of a list written in braces or parentheses after `in`, `containsAny` or `containsAll`,
+ * when the syntax error at `tokens[index]` is its `{`, or a `,` in its `(`; else undefined.
+ */
+function listInOtherBrackets(tokens: readonly IToken[], index: number): string | undefined {
+  const found = tokens[index]!.tokenType;
+  const open = found === T.LBrace ? index : found === T.Comma ? bracketOpenBefore(tokens, index) : -1;
+  const opener = tokens[open]?.tokenType;
+  if (open < 1 || (opener !== T.LBrace && opener !== T.LParen) || !LIST_OPERATORS.has(tokens[open - 1]!.tokenType)) return undefined;
+  const closer = opener === T.LBrace ? T.RBrace : T.RParen;
+  const close = tokens.findIndex((t, i) => i > open && t.tokenType === closer);
+  const items = close > open + 1 ? textOf(tokens, open + 1, close) : "…";
+  return items.length <= 40 ? items : "…";
+}
+
+/** The index of the innermost bracket (`(`, `[` or `{`) left open before `tokens[index]`, or -1. */
+function bracketOpenBefore(tokens: readonly IToken[], index: number): number {
+  let depth = 0;
+  for (let i = index - 1; i >= 0; i--) {
+    const type = tokens[i]!.tokenType;
+    if (type === T.RParen || type === T.RBracket || type === T.RBrace) depth++;
+    else if ((type === T.LParen || type === T.LBracket || type === T.LBrace) && depth-- === 0) return i;
+  }
+  return -1;
 }
 
 const CLAUSE_TOKENS = new Set<unknown>([T.Kw.when, T.Kw.unless, T.Kw.reason, T.Kw.grant, T.Kw.for, T.Kw.revoke]);
@@ -365,7 +473,8 @@ export function helpForSyntaxError(tokens: readonly IToken[], index: number, dec
   const found = tokens[index];
   const previous = tokens[index - 1];
   if (!found) return undefined;
-  const byPlace = previous ? helpForPlace(tokens, index) ?? helpInDeclaration(tokens, index) ?? helpInRule(tokens, index) : undefined;
+  if (declarationExpected && found.tokenType === T.RBrace) return "this `}` closes no `{`: remove it";
+  const byPlace = previous ? quotedNameHelp(tokens, index) ?? helpForPlace(tokens, index) ?? helpInDeclaration(tokens, index) ?? helpInRule(tokens, index) : undefined;
   if (byPlace !== undefined) return byPlace;
   const forHas = helpForHas(tokens, index);
   if (forHas !== undefined) return forHas;

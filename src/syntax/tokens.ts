@@ -43,13 +43,43 @@ export const HashComment = createToken({ name: "HashComment", pattern: /#[^\n\r]
 export const UnterminatedBlockComment = createToken({ name: "UnterminatedBlockComment", pattern: /\/\*[\s\S]*/, line_breaks: true, label: "an unterminated comment" });
 
 export const StringLiteral = createToken({ name: "StringLiteral", pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*"/, label: "a string" });
+const WHOLE_STRING = new RegExp(`^${(StringLiteral.PATTERN as RegExp).source}$`);
+/**
+ * Whether `image` is a whole string, as `StringLiteral` lexes one: an unterminated string, which
+ * the parser reads as a string after reporting it (PC101), is not.
+ */
+export function isTerminatedString(image: string): boolean {
+  return WHOLE_STRING.test(image);
+}
 /** A string with no closing quote on its line: reported as PC101. */
 export const UnterminatedString = createToken({ name: "UnterminatedString", pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*\\?/, label: "an unterminated string" });
 
-/** `'text'`: a string in the wrong quotes, lexed whole so it is reported once (PC100) and parsed as a string. */
-export const SingleQuotedString = createToken({ name: "SingleQuotedString", pattern: /'[^'\r\n]*'/, label: "a string in single quotes" });
-/** `“text”`: a string in typographic quotes (pasted from a document or chat), reported once (PC100) and parsed as a string. */
-export const CurlyQuotedString = createToken({ name: "CurlyQuotedString", pattern: /[“”„‟‘’‚‛][^“”„‟‘’‚‛"\r\n]*[“”„‟‘’‚‛]/, label: "a string in curly quotes" });
+/**
+ * After a `"` that another quote closes (`"text'`, `"text”`): what must follow for that quote to
+ * be the string's end, not a character inside it (`"don't`, `"the users' files`): the end of
+ * the line, a closer, a `,` or a clause word, and no `"` later on the line.
+ */
+const MISMATCHED_CLOSE = String.raw`(?=[ \t]*(?:[)\]},\r\n]|$|(?:and|or|when|unless|reason|grant|for|revoke)\b))(?=[^"\r\n]*(?:[\r\n]|$))`;
+
+/**
+ * `'text'`: a string in the wrong quotes, lexed whole so it is reported once (PC100) and parsed as
+ * a string. So is one whose quotes do not match, `'text"`, or `"text'` when no `"` follows on its
+ * line (else it is a string that holds an apostrophe). A `'` inside a word (`don't`) neither starts
+ * nor ends one. Python's triple quotes, `'''text'''` and `"""text"""`, are one too.
+ */
+export const SingleQuotedString = createToken({ name: "SingleQuotedString", pattern: new RegExp(`'''[^\\r\\n]*?'''|"""[^\\r\\n]*?"""|(?<![A-Za-z0-9_])'(?:(?:[^'\\r\\n]|'(?=[A-Za-z0-9_]))*'(?![A-Za-z0-9_])|(?:[^'"\\r\\n]|'(?=[A-Za-z0-9_]))*")|"[^"'\\\\\\r\\n]*'${MISMATCHED_CLOSE}`), label: "a string in single quotes" });
+/** `` `text` ``: a string in backticks, as in JavaScript or Markdown; reported once (PC100) and parsed as a string. */
+export const BacktickQuotedString = createToken({ name: "BacktickQuotedString", pattern: /`[^`\r\n]*`/, label: "a string in backticks" });
+/**
+ * `“text”`, `«text»`: a string in typographic quotes (pasted from a document or chat), reported
+ * once (PC100) and parsed as a string. One end may be straight (`“text"`, or `"text”` when no `"`
+ * follows on its line): an editor that makes quotes curly as they are typed changes one of them.
+ */
+export const CurlyQuotedString = createToken({
+  name: "CurlyQuotedString",
+  pattern: new RegExp(`[“”„‟‘’‚‛«»‹›](?:[^“”„‟‘’‚‛«»‹›"\\r\\n]|[’'](?=[A-Za-z]))*[“”„‟‘’‚‛«»‹›"]|"[^"“”„‟\\\\\\r\\n]*[”“]${MISMATCHED_CLOSE}`),
+  label: "a string in curly quotes",
+});
 
 export const Duration = createToken({ name: "Duration", pattern: /[0-9]+(?:ms|s|m|h|d)(?![A-Za-z0-9_])/, label: "a duration like `5m`" });
 /** Digits followed by letters that are not a duration unit (`5w`, `10mins`): reported as PC104. */
@@ -139,10 +169,12 @@ export const allTokens: TokenType[] = [
   BlockComment,
   HashComment,
   UnterminatedBlockComment,
+  // Before `StringLiteral`: a `"` that a curly quote or a `'` closes, with no `"` after it on its line.
+  SingleQuotedString,
+  BacktickQuotedString,
+  CurlyQuotedString,
   StringLiteral,
   UnterminatedString,
-  SingleQuotedString,
-  CurlyQuotedString,
   Duration,
   MalformedDuration,
   Integer,

@@ -2,9 +2,10 @@ import type { IToken, TokenType } from "chevrotain";
 import { tokenMatcher } from "./chevrotain.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import type { SourceFile } from "../source/SourceFile.js";
-import { blockKeyword, EFFECT_KEYWORDS, NAMING_KEYWORDS } from "./declarationItems.js";
+import { blockKeyword, EFFECT_KEYWORDS, NAMING_KEYWORDS, UNNAMED_BLOCKS } from "./declarationItems.js";
 import { describeToken } from "./grammar.js";
-import { annotationEnd, CLAUSE_KEYWORDS, CLOSERS, declarationShapeAt, OPENERS } from "./starts.js";
+import { annotationEnd, CLAUSE_KEYWORDS, CLOSERS, declarationShapeAt, LIST_OPERATORS, OPENERS, startsRule } from "./starts.js";
+import { tokenSpan } from "./tokenSpan.js";
 import * as T from "./tokens.js";
 
 /** The closer of each opener, and its text. */
@@ -41,6 +42,23 @@ export interface ClosedBrackets {
   readonly unclosed: readonly Unclosed[];
   /** Each closer put in, and the error that reports it. */
   readonly closers: ReadonlyMap<IToken, Unclosed>;
+  /**
+   * A bracket of the wrong kind (`["a", "b")`, `url.host[args.url)`), read as the one meant, and a
+   * declaration's `{` left out (`policy p` then its rules), put in: reported here.
+   */
+  readonly bracketMistakes: readonly Diagnostic[];
+  /**
+   * A `)` or `]` that closes nothing (`== "a")`), left out. Its opener may be missing before it
+   * (`@name"x")`), where the parser reports an error: that error then says it (see parse.ts).
+   */
+  readonly strayClosers: readonly StrayCloser[];
+}
+
+/** A `)` or `]` that closes nothing: `before` is the token out before it. */
+export interface StrayCloser {
+  readonly closer: IToken;
+  readonly before: IToken | undefined;
+  readonly diagnostic: Diagnostic;
 }
 
 /**
@@ -52,13 +70,18 @@ export interface ClosedBrackets {
  *
  * A bracket is closed:
  * - where a declaration (`tool kb.read {`) starts a line, no more indented than the declaration
- *   the bracket is in, when that declaration's `{` is never closed after it (a declaration written
- *   among a policy's rules, inside its braces, is another mistake, reported as such);
+ *   the bracket is in: no declaration goes in another's block. Only a policy's `{` closed after
+ *   it is kept open, for a declaration written among its rules (that mistake is reported as
+ *   such); another's `}` after it then closes nothing, and the error names it;
  * - inside a rule's `(` or `[`, before a clause (`reason`, `unless`), or where a rule (`allow
  *   kb.read`, `@name(…)`) starts a line: a condition's or a list's bracket never spans clauses;
  * - at the end of the file.
  * A `{` nested in the declaration (`args {`) closes earlier, before the first line indented no
  * more than its own that is not its `}`: its block ended there.
+ *
+ * The other bracket mistakes are read as meant too, each one error: a declaration's `{` left out
+ * (`policy p` then its rules) is put in, a doubled opener (`{{`) left out, a `)` or `]` of the
+ * wrong kind read as the one meant, and one that closes nothing left out.
  *
  * `unterminated`: the strings without their closing quote, which may hold the closer meant
  * (`@name("x)`); `commentToEnd`: an unterminated block comment hides the end of the file.
@@ -68,16 +91,26 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
   const open: Open[] = [];
   const unclosed: Unclosed[] = [];
   const closers = new Map<IToken, Unclosed>();
+  const bracketMistakes: Diagnostic[] = [];
+  const strayClosers: StrayCloser[] = [];
   /** Closers that go before a token already out (by its index there): put in at the end. */
   const earlier: { at: number; closer: IToken }[] = [];
   /** For each closing character, the index out of the last unterminated string that holds one. */
   const eaten = new Map<string, number>();
   let braceClosesAhead: ((i: number) => number) | undefined;
+  /** The `(` and `[` that nothing closes: found when a doubled one is to be told from a nested one. */
+  let unmatched: Set<IToken> | undefined;
   /** The column of the first token of the line being read. */
   let indentation = 0;
 
+  /**
+   * The `}` after a declaration's block closed early that close nothing then (a `}` at the end of
+   * the file, where a declaration in the block, unindented, shows the block was left open), left
+   * out and named by the error of that block.
+   */
+  const extraBraces: { report: { -readonly [K in keyof Unclosed]: Unclosed[K] }; expected: number; braces: IToken[] }[] = [];
   /** Reports `closings` (in the order their closers go) and puts their closers in; `next`: the token after the closers that go at the end. */
-  const close = (closings: readonly Closing[], next: IToken | undefined): void => {
+  const close = (closings: readonly Closing[], next: IToken | undefined): Unclosed => {
     const tokenAt = (at: number): IToken | undefined => (at < out.length ? out[at] : next);
     const echo = (closing: Closing): boolean => (eaten.get(closerOf(out, closing.opener).image) ?? -1) > closing.opener || (tokenAt(closing.at) === undefined && commentToEnd);
     const reported = closings.filter((closing) => !echo(closing));
@@ -91,15 +124,26 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
     unclosed.push(report);
     const end = out.length;
     for (const closing of closings) {
-      const closer = closerAfter(realTokenBefore(out, closing.at, closers), closerOf(out, closing.opener));
+      const closer = bracketAfter(realTokenBefore(out, closing.at, closers), closerOf(out, closing.opener));
       closers.set(closer, report);
       if (closing.at < end) earlier.push({ at: closing.at, closer });
       else out.push(closer);
     }
+    return report;
   };
 
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
+    const head = braceMissingAt(tokens, i, unterminated, () => placeOf(out, open));
+    if (head !== undefined) {
+      // `policy p` then its rules, `args` then `path: string`: the `{` is put in, with the line of
+      // the head. One that a name left open took (`policy "p {`) is that string's mistake.
+      const name = tokens.slice(head + 1, i).map((t) => t.image).join("");
+      const headText = name === "" ? tokens[head]!.image : `${tokens[head]!.image} ${name}`;
+      if (!unterminated.has(tokens[i - 1]!)) bracketMistakes.push(diagnostic("PC103", `expected \`{\` after ${describeToken(tokens[i - 1]!)}, found ${describeToken(token)}`, tokenSpan(file, token), `the block of \`${headText}\` has no \`{\`: write \`${headText} {\``));
+      out.push(bracketAfter(tokens[i - 1]!, { type: T.LBrace, image: "{" }));
+      open.push({ index: out.length - 1, indentation });
+    }
     const startsLine = i === 0 || tokens[i - 1]!.endLine! < token.startLine!;
     if (startsLine) indentation = token.startColumn!;
     const inRule = open.length > 0 && out[open[open.length - 1]!.index]!.tokenType !== T.LBrace;
@@ -110,17 +154,44 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
     } else if (startsLine && open.length > 0 && token.startColumn! <= open[0]!.indentation && declarationShapeAt(tokens, i)) {
       braceClosesAhead ??= closesAhead(tokens);
       const braces = open.filter((o) => out[o.index]!.tokenType === T.LBrace).length;
-      if (braces < open.length || braces > braceClosesAhead(i)) close(closeAll(out, open), token);
+      const ahead = braceClosesAhead(i);
+      // A declaration among a policy's rules, unindented, is that mistake (reported as such) when
+      // a `}` after it closes the policy; no declaration goes in another's block.
+      if (braces < open.length || braces > ahead || blockKeyword(out, open[0]!.index) !== "policy") {
+        const report = close(closeAll(out, open), token);
+        if (ahead > 0) extraBraces.push({ report, expected: ahead, braces: [] });
+      }
+    } else if (token.tokenType === T.RBrace && extraBraces.length > 0 && !open.some((o) => out[o.index]!.tokenType === T.LBrace)) {
+      const extra = extraBraces.find((e) => e.braces.length < e.expected);
+      if (extra !== undefined) {
+        extra.braces.push(token);
+        continue;
+      }
     }
     if (unterminated.size > 0 && unterminated.has(token)) for (const character of "})]") if (token.image.includes(character)) eaten.set(character, out.length);
-    out.push(token);
     // Compared one by one rather than looked up in OPENERS and CLOSERS: this runs on every token of every file.
     const type = token.tokenType;
+    if ((type === T.LBrace || type === T.LParen || type === T.LBracket) && doubledOpener(tokens, i, () => (unmatched ??= unmatchedOpeners(tokens)))) {
+      // `{{`, `@name(("x")`: one opener too many, left out.
+      bracketMistakes.push(diagnostic("PC103", `one \`${token.image}\` too many`, tokenSpan(file, token), type === T.LBrace ? "remove it: a block opens with one `{`" : `remove it: only one \`${token.image}\` is closed`));
+      continue;
+    }
+    if ((type === T.RParen || type === T.RBracket) && isMisplacedCloser(out, open, tokens, i)) {
+      readMisplacedCloser(out, open, token, file, bracketMistakes, strayClosers);
+      continue;
+    }
+    out.push(token);
     if (type === T.LBrace || type === T.LParen || type === T.LBracket) open.push({ index: out.length - 1, indentation });
     else if (type === T.RBrace || type === T.RParen || type === T.RBracket) popMatching(out, open, token);
   }
   if (open.length > 0) close(closeAll(out, open), undefined);
-  if (earlier.length === 0) return { tokens: out, unclosed, closers };
+  for (const { report, braces } of extraBraces) {
+    if (report.diagnostic === undefined || braces.length === 0) continue;
+    const places = braces.map((brace) => `${brace.startLine}:${brace.startColumn}`);
+    const nothing = braces.length === 1 ? `the \`}\` at ${places[0]} then closes nothing: remove it` : `the \`}\` at ${listed(places)} then close nothing: remove them`;
+    report.diagnostic = { ...report.diagnostic, help: `${report.diagnostic.help}; ${nothing}` };
+  }
+  if (earlier.length === 0) return { tokens: out, unclosed, closers, bracketMistakes, strayClosers };
   // Stable: closers that go at one place stay innermost first.
   earlier.sort((a, b) => a.at - b.at);
   const merged: IToken[] = [];
@@ -129,7 +200,7 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
     while (next < earlier.length && earlier[next]!.at === i) merged.push(earlier[next++]!.closer);
     merged.push(token);
   });
-  return { tokens: merged, unclosed, closers };
+  return { tokens: merged, unclosed, closers, bracketMistakes, strayClosers };
 }
 
 /**
@@ -163,7 +234,152 @@ function closeAll(out: readonly IToken[], open: Open[]): Closing[] {
   return closings;
 }
 
-/** Pops the bracket `closer` closes and those left open inside it; a closer that closes nothing open is left to the parser. */
+/**
+ * Whether the `)` or `]` at `tokens[i]` is not the closer of the innermost bracket open (in
+ * `out`), but is not what closes an outer one either: none of its kind is open, or one is and
+ * another closer of its kind follows on its line (`any(r in ["a", "b"): …)`: the first `)` was
+ * meant to be `]`).
+ */
+function isMisplacedCloser(out: readonly IToken[], open: readonly Open[], tokens: readonly IToken[], i: number): boolean {
+  const type = tokens[i]!.tokenType;
+  const innermost = open[open.length - 1];
+  if (innermost !== undefined && closerOf(out, innermost.index).type === type) return false;
+  if (!open.some((o) => closerOf(out, o.index).type === type)) return true;
+  if (innermost === undefined || out[innermost.index]!.tokenType === T.LBrace) return false;
+  for (let j = i + 1; tokens[j] !== undefined && tokens[j]!.startLine === tokens[i]!.startLine; j++) if (tokens[j]!.tokenType === type) return true;
+  return false;
+}
+
+/**
+ * Whether the opener `tokens[i]` doubles the one right before it, written with no space: `{{`,
+ * which nothing takes; `((` or `[[` when no closer in the file closes the first of them
+ * (`@name(("x")`), while one closes the second (`((a) or b)` is two, each closed).
+ */
+function doubledOpener(tokens: readonly IToken[], i: number, unmatched: () => ReadonlySet<IToken>): boolean {
+  const token = tokens[i]!;
+  const before = tokens[i - 1];
+  if (before?.tokenType !== token.tokenType || before.endOffset! + 1 !== token.startOffset) return false;
+  return token.tokenType === T.LBrace || (unmatched().has(before) && !unmatched().has(token));
+}
+
+/** The `(` and `[` of `tokens` that no closer of their kind closes, each kind paired apart. */
+function unmatchedOpeners(tokens: readonly IToken[]): Set<IToken> {
+  const unmatched = new Set<IToken>();
+  const parens: IToken[] = [];
+  const brackets: IToken[] = [];
+  for (const token of tokens) {
+    const type = token.tokenType;
+    if (type === T.LParen) parens.push(token);
+    else if (type === T.LBracket) brackets.push(token);
+    else if (type === T.RParen) parens.pop();
+    else if (type === T.RBracket) brackets.pop();
+  }
+  for (const token of [...parens, ...brackets]) unmatched.add(token);
+  return unmatched;
+}
+
+/**
+ * Reads a `)` or `]` that is not the closer of the innermost bracket open (see `isMisplacedCloser`):
+ * one that closes nothing is left out, in `strayClosers`; else the bracket of the wrong kind, the
+ * opener by its place (`url.host[…)`) or the closer, is read as the one meant, and reported.
+ */
+function readMisplacedCloser(out: IToken[], open: Open[], closer: IToken, file: SourceFile, bracketMistakes: Diagnostic[], strayClosers: StrayCloser[]): void {
+  const innermost = open[open.length - 1];
+  if (innermost === undefined || out[innermost.index]!.tokenType === T.LBrace) {
+    const opener = closer.tokenType === T.RParen ? "(" : "[";
+    strayClosers.push({ closer, before: out[out.length - 1], diagnostic: diagnostic("PC103", `this \`${closer.image}\` closes no \`${opener}\``, tokenSpan(file, closer), `remove it, or add the \`${opener}\` it closes`) });
+    return;
+  }
+  const opener = out[innermost.index]!;
+  const meantOpener = openerMeant(out, innermost.index);
+  if (meantOpener !== undefined && CLOSER_OF.get(meantOpener)?.type === closer.tokenType) {
+    bracketMistakes.push(wrongOpenerDiagnostic(out, innermost.index, file));
+    out[innermost.index] = { ...opener, tokenType: meantOpener, tokenTypeIdx: meantOpener.tokenTypeIdx! };
+    out.push(closer);
+  } else {
+    bracketMistakes.push(wrongCloserDiagnostic(out, innermost, closer, file));
+    const meant = closerOf(out, innermost.index);
+    out.push({ ...closer, tokenType: meant.type, tokenTypeIdx: meant.type.tokenTypeIdx! });
+  }
+  open.pop();
+}
+
+/** The keywords of a block of attributes (`name: type`), whose `{` follows the keyword or the declared name. */
+const ATTRIBUTE_KEYWORDS: ReadonlySet<unknown> = new Set([T.Kw.agent, T.Kw.user, T.Kw.context, T.Kw.args, T.Kw.type]);
+
+/**
+ * Where a declaration's `{` is left out, at `tokens[i]`, the first token of its block: the index
+ * of the declaration's keyword, which starts a line (or, for `args`, follows a `{`); else
+ * undefined. The block's start shows it: a rule after `policy p`, `risk` after `tool t`, `tools`
+ * after `intent i`, an attribute (`path: string`) after `agent`, `args` or `type T`, a member
+ * and a `,` after `enum E`. A name left open that took the `{` (`policy "p {`, in
+ * `unterminated`) counts as the name. `place`: where `tokens[i]` is, asked last; a declaration
+ * goes at the top level, `args` in a tool's block (in a rule, `tool` and `args` are values).
+ */
+function braceMissingAt(tokens: readonly IToken[], i: number, unterminated: ReadonlySet<IToken>, place: () => "top" | "tool" | undefined): number | undefined {
+  const token = tokens[i]!;
+  let head = i - 1;
+  if (head < 0 || tokens[head]!.tokenType === T.LBrace) return undefined;
+  if (!UNNAMED_BLOCKS.has(tokens[head]!.tokenType)) {
+    while (head >= 2 && tokens[head - 1]!.tokenType === T.Dot && tokenMatcher(tokens[head - 2]!, T.AnyName)) head -= 2;
+    const named = tokenMatcher(tokens[head]!, T.AnyName) || (unterminated.has(tokens[head]!) && tokens[head]!.image.includes("{"));
+    if (!named || !NAMING_KEYWORDS.has(tokens[head - 1]?.tokenType)) return undefined;
+    head--;
+  }
+  const keyword = tokens[head]!.tokenType;
+  const before = tokens[head - 1];
+  if (before !== undefined && before.endLine === tokens[head]!.startLine && !(keyword === T.Kw.args && before.tokenType === T.LBrace)) return undefined;
+  const next = tokens[i + 1];
+  const attribute = tokenMatcher(token, T.AnyName) && (next?.tokenType === T.Colon || (next?.tokenType === T.Question && tokens[i + 2]?.tokenType === T.Colon));
+  const starts =
+    keyword === T.Kw.policy ? startsRule(tokens, i)
+    : keyword === T.Kw.tool ? token.tokenType === T.Kw.risk || token.tokenType === T.Kw.returns || token.tokenType === T.Kw.args
+    : keyword === T.Kw.intent ? token.tokenType === T.Kw.tools || token.tokenType === T.Kw.max_risk
+    : keyword === T.Kw.enum ? tokenMatcher(token, T.AnyName) && (next?.tokenType === T.Comma || next?.tokenType === T.RBrace)
+    : ATTRIBUTE_KEYWORDS.has(keyword) && attribute;
+  return starts && place() === (keyword === T.Kw.args ? "tool" : "top") ? head : undefined;
+}
+
+/** Where the token after the tokens `out` is: at the top level, right in a tool's block, or elsewhere. */
+function placeOf(out: readonly IToken[], open: readonly Open[]): "top" | "tool" | undefined {
+  const innermost = open[open.length - 1];
+  if (innermost === undefined) return "top";
+  return out[innermost.index]!.tokenType === T.LBrace && blockKeyword(out, innermost.index) === "tool" ? "tool" : undefined;
+}
+
+/**
+ * The opener the bracket at `out[at]` must be by its place, when it is not: a `(` right after a
+ * name (a call, `url.host(…)`), a `[` after `in`, `containsAny` or `containsAll` (a list).
+ */
+function openerMeant(out: readonly IToken[], at: number): TokenType | undefined {
+  const bracket = out[at]!;
+  const before = out[at - 1];
+  if (before === undefined) return undefined;
+  if (bracket.tokenType === T.LBracket && tokenMatcher(before, T.AnyName) && before.endOffset! + 1 === bracket.startOffset) return T.LParen;
+  if (bracket.tokenType === T.LParen && LIST_OPERATORS.has(before.tokenType)) return T.LBracket;
+  return undefined;
+}
+
+/** The bracket at `out[at]`, which a closer of the other kind closes, is the one of the wrong kind (`url.host[args.url)`): PC103 at it. */
+function wrongOpenerDiagnostic(out: readonly IToken[], at: number, file: SourceFile): Diagnostic {
+  const bracket = out[at]!;
+  const before = out[at - 1]!;
+  const call = bracket.tokenType === T.LBracket;
+  const message = `expected \`${call ? "(" : "["}\` after ${describeToken(before)}, found \`${bracket.image}\``;
+  const annotation = out[at - 2]?.tokenType === T.At;
+  const help = !call ? "a list is written in square brackets: `[…]`" : annotation ? `an annotation's arguments go in parentheses: \`@${before.image}(…)\`` : `a call's arguments go in parentheses: \`${before.image}(…)\``;
+  return diagnostic("PC103", message, tokenSpan(file, bracket), help);
+}
+
+/** A `)` or `]` that closes the bracket `innermost`, of the other kind (`["a", "b")`): PC103, which names that bracket. */
+function wrongCloserDiagnostic(out: readonly IToken[], innermost: Open, closer: IToken, file: SourceFile): Diagnostic {
+  const bracket = out[innermost.index]!;
+  const meant = closerOf(out, innermost.index).image;
+  const message = `expected \`${meant}\` after ${describeToken(out[out.length - 1]!)}, found \`${closer.image}\``;
+  return diagnostic("PC103", message, tokenSpan(file, closer), `the \`${bracket.image}\` opened at ${bracket.startLine}:${bracket.startColumn} is closed with \`${meant}\`, not \`${closer.image}\``);
+}
+
+/** Pops the bracket `closer` closes and those left open inside it; a `}` that closes nothing open is left to the parser. */
 function popMatching(out: readonly IToken[], open: Open[], closer: IToken): void {
   for (let k = open.length - 1; k >= 0; k--) {
     if (CLOSER_OF.get(out[open[k]!.index]!.tokenType)?.type === closer.tokenType) {
@@ -205,8 +421,8 @@ function closerOf(out: readonly IToken[], opener: number): { readonly type: Toke
   return CLOSER_OF.get(out[opener]!.tokenType)!;
 }
 
-/** A closer put in just after `after`: of no width, so every span stays inside the text. */
-function closerAfter(after: IToken, closer: { readonly type: TokenType; readonly image: string }): IToken {
+/** A bracket put in just after `after`: of no width, so every span stays inside the text. */
+function bracketAfter(after: IToken, closer: { readonly type: TokenType; readonly image: string }): IToken {
   const end = after.endOffset!;
   return { image: closer.image, startOffset: end + 1, endOffset: end, startLine: after.endLine, endLine: after.endLine, startColumn: after.endColumn! + 1, endColumn: after.endColumn, tokenType: closer.type, tokenTypeIdx: closer.type.tokenTypeIdx! };
 }
@@ -234,8 +450,18 @@ export function neverClosedHelp(out: readonly IToken[], closings: readonly Closi
     // Before a `}` (that closes an outer block, lined up with it), at the end of the line before it.
     return next.tokenType === T.RBrace ? `${closer} at the end of line ${last.endLine}` : `${closer} before ${describeToken(next)} at ${next.startLine}:${next.startColumn}`;
   });
-  return brackets.length === 1 ? `${brackets[0]} is never closed: add ${places[0]}` : `${listed(brackets)} are never closed: add ${listed(places)}`;
+  if (brackets.length === 1) return `${brackets[0]} is never closed: add ${places[0]}`;
+  // Closers that go at one place are said once: "two `}` before `tool` at 4:1".
+  const counted: { place: string; count: number }[] = [];
+  for (const place of places) {
+    const last = counted[counted.length - 1];
+    if (last?.place === place) last.count++;
+    else counted.push({ place, count: 1 });
+  }
+  return `${listed(brackets)} are never closed: add ${listed(counted.map(({ place, count }) => (count === 1 ? place : `${NUMBERS[count] ?? count} ${place}`)))}`;
 }
+
+const NUMBERS: readonly (string | undefined)[] = [undefined, "one", "two", "three", "four"];
 
 /** "a, b and c". */
 function listed(items: readonly string[]): string {

@@ -119,6 +119,24 @@ describe("policyc check: pretty output", () => {
     });
   });
 
+  it("a block left open whose `}` comes at the end of the file: one error, which says that `}` closes nothing (golden)", async () => {
+    const result = await check(write("stray.policy", "agent { team: string\ntool kb.read { risk low }\n}\n"));
+    expect(result).toEqual({
+      code: 1,
+      stdout: [
+        "stray.policy:2:1: error[PC103]: expected `}` after `string`, found `tool`",
+        "  |",
+        "2 | tool kb.read { risk low }",
+        "  | ^^^^",
+        "  = help: the `{` of `agent` opened at 1:7 is never closed: add `}` before `tool` at 2:1; the `}` at 3:1 then closes nothing: remove it",
+        "",
+        "1 error, 0 warnings",
+        "",
+      ].join("\n"),
+      stderr: "",
+    });
+  });
+
   it("puts the caret under the whole span", async () => {
     const result = await check(write("decls.policy", DECLS), write("span.policy", policyOf('allow kb.search when agent.attested == "yes"')));
     expect(result.code).toBe(1);

@@ -357,6 +357,17 @@ describe("syntax errors", () => {
     expect(problems("tool t { risk low risk high }").map((p) => p.code)).toEqual(["PC107"]);
   });
 
+  it("a `risk` given twice, one of them with a `:`, is two mistakes: the `:` (PC103) and the second `risk` (PC107)", () => {
+    const colon = { code: "PC103", line: 3, column: 7, message: "expected a name after `risk`, found `:`", help: "`risk` takes no `:`: write `risk high`" };
+    const twice = { code: "PC107", line: 3, column: 3, message: "`risk` is given twice", help: "keep one `risk`" };
+    expect(problems("tool kb.read {\n  risk low\n  risk: high\n}\n")).toEqual([colon, twice]);
+    expect(problems("tool kb.read {\n  risk: low\n  risk high\n}\n").map((p) => [p.code, p.line, p.column])).toEqual([["PC103", 2, 7], ["PC107", 3, 3]]);
+    expect(problems("tool kb.read {\n  args { a: int }\n  args: { b: int }\n}\n").map((p) => [p.code, p.line, p.column])).toEqual([["PC103", 3, 7], ["PC107", 3, 9]]);
+    // A `:` whose item has another mistake in it is one error: the item is skipped whole.
+    expect(problems('tool kb.read {\n  risk low\n  risk: "high"\n}\n').map((p) => [p.code, p.line, p.column])).toEqual([["PC103", 3, 7]]);
+    expect(problems("tool kb.read {}\nintent s {\n  tools: kb.read, kb.*\n  max_risk: low\n}\n").map((p) => p.help)).toEqual(["`tools` takes no `:`: write `tools kb.read, kb.*`", "`max_risk` takes no `:`: write `max_risk low`"]);
+  });
+
   it("reports a number out of range (PC108)", () => {
     expect(problems("policy p {\n  deny * when session.calls > 99999999999999999999\n}\n")).toEqual([expect.objectContaining({ code: "PC108", line: 2 })]);
   });
@@ -453,6 +464,13 @@ describe("one-edit mistakes get the edit as their help", () => {
     expect(problems("enum Color = red | green\ntool kb.read {}\n")).toEqual(syntaxError(1, 12, "expected `{`, found `=`", "an enum lists its members in braces: write `enum Color { red, green }`"));
     expect(problems('enum Color = "red", "green"\n')[0]!.help).toBe("an enum lists its members in braces: write `enum Color { red, green }`");
     expect(problems('type Color = "red" | "green"\n')).toEqual(syntaxError(1, 12, "expected `{`, found `=`", "a type of a few values is an enum: write `enum Color { red, green }`"));
+    // Each member on a line of its own, the `;` of TypeScript: the same one error.
+    const braces = "an enum lists its members in braces: write `enum Color { red, green }`";
+    expect(problems("enum Color =\n  | red\n  | green\ntool kb.read {}\n")).toEqual(syntaxError(1, 12, "expected `{`, found `=`", braces));
+    expect(problems("enum Color =\r\n  | red\r\n  | green\r\n")).toEqual(syntaxError(1, 12, "expected `{`, found `=`", braces));
+    expect(problems('type Color =\n  | "red"\n  | "green";\n')).toEqual(syntaxError(1, 12, "expected `{`, found `=`", "a type of a few values is an enum: write `enum Color { red, green }`"));
+    // A `|` after the union is a mistake of its own.
+    expect(problems("enum Color =\n  | red\n  | green\npolicy p {\n  deny * when a | b\n}\n").map((p) => [p.code, p.line])).toEqual([["PC100", 5], ["PC103", 1]]);
     expect(problems("type Address = { street: string }\n")).toEqual(syntaxError(1, 14, "expected `{`, found `=`", "`type` takes no `=`: write `type Address { … }`"));
     // A `|` elsewhere is still its own mistake.
     expect(problems("enum Color = red | green\npolicy p { deny * when a | b }\n").map((p) => [p.code, p.line])).toEqual([
@@ -566,6 +584,20 @@ describe("a bracket left open is one error, and what follows it is still read", 
     expect(problems("enum Zone {\n  internal, external\nagent { zone: Zone }\n")).toEqual(syntaxError(3, 1, "expected `}` after `external`, found `agent`", "the `{` of `enum Zone` opened at 1:11 is never closed: add `}` before `agent` at 3:1"));
   });
 
+  it("a `{` left open whose `}` comes after the declarations that follow it: one error, which names that `}` too", () => {
+    const text = "agent { team: string\ntool kb.read { risk low }\n}\n";
+    expect(problems(text)).toEqual(syntaxError(2, 1, "expected `}` after `string`, found `tool`", "the `{` of `agent` opened at 1:7 is never closed: add `}` before `tool` at 2:1; the `}` at 3:1 then closes nothing: remove it"));
+    expect(kinds(text)).toEqual(["EntityDecl", "ToolDecl"]);
+    expect(problems("enum Zone {\n  internal, external\nagent { zone: Zone }\npolicy p {\n  allow kb.read\n}\n}\n}\n")).toEqual(
+      syntaxError(3, 1, "expected `}` after `external`, found `agent`", "the `{` of `enum Zone` opened at 1:11 is never closed: add `}` before `agent` at 3:1; the `}` at 7:1 and 8:1 then close nothing: remove them"),
+    );
+    expect(problems("tool a.b {\n  args {\n    x: int\ntool c.d {}\n}\n")).toEqual(
+      syntaxError(4, 1, "expected `}` after `int`, found `tool`", "the `{` of `args` opened at 2:8 and the `{` of `tool a.b` opened at 1:10 are never closed: add two `}` before `tool` at 4:1; the `}` at 5:1 then closes nothing: remove it"),
+    );
+    // In a policy, a declaration before its `}` is one written among its rules.
+    expect(problems("policy p {\n  allow x\ntool kb.reindex { risk low }\n}\n")).toEqual(syntaxError(3, 1, "expected a rule (`allow`, `ask` or `deny`), found a declaration (`tool`) inside `policy p`", "declarations go outside policy blocks: move it above `policy p {`"));
+  });
+
   it("the mistakes of the declarations after it are still reported", () => {
     const text = 'agent { team: string\n\ntool kb.read { risk low }\nintent support { tool kb.read }\npolicy p {\n  allow kb.read when agent.team = "x"\n}\n';
     expect(problems(text)).toEqual([
@@ -644,6 +676,154 @@ describe("a bracket left open is one error, and what follows it is still read", 
       { code: "PC103", line: 4, column: 10, message: "expected `}` after `y`, found the end of the file", help: "the `{` of `policy p` opened at 1:10 is never closed: add `}` at the end of the file" },
       { code: "PC103", line: 3, column: 3, message: "expected a rule (`allow`, `ask` or `deny`), found a declaration (`tool`) inside `policy p`", help: "declarations go outside policy blocks: move it above `policy p {`" },
     ]);
+  });
+});
+
+describe("a `\"` missing, one too many or of another kind is one error", () => {
+  /** The one diagnostic of `rule` written in a policy after declarations, as `problems` gives it, line and column in the rule's line. */
+  const inRule = (rule: string) => problems(`tool fs.read { args { path: string } }\ntool email.send { args { to: list<string> } }\nagent { team: string }\npolicy p {\n  ${rule}\n  deny kb.write\n}\n`);
+  const PC101 = (column: number, help: string, message = "unterminated string") => ({ code: "PC101", line: 5, column, message, help });
+  const AS_WRITTEN = 'as written, the string ends at the `"` that opens the next one';
+
+  it("a name in quotes left open (`tools \"kb.read }`, or to the end of its line) is one PC101 that says to write it without quotes", () => {
+    const help = "names are written without quotes: `tools kb.read`";
+    expect(problems('intent support { tools "kb.read }\n')).toEqual([{ code: "PC101", line: 1, column: 24, message: "unterminated string", help }]);
+    expect(problems('intent support {\n  tools "kb.read\n}\n')).toEqual([{ code: "PC101", line: 2, column: 9, message: "unterminated string", help }]);
+    expect(problems('intent support { tools kb.read, "kb.search }\n').map((p) => p.help)).toEqual(["names are written without quotes: `tools kb.read, kb.search`"]);
+    expect(problems('tool "kb.search { risk low }\n').map((p) => p.help)).toEqual(["names are written without quotes: `tool kb.search`"]);
+    expect(problems('tool kb.search { risk "low }\n').map((p) => p.help)).toEqual(["a risk level is written without quotes: `risk low`"]);
+    expect(problems('agent { "team: string }\n').map((p) => p.help)).toEqual(["an attribute's name is written without quotes: `team`"]);
+    expect(problems('agent { team: "string }\n').map((p) => p.help)).toEqual(["a type is written without quotes: `team: string`"]);
+    expect(problems('enum Zone { "internal, external }\n').map((p) => p.help)).toEqual(["an enum's members are names, written without quotes: `enum Zone { internal, external }`"]);
+  });
+
+  it("names in quotes, closed, get the same help, with every name of the list", () => {
+    expect(problems('intent support { tools "kb.read", "kb.search" }\n').map((p) => p.help)).toEqual(["names are written without quotes: `tools kb.read, kb.search`"]);
+    expect(problems('tool kb.read { risk "low" }\n').map((p) => p.help)).toEqual(["a risk level is written without quotes: `risk low`"]);
+    expect(problems('enum Zone { "internal", "external" }\n').map((p) => p.help)).toEqual(["an enum's members are names, written without quotes: `enum Zone { internal, external }`"]);
+    expect(problems('agent { team: "string" }\n').map((p) => p.help)).toEqual(["a type is written without quotes: `team: string`"]);
+  });
+
+  it("a string without its opening `\"` is one error that names it", () => {
+    expect(inRule('allow fs.read when agent.team in [b", "c"]')).toEqual([PC101(37, 'add the opening `"` before `b`', 'the string `b"` has no opening `"`')]);
+    expect(inRule('deny email.send when args.to containsAny [a@x.com", "b@x.com"]')).toEqual([PC101(45, 'add the opening `"` before `a@x.com`', 'the string `a@x.com"` has no opening `"`')]);
+    expect(inRule('allow fs.read when agent.team in ["a", b"]')).toEqual([PC101(42, 'add the opening `"` before `b`', 'the string `b"` has no opening `"`')]);
+    expect(inRule('allow fs.read when agent.team == support"')).toEqual([PC101(36, 'add the opening `"` before `support`', 'the string `support"` has no opening `"`')]);
+    expect(inRule('@name(kb-read")\n  allow fs.read')).toEqual([PC101(9, 'add the opening `"` before `kb-read`', 'the string `kb-read"` has no opening `"`')]);
+    expect(inRule("deny fs.read reason a person's approval is needed\"")).toEqual([PC101(23, 'add the opening `"` before `a`', 'the reason has no opening `"`')]);
+    // Where a name goes, the `"` is one too many.
+    expect(problems('tool kb.search" { risk low }\n')).toEqual([{ code: "PC101", line: 1, column: 15, message: "unterminated string", help: 'remove the `"` after `kb.search`: names are written without quotes' }]);
+  });
+
+  it("a string whose closing `\"` is missing where code follows it is one error, at the `\"` that closes it", () => {
+    expect(inRule('deny fs.read when args.path like "*/../* or args.path.endsWith("/..")')).toEqual([PC101(36, `add the closing \`"\` after \`*/../*\`: ${AS_WRITTEN}`)]);
+    expect(inRule('allow fs.read when agent.team == "a or agent.team == "b"')).toEqual([PC101(36, `add the closing \`"\` after \`a\`: ${AS_WRITTEN}`)]);
+    expect(inRule('allow fs.read when agent.team == "a\' or agent.team == "b"')).toEqual([PC101(36, `replace the \`'\` after \`a\` with \`"\`: ${AS_WRITTEN}`)]);
+    expect(inRule('allow fs.read when agent.team == "a\u201d or agent.team == "b"')).toEqual([PC101(36, `replace the \`\u201d\` after \`a\` with \`"\`: ${AS_WRITTEN}`)]);
+  });
+
+  it("a `\"` inside a string, or one too many next to one, is one error", () => {
+    expect(inRule('allow fs.read when agent.team == "sup"port"')).toEqual([{ code: "PC103", line: 5, column: 40, message: "the `\"` before `port` ends the string", help: 'to put a `"` inside a string, write `\\"`: `"sup\\"port"`' }]);
+    expect(inRule('@name("kb-read"")\n  allow fs.read')).toEqual([PC101(18, 'remove this `"`: the string before it, `"kb-read"`, is already closed')]);
+    expect(inRule('@controls("A"", "B")\n  allow fs.read')).toEqual([PC101(16, 'remove this `"`: the string before it, `"A"`, is already closed')]);
+    expect(inRule('@name(""kb-read")\n  allow fs.read')).toEqual([PC101(9, 'one `"` too many: remove one of the two before `kb-read`')]);
+  });
+
+  it("a string that goes on on the next line is one error", () => {
+    expect(inRule('deny fs.read reason "one line\n    and another"')).toEqual([PC101(23, 'a string cannot span lines: close it on line 5, or write `\\n` where a line break goes in it')]);
+    // A rule on the next line is not the rest of the string.
+    expect(inRule('deny fs.read reason "one\n  deny email.send reason "two').map((p) => [p.line, p.help])).toEqual([
+      [5, 'add the closing `"` on the same line'],
+      [6, 'add the closing `"` on the same line'],
+    ]);
+  });
+
+  it("a string in quotes of another kind, or with one end straight, is one PC100 read as the string meant", () => {
+    const PC100 = (column: number, character: string, help: string) => ({ code: "PC100", line: 5, column, message: `unexpected character \`${character}\``, help });
+    const straight = 'strings use straight double quotes: "support"';
+    expect(inRule('allow fs.read when agent.team == \u201csupport"')).toEqual([PC100(36, "\u201c", straight)]);
+    expect(inRule('allow fs.read when agent.team == "support\u201d')).toEqual([PC100(36, "\u201d", straight)]);
+    expect(inRule("allow fs.read when agent.team == \u00absupport\u00bb")).toEqual([PC100(36, "\u00ab", straight)]);
+    expect(inRule("allow fs.read when agent.team == `support`")).toEqual([PC100(36, "`", 'strings use double quotes: "support"')]);
+    // The strings of a line, pasted so, are one error that writes them all.
+    expect(inRule("allow fs.read when agent.team in [`a`, `b`]")).toEqual([PC100(37, "`", 'strings use double quotes: "a", "b"')]);
+    expect(inRule("allow fs.read when agent.team in [\u201ca\u201d, \u201cb\u201d, 'c']").map((p) => p.help)).toEqual(['strings use straight double quotes: "a", "b"', 'strings use double quotes: "c"']);
+    expect(inRule("allow fs.read when agent.team == 'support\"")).toEqual([PC100(36, "'", 'strings use double quotes: "support"')]);
+    expect(inRule("deny fs.read when args.path like \"*/.ssh/*'")).toEqual([PC100(36, "'", 'strings use double quotes: "*/.ssh/*"')]);
+    expect(inRule("allow fs.read when agent.team == 'support")).toEqual([PC100(36, "'", 'strings use double quotes: "support"')]);
+    // An apostrophe in a word neither starts nor ends a string.
+    expect(inRule("deny fs.read reason 'the developer's files'")).toEqual([PC100(23, "'", "strings use double quotes: \"the developer's files\"")]);
+    expect(inRule("deny fs.read reason \"the users' files\"")).toEqual([]);
+    expect(inRule("deny fs.read reason \"don't")).toEqual([PC101(23, 'add the closing `"` on the same line')]);
+    expect(inRule("deny fs.read reason \u201cdon\u2019t do that\u201d")).toEqual([PC100(23, "\u201c", 'strings use straight double quotes: "don\u2019t do that"')]);
+    // Python's triple quotes.
+    expect(inRule(`deny fs.read reason ${"'".repeat(3)}no${"'".repeat(3)}`)).toEqual([PC100(23, "'".repeat(3), 'strings use double quotes: "no"')]);
+    expect(inRule(`deny fs.read reason ${'"'.repeat(3)}no${'"'.repeat(3)}`)).toEqual([PC100(23, '"'.repeat(3), 'strings use one double quote at each end: "no"')]);
+    // Where a name goes, the one error says to write it without quotes.
+    expect(problems("enum Zone { 'internal', 'external' }\n")).toEqual([{ code: "PC100", line: 1, column: 13, message: "unexpected character `'`", help: "an enum's members are names, written without quotes: `enum Zone { internal, external }`" }]);
+    expect(problems("policy \u201cp\u201d {\n  allow kb.read\n}\n").map((p) => [p.code, p.help])).toEqual([["PC100", "names are written without quotes: `policy p`"]]);
+    expect(problems('policy "p {\n  allow kb.read\n}\n').map((p) => [p.code, p.help])).toEqual([["PC101", "names are written without quotes: `policy p`"]]);
+  });
+
+  it("a bracket of the wrong kind, one that closes nothing, a list in other brackets, two `,` in a row: one error each", () => {
+    const PC103 = (column: number, message: string, help: string) => ({ code: "PC103", line: 5, column, message, help });
+    expect(inRule('allow fs.read when agent.team in ["a", "b")')).toEqual([PC103(45, 'expected `]` after `"b"`, found `)`', "the `[` opened at 5:36 is closed with `]`, not `)`")]);
+    expect(inRule('allow fs.read when (agent.team == "a"]')).toEqual([PC103(40, 'expected `)` after `"a"`, found `]`', "the `(` opened at 5:22 is closed with `)`, not `]`")]);
+    expect(inRule('allow fs.read when any(r in ["a", "b"): r == "x")')).toEqual([PC103(40, 'expected `]` after `"b"`, found `)`', "the `[` opened at 5:31 is closed with `]`, not `)`")]);
+    expect(inRule('@controls("A", "B"]\n  allow fs.read')).toEqual([PC103(21, 'expected `)` after `"B"`, found `]`', "the `(` opened at 5:12 is closed with `)`, not `]`")]);
+    expect(inRule('allow fs.read when agent.team == "a")')).toEqual([PC103(39, "this `)` closes no `(`", "remove it, or add the `(` it closes")]);
+    expect(inRule('allow fs.read when agent.team in {"a", "b"}')).toEqual([PC103(36, "expected an expression after `in`, found `{`", 'a list is written in square brackets: `["a", "b"]`')]);
+    expect(inRule('allow fs.read when agent.team in ("a", "b")')).toEqual([PC103(40, 'expected `)` after `"a"`, found `,`', 'a list is written in square brackets: `["a", "b"]`')]);
+    expect(inRule('allow fs.read when agent.team in ["a",, "b"]')).toEqual([PC103(41, "expected an expression after `,`, found `,`", "one `,` too many: remove it")]);
+    expect(inRule('allow fs.read when agent.team in ["a", "b",]')).toEqual([PC103(46, "expected an expression after `,`, found `]`", "a list takes no `,` after its last item")]);
+    expect(inRule('allow fs.read grant "fs:read" for "5m"')).toEqual([PC103(37, 'expected a duration like `5m` after `for`, found `"5m"`', "a duration is written without quotes: `for 5m`")]);
+    expect(inRule('deny fs.read when args.path == "a" + "b"')).toEqual([{ code: "PC100", line: 5, column: 38, message: "unexpected character `+`", help: "the language has no `+`: strings are not joined, nor numbers added" }]);
+    expect(problems("policy p {\n  allow kb.read\n}\n}\n")).toEqual(syntaxError(4, 1, "expected a declaration (`enum`, `type`, `agent`, `user`, `context`, `tool`, `intent` or `policy`), found `}`", "this `}` closes no `{`: remove it"));
+    // A `)` that closes an outer `(` is read so: the `[` is the one left open.
+    expect(inRule('allow fs.read when any(r in ["a", "b": r == "x")').map((p) => [p.code, p.column])).toEqual([["PC103", 40]]);
+  });
+
+  it("a bracket of the wrong kind by its place, a doubled opener, an opener left out: one error each", () => {
+    expect(inRule('allow fs.read when url.host[args.path) == "x"')).toEqual([{ code: "PC103", line: 5, column: 30, message: "expected `(` after `host`, found `[`", help: "a call's arguments go in parentheses: `host(…)`" }]);
+    expect(inRule('@name["kb-read")\n  allow fs.read')).toEqual([{ code: "PC103", line: 5, column: 8, message: "expected `(` after `name`, found `[`", help: "an annotation's arguments go in parentheses: `@name(…)`" }]);
+    expect(inRule('allow fs.read when agent.team in ("a", "b"]')).toEqual([{ code: "PC103", line: 5, column: 36, message: "expected `[` after `in`, found `(`", help: "a list is written in square brackets: `[…]`" }]);
+    expect(inRule('@name(("kb-read")\n  allow fs.read')).toEqual([{ code: "PC103", line: 5, column: 9, message: "one `(` too many", help: "remove it: only one `(` is closed" }]);
+    expect(problems("policy p {{\n  allow kb.read\n}\n")).toEqual([{ code: "PC103", line: 1, column: 11, message: "one `{` too many", help: "remove it: a block opens with one `{`" }]);
+    // Parentheses that are each closed are not doubled, even when the first closes on a later line.
+    expect(inRule('allow fs.read when ((agent.team == "a") or agent.team == "b")')).toEqual([]);
+    expect(inRule('allow fs.read when agent.team.size((agent.team.size()) == 1,\n    agent.team.size()) == 1')).toEqual([]);
+    // An opener left out before a `)` that closes nothing: the error where it is missing says so.
+    expect(inRule('@name"kb-read")\n  allow fs.read')).toEqual([{ code: "PC103", line: 5, column: 8, message: 'expected `allow`, `ask` or `deny` after `name`, found `"kb-read"`', help: "the `)` at 5:17 closes no `(`: add the `(` it closes" }]);
+    expect(inRule('allow fs.read when agent.team in "a", "b"]').map((p) => p.help)).toEqual(["the `]` at 5:44 closes no `[`: add the `[` it closes"]);
+  });
+
+  it("brackets of the wrong kind and left out count toward the file's limit of 25 syntax errors", () => {
+    expect(problems(`policy p {\n${'  deny * when a in ["x")\n'.repeat(400)}}\n`)).toHaveLength(25);
+    expect(problems(Array.from({ length: 400 }, (_, i) => `tool t${i}.x\n  risk low\n}\n`).join(""))).toHaveLength(25);
+  });
+
+  it("a declaration's `{` left out is one error, put in where its block starts", () => {
+    const missing = (line: number, column: number, after: string, found: string, head: string) => syntaxError(line, column, `expected \`{\` after \`${after}\`, found \`${found}\``, `the block of \`${head}\` has no \`{\`: write \`${head} {\``);
+    expect(problems("policy p\n  allow kb.read\n  deny kb.write\n}\n")).toEqual(missing(2, 3, "p", "allow", "policy p"));
+    expect(problems("tool kb.read\n  risk low\n}\n")).toEqual(missing(2, 3, "read", "risk", "tool kb.read"));
+    expect(problems("tool kb.read {}\nintent support\n  tools kb.read\n}\n")).toEqual(missing(3, 3, "support", "tools", "intent support"));
+    expect(problems("agent\n  team: string\n}\n")).toEqual(missing(2, 3, "agent", "team", "agent"));
+    expect(problems("type Address\n  street: string\n}\n")).toEqual(missing(2, 3, "Address", "street", "type Address"));
+    expect(problems("enum Zone internal, external }\n")).toEqual(missing(1, 11, "Zone", "internal", "enum Zone"));
+    // In a rule, `tool` and `args` are values, whatever follows them on the next line.
+    expect(problems("tool kb.read { args { a: string } }\npolicy p {\n  allow kb.read when (agent.team == \"a\" or\n    tool\n    or args.a == \"b\")\n}\n")).toEqual([]);
+    // `args`'s: its `}` no longer closes the tool, whose `}` closes nothing.
+    expect(problems("tool fs.read {\n  args\n    path: string\n  }\n  risk low\n}\n")).toEqual(missing(3, 5, "args", "path", "args"));
+    expect(problems("tool fs.read { args path: string }\n}\n")).toEqual(missing(1, 21, "args", "path", "args"));
+  });
+
+  it("a backslash: a path's `\\` is written `\\\\` (PC105); a string that ends in `\\\"` is left open (PC101), and that is the one error", () => {
+    expect(inRule('deny fs.read when args.path == "C:\\temp\\x"')).toEqual([
+      { code: "PC105", line: 5, column: 34, message: "invalid escape in string", help: 'strings use JSON escapes: \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX; a `\\` itself is written `\\\\`, as in `"C:\\\\temp\\\\x"`' },
+    ]);
+    expect(inRule("deny fs.read reason \"it\\'s late\"").map((p) => p.help)).toEqual(['strings use JSON escapes: \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX; a `\'` is written as is: `"it\'s late"`']);
+    expect(inRule('deny fs.read when args.path == "\\x41"').map((p) => p.help)).toEqual(["strings use JSON escapes: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX; write `\\x41` as `\\u0041`"]);
+    expect(inRule('deny fs.read when args.path == "C:\\\\temp\\"')).toEqual([PC101(34, 'a `\\"` is a `"` inside the string, not its end: to end a string with a backslash, write `\\\\"`')]);
   });
 });
 
@@ -739,6 +919,8 @@ describe("PC112: bidirectional control characters", () => {
     ]);
     expect(problems("# a \u202e\ntool a.b {}\n").map((p) => p.code)).toEqual(["PC100", "PC112"]);
     expect(problems("policy p {\n  deny * when a == 'x\u202a'\n}\n").map((p) => p.code)).toEqual(["PC100", "PC112"]);
+    // A string in curly quotes or backticks is a string too.
+    for (const quoted of ["\u201cx\u202a\u201d", "`x\u202a`"]) expect(problems(`policy p {\n  deny * when a == ${quoted}\n}\n`).map((p) => [p.code, p.message.split(" holds")[0]])).toEqual([["PC100", "unexpected character `" + quoted.charAt(0) + "`"], ["PC112", "this string"]]);
     expect(problems('policy p {\n  deny * when a == "x\u202b\n}\n').map((p) => p.code)).toEqual(["PC101", "PC112"]);
     expect(problems("policy p {\n  deny * when a \u2067== b\n}\n")).toEqual([
       { code: "PC112", line: 2, column: 17, message: "unexpected U+2067 (right-to-left isolate), a bidirectional control character that can make the code display in another order than it is read", help: "remove it" },
