@@ -669,6 +669,27 @@ describe("a bracket left open is one error, and what follows it is still read", 
     ]);
   });
 
+  it("a bracket the parser already reports, one too many or whose closer another took, gets no second error", () => {
+    const CLAUSE = "expected a rule clause (`when`, `unless`, `reason`, `grant`, `revoke`), a new rule or `}`";
+    // A stray `{` in a word, a stray `[`: the fix is to remove it, not to add a closer at the end.
+    expect(problems("tool kb.read { risk low }\n\npo{licy p {\n  allow kb.read\n}\n")).toEqual(syntaxError(3, 1, "expected a declaration (`enum`, `type`, `agent`, `user`, `context`, `tool`, `intent` or `policy`), found `po`"));
+    expect(problems('policy p {\n  allow kb.read\n    when tool.risk [<= low\n    reason "fine"\n\n  deny kb.read\n}\n')).toEqual(syntaxError(3, 20, `${CLAUSE}, found \`[\``));
+    // `lower(` took the `)` of `any(`: the one `)` missing is reported once, at `lower(`.
+    expect(problems('policy p {\n  deny email.send\n    when any(r in args.to: r.lower( == "a")\n    reason "x"\n}\n')).toEqual(syntaxError(3, 37, "expected `)` after `(`, found `==`"));
+    // Two `)` missing are two mistakes.
+    expect(problems('policy p {\n  deny email.send\n    when any(r in args.to: r.lower( == "a"\n    reason "x"\n}\n')).toEqual([
+      { code: "PC103", line: 4, column: 5, message: `${CLAUSE}, found \`reason\``, help: "the `(` opened at 3:35 and the `(` opened at 3:13 are never closed: add two `)` at the end of line 3" },
+      { code: "PC103", line: 3, column: 37, message: "expected `)` after `(`, found `==`" },
+    ]);
+  });
+
+  it("a clause keyword in a list closed on its line is a value written wrong, not where the list ends", () => {
+    expect(problems("enum Why { grant, other }\npolicy p {\n  deny t.x\n    when args.why in [other, grant]\n  allow t.x\n}\n")).toEqual([
+      { code: "PC103", line: 4, column: 30, message: "expected an expression after `,`, found `grant`", help: "`grant` is a keyword: the enum member is written with its enum's name, `Why.grant`" },
+      { code: "PC103", line: 4, column: 35, message: "expected a string after `grant`, found `]`" },
+    ]);
+  });
+
   it("a declaration among a policy's rules is not where the policy ends when its `}` comes later, even unindented", () => {
     expect(problems("policy p {\n  allow x\ntool kb.reindex { risk low }\n  allow y\n}\n")).toEqual(syntaxError(3, 1, "expected a rule (`allow`, `ask` or `deny`), found a declaration (`tool`) inside `policy p`", "declarations go outside policy blocks: move it above `policy p {`"));
     // Indented more than the policy, it is among its rules even when the `}` is missing.
