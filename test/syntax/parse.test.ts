@@ -563,6 +563,19 @@ describe("a mistake inside a declaration's block is one error: its item is skipp
     ]);
   });
 
+  it("a word written twice is one item; a body keyword starting the line after a `,` starts one, so its mistake is reported too", () => {
+    const RETURNS = { code: "PC103", line: 3, column: 19, message: "expected `}` after `returns`, found `public`" };
+    expect(problems("tool kb.search {\n  risk low\n  returns returns public\n  args { query: string }\n}\n")).toEqual([RETURNS]);
+    expect(problems("tool kb.search {\n  risk low,\n  returns returns public\n  args { query: string }\n}\n")).toEqual([
+      { code: "PC103", line: 2, column: 11, message: "expected `}` after `low`, found `,`" },
+      RETURNS,
+    ]);
+    expect(problems("intent support {\n  tools fs.read, http.fetch,,\n  max_risk medium @\n}\n")).toEqual([
+      { code: "PC103", line: 2, column: 29, message: "expected a tool name or pattern after `,`, found `,`", help: "one `,` too many: remove it" },
+      { code: "PC103", line: 3, column: 19, message: "expected `}` after `medium`, found `@`" },
+    ]);
+  });
+
   it("many mistaken items: one error each, up to the file's limit of 25", () => {
     const text = `agent {\n${Array.from({ length: 400 }, (_, i) => `  a${i} = string`).join("\n")}\n}\n`;
     expect(problems(text).map((p) => [p.code, p.line, p.column])).toEqual(Array.from({ length: 25 }, (_, i) => ["PC103", i + 2, i < 10 ? 6 : i < 100 ? 7 : 8]));
