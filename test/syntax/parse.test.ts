@@ -682,6 +682,15 @@ describe("a bracket left open is one error, and what follows it is still read", 
     ]);
   });
 
+  it("a `{` left open, then a block's `{` left out further on: the two mistakes, each once", () => {
+    const tools = ["read", "write", "delete"].map((name) => `tool kb.${name} {\n  risk low\n  args { id: string }\n}\n\n`).join("");
+    const text = `enum Zone { internal, external }\n\ntype Destination { host: string, zone: Zone\n\nagent {\n  id: string\n}\n\n${tools}intent support\n  tools kb.read\n}\n\npolicy p {\n  allow kb.read\n}\n`;
+    expect(problems(text)).toEqual([
+      { code: "PC103", line: 25, column: 3, message: "expected `{` after `support`, found `tools`", help: "the block of `intent support` has no `{`: write `intent support {`" },
+      { code: "PC103", line: 5, column: 1, message: "expected `}` after `Zone`, found `agent`", help: "the `{` of `type Destination` opened at 3:18 is never closed: add `}` before `agent` at 5:1" },
+    ]);
+  });
+
   it("a bracket the parser already reports, one too many or whose closer another took, gets no second error", () => {
     const CLAUSE = "expected a rule clause (`when`, `unless`, `reason`, `grant`, `revoke`), a new rule or `}`";
     // A stray `{` in a word, a stray `[`: the fix is to remove it, not to add a closer at the end.
