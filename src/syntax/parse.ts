@@ -384,14 +384,16 @@ function unterminatedHelp(token: IToken): string {
  * Whether the parser's error `message` at `token` already says the mistake of the one bracket
  * left open `unclosed`, whose closer the file then does not lack: the error is at the opener
  * (`tool.risk [<= low`), or at the word it is written into (`po{licy`), so that opener is one
- * too many; or it asks for that bracket's closer inside the bracket (`any(r in …: r.lower( ==
+ * too many; or it asks for the closer of that `(` or `[` inside it (`any(r in …: r.lower( ==
  * …))`: the `)` missing is that of `lower(`, which took the one of `any(`).
  */
 function echoesParserError(unclosed: Unclosed, token: IToken, message: string): boolean {
   // With more brackets left open, the error says one mistake of several.
   if (unclosed.brackets.length !== 1) return false;
   const { opener, closer } = unclosed.brackets[0]!;
-  return token === opener || token.endOffset! + 1 === opener.startOffset || (message.startsWith(`expected \`${closer.image}\``) && token.startOffset > opener.startOffset && token.startOffset <= closer.startOffset);
+  if (token === opener || token.endOffset! + 1 === opener.startOffset) return true;
+  // In a block, "expected `}`" is how the parser reports any item it cannot read, not a `}` missing.
+  return opener.tokenType !== T.LBrace && message.startsWith(`expected \`${closer.image}\``) && token.startOffset > opener.startOffset && token.startOffset <= closer.startOffset;
 }
 
 /** The help of the syntax error before a `)` or `]` that closes nothing, whose opener is missing. */

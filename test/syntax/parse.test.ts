@@ -698,6 +698,11 @@ describe("a bracket left open is one error, and what follows it is still read", 
     expect(problems('policy p {\n  allow kb.read\n    when tool.risk [<= low\n    reason "fine"\n\n  deny kb.read\n}\n')).toEqual(syntaxError(3, 20, `${CLAUSE}, found \`[\``));
     // `lower(` took the `)` of `any(`: the one `)` missing is reported once, at `lower(`.
     expect(problems('policy p {\n  deny email.send\n    when any(r in args.to: r.lower( == "a")\n    reason "x"\n}\n')).toEqual(syntaxError(3, 37, "expected `)` after `(`, found `==`"));
+    // In a block, "expected `}`" is an item the parser cannot read, not the `}` left out: both are said.
+    expect(problems("tool a.b {\n  risk low\n  returns pii x\n  args { q: string }\ntool c.d { risk low }\n")).toEqual([
+      { code: "PC103", line: 5, column: 1, message: "expected `}` after `}`, found `tool`", help: "the `{` of `tool a.b` opened at 1:10 is never closed: add `}` before `tool` at 5:1" },
+      { code: "PC103", line: 3, column: 15, message: "expected `}` after `pii`, found `x`" },
+    ]);
     // Two `)` missing are two mistakes.
     expect(problems('policy p {\n  deny email.send\n    when any(r in args.to: r.lower( == "a"\n    reason "x"\n}\n')).toEqual([
       { code: "PC103", line: 4, column: 5, message: `${CLAUSE}, found \`reason\``, help: "the `(` opened at 3:35 and the `(` opened at 3:13 are never closed: add two `)` at the end of line 3" },
