@@ -49,7 +49,8 @@ const CONTINUING = new Set<unknown>([T.Comma, T.Dot, T.LBrace, T.Colon, T.Greate
 /**
  * Where the items of the block opened at `open` and closed at `close` start: at the first
  * token, after a `,` between attributes, at a body keyword of a tool or an intent (`risk`,
- * `tools`), and at a line break that no `,` before it continues; never inside brackets.
+ * `tools`) that starts a line or follows no `,` and no body keyword, and at a line break that no
+ * `,` before it continues; never inside brackets.
  */
 function itemStarts(tokens: readonly IToken[], open: number, close: number, keyword: string): number[] {
   const bodyKeywords = BODY_KEYWORDS[keyword];
@@ -60,8 +61,11 @@ function itemStarts(tokens: readonly IToken[], open: number, close: number, keyw
     const previous = tokens[i - 1]!;
     if (depth === 0 && i > open + 1) {
       const afterComma = previous.tokenType === T.Comma;
-      const startsLine = token.startLine! > previous.endLine! && !afterComma && !CONTINUING.has(token.tokenType);
-      const byKeyword = bodyKeywords?.includes(token.tokenType) === true && !afterComma && previous.tokenType !== T.Dot;
+      const newLine = token.startLine! > previous.endLine!;
+      const startsLine = newLine && !afterComma && !CONTINUING.has(token.tokenType);
+      // A body keyword after a `,` starts an item only on a line of its own (`risk low,` then
+      // `returns public`); right after another (`returns returns public`) it is that one's value.
+      const byKeyword = bodyKeywords?.includes(token.tokenType) === true && (newLine || (!afterComma && !bodyKeywords.includes(previous.tokenType))) && previous.tokenType !== T.Dot;
       if (startsLine || byKeyword || (afterComma && bodyKeywords === undefined)) starts.push(i);
     }
     if (token.tokenType === T.LBrace || token.tokenType === T.LParen || token.tokenType === T.LBracket) depth++;

@@ -203,6 +203,8 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     const strayReported = new Set<StrayCloser>();
     /** The brackets left open whose error already took the parser's message at their closer. */
     const merged = new Set<Unclosed>();
+    /** The brackets left open whose error repeats one of the parser's (see `echoesParserError`): left out. */
+    const echoes = new Set<Unclosed>();
     /** Reports one syntax error of `chunk`; false once the file has reported as many as it may. */
     const report = (error: IRecognitionException, chunk: readonly IToken[], following: IToken | undefined): boolean => {
       if (syntaxErrors++ >= MAX_SYNTAX_ERRORS_PER_FILE) return false;
@@ -264,6 +266,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       const pair = BRACKET_PAIRS.find(([, closer]) => message.startsWith(`expected ${closer.LABEL}`));
       const unclosed = pair === undefined ? undefined : pair[0] === T.LBrace ? unclosedBrace(chunk) : unclosedBracket(chunk, end, pair[0], pair[1]);
       const help = (index >= 0 ? helpForSyntaxError(chunk, index, message.startsWith("expected a declaration")) : undefined) ?? (unclosed ? neverClosedHelp(chunk, [{ opener: chunk.indexOf(unclosed), at: end }], (i) => chunk[i] ?? following) : undefined);
+      for (const unclosed of unclosedAt.keys()) if (echoesParserError(unclosed, error.token, message)) echoes.add(unclosed);
       // A `)` or `]` after the error that closes nothing lacks its opener, likely where the error is (`@name"x")`).
       const stray = closed.strayClosers.find((s) => !strayReported.has(s) && s.closer.startOffset > at.start && s.before !== undefined && chunk.includes(s.before));
       if (stray !== undefined) strayReported.add(stray);
@@ -356,8 +359,10 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       diagnostics[position] = diagnostic("PC103", message, span, keywordValueHelp(keyword, enums));
     }
     const ast: PolicyFile = { kind: "PolicyFile", path: file.path, declarations, span: { file, start: 0, end: file.text.length } };
-    diagnostics.push(...builder.diagnostics);
-    return { file, ast, comments, docComments, diagnostics: dedupe(diagnostics) };
+    const echoed = new Set([...echoes].map((unclosed) => diagnostics[unclosedAt.get(unclosed)!]));
+    const kept = echoed.size === 0 ? diagnostics : diagnostics.filter((d) => !echoed.has(d));
+    kept.push(...builder.diagnostics);
+    return { file, ast, comments, docComments, diagnostics: dedupe(kept) };
   } catch (error) {
     // A bug or an exhausted stack must still come out as a diagnostic, never as a crash.
     const message = error instanceof RangeError ? "input nested too deeply to parse" : `internal error while parsing: ${String(error)}`;
@@ -373,6 +378,22 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
 function unterminatedHelp(token: IToken): string {
   if (/(?:^|[^\\])(?:\\\\)*\\"\s*$/.test(token.image)) return 'a `\\"` is a `"` inside the string, not its end: to end a string with a backslash, write `\\\\"`';
   return 'add the closing `"` on the same line';
+}
+
+/**
+ * Whether the parser's error `message` at `token` already says the mistake of the one bracket
+ * left open `unclosed`, whose closer the file then does not lack: the error is at the opener
+ * (`tool.risk [<= low`), or at the word it is written into (`po{licy`), so that opener is one
+ * too many; or it asks for the closer of that `(` or `[` inside it (`any(r in …: r.lower( ==
+ * …))`: the `)` missing is that of `lower(`, which took the one of `any(`).
+ */
+function echoesParserError(unclosed: Unclosed, token: IToken, message: string): boolean {
+  // With more brackets left open, the error says one mistake of several.
+  if (unclosed.brackets.length !== 1) return false;
+  const { opener, closer } = unclosed.brackets[0]!;
+  if (token === opener || token.endOffset! + 1 === opener.startOffset) return true;
+  // In a block, "expected `}`" is how the parser reports any item it cannot read, not a `}` missing.
+  return opener.tokenType !== T.LBrace && message.startsWith(`expected \`${closer.image}\``) && token.startOffset > opener.startOffset && token.startOffset <= closer.startOffset;
 }
 
 /** The help of the syntax error before a `)` or `]` that closes nothing, whose opener is missing. */

@@ -34,6 +34,8 @@ export interface Unclosed {
   readonly diagnostic: Diagnostic | undefined;
   /** What comes where the first closer goes, as a message says it (`` `tool` ``, "the end of the file"). */
   readonly found: string;
+  /** The brackets the diagnostic reports, each with the closer put in for it. */
+  readonly brackets: readonly { readonly opener: IToken; readonly closer: IToken }[];
 }
 
 export interface ClosedBrackets {
@@ -120,11 +122,13 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
     const foundText = found ? describeToken(found) : "the end of the file";
     const message = `expected \`${closerOf(out, first.opener).image}\` after ${describeToken(after)}, found ${foundText}`;
     const span = found ? { file, start: found.startOffset, end: found.endOffset! + 1 } : { file, start: after.endOffset! + 1, end: after.endOffset! + 1 };
-    const report: Unclosed = { diagnostic: reported.length > 0 ? diagnostic("PC103", message, span, neverClosedHelp(out, reported, tokenAt)) : undefined, found: foundText };
+    const brackets: { opener: IToken; closer: IToken }[] = [];
+    const report: Unclosed = { diagnostic: reported.length > 0 ? diagnostic("PC103", message, span, neverClosedHelp(out, reported, tokenAt)) : undefined, found: foundText, brackets };
     unclosed.push(report);
     const end = out.length;
     for (const closing of closings) {
       const closer = bracketAfter(realTokenBefore(out, closing.at, closers), closerOf(out, closing.opener));
+      if (reported.includes(closing)) brackets.push({ opener: out[closing.opener]!, closer });
       closers.set(closer, report);
       if (closing.at < end) earlier.push({ at: closing.at, closer });
       else out.push(closer);
@@ -147,7 +151,8 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
     const startsLine = i === 0 || tokens[i - 1]!.endLine! < token.startLine!;
     if (startsLine) indentation = token.startColumn!;
     const inRule = open.length > 0 && out[open[open.length - 1]!.index]!.tokenType !== T.LBrace;
-    if (inRule && ((CLAUSE_KEYWORDS.has(token.tokenType) && !AFTER_NAME.has(tokens[i - 1]?.tokenType)) || (startsLine && ruleStartsAt(tokens, i)))) {
+    const clause = inRule && CLAUSE_KEYWORDS.has(token.tokenType) && !AFTER_NAME.has(tokens[i - 1]?.tokenType) && !closesOnLine(tokens, i, closerOf(out, open[open.length - 1]!.index).type);
+    if (inRule && (clause || (startsLine && ruleStartsAt(tokens, i)))) {
       const closings: Closing[] = [];
       while (open.length > 0 && out[open[open.length - 1]!.index]!.tokenType !== T.LBrace) closings.push({ opener: open.pop()!.index, at: out.length });
       close(closings, token);
@@ -387,6 +392,21 @@ function popMatching(out: readonly IToken[], open: Open[], closer: IToken): void
       return;
     }
   }
+}
+
+/**
+ * Whether a closer of the kind `closer` on the line of `tokens[i]`, after it, closes a bracket
+ * open before it: then a clause keyword there (`in [other, grant]`) is a value written wrong, in
+ * a bracket that is closed, whose error the parser gives.
+ */
+function closesOnLine(tokens: readonly IToken[], i: number, closer: TokenType): boolean {
+  const opener = [...CLOSER_OF].find(([, c]) => c.type === closer)![0];
+  let depth = 0;
+  for (let j = i + 1; tokens[j] !== undefined && tokens[j]!.startLine === tokens[i]!.startLine; j++) {
+    if (tokens[j]!.tokenType === opener) depth++;
+    else if (tokens[j]!.tokenType === closer && depth-- === 0) return true;
+  }
+  return false;
 }
 
 /** Tokens after which a clause keyword is a name (`args.reason`, `context has reason`, `@reason`). */

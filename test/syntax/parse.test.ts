@@ -563,6 +563,19 @@ describe("a mistake inside a declaration's block is one error: its item is skipp
     ]);
   });
 
+  it("a word written twice is one item; a body keyword starting the line after a `,` starts one, so its mistake is reported too", () => {
+    const RETURNS = { code: "PC103", line: 3, column: 19, message: "expected `}` after `returns`, found `public`" };
+    expect(problems("tool kb.search {\n  risk low\n  returns returns public\n  args { query: string }\n}\n")).toEqual([RETURNS]);
+    expect(problems("tool kb.search {\n  risk low,\n  returns returns public\n  args { query: string }\n}\n")).toEqual([
+      { code: "PC103", line: 2, column: 11, message: "expected `}` after `low`, found `,`" },
+      RETURNS,
+    ]);
+    expect(problems("intent support {\n  tools fs.read, http.fetch,,\n  max_risk medium @\n}\n")).toEqual([
+      { code: "PC103", line: 2, column: 29, message: "expected a tool name or pattern after `,`, found `,`", help: "one `,` too many: remove it" },
+      { code: "PC103", line: 3, column: 19, message: "expected `}` after `medium`, found `@`" },
+    ]);
+  });
+
   it("many mistaken items: one error each, up to the file's limit of 25", () => {
     const text = `agent {\n${Array.from({ length: 400 }, (_, i) => `  a${i} = string`).join("\n")}\n}\n`;
     expect(problems(text).map((p) => [p.code, p.line, p.column])).toEqual(Array.from({ length: 25 }, (_, i) => ["PC103", i + 2, i < 10 ? 6 : i < 100 ? 7 : 8]));
@@ -666,6 +679,41 @@ describe("a bracket left open is one error, and what follows it is still read", 
     expect(problems('policy p {\n  allow kb.read when agent.team in ["support, "sales"]\n  deny kb.write when agent.team = "x"\n}\n')).toEqual([
       { code: "PC101", line: 2, column: 37, message: "unterminated string", help: help("support") },
       { code: "PC103", line: 3, column: 33, message: EQUALS },
+    ]);
+  });
+
+  it("a `{` left open, then a block's `{` left out further on: the two mistakes, each once", () => {
+    const tools = ["read", "write", "delete"].map((name) => `tool kb.${name} {\n  risk low\n  args { id: string }\n}\n\n`).join("");
+    const text = `enum Zone { internal, external }\n\ntype Destination { host: string, zone: Zone\n\nagent {\n  id: string\n}\n\n${tools}intent support\n  tools kb.read\n}\n\npolicy p {\n  allow kb.read\n}\n`;
+    expect(problems(text)).toEqual([
+      { code: "PC103", line: 25, column: 3, message: "expected `{` after `support`, found `tools`", help: "the block of `intent support` has no `{`: write `intent support {`" },
+      { code: "PC103", line: 5, column: 1, message: "expected `}` after `Zone`, found `agent`", help: "the `{` of `type Destination` opened at 3:18 is never closed: add `}` before `agent` at 5:1" },
+    ]);
+  });
+
+  it("a bracket the parser already reports, one too many or whose closer another took, gets no second error", () => {
+    const CLAUSE = "expected a rule clause (`when`, `unless`, `reason`, `grant`, `revoke`), a new rule or `}`";
+    // A stray `{` in a word, a stray `[`: the fix is to remove it, not to add a closer at the end.
+    expect(problems("tool kb.read { risk low }\n\npo{licy p {\n  allow kb.read\n}\n")).toEqual(syntaxError(3, 1, "expected a declaration (`enum`, `type`, `agent`, `user`, `context`, `tool`, `intent` or `policy`), found `po`"));
+    expect(problems('policy p {\n  allow kb.read\n    when tool.risk [<= low\n    reason "fine"\n\n  deny kb.read\n}\n')).toEqual(syntaxError(3, 20, `${CLAUSE}, found \`[\``));
+    // `lower(` took the `)` of `any(`: the one `)` missing is reported once, at `lower(`.
+    expect(problems('policy p {\n  deny email.send\n    when any(r in args.to: r.lower( == "a")\n    reason "x"\n}\n')).toEqual(syntaxError(3, 37, "expected `)` after `(`, found `==`"));
+    // In a block, "expected `}`" is an item the parser cannot read, not the `}` left out: both are said.
+    expect(problems("tool a.b {\n  risk low\n  returns pii x\n  args { q: string }\ntool c.d { risk low }\n")).toEqual([
+      { code: "PC103", line: 5, column: 1, message: "expected `}` after `}`, found `tool`", help: "the `{` of `tool a.b` opened at 1:10 is never closed: add `}` before `tool` at 5:1" },
+      { code: "PC103", line: 3, column: 15, message: "expected `}` after `pii`, found `x`" },
+    ]);
+    // Two `)` missing are two mistakes.
+    expect(problems('policy p {\n  deny email.send\n    when any(r in args.to: r.lower( == "a"\n    reason "x"\n}\n')).toEqual([
+      { code: "PC103", line: 4, column: 5, message: `${CLAUSE}, found \`reason\``, help: "the `(` opened at 3:35 and the `(` opened at 3:13 are never closed: add two `)` at the end of line 3" },
+      { code: "PC103", line: 3, column: 37, message: "expected `)` after `(`, found `==`" },
+    ]);
+  });
+
+  it("a clause keyword in a list closed on its line is a value written wrong, not where the list ends", () => {
+    expect(problems("enum Why { grant, other }\npolicy p {\n  deny t.x\n    when args.why in [other, grant]\n  allow t.x\n}\n")).toEqual([
+      { code: "PC103", line: 4, column: 30, message: "expected an expression after `,`, found `grant`", help: "`grant` is a keyword: the enum member is written with its enum's name, `Why.grant`" },
+      { code: "PC103", line: 4, column: 35, message: "expected a string after `grant`, found `]`" },
     ]);
   });
 
