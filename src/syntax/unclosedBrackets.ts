@@ -77,13 +77,15 @@ export interface StrayCloser {
  *   such); another's `}` after it then closes nothing, and the error names it;
  * - inside a rule's `(` or `[`, before a clause (`reason`, `unless`), or where a rule (`allow
  *   kb.read`, `@name(…)`) starts a line: a condition's or a list's bracket never spans clauses;
+ *   an annotation's `(` also before a rule on its line (`@controls("ASI08"  deny *`);
  * - at the end of the file.
  * A `{` nested in the declaration (`args {`) closes earlier, before the first line indented no
  * more than its own that is not its `}`: its block ended there.
  *
  * The other bracket mistakes are read as meant too, each one error: a declaration's `{` left out
- * (`policy p` then its rules) is put in, a doubled opener (`{{`) left out, a `)` or `]` of the
- * wrong kind read as the one meant, and one that closes nothing left out.
+ * (`policy p` then its rules) is put in, a doubled opener (`{{`) or a `{` after `@` that nothing
+ * closes (`@{name("x")`) left out, a `)` or `]` of the wrong kind read as the one meant, and one
+ * that closes nothing left out.
  *
  * `unterminated`: the strings without their closing quote, which may hold the closer meant
  * (`@name("x)`); `commentToEnd`: an unterminated block comment hides the end of the file.
@@ -102,6 +104,8 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
   let braceClosesAhead: ((i: number) => number) | undefined;
   /** The `(` and `[` that nothing closes: found when a doubled one is to be told from a nested one. */
   let unmatched: Set<IToken> | undefined;
+  /** Whether the file has more `{` than `}`: then a `{` written right after `@` is the one left open. */
+  let braceLeftOpen: boolean | undefined;
   /** The column of the first token of the line being read. */
   let indentation = 0;
 
@@ -152,7 +156,7 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
     if (startsLine) indentation = token.startColumn!;
     const inRule = open.length > 0 && out[open[open.length - 1]!.index]!.tokenType !== T.LBrace;
     const clause = inRule && CLAUSE_KEYWORDS.has(token.tokenType) && !AFTER_NAME.has(tokens[i - 1]?.tokenType) && !closesOnLine(tokens, i, closerOf(out, open[open.length - 1]!.index).type);
-    if (inRule && (clause || (startsLine && ruleStartsAt(tokens, i)))) {
+    if (inRule && (clause || (startsLine && ruleStartsAt(tokens, i)) || ruleAfterAnnotationArgument(out, open, tokens, i))) {
       const closings: Closing[] = [];
       while (open.length > 0 && out[open[open.length - 1]!.index]!.tokenType !== T.LBrace) closings.push({ opener: open.pop()!.index, at: out.length });
       close(closings, token);
@@ -176,6 +180,11 @@ export function closeUnclosedBrackets(tokens: readonly IToken[], file: SourceFil
     if (unterminated.size > 0 && unterminated.has(token)) for (const character of "})]") if (token.image.includes(character)) eaten.set(character, out.length);
     // Compared one by one rather than looked up in OPENERS and CLOSERS: this runs on every token of every file.
     const type = token.tokenType;
+    if (type === T.LBrace && tokens[i - 1]?.tokenType === T.At && (braceLeftOpen ??= leavesBraceOpen(tokens))) {
+      // `@{name("x")`: the `{` closes nothing, so it would swallow the rules after it; left out.
+      bracketMistakes.push(diagnostic("PC103", "expected a name after `@`, found `{`", tokenSpan(file, token), 'remove it: an annotation is `@` and its name, as in `@name("kb-read")`'));
+      continue;
+    }
     if ((type === T.LBrace || type === T.LParen || type === T.LBracket) && doubledOpener(tokens, i, () => (unmatched ??= unmatchedOpeners(tokens)))) {
       // `{{`, `@name(("x")`: one opener too many, left out.
       bracketMistakes.push(diagnostic("PC103", `one \`${token.image}\` too many`, tokenSpan(file, token), type === T.LBrace ? "remove it: a block opens with one `{`" : `remove it: only one \`${token.image}\` is closed`));
@@ -265,6 +274,26 @@ function doubledOpener(tokens: readonly IToken[], i: number, unmatched: () => Re
   const before = tokens[i - 1];
   if (before?.tokenType !== token.tokenType || before.endOffset! + 1 !== token.startOffset) return false;
   return token.tokenType === T.LBrace || (unmatched().has(before) && !unmatched().has(token));
+}
+
+/** Whether `tokens` hold more `{` than `}`. */
+function leavesBraceOpen(tokens: readonly IToken[]): boolean {
+  let depth = 0;
+  for (const token of tokens) depth += token.tokenType === T.LBrace ? 1 : token.tokenType === T.RBrace ? -1 : 0;
+  return depth > 0;
+}
+
+/**
+ * Whether `tokens[i]` starts a rule inside an annotation's `(` left open, on the annotation's
+ * line (`@controls("ASI08"  deny *`): after an argument, only `,` or `)` may come, so the effect
+ * and its target are the next rule, not part of the annotation.
+ */
+function ruleAfterAnnotationArgument(out: readonly IToken[], open: readonly Open[], tokens: readonly IToken[], i: number): boolean {
+  const opener = open[open.length - 1]!.index;
+  if (out[opener]!.tokenType !== T.LParen || out[opener - 2]?.tokenType !== T.At) return false;
+  const before = tokens[i - 1]!.tokenType;
+  const target = tokens[i + 1];
+  return EFFECT_KEYWORDS.has(tokens[i]!.tokenType) && before !== T.LParen && before !== T.Comma && target !== undefined && (target.tokenType === T.Star || tokenMatcher(target, T.AnyName));
 }
 
 /** The `(` and `[` of `tokens` that no closer of their kind closes, each kind paired apart. */

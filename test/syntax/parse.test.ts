@@ -710,6 +710,23 @@ describe("a bracket left open is one error, and what follows it is still read", 
     ]);
   });
 
+  it("an annotation broken by a bracket is one error: the rules after it are still read, and their mistakes reported", () => {
+    const rules = (first: string): string => `policy session_guards {\n  @name("loop")\n  ${first}\n    when session.repeats >= 3\n    reason "stuck"\n    revoke\n\n  @name("off-intent")\n  deny *\n    when not (tool in intent.tools)\n    reason "off"\n    reason "again"\n}\n`;
+    const twice = (line: number): ReturnType<typeof problems>[number] => ({ code: "PC107", line, column: 5, message: "`reason` is given twice in this rule" });
+    // A `{` right after `@` closes nothing: it took the rules after it into a block.
+    expect(problems(rules('@{controls("OWASP-ASI08")\n  deny *'))).toEqual([
+      { code: "PC103", line: 3, column: 4, message: "expected a name after `@`, found `{`", help: 'remove it: an annotation is `@` and its name, as in `@name("kb-read")`' },
+      twice(13),
+    ]);
+    // The `)` and the line break after the argument deleted: the rule on its line is not part of the annotation.
+    expect(problems(rules('@controls("OWASP-ASI08"  deny *'))).toEqual([
+      { code: "PC103", line: 3, column: 28, message: "expected `)` after `\"OWASP-ASI08\"`, found `deny`", help: "the `(` opened at 3:12 is never closed: add `)` after `\"OWASP-ASI08\"`" },
+      twice(12),
+    ]);
+    const parsed = parse(rules('@controls("OWASP-ASI08"  deny *'), "t.policy").ast.declarations[0] as A.PolicyDecl;
+    expect(parsed.rules.map((rule) => rule.annotations.map((a) => a.name.name))).toEqual([["name", "controls"], ["name"]]);
+  });
+
   it("a clause keyword in a list closed on its line is a value written wrong, not where the list ends", () => {
     expect(problems("enum Why { grant, other }\npolicy p {\n  deny t.x\n    when args.why in [other, grant]\n  allow t.x\n}\n")).toEqual([
       { code: "PC103", line: 4, column: 30, message: "expected an expression after `,`, found `grant`", help: "`grant` is a keyword: the enum member is written with its enum's name, `Why.grant`" },
