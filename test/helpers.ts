@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runWith } from "../src/cli/main.js";
+import { compileSources } from "../src/compile/compile.js";
+import type { CompiledPolicy } from "../src/runtime/policy.js";
 import { plainPalette } from "../src/diagnostics/render.js";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -78,4 +80,12 @@ export function modulesLoadedBy(script: string, options: { type?: "module" | "co
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
+}
+
+/** A test's policy set compiled from one text; a fixture with an error fails the test, never passes as a test of something else. */
+export function compileFixture(text: string): CompiledPolicy {
+  const { policy, diagnostics } = compileSources([{ path: "p.policy", text }]);
+  const errors = diagnostics.filter((d) => d.severity === "error");
+  if (errors.length > 0 || policy === undefined) throw new Error(`the fixture policy does not compile: ${errors.map((d) => `${d.code} ${d.message}`).join("; ")}`);
+  return policy;
 }

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compileSources } from "../../src/compile/compile.js";
 import type { CompiledPolicy } from "../../src/runtime/policy.js";
+import { compileFixture } from "../helpers.js";
 import { diffRecordings } from "../../src/testing/diff.js";
 import { replayRecordings, type ReplayOptions } from "../../src/testing/replay.js";
 
@@ -26,9 +26,7 @@ policy p {
 let policy: CompiledPolicy;
 let dir: string;
 beforeAll(() => {
-  const compiled = compileSources([{ path: "p.policy", text: POLICY }]);
-  expect(compiled.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-  policy = compiled.policy!;
+  policy = compileFixture(POLICY);
   dir = mkdtempSync(join(tmpdir(), "policyc-approval-lines-"));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -176,7 +174,7 @@ describe("policyc diff with approval lines", () => {
     const file = recording(LATE());
     const same = await diffRecordings(policy, policy, [file]);
     expect([same.lines, [...same.directions]]).toEqual([4, []]);
-    const noAsk = compileSources([{ path: "p.policy", text: POLICY.replace('ask crm.lookup reason "customer records need a supervisor"', "allow crm.lookup") }]).policy!;
+    const noAsk = compileFixture(POLICY.replace('ask crm.lookup reason "customer records need a supervisor"', "allow crm.lookup"));
     const changed = await diffRecordings(policy, noAsk, [file]);
     // Allowed at once, the lookup's data is in the session for line 2 too.
     expect([...changed.directions]).toEqual([

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileSources } from "../../src/compile/compile.js";
 import type { CompiledPolicy } from "../../src/runtime/policy.js";
+import { compileFixture } from "../helpers.js";
 import { compareDecision, replayRecordings, type ListedCase, type ReplayOptions } from "../../src/testing/replay.js";
 import { recordingSource } from "../../src/testing/recordingSource.js";
 
@@ -49,9 +50,7 @@ policy p {
 let policy: CompiledPolicy;
 let dir: string;
 beforeAll(() => {
-  const compiled = compileSources([{ path: "p.policy", text: POLICY }]);
-  expect(compiled.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-  policy = compiled.policy!;
+  policy = compileFixture(POLICY);
   dir = mkdtempSync(join(tmpdir(), "policyc-replay-"));
 });
 afterAll(() => {
