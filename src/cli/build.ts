@@ -5,7 +5,8 @@ import { basename, dirname, join, resolve, sep } from "node:path";
 import type { Command } from "commander";
 import { createBundle, serializeBundle } from "../bundle/writeBundle.js";
 import { compileSources } from "../compile/compile.js";
-import { sortDiagnostics } from "../diagnostics/Diagnostic.js";
+import { type Diagnostic, sortDiagnostics } from "../diagnostics/Diagnostic.js";
+import type { Bundle } from "../bundle/Bundle.js";
 import { describeFsError, loadSources } from "../source/loadSources.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
@@ -53,6 +54,12 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     io.err("policyc build: say where to write the bundle with -o FILE, or -o DIR/ for DIR/bundle.json (with --target ts, -o FILE.json or -o DIR)\n");
     return EXIT.usage;
   }
+  // `-o -`: the bundle on standard output (to pipe it to an upload), everything else on standard error.
+  const toStdout = options.output === "-";
+  if (toStdout && target === "ts") {
+    io.err("policyc build: with --target ts, -o names a folder or a .json file (policy.ts is written beside the bundle); standard output (-) cannot hold both\n");
+    return EXIT.usage;
+  }
   let privateKey: KeyObject | undefined;
   if (options.sign !== undefined) {
     // Relative to the verb's working folder (like the policy paths), not the process's.
@@ -69,9 +76,9 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     return EXIT.usage;
   }
   // Writing the bundle over one of its own sources (`-o rules.policy`) would lose the source.
-  const files = outputsFor(options.output, target, io.cwd);
+  const files = toStdout ? { bundle: "-" } : outputsFor(options.output, target, io.cwd);
   const outputs = files.module === undefined ? [files.bundle] : [files.bundle, files.module];
-  const clobbered = outputs.find((out) => loaded.files.some((file) => sameFile(resolve(io.cwd, out), resolve(io.cwd, file.path))));
+  const clobbered = toStdout ? undefined : outputs.find((out) => loaded.files.some((file) => sameFile(resolve(io.cwd, out), resolve(io.cwd, file.path))));
   if (clobbered !== undefined) {
     io.err(`policyc build: \`${clobbered}\` is one of the policy sources: writing the bundle there would overwrite it\n`);
     return EXIT.usage;
@@ -90,6 +97,10 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     if (privateKey === undefined) throw error;
     io.err(`policyc build: cannot sign with \`${options.sign}\`: ${(error as Error).message.split("\n")[0]} (expected an Ed25519 private key in PEM)\n`);
     return EXIT.usage;
+  }
+  if (toStdout) {
+    io.out(serializeBundle(bundle));
+    return reportBuilt({ ...io, out: io.err }, bundle, diagnostics, ["-"], options.json ?? false);
   }
   const texts = [{ path: resolve(io.cwd, files.bundle), text: serializeBundle(bundle) }];
   if (files.module !== undefined) {
@@ -111,11 +122,16 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     io.err(`policyc build: cannot write \`${options.output}\`: ${describeFsError(error)}\n`);
     return EXIT.usage;
   }
-  if (options.json) {
-    reportDiagnostics(io, diagnostics, { json: true, extra: { written: outputs, contentHash: bundle.manifest.contentHash, rules: bundle.rules.length, signed: bundle.signature !== undefined } });
+  return reportBuilt(io, bundle, diagnostics, outputs, options.json ?? false);
+}
+
+/** The summary of a build that was written: JSON, or one line after any warnings. */
+function reportBuilt(io: Io, bundle: Bundle, diagnostics: readonly Diagnostic[], written: readonly string[], json: boolean): ExitCode {
+  if (json) {
+    reportDiagnostics(io, diagnostics, { json: true, extra: { written, contentHash: bundle.manifest.contentHash, rules: bundle.rules.length, signed: bundle.signature !== undefined } });
   } else {
     if (diagnostics.length > 0) reportDiagnostics(io, diagnostics, { json: false });
-    io.out(`${io.palette.ok("built")} ${outputs.join(", ")}: ${bundle.rules.length} rules, ${Object.keys(bundle.schema.tools).length} tools, ${bundle.manifest.contentHash}${bundle.signature ? ", signed" : ""}\n`);
+    io.out(`${io.palette.ok("built")} ${written[0] === "-" ? "standard output" : written.join(", ")}: ${bundle.rules.length} rules, ${Object.keys(bundle.schema.tools).length} tools, ${bundle.manifest.contentHash}${bundle.signature ? ", signed" : ""}\n`);
   }
   return EXIT.ok;
 }
@@ -140,7 +156,7 @@ export function registerBuild(program: Command, io: Io, finish: (code: ExitCode 
     .command("build")
     .description("compile policies into a bundle for enforcement points")
     .argument("<paths...>", "policy files or folders (searched for *.policy)")
-    .option("-o, --output <path>", "bundle file to write, or a folder (ending in / or existing) to write bundle.json in (with --target ts: a folder, or a .json file with policy.ts beside it)")
+    .option("-o, --output <path>", "bundle file to write, - for standard output, or a folder (ending in / or existing) to write bundle.json in (with --target ts: a folder, or a .json file with policy.ts beside it)")
     .option("--target <target>", "js (bundle only) or ts (bundle.json and a typed policy.ts)", "js")
     .option("--sign <key.pem>", "sign the bundle with this Ed25519 private key")
     .option("--json", "print a JSON summary instead")

@@ -42,8 +42,9 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
     const files = formatted.map((f) => ({ path: f.path, changed: f.changed, ...(options.write ? { written: f.changed && !unwritten.has(f.path) } : {}), ...(options.check || options.write ? {} : { formatted: f.formatted }) }));
     io.out(JSON.stringify({ ok: problems.length === 0 && unwritten.size === 0 && (!options.check || changed.length === 0), files, diagnostics: problems.map(diagnosticToJson) }, null, 2) + "\n");
   }
-  if (problems.length > 0 && !options.json) reportDiagnostics(io, problems, { json: false });
-  else if (problems.length > 0) reportDiagnostics({ ...io, out: io.err }, problems, { json: false });
+  // On standard error: standard output carries the formatted text, the list of unformatted
+  // files (which CI steps read line by line) or the JSON document.
+  if (problems.length > 0) reportDiagnostics({ ...io, out: io.err }, problems, { json: false });
   if (options.write) {
     if (!options.json) io.out(`formatted ${changed.length - unwritten.size} of ${formatted.length} file${formatted.length === 1 ? "" : "s"}\n`);
     if (unwritten.size > 0) return EXIT.usage;
@@ -53,7 +54,9 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
       if (changed.length > 0) io.err(`${changed.length} file${changed.length === 1 ? " is" : "s are"} not formatted; run \`policyc fmt --write\`\n`);
     }
   } else if (!options.json) {
-    for (const file of formatted) io.out(formatted.length > 1 ? `// ${file.path}\n${file.formatted}\n` : file.formatted);
+    // Headed by its path whenever several files were given, also when only one of them could be formatted.
+    const headed = loaded.files.length > 1;
+    for (const file of formatted) io.out(headed ? `// ${file.path}\n${file.formatted}\n` : file.formatted);
   }
   if (loaded.diagnostics.length > 0) return EXIT.usage;
   if (hasErrors(problems)) return EXIT.failure;

@@ -51,10 +51,19 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
 /** Runs the CLI with the process's streams and sets the exit code. The only place that ends the process. */
 export function run(argv: readonly string[]): void {
   // A closed pipe (`policyc check … | head`) is the reader's choice, not an error: stop quietly.
+  // Any other failure to write (a full disk under `> report.xml`) leaves the output cut short:
+  // exit 2 with one line, not a stack trace and 1, which CI would read as a failed test.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on("error", (error: NodeJS.ErrnoException) => {
       if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
-      throw error;
+      if (stream === process.stdout) {
+        try {
+          process.stderr.write(`policyc: cannot write the output: ${error.message}\n`);
+        } catch {
+          // Nowhere left to say it: the exit code says it.
+        }
+      }
+      process.exit(EXIT.usage);
     });
   }
   const noColor = argv.includes("--no-color");

@@ -5,7 +5,7 @@ import { loadPolicy } from "./loadEngine.js";
 import { reportDiagnostics } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { replayRecordings, type ReplayReport } from "../testing/replay.js";
-import { coverageSummary, type ReporterInput, type RunVerdict } from "../testing/reporters/shared.js";
+import { type CoverageSummary, coverageSummary, type ReporterInput, type RunVerdict } from "../testing/reporters/shared.js";
 import { prettyReport } from "../testing/reporters/pretty.js";
 import { jsonReport } from "../testing/reporters/json.js";
 import { junitReport } from "../testing/reporters/junit.js";
@@ -88,7 +88,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   });
   const wantCoverage = options.coverage || minCoverage !== undefined;
   const coverage = wantCoverage ? coverageSummary(report, loaded.policy.rules) : undefined;
-  const verdict = judge(report, coverage?.percent, { minCoverage, allowEmpty: options.allowEmpty ?? false, update: options.update ?? false, ...(options.session !== undefined ? { session: options.session } : {}), ...(options.grep !== undefined ? { grep: options.grep } : {}) });
+  const verdict = judge(report, coverage, { minCoverage, allowEmpty: options.allowEmpty ?? false, update: options.update ?? false, ...(options.session !== undefined ? { session: options.session } : {}), ...(options.grep !== undefined ? { grep: options.grep } : {}) });
   const input: ReporterInput = { report, rules: loaded.policy.rules, ...(coverage ? { coverage } : {}), verdict };
   // Reporters write in pieces, straight to stdout.
   if (reporter === "pretty") prettyReport(input, io.palette, io.out);
@@ -113,7 +113,7 @@ export function updateSummary(report: ReplayReport): string {
  * tools, no test cases or too little coverage, else 0. With `--update` failures do not count:
  * the recordings now hold the actual decisions, and the diff is for a person to review.
  */
-export function judge(report: ReplayReport, coveragePercent: number | undefined, options: { minCoverage: number | undefined; allowEmpty: boolean; update: boolean; session?: string; grep?: string }): RunVerdict & { code: ExitCode } {
+export function judge(report: ReplayReport, coverage: CoverageSummary | undefined, options: { minCoverage: number | undefined; allowEmpty: boolean; update: boolean; session?: string; grep?: string }): RunVerdict & { code: ExitCode } {
   const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? "" : "s"}`;
   const errors = plural(report.errors.length, "error");
   if (report.errors.some((e) => e.kind === "input")) return { code: EXIT.usage, ok: false, reason: `${errors} in the recordings (malformed or unreadable input)` };
@@ -132,8 +132,10 @@ export function judge(report: ReplayReport, coveragePercent: number | undefined,
     const message = "no test cases: no replayed line has an expected `decision` (use --allow-empty to accept, or --update to record them)";
     return { code: EXIT.failure, ok: false, reason: message, runCheck: { name: "no test cases", message } };
   }
-  if (options.minCoverage !== undefined && coveragePercent !== undefined && coveragePercent < options.minCoverage) {
-    const message = `rule coverage ${coveragePercent}% is below --min-coverage ${options.minCoverage}%`;
+  // Against the exact share, not the percentage shown (rounded down to a tenth): 2 of 3 rules,
+  // 66.67%, meets `--min-coverage 66.66`. In whole numbers, so 29 of 100 rules meets 29.
+  if (options.minCoverage !== undefined && coverage !== undefined && (coverage.rules.length - coverage.uncovered.length) * 100 < options.minCoverage * coverage.rules.length) {
+    const message = `rule coverage ${coverage.percent}% is below --min-coverage ${options.minCoverage}%`;
     return { code: EXIT.failure, ok: false, reason: message, runCheck: { name: "coverage", message } };
   }
   return { code: EXIT.ok, ok: true };

@@ -87,6 +87,18 @@ describe("policyc build", () => {
     expect(engine.decide(call("crm.lookup", 0))).toMatchObject({ decision: "allow", rules: ["lookup-for-tickets"] });
   });
 
+  it("-o - writes the bundle on stdout and the summary on stderr; with --target ts it is bad usage (exit 2)", async () => {
+    const hash = expectedBundle().manifest.contentHash;
+    expect(await build("decls.policy", "support.policy", "-o", "-")).toEqual({ code: 0, stdout: serializeBundle(expectedBundle()), stderr: `built standard output: 8 rules, 4 tools, ${hash}\n` });
+    const json = await build("decls.policy", "support.policy", "-o", "-", "--json");
+    expect(json.stdout).toBe(serializeBundle(expectedBundle()));
+    expect(JSON.parse(json.stderr)).toMatchObject({ ok: true, written: ["-"], contentHash: hash });
+    const ts = await build("decls.policy", "support.policy", "-o", "-", "--target", "ts");
+    expect(ts).toMatchObject({ code: 2, stdout: "" });
+    expect(ts.stderr).toContain("standard output (-) cannot hold both");
+    expect(existsSync(join(dir, "-"))).toBe(false);
+  });
+
   it("writes byte-identical bundles for the same sources", async () => {
     await build("decls.policy", "support.policy", "-o", "one.json");
     await build("decls.policy", "support.policy", "-o", "two.json");

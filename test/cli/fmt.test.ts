@@ -167,8 +167,22 @@ describe("policyc fmt", () => {
     writeFileSync(join(dir, "broken.policy"), broken);
     const result = await cli(["fmt", "--write", "broken.policy"], { cwd: dir });
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain("broken.policy:2:9: error[PC103]");
+    expect(result.stderr).toContain("broken.policy:2:9: error[PC103]");
+    expect(result.stdout).toBe("formatted 0 of 0 files\n");
     expect(readFileSync(join(dir, "broken.policy"), "utf8")).toBe(broken);
+  });
+
+  it("prints errors on stderr, so stdout stays the list CI reads (--check) or the formatted text, headed by its path when several files were given", async () => {
+    writeFileSync(join(dir, "broken.policy"), "policy p {\n  allow when true\n}\n");
+    writeFileSync(join(dir, "messy2.policy"), "tool   kb.search {}\n");
+    const check = await cli(["fmt", "--check", "broken.policy", "messy2.policy"], { cwd: dir });
+    expect(check.code).toBe(1);
+    expect(check.stdout).toBe("messy2.policy\n");
+    expect(check.stderr).toContain("broken.policy:2:9: error[PC103]");
+    const print = await cli(["fmt", "broken.policy", "messy2.policy"], { cwd: dir });
+    expect(print.code).toBe(1);
+    expect(print.stdout).toBe("// messy2.policy\ntool kb.search {}\n\n");
+    expect(print.stderr).toContain("broken.policy:2:9: error[PC103]");
   });
 
   it("refuses --check with --write, and unreadable paths, with exit 2", async () => {
@@ -393,7 +407,7 @@ describe("doc comments", () => {
     writeFileSync(join(dir, "stray.policy"), text);
     const check = await cli(["fmt", "--check", "stray.policy"], { cwd: dir });
     expect(check.code).toBe(1);
-    expect(check.stdout).toContain("stray.policy:2:10: error[PC110]");
+    expect(check.stderr).toContain("stray.policy:2:10: error[PC110]");
     const write = await cli(["fmt", "--write", "stray.policy"], { cwd: dir });
     expect(write.code).toBe(1);
     expect(readFileSync(join(dir, "stray.policy"), "utf8")).toBe(text);

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -39,5 +40,15 @@ describe("the command line itself", () => {
     expect(unknown.stderr).toContain("error: unknown command 'chek'");
     expect(unknown.stderr).toContain("(Did you mean check?)");
     expect((await cli([])).code).toBe(2);
+  });
+});
+
+describe.skipIf(!existsSync("/dev/full") || !existsSync(join(ROOT, "dist", "cli", "main.js")))("output that cannot be written", () => {
+  it("a full disk under the output exits 2 with one line, not a stack trace and exit 1 (which CI reads as a failed test)", () => {
+    for (const args of ["check samples/customer-support --json", "test samples/customer-support --replay samples/customer-support --reporter junit"]) {
+      const run = spawnSync("sh", ["-c", `node "${BIN}" ${args} > /dev/full`], { cwd: ROOT, encoding: "utf8" });
+      expect(run.status, args).toBe(2);
+      expect(run.stderr).toBe("policyc: cannot write the output: ENOSPC: no space left on device, write\n");
+    }
   });
 });

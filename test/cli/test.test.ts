@@ -325,6 +325,15 @@ describe("policyc test: coverage", () => {
     expect(report.coverage.percent).toBe(100);
   });
 
+  it("--min-coverage compares the exact share of rules, not the percentage shown rounded down (2 of 3 rules meets 66.66)", async () => {
+    const policy = write("thirds.policy", 'tool a.x {}\ntool b.x {}\ntool c.x {}\npolicy p {\n  allow a.x\n  allow b.x\n  allow c.x\n}\n');
+    const recording = write("thirds.jsonl", ["a", "b"].map((t, i) => JSON.stringify({ time: `2026-01-05T10:00:0${i}Z`, session: "s", tool: `${t}.x`, args: {}, decision: "allow" })).join("\n") + "\n");
+    expect((await test(policy, "--replay", recording, "--min-coverage", "66.66")).code).toBe(0);
+    const above = await test(policy, "--replay", recording, "--min-coverage", "66.67");
+    expect(above.code).toBe(1);
+    expect(above.stderr).toContain("rule coverage 66.6% is below --min-coverage 66.67%");
+  });
+
   it("--min-coverage 100 fails when a rule is never decided a line and passes when all are", async () => {
     const partial = write("partial.jsonl", lines(readFileSync(join(ROOT, FULL), "utf8")).slice(0, 2).join("\n") + "\n");
     const failing = await test(DEMO_POLICY, "--replay", partial, "--min-coverage", "100");
