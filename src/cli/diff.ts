@@ -85,7 +85,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
   } else {
     for (const e of report.errors) io.out(`${io.palette.error("error")}: ${printable(e.file)}${e.line !== null ? `:${e.line}` : ""}: ${printable(e.message)}\n`);
     for (const [cause, group] of causes) {
-      io.out(`${io.palette.bold(cause)}  ${group.count} change${group.count === 1 ? "" : "s"}: ${[...group.directions].map(([d, n]) => `${d} ${n}`).join(", ")}\n`);
+      io.out(`${io.palette.bold(printable(cause))}  ${group.count} change${group.count === 1 ? "" : "s"}: ${[...group.directions].map(([d, n]) => `${d} ${n}`).join(", ")}\n`);
       for (const c of group.changes) io.out(`  ${printable(c.file)}:${c.line}  ${c.direction}  ${printable(c.tool)} (session ${printable(c.session)})  ${printable(whatChanged(c))}\n`);
       if (group.count > group.changes.length) io.out(`  … and ${group.count - group.changes.length} more (not listed)\n`);
     }

@@ -1,5 +1,6 @@
 import { codeFrame } from "../source/codeFrame.js";
 import type { Diagnostic } from "./Diagnostic.js";
+import { printable } from "./printable.js";
 
 /** Colour functions; the CLI decides once whether they colour or pass text through. */
 export interface Palette {
@@ -33,11 +34,14 @@ export function diagnosticLocation(d: Diagnostic): string {
 export function renderDiagnostic(d: Diagnostic, palette: Palette = plainPalette): string {
   const location = diagnosticLocation(d);
   const label = d.severity === "error" ? palette.error(`error[${d.code}]`) : palette.warning(`warning[${d.code}]`);
-  const lines = [`${location ? palette.bold(location) + ": " : ""}${label}: ${d.message}`];
+  // Messages and helps quote policy text (a rule id, a string literal): shown with its control
+  // characters as escapes, so none can start a line of its own (a CI workflow command) or
+  // recolour the terminal.
+  const lines = [`${location ? palette.bold(location) + ": " : ""}${label}: ${printable(d.message)}`];
   if (d.span) lines.push(...codeFrame(d.span).map((l) => palette.dim(l.slice(0, l.indexOf("|") + 1)) + l.slice(l.indexOf("|") + 1)));
   if (d.help) {
     const gutter = d.span ? " ".repeat(String(d.span.file.position(d.span.start).line).length) : "";
-    lines.push(`${gutter} = ${palette.accent("help")}: ${d.help}`);
+    lines.push(`${gutter} = ${palette.accent("help")}: ${printable(d.help)}`);
   }
   return lines.join("\n");
 }

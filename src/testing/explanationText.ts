@@ -149,7 +149,7 @@ export function renderExplanation(decision: Decision, explanation: Explanation, 
   if (explanation.note) lines.push(`  ${printable(explanation.note)}`);
   const deciding = new Set(decision.rules);
   for (const trace of explanation.rules.filter((r) => deciding.has(r.id))) {
-    lines.push(`  by ${palette.bold(trace.id)} (${trace.effect}, ${printable(trace.location)})`);
+    lines.push(`  by ${palette.bold(printable(trace.id))} (${trace.effect}, ${printable(trace.location)})`);
     if (trace.reason) lines.push(`    reason: ${printable(trace.reason)}`);
     if (trace.matched === "error") lines.push(`    ${FAILED_CLOSED}:`);
     for (const line of clauseLines(trace)) lines.push(`    ${printable(line)}`);

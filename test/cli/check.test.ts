@@ -359,3 +359,23 @@ describe("policyc check: bad input gives a diagnostic, never a crash", () => {
     expectNoStackTrace(result);
   });
 });
+
+describe("policy text in CI logs", () => {
+  it("refuses a rule or control id with a control character (PC109), and no message or help prints one raw: no line can start a CI workflow command", async () => {
+    const forged = "::error file=README.md,line=1::all policy tests passed";
+    write("forged.policy", `tool kb.search {}\npolicy p {\n  @name("ok\\n${forged}")\n  @controls("A\\u001b[31m")\n  deny kb.search\n}\n`);
+    write("literal.policy", `enum St { open, closed }\ntool t.x { args { s: St } }\npolicy p { allow t.x when args.s == "clsoed\\n${forged}\\u001b[31m" }\n`);
+    const result = await check("forged.policy");
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("forged.policy:3:9: error[PC109]: a rule id cannot hold a control character (a line break, a tab, an escape)");
+    expect(result.stdout).toContain("forged.policy:4:13: error[PC109]: a control id cannot hold a control character");
+    // A help that quotes a string literal as it reads shows its line break and escape as escapes.
+    const literal = await check("literal.policy");
+    expect(literal.code).toBe(1);
+    expect(literal.stdout).toContain("\\u000a::error");
+    for (const output of [result.stdout, literal.stdout]) {
+      for (const line of output.split("\n")) expect(line.startsWith("::")).toBe(false);
+      expect(output).not.toContain("\u001b");
+    }
+  });
+});

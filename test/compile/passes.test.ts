@@ -137,7 +137,9 @@ describe("policy strings enter the generated code through JSON.stringify", () =>
   const STRINGS = ["line one\nline two", 'quote " and \\ backslash', "${template}", "</script>", "*/ comment end", "\u2028 separator", "naïve ✓ 日本"];
 
   it("string literals, like patterns and rule ids appear JSON-escaped, never raw", () => {
-    const rules = STRINGS.map((s, i) => `  @name(${JSON.stringify(`id ${i} ${s}`)}) deny kb.search when args.query == ${JSON.stringify(s)} or args.query like ${JSON.stringify(`*${s}*x*`)} reason ${JSON.stringify(`reason ${s}`)}`).join("\n");
+    // Ids cannot hold control characters (PC109): theirs are replaced; the rest of each string stays.
+    const idOf = (s: string, i: number): string => `id ${i} ${s}`.replace(/[\u0000-\u001f\u2028\u2029]/g, "·");
+    const rules = STRINGS.map((s, i) => `  @name(${JSON.stringify(idOf(s, i))}) deny kb.search when args.query == ${JSON.stringify(s)} or args.query like ${JSON.stringify(`*${s}*x*`)} reason ${JSON.stringify(`reason ${s}`)}`).join("\n");
     const policy = policyWith(rules);
     expect(policy.code).not.toContain("line one\nline two");
     expect(policy.code).not.toContain("reason line one");
@@ -145,12 +147,12 @@ describe("policy strings enter the generated code through JSON.stringify", () =>
       expect(policy.code).toContain(JSON.stringify(s));
       // A glob with three stars stays a compiled glob, so its whole pattern is in the code.
       expect(policy.code).toContain(JSON.stringify(`*${s}*x*`));
-      expect(policy.code).toContain(JSON.stringify(`id ${i} ${s}: `));
+      expect(policy.code).toContain(JSON.stringify(`${idOf(s, i)}: `));
     }
     // And the rules keep the exact texts as data.
     expect(policy.rules.map((r) => r.reason)).toEqual(STRINGS.map((s) => `reason ${s}`));
     const engine = new Engine(policy);
-    STRINGS.forEach((s, i) => expect(engine.decide(request({ session: `s${i}`, args: { query: s } })).rules).toEqual([`id ${i} ${s}`]));
+    STRINGS.forEach((s, i) => expect(engine.decide(request({ session: `s${i}`, args: { query: s } })).rules).toEqual([idOf(s, i)]));
   });
 
   it("the generated code has no newline inside any string", () => {

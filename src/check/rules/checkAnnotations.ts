@@ -2,6 +2,14 @@ import type * as A from "../../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../../diagnostics/Diagnostic.js";
 import { withinOneEdit } from "../../diagnostics/suggest.js";
 
+/**
+ * Control characters (C0, DEL, C1, and the line and paragraph separators): refused in rule and
+ * control ids, which go, as they are, into decisions, decision logs, test reports and CI logs,
+ * where a line break could start a line of its own (a forged `::error` annotation).
+ */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const ID_CARRIED = "ids are printed in decisions, logs and CI reports, one per line: write it on one line of visible characters";
+
 /** The annotations the language gives a meaning; every other key is free metadata. */
 const KNOWN_ANNOTATIONS = ["name", "controls"] as const;
 
@@ -48,12 +56,15 @@ export function checkAnnotations(rule: A.Rule, defaultId: string, diagnostics: D
       const value = annotation.args[0];
       if (annotation.args.length !== 1 || value?.kind !== "StringLiteral" || value.value.trim() === "") {
         diagnostics.push(diagnostic("PC109", "`@name` takes exactly one non-empty string", annotation.span, 'write `@name("pii-stays-inside")`'));
+      } else if (CONTROL_CHARACTER.test(value.value)) {
+        diagnostics.push(diagnostic("PC109", "a rule id cannot hold a control character (a line break, a tab, an escape)", value.span, ID_CARRIED));
       } else name = value.value;
     } else if (key === "controls") {
       if (annotation.args.length === 0) diagnostics.push(diagnostic("PC109", "`@controls` needs at least one control id", annotation.span, 'write `@controls("OWASP-ASI03")`'));
       // A control id names a framework control; an empty one maps the rule to nothing.
       for (const id of annotation.args) {
         if (id.kind === "StringLiteral" && id.value.trim() === "") diagnostics.push(diagnostic("PC109", "a control id must not be empty", id.span, 'write `@controls("OWASP-ASI03")`'));
+        else if (id.kind === "StringLiteral" && CONTROL_CHARACTER.test(id.value)) diagnostics.push(diagnostic("PC109", "a control id cannot hold a control character (a line break, a tab, an escape)", id.span, ID_CARRIED));
       }
     }
   }

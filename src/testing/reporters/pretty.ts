@@ -32,7 +32,7 @@ export function prettyReport({ report, rules, coverage }: ReporterInput, palette
         if (f.event !== "approval") for (const id of f.expect.rules ?? []) if (reasonOf(id)) out.push(`          ${printable(id)}: ${printable(reasonOf(id))}`);
         out.push(`        actual   ${printable(actualText(f))}`);
         if (f.event !== "approval") {
-          f.actual.rules.forEach((id, i) => out.push(`          ${id}: ${printable(f.actual.reasons[i] ?? "")}`));
+          f.actual.rules.forEach((id, i) => out.push(`          ${printable(id)}: ${printable(f.actual.reasons[i] ?? "")}`));
           if (f.actual.rules.length === 0) out.push(`          ${printable(f.actual.reasons[0] ?? "")}`);
         }
         for (const line of (f.explanation ?? "").split("\n").filter(Boolean)) out.push(`        ${palette.dim("because")} ${printable(line)}`);
