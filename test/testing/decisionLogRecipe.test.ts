@@ -121,6 +121,71 @@ describe("a decision log holds the request's own fields, not the object an agent
   });
 });
 
+describe("a log that spans a hot reload: a new file at the reload, replayed after the old one", () => {
+  /**
+   * Before the reload: session a revoked, session b asked about a lookup. After it (on `next`):
+   * the lookup approved, b's email out denied (its data joined the session), a still denied, c new.
+   */
+  function spanning(next: string): { before: string; after: string; afterLines: Line[]; gateway: Gateway } {
+    const gateway = new Gateway(OLD);
+    gateway.call(remove);
+    gateway.call(search("b"));
+    gateway.call(lookup);
+    const before = gateway.reload(next);
+    gateway.approve(lookup);
+    gateway.call(mailOut);
+    gateway.call(search("a"));
+    gateway.call(search("b"));
+    gateway.call(search("c"));
+    return { before: file(before), after: file(gateway.log), afterLines: gateway.log, gateway };
+  }
+  const joined = (before: string, after: string): string => readFileSync(before, "utf8") + readFileSync(after, "utf8");
+
+  it("the old log replays against the old policy; the new log alone misses the state the sessions carried over", async () => {
+    const { before, after } = spanning(NEXT);
+    const old = await cli(["test", paths["OLD"]!, "--replay", before]);
+    expect(old.code, old.stdout).toBe(0);
+    expect(old.stdout).toContain("3 passed, 0 failed");
+    const alone = await cli(["test", paths["NEXT"]!, "--replay", after]);
+    expect(alone.code).toBe(1);
+    expect(alone.stdout).toContain("so no ask of it awaits approval"); // the ask was before the reload
+    expect(alone.stdout).toMatch(/session a\n\s+✗ line 3/); // its revocation too
+  });
+
+  it("`cat before.jsonl after.jsonl | policyc test NEW --replay -` replays both exactly when NEW decides the old lines as OLD did", () => {
+    const { before, after, afterLines } = spanning(NEXT);
+    // What production answered after the reload: the approval accepted, the email denied, a still revoked.
+    expect(afterLines.map((l) => l["approved"] ?? l["decision"])).toEqual([true, "deny", "deny", "allow", "allow"]);
+    const result = bin(["test", paths["NEXT"]!, "--replay", "-"], { stdin: joined(before, after) });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain("8 passed, 0 failed");
+    const diff = bin(["diff", paths["OLD"]!, paths["NEXT"]!, "--rule-changes", "--exit-code", "--replay", before]);
+    expect(diff.code, diff.stdout).toBe(0);
+  });
+
+  it("a session revoked before the reload is answered with the old policy's rule: a renamed revoking rule fails those lines, and diff names them", async () => {
+    const { before, after, afterLines, gateway } = spanning(RENAMED);
+    const revoked = afterLines.find((l) => l["session"] === "a")!;
+    expect({ decision: revoked["decision"], rules: revoked["rules"] }).toEqual({ decision: "deny", rules: ["shell-rm"] });
+    expect(gateway.engine.rule("shell-rm")).toBeUndefined();
+    const result = await cli(["test", paths["RENAMED"]!, "--replay", file([...readLines(before), ...afterLines])]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("6 passed, 2 failed");
+    expect(result.stdout.match(/expected deny \[shell-rm\]\n\s+actual\s+deny \[shell-destroy\]/g)).toHaveLength(2);
+    const diff = await cli(["diff", paths["OLD"]!, paths["RENAMED"]!, "--rule-changes", "--replay", before]);
+    expect(diff.stdout).toContain("deny→deny (rules)");
+  });
+
+  it("a reload to a policy that reads sessions otherwise ends running sessions as expired: the joined replay does not reproduce that", async () => {
+    const { before, afterLines } = spanning(REWINDOWED);
+    const b = afterLines.filter((l) => l["session"] === "b" && l["event"] === undefined);
+    expect(b.map((l) => [l["decision"], l["rules"]])).toEqual([["deny", []], ["deny", []]]);
+    expect(String(b[0]!["reasons"])).toContain("expired");
+    const result = await cli(["test", paths["REWINDOWED"]!, "--replay", file([...readLines(before), ...afterLines])]);
+    expect(result.code).toBe(1);
+  });
+});
+
 function readLines(path: string): Line[] {
   return readFileSync(path, "utf8")
     .split("\n")
