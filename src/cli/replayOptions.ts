@@ -43,7 +43,7 @@ export function withEngineFlags(command: Command): Command {
 
 /** The flags as numbers (those given); undefined, after saying why on stderr, when one is not valid. */
 export function parseReplayFlags(verb: string, flags: ReplayFlags, io: Io): ({ workers?: number } & RecordedEngineOptions) | undefined {
-  const parsed: { workers?: number } & { -readonly [K in keyof RecordedEngineOptions]: RecordedEngineOptions[K] } = {};
+  const parsed: { workers?: number } & { -readonly [K in keyof RecordedEngineOptions]?: number } = {};
   if (flags.jobs !== undefined) {
     const jobs = Number(flags.jobs);
     if (!/^[0-9]+$/.test(flags.jobs) || jobs < 1 || jobs > 64) {
