@@ -45,6 +45,8 @@ function createGateway({ engine, logFile, person, tools, resolveContext, print }
       print(`${shown} → refused by the gateway: a tool call names a tool`);
       return { refused: true };
     }
+    // Built field by field, never the agent's own object: the log writes it as a recording line,
+    // which would read an agent's extra `reason`, `event` or `approved` as its own keys.
     const request = {
       // Stamped by the gateway's own clock, never the agent's: the log keeps it, and replay
       // counts `session.count` windows, `session.called` and idle time by it.
@@ -108,8 +110,8 @@ function createGateway({ engine, logFile, person, tools, resolveContext, print }
   }
 
   /**
-   * One line of the decision log, in the order things happened: a decision's (the request
-   * exactly as decided, its `time` included, with the decision and its rules — what a replay
+   * One line of the decision log, in the order things happened: a decision's (the request's
+   * own fields as decided, its `time` included, with the decision and its rules — what a replay
    * compares — and the reasons the agent was told), or an approval's (`"event": "approval"`:
    * the request as passed to `engine.approved`, and what it returned).
    */

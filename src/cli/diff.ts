@@ -8,18 +8,16 @@ import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings, type DecisionChange } from 
 import type { Decision } from "../runtime/decision.js";
 import { durationText } from "../syntax/literals.js";
 import { printable } from "../diagnostics/printable.js";
-import { JOBS_HELP, parseReplayFlags, recordingsOf, REPLAY_HELP, SESSION_IDLE_HELP } from "./replayOptions.js";
+import { JOBS_HELP, parseReplayFlags, recordingsOf, REPLAY_HELP, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
 
 /** Changes listed per cause in the text report (all are counted). */
 const LISTED_PER_CAUSE = 20;
 
-export interface DiffOptions {
+export interface DiffOptions extends ReplayFlags {
   replay?: string[];
   json?: boolean;
   exitCode?: boolean;
-  jobs?: string;
   publicKey?: string;
-  sessionIdle?: string;
   ruleChanges?: boolean;
 }
 
@@ -119,7 +117,7 @@ function whatChanged(change: DecisionChange): string {
 }
 
 export function registerDiff(program: Command, io: Io, finish: (code: Promise<ExitCode>) => void): void {
-  program
+  const command = program
     .command("diff")
     .description("replay recordings through two policy versions and report every decision that changes: its effect, grants or session revocation")
     .argument("<old>", "the current policy (a path or a bundle .json)")
@@ -129,7 +127,6 @@ export function registerDiff(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--exit-code", "exit 1 when any change is reported")
     .option("--rule-changes", "also report decisions of the same effect, grants and revocation that other rules decide, or with other reasons")
     .option("--public-key <file>", "require each side that is a bundle to be signed by this Ed25519 public key (PEM or DER)")
-    .option("--jobs <n>", JOBS_HELP)
-    .option("--session-idle <duration>", SESSION_IDLE_HELP)
-    .action((oldPath: string, newPath: string, options: DiffOptions) => finish(diffVerb(io, oldPath, newPath, options)));
+    .option("--jobs <n>", JOBS_HELP);
+  withEngineFlags(command).action((oldPath: string, newPath: string, options: DiffOptions) => finish(diffVerb(io, oldPath, newPath, options)));
 }

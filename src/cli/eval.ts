@@ -1,6 +1,6 @@
 import { readLimited } from "../source/readLimited.js";
 import { MAX_REQUEST_BYTES } from "./inputLimits.js";
-import { parseReplayFlags, SESSION_IDLE_HELP } from "./replayOptions.js";
+import { parseReplayFlags, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { Engine } from "../runtime/engine.js";
@@ -15,12 +15,12 @@ import { loadPolicy } from "./loadEngine.js";
 import { reportDiagnostics } from "./report.js";
 import { printable } from "../diagnostics/printable.js";
 
-export interface EvalOptions {
+/** `eval` replays a JSON Lines history on one engine: the engine options of `test`, no `--jobs`. */
+export interface EvalOptions extends Omit<ReplayFlags, "jobs"> {
   bundle?: string;
   request?: string;
   publicKey?: string;
   json?: boolean;
-  sessionIdle?: string;
 }
 
 /**
@@ -36,7 +36,7 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     io.err("policyc eval: give policy paths or --bundle FILE\n");
     return EXIT.usage;
   }
-  const replay = parseReplayFlags("eval", { sessionIdle: options.sessionIdle }, io);
+  const replay = parseReplayFlags("eval", options, io);
   if (replay === undefined) return EXIT.usage;
   let text: string;
   try {
@@ -73,14 +73,13 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
 }
 
 export function registerEval(program: Command, io: Io, finish: (code: ExitCode) => void): void {
-  program
+  const command = program
     .command("eval")
     .description("decide one request against policies or a bundle, and explain the decision")
     .argument("[paths...]", "policy files or folders (or give --bundle)")
     .option("--bundle <file>", "decide with a built bundle instead of sources")
     .option("--public-key <file>", "require the bundle to be signed by this Ed25519 public key (PEM or DER)")
     .option("-r, --request <file>", "the request as JSON (or JSON Lines: earlier lines set up the session); - reads standard input")
-    .option("--json", "print the decision object with its explanation as JSON")
-    .option("--session-idle <duration>", SESSION_IDLE_HELP)
-    .action((paths: string[], options: EvalOptions) => finish(evalVerb(io, paths, options)));
+    .option("--json", "print the decision object with its explanation as JSON");
+  withEngineFlags(command).action((paths: string[], options: EvalOptions) => finish(evalVerb(io, paths, options)));
 }

@@ -1,27 +1,49 @@
 import { parseDuration } from "../syntax/literals.js";
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
+import type { Command } from "commander";
 import type { Io } from "./io.js";
 import { STANDARD_INPUT } from "../testing/recordingSource.js";
+import type { RecordedEngineOptions } from "../testing/decideRecorded.js";
 
 /**
  * The options that say how recordings are replayed, shared by `test`, `diff` and `eval`:
- * `--jobs N` (threads per recording, 1 to 64) and `--session-idle D` (the engine's
- * sessionIdleMs, written as a policy duration such as `90m` or `8h`, so a replay expires sessions
- * when the enforcement point that recorded the traffic did).
+ * `--jobs N` (threads per recording, 1 to 64), and the engine options of the enforcement point
+ * that recorded the traffic, so a replay decides as it did: `--session-idle D`,
+ * `--expired-session D` and `--revoked-session D` (sessionIdleMs, expiredSessionMs and
+ * revokedSessionMs, written as policy durations such as `90m` or `8h`), `--max-window-entries N`
+ * and `--max-sessions N`.
  */
 export interface ReplayFlags {
   jobs?: string;
   sessionIdle?: string;
+  expiredSession?: string;
+  revokedSession?: string;
+  maxWindowEntries?: string;
+  maxSessions?: string;
 }
 
 export const JOBS_HELP = "threads per recording (default: one per core, up to 8, for recordings of 64 MB or more; else 1)";
 export const REPLAY_HELP = "recordings: .jsonl (or .ndjson) files, folders of them, quoted globs (** for any folders), or - for standard input (takes every argument after it: give policy paths first)";
-export const SESSION_IDLE_HELP = "expire a session after this long without an attempt, as the enforcement point does (a duration: 90m, 8h; default 1h)";
+
+/** The engine options' flags: the flag, its help, the ReplayFlags field it fills, the engine option it sets, and what it takes. */
+const ENGINE_FLAGS = [
+  { flag: "--session-idle <duration>", field: "sessionIdle", option: "sessionIdleMs", takes: "duration", help: "expire a session after this long without an attempt, as the enforcement point does (a duration: 90m, 8h; default 1h)" },
+  { flag: "--expired-session <duration>", field: "expiredSession", option: "expiredSessionMs", takes: "duration", help: "remember an expired session (and deny its attempts) this long after its last attempt, as the enforcement point does (default 1d)" },
+  { flag: "--revoked-session <duration>", field: "revokedSession", option: "revokedSessionMs", takes: "duration", help: "remember a revoked session this long after its last attempt, as the enforcement point does (default forever)" },
+  { flag: "--max-window-entries <n>", field: "maxWindowEntries", option: "maxWindowEntries", takes: "count", help: "attempts a session.count window keeps, as the enforcement point sets it (beyond it counts fail closed)" },
+  { flag: "--max-sessions <n>", field: "maxSessions", option: "maxSessions", takes: "count", help: "live sessions kept at most, as the enforcement point sets it (past it new sessions are denied); replays on one thread" },
+] as const satisfies readonly { flag: string; field: keyof ReplayFlags; option: keyof RecordedEngineOptions; takes: "duration" | "count"; help: string }[];
+
+/** Adds the engine options' flags (`--session-idle`, `--max-sessions`, …) to a verb that replays recorded requests. */
+export function withEngineFlags(command: Command): Command {
+  for (const { flag, help } of ENGINE_FLAGS) command.option(flag, help);
+  return command;
+}
 
 /** The flags as numbers (those given); undefined, after saying why on stderr, when one is not valid. */
-export function parseReplayFlags(verb: string, flags: ReplayFlags, io: Io): { workers?: number; sessionIdleMs?: number } | undefined {
-  const parsed: { workers?: number; sessionIdleMs?: number } = {};
+export function parseReplayFlags(verb: string, flags: ReplayFlags, io: Io): ({ workers?: number } & RecordedEngineOptions) | undefined {
+  const parsed: { workers?: number } & { -readonly [K in keyof RecordedEngineOptions]?: number } = {};
   if (flags.jobs !== undefined) {
     const jobs = Number(flags.jobs);
     if (!/^[0-9]+$/.test(flags.jobs) || jobs < 1 || jobs > 64) {
@@ -30,13 +52,17 @@ export function parseReplayFlags(verb: string, flags: ReplayFlags, io: Io): { wo
     }
     parsed.workers = jobs;
   }
-  if (flags.sessionIdle !== undefined) {
-    const ms = parseDuration(flags.sessionIdle);
-    if (ms === undefined || ms <= 0) {
-      io.err(`policyc ${verb}: --session-idle takes a duration such as 90m, 8h or 2d (more than zero), not \`${flags.sessionIdle}\`\n`);
+  for (const { flag, field, option, takes } of ENGINE_FLAGS) {
+    const text = flags[field];
+    if (text === undefined) continue;
+    const name = flag.split(" ")[0];
+    const value = takes === "duration" ? parseDuration(text) : /^[0-9]+$/.test(text) ? Number(text) : undefined;
+    if (value === undefined || !(value > 0) || !Number.isSafeInteger(value)) {
+      const wanted = takes === "duration" ? "a duration such as 90m, 8h or 2d (more than zero)" : "a whole number of at least 1";
+      io.err(`policyc ${verb}: ${name} takes ${wanted}, not \`${text}\`\n`);
       return undefined;
     }
-    parsed.sessionIdleMs = ms;
+    parsed[option] = value;
   }
   return parsed;
 }

@@ -12,9 +12,9 @@ import { junitReport } from "../testing/reporters/junit.js";
 import { tapReport } from "../testing/reporters/tap.js";
 import { githubReport } from "../testing/reporters/github.js";
 import { printable } from "../diagnostics/printable.js";
-import { JOBS_HELP, parseReplayFlags, recordingsOf, refuseUpdateOfStream, REPLAY_HELP, SESSION_IDLE_HELP } from "./replayOptions.js";
+import { JOBS_HELP, parseReplayFlags, recordingsOf, refuseUpdateOfStream, REPLAY_HELP, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
 
-export interface TestOptions {
+export interface TestOptions extends ReplayFlags {
   replay?: string[];
   reporter?: string;
   json?: boolean;
@@ -27,8 +27,6 @@ export interface TestOptions {
   allowEmpty?: boolean;
   bundle?: string;
   publicKey?: string;
-  jobs?: string;
-  sessionIdle?: string;
 }
 
 const REPORTERS = ["pretty", "json", "junit", "tap", "github"] as const;
@@ -142,7 +140,7 @@ export function judge(report: ReplayReport, coverage: CoverageSummary | undefine
 }
 
 export function registerTest(program: Command, io: Io, finish: (code: Promise<ExitCode>) => void): void {
-  program
+  const command = program
     .command("test")
     .description("replay recorded requests (JSON Lines) against policies and compare decisions")
     .argument("[paths...]", "policy files or folders (or give --bundle)")
@@ -158,7 +156,6 @@ export function registerTest(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--bail", "stop at the first failure")
     .option("--update", "write the actual decision and rules into the lines that failed or expect nothing yet (and approved into the approval lines that failed)")
     .option("--allow-empty", "pass when no line has an expectation")
-    .option("--jobs <n>", JOBS_HELP)
-    .option("--session-idle <duration>", SESSION_IDLE_HELP)
-    .action((paths: string[], options: TestOptions) => finish(testVerb(io, paths, options)));
+    .option("--jobs <n>", JOBS_HELP);
+  withEngineFlags(command).action((paths: string[], options: TestOptions) => finish(testVerb(io, paths, options)));
 }

@@ -23,7 +23,22 @@ export function replayRecorded(engine: Engine, request: unknown): void {
   else decideRecorded(engine, request);
 }
 
-/** The engine options a replay sets (only those given: the engine's defaults stand for the rest). */
-export function engineOptions(options: { readonly sessionIdleMs?: number }): EngineOptions {
-  return options.sessionIdleMs === undefined ? {} : { sessionIdleMs: options.sessionIdleMs };
+/**
+ * The engine options that change decisions and that a replay can set as the enforcement point
+ * that recorded the traffic did (`--session-idle`, `--expired-session`, `--revoked-session`,
+ * `--max-window-entries`, `--max-sessions`). Not `maxTimeSkewMs` nor `clock`: a log does not
+ * hold the enforcement point's clock at each line, only the times it stamped.
+ */
+export type RecordedEngineOptions = Pick<EngineOptions, "sessionIdleMs" | "expiredSessionMs" | "revokedSessionMs" | "maxWindowEntries" | "maxSessions">;
+
+const RECORDED_ENGINE_OPTIONS = ["sessionIdleMs", "expiredSessionMs", "revokedSessionMs", "maxWindowEntries", "maxSessions"] as const satisfies readonly (keyof RecordedEngineOptions)[];
+
+/**
+ * The engine options a replay sets, picked from `options` (only those given: the engine's
+ * defaults stand for the rest; and only these, so the result can go to a worker thread).
+ */
+export function engineOptions(options: RecordedEngineOptions): RecordedEngineOptions {
+  const picked: Record<string, number> = {};
+  for (const name of RECORDED_ENGINE_OPTIONS) if (options[name] !== undefined) picked[name] = options[name];
+  return picked;
 }

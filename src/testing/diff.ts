@@ -5,7 +5,7 @@ import { describeReadError, readRecordingBatches } from "./readRecording.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { observeLine, observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
 import { lineError, type ReplayError } from "./replay.js";
-import { decideRecorded, engineOptions } from "./decideRecorded.js";
+import { decideRecorded, engineOptions, type RecordedEngineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 
 /**
@@ -135,13 +135,12 @@ export interface DiffShareReport {
   readonly errors: ReplayError[];
 }
 
-export interface DiffShareOptions {
+/** How to diff one file, and both engines' options (see ReplayOptions). */
+export interface DiffShareOptions extends RecordedEngineOptions {
   readonly cwd?: string;
   readonly maxExamplesPerCause?: number;
   /** Replay only the sessions of this share (set for each thread of a parallel diff). */
   readonly partition?: Share;
-  /** Both engines' sessionIdleMs (see ReplayOptions). */
-  readonly sessionIdleMs?: number;
   /** The absolute path the file's bytes are read from, when not the file itself (see ReplayOptions). */
   readonly source?: string;
   /** Also report decisions where only the deciding rules or their reasons change (see ChangedPart). */
@@ -213,7 +212,7 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
  * decision that changes. A large recording is replayed on several threads, each taking a share
  * of the sessions (as `policyc test` does); the report is the same.
  */
-export async function diffRecordings(before: CompiledPolicy, after: CompiledPolicy, files: readonly string[], options: { maxExamplesPerCause?: number; cwd?: string; workers?: number; sessionIdleMs?: number; ruleChanges?: boolean } = {}): Promise<DiffReport> {
+export async function diffRecordings(before: CompiledPolicy, after: CompiledPolicy, files: readonly string[], options: { maxExamplesPerCause?: number; cwd?: string; workers?: number; ruleChanges?: boolean } & RecordedEngineOptions = {}): Promise<DiffReport> {
   const report: DiffReport = { lines: 0, directions: new Map(), byCause: new Map(), errors: [] };
   const max = options.maxExamplesPerCause ?? DEFAULT_EXAMPLES_PER_CAUSE;
   const groupOf = (cause: string): CauseGroup => {
@@ -227,8 +226,9 @@ export async function diffRecordings(before: CompiledPolicy, after: CompiledPoli
       report.errors.push({ file, line: null, message: source.error, kind: "input" });
       continue;
     }
-    const threads = threadsFor(source.path, { workers: options.workers });
-    const shared: DiffShareOptions = { cwd: options.cwd, maxExamplesPerCause: max, sessionIdleMs: options.sessionIdleMs, ruleChanges: options.ruleChanges, ...(source.copied ? { source: source.path } : {}) };
+    // maxSessions counts the live sessions of every share: one thread sees them all.
+    const threads = threadsFor(source.path, { workers: options.workers, oneThread: options.maxSessions !== undefined });
+    const shared: DiffShareOptions = { cwd: options.cwd, maxExamplesPerCause: max, ...engineOptions(options), ruleChanges: options.ruleChanges, ...(source.copied ? { source: source.path } : {}) };
     let shares: DiffShareReport[];
     try {
       if (threads <= 1) shares = [await diffShare(before, after, file, shared)];

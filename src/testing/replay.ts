@@ -11,9 +11,13 @@ import { recordingPath, recordingSource } from "./recordingSource.js";
 import { printable } from "../diagnostics/printable.js";
 import { shortRequest } from "./shortRequest.js";
 import { closestName } from "../runtime/closestName.js";
-import { decideRecorded, engineOptions, replayRecorded } from "./decideRecorded.js";
+import { decideRecorded, engineOptions, replayRecorded, type RecordedEngineOptions } from "./decideRecorded.js";
 
-export interface ReplayOptions {
+/**
+ * How to replay, and the engine options of the enforcement point that recorded the traffic
+ * (RecordedEngineOptions: set what it used, or its decisions replay differently).
+ */
+export interface ReplayOptions extends RecordedEngineOptions {
   /** Replay only this session's lines (sessions are independent, so the others need not run). */
   readonly session?: string;
   /** Count as test cases only lines whose tool or expected/actual rule ids contain this text. */
@@ -38,14 +42,13 @@ export interface ReplayOptions {
    * Replay a large recording on this many threads, each taking a share of the sessions
    * (sessions are independent, so the decisions are the same). Default: one per core (up to 8), for
    * files of at least PARALLEL_MIN_BYTES (parallel.ts) and runs without `update` or `bail`.
+   * Always one with `maxSessions`, which counts the live sessions of every share.
    */
   readonly workers?: number;
   /** Internal: replay only the sessions of this share (set in each worker). */
   readonly partition?: Share;
   /** The folder relative recording paths are read from (the CLI's working folder); reports keep the paths as given. */
   readonly cwd?: string;
-  /** The engine's sessionIdleMs: set what the enforcement point that recorded the traffic used. */
-  readonly sessionIdleMs?: number;
   /** Internal: the absolute path the file's bytes are read from, when not the file itself (`recordingSource`). */
   readonly source?: string;
 }
@@ -234,7 +237,7 @@ export async function replayRecordings(policy: CompiledPolicy, files: readonly s
 async function replayOneFile(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, toolNames: ReadonlySet<string>, path: string): Promise<void> {
   const failuresBefore = report.failures.length;
   const before = { cases: report.passed + report.failed, lines: report.lines, errors: report.errors.length };
-  const workers = threadsFor(path, { workers: options.workers, oneThread: options.partition !== undefined || options.update || options.bail });
+  const workers = threadsFor(path, { workers: options.workers, oneThread: options.partition !== undefined || options.update || options.bail || options.maxSessions !== undefined });
   if (workers > 1) await replayInWorkers(policy, file, options, report, workers);
   else await replayFile(policy, file, options, report, toolNames);
   // A pretty-printed requests.json given as a recording: one error for it, not one per line.
@@ -300,7 +303,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       const request = entry.request;
       const session = request["session"] as string;
       if (options.session !== undefined && session !== options.session) {
-        observeLine(request, engine);
+        passOver(request, engine, options);
         continue;
       }
       report.lines++;
@@ -437,7 +440,7 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
     }
     const session = entry.request["session"] as string;
     if (!sessions.has(session) || (options.session !== undefined && session !== options.session)) {
-      observeLine(entry.request, engine);
+      passOver(entry.request, engine, options);
       continue;
     }
     const failure = wanted.get(entry.line);
@@ -457,6 +460,17 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
     }
     replayRecorded(engine, entry.request);
   }
+}
+
+/**
+ * Passes over a line of a session this pass does not report on (`--session`, or the pass that
+ * explains failures): the engine's clock moves as in a replay of the whole log (`observeLine`).
+ * Under `maxSessions` the line is replayed, unreported: whether a new session finds room depends
+ * on every session live at that time.
+ */
+function passOver(request: Readonly<Record<string, unknown>>, engine: Engine, options: RecordedEngineOptions): void {
+  if (options.maxSessions !== undefined) replayRecorded(engine, request);
+  else observeLine(request, engine);
 }
 
 /** Replays one share of a file's sessions into a report of its own (on this thread or in a worker). */
@@ -485,7 +499,7 @@ export interface WorkerReport {
  */
 async function replayInWorkers(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, count: number): Promise<void> {
   // Only the options a share needs (and no caller's extra fields, which may not be cloneable).
-  const shared: ReplayOptions = { session: options.session, grep: options.grep, listCases: options.listCases, explainLimit: options.explainLimit, cwd: options.cwd, sessionIdleMs: options.sessionIdleMs, source: options.source };
+  const shared: ReplayOptions = { session: options.session, grep: options.grep, listCases: options.listCases, explainLimit: options.explainLimit, cwd: options.cwd, ...engineOptions(options), source: options.source };
   const shares = await runShares<WorkerReport>(
     count,
     (partition) => replayShare(policy, file, { ...shared, partition }),
