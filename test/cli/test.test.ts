@@ -1171,8 +1171,13 @@ describe("policyc test: expected grants and revocation (`grants`, `revoked`)", (
         const { grants: _g, revoked: _r, ...rest } = JSON.parse(line) as Record<string, unknown>;
         return JSON.stringify(rest);
       });
-    const result = await test(POLICY, "--replay", write("grants/stripped.jsonl", stripped.join("\n") + "\n"));
+    const file = write("grants/stripped.jsonl", stripped.join("\n") + "\n");
+    const result = await test(POLICY, "--replay", file);
     expect([result.code, lastLine(result.stdout)]).toEqual([0, "6 passed, 0 failed"]);
+    // Coverage counts the rules that decided each line, whatever the line expects.
+    const coverage = async (recording: string): Promise<unknown> => (JSON.parse((await test(POLICY, "--replay", recording, "--coverage", "--json")).stdout) as { coverage: unknown }).coverage;
+    const withThem = write("grants/first-six.jsonl", lines(readFileSync(join(ROOT, RECORDING), "utf8")).slice(0, 6).join("\n") + "\n");
+    expect(await coverage(withThem)).toEqual(await coverage(file));
   });
 
   it("malformed ones, and either without `decision`, are errors at their line that say what to write (golden): exit 2", () => {
