@@ -54,6 +54,23 @@ describe("samples/gateway", () => {
     expect(replay.stdout).toBe(`16 lines replayed from 1 file\n16 passed, 0 failed\n`);
   });
 
+  it("logs each decision's grants and revocation, which the replay compares: a log changed to grant more or not to revoke fails", () => {
+    const lines = logLines();
+    const ledgerRead = lines.findIndex((l) => (l["grants"] as { scope: string }[] | undefined)?.some((g) => g.scope === "ledger:read"));
+    const revoking = lines.findIndex((l) => l["session"] === "fa-reconcile" && l["tool"] === "payments.send");
+    expect(lines[ledgerRead]).toMatchObject({ decision: "allow", grants: [{ scope: "ledger:read", ttlSeconds: 900 }], revoked: false });
+    expect(lines[revoking]).toMatchObject({ decision: "deny", grants: [], revoked: true });
+    const changed = lines.map((line, i) => (i === ledgerRead ? { ...line, grants: [{ scope: "ledger:*", ttlSeconds: 86400 }] } : i === revoking ? { ...line, revoked: false } : line));
+    const tampered = join(work, "tampered.jsonl");
+    writeFileSync(tampered, changed.map((line) => JSON.stringify(line)).join("\n") + "\n");
+    const replay = bin(["test", FINANCE, "--replay", tampered]);
+    expect(replay.code, replay.stdout).toBe(1);
+    expect(replay.stdout).toMatch(new RegExp(`✗ line ${ledgerRead + 1}: invoices\\.list .* \\(the grants differ\\)\n {8}expected allow \\[finance-read\\]; grants ledger:\\* for 1d; session not revoked\n {8}actual {3}allow \\[finance-read\\]; grants ledger:read for 15m; session not revoked\n`));
+    expect(replay.stdout).toMatch(new RegExp(`✗ line ${revoking + 1}: payments\\.send .* \\(the revocation differs\\)\n {8}expected deny \\[off-intent, risk-escalation\\]; grants none; session not revoked\n`));
+    expect(replay.stdout).toContain("        actual   deny [off-intent, risk-escalation]; grants none; session revoked\n");
+    expect(replay.stdout).toContain("14 passed, 2 failed");
+  });
+
   it("logs the deny of an invalid request, of an unknown tool and in a revoked session so that each replays as a passing case", async () => {
     const lines = logLines();
     const at = (find: (line: Record<string, unknown>) => boolean): number => lines.findIndex(find) + 1;
@@ -92,7 +109,7 @@ describe("samples/gateway", () => {
     ]);
     const [ask, meanwhile, approval] = onboarding.slice(1, 4) as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
     // The approval line is the asked request, stamped when the approval came, without a decision.
-    const { time: askedAt, decision: _d, rules: _r, reasons: _reasons, ...asked } = ask;
+    const { time: askedAt, decision: _d, rules: _r, grants: _g, revoked: _v, reasons: _reasons, ...asked } = ask;
     const { time: approvedAt, event: _e, approved: _a, ...approvedRequest } = approval;
     expect(approvedRequest).toEqual(asked);
     expect(approval).not.toHaveProperty("decision");

@@ -26,7 +26,7 @@ describe("precompiled validators", () => {
 });
 
 describe("schemas/recording.schema.json", () => {
-  it("takes the approval lines and logged refusals the replay takes, and refuses those it refuses", () => {
+  it("takes the approval lines, logged refusals and expected grants the replay takes, and refuses those it refuses", () => {
     const validate = new Ajv({ strict: false }).compile(JSON.parse(readFileSync(join(ROOT, "schemas", "recording.schema.json"), "utf8")) as object);
     const approval = '"event":"approval","session":"s","tool":"t","args":{}';
     const lines: [string, boolean][] = [
@@ -48,6 +48,21 @@ describe("schemas/recording.schema.json", () => {
       ['{"session":"s","tool":"t","args":"x","decision":"deny","rules":[],"reason":5}', false],
       ['{"session":5,"tool":"t","decision":"deny","rules":[]}', false],
       ['{"session":"s","tool":"t","args":{},"decision":"deny","rules":[]}', true],
+      // Expected grants and revoked: with a decision, of their types; a logged refusal's too.
+      ['{"session":"s","tool":"t","decision":"allow","grants":[{"scope":"a:read","ttlSeconds":300}],"revoked":false}', true],
+      ['{"session":"s","tool":"t","args":"x","decision":"deny","rules":[],"grants":[],"revoked":true}', true],
+      ['{"session":"s","tool":"t","args":"x","decision":"deny","rules":[],"revoked":"yes"}', false],
+      ['{"session":"s","tool":"t","decision":"allow","revoked":"yes"}', false],
+      ['{"session":"s","tool":"t","decision":"allow","grants":[{"scope":"a:read"}]}', false],
+      ['{"session":"s","tool":"t","decision":"allow","grants":[{"scope":"a:read","ttlSeconds":0}]}', false],
+      ['{"session":"s","tool":"t","decision":"allow","grants":[{"scope":"a:read","ttlSeconds":1.5}]}', false],
+      ['{"session":"s","tool":"t","decision":"allow","grants":[{"scope":"a:read","ttlSeconds":300,"expiresAt":"x"}]}', false],
+      ['{"session":"s","tool":"t","decision":"allow","grants":["a:read"]}', false],
+      ['{"session":"s","tool":"t","decision":"allow","grants":{"scope":"a:read","ttlSeconds":300}}', false],
+      ['{"session":"s","tool":"t","grants":[]}', false],
+      ['{"session":"s","tool":"t","revoked":false}', false],
+      [`{${approval},"approved":true,"grants":[]}`, false],
+      [`{${approval},"approved":true,"revoked":false}`, false],
     ];
     for (const [line, valid] of lines) {
       expect(validate(JSON.parse(line)), line).toBe(valid);

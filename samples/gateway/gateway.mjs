@@ -62,7 +62,7 @@ function createGateway({ engine, logFile, person, tools, resolveContext, print }
     };
     const decision = engine.decide(request);
     const rules = decision.rules.length > 0 ? ` (${decision.rules.join(", ")})` : "";
-    writeLog({ ...request, decision: decision.decision, rules: decision.rules, reasons: decision.reasons });
+    writeLog({ ...request, decision: decision.decision, rules: decision.rules, grants: decision.grants, revoked: decision.revoked, reasons: decision.reasons });
 
     if (decision.decision === "allow") {
       const credentials = decision.grants.map((grant) => mint(grant, request.time));
@@ -111,8 +111,8 @@ function createGateway({ engine, logFile, person, tools, resolveContext, print }
 
   /**
    * One line of the decision log, in the order things happened: a decision's (the request's
-   * own fields as decided, its `time` included, with the decision and its rules — what a replay
-   * compares — and the reasons the agent was told), or an approval's (`"event": "approval"`:
+   * own fields as decided, its `time` included, with the decision, its rules, grants and whether
+   * it revoked the session — what a replay compares — and the reasons the agent was told), or an approval's (`"event": "approval"`:
    * the request as passed to `engine.approved`, and what it returned).
    */
   function writeLog(line) {

@@ -6,7 +6,7 @@ import { reportDiagnostics } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings, type DecisionChange } from "../testing/diff.js";
 import type { Decision } from "../runtime/decision.js";
-import { durationText } from "../syntax/literals.js";
+import { grantsText } from "../testing/grants.js";
 import { printable } from "../diagnostics/printable.js";
 import { JOBS_HELP, parseReplayFlags, recordingsOf, REPLAY_HELP, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
 
@@ -102,8 +102,7 @@ function whatChanged(change: DecisionChange): string {
     case "effect":
       return reason;
     case "grants": {
-      const grants = (d: Decision): string => d.grants.map((g) => `${g.scope} for ${durationText(g.ttlSeconds * 1000)}`).join(", ") || "none";
-      return `grants ${grants(before)} → ${grants(after)}`;
+      return `grants ${grantsText(before.grants)} → ${grantsText(after.grants)}`;
     }
     case "revoke":
       return `the session is ${after.revoked ? "now" : "no longer"} revoked: ${reason}`;

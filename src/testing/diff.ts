@@ -1,5 +1,5 @@
 import { Engine } from "../runtime/engine.js";
-import type { Decision, Grant } from "../runtime/decision.js";
+import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
 import { describeReadError, readRecordingBatches } from "./readRecording.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
@@ -7,6 +7,7 @@ import { observeLine, observeMalformed, shareFilter, type Share } from "./sessio
 import { lineError, type ReplayError } from "./replay.js";
 import { decideRecorded, engineOptions, type RecordedEngineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
+import { sameGrants } from "./grants.js";
 
 /**
  * What of a decision changed, the first that applies. `effect`: allow, ask or deny. With the
@@ -101,14 +102,6 @@ function changedPart(before: Decision, after: Decision, ruleChanges: boolean): C
   if (asSet(before.rules) !== asSet(after.rules)) return "rules";
   if (asSet(before.reasons) !== asSet(after.reasons)) return "reason";
   return undefined;
-}
-
-/** The same credentials, in any order (the engine gives each scope once, with its shortest lifetime). */
-function sameGrants(before: readonly Grant[], after: readonly Grant[]): boolean {
-  // Most decisions grant nothing: no need to spell those out, line after line.
-  if (before.length === 0 && after.length === 0) return true;
-  const spelled = (grants: readonly Grant[]): string => JSON.stringify(grants.map((g) => JSON.stringify([g.scope, g.ttlSeconds])).sort());
-  return spelled(before) === spelled(after);
 }
 
 /** `allow→deny`; with the same effect, what changed too: `allow→allow (grants)`. */

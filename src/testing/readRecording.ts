@@ -3,7 +3,7 @@ import { createReadStream } from "node:fs";
 import type { ErrorObject, ValidateFunction } from "ajv";
 // Precompiled from recordingLineSchemaAsValidated (see recordingSchema.ts) by scripts/generate-validators.js.
 import { validate as validateLineCode } from "./recordingLineValidator.generated.js";
-import type { Effect } from "../runtime/decision.js";
+import type { Effect, Grant } from "../runtime/decision.js";
 import { describeFsError } from "../source/loadSources.js";
 import { withinOneEdit } from "../diagnostics/suggest.js";
 import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
@@ -16,6 +16,10 @@ export interface Expectation {
   readonly decision: Effect;
   readonly rules?: readonly string[];
   readonly reason?: string;
+  /** The credentials the decision grants, compared as a set of scope and lifetime pairs. */
+  readonly grants?: readonly Grant[];
+  /** Whether the session is revoked after the decision. */
+  readonly revoked?: boolean;
 }
 
 /**
@@ -63,6 +67,7 @@ function describeAjvError(error: ErrorObject, line: Record<string, unknown>): st
 }
 
 function describeSchemaError(error: ErrorObject, line: Record<string, unknown>): string {
+  if (error.instancePath.startsWith("/grants/")) return describeGrantError(error, line);
   const path = error.instancePath.slice(1).split("/");
   const field = error.instancePath ? `\`${path.join(".")}\`` : "the line";
   const value = path.length === 1 ? line[path[0]!] : undefined;
@@ -92,6 +97,26 @@ function describeSchemaError(error: ErrorObject, line: Record<string, unknown>):
   return `${field} ${error.message ?? "is invalid"}`;
 }
 
+/**
+ * What is wrong with one of the expected `grants` (the list itself is a plain field), at
+ * `grants[0]` as a reader counts it, with the shape a grant has: its value is mostly a
+ * credential pasted from somewhere else, in another shape.
+ */
+function describeGrantError(error: ErrorObject, line: Record<string, unknown>): string {
+  const [index, member] = error.instancePath.slice("/grants/".length).split("/");
+  const grant = (line["grants"] as unknown[])[Number(index)];
+  const value = member === undefined ? grant : (grant as Record<string, unknown>)[member];
+  const at = `\`grants[${index}]${member === undefined ? "" : `.${member}`}\``;
+  const params = error.params as { missingProperty?: string; additionalProperty?: string; type?: string; limit?: number };
+  const problem =
+    error.keyword === "required" ? `${at} has no \`${params.missingProperty}\``
+    : error.keyword === "additionalProperties" ? `${at} has \`${params.additionalProperty}\`, which a grant does not`
+    : error.keyword === "minimum" ? `${at} must be at least ${params.limit}, not ${describeValue(value)}`
+    : error.keyword === "type" ? `${at} must be ${TYPE_WORDS[String(params.type)] ?? String(params.type)}, not ${describeValue(value)}`
+    : `${at} ${error.message ?? "is invalid"}`;
+  return `${problem} (a grant is written as the decision lists it: {"scope": "crm:read", "ttlSeconds": 300})`;
+}
+
 /** JSON Schema's type names, as a person says them. */
 const TYPE_WORDS: Readonly<Record<string, string>> = { object: "an object", string: "a string", null: "null", array: "a list", boolean: "true or false", number: "a number", integer: "a whole number" };
 
@@ -117,23 +142,26 @@ function repeatedItem(items: readonly string[] | undefined): string | undefined 
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 /** The fields a line may have: the recording's own, and the rest of a decision an enforcement point logs with it. */
-const KNOWN_FIELDS: ReadonlySet<string> = new Set([...Object.keys(recordingLineSchema.properties), "reasons", "grants", "revoked", "errors", "locations"]);
-const EXPECTATION_FIELDS = ["decision", "rules", "reason"] as const;
+const KNOWN_FIELDS: ReadonlySet<string> = new Set([...Object.keys(recordingLineSchema.properties), "reasons", "errors", "locations"]);
+/** What a line may expect of its decision: every field of it compared (an approval line has none of them). */
+const EXPECTATION_FIELDS = ["decision", "rules", "reason", "grants", "revoked"] as const;
 
 /**
- * Why a key one edit away from `decision`, `rules` or `reason` (`decison`, `rule`), on a line
- * without that field, is refused: the expectation it was meant to be would silently not be
- * checked, and a green run would be false comfort. So is one away from `event` (`Event`): an
- * approval line read as an attempt would be decided, counted, and with `"approved": true`
- * approved at once. Undefined when there is none.
+ * Why a key one edit away from an expectation's field (`decison`, `rule`, `grant`, `revoke`), on
+ * a line without that field, is refused: the expectation it was meant to be would silently not
+ * be checked, and a green run would be false comfort. So is one away from `event` (`Event`) on a
+ * line that could be an approval (one that lacks `decision`, `rules` or `reason`): an approval
+ * line read as an attempt would be decided, counted, and with `"approved": true` approved at
+ * once. Undefined when there is none.
  */
 function misspelledExpectation(request: Record<string, unknown>): string | undefined {
+  const couldBeApproval = request["event"] === undefined && (request["decision"] === undefined || request["rules"] === undefined || request["reason"] === undefined);
   for (const key of Object.keys(request)) {
     if (KNOWN_FIELDS.has(key)) continue;
     const lower = key.toLowerCase();
-    if (request["event"] === undefined && withinOneEdit(lower, "event")) return `\`${key}\` looks like a misspelled \`event\`, which would replay a person's approval as an attempt: spell it \`event\` (\`"event": "approval"\` marks an approval line; a field of your own must not be one letter away from it)`;
+    if (couldBeApproval && withinOneEdit(lower, "event")) return `\`${key}\` looks like a misspelled \`event\`, which would replay a person's approval as an attempt: spell it \`event\` (\`"event": "approval"\` marks an approval line; a field of your own must not be one letter away from it)`;
     const meant = EXPECTATION_FIELDS.find((field) => request[field] === undefined && withinOneEdit(lower, field));
-    if (meant !== undefined) return `\`${key}\` looks like a misspelled \`${meant}\`, which would leave this line's expectation unchecked: spell it \`${meant}\` (a field of your own must not be one letter away from \`decision\`, \`rules\` or \`reason\`)`;
+    if (meant !== undefined) return `\`${key}\` looks like a misspelled \`${meant}\`, which would leave this line's expectation unchecked: spell it \`${meant}\` (a field of your own must not be one letter away from \`decision\`, \`rules\`, \`reason\`, \`grants\` or \`revoked\`)`;
   }
   return undefined;
 }
@@ -241,15 +269,17 @@ export function parseRecordingLine(text: string, line: number): RecordingLine {
   const repeated = repeatedItem(request["rules"] as string[] | undefined);
   if (repeated !== undefined) return { ok: false, line, text, error: `\`rules\` lists ${JSON.stringify(repeated)} twice (it is a set)` };
   // Only a line that lacks part of an expectation can hold it under a misspelled key.
-  if (request["decision"] === undefined || request["rules"] === undefined || request["reason"] === undefined) {
+  if (request["decision"] === undefined || request["rules"] === undefined || request["reason"] === undefined || request["grants"] === undefined || request["revoked"] === undefined) {
     const misspelled = misspelledExpectation(request);
     if (misspelled !== undefined) return { ok: false, line, text, error: misspelled };
   }
-  // (The schema refuses `rules` or `reason` without `decision`: see describeAjvError.)
+  // (The schema refuses the rest of an expectation without `decision`: see describeAjvError.)
   if (request["decision"] === undefined) return { ok: true, line, text, request };
-  const expect: { decision: Effect; rules?: string[]; reason?: string } = { decision: request["decision"] as Effect };
+  const expect: { decision: Effect; rules?: string[]; reason?: string; grants?: Grant[]; revoked?: boolean } = { decision: request["decision"] as Effect };
   if (request["rules"] !== undefined) expect.rules = request["rules"] as string[];
   if (request["reason"] !== undefined) expect.reason = request["reason"] as string;
+  if (request["grants"] !== undefined) expect.grants = request["grants"] as Grant[];
+  if (request["revoked"] !== undefined) expect.revoked = request["revoked"] as boolean;
   return { ok: true, line, text, request, expect };
 }
 

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://policyc.dev/schemas/recording.schema.json","title":"policyc recording line","description":"One request an enforcement point decided, with the decision expected for it; or a person's approval of a call it answered `ask` for (`event`: \"approval\").","type":"object","required":["session","tool"],"properties":{"event":{"enum":["approval"],"description":"Absent on an attempt. \"approval\": not an attempt but a person's approval arriving here, after the lines before it; the request is what was passed to `Engine.approved` (the asked call's fields, `time` when the approval came)"},"time":{"type":"string"},"session":{"type":"string","minLength":1},"agent":{"type":"object"},"user":{"type":["object","null"]},"intent":{"type":["string","null"]},"tool":{"type":"string","minLength":1},"args":{"type":"object"},"context":{"type":"object"},"decision":{"enum":["allow","ask","deny"]},"rules":{"type":"array","items":{"type":"string"}},"reason":{"type":"string"},"approved":{"type":"boolean","description":"On an approval line (required): what `Engine.approved` returned when the approval came (true: the call went ahead, its tool and data joined the session). On a line the engine answered `ask` (the older form): a person approved the call right after it and it went ahead"}},"dependencies":{"rules":["decision"],"reason":["decision"]}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://policyc.dev/schemas/recording.schema.json","title":"policyc recording line","description":"One request an enforcement point decided, with the decision expected for it; or a person's approval of a call it answered `ask` for (`event`: \"approval\").","type":"object","required":["session","tool"],"properties":{"event":{"enum":["approval"],"description":"Absent on an attempt. \"approval\": not an attempt but a person's approval arriving here, after the lines before it; the request is what was passed to `Engine.approved` (the asked call's fields, `time` when the approval came)"},"time":{"type":"string"},"session":{"type":"string","minLength":1},"agent":{"type":"object"},"user":{"type":["object","null"]},"intent":{"type":["string","null"]},"tool":{"type":"string","minLength":1},"args":{"type":"object"},"context":{"type":"object"},"decision":{"enum":["allow","ask","deny"]},"rules":{"type":"array","items":{"type":"string"}},"reason":{"type":"string"},"grants":{"type":"array","items":{"type":"object","required":["scope","ttlSeconds"],"additionalProperties":false,"properties":{"scope":{"type":"string"},"ttlSeconds":{"type":"integer","minimum":1}}},"description":"The credentials the decision grants, as `Decision.grants` lists them, compared in any order"},"revoked":{"type":"boolean","description":"Whether the session is revoked after the decision (by it or an earlier one), as `Decision.revoked` says"},"approved":{"type":"boolean","description":"On an approval line (required): what `Engine.approved` returned when the approval came (true: the call went ahead, its tool and data joined the session). On a line the engine answered `ask` (the older form): a person approved the call right after it and it went ahead"}},"dependencies":{"rules":["decision"],"reason":["decision"],"grants":["decision"],"revoked":["decision"]}};
 const func2 = require("ajv/dist/runtime/ucs2length").default;
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -33,6 +33,22 @@ validate10.errors = [{instancePath,schemaPath:"#/dependencies",keyword:"dependen
     missingProperty: missing1,
     depsCount: 1,
     deps: "decision"},message:"must have property decision when property reason is present"}];
+return false;
+}
+else {
+if(data.grants !== undefined && ((data.decision === undefined) && (missing1 = "decision"))){
+validate10.errors = [{instancePath,schemaPath:"#/dependencies",keyword:"dependencies",params:{property: "grants",
+    missingProperty: missing1,
+    depsCount: 1,
+    deps: "decision"},message:"must have property decision when property grants is present"}];
+return false;
+}
+else {
+if(data.revoked !== undefined && ((data.decision === undefined) && (missing1 = "decision"))){
+validate10.errors = [{instancePath,schemaPath:"#/dependencies",keyword:"dependencies",params:{property: "revoked",
+    missingProperty: missing1,
+    depsCount: 1,
+    deps: "decision"},message:"must have property decision when property revoked is present"}];
 return false;
 }
 else {
@@ -222,16 +238,117 @@ else {
 var valid1 = true;
 }
 if(valid1){
-if(data.approved !== undefined){
+if(data.grants !== undefined){
+let data13 = data.grants;
 const _errs25 = errors;
-if(typeof data.approved !== "boolean"){
-validate10.errors = [{instancePath:instancePath+"/approved",schemaPath:"#/properties/approved/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+if(errors === _errs25){
+if(Array.isArray(data13)){
+var valid3 = true;
+const len1 = data13.length;
+for(let i1=0; i1<len1; i1++){
+let data14 = data13[i1];
+const _errs27 = errors;
+if(errors === _errs27){
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+let missing2;
+if(((data14.scope === undefined) && (missing2 = "scope")) || ((data14.ttlSeconds === undefined) && (missing2 = "ttlSeconds"))){
+validate10.errors = [{instancePath:instancePath+"/grants/" + i1,schemaPath:"#/properties/grants/items/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
 return false;
+}
+else {
+const _errs29 = errors;
+for(const key0 in data14){
+if(!((key0 === "scope") || (key0 === "ttlSeconds"))){
+validate10.errors = [{instancePath:instancePath+"/grants/" + i1,schemaPath:"#/properties/grants/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs29 === errors){
+if(data14.scope !== undefined){
+const _errs30 = errors;
+if(typeof data14.scope !== "string"){
+validate10.errors = [{instancePath:instancePath+"/grants/" + i1+"/scope",schemaPath:"#/properties/grants/items/properties/scope/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid4 = _errs30 === errors;
+}
+else {
+var valid4 = true;
+}
+if(valid4){
+if(data14.ttlSeconds !== undefined){
+let data16 = data14.ttlSeconds;
+const _errs32 = errors;
+if(!((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16)))){
+validate10.errors = [{instancePath:instancePath+"/grants/" + i1+"/ttlSeconds",schemaPath:"#/properties/grants/items/properties/ttlSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs32){
+if(typeof data16 == "number"){
+if(data16 < 1 || isNaN(data16)){
+validate10.errors = [{instancePath:instancePath+"/grants/" + i1+"/ttlSeconds",schemaPath:"#/properties/grants/items/properties/ttlSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid4 = _errs32 === errors;
+}
+else {
+var valid4 = true;
+}
+}
+}
+}
+}
+else {
+validate10.errors = [{instancePath:instancePath+"/grants/" + i1,schemaPath:"#/properties/grants/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid3 = _errs27 === errors;
+if(!valid3){
+break;
+}
+}
+}
+else {
+validate10.errors = [{instancePath:instancePath+"/grants",schemaPath:"#/properties/grants/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
 }
 var valid1 = _errs25 === errors;
 }
 else {
 var valid1 = true;
+}
+if(valid1){
+if(data.revoked !== undefined){
+const _errs34 = errors;
+if(typeof data.revoked !== "boolean"){
+validate10.errors = [{instancePath:instancePath+"/revoked",schemaPath:"#/properties/revoked/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid1 = _errs34 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.approved !== undefined){
+const _errs36 = errors;
+if(typeof data.approved !== "boolean"){
+validate10.errors = [{instancePath:instancePath+"/approved",schemaPath:"#/properties/approved/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid1 = _errs36 === errors;
+}
+else {
+var valid1 = true;
+}
+}
+}
+}
 }
 }
 }

@@ -1,6 +1,7 @@
 /**
  * The JSON Schema of one recording line (JSON Lines, section 6 of the contract): a request,
- * optionally with the expected `decision`, `rules` (compared as a set) and `reason`; or, marked
+ * optionally with the expected `decision`, `rules` (compared as a set), `reason`, `grants`
+ * (compared as a set of scope and lifetime pairs) and `revoked`; or, marked
  * `"event": "approval"`, a person's approval of an asked call arriving later, with what
  * `Engine.approved` returned (`approved`) and no decision. Shipped as
  * schemas/recording.schema.json; every replayed line is validated with it.
@@ -42,13 +43,15 @@ export const recordingLineSchema = {
     decision: { enum: ["allow", "ask", "deny"] },
     rules: { type: "array", items: { type: "string" }, uniqueItems: true },
     reason: { type: "string" },
+    grants: { type: "array", items: { type: "object", required: ["scope", "ttlSeconds"], additionalProperties: false, properties: { scope: { type: "string" }, ttlSeconds: { type: "integer", minimum: 1 } } }, description: "The credentials the decision grants, as `Decision.grants` lists them, compared in any order" },
+    revoked: { type: "boolean", description: "Whether the session is revoked after the decision (by it or an earlier one), as `Decision.revoked` says" },
     approved: { type: "boolean", description: "On an approval line (required): what `Engine.approved` returned when the approval came (true: the call went ahead, its tool and data joined the session). On a line the engine answered `ask` (the older form): a person approved the call right after it and it went ahead" },
   },
-  // `rules` and `reason` complete an expected `decision`: without it nothing would be compared.
-  dependencies: { rules: ["decision"], reason: ["decision"] },
+  // `rules`, `reason`, `grants` and `revoked` complete an expected `decision`: without it nothing would be compared.
+  dependencies: { rules: ["decision"], reason: ["decision"], grants: ["decision"], revoked: ["decision"] },
   allOf: [
     // An approval decides nothing: it says only what `Engine.approved` returned.
-    { if: { required: ["event"] }, then: { required: ["approved"], not: { anyOf: [{ required: ["decision"] }, { required: ["rules"] }, { required: ["reason"] }] } } },
+    { if: { required: ["event"] }, then: { required: ["approved"], not: { anyOf: [{ required: ["decision"] }, { required: ["rules"] }, { required: ["reason"] }, { required: ["grants"] }, { required: ["revoked"] }] } } },
     // A decision log's line for a request the engine refused as invalid (`"args": "x"`) says so:
     // a deny that no rule decided. It replays as it was logged; any other line has these types.
     { if: LOGGED_REFUSAL, else: { properties: REQUEST_FIELD_TYPES } },

@@ -1140,6 +1140,91 @@ describe("policyc test: approval lines (`\"event\": \"approval\"`)", () => {
   });
 });
 
+describe("policyc test: expected grants and revocation (`grants`, `revoked`)", () => {
+  // Line 2 lists the grants in another order than the engine (passes); line 3 expects a wider,
+  // longer grant; line 6 expects no revocation where the deny revokes; line 7 differs in rules,
+  // grants and revocation at once. Lines 4 and 5 pass.
+  const POLICY = "test/fixtures/replay/grants.policy";
+  const RECORDING = "test/fixtures/replay/grants.jsonl";
+  const REPORTERS = ["pretty", "json", "junit", "tap", "github"];
+
+  it("compares them with the decision, and every reporter shows a mismatch as expected vs actual (goldens): exit 1", () => {
+    const results = REPORTERS.map((reporter) => bin(["test", POLICY, "--replay", RECORDING, "--reporter", reporter]));
+    expectGolden("test-grants", results.map((result, i) => `=== --reporter ${REPORTERS[i]}\n${runText(result)}`).join("\n"));
+    for (const [i, result] of results.entries()) {
+      expect(result.code, REPORTERS[i]).toBe(1);
+      expect(result.stderr, REPORTERS[i]).toBe("");
+    }
+    const [pretty, json, junit, tap, github] = results.map((result) => result.stdout);
+    expect(pretty).toContain('    ✗ line 3: sql.query sql="select 1" row_limit=10 (the grants differ)\n        expected allow [read]; grants warehouse:* for 1d\n');
+    expect(pretty).toContain("        actual   allow [read]; grants warehouse:read for 15m, warehouse:meta for 15m\n");
+    expect(pretty).toContain("(the revocation differs)");
+    expect(pretty).toContain("(the rules, grants and revocation differ)");
+    const report = JSON.parse(json!) as { passed: number; failed: number; failures: { line: number; mismatches: string[]; expected: object }[] };
+    expect([report.passed, report.failed]).toEqual([4, 3]);
+    expect(report.failures.map((f) => [f.line, f.mismatches])).toEqual([
+      [3, ["grants"]],
+      [6, ["revoked"]],
+      [7, ["rules", "grants", "revoked"]],
+    ]);
+    expect(report.failures[0]!.expected).toEqual({ decision: "allow", rules: ["read"], grants: [{ scope: "warehouse:*", ttlSeconds: 86400 }] });
+    expect(junit).toContain('type="grants"');
+    expect(tap).toContain('  actual: "deny [no-export-after-pii] (\\"query results with customer data stay in the warehouse\\"); grants none; session revoked"');
+    expect(github).toContain("(the revocation differs)");
+  });
+
+  it("a line without them is compared as before: the same lines without `grants` and `revoked` pass", async () => {
+    const stripped = lines(readFileSync(join(ROOT, RECORDING), "utf8"))
+      .slice(0, 6)
+      .map((line) => {
+        const { grants: _g, revoked: _r, ...rest } = JSON.parse(line) as Record<string, unknown>;
+        return JSON.stringify(rest);
+      });
+    const file = write("grants/stripped.jsonl", stripped.join("\n") + "\n");
+    const result = await test(POLICY, "--replay", file);
+    expect([result.code, lastLine(result.stdout)]).toEqual([0, "6 passed, 0 failed"]);
+    // Coverage counts the rules that decided each line, whatever the line expects.
+    const coverage = async (recording: string): Promise<unknown> => (JSON.parse((await test(POLICY, "--replay", recording, "--coverage", "--json")).stdout) as { coverage: unknown }).coverage;
+    const withThem = write("grants/first-six.jsonl", lines(readFileSync(join(ROOT, RECORDING), "utf8")).slice(0, 6).join("\n") + "\n");
+    expect(await coverage(withThem)).toEqual(await coverage(file));
+  });
+
+  it("malformed ones, and either without `decision`, are errors at their line that say what to write (golden): exit 2", () => {
+    const result = bin(["test", POLICY, "--replay", "test/fixtures/replay/grants-malformed.jsonl"]);
+    expect(result.stderr).toBe("");
+    expectGolden("test-grants-malformed", runText(result));
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain("grants-malformed.jsonl:2: `grants[0]` has no `ttlSeconds` (a grant is written as the decision lists it:");
+    expect(result.stdout).toContain('grants-malformed.jsonl:1: `revoked` must be true or false, not the string "yes"');
+    expect(result.stdout).toContain("grants-malformed.jsonl:7: the line has `grants` but no `decision`, so nothing on it would be checked");
+    expect(result.stdout).toContain("grants-malformed.jsonl:10: `revoke` looks like a misspelled `revoked`");
+  });
+
+  it("--update writes the actual grants and revoked into the failed lines that have them, and neither into a line without them", async () => {
+    const copy = write("grants/update.jsonl", readFileSync(join(ROOT, RECORDING), "utf8") + '{"session":"s4","tool":"export.s3","args":{"bucket":"b"}}\n');
+    const before = lines(readFileSync(copy, "utf8"));
+    const result = await test(POLICY, "--replay", copy, "--update");
+    expect(result.code).toBe(0);
+    const after = lines(readFileSync(copy, "utf8"));
+    expect(after.map((line, i) => (line === before[i] ? "same" : line))).toEqual([
+      "same",
+      "same",
+      before[2]!.replace('[{"scope":"warehouse:*","ttlSeconds":86400}]', '[{"scope":"warehouse:read","ttlSeconds":900},{"scope":"warehouse:meta","ttlSeconds":900}]'),
+      "same",
+      "same",
+      before[5]!.replace('"revoked":false', '"revoked":true'),
+      before[6]!.replace('"rules":["read"],"grants":[],"revoked":true', '"rules":["export"],"grants":[{"scope":"s3:write","ttlSeconds":60}],"revoked":false'),
+      before[7]!.replace(/}$/, ',"decision":"allow","rules":["export"]}'),
+    ]);
+    expect((await test(POLICY, "--replay", copy)).code).toBe(0);
+  });
+
+  it("policyc diff of the same recording is unaffected: no change", async () => {
+    const result = await cli(["diff", POLICY, POLICY, "--replay", RECORDING, "--exit-code"]);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+  });
+});
+
 describe("--session-idle: expire sessions as the enforcement point that recorded the traffic did", () => {
   const policy = (): string => write("idle/idle.policy", "tool kb.search { risk low args { query: string } }\npolicy p {\n  @name(\"kb\") allow kb.search\n}\n");
   const recording = (): string =>

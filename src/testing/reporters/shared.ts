@@ -1,6 +1,9 @@
 import type { RuleInfo } from "../../runtime/policy.js";
 import { MAX_NOTES_PER_FILE, type CaseResult, type ListedCase, type ReplayError, type ReplayReport } from "../replay.js";
 import { shortRequest } from "../shortRequest.js";
+import { grantsText } from "../grants.js";
+import type { Expectation } from "../readRecording.js";
+import type { Grant } from "../../runtime/decision.js";
 import { printable } from "../../diagnostics/printable.js";
 
 export { shortRequest };
@@ -43,10 +46,24 @@ export function coverageTotal(coverage: CoverageSummary): string {
   return `${coverage.percent}% of ${coverage.rules.length} rules covered${coverage.uncovered.length ? `; never decided a line: ${coverage.uncovered.map(printable).join(", ")}` : ""}`;
 }
 
-/** What the line expected: a decision (with its rules and reason), or of an approval line `approved` or `refused`. */
+/**
+ * What the line expected: a decision (with its rules and reason, then its grants and the
+ * session's revocation: `allow [read]; grants db:read for 15m; session not revoked`), or of an
+ * approval line `approved` or `refused`.
+ */
 export function expectedText(result: CaseResult): string {
   if (result.event === "approval") return approvalText(result.expect.approved);
-  return `${result.expect.decision}${result.expect.rules ? ` [${result.expect.rules.join(", ")}]` : ""}${result.expect.reason ? ` ("${result.expect.reason}")` : ""}`;
+  const { expect } = result;
+  return `${expect.decision}${expect.rules ? ` [${expect.rules.join(", ")}]` : ""}${expect.reason ? ` ("${expect.reason}")` : ""}${outcomeText(expect, expect)}`;
+}
+
+/**
+ * `; grants db:read for 15m; session revoked`: the grants and revocation of `side` (the
+ * expectation itself, or the actual decision), each only when the expectation names it.
+ */
+function outcomeText(expect: Expectation, side: { readonly grants?: readonly Grant[]; readonly revoked?: boolean }): string {
+  const grants = expect.grants !== undefined ? `; grants ${grantsText(side.grants ?? [])}` : "";
+  return `${grants}${expect.revoked !== undefined ? `; session ${side.revoked ? "revoked" : "not revoked"}` : ""}`;
 }
 
 /**
@@ -56,7 +73,7 @@ export function expectedText(result: CaseResult): string {
  */
 export function actualText(result: CaseResult): string {
   if (result.event === "approval") return `${approvalText(result.actual.approved)}${result.actual.reason ? `: ${result.actual.reason}` : ""}`;
-  return `${result.actual.decision} [${result.actual.rules.join(", ")}]${result.expect.reason !== undefined ? ` ("${result.actual.reasons.join("; ")}")` : ""}`;
+  return `${result.actual.decision} [${result.actual.rules.join(", ")}]${result.expect.reason !== undefined ? ` ("${result.actual.reasons.join("; ")}")` : ""}${outcomeText(result.expect, result.actual)}`;
 }
 
 function approvalText(approved: boolean): string {
@@ -68,10 +85,16 @@ export function actualReasons(result: CaseResult): readonly string[] {
   return result.event === "approval" ? [] : result.actual.reasons;
 }
 
-/** ` (the reason differs)` when the decision is as expected and only its rules or reason are not: the part a reader would otherwise hunt for. */
+/**
+ * ` (the reason differs)` when the decision is as expected and only its rules, reason, grants or
+ * revocation are not: the part a reader would otherwise hunt for.
+ */
 export function differsText(result: CaseResult): string {
   if (result.event === "approval" || result.mismatches.includes("decision") || result.mismatches.length === 0) return "";
-  return ` (the ${result.mismatches.join(" and ")} ${result.mismatches.length === 1 && result.mismatches[0] === "reason" ? "differs" : "differ"})`;
+  const parts = result.mismatches.map((field) => (field === "revoked" ? "revocation" : field));
+  const listed = parts.length > 2 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : parts.join(" and ");
+  const plural = parts.length > 1 || parts[0] === "rules" || parts[0] === "grants";
+  return ` (the ${listed} ${plural ? "differ" : "differs"})`;
 }
 
 /** The notes (`ReplayNote`) as `file:line: message` lines, and how many were left out. */

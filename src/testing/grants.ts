@@ -1,0 +1,18 @@
+import type { Grant } from "../runtime/decision.js";
+import { durationText } from "../syntax/literals.js";
+
+/**
+ * The same credentials, in any order: as sets of scope and lifetime pairs (the engine gives
+ * each scope once, with its shortest lifetime; a recording that lists one twice means it once).
+ */
+export function sameGrants(a: readonly Grant[], b: readonly Grant[]): boolean {
+  // Most decisions grant nothing: no need to spell those out, line after line.
+  if (a.length === 0 && b.length === 0) return true;
+  const spelled = (grants: readonly Grant[]): string => JSON.stringify([...new Set(grants.map((g) => JSON.stringify([g.scope, g.ttlSeconds])))].sort());
+  return spelled(a) === spelled(b);
+}
+
+/** `crm:read for 5m, crm:write for 1m`, or `none`: credentials as a person reads them. */
+export function grantsText(grants: readonly Grant[]): string {
+  return grants.map((g) => `${g.scope} for ${durationText(g.ttlSeconds * 1000)}`).join(", ") || "none";
+}
