@@ -4,7 +4,7 @@ import type { Io } from "./io.js";
 import { bundlePathOf, loadPolicy } from "./loadEngine.js";
 import { reportDiagnostics } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
-import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings, type DecisionChange } from "../testing/diff.js";
+import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings, grantsOf, type DecisionChange } from "../testing/diff.js";
 import type { Decision } from "../runtime/decision.js";
 import { durationText } from "../syntax/literals.js";
 import { printable } from "../diagnostics/printable.js";
@@ -104,8 +104,8 @@ function whatChanged(change: DecisionChange): string {
     case "effect":
       return reason;
     case "grants": {
-      const grants = (d: Decision): string => d.grants.map((g) => `${g.scope} for ${durationText(g.ttlSeconds * 1000)}`).join(", ") || "none";
-      return `grants ${grants(before)} → ${grants(after)}`;
+      const grants = (d: Decision): string => grantsOf(d).map((g) => `${g.scope} for ${durationText(g.ttlSeconds * 1000)}`).join(", ") || "none";
+      return `grants${after.decision === "ask" ? " on approval" : ""} ${grants(before)} → ${grants(after)}`;
     }
     case "revoke":
       return `the session is ${after.revoked ? "now" : "no longer"} revoked: ${reason}`;
