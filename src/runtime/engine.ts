@@ -282,9 +282,9 @@ export class Engine {
    * Tells the engine that a call it answered `ask` for went ahead, a person having approved it:
    * the tool and its data join the session as an allowed call's do (`session.tools`,
    * `session.called`, and `session.labels` from its `context.labels` and the tool's `returns`),
-   * so what it returned taints what the session does next. (The call gets the ask decision's
-   * `grantsOnApproval`: the enforcement point mints them once this returns true.) It is not another attempt. Only a
-   * call the session was answered `ask` for can be approved (also after later attempts: a person
+   * so what it returned taints what the session does next, and the enforcement point mints the
+   * ask decision's `grantsOnApproval` for the call once this returns true. It is not another
+   * attempt. Only a call the session was answered `ask` for can be approved (also after later attempts: a person
    * may take a while), and once. Returns false, changing nothing, otherwise: for a tool not
    * awaiting approval, an invalid request, or a session that is unknown, expired or revoked.
    * On an engine whose sessions a reload took over (`sessionsFrom`), it approves on the engine
