@@ -31,10 +31,10 @@ if (engine.rules.map((r) => r.id).join("\n") !== model.rules.map((r) => r.id).jo
 
 // Correctness: every decision of the mix, from empty sessions. Compared: the decision, its
 // rules, reasons (when rules decided it: validation messages are worded differently),
-// locations, grants, revocation and errors.
+// locations, grants (an ask's on approval too), revocation and errors.
 const sorted = (list) => [...list].sort().join(" / ");
 const key = (d) =>
-  `${d.decision} | rules ${sorted(d.rules)} | reasons ${d.rules.length ? sorted(d.reasons) : "-"} | locations ${sorted(d.locations)} | grants ${sorted(d.grants.map((g) => `${g.scope}:${g.ttlSeconds}`))} | revoked ${d.revoked} | errors ${d.rules.length ? sorted(d.errors) : d.errors.length > 0}`;
+  `${d.decision} | rules ${sorted(d.rules)} | reasons ${d.rules.length ? sorted(d.reasons) : "-"} | locations ${sorted(d.locations)} | grants ${sorted(d.grants.map((g) => `${g.scope}:${g.ttlSeconds}`))} | on approval ${sorted((d.grantsOnApproval ?? []).map((g) => `${g.scope}:${g.ttlSeconds}`))} | revoked ${d.revoked} | errors ${d.rules.length ? sorted(d.errors) : d.errors.length > 0}`;
 const rulesOfTool = new Map(model.tools.map((t) => [t.name, model.rules.filter((r) => r.tools.includes(t.name)).length]));
 const counts = { allow: 0, ask: 0, deny: 0 };
 let mismatches = 0;

@@ -321,7 +321,7 @@ function record(s, now, tool, ns, args, same, allowed, denied, labels, returns) 
   }
 }
 
-function finish(s, now, tool, ns, args, same, effect, m, c, returns, err) {
+function finish(s, now, tool, ns, args, same, effect, m, c, returns, err, granting = null) {
   const n = m.length;
   const rules = new Array(n);
   const reasons = new Array(n);
@@ -339,6 +339,12 @@ function finish(s, now, tool, ns, args, same, effect, m, c, returns, err) {
   if (revoking !== null) { s.revoked = revoking; s.revokedReason = revoking.reason; }
   const allowed = effect === "allow";
   record(s, now, tool, ns, args, same, allowed, effect === "deny", allowed ? c.labels : null, allowed ? returns : null);
+  if (effect === "ask") {
+    // The grants a person's approval gives: those of the allow rules that grant and matched.
+    let onApproval = EMPTY;
+    if (granting !== null) for (let i = 0; i < granting.length; i++) onApproval = mergeGrants(onApproval, granting[i].grants);
+    return { decision: effect, rules, reasons, locations, grants: EMPTY, grantsOnApproval: onApproval, revoked: revoking !== null, errors: err ?? EMPTY };
+  }
   return { decision: effect, rules, reasons, locations, grants: allowed ? grants : EMPTY, revoked: revoking !== null, errors: err ?? EMPTY };
 }
 
@@ -405,7 +411,13 @@ function validateCommon(req) {
         if (rule.revoke && rule.clauses.some((c) => readsUser(c.atom))) lines.push(`  { const v = ${conditionJs(rule, tool, "2")}; if (v) (m ??= []).push(v === 2 ? ${constant}_failed : ${constant}); }`);
         else lines.push(`  if (${conditionJs(rule, tool)}) (m ??= []).push(${constant});`);
       }
-      if (groups[effect].length > 0) lines.push(`  if (m !== null) return finish(s, now, ${name}, ${ns}, g, same, ${s(effect)}, m, c, RET_${tool.index}, err);`);
+      // An ask also evaluates the allow rules that grant: what it gives once a person approves.
+      const granting = effect === "ask" ? groups.allow.filter((r) => r.grant) : [];
+      if (granting.length > 0) {
+        lines.push(`  if (m !== null) {`, `    let ga = null;`);
+        for (const rule of granting) lines.push(`    if (${conditionJs(rule, tool)}) (ga ??= []).push(${ruleConst(rule)}_${tool.index});`);
+        lines.push(`    return finish(s, now, ${name}, ${ns}, g, same, "ask", m, c, RET_${tool.index}, err, ga);`, `  }`);
+      } else if (groups[effect].length > 0) lines.push(`  if (m !== null) return finish(s, now, ${name}, ${ns}, g, same, ${s(effect)}, m, c, RET_${tool.index}, err);`);
     }
     lines.push(`  record(s, now, ${name}, ${ns}, g, same, false, true, null, null);`);
     lines.push(`  return { decision: "deny", rules: EMPTY, reasons: [${s(`no rule allows ${tool.name}`)}], locations: EMPTY, grants: EMPTY, revoked: false, errors: err ?? EMPTY };`);

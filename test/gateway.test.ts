@@ -2,6 +2,7 @@ import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compile, type Decision, type Request } from "../src/index.js";
 import { expectGolden } from "./goldens/golden.js";
@@ -45,13 +46,13 @@ describe("samples/gateway", () => {
 
   it("writes a decision log that `policyc test` replays with every line a passing case", () => {
     const lines = logLines();
-    expect(lines).toHaveLength(16);
+    expect(lines).toHaveLength(18);
     // Each with the time the gateway stamped on the request before deciding it (or on the approval when it came).
     expect(lines.filter((l) => typeof l["time"] !== "string")).toEqual([]);
     const replay = bin(["test", FINANCE, "--replay", log]);
     expect(replay.stderr).toBe("");
     expect(replay.code, replay.stdout).toBe(0);
-    expect(replay.stdout).toBe(`16 lines replayed from 1 file\n16 passed, 0 failed\n`);
+    expect(replay.stdout).toBe(`18 lines replayed from 1 file\n18 passed, 0 failed\n`);
   });
 
   it("logs each decision's grants and revocation, which the replay compares: a log changed to grant more or not to revoke fails", () => {
@@ -115,20 +116,23 @@ describe("samples/gateway", () => {
     expect(approval).not.toHaveProperty("decision");
     expect((approvedAt as string) > (meanwhile["time"] as string) && (meanwhile["time"] as string) >= (askedAt as string)).toBe(true);
     // The retried payment was decided while the controller decided: a repeat. The controller
-    // declined, so the engine was told nothing and the log has no approval line for it.
+    // declined, so the engine was told nothing and the log has no approval line for it. The
+    // next large payment the controller approved: an approval line.
     const payRun = logLines().filter((l) => l["session"] === "fa-pay-run");
     expect(payRun.map((l) => [l["tool"], l["event"] ?? l["decision"], l["rules"]])).toEqual([
       ["invoices.list", "allow", ["finance-read"]],
-      ["payments.send", "allow", ["payment-small"]],
+      ["payments.send", "allow", ["payment-by-clerk"]],
       ["payments.send", "ask", ["payment-large-asks"]],
       ["payments.send", "deny", ["duplicate-payment"]],
       ["payments.send", "deny", []],
+      ["payments.send", "ask", ["payment-large-asks"]],
+      ["payments.send", "approval", undefined],
     ]);
   });
 
   it("with the approval on the ask's line instead, the call decided meanwhile would not replay", () => {
     const lines = logLines();
-    const approvalAt = lines.findIndex((l) => l["event"] === "approval");
+    const approvalAt = lines.findIndex((l) => l["event"] === "approval" && l["tool"] === "payee.create");
     const askAt = lines.findIndex((l) => l["tool"] === "payee.create" && l["decision"] === "ask");
     const moved = lines.filter((_, i) => i !== approvalAt).map((l, i) => (i === askAt ? { ...l, approved: true } : l));
     const file = join(work, "approval-at-the-ask.jsonl");
@@ -210,5 +214,57 @@ describe("an approval that comes after later calls of its session", () => {
     expect(between.rules).toEqual(["duplicate-payment"]);
     expect(await replay([line(retry, between), line(ask, asked, true), line(status, later)])).toEqual({ code: 1, failedLines: [1, 2] });
     expect(await replay([line(ask, asked), line(retry, between), approvalLine(approval, true), line(status, later)])).toEqual({ code: 0, failedLines: [] });
+  });
+});
+
+describe("guard() for an ask", () => {
+  // An ask a person approves: they are shown its errors as well as its reasons, and the call
+  // goes ahead with the credentials the ask carries for approval (grantsOnApproval).
+  const engine = compile([
+    {
+      path: "mail.policy",
+      text: [
+        "tool email.send { args { to: list<string> } }",
+        "policy mail {",
+        '  @name("mail") allow email.send grant "mail:send" for 5m',
+        '  @name("partner-mail") ask email.send when any(r in args.to: email.domain(r) == "partner.example") reason "mail to our partner needs a person\'s approval"',
+        "}",
+      ].join("\n"),
+    },
+  ]);
+
+  async function approveOne(to: string[]): Promise<{ shown: unknown[]; credentials: { scope: string; expiresAt: string }[][]; printed: string[] }> {
+    // By its URL: the sample is plain JavaScript, with no types to check it against.
+    const { createGateway } = (await import(pathToFileURL(join(ROOT, "samples", "gateway", "gateway.mjs")).href)) as { createGateway: (options: Record<string, unknown>) => { open: (id: string, who: Record<string, unknown>) => void; guard: (call: Record<string, unknown>) => Promise<unknown> } };
+    const shown: unknown[] = [];
+    const credentials: { scope: string; expiresAt: string }[][] = [];
+    const printed: string[] = [];
+    const gateway = createGateway({
+      engine,
+      logFile: join(work, "ask-log.jsonl"),
+      person: async (_request: unknown, what: unknown) => (shown.push(what), { who: "the reviewer", approved: true }),
+      tools: { call: async (_tool: string, _args: unknown, given: { scope: string; expiresAt: string }[]) => (credentials.push(given), "sent (fake)") },
+      resolveContext: () => ({}),
+      print: (line: string) => printed.push(line),
+    });
+    gateway.open("s", {});
+    await gateway.guard({ session: "s", tool: "email.send", args: { to } });
+    return { shown, credentials, printed };
+  }
+
+  it("mints the ask's grantsOnApproval once the person approves, and passes them to the tool", async () => {
+    const { shown, credentials, printed } = await approveOne(["bob@partner.example"]);
+    expect(shown).toEqual([{ reasons: ["mail to our partner needs a person's approval"], errors: [] }]);
+    expect(credentials.map((given) => given.map((c) => c.scope))).toEqual([["mail:send"]]);
+    expect(printed[0]).toMatch(/→ ask \(partner-mail\): waiting for a person$/);
+    expect(printed[1]).toMatch(/→ the reviewer approved \(logged as an approval line\); mail:send credential until \d\d:\d\d:\d\dZ \(fake token FAKE-[0-9a-f]{8}\); sent \(fake\)$/);
+  });
+
+  it("shows the person the errors of an ask rule that matched because its condition failed, not only its reason", async () => {
+    // Two addresses in one string: email.domain refuses it, so the partner ask matches (fails closed).
+    const { shown, printed } = await approveOne(["eve@evil.example, bob@partner.example"]);
+    const errors = ['partner-mail: email.domain: "eve@evil.example, bob@partner.example" is not a single plain e-mail address'];
+    expect(shown).toEqual([{ reasons: ["mail to our partner needs a person's approval"], errors }]);
+    expect(printed[0]).toMatch(/→ ask \(partner-mail\): waiting for a person; shown the errors too: partner-mail: email\.domain: /);
   });
 });

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 // The enforcement point imports only the runtime: no parser, checker or compiler.
 import { loadBundle } from "policyc/runtime";
 
@@ -22,7 +22,7 @@ const POLICYC = fileURLToPath(new URL("../../bin/policyc.js", import.meta.url));
  * the agent is, for whom it acts, the task's intent) and what it knows about the call (the
  * labels of its data, the payee it resolved): the agent only names the tool and its arguments.
  */
-function createGateway({ engine, logFile, person, tools, resolveContext, print }) {
+export function createGateway({ engine, logFile, person, tools, resolveContext, print }) {
   const sessions = new Map();
 
   function open(id, { agent, user, intent }) {
@@ -65,17 +65,18 @@ function createGateway({ engine, logFile, person, tools, resolveContext, print }
     writeLog({ ...request, decision: decision.decision, rules: decision.rules, grants: decision.grants, revoked: decision.revoked, reasons: decision.reasons });
 
     if (decision.decision === "allow") {
-      const credentials = decision.grants.map((grant) => mint(grant, request.time));
-      session.credentials.push(...credentials);
+      const { credentials, granted } = grant(session, decision.grants, request.time);
       const result = await tools.call(tool, args ?? {}, credentials);
-      const granted = credentials.map((c) => `; ${c.scope} credential until ${c.expiresAt.slice(11, 19)}Z (fake token ${c.token})`).join("");
       print(`${shown} → allow${rules}${granted}; ${result}`);
       return { result };
     }
 
     if (decision.decision === "ask") {
-      print(`${shown} → ask${rules}: waiting for a person`);
-      const answer = await person(request, decision.reasons);
+      // The person sees the errors as well as the reasons: an ask rule whose condition could not
+      // be evaluated matches (it fails closed), so its reason alone may not describe the call.
+      const errors = decision.errors.length > 0 ? `; shown the errors too: ${decision.errors.join("; ")}` : "";
+      print(`${shown} → ask${rules}: waiting for a person${errors}`);
+      const answer = await person(request, { reasons: decision.reasons, errors: decision.errors });
       if (!answer.approved) {
         // The engine is told nothing: the call did not happen, and the log has nothing to add.
         print(`${shown} → ${answer.who} declined; told the agent: ${decision.reasons.join("; ")}`);
@@ -92,8 +93,11 @@ function createGateway({ engine, logFile, person, tools, resolveContext, print }
         print(`${shown} → ${answer.who} approved, too late: the engine refused the approval (the session expired or was revoked)`);
         return { declined: ["the approval came too late"] };
       }
-      const result = await tools.call(tool, args ?? {}, []);
-      print(`${shown} → ${answer.who} approved (logged as an approval line); ${result}`);
+      // Only now, approved, does the call get the credentials the ask carries: those of the allow
+      // rules that matched it, which nothing may mint before a person approves.
+      const { credentials, granted } = grant(session, decision.grantsOnApproval, approval.time);
+      const result = await tools.call(tool, args ?? {}, credentials);
+      print(`${shown} → ${answer.who} approved (logged as an approval line)${granted}; ${result}`);
       return { result };
     }
 
@@ -107,6 +111,14 @@ function createGateway({ engine, logFile, person, tools, resolveContext, print }
     }
     print(`${shown} → deny${rules}: told the agent: ${decision.reasons.join("; ")}`);
     return { denied: decision.reasons };
+  }
+
+  /** Mints a credential per grant for a call of the session (a revocation voids them), and says what it minted. */
+  function grant(session, grants, time) {
+    const credentials = grants.map((g) => mint(g, time));
+    session.credentials.push(...credentials);
+    const granted = credentials.map((c) => `; ${c.scope} credential until ${c.expiresAt.slice(11, 19)}Z (fake token ${c.token})`).join("");
+    return { credentials, granted };
   }
 
   /**
@@ -166,13 +178,18 @@ const tools = {
   },
 };
 
-/** People who answer the gateway's questions, each after a while: the agents go on meanwhile. */
+/**
+ * People who answer the gateway's questions (by session, tool and, for payments, invoice), each
+ * after a while: the agents go on meanwhile. A real one is shown the decision's reasons and errors.
+ */
 const ANSWERS = {
-  "fa-pay-run/payments.send": { who: "the controller", approved: false, afterMs: 10 },
+  "fa-pay-run/payments.send/INV-CL-7731": { who: "the controller", approved: false, afterMs: 10 },
+  "fa-pay-run/payments.send/INV-CL-7740": { who: "the controller", approved: true, afterMs: 10 },
   "fa-onboard/payee.create": { who: "the AP lead", approved: true, afterMs: 200 },
 };
 async function person(request) {
-  const answer = ANSWERS[`${request.session}/${request.tool}`] ?? { who: "nobody", approved: false, afterMs: 0 };
+  const key = `${request.session}/${request.tool}`;
+  const answer = ANSWERS[`${key}/${request.args?.invoice_id}`] ?? ANSWERS[key] ?? { who: "nobody", approved: false, afterMs: 0 };
   await new Promise((resolve) => setTimeout(resolve, answer.afterMs));
   return answer;
 }
@@ -196,6 +213,9 @@ const SESSIONS = [
       ],
       // The agent writes the amount as text: an invalid request.
       { tool: "payments.send", args: { payee_id: "V-2210", invoice_id: "INV-CL-7731", amount_cents: "3120.00", currency: "USD", rail: "ach" } },
+      // Another large payment, which the controller approves: it goes ahead with the
+      // payments:write credential the ask carries for approval.
+      { tool: "payments.send", args: { payee_id: "V-2210", invoice_id: "INV-CL-7740", amount_cents: 240000, currency: "USD", rail: "ach" } },
     ],
   },
   {
@@ -242,27 +262,32 @@ async function runAgent(gateway, { id, steps }) {
 
 // ---- Main: build the bundle (as CI would), load it, run the agents, report. ----
 
-const logArg = process.argv.indexOf("--log");
-if (logArg >= 0 && process.argv[logArg + 1] === undefined) {
-  console.error("usage: node samples/gateway/gateway.mjs [--log FILE]");
-  process.exit(2);
-}
-const work = mkdtempSync(join(tmpdir(), "policyc-gateway-"));
-const logFile = logArg >= 0 ? process.argv[logArg + 1] : join(work, "decisions.jsonl");
-const bundleFile = join(work, "finance.bundle.json");
-const build = spawnSync(process.execPath, [POLICYC, "build", POLICY, "-o", bundleFile], { encoding: "utf8" });
-if (build.status !== 0) {
-  console.error(build.stderr);
-  process.exit(1);
-}
-const engine = loadBundle(JSON.parse(readFileSync(bundleFile, "utf8")));
-console.log(`built and loaded a bundle of ${relative(process.cwd(), POLICY) || "."}: ${engine.rules.length} rules`);
-writeFileSync(logFile, "");
-const gateway = createGateway({ engine, logFile, person, tools, resolveContext, print: (line) => console.log(line) });
-for (const session of SESSIONS) gateway.open(session.id, session.who);
-await Promise.all(SESSIONS.map((session) => runAgent(gateway, session)));
+// Run as a program; imported (as test/gateway.test.ts does, for createGateway), it runs nothing.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
 
-const lines = readFileSync(logFile, "utf8").split("\n").filter((line) => line !== "").length;
-console.log(`decision log: ${logFile} (${lines} lines)`);
-console.log(`replay it:    npx policyc test ${relative(process.cwd(), POLICY) || "."} --replay ${logFile}`);
-if (logArg >= 0) rmSync(work, { recursive: true, force: true });
+async function main() {
+  const logArg = process.argv.indexOf("--log");
+  if (logArg >= 0 && process.argv[logArg + 1] === undefined) {
+    console.error("usage: node samples/gateway/gateway.mjs [--log FILE]");
+    process.exit(2);
+  }
+  const work = mkdtempSync(join(tmpdir(), "policyc-gateway-"));
+  const logFile = logArg >= 0 ? process.argv[logArg + 1] : join(work, "decisions.jsonl");
+  const bundleFile = join(work, "finance.bundle.json");
+  const build = spawnSync(process.execPath, [POLICYC, "build", POLICY, "-o", bundleFile], { encoding: "utf8" });
+  if (build.status !== 0) {
+    console.error(build.stderr);
+    process.exit(1);
+  }
+  const engine = loadBundle(JSON.parse(readFileSync(bundleFile, "utf8")));
+  console.log(`built and loaded a bundle of ${relative(process.cwd(), POLICY) || "."}: ${engine.rules.length} rules`);
+  writeFileSync(logFile, "");
+  const gateway = createGateway({ engine, logFile, person, tools, resolveContext, print: (line) => console.log(line) });
+  for (const session of SESSIONS) gateway.open(session.id, session.who);
+  await Promise.all(SESSIONS.map((session) => runAgent(gateway, session)));
+
+  const lines = readFileSync(logFile, "utf8").split("\n").filter((line) => line !== "").length;
+  console.log(`decision log: ${logFile} (${lines} lines)`);
+  console.log(`replay it:    npx policyc test ${relative(process.cwd(), POLICY) || "."} --replay ${logFile}`);
+  if (logArg >= 0) rmSync(work, { recursive: true, force: true });
+}

@@ -4,7 +4,7 @@ import type { Io } from "./io.js";
 import { bundlePathOf, loadPolicy } from "./loadEngine.js";
 import { reportDiagnostics } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
-import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings, type DecisionChange } from "../testing/diff.js";
+import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings, grantsOf, type DecisionChange } from "../testing/diff.js";
 import type { Decision } from "../runtime/decision.js";
 import { grantsText } from "../testing/grants.js";
 import { printable } from "../diagnostics/printable.js";
@@ -102,7 +102,7 @@ function whatChanged(change: DecisionChange): string {
     case "effect":
       return reason;
     case "grants": {
-      return `grants ${grantsText(before.grants)} → ${grantsText(after.grants)}`;
+      return `grants${after.decision === "ask" ? " on approval" : ""} ${grantsText(grantsOf(before))} → ${grantsText(grantsOf(after))}`;
     }
     case "revoke":
       return `the session is ${after.revoked ? "now" : "no longer"} revoked: ${reason}`;

@@ -105,7 +105,7 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
     ...checks,
     ...ruleFunctions,
     ...toolFunctions,
-    `return new Map([\n${plan.tools.map((entry, index) => `  [${JSON.stringify(entry.tool)}, { decide: t${index}, fits: q${index}${session.repeats ? `, sameArgs: ${sameArgs[index]}` : ""}${masks[index] ? `, maskRules: ${JSON.stringify(masks[index])}` : ""} }]`).join(",\n")}\n]);`,
+    `return new Map([\n${plan.tools.map((entry, index) => `  [${JSON.stringify(entry.tool)}, { decide: t${index}, fits: q${index}${session.repeats ? `, sameArgs: ${sameArgs[index]}` : ""}${masks[index] ? `, maskRules: ${JSON.stringify(masks[index])}` : ""}${grantingAllows(entry, rules)} }]`).join(",\n")}\n]);`,
     "",
   ].join("\n");
 }
@@ -117,6 +117,17 @@ const MAX_MASKED_RULES = 30;
 function maskRules(entry: ToolRules): number[] | null {
   const ordered = [...entry.deny, ...entry.ask, ...entry.allow];
   return ordered.length <= MAX_MASKED_RULES ? ordered : null;
+}
+
+/**
+ * `, onApproval: [[index, r<index>], …]`: the tool's allow rules that grant, with their rule
+ * functions, when the tool can also be answered `ask`. The engine runs them only for an ask
+ * (the tool's dispatcher stops at the ask rules), for the grants a person's approval gives.
+ */
+function grantingAllows(entry: ToolRules, rules: readonly RuleInfo[]): string {
+  if (entry.ask.length === 0) return "";
+  const granting = entry.allow.filter((index) => rules[index]!.grants.length > 0);
+  return granting.length === 0 ? "" : `, onApproval: [${granting.map((index) => `[${index}, r${index}]`).join(", ")}]`;
 }
 
 class JsEmitter {

@@ -21,20 +21,45 @@ export interface Grant {
 
 export type Effect = "allow" | "ask" | "deny";
 
-/** The answer for one request. `rules` and `reasons` are parallel; `locations` too. */
-export interface Decision {
+/**
+ * The answer for one request. `rules` and `reasons` are parallel; `locations` too. An `ask`
+ * carries `grantsOnApproval` besides (narrow on `decision === "ask"` to read it).
+ */
+export type Decision = SettledDecision | AskDecision;
+
+/** What every decision has. */
+export interface DecisionFields {
   readonly decision: Effect;
   /** Ids of every matched rule of the winning effect (none for a default deny or an invalid request). */
   readonly rules: readonly string[];
   readonly reasons: readonly string[];
   /** `file:line:col` of each rule in `rules`. */
   readonly locations: readonly string[];
+  /** The credentials to mint for the call: only an `allow` has any. */
   readonly grants: readonly Grant[];
   /** True when the session is revoked (by this decision or an earlier one). */
   readonly revoked: boolean;
   /**
    * Validation and evaluation errors. An `allow` may carry errors of allow rules that failed
-   * (and so did not match) when another allow rule matched.
+   * (and so did not match) when another allow rule matched; an `ask` those of the rules that
+   * made it ask (an ask rule that failed matches: show these to whoever approves) and of the
+   * granting allow rules that failed (and so give nothing on approval).
    */
   readonly errors: readonly string[];
+}
+
+/** An `allow` or a `deny`. */
+export interface SettledDecision extends DecisionFields {
+  readonly decision: "allow" | "deny";
+}
+
+/** An `ask`: a person decides, and the call goes ahead only once they approve (`Engine.approved`). */
+export interface AskDecision extends DecisionFields {
+  readonly decision: "ask";
+  /**
+   * The credentials to mint if a person approves the call: the grants of the `allow` rules that
+   * matched the same request (each scope once, with its shortest lifetime). Empty when none did.
+   * Nothing may be minted before the approval.
+   */
+  readonly grantsOnApproval: readonly Grant[];
 }

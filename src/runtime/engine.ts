@@ -114,6 +114,20 @@ interface GeneratedTool {
   readonly sameArgs?: (previous: unknown, current: unknown, shape: ValueShape) => boolean;
   /** Present when `decide` reports a bit mask: the rule index of each bit. */
   readonly maskRules?: readonly number[];
+  /**
+   * Present when the tool has ask rules and allow rules that grant: those allow rules, as rule
+   * index and rule function (bundles of older compilers lack it: their asks grant nothing on approval).
+   */
+  readonly onApproval?: readonly (readonly [number, (c: EvalContext) => boolean])[];
+}
+
+/** An allow rule that grants, run for an ask: its grants are what approving the call gives. */
+interface GrantingAllow {
+  readonly index: number;
+  /** Its bit, for a tool that reports masks. */
+  readonly bit: number;
+  /** Its condition, failing closed (an error is reported and the rule does not match). */
+  readonly matches: (c: EvalContext) => boolean;
 }
 
 export interface ToolEntry {
@@ -137,6 +151,10 @@ export interface ToolEntry {
   /** For a tool that reports masks: the rule index of each bit, and the shared decisions by mask. */
   readonly maskRules: readonly number[] | undefined;
   readonly byMask: Map<number, SharedDecision>;
+  /** The allow rules that grant, when the tool has ask rules too (else undefined: nothing to run for an ask). */
+  readonly onApproval: readonly GrantingAllow[] | undefined;
+  /** For a tool that reports masks: the bits of its ask rules. */
+  readonly askBits: number;
 }
 
 type SharedDecision = { decision: Decision; revoking: RuleInfo | undefined };
@@ -149,8 +167,10 @@ interface SharedDecisions {
 /** Freezes a decision deeply, so a shared one cannot be changed by whoever receives it. */
 function freezeDecision(decision: Decision): Decision {
   for (const list of [decision.rules, decision.reasons, decision.locations, decision.errors]) Object.freeze(list);
-  for (const grant of decision.grants) Object.freeze(grant);
-  Object.freeze(decision.grants);
+  for (const grants of decision.decision === "ask" ? [decision.grants, decision.grantsOnApproval] : [decision.grants]) {
+    for (const grant of grants) Object.freeze(grant);
+    Object.freeze(grants);
+  }
   return Object.freeze(decision);
 }
 
@@ -230,13 +250,17 @@ export class Engine {
     this.intents = new Set(Object.keys(policy.schema.intents));
     const generated = instantiate(policy);
     for (const [ordinal, [name, tool]] of Object.entries(policy.schema.tools).entries()) {
+      const maskRules = generated.get(name)?.maskRules;
+      const bitOf = (index: number): number => (maskRules === undefined ? 0 : 2 ** maskRules.indexOf(index));
       this.tools.set(name, {
         ordinal,
         decide: generated.get(name)?.decide ?? (() => null),
         fits: generated.get(name)?.fits ?? (() => false),
         sameArgs: sameArgsFor(generated.get(name)?.sameArgs, shapeOfFields(policy.schema, tool.args)),
-        maskRules: generated.get(name)?.maskRules,
+        maskRules,
         byMask: new Map(),
+        onApproval: generated.get(name)?.onApproval?.map(([index, matches]) => ({ index, bit: bitOf(index), matches })),
+        askBits: (maskRules ?? []).filter((index) => this.rules[index]!.effect === "ask").reduce((bits, index) => bits | bitOf(index), 0),
         validateArgs: factory.forFields(tool.args, `${name} args`),
         requiredArgs: Object.entries(tool.args).filter(([, f]) => !f.optional).map(([arg]) => arg),
         returns: tool.returns,
@@ -258,8 +282,9 @@ export class Engine {
    * Tells the engine that a call it answered `ask` for went ahead, a person having approved it:
    * the tool and its data join the session as an allowed call's do (`session.tools`,
    * `session.called`, and `session.labels` from its `context.labels` and the tool's `returns`),
-   * so what it returned taints what the session does next. It is not another attempt. Only a
-   * call the session was answered `ask` for can be approved (also after later attempts: a person
+   * so what it returned taints what the session does next, and the enforcement point mints the
+   * ask decision's `grantsOnApproval` for the call once this returns true. It is not another
+   * attempt. Only a call the session was answered `ask` for can be approved (also after later attempts: a person
    * may take a while), and once. Returns false, changing nothing, otherwise: for a tool not
    * awaiting approval, an invalid request, or a session that is unknown, expired or revoked.
    * On an engine whose sessions a reload took over (`sessionsFrom`), it approves on the engine
@@ -474,7 +499,26 @@ export class Engine {
       this.sessions.record(c.s, c.now, c.tool, entry.ordinal, c.same, c.args, false, true, undefined, undefined);
       return errors ? { ...entry.defaultDeny, errors } : entry.defaultDeny;
     }
+    if (entry.onApproval !== undefined) result = this.withGrantingAllows(result, entry.onApproval, c);
     return this.apply(typeof result === "number" ? this.decisionForMask(result, c) : this.decisionForRules(result, c), c);
+  }
+
+  /**
+   * For an ask, the matched rules and the tool's allow rules that grant and match too (the
+   * tool's dispatcher stops at the ask rules): buildDecision makes their grants the ask's
+   * `grantsOnApproval`. As matched rules, not grants, so a decision stays shared per combination.
+   * Only asks of tools with such rules pay for it. A failing allow rule does not match (fails
+   * closed) and its error is reported with the ask's: the approver learns why it gives nothing.
+   */
+  private withGrantingAllows(result: number[] | number, granting: readonly GrantingAllow[], c: EvalContext): number[] | number {
+    if (typeof result === "number") {
+      if ((result & c.entry.askBits) === 0) return result;
+      for (const rule of granting) if (rule.matches(c)) result |= rule.bit;
+      return result;
+    }
+    if (this.rules[result[0]!]!.effect !== "ask") return result;
+    for (const rule of granting) if (rule.matches(c)) result.push(rule.index);
+    return result;
   }
 
   /**
@@ -543,7 +587,10 @@ export class Engine {
     return decision;
   }
 
-  /** The decision for matched rules (all of one effect). */
+  /**
+   * The decision for matched rules: all of one effect, or an ask's rules followed by the allow
+   * rules that give it grants on approval (withGrantingAllows), which only give their grants.
+   */
   private buildDecision(matched: readonly number[], c: EvalContext, errors: string[] | undefined): SharedDecision {
     const { tool } = c;
     const effect = this.rules[matched[0]!]!.effect;
@@ -554,18 +601,20 @@ export class Engine {
     let revoking: RuleInfo | undefined;
     for (const index of matched) {
       const rule = this.rules[index]!;
+      if (rule.grants.length > 0) grants = mergeGrants(grants, rule.grants);
+      if (rule.effect !== effect) continue;
       rules.push(rule.id);
       reasons.push(rule.reason ?? defaultReason(rule.effect, rule.id, tool));
       locations.push(rule.location);
-      if (rule.grants.length > 0) grants = mergeGrants(grants, rule.grants);
       // Also when it matched because its condition failed (language.md §5: errors make a deny
       // match, and a matched deny … revoke revokes). Whatever failed — a URL the agent made
       // ambiguous, a flood past the window, or a user or intent the request lacks, which the
       // agent can make the rule reach or not through the rule's other terms — the rule revokes.
       if (rule.revoke && !revoking) revoking = rule;
     }
-    const allowed = effect === "allow";
-    return { decision: { decision: effect, rules, reasons, locations, grants: allowed && grants ? grants : EMPTY, revoked: revoking !== undefined, errors: errors ?? EMPTY }, revoking };
+    const revoked = revoking !== undefined;
+    if (effect === "ask") return { decision: { decision: effect, rules, reasons, locations, grants: EMPTY, grantsOnApproval: grants ?? EMPTY, revoked, errors: errors ?? EMPTY }, revoking };
+    return { decision: { decision: effect, rules, reasons, locations, grants: effect === "allow" && grants ? grants : EMPTY, revoked, errors: errors ?? EMPTY }, revoking };
   }
 
   /** Indices of the rules that target a tool, in source order (for explanations). */

@@ -1,5 +1,5 @@
 import { Engine } from "../runtime/engine.js";
-import type { Decision } from "../runtime/decision.js";
+import type { Decision, Grant } from "../runtime/decision.js";
 import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
 import { describeReadError, readRecordingBatches } from "./readRecording.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
@@ -11,8 +11,9 @@ import { sameGrants } from "./grants.js";
 
 /**
  * What of a decision changed, the first that applies. `effect`: allow, ask or deny. With the
- * same effect: `grants`, the credentials an allow hands out (compared as a set of scope and
- * lifetime: widening one is a loosening as real as deny→allow); `revoke`, whether the session is
+ * same effect: `grants`, the credentials an allow hands out, or an ask once a person approves it
+ * (`grantsOnApproval`), compared as a set of scope and lifetime: widening one is a loosening as
+ * real as deny→allow; `revoke`, whether the session is
  * revoked. Those change what the enforcement point does, so they are always reported.
  * `rules` (other rules decide) and `reason` (the same rules give other reasons) change only what
  * the decision log and the caller are told; they are reported when asked for, since a renamed
@@ -69,6 +70,26 @@ export function changedRules(before: CompiledPolicy, after: CompiledPolicy): Rea
 }
 
 /**
+ * Per tool, what changed an ask's grants on approval when its ask rules are the same on both
+ * sides: an allow rule that grants and targets the tool, defined differently in the two versions
+ * (`~id`), else one that only one version has (`+id`, `-id`). An ask does not name the allow
+ * rules that gave its grants, so this names the first such rule, not necessarily the only one.
+ */
+function approvalGrantCauses(before: CompiledPolicy, after: CompiledPolicy, redefinedRules: ReadonlySet<string>): ReadonlyMap<string, string> {
+  const granting = (policy: CompiledPolicy): RuleInfo[] => policy.rules.filter((r) => r.effect === "allow" && r.grants.length > 0);
+  const oldIds = new Set(before.rules.map((r) => r.id));
+  const newIds = new Set(after.rules.map((r) => r.id));
+  const candidates = [
+    ...granting(after).filter((r) => redefinedRules.has(r.id)).map((r) => [`~${r.id}`, r] as const),
+    ...granting(after).filter((r) => !oldIds.has(r.id)).map((r) => [`+${r.id}`, r] as const),
+    ...granting(before).filter((r) => !newIds.has(r.id)).map((r) => [`-${r.id}`, r] as const),
+  ];
+  const causes = new Map<string, string>();
+  for (const [cause, rule] of candidates) for (const tool of rule.tools) if (!causes.has(tool)) causes.set(tool, cause);
+  return causes;
+}
+
+/**
  * The cause of a change. A request one version refuses as invalid (its schema changed) is
  * that; a rule defined differently in the two versions that decided on either side is `~id`.
  * Otherwise a stricter answer comes from a rule that now decides (`allow→deny`: the new deny; a
@@ -76,7 +97,7 @@ export function changedRules(before: CompiledPolicy, after: CompiledPolicy): Rea
  * (other grants, other rules), from a rule that no longer does (`deny→allow`: the old deny, not
  * the allow it used to override), else from one that now does.
  */
-function causeOf(before: Decision, after: Decision, redefinedRules: ReadonlySet<string>): string {
+function causeOf(before: Decision, after: Decision, redefinedRules: ReadonlySet<string>, approvalGrantCause: string | undefined): string {
   if (refusedAsInvalid(after)) return "invalid request in NEW";
   if (refusedAsInvalid(before)) return "invalid request in OLD";
   const redefined = [...after.rules, ...before.rules].find((id) => redefinedRules.has(id));
@@ -88,13 +109,13 @@ function causeOf(before: Decision, after: Decision, redefinedRules: ReadonlySet<
   // A deny that now revokes the session is stricter than the deny it was.
   const stricter = STRICTNESS[after.decision] > STRICTNESS[before.decision] || (after.revoked && !before.revoked);
   const cause = stricter ? (added[0] ?? removed[0]) : (removed[0] ?? added[0]);
-  return cause ?? (after.rules.length === 0 ? "default deny" : "(same rules)");
+  return cause ?? approvalGrantCause ?? (after.rules.length === 0 ? "default deny" : "(same rules)");
 }
 
 /** What changed between the two decisions of a request; undefined when nothing reported did. */
 function changedPart(before: Decision, after: Decision, ruleChanges: boolean): ChangedPart | undefined {
   if (before.decision !== after.decision) return "effect";
-  if (!sameGrants(before.grants, after.grants)) return "grants";
+  if (!sameGrants(grantsOf(before), grantsOf(after))) return "grants";
   if (before.revoked !== after.revoked) return "revoke";
   if (!ruleChanges) return undefined;
   // As sets: moving a rule within its file (which reorders a decision's rules) changes nothing.
@@ -102,6 +123,11 @@ function changedPart(before: Decision, after: Decision, ruleChanges: boolean): C
   if (asSet(before.rules) !== asSet(after.rules)) return "rules";
   if (asSet(before.reasons) !== asSet(after.reasons)) return "reason";
   return undefined;
+}
+
+/** The credentials a decision gives the call: an allow's at once, an ask's once a person approves it. */
+export function grantsOf(decision: Decision): readonly Grant[] {
+  return decision.decision === "ask" ? decision.grantsOnApproval : decision.grants;
 }
 
 /** `allow→deny`; with the same effect, what changed too: `allow→allow (grants)`. */
@@ -148,6 +174,7 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
   const filter = options.partition === undefined ? undefined : shareFilter(options.partition);
   const max = options.maxExamplesPerCause ?? DEFAULT_EXAMPLES_PER_CAUSE;
   const redefined = changedRules(before, after);
+  const approvalCauses = approvalGrantCauses(before, after, redefined);
   const oldEngine = new Engine(before, engineOptions(options));
   const newEngine = new Engine(after, engineOptions(options));
   const changes: DecisionChange[] = [];
@@ -183,14 +210,15 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
         const changed = changedPart(a, b, options.ruleChanges ?? false);
         if (changed === undefined) continue;
         const direction = directionOf(a, b, changed);
-        const cause = causeOf(a, b, redefined);
+        const tool = entry.request["tool"] as string;
+        const cause = causeOf(a, b, redefined, changed === "grants" && b.decision === "ask" ? approvalCauses.get(tool) : undefined);
         const byDirection = counts.get(cause) ?? new Map<string, number>();
         counts.set(cause, byDirection);
         byDirection.set(direction, (byDirection.get(direction) ?? 0) + 1);
         const examples = kept.get(cause) ?? 0;
         if (examples < max) {
           kept.set(cause, examples + 1);
-          changes.push({ file, line: entry.line, session: entry.request["session"] as string, tool: entry.request["tool"] as string, before: a, after: b, changed, direction, cause });
+          changes.push({ file, line: entry.line, session: entry.request["session"] as string, tool, before: a, after: b, changed, direction, cause });
         }
       }
     }

@@ -142,7 +142,7 @@ function repeatedItem(items: readonly string[] | undefined): string | undefined 
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 /** The fields a line may have: the recording's own, and the rest of a decision an enforcement point logs with it. */
-const KNOWN_FIELDS: ReadonlySet<string> = new Set([...Object.keys(recordingLineSchema.properties), "reasons", "errors", "locations"]);
+const KNOWN_FIELDS: ReadonlySet<string> = new Set([...Object.keys(recordingLineSchema.properties), "reasons", "grantsOnApproval", "errors", "locations"]);
 /** What a line may expect of its decision: every field of it compared (an approval line has none of them). */
 const EXPECTATION_FIELDS = ["decision", "rules", "reason", "grants", "revoked"] as const;
 

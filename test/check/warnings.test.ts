@@ -44,12 +44,21 @@ describe("PC501 allow overridden by an unconditional deny or ask", () => {
     expect(result.diagnostics.map((d) => [d.code, d.span!.file.path])).toEqual([["PC501", "a.policy"]]);
   });
 
-  it("by an unconditional `ask`: ask wins over allow, so the allow and its grants never take effect", () => {
-    const found = rules('allow kb.search grant "kb:read" for 5m', "ask kb.*");
+  it("by an unconditional `ask`: ask wins over allow, so an allow that grants nothing never takes effect", () => {
+    const found = rules("allow kb.search when agent.attested", "ask kb.*");
     expect(codesAndLines(found)).toEqual([["PC501", 2]]);
     expect(found[0]!.message).toBe("this `allow` never takes effect: `p/2` is an unconditional `ask` for `kb.search`");
     expect(found[0]!.help).toBe("`p/2` is at t.policy:3; ask wins over allow");
     expect(codesAndLines(rules("allow kb.search", "ask * when true"))).toEqual([["PC501", 2]]);
+  });
+
+  it("not for an allow that grants, where only asks override it: an approved call gets its grants", () => {
+    expect(rules('allow kb.search grant "kb:read" for 5m', "ask kb.*")).toEqual([]);
+    expect(rules('allow kb.search, crm.lookup grant "read" for 5m', "ask kb.search", "deny crm.lookup")).toEqual([]);
+    // Denied unconditionally, it never grants anything.
+    const denied = rules('allow kb.search, crm.lookup grant "read" for 5m', "ask kb.search", "deny kb.search", "deny crm.lookup");
+    expect(codesAndLines(denied)).toEqual([["PC501", 2]]);
+    expect(denied[0]!.message).toBe("this `allow` never takes effect: every tool it targets has an unconditional `deny` (`p/4`, `p/3`)");
   });
 
   it("when the tools are overridden by several rules, it names them; a deny is named before an ask", () => {

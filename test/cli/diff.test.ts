@@ -127,6 +127,37 @@ describe("policyc diff: changes that keep the effect", () => {
     expect(added.stdout).toContain("allow→allow (grants)  email.send (session s1)  grants none → mail:send for 5m\n");
   });
 
+  it("a change in what an ask grants on approval is a change of grants, caused by the allow rule that grants", async () => {
+    // Mail outside acme.com (lines 2 and 6) needs a person's approval, which gives mail-for-support's grant.
+    const asking = (name: string, grant: string, more = ""): string => {
+      const path = join(dir, `${name}.policy`);
+      const rules = `${mailRule}\n    ${grant}\n\n  @name("outside-asks")\n  ask email.send\n    when any(r in args.to: not (r like "*@acme.com"))${more}`;
+      writeFileSync(path, old.replace(mailRule, rules));
+      return path;
+    };
+    const before = asking("ask-base", 'grant "mail:send" for 5m');
+    const widened = await run(before, asking("ask-widened", 'grant "mail:*" for 24h'), "--exit-code");
+    expect(widened.code).toBe(1);
+    expect(widened.stdout).toBe(
+      [
+        "~mail-for-support  3 changes: allow→allow (grants) 1, ask→ask (grants) 2",
+        "  test/fixtures/replay/diff/calls.jsonl:2  ask→ask (grants)  email.send (session s1)  grants on approval mail:send for 5m → mail:* for 1d",
+        "  test/fixtures/replay/diff/calls.jsonl:3  allow→allow (grants)  email.send (session s1)  grants mail:send for 5m → mail:* for 1d",
+        "  test/fixtures/replay/diff/calls.jsonl:6  ask→ask (grants)  email.send (session s3)  grants on approval mail:send for 5m → mail:* for 1d",
+        "3 of 8 decisions change: allow→allow (grants) 1, ask→ask (grants) 2",
+        "",
+      ].join("\n"),
+    );
+    const report = JSON.parse((await run(before, asking("ask-widened", 'grant "mail:*" for 24h'), "--json")).stdout) as JsonDiff;
+    expect(report.byCause["~mail-for-support"]!.changes[0]).toMatchObject({ direction: "ask→ask (grants)", before: { decision: "ask", grants: [], grantsOnApproval: [{ scope: "mail:send", ttlSeconds: 300 }] }, after: { decision: "ask", grants: [], grantsOnApproval: [{ scope: "mail:*", ttlSeconds: 86_400 }] } });
+    // A new allow rule that grants: the asks it gives more on approval are its change too.
+    const audited = await run(before, asking("ask-audited", 'grant "mail:send" for 5m', '\n\n  @name("mail-audit")\n  allow email.send\n    grant "mail:audit" for 1m'));
+    expect(audited.stdout).toContain("  test/fixtures/replay/diff/calls.jsonl:2  ask→ask (grants)  email.send (session s1)  grants on approval mail:send for 5m → mail:send for 5m, mail:audit for 1m\n");
+    expect(audited.stdout.split("\n")[0]).toBe("+mail-audit  3 changes: allow→allow (grants) 1, ask→ask (grants) 2");
+    // The same grants on approval: no change.
+    expect(await run(before, asking("ask-same", 'grant "mail:send" for 5m'), "--exit-code")).toEqual({ code: 0, stdout: "0 of 8 decisions change\n", stderr: "" });
+  });
+
   it("grants are compared as a set: the same scopes in another order, or an unchanged policy, change nothing", async () => {
     const twoScopes = granting("grant-two", 'grant "mail:send", "mail:read" for 5m');
     const swapped = granting("grant-swapped", 'grant "mail:read", "mail:send" for 5m');

@@ -31,6 +31,8 @@ beforeAll(() => {
   write("history.jsonl", [LOOKUP, LEAK].map((r) => JSON.stringify(r)).join("\n") + "\n");
   write("no-intent.json", JSON.stringify(NO_INTENT));
   write("tests.policy", TESTS_POLICY);
+  write("warehouse.policy", WAREHOUSE_POLICY);
+  write("big-read.json", JSON.stringify(BIG_READ));
   write("broken.json", "{bad\n");
   write("pretty-broken.json", '{\n  "session": "s",\n  "tool": "kb.search",\n  "args": {"query": "x",}\n}\n');
   write("broken.jsonl", `${JSON.stringify(LOOKUP)}\nnot json\n`);
@@ -103,6 +105,19 @@ const TESTS_POLICY = [
   "}",
   "",
 ].join("\n");
+
+/** Reads are allowed with a short credential; big ones need a person's approval, which gives the same credential. */
+const WAREHOUSE_POLICY = [
+  "user { id: string }",
+  "tool sql.query { args { row_limit: int } }",
+  "policy w {",
+  '  @name("read") allow sql.query grant "warehouse:read" for 15m',
+  '  @name("analyst") allow sql.query when user.id.startsWith("an-") grant "warehouse:read", "warehouse:export" for 5m',
+  '  @name("big") ask sql.query when args.row_limit > 5000 reason "large pulls need approval"',
+  "}",
+  "",
+].join("\n");
+const BIG_READ = { session: "s1", time: "2026-01-01T10:00:00Z", tool: "sql.query", args: { row_limit: 6000 } };
 
 const LOOKUP_GOLDEN = [
   "allow crm.lookup (session s1)",
@@ -230,6 +245,51 @@ describe("policyc eval", () => {
       },
     ]);
     expect(explanation.rules.map((r) => r.id)).toEqual(["support/2", "pii-stays-inside", "rate", "loop", "off-intent", "risk-escalation"]);
+  });
+
+  it("an ask shows the grants a person's approval gives, and the errors of the allow rules that failed, in text and --json (golden)", async () => {
+    expect(await evaluate(["warehouse.policy", "--request", "big-read.json"])).toEqual({
+      code: 0,
+      stdout: [
+        "ask sql.query (session s1)",
+        "  by big (ask, warehouse.policy:6:16)",
+        "    reason: large pulls need approval",
+        "    `args.row_limit > 5000` was true (6000 > 5000)",
+        "  on approval, grant warehouse:read for 900s",
+        "  error: analyst: the request has no user",
+        "  also considered:",
+        "    read (allow) matched: no condition: it always matches",
+        '    analyst (allow) could not be evaluated: `user.id.startsWith("an-")` failed: the request has no user',
+        "",
+      ].join("\n"),
+      stderr: "",
+    });
+    const json = await evaluate(["warehouse.policy", "--request", "-", "--json"], JSON.stringify({ ...BIG_READ, user: { id: "an-1" } }));
+    expect(json.code).toBe(0);
+    const { explanation, ...decision } = JSON.parse(json.stdout) as { explanation: { rules: { id: string; matched: unknown }[] } };
+    expect(decision).toEqual({
+      decision: "ask",
+      rules: ["big"],
+      reasons: ["large pulls need approval"],
+      locations: ["warehouse.policy:6:16"],
+      grants: [],
+      grantsOnApproval: [
+        { scope: "warehouse:read", ttlSeconds: 300 },
+        { scope: "warehouse:export", ttlSeconds: 300 },
+      ],
+      revoked: false,
+      errors: [],
+    });
+    expect(Object.keys(decision)).toEqual(["decision", "rules", "reasons", "locations", "grants", "grantsOnApproval", "revoked", "errors"]);
+    expect(explanation.rules.map((r) => [r.id, r.matched])).toEqual([
+      ["read", true],
+      ["analyst", true],
+      ["big", true],
+    ]);
+    // A small read is allowed with the credential at once, and its decision has no grantsOnApproval.
+    const small = JSON.parse((await evaluate(["warehouse.policy", "--request", "-", "--json"], JSON.stringify({ ...BIG_READ, args: { row_limit: 10 } }))).stdout) as Record<string, unknown>;
+    expect(small).toMatchObject({ decision: "allow", grants: [{ scope: "warehouse:read", ttlSeconds: 900 }] });
+    expect(small).not.toHaveProperty("grantsOnApproval");
   });
 
   it("a signed bundle with --public-key (exit 0); unsigned or signed by another key (exit 2)", async () => {

@@ -22,7 +22,7 @@ import { SUPPORT_SOURCES, T0 } from "./fixtures.js";
  * matches (without revoking), an allow rule that errors does not; deny > ask > allow > default deny. The compiled
  * code stops at the first effect group that matched, so errors are predicted only from the
  * groups it evaluates: deny rules always, ask rules when no deny matched, allow rules when
- * neither did.
+ * neither did, and for an ask the allow rules that grant (their grants are its grantsOnApproval).
  */
 
 /** A policy using every expression form of the language (every IR node; a test below checks). */
@@ -46,7 +46,7 @@ policy rich {
   allow kb.search when args.query.lower().startsWith("how") or args.query.endsWith("?")
   deny kb.search when args has pattern and args.query like args.pattern reason "pattern"
   ask kb.search when args has limit and args.limit > 50 and args.limit <= 1000
-  @name("clearance") allow crm.lookup when agent.clearance >= medium and intent == support.reply grant "crm:read" for 5m
+  @name("clearance") allow crm.lookup when agent.clearance >= medium and (intent == support.reply or user.id == "u-1") grant "crm:read" for 5m
   deny email.send when any(r in args.to: email.domain(r) != "acme.com") and session.labels containsAny [pii, secret]
   deny email.send when args has cc and not all(c in args.cc: c like "*@acme.com")
   allow email.send when args.to.size() >= 1 and args.to.size() < 5 and user.roles contains "mailer" grant "mail", "crm:read" for 1m
@@ -82,6 +82,15 @@ interface Prediction {
   errorRules: string[];
   revoked: boolean;
   grants: Grant[];
+  /** An ask's: undefined for the other effects. */
+  grantsOnApproval?: Grant[];
+}
+
+/** The union of the rules' grants, each scope with its shortest lifetime. */
+function grantsOf(engine: Engine, ids: readonly string[]): Grant[] {
+  const grants = new Map<string, number>();
+  for (const id of ids) for (const g of engine.rule(id)!.grants) grants.set(g.scope, Math.min(g.ttlSeconds, grants.get(g.scope) ?? Infinity));
+  return [...grants].map(([scope, ttlSeconds]) => ({ scope, ttlSeconds }));
 }
 
 function predict(engine: Engine, explanation: Explanation): Prediction {
@@ -91,16 +100,14 @@ function predict(engine: Engine, explanation: Explanation): Prediction {
   const deny = byEffect("deny", (m) => m !== false);
   const ask = byEffect("ask", (m) => m !== false);
   const allow = byEffect("allow", (m) => m === true);
-  const errorRules = [...failed("deny"), ...(deny.length === 0 ? failed("ask") : []), ...(deny.length === 0 && ask.length === 0 ? failed("allow") : [])];
+  const granting = (id: string): boolean => engine.rule(id)!.grants.length > 0;
+  const allowsRun = deny.length > 0 ? [] : ask.length > 0 ? failed("allow").filter(granting) : failed("allow");
+  const errorRules = [...failed("deny"), ...(deny.length === 0 ? failed("ask") : []), ...allowsRun];
   // A deny … revoke rule revokes whether it matched or failed (language.md §5).
   const revoking = explanation.rules.filter((r) => r.effect === "deny" && r.matched !== false && engine.rule(r.id)!.revoke);
   if (deny.length > 0) return { decision: "deny", rules: deny, errorRules, revoked: revoking.length > 0, grants: [] };
-  if (ask.length > 0) return { decision: "ask", rules: ask, errorRules, revoked: false, grants: [] };
-  if (allow.length > 0) {
-    const grants = new Map<string, number>();
-    for (const id of allow) for (const g of engine.rule(id)!.grants) grants.set(g.scope, Math.min(g.ttlSeconds, grants.get(g.scope) ?? Infinity));
-    return { decision: "allow", rules: allow, errorRules, revoked: false, grants: [...grants].map(([scope, ttlSeconds]) => ({ scope, ttlSeconds })) };
-  }
+  if (ask.length > 0) return { decision: "ask", rules: ask, errorRules, revoked: false, grants: [], grantsOnApproval: grantsOf(engine, allow) };
+  if (allow.length > 0) return { decision: "allow", rules: allow, errorRules, revoked: false, grants: grantsOf(engine, allow) };
   return { decision: "deny", rules: [], errorRules, revoked: false, grants: [] };
 }
 
@@ -123,7 +130,9 @@ function compare(engine: Engine, requests: readonly unknown[]): void {
     expect(decision.rules, where).toEqual(expected.rules);
     expect(decision.revoked, where).toBe(expected.revoked);
     expect(decision.errors.map((e) => e.slice(0, e.indexOf(": "))), where).toEqual(expected.errorRules);
-    expect([...decision.grants].sort((a, b) => a.scope.localeCompare(b.scope)), where).toEqual(expected.grants.sort((a, b) => a.scope.localeCompare(b.scope)));
+    const sorted = (grants: readonly Grant[] | undefined): Grant[] | undefined => grants && [...grants].sort((a, b) => a.scope.localeCompare(b.scope));
+    expect(sorted(decision.grants), where).toEqual(sorted(expected.grants));
+    expect(sorted(decision.decision === "ask" ? decision.grantsOnApproval : undefined), where).toEqual(sorted(expected.grantsOnApproval));
   });
 }
 
@@ -147,8 +156,9 @@ function expectEvidenceAgrees(explanation: Explanation, where: string): void {
 /**
  * An engine whose tool functions call every rule of the tool, in source order, and report all
  * that matched (instead of stopping at the first effect that did): its `decision.rules` show
- * each rule's compiled result, to compare rule by rule. Only a probe: the decision's effect is
- * the first matched rule's.
+ * each rule's compiled result, to compare rule by rule. Only a probe: every rule is a deny to
+ * it (a decision lists the rules of one effect), while each rule's function still fails
+ * closed as its own effect says.
  */
 function everyRuleEngine(policy: CompiledPolicy): Engine {
   const cut = policy.code.lastIndexOf("\nreturn new Map([");
@@ -159,17 +169,18 @@ function everyRuleEngine(policy: CompiledPolicy): Engine {
     const calls = policy.rules.flatMap((rule, i) => (rule.tools.includes(tool) ? [`if (r${i}(c)) m.push(${i});`] : []));
     return `  [${JSON.stringify(tool)}, { fits: q${index}, decide: (c) => { const m = []; ${calls.join(" ")} return m.length > 0 ? m : null; } }]`;
   });
-  return new EngineClass({ ...policy, code: `${policy.code.slice(0, cut)}\nreturn new Map([\n${entries.join(",\n")}\n]);\n` });
+  return new EngineClass({ ...policy, rules: policy.rules.map((rule) => ({ ...rule, effect: "deny" })), code: `${policy.code.slice(0, cut)}\nreturn new Map([\n${entries.join(",\n")}\n]);\n` });
 }
 
 /** Rule by rule: every rule's compiled result equals the interpreter's (errors counted as the contract says). */
-function compareEveryRule(engine: Engine, requests: readonly unknown[]): void {
+function compareEveryRule(engine: Engine, requests: readonly unknown[], policy: CompiledPolicy): void {
+  const effects = new Map(policy.rules.map((rule) => [rule.id, rule.effect]));
   requests.forEach((request, step) => {
     const explanation = explain(engine, request);
     const decision = engine.decide(request);
     if (explanation.note !== null) return;
     const where = `step ${step}: ${JSON.stringify(request)}\n${JSON.stringify(explanation.rules.map((r) => [r.id, r.matched, r.clauses]))}`;
-    const matched = explanation.rules.filter((r) => (r.effect === "allow" ? r.matched === true : r.matched !== false)).map((r) => r.id);
+    const matched = explanation.rules.filter((r) => (effects.get(r.id) === "allow" ? r.matched === true : r.matched !== false)).map((r) => r.id);
     expect(decision.rules, where).toEqual(matched);
     expect(decision.errors.map((e) => e.slice(0, e.indexOf(": "))), where).toEqual(explanation.rules.filter((r) => r.matched === "error").map((r) => r.id));
   });
@@ -329,7 +340,7 @@ describe("compiled decisions equal the IR interpreter's", () => {
   it("rule by rule, for random request sequences against the rich policy", () => {
     fc.assert(
       fc.property(sequence(richRequest), (requests) => {
-        compareEveryRule(everyRuleEngine(fresh(rich).policy), requests);
+        compareEveryRule(everyRuleEngine(rich), requests, rich);
       }),
       { numRuns: 300 },
     );
@@ -355,10 +366,12 @@ describe("compiled decisions equal the IR interpreter's", () => {
           if (d.errors.length > 0 && d.rules.length > 0) seen.add("error");
           if (d.revoked) seen.add("revoked");
           if (d.grants.length > 0) seen.add("grants");
+          if (d.decision === "ask" && d.grantsOnApproval.length > 0) seen.add("grantsOnApproval");
+          if (d.decision === "ask" && d.errors.some((e) => engine.rule(e.slice(0, e.indexOf(": ")))?.effect === "allow")) seen.add("ask with an allow's error");
         }
       }),
       { numRuns: 300, seed: 42 },
     );
-    expect([...seen].sort()).toEqual(["allow", "ask", "deny", "error", "grants", "revoked"]);
+    expect([...seen].sort()).toEqual(["allow", "ask", "ask with an allow's error", "deny", "error", "grants", "grantsOnApproval", "revoked"]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Decision } from "../../src/runtime/decision.js";
+import type { Decision, Grant } from "../../src/runtime/decision.js";
 import { AGENT, at, call, engineWith, request, USER } from "./fixtures.js";
 
 /**
@@ -109,6 +109,90 @@ describe("grants", () => {
     }
     const second = engine.decide(request({ session: "g2" }));
     expect(second.grants.find((g) => g.scope === "kb:read")?.ttlSeconds).toBe(300);
+  });
+});
+
+describe("grants on approval", () => {
+  // Reads are allowed with a short credential; some need a person's approval first.
+  const engine = engineWith(
+    [
+      '  allow kb.search grant "kb:read", "shared" for 5m',
+      '  allow kb.search when agent.attested grant "shared", "audit" for 1m',
+      '  allow kb.search when agent.team == "nobody" grant "never" for 1h',
+      '  @name("big") ask kb.search when context.env == "ask" reason "needs a person"',
+      '  deny kb.search when context.env == "deny"',
+    ].join("\n"),
+  );
+  const byScope = (grants: readonly Grant[]): Record<string, number> => Object.fromEntries(grants.map((g) => [g.scope, g.ttlSeconds]));
+  const onApproval = (decision: Decision): readonly Grant[] => {
+    if (decision.decision !== "ask") throw new Error(`expected an ask, got ${JSON.stringify(decision)}`);
+    return decision.grantsOnApproval;
+  };
+
+  it("an ask carries the grants of the allow rules that matched, each scope with its shorter lifetime; it grants nothing itself", () => {
+    const decision = engine.decide(env("ask"));
+    expect(decision).toMatchObject({ decision: "ask", rules: ["big"], reasons: ["needs a person"], locations: ["t.policy:5:16"], grants: [], revoked: false, errors: [] });
+    expect(byScope(onApproval(decision))).toEqual({ "kb:read": 300, shared: 60, audit: 60 });
+    expect(onApproval(decision)).toHaveLength(3);
+    // The approved call is the same request: it goes ahead with those credentials.
+    expect(engine.approved(env("ask"))).toBe(true);
+  });
+
+  it("are only those of the allow rules that match the request", () => {
+    const decision = engine.decide(env("ask", { session: "unattested", agent: { ...AGENT, attested: false } }));
+    expect(onApproval(decision)).toEqual([{ scope: "kb:read", ttlSeconds: 300 }, { scope: "shared", ttlSeconds: 300 }]);
+  });
+
+  it("are empty when no allow rule that grants matched", () => {
+    const asking = engineWith(['  ask kb.search', '  allow kb.search when agent.team == "nobody" grant "never" for 1h', "  allow kb.search"].join("\n"));
+    expect(asking.decide(request())).toMatchObject({ decision: "ask", grants: [], grantsOnApproval: [], errors: [] });
+    expect(engineWith("  ask kb.search").decide(request())).toMatchObject({ decision: "ask", grantsOnApproval: [] });
+  });
+
+  it("an allow rule whose condition fails gives nothing, and its error is reported with the ask", () => {
+    const asking = engineWith(['  @name("mine") allow kb.search when user.id == "u-7" grant "mine" for 1m', '  allow kb.search grant "kb:read" for 5m', "  ask kb.search"].join("\n"));
+    const decision = asking.decide(request({ user: null }));
+    expect(decision).toMatchObject({ decision: "ask", rules: ["p/3"], grants: [] });
+    expect(onApproval(decision)).toEqual([{ scope: "kb:read", ttlSeconds: 300 }]);
+    expect(decision.errors).toEqual(["mine: the request has no user"]);
+    // With the user, the same rule grants.
+    expect(byScope(onApproval(asking.decide(request({ session: "with-user" }))))).toEqual({ mine: 60, "kb:read": 300 });
+  });
+
+  it("only allow rules that grant are evaluated for an ask: one without grants that fails is not reported", () => {
+    const asking = engineWith(['  allow kb.search when user.id == "u-7"', "  ask kb.search"].join("\n"));
+    expect(asking.decide(request({ user: null }))).toMatchObject({ decision: "ask", grantsOnApproval: [], errors: [] });
+  });
+
+  it("allow and deny decisions have none", () => {
+    const allowed = engine.decide(env("allow", { session: "a" }));
+    const denied = engine.decide(env("deny", { session: "d" }));
+    expect(allowed.decision).toBe("allow");
+    expect(denied).toMatchObject({ decision: "deny", grants: [] });
+    expect("grantsOnApproval" in allowed).toBe(false);
+    expect("grantsOnApproval" in denied).toBe(false);
+  });
+
+  it("are shared and frozen: changing a returned one does not change the next decision", () => {
+    const first = engine.decide(env("ask", { session: "f1" }));
+    expect(Object.isFrozen(onApproval(first))).toBe(true);
+    expect(onApproval(first).every((g) => Object.isFrozen(g))).toBe(true);
+    try {
+      (onApproval(first)[0] as { ttlSeconds: number }).ttlSeconds = 999_999;
+    } catch {
+      // frozen: strict-mode code throws
+    }
+    const second = engine.decide(env("ask", { session: "f2" }));
+    expect(second).toBe(first);
+    expect(byScope(onApproval(second))["kb:read"]).toBe(300);
+  });
+
+  it("also for a tool with more rules than fit a bit mask", () => {
+    const many = Array.from({ length: 31 }, (_, i) => `  allow kb.search when args.query == "q${i}"`);
+    const asking = engineWith([...many, '  allow kb.search when args.query == "q" grant "kb:read" for 5m', '  allow kb.search grant "kb:read", "all" for 2m', '  ask kb.search when context.env == "ask"'].join("\n"));
+    expect(onApproval(asking.decide(env("ask")))).toEqual([{ scope: "kb:read", ttlSeconds: 120 }, { scope: "all", ttlSeconds: 120 }]);
+    expect(asking.decide(env("ask", { session: "s2" })).rules).toEqual(["p/34"]);
+    expect(asking.decide(env("allow", { session: "s3" }))).toMatchObject({ decision: "allow", grants: [{ scope: "kb:read", ttlSeconds: 120 }, { scope: "all", ttlSeconds: 120 }] });
   });
 });
 

@@ -4,8 +4,9 @@ import { isUnconditional } from "./checkConstantConditions.js";
 
 /**
  * An `allow` whose every tool has an unconditional `deny` or `ask` can never allow anything
- * (PC501): deny wins over ask, and ask over allow, so the call is refused or goes to a human and
- * the allow's grants are never given.
+ * (PC501): deny wins over ask, and ask over allow, so the call is refused or goes to a human.
+ * An allow that grants still takes effect where it is only asked: an approved call gets its
+ * grants (an ask's `grantsOnApproval`), so for it only unconditional denies count.
  */
 export function checkOverriddenAllows(rules: readonly CheckedRule[], diagnostics: Diagnostic[]): void {
   const alwaysDenied = new Map<string, CheckedRule>();
@@ -16,10 +17,11 @@ export function checkOverriddenAllows(rules: readonly CheckedRule[], diagnostics
     for (const tool of checked.tools) if (!overriders.has(tool)) overriders.set(tool, checked);
   }
   if (alwaysDenied.size === 0 && alwaysAsked.size === 0) return;
-  // For each tool, the rule that decides it: a deny, else an ask.
-  const overrider = (tool: string): CheckedRule | undefined => alwaysDenied.get(tool) ?? alwaysAsked.get(tool);
   for (const checked of rules) {
     if (checked.rule.effect !== "allow" || checked.tools.length === 0) continue;
+    // For each tool, the rule that decides it: a deny, else (for an allow that grants nothing) an ask.
+    const asked = checked.rule.grant === undefined ? alwaysAsked : undefined;
+    const overrider = (tool: string): CheckedRule | undefined => alwaysDenied.get(tool) ?? asked?.get(tool);
     if (!checked.tools.every((t) => overrider(t) !== undefined)) continue;
     const by = [...new Set(checked.tools.map((t) => overrider(t)!))];
     const first = by[0]!;
