@@ -262,7 +262,8 @@ export class ExpressionChecker {
   }
 
   private inferList(expr: A.ListLiteral, scope: Scope, rule: RuleContext, expected?: Type): Type {
-    const expectedElement = expected && isCollection(expected) ? expected.element : undefined;
+    // Compared with something that failed (and was reported), its bare names are not guessed at either.
+    const expectedElement = expected?.kind === "error" ? ERROR : expected && isCollection(expected) ? expected.element : undefined;
     let element: Type | undefined = expectedElement;
     /** Strings where the other side wants enum members or risk levels: one mistake (the quotes), reported once. */
     const quoted: A.StringLiteral[] = [];

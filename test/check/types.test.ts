@@ -158,6 +158,10 @@ describe("one mistake, one error: follow-on errors of a failed operand", () => {
     ]);
   });
 
+  it("a right side that failed: the bare names of a list on the left are not guessed at", () => {
+    expect(rules("deny * when [pii, secret] == context.labelz").map((f) => [f.code, f.message])).toEqual([["PC202", "unknown attribute `labelz` of `context`"]]);
+  });
+
   it("an attribute without its entity, `null`, and `TRUE`, get help that says so", () => {
     expect(rules('deny * when team == "x"').map((f) => f.help)).toEqual(["did you mean `agent.team`?"]);
     expect(rules("deny * when context.env == null").map((f) => [f.code, f.help])).toEqual([["PC206", "there is no `null`: test whether an optional attribute is present with `has`, as in `context has destination`"]]);
