@@ -346,7 +346,7 @@ describe("names in rules", () => {
       "allow kb.search when agent.zone == external and agent.zone != Zone.partner",
       "allow kb.search when intent == support.reply and tool == kb.search and tool in intent.tools",
       "allow kb.search when tool.risk <= intent.max_risk and tool.risk < critical and tool.risk >= Risk.low",
-      "allow email.send when session.last == email.send and session.tools contains email.send and tool != email.send",
+      "allow email.send when session.last == email.send and session.tools contains email.send and tool != kb.search",
       "allow email.send when tool in [email.send, kb.search] and session.count(email.*, within 1m) < 5",
       "allow email.send when session.called(crm.lookup) and session.called(crm.*, within 1h) and session.count(*, within 10s) < 3",
       "allow email.send when session.calls < 100 and session.denials < 3 and session.repeats < 2 and session.age < 1d",

@@ -111,7 +111,7 @@ describe("PC300 type mismatch", () => {
       "allow kb.search when session.calls < 3 and session.calls <= 3 and session.denials > 0 and session.repeats >= 1",
       "allow kb.search when session.age > 5m and session.age <= 1d and now >= now",
       "allow kb.search when agent.zone < Zone.external and agent.zone >= internal",
-      "allow kb.search when tool.risk > low and intent.max_risk >= tool.risk",
+      "allow kb.search when tool.risk >= low and intent.max_risk >= tool.risk",
       'allow kb.search when "admin" in user.roles and agent.zone in [internal, partner] and tool in intent.tools',
       'allow kb.search when user.roles contains "admin" and agent.team contains "sup" and intent.tools contains tool',
       'allow kb.search when user.roles containsAny ["a", "b"] and context.labels containsAny session.labels',
