@@ -136,8 +136,8 @@ export class ExpressionChecker {
     if (ROOTS.includes(name) || name === "Risk") return `the built-in \`${name}\``;
     if (this.schema.enums.has(name)) return `the enum \`${name}\``;
     if ((RISK_LEVELS as readonly string[]).includes(name)) return `the risk level \`${name}\``;
-    const owner = [...this.schema.enums.values()].find((e) => e.members.includes(name));
-    if (owner) return `the member \`${name}\` of \`${owner.name}\``;
+    const owners = [...this.schema.enums.values()].filter((e) => e.members.includes(name)).map((e) => `\`${e.name}\``);
+    if (owners.length > 0) return `the member \`${name}\` of ${listed(owners)}`;
     const hides = (full: string): boolean => full === name || (withToolNames && full.split(".")[0] === name);
     const tool = [...this.schema.tools.keys()].find(hides);
     if (tool) return `the tool name \`${tool}\``;

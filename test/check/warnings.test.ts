@@ -420,6 +420,7 @@ describe("PC505 a quantifier variable hides a name", () => {
       ['deny * when any(Zone in user.roles: Zone == "a")', "the enum `Zone`"],
       ['deny * when any(high in user.roles: high == "a")', "the risk level `high`"],
       ['deny * when any(pii in user.roles: pii == "a")', "the member `pii` of `Label`"],
+      ['deny * when any(internal in user.roles: internal == "a")', "the member `internal` of `Label` and `Zone`"],
       ['deny * when any(research in user.roles: research == "a")', "the intent name `research`"],
     ];
     for (const [text, hidden] of cases) {
