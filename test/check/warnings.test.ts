@@ -180,6 +180,8 @@ describe("PC509 a condition no tool the rule targets passes", () => {
     expect(found.map((f) => [f.code, f.line, f.column, f.message, f.help])).toEqual([
       ["PC509", 2, "  deny kb.search when ".length + 1, "`tool == email.send` is never true for the tool this rule targets, so the rule never matches", "it targets only `kb.search`: change the targets or the condition"],
     ]);
+    const long = `tool in [${Array(8).fill("email.send").join(", ")}]`;
+    expect(rules(`deny kb.search when ${long}`).map((f) => f.message)).toEqual(["this term is never true for the tool this rule targets, so the rule never matches"]);
     // Once a rule: the first such term is why it never matches.
     expect(rules("deny kb.search when agent.attested and tool == email.send and tool == http.get").map((f) => [f.code, f.message])).toEqual([["PC509", "`tool == email.send` is never true for the tool this rule targets, so the rule never matches"]]);
   });

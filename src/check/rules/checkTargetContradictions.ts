@@ -13,6 +13,8 @@ import { RISK_LEVELS } from "../types.js";
 
 /** How many targeted tools the help names before "and N more". */
 const SHOWN_TOOLS = 3;
+/** A longer term is called "this term" in the message; the code frame shows it. */
+const QUOTED_TERM_LENGTH = 60;
 
 /**
  * A `when` with a top-level `and` term that no tool the rule targets can satisfy, though some
@@ -37,9 +39,9 @@ export function checkTargetContradictions(checked: CheckedRule, schema: Schema, 
     const which = targeted.length === 1 ? "the tool this rule targets" : `any of the ${targeted.length} tools this rule targets`;
     const shown = targeted.slice(0, SHOWN_TOOLS).map((tool) => `\`${tool.name}\`${reads.has("risk") ? ` (risk ${tool.risk})` : ""}`);
     if (targeted.length > SHOWN_TOOLS) shown.push(`${targeted.length - SHOWN_TOOLS} more`);
-    diagnostics.push(
-      diagnostic("PC509", `\`${printExpr(term)}\` is never true for ${which}, so the rule never matches`, term.span, `it targets ${targeted.length === 1 ? "only " : ""}${listed(shown)}: change the targets or the condition`),
-    );
+    const printed = printExpr(term);
+    const named = printed.length <= QUOTED_TERM_LENGTH ? `\`${printed}\`` : "this term";
+    diagnostics.push(diagnostic("PC509", `${named} is never true for ${which}, so the rule never matches`, term.span, `it targets ${targeted.length === 1 ? "only " : ""}${listed(shown)}: change the targets or the condition`));
     return;
   }
 }
