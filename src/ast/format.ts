@@ -70,8 +70,12 @@ class Formatter {
   private readonly comments: IToken[];
   /** The file's tokens other than comments, in source order. */
   private readonly tokens: IToken[];
-  /** Offsets where a declaration, field, enum member or rule starts: what a `///` can document. */
-  private readonly itemStarts = new Set<number>();
+  /**
+   * Offsets a `///` right before documents an item at: where a declaration, field, enum member
+   * or rule starts, and a rule's later annotations and its effect keyword (the parser gives a
+   * `///` there to the rule as well).
+   */
+  private readonly docAnchors = new Set<number>();
 
   constructor(
     private readonly ast: A.PolicyFile,
@@ -87,7 +91,7 @@ class Formatter {
     for (const decl of this.ast.declarations) {
       this.blank();
       this.declaration(decl);
-      this.noteItemStarts(decl);
+      this.noteDocAnchors(decl);
     }
     const placement = this.placeComments();
     const misplaced = this.docsChangingOwner(placement);
@@ -289,21 +293,25 @@ class Formatter {
     for (const term of terms.slice(1)) this.line(this.tokenBefore(term.span.start), "    ", `${pad}${operator} ${printExpr(term)}`);
   }
 
-  private noteItemStarts(decl: A.Declaration): void {
-    this.itemStarts.add(decl.span.start);
+  private noteDocAnchors(decl: A.Declaration): void {
+    this.docAnchors.add(decl.span.start);
     switch (decl.kind) {
       case "EnumDecl":
-        for (const member of decl.members) this.itemStarts.add(member.span.start);
+        for (const member of decl.members) this.docAnchors.add(member.span.start);
         break;
       case "TypeDecl":
       case "EntityDecl":
-        for (const field of decl.fields) this.itemStarts.add(field.span.start);
+        for (const field of decl.fields) this.docAnchors.add(field.span.start);
         break;
       case "ToolDecl":
-        for (const field of decl.args ?? []) this.itemStarts.add(field.span.start);
+        for (const field of decl.args ?? []) this.docAnchors.add(field.span.start);
         break;
       case "PolicyDecl":
-        for (const rule of decl.rules) this.itemStarts.add(rule.span.start);
+        for (const rule of decl.rules) {
+          this.docAnchors.add(rule.span.start);
+          for (const annotation of rule.annotations) this.docAnchors.add(annotation.span.start);
+          this.docAnchors.add(rule.effectSpan.start);
+        }
         break;
       case "IntentDecl":
         break;
@@ -341,7 +349,7 @@ class Formatter {
       if (!inside.every((c) => this.staysAtLineEnd(c))) {
         // Above the line, unless that would make a `///` there document the line's item:
         // then below it, with what follows it, so the comments keep their order.
-        if (inside.some((c) => c.tokenType === DocComment) && this.itemStarts.has(line.from)) {
+        if (inside.some((c) => c.tokenType === DocComment) && this.docAnchors.has(line.from)) {
           placement.before.set(line, waiting);
           placement.after.set(line, []);
           waiting = [...inside, ...tail];
@@ -381,7 +389,7 @@ class Formatter {
   private docsChangingOwner(placement: Placement): IToken[] {
     const documenting = new Set<IToken>();
     for (const [line, before] of placement.before) {
-      if (!this.itemStarts.has(line.from)) continue;
+      if (!this.docAnchors.has(line.from)) continue;
       for (let i = before.length - 1; i >= 0 && before[i]!.tokenType === DocComment; i--) documenting.add(before[i]!);
     }
     return this.comments.filter((c) => c.tokenType === DocComment && this.documentsInSource(c) !== documenting.has(c));
@@ -389,7 +397,7 @@ class Formatter {
 
   private documentsInSource(doc: IToken): boolean {
     const next = this.tokens[this.tokenIndexAt(doc.startOffset)];
-    if (!next || !this.itemStarts.has(next.startOffset)) return false;
+    if (!next || !this.docAnchors.has(next.startOffset)) return false;
     return /^(?:\s|\/\/\/[^\r\n]*)*$/.test(this.text.slice(doc.endOffset! + 1, next.startOffset));
   }
 

@@ -8,6 +8,7 @@ import { checkOverriddenAllows } from "./rules/checkOverriddenAllows.js";
 import { checkRuleClauses } from "./rules/checkRuleClauses.js";
 import { checkRuleIds } from "./rules/checkRuleIds.js";
 import { checkRuleTargets } from "./rules/checkRuleTargets.js";
+import { checkTargetContradictions } from "./rules/checkTargetContradictions.js";
 import { checkToolsDeclared } from "./rules/checkToolsDeclared.js";
 import { checkUninhabitedTypes, recordsRequestsCanHold } from "./rules/checkUninhabitedTypes.js";
 import { checkUnusedDeclarations } from "./rules/checkUnusedDeclarations.js";
@@ -57,7 +58,9 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
           diagnostics.push(diagnostic("PC106", "this condition is nested too deeply to check", rule.span, "split it into simpler rules"));
         }
         checkConstantConditions(rule, diagnostics);
-        rules.push({ id, policy: decl.name.name, rule, tools });
+        const checked = { id, policy: decl.name.name, rule, tools };
+        checkTargetContradictions(checked, schema, expressions.resolutions, diagnostics);
+        rules.push(checked);
       });
     }
   }

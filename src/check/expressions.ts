@@ -1,6 +1,6 @@
 import type * as A from "../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
-import { didYouMean } from "../diagnostics/suggest.js";
+import { didYouMean, listed } from "../diagnostics/suggest.js";
 import { printExpr } from "../ast/printExpr.js";
 import type { Code } from "../diagnostics/codes.js";
 import { checkPatternMatchesTools, labelType, type FieldInfo, type RecordShape, type Schema } from "./schema.js";
@@ -87,6 +87,11 @@ export class ExpressionChecker {
 
   /** Strings in comparisons that can never match (PC506–PC508). */
   private readonly literalComparisons: LiteralComparisonChecks;
+  /**
+   * For a bare name that nothing resolves, the bare names written with it (the rest of its list
+   * literal, the other side of its comparison): they tell which enum is meant when several have it.
+   */
+  private readonly namesBeside = new Map<A.Expr, readonly string[]>();
 
   constructor(
     private readonly schema: Schema,
@@ -131,8 +136,8 @@ export class ExpressionChecker {
     if (ROOTS.includes(name) || name === "Risk") return `the built-in \`${name}\``;
     if (this.schema.enums.has(name)) return `the enum \`${name}\``;
     if ((RISK_LEVELS as readonly string[]).includes(name)) return `the risk level \`${name}\``;
-    const owner = [...this.schema.enums.values()].find((e) => e.members.includes(name));
-    if (owner) return `the member \`${name}\` of \`${owner.name}\``;
+    const owners = [...this.schema.enums.values()].filter((e) => e.members.includes(name)).map((e) => `\`${e.name}\``);
+    if (owners.length > 0) return `the member \`${name}\` of ${listed(owners)}`;
     const hides = (full: string): boolean => full === name || (withToolNames && full.split(".")[0] === name);
     const tool = [...this.schema.tools.keys()].find(hides);
     if (tool) return `the tool name \`${tool}\``;
@@ -257,10 +262,15 @@ export class ExpressionChecker {
   }
 
   private inferList(expr: A.ListLiteral, scope: Scope, rule: RuleContext, expected?: Type): Type {
-    const expectedElement = expected && isCollection(expected) ? expected.element : undefined;
+    // Compared with something that failed (and was reported), its bare names are not guessed at either.
+    const expectedElement = expected?.kind === "error" ? ERROR : expected && isCollection(expected) ? expected.element : undefined;
     let element: Type | undefined = expectedElement;
     /** Strings where the other side wants enum members or risk levels: one mistake (the quotes), reported once. */
     const quoted: A.StringLiteral[] = [];
+    if (expectedElement === undefined) {
+      const names = this.bareNamesIn(expr, scope);
+      this.noteNamesBeside(names, names);
+    }
     for (const item of expr.elements) {
       const type = this.infer(item, scope, rule, element);
       if (element === undefined || element.kind === "error") element = type;
@@ -323,8 +333,21 @@ export class ExpressionChecker {
 
   /** A bare name, or a list literal holding one: typed only once the other side is known. */
   private needsContext(expr: A.Expr, scope: Scope): boolean {
-    if (expr.kind === "ListLiteral") return expr.elements.some((e) => this.isBareName(e, scope));
-    return this.isBareName(expr, scope);
+    return this.bareNamesIn(expr, scope).length > 0;
+  }
+
+  /** The expression if it is a bare name, or the bare names among a list literal's elements. */
+  private bareNamesIn(expr: A.Expr, scope: Scope): A.Expr[] {
+    if (expr.kind === "ListLiteral") return expr.elements.filter((e) => this.isBareName(e, scope));
+    return this.isBareName(expr, scope) ? [expr] : [];
+  }
+
+  /** Notes, for each of `names`, the other names written with it (see namesBeside). */
+  private noteNamesBeside(names: readonly A.Expr[], others: readonly A.Expr[]): void {
+    for (const name of names) {
+      const beside = others.filter((o) => o !== name).map((o) => dottedText(o) ?? "");
+      this.namesBeside.set(name, [...(this.namesBeside.get(name) ?? []), ...beside]);
+    }
   }
 
   private inferBinary(expr: A.Binary, scope: Scope, rule: RuleContext): Type {
@@ -349,6 +372,8 @@ export class ExpressionChecker {
     // literal of bare names (`[internal, partner] contains agent.zone`) waits for the other side too.
     const leftBare = this.needsContext(expr.left, scope);
     const rightBare = this.needsContext(expr.right, scope);
+    // `internal == external`: neither side resolves the other, but together they may say which enum is meant.
+    if (leftBare && rightBare) this.noteNamesBeside(this.bareNamesIn(expr.left, scope), this.bareNamesIn(expr.right, scope));
     let left: Type;
     let right: Type;
     if (leftBare && !rightBare) {
@@ -680,9 +705,29 @@ export class ExpressionChecker {
     if (this.schema.tools.has(text)) return this.report("PC206", `\`${text}\` is a tool name: compare it with \`tool\`, as in \`tool == ${text}\``, expr.span);
     if (this.schema.intents.has(text)) return this.report("PC206", `\`${text}\` is an intent name: compare it with \`intent\`, as in \`intent == ${text}\``, expr.span);
     const root = text.split(".")[0]!;
-    const ownerEnums = [...this.schema.enums.values()].filter((e) => e.members.includes(text)).map((e) => e.name);
-    const help = ownerEnums.length > 0 ? `\`${text}\` is a member of \`${ownerEnums[0]}\`: write \`${ownerEnums[0]}.${text}\` or compare it with ${article(ownerEnums[0]!)} \`${ownerEnums[0]}\` attribute` : (this.unknownRootHelp(root, text) ?? didYouMean(root, candidates) ?? (element?.kind === "string" ? `strings are written in quotes: ${JSON.stringify(text)}` : undefined));
+    const quoted = element?.kind === "string" ? `strings are written in quotes: ${JSON.stringify(text)}` : undefined;
+    const memberHelp = this.enumMemberHelp(text, this.namesBeside.get(expr) ?? []);
+    // An enum member compared with a string (`agent.team == internal`) is text whose quotes were forgotten.
+    const help = (memberHelp !== undefined ? (quoted ?? memberHelp) : undefined) ?? this.unknownRootHelp(root, text) ?? didYouMean(root, candidates) ?? quoted;
     return this.report("PC206", `unknown name \`${root}\``, expr.kind === "Member" ? firstName(expr).span : expr.span, help);
+  }
+
+  /**
+   * For a bare enum member nothing resolves: the enum to name it with. When several enums have
+   * it, the one that also has every other member written beside it is the one meant (`[internal,
+   * external]`: only `Zone` has `external`); without such a one, all of them are named.
+   */
+  private enumMemberHelp(text: string, beside: readonly string[]): string | undefined {
+    const enums = [...this.schema.enums.values()];
+    const owners = enums.filter((e) => e.members.includes(text)).map((e) => e.name);
+    if (owners.length === 0) return undefined;
+    const advice = (names: readonly string[]): string => `write ${listed(names.map((n) => `\`${n}.${text}\``), "or")}${names.length > 1 ? "," : ""} or compare it with ${article(names[0]!)} ${listed(names.map((n) => `\`${n}\``), "or")} attribute`;
+    if (owners.length === 1) return `\`${text}\` is a member of \`${owners[0]}\`: ${advice(owners)}`;
+    const members = [...new Set(beside.filter((name) => name !== text && enums.some((e) => e.members.includes(name))))];
+    const meant = members.length === 0 ? [] : owners.filter((owner) => members.every((name) => this.schema.enums.get(owner)!.members.includes(name)));
+    const ownedBy = `\`${text}\` is a member of ${listed(owners.map((n) => `\`${n}\``))}`;
+    if (meant.length === 1) return `${ownedBy}, and only \`${meant[0]}\` also has ${listed(members.map((m) => `\`${m}\``))}: ${advice(meant)}`;
+    return `${ownedBy}: ${advice(owners)}`;
   }
 
   /**

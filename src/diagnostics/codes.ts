@@ -81,6 +81,7 @@ export const CODES = {
   PC506: { severity: "warning", title: "string names no declared tool or intent", example: 'deny * when tool == "sql.dll"' },
   PC507: { severity: "warning", title: "normalized value compared with text it never holds", example: 'deny sql.query when args.sql.lower() contains "DROP TABLE"' },
   PC508: { severity: "warning", title: "`like` pattern written as SQL or a regular expression", example: 'deny email.send when any(r in args.to: r like "%@rival.com")' },
+  PC509: { severity: "warning", title: "condition contradicts the rule's targets", example: "deny sql.query when tool == export.s3" },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

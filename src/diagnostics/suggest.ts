@@ -7,3 +7,8 @@ export function didYouMean(name: string, known: Iterable<string>): string | unde
   const match = closestName(name, known);
   return match === undefined ? undefined : `did you mean \`${match}\`?`;
 }
+
+/** "a, b and c" (or "a, b or c"), for lists of names in messages. */
+export function listed(items: readonly string[], conjunction: "and" | "or" = "and"): string {
+  return items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} ${conjunction} ${items[items.length - 1]}`;
+}

@@ -330,14 +330,18 @@ export class AstBuilder {
 
   rule(node: CstNode): A.Rule {
     const span = this.nodeSpan(node);
+    // A `///` among the annotations or right after them documents the rule too (Rust takes doc
+    // comments on either side of attributes): all of them, in source order.
     const docs = this.docsBefore(span.start);
     const annotations = this.nodes(node, "annotation").map((a): A.Annotation => {
       const annotationSpan = this.nodeSpan(a);
+      docs.push(...this.docsBefore(annotationSpan.start));
       return { kind: "Annotation", name: this.identifier(this.token(a, "AnyName"), annotationSpan), args: this.nodes(a, "literal").map((l) => this.literal(l)), span: annotationSpan };
     });
     const effectToken = this.token(node, "Kw_allow") ?? this.token(node, "Kw_ask") ?? this.token(node, "Kw_deny");
     const effect = (effectToken?.image ?? "deny") as A.Effect;
     const effectSpan = effectToken ? this.tokenSpan(effectToken) : span;
+    docs.push(...this.docsBefore(effectSpan.start));
     const targetsNode = this.node(node, "targets");
     const targets = targetsNode ? this.nodes(targetsNode, "toolPattern").map((t) => this.toolPattern(t)) : [];
 

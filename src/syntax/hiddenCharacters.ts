@@ -1,5 +1,6 @@
 import type { IToken } from "chevrotain";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
+import { listed } from "../diagnostics/suggest.js";
 import { BIDI_CONTROL_CLASS, BIDI_CONTROLS, codePoint, invisibleCharacterName } from "../diagnostics/printable.js";
 import type { SourceFile } from "../source/SourceFile.js";
 import * as T from "./tokens.js";
@@ -67,10 +68,6 @@ export function bidiControlDiagnostics(file: SourceFile, holders: readonly IToke
 
 function describe(control: string): string {
   return `${codePoint(control)} (${BIDI_CONTROLS.get(control)})`;
-}
-
-function listed(items: readonly string[]): string {
-  return items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
 }
 
 /**

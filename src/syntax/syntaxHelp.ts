@@ -1,6 +1,6 @@
 import type { IToken, TokenType } from "chevrotain";
 import { tokenMatcher } from "./chevrotain.js";
-import { closestName } from "../diagnostics/suggest.js";
+import { closestName, listed } from "../diagnostics/suggest.js";
 import { ATTRIBUTE_BLOCKS, BODY_KEYWORDS, EFFECT_KEYWORDS, ENTITY_KEYWORDS, NAMING_KEYWORDS, blockKeyword, openBraceBefore } from "./declarationItems.js";
 import { DURATION_UNITS, durationSuggestion, durationText } from "./literals.js";
 import { LIST_OPERATORS } from "./starts.js";
@@ -560,7 +560,7 @@ export function keywordWrittenAsValue(tokens: readonly IToken[], index: number):
 export function keywordValueHelp(keyword: string, enums: readonly string[]): string {
   if (enums.length === 0) return `\`${keyword}\` is a keyword: an enum member of that name is written with its enum's name, as in \`Kind.${keyword}\``;
   const written = enums.map((name) => `\`${name}.${keyword}\``);
-  return `\`${keyword}\` is a keyword: the enum member is written with its enum's name, ${written.length === 1 ? written[0] : `${written.slice(0, -1).join(", ")} or ${written.at(-1)}`}`;
+  return `\`${keyword}\` is a keyword: the enum member is written with its enum's name, ${listed(written, "or")}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { IToken, TokenType } from "chevrotain";
 import { tokenMatcher } from "./chevrotain.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
+import { listed } from "../diagnostics/suggest.js";
 import type { SourceFile } from "../source/SourceFile.js";
 import { blockKeyword, EFFECT_KEYWORDS, NAMING_KEYWORDS, UNNAMED_BLOCKS } from "./declarationItems.js";
 import { describeToken } from "./grammar.js";
@@ -511,11 +512,6 @@ export function neverClosedHelp(out: readonly IToken[], closings: readonly Closi
 }
 
 const NUMBERS: readonly (string | undefined)[] = [undefined, "one", "two", "three", "four"];
-
-/** "a, b and c". */
-function listed(items: readonly string[]): string {
-  return items.length === 1 ? items[0]! : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
-}
 
 /** "the `{` of `tool kb.read`", "the `{` of `args`", "the `<` of `set`", "the `(`". */
 function bracketName(out: readonly IToken[], opener: number): string {

@@ -190,6 +190,21 @@ describe("names in rules", () => {
     expect(single(rule('deny * when any(r in args.to: x == "a")'.replace("args.to", "user.roles")), "PC206", 2).message).toBe("unknown name `x`");
   });
 
+  it("PC206: a member of several enums names them all, or the one the names written beside it show is meant", () => {
+    const helpOf = (condition: string) => single(rule(`deny * when ${condition}`), "PC206", 2).help;
+    // The contract's `Label` and `Zone` both have `internal`; only `Zone` has `external` and `partner`, only `Label` has `pii`.
+    expect(helpOf("any(z in [internal, external]: z == agent.zone)")).toBe("`internal` is a member of `Label` and `Zone`, and only `Zone` also has `external`: write `Zone.internal` or compare it with a `Zone` attribute");
+    expect(rule("deny * when any(z in [Zone.internal, external]: z == agent.zone)")).toEqual([]);
+    expect(helpOf("any(l in [internal, pii]: session.labels contains l)")).toBe("`internal` is a member of `Label` and `Zone`, and only `Label` also has `pii`: write `Label.internal` or compare it with a `Label` attribute");
+    expect(helpOf("internal == partner")).toBe("`internal` is a member of `Label` and `Zone`, and only `Zone` also has `partner`: write `Zone.internal` or compare it with a `Zone` attribute");
+    const both = "`internal` is a member of `Label` and `Zone`: write `Label.internal` or `Zone.internal`, or compare it with a `Label` or `Zone` attribute";
+    expect(helpOf("internal")).toBe(both);
+    expect(helpOf("any(x in [internal, pii, partner]: true)")).toBe(both);
+    expect(helpOf("any(x in [internal, nosuch]: true)")).toBe(both);
+    // Compared with a string, the member name was meant as text.
+    expect(helpOf("agent.team == internal")).toBe('strings are written in quotes: "internal"');
+  });
+
   it("PC206: a namespace or an enum's name written as a value (it would reach the compiler as nothing)", () => {
     const both = rule("deny * when Zone == Zone");
     expect(codesAndLines(both)).toEqual([["PC206", 2], ["PC206", 2]]);
@@ -331,7 +346,7 @@ describe("names in rules", () => {
       "allow kb.search when agent.zone == external and agent.zone != Zone.partner",
       "allow kb.search when intent == support.reply and tool == kb.search and tool in intent.tools",
       "allow kb.search when tool.risk <= intent.max_risk and tool.risk < critical and tool.risk >= Risk.low",
-      "allow email.send when session.last == email.send and session.tools contains email.send and tool != email.send",
+      "allow email.send when session.last == email.send and session.tools contains email.send and tool != kb.search",
       "allow email.send when tool in [email.send, kb.search] and session.count(email.*, within 1m) < 5",
       "allow email.send when session.called(crm.lookup) and session.called(crm.*, within 1h) and session.count(*, within 10s) < 3",
       "allow email.send when session.calls < 100 and session.denials < 3 and session.repeats < 2 and session.age < 1d",

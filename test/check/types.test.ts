@@ -111,7 +111,7 @@ describe("PC300 type mismatch", () => {
       "allow kb.search when session.calls < 3 and session.calls <= 3 and session.denials > 0 and session.repeats >= 1",
       "allow kb.search when session.age > 5m and session.age <= 1d and now >= now",
       "allow kb.search when agent.zone < Zone.external and agent.zone >= internal",
-      "allow kb.search when tool.risk > low and intent.max_risk >= tool.risk",
+      "allow kb.search when tool.risk >= low and intent.max_risk >= tool.risk",
       'allow kb.search when "admin" in user.roles and agent.zone in [internal, partner] and tool in intent.tools',
       'allow kb.search when user.roles contains "admin" and agent.team contains "sup" and intent.tools contains tool',
       'allow kb.search when user.roles containsAny ["a", "b"] and context.labels containsAny session.labels',
@@ -156,6 +156,10 @@ describe("one mistake, one error: follow-on errors of a failed operand", () => {
       ["PC206", "unknown name `labels`", "did you mean `context.labels` or `session.labels`?"],
       ["PC206", "unknown name `labels`", "did you mean `context.labels` or `session.labels`?"],
     ]);
+  });
+
+  it("a right side that failed: the bare names of a list on the left are not guessed at", () => {
+    expect(rules("deny * when [pii, secret] == context.labelz").map((f) => [f.code, f.message])).toEqual([["PC202", "unknown attribute `labelz` of `context`"]]);
   });
 
   it("an attribute without its entity, `null`, and `TRUE`, get help that says so", () => {

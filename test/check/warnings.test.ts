@@ -1,6 +1,10 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { analyze } from "../../src/check/analyze.js";
+import { compileSources } from "../../src/compile/compile.js";
+import { Engine } from "../../src/runtime/engine.js";
 import { DECLS, checkAlone, checkWithDecls, codesAndLines, policyOf } from "../fixtures.js";
+import { AGENT, call } from "../runtime/fixtures.js";
 
 function rules(...texts: string[]) {
   return checkWithDecls(policyOf(...texts));
@@ -178,6 +182,117 @@ describe("PC506 for patterns, affixes and intents", () => {
   });
 });
 
+describe("PC509 a condition no tool the rule targets passes", () => {
+  // The contract's tools: crm.lookup (risk low), email.send (high), http.get (medium), kb.search (low).
+  it("`tool ==` another tool, as an `and` term: the rule never matches", () => {
+    const found = rules("deny kb.search when tool == email.send and agent.attested revoke");
+    expect(found.map((f) => [f.code, f.line, f.column, f.message, f.help])).toEqual([
+      ["PC509", 2, "  deny kb.search when ".length + 1, "`tool == email.send` is never true for the tool this rule targets, so the rule never matches", "it targets only `kb.search`: change the targets or the condition"],
+    ]);
+    const long = `tool in [${Array(8).fill("email.send").join(", ")}]`;
+    expect(rules(`deny kb.search when ${long}`).map((f) => f.message)).toEqual(["this term is never true for the tool this rule targets, so the rule never matches"]);
+    // Once a rule: the first such term is why it never matches.
+    expect(rules("deny kb.search when agent.attested and tool == email.send and tool == http.get").map((f) => [f.code, f.message])).toEqual([["PC509", "`tool == email.send` is never true for the tool this rule targets, so the rule never matches"]]);
+  });
+
+  it("`in`, `contains`, `like`, `!=`, `not`, `or`, strings, and several targets", () => {
+    const found = rules(
+      "deny kb.search, crm.lookup when tool in [email.send, http.get]",
+      "deny kb.search when [email.send, http.get] contains tool",
+      'allow kb.search when tool like "crm.*"',
+      'deny kb.search when tool contains "mail"',
+      "deny kb.search when tool != kb.search",
+      "deny kb.search when not (tool == kb.search)",
+      "deny kb.search when agent.attested and (tool == email.send or tool == http.get)",
+      'ask kb.search when tool == "email.send"',
+    );
+    expect(codesAndLines(found)).toEqual([2, 3, 4, 5, 6, 7, 8, 9].map((line) => ["PC509", line]));
+    expect(found[0]!.message).toBe("`tool in [email.send, http.get]` is never true for any of the 2 tools this rule targets, so the rule never matches");
+    expect(found[0]!.help).toBe("it targets `crm.lookup` and `kb.search`: change the targets or the condition");
+    expect(found[6]!.message).toBe("`(tool == email.send or tool == http.get)` is never true for the tool this rule targets, so the rule never matches");
+  });
+
+  it("`tool.risk` compared with a risk level no targeted tool is declared with; the help gives their risks", () => {
+    const found = rules("deny kb.search when tool.risk >= high", "deny kb.*, crm.lookup when tool.risk == Risk.medium", "deny * when tool.risk > high");
+    expect(codesAndLines(found)).toEqual([
+      ["PC509", 2],
+      ["PC509", 3],
+    ]);
+    expect(found[0]!.help).toBe("it targets only `kb.search` (risk low): change the targets or the condition");
+    expect(found[1]!.help).toBe("it targets `crm.lookup` (risk low) and `kb.search` (risk low): change the targets or the condition");
+  });
+
+  it("is a warning: the set is still ok", () => {
+    const result = analyze([{ path: "decls.policy", text: DECLS }, { path: "t.policy", text: policyOf("deny kb.search when tool == email.send") }]);
+    expect(result.diagnostics.map((d) => [d.code, d.severity])).toEqual([["PC509", "warning"]]);
+    expect(result.ok).toBe(true);
+  });
+
+  it("not when a targeted tool passes, the term is not settled by the tool alone, or no declared tool passes", () => {
+    expect(
+      rules(
+        "deny kb.search, email.send when tool == email.send",
+        'deny kb.search when tool like "kb.*" and tool.risk <= medium',
+        "deny kb.search when tool == email.send or agent.attested",
+        "deny kb.search unless tool == email.send",
+        "deny kb.search when tool in intent.tools",
+        "deny kb.search when session.last == email.send",
+        "deny kb.search when any(t in session.tools: tool == t)",
+        // A guard for tools still to come: no declared tool is critical.
+        "deny * when tool.risk >= critical",
+        "deny kb.search when tool.risk > intent.max_risk",
+      ),
+    ).toEqual([]);
+    // A string naming no declared tool is PC506's mistake, reported once.
+    expect(codesAndLines(rules('deny kb.search when tool == "sql.query"'))).toEqual([["PC506", 2]]);
+  });
+
+  it("every rule it reports never matches at run time, for any tool the rule targets (property)", () => {
+    const tools = ["crm.lookup", "email.send", "http.get", "kb.search"];
+    const risks = ["low", "medium", "high", "critical"];
+    const tool = fc.constantFrom(...tools);
+    const atom = fc.oneof(
+      fc.tuple(fc.constantFrom("==", "!="), tool).map(([op, t]) => `tool ${op} ${t}`),
+      tool.map((t) => `tool == ${JSON.stringify(t)}`),
+      fc.uniqueArray(tool, { minLength: 1, maxLength: 3 }).map((ts) => `tool in [${ts.join(", ")}]`),
+      fc.uniqueArray(tool, { minLength: 1, maxLength: 3 }).map((ts) => `[${ts.join(", ")}] contains tool`),
+      fc.constantFrom("kb.*", "*.send", "crm.*", "*", "http.get", "*.*p*").map((p) => `tool like ${JSON.stringify(p)}`),
+      fc.constantFrom("kb", "mail", ".", "get").map((t) => `tool contains ${JSON.stringify(t)}`),
+      fc.tuple(fc.constantFrom("==", "!=", "<", "<=", ">", ">="), fc.constantFrom(...risks)).map(([op, r]) => `tool.risk ${op} ${r}`),
+      fc.constant("agent.attested"),
+    );
+    const condition: fc.Arbitrary<string> = fc.letrec<{ expr: string }>((tie) => ({
+      expr: fc.oneof({ depthSize: "small", withCrossShrink: true }, atom, tie("expr").map((e) => `not (${e})`), fc.tuple(tie("expr"), fc.constantFrom("and", "or"), tie("expr")).map(([a, op, b]) => `(${a} ${op} ${b})`)),
+    })).expr;
+    const targets = fc.oneof(fc.uniqueArray(tool, { minLength: 1, maxLength: 3 }), fc.constant(["*"]), fc.constant(["kb.*"]));
+    const terms = fc.array(condition, { minLength: 1, maxLength: 3 });
+    let reported = 0;
+    let matchedUnreported = 0;
+    fc.assert(
+      fc.property(targets, terms, (targeted, chosen) => {
+        const text = `deny ${targeted.join(", ")} when ${chosen.join(" and ")}`;
+        const { policy, diagnostics } = compileSources([
+          { path: "decls.policy", text: DECLS },
+          { path: "t.policy", text: policyOf(text) },
+        ]);
+        expect(diagnostics.filter((d) => d.severity === "error"), text).toEqual([]);
+        const warned = diagnostics.some((d) => d.code === "PC509");
+        const engine = new Engine(policy!);
+        const called = tools.filter((t) => targeted.some((target) => target === "*" || target === t || (target.endsWith(".*") && t.startsWith(target.slice(0, -1)))));
+        const matches = called.some((t) => [true, false].some((attested) => engine.decide(call(t, 0, { agent: { ...AGENT, attested } })).rules.includes("p/1")));
+        if (warned) {
+          reported++;
+          expect(matches, text).toBe(false);
+        } else if (matches) matchedUnreported++;
+      }),
+      { numRuns: 400, seed: 7 },
+    );
+    // Both sides of the property were exercised.
+    expect(reported).toBeGreaterThan(20);
+    expect(matchedUnreported).toBeGreaterThan(20);
+  });
+});
+
 describe("PC507 a lower-cased value compared with upper-case text", () => {
   it("==, !=, contains, like, startsWith and endsWith", () => {
     const found = rules('deny kb.search when args.query.lower() contains "DROP" or args.query.lower() != "Q" or "X" == args.query.lower() or args.query.lower() like "*Secret*" or args.query.lower().startsWith("Sel") or args.query.lower().endsWith("X")');
@@ -316,6 +431,7 @@ describe("PC505 a quantifier variable hides a name", () => {
       ['deny * when any(Zone in user.roles: Zone == "a")', "the enum `Zone`"],
       ['deny * when any(high in user.roles: high == "a")', "the risk level `high`"],
       ['deny * when any(pii in user.roles: pii == "a")', "the member `pii` of `Label`"],
+      ['deny * when any(internal in user.roles: internal == "a")', "the member `internal` of `Label` and `Zone`"],
       ['deny * when any(research in user.roles: research == "a")', "the intent name `research`"],
     ];
     for (const [text, hidden] of cases) {

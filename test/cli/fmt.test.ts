@@ -392,10 +392,28 @@ describe("doc comments", () => {
   });
 
   it("a `///` that documents nothing stays where it documents nothing", () => {
-    const text = 'tool kb.index {}\npolicy p {\n  deny kb.index when tool == kb.index /// doc2\n    reason "r"\n  @name("n") /// not the rule\'s\n  allow kb.index\n}\n';
-    expect(fmt(text)).toBe('tool kb.index {}\n\npolicy p {\n  deny kb.index\n    when tool == kb.index\n    /// doc2\n    reason "r"\n\n  @name("n")\n  /// not the rule\'s\n  allow kb.index\n}\n');
-    expect(ruleDocs(fmt(text))).toEqual({ "p/1": null, n: null });
+    const text = 'tool kb.index {}\npolicy p {\n  deny kb.index when tool == kb.index /// doc2\n    reason "r"\n  allow kb.index\n}\n';
+    expect(fmt(text)).toBe('tool kb.index {}\n\npolicy p {\n  deny kb.index\n    when tool == kb.index\n    /// doc2\n    reason "r"\n\n  allow kb.index\n}\n');
+    expect(ruleDocs(fmt(text))).toEqual({ "p/1": null, "p/2": null });
     expectRoundTrip(text, "no owner");
+  });
+
+  it("a `///` after or among a rule's annotations stays there and keeps documenting the rule", () => {
+    const text = 'tool kb.index {}\npolicy p {\n  /// before\n  @name("n") /// after the name\n  @owner("sec")\n  /// after the annotations\n  allow kb.index\n}\n';
+    const formatted = fmt(text);
+    expect(formatted).toBe('tool kb.index {}\n\npolicy p {\n  /// before\n  @name("n")\n  /// after the name\n  @owner("sec")\n  /// after the annotations\n  allow kb.index\n}\n');
+    expect(ruleDocs(text)).toEqual({ n: "before\nafter the name\nafter the annotations" });
+    expect(ruleDocs(formatted)).toEqual(ruleDocs(text));
+    expectRoundTrip(text, "docs among annotations");
+  });
+
+  it("PC110 for a `///` inside an annotation: on a line of its own it would document the rule", () => {
+    const text = 'tool kb.index {}\npolicy p {\n  @name("n" /// inside\n  )\n  allow kb.index\n}\n';
+    expect(ruleDocs(text)).toEqual({ n: null });
+    const parsed = parse(text, "t.policy");
+    const result = formatSource(parsed.ast, text, [...parsed.comments, ...parsed.docComments]);
+    expect(result.text).toBe(text);
+    expect(result.diagnostics.map((d) => [d.code, text.slice(d.span!.start, d.span!.end)])).toEqual([["PC110", "/// inside"]]);
   });
 
   it("PC110 when every place the layout has for a `///` that documents nothing would make it document an item", async () => {

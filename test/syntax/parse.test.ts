@@ -1191,6 +1191,16 @@ describe("rules", () => {
     expect(result.comments.map((c) => c.image)).toEqual(["// a plain comment"]);
   });
 
+  it("a doc comment among or after a rule's annotations documents the rule, joined in source order", () => {
+    const rules = rulesOf('policy p {\n  /// before\n  @name("a")\n  /// between\n  @owner("sec") /// same line\n  /// after\n  deny kb.search\n  @name("b")\n  /// only after\n  allow kb.search\n}\n');
+    expect(rules.map((r) => r.docs)).toEqual([["before", "between", "same line", "after"], ["only after"]]);
+  });
+
+  it("a doc comment inside an annotation's parentheses documents nothing", () => {
+    const rules = rulesOf('policy p {\n  @name(/// inside\n  "a")\n  deny kb.search\n}\n');
+    expect(rules[0]!.docs).toEqual([]);
+  });
+
   it("a doc comment separated by code does not attach to a later rule", () => {
     const rules = rulesOf("policy p {\n  /// first\n  deny kb.search\n  allow kb.search\n}\n");
     expect(rules[0]!.docs).toEqual(["first"]);

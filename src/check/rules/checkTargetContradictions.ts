@@ -1,0 +1,143 @@
+import type * as A from "../../ast/nodes.js";
+import { chainTermsOf } from "../../ast/chains.js";
+import { printExpr } from "../../ast/printExpr.js";
+import { diagnostic, type Diagnostic } from "../../diagnostics/Diagnostic.js";
+import { listed } from "../../diagnostics/suggest.js";
+import { globMatch } from "../../runtime/glob.js";
+import { compareScalars } from "../../runtime/helpers.js";
+import { unparenthesized } from "../literalComparisons.js";
+import type { CheckedRule } from "../program.js";
+import type { Resolution } from "../resolution.js";
+import type { Schema, ToolInfo } from "../schema.js";
+import { RISK_LEVELS } from "../types.js";
+
+/** How many targeted tools the help names before "and N more". */
+const SHOWN_TOOLS = 3;
+/** A longer term is called "this term" in the message; the code frame shows it. */
+const QUOTED_TERM_LENGTH = 60;
+
+/**
+ * A `when` with a top-level `and` term that no tool the rule targets can satisfy, though some
+ * declared tool can (PC509): `deny sql.query when tool == export.s3 and …`, or `deny chart.render
+ * when tool.risk >= high` with `chart.render` declared `risk low`. A rule runs only for the tools
+ * it targets, and a false `and` term settles the condition even when another term fails, so
+ * the rule never matches: typically a rule copied with its targets changed and not its
+ * condition, or the other way round. A term no declared tool satisfies is left alone: a string
+ * naming no tool is PC506's, and `tool.risk >= critical` in a set without critical tools is a
+ * guard for tools yet to come.
+ */
+export function checkTargetContradictions(checked: CheckedRule, schema: Schema, resolutions: ReadonlyMap<A.Expr, Resolution>, diagnostics: Diagnostic[]): void {
+  const { rule, tools } = checked;
+  if (!rule.when || tools.length === 0) return;
+  const targeted = tools.map((name) => schema.tools.get(name)!);
+  const declared = [...schema.tools.values()];
+  // The first such term says why the rule never matches; more would say it again.
+  for (const term of chainTermsOf(unparenthesized(rule.when), "and")) {
+    const reads = new Set<"name" | "risk">();
+    const holdsFor = (tool: ToolInfo): boolean | undefined => new CalledToolTerm(tool, resolutions, reads).value(term);
+    if (targeted.some((tool) => holdsFor(tool) !== false) || !declared.some((tool) => holdsFor(tool) === true)) continue;
+    const which = targeted.length === 1 ? "the tool this rule targets" : `any of the ${targeted.length} tools this rule targets`;
+    const shown = targeted.slice(0, SHOWN_TOOLS).map((tool) => `\`${tool.name}\`${reads.has("risk") ? ` (risk ${tool.risk})` : ""}`);
+    if (targeted.length > SHOWN_TOOLS) shown.push(`${targeted.length - SHOWN_TOOLS} more`);
+    const printed = printExpr(term);
+    const named = printed.length <= QUOTED_TERM_LENGTH ? `\`${printed}\`` : "this term";
+    diagnostics.push(diagnostic("PC509", `${named} is never true for ${which}, so the rule never matches`, term.span, `it targets ${targeted.length === 1 ? "only " : ""}${listed(shown)}: change the targets or the condition`));
+    return;
+  }
+}
+
+/** A value computed from the called tool alone: a tool name (or a string), or a risk's rank. */
+type ToolValue = { readonly kind: "name"; readonly value: string } | { readonly kind: "risk"; readonly value: number };
+
+/**
+ * The value of a condition term for one called tool, when only the tool decides it; undefined
+ * when it reads anything else. `and`/`or` are three-valued as at run time (a false term settles
+ * an `and` whatever the others do). `reads` collects what of the tool was read.
+ */
+class CalledToolTerm {
+  constructor(
+    private readonly tool: ToolInfo,
+    private readonly resolutions: ReadonlyMap<A.Expr, Resolution>,
+    private readonly reads: Set<"name" | "risk">,
+  ) {}
+
+  value(expr: A.Expr): boolean | undefined {
+    switch (expr.kind) {
+      case "BoolLiteral":
+        return expr.value;
+      case "Paren":
+        return this.value(expr.expression);
+      case "Not": {
+        const operand = this.value(expr.operand);
+        return operand === undefined ? undefined : !operand;
+      }
+      case "Binary":
+        return this.binary(expr);
+      default:
+        return undefined;
+    }
+  }
+
+  private binary(expr: A.Binary): boolean | undefined {
+    const { operator } = expr;
+    if (operator === "and" || operator === "or") {
+      const values = chainTermsOf(expr, operator).map((term) => this.value(term));
+      const settles = operator === "or";
+      if (values.includes(settles)) return settles;
+      return values.every((v) => v !== undefined) ? !settles : undefined;
+    }
+    const list = (side: A.Expr): ToolValue[] | undefined => {
+      const literal = unparenthesized(side);
+      if (literal.kind !== "ListLiteral") return undefined;
+      const items = literal.elements.map((element) => this.operand(element));
+      return items.every((item) => item !== undefined) ? (items as ToolValue[]) : undefined;
+    };
+    if (operator === "in" || (operator === "contains" && unparenthesized(expr.left).kind === "ListLiteral")) {
+      const [one, many] = operator === "in" ? [this.operand(expr.left), list(expr.right)] : [this.operand(expr.right), list(expr.left)];
+      return one === undefined || many === undefined ? undefined : many.some((item) => same(one, item));
+    }
+    const left = this.operand(expr.left);
+    const right = this.operand(expr.right);
+    if (left === undefined || right === undefined || left.kind !== right.kind) return undefined;
+    switch (operator) {
+      case "==":
+      case "!=":
+        return compareScalars(operator, left.value, right.value);
+      case "<":
+      case "<=":
+      case ">":
+      case ">=":
+        return left.kind === "risk" ? compareScalars(operator, left.value, right.value) : undefined;
+      case "like":
+        return left.kind === "name" && unparenthesized(expr.right).kind === "StringLiteral" ? globMatch(right.value as string, left.value) : undefined;
+      case "contains":
+        return left.kind === "name" ? left.value.includes(right.value as string) : undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  private operand(expr: A.Expr): ToolValue | undefined {
+    const inner = unparenthesized(expr);
+    if (inner.kind === "StringLiteral") return { kind: "name", value: inner.value };
+    const resolution = this.resolutions.get(inner);
+    switch (resolution?.kind) {
+      case "toolName":
+        this.reads.add("name");
+        return { kind: "name", value: this.tool.name };
+      case "toolConstant":
+        return { kind: "name", value: resolution.name };
+      case "toolRisk":
+        this.reads.add("risk");
+        return { kind: "risk", value: RISK_LEVELS.indexOf(this.tool.risk) };
+      case "riskLevel":
+        return { kind: "risk", value: RISK_LEVELS.indexOf(resolution.level) };
+      default:
+        return undefined;
+    }
+  }
+}
+
+function same(a: ToolValue, b: ToolValue): boolean {
+  return a.kind === b.kind && a.value === b.value;
+}
