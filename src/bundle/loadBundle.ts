@@ -7,6 +7,7 @@ import type { Bundle } from "./Bundle.js";
 // bundle neither loads ajv nor compiles the schema.
 import { validate as validateBundleCode } from "./bundleValidator.generated.js";
 import { contentHash } from "./hash.js";
+import { isBlankKey, isPem, keyBytes, keyErrorText } from "./keys.js";
 
 /** A bundle that must not run: malformed, tampered with, or not signed by the expected key. */
 export class BundleError extends Error {
@@ -83,7 +84,7 @@ export function parsePublicKey(given: unknown): KeyObject {
     key = toPublicKey(given);
   } catch (error) {
     if (error instanceof BundleError) throw error;
-    throw new BundleError(`the public key cannot be read as a public key (PEM, DER, JWK or a KeyObject): ${describeThrown(error)}`);
+    throw new BundleError(`the public key cannot be read as a public key (PEM, DER, JWK or a KeyObject): ${keyErrorText(error)}`);
   }
   if (key.asymmetricKeyType !== "ed25519") throw new BundleError(`the public key is ${key.asymmetricKeyType ? `an ${key.asymmetricKeyType.toUpperCase()} key` : "not an asymmetric key"}, not Ed25519: bundles are signed with Ed25519`);
   return key;
@@ -96,19 +97,14 @@ function toPublicKey(given: unknown): KeyObject {
     return given.type === "public" ? given : createPublicKey(given);
   }
   if (typeof given === "string") {
-    if (given.trim() === "") throw new BundleError("the public key is empty");
+    if (isBlankKey(given)) throw new BundleError("the public key is empty");
     return createPublicKey(given);
   }
-  const bytes = given instanceof ArrayBuffer ? Buffer.from(given) : ArrayBuffer.isView(given) ? Buffer.from(given.buffer, given.byteOffset, given.byteLength) : undefined;
+  const bytes = keyBytes(given);
   if (bytes === undefined) return createPublicKey(given as PublicKeyInput | JsonWebKeyInput);
-  if (bytes.toString("latin1").trim() === "") throw new BundleError("the public key is empty");
+  if (isBlankKey(bytes)) throw new BundleError("the public key is empty");
   // createPublicKey reads bytes as PEM unless told otherwise; bytes that are not PEM text are DER.
   return createPublicKey(isPem(bytes) ? bytes : { key: bytes, format: "der", type: "spki" });
-}
-
-/** Whether bytes hold PEM text (a `-----BEGIN` line, perhaps after whitespace). */
-function isPem(bytes: Buffer): boolean {
-  return /^\s*-----BEGIN /.test(bytes.subarray(0, 64).toString("latin1"));
 }
 
 /**

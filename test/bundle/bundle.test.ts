@@ -1,4 +1,4 @@
-import { createHash, createSecretKey, generateKeyPairSync } from "node:crypto";
+import { createHash, createSecretKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv } from "ajv";
@@ -178,6 +178,21 @@ describe("schema validation", () => {
   });
 });
 
+/** A key as bytes of PEM (`readFileSync("key.pem")`) and DER, as an ArrayBuffer and a DataView, and as input objects (DER, JWK). */
+function keyForms(key: KeyObject, type: "pkcs8" | "spki"): unknown[] {
+  const pem = Buffer.from(key.export({ type, format: "pem" }) as string);
+  const der = key.export({ type, format: "der" });
+  return [
+    pem,
+    new Uint8Array(pem),
+    pem.buffer.slice(pem.byteOffset, pem.byteOffset + pem.length),
+    der,
+    new DataView(der.buffer, der.byteOffset, der.byteLength),
+    { key: der, format: "der", type },
+    { key: key.export({ format: "jwk" }), format: "jwk" },
+  ];
+}
+
 describe("signatures", () => {
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
   const other = generateKeyPairSync("ed25519");
@@ -213,14 +228,64 @@ describe("signatures", () => {
 
   it("an empty or missing signing key is an error, not an unsigned bundle", () => {
     for (const privateKey of ["", " \n"]) expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey })).toThrow(/the signing key is empty/);
-    expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: null as never })).toThrow(/the signing key must be a PEM string or a KeyObject, not null/);
+    expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: null as never })).toThrow(/the signing key must be a private key \(PEM as a string or bytes, DER bytes, a JWK input object or a KeyObject\), not null/);
     expect(createBundle(compiled(), SUPPORT_SOURCES, {}).signature).toBeUndefined();
     expect(createBundle(compiled(), SUPPORT_SOURCES, { privateKey: undefined as never }).signature).toBeUndefined();
   });
 
   it("only Ed25519 keys sign", () => {
     const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 });
-    expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: rsa.privateKey })).toThrow(/Ed25519/);
+    expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: rsa.privateKey })).toThrow(/the signing key is an RSA key, not Ed25519/);
+    expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: createSecretKey(Buffer.alloc(32)) })).toThrow(/the signing key is a secret \(symmetric\) key/);
+  });
+
+  it("signs with the key in every form crypto.createPrivateKey reads, as publicKey takes its key: PEM or DER bytes, JWK", () => {
+    const forms = keyForms(privateKey, "pkcs8");
+    const expected = createBundle(compiled(), SUPPORT_SOURCES, { privateKey }).signature;
+    for (const form of forms) {
+      const signed = createBundle(compiled(), SUPPORT_SOURCES, { privateKey: form as never });
+      expect(signed.signature).toEqual(expected);
+      expect(() => loadBundle(JSON.parse(serializeBundle(signed)), { publicKey })).not.toThrow();
+    }
+  });
+
+  it("a public key given to sign with is named as one", () => {
+    const pem = publicKey.export({ type: "spki", format: "pem" }) as string;
+    for (const form of [publicKey, pem, Buffer.from(pem), publicKey.export({ type: "spki", format: "der" })]) {
+      expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: form as never })).toThrow(/^the signing key is a public key: sign with the Ed25519 private key/);
+    }
+  });
+
+  it("no message about a signing key shows the key: only the kind of value given", () => {
+    const pem = privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+    const body = pem.split("\n")[1]!;
+    const bytes = new Uint8Array(Buffer.from(pem));
+    const mistakes: [unknown, RegExp][] = [
+      [[pem], /not an array$/],
+      [[bytes], /not an array$/],
+      [{ key: 12345678 }, /cannot be read as a private key/],
+      [{ key: body, format: "jwk" }, /cannot be read as a private key/],
+      [{ key: pem, format: "pem", type: "sec2" }, /cannot be read as a private key/],
+      [{ key: Buffer.from(body), format: "der", type: "pkcs8" }, /cannot be read as a private key/],
+      [body, /cannot be read as a private key/],
+      [Buffer.from(body, "base64").subarray(0, 20), /cannot be read as a private key/],
+      [pem.replace(body, body.slice(0, 20)), /cannot be read as a private key/],
+      [42, /not a number$/],
+      [Symbol("key"), /not a symbol$/],
+      [new Map([["key", pem]]), /cannot be read as a private key/],
+    ];
+    for (const [given, message] of mistakes) {
+      let error: unknown;
+      try {
+        createBundle(compiled(), SUPPORT_SOURCES, { privateKey: given as never });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error, String(message)).toBeInstanceOf(TypeError);
+      const text = (error as Error).message;
+      expect(text).toMatch(message);
+      for (const secret of [body.slice(0, 8), body.slice(-12, -4), "45,45,45", "12345678", "-----BEGIN"]) expect(text, text).not.toContain(secret);
+    }
   });
 
   it("a non-Ed25519 public key refuses the bundle rather than accepting it", () => {
@@ -232,20 +297,18 @@ describe("signatures", () => {
     for (const garbage of ["garbage", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", Buffer.from("garbage"), { key: "x", format: "jwk" }, 42, true, [1]]) {
       expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: garbage as never }), /the public key cannot be read as a public key \(PEM, DER, JWK or a KeyObject\)/);
     }
+    // Node's own message would end with the start of the value (`Received type string ('MC4C…')`),
+    // and a private key given by mistake is a secret.
+    const body = (privateKey.export({ type: "pkcs8", format: "pem" }) as string).split("\n")[1]!;
+    for (const given of [{ key: body, format: "jwk" }, { key: 12345678 }]) {
+      expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: given as never }), /^the public key cannot be read as a public key \(PEM, DER, JWK or a KeyObject\): The "key.key" property must be of type [^.(]*$/);
+    }
   });
 
   it("takes the key in every form crypto.createPublicKey reads: PEM or DER bytes, JWK, a private key's public half", () => {
     const signed = bundleJson({ privateKey });
-    const pem = publicKey.export({ type: "spki", format: "pem" }) as string;
-    const der = publicKey.export({ type: "spki", format: "der" });
     const forms: unknown[] = [
-      Buffer.from(pem), // readFileSync("public.pem")
-      new Uint8Array(Buffer.from(pem)),
-      Buffer.from(pem).buffer.slice(Buffer.from(pem).byteOffset, Buffer.from(pem).byteOffset + Buffer.from(pem).length),
-      der, // readFileSync("public.der")
-      new DataView(der.buffer, der.byteOffset, der.byteLength),
-      { key: der, format: "der", type: "spki" },
-      { key: publicKey.export({ format: "jwk" }), format: "jwk" },
+      ...keyForms(publicKey, "spki"),
       privateKey,
       privateKey.export({ type: "pkcs8", format: "pem" }),
     ];
