@@ -1,5 +1,3 @@
-import { KeyObject } from "node:crypto";
-
 /*
  * What reading a signing or public key shares. Key material never goes into a message: build
  * and CI scripts log exceptions, and a private key in a log trusts every bundle anyone builds
@@ -31,22 +29,6 @@ export function keyErrorText(error: unknown): string {
   const message = error instanceof Error && typeof error.message === "string" ? error.message : "";
   const withoutValue = message.replace(/\.?\s*Received[\s\S]*$/, "");
   return withoutValue === "" ? "it is not a key Node's crypto reads" : withoutValue;
-}
-
-/** The kind of a value given where a key or the options were expected, never its content: "a Buffer", "a string", "a public KeyObject". */
-export function describeKind(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (value instanceof KeyObject) return `a ${value.type} KeyObject`;
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "object") {
-    const name = Buffer.isBuffer(value) ? "Buffer" : (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
-    return typeof name === "string" && name !== "" && name !== "Object" ? withArticle(name) : "an object";
-  }
-  return withArticle(typeof value);
-}
-
-function withArticle(noun: string): string {
-  return `${/^[aeiou]/i.test(noun) ? "an" : "a"} ${noun}`;
 }
 
 /** Whether `read` (a crypto call reading a key) succeeds. */

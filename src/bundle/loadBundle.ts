@@ -1,6 +1,6 @@
 import { createPublicKey, KeyObject, verify, type JsonWebKeyInput, type PublicKeyInput } from "node:crypto";
 import type { ValidateFunction } from "ajv";
-import { checkOptions, Engine, type EngineOptions } from "../runtime/engine.js";
+import { checkEngineOptionNames, checkOptionNames, checkOptions, Engine, type EngineOptions } from "../runtime/engine.js";
 import { describeThrown } from "../runtime/helpers.js";
 import type { Bundle } from "./Bundle.js";
 // Precompiled from bundleJsonSchema (bundleSchema.ts) by scripts/generate-validators.js: loading a
@@ -34,7 +34,13 @@ export interface LoadOptions extends EngineOptions {
 
 /** Checks a bundle without running it: schema, content hash, signature. Throws `BundleError`. */
 export function verifyBundle(value: unknown, options: { publicKey?: PublicKeySource } = {}): Bundle {
-  if (typeof options !== "object" || options === null) throw new TypeError(`the options must be an object, not ${String(options)}`);
+  // A misspelled `publicKey` (or a key passed as the options) would check no signature at all.
+  checkOptionNames(options, { owner: "verifyBundle", known: ["publicKey"] });
+  return verifyWithKey(value, options);
+}
+
+/** `verifyBundle` once the options' names are checked. */
+function verifyWithKey(value: unknown, options: { publicKey?: PublicKeySource }): Bundle {
   // The key first: a wrong key is a mistake whatever bundle comes. A `publicKey` that is there
   // but undefined is most likely an unset setting (`{ publicKey: process.env.KEY }`), and
   // skipping the signature check for it would fail open, so it is an error too.
@@ -130,9 +136,9 @@ export function engineForBundle(bundle: Bundle, options: EngineOptions = {}): En
  * the `RangeError` or `TypeError` the engine would.
  */
 export function loadBundle(value: unknown, options: LoadOptions = {}): Engine {
-  const bundle = verifyBundle(value, options);
-  // A misspelled `publicKey` was not used to check the signature: refused here, before the code runs.
-  checkOptions(options, ["publicKey"]);
+  // The names first, as verifyBundle does: a misspelled `publicKey` would check no signature.
+  checkEngineOptionNames(options, ["publicKey"]);
+  const bundle = verifyWithKey(value, options);
   const { publicKey: _key, ...engineOptions } = options;
   return engineForBundle(bundle, engineOptions);
 }

@@ -1,10 +1,12 @@
 import { createPrivateKey, createPublicKey, KeyObject, sign, type JsonWebKeyInput, type PrivateKeyInput } from "node:crypto";
+import { checkOptionNames } from "../runtime/engine.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
+import { describeKind } from "../runtime/schema.js";
 import { VERSION } from "../version.js";
 import type { Bundle } from "./Bundle.js";
 import { BUNDLE_FORMAT } from "./bundleSchema.js";
 import { contentHash, sha256Hex } from "./hash.js";
-import { describeKind, isBlankKey, isPem, keyBytes, keyErrorText, parses } from "./keys.js";
+import { isBlankKey, isPem, keyBytes, keyErrorText, parses } from "./keys.js";
 
 /**
  * A private key in any form Node's `crypto.createPrivateKey` reads, as `loadBundle`'s
@@ -16,6 +18,8 @@ export type PrivateKeySource = KeyObject | string | NodeJS.ArrayBufferView | Arr
 
 /** Wraps a compiled policy in a bundle: format, manifest with hashes, and an optional signature. */
 export function createBundle(policy: CompiledPolicy, sources: readonly { path: string; text: string }[], options: { privateKey?: PrivateKeySource } = {}): Bundle {
+  // A misspelled `privateKey` would build a bundle nobody can verify, for a pipeline that meant to sign.
+  checkOptionNames(options, { owner: "createBundle", known: ["privateKey"] });
   const unsigned = {
     format: BUNDLE_FORMAT,
     manifest: { compiler: `policyc ${VERSION}`, contentHash: "", sources: sources.map((s) => ({ path: s.path, sha256: sha256Hex(s.text) })) },
@@ -26,9 +30,10 @@ export function createBundle(policy: CompiledPolicy, sources: readonly { path: s
   } as const;
   const hash = contentHash(unsigned as unknown as Bundle);
   const bundle: Bundle = { ...unsigned, manifest: { ...unsigned.manifest, contentHash: hash } };
-  // Only a key left out means unsigned: an empty one (an empty key file) is an error, not a quiet
-  // fallback to a bundle nobody can verify.
-  if (options.privateKey === undefined) return bundle;
+  // Only a key left out means unsigned: an empty one (an empty key file) or one that is there but
+  // undefined (`{ privateKey: process.env.KEY }`, unset) is an error, not a quiet fallback to a
+  // bundle nobody can verify.
+  if (!("privateKey" in options)) return bundle;
   const key = parsePrivateKey(options.privateKey);
   return { ...bundle, signature: { algorithm: "ed25519", value: sign(null, Buffer.from(hash, "utf8"), key).toString("base64") } };
 }

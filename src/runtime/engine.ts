@@ -4,7 +4,7 @@ import { compileGlob, matchCompiledGlob } from "./glob.js";
 import { closestName } from "./closestName.js";
 import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
-import { describeValue, parseTime, ValidatorFactory, type Validator } from "./schema.js";
+import { describeKind, describeValue, parseTime, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
 import { labelsOf, SessionState, SessionStore, windowEntriesFor } from "./session.js";
 
@@ -642,15 +642,8 @@ const ENGINE_OPTIONS: readonly string[] = Object.keys({ clock: true, sessionIdle
  * wrong kind with a `TypeError`: a programming mistake, thrown at once. Exported so
  * `engineForBundle` can tell the caller's mistakes from the bundle's before it loads any code.
  */
-export function checkOptions(options: EngineOptions, alsoKnown: readonly string[] = []): void {
-  if (typeof options !== "object" || options === null) throw new TypeError(`EngineOptions must be an object, not ${String(options)}`);
-  // A misspelled name (`maxSesions`) would leave the protection it meant to set switched off.
-  for (const name of Object.keys(options)) {
-    if (ENGINE_OPTIONS.includes(name) || alsoKnown.includes(name)) continue;
-    const known = [...ENGINE_OPTIONS, ...alsoKnown];
-    const meant = closestName(name, known);
-    throw new TypeError(`EngineOptions has no option \`${name}\`${meant === undefined ? "" : `: did you mean \`${meant}\`?`} (the options are ${known.join(", ")})`);
-  }
+export function checkOptions(options: EngineOptions): void {
+  checkEngineOptionNames(options);
   // Called for every request without a `time`: a clock that is not a function would deny them all.
   if (options.clock !== undefined && typeof options.clock !== "function") throw new TypeError(`EngineOptions.clock must be a function returning epoch milliseconds, not ${typeof options.clock === "string" ? JSON.stringify(options.clock) : String(options.clock)}`);
   for (const name of ["sessionIdleMs", "expiredSessionMs", "revokedSessionMs"] as const) {
@@ -667,6 +660,28 @@ export function checkOptions(options: EngineOptions, alsoKnown: readonly string[
   if (from !== undefined && !(from instanceof Engine)) throw new TypeError(`EngineOptions.sessionsFrom must be the Engine whose sessions to take over, not ${describeValue(from)}`);
   // Taking from an engine already emptied would start every session afresh (revocations lost).
   if (from?.sessions.retired) throw new TypeError("EngineOptions.sessionsFrom: that engine already handed its sessions over to another one; take them from the engine that has them now");
+}
+
+/** `checkOptionNames` for EngineOptions, and for `alsoKnown` names beside them (`loadBundle`'s `publicKey`). */
+export function checkEngineOptionNames(options: unknown, alsoKnown: readonly string[] = []): void {
+  checkOptionNames(options, { owner: "EngineOptions", known: [...ENGINE_OPTIONS, ...alsoKnown], example: alsoKnown[0] ?? "sessionIdleMs" });
+}
+
+/**
+ * Refuses, with a `TypeError`, options that are not a plain object (a key or a Buffer passed
+ * where `{ publicKey }` belongs) and a name that is not an option: a misspelled name
+ * (`maxSesions`, `publickey`) would leave the protection it meant to set switched off. Shared by
+ * everything that takes options (the engine, `loadBundle`, `verifyBundle`, `createBundle`).
+ */
+export function checkOptionNames(options: unknown, { owner, known, example = known[0]! }: { owner: string; known: readonly string[]; example?: string }): void {
+  // Any realm's plain object: not an array, a Buffer, a KeyObject or another class's instance.
+  const prototype: unknown = typeof options === "object" && options !== null ? Object.getPrototypeOf(options) : undefined;
+  if (prototype === undefined || (prototype !== null && Object.getPrototypeOf(prototype) !== null)) throw new TypeError(`the options must be an object such as { ${example} }, not ${describeKind(options)}`);
+  for (const name of Object.keys(options as object)) {
+    if (known.includes(name)) continue;
+    const meant = closestName(name, known);
+    throw new TypeError(`${owner} has no option \`${name}\`${meant === undefined ? "" : `: did you mean \`${meant}\`?`} (the options are ${known.join(", ")})`);
+  }
 }
 
 /**

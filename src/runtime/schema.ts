@@ -45,6 +45,24 @@ function tooDeep(path: string): string {
   return `${path.length > 120 ? `${path.slice(0, 60)}…${path.slice(-40)}` : path} is nested more than ${MAX_NESTING} lists and records deep`;
 }
 
+/**
+ * The kind of a value given where a key or options were expected, never its content ("a
+ * Buffer", "a string", "a PrivateKeyObject"): the value may be a key, and messages get logged.
+ */
+export function describeKind(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") {
+    const name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+    return typeof name === "string" && name !== "" && name !== "Object" ? withArticle(name) : "an object";
+  }
+  return withArticle(typeof value);
+}
+
+function withArticle(noun: string): string {
+  return `${/^[aeiou]/i.test(noun) ? "an" : "a"} ${noun}`;
+}
+
 /** A request value for a reason: its kind, and short strings and numbers as they are. */
 export function describeValue(value: unknown): string {
   if (value === null) return "null";

@@ -230,7 +230,39 @@ describe("signatures", () => {
     for (const privateKey of ["", " \n"]) expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey })).toThrow(/the signing key is empty/);
     expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: null as never })).toThrow(/the signing key must be a private key \(PEM as a string or bytes, DER bytes, a JWK input object or a KeyObject\), not null/);
     expect(createBundle(compiled(), SUPPORT_SOURCES, {}).signature).toBeUndefined();
-    expect(createBundle(compiled(), SUPPORT_SOURCES, { privateKey: undefined as never }).signature).toBeUndefined();
+    // An unset setting (`{ privateKey: process.env.KEY }`) is not "unsigned": only leaving the property out is.
+    expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: undefined as never })).toThrow(/the signing key must be a private key .*, not undefined$/);
+  });
+
+  it("a misspelled option or options that are not an object are a TypeError, never an unsigned bundle or a skipped signature check", () => {
+    const unsigned = bundleJson();
+    const pem = publicKey.export({ type: "spki", format: "pem" }) as string;
+    const privatePem = privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+    const refusals: [() => unknown, RegExp][] = [
+      [() => verifyBundle(unsigned, { publickey: publicKey } as never), /^verifyBundle has no option `publickey`: did you mean `publicKey`\? \(the options are publicKey\)$/],
+      [() => verifyBundle(unsigned, { key: pem } as never), /^verifyBundle has no option `key` \(the options are publicKey\)$/],
+      [() => verifyBundle(unsigned, publicKey as never), /^the options must be an object such as \{ publicKey \}, not a PublicKeyObject$/],
+      [() => verifyBundle(unsigned, pem as never), /^the options must be an object such as \{ publicKey \}, not a string$/],
+      [() => verifyBundle(unsigned, Buffer.from(pem) as never), /^the options must be an object such as \{ publicKey \}, not a Buffer$/],
+      [() => loadBundle(unsigned, Buffer.from(pem) as never), /^the options must be an object such as \{ publicKey \}, not a Buffer$/],
+      [() => loadBundle(unsigned, [pem] as never), /^the options must be an object such as \{ publicKey \}, not an array$/],
+      [() => createBundle(compiled(), SUPPORT_SOURCES, { privatekey: privatePem } as never), /^createBundle has no option `privatekey`: did you mean `privateKey`\?/],
+      [() => createBundle(compiled(), SUPPORT_SOURCES, privatePem as never), /^the options must be an object such as \{ privateKey \}, not a string$/],
+      [() => createBundle(compiled(), SUPPORT_SOURCES, privateKey as never), /^the options must be an object such as \{ privateKey \}, not a PrivateKeyObject$/],
+    ];
+    for (const [action, message] of refusals) {
+      let error: unknown;
+      try {
+        action();
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error, String(message)).toBeInstanceOf(TypeError);
+      expect((error as Error).message).toMatch(message);
+    }
+    // The control: the right name checks the signature, and refuses the unsigned bundle.
+    expectBundleError(() => verifyBundle(unsigned, { publicKey }), /not signed/);
+    expect(verifyBundle(unsigned, Object.create(null) as object)).toBe(unsigned);
   });
 
   it("only Ed25519 keys sign", () => {
@@ -373,7 +405,7 @@ describe("bundles that pass the hash check but are broken", () => {
   });
 
   it("options that are not an object are a TypeError that says so", () => {
-    expect(() => loadBundle(bundleJson(), null as never)).toThrow(/the options must be an object, not null/);
+    expect(() => loadBundle(bundleJson(), null as never)).toThrow(/^the options must be an object such as \{ publicKey \}, not null$/);
     expect(() => verifyBundle(bundleJson(), 5 as never)).toThrow(TypeError);
   });
 
