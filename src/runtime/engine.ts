@@ -637,29 +637,36 @@ function defaultReason(effect: Effect, id: string, tool: string): string {
 const ENGINE_OPTIONS: readonly string[] = Object.keys({ clock: true, sessionIdleMs: true, expiredSessionMs: true, revokedSessionMs: true, maxWindowEntries: true, maxSessions: true, maxTimeSkewMs: true, sessionsFrom: true } satisfies Record<keyof EngineOptions, true>);
 
 /**
- * Refuses a name that is not an option (a typo) with a `TypeError`, options that would quietly switch a protection off (a window of 0 entries counts
- * nothing; a negative idle time expires every session) with a `RangeError`, and options of the
- * wrong kind with a `TypeError`: a programming mistake, thrown at once. Exported so
+ * Refuses options that are not an object, a name that is not an option (a typo) and an option
+ * of the wrong kind (a string where a number belongs, a clock that is no function) with a
+ * `TypeError`, and a number that would quietly switch a protection off (a window of 0 entries
+ * counts nothing; a negative idle time expires every session) with a `RangeError`: a
+ * programming mistake, thrown at once. Exported so
  * `engineForBundle` can tell the caller's mistakes from the bundle's before it loads any code.
  */
 export function checkOptions(options: EngineOptions): void {
   checkEngineOptionNames(options);
   // Called for every request without a `time`: a clock that is not a function would deny them all.
   if (options.clock !== undefined && typeof options.clock !== "function") throw new TypeError(`EngineOptions.clock must be a function returning epoch milliseconds, not ${typeof options.clock === "string" ? JSON.stringify(options.clock) : String(options.clock)}`);
-  for (const name of ["sessionIdleMs", "expiredSessionMs", "revokedSessionMs"] as const) {
-    const value = options[name];
-    if (value !== undefined && !(typeof value === "number" && value > 0)) throw new RangeError(`EngineOptions.${name} must be a positive number of milliseconds, not ${String(value)}`);
-  }
-  const skew = options.maxTimeSkewMs;
-  if (skew !== undefined && !(typeof skew === "number" && skew >= 0 && skew < Number.POSITIVE_INFINITY)) throw new RangeError(`EngineOptions.maxTimeSkewMs must be a number of milliseconds (0 or more), not ${String(skew)}`);
-  const sessions = options.maxSessions;
-  if (sessions !== undefined && !(Number.isSafeInteger(sessions) && sessions >= 1)) throw new RangeError(`EngineOptions.maxSessions must be a whole number of at least 1, not ${String(sessions)}`);
-  const entries = options.maxWindowEntries;
-  if (entries !== undefined && !(Number.isSafeInteger(entries) && entries >= 1)) throw new RangeError(`EngineOptions.maxWindowEntries must be a whole number of at least 1, not ${String(entries)}`);
+  for (const name of ["sessionIdleMs", "expiredSessionMs", "revokedSessionMs"] as const) checkNumber(options, name, "a positive number of milliseconds", (ms) => ms > 0);
+  checkNumber(options, "maxTimeSkewMs", "a number of milliseconds (0 or more)", (ms) => ms >= 0 && ms < Number.POSITIVE_INFINITY);
+  checkNumber(options, "maxSessions", "a whole number of at least 1", (count) => Number.isSafeInteger(count) && count >= 1);
+  checkNumber(options, "maxWindowEntries", "a whole number of at least 1", (count) => Number.isSafeInteger(count) && count >= 1);
   const from = options.sessionsFrom;
   if (from !== undefined && !(from instanceof Engine)) throw new TypeError(`EngineOptions.sessionsFrom must be the Engine whose sessions to take over, not ${describeValue(from)}`);
   // Taking from an engine already emptied would start every session afresh (revocations lost).
   if (from?.sessions.retired) throw new TypeError("EngineOptions.sessionsFrom: that engine already handed its sessions over to another one; take them from the engine that has them now");
+}
+
+/**
+ * A numeric option: a value that is not a number (a setting read from the environment as the
+ * string "3600000") is a `TypeError` that shows it as what it is; a number out of range a `RangeError`.
+ */
+function checkNumber(options: EngineOptions, name: "sessionIdleMs" | "expiredSessionMs" | "revokedSessionMs" | "maxTimeSkewMs" | "maxSessions" | "maxWindowEntries", expected: string, valid: (value: number) => boolean): void {
+  const value: unknown = options[name];
+  if (value === undefined) return;
+  if (typeof value !== "number") throw new TypeError(`EngineOptions.${name} must be ${expected}, not ${describeValue(value)}`);
+  if (!valid(value)) throw new RangeError(`EngineOptions.${name} must be ${expected}, not ${value}`);
 }
 
 /** `checkOptionNames` for EngineOptions, and for `alsoKnown` names beside them (`loadBundle`'s `publicKey`). */

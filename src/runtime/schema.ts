@@ -70,6 +70,7 @@ export function describeValue(value: unknown): string {
   if (typeof value === "object") return "an object";
   if (typeof value === "function") return "a function";
   if (typeof value === "string") return value.length > 40 ? "a string" : `the string ${JSON.stringify(value)}`;
+  if (typeof value === "bigint") return `the bigint ${value}n`;
   return `${typeof value === "number" ? "the number" : "the value"} ${String(value)}`;
 }
 
@@ -176,7 +177,7 @@ export class ValidatorFactory {
         case "bool":
           return (v, p) => (typeof v === "boolean" ? undefined : `${p} must be a bool, not ${describeValue(v)}`);
         case "int":
-          return (v, p) => (typeof v === "number" && Number.isSafeInteger(v) ? undefined : `${p} must be an int, not ${describeValue(v)}`);
+          return (v, p) => (typeof v === "number" && Number.isSafeInteger(v) ? undefined : Number.isInteger(v) ? `${p} is ${describeValue(v)}, beyond the safe integer range of an int (±${Number.MAX_SAFE_INTEGER})` : `${p} must be an int, not ${describeValue(v)}`);
         case "string":
           return (v, p) => (typeof v === "string" ? undefined : `${p} must be a string, not ${describeValue(v)}`);
         case "duration":
