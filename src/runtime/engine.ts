@@ -401,7 +401,12 @@ export class Engine {
     // fresh session, or the refusal of a full engine.)
     const state = create ? this.sessions.getOrCreate(sessionId, now) : (this.sessions.peek(sessionId, now) ?? (this.sessions.wouldAdmit(now) ? new SessionState(now, this.policy.session) : null));
     if (state === null) {
-      const reason = `session ${helpers.describeText(sessionId)} cannot start: ${this.sessions.fullBecause}, and refuses new ones until idle sessions expire`;
+      // A retired engine never takes an attempt again, for a session old or new: the reason says
+      // where the session is decided now, not to wait (a caller that kept the old engine across
+      // an `await` logs this).
+      const reason = this.sessions.retired
+        ? `this engine handed its sessions over to a newer one (EngineOptions.sessionsFrom), which decides session ${helpers.describeText(sessionId)} from now on: this engine denies every attempt`
+        : `session ${helpers.describeText(sessionId)} cannot start: ${this.sessions.fullBecause}, and refuses new ones until idle sessions expire`;
       return { ready: false, decision: deny([], [reason], [], false, true) };
     }
     if (state.revoked) {
