@@ -1,6 +1,8 @@
 import { createPublicKey, KeyObject, verify, type JsonWebKeyInput, type PublicKeyInput } from "node:crypto";
 import type { ValidateFunction } from "ajv";
-import { checkEngineOptionNames, checkOptionNames, checkOptions, Engine, type EngineOptions } from "../runtime/engine.js";
+import { checkEngineOptionNames, checkOptionNames, checkOptions, Engine, RUNTIME_SUPPORT, type EngineOptions } from "../runtime/engine.js";
+import { VERSION } from "../version.js";
+import { BUNDLE_FORMAT } from "./bundleSchema.js";
 import { describeThrown } from "../runtime/helpers.js";
 import type { Bundle } from "./Bundle.js";
 // Precompiled from bundleJsonSchema (bundleSchema.ts) by scripts/generate-validators.js: loading a
@@ -54,6 +56,7 @@ function verifyWithKey(value: unknown, options: { publicKey?: PublicKeySource })
 }
 
 function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
+  refuseOtherFormat(value);
   if (!validateBundle(value)) {
     const error = validateBundle.errors?.[0];
     const where = error?.instancePath ? `at ${error.instancePath}` : "at the top level";
@@ -72,7 +75,36 @@ function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
     }
     if (!valid) throw new BundleError("the bundle's signature does not match the given public key: refusing to load it");
   }
+  // A bundle of a newer policyc may call runtime support this runtime lacks: every rule using it
+  // would fail (closed) on every call. Found here, before it runs, rather than in production traffic.
+  const lacking = runtimeCallsOf(bundle.code).filter((name) => !Object.hasOwn(RUNTIME_SUPPORT, name));
+  if (lacking.length > 0) throw new BundleError(`the bundle was built by ${bundle.manifest.compiler}, and its code calls ${lacking.map((name) => `rt.${name}`).join(", ")}, which this runtime (policyc ${VERSION}) lacks: rebuild it with this policyc`);
   return bundle;
+}
+
+/**
+ * A bundle of another format (`policyc-bundle/2`), named with the format found and the one this
+ * runtime reads (the schema check would only say "must be equal to constant"). Any other value
+ * is no policyc bundle, and the schema check says what is wrong with it.
+ */
+function refuseOtherFormat(value: unknown): void {
+  if (typeof value !== "object" || value === null) return;
+  const { format, manifest } = value as { format?: unknown; manifest?: { compiler?: unknown } };
+  if (typeof format !== "string" || format === BUNDLE_FORMAT || !format.startsWith(BUNDLE_FORMAT.slice(0, BUNDLE_FORMAT.indexOf("/") + 1))) return;
+  const compiler = typeof manifest === "object" && manifest !== null && typeof manifest.compiler === "string" ? ` (built by ${manifest.compiler.slice(0, 100)})` : "";
+  throw new BundleError(`the bundle's format is ${JSON.stringify(format.slice(0, 100))}${compiler}, and this runtime (policyc ${VERSION}) reads ${JSON.stringify(BUNDLE_FORMAT)}: build the bundle with the policyc of this runtime`);
+}
+
+/**
+ * The runtime support the generated code calls (\`rt.name\`), outside its string literals and
+ * comments (a policy's string constant may well read "rt.example.com").
+ */
+function runtimeCallsOf(code: string): string[] {
+  const names = new Set<string>();
+  for (const match of code.matchAll(/"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|\/\/[^\n]*|\/\*[\s\S]*?\*\/|(?<![\w$.])rt\.([A-Za-z_$][\w$]*)/g)) {
+    if (match[1] !== undefined) names.add(match[1]);
+  }
+  return [...names];
 }
 
 /** What reading a bundle threw, as a `BundleError`: the value is not the JSON data a bundle is. */

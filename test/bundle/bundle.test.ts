@@ -159,7 +159,8 @@ describe("schema validation", () => {
   it("refuses malformed bundles, saying where", () => {
     const cases: [(b: Record<string, any>) => void, RegExp][] = [
       [(b) => delete b["code"], /code/],
-      [(b) => (b["format"] = "policyc-bundle/2"), /format/],
+      [(b) => (b["format"] = 2), /format/],
+      [(b) => (b["format"] = "something else"), /at \/format must be equal to constant/],
       [(b) => (b["extra"] = true), /additional/],
       [(b) => (b["manifest"].contentHash = "md5:abc"), /contentHash/],
       [(b) => (b["rules"][0].effect = "maybe"), /rules\/0\/effect/],
@@ -390,6 +391,25 @@ describe("bundles that pass the hash check but are broken", () => {
   it("code that does not parse, or throws while loading, is refused as a bad bundle", () => {
     expectBundleError(() => loadBundle(rehashed((b) => ((b as { code: string }).code = "this is not JavaScript"))), /the bundle's code does not load: Unexpected identifier/);
     expectBundleError(() => loadBundle(rehashed((b) => ((b as { code: string }).code = "throw Object.create(null);"))), /the bundle's code does not load/);
+  });
+
+  it("a bundle whose code calls runtime support this runtime lacks (a newer policyc's) is refused before it runs, naming both versions", () => {
+    const newer = rehashed((b) => {
+      (b.manifest as { compiler: string }).compiler = "policyc 9.0.0";
+      (b as { code: string }).code = `globalThis.pwned = 1;\n${b.code.replace(/rt\.(\w+)\(/, "rt.$1V2(")}`;
+    });
+    const renamed = /rt\.(\w+)V2\(/.exec(newer.code)![1];
+    const message = `the bundle was built by policyc 9.0.0, and its code calls rt.${renamed}V2, which this runtime (policyc ${VERSION}) lacks: rebuild it with this policyc`;
+    expectBundleError(() => loadBundle(newer), new RegExp(`^${message.replace(/[.()]/g, "\\$&")}$`));
+    expectBundleError(() => verifyBundle(newer), /which this runtime .* lacks/);
+    // Only calls count: the same text in a string or a comment of the code is no call.
+    const mentions = rehashed((b) => ((b as { code: string }).code = `// rt.notSupport( in a comment\nconst HOST = "rt.example.com 'rt.x('";\n${b.code}`));
+    expect(loadBundle(mentions).decide(call("kb.search", 0)).decision).toBe("allow");
+  });
+
+  it("a bundle of another format is refused naming the format found and the one this runtime reads", () => {
+    const other = { ...bundleJson(), format: "policyc-bundle/2", manifest: { ...bundleJson().manifest, compiler: "policyc 9.0.0" } };
+    expectBundleError(() => loadBundle(other), new RegExp(`^the bundle's format is "policyc-bundle/2" \\(built by policyc 9\\.0\\.0\\), and this runtime \\(policyc ${VERSION.replace(/\./g, "\\.")}\\) reads "policyc-bundle/1": build the bundle with the policyc of this runtime$`));
   });
 
   it("a value whose properties throw when read is a BundleError, not the error it threw", () => {
