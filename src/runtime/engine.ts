@@ -190,6 +190,12 @@ const MAX_SHARED_DECISIONS = 512;
  */
 export class Engine {
   readonly rules: readonly RuleInfo[];
+  /**
+   * The sessions' state. Not part of the API (left out of the published types): its `clear()`
+   * and `sweep()` forget revocations and taint, which would let a revoked agent start afresh.
+   * Reload with `sessionsFrom` instead; the benchmarks reset it between runs.
+   * @internal
+   */
   readonly sessions: SessionStore;
   private readonly tools = new Map<string, ToolEntry>();
   private readonly validateAgent: Validator | undefined;
