@@ -1,7 +1,7 @@
 /*
  * What reading a signing or public key shares. Key material never goes into a message: build
  * and CI scripts log exceptions, and a private key in a log trusts every bundle anyone builds
- * with it. So values are named by their kind ("a Buffer", "a string"), never shown.
+ * with it. So values are named by their kind ("a Buffer", "a string": `describeKind`), never shown.
  */
 
 /** The bytes of a key given as bytes (`Buffer`, `Uint8Array`, `DataView`, `ArrayBuffer`), or undefined for any other value. */

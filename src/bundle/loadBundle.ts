@@ -1,10 +1,10 @@
 import { createPublicKey, KeyObject, verify, type JsonWebKeyInput, type PublicKeyInput } from "node:crypto";
 import type { ValidateFunction } from "ajv";
 import { checkEngineOptionNames, checkOptionNames, checkOptions, Engine, RUNTIME_SUPPORT, type EngineOptions } from "../runtime/engine.js";
-import { VERSION } from "../version.js";
-import { BUNDLE_FORMAT } from "./bundleSchema.js";
 import { describeThrown } from "../runtime/helpers.js";
+import { VERSION } from "../version.js";
 import type { Bundle } from "./Bundle.js";
+import { BUNDLE_FORMAT } from "./bundleSchema.js";
 // Precompiled from bundleJsonSchema (bundleSchema.ts) by scripts/generate-validators.js: loading a
 // bundle neither loads ajv nor compiles the schema.
 import { validate as validateBundleCode } from "./bundleValidator.generated.js";
@@ -34,7 +34,7 @@ export interface LoadOptions extends EngineOptions {
   readonly publicKey?: PublicKeySource;
 }
 
-/** Checks a bundle without running it: schema, content hash, signature. Throws `BundleError`. */
+/** Checks a bundle without running it: format, schema, content hash, signature, and the runtime support its code calls. Throws `BundleError`. */
 export function verifyBundle(value: unknown, options: { publicKey?: PublicKeySource } = {}): Bundle {
   // A misspelled `publicKey` (or a key passed as the options) would check no signature at all.
   checkOptionNames(options, { owner: "verifyBundle", known: ["publicKey"] });
