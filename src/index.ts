@@ -10,7 +10,7 @@ export { compileProgram } from "./compile/compileProgram.js";
 export { analyze, type Analysis } from "./check/analyze.js";
 export { parse, type ParseResult } from "./syntax/parse.js";
 export { formatFile, formatSource, type FormatResult } from "./ast/format.js";
-export { createBundle, serializeBundle, bundleJsonSchema, BUNDLE_FORMAT } from "./bundle/index.js";
+export { createBundle, serializeBundle, bundleJsonSchema, BUNDLE_FORMAT, type PrivateKeySource } from "./bundle/index.js";
 export * from "./runtime/index.js";
 export type { Diagnostic } from "./diagnostics/Diagnostic.js";
 export { CODES, type Code } from "./diagnostics/codes.js";

@@ -1,12 +1,15 @@
 import { createPublicKey, KeyObject, verify, type JsonWebKeyInput, type PublicKeyInput } from "node:crypto";
 import type { ValidateFunction } from "ajv";
-import { checkOptions, Engine, type EngineOptions } from "../runtime/engine.js";
+import { checkEngineOptionNames, checkOptionNames, checkOptions, Engine, RUNTIME_SUPPORT, type EngineOptions } from "../runtime/engine.js";
 import { describeThrown } from "../runtime/helpers.js";
+import { VERSION } from "../version.js";
 import type { Bundle } from "./Bundle.js";
+import { BUNDLE_FORMAT } from "./bundleSchema.js";
 // Precompiled from bundleJsonSchema (bundleSchema.ts) by scripts/generate-validators.js: loading a
 // bundle neither loads ajv nor compiles the schema.
 import { validate as validateBundleCode } from "./bundleValidator.generated.js";
-import { contentHash } from "./hash.js";
+import { contentHash, orderedContentHash } from "./hash.js";
+import { isBlankKey, isPem, keyBytes, keyErrorText } from "./keys.js";
 
 /** A bundle that must not run: malformed, tampered with, or not signed by the expected key. */
 export class BundleError extends Error {
@@ -31,9 +34,15 @@ export interface LoadOptions extends EngineOptions {
   readonly publicKey?: PublicKeySource;
 }
 
-/** Checks a bundle without running it: schema, content hash, signature. Throws `BundleError`. */
+/** Checks a bundle without running it: format, schema, content hash, signature, and the runtime support its code calls. Throws `BundleError`. */
 export function verifyBundle(value: unknown, options: { publicKey?: PublicKeySource } = {}): Bundle {
-  if (typeof options !== "object" || options === null) throw new TypeError(`the options must be an object, not ${String(options)}`);
+  // A misspelled `publicKey` (or a key passed as the options) would check no signature at all.
+  checkOptionNames(options, { owner: "verifyBundle", known: ["publicKey"] });
+  return verifyWithKey(value, options);
+}
+
+/** `verifyBundle` once the options' names are checked. */
+function verifyWithKey(value: unknown, options: { publicKey?: PublicKeySource }): Bundle {
   // The key first: a wrong key is a mistake whatever bundle comes. A `publicKey` that is there
   // but undefined is most likely an unset setting (`{ publicKey: process.env.KEY }`), and
   // skipping the signature check for it would fail open, so it is an error too.
@@ -47,6 +56,7 @@ export function verifyBundle(value: unknown, options: { publicKey?: PublicKeySou
 }
 
 function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
+  refuseOtherFormat(value);
   if (!validateBundle(value)) {
     const error = validateBundle.errors?.[0];
     const where = error?.instancePath ? `at ${error.instancePath}` : "at the top level";
@@ -54,7 +64,7 @@ function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
   }
   const bundle = value as Bundle;
   const expected = contentHash(bundle);
-  if (expected !== bundle.manifest.contentHash) throw new BundleError(`the bundle's content does not match its hash (manifest says ${bundle.manifest.contentHash}, content is ${expected}): it was changed after it was built`);
+  if (expected !== bundle.manifest.contentHash && orderedContentHash(bundle) !== bundle.manifest.contentHash) throw new BundleError(`the bundle's content does not match its hash (manifest says ${bundle.manifest.contentHash}, content is ${expected}): it was changed after it was built (or, built by a policyc that hashed keys in their order, its keys were re-ordered since: rebuild it)`);
   if (key !== undefined) {
     if (!bundle.signature) throw new BundleError("the bundle is not signed, but a public key was given: refusing to load it");
     let valid = false;
@@ -65,7 +75,36 @@ function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
     }
     if (!valid) throw new BundleError("the bundle's signature does not match the given public key: refusing to load it");
   }
+  // A bundle of a newer policyc may call runtime support this runtime lacks: every rule using it
+  // would fail (closed) on every call. Found here, before it runs, rather than in production traffic.
+  const lacking = runtimeCallsOf(bundle.code).filter((name) => !Object.hasOwn(RUNTIME_SUPPORT, name));
+  if (lacking.length > 0) throw new BundleError(`the bundle was built by ${bundle.manifest.compiler}, and its code calls ${lacking.map((name) => `rt.${name}`).join(", ")}, which this runtime (policyc ${VERSION}) lacks: rebuild it with this policyc`);
   return bundle;
+}
+
+/**
+ * A bundle of another format (`policyc-bundle/2`), named with the format found and the one this
+ * runtime reads (the schema check would only say "must be equal to constant"). Any other value
+ * is no policyc bundle, and the schema check says what is wrong with it.
+ */
+function refuseOtherFormat(value: unknown): void {
+  if (typeof value !== "object" || value === null) return;
+  const { format, manifest } = value as { format?: unknown; manifest?: { compiler?: unknown } };
+  if (typeof format !== "string" || format === BUNDLE_FORMAT || !format.startsWith(BUNDLE_FORMAT.slice(0, BUNDLE_FORMAT.indexOf("/") + 1))) return;
+  const compiler = typeof manifest === "object" && manifest !== null && typeof manifest.compiler === "string" ? ` (built by ${manifest.compiler.slice(0, 100)})` : "";
+  throw new BundleError(`the bundle's format is ${JSON.stringify(format.slice(0, 100))}${compiler}, and this runtime (policyc ${VERSION}) reads ${JSON.stringify(BUNDLE_FORMAT)}: build the bundle with the policyc of this runtime`);
+}
+
+/**
+ * The runtime support the generated code calls (\`rt.name\`), outside its string literals and
+ * comments (a policy's string constant may well read "rt.example.com").
+ */
+function runtimeCallsOf(code: string): string[] {
+  const names = new Set<string>();
+  for (const match of code.matchAll(/"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|\/\/[^\n]*|\/\*[\s\S]*?\*\/|(?<![\w$.])rt\.([A-Za-z_$][\w$]*)/g)) {
+    if (match[1] !== undefined) names.add(match[1]);
+  }
+  return [...names];
 }
 
 /** What reading a bundle threw, as a `BundleError`: the value is not the JSON data a bundle is. */
@@ -83,7 +122,7 @@ export function parsePublicKey(given: unknown): KeyObject {
     key = toPublicKey(given);
   } catch (error) {
     if (error instanceof BundleError) throw error;
-    throw new BundleError(`the public key cannot be read as a public key (PEM, DER, JWK or a KeyObject): ${describeThrown(error)}`);
+    throw new BundleError(`the public key cannot be read as a public key (PEM, DER, JWK or a KeyObject): ${keyErrorText(error)}`);
   }
   if (key.asymmetricKeyType !== "ed25519") throw new BundleError(`the public key is ${key.asymmetricKeyType ? `an ${key.asymmetricKeyType.toUpperCase()} key` : "not an asymmetric key"}, not Ed25519: bundles are signed with Ed25519`);
   return key;
@@ -96,19 +135,14 @@ function toPublicKey(given: unknown): KeyObject {
     return given.type === "public" ? given : createPublicKey(given);
   }
   if (typeof given === "string") {
-    if (given.trim() === "") throw new BundleError("the public key is empty");
+    if (isBlankKey(given)) throw new BundleError("the public key is empty");
     return createPublicKey(given);
   }
-  const bytes = given instanceof ArrayBuffer ? Buffer.from(given) : ArrayBuffer.isView(given) ? Buffer.from(given.buffer, given.byteOffset, given.byteLength) : undefined;
+  const bytes = keyBytes(given);
   if (bytes === undefined) return createPublicKey(given as PublicKeyInput | JsonWebKeyInput);
-  if (bytes.toString("latin1").trim() === "") throw new BundleError("the public key is empty");
+  if (isBlankKey(bytes)) throw new BundleError("the public key is empty");
   // createPublicKey reads bytes as PEM unless told otherwise; bytes that are not PEM text are DER.
   return createPublicKey(isPem(bytes) ? bytes : { key: bytes, format: "der", type: "spki" });
-}
-
-/** Whether bytes hold PEM text (a `-----BEGIN` line, perhaps after whitespace). */
-function isPem(bytes: Buffer): boolean {
-  return /^\s*-----BEGIN /.test(bytes.subarray(0, 64).toString("latin1"));
 }
 
 /**
@@ -134,9 +168,9 @@ export function engineForBundle(bundle: Bundle, options: EngineOptions = {}): En
  * the `RangeError` or `TypeError` the engine would.
  */
 export function loadBundle(value: unknown, options: LoadOptions = {}): Engine {
-  const bundle = verifyBundle(value, options);
-  // A misspelled `publicKey` was not used to check the signature: refused here, before the code runs.
-  checkOptions(options, ["publicKey"]);
+  // The names first, as verifyBundle does: a misspelled `publicKey` would check no signature.
+  checkEngineOptionNames(options, ["publicKey"]);
+  const bundle = verifyWithKey(value, options);
   const { publicKey: _key, ...engineOptions } = options;
   return engineForBundle(bundle, engineOptions);
 }

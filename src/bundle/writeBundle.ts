@@ -1,12 +1,25 @@
-import { createPrivateKey, KeyObject, sign } from "node:crypto";
+import { createPrivateKey, createPublicKey, KeyObject, sign, type JsonWebKeyInput, type PrivateKeyInput } from "node:crypto";
+import { checkOptionNames } from "../runtime/engine.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
+import { describeKind } from "../runtime/schema.js";
 import { VERSION } from "../version.js";
 import type { Bundle } from "./Bundle.js";
 import { BUNDLE_FORMAT } from "./bundleSchema.js";
 import { contentHash, sha256Hex } from "./hash.js";
+import { isBlankKey, isPem, keyBytes, keyErrorText, parses } from "./keys.js";
+
+/**
+ * A private key in any form Node's `crypto.createPrivateKey` reads, as `loadBundle`'s
+ * `publicKey` takes a public one: a `KeyObject`; PEM text as a string or as bytes
+ * (`readFileSync("key.pem")`); DER (PKCS #8) bytes; or an input object such as
+ * `{ key: jwk, format: "jwk" }`.
+ */
+export type PrivateKeySource = KeyObject | string | NodeJS.ArrayBufferView | ArrayBuffer | PrivateKeyInput | JsonWebKeyInput;
 
 /** Wraps a compiled policy in a bundle: format, manifest with hashes, and an optional signature. */
-export function createBundle(policy: CompiledPolicy, sources: readonly { path: string; text: string }[], options: { privateKey?: KeyObject | string } = {}): Bundle {
+export function createBundle(policy: CompiledPolicy, sources: readonly { path: string; text: string }[], options: { privateKey?: PrivateKeySource } = {}): Bundle {
+  // A misspelled `privateKey` would build a bundle nobody can verify, for a pipeline that meant to sign.
+  checkOptionNames(options, { owner: "createBundle", known: ["privateKey"] });
   const unsigned = {
     format: BUNDLE_FORMAT,
     manifest: { compiler: `policyc ${VERSION}`, contentHash: "", sources: sources.map((s) => ({ path: s.path, sha256: sha256Hex(s.text) })) },
@@ -17,14 +30,53 @@ export function createBundle(policy: CompiledPolicy, sources: readonly { path: s
   } as const;
   const hash = contentHash(unsigned as unknown as Bundle);
   const bundle: Bundle = { ...unsigned, manifest: { ...unsigned.manifest, contentHash: hash } };
-  // Only a key left out means unsigned: an empty one (an empty key file) is an error, not a quiet
-  // fallback to a bundle nobody can verify.
-  if (options.privateKey === undefined) return bundle;
-  if (typeof options.privateKey !== "string" && !(options.privateKey instanceof KeyObject)) throw new TypeError(`the signing key must be a PEM string or a KeyObject, not ${String(options.privateKey)}`);
-  if (typeof options.privateKey === "string" && options.privateKey.trim() === "") throw new TypeError("the signing key is empty");
-  const key = typeof options.privateKey === "string" ? createPrivateKey(options.privateKey) : options.privateKey;
-  if (key.asymmetricKeyType !== "ed25519") throw new TypeError(`the signing key is ${key.asymmetricKeyType ?? "not an asymmetric key"}, not Ed25519`);
+  // Only a key left out means unsigned: an empty one (an empty key file) or one that is there but
+  // undefined (`{ privateKey: process.env.KEY }`, unset) is an error, not a quiet fallback to a
+  // bundle nobody can verify.
+  if (!("privateKey" in options)) return bundle;
+  const key = parsePrivateKey(options.privateKey);
   return { ...bundle, signature: { algorithm: "ed25519", value: sign(null, Buffer.from(hash, "utf8"), key).toString("base64") } };
+}
+
+/** A key createBundle refuses on its own account (the rest comes from Node's crypto, reworded). */
+class SigningKeyMistake extends TypeError {
+  override name = "TypeError";
+}
+
+/**
+ * The Ed25519 key to sign with, from any `PrivateKeySource`; a `TypeError` for anything else
+ * that names the kind of value given and never shows it.
+ */
+function parsePrivateKey(given: unknown): KeyObject {
+  let key: KeyObject;
+  try {
+    key = toPrivateKey(given);
+  } catch (error) {
+    if (error instanceof SigningKeyMistake) throw error;
+    throw new SigningKeyMistake(`the signing key cannot be read as a private key (PEM, DER, JWK or a KeyObject): ${keyErrorText(error)}`);
+  }
+  if (key.asymmetricKeyType !== "ed25519") throw new SigningKeyMistake(`the signing key is ${key.asymmetricKeyType ? `an ${key.asymmetricKeyType.toUpperCase()} key` : "not an asymmetric key"}, not Ed25519`);
+  return key;
+}
+
+function toPrivateKey(given: unknown): KeyObject {
+  const publicGiven = new SigningKeyMistake("the signing key is a public key: sign with the Ed25519 private key (the public one is for loadBundle's `publicKey`)");
+  if (given instanceof KeyObject) {
+    if (given.type === "secret") throw new SigningKeyMistake("the signing key is a secret (symmetric) key, not Ed25519: bundles are signed with Ed25519");
+    if (given.type === "public") throw publicGiven;
+    return given;
+  }
+  if (typeof given === "string" || keyBytes(given) !== undefined) {
+    const text = typeof given === "string" ? given : keyBytes(given)!;
+    if (isBlankKey(text)) throw new SigningKeyMistake("the signing key is empty");
+    const pem = typeof text === "string" || isPem(text);
+    if (pem && /-----BEGIN [A-Z ]*PUBLIC KEY-----/.test(text.toString("latin1"))) throw publicGiven;
+    if (!pem && parses(() => createPublicKey({ key: text, format: "der", type: "spki" }))) throw publicGiven;
+    // createPrivateKey reads bytes as PEM unless told otherwise; bytes that are not PEM text are DER.
+    return createPrivateKey(pem ? text : { key: text, format: "der", type: "pkcs8" });
+  }
+  if (typeof given !== "object" || given === null || Array.isArray(given)) throw new SigningKeyMistake(`the signing key must be a private key (PEM as a string or bytes, DER bytes, a JWK input object or a KeyObject), not ${describeKind(given)}`);
+  return createPrivateKey(given as PrivateKeyInput | JsonWebKeyInput);
 }
 
 /** The bundle as text: fixed key order and layout, so the same sources give byte-identical files. */

@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { resolve } from "node:path";
+import { parses } from "../bundle/keys.js";
 import { describeFsError } from "../source/loadSources.js";
 import { readLimited } from "../source/readLimited.js";
 import { MAX_KEY_BYTES } from "./inputLimits.js";
@@ -10,7 +11,7 @@ const EXPECTED = "expected an Ed25519 private key in PEM";
  * Reads the private key of `build --sign FILE` (relative to `cwd`). When the file holds no
  * private key PEM Node can read, the message says what it holds instead, in the user's terms
  * (a public key, an encrypted, DER or OpenSSH key, no key at all), not OpenSSL's error code.
- * The key's algorithm is `createBundle`'s to check (an RSA key: "the signing key is rsa").
+ * The key's algorithm is `createBundle`'s to check (an RSA key: "the signing key is an RSA key").
  */
 export function readSigningKey(path: string, cwd: string): { ok: true; key: KeyObject } | { ok: false; message: string } {
   let bytes: Buffer;
@@ -41,13 +42,4 @@ export function readSigningKey(path: string, cwd: string): { ok: true; key: KeyO
   if (label.includes("ENCRYPTED") || /^Proc-Type: *4, *ENCRYPTED/m.test(text)) return cannot("the key is encrypted, and --sign takes no passphrase", `${EXPECTED}, unencrypted: \`openssl pkey -in ${path} -out key.pem\` writes one`);
   if (label === "OPENSSH PRIVATE KEY") return cannot("it is an OpenSSH key (ssh-keygen's own format)", `${EXPECTED}, \`-----BEGIN PRIVATE KEY-----\``);
   return cannot(label.includes("PRIVATE KEY") ? `its \`${label}\` block cannot be read (damaged or cut short?)` : `it holds a \`${label}\` block, not a private key`);
-}
-
-function parses(read: () => unknown): boolean {
-  try {
-    read();
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -4,7 +4,7 @@ import { compileGlob, matchCompiledGlob } from "./glob.js";
 import { closestName } from "./closestName.js";
 import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
-import { describeValue, parseTime, ValidatorFactory, type Validator } from "./schema.js";
+import { describeKind, describeValue, parseTime, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
 import { labelsOf, SessionState, SessionStore, windowEntriesFor } from "./session.js";
 
@@ -210,6 +210,12 @@ const MAX_SHARED_DECISIONS = 512;
  */
 export class Engine {
   readonly rules: readonly RuleInfo[];
+  /**
+   * The sessions' state. Not part of the API (left out of the published types): its `clear()`
+   * and `sweep()` forget revocations and taint, which would let a revoked agent start afresh.
+   * Reload with `sessionsFrom` instead; the benchmarks reset it between runs.
+   * @internal
+   */
   readonly sessions: SessionStore;
   private readonly tools = new Map<string, ToolEntry>();
   private readonly validateAgent: Validator | undefined;
@@ -426,7 +432,12 @@ export class Engine {
     // fresh session, or the refusal of a full engine.)
     const state = create ? this.sessions.getOrCreate(sessionId, now) : (this.sessions.peek(sessionId, now) ?? (this.sessions.wouldAdmit(now) ? new SessionState(now, this.policy.session) : null));
     if (state === null) {
-      const reason = `session ${helpers.describeText(sessionId)} cannot start: ${this.sessions.fullBecause}, and refuses new ones until idle sessions expire`;
+      // A retired engine never takes an attempt again, for a session old or new: the reason says
+      // where the session is decided now, not to wait (a caller that kept the old engine across
+      // an `await` logs this).
+      const reason = this.sessions.retired
+        ? `this engine handed its sessions over to a newer one (EngineOptions.sessionsFrom), which decides session ${helpers.describeText(sessionId)} from now on: this engine denies every attempt`
+        : `session ${helpers.describeText(sessionId)} cannot start: ${this.sessions.fullBecause}, and refuses new ones until idle sessions expire`;
       return { ready: false, decision: deny([], [reason], [], false, true) };
     }
     if (state.revoked) {
@@ -686,36 +697,58 @@ function defaultReason(effect: Effect, id: string, tool: string): string {
 const ENGINE_OPTIONS: readonly string[] = Object.keys({ clock: true, sessionIdleMs: true, expiredSessionMs: true, revokedSessionMs: true, maxWindowEntries: true, maxSessions: true, maxTimeSkewMs: true, sessionsFrom: true } satisfies Record<keyof EngineOptions, true>);
 
 /**
- * Refuses a name that is not an option (a typo) with a `TypeError`, options that would quietly switch a protection off (a window of 0 entries counts
- * nothing; a negative idle time expires every session) with a `RangeError`, and options of the
- * wrong kind with a `TypeError`: a programming mistake, thrown at once. Exported so
+ * Refuses options that are not an object, a name that is not an option (a typo) and an option
+ * of the wrong kind (a string where a number belongs, a clock that is no function) with a
+ * `TypeError`, and a number that would quietly switch a protection off (a window of 0 entries
+ * counts nothing; a negative idle time expires every session) with a `RangeError`: a
+ * programming mistake, thrown at once. Exported so
  * `engineForBundle` can tell the caller's mistakes from the bundle's before it loads any code.
  */
-export function checkOptions(options: EngineOptions, alsoKnown: readonly string[] = []): void {
-  if (typeof options !== "object" || options === null) throw new TypeError(`EngineOptions must be an object, not ${String(options)}`);
-  // A misspelled name (`maxSesions`) would leave the protection it meant to set switched off.
-  for (const name of Object.keys(options)) {
-    if (ENGINE_OPTIONS.includes(name) || alsoKnown.includes(name)) continue;
-    const known = [...ENGINE_OPTIONS, ...alsoKnown];
-    const meant = closestName(name, known);
-    throw new TypeError(`EngineOptions has no option \`${name}\`${meant === undefined ? "" : `: did you mean \`${meant}\`?`} (the options are ${known.join(", ")})`);
-  }
+export function checkOptions(options: EngineOptions): void {
+  checkEngineOptionNames(options);
   // Called for every request without a `time`: a clock that is not a function would deny them all.
   if (options.clock !== undefined && typeof options.clock !== "function") throw new TypeError(`EngineOptions.clock must be a function returning epoch milliseconds, not ${typeof options.clock === "string" ? JSON.stringify(options.clock) : String(options.clock)}`);
-  for (const name of ["sessionIdleMs", "expiredSessionMs", "revokedSessionMs"] as const) {
-    const value = options[name];
-    if (value !== undefined && !(typeof value === "number" && value > 0)) throw new RangeError(`EngineOptions.${name} must be a positive number of milliseconds, not ${String(value)}`);
-  }
-  const skew = options.maxTimeSkewMs;
-  if (skew !== undefined && !(typeof skew === "number" && skew >= 0 && skew < Number.POSITIVE_INFINITY)) throw new RangeError(`EngineOptions.maxTimeSkewMs must be a number of milliseconds (0 or more), not ${String(skew)}`);
-  const sessions = options.maxSessions;
-  if (sessions !== undefined && !(Number.isSafeInteger(sessions) && sessions >= 1)) throw new RangeError(`EngineOptions.maxSessions must be a whole number of at least 1, not ${String(sessions)}`);
-  const entries = options.maxWindowEntries;
-  if (entries !== undefined && !(Number.isSafeInteger(entries) && entries >= 1)) throw new RangeError(`EngineOptions.maxWindowEntries must be a whole number of at least 1, not ${String(entries)}`);
+  for (const name of ["sessionIdleMs", "expiredSessionMs", "revokedSessionMs"] as const) checkNumber(options, name, "a positive number of milliseconds", (ms) => ms > 0);
+  checkNumber(options, "maxTimeSkewMs", "a number of milliseconds (0 or more)", (ms) => ms >= 0 && ms < Number.POSITIVE_INFINITY);
+  checkNumber(options, "maxSessions", "a whole number of at least 1", (count) => Number.isSafeInteger(count) && count >= 1);
+  checkNumber(options, "maxWindowEntries", "a whole number of at least 1", (count) => Number.isSafeInteger(count) && count >= 1);
   const from = options.sessionsFrom;
   if (from !== undefined && !(from instanceof Engine)) throw new TypeError(`EngineOptions.sessionsFrom must be the Engine whose sessions to take over, not ${describeValue(from)}`);
   // Taking from an engine already emptied would start every session afresh (revocations lost).
   if (from?.sessions.retired) throw new TypeError("EngineOptions.sessionsFrom: that engine already handed its sessions over to another one; take them from the engine that has them now");
+}
+
+/**
+ * A numeric option: a value that is not a number (a setting read from the environment as the
+ * string "3600000") is a `TypeError` that shows it as what it is; a number out of range a `RangeError`.
+ */
+function checkNumber(options: EngineOptions, name: "sessionIdleMs" | "expiredSessionMs" | "revokedSessionMs" | "maxTimeSkewMs" | "maxSessions" | "maxWindowEntries", expected: string, valid: (value: number) => boolean): void {
+  const value: unknown = options[name];
+  if (value === undefined) return;
+  if (typeof value !== "number") throw new TypeError(`EngineOptions.${name} must be ${expected}, not ${describeValue(value)}`);
+  if (!valid(value)) throw new RangeError(`EngineOptions.${name} must be ${expected}, not ${value}`);
+}
+
+/** `checkOptionNames` for EngineOptions, and for `alsoKnown` names beside them (`loadBundle`'s `publicKey`). */
+export function checkEngineOptionNames(options: unknown, alsoKnown: readonly string[] = []): void {
+  checkOptionNames(options, { owner: "EngineOptions", known: [...ENGINE_OPTIONS, ...alsoKnown], example: alsoKnown[0] ?? "sessionIdleMs" });
+}
+
+/**
+ * Refuses, with a `TypeError`, options that are not a plain object (a key or a Buffer passed
+ * where `{ publicKey }` belongs) and a name that is not an option: a misspelled name
+ * (`maxSesions`, `publickey`) would leave the protection it meant to set switched off. Shared by
+ * everything that takes options (the engine, `loadBundle`, `verifyBundle`, `createBundle`).
+ */
+export function checkOptionNames(options: unknown, { owner, known, example = known[0]! }: { owner: string; known: readonly string[]; example?: string }): void {
+  // Any realm's plain object: not an array, a Buffer, a KeyObject or another class's instance.
+  const prototype: unknown = typeof options === "object" && options !== null ? Object.getPrototypeOf(options) : undefined;
+  if (prototype === undefined || (prototype !== null && Object.getPrototypeOf(prototype) !== null)) throw new TypeError(`the options must be an object such as { ${example} }, not ${describeKind(options)}`);
+  for (const name of Object.keys(options as object)) {
+    if (known.includes(name)) continue;
+    const meant = closestName(name, known);
+    throw new TypeError(`${owner} has no option \`${name}\`${meant === undefined ? "" : `: did you mean \`${meant}\`?`} (the options are ${known.join(", ")})`);
+  }
 }
 
 /**

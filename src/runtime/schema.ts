@@ -45,6 +45,24 @@ function tooDeep(path: string): string {
   return `${path.length > 120 ? `${path.slice(0, 60)}…${path.slice(-40)}` : path} is nested more than ${MAX_NESTING} lists and records deep`;
 }
 
+/**
+ * The kind of a value given where a key or options were expected, never its content ("a
+ * Buffer", "a string", "a PrivateKeyObject"): the value may be a key, and messages get logged.
+ */
+export function describeKind(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") {
+    const name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+    return typeof name === "string" && name !== "" && name !== "Object" ? withArticle(name) : "an object";
+  }
+  return withArticle(typeof value);
+}
+
+function withArticle(noun: string): string {
+  return `${/^[aeiou]/i.test(noun) ? "an" : "a"} ${noun}`;
+}
+
 /** A request value for a reason: its kind, and short strings and numbers as they are. */
 export function describeValue(value: unknown): string {
   if (value === null) return "null";
@@ -52,6 +70,7 @@ export function describeValue(value: unknown): string {
   if (typeof value === "object") return "an object";
   if (typeof value === "function") return "a function";
   if (typeof value === "string") return value.length > 40 ? "a string" : `the string ${JSON.stringify(value)}`;
+  if (typeof value === "bigint") return `the bigint ${value}n`;
   return `${typeof value === "number" ? "the number" : "the value"} ${String(value)}`;
 }
 
@@ -158,7 +177,7 @@ export class ValidatorFactory {
         case "bool":
           return (v, p) => (typeof v === "boolean" ? undefined : `${p} must be a bool, not ${describeValue(v)}`);
         case "int":
-          return (v, p) => (typeof v === "number" && Number.isSafeInteger(v) ? undefined : `${p} must be an int, not ${describeValue(v)}`);
+          return (v, p) => (typeof v === "number" && Number.isSafeInteger(v) ? undefined : Number.isInteger(v) ? `${p} is ${describeValue(v)}, beyond the safe integer range of an int (±${Number.MAX_SAFE_INTEGER})` : `${p} must be an int, not ${describeValue(v)}`);
         case "string":
           return (v, p) => (typeof v === "string" ? undefined : `${p} must be a string, not ${describeValue(v)}`);
         case "duration":

@@ -403,7 +403,6 @@ export class SessionStore {
 
   /** Why a new session is refused (see `getOrCreate`): which limit the store has reached. */
   get fullBecause(): string {
-    if (this.handedOver) return "this engine handed its sessions over to a newer one (EngineOptions.sessionsFrom), which decides from now on";
     return this.sessions.size >= this.maxSessions
       ? `the engine already holds ${this.maxSessions} live sessions (maxSessions)`
       : `the engine already holds ${this.storeLimit} live, expired and revoked sessions, as many as it can keep`;

@@ -1,4 +1,4 @@
-import { createHash, createSecretKey, generateKeyPairSync } from "node:crypto";
+import { createHash, createSecretKey, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv } from "ajv";
@@ -122,6 +122,9 @@ describe("tampering", () => {
       (b) => (b["rules"][0].grants[0].ttlSeconds = 86400),
       (b) => (b["rules"][0].ir = null),
       (b) => b["rules"].pop(),
+      // Arrays keep their order: the rules' order decides which reason comes first.
+      (b) => b["rules"].reverse(),
+      (b) => b["schema"].tools["kb.search"].returns.push("pii"),
     ];
     for (const edit of edits) {
       const bundle = bundleJson() as unknown as Record<string, any>;
@@ -143,11 +146,51 @@ describe("tampering", () => {
   });
 });
 
+describe("key order", () => {
+  /** The value with every object's keys in reverse order (or sorted, as `jq -S` and Postgres `jsonb` write them). */
+  function reordered(value: unknown, order: "reverse" | "sorted"): unknown {
+    if (Array.isArray(value)) return value.map((item) => reordered(item, order));
+    if (value === null || typeof value !== "object") return value;
+    const keys = Object.keys(value);
+    const inOrder = order === "sorted" ? [...keys].sort() : [...keys].reverse();
+    return Object.fromEntries(inOrder.map((key) => [key, reordered((value as Record<string, unknown>)[key], order)]));
+  }
+
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+
+  it("a signed bundle whose keys were re-ordered at every level loads, and its signature holds: equal content, the same hash", () => {
+    const signed = bundleJson({ privateKey });
+    for (const order of ["reverse", "sorted"] as const) {
+      const text = JSON.stringify(reordered(signed, order));
+      expect(text).not.toBe(JSON.stringify(signed));
+      expect(loadBundle(JSON.parse(text), { publicKey }).decide(call("kb.search", 0)).decision, order).toBe("allow");
+    }
+  });
+
+  it("a re-ordered bundle whose content changed is still refused", () => {
+    const bundle = reordered(bundleJson({ privateKey }), "sorted") as Bundle & Record<string, any>;
+    (bundle.rules[2] as { reason: string }).reason = "anything goes";
+    expectBundleError(() => loadBundle(bundle, { publicKey }), /it was changed after it was built/);
+  });
+
+  it("a bundle hashed over its keys in the compiler's order (by an earlier policyc) still loads, signed too; re-ordered, it does not", () => {
+    const bundle = bundleJson() as Bundle & Record<string, any>;
+    const { manifest, ...rest } = bundle;
+    const ordered = `sha256:${createHash("sha256").update(JSON.stringify({ format: rest.format, manifest: { compiler: manifest.compiler, sources: manifest.sources }, schema: rest.schema, session: rest.session, rules: rest.rules, code: rest.code }), "utf8").digest("hex")}`;
+    expect(ordered).not.toBe(manifest.contentHash);
+    const earlier = { ...bundle, manifest: { ...manifest, contentHash: ordered }, signature: { algorithm: "ed25519", value: sign(null, Buffer.from(ordered, "utf8"), privateKey).toString("base64") } };
+    expect(loadBundle(earlier, { publicKey }).decide(call("kb.search", 0)).decision).toBe("allow");
+    expectBundleError(() => loadBundle(reordered(earlier, "reverse"), { publicKey }), /it was changed after it was built \(or, built by a policyc that hashed keys in their order, its keys were re-ordered since: rebuild it\)$/);
+  });
+});
+
 /** The content hash as createBundle computes it (for the forgery test). */
 function recomputeHash(bundle: Bundle): { contentHash: string } {
   const { signature: _signature, ...rest } = bundle;
   void _signature;
-  const content = JSON.stringify({ format: rest.format, manifest: { compiler: rest.manifest.compiler, sources: rest.manifest.sources }, schema: rest.schema, session: rest.session, rules: rest.rules, code: rest.code });
+  // Keys sorted at every level (no bundle key looks like an array index, which objects would put first).
+  const sorted = (_key: string, value: unknown): unknown => (value !== null && typeof value === "object" && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : value);
+  const content = JSON.stringify({ format: rest.format, manifest: { compiler: rest.manifest.compiler, sources: rest.manifest.sources }, schema: rest.schema, session: rest.session, rules: rest.rules, code: rest.code }, sorted);
   return { contentHash: `sha256:${createHash("sha256").update(content, "utf8").digest("hex")}` };
 }
 
@@ -159,7 +202,8 @@ describe("schema validation", () => {
   it("refuses malformed bundles, saying where", () => {
     const cases: [(b: Record<string, any>) => void, RegExp][] = [
       [(b) => delete b["code"], /code/],
-      [(b) => (b["format"] = "policyc-bundle/2"), /format/],
+      [(b) => (b["format"] = 2), /format/],
+      [(b) => (b["format"] = "something else"), /at \/format must be equal to constant/],
       [(b) => (b["extra"] = true), /additional/],
       [(b) => (b["manifest"].contentHash = "md5:abc"), /contentHash/],
       [(b) => (b["rules"][0].effect = "maybe"), /rules\/0\/effect/],
@@ -177,6 +221,21 @@ describe("schema validation", () => {
     }
   });
 });
+
+/** A key as bytes of PEM (`readFileSync("key.pem")`) and DER, as an ArrayBuffer and a DataView, and as input objects (DER, JWK). */
+function keyForms(key: KeyObject, type: "pkcs8" | "spki"): unknown[] {
+  const pem = Buffer.from(key.export({ type, format: "pem" }) as string);
+  const der = key.export({ type, format: "der" });
+  return [
+    pem,
+    new Uint8Array(pem),
+    pem.buffer.slice(pem.byteOffset, pem.byteOffset + pem.length),
+    der,
+    new DataView(der.buffer, der.byteOffset, der.byteLength),
+    { key: der, format: "der", type },
+    { key: key.export({ format: "jwk" }), format: "jwk" },
+  ];
+}
 
 describe("signatures", () => {
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
@@ -213,14 +272,96 @@ describe("signatures", () => {
 
   it("an empty or missing signing key is an error, not an unsigned bundle", () => {
     for (const privateKey of ["", " \n"]) expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey })).toThrow(/the signing key is empty/);
-    expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: null as never })).toThrow(/the signing key must be a PEM string or a KeyObject, not null/);
+    expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: null as never })).toThrow(/the signing key must be a private key \(PEM as a string or bytes, DER bytes, a JWK input object or a KeyObject\), not null/);
     expect(createBundle(compiled(), SUPPORT_SOURCES, {}).signature).toBeUndefined();
-    expect(createBundle(compiled(), SUPPORT_SOURCES, { privateKey: undefined as never }).signature).toBeUndefined();
+    // An unset setting (`{ privateKey: process.env.KEY }`) is not "unsigned": only leaving the property out is.
+    expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: undefined as never })).toThrow(/the signing key must be a private key .*, not undefined$/);
+  });
+
+  it("a misspelled option or options that are not an object are a TypeError, never an unsigned bundle or a skipped signature check", () => {
+    const unsigned = bundleJson();
+    const pem = publicKey.export({ type: "spki", format: "pem" }) as string;
+    const privatePem = privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+    const refusals: [() => unknown, RegExp][] = [
+      [() => verifyBundle(unsigned, { publickey: publicKey } as never), /^verifyBundle has no option `publickey`: did you mean `publicKey`\? \(the options are publicKey\)$/],
+      [() => verifyBundle(unsigned, { key: pem } as never), /^verifyBundle has no option `key` \(the options are publicKey\)$/],
+      [() => verifyBundle(unsigned, publicKey as never), /^the options must be an object such as \{ publicKey \}, not a PublicKeyObject$/],
+      [() => verifyBundle(unsigned, pem as never), /^the options must be an object such as \{ publicKey \}, not a string$/],
+      [() => verifyBundle(unsigned, Buffer.from(pem) as never), /^the options must be an object such as \{ publicKey \}, not a Buffer$/],
+      [() => loadBundle(unsigned, Buffer.from(pem) as never), /^the options must be an object such as \{ publicKey \}, not a Buffer$/],
+      [() => loadBundle(unsigned, [pem] as never), /^the options must be an object such as \{ publicKey \}, not an array$/],
+      [() => createBundle(compiled(), SUPPORT_SOURCES, { privatekey: privatePem } as never), /^createBundle has no option `privatekey`: did you mean `privateKey`\?/],
+      [() => createBundle(compiled(), SUPPORT_SOURCES, privatePem as never), /^the options must be an object such as \{ privateKey \}, not a string$/],
+      [() => createBundle(compiled(), SUPPORT_SOURCES, privateKey as never), /^the options must be an object such as \{ privateKey \}, not a PrivateKeyObject$/],
+    ];
+    for (const [action, message] of refusals) {
+      let error: unknown;
+      try {
+        action();
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error, String(message)).toBeInstanceOf(TypeError);
+      expect((error as Error).message).toMatch(message);
+    }
+    // The control: the right name checks the signature, and refuses the unsigned bundle.
+    expectBundleError(() => verifyBundle(unsigned, { publicKey }), /not signed/);
+    expect(verifyBundle(unsigned, Object.create(null) as object)).toBe(unsigned);
   });
 
   it("only Ed25519 keys sign", () => {
     const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 });
-    expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: rsa.privateKey })).toThrow(/Ed25519/);
+    expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: rsa.privateKey })).toThrow(/the signing key is an RSA key, not Ed25519/);
+    expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: createSecretKey(Buffer.alloc(32)) })).toThrow(/the signing key is a secret \(symmetric\) key/);
+  });
+
+  it("signs with the key in every form crypto.createPrivateKey reads, as publicKey takes its key: PEM or DER bytes, JWK", () => {
+    const forms = keyForms(privateKey, "pkcs8");
+    const expected = createBundle(compiled(), SUPPORT_SOURCES, { privateKey }).signature;
+    for (const form of forms) {
+      const signed = createBundle(compiled(), SUPPORT_SOURCES, { privateKey: form as never });
+      expect(signed.signature).toEqual(expected);
+      expect(() => loadBundle(JSON.parse(serializeBundle(signed)), { publicKey })).not.toThrow();
+    }
+  });
+
+  it("a public key given to sign with is named as one", () => {
+    const pem = publicKey.export({ type: "spki", format: "pem" }) as string;
+    for (const form of [publicKey, pem, Buffer.from(pem), publicKey.export({ type: "spki", format: "der" })]) {
+      expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: form as never })).toThrow(/^the signing key is a public key: sign with the Ed25519 private key/);
+    }
+  });
+
+  it("no message about a signing key shows the key: only the kind of value given", () => {
+    const pem = privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+    const body = pem.split("\n")[1]!;
+    const bytes = new Uint8Array(Buffer.from(pem));
+    const mistakes: [unknown, RegExp][] = [
+      [[pem], /not an array$/],
+      [[bytes], /not an array$/],
+      [{ key: 12345678 }, /cannot be read as a private key/],
+      [{ key: body, format: "jwk" }, /cannot be read as a private key/],
+      [{ key: pem, format: "pem", type: "sec2" }, /cannot be read as a private key/],
+      [{ key: Buffer.from(body), format: "der", type: "pkcs8" }, /cannot be read as a private key/],
+      [body, /cannot be read as a private key/],
+      [Buffer.from(body, "base64").subarray(0, 20), /cannot be read as a private key/],
+      [pem.replace(body, body.slice(0, 20)), /cannot be read as a private key/],
+      [42, /not a number$/],
+      [Symbol("key"), /not a symbol$/],
+      [new Map([["key", pem]]), /cannot be read as a private key/],
+    ];
+    for (const [given, message] of mistakes) {
+      let error: unknown;
+      try {
+        createBundle(compiled(), SUPPORT_SOURCES, { privateKey: given as never });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error, String(message)).toBeInstanceOf(TypeError);
+      const text = (error as Error).message;
+      expect(text).toMatch(message);
+      for (const secret of [body.slice(0, 8), body.slice(-12, -4), "45,45,45", "12345678", "-----BEGIN"]) expect(text, text).not.toContain(secret);
+    }
   });
 
   it("a non-Ed25519 public key refuses the bundle rather than accepting it", () => {
@@ -232,20 +373,18 @@ describe("signatures", () => {
     for (const garbage of ["garbage", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", Buffer.from("garbage"), { key: "x", format: "jwk" }, 42, true, [1]]) {
       expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: garbage as never }), /the public key cannot be read as a public key \(PEM, DER, JWK or a KeyObject\)/);
     }
+    // Node's own message would end with the start of the value (`Received type string ('MC4C…')`),
+    // and a private key given by mistake is a secret.
+    const body = (privateKey.export({ type: "pkcs8", format: "pem" }) as string).split("\n")[1]!;
+    for (const given of [{ key: body, format: "jwk" }, { key: 12345678 }]) {
+      expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: given as never }), /^the public key cannot be read as a public key \(PEM, DER, JWK or a KeyObject\): The "key.key" property must be of type [^.(]*$/);
+    }
   });
 
   it("takes the key in every form crypto.createPublicKey reads: PEM or DER bytes, JWK, a private key's public half", () => {
     const signed = bundleJson({ privateKey });
-    const pem = publicKey.export({ type: "spki", format: "pem" }) as string;
-    const der = publicKey.export({ type: "spki", format: "der" });
     const forms: unknown[] = [
-      Buffer.from(pem), // readFileSync("public.pem")
-      new Uint8Array(Buffer.from(pem)),
-      Buffer.from(pem).buffer.slice(Buffer.from(pem).byteOffset, Buffer.from(pem).byteOffset + Buffer.from(pem).length),
-      der, // readFileSync("public.der")
-      new DataView(der.buffer, der.byteOffset, der.byteLength),
-      { key: der, format: "der", type: "spki" },
-      { key: publicKey.export({ format: "jwk" }), format: "jwk" },
+      ...keyForms(publicKey, "spki"),
       privateKey,
       privateKey.export({ type: "pkcs8", format: "pem" }),
     ];
@@ -297,6 +436,25 @@ describe("bundles that pass the hash check but are broken", () => {
     expectBundleError(() => loadBundle(rehashed((b) => ((b as { code: string }).code = "throw Object.create(null);"))), /the bundle's code does not load/);
   });
 
+  it("a bundle whose code calls runtime support this runtime lacks (a newer policyc's) is refused before it runs, naming both versions", () => {
+    const newer = rehashed((b) => {
+      (b.manifest as { compiler: string }).compiler = "policyc 9.0.0";
+      (b as { code: string }).code = `globalThis.pwned = 1;\n${b.code.replace(/rt\.(\w+)\(/, "rt.$1V2(")}`;
+    });
+    const renamed = /rt\.(\w+)V2\(/.exec(newer.code)![1];
+    const message = `the bundle was built by policyc 9.0.0, and its code calls rt.${renamed}V2, which this runtime (policyc ${VERSION}) lacks: rebuild it with this policyc`;
+    expectBundleError(() => loadBundle(newer), new RegExp(`^${message.replace(/[.()]/g, "\\$&")}$`));
+    expectBundleError(() => verifyBundle(newer), /which this runtime .* lacks/);
+    // Only calls count: the same text in a string or a comment of the code is no call.
+    const mentions = rehashed((b) => ((b as { code: string }).code = `// rt.notSupport( in a comment\nconst HOST = "rt.example.com 'rt.x('";\n${b.code}`));
+    expect(loadBundle(mentions).decide(call("kb.search", 0)).decision).toBe("allow");
+  });
+
+  it("a bundle of another format is refused naming the format found and the one this runtime reads", () => {
+    const other = { ...bundleJson(), format: "policyc-bundle/2", manifest: { ...bundleJson().manifest, compiler: "policyc 9.0.0" } };
+    expectBundleError(() => loadBundle(other), new RegExp(`^the bundle's format is "policyc-bundle/2" \\(built by policyc 9\\.0\\.0\\), and this runtime \\(policyc ${VERSION.replace(/\./g, "\\.")}\\) reads "policyc-bundle/1": build the bundle with the policyc of this runtime$`));
+  });
+
   it("a value whose properties throw when read is a BundleError, not the error it threw", () => {
     const throwing = new Proxy({}, { get: () => { throw new Error("x"); } });
     expectBundleError(() => loadBundle(throwing), /^not a valid policyc bundle: reading it threw: x$/);
@@ -310,7 +468,7 @@ describe("bundles that pass the hash check but are broken", () => {
   });
 
   it("options that are not an object are a TypeError that says so", () => {
-    expect(() => loadBundle(bundleJson(), null as never)).toThrow(/the options must be an object, not null/);
+    expect(() => loadBundle(bundleJson(), null as never)).toThrow(/^the options must be an object such as \{ publicKey \}, not null$/);
     expect(() => verifyBundle(bundleJson(), 5 as never)).toThrow(TypeError);
   });
 

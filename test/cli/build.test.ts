@@ -282,7 +282,7 @@ describe("policyc build", () => {
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "key.der"], /cannot sign with `key\.der`: it is a DER \(binary\) key \(expected an Ed25519 private key in PEM: `openssl pkey -inform DER -in key\.der -out key\.pem` converts it\)/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "encrypted.pem"], /cannot sign with `encrypted\.pem`: the key is encrypted, and --sign takes no passphrase/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "cut.pem"], /cannot sign with `cut\.pem`: its `PRIVATE KEY` block cannot be read \(damaged or cut short\?\)/],
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "rsa.pem"], /cannot sign with `rsa\.pem`: the signing key is rsa, not Ed25519/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "rsa.pem"], /cannot sign with `rsa\.pem`: the signing key is an RSA key, not Ed25519 \(expected an Ed25519 private key in PEM\)/],
     // An empty key file once built an unsigned bundle and exited 0.
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "empty.pem"], /cannot sign with `empty\.pem`: the signing key is empty \(expected an Ed25519 private key in PEM\)/],
     [["decls.policy", "support.policy", "-o", "k.json", "--target", "wasm"], /unknown target `wasm`/],

@@ -51,7 +51,6 @@ describe("numeric options", () => {
     [{ sessionIdleMs: 0 }, /^EngineOptions\.sessionIdleMs must be a positive number of milliseconds, not 0$/],
     [{ sessionIdleMs: -1 }, /sessionIdleMs .* not -1$/],
     [{ expiredSessionMs: Number.NaN }, /expiredSessionMs .* not NaN$/],
-    [{ revokedSessionMs: "1000" }, /revokedSessionMs .* not 1000$/],
     [{ maxWindowEntries: 0 }, /^EngineOptions\.maxWindowEntries must be a whole number of at least 1, not 0$/],
     [{ maxWindowEntries: 1.5 }, /maxWindowEntries .* not 1\.5$/],
   ];
@@ -63,6 +62,38 @@ describe("numeric options", () => {
         expect(error, `${name} ${JSON.stringify(options)}`).toBeInstanceOf(RangeError);
         expect(error).not.toBeInstanceOf(BundleError);
         expect((error as Error).message, name).toMatch(message);
+      }
+    }
+  });
+});
+
+describe("options of the wrong kind", () => {
+  const cases: [unknown, RegExp][] = [
+    [{ sessionIdleMs: "3600000" }, /^EngineOptions\.sessionIdleMs must be a positive number of milliseconds, not the string "3600000"$/],
+    [{ revokedSessionMs: "1000" }, /revokedSessionMs .* not the string "1000"$/],
+    [{ expiredSessionMs: null }, /expiredSessionMs .* not null$/],
+    [{ maxTimeSkewMs: true }, /^EngineOptions\.maxTimeSkewMs must be a number of milliseconds \(0 or more\), not the value true$/],
+    [{ maxSessions: "2" }, /^EngineOptions\.maxSessions must be a whole number of at least 1, not the string "2"$/],
+    [{ maxWindowEntries: 10n }, /^EngineOptions\.maxWindowEntries must be a whole number of at least 1, not the bigint 10n$/],
+  ];
+
+  it("are refused with a TypeError that shows the value as what it is, however the engine is made", () => {
+    for (const [name, make] of makers()) {
+      for (const [options, message] of cases) {
+        const error = thrownBy(() => make(options as object));
+        expect(error, `${name} ${String(Object.keys(options as object))}`).toBeInstanceOf(TypeError);
+        expect(error).not.toBeInstanceOf(BundleError);
+        expect((error as Error).message, name).toMatch(message);
+      }
+    }
+  });
+
+  it("options that are a string, a Buffer or an array (a key passed as the options) say the options must be an object", () => {
+    for (const [name, make] of makers()) {
+      for (const [options, kind] of [[Buffer.from("-----BEGIN PUBLIC KEY-----"), "a Buffer"], ["-----BEGIN PUBLIC KEY-----", "a string"], [["k"], "an array"]] as const) {
+        const error = thrownBy(() => make(options as never));
+        expect(error, name).toBeInstanceOf(TypeError);
+        expect((error as Error).message, name).toBe(`the options must be an object such as { ${name === "loadBundle" ? "publicKey" : "sessionIdleMs"} }, not ${kind}`);
       }
     }
   });

@@ -70,3 +70,17 @@ describe("generated request checks agree with the validators", () => {
     );
   });
 });
+
+describe("the reason for a value that is not an int", () => {
+  const reason = (n: unknown): string | undefined => engine.decide({ ...structuredClone(base), args: { ...base.args, n } }).reasons[0];
+
+  it("names a BigInt as one, not as a value that looks like an int", () => {
+    expect(reason(0n)).toBe("request.args.n must be an int, not the bigint 0n");
+  });
+
+  it("says a whole number past ±(2^53 − 1) is beyond the safe range, not that it is no int", () => {
+    expect(reason(2 ** 60)).toBe(`request.args.n is the number 1152921504606847000, beyond the safe integer range of an int (±${Number.MAX_SAFE_INTEGER})`);
+    expect(reason(-(2 ** 53))).toMatch(/^request\.args\.n is the number -9007199254740992, beyond the safe integer range/);
+    expect(reason(1.5)).toBe("request.args.n must be an int, not the number 1.5");
+  });
+});

@@ -1,0 +1,42 @@
+/*
+ * What reading a signing or public key shares. Key material never goes into a message: build
+ * and CI scripts log exceptions, and a private key in a log trusts every bundle anyone builds
+ * with it. So values are named by their kind ("a Buffer", "a string": `describeKind`), never shown.
+ */
+
+/** The bytes of a key given as bytes (`Buffer`, `Uint8Array`, `DataView`, `ArrayBuffer`), or undefined for any other value. */
+export function keyBytes(given: unknown): Buffer | undefined {
+  if (given instanceof ArrayBuffer) return Buffer.from(given);
+  return ArrayBuffer.isView(given) ? Buffer.from(given.buffer, given.byteOffset, given.byteLength) : undefined;
+}
+
+/** Whether bytes hold PEM text (a `-----BEGIN` line, perhaps after whitespace). */
+export function isPem(bytes: Buffer): boolean {
+  return /^\s*-----BEGIN /.test(bytes.subarray(0, 64).toString("latin1"));
+}
+
+/** Whether a key given as a string or bytes has nothing in it but whitespace (an empty key file). */
+export function isBlankKey(given: string | Buffer): boolean {
+  return (typeof given === "string" ? given : given.toString("latin1")).trim() === "";
+}
+
+/**
+ * What Node's crypto said about a key it could not read, without the value: its argument
+ * checks end with `Received …` and the start of the value given (`Received type string
+ * ('MC4CAQAwBQYDK2VwBCIE...')`), which may be key material.
+ */
+export function keyErrorText(error: unknown): string {
+  const message = error instanceof Error && typeof error.message === "string" ? error.message : "";
+  const withoutValue = message.replace(/\.?\s*Received[\s\S]*$/, "");
+  return withoutValue === "" ? "it is not a key Node's crypto reads" : withoutValue;
+}
+
+/** Whether `read` (a crypto call reading a key) succeeds. */
+export function parses(read: () => unknown): boolean {
+  try {
+    read();
+    return true;
+  } catch {
+    return false;
+  }
+}
