@@ -62,4 +62,6 @@ export interface AskDecision extends DecisionFields {
    * Nothing may be minted before the approval.
    */
   readonly grantsOnApproval: readonly Grant[];
+  /** Ids of the `allow` rules whose grants make up `grantsOnApproval` (coverage counts them for the line). */
+  readonly grantingRules: readonly string[];
 }

@@ -167,6 +167,7 @@ interface SharedDecisions {
 /** Freezes a decision deeply, so a shared one cannot be changed by whoever receives it. */
 function freezeDecision(decision: Decision): Decision {
   for (const list of [decision.rules, decision.reasons, decision.locations, decision.errors]) Object.freeze(list);
+  if (decision.decision === "ask") Object.freeze(decision.grantingRules);
   for (const grants of decision.decision === "ask" ? [decision.grants, decision.grantsOnApproval] : [decision.grants]) {
     for (const grant of grants) Object.freeze(grant);
     Object.freeze(grants);
@@ -610,10 +611,15 @@ export class Engine {
     const locations: string[] = [];
     let grants: Grant[] | undefined;
     let revoking: RuleInfo | undefined;
+    // An ask's allow rules that grant: named, so coverage and audit logs see what gave the grants.
+    const grantingRules: string[] = [];
     for (const index of matched) {
       const rule = this.rules[index]!;
       if (rule.grants.length > 0) grants = mergeGrants(grants, rule.grants);
-      if (rule.effect !== effect) continue;
+      if (rule.effect !== effect) {
+        grantingRules.push(rule.id);
+        continue;
+      }
       rules.push(rule.id);
       reasons.push(rule.reason ?? defaultReason(rule.effect, rule.id, tool));
       locations.push(rule.location);
@@ -624,7 +630,7 @@ export class Engine {
       if (rule.revoke && !revoking) revoking = rule;
     }
     const revoked = revoking !== undefined;
-    if (effect === "ask") return { decision: { decision: effect, rules, reasons, locations, grants: EMPTY, grantsOnApproval: grants ?? EMPTY, revoked, errors: errors ?? EMPTY }, revoking };
+    if (effect === "ask") return { decision: { decision: effect, rules, reasons, locations, grants: EMPTY, grantsOnApproval: grants ?? EMPTY, grantingRules: grantingRules.length > 0 ? grantingRules : EMPTY, revoked, errors: errors ?? EMPTY }, revoking };
     return { decision: { decision: effect, rules, reasons, locations, grants: effect === "allow" && grants ? grants : EMPTY, revoked, errors: errors ?? EMPTY }, revoking };
   }
 

@@ -205,9 +205,14 @@ function emptyReport(policy: CompiledPolicy, files: readonly string[], ruleIds: 
   return { files, passed: 0, failed: 0, lines: 0, filesReplayed: 0, cases: [], failures: [], errors: [], notes: [], notesLeftOut: 0, coverage: new Map(policy.rules.map((r) => [r.id, 0])), ruleIds, bailed: false, updated: [], notUpdated: [] };
 }
 
-/** Credits each of `rules` with `count` decided lines. */
-function credit(report: ReplayReport, rules: readonly string[], count: number): void {
-  for (const id of rules) report.coverage.set(id, report.coverage.get(id)! + count);
+/**
+ * Credits the rules of a decision with `count` lines: those that decided it, and for an ask the
+ * allow rules that gave its grants on approval (an allow beside an unconditional ask decides no
+ * line, yet its grants are what each approved call gets: it is covered).
+ */
+function credit(report: ReplayReport, decision: Decision, count: number): void {
+  for (const id of decision.rules) report.coverage.set(id, report.coverage.get(id)! + count);
+  if (decision.decision === "ask") for (const id of decision.grantingRules) report.coverage.set(id, report.coverage.get(id)! + count);
 }
 
 /**
@@ -343,7 +348,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       // those are credited at once, so the map stays as small as the set of shared ones.)
       if (actual.rules.length > 0) {
         if (Object.isFrozen(actual)) decisionCounts.set(actual, (decisionCounts.get(actual) ?? 0) + 1);
-        else credit(report, actual.rules, 1);
+        else credit(report, actual, 1);
       }
       const expect = entry.expect;
       if (!toolNames.has(tool) && !unknownToolIsCase(request, tool, expect, closestTool)) {
@@ -374,7 +379,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
     unreadable = true;
     report.errors.push({ file, line: null, message: describeReadError(error), kind: "input" });
   } finally {
-    for (const [decision, count] of decisionCounts) credit(report, decision.rules, count);
+    for (const [decision, count] of decisionCounts) credit(report, decision, count);
   }
   // A recording read only in part is not written back; one that needs no change is not touched.
   if (edits !== undefined && edits.size > 0 && !unreadable) {

@@ -256,6 +256,7 @@ describe("policyc eval", () => {
         "    reason: large pulls need approval",
         "    `args.row_limit > 5000` was true (6000 > 5000)",
         "  on approval, grant warehouse:read for 900s",
+        "  (the grants of read)",
         "  error: analyst: the request has no user",
         "  also considered:",
         "    read (allow) matched: no condition: it always matches",
@@ -277,10 +278,11 @@ describe("policyc eval", () => {
         { scope: "warehouse:read", ttlSeconds: 300 },
         { scope: "warehouse:export", ttlSeconds: 300 },
       ],
+      grantingRules: ["read", "analyst"],
       revoked: false,
       errors: [],
     });
-    expect(Object.keys(decision)).toEqual(["decision", "rules", "reasons", "locations", "grants", "grantsOnApproval", "revoked", "errors"]);
+    expect(Object.keys(decision)).toEqual(["decision", "rules", "reasons", "locations", "grants", "grantsOnApproval", "grantingRules", "revoked", "errors"]);
     expect(explanation.rules.map((r) => [r.id, r.matched])).toEqual([
       ["read", true],
       ["analyst", true],

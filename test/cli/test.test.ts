@@ -334,6 +334,14 @@ describe("policyc test: coverage", () => {
     expect(above.stderr).toContain("rule coverage 66.6% is below --min-coverage 66.67%");
   });
 
+  it("coverage counts an allow whose grants an ask gives on approval: always asking and granting on approval reaches 100%", async () => {
+    const policy = write("always-ask.policy", 'tool pay.send {}\npolicy p {\n  @name("pay") allow pay.send grant "pay:send" for 5m\n  @name("ask-pay") ask pay.send\n}\n');
+    const recording = write("always-ask.jsonl", JSON.stringify({ time: "2026-01-05T10:00:00Z", session: "s", tool: "pay.send", args: {}, decision: "ask", rules: ["ask-pay"] }) + "\n");
+    const run = await test(policy, "--replay", recording, "--min-coverage", "100", "--reporter", "json");
+    expect(run.code, run.stdout).toBe(0);
+    expect((JSON.parse(run.stdout) as { coverage: unknown }).coverage).toMatchObject({ percent: 100, uncovered: [] });
+  });
+
   it("--min-coverage 100 fails when a rule is never decided a line and passes when all are", async () => {
     const partial = write("partial.jsonl", lines(readFileSync(join(ROOT, FULL), "utf8")).slice(0, 2).join("\n") + "\n");
     const failing = await test(DEMO_POLICY, "--replay", partial, "--min-coverage", "100");

@@ -141,11 +141,13 @@ describe("grants on approval", () => {
   it("are only those of the allow rules that match the request", () => {
     const decision = engine.decide(env("ask", { session: "unattested", agent: { ...AGENT, attested: false } }));
     expect(onApproval(decision)).toEqual([{ scope: "kb:read", ttlSeconds: 300 }, { scope: "shared", ttlSeconds: 300 }]);
+    // Named by the ids of the allow rules that gave them: not the one whose agent did not match.
+    expect(decision.decision === "ask" && decision.grantingRules).toEqual(["p/1"]);
   });
 
   it("are empty when no allow rule that grants matched", () => {
     const asking = engineWith(['  ask kb.search', '  allow kb.search when agent.team == "nobody" grant "never" for 1h', "  allow kb.search"].join("\n"));
-    expect(asking.decide(request())).toMatchObject({ decision: "ask", grants: [], grantsOnApproval: [], errors: [] });
+    expect(asking.decide(request())).toMatchObject({ decision: "ask", grants: [], grantsOnApproval: [], grantingRules: [], errors: [] });
     expect(engineWith("  ask kb.search").decide(request())).toMatchObject({ decision: "ask", grantsOnApproval: [] });
   });
 
