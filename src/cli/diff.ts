@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { bundlePathOf, loadPolicy } from "./loadEngine.js";
-import { reportDiagnostics } from "./report.js";
+import { notLoadedJson, reportNotLoaded } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings, grantsOf, type DecisionChange } from "../testing/diff.js";
 import type { Decision } from "../runtime/decision.js";
@@ -41,8 +41,8 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
   const sides = [oldPath, newPath].map((path, side) => loadPolicy([path], io.cwd, isBundle[side] && options.publicKey !== undefined ? { publicKey: options.publicKey } : {}));
   for (const side of sides) {
     if (!side.ok) {
-      if (side.message) io.err(`policyc diff: ${side.message}\n`);
-      if (side.diagnostics.length > 0) reportDiagnostics({ ...io, out: io.err }, side.diagnostics, { json: false });
+      reportNotLoaded("diff", side, { ...io, out: io.err });
+      if (options.json) io.out(JSON.stringify(notLoadedJson(side), null, 2) + "\n");
       return side.code;
     }
   }

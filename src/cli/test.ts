@@ -2,9 +2,9 @@ import type { Command } from "commander";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
-import { reportDiagnostics } from "./report.js";
+import { notLoadedJson, reportNotLoaded } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
-import { replayRecordings, type ReplayReport } from "../testing/replay.js";
+import { emptyReport, replayRecordings, type ReplayReport } from "../testing/replay.js";
 import { type CoverageSummary, coverageSummary, type ReporterInput, type RunVerdict } from "../testing/reporters/shared.js";
 import { prettyReport } from "../testing/reporters/pretty.js";
 import { jsonReport } from "../testing/reporters/json.js";
@@ -64,14 +64,21 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     return EXIT.usage;
   }
   const loaded = loadPolicy(paths, io.cwd, { ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
+  // A run that cannot start still gets the report CI reads (pretty has said it all on stderr).
+  const notStarted = (verdict: RunVerdict): void => {
+    if (reporter !== "pretty") REPORT_WRITERS[reporter]({ report: emptyReport([], [], []), rules: [], verdict }, io.out);
+  };
   if (!loaded.ok) {
-    if (loaded.message) io.err(`policyc test: ${loaded.message}\n`);
-    if (loaded.diagnostics.length > 0) reportDiagnostics({ ...io, out: io.err }, loaded.diagnostics, { json: false });
+    reportNotLoaded("test", loaded, { ...io, out: io.err });
+    const { reason, diagnostics } = notLoadedJson(loaded);
+    notStarted({ ok: false, reason, diagnostics, ...(loaded.message ? { runCheck: { name: "policy set", message: loaded.message } } : {}) });
     return loaded.code;
   }
   const { files, missing } = expandRecordings(recordings, io.cwd);
   if (missing.length > 0) {
-    io.err(`policyc test: recordings not found or not readable: ${missing.join(", ")}\n`);
+    const message = `recordings not found or not readable: ${missing.join(", ")}`;
+    io.err(`policyc test: ${message}\n`);
+    notStarted({ ok: false, reason: message, runCheck: { name: "recordings", message } });
     return EXIT.usage;
   }
   if (options.update && refuseUpdateOfStream(files, io.cwd, io) !== undefined) return EXIT.usage;

@@ -183,6 +183,67 @@ describe("policyc test: reporters (goldens, real binary, NO_COLOR)", () => {
   });
 });
 
+describe("policyc test: a run that cannot start still writes the report CI reads", () => {
+  // A policy error is the likeliest failure of a pull request that edits policies: the report
+  // (report.xml, the annotations, the JSON) must say so, not be empty.
+  const REPORTERS = ["junit", "tap", "github", "json"];
+  let folder: string;
+  beforeAll(() => {
+    folder = join(dir, "not-started");
+    mkdirSync(join(folder, "empty"), { recursive: true });
+    writeFileSync(join(folder, "broken.policy"), 'agent { team: string }\ntool kb.search { args { query: string } }\npolicy p {\n  allow kb.search when agent.tema == "x"\n  deny kb.search when agent.team == 3\n}\n');
+    writeFileSync(join(folder, "ok.policy"), 'agent { team: string }\ntool kb.search { args { query: string } }\npolicy p { allow kb.search when agent.team == "support" }\n');
+    writeFileSync(join(folder, "r.jsonl"), '{"session":"s","agent":{"team":"support"},"tool":"kb.search","args":{"query":"x"},"decision":"allow"}\n');
+  });
+  const run = (reporter: string, ...args: string[]): Promise<CliResult> => cli(["test", ...args, "--reporter", reporter], { cwd: folder });
+
+  it("policy errors: a failing case per error, at its place, in every machine reporter (goldens); the diagnostics on stderr as before; exit 1", async () => {
+    const results = await Promise.all(REPORTERS.map((reporter) => run(reporter, "broken.policy", "--replay", "r.jsonl")));
+    expectGolden("test-policy-errors", results.map((result, i) => `=== --reporter ${REPORTERS[i]}\n${runText(result)}`).join("\n"));
+    for (const [i, result] of results.entries()) {
+      expect(result.code, REPORTERS[i]).toBe(1);
+      expect(result.stderr, REPORTERS[i]).toContain("broken.policy:4:30: error[PC202]: unknown attribute `tema` of `agent`");
+    }
+    const [junit, tap, github, json] = results.map((result) => result.stdout);
+    expect(XMLValidator.validate(junit!)).toBe(true);
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@" }).parse(junit!) as { testsuites: Record<string, string> & { testsuite: Record<string, string> & { testcase: Record<string, unknown>[] } } };
+    expect([doc.testsuites["@tests"], doc.testsuites["@failures"], doc.testsuites.testsuite["@name"]]).toEqual(["2", "2", "policyc check"]);
+    expect(doc.testsuites.testsuite.testcase.map((c) => [c["@file"], c["@line"]])).toEqual([["broken.policy", "4"], ["broken.policy", "5"]]);
+    expect(lines(tap!).slice(0, 3)).toEqual(["TAP version 13", "1..2", "not ok 1 - broken.policy:4:30 PC202 unknown attribute `tema` of `agent`"]);
+    expect(github).toMatch(/^::error file=broken\.policy,line=4,col=30,title=policyc PC202::unknown attribute `tema` of `agent`%0Ahelp: did you mean `team`\?$/m);
+    const report = JSON.parse(json!) as { ok: boolean; reason: string; diagnostics: unknown[] };
+    expect(report.ok).toBe(false);
+    expect(report.diagnostics).toEqual((JSON.parse((await cli(["check", "broken.policy", "--json"], { cwd: folder })).stdout) as { diagnostics: unknown[] }).diagnostics);
+    // --json is the json reporter; pretty keeps its report (nothing) and the diagnostics on stderr.
+    expect((await cli(["test", "broken.policy", "--replay", "r.jsonl", "--json"], { cwd: folder })).stdout).toBe(json);
+    const pretty = await run("pretty", "broken.policy", "--replay", "r.jsonl");
+    expect([pretty.code, pretty.stdout]).toEqual([1, ""]);
+    expect(pretty.stderr).toBe(results[0]!.stderr);
+  });
+
+  it("unreadable policy paths, a bundle that cannot be read, recordings not found: the report says why, with the exit code of today (2)", async () => {
+    const cases: [string[], RegExp][] = [
+      [["missing.policy", "--replay", "r.jsonl"], /cannot read `missing\.policy`: no such file or folder/],
+      [["--bundle", "missing.json", "--replay", "r.jsonl"], /cannot read bundle `missing\.json`: no such file or folder/],
+      [["ok.policy", "--replay", "empty"], /recordings not found or not readable: `empty` \(a folder without \.jsonl or \.ndjson files\)/],
+      [["ok.policy", "--replay", "nothing-*.jsonl"], /recordings not found or not readable: `nothing-\*\.jsonl` \(nothing matches\)/],
+    ];
+    for (const [args, message] of cases) {
+      for (const reporter of REPORTERS) {
+        const result = await run(reporter, ...args);
+        const label = `${reporter} ${args.join(" ")}`;
+        expect(result.code, label).toBe(2);
+        expect(result.stdout, label).toMatch(message);
+        expect(result.stderr, label).not.toBe("");
+        if (reporter === "junit") expect(XMLValidator.validate(result.stdout), label).toBe(true);
+        if (reporter === "tap") expect(lines(result.stdout).slice(1, 3), label).toEqual(["1..1", expect.stringMatching(/^not ok 1 - /)]);
+        if (reporter === "github") expect(result.stdout, label).toMatch(/^::error /);
+        if (reporter === "json") expect((JSON.parse(result.stdout) as { ok: boolean }).ok, label).toBe(false);
+      }
+    }
+  });
+});
+
 describe("policyc test: a request written over several lines among one-line ones", () => {
   // Lines 2–19 and 28–39 are pasted pretty-printed requests (the second ends the file), 23–26 one
   // with a comma before its `}`; line 21 is a request cut short, a broken line of its own.

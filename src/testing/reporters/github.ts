@@ -34,6 +34,11 @@ export function githubReport({ report, coverage, verdict }: ReporterInput, write
   }
   const leftOut = notesLeftOutText(report);
   if (leftOut !== undefined) out.push(`::notice title=${property("policyc test: note")}::${data(leftOut)}`);
+  // A policy set that did not load: each diagnostic at its place in the policy, as `policyc check` reports it.
+  for (const d of verdict?.diagnostics ?? []) {
+    const at = d.file !== null ? `file=${property(d.file)},${d.line !== null ? `line=${d.line},col=${d.column},` : ""}` : "";
+    out.push(`::${d.severity === "error" ? "error" : "warning"} ${at}title=${property(`policyc ${d.code}`)}::${data(`${d.message}${d.help !== undefined ? `\nhelp: ${d.help}` : ""}`)}`);
+  }
   if (verdict?.runCheck) out.push(`::error title=${property(`policyc test: ${verdict.runCheck.name}`)}::${data(verdict.runCheck.message)}`);
   if (report.bailed) out.push(`::warning title=${property("policyc test: --bail")}::${data(BAILED)}`);
   if (coverage) {

@@ -1,4 +1,4 @@
-import { actualReasons, actualText, chunkedWriter, coverageLines, errorTitle, expectedText, requestText, type ReporterInput, type Write } from "./shared.js";
+import { actualReasons, actualText, chunkedWriter, coverageLines, diagnosticErrors, diagnosticPlace, diagnosticTitle, errorTitle, expectedText, requestText, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
 /** Text content: characters XML 1.0 cannot hold at all (most controls, lone surrogates) are dropped; the rest escaped. */
@@ -20,7 +20,8 @@ function xmlAttribute(text: string): string {
 export function junitReport({ report, coverage, verdict }: ReporterInput, out: Write): void {
   const { write, flush } = chunkedWriter(out);
   const runCheck = verdict?.runCheck;
-  const extra = runCheck ? 1 : 0;
+  const policyErrors = diagnosticErrors(verdict);
+  const extra = (runCheck ? 1 : 0) + policyErrors.length;
   const counts = new Map(report.files.map((f) => [f, { cases: 0, failures: 0, errors: 0 }]));
   for (const c of report.cases) {
     const count = counts.get(c.file);
@@ -59,6 +60,18 @@ export function junitReport({ report, coverage, verdict }: ReporterInput, out: W
     // Notes are no tests: the suite's output, which CI systems show beside its cases (after them, as the JUnit schema orders it).
     const notes = report.notes.filter((n) => n.file === file).map((n) => `note: ${printable(file)}${n.line !== null ? `:${n.line}` : ""}: ${n.message}`);
     if (notes.length > 0) write(`    <system-out>${xml(notes.join("\n"))}</system-out>\n`);
+    write("  </testsuite>\n");
+  }
+  if (policyErrors.length > 0) {
+    // A policy set that did not load: each error a failing case at its place, as `policyc check` reports it.
+    write(`  <testsuite name="policyc check" tests="${policyErrors.length}" failures="${policyErrors.length}" errors="0">\n`);
+    for (const d of policyErrors) {
+      const place = d.file !== null ? ` file="${xmlAttribute(printable(d.file))}"${d.line !== null ? ` line="${d.line}"` : ""}` : "";
+      write(`    <testcase classname="policyc check" name="${xmlAttribute(printable(diagnosticTitle(d)))}"${place}>\n`);
+      const where = diagnosticPlace(d);
+      write(`      <failure message="${xmlAttribute(printable(d.message))}" type="${d.code}">${xml(`${printable(`${where !== undefined ? `${where}: ` : ""}error[${d.code}]: ${d.message}`)}${d.help !== undefined ? `\nhelp: ${printable(d.help)}` : ""}`)}</failure>\n`);
+      write("    </testcase>\n");
+    }
     write("  </testsuite>\n");
   }
   if (runCheck) {

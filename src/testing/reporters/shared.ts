@@ -5,6 +5,7 @@ import { grantsText } from "../grants.js";
 import type { Expectation } from "../readRecording.js";
 import type { Grant } from "../../runtime/decision.js";
 import { printable } from "../../diagnostics/printable.js";
+import type { DiagnosticJson } from "../../diagnostics/render.js";
 
 export { shortRequest };
 
@@ -128,6 +129,28 @@ export interface RunVerdict {
    * cases): every reporter shows it as a failure of its own, where CI looks.
    */
   readonly runCheck?: { readonly name: string; readonly message: string };
+  /**
+   * The diagnostics of a policy set that did not load, as `check --json` lists them: nothing was
+   * replayed, and every reporter shows each error as a failure of its own, at its place.
+   */
+  readonly diagnostics?: readonly DiagnosticJson[];
+}
+
+/** The errors among the verdict's diagnostics: each is a failure in every reporter (warnings only in JSON and GitHub's). */
+export function diagnosticErrors(verdict: RunVerdict | undefined): readonly DiagnosticJson[] {
+  return verdict?.diagnostics?.filter((d) => d.severity === "error") ?? [];
+}
+
+/** Where a diagnostic is: `p.policy:3:35`, a path alone (an unreadable one), or nothing. */
+export function diagnosticPlace(d: DiagnosticJson): string | undefined {
+  if (d.file === null) return undefined;
+  return d.line === null ? d.file : `${d.file}:${d.line}:${d.column}`;
+}
+
+/** A diagnostic as a test's title: `p.policy:3:35 PC201 unknown field \`agent.tema\``. */
+export function diagnosticTitle(d: DiagnosticJson): string {
+  const place = diagnosticPlace(d);
+  return `${place !== undefined ? `${place} ` : ""}${d.code} ${d.message}`;
 }
 
 export interface ReporterInput {
