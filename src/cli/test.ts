@@ -5,7 +5,7 @@ import { loadPolicy } from "./loadEngine.js";
 import { notLoadedJson, reportNotLoaded } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { emptyReport, replayRecordings, type ReplayReport } from "../testing/replay.js";
-import { type CoverageSummary, coverageSummary, type ReporterInput, type RunVerdict } from "../testing/reporters/shared.js";
+import { ciPaths, type CoverageSummary, coverageSummary, type ReporterInput, type RunVerdict } from "../testing/reporters/shared.js";
 import { prettyReport } from "../testing/reporters/pretty.js";
 import { jsonReport } from "../testing/reporters/json.js";
 import { junitReport } from "../testing/reporters/junit.js";
@@ -64,9 +64,10 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     return EXIT.usage;
   }
   const loaded = loadPolicy(paths, io.cwd, { ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
+  const ciPath = ciPaths(io.cwd, io.env["GITHUB_WORKSPACE"]);
   // A run that cannot start still gets the report CI reads (pretty has said it all on stderr).
   const notStarted = (verdict: RunVerdict): void => {
-    if (reporter !== "pretty") REPORT_WRITERS[reporter]({ report: emptyReport([], [], []), rules: [], verdict }, io.out);
+    if (reporter !== "pretty") REPORT_WRITERS[reporter]({ report: emptyReport([], [], []), rules: [], verdict, ciPath }, io.out);
   };
   if (!loaded.ok) {
     reportNotLoaded("test", loaded, { ...io, out: io.err });
@@ -94,7 +95,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   const wantCoverage = options.coverage || minCoverage !== undefined;
   const coverage = wantCoverage ? coverageSummary(report, loaded.policy.rules) : undefined;
   const verdict = judge(report, coverage, { minCoverage, allowEmpty: options.allowEmpty ?? false, update: options.update ?? false, ...(options.session !== undefined ? { session: options.session } : {}), ...(options.grep !== undefined ? { grep: options.grep } : {}) });
-  const input: ReporterInput = { report, rules: loaded.policy.rules, ...(coverage ? { coverage } : {}), verdict };
+  const input: ReporterInput = { report, rules: loaded.policy.rules, ...(coverage ? { coverage } : {}), verdict, ciPath };
   // Reporters write in pieces, straight to stdout.
   if (reporter === "pretty") prettyReport(input, io.palette, io.out);
   else REPORT_WRITERS[reporter](input, io.out);

@@ -244,6 +244,57 @@ describe("policyc test: a run that cannot start still writes the report CI reads
   });
 });
 
+describe("policyc test: `file=` paths for CI, relative to GITHUB_WORKSPACE", () => {
+  // GitHub resolves an annotation's relative `file` against the repository root, not the step's
+  // `working-directory`: from a step in `policies/`, `file=p.policy` falls off the pull request.
+  let workspace: string;
+  beforeAll(() => {
+    workspace = join(dir, "workspace");
+    mkdirSync(join(workspace, "policies", "recordings"), { recursive: true });
+    mkdirSync(join(workspace, "tools"), { recursive: true });
+    mkdirSync(join(workspace, "broken"), { recursive: true });
+    writeFileSync(join(workspace, "policies", "p.policy"), 'agent { team: string }\ntool kb.search { args { query: string } }\ntool mail.send { args { to: string } }\npolicy p {\n  allow kb.search when agent.team == "support"\n  @name("unused")\n  allow mail.send when agent.team == "nobody"\n}\n');
+    writeFileSync(join(workspace, "broken", "broken.policy"), 'agent { team: string }\ntool kb.search { args { query: string } }\npolicy p { allow kb.search when agent.tema == "x" }\n');
+    writeFileSync(join(workspace, "policies", "recordings", "a.jsonl"), '{"session":"s","agent":{"team":"support"},"tool":"kb.search","args":{"query":"x"},"decision":"deny"}\n');
+  });
+  const files = (text: string): string[] => [...text.matchAll(/\bfile="?([^,"]*)/g)].map((m) => m[1]!);
+  const env = (): Record<string, string> => ({ GITHUB_WORKSPACE: workspace });
+
+  it("github: failures, coverage warnings and policy errors name the file from the repository root, from `policies/` or `tools/` alike", async () => {
+    for (const [cwd, policy, recordings] of [["policies", ".", "recordings"], ["tools", "../policies/p.policy", "../policies/recordings"], [".", "policies", "policies/recordings/a.jsonl"]] as const) {
+      const result = await cli(["test", policy, "--replay", recordings, "--reporter", "github", "--coverage"], { cwd: join(workspace, cwd), env: env() });
+      expect(result.code, cwd).toBe(1);
+      expect(files(result.stdout), cwd).toEqual(["policies/recordings/a.jsonl", "policies/p.policy"]);
+      expect(result.stdout, cwd).toMatch(/^::warning file=policies\/p\.policy,line=7,title=policyc test%3A coverage::rule unused decided no recorded line$/m);
+    }
+    const broken = await cli(["test", "../broken", "--replay", "recordings", "--reporter", "github"], { cwd: join(workspace, "policies"), env: env() });
+    expect(broken.stdout).toMatch(/^::error file=broken\/broken\.policy,line=3,col=39,title=policyc PC202::/m);
+  });
+
+  it("without GITHUB_WORKSPACE, or for a file outside it, the path is as given (an absolute one stays absolute)", async () => {
+    const outside = write("outside/a.jsonl", readFileSync(join(workspace, "policies", "recordings", "a.jsonl"), "utf8"));
+    const without = await cli(["test", "../policies", "--replay", "../policies/recordings", outside, "--reporter", "github"], { cwd: join(workspace, "tools") });
+    expect(files(without.stdout)).toEqual(["../policies/recordings/a.jsonl", outside]);
+    const withIt = await cli(["test", "../policies", "--replay", "../policies/recordings", outside, "--reporter", "github"], { cwd: join(workspace, "tools"), env: env() });
+    expect(files(withIt.stdout)).toEqual(["policies/recordings/a.jsonl", outside]);
+  });
+
+  it("a bundle's rule locations (relative to where it was built) are resolved from the working folder", async () => {
+    const bundle = join(workspace, "policies", "bundle.json");
+    expect((await cli(["build", ".", "-o", bundle], { cwd: join(workspace, "policies") })).code).toBe(0);
+    const result = await cli(["test", "--bundle", "bundle.json", "--replay", "recordings", "--reporter", "github", "--coverage"], { cwd: join(workspace, "policies"), env: env() });
+    expect(result.stdout).toMatch(/^::warning file=policies\/p\.policy,line=7,/m);
+  });
+
+  it("junit: the `file` attributes too (GitLab and test-reporter actions read them from the root); names keep the path as given", async () => {
+    const result = await cli(["test", ".", "--replay", "recordings", "--reporter", "junit"], { cwd: join(workspace, "policies"), env: env() });
+    expect(files(result.stdout)).toEqual(["policies/recordings/a.jsonl"]);
+    expect(result.stdout).toContain('<testsuite name="recordings/a.jsonl"');
+    const broken = await cli(["test", "../broken", "--replay", "recordings", "--reporter", "junit"], { cwd: join(workspace, "policies"), env: env() });
+    expect(files(broken.stdout)).toEqual(["broken/broken.policy"]);
+  });
+});
+
 describe("policyc test: a request written over several lines among one-line ones", () => {
   // Lines 2–19 and 28–39 are pasted pretty-printed requests (the second ends the file), 23–26 one
   // with a comma before its `}`; line 21 is a request cut short, a broken line of its own.

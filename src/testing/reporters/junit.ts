@@ -17,8 +17,10 @@ function xmlAttribute(text: string): string {
  * expectation, and one per error. Written a case at a time (the counts come first, from a pass
  * that only counts), so a report of a large recording is never one string.
  */
-export function junitReport({ report, coverage, verdict }: ReporterInput, out: Write): void {
+export function junitReport({ report, coverage, verdict, ciPath = (file) => file }: ReporterInput, out: Write): void {
   const { write, flush } = chunkedWriter(out);
+  // `file` as GitLab and others read it: relative to the repository root when it is known. Names keep the path as given, as the log has it.
+  const fileAttribute = (file: string): string => `file="${xmlAttribute(printable(ciPath(file)))}"`;
   const runCheck = verdict?.runCheck;
   const policyErrors = diagnosticErrors(verdict);
   const extra = (runCheck ? 1 : 0) + policyErrors.length;
@@ -43,7 +45,7 @@ export function junitReport({ report, coverage, verdict }: ReporterInput, out: W
       const classname = xmlAttribute(`${printable(file)}.${printable(c.session)}`);
       const name = xmlAttribute(`line ${c.line}: ${requestText(c)}`);
       // `file` and `line`, as pytest writes them: GitLab and others link a case to its place.
-      const place = `file="${xmlAttribute(printable(file))}" line="${c.line}"`;
+      const place = `${fileAttribute(file)} line="${c.line}"`;
       if (c.ok) write(`    <testcase classname="${classname}" name="${name}" ${place}/>\n`);
       else {
         write(`    <testcase classname="${classname}" name="${name}" ${place}>\n`);
@@ -53,7 +55,7 @@ export function junitReport({ report, coverage, verdict }: ReporterInput, out: W
     }
     for (const e of report.errors) {
       if (e.file !== file) continue;
-      write(`    <testcase classname="${xmlAttribute(printable(file))}" name="${xmlAttribute(e.line === null ? errorTitle(e) : `line ${e.line}: ${errorTitle(e)}`)}" file="${xmlAttribute(printable(file))}"${e.line === null ? "" : ` line="${e.line}"`}>\n`);
+      write(`    <testcase classname="${xmlAttribute(printable(file))}" name="${xmlAttribute(e.line === null ? errorTitle(e) : `line ${e.line}: ${errorTitle(e)}`)}" ${fileAttribute(file)}${e.line === null ? "" : ` line="${e.line}"`}>\n`);
       write(`      <error message="${xmlAttribute(e.message)}"/>\n`);
       write("    </testcase>\n");
     }
@@ -66,7 +68,7 @@ export function junitReport({ report, coverage, verdict }: ReporterInput, out: W
     // A policy set that did not load: each error a failing case at its place, as `policyc check` reports it.
     write(`  <testsuite name="policyc check" tests="${policyErrors.length}" failures="${policyErrors.length}" errors="0">\n`);
     for (const d of policyErrors) {
-      const place = d.file !== null ? ` file="${xmlAttribute(printable(d.file))}"${d.line !== null ? ` line="${d.line}"` : ""}` : "";
+      const place = d.file !== null ? ` ${fileAttribute(d.file)}${d.line !== null ? ` line="${d.line}"` : ""}` : "";
       write(`    <testcase classname="policyc check" name="${xmlAttribute(printable(diagnosticTitle(d)))}"${place}>\n`);
       const where = diagnosticPlace(d);
       write(`      <failure message="${xmlAttribute(printable(d.message))}" type="${d.code}">${xml(`${printable(`${where !== undefined ? `${where}: ` : ""}error[${d.code}]: ${d.message}`)}${d.help !== undefined ? `\nhelp: ${printable(d.help)}` : ""}`)}</failure>\n`);
