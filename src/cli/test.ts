@@ -99,7 +99,11 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   // Reporters write in pieces, straight to stdout.
   if (reporter === "pretty") prettyReport(input, io.palette, io.out);
   else REPORT_WRITERS[reporter](input, io.out);
-  if (options.update) io.err(updateSummary(report));
+  if (options.update) {
+    io.err(updateSummary(report));
+    const ci = ciVariable(io.env);
+    if (ci !== undefined) io.err(`policyc test: --update rewrote ${report.updated.length} recording${report.updated.length === 1 ? "" : "s"} in a CI job (${ci} is set): the rewritten files are not committed, and the run passes whatever the decisions; run --update locally and review the diff\n`);
+  }
   if (verdict.runCheck) io.err(`policyc test: ${verdict.runCheck.message}\n`);
   return verdict.code;
 }
@@ -112,6 +116,18 @@ export function updateSummary(report: ReplayReport): string {
   const done = updated.length === files.length ? `updated ${recordings(updated.length)}` : `updated ${updated.length} of ${recordings(files.length)}`;
   const failed = notUpdated.length > 0 ? `; ${recordings(notUpdated.length)} could not be written (the errors say why)` : "";
   return `${done} with the actual decisions${updated.length > 0 ? "; review the diff" : ""}${failed}\n`;
+}
+
+/**
+ * The variable that says this is a CI job (`CI`, which most CI systems set, or GitHub's
+ * `GITHUB_ACTIONS`), or undefined. `--update` there is nearly always a local command copied into
+ * a job: it turns the job green for good, so it is warned about (the exit code stays as documented).
+ */
+function ciVariable(env: Io["env"]): string | undefined {
+  return ["CI", "GITHUB_ACTIONS"].find((name) => {
+    const value = env[name];
+    return value !== undefined && value !== "" && value !== "0" && value.toLowerCase() !== "false";
+  });
 }
 
 /**

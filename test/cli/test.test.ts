@@ -676,6 +676,27 @@ describe("policyc test: --update and --allow-empty", () => {
     expect(lastLine(after.stdout)).toBe(`${clean.length} passed, 0 failed`);
   });
 
+  it("under CI (CI or GITHUB_ACTIONS set), --update warns on stderr that the job passes whatever the decisions; the exit code and the report are unchanged", async () => {
+    const clean = STALE.filter((l) => l.startsWith("{\""));
+    const warning = (n: number, variable: string): string => `policyc test: --update rewrote ${n} recording${n === 1 ? "" : "s"} in a CI job (${variable} is set): the rewritten files are not committed, and the run passes whatever the decisions; run --update locally and review the diff\n`;
+    const run = (env: Record<string, string>): Promise<CliResult> => cli(["test", DEMO_POLICY, "--replay", write("update-ci.jsonl", clean.join("\n") + "\n"), "--update", "--reporter", "json"], { env });
+    const local = await run({});
+    expect(local.code).toBe(0);
+    expect(local.stderr).toBe("updated 1 recording with the actual decisions; review the diff\n");
+    for (const [env, variable] of [[{ CI: "true" }, "CI"], [{ GITHUB_ACTIONS: "true" }, "GITHUB_ACTIONS"], [{ CI: "1", GITHUB_ACTIONS: "true" }, "CI"]] as const) {
+      const result = await run(env);
+      expect(result.code, variable).toBe(0);
+      expect(result.stderr, variable).toBe(`updated 1 recording with the actual decisions; review the diff\n${warning(1, variable)}`);
+      expect(result.stdout, variable).toBe(local.stdout);
+    }
+    // CI=false (or 0, or empty) is not a CI job; a run that rewrote nothing under CI is still warned about.
+    for (const value of ["false", "0", ""]) expect((await run({ CI: value })).stderr, value).not.toContain("CI job");
+    const file = write("update-ci-clean.jsonl", clean.join("\n") + "\n");
+    await test(DEMO_POLICY, "--replay", file, "--update");
+    const nothing = await cli(["test", DEMO_POLICY, "--replay", file, "--update"], { env: { CI: "true" } });
+    expect(nothing.stderr).toBe(`no recording needed a change\n${warning(0, "CI")}`);
+  });
+
   it("--update with --bail keeps the rest of the file", async () => {
     const clean = STALE.filter((l) => l.startsWith("{\""));
     const file = write("update-bail.jsonl", clean.join("\n") + "\n");
