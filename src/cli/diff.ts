@@ -49,7 +49,10 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
   const [before, after] = sides as [Extract<(typeof sides)[0], { ok: true }>, Extract<(typeof sides)[0], { ok: true }>];
   const { files, missing } = expandRecordings(recordings, io.cwd);
   if (missing.length > 0) {
-    io.err(`policyc diff: recordings not found or not readable: ${missing.join(", ")}\n`);
+    const message = `recordings not found or not readable: ${missing.join(", ")}`;
+    io.err(`policyc diff: ${message}\n`);
+    // As for a side that did not load: a reader of --json still gets a document.
+    if (options.json) io.out(JSON.stringify({ ok: false, reason: message }, null, 2) + "\n");
     return EXIT.usage;
   }
   const report = await diffRecordings(before.policy, after.policy, files, { cwd: io.cwd, maxExamplesPerCause: options.json ? DEFAULT_EXAMPLES_PER_CAUSE : LISTED_PER_CAUSE, ruleChanges: options.ruleChanges ?? false, ...replay });

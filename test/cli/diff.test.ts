@@ -378,6 +378,10 @@ describe("policyc diff", () => {
     const notUtf8 = await cli(["diff", OLD, NEW, "--replay", latin]);
     expect(notUtf8.code).toBe(2);
     expect(notUtf8.stdout).toContain("latin1.jsonl:1: the line is not valid UTF-8");
+    mkdirSync(join(dir, "no-recordings"), { recursive: true });
+    const noRecordings = await cli(["diff", OLD, NEW, "--replay", join(dir, "no-recordings"), "--json"]);
+    expect(noRecordings.code).toBe(2);
+    expect(JSON.parse(noRecordings.stdout)).toEqual({ ok: false, reason: `recordings not found or not readable: \`${join(dir, "no-recordings")}\` (a folder without .jsonl or .ndjson files)` });
     const noPolicy = await cli(["diff", join(dir, "nope.policy"), NEW, "--replay", CALLS]);
     expect(noPolicy.code).toBe(2);
     const badBundle = join(dir, "bad.json");
