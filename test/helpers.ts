@@ -29,23 +29,30 @@ export interface CliResult {
 }
 
 /** Runs a command line in-process (fast), with plain output and the given working folder. */
-export async function cli(args: string[], options: { cwd?: string; stdin?: string } = {}): Promise<CliResult> {
+export async function cli(args: string[], options: { cwd?: string; stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
   const code = await runWith(
-    { out: (s) => (stdout += s), err: (s) => (stderr += s), palette: plainPalette, cwd: options.cwd ?? ROOT, readStdin: () => options.stdin ?? "" },
+    { out: (s) => (stdout += s), err: (s) => (stderr += s), palette: plainPalette, cwd: options.cwd ?? ROOT, readStdin: () => options.stdin ?? "", env: options.env ?? {} },
     args,
   );
   return { code, stdout, stderr };
 }
 
-/** Runs the real binary (built `dist/`), as a user or CI would, with NO_COLOR set. */
+/**
+ * The variables under which policyc writes otherwise (GitHub's `file=` paths, the `--update`
+ * warning): left out of `bin`'s environment unless a test sets them, so the suite reports the
+ * same when it runs in CI.
+ */
+const CI_VARIABLES = ["CI", "GITHUB_ACTIONS", "GITHUB_WORKSPACE"];
+
+/** Runs the real binary (built `dist/`), as a user or CI would, with NO_COLOR set (and no CI variables unless given). */
 export function bin(args: string[], options: { cwd?: string; stdin?: string; env?: Record<string, string> } = {}): CliResult {
   const result = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     input: options.stdin ?? "",
     encoding: "utf8",
-    env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "", ...options.env },
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !CI_VARIABLES.includes(name))), NO_COLOR: "1", FORCE_COLOR: "", ...options.env },
     maxBuffer: 256 * 1024 * 1024,
   });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { bundlePathOf, loadPolicy } from "./loadEngine.js";
-import { reportDiagnostics } from "./report.js";
+import { notLoadedJson, reportNotLoaded } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings, grantsOf, type DecisionChange } from "../testing/diff.js";
 import type { Decision } from "../runtime/decision.js";
@@ -41,15 +41,18 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
   const sides = [oldPath, newPath].map((path, side) => loadPolicy([path], io.cwd, isBundle[side] && options.publicKey !== undefined ? { publicKey: options.publicKey } : {}));
   for (const side of sides) {
     if (!side.ok) {
-      if (side.message) io.err(`policyc diff: ${side.message}\n`);
-      if (side.diagnostics.length > 0) reportDiagnostics({ ...io, out: io.err }, side.diagnostics, { json: false });
+      reportNotLoaded("diff", side, { ...io, out: io.err });
+      if (options.json) io.out(JSON.stringify(notLoadedJson(side), null, 2) + "\n");
       return side.code;
     }
   }
   const [before, after] = sides as [Extract<(typeof sides)[0], { ok: true }>, Extract<(typeof sides)[0], { ok: true }>];
   const { files, missing } = expandRecordings(recordings, io.cwd);
   if (missing.length > 0) {
-    io.err(`policyc diff: recordings not found or not readable: ${missing.join(", ")}\n`);
+    const message = `recordings not found or not readable: ${missing.join(", ")}`;
+    io.err(`policyc diff: ${message}\n`);
+    // As for a side that did not load: a reader of --json still gets a document.
+    if (options.json) io.out(JSON.stringify({ ok: false, reason: message }, null, 2) + "\n");
     return EXIT.usage;
   }
   const report = await diffRecordings(before.policy, after.policy, files, { cwd: io.cwd, maxExamplesPerCause: options.json ? DEFAULT_EXAMPLES_PER_CAUSE : LISTED_PER_CAUSE, ruleChanges: options.ruleChanges ?? false, ...replay });

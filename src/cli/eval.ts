@@ -12,7 +12,7 @@ import { renderExplanation } from "../testing/explanationText.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
-import { reportDiagnostics } from "./report.js";
+import { notLoadedJson, reportNotLoaded } from "./report.js";
 import { printable } from "../diagnostics/printable.js";
 
 /** `eval` replays a JSON Lines history on one engine: the engine options of `test`, no `--jobs`. */
@@ -54,8 +54,8 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   // Given means given: an empty --public-key is refused by loadPolicy, never taken for "no key".
   const loaded = loadPolicy(paths, io.cwd, { ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
   if (!loaded.ok) {
-    if (loaded.message) io.err(`policyc eval: ${loaded.message}\n`);
-    if (loaded.diagnostics.length > 0) reportDiagnostics(options.json ? { ...io, out: io.err } : io, loaded.diagnostics, { json: false });
+    reportNotLoaded("eval", loaded, options.json ? { ...io, out: io.err } : io);
+    if (options.json) io.out(JSON.stringify(notLoadedJson(loaded), null, 2) + "\n");
     return loaded.code;
   }
   const engine = new Engine(loaded.policy, engineOptions(replay));

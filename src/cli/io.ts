@@ -9,6 +9,8 @@ export interface Io {
   readonly cwd: string;
   /** Standard input, read whole (for `--request -`). */
   readonly readStdin: () => string;
+  /** The environment variables a verb reads (`GITHUB_WORKSPACE`, `CI`): the process's, or a test's. */
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 /**

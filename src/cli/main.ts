@@ -73,6 +73,7 @@ export function run(argv: readonly string[]): void {
     palette: paletteFor(decideColor(process.env, Boolean(process.stdout.isTTY), noColor)),
     cwd: process.cwd(),
     readStdin: () => readLimited(0, MAX_REQUEST_BYTES).toString("utf8"),
+    env: process.env,
   };
   runWith(io, argv).then(
     (code) => {

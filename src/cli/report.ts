@@ -1,7 +1,8 @@
 import { type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { CODES } from "../diagnostics/codes.js";
-import { diagnosticToJson, renderDiagnostic, summarize } from "../diagnostics/render.js";
+import { diagnosticToJson, renderDiagnostic, summarize, type DiagnosticJson } from "../diagnostics/render.js";
 import type { Io } from "./io.js";
+import type { LoadedPolicy } from "./loadEngine.js";
 
 /** Shown at most; the rest are counted in one closing line, so a broken file stays readable. */
 export const DEFAULT_MAX_DIAGNOSTICS = 50;
@@ -19,4 +20,24 @@ export function reportDiagnostics(io: Io, diagnostics: readonly Diagnostic[], op
   for (const d of shown) io.out(renderDiagnostic(d, io.palette) + "\n\n");
   if (hidden > 0) io.out(`${io.palette.warning(`warning[PC503]`)}: ${CODES.PC503.title}: ${hidden} more not shown (use --max-errors to see more)\n\n`);
   if (diagnostics.length > 0) io.out(summarize(diagnostics) + "\n");
+}
+
+/** A policy set that did not load, and why. */
+export type NotLoaded = Extract<LoadedPolicy, { ok: false }>;
+
+/** Why the policy set did not load, for people: the message on stderr, the diagnostics as `check` prints them on `io.out`. */
+export function reportNotLoaded(verb: string, failed: NotLoaded, io: Io): void {
+  if (failed.message) io.err(`policyc ${verb}: ${failed.message}\n`);
+  if (failed.diagnostics.length > 0) reportDiagnostics(io, failed.diagnostics, { json: false });
+}
+
+/**
+ * Why the policy set did not load, for a reader of `--json` (or a CI report): `ok: false`, the
+ * reason in words, and the diagnostics as `check --json` lists them, so standard output still
+ * holds the document it promises.
+ */
+export function notLoadedJson(failed: NotLoaded): { ok: false; reason: string; errors: number; warnings: number; diagnostics: DiagnosticJson[] } {
+  const errors = failed.diagnostics.filter((d) => d.severity === "error").length;
+  const reason = failed.message ?? `the policy set did not load: ${summarize(failed.diagnostics)}`;
+  return { ok: false, reason, errors, warnings: failed.diagnostics.length - errors, diagnostics: failed.diagnostics.map(diagnosticToJson) };
 }

@@ -2,10 +2,10 @@ import type { Command } from "commander";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
-import { reportDiagnostics } from "./report.js";
+import { notLoadedJson, reportNotLoaded } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
-import { replayRecordings, type ReplayReport } from "../testing/replay.js";
-import { type CoverageSummary, coverageSummary, type ReporterInput, type RunVerdict } from "../testing/reporters/shared.js";
+import { emptyReport, replayRecordings, type ReplayReport } from "../testing/replay.js";
+import { ciPaths, type CoverageSummary, coverageSummary, type ReporterInput, type RunVerdict } from "../testing/reporters/shared.js";
 import { prettyReport } from "../testing/reporters/pretty.js";
 import { jsonReport } from "../testing/reporters/json.js";
 import { junitReport } from "../testing/reporters/junit.js";
@@ -64,14 +64,22 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     return EXIT.usage;
   }
   const loaded = loadPolicy(paths, io.cwd, { ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
+  const ciPath = ciPaths(io.cwd, io.env["GITHUB_WORKSPACE"]);
+  // A run that cannot start still gets the report CI reads (pretty has said it all on stderr).
+  const notStarted = (verdict: RunVerdict): void => {
+    if (reporter !== "pretty") REPORT_WRITERS[reporter]({ report: emptyReport([], [], []), rules: [], verdict, ciPath }, io.out);
+  };
   if (!loaded.ok) {
-    if (loaded.message) io.err(`policyc test: ${loaded.message}\n`);
-    if (loaded.diagnostics.length > 0) reportDiagnostics({ ...io, out: io.err }, loaded.diagnostics, { json: false });
+    reportNotLoaded("test", loaded, { ...io, out: io.err });
+    const { reason, diagnostics } = notLoadedJson(loaded);
+    notStarted({ ok: false, reason, diagnostics, ...(loaded.message ? { runCheck: { name: "policy set", message: loaded.message } } : {}) });
     return loaded.code;
   }
   const { files, missing } = expandRecordings(recordings, io.cwd);
   if (missing.length > 0) {
-    io.err(`policyc test: recordings not found or not readable: ${missing.join(", ")}\n`);
+    const message = `recordings not found or not readable: ${missing.join(", ")}`;
+    io.err(`policyc test: ${message}\n`);
+    notStarted({ ok: false, reason: message, runCheck: { name: "recordings", message } });
     return EXIT.usage;
   }
   if (options.update && refuseUpdateOfStream(files, io.cwd, io) !== undefined) return EXIT.usage;
@@ -87,11 +95,15 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   const wantCoverage = options.coverage || minCoverage !== undefined;
   const coverage = wantCoverage ? coverageSummary(report, loaded.policy.rules) : undefined;
   const verdict = judge(report, coverage, { minCoverage, allowEmpty: options.allowEmpty ?? false, update: options.update ?? false, ...(options.session !== undefined ? { session: options.session } : {}), ...(options.grep !== undefined ? { grep: options.grep } : {}) });
-  const input: ReporterInput = { report, rules: loaded.policy.rules, ...(coverage ? { coverage } : {}), verdict };
+  const input: ReporterInput = { report, rules: loaded.policy.rules, ...(coverage ? { coverage } : {}), verdict, ciPath };
   // Reporters write in pieces, straight to stdout.
   if (reporter === "pretty") prettyReport(input, io.palette, io.out);
   else REPORT_WRITERS[reporter](input, io.out);
-  if (options.update) io.err(updateSummary(report));
+  if (options.update) {
+    io.err(updateSummary(report));
+    const ci = ciVariable(io.env);
+    if (ci !== undefined) io.err(`policyc test: --update rewrote ${report.updated.length} recording${report.updated.length === 1 ? "" : "s"} in a CI job (${ci} is set): the rewritten files are not committed, and the run passes whatever the decisions; run --update locally and review the diff\n`);
+  }
   if (verdict.runCheck) io.err(`policyc test: ${verdict.runCheck.message}\n`);
   return verdict.code;
 }
@@ -104,6 +116,18 @@ export function updateSummary(report: ReplayReport): string {
   const done = updated.length === files.length ? `updated ${recordings(updated.length)}` : `updated ${updated.length} of ${recordings(files.length)}`;
   const failed = notUpdated.length > 0 ? `; ${recordings(notUpdated.length)} could not be written (the errors say why)` : "";
   return `${done} with the actual decisions${updated.length > 0 ? "; review the diff" : ""}${failed}\n`;
+}
+
+/**
+ * The variable that says this is a CI job (`CI`, which most CI systems set, or GitHub's
+ * `GITHUB_ACTIONS`), or undefined. `--update` there is nearly always a local command copied into
+ * a job: it turns the job green for good, so it is warned about (the exit code stays as documented).
+ */
+function ciVariable(env: Io["env"]): string | undefined {
+  return ["CI", "GITHUB_ACTIONS"].find((name) => {
+    const value = env[name];
+    return value !== undefined && value !== "" && value !== "0" && value.toLowerCase() !== "false";
+  });
 }
 
 /**

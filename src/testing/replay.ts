@@ -200,9 +200,9 @@ export function compareDecision(expect: Expectation, actual: Decision): readonly
 const APPROVED: ApprovalOutcome = Object.freeze({ approved: true });
 const REFUSED: ApprovalOutcome = Object.freeze({ approved: false });
 
-/** A report with nothing counted yet: every rule at zero coverage. */
-function emptyReport(policy: CompiledPolicy, files: readonly string[], ruleIds: readonly string[]): ReplayReport {
-  return { files, passed: 0, failed: 0, lines: 0, filesReplayed: 0, cases: [], failures: [], errors: [], notes: [], notesLeftOut: 0, coverage: new Map(policy.rules.map((r) => [r.id, 0])), ruleIds, bailed: false, updated: [], notUpdated: [] };
+/** A report with nothing counted yet: every rule at zero coverage (and of a run that could not start, nothing at all). */
+export function emptyReport(rules: readonly { readonly id: string }[], files: readonly string[], ruleIds: readonly string[]): ReplayReport {
+  return { files, passed: 0, failed: 0, lines: 0, filesReplayed: 0, cases: [], failures: [], errors: [], notes: [], notesLeftOut: 0, coverage: new Map(rules.map((r) => [r.id, 0])), ruleIds, bailed: false, updated: [], notUpdated: [] };
 }
 
 /**
@@ -220,7 +220,7 @@ function credit(report: ReplayReport, decision: Decision, count: number): void {
  * lines in file order, a fresh engine per file, each session with its own state.
  */
 export async function replayRecordings(policy: CompiledPolicy, files: readonly string[], options: ReplayOptions = {}): Promise<ReplayReport> {
-  const report = emptyReport(policy, files, policy.rules.map((r) => r.id));
+  const report = emptyReport(policy.rules, files, policy.rules.map((r) => r.id));
   const toolNames = new Set(Object.keys(policy.schema.tools));
   for (const file of files) {
     report.filesReplayed++;
@@ -488,7 +488,7 @@ function passOver(request: Readonly<Record<string, unknown>>, engine: Engine, op
 
 /** Replays one share of a file's sessions into a report of its own (on this thread or in a worker). */
 export async function replayShare(policy: CompiledPolicy, file: string, options: ReplayOptions): Promise<WorkerReport> {
-  const report = emptyReport(policy, [file], []);
+  const report = emptyReport(policy.rules, [file], []);
   await replayFile(policy, file, options, report, new Set(Object.keys(policy.schema.tools)));
   return { passed: report.passed, failed: report.failed, lines: report.lines, cases: report.cases, failures: report.failures, errors: report.errors, notes: report.notes, notesLeftOut: report.notesLeftOut, coverage: [...report.coverage] };
 }

@@ -300,7 +300,11 @@ describe("policyc diff", () => {
         [[OLD, NEW, "--public-key", at("public.pem")], "policyc diff: --public-key checks a bundle's signature, and neither side is a bundle: give OLD or NEW as a built bundle (.json)\n"],
       ];
       for (const [args, stderr] of cases) {
-        expect(await diff(...args), args.join(" ")).toEqual({ code: 2, stdout: "", stderr });
+        const result = await diff(...args);
+        expect({ code: result.code, stderr: result.stderr }, args.join(" ")).toEqual({ code: 2, stderr });
+        // A side that did not load is said in the --json document too; a mistake in the options, before any side is loaded, writes none.
+        const loading = !stderr.includes("empty value") && !stderr.includes("neither side");
+        expect(result.stdout === "" ? undefined : JSON.parse(result.stdout), args.join(" ")).toEqual(loading ? { ok: false, reason: stderr.slice("policyc diff: ".length, -1), errors: 0, warnings: 0, diagnostics: [] } : undefined);
         expect(globalThis.forgedRan).toBeUndefined();
       }
     });
@@ -346,6 +350,19 @@ describe("policyc diff", () => {
     expect(result.stdout).toContain("evil\\u001b[2J\\u000a::warning::x.jsonl:1  deny→allow");
   });
 
+  it("a side with policy errors exits 1; with --json stdout is still one document: ok false and the diagnostics as `check --json` lists them", async () => {
+    const broken = join(dir, "broken.policy");
+    writeFileSync(broken, readFileSync(join(ROOT, NEW), "utf8").replace("agent.team", "agent.tema"));
+    const check = JSON.parse((await cli(["check", broken, "--json"])).stdout) as { errors: number; diagnostics: unknown[] };
+    expect(check.errors).toBeGreaterThan(0);
+    const result = await cli(["diff", OLD, broken, "--replay", CALLS, "--json"]);
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toEqual({ ok: false, reason: `the policy set did not load: ${check.errors} error${check.errors === 1 ? "" : "s"}, 0 warnings`, errors: check.errors, warnings: 0, diagnostics: check.diagnostics });
+    expect(result.stderr).toContain("error[PC202]");
+    // Without --json, stdout is the text report's, and holds nothing: the diagnostics are on stderr, as before.
+    expect(await cli(["diff", OLD, broken, "--replay", CALLS])).toEqual({ code: 1, stdout: "", stderr: result.stderr });
+  });
+
   it("bad input: exit 2 with a message, never a stack trace", async () => {
     const noReplay = await cli(["diff", OLD, NEW]);
     expect(noReplay.code).toBe(2);
@@ -361,6 +378,10 @@ describe("policyc diff", () => {
     const notUtf8 = await cli(["diff", OLD, NEW, "--replay", latin]);
     expect(notUtf8.code).toBe(2);
     expect(notUtf8.stdout).toContain("latin1.jsonl:1: the line is not valid UTF-8");
+    mkdirSync(join(dir, "no-recordings"), { recursive: true });
+    const noRecordings = await cli(["diff", OLD, NEW, "--replay", join(dir, "no-recordings"), "--json"]);
+    expect(noRecordings.code).toBe(2);
+    expect(JSON.parse(noRecordings.stdout)).toEqual({ ok: false, reason: `recordings not found or not readable: \`${join(dir, "no-recordings")}\` (a folder without .jsonl or .ndjson files)` });
     const noPolicy = await cli(["diff", join(dir, "nope.policy"), NEW, "--replay", CALLS]);
     expect(noPolicy.code).toBe(2);
     const badBundle = join(dir, "bad.json");

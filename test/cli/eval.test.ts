@@ -622,7 +622,8 @@ describe("policyc eval", () => {
     expect(result.stdout).toContain("bad.policy:1:22: error[PC201]: unknown type `strin`");
     const json = await evaluate(["bad.policy", "--request", "lookup.json", "--json"]);
     expect(json.code).toBe(1);
-    expect(json.stdout).toBe(""); // with --json, stdout holds only JSON: diagnostics go to stderr
+    // With --json, stdout holds only JSON: the diagnostics as `check --json` lists them (people's form on stderr).
+    expect(JSON.parse(json.stdout)).toEqual({ ok: false, reason: "the policy set did not load: 1 error, 0 warnings", errors: 1, warnings: 0, diagnostics: [expect.objectContaining({ code: "PC201", file: "bad.policy", line: 1, column: 22, message: "unknown type `strin`" })] });
     expect(json.stderr).toContain("error[PC201]");
   });
 

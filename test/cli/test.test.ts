@@ -183,6 +183,118 @@ describe("policyc test: reporters (goldens, real binary, NO_COLOR)", () => {
   });
 });
 
+describe("policyc test: a run that cannot start still writes the report CI reads", () => {
+  // A policy error is the likeliest failure of a pull request that edits policies: the report
+  // (report.xml, the annotations, the JSON) must say so, not be empty.
+  const REPORTERS = ["junit", "tap", "github", "json"];
+  let folder: string;
+  beforeAll(() => {
+    folder = join(dir, "not-started");
+    mkdirSync(join(folder, "empty"), { recursive: true });
+    writeFileSync(join(folder, "broken.policy"), 'agent { team: string }\ntool kb.search { args { query: string } }\npolicy p {\n  allow kb.search when agent.tema == "x"\n  deny kb.search when agent.team == 3\n}\n');
+    writeFileSync(join(folder, "ok.policy"), 'agent { team: string }\ntool kb.search { args { query: string } }\npolicy p { allow kb.search when agent.team == "support" }\n');
+    writeFileSync(join(folder, "r.jsonl"), '{"session":"s","agent":{"team":"support"},"tool":"kb.search","args":{"query":"x"},"decision":"allow"}\n');
+  });
+  const run = (reporter: string, ...args: string[]): Promise<CliResult> => cli(["test", ...args, "--reporter", reporter], { cwd: folder });
+
+  it("policy errors: a failing case per error, at its place, in every machine reporter (goldens); the diagnostics on stderr as before; exit 1", async () => {
+    const results = await Promise.all(REPORTERS.map((reporter) => run(reporter, "broken.policy", "--replay", "r.jsonl")));
+    expectGolden("test-policy-errors", results.map((result, i) => `=== --reporter ${REPORTERS[i]}\n${runText(result)}`).join("\n"));
+    for (const [i, result] of results.entries()) {
+      expect(result.code, REPORTERS[i]).toBe(1);
+      expect(result.stderr, REPORTERS[i]).toContain("broken.policy:4:30: error[PC202]: unknown attribute `tema` of `agent`");
+    }
+    const [junit, tap, github, json] = results.map((result) => result.stdout);
+    expect(XMLValidator.validate(junit!)).toBe(true);
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@" }).parse(junit!) as { testsuites: Record<string, string> & { testsuite: Record<string, string> & { testcase: Record<string, unknown>[] } } };
+    expect([doc.testsuites["@tests"], doc.testsuites["@failures"], doc.testsuites.testsuite["@name"]]).toEqual(["2", "2", "policyc check"]);
+    expect(doc.testsuites.testsuite.testcase.map((c) => [c["@file"], c["@line"]])).toEqual([["broken.policy", "4"], ["broken.policy", "5"]]);
+    expect(lines(tap!).slice(0, 3)).toEqual(["TAP version 13", "1..2", "not ok 1 - broken.policy:4:30 PC202 unknown attribute `tema` of `agent`"]);
+    expect(github).toMatch(/^::error file=broken\.policy,line=4,col=30,title=policyc PC202::unknown attribute `tema` of `agent`%0Ahelp: did you mean `team`\?$/m);
+    const report = JSON.parse(json!) as { ok: boolean; reason: string; diagnostics: unknown[] };
+    expect(report.ok).toBe(false);
+    expect(report.diagnostics).toEqual((JSON.parse((await cli(["check", "broken.policy", "--json"], { cwd: folder })).stdout) as { diagnostics: unknown[] }).diagnostics);
+    // --json is the json reporter; pretty keeps its report (nothing) and the diagnostics on stderr.
+    expect((await cli(["test", "broken.policy", "--replay", "r.jsonl", "--json"], { cwd: folder })).stdout).toBe(json);
+    const pretty = await run("pretty", "broken.policy", "--replay", "r.jsonl");
+    expect([pretty.code, pretty.stdout]).toEqual([1, ""]);
+    expect(pretty.stderr).toBe(results[0]!.stderr);
+  });
+
+  it("unreadable policy paths, a bundle that cannot be read, recordings not found: the report says why, with the exit code of today (2)", async () => {
+    const cases: [string[], RegExp][] = [
+      [["missing.policy", "--replay", "r.jsonl"], /cannot read `missing\.policy`: no such file or folder/],
+      [["--bundle", "missing.json", "--replay", "r.jsonl"], /cannot read bundle `missing\.json`: no such file or folder/],
+      [["ok.policy", "--replay", "empty"], /recordings not found or not readable: `empty` \(a folder without \.jsonl or \.ndjson files\)/],
+      [["ok.policy", "--replay", "nothing-*.jsonl"], /recordings not found or not readable: `nothing-\*\.jsonl` \(nothing matches\)/],
+    ];
+    for (const [args, message] of cases) {
+      for (const reporter of REPORTERS) {
+        const result = await run(reporter, ...args);
+        const label = `${reporter} ${args.join(" ")}`;
+        expect(result.code, label).toBe(2);
+        expect(result.stdout, label).toMatch(message);
+        expect(result.stderr, label).not.toBe("");
+        if (reporter === "junit") expect(XMLValidator.validate(result.stdout), label).toBe(true);
+        if (reporter === "tap") expect(lines(result.stdout).slice(1, 3), label).toEqual(["1..1", expect.stringMatching(/^not ok 1 - /)]);
+        if (reporter === "github") expect(result.stdout, label).toMatch(/^::error /);
+        if (reporter === "json") expect((JSON.parse(result.stdout) as { ok: boolean }).ok, label).toBe(false);
+      }
+    }
+  });
+});
+
+describe("policyc test: `file=` paths for CI, relative to GITHUB_WORKSPACE", () => {
+  // GitHub resolves an annotation's relative `file` against the repository root, not the step's
+  // `working-directory`: from a step in `policies/`, `file=p.policy` falls off the pull request.
+  let workspace: string;
+  beforeAll(() => {
+    workspace = join(dir, "workspace");
+    mkdirSync(join(workspace, "policies", "recordings"), { recursive: true });
+    mkdirSync(join(workspace, "tools"), { recursive: true });
+    mkdirSync(join(workspace, "broken"), { recursive: true });
+    writeFileSync(join(workspace, "policies", "p.policy"), 'agent { team: string }\ntool kb.search { args { query: string } }\ntool mail.send { args { to: string } }\npolicy p {\n  allow kb.search when agent.team == "support"\n  @name("unused")\n  allow mail.send when agent.team == "nobody"\n}\n');
+    writeFileSync(join(workspace, "broken", "broken.policy"), 'agent { team: string }\ntool kb.search { args { query: string } }\npolicy p { allow kb.search when agent.tema == "x" }\n');
+    writeFileSync(join(workspace, "policies", "recordings", "a.jsonl"), '{"session":"s","agent":{"team":"support"},"tool":"kb.search","args":{"query":"x"},"decision":"deny"}\n');
+  });
+  const files = (text: string): string[] => [...text.matchAll(/\bfile="?([^,"]*)/g)].map((m) => m[1]!);
+  const env = (): Record<string, string> => ({ GITHUB_WORKSPACE: workspace });
+
+  it("github: failures, coverage warnings and policy errors name the file from the repository root, from `policies/` or `tools/` alike", async () => {
+    for (const [cwd, policy, recordings] of [["policies", ".", "recordings"], ["tools", "../policies/p.policy", "../policies/recordings"], [".", "policies", "policies/recordings/a.jsonl"]] as const) {
+      const result = await cli(["test", policy, "--replay", recordings, "--reporter", "github", "--coverage"], { cwd: join(workspace, cwd), env: env() });
+      expect(result.code, cwd).toBe(1);
+      expect(files(result.stdout), cwd).toEqual(["policies/recordings/a.jsonl", "policies/p.policy"]);
+      expect(result.stdout, cwd).toMatch(/^::warning file=policies\/p\.policy,line=7,title=policyc test%3A coverage::rule unused decided no recorded line$/m);
+    }
+    const broken = await cli(["test", "../broken", "--replay", "recordings", "--reporter", "github"], { cwd: join(workspace, "policies"), env: env() });
+    expect(broken.stdout).toMatch(/^::error file=broken\/broken\.policy,line=3,col=39,title=policyc PC202::/m);
+  });
+
+  it("without GITHUB_WORKSPACE, or for a file outside it, the path is as given (an absolute one stays absolute)", async () => {
+    const outside = write("outside/a.jsonl", readFileSync(join(workspace, "policies", "recordings", "a.jsonl"), "utf8"));
+    const without = await cli(["test", "../policies", "--replay", "../policies/recordings", outside, "--reporter", "github"], { cwd: join(workspace, "tools") });
+    expect(files(without.stdout)).toEqual(["../policies/recordings/a.jsonl", outside]);
+    const withIt = await cli(["test", "../policies", "--replay", "../policies/recordings", outside, "--reporter", "github"], { cwd: join(workspace, "tools"), env: env() });
+    expect(files(withIt.stdout)).toEqual(["policies/recordings/a.jsonl", outside]);
+  });
+
+  it("a bundle's rule locations (relative to where it was built) are resolved from the working folder", async () => {
+    const bundle = join(workspace, "policies", "bundle.json");
+    expect((await cli(["build", ".", "-o", bundle], { cwd: join(workspace, "policies") })).code).toBe(0);
+    const result = await cli(["test", "--bundle", "bundle.json", "--replay", "recordings", "--reporter", "github", "--coverage"], { cwd: join(workspace, "policies"), env: env() });
+    expect(result.stdout).toMatch(/^::warning file=policies\/p\.policy,line=7,/m);
+  });
+
+  it("junit: the `file` attributes too (GitLab and test-reporter actions read them from the root); names keep the path as given", async () => {
+    const result = await cli(["test", ".", "--replay", "recordings", "--reporter", "junit"], { cwd: join(workspace, "policies"), env: env() });
+    expect(files(result.stdout)).toEqual(["policies/recordings/a.jsonl"]);
+    expect(result.stdout).toContain('<testsuite name="recordings/a.jsonl"');
+    const broken = await cli(["test", "../broken", "--replay", "recordings", "--reporter", "junit"], { cwd: join(workspace, "policies"), env: env() });
+    expect(files(broken.stdout)).toEqual(["broken/broken.policy"]);
+  });
+});
+
 describe("policyc test: a request written over several lines among one-line ones", () => {
   // Lines 2–19 and 28–39 are pasted pretty-printed requests (the second ends the file), 23–26 one
   // with a comma before its `}`; line 21 is a request cut short, a broken line of its own.
@@ -570,6 +682,27 @@ describe("policyc test: --update and --allow-empty", () => {
     const after = await test(DEMO_POLICY, "--replay", file);
     expect(after.code).toBe(0);
     expect(lastLine(after.stdout)).toBe(`${clean.length} passed, 0 failed`);
+  });
+
+  it("under CI (CI or GITHUB_ACTIONS set), --update warns on stderr that the job passes whatever the decisions; the exit code and the report are unchanged", async () => {
+    const clean = STALE.filter((l) => l.startsWith("{\""));
+    const warning = (n: number, variable: string): string => `policyc test: --update rewrote ${n} recording${n === 1 ? "" : "s"} in a CI job (${variable} is set): the rewritten files are not committed, and the run passes whatever the decisions; run --update locally and review the diff\n`;
+    const run = (env: Record<string, string>): Promise<CliResult> => cli(["test", DEMO_POLICY, "--replay", write("update-ci.jsonl", clean.join("\n") + "\n"), "--update", "--reporter", "json"], { env });
+    const local = await run({});
+    expect(local.code).toBe(0);
+    expect(local.stderr).toBe("updated 1 recording with the actual decisions; review the diff\n");
+    for (const [env, variable] of [[{ CI: "true" }, "CI"], [{ GITHUB_ACTIONS: "true" }, "GITHUB_ACTIONS"], [{ CI: "1", GITHUB_ACTIONS: "true" }, "CI"]] as const) {
+      const result = await run(env);
+      expect(result.code, variable).toBe(0);
+      expect(result.stderr, variable).toBe(`updated 1 recording with the actual decisions; review the diff\n${warning(1, variable)}`);
+      expect(result.stdout, variable).toBe(local.stdout);
+    }
+    // CI=false (or 0, or empty) is not a CI job; a run that rewrote nothing under CI is still warned about.
+    for (const value of ["false", "0", ""]) expect((await run({ CI: value })).stderr, value).not.toContain("CI job");
+    const file = write("update-ci-clean.jsonl", clean.join("\n") + "\n");
+    await test(DEMO_POLICY, "--replay", file, "--update");
+    const nothing = await cli(["test", DEMO_POLICY, "--replay", file, "--update"], { env: { CI: "true" } });
+    expect(nothing.stderr).toBe(`no recording needed a change\n${warning(0, "CI")}`);
   });
 
   it("--update with --bail keeps the rest of the file", async () => {

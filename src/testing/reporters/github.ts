@@ -14,12 +14,14 @@ function property(text: string): string {
 }
 
 /** Annotations pointing at the recording line, then the summary. */
-export function githubReport({ report, coverage, verdict }: ReporterInput, write: Write): void {
+export function githubReport({ report, coverage, verdict, ciPath = (file) => file }: ReporterInput, write: Write): void {
   const out: string[] = [];
+  // `file=` relative to the repository root when it is known (GitHub reads it from there).
+  const file = (path: string): string => `file=${property(ciPath(path))}`;
   // `file=…,line=…,` (and `endLine=…,` for an error about several lines) for a recording in the
   // repository; for standard input the line goes in the title instead.
-  const place = (file: string, line: number | null, endLine?: number): { property: string; title: string } =>
-    isRepositoryFile(file) ? { property: `file=${property(file)}${line !== null ? `,line=${line}` : ""}${endLine !== undefined ? `,endLine=${endLine}` : ""},`, title: "" } : { property: "", title: `standard input${line !== null ? ` line ${line}` : ""}: ` };
+  const place = (path: string, line: number | null, endLine?: number): { property: string; title: string } =>
+    isRepositoryFile(path) ? { property: `${file(path)}${line !== null ? `,line=${line}` : ""}${endLine !== undefined ? `,endLine=${endLine}` : ""},`, title: "" } : { property: "", title: `standard input${line !== null ? ` line ${line}` : ""}: ` };
   for (const e of report.errors) {
     const at = place(e.file, e.line, e.endLine);
     out.push(`::error ${at.property}title=${property(`policyc test: ${at.title}${errorTitle(e)}`)}::${data(e.message)}`);
@@ -34,6 +36,11 @@ export function githubReport({ report, coverage, verdict }: ReporterInput, write
   }
   const leftOut = notesLeftOutText(report);
   if (leftOut !== undefined) out.push(`::notice title=${property("policyc test: note")}::${data(leftOut)}`);
+  // A policy set that did not load: each diagnostic at its place in the policy, as `policyc check` reports it.
+  for (const d of verdict?.diagnostics ?? []) {
+    const at = d.file !== null ? `${file(d.file)},${d.line !== null ? `line=${d.line},col=${d.column},` : ""}` : "";
+    out.push(`::${d.severity === "error" ? "error" : "warning"} ${at}title=${property(`policyc ${d.code}`)}::${data(`${d.message}${d.help !== undefined ? `\nhelp: ${d.help}` : ""}`)}`);
+  }
   if (verdict?.runCheck) out.push(`::error title=${property(`policyc test: ${verdict.runCheck.name}`)}::${data(verdict.runCheck.message)}`);
   if (report.bailed) out.push(`::warning title=${property("policyc test: --bail")}::${data(BAILED)}`);
   if (coverage) {
@@ -44,7 +51,7 @@ export function githubReport({ report, coverage, verdict }: ReporterInput, write
     for (const rule of coverage.rules) {
       if (rule.lines > 0) continue;
       const place = /^(.*):(\d+):\d+$/.exec(rule.location);
-      out.push(`::warning ${place ? `file=${property(place[1]!)},line=${place[2]},` : ""}title=${property("policyc test: coverage")}::${data(`rule ${rule.id} decided no recorded line`)}`);
+      out.push(`::warning ${place ? `${file(place[1]!)},line=${place[2]},` : ""}title=${property("policyc test: coverage")}::${data(`rule ${rule.id} decided no recorded line`)}`);
     }
     out.push(`::notice title=${property("policyc test: coverage")}::${data(coverageTotal(coverage))}`);
   }

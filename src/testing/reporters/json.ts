@@ -47,6 +47,8 @@ export function jsonReport({ report, coverage, verdict }: ReporterInput, out: Wr
   list("failures", report.failures, failureJson);
   list("cases", report.cases, caseJson);
   if (coverage) field("coverage", coverage);
+  // Only when the policy set did not load, as `check --json` lists them.
+  if (verdict?.diagnostics !== undefined) field("diagnostics", verdict.diagnostics);
   write("\n}\n");
   flush();
 }

@@ -1,4 +1,4 @@
-import { actualReasons, actualText, chunkedWriter, coverageLines, errorTitle, expectedText, requestText, type ReporterInput, type Write } from "./shared.js";
+import { actualReasons, actualText, chunkedWriter, coverageLines, diagnosticErrors, diagnosticPlace, diagnosticTitle, errorTitle, expectedText, requestText, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
 /** Text content: characters XML 1.0 cannot hold at all (most controls, lone surrogates) are dropped; the rest escaped. */
@@ -17,10 +17,13 @@ function xmlAttribute(text: string): string {
  * expectation, and one per error. Written a case at a time (the counts come first, from a pass
  * that only counts), so a report of a large recording is never one string.
  */
-export function junitReport({ report, coverage, verdict }: ReporterInput, out: Write): void {
+export function junitReport({ report, coverage, verdict, ciPath = (file) => file }: ReporterInput, out: Write): void {
   const { write, flush } = chunkedWriter(out);
+  // `file` as GitLab and others read it: relative to the repository root when it is known. Names keep the path as given, as the log has it.
+  const fileAttribute = (file: string): string => `file="${xmlAttribute(printable(ciPath(file)))}"`;
   const runCheck = verdict?.runCheck;
-  const extra = runCheck ? 1 : 0;
+  const policyErrors = diagnosticErrors(verdict);
+  const extra = (runCheck ? 1 : 0) + policyErrors.length;
   const counts = new Map(report.files.map((f) => [f, { cases: 0, failures: 0, errors: 0 }]));
   for (const c of report.cases) {
     const count = counts.get(c.file);
@@ -42,7 +45,7 @@ export function junitReport({ report, coverage, verdict }: ReporterInput, out: W
       const classname = xmlAttribute(`${printable(file)}.${printable(c.session)}`);
       const name = xmlAttribute(`line ${c.line}: ${requestText(c)}`);
       // `file` and `line`, as pytest writes them: GitLab and others link a case to its place.
-      const place = `file="${xmlAttribute(printable(file))}" line="${c.line}"`;
+      const place = `${fileAttribute(file)} line="${c.line}"`;
       if (c.ok) write(`    <testcase classname="${classname}" name="${name}" ${place}/>\n`);
       else {
         write(`    <testcase classname="${classname}" name="${name}" ${place}>\n`);
@@ -52,13 +55,25 @@ export function junitReport({ report, coverage, verdict }: ReporterInput, out: W
     }
     for (const e of report.errors) {
       if (e.file !== file) continue;
-      write(`    <testcase classname="${xmlAttribute(printable(file))}" name="${xmlAttribute(e.line === null ? errorTitle(e) : `line ${e.line}: ${errorTitle(e)}`)}" file="${xmlAttribute(printable(file))}"${e.line === null ? "" : ` line="${e.line}"`}>\n`);
+      write(`    <testcase classname="${xmlAttribute(printable(file))}" name="${xmlAttribute(e.line === null ? errorTitle(e) : `line ${e.line}: ${errorTitle(e)}`)}" ${fileAttribute(file)}${e.line === null ? "" : ` line="${e.line}"`}>\n`);
       write(`      <error message="${xmlAttribute(e.message)}"/>\n`);
       write("    </testcase>\n");
     }
     // Notes are no tests: the suite's output, which CI systems show beside its cases (after them, as the JUnit schema orders it).
     const notes = report.notes.filter((n) => n.file === file).map((n) => `note: ${printable(file)}${n.line !== null ? `:${n.line}` : ""}: ${n.message}`);
     if (notes.length > 0) write(`    <system-out>${xml(notes.join("\n"))}</system-out>\n`);
+    write("  </testsuite>\n");
+  }
+  if (policyErrors.length > 0) {
+    // A policy set that did not load: each error a failing case at its place, as `policyc check` reports it.
+    write(`  <testsuite name="policyc check" tests="${policyErrors.length}" failures="${policyErrors.length}" errors="0">\n`);
+    for (const d of policyErrors) {
+      const place = d.file !== null ? ` ${fileAttribute(d.file)}${d.line !== null ? ` line="${d.line}"` : ""}` : "";
+      write(`    <testcase classname="policyc check" name="${xmlAttribute(printable(diagnosticTitle(d)))}"${place}>\n`);
+      const where = diagnosticPlace(d);
+      write(`      <failure message="${xmlAttribute(printable(d.message))}" type="${d.code}">${xml(`${printable(`${where !== undefined ? `${where}: ` : ""}error[${d.code}]: ${d.message}`)}${d.help !== undefined ? `\nhelp: ${printable(d.help)}` : ""}`)}</failure>\n`);
+      write("    </testcase>\n");
+    }
     write("  </testsuite>\n");
   }
   if (runCheck) {

@@ -1,3 +1,5 @@
+import { realpathSync } from "node:fs";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 import type { RuleInfo } from "../../runtime/policy.js";
 import { MAX_NOTES_PER_FILE, type CaseResult, type ListedCase, type ReplayError, type ReplayReport } from "../replay.js";
 import { shortRequest } from "../shortRequest.js";
@@ -5,6 +7,7 @@ import { grantsText } from "../grants.js";
 import type { Expectation } from "../readRecording.js";
 import type { Grant } from "../../runtime/decision.js";
 import { printable } from "../../diagnostics/printable.js";
+import type { DiagnosticJson } from "../../diagnostics/render.js";
 
 export { shortRequest };
 
@@ -118,6 +121,34 @@ export function isRepositoryFile(file: string): boolean {
   return !file.startsWith("/dev/") && !file.startsWith("/proc/");
 }
 
+/**
+ * How reports name a file where CI reads it (the `file=` of a GitHub annotation, JUnit's `file`
+ * attribute): GitHub resolves a relative `file` against the repository root, `GITHUB_WORKSPACE`,
+ * not against the step's working folder, and JUnit readers (GitLab, test-reporter actions) read
+ * it from the root too. So a file inside `workspace` is named relative to it, with `/`; any other
+ * file, or every file when no workspace is known, as given (an absolute path stays absolute).
+ * Relative paths (recordings as given, rule locations of a build) are taken from `cwd`.
+ */
+export function ciPaths(cwd: string, workspace: string | undefined): (file: string) => string {
+  if (workspace === undefined || workspace.trim() === "") return (file) => file;
+  const given = resolve(cwd, workspace);
+  // The runner may name the workspace through a link the working folder does not go through.
+  let real = given;
+  try {
+    real = realpathSync(given);
+  } catch {
+    // A workspace that does not exist holds no file: every path stays as given.
+  }
+  return (file) => {
+    const absolute = resolve(cwd, file);
+    for (const root of new Set([given, real])) {
+      const path = relative(root, absolute);
+      if (path !== "" && path !== ".." && !path.startsWith(`..${sep}`) && !isAbsolute(path)) return path.split(sep).join("/");
+    }
+    return file;
+  };
+}
+
 /** Whether the run passed, and if not why. */
 export interface RunVerdict {
   readonly ok: boolean;
@@ -128,11 +159,35 @@ export interface RunVerdict {
    * cases): every reporter shows it as a failure of its own, where CI looks.
    */
   readonly runCheck?: { readonly name: string; readonly message: string };
+  /**
+   * The diagnostics of a policy set that did not load, as `check --json` lists them: nothing was
+   * replayed, and every reporter shows each error as a failure of its own, at its place.
+   */
+  readonly diagnostics?: readonly DiagnosticJson[];
+}
+
+/** The errors among the verdict's diagnostics: each is a failure in every reporter (warnings only in JSON and GitHub's). */
+export function diagnosticErrors(verdict: RunVerdict | undefined): readonly DiagnosticJson[] {
+  return verdict?.diagnostics?.filter((d) => d.severity === "error") ?? [];
+}
+
+/** Where a diagnostic is: `p.policy:3:35`, a path alone (an unreadable one), or nothing. */
+export function diagnosticPlace(d: DiagnosticJson): string | undefined {
+  if (d.file === null) return undefined;
+  return d.line === null ? d.file : `${d.file}:${d.line}:${d.column}`;
+}
+
+/** A diagnostic as a test's title: `p.policy:3:35 PC201 unknown field \`agent.tema\``. */
+export function diagnosticTitle(d: DiagnosticJson): string {
+  const place = diagnosticPlace(d);
+  return `${place !== undefined ? `${place} ` : ""}${d.code} ${d.message}`;
 }
 
 export interface ReporterInput {
   readonly report: ReplayReport;
   readonly rules: readonly RuleInfo[];
+  /** How a `file=` attribute names a recording or policy file for CI (see `ciPaths`); as given when absent. */
+  readonly ciPath?: (file: string) => string;
   readonly coverage?: CoverageSummary;
   /** The run's verdict, when known. */
   readonly verdict?: RunVerdict;

@@ -1,4 +1,4 @@
-import { actualText, BAILED, chunkedWriter, coverageLines, errorPlace, errorTitle, expectedText, noteLines, requestText, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { actualText, BAILED, chunkedWriter, coverageLines, diagnosticErrors, diagnosticTitle, errorPlace, errorTitle, expectedText, noteLines, requestText, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
 /**
@@ -23,7 +23,8 @@ export function tapDescription(text: string): string {
 export function tapReport({ report, coverage, verdict }: ReporterInput, out: Write): void {
   const { write, flush } = chunkedWriter(out);
   const runCheck = verdict?.runCheck;
-  write(`TAP version 13\n1..${report.cases.length + report.errors.length + (runCheck ? 1 : 0)}\n`);
+  const policyErrors = diagnosticErrors(verdict);
+  write(`TAP version 13\n1..${report.cases.length + report.errors.length + policyErrors.length + (runCheck ? 1 : 0)}\n`);
   let n = 0;
   for (const c of report.cases) {
     n++;
@@ -36,6 +37,7 @@ export function tapReport({ report, coverage, verdict }: ReporterInput, out: Wri
     }
   }
   for (const e of report.errors) write(`not ok ${++n} - ${tapDescription(`${errorPlace(e)} ${errorTitle(e)}`)}\n  ---\n  message: ${yamlString(e.message)}\n  ...\n`);
+  for (const d of policyErrors) write(`not ok ${++n} - ${tapDescription(diagnosticTitle(d))}\n  ---\n  code: ${d.code}\n  message: ${yamlString(d.message)}\n${d.help !== undefined ? `  help: ${yamlString(d.help)}\n` : ""}  ...\n`);
   if (runCheck) write(`not ok ${++n} - ${tapDescription(runCheck.name)}\n  ---\n  message: ${yamlString(runCheck.message)}\n  ...\n`);
   // Notes and coverage as comments, which TAP consumers show and never count as test points.
   for (const note of noteLines(report)) write(`# note: ${tapDescription(note)}\n`);
