@@ -8,7 +8,7 @@ import { BUNDLE_FORMAT } from "./bundleSchema.js";
 // Precompiled from bundleJsonSchema (bundleSchema.ts) by scripts/generate-validators.js: loading a
 // bundle neither loads ajv nor compiles the schema.
 import { validate as validateBundleCode } from "./bundleValidator.generated.js";
-import { contentHash, orderedContentHash } from "./hash.js";
+import { contentHash } from "./hash.js";
 import { isBlankKey, isPem, keyBytes, keyErrorText } from "./keys.js";
 
 /** A bundle that must not run: malformed, tampered with, or not signed by the expected key. */
@@ -64,7 +64,7 @@ function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
   }
   const bundle = value as Bundle;
   const expected = contentHash(bundle);
-  if (expected !== bundle.manifest.contentHash && orderedContentHash(bundle) !== bundle.manifest.contentHash) throw new BundleError(`the bundle's content does not match its hash (manifest says ${bundle.manifest.contentHash}, content is ${expected}): it was changed after it was built (or, built by a policyc that hashed keys in their order, its keys were re-ordered since: rebuild it)`);
+  if (expected !== bundle.manifest.contentHash) throw new BundleError(`the bundle's content does not match its hash (manifest says ${bundle.manifest.contentHash}, content is ${expected}): it was changed after it was built`);
   if (key !== undefined) {
     if (!bundle.signature) throw new BundleError("the bundle is not signed, but a public key was given: refusing to load it");
     let valid = false;

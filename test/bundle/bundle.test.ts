@@ -1,4 +1,4 @@
-import { createHash, createSecretKey, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
+import { createHash, createSecretKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv } from "ajv";
@@ -122,9 +122,6 @@ describe("tampering", () => {
       (b) => (b["rules"][0].grants[0].ttlSeconds = 86400),
       (b) => (b["rules"][0].ir = null),
       (b) => b["rules"].pop(),
-      // Arrays keep their order: the rules' order decides which reason comes first.
-      (b) => b["rules"].reverse(),
-      (b) => b["schema"].tools["kb.search"].returns.push("pii"),
     ];
     for (const edit of edits) {
       const bundle = bundleJson() as unknown as Record<string, any>;
@@ -146,51 +143,11 @@ describe("tampering", () => {
   });
 });
 
-describe("key order", () => {
-  /** The value with every object's keys in reverse order (or sorted, as `jq -S` and Postgres `jsonb` write them). */
-  function reordered(value: unknown, order: "reverse" | "sorted"): unknown {
-    if (Array.isArray(value)) return value.map((item) => reordered(item, order));
-    if (value === null || typeof value !== "object") return value;
-    const keys = Object.keys(value);
-    const inOrder = order === "sorted" ? [...keys].sort() : [...keys].reverse();
-    return Object.fromEntries(inOrder.map((key) => [key, reordered((value as Record<string, unknown>)[key], order)]));
-  }
-
-  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
-
-  it("a signed bundle whose keys were re-ordered at every level loads, and its signature holds: equal content, the same hash", () => {
-    const signed = bundleJson({ privateKey });
-    for (const order of ["reverse", "sorted"] as const) {
-      const text = JSON.stringify(reordered(signed, order));
-      expect(text).not.toBe(JSON.stringify(signed));
-      expect(loadBundle(JSON.parse(text), { publicKey }).decide(call("kb.search", 0)).decision, order).toBe("allow");
-    }
-  });
-
-  it("a re-ordered bundle whose content changed is still refused", () => {
-    const bundle = reordered(bundleJson({ privateKey }), "sorted") as Bundle & Record<string, any>;
-    (bundle.rules[2] as { reason: string }).reason = "anything goes";
-    expectBundleError(() => loadBundle(bundle, { publicKey }), /it was changed after it was built/);
-  });
-
-  it("a bundle hashed over its keys in the compiler's order (by an earlier policyc) still loads, signed too; re-ordered, it does not", () => {
-    const bundle = bundleJson() as Bundle & Record<string, any>;
-    const { manifest, ...rest } = bundle;
-    const ordered = `sha256:${createHash("sha256").update(JSON.stringify({ format: rest.format, manifest: { compiler: manifest.compiler, sources: manifest.sources }, schema: rest.schema, session: rest.session, rules: rest.rules, code: rest.code }), "utf8").digest("hex")}`;
-    expect(ordered).not.toBe(manifest.contentHash);
-    const earlier = { ...bundle, manifest: { ...manifest, contentHash: ordered }, signature: { algorithm: "ed25519", value: sign(null, Buffer.from(ordered, "utf8"), privateKey).toString("base64") } };
-    expect(loadBundle(earlier, { publicKey }).decide(call("kb.search", 0)).decision).toBe("allow");
-    expectBundleError(() => loadBundle(reordered(earlier, "reverse"), { publicKey }), /it was changed after it was built \(or, built by a policyc that hashed keys in their order, its keys were re-ordered since: rebuild it\)$/);
-  });
-});
-
 /** The content hash as createBundle computes it (for the forgery test). */
 function recomputeHash(bundle: Bundle): { contentHash: string } {
   const { signature: _signature, ...rest } = bundle;
   void _signature;
-  // Keys sorted at every level (no bundle key looks like an array index, which objects would put first).
-  const sorted = (_key: string, value: unknown): unknown => (value !== null && typeof value === "object" && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : value);
-  const content = JSON.stringify({ format: rest.format, manifest: { compiler: rest.manifest.compiler, sources: rest.manifest.sources }, schema: rest.schema, session: rest.session, rules: rest.rules, code: rest.code }, sorted);
+  const content = JSON.stringify({ format: rest.format, manifest: { compiler: rest.manifest.compiler, sources: rest.manifest.sources }, schema: rest.schema, session: rest.session, rules: rest.rules, code: rest.code });
   return { contentHash: `sha256:${createHash("sha256").update(content, "utf8").digest("hex")}` };
 }
 
