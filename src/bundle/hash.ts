@@ -9,7 +9,8 @@ export function sha256Hex(text: string): string {
  * The bytes the content hash covers: the bundle without its hash and signature, its top-level
  * fields in a fixed order and nested objects in the order they hold (the compiler's, which is
  * deterministic), so the same sources always give the same hash. A tool that rewrites a bundle
- * with its keys reordered changes the hash: the bundle is then refused, never misread.
+ * with its keys reordered changes the hash: the bundle is then refused, never misread (the order
+ * carries meaning: the generated code numbers the declared tools in the schema's order).
  */
 export function contentBytes(bundle: Omit<Bundle, "signature">): string {
   const { manifest, ...rest } = bundle;

@@ -64,7 +64,7 @@ function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
   }
   const bundle = value as Bundle;
   const expected = contentHash(bundle);
-  if (expected !== bundle.manifest.contentHash) throw new BundleError(`the bundle's content does not match its hash (manifest says ${bundle.manifest.contentHash}, content is ${expected}): it was changed after it was built`);
+  if (expected !== bundle.manifest.contentHash) throw new BundleError(`the bundle's content does not match its hash (manifest says ${bundle.manifest.contentHash}, content is ${expected}): it was changed after it was built, or rewritten with its keys in another order (as \`jq -S\` or a database's JSON column does), which the hash covers: ship the bundle file byte for byte`);
   if (key !== undefined) {
     if (!bundle.signature) throw new BundleError("the bundle is not signed, but a public key was given: refusing to load it");
     let valid = false;

@@ -85,6 +85,13 @@ function approvalGrantCauses(before: CompiledPolicy, after: CompiledPolicy, rede
     ...granting(before).filter((r) => !newIds.has(r.id)).map((r) => [`-${r.id}`, r] as const),
   ];
   const causes = new Map<string, string>();
+  // A bundle built before asks carried grants on approval gives every ask none: that is the
+  // change, not a rule (its code has no `onApproval` for the tools that ask and grant).
+  for (const [side, policy] of [["OLD", before], ["NEW", after]] as const) {
+    if (policy.code.includes("onApproval:")) continue;
+    const asking = new Set(policy.rules.filter((r) => r.effect === "ask").flatMap((r) => r.tools));
+    for (const rule of granting(policy)) for (const tool of rule.tools) if (asking.has(tool) && !causes.has(tool)) causes.set(tool, `${side} is a bundle built by a policyc whose asks give no grants on approval: rebuild it`);
+  }
   for (const [cause, rule] of candidates) for (const tool of rule.tools) if (!causes.has(tool)) causes.set(tool, cause);
   return causes;
 }

@@ -278,7 +278,8 @@ export function parseRecordingLine(text: string, line: number): RecordingLine {
   const expect: { decision: Effect; rules?: string[]; reason?: string; grants?: Grant[]; revoked?: boolean } = { decision: request["decision"] as Effect };
   if (request["rules"] !== undefined) expect.rules = request["rules"] as string[];
   if (request["reason"] !== undefined) expect.reason = request["reason"] as string;
-  if (request["grants"] !== undefined) expect.grants = request["grants"] as Grant[];
+  // (A log that writes `"grants": null` for a decision without grants expects nothing of them.)
+  if (request["grants"] !== undefined && request["grants"] !== null) expect.grants = request["grants"] as Grant[];
   if (request["revoked"] !== undefined) expect.revoked = request["revoked"] as boolean;
   return { ok: true, line, text, request, expect };
 }

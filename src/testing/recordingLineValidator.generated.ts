@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://policyc.dev/schemas/recording.schema.json","title":"policyc recording line","description":"One request an enforcement point decided, with the decision expected for it; or a person's approval of a call it answered `ask` for (`event`: \"approval\").","type":"object","required":["session","tool"],"properties":{"event":{"enum":["approval"],"description":"Absent on an attempt. \"approval\": not an attempt but a person's approval arriving here, after the lines before it; the request is what was passed to `Engine.approved` (the asked call's fields, `time` when the approval came)"},"time":{"type":"string"},"session":{"type":"string","minLength":1},"agent":{"type":"object"},"user":{"type":["object","null"]},"intent":{"type":["string","null"]},"tool":{"type":"string","minLength":1},"args":{"type":"object"},"context":{"type":"object"},"decision":{"enum":["allow","ask","deny"]},"rules":{"type":"array","items":{"type":"string"}},"reason":{"type":"string"},"grants":{"type":"array","items":{"type":"object","required":["scope","ttlSeconds"],"additionalProperties":false,"properties":{"scope":{"type":"string"},"ttlSeconds":{"type":"integer","minimum":1}}},"description":"The credentials the decision grants, as `Decision.grants` lists them, compared in any order"},"revoked":{"type":"boolean","description":"Whether the session is revoked after the decision (by it or an earlier one), as `Decision.revoked` says"},"approved":{"type":"boolean","description":"On an approval line (required): what `Engine.approved` returned when the approval came (true: the call went ahead, its tool and data joined the session). On a line the engine answered `ask` (the older form): a person approved the call right after it and it went ahead"}},"dependencies":{"rules":["decision"],"reason":["decision"],"grants":["decision"],"revoked":["decision"]}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://policyc.dev/schemas/recording.schema.json","title":"policyc recording line","description":"One request an enforcement point decided, with the decision expected for it; or a person's approval of a call it answered `ask` for (`event`: \"approval\").","type":"object","required":["session","tool"],"properties":{"event":{"enum":["approval"],"description":"Absent on an attempt. \"approval\": not an attempt but a person's approval arriving here, after the lines before it; the request is what was passed to `Engine.approved` (the asked call's fields, `time` when the approval came)"},"time":{"type":"string"},"session":{"type":"string","minLength":1},"agent":{"type":"object"},"user":{"type":["object","null"]},"intent":{"type":["string","null"]},"tool":{"type":"string","minLength":1},"args":{"type":"object"},"context":{"type":"object"},"decision":{"enum":["allow","ask","deny"]},"rules":{"type":"array","items":{"type":"string"}},"reason":{"type":"string"},"grants":{"type":["array","null"],"items":{"type":"object","required":["scope","ttlSeconds"],"properties":{"scope":{"type":"string"},"ttlSeconds":{"type":"integer","minimum":1}}},"description":"The credentials the decision grants, as `Decision.grants` lists them, compared in any order by scope and lifetime (a grant's other fields, such as a logged credential's expiry, are not compared; null is taken as absent)"},"revoked":{"type":"boolean","description":"Whether the session is revoked after the decision (by it or an earlier one), as `Decision.revoked` says"},"approved":{"type":"boolean","description":"On an approval line (required): what `Engine.approved` returned when the approval came (true: the call went ahead, its tool and data joined the session). On a line the engine answered `ask` (the older form): a person approved the call right after it and it went ahead"}},"dependencies":{"rules":["decision"],"reason":["decision"],"grants":["decision"],"revoked":["decision"]}};
 const func2 = require("ajv/dist/runtime/ucs2length").default;
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -241,6 +241,10 @@ if(valid1){
 if(data.grants !== undefined){
 let data13 = data.grants;
 const _errs25 = errors;
+if((!(Array.isArray(data13))) && (data13 !== null)){
+validate10.errors = [{instancePath:instancePath+"/grants",schemaPath:"#/properties/grants/type",keyword:"type",params:{type: schema11.properties.grants.type},message:"must be array,null"}];
+return false;
+}
 if(errors === _errs25){
 if(Array.isArray(data13)){
 var valid3 = true;
@@ -256,22 +260,13 @@ validate10.errors = [{instancePath:instancePath+"/grants/" + i1,schemaPath:"#/pr
 return false;
 }
 else {
-const _errs29 = errors;
-for(const key0 in data14){
-if(!((key0 === "scope") || (key0 === "ttlSeconds"))){
-validate10.errors = [{instancePath:instancePath+"/grants/" + i1,schemaPath:"#/properties/grants/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs29 === errors){
 if(data14.scope !== undefined){
-const _errs30 = errors;
+const _errs29 = errors;
 if(typeof data14.scope !== "string"){
 validate10.errors = [{instancePath:instancePath+"/grants/" + i1+"/scope",schemaPath:"#/properties/grants/items/properties/scope/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid4 = _errs30 === errors;
+var valid4 = _errs29 === errors;
 }
 else {
 var valid4 = true;
@@ -279,12 +274,12 @@ var valid4 = true;
 if(valid4){
 if(data14.ttlSeconds !== undefined){
 let data16 = data14.ttlSeconds;
-const _errs32 = errors;
+const _errs31 = errors;
 if(!((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16)))){
 validate10.errors = [{instancePath:instancePath+"/grants/" + i1+"/ttlSeconds",schemaPath:"#/properties/grants/items/properties/ttlSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs32){
+if(errors === _errs31){
 if(typeof data16 == "number"){
 if(data16 < 1 || isNaN(data16)){
 validate10.errors = [{instancePath:instancePath+"/grants/" + i1+"/ttlSeconds",schemaPath:"#/properties/grants/items/properties/ttlSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
@@ -292,11 +287,10 @@ return false;
 }
 }
 }
-var valid4 = _errs32 === errors;
+var valid4 = _errs31 === errors;
 }
 else {
 var valid4 = true;
-}
 }
 }
 }
@@ -312,10 +306,6 @@ break;
 }
 }
 }
-else {
-validate10.errors = [{instancePath:instancePath+"/grants",schemaPath:"#/properties/grants/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
 }
 var valid1 = _errs25 === errors;
 }
@@ -324,24 +314,24 @@ var valid1 = true;
 }
 if(valid1){
 if(data.revoked !== undefined){
-const _errs34 = errors;
+const _errs33 = errors;
 if(typeof data.revoked !== "boolean"){
 validate10.errors = [{instancePath:instancePath+"/revoked",schemaPath:"#/properties/revoked/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
-var valid1 = _errs34 === errors;
+var valid1 = _errs33 === errors;
 }
 else {
 var valid1 = true;
 }
 if(valid1){
 if(data.approved !== undefined){
-const _errs36 = errors;
+const _errs35 = errors;
 if(typeof data.approved !== "boolean"){
 validate10.errors = [{instancePath:instancePath+"/approved",schemaPath:"#/properties/approved/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
-var valid1 = _errs36 === errors;
+var valid1 = _errs35 === errors;
 }
 else {
 var valid1 = true;

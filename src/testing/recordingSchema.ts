@@ -43,7 +43,7 @@ export const recordingLineSchema = {
     decision: { enum: ["allow", "ask", "deny"] },
     rules: { type: "array", items: { type: "string" }, uniqueItems: true },
     reason: { type: "string" },
-    grants: { type: "array", items: { type: "object", required: ["scope", "ttlSeconds"], additionalProperties: false, properties: { scope: { type: "string" }, ttlSeconds: { type: "integer", minimum: 1 } } }, description: "The credentials the decision grants, as `Decision.grants` lists them, compared in any order" },
+    grants: { type: ["array", "null"], items: { type: "object", required: ["scope", "ttlSeconds"], properties: { scope: { type: "string" }, ttlSeconds: { type: "integer", minimum: 1 } } }, description: "The credentials the decision grants, as `Decision.grants` lists them, compared in any order by scope and lifetime (a grant's other fields, such as a logged credential's expiry, are not compared; null is taken as absent)" },
     revoked: { type: "boolean", description: "Whether the session is revoked after the decision (by it or an earlier one), as `Decision.revoked` says" },
     approved: { type: "boolean", description: "On an approval line (required): what `Engine.approved` returned when the approval came (true: the call went ahead, its tool and data joined the session). On a line the engine answered `ask` (the older form): a person approved the call right after it and it went ahead" },
   },

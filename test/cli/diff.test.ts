@@ -5,6 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, bin, cli, type CliResult } from "../helpers.js";
 import { expectGolden, runText } from "../goldens/golden.js";
 import { forgeBundle, writeKeys } from "./signing.js";
+import type { Bundle } from "../../src/bundle/Bundle.js";
+import { contentHash } from "../../src/bundle/hash.js";
 
 /**
  * old → new: `kb-for-support` becomes `kb-for-everyone` (sales' searches flip deny→allow), the new
@@ -156,6 +158,17 @@ describe("policyc diff: changes that keep the effect", () => {
     expect(audited.stdout.split("\n")[0]).toBe("+mail-audit  3 changes: allow→allow (grants) 1, ask→ask (grants) 2");
     // The same grants on approval: no change.
     expect(await run(before, asking("ask-same", 'grant "mail:send" for 5m'), "--exit-code")).toEqual({ code: 0, stdout: "0 of 8 decisions change\n", stderr: "" });
+    // A bundle built before asks carried grants on approval (its code evaluates no granting
+    // allow for an ask): the change is named as the bundle's, not as the policy's.
+    const bundle = join(dir, "ask-base.json");
+    expect((await bin(["build", before, "-o", bundle])).code).toBe(0);
+    const built = JSON.parse(readFileSync(bundle, "utf8")) as Bundle;
+    expect(built.code).toContain(", onApproval: [");
+    (built as { code: string }).code = built.code.replace(/, onApproval: \[(\[\d+, r\d+\](, )?)+\]/g, "");
+    (built.manifest as { contentHash: string }).contentHash = contentHash(built);
+    writeFileSync(bundle, JSON.stringify(built));
+    const earlier = await run(bundle, before);
+    expect(earlier.stdout.split("\n")[0]).toBe("OLD is a bundle built by a policyc whose asks give no grants on approval: rebuild it  2 changes: ask→ask (grants) 2");
   });
 
   it("grants are compared as a set: the same scopes in another order, or an unchanged policy, change nothing", async () => {

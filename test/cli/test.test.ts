@@ -1337,8 +1337,8 @@ describe("policyc test: expected grants and revocation (`grants`, `revoked`)", (
     expect(result.code).toBe(2);
     expect(result.stdout).toContain("grants-malformed.jsonl:2: `grants[0]` has no `ttlSeconds` (a grant is written as the decision lists it:");
     expect(result.stdout).toContain('grants-malformed.jsonl:1: `revoked` must be true or false, not the string "yes"');
-    expect(result.stdout).toContain("grants-malformed.jsonl:7: the line has `grants` but no `decision`, so nothing on it would be checked");
-    expect(result.stdout).toContain("grants-malformed.jsonl:10: `revoke` looks like a misspelled `revoked`");
+    expect(result.stdout).toContain("grants-malformed.jsonl:6: the line has `grants` but no `decision`, so nothing on it would be checked");
+    expect(result.stdout).toContain("grants-malformed.jsonl:9: `revoke` looks like a misspelled `revoked`");
   });
 
   it("--update writes the actual grants and revoked into the failed lines that have them, and neither into a line without them", async () => {

@@ -103,6 +103,21 @@ describe("replayRecordings: expected grants and revoked", () => {
     ]);
   });
 
+  it("a log's other fields of a grant (a minted credential's expiry) are not compared, and \"grants\": null expects nothing", async () => {
+    const file = recording([
+      { session: "a", ...QUERY, decision: "allow", grants: READ.map((g) => ({ ...g, expiresAt: "2026-01-05T09:15:00Z", token: "redacted" })) },
+      { session: "b", ...QUERY, decision: "allow", grants: null },
+      { session: "c", ...QUERY, decision: "allow", grants: [{ scope: "warehouse:read", ttlSeconds: 60, expiresAt: "x" }] },
+    ]);
+    const report = await replayRecordings(policy, [file], { listCases: true });
+    expect(report.errors).toEqual([]);
+    expect(report.cases.map((c) => [c.line, mismatchesOf(c)])).toEqual([
+      [1, []],
+      [2, []],
+      [3, ["grants"]],
+    ]);
+  });
+
   it("compares revoked with the session's state after the decision: the revoking deny, and every line after it", async () => {
     const file = recording([
       { session: "s", ...QUERY, decision: "allow", revoked: false },
