@@ -130,6 +130,22 @@ describe("tampering", () => {
     }
   });
 
+  it("a bundle rewritten with its keys sorted (jq -S, a jsonb column) is refused, signed or not: the code numbers the declared tools in the schema's order", () => {
+    const sorted = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(sorted);
+      if (value === null || typeof value !== "object") return value;
+      return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sorted((value as Record<string, unknown>)[key])]));
+    };
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    const original = bundleJson({ privateKey });
+    const rewritten = sorted(original);
+    // The same data, its keys in another order.
+    expect(rewritten).toEqual(original);
+    expect(JSON.stringify(rewritten)).not.toBe(JSON.stringify(original));
+    expectBundleError(() => loadBundle(rewritten), /rewritten with its keys in another order .*: ship the bundle file byte for byte/);
+    expectBundleError(() => loadBundle(rewritten, { publicKey }), /byte for byte/);
+  });
+
   it("a changed bundle with a recomputed hash passes the hash check, but not the signature check", () => {
     const { privateKey, publicKey } = generateKeyPairSync("ed25519");
     const bundle = bundleJson({ privateKey }) as unknown as Record<string, any>;
