@@ -73,6 +73,27 @@ describe("samples/gateway", () => {
     expect(replay.stdout).toContain(`${lines.length - 2} passed, 2 failed`);
   });
 
+  it("logs an ask's grants on approval, which the replay compares: a log changed to mint more on approval fails", () => {
+    const lines = logLines();
+    const asks = lines.filter((l) => l["decision"] === "ask");
+    // Only the asks carry them: what the approval of each would mint (the large payments get payments:write for 5m).
+    expect(asks.map((l) => [l["tool"], l["grantsOnApproval"]])).toEqual([
+      ["payee.create", []],
+      ["payments.send", [{ scope: "payments:write", ttlSeconds: 300 }]],
+      ["payments.send", [{ scope: "payments:write", ttlSeconds: 300 }]],
+    ]);
+    expect(lines.filter((l) => l["decision"] !== "ask" && "grantsOnApproval" in l)).toEqual([]);
+    const largePayment = lines.findIndex((l) => l["decision"] === "ask" && l["tool"] === "payments.send");
+    const changed = lines.map((line, i) => (i === largePayment ? { ...line, grantsOnApproval: [{ scope: "payments:*", ttlSeconds: 86400 }] } : line));
+    const tampered = join(work, "tampered-on-approval.jsonl");
+    writeFileSync(tampered, changed.map((line) => JSON.stringify(line)).join("\n") + "\n");
+    const replay = bin(["test", FINANCE, "--replay", tampered]);
+    expect(replay.code, replay.stdout).toBe(1);
+    expect(replay.stdout).toMatch(new RegExp(`✗ line ${largePayment + 1}: payments\\.send .* \\(the grants on approval differ\\)\n {8}expected ask \\[payment-large-asks\\]; grants none; grants on approval payments:\\* for 1d; session not revoked\n`));
+    expect(replay.stdout).toContain("        actual   ask [payment-large-asks]; grants none; grants on approval payments:write for 5m; session not revoked\n");
+    expect(replay.stdout).toContain(`${lines.length - 1} passed, 1 failed`);
+  });
+
   it("logs the deny of an invalid request, of an unknown tool and in a revoked session so that each replays as a passing case", async () => {
     const lines = logLines();
     const at = (find: (line: Record<string, unknown>) => boolean): number => lines.findIndex(find) + 1;
@@ -111,7 +132,7 @@ describe("samples/gateway", () => {
     ]);
     const [ask, meanwhile, approval] = onboarding.slice(1, 4) as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
     // The approval line is the asked request, stamped when the approval came, without a decision.
-    const { time: askedAt, decision: _d, rules: _r, grants: _g, revoked: _v, reasons: _reasons, ...asked } = ask;
+    const { time: askedAt, decision: _d, rules: _r, grants: _g, grantsOnApproval: _o, revoked: _v, reasons: _reasons, ...asked } = ask;
     const { time: approvedAt, event: _e, approved: _a, ...approvedRequest } = approval;
     expect(approvedRequest).toEqual(asked);
     expect(approval).not.toHaveProperty("decision");

@@ -26,7 +26,7 @@ describe("precompiled validators", () => {
 });
 
 describe("schemas/recording.schema.json", () => {
-  it("takes the approval lines, logged refusals and expected grants the replay takes, and refuses those it refuses", () => {
+  it("takes the approval lines, logged refusals, expected grants and grants on approval the replay takes, and refuses those it refuses", () => {
     const validate = new Ajv({ strict: false }).compile(JSON.parse(readFileSync(join(ROOT, "schemas", "recording.schema.json"), "utf8")) as object);
     const approval = '"event":"approval","session":"s","tool":"t","args":{}';
     const lines: [string, boolean][] = [
@@ -64,6 +64,18 @@ describe("schemas/recording.schema.json", () => {
       ['{"session":"s","tool":"t","revoked":false}', false],
       [`{${approval},"approved":true,"grants":[]}`, false],
       [`{${approval},"approved":true,"revoked":false}`, false],
+      // Expected grants on approval: as grants are, on any decision.
+      ['{"session":"s","tool":"t","decision":"ask","grantsOnApproval":[{"scope":"a:write","ttlSeconds":300}]}', true],
+      ['{"session":"s","tool":"t","decision":"allow","grantsOnApproval":[]}', true],
+      ['{"session":"s","tool":"t","decision":"ask","grantsOnApproval":null}', true],
+      ['{"session":"s","tool":"t","decision":"ask","grantsOnApproval":[{"scope":"a:write","ttlSeconds":300,"expiresAt":"x"}]}', true],
+      ['{"session":"s","tool":"t","args":"x","decision":"deny","rules":[],"grantsOnApproval":[]}', true],
+      ['{"session":"s","tool":"t","decision":"ask","grantsOnApproval":[{"scope":"a:write"}]}', false],
+      ['{"session":"s","tool":"t","decision":"ask","grantsOnApproval":[{"scope":"a:write","ttlSeconds":0}]}', false],
+      ['{"session":"s","tool":"t","decision":"ask","grantsOnApproval":["a:write"]}', false],
+      ['{"session":"s","tool":"t","decision":"ask","grantsOnApproval":{"scope":"a:write","ttlSeconds":300}}', false],
+      ['{"session":"s","tool":"t","grantsOnApproval":[]}', false],
+      [`{${approval},"approved":true,"grantsOnApproval":[]}`, false],
     ];
     for (const [line, valid] of lines) {
       expect(validate(JSON.parse(line)), line).toBe(valid);

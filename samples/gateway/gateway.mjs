@@ -62,7 +62,9 @@ export function createGateway({ engine, logFile, person, tools, resolveContext, 
     };
     const decision = engine.decide(request);
     const rules = decision.rules.length > 0 ? ` (${decision.rules.join(", ")})` : "";
-    writeLog({ ...request, decision: decision.decision, rules: decision.rules, grants: decision.grants, revoked: decision.revoked, reasons: decision.reasons });
+    // An ask's line says what a person's approval would mint (an allow or a deny has no such field).
+    const onApproval = decision.decision === "ask" ? { grantsOnApproval: decision.grantsOnApproval } : {};
+    writeLog({ ...request, decision: decision.decision, rules: decision.rules, grants: decision.grants, ...onApproval, revoked: decision.revoked, reasons: decision.reasons });
 
     if (decision.decision === "allow") {
       const { credentials, granted } = grant(session, decision.grants, request.time);
@@ -123,8 +125,9 @@ export function createGateway({ engine, logFile, person, tools, resolveContext, 
 
   /**
    * One line of the decision log, in the order things happened: a decision's (the request's
-   * own fields as decided, its `time` included, with the decision, its rules, grants and whether
-   * it revoked the session — what a replay compares — and the reasons the agent was told), or an approval's (`"event": "approval"`:
+   * own fields as decided, its `time` included, with the decision, its rules, grants (of an ask,
+   * its grants on approval too) and whether it revoked the session — what a replay compares —
+   * and the reasons the agent was told), or an approval's (`"event": "approval"`:
    * the request as passed to `engine.approved`, and what it returned).
    */
   function writeLog(line) {

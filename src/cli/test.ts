@@ -178,7 +178,7 @@ export function registerTest(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--session <id>", "replay only this session")
     .option("--grep <text>", "count only cases whose tool or rule ids contain this text")
     .option("--bail", "stop at the first failure")
-    .option("--update", "write the actual decision and rules (and reason, grants, revoked where a line has them) into the lines that failed or expect nothing yet (and approved into the approval lines that failed)")
+    .option("--update", "write the actual decision and rules (and reason, grants, grantsOnApproval, revoked where a line has them) into the lines that failed or expect nothing yet (and approved into the approval lines that failed)")
     .option("--allow-empty", "pass when no line has an expectation")
     .option("--jobs <n>", JOBS_HELP);
   withEngineFlags(command).action((paths: string[], options: TestOptions) => finish(testVerb(io, paths, options)));

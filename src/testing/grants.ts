@@ -1,4 +1,4 @@
-import type { Grant } from "../runtime/decision.js";
+import type { Decision, Grant } from "../runtime/decision.js";
 import { durationText } from "../syntax/literals.js";
 
 /**
@@ -15,4 +15,14 @@ export function sameGrants(a: readonly Grant[], b: readonly Grant[]): boolean {
 /** `crm:read for 5m, crm:write for 1m`, or `none`: credentials as a person reads them. */
 export function grantsText(grants: readonly Grant[]): string {
   return grants.map((g) => `${g.scope} for ${durationText(g.ttlSeconds * 1000)}`).join(", ") || "none";
+}
+
+const NONE: readonly Grant[] = Object.freeze([]);
+
+/**
+ * The credentials a person's approval of the decision mints: an ask's `grantsOnApproval`; an
+ * allow or a deny has none (nothing is asked), so a line expecting some of one fails.
+ */
+export function grantsOnApprovalOf(decision: Decision): readonly Grant[] {
+  return decision.decision === "ask" ? decision.grantsOnApproval : NONE;
 }

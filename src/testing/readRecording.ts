@@ -18,6 +18,8 @@ export interface Expectation {
   readonly reason?: string;
   /** The credentials the decision grants, compared as a set of scope and lifetime pairs. */
   readonly grants?: readonly Grant[];
+  /** The credentials a person's approval mints (an ask's `grantsOnApproval`; none for an allow or a deny), compared as `grants` is. */
+  readonly grantsOnApproval?: readonly Grant[];
   /** Whether the session is revoked after the decision. */
   readonly revoked?: boolean;
 }
@@ -67,7 +69,7 @@ function describeAjvError(error: ErrorObject, line: Record<string, unknown>): st
 }
 
 function describeSchemaError(error: ErrorObject, line: Record<string, unknown>): string {
-  if (error.instancePath.startsWith("/grants/")) return describeGrantError(error, line);
+  if (/^\/(grants|grantsOnApproval)\//.test(error.instancePath)) return describeGrantError(error, line);
   const path = error.instancePath.slice(1).split("/");
   const field = error.instancePath ? `\`${path.join(".")}\`` : "the line";
   const value = path.length === 1 ? line[path[0]!] : undefined;
@@ -98,15 +100,15 @@ function describeSchemaError(error: ErrorObject, line: Record<string, unknown>):
 }
 
 /**
- * What is wrong with one of the expected `grants` (the list itself is a plain field), at
- * `grants[0]` as a reader counts it, with the shape a grant has: its value is mostly a
- * credential pasted from somewhere else, in another shape.
+ * What is wrong with one of the expected `grants` or `grantsOnApproval` (the list itself is a
+ * plain field), at `grants[0]` as a reader counts it, with the shape a grant has: its value is
+ * mostly a credential pasted from somewhere else, in another shape.
  */
 function describeGrantError(error: ErrorObject, line: Record<string, unknown>): string {
-  const [index, member] = error.instancePath.slice("/grants/".length).split("/");
-  const grant = (line["grants"] as unknown[])[Number(index)];
+  const [, list, index, member] = error.instancePath.split("/") as [string, string, string, string | undefined];
+  const grant = (line[list] as unknown[])[Number(index)];
   const value = member === undefined ? grant : (grant as Record<string, unknown>)[member];
-  const at = `\`grants[${index}]${member === undefined ? "" : `.${member}`}\``;
+  const at = `\`${list}[${index}]${member === undefined ? "" : `.${member}`}\``;
   const params = error.params as { missingProperty?: string; additionalProperty?: string; type?: string; limit?: number };
   const problem =
     error.keyword === "required" ? `${at} has no \`${params.missingProperty}\``
@@ -142,14 +144,14 @@ function repeatedItem(items: readonly string[] | undefined): string | undefined 
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 /** The fields a line may have: the recording's own, and the rest of a decision an enforcement point logs with it. */
-const KNOWN_FIELDS: ReadonlySet<string> = new Set([...Object.keys(recordingLineSchema.properties), "reasons", "grantsOnApproval", "errors", "locations"]);
+const KNOWN_FIELDS: ReadonlySet<string> = new Set([...Object.keys(recordingLineSchema.properties), "reasons", "grantingRules", "errors", "locations"]);
 /** What a line may expect of its decision: every field of it compared (an approval line has none of them). */
-const EXPECTATION_FIELDS = ["decision", "rules", "reason", "grants", "revoked"] as const;
+const EXPECTATION_FIELDS = ["decision", "rules", "reason", "grants", "grantsOnApproval", "revoked"] as const;
 
 /**
- * Why a key one edit away from an expectation's field (`decison`, `rule`, `grant`, `revoke`), on
- * a line without that field, is refused: the expectation it was meant to be would silently not
- * be checked, and a green run would be false comfort. So is one away from `event` (`Event`) on a
+ * Why a key one edit away from an expectation's field (`decison`, `rule`, `grant`, `revoke`,
+ * `grantOnApproval`, in any case), on a line without that field, is refused: the expectation it
+ * was meant to be would silently not be checked, and a green run would be false comfort. So is one away from `event` (`Event`) on a
  * line that could be an approval (one that lacks `decision`, `rules` or `reason`): an approval
  * line read as an attempt would be decided, counted, and with `"approved": true` approved at
  * once. Undefined when there is none.
@@ -160,8 +162,8 @@ function misspelledExpectation(request: Record<string, unknown>): string | undef
     if (KNOWN_FIELDS.has(key)) continue;
     const lower = key.toLowerCase();
     if (couldBeApproval && withinOneEdit(lower, "event")) return `\`${key}\` looks like a misspelled \`event\`, which would replay a person's approval as an attempt: spell it \`event\` (\`"event": "approval"\` marks an approval line; a field of your own must not be one letter away from it)`;
-    const meant = EXPECTATION_FIELDS.find((field) => request[field] === undefined && withinOneEdit(lower, field));
-    if (meant !== undefined) return `\`${key}\` looks like a misspelled \`${meant}\`, which would leave this line's expectation unchecked: spell it \`${meant}\` (a field of your own must not be one letter away from \`decision\`, \`rules\`, \`reason\`, \`grants\` or \`revoked\`)`;
+    const meant = EXPECTATION_FIELDS.find((field) => request[field] === undefined && withinOneEdit(lower, field.toLowerCase()));
+    if (meant !== undefined) return `\`${key}\` looks like a misspelled \`${meant}\`, which would leave this line's expectation unchecked: spell it \`${meant}\` (a field of your own must not be one letter away from \`decision\`, \`rules\`, \`reason\`, \`grants\`, \`grantsOnApproval\` or \`revoked\`)`;
   }
   return undefined;
 }
@@ -269,17 +271,18 @@ export function parseRecordingLine(text: string, line: number): RecordingLine {
   const repeated = repeatedItem(request["rules"] as string[] | undefined);
   if (repeated !== undefined) return { ok: false, line, text, error: `\`rules\` lists ${JSON.stringify(repeated)} twice (it is a set)` };
   // Only a line that lacks part of an expectation can hold it under a misspelled key.
-  if (request["decision"] === undefined || request["rules"] === undefined || request["reason"] === undefined || request["grants"] === undefined || request["revoked"] === undefined) {
+  if (request["decision"] === undefined || request["rules"] === undefined || request["reason"] === undefined || request["grants"] === undefined || request["grantsOnApproval"] === undefined || request["revoked"] === undefined) {
     const misspelled = misspelledExpectation(request);
     if (misspelled !== undefined) return { ok: false, line, text, error: misspelled };
   }
   // (The schema refuses the rest of an expectation without `decision`: see describeAjvError.)
   if (request["decision"] === undefined) return { ok: true, line, text, request };
-  const expect: { decision: Effect; rules?: string[]; reason?: string; grants?: Grant[]; revoked?: boolean } = { decision: request["decision"] as Effect };
+  const expect: { decision: Effect; rules?: string[]; reason?: string; grants?: Grant[]; grantsOnApproval?: Grant[]; revoked?: boolean } = { decision: request["decision"] as Effect };
   if (request["rules"] !== undefined) expect.rules = request["rules"] as string[];
   if (request["reason"] !== undefined) expect.reason = request["reason"] as string;
   // (A log that writes `"grants": null` for a decision without grants expects nothing of them.)
   if (request["grants"] !== undefined && request["grants"] !== null) expect.grants = request["grants"] as Grant[];
+  if (request["grantsOnApproval"] !== undefined && request["grantsOnApproval"] !== null) expect.grantsOnApproval = request["grantsOnApproval"] as Grant[];
   if (request["revoked"] !== undefined) expect.revoked = request["revoked"] as boolean;
   return { ok: true, line, text, request, expect };
 }

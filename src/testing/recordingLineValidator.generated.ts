@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://policyc.dev/schemas/recording.schema.json","title":"policyc recording line","description":"One request an enforcement point decided, with the decision expected for it; or a person's approval of a call it answered `ask` for (`event`: \"approval\").","type":"object","required":["session","tool"],"properties":{"event":{"enum":["approval"],"description":"Absent on an attempt. \"approval\": not an attempt but a person's approval arriving here, after the lines before it; the request is what was passed to `Engine.approved` (the asked call's fields, `time` when the approval came)"},"time":{"type":"string"},"session":{"type":"string","minLength":1},"agent":{"type":"object"},"user":{"type":["object","null"]},"intent":{"type":["string","null"]},"tool":{"type":"string","minLength":1},"args":{"type":"object"},"context":{"type":"object"},"decision":{"enum":["allow","ask","deny"]},"rules":{"type":"array","items":{"type":"string"}},"reason":{"type":"string"},"grants":{"type":["array","null"],"items":{"type":"object","required":["scope","ttlSeconds"],"properties":{"scope":{"type":"string"},"ttlSeconds":{"type":"integer","minimum":1}}},"description":"The credentials the decision grants, as `Decision.grants` lists them, compared in any order by scope and lifetime (a grant's other fields, such as a logged credential's expiry, are not compared; null is taken as absent)"},"revoked":{"type":"boolean","description":"Whether the session is revoked after the decision (by it or an earlier one), as `Decision.revoked` says"},"approved":{"type":"boolean","description":"On an approval line (required): what `Engine.approved` returned when the approval came (true: the call went ahead, its tool and data joined the session). On a line the engine answered `ask` (the older form): a person approved the call right after it and it went ahead"}},"dependencies":{"rules":["decision"],"reason":["decision"],"grants":["decision"],"revoked":["decision"]}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://policyc.dev/schemas/recording.schema.json","title":"policyc recording line","description":"One request an enforcement point decided, with the decision expected for it; or a person's approval of a call it answered `ask` for (`event`: \"approval\").","type":"object","required":["session","tool"],"properties":{"event":{"enum":["approval"],"description":"Absent on an attempt. \"approval\": not an attempt but a person's approval arriving here, after the lines before it; the request is what was passed to `Engine.approved` (the asked call's fields, `time` when the approval came)"},"time":{"type":"string"},"session":{"type":"string","minLength":1},"agent":{"type":"object"},"user":{"type":["object","null"]},"intent":{"type":["string","null"]},"tool":{"type":"string","minLength":1},"args":{"type":"object"},"context":{"type":"object"},"decision":{"enum":["allow","ask","deny"]},"rules":{"type":"array","items":{"type":"string"}},"reason":{"type":"string"},"grants":{"type":["array","null"],"items":{"type":"object","required":["scope","ttlSeconds"],"properties":{"scope":{"type":"string"},"ttlSeconds":{"type":"integer","minimum":1}}},"description":"The credentials the decision grants, as `Decision.grants` lists them, compared in any order by scope and lifetime (a grant's other fields, such as a logged credential's expiry, are not compared; null is taken as absent)"},"grantsOnApproval":{"type":["array","null"],"items":{"type":"object","required":["scope","ttlSeconds"],"properties":{"scope":{"type":"string"},"ttlSeconds":{"type":"integer","minimum":1}}},"description":"The credentials a person's approval of the call mints, as an ask's `Decision.grantsOnApproval` lists them (an allow or a deny has none), compared as `grants` is: in any order by scope and lifetime (null is taken as absent)"},"revoked":{"type":"boolean","description":"Whether the session is revoked after the decision (by it or an earlier one), as `Decision.revoked` says"},"approved":{"type":"boolean","description":"On an approval line (required): what `Engine.approved` returned when the approval came (true: the call went ahead, its tool and data joined the session). On a line the engine answered `ask` (the older form): a person approved the call right after it and it went ahead"}},"dependencies":{"rules":["decision"],"reason":["decision"],"grants":["decision"],"grantsOnApproval":["decision"],"revoked":["decision"]}};
 const func2 = require("ajv/dist/runtime/ucs2length").default;
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -41,6 +41,14 @@ validate10.errors = [{instancePath,schemaPath:"#/dependencies",keyword:"dependen
     missingProperty: missing1,
     depsCount: 1,
     deps: "decision"},message:"must have property decision when property grants is present"}];
+return false;
+}
+else {
+if(data.grantsOnApproval !== undefined && ((data.decision === undefined) && (missing1 = "decision"))){
+validate10.errors = [{instancePath,schemaPath:"#/dependencies",keyword:"dependencies",params:{property: "grantsOnApproval",
+    missingProperty: missing1,
+    depsCount: 1,
+    deps: "decision"},message:"must have property decision when property grantsOnApproval is present"}];
 return false;
 }
 else {
@@ -313,11 +321,74 @@ else {
 var valid1 = true;
 }
 if(valid1){
-if(data.revoked !== undefined){
+if(data.grantsOnApproval !== undefined){
+let data17 = data.grantsOnApproval;
 const _errs33 = errors;
-if(typeof data.revoked !== "boolean"){
-validate10.errors = [{instancePath:instancePath+"/revoked",schemaPath:"#/properties/revoked/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+if((!(Array.isArray(data17))) && (data17 !== null)){
+validate10.errors = [{instancePath:instancePath+"/grantsOnApproval",schemaPath:"#/properties/grantsOnApproval/type",keyword:"type",params:{type: schema11.properties.grantsOnApproval.type},message:"must be array,null"}];
 return false;
+}
+if(errors === _errs33){
+if(Array.isArray(data17)){
+var valid5 = true;
+const len2 = data17.length;
+for(let i2=0; i2<len2; i2++){
+let data18 = data17[i2];
+const _errs35 = errors;
+if(errors === _errs35){
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
+let missing3;
+if(((data18.scope === undefined) && (missing3 = "scope")) || ((data18.ttlSeconds === undefined) && (missing3 = "ttlSeconds"))){
+validate10.errors = [{instancePath:instancePath+"/grantsOnApproval/" + i2,schemaPath:"#/properties/grantsOnApproval/items/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
+return false;
+}
+else {
+if(data18.scope !== undefined){
+const _errs37 = errors;
+if(typeof data18.scope !== "string"){
+validate10.errors = [{instancePath:instancePath+"/grantsOnApproval/" + i2+"/scope",schemaPath:"#/properties/grantsOnApproval/items/properties/scope/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid6 = _errs37 === errors;
+}
+else {
+var valid6 = true;
+}
+if(valid6){
+if(data18.ttlSeconds !== undefined){
+let data20 = data18.ttlSeconds;
+const _errs39 = errors;
+if(!((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20)))){
+validate10.errors = [{instancePath:instancePath+"/grantsOnApproval/" + i2+"/ttlSeconds",schemaPath:"#/properties/grantsOnApproval/items/properties/ttlSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs39){
+if(typeof data20 == "number"){
+if(data20 < 1 || isNaN(data20)){
+validate10.errors = [{instancePath:instancePath+"/grantsOnApproval/" + i2+"/ttlSeconds",schemaPath:"#/properties/grantsOnApproval/items/properties/ttlSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid6 = _errs39 === errors;
+}
+else {
+var valid6 = true;
+}
+}
+}
+}
+else {
+validate10.errors = [{instancePath:instancePath+"/grantsOnApproval/" + i2,schemaPath:"#/properties/grantsOnApproval/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid5 = _errs35 === errors;
+if(!valid5){
+break;
+}
+}
+}
 }
 var valid1 = _errs33 === errors;
 }
@@ -325,16 +396,30 @@ else {
 var valid1 = true;
 }
 if(valid1){
+if(data.revoked !== undefined){
+const _errs41 = errors;
+if(typeof data.revoked !== "boolean"){
+validate10.errors = [{instancePath:instancePath+"/revoked",schemaPath:"#/properties/revoked/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid1 = _errs41 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
 if(data.approved !== undefined){
-const _errs35 = errors;
+const _errs43 = errors;
 if(typeof data.approved !== "boolean"){
 validate10.errors = [{instancePath:instancePath+"/approved",schemaPath:"#/properties/approved/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
-var valid1 = _errs35 === errors;
+var valid1 = _errs43 === errors;
 }
 else {
 var valid1 = true;
+}
+}
 }
 }
 }

@@ -1,7 +1,7 @@
 /**
  * The JSON Schema of one recording line (JSON Lines, section 6 of the contract): a request,
- * optionally with the expected `decision`, `rules` (compared as a set), `reason`, `grants`
- * (compared as a set of scope and lifetime pairs) and `revoked`; or, marked
+ * optionally with the expected `decision`, `rules` (compared as a set), `reason`, `grants` and
+ * `grantsOnApproval` (each compared as a set of scope and lifetime pairs) and `revoked`; or, marked
  * `"event": "approval"`, a person's approval of an asked call arriving later, with what
  * `Engine.approved` returned (`approved`) and no decision. Shipped as
  * schemas/recording.schema.json; every replayed line is validated with it.
@@ -21,6 +21,13 @@ export const REQUEST_FIELD_TYPES = {
  * `rules: []`. Its request fields may be of any type (the engine refused it for one), so the
  * log of an enforcement point replays whatever its agents sent (see `loggedRefusal`).
  */
+/**
+ * A list of expected credentials as a decision lists them (`grants`, `grantsOnApproval`); a
+ * grant's other fields, such as the expiry a log writes beside a minted credential, are allowed
+ * and not compared, and `null` is taken as absent.
+ */
+const GRANT_LIST = { type: ["array", "null"], items: { type: "object", required: ["scope", "ttlSeconds"], properties: { scope: { type: "string" }, ttlSeconds: { type: "integer", minimum: 1 } } } } as const;
+
 const LOGGED_REFUSAL = { required: ["decision", "rules"], properties: { decision: { const: "deny" }, rules: { maxItems: 0 } } } as const;
 
 export const recordingLineSchema = {
@@ -43,15 +50,16 @@ export const recordingLineSchema = {
     decision: { enum: ["allow", "ask", "deny"] },
     rules: { type: "array", items: { type: "string" }, uniqueItems: true },
     reason: { type: "string" },
-    grants: { type: ["array", "null"], items: { type: "object", required: ["scope", "ttlSeconds"], properties: { scope: { type: "string" }, ttlSeconds: { type: "integer", minimum: 1 } } }, description: "The credentials the decision grants, as `Decision.grants` lists them, compared in any order by scope and lifetime (a grant's other fields, such as a logged credential's expiry, are not compared; null is taken as absent)" },
+    grants: { ...GRANT_LIST, description: "The credentials the decision grants, as `Decision.grants` lists them, compared in any order by scope and lifetime (a grant's other fields, such as a logged credential's expiry, are not compared; null is taken as absent)" },
+    grantsOnApproval: { ...GRANT_LIST, description: "The credentials a person's approval of the call mints, as an ask's `Decision.grantsOnApproval` lists them (an allow or a deny has none), compared as `grants` is: in any order by scope and lifetime (null is taken as absent)" },
     revoked: { type: "boolean", description: "Whether the session is revoked after the decision (by it or an earlier one), as `Decision.revoked` says" },
     approved: { type: "boolean", description: "On an approval line (required): what `Engine.approved` returned when the approval came (true: the call went ahead, its tool and data joined the session). On a line the engine answered `ask` (the older form): a person approved the call right after it and it went ahead" },
   },
-  // `rules`, `reason`, `grants` and `revoked` complete an expected `decision`: without it nothing would be compared.
-  dependencies: { rules: ["decision"], reason: ["decision"], grants: ["decision"], revoked: ["decision"] },
+  // `rules`, `reason`, `grants`, `grantsOnApproval` and `revoked` complete an expected `decision`: without it nothing would be compared.
+  dependencies: { rules: ["decision"], reason: ["decision"], grants: ["decision"], grantsOnApproval: ["decision"], revoked: ["decision"] },
   allOf: [
     // An approval decides nothing: it says only what `Engine.approved` returned.
-    { if: { required: ["event"] }, then: { required: ["approved"], not: { anyOf: [{ required: ["decision"] }, { required: ["rules"] }, { required: ["reason"] }, { required: ["grants"] }, { required: ["revoked"] }] } } },
+    { if: { required: ["event"] }, then: { required: ["approved"], not: { anyOf: [{ required: ["decision"] }, { required: ["rules"] }, { required: ["reason"] }, { required: ["grants"] }, { required: ["grantsOnApproval"] }, { required: ["revoked"] }] } } },
     // A decision log's line for a request the engine refused as invalid (`"args": "x"`) says so:
     // a deny that no rule decided. It replays as it was logged; any other line has these types.
     { if: LOGGED_REFUSAL, else: { properties: REQUEST_FIELD_TYPES } },

@@ -12,7 +12,7 @@ import { printable } from "../diagnostics/printable.js";
 import { shortRequest } from "./shortRequest.js";
 import { closestName } from "../runtime/closestName.js";
 import { decideRecorded, engineOptions, replayRecorded, type RecordedEngineOptions } from "./decideRecorded.js";
-import { sameGrants } from "./grants.js";
+import { grantsOnApprovalOf, sameGrants } from "./grants.js";
 
 /**
  * How to replay, and the engine options of the enforcement point that recorded the traffic
@@ -27,8 +27,8 @@ export interface ReplayOptions extends RecordedEngineOptions {
   readonly bail?: boolean;
   /**
    * Write the actual decision and rules into the lines that need them (failed cases, and lines
-   * that expect nothing yet; its reason, grants and revocation where such a line has them; into
-   * an approval line that failed, its actual `approved` alone),
+   * that expect nothing yet; its reason, grants, grants on approval and revocation where such a
+   * line has them; into an approval line that failed, its actual `approved` alone),
    * among those selected by `session` and `grep`; every other byte of
    * the recording stays as it was, and a recording that needs no change is not touched.
    */
@@ -65,7 +65,7 @@ interface CaseCommon {
   readonly tool: string;
   readonly args: unknown;
   readonly ok: boolean;
-  /** What differed: the fields of the expectation ("decision", "rules", "reason", "grants", "revoked"; "approved"). */
+  /** What differed: the fields of the expectation ("decision", "rules", "reason", "grants", "grantsOnApproval", "revoked"; "approved"). */
   readonly mismatches: readonly string[];
   /** The deciding rules' clauses, for failures: filled by the explanation pass. */
   explanation?: string;
@@ -184,14 +184,16 @@ export function compareDecision(expect: Expectation, actual: Decision): readonly
   const sameRules = expect.rules === undefined || sameSet(expect.rules, actual.rules);
   const sameReason = expect.reason === undefined || actual.reasons.includes(expect.reason) || actual.reasons.join("; ") === expect.reason;
   const grantsAsExpected = expect.grants === undefined || sameGrants(expect.grants, actual.grants);
+  const approvalGrantsAsExpected = expect.grantsOnApproval === undefined || sameGrants(expect.grantsOnApproval, grantsOnApprovalOf(actual));
   const revokedAsExpected = expect.revoked === undefined || expect.revoked === actual.revoked;
   // Most lines pass: answer them without allocating.
-  if (expect.decision === actual.decision && sameRules && sameReason && grantsAsExpected && revokedAsExpected) return NO_MISMATCHES;
+  if (expect.decision === actual.decision && sameRules && sameReason && grantsAsExpected && approvalGrantsAsExpected && revokedAsExpected) return NO_MISMATCHES;
   const mismatches: string[] = [];
   if (expect.decision !== actual.decision) mismatches.push("decision");
   if (!sameRules) mismatches.push("rules");
   if (!sameReason) mismatches.push("reason");
   if (!grantsAsExpected) mismatches.push("grants");
+  if (!approvalGrantsAsExpected) mismatches.push("grantsOnApproval");
   if (!revokedAsExpected) mismatches.push("revoked");
   return mismatches;
 }

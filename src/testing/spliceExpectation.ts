@@ -1,4 +1,5 @@
 import type { Decision } from "../runtime/decision.js";
+import { grantsOnApprovalOf } from "./grants.js";
 
 /** Where one member of a JSON object sits in its text: the decoded key and the value's range. */
 export interface MemberRange {
@@ -111,7 +112,8 @@ export type LineOutcome = Decision | { readonly approved: boolean };
 /**
  * A recording line's text with its expectation set to `actual`, everything else kept as it was
  * written (spacing, key order, escapes, numbers JSON.parse would not keep exactly): the values of
- * `decision` and `rules` (and of `reason`, `grants` and `revoked`, when the line has them) are replaced where they stand,
+ * `decision` and `rules` (and of `reason`, `grants`, `grantsOnApproval` and `revoked`, when the
+ * line has them) are replaced where they stand,
  * every occurrence when a key is repeated; `decision` and `rules` when missing are added at the
  * end of the object. An approval line's outcome sets its `approved` alone: it has no decision.
  * undefined when the text is not a JSON object.
@@ -120,7 +122,7 @@ export function spliceExpectation(text: string, actual: LineOutcome): string | u
   const scanned = topLevelMembers(text);
   if (scanned === undefined) return undefined;
   const approval = "approved" in actual;
-  const values: Record<string, string> = approval ? { approved: JSON.stringify(actual.approved) } : { decision: JSON.stringify(actual.decision), rules: JSON.stringify(actual.rules), reason: JSON.stringify(actual.reasons.join("; ")), grants: JSON.stringify(actual.grants), revoked: JSON.stringify(actual.revoked) };
+  const values: Record<string, string> = approval ? { approved: JSON.stringify(actual.approved) } : { decision: JSON.stringify(actual.decision), rules: JSON.stringify(actual.rules), reason: JSON.stringify(actual.reasons.join("; ")), grants: JSON.stringify(actual.grants), grantsOnApproval: JSON.stringify(grantsOnApprovalOf(actual)), revoked: JSON.stringify(actual.revoked) };
   const present = new Set(scanned.members.map((m) => m.key));
   const pieces: string[] = [];
   let copied = 0;

@@ -1366,6 +1366,81 @@ describe("policyc test: expected grants and revocation (`grants`, `revoked`)", (
   });
 });
 
+describe("policyc test: expected grants on approval (`grantsOnApproval`)", () => {
+  // An ask's grants on approval are what a person's approval mints: line 2 expects a wider one,
+  // line 3 none; an allow has none, so line 5 (expecting the allow's grants as on approval)
+  // fails, and line 6 expects an ask where the engine allows. Lines 1, 4, 7 (a logged expiry
+  // beside the grant) and 8 (`null`) pass.
+  const POLICY = "test/fixtures/replay/grants-on-approval.policy";
+  const RECORDING = "test/fixtures/replay/grants-on-approval.jsonl";
+  const REPORTERS = ["pretty", "json", "junit", "tap", "github"];
+
+  it("compares them with an ask's, and with none for an allow or a deny; every reporter shows a mismatch (goldens): exit 1", () => {
+    const results = REPORTERS.map((reporter) => bin(["test", POLICY, "--replay", RECORDING, "--reporter", reporter]));
+    expectGolden("test-grants-on-approval", results.map((result, i) => `=== --reporter ${REPORTERS[i]}\n${runText(result)}`).join("\n"));
+    for (const [i, result] of results.entries()) {
+      expect(result.code, REPORTERS[i]).toBe(1);
+      expect(result.stderr, REPORTERS[i]).toBe("");
+    }
+    const [pretty, json, junit, tap, github] = results.map((result) => result.stdout);
+    expect(pretty).toContain("    ✗ line 2: payments.send amount_cents=500000 (the grants on approval differ)\n        expected ask [pay-large-asks]; grants on approval payments:* for 1d\n");
+    expect(pretty).toContain("        actual   ask [pay-large-asks]; grants on approval payments:write for 5m\n");
+    expect(pretty).toContain("        actual   allow [pay]; grants on approval none\n");
+    const report = JSON.parse(json!) as { passed: number; failed: number; failures: { line: number; mismatches: string[]; expected: object }[] };
+    expect([report.passed, report.failed]).toEqual([4, 4]);
+    expect(report.failures.map((f) => [f.line, f.mismatches])).toEqual([
+      [2, ["grantsOnApproval"]],
+      [3, ["grantsOnApproval"]],
+      [5, ["grantsOnApproval"]],
+      [6, ["decision", "grantsOnApproval"]],
+    ]);
+    expect(report.failures[0]!.expected).toEqual({ decision: "ask", rules: ["pay-large-asks"], grantsOnApproval: [{ scope: "payments:*", ttlSeconds: 86400 }] });
+    expect(junit).toContain('type="grantsOnApproval"');
+    expect(tap).toContain('  actual: "ask [pay-large-asks]; grants none; grants on approval payments:write for 5m; session not revoked"');
+    expect(github).toContain("(the grants on approval differ)");
+  });
+
+  it("a line without them is compared as before: the same lines without `grantsOnApproval` pass but the one expecting an ask", async () => {
+    const stripped = lines(readFileSync(join(ROOT, RECORDING), "utf8")).map((line) => {
+      const { grantsOnApproval: _g, ...rest } = JSON.parse(line) as Record<string, unknown>;
+      return JSON.stringify(rest);
+    });
+    const result = await test(POLICY, "--replay", write("grants-on-approval/stripped.jsonl", stripped.join("\n") + "\n"), "--json");
+    expect((JSON.parse(result.stdout) as { failures: { line: number; mismatches: string[] }[] }).failures.map((f) => [f.line, f.mismatches])).toEqual([[6, ["decision"]]]);
+  });
+
+  it("malformed ones, one without `decision`, a misspelled one and one on an approval line are errors at their line (golden): exit 2", () => {
+    const result = bin(["test", "test/fixtures/replay/grants.policy", "--replay", "test/fixtures/replay/grants-malformed.jsonl"]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain("grants-malformed.jsonl:11: `grantsOnApproval[0]` has no `ttlSeconds` (a grant is written as the decision lists it:");
+    expect(result.stdout).toContain("grants-malformed.jsonl:12: `grantsOnApproval` must be a list or null, not an object\n");
+    expect(result.stdout).toContain("grants-malformed.jsonl:13: the line has `grantsOnApproval` but no `decision`, so nothing on it would be checked");
+    expect(result.stdout).toContain("grants-malformed.jsonl:14: `grantOnApproval` looks like a misspelled `grantsOnApproval`");
+    expect(result.stdout).toContain("grants-malformed.jsonl:15: an approval line (`\"event\": \"approval\"`) cannot have `grantsOnApproval`");
+  });
+
+  it("--update writes the actual grants on approval into the failed lines that have them (none for an allow), and into no line without them", async () => {
+    const copy = write("grants-on-approval/update.jsonl", readFileSync(join(ROOT, RECORDING), "utf8") + '{"session":"s9","tool":"payments.send","args":{"amount_cents":500000}}\n');
+    const before = lines(readFileSync(copy, "utf8"));
+    const result = await test(POLICY, "--replay", copy, "--update");
+    expect(result.code).toBe(0);
+    const after = lines(readFileSync(copy, "utf8"));
+    const write5m = '[{"scope":"payments:write","ttlSeconds":300}]';
+    expect(after.map((line, i) => (line === before[i] ? "same" : line))).toEqual([
+      "same",
+      before[1]!.replace('[{"scope":"payments:*","ttlSeconds":86400}]', write5m),
+      before[2]!.replace('"grantsOnApproval":[]', `"grantsOnApproval":${write5m}`).replace(/}$/, ',"rules":["pay-large-asks"]}'),
+      "same",
+      before[4]!.replace(`"grantsOnApproval":${write5m}`, '"grantsOnApproval":[]'),
+      before[5]!.replace('"decision":"ask"', '"decision":"allow"').replace(`"grantsOnApproval":${write5m}`, '"grantsOnApproval":[]').replace(/}$/, ',"rules":["pay"]}'),
+      "same",
+      "same",
+      before[8]!.replace(/}$/, ',"decision":"ask","rules":["pay-large-asks"]}'),
+    ]);
+    expect((await test(POLICY, "--replay", copy)).code).toBe(0);
+  });
+});
+
 describe("--session-idle: expire sessions as the enforcement point that recorded the traffic did", () => {
   const policy = (): string => write("idle/idle.policy", "tool kb.search { risk low args { query: string } }\npolicy p {\n  @name(\"kb\") allow kb.search\n}\n");
   const recording = (): string =>

@@ -50,9 +50,9 @@ export function coverageTotal(coverage: CoverageSummary): string {
 }
 
 /**
- * What the line expected: a decision (with its rules and reason, then its grants and the
- * session's revocation: `allow [read]; grants db:read for 15m; session not revoked`), or of an
- * approval line `approved` or `refused`.
+ * What the line expected: a decision (with its rules and reason, then its grants, those on
+ * approval and the session's revocation: `allow [read]; grants db:read for 15m; session not
+ * revoked`), or of an approval line `approved` or `refused`.
  */
 export function expectedText(result: CaseResult): string {
   if (result.event === "approval") return approvalText(result.expect.approved);
@@ -61,12 +61,14 @@ export function expectedText(result: CaseResult): string {
 }
 
 /**
- * `; grants db:read for 15m; session revoked`: the grants and revocation of `side` (the
- * expectation itself, or the actual decision), each only when the expectation names it.
+ * `; grants db:read for 15m; grants on approval none; session revoked`: the grants, grants on
+ * approval and revocation of `side` (the expectation itself, or the actual decision, which has
+ * grants on approval only when it is an ask), each only when the expectation names it.
  */
-function outcomeText(expect: Expectation, side: { readonly grants?: readonly Grant[]; readonly revoked?: boolean }): string {
+function outcomeText(expect: Expectation, side: { readonly grants?: readonly Grant[]; readonly grantsOnApproval?: readonly Grant[]; readonly revoked?: boolean }): string {
   const grants = expect.grants !== undefined ? `; grants ${grantsText(side.grants ?? [])}` : "";
-  return `${grants}${expect.revoked !== undefined ? `; session ${side.revoked ? "revoked" : "not revoked"}` : ""}`;
+  const onApproval = expect.grantsOnApproval !== undefined ? `; grants on approval ${grantsText(side.grantsOnApproval ?? [])}` : "";
+  return `${grants}${onApproval}${expect.revoked !== undefined ? `; session ${side.revoked ? "revoked" : "not revoked"}` : ""}`;
 }
 
 /**
@@ -88,15 +90,18 @@ export function actualReasons(result: CaseResult): readonly string[] {
   return result.event === "approval" ? [] : result.actual.reasons;
 }
 
+/** The fields of an expectation that a reader names otherwise (`the revocation differs`). */
+const MISMATCH_WORDS: Readonly<Record<string, string>> = { revoked: "revocation", grantsOnApproval: "grants on approval" };
+
 /**
- * ` (the reason differs)` when the decision is as expected and only its rules, reason, grants or
- * revocation are not: the part a reader would otherwise hunt for.
+ * ` (the reason differs)` when the decision is as expected and only its rules, reason, grants,
+ * grants on approval or revocation are not: the part a reader would otherwise hunt for.
  */
 export function differsText(result: CaseResult): string {
   if (result.event === "approval" || result.mismatches.includes("decision") || result.mismatches.length === 0) return "";
-  const parts = result.mismatches.map((field) => (field === "revoked" ? "revocation" : field));
+  const parts = result.mismatches.map((field) => MISMATCH_WORDS[field] ?? field);
   const listed = parts.length > 2 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : parts.join(" and ");
-  const plural = parts.length > 1 || parts[0] === "rules" || parts[0] === "grants";
+  const plural = parts.length > 1 || parts[0] === "rules" || parts[0] === "grants" || parts[0] === "grants on approval";
   return ` (the ${listed} ${plural ? "differ" : "differs"})`;
 }
 
