@@ -5,7 +5,7 @@ export interface Bundle extends CompiledPolicy {
   readonly format: "policyc-bundle/1";
   readonly manifest: {
     readonly compiler: string;
-    /** `sha256:` and the hex digest of the bundle's content (everything but the manifest's hash and the signature), its keys sorted at every level (hash.ts). */
+    /** `sha256:` and the hex digest of the bundle's content (everything but the manifest's hash and the signature), its keys in the order they are written (hash.ts): ship the bundle byte for byte. */
     readonly contentHash: string;
     readonly sources: readonly { readonly path: string; readonly sha256: string }[];
   };

@@ -23,7 +23,7 @@ export interface ReplayFlags {
   maxSessions?: string;
 }
 
-export const JOBS_HELP = "threads per recording (default: one per core, up to 8, for recordings of 64 MB or more; else 1)";
+export const JOBS_HELP = "threads per recording (default: one per core, up to 8, for recordings of 64 MB or more; else 1; always 1 with --max-sessions, which counts every session)";
 export const REPLAY_HELP = "recordings: .jsonl (or .ndjson) files, folders of them, quoted globs (** for any folders), or - for standard input (takes every argument after it: give policy paths first)";
 
 /** The engine options' flags: the flag, its help, the ReplayFlags field it fills, the engine option it sets, and what it takes. */
@@ -32,7 +32,7 @@ const ENGINE_FLAGS = [
   { flag: "--expired-session <duration>", field: "expiredSession", option: "expiredSessionMs", takes: "duration", help: "remember an expired session (and deny its attempts) this long after its last attempt, as the enforcement point does (default 1d)" },
   { flag: "--revoked-session <duration>", field: "revokedSession", option: "revokedSessionMs", takes: "duration", help: "remember a revoked session this long after its last attempt, as the enforcement point does (default forever)" },
   { flag: "--max-window-entries <n>", field: "maxWindowEntries", option: "maxWindowEntries", takes: "count", help: "attempts a session.count window keeps, as the enforcement point sets it (beyond it counts fail closed)" },
-  { flag: "--max-sessions <n>", field: "maxSessions", option: "maxSessions", takes: "count", help: "live sessions kept at most, as the enforcement point sets it (past it new sessions are denied); replays on one thread" },
+  { flag: "--max-sessions <n>", field: "maxSessions", option: "maxSessions", takes: "count", help: "live sessions kept at most, as the enforcement point sets it (past it new sessions are denied)" },
 ] as const satisfies readonly { flag: string; field: keyof ReplayFlags; option: keyof RecordedEngineOptions; takes: "duration" | "count"; help: string }[];
 
 /** Adds the engine options' flags (`--session-idle`, `--max-sessions`, …) to a verb that replays recorded requests. */

@@ -174,7 +174,7 @@ export function registerTest(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--reporter <name>", `report format: ${REPORTERS.join(", ")} (default: pretty)`)
     .option("--json", "same as --reporter json")
     .option("--coverage", "list every rule with how many lines it decided")
-    .option("--min-coverage <percent>", "fail when fewer rules than this are covered")
+    .option("--min-coverage <percent>", "fail when less than this percentage (0 to 100) of the rules is covered")
     .option("--session <id>", "replay only this session")
     .option("--grep <text>", "count only cases whose tool or rule ids contain this text")
     .option("--bail", "stop at the first failure")
