@@ -432,7 +432,9 @@ function refusedBeforeRules(actual: Decision, tool: string): boolean {
 
 function matchesGrep(text: string, tool: string, expect: Expectation | undefined, actual: Decision): boolean {
   if (tool.includes(text)) return true;
-  return [...(expect?.rules ?? []), ...actual.rules].some((id) => id.includes(text));
+  // An ask's granting allow rules too: coverage credits them for the line, so --grep finds it by them.
+  const granting = actual.decision === "ask" ? actual.grantingRules : [];
+  return [...(expect?.rules ?? []), ...actual.rules, ...granting].some((id) => id.includes(text));
 }
 
 /**

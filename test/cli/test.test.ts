@@ -447,11 +447,16 @@ describe("policyc test: coverage", () => {
   });
 
   it("coverage counts an allow whose grants an ask gives on approval: always asking and granting on approval reaches 100%", async () => {
-    const policy = write("always-ask.policy", 'tool pay.send {}\npolicy p {\n  @name("pay") allow pay.send grant "pay:send" for 5m\n  @name("ask-pay") ask pay.send\n}\n');
-    const recording = write("always-ask.jsonl", JSON.stringify({ time: "2026-01-05T10:00:00Z", session: "s", tool: "pay.send", args: {}, decision: "ask", rules: ["ask-pay"] }) + "\n");
+    const policy = write("always-ask.policy", 'tool pay.send {}\npolicy p {\n  @name("clerk") allow pay.send grant "pay:send" for 5m\n  @name("approval-first") ask pay.send\n}\n');
+    const recording = write("always-ask.jsonl", JSON.stringify({ time: "2026-01-05T10:00:00Z", session: "s", tool: "pay.send", args: {}, decision: "ask", rules: ["approval-first"] }) + "\n");
     const run = await test(policy, "--replay", recording, "--min-coverage", "100", "--reporter", "json");
     expect(run.code, run.stdout).toBe(0);
     expect((JSON.parse(run.stdout) as { coverage: unknown }).coverage).toMatchObject({ percent: 100, uncovered: [] });
+    // --grep finds the line by the allow rule whose grants it gives on approval, as coverage credits it.
+    const grep = await test(policy, "--replay", recording, "--grep", "clerk", "--reporter", "json");
+    expect(grep.code, grep.stdout).toBe(0);
+    expect(JSON.parse(grep.stdout)).toMatchObject({ passed: 1 });
+    expect((await test(policy, "--replay", recording, "--grep", "nothing-like-it")).code).toBe(1);
   });
 
   it("--min-coverage 100 fails when a rule is never decided a line and passes when all are", async () => {
