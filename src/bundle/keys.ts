@@ -31,6 +31,18 @@ export function keyErrorText(error: unknown): string {
   return withoutValue === "" ? "it is not a key Node's crypto reads" : withoutValue;
 }
 
+/**
+ * Why a key that did not parse is an encrypted private key (PEM `ENCRYPTED PRIVATE KEY`, or a
+ * legacy `Proc-Type: 4,ENCRYPTED` header), as a sentence; undefined for any other key. Node's
+ * own message for it ("interrupted or cancelled") says nothing of the passphrase.
+ */
+export function encryptedKeyHint(given: unknown): string | undefined {
+  const source = given !== null && typeof given === "object" && "key" in given ? (given as { key: unknown }).key : given;
+  const bytes = typeof source === "string" ? Buffer.from(source.slice(0, 4096), "latin1") : keyBytes(source)?.subarray(0, 4096);
+  if (bytes === undefined || !/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(bytes.toString("latin1"))) return undefined;
+  return "it is an encrypted private key: give it with its passphrase ({ key, passphrase }, as crypto.createPrivateKey reads it), or decrypt it first (openssl pkey -in key.pem -out plain.pem)";
+}
+
 /** Whether `read` (a crypto call reading a key) succeeds. */
 export function parses(read: () => unknown): boolean {
   try {

@@ -1,7 +1,7 @@
-import { createPublicKey, KeyObject, verify, type JsonWebKeyInput, type PublicKeyInput } from "node:crypto";
+import { createPublicKey, KeyObject, verify, type JsonWebKeyInput, type PrivateKeyInput, type PublicKeyInput } from "node:crypto";
 import type { ValidateFunction } from "ajv";
 import { checkEngineOptionNames, checkOptionNames, checkOptions, Engine, RUNTIME_SUPPORT, type EngineOptions } from "../runtime/engine.js";
-import { describeThrown } from "../runtime/helpers.js";
+import { describeText, describeThrown } from "../runtime/helpers.js";
 import { VERSION } from "../version.js";
 import type { Bundle } from "./Bundle.js";
 import { BUNDLE_FORMAT } from "./bundleSchema.js";
@@ -9,7 +9,7 @@ import { BUNDLE_FORMAT } from "./bundleSchema.js";
 // bundle neither loads ajv nor compiles the schema.
 import { validate as validateBundleCode } from "./bundleValidator.generated.js";
 import { contentHash } from "./hash.js";
-import { isBlankKey, isPem, keyBytes, keyErrorText } from "./keys.js";
+import { encryptedKeyHint, isBlankKey, isPem, keyBytes, keyErrorText } from "./keys.js";
 
 /** A bundle that must not run: malformed, tampered with, or not signed by the expected key. */
 export class BundleError extends Error {
@@ -27,7 +27,8 @@ const validateBundle = validateBundleCode as unknown as ValidateFunction;
  * object such as `{ key, format: "der", type: "spki" }` or `{ key: jwk, format: "jwk" }`. A
  * private key is read as its public half.
  */
-export type PublicKeySource = KeyObject | string | NodeJS.ArrayBufferView | ArrayBuffer | PublicKeyInput | JsonWebKeyInput;
+// (A private key stands for its public half: an encrypted one with its passphrase too.)
+export type PublicKeySource = KeyObject | string | NodeJS.ArrayBufferView | ArrayBuffer | PublicKeyInput | PrivateKeyInput | JsonWebKeyInput;
 
 export interface LoadOptions extends EngineOptions {
   /** When given, the bundle must carry an Ed25519 signature by this key. */
@@ -78,8 +79,20 @@ function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
   // A bundle of a newer policyc may call runtime support this runtime lacks: every rule using it
   // would fail (closed) on every call. Found here, before it runs, rather than in production traffic.
   const lacking = runtimeCallsOf(bundle.code).filter((name) => !Object.hasOwn(RUNTIME_SUPPORT, name));
-  if (lacking.length > 0) throw new BundleError(`the bundle was built by ${bundle.manifest.compiler}, and its code calls ${lacking.map((name) => `rt.${name}`).join(", ")}, which this runtime (policyc ${VERSION}) lacks: rebuild it with this policyc`);
+  if (lacking.length > 0) {
+    const named = lacking.slice(0, 5).map((name) => `rt.${name.slice(0, 40)}`).join(", ") + (lacking.length > 5 ? ` and ${lacking.length - 5} more` : "");
+    throw new BundleError(`the bundle was built by ${shown(bundle.manifest.compiler)}, and its code calls ${named}, which this runtime (policyc ${VERSION}) lacks: rebuild it with this policyc`);
+  }
   return bundle;
+}
+
+/**
+ * Text from the bundle (its compiler string, a name its code calls) in a message, before the
+ * bundle is trusted (its signature may not have been checked yet): quoted, cut short, and its
+ * control characters escaped, so it cannot write lines of its own into a log.
+ */
+function shown(text: string): string {
+  return describeText(text);
 }
 
 /**
@@ -91,7 +104,7 @@ function refuseOtherFormat(value: unknown): void {
   if (typeof value !== "object" || value === null) return;
   const { format, manifest } = value as { format?: unknown; manifest?: { compiler?: unknown } };
   if (typeof format !== "string" || format === BUNDLE_FORMAT || !format.startsWith(BUNDLE_FORMAT.slice(0, BUNDLE_FORMAT.indexOf("/") + 1))) return;
-  const compiler = typeof manifest === "object" && manifest !== null && typeof manifest.compiler === "string" ? ` (built by ${manifest.compiler.slice(0, 100)})` : "";
+  const compiler = typeof manifest === "object" && manifest !== null && typeof manifest.compiler === "string" ? ` (built by ${shown(manifest.compiler)})` : "";
   throw new BundleError(`the bundle's format is ${JSON.stringify(format.slice(0, 100))}${compiler}, and this runtime (policyc ${VERSION}) reads ${JSON.stringify(BUNDLE_FORMAT)}: build the bundle with the policyc of this runtime`);
 }
 
@@ -122,7 +135,7 @@ export function parsePublicKey(given: unknown): KeyObject {
     key = toPublicKey(given);
   } catch (error) {
     if (error instanceof BundleError) throw error;
-    throw new BundleError(`the public key cannot be read as a public key (PEM, DER, JWK or a KeyObject): ${keyErrorText(error)}`);
+    throw new BundleError(`the public key cannot be read as a public key (PEM, DER, JWK or a KeyObject): ${encryptedKeyHint(given) ?? keyErrorText(error)}`);
   }
   if (key.asymmetricKeyType !== "ed25519") throw new BundleError(`the public key is ${key.asymmetricKeyType ? `an ${key.asymmetricKeyType.toUpperCase()} key` : "not an asymmetric key"}, not Ed25519: bundles are signed with Ed25519`);
   return key;

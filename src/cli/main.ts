@@ -1,4 +1,5 @@
 import { readLimited } from "../source/readLimited.js";
+import { describeFsError } from "../source/loadSources.js";
 import { MAX_REQUEST_BYTES } from "./inputLimits.js";
 import { Command, CommanderError } from "commander";
 import { registerCheck } from "./check.js";
@@ -58,7 +59,7 @@ export function run(argv: readonly string[]): void {
       if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
       if (stream === process.stdout) {
         try {
-          process.stderr.write(`policyc: cannot write the output: ${error.message}\n`);
+          process.stderr.write(`policyc: cannot write to standard output: ${describeFsError(error)} (what was written is cut short)\n`);
         } catch {
           // Nowhere left to say it: the exit code says it.
         }

@@ -58,7 +58,9 @@ export function parseReplayFlags(verb: string, flags: ReplayFlags, io: Io): ({ w
     const name = flag.split(" ")[0];
     const value = takes === "duration" ? parseDuration(text) : /^[0-9]+$/.test(text) ? Number(text) : undefined;
     if (value === undefined || !(value > 0) || !Number.isSafeInteger(value)) {
-      const wanted = takes === "duration" ? "a duration such as 90m, 8h or 2d (more than zero)" : "a whole number of at least 1";
+      // A number too large to hold exactly is told the bound it passed, not one it meets.
+      const tooLarge = value !== undefined && value > 0 && !Number.isSafeInteger(value);
+      const wanted = takes === "duration" ? "a duration such as 90m, 8h or 2d (more than zero)" : `a whole number of at least 1${tooLarge ? ` and at most ${Number.MAX_SAFE_INTEGER}` : ""}`;
       io.err(`policyc ${verb}: ${name} takes ${wanted}, not \`${text}\`\n`);
       return undefined;
     }

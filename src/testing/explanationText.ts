@@ -155,9 +155,9 @@ export function renderExplanation(decision: Decision, explanation: Explanation, 
     for (const line of clauseLines(trace)) lines.push(`    ${printable(line)}`);
   }
   if (decision.rules.length === 0 && !explanation.note) lines.push(`  ${printable(decision.reasons[0] ?? "no rule decided")}`);
-  for (const grant of decision.grants) lines.push(`  grant ${grant.scope} for ${grant.ttlSeconds}s`);
+  for (const grant of decision.grants) lines.push(`  grant ${printable(grant.scope)} for ${grant.ttlSeconds}s`);
   if (decision.decision === "ask") {
-    for (const grant of decision.grantsOnApproval) lines.push(`  on approval, grant ${grant.scope} for ${grant.ttlSeconds}s`);
+    for (const grant of decision.grantsOnApproval) lines.push(`  on approval, grant ${printable(grant.scope)} for ${grant.ttlSeconds}s`);
     if (decision.grantingRules.length > 0) lines.push(`  (the grants of ${decision.grantingRules.map(printable).join(", ")})`);
   }
   if (decision.revoked) lines.push(`  ${palette.error("the session is revoked")}`);

@@ -282,6 +282,17 @@ describe("signatures", () => {
     expect(verifyBundle(unsigned, Object.create(null) as object)).toBe(unsigned);
   });
 
+  it("an encrypted private key is named as such, with what to do, to sign with or to verify with; with its passphrase it signs", () => {
+    const { privateKey: encrypted } = generateKeyPairSync("ed25519", { privateKeyEncoding: { type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: "secret" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+    expect(encrypted).toContain("-----BEGIN ENCRYPTED PRIVATE KEY-----");
+    const hint = "it is an encrypted private key: give it with its passphrase ({ key, passphrase }, as crypto.createPrivateKey reads it), or decrypt it first";
+    expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: encrypted })).toThrow(hint);
+    expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: Buffer.from(encrypted) })).toThrow(hint);
+    const signed = JSON.parse(serializeBundle(createBundle(compiled(), SUPPORT_SOURCES, { privateKey: { key: encrypted, passphrase: "secret" } }))) as Bundle;
+    expectBundleError(() => loadBundle(signed, { publicKey: encrypted }), /it is an encrypted private key: give it with its passphrase/);
+    expect(loadBundle(signed, { publicKey: { key: encrypted, passphrase: "secret" } }).rules.length).toBe(signed.rules.length);
+  });
+
   it("only Ed25519 keys sign", () => {
     const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 });
     expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: rsa.privateKey })).toThrow(/the signing key is an RSA key, not Ed25519/);
@@ -415,7 +426,7 @@ describe("bundles that pass the hash check but are broken", () => {
       (b as { code: string }).code = `globalThis.pwned = 1;\n${b.code.replace(/rt\.(\w+)\(/, "rt.$1V2(")}`;
     });
     const renamed = /rt\.(\w+)V2\(/.exec(newer.code)![1];
-    const message = `the bundle was built by policyc 9.0.0, and its code calls rt.${renamed}V2, which this runtime (policyc ${VERSION}) lacks: rebuild it with this policyc`;
+    const message = `the bundle was built by "policyc 9.0.0", and its code calls rt.${renamed}V2, which this runtime (policyc ${VERSION}) lacks: rebuild it with this policyc`;
     expectBundleError(() => loadBundle(newer), new RegExp(`^${message.replace(/[.()]/g, "\\$&")}$`));
     expectBundleError(() => verifyBundle(newer), /which this runtime .* lacks/);
     // Only calls count: the same text in a string or a comment of the code is no call.
@@ -425,7 +436,18 @@ describe("bundles that pass the hash check but are broken", () => {
 
   it("a bundle of another format is refused naming the format found and the one this runtime reads", () => {
     const other = { ...bundleJson(), format: "policyc-bundle/2", manifest: { ...bundleJson().manifest, compiler: "policyc 9.0.0" } };
-    expectBundleError(() => loadBundle(other), new RegExp(`^the bundle's format is "policyc-bundle/2" \\(built by policyc 9\\.0\\.0\\), and this runtime \\(policyc ${VERSION.replace(/\./g, "\\.")}\\) reads "policyc-bundle/1": build the bundle with the policyc of this runtime$`));
+    expectBundleError(() => loadBundle(other), new RegExp(`^the bundle's format is "policyc-bundle/2" \\(built by "policyc 9\\.0\\.0"\\), and this runtime \\(policyc ${VERSION.replace(/\./g, "\\.")}\\) reads "policyc-bundle/1": build the bundle with the policyc of this runtime$`));
+    // Its compiler text is the bundle's, unverified yet: quoted and cut short, no line of its own.
+    const forged = { ...other, manifest: { ...other.manifest, compiler: `x\n::error::forged\u001b[31m${"y".repeat(5000)}` } };
+    let message = "";
+    try {
+      loadBundle(forged);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('(built by "x\\n::error::forged\\u001b[31m');
+    expect(message).not.toMatch(/[\n\u001b]/);
+    expect(message.length).toBeLessThan(400);
   });
 
   it("a value whose properties throw when read is a BundleError, not the error it threw", () => {

@@ -642,3 +642,18 @@ describe("policyc eval", () => {
     expect(unsetKey).toEqual({ code: 2, stdout: "", stderr: "policyc eval: --public-key was given an empty value (an unset variable?)\n" });
   });
 });
+
+describe("policy text in eval's output", () => {
+  it("a grant scope with a line break or an escape is shown escaped, on an allow and on an ask's grants on approval", async () => {
+    write("scopes.policy", 'tool kb.search {}\npolicy p {\n  allow kb.search grant "kb\\n::error::x\\u001b[31m" for 5m\n  ask kb.search when false or true\n}\n');
+    write("scopes-allow.policy", 'tool kb.search {}\npolicy p {\n  allow kb.search grant "kb\\n::error::x\\u001b[31m" for 5m\n}\n');
+    const request = JSON.stringify({ session: "s", tool: "kb.search", args: {} });
+    for (const policy of ["scopes.policy", "scopes-allow.policy"]) {
+      const result = await evaluate([policy, "--request", "-"], request);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain("grant kb\\u000a::error::x\\u001b[31m for 300s");
+      for (const line of result.stdout.split("\n")) expect(line.startsWith("::")).toBe(false);
+      expect(result.stdout).not.toContain("\u001b");
+    }
+  });
+});
