@@ -95,7 +95,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   } catch (error) {
     // Only signing reads user input here; anything else is ours, and main reports it as such.
     if (privateKey === undefined) throw error;
-    io.err(`policyc build: cannot sign with \`${options.sign}\`: ${(error as Error).message.split("\n")[0]} (expected an Ed25519 private key in PEM)\n`);
+    io.err(`policyc build: cannot sign with \`${options.sign}\`: ${(error as Error).message.split("\n")[0]} (expected an Ed25519 private key in PEM or as a JSON Web Key)\n`);
     return EXIT.usage;
   }
   if (toStdout) {

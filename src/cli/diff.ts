@@ -128,7 +128,7 @@ export function registerDiff(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--json", "print a JSON document instead")
     .option("--exit-code", "exit 1 when any change is reported")
     .option("--rule-changes", "also report decisions of the same effect, grants and revocation that other rules decide, or with other reasons")
-    .option("--public-key <file>", "require each side that is a bundle to be signed by this Ed25519 public key (PEM or DER)")
+    .option("--public-key <file>", "require each side that is a bundle to be signed by this Ed25519 public key (PEM, DER or JSON Web Key)")
     .option("--jobs <n>", JOBS_HELP);
   withEngineFlags(command).action((oldPath: string, newPath: string, options: DiffOptions) => finish(diffVerb(io, oldPath, newPath, options)));
 }

@@ -78,7 +78,7 @@ export function registerEval(program: Command, io: Io, finish: (code: ExitCode) 
     .description("decide one request against policies or a bundle, and explain the decision")
     .argument("[paths...]", "policy files or folders (or give --bundle)")
     .option("--bundle <file>", "decide with a built bundle instead of sources")
-    .option("--public-key <file>", "require the bundle to be signed by this Ed25519 public key (PEM or DER)")
+    .option("--public-key <file>", "require the bundle to be signed by this Ed25519 public key (PEM, DER or JSON Web Key)")
     .option("-r, --request <file>", "the request as JSON (or JSON Lines: earlier lines set up the session); - reads standard input")
     .option("--json", "print the decision object with its explanation as JSON");
   withEngineFlags(command).action((paths: string[], options: EvalOptions) => finish(evalVerb(io, paths, options)));

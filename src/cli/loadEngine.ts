@@ -3,6 +3,7 @@ import { MAX_BUNDLE_BYTES, MAX_KEY_BYTES } from "./inputLimits.js";
 import { resolve } from "node:path";
 import type { KeyObject } from "node:crypto";
 import { engineForBundle, parsePublicKey, verifyBundle, BundleError } from "../bundle/loadBundle.js";
+import { jwkOf } from "./signingKey.js";
 import type { Bundle } from "../bundle/Bundle.js";
 import { compileSources } from "../compile/compile.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
@@ -48,7 +49,7 @@ function usage(message: string): LoadedPolicy {
 }
 
 /**
- * Reads the key of `--public-key FILE` (relative to `cwd`): PEM or DER, Ed25519. An empty path
+ * Reads the key of `--public-key FILE` (relative to `cwd`): PEM, DER or JWK, Ed25519. An empty path
  * is refused, not read as "no key": checking no signature must never be what a typo asks for.
  */
 function readPublicKeyFile(path: string, cwd: string): { ok: true; key: KeyObject } | { ok: false; message: string } {
@@ -60,7 +61,8 @@ function readPublicKeyFile(path: string, cwd: string): { ok: true; key: KeyObjec
     return { ok: false, message: `cannot read public key \`${path}\`: ${describeFsError(error)}` };
   }
   try {
-    return { ok: true, key: parsePublicKey(bytes) };
+    const jwk = jwkOf(bytes);
+    return { ok: true, key: parsePublicKey(jwk === undefined ? bytes : { key: jwk, format: "jwk" }) };
   } catch (error) {
     if (error instanceof BundleError) return { ok: false, message: `\`${path}\`: ${error.message}` };
     throw error;

@@ -5,7 +5,22 @@ import { describeFsError } from "../source/loadSources.js";
 import { readLimited } from "../source/readLimited.js";
 import { MAX_KEY_BYTES } from "./inputLimits.js";
 
-const EXPECTED = "expected an Ed25519 private key in PEM";
+const EXPECTED = "expected an Ed25519 private key in PEM or as a JSON Web Key";
+
+/**
+ * A key file holding a JSON Web Key (`{"kty": "OKP", "crv": "Ed25519", …}`, as cloud key
+ * services export keys): its object, else undefined (PEM, DER, or no key at all).
+ */
+export function jwkOf(bytes: Buffer): Record<string, unknown> | undefined {
+  const text = bytes.toString("utf8").trim();
+  if (!text.startsWith("{")) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === "object" && !Array.isArray(value) && typeof (value as Record<string, unknown>)["kty"] === "string" ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Reads the private key of `build --sign FILE` (relative to `cwd`). When the file holds no
@@ -24,12 +39,15 @@ export function readSigningKey(path: string, cwd: string): { ok: true; key: KeyO
   const cannot = (why: string, expected = EXPECTED): { ok: false; message: string } => ({ ok: false, message: `cannot sign with \`${path}\`: ${why} (${expected})` });
   // An empty key file once built an unsigned bundle; it is a mistake, not "unsigned".
   if (text.trim() === "") return cannot("the signing key is empty");
+  const jwk = jwkOf(bytes);
   try {
-    return { ok: true, key: createPrivateKey(text) };
+    return { ok: true, key: jwk === undefined ? createPrivateKey(text) : createPrivateKey({ key: jwk, format: "jwk" }) };
   } catch {
     // Said below in the user's terms: OpenSSL's message is a code (error:1E08010C:DECODER…).
   }
   const isPublic = { ok: false as const, message: `\`${path}\` is a public key: --sign takes the Ed25519 private key (the public one is for --public-key)` };
+  // A JWK's private part is its `d`.
+  if (jwk !== undefined) return jwk["d"] === undefined ? isPublic : cannot("its JSON Web Key cannot be read as an Ed25519 private key", `${EXPECTED} or as a JWK (\`"kty": "OKP", "crv": "Ed25519"\` with \`d\`)`);
   const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)?.[1];
   if (label === undefined) {
     // Not PEM: a DER (binary) key, or no key at all (a policy file, a JWK, random bytes).

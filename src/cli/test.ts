@@ -170,7 +170,7 @@ export function registerTest(program: Command, io: Io, finish: (code: Promise<Ex
     .argument("[paths...]", "policy files or folders (or give --bundle)")
     .option("--replay <files...>", REPLAY_HELP)
     .option("--bundle <file>", "test a built bundle instead of sources")
-    .option("--public-key <file>", "require the bundle to be signed by this Ed25519 public key (PEM or DER)")
+    .option("--public-key <file>", "require the bundle to be signed by this Ed25519 public key (PEM, DER or JSON Web Key)")
     .option("--reporter <name>", `report format: ${REPORTERS.join(", ")} (default: pretty)`)
     .option("--json", "same as --reporter json")
     .option("--coverage", "list every rule with how many lines it decided")

@@ -273,18 +273,18 @@ describe("policyc build", () => {
   it.each([
     [["decls.policy", "support.policy"], /-o FILE/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "missing.pem"], /cannot read signing key `missing\.pem`/],
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "garbage.pem"], /^policyc build: cannot sign with `garbage\.pem`: it holds no PEM key \(expected an Ed25519 private key in PEM\)\n$/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "garbage.pem"], /^policyc build: cannot sign with `garbage\.pem`: it holds no PEM key \(expected an Ed25519 private key in PEM or as a JSON Web Key\)\n$/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "support.policy"], /^policyc build: cannot sign with `support\.policy`: it holds no PEM key/],
     // A public key given by mistake once got OpenSSL's code (error:1E08010C:DECODER routines::unsupported).
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "public.pem"], /^policyc build: `public\.pem` is a public key: --sign takes the Ed25519 private key \(the public one is for --public-key\)\n$/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "public.der"], /^policyc build: `public\.der` is a public key: --sign takes the Ed25519 private key/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "rsa-public.pem"], /^policyc build: `rsa-public\.pem` is a public key/],
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "key.der"], /cannot sign with `key\.der`: it is a DER \(binary\) key \(expected an Ed25519 private key in PEM: `openssl pkey -inform DER -in key\.der -out key\.pem` converts it\)/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "key.der"], /cannot sign with `key\.der`: it is a DER \(binary\) key \(expected an Ed25519 private key in PEM or as a JSON Web Key: `openssl pkey -inform DER -in key\.der -out key\.pem` converts it\)/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "encrypted.pem"], /cannot sign with `encrypted\.pem`: the key is encrypted, and --sign takes no passphrase/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "cut.pem"], /cannot sign with `cut\.pem`: its `PRIVATE KEY` block cannot be read \(damaged or cut short\?\)/],
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "rsa.pem"], /cannot sign with `rsa\.pem`: the signing key is an RSA key, not Ed25519 \(expected an Ed25519 private key in PEM\)/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "rsa.pem"], /cannot sign with `rsa\.pem`: the signing key is an RSA key, not Ed25519 \(expected an Ed25519 private key in PEM or as a JSON Web Key\)/],
     // An empty key file once built an unsigned bundle and exited 0.
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "empty.pem"], /cannot sign with `empty\.pem`: the signing key is empty \(expected an Ed25519 private key in PEM\)/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "empty.pem"], /cannot sign with `empty\.pem`: the signing key is empty \(expected an Ed25519 private key in PEM or as a JSON Web Key\)/],
     [["decls.policy", "support.policy", "-o", "k.json", "--target", "wasm"], /unknown target `wasm`/],
     [["decls.policy", "support.policy", "-o", "no/such/folder/k.json"], /cannot write `no\/such\/folder\/k\.json`/],
   ])("bad usage or unreadable input exits 2: %j", async (args, message) => {
@@ -316,5 +316,26 @@ describe("policyc build", () => {
     const usage = bin(["build", "decls.policy", "-o", "x.json", "--sign", "missing.pem"], { cwd: dir });
     expect(usage.code).toBe(2);
     expectNoStackTrace(usage);
+  });
+});
+
+describe("keys as JSON Web Keys (as cloud key services export them)", () => {
+  it("--sign takes a private JWK and --public-key a public one; a public JWK given to --sign is named as such", async () => {
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    write("key.jwk", JSON.stringify(privateKey.export({ format: "jwk" })));
+    write("public.jwk", JSON.stringify(publicKey.export({ format: "jwk" }), null, 2));
+    const signed = await build("decls.policy", "support.policy", "-o", "jwk-signed.json", "--sign", "key.jwk");
+    expect(signed.code, signed.stderr).toBe(0);
+    expect(signed.stdout).toMatch(/, signed\n$/);
+    const request = JSON.stringify(call("crm.lookup", 0));
+    const checked = await cli(["eval", "--bundle", "jwk-signed.json", "--public-key", "public.jwk", "--request", "-"], { cwd: dir, stdin: request });
+    expect(checked.code, checked.stderr).toBe(0);
+    const other = generateKeyPairSync("ed25519").publicKey.export({ format: "jwk" });
+    write("other.jwk", JSON.stringify(other));
+    const wrong = await cli(["eval", "--bundle", "jwk-signed.json", "--public-key", "other.jwk", "--request", "-"], { cwd: dir, stdin: request });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain("signature does not match");
+    const publicToSign = await build("decls.policy", "support.policy", "-o", "never.json", "--sign", "public.jwk");
+    expect(publicToSign).toMatchObject({ code: 2, stderr: "policyc build: `public.jwk` is a public key: --sign takes the Ed25519 private key (the public one is for --public-key)\n" });
   });
 });
