@@ -62,6 +62,8 @@ function expectWellFormed(sources: { path: string; text: string }[]): void {
     const position = file.position(start);
     expect(position.line >= 1 && position.column >= 1, where).toBe(true);
     expect(d.message.length, where).toBeGreaterThan(0);
+    // A help looked up in a table by the user's word must be the table's, never an inherited value.
+    if (d.help !== undefined) expect(typeof d.help, where).toBe("string");
     // Rendering must not fail either (code frames of odd lines, JSON of odd positions).
     expect(renderDiagnostic(d)).toContain(`[${d.code}]`);
     expect(diagnosticToJson(d).line).toBe(position.line);
@@ -72,6 +74,15 @@ describe("fuzz: the front end never throws and places every diagnostic in its fi
   it("the base text itself", () => {
     expectWellFormed([{ path: "support.policy", text: BASE }]);
     expect(analyze([{ path: "support.policy", text: BASE }]).ok).toBe(true);
+  });
+
+  it("names every object inherits (`__proto__`, `constructor`) where the help tables look up a word", () => {
+    const names = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"];
+    for (const name of names) {
+      for (const text of [name, `${name} x`, `tool a.b {}\npolicy p { allow a.b when 5 ${name} }`, `tool a.b { ${name} }`, `intent i { ${name} }`, `agent { x: ${name} }`, `agent { x: ${name.toUpperCase()} }`, `tool a.b {}\npolicy p { deny a.b when session.age > 5 ${name} }`, `tool a.b {}\npolicy p { deny a.b when session.age > 5${name} }`, `enum ${name} { a }\npolicy p { deny * when ${name} == a }`]) {
+        expectWellFormed([{ path: "t.policy", text }]);
+      }
+    }
   });
 
   it("random strings", () => {

@@ -1,3 +1,4 @@
+import { ownEntry } from "../diagnostics/ownEntry.js";
 import type * as A from "../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { didYouMean, listed } from "../diagnostics/suggest.js";
@@ -205,7 +206,7 @@ export class ExpressionChecker {
   infer(expr: A.Expr, scope: Scope, rule: RuleContext, expected?: Type): Type {
     const type = this.inferValueOrNamespace(expr, scope, rule, expected);
     if (type.kind !== "namespace") return type;
-    return this.record(expr, this.report("PC206", `\`${type.name}\` is not a value: ${NAMESPACE_USE[type.name] ?? `it is an enum; name one of its members, as in \`${type.name}.${this.schema.enums.get(type.name)?.members[0] ?? "member"}\``}`, expr.span));
+    return this.record(expr, this.report("PC206", `\`${type.name}\` is not a value: ${ownEntry(NAMESPACE_USE, type.name) ?? `it is an enum; name one of its members, as in \`${type.name}.${this.schema.enums.get(type.name)?.members[0] ?? "member"}\``}`, expr.span));
   }
 
   private inferValueOrNamespace(expr: A.Expr, scope: Scope, rule: RuleContext, expected?: Type): Type {

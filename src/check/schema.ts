@@ -1,3 +1,4 @@
+import { ownEntry } from "../diagnostics/ownEntry.js";
 import type * as A from "../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { didYouMean } from "../diagnostics/suggest.js";
@@ -161,7 +162,7 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
 
   /** A declared type close to `name` first (`Date` for `date`), then another language's name for a built-in one. */
   const typeNameHelp = (name: string): string | undefined =>
-    didYouMean(name, [...enums.keys(), ...recordDecls.keys()]) ?? TYPE_SYNONYMS[name.toLowerCase()] ?? didYouMean(name, BUILTIN_TYPES);
+    didYouMean(name, [...enums.keys(), ...recordDecls.keys()]) ?? ownEntry(TYPE_SYNONYMS, name.toLowerCase()) ?? didYouMean(name, BUILTIN_TYPES);
 
   const resolveType = (ref: A.TypeRef): Type => {
     const name = ref.name.name;

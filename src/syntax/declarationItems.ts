@@ -1,3 +1,4 @@
+import { ownEntry } from "../diagnostics/ownEntry.js";
 import type { IToken, TokenType } from "chevrotain";
 import { tokenMatcher } from "./chevrotain.js";
 import * as T from "./tokens.js";
@@ -53,7 +54,7 @@ const CONTINUING = new Set<unknown>([T.Comma, T.Dot, T.LBrace, T.Colon, T.Greate
  * `,` before it continues; never inside brackets.
  */
 function itemStarts(tokens: readonly IToken[], open: number, close: number, keyword: string): number[] {
-  const bodyKeywords = BODY_KEYWORDS[keyword];
+  const bodyKeywords = ownEntry(BODY_KEYWORDS, keyword);
   const starts = [open + 1];
   let depth = 0;
   for (let i = open + 1; i < close; i++) {
@@ -131,7 +132,7 @@ export function mistakenItem(tokens: readonly IToken[], index: number, expectsBl
   // `agent Bot { … }`: an entity takes no name; skipping it, its attributes are still checked.
   if (open < 0) return index === 1 && ENTITY_KEYWORDS.has(tokens[0]!.tokenType) && tokens[2]?.tokenType === T.LBrace ? { from: 1, to: 2 } : undefined;
   const keyword = blockKeyword(tokens, open);
-  if (keyword === undefined || (BODY_KEYWORDS[keyword] === undefined && !ATTRIBUTE_BLOCKS.has(keyword))) return undefined;
+  if (keyword === undefined || (ownEntry(BODY_KEYWORDS, keyword) === undefined && !ATTRIBUTE_BLOCKS.has(keyword))) return undefined;
   // A block left open is the mistake, which the parser reports at its end: nothing to skip.
   const close = closingBrace(tokens, open);
   if (close < 0) return undefined;

@@ -1,3 +1,4 @@
+import { ownEntry } from "../diagnostics/ownEntry.js";
 import { escapeBidiControls } from "../diagnostics/printable.js";
 
 /** Milliseconds per duration unit. */
@@ -53,8 +54,8 @@ export function durationSuggestion(text: string): string | undefined {
   if (!match) return undefined;
   const [, digits, unit] = match;
   const lower = unit!.toLowerCase();
-  if (lower in DURATION_UNITS) return `did you mean \`${digits}${lower}\`? units are lower case`;
-  const size = UNIT_SPELLINGS[lower];
+  if (Object.hasOwn(DURATION_UNITS, lower)) return `did you mean \`${digits}${lower}\`? units are lower case`;
+  const size = ownEntry(UNIT_SPELLINGS, lower);
   if (size === undefined) return undefined;
   if (size in UNIT_SIZES) return `did you mean \`${digits}${UNIT_SIZES[size]}\`?`;
   const total = Number(digits) * size;

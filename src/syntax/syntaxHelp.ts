@@ -1,3 +1,4 @@
+import { ownEntry } from "../diagnostics/ownEntry.js";
 import type { IToken, TokenType } from "chevrotain";
 import { tokenMatcher } from "./chevrotain.js";
 import { closestName, listed } from "../diagnostics/suggest.js";
@@ -274,13 +275,14 @@ function helpInDeclaration(tokens: readonly IToken[], index: number): string | u
   if (found.tokenType === T.RBrace && previous.tokenType === T.Comma && blockOwner(tokens, index) === "enum") return "an enum's members take no `,` after the last one";
   const owner = blockOwner(tokens, index);
   if (owner !== undefined && ATTRIBUTE_BLOCKS.has(owner)) return helpInAttribute(tokens, index, owner);
-  const keywords = owner === undefined || !isName(found) ? undefined : BODY_KEYWORDS[owner]?.map((type) => type.name.slice("Kw_".length));
+  const keywords = owner === undefined || !isName(found) ? undefined : ownEntry(BODY_KEYWORDS, owner)?.map((type) => type.name.slice("Kw_".length));
   if (owner !== undefined && keywords !== undefined && (previous.tokenType === T.LBrace || previous.tokenType === T.RBrace || previous.tokenType === T.Identifier || isName(previous))) {
     const declares = `${owner === "intent" ? "an" : "a"} \`${owner}\` declares ${keywords.map((k) => `\`${k}\``).join(", ").replace(/, ([^,]*)$/, " and $1")}`;
     if (EFFECT_KEYWORDS.has(found.tokenType)) return `rules go inside \`policy NAME { … }\`; ${declares}`;
     const word = found.image.toLowerCase();
     if (DESCRIPTION_WORDS.has(word)) return `describe it in a \`///\` doc comment on the line before \`${owner}\`; ${declares}`;
-    const meant = BODY_SYNONYMS[owner]?.[word] ?? closestName(word, keywords);
+    const synonyms = ownEntry(BODY_SYNONYMS, owner);
+    const meant = (synonyms === undefined ? undefined : ownEntry(synonyms, word)) ?? closestName(word, keywords);
     if (meant !== undefined && meant !== found.image) return `did you mean \`${meant}\`? ${declares}`;
   }
   return undefined;
@@ -478,8 +480,8 @@ export function helpForSyntaxError(tokens: readonly IToken[], index: number, dec
   if (byPlace !== undefined) return byPlace;
   const forHas = helpForHas(tokens, index);
   if (forHas !== undefined) return forHas;
-  if (found.tokenType === T.Identifier && !(previous?.tokenType === T.Integer && found.image in DURATION_UNITS)) {
-    const meant = FOREIGN_KEYWORDS[found.image.toLowerCase()];
+  if (found.tokenType === T.Identifier && !(previous?.tokenType === T.Integer && Object.hasOwn(DURATION_UNITS, found.image))) {
+    const meant = ownEntry(FOREIGN_KEYWORDS, found.image.toLowerCase());
     if (meant !== undefined) return meant;
     // Where a declaration goes, a declaration keyword is the likelier one (`tol` is two edits from `for`).
     const keyword = (declarationExpected ? closestName(found.image, DECLARATION_KEYWORDS) : undefined) ?? closestName(found.image, RULE_KEYWORDS);
@@ -499,7 +501,7 @@ export function helpForSyntaxError(tokens: readonly IToken[], index: number, dec
   if ((found.tokenType === T.Integer || found.tokenType === T.Duration) && previous.tokenType === T.Dot && beforeDot?.tokenType === T.Integer && adjacent(beforeDot, previous) && adjacent(previous, found)) {
     return fractionHelp(beforeDot, found);
   }
-  if (found.tokenType === T.Identifier && found.image in DURATION_UNITS && previous.tokenType === T.Integer) return `write the duration without a space: \`${previous.image}${found.image}\``;
+  if (found.tokenType === T.Identifier && Object.hasOwn(DURATION_UNITS, found.image) && previous.tokenType === T.Integer) return `write the duration without a space: \`${previous.image}${found.image}\``;
   return durationHelpAhead(tokens, index);
 }
 
@@ -511,7 +513,7 @@ function durationHelpAhead(tokens: readonly IToken[], index: number): string | u
   const [found, next, after] = [tokens[index]!, tokens[index + 1], tokens[index + 2]];
   if (found.tokenType !== T.Integer || next === undefined) return undefined;
   if (next.tokenType === T.Dot && (after?.tokenType === T.Integer || after?.tokenType === T.Duration) && adjacent(found, next) && adjacent(next, after)) return fractionHelp(found, after);
-  if (next.tokenType === T.Identifier && next.image in DURATION_UNITS) return `write the duration without a space: \`${found.image}${next.image}\``;
+  if (next.tokenType === T.Identifier && Object.hasOwn(DURATION_UNITS, next.image)) return `write the duration without a space: \`${found.image}${next.image}\``;
   // `for 5 minutes`: the unit spelled out, after a space.
   const spelled = next.tokenType === T.Identifier ? durationSuggestion(`${found.image}${next.image}`) : undefined;
   if (spelled !== undefined) return `a duration is one word, a number and a unit: ${spelled}`;
