@@ -4,9 +4,9 @@ import type { Io } from "./io.js";
 import { bundlePathOf, loadPolicy } from "./loadEngine.js";
 import { notLoadedJson, reportNotLoaded } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
-import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings, grantsOf, type DecisionChange } from "../testing/diff.js";
+import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings, type DecisionChange } from "../testing/diff.js";
 import type { Decision } from "../runtime/decision.js";
-import { grantsText } from "../testing/grants.js";
+import { grantsOf, grantsText } from "../testing/grants.js";
 import { printable } from "../diagnostics/printable.js";
 import { JOBS_HELP, parseReplayFlags, recordingsOf, REPLAY_HELP, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
 

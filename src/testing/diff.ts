@@ -1,5 +1,5 @@
 import { Engine } from "../runtime/engine.js";
-import type { Decision, Grant } from "../runtime/decision.js";
+import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
 import { describeReadError, readRecordingBatches } from "./readRecording.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
@@ -7,7 +7,7 @@ import { observeLine, observeMalformed, shareFilter, type Share } from "./sessio
 import { lineError, type ReplayError } from "./replay.js";
 import { decideRecorded, engineOptions, type RecordedEngineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
-import { sameGrants } from "./grants.js";
+import { grantingRulesOf, grantsOf, sameGrants } from "./grants.js";
 
 /**
  * What of a decision changed, the first that applies. `effect`: allow, ask or deny. With the
@@ -70,30 +70,34 @@ export function changedRules(before: CompiledPolicy, after: CompiledPolicy): Rea
 }
 
 /**
- * Per tool, what changed an ask's grants on approval when its ask rules are the same on both
- * sides: an allow rule that grants and targets the tool, defined differently in the two versions
- * (`~id`), else one that only one version has (`+id`, `-id`). An ask does not name the allow
- * rules that gave its grants, so this names the first such rule, not necessarily the only one.
+ * Per tool, the side that is a bundle built before asks carried grants on approval: it gives
+ * every ask of the tool none, and that is the change, not a rule (its code has no `onApproval`
+ * for the tools that ask and have allow rules that grant).
  */
-function approvalGrantCauses(before: CompiledPolicy, after: CompiledPolicy, redefinedRules: ReadonlySet<string>): ReadonlyMap<string, string> {
-  const granting = (policy: CompiledPolicy): RuleInfo[] => policy.rules.filter((r) => r.effect === "allow" && r.grants.length > 0);
-  const oldIds = new Set(before.rules.map((r) => r.id));
-  const newIds = new Set(after.rules.map((r) => r.id));
-  const candidates = [
-    ...granting(after).filter((r) => redefinedRules.has(r.id)).map((r) => [`~${r.id}`, r] as const),
-    ...granting(after).filter((r) => !oldIds.has(r.id)).map((r) => [`+${r.id}`, r] as const),
-    ...granting(before).filter((r) => !newIds.has(r.id)).map((r) => [`-${r.id}`, r] as const),
-  ];
+function staleBundleCauses(before: CompiledPolicy, after: CompiledPolicy): ReadonlyMap<string, string> {
   const causes = new Map<string, string>();
-  // A bundle built before asks carried grants on approval gives every ask none: that is the
-  // change, not a rule (its code has no `onApproval` for the tools that ask and grant).
   for (const [side, policy] of [["OLD", before], ["NEW", after]] as const) {
     if (policy.code.includes("onApproval:")) continue;
     const asking = new Set(policy.rules.filter((r) => r.effect === "ask").flatMap((r) => r.tools));
-    for (const rule of granting(policy)) for (const tool of rule.tools) if (asking.has(tool) && !causes.has(tool)) causes.set(tool, `${side} is a bundle built by a policyc whose asks give no grants on approval: rebuild it`);
+    for (const rule of policy.rules) if (rule.effect === "allow" && rule.grants.length > 0) for (const tool of rule.tools) if (asking.has(tool) && !causes.has(tool)) causes.set(tool, `${side} is a bundle built by a policyc whose asks give no grants on approval: rebuild it`);
   }
-  for (const [cause, rule] of candidates) for (const tool of rule.tools) if (!causes.has(tool)) causes.set(tool, cause);
   return causes;
+}
+
+/**
+ * What changed an ask's grants on approval when its ask rules are the same on both sides: of the
+ * allow rules that gave them (`grantingRules`), one defined differently in the two versions
+ * (`~id`), else one that gives them only now (`+id`) or no longer (`-id`).
+ */
+function approvalGrantCause(before: Decision, after: Decision, redefinedRules: ReadonlySet<string>): string | undefined {
+  const was = grantingRulesOf(before);
+  const now = grantingRulesOf(after);
+  const redefined = [...now, ...was].find((id) => redefinedRules.has(id));
+  if (redefined !== undefined) return `~${redefined}`;
+  const added = now.find((id) => !was.includes(id));
+  if (added !== undefined) return `+${added}`;
+  const removed = was.find((id) => !now.includes(id));
+  return removed === undefined ? undefined : `-${removed}`;
 }
 
 /**
@@ -132,10 +136,6 @@ function changedPart(before: Decision, after: Decision, ruleChanges: boolean): C
   return undefined;
 }
 
-/** The credentials a decision gives the call: an allow's at once, an ask's once a person approves it. */
-export function grantsOf(decision: Decision): readonly Grant[] {
-  return decision.decision === "ask" ? decision.grantsOnApproval : decision.grants;
-}
 
 /** `allow→deny`; with the same effect, what changed too: `allow→allow (grants)`. */
 function directionOf(before: Decision, after: Decision, changed: ChangedPart): string {
@@ -181,7 +181,7 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
   const filter = options.partition === undefined ? undefined : shareFilter(options.partition);
   const max = options.maxExamplesPerCause ?? DEFAULT_EXAMPLES_PER_CAUSE;
   const redefined = changedRules(before, after);
-  const approvalCauses = approvalGrantCauses(before, after, redefined);
+  const staleBundles = staleBundleCauses(before, after);
   const oldEngine = new Engine(before, engineOptions(options));
   const newEngine = new Engine(after, engineOptions(options));
   const changes: DecisionChange[] = [];
@@ -218,7 +218,7 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
         if (changed === undefined) continue;
         const direction = directionOf(a, b, changed);
         const tool = entry.request["tool"] as string;
-        const cause = causeOf(a, b, redefined, changed === "grants" && b.decision === "ask" ? approvalCauses.get(tool) : undefined);
+        const cause = causeOf(a, b, redefined, changed === "grants" && b.decision === "ask" ? (staleBundles.get(tool) ?? approvalGrantCause(a, b, redefined)) : undefined);
         const byDirection = counts.get(cause) ?? new Map<string, number>();
         counts.set(cause, byDirection);
         byDirection.set(direction, (byDirection.get(direction) ?? 0) + 1);

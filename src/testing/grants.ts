@@ -17,7 +17,7 @@ export function grantsText(grants: readonly Grant[]): string {
   return grants.map((g) => `${g.scope} for ${durationText(g.ttlSeconds * 1000)}`).join(", ") || "none";
 }
 
-const NONE: readonly Grant[] = Object.freeze([]);
+const NONE: readonly never[] = Object.freeze([]);
 
 /**
  * The credentials a person's approval of the decision mints: an ask's `grantsOnApproval`; an
@@ -25,4 +25,14 @@ const NONE: readonly Grant[] = Object.freeze([]);
  */
 export function grantsOnApprovalOf(decision: Decision): readonly Grant[] {
   return decision.decision === "ask" ? decision.grantsOnApproval : NONE;
+}
+
+/** The allow rules whose grants an ask gives on approval; none for an allow or a deny. */
+export function grantingRulesOf(decision: Decision): readonly string[] {
+  return decision.decision === "ask" ? decision.grantingRules : NONE;
+}
+
+/** The credentials a decision gives the call: an allow's at once, an ask's once a person approves it. */
+export function grantsOf(decision: Decision): readonly Grant[] {
+  return decision.decision === "ask" ? decision.grantsOnApproval : decision.grants;
 }

@@ -12,7 +12,7 @@ import { printable } from "../diagnostics/printable.js";
 import { shortRequest } from "./shortRequest.js";
 import { closestName } from "../runtime/closestName.js";
 import { decideRecorded, engineOptions, replayRecorded, type RecordedEngineOptions } from "./decideRecorded.js";
-import { grantsOnApprovalOf, sameGrants } from "./grants.js";
+import { grantingRulesOf, grantsOnApprovalOf, sameGrants } from "./grants.js";
 
 /**
  * How to replay, and the engine options of the enforcement point that recorded the traffic
@@ -214,7 +214,7 @@ export function emptyReport(rules: readonly { readonly id: string }[], files: re
  */
 function credit(report: ReplayReport, decision: Decision, count: number): void {
   for (const id of decision.rules) report.coverage.set(id, report.coverage.get(id)! + count);
-  if (decision.decision === "ask") for (const id of decision.grantingRules) report.coverage.set(id, report.coverage.get(id)! + count);
+  for (const id of grantingRulesOf(decision)) report.coverage.set(id, report.coverage.get(id)! + count);
 }
 
 /**
@@ -433,8 +433,7 @@ function refusedBeforeRules(actual: Decision, tool: string): boolean {
 function matchesGrep(text: string, tool: string, expect: Expectation | undefined, actual: Decision): boolean {
   if (tool.includes(text)) return true;
   // An ask's granting allow rules too: coverage credits them for the line, so --grep finds it by them.
-  const granting = actual.decision === "ask" ? actual.grantingRules : [];
-  return [...(expect?.rules ?? []), ...actual.rules, ...granting].some((id) => id.includes(text));
+  return [...(expect?.rules ?? []), ...actual.rules, ...grantingRulesOf(actual)].some((id) => id.includes(text));
 }
 
 /**

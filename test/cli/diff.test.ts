@@ -156,6 +156,9 @@ describe("policyc diff: changes that keep the effect", () => {
     const audited = await run(before, asking("ask-audited", 'grant "mail:send" for 5m', '\n\n  @name("mail-audit")\n  allow email.send\n    grant "mail:audit" for 1m'));
     expect(audited.stdout).toContain("  test/fixtures/replay/diff/calls.jsonl:2  ask→ask (grants)  email.send (session s1)  grants on approval mail:send for 5m → mail:send for 5m, mail:audit for 1m\n");
     expect(audited.stdout.split("\n")[0]).toBe("+mail-audit  3 changes: allow→allow (grants) 1, ask→ask (grants) 2");
+    // The other way: the asks' grants on approval changed by the allow rule that no longer gives them.
+    const unaudited = await run(asking("ask-audited", 'grant "mail:send" for 5m', '\n\n  @name("mail-audit")\n  allow email.send\n    grant "mail:audit" for 1m'), before);
+    expect(unaudited.stdout.split("\n")[0]).toBe("-mail-audit  3 changes: allow→allow (grants) 1, ask→ask (grants) 2");
     // The same grants on approval: no change.
     expect(await run(before, asking("ask-same", 'grant "mail:send" for 5m'), "--exit-code")).toEqual({ code: 0, stdout: "0 of 8 decisions change\n", stderr: "" });
     // A bundle built before asks carried grants on approval (its code evaluates no granting
