@@ -308,6 +308,7 @@ class JsEmitter {
         // Roots are validated objects; below them `?.` makes reads under a stand-in (a missing
         // user) or an absent optional record yield undefined instead of throwing.
         const read = e.object.op === "root" ? `${this.expr(e.object)}[${JSON.stringify(e.name)}]` : `${this.expr(e.object)}?.[${JSON.stringify(e.name)}]`;
+        if (e.convert !== "none" && e.each) return `rt.membersAsCompared(${read}, ${JSON.stringify(e.convert)})`;
         if (e.convert === "risk") return `rt.RISK_RANK[${read}]`;
         if (e.convert === "time") return `rt.parseTime(${read})`;
         return read;

@@ -115,7 +115,8 @@ export class ValidationEmitter {
     if (existing) return existing;
     const name = `sameArgs${this.sameByArgs.size}`;
     this.sameByArgs.set(key, name);
-    const scalars = Object.entries(args).filter(([, field]) => !field.optional && (typeof field.type === "string" || "enum" in field.type));
+    // (Not times: two spellings of one instant are the same argument, which the shape compares.)
+    const scalars = Object.entries(args).filter(([, field]) => !field.optional && field.type !== "time" && (typeof field.type === "string" || "enum" in field.type));
     const quick = scalars.map(([field]) => `p[${JSON.stringify(field)}] === a[${JSON.stringify(field)}]`);
     this.functions.push(`function ${name}(p, a, shape) { return p !== null && typeof p === "object"${quick.map((q) => ` && ${q}`).join("")} && rt.sameArguments(p, a, shape); }`);
     return name;

@@ -25,6 +25,16 @@ export class ConditionLowering {
     return "none";
   }
 
+  /** A read of an attribute: risks and times (also as the members of collections) converted. */
+  private read(object: IrExpr, name: string, type: Type | undefined): IrExpr {
+    const members = membersOf(type);
+    if (members !== type) {
+      const convert = this.conversion(members);
+      return convert === "none" ? { op: "get", object, name, convert } : { op: "get", object, name, convert, each: true };
+    }
+    return { op: "get", object, name, convert: this.conversion(type) };
+  }
+
   private toolsMatching(pattern: string): string[] {
     return [...this.program.schema.tools.keys()].filter((t) => globMatch(pattern, t));
   }
@@ -83,10 +93,13 @@ export class ConditionLowering {
         return { op: "intent" };
       case "now":
         return { op: "now" };
-      case "local":
-        return { op: "local", name: resolution.name };
+      case "local": {
+        // A member of a collection of risks or times, converted when the collection was read.
+        const unit = this.conversion(membersOf(this.typeOf(expr)));
+        return unit === "none" ? { op: "local", name: resolution.name } : { op: "local", name: resolution.name, unit };
+      }
       case "field":
-        return { op: "get", object: this.lower((expr as A.Member).object), name: resolution.name, convert: this.conversion(this.typeOf(expr)) };
+        return this.read(this.lower((expr as A.Member).object), resolution.name, this.typeOf(expr));
       case "toolRisk":
         return { op: "toolRisk" };
       case "intentTools":
@@ -161,6 +174,11 @@ export class ConditionLowering {
         return { op: "like", subject: left, pattern: right };
     }
   }
+}
+
+/** The innermost member type of a collection (of a `list<set<T>>`, T); the type itself when it is no collection. */
+function membersOf(type: Type | undefined): Type | undefined {
+  return type !== undefined && (type.kind === "set" || type.kind === "list") ? membersOf(type.element) : type;
 }
 
 function elementOf(type: Type | undefined): Type | undefined {

@@ -4,13 +4,17 @@ import type { FieldsJson, RuntimeSchema, TypeJson } from "./schema.js";
  * How values of a declared type compare, as the language defines it: records by their declared
  * fields only (undeclared extra fields are ignored, as everywhere else: a request cannot change
  * an equality, a membership or `session.repeats` by adding one), sets ignoring order and repeats,
- * lists in order. null: a scalar (or a list of scalars), compared as it is.
+ * lists in order, times by the instant they name (`…T09:00:00Z` is `…T10:00:00+01:00`). null: any
+ * other scalar (or a list of them), compared as it is.
  */
 export type ValueShape =
+  | { readonly time: true }
   | { readonly set: ValueShape | null }
   | { readonly list: ValueShape }
   /** The declared fields, sorted by name (canonical keys list them in this order). */
   | { readonly fields: readonly (readonly [string, ValueShape | null])[] };
+
+const TIME_SHAPE: ValueShape = { time: true };
 
 type RecordShape = { fields: (readonly [string, ValueShape | null])[] };
 
@@ -42,6 +46,7 @@ export function shapeOfFields(schema: RuntimeSchema, fields: FieldsJson): ValueS
 }
 
 function build(schema: RuntimeSchema, type: TypeJson, records: Map<string, RecordShape>): ValueShape | null {
+  if (type === "time") return TIME_SHAPE;
   if (typeof type === "string" || "enum" in type) return null;
   if ("set" in type) return { set: build(schema, type.set, records) };
   if ("list" in type) {

@@ -191,7 +191,7 @@ function collect(expr: IrExpr, why: Why | undefined, text: string | null, paths:
       const parts = partsOfQuantifier(text, expr.kind, expr.variable);
       const collection = pathOf(expr.collection, paths) ?? parts?.collection ?? null;
       const path = collection === null ? null : `${indexable(collection)}[${why.index}]`;
-      found.push({ kind: "element", quantifier: expr.kind, path, index: why.index, shown: showValue(why.element) });
+      found.push({ kind: "element", quantifier: expr.kind, path, index: why.index, shown: showValue(memberAsSpelled(expr.collection, why.element)) });
       const inner = path === null ? paths : new Map(paths).set(expr.variable, path);
       collect(expr.body, why.body, parts?.body ?? null, inner, inEvery, found);
       return;
@@ -240,7 +240,7 @@ function testEvidence(expr: IrExpr, test: NonNullable<ReturnType<typeof testOf>>
     const { index, value: member } = why.member;
     const item = sideExpr.op === "list" ? sideExpr.items[index] : undefined;
     const path = sideOperand.constant || sideOperand.text === null ? null : `${indexable(sideOperand.text)}[${index}]`;
-    return { kind: "membership", text, operator, value, left, right, member: { path, index, shown: showValue(item === undefined ? member : readable(item, member, otherExpr)) } };
+    return { kind: "membership", text, operator, value, left, right, member: { path, index, shown: showValue(readable(item ?? sideExpr, member, otherExpr)) } };
   } catch {
     return null;
   }
@@ -263,15 +263,28 @@ function readable(expr: IrExpr, value: unknown, other: IrExpr): unknown {
   // A list written in the policy (`tool.risk in [high, critical]`): each item as the other side spells it.
   if (expr.op === "list" && Array.isArray(value)) return value.map((item, i) => (expr.items[i] === undefined ? item : readable(expr.items[i]!, item, other)));
   if (expr.op === "enumRank") return typeof value === "number" ? (expr.members[value] ?? value) : value;
-  const unit = unitOf(expr) ?? (expr.op === "const" ? unitOf(other) : undefined);
+  return spelled(value, unitOf(expr) ?? (expr.op === "const" ? unitOf(other) : undefined));
+}
+
+/** A member of `collection` as the request spells it (a risk level, not its rank), for a quantifier's witness. */
+export function memberAsSpelled(collection: IrExpr, member: unknown): unknown {
+  return spelled(member, unitOf(collection));
+}
+
+/** A rank as its risk level, milliseconds as an RFC 3339 time; the members of a collection of them each so. */
+function spelled(value: unknown, unit: "risk" | "time" | undefined): unknown {
+  if (unit === undefined) return value;
+  if (Array.isArray(value)) return value.map((member) => spelled(member, unit));
   if (unit === "risk" && typeof value === "number") return (Object.keys(RISK_RANK) as RiskLevel[]).find((level) => RISK_RANK[level] === value) ?? value;
   if (unit === "time" && typeof value === "number" && Number.isFinite(value)) return new Date(value).toISOString();
   return value;
 }
 
+/** Whether an expression's value is risk ranks or times in ms (itself or, for a converted collection, its members). */
 function unitOf(expr: IrExpr): "risk" | "time" | undefined {
   if (expr.op === "toolRisk" || expr.op === "intentMaxRisk" || (expr.op === "get" && expr.convert === "risk")) return "risk";
   if (expr.op === "now" || (expr.op === "get" && expr.convert === "time")) return "time";
+  if (expr.op === "local") return expr.unit;
   return undefined;
 }
 

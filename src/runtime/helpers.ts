@@ -1,6 +1,7 @@
 import { domainToASCII } from "node:url";
 import { compileGlob, matchCompiledGlob, type CompiledGlob } from "./glob.js";
 import type { ValueShape } from "./declaredShape.js";
+import { parseTime } from "./schema.js";
 
 /** The evaluation errors of a request that lacks an optional part: the enforcement point's doing, not the agent's. */
 export const NO_INTENT_FAULT = "the request names no intent";
@@ -177,6 +178,7 @@ export type { ValueShape };
 export function equalShaped(a: unknown, b: unknown, shape: ValueShape | null): boolean {
   if (shape === null) return equal(a, b);
   if (a === b) return true;
+  if ("time" in shape) return instantOf(a) === instantOf(b);
   if ("set" in shape) {
     if (!Array.isArray(a) || !Array.isArray(b)) return equal(a, b);
     return listIndex(a, shape.set).sameAs(listIndex(b, shape.set));
@@ -189,6 +191,16 @@ export function equalShaped(a: unknown, b: unknown, shape: ValueShape | null): b
   }
   if (!isRecord(a) || !isRecord(b)) return equal(a, b);
   return sameDeclaredFields(a, b, shape.fields);
+}
+
+/**
+ * A time as the instant it names (epoch ms), so two spellings of one instant are one value; a
+ * time a condition already read is that number. Anything else (no time) stays as it is.
+ */
+function instantOf(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  const instant = parseTime(value);
+  return Number.isNaN(instant) ? value : instant;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -205,12 +217,14 @@ class MemberIndex {
   private readonly scalars = new Set<unknown>();
   private readonly keys = new Set<string>();
 
+  /** `instants`: the members are times, indexed by the instant each names (instantOf). */
   constructor(
     items: readonly unknown[],
     private readonly keyOf: (member: unknown) => string,
+    private readonly instants = false,
   ) {
     for (const item of items) {
-      if (isScalar(item)) this.scalars.add(item);
+      if (isScalar(item)) this.scalars.add(instants ? instantOf(item) : item);
       else this.keys.add(keyOf(item));
     }
   }
@@ -220,7 +234,7 @@ class MemberIndex {
   }
 
   has(member: unknown): boolean {
-    return isScalar(member) ? this.scalars.has(member) : this.keys.has(this.keyOf(member));
+    return isScalar(member) ? this.scalars.has(this.instants ? instantOf(member) : member) : this.keys.has(this.keyOf(member));
   }
 
   /** Whether every member of this one is in `other`. */
@@ -284,7 +298,7 @@ function listIndex(list: readonly unknown[], shape: ValueShape | null): MemberIn
     return cached.index!;
   }
   try {
-    const index = new MemberIndex(list, keyFor(shape));
+    const index = new MemberIndex(list, keyFor(shape), isTime(shape));
     // A short list is indexed again when asked (cheaper than keeping it); a failure is kept whatever the length.
     if (list.length > 16) listIndexes.set(list, { epoch: decisionEpoch, shape, index });
     return index;
@@ -306,6 +320,7 @@ function sameMembers(left: readonly unknown[], right: readonly unknown[], keyOf:
  */
 function shapedKey(value: unknown, shape: ValueShape | null): string {
   if (shape === null) return canonicalKey("", value);
+  if ("time" in shape) return canonicalKey("", instantOf(value));
   if ("set" in shape || "list" in shape) {
     // A session's set (`session.labels` in a list literal) is a JavaScript Set, a request's an array.
     if (value instanceof Set) value = [...value];
@@ -414,8 +429,12 @@ export function containsAt(site: CompareSite, decision: FaultNote, all: boolean,
 }
 
 function scan(list: readonly unknown[], element: unknown, shape: ValueShape | null): boolean {
-  if (isScalar(element)) return list.includes(element);
+  if (isScalar(element) && !isTime(shape)) return list.includes(element);
   return list.some((x) => equalShaped(x, element, shape));
+}
+
+function isTime(shape: ValueShape | null): boolean {
+  return shape !== null && "time" in shape;
 }
 
 /** How members of a collection of this element shape are keyed for a MemberIndex. */
@@ -451,7 +470,7 @@ export function containsAll(left: unknown, right: unknown, shape: ValueShape | n
 
 /** The index of any collection: a request's list (kept per decision when long), a session's Set, or nothing. */
 function indexOf(collection: unknown, shape: ValueShape | null): MemberIndex {
-  return Array.isArray(collection) ? listIndex(collection, shape) : new MemberIndex(toArray(collection), keyFor(shape));
+  return Array.isArray(collection) ? listIndex(collection, shape) : new MemberIndex(toArray(collection), keyFor(shape), isTime(shape));
 }
 
 /** `S.size()` of a declared set: its distinct members (a request sends a set as a list, maybe with repeats). */

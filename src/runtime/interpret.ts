@@ -1,9 +1,9 @@
 import type { EvalContext } from "./engine.js";
 import * as rt from "./helpers.js";
 import { RISK_RANK, type IrExpr } from "./ir.js";
-import { parseTime, type RuntimeSchema, type TypeJson } from "./schema.js";
+import { membersAsCompared, parseTime, type RuntimeSchema, type TypeJson } from "./schema.js";
 import { shapeOfType } from "./declaredShape.js";
-import { clauseEvidence, decidingSide, testOf, type Evidence, type TestOperator, type Why } from "./evidence.js";
+import { clauseEvidence, decidingSide, memberAsSpelled, testOf, type Evidence, type TestOperator, type Why } from "./evidence.js";
 
 /** What one clause evaluated to, for explanations. */
 export interface ClauseTrace {
@@ -106,6 +106,7 @@ export class Interpreter {
       case "get": {
         const object = this.evaluate(e.object, locals) as Record<string, unknown>;
         const value = object[e.name];
+        if (e.convert !== "none" && e.each) return membersAsCompared(value, e.convert);
         if (e.convert === "risk") return RISK_RANK[value as keyof typeof RISK_RANK];
         if (e.convert === "time") return parseTime(value);
         return value;
@@ -344,7 +345,7 @@ export class Interpreter {
       const { value, why } = traced;
       // Outside the try: evidence that cannot be shown is left out, never taken for a failed clause.
       const evidence = clauseEvidence(shown, why, unless ? text.slice("unless ".length) : text);
-      const witness = shown.op === "quantifier" && why?.kind === "element" ? { witness: why.element } : {};
+      const witness = shown.op === "quantifier" && why?.kind === "element" ? { witness: memberAsSpelled(shown.collection, why.element) } : {};
       clauses.push({ text, value, ...witness, ...(evidence.length > 0 ? { evidence } : {}) });
       if (unless ? value !== false : value !== true) matched = false;
     });

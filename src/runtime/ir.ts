@@ -8,7 +8,12 @@ import type { TypeJson } from "./schema.js";
 export type RiskLevel = "low" | "medium" | "high" | "critical";
 export const RISK_RANK: Readonly<Record<RiskLevel, number>> = { low: 0, medium: 1, high: 2, critical: 3 };
 
-/** How an attribute value is turned into what conditions compare: risks to ranks, times to ms. */
+/**
+ * How an attribute value is turned into what conditions compare: risks to ranks, times to ms.
+ * On a `get` with `each`, the value is a collection (`set<Risk>`, `list<list<time>>`) and every
+ * member is turned, at any depth, so `tool.risk in context.blocked` and `b > now` over it
+ * compare ranks and instants as the scalar forms do.
+ */
 export type ValueConversion = "none" | "risk" | "time";
 
 export type IrExpr =
@@ -22,8 +27,9 @@ export type IrExpr =
   | { readonly op: "intentTools" }
   | { readonly op: "intentMaxRisk" }
   | { readonly op: "now" }
-  | { readonly op: "local"; readonly name: string }
-  | { readonly op: "get"; readonly object: IrExpr; readonly name: string; readonly convert: ValueConversion }
+  /** `unit`: the variable holds risk ranks or times in ms (a member of a converted collection), for explanations. */
+  | { readonly op: "local"; readonly name: string; readonly unit?: "risk" | "time" }
+  | { readonly op: "get"; readonly object: IrExpr; readonly name: string; readonly convert: ValueConversion; readonly each?: true }
   | { readonly op: "has"; readonly object: IrExpr; readonly name: string }
   | { readonly op: "not"; readonly operand: IrExpr }
   | { readonly op: "and" | "or"; readonly terms: readonly IrExpr[] }

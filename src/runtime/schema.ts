@@ -161,6 +161,17 @@ export function parseTime(value: unknown): number {
 }
 
 /**
+ * The members of a collection of risks or times (at any depth: a list of lists) as conditions
+ * compare them: risks as ranks, times as epoch milliseconds, as a scalar attribute is read. A
+ * value that is no list (an absent optional attribute) stays as it is, so reading it fails or
+ * answers as it did before the conversion.
+ */
+export function membersAsCompared(value: unknown, unit: "risk" | "time"): unknown {
+  if (!Array.isArray(value)) return value;
+  return value.map((member) => (Array.isArray(member) ? membersAsCompared(member, unit) : unit === "time" ? parseTime(member) : typeof member === "string" && Object.hasOwn(RISK_RANK, member) ? RISK_RANK[member as RiskLevel] : undefined));
+}
+
+/**
  * Builds validators from the schema once, at load time, so validating a request is a few
  * closure calls. Own properties only: `__proto__`, `constructor` and the like in a request are
  * data, never reached through the prototype.
