@@ -292,7 +292,9 @@ class JsEmitter {
       case "toolRisk":
         return this.tool === undefined ? "c.toolRisk" : String(RISK_RANK[this.schema.tools[this.tool]!.risk]);
       case "intent":
-        return "c.intent";
+        // No intent (neither the request nor its session named one) is a fault, as `intent.tools` is:
+        // `allow … when intent != research` must not allow a session that never says what it does.
+        return `(typeof c.intent === "string" ? c.intent : (c.fault ??= NO_INTENT_FAULT, ""))`;
       case "intentTools":
         return "intentOf(c).tools";
       case "intentMaxRisk":

@@ -94,6 +94,7 @@ export class Interpreter {
       case "toolRisk":
         return c.toolRisk;
       case "intent":
+        if (typeof c.intent !== "string") rt.fail(rt.NO_INTENT_FAULT);
         return c.intent;
       case "intentTools":
         return this.intent().tools;

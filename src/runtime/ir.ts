@@ -71,7 +71,7 @@ export function hasQuantifier(e: IrExpr): boolean {
  * spend its rule's budget of visits, helpers.visiting).
  */
 export function mayFail(e: IrExpr): boolean {
-  if ((e.op === "root" && e.root === "user") || e.op === "intentTools" || e.op === "intentMaxRisk" || e.op === "count" || e.op === "call" || e.op === "quantifier") return true;
+  if ((e.op === "root" && e.root === "user") || e.op === "intent" || e.op === "intentTools" || e.op === "intentMaxRisk" || e.op === "count" || e.op === "call" || e.op === "quantifier") return true;
   if (((e.op === "compare" || e.op === "in" || e.op === "contains") && e.deep === true) || e.op === "containsAny" || e.op === "containsAll" || (e.op === "method" && e.members !== undefined)) return true;
   return childrenOf(e).some(mayFail);
 }

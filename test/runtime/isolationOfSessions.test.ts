@@ -41,13 +41,13 @@ describe("sessions are independent of each other's traffic", () => {
 });
 
 describe("string operations on a missing intent", () => {
-  it("are false, not errors, in the compiled code and in explanations alike", () => {
+  it("are errors that fail closed, in the compiled code and in explanations alike", () => {
     const engine = compile([{ path: "p.policy", text: POLICY }]);
     const request = at("2026-11-29T10:00:00Z", "s", "intent");
     const trace = explain(engine, request).rules.find((r) => r.id === "prefix")!;
     const decision = engine.decide(request);
-    expect(trace.matched).toBe(false);
-    expect(decision).toMatchObject({ decision: "allow", rules: ["first"], errors: [] });
+    expect(trace.matched).toBe("error");
+    expect(decision).toMatchObject({ decision: "deny", rules: ["prefix"], errors: ["prefix: the request names no intent"] });
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Decision, Grant } from "../../src/runtime/decision.js";
+import { explain } from "../../src/runtime/explain.js";
 import { AGENT, at, call, engineWith, request, USER } from "./fixtures.js";
 
 /**
@@ -347,8 +348,8 @@ describe("failing closed on evaluation errors", () => {
     expect(decision.errors).toHaveLength(1);
   });
 
-  it("`has` guards and `intent ==` do not error without the optional part", () => {
-    const engine = engineWith(['  deny kb.search when context has destination and context.destination.zone == external', "  deny kb.search when intent == research", "  allow kb.search"].join("\n"));
+  it("`has` guards do not error without the optional part", () => {
+    const engine = engineWith(['  deny kb.search when context has destination and context.destination.zone == external', "  allow kb.search"].join("\n"));
     expect(engine.decide(request({ intent: undefined }))).toMatchObject({ decision: "allow", errors: [] });
   });
 
@@ -463,6 +464,19 @@ describe("the intent is the session's", () => {
     for (const [i, intent] of [undefined, null].entries()) {
       expect(engine.decide(call("email.send", 1000 * (i + 1), { intent })), String(intent)).toMatchObject({ decision: "deny", rules: ["no-mail-in-support"] });
     }
+  });
+
+  it("a session that never names an intent fails closed on a bare `intent`, as on `intent.tools`", () => {
+    const engine = engineWith(['  @name("not-research") allow email.send when intent != research', '  @name("no-research-mail") deny kb.search when intent == research'].join("\n"));
+    for (const intent of [undefined, null]) {
+      const session = `none-${String(intent)}`;
+      expect(engine.decide(call("email.send", 0, { intent, session }))).toMatchObject({ decision: "deny", rules: [], errors: ["not-research: the request names no intent"] });
+      expect(engine.decide(call("kb.search", 1000, { intent, session }))).toMatchObject({ decision: "deny", rules: ["no-research-mail"], errors: ["no-research-mail: the request names no intent"] });
+    }
+    expect(engine.decide(call("email.send", 0, { intent: "support.reply", session: "named" })).decision).toBe("allow");
+    const explained = explain(engine, call("email.send", 0, { intent: undefined, session: "fresh" })).rules.find((rule) => rule.id === "not-research")!;
+    expect(explained).toMatchObject({ matched: "error" });
+    expect(JSON.stringify(explained)).toContain("the request names no intent");
   });
 
   it("the first request that names a known intent declares it; one without an intent, or an invalid one, does not", () => {
