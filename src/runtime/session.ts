@@ -89,6 +89,20 @@ export function windowEntriesFor(conditions: readonly (IrExpr | null)[]): { entr
   return { entries: literalOnly && !someTools ? Math.max(1, largest) : Math.max(DEFAULT_WINDOW_ENTRIES, largest), literalOnly };
 }
 
+/** Asks awaiting approval a session keeps at most (see `PendingAsk`). */
+export const MAX_PENDING_ASKS = 256;
+
+/**
+ * Calls answered `ask` with the same tool and declared arguments, awaiting a person's approval.
+ * The asked calls' `context.labels` are kept (when the policy reads `session.labels`): approved,
+ * the call's data joins the session whatever the approval's request carries.
+ */
+export interface PendingAsk {
+  readonly tool: string;
+  count: number;
+  labels: string[] | undefined;
+}
+
 export interface Revocation {
   readonly rule: string;
   readonly reason: string;
@@ -141,10 +155,13 @@ export class SessionState {
   /** The intent the session declared: the first one a valid request named (a session has one purpose). */
   intent: string | undefined;
   /**
-   * Per tool, the attempts answered `ask` and not yet approved: what `Engine.approved` may
-   * approve, once each. A person may approve while the agent goes on with other calls.
+   * The attempts answered `ask` and not yet approved, by the asked call (`askKey`: its tool
+   * and declared arguments): what `Engine.approved` may approve, once each. A person may
+   * approve while the agent goes on with other calls.
    */
-  asked: Map<string, number> | undefined;
+  asked: Map<string, PendingAsk> | undefined;
+  /** Set once an ask found `asked` full (MAX_PENDING_ASKS): it and later ones cannot be approved. */
+  askedFull = false;
 
   /**
    * The latest attempt by the store's clock (its time, capped at the wall clock plus a slack):
