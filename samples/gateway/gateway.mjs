@@ -84,7 +84,8 @@ export function createGateway({ engine, logFile, person, tools, resolveContext, 
         print(`${shown} → ${answer.who} declined; told the agent: ${decision.reasons.join("; ")}`);
         return { declined: decision.reasons };
       }
-      // The request as asked about, stamped when the approval came. What the engine accepted,
+      // The request as asked about, stamped when the approval came: the engine finds the asked
+      // call by its tool and arguments, and refuses to approve any other. What the engine accepted,
       // not only what the person said: it refuses an approval in a session that expired or was
       // revoked meanwhile, and then the call does not go ahead.
       const approval = { ...request, time: new Date().toISOString() };

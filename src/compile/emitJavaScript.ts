@@ -100,6 +100,12 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
     "  if (fault !== undefined) c.fault ??= fault;",
     "  return c.s.countSince(since, tools);",
     "}",
+    "// So is a `session.called(…, within D)` the session's kept times cannot answer (SessionState.calledFault).",
+    "function calledIn(c, index, since) {",
+    "  const fault = c.s.calledFault(index, since, c.now);",
+    "  if (fault !== undefined) c.fault ??= fault;",
+    "  return c.s.calledSince(index, since, c.now);",
+    "}",
     ...emitter.constants,
     ...validation.functions,
     ...checks,
@@ -418,7 +424,8 @@ class JsEmitter {
       case "called": {
         const index = this.calledIndex.get(JSON.stringify(e.tools));
         if (index === undefined) throw new Error("session.called pattern missing from the session-use analysis");
-        return `c.s.calledSince(${index}, ${e.withinMs === null ? "-Infinity" : `c.now - ${e.withinMs}`})`;
+        // Without a window any allowed call so far counts; with one, a call dated in it (never after this attempt).
+        return e.withinMs === null ? `c.s.calledSince(${index}, -Infinity)` : `calledIn(c, ${index}, c.now - ${e.withinMs})`;
       }
       case "method": {
         const object = this.expr(e.object);

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Decision, Effect, Grant } from "./decision.js";
 import * as helpers from "./helpers.js";
 import { compileGlob, matchCompiledGlob } from "./glob.js";
@@ -6,7 +7,7 @@ import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeKind, describeValue, membersAsCompared, parseTime, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { labelsOf, SessionState, SessionStore, windowEntriesFor } from "./session.js";
+import { labelsOf, MAX_PENDING_ASKS, SessionState, SessionStore, windowEntriesFor } from "./session.js";
 
 /** What the generated decision function of one tool reads. */
 export interface EvalContext {
@@ -137,6 +138,8 @@ export interface ToolEntry {
   readonly fits: (request: Record<string, unknown>) => boolean;
   /** Whether a validated call's args deep-equal the previous call's (for `session.repeats`). */
   readonly sameArgs: (previous: unknown, current: unknown) => boolean;
+  /** How its args compare (their declared fields): asks awaiting approval are found by it. */
+  readonly argsShape: ValueShape;
   readonly validateArgs: Validator;
   /** The arguments a call must carry, for the reason when `args` is missing altogether. */
   readonly requiredArgs: readonly string[];
@@ -259,12 +262,14 @@ export class Engine {
     const generated = instantiate(policy);
     for (const [ordinal, [name, tool]] of Object.entries(policy.schema.tools).entries()) {
       const maskRules = generated.get(name)?.maskRules;
+      const argsShape = shapeOfFields(policy.schema, tool.args);
       const bitOf = (index: number): number => (maskRules === undefined ? 0 : 2 ** maskRules.indexOf(index));
       this.tools.set(name, {
         ordinal,
         decide: generated.get(name)?.decide ?? (() => null),
         fits: generated.get(name)?.fits ?? (() => false),
-        sameArgs: sameArgsFor(generated.get(name)?.sameArgs, shapeOfFields(policy.schema, tool.args)),
+        sameArgs: sameArgsFor(generated.get(name)?.sameArgs, argsShape),
+        argsShape,
         maskRules,
         byMask: new Map(),
         onApproval: generated.get(name)?.onApproval?.map(([index, matches]) => ({ index, bit: bitOf(index), matches })),
@@ -293,8 +298,11 @@ export class Engine {
    * so what it returned taints what the session does next, and the enforcement point mints the
    * ask decision's `grantsOnApproval` for the call once this returns true. It is not another
    * attempt. Only a call the session was answered `ask` for can be approved (also after later attempts: a person
-   * may take a while), and once. Returns false, changing nothing, otherwise: for a tool not
-   * awaiting approval, an invalid request, or a session that is unknown, expired or revoked.
+   * may take a while), and once: the same tool with the same declared arguments (as
+   * `session.repeats` compares them); its `context`, `user` and `time` may differ, and the
+   * asked call's `context.labels` join the session with the approval's. Returns false, changing
+   * nothing, otherwise: for a call not awaiting approval (allowed, denied, never asked about,
+   * or of other arguments), an invalid request, or a session that is unknown, expired or revoked.
    * On an engine whose sessions a reload took over (`sessionsFrom`), it approves on the engine
    * that has them now. Never throws. (`approvalRefusal` says why it would return false.)
    */
@@ -304,7 +312,7 @@ export class Engine {
 
   /**
    * Why `approved(request)` would return false, changing nothing: the session's refusal (it
-   * expired or was revoked), why the request is invalid, or that no ask of the tool awaits
+   * expired or was revoked), why the request is invalid, or that no ask of the call awaits
    * approval in the session. Undefined when it would accept the approval. For logs and replays
    * that must say why an approval was refused; `approved` itself stays a yes or no.
    */
@@ -323,14 +331,18 @@ export class Engine {
       // (An explanation's fresh state: the engine holds no such session.)
       if (this.sessions.get(sessionId) !== prepared.s) return `session ${helpers.describeText(sessionId)} has made no attempt, so no ask of it awaits approval`;
       // Only a call the session was answered `ask` for, once each: never one that was allowed,
-      // denied or not asked about at all.
-      const asked = prepared.s.asked;
-      const pending = asked?.get(prepared.tool) ?? 0;
-      if (pending === 0) return `session ${helpers.describeText(sessionId)} has no ask awaiting approval for ${prepared.tool} (no call to it was answered ask, or each was approved already)`;
+      // denied or not asked about at all, even of a tool with an ask awaiting approval (the
+      // person approved that call, not another the agent or a mixed-up queue sends).
+      const state = prepared.s;
+      const key = askKey(prepared.tool, prepared.args, prepared.entry.argsShape);
+      const pending = state.asked?.get(key);
+      if (pending === undefined) return noAskFor(state, sessionId, prepared.tool);
       if (!apply) return undefined;
-      if (pending === 1) asked!.delete(prepared.tool);
-      else asked!.set(prepared.tool, pending - 1);
-      this.sessions.ran(prepared.s, prepared.now, prepared.tool, prepared.entry.ordinal, prepared.context?.["labels"], prepared.entry.returns);
+      // Read before the session changes (request data may throw on reading).
+      const sent = state.labels ? labelsOf(prepared.context?.["labels"]) : undefined;
+      if (--pending.count === 0) state.asked!.delete(key);
+      // The asked call's data, which the person saw, joins the session whatever the approval carries.
+      this.sessions.ran(state, prepared.now, prepared.tool, prepared.entry.ordinal, pending.labels === undefined ? sent : [...pending.labels, ...(sent ?? [])], prepared.entry.returns);
       return undefined;
     } catch (error) {
       return `internal error while approving: ${helpers.describeThrown(error)}`;
@@ -588,15 +600,12 @@ export class Engine {
     // Request data is read before the session changes: data that throws on reading (a getter,
     // a proxy) makes `decide` deny with an internal error and leaves the session as it was.
     const labels = allowed ? labelsOf(c.context?.["labels"]) : undefined;
+    // An ask awaits approval as the call it is: its tool and declared arguments, and its data.
+    const asking = decision.decision === "ask" ? askKey(c.tool, c.args, c.entry.argsShape) : undefined;
+    const askedLabels = asking !== undefined && state.labels ? labelsOf(c.context?.["labels"]) : undefined;
     if (revoking) state.revoked = { rule: revoking.id, reason: decision.reasons[decision.rules.indexOf(revoking.id)]!, location: revoking.location };
     this.sessions.record(state, c.now, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", labels, allowed ? c.entry.returns : undefined);
-    if (decision.decision === "ask") {
-      // Awaiting approval (Engine.approved), counted per tool: memory bounded by the declared
-      // tools, and no number of later asks can push this one out (and with it the data it
-      // returns, once a person approves it and the call goes ahead).
-      const asked = (state.asked ??= new Map());
-      asked.set(c.tool, (asked.get(c.tool) ?? 0) + 1);
-    }
+    if (asking !== undefined) awaitApproval(state, asking, c.tool, askedLabels);
     return decision;
   }
 
@@ -766,6 +775,44 @@ export function checkOptionNames(options: unknown, { owner, known, example = kno
 function sameArgsFor(generated: GeneratedTool["sameArgs"], shape: ValueShape): (previous: unknown, current: unknown) => boolean {
   if (generated !== undefined) return (previous, current) => generated(previous, current, shape);
   return (previous, current) => helpers.sameArguments(previous, current, shape);
+}
+
+/**
+ * The asked call as `Engine.approved` finds it again: its tool and declared arguments (as
+ * `session.repeats` compares them), hashed, so that an ask awaiting approval costs the same
+ * whatever the size of its arguments.
+ */
+function askKey(tool: string, args: unknown, shape: ValueShape): string {
+  return createHash("sha256").update(`${JSON.stringify(tool)}|${helpers.declaredKey(args, shape)}`).digest("base64");
+}
+
+/**
+ * Records an ask awaiting approval (Engine.approved). Asks of the same call are counted;
+ * at most MAX_PENDING_ASKS calls are kept, and past them a new one is not (it cannot be
+ * approved): no number of later asks can push out one a person may be looking at (and with it
+ * the data it returns, once approved and the call goes ahead).
+ */
+function awaitApproval(state: SessionState, key: string, tool: string, labels: string[] | undefined): void {
+  const asked = (state.asked ??= new Map());
+  const pending = asked.get(key);
+  if (pending === undefined) {
+    if (asked.size >= MAX_PENDING_ASKS) state.askedFull = true;
+    else asked.set(key, { tool, count: 1, labels: labels !== undefined && labels.length > 0 ? labels : undefined });
+  } else {
+    pending.count++;
+    // Several asks of one call: approved, each brings the data any of them carried (the stricter reading).
+    if (labels !== undefined && labels.length > 0) pending.labels = [...new Set([...(pending.labels ?? []), ...labels])];
+  }
+}
+
+/** Why a call has no ask awaiting approval: none of the tool at all, or only of other calls. */
+function noAskFor(state: SessionState, sessionId: string, tool: string): string {
+  let others = 0;
+  for (const pending of state.asked?.values() ?? []) if (pending.tool === tool) others += pending.count;
+  const session = `session ${helpers.describeText(sessionId)}`;
+  const full = state.askedFull ? `; the session also made more asks awaiting approval than the engine keeps (${MAX_PENDING_ASKS} calls), and those past them cannot be approved` : "";
+  if (others === 0) return `${session} has no ask awaiting approval for ${tool} (no call to it was answered ask, or each was approved already${full})`;
+  return `${session} has no ask awaiting approval for this ${tool} call: only a call answered ask can be approved, with the same declared arguments, and the ${others === 1 ? "ask" : `${others} asks`} of ${tool} awaiting approval ${others === 1 ? "is" : "are"} for other arguments${full}`;
 }
 
 /** The reason of a default deny, when no rule allowed the call (replays tell it from refusals by it). */

@@ -337,6 +337,20 @@ function shapedKey(value: unknown, shape: ValueShape | null): string {
   return `{${parts.join(",")}}`;
 }
 
+/**
+ * A canonical text for a value of the declared shape, equal for two values exactly when
+ * `sameArguments` holds (see `shapedKey`). Nested too deeply to walk by its shape, it falls
+ * back to the whole value's text (`canonicalKey`): stricter (undeclared fields then count), and
+ * the same for the same value, so two keys of one call still agree.
+ */
+export function declaredKey(value: unknown, shape: ValueShape | null): string {
+  try {
+    return shapedKey(value, shape);
+  } catch {
+    return `#whole${canonicalKey("", value)}`;
+  }
+}
+
 function isScalar(value: unknown): boolean {
   return value === null || (typeof value !== "object" && typeof value !== "function");
 }

@@ -154,8 +154,13 @@ export class Interpreter {
         if (fault !== undefined) rt.fail(fault);
         return c.s.countSince(c.now - e.withinMs, mask) + (e.tools === null || e.tools.includes(c.tool) ? 1 : 0);
       }
-      case "called":
-        return c.s.calledSince(this.calledIndex(e.tools), e.withinMs === null ? Number.NEGATIVE_INFINITY : c.now - e.withinMs);
+      case "called": {
+        const index = this.calledIndex(e.tools);
+        if (e.withinMs === null) return c.s.calledSince(index, Number.NEGATIVE_INFINITY);
+        const fault = c.s.calledFault(index, c.now - e.withinMs, c.now);
+        if (fault !== undefined) rt.fail(fault);
+        return c.s.calledSince(index, c.now - e.withinMs, c.now);
+      }
       case "method": {
         const object = this.evaluate(e.object, locals);
         switch (e.name) {

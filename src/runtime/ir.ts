@@ -66,12 +66,13 @@ export function hasQuantifier(e: IrExpr): boolean {
 
 /**
  * Whether evaluating an expression may note a fault: it reads the user or the intent's tools or
- * risk (which a request may lack), counts past the window, calls a function that refuses
- * ambiguous input, compares values that may be nested too deeply, or has a quantifier (which may
- * spend its rule's budget of visits, helpers.visiting).
+ * risk (which a request may lack), counts past the window, asks `session.called` within a
+ * window the kept times cannot answer, calls a function that refuses ambiguous input, compares
+ * values that may be nested too deeply, or has a quantifier (which may spend its rule's budget
+ * of visits, helpers.visiting).
  */
 export function mayFail(e: IrExpr): boolean {
-  if ((e.op === "root" && e.root === "user") || e.op === "intent" || e.op === "intentTools" || e.op === "intentMaxRisk" || e.op === "count" || e.op === "call" || e.op === "quantifier") return true;
+  if ((e.op === "root" && e.root === "user") || e.op === "intent" || e.op === "intentTools" || e.op === "intentMaxRisk" || e.op === "count" || e.op === "call" || e.op === "quantifier" || (e.op === "called" && e.withinMs !== null)) return true;
   if (((e.op === "compare" || e.op === "in" || e.op === "contains") && e.deep === true) || e.op === "containsAny" || e.op === "containsAll" || (e.op === "method" && e.members !== undefined)) return true;
   return childrenOf(e).some(mayFail);
 }

@@ -17,7 +17,8 @@ export interface SessionUse {
   readonly windowTools: boolean;
   /**
    * The tool lists of the `session.called(PATTERN…)` in the policy, one per distinct pattern:
-   * the session keeps the last allowed time per pattern, so a check is one array read.
+   * the session keeps the latest allowed times per pattern (CALLED_TIMES_KEPT), so a check
+   * reads a few numbers.
    */
   readonly called: readonly (readonly string[])[];
 }
@@ -45,6 +46,16 @@ export function labelsOf(labels: unknown): string[] | undefined {
  * window grow past it; its counts over the dropped stretch become faults (fail closed).
  */
 export const DEFAULT_WINDOW_ENTRIES = 10_000;
+
+/**
+ * Allowed times a session keeps per `session.called` pattern: the latest by date. One would do
+ * if attempts arrived in time order; these answer `within D` exactly for an attempt that
+ * arrives after this many later-dated calls of the pattern, and past them it fails closed.
+ */
+export const CALLED_TIMES_KEPT = 8;
+
+/** The fault of a `session.called(…, within D)` that the allowed times a session keeps cannot answer. */
+export const CALLED_DROPPED = `session.called: the latest ${CALLED_TIMES_KEPT} allowed calls of the pattern the session keeps are all dated after this attempt, and an earlier one it let go could fall within the window`;
 
 /** The fault of a `session.count` that reaches back past attempts an overflowing window dropped. */
 export const WINDOW_OVERFLOW = "session.count: the session made more attempts in this window than the engine keeps (maxWindowEntries)";
@@ -87,6 +98,20 @@ export function windowEntriesFor(conditions: readonly (IrExpr | null)[]): { entr
   }
   const literalOnly = compared === counts;
   return { entries: literalOnly && !someTools ? Math.max(1, largest) : Math.max(DEFAULT_WINDOW_ENTRIES, largest), literalOnly };
+}
+
+/** Asks awaiting approval a session keeps at most (see `PendingAsk`). */
+export const MAX_PENDING_ASKS = 256;
+
+/**
+ * Calls answered `ask` with the same tool and declared arguments, awaiting a person's approval.
+ * The asked calls' `context.labels` are kept (when the policy reads `session.labels`): approved,
+ * the call's data joins the session whatever the approval's request carries.
+ */
+export interface PendingAsk {
+  readonly tool: string;
+  count: number;
+  labels: string[] | undefined;
 }
 
 export interface Revocation {
@@ -135,16 +160,23 @@ export class SessionState {
    * loses it, so its counts reaching back past what it dropped fail closed.
    */
   countsSaturate: boolean;
-  /** Last allowed time per `session.called` pattern (index in `SessionUse.called`). */
-  calledAt: number[] | undefined;
+  /**
+   * Per `session.called` pattern (index in `SessionUse.called`), the latest allowed times, in
+   * time order (at most CALLED_TIMES_KEPT), and the latest of those let go to keep them so.
+   */
+  calledAt: number[][] | undefined;
+  calledDroppedUpTo: number[] | undefined;
   revoked: Revocation | undefined;
   /** The intent the session declared: the first one a valid request named (a session has one purpose). */
   intent: string | undefined;
   /**
-   * Per tool, the attempts answered `ask` and not yet approved: what `Engine.approved` may
-   * approve, once each. A person may approve while the agent goes on with other calls.
+   * The attempts answered `ask` and not yet approved, by the asked call (`askKey`: its tool
+   * and declared arguments): what `Engine.approved` may approve, once each. A person may
+   * approve while the agent goes on with other calls.
    */
-  asked: Map<string, number> | undefined;
+  asked: Map<string, PendingAsk> | undefined;
+  /** Set once an ask found `asked` full (MAX_PENDING_ASKS): it and later ones cannot be approved. */
+  askedFull = false;
 
   /**
    * The latest attempt by the store's clock (its time, capped at the wall clock plus a slack):
@@ -162,7 +194,10 @@ export class SessionState {
     if (use.tools) this.tools = new Set();
     if (use.windowMs > 0) this.times = [];
     if (use.windowTools) this.windowTools = [];
-    if (use.called.length > 0) this.calledAt = new Array<number>(use.called.length).fill(Number.NEGATIVE_INFINITY);
+    if (use.called.length > 0) {
+      this.calledAt = Array.from(use.called, () => []);
+      this.calledDroppedUpTo = new Array<number>(use.called.length).fill(Number.NEGATIVE_INFINITY);
+    }
   }
 
   /** Attempts currently in the window. */
@@ -208,11 +243,41 @@ export class SessionState {
     return undefined;
   }
 
-  /** Whether an allowed call matching `session.called` pattern number `index` happened at or after `since`. */
-  calledSince(index: number, since: number): boolean {
-    const at = this.calledAt?.[index];
-    // Never called is -Infinity, which must not count even when `since` is -Infinity (no window).
-    return at !== undefined && at !== Number.NEGATIVE_INFINITY && at >= since;
+  /**
+   * Whether an allowed call matching `session.called` pattern number `index` is dated in
+   * [`since`, `now`]: within the window of an attempt at `now`, never after it (a precondition
+   * such as `allow … when session.called(…, within 5m)` must not be met by a call dated ahead).
+   * Without a window (`since` -Infinity) any allowed call so far counts, whatever its date.
+   * (`now` is left out by the code of bundles built before it was passed: no upper bound.)
+   */
+  calledSince(index: number, since: number, now = Number.POSITIVE_INFINITY): boolean {
+    const times = this.calledAt?.[index];
+    if (times === undefined || times.length === 0) return false;
+    if (since === Number.NEGATIVE_INFINITY) return true;
+    let at = times.length - 1;
+    while (at >= 0 && times[at]! > now) at--;
+    return at >= 0 && times[at]! >= since;
+  }
+
+  /**
+   * Why `calledSince` cannot answer for an attempt at `now`, or undefined: none of the times
+   * kept falls in the window, and one let go (to keep only the latest) could. The generated
+   * code and the interpreter both ask this.
+   */
+  calledFault(index: number, since: number, now: number): string | undefined {
+    return since <= this.calledDroppedUpTo![index]! && !this.calledSince(index, since, now) ? CALLED_DROPPED : undefined;
+  }
+}
+
+/** Adds an allowed time to a `session.called` pattern's, keeping the latest CALLED_TIMES_KEPT. */
+function keepCalled(state: SessionState, index: number, times: number[], now: number): void {
+  let at = times.length;
+  while (at > 0 && times[at - 1]! > now) at--;
+  if (times[at - 1] === now) return; // the same time twice answers nothing more
+  times.splice(at, 0, now);
+  if (times.length > CALLED_TIMES_KEPT) {
+    const dropped = times.shift()!;
+    if (dropped > state.calledDroppedUpTo![index]!) state.calledDroppedUpTo![index] = dropped;
   }
 }
 
@@ -558,9 +623,9 @@ export class SessionStore {
     // `context.labels` as sent (declared or not): only string items are labels.
     const sent = state.labels ? labelsOf(labels) : undefined;
     state.tools?.add(tool);
-    // The latest allowed time per pattern, whatever order the attempts arrive in.
+    // The latest allowed times per pattern, in time order whatever order the attempts arrive in.
     const calledAt = state.calledAt;
-    if (calledAt) for (const index of this.patternsByOrdinal[toolOrdinal] ?? []) if (calledAt[index]! < now) calledAt[index] = now;
+    if (calledAt) for (const index of this.patternsByOrdinal[toolOrdinal] ?? []) keepCalled(state, index, calledAt[index]!, now);
     if (!state.labels) return;
     if (sent) for (const label of sent) state.labels.add(label);
     if (returns) for (const label of returns) state.labels.add(label);

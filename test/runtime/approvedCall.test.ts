@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import { compile } from "../../src/index.js";
+
+/**
+ * `Engine.approved` approves the call a person was asked about, found again by its tool and
+ * declared arguments (language.md §7 step 8): never a call of the same tool that was denied or
+ * never asked about, which an agent retrying "the approved call" or a mixed-up queue could send.
+ */
+const POLICY = `
+enum Label { public, secret }
+user { id: string, roles: set<string> }
+context { labels: set<Label> }
+tool payments.send { risk critical args { payee_id: string, amount_cents: int, tags?: set<string> } }
+tool http.post { risk medium args { url: string } }
+policy p {
+  @name("payment-by-clerk") allow payments.send when user.roles contains "ap-clerk" grant "payments:write" for 5m
+  @name("payment-large-asks") ask payments.send when args.amount_cents > 100000 reason "over $1,000 needs approval"
+  @name("payment-hard-cap") deny payments.send when args.amount_cents > 2500000 reason "over $25,000 never by the agent"
+  @name("blocked-payee") deny payments.send when args.payee_id == "EVIL" reason "blocked payee"
+  allow http.post
+  @name("no-egress-after-secret") deny http.post when session.labels contains secret reason "secret read"
+}
+`;
+
+const engineOf = () => compile([{ path: "approve.policy", text: POLICY }]);
+
+let second = 0;
+function payment(args: Record<string, unknown>, labels: string[] = []): Record<string, unknown> {
+  second++;
+  return { session: "s1", user: { id: "clerk", roles: ["ap-clerk"] }, tool: "payments.send", time: `2026-11-30T07:00:${String(second % 60).padStart(2, "0")}Z`, args, context: { labels } };
+}
+const post = () => ({ session: "s1", user: { id: "clerk", roles: ["ap-clerk"] }, tool: "http.post", time: "2026-11-30T07:01:00Z", args: { url: "https://x.example" }, context: { labels: [] } });
+
+const ACME = { payee_id: "ACME-SUPPLIES", amount_cents: 150000 };
+
+describe("Engine.approved approves only the asked call", () => {
+  it("refuses a denied call of the tool with an ask awaiting approval, saying why; the asked call is still approvable, and its labels and grants apply", () => {
+    const engine = engineOf();
+    const asked = payment(ACME, ["secret"]);
+    const ask = engine.decide(asked);
+    expect(ask).toMatchObject({ decision: "ask", grantsOnApproval: [{ scope: "payments:write", ttlSeconds: 300 }] });
+    const evil = payment({ payee_id: "EVIL", amount_cents: 9900000 });
+    expect(engine.decide(evil)).toMatchObject({ decision: "deny", rules: ["payment-hard-cap", "blocked-payee"] });
+    expect(engine.approvalRefusal(evil)).toBe('session "s1" has no ask awaiting approval for this payments.send call: only a call answered ask can be approved, with the same declared arguments, and the ask of payments.send awaiting approval is for other arguments');
+    expect(engine.approved(evil)).toBe(false);
+    // The wrong approval changed nothing: the session is untainted, and the asked call awaits.
+    expect(engine.decide(post())).toMatchObject({ decision: "allow" });
+    expect(engine.approvalRefusal(asked)).toBeUndefined();
+    // Approved as the gateway does (the asked request, stamped when the approval came), without its labels even.
+    expect(engine.approved({ ...asked, time: "2026-11-30T07:02:00Z", context: { labels: [] } })).toBe(true);
+    expect(engine.decide(post())).toMatchObject({ decision: "deny", rules: ["no-egress-after-secret"] });
+    expect(engine.approved(asked)).toBe(false); // once
+  });
+
+  it("refuses a call never asked about (other arguments of the tool, a call that was allowed), changing nothing", () => {
+    const engine = engineOf();
+    expect(engine.decide(payment(ACME)).decision).toBe("ask");
+    const small = payment({ payee_id: "ACME-SUPPLIES", amount_cents: 500 });
+    expect(engine.decide(small).decision).toBe("allow");
+    const neverDecided = payment({ payee_id: "ACME-SUPPLIES", amount_cents: 150001 });
+    for (const other of [small, neverDecided]) {
+      expect(engine.approvalRefusal(other)).toContain("has no ask awaiting approval for this payments.send call");
+      expect(engine.approved(other)).toBe(false);
+    }
+    expect(engine.approvalRefusal({ ...post(), time: "2026-11-30T07:00:30Z" })).toBe('session "s1" has no ask awaiting approval for http.post (no call to it was answered ask, or each was approved already)');
+    expect(engine.approved(payment(ACME))).toBe(true);
+  });
+
+  it("finds the asked call by its declared arguments as session.repeats compares them: sets ignore order and repeats, undeclared arguments do not count", () => {
+    const engine = engineOf();
+    expect(engine.decide(payment({ ...ACME, tags: ["q4", "ops"] })).decision).toBe("ask");
+    expect(engine.approvalRefusal(payment({ ...ACME, tags: ["q4"] }))).toContain("for other arguments");
+    expect(engine.approved(payment({ amount_cents: 150000, tags: ["ops", "q4", "ops"], payee_id: "ACME-SUPPLIES", memo: "undeclared" }))).toBe(true);
+  });
+
+  it("keeps two different asks of one tool apart: each is approvable, once", () => {
+    const engine = engineOf();
+    const first = payment(ACME);
+    const other = payment({ payee_id: "GLOBEX", amount_cents: 200000 });
+    expect([engine.decide(first).decision, engine.decide(other).decision]).toEqual(["ask", "ask"]);
+    expect(engine.approvalRefusal(payment({ payee_id: "EVIL", amount_cents: 200000 }))).toContain("the 2 asks of payments.send awaiting approval are for other arguments");
+    expect(engine.approved(other)).toBe(true);
+    expect(engine.approved(other)).toBe(false);
+    expect(engine.approved(first)).toBe(true);
+    expect(engine.approved(first)).toBe(false);
+  });
+
+  it("counts the same call asked twice: approvable twice, each approval bringing the data any of the asks carried", () => {
+    const engine = engineOf();
+    expect(engine.decide(payment(ACME)).decision).toBe("ask");
+    expect(engine.decide(payment(ACME, ["secret"])).decision).toBe("ask");
+    expect(engine.approved(payment(ACME))).toBe(true);
+    expect(engine.decide(post())).toMatchObject({ decision: "deny", rules: ["no-egress-after-secret"] });
+    expect(engine.approved(payment(ACME))).toBe(true);
+    expect(engine.approved(payment(ACME))).toBe(false);
+  });
+
+  it("keeps at most 256 calls awaiting approval per session: later ones cannot be approved (and say why), earlier ones can", () => {
+    const engine = engineOf();
+    for (let i = 0; i < 300; i++) expect(engine.decide(payment({ payee_id: `P${i}`, amount_cents: 150000 })).decision).toBe("ask");
+    expect(engine.approved(payment({ payee_id: "P0", amount_cents: 150000 }))).toBe(true);
+    expect(engine.approved(payment({ payee_id: "P255", amount_cents: 150000 }))).toBe(true);
+    const late = payment({ payee_id: "P299", amount_cents: 150000 });
+    expect(engine.approvalRefusal(late)).toContain("more asks awaiting approval than the engine keeps (256 calls)");
+    expect(engine.approved(late)).toBe(false);
+  });
+});
