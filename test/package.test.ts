@@ -100,7 +100,7 @@ describe.skipIf(!BUILT)("policyc installed as a dependency", () => {
     }
   });
 
-  it("an embedder's TypeScript (strict) may pass each sample's `policyc build --target ts` requests where policyc's Request is expected, and does not see the engine's internals", async () => {
+  it("an embedder's TypeScript (strict) may pass each sample's `policyc build --target ts` requests, and its own interface-typed attributes, where policyc's Request is expected, and does not see the engine's internals", async () => {
     const files: string[] = [];
     for (const sample of SCENARIOS) {
       const out = join(app, "generated", sample);
@@ -138,6 +138,30 @@ describe.skipIf(!BUILT)("policyc installed as a dependency", () => {
     ].join("\n");
     writeFileSync(join(app, "internals.ts"), `${internals}\n`);
     files.push(join(app, "internals.ts"));
+    // An enforcement point's own types are often interfaces (no index signature): a Request takes
+    // them, and still refuses what the engine refuses: a string (raw JSON arguments), a list, a Map.
+    const attributes = [
+      'import type { Attributes, Request } from "policyc";',
+      "interface AgentIdentity { id: string; team: string; attested: boolean }",
+      "interface CallContext { labels: string[]; env: string }",
+      "interface SendArgs { to: readonly string[]; length: number }",
+      "declare const agent: AgentIdentity;",
+      "declare const context: CallContext;",
+      "declare const args: SendArgs;",
+      'export const request: Request = { session: "s", tool: "email.send", agent, user: agent, context, args };',
+      'export const literal: Request = { session: "s", tool: "t", agent: { id: "a" }, args: {} };',
+      "export const all: readonly Attributes[] = [agent, context, args, { a: 1 }, {}];",
+      "// @ts-expect-error the arguments' raw JSON text",
+      'export const text: Request = { session: "s", tool: "t", args: "{}" };',
+      "// @ts-expect-error a list",
+      'export const list: Request = { session: "s", tool: "t", args: [] };',
+      "// @ts-expect-error a Map",
+      'export const map: Request = { session: "s", tool: "t", agent: new Map<string, string>() };',
+      "// @ts-expect-error a number",
+      'export const number: Request = { session: "s", tool: "t", context: 5 };',
+    ].join("\n");
+    writeFileSync(join(app, "attributes.ts"), `${attributes}\n`);
+    files.push(join(app, "attributes.ts"));
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "embedder", private: true, type: "module" }));
     // skipLibCheck only spares checking node's and the dependencies' own .d.ts (seconds); the
     // generated policy.ts and embed.ts are checked in full against policyc's declarations.

@@ -68,9 +68,8 @@ function memberList(members: readonly string[], docs: ReadonlyMap<string, string
  * member with that tool's typed `args`, so a wrong request is a compile error. Built with
  * ts-morph so the output is always well-formed TypeScript; names as typeScriptNames.ts says.
  *
- * Object types are type aliases of object literal types, not interfaces: an interface has no
- * implicit index signature, so a request typed with one would not be assignable to the
- * library's `Request`, whose `agent`, `context` and `args` are `Record<string, unknown>`.
+ * Object types are type aliases of object literal types, which a record type (an index
+ * signature) takes as well as the library's `Attributes`.
  *
  * `null` is accepted where the engine takes it for absent: an optional field (of a record, an
  * entity or `args`), `user`, `intent`, and `args` when the tool requires no argument. The policy's `///` comments become JSDoc, with a note of the unit of

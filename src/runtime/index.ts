@@ -3,7 +3,7 @@
  * from the parser, the checker or the compiler (a test checks the import graph).
  */
 export { Engine, type EngineOptions, type EvalContext } from "./engine.js";
-export type { AskDecision, Decision, DecisionFields, Effect, Grant, Request, SettledDecision } from "./decision.js";
+export type { AskDecision, Attributes, Decision, DecisionFields, Effect, Grant, Request, SettledDecision } from "./decision.js";
 export type { CompiledPolicy, RuleInfo } from "./policy.js";
 export type { RuntimeSchema } from "./schema.js";
 export type { SessionUse } from "./session.js";
