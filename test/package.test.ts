@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ModuleKind, ModuleResolutionKind, Project, ScriptTarget, type Diagnostic, type DiagnosticMessageChain } from "ts-morph";
+import { ModuleKind, ModuleResolutionKind, Project, ScriptTarget, type CompilerOptions, type Diagnostic, type DiagnosticMessageChain } from "ts-morph";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, modulesLoadedBy, ROOT, SCENARIOS } from "./helpers.js";
 
@@ -32,6 +32,27 @@ describe("the published package", () => {
     for (const heading of ["1. Definitions.", "9. Accepting Warranty or Additional Liability.", "END OF TERMS AND CONDITIONS"]) expect(text).toContain(heading);
   });
 });
+
+/**
+ * A TypeScript program (strict, no emit) of these files. skipLibCheck only spares checking
+ * node's and the dependencies' own .d.ts (seconds); the files are checked in full against
+ * policyc's declarations.
+ */
+function typeChecked(files: readonly string[], options: Pick<CompilerOptions, "module" | "moduleResolution">): Project {
+  const project = new Project({ compilerOptions: { strict: true, noEmit: true, skipLibCheck: true, target: ScriptTarget.ES2022, ...options } });
+  for (const file of files) project.addSourceFileAtPath(file);
+  return project;
+}
+
+/** A program's type errors, each as `FILE:LINE message`. */
+function typeErrors(project: Project): string[] {
+  const flatten = (chain: DiagnosticMessageChain): string => [chain.getMessageText(), ...(chain.getNext() ?? []).map(flatten)].join("\n  ");
+  const text = (diagnostic: Diagnostic): string => {
+    const message = diagnostic.getMessageText();
+    return `${diagnostic.getSourceFile()?.getFilePath() ?? ""}:${diagnostic.getLineNumber() ?? ""} ${typeof message === "string" ? message : flatten(message)}`;
+  };
+  return project.getPreEmitDiagnostics().map(text);
+}
 
 const POLICY = 'tool kb.search { args { query: string } }\npolicy p {\n  deny kb.search when args.query == "secret" reason "no"\n  allow kb.search\n}\n';
 
@@ -163,19 +184,57 @@ describe.skipIf(!BUILT)("policyc installed as a dependency", () => {
     writeFileSync(join(app, "attributes.ts"), `${attributes}\n`);
     files.push(join(app, "attributes.ts"));
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "embedder", private: true, type: "module" }));
-    // skipLibCheck only spares checking node's and the dependencies' own .d.ts (seconds); the
-    // generated policy.ts and embed.ts are checked in full against policyc's declarations.
-    const project = new Project({
-      compilerOptions: { strict: true, noEmit: true, skipLibCheck: true, target: ScriptTarget.ES2022, module: ModuleKind.NodeNext, moduleResolution: ModuleResolutionKind.NodeNext },
-    });
-    for (const file of files) project.addSourceFileAtPath(file);
-    const flatten = (chain: DiagnosticMessageChain): string => [chain.getMessageText(), ...(chain.getNext() ?? []).map(flatten)].join("\n  ");
-    const text = (diagnostic: Diagnostic): string => {
-      const message = diagnostic.getMessageText();
-      return `${diagnostic.getSourceFile()?.getFilePath() ?? ""}:${diagnostic.getLineNumber() ?? ""} ${typeof message === "string" ? message : flatten(message)}`;
-    };
-    expect(project.getPreEmitDiagnostics().map(text)).toEqual([]);
+    const project = typeChecked(files, { module: ModuleKind.NodeNext, moduleResolution: ModuleResolutionKind.NodeNext });
+    expect(typeErrors(project)).toEqual([]);
     // The library's Request came from the installed package's own declarations.
     expect(project.getSourceFile(join(app, "node_modules", "policyc", "dist", "runtime", "decision.d.ts"))).toBeDefined();
+  });
+
+  it('TypeScript types "policyc" and "policyc/runtime" under the resolution of "module": "commonjs" (node10) too', () => {
+    const folder = join(app, "node10");
+    mkdirSync(folder, { recursive: true });
+    const program = [
+      'import { compile } from "policyc";',
+      'import { loadBundle, type Decision } from "policyc/runtime";',
+      'import runtime = require("policyc/runtime");',
+      "export const load: typeof runtime.loadBundle = loadBundle;",
+      'export const decision: Decision["decision"] = compile([{ path: "p.policy", text: "" }]).decide({ session: "s", tool: "t" }).decision;',
+      "// @ts-expect-error the runtime has no compiler",
+      "runtime.compile;",
+    ].join("\n");
+    writeFileSync(join(folder, "a.ts"), `${program}\n`);
+    const project = typeChecked([join(folder, "a.ts")], { module: ModuleKind.CommonJS, moduleResolution: ModuleResolutionKind.Node10 });
+    expect(typeErrors(project)).toEqual([]);
+    expect(project.getSourceFile(join(app, "node_modules", "policyc", "dist", "runtime", "index.d.ts"))).toBeDefined();
+  });
+
+  it("the JSON Schemas and the grammar files are reached by the package name (import, require), and nothing else in their folders' place", () => {
+    const script = [
+      'import { createRequire } from "node:module";',
+      'import { readFileSync } from "node:fs";',
+      'import { bundleJsonSchema } from "policyc";',
+      "const require = createRequire(`${process.cwd()}/`);",
+      'const json = async (name) => (await import(name, { with: { type: "json" } })).default;',
+      "const refused = (name) => { try { require.resolve(name); return false; } catch (error) { return error.code; } };",
+      "console.log(JSON.stringify({",
+      '  recording: await json("policyc/schemas/recording.schema.json"),',
+      '  bundle: require("policyc/schemas/bundle.schema.json"),',
+      '  bundleIsTheApis: JSON.stringify(require("policyc/schemas/bundle.schema.json")) === JSON.stringify(bundleJsonSchema),',
+      '  textMate: await json("policyc/grammar/policy.tmLanguage.json"),',
+      '  ebnf: readFileSync(require.resolve("policyc/grammar/policy.ebnf"), "utf8"),',
+      '  internal: refused("policyc/dist/cli/main.js"),',
+      "}));",
+    ].join("\n");
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: app, encoding: "utf8" });
+    expect(result.status, result.stderr).toBe(0);
+    const read = (file: string): unknown => JSON.parse(readFileSync(join(ROOT, file), "utf8"));
+    expect(JSON.parse(result.stdout)).toEqual({
+      recording: read("schemas/recording.schema.json"),
+      bundle: read("schemas/bundle.schema.json"),
+      bundleIsTheApis: true,
+      textMate: read("grammar/policy.tmLanguage.json"),
+      ebnf: readFileSync(join(ROOT, "grammar", "policy.ebnf"), "utf8"),
+      internal: "ERR_PACKAGE_PATH_NOT_EXPORTED",
+    });
   });
 });
