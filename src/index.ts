@@ -9,7 +9,8 @@ export { compile, compileSources, PolicyError, type SourceInput } from "./compil
 export { compileProgram } from "./compile/compileProgram.js";
 export { analyze, type Analysis } from "./check/analyze.js";
 export { parse, type ParseResult } from "./syntax/parse.js";
-export { formatFile, formatSource, type FormatResult } from "./ast/format.js";
+export { format } from "./ast/formatSources.js";
+export type { FormatResult } from "./ast/format.js";
 export { createBundle, serializeBundle, bundleJsonSchema, BUNDLE_FORMAT, type PrivateKeySource } from "./bundle/index.js";
 export * from "./runtime/index.js";
 export type { Diagnostic } from "./diagnostics/Diagnostic.js";
