@@ -38,7 +38,7 @@ describe("the published package", () => {
  * node's and the dependencies' own .d.ts (seconds); the files are checked in full against
  * policyc's declarations.
  */
-function typeChecked(files: readonly string[], options: Pick<CompilerOptions, "module" | "moduleResolution">): Project {
+function typeChecked(files: readonly string[], options: Pick<CompilerOptions, "module" | "moduleResolution" | "declaration">): Project {
   const project = new Project({ compilerOptions: { strict: true, noEmit: true, skipLibCheck: true, target: ScriptTarget.ES2022, ...options } });
   for (const file of files) project.addSourceFileAtPath(file);
   return project;
@@ -188,6 +188,35 @@ describe.skipIf(!BUILT)("policyc installed as a dependency", () => {
     expect(typeErrors(project)).toEqual([]);
     // The library's Request came from the installed package's own declarations.
     expect(project.getSourceFile(join(app, "node_modules", "policyc", "dist", "runtime", "decision.d.ts"))).toBeDefined();
+  });
+
+  it("a library built on policyc can publish declarations: every type its functions give has a name policyc exports (no TS2742), and each imports by that name", () => {
+    const folder = join(app, "declarations");
+    mkdirSync(folder, { recursive: true });
+    const program = [
+      'import { analyze, CODES, compileSources, loadBundle, parse, type Diagnostic } from "policyc";',
+      'import { loadBundle as loadRuntime } from "policyc/runtime";',
+      "export const lint = (path: string, text: string) => compileSources([{ path, text }]);",
+      "export const checked = (text: string) => analyze([{ path: \"p.policy\", text }]).program;",
+      "export const firstRule = (text: string) => {",
+      "  const declaration = parse(text, \"p.policy\").ast.declarations[0];",
+      "  return declaration?.kind === \"PolicyDecl\" ? declaration.rules[0] : undefined;",
+      "};",
+      "export const grantOf = (text: string) => firstRule(text)?.grant;",
+      "export const conditionTypes = (text: string) => lint(\"p.policy\", text).program?.types;",
+      "export const resolutions = (text: string) => lint(\"p.policy\", text).program?.resolutions;",
+      "export const toolsOf = (bundle: unknown) => loadBundle(bundle).policy.schema.tools;",
+      "export const conditionOf = (bundle: unknown) => loadRuntime(bundle).policy.rules[0]?.ir;",
+      "export const severityOf = (diagnostic: Diagnostic) => diagnostic.severity;",
+      "export const spanOf = (diagnostic: Diagnostic) => diagnostic.span;",
+      "export const infoOf = (code: keyof typeof CODES) => CODES[code];",
+      'export type Named = [import("policyc").Severity, import("policyc").Span, import("policyc").CheckedProgram, import("policyc").PolicyFile, import("policyc").Rule, import("policyc").Expr,',
+      '  import("policyc").GrantClause, import("policyc").Grant, import("policyc").Effect, import("policyc").TypeJson, import("policyc").IrExpr, import("policyc").RiskLevel,',
+      '  import("policyc/runtime").TypeJson, import("policyc/runtime").FieldsJson, import("policyc/runtime").IrExpr, import("policyc/runtime").RiskLevel];',
+    ].join("\n");
+    writeFileSync(join(folder, "lib.ts"), `${program}\n`);
+    const project = typeChecked([join(folder, "lib.ts")], { module: ModuleKind.NodeNext, moduleResolution: ModuleResolutionKind.NodeNext, declaration: true });
+    expect(typeErrors(project)).toEqual([]);
   });
 
   it('TypeScript types "policyc" and "policyc/runtime" under the resolution of "module": "commonjs" (node10) too', () => {
