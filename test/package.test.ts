@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ModuleKind, ModuleResolutionKind, Project, ScriptTarget, type Diagnostic, type DiagnosticMessageChain } from "ts-morph";
+import { ModuleKind, ModuleResolutionKind, Project, ScriptTarget, type CompilerOptions, type Diagnostic, type DiagnosticMessageChain } from "ts-morph";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, modulesLoadedBy, ROOT, SCENARIOS } from "./helpers.js";
 
@@ -32,6 +32,27 @@ describe("the published package", () => {
     for (const heading of ["1. Definitions.", "9. Accepting Warranty or Additional Liability.", "END OF TERMS AND CONDITIONS"]) expect(text).toContain(heading);
   });
 });
+
+/**
+ * A TypeScript program (strict, no emit) of these files. skipLibCheck only spares checking
+ * node's and the dependencies' own .d.ts (seconds); the files are checked in full against
+ * policyc's declarations.
+ */
+function typeChecked(files: readonly string[], options: Pick<CompilerOptions, "module" | "moduleResolution" | "declaration">): Project {
+  const project = new Project({ compilerOptions: { strict: true, noEmit: true, skipLibCheck: true, target: ScriptTarget.ES2022, ...options } });
+  for (const file of files) project.addSourceFileAtPath(file);
+  return project;
+}
+
+/** A program's type errors, each as `FILE:LINE message`. */
+function typeErrors(project: Project): string[] {
+  const flatten = (chain: DiagnosticMessageChain): string => [chain.getMessageText(), ...(chain.getNext() ?? []).map(flatten)].join("\n  ");
+  const text = (diagnostic: Diagnostic): string => {
+    const message = diagnostic.getMessageText();
+    return `${diagnostic.getSourceFile()?.getFilePath() ?? ""}:${diagnostic.getLineNumber() ?? ""} ${typeof message === "string" ? message : flatten(message)}`;
+  };
+  return project.getPreEmitDiagnostics().map(text);
+}
 
 const POLICY = 'tool kb.search { args { query: string } }\npolicy p {\n  deny kb.search when args.query == "secret" reason "no"\n  allow kb.search\n}\n';
 
@@ -100,7 +121,7 @@ describe.skipIf(!BUILT)("policyc installed as a dependency", () => {
     }
   });
 
-  it("an embedder's TypeScript (strict) may pass each sample's `policyc build --target ts` requests where policyc's Request is expected, and does not see the engine's internals", async () => {
+  it("an embedder's TypeScript (strict) may pass each sample's `policyc build --target ts` requests, and its own interface-typed attributes, where policyc's Request is expected, and does not see the engine's internals", async () => {
     const files: string[] = [];
     for (const sample of SCENARIOS) {
       const out = join(app, "generated", sample);
@@ -138,20 +159,111 @@ describe.skipIf(!BUILT)("policyc installed as a dependency", () => {
     ].join("\n");
     writeFileSync(join(app, "internals.ts"), `${internals}\n`);
     files.push(join(app, "internals.ts"));
+    // An enforcement point's own types are often interfaces (no index signature): a Request takes
+    // them, and still refuses what the engine refuses: a string (raw JSON arguments), a list, a Map.
+    const attributes = [
+      'import type { Attributes, Request } from "policyc";',
+      "interface AgentIdentity { id: string; team: string; attested: boolean }",
+      "interface CallContext { labels: string[]; env: string }",
+      "interface SendArgs { to: readonly string[]; length: number }",
+      "declare const agent: AgentIdentity;",
+      "declare const context: CallContext;",
+      "declare const args: SendArgs;",
+      'export const request: Request = { session: "s", tool: "email.send", agent, user: agent, context, args };',
+      'export const literal: Request = { session: "s", tool: "t", agent: { id: "a" }, args: {} };',
+      "export const all: readonly Attributes[] = [agent, context, args, { a: 1 }, {}];",
+      "// @ts-expect-error the arguments' raw JSON text",
+      'export const text: Request = { session: "s", tool: "t", args: "{}" };',
+      "// @ts-expect-error a list",
+      'export const list: Request = { session: "s", tool: "t", args: [] };',
+      "// @ts-expect-error a Map",
+      'export const map: Request = { session: "s", tool: "t", agent: new Map<string, string>() };',
+      "// @ts-expect-error a number",
+      'export const number: Request = { session: "s", tool: "t", context: 5 };',
+    ].join("\n");
+    writeFileSync(join(app, "attributes.ts"), `${attributes}\n`);
+    files.push(join(app, "attributes.ts"));
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "embedder", private: true, type: "module" }));
-    // skipLibCheck only spares checking node's and the dependencies' own .d.ts (seconds); the
-    // generated policy.ts and embed.ts are checked in full against policyc's declarations.
-    const project = new Project({
-      compilerOptions: { strict: true, noEmit: true, skipLibCheck: true, target: ScriptTarget.ES2022, module: ModuleKind.NodeNext, moduleResolution: ModuleResolutionKind.NodeNext },
-    });
-    for (const file of files) project.addSourceFileAtPath(file);
-    const flatten = (chain: DiagnosticMessageChain): string => [chain.getMessageText(), ...(chain.getNext() ?? []).map(flatten)].join("\n  ");
-    const text = (diagnostic: Diagnostic): string => {
-      const message = diagnostic.getMessageText();
-      return `${diagnostic.getSourceFile()?.getFilePath() ?? ""}:${diagnostic.getLineNumber() ?? ""} ${typeof message === "string" ? message : flatten(message)}`;
-    };
-    expect(project.getPreEmitDiagnostics().map(text)).toEqual([]);
+    const project = typeChecked(files, { module: ModuleKind.NodeNext, moduleResolution: ModuleResolutionKind.NodeNext });
+    expect(typeErrors(project)).toEqual([]);
     // The library's Request came from the installed package's own declarations.
     expect(project.getSourceFile(join(app, "node_modules", "policyc", "dist", "runtime", "decision.d.ts"))).toBeDefined();
+  });
+
+  it("a library built on policyc can publish declarations: every type its functions give has a name policyc exports (no TS2742), and each imports by that name", () => {
+    const folder = join(app, "declarations");
+    mkdirSync(folder, { recursive: true });
+    const program = [
+      'import { analyze, CODES, compileSources, loadBundle, parse, type Diagnostic } from "policyc";',
+      'import { loadBundle as loadRuntime } from "policyc/runtime";',
+      "export const lint = (path: string, text: string) => compileSources([{ path, text }]);",
+      "export const checked = (text: string) => analyze([{ path: \"p.policy\", text }]).program;",
+      "export const firstRule = (text: string) => {",
+      "  const declaration = parse(text, \"p.policy\").ast.declarations[0];",
+      "  return declaration?.kind === \"PolicyDecl\" ? declaration.rules[0] : undefined;",
+      "};",
+      "export const grantOf = (text: string) => firstRule(text)?.grant;",
+      "export const conditionTypes = (text: string) => lint(\"p.policy\", text).program?.types;",
+      "export const resolutions = (text: string) => lint(\"p.policy\", text).program?.resolutions;",
+      "export const toolsOf = (bundle: unknown) => loadBundle(bundle).policy.schema.tools;",
+      "export const conditionOf = (bundle: unknown) => loadRuntime(bundle).policy.rules[0]?.ir;",
+      "export const severityOf = (diagnostic: Diagnostic) => diagnostic.severity;",
+      "export const spanOf = (diagnostic: Diagnostic) => diagnostic.span;",
+      "export const infoOf = (code: keyof typeof CODES) => CODES[code];",
+      'export type Named = [import("policyc").Severity, import("policyc").Span, import("policyc").CheckedProgram, import("policyc").PolicyFile, import("policyc").Rule, import("policyc").Expr,',
+      '  import("policyc").GrantClause, import("policyc").Grant, import("policyc").Effect, import("policyc").TypeJson, import("policyc").IrExpr, import("policyc").RiskLevel,',
+      '  import("policyc/runtime").TypeJson, import("policyc/runtime").FieldsJson, import("policyc/runtime").IrExpr, import("policyc/runtime").RiskLevel];',
+    ].join("\n");
+    writeFileSync(join(folder, "lib.ts"), `${program}\n`);
+    const project = typeChecked([join(folder, "lib.ts")], { module: ModuleKind.NodeNext, moduleResolution: ModuleResolutionKind.NodeNext, declaration: true });
+    expect(typeErrors(project)).toEqual([]);
+  });
+
+  it('TypeScript types "policyc" and "policyc/runtime" under the resolution of "module": "commonjs" (node10) too', () => {
+    const folder = join(app, "node10");
+    mkdirSync(folder, { recursive: true });
+    const program = [
+      'import { compile } from "policyc";',
+      'import { loadBundle, type Decision } from "policyc/runtime";',
+      'import runtime = require("policyc/runtime");',
+      "export const load: typeof runtime.loadBundle = loadBundle;",
+      'export const decision: Decision["decision"] = compile([{ path: "p.policy", text: "" }]).decide({ session: "s", tool: "t" }).decision;',
+      "// @ts-expect-error the runtime has no compiler",
+      "runtime.compile;",
+    ].join("\n");
+    writeFileSync(join(folder, "a.ts"), `${program}\n`);
+    const project = typeChecked([join(folder, "a.ts")], { module: ModuleKind.CommonJS, moduleResolution: ModuleResolutionKind.Node10 });
+    expect(typeErrors(project)).toEqual([]);
+    expect(project.getSourceFile(join(app, "node_modules", "policyc", "dist", "runtime", "index.d.ts"))).toBeDefined();
+  });
+
+  it("the JSON Schemas and the grammar files are reached by the package name (import, require), and nothing else in their folders' place", () => {
+    const script = [
+      'import { createRequire } from "node:module";',
+      'import { readFileSync } from "node:fs";',
+      'import { bundleJsonSchema } from "policyc";',
+      "const require = createRequire(`${process.cwd()}/`);",
+      'const json = async (name) => (await import(name, { with: { type: "json" } })).default;',
+      "const refused = (name) => { try { require.resolve(name); return false; } catch (error) { return error.code; } };",
+      "console.log(JSON.stringify({",
+      '  recording: await json("policyc/schemas/recording.schema.json"),',
+      '  bundle: require("policyc/schemas/bundle.schema.json"),',
+      '  bundleIsTheApis: JSON.stringify(require("policyc/schemas/bundle.schema.json")) === JSON.stringify(bundleJsonSchema),',
+      '  textMate: await json("policyc/grammar/policy.tmLanguage.json"),',
+      '  ebnf: readFileSync(require.resolve("policyc/grammar/policy.ebnf"), "utf8"),',
+      '  internal: refused("policyc/dist/cli/main.js"),',
+      "}));",
+    ].join("\n");
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: app, encoding: "utf8" });
+    expect(result.status, result.stderr).toBe(0);
+    const read = (file: string): unknown => JSON.parse(readFileSync(join(ROOT, file), "utf8"));
+    expect(JSON.parse(result.stdout)).toEqual({
+      recording: read("schemas/recording.schema.json"),
+      bundle: read("schemas/bundle.schema.json"),
+      bundleIsTheApis: true,
+      textMate: read("grammar/policy.tmLanguage.json"),
+      ebnf: readFileSync(join(ROOT, "grammar", "policy.ebnf"), "utf8"),
+      internal: "ERR_PACKAGE_PATH_NOT_EXPORTED",
+    });
   });
 });

@@ -13,12 +13,18 @@ export const MAX_WIDTH = 100;
 export interface FormatResult {
   /** The canonical text; the input text, unchanged, when there are diagnostics. */
   readonly text: string;
-  /** PC110 for each doc comment that the layout would make document a different item. */
+  /**
+   * What keeps the file as it is: its syntax errors (see `format`), or PC110 for each doc
+   * comment that the layout would make document a different item.
+   */
   readonly diagnostics: readonly Diagnostic[];
 }
 
 /**
- * The canonical layout of a policy file, keeping every comment (plain and `///`).
+ * The canonical layout of a parsed policy file, keeping every comment in `comments`: a parse
+ * result's `comments` and `docComments` both (a `///` left out is lost), of a file without
+ * syntax errors (where the parser recovered, the AST holds placeholders). The library exports
+ * `format` (formatSources.ts), which parses and checks both.
  *
  * Comments are placed by the source tokens around them, never by where an item's span is
  * guessed to end: each printed line owns the source from its first token up to the first

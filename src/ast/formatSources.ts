@@ -1,7 +1,7 @@
 import { hasErrors, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import type { SourceFile } from "../source/SourceFile.js";
 import { parse } from "../syntax/parse.js";
-import { formatSource } from "./format.js";
+import { formatSource, type FormatResult } from "./format.js";
 
 export interface FormattedFile {
   readonly path: string;
@@ -10,17 +10,26 @@ export interface FormattedFile {
   readonly changed: boolean;
 }
 
+/**
+ * The canonical layout of a policy file, as `policyc fmt` writes it: the library's formatter.
+ * A file that does not parse is returned unchanged with its syntax errors (its AST holds
+ * placeholders where the parser recovered, and leaves out the text it skipped), as is one whose
+ * doc comments the layout would move to another item (PC110). Every comment is kept, `///`
+ * included.
+ */
+export function format(source: SourceFile | string, path?: string): FormatResult {
+  const parsed = parse(source, path);
+  const text = parsed.file.text;
+  if (hasErrors(parsed.diagnostics)) return { text, diagnostics: parsed.diagnostics.filter((d) => d.severity === "error") };
+  return formatSource(parsed.ast, text, [...parsed.comments, ...parsed.docComments]);
+}
+
 /** Formats each file; files that do not parse, or whose doc comments the layout would move to another item (PC110), are left alone and reported. */
 export function formatSources(files: readonly SourceFile[]): { formatted: FormattedFile[]; diagnostics: Diagnostic[] } {
   const formatted: FormattedFile[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const file of files) {
-    const parsed = parse(file);
-    if (hasErrors(parsed.diagnostics)) {
-      diagnostics.push(...parsed.diagnostics.filter((d) => d.severity === "error"));
-      continue;
-    }
-    const output = formatSource(parsed.ast, file.text, [...parsed.comments, ...parsed.docComments]);
+    const output = format(file);
     if (hasErrors(output.diagnostics)) {
       diagnostics.push(...output.diagnostics);
       continue;

@@ -1,3 +1,4 @@
+import type { Effect } from "../runtime/decision.js";
 import type { Span } from "../source/Span.js";
 
 /**
@@ -96,7 +97,8 @@ export interface IntentDecl {
   readonly span: Span;
 }
 
-export type Effect = "allow" | "ask" | "deny";
+/** A rule's effect, as a decision names it. */
+export type { Effect } from "../runtime/decision.js";
 
 export interface Annotation {
   readonly kind: "Annotation";
@@ -105,7 +107,8 @@ export interface Annotation {
   readonly span: Span;
 }
 
-export interface Grant {
+/** A rule's `grant` clause (what it mints for an allowed call is the runtime's `Grant`). */
+export interface GrantClause {
   readonly kind: "Grant";
   readonly scopes: readonly StringLiteral[];
   readonly ttl: DurationLiteral;
@@ -125,7 +128,7 @@ export interface Rule {
   readonly when?: Expr;
   readonly unless?: Expr;
   readonly reason?: StringLiteral;
-  readonly grant?: Grant;
+  readonly grant?: GrantClause;
   readonly revoke?: Revoke;
   readonly annotations: readonly Annotation[];
   readonly docs: readonly string[];
@@ -265,4 +268,4 @@ export interface ErrorExpr {
 
 export type Expr = Literal | ListLiteral | NameRef | Wildcard | Member | Call | Not | Binary | Has | Quantifier | Paren | ErrorExpr;
 
-export type Node = PolicyFile | Declaration | Field | EnumMember | TypeRef | Rule | Annotation | Grant | Revoke | Identifier | QualifiedName | ToolPattern | Expr;
+export type Node = PolicyFile | Declaration | Field | EnumMember | TypeRef | Rule | Annotation | GrantClause | Revoke | Identifier | QualifiedName | ToolPattern | Expr;

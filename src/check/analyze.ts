@@ -1,5 +1,6 @@
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
-import { SourceFile } from "../source/SourceFile.js";
+import type { SourceFile } from "../source/SourceFile.js";
+import { sourceFilesOf } from "../source/sourceInputs.js";
 import { parse, type ParseResult } from "../syntax/parse.js";
 import { isKeyword } from "../syntax/tokens.js";
 import { checkProgram } from "./check.js";
@@ -16,10 +17,11 @@ export interface Analysis {
 
 /**
  * Parses and checks a set of sources. Type checking runs only when every file parsed, so
- * one missing brace does not drown its real message in follow-on type errors.
+ * one missing brace does not drown its real message in follow-on type errors. Mistakes in the
+ * sources are diagnostics; sources that are not an array of `{ path, text }` are a `TypeError`.
  */
 export function analyze(sources: readonly (SourceFile | { path: string; text: string })[]): Analysis {
-  const files = sources.map((s) => (s instanceof SourceFile ? s : new SourceFile(s.path, s.text)));
+  const files = sourceFilesOf(sources);
   const parses = withSetEnums(files, files.map((f) => parse(f)));
   const diagnostics: Diagnostic[] = parses.flatMap((p) => p.diagnostics);
   if (hasErrors(diagnostics)) return { parses, diagnostics: sortDiagnostics(diagnostics), ok: false };

@@ -1,3 +1,5 @@
+import type { RiskLevel } from "../runtime/ir.js";
+
 /** The types of the policy language, as the checker and the compiler see them. */
 export type Type =
   | { readonly kind: "bool" }
@@ -35,8 +37,8 @@ export const TOOLSET: Type = { kind: "toolset" };
 export const ERROR: Type = { kind: "error" };
 
 /** Risk levels, lowest first; the order is the comparison order. */
-export const RISK_LEVELS = ["low", "medium", "high", "critical"] as const;
-export type RiskLevel = (typeof RISK_LEVELS)[number];
+export const RISK_LEVELS: readonly RiskLevel[] = ["low", "medium", "high", "critical"];
+export type { RiskLevel };
 
 /** How a type is spelled in messages: `set<Label>`, `string`, `Risk`. */
 export function typeToString(type: Type): string {

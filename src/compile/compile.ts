@@ -20,7 +20,8 @@ export type SourceInput = SourceFile | { readonly path: string; readonly text: s
 
 /**
  * Parses, checks and compiles sources; returns the compiled policy (with the checked program it
- * came from, whose declarations keep their doc comments) or the diagnostics.
+ * came from, whose declarations keep their doc comments) or the diagnostics. Mistakes in the
+ * sources are diagnostics, never thrown; sources of the wrong kind are a `TypeError`.
  */
 export function compileSources(sources: readonly SourceInput[]): { policy?: CompiledPolicy; program?: CheckedProgram; diagnostics: readonly Diagnostic[] } {
   const analysis = analyze(sources);

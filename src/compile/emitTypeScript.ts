@@ -1,4 +1,4 @@
-import { Project, Writers, type CodeBlockWriter, type OptionalKind, type PropertySignatureStructure } from "ts-morph";
+import { Project, Writers, type CodeBlockWriter, type OptionalKind, type PropertySignatureStructure, type WriterFunction } from "ts-morph";
 import type * as A from "../ast/nodes.js";
 import type { FieldsJson, RuntimeSchema, TypeJson } from "../runtime/schema.js";
 import { generatedHeader } from "./generatedHeader.js";
@@ -69,9 +69,8 @@ function memberList(members: readonly string[], docs: ReadonlyMap<string, string
  * member with that tool's typed `args`, so a wrong request is a compile error. Built with
  * ts-morph so the output is always well-formed TypeScript; names as typeScriptNames.ts says.
  *
- * Object types are type aliases of object literal types, not interfaces: an interface has no
- * implicit index signature, so a request typed with one would not be assignable to the
- * library's `Request`, whose `agent`, `context` and `args` are `Record<string, unknown>`.
+ * Object types are type aliases of object literal types, which a record type (an index
+ * signature) takes as well as the library's `Attributes`.
  *
  * `null` is accepted where the engine takes it for absent: an optional field (of a record, an
  * entity or `args`), `user`, `intent`, and `args` when the tool requires no argument. The policy's `///` comments become JSDoc, with a note of the unit of
@@ -113,6 +112,10 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
       isReadonly: true,
       docs: jsDoc(docs.parts.get(name), unitNote(field.type)),
     }));
+  // `{}` would accept any value but null and undefined (a string, a number, an array), all of
+  // which the engine refuses: with no field declared, only an object without fields fits.
+  const objectType = (fields: FieldsJson, docs: Documented): WriterFunction | string =>
+    Object.keys(fields).length === 0 ? "Record<string, never>" : Writers.objectType({ properties: properties(fields, docs) });
   // A blank line before each object type and the declarations after them, as interfaces had.
   const apart = (writer: CodeBlockWriter): void => void writer.blankLineIfLastNot();
   const union = (values: readonly string[]): string => (values.length === 0 ? "never" : values.map((v) => JSON.stringify(v)).join(" | "));
@@ -125,7 +128,7 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
   }
   for (const [name, fields] of Object.entries(schema.records)) {
     const docs = docsOf(options.docs?.records, name);
-    file.addTypeAlias({ leadingTrivia: apart, name: declared.get(name)!, isExported: true, type: Writers.objectType({ properties: properties(fields, docs) }), docs: jsDoc(docs.docs) });
+    file.addTypeAlias({ leadingTrivia: apart, name: declared.get(name)!, isExported: true, type: objectType(fields, docs), docs: jsDoc(docs.docs) });
   }
 
   const entityNames: Record<string, string> = {};
@@ -134,7 +137,7 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
     if (!fields) continue;
     const docs = docsOf(options.docs?.entities, entity);
     entityNames[entity] = `${entity[0]!.toUpperCase()}${entity.slice(1)}Attributes`;
-    file.addTypeAlias({ leadingTrivia: apart, name: entityNames[entity]!, isExported: true, type: Writers.objectType({ properties: properties(fields, docs) }), docs: jsDoc(`The request's \`${entity}\` attributes.`, docs.docs) });
+    file.addTypeAlias({ leadingTrivia: apart, name: entityNames[entity]!, isExported: true, type: objectType(fields, docs), docs: jsDoc(`The request's \`${entity}\` attributes.`, docs.docs) });
   }
   const intents = Object.keys(schema.intents);
   file.addTypeAlias({ leadingTrivia: apart, name: "IntentName", isExported: true, type: union(intents), docs: jsDoc("The declared intents.", memberList(intents, options.docs?.intents ?? new Map())) });
@@ -155,7 +158,7 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
     members.push(name);
     const required = Object.values(info.args).some((f) => !f.optional);
     const docs = docsOf(options.docs?.tools, tool);
-    const args = Writers.objectType({ properties: properties(info.args, docs) });
+    const args = objectType(info.args, docs);
     file.addTypeAlias({
       leadingTrivia: apart,
       name,

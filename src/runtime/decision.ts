@@ -5,13 +5,21 @@
 export interface Request {
   time?: string;
   session: string;
-  agent?: Record<string, unknown>;
-  user?: Record<string, unknown> | null;
+  agent?: Attributes;
+  user?: Attributes | null;
   intent?: string | null;
   tool: string;
-  args?: Record<string, unknown> | null;
-  context?: Record<string, unknown>;
+  args?: Attributes | null;
+  context?: Attributes;
 }
+
+/**
+ * The attributes of a request (its `agent`, `user`, `context` and `args`): an object of named
+ * values, a record or a value of an interface type (an interface has no index signature, so
+ * `Record<string, unknown>` would refuse it). Not a list, a `Set` or a `Map` (anything
+ * iterable), which the engine refuses.
+ */
+export type Attributes = { readonly [name: string]: unknown } | (object & { readonly [Symbol.iterator]?: never });
 
 /** A short-lived credential the enforcement point should mint for an allowed call. */
 export interface Grant {

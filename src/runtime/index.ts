@@ -2,10 +2,11 @@
  * `policyc/runtime`: what enforcement points ship. Loads bundles and decides; imports nothing
  * from the parser, the checker or the compiler (a test checks the import graph).
  */
-export { Engine, type EngineOptions, type EvalContext } from "./engine.js";
-export type { AskDecision, Decision, DecisionFields, Effect, Grant, Request, SettledDecision } from "./decision.js";
+export { Engine, type EngineOptions } from "./engine.js";
+export type { AskDecision, Attributes, Decision, DecisionFields, Effect, Grant, Request, SettledDecision } from "./decision.js";
 export type { CompiledPolicy, RuleInfo } from "./policy.js";
-export type { RuntimeSchema } from "./schema.js";
+export type { FieldJson, FieldsJson, RuntimeSchema, TypeJson } from "./schema.js";
+export type { IrExpr, RiskLevel, ValueConversion } from "./ir.js";
 export type { SessionUse } from "./session.js";
 export { explain, type Explanation, type RuleTrace } from "./explain.js";
 export type { ClauseTrace } from "./interpret.js";

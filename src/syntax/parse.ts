@@ -2,7 +2,8 @@ import type { IRecognitionException, IToken, TokenType } from "chevrotain";
 import { tokenMatcher } from "./chevrotain.js";
 import type { Declaration, EnumDecl, PolicyFile, Rule } from "../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
-import { SourceFile } from "../source/SourceFile.js";
+import type { SourceFile } from "../source/SourceFile.js";
+import { sourceFileOf } from "../source/sourceInputs.js";
 import type { Span } from "../source/Span.js";
 import { AstBuilder } from "./astBuilder.js";
 import { EFFECT_KEYWORDS, mistakenItem } from "./declarationItems.js";
@@ -48,8 +49,9 @@ export interface ParseResult {
 }
 
 /**
- * Lexes and parses one source file. Never throws: every problem in the text is returned as a
- * diagnostic, and recovery lets one run report several syntax errors.
+ * Lexes and parses one source file. Never throws for the text: every problem in it is returned
+ * as a diagnostic, and recovery lets one run report several syntax errors. (A text that is not
+ * a string is a `TypeError`, see sourceInputs.ts.)
  */
 export interface ParseOptions {
   /**
@@ -60,7 +62,7 @@ export interface ParseOptions {
 }
 
 export function parse(source: SourceFile | string, path = "<input>", options: ParseOptions = {}): ParseResult {
-  const file = typeof source === "string" ? new SourceFile(path, source) : source;
+  const file = sourceFileOf(source, path);
   const diagnostics: Diagnostic[] = [];
   const empty: PolicyFile = { kind: "PolicyFile", path: file.path, declarations: [], span: { file, start: 0, end: file.text.length } };
   try {

@@ -30,6 +30,13 @@ function fmt(text: string): string {
   return formatFile(parsed.ast, text, [...parsed.comments, ...parsed.docComments]);
 }
 
+/** The docs of each compiled rule, by id. */
+function ruleDocs(text: string): Record<string, string | null> {
+  const { policy, diagnostics } = compileSources([{ path: "t.policy", text }]);
+  expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  return Object.fromEntries(policy!.rules.map((r) => [r.id, r.docs]));
+}
+
 /**
  * Every comment of a text, in order, with runs of blank space made one space: the formatter
  * re-indents the continuation lines of block comments and trims line ends, and nothing else.
@@ -375,13 +382,6 @@ describe("a comment inside a rule's line stays with that rule", () => {
 });
 
 describe("doc comments", () => {
-  /** The docs of each compiled rule, by id. */
-  function ruleDocs(text: string): Record<string, string | null> {
-    const { policy, diagnostics } = compileSources([{ path: "t.policy", text }]);
-    expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-    return Object.fromEntries(policy!.rules.map((r) => [r.id, r.docs]));
-  }
-
   it("a `///` after a rule on its line documents the next rule, and is printed above it", () => {
     const text = "tool kb.search {}\ntool kb.index {}\npolicy p {\n  allow kb.search /// trailing doc\n  allow kb.index\n}\n";
     const formatted = fmt(text);
@@ -531,5 +531,37 @@ describe("comments inserted between any two tokens (property)", () => {
       { numRuns: runs, seed: 1 },
     );
     expect(refused).toBeLessThan(runs / 5);
+  });
+});
+
+describe("the library's format (policyc's API for editors)", () => {
+  it("is what policyc exports to format with, and keeps every comment, `///` included: the text `policyc fmt` writes", async () => {
+    const api = await import("../../src/index.js");
+    expect(Object.keys(api).filter((name) => /^format/.test(name))).toEqual(["format"]);
+    const text = '/// Data labels.\nenum Label { public, secret }\ntool kb.search { args { q: string } } // the search\npolicy p {\n  /// Why this rule exists.\n  @name("search")\n     allow kb.search\n}\n';
+    const result = api.format(text, "a.policy");
+    expect(result).toEqual({ text: fmt(text), diagnostics: [] });
+    expect(result.text).not.toBe(text);
+    for (const comment of ["/// Data labels.", "/// Why this rule exists.", "// the search"]) expect(result.text).toContain(comment);
+    expect(ruleDocs(result.text)).toEqual({ search: "Why this rule exists." });
+  });
+
+  it.each([
+    ["a file being edited (a condition not finished)", 'tool kb.search { args { q: string } }\npolicy p {\n  allow kb.search\n    when args.q ==\n\n  deny kb.search\n    when args.q like "*secret*"\n    reason "no secrets"\n}\n', "PC103"],
+    ["a stray character the parser skips", 'tool kb.search { args { q: string } }\npolicy p {\n  allow kb.search\n    when args.q == "café"é\n}\n', "PC100"],
+  ])("refuses %s: the text unchanged, with the syntax errors", async (_, text, code) => {
+    const { format } = await import("../../src/index.js");
+    const result = format(text, "a.policy");
+    expect(result.text).toBe(text);
+    expect(result.diagnostics.map((d) => d.code)).toContain(code);
+    expect(result.diagnostics.every((d) => d.severity === "error" && d.span?.file.path === "a.policy")).toBe(true);
+  });
+
+  it("refuses a doc comment the layout would move to another item (PC110), as policyc fmt does", async () => {
+    const { format } = await import("../../src/index.js");
+    const text = "tool kb.search {}\npolicy p /// owner: sec\n{\n  allow kb.search\n}\n";
+    const result = format(text);
+    expect(result.text).toBe(text);
+    expect(result.diagnostics.map((d) => d.code)).toEqual(["PC110"]);
   });
 });

@@ -216,6 +216,43 @@ describe("emitTypeScript", () => {
     expect(verdicts["argsNullNoneRequired"]!.engine).toBe(true);
   });
 
+  it("types a tool without arguments, an empty entity and an empty record as an object without fields: a string, a number or a list there is refused, as the engine refuses it", () => {
+    const text = "type Empty { }\nuser { }\ntool clock.now { risk low }\ntool tag { args { e?: Empty } }\npolicy p { allow * }\n";
+    const cases: Record<string, string> = {
+      argsEmpty: '{ "session": "s", "tool": "clock.now", "args": {} }',
+      argsNull: '{ "session": "s", "tool": "clock.now", "args": null }',
+      userEmpty: '{ "session": "s", "user": {}, "tool": "clock.now" }',
+      recordEmpty: '{ "session": "s", "tool": "tag", "args": { "e": {} } }',
+      argsJsonText: '{ "session": "s", "tool": "clock.now", "args": "{}" }',
+      argsNumber: '{ "session": "s", "tool": "clock.now", "args": 5 }',
+      argsList: '{ "session": "s", "tool": "clock.now", "args": [] }',
+      userText: '{ "session": "s", "user": "bob", "tool": "clock.now" }',
+      recordText: '{ "session": "s", "tool": "tag", "args": { "e": "x" } }',
+      recordList: '{ "session": "s", "tool": "tag", "args": { "e": [] } }',
+    };
+    const sources = [{ path: "e.policy", text }];
+    const module = moduleOf(sources);
+    expect(module).toContain("readonly args?: Record<string, never> | null;");
+    expect(module).toContain("export type UserAttributes = Record<string, never>;");
+    expect(module).toContain("export type Empty = Record<string, never>;");
+    const engine = compile(sources);
+    const checked = typeCheck(module, Object.fromEntries(Object.entries(cases).map(([name, request]) => [name, `import type { Request } from "./policy";\nexport const r: Request = ${request};\n`])));
+    expect(checked["policy"]).toEqual([]);
+    const verdicts = Object.fromEntries(Object.keys(cases).map((name) => [name, { engine: engine.decide(JSON.parse(cases[name]!)).decision, types: checked[name]!.length === 0 }]));
+    expect(verdicts).toEqual({
+      argsEmpty: { engine: "allow", types: true },
+      argsNull: { engine: "allow", types: true },
+      userEmpty: { engine: "allow", types: true },
+      recordEmpty: { engine: "allow", types: true },
+      argsJsonText: { engine: "deny", types: false },
+      argsNumber: { engine: "deny", types: false },
+      argsList: { engine: "deny", types: false },
+      userText: { engine: "deny", types: false },
+      recordText: { engine: "deny", types: false },
+      recordList: { engine: "deny", types: false },
+    });
+  });
+
   it("carries the policy's doc comments as JSDoc, with the unit of durations and times", () => {
     const text = [
       "/// Zones a host can be in.",
