@@ -378,4 +378,28 @@ describe("policy text in CI logs", () => {
       expect(output).not.toContain("\u001b");
     }
   });
+
+  it("a file name with a line break or an escape is shown escaped in check's, fmt --check's and fmt's output: no file name can start a CI workflow command or recolour the terminal", async () => {
+    const name = "x\n::warning file=README.md,line=1::injected by a file name\n\u001b[2Ky.policy";
+    const shown = "x\\u000a::warning file=README.md,line=1::injected by a file name\\u000a\\u001b[2Ky.policy";
+    mkdirSync(join(dir, "named"));
+    write(join("named", name), "enum A { a }\n");
+    write(join("named", "b.policy"), "enum  B { b }\n");
+    const checked = await check("named");
+    expect(checked.code).toBe(0);
+    expect(checked.stdout).toContain(`named/${shown}:1:6: warning[PC502]`);
+    const listed = await cli(["fmt", "--check", "named"], { cwd: dir });
+    expect(listed).toMatchObject({ code: 1, stdout: `named/b.policy\n` });
+    write(join("named", name), "enum  A { a }\n");
+    const both = await cli(["fmt", "--check", "named"], { cwd: dir });
+    expect(both).toMatchObject({ code: 1, stdout: `named/b.policy\nnamed/${shown}\n` });
+    const printed = await cli(["fmt", "named"], { cwd: dir });
+    expect(printed.code).toBe(0);
+    expect(printed.stdout).toContain(`// named/${shown}\nenum A {`);
+    for (const output of [checked.stdout, listed.stdout, both.stdout, printed.stdout]) {
+      for (const line of output.split("\n")) expect(line.startsWith("::")).toBe(false);
+      expect(output).not.toContain("\u001b");
+    }
+    for (const result of [checked, listed, both, printed]) expectNoStackTrace(result);
+  });
 });
