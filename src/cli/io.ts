@@ -7,8 +7,8 @@ export interface Io {
   readonly err: (text: string) => void;
   readonly palette: Palette;
   readonly cwd: string;
-  /** Standard input, read whole (for `--request -`). */
-  readonly readStdin: () => string;
+  /** Standard input, read whole, as bytes (for `--request -`: they are checked to be UTF-8). */
+  readonly readStdin: () => Buffer;
   /** The environment variables a verb reads (`GITHUB_WORKSPACE`, `CI`): the process's, or a test's. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }

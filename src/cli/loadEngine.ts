@@ -11,6 +11,7 @@ import type { CompiledPolicy } from "../runtime/policy.js";
 import { describeFsError, loadSources } from "../source/loadSources.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
+import { looksLikeUtf16, utf16Refusal, withoutByteOrderMark } from "../source/textEncoding.js";
 import { emptyValueMessage, isBlank } from "./options.js";
 
 /** A policy to decide with, from sources or a bundle, or why there is none (with the exit code to use). */
@@ -77,12 +78,16 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
     if (!read.ok) return usage(read.message);
     publicKey = read.key;
   }
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readLimited(resolve(cwd, path), MAX_BUNDLE_BYTES).toString("utf8");
+    bytes = readLimited(resolve(cwd, path), MAX_BUNDLE_BYTES);
   } catch (error) {
     return usage(`cannot read bundle \`${path}\`: ${describeFsError(error)}`);
   }
+  // What `policyc build -o - > bundle.json` writes in Windows PowerShell 5.1; what it writes
+  // when told to write UTF-8 (a byte order mark first) is read.
+  if (looksLikeUtf16(bytes)) return usage(`\`${path}\`: ${utf16Refusal("a bundle is UTF-8 JSON")}`);
+  const text = withoutByteOrderMark(bytes.toString("utf8"));
   let value: unknown;
   try {
     value = JSON.parse(text);

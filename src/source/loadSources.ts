@@ -3,6 +3,7 @@ import { InputTooLarge, readLimited } from "./readLimited.js";
 import { basename, join, relative, resolve } from "node:path";
 import { pathDiagnostic, diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { SourceFile } from "./SourceFile.js";
+import { looksLikeUtf16, SAVE_AS_UTF8 } from "./textEncoding.js";
 import { describeThrown } from "../runtime/helpers.js";
 
 /** Larger files are refused: a policy set this big is a generated mistake, and CI should say so fast. */
@@ -21,6 +22,8 @@ export function decodeSource(path: string, bytes: Uint8Array): SourceFile | Diag
   if (bytes.length > MAX_FILE_BYTES) {
     return pathDiagnostic("PC005", `\`${path}\` is ${(bytes.length / 1_048_576).toFixed(1)} MB; policy files are limited to ${MAX_FILE_BYTES / 1_048_576} MB`, path, "split the set into several files");
   }
+  // Before the NUL check: UTF-16 text is full of zero bytes, and it is not binary.
+  if (looksLikeUtf16(bytes)) return pathDiagnostic("PC002", `\`${path}\` is UTF-16 text, not UTF-8`, path, SAVE_AS_UTF8);
   const nul = bytes.indexOf(0);
   if (nul >= 0) return pathDiagnostic("PC003", `\`${path}\` looks like a binary file (it contains a NUL byte at offset ${nul})`, path);
   try {

@@ -403,3 +403,19 @@ describe("policy text in CI logs", () => {
     for (const result of [checked, listed, both, printed]) expectNoStackTrace(result);
   });
 });
+
+describe("policy files as Windows tools save them", () => {
+  it("a UTF-16 policy file (with or without a byte order mark) is PC002 saying to save it as UTF-8, not a binary file (PC003)", async () => {
+    const text = "enum A { a }\r\n";
+    write("utf16.policy", Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]));
+    write("utf16be.policy", Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, "utf16le").swap16()]));
+    write("utf16-no-bom.policy", Buffer.from(text, "utf16le"));
+    for (const file of ["utf16.policy", "utf16be.policy", "utf16-no-bom.policy"]) {
+      const result = await check(file);
+      expect(result).toEqual({ code: 2, stderr: "", stdout: `${file}: error[PC002]: \`${file}\` is UTF-16 text, not UTF-8\n = help: save it as UTF-8 (PowerShell: \`Out-File -Encoding utf8\`, or \`Set-Content -Encoding utf8\`)\n\n1 error, 0 warnings\n` });
+    }
+    // A file with zero bytes that is not UTF-16 text is still binary.
+    write("image.policy", Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]));
+    expect((await check("image.policy")).stdout).toContain("error[PC003]");
+  });
+});
