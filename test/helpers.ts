@@ -33,7 +33,7 @@ export async function cli(args: string[], options: { cwd?: string; stdin?: strin
   let stdout = "";
   let stderr = "";
   const code = await runWith(
-    { out: (s) => (stdout += s), err: (s) => (stderr += s), palette: plainPalette, cwd: options.cwd ?? ROOT, readStdin: () => Buffer.from(options.stdin ?? ""), env: options.env ?? {} },
+    { out: (s) => (stdout += s), err: (s) => (stderr += s), palette: plainPalette, errPalette: plainPalette, cwd: options.cwd ?? ROOT, readStdin: () => Buffer.from(options.stdin ?? ""), env: options.env ?? {} },
     args,
   );
   return { code, stdout, stderr };

@@ -10,7 +10,7 @@ import { engineOptions, replayRecorded } from "../testing/decideRecorded.js";
 import { parseRequestBytes } from "../testing/parseRequests.js";
 import { renderExplanation } from "../testing/explanationText.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
-import type { Io } from "./io.js";
+import { onStandardError, type Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
 import { notLoadedJson, reportNotLoaded } from "./report.js";
 import { printable } from "../diagnostics/printable.js";
@@ -54,7 +54,7 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   // Given means given: an empty --public-key is refused by loadPolicy, never taken for "no key".
   const loaded = loadPolicy(paths, io.cwd, { ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
   if (!loaded.ok) {
-    reportNotLoaded("eval", loaded, options.json ? { ...io, out: io.err } : io);
+    reportNotLoaded("eval", loaded, options.json ? onStandardError(io) : io);
     if (options.json) io.out(JSON.stringify(notLoadedJson(loaded), null, 2) + "\n");
     return loaded.code;
   }

@@ -5,7 +5,7 @@ import { hasErrors, sortDiagnostics } from "../diagnostics/Diagnostic.js";
 import { describeFsError, loadSources } from "../source/loadSources.js";
 import { replaceFile } from "../source/replaceFile.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
-import type { Io } from "./io.js";
+import { onStandardError, type Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
 import { diagnosticToJson } from "../diagnostics/render.js";
 import { printable } from "../diagnostics/printable.js";
@@ -45,7 +45,7 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
   }
   // On standard error: standard output carries the formatted text, the list of unformatted
   // files (which CI steps read line by line) or the JSON document.
-  if (problems.length > 0) reportDiagnostics({ ...io, out: io.err }, problems, { json: false });
+  if (problems.length > 0) reportDiagnostics(onStandardError(io), problems, { json: false });
   if (options.write) {
     if (!options.json) io.out(`formatted ${changed.length - unwritten.size} of ${formatted.length} file${formatted.length === 1 ? "" : "s"}\n`);
     if (unwritten.size > 0) return EXIT.usage;

@@ -72,6 +72,7 @@ export function run(argv: readonly string[]): void {
     out: (s) => process.stdout.write(s),
     err: (s) => process.stderr.write(s),
     palette: paletteFor(decideColor(process.env, Boolean(process.stdout.isTTY), noColor)),
+    errPalette: paletteFor(decideColor(process.env, Boolean(process.stderr.isTTY), noColor)),
     cwd: process.cwd(),
     readStdin: () => readLimited(0, MAX_REQUEST_BYTES),
     env: process.env,
