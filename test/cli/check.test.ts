@@ -195,7 +195,29 @@ describe("policyc check: pretty output", () => {
     symlinkSync(join(dir, "elsewhere/gone.policy"), join(dir, "linkset/gone.policy"));
     const broken = await check("linkset");
     expect(broken.code).toBe(2);
-    expect(broken.stdout).toContain("error[PC001]: cannot read `linkset/gone.policy`: no such file or folder");
+    expect(broken.stdout).toContain(`error[PC001]: cannot read \`linkset/gone.policy\`: it is a symbolic link to \`${join(dir, "elsewhere/gone.policy")}\`, which does not exist (a broken link)`);
+  });
+
+  it("passes over an editor's lock file in a folder (Emacs's `.#NAME`, a link to nothing), and names one given by itself as a broken link", async () => {
+    mkdirSync(join(dir, "editing"));
+    write("editing/decls.policy", DECLS);
+    symlinkSync("alice@laptop.4242:1764480000", join(dir, "editing/.#decls.policy"));
+    expect(await check("editing")).toEqual({ code: 0, stdout: "ok: 1 file, 0 rules\n", stderr: "" });
+    const named = await check("editing/.#decls.policy");
+    expect(named.code).toBe(2);
+    expect(named.stdout).toContain("error[PC001]: cannot read `editing/.#decls.policy`: it is a symbolic link to `alice@laptop.4242:1764480000`, which does not exist (a broken link)");
+    // Any other link to nothing is still reported: a policy file it should have named may be missing.
+    symlinkSync("renamed.policy", join(dir, "editing/rules.policy"));
+    expect((await check("editing")).stdout).toContain("cannot read `editing/rules.policy`: it is a symbolic link to `renamed.policy`, which does not exist (a broken link)");
+    write("editing/r.jsonl", "");
+    symlinkSync("missing.jsonl", join(dir, "editing/gone.jsonl"));
+    symlinkSync("alice@laptop.4242:1764480000", join(dir, "editing/.#r.jsonl"));
+    const replay = await cli(["test", "editing/decls.policy", "--replay", "editing"], { cwd: dir });
+    expect(replay.code).toBe(2);
+    expect(replay.stdout).toContain("error: editing/gone.jsonl: it is a symbolic link to `missing.jsonl`, which does not exist (a broken link)");
+    expect(replay.stdout).not.toContain(".#r.jsonl");
+    expectNoStackTrace(named);
+    expectNoStackTrace(replay);
   });
 
   it("checks folders recursively, as one set", async () => {
