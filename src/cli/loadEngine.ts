@@ -23,7 +23,7 @@ export function loadPolicy(paths: readonly string[], cwd: string, options: { bun
   if (options.bundle !== undefined && paths.length > 0) return usage(`give policy paths or --bundle, not both (got ${paths.map((p) => `\`${p}\``).join(", ")} and --bundle \`${options.bundle}\`)`);
   // Only a single `.json` path is a bundle: beside other paths it would be parsed as policy
   // source and fail with a puzzling syntax error at its first `{`.
-  const jsonPaths = options.bundle === undefined && paths.length > 1 ? paths.filter((p) => p.endsWith(".json")) : [];
+  const jsonPaths = options.bundle === undefined && paths.length > 1 ? paths.filter(isBundlePath) : [];
   if (jsonPaths.length > 0) {
     const named = jsonPaths.map((p) => `\`${p}\``).join(", ");
     return usage(`${named} ${jsonPaths.length === 1 ? "looks like a bundle" : "look like bundles"}, but only a single \`.json\` path is read as a bundle (or --bundle FILE): give one bundle, or only policy files and folders`);
@@ -42,7 +42,12 @@ export function loadPolicy(paths: readonly string[], cwd: string, options: { bun
 
 /** The bundle that policy arguments name: `--bundle FILE`, or a single path ending in `.json`. */
 export function bundlePathOf(paths: readonly string[], bundle?: string): string | undefined {
-  return bundle ?? (paths.length === 1 && paths[0]!.endsWith(".json") ? paths[0] : undefined);
+  return bundle ?? (paths.length === 1 && isBundlePath(paths[0]!) ? paths[0] : undefined);
+}
+
+/** A path ending in `.json`, in any letter case (`build -o B.JSON` writes one, as Windows tools name files). */
+function isBundlePath(path: string): boolean {
+  return /\.json$/i.test(path);
 }
 
 function usage(message: string): LoadedPolicy {

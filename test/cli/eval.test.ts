@@ -694,6 +694,9 @@ describe("requests and bundles as Windows tools save them", () => {
     writeFileSync(join(dir, "utf16-bundle.json"), utf16(read("bundle.json")));
     const bundle = await evaluate(["--bundle", "utf16-bundle.json", "--request", "lookup.json"]);
     expect(bundle).toEqual({ code: 2, stdout: "", stderr: `policyc eval: \`utf16-bundle.json\`: it is UTF-16 text, and a bundle is UTF-8 JSON: ${SAVE_AS_UTF8}\n` });
+    // Named as Windows tools name files: still a bundle, not policy source.
+    write("B.JSON", read("bundle.json"));
+    expect(await evaluate(["B.JSON", "--request", "lookup.json"])).toEqual({ code: 0, stdout: LOOKUP_GOLDEN, stderr: "" });
     write("bom-bundle.json", "\ufeff" + read("bundle.json"));
     expect(await evaluate(["--bundle", "bom-bundle.json", "--request", "lookup.json"])).toEqual({ code: 0, stdout: LOOKUP_GOLDEN, stderr: "" });
   });
