@@ -24,8 +24,7 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
       missing.push("an empty path (an unset variable?; `.` names this folder)");
       continue;
     }
-    const globAt = pattern.search(GLOB_CHARACTER);
-    if (globAt >= 0) {
+    if (GLOB_CHARACTER.test(pattern)) {
       // `./a/*.jsonl` walks to `a/x.jsonl`: compare normalized spellings.
       const glob = normalize(pattern);
       const matcher = new Minimatch(glob, BASH_GLOB);
