@@ -29,11 +29,11 @@ export interface CliResult {
 }
 
 /** Runs a command line in-process (fast), with plain output and the given working folder. */
-export async function cli(args: string[], options: { cwd?: string; stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export async function cli(args: string[], options: { cwd?: string; stdin?: string | Buffer; env?: Record<string, string> } = {}): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
   const code = await runWith(
-    { out: (s) => (stdout += s), err: (s) => (stderr += s), palette: plainPalette, cwd: options.cwd ?? ROOT, readStdin: () => options.stdin ?? "", env: options.env ?? {} },
+    { out: (s) => (stdout += s), err: (s) => (stderr += s), palette: plainPalette, errPalette: plainPalette, cwd: options.cwd ?? ROOT, readStdin: () => Buffer.from(options.stdin ?? ""), env: options.env ?? {} },
     args,
   );
   return { code, stdout, stderr };

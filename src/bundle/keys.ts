@@ -10,9 +10,12 @@ export function keyBytes(given: unknown): Buffer | undefined {
   return ArrayBuffer.isView(given) ? Buffer.from(given.buffer, given.byteOffset, given.byteLength) : undefined;
 }
 
-/** Whether bytes hold PEM text (a `-----BEGIN` line, perhaps after whitespace). */
+/**
+ * Whether bytes hold PEM text (a `-----BEGIN` line, perhaps after a UTF-8 byte order mark, which
+ * Windows editors and PowerShell 5.1 write, and whitespace).
+ */
 export function isPem(bytes: Buffer): boolean {
-  return /^\s*-----BEGIN /.test(bytes.subarray(0, 64).toString("latin1"));
+  return /^(?:\xef\xbb\xbf)?\s*-----BEGIN /.test(bytes.subarray(0, 64).toString("latin1"));
 }
 
 /** Whether a key given as a string or bytes has nothing in it but whitespace (an empty key file). */

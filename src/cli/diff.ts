@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { EXIT, type ExitCode } from "./exitCodes.js";
-import type { Io } from "./io.js";
+import { onStandardError, type Io } from "./io.js";
 import { bundlePathOf, loadPolicy } from "./loadEngine.js";
 import { notLoadedJson, reportNotLoaded } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
@@ -41,7 +41,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
   const sides = [oldPath, newPath].map((path, side) => loadPolicy([path], io.cwd, isBundle[side] && options.publicKey !== undefined ? { publicKey: options.publicKey } : {}));
   for (const side of sides) {
     if (!side.ok) {
-      reportNotLoaded("diff", side, { ...io, out: io.err });
+      reportNotLoaded("diff", side, onStandardError(io));
       if (options.json) io.out(JSON.stringify(notLoadedJson(side), null, 2) + "\n");
       return side.code;
     }

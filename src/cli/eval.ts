@@ -7,10 +7,10 @@ import { Engine } from "../runtime/engine.js";
 import { explain } from "../runtime/explain.js";
 import { describeFsError } from "../source/loadSources.js";
 import { engineOptions, replayRecorded } from "../testing/decideRecorded.js";
-import { parseRequests } from "../testing/parseRequests.js";
+import { parseRequestBytes } from "../testing/parseRequests.js";
 import { renderExplanation } from "../testing/explanationText.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
-import type { Io } from "./io.js";
+import { onStandardError, type Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
 import { notLoadedJson, reportNotLoaded } from "./report.js";
 import { printable } from "../diagnostics/printable.js";
@@ -38,15 +38,15 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   }
   const replay = parseReplayFlags("eval", options, io);
   if (replay === undefined) return EXIT.usage;
-  let text: string;
+  let bytes: Buffer;
   try {
     // Relative to the verb's working folder (like the policy paths), not the process's.
-    text = options.request === "-" ? io.readStdin() : readLimited(resolve(io.cwd, options.request), MAX_REQUEST_BYTES).toString("utf8");
+    bytes = options.request === "-" ? io.readStdin() : readLimited(resolve(io.cwd, options.request), MAX_REQUEST_BYTES);
   } catch (error) {
     io.err(`policyc eval: cannot read request \`${options.request}\`: ${describeFsError(error)}\n`);
     return EXIT.usage;
   }
-  const { requests, error } = parseRequests(text);
+  const { requests, error } = parseRequestBytes(bytes);
   if (error) {
     io.err(`policyc eval: ${options.request === "-" ? "standard input" : `\`${options.request}\``}: ${error}\n`);
     return EXIT.usage;
@@ -54,7 +54,7 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   // Given means given: an empty --public-key is refused by loadPolicy, never taken for "no key".
   const loaded = loadPolicy(paths, io.cwd, { ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
   if (!loaded.ok) {
-    reportNotLoaded("eval", loaded, options.json ? { ...io, out: io.err } : io);
+    reportNotLoaded("eval", loaded, options.json ? onStandardError(io) : io);
     if (options.json) io.out(JSON.stringify(notLoadedJson(loaded), null, 2) + "\n");
     return loaded.code;
   }

@@ -5,9 +5,10 @@ import { hasErrors, sortDiagnostics } from "../diagnostics/Diagnostic.js";
 import { describeFsError, loadSources } from "../source/loadSources.js";
 import { replaceFile } from "../source/replaceFile.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
-import type { Io } from "./io.js";
+import { onStandardError, type Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
 import { diagnosticToJson } from "../diagnostics/render.js";
+import { printable } from "../diagnostics/printable.js";
 
 export interface FmtOptions {
   check?: boolean;
@@ -34,7 +35,7 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
         replaceFile(resolve(io.cwd, file.path), file.formatted);
       } catch (error) {
         unwritten.add(file.path);
-        io.err(`policyc fmt: cannot write \`${file.path}\`: ${describeFsError(error)} (left as it was)\n`);
+        io.err(`policyc fmt: cannot write \`${printable(file.path)}\`: ${describeFsError(error)} (left as it was)\n`);
       }
     }
   }
@@ -44,19 +45,20 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
   }
   // On standard error: standard output carries the formatted text, the list of unformatted
   // files (which CI steps read line by line) or the JSON document.
-  if (problems.length > 0) reportDiagnostics({ ...io, out: io.err }, problems, { json: false });
+  if (problems.length > 0) reportDiagnostics(onStandardError(io), problems, { json: false });
   if (options.write) {
     if (!options.json) io.out(`formatted ${changed.length - unwritten.size} of ${formatted.length} file${formatted.length === 1 ? "" : "s"}\n`);
     if (unwritten.size > 0) return EXIT.usage;
   } else if (options.check) {
     if (!options.json) {
-      for (const file of changed) io.out(`${file.path}\n`);
+      // One path per line, its control characters escaped: a newline in a file name must not add a line.
+      for (const file of changed) io.out(`${printable(file.path)}\n`);
       if (changed.length > 0) io.err(`${changed.length} file${changed.length === 1 ? " is" : "s are"} not formatted; run \`policyc fmt --write\`\n`);
     }
   } else if (!options.json) {
     // Headed by its path whenever several files were given, also when only one of them could be formatted.
     const headed = loaded.files.length > 1;
-    for (const file of formatted) io.out(headed ? `// ${file.path}\n${file.formatted}\n` : file.formatted);
+    for (const file of formatted) io.out(headed ? `// ${printable(file.path)}\n${file.formatted}\n` : file.formatted);
   }
   if (loaded.diagnostics.length > 0) return EXIT.usage;
   if (hasErrors(problems)) return EXIT.failure;

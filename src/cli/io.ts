@@ -5,17 +5,21 @@ import { plainPalette, type Palette } from "../diagnostics/render.js";
 export interface Io {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
+  /** How `out` is coloured: standard output's colour. */
   readonly palette: Palette;
+  /** How what goes to `err` is coloured: standard error's, decided by its own terminal (`2> log` stays plain). */
+  readonly errPalette: Palette;
   readonly cwd: string;
-  /** Standard input, read whole (for `--request -`). */
-  readonly readStdin: () => string;
+  /** Standard input, read whole, as bytes (for `--request -`: they are checked to be UTF-8). */
+  readonly readStdin: () => Buffer;
   /** The environment variables a verb reads (`GITHUB_WORKSPACE`, `CI`): the process's, or a test's. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 /**
- * Colour is decided once: `--no-color` or `NO_COLOR` turn it off, then `FORCE_COLOR` turns it
- * on, then it follows whether stdout is a terminal. chalk alone does not read `NO_COLOR`.
+ * Colour is decided once for each stream: `--no-color` or `NO_COLOR` turn it off, then
+ * `FORCE_COLOR` turns it on, then it follows whether that stream is a terminal (`isTty`).
+ * chalk alone does not read `NO_COLOR`.
  */
 export function decideColor(env: NodeJS.ProcessEnv, isTty: boolean, noColorFlag: boolean): boolean {
   if (noColorFlag) return false;
@@ -28,4 +32,12 @@ export function paletteFor(color: boolean): Palette {
   if (!color) return plainPalette;
   const chalk = new Chalk({ level: 1 });
   return { error: (s) => chalk.red.bold(s), warning: (s) => chalk.yellow.bold(s), dim: (s) => chalk.dim(s), bold: (s) => chalk.bold(s), accent: (s) => chalk.cyan(s), ok: (s) => chalk.green(s) };
+}
+
+/**
+ * `io` writing its output to standard error, coloured as standard error is: for what a verb
+ * reports there because standard output holds a document (formatted text, JSON, a bundle).
+ */
+export function onStandardError(io: Io): Io {
+  return { ...io, out: io.err, palette: io.errPalette };
 }

@@ -11,6 +11,7 @@ import type { CompiledPolicy } from "../runtime/policy.js";
 import { describeFsError, loadSources } from "../source/loadSources.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
+import { looksLikeUtf16, utf16Refusal, withoutByteOrderMark } from "../source/textEncoding.js";
 import { emptyValueMessage, isBlank } from "./options.js";
 
 /** A policy to decide with, from sources or a bundle, or why there is none (with the exit code to use). */
@@ -22,7 +23,7 @@ export function loadPolicy(paths: readonly string[], cwd: string, options: { bun
   if (options.bundle !== undefined && paths.length > 0) return usage(`give policy paths or --bundle, not both (got ${paths.map((p) => `\`${p}\``).join(", ")} and --bundle \`${options.bundle}\`)`);
   // Only a single `.json` path is a bundle: beside other paths it would be parsed as policy
   // source and fail with a puzzling syntax error at its first `{`.
-  const jsonPaths = options.bundle === undefined && paths.length > 1 ? paths.filter((p) => p.endsWith(".json")) : [];
+  const jsonPaths = options.bundle === undefined && paths.length > 1 ? paths.filter(isBundlePath) : [];
   if (jsonPaths.length > 0) {
     const named = jsonPaths.map((p) => `\`${p}\``).join(", ");
     return usage(`${named} ${jsonPaths.length === 1 ? "looks like a bundle" : "look like bundles"}, but only a single \`.json\` path is read as a bundle (or --bundle FILE): give one bundle, or only policy files and folders`);
@@ -41,7 +42,12 @@ export function loadPolicy(paths: readonly string[], cwd: string, options: { bun
 
 /** The bundle that policy arguments name: `--bundle FILE`, or a single path ending in `.json`. */
 export function bundlePathOf(paths: readonly string[], bundle?: string): string | undefined {
-  return bundle ?? (paths.length === 1 && paths[0]!.endsWith(".json") ? paths[0] : undefined);
+  return bundle ?? (paths.length === 1 && isBundlePath(paths[0]!) ? paths[0] : undefined);
+}
+
+/** A path ending in `.json`, in any letter case (`build -o B.JSON` writes one, as Windows tools name files). */
+function isBundlePath(path: string): boolean {
+  return /\.json$/i.test(path);
 }
 
 function usage(message: string): LoadedPolicy {
@@ -77,12 +83,16 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
     if (!read.ok) return usage(read.message);
     publicKey = read.key;
   }
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readLimited(resolve(cwd, path), MAX_BUNDLE_BYTES).toString("utf8");
+    bytes = readLimited(resolve(cwd, path), MAX_BUNDLE_BYTES);
   } catch (error) {
     return usage(`cannot read bundle \`${path}\`: ${describeFsError(error)}`);
   }
+  // What `policyc build -o - > bundle.json` writes in Windows PowerShell 5.1; what it writes
+  // when told to write UTF-8 (a byte order mark first) is read.
+  if (looksLikeUtf16(bytes)) return usage(`\`${path}\`: ${utf16Refusal("a bundle is UTF-8 JSON")}`);
+  const text = withoutByteOrderMark(bytes.toString("utf8"));
   let value: unknown;
   try {
     value = JSON.parse(text);

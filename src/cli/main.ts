@@ -72,8 +72,9 @@ export function run(argv: readonly string[]): void {
     out: (s) => process.stdout.write(s),
     err: (s) => process.stderr.write(s),
     palette: paletteFor(decideColor(process.env, Boolean(process.stdout.isTTY), noColor)),
+    errPalette: paletteFor(decideColor(process.env, Boolean(process.stderr.isTTY), noColor)),
     cwd: process.cwd(),
-    readStdin: () => readLimited(0, MAX_REQUEST_BYTES).toString("utf8"),
+    readStdin: () => readLimited(0, MAX_REQUEST_BYTES),
     env: process.env,
   };
   runWith(io, argv).then(

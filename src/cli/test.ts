@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { EXIT, type ExitCode } from "./exitCodes.js";
-import type { Io } from "./io.js";
+import { onStandardError, type Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
 import { notLoadedJson, reportNotLoaded } from "./report.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
@@ -70,7 +70,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     if (reporter !== "pretty") REPORT_WRITERS[reporter]({ report: emptyReport([], [], []), rules: [], verdict, ciPath }, io.out);
   };
   if (!loaded.ok) {
-    reportNotLoaded("test", loaded, { ...io, out: io.err });
+    reportNotLoaded("test", loaded, onStandardError(io));
     const { reason, diagnostics } = notLoadedJson(loaded);
     notStarted({ ok: false, reason, diagnostics, ...(loaded.message ? { runCheck: { name: "policy set", message: loaded.message } } : {}) });
     return loaded.code;

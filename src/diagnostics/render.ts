@@ -32,9 +32,10 @@ export function diagnosticLocation(d: Diagnostic): string {
  *     = help: did you mean `team`?
  */
 export function renderDiagnostic(d: Diagnostic, palette: Palette = plainPalette): string {
-  const location = diagnosticLocation(d);
+  // The path is a file name anyone contributing to the repository chose: escaped as the message is.
+  const location = printable(diagnosticLocation(d));
   const label = d.severity === "error" ? palette.error(`error[${d.code}]`) : palette.warning(`warning[${d.code}]`);
-  // Messages and helps quote policy text (a rule id, a string literal): shown with its control
+  // Messages and helps quote policy text (a rule id, a string literal): shown with their control
   // characters as escapes, so none can start a line of its own (a CI workflow command) or
   // recolour the terminal.
   const lines = [`${location ? palette.bold(location) + ": " : ""}${label}: ${printable(d.message)}`];

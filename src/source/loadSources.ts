@@ -1,8 +1,9 @@
-import { readdirSync, realpathSync, statSync, type Dirent } from "node:fs";
+import { lstatSync, readdirSync, readlinkSync, realpathSync, statSync, type Dirent } from "node:fs";
 import { InputTooLarge, readLimited } from "./readLimited.js";
 import { basename, join, relative, resolve } from "node:path";
 import { pathDiagnostic, diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { SourceFile } from "./SourceFile.js";
+import { looksLikeUtf16, SAVE_AS_UTF8 } from "./textEncoding.js";
 import { describeThrown } from "../runtime/helpers.js";
 
 /** Larger files are refused: a policy set this big is a generated mistake, and CI should say so fast. */
@@ -21,6 +22,8 @@ export function decodeSource(path: string, bytes: Uint8Array): SourceFile | Diag
   if (bytes.length > MAX_FILE_BYTES) {
     return pathDiagnostic("PC005", `\`${path}\` is ${(bytes.length / 1_048_576).toFixed(1)} MB; policy files are limited to ${MAX_FILE_BYTES / 1_048_576} MB`, path, "split the set into several files");
   }
+  // Before the NUL check: UTF-16 text is full of zero bytes, and it is not binary.
+  if (looksLikeUtf16(bytes)) return pathDiagnostic("PC002", `\`${path}\` is UTF-16 text, not UTF-8`, path, SAVE_AS_UTF8);
   const nul = bytes.indexOf(0);
   if (nul >= 0) return pathDiagnostic("PC003", `\`${path}\` looks like a binary file (it contains a NUL byte at offset ${nul})`, path);
   try {
@@ -77,6 +80,16 @@ export function entryKind(folder: string, entry: Dirent): "file" | "folder" | "b
 }
 
 /**
+ * Whether a link to nothing is an editor's lock file: Emacs makes `.#NAME` beside a file with
+ * unsaved changes, as a link to `user@host.pid:time`. It holds no policy and goes away when the
+ * file is saved, so a folder walk passes over it rather than failing the run; any other link to
+ * nothing is reported.
+ */
+function isEditorLock(name: string): boolean {
+  return name.startsWith(".#");
+}
+
+/**
  * Version control's own folders: they never hold a working file, and can be large. Every other
  * folder is searched, hidden ones and node_modules included: a policy set is every `.policy`
  * file under the paths (language.md), and a deny rule in `.security/` silently left out would
@@ -103,6 +116,7 @@ export function walkFolder(folder: string, visit: (path: string, kind: "file" | 
   for (const entry of entries) {
     const path = join(folder, entry.name);
     const kind = entryKind(folder, entry);
+    if (kind === "broken" && isEditorLock(entry.name)) continue;
     if (kind === "folder") {
       if (recursive && !VERSION_CONTROL_FOLDERS.has(entry.name)) walkFolder(path, visit, unreadable, recursive, seen);
     } else if (kind === "file" || kind === "broken") visit(path, kind);
@@ -211,11 +225,25 @@ export function displayPath(path: string, cwd = process.cwd()): string {
   return rel === "" || rel.startsWith("..") || rel.startsWith("/") ? path : rel;
 }
 
+/**
+ * Why a file that is not there (ENOENT, with the error's `path`) could not be read when it is a
+ * link to nothing: `ls` lists it, so "no such file" would puzzle. Undefined for any other error.
+ */
+export function brokenLinkText(error: unknown): string | undefined {
+  const path = (error as { code?: string; path?: unknown }).path;
+  if ((error as { code?: string }).code !== "ENOENT" || typeof path !== "string") return undefined;
+  try {
+    return lstatSync(path).isSymbolicLink() ? `it is a symbolic link to \`${readlinkSync(path)}\`, which does not exist (a broken link)` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function describeFsError(error: unknown): string {
   const code = (error as { code?: string }).code;
   switch (code) {
     case "ENOENT":
-      return "no such file or folder";
+      return brokenLinkText(error) ?? "no such file or folder";
     case "EACCES":
     case "EPERM":
       return "permission denied";

@@ -1,13 +1,15 @@
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
+import { Minimatch } from "minimatch";
 import { dirname, join, normalize, relative, resolve } from "node:path";
 import { describeFsError, uniqueFiles, walkFolder } from "../source/loadSources.js";
-import { globMatch } from "../runtime/glob.js";
 
 /**
  * Expands `--replay` arguments: files as given, folders to their recordings (recursively: see
  * isRecordingName), and quoted globs matched segment by segment as bash's globstar does: `*`
- * stays inside one folder or file name (`recordings/*.jsonl`), and a `**` segment is any number
- * of whole folders (`recordings/**\/*.jsonl`).
+ * and `?` stay inside one folder or file name (`recordings/*.jsonl`, `day?.jsonl`), `[…]` is one
+ * character of a set (`day[0-9].jsonl`, `[!x]*`), and a `**` segment is any number of whole
+ * folders (`recordings/**\/*.jsonl`). A glob that matches nothing is taken as a path when a
+ * file has that name (`run[1].jsonl`), as bash passes such a word on.
  * Globs that match nothing, folders without recordings and folders that cannot be read (whose
  * recordings would otherwise be silently left out) are returned in `missing`, described
  * for people (\`logs/*.jsonl\` (nothing matches)), so the caller can say so. Relative paths are
@@ -22,18 +24,20 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
       missing.push("an empty path (an unset variable?; `.` names this folder)");
       continue;
     }
-    if (pattern.includes("*")) {
+    if (GLOB_CHARACTER.test(pattern)) {
       // `./a/*.jsonl` walks to `a/x.jsonl`: compare normalized spellings.
       const glob = normalize(pattern);
-      const recursive = glob.includes("**");
-      const root = glob.slice(0, glob.indexOf("*")).replace(/[^/]*$/, "") || ".";
+      const matcher = new Minimatch(glob, BASH_GLOB);
+      const root = glob.slice(0, glob.search(GLOB_CHARACTER)).replace(/[^/]*$/, "") || ".";
       const found: string[] = [];
-      walk(cwd, root, recursive || dirname(glob).includes("*"), (path) => {
-        if (matchesPathGlob(glob, path)) found.push(path);
+      walk(cwd, root, glob.includes("**") || GLOB_CHARACTER.test(dirname(glob)), (path) => {
+        if (matcher.match(path)) found.push(path);
       }, missing);
-      if (found.length === 0) missing.push(`\`${pattern}\` (nothing matches)`);
-      files.push(...found.sort());
-      continue;
+      if (found.length > 0 || !existsSync(resolve(cwd, pattern))) {
+        if (found.length === 0) missing.push(`\`${pattern}\` (nothing matches)`);
+        files.push(...found.sort());
+        continue;
+      }
     }
     let isDirectory = false;
     try {
@@ -63,27 +67,17 @@ function isRecordingName(path: string): boolean {
   return /\.(jsonl|ndjson)$/i.test(path);
 }
 
+/** What makes an argument a glob: bash's pattern characters. */
+const GLOB_CHARACTER = /[*?[]/;
+
 /**
- * Whether `path` matches `glob` as bash's globstar (and CI globs) match: a `**` segment stands
- * for zero or more whole segments (`a/**\/b` matches `a/b` and `a/x/y/b`, and `a/**` every file
- * below `a`); every other segment matches exactly one segment, so its `*` never crosses a `/`
- * (`**\/prod-*` does not match `nonprod-old/x`). Hidden folders are searched, as a folder's are.
+ * Globs as bash's globstar matches them (with minimatch): a `**` segment stands for zero or more
+ * whole segments (`a/**\/b` matches `a/b` and `a/x/y/b`, and `a/**` every file below `a`); every
+ * other segment matches exactly one segment, so its `*` never crosses a `/` (`**\/prod-*` does
+ * not match `nonprod-old/x`). Hidden folders are searched, as a folder's are. Braces, `!(…)` and
+ * the like are not bash globs (the shell expands braces before policyc sees them): literal here.
  */
-function matchesPathGlob(glob: string, path: string): boolean {
-  const pathParts = path.split("/");
-  // matched[i]: the glob segments seen so far match the first i segments of the path.
-  let matched = pathParts.map(() => false).concat(false);
-  matched[0] = true;
-  for (const globPart of glob.split("/")) {
-    const next = matched.map(() => false);
-    for (let i = 0; i <= pathParts.length; i++) {
-      if (globPart === "**") next[i] = matched[i]! || (i > 0 && next[i - 1]!);
-      else if (i > 0) next[i] = matched[i - 1]! && globMatch(globPart, pathParts[i - 1]!);
-    }
-    matched = next;
-  }
-  return matched[pathParts.length]!;
-}
+const BASH_GLOB = { dot: true, nobrace: true, noext: true, nonegate: true, nocomment: true } as const;
 
 /** Files under `directory` (following links; a broken link is listed, so reading it reports it), spelled from `directory`. */
 function walk(cwd: string, directory: string, recursive: boolean, visit: (path: string) => void, unreadable: string[]): void {

@@ -1,5 +1,23 @@
+import { isUtf8 } from "node:buffer";
 import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
-import { approvalLineError, isApprovalLine } from "./readRecording.js";
+import { looksLikeUtf16, utf16Refusal } from "../source/textEncoding.js";
+import { approvalLineError, isApprovalLine, lineText } from "./readRecording.js";
+
+/**
+ * Reads requests from a file's bytes (see `parseRequests`), which must be UTF-8 as a recording's
+ * are: text in another encoding is refused, never decided with its bytes replaced by U+FFFD
+ * (`"café"` in Windows-1252 would be compared as `"caf\ufffd"`, and `test` refuses that line).
+ */
+export function parseRequestBytes(bytes: Buffer): { requests: unknown[]; error?: string } {
+  if (looksLikeUtf16(bytes)) return { requests: [], error: utf16Refusal("a request is UTF-8 JSON") };
+  if (!isUtf8(bytes)) {
+    // (A line feed byte is never part of a UTF-8 character: each line is valid or not alone.)
+    let line = 1;
+    for (let from = 0, end = bytes.indexOf(10); end >= 0 && isUtf8(bytes.subarray(from, end)); from = end + 1, end = bytes.indexOf(10, from)) line++;
+    return { requests: [], error: `line ${line} is not valid UTF-8 (saved in another encoding, such as Windows-1252?): save the request as UTF-8` };
+  }
+  return parseRequests(bytes.toString("utf8"));
+}
 
 /**
  * Reads requests: one JSON object, or JSON Lines (earlier lines set up the session, approval
@@ -22,10 +40,13 @@ export function parseRequests(text: string): { requests: unknown[]; error?: stri
   return { requests: [whole] };
 }
 
-/** JSON Lines, each line a request (or an approval), the last the one to decide. */
+/**
+ * JSON Lines, each line a request (or an approval), the last the one to decide; its lines are
+ * read as a recording's, so a byte order mark starting one (files joined with `cat`) is skipped.
+ */
 function parseLines(text: string, whole: Error): { requests: unknown[]; error?: string } {
   const requests: unknown[] = [];
-  const lines = text.split("\n");
+  const lines = text.split("\n").map((line) => lineText(line, 0, line.length));
   // A first line that is no JSON value alone: one document (pretty-printed, say) with a
   // mistake, reported where it is in the file, not as "line 1 is not JSON".
   const first = lines.find((line) => line.trim() !== "")!;

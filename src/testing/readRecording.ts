@@ -4,7 +4,8 @@ import type { ErrorObject, ValidateFunction } from "ajv";
 // Precompiled from recordingLineSchemaAsValidated (see recordingSchema.ts) by scripts/generate-validators.js.
 import { validate as validateLineCode } from "./recordingLineValidator.generated.js";
 import type { Effect, Grant } from "../runtime/decision.js";
-import { describeFsError } from "../source/loadSources.js";
+import { brokenLinkText, describeFsError } from "../source/loadSources.js";
+import { looksLikeUtf16, utf16Refusal } from "../source/textEncoding.js";
 import { withinOneEdit } from "../diagnostics/suggest.js";
 import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
 import { recordingLineSchema, REQUEST_FIELD_TYPES } from "./recordingSchema.js";
@@ -353,7 +354,7 @@ export async function* readRecordingBatches(path: string, elsewhere?: (line: str
   let first = true;
   for await (const chunk of createReadStream(path, { highWaterMark: limits.chunkBytes ?? 1 << 20 })) {
     let bytes = chunk as Buffer;
-    if (first && utf16(bytes)) throw new RecordingEncodingError();
+    if (first && looksLikeUtf16(bytes)) throw new RecordingEncodingError();
     first = false;
     const batch: (RecordingLine | PassedOverLine)[] = [];
     if (skipping) {
@@ -389,25 +390,18 @@ export interface ReadLimits {
   readonly chunkBytes?: number;
 }
 
-/**
- * Whether a recording starts as UTF-16 text does: a UTF-16 byte order mark, or a `{` with a zero
- * byte beside it (what Windows PowerShell 5.1's `>` and `Out-File` write). Read as UTF-8 it
- * would give an error on every line and none would say why.
- */
-function utf16(bytes: Buffer): boolean {
-  if (bytes.length < 2) return false;
-  const [a, b] = [bytes[0]!, bytes[1]!];
-  return (a === 0xff && b === 0xfe) || (a === 0xfe && b === 0xff) || (a === 0x7b && b === 0) || (a === 0 && b === 0x7b);
-}
-
-/** A recording that is not UTF-8 text (see `utf16`): reported once, for the whole file. */
+/** A recording that is UTF-16 text (see `looksLikeUtf16`): reported once, for the whole file. */
 class RecordingEncodingError extends Error {
   constructor() {
-    super("it is UTF-16 text, and a recording is UTF-8 JSON Lines: save it as UTF-8 (PowerShell: `Out-File -Encoding utf8`, or `Set-Content -Encoding utf8`)");
+    super(utf16Refusal("a recording is UTF-8 JSON Lines"));
   }
 }
 
-function lineText(text: string, start: number, end: number): string {
+/**
+ * The line of JSON Lines `text` from `start` to `end` (its line feed) as a recording is read:
+ * without the carriage return of a CRLF end, nor a byte order mark at its start.
+ */
+export function lineText(text: string, start: number, end: number): string {
   if (end > start && text.charCodeAt(end - 1) === 13) end--; // CRLF
   // A byte order mark: at the start of the file, or of a line where files joined with `cat` meet.
   if (text.charCodeAt(start) === 0xfeff) start++;
@@ -418,7 +412,7 @@ function lineText(text: string, start: number, end: number): string {
 export function describeReadError(error: unknown): string {
   if (error instanceof RecordingEncodingError) return error.message;
   const code = (error as { code?: string }).code;
-  if (code === "ENOENT") return "no such file";
+  if (code === "ENOENT") return brokenLinkText(error) ?? "no such file";
   if (code === "EISDIR") return "it is a folder";
   // A single line longer than a string can be (about 512 MB) cannot be read as text.
   if (error instanceof RangeError || code === "ERR_STRING_TOO_LONG") return "cannot read it: a line is too long to hold in memory";

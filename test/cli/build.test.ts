@@ -425,3 +425,25 @@ describe("keys as JSON Web Keys (as cloud key services export them)", () => {
     expect(publicToSign).toMatchObject({ code: 2, stderr: "policyc build: `public.jwk` is a public key: --sign takes the Ed25519 private key (the public one is for --public-key)\n" });
   });
 });
+
+describe("PEM keys saved with a UTF-8 byte order mark (Notepad, PowerShell 5.1's `-Encoding UTF8`)", () => {
+  it("are read as without one: --sign, --public-key, and loadBundle given the file's bytes", async () => {
+    const bom = "\ufeff";
+    write("key-bom.pem", bom + read("key.pem"));
+    write("public-bom.pem", bom + publicPem);
+    const signed = await build("decls.policy", "support.policy", "-o", "bom-signed.json", "--sign", "key-bom.pem");
+    expect(signed.code, signed.stderr).toBe(0);
+    const request = JSON.stringify(call("crm.lookup", 0));
+    const checked = await cli(["eval", "--bundle", "bom-signed.json", "--public-key", "public-bom.pem", "--request", "-"], { cwd: dir, stdin: request });
+    expect(checked, checked.stderr).toMatchObject({ code: 0, stderr: "" });
+    expect(checked.stdout).toMatch(/^allow crm\.lookup/);
+    const bundle: unknown = JSON.parse(read("bom-signed.json"));
+    expect(loadBundle(bundle, { publicKey: readFileSync(join(dir, "public-bom.pem")) }).decide(call("crm.lookup", 0)).decision).toBe("allow");
+    // A key file with a BOM still has its signature checked.
+    write("other-bom.pem", bom + (generateKeyPairSync("ed25519").publicKey.export({ type: "spki", format: "pem" }) as string));
+    const wrong = await cli(["eval", "--bundle", "bom-signed.json", "--public-key", "other-bom.pem", "--request", "-"], { cwd: dir, stdin: request });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain("signature does not match");
+    expectNoStackTrace(wrong);
+  });
+});

@@ -195,7 +195,29 @@ describe("policyc check: pretty output", () => {
     symlinkSync(join(dir, "elsewhere/gone.policy"), join(dir, "linkset/gone.policy"));
     const broken = await check("linkset");
     expect(broken.code).toBe(2);
-    expect(broken.stdout).toContain("error[PC001]: cannot read `linkset/gone.policy`: no such file or folder");
+    expect(broken.stdout).toContain(`error[PC001]: cannot read \`linkset/gone.policy\`: it is a symbolic link to \`${join(dir, "elsewhere/gone.policy")}\`, which does not exist (a broken link)`);
+  });
+
+  it("passes over an editor's lock file in a folder (Emacs's `.#NAME`, a link to nothing), and names one given by itself as a broken link", async () => {
+    mkdirSync(join(dir, "editing"));
+    write("editing/decls.policy", DECLS);
+    symlinkSync("alice@laptop.4242:1764480000", join(dir, "editing/.#decls.policy"));
+    expect(await check("editing")).toEqual({ code: 0, stdout: "ok: 1 file, 0 rules\n", stderr: "" });
+    const named = await check("editing/.#decls.policy");
+    expect(named.code).toBe(2);
+    expect(named.stdout).toContain("error[PC001]: cannot read `editing/.#decls.policy`: it is a symbolic link to `alice@laptop.4242:1764480000`, which does not exist (a broken link)");
+    // Any other link to nothing is still reported: a policy file it should have named may be missing.
+    symlinkSync("renamed.policy", join(dir, "editing/rules.policy"));
+    expect((await check("editing")).stdout).toContain("cannot read `editing/rules.policy`: it is a symbolic link to `renamed.policy`, which does not exist (a broken link)");
+    write("editing/r.jsonl", "");
+    symlinkSync("missing.jsonl", join(dir, "editing/gone.jsonl"));
+    symlinkSync("alice@laptop.4242:1764480000", join(dir, "editing/.#r.jsonl"));
+    const replay = await cli(["test", "editing/decls.policy", "--replay", "editing"], { cwd: dir });
+    expect(replay.code).toBe(2);
+    expect(replay.stdout).toContain("error: editing/gone.jsonl: it is a symbolic link to `missing.jsonl`, which does not exist (a broken link)");
+    expect(replay.stdout).not.toContain(".#r.jsonl");
+    expectNoStackTrace(named);
+    expectNoStackTrace(replay);
   });
 
   it("checks folders recursively, as one set", async () => {
@@ -377,5 +399,45 @@ describe("policy text in CI logs", () => {
       for (const line of output.split("\n")) expect(line.startsWith("::")).toBe(false);
       expect(output).not.toContain("\u001b");
     }
+  });
+
+  it("a file name with a line break or an escape is shown escaped in check's, fmt --check's and fmt's output: no file name can start a CI workflow command or recolour the terminal", async () => {
+    const name = "x\n::warning file=README.md,line=1::injected by a file name\n\u001b[2Ky.policy";
+    const shown = "x\\u000a::warning file=README.md,line=1::injected by a file name\\u000a\\u001b[2Ky.policy";
+    mkdirSync(join(dir, "named"));
+    write(join("named", name), "enum A { a }\n");
+    write(join("named", "b.policy"), "enum  B { b }\n");
+    const checked = await check("named");
+    expect(checked.code).toBe(0);
+    expect(checked.stdout).toContain(`named/${shown}:1:6: warning[PC502]`);
+    const listed = await cli(["fmt", "--check", "named"], { cwd: dir });
+    expect(listed).toMatchObject({ code: 1, stdout: `named/b.policy\n` });
+    write(join("named", name), "enum  A { a }\n");
+    const both = await cli(["fmt", "--check", "named"], { cwd: dir });
+    expect(both).toMatchObject({ code: 1, stdout: `named/b.policy\nnamed/${shown}\n` });
+    const printed = await cli(["fmt", "named"], { cwd: dir });
+    expect(printed.code).toBe(0);
+    expect(printed.stdout).toContain(`// named/${shown}\nenum A {`);
+    for (const output of [checked.stdout, listed.stdout, both.stdout, printed.stdout]) {
+      for (const line of output.split("\n")) expect(line.startsWith("::")).toBe(false);
+      expect(output).not.toContain("\u001b");
+    }
+    for (const result of [checked, listed, both, printed]) expectNoStackTrace(result);
+  });
+});
+
+describe("policy files as Windows tools save them", () => {
+  it("a UTF-16 policy file (with or without a byte order mark) is PC002 saying to save it as UTF-8, not a binary file (PC003)", async () => {
+    const text = "enum A { a }\r\n";
+    write("utf16.policy", Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]));
+    write("utf16be.policy", Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, "utf16le").swap16()]));
+    write("utf16-no-bom.policy", Buffer.from(text, "utf16le"));
+    for (const file of ["utf16.policy", "utf16be.policy", "utf16-no-bom.policy"]) {
+      const result = await check(file);
+      expect(result).toEqual({ code: 2, stderr: "", stdout: `${file}: error[PC002]: \`${file}\` is UTF-16 text, not UTF-8\n = help: save it as UTF-8 (PowerShell: \`Out-File -Encoding utf8\`, or \`Set-Content -Encoding utf8\`)\n\n1 error, 0 warnings\n` });
+    }
+    // A file with zero bytes that is not UTF-16 text is still binary.
+    write("image.policy", Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]));
+    expect((await check("image.policy")).stdout).toContain("error[PC003]");
   });
 });

@@ -71,6 +71,10 @@ function write(name: string, text: string): void {
   writeFileSync(join(dir, name), text);
 }
 
+function read(name: string): string {
+  return readFileSync(join(dir, name), "utf8");
+}
+
 function evaluate(args: string[], stdin?: string): Promise<CliResult> {
   return cli(["eval", ...args], { cwd: dir, ...(stdin === undefined ? {} : { stdin }) });
 }
@@ -655,5 +659,45 @@ describe("policy text in eval's output", () => {
       for (const line of result.stdout.split("\n")) expect(line.startsWith("::")).toBe(false);
       expect(result.stdout).not.toContain("\u001b");
     }
+  });
+});
+
+describe("requests and bundles as Windows tools save them", () => {
+  const SAVE_AS_UTF8 = "save it as UTF-8 (PowerShell: `Out-File -Encoding utf8`, or `Set-Content -Encoding utf8`)";
+  const utf16 = (text: string): Buffer => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]);
+
+  it("a JSON Lines history with a byte order mark, at its start or where files joined with cat meet, is read as test --replay reads it", async () => {
+    const expected = await evaluate(["decls.policy", "support.policy", "--request", "history.jsonl"]);
+    expect(expected.code).toBe(0);
+    write("bom-history.jsonl", "\ufeff" + read("history.jsonl"));
+    write("joined-history.jsonl", JSON.stringify(LOOKUP) + "\r\n\ufeff" + JSON.stringify(LEAK) + "\r\n");
+    for (const file of ["bom-history.jsonl", "joined-history.jsonl"]) expect(await evaluate(["decls.policy", "support.policy", "--request", file])).toEqual(expected);
+  });
+
+  it("a request that is not UTF-8 exits 2 naming its line, from a file or standard input, never decided on replaced characters", async () => {
+    const latin1 = Buffer.from(JSON.stringify(LOOKUP) + "\n" + JSON.stringify({ ...LEAK, args: { to: ["eve@evil.example"], subject: "Caf\u00e9", body: "Hi" } }) + "\n", "latin1");
+    writeFileSync(join(dir, "latin1.jsonl"), latin1);
+    const message = "line 2 is not valid UTF-8 (saved in another encoding, such as Windows-1252?): save the request as UTF-8\n";
+    const fromFile = await evaluate(["decls.policy", "support.policy", "--request", "latin1.jsonl"]);
+    expect(fromFile).toEqual({ code: 2, stdout: "", stderr: `policyc eval: \`latin1.jsonl\`: ${message}` });
+    const fromStdin = await cli(["eval", "decls.policy", "support.policy", "--request", "-"], { cwd: dir, stdin: latin1 });
+    expect(fromStdin).toEqual({ code: 2, stdout: "", stderr: `policyc eval: standard input: ${message}` });
+  });
+
+  it("a UTF-16 request or bundle exits 2 saying to save it as UTF-8; a bundle with a byte order mark is read", async () => {
+    writeFileSync(join(dir, "utf16.json"), utf16(JSON.stringify(LOOKUP)));
+    writeFileSync(join(dir, "utf16-no-bom.json"), Buffer.from(JSON.stringify(LOOKUP), "utf16le"));
+    for (const file of ["utf16.json", "utf16-no-bom.json"]) {
+      const result = await evaluate(["decls.policy", "support.policy", "--request", file]);
+      expect(result).toEqual({ code: 2, stdout: "", stderr: `policyc eval: \`${file}\`: it is UTF-16 text, and a request is UTF-8 JSON: ${SAVE_AS_UTF8}\n` });
+    }
+    writeFileSync(join(dir, "utf16-bundle.json"), utf16(read("bundle.json")));
+    const bundle = await evaluate(["--bundle", "utf16-bundle.json", "--request", "lookup.json"]);
+    expect(bundle).toEqual({ code: 2, stdout: "", stderr: `policyc eval: \`utf16-bundle.json\`: it is UTF-16 text, and a bundle is UTF-8 JSON: ${SAVE_AS_UTF8}\n` });
+    // Named as Windows tools name files: still a bundle, not policy source.
+    write("B.JSON", read("bundle.json"));
+    expect(await evaluate(["B.JSON", "--request", "lookup.json"])).toEqual({ code: 0, stdout: LOOKUP_GOLDEN, stderr: "" });
+    write("bom-bundle.json", "\ufeff" + read("bundle.json"));
+    expect(await evaluate(["--bundle", "bom-bundle.json", "--request", "lookup.json"])).toEqual({ code: 0, stdout: LOOKUP_GOLDEN, stderr: "" });
   });
 });

@@ -14,7 +14,7 @@ import { cli } from "../helpers.js";
 const dir = mkdtempSync(join(tmpdir(), "policyc-options-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const program = buildProgram({ out: () => true, err: () => true, palette: plainPalette, cwd: dir, readStdin: () => "", env: {} }, () => undefined);
+const program = buildProgram({ out: () => true, err: () => true, palette: plainPalette, errPalette: plainPalette, cwd: dir, readStdin: () => Buffer.alloc(0), env: {} }, () => undefined);
 /** Every option that takes one value, per verb, with filler for the verb's required arguments. */
 const valueOptions = program.commands.flatMap((command) => {
   const required = command.registeredArguments.filter((a) => a.required).map((a) => `${a.name()}.policy`);

@@ -1,8 +1,12 @@
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BIN, cli, modulesLoadedBy, ROOT } from "../helpers.js";
+import { paletteFor } from "../../src/cli/io.js";
+import { plainPalette } from "../../src/diagnostics/render.js";
+import { runWith } from "../../src/cli/main.js";
 import { VERSION } from "../../src/version.js";
 
 /**
@@ -50,5 +54,46 @@ describe.skipIf(!existsSync("/dev/full") || !existsSync(join(ROOT, "dist", "cli"
       expect(run.status, args).toBe(2);
       expect(run.stderr).toBe("policyc: cannot write to standard output: no space left on the device (what was written is cut short)\n");
     }
+  });
+});
+
+describe("colour is decided for each stream", () => {
+  const SYNTAX_ERROR = "enum A { a, \n";
+
+  it("what a verb reports on standard error is coloured by standard error's palette, what it prints by standard output's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "policyc-colour-"));
+    try {
+      writeFileSync(join(dir, "synerr.policy"), SYNTAX_ERROR);
+      const run = async (palette: "out" | "err"): Promise<{ stdout: string; stderr: string }> => {
+        let stdout = "";
+        let stderr = "";
+        const coloured = paletteFor(true);
+        const io = { out: (s: string) => (stdout += s), err: (s: string) => (stderr += s), palette: palette === "out" ? coloured : plainPalette, errPalette: palette === "err" ? coloured : plainPalette, cwd: dir, readStdin: () => Buffer.alloc(0), env: {} };
+        expect(await runWith(io, ["fmt", "synerr.policy"])).toBe(1);
+        return { stdout, stderr };
+      };
+      // fmt's errors go to standard error (standard output holds the formatted text).
+      expect((await run("err")).stderr).toContain("\u001b[31m\u001b[1merror[PC103]");
+      expect((await run("out")).stderr).toMatch(/^synerr\.policy:1:\d+: error\[PC103\]/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  describe.skipIf(!existsSync("/usr/bin/script") || !existsSync(join(ROOT, "dist", "cli", "main.js")))("on a terminal (through script(1))", () => {
+    it("standard error redirected to a file stays plain when standard output is a terminal, and is coloured on a terminal when standard output is redirected", () => {
+      const dir = mkdtempSync(join(tmpdir(), "policyc-tty-"));
+      try {
+        writeFileSync(join(dir, "synerr.policy"), SYNTAX_ERROR);
+        const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== "NO_COLOR" && name !== "FORCE_COLOR"));
+        const onTerminal = (command: string): string => spawnSync("/usr/bin/script", ["-qc", command, "/dev/null"], { cwd: dir, env, encoding: "utf8" }).stdout;
+        onTerminal(`${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} fmt synerr.policy 2>err.log`);
+        expect(readFileSync(join(dir, "err.log"), "utf8")).toMatch(/^synerr\.policy:1:\d+: error\[PC103\]/);
+        const terminal = onTerminal(`${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} fmt synerr.policy >out.txt`);
+        expect(terminal).toContain("\u001b[31m\u001b[1merror[PC103]");
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 });

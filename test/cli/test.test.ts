@@ -642,6 +642,26 @@ describe("policyc test: selection", () => {
     expect(fromRoot.code).toBe(0);
     expect(lastLine(fromRoot.stdout)).toBe("5 passed, 0 failed");
   });
+
+  it("a quoted glob's `?` and `[…]` match as bash's do; a glob matching nothing exits 2, unless a file has that very name", async () => {
+    write("days/day1.jsonl", readFileSync(join(ROOT, FULL), "utf8"));
+    write("days/day2.jsonl", readFileSync(join(ROOT, FULL), "utf8"));
+    write("days/day10.jsonl", readFileSync(join(ROOT, FULL), "utf8"));
+    write("days/run[1].jsonl", readFileSync(join(ROOT, FULL), "utf8"));
+    const files = async (pattern: string): Promise<string[]> => {
+      const result = await cli(["test", join(ROOT, DEMO_POLICY), "--replay", pattern, "--json"], { cwd: dir });
+      expect(result.code, result.stderr).toBe(0);
+      return (JSON.parse(result.stdout) as { files: string[] }).files;
+    };
+    expect(await files("days/day?.jsonl")).toEqual(["days/day1.jsonl", "days/day2.jsonl"]);
+    expect(await files("days/day[0-9].jsonl")).toEqual(["days/day1.jsonl", "days/day2.jsonl"]);
+    expect(await files("days/day[!1]*.jsonl")).toEqual(["days/day2.jsonl"]);
+    expect(await files("d*s/d*y?.jsonl")).toEqual(["days/day1.jsonl", "days/day2.jsonl"]);
+    expect(await files("days/run[1].jsonl")).toEqual(["days/run[1].jsonl"]);
+    const none = await cli(["test", join(ROOT, DEMO_POLICY), "--replay", "days/day[3-9].jsonl"], { cwd: dir });
+    expect(none).toMatchObject({ code: 2, stdout: "" });
+    expect(none.stderr).toContain("recordings not found or not readable: `days/day[3-9].jsonl` (nothing matches)");
+  });
 });
 
 describe("policyc test: --update and --allow-empty", () => {

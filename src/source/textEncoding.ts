@@ -1,0 +1,35 @@
+/**
+ * Whether bytes start as UTF-16 text does: a UTF-16 byte order mark, or ASCII characters each
+ * beside a zero byte (what Windows PowerShell 5.1's `>` and `Out-File` write). Read as UTF-8,
+ * such a file is "binary" (its zero bytes) or gives an error on every line, and none says why.
+ */
+export function looksLikeUtf16(bytes: Uint8Array): boolean {
+  if (bytes.length < 2) return false;
+  const [a, b] = [bytes[0]!, bytes[1]!];
+  if ((a === 0xff && b === 0xfe) || (a === 0xfe && b === 0xff)) return true;
+  // Without a byte order mark: the first characters (up to four), little- or big-endian.
+  const pairs = Math.min(4, bytes.length >> 1);
+  const asciiBesideZero = (text: number, zero: number): boolean => {
+    for (let i = 0; i < pairs; i++) if (bytes[2 * i + zero] !== 0 || !isAsciiText(bytes[2 * i + text]!)) return false;
+    return true;
+  };
+  return asciiBesideZero(0, 1) || asciiBesideZero(1, 0);
+}
+
+/** A printable ASCII character, a tab or a line end. */
+function isAsciiText(byte: number): boolean {
+  return (byte >= 0x20 && byte < 0x7f) || byte === 0x09 || byte === 0x0a || byte === 0x0d;
+}
+
+/** How to save a UTF-16 file (see `looksLikeUtf16`) as the UTF-8 that policyc reads. */
+export const SAVE_AS_UTF8 = "save it as UTF-8 (PowerShell: `Out-File -Encoding utf8`, or `Set-Content -Encoding utf8`)";
+
+/** Why UTF-16 text is refused, and how to save it; `expected` says what the file should be ("a recording is UTF-8 JSON Lines"). */
+export function utf16Refusal(expected: string): string {
+  return `it is UTF-16 text, and ${expected}: ${SAVE_AS_UTF8}`;
+}
+
+/** Text without the UTF-8 byte order mark it may start with (Notepad and PowerShell 5.1 write one). */
+export function withoutByteOrderMark(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
