@@ -7,10 +7,11 @@ import { createBundle, serializeBundle } from "../bundle/writeBundle.js";
 import { compileSources } from "../compile/compile.js";
 import { oneLine, readGeneratedHeader } from "../compile/generatedHeader.js";
 import { type Diagnostic, sortDiagnostics } from "../diagnostics/Diagnostic.js";
+import { printable } from "../diagnostics/printable.js";
 import type { Bundle } from "../bundle/Bundle.js";
 import { describeFsError, loadSources } from "../source/loadSources.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
-import type { Io } from "./io.js";
+import { onStandardError, type Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
 import { readSigningKey } from "./signingKey.js";
 
@@ -28,11 +29,16 @@ export interface BuildOptions {
  * `policy.ts` goes beside a `.json` one. Missing folders on the way are created either way.
  */
 function outputsFor(output: string, target: "js" | "ts", cwd: string): { bundle: string; module?: string } {
-  if (namesFolder(output, cwd) || (target === "ts" && !output.endsWith(".json"))) {
+  if (namesFolder(output, cwd) || (target === "ts" && !namesJson(output))) {
     const bundle = join(output, "bundle.json");
     return target === "js" ? { bundle } : { bundle, module: join(output, "policy.ts") };
   }
   return target === "js" ? { bundle: output } : { bundle: output, module: join(dirname(output), "policy.ts") };
+}
+
+/** Whether `-o` names a bundle file: `.json` in any letter case (`B.JSON`), as `--bundle` reads one. */
+function namesJson(output: string): boolean {
+  return /\.json$/i.test(output);
 }
 
 /**
@@ -44,7 +50,7 @@ function typedOutputRefusal(output: string, cwd: string): string | undefined {
   const shape = "with --target ts, -o names a folder (it receives bundle.json and policy.ts) or the bundle's .json file (policy.ts is written beside it)";
   if (namesFolder(output, cwd)) return undefined;
   if (/\.[cm]?tsx?$/.test(output)) return `\`${output}\` names a TypeScript file, but ${shape}: -o ${join(dirname(output), sep)} writes ${join(dirname(output), "policy.ts")}`;
-  if (!output.endsWith(".json") && existsSync(resolve(cwd, output))) return `\`${output}\` is a file, but ${shape}`;
+  if (!namesJson(output) && existsSync(resolve(cwd, output))) return `\`${output}\` is a file, but ${shape}`;
   return undefined;
 }
 
@@ -105,8 +111,10 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     io.err("policyc build: say where to write the bundle with -o FILE, or -o DIR/ for DIR/bundle.json (with --target ts, -o FILE.json or -o DIR)\n");
     return EXIT.usage;
   }
-  // `-o -`: the bundle on standard output (to pipe it to an upload), everything else on standard error.
-  const toStdout = options.output === "-";
+  // `-o -`: the bundle on standard output (to pipe it to an upload), everything else on standard
+  // error. `-o /dev/stdout`, the idiom for tools without `-`, is the same: the summary after the
+  // bundle on that stream would make what reads the pipe refuse it.
+  const toStdout = options.output === "-" || options.output === "/dev/stdout";
   if (toStdout && target === "ts") {
     io.err("policyc build: with --target ts, -o names a folder or a .json file (policy.ts is written beside the bundle); standard output (-) cannot hold both\n");
     return EXIT.usage;
@@ -161,7 +169,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   }
   if (toStdout) {
     io.out(serializeBundle(bundle));
-    return reportBuilt({ ...io, out: io.err }, bundle, diagnostics, ["-"], options.json ?? false);
+    return reportBuilt(onStandardError(io), bundle, diagnostics, ["-"], options.json ?? false);
   }
   const texts = [{ path: resolve(io.cwd, files.bundle), text: serializeBundle(bundle) }];
   if (files.module !== undefined) {
@@ -192,7 +200,7 @@ function reportBuilt(io: Io, bundle: Bundle, diagnostics: readonly Diagnostic[],
     reportDiagnostics(io, diagnostics, { json: true, extra: { written, contentHash: bundle.manifest.contentHash, rules: bundle.rules.length, signed: bundle.signature !== undefined } });
   } else {
     if (diagnostics.length > 0) reportDiagnostics(io, diagnostics, { json: false });
-    io.out(`${io.palette.ok("built")} ${written[0] === "-" ? "standard output" : written.join(", ")}: ${bundle.rules.length} rules, ${Object.keys(bundle.schema.tools).length} tools, ${bundle.manifest.contentHash}${bundle.signature ? ", signed" : ""}\n`);
+    io.out(`${io.palette.ok("built")} ${written[0] === "-" ? "standard output" : written.map(printable).join(", ")}: ${bundle.rules.length} rules, ${Object.keys(bundle.schema.tools).length} tools, ${bundle.manifest.contentHash}${bundle.signature ? ", signed" : ""}\n`);
   }
   return EXIT.ok;
 }
@@ -217,7 +225,7 @@ export function registerBuild(program: Command, io: Io, finish: (code: ExitCode 
     .command("build")
     .description("compile policies into a bundle for enforcement points")
     .argument("<paths...>", "policy files or folders (searched for *.policy)")
-    .option("-o, --output <path>", "bundle file to write, - for standard output, or a folder (ending in / or existing) to write bundle.json in; missing folders are created (with --target ts: a folder, or a .json file with policy.ts beside it; not a .ts file)")
+    .option("-o, --output <path>", "bundle file to write, - (or /dev/stdout) for standard output, or a folder (ending in / or existing) to write bundle.json in; missing folders are created (with --target ts: a folder, or a .json file with policy.ts beside it; not a .ts file)")
     .option("--target <target>", "js (bundle only) or ts (bundle.json and a typed policy.ts; a policy.ts written by hand, or for another bundle beside it, is never replaced)", "js")
     .option("--sign <key.pem>", "sign the bundle with this Ed25519 private key")
     .option("--json", "print a JSON summary instead")

@@ -99,6 +99,23 @@ describe("policyc build", () => {
     expect(existsSync(join(dir, "-"))).toBe(false);
   });
 
+  it("-o /dev/stdout is -o -: the summary goes to stderr, so a pipe gets the bundle alone", async () => {
+    const hash = expectedBundle().manifest.contentHash;
+    expect(await build("decls.policy", "support.policy", "-o", "/dev/stdout")).toEqual({ code: 0, stdout: serializeBundle(expectedBundle()), stderr: `built standard output: 8 rules, 4 tools, ${hash}\n` });
+  });
+
+  it("shows a written file's name with its control characters escaped, and takes B.JSON for a bundle file with --target ts", async () => {
+    const named = await build("decls.policy", "support.policy", "-o", "b\n::warning::x.json");
+    expect(named.code).toBe(0);
+    expect(named.stdout).toMatch(/^built b\\u000a::warning::x\.json: 8 rules/);
+    expect(named.stdout.split("\n")).toHaveLength(2);
+    const upper = await build("decls.policy", "support.policy", "-o", "B.JSON", "--target", "ts");
+    expect(upper.code).toBe(0);
+    expect(existsSync(join(dir, "B.JSON"))).toBe(true);
+    expect(statSync(join(dir, "B.JSON")).isFile()).toBe(true);
+    expect(existsSync(join(dir, "policy.ts"))).toBe(true);
+  });
+
   it("writes byte-identical bundles for the same sources", async () => {
     await build("decls.policy", "support.policy", "-o", "one.json");
     await build("decls.policy", "support.policy", "-o", "two.json");
