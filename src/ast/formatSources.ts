@@ -21,7 +21,15 @@ export function format(source: SourceFile | string, path?: string): FormatResult
   const parsed = parse(source, path);
   const text = parsed.file.text;
   if (hasErrors(parsed.diagnostics)) return { text, diagnostics: parsed.diagnostics.filter((d) => d.severity === "error") };
-  return formatSource(parsed.ast, text, [...parsed.comments, ...parsed.docComments]);
+  if (!text.includes("\r")) return formatSource(parsed.ast, text, [...parsed.comments, ...parsed.docComments]);
+  // Laid out with line feeds (a carriage return inside a block comment would stay one), then
+  // written with the line ends the file uses: a file checked out with CRLF (Git for Windows)
+  // is formatted when only its line ends differ from the layout. A lone CR ends a line as it
+  // does for the parser, and is written as a line feed.
+  const unix = parse(text.replace(/\r\n?/g, "\n"), parsed.file.path);
+  const result = formatSource(unix.ast, unix.file.text, [...unix.comments, ...unix.docComments]);
+  if (hasErrors(result.diagnostics)) return { text, diagnostics: result.diagnostics };
+  return /^[^\r\n]*\r\n/.test(text) ? { ...result, text: result.text.replace(/\n/g, "\r\n") } : result;
 }
 
 /** Formats each file; files that do not parse, or whose doc comments the layout would move to another item (PC110), are left alone and reported. */

@@ -142,6 +142,26 @@ describe("policyc fmt", () => {
     expect((await cli(["fmt", "--check", "w.policy", "ok.policy"], { cwd: dir })).code).toBe(0);
   });
 
+  it("keeps CRLF line ends (a Git for Windows checkout): a formatted CRLF file passes --check, --write writes CRLF", async () => {
+    const crlf = (text: string): string => text.replace(/\n/g, "\r\n");
+    writeFileSync(join(dir, "win.policy"), crlf(CANONICAL));
+    expect(await cli(["fmt", "--check", "win.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "", stderr: "" });
+    writeFileSync(join(dir, "winmessy.policy"), crlf(MESSY));
+    expect((await cli(["fmt", "winmessy.policy"], { cwd: dir })).stdout).toBe(crlf(CANONICAL));
+    expect((await cli(["fmt", "--write", "winmessy.policy"], { cwd: dir })).code).toBe(0);
+    expect(readFileSync(join(dir, "winmessy.policy"), "utf8")).toBe(crlf(CANONICAL));
+  });
+
+  it("reads a lone CR as a line end, as the parser does, and writes LF: blank lines and block comments come out as from LF", async () => {
+    const lf = "// header\n\n/// doc of A\nenum A { a }\n/* multi\n   line */\nenum C { c }\n";
+    writeFileSync(join(dir, "lf.policy"), lf);
+    writeFileSync(join(dir, "cr.policy"), lf.replace(/\n/g, "\r"));
+    const fromLf = await cli(["fmt", "lf.policy"], { cwd: dir });
+    expect(fromLf.stdout).not.toContain("\r");
+    expect(await cli(["fmt", "cr.policy"], { cwd: dir })).toEqual(fromLf);
+    expect((await cli(["fmt", "--check", "cr.policy"], { cwd: dir })).code).toBe(1);
+  });
+
   it("--write keeps a file's permissions and writes through a link; a file it cannot write is reported and left as it was (exit 2)", async () => {
     writeFileSync(join(dir, "real.policy"), MESSY);
     chmodSync(join(dir, "real.policy"), 0o640);
