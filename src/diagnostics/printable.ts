@@ -14,14 +14,16 @@ export function printable(text: string): string {
 /** The bidirectional controls (see BIDI_CONTROLS), as the inside of a regular expression's `[…]`. */
 export const BIDI_CONTROL_CLASS = "\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069";
 
+/** Letters and marks drawn as nothing (the Hangul fillers, the combining grapheme joiner, the blank Braille pattern), as the inside of a `[…]`. */
+export const DRAWN_BLANK_CLASS = "\\u034f\\u115f\\u1160\\u2800\\u3164\\uffa0";
+
 /**
  * Characters that print as nothing or as an ordinary space, or that a terminal acts on: control
  * and format characters, space separators but the ordinary space, and the letters and marks that
- * are drawn blank (the Hangul fillers, the combining grapheme joiner, the blank Braille pattern).
- * Not the format characters that are drawn, as signs spanning the digits after them (U+0600…,
- * the prepended concatenation marks of Arabic, Syriac and Kaithi).
+ * are drawn blank. Not the format characters that are drawn, as signs spanning the digits after
+ * them (U+0600…, the prepended concatenation marks of Arabic, Syriac and Kaithi).
  */
-const HIDDEN = /(?![ \u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\u{110bd}\u{110cd}])[\p{Cc}\p{Cf}\p{Z}\u034f\u115f\u1160\u2800\u3164\uffa0]/gu;
+const HIDDEN = new RegExp(`(?![ \\u0600-\\u0605\\u06dd\\u070f\\u0890\\u0891\\u08e2\\u{110bd}\\u{110cd}])[\\p{Cc}\\p{Cf}\\p{Z}${DRAWN_BLANK_CLASS}]`, "gu");
 const BIDI_CONTROL = new RegExp(`[${BIDI_CONTROL_CLASS}]`, "g");
 
 /**

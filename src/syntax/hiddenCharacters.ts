@@ -1,7 +1,7 @@
 import type { IToken } from "chevrotain";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { listed } from "../diagnostics/suggest.js";
-import { BIDI_CONTROL_CLASS, BIDI_CONTROLS, codePoint, escapeCharacter, hiddenCharactersIn, invisibleCharacterName, printable } from "../diagnostics/printable.js";
+import { BIDI_CONTROL_CLASS, BIDI_CONTROLS, codePoint, DRAWN_BLANK_CLASS, escapeCharacter, hiddenCharactersIn, invisibleCharacterName, printable } from "../diagnostics/printable.js";
 import type { SourceFile } from "../source/SourceFile.js";
 import * as T from "./tokens.js";
 
@@ -22,6 +22,7 @@ import * as T from "./tokens.js";
  */
 
 const BIDI_CONTROL = new RegExp(`[${BIDI_CONTROL_CLASS}]`, "g");
+const DRAWN_BLANK = new RegExp(`[${DRAWN_BLANK_CLASS}]`);
 
 /** Whether `text` holds a bidirectional control. */
 export function hasBidiControl(text: string): boolean {
@@ -121,6 +122,6 @@ export function invisibleCharacterMessage(run: string): { message: string; help?
   const message = `unexpected character ${name}`;
   if (first === "\u2028" || first === "\u2029") return { message, help: "use an ordinary line break" };
   if (/\p{Zs}/u.test(first)) return { message, help: "use an ordinary space" };
-  if (/\p{Cf}|\p{Cc}/u.test(first) || first === "\u3164") return { message, help: "delete it: it cannot be seen, and probably came in with pasted text" };
+  if (/\p{Cf}|\p{Cc}/u.test(first) || DRAWN_BLANK.test(first)) return { message, help: "delete it: it cannot be seen, and probably came in with pasted text" };
   return { message };
 }

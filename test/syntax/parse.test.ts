@@ -229,6 +229,11 @@ describe("syntax errors", () => {
     expect(problems("policy p {\n  deny * when a\u2028and b\n}")[0]).toMatchObject({ message: "unexpected character U+2028 (line separator)", help: "use an ordinary line break" });
     expect(problems("policy p {\n  deny * when a\u0007and b\n}")[0]).toMatchObject({ message: "unexpected character U+0007 (a control character)" });
     expect(problems("policy p {\n  deny * when a\u00ad\n}")[0]).toMatchObject({ message: "unexpected character U+00AD (soft hyphen)" });
+    // Letters drawn blank, and tag characters, are named and deleted as well.
+    const deleteIt = "delete it: it cannot be seen, and probably came in with pasted text";
+    expect(problems("policy p {\n  deny * when a\u2800\n}")[0]).toMatchObject({ message: "unexpected character U+2800 (braille pattern blank)", help: deleteIt });
+    expect(problems("policy p {\n  deny * when a\uffa0\n}")[0]).toMatchObject({ message: "unexpected character U+FFA0 (halfwidth hangul filler)", help: deleteIt });
+    expect(problems("policy p {\n  deny * when a\u{e0041}\n}")[0]).toMatchObject({ message: "unexpected character U+E0041 (a tag character)", help: deleteIt });
     // Visible characters are still shown as themselves.
     expect(problems("policy p {\n  deny * when équipe == 1\n}")[0]).toMatchObject({ message: "unexpected character `é`" });
   });
