@@ -24,7 +24,6 @@ export const DRAWN_BLANK_CLASS = "\\u034f\\u115f\\u1160\\u2800\\u3164\\uffa0";
  * them (U+0600…, the prepended concatenation marks of Arabic, Syriac and Kaithi).
  */
 const HIDDEN = new RegExp(`(?![ \\u0600-\\u0605\\u06dd\\u070f\\u0890\\u0891\\u08e2\\u{110bd}\\u{110cd}])[\\p{Cc}\\p{Cf}\\p{Z}${DRAWN_BLANK_CLASS}]`, "gu");
-const BIDI_CONTROL = new RegExp(`[${BIDI_CONTROL_CLASS}]`, "g");
 
 /**
  * Scripts that write a zero-width joiner or non-joiner inside a word to choose how its letters
@@ -77,10 +76,6 @@ export function escapeCharacter(character: string): string {
   return escaped;
 }
 
-/** `text` with its bidirectional controls written as escapes (`\u202e`), which JSON and policy strings read back as the same text. */
-export function escapeBidiControls(text: string): string {
-  return text.replace(BIDI_CONTROL, escapeCharacter);
-}
 
 /**
  * Bidirectional controls: characters that reorder how the text around them is displayed, so a
