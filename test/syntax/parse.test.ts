@@ -1062,6 +1062,14 @@ describe("PC510: an invisible or space-like character in a string", () => {
     expect(problems("// a\u00a0note\u200b\ntool a.b {}\n")).toEqual([]);
   });
 
+  it("in strings of every kind: annotations, reasons and grant scopes", () => {
+    expect(problems('policy p {\n  @name("kb\u00a0read")\n  allow kb.x reason "ok\u200b" grant "kb:\u2060read" for 5m\n}\n').map((p) => [p.code, p.line, p.column])).toEqual([
+      ["PC510", 2, 12],
+      ["PC510", 3, 24],
+      ["PC510", 3, 37],
+    ]);
+  });
+
   it("a raw control character below U+0020 is PC105 and a bidirectional control PC112, not also PC510", () => {
     expect(codes("a\tb")).toEqual(["PC105"]);
     expect(codes("a\u202eb")).toEqual(["PC112"]);
