@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { analyze } from "../src/check/analyze.js";
 import type { Diagnostic } from "../src/diagnostics/Diagnostic.js";
+import { printable } from "../src/diagnostics/printable.js";
 
 /**
  * The declarations of the language contract (a copy of the shared conformance
@@ -163,11 +164,11 @@ const keywordLedName = fc.tuple(fc.constantFrom("agent", "user", "context", "too
 const toolName = fc.oneof({ weight: 3, arbitrary: dotted }, { weight: 1, arbitrary: keywordLedName });
 const targetPattern = fc.oneof({ weight: 3, arbitrary: pattern }, { weight: 1, arbitrary: keywordLedName }, { weight: 1, arbitrary: fc.constantFrom("agent.*", "context.*") });
 const durationText = fc.tuple(fc.integer({ min: 0, max: 100_000 }), fc.constantFrom("ms", "s", "m", "h", "d")).map(([n, u]) => `${n}${u}`);
-// A raw bidirectional control in a string is an error (PC112): such characters are written as
-// escapes, which give the same string.
+// A raw bidirectional control in a string is an error (PC112), and a raw invisible or space-like
+// character a warning (PC510): such characters are written as escapes, which give the same string.
 const stringText = fc
   .oneof(fc.string({ maxLength: 12 }), fc.string({ unit: "binary", maxLength: 6 }), fc.constantFrom("*@acme.com", 'a"b', "back\\slash", "tab\tnew\nline"))
-  .map((s) => JSON.stringify(s).replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
+  .map((s) => printable(JSON.stringify(s)));
 const literal = fc.oneof(fc.constantFrom("true", "false"), fc.nat({ max: 1_000_000 }).map(String), durationText, stringText);
 const root = fc.constantFrom("agent", "user", "context", "args", "tool", "intent", "session", "now", "r", "external", "Zone");
 const path = fc.tuple(root, fc.array(memberName, { maxLength: 3 })).map(([r, members]) => [r, ...members].join("."));

@@ -82,6 +82,7 @@ export const CODES = {
   PC507: { severity: "warning", title: "normalized value compared with text it never holds", example: 'deny sql.query when args.sql.lower() contains "DROP TABLE"' },
   PC508: { severity: "warning", title: "`like` pattern written as SQL or a regular expression", example: 'deny email.send when any(r in args.to: r like "%@rival.com")' },
   PC509: { severity: "warning", title: "condition contradicts the rule's targets", example: "deny sql.query when tool == export.s3" },
+  PC510: { severity: "warning", title: "invisible or space-like character in a string", example: 'deny shell.exec when args.cmd.startsWith("rm\u00a0-rf")   // a raw U+00A0, not the escape' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

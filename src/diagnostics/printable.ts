@@ -1,29 +1,81 @@
 /**
- * Text that came from a request (a tool name, a session id, an argument's key), made safe to
- * print on a terminal or in a line-based report: control characters, which could move the
- * cursor, recolour or retitle the terminal, or break a TAP line, and bidirectional controls,
- * which make a terminal show the text in another order than it is, are shown as escapes
- * (`\u001b`, `\u202e`), so the reader sees what was sent.
+ * Text that came from a request or a policy (a tool name, a session id, an argument's value, a
+ * string of a condition), made safe to print on a terminal or in a line-based report: control
+ * characters, which could move the cursor, recolour or retitle the terminal, or break a TAP line;
+ * bidirectional controls, which make a terminal show the text in another order than it is; and
+ * characters a reader cannot see or cannot tell from an ordinary space (a no-break space, a
+ * zero-width space: see hiddenCharactersIn) are shown as escapes (`\u001b`, `\u202e`, `\u00a0`),
+ * so the reader sees what was sent, and `"rm\u00a0-rf"` does not read as `"rm -rf"`.
  */
 export function printable(text: string): string {
-  return text.replace(UNPRINTABLE, escapeCharacter);
+  return text.replace(HIDDEN, (character, offset: number) => (isPartOfVisibleText(text, offset, character) ? character : escapeCharacter(character)));
 }
 
 /** The bidirectional controls (see BIDI_CONTROLS), as the inside of a regular expression's `[…]`. */
 export const BIDI_CONTROL_CLASS = "\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069";
 
-const UNPRINTABLE = new RegExp(`[\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029${BIDI_CONTROL_CLASS}]`, "g");
-const BIDI_CONTROL = new RegExp(`[${BIDI_CONTROL_CLASS}]`, "g");
+/** Letters and marks drawn as nothing (the Hangul fillers, the combining grapheme joiner, the blank Braille pattern), as the inside of a `[…]`. */
+export const DRAWN_BLANK_CLASS = "\\u034f\\u115f\\u1160\\u2800\\u3164\\uffa0";
 
-/** `\u202e`: a character (of the Basic Multilingual Plane) as an escape. */
-function escapeCharacter(character: string): string {
-  return `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`;
+/**
+ * Characters that print as nothing or as an ordinary space, or that a terminal acts on: control
+ * and format characters, space separators but the ordinary space, and the letters and marks that
+ * are drawn blank. Not the format characters that are drawn, as signs spanning the digits after
+ * them (U+0600…, the prepended concatenation marks of Arabic, Syriac and Kaithi).
+ */
+const HIDDEN = new RegExp(`(?![ \\u0600-\\u0605\\u06dd\\u070f\\u0890\\u0891\\u08e2\\u{110bd}\\u{110cd}])[\\p{Cc}\\p{Cf}\\p{Z}${DRAWN_BLANK_CLASS}]`, "gu");
+
+/**
+ * Scripts that write a zero-width joiner or non-joiner inside a word to choose how its letters
+ * join (Persian `می‌خواهم`, a Devanagari half form): there, one is part of the text as it is
+ * drawn, not something hidden in it.
+ */
+const JOINING_SCRIPT_LETTER = /[\p{scx=Arabic}\p{scx=Syriac}\p{scx=Nko}\p{scx=Mongolian}\p{scx=Devanagari}\p{scx=Bengali}\p{scx=Gurmukhi}\p{scx=Gujarati}\p{scx=Oriya}\p{scx=Tamil}\p{scx=Telugu}\p{scx=Kannada}\p{scx=Malayalam}\p{scx=Sinhala}\p{scx=Khmer}\p{scx=Myanmar}]$/u;
+const LETTER_OR_MARK = /^[\p{L}\p{M}]/u;
+/** What an emoji ZWJ sequence holds before a joiner (`👩🏽‍💻`, `❤️‍🔥`) and after it. */
+const EMOJI_BEFORE_JOINER = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\ufe0f]$/u;
+const EMOJI_AFTER_JOINER = /^\p{Extended_Pictographic}/u;
+/** A subdivision flag (🏴 and tag letters to a cancel tag: Scotland's), from its black flag to where a tag stands. */
+const FLAG_BEFORE_TAG = /\u{1f3f4}[\u{e0020}-\u{e007e}]*$/u;
+const FLAG_FROM_TAG = /^[\u{e0020}-\u{e007e}]*\u{e007f}/u;
+
+/**
+ * Whether the hidden character at `offset` of `text` belongs to what is drawn: a zero-width
+ * joiner between emoji (`👨‍👩‍👧` is one picture), a joiner or non-joiner inside a word of a script
+ * that uses them, or the tags of a subdivision flag. Anywhere else it hides in the text.
+ */
+function isPartOfVisibleText(text: string, offset: number, character: string): boolean {
+  const before = text.slice(Math.max(0, offset - 16), offset);
+  const after = text.slice(offset + character.length, offset + character.length + 16);
+  if (character === "\u200d" && EMOJI_BEFORE_JOINER.test(before) && EMOJI_AFTER_JOINER.test(after)) return true;
+  if ((character === "\u200c" || character === "\u200d") && JOINING_SCRIPT_LETTER.test(before) && LETTER_OR_MARK.test(after)) return true;
+  const tag = character.codePointAt(0)!;
+  if (tag >= 0xe0020 && tag <= 0xe007f) return FLAG_BEFORE_TAG.test(text.slice(Math.max(0, offset - 32), offset)) && FLAG_FROM_TAG.test(text.slice(offset, offset + 32));
+  return false;
 }
 
-/** `text` with its bidirectional controls written as escapes (`\u202e`), which JSON and policy strings read back as the same text. */
-export function escapeBidiControls(text: string): string {
-  return text.replace(BIDI_CONTROL, escapeCharacter);
+/**
+ * The characters of `text` a reader cannot see or cannot tell from an ordinary space, with their
+ * offsets: what printable escapes, but the control characters a policy string cannot hold raw
+ * (U+0000–U+001F, PC105) and the bidirectional controls (PC112), which are errors of their own.
+ */
+export function hiddenCharactersIn(text: string): { offset: number; character: string }[] {
+  const found: { offset: number; character: string }[] = [];
+  for (const match of text.matchAll(HIDDEN)) {
+    const character = match[0];
+    if (character < "\u0020" || BIDI_CONTROLS.has(character) || isPartOfVisibleText(text, match.index, character)) continue;
+    found.push({ offset: match.index, character });
+  }
+  return found;
 }
+
+/** `\u202e`: a character as JSON and policy strings escape it (one beyond the Basic Multilingual Plane as its two halves: `\udb40\udc41`). */
+export function escapeCharacter(character: string): string {
+  let escaped = "";
+  for (let i = 0; i < character.length; i++) escaped += `\\u${character.charCodeAt(i).toString(16).padStart(4, "0")}`;
+  return escaped;
+}
+
 
 /**
  * Bidirectional controls: characters that reorder how the text around them is displayed, so a
@@ -71,7 +123,11 @@ const INVISIBLE_NAMES: ReadonlyMap<string, string> = new Map([
   ["\u205f", "medium mathematical space"],
   ["\u2060", "word joiner"],
   ["\u3000", "ideographic space"],
+  ["\u115f", "hangul choseong filler"],
+  ["\u1160", "hangul jungseong filler"],
+  ["\u2800", "braille pattern blank"],
   ["\u3164", "hangul filler"],
+  ["\uffa0", "halfwidth hangul filler"],
   ["\ufeff", "zero-width no-break space"],
 ]);
 
@@ -89,6 +145,8 @@ export function invisibleCharacterName(character: string): string | undefined {
   const name = BIDI_CONTROLS.get(character) ?? INVISIBLE_NAMES.get(character);
   if (name !== undefined) return `${codePoint(character)} (${name})`;
   if (/\p{Cc}/u.test(character)) return `${codePoint(character)} (a control character)`;
+  const codePointValue = character.codePointAt(0)!;
+  if (codePointValue >= 0xe0000 && codePointValue <= 0xe007f) return `${codePoint(character)} (a tag character)`;
   if (/\p{Cf}/u.test(character)) return `${codePoint(character)} (a format character)`;
   if (/\p{Z}/u.test(character)) return `${codePoint(character)} (a space character)`;
   if (/\p{M}/u.test(character)) return `${codePoint(character)} (a combining mark)`;

@@ -3,8 +3,8 @@ import { displayWidth } from "./displayWidth.js";
 import type { Span } from "./Span.js";
 
 const MAX_FRAME_WIDTH = 160;
-/** Control characters (but tab and line feed) and bidirectional controls. */
-const HIDDEN_IN_FRAMES = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f\\u007f${BIDI_CONTROL_CLASS}]`, "g");
+/** Control characters (but tab and line feed; with the C1 controls, such as U+009B, a terminal's CSI) and bidirectional controls. */
+const HIDDEN_IN_FRAMES = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f${BIDI_CONTROL_CLASS}]`, "g");
 
 /**
  * A code frame: the line of the span's start with its number, and a caret line under the span.

@@ -13,7 +13,7 @@ import { durationSuggestion } from "./literals.js";
 import { quoteMistakes, type QuoteMistake } from "./quoteMistakes.js";
 import { tokenSpan } from "./tokenSpan.js";
 import { quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
-import { bidiControlDiagnostics, hasBidiControl, invisibleCharacterMessage } from "./hiddenCharacters.js";
+import { bidiControlDiagnostics, hasBidiControl, hiddenInStringDiagnostics, invisibleCharacterMessage } from "./hiddenCharacters.js";
 import { capitalisedOperandKeyword, helpForSyntaxError, keywordValueHelp, keywordWrittenAsValue, quotedNameHelp, unclosedBrace, unclosedBracket } from "./syntaxHelp.js";
 import * as T from "./tokens.js";
 import { closeUnclosedBrackets, neverClosedHelp, type StrayCloser, type Unclosed } from "./unclosedBrackets.js";
@@ -182,6 +182,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     const comments = lexed.groups["comments"] ?? [];
     const textHolders = [...lexed.tokens.filter((t) => TEXT_TOKENS.has(t.tokenType)), ...comments, ...docComments, ...hashComments];
     diagnostics.push(...bidiControlDiagnostics(file, textHolders, lexed.errors.map((e) => ({ offset: e.offset, length: e.length || 1 }))));
+    diagnostics.push(...hiddenInStringDiagnostics(file, lexed.tokens.filter((t) => t.tokenType === T.StringLiteral)));
     if (tooDeep) return { file, ast: empty, comments, docComments, diagnostics };
 
     const closed = closeUnclosedBrackets(tokens, file, unterminated, commentToEnd);

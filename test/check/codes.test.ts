@@ -57,6 +57,7 @@ const EXAMPLES: Partial<Record<Code, string>> = {
   PC507: 'policy p {\n  deny kb.search when args.query.lower() contains "DROP" // <-\n}',
   PC508: 'policy p {\n  deny kb.search when args.query like "%secret%" // <-\n}',
   PC509: "policy p {\n  deny email.send when tool == kb.search // <-\n}",
+  PC510: 'policy p {\n  deny kb.search when args.query.startsWith("rm\u00a0-rf") // <-\n}',
 };
 
 /** Codes about the set as a whole, shown by a file checked alone, without the contract's declarations. */

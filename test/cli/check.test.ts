@@ -78,6 +78,39 @@ describe("policyc check: pretty output", () => {
     expect(result.stdout).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
   });
 
+  it("a no-break space pasted into a deny's string: PC510, a warning at the character's own line and column, exit 0; with --json too (golden)", async () => {
+    const path = write("nbsp.policy", 'tool shell.exec {\n  args { cmd: string }\n}\n\npolicy p {\n  allow shell.exec\n\n  deny shell.exec\n    when args.cmd.startsWith("rm\u00a0-rf")\n}\n');
+    expect(await check(path)).toEqual({
+      code: 0,
+      stdout: [
+        "nbsp.policy:9:33: warning[PC510]: this string holds U+00A0 (no-break space), which looks like an ordinary space but is not one",
+        "  |",
+        '9 |     when args.cmd.startsWith("rm\u00a0-rf")',
+        "  |                                 ^",
+        '  = help: type an ordinary space instead; if you mean it, write the string as `"rm\\u00a0-rf"`',
+        "",
+        "0 errors, 1 warning",
+        "ok: 1 file, 2 rules, 1 warning",
+        "",
+      ].join("\n"),
+      stderr: "",
+    });
+    const json = await check(path, "--json");
+    expect(json.code).toBe(0);
+    expect((JSON.parse(json.stdout) as { diagnostics: unknown[] }).diagnostics).toEqual([
+      expect.objectContaining({ code: "PC510", severity: "warning", line: 9, column: 33, message: "this string holds U+00A0 (no-break space), which looks like an ordinary space but is not one" }),
+    ]);
+    // Written as the escape, the same string gives no warning.
+    expect(await check(write("escaped.policy", 'tool shell.exec {\n  args { cmd: string }\n}\npolicy p {\n  deny shell.exec when args.cmd.startsWith("rm\\u00a0-rf")\n}\n'))).toEqual({ code: 0, stdout: "ok: 1 file, 1 rule\n", stderr: "" });
+  });
+
+  it("a C1 control in a string (U+009B, a terminal's CSI): PC510, and the frame shows it as `�`, never raw", async () => {
+    const result = await check(write("csi.policy", 'agent { team: string }\ntool kb.search {}\npolicy p {\n  deny kb.search when agent.team == "x\u009b2J"\n}\n'));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('csi.policy:4:39: warning[PC510]: this string holds U+009B (a control character), which cannot be seen\n  |\n4 |   deny kb.search when agent.team == "x�2J"\n  |                                       ^\n');
+    expect(result.stdout).not.toMatch(/[\u0080-\u009f]/);
+  });
+
   it("a `#` comment line: one PC100 with the `//` help, and nothing from its words", async () => {
     const result = await check(write("hash.policy", "# support rules\ntool kb.search {}\n"));
     expect(result.stdout).toBe(["hash.policy:1:1: error[PC100]: unexpected character `#`", "  |", "1 | # support rules", "  | ^", "  = help: comments start with `//`", "", "1 error, 0 warnings", ""].join("\n"));

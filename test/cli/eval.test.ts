@@ -586,6 +586,42 @@ describe("policyc eval", () => {
     for (const output of outputs) expect(output).not.toMatch(/[\u007f-\u009f\u2028\u2029\u202a-\u202e]/);
   });
 
+  it("shows a no-break or zero-width space of the policy's strings and of the request as an escape, so the explanation does not contradict itself (golden)", async () => {
+    write("nbsp.policy", 'tool shell.exec {\n  args { cmd: string }\n}\npolicy p {\n  allow shell.exec\n  deny shell.exec when args.cmd.startsWith("rm\u00a0-rf")\n}\n');
+    const result = await evaluate(["nbsp.policy", "--request", "-"], JSON.stringify({ session: "s1", tool: "shell.exec", args: { cmd: "rm -rf /" } }));
+    expect(result).toEqual({
+      code: 0,
+      stdout: [
+        "allow shell.exec (session s1)",
+        "  by p/1 (allow, nbsp.policy:5:3)",
+        "    no condition: it always matches",
+        "  also considered:",
+        '    p/2 (deny) did not match: `args.cmd.startsWith("rm\\u00a0-rf")` was false (args.cmd is "rm -rf /")',
+        "",
+      ].join("\n"),
+      stderr: "",
+    });
+    const request = await evaluate(["nbsp.policy", "--request", "-"], JSON.stringify({ session: "s\u200b1", tool: "shell.exec", args: { cmd: "rm\u00a0-rf /" } }));
+    expect(request.stdout.split("\n").slice(0, 3)).toEqual(["deny shell.exec (session s\\u200b1)", "  by p/2 (deny, nbsp.policy:6:3)", '    `args.cmd.startsWith("rm\\u00a0-rf")` was true (args.cmd is "rm\\u00a0-rf /")']);
+    for (const output of [result.stdout, request.stdout]) expect(output).not.toMatch(/[\u00a0\u200b]/);
+  });
+
+  it("shows ordinary non-ASCII text of the policy and the request as it is: accents, CJK, emoji joined by zero-width joiners, Persian", async () => {
+    const texts = ["café", "cafe\u0301", "サポート", "👩\u200d💻", "👨\u200d👩\u200d👧", "می\u200cخواهم"];
+    write("text.policy", `tool chat.post {\n  args { text: string }\n}\npolicy p {\n  allow chat.post\n  deny chat.post when args.text in [${texts.map((t) => JSON.stringify(t)).join(", ")}]\n}\n`);
+    const result = await evaluate(["text.policy", "--request", "-"], JSON.stringify({ session: "s1", tool: "chat.post", args: { text: "👩\u200d💻 café" } }));
+    expect(result.stdout).toBe(
+      [
+        "allow chat.post (session s1)",
+        "  by p/1 (allow, text.policy:5:3)",
+        "    no condition: it always matches",
+        "  also considered:",
+        `    p/2 (deny) did not match: \`args.text in [${texts.map((t) => JSON.stringify(t)).join(", ")}]\` was false (args.text is "👩\u200d💻 café")`,
+        "",
+      ].join("\n"),
+    );
+  });
+
   it.skipIf(!existsSync("/dev/zero"))("an endless request (/dev/zero) is refused at 64 MB, not read until memory runs out (exit 2)", async () => {
     expect(await evaluate(["decls.policy", "support.policy", "--request", "/dev/zero"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: cannot read request `/dev/zero`: it is larger than 64 MB\n" });
   });

@@ -130,6 +130,16 @@ describe("policyc fmt", () => {
     expect(readFileSync(join(dir, "a.policy"), "utf8")).toBe(MESSY); // --check does not write
   });
 
+  it("a no-break space pasted into a string is printed as its escape, so --check fails on it; an escape written on purpose stays; emoji and Persian stay as they are", async () => {
+    const policy = (string: string) => `tool sh.x {\n  args { c: string }\n}\n\npolicy p {\n  deny sh.x\n    when args.c.startsWith(${string})\n}\n`;
+    writeFileSync(join(dir, "pasted.policy"), policy('"rm\u00a0-rf"'));
+    writeFileSync(join(dir, "escaped.policy"), policy('"rm\\u00a0-rf"'));
+    writeFileSync(join(dir, "text.policy"), policy('"\u{1f469}\u200d\u{1f4bb} \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 caf\u00e9"'));
+    expect(await cli(["fmt", "pasted.policy"], { cwd: dir })).toEqual({ code: 0, stdout: policy('"rm\\u00a0-rf"'), stderr: "" });
+    const check = await cli(["fmt", "--check", "pasted.policy", "escaped.policy", "text.policy"], { cwd: dir });
+    expect([check.code, check.stdout]).toEqual([1, "pasted.policy\n"]);
+  });
+
   it("--write rewrites files that differ, and then --check passes", async () => {
     writeFileSync(join(dir, "w.policy"), MESSY);
     writeFileSync(join(dir, "ok.policy"), CANONICAL);

@@ -229,6 +229,11 @@ describe("syntax errors", () => {
     expect(problems("policy p {\n  deny * when a\u2028and b\n}")[0]).toMatchObject({ message: "unexpected character U+2028 (line separator)", help: "use an ordinary line break" });
     expect(problems("policy p {\n  deny * when a\u0007and b\n}")[0]).toMatchObject({ message: "unexpected character U+0007 (a control character)" });
     expect(problems("policy p {\n  deny * when a\u00ad\n}")[0]).toMatchObject({ message: "unexpected character U+00AD (soft hyphen)" });
+    // Letters drawn blank, and tag characters, are named and deleted as well.
+    const deleteIt = "delete it: it cannot be seen, and probably came in with pasted text";
+    expect(problems("policy p {\n  deny * when a\u2800\n}")[0]).toMatchObject({ message: "unexpected character U+2800 (braille pattern blank)", help: deleteIt });
+    expect(problems("policy p {\n  deny * when a\uffa0\n}")[0]).toMatchObject({ message: "unexpected character U+FFA0 (halfwidth hangul filler)", help: deleteIt });
+    expect(problems("policy p {\n  deny * when a\u{e0041}\n}")[0]).toMatchObject({ message: "unexpected character U+E0041 (a tag character)", help: deleteIt });
     // Visible characters are still shown as themselves.
     expect(problems("policy p {\n  deny * when équipe == 1\n}")[0]).toMatchObject({ message: "unexpected character `é`" });
   });
@@ -1001,6 +1006,81 @@ describe("PC112: bidirectional control characters", () => {
 
   it("not for an escape, which anyone can see, nor for other non-ASCII text", () => {
     expect(problems('policy p {\n  deny * when a == "\\u202e" or a == "שלום עולם" or a == "サポート" // مرحبا\n}\n')).toEqual([]);
+  });
+});
+
+describe("PC510: an invisible or space-like character in a string", () => {
+  const deny = (string: string) => `policy p {\n  deny * when a == "${string}"\n}\n`;
+  const codes = (string: string) => problems(deny(string)).map((p) => p.code);
+
+  it("a no-break space: a warning at the character itself, naming it, with the string written with the escape", () => {
+    expect(problems('policy p {\n  deny shell.exec\n    when args.cmd.startsWith("rm\u00a0-rf")\n}\n')).toEqual([
+      {
+        code: "PC510",
+        line: 3,
+        column: 33,
+        message: "this string holds U+00A0 (no-break space), which looks like an ordinary space but is not one",
+        help: 'type an ordinary space instead; if you mean it, write the string as `"rm\\u00a0-rf"`',
+      },
+    ]);
+    expect(parse(deny("rm\u00a0-rf"), "t.policy").diagnostics.map((d) => d.severity)).toEqual(["warning"]);
+  });
+
+  it("an invisible one: delete it; several kinds in one string: one warning at the first, naming each", () => {
+    expect(problems(deny("rm\u200b-rf"))).toEqual([
+      { code: "PC510", line: 2, column: 23, message: "this string holds U+200B (zero-width space), which cannot be seen", help: 'delete it; if you mean it, write the string as `"rm\\u200b-rf"`' },
+    ]);
+    expect(problems(deny("a\u2009b\u3000c\u2009"))).toEqual([
+      { code: "PC510", line: 2, column: 22, message: "this string holds U+2009 (thin space) and U+3000 (ideographic space), which look like ordinary spaces but are not", help: 'type an ordinary space instead; if you mean them, write the string as `"a\\u2009b\\u3000c\\u2009"`' },
+    ]);
+    expect(problems(deny("x\u00ad\u00a0y")).map((p) => [p.column, p.message, p.help])).toEqual([
+      [22, "this string holds U+00AD (soft hyphen) and U+00A0 (no-break space), which cannot be seen or told from an ordinary space", 'type an ordinary space or delete them; if you mean them, write the string as `"x\\u00ad\\u00a0y"`'],
+    ]);
+    // A long string: the escape alone.
+    expect(problems(deny(`${"x".repeat(70)}\ufeff`)).map((p) => [p.column, p.help])).toEqual([[91, "delete it; if you mean it, write it as an escape, such as `\\ufeff`"]]);
+  });
+
+  it("every kind: other spaces, joiners, format and control characters JSON allows, fillers, and tag characters (hidden text)", () => {
+    const hidden = ["\u1680", "\u2000", "\u2005", "\u200a", "\u202f", "\u205f", "\u3000", "\u200c", "\u200d", "\u2060", "\u2063", "\ufeff", "\u034f", "\u180e", "\u115f", "\u3164", "\uffa0", "\u2800", "\u007f", "\u009b", "\u2028", "\u2029", "\u{e0041}"];
+    for (const character of hidden) expect(codes(`a${character}b`), JSON.stringify(character)).toEqual(["PC510"]);
+    // ASCII smuggled in tag characters, which no editor shows: named, at the first, and escaped as JSON does.
+    expect(problems(deny("ok\u{e0069}\u{e0067}\u{e006e}")).map((p) => [p.column, p.message, p.help])).toEqual([
+      [23, "this string holds U+E0069 (a tag character), U+E0067 (a tag character) and U+E006E (a tag character), which cannot be seen", 'delete them; if you mean them, write the string as `"ok\\udb40\\udc69\\udb40\\udc67\\udb40\\udc6e"`'],
+    ]);
+    // A long run of them: the first three named.
+    expect(problems(deny([..."ignore all"].map((c) => String.fromCodePoint(0xe0000 + c.codePointAt(0)!)).join(""))).map((p) => p.message)).toEqual([
+      "this string holds U+E0069 (a tag character), U+E0067 (a tag character), U+E006E (a tag character) and 6 others, which cannot be seen",
+    ]);
+    // A joiner between Latin letters, or after an emoji at the end, joins nothing that is drawn.
+    for (const string of ["pass\u200dword", "pass\u200cword", "\u{1f469}\u200d", "\u200d\u{1f4bb}", "\u{1f3f4}\u{e0067}\u{e0062}"]) expect(codes(string), JSON.stringify(string)).toEqual(["PC510"]);
+  });
+
+  it("not for an escape, nor for ordinary non-ASCII text: accents, CJK, emoji and their joiners, the joiners of Persian and Devanagari, a subdivision flag", () => {
+    const text = ["\\u00a0\\u200b", "café", "cafe\u0301", "サポート 支持", "☕", "\u{1f469}\u200d\u{1f4bb}", "\u{1f468}\u{1f3fd}\u200d\u{1f469}\u200d\u{1f467}", "\u2764\ufe0f\u200d\u{1f525}", "\u{1f3f3}\ufe0f\u200d\u{1f308}", "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", "\u0915\u094d\u200d\u0937", "\u{1f3f4}\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}", "1\ufe0f\u20e3"];
+    for (const string of text) expect(codes(string), JSON.stringify(string)).toEqual([]);
+    // Outside strings, in comments, such characters are prose (and outside any token, PC100).
+    expect(problems("// a\u00a0note\u200b\ntool a.b {}\n")).toEqual([]);
+  });
+
+  it("in strings of every kind: annotations, reasons and grant scopes", () => {
+    expect(problems('policy p {\n  @name("kb\u00a0read")\n  allow kb.x reason "ok\u200b" grant "kb:\u2060read" for 5m\n}\n').map((p) => [p.code, p.line, p.column])).toEqual([
+      ["PC510", 2, 12],
+      ["PC510", 3, 24],
+      ["PC510", 3, 37],
+    ]);
+  });
+
+  it("a raw control character below U+0020 is PC105 and a bidirectional control PC112, not also PC510", () => {
+    expect(codes("a\tb")).toEqual(["PC105"]);
+    expect(codes("a\u202eb")).toEqual(["PC112"]);
+    expect(codes("a\u202e\u00a0b")).toEqual(["PC112", "PC510"]);
+  });
+
+  it("printed text shows them as escapes, as it does control and bidirectional characters; ordinary non-ASCII text stays as it is", () => {
+    expect(printable("rm\u00a0-rf \u200b\u00ad\ufeff\u3000 ok\u{e0041}")).toBe("rm\\u00a0-rf \\u200b\\u00ad\\ufeff\\u3000 ok\\udb40\\udc41");
+    const text = "café cafe\u0301 サポート \u{1f469}\u200d\u{1f4bb} \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 \u{1f3f4}\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f} \u0600\u0661";
+    expect(printable(text)).toBe(text);
+    expect(printable("pass\u200dword \u{1f469}\u200d")).toBe("pass\\u200dword \\u{1f469}\\u200d".replace("\\u{1f469}", "\u{1f469}"));
   });
 });
 
