@@ -4,6 +4,7 @@
  * `within` in the policy (and at most `maxWindowEntries` attempts), so a session costs about a
  * kilobyte.
  */
+import { globMatch } from "./glob.js";
 import { childrenOf, type IrExpr } from "./ir.js";
 
 /** What the policy reads from the session; computed by the compiler, stored in the bundle. */
@@ -59,6 +60,17 @@ export const CALLED_DROPPED = `session.called: the latest ${CALLED_TIMES_KEPT} a
 
 /** The fault of a `session.count` that reaches back past attempts an overflowing window dropped. */
 export const WINDOW_OVERFLOW = "session.count: the session made more attempts in this window than the engine keeps (maxWindowEntries)";
+
+/**
+ * Characters of undeclared tool names a session keeps, together, so that a `session.count` of
+ * a pattern counts its attempts at undeclared tools whose names match (`kb.*` and an undeclared
+ * `kb.export`). An agent can send any number of names, so past it an attempt's tool is not
+ * kept, and counts of a pattern reaching back to that attempt fail closed.
+ */
+export const UNDECLARED_TOOL_CHARS = 1024;
+
+/** The fault of a `session.count` of a pattern that reaches back to an attempt at an undeclared tool whose name the session did not keep. */
+export const UNDECLARED_UNNAMED = `session.count: the session made attempts at more undeclared tools in this window than it keeps the names of (${UNDECLARED_TOOL_CHARS} characters), and one of them could match the pattern`;
 
 /** The fault of a `session.count` for an attempt that arrived after the window let go of attempts dated before it. */
 export const WINDOW_TRIMMED = "session.count: this attempt is dated more than the longest window before attempts already seen, and the attempts just before it were already let go";
@@ -140,8 +152,17 @@ export class SessionState {
    * @internal
    */
   times: number[] | undefined;
-  /** The tool of each windowed attempt, as its ordinal (position among the declared tools). */
+  /**
+   * The tool of each windowed attempt, as its ordinal (position among the declared tools); an
+   * undeclared tool as -2 - its index in `undeclaredTools`, or -1 when its name was not kept.
+   */
   windowTools: number[] | undefined;
+  /** The names of the undeclared tools of windowed attempts (at most UNDECLARED_TOOL_CHARS characters). */
+  undeclaredTools: string[] | undefined;
+  /** Characters of `undeclaredTools`, together. */
+  private undeclaredChars = 0;
+  /** The newest time of a windowed attempt at an undeclared tool whose name was not kept (-1 in `windowTools`). */
+  unnamedUpTo = Number.NEGATIVE_INFINITY;
   /** Index of the oldest live entry of `times` (and `windowTools`). */
   head = 0;
   /**
@@ -206,10 +227,30 @@ export class SessionState {
   }
 
   /**
-   * Attempts of the window at or after `since` (this attempt excluded), optionally only of the
-   * tools whose ordinal is set in `tools` (a mask: one array read per attempt, no hashing).
+   * The window's entry for an attempt at `tool`, which the policy does not declare, at `now`:
+   * its name kept once (while names fit in UNDECLARED_TOOL_CHARS), else -1 (see `unnamedUpTo`).
    */
-  countSince(since: number, tools: Uint8Array | null): number {
+  undeclaredOrdinal(tool: string, now: number): number {
+    const names = (this.undeclaredTools ??= []);
+    let index = names.indexOf(tool);
+    if (index < 0) {
+      if (this.undeclaredChars + tool.length > UNDECLARED_TOOL_CHARS) {
+        if (now > this.unnamedUpTo) this.unnamedUpTo = now;
+        return -1;
+      }
+      this.undeclaredChars += tool.length;
+      index = names.push(tool) - 1;
+    }
+    return -2 - index;
+  }
+
+  /**
+   * Attempts of the window at or after `since` (this attempt excluded), optionally only of the
+   * tools whose ordinal is set in `tools` (a mask: one array read per attempt, no hashing), and
+   * of the undeclared tools whose names match `pattern` (the code of bundles built before it was
+   * passed leaves it out: undeclared tools are not counted then).
+   */
+  countSince(since: number, tools: Uint8Array | null, pattern?: string): number {
     const times = this.times;
     if (!times) return 0;
     // Times are in order: find the first one at or after `since` by binary search. Attempts
@@ -225,21 +266,36 @@ export class SessionState {
     if (tools === null) return times.length - low;
     const windowTools = this.windowTools!;
     let count = 0;
-    for (let i = low; i < times.length; i++) if (tools[windowTools[i]!] === 1) count++;
+    // Whether each undeclared name matches, worked out once per count (1 yes, 2 no).
+    let undeclared: Uint8Array | undefined;
+    for (let i = low; i < times.length; i++) {
+      const ordinal = windowTools[i]!;
+      if (ordinal >= 0) {
+        if (tools[ordinal] === 1) count++;
+      } else if (ordinal < -1 && pattern !== undefined) {
+        const index = -2 - ordinal;
+        undeclared ??= new Uint8Array(this.undeclaredTools!.length);
+        if (undeclared[index] === 0) undeclared[index] = globMatch(pattern, this.undeclaredTools![index]!) ? 1 : 2;
+        if (undeclared[index] === 1) count++;
+      }
+    }
     return count;
   }
 
   /**
    * Why a count back to `since` would be too low, or undefined: a window that overflowed
    * maxWindowEntries, or that already let go of attempts dated before this one (which arrived
-   * late), no longer holds every attempt back to `since`; the rule then fails closed. (Except a
+   * late), or whose attempts at undeclared tools back to `since` include one whose name it did
+   * not keep (a count of `pattern`), no longer holds every attempt back to `since`; the rule
+   * then fails closed. (Except a
    * count of every tool when the window is large enough for every number the policy compares
    * counts with: the count saturates above them all, so each comparison still comes out right.)
    * The generated code and the interpreter both ask this.
    */
-  windowFault(since: number, tools: Uint8Array | null): string | undefined {
+  windowFault(since: number, tools: Uint8Array | null, pattern?: string): string | undefined {
     if (since <= this.droppedUpTo && (tools !== null || !this.countsSaturate)) return WINDOW_OVERFLOW;
     if (since <= this.trimmedUpTo) return WINDOW_TRIMMED;
+    if (pattern !== undefined && since <= this.unnamedUpTo) return UNDECLARED_UNNAMED;
     return undefined;
   }
 
@@ -576,7 +632,8 @@ export class SessionStore {
       // policy's counts (a larger number, or one compared with something else).
       if (state.countsSaturate && !(this.countsSaturate && from.maxWindowEntries >= this.maxWindowEntries)) state.countsSaturate = false;
       const tools = state.windowTools;
-      if (renumber && tools) for (let i = state.head; i < tools.length; i++) tools[i] = moved[tools[i]!] ?? -1;
+      // A tool the new policy no longer declares is kept by name, as an undeclared one is.
+      if (renumber && tools) for (let i = state.head; i < tools.length; i++) if (tools[i]! >= 0) tools[i] = moved[tools[i]!]! >= 0 ? moved[tools[i]!]! : state.undeclaredOrdinal(from.toolNames[tools[i]!]!, state.times![i]!);
       this.sessions.set(id, state);
     }
     this.latest = Math.max(this.latest, from.latest);
@@ -590,7 +647,8 @@ export class SessionStore {
    * Records an attempt after its decision: counted always; on allow, its tool and labels join
    * the session; a denial is counted; windows drop entries older than the longest `within`.
    * `toolOrdinal` is the tool's position among the declared tools (-1 for an unknown tool): the
-   * engine knows it, so recording costs no lookup by name.
+   * engine knows it, so recording costs no lookup by name (but for an unknown tool, whose name
+   * the window keeps when a count has a pattern).
    */
   record(state: SessionState, now: number, tool: string, toolOrdinal: number, same: boolean | undefined, args: unknown, allowed: boolean, denied: boolean, labels: unknown, returns: readonly string[] | undefined): void {
     state.calls++;
@@ -609,7 +667,7 @@ export class SessionStore {
       }
     }
     const times = state.times;
-    if (times) this.addToWindow(state, times, now, toolOrdinal);
+    if (times) this.addToWindow(state, times, now, toolOrdinal < 0 && state.windowTools ? state.undeclaredOrdinal(tool, now) : toolOrdinal);
     if (allowed) this.ran(state, now, tool, toolOrdinal, labels, returns);
   }
 
