@@ -25,6 +25,13 @@ export interface SessionUse {
 }
 
 
+/**
+ * Sessions whose attempts without a usable time, made before the engine saw any time, a store
+ * keeps the number of (see `SessionStore.undated`); past them such attempts of other sessions
+ * go uncounted. Only the start of an engine's life is concerned: any dated attempt ends it.
+ */
+const MAX_UNDATED_EARLY = 1000;
+
 /** How far ahead of the wall clock a request's time may move the sweep's clock. */
 const FUTURE_SLACK_MS = 5 * 60 * 1000;
 /**
@@ -375,6 +382,11 @@ const HOUR_MS = 60 * 60 * 1000;
 export class SessionStore {
   private readonly sessions = new Map<string, SessionState>();
   private readonly expired = new Map<string, ExpiredSession>();
+  /**
+   * Per session not yet started, its attempts without a usable time made before the store saw
+   * any time (see `undated`): denied attempts its state starts with. At most MAX_UNDATED_EARLY.
+   */
+  private readonly undatedEarly = new Map<string, number>();
   /** Per tool ordinal, the `session.called` patterns (indices) it matches. */
   private readonly patternsByOrdinal: readonly (readonly number[])[];
   private lastSweep = Number.NEGATIVE_INFINITY;
@@ -386,6 +398,8 @@ export class SessionStore {
    * expired and revoked sessions be forgotten early.
    */
   private latest = Number.NEGATIVE_INFINITY;
+  /** The latest request time seen, as sent (uncapped): when an attempt without a time of its own starts a session (see `undated`). */
+  private latestRequest = Number.NEGATIVE_INFINITY;
 
   /** The latest request time seen (capped, see `latest`): "now" for a request without a usable time of its own. */
   get latestSeen(): number {
@@ -474,6 +488,7 @@ export class SessionStore {
    */
   observe(now: number): void {
     // (horizonAt works this out without changing anything, for explanations: keep the two alike.)
+    if (now > this.latestRequest) this.latestRequest = now;
     if (now > this.latest) {
       if (now > this.futureLimit) this.futureLimit = this.wallLimit();
       this.latest = Math.min(now, this.futureLimit);
@@ -512,8 +527,49 @@ export class SessionStore {
       }
       if (this.full()) return null;
     }
-    const fresh = new SessionState(now, this.use, this.countsSaturate, Math.min(now, this.latest));
+    const fresh = this.startState(id, now);
+    this.undatedEarly.delete(id);
     this.sessions.set(id, fresh);
+    return fresh;
+  }
+
+  /**
+   * Where and when to count an attempt that has no usable time of its own (an unreadable or
+   * skewed `time`, a broken engine clock, no `tool`): in its live session at that session's
+   * latest attempt time, or in a session it starts at the latest request time seen (of any
+   * session, as sent: the capped clock of the sweep would depend on the wall clock in a
+   * replay). It moves no clock: the sweep's, another session's expiry, the session's own
+   * `session.age` and idle time all stay as they were, and a replay counts it alike (the
+   * engine's clock, the wall clock there, would not). Before the store has seen any time there
+   * is none to date it at: it is counted here, as a denied attempt the session starts with
+   * (`undatedEarly`), and undefined returned; so it is when there is nothing to count it in (an
+   * expired or revoked record, a full store).
+   */
+  undated(id: string): { state: SessionState; now: number } | undefined {
+    const live = this.sessions.get(id);
+    if (live !== undefined) return { state: live, now: live.lastSeen };
+    if (this.expired.has(id) || this.full()) return undefined;
+    const now = this.latestRequest;
+    if (!Number.isFinite(now)) {
+      const early = this.undatedEarly.get(id);
+      if (early !== undefined || this.undatedEarly.size < MAX_UNDATED_EARLY) this.undatedEarly.set(id, (early ?? 0) + 1);
+      return undefined;
+    }
+    const fresh = this.startState(id, now);
+    this.undatedEarly.delete(id);
+    this.sessions.set(id, fresh);
+    return { state: fresh, now };
+  }
+
+  /**
+   * The state a new session starts with for an attempt at `now`, kept nowhere (`getOrCreate`
+   * keeps it; an explanation shows it): with the attempts without a usable time it made before
+   * the store saw any time (see `undated`).
+   */
+  startState(id: string, now: number): SessionState {
+    const fresh = new SessionState(now, this.use, this.countsSaturate, Math.min(now, this.latest));
+    const early = this.undatedEarly.get(id);
+    if (early !== undefined) fresh.calls = fresh.denials = early;
     return fresh;
   }
 
@@ -594,6 +650,7 @@ export class SessionStore {
   clear(): void {
     this.sessions.clear();
     this.expired.clear();
+    this.undatedEarly.clear();
   }
 
   /** Set once this store's sessions went to another store (`adopt`): it refuses every attempt from then on. */
@@ -622,6 +679,7 @@ export class SessionStore {
     const moved = from.toolNames.map((name) => ordinal.get(name) ?? -1);
     const renumber = moved.some((to, i) => to !== i);
     for (const [id, gone] of from.expired) this.expired.set(id, gone);
+    for (const [id, early] of from.undatedEarly) this.undatedEarly.set(id, early);
     for (const [id, state] of from.sessions) {
       if (!sameUse || !fits(state)) {
         const endedBy = sameUse ? "the policy was reloaded without the intent it declared" : "the policy was reloaded and reads sessions differently (session.count windows, session.called patterns, …)";
@@ -637,9 +695,11 @@ export class SessionStore {
       this.sessions.set(id, state);
     }
     this.latest = Math.max(this.latest, from.latest);
+    this.latestRequest = Math.max(this.latestRequest, from.latestRequest);
     this.lastSweep = Math.max(this.lastSweep, from.lastSweep);
     from.sessions.clear();
     from.expired.clear();
+    from.undatedEarly.clear();
     from.handedOver = true;
   }
 
