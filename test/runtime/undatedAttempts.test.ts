@@ -61,6 +61,16 @@ describe("attempts without a usable time", () => {
     expect(engine.decide(search("s", at(2))).rules).toEqual(["too-many-denials", "calls"]);
   });
 
+  it("count in session.count windows at their session's latest attempt", () => {
+    const engine = compile([{ path: "p.policy", text: `tool kb.search { args { query: string } }\npolicy p {\n  @name("search") allow kb.search\n  @name("burst") deny * when session.count(within 1m) > 3\n}\n` }], { clock: () => T0 });
+    expect(engine.decide(search("s", at(0))).decision).toBe("allow");
+    for (const time of UNREADABLE) engine.decide(search("s", time));
+    // 4 attempts dated at 0s, this one at 30s: 5 within the minute.
+    expect(engine.decide(search("s", at(30))).rules).toEqual(["burst"]);
+    // At 100s the window reaches back to 40s: only the one at 30s and this one.
+    expect(engine.decide(search("s", at(100))).rules).toEqual(["search"]);
+  });
+
   it("move no clock: they neither keep their session alive nor expire another one", () => {
     // The engine's clock far ahead of the requests' times (a replay runs so: its clock is the wall clock).
     const engine = engineWith({ clock: () => T0 + 10 * 24 * 3600_000, sessionIdleMs: 3600_000 });
