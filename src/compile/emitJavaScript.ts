@@ -95,10 +95,10 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
     "  return c.user;",
     "}",
     "// A count the session's window cannot give in full (SessionState.windowFault) is a fault: the rule fails closed.",
-    "function countIn(c, since, tools) {",
-    "  const fault = c.s.windowFault(since, tools);",
+    "function countIn(c, since, tools, pattern) {",
+    "  const fault = c.s.windowFault(since, tools, pattern);",
     "  if (fault !== undefined) c.fault ??= fault;",
-    "  return c.s.countSince(since, tools);",
+    "  return c.s.countSince(since, tools, pattern);",
     "}",
     "// So is a `session.called(…, within D)` the session's kept times cannot answer (SessionState.calledFault).",
     "function calledIn(c, index, since) {",
@@ -419,7 +419,8 @@ class JsEmitter {
         const mask = Object.keys(this.schema.tools).map((name) => (e.tools!.includes(name) ? 1 : 0));
         const tools = this.constant(`new Uint8Array(${JSON.stringify(mask)})`);
         const self = this.tool === undefined ? `(${JSON.stringify(e.tools)}.includes(c.tool) ? 1 : 0)` : e.tools.includes(this.tool) ? "1" : "0";
-        return `(countIn(c, c.now - ${e.withinMs}, ${tools}) + ${self})`;
+        // The pattern as written counts the attempts at undeclared tools whose names match it.
+        return `(countIn(c, c.now - ${e.withinMs}, ${tools}${e.pattern === undefined ? "" : `, ${JSON.stringify(e.pattern)}`}) + ${self})`;
       }
       case "called": {
         const index = this.calledIndex.get(JSON.stringify(e.tools));

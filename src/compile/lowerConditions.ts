@@ -116,7 +116,8 @@ export class ConditionLowering {
       case "intentConstant":
         return { op: "const", value: resolution.name };
       case "sessionCount":
-        return { op: "count", tools: resolution.pattern === undefined || resolution.pattern === "*" ? null : this.toolsMatching(resolution.pattern), withinMs: resolution.withinMs };
+        if (resolution.pattern === undefined || resolution.pattern === "*") return { op: "count", tools: null, withinMs: resolution.withinMs };
+        return { op: "count", tools: this.toolsMatching(resolution.pattern), withinMs: resolution.withinMs, pattern: resolution.pattern };
       case "sessionCalled":
         return { op: "called", tools: this.toolsMatching(resolution.pattern), withinMs: resolution.withinMs ?? null };
       case "method": {

@@ -89,7 +89,7 @@ export interface EngineOptions {
   readonly maxSessions?: number;
   /**
    * How far (ms) a request's `time` may be from the engine's clock, ahead or behind; a request
-   * further off is denied. Default unchecked, for replays of recorded traffic. Set it when
+   * further off is denied (and counted in its session, dated by the session's own attempts). Default unchecked, for replays of recorded traffic. Set it when
    * request times come from anywhere but the enforcement point's own clock: an agent that can
    * date its calls can spread them out to stay under every `session.count` limit.
    */
@@ -406,9 +406,10 @@ export class Engine {
   /**
    * What every attempt needs before its session is looked up: an object with a session id, a
    * tool name and a readable time (its `time`, or the engine's clock). Otherwise the refusal, as
-   * the session's revocation or the reason (a revoked session stays revoked whatever is sent).
+   * the session's revocation or the reason (a revoked session stays revoked whatever is sent),
+   * with the session id when it is readable: the attempt is still its session's (`prepare`).
    */
-  private readAttempt(input: unknown): { refused: Decision } | { request: Record<string, unknown>; sessionId: string; tool: string; now: number } {
+  private readAttempt(input: unknown): { refused: Decision; sessionId?: string; tool?: string } | { request: Record<string, unknown>; sessionId: string; tool: string; now: number } {
     if (input === null || typeof input !== "object" || Array.isArray(input)) return { refused: deny([], ["the request must be a JSON object"], [], false, true) };
     const request = input as Record<string, unknown>;
     const sessionId = request["session"];
@@ -428,7 +429,7 @@ export class Engine {
     }
     if (typeof tool !== "string" || unreadable !== undefined) {
       const known = this.sessions.peek(sessionId, Number.isFinite(now) ? now : this.sessions.latestSeen);
-      return { refused: known?.revoked ? revokedDecision(known.revoked) : deny([], [unreadable!], [], false, true) };
+      return { refused: known?.revoked ? revokedDecision(known.revoked) : deny([], [unreadable!], [], false, true), sessionId, tool: typeof tool === "string" ? tool : "" };
     }
     return { request, sessionId, tool, now };
   }
@@ -440,11 +441,17 @@ export class Engine {
    */
   prepare(input: unknown, create: boolean): Prepared {
     const attempt = this.readAttempt(input);
-    if ("refused" in attempt) return { ready: false, decision: attempt.refused };
+    if ("refused" in attempt) {
+      // Still an attempt of its session, counted in `session.calls` and `session.denials`, so an
+      // agent cannot make refused attempts unseen by sending a `time` the engine cannot read. It
+      // has no time of its own: it counts at its session's (SessionStore.undated), moving no clock.
+      const undated = create && attempt.sessionId !== undefined ? this.sessions.undated(attempt.sessionId) : undefined;
+      return undated === undefined ? { ready: false, decision: attempt.refused } : { ready: false, decision: attempt.refused, state: undated.state, now: undated.now, tool: attempt.tool! };
+    }
     const { request, sessionId, tool, now } = attempt;
     // (An explanation of a session the engine does not hold shows what deciding it would: a
     // fresh session, or the refusal of a full engine.)
-    const state = create ? this.sessions.getOrCreate(sessionId, now) : (this.sessions.peek(sessionId, now) ?? (this.sessions.wouldAdmit(now) ? new SessionState(now, this.policy.session) : null));
+    const state = create ? this.sessions.getOrCreate(sessionId, now) : (this.sessions.peek(sessionId, now) ?? (this.sessions.wouldAdmit(now) ? this.sessions.startState(sessionId, now) : null));
     if (state === null) {
       // A retired engine never takes an attempt again, for a session old or new: the reason says
       // where the session is decided now, not to wait (a caller that kept the old engine across

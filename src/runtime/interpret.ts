@@ -150,9 +150,9 @@ export class Interpreter {
         }
       case "count": {
         const mask = e.tools === null ? null : this.toolMask(e.tools);
-        const fault = c.s.windowFault(c.now - e.withinMs, mask);
+        const fault = c.s.windowFault(c.now - e.withinMs, mask, e.pattern);
         if (fault !== undefined) rt.fail(fault);
-        return c.s.countSince(c.now - e.withinMs, mask) + (e.tools === null || e.tools.includes(c.tool) ? 1 : 0);
+        return c.s.countSince(c.now - e.withinMs, mask, e.pattern) + (e.tools === null || e.tools.includes(c.tool) ? 1 : 0);
       }
       case "called": {
         const index = this.calledIndex(e.tools);

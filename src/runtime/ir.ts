@@ -51,8 +51,12 @@ export type IrExpr =
   | { readonly op: "like"; readonly subject: IrExpr; readonly pattern: IrExpr }
   | { readonly op: "quantifier"; readonly kind: "any" | "all"; readonly variable: string; readonly collection: IrExpr; readonly body: IrExpr }
   | { readonly op: "session"; readonly member: "calls" | "denials" | "labels" | "tools" | "repeats" | "age" | "last" }
-  /** Attempts within the window, this one included; `tools` limits them to a pattern's tools. */
-  | { readonly op: "count"; readonly tools: readonly string[] | null; readonly withinMs: number }
+  /**
+   * Attempts within the window, this one included; `tools` limits them to a pattern's declared
+   * tools, and `pattern` (the pattern as written) adds its attempts at undeclared tools whose
+   * names match (bundles built before it was kept lack it: undeclared tools are not counted).
+   */
+  | { readonly op: "count"; readonly tools: readonly string[] | null; readonly withinMs: number; readonly pattern?: string }
   /** An allowed call of one of `tools` happened before (within the window, if any). */
   | { readonly op: "called"; readonly tools: readonly string[]; readonly withinMs: number | null }
   /** `members` (on `size` of a declared set): the set's element type; the size counts distinct members. */

@@ -4,6 +4,7 @@
  * `within` in the policy (and at most `maxWindowEntries` attempts), so a session costs about a
  * kilobyte.
  */
+import { globMatch } from "./glob.js";
 import { childrenOf, type IrExpr } from "./ir.js";
 
 /** What the policy reads from the session; computed by the compiler, stored in the bundle. */
@@ -23,6 +24,13 @@ export interface SessionUse {
   readonly called: readonly (readonly string[])[];
 }
 
+
+/**
+ * Sessions whose attempts without a usable time, made before the engine saw any time, a store
+ * keeps the number of (see `SessionStore.undated`); past them such attempts of other sessions
+ * go uncounted. Only the start of an engine's life is concerned: any dated attempt ends it.
+ */
+const MAX_UNDATED_EARLY = 1000;
 
 /** How far ahead of the wall clock a request's time may move the sweep's clock. */
 const FUTURE_SLACK_MS = 5 * 60 * 1000;
@@ -59,6 +67,17 @@ export const CALLED_DROPPED = `session.called: the latest ${CALLED_TIMES_KEPT} a
 
 /** The fault of a `session.count` that reaches back past attempts an overflowing window dropped. */
 export const WINDOW_OVERFLOW = "session.count: the session made more attempts in this window than the engine keeps (maxWindowEntries)";
+
+/**
+ * Characters of undeclared tool names a session keeps, together, so that a `session.count` of
+ * a pattern counts its attempts at undeclared tools whose names match (`kb.*` and an undeclared
+ * `kb.export`). An agent can send any number of names, so past it an attempt's tool is not
+ * kept, and counts of a pattern reaching back to that attempt fail closed.
+ */
+export const UNDECLARED_TOOL_CHARS = 1024;
+
+/** The fault of a `session.count` of a pattern that reaches back to an attempt at an undeclared tool whose name the session did not keep. */
+export const UNDECLARED_UNNAMED = `session.count: the session made attempts at more undeclared tools in this window than it keeps the names of (${UNDECLARED_TOOL_CHARS} characters), and one of them could match the pattern`;
 
 /** The fault of a `session.count` for an attempt that arrived after the window let go of attempts dated before it. */
 export const WINDOW_TRIMMED = "session.count: this attempt is dated more than the longest window before attempts already seen, and the attempts just before it were already let go";
@@ -140,8 +159,17 @@ export class SessionState {
    * @internal
    */
   times: number[] | undefined;
-  /** The tool of each windowed attempt, as its ordinal (position among the declared tools). */
+  /**
+   * The tool of each windowed attempt, as its ordinal (position among the declared tools); an
+   * undeclared tool as -2 - its index in `undeclaredTools`, or -1 when its name was not kept.
+   */
   windowTools: number[] | undefined;
+  /** The names of the undeclared tools of windowed attempts (at most UNDECLARED_TOOL_CHARS characters). */
+  undeclaredTools: string[] | undefined;
+  /** Characters of `undeclaredTools`, together. */
+  private undeclaredChars = 0;
+  /** The newest time of a windowed attempt at an undeclared tool whose name was not kept (-1 in `windowTools`). */
+  unnamedUpTo = Number.NEGATIVE_INFINITY;
   /** Index of the oldest live entry of `times` (and `windowTools`). */
   head = 0;
   /**
@@ -206,10 +234,30 @@ export class SessionState {
   }
 
   /**
-   * Attempts of the window at or after `since` (this attempt excluded), optionally only of the
-   * tools whose ordinal is set in `tools` (a mask: one array read per attempt, no hashing).
+   * The window's entry for an attempt at `tool`, which the policy does not declare, at `now`:
+   * its name kept once (while names fit in UNDECLARED_TOOL_CHARS), else -1 (see `unnamedUpTo`).
    */
-  countSince(since: number, tools: Uint8Array | null): number {
+  undeclaredOrdinal(tool: string, now: number): number {
+    const names = (this.undeclaredTools ??= []);
+    let index = names.indexOf(tool);
+    if (index < 0) {
+      if (this.undeclaredChars + tool.length > UNDECLARED_TOOL_CHARS) {
+        if (now > this.unnamedUpTo) this.unnamedUpTo = now;
+        return -1;
+      }
+      this.undeclaredChars += tool.length;
+      index = names.push(tool) - 1;
+    }
+    return -2 - index;
+  }
+
+  /**
+   * Attempts of the window at or after `since` (this attempt excluded), optionally only of the
+   * tools whose ordinal is set in `tools` (a mask: one array read per attempt, no hashing), and
+   * of the undeclared tools whose names match `pattern` (the code of bundles built before it was
+   * passed leaves it out: undeclared tools are not counted then).
+   */
+  countSince(since: number, tools: Uint8Array | null, pattern?: string): number {
     const times = this.times;
     if (!times) return 0;
     // Times are in order: find the first one at or after `since` by binary search. Attempts
@@ -225,21 +273,36 @@ export class SessionState {
     if (tools === null) return times.length - low;
     const windowTools = this.windowTools!;
     let count = 0;
-    for (let i = low; i < times.length; i++) if (tools[windowTools[i]!] === 1) count++;
+    // Whether each undeclared name matches, worked out once per count (1 yes, 2 no).
+    let undeclared: Uint8Array | undefined;
+    for (let i = low; i < times.length; i++) {
+      const ordinal = windowTools[i]!;
+      if (ordinal >= 0) {
+        if (tools[ordinal] === 1) count++;
+      } else if (ordinal < -1 && pattern !== undefined) {
+        const index = -2 - ordinal;
+        undeclared ??= new Uint8Array(this.undeclaredTools!.length);
+        if (undeclared[index] === 0) undeclared[index] = globMatch(pattern, this.undeclaredTools![index]!) ? 1 : 2;
+        if (undeclared[index] === 1) count++;
+      }
+    }
     return count;
   }
 
   /**
    * Why a count back to `since` would be too low, or undefined: a window that overflowed
    * maxWindowEntries, or that already let go of attempts dated before this one (which arrived
-   * late), no longer holds every attempt back to `since`; the rule then fails closed. (Except a
+   * late), or whose attempts at undeclared tools back to `since` include one whose name it did
+   * not keep (a count of `pattern`), no longer holds every attempt back to `since`; the rule
+   * then fails closed. (Except a
    * count of every tool when the window is large enough for every number the policy compares
    * counts with: the count saturates above them all, so each comparison still comes out right.)
    * The generated code and the interpreter both ask this.
    */
-  windowFault(since: number, tools: Uint8Array | null): string | undefined {
+  windowFault(since: number, tools: Uint8Array | null, pattern?: string): string | undefined {
     if (since <= this.droppedUpTo && (tools !== null || !this.countsSaturate)) return WINDOW_OVERFLOW;
     if (since <= this.trimmedUpTo) return WINDOW_TRIMMED;
+    if (pattern !== undefined && since <= this.unnamedUpTo) return UNDECLARED_UNNAMED;
     return undefined;
   }
 
@@ -319,6 +382,11 @@ const HOUR_MS = 60 * 60 * 1000;
 export class SessionStore {
   private readonly sessions = new Map<string, SessionState>();
   private readonly expired = new Map<string, ExpiredSession>();
+  /**
+   * Per session not yet started, its attempts without a usable time made before the store saw
+   * any time (see `undated`): denied attempts its state starts with. At most MAX_UNDATED_EARLY.
+   */
+  private readonly undatedEarly = new Map<string, number>();
   /** Per tool ordinal, the `session.called` patterns (indices) it matches. */
   private readonly patternsByOrdinal: readonly (readonly number[])[];
   private lastSweep = Number.NEGATIVE_INFINITY;
@@ -330,6 +398,8 @@ export class SessionStore {
    * expired and revoked sessions be forgotten early.
    */
   private latest = Number.NEGATIVE_INFINITY;
+  /** The latest request time seen, as sent (uncapped): when an attempt without a time of its own starts a session (see `undated`). */
+  private latestRequest = Number.NEGATIVE_INFINITY;
 
   /** The latest request time seen (capped, see `latest`): "now" for a request without a usable time of its own. */
   get latestSeen(): number {
@@ -418,6 +488,7 @@ export class SessionStore {
    */
   observe(now: number): void {
     // (horizonAt works this out without changing anything, for explanations: keep the two alike.)
+    if (now > this.latestRequest) this.latestRequest = now;
     if (now > this.latest) {
       if (now > this.futureLimit) this.futureLimit = this.wallLimit();
       this.latest = Math.min(now, this.futureLimit);
@@ -456,8 +527,49 @@ export class SessionStore {
       }
       if (this.full()) return null;
     }
-    const fresh = new SessionState(now, this.use, this.countsSaturate, Math.min(now, this.latest));
+    const fresh = this.startState(id, now);
+    this.undatedEarly.delete(id);
     this.sessions.set(id, fresh);
+    return fresh;
+  }
+
+  /**
+   * Where and when to count an attempt that has no usable time of its own (an unreadable or
+   * skewed `time`, a broken engine clock, no `tool`): in its live session at that session's
+   * latest attempt time, or in a session it starts at the latest request time seen (of any
+   * session, as sent: the capped clock of the sweep would depend on the wall clock in a
+   * replay). It moves no clock: the sweep's, another session's expiry, the session's own
+   * `session.age` and idle time all stay as they were, and a replay counts it alike (the
+   * engine's clock, the wall clock there, would not). Before the store has seen any time there
+   * is none to date it at: it is counted here, as a denied attempt the session starts with
+   * (`undatedEarly`), and undefined returned; so it is when there is nothing to count it in (an
+   * expired or revoked record, a full store).
+   */
+  undated(id: string): { state: SessionState; now: number } | undefined {
+    const live = this.sessions.get(id);
+    if (live !== undefined) return { state: live, now: live.lastSeen };
+    if (this.expired.has(id) || this.full()) return undefined;
+    const now = this.latestRequest;
+    if (!Number.isFinite(now)) {
+      const early = this.undatedEarly.get(id);
+      if (early !== undefined || this.undatedEarly.size < MAX_UNDATED_EARLY) this.undatedEarly.set(id, (early ?? 0) + 1);
+      return undefined;
+    }
+    const fresh = this.startState(id, now);
+    this.undatedEarly.delete(id);
+    this.sessions.set(id, fresh);
+    return { state: fresh, now };
+  }
+
+  /**
+   * The state a new session starts with for an attempt at `now`, kept nowhere (`getOrCreate`
+   * keeps it; an explanation shows it): with the attempts without a usable time it made before
+   * the store saw any time (see `undated`).
+   */
+  startState(id: string, now: number): SessionState {
+    const fresh = new SessionState(now, this.use, this.countsSaturate, Math.min(now, this.latest));
+    const early = this.undatedEarly.get(id);
+    if (early !== undefined) fresh.calls = fresh.denials = early;
     return fresh;
   }
 
@@ -538,6 +650,7 @@ export class SessionStore {
   clear(): void {
     this.sessions.clear();
     this.expired.clear();
+    this.undatedEarly.clear();
   }
 
   /** Set once this store's sessions went to another store (`adopt`): it refuses every attempt from then on. */
@@ -566,6 +679,7 @@ export class SessionStore {
     const moved = from.toolNames.map((name) => ordinal.get(name) ?? -1);
     const renumber = moved.some((to, i) => to !== i);
     for (const [id, gone] of from.expired) this.expired.set(id, gone);
+    for (const [id, early] of from.undatedEarly) this.undatedEarly.set(id, early);
     for (const [id, state] of from.sessions) {
       if (!sameUse || !fits(state)) {
         const endedBy = sameUse ? "the policy was reloaded without the intent it declared" : "the policy was reloaded and reads sessions differently (session.count windows, session.called patterns, …)";
@@ -576,13 +690,16 @@ export class SessionStore {
       // policy's counts (a larger number, or one compared with something else).
       if (state.countsSaturate && !(this.countsSaturate && from.maxWindowEntries >= this.maxWindowEntries)) state.countsSaturate = false;
       const tools = state.windowTools;
-      if (renumber && tools) for (let i = state.head; i < tools.length; i++) tools[i] = moved[tools[i]!] ?? -1;
+      // A tool the new policy no longer declares is kept by name, as an undeclared one is.
+      if (renumber && tools) for (let i = state.head; i < tools.length; i++) if (tools[i]! >= 0) tools[i] = moved[tools[i]!]! >= 0 ? moved[tools[i]!]! : state.undeclaredOrdinal(from.toolNames[tools[i]!]!, state.times![i]!);
       this.sessions.set(id, state);
     }
     this.latest = Math.max(this.latest, from.latest);
+    this.latestRequest = Math.max(this.latestRequest, from.latestRequest);
     this.lastSweep = Math.max(this.lastSweep, from.lastSweep);
     from.sessions.clear();
     from.expired.clear();
+    from.undatedEarly.clear();
     from.handedOver = true;
   }
 
@@ -590,7 +707,8 @@ export class SessionStore {
    * Records an attempt after its decision: counted always; on allow, its tool and labels join
    * the session; a denial is counted; windows drop entries older than the longest `within`.
    * `toolOrdinal` is the tool's position among the declared tools (-1 for an unknown tool): the
-   * engine knows it, so recording costs no lookup by name.
+   * engine knows it, so recording costs no lookup by name (but for an unknown tool, whose name
+   * the window keeps when a count has a pattern).
    */
   record(state: SessionState, now: number, tool: string, toolOrdinal: number, same: boolean | undefined, args: unknown, allowed: boolean, denied: boolean, labels: unknown, returns: readonly string[] | undefined): void {
     state.calls++;
@@ -609,7 +727,7 @@ export class SessionStore {
       }
     }
     const times = state.times;
-    if (times) this.addToWindow(state, times, now, toolOrdinal);
+    if (times) this.addToWindow(state, times, now, toolOrdinal < 0 && state.windowTools ? state.undeclaredOrdinal(tool, now) : toolOrdinal);
     if (allowed) this.ran(state, now, tool, toolOrdinal, labels, returns);
   }
 

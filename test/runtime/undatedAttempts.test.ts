@@ -1,0 +1,96 @@
+import { describe, expect, it } from "vitest";
+import { compile } from "../../src/compile/compile.js";
+import type { Engine, EngineOptions } from "../../src/runtime/engine.js";
+import { explain } from "../../src/runtime/explain.js";
+
+/**
+ * A request the engine refuses before reading it in full (an unreadable or skewed `time`, no
+ * `tool`) is still an attempt of its session (contract §5, step 8: "the attempt is counted"),
+ * so an agent that can set `time` cannot make refused attempts unseen by `session.denials`
+ * (audit S, finding 4). It has no time of its own: it counts at its session's latest attempt
+ * (or, for a new session, at the latest time the engine has seen), moving no clock.
+ */
+
+const POLICY = `tool kb.search { args { query: string } }
+policy p {
+  @name("search") allow kb.search
+  @name("too-many-denials") deny * when session.denials >= 3 reason "3 refusals: session revoked" revoke
+  @name("calls") deny * when session.calls >= 10
+}
+`;
+const T0 = Date.parse("2026-11-30T09:00:00Z");
+const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString();
+const search = (session: string, time: unknown): Record<string, unknown> => ({ session, time, tool: "kb.search", args: { query: "x" } });
+const engineWith = (options: EngineOptions = {}): Engine => compile([{ path: "p.policy", text: POLICY }], { clock: () => T0, ...options });
+const UNREADABLE: readonly unknown[] = ["yesterday", "2026-11-30 09:00", 1764493200];
+
+describe("attempts without a usable time", () => {
+  it("count as denials of their session, on an engine that has seen no time yet (the audit's repro)", () => {
+    const engine = engineWith();
+    for (const time of UNREADABLE) expect(engine.decide(search("s", time))).toMatchObject({ decision: "deny", rules: [], revoked: false });
+    const request = search("s", at(3));
+    expect(explain(engine, request).rules.find((rule) => rule.id === "too-many-denials")?.matched).toBe(true);
+    expect(engine.decide(request)).toMatchObject({ decision: "deny", rules: ["too-many-denials"], revoked: true });
+  });
+
+  it("count in a session already running, and in one they start once the engine has seen a time", () => {
+    const engine = engineWith();
+    expect(engine.decide(search("running", at(0))).decision).toBe("allow");
+    for (const session of ["running", "new"]) {
+      for (const time of UNREADABLE) engine.decide(search(session, time));
+      expect(engine.decide(search(session, at(5))), session).toMatchObject({ decision: "deny", rules: ["too-many-denials"], revoked: true });
+    }
+  });
+
+  it("count whatever made them unreadable: no tool, a time too far from the engine's clock (maxTimeSkewMs)", () => {
+    const engine = engineWith({ maxTimeSkewMs: 60_000 });
+    engine.decide({ session: "s", time: at(0), args: {} });
+    engine.decide({ session: "s", time: at(1), tool: 7, args: {} });
+    expect(engine.decide(search("s", at(3600))).reasons[0]).toMatch(/ahead of the engine's clock/);
+    expect(engine.decide(search("s", at(3)))).toMatchObject({ decision: "deny", rules: ["too-many-denials"], revoked: true });
+  });
+
+  it("count in session.calls too; a request without a readable session id counts nowhere", () => {
+    const engine = engineWith();
+    const noSession = { time: at(0), tool: "kb.search", args: { query: "x" } };
+    expect(engine.decide(search("s", at(0))).decision).toBe("allow");
+    for (let i = 0; i < 5; i++) expect(engine.decide(noSession).reasons[0]).toMatch(/request.session is missing/);
+    expect(engine.decide(search("s", at(1))).decision).toBe("allow");
+    for (let i = 0; i < 8; i++) engine.decide(search("s", "yesterday"));
+    // 2 dated and 8 undated attempts: 10 calls, 8 denials.
+    expect(engine.decide(search("s", at(2))).rules).toEqual(["too-many-denials", "calls"]);
+  });
+
+  it("count in session.count windows at their session's latest attempt", () => {
+    const engine = compile([{ path: "p.policy", text: `tool kb.search { args { query: string } }\npolicy p {\n  @name("search") allow kb.search\n  @name("burst") deny * when session.count(within 1m) > 3\n}\n` }], { clock: () => T0 });
+    expect(engine.decide(search("s", at(0))).decision).toBe("allow");
+    for (const time of UNREADABLE) engine.decide(search("s", time));
+    // 4 attempts dated at 0s, this one at 30s: 5 within the minute.
+    expect(engine.decide(search("s", at(30))).rules).toEqual(["burst"]);
+    // At 100s the window reaches back to 40s: only the one at 30s and this one.
+    expect(engine.decide(search("s", at(100))).rules).toEqual(["search"]);
+  });
+
+  it("move no clock: they neither keep their session alive nor expire another one", () => {
+    // The engine's clock far ahead of the requests' times (a replay runs so: its clock is the wall clock).
+    const engine = engineWith({ clock: () => T0 + 10 * 24 * 3600_000, sessionIdleMs: 3600_000 });
+    expect(engine.decide(search("a", at(0))).decision).toBe("allow");
+    expect(engine.decide(search("b", at(0))).decision).toBe("allow");
+    // Undated attempts of b at its own latest time: a goes on, and b's idle time still runs from its last dated attempt.
+    engine.decide(search("b", "yesterday"));
+    expect(engine.decide(search("a", at(60))).decision).toBe("allow");
+    engine.decide(search("b", "yesterday"));
+    expect(engine.decide(search("b", at(3601))).reasons[0]).toMatch(/session "b" has expired/);
+  });
+
+  it("a revoked session stays revoked, and an explanation changes nothing", () => {
+    const engine = engineWith();
+    for (const time of UNREADABLE) engine.decide(search("s", time));
+    engine.decide(search("s", at(0)));
+    expect(explain(engine, search("s", "yesterday")).note).toMatch(/revoked by too-many-denials/);
+    expect(engine.decide(search("s", "yesterday"))).toMatchObject({ decision: "deny", rules: ["too-many-denials"], revoked: true });
+    const fresh = engineWith();
+    expect(explain(fresh, search("s", "yesterday")).note).toMatch(/request.time must be/);
+    expect(fresh.decide(search("s", at(0))).decision).toBe("allow");
+  });
+});
