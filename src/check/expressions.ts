@@ -333,6 +333,12 @@ export class ExpressionChecker {
   }
 
   /** A bare name, or a list literal holding one: typed only once the other side is known. */
+  /** A literal (`"eve@evil.example"`, `5m`) or a bare name: what a list written as values holds. */
+  private isLiteralOrBareName(expr: A.Expr, scope: Scope): boolean {
+    const item = unparenthesized(expr);
+    return item.kind === "StringLiteral" || item.kind === "IntLiteral" || item.kind === "BoolLiteral" || item.kind === "DurationLiteral" || this.isBareName(item, scope);
+  }
+
   private needsContext(expr: A.Expr, scope: Scope): boolean {
     return this.bareNamesIn(expr, scope).length > 0;
   }
@@ -386,8 +392,9 @@ export class ExpressionChecker {
       if (isContainment(operator) && left.kind !== "error" && !canContain(left, operator)) return this.containmentOfOneValue(expr, left, scope, rule);
       // `args.to in ["eve@evil.example"]`: a whole list, where `in` takes one value. One error,
       // about the operator, rather than one per element of the list.
+      // (A list of paths, `context.blackout in [context.frozen]`, may well hold collections: typed as written.)
       const rightList = unparenthesized(expr.right);
-      if (operator === "in" && isCollection(left) && rightList.kind === "ListLiteral" && rightList.elements.every((item) => unparenthesized(item).kind !== "ListLiteral")) {
+      if (operator === "in" && isCollection(left) && rightList.kind === "ListLiteral" && rightList.elements.every((item) => unparenthesized(item).kind !== "ListLiteral") && rightList.elements.some((item) => this.isLiteralOrBareName(item, scope))) {
         const list = this.infer(expr.right, scope, rule, left);
         if (list.kind !== "error" && isCollection(list) && compatible(left.element, list.element)) {
           this.report("PC300", `\`in\` asks whether one value is among the list's, but this is ${describeType(left)}`, expr.left.span, "to ask whether any of its items is in the list, write `containsAny` for `in`; whether all of them are, `containsAll`");
@@ -489,8 +496,9 @@ export class ExpressionChecker {
     if (expr.operator === "in") return { kind: "set", element: left };
     if (expr.operator !== "contains") return left;
     // `context.labels contains [pii, secret]`: the list's names are labels (the mistake is the
-    // operator, which the check below names), not unknown names.
-    if (listOnRight && isCollection(left)) return left;
+    // operator, which the check below names), not unknown names. A collection of collections
+    // (`context.ceilings contains [high, critical]`) contains such a list: its element is expected.
+    if (listOnRight && isCollection(left) && !isCollection(left.element)) return left;
     return elementOf(left);
   }
 

@@ -122,6 +122,28 @@ describe("PC300 type mismatch", () => {
   });
 });
 
+describe("collections of collections", () => {
+  const NESTED = "context { ceilings: list<list<Risk>>, blackout: list<time>, frozen: list<time>, grid: list<list<time>>, to: list<string> }\ntool t.a {}\n";
+
+  it("a list literal is one element of a list of lists, and a list of paths may hold collections", () => {
+    const found = checkAlone(
+      `${NESTED}${policyOf(
+        "deny t.a when context.ceilings contains [high, critical]",
+        "deny t.a when [low] in context.ceilings",
+        "deny t.a when context.blackout in [context.blackout]",
+        "deny t.a when context.blackout in [context.frozen, context.blackout]",
+        "deny t.a when context.blackout in context.grid and context.grid contains context.frozen",
+      )}`,
+    );
+    expect(found).toEqual([]);
+  });
+
+  it("a list of values on the right of `in` for a collection is still the one mistake it was", () => {
+    const found = checkAlone(`${NESTED}${policyOf('deny t.a when context.to in ["eve@evil.example"]')}`);
+    expect(found.map((f) => [f.code, f.message])).toEqual([["PC300", "`in` asks whether one value is among the list's, but this is a `list<string>`"]]);
+  });
+});
+
 describe("one mistake, one error: follow-on errors of a failed operand", () => {
   it("a list on the right of `contains`: one PC300 naming containsAny/containsAll; its names resolve as the collection's", () => {
     const found = rules("deny * when context.labels contains [pii, secret]");

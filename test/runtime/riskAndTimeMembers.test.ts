@@ -66,6 +66,9 @@ describe("risks in collections", () => {
 
   it("members of nested collections are converted at every depth", () => {
     expect(matched(RULES, request("db.drop", { table: "t" }, { ceilings: [["low"], ["high", "critical"]] }))).toEqual(["nested"]);
+    const pair = `${RULES}\n  @name("pair") deny * when context.ceilings contains [high, critical] reason "that pair"`;
+    expect(matched(pair, request("kb.search", { query: "q" }, { ceilings: [["medium"], ["high", "critical"]] }))).toEqual(["pair"]);
+    expect(matched(pair, request("kb.search", { query: "q" }, { ceilings: [["critical", "high"]] }))).toEqual([]);
     expect(matched(RULES, request("db.drop", { table: "t" }, { ceilings: [["low"], ["high"]] }))).toEqual([]);
   });
 
