@@ -5,7 +5,7 @@ import { compileGlob, matchCompiledGlob } from "./glob.js";
 import { closestName } from "./closestName.js";
 import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
-import { describeKind, describeValue, membersAsCompared, parseTime, ValidatorFactory, type Validator } from "./schema.js";
+import { describeKind, describeValue, parseTime, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
 import { labelsOf, MAX_PENDING_ASKS, SessionState, SessionStore, windowEntriesFor } from "./session.js";
 
@@ -49,7 +49,6 @@ export const RUNTIME_SUPPORT = {
   matchCompiledGlob,
   RISK_RANK,
   parseTime,
-  membersAsCompared,
   shapeOfType,
 } as const;
 export type RuntimeSupport = typeof RUNTIME_SUPPORT;
