@@ -83,8 +83,21 @@ function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
     const named = lacking.slice(0, 5).map((name) => `rt.${name.slice(0, 40)}`).join(", ") + (lacking.length > 5 ? ` and ${lacking.length - 5} more` : "");
     throw new BundleError(`the bundle was built by ${shown(bundle.manifest.compiler)}, and its code calls ${named}, which this runtime (policyc ${VERSION}) lacks: rebuild it with this policyc`);
   }
+  // A bundle whose compiler decided some conditions so that it allowed what this one denies: it
+  // would go on failing open in production, silently. Refused, with what to do.
+  const unsafe = Object.hasOwn(UNSAFE_COMPILERS, bundle.manifest.compiler) ? UNSAFE_COMPILERS[bundle.manifest.compiler] : undefined;
+  if (unsafe !== undefined) throw new BundleError(`the bundle was built by ${shown(bundle.manifest.compiler)}, whose code ${unsafe}: rebuild it with this policyc (${VERSION})`);
   return bundle;
 }
+
+/**
+ * Compilers whose bundles this runtime refuses, and why: their code allows calls that the same
+ * policy, built by this version, denies. (Bundles of older compilers that only lack something,
+ * and fail closed for it, still load.)
+ */
+const UNSAFE_COMPILERS: Readonly<Record<string, string>> = {
+  "policyc 0.1.0": "allows calls this version denies: a rule reading a bare `intent` when the session names none did not fail closed (`allow … when intent != research`), and risks or times in a set or list never compared equal (`deny * when tool.risk in context.blocked_risks` never matched)",
+};
 
 /**
  * Text from the bundle (its compiler string, a name its code calls) in a message, before the

@@ -5,7 +5,7 @@ import { compileGlob, matchCompiledGlob } from "./glob.js";
 import { closestName } from "./closestName.js";
 import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
-import { describeKind, describeValue, membersAsCompared, parseTime, ValidatorFactory, type Validator } from "./schema.js";
+import { describeKind, describeValue, parseTime, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
 import { labelsOf, MAX_PENDING_ASKS, SessionState, SessionStore, windowEntriesFor } from "./session.js";
 
@@ -49,7 +49,6 @@ export const RUNTIME_SUPPORT = {
   matchCompiledGlob,
   RISK_RANK,
   parseTime,
-  membersAsCompared,
   shapeOfType,
 } as const;
 export type RuntimeSupport = typeof RUNTIME_SUPPORT;
@@ -786,8 +785,9 @@ function sameArgsFor(generated: GeneratedTool["sameArgs"], shape: ValueShape): (
 
 /**
  * The asked call as `Engine.approved` finds it again: its tool and declared arguments (as
- * `session.repeats` compares them), hashed, so that an ask awaiting approval costs the same
- * whatever the size of its arguments.
+ * `session.repeats` compares them), hashed, so that an ask awaiting approval takes the same
+ * memory whatever the size of its arguments. (Computing it walks them once, as validating them
+ * did: an ask of a 1 MB argument takes milliseconds, which a person's approval dwarfs.)
  */
 function askKey(tool: string, args: unknown, shape: ValueShape): string {
   return createHash("sha256").update(`${JSON.stringify(tool)}|${helpers.declaredKey(args, shape)}`).digest("base64");

@@ -1,7 +1,7 @@
 import { domainToASCII } from "node:url";
 import { compileGlob, matchCompiledGlob, type CompiledGlob } from "./glob.js";
 import type { ValueShape } from "./declaredShape.js";
-import { parseTime } from "./schema.js";
+import { convertMembers, parseTime } from "./schema.js";
 
 /** The evaluation errors of a request that lacks an optional part: the enforcement point's doing, not the agent's. */
 export const NO_INTENT_FAULT = "the request names no intent";
@@ -280,6 +280,23 @@ export function newDecision(): void {
     sitesWithMemory.length = 0;
   }
   if (longGlobs.size > 0) longGlobs.clear();
+}
+
+const convertedLists = new WeakMap<readonly unknown[], { epoch: number; unit: "risk" | "time"; converted: unknown }>();
+
+/**
+ * A request's collection of risks or times as conditions compare it (convertMembers), converted
+ * once per decision for a long one: read inside a quantifier (`any(x in context.a: x in
+ * context.b)`), a 3,000-member list converted again for every element made one decision take
+ * seconds; the same converted list also keeps its index (listIndex) for the decision.
+ */
+export function membersAsCompared(value: unknown, unit: "risk" | "time"): unknown {
+  if (!Array.isArray(value) || value.length <= 16) return convertMembers(value, unit);
+  const cached = convertedLists.get(value);
+  if (cached !== undefined && cached.epoch === decisionEpoch && cached.unit === unit) return cached.converted;
+  const converted = convertMembers(value, unit);
+  convertedLists.set(value, { epoch: decisionEpoch, unit, converted });
+  return converted;
 }
 
 const listIndexes = new WeakMap<readonly unknown[], { epoch: number; shape: ValueShape | null; index?: MemberIndex; failure?: string }>();

@@ -1,7 +1,7 @@
 import type { EvalContext } from "./engine.js";
 import * as rt from "./helpers.js";
 import { RISK_RANK, type IrExpr } from "./ir.js";
-import { membersAsCompared, parseTime, type RuntimeSchema, type TypeJson } from "./schema.js";
+import { parseTime, type RuntimeSchema, type TypeJson } from "./schema.js";
 import { shapeOfType } from "./declaredShape.js";
 import { clauseEvidence, decidingSide, memberAsSpelled, testOf, type Evidence, type TestOperator, type Why } from "./evidence.js";
 
@@ -107,7 +107,7 @@ export class Interpreter {
       case "get": {
         const object = this.evaluate(e.object, locals) as Record<string, unknown>;
         const value = object[e.name];
-        if (e.convert !== "none" && e.each) return membersAsCompared(value, e.convert);
+        if (e.convert !== "none" && e.each) return rt.membersAsCompared(value, e.convert);
         if (e.convert === "risk") return RISK_RANK[value as keyof typeof RISK_RANK];
         if (e.convert === "time") return parseTime(value);
         return value;

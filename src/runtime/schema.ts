@@ -166,9 +166,9 @@ export function parseTime(value: unknown): number {
  * value that is no list (an absent optional attribute) stays as it is, so reading it fails or
  * answers as it did before the conversion.
  */
-export function membersAsCompared(value: unknown, unit: "risk" | "time"): unknown {
+export function convertMembers(value: unknown, unit: "risk" | "time"): unknown {
   if (!Array.isArray(value)) return value;
-  return value.map((member) => (Array.isArray(member) ? membersAsCompared(member, unit) : unit === "time" ? parseTime(member) : typeof member === "string" && Object.hasOwn(RISK_RANK, member) ? RISK_RANK[member as RiskLevel] : undefined));
+  return value.map((member) => (Array.isArray(member) ? convertMembers(member, unit) : unit === "time" ? parseTime(member) : typeof member === "string" && Object.hasOwn(RISK_RANK, member) ? RISK_RANK[member as RiskLevel] : undefined));
 }
 
 /**

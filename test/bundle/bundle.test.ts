@@ -434,6 +434,14 @@ describe("bundles that pass the hash check but are broken", () => {
     expect(loadBundle(mentions).decide(call("kb.search", 0)).decision).toBe("allow");
   });
 
+  it("a bundle of policyc 0.1.0, whose code allowed what this version denies, is refused with why and what to do", () => {
+    const old = rehashed((b) => ((b.manifest as { compiler: string }).compiler = "policyc 0.1.0"));
+    expectBundleError(() => loadBundle(old), /^the bundle was built by "policyc 0\.1\.0", whose code allows calls this version denies: .*`intent`.*tool\.risk in context\.blocked_risks.*: rebuild it with this policyc \(\d+\.\d+\.\d+\)$/);
+    expectBundleError(() => verifyBundle(old), /whose code allows calls this version denies/);
+    // The same bundle as this version builds it loads.
+    expect(loadBundle(bundleJson()).decide(call("kb.search", 0)).decision).toBe("allow");
+  });
+
   it("a bundle of another format is refused naming the format found and the one this runtime reads", () => {
     const other = { ...bundleJson(), format: "policyc-bundle/2", manifest: { ...bundleJson().manifest, compiler: "policyc 9.0.0" } };
     expectBundleError(() => loadBundle(other), new RegExp(`^the bundle's format is "policyc-bundle/2" \\(built by "policyc 9\\.0\\.0"\\), and this runtime \\(policyc ${VERSION.replace(/\./g, "\\.")}\\) reads "policyc-bundle/1": build the bundle with the policyc of this runtime$`));

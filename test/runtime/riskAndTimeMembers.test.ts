@@ -140,3 +140,26 @@ describe("session.repeats and times", () => {
     }
   });
 });
+
+describe("a long collection of times read inside a quantifier", () => {
+  it("is converted once per decision, not once per element (reads of its members stay linear)", () => {
+    const rules = ["  allow sched.run", '  @name("overlap") deny sched.run when any(b in context.blackout: b in context.frozen) reason "overlap"'].join("\n");
+    const size = 400;
+    const times = Array.from({ length: size }, (_, i) => new Date(Date.UTC(2027, 0, 1) + i * 60_000).toISOString());
+    for (const engine of engines(rules)) {
+      let reads = 0;
+      const counted = new Proxy(times, {
+        get(target, key, receiver) {
+          if (typeof key === "string" && /^\d+$/.test(key)) reads++;
+          return Reflect.get(target, key, receiver);
+        },
+      });
+      // No overlap: every element of blackout is looked up in frozen.
+      const blackout = times.map((time) => new Date(Date.parse(time) + 30_000).toISOString());
+      const decision = engine.decide(request("sched.run", SCHEDULE, { blackout, frozen: counted }));
+      expect(decision).toMatchObject({ decision: "allow" });
+      // Validation reads each member, the conversion reads each once more: far below size².
+      expect(reads).toBeLessThan(10 * size);
+    }
+  });
+});
