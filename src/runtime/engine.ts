@@ -98,9 +98,11 @@ export interface EngineOptions {
    * The engine this one replaces (a reloaded policy or bundle): this engine takes over its
    * sessions — revocations, the data they touched, counts, asks awaiting approval — and the old
    * engine denies every attempt from then on. Without it a reload would start every session
-   * afresh: revoked agents and tainted sessions would go on as new. When the new policy reads
-   * sessions differently (another `session.count` window or `session.called` pattern), running
-   * sessions end as expired ones instead, and their agents start new sessions.
+   * afresh: revoked agents and tainted sessions would go on as new. When what the sessions kept
+   * cannot answer the new policy's questions (a longer `session.count` window, a
+   * `session.called` pattern that now matches a tool whose calls were not kept, …: see
+   * `SessionStore.adopt`), running sessions end as expired ones instead, saying why, and their
+   * agents start new sessions.
    */
   readonly sessionsFrom?: Engine;
 }

@@ -345,6 +345,58 @@ function keepCalled(state: SessionState, index: number, times: number[], now: nu
 }
 
 /**
+ * How the sessions of a policy reading them as `from` does (declaring `fromTools`) carry over
+ * to one reading them as `to` (see `SessionStore.adopt`): per `session.called` pattern of `to`,
+ * the patterns of `from` whose kept times make up its own; or why what a session kept cannot
+ * answer `to`'s questions. A pattern's times are the allowed calls of its tools, so a pattern
+ * matching the tools of several old ones (or of one, in any order) takes their latest times
+ * together; a tool `from` did not declare was denied as unknown, so it has no allowed call to
+ * add. Anything else `to` reads must have been kept: the labels, the tools, the repeats, and
+ * windows at least as long as its longest `within`.
+ */
+export function carryOver(from: SessionUse, fromTools: readonly string[], to: SessionUse): (readonly number[])[] | string {
+  if (to.labels && !from.labels) return "it reads session.labels, which the session did not keep";
+  if (to.tools && !from.tools) return "it reads session.tools, which the session did not keep";
+  if (to.repeats && !from.repeats) return "it reads session.repeats, which the session did not keep";
+  if (to.windowMs > from.windowMs) return `its session.count windows reach back ${to.windowMs} ms, further than the ${from.windowMs} ms the session kept attempts for`;
+  if (to.windowTools && !from.windowTools) return "it counts attempts of some tools (session.count with a pattern), and the session did not keep which tool each attempt was of";
+  const declared = new Set(fromTools);
+  const plan: (readonly number[])[] = [];
+  for (const tools of to.called) {
+    const matches = new Set(tools);
+    const sources = from.called.flatMap((old, index) => (old.every((tool) => matches.has(tool)) ? [index] : []));
+    const covered = new Set(sources.flatMap((index) => from.called[index]!));
+    const missing = tools.find((tool) => declared.has(tool) && !covered.has(tool));
+    if (missing !== undefined) return `a session.called pattern now matches ${missing}, whose allowed calls the session did not keep for it`;
+    plan.push(sources);
+  }
+  return plan;
+}
+
+/** Makes a session's state the one a store reading sessions as `use` keeps, given how `carryOver` carries it. */
+function carryState(state: SessionState, use: SessionUse, called: readonly (readonly number[])[]): void {
+  if (!use.labels) state.labels = undefined;
+  if (!use.tools) state.tools = undefined;
+  if (use.windowMs === 0) state.times = undefined;
+  if (!use.windowTools) {
+    state.windowTools = undefined;
+    state.undeclaredTools = undefined;
+  }
+  const oldAt = state.calledAt ?? [];
+  const oldDropped = state.calledDroppedUpTo ?? [];
+  state.calledAt = called.length > 0 ? [] : undefined;
+  state.calledDroppedUpTo = called.length > 0 ? [] : undefined;
+  for (const sources of called) {
+    // The latest times of the patterns together (a time in two of them is one call).
+    const times = [...new Set(sources.flatMap((index) => oldAt[index]!))].sort((a, b) => a - b);
+    let dropped = Math.max(Number.NEGATIVE_INFINITY, ...sources.map((index) => oldDropped[index]!));
+    if (times.length > CALLED_TIMES_KEPT) dropped = Math.max(dropped, times[times.length - CALLED_TIMES_KEPT - 1]!);
+    state.calledAt!.push(times.slice(-CALLED_TIMES_KEPT));
+    state.calledDroppedUpTo!.push(dropped);
+  }
+}
+
+/**
  * A session whose state was freed: it went idle for longer than the engine's `sessionIdleMs`.
  * Its later attempts are denied (with its revocation, if it was revoked), never started
  * afresh: a session that forgot the data it touched must not carry on.
@@ -665,24 +717,25 @@ export class SessionStore {
    * Takes over every session of `from` (another engine's store, of the policy before a reload),
    * which refuses every attempt from then on, so a call still in flight on the old engine is
    * denied rather than decided against a session that is no longer there. Sessions keep their
-   * state when this policy reads sessions the way the old one did (the same `SessionUse`; a
-   * tool's attempts in a window follow it by name, wherever it is now declared). When it reads
-   * them otherwise (a new `session.count` window, `session.called` pattern, …) the state they
-   * kept would not answer its questions: each live session ends as an expired one, so its
-   * later attempts are denied and the agent starts a new session; so does a session `fits`
-   * refuses (one that declared an intent the new policy no longer has). Revocations and
-   * expired records are kept either way.
+   * state when what they kept answers every question this policy asks of sessions (see
+   * `carryOver`: the order of rules, declarations and patterns never matters, and a tool the old
+   * policy did not declare had no allowed call to keep; a tool's attempts in a window follow it
+   * by name, wherever it is now declared). When it cannot (a longer `session.count` window, a
+   * `session.called` pattern that now matches a tool whose calls were not kept, …) each live
+   * session ends as an expired one, with that reason, so its later attempts are denied and the
+   * agent starts a new session; so does a session `fits` refuses (one that declared an intent
+   * the new policy no longer has). Revocations and expired records are kept either way.
    */
   adopt(from: SessionStore, fits: (state: SessionState) => boolean = () => true): void {
-    const sameUse = JSON.stringify(from.use) === JSON.stringify(this.use);
+    const carry = carryOver(from.use, from.toolNames, this.use);
     const ordinal = new Map(this.toolNames.map((name, i) => [name, i]));
     const moved = from.toolNames.map((name) => ordinal.get(name) ?? -1);
     const renumber = moved.some((to, i) => to !== i);
     for (const [id, gone] of from.expired) this.expired.set(id, gone);
     for (const [id, early] of from.undatedEarly) this.undatedEarly.set(id, early);
     for (const [id, state] of from.sessions) {
-      if (!sameUse || !fits(state)) {
-        const endedBy = sameUse ? "the policy was reloaded without the intent it declared" : "the policy was reloaded and reads sessions differently (session.count windows, session.called patterns, …)";
+      if (typeof carry === "string" || !fits(state)) {
+        const endedBy = typeof carry === "string" ? `the policy was reloaded and reads sessions differently: ${carry}` : "the policy was reloaded without the intent it declared";
         this.expired.set(id, { lastSeen: state.storeSeen, revoked: state.revoked, endedBy });
         continue;
       }
@@ -692,6 +745,7 @@ export class SessionStore {
       const tools = state.windowTools;
       // A tool the new policy no longer declares is kept by name, as an undeclared one is.
       if (renumber && tools) for (let i = state.head; i < tools.length; i++) if (tools[i]! >= 0) tools[i] = moved[tools[i]!]! >= 0 ? moved[tools[i]!]! : state.undeclaredOrdinal(from.toolNames[tools[i]!]!, state.times![i]!);
+      carryState(state, this.use, carry);
       this.sessions.set(id, state);
     }
     this.latest = Math.max(this.latest, from.latest);
