@@ -522,10 +522,20 @@ export class SessionStore {
     return gone !== undefined && forgotten(gone) ? undefined : gone;
   }
 
-  /** The store's clock once an attempt at `now` has moved it, as `getOrCreate` moves it (capped at the wall clock plus the slack). */
+  /** The sweep's clock once an attempt at `now` has moved the store's, as `getOrCreate` moves it (see `sweepClock`). */
   private horizonAt(now: number): number {
-    if (!(now > this.latest)) return this.latest;
-    return Math.min(now, now > this.futureLimit ? this.wallLimit() : this.futureLimit);
+    const latest = !(now > this.latest) ? this.latest : Math.min(now, now > this.futureLimit ? this.wallLimit() : this.futureLimit);
+    return Math.min(latest, this.wallLimit());
+  }
+
+  /**
+   * The clock the sweeps judge idleness by: the store's (`latest`), but never ahead of the wall
+   * clock read now plus the slack. `latest` never moves back, so after the wall clock stepped
+   * ahead and was corrected (a VM resumed, NTP stepping) it stays ahead until the wall clock
+   * catches up; judged by it, every session active since the correction would look idle.
+   */
+  private sweepClock(): number {
+    return Math.min(this.latest, this.wallLimit());
   }
 
   /** The wall clock plus the slack: how far request times may move the clock (a broken clock, EngineOptions.clock, sets no limit: then request times alone rule). */
@@ -545,7 +555,11 @@ export class SessionStore {
       if (now > this.futureLimit) this.futureLimit = this.wallLimit();
       this.latest = Math.min(now, this.futureLimit);
     }
-    if (this.latest - this.lastSweep > this.idleMs / 4) this.sweep();
+    // The wall clock is read only when the store's clock says a sweep may be due.
+    if (this.latest - this.lastSweep > this.idleMs / 4) {
+      const horizon = this.sweepClock();
+      if (horizon - this.lastSweep > this.idleMs / 4) this.sweep(2 * this.idleMs, horizon);
+    }
   }
 
   /**
@@ -570,12 +584,14 @@ export class SessionStore {
     }
     if (this.full()) {
       // Full: sweep for sessions gone idle, but at most once a second of request time, so a
-      // flood of new session ids cannot make every attempt walk every session.
+      // flood of new session ids cannot make every attempt walk every session (and again at
+      // once when the clock went back, or it would wait for the clock to catch up).
       // (Every session idle longer than sessionIdleMs goes, not only those idle for twice it:
       // room for a new session outweighs the margin kept for merged logs out of order.)
-      if (!(this.latest - this.lastRoomSweep < 1000)) {
-        this.lastRoomSweep = this.latest;
-        this.sweep(this.idleMs + this.futureSlackMs);
+      const horizon = this.sweepClock();
+      if (!(Math.abs(horizon - this.lastRoomSweep) < 1000)) {
+        this.lastRoomSweep = horizon;
+        this.sweep(this.idleMs + this.futureSlackMs, horizon);
       }
       if (this.full()) return null;
     }
@@ -648,7 +664,7 @@ export class SessionStore {
     // What `getOrCreate` would sweep first: the sweep for room when its once-a-second allows,
     // else the regular sweep when it is due (it frees less: sessions idle for twice the idle
     // time, where the sweep for room frees those idle for the idle time and the slack).
-    const idleFor = horizon - this.lastRoomSweep >= 1000 ? this.idleMs + this.futureSlackMs : horizon - this.lastSweep > this.idleMs / 4 ? 2 * this.idleMs : undefined;
+    const idleFor = !(Math.abs(horizon - this.lastRoomSweep) < 1000) ? this.idleMs + this.futureSlackMs : horizon - this.lastSweep > this.idleMs / 4 ? 2 * this.idleMs : undefined;
     if (idleFor === undefined) return false;
     // Idle sessions make live room and become expired records; records past their time
     // (those just made included) make room in the store as a whole.
@@ -689,11 +705,10 @@ export class SessionStore {
    * latest request time seen, keeping only the record that they expired; forgets expired
    * records past their time. The margin of one more idle time keeps decisions the same when
    * requests of different sessions arrive somewhat out of time order (merged logs, replays on
-   * several threads). That time is capped at the wall clock plus a slack (see `latest`).
-   * Runs at most every quarter of the idle time.
+   * several threads). That time is capped at the wall clock plus a slack (see `latest` and
+   * `sweepClock`). Runs at most every quarter of the idle time.
    */
-  sweep(idleFor = 2 * this.idleMs): void {
-    const horizon = this.latest;
+  sweep(idleFor = 2 * this.idleMs, horizon = this.sweepClock()): void {
     this.lastSweep = horizon;
     for (const [id, state] of this.sessions) if (horizon - state.storeSeen > idleFor) this.expire(id, state, state.storeSeen);
     for (const [id, gone] of this.expired) if (horizon - gone.lastSeen > this.rememberMs(gone) + this.idleMs) this.expired.delete(id);
