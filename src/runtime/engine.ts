@@ -804,13 +804,16 @@ function askKey(tool: string, args: unknown, shape: ValueShape): string {
 function awaitApproval(state: SessionState, key: string, tool: string, labels: string[] | undefined): void {
   const asked = (state.asked ??= new Map());
   const pending = asked.get(key);
+  // Each label once, and none the session holds already (its labels only grow): `context.labels`
+  // as sent may repeat a label any number of times, and 256 asks would keep each copy.
+  const fresh = labels === undefined ? [] : [...new Set(labels)].filter((label) => !state.labels?.has(label));
   if (pending === undefined) {
     if (asked.size >= MAX_PENDING_ASKS) state.askedFull = true;
-    else asked.set(key, { tool, count: 1, labels: labels !== undefined && labels.length > 0 ? labels : undefined });
+    else asked.set(key, { tool, count: 1, labels: fresh.length > 0 ? fresh : undefined });
   } else {
     pending.count++;
     // Several asks of one call: approved, each brings the data any of them carried (the stricter reading).
-    if (labels !== undefined && labels.length > 0) pending.labels = [...new Set([...(pending.labels ?? []), ...labels])];
+    if (fresh.length > 0) pending.labels = [...new Set([...(pending.labels ?? []), ...fresh])];
   }
 }
 

@@ -124,8 +124,9 @@ export const MAX_PENDING_ASKS = 256;
 
 /**
  * Calls answered `ask` with the same tool and declared arguments, awaiting a person's approval.
- * The asked calls' `context.labels` are kept (when the policy reads `session.labels`): approved,
- * the call's data joins the session whatever the approval's request carries.
+ * The asked calls' `context.labels` are kept (when the policy reads `session.labels`), each once
+ * and only those the session does not hold yet: approved, the call's data joins the session
+ * whatever the approval's request carries.
  */
 export interface PendingAsk {
   readonly tool: string;
