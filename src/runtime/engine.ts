@@ -7,7 +7,7 @@ import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeKind, describeValue, membersAsCompared, parseTime, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { labelsOf, MAX_PENDING_ASKS, SessionState, SessionStore, windowEntriesFor } from "./session.js";
+import { labelsOf, MAX_PENDING_ASKS, SessionState, SessionStore, windowEntriesFor, type PendingAsk } from "./session.js";
 
 /** What the generated decision function of one tool reads. */
 export interface EvalContext {
@@ -306,7 +306,8 @@ export class Engine {
    * nothing, otherwise: for a call not awaiting approval (allowed, denied, never asked about,
    * or of other arguments), an invalid request, or a session that is unknown, expired or revoked.
    * On an engine whose sessions a reload took over (`sessionsFrom`), it approves on the engine
-   * that has them now. Never throws. (`approvalRefusal` says why it would return false.)
+   * that has them now (an ask made before the reload is found by its arguments as the policy
+   * that asked compared them). Never throws. (`approvalRefusal` says why it would return false.)
    */
   approved(request: unknown): boolean {
     return this.approve(request, true) === undefined;
@@ -336,10 +337,10 @@ export class Engine {
       // denied or not asked about at all, even of a tool with an ask awaiting approval (the
       // person approved that call, not another the agent or a mixed-up queue sends).
       const state = prepared.s;
-      const key = askKey(prepared.tool, prepared.args, prepared.entry.argsShape);
-      const pending = state.asked?.get(key);
-      if (pending === undefined) return noAskFor(state, sessionId, prepared.tool);
+      const found = pendingAskOf(state, prepared.tool, prepared.args, prepared.entry.argsShape);
+      if (found === undefined) return noAskFor(state, sessionId, prepared.tool);
       if (!apply) return undefined;
+      const [key, pending] = found;
       // Read before the session changes (request data may throw on reading).
       const sent = state.labels ? labelsOf(prepared.context?.["labels"]) : undefined;
       if (--pending.count === 0) state.asked!.delete(key);
@@ -614,7 +615,7 @@ export class Engine {
     const askedLabels = asking !== undefined && state.labels ? labelsOf(c.context?.["labels"]) : undefined;
     if (revoking) state.revoked = { rule: revoking.id, reason: decision.reasons[decision.rules.indexOf(revoking.id)]!, location: revoking.location };
     this.sessions.record(state, c.now, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", labels, allowed ? c.entry.returns : undefined);
-    if (asking !== undefined) awaitApproval(state, asking, c.tool, askedLabels);
+    if (asking !== undefined) awaitApproval(state, asking, c.tool, c.entry.argsShape, askedLabels);
     return decision;
   }
 
@@ -801,7 +802,7 @@ function askKey(tool: string, args: unknown, shape: ValueShape): string {
  * approved): no number of later asks can push out one a person may be looking at (and with it
  * the data it returns, once approved and the call goes ahead).
  */
-function awaitApproval(state: SessionState, key: string, tool: string, labels: string[] | undefined): void {
+function awaitApproval(state: SessionState, key: string, tool: string, argsShape: ValueShape, labels: string[] | undefined): void {
   const asked = (state.asked ??= new Map());
   const pending = asked.get(key);
   // Each label once, and none the session holds already (its labels only grow): `context.labels`
@@ -809,12 +810,36 @@ function awaitApproval(state: SessionState, key: string, tool: string, labels: s
   const fresh = labels === undefined ? [] : [...new Set(labels)].filter((label) => !state.labels?.has(label));
   if (pending === undefined) {
     if (asked.size >= MAX_PENDING_ASKS) state.askedFull = true;
-    else asked.set(key, { tool, count: 1, labels: fresh.length > 0 ? fresh : undefined });
+    else asked.set(key, { tool, argsShape, count: 1, labels: fresh.length > 0 ? fresh : undefined });
   } else {
     pending.count++;
     // Several asks of one call: approved, each brings the data any of them carried (the stricter reading).
     if (fresh.length > 0) pending.labels = [...new Set([...(pending.labels ?? []), ...fresh])];
   }
+}
+
+/**
+ * The ask awaiting approval of a call, and its key: found by the call's arguments as this policy
+ * compares them, or else as the policy that asked did. A reload since may compare the tool's
+ * arguments otherwise (a `list` now a `set`, another record), and the ask's key hashes them the
+ * old way (the arguments themselves are not kept, so it cannot be made anew): the person approved
+ * the call as it was compared then. Only on a miss, once per shape the tool's asks were made with.
+ */
+function pendingAskOf(state: SessionState, tool: string, args: unknown, argsShape: ValueShape): [string, PendingAsk] | undefined {
+  const asked = state.asked;
+  if (asked === undefined) return undefined;
+  const key = askKey(tool, args, argsShape);
+  const pending = asked.get(key);
+  if (pending !== undefined) return [key, pending];
+  const tried = new Set([argsShape]);
+  for (const ask of asked.values()) {
+    if (ask.tool !== tool || tried.has(ask.argsShape)) continue;
+    tried.add(ask.argsShape);
+    const asKey = askKey(tool, args, ask.argsShape);
+    const then = asked.get(asKey);
+    if (then !== undefined) return [asKey, then];
+  }
+  return undefined;
 }
 
 /** Why a call has no ask awaiting approval: none of the tool at all, or only of other calls. */

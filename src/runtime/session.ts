@@ -5,6 +5,7 @@
  * kilobyte.
  */
 import { globMatch } from "./glob.js";
+import type { ValueShape } from "./declaredShape.js";
 import { childrenOf, type IrExpr } from "./ir.js";
 
 /** What the policy reads from the session; computed by the compiler, stored in the bundle. */
@@ -130,6 +131,11 @@ export const MAX_PENDING_ASKS = 256;
  */
 export interface PendingAsk {
   readonly tool: string;
+  /**
+   * How the tool's arguments compared when it was asked (the key hashes them so): after a
+   * reload that compares them otherwise (a `list` now a `set`), the approval finds the ask by it.
+   */
+  readonly argsShape: ValueShape;
   count: number;
   labels: string[] | undefined;
 }

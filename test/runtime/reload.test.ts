@@ -163,6 +163,22 @@ describe("reloading a policy with sessionsFrom", () => {
     });
   });
 
+  it("an ask made before a reload that compares the tool's arguments otherwise (a list now a set) is still approvable, once, as the policy that asked compared them", () => {
+    const mailer = (to: string): { path: string; text: string }[] => [{ path: "p.policy", text: `tool email.send { risk high args { to: ${to}, body: string } }\npolicy p { ask email.send }\n` }];
+    const send = (to: string[]): Record<string, unknown> => ({ session: "s", tool: "email.send", args: { to, body: "hi" }, time: new Date(T0 + ++minute * 60_000).toISOString() });
+    const old = compile(mailer("list<string>"), { clock });
+    expect(old.decide(send(["b@x", "a@x"])).decision).toBe("ask");
+    const reloaded = compile(mailer("set<string>"), { clock, sessionsFrom: old });
+    // Another order is another call as a list: not the one asked about.
+    expect(reloaded.approvalRefusal(send(["a@x", "b@x"]))).toMatch(/is for other arguments/);
+    expect(reloaded.approvalRefusal(send(["b@x", "a@x"]))).toBeUndefined();
+    expect(reloaded.approved(send(["b@x", "a@x"]))).toBe(true);
+    expect(reloaded.approved(send(["b@x", "a@x"]))).toBe(false);
+    // Asked again on the new engine, it is compared as a set.
+    expect(reloaded.decide(send(["b@x", "a@x"])).decision).toBe("ask");
+    expect(reloaded.approved(send(["a@x", "b@x", "a@x"]))).toBe(true);
+  });
+
   it("a session whose window the old engine kept short for its counts is not taken for a full one by a policy that needs more (counts fail closed)", () => {
     const limit = (n: number): { path: string; text: string }[] => [{ path: "p.policy", text: `tool t { risk low args { } }\npolicy p {\n  @name("flood") deny t when session.count(within 1h) > ${n}\n  @name("ok") allow t\n}\n` }];
     // Attempts a second apart: all inside the hour.
