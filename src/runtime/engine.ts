@@ -57,7 +57,10 @@ export type RuntimeSupport = typeof RUNTIME_SUPPORT;
 export interface EngineOptions {
   /**
    * The wall clock (epoch ms): the time of requests without `time`, and the limit on how far
-   * ahead request times can move session expiry. Default `Date.now`.
+   * ahead request times can move session expiry. Default `Date.now`, which steps back when the
+   * host's clock does: attempts dated after such a step fail the `session.count` and
+   * `session.called` windows closed for as long as the step (language.md §7 says what to pass
+   * instead).
    */
   readonly clock?: () => number;
   /**
