@@ -384,6 +384,10 @@ export function carryOver(from: SessionUse, fromTools: readonly string[], to: Se
 function carryState(state: SessionState, use: SessionUse, called: readonly (readonly number[])[]): void {
   if (!use.labels) state.labels = undefined;
   if (!use.tools) state.tools = undefined;
+  if (!use.repeats) {
+    state.lastArgs = undefined;
+    state.run = 0;
+  }
   if (use.windowMs === 0) state.times = undefined;
   if (!use.windowTools) {
     state.windowTools = undefined;
