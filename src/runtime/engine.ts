@@ -3,6 +3,7 @@ import type { Decision, Effect, Grant } from "./decision.js";
 import * as helpers from "./helpers.js";
 import { compileGlob, matchCompiledGlob } from "./glob.js";
 import { closestName } from "./closestName.js";
+import { describeMs, roughly } from "./durationsForPeople.js";
 import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeKind, describeValue, membersAsCompared, parseTime, ValidatorFactory, type Validator } from "./schema.js";
@@ -868,21 +869,6 @@ export function unknownToolReasonStart(tool: string): string {
 /** The answer to every attempt in a revoked session: deny, with the rule that revoked it and its reason. */
 function revokedDecision(revoked: { readonly rule: string; readonly reason: string; readonly location: string }): Decision {
   return { decision: "deny", rules: [revoked.rule], reasons: [revoked.reason], locations: [revoked.location], grants: EMPTY, revoked: true, errors: EMPTY };
-}
-
-const UNITS_FOR_PEOPLE = [["day", 86_400_000], ["hour", 3_600_000], ["minute", 60_000], ["second", 1000]] as const;
-
-/** A measured duration for people, rounded: "15 minutes", "2.5 hours", "3 seconds", "250 ms". */
-function roughly(ms: number): string {
-  const [unit, size] = UNITS_FOR_PEOPLE.find(([, size]) => ms >= size) ?? ["ms", 1];
-  const value = size === 1 ? Math.round(ms) : Math.round((ms / size) * 10) / 10;
-  return size === 1 ? `${value} ms` : `${value} ${unit}${value === 1 ? "" : "s"}`;
-}
-
-/** A duration for people, exactly: "1 hour", "90 seconds", "250 ms". */
-function describeMs(ms: number): string {
-  const [unit, size] = UNITS_FOR_PEOPLE.find(([, size]) => ms >= size && ms % size === 0) ?? ["ms", 1];
-  return size === 1 ? `${ms} ms` : `${ms / size} ${unit}${ms === size ? "" : "s"}`;
 }
 
 function deny(rules: string[], reasons: string[], locations: string[], revoked: boolean, isError: boolean): Decision {

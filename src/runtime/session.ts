@@ -6,6 +6,7 @@
  */
 import { globMatch } from "./glob.js";
 import type { ValueShape } from "./declaredShape.js";
+import { describeMs } from "./durationsForPeople.js";
 import { childrenOf, type IrExpr } from "./ir.js";
 
 /** What the policy reads from the session; computed by the compiler, stored in the bundle. */
@@ -365,7 +366,7 @@ export function carryOver(from: SessionUse, fromTools: readonly string[], to: Se
   if (to.labels && !from.labels) return "it reads session.labels, which the session did not keep";
   if (to.tools && !from.tools) return "it reads session.tools, which the session did not keep";
   if (to.repeats && !from.repeats) return "it reads session.repeats, which the session did not keep";
-  if (to.windowMs > from.windowMs) return `its session.count windows reach back ${to.windowMs} ms, further than the ${from.windowMs} ms the session kept attempts for`;
+  if (to.windowMs > from.windowMs) return `its session.count windows reach back ${describeMs(to.windowMs)}, further than the ${describeMs(from.windowMs)} the session kept attempts for`;
   if (to.windowTools && !from.windowTools) return "it counts attempts of some tools (session.count with a pattern), and the session did not keep which tool each attempt was of";
   const declared = new Set(fromTools);
   const plan: (readonly number[])[] = [];

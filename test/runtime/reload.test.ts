@@ -94,7 +94,7 @@ describe("reloading a policy with sessionsFrom", () => {
   it("a policy that reads sessions differently ends running sessions as expired ones (their agents start anew); revocations stay", () => {
     const old = busyEngine();
     const reloaded = compile(sources(DECLS, RULES.replace("within 1h", "within 2h")), { clock, sessionsFrom: old });
-    expect(reloaded.decide(search("counted")).reasons[0]).toBe('session "counted" has expired: the policy was reloaded and reads sessions differently: its session.count windows reach back 7200000 ms, further than the 3600000 ms the session kept attempts for, so what it did before (data it touched, counts) is gone and it cannot go on; start a new session');
+    expect(reloaded.decide(search("counted")).reasons[0]).toBe('session "counted" has expired: the policy was reloaded and reads sessions differently: its session.count windows reach back 2 hours, further than the 1 hour the session kept attempts for, so what it did before (data it touched, counts) is gone and it cannot go on; start a new session');
     expect(reloaded.decide(mail("tainted")).reasons[0]).toMatch(/has expired/);
     expect(reloaded.decide(search("revoked"))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
     expect(reloaded.decide(search("new-one")).decision).toBe("allow");
