@@ -3,11 +3,12 @@ import type { Decision, Effect, Grant } from "./decision.js";
 import * as helpers from "./helpers.js";
 import { compileGlob, matchCompiledGlob } from "./glob.js";
 import { closestName } from "./closestName.js";
+import { describeMs, roughly } from "./durationsForPeople.js";
 import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeKind, describeValue, parseTime, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { labelsOf, MAX_PENDING_ASKS, SessionState, SessionStore, windowEntriesFor } from "./session.js";
+import { labelsOf, MAX_PENDING_ASKS, SessionState, SessionStore, windowEntriesFor, type PendingAsk } from "./session.js";
 
 /** What the generated decision function of one tool reads. */
 export interface EvalContext {
@@ -56,7 +57,10 @@ export type RuntimeSupport = typeof RUNTIME_SUPPORT;
 export interface EngineOptions {
   /**
    * The wall clock (epoch ms): the time of requests without `time`, and the limit on how far
-   * ahead request times can move session expiry. Default `Date.now`.
+   * ahead request times can move session expiry. Default `Date.now`, which steps back when the
+   * host's clock does: attempts dated after such a step fail the `session.count` and
+   * `session.called` windows closed for as long as the step (language.md §7 says what to pass
+   * instead).
    */
   readonly clock?: () => number;
   /**
@@ -97,9 +101,11 @@ export interface EngineOptions {
    * The engine this one replaces (a reloaded policy or bundle): this engine takes over its
    * sessions — revocations, the data they touched, counts, asks awaiting approval — and the old
    * engine denies every attempt from then on. Without it a reload would start every session
-   * afresh: revoked agents and tainted sessions would go on as new. When the new policy reads
-   * sessions differently (another `session.count` window or `session.called` pattern), running
-   * sessions end as expired ones instead, and their agents start new sessions.
+   * afresh: revoked agents and tainted sessions would go on as new. When what the sessions kept
+   * cannot answer the new policy's questions (a longer `session.count` window, a
+   * `session.called` pattern that now matches a tool whose calls were not kept, …: see
+   * `SessionStore.adopt`), running sessions end as expired ones instead, saying why, and their
+   * agents start new sessions.
    */
   readonly sessionsFrom?: Engine;
 }
@@ -303,7 +309,8 @@ export class Engine {
    * nothing, otherwise: for a call not awaiting approval (allowed, denied, never asked about,
    * or of other arguments), an invalid request, or a session that is unknown, expired or revoked.
    * On an engine whose sessions a reload took over (`sessionsFrom`), it approves on the engine
-   * that has them now. Never throws. (`approvalRefusal` says why it would return false.)
+   * that has them now (an ask made before the reload is found by its arguments as the policy
+   * that asked compared them). Never throws. (`approvalRefusal` says why it would return false.)
    */
   approved(request: unknown): boolean {
     return this.approve(request, true) === undefined;
@@ -333,10 +340,10 @@ export class Engine {
       // denied or not asked about at all, even of a tool with an ask awaiting approval (the
       // person approved that call, not another the agent or a mixed-up queue sends).
       const state = prepared.s;
-      const key = askKey(prepared.tool, prepared.args, prepared.entry.argsShape);
-      const pending = state.asked?.get(key);
-      if (pending === undefined) return noAskFor(state, sessionId, prepared.tool);
+      const found = pendingAskOf(state, prepared.tool, prepared.args, prepared.entry.argsShape);
+      if (found === undefined) return noAskFor(state, sessionId, prepared.tool);
       if (!apply) return undefined;
+      const [key, pending] = found;
       // Read before the session changes (request data may throw on reading).
       const sent = state.labels ? labelsOf(prepared.context?.["labels"]) : undefined;
       if (--pending.count === 0) state.asked!.delete(key);
@@ -611,7 +618,7 @@ export class Engine {
     const askedLabels = asking !== undefined && state.labels ? labelsOf(c.context?.["labels"]) : undefined;
     if (revoking) state.revoked = { rule: revoking.id, reason: decision.reasons[decision.rules.indexOf(revoking.id)]!, location: revoking.location };
     this.sessions.record(state, c.now, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", labels, allowed ? c.entry.returns : undefined);
-    if (asking !== undefined) awaitApproval(state, asking, c.tool, askedLabels);
+    if (asking !== undefined) awaitApproval(state, asking, c.tool, c.entry.argsShape, askedLabels);
     return decision;
   }
 
@@ -799,17 +806,44 @@ function askKey(tool: string, args: unknown, shape: ValueShape): string {
  * approved): no number of later asks can push out one a person may be looking at (and with it
  * the data it returns, once approved and the call goes ahead).
  */
-function awaitApproval(state: SessionState, key: string, tool: string, labels: string[] | undefined): void {
+function awaitApproval(state: SessionState, key: string, tool: string, argsShape: ValueShape, labels: string[] | undefined): void {
   const asked = (state.asked ??= new Map());
   const pending = asked.get(key);
+  // Each label once, and none the session holds already (its labels only grow): `context.labels`
+  // as sent may repeat a label any number of times, and 256 asks would keep each copy.
+  const fresh = labels === undefined ? [] : [...new Set(labels)].filter((label) => !state.labels?.has(label));
   if (pending === undefined) {
     if (asked.size >= MAX_PENDING_ASKS) state.askedFull = true;
-    else asked.set(key, { tool, count: 1, labels: labels !== undefined && labels.length > 0 ? labels : undefined });
+    else asked.set(key, { tool, argsShape, count: 1, labels: fresh.length > 0 ? fresh : undefined });
   } else {
     pending.count++;
     // Several asks of one call: approved, each brings the data any of them carried (the stricter reading).
-    if (labels !== undefined && labels.length > 0) pending.labels = [...new Set([...(pending.labels ?? []), ...labels])];
+    if (fresh.length > 0) pending.labels = [...new Set([...(pending.labels ?? []), ...fresh])];
   }
+}
+
+/**
+ * The ask awaiting approval of a call, and its key: found by the call's arguments as this policy
+ * compares them, or else as the policy that asked did. A reload since may compare the tool's
+ * arguments otherwise (a `list` now a `set`, another record), and the ask's key hashes them the
+ * old way (the arguments themselves are not kept, so it cannot be made anew): the person approved
+ * the call as it was compared then. Only on a miss, once per shape the tool's asks were made with.
+ */
+function pendingAskOf(state: SessionState, tool: string, args: unknown, argsShape: ValueShape): [string, PendingAsk] | undefined {
+  const asked = state.asked;
+  if (asked === undefined) return undefined;
+  const key = askKey(tool, args, argsShape);
+  const pending = asked.get(key);
+  if (pending !== undefined) return [key, pending];
+  const tried = new Set([argsShape]);
+  for (const ask of asked.values()) {
+    if (ask.tool !== tool || tried.has(ask.argsShape)) continue;
+    tried.add(ask.argsShape);
+    const asKey = askKey(tool, args, ask.argsShape);
+    const then = asked.get(asKey);
+    if (then !== undefined) return [asKey, then];
+  }
+  return undefined;
 }
 
 /** Why a call has no ask awaiting approval: none of the tool at all, or only of other calls. */
@@ -835,21 +869,6 @@ export function unknownToolReasonStart(tool: string): string {
 /** The answer to every attempt in a revoked session: deny, with the rule that revoked it and its reason. */
 function revokedDecision(revoked: { readonly rule: string; readonly reason: string; readonly location: string }): Decision {
   return { decision: "deny", rules: [revoked.rule], reasons: [revoked.reason], locations: [revoked.location], grants: EMPTY, revoked: true, errors: EMPTY };
-}
-
-const UNITS_FOR_PEOPLE = [["day", 86_400_000], ["hour", 3_600_000], ["minute", 60_000], ["second", 1000]] as const;
-
-/** A measured duration for people, rounded: "15 minutes", "2.5 hours", "3 seconds", "250 ms". */
-function roughly(ms: number): string {
-  const [unit, size] = UNITS_FOR_PEOPLE.find(([, size]) => ms >= size) ?? ["ms", 1];
-  const value = size === 1 ? Math.round(ms) : Math.round((ms / size) * 10) / 10;
-  return size === 1 ? `${value} ms` : `${value} ${unit}${value === 1 ? "" : "s"}`;
-}
-
-/** A duration for people, exactly: "1 hour", "90 seconds", "250 ms". */
-function describeMs(ms: number): string {
-  const [unit, size] = UNITS_FOR_PEOPLE.find(([, size]) => ms >= size && ms % size === 0) ?? ["ms", 1];
-  return size === 1 ? `${ms} ms` : `${ms / size} ${unit}${ms === size ? "" : "s"}`;
 }
 
 function deny(rules: string[], reasons: string[], locations: string[], revoked: boolean, isError: boolean): Decision {

@@ -5,6 +5,8 @@
  * kilobyte.
  */
 import { globMatch } from "./glob.js";
+import type { ValueShape } from "./declaredShape.js";
+import { describeMs } from "./durationsForPeople.js";
 import { childrenOf, type IrExpr } from "./ir.js";
 
 /** What the policy reads from the session; computed by the compiler, stored in the bundle. */
@@ -124,11 +126,17 @@ export const MAX_PENDING_ASKS = 256;
 
 /**
  * Calls answered `ask` with the same tool and declared arguments, awaiting a person's approval.
- * The asked calls' `context.labels` are kept (when the policy reads `session.labels`): approved,
- * the call's data joins the session whatever the approval's request carries.
+ * The asked calls' `context.labels` are kept (when the policy reads `session.labels`), each once
+ * and only those the session does not hold yet: approved, the call's data joins the session
+ * whatever the approval's request carries.
  */
 export interface PendingAsk {
   readonly tool: string;
+  /**
+   * How the tool's arguments compared when it was asked (the key hashes them so): after a
+   * reload that compares them otherwise (a `list` now a `set`), the approval finds the ask by it.
+   */
+  readonly argsShape: ValueShape;
   count: number;
   labels: string[] | undefined;
 }
@@ -345,6 +353,62 @@ function keepCalled(state: SessionState, index: number, times: number[], now: nu
 }
 
 /**
+ * How the sessions of a policy reading them as `from` does (declaring `fromTools`) carry over
+ * to one reading them as `to` (see `SessionStore.adopt`): per `session.called` pattern of `to`,
+ * the patterns of `from` whose kept times make up its own; or why what a session kept cannot
+ * answer `to`'s questions. A pattern's times are the allowed calls of its tools, so a pattern
+ * matching the tools of several old ones (or of one, in any order) takes their latest times
+ * together; a tool `from` did not declare was denied as unknown, so it has no allowed call to
+ * add. Anything else `to` reads must have been kept: the labels, the tools, the repeats, and
+ * windows at least as long as its longest `within`.
+ */
+export function carryOver(from: SessionUse, fromTools: readonly string[], to: SessionUse): (readonly number[])[] | string {
+  if (to.labels && !from.labels) return "it reads session.labels, which the session did not keep";
+  if (to.tools && !from.tools) return "it reads session.tools, which the session did not keep";
+  if (to.repeats && !from.repeats) return "it reads session.repeats, which the session did not keep";
+  if (to.windowMs > from.windowMs) return `its session.count windows reach back ${describeMs(to.windowMs)}, further than the ${describeMs(from.windowMs)} the session kept attempts for`;
+  if (to.windowTools && !from.windowTools) return "it counts attempts of some tools (session.count with a pattern), and the session did not keep which tool each attempt was of";
+  const declared = new Set(fromTools);
+  const plan: (readonly number[])[] = [];
+  for (const tools of to.called) {
+    const matches = new Set(tools);
+    const sources = from.called.flatMap((old, index) => (old.every((tool) => matches.has(tool)) ? [index] : []));
+    const covered = new Set(sources.flatMap((index) => from.called[index]!));
+    const missing = tools.find((tool) => declared.has(tool) && !covered.has(tool));
+    if (missing !== undefined) return `a session.called pattern now matches ${missing}, whose allowed calls the session did not keep for it`;
+    plan.push(sources);
+  }
+  return plan;
+}
+
+/** Makes a session's state the one a store reading sessions as `use` keeps, given how `carryOver` carries it. */
+function carryState(state: SessionState, use: SessionUse, called: readonly (readonly number[])[]): void {
+  if (!use.labels) state.labels = undefined;
+  if (!use.tools) state.tools = undefined;
+  if (!use.repeats) {
+    state.lastArgs = undefined;
+    state.run = 0;
+  }
+  if (use.windowMs === 0) state.times = undefined;
+  if (!use.windowTools) {
+    state.windowTools = undefined;
+    state.undeclaredTools = undefined;
+  }
+  const oldAt = state.calledAt ?? [];
+  const oldDropped = state.calledDroppedUpTo ?? [];
+  state.calledAt = called.length > 0 ? [] : undefined;
+  state.calledDroppedUpTo = called.length > 0 ? [] : undefined;
+  for (const sources of called) {
+    // The latest times of the patterns together (a time in two of them is one call).
+    const times = [...new Set(sources.flatMap((index) => oldAt[index]!))].sort((a, b) => a - b);
+    let dropped = Math.max(Number.NEGATIVE_INFINITY, ...sources.map((index) => oldDropped[index]!));
+    if (times.length > CALLED_TIMES_KEPT) dropped = Math.max(dropped, times[times.length - CALLED_TIMES_KEPT - 1]!);
+    state.calledAt!.push(times.slice(-CALLED_TIMES_KEPT));
+    state.calledDroppedUpTo!.push(dropped);
+  }
+}
+
+/**
  * A session whose state was freed: it went idle for longer than the engine's `sessionIdleMs`.
  * Its later attempts are denied (with its revocation, if it was revoked), never started
  * afresh: a session that forgot the data it touched must not carry on.
@@ -470,10 +534,20 @@ export class SessionStore {
     return gone !== undefined && forgotten(gone) ? undefined : gone;
   }
 
-  /** The store's clock once an attempt at `now` has moved it, as `getOrCreate` moves it (capped at the wall clock plus the slack). */
+  /** The sweep's clock once an attempt at `now` has moved the store's, as `getOrCreate` moves it (see `sweepClock`). */
   private horizonAt(now: number): number {
-    if (!(now > this.latest)) return this.latest;
-    return Math.min(now, now > this.futureLimit ? this.wallLimit() : this.futureLimit);
+    const latest = !(now > this.latest) ? this.latest : Math.min(now, now > this.futureLimit ? this.wallLimit() : this.futureLimit);
+    return Math.min(latest, this.wallLimit());
+  }
+
+  /**
+   * The clock the sweeps judge idleness by: the store's (`latest`), but never ahead of the wall
+   * clock read now plus the slack. `latest` never moves back, so after the wall clock stepped
+   * ahead and was corrected (a VM resumed, NTP stepping) it stays ahead until the wall clock
+   * catches up; judged by it, every session active since the correction would look idle.
+   */
+  private sweepClock(): number {
+    return Math.min(this.latest, this.wallLimit());
   }
 
   /** The wall clock plus the slack: how far request times may move the clock (a broken clock, EngineOptions.clock, sets no limit: then request times alone rule). */
@@ -493,7 +567,11 @@ export class SessionStore {
       if (now > this.futureLimit) this.futureLimit = this.wallLimit();
       this.latest = Math.min(now, this.futureLimit);
     }
-    if (this.latest - this.lastSweep > this.idleMs / 4) this.sweep();
+    // The wall clock is read only when the store's clock says a sweep may be due.
+    if (this.latest - this.lastSweep > this.idleMs / 4) {
+      const horizon = this.sweepClock();
+      if (horizon - this.lastSweep > this.idleMs / 4) this.sweep(2 * this.idleMs, horizon);
+    }
   }
 
   /**
@@ -518,12 +596,14 @@ export class SessionStore {
     }
     if (this.full()) {
       // Full: sweep for sessions gone idle, but at most once a second of request time, so a
-      // flood of new session ids cannot make every attempt walk every session.
+      // flood of new session ids cannot make every attempt walk every session (and again at
+      // once when the clock went back, or it would wait for the clock to catch up).
       // (Every session idle longer than sessionIdleMs goes, not only those idle for twice it:
       // room for a new session outweighs the margin kept for merged logs out of order.)
-      if (!(this.latest - this.lastRoomSweep < 1000)) {
-        this.lastRoomSweep = this.latest;
-        this.sweep(this.idleMs + this.futureSlackMs);
+      const horizon = this.sweepClock();
+      if (!(Math.abs(horizon - this.lastRoomSweep) < 1000)) {
+        this.lastRoomSweep = horizon;
+        this.sweep(this.idleMs + this.futureSlackMs, horizon);
       }
       if (this.full()) return null;
     }
@@ -596,7 +676,7 @@ export class SessionStore {
     // What `getOrCreate` would sweep first: the sweep for room when its once-a-second allows,
     // else the regular sweep when it is due (it frees less: sessions idle for twice the idle
     // time, where the sweep for room frees those idle for the idle time and the slack).
-    const idleFor = horizon - this.lastRoomSweep >= 1000 ? this.idleMs + this.futureSlackMs : horizon - this.lastSweep > this.idleMs / 4 ? 2 * this.idleMs : undefined;
+    const idleFor = !(Math.abs(horizon - this.lastRoomSweep) < 1000) ? this.idleMs + this.futureSlackMs : horizon - this.lastSweep > this.idleMs / 4 ? 2 * this.idleMs : undefined;
     if (idleFor === undefined) return false;
     // Idle sessions make live room and become expired records; records past their time
     // (those just made included) make room in the store as a whole.
@@ -637,11 +717,10 @@ export class SessionStore {
    * latest request time seen, keeping only the record that they expired; forgets expired
    * records past their time. The margin of one more idle time keeps decisions the same when
    * requests of different sessions arrive somewhat out of time order (merged logs, replays on
-   * several threads). That time is capped at the wall clock plus a slack (see `latest`).
-   * Runs at most every quarter of the idle time.
+   * several threads). That time is capped at the wall clock plus a slack (see `latest` and
+   * `sweepClock`). Runs at most every quarter of the idle time.
    */
-  sweep(idleFor = 2 * this.idleMs): void {
-    const horizon = this.latest;
+  sweep(idleFor = 2 * this.idleMs, horizon = this.sweepClock()): void {
     this.lastSweep = horizon;
     for (const [id, state] of this.sessions) if (horizon - state.storeSeen > idleFor) this.expire(id, state, state.storeSeen);
     for (const [id, gone] of this.expired) if (horizon - gone.lastSeen > this.rememberMs(gone) + this.idleMs) this.expired.delete(id);
@@ -665,24 +744,25 @@ export class SessionStore {
    * Takes over every session of `from` (another engine's store, of the policy before a reload),
    * which refuses every attempt from then on, so a call still in flight on the old engine is
    * denied rather than decided against a session that is no longer there. Sessions keep their
-   * state when this policy reads sessions the way the old one did (the same `SessionUse`; a
-   * tool's attempts in a window follow it by name, wherever it is now declared). When it reads
-   * them otherwise (a new `session.count` window, `session.called` pattern, …) the state they
-   * kept would not answer its questions: each live session ends as an expired one, so its
-   * later attempts are denied and the agent starts a new session; so does a session `fits`
-   * refuses (one that declared an intent the new policy no longer has). Revocations and
-   * expired records are kept either way.
+   * state when what they kept answers every question this policy asks of sessions (see
+   * `carryOver`: the order of rules, declarations and patterns never matters, and a tool the old
+   * policy did not declare had no allowed call to keep; a tool's attempts in a window follow it
+   * by name, wherever it is now declared). When it cannot (a longer `session.count` window, a
+   * `session.called` pattern that now matches a tool whose calls were not kept, …) each live
+   * session ends as an expired one, with that reason, so its later attempts are denied and the
+   * agent starts a new session; so does a session `fits` refuses (one that declared an intent
+   * the new policy no longer has). Revocations and expired records are kept either way.
    */
   adopt(from: SessionStore, fits: (state: SessionState) => boolean = () => true): void {
-    const sameUse = JSON.stringify(from.use) === JSON.stringify(this.use);
+    const carry = carryOver(from.use, from.toolNames, this.use);
     const ordinal = new Map(this.toolNames.map((name, i) => [name, i]));
     const moved = from.toolNames.map((name) => ordinal.get(name) ?? -1);
     const renumber = moved.some((to, i) => to !== i);
     for (const [id, gone] of from.expired) this.expired.set(id, gone);
     for (const [id, early] of from.undatedEarly) this.undatedEarly.set(id, early);
     for (const [id, state] of from.sessions) {
-      if (!sameUse || !fits(state)) {
-        const endedBy = sameUse ? "the policy was reloaded without the intent it declared" : "the policy was reloaded and reads sessions differently (session.count windows, session.called patterns, …)";
+      if (typeof carry === "string" || !fits(state)) {
+        const endedBy = typeof carry === "string" ? `the policy was reloaded and reads sessions differently: ${carry}` : "the policy was reloaded without the intent it declared";
         this.expired.set(id, { lastSeen: state.storeSeen, revoked: state.revoked, endedBy });
         continue;
       }
@@ -692,6 +772,7 @@ export class SessionStore {
       const tools = state.windowTools;
       // A tool the new policy no longer declares is kept by name, as an undeclared one is.
       if (renumber && tools) for (let i = state.head; i < tools.length; i++) if (tools[i]! >= 0) tools[i] = moved[tools[i]!]! >= 0 ? moved[tools[i]!]! : state.undeclaredOrdinal(from.toolNames[tools[i]!]!, state.times![i]!);
+      carryState(state, this.use, carry);
       this.sessions.set(id, state);
     }
     this.latest = Math.max(this.latest, from.latest);

@@ -95,6 +95,20 @@ describe("Engine.approved approves only the asked call", () => {
     expect(engine.approved(payment(ACME))).toBe(false);
   });
 
+  it("keeps an asked call's labels once each, and none the session holds already: a request repeating a label 1,000 times costs one entry", () => {
+    const engine = engineOf();
+    const pending = (): unknown[] => [...(engine as unknown as { sessions: { get(id: string): { asked?: Map<string, { labels?: string[] }> } } }).sessions.get("s1")!.asked!.values()].map((ask) => ask.labels);
+    expect(engine.decide(payment(ACME, Array.from({ length: 1000 }, (_, i) => (i % 2 === 0 ? "secret" : "public")))).decision).toBe("ask");
+    expect(pending()).toEqual([["secret", "public"]]);
+    // The session holds public now (an allowed call brought it): a later ask keeps only secret.
+    expect(engine.decide(payment({ payee_id: "OTHER", amount_cents: 100 }, ["public"])).decision).toBe("allow");
+    expect(engine.decide(payment({ ...ACME, payee_id: "B" }, ["public", "public", "secret", "secret"])).decision).toBe("ask");
+    expect(pending()).toEqual([["secret", "public"], ["secret"]]);
+    // Approved, the asked call's data still joins the session.
+    expect(engine.approved(payment(ACME))).toBe(true);
+    expect(engine.decide(post())).toMatchObject({ decision: "deny", rules: ["no-egress-after-secret"] });
+  });
+
   it("keeps at most 256 calls awaiting approval per session: later ones cannot be approved (and say why), earlier ones can", () => {
     const engine = engineOf();
     for (let i = 0; i < 300; i++) expect(engine.decide(payment({ payee_id: `P${i}`, amount_cents: 150000 })).decision).toBe("ask");

@@ -228,6 +228,25 @@ describe("maxTimeSkewMs and maxSessions (opt-in limits for untrusted request tim
     expect(engine.decide(call("kb.search", 100_000, { session: "c" })).decision).toBe("allow");
   });
 
+  it("after the wall clock steps ahead and is corrected, neither sweep frees a session active by the corrected clock", () => {
+    let wall = WALL;
+    const engine = compile(SUPPORT_SOURCES, { clock: () => wall, maxSessions: 3, sessionIdleMs: 600_000 });
+    // Stamped by the engine's clock, as a gateway without times of its own sends them.
+    const now = (session: string): Record<string, unknown> => call("kb.search", 0, { session, time: undefined });
+    for (const session of ["a", "b"]) expect(engine.decide(now(session)).decision).toBe("allow");
+    wall += 20 * 60_000; // a VM resumed, NTP stepped: one request while the clock is 20 minutes ahead
+    expect(engine.decide(now("probe")).decision).toBe("allow");
+    wall -= 20 * 60_000 - 2_000; // corrected
+    for (const session of ["a", "b"]) expect(engine.decide(now(session)).decision).toBe("allow");
+    // Full: the sweep for room finds a and b active 0 s ago, the probe dated ahead: none is idle.
+    wall += 2_000;
+    expect(engine.decide(now("newcomer")).reasons[0]).toMatch(/^session "newcomer" cannot start/);
+    for (const session of ["a", "b"]) expect(engine.decide(now(session)).decision).toBe("allow");
+    // Once a and b are idle by the corrected clock (and the slack), they make room as before.
+    wall += 16 * 60_000;
+    expect(engine.decide(now("newcomer")).decision).toBe("allow");
+  });
+
   it.each([
     ["maxTimeSkewMs", -1],
     ["maxTimeSkewMs", Number.NaN],

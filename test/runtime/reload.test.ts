@@ -94,10 +94,89 @@ describe("reloading a policy with sessionsFrom", () => {
   it("a policy that reads sessions differently ends running sessions as expired ones (their agents start anew); revocations stay", () => {
     const old = busyEngine();
     const reloaded = compile(sources(DECLS, RULES.replace("within 1h", "within 2h")), { clock, sessionsFrom: old });
-    expect(reloaded.decide(search("counted")).reasons[0]).toBe('session "counted" has expired: the policy was reloaded and reads sessions differently (session.count windows, session.called patterns, …), so what it did before (data it touched, counts) is gone and it cannot go on; start a new session');
+    expect(reloaded.decide(search("counted")).reasons[0]).toBe('session "counted" has expired: the policy was reloaded and reads sessions differently: its session.count windows reach back 2 hours, further than the 1 hour the session kept attempts for, so what it did before (data it touched, counts) is gone and it cannot go on; start a new session');
     expect(reloaded.decide(mail("tainted")).reasons[0]).toMatch(/has expired/);
     expect(reloaded.decide(search("revoked"))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
     expect(reloaded.decide(search("new-one")).decision).toBe("allow");
+  });
+
+  describe("session.called patterns", () => {
+    const KB = `tool kb.search { risk low args { q: string } }\ntool crm.lookup { risk low args { id: string } }\ntool http.get { risk low args { url: string } }\ntool email.send { risk high args { to: string } }\n`;
+    const FETCH = `tool kb.fetch { risk low args { q: string } }\n`;
+    const policy = (decls: string, rules: string): { path: string; text: string }[] => [{ path: "p.policy", text: `${decls}policy p {\n${rules}}\n` }];
+    const CALLED_KB = `  allow kb.*\n  allow crm.lookup\n  allow email.send when session.called(kb.*, within 5m)\n  ask email.send when args.to == "all@acme.com"\n`;
+    const TWO = [`  allow http.get when session.called(kb.search, within 5m)\n`, `  allow email.send when session.called(crm.lookup, within 5m)\n`];
+    const fetch = (s: string): Record<string, unknown> => call(s, "kb.fetch", { q: "x" });
+    const get = (s: string): Record<string, unknown> => call(s, "http.get", { url: "https://x.example" });
+
+    /** A session that searched (so email.send is allowed) and one with an ask of email.send awaiting approval. */
+    function searched(sources: { path: string; text: string }[]): Engine {
+      const old = compile(sources, { clock });
+      expect(old.decide(search("searched")).decision).toBe("allow");
+      expect(old.decide(search("asking")).decision).toBe("allow");
+      expect(old.decide(mail("asking", "all@acme.com")).decision).toBe("ask");
+      return old;
+    }
+
+    it("a reload that only declares a tool the pattern now matches, or declares the tools in another order, keeps sessions and asks", () => {
+      for (const decls of [KB + FETCH, FETCH + KB]) {
+        const reloaded = compile(policy(decls, CALLED_KB), { clock, sessionsFrom: searched(policy(KB, CALLED_KB)) });
+        expect(reloaded.approvalRefusal(mail("asking", "all@acme.com"))).toBeUndefined();
+        expect(reloaded.decide(mail("searched")).decision).toBe("allow");
+        // The new tool's calls count for the pattern from now on.
+        expect(reloaded.decide(fetch("fresh")).decision).toBe("allow");
+        expect(reloaded.decide(mail("fresh")).decision).toBe("allow");
+      }
+      const swapped = compile(policy(KB + FETCH, CALLED_KB), { clock, sessionsFrom: searched(policy(FETCH + KB, CALLED_KB)) });
+      expect(swapped.decide(mail("searched")).decision).toBe("allow");
+      expect(swapped.decide(mail("never-searched")).decision).toBe("deny");
+    });
+
+    it("rules in another order keep sessions, each pattern's times with its pattern", () => {
+      const old = compile(policy(KB, `  allow kb.search\n  allow crm.lookup\n${TWO.join("")}`), { clock });
+      expect(old.decide(lookup("s")).decision).toBe("allow");
+      const reloaded = compile(policy(KB, `  allow kb.search\n  allow crm.lookup\n${TWO[1]}${TWO[0]}`), { clock, sessionsFrom: old });
+      expect(reloaded.decide(mail("s")).decision).toBe("allow"); // it looked up crm
+      expect(reloaded.decide(get("s")).decision).toBe("deny"); // it never searched
+    });
+
+    it("a pattern matching the tools of several old ones takes their times together", () => {
+      const old = compile(policy(KB + FETCH, `  allow kb.*\n  allow http.get when session.called(kb.search)\n  allow email.send when session.called(kb.fetch)\n`), { clock });
+      expect(old.decide(fetch("s")).decision).toBe("allow");
+      const reloaded = compile(policy(KB + FETCH, `  allow kb.*\n  allow email.send when session.called(kb.*, within 1h)\n`), { clock, sessionsFrom: old });
+      expect(reloaded.decide(mail("s")).decision).toBe("allow");
+      expect(reloaded.decide(mail("other")).decision).toBe("deny");
+    });
+
+    it("a pattern that now matches a tool the old policy declared but kept no calls of ends sessions, saying which tool", () => {
+      const old = compile(policy(KB + FETCH, `  allow kb.*\n  allow email.send when session.called(kb.search)\n`), { clock });
+      expect(old.decide(fetch("s")).decision).toBe("allow");
+      const reloaded = compile(policy(KB + FETCH, CALLED_KB), { clock, sessionsFrom: old });
+      expect(reloaded.decide(mail("s")).reasons[0]).toBe('session "s" has expired: the policy was reloaded and reads sessions differently: a session.called pattern now matches kb.fetch, whose allowed calls the session did not keep for it, so what it did before (data it touched, counts) is gone and it cannot go on; start a new session');
+    });
+
+    it("a policy that reads session.labels where the old one did not ends sessions, saying so", () => {
+      const old = compile(policy(KB, CALLED_KB), { clock });
+      expect(old.decide(search("s")).decision).toBe("allow");
+      const reloaded = compile(sources(DECLS, RULES.replace("within 1h", "within 5m")), { clock, sessionsFrom: old });
+      expect(reloaded.decide(search("s")).reasons[0]).toMatch(/^session "s" has expired: the policy was reloaded and reads sessions differently: it reads session.labels, which the session did not keep,/);
+    });
+  });
+
+  it("an ask made before a reload that compares the tool's arguments otherwise (a list now a set) is still approvable, once, as the policy that asked compared them", () => {
+    const mailer = (to: string): { path: string; text: string }[] => [{ path: "p.policy", text: `tool email.send { risk high args { to: ${to}, body: string } }\npolicy p { ask email.send }\n` }];
+    const send = (to: string[]): Record<string, unknown> => ({ session: "s", tool: "email.send", args: { to, body: "hi" }, time: new Date(T0 + ++minute * 60_000).toISOString() });
+    const old = compile(mailer("list<string>"), { clock });
+    expect(old.decide(send(["b@x", "a@x"])).decision).toBe("ask");
+    const reloaded = compile(mailer("set<string>"), { clock, sessionsFrom: old });
+    // Another order is another call as a list: not the one asked about.
+    expect(reloaded.approvalRefusal(send(["a@x", "b@x"]))).toMatch(/is for other arguments/);
+    expect(reloaded.approvalRefusal(send(["b@x", "a@x"]))).toBeUndefined();
+    expect(reloaded.approved(send(["b@x", "a@x"]))).toBe(true);
+    expect(reloaded.approved(send(["b@x", "a@x"]))).toBe(false);
+    // Asked again on the new engine, it is compared as a set.
+    expect(reloaded.decide(send(["b@x", "a@x"])).decision).toBe("ask");
+    expect(reloaded.approved(send(["a@x", "b@x", "a@x"]))).toBe(true);
   });
 
   it("a session whose window the old engine kept short for its counts is not taken for a full one by a policy that needs more (counts fail closed)", () => {

@@ -356,9 +356,18 @@ describe("session lifetime and memory", () => {
     wall = T0; // stepped back: the limit on request times worked out before still holds
     const explained = explain(e, kb(10_000));
     const decided = e.decide(kb(10_000));
-    // Forgotten by the sweep decide runs first: a new session, in both.
-    expect(read(decided, "calls")).toBe("0");
-    expect(explained.note).toBeNull();
+    // By the stepped-back wall clock the session went idle 500 ms ago (not twice the idle time):
+    // the sweep keeps its record, and its own clock expires it, in both.
+    expect(decided.reasons[0]).toMatch(/^session "s" has expired/);
+    expect(explained.note).toMatch(/has expired/);
+    // Stepped back less: by the wall clock it is gone for good, forgotten by the sweep decide runs first: a new session, in both.
+    wall = T0 + 100_000;
+    const later = engine(probes("calls", "session.calls", range(5)), { sessionIdleMs: 1_000, expiredSessionMs: 1_000, clock: () => wall });
+    later.decide(kb(0));
+    wall = T0 + 5_000;
+    const explainedLater = explain(later, kb(10_000));
+    expect(read(later.decide(kb(10_000)), "calls")).toBe("0");
+    expect(explainedLater.note).toBeNull();
   });
 
   it("observe moves the clock as deciding the request would, deciding nothing: the same sweeps, the same later decisions", () => {
