@@ -198,10 +198,12 @@ export class SessionState {
   countsSaturate: boolean;
   /**
    * Per `session.called` pattern (index in `SessionUse.called`), the latest allowed times, in
-   * time order (at most CALLED_TIMES_KEPT), and the latest of those let go to keep them so.
+   * time order (at most CALLED_TIMES_KEPT), and the latest of those let go to keep them so
+   * (none: -Infinity). Made on the first allowed call of a pattern: a session that never makes
+   * one costs nothing for them.
    */
-  calledAt: number[][] | undefined;
-  calledDroppedUpTo: number[] | undefined;
+  calledAt: (number[] | undefined)[] | undefined;
+  calledDroppedUpTo: (number | undefined)[] | undefined;
   revoked: Revocation | undefined;
   /** The intent the session declared: the first one a valid request named (a session has one purpose). */
   intent: string | undefined;
@@ -230,10 +232,6 @@ export class SessionState {
     if (use.tools) this.tools = new Set();
     if (use.windowMs > 0) this.times = [];
     if (use.windowTools) this.windowTools = [];
-    if (use.called.length > 0) {
-      this.calledAt = Array.from(use.called, () => []);
-      this.calledDroppedUpTo = new Array<number>(use.called.length).fill(Number.NEGATIVE_INFINITY);
-    }
   }
 
   /** Attempts currently in the window. */
@@ -336,19 +334,29 @@ export class SessionState {
    * code and the interpreter both ask this.
    */
   calledFault(index: number, since: number, now: number): string | undefined {
-    return since <= this.calledDroppedUpTo![index]! && !this.calledSince(index, since, now) ? CALLED_DROPPED : undefined;
+    const dropped = this.calledDroppedUpTo?.[index];
+    return dropped !== undefined && since <= dropped && !this.calledSince(index, since, now) ? CALLED_DROPPED : undefined;
   }
 }
 
 /** Adds an allowed time to a `session.called` pattern's, keeping the latest CALLED_TIMES_KEPT. */
-function keepCalled(state: SessionState, index: number, times: number[], now: number): void {
+function keepCalled(state: SessionState, index: number, patterns: number, now: number): void {
+  // Allocated at their exact sizes (an empty array grown by an assignment reserves room for
+  // more): a session that calls a pattern's tool once keeps one small array for it.
+  const all = (state.calledAt ??= new Array<number[] | undefined>(patterns));
+  const times = all[index];
+  if (times === undefined) {
+    all[index] = [now];
+    return;
+  }
   let at = times.length;
   while (at > 0 && times[at - 1]! > now) at--;
   if (times[at - 1] === now) return; // the same time twice answers nothing more
   times.splice(at, 0, now);
   if (times.length > CALLED_TIMES_KEPT) {
     const dropped = times.shift()!;
-    if (dropped > state.calledDroppedUpTo![index]!) state.calledDroppedUpTo![index] = dropped;
+    const droppedUpTo = (state.calledDroppedUpTo ??= new Array<number | undefined>(patterns));
+    if (dropped > (droppedUpTo[index] ?? Number.NEGATIVE_INFINITY)) droppedUpTo[index] = dropped;
   }
 }
 
@@ -396,16 +404,16 @@ function carryState(state: SessionState, use: SessionUse, called: readonly (read
   }
   const oldAt = state.calledAt ?? [];
   const oldDropped = state.calledDroppedUpTo ?? [];
-  state.calledAt = called.length > 0 ? [] : undefined;
-  state.calledDroppedUpTo = called.length > 0 ? [] : undefined;
-  for (const sources of called) {
+  state.calledAt = undefined;
+  state.calledDroppedUpTo = undefined;
+  called.forEach((sources, index) => {
     // The latest times of the patterns together (a time in two of them is one call).
-    const times = [...new Set(sources.flatMap((index) => oldAt[index]!))].sort((a, b) => a - b);
-    let dropped = Math.max(Number.NEGATIVE_INFINITY, ...sources.map((index) => oldDropped[index]!));
+    const times = [...new Set(sources.flatMap((old) => oldAt[old] ?? []))].sort((a, b) => a - b);
+    let dropped = Math.max(Number.NEGATIVE_INFINITY, ...sources.map((old) => oldDropped[old] ?? Number.NEGATIVE_INFINITY));
     if (times.length > CALLED_TIMES_KEPT) dropped = Math.max(dropped, times[times.length - CALLED_TIMES_KEPT - 1]!);
-    state.calledAt!.push(times.slice(-CALLED_TIMES_KEPT));
-    state.calledDroppedUpTo!.push(dropped);
-  }
+    if (times.length > 0) (state.calledAt ??= new Array<number[] | undefined>(called.length))[index] = times.slice(-CALLED_TIMES_KEPT);
+    if (dropped > Number.NEGATIVE_INFINITY) (state.calledDroppedUpTo ??= new Array<number | undefined>(called.length))[index] = dropped;
+  });
 }
 
 /**
@@ -823,8 +831,7 @@ export class SessionStore {
     const sent = state.labels ? labelsOf(labels) : undefined;
     state.tools?.add(tool);
     // The latest allowed times per pattern, in time order whatever order the attempts arrive in.
-    const calledAt = state.calledAt;
-    if (calledAt) for (const index of this.patternsByOrdinal[toolOrdinal] ?? []) keepCalled(state, index, calledAt[index]!, now);
+    for (const index of this.patternsByOrdinal[toolOrdinal] ?? []) keepCalled(state, index, this.use.called.length, now);
     if (!state.labels) return;
     if (sent) for (const label of sent) state.labels.add(label);
     if (returns) for (const label of returns) state.labels.add(label);
