@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Decision, Effect, Grant } from "./decision.js";
 import * as helpers from "./helpers.js";
 import { compileGlob, matchCompiledGlob } from "./glob.js";
@@ -797,8 +797,14 @@ function sameArgsFor(generated: GeneratedTool["sameArgs"], shape: ValueShape): (
  * did: an ask of a 1 MB argument takes milliseconds, which a person's approval dwarfs.)
  */
 function askKey(tool: string, args: unknown, shape: ValueShape): string {
-  return createHash("sha256").update(`${JSON.stringify(tool)}|${helpers.declaredKey(args, shape)}`).digest("base64");
+  const call = `${JSON.stringify(tool)}|${helpers.declaredKey(args, shape)}`;
+  // A short call is its own key (no hash to compute: most asks are of a few small arguments);
+  // a longer one is kept as its SHA-256. The first character tells the two kinds apart.
+  return call.length <= ASK_KEY_TEXT_MAX ? `=${call}` : `#${hash("sha256", call, "base64")}`;
 }
+
+/** The longest text of a call kept as its own ask key: about the size of the hash it saves. */
+const ASK_KEY_TEXT_MAX = 64;
 
 /**
  * Records an ask awaiting approval (Engine.approved). Asks of the same call are counted;
@@ -811,7 +817,7 @@ function awaitApproval(state: SessionState, key: string, tool: string, argsShape
   const pending = asked.get(key);
   // Each label once, and none the session holds already (its labels only grow): `context.labels`
   // as sent may repeat a label any number of times, and 256 asks would keep each copy.
-  const fresh = labels === undefined ? [] : [...new Set(labels)].filter((label) => !state.labels?.has(label));
+  const fresh = labels === undefined || labels.length === 0 ? [] : [...new Set(labels)].filter((label) => !state.labels?.has(label));
   if (pending === undefined) {
     if (asked.size >= MAX_PENDING_ASKS) state.askedFull = true;
     else asked.set(key, { tool, argsShape, count: 1, labels: fresh.length > 0 ? fresh : undefined });

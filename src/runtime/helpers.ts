@@ -552,6 +552,8 @@ class Leave {
  * of being walked forever (which ran the process out of memory).
  */
 export function canonicalKey(tool: string, args: unknown): string {
+  // A scalar (a declared field's value, most often): its text, without the walk below.
+  if (args === null || (typeof args !== "object" && typeof args !== "function")) return `${JSON.stringify(tool)}|${typeof args === "bigint" ? `${args}n` : (JSON.stringify(args) ?? "null")}`;
   const out: string[] = [JSON.stringify(tool), "|"];
   const stack: unknown[] = [args];
   const open = new Set<object>();

@@ -352,7 +352,8 @@ function keepCalled(state: SessionState, index: number, patterns: number, now: n
   let at = times.length;
   while (at > 0 && times[at - 1]! > now) at--;
   if (times[at - 1] === now) return; // the same time twice answers nothing more
-  times.splice(at, 0, now);
+  if (at === times.length) times.push(now);
+  else times.splice(at, 0, now);
   if (times.length > CALLED_TIMES_KEPT) {
     const dropped = times.shift()!;
     const droppedUpTo = (state.calledDroppedUpTo ??= new Array<number | undefined>(patterns));

@@ -85,6 +85,19 @@ describe("Engine.approved approves only the asked call", () => {
     expect(engine.approved(first)).toBe(false);
   });
 
+  it("finds asked calls of short and of long arguments alike (a short call is its own key, a long one its hash)", () => {
+    const engine = engineOf();
+    const short = payment({ payee_id: "A", amount_cents: 150001 });
+    const long = payment({ payee_id: "L".repeat(5000), amount_cents: 150001 });
+    const longOther = payment({ payee_id: `${"L".repeat(4999)}M`, amount_cents: 150001 });
+    expect([engine.decide(short).decision, engine.decide(long).decision]).toEqual(["ask", "ask"]);
+    expect(engine.approved(longOther)).toBe(false);
+    expect(engine.approved(payment({ payee_id: "B", amount_cents: 150001 }))).toBe(false);
+    expect(engine.approved(long)).toBe(true);
+    expect(engine.approved(short)).toBe(true);
+    expect([engine.approved(long), engine.approved(short)]).toEqual([false, false]);
+  });
+
   it("counts the same call asked twice: approvable twice, each approval bringing the data any of the asks carried", () => {
     const engine = engineOf();
     expect(engine.decide(payment(ACME)).decision).toBe("ask");
