@@ -96,7 +96,7 @@ function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
  * and fail closed for it, still load.)
  */
 const UNSAFE_COMPILERS: Readonly<Record<string, string>> = {
-  "policyc 0.1.0": "allows calls this version denies: a rule reading a bare `intent` when the session names none did not fail closed (`allow … when intent != research`), and risks or times in a set or list never compared equal (`deny * when tool.risk in context.blocked_risks` never matched)",
+  "policyc 0.1.0": "allows calls this version denies: a rule reading a bare `intent` when the session names none did not fail closed (`allow … when intent != research`), risks or times in a set or list never compared equal (`deny * when tool.risk in context.blocked_risks` never matched), a `session.called(…, within D)` was met by a call dated after the attempt, and a `session.count` of a pattern missed attempts at undeclared tools",
 };
 
 /**

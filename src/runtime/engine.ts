@@ -792,8 +792,8 @@ function sameArgsFor(generated: GeneratedTool["sameArgs"], shape: ValueShape): (
 
 /**
  * The asked call as `Engine.approved` finds it again: its tool and declared arguments (as
- * `session.repeats` compares them), hashed, so that an ask awaiting approval takes the same
- * memory whatever the size of its arguments. (Computing it walks them once, as validating them
+ * `session.repeats` compares them): its text when short, else its hash, so that an ask
+ * awaiting approval takes no more memory however large its arguments. (Computing it walks them once, as validating them
  * did: an ask of a 1 MB argument takes milliseconds, which a person's approval dwarfs.)
  */
 function askKey(tool: string, args: unknown, shape: ValueShape): string {
