@@ -471,8 +471,6 @@ export class SessionStore {
    * expired and revoked sessions be forgotten early.
    */
   private latest = Number.NEGATIVE_INFINITY;
-  /** The latest request time seen, as sent (uncapped): when an attempt without a time of its own starts a session (see `undated`). */
-  private latestRequest = Number.NEGATIVE_INFINITY;
 
   /** The latest request time seen (capped, see `latest`): "now" for a request without a usable time of its own. */
   get latestSeen(): number {
@@ -571,7 +569,6 @@ export class SessionStore {
    */
   observe(now: number): void {
     // (horizonAt works this out without changing anything, for explanations: keep the two alike.)
-    if (now > this.latestRequest) this.latestRequest = now;
     if (now > this.latest) {
       if (now > this.futureLimit) this.futureLimit = this.wallLimit();
       this.latest = Math.min(now, this.futureLimit);
@@ -625,12 +622,12 @@ export class SessionStore {
   /**
    * Where and when to count an attempt that has no usable time of its own (an unreadable or
    * skewed `time`, a broken engine clock, no `tool`): in its live session at that session's
-   * latest attempt time, or in a session it starts at the latest request time seen (of any
-   * session, as sent: the capped clock of the sweep would depend on the wall clock in a
-   * replay). It moves no clock: the sweep's, another session's expiry, the session's own
-   * `session.age` and idle time all stay as they were, and a replay counts it alike (the
-   * engine's clock, the wall clock there, would not). Before the store has seen any time there
-   * is none to date it at: it is counted here, as a denied attempt the session starts with
+   * latest attempt time. It moves no clock: the sweep's, another session's expiry, the
+   * session's own `session.age` and idle time all stay as they were, and a replay counts it
+   * alike (the engine's clock, the wall clock there, would not). A session it would start has no
+   * time to start at (dated at another session's time, it would start old: `session.age`
+   * already past a `deny … when session.age < 10m`, its probes outside every window): it is
+   * counted here, as a denied attempt the session starts with once a dated attempt starts it
    * (`undatedEarly`), and undefined returned; so it is when there is nothing to count it in (an
    * expired or revoked record, a full store).
    */
@@ -638,16 +635,9 @@ export class SessionStore {
     const live = this.sessions.get(id);
     if (live !== undefined) return { state: live, now: live.lastSeen };
     if (this.expired.has(id) || this.full()) return undefined;
-    const now = this.latestRequest;
-    if (!Number.isFinite(now)) {
-      const early = this.undatedEarly.get(id);
-      if (early !== undefined || this.undatedEarly.size < MAX_UNDATED_EARLY) this.undatedEarly.set(id, (early ?? 0) + 1);
-      return undefined;
-    }
-    const fresh = this.startState(id, now);
-    this.undatedEarly.delete(id);
-    this.sessions.set(id, fresh);
-    return { state: fresh, now };
+    const early = this.undatedEarly.get(id);
+    if (early !== undefined || this.undatedEarly.size < MAX_UNDATED_EARLY) this.undatedEarly.set(id, (early ?? 0) + 1);
+    return undefined;
   }
 
   /**
@@ -785,7 +775,6 @@ export class SessionStore {
       this.sessions.set(id, state);
     }
     this.latest = Math.max(this.latest, from.latest);
-    this.latestRequest = Math.max(this.latestRequest, from.latestRequest);
     this.lastSweep = Math.max(this.lastSweep, from.lastSweep);
     from.sessions.clear();
     from.expired.clear();

@@ -8,7 +8,8 @@ import { explain } from "../../src/runtime/explain.js";
  * `tool`) is still an attempt of its session (contract §5, step 8: "the attempt is counted"),
  * so an agent that can set `time` cannot make refused attempts unseen by `session.denials`
  * (audit S, finding 4). It has no time of its own: it counts at its session's latest attempt
- * (or, for a new session, at the latest time the engine has seen), moving no clock.
+ * (a session it would start counts it in calls and denials from its first dated attempt),
+ * moving no clock.
  */
 
 const POLICY = `tool kb.search { args { query: string } }
@@ -40,6 +41,16 @@ describe("attempts without a usable time", () => {
       for (const time of UNREADABLE) engine.decide(search(session, time));
       expect(engine.decide(search(session, at(5))), session).toMatchObject({ decision: "deny", rules: ["too-many-denials"], revoked: true });
     }
+  });
+
+  it("start no session: one dated at another session's time would start old (session.age past a `deny … when session.age < 10m`)", () => {
+    const policy = `tool pay { args { n: int } }\npolicy p {\n  allow pay\n  @name("young") deny pay when session.age < 10m reason "a session must run 10 minutes before it may pay"\n}\n`;
+    const engine = compile([{ path: "p.policy", text: policy }], { clock: () => T0 + 3_600_000 });
+    const pay = (session: string, time: unknown): Record<string, unknown> => ({ session, time, tool: "pay", args: { n: 1 } });
+    expect(engine.decide(pay("old", at(0))).rules).toEqual(["young"]);
+    expect(engine.decide(pay("new", "garbage")).rules).toEqual([]);
+    expect(engine.decide(pay("new", at(1800)))).toMatchObject({ decision: "deny", rules: ["young"] });
+    expect(engine.sessions.get("new")).toMatchObject({ calls: 2, denials: 2, firstSeen: T0 + 1_800_000 });
   });
 
   it("count whatever made them unreadable: no tool, a time too far from the engine's clock (maxTimeSkewMs)", () => {
