@@ -1,6 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { Minimatch } from "minimatch";
 import { dirname, join, normalize, relative, resolve } from "node:path";
+import { printable } from "../diagnostics/printable.js";
 import { describeFsError, uniqueFiles, walkFolder } from "../source/loadSources.js";
 
 /**
@@ -34,7 +35,7 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
         if (matcher.match(path)) found.push(path);
       }, missing);
       if (found.length > 0 || !existsSync(resolve(cwd, pattern))) {
-        if (found.length === 0) missing.push(`\`${pattern}\` (nothing matches)`);
+        if (found.length === 0) missing.push(`\`${printable(pattern)}\` (nothing matches)`);
         files.push(...found.sort());
         continue;
       }
@@ -51,7 +52,7 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
       walk(cwd, pattern, true, (path) => {
         if (isRecordingName(path)) found.push(path);
       }, missing);
-      if (found.length === 0) missing.push(`\`${pattern}\` (a folder without .jsonl or .ndjson files)`);
+      if (found.length === 0) missing.push(`\`${printable(pattern)}\` (a folder without .jsonl or .ndjson files)`);
       files.push(...found.sort());
     } else files.push(pattern);
   }

@@ -104,6 +104,13 @@ describe("policyc build", () => {
     expect(await build("decls.policy", "support.policy", "-o", "/dev/stdout")).toEqual({ code: 0, stdout: serializeBundle(expectedBundle()), stderr: `built standard output: 8 rules, 4 tools, ${hash}\n` });
   });
 
+  it("shows an -o it refuses with its control characters escaped: one line on stderr", async () => {
+    const refused = await build("decls.policy", "support.policy", "--target", "ts", "-o", "a\n::error::b.ts");
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^policyc build: `a\\u000a::error::b\.ts` names a TypeScript file/);
+    expect(refused.stderr.trimEnd().split("\n")).toHaveLength(1);
+  });
+
   it("shows a written file's name with its control characters escaped, and takes B.JSON for a bundle file with --target ts", async () => {
     const named = await build("decls.policy", "support.policy", "-o", "b\n::warning::x.json");
     expect(named.code).toBe(0);

@@ -221,6 +221,14 @@ describe("policyc test: a run that cannot start still writes the report CI reads
     expect(pretty.stderr).toBe(results[0]!.stderr);
   });
 
+  it("a --replay pattern that matches nothing is named with its control characters escaped: no line of its own (a workflow command)", async () => {
+    for (const reporter of REPORTERS) {
+      const result = await run(reporter, "ok.policy", "--replay", "no\n::error::x*.jsonl");
+      expect(result.code, reporter).toBe(2);
+      expect(`${result.stdout}${result.stderr}`, reporter).not.toMatch(/^::error::x/m);
+    }
+  });
+
   it("unreadable policy paths, a bundle that cannot be read, recordings not found: the report says why, with the exit code of today (2)", async () => {
     const cases: [string[], RegExp][] = [
       [["missing.policy", "--replay", "r.jsonl"], /cannot read `missing\.policy`: no such file or folder/],

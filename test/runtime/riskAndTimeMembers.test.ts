@@ -163,3 +163,12 @@ describe("a long collection of times read inside a quantifier", () => {
     }
   });
 });
+
+describe("request text in reasons", () => {
+  it("shows bidirectional and C1 controls and line separators escaped, so a log or an approver reads it in order", () => {
+    const [engine] = engines("  allow kb.search");
+    const reason = engine!.decide({ session: "s", time: TIME, tool: "kb.\u202esearch\u009b\u2028", args: {} }).reasons[0]!;
+    expect(reason).toContain("kb.\\u202esearch\\u009b\\u2028");
+    expect(reason).not.toMatch(/[\u202e\u009b\u2028]/);
+  });
+});
