@@ -18,9 +18,28 @@ export function decideRecorded(engine: Engine, request: unknown): Decision {
  * "approval"`, a person's approval arriving after the lines before it) is told to the engine
  * (`Engine.approved`); any other line is decided (`decideRecorded`).
  */
-export function replayRecorded(engine: Engine, request: unknown): void {
-  if (request !== null && typeof request === "object" && (request as Record<string, unknown>)["event"] === "approval") engine.approved(request);
-  else decideRecorded(engine, request);
+export function replayRecorded(engine: Engine, request: unknown): ApprovalOutcome | undefined {
+  const line = request !== null && typeof request === "object" ? (request as Record<string, unknown>) : undefined;
+  if (line?.["event"] === "approval") return approvalOutcome(engine, request, line["approved"] === true);
+  const decision = engine.decide(request);
+  if (decision.decision === "ask" && line?.["approved"] === true) return approvalOutcome(engine, request, true);
+  return undefined;
+}
+
+/**
+ * What became of an approval a history records: whether the history says it went ahead
+ * (`"approved": true`), whether the engine accepted it here, and why not when it did not.
+ */
+export interface ApprovalOutcome {
+  readonly recorded: boolean;
+  readonly accepted: boolean;
+  readonly refusal: string | undefined;
+}
+
+function approvalOutcome(engine: Engine, request: unknown, recorded: boolean): ApprovalOutcome {
+  const accepted = engine.approved(request);
+  // Refused, nothing changed: the reason is the one the refusal had.
+  return { recorded, accepted, refusal: accepted ? undefined : engine.approvalRefusal(request) };
 }
 
 /**
