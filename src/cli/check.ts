@@ -7,6 +7,8 @@ import type { Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
 import { addMaxErrors, parseMaxErrors } from "./options.js";
 
+const UNREAD_DECLARATIONS_HELP = "some of the files given could not be read (see their errors): the declarations may be in them, so fix those first";
+
 export interface CheckOptions {
   json?: boolean;
   maxErrors?: string;
@@ -16,7 +18,10 @@ export interface CheckOptions {
 export function checkVerb(io: Io, paths: string[], options: CheckOptions): ExitCode {
   const loaded = loadSources(paths, io.cwd);
   const analysis = loaded.diagnostics.length === 0 || loaded.files.length > 0 ? analyze(loaded.files) : undefined;
-  const diagnostics = sortDiagnostics([...loaded.diagnostics, ...(analysis?.diagnostics ?? [])]);
+  // A file that could not be read may be the one with the declarations: PC216's usual advice
+  // (pass it too) would send the user the wrong way when they did.
+  const analyzed = (analysis?.diagnostics ?? []).map((d) => (d.code === "PC216" && loaded.diagnostics.length > 0 ? { ...d, help: UNREAD_DECLARATIONS_HELP } : d));
+  const diagnostics = sortDiagnostics([...loaded.diagnostics, ...analyzed]);
   const rules = analysis?.program?.rules.length ?? 0;
   reportDiagnostics(io, diagnostics, { json: options.json ?? false, max: parseMaxErrors(options.maxErrors), extra: { files: loaded.files.map((f) => f.path), rules } });
   if (loaded.diagnostics.length > 0) return EXIT.usage;

@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, readlinkSync, realpathSync, statSync, type Dirent } from "node:fs";
 import { InputTooLarge, readLimited } from "./readLimited.js";
-import { basename, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { pathDiagnostic, diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { SourceFile } from "./SourceFile.js";
 import { looksLikeUtf16, SAVE_AS_UTF8 } from "./textEncoding.js";
@@ -233,7 +233,21 @@ export function brokenLinkText(error: unknown): string | undefined {
   const path = (error as { code?: string; path?: unknown }).path;
   if ((error as { code?: string }).code !== "ENOENT" || typeof path !== "string") return undefined;
   try {
-    return lstatSync(path).isSymbolicLink() ? `it is a symbolic link to \`${readlinkSync(path)}\`, which does not exist (a broken link)` : undefined;
+    if (!lstatSync(path).isSymbolicLink()) return undefined;
+    // A chain of links (an editor's lock file pointing at another): named to its end, which is what is missing.
+    const chain = [readlinkSync(path)];
+    let at = resolve(dirname(path), chain[0]!);
+    for (let hops = 0; hops < 8; hops++) {
+      try {
+        if (!lstatSync(at).isSymbolicLink()) break;
+      } catch {
+        break;
+      }
+      chain.push(readlinkSync(at));
+      at = resolve(dirname(at), chain[chain.length - 1]!);
+    }
+    const [first, ...rest] = chain.map((target) => `\`${target}\``);
+    return `it is a symbolic link to ${first}${rest.map((target) => `, itself a link to ${target}`).join("")}, which does not exist (a broken link)`;
   } catch {
     return undefined;
   }

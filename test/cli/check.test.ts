@@ -231,6 +231,23 @@ describe("policyc check: pretty output", () => {
     expect(broken.stdout).toContain(`error[PC001]: cannot read \`linkset/gone.policy\`: it is a symbolic link to \`${join(dir, "elsewhere/gone.policy")}\`, which does not exist (a broken link)`);
   });
 
+  it("names a chain of links to its end, and PC216 does not send the user for declarations a file it could not read may hold", async () => {
+    mkdirSync(join(dir, "chain"), { recursive: true });
+    symlinkSync("nowhere.policy", join(dir, "chain", "b.policy"));
+    symlinkSync("b.policy", join(dir, "chain", "a.policy"));
+    const chained = await check("chain/a.policy");
+    expect(chained.code).toBe(2);
+    expect(chained.stdout).toContain("cannot read `chain/a.policy`: it is a symbolic link to `b.policy`, itself a link to `nowhere.policy`, which does not exist (a broken link)");
+    mkdirSync(join(dir, "u16"), { recursive: true });
+    writeFileSync(join(dir, "u16", "schema.policy"), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("tool kb.search { args { q: string } }\n", "utf16le")]));
+    writeFileSync(join(dir, "u16", "rules.policy"), "policy p {\n  allow kb.search\n}\n");
+    const unread = await check("u16");
+    expect(unread.code).toBe(2);
+    expect(unread.stdout).toContain("error[PC216]");
+    expect(unread.stdout).toContain("help: some of the files given could not be read (see their errors): the declarations may be in them, so fix those first");
+    expect(unread.stdout).not.toContain("pass the files with the declarations too");
+  });
+
   it("passes over an editor's lock file in a folder (Emacs's `.#NAME`, a link to nothing), and names one given by itself as a broken link", async () => {
     mkdirSync(join(dir, "editing"));
     write("editing/decls.policy", DECLS);
