@@ -62,12 +62,13 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   // Earlier lines set up the session as they went in production (approvals included). An
   // approval the engine does not take as the history says is noted: the explanation below
   // depends on it (a call denied although a person approved the one before, say).
-  requests.slice(0, -1).forEach((request, index) => {
-    const approval = replayRecorded(engine, request);
-    if (approval === undefined || approval.accepted === approval.recorded) return;
-    const said = approval.recorded ? `the history says it went ahead ("approved": true), but the engine refused it: ${approval.refusal ?? "no reason given"}` : `the history says it was refused ("approved": false), but the engine accepted it`;
-    io.err(`policyc eval: note: request ${index + 1}, an approval: ${printable(said)}\n`);
-  });
+  requests.slice(0, -1).forEach((request, index) =>
+    replayRecorded(engine, request, (approval) => {
+      if (approval.accepted === approval.recorded) return;
+      const said = approval.recorded ? `the history says it went ahead ("approved": true), but the engine refused it: ${approval.refusal ?? "no reason given"}` : `the history says it was refused ("approved": false), but the engine accepted it`;
+      io.err(`policyc eval: note: request ${index + 1}, an approval: ${printable(said)}\n`);
+    }),
+  );
   const last = requests[requests.length - 1];
   const explanation = explain(engine, last);
   const decision = engine.decide(last);

@@ -7,23 +7,22 @@ import type { Engine, EngineOptions } from "../runtime/engine.js";
  * when the engine answers `ask` here too, it is told so (`Engine.approved`), and the call's
  * tool and data join the session as they did in production.
  */
-export function decideRecorded(engine: Engine, request: unknown): Decision {
+export function decideRecorded(engine: Engine, request: unknown, noted?: (approval: ApprovalOutcome) => void): Decision {
   const decision = engine.decide(request);
-  if (decision.decision === "ask" && (request as Record<string, unknown>)["approved"] === true) engine.approved(request);
+  if (decision.decision === "ask" && (request as Record<string, unknown>)["approved"] === true) approve(engine, request, true, noted);
   return decision;
 }
 
 /**
  * Replays one line of a recorded history as production went: an approval line (`"event":
  * "approval"`, a person's approval arriving after the lines before it) is told to the engine
- * (`Engine.approved`); any other line is decided (`decideRecorded`).
+ * (`Engine.approved`); any other line is decided (`decideRecorded`). `noted` hears what became
+ * of each approval the line records.
  */
-export function replayRecorded(engine: Engine, request: unknown): ApprovalOutcome | undefined {
-  const line = request !== null && typeof request === "object" ? (request as Record<string, unknown>) : undefined;
-  if (line?.["event"] === "approval") return approvalOutcome(engine, request, line["approved"] === true);
-  const decision = engine.decide(request);
-  if (decision.decision === "ask" && line?.["approved"] === true) return approvalOutcome(engine, request, true);
-  return undefined;
+export function replayRecorded(engine: Engine, request: unknown, noted?: (approval: ApprovalOutcome) => void): void {
+  const line = request as Record<string, unknown> | null;
+  if (line !== null && typeof line === "object" && line["event"] === "approval") approve(engine, request, line["approved"] === true, noted);
+  else decideRecorded(engine, request, noted);
 }
 
 /**
@@ -36,10 +35,10 @@ export interface ApprovalOutcome {
   readonly refusal: string | undefined;
 }
 
-function approvalOutcome(engine: Engine, request: unknown, recorded: boolean): ApprovalOutcome {
+function approve(engine: Engine, request: unknown, recorded: boolean, noted: ((approval: ApprovalOutcome) => void) | undefined): void {
   const accepted = engine.approved(request);
   // Refused, nothing changed: the reason is the one the refusal had.
-  return { recorded, accepted, refusal: accepted ? undefined : engine.approvalRefusal(request) };
+  noted?.({ recorded, accepted, refusal: accepted || noted === undefined ? undefined : engine.approvalRefusal(request) });
 }
 
 /**
