@@ -102,25 +102,32 @@ function approvalGrantCause(before: Decision, after: Decision, redefinedRules: R
 
 /**
  * The cause of a change. A request one version refuses as invalid (its schema changed) is
- * that; a rule defined differently in the two versions that decided on either side is `~id`.
- * Otherwise a stricter answer comes from a rule that now decides (`allow→deny`: the new deny; a
- * deny that now revokes the session: the revoking rule); a looser one, or one of the same effect
- * (other grants, other rules), from a rule that no longer does (`deny→allow`: the old deny, not
- * the allow it used to override), else from one that now does.
+ * that. Otherwise a stricter answer comes from a rule of the new decision (`allow→deny`: the new
+ * deny; a deny that now revokes the session: the revoking rule); a looser one, or one of the same
+ * effect (other grants, other rules), from a rule of the old decision (`deny→allow`: the old
+ * deny, not the allow it used to override): the first one defined differently in the two
+ * versions (`~id`) or not in the other decision (`+id`, `-id`); else one of the other side.
  */
 function causeOf(before: Decision, after: Decision, redefinedRules: ReadonlySet<string>, approvalGrantCause: string | undefined): string {
   if (refusedAsInvalid(after)) return "invalid request in NEW";
   if (refusedAsInvalid(before)) return "invalid request in OLD";
-  const redefined = [...after.rules, ...before.rules].find((id) => redefinedRules.has(id));
-  if (redefined !== undefined) return `~${redefined}`;
-  const old = new Set(before.rules);
-  const added = after.rules.filter((r) => !old.has(r)).map((r) => `+${r}`);
-  const now = new Set(after.rules);
-  const removed = before.rules.filter((r) => !now.has(r)).map((r) => `-${r}`);
   // A deny that now revokes the session is stricter than the deny it was.
   const stricter = STRICTNESS[after.decision] > STRICTNESS[before.decision] || (after.revoked && !before.revoked);
-  const cause = stricter ? (added[0] ?? removed[0]) : (removed[0] ?? added[0]);
+  const old = new Set(before.rules);
+  const now = new Set(after.rules);
+  // The side that explains the change is searched whole first: a loosened deny is the cause of
+  // its deny→allow even when the allow that now decides was edited too (its grants, say).
+  const cause = stricter ? (changedAmong(after.rules, old, "+", redefinedRules) ?? changedAmong(before.rules, now, "-", redefinedRules)) : (changedAmong(before.rules, now, "-", redefinedRules) ?? changedAmong(after.rules, old, "+", redefinedRules));
   return cause ?? approvalGrantCause ?? (after.rules.length === 0 ? "default deny" : "(same rules)");
+}
+
+/** The first of one side's `rules` defined differently in the other version (`~id`), or absent from the other side's decision (`+id`/`-id`). */
+function changedAmong(rules: readonly string[], otherSide: ReadonlySet<string>, sign: "+" | "-", redefinedRules: ReadonlySet<string>): string | undefined {
+  for (const id of rules) {
+    if (redefinedRules.has(id)) return `~${id}`;
+    if (!otherSide.has(id)) return `${sign}${id}`;
+  }
+  return undefined;
 }
 
 /** What changed between the two decisions of a request; undefined when nothing reported did. */

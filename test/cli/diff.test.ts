@@ -75,6 +75,22 @@ describe("policyc diff: causes", () => {
     expect(Object.keys(report.byCause)).toEqual(["~mail-for-support"]);
   });
 
+  it("a loosened deny is the cause of its deny→allow even when the allow that now decides was edited too", async () => {
+    const policy = (most: number, minutes: number): string => `tool mail.send { risk high args { to: list<string> } }\npolicy p {\n  @name("block-bulk")\n  deny mail.send when args.to.size() > ${most}\n  @name("send")\n  allow mail.send grant "mail:send" for ${minutes}m\n}\n`;
+    const [before, after, calls] = [join(dir, "bulk-old.policy"), join(dir, "bulk-new.policy"), join(dir, "bulk.jsonl")];
+    writeFileSync(before, policy(1, 10));
+    writeFileSync(after, policy(5, 5));
+    const line = (to: string[]): string => JSON.stringify({ time: "2026-11-30T09:00:00Z", session: "s", tool: "mail.send", args: { to } });
+    writeFileSync(calls, `${line(["a@x.com", "b@y.com", "c@z.com"])}\n${line(["a@x.com"])}\n`);
+    const result = await cli(["diff", before, after, "--replay", calls, "--json"]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as JsonDiff;
+    expect(Object.fromEntries(Object.entries(report.byCause).map(([cause, group]) => [cause, group.directions]))).toEqual({ "~block-bulk": { "deny→allow": 1 }, "~send": { "allow→allow (grants)": 1 } });
+    // The other way round the change is stricter: the deny that now decides is its cause.
+    const reverse = JSON.parse((await cli(["diff", after, before, "--replay", calls, "--json"])).stdout) as JsonDiff;
+    expect(Object.fromEntries(Object.entries(reverse.byCause).map(([cause, group]) => [cause, group.directions]))).toEqual({ "~block-bulk": { "allow→deny": 1 }, "~send": { "allow→allow (grants)": 1 } });
+  });
+
   it("a request the new version's schema refuses is its own cause, not a rule that no longer decides", async () => {
     const stricter = join(dir, "stricter-schema.policy");
     writeFileSync(stricter, old.replace("args { query: string }", "args { query: string, limit: int }"));
