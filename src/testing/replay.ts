@@ -63,7 +63,11 @@ interface CaseCommon {
   readonly line: number;
   readonly session: string;
   readonly tool: string;
-  readonly args: unknown;
+  /**
+   * The request in short (`shortRequest`): text, not the arguments themselves, which a worker
+   * thread could not send back when nested thousands deep (an undeclared field in a log line).
+   */
+  readonly request: string;
   readonly ok: boolean;
   /** What differed: the fields of the expectation ("decision", "rules", "reason", "grants", "grantsOnApproval", "revoked"; "approved"). */
   readonly mismatches: readonly string[];
@@ -340,7 +344,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         edits?.add(entry.line, approved ? APPROVED : REFUSED);
         // Refused, it changed nothing: asked again, the engine says why.
         const actual: ApprovalOutcome = approved ? APPROVED : { approved, reason: engine.approvalRefusal(request) ?? "" };
-        if (fail({ file, line: entry.line, session, tool, args: request["args"], event: "approval", expect: entry.approval, actual, ok: false, mismatches: ["approved"] })) break lines;
+        if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"], event: "approval" }), event: "approval", expect: entry.approval, actual, ok: false, mismatches: ["approved"] })) break lines;
         continue;
       }
       const actual = decideRecorded(engine, request);
@@ -375,7 +379,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         continue;
       }
       edits?.add(entry.line, actual);
-      if (fail({ file, line: entry.line, session, tool, args: request["args"], expect, actual, ok: false, mismatches })) break lines;
+      if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }), expect, actual, ok: false, mismatches })) break lines;
     }
   } catch (error) {
     unreadable = true;

@@ -19,9 +19,18 @@ function run(task: ReplayTask): Promise<unknown> {
   return task.kind === "replay" ? replayShare(task.policy, task.file, task.options) : diffShare(task.before, task.after, task.file, task.options);
 }
 
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
 parentPort!.on("message", ({ id, task }: { id: number; task: ReplayTask }) => {
   void run(task).then(
-    (report) => parentPort!.postMessage({ id, report } satisfies ReplayTaskResult),
-    (error: unknown) => parentPort!.postMessage({ id, error: error instanceof Error ? error.message : String(error) } satisfies ReplayTaskResult),
+    (report) => {
+      try {
+        parentPort!.postMessage({ id, report } satisfies ReplayTaskResult);
+      } catch (error) {
+        // A report that cannot be copied (nested deeper than the stack): say so, or the task waits for ever.
+        parentPort!.postMessage({ id, error: `its report could not be sent back (${messageOf(error)})` } satisfies ReplayTaskResult);
+      }
+    },
+    (error: unknown) => parentPort!.postMessage({ id, error: messageOf(error) } satisfies ReplayTaskResult),
   );
 });

@@ -81,6 +81,12 @@ export class ReplayWorkerPool {
       pooled.pending.clear();
     };
     worker.on("error", fail);
+    // A report this thread cannot read (nested deeper than its stack): no task would ever settle
+    // and the run would wait for ever. The worker's state is unknown after it: end it too.
+    worker.on("messageerror", (error) => {
+      fail(new Error(`replay worker ${slot}: its report could not be read back (${error.message})`));
+      void worker.terminate();
+    });
     worker.on("exit", (code) => fail(new Error(`replay worker ${slot} exited with code ${code}`)));
     return pooled;
   }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT } from "../helpers.js";
 
@@ -254,6 +255,39 @@ describe("replaying a large recording on several threads", () => {
     const oneThread = await changes(1);
     expect(oneThread.length).toBeGreaterThan(0);
     for (const workers of [2, 3]) expect(await changes(workers), `diff on ${workers} threads`).toEqual(oneThread);
+  });
+
+  it("a failing line whose arguments nest thousands deep is reported alike on any number of threads (a worker's report is never too deep to send back)", async () => {
+    const { policy } = compileSources([{ path: "p.policy", text: POLICY }]);
+    // An undeclared field the engine ignores, nested deeper than structured cloning (recursive)
+    // copies within a thread's stack, and deeper than JSON.stringify writes within it.
+    for (const depth of [5_000, 50_000]) {
+      const deep = `${"[".repeat(depth)}${"]".repeat(depth)}`;
+      const file = join(dir, `deep-${depth}.jsonl`);
+      // Sessions spread over every share: some failing line is a worker's.
+      const lines = Array.from({ length: 8 }, (_, s) => `{"agent":{"team":"support"},"context":{"labels":[]},"session":"d${s}","tool":"kb.search","args":{"extra":${deep},"query":"q"},"decision":"deny"}`);
+      writeFileSync(file, lines.join("\n") + "\n");
+      const single = await dist.replayRecordings(policy, [file], { workers: 1 });
+      expect(single.failed).toBe(8);
+      expect(single.failures[0].request).toBe('kb.search extra=[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[… query="q"');
+      for (const workers of [2, 3]) {
+        const parallel = await dist.replayRecordings(policy, [file], { workers });
+        expect(parallel.failures.map((f: { line: number; request: string }) => [f.line, f.request]), `${depth} deep on ${workers} threads`).toEqual(single.failures.map((f: { line: number; request: string }) => [f.line, f.request]));
+      }
+    }
+  });
+
+  it("a worker's report this thread cannot read, or one the worker cannot send, rejects its task: the run never waits for ever", async () => {
+    const { ReplayWorkerPool } = await import(join(ROOT, "dist", "testing", "workerPool.js"));
+    // A stand-in worker answering with a report nested `depth` deep: deep enough that this
+    // thread cannot read it (a messageerror), or that the worker cannot even copy it.
+    const script = join(dir, "deep-worker.mjs");
+    writeFileSync(script, 'import { parentPort } from "node:worker_threads";\nparentPort.on("message", ({ id, task }) => { let report = []; for (let i = 0; i < task.depth; i++) report = [report]; parentPort.postMessage({ id, report }); });\n');
+    const pool = new ReplayWorkerPool(pathToFileURL(script));
+    await expect(pool.run(0, { depth: 6_000 })).rejects.toThrow(/could not be read back/);
+    await expect(pool.run(1, { depth: 100_000 })).rejects.toThrow(/exited|stack/);
+    // A sound report still comes back, on a fresh worker.
+    await expect(pool.run(0, { depth: 2 })).resolves.toEqual([[[]]]);
   });
 
   it("rejects, and lets the process exit, when a share cannot be handed to a worker", async () => {

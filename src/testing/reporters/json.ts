@@ -8,7 +8,7 @@ function failureJson(c: CaseResult): Record<string, unknown> {
 
 /** A listed case: a passed one in short (as it is kept), a failed one in full. */
 function caseJson(c: ListedCase): Record<string, unknown> {
-  return c.ok && "request" in c ? { file: c.file, line: c.line, session: c.session, tool: c.tool, ...(c.event ? { event: c.event } : {}), ok: true, request: c.request } : failureJson(c as CaseResult);
+  return c.ok && !("mismatches" in c) ? { file: c.file, line: c.line, session: c.session, tool: c.tool, ...(c.event ? { event: c.event } : {}), ok: true, request: c.request } : failureJson(c as CaseResult);
 }
 
 /** `value` as JSON.stringify(…, null, 2) writes it, for a place `depth` levels deep. */

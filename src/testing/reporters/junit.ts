@@ -1,4 +1,4 @@
-import { actualReasons, actualText, chunkedWriter, coverageLines, diagnosticErrors, diagnosticPlace, diagnosticTitle, errorTitle, expectedText, requestText, type ReporterInput, type Write } from "./shared.js";
+import { actualReasons, actualText, chunkedWriter, coverageLines, diagnosticErrors, diagnosticPlace, diagnosticTitle, errorTitle, expectedText, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
 /** Text content: characters XML 1.0 cannot hold at all (most controls, lone surrogates) are dropped; the rest escaped. */
@@ -43,7 +43,7 @@ export function junitReport({ report, coverage, verdict, ciPath = (file) => file
     for (; next < report.cases.length && report.cases[next]!.file === file; next++) {
       const c = report.cases[next]!;
       const classname = xmlAttribute(`${printable(file)}.${printable(c.session)}`);
-      const name = xmlAttribute(`line ${c.line}: ${requestText(c)}`);
+      const name = xmlAttribute(`line ${c.line}: ${c.request}`);
       // `file` and `line`, as pytest writes them: GitLab and others link a case to its place.
       const place = `${fileAttribute(file)} line="${c.line}"`;
       if (c.ok) write(`    <testcase classname="${classname}" name="${name}" ${place}/>\n`);

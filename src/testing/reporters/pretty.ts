@@ -1,6 +1,6 @@
 import type { Palette } from "../../diagnostics/render.js";
 import type { CaseResult } from "../replay.js";
-import { actualText, BAILED, coverageLines, differsText, errorPlace, expectedText, noteLines, shortRequest, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { actualText, BAILED, coverageLines, differsText, errorPlace, expectedText, noteLines, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
 /**
@@ -27,7 +27,7 @@ export function prettyReport({ report, rules, coverage }: ReporterInput, palette
     for (const [session, failures] of sessions) {
       out.push(`  session ${printable(session)}`);
       for (const f of failures) {
-        out.push(`    ${palette.error("✗")} line ${f.line}: ${shortRequest(f)}${differsText(f)}`);
+        out.push(`    ${palette.error("✗")} line ${f.line}: ${f.request}${differsText(f)}`);
         out.push(`        expected ${printable(expectedText(f))}`);
         if (f.event !== "approval") for (const id of f.expect.rules ?? []) if (reasonOf(id)) out.push(`          ${printable(id)}: ${printable(reasonOf(id))}`);
         out.push(`        actual   ${printable(actualText(f))}`);

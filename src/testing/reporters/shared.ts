@@ -1,24 +1,16 @@
 import { realpathSync } from "node:fs";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import type { RuleInfo } from "../../runtime/policy.js";
-import { MAX_NOTES_PER_FILE, type CaseResult, type ListedCase, type ReplayError, type ReplayReport } from "../replay.js";
-import { shortRequest } from "../shortRequest.js";
+import { MAX_NOTES_PER_FILE, type CaseResult, type ReplayError, type ReplayReport } from "../replay.js";
 import { grantsText } from "../grants.js";
 import type { Expectation } from "../readRecording.js";
 import type { Grant } from "../../runtime/decision.js";
 import { printable } from "../../diagnostics/printable.js";
 import type { DiagnosticJson } from "../../diagnostics/render.js";
 
-export { shortRequest };
-
 /** The closing line every text reporter ends with, alone on its line. */
 export function summaryLine(report: ReplayReport): string {
   return `${report.passed} passed, ${report.failed} failed`;
-}
-
-/** The request in short, as the case's listing has it or made from a failure's arguments. */
-export function requestText(c: ListedCase): string {
-  return "request" in c ? c.request : shortRequest(c);
 }
 
 /** Coverage: rules with how many lines each decided (a rule that matched but lost to a stricter effect decided none), the ones that decided none, and the percentage. */

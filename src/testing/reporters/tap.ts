@@ -1,4 +1,4 @@
-import { actualText, BAILED, chunkedWriter, coverageLines, diagnosticErrors, diagnosticTitle, errorPlace, errorTitle, expectedText, noteLines, requestText, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { actualText, BAILED, chunkedWriter, coverageLines, diagnosticErrors, diagnosticTitle, errorPlace, errorTitle, expectedText, noteLines, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
 /**
@@ -28,7 +28,7 @@ export function tapReport({ report, coverage, verdict }: ReporterInput, out: Wri
   let n = 0;
   for (const c of report.cases) {
     n++;
-    const title = tapDescription(`${c.file}:${c.line} ${requestText(c)}`);
+    const title = tapDescription(`${c.file}:${c.line} ${c.request}`);
     if (c.ok) write(`ok ${n} - ${title}\n`);
     else {
       write(`not ok ${n} - ${title}\n  ---\n  expected: ${yamlString(expectedText(c))}\n  actual: ${yamlString(actualText(c))}\n${c.event === "approval" ? "" : `  reasons: ${yamlString(c.actual.reasons.join("; "))}\n`}`);
