@@ -93,6 +93,8 @@ export class ExpressionChecker {
    * literal, the other side of its comparison): they tell which enum is meant when several have it.
    */
   private readonly namesBeside = new Map<A.Expr, readonly string[]>();
+  /** Comparisons that are the operand of a `not`: PC512's help writes the test they negate. */
+  private readonly negatedComparisons = new Set<A.Expr>();
 
   constructor(
     private readonly schema: Schema,
@@ -228,6 +230,8 @@ export class ExpressionChecker {
       case "ListLiteral":
         return this.record(expr, this.inferList(expr, scope, rule, expected));
       case "Not": {
+        const negated = unparenthesized(expr.operand);
+        if (negated.kind === "Binary") this.negatedComparisons.add(negated);
         const operand = this.infer(expr.operand, scope, rule);
         if (operand.kind !== "bool" && operand.kind !== "error") this.report("PC300", `\`not\` needs a bool, but this is ${describeType(operand)}`, expr.operand.span);
         return this.record(expr, BOOL);
@@ -421,7 +425,7 @@ export class ExpressionChecker {
       return BOOL;
     };
 
-    this.literalComparisons.checkBinary(expr, left, right);
+    this.literalComparisons.checkBinary(expr, left, right, this.negatedComparisons.has(expr));
     switch (operator) {
       case "==":
       case "!=":
