@@ -526,6 +526,8 @@ describe("PC513 an `ask` pattern over tools no `allow` targets", () => {
     expect(rules("allow * when agent.attested", "ask * when session.denials >= 5")).toEqual([]);
     expect(rules("allow kb.search", "ask http.get", "ask crm.lookup, email.send when session.age > 8h")).toEqual([]);
     expect(rules("allow kb.search", "ask * when tool == http.get or tool in [crm.lookup, email.send]", "ask * unless tool != kb.search")).toEqual([]);
+    expect(rules("allow kb.search", "ask * when tool.risk >= medium")).toEqual([]);
+    expect(codesAndLines(rules("allow kb.search", "ask * when tool.risk >= medium or agent.attested"))).toEqual([["PC513", 3]]);
     expect(rules("allow kb.search", 'ask * when tool like "kb.*" and agent.attested', "deny * when session.denials >= 5")).toEqual([]);
     const result = analyze([
       { path: "decls.policy", text: DECLS },

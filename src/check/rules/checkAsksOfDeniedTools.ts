@@ -16,7 +16,7 @@ const SHOWN_TOOLS = 3;
  * so for it the rule turns a refusal into a request for approval: `ask * when session.denials
  * >= 5` escalates an agent that keeps trying a forbidden tool to a human instead of refusing it.
  * A tool the ask names (`ask http.get`), or picks out by its condition (`when tool ==
- * http.get`), is an approval-only tool by design and is left alone.
+ * http.get`, `when tool.risk >= high`), is an approval-only tool by design and is left alone.
  */
 export function checkAsksOfDeniedTools(rules: readonly CheckedRule[], schema: Schema, resolutions: ReadonlyMap<A.Expr, Resolution>, diagnostics: Diagnostic[]): void {
   const allowed = new Set(rules.filter((checked) => checked.rule.effect === "allow").flatMap((checked) => checked.tools));
@@ -25,8 +25,8 @@ export function checkAsksOfDeniedTools(rules: readonly CheckedRule[], schema: Sc
     const patterns = rule.targets.filter((target) => target.text.includes("*"));
     const named = new Set(rule.targets.filter((target) => !target.text.includes("*")).map((target) => target.text));
     const denied = tools.filter((tool) => !allowed.has(tool) && !named.has(tool) && calledToolVerdict(rule, schema.tools.get(tool)!, resolutions) === undefined);
-    if (denied.length === 0) continue;
-    const target = patterns.find((pattern) => denied.some((tool) => globMatch(pattern.text, tool)))!;
+    const target = patterns.find((pattern) => denied.some((tool) => globMatch(pattern.text, tool)));
+    if (target === undefined) continue;
     const shown = denied.slice(0, SHOWN_TOOLS).map((tool) => `\`${tool}\``);
     if (denied.length > SHOWN_TOOLS) shown.push(`${denied.length - SHOWN_TOOLS} more`);
     const them = denied.length === 1 ? "it" : "them";
