@@ -316,7 +316,7 @@ function isTextCollection(type: Type): boolean {
  * The test `subject like pattern` (or its negation) as the help writes it: for an address's
  * domain (`"*@evil.com"`), with `email.domain`, which `like` on text is weaker than (PC512).
  */
-function matchWritten(subject: string, pattern: string, negated: boolean): string {
+export function matchWritten(subject: string, pattern: string, negated: boolean): string {
   const domain = addressPatternDomain(pattern);
   if (domain !== undefined) return `email.domain(${subject}) ${negated ? "!=" : "=="} ${JSON.stringify(domainAsReturned(domain))}`;
   const like = `${subject} like ${JSON.stringify(pattern)}`;
