@@ -3,6 +3,7 @@ import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { ExpressionChecker } from "./expressions.js";
 import type { CheckedProgram, CheckedRule } from "./program.js";
 import { checkAnnotations } from "./rules/checkAnnotations.js";
+import { checkAsksOfDeniedTools } from "./rules/checkAsksOfDeniedTools.js";
 import { checkConstantConditions } from "./rules/checkConstantConditions.js";
 import { checkOverriddenAllows } from "./rules/checkOverriddenAllows.js";
 import { checkRuleClauses } from "./rules/checkRuleClauses.js";
@@ -67,6 +68,7 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
 
   checkRuleIds(idSpans, diagnostics);
   checkOverriddenAllows(rules, diagnostics);
+  checkAsksOfDeniedTools(rules, schema, expressions.resolutions, diagnostics);
   // A record is used when a request can hold one: one that only refers to itself (`next?:
   // Lonely`) or is held only by other unused records is not.
   const heldRecords = recordsRequestsCanHold(schema);

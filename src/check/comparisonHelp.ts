@@ -1,7 +1,7 @@
 import type * as A from "../ast/nodes.js";
 import { printExpr } from "../ast/printExpr.js";
 import { parseDuration } from "../syntax/literals.js";
-import { unparenthesized } from "./literalComparisons.js";
+import { elementName, matchWritten, unparenthesized } from "./literalComparisons.js";
 import { compatible, isCollection, type Type } from "./types.js";
 
 /**
@@ -28,15 +28,15 @@ function elementwiseHelp(expr: A.Binary, left: Type, right: Type): string | unde
   if (expr.operator === "!=") return `to test that \`${listText}\` does not hold it, write \`not (${listText} contains ${valueText})\``;
   if (!["like", "<", "<=", ">", ">="].includes(expr.operator)) return undefined;
   const element = elementName(list);
-  const test = listOnLeft ? `${element} ${expr.operator} ${valueText}` : `${valueText} ${expr.operator} ${element}`;
+  // `args.to like "*@acme.com"`: an address's domain is tested with `email.domain` (PC512).
+  const pattern = unparenthesized(value);
+  const test =
+    expr.operator === "like" && pattern.kind === "StringLiteral"
+      ? matchWritten(element, pattern.value, false)
+      : listOnLeft
+        ? `${element} ${expr.operator} ${valueText}`
+        : `${valueText} ${expr.operator} ${element}`;
   return `to test its elements, write \`any(${element} in ${listText}: ${test})\` (or \`all(…)\`)`;
-}
-
-/** A short name for an element of a list: the first letter of its last name (`args.to`: `t`). */
-function elementName(list: A.Expr): string {
-  const inner = unparenthesized(list);
-  const name = inner.kind === "Member" ? inner.property.name : inner.kind === "NameRef" ? inner.name : "x";
-  return /^[A-Za-z]/.test(name) ? name.charAt(0).toLowerCase() : "x";
 }
 
 /** `session.count(within 1m) >= "30"`, `session.age > "8h"`: a number or duration in quotes is a string. */

@@ -93,6 +93,10 @@ export class ExpressionChecker {
    * literal, the other side of its comparison): they tell which enum is meant when several have it.
    */
   private readonly namesBeside = new Map<A.Expr, readonly string[]>();
+  /** Bare names compared with labels in a set whose labels are strings (see noteComparedWithLabels). */
+  private readonly comparedWithLabels = new Set<A.Expr>();
+  /** Comparisons that are the operand of a `not`: PC512's help writes the test they negate. */
+  private readonly negatedComparisons = new Set<A.Expr>();
 
   constructor(
     private readonly schema: Schema,
@@ -228,6 +232,8 @@ export class ExpressionChecker {
       case "ListLiteral":
         return this.record(expr, this.inferList(expr, scope, rule, expected));
       case "Not": {
+        const negated = unparenthesized(expr.operand);
+        if (negated.kind === "Binary") this.negatedComparisons.add(negated);
         const operand = this.infer(expr.operand, scope, rule);
         if (operand.kind !== "bool" && operand.kind !== "error") this.report("PC300", `\`not\` needs a bool, but this is ${describeType(operand)}`, expr.operand.span);
         return this.record(expr, BOOL);
@@ -349,6 +355,20 @@ export class ExpressionChecker {
     return this.isBareName(expr, scope) ? [expr] : [];
   }
 
+  /**
+   * Notes the bare names of `side` when `other` is the labels (`session.labels contains pii`)
+   * of a set with no label enum, where they are strings: PC206 then says where the label enum
+   * comes from, since an enum that holds the name (`enum Labels`) was likely meant to be it.
+   */
+  private noteComparedWithLabels(side: A.Expr, other: A.Expr, scope: Scope): void {
+    if (this.schema.labelEnum !== undefined) return;
+    const inner = unparenthesized(other);
+    const resolution = this.resolutions.get(inner);
+    const owner = inner.kind === "Member" ? this.resolutions.get(unparenthesized(inner.object)) : undefined;
+    const isLabels = (resolution?.kind === "sessionValue" && resolution.member === "labels") || (resolution?.kind === "field" && resolution.name === "labels" && owner?.kind === "entity" && owner.entity === "context");
+    if (isLabels) for (const name of this.bareNamesIn(side, scope)) this.comparedWithLabels.add(name);
+  }
+
   /** Notes, for each of `names`, the other names written with it (see namesBeside). */
   private noteNamesBeside(names: readonly A.Expr[], others: readonly A.Expr[]): void {
     for (const name of names) {
@@ -385,6 +405,7 @@ export class ExpressionChecker {
     let right: Type;
     if (leftBare && !rightBare) {
       right = this.infer(expr.right, scope, rule);
+      this.noteComparedWithLabels(expr.left, expr.right, scope);
       const expectedLeft = operator === "in" ? elementOf(right) : operator === "contains" ? { kind: "list" as const, element: right } : right;
       left = this.infer(expr.left, scope, rule, expectedLeft);
     } else {
@@ -401,6 +422,7 @@ export class ExpressionChecker {
         }
         return BOOL;
       }
+      this.noteComparedWithLabels(expr.right, expr.left, scope);
       right = this.infer(expr.right, scope, rule, this.expectedRight(expr, left));
     }
     if (left.kind === "error" || right.kind === "error") return BOOL;
@@ -421,7 +443,7 @@ export class ExpressionChecker {
       return BOOL;
     };
 
-    this.literalComparisons.checkBinary(expr, left, right);
+    this.literalComparisons.checkBinary(expr, left, right, this.negatedComparisons.has(expr));
     switch (operator) {
       case "==":
       case "!=":
@@ -716,8 +738,10 @@ export class ExpressionChecker {
     const root = text.split(".")[0]!;
     const quoted = element?.kind === "string" ? `strings are written in quotes: ${JSON.stringify(text)}` : undefined;
     const memberHelp = this.enumMemberHelp(text, this.namesBeside.get(expr) ?? []);
-    // An enum member compared with a string (`agent.team == internal`) is text whose quotes were forgotten.
-    const help = (memberHelp !== undefined ? (quoted ?? memberHelp) : undefined) ?? this.unknownRootHelp(root, text) ?? didYouMean(root, candidates) ?? quoted;
+    // An enum member compared with a string (`agent.team == internal`) is text whose quotes were
+    // forgotten; compared with labels that are strings, it is a label of an enum that is not the label enum.
+    const labelHelp = memberHelp !== undefined && this.comparedWithLabels.has(expr) ? this.notLabelEnumHelp(text) : undefined;
+    const help = labelHelp ?? (memberHelp !== undefined ? (quoted ?? memberHelp) : undefined) ?? this.unknownRootHelp(root, text) ?? didYouMean(root, candidates) ?? quoted;
     return this.report("PC206", `unknown name \`${root}\``, expr.kind === "Member" ? firstName(expr).span : expr.span, help);
   }
 
@@ -737,6 +761,17 @@ export class ExpressionChecker {
     const ownedBy = `\`${text}\` is a member of ${listed(owners.map((n) => `\`${n}\``))}`;
     if (meant.length === 1) return `${ownedBy}, and only \`${meant[0]}\` also has ${listed(members.map((m) => `\`${m}\``))}: ${advice(meant)}`;
     return `${ownedBy}: ${advice(owners)}`;
+  }
+
+  /**
+   * For `session.labels contains pii` with `pii` a member of `enum Labels`, in a set with no label
+   * enum (language.md 3.7): labels are then unchecked strings, and quoting the name would leave a
+   * misspelt `returns pi` unnoticed, so the help says how to make the enum the label enum first.
+   */
+  private notLabelEnumHelp(text: string): string {
+    const owners = [...this.schema.enums.values()].filter((e) => e.members.includes(text)).map((e) => e.name);
+    const first = owners[0]!;
+    return `\`${text}\` is a member of ${listed(owners.map((n) => `\`${n}\``), "and")}, but labels are strings here: the label enum is the enum named \`Label\` or the element type of \`context.labels\`, and this set has neither; rename \`${first}\` to \`Label\`, or declare \`context.labels\` as \`set<${first}>\`, to have labels checked (or write the string ${JSON.stringify(text)})`;
   }
 
   /**

@@ -1,12 +1,14 @@
 import type * as A from "../ast/nodes.js";
+import { printExpr } from "../ast/printExpr.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { closestName, didYouMean } from "../diagnostics/suggest.js";
 import { globMatch } from "../runtime/glob.js";
+import { addressPatternDomain, hasWildcardStar, textBetweenStars } from "./globsInText.js";
 import { foreignLikeSyntax } from "./likePatternSyntax.js";
 import { impossiblePattern, impossibleText, type ImpossibleText, type NormalizingCall, type TextPlace } from "./normalizedText.js";
 import type { Resolution } from "./resolution.js";
 import type { Schema } from "./schema.js";
-import { isStringLike, type Type } from "./types.js";
+import { isCollection, isStringLike, type Type } from "./types.js";
 
 /** Where a string is looked for in a name: all of it, or as `like`, `startsWith`, `endsWith`, `contains` do. */
 type NameTest = "named" | "matches" | "starts with" | "ends with" | "contains";
@@ -33,15 +35,20 @@ export class LiteralComparisonChecks {
     private readonly diagnostics: Diagnostic[],
   ) {}
 
-  /** A binary comparison whose two sides have the types `left` and `right`. */
-  checkBinary(expr: A.Binary, left: Type, right: Type): void {
+  /** A binary comparison whose two sides have the types `left` and `right`; `negated` when it is the operand of a `not`. */
+  checkBinary(expr: A.Binary, left: Type, right: Type, negated: boolean): void {
     const { operator } = expr;
+    // A `*` meant as a wildcard is the one mistake; that the string is then text a normalizing
+    // call never returns follows from it and is not reported again.
+    if (this.checkStarsComparedAsText(expr, left, right)) return;
     if (operator === "like") {
       if (!isStringLike(left) || right.kind !== "string") return;
       // A pattern in another syntax is the one mistake; that it then matches no tool, or no
       // host, follows from it and is not reported again.
       const pattern = stringLiteralOf(expr.right);
-      if (pattern && this.checkLikeSyntax(pattern)) return;
+      const addressOf = left.kind === "string" && !this.isHostOrDomainCall(expr.left) ? { subject: expr.left, negated } : undefined;
+      if (pattern && this.checkLikeSyntax(pattern, addressOf)) return;
+      if (pattern && addressOf) this.checkAddressPattern(addressOf.subject, pattern, negated);
     }
     this.checkNameStrings(expr, left, right);
     this.checkNormalizedTexts(expr);
@@ -51,6 +58,7 @@ export class LiteralComparisonChecks {
   checkAffix(method: "startsWith" | "endsWith", object: A.Expr, objectType: Type, argument: A.Expr): void {
     const literal = stringLiteralOf(argument);
     if (!literal) return;
+    if (objectType.kind === "string" && this.checkStarsAround(object, literal, method)) return;
     const kind = this.nameKindOf(object, objectType);
     if (kind) this.checkNamePiece(kind, literal, method === "startsWith" ? "starts with" : "ends with");
     const call = this.normalizingCallOf(object);
@@ -58,17 +66,103 @@ export class LiteralComparisonChecks {
   }
 
   /**
+   * PC511: `*` is a wildcard only in `like`. A string compared whole with text (`==`, `!=`, `in
+   * […]`, an element of a list or set of strings) or looked for in it (`contains`) reads its `*`
+   * as a `*`, so `args.to contains "*@evil.com"` never matches an address and the deny written
+   * with it never applies. Tool and intent names are PC506's. Returns whether it reported.
+   */
+  private checkStarsComparedAsText(expr: A.Binary, left: Type, right: Type): boolean {
+    const reportedBefore = this.diagnostics.length;
+    const { operator } = expr;
+    const leftLiteral = stringLiteralOf(expr.left);
+    const rightLiteral = stringLiteralOf(expr.right);
+    const rightList = unparenthesized(expr.right);
+    switch (operator) {
+      case "==":
+      case "!=":
+        if (rightLiteral && left.kind === "string") this.reportStarInWholeText(rightLiteral, operator, matchWritten(printExpr(expr.left), rightLiteral.value, operator === "!="));
+        else if (leftLiteral && right.kind === "string") this.reportStarInWholeText(leftLiteral, operator, matchWritten(printExpr(expr.right), leftLiteral.value, operator === "!="));
+        break;
+      case "in":
+        if (left.kind === "string" && rightList.kind === "ListLiteral") {
+          for (const element of rightList.elements) {
+            const literal = stringLiteralOf(element);
+            if (literal) this.reportStarInWholeText(literal, operator, matchWritten(printExpr(expr.left), literal.value, false), rightList.elements.length > 1 ? "or" : undefined);
+          }
+        } else if (leftLiteral && isTextCollection(right)) this.reportStarInWholeText(leftLiteral, operator, anyElementMatches(expr.right, leftLiteral.value));
+        break;
+      case "contains":
+        if (rightLiteral && isTextCollection(left)) this.reportStarInWholeText(rightLiteral, operator, anyElementMatches(expr.left, rightLiteral.value));
+        else if (rightLiteral && left.kind === "string") this.checkStarsAround(expr.left, rightLiteral, operator);
+        break;
+      case "containsAny":
+      case "containsAll":
+        if (!isTextCollection(left) || rightList.kind !== "ListLiteral") break;
+        for (const element of rightList.elements) {
+          const literal = stringLiteralOf(element);
+          if (literal) this.reportStarInWholeText(literal, operator, anyElementMatches(expr.left, literal.value), rightList.elements.length > 1 ? (operator === "containsAny" ? "or" : "and") : undefined);
+        }
+        break;
+    }
+    return this.diagnostics.length > reportedBefore;
+  }
+
+  /** PC511 for a string compared whole; `joiner` when the list it is in holds other patterns. */
+  private reportStarInWholeText(literal: A.StringLiteral, operator: string, written: string, joiner?: "or" | "and"): void {
+    if (!hasWildcardStar(literal.value)) return;
+    const several = joiner === undefined ? "" : ` (one test for each pattern, joined with \`${joiner}\`)`;
+    this.diagnostics.push(diagnostic("PC511", `\`${operator}\` compares this string as it is: \`*\` is a wildcard only in \`like\`, so here it matches only a \`*\``, literal.span, `write \`${written}\`${several}`));
+  }
+
+  /**
+   * PC511 for text looked for inside a string (`contains`, `startsWith`, `endsWith`) with a `*`
+   * at both ends, as a `like` pattern finds text anywhere (`"*password*"`); a star at one end
+   * only is text (`"rm -rf *"`). Returns whether it reported.
+   */
+  private checkStarsAround(subject: A.Expr, literal: A.StringLiteral, method: "contains" | "startsWith" | "endsWith"): boolean {
+    const inner = textBetweenStars(literal.value);
+    if (inner === undefined) return false;
+    const what = method === "contains" ? "`contains` finds the text anywhere already" : `\`${method}\` compares the text as it is`;
+    const written = inner.includes("*") ? `${printExpr(subject)} like ${JSON.stringify(literal.value)}` : `${printExpr(subject)} contains ${JSON.stringify(inner)}`;
+    this.diagnostics.push(diagnostic("PC511", `${what}: \`*\` is a wildcard only in \`like\`, so these stars match only \`*\`s`, literal.span, `write \`${written}\``));
+    return true;
+  }
+
+  /**
+   * PC512: `r like "*@acme.com"` holds for any text that ends with an address at acme.com,
+   * `"eve@evil.example, bob@acme.com"` too, which a mailer reads as two recipients (language.md
+   * 5.10). `email.domain` refuses such text with an evaluation error, which fails closed.
+   */
+  private checkAddressPattern(subject: A.Expr, pattern: A.StringLiteral, negated: boolean): void {
+    const domain = addressPatternDomain(pattern.value);
+    if (domain === undefined) return;
+    const other = domain === "evil.example" ? "eve@rival.example" : "eve@evil.example";
+    const written = matchWritten(printExpr(subject), pattern.value, negated);
+    const replaced = negated ? ` for \`not (${printExpr(subject)} like ${JSON.stringify(pattern.value)})\`` : "";
+    this.diagnostics.push(
+      diagnostic(
+        "PC512",
+        `this pattern also matches text holding several addresses that ends with one at ${domain}, such as ${JSON.stringify(`${other}, bob@${domain}`)}, which a mailer reads as two recipients`,
+        pattern.span,
+        `write \`${written}\`${replaced}: \`email.domain\` refuses such text with an evaluation error, which fails closed`,
+      ),
+    );
+  }
+
+  /**
    * PC508: `like` has one wildcard, `*`; a pattern written with SQL's `%` or as a regular
    * expression matches only text holding those characters. Returns whether it reported.
    */
-  private checkLikeSyntax(pattern: A.StringLiteral): boolean {
+  private checkLikeSyntax(pattern: A.StringLiteral, addressOf: { subject: A.Expr; negated: boolean } | undefined): boolean {
     const foreign = foreignLikeSyntax(pattern.value);
     if (foreign === undefined) return false;
     const constructs = foreign.constructs.map((c) => `\`${JSON.stringify(c).slice(1, -1)}\``);
     const written = foreign.dialect === "SQL" ? "as in SQL" : "as a regular expression";
+    // `"%@acme.com"` means `"*@acme.com"`, which is itself the weak test of PC512.
+    const domainTest = foreign.meant !== undefined && addressOf && addressPatternDomain(foreign.meant) !== undefined ? ` (to test an address's domain, \`${matchWritten(printExpr(addressOf.subject), foreign.meant, addressOf.negated)}\` is stronger: PC512)` : "";
     const help =
       foreign.meant !== undefined
-        ? `did you mean ${JSON.stringify(foreign.meant)}?`
+        ? `did you mean ${JSON.stringify(foreign.meant)}?${domainTest}`
         : foreign.hasClass
           ? "`like` has no character classes: to ignore case, compare a `lower()`d value; for several spellings, join `like`s with `or`"
           : "write the pattern with `*` for any run of characters, as in \"*@acme.com\"";
@@ -103,6 +197,14 @@ export class LiteralComparisonChecks {
       // `session.tools contains "x"` looks for a name; `tool contains "x"` for text in one.
       if ((left.kind === "set" || left.kind === "list") && left.element.kind === "tool") this.checkNamePiece(this.toolNames(), literal, "named");
       else if (leftKind) this.checkNamePiece(leftKind, literal, "contains");
+    } else if ((operator === "containsAny" || operator === "containsAll") && (left.kind === "set" || left.kind === "list") && left.element.kind === "tool") {
+      // `session.tools containsAny ["kb.search", …]`: each element is a name of its own, as for `contains`.
+      const list = unparenthesized(expr.right);
+      if (list.kind !== "ListLiteral") return;
+      for (const element of list.elements) {
+        const literal = stringLiteralOf(element);
+        if (literal) this.checkNamePiece(this.toolNames(), literal, "named", "in");
+      }
     } else if (operator === "like" && leftKind) {
       const literal = stringLiteralOf(expr.right);
       if (literal) this.checkNamePiece(leftKind, literal, "matches");
@@ -178,6 +280,12 @@ export class LiteralComparisonChecks {
     this.diagnostics.push(diagnostic("PC507", `${problem.why}, so ${outcome}`, literal.span, help));
   }
 
+  /** `email.domain(r) like "*@x"` and `url.host(u) like "*@x"` are PC507's: neither returns an `@`. */
+  private isHostOrDomainCall(expr: A.Expr): boolean {
+    const call = this.normalizingCallOf(expr);
+    return call === "email.domain" || call === "url.host";
+  }
+
   /** Which normalizing call `expr` is, as the checker resolved it (a variable named `url` is not `url.host`). */
   private normalizingCallOf(expr: A.Expr): NormalizingCall | undefined {
     const resolution = this.resolutions.get(unparenthesized(expr));
@@ -190,6 +298,41 @@ export class LiteralComparisonChecks {
 /** `expr` without the parentheses around it. */
 export function unparenthesized(expr: A.Expr): A.Expr {
   return expr.kind === "Paren" ? unparenthesized(expr.expression) : expr;
+}
+
+/** A short name for an element of a list: the first letter of its last name (`args.to`: `t`). */
+export function elementName(list: A.Expr): string {
+  const inner = unparenthesized(list);
+  const name = inner.kind === "Member" ? inner.property.name : inner.kind === "NameRef" ? inner.name : "x";
+  return /^[A-Za-z]/.test(name) ? name.charAt(0).toLowerCase() : "x";
+}
+
+/** A list or set of plain strings (not tool or intent names, which are PC506's). */
+function isTextCollection(type: Type): boolean {
+  return isCollection(type) && type.element.kind === "string";
+}
+
+/**
+ * The test `subject like pattern` (or its negation) as the help writes it: for an address's
+ * domain (`"*@evil.com"`), with `email.domain`, which `like` on text is weaker than (PC512).
+ */
+export function matchWritten(subject: string, pattern: string, negated: boolean): string {
+  const domain = addressPatternDomain(pattern);
+  if (domain !== undefined) return `email.domain(${subject}) ${negated ? "!=" : "=="} ${JSON.stringify(domainAsReturned(domain))}`;
+  const like = `${subject} like ${JSON.stringify(pattern)}`;
+  return negated ? `not (${like})` : like;
+}
+
+/** `any(t in args.to: …)`: whether an element of `list` matches `pattern`. */
+function anyElementMatches(list: A.Expr, pattern: string): string {
+  const element = elementName(list);
+  return `any(${element} in ${printExpr(list)}: ${matchWritten(element, pattern, false)})`;
+}
+
+/** `domain` as `email.domain` returns it (lower case, no trailing dot), when it has such a form. */
+function domainAsReturned(domain: string): string {
+  const problem = impossibleText("email.domain", domain, "whole");
+  return problem?.meant ?? domain;
 }
 
 /** The string literal `expr` is, through parentheses. */

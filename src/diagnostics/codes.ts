@@ -83,6 +83,9 @@ export const CODES = {
   PC508: { severity: "warning", title: "`like` pattern written as SQL or a regular expression", example: 'deny email.send when any(r in args.to: r like "%@rival.com")' },
   PC509: { severity: "warning", title: "condition contradicts the rule's targets", example: "deny sql.query when tool == export.s3" },
   PC510: { severity: "warning", title: "invisible or space-like character in a string", example: 'deny shell.exec when args.cmd.startsWith("rm\u00a0-rf")   // a raw U+00A0, not the escape' },
+  PC511: { severity: "warning", title: "glob `*` in a string compared literally", example: 'deny email.send when args.to contains "*@evil.com"' },
+  PC512: { severity: "warning", title: "`*@domain` pattern also matches several addresses in one string", example: 'deny email.send when any(r in args.to: not (r like "*@acme.com"))' },
+  PC513: { severity: "warning", title: "`ask` turns a default deny into a request for approval", example: "ask * when session.denials >= 5" },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

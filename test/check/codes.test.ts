@@ -58,6 +58,9 @@ const EXAMPLES: Partial<Record<Code, string>> = {
   PC508: 'policy p {\n  deny kb.search when args.query like "%secret%" // <-\n}',
   PC509: "policy p {\n  deny email.send when tool == kb.search // <-\n}",
   PC510: 'policy p {\n  deny kb.search when args.query.startsWith("rm\u00a0-rf") // <-\n}',
+  PC511: 'policy p {\n  deny email.send when args.to contains "*@evil.com" // <-\n}',
+  PC512: 'policy p {\n  deny email.send when any(r in args.to: not (r like "*@acme.com")) // <-\n}',
+  PC513: "policy p {\n  allow kb.search\n  ask * when session.denials >= 5 // <-\n}",
 };
 
 /** Codes about the set as a whole, shown by a file checked alone, without the contract's declarations. */

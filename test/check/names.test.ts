@@ -205,6 +205,18 @@ describe("names in rules", () => {
     expect(helpOf("agent.team == internal")).toBe('strings are written in quotes: "internal"');
   });
 
+  it("PC206: a member of an enum that is not the label enum, compared with labels that are strings, says where the label enum comes from", () => {
+    const set = (context: string, condition: string) => `enum Labels { public, pii }\ncontext { ${context} }\ntool mail.read { returns pi }\ntool mail.send {}\npolicy p {\n  deny mail.send when ${condition}\n}\n`;
+    const expected = (name: string) =>
+      `\`${name}\` is a member of \`Labels\`, but labels are strings here: the label enum is the enum named \`Label\` or the element type of \`context.labels\`, and this set has neither; rename \`Labels\` to \`Label\`, or declare \`context.labels\` as \`set<Labels>\`, to have labels checked (or write the string "${name}")`;
+    const found = checkAlone(set("env: string", "session.labels contains pii")).filter((d) => d.code === "PC206");
+    expect(found.map((d) => d.help)).toEqual([expected("pii")]);
+    const inContext = checkAlone(set("labels: set<string>", "context.labels containsAny [pii, public] or (session.labels) contains pii")).filter((d) => d.code === "PC206");
+    expect(inContext.map((d) => d.help)).toEqual([expected("pii"), expected("public"), expected("pii")]);
+    // Compared with another string, the member name was still meant as text.
+    expect(checkAlone(set("env: string", "context.env == pii")).find((d) => d.code === "PC206")!.help).toBe('strings are written in quotes: "pii"');
+  });
+
   it("PC206: a namespace or an enum's name written as a value (it would reach the compiler as nothing)", () => {
     const both = rule("deny * when Zone == Zone");
     expect(codesAndLines(both)).toEqual([["PC206", 2], ["PC206", 2]]);

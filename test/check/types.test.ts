@@ -205,7 +205,9 @@ describe("one-edit mistakes in comparisons get the edit as their help", () => {
   it("a list compared as one of its elements: `contains` for `==`, `any(…)` for `like` and an ordering", () => {
     expect(rules('deny email.send when args.to == "bob@evil.com"').map((f) => f.help)).toEqual(['to test whether `args.to` holds it, write `args.to contains "bob@evil.com"`']);
     expect(rules('deny email.send when args.to != "bob@evil.com"').map((f) => f.help)).toEqual(['to test that `args.to` does not hold it, write `not (args.to contains "bob@evil.com")`']);
-    expect(rules('deny email.send when args.to like "*@acme.com"').map((f) => [f.code, f.help])).toEqual([["PC301", 'to test its elements, write `any(t in args.to: t like "*@acme.com")` (or `all(…)`)']]);
+    // An address's domain is tested with `email.domain`, which `like "*@acme.com"` is weaker than (PC512).
+    expect(rules('deny email.send when args.to like "*@acme.com"').map((f) => [f.code, f.help])).toEqual([["PC301", 'to test its elements, write `any(t in args.to: email.domain(t) == "acme.com")` (or `all(…)`)']]);
+    expect(rules('deny email.send when args.to like "*@*.acme.com"').map((f) => [f.code, f.help])).toEqual([["PC301", 'to test its elements, write `any(t in args.to: t like "*@*.acme.com")` (or `all(…)`)']]);
     expect(helpOf("session.labels >= pii")).toEqual([["PC300", "to test its elements, write `any(l in session.labels: l >= pii)` (or `all(…)`)"]]);
   });
 

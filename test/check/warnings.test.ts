@@ -10,6 +10,15 @@ function rules(...texts: string[]) {
   return checkWithDecls(policyOf(...texts));
 }
 
+/** The decision the rules `texts`, with the contract's declarations, give a call of `tool` (`overrides` as for `call`). */
+function decisionOf(texts: string[], tool: string, overrides: Record<string, unknown> = {}): string {
+  const { policy } = compileSources([
+    { path: "decls.policy", text: DECLS },
+    { path: "t.policy", text: policyOf(...texts) },
+  ]);
+  return new Engine(policy!).decide(call(tool, 0, overrides)).decision;
+}
+
 describe("PC500 condition is always false", () => {
   it("a constant-false `when` or constant-true `unless`", () => {
     for (const text of ["allow kb.search when 1 == 2", "allow kb.search when false", "allow kb.search when true and false", "allow kb.search when not true", 'allow kb.search when "a" == "b"', "allow kb.search when (1 > 2) or false", "allow kb.search unless true", "allow kb.search unless 1 < 2"]) {
@@ -53,7 +62,8 @@ describe("PC501 allow overridden by an unconditional deny or ask", () => {
     expect(codesAndLines(found)).toEqual([["PC501", 2]]);
     expect(found[0]!.message).toBe("this `allow` never takes effect: `p/2` is an unconditional `ask` for `kb.search`");
     expect(found[0]!.help).toBe("`p/2` is at t.policy:3; ask wins over allow");
-    expect(codesAndLines(rules("allow kb.search", "ask * when true"))).toEqual([["PC501", 2]]);
+    // The `*` covers tools no allow targets as well: PC513.
+    expect(codesAndLines(rules("allow kb.search", "ask * when true"))).toEqual([["PC501", 2], ["PC513", 3]]);
   });
 
   it("not for an allow that grants, where only asks override it: an approved call gets its grants", () => {
@@ -375,11 +385,13 @@ describe("PC508 a `like` pattern written as SQL or a regular expression", () => 
   it("SQL's `%` and an all-`_` local part, with the `*` form", () => {
     const found = rules('deny email.send when any(r in args.to: r like "%@rival.com" or r like "_@rival.com" or r like "%admin%")');
     expect(found.map((d) => [d.code, d.message, d.help])).toEqual([
-      ["PC508", "this `like` pattern is written as in SQL (`%`), but `like` has one wildcard, `*`, and every other character matches itself", 'did you mean "*@rival.com"?'],
-      ["PC508", "this `like` pattern is written as in SQL (`_`), but `like` has one wildcard, `*`, and every other character matches itself", 'did you mean "*@rival.com"?'],
+      // The `*` form of an address's domain is itself the weak test PC512 is about: the help says what is stronger.
+      ["PC508", "this `like` pattern is written as in SQL (`%`), but `like` has one wildcard, `*`, and every other character matches itself", 'did you mean "*@rival.com"? (to test an address\'s domain, `email.domain(r) == "rival.com"` is stronger: PC512)'],
+      ["PC508", "this `like` pattern is written as in SQL (`_`), but `like` has one wildcard, `*`, and every other character matches itself", 'did you mean "*@rival.com"? (to test an address\'s domain, `email.domain(r) == "rival.com"` is stronger: PC512)'],
       ["PC508", "this `like` pattern is written as in SQL (`%`), but `like` has one wildcard, `*`, and every other character matches itself", 'did you mean "*admin*"?'],
     ]);
     expect(found[0]!.column).toBe('  deny email.send when any(r in args.to: r like '.length + 1);
+    expect(rules('deny email.send when any(r in args.to: not (r like "%@acme.com"))')[0]!.help).toBe('did you mean "*@acme.com"? (to test an address\'s domain, `email.domain(r) != "acme.com"` is stronger: PC512)');
   });
 
   it("regular expressions: `.*` with `\\.`, `^` or `$`, two `.*`, and classes", () => {
@@ -405,11 +417,130 @@ describe("PC508 a `like` pattern written as SQL or a regular expression", () => 
     // Found by review: globs with several `.*` after names, and `%` beside a glob `*` (a format
     // string, percent-encoded bytes of letters only).
     globs.push("api.*.acme.*", "aws.*.iam.*", "*.tar.*.gz.*", "*%n*", "*%s%s%s*", "*%c0%af*", "*%ef%bc%8f*");
-    for (const glob of globs) expect(rules(`deny http.get when args.url like ${JSON.stringify(glob)}`), glob).toEqual([]);
+    for (const glob of globs) expect(rules(`deny http.get when args.url like ${JSON.stringify(glob)}`).filter((d) => d.code === "PC508"), glob).toEqual([]);
   });
 
   it("a pattern on a normalizing call is reported once, as PC508", () => {
     expect(codesAndLines(rules('deny http.get when url.host(args.url) like ".*\\\\.onion"'))).toEqual([["PC508", 2]]);
+  });
+});
+
+describe("PC511 a glob `*` in a string compared as it is", () => {
+  it("`contains` and `containsAny` on a list of strings, `in` a list, `==` and `!=`: the help writes the `like` test", () => {
+    const found = rules('deny http.get when args.url == "https://*.evil.com/*" or args.url != "*.onion*" or args.url in ["*.onion*", "x"] or "mail.*" in user.roles or user.roles contains "admin*" or user.roles containsAll ["a*", "b*"]');
+    expect(found.map((d) => [d.code, d.message, d.help])).toEqual([
+      ["PC511", "`==` compares this string as it is: `*` is a wildcard only in `like`, so here it matches only a `*`", 'write `args.url like "https://*.evil.com/*"`'],
+      ["PC511", "`!=` compares this string as it is: `*` is a wildcard only in `like`, so here it matches only a `*`", 'write `not (args.url like "*.onion*")`'],
+      ["PC511", "`in` compares this string as it is: `*` is a wildcard only in `like`, so here it matches only a `*`", 'write `args.url like "*.onion*"` (one test for each pattern, joined with `or`)'],
+      ["PC511", "`in` compares this string as it is: `*` is a wildcard only in `like`, so here it matches only a `*`", 'write `any(r in user.roles: r like "mail.*")`'],
+      ["PC511", "`contains` compares this string as it is: `*` is a wildcard only in `like`, so here it matches only a `*`", 'write `any(r in user.roles: r like "admin*")`'],
+      ["PC511", "`containsAll` compares this string as it is: `*` is a wildcard only in `like`, so here it matches only a `*`", 'write `any(r in user.roles: r like "a*")` (one test for each pattern, joined with `and`)'],
+      ["PC511", "`containsAll` compares this string as it is: `*` is a wildcard only in `like`, so here it matches only a `*`", 'write `any(r in user.roles: r like "b*")` (one test for each pattern, joined with `and`)'],
+    ]);
+    expect(found[0]!.column).toBe("  deny http.get when args.url == ".length + 1);
+  });
+
+  it("an address's domain: the help writes `email.domain`, which `like \"*@…\"` is weaker than (PC512)", () => {
+    const found = rules('deny email.send when args.to contains "*@evil.com" or args.to containsAny ["*@Rival.com"] or any(r in args.to: r == "*@evil.com" or r != "*@acme.com")');
+    expect(found.map((d) => [d.code, d.help])).toEqual([
+      ["PC511", 'write `any(t in args.to: email.domain(t) == "evil.com")`'],
+      ["PC511", 'write `any(t in args.to: email.domain(t) == "rival.com")`'],
+      ["PC511", 'write `email.domain(r) == "evil.com"`'],
+      ["PC511", 'write `email.domain(r) != "acme.com"`'],
+    ]);
+  });
+
+  it("text looked for anywhere (`contains`, `startsWith`, `endsWith`) with a `*` at both ends", () => {
+    const found = rules('deny email.send when args.body contains "*password*" or args.body.startsWith("*secret*") or args.subject contains "*a*b*"');
+    expect(found.map((d) => [d.code, d.message, d.help])).toEqual([
+      ["PC511", "`contains` finds the text anywhere already: `*` is a wildcard only in `like`, so these stars match only `*`s", 'write `args.body contains "password"`'],
+      ["PC511", "`startsWith` compares the text as it is: `*` is a wildcard only in `like`, so these stars match only `*`s", 'write `args.body contains "secret"`'],
+      ["PC511", "`contains` finds the text anywhere already: `*` is a wildcard only in `like`, so these stars match only `*`s", 'write `args.subject like "*a*b*"`'],
+    ]);
+  });
+
+  it("reported once: a `*` in text a normalizing call is compared with is this mistake, not PC507", () => {
+    expect(codesAndLines(rules('deny email.send when any(r in args.to: email.domain(r) == "*.evil.com")'))).toEqual([["PC511", 2]]);
+  });
+
+  it("not for `*` alone or as a word of its own, a `*` at one end of text looked for, `like`, or tool names (PC506's)", () => {
+    expect(rules('deny email.send when args.body == "*" or args.body contains "rm -rf *" or args.body == "SELECT * FROM t" or args.body contains "*" or args.body.endsWith("*.exe") or args.body like "*secret*" or args.to contains "*"')).toEqual([]);
+    expect(rules('deny email.send when args.body contains "**" or user.roles containsAny ["*"]')).toEqual([]);
+    expect(codesAndLines(rules('deny * when tool == "kb.*" or session.tools containsAny ["kb.*"]'))).toEqual([["PC506", 2], ["PC506", 2]]);
+  });
+
+  it("the deny it warns about never matches at run time, and the help's test does", () => {
+    const decide = (condition: string) => decisionOf(["allow email.send", `deny email.send when ${condition}`], "email.send", { args: { to: ["eve@evil.com"], subject: "s", body: "the password is x" } });
+    expect(decide('args.to contains "*@evil.com"')).toBe("allow");
+    expect(decide('any(t in args.to: email.domain(t) == "evil.com")')).toBe("deny");
+    expect(decide('args.body contains "*password*"')).toBe("allow");
+    expect(decide('args.body contains "password"')).toBe("deny");
+  });
+});
+
+describe("PC506 for `containsAny` and `containsAll` on `session.tools`, as for `contains`", () => {
+  it("each element of the list", () => {
+    const found = rules('deny * when session.tools containsAny ["mail.*", "kb.search"] or session.tools containsAll ["kb.serch"]');
+    expect(found.map((d) => [d.code, d.message, d.help])).toEqual([
+      ["PC506", 'no declared tool is named "mail.*", so this element never matches', "name a declared tool, written without quotes (`tool == kb.search`), which the checker then checks"],
+      ["PC506", 'no declared tool is named "kb.serch", so this element never matches', "did you mean `kb.search`?"],
+    ]);
+  });
+});
+
+describe("PC512 `like \"*@domain\"` on text", () => {
+  it("the help writes `email.domain`: `!=` for the operand of `not`, `==` otherwise", () => {
+    const found = rules('deny email.send when any(r in args.to: not (r like "*@acme.com")) or any(r in args.to: r like "*@Evil.com.")');
+    expect(found.map((d) => [d.code, d.message, d.help])).toEqual([
+      ["PC512", 'this pattern also matches text holding several addresses that ends with one at acme.com, such as "eve@evil.example, bob@acme.com", which a mailer reads as two recipients', 'write `email.domain(r) != "acme.com"` for `not (r like "*@acme.com")`: `email.domain` refuses such text with an evaluation error, which fails closed'],
+      ["PC512", 'this pattern also matches text holding several addresses that ends with one at Evil.com., such as "eve@evil.example, bob@Evil.com.", which a mailer reads as two recipients', 'write `email.domain(r) == "evil.com"`: `email.domain` refuses such text with an evaluation error, which fails closed'],
+    ]);
+    expect(found[0]!.column).toBe("  deny email.send when any(r in args.to: not (r like ".length + 1);
+  });
+
+  it("not for other patterns, nor where PC507 or PC508 says what is wrong", () => {
+    expect(rules('deny email.send when any(r in args.to: r like "*@*.acme.com" or r like "bob@acme.com" or r like "*acme.com" or r like "*@acme.com*")')).toEqual([]);
+    expect(codesAndLines(rules('deny email.send when any(r in args.to: email.domain(r) like "*@acme.com" or r like "%@acme.com")'))).toEqual([["PC507", 2], ["PC508", 2]]);
+  });
+
+  it("the text it names passes the `like` at run time, and `email.domain` fails closed on it", () => {
+    const decide = (condition: string) => decisionOf(["allow email.send", `deny email.send when any(r in args.to: ${condition})`], "email.send", { args: { to: ["eve@evil.example, bob@acme.com"], subject: "s", body: "b" } });
+    expect(decide('not (r like "*@acme.com")')).toBe("allow");
+    expect(decide('email.domain(r) != "acme.com"')).toBe("deny");
+  });
+});
+
+describe("PC513 an `ask` pattern over tools no `allow` targets", () => {
+  it("names the tools (a few, then how many more) at the pattern", () => {
+    const found = rules("allow kb.search", "ask * when session.denials >= 5");
+    expect(found.map((d) => [d.code, d.line, d.column, d.message, d.help])).toEqual([
+      ["PC513", 3, 7, "`*` covers `crm.lookup`, `email.send` and `http.get`, which no `allow` rule targets: for them this `ask` turns the default deny into a request for approval", "to refuse them, write `deny`; to ask only about allowed tools, narrow the targets"],
+    ]);
+    const one = rules("allow kb.search, crm.lookup, email.send", "ask kb.*, http.* when session.age > 8h");
+    expect(one.map((d) => [d.code, d.column, d.message])).toEqual([["PC513", 13, "`http.*` covers `http.get`, which no `allow` rule targets: for it this `ask` turns the default deny into a request for approval"]]);
+    const many = checkAlone(`tool a.a {}\ntool a.b {}\ntool a.c {}\ntool a.d {}\ntool a.e {}\n${policyOf("ask a.* when true")}`);
+    expect(many.map((d) => d.message)).toEqual(["`a.*` covers `a.a`, `a.b`, `a.c` and 2 more, which no `allow` rule targets: for them this `ask` turns the default deny into a request for approval"]);
+  });
+
+  it("not for tools an allow targets (with any condition, in any file), named targets, tools the condition picks out or rules out, or other effects", () => {
+    expect(rules("allow * when agent.attested", "ask * when session.denials >= 5")).toEqual([]);
+    expect(rules("allow kb.search", "ask http.get", "ask crm.lookup, email.send when session.age > 8h")).toEqual([]);
+    expect(rules("allow kb.search", "ask * when tool == http.get or tool in [crm.lookup, email.send]", "ask * unless tool != kb.search")).toEqual([]);
+    expect(rules("allow kb.search", "ask * when tool.risk >= medium")).toEqual([]);
+    expect(codesAndLines(rules("allow kb.search", "ask * when tool.risk >= medium or agent.attested"))).toEqual([["PC513", 3]]);
+    expect(rules("allow kb.search", 'ask * when tool like "kb.*" and agent.attested', "deny * when session.denials >= 5")).toEqual([]);
+    const result = analyze([
+      { path: "decls.policy", text: DECLS },
+      { path: "a.policy", text: policyOf("ask * when session.denials >= 5") },
+      { path: "b.policy", text: "policy q {\n  allow crm.lookup, email.send, http.get, kb.search when agent.attested\n}\n" },
+    ]);
+    expect(result.diagnostics).toEqual([]);
+  });
+
+  it("the ask it warns about turns a default deny into an ask at run time", () => {
+    const asked = ["allow kb.search", "ask * when agent.attested"];
+    expect(decisionOf(asked, "http.get")).toBe("ask");
+    expect(decisionOf(asked, "http.get", { agent: { ...AGENT, attested: false } })).toBe("deny");
   });
 });
 

@@ -10,7 +10,14 @@ import { compileSources } from "../../src/compile/compile.js";
 import { analyze } from "../../src/check/analyze.js";
 import { emitTypeScript, policyDocs } from "../../src/compile/emitTypeScript.js";
 import { bin, cli, type CliResult } from "../helpers.js";
-import { call, DECLS, SUPPORT_RULES } from "../runtime/fixtures.js";
+import { call, DECLS, SUPPORT_RULES as CONTRACT_RULES } from "../runtime/fixtures.js";
+
+/**
+ * The contract's rules with the address test PC512 suggests, so that a build prints no warning
+ * and its output is the summary alone (the contract's own form and its warning:
+ * test/conformance.test.ts, docs/cli.md).
+ */
+const SUPPORT_RULES = CONTRACT_RULES.replace('not (r like "*@acme.com")', 'email.domain(r) != "acme.com"');
 
 /** `policyc build`: goldens with exit codes, run in a temporary folder. */
 let dir: string;

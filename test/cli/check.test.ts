@@ -104,6 +104,34 @@ describe("policyc check: pretty output", () => {
     expect(await check(write("escaped.policy", 'tool shell.exec {\n  args { cmd: string }\n}\npolicy p {\n  deny shell.exec when args.cmd.startsWith("rm\\u00a0-rf")\n}\n'))).toEqual({ code: 0, stdout: "ok: 1 file, 1 rule\n", stderr: "" });
   });
 
+  it("an audit's mail policy: a glob in `contains`, the weak `like \"*@domain\"` and an `ask *` over a tool no allow targets are warnings (PC511, PC512, PC513), exit 0 (--json)", async () => {
+    const path = write(
+      "mail.policy",
+      [
+        "tool mail.send { risk high args { to: list<string>, body: string } }",
+        "tool contacts.export { risk high }",
+        "policy p {",
+        "  allow mail.send",
+        '  deny mail.send when args.to contains "*@evil.com" or args.body contains "*password*"',
+        '  deny mail.send when any(r in args.to: not (r like "*@acme.com"))',
+        "  ask * when session.age > 8h",
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const json = await check(path, "--json");
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.stdout) as { ok: boolean; diagnostics: { code: string; line: number; column: number; help: string }[] };
+    expect(report.ok).toBe(true);
+    expect(report.diagnostics.map((d) => [d.code, d.line, d.column, d.help])).toEqual([
+      ["PC511", 5, 40, 'write `any(t in args.to: email.domain(t) == "evil.com")`'],
+      ["PC511", 5, 75, 'write `args.body contains "password"`'],
+      ["PC512", 6, 53, 'write `email.domain(r) != "acme.com"` for `not (r like "*@acme.com")`: `email.domain` refuses such text with an evaluation error, which fails closed'],
+      ["PC513", 7, 7, "to refuse it, write `deny`; to ask only about allowed tools, narrow the targets"],
+    ]);
+    expect((await check(path)).stdout).toMatch(/\n0 errors, 4 warnings\nok: 1 file, 4 rules, 4 warnings\n$/);
+  });
+
   it("a C1 control in a string (U+009B, a terminal's CSI): PC510, and the frame shows it as `�`, never raw", async () => {
     const result = await check(write("csi.policy", 'agent { team: string }\ntool kb.search {}\npolicy p {\n  deny kb.search when agent.team == "x\u009b2J"\n}\n'));
     expect(result.code).toBe(0);

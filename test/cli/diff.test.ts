@@ -385,11 +385,13 @@ describe("policyc diff", () => {
   it("a side with policy errors exits 1; with --json stdout is still one document: ok false and the diagnostics as `check --json` lists them", async () => {
     const broken = join(dir, "broken.policy");
     writeFileSync(broken, readFileSync(join(ROOT, NEW), "utf8").replace("agent.team", "agent.tema"));
-    const check = JSON.parse((await cli(["check", broken, "--json"])).stdout) as { errors: number; diagnostics: unknown[] };
+    const check = JSON.parse((await cli(["check", broken, "--json"])).stdout) as { errors: number; warnings: number; diagnostics: unknown[] };
     expect(check.errors).toBeGreaterThan(0);
     const result = await cli(["diff", OLD, broken, "--replay", CALLS, "--json"]);
     expect(result.code).toBe(1);
-    expect(JSON.parse(result.stdout)).toEqual({ ok: false, reason: `the policy set did not load: ${check.errors} error${check.errors === 1 ? "" : "s"}, 0 warnings`, errors: check.errors, warnings: 0, diagnostics: check.diagnostics });
+    // The warning is the PC512 its `not (r like "*@acme.com")` gets.
+    expect(check.warnings).toBe(1);
+    expect(JSON.parse(result.stdout)).toEqual({ ok: false, reason: `the policy set did not load: ${check.errors} error${check.errors === 1 ? "" : "s"}, 1 warning`, errors: check.errors, warnings: 1, diagnostics: check.diagnostics });
     expect(result.stderr).toContain("error[PC202]");
     // Without --json, stdout is the text report's, and holds nothing: the diagnostics are on stderr, as before.
     expect(await cli(["diff", OLD, broken, "--replay", CALLS])).toEqual({ code: 1, stdout: "", stderr: result.stderr });

@@ -46,6 +46,25 @@ export function checkTargetContradictions(checked: CheckedRule, schema: Schema, 
   }
 }
 
+/**
+ * What a rule's conditions say about a call of `tool` from the tool alone: "never" when a
+ * top-level `and` term of `when` is false for it, or its whole `unless` true; "chosen" when a
+ * term that reads the tool is true for it (`ask * when tool == http.get` picks `http.get` out);
+ * undefined when the tool settles nothing.
+ */
+export function calledToolVerdict(rule: A.Rule, tool: ToolInfo, resolutions: ReadonlyMap<A.Expr, Resolution>): "never" | "chosen" | undefined {
+  const valueOf = (expr: A.Expr, reads: Set<"name" | "risk">): boolean | undefined => new CalledToolTerm(tool, resolutions, reads).value(expr);
+  if (rule.unless && valueOf(rule.unless, new Set()) === true) return "never";
+  let chosen = false;
+  for (const term of rule.when ? chainTermsOf(unparenthesized(rule.when), "and") : []) {
+    const reads = new Set<"name" | "risk">();
+    const value = valueOf(term, reads);
+    if (value === false) return "never";
+    if (value === true && reads.size > 0) chosen = true;
+  }
+  return chosen ? "chosen" : undefined;
+}
+
 /** A value computed from the called tool alone: a tool name (or a string), or a risk's rank. */
 type ToolValue = { readonly kind: "name"; readonly value: string } | { readonly kind: "risk"; readonly value: number };
 
