@@ -917,7 +917,6 @@ export class ExpressionChecker {
   }
 }
 
-/** A list written out whose every element failed to check (each was reported). */
 /** Operators other languages write as methods: `args.url.contains("evil")`, `context.has(destination)`. */
 const OPERATORS_WRITTEN_AS_METHODS: ReadonlySet<string> = new Set(["contains", "containsAny", "containsAll", "like", "has"]);
 
@@ -936,6 +935,7 @@ function methodWithoutParentheses(expr: A.Member, object: Type): string | undefi
   return `\`${method}\` is a method: write \`${printExpr(expr)}(${method === "size" || method === "lower" ? "" : "…"})\``;
 }
 
+/** A list written out whose every element failed to check (each was reported). */
 function hasFailedElements(expr: A.Expr, type: Type): boolean {
   const list = unparenthesized(expr);
   return list.kind === "ListLiteral" && list.elements.length > 0 && isCollection(type) && type.element.kind === "error";
