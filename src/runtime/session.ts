@@ -449,6 +449,13 @@ export interface SessionLifetimes {
   readonly maxSessions?: number;
   /** Sessions and expired records held at most, together (default MAX_STORED_SESSIONS; smaller in tests). @internal */
   readonly storeLimit?: number;
+  /**
+   * Judge idleness by request times alone, never capped at `clock` (see `wallLimit`): a replay
+   * of recorded traffic, whose times the wall clock it runs by has nothing to do with (a
+   * recording dated ahead must give the same result before and after its dates). Set by
+   * src/testing only: an enforcement point keeps the cap. @internal
+   */
+  readonly recordedTimesOnly?: boolean;
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -493,6 +500,8 @@ export class SessionStore {
   /** Request times up to this need no look at the wall clock (it is read again past it). */
   private futureLimit = Number.NEGATIVE_INFINITY;
   private readonly wallClock: () => number;
+  /** See `SessionLifetimes.recordedTimesOnly`. */
+  private readonly recordedTimesOnly: boolean;
   readonly idleMs: number;
   readonly expiredMs: number;
   readonly revokedMs: number;
@@ -515,6 +524,7 @@ export class SessionStore {
     this.revokedMs = lifetimes.revokedMs ?? Number.POSITIVE_INFINITY;
     this.maxWindowEntries = lifetimes.maxWindowEntries ?? DEFAULT_WINDOW_ENTRIES;
     this.wallClock = lifetimes.clock ?? Date.now;
+    this.recordedTimesOnly = lifetimes.recordedTimesOnly ?? false;
     this.countsSaturate = lifetimes.countsSaturate ?? false;
     this.maxSessions = lifetimes.maxSessions ?? Number.POSITIVE_INFINITY;
     this.storeLimit = lifetimes.storeLimit ?? MAX_STORED_SESSIONS;
@@ -571,8 +581,13 @@ export class SessionStore {
     return Math.min(this.latest, this.wallLimit());
   }
 
-  /** The wall clock plus the slack: how far request times may move the clock (a broken clock, EngineOptions.clock, sets no limit: then request times alone rule). */
+  /**
+   * The wall clock plus the slack: how far request times may move the clock (a broken clock,
+   * EngineOptions.clock, sets no limit: then request times alone rule; so they do in a replay,
+   * `recordedTimesOnly`).
+   */
   private wallLimit(): number {
+    if (this.recordedTimesOnly) return Number.POSITIVE_INFINITY;
     const wall = this.wallClock();
     return typeof wall === "number" && Number.isFinite(wall) ? wall + this.futureSlackMs : Number.POSITIVE_INFINITY;
   }

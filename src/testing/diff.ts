@@ -1,11 +1,10 @@
-import { Engine } from "../runtime/engine.js";
 import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
 import { describeReadError, readRecordingBatches } from "./readRecording.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { observeLine, observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
 import { lineError, type ReplayError } from "./replay.js";
-import { decideRecorded, engineOptions, type RecordedEngineOptions } from "./decideRecorded.js";
+import { decideRecorded, engineOptions, replayEngine, type RecordedEngineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { grantingRulesOf, grantsOf, sameGrants } from "./grants.js";
 
@@ -189,8 +188,8 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
   const max = options.maxExamplesPerCause ?? DEFAULT_EXAMPLES_PER_CAUSE;
   const redefined = changedRules(before, after);
   const staleBundles = staleBundleCauses(before, after);
-  const oldEngine = new Engine(before, engineOptions(options));
-  const newEngine = new Engine(after, engineOptions(options));
+  const oldEngine = replayEngine(before, options);
+  const newEngine = replayEngine(after, options);
   const changes: DecisionChange[] = [];
   // cause → direction → count; and how many examples each cause has kept.
   const counts = new Map<string, Map<string, number>>();

@@ -11,7 +11,7 @@ import { recordingPath, recordingSource } from "./recordingSource.js";
 import { printable } from "../diagnostics/printable.js";
 import { shortRequest } from "./shortRequest.js";
 import { closestName } from "../runtime/closestName.js";
-import { decideRecorded, engineOptions, replayRecorded, type RecordedEngineOptions } from "./decideRecorded.js";
+import { decideRecorded, engineOptions, replayEngine, replayRecorded, type RecordedEngineOptions } from "./decideRecorded.js";
 import { grantingRulesOf, grantsOnApprovalOf, sameGrants } from "./grants.js";
 
 /**
@@ -273,7 +273,7 @@ async function replayOneFile(policy: CompiledPolicy, file: string, options: Repl
 export async function replayFile(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, toolNames: ReadonlySet<string>): Promise<void> {
   const share = options.partition;
   const filter = share === undefined ? undefined : shareFilter(share);
-  const engine = new Engine(policy, engineOptions(options));
+  const engine = replayEngine(policy, options);
   const path = recordingPath(file, options);
   // --update: the lines whose expectation must change, by line number (written after the replay).
   const edits = options.update ? new LineEdits() : undefined;
@@ -447,7 +447,7 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
   if (wanted.size === 0) return;
   const sessions = new Set([...wanted.values()].map((f) => f.session));
   const lastLine = Math.max(...wanted.keys());
-  const engine = new Engine(policy, engineOptions(options));
+  const engine = replayEngine(policy, options);
   for await (const entry of readRecording(recordingPath(file, options))) {
     if (entry.line > lastLine) break;
     if (!entry.ok) {
