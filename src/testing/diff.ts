@@ -7,6 +7,7 @@ import { lineError, type ReplayError } from "./replay.js";
 import { decideRecorded, engineOptions, replayEngine, type RecordedEngineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { grantingRulesOf, grantsOf, sameGrants } from "./grants.js";
+import { toolLabel } from "./shortRequest.js";
 
 /**
  * What of a decision changed, the first that applies. `effect`: allow, ask or deny. With the
@@ -223,7 +224,7 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
         const changed = changedPart(a, b, options.ruleChanges ?? false);
         if (changed === undefined) continue;
         const direction = directionOf(a, b, changed);
-        const tool = entry.request["tool"] as string;
+        const tool = toolLabel(entry.request["tool"]);
         const cause = causeOf(a, b, redefined, changed === "grants" && b.decision === "ask" ? (staleBundles.get(tool) ?? approvalGrantCause(a, b, redefined)) : undefined);
         const byDirection = counts.get(cause) ?? new Map<string, number>();
         counts.set(cause, byDirection);

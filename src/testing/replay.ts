@@ -9,7 +9,7 @@ import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { LineEdits, rewriteRecording } from "./rewriteRecording.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { printable } from "../diagnostics/printable.js";
-import { shortRequest } from "./shortRequest.js";
+import { shortRequest, toolLabel } from "./shortRequest.js";
 import { closestName } from "../runtime/closestName.js";
 import { decideRecorded, engineOptions, replayEngine, replayRecorded, type RecordedEngineOptions } from "./decideRecorded.js";
 import { grantingRulesOf, grantsOnApprovalOf, sameGrants } from "./grants.js";
@@ -322,7 +322,8 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         continue;
       }
       report.lines++;
-      const tool = request["tool"] as string;
+      // A name, but on a logged refusal, which may have none (`toolLabel`).
+      const tool = toolLabel(request["tool"]);
       if (entry.approval !== undefined) {
         // A person's approval arriving here: told to the engine, and compared with what it
         // returned in production. It decides no rule, so it credits none.
@@ -353,7 +354,8 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         else credit(report, actual, 1);
       }
       const expect = entry.expect;
-      if (!toolNames.has(tool) && !unknownToolIsCase(request, tool, expect, closestTool)) {
+      // (A line without a tool name is no unknown tool: the engine refused it, as it was logged.)
+      if (!toolNames.has(tool) && tool === request["tool"] && !unknownToolIsCase(request, tool, expect, closestTool)) {
         report.errors.push({ file, line: entry.line, message: `${unknownTool(tool, closestTool(tool))} (a line of a decision log, expecting its denial with \`"decision"\` and \`"rules"\`, is a test case when its tool is not close to a declared one (a likely typo), or when its reason says \`unknown tool "${printable(tool)}"\`)`, kind: "mismatch" });
         // Not a case of this policy set: --update writes no expectation into it.
         continue;

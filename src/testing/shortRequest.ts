@@ -3,15 +3,27 @@ import { printable } from "../diagnostics/printable.js";
 /** The request in short: the tool and its first few arguments (after `approval of` for an approval line's). */
 export function shortRequest(result: { readonly tool: string; readonly args: unknown; readonly event?: "approval" }): string {
   const args = result.args && typeof result.args === "object" ? Object.entries(result.args as Record<string, unknown>) : [];
-  const shown = args.slice(0, 3).map(([k, v]) => {
-    let text: string;
-    try {
-      text = JSON.stringify(v) ?? String(v);
-    } catch {
-      text = "(too deeply nested to show)";
-    }
-    if (text.length > 40) text = text.slice(0, 37) + "…";
-    return `${printable(k)}=${printable(text)}`;
-  });
+  const shown = args.slice(0, 3).map(([k, v]) => `${printable(k)}=${printable(shortJson(v))}`);
   return `${result.event === "approval" ? "approval of " : ""}${printable(result.tool)}${shown.length ? " " + shown.join(" ") : ""}${args.length > 3 ? " …" : ""}`;
+}
+
+/**
+ * A line's `tool` as reports show it and `--grep` finds it: its name; for a logged refusal
+ * whose request named none (the engine refused it for that), what it had instead, in
+ * parentheses, which no tool name has: `(no tool)`, `(tool: null)`, `(tool: "")`.
+ */
+export function toolLabel(tool: unknown): string {
+  if (typeof tool === "string" && tool !== "") return tool;
+  return tool === undefined ? "(no tool)" : `(tool: ${shortJson(tool)})`;
+}
+
+/** A value as JSON, cut at 40 characters. */
+function shortJson(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = "(too deeply nested to show)";
+  }
+  return text.length > 40 ? text.slice(0, 37) + "…" : text;
 }
