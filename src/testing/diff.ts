@@ -26,6 +26,7 @@ export interface DecisionChange {
   readonly file: string;
   readonly line: number;
   readonly session: string;
+  /** The line's tool, or what a logged refusal that named none had instead (`toolLabel`). */
   readonly tool: string;
   readonly before: Decision;
   readonly after: Decision;

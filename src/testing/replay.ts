@@ -62,6 +62,7 @@ interface CaseCommon {
   readonly file: string;
   readonly line: number;
   readonly session: string;
+  /** The line's tool, or what a logged refusal that named none had instead (`toolLabel`: `(no tool)`, `(tool: null)`). */
   readonly tool: string;
   readonly args: unknown;
   readonly ok: boolean;
@@ -99,6 +100,7 @@ export interface CaseListing {
   readonly file: string;
   readonly line: number;
   readonly session: string;
+  /** As `CaseResult` has it (`toolLabel`). */
   readonly tool: string;
   /** An approval line's case (see `ApprovalCase`). */
   readonly event?: "approval";
