@@ -3,10 +3,9 @@ import { MAX_REQUEST_BYTES } from "./inputLimits.js";
 import { parseReplayFlags, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { Engine } from "../runtime/engine.js";
 import { explain } from "../runtime/explain.js";
 import { describeFsError } from "../source/loadSources.js";
-import { engineOptions, replayRecorded } from "../testing/decideRecorded.js";
+import { replayEngine, replayRecorded } from "../testing/decideRecorded.js";
 import { parseRequestBytes } from "../testing/parseRequests.js";
 import { renderExplanation } from "../testing/explanationText.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
@@ -58,7 +57,7 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     if (options.json) io.out(JSON.stringify(notLoadedJson(loaded), null, 2) + "\n");
     return loaded.code;
   }
-  const engine = new Engine(loaded.policy, engineOptions(replay));
+  const engine = replayEngine(loaded.policy, replay);
   // Earlier lines set up the session as they went in production (approvals included). An
   // approval the engine does not take as the history says is noted: the explanation below
   // depends on it (a call denied although a person approved the one before, say).

@@ -241,6 +241,13 @@ export class Engine {
   constructor(
     readonly policy: CompiledPolicy,
     options: EngineOptions = {},
+    /**
+     * How a replay of recorded traffic runs the session store (`SessionLifetimes.recordedTimesOnly`:
+     * idleness judged by the recorded times alone). Not an EngineOptions name: an enforcement
+     * point has no use for it; src/testing sets it (`replayEngine`).
+     * @internal
+     */
+    replay: { readonly recordedTimesOnly?: boolean } = {},
   ) {
     checkOptions(options);
     this.rules = policy.rules;
@@ -257,6 +264,7 @@ export class Engine {
       maxSessions: options.maxSessions,
       countsSaturate: needed.literalOnly && windowEntries >= needed.entries,
       clock: this.clock,
+      recordedTimesOnly: replay.recordedTimesOnly,
     });
     const factory = new ValidatorFactory(policy.schema);
     const { agent, user, context } = policy.schema.entities;

@@ -28,11 +28,13 @@ export interface SessionUse {
 
 
 /**
- * Sessions whose attempts without a usable time, made before the engine saw any time, a store
- * keeps the number of (see `SessionStore.undated`); past them such attempts of other sessions
- * go uncounted. Only the start of an engine's life is concerned: any dated attempt ends it.
+ * Sessions not started yet whose attempts without a usable time a store keeps the number of (see
+ * `SessionStore.undated`), counted within the last idle time: past them such attempts of other
+ * new sessions go uncounted. A count is forgotten once the store's clock is an idle time past
+ * it, so only sessions refused within one idle time fill this. Each costs a few dozen bytes (its
+ * id, a count and a time), so 10,000 of them hold well under a megabyte.
  */
-const MAX_UNDATED_EARLY = 1000;
+const MAX_UNDATED_EARLY = 10_000;
 
 /** How far ahead of the wall clock a request's time may move the sweep's clock. */
 const FUTURE_SLACK_MS = 5 * 60 * 1000;
@@ -447,19 +449,38 @@ export interface SessionLifetimes {
   readonly maxSessions?: number;
   /** Sessions and expired records held at most, together (default MAX_STORED_SESSIONS; smaller in tests). @internal */
   readonly storeLimit?: number;
+  /**
+   * Judge idleness by request times alone, never capped at `clock` (see `wallLimit`): a replay
+   * of recorded traffic, whose times the wall clock it runs by has nothing to do with (a
+   * recording dated ahead must give the same result before and after its dates). Set by
+   * src/testing only: an enforcement point keeps the cap. @internal
+   */
+  readonly recordedTimesOnly?: boolean;
 }
 
 const HOUR_MS = 60 * 60 * 1000;
+
+/**
+ * A session's attempts without a usable time made before it started (see `SessionStore.undated`):
+ * how many, and the store's clock when the last was counted (-Infinity before the store saw any
+ * time: then judged from the first time it sees).
+ */
+interface UndatedEarly {
+  count: number;
+  at: number;
+}
 
 /** A session store with idle expiry driven by request time, so replays behave like production. */
 export class SessionStore {
   private readonly sessions = new Map<string, SessionState>();
   private readonly expired = new Map<string, ExpiredSession>();
   /**
-   * Per session not yet started, its attempts without a usable time made before the store saw
-   * any time (see `undated`): denied attempts its state starts with. At most MAX_UNDATED_EARLY.
+   * Per session not yet started, its attempts without a usable time (see `undated`): denied
+   * attempts its state starts with, and the store's clock (`latest`) when the last was counted,
+   * by which it is forgotten an idle time later (`forgetStaleUndated`). In the order they were
+   * last counted, so oldest first (`latest` never moves back). At most MAX_UNDATED_EARLY.
    */
-  private readonly undatedEarly = new Map<string, number>();
+  private readonly undatedEarly = new Map<string, UndatedEarly>();
   /** Per tool ordinal, the `session.called` patterns (indices) it matches. */
   private readonly patternsByOrdinal: readonly (readonly number[])[];
   private lastSweep = Number.NEGATIVE_INFINITY;
@@ -479,6 +500,8 @@ export class SessionStore {
   /** Request times up to this need no look at the wall clock (it is read again past it). */
   private futureLimit = Number.NEGATIVE_INFINITY;
   private readonly wallClock: () => number;
+  /** See `SessionLifetimes.recordedTimesOnly`. */
+  private readonly recordedTimesOnly: boolean;
   readonly idleMs: number;
   readonly expiredMs: number;
   readonly revokedMs: number;
@@ -501,6 +524,7 @@ export class SessionStore {
     this.revokedMs = lifetimes.revokedMs ?? Number.POSITIVE_INFINITY;
     this.maxWindowEntries = lifetimes.maxWindowEntries ?? DEFAULT_WINDOW_ENTRIES;
     this.wallClock = lifetimes.clock ?? Date.now;
+    this.recordedTimesOnly = lifetimes.recordedTimesOnly ?? false;
     this.countsSaturate = lifetimes.countsSaturate ?? false;
     this.maxSessions = lifetimes.maxSessions ?? Number.POSITIVE_INFINITY;
     this.storeLimit = lifetimes.storeLimit ?? MAX_STORED_SESSIONS;
@@ -557,8 +581,13 @@ export class SessionStore {
     return Math.min(this.latest, this.wallLimit());
   }
 
-  /** The wall clock plus the slack: how far request times may move the clock (a broken clock, EngineOptions.clock, sets no limit: then request times alone rule). */
+  /**
+   * The wall clock plus the slack: how far request times may move the clock (a broken clock,
+   * EngineOptions.clock, sets no limit: then request times alone rule; so they do in a replay,
+   * `recordedTimesOnly`).
+   */
   private wallLimit(): number {
+    if (this.recordedTimesOnly) return Number.POSITIVE_INFINITY;
     const wall = this.wallClock();
     return typeof wall === "number" && Number.isFinite(wall) ? wall + this.futureSlackMs : Number.POSITIVE_INFINITY;
   }
@@ -571,6 +600,7 @@ export class SessionStore {
     // (horizonAt works this out without changing anything, for explanations: keep the two alike.)
     if (now > this.latest) {
       if (now > this.futureLimit) this.futureLimit = this.wallLimit();
+      if (this.latest === Number.NEGATIVE_INFINITY) this.stampUndatedEarly(Math.min(now, this.futureLimit));
       this.latest = Math.min(now, this.futureLimit);
     }
     // The wall clock is read only when the store's clock says a sweep may be due.
@@ -636,20 +666,49 @@ export class SessionStore {
     if (live !== undefined) return { state: live, now: live.lastSeen };
     if (this.expired.has(id) || this.full()) return undefined;
     const early = this.undatedEarly.get(id);
-    if (early !== undefined || this.undatedEarly.size < MAX_UNDATED_EARLY) this.undatedEarly.set(id, (early ?? 0) + 1);
+    // Counts an idle time old are forgotten first, so ids that never start fill this only for
+    // as long: past it, a session's refused attempts are counted again.
+    if (early === undefined && this.undatedEarly.size >= MAX_UNDATED_EARLY) this.forgetStaleUndated(this.sweepClock());
+    if (early === undefined && this.undatedEarly.size >= MAX_UNDATED_EARLY) return undefined;
+    // Moved to the end, so the map stays in the order of `at`.
+    this.undatedEarly.delete(id);
+    this.undatedEarly.set(id, { count: (early?.count ?? 0) + 1, at: this.latest });
     return undefined;
   }
 
   /**
    * The state a new session starts with for an attempt at `now`, kept nowhere (`getOrCreate`
    * keeps it; an explanation shows it): with the attempts without a usable time it made before
-   * the store saw any time (see `undated`).
+   * (see `undated`), those counted within an idle time of the store's clock that the attempt
+   * moves. Older ones are of a session that went idle before it started, as an expired one does.
    */
   startState(id: string, now: number): SessionState {
     const fresh = new SessionState(now, this.use, this.countsSaturate, Math.min(now, this.latest));
     const early = this.undatedEarly.get(id);
-    if (early !== undefined) fresh.calls = fresh.denials = early;
+    if (early !== undefined && !this.staleUndated(early, this.horizonAt(now))) fresh.calls = fresh.denials = early.count;
     return fresh;
+  }
+
+  /**
+   * Whether an early count is an idle time old by the sweep's clock `horizon`. One counted before
+   * the store saw any time is not: the store has seen none yet (once it does, `observe` dates it
+   * at that first time).
+   */
+  private staleUndated(early: UndatedEarly, horizon: number): boolean {
+    return early.at !== Number.NEGATIVE_INFINITY && horizon - early.at > this.idleMs;
+  }
+
+  /** Forgets the early counts an idle time old by `horizon`: the oldest first, up to the first fresh one. */
+  private forgetStaleUndated(horizon: number): void {
+    for (const [id, early] of this.undatedEarly) {
+      if (!this.staleUndated(early, horizon)) return;
+      this.undatedEarly.delete(id);
+    }
+  }
+
+  /** Dates the early counts made before the store saw any time at `first`, the first time it sees. */
+  private stampUndatedEarly(first: number): void {
+    for (const early of this.undatedEarly.values()) if (early.at === Number.NEGATIVE_INFINITY) early.at = first;
   }
 
   /** Whether a new session must wait for room: `maxSessions` live ones, or the store at its size limit (or its sessions gone to another store). */
@@ -721,6 +780,7 @@ export class SessionStore {
    */
   sweep(idleFor = 2 * this.idleMs, horizon = this.sweepClock()): void {
     this.lastSweep = horizon;
+    this.forgetStaleUndated(horizon);
     for (const [id, state] of this.sessions) if (horizon - state.storeSeen > idleFor) this.expire(id, state, state.storeSeen);
     for (const [id, gone] of this.expired) if (horizon - gone.lastSeen > this.rememberMs(gone) + this.idleMs) this.expired.delete(id);
   }
@@ -758,6 +818,7 @@ export class SessionStore {
     const moved = from.toolNames.map((name) => ordinal.get(name) ?? -1);
     const renumber = moved.some((to, i) => to !== i);
     for (const [id, gone] of from.expired) this.expired.set(id, gone);
+    // With the store's clock they were counted at, which this store's clock takes over (below).
     for (const [id, early] of from.undatedEarly) this.undatedEarly.set(id, early);
     for (const [id, state] of from.sessions) {
       if (typeof carry === "string" || !fits(state)) {

@@ -1,5 +1,6 @@
 import type { Decision } from "../runtime/decision.js";
-import type { Engine, EngineOptions } from "../runtime/engine.js";
+import { Engine, type EngineOptions } from "../runtime/engine.js";
+import type { CompiledPolicy } from "../runtime/policy.js";
 
 /**
  * Decides one recorded request as the enforcement point did. A line that says `"approved":
@@ -59,4 +60,15 @@ export function engineOptions(options: RecordedEngineOptions): RecordedEngineOpt
   const picked: Record<string, number> = {};
   for (const name of RECORDED_ENGINE_OPTIONS) if (options[name] !== undefined) picked[name] = options[name];
   return picked;
+}
+
+/**
+ * The engine a replay of recorded traffic decides with (`policyc test`, `diff`, `eval`'s
+ * history): the enforcement point's options (`engineOptions`), and idleness judged by the
+ * recorded times alone, not capped at today's wall clock as an enforcement point caps it, so a
+ * recording dated ahead gives the same result before and after its dates pass. (Lines without
+ * `time` still take the engine's clock.)
+ */
+export function replayEngine(policy: CompiledPolicy, options: RecordedEngineOptions): Engine {
+  return new Engine(policy, engineOptions(options), { recordedTimesOnly: true });
 }

@@ -1,13 +1,13 @@
-import { Engine } from "../runtime/engine.js";
 import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
 import { describeReadError, readRecordingBatches } from "./readRecording.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { observeLine, observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
 import { lineError, type ReplayError } from "./replay.js";
-import { decideRecorded, engineOptions, type RecordedEngineOptions } from "./decideRecorded.js";
+import { decideRecorded, engineOptions, replayEngine, type RecordedEngineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { grantingRulesOf, grantsOf, sameGrants } from "./grants.js";
+import { toolLabel } from "./shortRequest.js";
 
 /**
  * What of a decision changed, the first that applies. `effect`: allow, ask or deny. With the
@@ -26,6 +26,7 @@ export interface DecisionChange {
   readonly file: string;
   readonly line: number;
   readonly session: string;
+  /** The line's tool, or what a logged refusal that named none had instead (`toolLabel`). */
   readonly tool: string;
   readonly before: Decision;
   readonly after: Decision;
@@ -189,8 +190,8 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
   const max = options.maxExamplesPerCause ?? DEFAULT_EXAMPLES_PER_CAUSE;
   const redefined = changedRules(before, after);
   const staleBundles = staleBundleCauses(before, after);
-  const oldEngine = new Engine(before, engineOptions(options));
-  const newEngine = new Engine(after, engineOptions(options));
+  const oldEngine = replayEngine(before, options);
+  const newEngine = replayEngine(after, options);
   const changes: DecisionChange[] = [];
   // cause → direction → count; and how many examples each cause has kept.
   const counts = new Map<string, Map<string, number>>();
@@ -224,7 +225,7 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
         const changed = changedPart(a, b, options.ruleChanges ?? false);
         if (changed === undefined) continue;
         const direction = directionOf(a, b, changed);
-        const tool = entry.request["tool"] as string;
+        const tool = toolLabel(entry.request["tool"]);
         const cause = causeOf(a, b, redefined, changed === "grants" && b.decision === "ask" ? (staleBundles.get(tool) ?? approvalGrantCause(a, b, redefined)) : undefined);
         const byDirection = counts.get(cause) ?? new Map<string, number>();
         counts.set(cause, byDirection);

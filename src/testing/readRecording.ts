@@ -63,9 +63,10 @@ const validateLine = validateLineCode as unknown as ValidateFunction;
  */
 function describeAjvError(error: ErrorObject, line: Record<string, unknown>): string {
   const message = describeSchemaError(error, line);
-  // A deny without `rules`, refused for the type of a request field: a decision log's refusal
-  // replays when it says, as the engine answered, that no rule decided it.
-  const requestField = error.keyword === "type" && Object.hasOwn(REQUEST_FIELD_TYPES, error.instancePath.slice(1));
+  // A deny without `rules`, refused for a request field (its type, an empty or missing `tool`):
+  // a decision log's refusal replays when it says, as the engine answered, that no rule decided it.
+  const field = error.keyword === "required" ? (error.params as { missingProperty: string }).missingProperty : error.instancePath.slice(1);
+  const requestField = ["type", "minLength", "required"].includes(error.keyword) && Object.hasOwn(REQUEST_FIELD_TYPES, field);
   return requestField && line["decision"] === "deny" && line["rules"] === undefined ? `${message} (a line that records the engine refusing such a request replays with \`"rules": []\` beside its \`"decision": "deny"\`)` : message;
 }
 
@@ -230,7 +231,8 @@ function notJsonHint(text: string): string {
 /**
  * Whether a line is as a decision log writes a request the engine refused before any rule ran
  * (`deny` with `rules: []`). An enforcement point logs what its agents sent, so such a line may
- * have request fields of any type (`"args": "x"`, `"time": 1764491700`): it replays as it was
+ * have request fields of any type (`"args": "x"`, `"time": 1764491700`, `"tool": null`, no
+ * `tool` at all): it replays as it was
  * logged, the engine refusing it again and the case comparing that, rather than failing the
  * replay as malformed. A line written by hand with such a mistake and another expectation is
  * still refused, with the hint.
@@ -239,10 +241,12 @@ function loggedRefusal(line: Record<string, unknown>): boolean {
   return line["decision"] === "deny" && Array.isArray(line["rules"]) && line["rules"].length === 0;
 }
 
-/** What the schema refuses in a line besides the types of its request fields, or undefined. */
+/** What the schema refuses in a line besides its request fields, or undefined. */
 function errorBesideRequestFields(line: Record<string, unknown>): ErrorObject | undefined {
-  const rest = { ...line };
+  const rest: Record<string, unknown> = { ...line };
   for (const field of Object.keys(REQUEST_FIELD_TYPES)) delete rest[field];
+  // (A name stands in for `tool`, which the validator requires of every other line.)
+  rest["tool"] = "tool";
   return validateLine(rest) ? undefined : validateLine.errors![0]!;
 }
 

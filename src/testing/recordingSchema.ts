@@ -6,8 +6,9 @@
  * `Engine.approved` returned (`approved`) and no decision. Shipped as
  * schemas/recording.schema.json; every replayed line is validated with it.
  */
-/** The types of a request's fields (section 1 of the contract), as every line but a logged refusal has them. */
+/** The types of a request's fields (section 1 of the contract), as every line but a logged refusal has them (and `tool`, which it may lack, the others must have). */
 export const REQUEST_FIELD_TYPES = {
+  tool: { type: "string", minLength: 1 },
   time: { type: "string" },
   agent: { type: "object" },
   user: { type: ["object", "null"] },
@@ -36,7 +37,7 @@ export const recordingLineSchema = {
   title: "policyc recording line",
   description: "One request an enforcement point decided, with the decision expected for it; or a person's approval of a call it answered `ask` for (`event`: \"approval\").",
   type: "object",
-  required: ["session", "tool"],
+  required: ["session"],
   properties: {
     event: { enum: ["approval"], description: "Absent on an attempt. \"approval\": not an attempt but a person's approval arriving here, after the lines before it; the request is what was passed to `Engine.approved` (the asked call's fields, `time` when the approval came)" },
     time: { description: "RFC 3339 time of the attempt (of an approval line: when the approval came)" },
@@ -44,7 +45,7 @@ export const recordingLineSchema = {
     agent: {},
     user: {},
     intent: {},
-    tool: { type: "string", minLength: 1 },
+    tool: { description: "The tool called: a non-empty string, required but on a logged refusal (`\"decision\": \"deny\"` with `\"rules\": []`), which replays whatever the agent sent" },
     args: {},
     context: {},
     decision: { enum: ["allow", "ask", "deny"] },
@@ -62,7 +63,7 @@ export const recordingLineSchema = {
     { if: { required: ["event"] }, then: { required: ["approved"], not: { anyOf: [{ required: ["decision"] }, { required: ["rules"] }, { required: ["reason"] }, { required: ["grants"] }, { required: ["grantsOnApproval"] }, { required: ["revoked"] }] } } },
     // A decision log's line for a request the engine refused as invalid (`"args": "x"`) says so:
     // a deny that no rule decided. It replays as it was logged; any other line has these types.
-    { if: LOGGED_REFUSAL, else: { properties: REQUEST_FIELD_TYPES } },
+    { if: LOGGED_REFUSAL, else: { required: ["tool"], properties: REQUEST_FIELD_TYPES } },
   ],
 } as const;
 
@@ -71,8 +72,9 @@ export const recordingLineSchema = {
  * `uniqueItems` on `rules`, which the replay checks itself (`repeatedItem` in
  * readRecording.ts), what an approval line must and must not have, which it checks first
  * (`approvalLineError`), to say so in words (Ajv would say "must NOT be valid"), and the
- * leeway of a logged refusal, which it allows only where the strict types refuse a line
- * (`loggedRefusal` in readRecording.ts): most lines pass the strict check at once.
+ * leeway of a logged refusal (any request field of any type, `tool` absent too), which it
+ * allows only where the strict check refuses a line (`loggedRefusal` in readRecording.ts): most
+ * lines pass the strict check at once.
  * Ajv's `uniqueItems` check builds a keyed object per line, which cost more than a quarter of a
  * replay's validation time per line (measured); the shipped schema still says all this, and
  * the replay enforces exactly that.
@@ -80,5 +82,5 @@ export const recordingLineSchema = {
 export const recordingLineSchemaAsValidated = (() => {
   const { uniqueItems: _unique, ...rules } = recordingLineSchema.properties.rules;
   const { allOf: _allOf, ...rest } = recordingLineSchema;
-  return { ...rest, properties: { ...recordingLineSchema.properties, ...REQUEST_FIELD_TYPES, rules } };
+  return { ...rest, required: ["session", "tool"], properties: { ...recordingLineSchema.properties, ...REQUEST_FIELD_TYPES, rules } };
 })();

@@ -9,9 +9,9 @@ import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { LineEdits, rewriteRecording } from "./rewriteRecording.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { printable } from "../diagnostics/printable.js";
-import { shortRequest } from "./shortRequest.js";
+import { shortRequest, toolLabel } from "./shortRequest.js";
 import { closestName } from "../runtime/closestName.js";
-import { decideRecorded, engineOptions, replayRecorded, type RecordedEngineOptions } from "./decideRecorded.js";
+import { decideRecorded, engineOptions, replayEngine, replayRecorded, type RecordedEngineOptions } from "./decideRecorded.js";
 import { grantingRulesOf, grantsOnApprovalOf, sameGrants } from "./grants.js";
 
 /**
@@ -62,6 +62,7 @@ interface CaseCommon {
   readonly file: string;
   readonly line: number;
   readonly session: string;
+  /** The line's tool, or what a logged refusal that named none had instead (`toolLabel`: `(no tool)`, `(tool: null)`). */
   readonly tool: string;
   /**
    * The request in short (`shortRequest`): text, not the arguments themselves, which a worker
@@ -103,6 +104,7 @@ export interface CaseListing {
   readonly file: string;
   readonly line: number;
   readonly session: string;
+  /** As `CaseResult` has it (`toolLabel`). */
   readonly tool: string;
   /** An approval line's case (see `ApprovalCase`). */
   readonly event?: "approval";
@@ -277,7 +279,7 @@ async function replayOneFile(policy: CompiledPolicy, file: string, options: Repl
 export async function replayFile(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, toolNames: ReadonlySet<string>): Promise<void> {
   const share = options.partition;
   const filter = share === undefined ? undefined : shareFilter(share);
-  const engine = new Engine(policy, engineOptions(options));
+  const engine = replayEngine(policy, options);
   const path = recordingPath(file, options);
   // --update: the lines whose expectation must change, by line number (written after the replay).
   const edits = options.update ? new LineEdits() : undefined;
@@ -326,7 +328,8 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         continue;
       }
       report.lines++;
-      const tool = request["tool"] as string;
+      // A name, but on a logged refusal, which may have none (`toolLabel`).
+      const tool = toolLabel(request["tool"]);
       if (entry.approval !== undefined) {
         // A person's approval arriving here: told to the engine, and compared with what it
         // returned in production. It decides no rule, so it credits none.
@@ -357,7 +360,8 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         else credit(report, actual, 1);
       }
       const expect = entry.expect;
-      if (!toolNames.has(tool) && !unknownToolIsCase(request, tool, expect, closestTool)) {
+      // (A line without a tool name is no unknown tool: the engine refused it, as it was logged.)
+      if (!toolNames.has(tool) && tool === request["tool"] && !unknownToolIsCase(request, tool, expect, closestTool)) {
         report.errors.push({ file, line: entry.line, message: `${unknownTool(tool, closestTool(tool))} (a line of a decision log, expecting its denial with \`"decision"\` and \`"rules"\`, is a test case when its tool is not close to a declared one (a likely typo), or when its reason says \`unknown tool "${printable(tool)}"\`)`, kind: "mismatch" });
         // Not a case of this policy set: --update writes no expectation into it.
         continue;
@@ -451,7 +455,7 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
   if (wanted.size === 0) return;
   const sessions = new Set([...wanted.values()].map((f) => f.session));
   const lastLine = Math.max(...wanted.keys());
-  const engine = new Engine(policy, engineOptions(options));
+  const engine = replayEngine(policy, options);
   for await (const entry of readRecording(recordingPath(file, options))) {
     if (entry.line > lastLine) break;
     if (!entry.ok) {

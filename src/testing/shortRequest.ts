@@ -6,12 +6,24 @@ const SHOWN_CHARS = 40;
 /** The request in short: the tool and its first few arguments (after `approval of` for an approval line's). */
 export function shortRequest(result: { readonly tool: string; readonly args: unknown; readonly event?: "approval" }): string {
   const args = result.args && typeof result.args === "object" ? Object.entries(result.args as Record<string, unknown>) : [];
-  const shown = args.slice(0, 3).map(([k, v]) => {
-    let text = jsonPreview(v, SHOWN_CHARS);
-    if (text.length > SHOWN_CHARS) text = text.slice(0, SHOWN_CHARS - 3) + "…";
-    return `${printable(k)}=${printable(text)}`;
-  });
+  const shown = args.slice(0, 3).map(([k, v]) => `${printable(k)}=${printable(shortJson(v))}`);
   return `${result.event === "approval" ? "approval of " : ""}${printable(result.tool)}${shown.length ? " " + shown.join(" ") : ""}${args.length > 3 ? " …" : ""}`;
+}
+
+/**
+ * A line's `tool` as reports show it and `--grep` finds it: its name; for a logged refusal
+ * whose request named none (the engine refused it for that), what it had instead, in
+ * parentheses, which no tool name has: `(no tool)`, `(tool: null)`, `(tool: "")`.
+ */
+export function toolLabel(tool: unknown): string {
+  if (typeof tool === "string" && tool !== "") return tool;
+  return tool === undefined ? "(no tool)" : `(tool: ${shortJson(tool)})`;
+}
+
+/** A value as JSON, cut at SHOWN_CHARS characters. */
+function shortJson(value: unknown): string {
+  const text = jsonPreview(value, SHOWN_CHARS);
+  return text.length > SHOWN_CHARS ? text.slice(0, SHOWN_CHARS - 3) + "…" : text;
 }
 
 /**

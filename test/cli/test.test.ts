@@ -128,7 +128,7 @@ describe("policyc test: reporters (goldens, real binary, NO_COLOR)", () => {
     expect(report.ok).toBe(false);
     expect([report.passed, report.failed, report.lines]).toEqual([2, 1, 4]);
     expect(report.files).toEqual([DEMO]);
-    expect(report.errors).toEqual([{ file: DEMO, line: 4, message: "the line has no `tool`", kind: "input" }]);
+    expect(report.errors).toEqual([{ file: DEMO, line: 4, message: 'the line has no `tool` (a line that records the engine refusing such a request replays with `"rules": []` beside its `"decision": "deny"`)', kind: "input" }]);
     expect(report.failures.map((f) => [f.line, f.mismatches])).toEqual([[3, ["decision", "rules"]]]);
     expect(report.cases).toHaveLength(3);
     expect((await test(DEMO_POLICY, "--replay", DEMO, "--json")).stdout).toBe(result.stdout);
@@ -165,7 +165,7 @@ describe("policyc test: reporters (goldens, real binary, NO_COLOR)", () => {
     const result = run("--reporter", "github");
     expectGolden("test-github", runText(result));
     expect(result.stdout).toMatch(new RegExp(`^::error file=${DEMO},line=3,title=[^:]*::expected allow \\[kb-for-support\\], got deny \\[\\]`, "m"));
-    expect(result.stdout).toMatch(new RegExp(`^::error file=${DEMO},line=4,.*::the line has no \`tool\`$`, "m"));
+    expect(result.stdout).toMatch(new RegExp(`^::error file=${DEMO},line=4,.*::the line has no \`tool\` \\(a line that records the engine refusing`, "m"));
   });
 
   it("--coverage", () => {

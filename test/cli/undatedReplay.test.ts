@@ -78,6 +78,26 @@ describe("policyc test: logged refusals of requests without a readable time", ()
     }
   });
 
+  it("of over 1,000 sessions before they start replay the same on one thread, on three and with --session (audit T, F2)", async () => {
+    const engine = compile([{ path: "p.policy", text: POLICY }]);
+    const sessions = Array.from({ length: 1001 }, (_, i) => `u${i}`);
+    // Each session refused three times, then its first dated attempt.
+    const requests = [...sessions, ...sessions, ...sessions].map((session) => ({ session, time: "not a time" })).concat(sessions.map((session) => ({ session, time: "2026-01-01T00:00:00Z" }))).map((request) => ({ ...request, tool: "kb.search", args: { query: "x" } }));
+    const lines = requests.map((request) => {
+      const decision = engine.decide(request);
+      return JSON.stringify({ ...request, decision: decision.decision, rules: decision.rules });
+    });
+    // Every session's refusals counted, the 1,001st's too.
+    expect(lines.at(-1)).toContain('"decision":"deny","rules":["too-many-denials"]');
+    const path = join(dir, "many.jsonl");
+    writeFileSync(path, lines.join("\n") + "\n");
+    for (const jobs of ["1", "3"]) {
+      const result = await cli(["test", join(dir, "p.policy"), "--replay", path, "--jobs", jobs]);
+      expect(result.stdout, `--jobs ${jobs}`).toBe("4004 lines replayed from 1 file\n4004 passed, 0 failed\n");
+    }
+    expect((await cli(["test", join(dir, "p.policy"), "--replay", path, "--session", "u1000"])).stdout).toBe("4 lines replayed from 1 file\n4 passed, 0 failed\n");
+  });
+
   it("a replay that expects the refusals uncounted fails: exit 1", async () => {
     const path = join(dir, "uncounted.jsonl");
     const line = (time: unknown, expectation: string): string => JSON.stringify({ session: "s", time, tool: "kb.search", args: { query: "x" } }).slice(0, -1) + expectation + "}";

@@ -104,4 +104,66 @@ describe("attempts without a usable time", () => {
     expect(explain(fresh, search("s", "yesterday")).note).toMatch(/request.time must be/);
     expect(fresh.decide(search("s", at(0))).decision).toBe("allow");
   });
+
+  describe("of sessions not started yet (counted for at most an idle time, for up to 10,000 sessions at once)", () => {
+    const HOUR = 3600;
+    // The wall clock a month after the requests: the store's clock follows their times.
+    const engineWith = (options: EngineOptions = {}): Engine => compile([{ path: "p.policy", text: POLICY }], { clock: () => T0 + 30 * 24 * HOUR * 1000, ...options });
+    const flood = (engine: Engine, count: number): void => {
+      for (let i = 0; i < count; i++) engine.decide(search(`junk${i}`, "bad"));
+    };
+
+    it("of ids that never start are forgotten an idle time later, so a flood of them does not stop a later session's from counting (audit T, F3)", () => {
+      // The audit's repro: throwaway ids refused before the engine saw any time, then days of traffic.
+      const engine = engineWith();
+      flood(engine, 10_001);
+      for (let day = 0; day < 5; day++) engine.decide(search(`busy${day}`, at(day * 24 * HOUR)));
+      for (let i = 0; i < 3; i++) engine.decide(search("victim", "bad"));
+      expect(engine.decide(search("victim", at(4 * 24 * HOUR + 60)))).toMatchObject({ decision: "deny", rules: ["too-many-denials"] });
+      // Ids refused once the engine has seen a time, too: an hour and a second later they are gone.
+      const later = engineWith();
+      later.decide(search("busy", at(0)));
+      flood(later, 10_001);
+      later.decide(search("busy", at(HOUR + 1)));
+      for (let i = 0; i < 3; i++) later.decide(search("victim", "bad"));
+      expect(later.decide(search("victim", at(HOUR + 2)))).toMatchObject({ decision: "deny", rules: ["too-many-denials"] });
+    });
+
+    it("are kept for 10,000 sessions refused within one idle time, and not for more", () => {
+      const engine = engineWith();
+      engine.decide(search("busy", at(0)));
+      flood(engine, 10_000);
+      for (let i = 0; i < 3; i++) engine.decide(search("victim", "bad"));
+      // (The store's clock has not moved: every count is fresh, and the victim's found no room.)
+      expect(engine.decide(search("victim", at(60))).rules).toEqual(["search"]);
+      expect(engine.sessions.get("victim")).toMatchObject({ calls: 1, denials: 0 });
+      expect(engine.decide(search("junk9999", at(60)))).toMatchObject({ decision: "allow" });
+      expect(engine.sessions.get("junk9999")).toMatchObject({ calls: 2, denials: 1 });
+    });
+
+    it("count in a session that starts within an idle time of the last of them, by the store's clock, and not after (as an explanation shows)", () => {
+      for (const [start, counted] of [[HOUR, true], [HOUR + 1, false]] as const) {
+        const engine = engineWith();
+        engine.decide(search("busy", at(0)));
+        for (let i = 0; i < 2; i++) engine.decide(search("s", "bad"));
+        engine.decide(search("busy", at(30)));
+        // Counted at the store's clock then (30s): judged from there.
+        engine.decide(search("s", "bad"));
+        const request = search("s", at(30 + start));
+        expect(explain(engine, request).rules.find((rule) => rule.id === "too-many-denials")?.matched, String(start)).toBe(counted);
+        expect(engine.decide(request).rules, String(start)).toEqual(counted ? ["too-many-denials"] : ["search"]);
+        expect(engine.sessions.get("s")?.calls, String(start)).toBe(counted ? 4 : 1);
+      }
+    });
+
+    it("carry over a reload (sessionsFrom) with the times they were counted at", () => {
+      for (const [start, counted] of [[60, true], [3601, false]] as const) {
+        const old = engineWith();
+        old.decide(search("busy", at(0)));
+        for (let i = 0; i < 3; i++) old.decide(search("s", "bad"));
+        const reloaded = engineWith({ sessionsFrom: old });
+        expect(reloaded.decide(search("s", at(start))).rules, String(start)).toEqual(counted ? ["too-many-denials"] : ["search"]);
+      }
+    });
+  });
 });

@@ -65,6 +65,23 @@ describe("parseRecordingLine", () => {
     expect(error(parseRecordingLine('{"session":"s","tool":"t","args":"x","decision":"deny"}', 1))).toBe('`args` must be an object, not the string "x" (a line that records the engine refusing such a request replays with `"rules": []` beside its `"decision": "deny"`)');
   });
 
+  it("takes a logged refusal whose request named no tool (missing, null, empty, not a string); any other such line is malformed, with its hint (audit T, F1)", () => {
+    for (const tool of ["", ',"tool":null', ',"tool":""', ',"tool":["a.x"]', ',"tool":7']) {
+      const logged = `{"session":"s"${tool},"args":{},"decision":"deny","rules":[]}`;
+      expect(parseRecordingLine(logged, 2), logged).toMatchObject({ ok: true, line: 2, request: JSON.parse(logged), expect: { decision: "deny", rules: [] } });
+      // What else it has must still fit.
+      expect(error(parseRecordingLine(logged.slice(0, -1) + ',"reason":5}', 1)), logged).toBe('`reason` must be a string: write it in quotes, "5"');
+    }
+    expect(error(parseRecordingLine('{"session":"s","tool":null,"decision":"allow"}', 1))).toBe("`tool` must be a string, not null");
+    expect(error(parseRecordingLine('{"session":"s","tool":null,"decision":"deny","rules":["r"]}', 1))).toBe("`tool` must be a string, not null");
+    expect(error(parseRecordingLine('{"session":"s","tool":null}', 1))).toBe("`tool` must be a string, not null");
+    expect(error(parseRecordingLine('{"session":"s","decision":"allow"}', 1))).toBe("the line has no `tool`");
+    const hint = ' (a line that records the engine refusing such a request replays with `"rules": []` beside its `"decision": "deny"`)';
+    expect(error(parseRecordingLine('{"session":"s","decision":"deny"}', 1))).toBe(`the line has no \`tool\`${hint}`);
+    expect(error(parseRecordingLine('{"session":"s","tool":[],"decision":"deny"}', 1))).toBe(`\`tool\` must be a string, not a list${hint}`);
+    expect(error(parseRecordingLine('{"session":"s","tool":"","decision":"deny"}', 1))).toMatch(/^`tool` .*beside its `"decision": "deny"`\)$/);
+  });
+
   it("says why a line cannot be a request", () => {
     expect(error(parseRecordingLine("{oops", 1))).toMatch(/^not JSON: /);
     expect(error(parseRecordingLine("[]", 1))).toBe("a recording line must be a JSON object, not an array");
