@@ -1,3 +1,5 @@
+import { createPrivateKey } from "node:crypto";
+
 /*
  * What reading a signing or public key shares. Key material never goes into a message: build
  * and CI scripts log exceptions, and a private key in a log trusts every bundle anyone builds
@@ -54,4 +56,30 @@ export function parses(read: () => unknown): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * What a public key that did not parse is instead, in the user's terms, when it is a key of
+ * another kind people mistake for one (OpenSSH's formats, a DER private key); undefined
+ * otherwise. Node's own message for these is an OpenSSL code (`error:1E08010C:DECODER…`).
+ */
+export function publicKeyMistake(given: unknown): string | undefined {
+  const bytes = typeof given === "string" ? Buffer.from(given.slice(0, 4096), "latin1") : keyBytes(given);
+  if (bytes === undefined) return undefined;
+  const head = bytes.subarray(0, 4096).toString("latin1");
+  const wanted = "give the Ed25519 public key as PEM (`-----BEGIN PUBLIC KEY-----`), DER or a JSON Web Key: `openssl pkey -in signing.pem -pubout -out public.pem` writes it from the key `policyc build --sign` takes";
+  if (/^(?:\xef\xbb\xbf)?\s*(?:ssh-(?:ed25519|rsa|dss)|ecdsa-sha2-\S+|sk-\S+@openssh\.com) [A-Za-z0-9+/]/.test(head)) return `it is an OpenSSH public key (ssh-keygen's \`.pub\` format): ${wanted}`;
+  if (/-----BEGIN OPENSSH PRIVATE KEY-----/.test(head)) return `it is an OpenSSH private key (ssh-keygen's own format), not a public key: ${wanted}`;
+  if (!isPem(bytes) && parses(() => createPrivateKey({ key: bytes, format: "der", type: "pkcs8" }))) return `it is a DER (binary) private key, not a public key: ${wanted}`;
+  return undefined;
+}
+
+/**
+ * The number of PEM blocks in a key given as text or bytes. A file of two public keys (the old
+ * and the new one, during a rotation) would be read as its first alone, and a bundle signed with
+ * the other refused as wrongly signed: such a file is refused, saying why.
+ */
+export function pemBlockCount(given: string | Buffer): number {
+  const text = typeof given === "string" ? given : given.toString("latin1");
+  return text.match(/-----BEGIN [A-Z0-9 ]+-----/g)?.length ?? 0;
 }

@@ -2,6 +2,7 @@ import { createPublicKey, KeyObject, verify, type JsonWebKeyInput, type PrivateK
 import type { ValidateFunction } from "ajv";
 import { checkEngineOptionNames, checkOptionNames, checkOptions, Engine, RUNTIME_SUPPORT, type EngineOptions } from "../runtime/engine.js";
 import { describeText, describeThrown } from "../runtime/helpers.js";
+import { unknownIrOps } from "../runtime/ir.js";
 import { VERSION } from "../version.js";
 import type { Bundle } from "./Bundle.js";
 import { BUNDLE_FORMAT } from "./bundleSchema.js";
@@ -9,7 +10,7 @@ import { BUNDLE_FORMAT } from "./bundleSchema.js";
 // bundle neither loads ajv nor compiles the schema.
 import { validate as validateBundleCode } from "./bundleValidator.generated.js";
 import { contentHash } from "./hash.js";
-import { encryptedKeyHint, isBlankKey, isPem, keyBytes, keyErrorText } from "./keys.js";
+import { encryptedKeyHint, isBlankKey, isPem, keyBytes, keyErrorText, pemBlockCount, publicKeyMistake } from "./keys.js";
 
 /** A bundle that must not run: malformed, tampered with, or not signed by the expected key. */
 export class BundleError extends Error {
@@ -61,7 +62,7 @@ function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
   if (!validateBundle(value)) {
     const error = validateBundle.errors?.[0];
     const where = error?.instancePath ? `at ${error.instancePath}` : "at the top level";
-    throw new BundleError(`not a valid policyc bundle: ${where} ${error?.message ?? "invalid"}`);
+    throw new BundleError(`not a valid policyc bundle: ${where} ${error?.message ?? "invalid"}${otherCompilerHint(value)}`);
   }
   const bundle = value as Bundle;
   const expected = contentHash(bundle);
@@ -83,11 +84,29 @@ function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
     const named = lacking.slice(0, 5).map((name) => `rt.${name.slice(0, 40)}`).join(", ") + (lacking.length > 5 ? ` and ${lacking.length - 5} more` : "");
     throw new BundleError(`the bundle was built by ${shown(bundle.manifest.compiler)}, and its code calls ${named}, which this runtime (policyc ${VERSION}) lacks: rebuild it with this policyc`);
   }
+  // Nor may its conditions' IR hold an operation this runtime does not know: the windows of the
+  // session counts under it would not be kept, and those rate limits would never trip (fail open).
+  const unknownOps = unknownIrOps(bundle.rules.flatMap((rule) => (rule.ir === null ? [] : [rule.ir])));
+  if (unknownOps.length > 0) {
+    const named = unknownOps.slice(0, 5).map((op) => shown(op.slice(0, 40))).join(", ") + (unknownOps.length > 5 ? ` and ${unknownOps.length - 5} more` : "");
+    throw new BundleError(`the bundle was built by ${shown(bundle.manifest.compiler)}, and its rules' conditions use ${named}, which this runtime (policyc ${VERSION}) does not know: rebuild it with this policyc`);
+  }
   // A bundle whose compiler decided some conditions so that it allowed what this one denies: it
   // would go on failing open in production, silently. Refused, with what to do.
   const unsafe = Object.hasOwn(UNSAFE_COMPILERS, bundle.manifest.compiler) ? UNSAFE_COMPILERS[bundle.manifest.compiler] : undefined;
   if (unsafe !== undefined) throw new BundleError(`the bundle was built by ${shown(bundle.manifest.compiler)}, whose code ${unsafe}: rebuild it with this policyc (${VERSION})`);
   return bundle;
+}
+
+/**
+ * For a bundle the schema refuses: when another policyc built it (a newer one writes fields this
+ * runtime does not know), which one, and what to do; else nothing.
+ */
+function otherCompilerHint(value: unknown): string {
+  const manifest: unknown = value !== null && typeof value === "object" ? (value as { manifest?: unknown }).manifest : undefined;
+  const compiler: unknown = manifest !== null && typeof manifest === "object" ? (manifest as { compiler?: unknown }).compiler : undefined;
+  if (typeof compiler !== "string" || compiler === `policyc ${VERSION}`) return "";
+  return ` (it was built by ${shown(compiler.slice(0, 80))}, and this runtime is policyc ${VERSION}: rebuild it with this policyc, or load it with the runtime of the policyc that built it)`;
 }
 
 /**
@@ -148,10 +167,16 @@ export function parsePublicKey(given: unknown): KeyObject {
     key = toPublicKey(given);
   } catch (error) {
     if (error instanceof BundleError) throw error;
-    throw new BundleError(`the public key cannot be read as a public key (PEM, DER, JWK or a KeyObject): ${encryptedKeyHint(given) ?? keyErrorText(error)}`);
+    throw new BundleError(`the public key cannot be read as a public key (PEM, DER, JWK or a KeyObject): ${encryptedKeyHint(given) ?? publicKeyMistake(given) ?? keyErrorText(error)}`);
   }
   if (key.asymmetricKeyType !== "ed25519") throw new BundleError(`the public key is ${key.asymmetricKeyType ? `an ${key.asymmetricKeyType.toUpperCase()} key` : "not an asymmetric key"}, not Ed25519: bundles are signed with Ed25519`);
   return key;
+}
+
+/** A key in PEM holding several blocks (see `pemBlockCount`) is refused, saying why. */
+function refuseSeveralKeys(given: string | Buffer): void {
+  const blocks = pemBlockCount(given);
+  if (blocks > 1) throw new BundleError(`the public key holds ${blocks} PEM blocks, and one key is read: the first alone would be checked, and a bundle signed with another refused. Give the one key whose private key signs the bundles you load`);
 }
 
 function toPublicKey(given: unknown): KeyObject {
@@ -162,11 +187,13 @@ function toPublicKey(given: unknown): KeyObject {
   }
   if (typeof given === "string") {
     if (isBlankKey(given)) throw new BundleError("the public key is empty");
+    refuseSeveralKeys(given);
     return createPublicKey(given);
   }
   const bytes = keyBytes(given);
   if (bytes === undefined) return createPublicKey(given as PublicKeyInput | JsonWebKeyInput);
   if (isBlankKey(bytes)) throw new BundleError("the public key is empty");
+  refuseSeveralKeys(bytes);
   // createPublicKey reads bytes as PEM unless told otherwise; bytes that are not PEM text are DER.
   return createPublicKey(isPem(bytes) ? bytes : { key: bytes, format: "der", type: "spki" });
 }

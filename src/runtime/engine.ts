@@ -185,28 +185,31 @@ function freezeDecision(decision: Decision): Decision {
 }
 
 /**
- * The generated functions of recently loaded policy code, by code text. They are pure (all
- * state is in the evaluation context and the session), so engines of the same policy set can
- * share them, and with them the machine code V8 has optimized: a replay of many recordings, or
- * an enforcement point reloading its bundle, does not start cold again. Bounded: a process
- * that loads many policy sets keeps only the latest few.
+ * The generated functions of recently loaded policy code, by code text and schema. They are pure
+ * (all state is in the evaluation context and the session), so engines of the same policy set
+ * can share them, and with them the machine code V8 has optimized: a replay of many recordings,
+ * or an enforcement point reloading its bundle, does not start cold again. The schema is part
+ * of the key: the code reads the shapes of records from it when it is created, and two policy
+ * sets whose code is the same text can differ only there (a field a `list` in one, a `set` in
+ * the other). Bounded: a process that loads many policy sets keeps only the latest few.
  */
 const generatedByCode = new Map<string, Map<string, GeneratedTool>>();
 const MAX_CACHED_POLICIES = 4;
 
 function instantiate(policy: CompiledPolicy): Map<string, GeneratedTool> {
-  const cached = generatedByCode.get(policy.code);
+  const key = `${JSON.stringify(policy.schema)}\n${policy.code}`;
+  const cached = generatedByCode.get(key);
   if (cached) {
     // Most recently used last: eviction takes the policy set unused the longest.
-    generatedByCode.delete(policy.code);
-    generatedByCode.set(policy.code, cached);
+    generatedByCode.delete(key);
+    generatedByCode.set(key, cached);
     return cached;
   }
   // The generated code is a function body taking the runtime support and the schema.
   const create = new Function("rt", "schema", `"use strict";\n${policy.code}`) as (rt: RuntimeSupport, schema: CompiledPolicy["schema"]) => Map<string, GeneratedTool>;
   const generated = create(RUNTIME_SUPPORT, policy.schema);
   if (generatedByCode.size >= MAX_CACHED_POLICIES) generatedByCode.delete(generatedByCode.keys().next().value!);
-  generatedByCode.set(policy.code, generated);
+  generatedByCode.set(key, generated);
   return generated;
 }
 

@@ -63,6 +63,30 @@ export type IrExpr =
   | { readonly op: "method"; readonly name: "size" | "startsWith" | "endsWith" | "lower"; readonly object: IrExpr; readonly args: readonly IrExpr[]; readonly members?: TypeJson }
   | { readonly op: "call"; readonly name: "url.host" | "email.domain"; readonly arg: IrExpr };
 
+/** Every IR operation this runtime knows (the compiler checks it names each, and no other). */
+const IR_OPS: ReadonlySet<string> = new Set(Object.keys({ const: true, list: true, root: true, tool: true, toolRisk: true, intent: true, intentTools: true, intentMaxRisk: true, now: true, local: true, get: true, has: true, not: true, and: true, or: true, compare: true, enumRank: true, in: true, contains: true, containsAny: true, containsAll: true, like: true, quantifier: true, session: true, count: true, called: true, method: true, call: true } satisfies Record<IrExpr["op"], true>));
+
+/**
+ * The operations in `conditions` this runtime does not know (a newer compiler's), each once.
+ * What the engine reads of a condition (the windows `session.count` needs, explanations) walks
+ * only the operations it knows: past an unknown one it would find no count and keep no window,
+ * and the rate limit under it would never trip. Walked without recursion: a bundle is input.
+ */
+export function unknownIrOps(conditions: readonly unknown[]): string[] {
+  const unknown = new Set<string>();
+  const pending: unknown[] = [...conditions];
+  while (pending.length > 0) {
+    const node = pending.pop();
+    const op: unknown = node !== null && typeof node === "object" ? (node as { op?: unknown }).op : undefined;
+    if (typeof op !== "string" || !IR_OPS.has(op)) {
+      unknown.add(typeof op === "string" ? op : String(op));
+      continue;
+    }
+    pending.push(...childrenOf(node as IrExpr));
+  }
+  return [...unknown];
+}
+
 /** Whether an expression has an `any` or `all` (whose visits count against the rule's budget). */
 export function hasQuantifier(e: IrExpr): boolean {
   return e.op === "quantifier" || childrenOf(e).some(hasQuantifier);

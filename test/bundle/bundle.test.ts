@@ -407,6 +407,28 @@ describe("signatures", () => {
   });
 });
 
+describe("public keys of the wrong kind are named in the user's terms", () => {
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  const pem = publicKey.export({ type: "spki", format: "pem" }) as string;
+  const other = generateKeyPairSync("ed25519").publicKey.export({ type: "spki", format: "pem" }) as string;
+
+  it("an OpenSSH public or private key, a DER private key: what it is, and how to write the one it takes", () => {
+    const raw = (publicKey.export({ format: "jwk" }) as { x: string }).x;
+    const openSshPublic = `ssh-ed25519 ${Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from("ssh-ed25519"), Buffer.from([0, 0, 0, 32]), Buffer.from(raw, "base64url")]).toString("base64")} me@host\n`;
+    expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: openSshPublic }), /cannot be read as a public key .*: it is an OpenSSH public key \(ssh-keygen's `\.pub` format\): give the Ed25519 public key as PEM/);
+    expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: Buffer.from("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n") }), /it is an OpenSSH private key \(ssh-keygen's own format\), not a public key/);
+    expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: privateKey.export({ type: "pkcs8", format: "der" }) }), /it is a DER \(binary\) private key, not a public key/);
+    // No OpenSSL code in any of them.
+    expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: openSshPublic }), /^(?![\s\S]*error:[0-9A-F]{8})/);
+  });
+
+  it("a key file of two keys (a rotation) is refused, not read as its first alone", () => {
+    expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: `${other}${pem}` }), /the public key holds 2 PEM blocks, and one key is read/);
+    expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: Buffer.from(`${pem}${other}`) }), /holds 2 PEM blocks/);
+    expect(loadBundle(bundleJson({ privateKey }), { publicKey: pem }).decide(call("kb.search", 0)).decision).toBe("allow");
+  });
+});
+
 describe("bundles that pass the hash check but are broken", () => {
   const rehashed = (edit: (b: Bundle & Record<string, any>) => void): Bundle => {
     const bundle = bundleJson() as Bundle & Record<string, any>;
@@ -432,6 +454,35 @@ describe("bundles that pass the hash check but are broken", () => {
     // Only calls count: the same text in a string or a comment of the code is no call.
     const mentions = rehashed((b) => ((b as { code: string }).code = `// rt.notSupport( in a comment\nconst HOST = "rt.example.com 'rt.x('";\n${b.code}`));
     expect(loadBundle(mentions).decide(call("kb.search", 0)).decision).toBe("allow");
+  });
+
+  it("a bundle whose conditions use an IR operation this runtime does not know (a newer policyc's) is refused, naming both versions", () => {
+    // The code is the same: only the IR changed, which sizes the windows of `session.count`.
+    // Loaded, the counts under the unknown operation would keep no window and never trip.
+    const newer = rehashed((b) => {
+      (b.manifest as { compiler: string }).compiler = "policyc 9.0.0";
+      const rule = (b.rules as { ir: unknown }[]).find((r) => r.ir !== null)!;
+      rule.ir = { op: "futureWrap", expr: rule.ir };
+    });
+    expectBundleError(() => loadBundle(newer), new RegExp(`^the bundle was built by "policyc 9\\.0\\.0", and its rules' conditions use "futureWrap", which this runtime \\(policyc ${VERSION.replace(/\./g, "\\.")}\\) does not know: rebuild it with this policyc$`));
+    expectBundleError(() => verifyBundle(newer), /does not know: rebuild it/);
+    // Deep inside a condition too, and said once however often it is used.
+    const nested = rehashed((b) => {
+      const rule = (b.rules as { ir: unknown }[]).find((r) => r.ir !== null)!;
+      rule.ir = { op: "not", operand: { op: "and", terms: [{ op: "futureOp" }, { op: "futureOp" }, rule.ir] } };
+    });
+    expectBundleError(() => loadBundle(nested), /conditions use "futureOp", which/);
+  });
+
+  it("a bundle the schema refuses that another policyc built says which, and what to do", () => {
+    const newer = rehashed((b) => {
+      (b.manifest as { compiler: string }).compiler = "policyc 9.0.0";
+      (b.rules[0] as unknown as Record<string, unknown>)["priority"] = 1;
+    });
+    expectBundleError(() => loadBundle(newer), new RegExp(`^not a valid policyc bundle: at /rules/0 must NOT have additional properties \\(it was built by "policyc 9\\.0\\.0", and this runtime is policyc ${VERSION.replace(/\./g, "\\.")}: rebuild it with this policyc, or load it with the runtime of the policyc that built it\\)$`));
+    // This version's own bundle, edited by hand: no hint about versions.
+    const edited = rehashed((b) => ((b.rules[0] as unknown as Record<string, unknown>)["priority"] = 1));
+    expectBundleError(() => loadBundle(edited), /^not a valid policyc bundle: at \/rules\/0 must NOT have additional properties$/);
   });
 
   it("a bundle of policyc 0.1.0, whose code allowed what this version denies, is refused with why and what to do", () => {

@@ -240,3 +240,23 @@ describe("reloading a policy with sessionsFrom", () => {
     expectKept(compile(sources(), { clock, sessionsFrom: first }));
   });
 });
+
+describe("engines of policy sets whose generated code is the same text", () => {
+  // The code is byte-identical: only the schema says whether `tags` is a list (order and
+  // repeats count) or a set. The code reads record shapes from the schema it is created with.
+  const policy = (collection: string): string => `type T { tags: ${collection}<string> }\ncontext { a: T, b: T }\ntool send { risk low args { x: string } }\npolicy p {\n  deny send when context.a != context.b\n  allow send\n}\n`;
+  const request = { session: "s", tool: "send", args: { x: "1" }, context: { a: { tags: ["x", "y"] }, b: { tags: ["y", "x"] } } };
+
+  it("each decide by their own schema, whichever is loaded first in the process (a reload from one to the other included)", () => {
+    const sources = (collection: string): { path: string; text: string }[] => [{ path: "p.policy", text: policy(collection) }];
+    expect(compileSources(sources("list")).policy!.code).toBe(compileSources(sources("set")).policy!.code);
+    // A list of x, y is not the list y, x (deny); as sets they are equal (allow).
+    const expected: Record<string, string> = { list: "deny", set: "allow" };
+    for (const [first, second] of [["list", "set"], ["set", "list"]]) {
+      const before = compile(sources(first!));
+      expect(before.decide(request).decision, `${first} first`).toBe(expected[first!]);
+      const after = loadBundle(JSON.parse(serializeBundle(createBundle(compileSources(sources(second!)).policy!, sources(second!)))), { sessionsFrom: before });
+      expect(after.decide({ ...request, session: "t" }).decision, `${second} after ${first}`).toBe(expected[second!]);
+    }
+  });
+});
