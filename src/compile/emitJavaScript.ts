@@ -263,6 +263,14 @@ class JsEmitter {
   }
 
   private readonly constantIds = new Map<string, string>();
+  /** The call site each function shares outside quantifiers (see `expr`, "call"), by function. */
+  private readonly sharedSites = new Map<string, string>();
+
+  private sharedSite(name: string): string {
+    let id = this.sharedSites.get(name);
+    if (id === undefined) this.sharedSites.set(name, (id = this.constant("rt.callSite()", true)));
+    return id;
+  }
 
   /**
    * Hoists a constant (a compiled glob, a set of tools) to the module, once per distinct value;
@@ -520,10 +528,14 @@ class JsEmitter {
         }
         throw new Error(`unknown method ${JSON.stringify((e as { name: unknown }).name)} reached the emitter`);
       }
-      case "call":
-        // `c`: an ambiguous URL or address is noted as a fault there (the rule fails closed).
-        if (this.locals.size > 0) return `rt.${e.name === "url.host" ? "urlHostAt" : "emailDomainAt"}(${this.constant("rt.callSite()", true)}, c, ${this.expr(e.arg)})`;
-        return e.name === "url.host" ? `rt.urlHost(${this.expr(e.arg)}, c)` : `rt.emailDomain(${this.expr(e.arg)}, c)`;
+      case "call": {
+        // `c`: an ambiguous URL or address is noted as a fault there (the rule fails closed), by
+        // every call, also one the site answers from memory. Inside a quantifier the call has a
+        // site of its own; outside, every call of the function shares one, so that the rules
+        // of a decision asking for the host of the same URL parse it once.
+        const site = this.locals.size > 0 ? this.constant("rt.callSite()", true) : this.sharedSite(e.name);
+        return `rt.${e.name === "url.host" ? "urlHostAt" : "emailDomainAt"}(${site}, c, ${this.expr(e.arg)})`;
+      }
     }
   }
 }

@@ -739,7 +739,7 @@ export function callSite(): CallSite {
   return { epoch: -1, input: undefined, output: "", fault: undefined, seen: undefined };
 }
 
-function calledAt(site: CallSite, note: FaultNote, input: unknown, call: (note: FaultNote) => string): string {
+function calledAt<T>(site: CallSite, note: FaultNote, input: T, call: (input: T, note: FaultNote) => string): string {
   if (site.epoch !== decisionEpoch) {
     site.epoch = decisionEpoch;
     site.seen = undefined;
@@ -764,21 +764,21 @@ function calledAt(site: CallSite, note: FaultNote, input: unknown, call: (note: 
   return site.output;
 }
 
-function answerCall(site: CallSite, input: unknown, call: (note: FaultNote) => string): void {
+function answerCall<T>(site: CallSite, input: T, call: (input: T, note: FaultNote) => string): void {
   const own: FaultNote = { fault: undefined };
-  site.output = call(own);
+  site.output = call(input, own);
   site.fault = own.fault;
   site.input = input;
 }
 
 export function lowerAt(site: CallSite, note: FaultNote, text: unknown): string {
-  return calledAt(site, note, text, () => lower(text));
+  return calledAt(site, note, text, lower);
 }
 
 export function urlHostAt(site: CallSite, note: FaultNote, value: string): string {
-  return calledAt(site, note, value, (own) => urlHost(value, own));
+  return calledAt(site, note, value, urlHost);
 }
 
 export function emailDomainAt(site: CallSite, note: FaultNote, value: string): string {
-  return calledAt(site, note, value, (own) => emailDomain(value, own));
+  return calledAt(site, note, value, emailDomain);
 }
