@@ -23,13 +23,13 @@ export function fail(message: string): never {
 /** Characters that URL and mail parsers read differently: whitespace and controls (some strip them, some stop at them). */
 const SPACE_OR_CONTROL = /[\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]/;
 
-/** A domain as DNS reads it: lowercased, without the trailing dot of a fully qualified name. */
 /** Whether a host name has an empty label (`a..b`, `.a`, `a..`), one trailing dot aside; an IPv6 address (`[::1]`) or no host has none. */
 function emptyLabel(host: string): boolean {
   if (host === "" || host.startsWith("[")) return false;
   return (host.endsWith(".") ? host.slice(0, -1) : host).split(".").includes("");
 }
 
+/** A domain as DNS reads it: lowercased, without the trailing dot of a fully qualified name. */
 function domainOf(host: string): string {
   const lower = host.toLowerCase();
   return lower.endsWith(".") ? lower.slice(0, -1) : lower;
@@ -91,7 +91,6 @@ export function emailDomain(value: string, note?: FaultNote): string {
   return domainOf(ascii);
 }
 
-/** A request string for a message: quoted, shortened, control characters escaped. */
 /**
  * Text from a request quoted for a reason or an error: in JSON quotes, cut to 80 characters, so
  * a 1 MB tool name, session id or time does not make every decision log line a megabyte. What
