@@ -187,6 +187,23 @@ describe("a tool with many rules", () => {
     }
   });
 
+  it("splits a tool of few rules with long conditions too, its matches a bit mask across the chunks", () => {
+    // 25 rules of about 3 KB each, so each effect group spans two chunks: rule k matches when
+    // `args.n == k`, or when `args.q` is the long text ending in its effect's index.
+    const long = "q".repeat(3000);
+    let text = "tool kb.search { args { n: int, q: string } }\npolicy few {\n";
+    for (let k = 0; k < 25; k++) text += `  ${EFFECTS[k % 3]} kb.search when args.n == ${k} or args.q == "${long}${k % 3}"\n`;
+    const { policy: few } = compileSources([{ path: "few.policy", text: `${text}}\n` }]);
+    expect(few!.code).toMatch(/^function t0_1\(c, m\)/m);
+    expect(few!.code).toContain("maskRules");
+    const engine = new Engine(few!);
+    for (let k = 0; k < 25; k++) expect(engine.decide({ session: `n${k}`, tool: "kb.search", args: { n: k, q: "" } })).toMatchObject({ decision: EFFECTS[k % 3], rules: [`few/${k + 1}`] });
+    EFFECTS.forEach((effect, index) => {
+      const named = Array.from({ length: 25 }, (_, k) => k).filter((k) => k % 3 === index);
+      expect(engine.decide({ session: effect, tool: "kb.search", args: { n: -1, q: `${long}${index}` } })).toMatchObject({ decision: effect, rules: named.map((k) => `few/${k + 1}`) });
+    });
+  });
+
   it("runs the groups in order, all of a group's rules, and stops after the first group that matched", () => {
     const code = policy.code
       .replace(/^function t(\d+)\(c\) \{/gm, "function t$1(c) { return s$1(c);")
