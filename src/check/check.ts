@@ -1,5 +1,6 @@
 import type * as A from "../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
+import { MAX_NESTING } from "../syntax/parse.js";
 import { ExpressionChecker } from "./expressions.js";
 import type { CheckedProgram, CheckedRule } from "./program.js";
 import { checkAnnotations } from "./rules/checkAnnotations.js";
@@ -47,7 +48,9 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
         checkRuleClauses(rule, diagnostics);
         const ruleContext = { tools };
         const emptyScope = { locals: new Map(), guards: new Set<string>() };
-        try {
+        const tooDeep = [rule.when, rule.unless].map((condition) => condition && pastNestingLimit(condition)).find((node) => node !== undefined);
+        if (tooDeep !== undefined) diagnostics.push(diagnostic("PC106", `expression nested more than ${MAX_NESTING} levels deep`, tooDeep.span, "split the condition into simpler parts (each call of a chain such as `x.lower().lower()` is a level)"));
+        else try {
           if (rule.when) expressions.checkCondition(rule.when, emptyScope, ruleContext);
           if (rule.unless) {
             // `unless U` runs only when `when W` held, so W's `has` guards cover U.
@@ -79,4 +82,45 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
   // Last, since it replaces the errors of a set checked without its schema file by one.
   const noTools = checkToolsDeclared(files);
   return { program, diagnostics: noTools ? [noTools.diagnostic, ...noTools.withoutFollowOns(diagnostics)] : diagnostics };
+}
+
+/**
+ * The first node of `condition` more than MAX_NESTING levels deep, counted as the parser counts
+ * (brackets and `not`s, section PC106) and also one level per call of a chain
+ * (`x.lower().lower()…`), whose brackets the parser sees one pair at a time. The generated code
+ * nests each call in the next, and a chain of a thousand would check and build, then overflow
+ * the stack in `decide` (failing closed, but never deciding). Walked without recursion: a long
+ * `or` chain is as deep in the AST as it is long.
+ */
+function pastNestingLimit(condition: A.Expr): A.Expr | undefined {
+  const pending: [A.Expr, number][] = [[condition, 0]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [node, outer] = next;
+    const depth = node.kind === "Call" || node.kind === "Paren" || node.kind === "ListLiteral" || node.kind === "Quantifier" || node.kind === "Not" ? outer + 1 : outer;
+    if (depth > MAX_NESTING) return node;
+    for (const child of subexpressions(node)) pending.push([child, depth]);
+  }
+  return undefined;
+}
+
+function subexpressions(node: A.Expr): readonly A.Expr[] {
+  switch (node.kind) {
+    case "Member":
+    case "Has":
+      return [node.object];
+    case "Call":
+      return [node.callee, ...node.args, ...(node.within ? [node.within] : [])];
+    case "Not":
+      return [node.operand];
+    case "Binary":
+      return [node.left, node.right];
+    case "Quantifier":
+      return [node.collection, node.body];
+    case "Paren":
+      return [node.expression];
+    case "ListLiteral":
+      return node.elements;
+    default:
+      return [];
+  }
 }

@@ -6,7 +6,6 @@ export type SessionValue = (typeof SESSION_VALUES)[number];
 export const SESSION_CALLS = ["count", "called"] as const;
 
 export const STRING_METHODS = ["startsWith", "endsWith", "lower", "size"] as const;
-export const COLLECTION_METHODS = ["size"] as const;
 export const FUNCTIONS = { url: ["host"], email: ["domain"] } as const;
 
 /**

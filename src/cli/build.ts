@@ -13,6 +13,7 @@ import { describeFsError, loadSources } from "../source/loadSources.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import { onStandardError, type Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
+import { addMaxErrors, parseMaxErrors } from "./options.js";
 import { readSigningKey } from "./signingKey.js";
 
 export interface BuildOptions {
@@ -20,6 +21,7 @@ export interface BuildOptions {
   sign?: string;
   target?: string;
   json?: boolean;
+  maxErrors?: string;
 }
 
 /**
@@ -136,7 +138,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   }
   const loaded = loadSources(paths, io.cwd);
   if (loaded.diagnostics.length > 0) {
-    reportDiagnostics(io, sortDiagnostics(loaded.diagnostics), { json: options.json ?? false });
+    reportDiagnostics(io, sortDiagnostics(loaded.diagnostics), { json: options.json ?? false, max: parseMaxErrors(options.maxErrors) });
     return EXIT.usage;
   }
   // Writing the bundle over one of its own sources (`-o rules.policy`) would lose the source.
@@ -155,7 +157,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   // The checked program too: its declarations' doc comments go into policy.ts.
   const { policy, program, diagnostics } = compileSources(loaded.files);
   if (!policy || !program) {
-    reportDiagnostics(io, diagnostics, { json: options.json ?? false });
+    reportDiagnostics(io, diagnostics, { json: options.json ?? false, max: parseMaxErrors(options.maxErrors) });
     return EXIT.failure;
   }
   let bundle;
@@ -169,7 +171,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   }
   if (toStdout) {
     io.out(serializeBundle(bundle));
-    return reportBuilt(onStandardError(io), bundle, diagnostics, ["-"], options.json ?? false);
+    return reportBuilt(onStandardError(io), bundle, diagnostics, ["-"], options);
   }
   const texts = [{ path: resolve(io.cwd, files.bundle), text: serializeBundle(bundle) }];
   if (files.module !== undefined) {
@@ -191,15 +193,15 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     io.err(`policyc build: cannot write \`${printable(options.output)}\`: ${describeFsError(error)}\n`);
     return EXIT.usage;
   }
-  return reportBuilt(io, bundle, diagnostics, outputs, options.json ?? false);
+  return reportBuilt(io, bundle, diagnostics, outputs, options);
 }
 
 /** The summary of a build that was written: JSON, or one line after any warnings. */
-function reportBuilt(io: Io, bundle: Bundle, diagnostics: readonly Diagnostic[], written: readonly string[], json: boolean): ExitCode {
-  if (json) {
+function reportBuilt(io: Io, bundle: Bundle, diagnostics: readonly Diagnostic[], written: readonly string[], options: BuildOptions): ExitCode {
+  if (options.json) {
     reportDiagnostics(io, diagnostics, { json: true, extra: { written, contentHash: bundle.manifest.contentHash, rules: bundle.rules.length, signed: bundle.signature !== undefined } });
   } else {
-    if (diagnostics.length > 0) reportDiagnostics(io, diagnostics, { json: false });
+    if (diagnostics.length > 0) reportDiagnostics(io, diagnostics, { json: false, max: parseMaxErrors(options.maxErrors) });
     io.out(`${io.palette.ok("built")} ${written[0] === "-" ? "standard output" : written.map(printable).join(", ")}: ${bundle.rules.length} rules, ${Object.keys(bundle.schema.tools).length} tools, ${bundle.manifest.contentHash}${bundle.signature ? ", signed" : ""}\n`);
   }
   return EXIT.ok;
@@ -221,13 +223,14 @@ function sameFile(a: string, b: string): boolean {
 }
 
 export function registerBuild(program: Command, io: Io, finish: (code: ExitCode | Promise<ExitCode>) => void): void {
-  program
-    .command("build")
-    .description("compile policies into a bundle for enforcement points")
-    .argument("<paths...>", "policy files or folders (searched for *.policy)")
-    .option("-o, --output <path>", "bundle file to write, - (or /dev/stdout) for standard output, or a folder (ending in / or existing) to write bundle.json in; missing folders are created (with --target ts: a folder, or a .json file with policy.ts beside it; not a .ts file)")
-    .option("--target <target>", "js (bundle only) or ts (bundle.json and a typed policy.ts; a policy.ts written by hand, or for another bundle beside it, is never replaced)", "js")
-    .option("--sign <key.pem>", "sign the bundle with this Ed25519 private key")
-    .option("--json", "print a JSON summary instead")
-    .action((paths: string[], options: BuildOptions) => finish(buildVerb(io, paths, options)));
+  addMaxErrors(
+    program
+      .command("build")
+      .description("compile policies into a bundle for enforcement points")
+      .argument("<paths...>", "policy files or folders (searched for *.policy)")
+      .option("-o, --output <path>", "bundle file to write, - (or /dev/stdout) for standard output, or a folder (ending in / or existing) to write bundle.json in; missing folders are created (with --target ts: a folder, or a .json file with policy.ts beside it; not a .ts file)")
+      .option("--target <target>", "js (bundle only) or ts (bundle.json and a typed policy.ts; a policy.ts written by hand, or for another bundle beside it, is never replaced)", "js")
+      .option("--sign <key.pem>", "sign the bundle with this Ed25519 private key")
+      .option("--json", "print a JSON summary instead"),
+  ).action((paths: string[], options: BuildOptions) => finish(buildVerb(io, paths, options)));
 }

@@ -3,6 +3,7 @@ import { EXIT, type ExitCode } from "./exitCodes.js";
 import { onStandardError, type Io } from "./io.js";
 import { bundlePathOf, loadPolicy } from "./loadEngine.js";
 import { notLoadedJson, reportNotLoaded } from "./report.js";
+import { addMaxErrors, parseMaxErrors } from "./options.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings, type DecisionChange } from "../testing/diff.js";
 import type { Decision } from "../runtime/decision.js";
@@ -19,6 +20,7 @@ export interface DiffOptions extends ReplayFlags {
   exitCode?: boolean;
   publicKey?: string;
   ruleChanges?: boolean;
+  maxErrors?: string;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
   const sides = [oldPath, newPath].map((path, side) => loadPolicy([path], io.cwd, isBundle[side] && options.publicKey !== undefined ? { publicKey: options.publicKey } : {}));
   for (const side of sides) {
     if (!side.ok) {
-      reportNotLoaded("diff", side, onStandardError(io));
+      reportNotLoaded("diff", side, onStandardError(io), parseMaxErrors(options.maxErrors));
       if (options.json) io.out(JSON.stringify(notLoadedJson(side), null, 2) + "\n");
       return side.code;
     }
@@ -130,5 +132,5 @@ export function registerDiff(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--rule-changes", "also report decisions of the same effect, grants and revocation that other rules decide, or with other reasons")
     .option("--public-key <file>", "require each side that is a bundle to be signed by this Ed25519 public key (PEM, DER or JSON Web Key)")
     .option("--jobs <n>", JOBS_HELP);
-  withEngineFlags(command).action((oldPath: string, newPath: string, options: DiffOptions) => finish(diffVerb(io, oldPath, newPath, options)));
+  withEngineFlags(addMaxErrors(command)).action((oldPath: string, newPath: string, options: DiffOptions) => finish(diffVerb(io, oldPath, newPath, options)));
 }

@@ -12,6 +12,7 @@ import { EXIT, type ExitCode } from "./exitCodes.js";
 import { onStandardError, type Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
 import { notLoadedJson, reportNotLoaded } from "./report.js";
+import { addMaxErrors, parseMaxErrors } from "./options.js";
 import { printable } from "../diagnostics/printable.js";
 
 /** `eval` replays a JSON Lines history on one engine: the engine options of `test`, no `--jobs`. */
@@ -20,6 +21,7 @@ export interface EvalOptions extends Omit<ReplayFlags, "jobs"> {
   request?: string;
   publicKey?: string;
   json?: boolean;
+  maxErrors?: string;
 }
 
 /**
@@ -53,7 +55,7 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   // Given means given: an empty --public-key is refused by loadPolicy, never taken for "no key".
   const loaded = loadPolicy(paths, io.cwd, { ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
   if (!loaded.ok) {
-    reportNotLoaded("eval", loaded, options.json ? onStandardError(io) : io);
+    reportNotLoaded("eval", loaded, options.json ? onStandardError(io) : io, parseMaxErrors(options.maxErrors));
     if (options.json) io.out(JSON.stringify(notLoadedJson(loaded), null, 2) + "\n");
     return loaded.code;
   }
@@ -88,5 +90,5 @@ export function registerEval(program: Command, io: Io, finish: (code: ExitCode) 
     .option("--public-key <file>", "require the bundle to be signed by this Ed25519 public key (PEM, DER or JSON Web Key)")
     .option("-r, --request <file>", "the request as JSON (or JSON Lines: earlier lines set up the session); - reads standard input")
     .option("--json", "print the decision object with its explanation as JSON");
-  withEngineFlags(command).action((paths: string[], options: EvalOptions) => finish(evalVerb(io, paths, options)));
+  withEngineFlags(addMaxErrors(command)).action((paths: string[], options: EvalOptions) => finish(evalVerb(io, paths, options)));
 }

@@ -7,6 +7,7 @@ import { replaceFile } from "../source/replaceFile.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import { onStandardError, type Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
+import { addMaxErrors, parseMaxErrors } from "./options.js";
 import { diagnosticToJson } from "../diagnostics/render.js";
 import { printable } from "../diagnostics/printable.js";
 
@@ -14,6 +15,7 @@ export interface FmtOptions {
   check?: boolean;
   write?: boolean;
   json?: boolean;
+  maxErrors?: string;
 }
 
 /** `policyc fmt PATH…`: print the canonical form; `--check` lists files that differ (exit 1); `--write` rewrites them. */
@@ -45,7 +47,7 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
   }
   // On standard error: standard output carries the formatted text, the list of unformatted
   // files (which CI steps read line by line) or the JSON document.
-  if (problems.length > 0) reportDiagnostics(onStandardError(io), problems, { json: false });
+  if (problems.length > 0) reportDiagnostics(onStandardError(io), problems, { json: false, max: parseMaxErrors(options.maxErrors) });
   if (options.write) {
     if (!options.json) io.out(`formatted ${changed.length - unwritten.size} of ${formatted.length} file${formatted.length === 1 ? "" : "s"}\n`);
     if (unwritten.size > 0) return EXIT.usage;
@@ -67,12 +69,13 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
 }
 
 export function registerFmt(program: Command, io: Io, finish: (code: ExitCode) => void): void {
-  program
-    .command("fmt")
-    .description("print policies in canonical form; --check fails on a difference, --write rewrites")
-    .argument("<paths...>", "policy files or folders (searched for *.policy)")
-    .option("--check", "list files that are not formatted and exit 1 if any")
-    .option("--write", "rewrite files in place")
-    .option("--json", "print a JSON document instead")
-    .action((paths: string[], options: FmtOptions) => finish(fmtVerb(io, paths, options)));
+  addMaxErrors(
+    program
+      .command("fmt")
+      .description("print policies in canonical form; --check fails on a difference, --write rewrites")
+      .argument("<paths...>", "policy files or folders (searched for *.policy)")
+      .option("--check", "list files that are not formatted and exit 1 if any")
+      .option("--write", "rewrite files in place")
+      .option("--json", "print a JSON document instead"),
+  ).action((paths: string[], options: FmtOptions) => finish(fmtVerb(io, paths, options)));
 }

@@ -26,9 +26,9 @@ export function reportDiagnostics(io: Io, diagnostics: readonly Diagnostic[], op
 export type NotLoaded = Extract<LoadedPolicy, { ok: false }>;
 
 /** Why the policy set did not load, for people: the message on stderr, the diagnostics as `check` prints them on `io.out`. */
-export function reportNotLoaded(verb: string, failed: NotLoaded, io: Io): void {
+export function reportNotLoaded(verb: string, failed: NotLoaded, io: Io, max?: number): void {
   if (failed.message) io.err(`policyc ${verb}: ${failed.message}\n`);
-  if (failed.diagnostics.length > 0) reportDiagnostics(io, failed.diagnostics, { json: false });
+  if (failed.diagnostics.length > 0) reportDiagnostics(io, failed.diagnostics, { json: false, ...(max === undefined ? {} : { max }) });
 }
 
 /**

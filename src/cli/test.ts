@@ -3,6 +3,7 @@ import { EXIT, type ExitCode } from "./exitCodes.js";
 import { onStandardError, type Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
 import { notLoadedJson, reportNotLoaded } from "./report.js";
+import { addMaxErrors, parseMaxErrors } from "./options.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { emptyReport, replayRecordings, type ReplayReport } from "../testing/replay.js";
 import { ciPaths, type CoverageSummary, coverageSummary, type ReporterInput, type RunVerdict } from "../testing/reporters/shared.js";
@@ -27,6 +28,7 @@ export interface TestOptions extends ReplayFlags {
   allowEmpty?: boolean;
   bundle?: string;
   publicKey?: string;
+  maxErrors?: string;
 }
 
 const REPORTERS = ["pretty", "json", "junit", "tap", "github"] as const;
@@ -70,7 +72,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     if (reporter !== "pretty") REPORT_WRITERS[reporter]({ report: emptyReport([], [], []), rules: [], verdict, ciPath }, io.out);
   };
   if (!loaded.ok) {
-    reportNotLoaded("test", loaded, onStandardError(io));
+    reportNotLoaded("test", loaded, onStandardError(io), parseMaxErrors(options.maxErrors));
     const { reason, diagnostics } = notLoadedJson(loaded);
     notStarted({ ok: false, reason, diagnostics, ...(loaded.message ? { runCheck: { name: "policy set", message: loaded.message } } : {}) });
     return loaded.code;
@@ -181,5 +183,5 @@ export function registerTest(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--update", "write the actual decision and rules (and reason, grants, grantsOnApproval, revoked where a line has them) into the lines that failed or expect nothing yet (and approved into the approval lines that failed)")
     .option("--allow-empty", "pass when no line has an expectation")
     .option("--jobs <n>", JOBS_HELP);
-  withEngineFlags(command).action((paths: string[], options: TestOptions) => finish(testVerb(io, paths, options)));
+  withEngineFlags(addMaxErrors(command)).action((paths: string[], options: TestOptions) => finish(testVerb(io, paths, options)));
 }

@@ -7,11 +7,12 @@ import type { DispatchPlan, ToolRules } from "./indexRulesByTool.js";
 import { ValidationEmitter } from "./emitValidation.js";
 
 /**
- * Pass 5: emits the decision code: one small function per rule (its condition, failing closed)
- * and one per tool that calls its rules deny-first and stops at the first effect that matched.
- * V8 optimizes small functions and stops optimizing huge ones, so nothing here grows with the
- * rule count except the number of functions. Every string from a policy enters the code
- * through JSON.stringify; identifiers are generated, never taken from policy text.
+ * Pass 5: emits the decision code: one function per rule (its condition, failing closed) and
+ * per tool a dispatcher that runs the tool's rules, conditions inlined, deny first, and stops at
+ * the first effect that matched. V8 stops optimizing a function past a size, so a dispatcher
+ * longer than MAX_DISPATCHER_SOURCE is split into chunks of at most that: no generated function
+ * grows with the rule count (short of one rule's own condition). Every string from a policy
+ * enters the code through JSON.stringify; identifiers are generated, never taken from policy text.
  */
 export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, schema: RuntimeSchema, session: SessionUse): string {
   const emitter = new JsEmitter(session, schema);
@@ -20,50 +21,28 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
     return emitter.rule(rule, index, condition, temporaries);
   });
   // Per tool, two dispatchers over the same rules, deny first, stopping at the first effect that
-  // matched. `t<N>` inlines every condition in one function with one try/catch: the hot path.
-  // Conditions are pure reads, so when anything throws it is simply run again rule by rule
-  // through `s<N>`, whose per-rule functions isolate the failure and fail closed.
+  // matched. `t<N>` inlines the conditions with one try/catch: the hot path. Conditions are pure
+  // reads, so when anything throws it is simply run again rule by rule through `s<N>`, whose
+  // per-rule functions isolate the failure and fail closed.
   const masks = plan.tools.map(maskRules);
   const toolFunctions = plan.tools.map((entry, index) => {
-    const groups = [entry.deny, entry.ask, entry.allow];
     // A tool with few rules reports the matched ones as bits of one small integer (bit p: the
     // p-th rule of the tool, deny first): no array per decision, and the engine finds the
     // shared decision with one lookup. A tool with more rules reports rule indices in an array.
     const masked = masks[index] !== null;
-    const none = masked ? "0" : "null";
     const hit = (ruleIndex: number, position: number): string => (masked ? `m |= ${2 ** position};` : `(m ??= []).push(${ruleIndex});`);
-    const stop = `if (m !== ${none}) return m;`;
-    const fast = [`function t${index}(c) {`, "  try {", `    ${ROOT_LOCALS}`, `    let m = ${none};`];
-    const safe = [`function s${index}(c) {`, `  let m = ${none};`];
     let position = 0;
-    const { temporaries } = emitter.inFunction(() => groups.forEach((group, g) => {
-      for (const ruleIndex of group) {
-        const rule = rules[ruleIndex]!;
+    const groups = [entry.deny, entry.ask, entry.allow].map((group) =>
+      group.map((ruleIndex) => {
         const push = hit(ruleIndex, position++);
-        // In a tool's own dispatcher the tool is known: `tool`, `tool.risk` and `tool in
-        // intent.tools` become constants and one set lookup.
-        const condition = rule.ir === null ? null : emitter.forTool(entry.tool, () => emitter.expr(rule.ir!));
-        if (condition === null) fast.push(`    ${push}`);
-        else {
-          // Each rule has its own budget of quantifier visits (rt.visiting): what one rule
-          // spends never makes another fail, so the order of the rules never matters.
-          if (hasQuantifier(rule.ir!)) fast.push("    c.visits = 0;");
-          // Only a condition that reads the user, the intent's tools/risk or a count, or calls a
-          // function that refuses ambiguous input, can fail.
-          if (!mayFail(rule.ir!)) fast.push(`    if ((${condition}) === true) ${push}`);
-          else fast.push(`    if ((${condition}) === true ? c.fault === undefined || faulted(c, ${JSON.stringify(rule.id + ": ")}, ${rule.effect !== "allow"}) : c.fault !== undefined && faulted(c, ${JSON.stringify(rule.id + ": ")}, ${rule.effect !== "allow"})) ${push}`);
-        }
-        safe.push(`  if (r${ruleIndex}(c)) ${push}`);
-      }
-      if (g < 2 && group.length > 0) {
-        fast.push(`    ${stop}`);
-        safe.push(`  ${stop}`);
-      }
-    }));
-    if (temporaries.length > 0) fast.splice(3, 0, `    let ${temporaries.join(", ")};`);
-    fast.push("    return m;", "  } catch (e) {", "    c.fault = undefined;", "    c.errors = undefined;", `    return s${index}(c);`, "  }", "}");
-    safe.push("  return m;", "}");
-    return `${fast.join("\n")}\n${safe.join("\n")}`;
+        const { result: lines, temporaries } = emitter.inFunction(() => inlinedRule(emitter, rules[ruleIndex]!, entry.tool, push));
+        return { inlined: { lines, temporaries }, called: { lines: [`if (r${ruleIndex}(c)) ${push}`], temporaries: [] } };
+      }),
+    );
+    const none = masked ? "0" : "null";
+    const fast = dispatcher(`t${index}`, groups.map((group) => group.map((rule) => rule.inlined)), none, `s${index}`);
+    const safe = dispatcher(`s${index}`, groups.map((group) => group.map((rule) => rule.called)), none);
+    return `${fast}\n${safe}`;
   });
   const validation = new ValidationEmitter(schema);
   const checks = plan.tools.map((entry, index) => validation.requestCheck(`q${index}`, entry.tool));
@@ -136,6 +115,100 @@ function grantingAllows(entry: ToolRules, rules: readonly RuleInfo[]): string {
   return granting.length === 0 ? "" : `, onApproval: [${granting.map((index) => `[${index}, r${index}]`).join(", ")}]`;
 }
 
+/** One rule's statements in a dispatcher and the variables they need declared there. */
+interface RuleCode {
+  readonly lines: readonly string[];
+  readonly temporaries: readonly string[];
+}
+
+/**
+ * The statements that run one rule in its tool's dispatcher `t<N>`. There the tool is known:
+ * `tool`, `tool.risk` and `tool in intent.tools` become constants and one set lookup.
+ */
+function inlinedRule(emitter: JsEmitter, rule: RuleInfo, tool: string, push: string): string[] {
+  if (rule.ir === null) return [push];
+  const condition = emitter.forTool(tool, () => emitter.expr(rule.ir!));
+  // Each rule has its own budget of quantifier visits (rt.visiting): what one rule spends never
+  // makes another fail, so the order of the rules never matters.
+  const lines = hasQuantifier(rule.ir) ? ["c.visits = 0;"] : [];
+  // Only a condition that reads the user, the intent's tools/risk or a count, or calls a
+  // function that refuses ambiguous input, can fail.
+  const faultedArgs = `c, ${JSON.stringify(rule.id + ": ")}, ${rule.effect !== "allow"}`;
+  if (!mayFail(rule.ir)) lines.push(`if ((${condition}) === true) ${push}`);
+  else lines.push(`if ((${condition}) === true ? c.fault === undefined || faulted(${faultedArgs}) : c.fault !== undefined && faulted(${faultedArgs})) ${push}`);
+  return lines;
+}
+
+/**
+ * Characters of rule code (statements and their variables) one generated dispatcher function
+ * may hold. On Node 20 V8 never optimized a `t<N>` of about 80 KiB (750 simple rules), and every
+ * decision of its tool then cost 11 times as much (architecture.md, "Performance notes").
+ * Functions of this size were optimized (`node --trace-opt`) whether they held simple
+ * comparisons or three-valued conditions with quantifiers; a tool is split only past about
+ * 200 simple rules.
+ */
+export const MAX_DISPATCHER_SOURCE = 24 * 1024;
+
+/**
+ * A tool's dispatcher `name(c)`: the rules' statements by effect group (deny, ask, allow),
+ * returning after the first group that matched. Past MAX_DISPATCHER_SOURCE it calls chunks
+ * `name_<k>(c, m)` in order instead, each at most that size (or one rule) and inside one group,
+ * so the stop between groups stays here. `fallback`: for inlined conditions (which read the
+ * request into locals), the dispatcher that runs the same rules one function each when
+ * anything throws.
+ */
+function dispatcher(name: string, groups: readonly (readonly RuleCode[])[], none: string, fallback?: string): string {
+  const locals = (rules: readonly RuleCode[]): string[] => {
+    if (fallback === undefined) return [];
+    const temporaries = rules.flatMap((rule) => rule.temporaries);
+    return [ROOT_LOCALS, ...(temporaries.length > 0 ? [`let ${temporaries.join(", ")};`] : [])];
+  };
+  const split = groups.flat().reduce((size, rule) => size + sourceSize(rule), 0) > MAX_DISPATCHER_SOURCE;
+  const chunks: string[] = [];
+  const body = [...(split ? [] : locals(groups.flat())), `let m = ${none};`];
+  groups.forEach((group, g) => {
+    if (!split) body.push(...group.flatMap((rule) => rule.lines));
+    else {
+      for (const piece of bounded(group)) {
+        const chunk = `${name}_${chunks.length}`;
+        chunks.push([`function ${chunk}(c, m) {`, ...indent([...locals(piece), ...piece.flatMap((rule) => rule.lines), "return m;"], 1), "}"].join("\n"));
+        body.push(`m = ${chunk}(c, m);`);
+      }
+    }
+    if (g < 2 && group.length > 0) body.push(`if (m !== ${none}) return m;`);
+  });
+  body.push("return m;");
+  const whole =
+    fallback === undefined
+      ? [`function ${name}(c) {`, ...indent(body, 1), "}"]
+      : [`function ${name}(c) {`, "  try {", ...indent(body, 2), "  } catch (e) {", "    c.fault = undefined;", "    c.errors = undefined;", `    return ${fallback}(c);`, "  }", "}"];
+  return [...chunks, whole.join("\n")].join("\n");
+}
+
+/** What `rule` adds to its function: its statements (indented) and its declared variables. */
+function sourceSize(rule: RuleCode): number {
+  return rule.lines.reduce((size, line) => size + line.length + 3, 0) + rule.temporaries.reduce((size, name) => size + name.length + 2, 0);
+}
+
+/** `rules` in order, in runs of at most MAX_DISPATCHER_SOURCE characters (a larger rule alone). */
+function bounded(rules: readonly RuleCode[]): RuleCode[][] {
+  const runs: RuleCode[][] = [];
+  let size = Infinity;
+  for (const rule of rules) {
+    if (size + sourceSize(rule) > MAX_DISPATCHER_SOURCE) {
+      runs.push([]);
+      size = 0;
+    }
+    runs.at(-1)!.push(rule);
+    size += sourceSize(rule);
+  }
+  return runs;
+}
+
+function indent(lines: readonly string[], depth: number): string[] {
+  return lines.map((line) => `${"  ".repeat(depth)}${line}`);
+}
+
 class JsEmitter {
   readonly constants: string[] = [];
   /** How many variables three-valued `and` / `or` have named so far (see `threeValued`). */
@@ -190,6 +263,14 @@ class JsEmitter {
   }
 
   private readonly constantIds = new Map<string, string>();
+  /** The call site each function shares outside quantifiers (see `expr`, "call"), by function. */
+  private readonly sharedSites = new Map<string, string>();
+
+  private sharedSite(name: string): string {
+    let id = this.sharedSites.get(name);
+    if (id === undefined) this.sharedSites.set(name, (id = this.constant("rt.callSite()", true)));
+    return id;
+  }
 
   /**
    * Hoists a constant (a compiled glob, a set of tools) to the module, once per distinct value;
@@ -447,10 +528,14 @@ class JsEmitter {
         }
         throw new Error(`unknown method ${JSON.stringify((e as { name: unknown }).name)} reached the emitter`);
       }
-      case "call":
-        // `c`: an ambiguous URL or address is noted as a fault there (the rule fails closed).
-        if (this.locals.size > 0) return `rt.${e.name === "url.host" ? "urlHostAt" : "emailDomainAt"}(${this.constant("rt.callSite()", true)}, c, ${this.expr(e.arg)})`;
-        return e.name === "url.host" ? `rt.urlHost(${this.expr(e.arg)}, c)` : `rt.emailDomain(${this.expr(e.arg)}, c)`;
+      case "call": {
+        // `c`: an ambiguous URL or address is noted as a fault there (the rule fails closed), by
+        // every call, also one the site answers from memory. Inside a quantifier the call has a
+        // site of its own; outside, every call of the function shares one, so that the rules
+        // of a decision asking for the host of the same URL parse it once.
+        const site = this.locals.size > 0 ? this.constant("rt.callSite()", true) : this.sharedSite(e.name);
+        return `rt.${e.name === "url.host" ? "urlHostAt" : "emailDomainAt"}(${site}, c, ${this.expr(e.arg)})`;
+      }
     }
   }
 }

@@ -23,13 +23,13 @@ export function fail(message: string): never {
 /** Characters that URL and mail parsers read differently: whitespace and controls (some strip them, some stop at them). */
 const SPACE_OR_CONTROL = /[\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]/;
 
-/** A domain as DNS reads it: lowercased, without the trailing dot of a fully qualified name. */
 /** Whether a host name has an empty label (`a..b`, `.a`, `a..`), one trailing dot aside; an IPv6 address (`[::1]`) or no host has none. */
 function emptyLabel(host: string): boolean {
   if (host === "" || host.startsWith("[")) return false;
   return (host.endsWith(".") ? host.slice(0, -1) : host).split(".").includes("");
 }
 
+/** A domain as DNS reads it: lowercased, without the trailing dot of a fully qualified name. */
 function domainOf(host: string): string {
   const lower = host.toLowerCase();
   return lower.endsWith(".") ? lower.slice(0, -1) : lower;
@@ -91,7 +91,6 @@ export function emailDomain(value: string, note?: FaultNote): string {
   return domainOf(ascii);
 }
 
-/** A request string for a message: quoted, shortened, control characters escaped. */
 /**
  * Text from a request quoted for a reason or an error: in JSON quotes, cut to 80 characters, so
  * a 1 MB tool name, session id or time does not make every decision log line a megabyte. What
@@ -739,7 +738,7 @@ export function callSite(): CallSite {
   return { epoch: -1, input: undefined, output: "", fault: undefined, seen: undefined };
 }
 
-function calledAt(site: CallSite, note: FaultNote, input: unknown, call: (note: FaultNote) => string): string {
+function calledAt<T>(site: CallSite, note: FaultNote, input: T, call: (input: T, note: FaultNote) => string): string {
   if (site.epoch !== decisionEpoch) {
     site.epoch = decisionEpoch;
     site.seen = undefined;
@@ -764,21 +763,21 @@ function calledAt(site: CallSite, note: FaultNote, input: unknown, call: (note: 
   return site.output;
 }
 
-function answerCall(site: CallSite, input: unknown, call: (note: FaultNote) => string): void {
+function answerCall<T>(site: CallSite, input: T, call: (input: T, note: FaultNote) => string): void {
   const own: FaultNote = { fault: undefined };
-  site.output = call(own);
+  site.output = call(input, own);
   site.fault = own.fault;
   site.input = input;
 }
 
 export function lowerAt(site: CallSite, note: FaultNote, text: unknown): string {
-  return calledAt(site, note, text, () => lower(text));
+  return calledAt(site, note, text, lower);
 }
 
 export function urlHostAt(site: CallSite, note: FaultNote, value: string): string {
-  return calledAt(site, note, value, (own) => urlHost(value, own));
+  return calledAt(site, note, value, urlHost);
 }
 
 export function emailDomainAt(site: CallSite, note: FaultNote, value: string): string {
-  return calledAt(site, note, value, (own) => emailDomain(value, own));
+  return calledAt(site, note, value, emailDomain);
 }

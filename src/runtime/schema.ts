@@ -29,7 +29,6 @@ export interface RuntimeSchema {
   readonly intents: Readonly<Record<string, { readonly tools: readonly string[]; readonly maxRisk: RiskLevel; readonly matches: readonly string[] }>>;
 }
 
-/** Returns an error message naming the bad field, or undefined when the value fits. */
 /** Says what is wrong with `value` at `path` (a request field), or undefined; `depth` is how many lists and records it is nested in. */
 export type Validator = (value: unknown, path: string, depth?: number) => string | undefined;
 

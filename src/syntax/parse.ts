@@ -661,6 +661,15 @@ function splitPolicy(chunk: readonly IToken[]): (SplitRules & { close: IToken })
 }
 
 /**
+ * Whether `tokens[index]` is an `else` written after a rule's condition (`… else deny`): not a
+ * name or a name's last part (`allow else`, `allow fallback.else`, `Branch.else`, `a, else`).
+ */
+function mistakenElse(tokens: readonly IToken[], index: number): boolean {
+  const before = tokens[index - 1]?.tokenType;
+  return tokens[index]?.image === "else" && before !== T.Dot && before !== T.Comma && !EFFECT_KEYWORDS.has(before);
+}
+
+/**
  * Splits `tokens[from..to)` into rules: a rule starts at an annotation or an effect outside any
  * brackets (an effect word after `@`, `.` or `has` is a name, not a new rule). A declaration
  * written among the rules (`tool kb.reindex {}` inside a policy) is a part of its own, so the
@@ -672,15 +681,6 @@ function splitPolicy(chunk: readonly IToken[]): (SplitRules & { close: IToken })
  * left out of the rules, so the clause still parses as the rule's own and the one mistake gives
  * one error. Followed by anything else, they are left to the parser.
  */
-/**
- * Whether `tokens[index]` is an `else` written after a rule's condition (`… else deny`): not a
- * name or a name's last part (`allow else`, `allow fallback.else`, `Branch.else`, `a, else`).
- */
-function mistakenElse(tokens: readonly IToken[], index: number): boolean {
-  const before = tokens[index - 1]?.tokenType;
-  return tokens[index]?.image === "else" && before !== T.Dot && before !== T.Comma && !EFFECT_KEYWORDS.has(before);
-}
-
 function splitRules(tokens: readonly IToken[], from: number, to: number): SplitRules | undefined {
   const body: RulePart[] = [];
   const trailing: TrailingAnnotation[] = [];

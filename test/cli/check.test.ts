@@ -425,6 +425,20 @@ describe("policyc check: bad input gives a diagnostic, never a crash", () => {
     expect(Math.max(...result.stdout.split("\n").map((l) => l.length))).toBeLessThan(300);
   });
 
+  it("1,380 chained calls: PC106 at the chain, exit 1; 100 check, and decide", async () => {
+    // Generated code nests each call in the next: a chain the checker took would overflow the
+    // stack in every decision of its tool.
+    const chained = (calls: number): string => `tool t { args { q: string } }\npolicy p {\n  allow t when args.q${".lower()".repeat(calls)} == "x"\n}\n`;
+    write("chain.policy", chained(1380));
+    const result = await expectDiagnostic(["chain.policy"], "PC106", 1);
+    expect(result.stdout).toContain("chain.policy:3:16: error[PC106]: expression nested more than 100 levels deep");
+    write("chain100.policy", chained(100));
+    expect(await check("chain100.policy")).toMatchObject({ code: 0, stdout: "ok: 1 file, 1 rule\n" });
+    write("chain.request.json", '{ "session": "s", "tool": "t", "args": { "q": "X" } }');
+    const decided = await cli(["eval", "chain100.policy", "-r", "chain.request.json", "--json"], { cwd: dir });
+    expect(JSON.parse(decided.stdout)).toMatchObject({ decision: "allow", errors: [] });
+  });
+
   it("a 10 MB file: PC005, exit 2", async () => {
     write("big.policy", Buffer.alloc(10 * 1024 * 1024, " "));
     await expectDiagnostic(["big.policy"], "PC005", 2);

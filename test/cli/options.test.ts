@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildProgram } from "../../src/cli/main.js";
 import { plainPalette } from "../../src/diagnostics/render.js";
+import { DECLS, policyOf } from "../fixtures.js";
 import { cli } from "../helpers.js";
 
 /**
@@ -36,5 +37,43 @@ describe("an empty option value", () => {
       // The same with the value attached.
       expect(await cli([verb, ...args, `${flag}=${empty}`], { cwd: dir })).toEqual(result);
     }
+  });
+});
+
+describe("--max-errors", () => {
+  // Ten unknown attributes (PC202) in one folder, four syntax errors (PC103) in another for fmt,
+  // and a request and a recording for the verbs that need them before they load the policy set.
+  const many = join(dir, "many");
+  const broken = join(dir, "broken");
+  mkdirSync(many);
+  mkdirSync(broken);
+  writeFileSync(join(many, "decls.policy"), DECLS);
+  writeFileSync(join(many, "many.policy"), policyOf(...Array.from({ length: 10 }, (_, i) => `allow kb.search when agent.tem${i} == "x"`)));
+  for (let i = 0; i < 4; i++) writeFileSync(join(broken, `b${i}.policy`), `policy p${i} {\n  allow kb.search when (\n}\n`);
+  writeFileSync(join(dir, "request.json"), '{ "session": "s", "tool": "kb.search", "args": { "query": "q" } }\n');
+  writeFileSync(join(dir, "recorded.jsonl"), '{ "session": "s", "tool": "kb.search", "args": { "query": "q" } }\n');
+  const verbs: readonly (readonly [string, string[], string, number])[] = [
+    ["check", ["many"], "PC202", 10],
+    ["build", ["many", "-o", "out.json"], "PC202", 10],
+    ["eval", ["many", "-r", "request.json"], "PC202", 10],
+    ["test", ["many", "--replay", "recorded.jsonl"], "PC202", 10],
+    ["diff", ["many", "many", "--replay", "recorded.jsonl"], "PC202", 10],
+    ["fmt", ["broken"], "PC103", 4],
+  ];
+
+  it("is every verb's that prints diagnostics (the PC503 note names it)", () => {
+    const verbsWith = program.commands.filter((command) => command.options.some((o) => o.long === "--max-errors")).map((command) => command.name());
+    expect(verbsWith.sort()).toEqual(verbs.map(([verb]) => verb).sort());
+  });
+
+  it.each(verbs)("%s --max-errors N shows N diagnostics and counts the rest", async (verb, args, code, total) => {
+    const capped = await cli([verb, ...args, "--max-errors", "2"], { cwd: dir });
+    const output = capped.stdout + capped.stderr;
+    expect(capped.code, output).toBe(1);
+    expect(output.match(new RegExp(`error\\[${code}\\]`, "g"))).toHaveLength(2);
+    expect(output).toContain(`warning[PC503]: more diagnostics than shown: ${total - 2} more not shown (use --max-errors to see more)`);
+    const all = await cli([verb, ...args, "--max-errors", String(total)], { cwd: dir });
+    expect((all.stdout + all.stderr).match(new RegExp(`error\\[${code}\\]`, "g"))).toHaveLength(total);
+    expect(all.stdout + all.stderr).not.toContain("PC503");
   });
 });

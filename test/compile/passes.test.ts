@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { analyzeSessionUse } from "../../src/compile/analyzeSessionUse.js";
 import { compileSources } from "../../src/compile/compile.js";
+import { MAX_DISPATCHER_SOURCE } from "../../src/compile/emitJavaScript.js";
 import { indexRulesByTool } from "../../src/compile/indexRulesByTool.js";
 import { Engine } from "../../src/runtime/engine.js";
 import { compileGlob, globMatch, matchCompiledGlob } from "../../src/runtime/glob.js";
@@ -130,6 +131,91 @@ describe("dispatch by tool", () => {
       expect(engine.decide({ session: `s${i}`, tool: `svc${i % TOOLS}.op`, args: { n: i } })).toMatchObject({ decision: effect, rules: [`big/${i + 1}`] });
     }
     expect(engine.decide({ session: "neg", tool: "svc3.op", args: { n: -1 } })).toMatchObject({ decision: "deny", rules: ["stop"] });
+  });
+});
+
+describe("a tool with many rules", () => {
+  const MANY = 1500;
+  const EFFECTS = ["deny", "ask", "allow"];
+  /**
+   * `kb.search` with 1,500 rules: rule i has effect EFFECTS[i % 3] and matches when `args.n == i`;
+   * every tenth is three-valued (reads the user), and every fiftieth from 4 on also matches
+   * when `args.q` names its effect, so that rules in every chunk match together. Then a
+   * `deny *`, and `kb.other` with one rule.
+   */
+  const policy = ((): CompiledPolicy => {
+    let text = "user { id: string }\ntool kb.search { args { n: int, q: string } }\ntool kb.other { args { n: int } }\npolicy many {\n";
+    for (let i = 0; i < MANY; i++) {
+      const condition = i % 10 === 0 ? `(user.id == "u${i}" or args.n == ${i}) and args.q.lower() != "x"` : i % 50 === 4 ? `args.n == ${i} or args.q == "${EFFECTS[i % 3]}"` : `args.n == ${i}`;
+      text += `  ${EFFECTS[i % 3]} kb.search when ${condition}\n`;
+    }
+    text += '  @name("stop") deny * when args.n < 0\n  allow kb.other when args.n == 1\n}\n';
+    const { policy, diagnostics } = compileSources([{ path: "many.policy", text }]);
+    if (!policy) throw new Error(diagnostics.map((d) => d.message).join("\n"));
+    return policy;
+  })();
+  const request = (n: number, session = `s${n}`): unknown => ({ session, tool: "kb.search", user: { id: "u" }, args: { n, q: "q" } });
+
+  it("is dispatched through chunks of bounded size: no generated function is above MAX_DISPATCHER_SOURCE", () => {
+    const functions = policy.code.split(/\n(?=function )/);
+    const sizes = new Map(functions.map((f) => [/^function (\w+)/.exec(f)?.[1], f.length]));
+    // The bound counts the rules' code; a function's frame (header, locals, return) comes on top.
+    for (const [name, size] of sizes) expect(size, name).toBeLessThanOrEqual(MAX_DISPATCHER_SOURCE + 200);
+    expect([...sizes.keys()].filter((name) => /^t0_\d+$/.test(name ?? "")).length).toBeGreaterThan(3);
+    expect([...sizes.keys()].filter((name) => /^s0_\d+$/.test(name ?? "")).length).toBeGreaterThan(1);
+    // A small tool keeps one dispatcher.
+    expect([...sizes.keys()].filter((name) => name?.startsWith("t1"))).toEqual(["t1"]);
+  });
+
+  it("decides every rule as written, deny before ask before allow, inlined or rule by rule", () => {
+    const ruleByRule = { ...policy, code: policy.code.replace(/^function t(\d+)\(c\) \{/gm, "function t$1(c) { return s$1(c);") };
+    for (const engine of [new Engine(policy), new Engine(ruleByRule)]) {
+      for (let i = 0; i < MANY; i += 7) expect(engine.decide(request(i)), `rule ${i}`).toMatchObject({ decision: EFFECTS[i % 3], rules: [`many/${i + 1}`] });
+      for (const effect of EFFECTS) {
+        const named = Array.from({ length: MANY }, (_, i) => i).filter((i) => i % 50 === 4 && EFFECTS[i % 3] === effect);
+        const decision = engine.decide({ ...(request(MANY + 1) as object), args: { n: MANY + 1, q: effect } });
+        expect(decision, effect).toMatchObject({ decision: effect, rules: named.map((i) => `many/${i + 1}`) });
+      }
+      expect(engine.decide(request(MANY + 1))).toMatchObject({ decision: "deny", rules: [] });
+      expect(engine.decide(request(-1))).toMatchObject({ decision: "deny", rules: ["stop"] });
+      // A deny in the first chunk (many/1, by the user) and an ask in the last (many/1481, by n): the deny decides alone.
+      expect(engine.decide({ ...(request(1480) as object), user: { id: "u0" } })).toMatchObject({ decision: "deny", rules: ["many/1"] });
+      // No user: the three-valued rules fail closed; the deny ones match with an error, in every chunk.
+      const noUser = engine.decide({ session: "nobody", tool: "kb.search", args: { n: MANY + 1, q: "q" } });
+      expect(noUser.decision).toBe("deny");
+      expect(noUser.rules).toEqual(Array.from({ length: MANY / 30 }, (_, k) => `many/${k * 30 + 1}`));
+    }
+  });
+
+  it("splits a tool of few rules with long conditions too, its matches a bit mask across the chunks", () => {
+    // 25 rules of about 3 KB each, so each effect group spans two chunks: rule k matches when
+    // `args.n == k`, or when `args.q` is the long text ending in its effect's index.
+    const long = "q".repeat(3000);
+    let text = "tool kb.search { args { n: int, q: string } }\npolicy few {\n";
+    for (let k = 0; k < 25; k++) text += `  ${EFFECTS[k % 3]} kb.search when args.n == ${k} or args.q == "${long}${k % 3}"\n`;
+    const { policy: few } = compileSources([{ path: "few.policy", text: `${text}}\n` }]);
+    expect(few!.code).toMatch(/^function t0_1\(c, m\)/m);
+    expect(few!.code).toContain("maskRules");
+    const engine = new Engine(few!);
+    for (let k = 0; k < 25; k++) expect(engine.decide({ session: `n${k}`, tool: "kb.search", args: { n: k, q: "" } })).toMatchObject({ decision: EFFECTS[k % 3], rules: [`few/${k + 1}`] });
+    EFFECTS.forEach((effect, index) => {
+      const named = Array.from({ length: 25 }, (_, k) => k).filter((k) => k % 3 === index);
+      expect(engine.decide({ session: effect, tool: "kb.search", args: { n: -1, q: `${long}${index}` } })).toMatchObject({ decision: effect, rules: named.map((k) => `few/${k + 1}`) });
+    });
+  });
+
+  it("runs the groups in order, all of a group's rules, and stops after the first group that matched", () => {
+    const code = policy.code
+      .replace(/^function t(\d+)\(c\) \{/gm, "function t$1(c) { return s$1(c);")
+      .replace(/^function r(\d+)\(c\) \{/gm, "function r$1(c) { globalThis.__policycCalls.push($1);");
+    const engine = new Engine({ ...policy, code });
+    const entry = indexRulesByTool(policy.rules, Object.keys(policy.schema.tools)).tools.find((e) => e.tool === "kb.search")!;
+    globalThis.__policycCalls = [];
+    engine.decide(request(MANY + 1));
+    expect(globalThis.__policycCalls).toEqual([...entry.deny, ...entry.ask, ...entry.allow]);
+    globalThis.__policycCalls = [];
+    expect(engine.decide(request(4)).decision).toBe("ask");
+    expect(globalThis.__policycCalls).toEqual([...entry.deny, ...entry.ask]);
   });
 });
 

@@ -355,6 +355,23 @@ describe("compiled decisions equal the IR interpreter's", () => {
     );
   });
 
+  it("for random request sequences against a tool of over 1,500 rules (its dispatcher in chunks), inlined or rule by rule", () => {
+    // The rich policy 84 times over: kb.search has 18 rules in each copy.
+    const body = RICH.slice(RICH.indexOf("policy rich {") + "policy rich {".length, RICH.lastIndexOf("}"));
+    const copies = Array.from({ length: 84 }, (_, k) => `policy rich${k} {${body.replace(/@name\("(\w+)"\)/g, `@name("$1${k}")`)}}\n`);
+    const many = compiled([{ path: "rich.policy", text: RICH.slice(0, RICH.indexOf("policy rich {")) + copies.join("") }]);
+    expect(many.rules.filter((rule) => rule.tools.includes("kb.search")).length).toBeGreaterThan(1500);
+    expect(many.code).toMatch(/^function t\d+_\d+\(c, m\)/m);
+    const ruleByRule = { ...many, code: many.code.replace(/^function t(\d+)\(c\) \{/gm, "function t$1(c) { return s$1(c);") };
+    fc.assert(
+      fc.property(sequence(richRequest), (requests) => {
+        compare(fresh(many), requests);
+        compare(fresh(ruleByRule), requests);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
   it("the generators reach every effect, errors and revocations (control)", () => {
     const seen = new Set<string>();
     fc.assert(

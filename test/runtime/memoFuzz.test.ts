@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { compileSources } from "../../src/index.js";
 import { Engine } from "../../src/runtime/engine.js";
 import type { CompiledPolicy } from "../../src/runtime/policy.js";
@@ -106,5 +106,44 @@ describe("review: decide equals explain with memoized calls", () => {
     );
     console.log("compiled", compiledCount, "distinct", cache.size);
     expect(compiledCount).toBeGreaterThan(50);
+  });
+});
+
+describe("url.host and email.domain outside quantifiers", () => {
+  // 100 rules asking for the host of the same URL and 100 for the domain of the same address.
+  let text = "policy many {\n";
+  for (let k = 0; k < 100; k++) text += `  deny mail when url.host(args.s) == "h${k}.example"\n  ask mail when email.domain(args.s) == "d${k}.example" reason "d${k}"\n`;
+  const policy = compiled(`${text}  allow mail when args.s != ""\n}\n`)!;
+  const mail = (s: string, session = "s"): unknown => ({ session, tool: "mail", args: { to: [], cc: [], urls: [], s }, context: { blocked: [], hosts: [] } });
+
+  it("decide equals explain for 200 rules over one input, each rule noting the fault of an ambiguous one", () => {
+    const inputs = ["https://h57.example/x", "HTTPS://H3.EXAMPLE", "x@d42.example", "x@D99.EXAMPLE", "https://acme.com\\@h1.example", "a@b.com, c@d2.example", "https://ok.example", "not a url", ""];
+    for (const input of inputs) {
+      const engine = new Engine(policy);
+      const ex = explain(engine, mail(input));
+      const d = engine.decide(mail(input));
+      const p = predict(engine, ex);
+      expect({ decision: d.decision, rules: [...d.rules], errorRules: d.errors.map((e) => e.slice(0, e.indexOf(": "))) }, input).toEqual(p);
+    }
+    const ambiguous = new Engine(policy).decide(mail("https://acme.com\\@h1.example"));
+    expect(ambiguous.decision).toBe("deny");
+    expect(ambiguous.errors).toHaveLength(100);
+    expect(ambiguous.rules).toHaveLength(100);
+  });
+
+  it("works out each input once per decision, whichever rules ask", () => {
+    const engine = new Engine(policy);
+    const Url = globalThis.URL;
+    let parsed = 0;
+    vi.stubGlobal("URL", class extends Url { constructor(...args: ConstructorParameters<typeof URL>) { super(...args); parsed++; } });
+    try {
+      expect(engine.decide(mail("https://ok.example/a")).decision).toBe("allow");
+      expect(parsed).toBe(1);
+      // A new decision works it out again: the memory is the decision's.
+      expect(engine.decide(mail("https://ok.example/a", "t")).decision).toBe("allow");
+      expect(parsed).toBe(2);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });
