@@ -461,14 +461,14 @@ describe("bundles that pass the hash check but are broken", () => {
     // Loaded, the counts under the unknown operation would keep no window and never trip.
     const newer = rehashed((b) => {
       (b.manifest as { compiler: string }).compiler = "policyc 9.0.0";
-      const rule = (b.rules as { ir: unknown }[]).find((r) => r.ir !== null)!;
+      const rule = (b.rules as unknown as { ir: unknown }[]).find((r) => r.ir !== null)!;
       rule.ir = { op: "futureWrap", expr: rule.ir };
     });
     expectBundleError(() => loadBundle(newer), new RegExp(`^the bundle was built by "policyc 9\\.0\\.0", and its rules' conditions use "futureWrap", which this runtime \\(policyc ${VERSION.replace(/\./g, "\\.")}\\) does not know: rebuild it with this policyc$`));
     expectBundleError(() => verifyBundle(newer), /does not know: rebuild it/);
     // Deep inside a condition too, and said once however often it is used.
     const nested = rehashed((b) => {
-      const rule = (b.rules as { ir: unknown }[]).find((r) => r.ir !== null)!;
+      const rule = (b.rules as unknown as { ir: unknown }[]).find((r) => r.ir !== null)!;
       rule.ir = { op: "not", operand: { op: "and", terms: [{ op: "futureOp" }, { op: "futureOp" }, rule.ir] } };
     });
     expectBundleError(() => loadBundle(nested), /conditions use "futureOp", which/);
