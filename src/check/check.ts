@@ -46,16 +46,18 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
         if (name !== undefined || !repeated) idSpans.push({ id, span: nameAnnotation?.span ?? rule.effectSpan });
         const tools = checkRuleTargets(rule, schema, diagnostics);
         checkRuleClauses(rule, diagnostics);
-        const ruleContext = { tools };
+        // The `when` holding makes a deny or ask apply, an allow too; `unless` the other way round.
+        const whenContext = { tools, truthTightens: rule.effect !== "allow" };
+        const unlessContext = { tools, truthTightens: rule.effect === "allow" };
         const emptyScope = { locals: new Map(), guards: new Set<string>() };
         const tooDeep = [rule.when, rule.unless].map((condition) => condition && pastNestingLimit(condition)).find((node) => node !== undefined);
         if (tooDeep !== undefined) diagnostics.push(diagnostic("PC106", `expression nested more than ${MAX_NESTING} levels deep`, tooDeep.span, "split the condition into simpler parts (each call of a chain such as `x.lower().lower()` is a level)"));
         else try {
-          if (rule.when) expressions.checkCondition(rule.when, emptyScope, ruleContext);
+          if (rule.when) expressions.checkCondition(rule.when, emptyScope, whenContext);
           if (rule.unless) {
             // `unless U` runs only when `when W` held, so W's `has` guards cover U.
             const guards = rule.when ? expressions.guardsFrom(rule.when) : [];
-            expressions.checkCondition(rule.unless, { locals: new Map(), guards: new Set(guards) }, ruleContext);
+            expressions.checkCondition(rule.unless, { locals: new Map(), guards: new Set(guards) }, unlessContext);
           }
         } catch (error) {
           if (!(error instanceof RangeError)) throw error;

@@ -46,6 +46,12 @@ export interface Scope {
 /** The tools a rule targets, for typing `args.x`. */
 export interface RuleContext {
   readonly tools: readonly string[];
+  /**
+   * Whether the condition holding makes the decision stricter: a `deny`'s or `ask`'s `when`, an
+   * `allow`'s `unless`. A warning's rewrite may widen what a test matches only where that
+   * tightens the rule, never where it would loosen an allow (PC511).
+   */
+  readonly truthTightens: boolean;
 }
 
 const ROOTS = ["agent", "user", "context", "args", "tool", "intent", "session", "now", "url", "email"];
@@ -233,7 +239,7 @@ export class ExpressionChecker {
         return this.record(expr, this.inferList(expr, scope, rule, expected));
       case "Not": {
         const negated = unparenthesized(expr.operand);
-        if (negated.kind === "Binary") this.negatedComparisons.add(negated);
+        if (negated.kind === "Binary" || negated.kind === "Call") this.negatedComparisons.add(negated);
         const operand = this.infer(expr.operand, scope, rule);
         if (operand.kind !== "bool" && operand.kind !== "error") this.report("PC300", `\`not\` needs a bool, but this is ${describeType(operand)}`, expr.operand.span);
         return this.record(expr, BOOL);
@@ -443,7 +449,8 @@ export class ExpressionChecker {
       return BOOL;
     };
 
-    this.literalComparisons.checkBinary(expr, left, right, this.negatedComparisons.has(expr));
+    const negated = this.negatedComparisons.has(expr);
+    this.literalComparisons.checkBinary(expr, left, right, negated, rule.truthTightens !== negated);
     switch (operator) {
       case "==":
       case "!=":
@@ -828,7 +835,7 @@ export class ExpressionChecker {
       if (!this.arity(expr, 1, 1)) return ERROR;
       const argument = this.infer(expr.args[0]!, scope, rule);
       if (!isStringLike(argument)) this.report("PC300", `\`${method}\` takes a string, but this is ${describeType(argument)}`, expr.args[0]!.span);
-      else this.literalComparisons.checkAffix(method, calleeObject, object, expr.args[0]!);
+      else this.literalComparisons.checkAffix(method, calleeObject, object, expr.args[0]!, rule.truthTightens !== this.negatedComparisons.has(expr));
       this.resolutions.set(expr, { kind: "method", name: method });
       return BOOL;
     }

@@ -7,21 +7,22 @@
 
 /**
  * Whether a `*` in `text`, compared whole (`==`, `in`, an element of a list), reads as a
- * wildcard: a run of stars next to some other character that is not white space (`"*@evil.com"`,
- * `"mail.*"`). A star standing alone, as a word of its own, is text: `"*"`, the shell's
- * `"rm -rf *"`, SQL's `"SELECT * FROM t"`.
+ * wildcard: a run of stars next to some other character that is not white space or a bracket
+ * (`"*@evil.com"`, `"mail.*"`). A star standing alone, as a word of its own, is text: `"*"`,
+ * the shell's `"rm -rf *"`, SQL's `"SELECT * FROM t"` and `"COUNT(*)"`.
  */
 export function hasWildcardStar(text: string): boolean {
-  return /[^\s*]\*|\*[^\s*]/.test(text);
+  return /[^\s*()]\*|\*[^\s*()]/.test(text);
 }
 
 /**
  * For text looked for anywhere in a string (`contains`): the text between the stars when it
- * both starts and ends with one and has something between (`"*password*"` is `password`), the
- * way a `like` pattern finds text anywhere; undefined otherwise (`"rm -rf *"` is text).
+ * both starts and ends with one star and has something between (`"*password*"` is `password`),
+ * the way a `like` pattern finds text anywhere; undefined otherwise (`"rm -rf *"` is text, and
+ * so is Markdown's bold `"**CONFIDENTIAL**"`).
  */
 export function textBetweenStars(text: string): string | undefined {
-  const inner = /^\*+(.*?)\*+$/s.exec(text)?.[1];
+  const inner = /^\*(?!\*)(.*?)(?<!\*)\*$/s.exec(text)?.[1];
   return inner === undefined || inner === "" ? undefined : inner;
 }
 

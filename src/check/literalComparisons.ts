@@ -35,12 +35,15 @@ export class LiteralComparisonChecks {
     private readonly diagnostics: Diagnostic[],
   ) {}
 
-  /** A binary comparison whose two sides have the types `left` and `right`; `negated` when it is the operand of a `not`. */
-  checkBinary(expr: A.Binary, left: Type, right: Type, negated: boolean): void {
+  /**
+   * A binary comparison whose two sides have the types `left` and `right`; `negated` when it is
+   * the operand of a `not`; `truthTightens` when its holding makes the rule's decision stricter.
+   */
+  checkBinary(expr: A.Binary, left: Type, right: Type, negated: boolean, truthTightens: boolean): void {
     const { operator } = expr;
     // A `*` meant as a wildcard is the one mistake; that the string is then text a normalizing
     // call never returns follows from it and is not reported again.
-    if (this.checkStarsComparedAsText(expr, left, right)) return;
+    if (this.checkStarsComparedAsText(expr, left, right, truthTightens)) return;
     if (operator === "like") {
       if (!isStringLike(left) || right.kind !== "string") return;
       // A pattern in another syntax is the one mistake; that it then matches no tool, or no
@@ -54,11 +57,11 @@ export class LiteralComparisonChecks {
     this.checkNormalizedTexts(expr);
   }
 
-  /** `s.startsWith("…")`, `s.endsWith("…")`: `object` is `s`, typed `objectType`. */
-  checkAffix(method: "startsWith" | "endsWith", object: A.Expr, objectType: Type, argument: A.Expr): void {
+  /** `s.startsWith("…")`, `s.endsWith("…")`: `object` is `s`, typed `objectType`; `truthTightens` as for `checkBinary`. */
+  checkAffix(method: "startsWith" | "endsWith", object: A.Expr, objectType: Type, argument: A.Expr, truthTightens: boolean): void {
     const literal = stringLiteralOf(argument);
     if (!literal) return;
-    if (objectType.kind === "string" && this.checkStarsAround(object, literal, method)) return;
+    if (objectType.kind === "string" && truthTightens && this.checkStarsAround(object, literal, method)) return;
     const kind = this.nameKindOf(object, objectType);
     if (kind) this.checkNamePiece(kind, literal, method === "startsWith" ? "starts with" : "ends with");
     const call = this.normalizingCallOf(object);
@@ -70,10 +73,17 @@ export class LiteralComparisonChecks {
    * […]`, an element of a list or set of strings) or looked for in it (`contains`) reads its `*`
    * as a `*`, so `args.to contains "*@evil.com"` never matches an address and the deny written
    * with it never applies. Tool and intent names are PC506's. Returns whether it reported.
+   *
+   * Only where the rewrite it offers (a `like`, which matches more) makes the rule stricter: a
+   * test whose holding tightens the decision (a deny's `when`), or a `!=` whose holding loosens
+   * it (an allow's `when x != "*.exe"`). An exact allow-list of commands, globs or queries with
+   * stars in them (`allow shell.exec when args.cmd in ["ls *.log"]`) is sound as written, and
+   * turning it into `like` would let `ls ; curl … | sh ; echo .log` through.
    */
-  private checkStarsComparedAsText(expr: A.Binary, left: Type, right: Type): boolean {
+  private checkStarsComparedAsText(expr: A.Binary, left: Type, right: Type, truthTightens: boolean): boolean {
     const reportedBefore = this.diagnostics.length;
     const { operator } = expr;
+    if (truthTightens === (operator === "!=")) return false;
     const leftLiteral = stringLiteralOf(expr.left);
     const rightLiteral = stringLiteralOf(expr.right);
     const rightList = unparenthesized(expr.right);

@@ -82,7 +82,7 @@ export function unknownIrOps(conditions: readonly unknown[]): string[] {
       unknown.add(typeof op === "string" ? op : String(op));
       continue;
     }
-    pending.push(...childrenOf(node as IrExpr));
+    for (const child of childrenOf(node as IrExpr)) pending.push(child);
   }
   return [...unknown];
 }

@@ -117,7 +117,7 @@ export function windowEntriesFor(conditions: readonly (IrExpr | null)[]): { entr
         }
       }
     }
-    stack.push(...childrenOf(e));
+    for (const child of childrenOf(e)) stack.push(child);
   }
   const literalOnly = compared === counts;
   return { entries: literalOnly && !someTools ? Math.max(1, largest) : Math.max(DEFAULT_WINDOW_ENTRIES, largest), literalOnly };
@@ -462,12 +462,13 @@ const HOUR_MS = 60 * 60 * 1000;
 
 /**
  * A session's attempts without a usable time made before it started (see `SessionStore.undated`):
- * how many, and the store's clock when the last was counted (-Infinity before the store saw any
- * time: then judged from the first time it sees).
+ * how many, and when the last was counted by the store's clock: the first time the store saw
+ * after it (undefined until the store sees one). Not the store's clock at counting: after a quiet
+ * hour that is an hour old, and a refusal of a moment ago would be judged an idle time old.
  */
 interface UndatedEarly {
   count: number;
-  at: number;
+  at: number | undefined;
 }
 
 /** A session store with idle expiry driven by request time, so replays behave like production. */
@@ -476,11 +477,13 @@ export class SessionStore {
   private readonly expired = new Map<string, ExpiredSession>();
   /**
    * Per session not yet started, its attempts without a usable time (see `undated`): denied
-   * attempts its state starts with, and the store's clock (`latest`) when the last was counted,
-   * by which it is forgotten an idle time later (`forgetStaleUndated`). In the order they were
-   * last counted, so oldest first (`latest` never moves back). At most MAX_UNDATED_EARLY.
+   * attempts its state starts with, and when the last was counted (`UndatedEarly.at`), by which
+   * it is forgotten an idle time later (`forgetStaleUndated`). In the order they were last
+   * counted, so oldest first (`latest` never moves back). At most MAX_UNDATED_EARLY.
    */
   private readonly undatedEarly = new Map<string, UndatedEarly>();
+  /** The ids of `undatedEarly` counted since the store's clock last moved: dated when it next moves. */
+  private readonly undatedSinceMove = new Set<string>();
   /** Per tool ordinal, the `session.called` patterns (indices) it matches. */
   private readonly patternsByOrdinal: readonly (readonly number[])[];
   private lastSweep = Number.NEGATIVE_INFINITY;
@@ -600,8 +603,8 @@ export class SessionStore {
     // (horizonAt works this out without changing anything, for explanations: keep the two alike.)
     if (now > this.latest) {
       if (now > this.futureLimit) this.futureLimit = this.wallLimit();
-      if (this.latest === Number.NEGATIVE_INFINITY) this.stampUndatedEarly(Math.min(now, this.futureLimit));
       this.latest = Math.min(now, this.futureLimit);
+      if (this.undatedSinceMove.size > 0) this.stampUndatedEarly(this.latest);
     }
     // The wall clock is read only when the store's clock says a sweep may be due.
     if (this.latest - this.lastSweep > this.idleMs / 4) {
@@ -645,6 +648,7 @@ export class SessionStore {
     }
     const fresh = this.startState(id, now);
     this.undatedEarly.delete(id);
+    this.undatedSinceMove.delete(id);
     this.sessions.set(id, fresh);
     return fresh;
   }
@@ -670,9 +674,10 @@ export class SessionStore {
     // as long: past it, a session's refused attempts are counted again.
     if (early === undefined && this.undatedEarly.size >= MAX_UNDATED_EARLY) this.forgetStaleUndated(this.sweepClock());
     if (early === undefined && this.undatedEarly.size >= MAX_UNDATED_EARLY) return undefined;
-    // Moved to the end, so the map stays in the order of `at`.
+    // Moved to the end, so the map stays in the order of `at`; dated when the store's clock next moves.
     this.undatedEarly.delete(id);
-    this.undatedEarly.set(id, { count: (early?.count ?? 0) + 1, at: this.latest });
+    this.undatedEarly.set(id, { count: (early?.count ?? 0) + 1, at: undefined });
+    this.undatedSinceMove.add(id);
     return undefined;
   }
 
@@ -690,12 +695,11 @@ export class SessionStore {
   }
 
   /**
-   * Whether an early count is an idle time old by the sweep's clock `horizon`. One counted before
-   * the store saw any time is not: the store has seen none yet (once it does, `observe` dates it
-   * at that first time).
+   * Whether an early count is an idle time old by the sweep's clock `horizon`. One counted since
+   * the store's clock last moved is not (`observe` dates it when the clock next moves).
    */
   private staleUndated(early: UndatedEarly, horizon: number): boolean {
-    return early.at !== Number.NEGATIVE_INFINITY && horizon - early.at > this.idleMs;
+    return early.at !== undefined && horizon - early.at > this.idleMs;
   }
 
   /** Forgets the early counts an idle time old by `horizon`: the oldest first, up to the first fresh one. */
@@ -706,9 +710,13 @@ export class SessionStore {
     }
   }
 
-  /** Dates the early counts made before the store saw any time at `first`, the first time it sees. */
-  private stampUndatedEarly(first: number): void {
-    for (const early of this.undatedEarly.values()) if (early.at === Number.NEGATIVE_INFINITY) early.at = first;
+  /** Dates the early counts made since the store's clock last moved at `moved`, the time it moved to. */
+  private stampUndatedEarly(moved: number): void {
+    for (const id of this.undatedSinceMove) {
+      const early = this.undatedEarly.get(id);
+      if (early !== undefined) early.at = moved;
+    }
+    this.undatedSinceMove.clear();
   }
 
   /** Whether a new session must wait for room: `maxSessions` live ones, or the store at its size limit (or its sessions gone to another store). */
@@ -789,6 +797,7 @@ export class SessionStore {
     this.sessions.clear();
     this.expired.clear();
     this.undatedEarly.clear();
+    this.undatedSinceMove.clear();
   }
 
   /** Set once this store's sessions went to another store (`adopt`): it refuses every attempt from then on. */
@@ -820,6 +829,7 @@ export class SessionStore {
     for (const [id, gone] of from.expired) this.expired.set(id, gone);
     // With the store's clock they were counted at, which this store's clock takes over (below).
     for (const [id, early] of from.undatedEarly) this.undatedEarly.set(id, early);
+    for (const id of from.undatedSinceMove) this.undatedSinceMove.add(id);
     for (const [id, state] of from.sessions) {
       if (typeof carry === "string" || !fits(state)) {
         const endedBy = typeof carry === "string" ? `the policy was reloaded and reads sessions differently: ${carry}` : "the policy was reloaded without the intent it declared";
@@ -840,6 +850,7 @@ export class SessionStore {
     from.sessions.clear();
     from.expired.clear();
     from.undatedEarly.clear();
+    from.undatedSinceMove.clear();
     from.handedOver = true;
   }
 

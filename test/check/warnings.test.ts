@@ -426,11 +426,10 @@ describe("PC508 a `like` pattern written as SQL or a regular expression", () => 
 });
 
 describe("PC511 a glob `*` in a string compared as it is", () => {
-  it("`contains` and `containsAny` on a list of strings, `in` a list, `==` and `!=`: the help writes the `like` test", () => {
+  it("`contains` and `containsAny` on a list of strings, `in` a list, `==`: the help writes the `like` test", () => {
     const found = rules('deny http.get when args.url == "https://*.evil.com/*" or args.url != "*.onion*" or args.url in ["*.onion*", "x"] or "mail.*" in user.roles or user.roles contains "admin*" or user.roles containsAll ["a*", "b*"]');
     expect(found.map((d) => [d.code, d.message, d.help])).toEqual([
       ["PC511", "`==` compares this string as it is: `*` is a wildcard only in `like`, so here it matches only a `*`", 'write `args.url like "https://*.evil.com/*"`'],
-      ["PC511", "`!=` compares this string as it is: `*` is a wildcard only in `like`, so here it matches only a `*`", 'write `not (args.url like "*.onion*")`'],
       ["PC511", "`in` compares this string as it is: `*` is a wildcard only in `like`, so here it matches only a `*`", 'write `args.url like "*.onion*"` (one test for each pattern, joined with `or`)'],
       ["PC511", "`in` compares this string as it is: `*` is a wildcard only in `like`, so here it matches only a `*`", 'write `any(r in user.roles: r like "mail.*")`'],
       ["PC511", "`contains` compares this string as it is: `*` is a wildcard only in `like`, so here it matches only a `*`", 'write `any(r in user.roles: r like "admin*")`'],
@@ -446,8 +445,27 @@ describe("PC511 a glob `*` in a string compared as it is", () => {
       ["PC511", 'write `any(t in args.to: email.domain(t) == "evil.com")`'],
       ["PC511", 'write `any(t in args.to: email.domain(t) == "rival.com")`'],
       ["PC511", 'write `email.domain(r) == "evil.com"`'],
-      ["PC511", 'write `email.domain(r) != "acme.com"`'],
     ]);
+  });
+
+  it("only where the `like` it writes makes the rule stricter: an exact allow-list with stars in it is sound, and widening it would let more through", () => {
+    // Allow-lists of globs, commands, queries and schedules: `like` would allow `ls ; curl … | sh ; echo .log`.
+    expect(rules('allow http.get when args.url in ["https://*.acme.com/*"] or args.url == "*.md" or user.roles contains "admin*" or args.url contains "*approved*"')).toEqual([]);
+    // A deny's `!=`, or a test under `not` or `unless` in a deny: `not like` would deny less.
+    expect(rules('deny http.get when args.url != "docs/*.md" or not (args.url == "*.onion*")')).toEqual([]);
+    expect(rules('deny http.get unless args.url == "https://*.acme.com/*"')).toEqual([]);
+    // The other way round they loosen the allow as written, and the rewrite tightens it.
+    const found = rules('allow http.get when args.url != "*.exe" or not (args.url == "*.onion*")\n  allow email.send unless args.body contains "*password*"\n  deny http.get unless args.url != "*.onion*"');
+    expect(found.map((d) => [d.code, d.line, d.help])).toEqual([
+      ["PC511", 2, 'write `not (args.url like "*.exe")`'],
+      ["PC511", 2, 'write `args.url like "*.onion*"`'],
+      ["PC511", 3, 'write `args.body contains "password"`'],
+      ["PC511", 4, 'write `not (args.url like "*.onion*")`'],
+    ]);
+  });
+
+  it("not for a star in brackets (`COUNT(*)`) or Markdown's bold (`**CONFIDENTIAL**`)", () => {
+    expect(rules('deny http.get when args.url == "SELECT COUNT(*) FROM t" or args.url contains "**CONFIDENTIAL**"')).toEqual([]);
   });
 
   it("text looked for anywhere (`contains`, `startsWith`, `endsWith`) with a `*` at both ends", () => {
@@ -529,6 +547,9 @@ describe("PC513 an `ask` pattern over tools no `allow` targets", () => {
     expect(rules("allow kb.search", "ask * when tool.risk >= medium")).toEqual([]);
     expect(codesAndLines(rules("allow kb.search", "ask * when tool.risk >= medium or agent.attested"))).toEqual([["PC513", 3]]);
     expect(rules("allow kb.search", 'ask * when tool like "kb.*" and agent.attested', "deny * when session.denials >= 5")).toEqual([]);
+    // An unconditional deny refuses its tools whatever the ask says (deny wins); a conditional one does not.
+    expect(rules("allow kb.search", "deny crm.lookup, email.send, http.get", "ask * when session.denials >= 3")).toEqual([]);
+    expect(codesAndLines(rules("allow kb.search", "deny crm.lookup, email.send", "deny http.get when agent.attested", "ask * when session.denials >= 3"))).toEqual([["PC513", 5]]);
     const result = analyze([
       { path: "decls.policy", text: DECLS },
       { path: "a.policy", text: policyOf("ask * when session.denials >= 5") },

@@ -120,13 +120,15 @@ describe("attempts without a usable time", () => {
       for (let day = 0; day < 5; day++) engine.decide(search(`busy${day}`, at(day * 24 * HOUR)));
       for (let i = 0; i < 3; i++) engine.decide(search("victim", "bad"));
       expect(engine.decide(search("victim", at(4 * 24 * HOUR + 60)))).toMatchObject({ decision: "deny", rules: ["too-many-denials"] });
-      // Ids refused once the engine has seen a time, too: an hour and a second later they are gone.
+      // Ids refused once the engine has seen a time, too: dated at the next time it sees (1s),
+      // an hour and a second after it they are gone.
       const later = engineWith();
       later.decide(search("busy", at(0)));
       flood(later, 10_001);
-      later.decide(search("busy", at(HOUR + 1)));
+      later.decide(search("busy", at(1)));
+      later.decide(search("busy", at(HOUR + 2)));
       for (let i = 0; i < 3; i++) later.decide(search("victim", "bad"));
-      expect(later.decide(search("victim", at(HOUR + 2)))).toMatchObject({ decision: "deny", rules: ["too-many-denials"] });
+      expect(later.decide(search("victim", at(HOUR + 3)))).toMatchObject({ decision: "deny", rules: ["too-many-denials"] });
     });
 
     it("are kept for 10,000 sessions refused within one idle time, and not for more", () => {
@@ -141,14 +143,13 @@ describe("attempts without a usable time", () => {
       expect(engine.sessions.get("junk9999")).toMatchObject({ calls: 2, denials: 1 });
     });
 
-    it("count in a session that starts within an idle time of the last of them, by the store's clock, and not after (as an explanation shows)", () => {
+    it("count in a session that starts within an idle time of when they were counted, dated at the first time the store saw after them, and not after (as an explanation shows)", () => {
       for (const [start, counted] of [[HOUR, true], [HOUR + 1, false]] as const) {
         const engine = engineWith();
         engine.decide(search("busy", at(0)));
-        for (let i = 0; i < 2; i++) engine.decide(search("s", "bad"));
+        for (let i = 0; i < 3; i++) engine.decide(search("s", "bad"));
+        // The next time the store sees dates them: 30s.
         engine.decide(search("busy", at(30)));
-        // Counted at the store's clock then (30s): judged from there.
-        engine.decide(search("s", "bad"));
         const request = search("s", at(30 + start));
         expect(explain(engine, request).rules.find((rule) => rule.id === "too-many-denials")?.matched, String(start)).toBe(counted);
         expect(engine.decide(request).rules, String(start)).toEqual(counted ? ["too-many-denials"] : ["search"]);
@@ -156,14 +157,35 @@ describe("attempts without a usable time", () => {
       }
     });
 
+    it("made after a quiet spell count: they are not dated at the store's clock before it (a refusal of a moment ago is not an idle time old)", () => {
+      const engine = engineWith();
+      engine.decide(search("busy", at(0)));
+      // Two quiet hours, then three refusals and the session's first dated attempt seconds later.
+      for (let i = 0; i < 3; i++) engine.decide(search("s", "bad"));
+      expect(engine.decide(search("s", at(2 * HOUR + 5)))).toMatchObject({ decision: "deny", rules: ["too-many-denials"], revoked: true });
+      // The same when another session's attempt moves the clock first.
+      const other = engineWith();
+      other.decide(search("busy", at(0)));
+      for (let i = 0; i < 3; i++) other.decide(search("s", "bad"));
+      other.decide(search("busy", at(2 * HOUR)));
+      expect(other.decide(search("s", at(2 * HOUR + 5))).rules).toEqual(["too-many-denials"]);
+    });
+
     it("carry over a reload (sessionsFrom) with the times they were counted at", () => {
-      for (const [start, counted] of [[60, true], [3601, false]] as const) {
+      for (const [start, counted] of [[60, true], [10 + HOUR + 1, false]] as const) {
         const old = engineWith();
         old.decide(search("busy", at(0)));
         for (let i = 0; i < 3; i++) old.decide(search("s", "bad"));
+        old.decide(search("busy", at(10)));
         const reloaded = engineWith({ sessionsFrom: old });
         expect(reloaded.decide(search("s", at(start))).rules, String(start)).toEqual(counted ? ["too-many-denials"] : ["search"]);
       }
+      // Counted since the clock last moved: dated by the new engine's next time.
+      const old = engineWith();
+      old.decide(search("busy", at(0)));
+      for (let i = 0; i < 3; i++) old.decide(search("s", "bad"));
+      const reloaded = engineWith({ sessionsFrom: old });
+      expect(reloaded.decide(search("s", at(2 * HOUR))).rules).toEqual(["too-many-denials"]);
     });
   });
 });
