@@ -106,10 +106,17 @@ function ordinal(n: number): string {
   return `${n}${suffix}`;
 }
 
+/**
+ * Longest clause text an explanation line shows, in characters: a clause with a list of a
+ * hundred thousand hosts written out stays one readable line (`--json` keeps it whole).
+ */
+const SHOWN_CLAUSE_LENGTH = 400;
+
 function clauseLine(clause: ClauseTrace): string {
   // An `unless X` clause carries X's own value (see Interpreter.traceClauses).
   const unless = clause.text.startsWith("unless ");
-  const text = unless ? clause.text.slice("unless ".length) : clause.text;
+  const written = unless ? clause.text.slice("unless ".length) : clause.text;
+  const text = written.length > SHOWN_CLAUSE_LENGTH ? `${written.slice(0, SHOWN_CLAUSE_LENGTH - 1)}…` : written;
   const prefix = unless ? "unless " : "";
   if (clause.error) return `${prefix}\`${text}\` failed: ${clause.error}`;
   return `${prefix}\`${text}\` was ${showValue(clause.value)}${evidenceText(clause.evidence ?? [])}`;

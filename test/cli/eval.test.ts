@@ -752,3 +752,17 @@ describe("requests and bundles as Windows tools save them", () => {
     expect(await evaluate(["--bundle", "bom-bundle.json", "--request", "lookup.json"])).toEqual({ code: 0, stdout: LOOKUP_GOLDEN, stderr: "" });
   });
 });
+
+describe("policyc eval: a rule with a list of a hundred and fifty thousand hosts written out", () => {
+  it("decides (the IR walks take no stack per element), and shows the clause cut to one line", async () => {
+    const hosts = Array.from({ length: 150_000 }, (_, i) => `h${i}.example`);
+    writeFileSync(join(dir, "blocklist.policy"), `tool http.get { args { host: string } }\npolicy p {\n  allow http.get\n  deny http.get when args.host in ${JSON.stringify(hosts)}\n}\n`);
+    writeFileSync(join(dir, "blocked.json"), JSON.stringify({ session: "s", tool: "http.get", args: { host: "h149999.example" } }));
+    const result = await cli(["eval", join(dir, "blocklist.policy"), "--request", join(dir, "blocked.json")]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.split("\n")[0]).toBe("deny http.get (session s)");
+    const clause = result.stdout.split("\n").find((line) => line.includes("`args.host in ["))!;
+    expect(clause.length).toBeLessThan(500);
+    expect(clause).toContain('…` was true (args.host is "h149999.example")');
+  });
+});
