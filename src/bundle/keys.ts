@@ -75,11 +75,12 @@ export function publicKeyMistake(given: unknown): string | undefined {
 }
 
 /**
- * The number of PEM blocks in a key given as text or bytes. A file of two public keys (the old
- * and the new one, during a rotation) would be read as its first alone, and a bundle signed with
- * the other refused as wrongly signed: such a file is refused, saying why.
+ * The number of PEM key blocks in a key given as text or bytes (not parameters or certificates:
+ * `openssl ecparam -genkey` writes `EC PARAMETERS` before its key). A file of two public keys
+ * (the old and the new one, during a rotation) would be read as its first alone, and a bundle
+ * signed with the other refused as wrongly signed: such a file is refused, saying why.
  */
 export function pemBlockCount(given: string | Buffer): number {
   const text = typeof given === "string" ? given : given.toString("latin1");
-  return text.match(/-----BEGIN [A-Z0-9 ]+-----/g)?.length ?? 0;
+  return text.match(/-----BEGIN [A-Z0-9 ]*KEY-----/g)?.length ?? 0;
 }

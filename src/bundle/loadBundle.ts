@@ -176,7 +176,7 @@ export function parsePublicKey(given: unknown): KeyObject {
 /** A key in PEM holding several blocks (see `pemBlockCount`) is refused, saying why. */
 function refuseSeveralKeys(given: string | Buffer): void {
   const blocks = pemBlockCount(given);
-  if (blocks > 1) throw new BundleError(`the public key holds ${blocks} PEM blocks, and one key is read: the first alone would be checked, and a bundle signed with another refused. Give the one key whose private key signs the bundles you load`);
+  if (blocks > 1) throw new BundleError(`the public key holds ${blocks} PEM keys, and one key is read: the first alone would be checked, and a bundle signed with another refused. Give the one key whose private key signs the bundles you load`);
 }
 
 function toPublicKey(given: unknown): KeyObject {

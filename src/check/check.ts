@@ -47,8 +47,8 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
         const tools = checkRuleTargets(rule, schema, diagnostics);
         checkRuleClauses(rule, diagnostics);
         // The `when` holding makes a deny or ask apply, an allow too; `unless` the other way round.
-        const whenContext = { tools, truthTightens: rule.effect !== "allow" };
-        const unlessContext = { tools, truthTightens: rule.effect === "allow" };
+        const whenContext = { tools, truthTightens: rule.effect !== "allow", effect: rule.effect };
+        const unlessContext = { tools, truthTightens: rule.effect === "allow", effect: rule.effect };
         const emptyScope = { locals: new Map(), guards: new Set<string>() };
         const tooDeep = [rule.when, rule.unless].map((condition) => condition && pastNestingLimit(condition)).find((node) => node !== undefined);
         if (tooDeep !== undefined) diagnostics.push(diagnostic("PC106", `expression nested more than ${MAX_NESTING} levels deep`, tooDeep.span, "split the condition into simpler parts (each call of a chain such as `x.lower().lower()` is a level)"));

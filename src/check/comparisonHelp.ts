@@ -7,10 +7,11 @@ import { compatible, isCollection, type Type } from "./types.js";
 /**
  * Help for a comparison whose two sides do not fit, when the fix is one obvious edit that the
  * type error alone does not name: a list compared as if it were one of its elements, or a
- * number or duration written in quotes.
+ * number or duration written in quotes. `domainHelp`: whether it may write `email.domain` for
+ * an address pattern (not in an `ask`, see `RuleContext.effect`).
  */
-export function comparisonHelp(expr: A.Binary, left: Type, right: Type): string | undefined {
-  return elementwiseHelp(expr, left, right) ?? quotedValueHelp(expr, left, right);
+export function comparisonHelp(expr: A.Binary, left: Type, right: Type, domainHelp: boolean): string | undefined {
+  return elementwiseHelp(expr, left, right, domainHelp) ?? quotedValueHelp(expr, left, right);
 }
 
 /**
@@ -18,7 +19,7 @@ export function comparisonHelp(expr: A.Binary, left: Type, right: Type): string 
  * meant the list's elements. `==` means "holds it" (`contains`); `like` and an ordering mean
  * "one of them does" (`any`).
  */
-function elementwiseHelp(expr: A.Binary, left: Type, right: Type): string | undefined {
+function elementwiseHelp(expr: A.Binary, left: Type, right: Type, domainHelp: boolean): string | undefined {
   const listOnLeft = isCollection(left) && compatible(left.element, right);
   const listOnRight = expr.operator !== "like" && isCollection(right) && compatible(right.element, left);
   if (!listOnLeft && !listOnRight) return undefined;
@@ -32,7 +33,7 @@ function elementwiseHelp(expr: A.Binary, left: Type, right: Type): string | unde
   const pattern = unparenthesized(value);
   const test =
     expr.operator === "like" && pattern.kind === "StringLiteral"
-      ? matchWritten(element, pattern.value, false)
+      ? matchWritten(element, pattern.value, false, domainHelp)
       : listOnLeft
         ? `${element} ${expr.operator} ${valueText}`
         : `${valueText} ${expr.operator} ${element}`;

@@ -52,6 +52,12 @@ export interface RuleContext {
    * tightens the rule, never where it would loosen an allow (PC511).
    */
   readonly truthTightens: boolean;
+  /**
+   * The rule's effect. In an `ask`, an evaluation error makes the rule match and send the call to
+   * a person: a help must not write `email.domain` there for a `like`, whose error on text of
+   * several addresses would turn a default deny into an approval.
+   */
+  readonly effect: "allow" | "ask" | "deny";
 }
 
 const ROOTS = ["agent", "user", "context", "args", "tool", "intent", "session", "now", "url", "email"];
@@ -440,7 +446,7 @@ export class ExpressionChecker {
     // round (`session.count(within 1m) > 1m`), the duration is what was written in the wrong place.
     const unitless = this.durationIntHelp(expr, left, right);
     const mismatch = (what: string): Type => {
-      this.report("PC300", what, expr.span, quotedMember ?? unitless ?? comparisonHelp(expr, left, right) ?? (left.kind === "bool" || right.kind === "bool" ? "compare a bool with `true` or `false`, or use it directly as a condition" : undefined));
+      this.report("PC300", what, expr.span, quotedMember ?? unitless ?? comparisonHelp(expr, left, right, rule.effect !== "ask") ?? (left.kind === "bool" || right.kind === "bool" ? "compare a bool with `true` or `false`, or use it directly as a condition" : undefined));
       return BOOL;
     };
     const riskMismatch = (): Type => {
@@ -450,7 +456,7 @@ export class ExpressionChecker {
     };
 
     const negated = this.negatedComparisons.has(expr);
-    this.literalComparisons.checkBinary(expr, left, right, negated, rule.truthTightens !== negated);
+    this.literalComparisons.checkBinary(expr, left, right, negated, rule.truthTightens !== negated, rule.effect !== "ask");
     switch (operator) {
       case "==":
       case "!=":
@@ -497,7 +503,7 @@ export class ExpressionChecker {
         return BOOL;
       case "like":
         if (!isStringLike(left)) {
-          this.report("PC301", `\`like\` matches strings, but this is ${describeType(left)}`, expr.left.span, comparisonHelp(expr, left, right));
+          this.report("PC301", `\`like\` matches strings, but this is ${describeType(left)}`, expr.left.span, comparisonHelp(expr, left, right, rule.effect !== "ask"));
           return BOOL;
         }
         if (right.kind !== "string") return mismatch(`the pattern of \`like\` must be a string, but this is ${describeType(right)}`);
@@ -778,7 +784,10 @@ export class ExpressionChecker {
   private notLabelEnumHelp(text: string): string {
     const owners = [...this.schema.enums.values()].filter((e) => e.members.includes(text)).map((e) => e.name);
     const first = owners[0]!;
-    return `\`${text}\` is a member of ${listed(owners.map((n) => `\`${n}\``), "and")}, but labels are strings here: the label enum is the enum named \`Label\` or the element type of \`context.labels\`, and this set has neither; rename \`${first}\` to \`Label\`, or declare \`context.labels\` as \`set<${first}>\`, to have labels checked (or write the string ${JSON.stringify(text)})`;
+    // With `context.labels` declared, its element type decides: a `Label` enum beside it would not.
+    const declared = this.schema.entities.get("context")?.fields.has("labels") === true;
+    const make = declared ? `declare \`context.labels\` as \`set<${first}>\`` : `rename \`${first}\` to \`Label\`, or declare \`context.labels\` as \`set<${first}>\``;
+    return `\`${text}\` is a member of ${listed(owners.map((n) => `\`${n}\``), "and")}, but labels are strings here: the label enum is the enum named \`Label\` or the element type of \`context.labels\`, and this set has neither; ${make}, to have labels checked (or write the string ${JSON.stringify(text)})`;
   }
 
   /**

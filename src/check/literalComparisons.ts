@@ -35,12 +35,17 @@ export class LiteralComparisonChecks {
     private readonly diagnostics: Diagnostic[],
   ) {}
 
+  /** Whether helps may write `email.domain` for the comparison being checked (`checkBinary` sets it). */
+  private domainHelp = true;
+
   /**
    * A binary comparison whose two sides have the types `left` and `right`; `negated` when it is
-   * the operand of a `not`; `truthTightens` when its holding makes the rule's decision stricter.
+   * the operand of a `not`; `truthTightens` when its holding makes the rule's decision stricter;
+   * `domainHelp` unless the rule is an `ask` (see `RuleContext.effect`).
    */
-  checkBinary(expr: A.Binary, left: Type, right: Type, negated: boolean, truthTightens: boolean): void {
+  checkBinary(expr: A.Binary, left: Type, right: Type, negated: boolean, truthTightens: boolean, domainHelp: boolean): void {
     const { operator } = expr;
+    this.domainHelp = domainHelp;
     // A `*` meant as a wildcard is the one mistake; that the string is then text a normalizing
     // call never returns follows from it and is not reported again.
     if (this.checkStarsComparedAsText(expr, left, right, truthTightens)) return;
@@ -51,7 +56,7 @@ export class LiteralComparisonChecks {
       const pattern = stringLiteralOf(expr.right);
       const addressOf = left.kind === "string" && !this.isHostOrDomainCall(expr.left) ? { subject: expr.left, negated } : undefined;
       if (pattern && this.checkLikeSyntax(pattern, addressOf)) return;
-      if (pattern && addressOf) this.checkAddressPattern(addressOf.subject, pattern, negated);
+      if (pattern && addressOf && this.domainHelp) this.checkAddressPattern(addressOf.subject, pattern, negated);
     }
     this.checkNameStrings(expr, left, right);
     this.checkNormalizedTexts(expr);
@@ -90,19 +95,19 @@ export class LiteralComparisonChecks {
     switch (operator) {
       case "==":
       case "!=":
-        if (rightLiteral && left.kind === "string") this.reportStarInWholeText(rightLiteral, operator, matchWritten(printExpr(expr.left), rightLiteral.value, operator === "!="));
-        else if (leftLiteral && right.kind === "string") this.reportStarInWholeText(leftLiteral, operator, matchWritten(printExpr(expr.right), leftLiteral.value, operator === "!="));
+        if (rightLiteral && left.kind === "string") this.reportStarInWholeText(rightLiteral, operator, matchWritten(printExpr(expr.left), rightLiteral.value, operator === "!=", this.domainHelp));
+        else if (leftLiteral && right.kind === "string") this.reportStarInWholeText(leftLiteral, operator, matchWritten(printExpr(expr.right), leftLiteral.value, operator === "!=", this.domainHelp));
         break;
       case "in":
         if (left.kind === "string" && rightList.kind === "ListLiteral") {
           for (const element of rightList.elements) {
             const literal = stringLiteralOf(element);
-            if (literal) this.reportStarInWholeText(literal, operator, matchWritten(printExpr(expr.left), literal.value, false), rightList.elements.length > 1 ? "or" : undefined);
+            if (literal) this.reportStarInWholeText(literal, operator, matchWritten(printExpr(expr.left), literal.value, false, this.domainHelp), rightList.elements.length > 1 ? "or" : undefined);
           }
-        } else if (leftLiteral && isTextCollection(right)) this.reportStarInWholeText(leftLiteral, operator, anyElementMatches(expr.right, leftLiteral.value));
+        } else if (leftLiteral && isTextCollection(right)) this.reportStarInWholeText(leftLiteral, operator, anyElementMatches(expr.right, leftLiteral.value, this.domainHelp));
         break;
       case "contains":
-        if (rightLiteral && isTextCollection(left)) this.reportStarInWholeText(rightLiteral, operator, anyElementMatches(expr.left, rightLiteral.value));
+        if (rightLiteral && isTextCollection(left)) this.reportStarInWholeText(rightLiteral, operator, anyElementMatches(expr.left, rightLiteral.value, this.domainHelp));
         else if (rightLiteral && left.kind === "string") this.checkStarsAround(expr.left, rightLiteral, operator);
         break;
       case "containsAny":
@@ -110,7 +115,7 @@ export class LiteralComparisonChecks {
         if (!isTextCollection(left) || rightList.kind !== "ListLiteral") break;
         for (const element of rightList.elements) {
           const literal = stringLiteralOf(element);
-          if (literal) this.reportStarInWholeText(literal, operator, anyElementMatches(expr.left, literal.value), rightList.elements.length > 1 ? (operator === "containsAny" ? "or" : "and") : undefined);
+          if (literal) this.reportStarInWholeText(literal, operator, anyElementMatches(expr.left, literal.value, this.domainHelp), rightList.elements.length > 1 ? (operator === "containsAny" ? "or" : "and") : undefined);
         }
         break;
     }
@@ -169,7 +174,7 @@ export class LiteralComparisonChecks {
     const constructs = foreign.constructs.map((c) => `\`${JSON.stringify(c).slice(1, -1)}\``);
     const written = foreign.dialect === "SQL" ? "as in SQL" : "as a regular expression";
     // `"%@acme.com"` means `"*@acme.com"`, which is itself the weak test of PC512.
-    const domainTest = foreign.meant !== undefined && addressOf && addressPatternDomain(foreign.meant) !== undefined ? ` (to test an address's domain, \`${matchWritten(printExpr(addressOf.subject), foreign.meant, addressOf.negated)}\` is stronger: PC512)` : "";
+    const domainTest = foreign.meant !== undefined && addressOf && this.domainHelp && addressPatternDomain(foreign.meant) !== undefined ? ` (to test an address's domain, \`${matchWritten(printExpr(addressOf.subject), foreign.meant, addressOf.negated)}\` is stronger: PC512)` : "";
     const help =
       foreign.meant !== undefined
         ? `did you mean ${JSON.stringify(foreign.meant)}?${domainTest}`
@@ -324,19 +329,20 @@ function isTextCollection(type: Type): boolean {
 
 /**
  * The test `subject like pattern` (or its negation) as the help writes it: for an address's
- * domain (`"*@evil.com"`), with `email.domain`, which `like` on text is weaker than (PC512).
+ * domain (`"*@evil.com"`), with `email.domain`, which `like` on text is weaker than (PC512),
+ * unless `domainHelp` is false (in an `ask`, where its error would send the call to a person).
  */
-export function matchWritten(subject: string, pattern: string, negated: boolean): string {
-  const domain = addressPatternDomain(pattern);
+export function matchWritten(subject: string, pattern: string, negated: boolean, domainHelp = true): string {
+  const domain = domainHelp ? addressPatternDomain(pattern) : undefined;
   if (domain !== undefined) return `email.domain(${subject}) ${negated ? "!=" : "=="} ${JSON.stringify(domainAsReturned(domain))}`;
   const like = `${subject} like ${JSON.stringify(pattern)}`;
   return negated ? `not (${like})` : like;
 }
 
 /** `any(t in args.to: …)`: whether an element of `list` matches `pattern`. */
-function anyElementMatches(list: A.Expr, pattern: string): string {
+function anyElementMatches(list: A.Expr, pattern: string, domainHelp: boolean): string {
   const element = elementName(list);
-  return `any(${element} in ${printExpr(list)}: ${matchWritten(element, pattern, false)})`;
+  return `any(${element} in ${printExpr(list)}: ${matchWritten(element, pattern, false, domainHelp)})`;
 }
 
 /** `domain` as `email.domain` returns it (lower case, no trailing dot), when it has such a form. */

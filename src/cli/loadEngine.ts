@@ -3,7 +3,7 @@ import { MAX_BUNDLE_BYTES, MAX_KEY_BYTES } from "./inputLimits.js";
 import { resolve } from "node:path";
 import type { KeyObject } from "node:crypto";
 import { engineForBundle, parsePublicKey, verifyBundle, BundleError } from "../bundle/loadBundle.js";
-import { jwkOf } from "./signingKey.js";
+import { jwkOf, jwkSetOf } from "./signingKey.js";
 import type { Bundle } from "../bundle/Bundle.js";
 import { compileSources } from "../compile/compile.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
@@ -66,8 +66,11 @@ function readPublicKeyFile(path: string, cwd: string): { ok: true; key: KeyObjec
   } catch (error) {
     return { ok: false, message: `cannot read public key \`${path}\`: ${describeFsError(error)}` };
   }
+  // A key set as published: its one key; of several, which one signs is not for us to guess.
+  const set = jwkSetOf(bytes);
+  if (set !== undefined && set.length !== 1) return { ok: false, message: `\`${path}\`: it is a JSON Web Key Set of ${set.length} keys, and one key is read: give the one key whose private key signs the bundles you load` };
   try {
-    const jwk = jwkOf(bytes);
+    const jwk = set?.[0] ?? jwkOf(bytes);
     return { ok: true, key: parsePublicKey(jwk === undefined ? bytes : { key: jwk, format: "jwk" }) };
   } catch (error) {
     if (error instanceof BundleError) return { ok: false, message: `\`${path}\`: ${error.message}` };

@@ -12,11 +12,25 @@ const EXPECTED = "expected an Ed25519 private key in PEM or as a JSON Web Key";
  * services export keys): its object, else undefined (PEM, DER, or no key at all).
  */
 export function jwkOf(bytes: Buffer): Record<string, unknown> | undefined {
+  return jsonOf(bytes, (value) => typeof value["kty"] === "string");
+}
+
+/**
+ * A key file holding a JSON Web Key Set (`{"keys": [...]}`, as keys are published): its keys,
+ * else undefined.
+ */
+export function jwkSetOf(bytes: Buffer): unknown[] | undefined {
+  const set = jsonOf(bytes, (value) => Array.isArray(value["keys"]));
+  return set === undefined ? undefined : (set["keys"] as unknown[]);
+}
+
+/** A file's JSON object when `fits` it, else undefined (PEM, DER, no JSON, another JSON value). */
+function jsonOf(bytes: Buffer, fits: (value: Record<string, unknown>) => boolean): Record<string, unknown> | undefined {
   const text = bytes.toString("utf8").trim();
   if (!text.startsWith("{")) return undefined;
   try {
     const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === "object" && !Array.isArray(value) && typeof (value as Record<string, unknown>)["kty"] === "string" ? (value as Record<string, unknown>) : undefined;
+    return value !== null && typeof value === "object" && !Array.isArray(value) && fits(value as Record<string, unknown>) ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }

@@ -29,10 +29,11 @@ export interface SessionUse {
 
 /**
  * Sessions not started yet whose attempts without a usable time a store keeps the number of (see
- * `SessionStore.undated`), counted within the last idle time: past them such attempts of other
- * new sessions go uncounted. A count is forgotten once the store's clock is an idle time past
- * it, so only sessions refused within one idle time fill this. Each costs a few dozen bytes (its
- * id, a count and a time), so 10,000 of them hold well under a megabyte.
+ * `SessionStore.undated`): the latest counted. Past them the one counted longest ago is
+ * forgotten, so ids that never start cannot stop a later session's from counting. Not by time:
+ * these attempts have none, and any clock they were judged by (the store's, which request times
+ * move) would let a request of another session dated in the past make them stale. Each costs a
+ * few dozen bytes (its id and a count), so 10,000 of them hold well under a megabyte.
  */
 const MAX_UNDATED_EARLY = 10_000;
 
@@ -460,30 +461,16 @@ export interface SessionLifetimes {
 
 const HOUR_MS = 60 * 60 * 1000;
 
-/**
- * A session's attempts without a usable time made before it started (see `SessionStore.undated`):
- * how many, and when the last was counted by the store's clock: the first time the store saw
- * after it (undefined until the store sees one). Not the store's clock at counting: after a quiet
- * hour that is an hour old, and a refusal of a moment ago would be judged an idle time old.
- */
-interface UndatedEarly {
-  count: number;
-  at: number | undefined;
-}
-
 /** A session store with idle expiry driven by request time, so replays behave like production. */
 export class SessionStore {
   private readonly sessions = new Map<string, SessionState>();
   private readonly expired = new Map<string, ExpiredSession>();
   /**
    * Per session not yet started, its attempts without a usable time (see `undated`): denied
-   * attempts its state starts with, and when the last was counted (`UndatedEarly.at`), by which
-   * it is forgotten an idle time later (`forgetStaleUndated`). In the order they were last
-   * counted, so oldest first (`latest` never moves back). At most MAX_UNDATED_EARLY.
+   * attempts its state starts with. In the order they were last counted, the longest ago first.
+   * At most MAX_UNDATED_EARLY.
    */
-  private readonly undatedEarly = new Map<string, UndatedEarly>();
-  /** The ids of `undatedEarly` counted since the store's clock last moved: dated when it next moves. */
-  private readonly undatedSinceMove = new Set<string>();
+  private readonly undatedEarly = new Map<string, number>();
   /** Per tool ordinal, the `session.called` patterns (indices) it matches. */
   private readonly patternsByOrdinal: readonly (readonly number[])[];
   private lastSweep = Number.NEGATIVE_INFINITY;
@@ -604,7 +591,6 @@ export class SessionStore {
     if (now > this.latest) {
       if (now > this.futureLimit) this.futureLimit = this.wallLimit();
       this.latest = Math.min(now, this.futureLimit);
-      if (this.undatedSinceMove.size > 0) this.stampUndatedEarly(this.latest);
     }
     // The wall clock is read only when the store's clock says a sweep may be due.
     if (this.latest - this.lastSweep > this.idleMs / 4) {
@@ -648,7 +634,6 @@ export class SessionStore {
     }
     const fresh = this.startState(id, now);
     this.undatedEarly.delete(id);
-    this.undatedSinceMove.delete(id);
     this.sessions.set(id, fresh);
     return fresh;
   }
@@ -669,54 +654,25 @@ export class SessionStore {
     const live = this.sessions.get(id);
     if (live !== undefined) return { state: live, now: live.lastSeen };
     if (this.expired.has(id) || this.full()) return undefined;
-    const early = this.undatedEarly.get(id);
-    // Counts an idle time old are forgotten first, so ids that never start fill this only for
-    // as long: past it, a session's refused attempts are counted again.
-    if (early === undefined && this.undatedEarly.size >= MAX_UNDATED_EARLY) this.forgetStaleUndated(this.sweepClock());
-    if (early === undefined && this.undatedEarly.size >= MAX_UNDATED_EARLY) return undefined;
-    // Moved to the end, so the map stays in the order of `at`; dated when the store's clock next moves.
+    const early = this.undatedEarly.get(id) ?? 0;
+    // Full: the count made longest ago goes, so a new session's attempts are always counted.
+    if (early === 0 && this.undatedEarly.size >= MAX_UNDATED_EARLY) this.undatedEarly.delete(this.undatedEarly.keys().next().value!);
+    // Moved to the end: the map stays in the order counts were last made.
     this.undatedEarly.delete(id);
-    this.undatedEarly.set(id, { count: (early?.count ?? 0) + 1, at: undefined });
-    this.undatedSinceMove.add(id);
+    this.undatedEarly.set(id, early + 1);
     return undefined;
   }
 
   /**
    * The state a new session starts with for an attempt at `now`, kept nowhere (`getOrCreate`
    * keeps it; an explanation shows it): with the attempts without a usable time it made before
-   * (see `undated`), those counted within an idle time of the store's clock that the attempt
-   * moves. Older ones are of a session that went idle before it started, as an expired one does.
+   * (see `undated`), however long before: they have no time to be judged old by.
    */
   startState(id: string, now: number): SessionState {
     const fresh = new SessionState(now, this.use, this.countsSaturate, Math.min(now, this.latest));
     const early = this.undatedEarly.get(id);
-    if (early !== undefined && !this.staleUndated(early, this.horizonAt(now))) fresh.calls = fresh.denials = early.count;
+    if (early !== undefined) fresh.calls = fresh.denials = early;
     return fresh;
-  }
-
-  /**
-   * Whether an early count is an idle time old by the sweep's clock `horizon`. One counted since
-   * the store's clock last moved is not (`observe` dates it when the clock next moves).
-   */
-  private staleUndated(early: UndatedEarly, horizon: number): boolean {
-    return early.at !== undefined && horizon - early.at > this.idleMs;
-  }
-
-  /** Forgets the early counts an idle time old by `horizon`: the oldest first, up to the first fresh one. */
-  private forgetStaleUndated(horizon: number): void {
-    for (const [id, early] of this.undatedEarly) {
-      if (!this.staleUndated(early, horizon)) return;
-      this.undatedEarly.delete(id);
-    }
-  }
-
-  /** Dates the early counts made since the store's clock last moved at `moved`, the time it moved to. */
-  private stampUndatedEarly(moved: number): void {
-    for (const id of this.undatedSinceMove) {
-      const early = this.undatedEarly.get(id);
-      if (early !== undefined) early.at = moved;
-    }
-    this.undatedSinceMove.clear();
   }
 
   /** Whether a new session must wait for room: `maxSessions` live ones, or the store at its size limit (or its sessions gone to another store). */
@@ -788,7 +744,6 @@ export class SessionStore {
    */
   sweep(idleFor = 2 * this.idleMs, horizon = this.sweepClock()): void {
     this.lastSweep = horizon;
-    this.forgetStaleUndated(horizon);
     for (const [id, state] of this.sessions) if (horizon - state.storeSeen > idleFor) this.expire(id, state, state.storeSeen);
     for (const [id, gone] of this.expired) if (horizon - gone.lastSeen > this.rememberMs(gone) + this.idleMs) this.expired.delete(id);
   }
@@ -797,7 +752,6 @@ export class SessionStore {
     this.sessions.clear();
     this.expired.clear();
     this.undatedEarly.clear();
-    this.undatedSinceMove.clear();
   }
 
   /** Set once this store's sessions went to another store (`adopt`): it refuses every attempt from then on. */
@@ -827,9 +781,8 @@ export class SessionStore {
     const moved = from.toolNames.map((name) => ordinal.get(name) ?? -1);
     const renumber = moved.some((to, i) => to !== i);
     for (const [id, gone] of from.expired) this.expired.set(id, gone);
-    // With the store's clock they were counted at, which this store's clock takes over (below).
+    // The counts of sessions not started yet go on counting here.
     for (const [id, early] of from.undatedEarly) this.undatedEarly.set(id, early);
-    for (const id of from.undatedSinceMove) this.undatedSinceMove.add(id);
     for (const [id, state] of from.sessions) {
       if (typeof carry === "string" || !fits(state)) {
         const endedBy = typeof carry === "string" ? `the policy was reloaded and reads sessions differently: ${carry}` : "the policy was reloaded without the intent it declared";
@@ -850,7 +803,6 @@ export class SessionStore {
     from.sessions.clear();
     from.expired.clear();
     from.undatedEarly.clear();
-    from.undatedSinceMove.clear();
     from.handedOver = true;
   }
 

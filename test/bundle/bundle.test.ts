@@ -423,8 +423,8 @@ describe("public keys of the wrong kind are named in the user's terms", () => {
   });
 
   it("a key file of two keys (a rotation) is refused, not read as its first alone", () => {
-    expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: `${other}${pem}` }), /the public key holds 2 PEM blocks, and one key is read/);
-    expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: Buffer.from(`${pem}${other}`) }), /holds 2 PEM blocks/);
+    expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: `${other}${pem}` }), /the public key holds 2 PEM keys, and one key is read/);
+    expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: Buffer.from(`${pem}${other}`) }), /holds 2 PEM keys/);
     expect(loadBundle(bundleJson({ privateKey }), { publicKey: pem }).decide(call("kb.search", 0)).decision).toBe("allow");
   });
 });

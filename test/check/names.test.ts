@@ -207,12 +207,14 @@ describe("names in rules", () => {
 
   it("PC206: a member of an enum that is not the label enum, compared with labels that are strings, says where the label enum comes from", () => {
     const set = (context: string, condition: string) => `enum Labels { public, pii }\ncontext { ${context} }\ntool mail.read { returns pi }\ntool mail.send {}\npolicy p {\n  deny mail.send when ${condition}\n}\n`;
-    const expected = (name: string) =>
-      `\`${name}\` is a member of \`Labels\`, but labels are strings here: the label enum is the enum named \`Label\` or the element type of \`context.labels\`, and this set has neither; rename \`Labels\` to \`Label\`, or declare \`context.labels\` as \`set<Labels>\`, to have labels checked (or write the string "${name}")`;
+    const expected = (name: string, make = "rename `Labels` to `Label`, or declare `context.labels` as `set<Labels>`") =>
+      `\`${name}\` is a member of \`Labels\`, but labels are strings here: the label enum is the enum named \`Label\` or the element type of \`context.labels\`, and this set has neither; ${make}, to have labels checked (or write the string "${name}")`;
     const found = checkAlone(set("env: string", "session.labels contains pii")).filter((d) => d.code === "PC206");
     expect(found.map((d) => d.help)).toEqual([expected("pii")]);
+    // With `context.labels` declared, renaming the enum would not help: its element type decides.
+    const declared = "declare `context.labels` as `set<Labels>`";
     const inContext = checkAlone(set("labels: set<string>", "context.labels containsAny [pii, public] or (session.labels) contains pii")).filter((d) => d.code === "PC206");
-    expect(inContext.map((d) => d.help)).toEqual([expected("pii"), expected("public"), expected("pii")]);
+    expect(inContext.map((d) => d.help)).toEqual([expected("pii", declared), expected("public", declared), expected("pii", declared)]);
     // Compared with another string, the member name was still meant as text.
     expect(checkAlone(set("env: string", "context.env == pii")).find((d) => d.code === "PC206")!.help).toBe('strings are written in quotes: "pii"');
   });

@@ -507,6 +507,12 @@ describe("PC506 for `containsAny` and `containsAll` on `session.tools`, as for `
 });
 
 describe("PC512 `like \"*@domain\"` on text", () => {
+  it("not in an `ask`, where `email.domain`'s error on text of several addresses would send the call to a person instead of the default deny; helps there write `like`", () => {
+    expect(rules('ask email.send when any(r in args.to: r like "*@partner.example")')).toEqual([]);
+    const found = rules('ask email.send when args.to contains "*@partner.example"');
+    expect(found.map((d) => [d.code, d.help])).toEqual([["PC511", 'write `any(t in args.to: t like "*@partner.example")`']]);
+  });
+
   it("the help writes `email.domain`: `!=` for the operand of `not`, `==` otherwise", () => {
     const found = rules('deny email.send when any(r in args.to: not (r like "*@acme.com")) or any(r in args.to: r like "*@Evil.com.")');
     expect(found.map((d) => [d.code, d.message, d.help])).toEqual([

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from "node:crypto";
+import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -351,6 +351,19 @@ describe("policyc eval", () => {
     expect(garbage.code).toBe(2);
     expect(garbage.stderr).toMatch(/^policyc eval: `broken\.json`: the public key cannot be read as a public key/);
     expectNoStackTrace(garbage);
+  });
+
+  it("--public-key reads a JSON Web Key Set of one key; refuses one of several, and names an EC key made with its parameters as an EC key", async () => {
+    const jwk = createPublicKey(readFileSync(join(dir, "public.pem"))).export({ format: "jwk" });
+    const other = createPublicKey(readFileSync(join(dir, "other.pem"))).export({ format: "jwk" });
+    write("one.jwks", JSON.stringify({ keys: [{ ...jwk, kid: "2026-11" }] }));
+    write("two.jwks", JSON.stringify({ keys: [other, jwk] }));
+    expect(await evaluate(["--bundle", "signed.json", "--public-key", "one.jwks", "--request", "lookup.json"])).toMatchObject({ code: 0, stdout: LOOKUP_GOLDEN });
+    expect(await evaluate(["--bundle", "signed.json", "--public-key", "two.jwks", "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `two.jwks`: it is a JSON Web Key Set of 2 keys, and one key is read: give the one key whose private key signs the bundles you load\n" });
+    // As `openssl ecparam -genkey` writes it: its parameters, then its key.
+    const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "sec1", format: "pem" }) as string;
+    write("ec.pem", `-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n${ec}`);
+    expect(await evaluate(["--bundle", "signed.json", "--public-key", "ec.pem", "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `ec.pem`: the public key is an EC key, not Ed25519: bundles are signed with Ed25519\n" });
   });
 
   it("--public-key takes a PEM private key for its public half, as docs/cli.md says (and the library does)", async () => {
