@@ -109,6 +109,13 @@ export class ExpressionChecker {
   private readonly comparedWithLabels = new Set<A.Expr>();
   /** Comparisons that are the operand of a `not`: PC512's help writes the test they negate. */
   private readonly negatedComparisons = new Set<A.Expr>();
+  /**
+   * The tests of the condition being checked (comparisons, method calls) whose truth decides
+   * it in one direction: 1 where their holding makes the condition hold, -1 where it makes it
+   * fail (under an odd number of `not`s). Absent: a test inside another comparison
+   * (`(x == "a*") == false`) or a quantifier's collection, whose direction is not read.
+   */
+  private testPolarity = new Map<A.Expr, 1 | -1>();
 
   constructor(
     private readonly schema: Schema,
@@ -174,6 +181,12 @@ export class ExpressionChecker {
     return `\`${base.name}\` here is the quantifier variable${where}, which hides ${hidden}: rename the variable`;
   }
 
+  /** Whether a test's holding makes the rule's decision stricter; undefined when its direction is not read (see `testPolarity`). */
+  private truthTightens(test: A.Expr, rule: RuleContext): boolean | undefined {
+    const polarity = this.testPolarity.get(test);
+    return polarity === undefined ? undefined : rule.truthTightens === (polarity === 1);
+  }
+
   private report(code: Code, message: string, span: A.Expr["span"], help?: string): Type {
     this.diagnostics.push(diagnostic(code, message, span, help));
     return ERROR;
@@ -187,6 +200,7 @@ export class ExpressionChecker {
 
   /** Checks a condition and requires a bool. */
   checkCondition(expr: A.Expr, scope: Scope, rule: RuleContext): void {
+    this.testPolarity = polaritiesOf(expr);
     const type = this.infer(expr, scope, rule);
     if (type.kind !== "bool" && type.kind !== "error") this.report("PC305", `a condition must be a bool, but this is ${describeType(type)}`, expr.span);
   }
@@ -456,7 +470,10 @@ export class ExpressionChecker {
     };
 
     const negated = this.negatedComparisons.has(expr);
-    this.literalComparisons.checkBinary(expr, left, right, negated, rule.truthTightens !== negated, rule.effect !== "ask");
+    const tightens = this.truthTightens(expr, rule);
+    // In an `ask`, an evaluation error makes the rule match: `email.domain`'s error on text of
+    // several addresses is stricter only where the test's holding would have loosened it.
+    this.literalComparisons.checkBinary(expr, left, right, negated, tightens, rule.effect !== "ask" || tightens === false);
     switch (operator) {
       case "==":
       case "!=":
@@ -844,7 +861,7 @@ export class ExpressionChecker {
       if (!this.arity(expr, 1, 1)) return ERROR;
       const argument = this.infer(expr.args[0]!, scope, rule);
       if (!isStringLike(argument)) this.report("PC300", `\`${method}\` takes a string, but this is ${describeType(argument)}`, expr.args[0]!.span);
-      else this.literalComparisons.checkAffix(method, calleeObject, object, expr.args[0]!, rule.truthTightens !== this.negatedComparisons.has(expr));
+      else this.literalComparisons.checkAffix(method, calleeObject, object, expr.args[0]!, this.truthTightens(expr, rule));
       this.resolutions.set(expr, { kind: "method", name: method });
       return BOOL;
     }
@@ -1055,3 +1072,22 @@ function sessionValueType(member: (typeof SESSION_VALUES)[number], schema: Schem
 }
 
 export { describeType, sameType };
+
+/**
+ * The direction of each test of a condition (see `ExpressionChecker.testPolarity`): through
+ * `not`, `and`, `or`, parentheses and quantifier bodies; not into the operands of a comparison.
+ * Walked without recursion: a condition may be a chain of thousands of `or`s.
+ */
+function polaritiesOf(condition: A.Expr): Map<A.Expr, 1 | -1> {
+  const polarities = new Map<A.Expr, 1 | -1>();
+  const pending: [A.Expr, 1 | -1][] = [[condition, 1]];
+  while (pending.length > 0) {
+    const [expr, polarity] = pending.pop()!;
+    if (expr.kind === "Paren") pending.push([expr.expression, polarity]);
+    else if (expr.kind === "Not") pending.push([expr.operand, polarity === 1 ? -1 : 1]);
+    else if (expr.kind === "Quantifier") pending.push([expr.body, polarity]);
+    else if (expr.kind === "Binary" && (expr.operator === "and" || expr.operator === "or")) pending.push([expr.left, polarity], [expr.right, polarity]);
+    else polarities.set(expr, polarity);
+  }
+  return polarities;
+}

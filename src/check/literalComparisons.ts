@@ -41,9 +41,10 @@ export class LiteralComparisonChecks {
   /**
    * A binary comparison whose two sides have the types `left` and `right`; `negated` when it is
    * the operand of a `not`; `truthTightens` when its holding makes the rule's decision stricter;
-   * `domainHelp` unless the rule is an `ask` (see `RuleContext.effect`).
+   * (undefined where its direction is not read); `domainHelp` unless `email.domain`'s error would
+   * loosen the rule (a test whose holding makes an `ask` apply, see `RuleContext.effect`).
    */
-  checkBinary(expr: A.Binary, left: Type, right: Type, negated: boolean, truthTightens: boolean, domainHelp: boolean): void {
+  checkBinary(expr: A.Binary, left: Type, right: Type, negated: boolean, truthTightens: boolean | undefined, domainHelp: boolean): void {
     const { operator } = expr;
     this.domainHelp = domainHelp;
     // A `*` meant as a wildcard is the one mistake; that the string is then text a normalizing
@@ -63,10 +64,10 @@ export class LiteralComparisonChecks {
   }
 
   /** `s.startsWith("…")`, `s.endsWith("…")`: `object` is `s`, typed `objectType`; `truthTightens` as for `checkBinary`. */
-  checkAffix(method: "startsWith" | "endsWith", object: A.Expr, objectType: Type, argument: A.Expr, truthTightens: boolean): void {
+  checkAffix(method: "startsWith" | "endsWith", object: A.Expr, objectType: Type, argument: A.Expr, truthTightens: boolean | undefined): void {
     const literal = stringLiteralOf(argument);
     if (!literal) return;
-    if (objectType.kind === "string" && truthTightens && this.checkStarsAround(object, literal, method)) return;
+    if (objectType.kind === "string" && truthTightens === true && this.checkStarsAround(object, literal, method)) return;
     const kind = this.nameKindOf(object, objectType);
     if (kind) this.checkNamePiece(kind, literal, method === "startsWith" ? "starts with" : "ends with");
     const call = this.normalizingCallOf(object);
@@ -85,10 +86,11 @@ export class LiteralComparisonChecks {
    * stars in them (`allow shell.exec when args.cmd in ["ls *.log"]`) is sound as written, and
    * turning it into `like` would let `ls ; curl … | sh ; echo .log` through.
    */
-  private checkStarsComparedAsText(expr: A.Binary, left: Type, right: Type, truthTightens: boolean): boolean {
+  private checkStarsComparedAsText(expr: A.Binary, left: Type, right: Type, truthTightens: boolean | undefined): boolean {
     const reportedBefore = this.diagnostics.length;
     const { operator } = expr;
-    if (truthTightens === (operator === "!=")) return false;
+    // Not where the test's direction is not read (inside another comparison): no rewrite is safe to offer.
+    if (truthTightens === undefined || truthTightens === (operator === "!=")) return false;
     const leftLiteral = stringLiteralOf(expr.left);
     const rightLiteral = stringLiteralOf(expr.right);
     const rightList = unparenthesized(expr.right);

@@ -418,6 +418,10 @@ describe("public keys of the wrong kind are named in the user's terms", () => {
     expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: openSshPublic }), /cannot be read as a public key .*: it is an OpenSSH public key \(ssh-keygen's `\.pub` format\): give the Ed25519 public key as PEM/);
     expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: Buffer.from("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n") }), /it is an OpenSSH private key \(ssh-keygen's own format\), not a public key/);
     expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: privateKey.export({ type: "pkcs8", format: "der" }) }), /it is a DER \(binary\) private key, not a public key/);
+    // A JSON Web Key (or a key set) given as text: how to give it.
+    const jwkText = JSON.stringify(publicKey.export({ format: "jwk" }));
+    expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: jwkText }), /it is JSON text: give a JSON Web Key as an object, `\{ key: JSON\.parse\(text\), format: "jwk" \}`/);
+    expect(loadBundle(bundleJson({ privateKey }), { publicKey: { key: JSON.parse(jwkText), format: "jwk" } }).decide(call("kb.search", 0)).decision).toBe("allow");
     // No OpenSSL code in any of them.
     expectBundleError(() => loadBundle(bundleJson({ privateKey }), { publicKey: openSshPublic }), /^(?![\s\S]*error:[0-9A-F]{8})/);
   });

@@ -464,6 +464,21 @@ describe("PC511 a glob `*` in a string compared as it is", () => {
     ]);
   });
 
+  it("reads the direction of a test through every `not`, `and`, `or` and quantifier around it, and offers nothing where it cannot read it", () => {
+    // An allow under `not (A or B)` or `not any(…)` lets the wildcard through as written: warned.
+    const allowed = rules('allow http.get when not (args.url == "*.exe" or args.url contains "*sudo*") and not any(r in user.roles: r == "guest*")');
+    expect(allowed.map((d) => [d.code, d.help])).toEqual([
+      ["PC511", 'write `args.url like "*.exe"`'],
+      ["PC511", 'write `args.url contains "sudo"`'],
+      ["PC511", 'write `r like "guest*"`'],
+    ]);
+    // A deny under `not (A or B)`: `like` would deny less. Inside another comparison: not read.
+    expect(rules('deny http.get when not (args.url == "report-*.csv" or args.url == "summary-*.csv")')).toEqual([]);
+    expect(rules('deny http.get when (args.url == "*.key") == false')).toEqual([]);
+    // `not all(r != P)` in a deny is `any(r == P)`: the rewrite of `!=` makes it deny more, so it is offered.
+    expect(rules('deny http.get when not all(r in user.roles: r != "admin*")').map((d) => [d.code, d.help])).toEqual([["PC511", 'write `not (r like "admin*")`']]);
+  });
+
   it("not for a star in brackets (`COUNT(*)`) or Markdown's bold (`**CONFIDENTIAL**`)", () => {
     expect(rules('deny http.get when args.url == "SELECT COUNT(*) FROM t" or args.url contains "**CONFIDENTIAL**"')).toEqual([]);
   });
@@ -509,6 +524,9 @@ describe("PC506 for `containsAny` and `containsAll` on `session.tools`, as for `
 describe("PC512 `like \"*@domain\"` on text", () => {
   it("not in an `ask`, where `email.domain`'s error on text of several addresses would send the call to a person instead of the default deny; helps there write `like`", () => {
     expect(rules('ask email.send when any(r in args.to: r like "*@partner.example")')).toEqual([]);
+    // Where the test's holding keeps the ask from applying (`unless`, under `not`), its error is stricter: warned.
+    expect(rules('allow email.send', 'ask email.send unless all(r in args.to: r like "*@acme.com")').map((d) => [d.code, d.help])).toEqual([["PC512", 'write `email.domain(r) == "acme.com"`: `email.domain` refuses such text with an evaluation error, which fails closed']]);
+    expect(rules('allow email.send', 'ask email.send when any(r in args.to: not (r like "*@acme.com"))').map((d) => d.code)).toEqual(["PC512"]);
     const found = rules('ask email.send when args.to contains "*@partner.example"');
     expect(found.map((d) => [d.code, d.help])).toEqual([["PC511", 'write `any(t in args.to: t like "*@partner.example")`']]);
   });
