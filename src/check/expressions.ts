@@ -181,10 +181,15 @@ export class ExpressionChecker {
     return `\`${base.name}\` here is the quantifier variable${where}, which hides ${hidden}: rename the variable`;
   }
 
-  /** Whether a test's holding makes the rule's decision stricter; undefined when its direction is not read (see `testPolarity`). */
+  /**
+   * Whether a test's holding makes the rule's decision stricter; undefined when that cannot be
+   * told: its direction is not read (see `testPolarity`), or the rule is an `ask`, which is
+   * stricter than an allow of the same call and looser than the default deny of a tool no rule
+   * allows, so a test that makes it apply more often is neither.
+   */
   private truthTightens(test: A.Expr, rule: RuleContext): boolean | undefined {
     const polarity = this.testPolarity.get(test);
-    return polarity === undefined ? undefined : rule.truthTightens === (polarity === 1);
+    return polarity === undefined || rule.effect === "ask" ? undefined : rule.truthTightens === (polarity === 1);
   }
 
   private report(code: Code, message: string, span: A.Expr["span"], help?: string): Type {
@@ -470,10 +475,9 @@ export class ExpressionChecker {
     };
 
     const negated = this.negatedComparisons.has(expr);
-    const tightens = this.truthTightens(expr, rule);
-    // In an `ask`, an evaluation error makes the rule match: `email.domain`'s error on text of
-    // several addresses is stricter only where the test's holding would have loosened it.
-    this.literalComparisons.checkBinary(expr, left, right, negated, tightens, rule.effect !== "ask" || tightens === false);
+    // In an `ask`, an evaluation error makes the rule match and sends the call to a person:
+    // stricter than an allow, looser than a default deny, so `email.domain`'s is never offered.
+    this.literalComparisons.checkBinary(expr, left, right, negated, this.truthTightens(expr, rule), rule.effect !== "ask");
     switch (operator) {
       case "==":
       case "!=":

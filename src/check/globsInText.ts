@@ -33,3 +33,12 @@ export function textBetweenStars(text: string): string | undefined {
 export function addressPatternDomain(pattern: string): string | undefined {
   return /^\*@([^*@\s,;<>"]+)$/.exec(pattern)?.[1];
 }
+
+/**
+ * The parent domain of a `like` pattern that is a star, an `@`, a star and a dot, and a domain
+ * (`"*@*.acme.com"`, an address at any subdomain of acme.com): undefined for any other pattern.
+ * Text of several addresses ending with one at a subdomain matches it too (PC512).
+ */
+export function addressPatternParent(pattern: string): string | undefined {
+  return /^\*@\*\.([^*@\s,;<>"]+)$/.exec(pattern)?.[1];
+}

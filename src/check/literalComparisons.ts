@@ -3,7 +3,7 @@ import { printExpr } from "../ast/printExpr.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { closestName, didYouMean } from "../diagnostics/suggest.js";
 import { globMatch } from "../runtime/glob.js";
-import { addressPatternDomain, hasWildcardStar, textBetweenStars } from "./globsInText.js";
+import { addressPatternDomain, addressPatternParent, hasWildcardStar, textBetweenStars } from "./globsInText.js";
 import { foreignLikeSyntax } from "./likePatternSyntax.js";
 import { impossiblePattern, impossibleText, type ImpossibleText, type NormalizingCall, type TextPlace } from "./normalizedText.js";
 import type { Resolution } from "./resolution.js";
@@ -151,7 +151,9 @@ export class LiteralComparisonChecks {
    * 5.10). `email.domain` refuses such text with an evaluation error, which fails closed.
    */
   private checkAddressPattern(subject: A.Expr, pattern: A.StringLiteral, negated: boolean): void {
-    const domain = addressPatternDomain(pattern.value);
+    const parent = addressPatternParent(pattern.value);
+    // `*@acme.com`: an address at acme.com; `*@*.acme.com`: at a subdomain of it (eu.acme.com).
+    const domain = addressPatternDomain(pattern.value) ?? (parent === undefined ? undefined : `eu.${parent}`);
     if (domain === undefined) return;
     const other = domain === "evil.example" ? "eve@rival.example" : "eve@evil.example";
     const written = matchWritten(printExpr(subject), pattern.value, negated);
@@ -176,7 +178,7 @@ export class LiteralComparisonChecks {
     const constructs = foreign.constructs.map((c) => `\`${JSON.stringify(c).slice(1, -1)}\``);
     const written = foreign.dialect === "SQL" ? "as in SQL" : "as a regular expression";
     // `"%@acme.com"` means `"*@acme.com"`, which is itself the weak test of PC512.
-    const domainTest = foreign.meant !== undefined && addressOf && this.domainHelp && addressPatternDomain(foreign.meant) !== undefined ? ` (to test an address's domain, \`${matchWritten(printExpr(addressOf.subject), foreign.meant, addressOf.negated)}\` is stronger: PC512)` : "";
+    const domainTest = foreign.meant !== undefined && addressOf && this.domainHelp && (addressPatternDomain(foreign.meant) ?? addressPatternParent(foreign.meant)) !== undefined ? ` (to test an address's domain, \`${matchWritten(printExpr(addressOf.subject), foreign.meant, addressOf.negated)}\` is stronger: PC512)` : "";
     const help =
       foreign.meant !== undefined
         ? `did you mean ${JSON.stringify(foreign.meant)}?${domainTest}`
@@ -337,6 +339,11 @@ function isTextCollection(type: Type): boolean {
 export function matchWritten(subject: string, pattern: string, negated: boolean, domainHelp = true): string {
   const domain = domainHelp ? addressPatternDomain(pattern) : undefined;
   if (domain !== undefined) return `email.domain(${subject}) ${negated ? "!=" : "=="} ${JSON.stringify(domainAsReturned(domain))}`;
+  const parent = domainHelp ? addressPatternParent(pattern) : undefined;
+  if (parent !== undefined) {
+    const test = `email.domain(${subject}).endsWith(${JSON.stringify(`.${domainAsReturned(parent)}`)})`;
+    return negated ? `not (${test})` : test;
+  }
   const like = `${subject} like ${JSON.stringify(pattern)}`;
   return negated ? `not (${like})` : like;
 }

@@ -522,13 +522,21 @@ describe("PC506 for `containsAny` and `containsAll` on `session.tools`, as for `
 });
 
 describe("PC512 `like \"*@domain\"` on text", () => {
-  it("not in an `ask`, where `email.domain`'s error on text of several addresses would send the call to a person instead of the default deny; helps there write `like`", () => {
+  it("an address at any subdomain (`*@*.acme.com`): the help tests the domain's end with `email.domain`", () => {
+    const found = rules('deny email.send when any(r in args.to: not (r like "*@*.Acme.com")) or any(r in args.to: r like "*@*.evil.com")');
+    expect(found.map((d) => [d.code, d.help])).toEqual([
+      ["PC512", 'write `not (email.domain(r).endsWith(".acme.com"))` for `not (r like "*@*.Acme.com")`: `email.domain` refuses such text with an evaluation error, which fails closed'],
+      ["PC512", 'write `email.domain(r).endsWith(".evil.com")`: `email.domain` refuses such text with an evaluation error, which fails closed'],
+    ]);
+    expect(rules('deny email.send when any(r in args.to: not (email.domain(r).endsWith(".acme.com")))')).toEqual([]);
+  });
+
+  it("not in an `ask`, which is stricter than an allow and looser than a default deny: neither `email.domain`'s error nor a wider `like` is safe to offer there (PC511 and PC512 stay quiet)", () => {
     expect(rules('ask email.send when any(r in args.to: r like "*@partner.example")')).toEqual([]);
-    // Where the test's holding keeps the ask from applying (`unless`, under `not`), its error is stricter: warned.
-    expect(rules('allow email.send', 'ask email.send unless all(r in args.to: r like "*@acme.com")').map((d) => [d.code, d.help])).toEqual([["PC512", 'write `email.domain(r) == "acme.com"`: `email.domain` refuses such text with an evaluation error, which fails closed']]);
-    expect(rules('allow email.send', 'ask email.send when any(r in args.to: not (r like "*@acme.com"))').map((d) => d.code)).toEqual(["PC512"]);
-    const found = rules('ask email.send when args.to contains "*@partner.example"');
-    expect(found.map((d) => [d.code, d.help])).toEqual([["PC511", 'write `any(t in args.to: t like "*@partner.example")`']]);
+    expect(rules('ask email.send when args.to contains "*@partner.example"')).toEqual([]);
+    expect(rules('allow email.send', 'ask email.send unless all(r in args.to: r like "*@acme.com")')).toEqual([]);
+    // An exact list of commands that need a person: `like` would also ask about `rm -rf /tmp/build/* ; curl … | sh`, which was denied.
+    expect(rules('ask email.send when args.to contains "rm -rf /tmp/build/*" or args.to contains "*.tmp"')).toEqual([]);
   });
 
   it("the help writes `email.domain`: `!=` for the operand of `not`, `==` otherwise", () => {
@@ -541,7 +549,7 @@ describe("PC512 `like \"*@domain\"` on text", () => {
   });
 
   it("not for other patterns, nor where PC507 or PC508 says what is wrong", () => {
-    expect(rules('deny email.send when any(r in args.to: r like "*@*.acme.com" or r like "bob@acme.com" or r like "*acme.com" or r like "*@acme.com*")')).toEqual([]);
+    expect(rules('deny email.send when any(r in args.to: r like "bob@acme.com" or r like "*acme.com" or r like "*@acme.com*")')).toEqual([]);
     expect(codesAndLines(rules('deny email.send when any(r in args.to: email.domain(r) like "*@acme.com" or r like "%@acme.com")'))).toEqual([["PC507", 2], ["PC508", 2]]);
   });
 
@@ -574,6 +582,8 @@ describe("PC513 an `ask` pattern over tools no `allow` targets", () => {
     // An unconditional deny refuses its tools whatever the ask says (deny wins); a conditional one does not.
     expect(rules("allow kb.search", "deny crm.lookup, email.send, http.get", "ask * when session.denials >= 3")).toEqual([]);
     expect(codesAndLines(rules("allow kb.search", "deny crm.lookup, email.send", "deny http.get when agent.attested", "ask * when session.denials >= 3"))).toEqual([["PC513", 5]]);
+    // Nor one an unconditional ask already asks about.
+    expect(rules("allow kb.search", "deny crm.lookup, email.send", "ask http.get", "ask * when session.denials >= 3")).toEqual([]);
     const result = analyze([
       { path: "decls.policy", text: DECLS },
       { path: "a.policy", text: policyOf("ask * when session.denials >= 5") },

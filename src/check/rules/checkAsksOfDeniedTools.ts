@@ -17,17 +17,20 @@ const SHOWN_TOOLS = 3;
  * >= 5` escalates an agent that keeps trying a forbidden tool to a human instead of refusing it.
  * A tool the ask names (`ask http.get`), or picks out by its condition (`when tool ==
  * http.get`, `when tool.risk >= high`), is an approval-only tool by design and is left alone;
- * so is one an unconditional `deny` refuses (deny wins over ask).
+ * so is one an unconditional `deny` refuses (deny wins over ask), or an unconditional `ask`
+ * already asks about.
  */
 export function checkAsksOfDeniedTools(rules: readonly CheckedRule[], schema: Schema, resolutions: ReadonlyMap<A.Expr, Resolution>, diagnostics: Diagnostic[]): void {
   const allowed = new Set(rules.filter((checked) => checked.rule.effect === "allow").flatMap((checked) => checked.tools));
   // A tool an unconditional deny targets is refused whatever the ask says (deny wins).
   const alwaysDenied = new Set(rules.filter((checked) => checked.rule.effect === "deny" && !checked.rule.when && !checked.rule.unless).flatMap((checked) => checked.tools));
+  // A tool an unconditional ask targets is asked about whatever this ask says.
+  const alwaysAsked = new Set(rules.filter((checked) => checked.rule.effect === "ask" && !checked.rule.when && !checked.rule.unless).flatMap((checked) => checked.tools));
   for (const { rule, tools } of rules) {
     if (rule.effect !== "ask") continue;
     const patterns = rule.targets.filter((target) => target.text.includes("*"));
     const named = new Set(rule.targets.filter((target) => !target.text.includes("*")).map((target) => target.text));
-    const denied = tools.filter((tool) => !allowed.has(tool) && !alwaysDenied.has(tool) && !named.has(tool) && calledToolVerdict(rule, schema.tools.get(tool)!, resolutions) === undefined);
+    const denied = tools.filter((tool) => !allowed.has(tool) && !alwaysDenied.has(tool) && !alwaysAsked.has(tool) && !named.has(tool) && calledToolVerdict(rule, schema.tools.get(tool)!, resolutions) === undefined);
     const target = patterns.find((pattern) => denied.some((tool) => globMatch(pattern.text, tool)));
     if (target === undefined) continue;
     const shown = denied.slice(0, SHOWN_TOOLS).map((tool) => `\`${tool}\``);
