@@ -137,6 +137,13 @@ export class LiteralComparisonChecks {
    * only is text (`"rm -rf *"`). Returns whether it reported.
    */
   private checkStarsAround(subject: A.Expr, literal: A.StringLiteral, method: "contains" | "startsWith" | "endsWith"): boolean {
+    // `endsWith("*.pem")`: the end of a name written as a glob. (A star at the end of a
+    // `startsWith`, `"rm -rf *"`, or at either end of a `contains` may well be text.)
+    if (method === "endsWith" && /^\*+[^*\s]/.test(literal.value) && !literal.value.slice(1).includes("*")) {
+      const suffix = literal.value.replace(/^\*+/, "");
+      this.diagnostics.push(diagnostic("PC511", "`endsWith` compares the text as it is: `*` is a wildcard only in `like`, so this star matches only a `*`", literal.span, `write \`${printExpr(subject)}.endsWith(${JSON.stringify(suffix)})\``));
+      return true;
+    }
     const inner = textBetweenStars(literal.value);
     if (inner === undefined) return false;
     const what = method === "contains" ? "`contains` finds the text anywhere already" : `\`${method}\` compares the text as it is`;

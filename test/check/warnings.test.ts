@@ -479,6 +479,14 @@ describe("PC511 a glob `*` in a string compared as it is", () => {
     expect(rules('deny http.get when not all(r in user.roles: r != "admin*")').map((d) => [d.code, d.help])).toEqual([["PC511", 'write `not (r like "admin*")`']]);
   });
 
+  it("`endsWith` of a name written as a glob (`\"*.pem\"`): the help drops the star; a star at the end of a `startsWith` is text", () => {
+    expect(rules('deny http.get when args.url.endsWith("*.pem") or args.url.startsWith("rm -rf *")').map((d) => [d.code, d.message, d.help])).toEqual([
+      ["PC511", "`endsWith` compares the text as it is: `*` is a wildcard only in `like`, so this star matches only a `*`", 'write `args.url.endsWith(".pem")`'],
+    ]);
+    // Where dropping it would loosen the rule (an allow), or nothing is after it: quiet.
+    expect(rules('allow http.get when args.url.endsWith("*.pdf")', 'deny http.get when args.url.endsWith("*") or args.url.endsWith("* x")')).toEqual([]);
+  });
+
   it("not for a star in brackets (`COUNT(*)`) or Markdown's bold (`**CONFIDENTIAL**`)", () => {
     expect(rules('deny http.get when args.url == "SELECT COUNT(*) FROM t" or args.url contains "**CONFIDENTIAL**"')).toEqual([]);
   });
@@ -497,7 +505,7 @@ describe("PC511 a glob `*` in a string compared as it is", () => {
   });
 
   it("not for `*` alone or as a word of its own, a `*` at one end of text looked for, `like`, or tool names (PC506's)", () => {
-    expect(rules('deny email.send when args.body == "*" or args.body contains "rm -rf *" or args.body == "SELECT * FROM t" or args.body contains "*" or args.body.endsWith("*.exe") or args.body like "*secret*" or args.to contains "*"')).toEqual([]);
+    expect(rules('deny email.send when args.body == "*" or args.body contains "rm -rf *" or args.body == "SELECT * FROM t" or args.body contains "*" or args.body like "*secret*" or args.to contains "*"')).toEqual([]);
     expect(rules('deny email.send when args.body contains "**" or user.roles containsAny ["*"]')).toEqual([]);
     expect(codesAndLines(rules('deny * when tool == "kb.*" or session.tools containsAny ["kb.*"]'))).toEqual([["PC506", 2], ["PC506", 2]]);
   });
