@@ -58,6 +58,11 @@ export function parses(read: () => unknown): boolean {
   }
 }
 
+/** Whether key text is an OpenSSH public key (ssh-keygen's `.pub` line: `ssh-ed25519 AAAA… me@host`). */
+export function isOpenSshPublicKey(text: string): boolean {
+  return /^(?:\xef\xbb\xbf|\ufeff)?\s*(?:ssh-(?:ed25519|rsa|dss)|ecdsa-sha2-\S+|sk-\S+@openssh\.com) [A-Za-z0-9+/]/.test(text);
+}
+
 /**
  * What a public key that did not parse is instead, in the user's terms, when it is a key of
  * another kind people mistake for one (OpenSSH's formats, a DER private key); undefined
@@ -68,7 +73,7 @@ export function publicKeyMistake(given: unknown): string | undefined {
   if (bytes === undefined) return undefined;
   const head = bytes.subarray(0, 4096).toString("latin1");
   const wanted = "give the Ed25519 public key as PEM (`-----BEGIN PUBLIC KEY-----`), DER or a JSON Web Key: `openssl pkey -in signing.pem -pubout -out public.pem` writes it from the key `policyc build --sign` takes";
-  if (/^(?:\xef\xbb\xbf)?\s*(?:ssh-(?:ed25519|rsa|dss)|ecdsa-sha2-\S+|sk-\S+@openssh\.com) [A-Za-z0-9+/]/.test(head)) return `it is an OpenSSH public key (ssh-keygen's \`.pub\` format): ${wanted}`;
+  if (isOpenSshPublicKey(head)) return `it is an OpenSSH public key (ssh-keygen's \`.pub\` format): ${wanted}`;
   if (/^(?:\xef\xbb\xbf)?\s*\{/.test(head)) return "it is JSON text: give a JSON Web Key as an object, `{ key: JSON.parse(text), format: \"jwk\" }`, as crypto.createPublicKey reads it (of a key set, `{\"keys\": […]}`, the one key that signs)";
   if (/-----BEGIN OPENSSH PRIVATE KEY-----/.test(head)) return `it is an OpenSSH private key (ssh-keygen's own format), not a public key: ${wanted}`;
   if (!isPem(bytes) && parses(() => createPrivateKey({ key: bytes, format: "der", type: "pkcs8" }))) return `it is a DER (binary) private key, not a public key: ${wanted}`;

@@ -46,9 +46,8 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
         if (name !== undefined || !repeated) idSpans.push({ id, span: nameAnnotation?.span ?? rule.effectSpan });
         const tools = checkRuleTargets(rule, schema, diagnostics);
         checkRuleClauses(rule, diagnostics);
-        // The `when` holding makes a deny or ask apply, an allow too; `unless` the other way round.
-        const whenContext = { tools, truthTightens: rule.effect !== "allow", effect: rule.effect };
-        const unlessContext = { tools, truthTightens: rule.effect === "allow", effect: rule.effect };
+        const whenContext = { tools, effect: rule.effect, clause: "when" } as const;
+        const unlessContext = { tools, effect: rule.effect, clause: "unless" } as const;
         const emptyScope = { locals: new Map(), guards: new Set<string>() };
         const tooDeep = [rule.when, rule.unless].map((condition) => condition && pastNestingLimit(condition)).find((node) => node !== undefined);
         if (tooDeep !== undefined) diagnostics.push(diagnostic("PC106", `expression nested more than ${MAX_NESTING} levels deep`, tooDeep.span, "split the condition into simpler parts (each call of a chain such as `x.lower().lower()` is a level)"));

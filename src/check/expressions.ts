@@ -43,21 +43,17 @@ export interface Scope {
   readonly guards: ReadonlySet<string>;
 }
 
-/** The tools a rule targets, for typing `args.x`. */
+/**
+ * The rule a condition belongs to: the tools it targets (for typing `args.x`), its effect and
+ * the clause being checked, which say whether a test's holding tightens the decision (see
+ * `ExpressionChecker.truthTightens`): a warning's rewrite may widen what a test matches only
+ * where that makes the rule stricter (PC511), and in an `ask`, where an evaluation error makes
+ * the rule match and sends the call to a person, no help writes `email.domain` (PC512).
+ */
 export interface RuleContext {
   readonly tools: readonly string[];
-  /**
-   * Whether the condition holding makes the decision stricter: a `deny`'s or `ask`'s `when`, an
-   * `allow`'s `unless`. A warning's rewrite may widen what a test matches only where that
-   * tightens the rule, never where it would loosen an allow (PC511).
-   */
-  readonly truthTightens: boolean;
-  /**
-   * The rule's effect. In an `ask`, an evaluation error makes the rule match and send the call to
-   * a person: a help must not write `email.domain` there for a `like`, whose error on text of
-   * several addresses would turn a default deny into an approval.
-   */
   readonly effect: "allow" | "ask" | "deny";
+  readonly clause: "when" | "unless";
 }
 
 const ROOTS = ["agent", "user", "context", "args", "tool", "intent", "session", "now", "url", "email"];
@@ -189,7 +185,10 @@ export class ExpressionChecker {
    */
   private truthTightens(test: A.Expr, rule: RuleContext): boolean | undefined {
     const polarity = this.testPolarity.get(test);
-    return polarity === undefined || rule.effect === "ask" ? undefined : rule.truthTightens === (polarity === 1);
+    if (polarity === undefined || rule.effect === "ask") return undefined;
+    // A deny's `when` holding makes it apply, an allow's `unless` keeps it from applying: both tighten.
+    const conditionTightens = (rule.effect === "deny") === (rule.clause === "when");
+    return conditionTightens === (polarity === 1);
   }
 
   private report(code: Code, message: string, span: A.Expr["span"], help?: string): Type {
@@ -264,7 +263,7 @@ export class ExpressionChecker {
         return this.record(expr, this.inferList(expr, scope, rule, expected));
       case "Not": {
         const negated = unparenthesized(expr.operand);
-        if (negated.kind === "Binary" || negated.kind === "Call") this.negatedComparisons.add(negated);
+        if (negated.kind === "Binary") this.negatedComparisons.add(negated);
         const operand = this.infer(expr.operand, scope, rule);
         if (operand.kind !== "bool" && operand.kind !== "error") this.report("PC300", `\`not\` needs a bool, but this is ${describeType(operand)}`, expr.operand.span);
         return this.record(expr, BOOL);

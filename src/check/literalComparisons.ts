@@ -35,18 +35,14 @@ export class LiteralComparisonChecks {
     private readonly diagnostics: Diagnostic[],
   ) {}
 
-  /** Whether helps may write `email.domain` for the comparison being checked (`checkBinary` sets it). */
-  private domainHelp = true;
-
   /**
    * A binary comparison whose two sides have the types `left` and `right`; `negated` when it is
-   * the operand of a `not`; `truthTightens` when its holding makes the rule's decision stricter;
-   * (undefined where its direction is not read); `domainHelp` unless `email.domain`'s error would
-   * loosen the rule (a test whose holding makes an `ask` apply, see `RuleContext.effect`).
+   * the operand of a `not`; `truthTightens` when its holding makes the rule's decision stricter
+   * (undefined where that cannot be told, and in an `ask`); `domainHelp` unless `email.domain`'s
+   * error could loosen the rule (in an `ask`, see `RuleContext.effect`).
    */
   checkBinary(expr: A.Binary, left: Type, right: Type, negated: boolean, truthTightens: boolean | undefined, domainHelp: boolean): void {
     const { operator } = expr;
-    this.domainHelp = domainHelp;
     // A `*` meant as a wildcard is the one mistake; that the string is then text a normalizing
     // call never returns follows from it and is not reported again.
     if (this.checkStarsComparedAsText(expr, left, right, truthTightens)) return;
@@ -56,8 +52,8 @@ export class LiteralComparisonChecks {
       // host, follows from it and is not reported again.
       const pattern = stringLiteralOf(expr.right);
       const addressOf = left.kind === "string" && !this.isHostOrDomainCall(expr.left) ? { subject: expr.left, negated } : undefined;
-      if (pattern && this.checkLikeSyntax(pattern, addressOf)) return;
-      if (pattern && addressOf && this.domainHelp) this.checkAddressPattern(addressOf.subject, pattern, negated);
+      if (pattern && this.checkLikeSyntax(pattern, domainHelp ? addressOf : undefined)) return;
+      if (pattern && addressOf && domainHelp) this.checkAddressPattern(addressOf.subject, pattern, negated);
     }
     this.checkNameStrings(expr, left, right);
     this.checkNormalizedTexts(expr);
@@ -97,19 +93,19 @@ export class LiteralComparisonChecks {
     switch (operator) {
       case "==":
       case "!=":
-        if (rightLiteral && left.kind === "string") this.reportStarInWholeText(rightLiteral, operator, matchWritten(printExpr(expr.left), rightLiteral.value, operator === "!=", this.domainHelp));
-        else if (leftLiteral && right.kind === "string") this.reportStarInWholeText(leftLiteral, operator, matchWritten(printExpr(expr.right), leftLiteral.value, operator === "!=", this.domainHelp));
+        if (rightLiteral && left.kind === "string") this.reportStarInWholeText(rightLiteral, operator, matchWritten(printExpr(expr.left), rightLiteral.value, operator === "!="));
+        else if (leftLiteral && right.kind === "string") this.reportStarInWholeText(leftLiteral, operator, matchWritten(printExpr(expr.right), leftLiteral.value, operator === "!="));
         break;
       case "in":
         if (left.kind === "string" && rightList.kind === "ListLiteral") {
           for (const element of rightList.elements) {
             const literal = stringLiteralOf(element);
-            if (literal) this.reportStarInWholeText(literal, operator, matchWritten(printExpr(expr.left), literal.value, false, this.domainHelp), rightList.elements.length > 1 ? "or" : undefined);
+            if (literal) this.reportStarInWholeText(literal, operator, matchWritten(printExpr(expr.left), literal.value, false), rightList.elements.length > 1 ? "or" : undefined);
           }
-        } else if (leftLiteral && isTextCollection(right)) this.reportStarInWholeText(leftLiteral, operator, anyElementMatches(expr.right, leftLiteral.value, this.domainHelp));
+        } else if (leftLiteral && isTextCollection(right)) this.reportStarInWholeText(leftLiteral, operator, anyElementMatches(expr.right, leftLiteral.value));
         break;
       case "contains":
-        if (rightLiteral && isTextCollection(left)) this.reportStarInWholeText(rightLiteral, operator, anyElementMatches(expr.left, rightLiteral.value, this.domainHelp));
+        if (rightLiteral && isTextCollection(left)) this.reportStarInWholeText(rightLiteral, operator, anyElementMatches(expr.left, rightLiteral.value));
         else if (rightLiteral && left.kind === "string") this.checkStarsAround(expr.left, rightLiteral, operator);
         break;
       case "containsAny":
@@ -117,7 +113,7 @@ export class LiteralComparisonChecks {
         if (!isTextCollection(left) || rightList.kind !== "ListLiteral") break;
         for (const element of rightList.elements) {
           const literal = stringLiteralOf(element);
-          if (literal) this.reportStarInWholeText(literal, operator, anyElementMatches(expr.left, literal.value, this.domainHelp), rightList.elements.length > 1 ? (operator === "containsAny" ? "or" : "and") : undefined);
+          if (literal) this.reportStarInWholeText(literal, operator, anyElementMatches(expr.left, literal.value), rightList.elements.length > 1 ? (operator === "containsAny" ? "or" : "and") : undefined);
         }
         break;
     }
@@ -177,7 +173,8 @@ export class LiteralComparisonChecks {
 
   /**
    * PC508: `like` has one wildcard, `*`; a pattern written with SQL's `%` or as a regular
-   * expression matches only text holding those characters. Returns whether it reported.
+   * expression matches only text holding those characters. `addressOf`: the text it tests, when
+   * the help may also write the `email.domain` test. Returns whether it reported.
    */
   private checkLikeSyntax(pattern: A.StringLiteral, addressOf: { subject: A.Expr; negated: boolean } | undefined): boolean {
     const foreign = foreignLikeSyntax(pattern.value);
@@ -185,7 +182,7 @@ export class LiteralComparisonChecks {
     const constructs = foreign.constructs.map((c) => `\`${JSON.stringify(c).slice(1, -1)}\``);
     const written = foreign.dialect === "SQL" ? "as in SQL" : "as a regular expression";
     // `"%@acme.com"` means `"*@acme.com"`, which is itself the weak test of PC512.
-    const domainTest = foreign.meant !== undefined && addressOf && this.domainHelp && (addressPatternDomain(foreign.meant) ?? addressPatternParent(foreign.meant)) !== undefined ? ` (to test an address's domain, \`${matchWritten(printExpr(addressOf.subject), foreign.meant, addressOf.negated)}\` is stronger: PC512)` : "";
+    const domainTest = foreign.meant !== undefined && addressOf && (addressPatternDomain(foreign.meant) ?? addressPatternParent(foreign.meant)) !== undefined ? ` (to test an address's domain, \`${matchWritten(printExpr(addressOf.subject), foreign.meant, addressOf.negated)}\` is stronger: PC512)` : "";
     const help =
       foreign.meant !== undefined
         ? `did you mean ${JSON.stringify(foreign.meant)}?${domainTest}`
@@ -356,9 +353,9 @@ export function matchWritten(subject: string, pattern: string, negated: boolean,
 }
 
 /** `any(t in args.to: …)`: whether an element of `list` matches `pattern`. */
-function anyElementMatches(list: A.Expr, pattern: string, domainHelp: boolean): string {
+function anyElementMatches(list: A.Expr, pattern: string): string {
   const element = elementName(list);
-  return `any(${element} in ${printExpr(list)}: ${matchWritten(element, pattern, false, domainHelp)})`;
+  return `any(${element} in ${printExpr(list)}: ${matchWritten(element, pattern, false)})`;
 }
 
 /** `domain` as `email.domain` returns it (lower case, no trailing dot), when it has such a form. */

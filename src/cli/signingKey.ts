@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { resolve } from "node:path";
-import { parses } from "../bundle/keys.js";
+import { isOpenSshPublicKey, parses } from "../bundle/keys.js";
 import { describeFsError } from "../source/loadSources.js";
 import { readLimited } from "../source/readLimited.js";
 import { MAX_KEY_BYTES } from "./inputLimits.js";
@@ -64,7 +64,7 @@ export function readSigningKey(path: string, cwd: string): { ok: true; key: KeyO
   if (jwk !== undefined) return jwk["d"] === undefined ? isPublic : cannot("its JSON Web Key cannot be read as an Ed25519 private key", `${EXPECTED} or as a JWK (\`"kty": "OKP", "crv": "Ed25519"\` with \`d\`)`);
   const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)?.[1];
   if (label === undefined) {
-    if (/^\s*(?:ssh-(?:ed25519|rsa|dss)|ecdsa-sha2-\S+|sk-\S+@openssh\.com) [A-Za-z0-9+/]/.test(text)) return isPublic;
+    if (isOpenSshPublicKey(text)) return isPublic;
     // Not PEM: a DER (binary) key, or no key at all (a policy file, a JWK, random bytes).
     if (parses(() => createPublicKey({ key: bytes, format: "der", type: "spki" }))) return isPublic;
     if (parses(() => createPrivateKey({ key: bytes, format: "der", type: "pkcs8" }))) return cannot("it is a DER (binary) key", `${EXPECTED}: \`openssl pkey -inform DER -in ${path} -out key.pem\` converts it`);

@@ -1,4 +1,5 @@
 import { printable } from "../diagnostics/printable.js";
+import { jsonPreview } from "../runtime/evidence.js";
 
 /** How much of an argument's JSON the short request shows. */
 const SHOWN_CHARS = 40;
@@ -24,39 +25,4 @@ export function toolLabel(tool: unknown): string {
 function shortJson(value: unknown): string {
   const text = jsonPreview(value, SHOWN_CHARS);
   return text.length > SHOWN_CHARS ? text.slice(0, SHOWN_CHARS - 3) + "…" : text;
-}
-
-/**
- * The start of `value`'s JSON text: all of it when it is at most `limit` characters, else at
- * least `limit + 1` of them. It walks only as far as it writes, so an argument of a megabyte, or
- * nested ten thousand deep (which JSON.stringify cannot write within the stack, and a worker
- * thread's larger stack can: the same line would read differently on each), costs no more than
- * a short one. (`value` comes from JSON.parse: plain JSON values only.)
- */
-function jsonPreview(value: unknown, limit: number): string {
-  let text = "";
-  // Returns whether to go on: false once more than `limit` characters are written.
-  const write = (part: string): boolean => {
-    text += part;
-    return text.length <= limit;
-  };
-  const walk = (v: unknown): boolean => {
-    if (typeof v === "string") return write(JSON.stringify(v.length > limit ? v.slice(0, limit + 1) : v));
-    if (v === null || typeof v !== "object") return write(JSON.stringify(v) ?? "null");
-    if (Array.isArray(v)) {
-      if (!write("[")) return false;
-      for (let i = 0; i < v.length; i++) if ((i > 0 && !write(",")) || !walk(v[i])) return false;
-      return write("]");
-    }
-    if (!write("{")) return false;
-    let first = true;
-    for (const [key, member] of Object.entries(v)) {
-      if (member === undefined) continue;
-      if ((!first && !write(",")) || !write(`${JSON.stringify(key.length > limit ? key.slice(0, limit + 1) : key)}:`) || !walk(member)) return false;
-      first = false;
-    }
-    return write("}");
-  };
-  walk(value);
-  return text;
 }
