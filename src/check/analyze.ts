@@ -4,6 +4,7 @@ import { sourceFilesOf } from "../source/sourceInputs.js";
 import { parse, type ParseResult } from "../syntax/parse.js";
 import { isKeyword } from "../syntax/tokens.js";
 import { checkProgram } from "./check.js";
+import { applySuppressions } from "./suppressions.js";
 import type { CheckedProgram } from "./program.js";
 
 /** The front end's result for a policy set: parses, the checked program (if it parsed), diagnostics. */
@@ -12,6 +13,8 @@ export interface Analysis {
   /** Present when every file parsed; may still carry type errors (see `diagnostics`). */
   readonly program?: CheckedProgram;
   readonly diagnostics: readonly Diagnostic[];
+  /** Warnings a rule's `@suppress` hid (not in `diagnostics`), so a report can count them. */
+  readonly suppressed: readonly Diagnostic[];
   readonly ok: boolean;
 }
 
@@ -24,10 +27,14 @@ export function analyze(sources: readonly (SourceFile | { path: string; text: st
   const files = sourceFilesOf(sources);
   const parses = withSetEnums(files, files.map((f) => parse(f)));
   const diagnostics: Diagnostic[] = parses.flatMap((p) => p.diagnostics);
-  if (hasErrors(diagnostics)) return { parses, diagnostics: sortDiagnostics(diagnostics), ok: false };
+  if (hasErrors(diagnostics)) return { parses, diagnostics: sortDiagnostics(diagnostics), suppressed: [], ok: false };
   const { program, diagnostics: checkDiagnostics } = checkProgram(parses.map((p) => p.ast));
   diagnostics.push(...checkDiagnostics);
-  return { parses, program, diagnostics: sortDiagnostics(diagnostics), ok: !hasErrors(diagnostics) };
+  const { diagnostics: shown, suppressed } = applySuppressions(
+    program.rules.map((checked) => checked.rule),
+    diagnostics,
+  );
+  return { parses, program, diagnostics: sortDiagnostics(shown), suppressed: sortDiagnostics(suppressed), ok: !hasErrors(shown) };
 }
 
 /**

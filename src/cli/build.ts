@@ -1,3 +1,4 @@
+import { counted } from "../diagnostics/render.js";
 import { closeSync, existsSync, mkdirSync, openSync, readSync, realpathSync, statSync } from "node:fs";
 import { writeFilesSafely } from "../source/replaceFile.js";
 import type { KeyObject } from "node:crypto";
@@ -202,7 +203,7 @@ function reportBuilt(io: Io, bundle: Bundle, diagnostics: readonly Diagnostic[],
     reportDiagnostics(io, diagnostics, { json: true, extra: { written, contentHash: bundle.manifest.contentHash, rules: bundle.rules.length, signed: bundle.signature !== undefined } });
   } else {
     if (diagnostics.length > 0) reportDiagnostics(io, diagnostics, { json: false, max: parseMaxErrors(options.maxErrors) });
-    io.out(`${io.palette.ok("built")} ${written[0] === "-" ? "standard output" : written.map(printable).join(", ")}: ${bundle.rules.length} rules, ${Object.keys(bundle.schema.tools).length} tools, ${bundle.manifest.contentHash}${bundle.signature ? ", signed" : ""}\n`);
+    io.out(`${io.palette.ok("built")} ${written[0] === "-" ? "standard output" : written.map(printable).join(", ")}: ${counted(bundle.rules.length, "rule")}, ${counted(Object.keys(bundle.schema.tools).length, "tool")}, ${bundle.manifest.contentHash}${bundle.signature ? ", signed" : ""}\n`);
   }
   return EXIT.ok;
 }

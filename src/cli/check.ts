@@ -1,3 +1,4 @@
+import { counted } from "../diagnostics/render.js";
 import type { Command } from "commander";
 import { analyze } from "../check/analyze.js";
 import { hasErrors, sortDiagnostics } from "../diagnostics/Diagnostic.js";
@@ -12,9 +13,13 @@ const UNREAD_DECLARATIONS_HELP = "some of the files given could not be read (see
 export interface CheckOptions {
   json?: boolean;
   maxErrors?: string;
+  failOnWarnings?: boolean;
 }
 
-/** `policyc check PATH…`: parse and type-check; exit 0 clean (warnings allowed), 1 errors, 2 unreadable input. */
+/**
+ * `policyc check PATH…`: parse and type-check; exit 0 clean (warnings allowed, unless
+ * `--fail-on-warnings`), 1 errors, 2 unreadable input.
+ */
 export function checkVerb(io: Io, paths: string[], options: CheckOptions): ExitCode {
   const loaded = loadSources(paths, io.cwd);
   const analysis = loaded.diagnostics.length === 0 || loaded.files.length > 0 ? analyze(loaded.files) : undefined;
@@ -23,14 +28,18 @@ export function checkVerb(io: Io, paths: string[], options: CheckOptions): ExitC
   const analyzed = (analysis?.diagnostics ?? []).map((d) => (d.code === "PC216" && loaded.diagnostics.length > 0 ? { ...d, help: UNREAD_DECLARATIONS_HELP } : d));
   const diagnostics = sortDiagnostics([...loaded.diagnostics, ...analyzed]);
   const rules = analysis?.program?.rules.length ?? 0;
-  reportDiagnostics(io, diagnostics, { json: options.json ?? false, max: parseMaxErrors(options.maxErrors), extra: { files: loaded.files.map((f) => f.path), rules } });
+  const suppressed = analysis?.suppressed.length ?? 0;
+  reportDiagnostics(io, diagnostics, { json: options.json ?? false, max: parseMaxErrors(options.maxErrors), extra: { files: loaded.files.map((f) => f.path), rules, suppressed }, warningsFail: options.failOnWarnings ?? false });
   if (loaded.diagnostics.length > 0) return EXIT.usage;
   if (hasErrors(diagnostics)) return EXIT.failure;
+  const warnings = diagnostics.length;
   if (!options.json) {
-    const warnings = diagnostics.length;
-    io.out(`${io.palette.ok("ok")}: ${loaded.files.length} file${loaded.files.length === 1 ? "" : "s"}, ${rules} rule${rules === 1 ? "" : "s"}${warnings ? `, ${warnings} warning${warnings === 1 ? "" : "s"}` : ""}\n`);
+    const hidden = suppressed ? ` (${suppressed} suppressed)` : "";
+    const warned = warnings ? `, ${counted(warnings, "warning")}${hidden}` : suppressed ? `, no warnings${hidden}` : "";
+    if (options.failOnWarnings && warnings > 0) io.out(`${io.palette.error("failed")}: ${counted(warnings, "warning")} with --fail-on-warnings (fix ${warnings === 1 ? "it" : "them"}, or hide one that is known and meant with \`@suppress("PC…")\` on its rule)\n`);
+    else io.out(`${io.palette.ok("ok")}: ${counted(loaded.files.length, "file")}, ${counted(rules, "rule")}${warned}\n`);
   }
-  return EXIT.ok;
+  return options.failOnWarnings && warnings > 0 ? EXIT.failure : EXIT.ok;
 }
 
 export function registerCheck(program: Command, io: Io, finish: (code: ExitCode | Promise<ExitCode>) => void): void {
@@ -39,6 +48,7 @@ export function registerCheck(program: Command, io: Io, finish: (code: ExitCode 
       .command("check")
       .description("parse and type-check policies; print diagnostics with file:line:col, a code frame and a code")
       .argument("<paths...>", "policy files or folders (searched for *.policy)")
-      .option("--json", "print one JSON document with every diagnostic"),
+      .option("--json", "print one JSON document with every diagnostic")
+      .option("--fail-on-warnings", "exit 1 when there are warnings (a rule's @suppress(\"PC…\") hides one that is known and meant)"),
   ).action((paths: string[], options: CheckOptions) => finish(checkVerb(io, paths, options)));
 }

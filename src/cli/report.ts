@@ -7,14 +7,18 @@ import type { LoadedPolicy } from "./loadEngine.js";
 /** Shown at most; the rest are counted in one closing line, so a broken file stays readable. */
 export const DEFAULT_MAX_DIAGNOSTICS = 50;
 
-/** Prints diagnostics, human or JSON, capped; shared by every verb that reports them. */
-export function reportDiagnostics(io: Io, diagnostics: readonly Diagnostic[], options: { json: boolean; max?: number; extra?: Record<string, unknown> }): void {
+/**
+ * Prints diagnostics, human or JSON, capped; shared by every verb that reports them. The JSON
+ * document's `ok` is false on errors, and on warnings too when they fail the run (`warningsFail`).
+ */
+export function reportDiagnostics(io: Io, diagnostics: readonly Diagnostic[], options: { json: boolean; max?: number; extra?: Record<string, unknown>; warningsFail?: boolean }): void {
   const max = options.max ?? DEFAULT_MAX_DIAGNOSTICS;
   const shown = diagnostics.slice(0, max);
   const hidden = diagnostics.length - shown.length;
   if (options.json) {
     const errors = diagnostics.filter((d) => d.severity === "error").length;
-    io.out(JSON.stringify({ ...options.extra, ok: errors === 0, errors, warnings: diagnostics.length - errors, diagnostics: diagnostics.map(diagnosticToJson) }, null, 2) + "\n");
+    const warnings = diagnostics.length - errors;
+    io.out(JSON.stringify({ ...options.extra, ok: errors === 0 && !(options.warningsFail && warnings > 0), errors, warnings, diagnostics: diagnostics.map(diagnosticToJson) }, null, 2) + "\n");
     return;
   }
   for (const d of shown) io.out(renderDiagnostic(d, io.palette) + "\n\n");

@@ -1,3 +1,4 @@
+import { counted } from "../diagnostics/render.js";
 import type { Command } from "commander";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import { onStandardError, type Io } from "./io.js";
@@ -138,11 +139,10 @@ function ciVariable(env: Io["env"]): string | undefined {
  * the recordings now hold the actual decisions, and the diff is for a person to review.
  */
 export function judge(report: ReplayReport, coverage: CoverageSummary | undefined, options: { minCoverage: number | undefined; allowEmpty: boolean; update: boolean; session?: string; grep?: string }): RunVerdict & { code: ExitCode } {
-  const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? "" : "s"}`;
-  const errors = plural(report.errors.length, "error");
+  const errors = counted(report.errors.length, "error");
   if (report.errors.some((e) => e.kind === "input")) return { code: EXIT.usage, ok: false, reason: `${errors} in the recordings (malformed or unreadable input)` };
   if (report.errors.length > 0) return { code: EXIT.failure, ok: false, reason: `${errors}: lines that do not fit the policy set` };
-  if (report.failed > 0 && !options.update) return { code: EXIT.failure, ok: false, reason: `${plural(report.failed, "case")} failed` };
+  if (report.failed > 0 && !options.update) return { code: EXIT.failure, ok: false, reason: `${counted(report.failed, "case")} failed` };
   // A --session or --grep that selects nothing is a typo, not an empty recording (--allow-empty would not be the fix).
   if (options.session !== undefined && report.lines === 0) {
     const message = `no line of the recordings has session \`${printable(options.session)}\``;

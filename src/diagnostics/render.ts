@@ -47,12 +47,15 @@ export function renderDiagnostic(d: Diagnostic, palette: Palette = plainPalette)
   return lines.join("\n");
 }
 
+/** "1 rule", "3 rules": a count with its noun (nouns that take an "s"). */
+export function counted(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 /** A count line such as "2 errors, 1 warning". */
 export function summarize(diagnostics: readonly Diagnostic[]): string {
   const errors = diagnostics.filter((d) => d.severity === "error").length;
-  const warnings = diagnostics.length - errors;
-  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
-  return `${plural(errors, "error")}, ${plural(warnings, "warning")}`;
+  return `${counted(errors, "error")}, ${counted(diagnostics.length - errors, "warning")}`;
 }
 
 /** The JSON form of a diagnostic: what `--json` prints and editors read. */

@@ -61,6 +61,7 @@ const EXAMPLES: Partial<Record<Code, string>> = {
   PC511: 'policy p {\n  deny email.send when args.to contains "*@evil.com" // <-\n}',
   PC512: 'policy p {\n  deny email.send when any(r in args.to: not (r like "*@acme.com")) // <-\n}',
   PC513: "policy p {\n  allow kb.search\n  ask * when session.denials >= 5 // <-\n}",
+  PC514: 'policy p {\n  @suppress("PC511") // <-\n  allow kb.search\n}',
 };
 
 /** Codes about the set as a whole, shown by a file checked alone, without the contract's declarations. */

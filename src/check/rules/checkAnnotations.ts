@@ -1,6 +1,7 @@
 import type * as A from "../../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../../diagnostics/Diagnostic.js";
 import { withinOneEdit } from "../../diagnostics/suggest.js";
+import { suppressionProblem } from "../suppressions.js";
 
 /**
  * Control characters (C0, DEL, C1, and the line and paragraph separators): refused in rule and
@@ -11,7 +12,14 @@ const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const ID_CARRIED = "ids are printed in decisions, logs and CI reports, one per line: write it on one line of visible characters";
 
 /** The annotations the language gives a meaning; every other key is free metadata. */
-const KNOWN_ANNOTATIONS = ["name", "controls"] as const;
+const KNOWN_ANNOTATIONS = ["name", "controls", "suppress"] as const;
+
+/** What a lookalike of each known annotation silently fails to do. */
+const LOST_MEANING: Readonly<Record<(typeof KNOWN_ANNOTATIONS)[number], (name: string) => string>> = {
+  name: (name) => `does not set the rule's id, which is \`${name}\``,
+  controls: () => "its ids are not counted among the rule's controls",
+  suppress: () => "hides no warning",
+};
 
 /**
  * Keys other languages give a rule's id (Cedar's `@id`), lower-cased: here they are metadata, and
@@ -30,8 +38,9 @@ const CLAUSES: Readonly<Record<string, string>> = {
 };
 
 /**
- * `@name` takes exactly one non-empty string; `@controls` one or more non-empty strings; other
- * annotations take strings. An unknown key is metadata, but one a single edit away from a known
+ * `@name` takes exactly one non-empty string; `@controls` one or more non-empty strings;
+ * `@suppress` one or more codes of warnings (what it hides is applied after every check, in
+ * suppressions.ts); other annotations take strings. An unknown key is metadata, but one a single edit away from a known
  * annotation (`@Name`, `@nmae`), another language's id key on a rule without `@name` (`@id`), or
  * a clause keyword itself (`@reason`), is almost always a mistake that silently drops the rule's
  * id, controls or reason: warn (PC504).
@@ -43,7 +52,7 @@ export function checkAnnotations(rule: A.Rule, defaultId: string, diagnostics: D
   const lookalikes: { annotation: A.Annotation; meant: string }[] = [];
   for (const annotation of rule.annotations) {
     const key = annotation.name.name;
-    if (seen.has(key) && key !== "controls") diagnostics.push(diagnostic("PC109", `\`@${key}\` is given twice on this rule`, annotation.span));
+    if (seen.has(key) && key !== "controls" && key !== "suppress") diagnostics.push(diagnostic("PC109", `\`@${key}\` is given twice on this rule`, annotation.span));
     seen.add(key);
     const meant = lookalikeOf(key);
     if (meant !== undefined) lookalikes.push({ annotation, meant });
@@ -66,6 +75,12 @@ export function checkAnnotations(rule: A.Rule, defaultId: string, diagnostics: D
         if (id.kind === "StringLiteral" && id.value.trim() === "") diagnostics.push(diagnostic("PC109", "a control id must not be empty", id.span, 'write `@controls("OWASP-ASI03")`'));
         else if (id.kind === "StringLiteral" && CONTROL_CHARACTER.test(id.value)) diagnostics.push(diagnostic("PC109", "a control id cannot hold a control character (a line break, a tab, an escape)", id.span, ID_CARRIED));
       }
+    } else if (key === "suppress") {
+      if (annotation.args.length === 0) diagnostics.push(diagnostic("PC109", "`@suppress` needs at least one warning code", annotation.span, 'write `@suppress("PC511")`, with the code of the warning this rule is known to get'));
+      for (const code of annotation.args) {
+        const problem = code.kind === "StringLiteral" ? suppressionProblem(code.value) : undefined;
+        if (problem !== undefined) diagnostics.push(diagnostic("PC109", problem.message, code.span, problem.help));
+      }
     }
   }
   for (const { annotation, meant } of lookalikes) {
@@ -74,11 +89,11 @@ export function checkAnnotations(rule: A.Rule, defaultId: string, diagnostics: D
     if (ID_KEYS.has(key.toLowerCase()) && seen.has("name")) continue;
     // `@Name`, the key with its `@`, without the arguments.
     const span = { file: annotation.span.file, start: annotation.span.start, end: annotation.name.span.end };
-    if (meant === "name" || meant === "controls") {
+    if (meant === "name" || meant === "controls" || meant === "suppress") {
       const value = annotation.args[0]?.kind === "StringLiteral" ? annotation.args[0].value : "kb-read";
       const because = key.toLowerCase() === meant ? " annotation keys are case-sensitive" : ID_KEYS.has(key.toLowerCase()) ? ` a rule's id is given with \`@name(${JSON.stringify(value)})\`` : "";
       const help = `did you mean \`@${meant}\`?${because}`;
-      const effect = meant === "name" ? `does not set the rule's id, which is \`${name ?? defaultId}\`` : "its ids are not counted among the rule's controls";
+      const effect = LOST_MEANING[meant](name ?? defaultId);
       diagnostics.push(diagnostic("PC504", `\`@${key}\` is not \`@${meant}\`: it is kept as metadata and ${effect}`, span, help));
     } else {
       const help = key === meant ? CLAUSES[meant]! : `did you mean the \`${meant}\` clause? ${CLAUSES[meant]!}`;

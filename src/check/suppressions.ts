@@ -1,0 +1,75 @@
+import type * as A from "../ast/nodes.js";
+import { diagnostic, hasErrors, type Diagnostic } from "../diagnostics/Diagnostic.js";
+import { CODES, type Code } from "../diagnostics/codes.js";
+import { withinOneEdit } from "../diagnostics/suggest.js";
+
+/**
+ * Warnings `@suppress` cannot hide, since none is ever reported inside a rule: an unused
+ * declaration (PC502) is reported on the declaration, "more diagnostics than shown" (PC503) on
+ * the output, and a suppression that hides nothing (PC514) on the suppression itself.
+ */
+const NEVER_IN_A_RULE: ReadonlySet<Code> = new Set(["PC502", "PC503", "PC514"]);
+
+/** The codes a rule's `@suppress` may name. */
+const SUPPRESSIBLE: readonly Code[] = (Object.keys(CODES) as Code[]).filter((code) => CODES[code].severity === "warning" && !NEVER_IN_A_RULE.has(code));
+
+/**
+ * What is wrong with `text` as an argument of `@suppress`, if anything: it must be the code of a
+ * warning that can be reported inside a rule. An error is never suppressible: a rule with one
+ * does not build, and hiding it would only hide why.
+ */
+export function suppressionProblem(text: string): { message: string; help: string } | undefined {
+  if ((SUPPRESSIBLE as readonly string[]).includes(text)) return undefined;
+  const shown = JSON.stringify(text);
+  if (Object.hasOwn(CODES, text)) {
+    const code = text as Code;
+    if (CODES[code].severity === "error") return { message: `${code} is an error, and \`@suppress\` hides only warnings`, help: "fix what the error says: a rule with an error does not build" };
+    return { message: `${code} is never reported inside a rule, so \`@suppress\` on a rule cannot hide it`, help: code === "PC502" ? "remove the unused declaration, or use it" : "remove this code from `@suppress`" };
+  }
+  // One edit at most (`PC5111`, `pc511`): codes differ from each other by a digit, so a looser
+  // match would name an unrelated warning.
+  const upper = text.trim().toUpperCase();
+  const meant = SUPPRESSIBLE.find((code) => code === upper) ?? SUPPRESSIBLE.find((code) => withinOneEdit(upper, code));
+  return { message: `${shown} is not the code of a warning`, help: meant !== undefined ? `did you mean "${meant}"? (codes are written as \`check\` prints them)` : `write the code \`check\` prints in brackets, as in \`warning[PC511]\`: "PC511"` };
+}
+
+/** Where a rule starts (its first doc comment, annotation or effect) and ends, in one file. */
+function contains(rule: A.Rule, place: NonNullable<Diagnostic["span"]>): boolean {
+  return place.file.path === rule.span.file.path && place.start >= rule.span.start && place.start < rule.span.end;
+}
+
+/**
+ * Hides the warnings each rule's `@suppress("PC…")` names, when they are reported inside that
+ * rule (from its first annotation to its last clause): a warning the author has read and
+ * decided about (a search engine's match-all query `"*:*"` compared as the text it is, PC511) stops
+ * drowning the ones not yet read, and CI can hold the set to no warnings. Only that rule's
+ * warnings of those codes go: the same warning on the next rule still shows.
+ *
+ * A suppression that hides nothing is a warning itself (PC514), since the rule changed or the
+ * check got sharper, and left in place it would hide the next such warning without anyone
+ * deciding about it. It is reported only when the set has no errors: an error can stop the
+ * check that would have found the warning.
+ */
+export function applySuppressions(rules: readonly A.Rule[], diagnostics: readonly Diagnostic[]): { diagnostics: Diagnostic[]; suppressed: Diagnostic[] } {
+  const suppressions = rules.flatMap((rule) =>
+    rule.annotations
+      .filter((annotation) => annotation.name.name === "suppress")
+      .flatMap((annotation) => annotation.args)
+      .flatMap((code) => (code.kind === "StringLiteral" && suppressionProblem(code.value) === undefined ? [{ rule, code: code.value as Code, span: code.span, used: false }] : [])),
+  );
+  if (suppressions.length === 0) return { diagnostics: [...diagnostics], suppressed: [] };
+  const kept: Diagnostic[] = [];
+  const suppressed: Diagnostic[] = [];
+  for (const d of diagnostics) {
+    const span = d.span;
+    const hiding = d.severity === "warning" && span !== undefined ? suppressions.filter((s) => s.code === d.code && contains(s.rule, span)) : [];
+    for (const s of hiding) s.used = true;
+    (hiding.length > 0 ? suppressed : kept).push(d);
+  }
+  if (!hasErrors(diagnostics)) {
+    for (const s of suppressions) {
+      if (!s.used) kept.push(diagnostic("PC514", `\`@suppress("${s.code}")\` hides no warning: this rule gets no ${s.code}`, s.span, "remove it: left in place, it would hide the next such warning on this rule before anyone reads it"));
+    }
+  }
+  return { diagnostics: kept, suppressed };
+}
