@@ -119,7 +119,7 @@ function parseUtcTime(text: string): number {
   const hour = twoDigits(text, 11);
   const minute = twoDigits(text, 14);
   const second = twoDigits(text, 17);
-  // Years 0–99 are left to Date.parse, which the general path uses.
+  // Years 0–99 are left to the general path.
   if (century < 1 || yearInCentury < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return Number.NaN;
   const year = century * 100 + yearInCentury;
   const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
@@ -142,21 +142,29 @@ export function parseTime(value: unknown): number {
   if (typeof value !== "string") return Number.NaN;
   const fast = parseUtcTime(value);
   if (!Number.isNaN(fast)) return fast;
-  // Other forms (offsets, long fractions): check the calendar here, since Date.parse would
-  // roll `2024-02-30` over to March or `24:00` to the next day instead of refusing them.
+  // Other forms (offsets, long fractions, a space for the `T`, years 0–99): the calendar is
+  // checked here, so `2024-02-30` or `24:00` is refused rather than rolled over into the next month or day.
   const match = RFC3339.exec(value);
   if (!match) return Number.NaN;
   const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   if (month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1]! + (leap ? 1 : 0) || hour > 23 || minute > 59 || second > 60) return Number.NaN;
-  if (match[9] !== undefined && (Number(match[9]) > 23 || Number(match[10]) > 59)) return Number.NaN;
+  const offsetHours = match[9] === undefined ? 0 : Number(match[9]);
+  const offsetMinutes = match[10] === undefined ? 0 : Number(match[10]);
+  if (offsetHours > 23 || offsetMinutes > 59) return Number.NaN;
+  // Computed from the fields, never by Date.parse: for `0040-06-15 12:00:00Z` (a space for the
+  // `T`) V8 falls back to its legacy parser, whose two-digit-year rules read year 40 as 2040.
+  // Digits past the millisecond are cut off, as the fast path does.
+  const millis = match[7] === undefined ? 0 : Number(`${match[7].slice(1)}00`.slice(0, 3));
+  // `+02:00` is two hours ahead of UTC, so the instant is two hours earlier than the fields say.
+  const offset = (match[8]!.startsWith("-") ? -1 : 1) * (offsetHours * 3_600_000 + offsetMinutes * 60_000);
+  const instant = daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + Math.min(second, 59) * 1000 + millis - offset;
   if (second === 60) {
     // A leap second, which RFC 3339 allows at the end of a UTC day (`23:59:60Z`): read as the
     // next day's first instant, as POSIX time does. Anywhere else a second of 60 is no time.
-    const before = Date.parse(value.replace(/:60(?=[.Zz+-])/, ":59"));
-    return Number.isNaN(before) || (Math.floor(before / 1000) + 1) % 86_400 !== 0 ? Number.NaN : before + 1000;
+    return (Math.floor(instant / 1000) + 1) % 86_400 !== 0 ? Number.NaN : instant + 1000;
   }
-  return Date.parse(value);
+  return instant;
 }
 
 /**

@@ -64,4 +64,21 @@ describe("request times", () => {
     expect(parseTime("2017-01-01T00:59:60+01:00")).toBe(Date.UTC(2017, 0, 1));
     for (const time of ["2016-12-31T23:58:60Z", "2016-12-31T12:59:60Z", "2016-12-31T23:59:61Z"]) expect(parseTime(time), time).toBeNaN();
   });
+
+  it("read years 0000-0099 as those years with a space for the `T` too (Date.parse reads `0040-06-15 12:00:00Z` as 2040)", () => {
+    const utc = (y: number, month: number, day: number, hour: number) => {
+      const date = new Date(0);
+      date.setUTCFullYear(y, month - 1, day);
+      date.setUTCHours(hour);
+      return date.getTime();
+    };
+    for (const separator of ["T", "t", " "]) {
+      expect(parseTime(`0040-06-15${separator}12:00:00Z`), separator).toBe(utc(40, 6, 15, 12));
+      expect(parseTime(`0001-06-15${separator}12:00:00Z`), separator).toBe(utc(1, 6, 15, 12));
+      expect(parseTime(`0012-06-15${separator}12:00:00+02:00`), separator).toBe(utc(12, 6, 15, 10));
+      expect(parseTime(`0000-01-01${separator}00:00:00.250Z`), separator).toBe(utc(0, 1, 1, 0) + 250);
+      expect(parseTime(`0099-12-31${separator}23:59:60Z`), separator).toBe(utc(100, 1, 1, 0));
+    }
+    expect(parseTime("0040-06-15 12:00:00Z")).not.toBe(parseTime("2040-06-15T12:00:00Z"));
+  });
 });
