@@ -52,11 +52,41 @@ export function urlHost(value: string, note?: FaultNote): string {
   }
   if (value.includes("\\") || SPACE_OR_CONTROL.test(value)) failed(note, `url.host: ${describeText(value)} is ambiguous (a backslash, whitespace or a control character): URL parsers disagree on its host`);
   else if (url.username !== "" || url.password !== "" || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(value)) failed(note, `url.host: ${describeText(value)} has user information before its host, which URL parsers read differently`);
-  // `evil.com..` or `.evil.com`: no resolver agrees on such a name, and one trailing dot taken
-  // off would leave `evil.com.`, which a rule on `evil.com` does not match.
-  else if (emptyLabel(url.hostname)) failed(note, `url.host: ${describeText(value)} has an empty label in its host (two dots together, a leading dot, or more than one trailing dot)`);
-  else return domainOf(url.hostname);
+  else {
+    const host = SPECIAL_SCHEMES.has(url.protocol) ? url.hostname : opaqueHostAsDomain(url.hostname, value, note);
+    // `evil.com..` or `.evil.com`: no resolver agrees on such a name, and one trailing dot taken
+    // off would leave `evil.com.`, which a rule on `evil.com` does not match.
+    if (host === undefined) return "";
+    if (emptyLabel(host)) failed(note, `url.host: ${describeText(value)} has an empty label in its host (two dots together, a leading dot, or more than one trailing dot)`);
+    else return domainOf(host);
+  }
   return "";
+}
+
+/** The schemes whose host WHATWG URL maps to its ASCII form (IDNA) and reads as IPv4 when it is one. */
+const SPECIAL_SCHEMES: ReadonlySet<string> = new Set(["http:", "https:", "ws:", "wss:", "ftp:", "file:"]);
+
+/**
+ * The host of a URL of another scheme (`ssh:`, `git+https:`, `redis:`) as a special scheme's
+ * host reads: WHATWG keeps such a host opaque (`git+https://bücher.de` is `b%c3%bccher.de`,
+ * `ssh://0x7f.1` stays `0x7f.1`), while the clients behind those schemes (git, curl, ssh,
+ * `inet_aton`) map it and connect to `xn--bcher-kva.de` and 127.0.0.1. So it is percent-decoded
+ * and mapped as a special host is; a host that decodes to what no plain host name holds (`/`,
+ * `@`, `:`, `%`, a backslash, whitespace) or that has no ASCII form is an evaluation error.
+ * Undefined after such an error.
+ */
+function opaqueHostAsDomain(host: string, value: string, note: FaultNote | undefined): string | undefined {
+  if (host === "" || host.startsWith("[")) return host;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(host);
+  } catch {
+    decoded = "%";
+  }
+  const ascii = /[/?#@:%[\]\\]/.test(decoded) || SPACE_OR_CONTROL.test(decoded) ? "" : domainToASCII(decoded);
+  if (ascii !== "") return ascii;
+  failed(note, `url.host: ${describeText(value)} has a host that is not a plain host name (decoded, it holds a character no host name has, or it has no ASCII form)`);
+  return undefined;
 }
 
 /**

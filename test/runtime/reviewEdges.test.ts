@@ -363,6 +363,27 @@ describe("security re-audit", () => {
     expect(decision.errors.join(" ")).toContain("has no valid domain");
   });
 
+  it.each([
+    ["git+https://b\u00fccher.de/r.git", "xn--bcher-kva.de"],
+    ["ssh://b\u00fccher.de/r.git", "xn--bcher-kva.de"],
+    ["git+https://\uff45\uff56\uff49\uff4c.example/r.git", "evil.example"],
+    ["git://evil\u3002example/r.git", "evil.example"],
+    ["git+https://%65vil.example/r.git", "evil.example"],
+    ["ssh://EVIL.example./r.git", "evil.example"],
+    ["ssh://0x7f.1/x", "127.0.0.1"],
+    ["redis://0177.0.0.1:6379/0", "127.0.0.1"],
+  ])("url.host of %j, a scheme WHATWG keeps the host of opaque, is %j, the host its client connects to", (repo, host) => {
+    const engine = engineFor('tool git.clone { risk low args { repo: string } }\npolicy p {\n  @name("blocked") deny git.clone when url.host(args.repo) in ["xn--bcher-kva.de", "evil.example", "127.0.0.1"]\n  allow git.clone\n}\n');
+    expect(engine.decide({ session: "s", tool: "git.clone", args: { repo } })).toMatchObject({ decision: "deny", rules: ["blocked"], errors: [] });
+  });
+
+  it.each(["ssh://evil%2Fexample/x", "ssh://evil%40example/x", "ssh://evil%3Aexample/x", "ssh://evil%zzexample/x", "ssh://evil%2520example/x", "ssh://evil%00example/x", "ssh://evil%20example/x"])("url.host of %j, whose opaque host decodes to no plain host name, is an evaluation error", (repo) => {
+    const engine = engineFor('tool git.clone { risk low args { repo: string } }\npolicy p {\n  @name("inside") allow git.clone when url.host(args.repo).endsWith("example")\n}\n');
+    const decision = engine.decide({ session: "s", tool: "git.clone", args: { repo } });
+    expect(decision.decision).toBe("deny");
+    expect(decision.errors.join(" ")).toContain("is not a plain host name");
+  });
+
   it("a run-time `like` pattern too long to cache is compiled once for all the elements of a quantifier", () => {
     const engine = engineFor("tool a { risk low args { l: list<string>, p: string } }\npolicy p {\n  allow a\n  deny a when any(x in args.l: x like args.p)\n}\n");
     const l = Array.from({ length: 4_000 }, (_, i) => `v${i}`);
