@@ -12,6 +12,7 @@ import { checkRuleIds } from "./rules/checkRuleIds.js";
 import { checkRuleTargets } from "./rules/checkRuleTargets.js";
 import { checkTargetContradictions } from "./rules/checkTargetContradictions.js";
 import { checkToolsDeclared } from "./rules/checkToolsDeclared.js";
+import { checkUncheckedLabels } from "./rules/checkUncheckedLabels.js";
 import { checkUninhabitedTypes, recordsRequestsCanHold } from "./rules/checkUninhabitedTypes.js";
 import { checkUnusedDeclarations } from "./rules/checkUnusedDeclarations.js";
 import { buildSchema } from "./schema.js";
@@ -73,6 +74,7 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
   checkRuleIds(idSpans, diagnostics);
   checkOverriddenAllows(rules, diagnostics);
   checkAsksOfDeniedTools(rules, schema, expressions.resolutions, diagnostics);
+  checkUncheckedLabels(schema, expressions.resolutions, diagnostics);
   // A record is used when a request can hold one: one that only refers to itself (`next?:
   // Lonely`) or is held only by other unused records is not.
   const heldRecords = recordsRequestsCanHold(schema);

@@ -87,6 +87,7 @@ export const CODES = {
   PC512: { severity: "warning", title: "`*@domain` pattern also matches several addresses in one string", example: 'deny email.send when any(r in args.to: not (r like "*@acme.com"))' },
   PC513: { severity: "warning", title: "`ask` turns a default deny into a request for approval", example: "ask * when session.denials >= 5" },
   PC514: { severity: "warning", title: "`@suppress` hides no warning", example: '@suppress("PC511")\nallow kb.search' },
+  PC515: { severity: "warning", title: "`session.labels` read, but `context.labels` is not declared", example: "enum Label { pii }\ncontext { env: string }\ndeny email.send when session.labels contains pii" },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

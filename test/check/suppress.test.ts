@@ -151,3 +151,30 @@ describe("policyc check: suppressed counts and --fail-on-warnings", () => {
     expect(readFileSync(join(dir, "hidden.policy"), "utf8")).toContain("@suppress");
   });
 });
+
+describe("PC515: session.labels read while context.labels is not declared", () => {
+  const set = (context: string, rules: string) => analyze([{ path: "t.policy", text: `enum Label { public, pii }\ncontext { ${context} }\ntool crm.lookup { returns pii }\ntool email.send {}\npolicy p {\n  allow crm.lookup, email.send\n  ${rules}\n}\n` }]);
+
+  it("warns once, at the first read, with the declaration to add as help", () => {
+    const result = set("env: string", "deny email.send when session.labels contains pii\n  deny crm.lookup when session.labels contains pii");
+    expect(result.diagnostics.map(describeDiagnostic).map((d) => [d.code, d.line, d.column, d.help])).toEqual([["PC515", 7, 24, "declare `labels: set<Label>` in the `context` block (or `labels?: set<Label>` when requests may leave it out): a request sending a label that is no member of `Label` is then refused"]]);
+  });
+
+  it("is quiet when context declares labels (required or optional), when no rule reads session.labels, and when there is no label enum", () => {
+    expect(set("env: string, labels: set<Label>", "deny email.send when session.labels contains pii").diagnostics).toEqual([]);
+    expect(set("env: string, labels?: set<Label>", "deny email.send when session.labels contains pii").diagnostics).toEqual([]);
+    expect(set("env: string", 'deny email.send when context.env == "x"').diagnostics).toEqual([]);
+    const strings = analyze([{ path: "t.policy", text: 'context { env: string }\ntool email.send {}\npolicy p {\n  allow email.send\n  deny email.send when session.labels contains "pii"\n}\n' }]);
+    expect(strings.diagnostics).toEqual([]);
+  });
+
+  it("the fix it names works: declared labels?, a wrong-case label is refused and a missing one is fine", () => {
+    const { policy } = compileSources([{ path: "t.policy", text: "enum Label { public, pii }\ncontext { env: string, labels?: set<Label> }\ntool crm.lookup {}\ntool email.send {}\npolicy p {\n  allow crm.lookup, email.send\n  deny email.send when session.labels contains pii\n}\n" }]);
+    const engine = new Engine(policy!);
+    const request = (session: string, tool: string, labels?: unknown) => ({ session, tool, args: {}, agent: {}, context: labels === undefined ? { env: "x" } : { env: "x", labels } });
+    expect(engine.decide(request("a", "crm.lookup")).decision).toBe("allow");
+    expect(engine.decide(request("b", "crm.lookup", ["PII"])).reasons).toEqual(['request.context.labels[0] must be a member of Label (public, pii), not the string "PII"']);
+    expect(engine.decide(request("c", "crm.lookup", ["pii"])).decision).toBe("allow");
+    expect(engine.decide(request("c", "email.send")).decision).toBe("deny");
+  });
+});
