@@ -384,6 +384,14 @@ describe("security re-audit", () => {
     expect(decision.errors.join(" ")).toContain("is not a plain host name");
   });
 
+  it("intent.tools holds the declared tools its patterns cover: an undeclared name is in no intent (docs 5.6), in decide and explain alike", () => {
+    const engine = engineFor('tool kb.search { risk low args { query: string } }\ntool agent.delegate { risk low args { target: string } }\nintent research { tools kb.*, agent.delegate }\npolicy p {\n  @name("in-purpose") allow agent.delegate when args.target in intent.tools\n}\n');
+    const request = (target: string) => ({ session: target, tool: "agent.delegate", intent: "research", args: { target } });
+    expect(engine.decide(request("kb.search")).decision).toBe("allow");
+    expect(engine.decide(request("kb.export")).decision).toBe("deny");
+    expect(explain(engine, request("kb.export")).rules.map((r) => r.matched)).toEqual([false]);
+  });
+
   it("a run-time `like` pattern too long to cache is compiled once for all the elements of a quantifier", () => {
     const engine = engineFor("tool a { risk low args { l: list<string>, p: string } }\npolicy p {\n  allow a\n  deny a when any(x in args.l: x like args.p)\n}\n");
     const l = Array.from({ length: 4_000 }, (_, i) => `v${i}`);
