@@ -600,6 +600,14 @@ describe("PC513 an `ask` pattern over tools no `allow` targets", () => {
     expect(result.diagnostics).toEqual([]);
   });
 
+  it("a condition that only leaves tools out (`tool != X`, `not (tool in [...])`, `not (tool like ...)`) picks none in: still reported", () => {
+    for (const exclusion of ["tool != kb.search", "not (tool in [kb.search])", 'not (tool like "kb.*")', "not (tool == kb.search or tool == crm.lookup)", "tool.risk != low"]) {
+      expect(codesAndLines(rules("allow kb.search", `ask * when ${exclusion} and session.denials >= 3`)), exclusion).toEqual([["PC513", 3]]);
+    }
+    // Picking in under two negations is picking in.
+    expect(rules("allow kb.search", "ask * when not (tool != http.get) and session.denials >= 3", "deny crm.lookup, email.send")).toEqual([]);
+  });
+
   it("the ask it warns about turns a default deny into an ask at run time", () => {
     const asked = ["allow kb.search", "ask * when agent.attested"];
     expect(decisionOf(asked, "http.get")).toBe("ask");

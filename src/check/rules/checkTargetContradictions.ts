@@ -53,14 +53,15 @@ export function checkTargetContradictions(checked: CheckedRule, schema: Schema, 
  * undefined when the tool settles nothing.
  */
 export function calledToolVerdict(rule: A.Rule, tool: ToolInfo, resolutions: ReadonlyMap<A.Expr, Resolution>): "never" | "chosen" | undefined {
-  const valueOf = (expr: A.Expr, reads: Set<"name" | "risk">): boolean | undefined => new CalledToolTerm(tool, resolutions, reads).value(expr);
-  if (rule.unless && valueOf(rule.unless, new Set()) === true) return "never";
+  if (rule.unless && new CalledToolTerm(tool, resolutions, new Set()).value(rule.unless) === true) return "never";
   let chosen = false;
   for (const term of rule.when ? chainTermsOf(unparenthesized(rule.when), "and") : []) {
-    const reads = new Set<"name" | "risk">();
-    const value = valueOf(term, reads);
+    const picked = new Set<"name" | "risk">();
+    const value = new CalledToolTerm(tool, resolutions, new Set(), picked).value(term);
     if (value === false) return "never";
-    if (value === true && reads.size > 0) chosen = true;
+    // Only a test that picks tools in chooses one: `tool != kb.search` or `not (tool in [...])`
+    // is true for every tool but a few, which is leaving those out, not choosing the rest.
+    if (value === true && picked.size > 0) chosen = true;
   }
   return chosen ? "chosen" : undefined;
 }
@@ -74,10 +75,15 @@ type ToolValue = { readonly kind: "name"; readonly value: string } | { readonly 
  * an `and` whatever the others do). `reads` collects what of the tool was read.
  */
 class CalledToolTerm {
+  /** Whether the test being read is negated (under an odd number of `not`s, or a `!=`). */
+  private negated = false;
+
   constructor(
     private readonly tool: ToolInfo,
     private readonly resolutions: ReadonlyMap<A.Expr, Resolution>,
     private readonly reads: Set<"name" | "risk">,
+    /** What of the tool was read by a test that picks tools in (`==`, `in`, `like`, a risk bound), not out. */
+    private readonly picked?: Set<"name" | "risk">,
   ) {}
 
   value(expr: A.Expr): boolean | undefined {
@@ -87,7 +93,9 @@ class CalledToolTerm {
       case "Paren":
         return this.value(expr.expression);
       case "Not": {
+        this.negated = !this.negated;
         const operand = this.value(expr.operand);
+        this.negated = !this.negated;
         return operand === undefined ? undefined : !operand;
       }
       case "Binary":
@@ -105,6 +113,16 @@ class CalledToolTerm {
       if (values.includes(settles)) return settles;
       return values.every((v) => v !== undefined) ? !settles : undefined;
     }
+    // `!=` leaves a tool out as `not … ==` does; every other test picks tools in.
+    if (operator !== "!=") return this.comparison(expr);
+    this.negated = !this.negated;
+    const value = this.comparison(expr);
+    this.negated = !this.negated;
+    return value;
+  }
+
+  private comparison(expr: A.Binary): boolean | undefined {
+    const { operator } = expr;
     const list = (side: A.Expr): ToolValue[] | undefined => {
       const literal = unparenthesized(side);
       if (literal.kind !== "ListLiteral") return undefined;
@@ -143,11 +161,13 @@ class CalledToolTerm {
     switch (resolution?.kind) {
       case "toolName":
         this.reads.add("name");
+        if (!this.negated) this.picked?.add("name");
         return { kind: "name", value: this.tool.name };
       case "toolConstant":
         return { kind: "name", value: resolution.name };
       case "toolRisk":
         this.reads.add("risk");
+        if (!this.negated) this.picked?.add("risk");
         return { kind: "risk", value: RISK_LEVELS.indexOf(this.tool.risk) };
       case "riskLevel":
         return { kind: "risk", value: RISK_LEVELS.indexOf(resolution.level) };
