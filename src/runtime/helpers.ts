@@ -39,8 +39,11 @@ function domainOf(host: string): string {
  * The host of a URL string, lowercased, without a trailing dot; "" when it is not an absolute
  * URL. A URL that parsers disagree on is an evaluation error (so a deny rule matches and an
  * allow rule does not): a backslash (WHATWG reads `https://github.com\@evil.example` as
- * github.com, curl and Python as evil.example), whitespace or control characters, or user
- * information before the host.
+ * github.com, curl and Python as evil.example), whitespace or control characters, an `@`
+ * anywhere before the first `/` after the scheme (user information, or an `@` after a `?` or `#`
+ * that git and ssh read as one: `ssh://git.acme.com#@evil.example` goes to evil.example), or a
+ * host with a character no host name has (`https://evil.example;.acme.com`, which WHATWG keeps
+ * whole and clients built on Node's legacy `url.parse` cut at the `;`).
  */
 export function urlHost(value: string, note?: FaultNote): string {
   if (typeof value !== "string") return "";
@@ -51,17 +54,21 @@ export function urlHost(value: string, note?: FaultNote): string {
     return "";
   }
   if (value.includes("\\") || SPACE_OR_CONTROL.test(value)) failed(note, `url.host: ${describeText(value)} is ambiguous (a backslash, whitespace or a control character): URL parsers disagree on its host`);
-  else if (url.username !== "" || url.password !== "" || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(value)) failed(note, `url.host: ${describeText(value)} has user information before its host, which URL parsers read differently`);
+  else if (url.username !== "" || url.password !== "" || /^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(value)) failed(note, `url.host: ${describeText(value)} has user information before its host (an \`@\` before the first \`/\` after the scheme, which git and ssh read as one even after a \`?\` or \`#\`), which URL parsers read differently`);
   else {
     const host = SPECIAL_SCHEMES.has(url.protocol) ? url.hostname : opaqueHostAsDomain(url.hostname, value, note);
+    if (host === undefined) return "";
     // `evil.com..` or `.evil.com`: no resolver agrees on such a name, and one trailing dot taken
     // off would leave `evil.com.`, which a rule on `evil.com` does not match.
-    if (host === undefined) return "";
     if (emptyLabel(host)) failed(note, `url.host: ${describeText(value)} has an empty label in its host (two dots together, a leading dot, or more than one trailing dot)`);
+    else if (!PLAIN_HOST.test(host)) failed(note, `url.host: ${describeText(value)} has a host with a character no host name has (only letters, digits, \`-\`, \`_\` and dots): clients cut such a host short, each in its own place`);
     else return domainOf(host);
   }
   return "";
 }
+
+/** A host name as resolvers read it (letters, digits, `-`, `_`, dots), or an IPv6 address in brackets; or no host. */
+const PLAIN_HOST = /^(?:[a-z0-9._-]*|\[[0-9a-f:.]+\])$/i;
 
 /** The schemes whose host WHATWG URL maps to its ASCII form (IDNA) and reads as IPv4 when it is one. */
 const SPECIAL_SCHEMES: ReadonlySet<string> = new Set(["http:", "https:", "ws:", "wss:", "ftp:", "file:"]);
@@ -72,7 +79,8 @@ const SPECIAL_SCHEMES: ReadonlySet<string> = new Set(["http:", "https:", "ws:", 
  * `ssh://0x7f.1` stays `0x7f.1`), while the clients behind those schemes (git, curl, ssh,
  * `inet_aton`) map it and connect to `xn--bcher-kva.de` and 127.0.0.1. So it is percent-decoded
  * and mapped as a special host is; a host that decodes to what no plain host name holds (`/`,
- * `@`, `:`, `%`, a backslash, whitespace) or that has no ASCII form is an evaluation error.
+ * `@`, `:`, `%`, a backslash, whitespace: and `urlHost` refuses the rest, such as `;`) or that
+ * has no ASCII form is an evaluation error.
  * Undefined after such an error.
  */
 function opaqueHostAsDomain(host: string, value: string, note: FaultNote | undefined): string | undefined {

@@ -384,6 +384,18 @@ describe("security re-audit", () => {
     expect(decision.errors.join(" ")).toContain("is not a plain host name");
   });
 
+  it.each(["ssh://git.acme.com#@evil.example/r.git", "ssh://git.acme.com?@evil.example/r.git", "git+ssh://git.acme.com:22#@evil.example/r.git", "https://git.acme.com?x=a@evil.example", "https://evil.example;.acme.com/x", "https://evil.example'.acme.com/x", "https://evil.example%22.acme.com/x", "redis://cache.evil.example%3B.acme.com:6379/0", "ssh://evil.example%7B.acme.com/x"])("url.host of %j, which a client reads as another host, is an evaluation error: an allow-list on it never allows", (url) => {
+    const engine = engineFor('tool fetch { risk low args { url: string } }\npolicy p {\n  @name("ours") allow fetch when url.host(args.url) == "git.acme.com" or url.host(args.url).endsWith(".acme.com")\n}\n');
+    const decision = engine.decide({ session: "s", tool: "fetch", args: { url } });
+    expect(decision.decision).toBe("deny");
+    expect(decision.errors.join(" ")).toMatch(/user information before its host|a character no host name has/);
+  });
+
+  it.each([["https://acme.com/?q=a@b", "acme.com"], ["https://[::1]:8080/", "[::1]"], ["https://a_b.acme.com/", "a_b.acme.com"], ["http://127.0.0.1:80/", "127.0.0.1"]])("url.host of %j is still %j", (url, host) => {
+    const engine = engineFor(`tool fetch { risk low args { url: string } }\npolicy p {\n  @name("ours") allow fetch when url.host(args.url) == ${JSON.stringify(host)}\n}\n`);
+    expect(engine.decide({ session: "s", tool: "fetch", args: { url } })).toMatchObject({ decision: "allow", errors: [] });
+  });
+
   it("intent.tools holds the declared tools its patterns cover: an undeclared name is in no intent (docs 5.6), in decide and explain alike", () => {
     const engine = engineFor('tool kb.search { risk low args { query: string } }\ntool agent.delegate { risk low args { target: string } }\nintent research { tools kb.*, agent.delegate }\npolicy p {\n  @name("in-purpose") allow agent.delegate when args.target in intent.tools\n}\n');
     const request = (target: string) => ({ session: target, tool: "agent.delegate", intent: "research", args: { target } });
