@@ -5,10 +5,11 @@ import { withinOneEdit } from "../diagnostics/suggest.js";
 
 /**
  * Warnings `@suppress` cannot hide, since none is ever reported inside a rule: an unused
- * declaration (PC502) is reported on the declaration, "more diagnostics than shown" (PC503) on
- * the output, and a suppression that hides nothing (PC514) on the suppression itself.
+ * declaration (PC502) and unchecked labels (PC515) are reported on declarations, "more
+ * diagnostics than shown" (PC503) on the output, and a suppression that hides nothing (PC514) on
+ * the suppression itself.
  */
-const NEVER_IN_A_RULE: ReadonlySet<Code> = new Set(["PC502", "PC503", "PC514"]);
+const NEVER_IN_A_RULE: ReadonlySet<Code> = new Set(["PC502", "PC503", "PC514", "PC515"]);
 
 /** The codes a rule's `@suppress` may name. */
 const SUPPRESSIBLE: readonly Code[] = (Object.keys(CODES) as Code[]).filter((code) => CODES[code].severity === "warning" && !NEVER_IN_A_RULE.has(code));
@@ -24,7 +25,7 @@ export function suppressionProblem(text: string): { message: string; help: strin
   if (Object.hasOwn(CODES, text)) {
     const code = text as Code;
     if (CODES[code].severity === "error") return { message: `${code} is an error, and \`@suppress\` hides only warnings`, help: "fix what the error says: a rule with an error does not build" };
-    return { message: `${code} is never reported inside a rule, so \`@suppress\` on a rule cannot hide it`, help: code === "PC502" ? "remove the unused declaration, or use it" : "remove this code from `@suppress`" };
+    return { message: `${code} is never reported inside a rule, so \`@suppress\` on a rule cannot hide it`, help: code === "PC502" ? "remove the unused declaration, or use it" : code === "PC515" ? "declare `context.labels` as a set of the label enum, as its help says" : "remove this code from `@suppress`" };
   }
   // One edit at most (`PC5111`, `pc511`): codes differ from each other by a digit, so a looser
   // match would name an unrelated warning.

@@ -67,7 +67,7 @@ const EXAMPLES: Partial<Record<Code, string>> = {
 /** Codes about the set as a whole, shown by a file checked alone, without the contract's declarations. */
 const ALONE: Partial<Record<Code, string>> = {
   PC216: "policy p {\n  allow kb.search // <-\n}",
-  PC515: "enum Label { pii }\ncontext { env: string }\ntool email.send {}\npolicy p {\n  allow email.send\n  deny email.send when session.labels contains pii // <-\n}",
+  PC515: "enum Label { pii } // <-\ncontext { env: string }\ntool email.send {}\npolicy p {\n  allow email.send\n  deny email.send when session.labels contains pii\n}",
 };
 
 /** Codes that `analyze` never reports: they come from the command line or from `fmt`. */

@@ -155,9 +155,29 @@ describe("policyc check: suppressed counts and --fail-on-warnings", () => {
 describe("PC515: session.labels read while context.labels is not declared", () => {
   const set = (context: string, rules: string) => analyze([{ path: "t.policy", text: `enum Label { public, pii }\ncontext { ${context} }\ntool crm.lookup { returns pii }\ntool email.send {}\npolicy p {\n  allow crm.lookup, email.send\n  ${rules}\n}\n` }]);
 
-  it("warns once, at the first read, with the declaration to add as help", () => {
+  it("warns once for the set, at the label enum, with the declaration to add as help", () => {
     const result = set("env: string", "deny email.send when session.labels contains pii\n  deny crm.lookup when session.labels contains pii");
-    expect(result.diagnostics.map(describeDiagnostic).map((d) => [d.code, d.line, d.column, d.help])).toEqual([["PC515", 7, 24, "declare `labels: set<Label>` in the `context` block (or `labels?: set<Label>` when requests may leave it out): a request sending a label that is no member of `Label` is then refused"]]);
+    expect(result.diagnostics.map(describeDiagnostic).map((d) => [d.code, d.line, d.column, d.message, d.help])).toEqual([
+      [
+        "PC515",
+        1,
+        6,
+        "`Label` is the label enum and rules read `session.labels`, but the `context` block does not declare `labels`, so the labels requests send are not checked against it: one sent in another case (`\"PII\"`) or shape (a bare string) adds no taint to `session.labels`, silently",
+        "declare `labels: set<Label>` in the `context` block (or `labels?: set<Label>` when requests may leave it out): a request sending a label that is no member of `Label` is then refused",
+      ],
+    ]);
+  });
+
+  it("warns at `context.labels` when it is declared, but not as a collection of the label enum", () => {
+    const result = set("env: string, labels?: set<string>", "deny email.send when session.labels contains pii");
+    expect(result.diagnostics.map(describeDiagnostic).map((d) => [d.code, d.line, d.message.split(",")[0], d.help])).toEqual([
+      ["PC515", 2, "`context.labels` is declared as `set<string>`", "declare it as `labels?: set<Label>`: a request sending a label that is no member of `Label` is then refused"],
+    ]);
+  });
+
+  it("is about the schema, not a rule: no rule's @suppress hides it, and naming it there is PC109", () => {
+    const result = set("env: string", '@suppress("PC515") deny email.send when session.labels contains pii');
+    expect(result.diagnostics.map((d) => d.code)).toEqual(["PC515", "PC109"]);
   });
 
   it("is quiet when context declares labels (required or optional), when no rule reads session.labels, and when there is no label enum", () => {

@@ -60,7 +60,8 @@ export function calledToolVerdict(rule: A.Rule, tool: ToolInfo, resolutions: Rea
     const value = new CalledToolTerm(tool, resolutions, new Set(), picked).value(term);
     if (value === false) return "never";
     // Only a test that picks tools in chooses one: `tool != kb.search` or `not (tool in [...])`
-    // is true for every tool but a few, which is leaving those out, not choosing the rest.
+    // is true for every tool but a few, which is leaving those out, not choosing the rest. (A
+    // risk test picks a class in, however it is written.)
     if (value === true && picked.size > 0) chosen = true;
   }
   return chosen ? "chosen" : undefined;
@@ -82,7 +83,7 @@ class CalledToolTerm {
     private readonly tool: ToolInfo,
     private readonly resolutions: ReadonlyMap<A.Expr, Resolution>,
     private readonly reads: Set<"name" | "risk">,
-    /** What of the tool was read by a test that picks tools in (`==`, `in`, `like`, a risk bound), not out. */
+    /** What of the tool was read by a test that picks tools in (a name by `==`, `in` or `like`; any risk test), not out. */
     private readonly picked?: Set<"name" | "risk">,
   ) {}
 
@@ -167,7 +168,9 @@ class CalledToolTerm {
         return { kind: "name", value: resolution.name };
       case "toolRisk":
         this.reads.add("risk");
-        if (!this.negated) this.picked?.add("risk");
+        // A risk test picks a class of tools in, negated or not: `tool.risk != low` is
+        // `tool.risk >= medium`.
+        this.picked?.add("risk");
         return { kind: "risk", value: RISK_LEVELS.indexOf(this.tool.risk) };
       case "riskLevel":
         return { kind: "risk", value: RISK_LEVELS.indexOf(resolution.level) };
