@@ -29,6 +29,7 @@ import {
   TOOL,
   TOOLSET,
   compatible,
+  comparedType,
   isCollection,
   isStringLike,
   typeToString,
@@ -311,7 +312,10 @@ export class ExpressionChecker {
     for (const item of expr.elements) {
       const type = this.infer(item, scope, rule, element);
       if (element === undefined || element.kind === "error") element = type;
-      else if (!compatible(element, type)) {
+      // `args.pairs containsAny [args.pair]`, a set among lists: the literal holds sets, so the
+      // lists are compared with it as sets, as `args.pair in args.pairs` compares them.
+      else if (compatible(element, type)) element = comparedType(element, type);
+      else {
         if (item.kind === "StringLiteral" && element === expectedElement && memberKindOf(element)) quoted.push(item);
         else this.report("PC300", `list elements must have one type: expected ${describeType(element)}, found ${describeType(type)}`, item.span);
       }
