@@ -275,15 +275,17 @@ export class LiteralComparisonChecks {
   private checkNormalizedTexts(expr: A.Binary): void {
     const { operator } = expr;
     const leftCall = this.normalizingCallOf(expr.left);
-    if (operator === "in") {
-      // `args.sql.lower() in ["DROP TABLE x"]`: such an element is as dead as the one string.
-      if (!leftCall || expr.right.kind !== "ListLiteral") return;
-      for (const element of expr.right.elements) {
+    // `args.sql.lower() in ["DROP TABLE x"]`, `["bücher.de"] contains url.host(args.url)`: such an
+    // element is as dead as the one string.
+    const [elementCall, list] = operator === "in" ? [leftCall, unparenthesized(expr.right)] : operator === "contains" ? [this.normalizingCallOf(expr.right), unparenthesized(expr.left)] : [];
+    if (elementCall && list?.kind === "ListLiteral") {
+      for (const element of list.elements) {
         const literal = stringLiteralOf(element);
-        if (literal) this.reportImpossible(leftCall, literal, impossibleText(leftCall, literal.value, "whole"), operator);
+        if (literal) this.reportImpossible(elementCall, literal, impossibleText(elementCall, literal.value, "whole"), "in");
       }
       return;
     }
+    if (operator === "in") return;
     if (operator !== "==" && operator !== "!=" && operator !== "contains" && operator !== "like") return;
     const rightLiteral = stringLiteralOf(expr.right);
     if (leftCall && rightLiteral) {

@@ -351,6 +351,32 @@ describe("PC507 url.host and email.domain compared with text they never return",
     ]);
   });
 
+  it("an IPv6 address without its brackets: url.host keeps them (`[::1]`), whatever the text is compared with", () => {
+    const found = rules('deny http.get when url.host(args.url) == "::1" or url.host(args.url) in ["0:0:0:0:0:0:0:1", "::FFFF:127.0.0.1"] or url.host(args.url).startsWith("fe80::") or url.host(args.url).endsWith("::1")');
+    expect(found.map((d) => [d.code, d.message, d.help])).toEqual([
+      ["PC507", '`url.host` returns an IPv6 address in the brackets a URL writes it in (`[::1]`), so comparing it with "::1" is never true', 'write it in brackets: "[::1]"'],
+      ["PC507", '`url.host` returns an IPv6 address in the brackets a URL writes it in (`[::1]`), so the element "0:0:0:0:0:0:0:1" never matches', 'write it in brackets: "[::1]"'],
+      ["PC507", '`url.host` returns an IPv6 address in the brackets a URL writes it in (`[::1]`), so the element "::FFFF:127.0.0.1" never matches', 'write it in brackets: "[::ffff:7f00:1]"'],
+      ["PC507", '`url.host` returns an IPv6 address in the brackets a URL writes it in (`[::1]`), so comparing it with "fe80::" is never true', 'write it in brackets: "[fe80::"'],
+      ["PC507", '`url.host` returns an IPv6 address in the brackets a URL writes it in (`[::1]`), so comparing it with "::1" is never true', 'write it in brackets: "::1]"'],
+    ]);
+    // A host and port is still a port; an address inside the host is there as written.
+    expect(rules('deny http.get when url.host(args.url) == "evil.com:443"')[0]!.message).toContain("without its port");
+    expect(rules('deny http.get when url.host(args.url) contains "::1" or url.host(args.url) == "[::1]"')).toEqual([]);
+  });
+
+  it("a list literal that contains the call's value warns as `in` that list does, element by element", () => {
+    const written = ['url.host(args.url) in ["bücher.de", "evil.com", "Evil.org"]', '["bücher.de", "evil.com", "Evil.org"] contains url.host(args.url)', '(["bücher.de", "evil.com", "Evil.org"]) contains (url.host(args.url))'];
+    const found = written.map((condition) => rules(`deny http.get when ${condition}`).map((d) => [d.code, d.message, d.help]));
+    expect(found[0]).toEqual([
+      ["PC507", '`url.host` returns the host in its ASCII form (`bücher.de` is `xn--bcher-kva.de`), so the element "bücher.de" never matches', 'write it in its ASCII form: "xn--bcher-kva.de"'],
+      ["PC507", '`url.host` returns the host in lower case, so the element "Evil.org" never matches', 'write the text in lower case: "evil.org"'],
+    ]);
+    expect(found[1]).toEqual(found[0]);
+    expect(found[2]).toEqual(found[0]);
+    expect(rules('deny email.send when any(r in args.to: ["Acme.com"] contains email.domain(r))').map((d) => d.message)).toEqual(['`email.domain` returns the domain in lower case, so the element "Acme.com" never matches']);
+  });
+
   it("extra dots, for url.host too: one trailing dot is taken off, and an empty label is an evaluation error", () => {
     const found = rules('deny http.get when url.host(args.url) == "evil.example." or url.host(args.url).startsWith(".") or url.host(args.url) contains ".." or url.host(args.url) like ".*"');
     expect(found.map((d) => [d.code, d.message, d.help])).toEqual([
