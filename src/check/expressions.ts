@@ -29,6 +29,7 @@ import {
   TOOL,
   TOOLSET,
   compatible,
+  comparedType,
   isCollection,
   isStringLike,
   typeToString,
@@ -55,6 +56,9 @@ export interface RuleContext {
   readonly effect: "allow" | "ask" | "deny";
   readonly clause: "when" | "unless";
 }
+
+/** Field names that hold mail addresses (see `namesAddresses`); `address` alone may be a host's or a street's. */
+const ADDRESS_FIELD = /^(?:to|cc|bcc|from|sender|senders|recipients?|e_?mails?|reply_?to)$|_(?:to|cc|bcc|emails?|recipients?)$/i;
 
 const ROOTS = ["agent", "user", "context", "args", "tool", "intent", "session", "now", "url", "email"];
 
@@ -103,7 +107,7 @@ export class ExpressionChecker {
   private readonly namesBeside = new Map<A.Expr, readonly string[]>();
   /** Bare names compared with labels in a set whose labels are strings (see noteComparedWithLabels). */
   private readonly comparedWithLabels = new Set<A.Expr>();
-  /** Comparisons that are the operand of a `not`: PC512's help writes the test they negate. */
+  /** Comparisons and method calls that are the operand of a `not`: PC512's help writes the test they negate. */
   private readonly negatedComparisons = new Set<A.Expr>();
   /**
    * The tests of the condition being checked (comparisons, method calls) whose truth decides
@@ -263,7 +267,7 @@ export class ExpressionChecker {
         return this.record(expr, this.inferList(expr, scope, rule, expected));
       case "Not": {
         const negated = unparenthesized(expr.operand);
-        if (negated.kind === "Binary") this.negatedComparisons.add(negated);
+        if (negated.kind === "Binary" || negated.kind === "Call") this.negatedComparisons.add(negated);
         const operand = this.infer(expr.operand, scope, rule);
         if (operand.kind !== "bool" && operand.kind !== "error") this.report("PC300", `\`not\` needs a bool, but this is ${describeType(operand)}`, expr.operand.span);
         return this.record(expr, BOOL);
@@ -311,7 +315,10 @@ export class ExpressionChecker {
     for (const item of expr.elements) {
       const type = this.infer(item, scope, rule, element);
       if (element === undefined || element.kind === "error") element = type;
-      else if (!compatible(element, type)) {
+      // `args.pairs containsAny [args.pair]`, a set among lists: the literal holds sets, so the
+      // lists are compared with it as sets, as `args.pair in args.pairs` compares them.
+      else if (compatible(element, type)) element = comparedType(element, type);
+      else {
         if (item.kind === "StringLiteral" && element === expectedElement && memberKindOf(element)) quoted.push(item);
         else this.report("PC300", `list elements must have one type: expected ${describeType(element)}, found ${describeType(type)}`, item.span);
       }
@@ -864,7 +871,7 @@ export class ExpressionChecker {
       if (!this.arity(expr, 1, 1)) return ERROR;
       const argument = this.infer(expr.args[0]!, scope, rule);
       if (!isStringLike(argument)) this.report("PC300", `\`${method}\` takes a string, but this is ${describeType(argument)}`, expr.args[0]!.span);
-      else this.literalComparisons.checkAffix(method, calleeObject, object, expr.args[0]!, this.truthTightens(expr, rule));
+      else this.literalComparisons.checkAffix(method, calleeObject, object, expr.args[0]!, this.negatedComparisons.has(expr), this.truthTightens(expr, rule), this.namesAddresses(calleeObject));
       this.resolutions.set(expr, { kind: "method", name: method });
       return BOOL;
     }
@@ -876,6 +883,17 @@ export class ExpressionChecker {
     const methods = isCollection(object) ? ["size"] : object.kind === "string" ? ["startsWith", "endsWith", "lower", "size"] : isStringLike(object) ? ["startsWith", "endsWith", "lower"] : [];
     const help = this.hidingHelp(calleeObject, scope) ?? operatorWrittenAsMethod(expr) ?? didYouMean(method, methods) ?? (methods.length > 0 ? `${describeType(object)} has ${methods.map((m) => `\`${m}()\``).join(", ")}` : undefined);
     return this.report("PC211", `${describeType(object)} has no method \`${method}\``, callee.property.span, help);
+  }
+
+  /**
+   * Whether `expr` is named as mail addresses are: a field `to`, `cc`, `recipients`, `email`,
+   * `reply_to`, `owner_email`…, or a quantifier variable over one (`r` of `any(r in args.to: …)`).
+   */
+  private namesAddresses(expr: A.Expr): boolean {
+    const inner = unparenthesized(expr);
+    if (inner.kind === "Member") return ADDRESS_FIELD.test(inner.property.name);
+    const binder = inner.kind === "NameRef" ? this.binderOf(inner.name) : undefined;
+    return binder !== undefined && this.namesAddresses(binder.collection);
   }
 
   private noWithin(expr: A.Call): void {

@@ -1,8 +1,8 @@
 /**
  * `*` is a wildcard only in `like` (runtime/glob.ts); everywhere else text is compared as it is.
  * This module recognises strings whose `*` was meant as a wildcard where it is not one (PC511),
- * and the `like` pattern of an address's domain that text holding several addresses also
- * matches (PC512).
+ * and the `like` pattern of an address's domain, which tests the address's text rather than its
+ * domain (PC512).
  */
 
 /**

@@ -1,7 +1,7 @@
 import type * as A from "../ast/nodes.js";
 import { printExpr } from "../ast/printExpr.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
-import { closestName, didYouMean } from "../diagnostics/suggest.js";
+import { closestName, didYouMean, listed } from "../diagnostics/suggest.js";
 import { globMatch } from "../runtime/glob.js";
 import { addressPatternDomain, addressPatternParent, hasWildcardStar, textBetweenStars } from "./globsInText.js";
 import { foreignLikeSyntax } from "./likePatternSyntax.js";
@@ -53,17 +53,26 @@ export class LiteralComparisonChecks {
       const pattern = stringLiteralOf(expr.right);
       const addressOf = left.kind === "string" && !this.isHostOrDomainCall(expr.left) ? { subject: expr.left, negated } : undefined;
       if (pattern && this.checkLikeSyntax(pattern, domainHelp ? addressOf : undefined)) return;
-      if (pattern && addressOf && domainHelp) this.checkAddressPattern(addressOf.subject, pattern, negated);
+      if (pattern && addressOf && domainHelp) this.checkAddressPattern(addressOf.subject, pattern.value, pattern.span, negated, truthTightens);
     }
     this.checkNameStrings(expr, left, right);
     this.checkNormalizedTexts(expr);
   }
 
-  /** `s.startsWith("…")`, `s.endsWith("…")`: `object` is `s`, typed `objectType`; `truthTightens` as for `checkBinary`. */
-  checkAffix(method: "startsWith" | "endsWith", object: A.Expr, objectType: Type, argument: A.Expr, truthTightens: boolean | undefined): void {
+  /**
+   * `s.startsWith("…")`, `s.endsWith("…")`: `object` is `s`, typed `objectType`; `negated` and
+   * `truthTightens` as for `checkBinary`; `namesAddresses` when `s` is named as addresses are
+   * (`r` of `args.to`), so a `.acme.com` at its end is an address's domain (PC512).
+   */
+  checkAffix(method: "startsWith" | "endsWith", object: A.Expr, objectType: Type, argument: A.Expr, negated: boolean, truthTightens: boolean | undefined, namesAddresses: boolean): void {
     const literal = stringLiteralOf(argument);
     if (!literal) return;
     if (objectType.kind === "string" && truthTightens === true && this.checkStarsAround(object, literal, method)) return;
+    // Where the test's direction is not read, or in an `ask`, no `email.domain` rewrite is safe to offer.
+    if (method === "endsWith" && objectType.kind === "string" && truthTightens !== undefined && this.normalizingCallOf(object) === undefined) {
+      const pattern = addressSuffixPattern(literal.value, namesAddresses);
+      if (pattern !== undefined) this.checkAddressPattern(object, pattern, literal.span, negated, truthTightens, `${printExpr(object)}.endsWith(${JSON.stringify(literal.value)})`);
+    }
     const kind = this.nameKindOf(object, objectType);
     if (kind) this.checkNamePiece(kind, literal, method === "startsWith" ? "starts with" : "ends with");
     const call = this.normalizingCallOf(object);
@@ -149,24 +158,45 @@ export class LiteralComparisonChecks {
   }
 
   /**
-   * PC512: `r like "*@acme.com"` holds for any text that ends with an address at acme.com,
-   * `"eve@evil.example, bob@acme.com"` too, which a mailer reads as two recipients (language.md
-   * 5.10). `email.domain` refuses such text with an evaluation error, which fails closed.
+   * PC512: `r like "*@acme.com"` (or `r.endsWith("@acme.com")`) tests an address's domain on
+   * its text, which is not how a mailer reads it. Where the test's holding loosens the rule
+   * (`allow … when all(r in args.to: r like "*@acme.com")`, a deny's `not (r like …)`), the hole
+   * is text it matches beyond one address at the domain: `"eve@evil.example, bob@acme.com"`,
+   * which a mailer reads as two recipients (language.md 5.10). Where it tightens the rule
+   * (`deny … when any(r in args.to: r like "*@evil.com")`), matching more is harmless and the
+   * hole is the same address written otherwise, which it misses: `eve@EVIL.COM`, `eve@evil.com.`,
+   * `Eve <eve@evil.com>`. `email.domain` closes both: it reads the domain as mail systems do,
+   * and refuses any text but one plain address with an evaluation error, which fails closed.
+   * `pattern`: the test as a `like` pattern; `written`: the test as written, when not a `like`.
    */
-  private checkAddressPattern(subject: A.Expr, pattern: A.StringLiteral, negated: boolean): void {
-    const parent = addressPatternParent(pattern.value);
+  private checkAddressPattern(subject: A.Expr, pattern: string, span: A.Expr["span"], negated: boolean, truthTightens: boolean | undefined, written?: string): void {
+    const parent = addressPatternParent(pattern);
     // `*@acme.com`: an address at acme.com; `*@*.acme.com`: at a subdomain of it (eu.acme.com).
-    const domain = addressPatternDomain(pattern.value) ?? (parent === undefined ? undefined : `eu.${parent}`);
+    const domain = addressPatternDomain(pattern) ?? (parent === undefined ? undefined : `eu.${parent}`);
     if (domain === undefined) return;
+    const rewrite = matchWritten(printExpr(subject), pattern, negated);
+    const replaced = negated ? ` for \`not (${written ?? `${printExpr(subject)} like ${JSON.stringify(pattern)}`})\`` : "";
+    const test = written === undefined ? "this pattern" : "this test";
+    if (truthTightens === true) {
+      const returned = domainAsReturned(domain);
+      const missed = [`eve@${returned.toUpperCase()}`, `eve@${returned}`, `eve@${returned}.`, `Eve <eve@${returned}>`].filter((text) => !globMatch(pattern, text));
+      this.diagnostics.push(
+        diagnostic(
+          "PC512",
+          `${test} misses addresses at ${returned} written another way, such as ${listed(missed.slice(0, 3).map((text) => JSON.stringify(text)), "or")}, which a mailer delivers to ${returned} too`,
+          span,
+          `write \`${rewrite}\`${replaced}: \`email.domain\` reads the domain as mail systems do, and refuses text that is not one plain address with an evaluation error, which fails closed`,
+        ),
+      );
+      return;
+    }
     const other = domain === "evil.example" ? "eve@rival.example" : "eve@evil.example";
-    const written = matchWritten(printExpr(subject), pattern.value, negated);
-    const replaced = negated ? ` for \`not (${printExpr(subject)} like ${JSON.stringify(pattern.value)})\`` : "";
     this.diagnostics.push(
       diagnostic(
         "PC512",
-        `this pattern also matches text holding several addresses that ends with one at ${domain}, such as ${JSON.stringify(`${other}, bob@${domain}`)}, which a mailer reads as two recipients`,
-        pattern.span,
-        `write \`${written}\`${replaced}: \`email.domain\` refuses such text with an evaluation error, which fails closed`,
+        `${test} also matches text holding several addresses that ends with one at ${domain}, such as ${JSON.stringify(`${other}, bob@${domain}`)}, which a mailer reads as two recipients`,
+        span,
+        `write \`${rewrite}\`${replaced}: \`email.domain\` refuses such text with an evaluation error, which fails closed`,
       ),
     );
   }
@@ -275,15 +305,17 @@ export class LiteralComparisonChecks {
   private checkNormalizedTexts(expr: A.Binary): void {
     const { operator } = expr;
     const leftCall = this.normalizingCallOf(expr.left);
-    if (operator === "in") {
-      // `args.sql.lower() in ["DROP TABLE x"]`: such an element is as dead as the one string.
-      if (!leftCall || expr.right.kind !== "ListLiteral") return;
-      for (const element of expr.right.elements) {
+    // `args.sql.lower() in ["DROP TABLE x"]`, `["bücher.de"] contains url.host(args.url)`: such an
+    // element is as dead as the one string.
+    const [elementCall, list] = operator === "in" ? [leftCall, unparenthesized(expr.right)] : operator === "contains" ? [this.normalizingCallOf(expr.right), unparenthesized(expr.left)] : [];
+    if (elementCall && list?.kind === "ListLiteral") {
+      for (const element of list.elements) {
         const literal = stringLiteralOf(element);
-        if (literal) this.reportImpossible(leftCall, literal, impossibleText(leftCall, literal.value, "whole"), operator);
+        if (literal) this.reportImpossible(elementCall, literal, impossibleText(elementCall, literal.value, "whole"), "in");
       }
       return;
     }
+    if (operator === "in") return;
     if (operator !== "==" && operator !== "!=" && operator !== "contains" && operator !== "like") return;
     const rightLiteral = stringLiteralOf(expr.right);
     if (leftCall && rightLiteral) {
@@ -350,6 +382,16 @@ export function matchWritten(subject: string, pattern: string, negated: boolean,
   }
   const like = `${subject} like ${JSON.stringify(pattern)}`;
   return negated ? `not (${like})` : like;
+}
+
+/**
+ * The `like` pattern an `endsWith` of an address's domain means: `"@acme.com"` is `"*@acme.com"`;
+ * `".acme.com"`, on text named as addresses are, `"*@*.acme.com"` (elsewhere it may well end a
+ * host name, which `email.domain` would read as no address at all).
+ */
+function addressSuffixPattern(suffix: string, namesAddresses: boolean): string | undefined {
+  const pattern = suffix.startsWith("@") ? `*${suffix}` : suffix.startsWith(".") && namesAddresses ? `*@*${suffix}` : undefined;
+  return pattern !== undefined && (addressPatternDomain(pattern) ?? addressPatternParent(pattern)) !== undefined ? pattern : undefined;
 }
 
 /** `any(t in args.to: …)`: whether an element of `list` matches `pattern`. */

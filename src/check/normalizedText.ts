@@ -73,6 +73,7 @@ function hostProblem(text: string, place: TextPlace): Omit<ImpossibleText, "mean
   if (text.includes("@")) return { why: "`url.host` returns the host alone, without the user information before an `@`", fix: "write the host alone" };
   if (NOT_IN_HOST.test(text)) return { why: "`url.host` returns no white space, backslashes or control characters", fix: "write the host alone" };
   // A `:` is only in an IPv6 address, which is bracketed: `[::1]`.
+  if (place !== "inside" && isBareIpv6(text)) return { why: "`url.host` returns an IPv6 address in the brackets a URL writes it in (`[::1]`)", fix: "write it in brackets" };
   if (text.includes(":") && !colonCanBeInHost(text, place)) return { why: "`url.host` returns the host without its port", fix: "leave out the port" };
   if (text !== text.toLowerCase()) return { why: "`url.host` returns the host in lower case", fix: "write the text in lower case" };
   if (/[^\u0000-\u007f]/.test(text)) return { why: "`url.host` returns the host in its ASCII form (`bücher.de` is `xn--bcher-kva.de`)", fix: "write it in its ASCII form" };
@@ -85,6 +86,26 @@ function extraDots(text: string, place: TextPlace): boolean {
   const leadingDot = (place === "whole" || place === "start") && text.startsWith(".");
   const trailingDot = (place === "whole" || place === "end") && text.endsWith(".");
   return leadingDot || trailingDot || text.includes("..");
+}
+
+/** An IPv6 address written without brackets (`::1`, `2001:db8::1`): two colons or more, among hex digits and dots. */
+function isBareIpv6(text: string): boolean {
+  return /^[0-9a-f:.]+$/i.test(text) && /:.*:/.test(text);
+}
+
+/**
+ * A bare IPv6 address, bracketed as far as `place` shows it; a whole one in the form `url.host`
+ * returns (`0:0::1` is `[::1]`), or as it is when it is no address (`a:b:c`).
+ */
+function bracketed(address: string, place: TextPlace): string {
+  if (place === "start") return `[${address}`;
+  if (place === "end") return `${address}]`;
+  if (place === "inside") return address;
+  try {
+    return new URL(`http://[${address}]/`).hostname;
+  } catch {
+    return address;
+  }
 }
 
 function colonCanBeInHost(text: string, place: TextPlace): boolean {
@@ -117,6 +138,7 @@ function normalize(call: NormalizingCall, text: string, place: TextPlace): strin
     value = value.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "");
     value = value.split(/[/?#]/)[0]!;
     value = value.slice(value.lastIndexOf("@") + 1);
+    if (isBareIpv6(value)) value = bracketed(value, place);
     if (!value.startsWith("[")) value = value.replace(/:[0-9]*$/, "");
   } else {
     value = value.slice(value.lastIndexOf("@") + 1);

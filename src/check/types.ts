@@ -84,3 +84,14 @@ export function compatible(a: Type, b: Type): boolean {
   if ((a.kind === "enum" || a.kind === "record") && (b.kind === "enum" || b.kind === "record")) return a.name === b.name;
   return true;
 }
+
+/**
+ * The type values of the compatible types `a` and `b` are compared as: a set where either has
+ * one, at any depth (`list<set<T>>` against `list<list<T>>` compares the inner collections as
+ * sets), so the answer does not depend on which operand is written first (language.md 5.5);
+ * otherwise `a`, unless its error left it unknown.
+ */
+export function comparedType(a: Type, b: Type): Type {
+  if (isCollection(a) && isCollection(b)) return { kind: a.kind === "set" || b.kind === "set" ? "set" : "list", element: comparedType(a.element, b.element) };
+  return a.kind === "error" ? b : a;
+}

@@ -1,6 +1,6 @@
 import type * as A from "../ast/nodes.js";
 import type { CheckedProgram } from "../check/program.js";
-import type { Type } from "../check/types.js";
+import { comparedType, type Type } from "../check/types.js";
 import { chainTermsOf } from "../ast/chains.js";
 import { RISK_RANK, type IrExpr, type ValueConversion } from "../runtime/ir.js";
 import { globMatch } from "../runtime/glob.js";
@@ -186,16 +186,9 @@ function elementOf(type: Type | undefined): Type | undefined {
   return type !== undefined && (type.kind === "set" || type.kind === "list") ? type.element : undefined;
 }
 
-/**
- * The type two compatible operands are compared as: a set where either side has one, at any
- * depth (`list<set<T>>` against `list<list<T>>` compares the inner collections as sets), so
- * the answer does not depend on which operand is written first.
- */
+/** The type two compatible operands are compared as (see `comparedType`), when either is known. */
 function merged(a: Type | undefined, b: Type | undefined): Type | undefined {
-  if (a === undefined || b === undefined) return a ?? b;
-  const isCollection = (t: Type): t is { kind: "set" | "list"; element: Type } => t.kind === "set" || t.kind === "list";
-  if (isCollection(a) && isCollection(b)) return { kind: a.kind === "set" || b.kind === "set" ? "set" : "list", element: merged(a.element, b.element)! };
-  return isStructured(a) ? a : b;
+  return a === undefined || b === undefined ? (a ?? b) : comparedType(a, b);
 }
 
 /** `{ shape }`: the declared type compared values have, when it has a spelling (spread into IR nodes). */

@@ -84,7 +84,7 @@ export const CODES = {
   PC509: { severity: "warning", title: "condition contradicts the rule's targets", example: "deny sql.query when tool == export.s3" },
   PC510: { severity: "warning", title: "invisible or space-like character in a string", example: 'deny shell.exec when args.cmd.startsWith("rm\u00a0-rf")   // a raw U+00A0, not the escape' },
   PC511: { severity: "warning", title: "glob `*` in a string compared literally", example: 'deny email.send when args.to contains "*@evil.com"' },
-  PC512: { severity: "warning", title: "`*@domain` pattern also matches several addresses in one string", example: 'deny email.send when any(r in args.to: not (r like "*@acme.com"))' },
+  PC512: { severity: "warning", title: "address's domain tested on its text", example: 'deny email.send when any(r in args.to: not (r like "*@acme.com"))' },
   PC513: { severity: "warning", title: "`ask` turns a default deny into a request for approval", example: "ask * when session.denials >= 5" },
   PC514: { severity: "warning", title: "`@suppress` hides no warning", example: '@suppress("PC511")\nallow kb.search' },
   PC515: { severity: "warning", title: "`session.labels` read, but `context.labels` is not declared", example: "enum Label { pii }\ncontext { env: string }\ndeny email.send when session.labels contains pii" },

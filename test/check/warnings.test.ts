@@ -351,6 +351,32 @@ describe("PC507 url.host and email.domain compared with text they never return",
     ]);
   });
 
+  it("an IPv6 address without its brackets: url.host keeps them (`[::1]`), whatever the text is compared with", () => {
+    const found = rules('deny http.get when url.host(args.url) == "::1" or url.host(args.url) in ["0:0:0:0:0:0:0:1", "::FFFF:127.0.0.1"] or url.host(args.url).startsWith("fe80::") or url.host(args.url).endsWith("::1")');
+    expect(found.map((d) => [d.code, d.message, d.help])).toEqual([
+      ["PC507", '`url.host` returns an IPv6 address in the brackets a URL writes it in (`[::1]`), so comparing it with "::1" is never true', 'write it in brackets: "[::1]"'],
+      ["PC507", '`url.host` returns an IPv6 address in the brackets a URL writes it in (`[::1]`), so the element "0:0:0:0:0:0:0:1" never matches', 'write it in brackets: "[::1]"'],
+      ["PC507", '`url.host` returns an IPv6 address in the brackets a URL writes it in (`[::1]`), so the element "::FFFF:127.0.0.1" never matches', 'write it in brackets: "[::ffff:7f00:1]"'],
+      ["PC507", '`url.host` returns an IPv6 address in the brackets a URL writes it in (`[::1]`), so comparing it with "fe80::" is never true', 'write it in brackets: "[fe80::"'],
+      ["PC507", '`url.host` returns an IPv6 address in the brackets a URL writes it in (`[::1]`), so comparing it with "::1" is never true', 'write it in brackets: "::1]"'],
+    ]);
+    // A host and port is still a port; an address inside the host is there as written.
+    expect(rules('deny http.get when url.host(args.url) == "evil.com:443"')[0]!.message).toContain("without its port");
+    expect(rules('deny http.get when url.host(args.url) contains "::1" or url.host(args.url) == "[::1]"')).toEqual([]);
+  });
+
+  it("a list literal that contains the call's value warns as `in` that list does, element by element", () => {
+    const written = ['url.host(args.url) in ["bücher.de", "evil.com", "Evil.org"]', '["bücher.de", "evil.com", "Evil.org"] contains url.host(args.url)', '(["bücher.de", "evil.com", "Evil.org"]) contains (url.host(args.url))'];
+    const found = written.map((condition) => rules(`deny http.get when ${condition}`).map((d) => [d.code, d.message, d.help]));
+    expect(found[0]).toEqual([
+      ["PC507", '`url.host` returns the host in its ASCII form (`bücher.de` is `xn--bcher-kva.de`), so the element "bücher.de" never matches', 'write it in its ASCII form: "xn--bcher-kva.de"'],
+      ["PC507", '`url.host` returns the host in lower case, so the element "Evil.org" never matches', 'write the text in lower case: "evil.org"'],
+    ]);
+    expect(found[1]).toEqual(found[0]);
+    expect(found[2]).toEqual(found[0]);
+    expect(rules('deny email.send when any(r in args.to: ["Acme.com"] contains email.domain(r))').map((d) => d.message)).toEqual(['`email.domain` returns the domain in lower case, so the element "Acme.com" never matches']);
+  });
+
   it("extra dots, for url.host too: one trailing dot is taken off, and an empty label is an evaluation error", () => {
     const found = rules('deny http.get when url.host(args.url) == "evil.example." or url.host(args.url).startsWith(".") or url.host(args.url) contains ".." or url.host(args.url) like ".*"');
     expect(found.map((d) => [d.code, d.message, d.help])).toEqual([
@@ -529,12 +555,12 @@ describe("PC506 for `containsAny` and `containsAll` on `session.tools`, as for `
   });
 });
 
-describe("PC512 `like \"*@domain\"` on text", () => {
+describe("PC512 an address's domain tested on its text (`like \"*@domain\"`, `endsWith`)", () => {
   it("an address at any subdomain (`*@*.acme.com`): the help tests the domain's end with `email.domain`", () => {
     const found = rules('deny email.send when any(r in args.to: not (r like "*@*.Acme.com")) or any(r in args.to: r like "*@*.evil.com")');
     expect(found.map((d) => [d.code, d.help])).toEqual([
       ["PC512", 'write `not (email.domain(r).endsWith(".acme.com"))` for `not (r like "*@*.Acme.com")`: `email.domain` refuses such text with an evaluation error, which fails closed'],
-      ["PC512", 'write `email.domain(r).endsWith(".evil.com")`: `email.domain` refuses such text with an evaluation error, which fails closed'],
+      ["PC512", 'write `email.domain(r).endsWith(".evil.com")`: `email.domain` reads the domain as mail systems do, and refuses text that is not one plain address with an evaluation error, which fails closed'],
     ]);
     expect(rules('deny email.send when any(r in args.to: not (email.domain(r).endsWith(".acme.com")))')).toEqual([]);
   });
@@ -551,9 +577,52 @@ describe("PC512 `like \"*@domain\"` on text", () => {
     const found = rules('deny email.send when any(r in args.to: not (r like "*@acme.com")) or any(r in args.to: r like "*@Evil.com.")');
     expect(found.map((d) => [d.code, d.message, d.help])).toEqual([
       ["PC512", 'this pattern also matches text holding several addresses that ends with one at acme.com, such as "eve@evil.example, bob@acme.com", which a mailer reads as two recipients', 'write `email.domain(r) != "acme.com"` for `not (r like "*@acme.com")`: `email.domain` refuses such text with an evaluation error, which fails closed'],
-      ["PC512", 'this pattern also matches text holding several addresses that ends with one at Evil.com., such as "eve@evil.example, bob@Evil.com.", which a mailer reads as two recipients', 'write `email.domain(r) == "evil.com"`: `email.domain` refuses such text with an evaluation error, which fails closed'],
+      ["PC512", 'this pattern misses addresses at evil.com written another way, such as "eve@EVIL.COM", "eve@evil.com" or "eve@evil.com.", which a mailer delivers to evil.com too', 'write `email.domain(r) == "evil.com"`: `email.domain` reads the domain as mail systems do, and refuses text that is not one plain address with an evaluation error, which fails closed'],
     ]);
     expect(found[0]!.column).toBe("  deny email.send when any(r in args.to: not (r like ".length + 1);
+  });
+
+  it("in a deny-list, where matching more is harmless, the message names what the pattern misses: case, a trailing dot, a display name (audit V, F6)", () => {
+    const found = rules('deny email.send when any(r in args.to: r like "*@evil.com")', 'allow email.send unless any(r in args.to: r like "*@EVIL.COM")', 'allow email.send when not (args.to containsAny ["x"]) and all(r in args.to: not (r like "*@evil.com"))');
+    const missing = 'this pattern misses addresses at evil.com written another way, such as "eve@EVIL.COM", "eve@evil.com." or "Eve <eve@evil.com>", which a mailer delivers to evil.com too';
+    const reads = "`email.domain` reads the domain as mail systems do, and refuses text that is not one plain address with an evaluation error, which fails closed";
+    expect(found.map((d) => [d.code, d.line, d.message, d.help])).toEqual([
+      ["PC512", 2, missing, `write \`email.domain(r) == "evil.com"\`: ${reads}`],
+      ["PC512", 3, missing.replace('"eve@EVIL.COM", "eve@evil.com." or', '"eve@evil.com", "eve@evil.com." or'), `write \`email.domain(r) == "evil.com"\`: ${reads}`],
+      // The `like` holding keeps the allow from applying: the same hole, written under `not`.
+      ["PC512", 4, missing, `write \`email.domain(r) != "evil.com"\` for \`not (r like "*@evil.com")\`: ${reads}`],
+    ]);
+  });
+
+  it("endsWith of `@domain`, and of `.domain` on text named as addresses, as the `like` it means: in both directions, under `not`, with the same help", () => {
+    const found = rules(
+      'deny email.send when any(r in args.to: r.endsWith("@evil.com") or r.endsWith(".Evil.com"))',
+      'allow email.send when all(r in args.to: r.endsWith("@acme.com"))',
+      'deny email.send when any(r in args.to: not (r.endsWith("@acme.com")))',
+      'deny kb.search when user.id.endsWith("@evil.com")',
+    );
+    expect(found.map((d) => [d.code, d.line, d.message, d.help])).toEqual([
+      ["PC512", 2, 'this test misses addresses at evil.com written another way, such as "eve@EVIL.COM", "eve@evil.com." or "Eve <eve@evil.com>", which a mailer delivers to evil.com too', 'write `email.domain(r) == "evil.com"`: `email.domain` reads the domain as mail systems do, and refuses text that is not one plain address with an evaluation error, which fails closed'],
+      ["PC512", 2, 'this test misses addresses at eu.evil.com written another way, such as "eve@EU.EVIL.COM", "eve@eu.evil.com" or "eve@eu.evil.com.", which a mailer delivers to eu.evil.com too', 'write `email.domain(r).endsWith(".evil.com")`: `email.domain` reads the domain as mail systems do, and refuses text that is not one plain address with an evaluation error, which fails closed'],
+      ["PC512", 3, 'this test also matches text holding several addresses that ends with one at acme.com, such as "eve@evil.example, bob@acme.com", which a mailer reads as two recipients', 'write `email.domain(r) == "acme.com"`: `email.domain` refuses such text with an evaluation error, which fails closed'],
+      ["PC512", 4, 'this test also matches text holding several addresses that ends with one at acme.com, such as "eve@evil.example, bob@acme.com", which a mailer reads as two recipients', 'write `email.domain(r) != "acme.com"` for `not (r.endsWith("@acme.com"))`: `email.domain` refuses such text with an evaluation error, which fails closed'],
+      ["PC512", 5, 'this test misses addresses at evil.com written another way, such as "eve@EVIL.COM", "eve@evil.com." or "Eve <eve@evil.com>", which a mailer delivers to evil.com too', 'write `email.domain(user.id) == "evil.com"`: `email.domain` reads the domain as mail systems do, and refuses text that is not one plain address with an evaluation error, which fails closed'],
+    ]);
+    expect(found[0]!.column).toBe('  deny email.send when any(r in args.to: r.endsWith('.length + 1);
+  });
+
+  it("not for endsWith on a host or other text (`.evil.com`), a lower()d value, url.host or email.domain, in an `ask`, or where its direction is not read", () => {
+    expect(rules('deny http.get when args.url.endsWith(".evil.com") or url.host(args.url).endsWith(".evil.com")', "deny kb.search when context has destination and context.destination.host.endsWith(\".evil.com\")")).toEqual([]);
+    expect(rules('deny email.send when any(r in args.to: r.lower().endsWith("@evil.com") or email.domain(r).endsWith(".evil.com") or r.endsWith("evil.com") or r.startsWith("@evil.com"))')).toEqual([]);
+    expect(rules('ask email.send when any(r in args.to: r.endsWith("@evil.com"))')).toEqual([]);
+    expect(rules('deny email.send when any(r in args.to: r.endsWith("@evil.com") == true)')).toEqual([]);
+  });
+
+  it("the forms it names pass the deny-list as written at run time, and `email.domain` denies each of them", () => {
+    for (const recipient of ["eve@EVIL.COM", "eve@evil.com.", "Eve <eve@evil.com>"]) {
+      const decide = (condition: string) => decisionOf(["allow email.send", `deny email.send when any(r in args.to: ${condition})`], "email.send", { args: { to: [recipient], subject: "s", body: "b" } });
+      expect([decide('r like "*@evil.com"'), decide('r.endsWith("@evil.com")'), decide('email.domain(r) == "evil.com"')], recipient).toEqual(["allow", "allow", "deny"]);
+    }
   });
 
   it("not for other patterns, nor where PC507 or PC508 says what is wrong", () => {

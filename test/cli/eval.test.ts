@@ -654,6 +654,17 @@ describe("policyc eval", () => {
     expect(await evaluate(["decls.policy", "support.policy", "--request", "/dev/zero"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: cannot read request `/dev/zero`: it is larger than 64 MB\n" });
   });
 
+  it("a list literal holding a set compares its lists as sets, whichever operand is written first (audit V, F5)", async () => {
+    const forms = ["args.pair in args.pairs", "args.pairs contains args.pair", "args.pairs containsAny [args.pair]", "[args.pair] containsAny args.pairs", "args.pairs containsAll [args.pair]", "[args.pair] containsAll args.pairs", "args.pairs == [args.pair]", "[args.pair] == args.pairs", "any(p in args.pairs: p == args.pair)"];
+    write("pairs.policy", `tool t.x { risk low args { pairs: list<list<string>>, pair: set<string> } }\npolicy m {\n${forms.map((form, i) => `  @name("f${i}") deny t.x when ${form}\n`).join("")}  allow t.x\n}\n`);
+    const request = (pair: string[]): string => JSON.stringify({ session: "s", tool: "t.x", args: { pairs: [["a", "b"]], pair } });
+    const same = await evaluate(["pairs.policy", "--request", "-", "--json"], request(["b", "a"]));
+    expect(same.code).toBe(0);
+    expect(JSON.parse(same.stdout)).toMatchObject({ decision: "deny", rules: forms.map((_, i) => `f${i}`) });
+    const other = await evaluate(["pairs.policy", "--request", "-", "--json"], request(["b", "c"]));
+    expect(JSON.parse(other.stdout)).toMatchObject({ decision: "allow", rules: ["m/10"] });
+  });
+
   it("a tampered bundle exits 2 with a message naming the hash", async () => {
     const result = await evaluate(["--bundle", "tampered.json", "--request", "lookup.json"]);
     expect(result.code).toBe(2);

@@ -77,6 +77,41 @@ policy p {
   });
 });
 
+describe("a list literal holding a set, compared with a list of lists", () => {
+  // Every form of the audit's `args.pairs containsAny [args.pair]` (audit V, F5), both ways round:
+  // the literal holds a set, so its lists compare with it as sets, as `args.pair in args.pairs` does.
+  const forms = [
+    "args.pair in args.pairs",
+    "args.pairs contains args.pair",
+    "args.pairs containsAny [args.pair]",
+    "[args.pair] containsAny args.pairs",
+    "args.pairs containsAll [args.pair]",
+    "[args.pair] containsAll args.pairs",
+    "args.pairs == [args.pair]",
+    "[args.pair] == args.pairs",
+    "not (args.pairs != [args.pair])",
+    "not ([args.pair] != args.pairs)",
+    "[args.pair] contains args.list",
+    "args.list in [args.pair]",
+    "args.pair in [args.list]",
+    "[args.list] contains args.pair",
+    'args.pairs containsAny [args.pair, ["z"]]',
+    'args.pairs containsAny [["z"], args.pair]',
+    "any(p in args.pairs: p == args.pair)",
+  ];
+  const engine = engineFor(`tool t { risk low args { pairs: list<list<string>>, pair: set<string>, list: list<string> } }
+policy p {
+${forms.map((form, i) => `  @name("f${i}") allow t when ${form}`).join("\n")}
+}
+`);
+  it.each(forms.map((form, i) => [form, i] as const))("%s holds for the same members in another order", (_, i) => {
+    expect(decided(engine, { session: "s", tool: "t", args: { pairs: [["a", "b"]], pair: ["b", "a", "b"], list: ["b", "a"] } }).rules).toContain(`f${i}`);
+  });
+  it("and none holds for other members", () => {
+    expect(decided(engine, { session: "s", tool: "t", args: { pairs: [["a", "b"]], pair: ["a", "c"], list: ["c", "d"] } })).toEqual({ decision: "deny", rules: [] });
+  });
+});
+
 describe("values nested too deeply to compare", () => {
   const decls = `type Node { name: string, next?: Node }
 agent { ok: bool }
