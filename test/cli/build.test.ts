@@ -9,7 +9,7 @@ import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
 import { compileSources } from "../../src/compile/compile.js";
 import { analyze } from "../../src/check/analyze.js";
 import { emitTypeScript, policyDocs } from "../../src/compile/emitTypeScript.js";
-import { bin, cli, type CliResult } from "../helpers.js";
+import { bin, binUnprivileged, CAN_RUN_UNPRIVILEGED, cli, type CliResult } from "../helpers.js";
 import { call, DECLS, SUPPORT_RULES as CONTRACT_RULES } from "../runtime/fixtures.js";
 
 /**
@@ -188,6 +188,33 @@ describe("policyc build", () => {
     expect(readdirSync(dir).filter((name) => name.includes(".tmp"))).toEqual([]);
   });
 
+  it("a file left at a temporary name by a killed run (in a container policyc is process 1 every time) is not in the way, and is left alone", async () => {
+    mkdirSync(join(dir, "killed"));
+    write("killed/bundle.json.policyc-1.tmp", "left by a killed run\n");
+    write(`killed/bundle.json.policyc-${process.pid}.tmp`, "left by a killed run\n");
+    const result = await build("decls.policy", "support.policy", "-o", "killed/bundle.json");
+    expect(result.code).toBe(0);
+    expect(read("killed/bundle.json")).toBe(serializeBundle(expectedBundle()));
+    expect(readdirSync(join(dir, "killed")).sort()).toEqual(["bundle.json", "bundle.json.policyc-1.tmp", `bundle.json.policyc-${process.pid}.tmp`].sort());
+    expect(read("killed/bundle.json.policyc-1.tmp")).toBe("left by a killed run\n");
+  });
+
+  it.skipIf(!CAN_RUN_UNPRIVILEGED)("-o over an existing bundle the user cannot write (read-only) is refused: exit 2, the bundle as it was", () => {
+    const shared = mkdtempSync(join(tmpdir(), "policyc-build-shared-"));
+    try {
+      chmodSync(shared, 0o777);
+      for (const name of ["decls.policy", "support.policy"]) writeFileSync(join(shared, name), read(name));
+      writeFileSync(join(shared, "locked.json"), "old\n");
+      chmodSync(join(shared, "locked.json"), 0o444);
+      const result = binUnprivileged(["build", "decls.policy", "support.policy", "-o", "locked.json"], { cwd: shared });
+      expect(result).toEqual({ code: 2, stdout: "", stderr: "policyc build: cannot write `locked.json`: permission denied\n" });
+      expect(readFileSync(join(shared, "locked.json"), "utf8")).toBe("old\n");
+      expect(readdirSync(shared).sort()).toEqual(["decls.policy", "locked.json", "support.policy"]);
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+    }
+  });
+
   it("--sign signs with an Ed25519 PEM key; the bundle loads with the public key", async () => {
     const result = await build("decls.policy", "support.policy", "-o", "signed.json", "--sign", "key.pem");
     expect(result.code).toBe(0);
@@ -313,15 +340,20 @@ describe("policyc build", () => {
   it("--target ts writes the bundle and policy.ts both or neither: a policy.ts that cannot be written leaves the previous bundle", async () => {
     expect((await build("decls.policy", "--target", "ts", "-o", "pair")).code).toBe(0);
     const [bundle, module] = [read("pair/bundle.json"), read("pair/policy.ts")];
-    // policy.ts's temporary name taken: nothing is renamed into place.
-    write(`pair/policy.ts.policyc-${process.pid}.tmp`, "someone else's\n");
+    // policy.ts a link to a file whose temporary file cannot be made (its name would be too
+    // long, NAME_MAX): the bundle staged beside it is not renamed into place.
+    const far = `${"m".repeat(240)}.ts`;
+    write(far, module);
+    rmSync(join(dir, "pair", "policy.ts"));
+    symlinkSync(join(dir, far), join(dir, "pair", "policy.ts"));
     const blocked = await build("decls.policy", "support.policy", "--target", "ts", "-o", "pair");
     expect(blocked.code).toBe(2);
-    expect(blocked.stderr).toMatch(/^policyc build: cannot write `pair`: /);
+    expect(blocked.stderr).toBe("policyc build: cannot write `pair`: the name is too long\n");
     expectNoStackTrace(blocked);
-    expect([read("pair/bundle.json"), read("pair/policy.ts")]).toEqual([bundle, module]);
-    // The bundle's temporary file is gone too (and the one in the way, which bore our name).
+    expect([read("pair/bundle.json"), read(far)]).toEqual([bundle, module]);
+    // The bundle's temporary file is gone too.
     expect(readdirSync(join(dir, "pair")).sort()).toEqual(["bundle.json", "policy.ts"]);
+    expect(readdirSync(dir).filter((name) => name.includes(".policyc-"))).toEqual([]);
     // policy.ts a folder: written in place, before the bundle is renamed, it fails first.
     rmSync(join(dir, "pair", "policy.ts"));
     mkdirSync(join(dir, "pair", "policy.ts"));
