@@ -142,12 +142,15 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     reportDiagnostics(io, sortDiagnostics(loaded.diagnostics), { json: options.json ?? false, max: parseMaxErrors(options.maxErrors) });
     return EXIT.usage;
   }
-  // Writing the bundle over one of its own sources (`-o rules.policy`) would lose the source.
+  // Writing the bundle over one of its own inputs would lose it: a source (`-o rules.policy`),
+  // or the signing key, the one file a rebuild cannot give back (`--sign key.pem -o key.pem`).
   const files = toStdout ? { bundle: "-" } : outputsFor(options.output, target, io.cwd);
   const outputs = files.module === undefined ? [files.bundle] : [files.bundle, files.module];
-  const clobbered = toStdout ? undefined : outputs.find((out) => loaded.files.some((file) => sameFile(resolve(io.cwd, out), resolve(io.cwd, file.path))));
-  if (clobbered !== undefined) {
-    io.err(`policyc build: \`${printable(clobbered)}\` is one of the policy sources: writing the bundle there would overwrite it\n`);
+  const inputs = [...loaded.files.map((file) => ({ path: file.path, role: "one of the policy sources" })), ...(options.sign === undefined ? [] : [{ path: options.sign, role: "the signing key (--sign)" }])];
+  for (const out of toStdout ? [] : outputs) {
+    const input = inputs.find(({ path }) => sameFile(resolve(io.cwd, out), resolve(io.cwd, path)));
+    if (input === undefined) continue;
+    io.err(`policyc build: \`${printable(out)}\` is ${input.role}: writing the ${out === files.module ? "typed module" : "bundle"} there would overwrite it\n`);
     return EXIT.usage;
   }
   const inTheWay = files.module === undefined ? undefined : moduleInTheWay(files.module, files.bundle, io.cwd);

@@ -161,6 +161,30 @@ describe("policyc build", () => {
     expect(read("linked.policy")).toBe(SUPPORT_RULES);
   });
 
+  it("refuses an -o that is the --sign key, by any path (relative, absolute, a symbolic or hard link), for either target: exit 2, the key kept", async () => {
+    mkdirSync(join(dir, "keys"));
+    const key = read("key.pem");
+    write("keys/signing.pem", key);
+    symlinkSync("signing.pem", join(dir, "keys", "link.pem"));
+    linkSync(join(dir, "keys", "signing.pem"), join(dir, "keys", "hard.pem"));
+    for (const output of ["keys/signing.pem", "./keys/sub/../signing.pem", join(dir, "keys", "signing.pem"), "keys/link.pem", "keys/hard.pem"]) {
+      const result = await build("decls.policy", "support.policy", "--sign", "keys/signing.pem", "-o", output);
+      expect(result).toEqual({ code: 2, stdout: "", stderr: `policyc build: \`${output}\` is the signing key (--sign): writing the bundle there would overwrite it\n` });
+    }
+    expect((await build("decls.policy", "support.policy", "--sign", "keys/link.pem", "-o", "keys/hard.pem")).code).toBe(2);
+    // --target ts: the bundle beside policy.ts, or policy.ts itself.
+    linkSync(join(dir, "keys", "signing.pem"), join(dir, "keys", "key-bundle.json"));
+    const bundle = await build("decls.policy", "support.policy", "--sign", "keys/signing.pem", "--target", "ts", "-o", "keys/key-bundle.json");
+    expect(bundle).toEqual({ code: 2, stdout: "", stderr: "policyc build: `keys/key-bundle.json` is the signing key (--sign): writing the bundle there would overwrite it\n" });
+    expect(existsSync(join(dir, "keys", "policy.ts"))).toBe(false);
+    mkdirSync(join(dir, "typed-key"));
+    write("typed-key/policy.ts", key);
+    const module = await build("decls.policy", "support.policy", "--sign", "typed-key/policy.ts", "--target", "ts", "-o", "typed-key/");
+    expect(module).toEqual({ code: 2, stdout: "", stderr: `policyc build: \`${join("typed-key", "policy.ts")}\` is the signing key (--sign): writing the typed module there would overwrite it\n` });
+    for (const name of ["keys/signing.pem", "keys/hard.pem", "keys/key-bundle.json", "typed-key/policy.ts"]) expect(read(name)).toBe(key);
+    expect(existsSync(join(dir, "typed-key", "bundle.json"))).toBe(false);
+  });
+
   it("-o ending in / or naming an existing folder writes bundle.json in it (the folder created if need be)", async () => {
     const hash = expectedBundle().manifest.contentHash;
     const fresh = await build("decls.policy", "support.policy", "-o", "into/new/");
