@@ -1,6 +1,6 @@
 import { counted } from "../diagnostics/render.js";
 import { closeSync, existsSync, mkdirSync, openSync, readSync, realpathSync, statSync } from "node:fs";
-import { writeFilesSafely } from "../source/replaceFile.js";
+import { NotWritableError, writeFilesSafely } from "../source/replaceFile.js";
 import type { KeyObject } from "node:crypto";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import type { Command } from "commander";
@@ -212,7 +212,8 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     mkdirSync(dirname(texts[0]!.path), { recursive: true });
     writeFilesSafely(texts);
   } catch (error) {
-    io.err(`policyc build: cannot write \`${printable(options.output)}\`: ${describeFsError(error)}\n`);
+    // A file it may not write is refused before anything is staged: say that it is untouched.
+    io.err(`policyc build: cannot write \`${printable(options.output)}\`: ${describeFsError(error)}${error instanceof NotWritableError ? " (left as it was)" : ""}\n`);
     return EXIT.usage;
   }
   const stale = files.module === undefined ? staleModuleNote(files.bundle, io.cwd) : undefined;

@@ -231,7 +231,7 @@ describe("policyc build", () => {
       writeFileSync(join(shared, "locked.json"), "old\n");
       chmodSync(join(shared, "locked.json"), 0o444);
       const result = binUnprivileged(["build", "decls.policy", "support.policy", "-o", "locked.json"], { cwd: shared });
-      expect(result).toEqual({ code: 2, stdout: "", stderr: "policyc build: cannot write `locked.json`: permission denied\n" });
+      expect(result).toEqual({ code: 2, stdout: "", stderr: "policyc build: cannot write `locked.json`: permission denied (left as it was)\n" });
       expect(readFileSync(join(shared, "locked.json"), "utf8")).toBe("old\n");
       expect(readdirSync(shared).sort()).toEqual(["decls.policy", "locked.json", "support.policy"]);
     } finally {
