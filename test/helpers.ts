@@ -46,15 +46,41 @@ export async function cli(args: string[], options: { cwd?: string; stdin?: strin
  */
 const CI_VARIABLES = ["CI", "GITHUB_ACTIONS", "GITHUB_WORKSPACE"];
 
+/** The environment `bin` runs in: this one without CI variables, with NO_COLOR set, and `env` over it. */
+function binEnvironment(env: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !CI_VARIABLES.includes(name))), NO_COLOR: "1", FORCE_COLOR: "", ...env };
+}
+
 /** Runs the real binary (built `dist/`), as a user or CI would, with NO_COLOR set (and no CI variables unless given). */
 export function bin(args: string[], options: { cwd?: string; stdin?: string; env?: Record<string, string> } = {}): CliResult {
   const result = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     input: options.stdin ?? "",
     encoding: "utf8",
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !CI_VARIABLES.includes(name))), NO_COLOR: "1", FORCE_COLOR: "", ...options.env },
+    env: binEnvironment(options.env),
     maxBuffer: 256 * 1024 * 1024,
   });
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The user the permission tests run policyc as when the suite runs as root: `nobody`. */
+const UNPRIVILEGED = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+const IS_ROOT = process.getuid?.() === 0;
+
+/**
+ * Whether `binUnprivileged` can run: always for a user other than root; for root (whom the
+ * system lets write a read-only file, or anyone's) only through `setpriv`.
+ */
+export const CAN_RUN_UNPRIVILEGED = !IS_ROOT || spawnSync("setpriv", ["--version"]).status === 0;
+
+/**
+ * Runs the real binary as `bin` does, but as a user the permission bits apply to: the current
+ * one, or `nobody` (through setpriv) when the suite runs as root. The working folder and the
+ * files it writes must then be open to that user (the caller sets their modes).
+ */
+export function binUnprivileged(args: string[], options: { cwd: string }): CliResult {
+  if (!IS_ROOT) return bin(args, options);
+  const result = spawnSync("setpriv", [...UNPRIVILEGED, process.execPath, BIN, ...args], { cwd: options.cwd, encoding: "utf8", env: binEnvironment() });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 

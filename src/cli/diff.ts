@@ -20,6 +20,7 @@ export interface DiffOptions extends ReplayFlags {
   exitCode?: boolean;
   publicKey?: string;
   ruleChanges?: boolean;
+  allowEmpty?: boolean;
   maxErrors?: string;
 }
 
@@ -60,10 +61,14 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
   const report = await diffRecordings(before.policy, after.policy, files, { cwd: io.cwd, maxExamplesPerCause: options.json ? DEFAULT_EXAMPLES_PER_CAUSE : LISTED_PER_CAUSE, ruleChanges: options.ruleChanges ?? false, ...replay });
   const changed = [...report.directions.values()].reduce((sum, n) => sum + n, 0);
   const causes = [...report.byCause].sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1));
+  // As `test` fails for want of cases: a gate that compared no decision has not passed.
+  const inputErrors = report.errors.some((e) => e.kind === "input");
+  const empty = report.lines === 0 && !inputErrors && !(options.allowEmpty ?? false) ? "no decisions to compare: no recording has a request line (use --allow-empty to accept)" : undefined;
   if (options.json) {
     io.out(
       JSON.stringify(
         {
+          ...(empty !== undefined ? { ok: false, reason: empty } : {}),
           lines: report.lines,
           changed,
           directions: Object.fromEntries(report.directions),
@@ -80,6 +85,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
             ]),
           ),
           errors: report.errors,
+          notes: report.notes,
         },
         null,
         2,
@@ -87,6 +93,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     );
   } else {
     for (const e of report.errors) io.out(`${io.palette.error("error")}: ${printable(e.file)}${e.line !== null ? `:${e.line}` : ""}: ${printable(e.message)}\n`);
+    for (const n of report.notes) io.out(`${io.palette.warning("note")}: ${printable(n.file)}: ${printable(n.message)}\n`);
     for (const [cause, group] of causes) {
       io.out(`${io.palette.bold(printable(cause))}  ${group.count} change${group.count === 1 ? "" : "s"}: ${[...group.directions].map(([d, n]) => `${d} ${n}`).join(", ")}\n`);
       for (const c of group.changes) io.out(`  ${printable(c.file)}:${c.line}  ${c.direction}  ${printable(c.tool)} (session ${printable(c.session)})  ${printable(whatChanged(c))}\n`);
@@ -95,7 +102,11 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     const directions = [...report.directions].map(([d, n]) => `${d} ${n}`).join(", ");
     io.out(`${changed} of ${report.lines} decisions change${directions ? `: ${directions}` : ""}\n`);
   }
-  if (report.errors.some((e) => e.kind === "input")) return EXIT.usage;
+  if (inputErrors) return EXIT.usage;
+  if (empty !== undefined) {
+    io.err(`policyc diff: ${empty}\n`);
+    return EXIT.failure;
+  }
   return options.exitCode && changed > 0 ? EXIT.failure : EXIT.ok;
 }
 
@@ -129,6 +140,7 @@ export function registerDiff(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--replay <files...>", REPLAY_HELP)
     .option("--json", "print a JSON document instead")
     .option("--exit-code", "exit 1 when any change is reported")
+    .option("--allow-empty", "pass when the recordings hold no request line (nothing is compared)")
     .option("--rule-changes", "also report decisions of the same effect, grants and revocation that other rules decide, or with other reasons")
     .option("--public-key <file>", "require each side that is a bundle to be signed by this Ed25519 public key (PEM, DER or JSON Web Key)")
     .option("--jobs <n>", JOBS_HELP);

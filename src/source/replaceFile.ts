@@ -1,11 +1,34 @@
-import { chmodSync, lstatSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { accessSync, chmodSync, closeSync, constants, lstatSync, openSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 /**
  * The temporary file is created, never opened if it exists (`wx`): a link planted at its
- * predictable name must not send the new text anywhere else.
+ * name must not send the new text anywhere else, and a file already there is someone else's.
  */
 export const TEMPORARY_FLAG = "wx";
+
+/** Names tried for a temporary file before giving up: each is random, so a second is already rare. */
+const TEMPORARY_NAME_ATTEMPTS = 8;
+
+/**
+ * A file the user may not write (read-only, or another user's) that was asked to be replaced.
+ * Replacing it would work, since a rename needs only the folder's permission, but it would undo
+ * the lock (a version control system's read-only checkout) or take the file from its owner, so
+ * it is refused as `gofmt -w` and `prettier --write` refuse it. `code` is the file system's
+ * answer (EACCES, EROFS), so it is described as any error is.
+ */
+export class NotWritableError extends Error {
+  readonly code: string | undefined;
+
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    super(`cannot write ${path}`, { cause });
+    this.code = (cause as { code?: string }).code;
+  }
+}
 
 /** The temporary files being written now (and folders of our own making), removed if the process is interrupted meanwhile. */
 const pendingTemporaries = new Map<string, { readonly folder: boolean }>();
@@ -48,47 +71,101 @@ export function untrackTemporary(path: string): void {
  * never half written. Used whole (`replaceFile`) or streamed (`--update` of a recording).
  */
 export class Replacement {
+  /** Whether `descriptor` is still this object's to close (not yet closed, nor handed to a stream). */
+  private ownsDescriptor = true;
+
   private constructor(
     readonly target: string,
+    /** The temporary file, created by this process (empty, open as `descriptor`). */
     readonly temporary: string,
     /** The target's permissions, given to the new file; undefined for a new file (the umask decides). */
     readonly mode: number | undefined,
+    private readonly descriptor: number,
   ) {}
 
   /**
    * Starts replacing the file at `path`; `commit` or `abandon` ends it (until then an interrupt
-   * removes the temporary file). Throws the file-system error when it cannot be found.
+   * removes the temporary file). Throws `NotWritableError` for a file the user may not write,
+   * else the file-system error (it cannot be found, the temporary file cannot be created).
    */
   static of(path: string): Replacement {
     const target = realpathSync(path);
-    const replacement = new Replacement(target, `${target}.policyc-${process.pid}.tmp`, statSync(target).mode & 0o7777);
-    trackTemporary(replacement.temporary);
-    return replacement;
+    const mode = statSync(target).mode & 0o7777;
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (error) {
+      throw new NotWritableError(target, error);
+    }
+    return Replacement.beside(target, mode);
   }
 
   /** Starts writing a file that does not exist yet the same way, so it never appears half written. */
   static ofNew(path: string): Replacement {
-    const target = resolve(path);
-    const replacement = new Replacement(target, `${target}.policyc-${process.pid}.tmp`, undefined);
-    trackTemporary(replacement.temporary);
-    return replacement;
+    return Replacement.beside(resolve(path), undefined);
+  }
+
+  /**
+   * Creates the temporary file beside `target`, under a random name: the process id alone repeats
+   * (a container's process is number 1 on every run), so a file left by a killed run would be in
+   * the way. A name already taken is left alone, whoever made it, and another one is tried.
+   */
+  private static beside(target: string, mode: number | undefined): Replacement {
+    for (let attempt = 1; ; attempt++) {
+      const temporary = `${target}.policyc-${randomBytes(6).toString("hex")}.tmp`;
+      // Tracked before it exists: until a handler is installed, an interrupt ends the process at
+      // once, and would leave the file. Untracked in the same turn if it was not ours to create
+      // (the handler runs between turns, so it never sees someone else's name).
+      trackTemporary(temporary);
+      let descriptor: number;
+      try {
+        descriptor = openSync(temporary, TEMPORARY_FLAG, mode);
+      } catch (error) {
+        untrackTemporary(temporary);
+        if ((error as { code?: string }).code === "EEXIST" && attempt < TEMPORARY_NAME_ATTEMPTS) continue;
+        throw error;
+      }
+      return new Replacement(target, temporary, mode, descriptor);
+    }
+  }
+
+  /** Writes the whole new text to the temporary file. Throws the file-system error. */
+  write(text: string): void {
+    writeFileSync(this.descriptor, text);
+  }
+
+  /** The temporary file's descriptor, for a stream that writes it and then closes it itself. */
+  handOverDescriptor(): number {
+    this.ownsDescriptor = false;
+    return this.descriptor;
   }
 
   /** Puts the temporary file, now written, in the target's place. Throws the file-system error. */
   commit(): void {
     if (this.mode !== undefined) chmodSync(this.temporary, this.mode);
+    this.closeDescriptor();
     renameSync(this.temporary, this.target);
     untrackTemporary(this.temporary);
   }
 
-  /** Drops the temporary file: the target stays as it was. */
+  /** Drops the temporary file (this process created it): the target stays as it was. */
   abandon(): void {
     untrackTemporary(this.temporary);
+    try {
+      this.closeDescriptor();
+    } catch {
+      // Closed already, or never usable: the file is removed all the same.
+    }
     try {
       rmSync(this.temporary, { force: true });
     } catch {
       // Nothing more to do: the target itself was not touched.
     }
+  }
+
+  private closeDescriptor(): void {
+    if (!this.ownsDescriptor) return;
+    this.ownsDescriptor = false;
+    closeSync(this.descriptor);
   }
 }
 
@@ -163,7 +240,7 @@ function writtenInPlace(path: string, text: string): Staged {
 
 function staged(replacement: Replacement, text: string): Staged {
   try {
-    writeFileSync(replacement.temporary, text, { mode: replacement.mode, flag: TEMPORARY_FLAG });
+    replacement.write(text);
   } catch (error) {
     replacement.abandon();
     throw error;

@@ -3,7 +3,7 @@ import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
 import { describeReadError, readRecordingBatches } from "./readRecording.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { observeLine, observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
-import { lineError, type ReplayError } from "./replay.js";
+import { lineError, type ReplayError, type ReplayNote } from "./replay.js";
 import { decideRecorded, engineOptions, replayEngine, type RecordedEngineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { grantingRulesOf, grantsOf, sameGrants } from "./grants.js";
@@ -53,6 +53,8 @@ export interface DiffReport {
   readonly directions: Map<string, number>;
   readonly byCause: Map<string, CauseGroup>;
   readonly errors: ReplayError[];
+  /** A recording that compared nothing (no request line), which a total beside others would hide. */
+  readonly notes: ReplayNote[];
 }
 
 /** Examples kept per cause unless told otherwise: enough to look into, bounded however many lines change. */
@@ -249,7 +251,7 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
  * of the sessions (as `policyc test` does); the report is the same.
  */
 export async function diffRecordings(before: CompiledPolicy, after: CompiledPolicy, files: readonly string[], options: { maxExamplesPerCause?: number; cwd?: string; workers?: number; ruleChanges?: boolean } & RecordedEngineOptions = {}): Promise<DiffReport> {
-  const report: DiffReport = { lines: 0, directions: new Map(), byCause: new Map(), errors: [] };
+  const report: DiffReport = { lines: 0, directions: new Map(), byCause: new Map(), errors: [], notes: [] };
   const max = options.maxExamplesPerCause ?? DEFAULT_EXAMPLES_PER_CAUSE;
   const groupOf = (cause: string): CauseGroup => {
     let group = report.byCause.get(cause);
@@ -278,6 +280,10 @@ export async function diffRecordings(before: CompiledPolicy, after: CompiledPoli
     } finally {
       source.release();
     }
+    const fileLines = shares.reduce((sum, share) => sum + share.lines, 0);
+    // An empty log (a failed download, a freshly rotated file) compares nothing: "0 changes" from
+    // it is no evidence, and beside other recordings it would go unseen. Its errors say more.
+    if (fileLines === 0 && shares.every((share) => share.errors.length === 0)) report.notes.push({ file, line: null, message: "the recording has no request lines: it compares nothing" });
     for (const share of shares) {
       report.lines += share.lines;
       for (const [cause, direction, n] of share.counts) {

@@ -1,7 +1,7 @@
-import { accessSync, constants, createReadStream, createWriteStream, openSync, type WriteStream } from "node:fs";
+import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import { once } from "node:events";
 import { describeFsError } from "../source/loadSources.js";
-import { Replacement, TEMPORARY_FLAG } from "../source/replaceFile.js";
+import { NotWritableError, Replacement } from "../source/replaceFile.js";
 import { spliceExpectation, type LineOutcome } from "./spliceExpectation.js";
 
 /**
@@ -76,21 +76,10 @@ export async function rewriteRecording(path: string, edits: LineEdits): Promise<
   try {
     replacement = Replacement.of(path);
   } catch (error) {
-    return { rewritten: false, error: `cannot update it: ${describeFsError(error)}` };
+    return { rewritten: false, error: `cannot update it: ${describeFsError(error)}${error instanceof NotWritableError ? " (the recording is not writable)" : ""}` };
   }
-  let stream: WriteStream;
-  try {
-    accessSync(replacement.target, constants.W_OK);
-  } catch (error) {
-    replacement.abandon();
-    return { rewritten: false, error: `cannot update it: ${describeFsError(error)} (the recording is not writable)` };
-  }
-  try {
-    stream = createWriteStream("", { fd: openSync(replacement.temporary, TEMPORARY_FLAG, replacement.mode) });
-  } catch (error) {
-    replacement.abandon();
-    return { rewritten: false, error: `cannot update it: cannot write \`${replacement.temporary}\`: ${describeFsError(error)}` };
-  }
+  // The stream closes the temporary file when it ends (or is destroyed).
+  const stream = createWriteStream("", { fd: replacement.handOverDescriptor() });
   let failure: unknown;
   stream.on("error", (error) => (failure ??= error));
   let unsplicable: number | undefined;

@@ -9,7 +9,7 @@ import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
 import { compileSources } from "../../src/compile/compile.js";
 import { analyze } from "../../src/check/analyze.js";
 import { emitTypeScript, policyDocs } from "../../src/compile/emitTypeScript.js";
-import { bin, cli, type CliResult } from "../helpers.js";
+import { bin, binUnprivileged, CAN_RUN_UNPRIVILEGED, cli, type CliResult } from "../helpers.js";
 import { call, DECLS, SUPPORT_RULES as CONTRACT_RULES } from "../runtime/fixtures.js";
 
 /**
@@ -161,6 +161,30 @@ describe("policyc build", () => {
     expect(read("linked.policy")).toBe(SUPPORT_RULES);
   });
 
+  it("refuses an -o that is the --sign key, by any path (relative, absolute, a symbolic or hard link), for either target: exit 2, the key kept", async () => {
+    mkdirSync(join(dir, "keys"));
+    const key = read("key.pem");
+    write("keys/signing.pem", key);
+    symlinkSync("signing.pem", join(dir, "keys", "link.pem"));
+    linkSync(join(dir, "keys", "signing.pem"), join(dir, "keys", "hard.pem"));
+    for (const output of ["keys/signing.pem", "./keys/sub/../signing.pem", join(dir, "keys", "signing.pem"), "keys/link.pem", "keys/hard.pem"]) {
+      const result = await build("decls.policy", "support.policy", "--sign", "keys/signing.pem", "-o", output);
+      expect(result).toEqual({ code: 2, stdout: "", stderr: `policyc build: \`${output}\` is the signing key (--sign): writing the bundle there would overwrite it\n` });
+    }
+    expect((await build("decls.policy", "support.policy", "--sign", "keys/link.pem", "-o", "keys/hard.pem")).code).toBe(2);
+    // --target ts: the bundle beside policy.ts, or policy.ts itself.
+    linkSync(join(dir, "keys", "signing.pem"), join(dir, "keys", "key-bundle.json"));
+    const bundle = await build("decls.policy", "support.policy", "--sign", "keys/signing.pem", "--target", "ts", "-o", "keys/key-bundle.json");
+    expect(bundle).toEqual({ code: 2, stdout: "", stderr: "policyc build: `keys/key-bundle.json` is the signing key (--sign): writing the bundle there would overwrite it\n" });
+    expect(existsSync(join(dir, "keys", "policy.ts"))).toBe(false);
+    mkdirSync(join(dir, "typed-key"));
+    write("typed-key/policy.ts", key);
+    const module = await build("decls.policy", "support.policy", "--sign", "typed-key/policy.ts", "--target", "ts", "-o", "typed-key/");
+    expect(module).toEqual({ code: 2, stdout: "", stderr: `policyc build: \`${join("typed-key", "policy.ts")}\` is the signing key (--sign): writing the typed module there would overwrite it\n` });
+    for (const name of ["keys/signing.pem", "keys/hard.pem", "keys/key-bundle.json", "typed-key/policy.ts"]) expect(read(name)).toBe(key);
+    expect(existsSync(join(dir, "typed-key", "bundle.json"))).toBe(false);
+  });
+
   it("-o ending in / or naming an existing folder writes bundle.json in it (the folder created if need be)", async () => {
     const hash = expectedBundle().manifest.contentHash;
     const fresh = await build("decls.policy", "support.policy", "-o", "into/new/");
@@ -186,6 +210,33 @@ describe("policyc build", () => {
     expect(lstatSync(join(dir, "old-link.json")).isSymbolicLink()).toBe(true);
     expect(statSync(join(dir, "old.json")).mode & 0o777).toBe(0o640);
     expect(readdirSync(dir).filter((name) => name.includes(".tmp"))).toEqual([]);
+  });
+
+  it("a file left at a temporary name by a killed run (in a container policyc is process 1 every time) is not in the way, and is left alone", async () => {
+    mkdirSync(join(dir, "killed"));
+    write("killed/bundle.json.policyc-1.tmp", "left by a killed run\n");
+    write(`killed/bundle.json.policyc-${process.pid}.tmp`, "left by a killed run\n");
+    const result = await build("decls.policy", "support.policy", "-o", "killed/bundle.json");
+    expect(result.code).toBe(0);
+    expect(read("killed/bundle.json")).toBe(serializeBundle(expectedBundle()));
+    expect(readdirSync(join(dir, "killed")).sort()).toEqual(["bundle.json", "bundle.json.policyc-1.tmp", `bundle.json.policyc-${process.pid}.tmp`].sort());
+    expect(read("killed/bundle.json.policyc-1.tmp")).toBe("left by a killed run\n");
+  });
+
+  it.skipIf(!CAN_RUN_UNPRIVILEGED)("-o over an existing bundle the user cannot write (read-only) is refused: exit 2, the bundle as it was", () => {
+    const shared = mkdtempSync(join(tmpdir(), "policyc-build-shared-"));
+    try {
+      chmodSync(shared, 0o777);
+      for (const name of ["decls.policy", "support.policy"]) writeFileSync(join(shared, name), read(name));
+      writeFileSync(join(shared, "locked.json"), "old\n");
+      chmodSync(join(shared, "locked.json"), 0o444);
+      const result = binUnprivileged(["build", "decls.policy", "support.policy", "-o", "locked.json"], { cwd: shared });
+      expect(result).toEqual({ code: 2, stdout: "", stderr: "policyc build: cannot write `locked.json`: permission denied (left as it was)\n" });
+      expect(readFileSync(join(shared, "locked.json"), "utf8")).toBe("old\n");
+      expect(readdirSync(shared).sort()).toEqual(["decls.policy", "locked.json", "support.policy"]);
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+    }
   });
 
   it("--sign signs with an Ed25519 PEM key; the bundle loads with the public key", async () => {
@@ -257,6 +308,22 @@ describe("policyc build", () => {
     expect(read("shared/policy.ts")).toBe(expectedModule("finance.bundle.json"));
   });
 
+  it("a js build beside the policy.ts an earlier --target ts build generated for that bundle writes the bundle and points the module out on stderr (left in place); not one of another bundle's, nor a hand-written one", async () => {
+    expect((await build("decls.policy", "--target", "ts", "-o", "was-typed/")).code).toBe(0);
+    const module = read("was-typed/policy.ts");
+    const hash = expectedBundle().manifest.contentHash;
+    const note = `note: \`${join("was-typed", "policy.ts")}\` was generated by an earlier --target ts build of \`${join("was-typed", "bundle.json")}\`, and this build did not update it: its types may no longer match the bundle; rebuild with --target ts, or remove it\n`;
+    const plain = await build("decls.policy", "support.policy", "-o", "was-typed/");
+    expect(plain).toEqual({ code: 0, stdout: `built ${join("was-typed", "bundle.json")}: 8 rules, 4 tools, ${hash}\n`, stderr: note });
+    expect((await build("decls.policy", "support.policy", "-o", "was-typed/bundle.json", "--json")).stderr).toBe(note);
+    expect(read("was-typed/policy.ts")).toBe(module);
+    // Rebuilt with --target ts, it is the bundle's again; a module of another bundle beside it, or your own, is not this build's to mention.
+    expect((await build("decls.policy", "support.policy", "--target", "ts", "-o", "was-typed/")).stderr).toBe("");
+    expect((await build("decls.policy", "support.policy", "-o", "was-typed/other.json")).stderr).toBe("");
+    write("was-typed/policy.ts", "export const mine = 1;\n");
+    expect((await build("decls.policy", "support.policy", "-o", "was-typed/")).stderr).toBe("");
+  });
+
   it("--target ts: a policy.ts that cannot be read to check is refused, and says why (golden, exit 2)", async () => {
     mkdirSync(join(dir, "loop"));
     symlinkSync("policy.ts", join(dir, "loop", "policy.ts"));
@@ -313,15 +380,20 @@ describe("policyc build", () => {
   it("--target ts writes the bundle and policy.ts both or neither: a policy.ts that cannot be written leaves the previous bundle", async () => {
     expect((await build("decls.policy", "--target", "ts", "-o", "pair")).code).toBe(0);
     const [bundle, module] = [read("pair/bundle.json"), read("pair/policy.ts")];
-    // policy.ts's temporary name taken: nothing is renamed into place.
-    write(`pair/policy.ts.policyc-${process.pid}.tmp`, "someone else's\n");
+    // policy.ts a link to a file whose temporary file cannot be made (its name would be too
+    // long, NAME_MAX): the bundle staged beside it is not renamed into place.
+    const far = `${"m".repeat(240)}.ts`;
+    write(far, module);
+    rmSync(join(dir, "pair", "policy.ts"));
+    symlinkSync(join(dir, far), join(dir, "pair", "policy.ts"));
     const blocked = await build("decls.policy", "support.policy", "--target", "ts", "-o", "pair");
     expect(blocked.code).toBe(2);
-    expect(blocked.stderr).toMatch(/^policyc build: cannot write `pair`: /);
+    expect(blocked.stderr).toBe("policyc build: cannot write `pair`: the name is too long\n");
     expectNoStackTrace(blocked);
-    expect([read("pair/bundle.json"), read("pair/policy.ts")]).toEqual([bundle, module]);
-    // The bundle's temporary file is gone too (and the one in the way, which bore our name).
+    expect([read("pair/bundle.json"), read(far)]).toEqual([bundle, module]);
+    // The bundle's temporary file is gone too.
     expect(readdirSync(join(dir, "pair")).sort()).toEqual(["bundle.json", "policy.ts"]);
+    expect(readdirSync(dir).filter((name) => name.includes(".policyc-"))).toEqual([]);
     // policy.ts a folder: written in place, before the bundle is renamed, it fails first.
     rmSync(join(dir, "pair", "policy.ts"));
     mkdirSync(join(dir, "pair", "policy.ts"));

@@ -279,6 +279,36 @@ describe("policyc diff", () => {
     expect(bin(["diff", OLD, NEW, "--replay", CALLS, "--exit-code"]).code).toBe(1);
   });
 
+  it("recordings with no request line (empty, blank, empty stdin, approvals only) compare nothing: a note per recording, exit 1 unless --allow-empty", async () => {
+    const empty = join(dir, "empty.jsonl");
+    writeFileSync(empty, "");
+    const blank = join(dir, "blank.jsonl");
+    writeFileSync(blank, "\n\n");
+    const approvals = join(dir, "approvals-only.jsonl");
+    writeFileSync(approvals, '{"event":"approval","time":"2026-01-05T09:05:00Z","session":"s1","tool":"email.send","args":{"to":["bob@acme.com"]},"approved":true}\n');
+    const refusal = "policyc diff: no decisions to compare: no recording has a request line (use --allow-empty to accept)\n";
+    for (const recording of [empty, blank, approvals]) {
+      for (const gate of [[], ["--exit-code"]]) {
+        const result = await cli(["diff", OLD, NEW, "--replay", recording, ...gate]);
+        expect(result).toEqual({ code: 1, stdout: `note: ${recording}: the recording has no request lines: it compares nothing\n0 of 0 decisions change\n`, stderr: refusal });
+      }
+    }
+    const piped = bin(["diff", OLD, NEW, "--replay", "-", "--exit-code"], { stdin: "" });
+    expect(piped).toMatchObject({ code: 1, stderr: refusal });
+    expect(piped.stdout).toContain("the recording has no request lines");
+    const json = await cli(["diff", OLD, NEW, "--replay", empty, "--json", "--exit-code"]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, reason: refusal.slice("policyc diff: ".length, -1), lines: 0, changed: 0, notes: [{ file: empty, line: null, message: "the recording has no request lines: it compares nothing" }] });
+    const allowed = await cli(["diff", OLD, NEW, "--replay", empty, "--exit-code", "--allow-empty"]);
+    expect(allowed).toMatchObject({ code: 0, stderr: "" });
+    expect(allowed.stdout).toContain("note: ");
+    expect(JSON.parse((await cli(["diff", OLD, NEW, "--replay", empty, "--json", "--allow-empty"])).stdout)).not.toHaveProperty("ok");
+    // Beside a recording that has decisions, the empty one is noted and the run judged on the rest.
+    const mixed = await cli(["diff", OLD, OLD, "--replay", CALLS, empty, "--exit-code"]);
+    expect(mixed).toEqual({ code: 0, stdout: `note: ${empty}: the recording has no request lines: it compares nothing\n0 of 8 decisions change\n`, stderr: "" });
+    expect((await cli(["diff", OLD, NEW, "--replay", CALLS, empty, "--exit-code"])).code).toBe(1);
+  });
+
   it("a bundle built with `policyc build` works as either side", async () => {
     const oldBundle = join(dir, "old.json");
     const newBundle = join(dir, "new.json");

@@ -9,7 +9,7 @@ import { hasErrors } from "../../src/diagnostics/Diagnostic.js";
 import { parse } from "../../src/syntax/parse.js";
 import { policyLexer } from "../../src/syntax/tokens.js";
 import { CONTRACT_POLICY, DECLS, policyText } from "../fixtures.js";
-import { cli, CONFORMANCE, HAS_CONFORMANCE, ROOT } from "../helpers.js";
+import { binUnprivileged, CAN_RUN_UNPRIVILEGED, cli, CONFORMANCE, HAS_CONFORMANCE, ROOT } from "../helpers.js";
 
 /** A deep copy without positions, so ASTs of differently laid-out texts compare equal. */
 function stripSpans(value: unknown): unknown {
@@ -180,23 +180,60 @@ describe("policyc fmt", () => {
     expect(lstatSync(join(dir, "link.policy")).isSymbolicLink()).toBe(true);
     expect(readFileSync(join(dir, "real.policy"), "utf8")).toBe(CANONICAL);
     expect(statSync(join(dir, "real.policy")).mode & 0o777).toBe(0o640);
-    writeFileSync(join(dir, "stuck.policy"), MESSY);
-    mkdirSync(join(dir, `stuck.policy.policyc-${process.pid}.tmp`)); // where the new text would go
-    const result = await cli(["fmt", "--write", "stuck.policy"], { cwd: dir });
+    // A name so long that the temporary file's cannot be made (NAME_MAX) is reported as it is.
+    const stuck = `${"s".repeat(240)}.policy`;
+    writeFileSync(join(dir, stuck), MESSY);
+    const result = await cli(["fmt", "--write", stuck], { cwd: dir });
     expect(result).toMatchObject({ code: 2, stdout: "formatted 0 of 1 file\n" });
-    expect(result.stderr).toBe(`policyc fmt: cannot write \`stuck.policy\`: \`stuck.policy.policyc-${process.pid}.tmp\` already exists (left as it was)\n`);
-    expect(readFileSync(join(dir, "stuck.policy"), "utf8")).toBe(MESSY);
-    // A link planted where the new text would go is not followed: the file it points at is safe.
+    expect(result.stderr).toBe(`policyc fmt: cannot write \`${stuck}\`: the name is too long (left as it was)\n`);
+    expect(readFileSync(join(dir, stuck), "utf8")).toBe(MESSY);
+    expect(readdirSync(dir).filter((name) => name.includes(".policyc-"))).toEqual([]);
+    // What a killed run (in a container, where policyc is process 1 every time) left at the
+    // temporary name policyc once used, a file or a planted link, is not in the way, and is left alone.
     writeFileSync(join(dir, "victim.txt"), "secret");
     writeFileSync(join(dir, "planted.policy"), MESSY);
-    symlinkSync(join(dir, "victim.txt"), join(dir, `planted.policy.policyc-${process.pid}.tmp`));
-    expect((await cli(["fmt", "--write", "planted.policy"], { cwd: dir })).code).toBe(2);
+    symlinkSync(join(dir, "victim.txt"), join(dir, "planted.policy.policyc-1.tmp"));
+    writeFileSync(join(dir, "left.policy"), MESSY);
+    writeFileSync(join(dir, "left.policy.policyc-1.tmp"), "left by a killed run\n");
+    expect((await cli(["fmt", "--write", "planted.policy", "left.policy"], { cwd: dir })).code).toBe(0);
     expect(readFileSync(join(dir, "victim.txt"), "utf8")).toBe("secret");
-    expect(readFileSync(join(dir, "planted.policy"), "utf8")).toBe(MESSY);
+    expect(readFileSync(join(dir, "planted.policy"), "utf8")).toBe(CANONICAL);
+    expect(readFileSync(join(dir, "left.policy.policyc-1.tmp"), "utf8")).toBe("left by a killed run\n");
+    expect(lstatSync(join(dir, "planted.policy.policyc-1.tmp")).isSymbolicLink()).toBe(true);
     // --json says so too: the report is made after the writes.
-    const json = await cli(["fmt", "--write", "--json", "stuck.policy"], { cwd: dir });
+    const json = await cli(["fmt", "--write", "--json", stuck], { cwd: dir });
     expect(json.code).toBe(2);
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, files: [{ path: "stuck.policy", changed: true, written: false }] });
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, files: [{ path: stuck, changed: true, written: false }] });
+  });
+
+  it.skipIf(!CAN_RUN_UNPRIVILEGED)("--write refuses a file the user cannot write (read-only, or another user's), though its folder is writable: reported, left as it was with its owner, exit 2", () => {
+    const shared = mkdtempSync(join(tmpdir(), "policyc-fmt-shared-"));
+    try {
+      chmodSync(shared, 0o777); // anyone may create and rename files here
+      writeFileSync(join(shared, "locked.policy"), MESSY);
+      chmodSync(join(shared, "locked.policy"), 0o444);
+      writeFileSync(join(shared, "theirs.policy"), MESSY);
+      // Writable by its owner alone: root, when the suite runs as root and policyc as nobody (as
+      // another user, policyc cannot be run without root, so then the file is read-only too).
+      chmodSync(join(shared, "theirs.policy"), process.getuid?.() === 0 ? 0o644 : 0o444);
+      writeFileSync(join(shared, "open.policy"), MESSY);
+      chmodSync(join(shared, "open.policy"), 0o666);
+      const owner = statSync(join(shared, "theirs.policy")).uid;
+      const result = binUnprivileged(["fmt", "--write", "locked.policy", "open.policy", "theirs.policy"], { cwd: shared });
+      expect(result).toEqual({
+        code: 2,
+        stdout: "formatted 1 of 3 files\n",
+        stderr: "policyc fmt: cannot write `locked.policy`: permission denied (left as it was)\npolicyc fmt: cannot write `theirs.policy`: permission denied (left as it was)\n",
+      });
+      for (const name of ["locked.policy", "theirs.policy"]) {
+        expect(readFileSync(join(shared, name), "utf8")).toBe(MESSY);
+        expect(statSync(join(shared, name)).uid).toBe(owner);
+      }
+      expect(readFileSync(join(shared, "open.policy"), "utf8")).toBe(CANONICAL);
+      expect(readdirSync(shared).sort()).toEqual(["locked.policy", "open.policy", "theirs.policy"]);
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+    }
   });
 
   it("leaves a file with syntax errors alone and reports it (exit 1)", async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { BIN, CONFORMANCE, HAS_CONFORMANCE, ROOT, bin, cli, type CliResult } from "../helpers.js";
+import { BIN, CAN_RUN_UNPRIVILEGED, CONFORMANCE, HAS_CONFORMANCE, ROOT, bin, binUnprivileged, cli, type CliResult } from "../helpers.js";
 import { expectGolden, runText } from "../goldens/golden.js";
 import { forgeBundle, writeKeys } from "./signing.js";
 
@@ -702,7 +702,7 @@ describe("policyc test: --update and --allow-empty", () => {
     expect(fifth).toMatchObject({ decision: "ask", rules: ["fetch-needs-approval"] });
     expect(after[5]).toBe(STALE[5]);
     expect(sixth).toMatchObject({ z: 1 });
-    expect(existsSync(`${file}.policyc-${process.pid}.tmp`)).toBe(false);
+    expect(readdirSync(dir).filter((name) => name.includes(".policyc-"))).toEqual([]);
   });
 
   it("after --update the same run passes", async () => {
@@ -769,13 +769,30 @@ describe("policyc test: --update and --allow-empty", () => {
   });
 
   it("--update that cannot write its new text: exit 2 with a message, the recording untouched", async () => {
-    const file = write("update-blocked.jsonl", STALE.join("\n") + "\n");
-    mkdirSync(`${file}.policyc-${process.pid}.tmp`); // where the new text would go
+    // A name so long that its temporary file's cannot be made (NAME_MAX).
+    const file = write(`${"b".repeat(240)}.jsonl`, STALE.join("\n") + "\n");
     const result = await test(DEMO_POLICY, "--replay", file, "--update");
     expect(result.code).toBe(2);
-    expect(result.stdout + result.stderr).toContain("cannot update it: cannot write");
+    expect(result.stdout + result.stderr).toContain("cannot update it: the name is too long");
     expect(readFileSync(file, "utf8")).toBe(STALE.join("\n") + "\n");
     expect(result.stdout + result.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it.skipIf(!CAN_RUN_UNPRIVILEGED)("--update refuses a recording the user cannot write (read-only), though its folder is writable: exit 2, the recording untouched", () => {
+    const shared = mkdtempSync(join(tmpdir(), "policyc-update-shared-"));
+    try {
+      chmodSync(shared, 0o777);
+      const file = join(shared, "locked.jsonl");
+      writeFileSync(file, STALE.join("\n") + "\n");
+      chmodSync(file, 0o444);
+      const result = binUnprivileged(["test", join(ROOT, DEMO_POLICY), "--replay", "locked.jsonl", "--update"], { cwd: shared });
+      expect(result.code).toBe(2);
+      expect(result.stdout).toContain("error: locked.jsonl: cannot update it: permission denied (the recording is not writable)");
+      expect(readFileSync(file, "utf8")).toBe(STALE.join("\n") + "\n");
+      expect(readdirSync(shared)).toEqual(["locked.jsonl"]);
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+    }
   });
 
   it("--update keeps every byte it does not have to change: BOM, CRLF, blank lines, escapes, numbers, bytes that are not UTF-8", async () => {
@@ -829,8 +846,7 @@ describe("policyc test: --update and --allow-empty", () => {
     const clean = STALE.filter((l) => l.startsWith("{\""));
     const stale = write("count-stale.jsonl", clean.join("\n") + "\n");
     const green = write("count-green.jsonl", lines(readFileSync(join(ROOT, FULL), "utf8")).slice(0, 5).join("\n") + "\n");
-    const blocked = write("count-blocked.jsonl", clean.join("\n") + "\n");
-    mkdirSync(`${blocked}.policyc-${process.pid}.tmp`); // where its new text would go
+    const blocked = write(`${"c".repeat(240)}.jsonl`, clean.join("\n") + "\n"); // its temporary file's name would be too long
     const result = await test(DEMO_POLICY, "--replay", stale, green, blocked, "--update");
     expect(result.code).toBe(2);
     expect(result.stderr).toBe("updated 1 of 3 recordings with the actual decisions; review the diff; 1 recording could not be written (the errors say why)\n");
@@ -855,10 +871,10 @@ describe("policyc test: --update and --allow-empty", () => {
     const original = (line + "\n").repeat(100_000); // every line gets an expectation: writing takes a while
     const file = write("interrupted.jsonl", original);
     const child = spawn(process.execPath, [BIN, "test", DEMO_POLICY, "--replay", file, "--update"], { cwd: ROOT, stdio: "ignore" });
-    const temporary = `${file}.policyc-${child.pid}.tmp`;
+    const isTemporary = (name: string): boolean => name.startsWith("interrupted.jsonl.policyc-");
     let interrupted = false;
     const poll = setInterval(() => {
-      if (!interrupted && existsSync(temporary)) {
+      if (!interrupted && readdirSync(dir).some(isTemporary)) {
         interrupted = true;
         child.kill("SIGINT");
       }
@@ -867,7 +883,7 @@ describe("policyc test: --update and --allow-empty", () => {
     clearInterval(poll);
     expect(interrupted, "the temporary file was never seen: the update finished first").toBe(true);
     expect([code, signal]).toEqual([null, "SIGINT"]);
-    expect(existsSync(temporary)).toBe(false);
+    expect(readdirSync(dir).filter(isTemporary)).toEqual([]);
     expect(readFileSync(file, "utf8") === original).toBe(true);
   }, 30_000);
 
