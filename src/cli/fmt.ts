@@ -26,7 +26,7 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
   }
   const loaded = loadSources(paths, io.cwd);
   const { formatted, diagnostics } = formatSources(loaded.files);
-  const problems = sortDiagnostics([...loaded.diagnostics, ...diagnostics]);
+  const problems = sortDiagnostics([...loaded.diagnostics, ...loaded.warnings, ...diagnostics]);
   const changed = formatted.filter((f) => f.changed);
   // Written before anything is reported, so the report (JSON included) says what happened.
   const unwritten = new Set<string>();
@@ -43,7 +43,7 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
   }
   if (options.json) {
     const files = formatted.map((f) => ({ path: f.path, changed: f.changed, ...(options.write ? { written: f.changed && !unwritten.has(f.path) } : {}), ...(options.check || options.write ? {} : { formatted: f.formatted }) }));
-    io.out(JSON.stringify({ ok: problems.length === 0 && unwritten.size === 0 && (!options.check || changed.length === 0), files, diagnostics: problems.map(diagnosticToJson) }, null, 2) + "\n");
+    io.out(JSON.stringify({ ok: !hasErrors(problems) && unwritten.size === 0 && (!options.check || changed.length === 0), files, diagnostics: problems.map(diagnosticToJson) }, null, 2) + "\n");
   }
   // On standard error: standard output carries the formatted text, the list of unformatted
   // files (which CI steps read line by line) or the JSON document.

@@ -1,9 +1,10 @@
-import { lstatSync, readdirSync, readlinkSync, realpathSync, statSync, type Dirent } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, statSync, type Dirent } from "node:fs";
 import { InputTooLarge, readLimited } from "./readLimited.js";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { pathDiagnostic, diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { SourceFile } from "./SourceFile.js";
 import { looksLikeUtf16, SAVE_AS_UTF8 } from "./textEncoding.js";
+import { hasExtension } from "./fileNames.js";
 import { describeThrown } from "../runtime/helpers.js";
 
 /** Larger files are refused: a policy set this big is a generated mistake, and CI should say so fast. */
@@ -13,6 +14,8 @@ export interface LoadedSources {
   readonly files: SourceFile[];
   /** Problems with paths and bytes (PC001–PC006). Any of them means exit code 2. */
   readonly diagnostics: Diagnostic[];
+  /** Files a folder search did not read although their names say policy (PC007): warnings, never fatal. */
+  readonly warnings: Diagnostic[];
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -123,15 +126,38 @@ export function walkFolder(folder: string, visit: (path: string, kind: "file" | 
   }
 }
 
+/** A policy file's name: `.policy` in any letter case (`Deny.Policy`, `RULES.POLICY`), as Windows and macOS tools save it. */
+export function isPolicyFileName(path: string): boolean {
+  return hasExtension(path, ".policy");
+}
+
 /**
- * Expands paths (files or folders, searched for `*.policy`) to the files of a policy set, sorted
- * by path.
+ * A name that says policy with something after it: what Notepad saves with extensions hidden
+ * (`rules.policy.txt`), and the copies editors and merge tools leave (`rules.policy~`, `.bak`,
+ * `.orig`, `.old`). A folder search does not read them, but says so (PC007): when such a file is
+ * the only one holding a deny rule, that rule is missing from the set. Other names that merely
+ * contain `.policy` (`support.policy.json`, a bundle) are not policy sources and go unmentioned.
+ */
+const POLICY_SAVED_UNDER_ANOTHER_NAME = /\.policy(?:~|\.(?:txt|text|bak|backup|orig|old|save|copy))$/i;
+
+/** The PC007 warning for a file a folder search passed over although its name says policy. */
+function notReadWarning(shown: string, absolute: string): Diagnostic {
+  const meant = basename(shown).replace(/(\.policy)(?:~|\.[^.]*)$/i, "$1");
+  const copy = existsSync(join(dirname(absolute), meant));
+  const help = copy ? `if it is an old copy of \`${meant}\`, delete it or move it out of the folder` : `if it holds policies, rename it to \`${meant}\``;
+  return pathDiagnostic("PC007", `\`${shown}\` is not read: a policy file must end in \`.policy\``, shown, help);
+}
+
+/**
+ * Expands paths (files or folders, searched for `*.policy` in any letter case) to the files of a
+ * policy set, sorted by path.
  * Relative paths are taken from `cwd` (the CLI's working folder, which tests set), not from the
  * process's; the files come back spelled from the paths as the user gave them.
  */
-export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd()): { files: string[]; diagnostics: Diagnostic[] } {
+export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd()): { files: string[]; diagnostics: Diagnostic[]; warnings: Diagnostic[] } {
   const files: string[] = [];
   const diagnostics: Diagnostic[] = [];
+  const warnings: Diagnostic[] = [];
   for (const path of paths) {
     // Not the working folder: an empty argument is usually an unset shell variable.
     if (path.trim() === "") {
@@ -153,7 +179,8 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd())
       walkFolder(
         absolute,
         (file) => {
-          if (file.endsWith(".policy")) found.push(file);
+          if (isPolicyFileName(file)) found.push(file);
+          else if (POLICY_SAVED_UNDER_ANOTHER_NAME.test(basename(file))) warnings.push(notReadWarning(join(path, relative(absolute, file)), file));
         },
         (folder, error) => {
           unreadable++;
@@ -169,7 +196,7 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd())
   // and one file named twice (through a link, or two spellings) read once, by its first name
   // in that order.
   const sorted = files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return { files: uniqueFiles(sorted, cwd), diagnostics };
+  return { files: uniqueFiles(sorted, cwd), diagnostics, warnings };
 }
 
 /** The files, each real file once (the first name of it kept). */
@@ -190,7 +217,7 @@ export function uniqueFiles(files: readonly string[], cwd: string): string[] {
 
 /** Reads every policy file under the given paths. Never throws. */
 export function loadSources(paths: readonly string[], cwd = process.cwd()): LoadedSources {
-  const { files: found, diagnostics } = expandPolicyPaths(paths, cwd);
+  const { files: found, diagnostics, warnings } = expandPolicyPaths(paths, cwd);
   const files: SourceFile[] = [];
   for (const path of found) {
     let bytes: Uint8Array;
@@ -216,7 +243,7 @@ export function loadSources(paths: readonly string[], cwd = process.cwd()): Load
       else files.push(decoded);
     } else diagnostics.push(decoded);
   }
-  return { files, diagnostics };
+  return { files, diagnostics, warnings };
 }
 
 /** Paths as the user would type them: relative to the working folder when inside it. */

@@ -258,6 +258,16 @@ describe("policyc fmt", () => {
     expect(missing.code).toBe(2);
     expect(JSON.parse(missing.stdout)).toMatchObject({ ok: false, files: [], diagnostics: [{ code: "PC001", file: "nope.policy", line: null }] });
   });
+
+  it("formats `.policy` files of a folder in any letter case, and names a `NAME.policy.txt` it does not read (PC007, a warning: exit 0, `ok` true)", async () => {
+    mkdirSync(join(dir, "cased"));
+    writeFileSync(join(dir, "cased", "Deny.Policy"), CANONICAL);
+    writeFileSync(join(dir, "cased", "deny.policy.txt"), MESSY);
+    const result = await cli(["fmt", "--check", "cased"], { cwd: dir });
+    expect(result).toEqual({ code: 0, stdout: "", stderr: "cased/deny.policy.txt: warning[PC007]: `cased/deny.policy.txt` is not read: a policy file must end in `.policy`\n = help: if it holds policies, rename it to `deny.policy`\n\n0 errors, 1 warning\n" });
+    const json = JSON.parse((await cli(["fmt", "--json", "--check", "cased"], { cwd: dir })).stdout) as { ok: boolean; files: { path: string }[]; diagnostics: { code: string }[] };
+    expect(json).toMatchObject({ ok: true, files: [{ path: "cased/Deny.Policy" }], diagnostics: [{ code: "PC007" }] });
+  });
 });
 
 describe("formatting keeps comments", () => {
