@@ -447,6 +447,21 @@ describe("doc comments", () => {
     expectRoundTrip(text, "docs among annotations");
   });
 
+  it("a plain comment on its own line inside a documented rule's targets or first annotation goes below that line, so the `///` keeps documenting the rule (was PC110)", async () => {
+    const targets = 'tool kb.search {}\ntool kb.article {}\npolicy p {\n  /// Read-only tools.\n  allow kb.search,\n        // internal notes, see SEC-12\n        kb.article\n    when tool == kb.search\n\n  /// Last.\n  deny kb.search,\n    // why\n    kb.article\n}\n';
+    expect(fmt(targets)).toBe('tool kb.search {}\n\ntool kb.article {}\n\npolicy p {\n  /// Read-only tools.\n  allow kb.search, kb.article\n    // internal notes, see SEC-12\n    when tool == kb.search\n\n  /// Last.\n  deny kb.search, kb.article\n  // why\n}\n');
+    expect(ruleDocs(targets)).toEqual({ "p/1": "Read-only tools.", "p/2": "Last." });
+    expect(ruleDocs(fmt(targets))).toEqual(ruleDocs(targets));
+    expectRoundTrip(targets, "targets");
+    const annotation = 'tool t {}\npolicy p {\n  /// Lets the agent call t.\n  @controls(\n    "OWASP-ASI01",\n    // layer two\n    "MAESTRO-L2"\n  )\n  @name("allow-t")\n  allow t\n}\n';
+    expect(fmt(annotation)).toBe('tool t {}\n\npolicy p {\n  /// Lets the agent call t.\n  @controls("OWASP-ASI01", "MAESTRO-L2")\n  // layer two\n  @name("allow-t")\n  allow t\n}\n');
+    expect(ruleDocs(fmt(annotation))).toEqual({ "allow-t": "Lets the agent call t." });
+    expectRoundTrip(annotation, "annotation");
+    writeFileSync(join(dir, "commented-targets.policy"), targets);
+    expect(await cli(["fmt", "--write", "commented-targets.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "formatted 1 of 1 file\n", stderr: "" });
+    expect(await cli(["fmt", "--check", "commented-targets.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "", stderr: "" });
+  });
+
   it("PC110 for a `///` inside an annotation: on a line of its own it would document the rule", () => {
     const text = 'tool kb.index {}\npolicy p {\n  @name("n" /// inside\n  )\n  allow kb.index\n}\n';
     expect(ruleDocs(text)).toEqual({ n: null });
