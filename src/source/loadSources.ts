@@ -20,11 +20,17 @@ export interface LoadedSources {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** What names standard input (`policyc fmt -`) in diagnostics, as other formatters name it. */
+export const STANDARD_INPUT_NAME = "<stdin>";
+
+/** PC005 for a source of `bytes` bytes (more than the limit). */
+function tooLarge(path: string, bytes: number): Diagnostic {
+  return pathDiagnostic("PC005", `\`${path}\` is ${(bytes / 1_048_576).toFixed(1)} MB; policy files are limited to ${MAX_FILE_BYTES / 1_048_576} MB`, path, "split the set into several files");
+}
+
 /** Decodes bytes as a policy source, or says why they cannot be one. */
 export function decodeSource(path: string, bytes: Uint8Array): SourceFile | Diagnostic {
-  if (bytes.length > MAX_FILE_BYTES) {
-    return pathDiagnostic("PC005", `\`${path}\` is ${(bytes.length / 1_048_576).toFixed(1)} MB; policy files are limited to ${MAX_FILE_BYTES / 1_048_576} MB`, path, "split the set into several files");
-  }
+  if (bytes.length > MAX_FILE_BYTES) return tooLarge(path, bytes.length);
   // Before the NUL check: UTF-16 text is full of zero bytes, and it is not binary.
   if (looksLikeUtf16(bytes)) return pathDiagnostic("PC002", `\`${path}\` is UTF-16 text, not UTF-8`, path, SAVE_AS_UTF8);
   const nul = bytes.indexOf(0);
@@ -220,30 +226,46 @@ export function loadSources(paths: readonly string[], cwd = process.cwd()): Load
   const { files: found, diagnostics, warnings } = expandPolicyPaths(paths, cwd);
   const files: SourceFile[] = [];
   for (const path of found) {
-    let bytes: Uint8Array;
     const absolute = resolve(cwd, path);
+    // Refused by its size before it is read, saying how large it is; a file that cannot be
+    // stat'ed is left to the read, which reports why.
+    let size = 0;
     try {
-      const stat = statSync(absolute);
-      if (stat.size > MAX_FILE_BYTES) {
-        diagnostics.push(pathDiagnostic("PC005", `\`${path}\` is ${(stat.size / 1_048_576).toFixed(1)} MB; policy files are limited to ${MAX_FILE_BYTES / 1_048_576} MB`, path, "split the set into several files"));
-        continue;
-      }
-      bytes = readLimited(absolute, MAX_FILE_BYTES);
-    } catch (error) {
-      if (error instanceof InputTooLarge) {
-        diagnostics.push(pathDiagnostic("PC005", `\`${path}\` is larger than ${MAX_FILE_BYTES / 1_048_576} MB; policy files are limited to ${MAX_FILE_BYTES / 1_048_576} MB`, path, "split the set into several files"));
-        continue;
-      }
-      diagnostics.push(pathDiagnostic("PC001", `cannot read \`${path}\`: ${describeFsError(error)}`, path));
-      continue;
+      size = statSync(absolute).size;
+    } catch {
+      /* reported below */
     }
-    const decoded = decodeSource(displayPath(path, cwd), bytes);
-    if (decoded instanceof SourceFile) {
-      if (decoded.text.trim() === "") diagnostics.push(pathDiagnostic("PC006", `\`${decoded.path}\` is empty`, decoded.path, "a policy file holds declarations and `policy` blocks"));
-      else files.push(decoded);
-    } else diagnostics.push(decoded);
+    const source = size > MAX_FILE_BYTES ? tooLarge(path, size) : readSource(path, displayPath(path, cwd), () => readLimited(absolute, MAX_FILE_BYTES));
+    if (source instanceof SourceFile) files.push(source);
+    else diagnostics.push(source);
   }
   return { files, diagnostics, warnings };
+}
+
+/**
+ * Standard input as the one source of a set (`policyc fmt -`), named `<stdin>` in diagnostics,
+ * with the checks a file gets. `read` is the verb's way to standard input. Never throws.
+ */
+export function loadStandardInput(read: () => Uint8Array): LoadedSources {
+  const source = readSource(STANDARD_INPUT_NAME, STANDARD_INPUT_NAME, read);
+  return source instanceof SourceFile ? { files: [source], diagnostics: [], warnings: [] } : { files: [], diagnostics: [source], warnings: [] };
+}
+
+/**
+ * The bytes `read` gives, as a policy source, or why they cannot be one (PC001, PC002, PC003,
+ * PC005, PC006). Read errors name the path as given; the source is named `shown`.
+ */
+function readSource(given: string, shown: string, read: () => Uint8Array): SourceFile | Diagnostic {
+  let bytes: Uint8Array;
+  try {
+    bytes = read();
+  } catch (error) {
+    if (error instanceof InputTooLarge) return pathDiagnostic("PC005", `\`${given}\` is larger than ${MAX_FILE_BYTES / 1_048_576} MB; policy files are limited to ${MAX_FILE_BYTES / 1_048_576} MB`, given, "split the set into several files");
+    return pathDiagnostic("PC001", `cannot read \`${given}\`: ${describeFsError(error)}`, given);
+  }
+  const decoded = decodeSource(shown, bytes);
+  if (decoded instanceof SourceFile && decoded.text.trim() === "") return pathDiagnostic("PC006", `\`${decoded.path}\` is empty`, decoded.path, "a policy file holds declarations and `policy` blocks");
+  return decoded;
 }
 
 /** Paths as the user would type them: relative to the working folder when inside it. */

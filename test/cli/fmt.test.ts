@@ -9,7 +9,7 @@ import { hasErrors } from "../../src/diagnostics/Diagnostic.js";
 import { parse } from "../../src/syntax/parse.js";
 import { policyLexer } from "../../src/syntax/tokens.js";
 import { CONTRACT_POLICY, DECLS, policyText } from "../fixtures.js";
-import { cli, CONFORMANCE, HAS_CONFORMANCE, ROOT } from "../helpers.js";
+import { bin, cli, CONFORMANCE, HAS_CONFORMANCE, ROOT } from "../helpers.js";
 
 /** A deep copy without positions, so ASTs of differently laid-out texts compare equal. */
 function stripSpans(value: unknown): unknown {
@@ -257,6 +257,28 @@ describe("policyc fmt", () => {
     const missing = await cli(["fmt", "--json", "nope.policy"], { cwd: dir });
     expect(missing.code).toBe(2);
     expect(JSON.parse(missing.stdout)).toMatchObject({ ok: false, files: [], diagnostics: [{ code: "PC001", file: "nope.policy", line: null }] });
+  });
+
+  it("`-` formats standard input (an editor's format-on-save): printed on stdout, `--check -` exits 1 when it would change, `--write -` is bad usage; named `<stdin>`", async () => {
+    expect(await cli(["fmt", "-"], { cwd: dir, stdin: MESSY })).toEqual({ code: 0, stdout: CANONICAL, stderr: "" });
+    expect(bin(["fmt", "-"], { cwd: dir, stdin: MESSY })).toEqual({ code: 0, stdout: CANONICAL, stderr: "" }); // the process's own standard input
+    expect(await cli(["fmt", "--check", "-"], { cwd: dir, stdin: MESSY })).toEqual({ code: 1, stdout: "<stdin>\n", stderr: "1 file is not formatted; `policyc fmt -` prints it formatted\n" });
+    expect(await cli(["fmt", "--check", "-"], { cwd: dir, stdin: CANONICAL })).toEqual({ code: 0, stdout: "", stderr: "" });
+    const write = await cli(["fmt", "--write", "-"], { cwd: dir, stdin: MESSY });
+    expect(write).toEqual({ code: 2, stdout: "", stderr: "policyc fmt: --write rewrites files in place, and `-` is standard input: without --write the formatted text is printed on standard output\n" });
+    expect(JSON.parse((await cli(["fmt", "--json", "-"], { cwd: dir, stdin: MESSY })).stdout)).toEqual({ ok: true, files: [{ path: "<stdin>", changed: true, formatted: CANONICAL }], diagnostics: [] });
+    // Errors name it; nothing is printed on stdout, so an editor keeps its buffer.
+    const broken = await cli(["fmt", "-"], { cwd: dir, stdin: "tool t {risk low\n" });
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toBe("");
+    expect(broken.stderr).toContain("<stdin>:1:17: error[PC103]: ");
+    // Read as a file is: empty, or not UTF-8, is unreadable input (exit 2).
+    expect(await cli(["fmt", "-"], { cwd: dir, stdin: "" })).toMatchObject({ code: 2, stdout: "", stderr: expect.stringContaining("<stdin>: error[PC006]: `<stdin>` is empty") });
+    expect(await cli(["fmt", "-"], { cwd: dir, stdin: Buffer.from([0xff, 0xfe, 0x74, 0x00]) })).toMatchObject({ code: 2, stderr: expect.stringContaining("<stdin>: error[PC002]: `<stdin>` is UTF-16 text, not UTF-8") });
+    // Beside files, first, headed by its name as each file is.
+    writeFileSync(join(dir, "beside.policy"), CANONICAL);
+    expect(await cli(["fmt", "-", "beside.policy"], { cwd: dir, stdin: MESSY })).toEqual({ code: 0, stdout: `// <stdin>\n${CANONICAL}\n// beside.policy\n${CANONICAL}\n`, stderr: "" });
+    expect(await cli(["fmt", "--check", "beside.policy", "-"], { cwd: dir, stdin: MESSY })).toMatchObject({ code: 1, stdout: "<stdin>\n" });
   });
 
   it("formats `.policy` files of a folder in any letter case, and names a `NAME.policy.txt` it does not read (PC007, a warning: exit 0, `ok` true)", async () => {
