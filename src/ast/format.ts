@@ -30,8 +30,10 @@ export interface FormatResult {
  * guessed to end: each printed line owns the source from its first token up to the first
  * token of the next line in the source. A one-line plain comment on the same source line as
  * the token before it stays at the end of the printed line; other comments go on lines of
- * their own, above the line they were written inside, or above the next line when written
- * after the line's last token. Printed so, every comment is found in the same place by the
+ * their own, above the line they were written inside (below it when that line starts an item
+ * the `///` above it documents: a plain comment between them would end what it documents), or
+ * above the next line when written after the line's last token. Printed so, every comment is
+ * found in the same place by the
  * next run, which makes formatting idempotent, and no comment drifts into another rule.
  *
  * Doc comments are never printed at the end of a line: the parser gives a `///` to the item
@@ -353,9 +355,12 @@ class Formatter {
       const tail = owned(end);
       let candidates = [...inside, ...tail];
       if (!inside.every((c) => this.staysAtLineEnd(c))) {
-        // Above the line, unless that would make a `///` there document the line's item:
-        // then below it, with what follows it, so the comments keep their order.
-        if (inside.some((c) => c.tokenType === DocComment) && this.docAnchors.has(line.from)) {
+        // Above the line, unless that would change what a `///` documents: make one written
+        // inside the line document the line's item, or come between the item and the `///`
+        // above it (a rule's doc comment, with a `//` inside its target list below it). Then
+        // below the line, with what follows it, so the comments keep their order.
+        const documented = waiting[waiting.length - 1]?.tokenType === DocComment;
+        if ((documented || inside.some((c) => c.tokenType === DocComment)) && this.docAnchors.has(line.from)) {
           placement.before.set(line, waiting);
           placement.after.set(line, []);
           waiting = [...inside, ...tail];

@@ -4,12 +4,12 @@ import { CODES, type Code } from "../diagnostics/codes.js";
 import { withinOneEdit } from "../diagnostics/suggest.js";
 
 /**
- * Warnings `@suppress` cannot hide, since none is ever reported inside a rule: an unused
- * declaration (PC502) and unchecked labels (PC515) are reported on declarations, "more
- * diagnostics than shown" (PC503) on the output, and a suppression that hides nothing (PC514) on
- * the suppression itself.
+ * Warnings `@suppress` cannot hide, since none is ever reported inside a rule: a file a folder
+ * search did not read (PC007) is reported on its path, an unused declaration (PC502) and
+ * unchecked labels (PC515) on declarations, "more diagnostics than shown" (PC503) on the output,
+ * and a suppression that hides nothing (PC514) on the suppression itself.
  */
-const NEVER_IN_A_RULE: ReadonlySet<Code> = new Set(["PC502", "PC503", "PC514", "PC515"]);
+const NEVER_IN_A_RULE: ReadonlySet<Code> = new Set(["PC007", "PC502", "PC503", "PC514", "PC515"]);
 
 /** The codes a rule's `@suppress` may name. */
 const SUPPRESSIBLE: readonly Code[] = (Object.keys(CODES) as Code[]).filter((code) => CODES[code].severity === "warning" && !NEVER_IN_A_RULE.has(code));

@@ -26,7 +26,7 @@ export function checkVerb(io: Io, paths: string[], options: CheckOptions): ExitC
   // A file that could not be read may be the one with the declarations: PC216's usual advice
   // (pass it too) would send the user the wrong way when they did.
   const analyzed = (analysis?.diagnostics ?? []).map((d) => (d.code === "PC216" && loaded.diagnostics.length > 0 ? { ...d, help: UNREAD_DECLARATIONS_HELP } : d));
-  const diagnostics = sortDiagnostics([...loaded.diagnostics, ...analyzed]);
+  const diagnostics = sortDiagnostics([...loaded.diagnostics, ...loaded.warnings, ...analyzed]);
   const rules = analysis?.program?.rules.length ?? 0;
   const suppressed = analysis?.suppressed.length ?? 0;
   reportDiagnostics(io, diagnostics, { json: options.json ?? false, max: parseMaxErrors(options.maxErrors), extra: { files: loaded.files.map((f) => f.path), rules, suppressed }, warningsFail: options.failOnWarnings ?? false });

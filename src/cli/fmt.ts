@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { formatSources } from "../ast/formatSources.js";
 import { hasErrors, sortDiagnostics } from "../diagnostics/Diagnostic.js";
-import { describeFsError, loadSources } from "../source/loadSources.js";
+import { describeFsError, loadSources, loadStandardInput, STANDARD_INPUT_NAME, type LoadedSources } from "../source/loadSources.js";
 import { replaceFile } from "../source/replaceFile.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import { onStandardError, type Io } from "./io.js";
@@ -18,15 +18,24 @@ export interface FmtOptions {
   maxErrors?: string;
 }
 
-/** `policyc fmt PATH…`: print the canonical form; `--check` lists files that differ (exit 1); `--write` rewrites them. */
+/**
+ * `policyc fmt PATH…`: print the canonical form; `--check` lists files that differ (exit 1);
+ * `--write` rewrites them. `-` is standard input (what an editor formatting on save pipes),
+ * named `<stdin>`.
+ */
 export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode {
   if (options.check && options.write) {
     io.err("policyc fmt: use either --check or --write, not both\n");
     return EXIT.usage;
   }
-  const loaded = loadSources(paths, io.cwd);
+  const fromStandardInput = paths.includes("-");
+  if (fromStandardInput && options.write) {
+    io.err("policyc fmt: --write rewrites files in place, and `-` is standard input: without --write the formatted text is printed on standard output\n");
+    return EXIT.usage;
+  }
+  const loaded = fromStandardInput ? withStandardInput(loadSources(paths.filter((path) => path !== "-"), io.cwd), io) : loadSources(paths, io.cwd);
   const { formatted, diagnostics } = formatSources(loaded.files);
-  const problems = sortDiagnostics([...loaded.diagnostics, ...diagnostics]);
+  const problems = sortDiagnostics([...loaded.diagnostics, ...loaded.warnings, ...diagnostics]);
   const changed = formatted.filter((f) => f.changed);
   // Written before anything is reported, so the report (JSON included) says what happened.
   const unwritten = new Set<string>();
@@ -43,7 +52,7 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
   }
   if (options.json) {
     const files = formatted.map((f) => ({ path: f.path, changed: f.changed, ...(options.write ? { written: f.changed && !unwritten.has(f.path) } : {}), ...(options.check || options.write ? {} : { formatted: f.formatted }) }));
-    io.out(JSON.stringify({ ok: problems.length === 0 && unwritten.size === 0 && (!options.check || changed.length === 0), files, diagnostics: problems.map(diagnosticToJson) }, null, 2) + "\n");
+    io.out(JSON.stringify({ ok: !hasErrors(problems) && unwritten.size === 0 && (!options.check || changed.length === 0), files, diagnostics: problems.map(diagnosticToJson) }, null, 2) + "\n");
   }
   // On standard error: standard output carries the formatted text, the list of unformatted
   // files (which CI steps read line by line) or the JSON document.
@@ -55,7 +64,9 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
     if (!options.json) {
       // One path per line, its control characters escaped: a newline in a file name must not add a line.
       for (const file of changed) io.out(`${printable(file.path)}\n`);
-      if (changed.length > 0) io.err(`${changed.length} file${changed.length === 1 ? " is" : "s are"} not formatted; run \`policyc fmt --write\`\n`);
+      // Standard input cannot be rewritten: printing it formatted is the fix there.
+      const advice = changed.every((file) => file.path === STANDARD_INPUT_NAME) ? "`policyc fmt -` prints it formatted" : "run `policyc fmt --write`";
+      if (changed.length > 0) io.err(`${changed.length} file${changed.length === 1 ? " is" : "s are"} not formatted; ${advice}\n`);
     }
   } else if (!options.json) {
     // Headed by its path whenever several files were given, also when only one of them could be formatted.
@@ -68,12 +79,18 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
   return EXIT.ok;
 }
 
+/** The files of the other paths, and standard input's text before them. */
+function withStandardInput(files: LoadedSources, io: Io): LoadedSources {
+  const input = loadStandardInput(io.readStdin);
+  return { files: [...input.files, ...files.files], diagnostics: [...input.diagnostics, ...files.diagnostics], warnings: files.warnings };
+}
+
 export function registerFmt(program: Command, io: Io, finish: (code: ExitCode) => void): void {
   addMaxErrors(
     program
       .command("fmt")
       .description("print policies in canonical form; --check fails on a difference, --write rewrites")
-      .argument("<paths...>", "policy files or folders (searched for *.policy)")
+      .argument("<paths...>", "policy files or folders (searched for *.policy), or - for standard input")
       .option("--check", "list files that are not formatted and exit 1 if any")
       .option("--write", "rewrite files in place")
       .option("--json", "print a JSON document instead"),

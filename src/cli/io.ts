@@ -10,7 +10,7 @@ export interface Io {
   /** How what goes to `err` is coloured: standard error's, decided by its own terminal (`2> log` stays plain). */
   readonly errPalette: Palette;
   readonly cwd: string;
-  /** Standard input, read whole, as bytes (for `--request -`: they are checked to be UTF-8). */
+  /** Standard input, read whole, as bytes (for `--request -` and `fmt -`: they are checked to be UTF-8). */
   readonly readStdin: () => Buffer;
   /** The environment variables a verb reads (`GITHUB_WORKSPACE`, `CI`): the process's, or a test's. */
   readonly env: Readonly<Record<string, string | undefined>>;

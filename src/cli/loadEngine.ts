@@ -9,6 +9,7 @@ import { compileSources } from "../compile/compile.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 import { describeFsError, loadSources } from "../source/loadSources.js";
+import { hasExtension } from "../source/fileNames.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
 import { looksLikeUtf16, utf16Refusal, withoutByteOrderMark } from "../source/textEncoding.js";
@@ -47,7 +48,7 @@ export function bundlePathOf(paths: readonly string[], bundle?: string): string 
 
 /** A path ending in `.json`, in any letter case (`build -o B.JSON` writes one, as Windows tools name files). */
 function isBundlePath(path: string): boolean {
-  return /\.json$/i.test(path);
+  return hasExtension(path, ".json");
 }
 
 function usage(message: string): LoadedPolicy {

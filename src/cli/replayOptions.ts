@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { Io } from "./io.js";
 import { STANDARD_INPUT } from "../testing/recordingSource.js";
+import { isPolicyFileName } from "../source/loadSources.js";
 import type { RecordedEngineOptions } from "../testing/decideRecorded.js";
 
 /**
@@ -80,7 +81,7 @@ export function recordingsOf(verb: string, replay: readonly string[] | undefined
     io.err(`policyc ${verb}: say which recordings to replay with --replay FILE… (files, folders of .jsonl or .ndjson files, globs, or - for standard input)\n`);
     return undefined;
   }
-  const policy = replay.find((value) => value.endsWith(".policy"));
+  const policy = replay.find(isPolicyFileName);
   if (policy !== undefined) {
     io.err(`policyc ${verb}: \`${policy}\` is a policy file, but --replay takes every argument after it as a recording: put policy paths before --replay\n`);
     return undefined;

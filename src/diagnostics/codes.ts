@@ -21,6 +21,7 @@ export const CODES = {
   PC004: { severity: "error", title: "no .policy files under a path", example: "policyc check empty-folder/" },
   PC005: { severity: "error", title: "file is too large", example: "a 10 MB generated .policy file" },
   PC006: { severity: "error", title: "file is empty", example: "an empty `rules.policy` (a set needs at least one declaration)" },
+  PC007: { severity: "warning", title: "file named like a policy file is not read", example: "policyc check rules/   # rules/deny.policy.txt, saved by Notepad" },
 
   // Lexical and syntax errors (PC1xx)
   PC100: { severity: "error", title: "unexpected character", example: "allow kb.search when agent.team == `support`" },

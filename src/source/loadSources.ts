@@ -1,9 +1,10 @@
-import { lstatSync, readdirSync, readlinkSync, realpathSync, statSync, type Dirent } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, statSync, type Dirent } from "node:fs";
 import { InputTooLarge, readLimited } from "./readLimited.js";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { pathDiagnostic, diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { SourceFile } from "./SourceFile.js";
 import { looksLikeUtf16, SAVE_AS_UTF8 } from "./textEncoding.js";
+import { hasExtension } from "./fileNames.js";
 import { describeThrown } from "../runtime/helpers.js";
 
 /** Larger files are refused: a policy set this big is a generated mistake, and CI should say so fast. */
@@ -13,15 +14,23 @@ export interface LoadedSources {
   readonly files: SourceFile[];
   /** Problems with paths and bytes (PC001–PC006). Any of them means exit code 2. */
   readonly diagnostics: Diagnostic[];
+  /** Files a folder search did not read although their names say policy (PC007): warnings, never fatal. */
+  readonly warnings: Diagnostic[];
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** What names standard input (`policyc fmt -`) in diagnostics, as other formatters name it. */
+export const STANDARD_INPUT_NAME = "<stdin>";
+
+/** PC005 for a source of `bytes` bytes (more than the limit). */
+function tooLarge(path: string, bytes: number): Diagnostic {
+  return pathDiagnostic("PC005", `\`${path}\` is ${(bytes / 1_048_576).toFixed(1)} MB; policy files are limited to ${MAX_FILE_BYTES / 1_048_576} MB`, path, "split the set into several files");
+}
+
 /** Decodes bytes as a policy source, or says why they cannot be one. */
 export function decodeSource(path: string, bytes: Uint8Array): SourceFile | Diagnostic {
-  if (bytes.length > MAX_FILE_BYTES) {
-    return pathDiagnostic("PC005", `\`${path}\` is ${(bytes.length / 1_048_576).toFixed(1)} MB; policy files are limited to ${MAX_FILE_BYTES / 1_048_576} MB`, path, "split the set into several files");
-  }
+  if (bytes.length > MAX_FILE_BYTES) return tooLarge(path, bytes.length);
   // Before the NUL check: UTF-16 text is full of zero bytes, and it is not binary.
   if (looksLikeUtf16(bytes)) return pathDiagnostic("PC002", `\`${path}\` is UTF-16 text, not UTF-8`, path, SAVE_AS_UTF8);
   const nul = bytes.indexOf(0);
@@ -123,15 +132,38 @@ export function walkFolder(folder: string, visit: (path: string, kind: "file" | 
   }
 }
 
+/** A policy file's name: `.policy` in any letter case (`Deny.Policy`, `RULES.POLICY`), as Windows and macOS tools save it. */
+export function isPolicyFileName(path: string): boolean {
+  return hasExtension(path, ".policy");
+}
+
 /**
- * Expands paths (files or folders, searched for `*.policy`) to the files of a policy set, sorted
- * by path.
+ * A name that says policy with something after it: what Notepad saves with extensions hidden
+ * (`rules.policy.txt`), and the copies editors and merge tools leave (`rules.policy~`, `.bak`,
+ * `.orig`, `.old`). A folder search does not read them, but says so (PC007): when such a file is
+ * the only one holding a deny rule, that rule is missing from the set. Other names that merely
+ * contain `.policy` (`support.policy.json`, a bundle) are not policy sources and go unmentioned.
+ */
+const POLICY_SAVED_UNDER_ANOTHER_NAME = /\.policy(?:~|\.(?:txt|text|bak|backup|orig|old|save|copy))$/i;
+
+/** The PC007 warning for a file a folder search passed over although its name says policy. */
+function notReadWarning(shown: string, absolute: string): Diagnostic {
+  const meant = basename(shown).replace(/(\.policy)(?:~|\.[^.]*)$/i, "$1");
+  const copy = existsSync(join(dirname(absolute), meant));
+  const help = copy ? `if it is an old copy of \`${meant}\`, delete it or move it out of the folder` : `if it holds policies, rename it to \`${meant}\``;
+  return pathDiagnostic("PC007", `\`${shown}\` is not read: a policy file must end in \`.policy\``, shown, help);
+}
+
+/**
+ * Expands paths (files or folders, searched for `*.policy` in any letter case) to the files of a
+ * policy set, sorted by path.
  * Relative paths are taken from `cwd` (the CLI's working folder, which tests set), not from the
  * process's; the files come back spelled from the paths as the user gave them.
  */
-export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd()): { files: string[]; diagnostics: Diagnostic[] } {
+export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd()): { files: string[]; diagnostics: Diagnostic[]; warnings: Diagnostic[] } {
   const files: string[] = [];
   const diagnostics: Diagnostic[] = [];
+  const warnings: Diagnostic[] = [];
   for (const path of paths) {
     // Not the working folder: an empty argument is usually an unset shell variable.
     if (path.trim() === "") {
@@ -153,7 +185,8 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd())
       walkFolder(
         absolute,
         (file) => {
-          if (file.endsWith(".policy")) found.push(file);
+          if (isPolicyFileName(file)) found.push(file);
+          else if (POLICY_SAVED_UNDER_ANOTHER_NAME.test(basename(file))) warnings.push(notReadWarning(join(path, relative(absolute, file)), file));
         },
         (folder, error) => {
           unreadable++;
@@ -169,7 +202,7 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd())
   // and one file named twice (through a link, or two spellings) read once, by its first name
   // in that order.
   const sorted = files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return { files: uniqueFiles(sorted, cwd), diagnostics };
+  return { files: uniqueFiles(sorted, cwd), diagnostics, warnings };
 }
 
 /** The files, each real file once (the first name of it kept). */
@@ -190,33 +223,49 @@ export function uniqueFiles(files: readonly string[], cwd: string): string[] {
 
 /** Reads every policy file under the given paths. Never throws. */
 export function loadSources(paths: readonly string[], cwd = process.cwd()): LoadedSources {
-  const { files: found, diagnostics } = expandPolicyPaths(paths, cwd);
+  const { files: found, diagnostics, warnings } = expandPolicyPaths(paths, cwd);
   const files: SourceFile[] = [];
   for (const path of found) {
-    let bytes: Uint8Array;
     const absolute = resolve(cwd, path);
+    // Refused by its size before it is read, saying how large it is; a file that cannot be
+    // stat'ed is left to the read, which reports why.
+    let size = 0;
     try {
-      const stat = statSync(absolute);
-      if (stat.size > MAX_FILE_BYTES) {
-        diagnostics.push(pathDiagnostic("PC005", `\`${path}\` is ${(stat.size / 1_048_576).toFixed(1)} MB; policy files are limited to ${MAX_FILE_BYTES / 1_048_576} MB`, path, "split the set into several files"));
-        continue;
-      }
-      bytes = readLimited(absolute, MAX_FILE_BYTES);
-    } catch (error) {
-      if (error instanceof InputTooLarge) {
-        diagnostics.push(pathDiagnostic("PC005", `\`${path}\` is larger than ${MAX_FILE_BYTES / 1_048_576} MB; policy files are limited to ${MAX_FILE_BYTES / 1_048_576} MB`, path, "split the set into several files"));
-        continue;
-      }
-      diagnostics.push(pathDiagnostic("PC001", `cannot read \`${path}\`: ${describeFsError(error)}`, path));
-      continue;
+      size = statSync(absolute).size;
+    } catch {
+      /* reported below */
     }
-    const decoded = decodeSource(displayPath(path, cwd), bytes);
-    if (decoded instanceof SourceFile) {
-      if (decoded.text.trim() === "") diagnostics.push(pathDiagnostic("PC006", `\`${decoded.path}\` is empty`, decoded.path, "a policy file holds declarations and `policy` blocks"));
-      else files.push(decoded);
-    } else diagnostics.push(decoded);
+    const source = size > MAX_FILE_BYTES ? tooLarge(path, size) : readSource(path, displayPath(path, cwd), () => readLimited(absolute, MAX_FILE_BYTES));
+    if (source instanceof SourceFile) files.push(source);
+    else diagnostics.push(source);
   }
-  return { files, diagnostics };
+  return { files, diagnostics, warnings };
+}
+
+/**
+ * Standard input as the one source of a set (`policyc fmt -`), named `<stdin>` in diagnostics,
+ * with the checks a file gets. `read` is the verb's way to standard input. Never throws.
+ */
+export function loadStandardInput(read: () => Uint8Array): LoadedSources {
+  const source = readSource(STANDARD_INPUT_NAME, STANDARD_INPUT_NAME, read);
+  return source instanceof SourceFile ? { files: [source], diagnostics: [], warnings: [] } : { files: [], diagnostics: [source], warnings: [] };
+}
+
+/**
+ * The bytes `read` gives, as a policy source, or why they cannot be one (PC001, PC002, PC003,
+ * PC005, PC006). Read errors name the path as given; the source is named `shown`.
+ */
+function readSource(given: string, shown: string, read: () => Uint8Array): SourceFile | Diagnostic {
+  let bytes: Uint8Array;
+  try {
+    bytes = read();
+  } catch (error) {
+    if (error instanceof InputTooLarge) return pathDiagnostic("PC005", `\`${given}\` is larger than ${MAX_FILE_BYTES / 1_048_576} MB; policy files are limited to ${MAX_FILE_BYTES / 1_048_576} MB`, given, "split the set into several files");
+    return pathDiagnostic("PC001", `cannot read \`${given}\`: ${describeFsError(error)}`, given);
+  }
+  const decoded = decodeSource(shown, bytes);
+  if (decoded instanceof SourceFile && decoded.text.trim() === "") return pathDiagnostic("PC006", `\`${decoded.path}\` is empty`, decoded.path, "a policy file holds declarations and `policy` blocks");
+  return decoded;
 }
 
 /** Paths as the user would type them: relative to the working folder when inside it. */

@@ -3,6 +3,7 @@ import { Minimatch } from "minimatch";
 import { dirname, join, normalize, relative, resolve } from "node:path";
 import { printable } from "../diagnostics/printable.js";
 import { describeFsError, uniqueFiles, walkFolder } from "../source/loadSources.js";
+import { hasExtension } from "../source/fileNames.js";
 
 /**
  * Expands `--replay` arguments: files as given, folders to their recordings (recursively: see
@@ -65,7 +66,7 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
  * and in any letter case (`ATTACKS.JSONL`, `day.ndjson`), so none is skipped without a word.
  */
 function isRecordingName(path: string): boolean {
-  return /\.(jsonl|ndjson)$/i.test(path);
+  return hasExtension(path, ".jsonl", ".ndjson");
 }
 
 /** What makes an argument a glob: bash's pattern characters. */

@@ -259,6 +259,47 @@ describe("policyc check: pretty output", () => {
     expect(broken.stdout).toContain(`error[PC001]: cannot read \`linkset/gone.policy\`: it is a symbolic link to \`${join(dir, "elsewhere/gone.policy")}\`, which does not exist (a broken link)`);
   });
 
+  it("a folder search reads `.policy` in any letter case, and names the files saved as `NAME.policy.txt` or left as copies (PC007, a warning) rather than skip them without a word", async () => {
+    mkdirSync(join(dir, "cased"), { recursive: true });
+    write("cased/main.policy", 'agent { team: string }\ntool t { risk low }\npolicy p {\n  allow t when agent.team == "x"\n}\n');
+    write("cased/Deny.Policy", 'policy q {\n  deny t when agent.team == "x" reason "blocked"\n}\n');
+    write("cased/more.POLICY", 'policy r {\n  deny t when agent.team == "y"\n}\n');
+    write("cased/extra.policy.txt", "policy s {\n  deny t\n}\n");
+    write("cased/main.policy~", "policy old {\n  allow t\n}\n");
+    // Other files, also ones whose names hold `.policy`, are passed over without a word.
+    write("cased/README.md", "# rules\n");
+    write("cased/support.policy.json", "{}\n");
+    write("cased/notes.policyholders", "x\n");
+    const result = await check("cased");
+    expect(result).toEqual({
+      code: 0,
+      stdout: [
+        "cased/extra.policy.txt: warning[PC007]: `cased/extra.policy.txt` is not read: a policy file must end in `.policy`",
+        " = help: if it holds policies, rename it to `extra.policy`",
+        "",
+        "cased/main.policy~: warning[PC007]: `cased/main.policy~` is not read: a policy file must end in `.policy`",
+        " = help: if it is an old copy of `main.policy`, delete it or move it out of the folder",
+        "",
+        "0 errors, 2 warnings",
+        "ok: 3 files, 3 rules, 2 warnings",
+        "",
+      ].join("\n"),
+      stderr: "",
+    });
+    const json = JSON.parse((await check("cased", "--json")).stdout) as JsonReport & { files: string[] };
+    expect(json.files).toEqual(["cased/Deny.Policy", "cased/main.policy", "cased/more.POLICY"]);
+    expect(json.diagnostics.map((d) => [d.code, d.severity, d.file, d.line])).toEqual([
+      ["PC007", "warning", "cased/extra.policy.txt", null],
+      ["PC007", "warning", "cased/main.policy~", null],
+    ]);
+    expect((await check("cased", "--fail-on-warnings")).code).toBe(1);
+    // The deny rule of `Deny.Policy` is in the set a verb decides with.
+    const decided = await cli(["eval", "cased", "--request", "-"], { cwd: dir, stdin: JSON.stringify({ session: "s", agent: { team: "x" }, tool: "t", args: {} }) });
+    expect(decided.stdout).toMatch(/^deny t[\s\S]*by q\/1 \(deny, cased\/Deny\.Policy:2:3\)/);
+    // A file named on the command line is read whatever its name.
+    expect(await check("cased/main.policy", "cased/extra.policy.txt")).toMatchObject({ code: 0, stdout: expect.stringContaining("`s/1` is at cased/extra.policy.txt:2") });
+  });
+
   it("names a chain of links to its end, and PC216 does not send the user for declarations a file it could not read may hold", async () => {
     mkdirSync(join(dir, "chain"), { recursive: true });
     symlinkSync("nowhere.policy", join(dir, "chain", "b.policy"));

@@ -9,7 +9,7 @@ import { hasErrors } from "../../src/diagnostics/Diagnostic.js";
 import { parse } from "../../src/syntax/parse.js";
 import { policyLexer } from "../../src/syntax/tokens.js";
 import { CONTRACT_POLICY, DECLS, policyText } from "../fixtures.js";
-import { binUnprivileged, CAN_RUN_UNPRIVILEGED, cli, CONFORMANCE, HAS_CONFORMANCE, ROOT } from "../helpers.js";
+import { bin, binUnprivileged, CAN_RUN_UNPRIVILEGED, cli, CONFORMANCE, HAS_CONFORMANCE, ROOT } from "../helpers.js";
 
 /** A deep copy without positions, so ASTs of differently laid-out texts compare equal. */
 function stripSpans(value: unknown): unknown {
@@ -295,6 +295,38 @@ describe("policyc fmt", () => {
     expect(missing.code).toBe(2);
     expect(JSON.parse(missing.stdout)).toMatchObject({ ok: false, files: [], diagnostics: [{ code: "PC001", file: "nope.policy", line: null }] });
   });
+
+  it("`-` formats standard input (an editor's format-on-save): printed on stdout, `--check -` exits 1 when it would change, `--write -` is bad usage; named `<stdin>`", async () => {
+    expect(await cli(["fmt", "-"], { cwd: dir, stdin: MESSY })).toEqual({ code: 0, stdout: CANONICAL, stderr: "" });
+    expect(bin(["fmt", "-"], { cwd: dir, stdin: MESSY })).toEqual({ code: 0, stdout: CANONICAL, stderr: "" }); // the process's own standard input
+    expect(await cli(["fmt", "--check", "-"], { cwd: dir, stdin: MESSY })).toEqual({ code: 1, stdout: "<stdin>\n", stderr: "1 file is not formatted; `policyc fmt -` prints it formatted\n" });
+    expect(await cli(["fmt", "--check", "-"], { cwd: dir, stdin: CANONICAL })).toEqual({ code: 0, stdout: "", stderr: "" });
+    const write = await cli(["fmt", "--write", "-"], { cwd: dir, stdin: MESSY });
+    expect(write).toEqual({ code: 2, stdout: "", stderr: "policyc fmt: --write rewrites files in place, and `-` is standard input: without --write the formatted text is printed on standard output\n" });
+    expect(JSON.parse((await cli(["fmt", "--json", "-"], { cwd: dir, stdin: MESSY })).stdout)).toEqual({ ok: true, files: [{ path: "<stdin>", changed: true, formatted: CANONICAL }], diagnostics: [] });
+    // Errors name it; nothing is printed on stdout, so an editor keeps its buffer.
+    const broken = await cli(["fmt", "-"], { cwd: dir, stdin: "tool t {risk low\n" });
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toBe("");
+    expect(broken.stderr).toContain("<stdin>:1:17: error[PC103]: ");
+    // Read as a file is: empty, or not UTF-8, is unreadable input (exit 2).
+    expect(await cli(["fmt", "-"], { cwd: dir, stdin: "" })).toMatchObject({ code: 2, stdout: "", stderr: expect.stringContaining("<stdin>: error[PC006]: `<stdin>` is empty") });
+    expect(await cli(["fmt", "-"], { cwd: dir, stdin: Buffer.from([0xff, 0xfe, 0x74, 0x00]) })).toMatchObject({ code: 2, stderr: expect.stringContaining("<stdin>: error[PC002]: `<stdin>` is UTF-16 text, not UTF-8") });
+    // Beside files, first, headed by its name as each file is.
+    writeFileSync(join(dir, "beside.policy"), CANONICAL);
+    expect(await cli(["fmt", "-", "beside.policy"], { cwd: dir, stdin: MESSY })).toEqual({ code: 0, stdout: `// <stdin>\n${CANONICAL}\n// beside.policy\n${CANONICAL}\n`, stderr: "" });
+    expect(await cli(["fmt", "--check", "beside.policy", "-"], { cwd: dir, stdin: MESSY })).toMatchObject({ code: 1, stdout: "<stdin>\n" });
+  });
+
+  it("formats `.policy` files of a folder in any letter case, and names a `NAME.policy.txt` it does not read (PC007, a warning: exit 0, `ok` true)", async () => {
+    mkdirSync(join(dir, "cased"));
+    writeFileSync(join(dir, "cased", "Deny.Policy"), CANONICAL);
+    writeFileSync(join(dir, "cased", "deny.policy.txt"), MESSY);
+    const result = await cli(["fmt", "--check", "cased"], { cwd: dir });
+    expect(result).toEqual({ code: 0, stdout: "", stderr: "cased/deny.policy.txt: warning[PC007]: `cased/deny.policy.txt` is not read: a policy file must end in `.policy`\n = help: if it holds policies, rename it to `deny.policy`\n\n0 errors, 1 warning\n" });
+    const json = JSON.parse((await cli(["fmt", "--json", "--check", "cased"], { cwd: dir })).stdout) as { ok: boolean; files: { path: string }[]; diagnostics: { code: string }[] };
+    expect(json).toMatchObject({ ok: true, files: [{ path: "cased/Deny.Policy" }], diagnostics: [{ code: "PC007" }] });
+  });
 });
 
 describe("formatting keeps comments", () => {
@@ -472,6 +504,21 @@ describe("doc comments", () => {
     expect(ruleDocs(text)).toEqual({ n: "before\nafter the name\nafter the annotations" });
     expect(ruleDocs(formatted)).toEqual(ruleDocs(text));
     expectRoundTrip(text, "docs among annotations");
+  });
+
+  it("a plain comment on its own line inside a documented rule's targets or first annotation goes below that line, so the `///` keeps documenting the rule (was PC110)", async () => {
+    const targets = 'tool kb.search {}\ntool kb.article {}\npolicy p {\n  /// Read-only tools.\n  allow kb.search,\n        // internal notes, see SEC-12\n        kb.article\n    when tool == kb.search\n\n  /// Last.\n  deny kb.search,\n    // why\n    kb.article\n}\n';
+    expect(fmt(targets)).toBe('tool kb.search {}\n\ntool kb.article {}\n\npolicy p {\n  /// Read-only tools.\n  allow kb.search, kb.article\n    // internal notes, see SEC-12\n    when tool == kb.search\n\n  /// Last.\n  deny kb.search, kb.article\n  // why\n}\n');
+    expect(ruleDocs(targets)).toEqual({ "p/1": "Read-only tools.", "p/2": "Last." });
+    expect(ruleDocs(fmt(targets))).toEqual(ruleDocs(targets));
+    expectRoundTrip(targets, "targets");
+    const annotation = 'tool t {}\npolicy p {\n  /// Lets the agent call t.\n  @controls(\n    "OWASP-ASI01",\n    // layer two\n    "MAESTRO-L2"\n  )\n  @name("allow-t")\n  allow t\n}\n';
+    expect(fmt(annotation)).toBe('tool t {}\n\npolicy p {\n  /// Lets the agent call t.\n  @controls("OWASP-ASI01", "MAESTRO-L2")\n  // layer two\n  @name("allow-t")\n  allow t\n}\n');
+    expect(ruleDocs(fmt(annotation))).toEqual({ "allow-t": "Lets the agent call t." });
+    expectRoundTrip(annotation, "annotation");
+    writeFileSync(join(dir, "commented-targets.policy"), targets);
+    expect(await cli(["fmt", "--write", "commented-targets.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "formatted 1 of 1 file\n", stderr: "" });
+    expect(await cli(["fmt", "--check", "commented-targets.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "", stderr: "" });
   });
 
   it("PC110 for a `///` inside an annotation: on a line of its own it would document the rule", () => {

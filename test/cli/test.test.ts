@@ -1031,6 +1031,10 @@ describe("policyc test: bad input", () => {
       expect(result.code, verb[0]).toBe(2);
       expect(result.stderr, verb[0]).toContain(`\`${DEMO_POLICY}\` is a policy file, but --replay takes every argument after it as a recording: put policy paths before --replay`);
     }
+    // In any letter case, as a folder search reads `Deny.Policy`.
+    const upper = await cli(["test", "--replay", FULL, "Deny.Policy"]);
+    expect(upper.code).toBe(2);
+    expect(upper.stderr).toContain("`Deny.Policy` is a policy file, but --replay takes every argument after it as a recording");
   });
 
   it("an empty recording: exit 1, no test cases", async () => {
