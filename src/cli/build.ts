@@ -1,3 +1,4 @@
+import { hasExtension } from "../source/fileNames.js";
 import { counted } from "../diagnostics/render.js";
 import { closeSync, existsSync, mkdirSync, openSync, readSync, realpathSync, statSync } from "node:fs";
 import { NotWritableError, writeFilesSafely } from "../source/replaceFile.js";
@@ -41,7 +42,7 @@ function outputsFor(output: string, target: "js" | "ts", cwd: string): { bundle:
 
 /** Whether `-o` names a bundle file: `.json` in any letter case (`B.JSON`), as `--bundle` reads one. */
 function namesJson(output: string): boolean {
-  return /\.json$/i.test(output);
+  return hasExtension(output, ".json");
 }
 
 /**
@@ -177,7 +178,10 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     return EXIT.usage;
   }
   // The checked program too: its declarations' doc comments go into policy.ts.
-  const { policy, program, diagnostics } = compileSources(loaded.files);
+  const compiled = compileSources(loaded.files);
+  const { policy, program } = compiled;
+  // With the files a folder search passed over (PC007): a build that leaves rules out says so.
+  const diagnostics = sortDiagnostics([...loaded.warnings, ...compiled.diagnostics]);
   if (!policy || !program) {
     reportDiagnostics(io, diagnostics, { json: options.json ?? false, max: parseMaxErrors(options.maxErrors) });
     return EXIT.failure;

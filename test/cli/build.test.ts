@@ -550,3 +550,20 @@ describe("PEM keys saved with a UTF-8 byte order mark (Notepad, PowerShell 5.1's
     expectNoStackTrace(wrong);
   });
 });
+
+describe("build: files a folder search passes over", () => {
+  it("names a policy file saved under another name (PC007), and builds what it read", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "policyc-build-pc007-"));
+    try {
+      writeFileSync(join(folder, "a.policy"), "tool t { risk low }\npolicy p { allow t }\n");
+      writeFileSync(join(folder, "Deny.POLICY"), "policy q { deny t }\n");
+      writeFileSync(join(folder, "b.policy.txt"), "policy r { deny t }\n");
+      const result = await cli(["build", ".", "-o", "out.json"], { cwd: folder });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain("b.policy.txt: warning[PC007]: `b.policy.txt` is not read: a policy file must end in `.policy`");
+      expect(result.stdout).toMatch(/built out\.json: 2 rules, 1 tool, sha256:/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
