@@ -399,11 +399,23 @@ export class ExpressionChecker {
    */
   private noteComparedWithLabels(side: A.Expr, other: A.Expr, scope: Scope): void {
     if (this.schema.labelEnum !== undefined) return;
-    const inner = unparenthesized(other);
+    if (this.isLabels(other) || this.isLabelOfQuantifier(other)) for (const name of this.bareNamesIn(side, scope)) this.comparedWithLabels.add(name);
+  }
+
+  /** Whether `expr` is `session.labels` or `context.labels`. */
+  private isLabels(expr: A.Expr): boolean {
+    const inner = unparenthesized(expr);
     const resolution = this.resolutions.get(inner);
     const owner = inner.kind === "Member" ? this.resolutions.get(unparenthesized(inner.object)) : undefined;
-    const isLabels = (resolution?.kind === "sessionValue" && resolution.member === "labels") || (resolution?.kind === "field" && resolution.name === "labels" && owner?.kind === "entity" && owner.entity === "context");
-    if (isLabels) for (const name of this.bareNamesIn(side, scope)) this.comparedWithLabels.add(name);
+    return (resolution?.kind === "sessionValue" && resolution.member === "labels") || (resolution?.kind === "field" && resolution.name === "labels" && owner?.kind === "entity" && owner.entity === "context");
+  }
+
+  /** Whether `expr` is the variable of an enclosing quantifier over the labels (`any(l in session.labels: l == pii)`). */
+  private isLabelOfQuantifier(expr: A.Expr): boolean {
+    const resolution = this.resolutions.get(unparenthesized(expr));
+    if (resolution?.kind !== "local") return false;
+    const binder = [...this.binders].reverse().find((quantifier) => quantifier.variable.name === resolution.name);
+    return binder !== undefined && this.isLabels(binder.collection);
   }
 
   /** Notes, for each of `names`, the other names written with it (see namesBeside). */

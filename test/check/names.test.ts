@@ -217,6 +217,11 @@ describe("names in rules", () => {
     expect(inContext.map((d) => d.help)).toEqual([expected("pii", declared), expected("public", declared), expected("pii", declared)]);
     // Compared with another string, the member name was still meant as text.
     expect(checkAlone(set("env: string", "context.env == pii")).find((d) => d.code === "PC206")!.help).toBe('strings are written in quotes: "pii"');
+    // The variable of a quantifier over the labels is a label too, however deep.
+    const quantified = checkAlone(set("env: string", 'any(l in session.labels: l == pii) or any(x in ["a"]: any(l in session.labels: pii == l))')).filter((d) => d.code === "PC206");
+    expect(quantified.map((d) => d.help)).toEqual([expected("pii"), expected("pii")]);
+    // A variable of the same name over other text is not.
+    expect(checkAlone(set("env: string", 'any(l in session.labels: any(l in ["x"]: l == pii))')).find((d) => d.code === "PC206")!.help).toBe('strings are written in quotes: "pii"');
   });
 
   it("PC206: a namespace or an enum's name written as a value (it would reach the compiler as nothing)", () => {
