@@ -138,15 +138,17 @@ export class LiteralComparisonChecks {
 
   /**
    * PC511 for text looked for inside a string (`contains`, `startsWith`, `endsWith`) with a `*`
-   * at both ends, as a `like` pattern finds text anywhere (`"*password*"`); a star at one end
-   * only is text (`"rm -rf *"`). Returns whether it reported.
+   * at both ends, as a `like` pattern finds text anywhere (`"*password*"`), or with one star at
+   * the end the method already leaves open, stuck to a name (`endsWith("*.pem")`,
+   * `startsWith("/etc/*")`, `contains "*.env"`). A star standing apart is text: `startsWith("rm
+   * -rf *")`, `contains "SELECT *"`. Returns whether it reported.
    */
   private checkStarsAround(subject: A.Expr, literal: A.StringLiteral, method: "contains" | "startsWith" | "endsWith"): boolean {
-    // `endsWith("*.pem")`: the end of a name written as a glob. (A star at the end of a
-    // `startsWith`, `"rm -rf *"`, or at either end of a `contains` may well be text.)
-    if (method === "endsWith" && /^\*+[^*\s]/.test(literal.value) && !literal.value.slice(1).includes("*")) {
-      const suffix = literal.value.replace(/^\*+/, "");
-      this.diagnostics.push(diagnostic("PC511", "`endsWith` compares the text as it is: `*` is a wildcard only in `like`, so this star matches only a `*`", literal.span, `write \`${printExpr(subject)}.endsWith(${JSON.stringify(suffix)})\``));
+    const open = openEndStar(literal.value, method);
+    if (open !== undefined) {
+      const what = method === "contains" ? "`contains` finds the text anywhere already" : `\`${method}\` compares the text as it is`;
+      const written = method === "contains" ? `${printExpr(subject)} contains ${JSON.stringify(open)}` : `${printExpr(subject)}.${method}(${JSON.stringify(open)})`;
+      this.diagnostics.push(diagnostic("PC511", `${what}: \`*\` is a wildcard only in \`like\`, so a star here matches only a \`*\``, literal.span, `write \`${written}\``));
       return true;
     }
     const inner = textBetweenStars(literal.value);
@@ -473,4 +475,19 @@ function namePieces(names: readonly string[], test: NameTest): string[] {
     }
   }
   return [...pieces];
+}
+
+/**
+ * The text without its stars when `text` has one run of them (`*` or a globstar `**`), at an end
+ * `method` leaves open, stuck to a name on its other side: the start of an `endsWith`
+ * (`"*.pem"`, `"**.pem"`), the end of a `startsWith` (`"/etc/*"`), either end of a `contains`
+ * (`"*.env"`, `"secret_*"`). Undefined for any other text: stars with white space beside them
+ * (`"rm -rf *"`, `"SELECT *"`), stars elsewhere too, or at both ends (see textBetweenStars).
+ */
+function openEndStar(text: string, method: "contains" | "startsWith" | "endsWith"): string | undefined {
+  const leading = /^\*+(?=[^*\s])([^*]*)$/.exec(text)?.[1];
+  const trailing = /^([^*]*[^*\s])\*+$/.exec(text)?.[1];
+  if (leading !== undefined && (method === "endsWith" || method === "contains")) return leading;
+  if (trailing !== undefined && (method === "startsWith" || method === "contains")) return trailing;
+  return undefined;
 }

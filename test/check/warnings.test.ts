@@ -507,10 +507,24 @@ describe("PC511 a glob `*` in a string compared as it is", () => {
 
   it("`endsWith` of a name written as a glob (`\"*.pem\"`): the help drops the star; a star at the end of a `startsWith` is text", () => {
     expect(rules('deny http.get when args.url.endsWith("*.pem") or args.url.startsWith("rm -rf *")').map((d) => [d.code, d.message, d.help])).toEqual([
-      ["PC511", "`endsWith` compares the text as it is: `*` is a wildcard only in `like`, so this star matches only a `*`", 'write `args.url.endsWith(".pem")`'],
+      ["PC511", "`endsWith` compares the text as it is: `*` is a wildcard only in `like`, so a star here matches only a `*`", 'write `args.url.endsWith(".pem")`'],
     ]);
     // Where dropping it would loosen the rule (an allow), or nothing is after it: quiet.
     expect(rules('allow http.get when args.url.endsWith("*.pdf")', 'deny http.get when args.url.endsWith("*") or args.url.endsWith("* x")')).toEqual([]);
+  });
+
+  it("one star stuck to a name at the end a method leaves open: the end of a `startsWith` (`\"/etc/*\"`), either end of a `contains` (`\"*.env\"`); stars standing apart are text", () => {
+    const found = rules('deny http.get when args.url.startsWith("/etc/*") or args.url contains "*.env" or args.url contains "secret_*" or args.url.endsWith("**.pem")');
+    expect(found.map((d) => [d.code, d.help])).toEqual([
+      ["PC511", 'write `args.url.startsWith("/etc/")`'],
+      ["PC511", 'write `args.url contains ".env"`'],
+      ["PC511", 'write `args.url contains "secret_"`'],
+      ["PC511", 'write `args.url.endsWith(".pem")`'],
+    ]);
+    expect(found[1]!.message).toBe("`contains` finds the text anywhere already: `*` is a wildcard only in `like`, so a star here matches only a `*`");
+    expect(rules('deny http.get when args.url.startsWith("rm -rf *") or args.url contains "SELECT *" or args.url contains "a*b" or args.url.startsWith("*foo") or args.url contains "*"')).toEqual([]);
+    // In an allow, dropping the star would let more through: quiet.
+    expect(rules('allow http.get when args.url.startsWith("/srv/*") or args.url contains "*.pdf"')).toEqual([]);
   });
 
   it("not for a star in brackets (`COUNT(*)`) or Markdown's bold (`**CONFIDENTIAL**`)", () => {
