@@ -1,4 +1,5 @@
 import { domainToASCII } from "node:url";
+import { unmappedHost } from "../runtime/helpers.js";
 
 /**
  * `lower()`, `url.host(…)` and `email.domain(…)` return text in a fixed form (language.md 5.10;
@@ -72,13 +73,33 @@ function hostProblem(text: string, place: TextPlace): Omit<ImpossibleText, "mean
   if (text.includes("://") || /[/?#]/.test(text)) return { why: "`url.host` returns the host alone, with no scheme, path, query or fragment", fix: "write the host alone" };
   if (text.includes("@")) return { why: "`url.host` returns the host alone, without the user information before an `@`", fix: "write the host alone" };
   if (NOT_IN_HOST.test(text)) return { why: "`url.host` returns no white space, backslashes or control characters", fix: "write the host alone" };
+  // An IPv4-mapped address written bare (`::ffff:127.0.0.1`) is returned as its IPv4 address.
+  const mapped = place === "whole" && isBareIpv6(text) ? canonicalAddress(`[${text}]`) : undefined;
+  if (mapped !== undefined && !mapped.startsWith("[")) return { why: `\`url.host\` returns an IP address in one form only, and this one as \`${mapped}\``, fix: "write it in that form" };
   // A `:` is only in an IPv6 address, which is bracketed: `[::1]`.
   if (place !== "inside" && isBareIpv6(text)) return { why: "`url.host` returns an IPv6 address in the brackets a URL writes it in (`[::1]`)", fix: "write it in brackets" };
   if (text.includes(":") && !colonCanBeInHost(text, place)) return { why: "`url.host` returns the host without its port", fix: "leave out the port" };
   if (text !== text.toLowerCase()) return { why: "`url.host` returns the host in lower case", fix: "write the text in lower case" };
   if (/[^\u0000-\u007f]/.test(text)) return { why: "`url.host` returns the host in its ASCII form (`bücher.de` is `xn--bcher-kva.de`)", fix: "write it in its ASCII form" };
   if (!text.includes("[") && !text.includes("]") && extraDots(text, place)) return { why: "`url.host` returns a host with no leading or trailing dot and no empty label", fix: "leave out the extra dots" };
+  const address = place === "whole" ? canonicalAddress(text) : undefined;
+  if (address !== undefined && address !== text) return { why: `\`url.host\` returns an IP address in one form only, and this one as \`${address}\``, fix: "write it in that form" };
   return undefined;
+}
+
+/**
+ * An IP address written whole (`"0177.0.0.1"`, `"2130706433"`, `"127.1"`, `"[0:0:0:0:0:0:0:1]"`,
+ * `"[::ffff:169.254.169.254]"`) in the one form `url.host` returns it: dotted decimal, IPv6 in
+ * brackets in its shortest form, an IPv4-mapped IPv6 address as its IPv4 address. Undefined for
+ * text that is no address (a name), which `url.host` returns as it is.
+ */
+function canonicalAddress(text: string): string | undefined {
+  if (!/^(?:[0-9a-fx.]*[0-9][0-9a-fx.]*|\[[0-9a-f:.]+\])$/i.test(text)) return undefined;
+  try {
+    return unmappedHost(new URL(`http://${text}/`).hostname);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether `text`, compared at `place` with a host or domain, has a dot none can have there: leading, trailing, or two together. */
@@ -145,6 +166,7 @@ function normalize(call: NormalizingCall, text: string, place: TextPlace): strin
   }
   value = value.toLowerCase();
   if (/[^\u0000-\u007f]/.test(value)) value = domainToASCII(value) || value;
+  if (call === "url.host" && place === "whole") value = canonicalAddress(value) ?? value;
   if (call === "email.domain" || !value.startsWith("[")) {
     if (place === "whole" || place === "end") value = value.replace(/\.+$/, "");
     if (place === "whole" || place === "start") value = value.replace(/^\.+/, "");

@@ -62,9 +62,22 @@ export function urlHost(value: string, note?: FaultNote): string {
     // off would leave `evil.com.`, which a rule on `evil.com` does not match.
     if (emptyLabel(host)) failed(note, `url.host: ${describeText(value)} has an empty label in its host (two dots together, a leading dot, or more than one trailing dot)`);
     else if (!PLAIN_HOST.test(host)) failed(note, `url.host: ${describeText(value)} has a host with a character no host name has (only letters, digits, \`-\`, \`_\` and dots): clients cut such a host short, each in its own place`);
-    else return domainOf(host);
+    else return unmappedHost(domainOf(host));
   }
   return "";
+}
+
+/**
+ * An IPv4-mapped IPv6 address as WHATWG writes it (`[::ffff:a9fe:a9fe]`) as the IPv4 address a
+ * client connects to (`169.254.169.254`), so a rule on the IPv4 address holds for both; any
+ * other host as it is.
+ */
+export function unmappedHost(host: string): string {
+  const mapped = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/.exec(host);
+  if (mapped === null) return host;
+  const high = Number.parseInt(mapped[1]!, 16);
+  const low = Number.parseInt(mapped[2]!, 16);
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 }
 
 /** A host name as resolvers read it (letters, digits, `-`, `_`, dots), or an IPv6 address in brackets; or no host. */

@@ -356,7 +356,7 @@ describe("PC507 url.host and email.domain compared with text they never return",
     expect(found.map((d) => [d.code, d.message, d.help])).toEqual([
       ["PC507", '`url.host` returns an IPv6 address in the brackets a URL writes it in (`[::1]`), so comparing it with "::1" is never true', 'write it in brackets: "[::1]"'],
       ["PC507", '`url.host` returns an IPv6 address in the brackets a URL writes it in (`[::1]`), so the element "0:0:0:0:0:0:0:1" never matches', 'write it in brackets: "[::1]"'],
-      ["PC507", '`url.host` returns an IPv6 address in the brackets a URL writes it in (`[::1]`), so the element "::FFFF:127.0.0.1" never matches', 'write it in brackets: "[::ffff:7f00:1]"'],
+      ["PC507", '`url.host` returns an IP address in one form only, and this one as `127.0.0.1`, so the element "::FFFF:127.0.0.1" never matches', 'write it in that form: "127.0.0.1"'],
       ["PC507", '`url.host` returns an IPv6 address in the brackets a URL writes it in (`[::1]`), so comparing it with "fe80::" is never true', 'write it in brackets: "[fe80::"'],
       ["PC507", '`url.host` returns an IPv6 address in the brackets a URL writes it in (`[::1]`), so comparing it with "::1" is never true', 'write it in brackets: "::1]"'],
     ]);
@@ -648,6 +648,25 @@ describe("PC512 an address's domain tested on its text (`like \"*@domain\"`, `en
     const decide = (condition: string) => decisionOf(["allow email.send", `deny email.send when any(r in args.to: ${condition})`], "email.send", { args: { to: ["eve@evil.example, bob@acme.com"], subject: "s", body: "b" } });
     expect(decide('not (r like "*@acme.com")')).toBe("allow");
     expect(decide('email.domain(r) != "acme.com"')).toBe("deny");
+  });
+});
+
+describe("PC507 an IP address written in a form url.host never returns", () => {
+  it("names the one form url.host returns, as the help", () => {
+    const found = rules('deny http.get when url.host(args.url) in ["[::ffff:169.254.169.254]", "0177.0.0.1", "2130706433", "127.1", "0x7f000001", "[0:0:0:0:0:0:0:1]"]');
+    expect(found.map((d) => [d.code, d.help])).toEqual([
+      ["PC507", 'write it in that form: "169.254.169.254"'],
+      ["PC507", 'write it in that form: "127.0.0.1"'],
+      ["PC507", 'write it in that form: "127.0.0.1"'],
+      ["PC507", 'write it in that form: "127.0.0.1"'],
+      ["PC507", 'write it in that form: "127.0.0.1"'],
+      ["PC507", 'write it in that form: "[::1]"'],
+    ]);
+    expect(found[0]!.message).toBe('`url.host` returns an IP address in one form only, and this one as `169.254.169.254`, so the element "[::ffff:169.254.169.254]" never matches');
+  });
+
+  it("not for addresses in that form, or names", () => {
+    expect(rules('deny http.get when url.host(args.url) in ["169.254.169.254", "[::1]", "[fd00:ec2::254]", "10.0.0.1", "example.com", "deadbeef.example"]')).toEqual([]);
   });
 });
 

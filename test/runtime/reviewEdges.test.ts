@@ -431,6 +431,11 @@ describe("security re-audit", () => {
     expect(engine.decide({ session: "s", tool: "fetch", args: { url } })).toMatchObject({ decision: "allow", errors: [] });
   });
 
+  it.each(["http://[::ffff:169.254.169.254]/latest/meta-data/", "http://[::ffff:a9fe:a9fe]/", "http://[0:0:0:0:0:ffff:a9fe:a9fe]/", "redis://[::ffff:169.254.169.254]:6379/0", "http://169.254.169.254/", "http://2852039166/", "http://0xa9.0xfe.0xa9.0xfe/"])("url.host of %j is 169.254.169.254: an IPv4-mapped IPv6 address is the IPv4 address a client connects to", (url) => {
+    const engine = engineFor('tool fetch { risk low args { url: string } }\npolicy p {\n  allow fetch\n  @name("metadata") deny fetch when url.host(args.url) == "169.254.169.254"\n}\n');
+    expect(engine.decide({ session: "s", tool: "fetch", args: { url } })).toMatchObject({ decision: "deny", rules: ["metadata"], errors: [] });
+  });
+
   it("intent.tools holds the declared tools its patterns cover: an undeclared name is in no intent (docs 5.6), in decide and explain alike", () => {
     const engine = engineFor('tool kb.search { risk low args { query: string } }\ntool agent.delegate { risk low args { target: string } }\nintent research { tools kb.*, agent.delegate }\npolicy p {\n  @name("in-purpose") allow agent.delegate when args.target in intent.tools\n}\n');
     const request = (target: string) => ({ session: target, tool: "agent.delegate", intent: "research", args: { target } });
