@@ -57,9 +57,6 @@ export interface RuleContext {
   readonly clause: "when" | "unless";
 }
 
-/** Field names that hold mail addresses (see `namesAddresses`); `address` alone may be a host's or a street's. */
-const ADDRESS_FIELD = /^(?:to|cc|bcc|from|sender|senders|recipients?|e_?mails?|reply_?to)$|_(?:to|cc|bcc|emails?|recipients?)$/i;
-
 const ROOTS = ["agent", "user", "context", "args", "tool", "intent", "session", "now", "url", "email"];
 
 /** The dotted spelling of a chain of names (`support.reply`, `crm.*`), or undefined. */
@@ -312,8 +309,10 @@ export class ExpressionChecker {
       const names = this.bareNamesIn(expr, scope);
       this.noteNamesBeside(names, names);
     }
+    const collectionKinds = new Set<"set" | "list">();
     for (const item of expr.elements) {
       const type = this.infer(item, scope, rule, element);
+      if (isCollection(type)) collectionKinds.add(type.kind);
       if (element === undefined || element.kind === "error") element = type;
       // `args.pairs containsAny [args.pair]`, a set among lists: the literal holds sets, so the
       // lists are compared with it as sets, as `args.pair in args.pairs` compares them.
@@ -323,6 +322,10 @@ export class ExpressionChecker {
         else this.report("PC300", `list elements must have one type: expected ${describeType(element)}, found ${describeType(type)}`, item.span);
       }
     }
+    // `[["cp", "a", "b"], args.extra]`: a list and a set among the items. Compared as one type,
+    // either the list would be compared ignoring its order, or the set in an order it does not
+    // have: each must be compared as it is, in a test of its own.
+    if (collectionKinds.size > 1) this.report("PC300", "this list holds both sets and lists, which compare differently (a set ignoring order and repeats, a list in order)", expr.span, "write a test for each, joined with `or`, as in `x == [\"a\", \"b\"] or x == args.tags`");
     if (quoted.length > 0 && element) {
       const shown = quoted.map((q) => `\`"${q.value}"\``);
       const strings = shown.length === 1 ? `${shown[0]} is a string` : `${shown.slice(0, -1).join(", ")} and ${shown[shown.length - 1]} are strings`;
@@ -883,7 +886,7 @@ export class ExpressionChecker {
       if (!this.arity(expr, 1, 1)) return ERROR;
       const argument = this.infer(expr.args[0]!, scope, rule);
       if (!isStringLike(argument)) this.report("PC300", `\`${method}\` takes a string, but this is ${describeType(argument)}`, expr.args[0]!.span);
-      else this.literalComparisons.checkAffix(method, calleeObject, object, expr.args[0]!, this.negatedComparisons.has(expr), this.truthTightens(expr, rule), this.namesAddresses(calleeObject));
+      else this.literalComparisons.checkAffix(method, calleeObject, object, expr.args[0]!, this.negatedComparisons.has(expr), this.truthTightens(expr, rule));
       this.resolutions.set(expr, { kind: "method", name: method });
       return BOOL;
     }
@@ -895,17 +898,6 @@ export class ExpressionChecker {
     const methods = isCollection(object) ? ["size"] : object.kind === "string" ? ["startsWith", "endsWith", "lower", "size"] : isStringLike(object) ? ["startsWith", "endsWith", "lower"] : [];
     const help = this.hidingHelp(calleeObject, scope) ?? operatorWrittenAsMethod(expr) ?? didYouMean(method, methods) ?? (methods.length > 0 ? `${describeType(object)} has ${methods.map((m) => `\`${m}()\``).join(", ")}` : undefined);
     return this.report("PC211", `${describeType(object)} has no method \`${method}\``, callee.property.span, help);
-  }
-
-  /**
-   * Whether `expr` is named as mail addresses are: a field `to`, `cc`, `recipients`, `email`,
-   * `reply_to`, `owner_email`…, or a quantifier variable over one (`r` of `any(r in args.to: …)`).
-   */
-  private namesAddresses(expr: A.Expr): boolean {
-    const inner = unparenthesized(expr);
-    if (inner.kind === "Member") return ADDRESS_FIELD.test(inner.property.name);
-    const binder = inner.kind === "NameRef" ? this.binderOf(inner.name) : undefined;
-    return binder !== undefined && this.namesAddresses(binder.collection);
   }
 
   private noWithin(expr: A.Call): void {

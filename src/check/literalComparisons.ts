@@ -61,16 +61,15 @@ export class LiteralComparisonChecks {
 
   /**
    * `s.startsWith("…")`, `s.endsWith("…")`: `object` is `s`, typed `objectType`; `negated` and
-   * `truthTightens` as for `checkBinary`; `namesAddresses` when `s` is named as addresses are
-   * (`r` of `args.to`), so a `.acme.com` at its end is an address's domain (PC512).
+   * `truthTightens` as for `checkBinary`.
    */
-  checkAffix(method: "startsWith" | "endsWith", object: A.Expr, objectType: Type, argument: A.Expr, negated: boolean, truthTightens: boolean | undefined, namesAddresses: boolean): void {
+  checkAffix(method: "startsWith" | "endsWith", object: A.Expr, objectType: Type, argument: A.Expr, negated: boolean, truthTightens: boolean | undefined): void {
     const literal = stringLiteralOf(argument);
     if (!literal) return;
     if (objectType.kind === "string" && truthTightens === true && this.checkStarsAround(object, literal, method)) return;
     // Where the test's direction is not read, or in an `ask`, no `email.domain` rewrite is safe to offer.
     if (method === "endsWith" && objectType.kind === "string" && truthTightens !== undefined && this.normalizingCallOf(object) === undefined) {
-      const pattern = addressSuffixPattern(literal.value, namesAddresses);
+      const pattern = addressSuffixPattern(literal.value);
       if (pattern !== undefined) this.checkAddressPattern(object, pattern, literal.span, negated, truthTightens, `${printExpr(object)}.endsWith(${JSON.stringify(literal.value)})`);
     }
     const kind = this.nameKindOf(object, objectType);
@@ -387,13 +386,13 @@ export function matchWritten(subject: string, pattern: string, negated: boolean,
 }
 
 /**
- * The `like` pattern an `endsWith` of an address's domain means: `"@acme.com"` is `"*@acme.com"`;
- * `".acme.com"`, on text named as addresses are, `"*@*.acme.com"` (elsewhere it may well end a
- * host name, which `email.domain` would read as no address at all).
+ * The `like` pattern an `endsWith` of an address's domain means: `"@acme.com"` is `"*@acme.com"`.
+ * Not `".acme.com"`, even on a field named `to`: it may end a path or a host name as well, which
+ * `email.domain` reads as no address (`""`), so its rewrite would let a deny-listed host through.
  */
-function addressSuffixPattern(suffix: string, namesAddresses: boolean): string | undefined {
-  const pattern = suffix.startsWith("@") ? `*${suffix}` : suffix.startsWith(".") && namesAddresses ? `*@*${suffix}` : undefined;
-  return pattern !== undefined && (addressPatternDomain(pattern) ?? addressPatternParent(pattern)) !== undefined ? pattern : undefined;
+function addressSuffixPattern(suffix: string): string | undefined {
+  const pattern = suffix.startsWith("@") ? `*${suffix}` : undefined;
+  return pattern !== undefined && addressPatternDomain(pattern) !== undefined ? pattern : undefined;
 }
 
 /** `any(t in args.to: …)`: whether an element of `list` matches `pattern`. */

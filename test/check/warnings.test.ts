@@ -608,7 +608,7 @@ describe("PC512 an address's domain tested on its text (`like \"*@domain\"`, `en
     ]);
   });
 
-  it("endsWith of `@domain`, and of `.domain` on text named as addresses, as the `like` it means: in both directions, under `not`, with the same help", () => {
+  it("endsWith of `@domain` as the `like` it means: in both directions, under `not`, with the same help", () => {
     const found = rules(
       'deny email.send when any(r in args.to: r.endsWith("@evil.com") or r.endsWith(".Evil.com"))',
       'allow email.send when all(r in args.to: r.endsWith("@acme.com"))',
@@ -617,7 +617,6 @@ describe("PC512 an address's domain tested on its text (`like \"*@domain\"`, `en
     );
     expect(found.map((d) => [d.code, d.line, d.message, d.help])).toEqual([
       ["PC512", 2, 'this test misses addresses at evil.com written another way, such as "eve@EVIL.COM", "eve@evil.com." or "Eve <eve@evil.com>", which a mailer delivers to evil.com too', 'write `email.domain(r) == "evil.com"`: `email.domain` reads the domain as mail systems do, and refuses text that is not one plain address with an evaluation error, which fails closed'],
-      ["PC512", 2, 'this test misses addresses at eu.evil.com written another way, such as "eve@EU.EVIL.COM", "eve@eu.evil.com" or "eve@eu.evil.com.", which a mailer delivers to eu.evil.com too', 'write `email.domain(r).endsWith(".evil.com")`: `email.domain` reads the domain as mail systems do, and refuses text that is not one plain address with an evaluation error, which fails closed'],
       ["PC512", 3, 'this test also matches text holding several addresses that ends with one at acme.com, such as "eve@evil.example, bob@acme.com", which a mailer reads as two recipients', 'write `email.domain(r) == "acme.com"`: `email.domain` refuses such text with an evaluation error, which fails closed'],
       ["PC512", 4, 'this test also matches text holding several addresses that ends with one at acme.com, such as "eve@evil.example, bob@acme.com", which a mailer reads as two recipients', 'write `email.domain(r) != "acme.com"` for `not (r.endsWith("@acme.com"))`: `email.domain` refuses such text with an evaluation error, which fails closed'],
       ["PC512", 5, 'this test misses addresses at evil.com written another way, such as "eve@EVIL.COM", "eve@evil.com." or "Eve <eve@evil.com>", which a mailer delivers to evil.com too', 'write `email.domain(user.id) == "evil.com"`: `email.domain` reads the domain as mail systems do, and refuses text that is not one plain address with an evaluation error, which fails closed'],
@@ -626,6 +625,8 @@ describe("PC512 an address's domain tested on its text (`like \"*@domain\"`, `en
   });
 
   it("not for endsWith on a host or other text (`.evil.com`), a lower()d value, url.host or email.domain, in an `ask`, or where its direction is not read", () => {
+    // `.evil.com` may end a host or a path even in a field named `to`: `email.domain` reads such text as no address, so its rewrite would let a deny-listed host through.
+    expect(rules('deny email.send when any(r in args.to: r.endsWith(".evil.com"))', 'deny kb.search when user.id.endsWith(".onion")')).toEqual([]);
     expect(rules('deny http.get when args.url.endsWith(".evil.com") or url.host(args.url).endsWith(".evil.com")', "deny kb.search when context has destination and context.destination.host.endsWith(\".evil.com\")")).toEqual([]);
     expect(rules('deny email.send when any(r in args.to: r.lower().endsWith("@evil.com") or email.domain(r).endsWith(".evil.com") or r.endsWith("evil.com") or r.startsWith("@evil.com"))')).toEqual([]);
     expect(rules('ask email.send when any(r in args.to: r.endsWith("@evil.com"))')).toEqual([]);
