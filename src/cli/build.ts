@@ -217,7 +217,9 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     writeFilesSafely(texts);
   } catch (error) {
     // A file it may not write is refused before anything is staged: say that it is untouched.
-    io.err(`policyc build: cannot write \`${printable(options.output)}\`: ${describeFsError(error)}${error instanceof NotWritableError ? " (left as it was)" : ""}\n`);
+    // The file it may not write, as the user would write it (`out/policy.ts`, not the folder `out/`).
+    const refused = error instanceof NotWritableError ? outputs.find((out) => resolve(io.cwd, out) === error.path) : undefined;
+    io.err(`policyc build: cannot write \`${printable(refused ?? options.output)}\`: ${describeFsError(error)}${error instanceof NotWritableError ? " (left as it was)" : ""}\n`);
     return EXIT.usage;
   }
   const stale = files.module === undefined ? staleModuleNote(files.bundle, io.cwd) : undefined;

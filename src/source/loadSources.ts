@@ -164,6 +164,8 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd())
   const files: string[] = [];
   const diagnostics: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
+  // A file passed over is named once, however many of the paths reach it (`rules/ rules/team/`).
+  const passedOver = new Set<string>();
   for (const path of paths) {
     // Not the working folder: an empty argument is usually an unset shell variable.
     if (path.trim() === "") {
@@ -186,7 +188,10 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd())
         absolute,
         (file) => {
           if (isPolicyFileName(file)) found.push(file);
-          else if (POLICY_SAVED_UNDER_ANOTHER_NAME.test(basename(file))) warnings.push(notReadWarning(join(path, relative(absolute, file)), file));
+          else if (POLICY_SAVED_UNDER_ANOTHER_NAME.test(basename(file)) && !passedOver.has(file)) {
+            passedOver.add(file);
+            warnings.push(notReadWarning(join(path, relative(absolute, file)), file));
+          }
         },
         (folder, error) => {
           unreadable++;

@@ -239,6 +239,23 @@ describe("policyc build", () => {
     }
   });
 
+  it.skipIf(!CAN_RUN_UNPRIVILEGED)("--target ts with a read-only policy.ts names that file, not the -o folder: exit 2, both files as they were", () => {
+    const shared = mkdtempSync(join(tmpdir(), "policyc-build-module-"));
+    try {
+      chmodSync(shared, 0o777);
+      for (const name of ["decls.policy", "support.policy"]) writeFileSync(join(shared, name), read(name));
+      expect(binUnprivileged(["build", "decls.policy", "support.policy", "--target", "ts", "-o", "out/"], { cwd: shared }).code).toBe(0);
+      const before = readFileSync(join(shared, "out", "bundle.json"), "utf8");
+      chmodSync(join(shared, "out", "policy.ts"), 0o444);
+      writeFileSync(join(shared, "support.policy"), read("support.policy") + "\npolicy extra {\n  deny kb.search\n}\n");
+      const result = binUnprivileged(["build", "decls.policy", "support.policy", "--target", "ts", "-o", "out/"], { cwd: shared });
+      expect(result).toEqual({ code: 2, stdout: "", stderr: "policyc build: cannot write `out/policy.ts`: permission denied (left as it was)\n" });
+      expect(readFileSync(join(shared, "out", "bundle.json"), "utf8")).toBe(before);
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+    }
+  });
+
   it("--sign signs with an Ed25519 PEM key; the bundle loads with the public key", async () => {
     const result = await build("decls.policy", "support.policy", "-o", "signed.json", "--sign", "key.pem");
     expect(result.code).toBe(0);

@@ -259,6 +259,15 @@ describe("policyc check: pretty output", () => {
     expect(broken.stdout).toContain(`error[PC001]: cannot read \`linkset/gone.policy\`: it is a symbolic link to \`${join(dir, "elsewhere/gone.policy")}\`, which does not exist (a broken link)`);
   });
 
+  it("a file a folder search passes over is named once, however many of the paths given reach it (PC007)", async () => {
+    mkdirSync(join(dir, "overlap", "team"), { recursive: true });
+    write("overlap/team/a.policy", DECLS);
+    write("overlap/team/old.policy.bak", "policy q {\n  deny kb.search\n}\n");
+    const result = await check("overlap/", "overlap/team/", "overlap/");
+    expect(result.code).toBe(0);
+    expect(result.stdout.match(/warning\[PC007\]/g)).toHaveLength(1);
+  });
+
   it("a folder search reads `.policy` in any letter case, and names the files saved as `NAME.policy.txt` or left as copies (PC007, a warning) rather than skip them without a word", async () => {
     mkdirSync(join(dir, "cased"), { recursive: true });
     write("cased/main.policy", 'agent { team: string }\ntool t { risk low }\npolicy p {\n  allow t when agent.team == "x"\n}\n');
