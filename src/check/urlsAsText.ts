@@ -34,7 +34,7 @@ const FILLER = "api";
 export function urlTextHole(test: UrlTextTest, text: string): UrlTextHole | undefined {
   const start = URL_START.exec(text);
   if (start === null) return undefined;
-  const [, scheme, authority, rest] = start as unknown as [string, string, string, string];
+  const [scheme, authority, rest] = [start[1]!, start[2]!, start[3]!];
   // A port or user information: not what `url.host` compares, so no rewrite is offered.
   if (!HOST_NAME.test(authority) || !/[A-Za-z0-9]/.test(authority)) return undefined;
   const candidates = test === "like" ? patternCandidates(scheme, authority, rest) : textCandidates(test, text, authority, rest);
