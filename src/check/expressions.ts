@@ -897,7 +897,9 @@ export class ExpressionChecker {
     }
     const methods = isCollection(object) ? ["size"] : object.kind === "string" ? ["startsWith", "endsWith", "lower", "size"] : isStringLike(object) ? ["startsWith", "endsWith", "lower"] : [];
     const help = this.hidingHelp(calleeObject, scope) ?? operatorWrittenAsMethod(expr) ?? didYouMean(method, methods) ?? (methods.length > 0 ? `${describeType(object)} has ${methods.map((m) => `\`${m}()\``).join(", ")}` : undefined);
-    return this.report("PC211", `${describeType(object)} has no method \`${method}\``, callee.property.span, help);
+    // `now.hour()`: the time of day, weekday and time zone are the enforcement point's to send.
+    const timeHelp = object.kind === "time" ? "a `time` has no hour, weekday or time zone: have the enforcement point send a time-of-day window in `context`, as a flag (`business_hours: bool`) or as its bounds (`opens: time`) to compare `now` with (language reference, section 3.1)" : undefined;
+    return this.report("PC211", `${describeType(object)} has no method \`${method}\``, callee.property.span, help ?? timeHelp);
   }
 
   private noWithin(expr: A.Call): void {

@@ -9,6 +9,7 @@ import { impossiblePattern, impossibleText, type ImpossibleText, type Normalizin
 import type { Resolution } from "./resolution.js";
 import type { Schema } from "./schema.js";
 import { isCollection, isStringLike, type Type } from "./types.js";
+import { urlTextHole, type UrlTextTest } from "./urlsAsText.js";
 
 /** Where a string is looked for in a name: all of it, or as `like`, `startsWith`, `endsWith`, `contains` do. */
 type NameTest = "named" | "matches" | "starts with" | "ends with" | "contains";
@@ -54,6 +55,11 @@ export class LiteralComparisonChecks {
       const addressOf = left.kind === "string" && !this.isHostOrDomainCall(expr.left) ? { subject: expr.left, negated } : undefined;
       if (pattern && this.checkLikeSyntax(pattern, domainHelp ? addressOf : undefined)) return;
       if (pattern && addressOf && domainHelp) this.checkAddressPattern(addressOf.subject, pattern.value, pattern.span, negated, truthTightens);
+      if (pattern && left.kind === "string") this.checkUrlText(expr.left, "like", pattern, negated, truthTightens);
+    }
+    if (operator === "contains" && left.kind === "string") {
+      const text = stringLiteralOf(expr.right);
+      if (text) this.checkUrlText(expr.left, "contains", text, negated, truthTightens);
     }
     this.checkNameStrings(expr, left, right);
     this.checkNormalizedTexts(expr);
@@ -72,6 +78,7 @@ export class LiteralComparisonChecks {
       const pattern = addressSuffixPattern(literal.value);
       if (pattern !== undefined) this.checkAddressPattern(object, pattern, literal.span, negated, truthTightens, `${printExpr(object)}.endsWith(${JSON.stringify(literal.value)})`);
     }
+    if (method === "startsWith" && objectType.kind === "string") this.checkUrlText(object, "startsWith", literal, negated, truthTightens);
     const kind = this.nameKindOf(object, objectType);
     if (kind) this.checkNamePiece(kind, literal, method === "startsWith" ? "starts with" : "ends with");
     const call = this.normalizingCallOf(object);
@@ -198,6 +205,36 @@ export class LiteralComparisonChecks {
         `${test} also matches text holding several addresses that ends with one at ${domain}, such as ${JSON.stringify(`${other}, bob@${domain}`)}, which a mailer reads as two recipients`,
         span,
         `write \`${rewrite}\`${replaced}: \`email.domain\` refuses such text with an evaluation error, which fails closed`,
+      ),
+    );
+  }
+
+  /**
+   * PC516: a URL's host tested on the URL's text (see urlsAsText.ts), where the test holding
+   * loosens the rule (an allow's `when`, a deny's `not (…)`): it also holds for URLs on other
+   * hosts. Where it tightens the rule, matching more is harmless; in an `ask`, `url.host`'s
+   * error would send the call to a person, so no rewrite is safe to offer there.
+   */
+  private checkUrlText(subject: A.Expr, test: UrlTextTest, literal: A.StringLiteral, negated: boolean, truthTightens: boolean | undefined): void {
+    if (truthTightens !== false) return;
+    // `url.host(u).startsWith("https://…")` never holds, and neither does a `lower()`d URL
+    // compared with upper-case text: both are PC507's.
+    const call = this.normalizingCallOf(subject);
+    if (call !== undefined && (call !== "lower" || literal.value !== literal.value.toLowerCase())) return;
+    const hole = urlTextHole(test, literal.value);
+    if (hole === undefined) return;
+    const url = printExpr(subject);
+    const hostTest = `url.host(${url})${hole.hostComparison} and ${url}.startsWith(${JSON.stringify(`${hole.scheme}://`)})`;
+    const written = test === "like" ? `${url} like ${JSON.stringify(literal.value)}` : test === "contains" ? `${url} contains ${JSON.stringify(literal.value)}` : `${url}.startsWith(${JSON.stringify(literal.value)})`;
+    const rewrite = negated ? `not (${hostTest})` : hostTest;
+    const replaced = negated ? ` for \`not (${written})\`` : "";
+    const path = hole.testsPath ? ", and test the path apart from the host" : "";
+    this.diagnostics.push(
+      diagnostic(
+        "PC516",
+        `this test reads the URL as text, so it also holds for URLs on other hosts, such as ${listed(hole.matched.map((text) => JSON.stringify(text)), "or")}`,
+        literal.span,
+        `write \`${rewrite}\`${replaced}${path}: \`url.host\` reads the host as HTTP clients do, and refuses a URL with user information (\`…@evil.example\`) with an evaluation error, which fails closed`,
       ),
     );
   }

@@ -62,6 +62,7 @@ const EXAMPLES: Partial<Record<Code, string>> = {
   PC512: 'policy p {\n  deny email.send when any(r in args.to: not (r like "*@acme.com")) // <-\n}',
   PC513: "policy p {\n  allow kb.search\n  ask * when session.denials >= 5 // <-\n}",
   PC514: 'policy p {\n  @suppress("PC511") // <-\n  allow kb.search\n}',
+  PC516: 'policy p {\n  allow http.get when args.url.startsWith("https://api.acme.com") // <-\n}',
 };
 
 /** Codes about the set as a whole, shown by a file checked alone, without the contract's declarations. */

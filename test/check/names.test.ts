@@ -349,6 +349,14 @@ describe("names in rules", () => {
     single(rule('deny * when agent.attested.startsWith("x")'), "PC211", 2);
   });
 
+  it("PC211: a `time` has no methods (`now.hour()`): the help says to send a time-of-day window in `context` (audit O, F8)", () => {
+    for (const text of ["deny * when now.hour() < 9", "deny * when now.weekday() == 6"]) {
+      const found = single(rule(text), "PC211", 2);
+      expect(found.message, text).toMatch(/^a `time` has no method `(hour|weekday)`$/);
+      expect(found.help, text).toBe("a `time` has no hour, weekday or time zone: have the enforcement point send a time-of-day window in `context`, as a flag (`business_hours: bool`) or as its bounds (`opens: time`) to compare `now` with (language reference, section 3.1)");
+    }
+  });
+
   it("PC211: tool and intent names have no `size()`, as the reference says; strings and collections do", () => {
     for (const text of ["deny * when tool.size() > 3", "deny * when intent.size() > 3", "deny * when session.last.size() > 3", "deny * when any(t in session.tools: t.size() > 3)"]) {
       const found = single(rule(text), "PC211", 2);

@@ -671,6 +671,50 @@ describe("PC507 an IP address written in a form url.host never returns", () => {
   });
 });
 
+describe("PC516 a URL's host tested on its text (`startsWith`, `like`, `contains`) where holding loosens the rule (audit O, F6)", () => {
+  const reads = "`url.host` reads the host as HTTP clients do, and refuses a URL with user information (`…@evil.example`) with an evaluation error, which fails closed";
+
+  it("a start that leaves the host open: the message names a longer host and user information, the help tests `url.host` and keeps the scheme", () => {
+    const found = rules('allow http.get when args.url.startsWith("https://api.acme.com")');
+    expect(found.map((d) => [d.code, d.line, d.message, d.help])).toEqual([
+      ["PC516", 2, 'this test reads the URL as text, so it also holds for URLs on other hosts, such as "https://api.acme.com.evil.example/" or "https://api.acme.com@evil.example/"', `write \`url.host(args.url) == "api.acme.com" and args.url.startsWith("https://")\`: ${reads}`],
+    ]);
+    expect(found[0]!.column).toBe("  allow http.get when args.url.startsWith(".length + 1);
+  });
+
+  it("a `like` pattern: a star ending the host runs into another host, a star before it over the `/` or `?` that ends the real one; `*.` gets `endsWith`", () => {
+    const found = rules('allow http.get when args.url like "https://*.acme.com/*"', 'allow http.get when args.url like "https://api.acme.com*"', 'allow http.get when args.url like "https://*.acme.com/v1/*"', 'allow http.get when args.url like "https://api-*.acme.com/*"');
+    expect(found.map((d) => [d.line, d.message.replace(/.*such as /, ""), d.help!.replace(`: ${reads}`, "")])).toEqual([
+      [2, '"https://evil.example/.acme.com/" or "https://evil.example?.acme.com/"', 'write `url.host(args.url).endsWith(".acme.com") and args.url.startsWith("https://")`'],
+      [3, '"https://api.acme.com.evil.example/" or "https://api.acme.com@evil.example/"', 'write `url.host(args.url) == "api.acme.com" and args.url.startsWith("https://")`'],
+      [4, '"https://evil.example/.acme.com/v1/" or "https://evil.example?.acme.com/v1/"', 'write `url.host(args.url).endsWith(".acme.com") and args.url.startsWith("https://")`, and test the path apart from the host'],
+      [5, '"https://api-evil.example/.acme.com/" or "https://api-evil.example?.acme.com/"', 'write `url.host(args.url) like "api-*.acme.com" and args.url.startsWith("https://")`'],
+    ]);
+  });
+
+  it("`contains` finds a URL in another URL's query; under `not` in a deny the help writes the negation", () => {
+    const found = rules('allow http.get when args.url contains "https://api.acme.com/"', 'deny http.get when not (args.url.startsWith("https://api.acme.com"))');
+    expect(found.map((d) => [d.line, d.message.replace(/.*such as /, ""), d.help!.replace(`: ${reads}`, "")])).toEqual([
+      [2, '"https://evil.example/?next=https://api.acme.com/"', 'write `url.host(args.url) == "api.acme.com" and args.url.startsWith("https://")`'],
+      [3, '"https://api.acme.com.evil.example/" or "https://api.acme.com@evil.example/"', 'write `not (url.host(args.url) == "api.acme.com" and args.url.startsWith("https://"))` for `not (args.url.startsWith("https://api.acme.com"))`'],
+    ]);
+  });
+
+  it("what the warning says is true: the allow lets those URLs through, and the help's test does not", () => {
+    for (const url of ["https://api.acme.com.evil.example/", "https://api.acme.com@evil.example/"]) {
+      expect(decisionOf(['allow http.get when args.url.startsWith("https://api.acme.com")'], "http.get", { args: { url } }), url).toBe("allow");
+      expect(decisionOf(['allow http.get when url.host(args.url) == "api.acme.com" and args.url.startsWith("https://")'], "http.get", { args: { url } }), url).toBe("deny");
+    }
+    expect(decisionOf(['allow http.get when url.host(args.url) == "api.acme.com" and args.url.startsWith("https://")'], "http.get", { args: { url: "https://api.acme.com/v1/x" } })).toBe("allow");
+  });
+
+  it("quiet where the host is pinned (a `/` after it), for a scheme alone or any host, with a port, where the test tightens the rule, in an `ask`, and on `url.host` or upper-case text after `lower()` (PC507's)", () => {
+    expect(rules('allow http.get when args.url.startsWith("https://api.acme.com/") or args.url like "https://api.acme.com/*" or args.url like "https://api.acme.com"', 'allow http.get when args.url.startsWith("https://") or args.url like "https://*/*" or args.url.startsWith("https://api.acme.com:8443")')).toEqual([]);
+    expect(rules('deny http.get when args.url.startsWith("https://evil.com") or args.url like "https://*.evil.com/*"', 'allow http.get unless args.url contains "https://evil.com"', 'ask http.get when args.url.startsWith("https://partner.example")')).toEqual([]);
+    expect(codesAndLines(rules('allow http.get when url.host(args.url).startsWith("https://api.acme.com") or args.url.lower().startsWith("https://API.acme.com")'))).toEqual([["PC507", 2], ["PC507", 2]]);
+  });
+});
+
 describe("PC513 an `ask` pattern over tools no `allow` targets", () => {
   it("names the tools (a few, then how many more) at the pattern", () => {
     const found = rules("allow kb.search", "ask * when session.denials >= 5");

@@ -1,0 +1,87 @@
+import { globMatch } from "../runtime/glob.js";
+
+/**
+ * A URL's host tested on the URL's text (PC516): `args.url.startsWith("https://api.acme.com")`,
+ * `args.url like "https://*.acme.com/*"`, `args.url contains "https://api.acme.com/"`. Text that
+ * starts that way can still go elsewhere: `https://api.acme.com.evil.example/` is a host under
+ * evil.example, `https://api.acme.com@evil.example/` is a user at evil.example, and a `*` in the
+ * host part of a pattern also runs over the `/`, `?` or `#` that ends it
+ * (`https://evil.example/.acme.com/`). `url.host` reads the host as clients do.
+ */
+
+/** How the text is tested: where the string is looked for, or matched as a `like` pattern. */
+export type UrlTextTest = "startsWith" | "contains" | "like";
+
+export interface UrlTextHole {
+  /** URLs on hosts the test does not mean that it holds for, at most two. */
+  readonly matched: readonly string[];
+  /** The scheme the text starts with (`https`), which the host test does not check. */
+  readonly scheme: string;
+  /** `url.host(subject)` compared as the test meant it: `== "api.acme.com"`, `.endsWith(".acme.com")`. */
+  readonly hostComparison: string;
+  /** Whether the text also says something about the path, which the host test leaves out. */
+  readonly testsPath: boolean;
+}
+
+/** An absolute URL's start: its scheme, the text up to the first `/`, `?` or `#` after `//` (its authority), and the rest. */
+const URL_START = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#\\]*)(.*)$/s;
+/** A host name as `url.host` returns one (stars stand for any letters), with no port or user information. */
+const HOST_NAME = /^[A-Za-z0-9_*-]+(?:\.[A-Za-z0-9_*-]+)*\.?$/;
+/** What fills a star a candidate does not use to leave the host. */
+const FILLER = "api";
+
+/** What `text`, tested as `test` says, also holds for on other hosts; undefined when it pins the host, or is no URL. */
+export function urlTextHole(test: UrlTextTest, text: string): UrlTextHole | undefined {
+  const start = URL_START.exec(text);
+  if (start === null) return undefined;
+  const [scheme, authority, rest] = [start[1]!, start[2]!, start[3]!];
+  // A port or user information: not what `url.host` compares, so no rewrite is offered.
+  if (!HOST_NAME.test(authority) || !/[A-Za-z0-9]/.test(authority)) return undefined;
+  const candidates = test === "like" ? patternCandidates(scheme, authority, rest) : textCandidates(test, text, authority, rest);
+  if (candidates === undefined) return undefined;
+  const matched = candidates.filter((candidate) => (test === "like" ? globMatch(text, candidate) : test === "startsWith" ? candidate.startsWith(text) : candidate.includes(text)));
+  if (matched.length === 0) return undefined;
+  const hostComparison = hostComparisonOf(authority.replace(/\*+$/, "").toLowerCase().replace(/\.$/, ""));
+  return { matched: matched.slice(0, 2), scheme, hostComparison, testsPath: !/^\/?\**$/.test(rest) };
+}
+
+/**
+ * For text looked for as it is (no wildcard): a start that leaves the host open (no `/` after
+ * it) goes on into another host or becomes user information; text found anywhere (`contains`)
+ * can also sit in another URL's query. Stars are text here (PC511's), so such text is left alone.
+ */
+function textCandidates(test: "startsWith" | "contains", text: string, authority: string, rest: string): string[] | undefined {
+  if (authority.includes("*")) return undefined;
+  const open = rest === "" ? [`${text}.evil.example/`, `${text}@evil.example/`] : [];
+  return test === "contains" ? [...open, `https://evil.example/?next=${text}`] : open;
+}
+
+/**
+ * For a `like` pattern: a star at the end of the host part runs on into another host or user
+ * information; any other star in it can swallow the `/`, `?` or `#` that ends the real host.
+ * A host part with no star, or only stars, pins the host or means any (undefined).
+ */
+function patternCandidates(scheme: string, authority: string, rest: string): string[] | undefined {
+  if (!authority.includes("*") || /^\*+$/.test(authority)) return undefined;
+  const path = rest.replace(/\*+/g, "") || "/";
+  const candidates: string[] = [];
+  if (authority.endsWith("*")) {
+    const host = authority.replace(/\*+$/, "").replace(/\*+/g, FILLER);
+    candidates.push(`${scheme}://${host}.evil.example${path}`, `${scheme}://${host}@evil.example${path}`);
+  }
+  const swallowed = authority.replace(/\*+$/, "");
+  if (swallowed.includes("*")) {
+    for (const end of ["/", "?"]) {
+      const filled = swallowed.replace(/\*+/, `evil.example${end}`).replace(/\*+/g, FILLER);
+      candidates.push(`${scheme}://${filled}${path}`);
+    }
+  }
+  return candidates;
+}
+
+/** The comparison of `url.host(…)` the host part means: `api.acme.com` exactly, any host under acme.com (`*.acme.com`), or a pattern. */
+function hostComparisonOf(host: string): string {
+  if (!host.includes("*")) return ` == ${JSON.stringify(host)}`;
+  const parent = /^\*+(\.[^*]+)$/.exec(host)?.[1];
+  return parent !== undefined ? `.endsWith(${JSON.stringify(parent)})` : ` like ${JSON.stringify(host)}`;
+}
