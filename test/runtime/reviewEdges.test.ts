@@ -95,9 +95,8 @@ describe("a list literal holding a set, compared with a list of lists", () => {
     "args.list in [args.pair]",
     "args.pair in [args.list]",
     "[args.list] contains args.pair",
-    'args.pairs containsAny [args.pair, ["z"]]',
-    'args.pairs containsAny [["z"], args.pair]',
     "any(p in args.pairs: p == args.pair)",
+    // (A literal that mixes a set with list literals, `[["z"], args.pair]`, is PC300: see test/check/suppress.test.ts.)
   ];
   const engine = engineFor(`tool t { risk low args { pairs: list<list<string>>, pair: set<string>, list: list<string> } }
 policy p {
