@@ -23,7 +23,7 @@ const DECLS = "tool http.get { risk medium args { url: string, host: string } }\
 /** The SSRF deny-list of language.md 5.10. */
 const SSRF = [
   "policy egress {",
-  '  @name("private") deny http.get when ip.inRange(url.host(args.url), ["169.254.0.0/16", "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7", "fe80::/10"])',
+  '  @name("private") deny http.get when ip.inRange(url.host(args.url), ["169.254.0.0/16", "127.0.0.0/8", "0.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7", "fe80::/10"])',
   '  @name("no-host") deny http.get when url.host(args.url) == ""',
   "  allow http.get",
   "  allow ip.lookup when ip.inRange(args.host, \"10.0.0.0/8\")",
@@ -50,6 +50,8 @@ const DENIED = [
   "http://[0:0:0:0:0:ffff:127.0.0.1]/",
   "redis://[::ffff:127.0.0.1]/",
   "http://127.0.0.1:8080/",
+  "http://0.0.0.0:8080/",
+  "http://0/",
   "http://2130706433/",
   "http://0177.0.0.1/",
   "http://10.1.2.3/",
@@ -86,11 +88,19 @@ describe("ip.inRange", () => {
       const [trace] = explain(engine, fetchOf("http://169.254.169.254/x")).rules;
       expect(trace).toMatchObject({ id: "private", matched: true });
       expect(clauseLines(trace!)).toEqual([
-        '`ip.inRange(url.host(args.url), ["169.254.0.0/16", "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7", "fe80::/10"])` was true (url.host(args.url) is "169.254.169.254")',
+        '`ip.inRange(url.host(args.url), ["169.254.0.0/16", "127.0.0.0/8", "0.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7", "fe80::/10"])` was true (url.host(args.url) is "169.254.169.254")',
       ]);
       const [mapped] = explain(engine, fetchOf("http://[::ffff:a9fe:a9fe]/")).rules;
       expect(mapped!.clauses[0]!.evidence).toEqual([
         expect.objectContaining({ kind: "text", operator: "inRange", value: true, left: { text: "url.host(args.url)", shown: '"[::ffff:a9fe:a9fe]"', constant: false } }),
+      ]);
+      // Inside a quantifier, the element is named once; `not` and `unless` show the test's own value.
+      const scan = compile([{ path: "q.policy", text: 'tool net.scan { risk low args { hosts: list<string>, url: string } }\npolicy q {\n  deny net.scan when any(h in args.hosts: ip.inRange(h, ["10.0.0.0/8", "fd00::/8"]))\n  deny net.scan when not ip.inRange(url.host(args.url), "192.168.0.0/16")\n  allow net.scan unless ip.inRange(url.host(args.url), "192.168.0.0/16")\n}\n' }]);
+      const traces = explain(scan, { session: "s", tool: "net.scan", args: { hosts: ["a.example", "[fd00::5]"], url: "http://192.168.2.2/" } }).rules;
+      expect(traces.flatMap(clauseLines)).toEqual([
+        '`any(h in args.hosts: ip.inRange(h, ["10.0.0.0/8", "fd00::/8"]))` was true for args.hosts[1] = "[fd00::5]"',
+        '`not ip.inRange(url.host(args.url), "192.168.0.0/16")` was false (url.host(args.url) is "192.168.2.2")',
+        'unless `ip.inRange(url.host(args.url), "192.168.0.0/16")` was true (url.host(args.url) is "192.168.2.2")',
       ]);
       const [name] = explain(engine, fetchOf("http://10.evil.example/")).rules;
       expect(clauseLines(name!)[0]).toMatch(/` was false \(url\.host\(args\.url\) is "10\.evil\.example"\)$/);
@@ -100,7 +110,7 @@ describe("ip.inRange", () => {
   it("carries its ranges in the bundle's IR as an operation of its own, which a runtime without it refuses", () => {
     const { policy } = compileSources(SOURCES);
     const bundle = JSON.parse(serializeBundle(createBundle(policy!, SOURCES))) as { rules: { ir: unknown }[]; code: string };
-    expect(bundle.rules[0]!.ir).toEqual({ op: "ipInRange", subject: { op: "call", name: "url.host", arg: { op: "get", object: { op: "root", root: "args" }, name: "url", convert: "none" } }, ranges: ["169.254.0.0/16", "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7", "fe80::/10"] });
+    expect(bundle.rules[0]!.ir).toEqual({ op: "ipInRange", subject: { op: "call", name: "url.host", arg: { op: "get", object: { op: "root", root: "args" }, name: "url", convert: "none" } }, ranges: ["169.254.0.0/16", "127.0.0.0/8", "0.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7", "fe80::/10"] });
     expect(unknownIrOps(bundle.rules.flatMap((rule) => (rule.ir === null ? [] : [rule.ir])))).toEqual([]);
     // A runtime of before `ip.inRange` lacks its support: the bundle is refused as it loads, not failed closed in traffic.
     const support = RUNTIME_SUPPORT as Record<string, unknown>;
@@ -140,7 +150,7 @@ describe("ip.inRange on the command line", () => {
     const expected = [
       "deny http.get (session s)",
       "  by private (deny, egress.policy:4:20)",
-      '    `ip.inRange(url.host(args.url), ["169.254.0.0/16", "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7", "fe80::/10"])` was true (url.host(args.url) is "[::ffff:a9fe:a9fe]")',
+      '    `ip.inRange(url.host(args.url), ["169.254.0.0/16", "127.0.0.0/8", "0.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7", "fe80::/10"])` was true (url.host(args.url) is "[::ffff:a9fe:a9fe]")',
       "  also considered:",
       '    no-host (deny) did not match: `url.host(args.url) == ""` was false (url.host(args.url) is "[::ffff:a9fe:a9fe]")',
       "    egress/3 (allow) matched: no condition: it always matches",
