@@ -28,7 +28,7 @@ export function readCidr(text: string): CidrReading {
   const address = slash < 0 ? text : text.slice(0, slash);
   const unbracketed = address.startsWith("[") && address.endsWith("]") ? address.slice(1, -1) : address;
   const family = plainIpFamily(unbracketed);
-  if (family === 0) return { problem: `\`${address}\` is not an IPv4 or IPv6 address`, ...(slash < 0 && address === "" ? { fix: 'write a range such as "10.0.0.0/8" or "fc00::/7"' } : {}) };
+  if (family === 0) return { problem: address === "" ? (slash < 0 ? "it is empty" : "there is no address before the `/`") : `\`${address}\` is not an IPv4 or IPv6 address` };
   const full = family === 4 ? 32 : 128;
   if (unbracketed !== address) return { problem: "an IPv6 range is written without brackets", fix: `write "${unbracketed}${slash < 0 ? `/${full}` : text.slice(slash)}"` };
   if (slash < 0) return { problem: "it has no prefix length", fix: `write "${address}/${full}" for the one address` };

@@ -254,7 +254,9 @@ describe("names in rules", () => {
     expect(single(rule('deny http.get when ip.inRange(url.host(args.url), "127.0.0.1")'), "PC307", 2).help).toBe('write "127.0.0.1/32" for the one address');
     expect(single(rule('deny http.get when ip.inRange(url.host(args.url), "10.0.0.0/40")'), "PC307", 2).message).toContain("from 0 to 32");
     expect(single(rule('deny http.get when ip.inRange(url.host(args.url), "10.0.0/8")'), "PC307", 2).message).toBe('"10.0.0/8" is not an IP range: `10.0.0` is not an IPv4 or IPv6 address');
-    for (const ranges of ["args.url", "[]", '["10.0.0.0/8", args.url]']) expect(single(rule(`deny http.get when ip.inRange(url.host(args.url), ${ranges})`), "PC307", 2).message, ranges).toContain("takes its ranges written in the policy");
+    expect(single(rule('deny http.get when ip.inRange(url.host(args.url), [])'), "PC307", 2).message).toBe("`ip.inRange` with no ranges is never true");
+    expect(single(rule('deny http.get when ip.inRange(url.host(args.url), "/8")'), "PC307", 2).message).toBe('"/8" is not an IP range: there is no address before the `/`');
+    for (const ranges of ["args.url", '["10.0.0.0/8", args.url]', "(args.url)"]) expect(single(rule(`deny http.get when ip.inRange(url.host(args.url), ${ranges})`), "PC307", 2).message, ranges).toContain("takes its ranges written in the policy");
   });
 
   it("PC206: an entity that was never declared", () => {
