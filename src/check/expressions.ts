@@ -933,11 +933,11 @@ export class ExpressionChecker {
 
   /** The ranges of an `ip.inRange`, each a CIDR in a string literal; undefined (and reported) when one is not. */
   private ipRangesWritten(expr: A.Expr): string[] | undefined {
-    const literals = expr.kind === "StringLiteral" ? [expr] : expr.kind === "ListLiteral" && expr.elements.every((e) => e.kind === "StringLiteral") ? (expr.elements as A.StringLiteral[]) : undefined;
     if (expr.kind === "ListLiteral" && expr.elements.length === 0) {
       this.report("PC307", "`ip.inRange` with no ranges is never true", expr.span, 'write the ranges, as in `["10.0.0.0/8", "fc00::/7"]`');
       return undefined;
     }
+    const literals = expr.kind === "StringLiteral" ? [expr] : expr.kind === "ListLiteral" && expr.elements.every((e) => e.kind === "StringLiteral") ? (expr.elements as A.StringLiteral[]) : undefined;
     if (literals === undefined) {
       this.report("PC307", "`ip.inRange` takes its ranges written in the policy: a string such as \"10.0.0.0/8\", or a list of them", expr.span, 'write the range, as in `ip.inRange(url.host(args.url), "10.0.0.0/8")`, or several: `["10.0.0.0/8", "fc00::/7"]`');
       return undefined;

@@ -8,7 +8,7 @@ import { compile, compileSources } from "../../src/compile/compile.js";
 import { RUNTIME_SUPPORT, type Engine } from "../../src/runtime/engine.js";
 import { explain } from "../../src/runtime/explain.js";
 import { unknownIrOps } from "../../src/runtime/ir.js";
-import { ipRanges, readCidr } from "../../src/runtime/ipRange.js";
+import { inIpRanges, ipRanges, readCidr } from "../../src/runtime/ipRange.js";
 import { clauseLines } from "../../src/testing/explanationText.js";
 import { VERSION } from "../../src/version.js";
 import { cli } from "../helpers.js";
@@ -134,6 +134,12 @@ describe("ip.inRange", () => {
     expect(readCidr("2001:db8:0:0:1::/64")).toMatchObject({ fix: 'write "2001:db8::/64", the range it is in' });
     expect(readCidr("10.0.0.1")).toEqual({ problem: "it has no prefix length", fix: 'write "10.0.0.1/32" for the one address' });
     expect(readCidr("[::1]/128")).toMatchObject({ fix: 'write "::1/128"' });
+    // The ranges language.md suggests adding: NAT64 and the shared address space (Alibaba Cloud's metadata address).
+    expect(inIpRanges(ipRanges(["64:ff9b::/96", "100.64.0.0/10"]), "[64:ff9b::a9fe:a9fe]")).toBe(true);
+    expect(inIpRanges(ipRanges(["64:ff9b::/96", "100.64.0.0/10"]), "100.100.100.200")).toBe(true);
+    expect(inIpRanges(ipRanges(["169.254.0.0/16"]), "[64:ff9b::a9fe:a9fe]")).toBe(false);
+    expect(inIpRanges(ipRanges(["::ffff:0:0/96"]), "8.8.8.8")).toBe(true);
+    expect(inIpRanges(ipRanges(["::/0"]), 42)).toBe(false);
     // A bundle edited by hand (and hashed again) with a range that is none: its code does not load.
     expect(() => ipRanges(["10.0.0.0/8", "10/8"])).toThrow('ip.inRange: "10/8" is not an IP range: `10` is not an IPv4 or IPv6 address');
     for (const bad of ["10.0.0.0/33", "::/129", "10.0.0.0/08", "10.0.0.0/", "10.0.0.0/-1", "10/8", "010.0.0.0/8", "fe80::%eth0/64", "example.com/8", "", "/8"]) expect(readCidr(bad), bad).toHaveProperty("problem");
