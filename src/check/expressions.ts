@@ -7,6 +7,7 @@ import type { Code } from "../diagnostics/codes.js";
 import { checkPatternMatchesTools, labelType, type FieldInfo, type RecordShape, type Schema } from "./schema.js";
 import { LiteralComparisonChecks, unparenthesized } from "./literalComparisons.js";
 import { comparisonHelp } from "./comparisonHelp.js";
+import { readCidr } from "../runtime/ipRange.js";
 import { FUNCTIONS, SESSION_CALLS, SESSION_VALUES, type Resolution } from "./resolution.js";
 
 /** How each built-in namespace is used, for the error when one is written as a value. */
@@ -14,6 +15,7 @@ const NAMESPACE_USE: Readonly<Record<string, string>> = {
   session: "use one of its members, as in `session.calls` or `session.labels`",
   url: "call its function, as in `url.host(args.url)`",
   email: "call its function, as in `email.domain(r)`",
+  ip: 'call its function, as in `ip.inRange(url.host(args.url), "10.0.0.0/8")`',
   Risk: "name a risk level, as in `Risk.high` or `high`",
 };
 import {
@@ -57,7 +59,7 @@ export interface RuleContext {
   readonly clause: "when" | "unless";
 }
 
-const ROOTS = ["agent", "user", "context", "args", "tool", "intent", "session", "now", "url", "email"];
+const ROOTS = ["agent", "user", "context", "args", "tool", "intent", "session", "now", "url", "email", "ip"];
 
 /** The dotted spelling of a chain of names (`support.reply`, `crm.*`), or undefined. */
 export function dottedText(expr: A.Expr): string | undefined {
@@ -370,9 +372,10 @@ export class ExpressionChecker {
     }
     if (base.kind === "Wildcard") return true;
     if (base.kind !== "NameRef") return false;
-    // Outside a call, `email.send` or `url.fetch` can only be a tool name: `url` and `email` hold
-    // nothing but the functions `url.host` and `email.domain`, and tools often share their namespace.
-    if ((base.name === "url" || base.name === "email") && firstProperty !== undefined && !scope.locals.has(base.name)) {
+    // Outside a call, `email.send` or `url.fetch` can only be a tool name: `url`, `email` and `ip`
+    // hold nothing but the functions `url.host`, `email.domain` and `ip.inRange`, and tools often
+    // share their namespace.
+    if ((base.name === "url" || base.name === "email" || base.name === "ip") && firstProperty !== undefined && !scope.locals.has(base.name)) {
       return !(FUNCTIONS[base.name] as readonly string[]).includes(firstProperty);
     }
     return !ROOTS.includes(base.name) && !scope.locals.has(base.name) && !this.schema.enums.has(base.name) && base.name !== "Risk";
@@ -743,6 +746,7 @@ export class ExpressionChecker {
       case "session":
       case "url":
       case "email":
+      case "ip":
       case "Risk":
         return this.record(expr, { kind: "namespace", name: expr.name }, { kind: "namespace" });
     }
@@ -855,10 +859,11 @@ export class ExpressionChecker {
   private inferCall(expr: A.Call, scope: Scope, rule: RuleContext): Type {
     const callee = expr.callee;
     const method = callee.property.name;
-    // session.count / session.called / url.host / email.domain
+    // session.count / session.called / url.host / email.domain / ip.inRange
     const calleeObject = callee.object;
     if (calleeObject.kind === "NameRef" && !scope.locals.has(calleeObject.name)) {
       if (calleeObject.name === "session") return this.sessionCall(expr, method, rule);
+      if (calleeObject.name === "ip") return this.ipCall(expr, method, scope, rule);
       if (calleeObject.name === "url" || calleeObject.name === "email") {
         const allowed = FUNCTIONS[calleeObject.name] as readonly string[];
         if (!allowed.includes(method)) return this.report("PC211", `unknown function \`${calleeObject.name}.${method}\``, callee.property.span, didYouMean(method, allowed) ?? `\`${calleeObject.name}\` has \`${calleeObject.name}.${allowed[0]}(s)\``);
@@ -900,6 +905,45 @@ export class ExpressionChecker {
     // `now.hour()`: the time of day, weekday and time zone are the enforcement point's to send.
     const timeHelp = object.kind === "time" ? "a `time` has no hour, weekday or time zone: have the enforcement point send a time-of-day window in `context`, as a flag (`business_hours: bool`) or as its bounds (`opens: time`) to compare `now` with (language reference, section 3.1)" : undefined;
     return this.report("PC211", `${describeType(object)} has no method \`${method}\``, callee.property.span, help ?? timeHelp);
+  }
+
+  /**
+   * `ip.inRange(s, "10.0.0.0/8")`, or with a list of ranges. The ranges are written in the policy,
+   * so a range that is not one (`"10.0.0/8"`, `"10.0.0.1/8"`) is found here (PC307), not in traffic.
+   */
+  private ipCall(expr: A.Call, method: string, scope: Scope, rule: RuleContext): Type {
+    const allowed = FUNCTIONS.ip as readonly string[];
+    if (!allowed.includes(method)) return this.report("PC211", `unknown function \`ip.${method}\``, expr.callee.property.span, didYouMean(method, allowed) ?? '`ip` has `ip.inRange(s, "10.0.0.0/8")`');
+    this.noWithin(expr);
+    if (!this.arity(expr, 2, 2)) return ERROR;
+    const [subject, rangesWritten] = expr.args as [A.Expr, A.Expr];
+    const subjectType = this.infer(subject, scope, rule);
+    if (!isStringLike(subjectType)) this.report("PC300", `\`ip.inRange\` tests a string (an address, as \`url.host(args.url)\` returns it), but this is ${describeType(subjectType)}`, subject.span);
+    this.infer(rangesWritten, scope, rule);
+    const ranges = this.ipRangesWritten(unparenthesized(rangesWritten));
+    if (ranges !== undefined) this.resolutions.set(expr, { kind: "ipInRange", ranges });
+    return BOOL;
+  }
+
+  /** The ranges of an `ip.inRange`, each a CIDR in a string literal; undefined (and reported) when one is not. */
+  private ipRangesWritten(expr: A.Expr): string[] | undefined {
+    if (expr.kind === "ListLiteral" && expr.elements.length === 0) {
+      this.report("PC307", "`ip.inRange` with no ranges is never true", expr.span, 'write the ranges, as in `["10.0.0.0/8", "fc00::/7"]`');
+      return undefined;
+    }
+    const literals = expr.kind === "StringLiteral" ? [expr] : expr.kind === "ListLiteral" && expr.elements.every((e) => e.kind === "StringLiteral") ? (expr.elements as A.StringLiteral[]) : undefined;
+    if (literals === undefined) {
+      this.report("PC307", "`ip.inRange` takes its ranges written in the policy: a string such as \"10.0.0.0/8\", or a list of them", expr.span, 'write the range, as in `ip.inRange(url.host(args.url), "10.0.0.0/8")`, or several: `["10.0.0.0/8", "fc00::/7"]`');
+      return undefined;
+    }
+    let valid = true;
+    for (const literal of literals) {
+      const reading = readCidr(literal.value);
+      if ("range" in reading) continue;
+      valid = false;
+      this.report("PC307", `${JSON.stringify(literal.value)} is not an IP range: ${reading.problem}`, literal.span, reading.fix ?? 'write an IPv4 or IPv6 address, `/` and the prefix length, as in "10.0.0.0/8" or "fc00::/7"');
+    }
+    return valid ? literals.map((literal) => literal.value) : undefined;
   }
 
   private noWithin(expr: A.Call): void {

@@ -536,6 +536,8 @@ class JsEmitter {
         const site = this.locals.size > 0 ? this.constant("rt.callSite()", true) : this.sharedSite(e.name);
         return `rt.${e.name === "url.host" ? "urlHostAt" : "emailDomainAt"}(${site}, c, ${this.expr(e.arg)})`;
       }
+      case "ipInRange":
+        return `rt.inIpRanges(${this.constant(`rt.ipRanges(${JSON.stringify(e.ranges)})`)}, ${this.expr(e.subject)})`;
     }
   }
 }

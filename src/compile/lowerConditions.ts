@@ -129,6 +129,8 @@ export class ConditionLowering {
       }
       case "function":
         return { op: "call", name: resolution.name, arg: this.lower((expr as A.Call).args[0]!) };
+      case "ipInRange":
+        return { op: "ipInRange", subject: this.lower((expr as A.Call).args[0]!), ranges: resolution.ranges };
       case "namespace":
         throw new Error("a namespace reached the compiler");
     }

@@ -65,6 +65,7 @@ export const CODES = {
   PC304: { severity: "error", title: "argument not in every targeted tool with one type", example: 'allow email.send, kb.search when args.query == "x"' },
   PC305: { severity: "error", title: "condition is not a bool", example: "deny * when agent.team" },
   PC306: { severity: "error", title: "`has` on something without attributes", example: "deny * when agent.team has x" },
+  PC307: { severity: "error", title: "`ip.inRange` range is not a CIDR", example: 'deny http.get when ip.inRange(url.host(args.url), "169.254.0.0")' },
 
   // Rules (PC4xx)
   PC400: { severity: "error", title: "`grant` on a rule that is not `allow`", example: 'deny kb.search grant "kb:read" for 5m' },

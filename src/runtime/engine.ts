@@ -2,6 +2,7 @@ import { hash } from "node:crypto";
 import type { Decision, Effect, Grant } from "./decision.js";
 import * as helpers from "./helpers.js";
 import { compileGlob, matchCompiledGlob } from "./glob.js";
+import { inIpRanges, ipRanges } from "./ipRange.js";
 import { closestName } from "./closestName.js";
 import { describeMs, roughly } from "./durationsForPeople.js";
 import { RISK_RANK } from "./ir.js";
@@ -51,6 +52,8 @@ export const RUNTIME_SUPPORT = {
   RISK_RANK,
   parseTime,
   shapeOfType,
+  ipRanges,
+  inIpRanges,
 } as const;
 export type RuntimeSupport = typeof RUNTIME_SUPPORT;
 

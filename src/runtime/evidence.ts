@@ -16,10 +16,10 @@ export type Why =
   /** A membership or text test's operands as written, left then right (see testOf), and the member that decided it (see Interpreter.decidingMember). */
   | { readonly kind: "tested"; readonly left: unknown; readonly right: unknown; readonly value: boolean; readonly member?: { readonly index: number; readonly value: unknown } };
 
-/** The operators that test membership (`in`, `contains` on a collection, `containsAny`, `containsAll`) or text (`contains` on a string, `like`, `startsWith`, `endsWith`). */
-export type TestOperator = "in" | "contains" | "containsAny" | "containsAll" | "like" | "startsWith" | "endsWith";
+/** The operators that test membership (`in`, `contains` on a collection, `containsAny`, `containsAll`) or text (`contains` on a string, `like`, `startsWith`, `endsWith`, `ip.inRange`). */
+export type TestOperator = "in" | "contains" | "containsAny" | "containsAll" | "like" | "startsWith" | "endsWith" | "inRange";
 
-/** A membership or text test's operands as written, left to right (`x in S`: x, S; `s.startsWith(p)`: s, p); null for any other node. */
+/** A membership or text test's operands as written, left to right (`x in S`: x, S; `s.startsWith(p)`: s, p; `ip.inRange(s, R)`: s, R); null for any other node. */
 export function testOf(expr: IrExpr): { readonly operator: TestOperator; readonly left: IrExpr; readonly right: IrExpr } | null {
   switch (expr.op) {
     case "in":
@@ -33,6 +33,9 @@ export function testOf(expr: IrExpr): { readonly operator: TestOperator; readonl
       return { operator: "like", left: expr.subject, right: expr.pattern };
     case "method":
       return (expr.name === "startsWith" || expr.name === "endsWith") && expr.args.length === 1 ? { operator: expr.name, left: expr.object, right: expr.args[0]! } : null;
+    case "ipInRange":
+      // The ranges as the policy wrote them: one string, or a list of them.
+      return { operator: "inRange", left: expr.subject, right: expr.ranges.length === 1 ? { op: "const", value: expr.ranges[0]! } : { op: "list", items: expr.ranges.map((range) => ({ op: "const", value: range })) } };
     default:
       return null;
   }
@@ -118,12 +121,12 @@ export type Evidence =
       readonly kind: "text";
       /** The test as written (without parentheses around it); null when the clause's text does not show it. */
       readonly text: string | null;
-      /** `contains` of a string (of a collection it is a `membership` test). */
-      readonly operator: "contains" | "like" | "startsWith" | "endsWith";
+      /** `contains` of a string (of a collection it is a `membership` test); `inRange`: `ip.inRange`. */
+      readonly operator: "contains" | "like" | "startsWith" | "endsWith" | "inRange";
       readonly value: boolean;
-      /** The text tested (`s` of `s like p`, `s.startsWith(p)`, `s contains t`). */
+      /** The text tested (`s` of `s like p`, `s.startsWith(p)`, `s contains t`, `ip.inRange(s, R)`). */
       readonly left: ComparedOperand;
-      /** The pattern, prefix, suffix or part looked for. */
+      /** The pattern, prefix, suffix or part looked for, or the IP ranges. */
       readonly right: ComparedOperand;
     };
 
@@ -262,7 +265,7 @@ function testEvidence(expr: IrExpr, test: NonNullable<ReturnType<typeof testOf>>
     const right = operand(test.right, why.right, rightText, test.left, paths);
     const { operator } = test;
     const value = why.value;
-    if (operator === "like" || operator === "startsWith" || operator === "endsWith") return { kind: "text", text, operator, value, left, right };
+    if (operator === "like" || operator === "startsWith" || operator === "endsWith" || operator === "inRange") return { kind: "text", text, operator, value, left, right };
     if (expr.op === "contains" && expr.string) return { kind: "text", text, operator: "contains", value, left, right };
     const side = decidingSide(operator, value);
     if (side === null || why.member === undefined) return { kind: "membership", text, operator, value, left, right };
@@ -375,6 +378,7 @@ function operandOfNot(text: string | null): string | null {
 /** The texts of a test's two operands, as written: `x` and `S` of `x in S`, `s` and `p` of `s.startsWith(p)`. */
 function sidesOfTest(text: string | null, operator: TestOperator): [string, string] | null {
   if (operator === "startsWith" || operator === "endsWith") return partsOfMethod(text, operator);
+  if (operator === "inRange") return argumentsOfCall(text, "ip.inRange");
   const sides = splitTopLevel(unwrapped(text), ` ${operator} `);
   return sides?.length === 2 ? [sides[0]!, sides[1]!] : null;
 }
@@ -387,6 +391,14 @@ function partsOfMethod(text: string | null, name: string): [string, string] | nu
   const at = topLevelIndexes(inner, call)?.at(-1);
   if (inner === null || at === undefined || closingOf(inner, at + call.length - 1) !== inner.length - 1) return null;
   return [inner.slice(0, at), inner.slice(at + call.length, -1)];
+}
+
+/** The two arguments of a function call's text (`url.host(args.url)` and `"10.0.0.0/8"` of `ip.inRange(url.host(args.url), "10.0.0.0/8")`). */
+function argumentsOfCall(text: string | null, name: string): [string, string] | null {
+  const inner = unwrapped(text);
+  if (inner === null || !inner.startsWith(`${name}(`) || closingOf(inner, name.length) !== inner.length - 1) return null;
+  const parts = splitTopLevel(inner.slice(name.length + 1, -1), ", ");
+  return parts?.length === 2 ? [parts[0]!, parts[1]!] : null;
 }
 
 function termsOf(text: string | null, operator: "and" | "or", count: number): string[] | null {

@@ -3,6 +3,7 @@ import * as rt from "./helpers.js";
 import { RISK_RANK, type IrExpr } from "./ir.js";
 import { parseTime, type RuntimeSchema, type TypeJson } from "./schema.js";
 import { shapeOfType } from "./declaredShape.js";
+import { inIpRanges, ipRanges, type IpRange } from "./ipRange.js";
 import { clauseEvidence, decidingSide, memberAsSpelled, testOf, type Evidence, type TestOperator, type Why } from "./evidence.js";
 
 /** What one clause evaluated to, for explanations. */
@@ -25,7 +26,7 @@ interface Traced {
 type Quantifier = Extract<IrExpr, { op: "quantifier" }>;
 type Comparison = Extract<IrExpr, { op: "compare" }>;
 /** A membership or text test (testOf): `size` and `lower` are methods too, but no tests. */
-type Test = Extract<IrExpr, { op: "in" | "contains" | "containsAny" | "containsAll" | "like" | "method" }>;
+type Test = Extract<IrExpr, { op: "in" | "contains" | "containsAny" | "containsAll" | "like" | "method" | "ipInRange" }>;
 
 interface Intents {
   get(name: string): { tools: ReadonlySet<string>; maxRisk: number } | undefined;
@@ -132,6 +133,7 @@ export class Interpreter {
       case "containsAny":
       case "containsAll":
       case "like":
+      case "ipInRange":
         return this.test(e, ...this.operandsOfTest(testOf(e)!, locals));
       case "quantifier":
         return this.quantify(e, locals, (inner) => this.evaluate(e.body, inner)).value;
@@ -197,7 +199,18 @@ export class Interpreter {
         return rt.like(left as string, right as string);
       case "method":
         return e.name === "startsWith" ? rt.startsWith(left, right) : rt.endsWith(left, right);
+      case "ipInRange":
+        return inIpRanges(this.rangesOf(e), left);
     }
+  }
+
+  /** Each `ip.inRange`'s ranges, read once per explanation (the generated code reads them as it loads). */
+  private readonly ranges = new Map<IrExpr, readonly IpRange[]>();
+
+  private rangesOf(e: Extract<IrExpr, { op: "ipInRange" }>): readonly IpRange[] {
+    let ranges = this.ranges.get(e);
+    if (ranges === undefined) this.ranges.set(e, (ranges = ipRanges(e.ranges)));
+    return ranges;
   }
 
   /** A test's operands' values, left then right, each evaluated in the order the node always had: `x in S` reads S first. */

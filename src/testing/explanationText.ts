@@ -84,7 +84,10 @@ function testText(test: Evidence & { kind: "membership" | "text" }, shownPaths: 
   const { left, right, operator } = test;
   const read = [left, right].filter((side) => !side.constant);
   if (read.length === 0) return null;
-  if (read.some((side) => side.text === null)) return operator === "startsWith" || operator === "endsWith" ? `${left.shown}.${operator}(${right.shown})` : `${left.shown} ${operator} ${right.shown}`;
+  if (read.some((side) => side.text === null)) {
+    if (operator === "inRange") return `ip.inRange(${left.shown}, ${right.shown})`;
+    return operator === "startsWith" || operator === "endsWith" ? `${left.shown}.${operator}(${right.shown})` : `${left.shown} ${operator} ${right.shown}`;
+  }
   const named = test.kind === "membership" && (test.member?.path ?? null) !== null ? (decidingSide(test.operator, test.value) === "left" ? left : right) : null;
   const shown = read.filter((side) => side !== named && !alreadyShown(side.text!, shownPaths)).map(is);
   return shown.length > 0 ? shown.join(", ") : null;

@@ -44,6 +44,7 @@ const EXAMPLES: Partial<Record<Code, string>> = {
   PC304: 'policy p {\n  allow email.send, kb.search when args.query == "x" // <-\n}',
   PC305: "policy p {\n  deny * when agent.team // <-\n}",
   PC306: "policy p {\n  deny * when agent.team has x // <-\n}",
+  PC307: 'policy p {\n  deny http.get when ip.inRange(url.host(args.url), "169.254.0.0") // <-\n}',
   PC400: 'policy p {\n  deny kb.search grant "kb:read" for 5m // <-\n}',
   PC401: "policy p {\n  allow kb.search revoke // <-\n}",
   PC402: 'policy p {\n  allow kb.search grant "kb:read" for 0s // <-\n}',

@@ -235,6 +235,30 @@ describe("names in rules", () => {
     expect(rule('deny http.get when Zone.external == Zone.internal or Risk.high > low or session.calls > 1 or url.host(args.url) == "x"')).toEqual([]);
   });
 
+  it("`ip` is a namespace like `url` and `email`: its function is checked, and a tool named `ip.…` stays a tool name", () => {
+    expect(single(rule('deny * when ip == "x"'), "PC206", 2).message).toBe('`ip` is not a value: call its function, as in `ip.inRange(url.host(args.url), "10.0.0.0/8")`');
+    expect(single(rule('deny http.get when ip.inRang(url.host(args.url), "10.0.0.0/8")'), "PC211", 2).help).toBe("did you mean `inRange`?");
+    expect(single(rule("deny * when ip.inRange"), "PC211", 2).message).toContain("is a function");
+    expect(single(rule('deny http.get when ip.inRange(url.host(args.url))'), "PC210", 2).message).toBe("`ip.inRange` takes 2 arguments, but 1 was given");
+    expect(single(rule('deny http.get when ip.inRange(args.url.size(), "10.0.0.0/8")'), "PC300", 2).message).toBe("`ip.inRange` tests a string (an address, as `url.host(args.url)` returns it), but this is an `int`");
+    expect(rule('deny http.get when ip.inRange(url.host(args.url), "10.0.0.0/8") and not ip.inRange(url.host(args.url), ["10.1.0.0/16", "fd00::/8"])')).toEqual([]);
+    const tools = checkAlone('tool ip.lookup { args { host: string } }\npolicy p {\n  allow ip.lookup when tool == ip.lookup and ip.inRange(args.host, ("10.0.0.0/8"))\n  deny * when tool in [ip.lookup]\n}\n');
+    expect(tools).toEqual([]);
+  });
+
+  it("PC307: an `ip.inRange` range that is not a CIDR written in the policy, with the range meant", () => {
+    const found = single(rule('deny http.get when ip.inRange(url.host(args.url), ["10.0.0.0/8", "192.168.1.1/16"])'), "PC307", 2);
+    expect(found.message).toBe('"192.168.1.1/16" is not an IP range: `192.168.1.1` has bits set after the first 16');
+    expect(found.help).toBe('write "192.168.0.0/16", the range it is in');
+    expect(single(rule('deny http.get when ip.inRange(url.host(args.url), "[fe80::]/10")'), "PC307", 2).help).toBe('write "fe80::/10"');
+    expect(single(rule('deny http.get when ip.inRange(url.host(args.url), "127.0.0.1")'), "PC307", 2).help).toBe('write "127.0.0.1/32" for the one address');
+    expect(single(rule('deny http.get when ip.inRange(url.host(args.url), "10.0.0.0/40")'), "PC307", 2).message).toContain("from 0 to 32");
+    expect(single(rule('deny http.get when ip.inRange(url.host(args.url), "10.0.0/8")'), "PC307", 2).message).toBe('"10.0.0/8" is not an IP range: `10.0.0` is not an IPv4 or IPv6 address');
+    expect(single(rule('deny http.get when ip.inRange(url.host(args.url), [])'), "PC307", 2).message).toBe("`ip.inRange` with no ranges is never true");
+    expect(single(rule('deny http.get when ip.inRange(url.host(args.url), "/8")'), "PC307", 2).message).toBe('"/8" is not an IP range: there is no address before the `/`');
+    for (const ranges of ["args.url", '["10.0.0.0/8", args.url]', "(args.url)"]) expect(single(rule(`deny http.get when ip.inRange(url.host(args.url), ${ranges})`), "PC307", 2).message, ranges).toContain("takes its ranges written in the policy");
+  });
+
   it("PC206: an entity that was never declared", () => {
     expect(codesAndLines(checkAlone('tool t {}\npolicy p {\n  deny t when agent.team == "x"\n}\n'))).toEqual([["PC206", 3]]);
   });

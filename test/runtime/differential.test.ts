@@ -73,6 +73,7 @@ policy rich {
   ask * when intent == research and session.called(http.get)
   deny email.send when user has email and user.email.endsWith("@evil.example") revoke
   allow crm.lookup when agent.team == "support" unless session.denials >= 2
+  deny http.get when ip.inRange(url.host(args.url), ["10.0.0.0/8", "::1/128"]) or ip.inRange(url.host(args.url), "169.254.0.0/16")
 }
 `;
 
@@ -192,7 +193,7 @@ const zone = fc.constantFrom("internal", "partner", "external");
 const label = fc.constantFrom("public", "internal", "pii", "secret");
 const email = fc.constantFrom("bob@acme.com", "ann@acme.com", "eve@evil.example", "x@gmail.com", "no-at-sign", "@acme.com", "CAPS@ACME.COM");
 const query = fc.constantFrom("how to refund", "HOW?", "How it works", "refund?", "drop table", "q", "", "same", "a*b", "kb");
-const url = fc.constantFrom("https://example.org/x", "http://evil.example", "https://wiki.acme.com/", "not a url", "ftp://example.org");
+const url = fc.constantFrom("https://example.org/x", "http://evil.example", "https://wiki.acme.com/", "not a url", "ftp://example.org", "http://10.1.2.3/", "http://[::ffff:a9fe:a9fe]/", "http://10.evil.example/", "http://[::1]:8/", "http://a@10.0.0.1/");
 const time = (ms: number): string => new Date(T0 + ms).toISOString();
 /**
  * An optional value: left out, or sent as null (which the contract reads as absent: `has` is
@@ -315,7 +316,7 @@ describe("compiled decisions equal the IR interpreter's", () => {
       Object.values(record).forEach(walk);
     };
     engine.rules.forEach((r) => walk(r.ir));
-    const ALL = ["const", "list", "root", "tool", "toolRisk", "intent", "intentTools", "intentMaxRisk", "now", "local", "get", "has", "not", "and", "or", "compare", "enumRank", "in", "contains", "containsAny", "containsAll", "like", "quantifier", "session", "count", "called", "method", "call"];
+    const ALL = ["const", "list", "root", "tool", "toolRisk", "intent", "intentTools", "intentMaxRisk", "now", "local", "get", "has", "not", "and", "or", "compare", "enumRank", "in", "contains", "containsAny", "containsAll", "like", "quantifier", "session", "count", "called", "method", "call", "ipInRange"];
     expect([...ops].sort()).toEqual([...ALL].sort());
   });
 

@@ -1,0 +1,111 @@
+import { isIP } from "node:net";
+
+/**
+ * IP ranges for `ip.inRange(s, "10.0.0.0/8")` (language.md 5.10). Every address is held as 128
+ * bits, an IPv4 address as its IPv4-mapped IPv6 form (`::ffff:a.b.c.d`): the same host by
+ * either spelling (`http://[::ffff:a9fe:a9fe]/` reaches 169.254.169.254), so one comparison
+ * serves both families and a mapped address is in the IPv4 ranges its IPv4 address is in.
+ */
+export interface IpRange {
+  /** The range's first address, as 128 bits. */
+  readonly first: bigint;
+  /** How many leading bits of an address must equal `first`'s (an IPv4 `/8` is 104). */
+  readonly bits: number;
+}
+
+/** A CIDR as written in a policy: the range, or why it is none and, when one is clear, what to write. */
+export type CidrReading = { readonly range: IpRange } | { readonly problem: string; readonly fix?: string };
+
+const MAPPED_IPV4 = 0xffffn << 32n;
+
+/**
+ * Reads a CIDR (`"169.254.0.0/16"`, `"fc00::/7"`). Strict, as a policy's text should be: the
+ * address in its plain form (no brackets, zone or port), a prefix length in range, and no bits
+ * set after the prefix (`"10.0.0.1/8"` is more likely a slip than a way to write `10.0.0.0/8`).
+ */
+export function readCidr(text: string): CidrReading {
+  const slash = text.indexOf("/");
+  const address = slash < 0 ? text : text.slice(0, slash);
+  const unbracketed = address.startsWith("[") && address.endsWith("]") ? address.slice(1, -1) : address;
+  const family = plainIpFamily(unbracketed);
+  if (family === 0) return { problem: address === "" ? (slash < 0 ? "it is empty" : "there is no address before the `/`") : `\`${address}\` is not an IPv4 or IPv6 address` };
+  const full = family === 4 ? 32 : 128;
+  if (unbracketed !== address) return { problem: "an IPv6 range is written without brackets", fix: `write "${unbracketed}${slash < 0 ? `/${full}` : text.slice(slash)}"` };
+  if (slash < 0) return { problem: "it has no prefix length", fix: `write "${address}/${full}" for the one address` };
+  const prefixText = text.slice(slash + 1);
+  const prefix = /^(0|[1-9][0-9]{0,2})$/.test(prefixText) ? Number(prefixText) : NaN;
+  if (!(prefix <= full)) return { problem: `the prefix length after \`/\` must be a whole number from 0 to ${full} for an IPv${family} address` };
+  const bits = prefix + (128 - full);
+  const value = addressValue(address, family);
+  const first = (value >> BigInt(128 - bits)) << BigInt(128 - bits);
+  if (first !== value) return { problem: `\`${address}\` has bits set after the first ${prefix}`, fix: `write "${addressText(first, family)}/${prefix}", the range it is in` };
+  return { range: { first, bits } };
+}
+
+/**
+ * The ranges of a condition, read once (the generated code hoists them). They were checked when
+ * the policy was built: one that does not read here is a bundle edited by hand, and its code is
+ * refused as it loads.
+ */
+export function ipRanges(texts: readonly string[]): readonly IpRange[] {
+  return texts.map((text) => {
+    const reading = readCidr(text);
+    if (!("range" in reading)) throw new Error(`ip.inRange: ${JSON.stringify(text)} is not an IP range: ${reading.problem}`);
+    return reading.range;
+  });
+}
+
+/**
+ * Whether `value` is an IP address in one of `ranges`: dotted-decimal IPv4 or IPv6, bracketed
+ * or not, as `url.host` returns them (`169.254.169.254`, `[::1]`). Anything else, a DNS name or
+ * "" included, is in none: no range holds a name (so an allow rule on a range never lets a name
+ * through, and a deny rule on ranges must be joined by one on names).
+ */
+export function inIpRanges(ranges: readonly IpRange[], value: unknown): boolean {
+  const address = addressOf(value);
+  return address !== undefined && ranges.some((range) => address >> BigInt(128 - range.bits) === range.first >> BigInt(128 - range.bits));
+}
+
+/** The 128 bits of an address in text (IPv4 as mapped); undefined for anything else. */
+function addressOf(value: unknown): bigint | undefined {
+  if (typeof value !== "string" || value.length > 64) return undefined;
+  const text = value.startsWith("[") && value.endsWith("]") ? value.slice(1, -1) : value;
+  const family = plainIpFamily(text);
+  // A bracketed IPv4 address is no URL's host: read as text, it is none.
+  if (family === 0 || (family === 4 && text !== value)) return undefined;
+  return addressValue(text, family);
+}
+
+/** 4 or 6 for an address in plain text: Node's strict reading (dotted decimal without leading zeros), without an IPv6 zone (`%eth0`). */
+function plainIpFamily(text: string): 0 | 4 | 6 {
+  if (text.includes("%")) return 0;
+  const family = isIP(text);
+  return family === 4 || family === 6 ? family : 0;
+}
+
+function addressValue(text: string, family: 4 | 6): bigint {
+  return family === 4 ? MAPPED_IPV4 | ipv4Value(text) : ipv6Value(text);
+}
+
+function ipv4Value(text: string): bigint {
+  return text.split(".").reduce((value, octet) => (value << 8n) | BigInt(Number(octet)), 0n);
+}
+
+/** An IPv6 address `isIP` accepted: `::` filled with zeros, a dotted IPv4 tail (`::ffff:1.2.3.4`) as its two groups. */
+function ipv6Value(text: string): bigint {
+  const lastColon = text.lastIndexOf(":");
+  const tail = text.slice(lastColon + 1);
+  const hex = tail.includes(".") ? `${text.slice(0, lastColon + 1)}${((ipv4Value(tail) >> 16n) & 0xffffn).toString(16)}:${(ipv4Value(tail) & 0xffffn).toString(16)}` : text;
+  const [head, rest] = hex.split("::") as [string, string | undefined];
+  const groupsOf = (part: string): string[] => (part === "" ? [] : part.split(":"));
+  const before = groupsOf(head);
+  const after = rest === undefined ? [] : groupsOf(rest);
+  const groups = [...before, ...Array<string>(8 - before.length - after.length).fill("0"), ...after];
+  return groups.reduce((value, group) => (value << 16n) | BigInt(parseInt(group, 16)), 0n);
+}
+
+/** An address as a CIDR's text, for help: dotted decimal, or IPv6 groups without leading zeros (no `::` shortening). */
+function addressText(value: bigint, family: 4 | 6): string {
+  if (family === 4) return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join(".");
+  return [112n, 96n, 80n, 64n, 48n, 32n, 16n, 0n].map((shift) => ((value >> shift) & 0xffffn).toString(16)).join(":").replace(/(^|:)0(:0)+(:|$)/, "::");
+}
