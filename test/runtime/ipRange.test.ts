@@ -90,9 +90,10 @@ describe("ip.inRange", () => {
       expect(clauseLines(trace!)).toEqual([
         '`ip.inRange(url.host(args.url), ["169.254.0.0/16", "127.0.0.0/8", "0.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7", "fe80::/10"])` was true (url.host(args.url) is "169.254.169.254")',
       ]);
+      // url.host gives an IPv4-mapped address as its IPv4 address.
       const [mapped] = explain(engine, fetchOf("http://[::ffff:a9fe:a9fe]/")).rules;
       expect(mapped!.clauses[0]!.evidence).toEqual([
-        expect.objectContaining({ kind: "text", operator: "inRange", value: true, left: { text: "url.host(args.url)", shown: '"[::ffff:a9fe:a9fe]"', constant: false } }),
+        expect.objectContaining({ kind: "text", operator: "inRange", value: true, left: { text: "url.host(args.url)", shown: '"169.254.169.254"', constant: false } }),
       ]);
       // Inside a quantifier, the element is named once; `not` and `unless` show the test's own value.
       const scan = compile([{ path: "q.policy", text: 'tool net.scan { risk low args { hosts: list<string>, url: string } }\npolicy q {\n  deny net.scan when any(h in args.hosts: ip.inRange(h, ["10.0.0.0/8", "fd00::/8"]))\n  deny net.scan when not ip.inRange(url.host(args.url), "192.168.0.0/16")\n  allow net.scan unless ip.inRange(url.host(args.url), "192.168.0.0/16")\n}\n' }]);
@@ -156,9 +157,9 @@ describe("ip.inRange on the command line", () => {
     const expected = [
       "deny http.get (session s)",
       "  by private (deny, egress.policy:4:20)",
-      '    `ip.inRange(url.host(args.url), ["169.254.0.0/16", "127.0.0.0/8", "0.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7", "fe80::/10"])` was true (url.host(args.url) is "[::ffff:a9fe:a9fe]")',
+      '    `ip.inRange(url.host(args.url), ["169.254.0.0/16", "127.0.0.0/8", "0.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7", "fe80::/10"])` was true (url.host(args.url) is "169.254.169.254")',
       "  also considered:",
-      '    no-host (deny) did not match: `url.host(args.url) == ""` was false (url.host(args.url) is "[::ffff:a9fe:a9fe]")',
+      '    no-host (deny) did not match: `url.host(args.url) == ""` was false (url.host(args.url) is "169.254.169.254")',
       "    egress/3 (allow) matched: no condition: it always matches",
       "",
     ].join("\n");
