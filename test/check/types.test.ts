@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { checkAlone, checkWithDecls, codesAndLines, policyOf } from "../fixtures.js";
+import { analyze } from "../../src/check/analyze.js";
+import { compileSources } from "../../src/compile/compile.js";
+import { Engine } from "../../src/runtime/engine.js";
+import { checkAlone, checkWithDecls, codesAndLines, describeDiagnostic, policyOf } from "../fixtures.js";
 
 /** Checks rules (line 2, 3, … of `t.policy`) against the contract's declarations. */
 function rules(...texts: string[]) {
@@ -331,5 +334,20 @@ describe("PC306 `has` needs something with attributes", () => {
   it("on entities, records and args it is fine", () => {
     expect(rules("deny * when context has destination")).toEqual([]);
     expect(withExtra("deny pay.a when args has o")).toEqual([]);
+  });
+});
+
+describe("PC300: a list literal holding both sets and lists", () => {
+  it("is refused: compared as one type, the list would lose its order or the set gain one", () => {
+    const found = analyze([{ path: "t.policy", text: 'tool shell.exec { args { argv: list<string>, extra: set<string> } }\npolicy p {\n  allow shell.exec when args.argv in [["cp", "build/app", "dist/app"], args.extra]\n}\n' }]).diagnostics.map(describeDiagnostic);
+    expect(found.map((d) => [d.code, d.line, d.column, d.message, d.help])).toEqual([
+      ["PC300", 3, 38, "this list holds both sets and lists, which compare differently (a set ignoring order and repeats, a list in order)", 'write a test for each, joined with `or`, as in `x == ["a", "b"] or x == args.tags`'],
+    ]);
+  });
+
+  it("a literal of sets alone, compared with lists, compares as sets (both operand orders agree)", () => {
+    const { policy } = compileSources([{ path: "t.policy", text: "tool t { args { pairs: list<list<string>>, pair: set<string> } }\npolicy p {\n  @name(\"a\") allow t when args.pairs containsAny [args.pair]\n  @name(\"b\") allow t when args.pair in args.pairs\n}\n" }]);
+    const decision = new Engine(policy!).decide({ session: "s", tool: "t", args: { pairs: [["a", "b"]], pair: ["b", "a"] } });
+    expect(decision).toMatchObject({ decision: "allow", rules: ["a", "b"] });
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { analyze } from "../../src/check/analyze.js";
 import { compileSources } from "../../src/compile/compile.js";
 import { Engine } from "../../src/runtime/engine.js";
-import { DECLS, checkAlone, checkWithDecls, codesAndLines, policyOf } from "../fixtures.js";
+import { DECLS, checkAlone, checkWithDecls, codesAndLines, describeDiagnostic, policyOf } from "../fixtures.js";
 import { AGENT, call } from "../runtime/fixtures.js";
 
 function rules(...texts: string[]) {
@@ -809,5 +809,52 @@ describe("PC505 a quantifier variable hides a name", () => {
     expect(rules('deny * when any(x in user.roles: x == "a") or any(x in context.labels: x == pii)', "deny * when any(r in user.roles: all(s in user.roles: r == s))")).toEqual([]);
     const result = analyze([{ path: "decls.policy", text: DECLS }, { path: "t.policy", text: policyOf('deny * when any(url in user.roles: url == "a")') }]);
     expect(result.ok).toBe(true);
+  });
+});
+
+describe("PC515: session.labels read while context.labels is not declared", () => {
+  const set = (context: string, rules: string) => analyze([{ path: "t.policy", text: `enum Label { public, pii }\ncontext { ${context} }\ntool crm.lookup { returns pii }\ntool email.send {}\npolicy p {\n  allow crm.lookup, email.send\n  ${rules}\n}\n` }]);
+
+  it("warns once for the set, at the label enum, with the declaration to add as help", () => {
+    const result = set("env: string", "deny email.send when session.labels contains pii\n  deny crm.lookup when session.labels contains pii");
+    expect(result.diagnostics.map(describeDiagnostic).map((d) => [d.code, d.line, d.column, d.message, d.help])).toEqual([
+      [
+        "PC515",
+        1,
+        6,
+        "`Label` is the label enum and rules read `session.labels`, but the `context` block does not declare `labels`, so the labels requests send are not checked against it: one sent in another case (`\"PII\"`) or shape (a bare string) adds no taint to `session.labels`, silently",
+        "declare `labels: set<Label>` in the `context` block (or `labels?: set<Label>` when requests may leave it out): a request sending a label that is no member of `Label` is then refused",
+      ],
+    ]);
+  });
+
+  it("warns at `context.labels` when it is declared, but not as a collection of the label enum", () => {
+    const result = set("env: string, labels?: set<string>", "deny email.send when session.labels contains pii");
+    expect(result.diagnostics.map(describeDiagnostic).map((d) => [d.code, d.line, d.message.split(",")[0], d.help])).toEqual([
+      ["PC515", 2, "`context.labels` is declared as `set<string>`", "declare it as `labels?: set<Label>`: a request sending a label that is no member of `Label` is then refused"],
+    ]);
+  });
+
+  it("is about the schema, not a rule: no rule's @suppress hides it, and naming it there is PC109", () => {
+    const result = set("env: string", '@suppress("PC515") deny email.send when session.labels contains pii');
+    expect(result.diagnostics.map((d) => d.code)).toEqual(["PC515", "PC109"]);
+  });
+
+  it("is quiet when context declares labels (required or optional), when no rule reads session.labels, and when there is no label enum", () => {
+    expect(set("env: string, labels: set<Label>", "deny email.send when session.labels contains pii").diagnostics).toEqual([]);
+    expect(set("env: string, labels?: set<Label>", "deny email.send when session.labels contains pii").diagnostics).toEqual([]);
+    expect(set("env: string", 'deny email.send when context.env == "x"').diagnostics).toEqual([]);
+    const strings = analyze([{ path: "t.policy", text: 'context { env: string }\ntool email.send {}\npolicy p {\n  allow email.send\n  deny email.send when session.labels contains "pii"\n}\n' }]);
+    expect(strings.diagnostics).toEqual([]);
+  });
+
+  it("the fix it names works: declared labels?, a wrong-case label is refused and a missing one is fine", () => {
+    const { policy } = compileSources([{ path: "t.policy", text: "enum Label { public, pii }\ncontext { env: string, labels?: set<Label> }\ntool crm.lookup {}\ntool email.send {}\npolicy p {\n  allow crm.lookup, email.send\n  deny email.send when session.labels contains pii\n}\n" }]);
+    const engine = new Engine(policy!);
+    const request = (session: string, tool: string, labels?: unknown) => ({ session, tool, args: {}, agent: {}, context: labels === undefined ? { env: "x" } : { env: "x", labels } });
+    expect(engine.decide(request("a", "crm.lookup")).decision).toBe("allow");
+    expect(engine.decide(request("b", "crm.lookup", ["PII"])).reasons).toEqual(['request.context.labels[0] must be a member of Label (public, pii), not the string "PII"']);
+    expect(engine.decide(request("c", "crm.lookup", ["pii"])).decision).toBe("allow");
+    expect(engine.decide(request("c", "email.send")).decision).toBe("deny");
   });
 });

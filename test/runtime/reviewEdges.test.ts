@@ -96,7 +96,7 @@ describe("a list literal holding a set, compared with a list of lists", () => {
     "args.pair in [args.list]",
     "[args.list] contains args.pair",
     "any(p in args.pairs: p == args.pair)",
-    // (A literal that mixes a set with list literals, `[["z"], args.pair]`, is PC300: see test/check/suppress.test.ts.)
+    // (A literal that mixes a set with list literals, `[["z"], args.pair]`, is PC300: see test/check/types.test.ts.)
   ];
   const engine = engineFor(`tool t { risk low args { pairs: list<list<string>>, pair: set<string>, list: list<string> } }
 policy p {
