@@ -20,6 +20,12 @@ export function fail(message: string): never {
   throw new EvaluationError(message);
 }
 
+/** What follows a URL's `scheme://`, up to the first `/`, `?` or `#`: its user information, host and port. */
+const AUTHORITY = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i;
+
+/** Characters a text shows nothing for (Unicode's default-ignorable code points: a soft hyphen, a variation selector, U+2064). */
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}/u;
+
 /** Characters that URL and mail parsers read differently: whitespace and controls (some strip them, some stop at them). */
 const SPACE_OR_CONTROL = /[\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]/;
 
@@ -54,6 +60,9 @@ export function urlHost(value: string, note?: FaultNote): string {
     return "";
   }
   if (value.includes("\\") || SPACE_OR_CONTROL.test(value)) failed(note, `url.host: ${describeText(value)} is ambiguous (a backslash, whitespace or a control character): URL parsers disagree on its host`);
+  // WHATWG drops an invisible character in a host (`api.acme\u2064.com` is api.acme.com), and
+  // Python's http.client keeps it and goes to another name: refused, as a zero-width space is.
+  else if (INVISIBLE.test(AUTHORITY.exec(value)?.[1] ?? "")) failed(note, `url.host: ${describeText(value)} has an invisible character in its host, which URL parsers drop or keep: they disagree on its host`);
   else if (url.username !== "" || url.password !== "" || /^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(value)) failed(note, `url.host: ${describeText(value)} has user information before its host (an \`@\` before the first \`/\` after the scheme, which git and ssh read as one even after a \`?\` or \`#\`), which URL parsers read differently`);
   else {
     const host = SPECIAL_SCHEMES.has(url.protocol) ? url.hostname : opaqueHostAsDomain(url.hostname, value, note);

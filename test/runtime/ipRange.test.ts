@@ -139,6 +139,9 @@ describe("ip.inRange", () => {
     expect(inIpRanges(ipRanges(["64:ff9b::/96", "100.64.0.0/10"]), "[64:ff9b::a9fe:a9fe]")).toBe(true);
     expect(inIpRanges(ipRanges(["64:ff9b::/96", "100.64.0.0/10"]), "100.100.100.200")).toBe(true);
     expect(inIpRanges(ipRanges(["169.254.0.0/16"]), "[64:ff9b::a9fe:a9fe]")).toBe(false);
+    // The unspecified address reaches the host itself, as 0.0.0.0 does: the docs' SSRF list holds `::/128`.
+    expect(inIpRanges(ipRanges(["::/128"]), "[::]")).toBe(true);
+    expect(inIpRanges(ipRanges(["::/128"]), "[::1]")).toBe(false);
     expect(inIpRanges(ipRanges(["::ffff:0:0/96"]), "8.8.8.8")).toBe(true);
     expect(inIpRanges(ipRanges(["::/0"]), 42)).toBe(false);
     // A bundle edited by hand (and hashed again) with a range that is none: its code does not load.

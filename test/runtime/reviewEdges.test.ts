@@ -435,6 +435,18 @@ describe("security re-audit", () => {
     expect(engine.decide({ session: "s", tool: "fetch", args: { url } })).toMatchObject({ decision: "deny", rules: ["metadata"], errors: [] });
   });
 
+  it.each(["https://api.acme\u2064.com/x", "https://api.acme.com\u{e0100}/x", "https://api.acme.com\u00ad/x", "ssh://git.acme\u200d.com/r.git"])("url.host of %j, with an invisible character in its host that one client drops and another keeps, is an evaluation error", (url) => {
+    const engine = engineFor('tool fetch { risk low args { url: string } }\npolicy p {\n  @name("ours") allow fetch when url.host(args.url) == "api.acme.com" or url.host(args.url) == "git.acme.com"\n}\n');
+    const decision = engine.decide({ session: "s", tool: "fetch", args: { url } });
+    expect(decision.decision).toBe("deny");
+    expect(decision.errors.join(" ")).toContain("has an invisible character in its host");
+  });
+
+  it("an invisible character after the host (in the path or query) is the path's business: url.host reads the host", () => {
+    const engine = engineFor('tool fetch { risk low args { url: string } }\npolicy p {\n  @name("ours") allow fetch when url.host(args.url) == "api.acme.com"\n}\n');
+    expect(engine.decide({ session: "s", tool: "fetch", args: { url: "https://api.acme.com/a\u00adb?q=\u200d" } })).toMatchObject({ decision: "allow", errors: [] });
+  });
+
   it("intent.tools holds the declared tools its patterns cover: an undeclared name is in no intent (docs 5.6), in decide and explain alike", () => {
     const engine = engineFor('tool kb.search { risk low args { query: string } }\ntool agent.delegate { risk low args { target: string } }\nintent research { tools kb.*, agent.delegate }\npolicy p {\n  @name("in-purpose") allow agent.delegate when args.target in intent.tools\n}\n');
     const request = (target: string) => ({ session: target, tool: "agent.delegate", intent: "research", args: { target } });
