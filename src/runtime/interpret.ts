@@ -3,7 +3,7 @@ import * as rt from "./helpers.js";
 import { RISK_RANK, type IrExpr } from "./ir.js";
 import { parseTime, type RuntimeSchema, type TypeJson } from "./schema.js";
 import { shapeOfType } from "./declaredShape.js";
-import { inIpRanges, ipRanges, type IpRange } from "./ipRange.js";
+import { inIpRanges, ipRanges, type IpRanges } from "./ipRange.js";
 import { clauseEvidence, decidingSide, memberAsSpelled, testOf, type Evidence, type TestOperator, type Why } from "./evidence.js";
 
 /** What one clause evaluated to, for explanations. */
@@ -205,9 +205,9 @@ export class Interpreter {
   }
 
   /** Each `ip.inRange`'s ranges, read once per explanation (the generated code reads them as it loads). */
-  private readonly ranges = new Map<IrExpr, readonly IpRange[]>();
+  private readonly ranges = new Map<IrExpr, IpRanges>();
 
-  private rangesOf(e: Extract<IrExpr, { op: "ipInRange" }>): readonly IpRange[] {
+  private rangesOf(e: Extract<IrExpr, { op: "ipInRange" }>): IpRanges {
     let ranges = this.ranges.get(e);
     if (ranges === undefined) this.ranges.set(e, (ranges = ipRanges(e.ranges)));
     return ranges;

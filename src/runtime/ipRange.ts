@@ -37,6 +37,12 @@ export function readCidr(text: string): CidrReading {
   if (!(prefix <= full)) return { problem: `the prefix length after \`/\` must be a whole number from 0 to ${full} for an IPv${family} address` };
   const bits = prefix + (128 - full);
   const value = addressValue(address, family);
+  // `::ffff:10.0.0.0/8` counts its prefix from the IPv6 start, so it covers far more than 10/8:
+  // an IPv4 range is written as IPv4 (a mapped address is in it anyway).
+  if (family === 6 && value >> 32n === 0xffffn && !(prefix >= 96 && (value >> BigInt(128 - bits)) << BigInt(128 - bits) === value)) {
+    const ipv4 = addressText(value & 0xffffffffn, 4);
+    return { problem: "an IPv4 range is written as an IPv4-mapped IPv6 address, whose prefix length counts from the start of the IPv6 address", fix: `write the IPv4 range, as in "${ipv4}/${prefix >= 96 ? prefix - 96 : Math.min(prefix, 32)}": an IPv4-mapped address is in the IPv4 ranges of its IPv4 address` };
+  }
   const first = (value >> BigInt(128 - bits)) << BigInt(128 - bits);
   if (first !== value) return { problem: `\`${address}\` has bits set after the first ${prefix}`, fix: `write "${addressText(first, family)}/${prefix}", the range it is in` };
   return { range: { first, bits } };
@@ -47,13 +53,25 @@ export function readCidr(text: string): CidrReading {
  * the policy was built: one that does not read here is a bundle edited by hand, and its code is
  * refused as it loads.
  */
-export function ipRanges(texts: readonly string[]): readonly IpRange[] {
-  return texts.map((text) => {
+export function ipRanges(texts: readonly string[]): IpRanges {
+  const byLength = new Map<number, Set<bigint>>();
+  for (const text of texts) {
     const reading = readCidr(text);
     if (!("range" in reading)) throw new Error(`ip.inRange: ${JSON.stringify(text)} is not an IP range: ${reading.problem}`);
-    return reading.range;
-  });
+    const { first, bits } = reading.range;
+    const prefixes = byLength.get(bits) ?? new Set<bigint>();
+    prefixes.add(first >> BigInt(128 - bits));
+    byLength.set(bits, prefixes);
+  }
+  return [...byLength].map(([bits, prefixes]) => ({ shift: BigInt(128 - bits), prefixes }));
 }
+
+/**
+ * Ranges as `inIpRanges` reads them: grouped by prefix length, each group a set of prefixes, so
+ * an address is looked up once per length however many ranges there are (thousands of ranges
+ * inside a quantifier over thousands of hosts stay a few lookups each).
+ */
+export type IpRanges = readonly { readonly shift: bigint; readonly prefixes: ReadonlySet<bigint> }[];
 
 /**
  * Whether `value` is an IP address in one of `ranges`: dotted-decimal IPv4 or IPv6, bracketed
@@ -61,9 +79,9 @@ export function ipRanges(texts: readonly string[]): readonly IpRange[] {
  * "" included, is in none: no range holds a name (so an allow rule on a range never lets a name
  * through, and a deny rule on ranges must be joined by one on names).
  */
-export function inIpRanges(ranges: readonly IpRange[], value: unknown): boolean {
+export function inIpRanges(ranges: IpRanges, value: unknown): boolean {
   const address = addressOf(value);
-  return address !== undefined && ranges.some((range) => address >> BigInt(128 - range.bits) === range.first >> BigInt(128 - range.bits));
+  return address !== undefined && ranges.some(({ shift, prefixes }) => prefixes.has(address >> shift));
 }
 
 /** The 128 bits of an address in text (IPv4 as mapped); undefined for anything else. */

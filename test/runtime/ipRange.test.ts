@@ -135,6 +135,10 @@ describe("ip.inRange", () => {
     expect(readCidr("2001:db8:0:0:1::/64")).toMatchObject({ fix: 'write "2001:db8::/64", the range it is in' });
     expect(readCidr("10.0.0.1")).toEqual({ problem: "it has no prefix length", fix: 'write "10.0.0.1/32" for the one address' });
     expect(readCidr("[::1]/128")).toMatchObject({ fix: 'write "::1/128"' });
+    // An IPv4 range written as mapped IPv6 with an IPv4 prefix length would cover far more (`::/8`, IPv4 and `::1`): the IPv4 range is the help.
+    expect(readCidr("::ffff:10.0.0.0/8")).toMatchObject({ fix: 'write the IPv4 range, as in "10.0.0.0/8": an IPv4-mapped address is in the IPv4 ranges of its IPv4 address' });
+    expect(readCidr("::ffff:10.0.0.1/104")).toMatchObject({ fix: 'write the IPv4 range, as in "10.0.0.1/8": an IPv4-mapped address is in the IPv4 ranges of its IPv4 address' });
+    expect(readCidr("::ffff:10.0.0.0/104")).toEqual(readCidr("10.0.0.0/8"));
     // The ranges language.md suggests adding: NAT64 and the shared address space (Alibaba Cloud's metadata address).
     expect(inIpRanges(ipRanges(["64:ff9b::/96", "100.64.0.0/10"]), "[64:ff9b::a9fe:a9fe]")).toBe(true);
     expect(inIpRanges(ipRanges(["64:ff9b::/96", "100.64.0.0/10"]), "100.100.100.200")).toBe(true);
@@ -142,6 +146,11 @@ describe("ip.inRange", () => {
     // The unspecified address reaches the host itself, as 0.0.0.0 does: the docs' SSRF list holds `::/128`.
     expect(inIpRanges(ipRanges(["::/128"]), "[::]")).toBe(true);
     expect(inIpRanges(ipRanges(["::/128"]), "[::1]")).toBe(false);
+    // Many ranges of several lengths: each address is looked up once per length.
+    const many = ipRanges([...Array.from({ length: 3000 }, (_, i) => `${(i >> 8) + 1}.${i & 255}.0.0/16`), "10.0.0.0/8", "192.168.1.0/24", "fd00::/8", "2001:db8::1/128"]);
+    for (const [host, inside] of [["1.0.0.1", true], ["12.183.255.255", true], ["12.184.0.0", false], ["10.9.9.9", true], ["192.168.1.77", true], ["192.168.2.1", false], ["[fd12::1]", true], ["[2001:db8::1]", true], ["[2001:db8::2]", false], ["[::ffff:10.1.1.1]", true]] as const) {
+      expect(inIpRanges(many, host), host).toBe(inside);
+    }
     expect(inIpRanges(ipRanges(["::ffff:0:0/96"]), "8.8.8.8")).toBe(true);
     expect(inIpRanges(ipRanges(["::/0"]), 42)).toBe(false);
     // A bundle edited by hand (and hashed again) with a range that is none: its code does not load.
