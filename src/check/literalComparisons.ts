@@ -224,7 +224,7 @@ export class LiteralComparisonChecks {
     const hole = urlTextHole(test, literal.value);
     if (hole === undefined) return;
     const url = printExpr(subject);
-    const hostTest = `url.host(${url})${hole.hostComparison} and ${url}.startsWith(${JSON.stringify(`${hole.scheme}://`)})`;
+    const hostTest = `url.host(${url})${hole.hostComparison} and ${url}.startsWith(${JSON.stringify(hole.start)})`;
     const written = test === "like" ? `${url} like ${JSON.stringify(literal.value)}` : test === "contains" ? `${url} contains ${JSON.stringify(literal.value)}` : `${url}.startsWith(${JSON.stringify(literal.value)})`;
     const rewrite = negated ? `not (${hostTest})` : hostTest;
     const replaced = negated ? ` for \`not (${written})\`` : "";

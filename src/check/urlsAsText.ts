@@ -17,6 +17,8 @@ export interface UrlTextHole {
   readonly matched: readonly string[];
   /** The scheme the text starts with (`https`), which the host test does not check. */
   readonly scheme: string;
+  /** The start the help pins besides the host: `https://`, or with a port the text pins, `https://api.acme.com:8443/`. */
+  readonly start: string;
   /** `url.host(subject)` compared as the test meant it: `== "api.acme.com"`, `.endsWith(".acme.com")`. */
   readonly hostComparison: string;
   /** Whether the text also says something about the path, which the host test leaves out. */
@@ -34,15 +36,20 @@ const FILLER = "api";
 export function urlTextHole(test: UrlTextTest, text: string): UrlTextHole | undefined {
   const start = URL_START.exec(text);
   if (start === null) return undefined;
-  const [scheme, authority, rest] = [start[1]!, start[2]!, start[3]!];
-  // A port or user information: not what `url.host` compares, so no rewrite is offered.
+  const [scheme, written, rest] = [start[1]!, start[2]!, start[3]!];
+  // A port the text pins (`https://api.acme.com:8443`): text after it still runs on into user
+  // information (`…:8443@evil.example`). The help pins the port with the start it checks.
+  const port = test === "like" ? undefined : /:[0-9]+$/.exec(written)?.[0];
+  const authority = port === undefined ? written : written.slice(0, -port.length);
+  // User information, or a port in a pattern: not what `url.host` compares, so no rewrite is offered.
   if (!HOST_NAME.test(authority) || !/[A-Za-z0-9]/.test(authority)) return undefined;
-  const candidates = test === "like" ? patternCandidates(scheme, authority, rest) : textCandidates(test, text, authority, rest);
+  const candidates = test === "like" ? patternCandidates(scheme, authority, rest) : textCandidates(test, text, authority, rest, port !== undefined);
   if (candidates === undefined) return undefined;
   const matched = candidates.filter((candidate) => (test === "like" ? globMatch(text, candidate) : test === "startsWith" ? candidate.startsWith(text) : candidate.includes(text)));
   if (matched.length === 0) return undefined;
-  const hostComparison = hostComparisonOf(authority.replace(/\*+$/, "").toLowerCase().replace(/\.$/, ""));
-  return { matched: matched.slice(0, 2), scheme, hostComparison, testsPath: !/^\/?\**$/.test(rest) };
+  // A star after a dot is part of the host (`docs.acme.*`); after a name, the rest of the URL (`api.acme.com*`).
+  const host = (/\.\*+$/.test(authority) ? authority : authority.replace(/\*+$/, "")).toLowerCase().replace(/\.$/, "");
+  return { matched: matched.slice(0, 2), scheme, start: port === undefined ? `${scheme}://` : `${scheme}://${written.toLowerCase()}/`, hostComparison: hostComparisonOf(host), testsPath: !/^\/?\**$/.test(rest) };
 }
 
 /**
@@ -50,9 +57,9 @@ export function urlTextHole(test: UrlTextTest, text: string): UrlTextHole | unde
  * it) goes on into another host or becomes user information; text found anywhere (`contains`)
  * can also sit in another URL's query. Stars are text here (PC511's), so such text is left alone.
  */
-function textCandidates(test: "startsWith" | "contains", text: string, authority: string, rest: string): string[] | undefined {
+function textCandidates(test: "startsWith" | "contains", text: string, authority: string, rest: string, withPort: boolean): string[] | undefined {
   if (authority.includes("*")) return undefined;
-  const open = rest === "" ? [`${text}.evil.example/`, `${text}@evil.example/`] : [];
+  const open = rest === "" ? (withPort ? [`${text}@evil.example/`] : [`${text}.evil.example/`, `${text}@evil.example/`]) : [];
   return test === "contains" ? [...open, `https://evil.example/?next=${text}`] : open;
 }
 
@@ -67,13 +74,16 @@ function patternCandidates(scheme: string, authority: string, rest: string): str
   const candidates: string[] = [];
   if (authority.endsWith("*")) {
     const host = authority.replace(/\*+$/, "").replace(/\*+/g, FILLER);
-    candidates.push(`${scheme}://${host}.evil.example${path}`, `${scheme}://${host}@evil.example${path}`);
+    // (`docs.acme.*` runs on into `docs.acme.evil.example`, a host under evil.example.)
+    candidates.push(`${scheme}://${host}${host.endsWith(".") ? "" : "."}evil.example${path}`, `${scheme}://${host}@evil.example${path}`);
   }
   const swallowed = authority.replace(/\*+$/, "");
   if (swallowed.includes("*")) {
+    // A pattern that ends at its host (`https://*.acme.com`) is matched by a URL that ends there too.
+    const swallowedPath = rest.replace(/\*+/g, "");
     for (const end of ["/", "?"]) {
       const filled = swallowed.replace(/\*+/, `evil.example${end}`).replace(/\*+/g, FILLER);
-      candidates.push(`${scheme}://${filled}${path}`);
+      candidates.push(`${scheme}://${filled}${swallowedPath}`);
     }
   }
   return candidates;

@@ -708,10 +708,24 @@ describe("PC516 a URL's host tested on its text (`startsWith`, `like`, `contains
     expect(decisionOf(['allow http.get when url.host(args.url) == "api.acme.com" and args.url.startsWith("https://")'], "http.get", { args: { url: "https://api.acme.com/v1/x" } })).toBe("allow");
   });
 
-  it("quiet where the host is pinned (a `/` after it), for a scheme alone or any host, with a port, where the test tightens the rule, in an `ask`, and on `url.host` or upper-case text after `lower()` (PC507's)", () => {
-    expect(rules('allow http.get when args.url.startsWith("https://api.acme.com/") or args.url like "https://api.acme.com/*" or args.url like "https://api.acme.com"', 'allow http.get when args.url.startsWith("https://") or args.url like "https://*/*" or args.url.startsWith("https://api.acme.com:8443")')).toEqual([]);
+  it("quiet where the host is pinned (a `/` after it), for a scheme alone or any host, where the test tightens the rule, in an `ask`, and on `url.host` or upper-case text after `lower()` (PC507's)", () => {
+    expect(rules('allow http.get when args.url.startsWith("https://api.acme.com/") or args.url like "https://api.acme.com/*" or args.url like "https://api.acme.com"', 'allow http.get when args.url.startsWith("https://") or args.url like "https://*/*" or args.url.startsWith("https://api.acme.com:8443/")')).toEqual([]);
     expect(rules('deny http.get when args.url.startsWith("https://evil.com") or args.url like "https://*.evil.com/*"', 'allow http.get unless args.url contains "https://evil.com"', 'ask http.get when args.url.startsWith("https://partner.example")')).toEqual([]);
     expect(codesAndLines(rules('allow http.get when url.host(args.url).startsWith("https://api.acme.com") or args.url.lower().startsWith("https://API.acme.com")'))).toEqual([["PC507", 2], ["PC507", 2]]);
+  });
+
+  it("a port pinned without the `/` after it runs on into user information; a pattern that ends at its host; a star after a dot is part of the host (review 3)", () => {
+    const found = rules('allow http.get when args.url.startsWith("https://api.acme.com:8443")', 'allow http.get when args.url like "https://*.acme.com"', 'allow http.get when args.url like "https://docs.acme.*/*"');
+    expect(found.map((d) => [d.line, d.message.replace(/.*such as /, ""), d.help!.replace(/: `url.host` reads.*/, "")])).toEqual([
+      [2, '"https://api.acme.com:8443@evil.example/"', 'write `url.host(args.url) == "api.acme.com" and args.url.startsWith("https://api.acme.com:8443/")`'],
+      [3, '"https://evil.example/.acme.com" or "https://evil.example?.acme.com"', 'write `url.host(args.url).endsWith(".acme.com") and args.url.startsWith("https://")`'],
+      [4, '"https://docs.acme.evil.example/" or "https://docs.acme.@evil.example/"', 'write `url.host(args.url) like "docs.acme.*" and args.url.startsWith("https://")`'],
+    ]);
+    // What the warning says is true, and the help's test refuses it.
+    const url = "https://api.acme.com:8443@evil.example/";
+    expect(decisionOf(['allow http.get when args.url.startsWith("https://api.acme.com:8443")'], "http.get", { args: { url } })).toBe("allow");
+    expect(decisionOf(['allow http.get when url.host(args.url) == "api.acme.com" and args.url.startsWith("https://api.acme.com:8443/")'], "http.get", { args: { url } })).toBe("deny");
+    expect(decisionOf(['allow http.get when url.host(args.url) == "api.acme.com" and args.url.startsWith("https://api.acme.com:8443/")'], "http.get", { args: { url: "https://api.acme.com:8443/v1" } })).toBe("allow");
   });
 });
 
