@@ -17,7 +17,7 @@ export interface UrlTextHole {
   readonly matched: readonly string[];
   /** The scheme the text starts with (`https`), which the host test does not check. */
   readonly scheme: string;
-  /** The start the help pins besides the host: `https://`, or with a port the text pins, `https://api.acme.com:8443/`. */
+  /** The start the help pins besides the host: `https://`, or with a port the text pins, `https://api.acme.com:8443/`; "" when the scheme has a star. */
   readonly start: string;
   /** `url.host(subject)` compared as the test meant it: `== "api.acme.com"`, `.endsWith(".acme.com")`. */
   readonly hostComparison: string;
@@ -27,6 +27,8 @@ export interface UrlTextHole {
 
 /** An absolute URL's start: its scheme, the text up to the first `/`, `?` or `#` after `//` (its authority), and the rest. */
 const URL_START = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#\\]*)(.*)$/s;
+/** A pattern's start whose scheme has a star (`*://`, `http*://`), as URL_START reads a scheme. */
+const STARRED_SCHEME = /^([A-Za-z*][A-Za-z0-9+.*-]*):\/\/([^/?#\\]*)(.*)$/s;
 /** A host name as `url.host` returns one (stars stand for any letters), with no port or user information. */
 const HOST_NAME = /^[A-Za-z0-9_*-]+(?:\.[A-Za-z0-9_*-]+)*\.?$/;
 /** What fills a star a candidate does not use to leave the host. */
@@ -34,8 +36,18 @@ const FILLER = "api";
 
 /** What `text`, tested as `test` says, also holds for on other hosts; undefined when it pins the host, or is no URL. */
 export function urlTextHole(test: UrlTextTest, text: string): UrlTextHole | undefined {
-  const start = URL_START.exec(text);
+  const start = URL_START.exec(text) ?? (test === "like" ? STARRED_SCHEME.exec(text) : null);
   if (start === null) return undefined;
+  // A star in the scheme (`*://…`, `http*://…`) runs over a whole URL first: the rest of the
+  // pattern can then sit in its query (`https://evil.example/?u=a://api.acme.com/`).
+  if (start[1]!.includes("*")) {
+    const [authority, rest] = [start[2]!, start[3]!];
+    if (!HOST_NAME.test(authority) || !/[A-Za-z0-9]/.test(authority)) return undefined;
+    const candidate = `https://evil.example/?u=${text.replace(/\*+/g, "a")}`;
+    if (!globMatch(text, candidate)) return undefined;
+    const host = (/\.\*+$/.test(authority) ? authority : authority.replace(/\*+$/, "")).toLowerCase().replace(/\.$/, "");
+    return { matched: [candidate], scheme: start[1]!, start: "", hostComparison: hostComparisonOf(host), testsPath: !/^\/?\**$/.test(rest) };
+  }
   const [scheme, written, rest] = [start[1]!, start[2]!, start[3]!];
   // A port the text pins (`https://api.acme.com:8443`): text after it still runs on into user
   // information (`…:8443@evil.example`). The help pins the port with the start it checks.

@@ -714,6 +714,16 @@ describe("PC516 a URL's host tested on its text (`startsWith`, `like`, `contains
     expect(codesAndLines(rules('allow http.get when url.host(args.url).startsWith("https://api.acme.com") or args.url.lower().startsWith("https://API.acme.com")'))).toEqual([["PC507", 2], ["PC507", 2]]);
   });
 
+  it("a star in the scheme runs over a whole URL (`*://*.acme.com/*`): the help tests the host and says to test the scheme apart; a URL found in free text is not reported", () => {
+    const found = rules('allow http.get when args.url like "http*://api.acme.com/*"', 'allow http.get when args.url like "*://*.acme.com/*"');
+    expect(found.map((d) => [d.line, d.message.replace(/.*such as /, ""), d.help!.replace(/: `url.host` reads.*/, "")])).toEqual([
+      [2, '"https://evil.example/?u=httpa://api.acme.com/a"', 'write `url.host(args.url) == "api.acme.com"`, and test the scheme apart from the host'],
+      [3, '"https://evil.example/?u=a://a.acme.com/a"', 'write `url.host(args.url).endsWith(".acme.com")`, and test the scheme apart from the host'],
+    ]);
+    expect(decisionOf(['allow http.get when args.url like "*://*.acme.com/*"'], "http.get", { args: { url: "https://evil.example/?u=a://a.acme.com/a" } })).toBe("allow");
+    expect(rules('allow email.send when args.body contains "https://acme.com/"', 'allow http.get when args.url like "*://*/*"')).toEqual([]);
+  });
+
   it("a port pinned without the `/` after it runs on into user information; a pattern that ends at its host; a star after a dot is part of the host (review 3)", () => {
     const found = rules('allow http.get when args.url.startsWith("https://api.acme.com:8443")', 'allow http.get when args.url like "https://*.acme.com"', 'allow http.get when args.url like "https://docs.acme.*/*"');
     expect(found.map((d) => [d.line, d.message.replace(/.*such as /, ""), d.help!.replace(/: `url.host` reads.*/, "")])).toEqual([
