@@ -11,9 +11,6 @@ import type { Schema } from "./schema.js";
 import { isCollection, isStringLike, type Type } from "./types.js";
 import { urlTextHole, type UrlTextTest } from "./urlsAsText.js";
 
-/** Names of values that hold a URL (`args.url`, `args.webhook_uri`, `link`, `redirect_to`): where PC516 reads `contains` as a URL test. */
-const URL_NAMED = /(?:url|uri|link|href|endpoint|redirect|location|webhook)/i;
-
 /** Where a string is looked for in a name: all of it, or as `like`, `startsWith`, `endsWith`, `contains` do. */
 type NameTest = "named" | "matches" | "starts with" | "ends with" | "contains";
 
@@ -224,18 +221,15 @@ export class LiteralComparisonChecks {
     // compared with upper-case text: both are PC507's.
     const call = this.normalizingCallOf(subject);
     if (call !== undefined && (call !== "lower" || literal.value !== literal.value.toLowerCase())) return;
-    const url = printExpr(subject);
-    // A URL found in free text (`args.body contains "https://…"`) is the text's business: only
-    // a value named as a URL is read as one.
-    if (test === "contains" && !URL_NAMED.test(url)) return;
     const hole = urlTextHole(test, literal.value);
     if (hole === undefined) return;
-    const hostTest = hole.start === "" ? `url.host(${url})${hole.hostComparison}` : `url.host(${url})${hole.hostComparison} and ${url}.startsWith(${JSON.stringify(hole.start)})`;
+    const url = printExpr(subject);
+    const hostTest = `url.host(${url})${hole.hostComparison} and ${url}.startsWith(${JSON.stringify(hole.start)})`;
     const written = test === "like" ? `${url} like ${JSON.stringify(literal.value)}` : test === "contains" ? `${url} contains ${JSON.stringify(literal.value)}` : `${url}.startsWith(${JSON.stringify(literal.value)})`;
     const rewrite = negated ? `not (${hostTest})` : hostTest;
     const replaced = negated ? ` for \`not (${written})\`` : "";
-    const apart = [...(hole.start === "" ? ["the scheme"] : []), ...(hole.testsPath ? ["the path"] : [])];
-    const path = apart.length > 0 ? `, and test ${apart.join(" and ")} apart from the host` : "";
+    const listing = hole.hostComparison.startsWith(" in [") ? ", listing every host the star stood for (a star in a host's last label matches any domain)" : "";
+    const path = `${listing}${hole.testsPath ? ", and test the path apart from the host" : ""}`;
     this.diagnostics.push(
       diagnostic(
         "PC516",

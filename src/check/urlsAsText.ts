@@ -17,7 +17,7 @@ export interface UrlTextHole {
   readonly matched: readonly string[];
   /** The scheme the text starts with (`https`), which the host test does not check. */
   readonly scheme: string;
-  /** The start the help pins besides the host: `https://`, or with a port the text pins, `https://api.acme.com:8443/`; "" when the scheme has a star. */
+  /** The start the help pins besides the host: `https://` (also for a scheme with a star), or with a port the text pins, `https://api.acme.com:8443/`. */
   readonly start: string;
   /** `url.host(subject)` compared as the test meant it: `== "api.acme.com"`, `.endsWith(".acme.com")`. */
   readonly hostComparison: string;
@@ -46,7 +46,8 @@ export function urlTextHole(test: UrlTextTest, text: string): UrlTextHole | unde
     const candidate = `https://evil.example/?u=${text.replace(/\*+/g, "a")}`;
     if (!globMatch(text, candidate)) return undefined;
     const host = (/\.\*+$/.test(authority) ? authority : authority.replace(/\*+$/, "")).toLowerCase().replace(/\.$/, "");
-    return { matched: [candidate], scheme: start[1]!, start: "", hostComparison: hostComparisonOf(host), testsPath: !/^\/?\**$/.test(rest) };
+    // The help pins `https://`, stricter than any scheme the star allowed (`file://` included).
+    return { matched: [candidate], scheme: start[1]!, start: "https://", hostComparison: hostComparisonOf(host), testsPath: !/^\/?\**$/.test(rest) };
   }
   const [scheme, written, rest] = [start[1]!, start[2]!, start[3]!];
   // A port the text pins (`https://api.acme.com:8443`): text after it still runs on into user
@@ -101,8 +102,13 @@ function patternCandidates(scheme: string, authority: string, rest: string): str
   return candidates;
 }
 
-/** The comparison of `url.host(…)` the host part means: `api.acme.com` exactly, any host under acme.com (`*.acme.com`), or a pattern. */
+/**
+ * The comparison of `url.host(…)` the host part means: `api.acme.com` exactly, any host under
+ * acme.com (`*.acme.com`), or a pattern. A star in the last label (`docs.acme.*`) matches any
+ * domain (`docs.acme.evil.example`): no pattern is safe, so the help lists hosts.
+ */
 function hostComparisonOf(host: string): string {
+  if (/\.\*+$/.test(host)) return ` in [${JSON.stringify(host.replace(/\*+$/, "com"))}]`;
   if (!host.includes("*")) return ` == ${JSON.stringify(host)}`;
   const parent = /^\*+(\.[^*]+)$/.exec(host)?.[1];
   return parent !== undefined ? `.endsWith(${JSON.stringify(parent)})` : ` like ${JSON.stringify(host)}`;

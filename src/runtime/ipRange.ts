@@ -39,9 +39,11 @@ export function readCidr(text: string): CidrReading {
   const value = addressValue(address, family);
   // `::ffff:10.0.0.0/8` counts its prefix from the IPv6 start, so it covers far more than 10/8:
   // an IPv4 range is written as IPv4 (a mapped address is in it anyway).
-  if (family === 6 && value >> 32n === 0xffffn && !(prefix >= 96 && (value >> BigInt(128 - bits)) << BigInt(128 - bits) === value)) {
-    const ipv4 = addressText(value & 0xffffffffn, 4);
-    return { problem: "an IPv4 range is written as an IPv4-mapped IPv6 address, whose prefix length counts from the start of the IPv6 address", fix: `write the IPv4 range, as in "${ipv4}/${prefix >= 96 ? prefix - 96 : Math.min(prefix, 32)}": an IPv4-mapped address is in the IPv4 ranges of its IPv4 address` };
+  if (family === 6 && value >> 32n === 0xffffn && prefix < 96) {
+    // The IPv4 range meant, its address cut to its prefix length (`::ffff:10.0.0.1/8` is 10.0.0.0/8).
+    const length = Math.min(prefix, 32);
+    const ipv4 = ((value & 0xffffffffn) >> BigInt(32 - length)) << BigInt(32 - length);
+    return { problem: "an IPv4 range is written as an IPv4-mapped IPv6 address, whose prefix length counts from the start of the IPv6 address", fix: `write the IPv4 range, as in "${addressText(ipv4, 4)}/${length}": an IPv4-mapped address is in the IPv4 ranges of its IPv4 address` };
   }
   const first = (value >> BigInt(128 - bits)) << BigInt(128 - bits);
   if (first !== value) return { problem: `\`${address}\` has bits set after the first ${prefix}`, fix: `write "${addressText(first, family)}/${prefix}", the range it is in` };

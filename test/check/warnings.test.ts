@@ -714,14 +714,14 @@ describe("PC516 a URL's host tested on its text (`startsWith`, `like`, `contains
     expect(codesAndLines(rules('allow http.get when url.host(args.url).startsWith("https://api.acme.com") or args.url.lower().startsWith("https://API.acme.com")'))).toEqual([["PC507", 2], ["PC507", 2]]);
   });
 
-  it("a star in the scheme runs over a whole URL (`*://*.acme.com/*`): the help tests the host and says to test the scheme apart; a URL found in free text is not reported", () => {
+  it("a star in the scheme runs over a whole URL (`*://*.acme.com/*`): the help tests the host and pins `https://`, stricter than the star", () => {
     const found = rules('allow http.get when args.url like "http*://api.acme.com/*"', 'allow http.get when args.url like "*://*.acme.com/*"');
     expect(found.map((d) => [d.line, d.message.replace(/.*such as /, ""), d.help!.replace(/: `url.host` reads.*/, "")])).toEqual([
-      [2, '"https://evil.example/?u=httpa://api.acme.com/a"', 'write `url.host(args.url) == "api.acme.com"`, and test the scheme apart from the host'],
-      [3, '"https://evil.example/?u=a://a.acme.com/a"', 'write `url.host(args.url).endsWith(".acme.com")`, and test the scheme apart from the host'],
+      [2, '"https://evil.example/?u=httpa://api.acme.com/a"', 'write `url.host(args.url) == "api.acme.com" and args.url.startsWith("https://")`'],
+      [3, '"https://evil.example/?u=a://a.acme.com/a"', 'write `url.host(args.url).endsWith(".acme.com") and args.url.startsWith("https://")`'],
     ]);
     expect(decisionOf(['allow http.get when args.url like "*://*.acme.com/*"'], "http.get", { args: { url: "https://evil.example/?u=a://a.acme.com/a" } })).toBe("allow");
-    expect(rules('allow email.send when args.body contains "https://acme.com/"', 'allow http.get when args.url like "*://*/*"')).toEqual([]);
+    expect(rules('allow http.get when args.url like "*://*/*"')).toEqual([]);
   });
 
   it("a port pinned without the `/` after it runs on into user information; a pattern that ends at its host; a star after a dot is part of the host (review 3)", () => {
@@ -729,7 +729,7 @@ describe("PC516 a URL's host tested on its text (`startsWith`, `like`, `contains
     expect(found.map((d) => [d.line, d.message.replace(/.*such as /, ""), d.help!.replace(/: `url.host` reads.*/, "")])).toEqual([
       [2, '"https://api.acme.com:8443@evil.example/"', 'write `url.host(args.url) == "api.acme.com" and args.url.startsWith("https://api.acme.com:8443/")`'],
       [3, '"https://evil.example/.acme.com" or "https://evil.example?.acme.com"', 'write `url.host(args.url).endsWith(".acme.com") and args.url.startsWith("https://")`'],
-      [4, '"https://docs.acme.evil.example/" or "https://docs.acme.@evil.example/"', 'write `url.host(args.url) like "docs.acme.*" and args.url.startsWith("https://")`'],
+      [4, '"https://docs.acme.evil.example/" or "https://docs.acme.@evil.example/"', 'write `url.host(args.url) in ["docs.acme.com"] and args.url.startsWith("https://")`, listing every host the star stood for (a star in a host\'s last label matches any domain)'],
     ]);
     // What the warning says is true, and the help's test refuses it.
     const url = "https://api.acme.com:8443@evil.example/";

@@ -137,7 +137,8 @@ describe("ip.inRange", () => {
     expect(readCidr("[::1]/128")).toMatchObject({ fix: 'write "::1/128"' });
     // An IPv4 range written as mapped IPv6 with an IPv4 prefix length would cover far more (`::/8`, IPv4 and `::1`): the IPv4 range is the help.
     expect(readCidr("::ffff:10.0.0.0/8")).toMatchObject({ fix: 'write the IPv4 range, as in "10.0.0.0/8": an IPv4-mapped address is in the IPv4 ranges of its IPv4 address' });
-    expect(readCidr("::ffff:10.0.0.1/104")).toMatchObject({ fix: 'write the IPv4 range, as in "10.0.0.1/8": an IPv4-mapped address is in the IPv4 ranges of its IPv4 address' });
+    expect(readCidr("::ffff:10.0.0.1/104")).toMatchObject({ fix: 'write "::ffff:a00:0/104", the range it is in' });
+    expect(readCidr("::ffff:10.0.0.1/8")).toMatchObject({ fix: 'write the IPv4 range, as in "10.0.0.0/8": an IPv4-mapped address is in the IPv4 ranges of its IPv4 address' });
     expect(readCidr("::ffff:10.0.0.0/104")).toEqual(readCidr("10.0.0.0/8"));
     // The ranges language.md suggests adding: NAT64 and the shared address space (Alibaba Cloud's metadata address).
     expect(inIpRanges(ipRanges(["64:ff9b::/96", "100.64.0.0/10"]), "[64:ff9b::a9fe:a9fe]")).toBe(true);
