@@ -224,11 +224,11 @@ export class LiteralComparisonChecks {
     const hole = urlTextHole(test, literal.value);
     if (hole === undefined) return;
     const url = printExpr(subject);
-    const hostTest = `url.host(${url})${hole.hostComparison} and ${url}.startsWith(${JSON.stringify(hole.start)})`;
+    const hostTest = `${hole.cidr !== undefined ? `ip.inRange(url.host(${url}), ${JSON.stringify(hole.cidr)})` : `url.host(${url})${hole.hostComparison}`} and ${url}.startsWith(${JSON.stringify(hole.start)})`;
     const written = test === "like" ? `${url} like ${JSON.stringify(literal.value)}` : test === "contains" ? `${url} contains ${JSON.stringify(literal.value)}` : `${url}.startsWith(${JSON.stringify(literal.value)})`;
     const rewrite = negated ? `not (${hostTest})` : hostTest;
     const replaced = negated ? ` for \`not (${written})\`` : "";
-    const listing = hole.hostComparison.startsWith(" in [") ? ", listing every host the star stood for (a star in a host's last label matches any domain)" : "";
+    const listing = hole.hostComparison.startsWith(" in [") ? ", listing every host meant (a host left open after a dot, `docs.*`, matches any domain)" : "";
     const path = `${listing}${hole.testsPath ? ", and test the path apart from the host" : ""}`;
     this.diagnostics.push(
       diagnostic(

@@ -14,6 +14,11 @@ const NEVER_IN_A_RULE: ReadonlySet<Code> = new Set(["PC007", "PC502", "PC503", "
 /** The codes a rule's `@suppress` may name. */
 const SUPPRESSIBLE: readonly Code[] = (Object.keys(CODES) as Code[]).filter((code) => CODES[code].severity === "warning" && !NEVER_IN_A_RULE.has(code));
 
+/** Whether a rule's `@suppress` can hide a warning of `code` (one reported inside a rule). */
+export function isSuppressible(code: Code): boolean {
+  return SUPPRESSIBLE.includes(code);
+}
+
 /**
  * What is wrong with `text` as an argument of `@suppress`, if anything: it must be the code of a
  * warning that can be reported inside a rule. An error is never suppressible: a rule with one

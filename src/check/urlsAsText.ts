@@ -23,6 +23,8 @@ export interface UrlTextHole {
   readonly hostComparison: string;
   /** Whether the text also says something about the path, which the host test leaves out. */
   readonly testsPath: boolean;
+  /** For a start of an IPv4 address (`"http://10."`, or a pattern with `10.*` as its host): the range it means (`10.0.0.0/8`), which `ip.inRange` tests. */
+  readonly cidr?: string;
 }
 
 /** An absolute URL's start: its scheme, the text up to the first `/`, `?` or `#` after `//` (its authority), and the rest. */
@@ -61,8 +63,18 @@ export function urlTextHole(test: UrlTextTest, text: string): UrlTextHole | unde
   const matched = candidates.filter((candidate) => (test === "like" ? globMatch(text, candidate) : test === "startsWith" ? candidate.startsWith(text) : candidate.includes(text)));
   if (matched.length === 0) return undefined;
   // A star after a dot is part of the host (`docs.acme.*`); after a name, the rest of the URL (`api.acme.com*`).
-  const host = (/\.\*+$/.test(authority) ? authority : authority.replace(/\*+$/, "")).toLowerCase().replace(/\.$/, "");
-  return { matched: matched.slice(0, 2), scheme, start: port === undefined ? `${scheme}://` : `${scheme}://${written.toLowerCase()}/`, hostComparison: hostComparisonOf(host), testsPath: !/^\/?\**$/.test(rest) };
+  const hole = { matched: matched.slice(0, 2), scheme, start: port === undefined ? `${scheme}://` : `${scheme}://${written.toLowerCase()}/`, testsPath: !/^\/?\**$/.test(rest) };
+  // A host left open after a dot (`"https://docs."`, `"http://10.*/*"`): the start of a name, which
+  // only a list of hosts pins, or of an IPv4 address, which `ip.inRange` tests as a range.
+  const open = (test !== "like" && rest === "" && authority.endsWith(".")) || /\.\*+$/.test(authority);
+  const start10 = authority.replace(/\*+$/, "").replace(/\.$/, "");
+  if (open && /^[0-9]{1,3}(?:\.[0-9]{1,3}){0,2}$/.test(start10) && start10.split(".").every((octet) => Number(octet) <= 255)) {
+    const octets = start10.split(".");
+    const cidr = `${[...octets, ...Array<string>(4 - octets.length).fill("0")].join(".")}/${8 * octets.length}`;
+    return { ...hole, hostComparison: "", cidr };
+  }
+  const host = open ? `${start10.toLowerCase()}.*` : authority.replace(/\*+$/, "").toLowerCase().replace(/\.$/, "");
+  return { ...hole, hostComparison: hostComparisonOf(host) };
 }
 
 /**
@@ -72,7 +84,7 @@ export function urlTextHole(test: UrlTextTest, text: string): UrlTextHole | unde
  */
 function textCandidates(test: "startsWith" | "contains", text: string, authority: string, rest: string, withPort: boolean): string[] | undefined {
   if (authority.includes("*")) return undefined;
-  const open = rest === "" ? (withPort ? [`${text}@evil.example/`] : [`${text}.evil.example/`, `${text}@evil.example/`]) : [];
+  const open = rest === "" ? (withPort ? [`${text}@evil.example/`] : [`${text}${text.endsWith(".") ? "" : "."}evil.example/`, `${text}@evil.example/`]) : [];
   return test === "contains" ? [...open, `https://evil.example/?next=${text}`] : open;
 }
 

@@ -1,6 +1,7 @@
 import { counted } from "../diagnostics/render.js";
 import type { Command } from "commander";
 import { analyze } from "../check/analyze.js";
+import { isSuppressible } from "../check/suppressions.js";
 import { hasErrors, sortDiagnostics } from "../diagnostics/Diagnostic.js";
 import { loadSources } from "../source/loadSources.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
@@ -36,7 +37,10 @@ export function checkVerb(io: Io, paths: string[], options: CheckOptions): ExitC
   if (!options.json) {
     const hidden = suppressed ? ` (${suppressed} suppressed)` : "";
     const warned = warnings ? `, ${counted(warnings, "warning")}${hidden}` : suppressed ? `, no warnings${hidden}` : "";
-    if (options.failOnWarnings && warnings > 0) io.out(`${io.palette.error("failed")}: ${counted(warnings, "warning")} with --fail-on-warnings (fix ${warnings === 1 ? "it" : "them"}, or hide one that is known and meant with \`@suppress("PC…")\` on its rule)\n`);
+    // `@suppress` hides only warnings reported inside a rule; a passed-over file (PC007) is fixed by renaming or removing it.
+    const suppressible = diagnostics.some((d) => isSuppressible(d.code));
+    const advice = suppressible ? `fix ${warnings === 1 ? "it" : "them"}, or hide one that is known and meant with \`@suppress("PC…")\` on its rule` : `fix ${warnings === 1 ? "it" : "them"}: ${warnings === 1 ? "it is" : "they are"} not on a rule, so \`@suppress\` cannot hide ${warnings === 1 ? "it" : "them"}`;
+    if (options.failOnWarnings && warnings > 0) io.out(`${io.palette.error("failed")}: ${counted(warnings, "warning")} with --fail-on-warnings (${advice})\n`);
     else io.out(`${io.palette.ok("ok")}: ${counted(loaded.files.length, "file")}, ${counted(rules, "rule")}${warned}\n`);
   }
   return options.failOnWarnings && warnings > 0 ? EXIT.failure : EXIT.ok;

@@ -68,7 +68,9 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     io.out(
       JSON.stringify(
         {
-          ...(empty !== undefined ? { ok: false, reason: empty } : {}),
+          // `ok` as the exit code has it, so `jq -e .ok` gates as the exit code does.
+          ok: !inputErrors && empty === undefined && !(options.exitCode && changed > 0),
+          ...(empty !== undefined ? { reason: empty } : {}),
           lines: report.lines,
           changed,
           directions: Object.fromEntries(report.directions),

@@ -16,8 +16,9 @@ import { emptyValueMessage, isBlank } from "./options.js";
 
 const EXIT_CODE_HELP = `
 Exit codes:
-  0  success (warnings allowed; every test passed)
-  1  policy errors, or failed tests
+  0  success (warnings allowed unless check --fail-on-warnings; every test passed)
+  1  policy errors, failed tests, nothing to compare (test, diff), or a change
+     (diff --exit-code)
   2  bad usage, or unreadable input
 
 Colour is used only on a terminal, never with NO_COLOR or --no-color; FORCE_COLOR forces it.`;

@@ -83,7 +83,11 @@ export type IpRanges = readonly { readonly shift: bigint; readonly prefixes: Rea
  */
 export function inIpRanges(ranges: IpRanges, value: unknown): boolean {
   const address = addressOf(value);
-  return address !== undefined && ranges.some(({ shift, prefixes }) => prefixes.has(address >> shift));
+  if (address === undefined) return false;
+  // An IPv4 address is held as mapped IPv6, but only an IPv4 range (or one inside
+  // `::ffff:0:0/96`) holds it: `::/8`, an IPv6 bogon, must not hold every IPv4 address.
+  const ipv4 = address >> 32n === 0xffffn;
+  return ranges.some(({ shift, prefixes }) => (!ipv4 || shift <= 32n) && prefixes.has(address >> shift));
 }
 
 /** The 128 bits of an address in text (IPv4 as mapped); undefined for anything else. */

@@ -714,6 +714,17 @@ describe("PC516 a URL's host tested on its text (`startsWith`, `like`, `contains
     expect(codesAndLines(rules('allow http.get when url.host(args.url).startsWith("https://api.acme.com") or args.url.lower().startsWith("https://API.acme.com")'))).toEqual([["PC507", 2], ["PC507", 2]]);
   });
 
+  it("a host left open after a dot: an IPv4 start gets ip.inRange with the range it means, a name a list of hosts (review 5)", () => {
+    const found = rules('allow http.get when args.url.startsWith("http://10.")', 'allow http.get when args.url like "http://192.168.*/*"', 'allow http.get when args.url.startsWith("https://docs.")');
+    expect(found.map((d) => [d.line, d.help!.replace(/: `url.host` reads.*/, "")])).toEqual([
+      [2, 'write `ip.inRange(url.host(args.url), "10.0.0.0/8") and args.url.startsWith("http://")`'],
+      [3, 'write `ip.inRange(url.host(args.url), "192.168.0.0/16") and args.url.startsWith("http://")`'],
+      [4, 'write `url.host(args.url) in ["docs.com"] and args.url.startsWith("https://")`, listing every host meant (a host left open after a dot, `docs.*`, matches any domain)'],
+    ]);
+    const rule = 'allow http.get when ip.inRange(url.host(args.url), "10.0.0.0/8") and args.url.startsWith("http://")';
+    expect(["http://10.1.2.3/x", "http://10.evil.example/", "http://10.@evil.example/"].map((url) => decisionOf([rule], "http.get", { args: { url } }))).toEqual(["allow", "deny", "deny"]);
+  });
+
   it("a star in the scheme runs over a whole URL (`*://*.acme.com/*`): the help tests the host and pins `https://`, stricter than the star", () => {
     const found = rules('allow http.get when args.url like "http*://api.acme.com/*"', 'allow http.get when args.url like "*://*.acme.com/*"');
     expect(found.map((d) => [d.line, d.message.replace(/.*such as /, ""), d.help!.replace(/: `url.host` reads.*/, "")])).toEqual([
@@ -729,7 +740,7 @@ describe("PC516 a URL's host tested on its text (`startsWith`, `like`, `contains
     expect(found.map((d) => [d.line, d.message.replace(/.*such as /, ""), d.help!.replace(/: `url.host` reads.*/, "")])).toEqual([
       [2, '"https://api.acme.com:8443@evil.example/"', 'write `url.host(args.url) == "api.acme.com" and args.url.startsWith("https://api.acme.com:8443/")`'],
       [3, '"https://evil.example/.acme.com" or "https://evil.example?.acme.com"', 'write `url.host(args.url).endsWith(".acme.com") and args.url.startsWith("https://")`'],
-      [4, '"https://docs.acme.evil.example/" or "https://docs.acme.@evil.example/"', 'write `url.host(args.url) in ["docs.acme.com"] and args.url.startsWith("https://")`, listing every host the star stood for (a star in a host\'s last label matches any domain)'],
+      [4, '"https://docs.acme.evil.example/" or "https://docs.acme.@evil.example/"', 'write `url.host(args.url) in ["docs.acme.com"] and args.url.startsWith("https://")`, listing every host meant (a host left open after a dot, `docs.*`, matches any domain)'],
     ]);
     // What the warning says is true, and the help's test refuses it.
     const url = "https://api.acme.com:8443@evil.example/";

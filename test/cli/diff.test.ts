@@ -302,7 +302,10 @@ describe("policyc diff", () => {
     const allowed = await cli(["diff", OLD, NEW, "--replay", empty, "--exit-code", "--allow-empty"]);
     expect(allowed).toMatchObject({ code: 0, stderr: "" });
     expect(allowed.stdout).toContain("note: ");
-    expect(JSON.parse((await cli(["diff", OLD, NEW, "--replay", empty, "--json", "--allow-empty"])).stdout)).not.toHaveProperty("ok");
+    // `ok` is there on every run, as the exit code has it (`jq -e .ok` gates as the exit code does).
+    expect(JSON.parse((await cli(["diff", OLD, NEW, "--replay", empty, "--json", "--allow-empty"])).stdout)).toMatchObject({ ok: true });
+    expect(JSON.parse((await cli(["diff", OLD, NEW, "--replay", CALLS, "--json"])).stdout)).toMatchObject({ ok: true });
+    expect(JSON.parse((await cli(["diff", OLD, NEW, "--replay", CALLS, "--json", "--exit-code"])).stdout)).toMatchObject({ ok: false });
     // Beside a recording that has decisions, the empty one is noted and the run judged on the rest.
     const mixed = await cli(["diff", OLD, OLD, "--replay", CALLS, empty, "--exit-code"]);
     expect(mixed).toEqual({ code: 0, stdout: `note: ${empty}: the recording has no request lines: it compares nothing\n0 of 8 decisions change\n`, stderr: "" });

@@ -147,6 +147,10 @@ describe("ip.inRange", () => {
     // The unspecified address reaches the host itself, as 0.0.0.0 does: the docs' SSRF list holds `::/128`.
     expect(inIpRanges(ipRanges(["::/128"]), "[::]")).toBe(true);
     expect(inIpRanges(ipRanges(["::/128"]), "[::1]")).toBe(false);
+    // An IPv6 range shorter than /96 holds no IPv4 address, mapped or not: `::/8` is an IPv6 bogon, not all of IPv4.
+    expect(inIpRanges(ipRanges(["::/8"]), "8.8.8.8")).toBe(false);
+    expect(inIpRanges(ipRanges(["::/0"]), "[::ffff:8.8.8.8]")).toBe(false);
+    expect(inIpRanges(ipRanges(["::/8"]), "[::1]")).toBe(true);
     // Many ranges of several lengths: each address is looked up once per length.
     const many = ipRanges([...Array.from({ length: 3000 }, (_, i) => `${(i >> 8) + 1}.${i & 255}.0.0/16`), "10.0.0.0/8", "192.168.1.0/24", "fd00::/8", "2001:db8::1/128"]);
     for (const [host, inside] of [["1.0.0.1", true], ["12.183.255.255", true], ["12.184.0.0", false], ["10.9.9.9", true], ["192.168.1.77", true], ["192.168.2.1", false], ["[fd12::1]", true], ["[2001:db8::1]", true], ["[2001:db8::2]", false], ["[::ffff:10.1.1.1]", true]] as const) {
