@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { describeText, fail } from "./helpers.js";
 
 /**
  * IP ranges for `ip.inRange(s, "10.0.0.0/8")` (language.md 5.10). Every address is held as 128
@@ -90,14 +91,32 @@ export function inIpRanges(ranges: IpRanges, value: unknown): boolean {
   return ranges.some(({ shift, prefixes }) => (!ipv4 || shift <= 32n) && prefixes.has(address >> shift));
 }
 
-/** The 128 bits of an address in text (IPv4 as mapped); undefined for anything else. */
+/**
+ * The 128 bits of an address in text (IPv4 as mapped); undefined for anything else. A host
+ * spelled as clients also read an IPv4 address (`127.1`, `0x7f.1`, `2130706433`, `0177.0.0.1`,
+ * which `url.host` writes in dotted decimal, but a bare host argument may hold) is that address.
+ * A whole URL is an evaluation error: it is no host, and a deny on it would never match.
+ */
 function addressOf(value: unknown): bigint | undefined {
   if (typeof value !== "string" || value.length > 64) return undefined;
+  if (value.includes("://")) fail(`ip.inRange: ${describeText(value)} is a URL, not a host: take its host with url.host(…)`);
   const text = value.startsWith("[") && value.endsWith("]") ? value.slice(1, -1) : value;
   const family = plainIpFamily(text);
   // A bracketed IPv4 address is no URL's host: read as text, it is none.
-  if (family === 0 || (family === 4 && text !== value)) return undefined;
-  return addressValue(text, family);
+  if (family === 4 && text !== value) return undefined;
+  if (family !== 0) return addressValue(text, family);
+  const dotted = /^[0-9a-fA-Fx.]+$/.test(value) ? ipv4Spelling(value) : undefined;
+  return dotted === undefined ? undefined : addressValue(dotted, 4);
+}
+
+/** The dotted-decimal address a WHATWG host parser reads `text` as (`127.1` is 127.0.0.1), when it reads an IPv4 address. */
+function ipv4Spelling(text: string): string | undefined {
+  try {
+    const host = new URL(`http://${text}/`).hostname;
+    return isIP(host) === 4 ? host : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** 4 or 6 for an address in plain text: Node's strict reading (dotted decimal without leading zeros), without an IPv6 zone (`%eth0`). */

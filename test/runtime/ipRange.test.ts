@@ -79,8 +79,14 @@ describe("ip.inRange", () => {
     expect(lookup("10.1.2.3")).toBe("allow");
     expect(lookup("[::ffff:10.0.0.1]")).toBe("allow");
     expect(lookup("::ffff:a00:1")).toBe("allow");
-    // Names, other spellings of an address (url.host turns them into dotted decimal), and no address at all.
-    for (const host of ["10.evil.example", "10.0.0.1.nip.io", "", "010.0.0.1", "167772161", "10.1", "[10.0.0.1]", "10.0.0.1:80", "fe80::1%eth0", " 10.0.0.1"]) expect(lookup(host), host).toBe("deny");
+    // Other spellings of an address are the address a client reads them as (10.0.0.1; `010.0.0.1` is octal, 8.0.0.1).
+    for (const host of ["167772161", "10.1", "0xa.0.0.1"]) expect(lookup(host), host).toBe("allow");
+    // Names, and no address at all.
+    for (const host of ["10.evil.example", "10.0.0.1.nip.io", "", "010.0.0.1", "[10.0.0.1]", "10.0.0.1:80", "fe80::1%eth0", " 10.0.0.1"]) expect(lookup(host), host).toBe("deny");
+    // A whole URL is no host: an evaluation error, which fails closed (the allow does not match).
+    const url = engine.decide({ session: "u", time: "2026-01-01T10:00:00Z", tool: "ip.lookup", args: { host: "http://10.0.0.1/" } });
+    expect(url.decision).toBe("deny");
+    expect(url.errors.join(" ")).toContain("is a URL, not a host: take its host with url.host(…)");
   });
 
   it("explains the clause with the address it tested, from sources and from a bundle", () => {
