@@ -9,7 +9,7 @@ import { impossiblePattern, impossibleText, type ImpossibleText, type Normalizin
 import type { Resolution } from "./resolution.js";
 import type { Schema } from "./schema.js";
 import { isCollection, isStringLike, type Type } from "./types.js";
-import { urlTextHole, type UrlTextTest } from "./urlsAsText.js";
+import { ipv4StartRange, urlTextHole, type UrlTextTest } from "./urlsAsText.js";
 
 /** Where a string is looked for in a name: all of it, or as `like`, `startsWith`, `endsWith`, `contains` do. */
 type NameTest = "named" | "matches" | "starts with" | "ends with" | "contains";
@@ -220,6 +220,10 @@ export class LiteralComparisonChecks {
     // `url.host(u).startsWith("https://…")` never holds, and neither does a `lower()`d URL
     // compared with upper-case text: both are PC507's.
     const call = this.normalizingCallOf(subject);
+    if (call === "url.host" && test !== "contains") {
+      this.checkHostAddressPrefix(subject, test, literal, negated);
+      return;
+    }
     if (call !== undefined && (call !== "lower" || literal.value !== literal.value.toLowerCase())) return;
     const hole = urlTextHole(test, literal.value);
     if (hole === undefined) return;
@@ -236,6 +240,29 @@ export class LiteralComparisonChecks {
         `this test reads the URL as text, so it also holds for URLs on other hosts, such as ${listed(hole.matched.map((text) => JSON.stringify(text)), "or")}`,
         literal.span,
         `write \`${rewrite}\`${replaced}${path}: \`url.host\` reads the host as HTTP clients do, and refuses a URL with user information (\`…@evil.example\`) with an evaluation error, which fails closed`,
+      ),
+    );
+  }
+
+  /**
+   * PC516 for the start of an IPv4 address tested on a host's text where holding loosens the
+   * rule (`allow … when url.host(args.url) like "10.*"` or `.startsWith("192.168.")`): a name
+   * starts the same way (`10.evil.example`), and its owner points it anywhere. `ip.inRange`
+   * tests the address, and no name is in a range.
+   */
+  private checkHostAddressPrefix(subject: A.Expr, test: "like" | "startsWith", literal: A.StringLiteral, negated: boolean): void {
+    const start = (test === "like" ? /^([0-9.]+)\.\*+$/ : /^([0-9.]+)\.$/).exec(literal.value)?.[1];
+    const cidr = start === undefined ? undefined : ipv4StartRange(start);
+    if (start === undefined || cidr === undefined) return;
+    const host = printExpr(subject);
+    const written = test === "like" ? `${host} like ${JSON.stringify(literal.value)}` : `${host}.startsWith(${JSON.stringify(literal.value)})`;
+    const rewrite = `ip.inRange(${host}, ${JSON.stringify(cidr)})`;
+    this.diagnostics.push(
+      diagnostic(
+        "PC516",
+        `this test reads the host as text, so it also holds for names that start the same way, such as ${JSON.stringify(`${start}.evil.example`)}, whose owner points them anywhere`,
+        literal.span,
+        `write \`${negated ? `not (${rewrite})` : rewrite}\`${negated ? ` for \`not (${written})\`` : ""}: \`ip.inRange\` tests the address, and no name is in a range`,
       ),
     );
   }

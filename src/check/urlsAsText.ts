@@ -68,11 +68,8 @@ export function urlTextHole(test: UrlTextTest, text: string): UrlTextHole | unde
   // only a list of hosts pins, or of an IPv4 address, which `ip.inRange` tests as a range.
   const open = (test !== "like" && rest === "" && authority.endsWith(".")) || /\.\*+$/.test(authority);
   const start10 = authority.replace(/\*+$/, "").replace(/\.$/, "");
-  if (open && /^[0-9]{1,3}(?:\.[0-9]{1,3}){0,2}$/.test(start10) && start10.split(".").every((octet) => Number(octet) <= 255)) {
-    const octets = start10.split(".");
-    const cidr = `${[...octets, ...Array<string>(4 - octets.length).fill("0")].join(".")}/${8 * octets.length}`;
-    return { ...hole, hostComparison: "", cidr };
-  }
+  const cidr = open ? ipv4StartRange(start10) : undefined;
+  if (cidr !== undefined) return { ...hole, hostComparison: "", cidr };
   const host = open ? `${start10.toLowerCase()}.*` : authority.replace(/\*+$/, "").toLowerCase().replace(/\.$/, "");
   return { ...hole, hostComparison: hostComparisonOf(host) };
 }
@@ -124,4 +121,12 @@ function hostComparisonOf(host: string): string {
   if (!host.includes("*")) return ` == ${JSON.stringify(host)}`;
   const parent = /^\*+(\.[^*]+)$/.exec(host)?.[1];
   return parent !== undefined ? `.endsWith(${JSON.stringify(parent)})` : ` like ${JSON.stringify(host)}`;
+}
+
+/** The range the start of an IPv4 address means (`"10"` is 10.0.0.0/8, `"192.168"` 192.168.0.0/16); undefined for anything else. */
+export function ipv4StartRange(start: string): string | undefined {
+  if (!/^[0-9]{1,3}(?:\.[0-9]{1,3}){0,2}$/.test(start)) return undefined;
+  const octets = start.split(".");
+  if (!octets.every((octet) => Number(octet) <= 255)) return undefined;
+  return `${[...octets, ...Array<string>(4 - octets.length).fill("0")].join(".")}/${8 * octets.length}`;
 }

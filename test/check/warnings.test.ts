@@ -725,6 +725,19 @@ describe("PC516 a URL's host tested on its text (`startsWith`, `like`, `contains
     expect(["http://10.1.2.3/x", "http://10.evil.example/", "http://10.@evil.example/"].map((url) => decisionOf([rule], "http.get", { args: { url } }))).toEqual(["allow", "deny", "deny"]);
   });
 
+  it("the start of an IPv4 address tested on url.host's text, where holding loosens the rule: ip.inRange is the help (review 5)", () => {
+    const found = rules('allow http.get when url.host(args.url) like "10.*"', 'allow http.get when url.host(args.url).startsWith("192.168.")', 'deny http.get when not (url.host(args.url).startsWith("10."))');
+    expect(found.map((d) => [d.code, d.line, d.help])).toEqual([
+      ["PC516", 2, 'write `ip.inRange(url.host(args.url), "10.0.0.0/8")`: `ip.inRange` tests the address, and no name is in a range'],
+      ["PC516", 3, 'write `ip.inRange(url.host(args.url), "192.168.0.0/16")`: `ip.inRange` tests the address, and no name is in a range'],
+      ["PC516", 4, 'write `not (ip.inRange(url.host(args.url), "10.0.0.0/8"))` for `not (url.host(args.url).startsWith("10."))`: `ip.inRange` tests the address, and no name is in a range'],
+    ]);
+    expect(found[0]!.message).toBe('this test reads the host as text, so it also holds for names that start the same way, such as "10.evil.example", whose owner points them anywhere');
+    // A deny-list matching names too is harmless; other patterns are not an address's start.
+    expect(rules('deny http.get when url.host(args.url) like "10.*"', 'allow http.get when url.host(args.url) like "10.*.example" or url.host(args.url).startsWith("10")')).toEqual([]);
+    expect([decisionOf(['allow http.get when url.host(args.url) like "10.*"'], "http.get", { args: { url: "http://10.evil.example/" } }), decisionOf(['allow http.get when ip.inRange(url.host(args.url), "10.0.0.0/8")'], "http.get", { args: { url: "http://10.evil.example/" } })]).toEqual(["allow", "deny"]);
+  });
+
   it("a star in the scheme runs over a whole URL (`*://*.acme.com/*`): the help tests the host and pins `https://`, stricter than the star", () => {
     const found = rules('allow http.get when args.url like "http*://api.acme.com/*"', 'allow http.get when args.url like "*://*.acme.com/*"');
     expect(found.map((d) => [d.line, d.message.replace(/.*such as /, ""), d.help!.replace(/: `url.host` reads.*/, "")])).toEqual([
