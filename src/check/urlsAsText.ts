@@ -125,7 +125,8 @@ function hostComparisonOf(host: string): string {
 
 /** The range the start of an IPv4 address means (`"10"` is 10.0.0.0/8, `"192.168"` 192.168.0.0/16); undefined for anything else. */
 export function ipv4StartRange(start: string): string | undefined {
-  if (!/^[0-9]{1,3}(?:\.[0-9]{1,3}){0,2}$/.test(start)) return undefined;
+  // Octets as `ip.inRange` reads a range: no leading zeros (`010` is octal to some clients).
+  if (!/^(?:0|[1-9][0-9]{0,2})(?:\.(?:0|[1-9][0-9]{0,2})){0,2}$/.test(start)) return undefined;
   const octets = start.split(".");
   if (!octets.every((octet) => Number(octet) <= 255)) return undefined;
   return `${[...octets, ...Array<string>(4 - octets.length).fill("0")].join(".")}/${8 * octets.length}`;

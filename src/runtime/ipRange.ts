@@ -98,22 +98,33 @@ export function inIpRanges(ranges: IpRanges, value: unknown): boolean {
  * A whole URL is an evaluation error: it is no host, and a deny on it would never match.
  */
 function addressOf(value: unknown): bigint | undefined {
-  if (typeof value !== "string" || value.length > 64) return undefined;
+  if (typeof value !== "string") return undefined;
   if (value.includes("://")) fail(`ip.inRange: ${describeText(value)} is a URL, not a host: take its host with url.host(…)`);
+  // A bare host has none of these; clients would read the host out of them, each its own way.
+  if (/[/\\@?#]/.test(value)) fail(`ip.inRange: ${describeText(value)} is not a bare host (it has a path, user information, a query or a fragment): take the host with url.host(…)`);
+  if (value.length > MAX_HOST_LENGTH) fail(`ip.inRange: a host of ${value.length} characters is longer than any host name`);
   const text = value.startsWith("[") && value.endsWith("]") ? value.slice(1, -1) : value;
   const family = plainIpFamily(text);
   // A bracketed IPv4 address is no URL's host: read as text, it is none.
   if (family === 4 && text !== value) return undefined;
   if (family !== 0) return addressValue(text, family);
-  const dotted = /^[0-9a-fA-Fx.]+$/.test(value) ? ipv4Spelling(value) : undefined;
-  return dotted === undefined ? undefined : addressValue(dotted, 4);
+  const host = hostSpelling(value);
+  if (host === undefined) return undefined;
+  const inner = host.startsWith("[") ? host.slice(1, -1) : host;
+  const read = plainIpFamily(inner);
+  return read === 0 ? undefined : addressValue(inner, read);
 }
 
-/** The dotted-decimal address a WHATWG host parser reads `text` as (`127.1` is 127.0.0.1), when it reads an IPv4 address. */
-function ipv4Spelling(text: string): string | undefined {
+/** Longer than a DNS name can be (253 characters): no client resolves it as a name either. */
+const MAX_HOST_LENGTH = 253;
+
+/**
+ * The host a WHATWG host parser reads `text` as (`127.1`, `0X7F000001`, `１２７.0.0.1`, `%31%32%37.0.0.1` are
+ * 127.0.0.1; a port after it is left out), as clients that build `http://HOST/` connect to it.
+ */
+function hostSpelling(text: string): string | undefined {
   try {
-    const host = new URL(`http://${text}/`).hostname;
-    return isIP(host) === 4 ? host : undefined;
+    return new URL(`http://${text}/`).hostname;
   } catch {
     return undefined;
   }

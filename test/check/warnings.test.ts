@@ -734,7 +734,7 @@ describe("PC516 a URL's host tested on its text (`startsWith`, `like`, `contains
     ]);
     expect(found[0]!.message).toBe('this test reads the host as text, so it also holds for names that start the same way, such as "10.evil.example", whose owner points them anywhere');
     // A deny-list matching names too is harmless; other patterns are not an address's start.
-    expect(rules('deny http.get when url.host(args.url) like "10.*"', 'allow http.get when url.host(args.url) like "10.*.example" or url.host(args.url).startsWith("10")')).toEqual([]);
+    expect(rules('deny http.get when url.host(args.url) like "10.*"', 'allow http.get when url.host(args.url) like "10.*.example" or url.host(args.url).startsWith("10") or url.host(args.url) like "010.*"')).toEqual([]);
     expect([decisionOf(['allow http.get when url.host(args.url) like "10.*"'], "http.get", { args: { url: "http://10.evil.example/" } }), decisionOf(['allow http.get when ip.inRange(url.host(args.url), "10.0.0.0/8")'], "http.get", { args: { url: "http://10.evil.example/" } })]).toEqual(["allow", "deny"]);
   });
 

@@ -80,9 +80,15 @@ describe("ip.inRange", () => {
     expect(lookup("[::ffff:10.0.0.1]")).toBe("allow");
     expect(lookup("::ffff:a00:1")).toBe("allow");
     // Other spellings of an address are the address a client reads them as (10.0.0.1; `010.0.0.1` is octal, 8.0.0.1).
-    for (const host of ["167772161", "10.1", "0xa.0.0.1"]) expect(lookup(host), host).toBe("allow");
+    // Also upper case, full-width digits, ideographic dots, percent-encoding, a tab or a port (review 6).
+    for (const host of ["167772161", "10.1", "0xa.0.0.1", "0XA000001", "\uff11\uff10.0.0.1", "10\u30020\u30020\u30021", "%31%30.0.0.1", "10.0\t.0.1", "10.0.0.1:80"]) expect(lookup(host), host).toBe("allow");
     // Names, and no address at all.
-    for (const host of ["10.evil.example", "10.0.0.1.nip.io", "", "010.0.0.1", "[10.0.0.1]", "10.0.0.1:80", "fe80::1%eth0", " 10.0.0.1"]) expect(lookup(host), host).toBe("deny");
+    for (const host of ["10.evil.example", "10.0.0.1.nip.io", "", "010.0.0.1", "[10.0.0.1]", "fe80::1%eth0", " 10.0.0.1"]) expect(lookup(host), host).toBe("deny");
+    // What is no bare host is an evaluation error, so an allow on it never matches: a path, user information, more than 253 characters.
+    for (const host of ["10.0.0.1/", "user@10.0.0.1", "10.0.0." + "0".repeat(300) + "1"]) {
+      const refused = engine.decide({ session: "r", time: "2026-01-01T10:00:00Z", tool: "ip.lookup", args: { host } });
+      expect([refused.decision, refused.errors.length], host).toEqual(["deny", 1]);
+    }
     // A whole URL is no host: an evaluation error, which fails closed (the allow does not match).
     const url = engine.decide({ session: "u", time: "2026-01-01T10:00:00Z", tool: "ip.lookup", args: { host: "http://10.0.0.1/" } });
     expect(url.decision).toBe("deny");
