@@ -70,7 +70,7 @@ export function urlHost(value: string, note?: FaultNote): string {
     // `evil.com..` or `.evil.com`: no resolver agrees on such a name, and one trailing dot taken
     // off would leave `evil.com.`, which a rule on `evil.com` does not match.
     if (emptyLabel(host)) failed(note, `url.host: ${describeText(value)} has an empty label in its host (two dots together, a leading dot, or more than one trailing dot)`);
-    else if (!PLAIN_HOST.test(host)) failed(note, `url.host: ${describeText(value)} has a host with a character no host name has (only letters, digits, \`-\`, \`_\` and dots): clients cut such a host short, each in its own place`);
+    else if (!isPlainHost(host)) failed(note, `url.host: ${describeText(value)} has a host with a character no host name has (only letters, digits, \`-\`, \`_\` and dots): clients cut such a host short, each in its own place`);
     else return unmappedHost(domainOf(host));
   }
   return "";
@@ -89,8 +89,13 @@ export function unmappedHost(host: string): string {
   return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 }
 
-/** A host name as resolvers read it (letters, digits, `-`, `_`, dots), or an IPv6 address in brackets; or no host. */
-const PLAIN_HOST = /^(?:[a-z0-9._-]*|\[[0-9a-f:.]+\])$/i;
+/** A host name as resolvers read it, in its ASCII form: letters, digits, `-`, `_` and dots (`url.host` and `email.domain` alike). */
+const HOST_NAME = /^[a-z0-9._-]*$/i;
+
+/** A host name (HOST_NAME), or an IPv6 address in brackets; or no host. */
+function isPlainHost(host: string): boolean {
+  return HOST_NAME.test(host) || /^\[[0-9a-f:.]+\]$/i.test(host);
+}
 
 /** The schemes whose host WHATWG URL maps to its ASCII form (IDNA) and reads as IPv4 when it is one. */
 const SPECIAL_SCHEMES: ReadonlySet<string> = new Set(["http:", "https:", "ws:", "wss:", "ftp:", "file:"]);
@@ -144,7 +149,7 @@ export function emailDomain(value: string, note?: FaultNote): string {
   const renumbered = /^[0-9.]+$/.test(ascii) && ascii !== raw.toLowerCase().replace(/\.$/, "");
   // Mapped, a full-width comma is a comma (`evil.com，acme.com`): only a plain host name is a
   // domain, with no empty label (`evil.com..`, `.evil.com`) but for one trailing dot.
-  if (ascii === "" || renumbered || emptyLabel(ascii) || /[^a-z0-9._-]/.test(ascii)) {
+  if (ascii === "" || renumbered || emptyLabel(ascii) || !HOST_NAME.test(ascii)) {
     failed(note, `email.domain: ${describeText(value)} has no valid domain`);
     return "";
   }
