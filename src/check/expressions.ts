@@ -9,12 +9,14 @@ import { LiteralComparisonChecks, unparenthesized } from "./literalComparisons.j
 import { comparisonHelp } from "./comparisonHelp.js";
 import { readCidr } from "../runtime/ipRange.js";
 import { FUNCTIONS, SESSION_CALLS, SESSION_VALUES, type Resolution } from "./resolution.js";
+import type { FunctionName } from "../runtime/ir.js";
 
 /** How each built-in namespace is used, for the error when one is written as a value. */
 const NAMESPACE_USE: Readonly<Record<string, string>> = {
   session: "use one of its members, as in `session.calls` or `session.labels`",
   url: "call its function, as in `url.host(args.url)`",
   email: "call its function, as in `email.domain(r)`",
+  path: "call its function, as in `path.normalize(args.path)`",
   ip: 'call its function, as in `ip.inRange(url.host(args.url), "10.0.0.0/8")`',
   Risk: "name a risk level, as in `Risk.high` or `high`",
 };
@@ -59,7 +61,7 @@ export interface RuleContext {
   readonly clause: "when" | "unless";
 }
 
-const ROOTS = ["agent", "user", "context", "args", "tool", "intent", "session", "now", "url", "email", "ip"];
+const ROOTS = ["agent", "user", "context", "args", "tool", "intent", "session", "now", "url", "email", "path", "ip"];
 
 /** The dotted spelling of a chain of names (`support.reply`, `crm.*`), or undefined. */
 export function dottedText(expr: A.Expr): string | undefined {
@@ -372,10 +374,10 @@ export class ExpressionChecker {
     }
     if (base.kind === "Wildcard") return true;
     if (base.kind !== "NameRef") return false;
-    // Outside a call, `email.send` or `url.fetch` can only be a tool name: `url`, `email` and `ip`
-    // hold nothing but the functions `url.host`, `email.domain` and `ip.inRange`, and tools often
-    // share their namespace.
-    if ((base.name === "url" || base.name === "email" || base.name === "ip") && firstProperty !== undefined && !scope.locals.has(base.name)) {
+    // Outside a call, `email.send` or `url.fetch` can only be a tool name: `url`, `email`, `path`
+    // and `ip` hold nothing but the functions `url.host`, `email.domain`, `path.normalize` and
+    // `ip.inRange`, and tools often share their namespace.
+    if ((base.name === "url" || base.name === "email" || base.name === "path" || base.name === "ip") && firstProperty !== undefined && !scope.locals.has(base.name)) {
       return !(FUNCTIONS[base.name] as readonly string[]).includes(firstProperty);
     }
     return !ROOTS.includes(base.name) && !scope.locals.has(base.name) && !this.schema.enums.has(base.name) && base.name !== "Risk";
@@ -746,6 +748,7 @@ export class ExpressionChecker {
       case "session":
       case "url":
       case "email":
+      case "path":
       case "ip":
       case "Risk":
         return this.record(expr, { kind: "namespace", name: expr.name }, { kind: "namespace" });
@@ -859,19 +862,19 @@ export class ExpressionChecker {
   private inferCall(expr: A.Call, scope: Scope, rule: RuleContext): Type {
     const callee = expr.callee;
     const method = callee.property.name;
-    // session.count / session.called / url.host / email.domain / ip.inRange
+    // session.count / session.called / url.host / email.domain / path.normalize / ip.inRange
     const calleeObject = callee.object;
     if (calleeObject.kind === "NameRef" && !scope.locals.has(calleeObject.name)) {
       if (calleeObject.name === "session") return this.sessionCall(expr, method, rule);
       if (calleeObject.name === "ip") return this.ipCall(expr, method, scope, rule);
-      if (calleeObject.name === "url" || calleeObject.name === "email") {
+      if (calleeObject.name === "url" || calleeObject.name === "email" || calleeObject.name === "path") {
         const allowed = FUNCTIONS[calleeObject.name] as readonly string[];
         if (!allowed.includes(method)) return this.report("PC211", `unknown function \`${calleeObject.name}.${method}\``, callee.property.span, didYouMean(method, allowed) ?? `\`${calleeObject.name}\` has \`${calleeObject.name}.${allowed[0]}(s)\``);
         this.noWithin(expr);
         if (!this.arity(expr, 1, 1)) return ERROR;
         const argument = this.infer(expr.args[0]!, scope, rule);
         if (!isStringLike(argument)) this.report("PC300", `\`${calleeObject.name}.${method}\` takes a string, but this is ${describeType(argument)}`, expr.args[0]!.span);
-        this.resolutions.set(expr, { kind: "function", name: `${calleeObject.name}.${method}` as "url.host" | "email.domain" });
+        this.resolutions.set(expr, { kind: "function", name: `${calleeObject.name}.${method}` as FunctionName });
         return STRING;
       }
     }

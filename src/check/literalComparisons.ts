@@ -3,6 +3,7 @@ import { printExpr } from "../ast/printExpr.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { closestName, didYouMean, listed } from "../diagnostics/suggest.js";
 import { globMatch } from "../runtime/glob.js";
+import { pathNormalize } from "../runtime/helpers.js";
 import { addressPatternDomain, addressPatternParent, hasWildcardStar, textBetweenStars } from "./globsInText.js";
 import { foreignLikeSyntax } from "./likePatternSyntax.js";
 import { impossiblePattern, impossibleText, type ImpossibleText, type NormalizingCall, type TextPlace } from "./normalizedText.js";
@@ -10,6 +11,7 @@ import type { Resolution } from "./resolution.js";
 import type { Schema } from "./schema.js";
 import { isCollection, isStringLike, type Type } from "./types.js";
 import { ipv4StartRange, urlTextHole, type UrlTextTest } from "./urlsAsText.js";
+import { pathTextHole, type PathTextTest } from "./pathsAsText.js";
 
 /** Where a string is looked for in a name: all of it, or as `like`, `startsWith`, `endsWith`, `contains` do. */
 type NameTest = "named" | "matches" | "starts with" | "ends with" | "contains";
@@ -56,7 +58,9 @@ export class LiteralComparisonChecks {
       if (pattern && this.checkLikeSyntax(pattern, domainHelp ? addressOf : undefined)) return;
       if (pattern && addressOf && domainHelp) this.checkAddressPattern(addressOf.subject, pattern.value, pattern.span, negated, truthTightens);
       if (pattern && left.kind === "string") this.checkUrlText(expr.left, "like", pattern, negated, truthTightens);
+      if (pattern && left.kind === "string") this.checkPathText(expr.left, "like", pattern, negated, truthTightens);
     }
+    if (operator === "==" || operator === "!=" || operator === "in") this.checkWholePath(expr, left, right, negated, truthTightens);
     if (operator === "contains" && left.kind === "string") {
       const text = stringLiteralOf(expr.right);
       if (text) this.checkUrlText(expr.left, "contains", text, negated, truthTightens);
@@ -78,7 +82,10 @@ export class LiteralComparisonChecks {
       const pattern = addressSuffixPattern(literal.value);
       if (pattern !== undefined) this.checkAddressPattern(object, pattern, literal.span, negated, truthTightens, `${printExpr(object)}.endsWith(${JSON.stringify(literal.value)})`);
     }
-    if (method === "startsWith" && objectType.kind === "string") this.checkUrlText(object, "startsWith", literal, negated, truthTightens);
+    if (method === "startsWith" && objectType.kind === "string") {
+      this.checkUrlText(object, "startsWith", literal, negated, truthTightens);
+      this.checkPathText(object, "startsWith", literal, negated, truthTightens);
+    }
     const kind = this.nameKindOf(object, objectType);
     if (kind) this.checkNamePiece(kind, literal, method === "startsWith" ? "starts with" : "ends with");
     const call = this.normalizingCallOf(object);
@@ -242,6 +249,58 @@ export class LiteralComparisonChecks {
         `write \`${rewrite}\`${replaced}${path}: \`url.host\` reads the host as HTTP clients do, and refuses a URL with user information (\`…@evil.example\`) with an evaluation error, which fails closed`,
       ),
     );
+  }
+
+  /**
+   * PC517: a file path tested on its text (see pathsAsText.ts). A start or a pattern, in either
+   * direction: where holding loosens the rule, `..` climbs out of the folder it names; where it
+   * tightens the rule, `//etc/` or `/tmp/../etc/` is the same folder and escapes it. A whole path
+   * (`==`, `in`) only where equality tightens the rule: an allow-list of exact paths holds for
+   * those paths alone. Not in an `ask` (direction undefined), where `path.normalize`'s error would
+   * send the call to a person.
+   */
+  private checkPathText(subject: A.Expr, test: PathTextTest, literal: A.StringLiteral, negated: boolean, truthTightens: boolean | undefined, operator?: "==" | "!=" | "in", list?: A.Expr): void {
+    if (truthTightens === undefined || this.normalizingCallOf(subject) !== undefined && this.normalizingCallOf(subject) !== "lower") return;
+    const loosens = operator === "!=" ? truthTightens : !truthTightens;
+    const missed = pathTextHole(test, literal.value, loosens);
+    if (missed === undefined) return;
+    const path = `path.normalize(${printExpr(subject)})`;
+    const text = JSON.stringify(literal.value);
+    const [test_, written] =
+      test === "startsWith" ? [`${path}.startsWith(${text})`, `${printExpr(subject)}.startsWith(${text})`]
+      : test === "like" ? [`${path} like ${text}`, `${printExpr(subject)} like ${text}`]
+      : operator === "in" ? [`${path} in ${printExpr(list ?? literal)}`, `${printExpr(subject)} in ${printExpr(list ?? literal)}`]
+      : [`${path} ${operator} ${text}`, `${printExpr(subject)} ${operator} ${text}`];
+    const rewrite = negated ? `not (${test_})` : test_;
+    const replaced = negated ? ` for \`not (${written})\`` : "";
+    const shown = listed(missed.map((candidate) => JSON.stringify(candidate)), "or");
+    const message = loosens
+      ? `this test reads the path as text, so it also holds for paths outside the folder it names, such as ${shown}, which the file system reads as ${JSON.stringify(pathNormalize(missed[0]!, { fault: undefined }))}`
+      : `this test reads the path as text, so it misses the same path written another way, such as ${shown}, which the file system reads as ${JSON.stringify(pathNormalize(missed[0]!, { fault: undefined }))}`;
+    this.diagnostics.push(
+      diagnostic(
+        "PC517",
+        message,
+        literal.span,
+        `write \`${rewrite}\`${replaced}: \`path.normalize\` reads \`.\`, \`..\` and repeated \`/\` as the file system does, and refuses a relative path, a backslash, a control character or a percent-encoded dot with an evaluation error, which fails closed`,
+      ),
+    );
+  }
+
+  /** PC517 for a path compared whole: `x == "/etc/shadow"`, `x != …`, `x in ["/etc/shadow", …]` (the first path of the list). */
+  private checkWholePath(expr: A.Binary, left: Type, right: Type, negated: boolean, truthTightens: boolean | undefined): void {
+    const operator = expr.operator as "==" | "!=" | "in";
+    if (operator === "in") {
+      const list = unparenthesized(expr.right);
+      if (left.kind !== "string" || list.kind !== "ListLiteral") return;
+      const literal = list.elements.map(stringLiteralOf).find((element) => element !== undefined && pathTextHole("whole", element.value, false) !== undefined);
+      if (literal) this.checkPathText(expr.left, "whole", literal, negated, truthTightens, operator, list);
+      return;
+    }
+    const rightLiteral = stringLiteralOf(expr.right);
+    const leftLiteral = stringLiteralOf(expr.left);
+    if (rightLiteral && left.kind === "string") this.checkPathText(expr.left, "whole", rightLiteral, negated, truthTightens, operator);
+    else if (leftLiteral && right.kind === "string") this.checkPathText(expr.right, "whole", leftLiteral, negated, truthTightens, operator);
   }
 
   /**
@@ -555,3 +614,4 @@ function openEndStar(text: string, method: "contains" | "startsWith" | "endsWith
   if (trailing !== undefined && (method === "startsWith" || method === "contains")) return trailing;
   return undefined;
 }
+

@@ -2,16 +2,17 @@ import { domainToASCII } from "node:url";
 import { unmappedHost } from "../runtime/helpers.js";
 
 /**
- * `lower()`, `url.host(…)` and `email.domain(…)` return text in a fixed form (language.md 5.10;
- * runtime/helpers.ts): lower case; a host alone, without scheme, user, port or path; a domain
- * of letters, digits, `.`, `-` and `_`. Text outside that form compared with them can never
+ * `lower()`, `url.host(…)`, `email.domain(…)` and `path.normalize(…)` return text in a fixed form
+ * (language.md 5.10; runtime/helpers.ts): lower case; a host alone, without scheme, user, port or
+ * path; a domain of letters, digits, `.`, `-` and `_`; an absolute path with no empty, `.` or `..`
+ * segment and no trailing `/`. Text outside that form compared with them can never
  * match, so a rule meant to catch `https://evil.com` catches nothing: PC507. Each check here
  * holds for every value the runtime can return; forms it might return, however odd, are never
  * reported. Neither returns a leading or trailing dot or an empty label: one trailing dot is
  * taken off, and a host or domain with an empty label (`evil.com..`, `.evil.com`) is an
  * evaluation error.
  */
-export type NormalizingCall = "lower" | "url.host" | "email.domain";
+export type NormalizingCall = "lower" | "url.host" | "email.domain" | "path.normalize";
 
 /** How the text is compared: as the whole value (`==`, `in`), its start, its end, or anywhere in it. */
 export type TextPlace = "whole" | "start" | "end" | "inside";
@@ -27,11 +28,11 @@ export interface ImpossibleText {
 
 /** Why `text`, compared at `place` with what `call` returns, can never match; undefined when it can. */
 export function impossibleText(call: NormalizingCall, text: string, place: TextPlace): ImpossibleText | undefined {
-  const problem = call === "lower" ? lowerProblem(text) : call === "url.host" ? hostProblem(text, place) : domainProblem(text, place);
+  const problem = problemOf(call, text, place);
   if (problem === undefined) return undefined;
   const meant = normalize(call, text, place);
   // A correction is offered only when it can itself match and says something.
-  const useful = meant !== "" && meant !== text && (call === "lower" || (call === "url.host" ? hostProblem(meant, place) : domainProblem(meant, place)) === undefined);
+  const useful = meant !== "" && meant !== text && (call === "lower" || problemOf(call, meant, place) === undefined);
   return useful ? { ...problem, meant } : problem;
 }
 
@@ -59,6 +60,19 @@ export function impossiblePattern(call: NormalizingCall, pattern: string): Impos
 /** Whether a corrected pattern is worth offering: it says something and can match. */
 function canMatch(call: NormalizingCall, pattern: string): boolean {
   return pattern.replace(/\*/g, "") !== "" && impossiblePattern(call, pattern) === undefined;
+}
+
+function problemOf(call: NormalizingCall, text: string, place: TextPlace): Omit<ImpossibleText, "meant"> | undefined {
+  switch (call) {
+    case "lower":
+      return lowerProblem(text);
+    case "url.host":
+      return hostProblem(text, place);
+    case "email.domain":
+      return domainProblem(text, place);
+    case "path.normalize":
+      return pathProblem(text, place);
+  }
 }
 
 function lowerProblem(text: string): Omit<ImpossibleText, "meant"> | undefined {
@@ -151,9 +165,31 @@ function domainProblem(text: string, place: TextPlace): Omit<ImpossibleText, "me
   return undefined;
 }
 
+/**
+ * Not in any path `path.normalize` returns: a segment that is empty (`//`, a trailing `/`), `.` or
+ * `..`; a control character, a backslash or a percent-encoded separator, and a name ending in a
+ * dot or a space (which it refuses); and at the start (or whole), anything but `/` first (`""`
+ * included: a relative path is an error too). Where the text's end is open (`startsWith`,
+ * `contains`), a `/` or `/.` there may go on into a name (`/.env`).
+ */
+function pathProblem(text: string, place: TextPlace): Omit<ImpossibleText, "meant"> | undefined {
+  const starts = place === "whole" || place === "start";
+  const ends = place === "whole" || place === "end";
+  if ((starts && text !== "" && !text.startsWith("/")) || (place === "whole" && text === "")) return { why: "`path.normalize` returns an absolute path, starting with `/` (a relative path is an evaluation error)", fix: "write the path from the root" };
+  if (/[\\\u0000-\u001f\u007f-\u009f]/.test(text) || /%(?:2e|2f|5c|25|00)/i.test(text)) return { why: "`path.normalize` returns no control character, backslash or percent-encoded separator (a path with one is an evaluation error)", fix: "write the path with `/` alone" };
+  // Segments as far as the text shows them whole: the first is cut unless the text starts the path, the last unless it ends it.
+  const segments = text.split("/");
+  const whole = segments.map((_, i) => (i > 0 || starts) && (i < segments.length - 1 || ends));
+  const inner = segments.map((_, i) => i > 0 && i < segments.length - 1);
+  const bad = segments.some((segment, i) => (whole[i] && (segment === "." || segment === ".." || /[. ]$/.test(segment))) || (inner[i] && segment === ""));
+  if (bad || (ends && text.length > 1 && text.endsWith("/"))) return { why: "`path.normalize` returns a path with no empty, `.` or `..` segment, no name ending in a dot or a space, and no trailing `/`", fix: "write the path as it returns it" };
+  return undefined;
+}
+
 /** `text` in the form `call` returns, as far as it can be: the correction the help offers. */
 function normalize(call: NormalizingCall, text: string, place: TextPlace): string {
   if (call === "lower") return text.toLowerCase();
+  if (call === "path.normalize") return normalizedPathText(text, place);
   let value = text;
   if (call === "url.host") {
     value = value.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "");
@@ -174,4 +210,23 @@ function normalize(call: NormalizingCall, text: string, place: TextPlace): strin
     if (place === "whole") value = value.replace(/\.{2,}/g, ".");
   }
   return value;
+}
+
+/** A path as `path.normalize` writes it, as far as `place` shows it (an open end keeps its `/`). */
+function normalizedPathText(text: string, place: TextPlace): string {
+  if (/[\\\u0000-\u001f\u007f-\u009f]/.test(text) || /%(?:2e|2f|5c|25|00)/i.test(text)) return "";
+  const starts = place === "whole" || place === "start";
+  const ends = place === "whole" || place === "end";
+  if (starts && !text.startsWith("/")) return "";
+  const kept: string[] = [];
+  for (const segment of text.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") {
+      if (kept.length === 0 && !starts) return "";
+      kept.pop();
+    } else kept.push(segment);
+  }
+  const joined = kept.join("/");
+  const open = !ends && text.endsWith("/") && joined !== "" ? "/" : "";
+  return `${starts || text.startsWith("/") ? "/" : ""}${joined}${open}`;
 }

@@ -1,3 +1,4 @@
+import type { FunctionName } from "../runtime/ir.js";
 import type { RiskLevel } from "./types.js";
 
 /** Session members read as values (`session.calls`); `count` and `called` are calls. */
@@ -6,7 +7,7 @@ export type SessionValue = (typeof SESSION_VALUES)[number];
 export const SESSION_CALLS = ["count", "called"] as const;
 
 export const STRING_METHODS = ["startsWith", "endsWith", "lower", "size"] as const;
-export const FUNCTIONS = { url: ["host"], email: ["domain"], ip: ["inRange"] } as const;
+export const FUNCTIONS = { url: ["host"], email: ["domain"], path: ["normalize"], ip: ["inRange"] } as const;
 
 /**
  * What a name, member or call in a condition means, as decided by the checker. The compiler
@@ -34,6 +35,6 @@ export type Resolution =
   | { readonly kind: "sessionCount"; readonly pattern?: string; readonly withinMs: number }
   | { readonly kind: "sessionCalled"; readonly pattern: string; readonly withinMs?: number }
   | { readonly kind: "method"; readonly name: (typeof STRING_METHODS)[number] }
-  | { readonly kind: "function"; readonly name: "url.host" | "email.domain" }
+  | { readonly kind: "function"; readonly name: FunctionName }
   /** `ip.inRange(s, R)`: the ranges, CIDRs written in the policy and checked (PC307). */
   | { readonly kind: "ipInRange"; readonly ranges: readonly string[] };

@@ -1,5 +1,5 @@
 import { NO_INTENT_FAULT, NO_USER_FAULT } from "../runtime/helpers.js";
-import { childrenOf, hasQuantifier, mayFail, RISK_RANK, type IrExpr } from "../runtime/ir.js";
+import { childrenOf, FUNCTION_AT, hasQuantifier, mayFail, RISK_RANK, type IrExpr } from "../runtime/ir.js";
 import type { RuleInfo } from "../runtime/policy.js";
 import type { RuntimeSchema, TypeJson } from "../runtime/schema.js";
 import type { SessionUse } from "../runtime/session.js";
@@ -534,7 +534,7 @@ class JsEmitter {
         // site of its own; outside, every call of the function shares one, so that the rules
         // of a decision asking for the host of the same URL parse it once.
         const site = this.locals.size > 0 ? this.constant("rt.callSite()", true) : this.sharedSite(e.name);
-        return `rt.${e.name === "url.host" ? "urlHostAt" : "emailDomainAt"}(${site}, c, ${this.expr(e.arg)})`;
+        return `rt.${FUNCTION_AT[e.name]}(${site}, c, ${this.expr(e.arg)})`;
       }
       case "ipInRange":
         return `rt.inIpRanges(${this.constant(`rt.ipRanges(${JSON.stringify(e.ranges)})`)}, ${this.expr(e.subject)})`;

@@ -91,6 +91,7 @@ export const CODES = {
   PC514: { severity: "warning", title: "`@suppress` hides no warning", example: '@suppress("PC511")\nallow kb.search' },
   PC515: { severity: "warning", title: "`session.labels` read, but `context.labels` is not declared", example: "enum Label { pii }\ncontext { env: string }\ndeny email.send when session.labels contains pii" },
   PC516: { severity: "warning", title: "URL's host tested on its text", example: 'allow http.get when args.url.startsWith("https://api.acme.com")' },
+  PC517: { severity: "warning", title: "file path tested on its text", example: 'allow fs.read when args.path.startsWith("/workspace/")' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

@@ -157,6 +157,59 @@ export function emailDomain(value: string, note?: FaultNote): string {
 }
 
 /**
+ * A file path as the file system reads it (language.md 5.10): absolute, with empty and `.`
+ * segments dropped and each `..` taking off the segment before it, without a trailing `/`.
+ * A path that programs would read differently, or that the policy cannot place, is an evaluation
+ * error (a deny rule matches and an allow rule does not): one that does not start with `/` (a
+ * relative path, `~`, `C:`, "": it depends on a working folder or a shell the policy does not
+ * see); a `..` above the root (the kernel stays at `/`, but the path was not written for it); a
+ * control character (C programs end the path at a NUL, URL parsers drop a tab); a backslash (a
+ * separator on Windows, where `..\` climbs); a percent-encoded `.`, `/`, `\`, `%` or NUL (a tool
+ * that takes the path from a URL decodes `%2e%2e` to `..`); a character Unicode's compatibility
+ * mapping (NFKC, which some tools apply) makes a `.`, `/` or `\` (`．．／`, the one-dot leader `․`);
+ * an invisible character (a zero-width joiner: `.g\u200cit` is `.git` to some file systems); a name
+ * that ends in a dot or a space, `.` and `..` aside (Windows trims them: `.git.` and `.. ` are
+ * `.git` and `..` there).
+ */
+export function pathNormalize(value: string, note?: FaultNote): string {
+  if (typeof value !== "string") return "";
+  const problem = pathProblem(value);
+  if (problem !== undefined) {
+    failed(note, `path.normalize: ${describeText(value)} ${problem}`);
+    return "";
+  }
+  const kept: string[] = [];
+  for (const segment of value.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment !== "..") kept.push(segment);
+    else if (kept.pop() === undefined) {
+      failed(note, `path.normalize: ${describeText(value)} has a \`..\` above the root`);
+      return "";
+    }
+  }
+  return `/${kept.join("/")}`;
+}
+
+/** A `%` and two hex digits that decode to `.`, `/`, `\`, `%` or NUL. */
+const PERCENT_ENCODED_SEPARATOR = /%(?:2e|2f|5c|25|00)/i;
+/** A name ending in a dot or a space that is not `.` or `..` (`.git.`, `...`, `.. `, `a `). */
+const TRIMMED_NAME = /(?:^|\/)(?!\.{1,2}(?:\/|$))[^/]*[. ](?=\/|$)/;
+
+/** Why programs would read the path differently, or it cannot be placed (see `pathNormalize`); undefined when neither. */
+function pathProblem(path: string): string | undefined {
+  if (!path.startsWith("/")) return "is not an absolute path (it does not start with `/`): what it names depends on a working folder the policy does not see";
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(path)) return "has a control character (C programs end a path at a NUL, URL parsers drop a tab or a line break)";
+  if (path.includes("\\")) return "has a backslash, a separator on Windows (where `..\\` climbs out of a folder)";
+  if (PERCENT_ENCODED_SEPARATOR.test(path)) return "has a percent-encoded `.`, `/`, `\\`, `%` or NUL, which a tool that takes the path from a URL decodes (`%2e%2e` is `..`)";
+  if (TRIMMED_NAME.test(path)) return "has a name ending in a dot or a space, which Windows trims (`.git.` is `.git` there, `.. ` is `..`)";
+  if (INVISIBLE.test(path)) return "has an invisible character, which some file systems drop (`.g\\u200cit` is `.git` on macOS)";
+  for (const [character] of path.matchAll(/[^\u0000-\u007f]/gu)) {
+    if (/[./\\]/.test(character.normalize("NFKC"))) return `has ${describeText(character)}, which Unicode's compatibility mapping (NFKC, which some tools apply) reads as \`.\`, \`/\` or \`\\\``;
+  }
+  return undefined;
+}
+
+/**
  * Text from a request quoted for a reason or an error: in JSON quotes, cut to 80 characters, so
  * a 1 MB tool name, session id or time does not make every decision log line a megabyte. What
  * JSON leaves as it is but a terminal acts on or a reader cannot see in order (C1 controls, the
@@ -777,7 +830,7 @@ export function visiting<T>(c: { visits: number; fault: string | undefined }, co
 const NOTHING: readonly never[] = Object.freeze([]);
 
 /**
- * One call of `lower()`, `url.host` or `email.domain` inside a quantifier, where it may run once
+ * One call of `lower()`, `url.host`, `email.domain` or `path.normalize` inside a quantifier, where it may run once
  * per element: its answers in this decision, by input (and the fault each noted). Without it
  * `any(x in args.l: x.lower() == args.s.lower())` lowers the same long string once per element,
  * and a call on the inner variable of nested quantifiers
@@ -845,4 +898,8 @@ export function urlHostAt(site: CallSite, note: FaultNote, value: string): strin
 
 export function emailDomainAt(site: CallSite, note: FaultNote, value: string): string {
   return calledAt(site, note, value, emailDomain);
+}
+
+export function pathNormalizeAt(site: CallSite, note: FaultNote, value: string): string {
+  return calledAt(site, note, value, pathNormalize);
 }

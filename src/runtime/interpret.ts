@@ -1,6 +1,6 @@
 import type { EvalContext } from "./engine.js";
 import * as rt from "./helpers.js";
-import { RISK_RANK, type IrExpr } from "./ir.js";
+import { FUNCTION_AT, RISK_RANK, type IrExpr } from "./ir.js";
 import { parseTime, type RuntimeSchema, type TypeJson } from "./schema.js";
 import { shapeOfType } from "./declaredShape.js";
 import { inIpRanges, ipRanges, type IpRanges } from "./ipRange.js";
@@ -179,7 +179,7 @@ export class Interpreter {
       }
       case "call": {
         const value = this.evaluate(e.arg, locals) as string;
-        return this.atSite(e, (site, note) => (e.name === "url.host" ? rt.urlHostAt(site, note, value) : rt.emailDomainAt(site, note, value)));
+        return this.atSite(e, (site, note) => rt[FUNCTION_AT[e.name]](site, note, value));
       }
     }
   }

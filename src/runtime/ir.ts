@@ -61,9 +61,16 @@ export type IrExpr =
   | { readonly op: "called"; readonly tools: readonly string[]; readonly withinMs: number | null }
   /** `members` (on `size` of a declared set): the set's element type; the size counts distinct members. */
   | { readonly op: "method"; readonly name: "size" | "startsWith" | "endsWith" | "lower"; readonly object: IrExpr; readonly args: readonly IrExpr[]; readonly members?: TypeJson }
-  | { readonly op: "call"; readonly name: "url.host" | "email.domain"; readonly arg: IrExpr }
+  /** `url.host(s)`, `email.domain(s)`, `path.normalize(s)`: text in the form the function gives it (helpers.ts). */
+  | { readonly op: "call"; readonly name: FunctionName; readonly arg: IrExpr }
   /** `ip.inRange(s, R)`: whether `subject` is an IP address in one of `ranges`, CIDRs as written (ipRange.ts). */
   | { readonly op: "ipInRange"; readonly subject: IrExpr; readonly ranges: readonly string[] };
+
+/** The functions of one string (language.md 5.10); `ip.inRange` has an operation of its own. */
+export type FunctionName = "url.host" | "email.domain" | "path.normalize";
+
+/** The runtime support (helpers.ts) that answers each function through a call site. */
+export const FUNCTION_AT = { "url.host": "urlHostAt", "email.domain": "emailDomainAt", "path.normalize": "pathNormalizeAt" } as const satisfies Record<FunctionName, string>;
 
 /** Every IR operation this runtime knows (the compiler checks it names each, and no other). */
 const IR_OPS: ReadonlySet<string> = new Set(Object.keys({ const: true, list: true, root: true, tool: true, toolRisk: true, intent: true, intentTools: true, intentMaxRisk: true, now: true, local: true, get: true, has: true, not: true, and: true, or: true, compare: true, enumRank: true, in: true, contains: true, containsAny: true, containsAll: true, like: true, quantifier: true, session: true, count: true, called: true, method: true, call: true, ipInRange: true } satisfies Record<IrExpr["op"], true>));

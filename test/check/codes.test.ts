@@ -64,6 +64,7 @@ const EXAMPLES: Partial<Record<Code, string>> = {
   PC513: "policy p {\n  allow kb.search\n  ask * when session.denials >= 5 // <-\n}",
   PC514: 'policy p {\n  @suppress("PC511") // <-\n  allow kb.search\n}',
   PC516: 'policy p {\n  allow http.get when args.url.startsWith("https://api.acme.com") // <-\n}',
+  PC517: 'policy p {\n  allow http.get when args.url.startsWith("/workspace/") // <-\n}',
 };
 
 /** Codes about the set as a whole, shown by a file checked alone, without the contract's declarations. */
