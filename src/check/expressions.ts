@@ -144,8 +144,9 @@ export class ExpressionChecker {
     }
     // The first part of a tool or intent name (`file` of `file.read`) is a natural variable
     // name and is hidden only in the rare body that also names that tool: no warning then,
-    // only the help on the error such a body gets (hidingHelp).
-    const hidden = this.nameHiddenBy(variable.name, false);
+    // only the help on the error such a body gets (hidingHelp). So is `path` over a list of
+    // paths, which hides only `path.normalize`.
+    const hidden = variable.name === "path" ? undefined : this.nameHiddenBy(variable.name, false);
     if (hidden === undefined) return;
     this.diagnostics.push(diagnostic("PC505", `inside this \`${expr.quantifier}\`, the variable \`${variable.name}\` hides ${hidden}`, variable.span, `give the variable another name: inside the body, \`${variable.name}\` means each element of the collection`));
   }

@@ -3,7 +3,6 @@ import { printExpr } from "../ast/printExpr.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { closestName, didYouMean, listed } from "../diagnostics/suggest.js";
 import { globMatch } from "../runtime/glob.js";
-import { pathNormalize } from "../runtime/helpers.js";
 import { addressPatternDomain, addressPatternParent, hasWildcardStar, textBetweenStars } from "./globsInText.js";
 import { foreignLikeSyntax } from "./likePatternSyntax.js";
 import { impossiblePattern, impossibleText, type ImpossibleText, type NormalizingCall, type TextPlace } from "./normalizedText.js";
@@ -11,7 +10,7 @@ import type { Resolution } from "./resolution.js";
 import type { Schema } from "./schema.js";
 import { isCollection, isStringLike, type Type } from "./types.js";
 import { ipv4StartRange, urlTextHole, type UrlTextTest } from "./urlsAsText.js";
-import { pathTextHole, type PathTextTest } from "./pathsAsText.js";
+import { normalizedTest, pathTextHole, type PathTextTest } from "./pathsAsText.js";
 
 /** Where a string is looked for in a name: all of it, or as `like`, `startsWith`, `endsWith`, `contains` do. */
 type NameTest = "named" | "matches" | "starts with" | "ends with" | "contains";
@@ -64,6 +63,7 @@ export class LiteralComparisonChecks {
     if (operator === "contains" && left.kind === "string") {
       const text = stringLiteralOf(expr.right);
       if (text) this.checkUrlText(expr.left, "contains", text, negated, truthTightens);
+      if (text) this.checkPathText(expr.left, "contains", text, negated, truthTightens);
     }
     this.checkNameStrings(expr, left, right);
     this.checkNormalizedTexts(expr);
@@ -82,10 +82,8 @@ export class LiteralComparisonChecks {
       const pattern = addressSuffixPattern(literal.value);
       if (pattern !== undefined) this.checkAddressPattern(object, pattern, literal.span, negated, truthTightens, `${printExpr(object)}.endsWith(${JSON.stringify(literal.value)})`);
     }
-    if (method === "startsWith" && objectType.kind === "string") {
-      this.checkUrlText(object, "startsWith", literal, negated, truthTightens);
-      this.checkPathText(object, "startsWith", literal, negated, truthTightens);
-    }
+    if (method === "startsWith" && objectType.kind === "string") this.checkUrlText(object, "startsWith", literal, negated, truthTightens);
+    if (objectType.kind === "string") this.checkPathText(object, method, literal, negated, truthTightens);
     const kind = this.nameKindOf(object, objectType);
     if (kind) this.checkNamePiece(kind, literal, method === "startsWith" ? "starts with" : "ends with");
     const call = this.normalizingCallOf(object);
@@ -252,39 +250,43 @@ export class LiteralComparisonChecks {
   }
 
   /**
-   * PC517: a file path tested on its text (see pathsAsText.ts). A start or a pattern, in either
-   * direction: where holding loosens the rule, `..` climbs out of the folder it names; where it
-   * tightens the rule, `//etc/` or `/tmp/../etc/` is the same folder and escapes it. A whole path
-   * (`==`, `in`) only where equality tightens the rule: an allow-list of exact paths holds for
-   * those paths alone. Not in an `ask` (direction undefined), where `path.normalize`'s error would
-   * send the call to a person.
+   * PC517: a file path tested on its text (see pathsAsText.ts). A start, a pattern or text
+   * looked for anywhere, in either direction: where holding loosens the rule, `..` climbs out of
+   * the folder it names; where it tightens the rule, `//etc/` or `/tmp/../etc/` is the same folder
+   * and escapes it. An end (`endsWith`) and a whole path (`==`, `in`) only where the test tightens
+   * the rule: an allow-list of exact paths holds for those paths alone. Not in an `ask`
+   * (direction undefined), where `path.normalize`'s error would send the call to a person.
    */
   private checkPathText(subject: A.Expr, test: PathTextTest, literal: A.StringLiteral, negated: boolean, truthTightens: boolean | undefined, operator?: "==" | "!=" | "in", list?: A.Expr): void {
-    if (truthTightens === undefined || this.normalizingCallOf(subject) !== undefined && this.normalizingCallOf(subject) !== "lower") return;
+    if (truthTightens === undefined || this.isNormalizedPath(subject)) return;
+    const call = this.normalizingCallOf(subject);
+    if (call !== undefined && call !== "lower") return;
     const loosens = operator === "!=" ? truthTightens : !truthTightens;
-    const missed = pathTextHole(test, literal.value, loosens);
-    if (missed === undefined) return;
-    const path = `path.normalize(${printExpr(subject)})`;
-    const text = JSON.stringify(literal.value);
-    const [test_, written] =
-      test === "startsWith" ? [`${path}.startsWith(${text})`, `${printExpr(subject)}.startsWith(${text})`]
-      : test === "like" ? [`${path} like ${text}`, `${printExpr(subject)} like ${text}`]
-      : operator === "in" ? [`${path} in ${printExpr(list ?? literal)}`, `${printExpr(subject)} in ${printExpr(list ?? literal)}`]
-      : [`${path} ${operator} ${text}`, `${printExpr(subject)} ${operator} ${text}`];
-    const rewrite = negated ? `not (${test_})` : test_;
-    const replaced = negated ? ` for \`not (${written})\`` : "";
-    const shown = listed(missed.map((candidate) => JSON.stringify(candidate)), "or");
+    const hole = pathTextHole(test, literal.value, loosens);
+    if (hole === undefined) return;
+    const shown = listed(hole.missed.map((candidate) => JSON.stringify(candidate)), "or");
     const message = loosens
-      ? `this test reads the path as text, so it also holds for paths outside the folder it names, such as ${shown}, which the file system reads as ${JSON.stringify(pathNormalize(missed[0]!, { fault: undefined }))}`
-      : `this test reads the path as text, so it misses the same path written another way, such as ${shown}, which the file system reads as ${JSON.stringify(pathNormalize(missed[0]!, { fault: undefined }))}`;
-    this.diagnostics.push(
-      diagnostic(
-        "PC517",
-        message,
-        literal.span,
-        `write \`${rewrite}\`${replaced}: \`path.normalize\` reads \`.\`, \`..\` and repeated \`/\` as the file system does, and refuses a relative path, a backslash, a control character or a percent-encoded dot with an evaluation error, which fails closed`,
-      ),
-    );
+      ? `this test reads the path as text, so it also holds for paths outside the folder it names, such as ${shown}, which the file system reads as ${JSON.stringify(hole.readAs)}`
+      : `this test reads the path as text, so it misses the same path written another way, such as ${shown}, which the file system reads as ${JSON.stringify(hole.readAs)}`;
+    const reads = "`path.normalize` reads `.`, `..` and repeated `/` as the file system does, and refuses a relative path, a backslash, a control character or a percent-encoded dot with an evaluation error, which fails closed";
+    // `all(path in args.paths: path.startsWith(…))`: there `path.normalize` is the variable's.
+    const root = rootNameOf(subject);
+    if (root.kind === "NameRef" && root.name === "path" && this.resolutions.get(root)?.kind === "local") {
+      this.diagnostics.push(diagnostic("PC517", message, literal.span, `rename the variable \`path\`, which hides \`path.normalize\` inside its quantifier, and test \`path.normalize(…)\` of it: ${reads}`));
+      return;
+    }
+    const rewritten = normalizedTest(test, `path.normalize(${printExpr(subject)})`, literal.value, loosens, operator, list === undefined ? undefined : printExpr(list));
+    const written = test === "whole" ? `${printExpr(subject)} ${operator} ${list === undefined ? JSON.stringify(literal.value) : printExpr(list)}` : test === "like" || test === "contains" ? `${printExpr(subject)} ${test} ${JSON.stringify(literal.value)}` : `${printExpr(subject)}.${test}(${JSON.stringify(literal.value)})`;
+    const rewrite = negated ? `not ${rewritten.startsWith("(") ? rewritten : `(${rewritten})`}` : rewritten;
+    const replaced = negated ? ` for \`not (${written})\`` : "";
+    this.diagnostics.push(diagnostic("PC517", message, literal.span, `write \`${rewrite}\`${replaced}: ${reads}`));
+  }
+
+  /** Whether `expr` is `path.normalize(…)`, or that `lower()`d. */
+  private isNormalizedPath(expr: A.Expr): boolean {
+    const inner = unparenthesized(expr);
+    if (this.normalizingCallOf(inner) === "path.normalize") return true;
+    return inner.kind === "Call" && this.normalizingCallOf(inner) === "lower" && this.isNormalizedPath(inner.callee.object);
   }
 
   /** PC517 for a path compared whole: `x == "/etc/shadow"`, `x != …`, `x in ["/etc/shadow", …]` (the first path of the list). */
@@ -615,3 +617,9 @@ function openEndStar(text: string, method: "contains" | "startsWith" | "endsWith
   return undefined;
 }
 
+/** The name a chain of members and method calls starts from (`path` of `path.lower()`). */
+function rootNameOf(expr: A.Expr): A.Expr {
+  let base = unparenthesized(expr);
+  while (base.kind === "Member" || base.kind === "Call") base = unparenthesized(base.kind === "Member" ? base.object : base.callee.object);
+  return base;
+}

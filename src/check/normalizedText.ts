@@ -1,5 +1,5 @@
 import { domainToASCII } from "node:url";
-import { unmappedHost } from "../runtime/helpers.js";
+import { lexicalPath, refusedInPath, unmappedHost } from "../runtime/helpers.js";
 
 /**
  * `lower()`, `url.host(…)`, `email.domain(…)` and `path.normalize(…)` return text in a fixed form
@@ -167,22 +167,23 @@ function domainProblem(text: string, place: TextPlace): Omit<ImpossibleText, "me
 
 /**
  * Not in any path `path.normalize` returns: a segment that is empty (`//`, a trailing `/`), `.` or
- * `..`; a control character, a backslash or a percent-encoded separator, and a name ending in a
- * dot or a space (which it refuses); and at the start (or whole), anything but `/` first (`""`
- * included: a relative path is an error too). Where the text's end is open (`startsWith`,
- * `contains`), a `/` or `/.` there may go on into a name (`/.env`).
+ * `..`; a name ending in a dot or white space, and what `refusedInPath` lists (which it refuses);
+ * and at the start (or whole), anything but `/` first (`""` included: a relative path is an error
+ * too). Where the text's end is open (`startsWith`, `contains`), a `/` or `/.` there may go on
+ * into a name (`/.env`); where its start is open, the text's first name may be the end of one.
  */
 function pathProblem(text: string, place: TextPlace): Omit<ImpossibleText, "meant"> | undefined {
   const starts = place === "whole" || place === "start";
   const ends = place === "whole" || place === "end";
   if ((starts && text !== "" && !text.startsWith("/")) || (place === "whole" && text === "")) return { why: "`path.normalize` returns an absolute path, starting with `/` (a relative path is an evaluation error)", fix: "write the path from the root" };
-  if (/[\\\u0000-\u001f\u007f-\u009f]/.test(text) || /%(?:2e|2f|5c|25|00)/i.test(text)) return { why: "`path.normalize` returns no control character, backslash or percent-encoded separator (a path with one is an evaluation error)", fix: "write the path with `/` alone" };
-  // Segments as far as the text shows them whole: the first is cut unless the text starts the path, the last unless it ends it.
+  if (refusedInPath(text) !== undefined) return { why: "`path.normalize` returns no control character, backslash, percent-encoded separator, invisible character or compatibility form of `.` or `/` (a path with one is an evaluation error)", fix: "write the path with `/` alone" };
+  // Segments as far as the text shows them: a name's end is known unless the text's end is open.
   const segments = text.split("/");
   const whole = segments.map((_, i) => (i > 0 || starts) && (i < segments.length - 1 || ends));
+  const nameEnds = segments.map((_, i) => i < segments.length - 1 || ends);
   const inner = segments.map((_, i) => i > 0 && i < segments.length - 1);
-  const bad = segments.some((segment, i) => (whole[i] && (segment === "." || segment === ".." || /[. ]$/.test(segment))) || (inner[i] && segment === ""));
-  if (bad || (ends && text.length > 1 && text.endsWith("/"))) return { why: "`path.normalize` returns a path with no empty, `.` or `..` segment, no name ending in a dot or a space, and no trailing `/`", fix: "write the path as it returns it" };
+  const bad = segments.some((segment, i) => (whole[i] && (segment === "." || segment === "..")) || (nameEnds[i] && /[.\s]$/.test(segment)) || (inner[i] && segment === ""));
+  if (bad || (ends && text.length > 1 && text.endsWith("/"))) return { why: "`path.normalize` returns a path with no empty, `.` or `..` segment, no name ending in a dot or white space, and no trailing `/`", fix: "write the path as it returns it" };
   return undefined;
 }
 
@@ -212,12 +213,15 @@ function normalize(call: NormalizingCall, text: string, place: TextPlace): strin
   return value;
 }
 
-/** A path as `path.normalize` writes it, as far as `place` shows it (an open end keeps its `/`). */
+/**
+ * A path as `path.normalize` writes it, as far as `place` shows it (an open end keeps its `/`);
+ * "" when there is none worth offering: text it refuses, or a piece that says nothing (`/`).
+ */
 function normalizedPathText(text: string, place: TextPlace): string {
-  if (/[\\\u0000-\u001f\u007f-\u009f]/.test(text) || /%(?:2e|2f|5c|25|00)/i.test(text)) return "";
-  const starts = place === "whole" || place === "start";
-  const ends = place === "whole" || place === "end";
+  if (refusedInPath(text) !== undefined) return "";
+  const starts = place === "start" || place === "whole";
   if (starts && !text.startsWith("/")) return "";
+  if (place === "whole") return lexicalPath(text) ?? "";
   const kept: string[] = [];
   for (const segment of text.split("/")) {
     if (segment === "" || segment === ".") continue;
@@ -227,6 +231,6 @@ function normalizedPathText(text: string, place: TextPlace): string {
     } else kept.push(segment);
   }
   const joined = kept.join("/");
-  const open = !ends && text.endsWith("/") && joined !== "" ? "/" : "";
-  return `${starts || text.startsWith("/") ? "/" : ""}${joined}${open}`;
+  if (joined === "") return "";
+  return `${starts || text.startsWith("/") ? "/" : ""}${joined}${place !== "end" && text.endsWith("/") ? "/" : ""}`;
 }

@@ -1,4 +1,5 @@
 import { globMatch } from "../runtime/glob.js";
+import { lexicalPath, refusedInPath } from "../runtime/helpers.js";
 
 /**
  * A file path tested on its text (PC517): `args.path.startsWith("/workspace/")`, `args.path like
@@ -9,35 +10,79 @@ import { globMatch } from "../runtime/glob.js";
  * `/etc/`. `path.normalize` reads the path as the file system does.
  */
 
-/** How the text is tested: as the path's start, as a `like` pattern, or as the whole path (`==`, `in`). */
-export type PathTextTest = "startsWith" | "like" | "whole";
+/** How the text is tested: as the path's start, end or any part, as a `like` pattern, or as the whole path (`==`, `in`). */
+export type PathTextTest = "startsWith" | "endsWith" | "contains" | "like" | "whole";
+
+export interface PathTextHole {
+  /** Paths the test gets wrong, at most two (see `pathTextHole`). */
+  readonly missed: readonly string[];
+  /** The first of them as the file system reads it. */
+  readonly readAs: string;
+}
 
 /**
- * Paths the test gets wrong, at most two: ones it holds for outside the folder it names (when
- * `loosens`), or the same path written otherwise that it misses (when it tightens). Undefined when
- * the text is no absolute path (`/` and a name), or the test is one normalizing cannot change.
+ * Paths the test gets wrong: ones it holds for outside the folder it names (when `loosens`), or
+ * the same path written otherwise that it misses (when it tightens). Undefined when the text is
+ * no absolute path with a folder in it (`/`, `/giphy`: a chat command starts so too), holds what
+ * `path.normalize` refuses or is already in another spelling (`/a/../b`), or the test is one
+ * normalizing cannot change.
  */
-export function pathTextHole(test: PathTextTest, text: string, loosens: boolean): string[] | undefined {
+export function pathTextHole(test: PathTextTest, text: string, loosens: boolean): PathTextHole | undefined {
   const start = test === "like" ? text.split("*")[0]! : text;
-  // An absolute path with a name in it: not `/` alone, a `//host` or a URL, nor text already in
-  // another spelling (`/a/../b`), which is a test of its own.
-  if (!/^\/[^/\s*]/.test(start) || text.includes("://") || /(?:^|\/)\.{1,2}(?:\/|$)|\/\//.test(text)) return undefined;
-  // A star outside `like` is text, and a path rarely holds one: PC511's, when it is a slip.
-  if (test !== "like" && text.includes("*")) return undefined;
-  if (loosens) {
-    // `==` holds for the one path written: only a start leaves room for `..`.
-    if (test === "whole") return undefined;
-    // Up out of every folder the start names, then into /etc; a pattern's other pieces after it.
-    const up = "../".repeat(start.split("/").filter((segment) => segment !== "").length);
-    const tail = test === "like" ? text.split("*").slice(1).map((piece, i) => `${i === 0 ? "passwd" : "x"}${piece}`).join("") : "passwd";
-    const escaped = `${start}${start.endsWith("/") ? "" : "/"}${up}etc/${tail}`;
-    const holds = test === "like" ? globMatch(text, escaped) : escaped.startsWith(text);
-    return holds ? [escaped] : undefined;
-  }
-  // The same path written otherwise, which the test misses.
+  if (!/^\/[^/\s*]+\//.test(start) || text.includes("://") || /(?:^|\/)\.{1,2}(?:\/|$)|\/\//.test(text)) return undefined;
+  // A star outside `like` is text, and a path rarely holds one: PC511's, when it is a slip. Text
+  // `path.normalize` refuses makes the rewrite never hold: PC507's.
+  if ((test !== "like" && text.includes("*")) || refusedInPath(text) !== undefined || /[.\s]\//.test(text) || (test === "whole" && /[.\s]$/.test(text))) return undefined;
+  const missed = loosens ? climbedOut(test, text, start) : respelled(test, text);
+  return missed.length === 0 ? undefined : { missed: missed.slice(0, 2), readAs: lexicalPath(missed[0]!) ?? missed[0]! };
+}
+
+/** A path that climbs out of the folder the start names with `..`, and still passes the test. */
+function climbedOut(test: PathTextTest, text: string, start: string): string[] {
+  // `==` holds for the one path written, and a name looked for at the end is not a folder.
+  if (test === "whole" || test === "endsWith") return [];
+  // Up out of every folder the start names, then into /etc; a pattern's other pieces after it.
+  const up = "../".repeat(start.split("/").filter((segment) => segment !== "").length);
+  const tail = test === "like" ? text.split("*").slice(1).map((piece, i) => `${i === 0 ? "passwd" : "x"}${piece}`).join("") : "passwd";
+  const escaped = `${start}${start.endsWith("/") ? "" : "/"}${up}etc/${tail}`;
+  const holds = test === "like" ? globMatch(text, escaped) : test === "contains" ? escaped.includes(text) : escaped.startsWith(text);
+  return holds ? [escaped] : [];
+}
+
+/** The same path written otherwise (`//etc/x`, `/tmp/../etc/x`, `/etc/./x`), which the test misses. */
+function respelled(test: PathTextTest, text: string): string[] {
   const filled = test === "like" ? text.replace(/\*+/g, "x") : text;
   const lastSlash = filled.lastIndexOf("/");
-  const candidates = [`/${filled}`, `/tmp/..${filled}`, `${filled.slice(0, lastSlash)}/.${filled.slice(lastSlash)}`];
-  const missed = candidates.filter((candidate) => (test === "like" ? !globMatch(text, candidate) : test === "startsWith" ? !candidate.startsWith(text) : candidate !== text));
-  return missed.length > 0 ? missed.slice(0, 2) : undefined;
+  const candidates = [`/${filled}`, `/tmp/..${filled}`, `${filled.slice(0, lastSlash)}/.${filled.slice(lastSlash)}`, `${filled.slice(0, lastSlash)}/${filled.slice(lastSlash)}`];
+  const passes = (candidate: string): boolean => {
+    switch (test) {
+      case "like":
+        return globMatch(text, candidate);
+      case "startsWith":
+        return candidate.startsWith(text);
+      case "endsWith":
+        return candidate.endsWith(text);
+      case "contains":
+        return candidate.includes(text);
+      case "whole":
+        return candidate === text;
+    }
+  };
+  return candidates.filter((candidate) => !passes(candidate));
+}
+
+/**
+ * The test written on `path.normalize`, which never returns a trailing `/`: where a start or a
+ * pattern names a folder (`"/etc/"`, `"/proc/*"`) and the test tightens the rule, the folder
+ * itself (`/etc/`, which the text test matched) needs a test of its own.
+ */
+export function normalizedTest(test: PathTextTest, path: string, text: string, loosens: boolean, operator: string | undefined, list: string | undefined): string {
+  const literal = JSON.stringify(test === "whole" ? (lexicalPath(text) ?? text) : text);
+  const written =
+    test === "like" ? `${path} like ${literal}`
+    : test === "contains" ? `${path} contains ${literal}`
+    : test === "whole" ? `${path} ${operator ?? "=="} ${list ?? literal}`
+    : `${path}.${test}(${literal})`;
+  const folder = test === "startsWith" && text.endsWith("/") ? text.slice(0, -1) : test === "like" && /^[^*]+\/\*$/.test(text) ? text.slice(0, -2) : undefined;
+  return folder === undefined || loosens ? written : `(${path} == ${JSON.stringify(folder)} or ${written})`;
 }

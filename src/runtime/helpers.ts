@@ -157,53 +157,56 @@ export function emailDomain(value: string, note?: FaultNote): string {
 }
 
 /**
- * A file path as the file system reads it (language.md 5.10): absolute, with empty and `.`
- * segments dropped and each `..` taking off the segment before it, without a trailing `/`.
- * A path that programs would read differently, or that the policy cannot place, is an evaluation
- * error (a deny rule matches and an allow rule does not): one that does not start with `/` (a
- * relative path, `~`, `C:`, "": it depends on a working folder or a shell the policy does not
- * see); a `..` above the root (the kernel stays at `/`, but the path was not written for it); a
- * control character (C programs end the path at a NUL, URL parsers drop a tab); a backslash (a
- * separator on Windows, where `..\` climbs); a percent-encoded `.`, `/`, `\`, `%` or NUL (a tool
- * that takes the path from a URL decodes `%2e%2e` to `..`); a character Unicode's compatibility
- * mapping (NFKC, which some tools apply) makes a `.`, `/` or `\` (`．．／`, the one-dot leader `․`);
- * an invisible character (a zero-width joiner: `.g\u200cit` is `.git` to some file systems); a name
- * that ends in a dot or a space, `.` and `..` aside (Windows trims them: `.git.` and `.. ` are
- * `.git` and `..` there).
+ * A file path as the kernel resolves it when no link is involved and every folder before a `..`
+ * exists (language.md 5.10): absolute, with empty and `.` segments dropped and each `..` taking
+ * off the segment before it, without a trailing `/`. A path that programs would read
+ * differently, or that the policy cannot place, is an evaluation error (a deny rule matches and
+ * an allow rule does not): one that does not start with `/` (a relative path, `~`, `C:`, "": it
+ * depends on a working folder or a shell the policy does not see); a `..` above the root (the
+ * kernel stays at `/`, but the path was not written for it); a name that ends in a dot or white
+ * space, `.` and `..` aside (Windows trims them, and so do tools that trim their arguments:
+ * `.git.` and `.. ` are `.git` and `..` there); and the characters `refusedInPath` lists.
  */
 export function pathNormalize(value: string, note?: FaultNote): string {
   if (typeof value !== "string") return "";
-  const problem = pathProblem(value);
-  if (problem !== undefined) {
-    failed(note, `path.normalize: ${describeText(value)} ${problem}`);
-    return "";
-  }
+  const problem = !value.startsWith("/") ? "is not an absolute path (it does not start with `/`): what it names depends on a working folder the policy does not see" : (refusedInPath(value) ?? (TRIMMED_NAME.test(value) ? "has a name ending in a dot or white space, which Windows and tools that trim their arguments take off (`.git.` is `.git` there, `.. ` is `..`)" : undefined));
+  const normalized = problem === undefined ? lexicalPath(value) : undefined;
+  if (normalized === undefined) failed(note, `path.normalize: ${describeText(value)} ${problem ?? "has a `..` above the root"}`);
+  return normalized ?? "";
+}
+
+/** An absolute path with empty and `.` segments dropped and each `..` resolved; undefined for a `..` above the root. */
+export function lexicalPath(path: string): string | undefined {
   const kept: string[] = [];
-  for (const segment of value.split("/")) {
+  for (const segment of path.split("/")) {
     if (segment === "" || segment === ".") continue;
     if (segment !== "..") kept.push(segment);
-    else if (kept.pop() === undefined) {
-      failed(note, `path.normalize: ${describeText(value)} has a \`..\` above the root`);
-      return "";
-    }
+    else if (kept.pop() === undefined) return undefined;
   }
   return `/${kept.join("/")}`;
 }
 
-/** A `%` and two hex digits that decode to `.`, `/`, `\`, `%` or NUL. */
-const PERCENT_ENCODED_SEPARATOR = /%(?:2e|2f|5c|25|00)/i;
-/** A name ending in a dot or a space that is not `.` or `..` (`.git.`, `...`, `.. `, `a `). */
-const TRIMMED_NAME = /(?:^|\/)(?!\.{1,2}(?:\/|$))[^/]*[. ](?=\/|$)/;
+/** A `%` and two hex digits that decode to `.`, `/`, `\`, `%`, white space or a control character. */
+const PERCENT_ENCODED_REFUSED = /%(?:2e|2f|5c|25|20|7f|[01][0-9a-f])/i;
+/** A name ending in a dot or white space that is not `.` or `..` (`.git.`, `...`, `.. `, `a\u00a0`). */
+const TRIMMED_NAME = /(?:^|\/)(?!\.{1,2}(?:\/|$))[^/]*[.\s](?=\/|$)/;
 
-/** Why programs would read the path differently, or it cannot be placed (see `pathNormalize`); undefined when neither. */
-function pathProblem(path: string): string | undefined {
-  if (!path.startsWith("/")) return "is not an absolute path (it does not start with `/`): what it names depends on a working folder the policy does not see";
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(path)) return "has a control character (C programs end a path at a NUL, URL parsers drop a tab or a line break)";
-  if (path.includes("\\")) return "has a backslash, a separator on Windows (where `..\\` climbs out of a folder)";
-  if (PERCENT_ENCODED_SEPARATOR.test(path)) return "has a percent-encoded `.`, `/`, `\\`, `%` or NUL, which a tool that takes the path from a URL decodes (`%2e%2e` is `..`)";
-  if (TRIMMED_NAME.test(path)) return "has a name ending in a dot or a space, which Windows trims (`.git.` is `.git` there, `.. ` is `..`)";
-  if (INVISIBLE.test(path)) return "has an invisible character, which some file systems drop (`.g\\u200cit` is `.git` on macOS)";
-  for (const [character] of path.matchAll(/[^\u0000-\u007f]/gu)) {
+/**
+ * Why any part of a path holds what `path.normalize` refuses, wherever it stands; undefined when
+ * it holds nothing of the kind: a control character (C programs end a path at a NUL, URL parsers
+ * drop a tab or a line break); a backslash (a separator on Windows, where `..\` climbs); a
+ * percent-encoded `.`, `/`, `\`, `%`, white space or control character (a tool that takes the path
+ * from a URL decodes `%2e%2e` to `..`); an invisible character (a zero-width joiner: `.g\u200cit`
+ * is `.git` to some file systems); a lone surrogate (stored as U+FFFD); a character Unicode's
+ * compatibility mapping (NFKC, which some tools apply) makes a `.`, `/` or `\` (`．．／`, `․`).
+ */
+export function refusedInPath(text: string): string | undefined {
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(text)) return "has a control character (C programs end a path at a NUL, URL parsers drop a tab or a line break)";
+  if (text.includes("\\")) return "has a backslash, a separator on Windows (where `..\\` climbs out of a folder)";
+  if (PERCENT_ENCODED_REFUSED.test(text)) return "has a percent-encoded `.`, `/`, `\\`, `%`, white space or control character, which a tool that takes the path from a URL decodes (`%2e%2e` is `..`)";
+  if (INVISIBLE.test(text)) return "has an invisible character, which some file systems drop (`.g\\u200cit` is `.git` on macOS)";
+  if (/\p{Cs}/u.test(text)) return "has a lone surrogate (text that is not valid Unicode), which file systems store as U+FFFD";
+  for (const [character] of text.matchAll(/[^\u0000-\u007f]/gu)) {
     if (/[./\\]/.test(character.normalize("NFKC"))) return `has ${describeText(character)}, which Unicode's compatibility mapping (NFKC, which some tools apply) reads as \`.\`, \`/\` or \`\\\``;
   }
   return undefined;

@@ -68,13 +68,19 @@ const REFUSED: [string, string][] = [
   ["/workspace/%2e%2e/etc/passwd", "has a percent-encoded"],
   ["/workspace/%2E%2e%2Fetc", "has a percent-encoded"],
   ["/workspace/%252e%252e/etc", "has a percent-encoded"],
-  ["/workspace/.git./hooks/pre-commit", "has a name ending in a dot or a space"],
-  ["/workspace/.. /etc", "has a name ending in a dot or a space"],
-  ["/workspace/...", "has a name ending in a dot or a space"],
+  ["/workspace/.git./hooks/pre-commit", "has a name ending in a dot or white space"],
+  ["/workspace/.. /etc", "has a name ending in a dot or white space"],
+  ["/workspace/...", "has a name ending in a dot or white space"],
   ["/workspace/.g\u200cit/config", "has an invisible character"],
   ["/workspace/\uff0e\uff0e/etc", "compatibility mapping"],
   ["/workspace/\u2024\u2024/etc", "compatibility mapping"],
   ["/workspace\uff0fetc", "compatibility mapping"],
+  // Review r1, F7, F11: trailing white space of any kind (tools trim it), percent-encoded white space, lone surrogates.
+  ["/workspace/cert.pem\u00a0", "has a name ending in a dot or white space"],
+  ["/workspace/.git\u3000/hooks/pre-commit", "has a name ending in a dot or white space"],
+  ["/workspace/.git%20/hooks/pre-commit", "has a percent-encoded"],
+  ["/workspace/a%09b", "has a percent-encoded"],
+  ["/workspace/\ud800.txt", "has a lone surrogate"],
 ];
 
 describe("path.normalize", () => {
