@@ -487,7 +487,11 @@ export interface SessionLifetimes {
 
 const HOUR_MS = 60 * 60 * 1000;
 
-/** A session store with idle expiry driven by request time, so replays behave like production. */
+/**
+ * A session store with idle expiry driven by request time, so replays behave like production;
+ * freeing and forgetting sessions goes by when they arrived (`storeTime`: the engine's clock, or
+ * in a replay the recorded times), never by an earlier date a request carries.
+ */
 export class SessionStore {
   private readonly sessions = new Map<string, SessionState>();
   private readonly expired = new Map<string, ExpiredSession>();
