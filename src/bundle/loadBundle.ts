@@ -112,7 +112,10 @@ function otherCompilerHint(value: unknown): string {
 /**
  * Compilers whose bundles this runtime refuses, and why: their code allows calls that the same
  * policy, built by this version, denies. (Bundles of older compilers that only lack something,
- * and fail closed for it, still load.)
+ * and fail closed for it, still load. Those of 0.2.0 and 0.3.0 need no entry for a
+ * `session.called(…, within D)` lifted by a call dated after the attempt: their code asks the
+ * session's `calledFault`, which this runtime answers with the error, as it does for bundles
+ * built now through `rt.calledFault`.)
  */
 const UNSAFE_COMPILERS: Readonly<Record<string, string>> = {
   "policyc 0.1.0": "allows calls this version denies: a rule reading a bare `intent` when the session names none did not fail closed (`allow … when intent != research`), risks or times in a set or list never compared equal (`deny * when tool.risk in context.blocked_risks` never matched), a `session.called(…, within D)` was met by a call dated after the attempt, and a `session.count` of a pattern missed attempts at undeclared tools",

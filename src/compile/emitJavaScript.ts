@@ -79,9 +79,10 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
     "  if (fault !== undefined) c.fault ??= fault;",
     "  return c.s.countSince(since, tools, pattern);",
     "}",
-    "// So is a `session.called(…, within D)` the session's kept times cannot answer (SessionState.calledFault).",
-    "function calledIn(c, index, since) {",
-    "  const fault = c.s.calledFault(index, since, c.now);",
+    "// So is a `session.called(…, within D)` the session's kept times cannot answer (SessionState.calledFault),",
+    "// or one whose pattern's allowed call is dated after this attempt: `tools` are named in the fault.",
+    "function calledIn(c, index, since, tools) {",
+    "  const fault = rt.calledFault(c.s, index, since, c.now, tools);",
     "  if (fault !== undefined) c.fault ??= fault;",
     "  return c.s.calledSince(index, since, c.now);",
     "}",
@@ -507,7 +508,7 @@ class JsEmitter {
         const index = this.calledIndex.get(JSON.stringify(e.tools));
         if (index === undefined) throw new Error("session.called pattern missing from the session-use analysis");
         // Without a window any allowed call so far counts; with one, a call dated in it (never after this attempt).
-        return e.withinMs === null ? `c.s.calledSince(${index}, -Infinity)` : `calledIn(c, ${index}, c.now - ${e.withinMs})`;
+        return e.withinMs === null ? `c.s.calledSince(${index}, -Infinity)` : `calledIn(c, ${index}, c.now - ${e.withinMs}, ${this.constant(JSON.stringify(e.tools))})`;
       }
       case "method": {
         const object = this.expr(e.object);

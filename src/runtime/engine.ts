@@ -71,11 +71,14 @@ export interface EngineOptions {
    * is freed and its later attempts are denied, never started afresh. Default one hour.
    */
   readonly sessionIdleMs?: number;
-  /** How long an expired session is remembered (and its attempts denied) after its last attempt. Default one day. */
+  /**
+   * How long an expired session is remembered (and its attempts denied) after its last attempt,
+   * by the engine's clock (a request dated back cannot shorten it). Default one day.
+   */
   readonly expiredSessionMs?: number;
   /**
-   * How long a revoked session is remembered (and its attempts denied) after its last attempt.
-   * Default forever: a revocation holds for every later attempt. Set it to bound the memory
+   * How long a revoked session is remembered (and its attempts denied) after its last attempt,
+   * by the engine's clock. Default forever: a revocation holds for every later attempt. Set it to bound the memory
    * revoked sessions keep (about a hundred bytes each) where session ids are never reused.
    */
   readonly revokedSessionMs?: number;

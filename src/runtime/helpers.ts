@@ -1,6 +1,7 @@
 import { domainToASCII } from "node:url";
 import { compileGlob, matchCompiledGlob, type CompiledGlob } from "./glob.js";
 import type { ValueShape } from "./declaredShape.js";
+import type { SessionState } from "./session.js";
 import { convertMembers, parseTime } from "./schema.js";
 
 /** The evaluation errors of a request that lacks an optional part: the enforcement point's doing, not the agent's. */
@@ -772,6 +773,17 @@ export function sameArguments(previous: unknown, current: unknown, shape: ValueS
 
 // String operations for generated code: a value that is not a string (a read below a missing
 // user's stand-in) gives false or "" instead of throwing, so faults stay cheap.
+/**
+ * Why a `session.called(…, within D)` cannot be answered for an attempt at `now`, or undefined
+ * (`SessionState.calledFault`). The generated code asks through the runtime, not the session's
+ * own method: a runtime without this (policyc 0.3.0 and before, which let a call dated after
+ * the attempt lift a `deny` gated on it) refuses the bundle when loading it, rather than running
+ * it with that hole.
+ */
+export function calledFault(state: SessionState, index: number, since: number, now: number, tools?: readonly string[]): string | undefined {
+  return state.calledFault(index, since, now, tools);
+}
+
 export function startsWith(text: unknown, prefix: unknown): boolean {
   return typeof text === "string" && typeof prefix === "string" && text.startsWith(prefix);
 }

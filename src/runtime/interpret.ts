@@ -159,7 +159,7 @@ export class Interpreter {
       case "called": {
         const index = this.calledIndex(e.tools);
         if (e.withinMs === null) return c.s.calledSince(index, Number.NEGATIVE_INFINITY);
-        const fault = c.s.calledFault(index, c.now - e.withinMs, c.now);
+        const fault = rt.calledFault(c.s, index, c.now - e.withinMs, c.now, e.tools);
         if (fault !== undefined) rt.fail(fault);
         return c.s.calledSince(index, c.now - e.withinMs, c.now);
       }

@@ -70,6 +70,23 @@ export const CALLED_TIMES_KEPT = 8;
 /** The fault of a `session.called(…, within D)` that the allowed times a session keeps cannot answer. */
 export const CALLED_DROPPED = `session.called: the latest ${CALLED_TIMES_KEPT} allowed calls of the pattern the session keeps are all dated after this attempt, and an earlier one it let go could fall within the window`;
 
+/**
+ * The fault of a `session.called(…, within D)` for an attempt dated before an allowed call of
+ * its pattern (`tools`, when the caller names them) and after none in its window: the session
+ * cannot tell whether that call came first. Requests dated out of order, or a wall clock that
+ * stepped back, get here; failing closed keeps a `deny … when session.called(…)` matching.
+ */
+export function calledLaterFault(tools?: readonly string[]): string {
+  return `session.called: an allowed call of ${toolsNamed(tools)} is dated after this attempt, and none in the window before it: which came first cannot be told (request times out of order, or a clock that stepped back)`;
+}
+
+/** A `session.called` pattern's tools for people: one or two by name, more as the first two and how many others. */
+function toolsNamed(tools: readonly string[] | undefined): string {
+  if (tools === undefined || tools.length === 0) return "the pattern";
+  if (tools.length <= 2) return tools.join(" or ");
+  return `${tools[0]}, ${tools[1]} or ${tools.length - 2} more tool${tools.length === 3 ? "" : "s"}`;
+}
+
 /** The fault of a `session.count` that reaches back past attempts an overflowing window dropped. */
 export const WINDOW_OVERFLOW = "session.count: the session made more attempts in this window than the engine keeps (maxWindowEntries)";
 
@@ -220,9 +237,11 @@ export class SessionState {
   askedFull = false;
 
   /**
-   * The latest attempt by the store's clock (its time, capped at the wall clock plus a slack):
-   * what the sweep judges idleness by, so a session dated far ahead is freed once idle by the
-   * wall clock, not kept forever.
+   * The latest attempt by the store's clock (`SessionStore.storeTime`: its time, but no later
+   * than the store's clock, capped at the wall clock plus a slack, and no earlier than the
+   * engine's clock when it arrived): what the sweep judges idleness by, so a session dated far
+   * ahead is freed once idle by the wall clock, not kept forever, and one dated far back is not
+   * freed (and forgotten) before it has been idle in real time.
    */
   storeSeen: number;
 
@@ -333,12 +352,19 @@ export class SessionState {
 
   /**
    * Why `calledSince` cannot answer for an attempt at `now`, or undefined: none of the times
-   * kept falls in the window, and one let go (to keep only the latest) could. The generated
-   * code and the interpreter both ask this.
+   * kept falls in the window [`since`, `now`], and either one let go (to keep only the latest)
+   * could, or one kept is dated after `now`. The rule then fails closed whatever its effect: an
+   * `allow` gated on the call is not met, and a `deny` or `ask` on it still matches (without
+   * this, a call dated a millisecond after the attempt, or a clock stepping back, would lift
+   * it). `tools`: the pattern's, named in the fault. The generated code (through
+   * `rt.calledFault`) and the interpreter both ask this.
    */
-  calledFault(index: number, since: number, now: number): string | undefined {
+  calledFault(index: number, since: number, now: number, tools?: readonly string[]): string | undefined {
+    if (this.calledSince(index, since, now)) return undefined;
     const dropped = this.calledDroppedUpTo?.[index];
-    return dropped !== undefined && since <= dropped && !this.calledSince(index, since, now) ? CALLED_DROPPED : undefined;
+    if (dropped !== undefined && since <= dropped) return CALLED_DROPPED;
+    const times = this.calledAt?.[index];
+    return times !== undefined && times.length > 0 && times[times.length - 1]! > now ? calledLaterFault(tools) : undefined;
   }
 }
 
@@ -461,7 +487,11 @@ export interface SessionLifetimes {
 
 const HOUR_MS = 60 * 60 * 1000;
 
-/** A session store with idle expiry driven by request time, so replays behave like production. */
+/**
+ * A session store with idle expiry driven by request time, so replays behave like production;
+ * freeing and forgetting sessions goes by when they arrived (`storeTime`: the engine's clock, or
+ * in a replay the recorded times), never by an earlier date a request carries.
+ */
 export class SessionStore {
   private readonly sessions = new Map<string, SessionState>();
   private readonly expired = new Map<string, ExpiredSession>();
@@ -583,6 +613,23 @@ export class SessionStore {
   }
 
   /**
+   * The store's time of an attempt at `now` arriving now: what the sweep judges a session's
+   * idleness and an expired record's age by. The later of the attempt's date, capped at the
+   * store's clock (`latest`), and the engine's clock read now: so only real time expires and
+   * forgets a session, and a request dated far back cannot get its session freed
+   * and forgotten at the next sweep (its taint, counts and revocation lost, its id starting
+   * afresh), as one dated ahead cannot get others' forgotten early. In a replay
+   * (`recordedTimesOnly`) the recorded times are the clock: an attempt arrives at the latest
+   * time recorded so far, whatever its own date. (With a broken engine clock, its date alone.)
+   */
+  private storeTime(now: number): number {
+    if (this.recordedTimesOnly) return this.latest;
+    const dated = Math.min(now, this.latest);
+    const wall = this.wallClock();
+    return typeof wall === "number" && wall > dated && Number.isFinite(wall) ? wall : dated;
+  }
+
+  /**
    * Moves the store's clock to an attempt at `now` (capped at the wall clock plus the slack) and
    * sweeps when a sweep is due: what every attempt does first, whichever session it is of.
    */
@@ -609,13 +656,13 @@ export class SessionStore {
     // Expiry is judged by the session's own clock, so one session's traffic does not change
     // another's decisions (and replaying sessions apart gives the same answers).
     const state = this.sessions.get(id);
-    if (state !== undefined) return this.idleAt(state, now) ? this.expire(id, state, Math.min(now, this.latest)) : state;
+    if (state !== undefined) return this.idleAt(state, now) ? this.expire(id, state, this.storeTime(now)) : state;
     // An expired (or revoked) session stays denied until the sweep forgets it: never by a
     // request's own time, which the agent's side could date ahead to get a clean session.
     const gone = this.expired.get(id);
     if (gone !== undefined) {
       // By the store's clock, so attempts dated far ahead cannot keep the record forever.
-      const seen = Math.min(now, this.latest);
+      const seen = this.storeTime(now);
       if (seen > gone.lastSeen) gone.lastSeen = seen;
       return gone;
     }
@@ -669,7 +716,7 @@ export class SessionStore {
    * (see `undated`), however long before: they have no time to be judged old by.
    */
   startState(id: string, now: number): SessionState {
-    const fresh = new SessionState(now, this.use, this.countsSaturate, Math.min(now, this.latest));
+    const fresh = new SessionState(now, this.use, this.countsSaturate, this.storeTime(now));
     const early = this.undatedEarly.get(id);
     if (early !== undefined) fresh.calls = fresh.denials = early;
     return fresh;
@@ -816,7 +863,7 @@ export class SessionStore {
   record(state: SessionState, now: number, tool: string, toolOrdinal: number, same: boolean | undefined, args: unknown, allowed: boolean, denied: boolean, labels: unknown, returns: readonly string[] | undefined): void {
     state.calls++;
     if (now > state.lastSeen) state.lastSeen = now;
-    const storeNow = Math.min(now, this.latest);
+    const storeNow = this.storeTime(now);
     if (storeNow > state.storeSeen) state.storeSeen = storeNow;
     if (now < state.firstSeen) state.firstSeen = now;
     state.last = tool;

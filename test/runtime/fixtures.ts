@@ -47,10 +47,23 @@ export function viaBundle(sources: readonly { path: string; text: string }[], op
 
 export const T0 = Date.parse("2026-11-29T10:00:00.000Z");
 
+/** The time `at` gave last (see `stampedClock`). */
+let lastStamped = T0;
+
 /** RFC 3339 time `ms` milliseconds after T0. */
 export function at(ms: number): string {
-  return new Date(T0 + ms).toISOString();
+  lastStamped = T0 + ms;
+  return new Date(lastStamped).toISOString();
 }
+
+/**
+ * An engine clock (EngineOptions.clock) reading the time of the request built last (by `at`),
+ * as when an enforcement point stamps each request's `time` with the clock the engine reads.
+ * Tests of session lifetimes pass it: only the engine's clock at arrival expires and forgets a
+ * session (language.md §7), so with the default wall clock, far from the tests' times, the sweep
+ * would keep every session.
+ */
+export const stampedClock = (): number => lastStamped;
 
 export const AGENT = { id: "spiffe://acme.com/agents/support-bot", team: "support", zone: "internal", attested: true };
 export const USER = { id: "u-7", roles: ["operator"] };
@@ -58,7 +71,8 @@ export const USER = { id: "u-7", roles: ["operator"] };
 /** A valid `kb.search` request for the support intent at T0 in session `s`; override any field. */
 export function request(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    time: at(0),
+    // (Not `at(0)` when a time is given: `stampedClock` reads the time given.)
+    time: Object.hasOwn(overrides, "time") ? overrides["time"] : at(0),
     session: "s",
     agent: AGENT,
     user: USER,

@@ -229,8 +229,11 @@ policy p { allow t when all(x in args.us: args.a != args.b) }
   });
 
   it("explaining a new session on a full engine that the sweep would make room for shows the decision decide gives", () => {
-    const engine = compile([{ path: "p.policy", text: "tool t { risk low args { } }\npolicy p { allow t }\n" }], { maxSessions: 1, sessionIdleMs: 60_000, clock: () => Date.parse("2026-11-29T12:00:00Z") });
+    // Requests stamped with the engine's clock: by it, "a" is idle ten minutes later.
+    let wall = Date.parse("2026-11-29T10:00:00Z");
+    const engine = compile([{ path: "p.policy", text: "tool t { risk low args { } }\npolicy p { allow t }\n" }], { maxSessions: 1, sessionIdleMs: 60_000, clock: () => wall });
     engine.decide({ session: "a", tool: "t", args: {}, time: "2026-11-29T10:00:00Z" });
+    wall = Date.parse("2026-11-29T10:10:00Z");
     const later = { session: "b", tool: "t", args: {}, time: "2026-11-29T10:10:00Z" };
     const explanation = explain(engine, later);
     expect(explanation.note).toBeNull();

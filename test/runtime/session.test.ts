@@ -3,7 +3,7 @@ import type { Decision } from "../../src/runtime/decision.js";
 import type { Engine, EngineOptions } from "../../src/runtime/engine.js";
 import { explain } from "../../src/runtime/explain.js";
 import { SessionState, SessionStore } from "../../src/runtime/session.js";
-import { ARGS, at, call, engineWith, request, T0 } from "./fixtures.js";
+import { ARGS, at, call, engineWith, request, stampedClock, T0 } from "./fixtures.js";
 
 /**
  * Every session member (language contract, section 4), observed through compiled decisions.
@@ -316,7 +316,7 @@ describe("attempts out of time order (clock skew, merged logs)", () => {
 
 describe("session lifetime and memory", () => {
   it("expires a session idle longer than sessionIdleMs (by its own times): later attempts are denied, not started afresh", () => {
-    const e = engine(probes("calls", "session.calls", range(5)), { sessionIdleMs: 1_000, expiredSessionMs: 10_000 });
+    const e = engine(probes("calls", "session.calls", range(5)), { sessionIdleMs: 1_000, expiredSessionMs: 10_000, clock: stampedClock });
     expect(read(e.decide(kb(0)), "calls")).toBe("0");
     expect(read(e.decide(kb(900)), "calls")).toBe("1");
     expect(read(e.decide(kb(1_900)), "calls")).toBe("2"); // idle 1,000 ms: not more, kept
@@ -360,18 +360,28 @@ describe("session lifetime and memory", () => {
     // the sweep keeps its record, and its own clock expires it, in both.
     expect(decided.reasons[0]).toMatch(/^session "s" has expired/);
     expect(explained.note).toMatch(/has expired/);
-    // Stepped back less: by the wall clock it is gone for good, forgotten by the sweep decide runs first: a new session, in both.
-    wall = T0 + 100_000;
+    // Five seconds later by the wall clock: gone for good, forgotten by the sweep decide runs first: a new session, in both.
+    wall = T0;
     const later = engine(probes("calls", "session.calls", range(5)), { sessionIdleMs: 1_000, expiredSessionMs: 1_000, clock: () => wall });
     later.decide(kb(0));
     wall = T0 + 5_000;
     const explainedLater = explain(later, kb(10_000));
     expect(read(later.decide(kb(10_000)), "calls")).toBe("0");
     expect(explainedLater.note).toBeNull();
+    // But a session that arrived when the wall clock read later than it does now is not
+    // forgotten: no time has passed by the engine's clock (only that forgets a session), so it
+    // is expired by its own clock, in both.
+    wall = T0 + 100_000;
+    const stepped = engine(probes("calls", "session.calls", range(5)), { sessionIdleMs: 1_000, expiredSessionMs: 1_000, clock: () => wall });
+    stepped.decide(kb(0));
+    wall = T0 + 5_000;
+    const explainedStepped = explain(stepped, kb(10_000));
+    expect(stepped.decide(kb(10_000)).reasons[0]).toMatch(/^session "s" has expired/);
+    expect(explainedStepped.note).toMatch(/has expired/);
   });
 
   it("observe moves the clock as deciding the request would, deciding nothing: the same sweeps, the same later decisions", () => {
-    const opts = { sessionIdleMs: 1_000, expiredSessionMs: 10_000 };
+    const opts = { sessionIdleMs: 1_000, expiredSessionMs: 10_000, clock: stampedClock };
     const decided = engine(probes("calls", "session.calls", range(5)), opts);
     const observed = engine(probes("calls", "session.calls", range(5)), opts);
     for (const e of [decided, observed]) e.decide(kb(0));
@@ -390,7 +400,7 @@ describe("session lifetime and memory", () => {
   });
 
   it("frees the state of idle sessions (keeping only that they expired) and forgets them later", () => {
-    const e = engine(probes("calls", "session.calls", range(5)), { sessionIdleMs: 1_000, expiredSessionMs: 10_000 });
+    const e = engine(probes("calls", "session.calls", range(5)), { sessionIdleMs: 1_000, expiredSessionMs: 10_000, clock: stampedClock });
     e.decide(kb(0));
     e.decide(kb(100, "q", { session: "b" }));
     e.decide(kb(2_500, "q", { session: "c" })); // sweeps: a and b idle for more than twice the idle time
@@ -409,8 +419,8 @@ describe("session lifetime and memory", () => {
   });
 
   it("keeps revocations for revokedSessionMs when set", () => {
-    // The wall clock well after the test's request times, so they are not capped.
-    const e = engineWith('  @name("kill") deny kb.search when args.query == "kill" revoke\n  allow kb.search', { sessionIdleMs: 1_000, revokedSessionMs: 7 * 24 * 60 * 60 * 1000, clock: () => T0 + 365 * 24 * 60 * 60 * 1000 });
+    // Requests stamped with the engine's clock: its time passing forgets the revocation.
+    const e = engineWith('  @name("kill") deny kb.search when args.query == "kill" revoke\n  allow kb.search', { sessionIdleMs: 1_000, revokedSessionMs: 7 * 24 * 60 * 60 * 1000, clock: stampedClock });
     expect(e.decide(kb(0, "kill"))).toMatchObject({ decision: "deny", revoked: true });
     e.decide(kb(60_000, "q", { session: "other" })); // sweeps
     expect(e.decide(kb(60_001))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
@@ -448,7 +458,9 @@ describe("session lifetime and memory", () => {
   });
 
   it("a store at its size limit refuses new sessions (fail closed) and keeps every revocation it holds", () => {
-    const store = new SessionStore(engineWith("  allow kb.search").sessions.use, ["kb.search"], { idleMs: 1000, clock: () => T0 + 365 * 24 * 60 * 60 * 1000, storeLimit: 3 });
+    // The engine's clock at each arrival is the attempt's time.
+    let wall = T0;
+    const store = new SessionStore(engineWith("  allow kb.search").sessions.use, ["kb.search"], { idleMs: 1000, clock: () => wall, storeLimit: 3 });
     const revoked = store.getOrCreate("r", T0) as SessionState;
     revoked.revoked = { rule: "kill", reason: "killed", location: "p:1:1" };
     expect(store.getOrCreate("a", T0)).not.toBeNull();
@@ -456,10 +468,11 @@ describe("session lifetime and memory", () => {
     expect(store.getOrCreate("c", T0)).toBeNull();
     expect(store.fullBecause).toBe("the engine already holds 3 live, expired and revoked sessions, as many as it can keep");
     // Hours later all three are idle: expired, their records kept (the revocation for ever), so still no room.
+    wall = T0 + 3 * 60 * 60 * 1000;
     expect(store.getOrCreate("c", T0 + 3 * 60 * 60 * 1000)).toBeNull();
     expect(store.getOrCreate("r", T0 + 3 * 60 * 60 * 1000)).toMatchObject({ revoked: { rule: "kill" } });
     // A day and more later the merely expired records are forgotten: room again; the revocation stays.
-    const later = T0 + 30 * 60 * 60 * 1000;
+    const later = (wall = T0 + 30 * 60 * 60 * 1000);
     expect(store.getOrCreate("c", later)).not.toBeNull();
     expect(store.getOrCreate("r", later)).toMatchObject({ revoked: { rule: "kill" } });
   });
