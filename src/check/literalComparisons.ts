@@ -259,6 +259,9 @@ export class LiteralComparisonChecks {
    */
   private checkPathText(subject: A.Expr, test: PathTextTest, literal: A.StringLiteral, negated: boolean, truthTightens: boolean | undefined, operator?: "==" | "!=" | "in", list?: A.Expr): void {
     if (truthTightens === undefined || this.isNormalizedPath(subject)) return;
+    // Text looked for anywhere or at the end is as often in a URL or a message as in a path:
+    // only where the value is named as a path (`args.path`, `args.file`, `dir`).
+    if ((test === "contains" || test === "endsWith") && !PATH_NAME.test(printExpr(subject))) return;
     const call = this.normalizingCallOf(subject);
     if (call !== undefined && call !== "lower") return;
     const loosens = operator === "!=" ? truthTightens : !truthTightens;
@@ -616,6 +619,9 @@ function openEndStar(text: string, method: "contains" | "startsWith" | "endsWith
   if (trailing !== undefined && (method === "startsWith" || method === "contains")) return trailing;
   return undefined;
 }
+
+/** A value named as a file path: `args.path`, `args.file_name`, `target_dir`, `folder`. */
+const PATH_NAME = /path|file|dir|folder/i;
 
 /** The name a chain of members and method calls starts from (`path` of `path.lower()`). */
 function rootNameOf(expr: A.Expr): A.Expr {

@@ -196,7 +196,7 @@ const TRIMMED_NAME = /(?:^|\/)(?!\.{1,2}(?:\/|$))[^/]*[.\s](?=\/|$)/;
  * Why any part of a path holds what `path.normalize` refuses, wherever it stands; undefined when
  * it holds nothing of the kind: a control character (C programs end a path at a NUL, URL parsers
  * drop a tab or a line break); a backslash (a separator on Windows, where `..\` climbs); a
- * percent-encoded `.`, `/`, `\`, `%`, white space or control character (a tool that takes the path
+ * percent-encoded `.`, `/`, `\`, `%`, ASCII space or control character (a tool that takes the path
  * from a URL decodes `%2e%2e` to `..`); an invisible character (a zero-width joiner: `.g\u200cit`
  * is `.git` to some file systems); a lone surrogate (stored as U+FFFD); a character Unicode's
  * compatibility mapping (NFKC, which some tools apply) makes a `.`, `/` or `\` (`．．／`, `․`).
@@ -204,7 +204,7 @@ const TRIMMED_NAME = /(?:^|\/)(?!\.{1,2}(?:\/|$))[^/]*[.\s](?=\/|$)/;
 export function refusedInPath(text: string): string | undefined {
   if (/[\u0000-\u001f\u007f-\u009f]/.test(text)) return "has a control character (C programs end a path at a NUL, URL parsers drop a tab or a line break)";
   if (text.includes("\\")) return "has a backslash, a separator on Windows (where `..\\` climbs out of a folder)";
-  if (PERCENT_ENCODED_REFUSED.test(text)) return "has a percent-encoded `.`, `/`, `\\`, `%`, white space or control character, which a tool that takes the path from a URL decodes (`%2e%2e` is `..`)";
+  if (PERCENT_ENCODED_REFUSED.test(text)) return "has a percent-encoded `.`, `/`, `\\`, `%`, ASCII space or control character, which a tool that takes the path from a URL decodes (`%2e%2e` is `..`)";
   if (INVISIBLE.test(text)) return "has an invisible character, which some file systems drop (`.g\\u200cit` is `.git` on macOS)";
   if (/\p{Cs}/u.test(text)) return "has a lone surrogate (text that is not valid Unicode), which file systems store as U+FFFD";
   for (const [character] of text.matchAll(/[^\u0000-\u007f]/gu)) {

@@ -79,6 +79,9 @@ describe("PC517 a file path tested on its text", () => {
       [5, '"/etc/./shadow" or "/etc//shadow", which the file system reads as "/etc/shadow"', 'write `path.normalize(args.path).endsWith("/etc/shadow")`'],
       [6, '"/etc/./shadow" or "/etc//shadow", which the file system reads as "/etc/shadow"', 'write `path.normalize(args.path) contains "/etc/shadow"`'],
     ]);
+    // Text looked for anywhere or at the end is as often in a URL or a message: only a value named as a path (review r3, B1).
+    const quiet = checkAlone(`tool http.get { risk low args { url: string } }\ntool chat.post { risk low args { text: string, channel: string } }\npolicy p {\n  deny http.get when args.url.endsWith("/admin/users")\n  deny chat.post when args.text contains "/etc/passwd"\n  allow chat.post when args.text contains "/deploy/staging"\n  deny chat.post when args.channel.endsWith("/ops/alerts")\n}\n`);
+    expect(quiet).toEqual([]);
     // An allow on an end names a file, not a folder; a folder looked for anywhere cannot be respelled around.
     expect(warnings('allow fs.read when args.path.endsWith("/notes/todo.txt")', 'deny fs.read when args.path contains "/etc/"')).toEqual([]);
     expect(decide(['deny fs.read when args.path.endsWith("/etc/shadow")', "allow fs.read"], "/etc//shadow")).toBe("allow");
