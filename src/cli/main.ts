@@ -1,3 +1,4 @@
+import { fstatSync, writeSync } from "node:fs";
 import { readLimited } from "../source/readLimited.js";
 import { describeFsError } from "../source/loadSources.js";
 import { MAX_REQUEST_BYTES } from "./inputLimits.js";
@@ -55,22 +56,34 @@ export function run(argv: readonly string[]): void {
   // A closed pipe (`policyc check … | head`) is the reader's choice, not an error: stop quietly.
   // Any other failure to write (a full disk under `> report.xml`) leaves the output cut short:
   // exit 2 with one line, not a stack trace and 1, which CI would read as a failed test.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
-      if (stream === process.stdout) {
+  const cannotWrite = (stream: NodeJS.WriteStream, error: NodeJS.ErrnoException): never => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    if (stream === process.stdout) {
+      try {
+        process.stderr.write(`policyc: cannot write to standard output: ${describeFsError(error)} (what was written is cut short)\n`);
+      } catch {
+        // Nowhere left to say it: the exit code says it.
+      }
+    }
+    process.exit(EXIT.usage);
+  };
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", (error: NodeJS.ErrnoException) => cannotWrite(stream, error));
+  // Standard output redirected to a file (`build -o - > bundle.json`) is written by Node with
+  // one write call per piece, and what a disk with a little room left does not take is dropped
+  // without an error: written here to the last byte, the next write fails (no space left) and
+  // is reported as above. Terminals and pipes keep Node's stream (a pipe may not block).
+  const out = standardOutputIsFile()
+    ? (text: string) => {
         try {
-          process.stderr.write(`policyc: cannot write to standard output: ${describeFsError(error)} (what was written is cut short)\n`);
-        } catch {
-          // Nowhere left to say it: the exit code says it.
+          writeWhole(1, text);
+        } catch (error) {
+          cannotWrite(process.stdout, error as NodeJS.ErrnoException);
         }
       }
-      process.exit(EXIT.usage);
-    });
-  }
+    : (text: string) => process.stdout.write(text);
   const noColor = argv.includes("--no-color");
   const io: Io = {
-    out: (s) => process.stdout.write(s),
+    out,
     err: (s) => process.stderr.write(s),
     palette: paletteFor(decideColor(process.env, Boolean(process.stdout.isTTY), noColor)),
     errPalette: paletteFor(decideColor(process.env, Boolean(process.stderr.isTTY), noColor)),
@@ -90,6 +103,28 @@ export function run(argv: readonly string[]): void {
       process.exitCode = EXIT.usage;
     },
   );
+}
+
+function standardOutputIsFile(): boolean {
+  try {
+    return fstatSync(1).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes all of `text` to `fd`, however many writes that takes. A write that takes nothing
+ * without an error would loop for ever: it is reported as an input/output error.
+ */
+export function writeWhole(fd: number, text: string): void {
+  const bytes = Buffer.from(text, "utf8");
+  let offset = 0;
+  while (offset < bytes.length) {
+    const written = writeSync(fd, bytes, offset, bytes.length - offset);
+    if (written <= 0) throw Object.assign(new Error("nothing was written"), { code: "EIO" });
+    offset += written;
+  }
 }
 
 /** Runs one command line against an `Io`; resolves to the exit code. Used by `run` and by tests. */
