@@ -19,6 +19,9 @@ import { call, DECLS, SUPPORT_RULES as CONTRACT_RULES } from "../runtime/fixture
  */
 const SUPPORT_RULES = CONTRACT_RULES.replace('not (r like "*@acme.com")', 'email.domain(r) != "acme.com"');
 
+/** What an earlier build left (only its start matters: a rebuild replaces a policyc bundle). */
+const OLD_BUNDLE = '{\n  "format": "policyc-bundle/1",\n  "rules": []\n}\n';
+
 /** `policyc build`: goldens with exit codes, run in a temporary folder. */
 let dir: string;
 let publicPem: string;
@@ -202,7 +205,7 @@ describe("policyc build", () => {
   });
 
   it("rebuilding over a bundle replaces it whole: its permissions kept, a link kept a link, no temporary file left", async () => {
-    write("old.json", "old\n");
+    write("old.json", OLD_BUNDLE);
     chmodSync(join(dir, "old.json"), 0o640);
     symlinkSync("old.json", join(dir, "old-link.json"));
     expect((await build("decls.policy", "support.policy", "-o", "old-link.json")).code).toBe(0);
@@ -210,6 +213,31 @@ describe("policyc build", () => {
     expect(lstatSync(join(dir, "old-link.json")).isSymbolicLink()).toBe(true);
     expect(statSync(join(dir, "old.json")).mode & 0o777).toBe(0o640);
     expect(readdirSync(dir).filter((name) => name.includes(".tmp"))).toEqual([]);
+  });
+
+  it("refuses to replace an existing file that is not a policyc bundle (another policy, a README, a recording, notes): exit 2, the file kept", async () => {
+    mkdirSync(join(dir, "keep", "dir"), { recursive: true });
+    const files = {
+      "keep/other.policy": ["tool x { risk low }\n", "is a policy file, not a policyc bundle"],
+      "keep/README.md": ["# Read me\n", "is not a policyc bundle"],
+      "keep/happy-path.jsonl": ['{"tool": "x", "decision": "allow"}\n', "is a recording (JSON Lines), not a policyc bundle"],
+      "keep/notes.txt": ["important\n", "is not a policyc bundle"],
+      "keep/request.json": ['{"tool": "x"}\n', "is not a policyc bundle"],
+    };
+    for (const [name, [text, what]] of Object.entries(files)) {
+      write(name, text);
+      expect(await build("decls.policy", "support.policy", "-o", name)).toEqual({ code: 2, stdout: "", stderr: `policyc build: \`${name}\` exists and ${what}: refusing to replace it; remove it first if it may go, or give -o another file or a folder\n` });
+      expect(read(name)).toBe(text);
+    }
+    // A folder's bundle.json too; nothing is written beside it.
+    write("keep/dir/bundle.json", "not a bundle\n");
+    expect((await build("decls.policy", "support.policy", "-o", "keep/dir/", "--target", "ts")).code).toBe(2);
+    expect(readdirSync(join(dir, "keep", "dir"))).toEqual(["bundle.json"]);
+    // What it may replace: a bundle (rebuilt), an empty file, a device, standard output, a folder.
+    write("keep/empty.json", "");
+    for (const output of ["keep/empty.json", "keep/empty.json", "/dev/null", "-", "keep/"]) expect((await build("decls.policy", "support.policy", "-o", output)).code, output).toBe(0);
+    expect(read("keep/empty.json")).toBe(serializeBundle(expectedBundle()));
+    expect(read("keep/bundle.json")).toBe(serializeBundle(expectedBundle()));
   });
 
   it("a file left at a temporary name by a killed run (in a container policyc is process 1 every time) is not in the way, and is left alone", async () => {
@@ -228,11 +256,11 @@ describe("policyc build", () => {
     try {
       chmodSync(shared, 0o777);
       for (const name of ["decls.policy", "support.policy"]) writeFileSync(join(shared, name), read(name));
-      writeFileSync(join(shared, "locked.json"), "old\n");
+      writeFileSync(join(shared, "locked.json"), OLD_BUNDLE);
       chmodSync(join(shared, "locked.json"), 0o444);
       const result = binUnprivileged(["build", "decls.policy", "support.policy", "-o", "locked.json"], { cwd: shared });
       expect(result).toEqual({ code: 2, stdout: "", stderr: "policyc build: cannot write `locked.json`: permission denied (left as it was)\n" });
-      expect(readFileSync(join(shared, "locked.json"), "utf8")).toBe("old\n");
+      expect(readFileSync(join(shared, "locked.json"), "utf8")).toBe(OLD_BUNDLE);
       expect(readdirSync(shared).sort()).toEqual(["decls.policy", "locked.json", "support.policy"]);
     } finally {
       rmSync(shared, { recursive: true, force: true });
