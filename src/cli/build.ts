@@ -129,6 +129,23 @@ function bundleInTheWay(bundle: string, cwd: string): string | undefined {
   return `\`${printable(bundle)}\` exists and ${what}: refusing to replace it; remove it first if it may go, or give -o another file or a folder`;
 }
 
+/**
+ * Creates `folder` and the folders missing on the way. Node's recursive mkdir says "no such file"
+ * (ENOENT) when the folder it would create is on a read-only file system: the first missing
+ * folder is then created on its own, which fails for the real reason (EROFS, EACCES).
+ */
+function makeFolders(folder: string): void {
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ENOENT") throw error;
+    let missing = folder;
+    while (dirname(missing) !== missing && !existsSync(dirname(missing))) missing = dirname(missing);
+    mkdirSync(missing);
+    mkdirSync(folder, { recursive: true });
+  }
+}
+
 function namesFolder(output: string, cwd: string): boolean {
   if (output.endsWith("/") || output.endsWith(sep)) return true;
   try {
@@ -229,7 +246,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     // bundle never reads half of it; the bundle and policy.ts are both written before either
     // is renamed, so a failure leaves both as they were. Missing folders are created for
     // either target, as `-o DIR/` always did.
-    mkdirSync(dirname(texts[0]!.path), { recursive: true });
+    makeFolders(dirname(texts[0]!.path));
     writeFilesSafely(texts);
   } catch (error) {
     // A file it may not write is refused before anything is staged: say that it is untouched.

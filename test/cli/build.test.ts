@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -550,6 +551,30 @@ describe("policyc build", () => {
     const usage = bin(["build", "decls.policy", "-o", "x.json", "--sign", "missing.pem"], { cwd: dir });
     expect(usage.code).toBe(2);
     expectNoStackTrace(usage);
+  });
+});
+
+/** A read-only file system for the test (a tmpfs remounted read-only), where the suite runs as root and may mount; else undefined. */
+function readOnlyFileSystem(): string | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const at = mkdtempSync(join(tmpdir(), "policyc-rofs-"));
+  const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", at]).status === 0;
+  if (!mounted) rmSync(at, { recursive: true, force: true });
+  return mounted ? at : undefined;
+}
+
+describe("build -o on a read-only file system", () => {
+  const readOnly = readOnlyFileSystem();
+  afterAll(() => {
+    if (readOnly === undefined) return;
+    spawnSync("umount", [readOnly]);
+    rmSync(readOnly, { recursive: true, force: true });
+  });
+
+  it.skipIf(readOnly === undefined)("says the file system is read-only for a folder to create (exit 2), not that there is no such file", async () => {
+    for (const output of [`${readOnly}/new/`, `${readOnly}/new/deeper/bundle.json`, `${readOnly}/bundle.json`]) {
+      expect(await build("decls.policy", "support.policy", "-o", output)).toEqual({ code: 2, stdout: "", stderr: `policyc build: cannot write \`${output}\`: the file system is read-only\n` });
+    }
   });
 });
 
