@@ -14,12 +14,18 @@ import { EXIT, type ExitCode } from "./exitCodes.js";
 import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
 import { looksLikeUtf16, utf16Refusal, withoutByteOrderMark } from "../source/textEncoding.js";
 import { emptyValueMessage, isBlank } from "./options.js";
+import { misplacedPolicyPath, wrongSlotOfText, type RecordingOption } from "./wrongSlot.js";
 
 /** A policy to decide with, from sources or a bundle, or why there is none (with the exit code to use). */
 export type LoadedPolicy = { ok: true; policy: CompiledPolicy } | { ok: false; code: ExitCode; diagnostics: readonly Diagnostic[]; message?: string };
 
-/** Compiles policy paths, or reads and verifies a bundle when `bundle` is given (or the one path ends in .json). */
-export function loadPolicy(paths: readonly string[], cwd: string, options: { bundle?: string; publicKey?: string } = {}): LoadedPolicy {
+/**
+ * Compiles policy paths, or reads and verifies a bundle when `bundle` is given (or the one path
+ * ends in .json). `recordings`: where the verb takes recordings, for a message about one given
+ * as a policy path or as the bundle (default `--replay`).
+ */
+export function loadPolicy(paths: readonly string[], cwd: string, options: { bundle?: string; publicKey?: string; recordings?: RecordingOption } = {}): LoadedPolicy {
+  const recordings = options.recordings ?? "--replay";
   // Either sources or a bundle: a path given beside --bundle would be silently ignored.
   if (options.bundle !== undefined && paths.length > 0) return usage(`give policy paths or --bundle, not both (got ${paths.map((p) => `\`${p}\``).join(", ")} and --bundle \`${options.bundle}\`)`);
   // Only a single `.json` path is a bundle: beside other paths it would be parsed as policy
@@ -30,9 +36,11 @@ export function loadPolicy(paths: readonly string[], cwd: string, options: { bun
     return usage(`${named} ${jsonPaths.length === 1 ? "looks like a bundle" : "look like bundles"}, but only a single \`.json\` path is read as a bundle (or --bundle FILE): give one bundle, or only policy files and folders`);
   }
   const bundlePath = bundlePathOf(paths, options.bundle);
-  if (bundlePath !== undefined) return loadBundleFile(bundlePath, options.publicKey, cwd);
+  if (bundlePath !== undefined) return loadBundleFile(bundlePath, options.publicKey, cwd, recordings);
   // Sources have no signature: accepting a key and checking nothing would be a false assurance.
   if (options.publicKey !== undefined) return usage("--public-key checks a bundle's signature, and policy sources have none: give the bundle with --bundle FILE");
+  const misplaced = misplacedPolicyPath(paths, cwd, recordings);
+  if (misplaced !== undefined) return usage(misplaced);
   const loaded = loadSources(paths, cwd);
   if (loaded.diagnostics.length > 0) return { ok: false, code: EXIT.usage, diagnostics: loaded.diagnostics };
   const { policy, diagnostics } = compileSources(loaded.files);
@@ -80,7 +88,7 @@ function readPublicKeyFile(path: string, cwd: string): { ok: true; key: KeyObjec
 }
 
 /** Paths are relative to `cwd` (the verb's working folder, like policy paths), and reported as given. */
-function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: string): LoadedPolicy {
+function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: string, recordings: RecordingOption): LoadedPolicy {
   let publicKey: KeyObject | undefined;
   if (publicKeyPath !== undefined) {
     const read = readPublicKeyFile(publicKeyPath, cwd);
@@ -97,6 +105,9 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
   // when told to write UTF-8 (a byte order mark first) is read.
   if (looksLikeUtf16(bytes)) return usage(`\`${path}\`: ${utf16Refusal("a bundle is UTF-8 JSON")}`);
   const text = withoutByteOrderMark(bytes.toString("utf8"));
+  // A policy file or a recording given as the bundle is named as what it is, not as bad JSON.
+  const misplaced = wrongSlotOfText(path, text, "bundle", recordings);
+  if (misplaced !== undefined) return usage(misplaced);
   let value: unknown;
   try {
     value = JSON.parse(text);
