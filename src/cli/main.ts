@@ -13,7 +13,7 @@ import { EXIT, type ExitCode } from "./exitCodes.js";
 import { decideColor, paletteFor, type Io } from "./io.js";
 import { VERSION } from "../version.js";
 import { describeThrown } from "../runtime/helpers.js";
-import { emptyValueMessage, isBlank } from "./options.js";
+import { emptyValueMessage, isBlank, refuseRepeatedValues } from "./options.js";
 
 const EXIT_CODE_HELP = `
 Exit codes:
@@ -40,7 +40,10 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
   registerEval(program, io, finish);
   registerTest(program, io, finish);
   registerDiff(program, io, finish);
-  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+    refuseRepeatedValues(command, command.name());
+  }
   // An empty value is nearly always an unset variable (`--public-key "$KEY"`), and a verb taking
   // it for "not given" would quietly drop what was asked for (a signature check, a filter), so
   // every option refuses it. Lists (`--replay`) check their own entries and say which.
