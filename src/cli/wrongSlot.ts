@@ -4,17 +4,18 @@ import { printable } from "../diagnostics/printable.js";
 import { kindName, kindOfFile, kindOfText, type FileKind } from "../source/fileKind.js";
 import { isPolicyFileName } from "../source/loadSources.js";
 
-/** What a command line slot takes: policy paths, a bundle (`--bundle`), a request (`--request`). */
-export type Slot = "policy" | "bundle" | "request";
+/** What a command line slot takes: policy paths, a bundle (`--bundle`), a request (`--request`), a key (`--public-key`, `--sign`). */
+export type Slot = "policy" | "bundle" | "request" | "key";
 
 /** Where a verb takes recordings: `--replay` (test, diff), or `--request` (eval: a history). */
 export type RecordingOption = "--replay" | "--request";
 
-const SLOT_TAKES: Readonly<Record<Slot, string>> = { policy: "a policy file", bundle: "a bundle", request: "a request" };
+const SLOT_TAKES: Readonly<Record<Slot, string>> = { policy: "a policy file", bundle: "a bundle", request: "a request", key: "a key" };
 
 /**
- * Why a file of `kind` (told by its start and name) does not go in `slot`, and where it goes;
- * undefined when it may be what the slot takes (the slot's reader then reports any fault).
+ * Why a file of `kind` (told by its start and name) does not go in `slot`, and where it goes
+ * (for a key, the caller says what key it takes); undefined when it may be what the slot takes
+ * (the slot's reader then reports any fault).
  */
 export function wrongSlotMessage(shown: string, kind: FileKind | undefined, slot: Slot, recordings: RecordingOption): string | undefined {
   if (kind === undefined || kind === "unknown" || (kind === "bundle" && slot === "bundle") || (kind === "policy" && slot === "policy")) return undefined;
@@ -25,7 +26,7 @@ export function wrongSlotMessage(shown: string, kind: FileKind | undefined, slot
     recording: `give it with ${recordings}${recordings === "--replay" && slot === "policy" ? ", after the policy paths" : ""}`,
     policy: `give policy files and folders as paths${slot === "bundle" ? ", without --bundle" : ""}`,
   }[kind];
-  return `\`${printable(shown)}\` is ${kindName(kind)}, not ${SLOT_TAKES[slot]}: ${advice}`;
+  return `\`${printable(shown)}\` is ${kindName(kind)}, not ${SLOT_TAKES[slot]}${slot === "key" ? "" : `: ${advice}`}`;
 }
 
 /** `wrongSlotMessage` for the start of a file already read (`text`). */

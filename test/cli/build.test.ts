@@ -508,7 +508,7 @@ describe("policyc build", () => {
     [["decls.policy", "support.policy"], /-o FILE/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "missing.pem"], /cannot read signing key `missing\.pem`/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "garbage.pem"], /^policyc build: cannot sign with `garbage\.pem`: it holds no PEM key \(expected an Ed25519 private key in PEM or as a JSON Web Key\)\n$/],
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "support.policy"], /^policyc build: cannot sign with `support\.policy`: it holds no PEM key/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "support.policy"], /^policyc build: `support\.policy` is a policy file, not a key \(expected an Ed25519 private key in PEM or as a JSON Web Key\)\n$/],
     // A public key given by mistake once got OpenSSL's code (error:1E08010C:DECODER routines::unsupported).
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "public.pem"], /^policyc build: `public\.pem` is a public key: --sign takes the Ed25519 private key \(the public one is for --public-key\)\n$/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "public.der"], /^policyc build: `public\.der` is a public key: --sign takes the Ed25519 private key/],
