@@ -41,7 +41,7 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
   registerTest(program, io, finish);
   registerDiff(program, io, finish);
   for (const command of program.commands) {
-    command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+    command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (text, write) => write(withOwnerOfOption(text, command, program)) });
     refuseRepeatedValues(command, command.name());
   }
   // An empty value is nearly always an unset variable (`--public-key "$KEY"`), and a verb taking
@@ -52,6 +52,19 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
     if (blank) command.error(`policyc ${command.name()}: ${emptyValueMessage(blank.long ?? blank.flags)}`, { exitCode: EXIT.usage, code: "policyc.emptyValue" });
   });
   return program;
+}
+
+/**
+ * Commander's "unknown option" for a flag another verb has (`check --write`, `eval --replay`),
+ * with the verbs it belongs to: the user has the right flag and the wrong verb. A near miss
+ * keeps commander's own "Did you mean".
+ */
+function withOwnerOfOption(text: string, command: Command, program: Command): string {
+  const flag = /^error: unknown option '([^'=]+)(?:=[^']*)?'\n?$/.exec(text)?.[1];
+  if (flag === undefined) return text;
+  const owners = program.commands.filter((other) => other !== command && other.options.some((option) => option.long === flag || option.short === flag));
+  if (owners.length === 0) return text;
+  return `${text.trimEnd()}\n(${flag} is an option of ${owners.map((owner) => `\`policyc ${owner.name()}\``).join(" and ")}, not of \`policyc ${command.name()}\`)\n`;
 }
 
 /** Runs the CLI with the process's streams and sets the exit code. The only place that ends the process. */

@@ -47,6 +47,23 @@ describe("the command line itself", () => {
   });
 });
 
+describe("an option of another verb", () => {
+  it("is named with the verbs it belongs to; a near miss keeps commander's did-you-mean", async () => {
+    const cases: [string[], string][] = [
+      [["check", "--write", "x.policy"], "(--write is an option of `policyc fmt`, not of `policyc check`)"],
+      [["fmt", "--fail-on-warnings=1", "x.policy"], "(--fail-on-warnings is an option of `policyc check`, not of `policyc fmt`)"],
+      [["check", "-o", "x", "y.policy"], "(-o is an option of `policyc build`, not of `policyc check`)"],
+      [["eval", "--replay", "x.jsonl"], "(--replay is an option of `policyc test` and `policyc diff`, not of `policyc eval`)"],
+    ];
+    for (const [args, hint] of cases) {
+      const result = await cli(args);
+      expect(result, args.join(" ")).toEqual({ code: 2, stdout: "", stderr: `error: unknown option '${args[1]}'\n${hint}\n` });
+    }
+    expect(await cli(["check", "--jsn", "x.policy"])).toEqual({ code: 2, stdout: "", stderr: "error: unknown option '--jsn'\n(Did you mean --json?)\n" });
+    expect(await cli(["check", "--nosuch", "x.policy"])).toEqual({ code: 2, stdout: "", stderr: "error: unknown option '--nosuch'\n" });
+  });
+});
+
 describe.skipIf(!existsSync("/dev/full") || !existsSync(join(ROOT, "dist", "cli", "main.js")))("output that cannot be written", () => {
   it("a full disk under the output exits 2 with one line, not a stack trace and exit 1 (which CI reads as a failed test)", () => {
     for (const args of ["check samples/customer-support --json", "test samples/customer-support --replay samples/customer-support --reporter junit"]) {
