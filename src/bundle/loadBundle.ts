@@ -20,6 +20,12 @@ export class BundleError extends Error {
   }
 }
 
+/**
+ * A public key that cannot be read as one at all (not a key of the wrong algorithm): its message
+ * is the library's, in the terms of `parsePublicKey`'s inputs; the CLI says it in a file's terms.
+ */
+export class UnreadableKeyError extends BundleError {}
+
 const validateBundle = validateBundleCode as unknown as ValidateFunction;
 
 /**
@@ -170,7 +176,7 @@ export function parsePublicKey(given: unknown): KeyObject {
     key = toPublicKey(given);
   } catch (error) {
     if (error instanceof BundleError) throw error;
-    throw new BundleError(`the public key cannot be read as a public key (PEM, DER, JWK or a KeyObject): ${encryptedKeyHint(given) ?? publicKeyMistake(given) ?? keyErrorText(error)}`);
+    throw new UnreadableKeyError(`the public key cannot be read as a public key (PEM, DER, JWK or a KeyObject): ${encryptedKeyHint(given) ?? publicKeyMistake(given) ?? keyErrorText(error)}`);
   }
   if (key.asymmetricKeyType !== "ed25519") throw new BundleError(`the public key is ${key.asymmetricKeyType ? `an ${key.asymmetricKeyType.toUpperCase()} key` : "not an asymmetric key"}, not Ed25519: bundles are signed with Ed25519`);
   return key;

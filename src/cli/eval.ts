@@ -14,6 +14,7 @@ import { loadPolicy } from "./loadEngine.js";
 import { notLoadedJson, reportNotLoaded } from "./report.js";
 import { addMaxErrors, parseMaxErrors } from "./options.js";
 import { printable } from "../diagnostics/printable.js";
+import { wrongSlotOfText } from "./wrongSlot.js";
 
 /** `eval` replays a JSON Lines history on one engine: the engine options of `test`, no `--jobs`. */
 export interface EvalOptions extends Omit<ReplayFlags, "jobs"> {
@@ -47,13 +48,19 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     io.err(`policyc eval: cannot read request \`${options.request}\`: ${describeFsError(error)}\n`);
     return EXIT.usage;
   }
+  // A bundle is one JSON object, and would be decided on as a request; a policy file is not JSON.
+  const misplaced = wrongSlotOfText(options.request === "-" ? "standard input" : options.request, bytes.subarray(0, 1024).toString("utf8"), "request", "--request");
+  if (misplaced !== undefined) {
+    io.err(`policyc eval: ${misplaced}\n`);
+    return EXIT.usage;
+  }
   const { requests, error } = parseRequestBytes(bytes);
   if (error) {
     io.err(`policyc eval: ${options.request === "-" ? "standard input" : `\`${options.request}\``}: ${error}\n`);
     return EXIT.usage;
   }
   // Given means given: an empty --public-key is refused by loadPolicy, never taken for "no key".
-  const loaded = loadPolicy(paths, io.cwd, { ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
+  const loaded = loadPolicy(paths, io.cwd, { recordings: "--request", ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
   if (!loaded.ok) {
     reportNotLoaded("eval", loaded, options.json ? onStandardError(io) : io, parseMaxErrors(options.maxErrors));
     if (options.json) io.out(JSON.stringify(notLoadedJson(loaded), null, 2) + "\n");

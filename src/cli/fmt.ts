@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { formatSources } from "../ast/formatSources.js";
@@ -16,6 +17,15 @@ export interface FmtOptions {
   write?: boolean;
   json?: boolean;
   maxErrors?: string;
+}
+
+/** How many other names (hard links) a file has; 0 when it cannot be told. */
+function otherNames(path: string): number {
+  try {
+    return Math.max(0, statSync(path).nlink - 1);
+  } catch {
+    return 0;
+  }
 }
 
 /**
@@ -43,7 +53,10 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
     for (const file of changed) {
       try {
         // Paths are shown relative to the working folder; write through it, not the process's.
+        const links = otherNames(resolve(io.cwd, file.path));
         replaceFile(resolve(io.cwd, file.path), file.formatted);
+        // Replaced, not edited in place (a failure leaves the file whole): its hard links are split.
+        if (links > 0) io.err(`${io.errPalette.warning("note")}: \`${printable(file.path)}\` had ${links === 1 ? "another name" : `${links} other names`} (a hard link): ${links === 1 ? "it keeps" : "they keep"} the text as it was, since the file was replaced by a new one\n`);
       } catch (error) {
         unwritten.add(file.path);
         io.err(`policyc fmt: cannot write \`${printable(file.path)}\`: ${describeFsError(error)} (left as it was)\n`);

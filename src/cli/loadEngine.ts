@@ -2,7 +2,8 @@ import { readLimited } from "../source/readLimited.js";
 import { MAX_BUNDLE_BYTES, MAX_KEY_BYTES } from "./inputLimits.js";
 import { resolve } from "node:path";
 import type { KeyObject } from "node:crypto";
-import { engineForBundle, parsePublicKey, verifyBundle, BundleError } from "../bundle/loadBundle.js";
+import { engineForBundle, parsePublicKey, verifyBundle, BundleError, UnreadableKeyError } from "../bundle/loadBundle.js";
+import { encryptedKeyHint, publicKeyMistake } from "../bundle/keys.js";
 import { jwkOf, jwkSetOf } from "./signingKey.js";
 import type { Bundle } from "../bundle/Bundle.js";
 import { compileSources } from "../compile/compile.js";
@@ -14,12 +15,18 @@ import { EXIT, type ExitCode } from "./exitCodes.js";
 import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
 import { looksLikeUtf16, utf16Refusal, withoutByteOrderMark } from "../source/textEncoding.js";
 import { emptyValueMessage, isBlank } from "./options.js";
+import { misplacedPolicyPath, wrongSlotOfText, type RecordingOption } from "./wrongSlot.js";
 
 /** A policy to decide with, from sources or a bundle, or why there is none (with the exit code to use). */
 export type LoadedPolicy = { ok: true; policy: CompiledPolicy } | { ok: false; code: ExitCode; diagnostics: readonly Diagnostic[]; message?: string };
 
-/** Compiles policy paths, or reads and verifies a bundle when `bundle` is given (or the one path ends in .json). */
-export function loadPolicy(paths: readonly string[], cwd: string, options: { bundle?: string; publicKey?: string } = {}): LoadedPolicy {
+/**
+ * Compiles policy paths, or reads and verifies a bundle when `bundle` is given (or the one path
+ * ends in .json). `recordings`: where the verb takes recordings, for a message about one given
+ * as a policy path or as the bundle (default `--replay`).
+ */
+export function loadPolicy(paths: readonly string[], cwd: string, options: { bundle?: string; publicKey?: string; recordings?: RecordingOption } = {}): LoadedPolicy {
+  const recordings = options.recordings ?? "--replay";
   // Either sources or a bundle: a path given beside --bundle would be silently ignored.
   if (options.bundle !== undefined && paths.length > 0) return usage(`give policy paths or --bundle, not both (got ${paths.map((p) => `\`${p}\``).join(", ")} and --bundle \`${options.bundle}\`)`);
   // Only a single `.json` path is a bundle: beside other paths it would be parsed as policy
@@ -30,9 +37,11 @@ export function loadPolicy(paths: readonly string[], cwd: string, options: { bun
     return usage(`${named} ${jsonPaths.length === 1 ? "looks like a bundle" : "look like bundles"}, but only a single \`.json\` path is read as a bundle (or --bundle FILE): give one bundle, or only policy files and folders`);
   }
   const bundlePath = bundlePathOf(paths, options.bundle);
-  if (bundlePath !== undefined) return loadBundleFile(bundlePath, options.publicKey, cwd);
+  if (bundlePath !== undefined) return loadBundleFile(bundlePath, options.publicKey, cwd, recordings);
   // Sources have no signature: accepting a key and checking nothing would be a false assurance.
   if (options.publicKey !== undefined) return usage("--public-key checks a bundle's signature, and policy sources have none: give the bundle with --bundle FILE");
+  const misplaced = misplacedPolicyPath(paths, cwd, recordings);
+  if (misplaced !== undefined) return usage(misplaced);
   const loaded = loadSources(paths, cwd);
   if (loaded.diagnostics.length > 0) return { ok: false, code: EXIT.usage, diagnostics: loaded.diagnostics };
   const { policy, diagnostics } = compileSources(loaded.files);
@@ -58,8 +67,10 @@ function usage(message: string): LoadedPolicy {
 /**
  * Reads the key of `--public-key FILE` (relative to `cwd`): PEM, DER or JWK, Ed25519. An empty path
  * is refused, not read as "no key": checking no signature must never be what a typo asks for.
+ * A file that holds no key is said in a file's terms, not the library's (a KeyObject, an input
+ * object) nor OpenSSL's (an error code).
  */
-function readPublicKeyFile(path: string, cwd: string): { ok: true; key: KeyObject } | { ok: false; message: string } {
+function readPublicKeyFile(path: string, cwd: string, recordings: RecordingOption): { ok: true; key: KeyObject } | { ok: false; message: string } {
   if (isBlank(path)) return { ok: false, message: emptyValueMessage("--public-key") };
   let bytes: Buffer;
   try {
@@ -67,23 +78,40 @@ function readPublicKeyFile(path: string, cwd: string): { ok: true; key: KeyObjec
   } catch (error) {
     return { ok: false, message: `cannot read public key \`${path}\`: ${describeFsError(error)}` };
   }
+  const misplaced = wrongSlotOfText(path, bytes.subarray(0, 1024).toString("utf8"), "key", recordings);
+  if (misplaced !== undefined) return { ok: false, message: `${misplaced} (${PUBLIC_KEY_FILE})` };
   // A key set as published: its one key; of several, which one signs is not for us to guess.
   const set = jwkSetOf(bytes);
   if (set !== undefined && set.length !== 1) return { ok: false, message: `\`${path}\`: it is a JSON Web Key Set of ${set.length} keys, and one key is read: give the one key whose private key signs the bundles you load` };
+  const jwk = set?.[0] ?? jwkOf(bytes);
   try {
-    const jwk = set?.[0] ?? jwkOf(bytes);
     return { ok: true, key: parsePublicKey(jwk === undefined ? bytes : { key: jwk, format: "jwk" }) };
   } catch (error) {
+    if (error instanceof UnreadableKeyError) return { ok: false, message: `\`${path}\` ${unreadablePublicKey(bytes, jwk !== undefined, path)}` };
     if (error instanceof BundleError) return { ok: false, message: `\`${path}\`: ${error.message}` };
     throw error;
   }
 }
 
+/** What `--public-key` takes. */
+const KEY_FILES = "a PEM, DER or JSON Web Key file";
+const PUBLIC_KEY_FILE = `expected an Ed25519 public key: ${KEY_FILES}`;
+
+/** Why a key file holds no public key the library reads, in a file's terms (the message goes after its name). */
+function unreadablePublicKey(bytes: Buffer, isJwk: boolean, path: string): string {
+  if (isJwk) return 'holds a JSON Web Key that is not an Ed25519 public key (expected `"kty": "OKP"`, `"crv": "Ed25519"` and `"x"`)';
+  if (encryptedKeyHint(bytes) !== undefined) return `is an encrypted private key: give the public key (\`openssl pkey -in ${path} -pubout -out public.pem\` writes it)`;
+  if (/^(?:\ufeff)?\s*[{[]/.test(bytes.subarray(0, 64).toString("utf8"))) return `holds no JSON Web Key (${PUBLIC_KEY_FILE})`;
+  // OpenSSH keys and DER private keys: the library says what they are, with the openssl command.
+  const mistake = publicKeyMistake(bytes);
+  return mistake !== undefined ? `: ${mistake}` : `holds no Ed25519 public key (expected ${KEY_FILES})`;
+}
+
 /** Paths are relative to `cwd` (the verb's working folder, like policy paths), and reported as given. */
-function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: string): LoadedPolicy {
+function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: string, recordings: RecordingOption): LoadedPolicy {
   let publicKey: KeyObject | undefined;
   if (publicKeyPath !== undefined) {
-    const read = readPublicKeyFile(publicKeyPath, cwd);
+    const read = readPublicKeyFile(publicKeyPath, cwd, recordings);
     if (!read.ok) return usage(read.message);
     publicKey = read.key;
   }
@@ -97,6 +125,9 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
   // when told to write UTF-8 (a byte order mark first) is read.
   if (looksLikeUtf16(bytes)) return usage(`\`${path}\`: ${utf16Refusal("a bundle is UTF-8 JSON")}`);
   const text = withoutByteOrderMark(bytes.toString("utf8"));
+  // A policy file or a recording given as the bundle is named as what it is, not as bad JSON.
+  const misplaced = wrongSlotOfText(path, text, "bundle", recordings);
+  if (misplaced !== undefined) return usage(misplaced);
   let value: unknown;
   try {
     value = JSON.parse(text);

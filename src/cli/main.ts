@@ -1,3 +1,4 @@
+import { fstatSync, writeSync } from "node:fs";
 import { readLimited } from "../source/readLimited.js";
 import { describeFsError } from "../source/loadSources.js";
 import { MAX_REQUEST_BYTES } from "./inputLimits.js";
@@ -12,7 +13,7 @@ import { EXIT, type ExitCode } from "./exitCodes.js";
 import { decideColor, paletteFor, type Io } from "./io.js";
 import { VERSION } from "../version.js";
 import { describeThrown } from "../runtime/helpers.js";
-import { emptyValueMessage, isBlank } from "./options.js";
+import { emptyValueMessage, isBlank, refuseRepeatedValues } from "./options.js";
 
 const EXIT_CODE_HELP = `
 Exit codes:
@@ -39,7 +40,10 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
   registerEval(program, io, finish);
   registerTest(program, io, finish);
   registerDiff(program, io, finish);
-  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (text, write) => write(withOwnerOfOption(text, command, program)) });
+    refuseRepeatedValues(command, command.name());
+  }
   // An empty value is nearly always an unset variable (`--public-key "$KEY"`), and a verb taking
   // it for "not given" would quietly drop what was asked for (a signature check, a filter), so
   // every option refuses it. Lists (`--replay`) check their own entries and say which.
@@ -50,27 +54,52 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
   return program;
 }
 
+/**
+ * Commander's "unknown option" for a flag another verb has (`check --write`, `eval --replay`),
+ * with the verbs it belongs to: the user has the right flag and the wrong verb. A near miss
+ * keeps commander's own "Did you mean".
+ */
+function withOwnerOfOption(text: string, command: Command, program: Command): string {
+  const flag = /^error: unknown option '([^'=]+)(?:=[^']*)?'\n?$/.exec(text)?.[1];
+  if (flag === undefined) return text;
+  const owners = program.commands.filter((other) => other !== command && other.options.some((option) => option.long === flag || option.short === flag));
+  if (owners.length === 0) return text;
+  return `${text.trimEnd()}\n(${flag} is an option of ${owners.map((owner) => `\`policyc ${owner.name()}\``).join(" and ")}, not of \`policyc ${command.name()}\`)\n`;
+}
+
 /** Runs the CLI with the process's streams and sets the exit code. The only place that ends the process. */
 export function run(argv: readonly string[]): void {
   // A closed pipe (`policyc check … | head`) is the reader's choice, not an error: stop quietly.
   // Any other failure to write (a full disk under `> report.xml`) leaves the output cut short:
   // exit 2 with one line, not a stack trace and 1, which CI would read as a failed test.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
-      if (stream === process.stdout) {
+  const cannotWrite = (stream: NodeJS.WriteStream, error: NodeJS.ErrnoException): never => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    if (stream === process.stdout) {
+      try {
+        process.stderr.write(`policyc: cannot write to standard output: ${describeFsError(error)} (what was written is cut short)\n`);
+      } catch {
+        // Nowhere left to say it: the exit code says it.
+      }
+    }
+    process.exit(EXIT.usage);
+  };
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", (error: NodeJS.ErrnoException) => cannotWrite(stream, error));
+  // Standard output redirected to a file (`build -o - > bundle.json`) is written by Node with
+  // one write call per piece, and what a disk with a little room left does not take is dropped
+  // without an error: written here to the last byte, the next write fails (no space left) and
+  // is reported as above. Terminals and pipes keep Node's stream (a pipe may not block).
+  const out = standardOutputIsFile()
+    ? (text: string) => {
         try {
-          process.stderr.write(`policyc: cannot write to standard output: ${describeFsError(error)} (what was written is cut short)\n`);
-        } catch {
-          // Nowhere left to say it: the exit code says it.
+          writeWhole(1, text);
+        } catch (error) {
+          cannotWrite(process.stdout, error as NodeJS.ErrnoException);
         }
       }
-      process.exit(EXIT.usage);
-    });
-  }
+    : (text: string) => process.stdout.write(text);
   const noColor = argv.includes("--no-color");
   const io: Io = {
-    out: (s) => process.stdout.write(s),
+    out,
     err: (s) => process.stderr.write(s),
     palette: paletteFor(decideColor(process.env, Boolean(process.stdout.isTTY), noColor)),
     errPalette: paletteFor(decideColor(process.env, Boolean(process.stderr.isTTY), noColor)),
@@ -90,6 +119,28 @@ export function run(argv: readonly string[]): void {
       process.exitCode = EXIT.usage;
     },
   );
+}
+
+function standardOutputIsFile(): boolean {
+  try {
+    return fstatSync(1).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes all of `text` to `fd`, however many writes that takes. A write that takes nothing
+ * without an error would loop for ever: it is reported as an input/output error.
+ */
+export function writeWhole(fd: number, text: string): void {
+  const bytes = Buffer.from(text, "utf8");
+  let offset = 0;
+  while (offset < bytes.length) {
+    const written = writeSync(fd, bytes, offset, bytes.length - offset);
+    if (written <= 0) throw Object.assign(new Error("nothing was written"), { code: "EIO" });
+    offset += written;
+  }
 }
 
 /** Runs one command line against an `Io`; resolves to the exit code. Used by `run` and by tests. */

@@ -1,5 +1,7 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { DEFAULT_MAX_DIAGNOSTICS } from "./report.js";
+import { EXIT } from "./exitCodes.js";
+import { printable } from "../diagnostics/printable.js";
 
 export function addMaxErrors(command: Command): Command {
   return command.option("--max-errors <n>", `show at most N diagnostics (default ${DEFAULT_MAX_DIAGNOSTICS})`, (value: string) => {
@@ -20,4 +22,26 @@ export function isBlank(value: unknown): boolean {
 /** The message for an option given an empty value, e.g. `--public-key ""`. */
 export function emptyValueMessage(flag: string): string {
   return `${flag} was given an empty value (an unset variable?)`;
+}
+
+/**
+ * Makes each option of `command` that takes one value refuse a second, different one
+ * (`--bundle a.json --bundle b.json`): commander keeps the last, and a user who gave both would
+ * believe the run tested, evaluated or wrote what it did not. The same value twice is harmless;
+ * lists (`--replay`) gather every value. Commander announces each occurrence of an option as an
+ * `option:NAME` event, with the value as given (a default comes from no flag, and is not one).
+ */
+export function refuseRepeatedValues(command: Command, verb: string): void {
+  for (const option of command.options) {
+    if (option.variadic || option.negate || !(option.required || option.optional)) continue;
+    let given: string | undefined;
+    command.on(`option:${option.name()}`, (value: string | undefined) => {
+      if (value === undefined) return;
+      if (given !== undefined && given !== value) {
+        const flag = option.short !== undefined && option.long !== undefined ? `${option.short} (${option.long})` : (option.long ?? option.flags);
+        command.error(`policyc ${verb}: ${flag} given twice (\`${printable(given)}\`, \`${printable(value)}\`): give one`, { exitCode: EXIT.usage, code: "policyc.repeatedOption" });
+      }
+      given = value;
+    });
+  }
 }

@@ -42,6 +42,8 @@ export function withEngineFlags(command: Command): Command {
   return command;
 }
 
+const DAY_MS = 86_400_000;
+
 /** The flags as numbers (those given); undefined, after saying why on stderr, when one is not valid. */
 export function parseReplayFlags(verb: string, flags: ReplayFlags, io: Io): ({ workers?: number } & RecordedEngineOptions) | undefined {
   const parsed: { workers?: number } & { -readonly [K in keyof RecordedEngineOptions]?: number } = {};
@@ -60,8 +62,8 @@ export function parseReplayFlags(verb: string, flags: ReplayFlags, io: Io): ({ w
     const value = takes === "duration" ? parseDuration(text) : /^[0-9]+$/.test(text) ? Number(text) : undefined;
     if (value === undefined || !(value > 0) || !Number.isSafeInteger(value)) {
       // A number too large to hold exactly is told the bound it passed, not one it meets.
-      const tooLarge = value !== undefined && value > 0 && !Number.isSafeInteger(value);
-      const wanted = takes === "duration" ? "a duration such as 90m, 8h or 2d (more than zero)" : `a whole number of at least 1${tooLarge ? ` and at most ${Number.MAX_SAFE_INTEGER}` : ""}`;
+      const tooLarge = takes === "duration" ? value === undefined && /^[0-9]+(?:ms|s|m|h|d)$/.test(text) : value !== undefined && value > 0 && !Number.isSafeInteger(value);
+      const wanted = takes === "duration" ? (tooLarge ? `a duration of at most ${Math.floor(Number.MAX_SAFE_INTEGER / DAY_MS)}d (what a millisecond count holds exactly)` : "a duration such as 90m, 8h or 2d (more than zero)") : `a whole number of at least 1${tooLarge ? ` and at most ${Number.MAX_SAFE_INTEGER}` : ""}`;
       io.err(`policyc ${verb}: ${name} takes ${wanted}, not \`${text}\`\n`);
       return undefined;
     }

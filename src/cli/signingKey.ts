@@ -4,6 +4,7 @@ import { isOpenSshPublicKey, parses } from "../bundle/keys.js";
 import { describeFsError } from "../source/loadSources.js";
 import { readLimited } from "../source/readLimited.js";
 import { MAX_KEY_BYTES } from "./inputLimits.js";
+import { wrongSlotOfText } from "./wrongSlot.js";
 
 const EXPECTED = "expected an Ed25519 private key in PEM or as a JSON Web Key";
 
@@ -53,6 +54,9 @@ export function readSigningKey(path: string, cwd: string): { ok: true; key: KeyO
   const cannot = (why: string, expected = EXPECTED): { ok: false; message: string } => ({ ok: false, message: `cannot sign with \`${path}\`: ${why} (${expected})` });
   // An empty key file once built an unsigned bundle; it is a mistake, not "unsigned".
   if (text.trim() === "") return cannot("the signing key is empty");
+  // A bundle, a policy or a recording given as the key is named as what it is.
+  const misplaced = wrongSlotOfText(path, text, "key", "--replay");
+  if (misplaced !== undefined) return { ok: false, message: `${misplaced} (${EXPECTED})` };
   const jwk = jwkOf(bytes);
   try {
     return { ok: true, key: jwk === undefined ? createPrivateKey(text) : createPrivateKey({ key: jwk, format: "jwk" }) };

@@ -307,11 +307,22 @@ export function brokenLinkText(error: unknown): string | undefined {
   }
 }
 
+/**
+ * Why a file found in a folder (or named on the command line) is not there when opened: its
+ * name is not UTF-8, and the name read for it, with U+FFFD in place of the bad bytes, names no
+ * file. Undefined for any other error.
+ */
+function notUtf8NameText(error: unknown): string | undefined {
+  const path = (error as { path?: unknown }).path;
+  if (typeof path !== "string" || !path.includes("\uFFFD") || existsSync(path)) return undefined;
+  return "its name is not valid UTF-8 (shown with \uFFFD for the bad bytes), and cannot be opened by the name read: rename it";
+}
+
 export function describeFsError(error: unknown): string {
   const code = (error as { code?: string }).code;
   switch (code) {
     case "ENOENT":
-      return brokenLinkText(error) ?? "no such file or folder";
+      return brokenLinkText(error) ?? notUtf8NameText(error) ?? "no such file or folder";
     case "EACCES":
     case "EPERM":
       return "permission denied";

@@ -30,6 +30,13 @@ export class NotWritableError extends Error {
   }
 }
 
+/** A file asked to be replaced that is not a regular file (a named pipe, a device): it is left as it is. */
+export class NotRegularFileError extends Error {
+  constructor(readonly path: string) {
+    super("it is not a regular file (a named pipe or a device), and replacing it would remove it");
+  }
+}
+
 /** The temporary files being written now (and folders of our own making), removed if the process is interrupted meanwhile. */
 const pendingTemporaries = new Map<string, { readonly folder: boolean }>();
 const INTERRUPTS = ["SIGINT", "SIGTERM"] as const;
@@ -90,7 +97,10 @@ export class Replacement {
    */
   static of(path: string): Replacement {
     const target = realpathSync(path);
-    const mode = statSync(target).mode & 0o7777;
+    const stats = statSync(target);
+    // A named pipe or a device read as a file would be replaced by a regular file, and gone.
+    if (!stats.isFile()) throw new NotRegularFileError(target);
+    const mode = stats.mode & 0o7777;
     try {
       accessSync(target, constants.W_OK);
     } catch (error) {

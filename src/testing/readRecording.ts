@@ -356,10 +356,16 @@ export async function* readRecordingBatches(path: string, elsewhere?: (line: str
     return { text: parts.join(""), invalid };
   };
   let first = true;
+  let offset = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: limits.chunkBytes ?? 1 << 20 })) {
     let bytes = chunk as Buffer;
     if (first && looksLikeUtf16(bytes)) throw new RecordingEncodingError();
     first = false;
+    // JSON text never holds a NUL byte (a string escapes it): a file with one is binary, and
+    // one error for it is all that helps, not one for each of its thousands of "lines".
+    const nul = bytes.indexOf(0);
+    if (nul >= 0) throw new BinaryRecordingError(offset + nul);
+    offset += bytes.length;
     const batch: (RecordingLine | PassedOverLine)[] = [];
     if (skipping) {
       const end = bytes.indexOf(10);
@@ -401,6 +407,13 @@ class RecordingEncodingError extends Error {
   }
 }
 
+/** A recording holding a NUL byte: binary, not JSON Lines; reported once, for the whole file. */
+class BinaryRecordingError extends Error {
+  constructor(offset: number) {
+    super(`it looks like a binary file (it contains a NUL byte at offset ${offset}), not JSON Lines: a recording is UTF-8 text, one JSON object a line`);
+  }
+}
+
 /**
  * The line of JSON Lines `text` from `start` to `end` (its line feed) as a recording is read:
  * without the carriage return of a CRLF end, nor a byte order mark at its start.
@@ -414,7 +427,7 @@ export function lineText(text: string, start: number, end: number): string {
 
 /** Why a recording could not be read, for a person: no such file, a folder, a line too long to hold, … */
 export function describeReadError(error: unknown): string {
-  if (error instanceof RecordingEncodingError) return error.message;
+  if (error instanceof RecordingEncodingError || error instanceof BinaryRecordingError) return error.message;
   const code = (error as { code?: string }).code;
   if (code === "ENOENT") return brokenLinkText(error) ?? "no such file";
   if (code === "EISDIR") return "it is a folder";

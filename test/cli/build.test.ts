@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +19,9 @@ import { call, DECLS, SUPPORT_RULES as CONTRACT_RULES } from "../runtime/fixture
  * test/conformance.test.ts, docs/cli.md).
  */
 const SUPPORT_RULES = CONTRACT_RULES.replace('not (r like "*@acme.com")', 'email.domain(r) != "acme.com"');
+
+/** What an earlier build left (only its start matters: a rebuild replaces a policyc bundle). */
+const OLD_BUNDLE = '{\n  "format": "policyc-bundle/1",\n  "rules": []\n}\n';
 
 /** `policyc build`: goldens with exit codes, run in a temporary folder. */
 let dir: string;
@@ -202,7 +206,7 @@ describe("policyc build", () => {
   });
 
   it("rebuilding over a bundle replaces it whole: its permissions kept, a link kept a link, no temporary file left", async () => {
-    write("old.json", "old\n");
+    write("old.json", OLD_BUNDLE);
     chmodSync(join(dir, "old.json"), 0o640);
     symlinkSync("old.json", join(dir, "old-link.json"));
     expect((await build("decls.policy", "support.policy", "-o", "old-link.json")).code).toBe(0);
@@ -210,6 +214,31 @@ describe("policyc build", () => {
     expect(lstatSync(join(dir, "old-link.json")).isSymbolicLink()).toBe(true);
     expect(statSync(join(dir, "old.json")).mode & 0o777).toBe(0o640);
     expect(readdirSync(dir).filter((name) => name.includes(".tmp"))).toEqual([]);
+  });
+
+  it("refuses to replace an existing file that is not a policyc bundle (another policy, a README, a recording, notes): exit 2, the file kept", async () => {
+    mkdirSync(join(dir, "keep", "dir"), { recursive: true });
+    const files = {
+      "keep/other.policy": ["tool x { risk low }\n", "is a policy file, not a policyc bundle"],
+      "keep/README.md": ["# Read me\n", "is not a policyc bundle"],
+      "keep/happy-path.jsonl": ['{"tool": "x", "decision": "allow"}\n', "is a recording (JSON Lines), not a policyc bundle"],
+      "keep/notes.txt": ["important\n", "is not a policyc bundle"],
+      "keep/request.json": ['{"tool": "x"}\n', "is not a policyc bundle"],
+    };
+    for (const [name, [text, what]] of Object.entries(files)) {
+      write(name, text);
+      expect(await build("decls.policy", "support.policy", "-o", name)).toEqual({ code: 2, stdout: "", stderr: `policyc build: \`${name}\` exists and ${what}: refusing to replace it; remove it first if it may go, or give -o another file or a folder\n` });
+      expect(read(name)).toBe(text);
+    }
+    // A folder's bundle.json too; nothing is written beside it.
+    write("keep/dir/bundle.json", "not a bundle\n");
+    expect((await build("decls.policy", "support.policy", "-o", "keep/dir/", "--target", "ts")).code).toBe(2);
+    expect(readdirSync(join(dir, "keep", "dir"))).toEqual(["bundle.json"]);
+    // What it may replace: a bundle (rebuilt), an empty file, a device, standard output, a folder.
+    write("keep/empty.json", "");
+    for (const output of ["keep/empty.json", "keep/empty.json", "/dev/null", "-", "keep/"]) expect((await build("decls.policy", "support.policy", "-o", output)).code, output).toBe(0);
+    expect(read("keep/empty.json")).toBe(serializeBundle(expectedBundle()));
+    expect(read("keep/bundle.json")).toBe(serializeBundle(expectedBundle()));
   });
 
   it("a file left at a temporary name by a killed run (in a container policyc is process 1 every time) is not in the way, and is left alone", async () => {
@@ -228,11 +257,11 @@ describe("policyc build", () => {
     try {
       chmodSync(shared, 0o777);
       for (const name of ["decls.policy", "support.policy"]) writeFileSync(join(shared, name), read(name));
-      writeFileSync(join(shared, "locked.json"), "old\n");
+      writeFileSync(join(shared, "locked.json"), OLD_BUNDLE);
       chmodSync(join(shared, "locked.json"), 0o444);
       const result = binUnprivileged(["build", "decls.policy", "support.policy", "-o", "locked.json"], { cwd: shared });
       expect(result).toEqual({ code: 2, stdout: "", stderr: "policyc build: cannot write `locked.json`: permission denied (left as it was)\n" });
-      expect(readFileSync(join(shared, "locked.json"), "utf8")).toBe("old\n");
+      expect(readFileSync(join(shared, "locked.json"), "utf8")).toBe(OLD_BUNDLE);
       expect(readdirSync(shared).sort()).toEqual(["decls.policy", "locked.json", "support.policy"]);
     } finally {
       rmSync(shared, { recursive: true, force: true });
@@ -479,7 +508,7 @@ describe("policyc build", () => {
     [["decls.policy", "support.policy"], /-o FILE/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "missing.pem"], /cannot read signing key `missing\.pem`/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "garbage.pem"], /^policyc build: cannot sign with `garbage\.pem`: it holds no PEM key \(expected an Ed25519 private key in PEM or as a JSON Web Key\)\n$/],
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "support.policy"], /^policyc build: cannot sign with `support\.policy`: it holds no PEM key/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "support.policy"], /^policyc build: `support\.policy` is a policy file, not a key \(expected an Ed25519 private key in PEM or as a JSON Web Key\)\n$/],
     // A public key given by mistake once got OpenSSL's code (error:1E08010C:DECODER routines::unsupported).
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "public.pem"], /^policyc build: `public\.pem` is a public key: --sign takes the Ed25519 private key \(the public one is for --public-key\)\n$/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "public.der"], /^policyc build: `public\.der` is a public key: --sign takes the Ed25519 private key/],
@@ -522,6 +551,30 @@ describe("policyc build", () => {
     const usage = bin(["build", "decls.policy", "-o", "x.json", "--sign", "missing.pem"], { cwd: dir });
     expect(usage.code).toBe(2);
     expectNoStackTrace(usage);
+  });
+});
+
+/** A read-only file system for the test (a tmpfs remounted read-only), where the suite runs as root and may mount; else undefined. */
+function readOnlyFileSystem(): string | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const at = mkdtempSync(join(tmpdir(), "policyc-rofs-"));
+  const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", at]).status === 0;
+  if (!mounted) rmSync(at, { recursive: true, force: true });
+  return mounted ? at : undefined;
+}
+
+describe("build -o on a read-only file system", () => {
+  const readOnly = readOnlyFileSystem();
+  afterAll(() => {
+    if (readOnly === undefined) return;
+    spawnSync("umount", [readOnly]);
+    rmSync(readOnly, { recursive: true, force: true });
+  });
+
+  it.skipIf(readOnly === undefined)("says the file system is read-only for a folder to create (exit 2), not that there is no such file", async () => {
+    for (const output of [`${readOnly}/new/`, `${readOnly}/new/deeper/bundle.json`, `${readOnly}/bundle.json`]) {
+      expect(await build("decls.policy", "support.policy", "-o", output)).toEqual({ code: 2, stdout: "", stderr: `policyc build: cannot write \`${output}\`: the file system is read-only\n` });
+    }
   });
 });
 

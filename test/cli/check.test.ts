@@ -583,3 +583,27 @@ describe("policy files as Windows tools save them", () => {
     expect((await check("image.policy")).stdout).toContain("error[PC003]");
   });
 });
+
+/** Makes a file whose name is not UTF-8 (`bad\xff.policy`) in a new folder; undefined where the file system refuses such names (APFS). */
+function notUtf8Named(folder: string): string | undefined {
+  mkdirSync(folder, { recursive: true });
+  try {
+    writeFileSync(Buffer.concat([Buffer.from(`${folder}/bad`), Buffer.from([0xff]), Buffer.from(".policy")]), DECLS);
+    return join(folder, "bad\uFFFD.policy");
+  } catch {
+    return undefined;
+  }
+}
+
+describe("a file whose name is not UTF-8", () => {
+  it("is reported as such (PC001, exit 2), not as a file that does not exist", async () => {
+    const folder = join(dir, "not-utf8-name");
+    const shown = notUtf8Named(folder);
+    if (shown === undefined) return;
+    for (const args of [["check", "not-utf8-name"], ["check", "not-utf8-name/bad\uFFFD.policy"], ["fmt", "--check", "not-utf8-name"]]) {
+      const result = await cli(args, { cwd: dir });
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stdout + result.stderr).toContain("not-utf8-name/bad\uFFFD.policy: error[PC001]: cannot read `not-utf8-name/bad\uFFFD.policy`: its name is not valid UTF-8 (shown with \uFFFD for the bad bytes), and cannot be opened by the name read: rename it");
+    }
+  });
+});

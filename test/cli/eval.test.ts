@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
 import type { Bundle } from "../../src/bundle/Bundle.js";
 import { contentHash } from "../../src/bundle/hash.js";
+import { parsePublicKey } from "../../src/bundle/loadBundle.js";
 import { compile, compileSources } from "../../src/compile/compile.js";
 import { bin, cli, type CliResult } from "../helpers.js";
 import { call, DECLS, SUPPORT_RULES } from "../runtime/fixtures.js";
@@ -349,8 +350,27 @@ describe("policyc eval", () => {
     for (const [key, stderr] of cases) expect(await evaluate(["--bundle", "signed.json", "--public-key", key, "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr });
     const garbage = await evaluate(["--bundle", "signed.json", "--public-key", "broken.json", "--request", "lookup.json"]);
     expect(garbage.code).toBe(2);
-    expect(garbage.stderr).toMatch(/^policyc eval: `broken\.json`: the public key cannot be read as a public key/);
+    expect(garbage.stderr).toBe("policyc eval: `broken.json` holds no JSON Web Key (expected an Ed25519 public key: a PEM, DER or JSON Web Key file)\n");
     expectNoStackTrace(garbage);
+  });
+
+  it("a key file that holds no key is said in a file's terms, without OpenSSL's codes or the library's advice; a bundle given as the key is named as one", async () => {
+    write("text.pem", "hello\n");
+    write("okp.jwk.json", '{"kty":"OKP"}\n');
+    write("array.json", "[1, 2]\n");
+    const cases: [string, string][] = [
+      ["text.pem", "`text.pem` holds no Ed25519 public key (expected a PEM, DER or JSON Web Key file)"],
+      ["okp.jwk.json", '`okp.jwk.json` holds a JSON Web Key that is not an Ed25519 public key (expected `"kty": "OKP"`, `"crv": "Ed25519"` and `"x"`)'],
+      ["array.json", "`array.json` holds no JSON Web Key (expected an Ed25519 public key: a PEM, DER or JSON Web Key file)"],
+      ["signed.json", "`signed.json` is a policyc bundle, not a key (expected an Ed25519 public key: a PEM, DER or JSON Web Key file)"],
+    ];
+    for (const [key, message] of cases) {
+      const result = await evaluate(["--bundle", "signed.json", "--public-key", key, "--request", "lookup.json"]);
+      expect(result).toEqual({ code: 2, stdout: "", stderr: `policyc eval: ${message}\n` });
+      expect(result.stderr).not.toMatch(/error:0|KeyObject|JSON\.parse|createPublicKey|must be of type/);
+    }
+    // The library keeps its own terms: its callers hand it values, not files.
+    expect(() => parsePublicKey(Buffer.from("hello\n"))).toThrow(/the public key cannot be read as a public key \(PEM, DER, JWK or a KeyObject\)/);
   });
 
   it("--public-key reads a JSON Web Key Set of one key; refuses one of several, and names an EC key made with its parameters as an EC key", async () => {

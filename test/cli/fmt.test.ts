@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import fc from "fast-check";
@@ -9,7 +10,7 @@ import { hasErrors } from "../../src/diagnostics/Diagnostic.js";
 import { parse } from "../../src/syntax/parse.js";
 import { policyLexer } from "../../src/syntax/tokens.js";
 import { CONTRACT_POLICY, DECLS, policyText } from "../fixtures.js";
-import { bin, binUnprivileged, CAN_RUN_UNPRIVILEGED, cli, CONFORMANCE, HAS_CONFORMANCE, ROOT } from "../helpers.js";
+import { BIN, bin, binUnprivileged, CAN_RUN_UNPRIVILEGED, cli, CONFORMANCE, HAS_CONFORMANCE, ROOT } from "../helpers.js";
 
 /** A deep copy without positions, so ASTs of differently laid-out texts compare equal. */
 function stripSpans(value: unknown): unknown {
@@ -170,6 +171,21 @@ describe("policyc fmt", () => {
     expect(fromLf.stdout).not.toContain("\r");
     expect(await cli(["fmt", "cr.policy"], { cwd: dir })).toEqual(fromLf);
     expect((await cli(["fmt", "--check", "cr.policy"], { cwd: dir })).code).toBe(1);
+  });
+
+  it.skipIf(process.platform === "win32")("--write leaves a named pipe a pipe (exit 2), and says a hard link's other name keeps the old text", async () => {
+    const fifo = join(dir, "pipe.policy");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    // A writer in another process: reading the pipe blocks until it opens it.
+    const run = spawnSync("sh", ["-c", `(printf '%s' "$TEXT" > pipe.policy &); exec "$NODE" "$BIN" fmt --write pipe.policy`], { cwd: dir, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", TEXT: MESSY, NODE: process.execPath, BIN } });
+    expect({ code: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual({ code: 2, stdout: "formatted 0 of 1 file\n", stderr: "policyc fmt: cannot write `pipe.policy`: it is not a regular file (a named pipe or a device), and replacing it would remove it (left as it was)\n" });
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    writeFileSync(join(dir, "h1.policy"), MESSY);
+    linkSync(join(dir, "h1.policy"), join(dir, "h2.policy"));
+    const linked = await cli(["fmt", "--write", "h1.policy"], { cwd: dir });
+    expect(linked).toEqual({ code: 0, stdout: "formatted 1 of 1 file\n", stderr: "note: `h1.policy` had another name (a hard link): it keeps the text as it was, since the file was replaced by a new one\n" });
+    expect(readFileSync(join(dir, "h1.policy"), "utf8")).toBe(CANONICAL);
+    expect(readFileSync(join(dir, "h2.policy"), "utf8")).toBe(MESSY);
   });
 
   it("--write keeps a file's permissions and writes through a link; a file it cannot write is reported and left as it was (exit 2)", async () => {

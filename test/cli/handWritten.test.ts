@@ -175,6 +175,24 @@ describe("what to write instead", () => {
     }
   });
 
+  it("a binary recording (a NUL byte anywhere) is one error for the file, for test and diff, not one per line", async () => {
+    const noise = Buffer.alloc(200_000);
+    for (let i = 0; i < noise.length; i++) noise[i] = (i * 7919 + (i >> 3)) & 0xff;
+    const file = write("binary.jsonl", noise);
+    const said = `error: ${file}: it looks like a binary file (it contains a NUL byte at offset 0), not JSON Lines: a recording is UTF-8 text, one JSON object a line`;
+    for (const args of [["test", POLICY, "--replay", file], ["test", POLICY, "--replay", file, "--jobs", "2"], ["diff", POLICY, POLICY, "--replay", file]]) {
+      const result = await cli(args);
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stdout, args.join(" ")).toContain(said);
+      expect(result.stdout.match(/^error: /gm), args.join(" ")).toHaveLength(1);
+    }
+    // After good lines too: the file is refused, whatever was read before it.
+    const late = write("late-binary.jsonl", Buffer.concat([Buffer.from(KB("s", "2026-01-05T09:00:00Z", ',"decision":"allow"') + "\n"), Buffer.from("ab\u0000c\n")]));
+    const result = await cli(["test", POLICY, "--replay", late]);
+    expect(result.code).toBe(2);
+    expect(result.stdout.match(/^error: .*it looks like a binary file/gm)).toHaveLength(1);
+  });
+
   it("files joined with `cat`, each with its byte order mark, replay as one recording", async () => {
     const part = (time: string): string => "\ufeff" + KB("s", time, ',"decision":"allow","rules":["kb-for-support"]') + "\n";
     const file = write("joined.jsonl", part("2026-01-05T09:00:00Z") + part("2026-01-05T09:00:01Z"));

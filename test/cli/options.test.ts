@@ -40,6 +40,29 @@ describe("an empty option value", () => {
   });
 });
 
+describe("an option that takes one value, given twice", () => {
+  it.each(valueOptions)("%s %s with two different values exits 2 naming both, before anything runs", async (verb, flag, args) => {
+    // Numbers, which every option's own parser (--max-errors) takes.
+    const result = await cli([verb, ...args, flag, "1", `${flag}=2`], { cwd: dir });
+    const named = flag === "--output" ? "-o (--output)" : flag === "--request" ? "-r (--request)" : flag;
+    expect(result).toEqual({ code: 2, stdout: "", stderr: `policyc ${verb}: ${named} given twice (\`1\`, \`2\`): give one\n` });
+  });
+
+  it("as the audit found them: --bundle, --request, -o, --session, --reporter; the same value twice is accepted", async () => {
+    writeFileSync(join(dir, "twice.policy"), DECLS);
+    writeFileSync(join(dir, "twice.jsonl"), '{ "session": "s", "tool": "kb.search", "args": { "query": "q" }, "decision": "deny" }\n');
+    expect((await cli(["test", "--bundle", "a.json", "--bundle", "b.json", "--replay", "twice.jsonl"], { cwd: dir })).stderr).toBe("policyc test: --bundle given twice (`a.json`, `b.json`): give one\n");
+    expect((await cli(["eval", "twice.policy", "--request", "r1.jsonl", "-r", "r2.jsonl"], { cwd: dir })).stderr).toBe("policyc eval: -r (--request) given twice (`r1.jsonl`, `r2.jsonl`): give one\n");
+    expect((await cli(["build", "twice.policy", "-o", "o3/a.json", "-o", "o3/b.json"], { cwd: dir })).code).toBe(2);
+    expect((await cli(["test", "twice.policy", "--replay", "twice.jsonl", "--session", "a", "--session", "b"], { cwd: dir })).code).toBe(2);
+    expect((await cli(["test", "twice.policy", "--replay", "twice.jsonl", "--reporter", "json", "--reporter", "junit"], { cwd: dir })).code).toBe(2);
+    // --replay gathers; one value given twice is one value.
+    const same = await cli(["test", "twice.policy", "--replay", "twice.jsonl", "--reporter", "tap", "--reporter=tap", "--session", "s", "--session", "s"], { cwd: dir });
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toContain("ok 1");
+  });
+});
+
 describe("--max-errors", () => {
   // Ten unknown attributes (PC202) in one folder, four syntax errors (PC103) in another for fmt,
   // and a request and a recording for the verbs that need them before they load the policy set.

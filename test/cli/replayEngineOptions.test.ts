@@ -184,7 +184,11 @@ describe("the engine options' flags refuse values that are not one (exit 2, sayi
     // Too large to hold exactly: told the bound it passed.
     [flag, "99999999999999999999", `takes a whole number of at least 1 and at most ${Number.MAX_SAFE_INTEGER}`] as const,
   ]);
-  const durations = ["--expired-session", "--revoked-session", "--session-idle"].flatMap((flag) => ["0s", "5x", "1.5h", "h", "-1m", "90"].map((value) => [flag, value, "takes a duration such as 90m, 8h or 2d (more than zero)"] as const));
+  const durations = ["--expired-session", "--revoked-session", "--session-idle"].flatMap((flag) => [
+    ...["0s", "5x", "1.5h", "h", "-1m", "90"].map((value) => [flag, value, "takes a duration such as 90m, 8h or 2d (more than zero)"] as const),
+    // A duration, but too long to hold in milliseconds exactly: told the bound it passed.
+    ...["1000000000d", "104249992d", "99999999999999999999ms"].map((value) => [flag, value, "takes a duration of at most 104249991d (what a millisecond count holds exactly)"] as const),
+  ]);
 
   it.each([...counts, ...durations])("%s %j", async (flag, value, takes) => {
     for (const verb of [["test", policyPath], ["diff", policyPath, policyPath], ["eval", policyPath]]) {

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -47,12 +47,92 @@ describe("the command line itself", () => {
   });
 });
 
+describe("an option of another verb", () => {
+  it("is named with the verbs it belongs to; a near miss keeps commander's did-you-mean", async () => {
+    const cases: [string[], string][] = [
+      [["check", "--write", "x.policy"], "(--write is an option of `policyc fmt`, not of `policyc check`)"],
+      [["fmt", "--fail-on-warnings=1", "x.policy"], "(--fail-on-warnings is an option of `policyc check`, not of `policyc fmt`)"],
+      [["check", "-o", "x", "y.policy"], "(-o is an option of `policyc build`, not of `policyc check`)"],
+      [["eval", "--replay", "x.jsonl"], "(--replay is an option of `policyc test` and `policyc diff`, not of `policyc eval`)"],
+    ];
+    for (const [args, hint] of cases) {
+      const result = await cli(args);
+      expect(result, args.join(" ")).toEqual({ code: 2, stdout: "", stderr: `error: unknown option '${args[1]}'\n${hint}\n` });
+    }
+    expect(await cli(["check", "--jsn", "x.policy"])).toEqual({ code: 2, stdout: "", stderr: "error: unknown option '--jsn'\n(Did you mean --json?)\n" });
+    expect(await cli(["check", "--nosuch", "x.policy"])).toEqual({ code: 2, stdout: "", stderr: "error: unknown option '--nosuch'\n" });
+  });
+});
+
 describe.skipIf(!existsSync("/dev/full") || !existsSync(join(ROOT, "dist", "cli", "main.js")))("output that cannot be written", () => {
   it("a full disk under the output exits 2 with one line, not a stack trace and exit 1 (which CI reads as a failed test)", () => {
     for (const args of ["check samples/customer-support --json", "test samples/customer-support --replay samples/customer-support --reporter junit"]) {
       const run = spawnSync("sh", ["-c", `node "${BIN}" ${args} > /dev/full`], { cwd: ROOT, encoding: "utf8" });
       expect(run.status, args).toBe(2);
       expect(run.stderr).toBe("policyc: cannot write to standard output: no space left on the device (what was written is cut short)\n");
+    }
+  });
+});
+
+/**
+ * A disk with a little room left: the first writes to standard output take what fits, the next
+ * one fails (ENOSPC), as on a nearly full file system. Loaded before policyc (`--import`), it
+ * replaces `fs.writeSync` for file descriptor 1 only.
+ */
+const NEARLY_FULL_DISK = `
+import fs from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
+const write = fs.writeSync;
+let room = Number(process.env.ROOM);
+fs.writeSync = function (fd, buffer, offset = 0, length = buffer.length - offset, ...rest) {
+  if (fd !== 1 || typeof buffer === "string") return write.call(fs, fd, buffer, offset, length, ...rest);
+  if (room === 0) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", errno: -28, syscall: "write" });
+  const written = write.call(fs, fd, buffer, offset, Math.min(length, room));
+  room -= written;
+  return written;
+};
+syncBuiltinESMExports();
+`;
+
+describe.skipIf(!existsSync(join(ROOT, "dist", "cli", "main.js")))("standard output redirected to a file on a nearly full disk", () => {
+  it("build -o -, fmt and eval --json exit 2 saying the output is cut short, never 0 with part of it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "policyc-short-write-"));
+    try {
+      writeFileSync(join(dir, "full.mjs"), NEARLY_FULL_DISK);
+      const runs = [
+        ["build", "samples/coding-agent", "-o", "-"],
+        ["build", "samples/coding-agent", "-o", "/dev/stdout"],
+        ["fmt", "samples/coding-agent/schema.policy"],
+        ["eval", "samples/coding-agent", "--request", "samples/coding-agent/requests/force-push-main.jsonl", "--json"],
+      ];
+      for (const args of runs) {
+        const whole = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+        expect(whole.status, args.join(" ")).toBe(0);
+        const half = Math.floor(Buffer.byteLength(whole.stdout) / 2);
+        const output = join(dir, "out");
+        const fd = openSync(output, "w");
+        let run;
+        try {
+          run = spawnSync(process.execPath, ["--import", join(dir, "full.mjs"), BIN, ...args], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", fd, "pipe"], env: { ...process.env, NO_COLOR: "1", ROOM: String(half) } });
+        } finally {
+          closeSync(fd);
+        }
+        expect(run.status, args.join(" ")).toBe(2);
+        expect(run.stderr).toContain("policyc: cannot write to standard output: no space left on the device (what was written is cut short)\n");
+        expect(run.stderr).not.toContain("built");
+        expect(statSync(output).size).toBe(half);
+        // With room for all of it, the same run writes all of it.
+        const roomy = openSync(output, "w");
+        try {
+          run = spawnSync(process.execPath, ["--import", join(dir, "full.mjs"), BIN, ...args], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", roomy, "pipe"], env: { ...process.env, NO_COLOR: "1", ROOM: String(10 * whole.stdout.length) } });
+        } finally {
+          closeSync(roomy);
+        }
+        expect(run.status, args.join(" ")).toBe(0);
+        expect(readFileSync(output, "utf8")).toBe(whole.stdout);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

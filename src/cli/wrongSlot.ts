@@ -1,0 +1,55 @@
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { printable } from "../diagnostics/printable.js";
+import { kindName, kindOfFile, kindOfText, type FileKind } from "../source/fileKind.js";
+import { isPolicyFileName } from "../source/loadSources.js";
+
+/** What a command line slot takes: policy paths, a bundle (`--bundle`), a request (`--request`), a key (`--public-key`, `--sign`). */
+export type Slot = "policy" | "bundle" | "request" | "key";
+
+/** Where a verb takes recordings: `--replay` (test, diff), or `--request` (eval: a history). */
+export type RecordingOption = "--replay" | "--request";
+
+const SLOT_TAKES: Readonly<Record<Slot, string>> = { policy: "a policy file", bundle: "a bundle", request: "a request", key: "a key" };
+
+/**
+ * Why a file of `kind` (told by its start and name) does not go in `slot`, and where it goes
+ * (for a key, the caller says what key it takes); undefined when it may be what the slot takes
+ * (the slot's reader then reports any fault).
+ */
+export function wrongSlotMessage(shown: string, kind: FileKind | undefined, slot: Slot, recordings: RecordingOption): string | undefined {
+  if (kind === undefined || kind === "unknown" || (kind === "bundle" && slot === "bundle") || (kind === "policy" && slot === "policy")) return undefined;
+  // A recording is a request history to eval: there it is the request, not a misplaced file.
+  if (kind === "recording" && slot === "request") return undefined;
+  const advice = {
+    bundle: "give it with --bundle FILE",
+    recording: `give it with ${recordings}${recordings === "--replay" && slot === "policy" ? ", after the policy paths" : ""}`,
+    policy: `give policy files and folders as paths${slot === "bundle" ? ", without --bundle" : ""}`,
+  }[kind];
+  return `\`${printable(shown)}\` is ${kindName(kind)}, not ${SLOT_TAKES[slot]}${slot === "key" ? "" : `: ${advice}`}`;
+}
+
+/** `wrongSlotMessage` for the start of a file already read (`text`). */
+export function wrongSlotOfText(shown: string, text: string, slot: Slot, recordings: RecordingOption): string | undefined {
+  return wrongSlotMessage(shown, kindOfText(text.slice(0, 1024), shown), slot, recordings);
+}
+
+/**
+ * The first of `paths` (policy paths, relative to `cwd`) that is a file of another kind (a
+ * recording, a bundle not named `.json`), said with where it goes; files named `.policy` and
+ * folders are the policy reader's.
+ */
+export function misplacedPolicyPath(paths: readonly string[], cwd: string, recordings: RecordingOption): string | undefined {
+  for (const path of paths) {
+    if (isPolicyFileName(path)) continue;
+    const absolute = resolve(cwd, path);
+    try {
+      if (!statSync(absolute).isFile()) continue;
+    } catch {
+      continue; // the policy reader says why it cannot be read
+    }
+    const message = wrongSlotMessage(path, kindOfFile(absolute, path), "policy", recordings);
+    if (message !== undefined) return message;
+  }
+  return undefined;
+}

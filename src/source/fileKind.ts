@@ -1,0 +1,50 @@
+import { closeSync, openSync, readSync } from "node:fs";
+import { hasExtension } from "./fileNames.js";
+
+/**
+ * What a file holds, as far as its first bytes and its name tell: what policyc reads and writes
+ * (a bundle, a recording, policy text), or something else. A file given where another kind goes
+ * (a recording as the policy path, a bundle as the request, a policy as `--bundle`) is then named
+ * for what it is, with where it goes, not reported by the slot's own reader as malformed.
+ */
+export type FileKind = "bundle" | "recording" | "policy" | "unknown";
+
+/** A bundle's start: its `format` (first in a bundle policyc writes; anywhere in the start is enough). */
+const BUNDLE_FORMAT = /"format"\s*:\s*"policyc-bundle\//;
+/** Policy text starts with a comment or a declaration. */
+const POLICY_START = /^(?:\/\/|\/\*|(?:enum|type|agent|user|context|tool|intent|policy)\b)/;
+
+/** The kind of a file from its start (`text`, a kilobyte is enough) and its name. */
+export function kindOfText(text: string, path: string): FileKind {
+  const start = text.replace(/^\uFEFF/, "").trimStart();
+  if (start.startsWith("{") && BUNDLE_FORMAT.test(start)) return "bundle";
+  // One JSON object a line: a recording's name, or a line closed and another opened (which one JSON document never has).
+  if (start.startsWith("{") && (hasExtension(path, ".jsonl", ".ndjson") || /\}[ \t]*\r?\n[ \t\r\n]*\{/.test(start))) return "recording";
+  if (hasExtension(path, ".policy") || POLICY_START.test(start)) return "policy";
+  return "unknown";
+}
+
+/** How a message names a kind: "a policyc bundle", "a recording (JSON Lines)", "a policy file". */
+export function kindName(kind: Exclude<FileKind, "unknown">): string {
+  return { bundle: "a policyc bundle", recording: "a recording (JSON Lines)", policy: "a policy file" }[kind];
+}
+
+/** The first bytes of a file (a kilobyte by default), as text. Throws what opening or reading it throws. */
+export function startOfFile(path: string, bytes = 1024): string {
+  const fd = openSync(path, "r");
+  try {
+    const buffer = Buffer.alloc(bytes);
+    return buffer.toString("utf8", 0, readSync(fd, buffer, 0, buffer.length, null));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The kind of the file at `path` (`shown`: its name as given), or undefined when it cannot be read. */
+export function kindOfFile(path: string, shown = path): FileKind | undefined {
+  try {
+    return kindOfText(startOfFile(path), shown);
+  } catch {
+    return undefined;
+  }
+}
