@@ -7,7 +7,7 @@ import { closestName } from "./closestName.js";
 import { describeMs, roughly } from "./durationsForPeople.js";
 import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
-import { describeKind, describeValue, parseTime, ValidatorFactory, type Validator } from "./schema.js";
+import { describeKind, describeValue, parseTime, startValidation, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
 import { labelsOf, MAX_PENDING_ASKS, SessionState, SessionStore, windowEntriesFor, type PendingAsk } from "./session.js";
 
@@ -216,6 +216,9 @@ function instantiate(policy: CompiledPolicy): Map<string, GeneratedTool> {
   return generated;
 }
 
+/** What the request checks of code that counts the values it validates declare (compile/emitValidation.ts). */
+const COUNTING_CHECKS = "\nlet valuesSeen = 0;\n";
+
 const EMPTY: readonly never[] = Object.freeze([]);
 /** Shared decisions kept per tool at most (one per combination of matched rules). */
 const MAX_SHARED_DECISIONS = 512;
@@ -279,6 +282,10 @@ export class Engine {
     this.validateContext = context && factory.forFields(context, "context");
     this.intents = new Set(Object.keys(policy.schema.intents));
     const generated = instantiate(policy);
+    // Code of policyc 0.3.0 and before checks requests without counting the values it visits
+    // (MAX_VALIDATED_VALUES): objects shared between fields could make it run for hours. Its
+    // requests are checked by the interpreted validators, which count them, instead.
+    const countsValues = policy.code.includes(COUNTING_CHECKS);
     for (const [ordinal, [name, tool]] of Object.entries(policy.schema.tools).entries()) {
       const maskRules = generated.get(name)?.maskRules;
       const argsShape = shapeOfFields(policy.schema, tool.args);
@@ -286,7 +293,7 @@ export class Engine {
       this.tools.set(name, {
         ordinal,
         decide: generated.get(name)?.decide ?? (() => null),
-        fits: generated.get(name)?.fits ?? (() => false),
+        fits: countsValues ? (generated.get(name)?.fits ?? (() => false)) : (request) => this.explainInvalid(request, this.tools.get(name)!) === undefined,
         sameArgs: sameArgsFor(generated.get(name)?.sameArgs, argsShape),
         argsShape,
         maskRules,
@@ -691,6 +698,7 @@ export class Engine {
 
   /** The message for a request that does not fit: the interpreted validators name the field. */
   private explainInvalid(request: Record<string, unknown>, entry: ToolEntry): string | undefined {
+    startValidation();
     if (this.validateAgent) {
       if (request["agent"] === undefined) return "request.agent is missing";
       const error = this.validateAgent(request["agent"], "request.agent");
