@@ -9,7 +9,7 @@ import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { LineEdits, rewriteRecording } from "./rewriteRecording.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { printable } from "../diagnostics/printable.js";
-import { shortRequest, toolLabel } from "./shortRequest.js";
+import { sessionLabel, shortRequest, toolLabel } from "./shortRequest.js";
 import { closestName } from "../runtime/closestName.js";
 import { decideRecorded, engineOptions, replayEngine, replayRecorded, type RecordedEngineOptions } from "./decideRecorded.js";
 import { grantingRulesOf, grantsOnApprovalOf, sameGrants } from "./grants.js";
@@ -322,8 +322,9 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         continue;
       }
       const request = entry.request;
-      const session = request["session"] as string;
-      if (options.session !== undefined && session !== options.session) {
+      // An id, but on a logged refusal, which may have none (`sessionLabel`).
+      const session = sessionLabel(request["session"]);
+      if (options.session !== undefined && request["session"] !== options.session) {
         passOver(request, engine, options);
         continue;
       }
@@ -462,8 +463,8 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
       observeMalformed(entry.text, engine);
       continue;
     }
-    const session = entry.request["session"] as string;
-    if (!sessions.has(session) || (options.session !== undefined && session !== options.session)) {
+    const session = sessionLabel(entry.request["session"]);
+    if (!sessions.has(session) || (options.session !== undefined && entry.request["session"] !== options.session)) {
       passOver(entry.request, engine, options);
       continue;
     }
