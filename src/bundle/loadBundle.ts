@@ -1,6 +1,6 @@
 import { createPublicKey, KeyObject, verify, type JsonWebKeyInput, type PrivateKeyInput, type PublicKeyInput } from "node:crypto";
 import type { ValidateFunction } from "ajv";
-import { checkEngineOptionNames, checkOptionNames, checkOptions, Engine, RUNTIME_SUPPORT, type EngineOptions } from "../runtime/engine.js";
+import { checkEngineOptionNames, checkOptionNames, checkOptions, Engine, markVerified, RUNTIME_SUPPORT, type EngineOptions } from "../runtime/engine.js";
 import { describeKind } from "../runtime/schema.js";
 import { describeText, describeThrown } from "../runtime/helpers.js";
 import { unknownIrOps } from "../runtime/ir.js";
@@ -97,6 +97,8 @@ function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
   // would go on failing open in production, silently. Refused, with what to do.
   const unsafe = Object.hasOwn(UNSAFE_COMPILERS, bundle.manifest.compiler) ? UNSAFE_COMPILERS[bundle.manifest.compiler] : undefined;
   if (unsafe !== undefined) throw new BundleError(`the bundle was built by ${shown(bundle.manifest.compiler)}, whose code ${unsafe}: rebuild it with this policyc (${VERSION})`);
+  // `new Engine` runs the code of this bundle object (and of no bundle unchecked).
+  markVerified(bundle);
   return bundle;
 }
 

@@ -247,6 +247,14 @@ export class Engine {
   /** The engine that took this one's sessions over (EngineOptions.sessionsFrom): approvals go to it. */
   private successor: Engine | undefined;
 
+  /**
+   * An engine for `policy`: what `compileSources` gives (its `policy`), or a bundle that
+   * `verifyBundle` returned. Its code runs in this process, so a bundle read from a file goes
+   * through `loadBundle(JSON.parse(text), { publicKey })`, which checks its hash and signature
+   * first; a bundle no `verifyBundle` checked (`new Engine(JSON.parse(text))`), and a value
+   * without the fields of a compiled policy, are refused with a `TypeError` before any code runs.
+   * Options that are not valid throw a `TypeError` or `RangeError` (see EngineOptions).
+   */
   constructor(
     readonly policy: CompiledPolicy,
     options: EngineOptions = {},
@@ -258,6 +266,7 @@ export class Engine {
      */
     replay: { readonly recordedTimesOnly?: boolean } = {},
   ) {
+    checkCompiledPolicy(policy);
     checkOptions(options);
     this.rules = policy.rules;
     this.rules.forEach((r, i) => this.ruleById.set(r.id, i));
@@ -742,6 +751,50 @@ function defaultReason(effect: Effect, id: string, tool: string): string {
     case "deny":
       return `${tool} is denied by ${id}`;
   }
+}
+
+/**
+ * Bundles `verifyBundle` checked (hash, signature, runtime support): the only bundles — objects
+ * with a `format` or a `manifest` — the constructor runs the code of. Weak: a bundle dropped by
+ * its caller is not kept alive.
+ */
+const verifiedBundles = new WeakSet<object>();
+
+/**
+ * Marks a bundle `verifyBundle` checked, so that `new Engine` takes it (bundle/loadBundle.ts).
+ * @internal
+ */
+export function markVerified(bundle: object): void {
+  verifiedBundles.add(bundle);
+}
+
+/** What to do instead, said by every refusal of `checkCompiledPolicy`. */
+const USE_LOAD_BUNDLE = "to run a bundle file, use loadBundle(JSON.parse(text), { publicKey }), which checks its hash and signature before its code runs; new Engine takes what compileSources gives (its `policy`) or a bundle verifyBundle returned";
+
+/**
+ * Refuses, with a `TypeError`, what is not a compiled policy before any of its code runs: a
+ * bundle no `verifyBundle` checked (`new Engine(JSON.parse(bundleText))` would run its code with
+ * neither hash nor signature checked), and a value without the fields the engine reads (which
+ * would fail deep inside with a JavaScript internals message). Once per engine, never per decision.
+ */
+function checkCompiledPolicy(policy: unknown): void {
+  if (policy === null || typeof policy !== "object" || Array.isArray(policy)) throw new TypeError(`new Engine takes a compiled policy, not ${describeKind(policy)}: ${USE_LOAD_BUNDLE}`);
+  const fields = policy as Record<string, unknown>;
+  if ((Object.hasOwn(fields, "format") || Object.hasOwn(fields, "manifest")) && !verifiedBundles.has(policy)) {
+    throw new TypeError(`new Engine was given a bundle that verifyBundle did not check, and would run its code unchecked: ${USE_LOAD_BUNDLE}`);
+  }
+  const schema = fields["schema"] as Record<string, unknown> | undefined;
+  const problem =
+    typeof fields["code"] !== "string" ? `its \`code\` is ${describeKind(fields["code"])}, not the string of generated JavaScript`
+    : !isPlainRecord(schema) ? `its \`schema\` is ${describeKind(schema)}, not an object`
+    : !Array.isArray(fields["rules"]) ? `its \`rules\` is ${describeKind(fields["rules"])}, not an array`
+    : !isPlainRecord(fields["session"]) ? `its \`session\` is ${describeKind(fields["session"])}, not an object`
+    : (["entities", "records", "enums", "tools", "intents"] as const).map((part) => (isPlainRecord(schema[part]) ? undefined : `its \`schema.${part}\` is ${describeKind(schema[part])}, not an object`)).find((text) => text !== undefined);
+  if (problem !== undefined) throw new TypeError(`new Engine takes a compiled policy, and ${problem}: ${USE_LOAD_BUNDLE}`);
+}
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 /** The names EngineOptions has, at run time (the compiler checks this lists every one, and no other). */
