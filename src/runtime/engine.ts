@@ -11,7 +11,10 @@ import { describeKind, describeValue, parseTime, startValidation, ValidatorFacto
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
 import { labelsOf, MAX_PENDING_ASKS, SessionState, SessionStore, windowEntriesFor, type PendingAsk } from "./session.js";
 
-/** What the generated decision function of one tool reads. */
+/**
+ * What the generated decision function of one tool reads.
+ * @internal
+ */
 export interface EvalContext {
   readonly ready: true;
   /** The tool's compiled rules and checks. */
@@ -41,10 +44,14 @@ export interface EvalContext {
  * Per tool: the matched rules of the winning effect, either as rule indices (null when none
  * matched) or, for a tool whose generated entry has `maskRules`, as a bit mask over them (0
  * when none matched).
+ * @internal
  */
 export type ToolDecider = (c: EvalContext) => number[] | number | null;
 
-/** The runtime support the generated code calls (as `rt`); it uses nothing else of the runtime. */
+/**
+ * The runtime support the generated code calls (as `rt`); it uses nothing else of the runtime.
+ * @internal
+ */
 export const RUNTIME_SUPPORT = {
   ...helpers,
   compileGlob,
@@ -55,6 +62,10 @@ export const RUNTIME_SUPPORT = {
   ipRanges,
   inIpRanges,
 } as const;
+/**
+ * The type of RUNTIME_SUPPORT.
+ * @internal
+ */
 export type RuntimeSupport = typeof RUNTIME_SUPPORT;
 
 export interface EngineOptions {
@@ -76,7 +87,7 @@ export interface EngineOptions {
   /**
    * How long a revoked session is remembered (and its attempts denied) after its last attempt.
    * Default forever: a revocation holds for every later attempt. Set it to bound the memory
-   * revoked sessions keep (about a hundred bytes each) where session ids are never reused.
+   * revoked sessions keep (about 150 bytes each plus the session id) where session ids are never reused.
    */
   readonly revokedSessionMs?: number;
   /**
@@ -106,14 +117,17 @@ export interface EngineOptions {
    * engine denies every attempt from then on. Without it a reload would start every session
    * afresh: revoked agents and tainted sessions would go on as new. When what the sessions kept
    * cannot answer the new policy's questions (a longer `session.count` window, a
-   * `session.called` pattern that now matches a tool whose calls were not kept, …: see
-   * `SessionStore.adopt`), running sessions end as expired ones instead, saying why, and their
-   * agents start new sessions.
+   * `session.called` pattern that now matches a tool whose calls were not kept, …: see the
+   * README's reload section and docs/language.md §7), running sessions end as expired ones
+   * instead, saying why, and their agents start new sessions.
    */
   readonly sessionsFrom?: Engine;
 }
 
-/** The outcome of `Engine.prepare`: either a decision already (invalid, revoked) or a context to run rules on. */
+/**
+ * The outcome of `Engine.prepare`: either a decision already (invalid, revoked) or a context to run rules on.
+ * @internal
+ */
 export type Prepared = { readonly ready: false; readonly decision: Decision; readonly state?: SessionState; readonly now?: number; readonly tool?: string } | EvalContext;
 
 /** What the generated code gives per tool: its rules, and a fast yes/no check of a request's shape. */
@@ -140,6 +154,10 @@ interface GrantingAllow {
   readonly matches: (c: EvalContext) => boolean;
 }
 
+/**
+ * What the engine keeps per declared tool: its generated code, validators and shared decisions.
+ * @internal
+ */
 export interface ToolEntry {
   readonly decide: ToolDecider;
   /** True when the request fits the declared schema; false sends it to the validators for the message. */
@@ -807,6 +825,7 @@ const ENGINE_OPTIONS: readonly string[] = Object.keys({ clock: true, sessionIdle
  * counts nothing; a negative idle time expires every session) with a `RangeError`: a
  * programming mistake, thrown at once. Exported so
  * `engineForBundle` can tell the caller's mistakes from the bundle's before it loads any code.
+ * @internal
  */
 export function checkOptions(options: EngineOptions): void {
   checkEngineOptionNames(options);
@@ -833,7 +852,10 @@ function checkNumber(options: EngineOptions, name: "sessionIdleMs" | "expiredSes
   if (!valid(value)) throw new RangeError(`EngineOptions.${name} must be ${expected}, not ${value}`);
 }
 
-/** `checkOptionNames` for EngineOptions, and for `alsoKnown` names beside them (`loadBundle`'s `publicKey`). */
+/**
+ * `checkOptionNames` for EngineOptions, and for `alsoKnown` names beside them (`loadBundle`'s `publicKey`).
+ * @internal
+ */
 export function checkEngineOptionNames(options: unknown, alsoKnown: readonly string[] = []): void {
   checkOptionNames(options, { owner: "EngineOptions", known: [...ENGINE_OPTIONS, ...alsoKnown], example: alsoKnown[0] ?? "sessionIdleMs" });
 }
@@ -843,6 +865,7 @@ export function checkEngineOptionNames(options: unknown, alsoKnown: readonly str
  * where `{ publicKey }` belongs) and a name that is not an option: a misspelled name
  * (`maxSesions`, `publickey`) would leave the protection it meant to set switched off. Shared by
  * everything that takes options (the engine, `loadBundle`, `verifyBundle`, `createBundle`).
+ * @internal
  */
 export function checkOptionNames(options: unknown, { owner, known, example = known[0]! }: { owner: string; known: readonly string[]; example?: string }): void {
   // Any realm's plain object: not an array, a Buffer, a KeyObject or another class's instance.
@@ -937,12 +960,18 @@ function noAskFor(state: SessionState, sessionId: string, tool: string): string 
   return `${session} has no ask awaiting approval for this ${tool} call: only a call answered ask can be approved, with the same declared arguments, and the ${others === 1 ? "ask" : `${others} asks`} of ${tool} awaiting approval ${others === 1 ? "is" : "are"} for other arguments${full}`;
 }
 
-/** The reason of a default deny, when no rule allowed the call (replays tell it from refusals by it). */
+/**
+ * The reason of a default deny, when no rule allowed the call (replays tell it from refusals by it).
+ * @internal
+ */
 export function defaultDenyReason(tool: string): string {
   return `no rule allows ${tool}`;
 }
 
-/** How the reason for a call of an undeclared tool starts (replays find logged refusals by it). */
+/**
+ * How the reason for a call of an undeclared tool starts (replays find logged refusals by it).
+ * @internal
+ */
 export function unknownToolReasonStart(tool: string): string {
   return `unknown tool ${helpers.describeText(tool)}`;
 }
