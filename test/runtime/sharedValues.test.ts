@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Engine } from "../../src/runtime/engine.js";
 import { explain } from "../../src/runtime/explain.js";
 import { MAX_VALIDATED_VALUES } from "../../src/runtime/schema.js";
+import { canonicalKey, equal, has, sameArguments, TOO_MANY_VALUES_TO_COMPARE } from "../../src/runtime/helpers.js";
 import { compileFixture } from "../helpers.js";
 
 /**
@@ -102,6 +103,21 @@ describe("values shared between fields", () => {
       const decision = timed(engine, request("u", "tree.other", { root: sharedTree(40) }, i));
       expect(decision.decision).toBe("deny");
     }
+  });
+
+  it("every walk of values no validation counted stops at its budget: comparisons fail closed, a repeat is assumed", () => {
+    const a = sharedTree(40);
+    const b = sharedTree(40);
+    const start = performance.now();
+    expect(sameArguments({ root: a }, { root: b })).toBe(true);
+    const note = { fault: undefined as string | undefined };
+    expect(has([a], b, null, note)).toBe(false);
+    expect(note.fault).toBe(TOO_MANY_VALUES_TO_COMPARE);
+    expect(() => equal(a, b)).toThrow();
+    expect(() => canonicalKey("t", a)).toThrow();
+    // Each walk has its own budget: one that ran out does not make the next fail.
+    expect(equal(sharedTree(10), sharedTree(10))).toBe(true);
+    expect(performance.now() - start).toBeLessThan(5000);
   });
 
   it("bundles of older compilers, whose checks do not count, are checked by the counting validators", () => {
