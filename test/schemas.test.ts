@@ -46,7 +46,13 @@ describe("schemas/recording.schema.json", () => {
       ['{"session":"s","tool":"t","args":"x","decision":"deny","rules":["r"]}', false],
       ['{"session":"s","tool":"t","args":"x"}', false],
       ['{"session":"s","tool":"t","args":"x","decision":"deny","rules":[],"reason":5}', false],
-      ['{"session":5,"tool":"t","decision":"deny","rules":[]}', false],
+      // A request without a readable session id is refused too, and its logged refusal replays.
+      ['{"session":5,"tool":"t","decision":"deny","rules":[]}', true],
+      ['{"tool":"t","decision":"deny","rules":[]}', true],
+      ['{"session":"","tool":"t","decision":"deny","rules":[]}', true],
+      ['{"session":5,"tool":"t","decision":"deny"}', false],
+      ['{"tool":"t","decision":"allow","rules":[]}', false],
+      ['{"event":"approval","tool":"t","approved":true}', false],
       ['{"session":"s","tool":"t","args":{},"decision":"deny","rules":[]}', true],
       // Expected grants and revoked: with a decision, of their types; a logged refusal's too.
       ['{"session":"s","tool":"t","decision":"allow","grants":[{"scope":"a:read","ttlSeconds":300}],"revoked":false}', true],

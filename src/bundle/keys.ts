@@ -73,6 +73,8 @@ export function publicKeyMistake(given: unknown): string | undefined {
   if (bytes === undefined) return undefined;
   const head = bytes.subarray(0, 4096).toString("latin1");
   const wanted = "give the Ed25519 public key as PEM (`-----BEGIN PUBLIC KEY-----`), DER or a JSON Web Key: `openssl pkey -in signing.pem -pubout -out public.pem` writes it from the key `policyc build --sign` takes";
+  // A short line without PEM armour that names a key file: the path, where its content belongs.
+  if (typeof given === "string" && given.length < 4096 && !/[\n-]{5}/.test(given) && /\.(?:pem|pub|der|key|jwk|json)\s*$|^\.{0,2}\//i.test(given.trim())) return "it looks like a file path: give the key itself, readFileSync(path)";
   if (isOpenSshPublicKey(head)) return `it is an OpenSSH public key (ssh-keygen's \`.pub\` format): ${wanted}`;
   if (/^(?:\xef\xbb\xbf)?\s*\{/.test(head)) return "it is JSON text: give a JSON Web Key as an object, `{ key: JSON.parse(text), format: \"jwk\" }`, as crypto.createPublicKey reads it (of a key set, `{\"keys\": […]}`, the one key that signs)";
   if (/-----BEGIN OPENSSH PRIVATE KEY-----/.test(head)) return `it is an OpenSSH private key (ssh-keygen's own format), not a public key: ${wanted}`;

@@ -1,6 +1,7 @@
 import { createPublicKey, KeyObject, verify, type JsonWebKeyInput, type PrivateKeyInput, type PublicKeyInput } from "node:crypto";
 import type { ValidateFunction } from "ajv";
-import { checkEngineOptionNames, checkOptionNames, checkOptions, Engine, RUNTIME_SUPPORT, type EngineOptions } from "../runtime/engine.js";
+import { checkEngineOptionNames, checkOptionNames, checkOptions, Engine, markVerified, RUNTIME_SUPPORT, type EngineOptions } from "../runtime/engine.js";
+import { describeKind } from "../runtime/schema.js";
 import { describeText, describeThrown } from "../runtime/helpers.js";
 import { unknownIrOps } from "../runtime/ir.js";
 import { VERSION } from "../version.js";
@@ -55,6 +56,7 @@ function verifyWithKey(value: unknown, options: { publicKey?: PublicKeySource })
   // but undefined is most likely an unset setting (`{ publicKey: process.env.KEY }`), and
   // skipping the signature check for it would fail open, so it is an error too.
   const key = "publicKey" in options ? parsePublicKey(options.publicKey) : undefined;
+  refuseUnparsed(value);
   try {
     return verifyContent(value, key);
   } catch (error) {
@@ -101,6 +103,8 @@ function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
   // would go on failing open in production, silently. Refused, with what to do.
   const unsafe = Object.hasOwn(UNSAFE_COMPILERS, bundle.manifest.compiler) ? UNSAFE_COMPILERS[bundle.manifest.compiler] : undefined;
   if (unsafe !== undefined) throw new BundleError(`the bundle was built by ${shown(bundle.manifest.compiler)}, whose code ${unsafe}: rebuild it with this policyc (${VERSION})`);
+  // `new Engine` runs the code of this bundle object (and of no bundle unchecked).
+  markVerified(bundle);
   return bundle;
 }
 
@@ -134,6 +138,20 @@ const UNSAFE_COMPILERS: Readonly<Record<string, string>> = {
  */
 function shown(text: string): string {
   return describeText(text);
+}
+
+/**
+ * The text or bytes of a bundle file, where the parsed bundle belongs (the parameter takes any
+ * value, so TypeScript lets `loadBundle(readFileSync(path, "utf8"))` through): refused, saying
+ * what to pass, rather than with the schema's "must be object", which reads as if the file were
+ * bad. Not parsed here: the hash covers the bundle's content, and the caller's parse (with the
+ * caller's choice of decoding) is what is checked, as for any other bundle object.
+ */
+function refuseUnparsed(value: unknown): void {
+  const what = typeof value === "string" ? "its text (a string)" : ArrayBuffer.isView(value) || value instanceof ArrayBuffer ? `its bytes (${describeKind(value)})` : undefined;
+  if (what === undefined) return;
+  const parse = typeof value === "string" ? "JSON.parse(text)" : 'JSON.parse(readFileSync(path, "utf8"))';
+  throw new TypeError(`a bundle is passed as the object its JSON holds, not as ${what}: pass ${parse}`);
 }
 
 /**

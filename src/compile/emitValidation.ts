@@ -1,4 +1,4 @@
-import { MAX_NESTING, type FieldsJson, type RuntimeSchema, type TypeJson } from "../runtime/schema.js";
+import { MAX_NESTING, MAX_VALIDATED_VALUES, type FieldsJson, type RuntimeSchema, type TypeJson } from "../runtime/schema.js";
 
 /**
  * Emits straight-line request checks: per tool, one function that says whether a request fits
@@ -47,12 +47,13 @@ export class ValidationEmitter {
     if (typeof type === "string") throw new Error("scalar types are checked inline");
     if ("set" in type || "list" in type) {
       const element = "set" in type ? type.set : type.list;
-      this.functions.push(`function ${name}(v, d) {\n  if (d > ${MAX_NESTING} || !Array.isArray(v)) return false;\n  for (let i = 0; i < v.length; i++) if (!(${this.check(element, "v[i]", "d + 1")})) return false;\n  return true;\n}`);
+      // Each list adds its members to the request's count (`valuesSeen`, MAX_VALIDATED_VALUES).
+      this.functions.push(`function ${name}(v, d) {\n  if (d > ${MAX_NESTING} || !Array.isArray(v) || (valuesSeen += v.length) > ${MAX_VALIDATED_VALUES}) return false;\n  for (let i = 0; i < v.length; i++) if (!(${this.check(element, "v[i]", "d + 1")})) return false;\n  return true;\n}`);
     } else if ("enum" in type) {
       this.functions.push(`const ${name}_members = new Set(${JSON.stringify(this.schema.enums[type.enum] ?? [])});\nfunction ${name}(v) { return typeof v === "string" && ${name}_members.has(v); }`);
     } else {
       // Records may be recursive: the function is named before its body refers to it.
-      this.functions.push(`function ${name}(v, d) { return d <= ${MAX_NESTING} && ${this.fields(this.schema.records[type.record] ?? {}, "v", "d + 1")}; }`);
+      this.functions.push(`function ${name}(v, d) { return d <= ${MAX_NESTING} && ++valuesSeen <= ${MAX_VALIDATED_VALUES} && ${this.fields(this.schema.records[type.record] ?? {}, "v", "d + 1")}; }`);
     }
     return name;
   }
@@ -82,7 +83,7 @@ export class ValidationEmitter {
   requestCheck(name: string, tool: string): string {
     const args = this.schema.tools[tool]!.args;
     const required = Object.values(args).some((f) => !f.optional);
-    return `function ${name}(r) {\n  return ${this.commonCheck()}(r) && (r.args == null ? ${!required} : ${this.argsFunction(args)}(r.args));\n}`;
+    return `function ${name}(r) {\n  valuesSeen = 0;\n  return ${this.commonCheck()}(r) && (r.args == null ? ${!required} : ${this.argsFunction(args)}(r.args));\n}`;
   }
 
   private common: string | undefined;
@@ -96,6 +97,9 @@ export class ValidationEmitter {
     if (entities.user) parts.push(`(r.user == null || ${this.entity("user", entities.user)}(r.user))`);
     parts.push(Object.keys(intents).length > 0 ? `(r.intent == null || (typeof r.intent === "string" && INTENTS.has(r.intent)))` : "r.intent == null");
     this.common = "requestFits";
+    // Values the request's checks have visited (MAX_VALIDATED_VALUES): each request check
+    // (q<N>) starts it at 0. The checks are synchronous, so one counter serves every call.
+    this.functions.push("let valuesSeen = 0;");
     this.functions.push(`function requestFits(r) {\n  return ${parts.join("\n    && ")};\n}`);
     return this.common;
   }

@@ -7,11 +7,14 @@ import { closestName } from "./closestName.js";
 import { describeMs, roughly } from "./durationsForPeople.js";
 import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
-import { describeKind, describeValue, parseTime, ValidatorFactory, type Validator } from "./schema.js";
+import { describeKind, describeValue, parseTime, startValidation, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
 import { labelsOf, MAX_PENDING_ASKS, SessionState, SessionStore, windowEntriesFor, type PendingAsk } from "./session.js";
 
-/** What the generated decision function of one tool reads. */
+/**
+ * What the generated decision function of one tool reads.
+ * @internal
+ */
 export interface EvalContext {
   readonly ready: true;
   /** The tool's compiled rules and checks. */
@@ -41,10 +44,14 @@ export interface EvalContext {
  * Per tool: the matched rules of the winning effect, either as rule indices (null when none
  * matched) or, for a tool whose generated entry has `maskRules`, as a bit mask over them (0
  * when none matched).
+ * @internal
  */
 export type ToolDecider = (c: EvalContext) => number[] | number | null;
 
-/** The runtime support the generated code calls (as `rt`); it uses nothing else of the runtime. */
+/**
+ * The runtime support the generated code calls (as `rt`); it uses nothing else of the runtime.
+ * @internal
+ */
 export const RUNTIME_SUPPORT = {
   ...helpers,
   compileGlob,
@@ -55,6 +62,10 @@ export const RUNTIME_SUPPORT = {
   ipRanges,
   inIpRanges,
 } as const;
+/**
+ * The type of RUNTIME_SUPPORT.
+ * @internal
+ */
 export type RuntimeSupport = typeof RUNTIME_SUPPORT;
 
 export interface EngineOptions {
@@ -79,7 +90,7 @@ export interface EngineOptions {
   /**
    * How long a revoked session is remembered (and its attempts denied) after its last attempt,
    * by the engine's clock. Default forever: a revocation holds for every later attempt. Set it to bound the memory
-   * revoked sessions keep (about a hundred bytes each) where session ids are never reused.
+   * revoked sessions keep (about 150 bytes each plus the session id) where session ids are never reused.
    */
   readonly revokedSessionMs?: number;
   /**
@@ -109,14 +120,17 @@ export interface EngineOptions {
    * engine denies every attempt from then on. Without it a reload would start every session
    * afresh: revoked agents and tainted sessions would go on as new. When what the sessions kept
    * cannot answer the new policy's questions (a longer `session.count` window, a
-   * `session.called` pattern that now matches a tool whose calls were not kept, …: see
-   * `SessionStore.adopt`), running sessions end as expired ones instead, saying why, and their
-   * agents start new sessions.
+   * `session.called` pattern that now matches a tool whose calls were not kept, …: see the
+   * README's reload section and docs/language.md §7), running sessions end as expired ones
+   * instead, saying why, and their agents start new sessions.
    */
   readonly sessionsFrom?: Engine;
 }
 
-/** The outcome of `Engine.prepare`: either a decision already (invalid, revoked) or a context to run rules on. */
+/**
+ * The outcome of `Engine.prepare`: either a decision already (invalid, revoked) or a context to run rules on.
+ * @internal
+ */
 export type Prepared = { readonly ready: false; readonly decision: Decision; readonly state?: SessionState; readonly now?: number; readonly tool?: string } | EvalContext;
 
 /** What the generated code gives per tool: its rules, and a fast yes/no check of a request's shape. */
@@ -143,6 +157,10 @@ interface GrantingAllow {
   readonly matches: (c: EvalContext) => boolean;
 }
 
+/**
+ * What the engine keeps per declared tool: its generated code, validators and shared decisions.
+ * @internal
+ */
 export interface ToolEntry {
   readonly decide: ToolDecider;
   /** True when the request fits the declared schema; false sends it to the validators for the message. */
@@ -219,6 +237,9 @@ function instantiate(policy: CompiledPolicy): Map<string, GeneratedTool> {
   return generated;
 }
 
+/** What the request checks of code that counts the values it validates declare (compile/emitValidation.ts). */
+const COUNTING_CHECKS = "\nlet valuesSeen = 0;\n";
+
 const EMPTY: readonly never[] = Object.freeze([]);
 /** Shared decisions kept per tool at most (one per combination of matched rules). */
 const MAX_SHARED_DECISIONS = 512;
@@ -247,6 +268,14 @@ export class Engine {
   /** The engine that took this one's sessions over (EngineOptions.sessionsFrom): approvals go to it. */
   private successor: Engine | undefined;
 
+  /**
+   * An engine for `policy`: what `compileSources` gives (its `policy`), or a bundle that
+   * `verifyBundle` returned. Its code runs in this process, so a bundle read from a file goes
+   * through `loadBundle(JSON.parse(text), { publicKey })`, which checks its hash and signature
+   * first; a bundle no `verifyBundle` checked (`new Engine(JSON.parse(text))`), and a value
+   * without the fields of a compiled policy, are refused with a `TypeError` before any code runs.
+   * Options that are not valid throw a `TypeError` or `RangeError` (see EngineOptions).
+   */
   constructor(
     readonly policy: CompiledPolicy,
     options: EngineOptions = {},
@@ -258,6 +287,7 @@ export class Engine {
      */
     replay: { readonly recordedTimesOnly?: boolean } = {},
   ) {
+    checkCompiledPolicy(policy);
     checkOptions(options);
     this.rules = policy.rules;
     this.rules.forEach((r, i) => this.ruleById.set(r.id, i));
@@ -282,6 +312,10 @@ export class Engine {
     this.validateContext = context && factory.forFields(context, "context");
     this.intents = new Set(Object.keys(policy.schema.intents));
     const generated = instantiate(policy);
+    // Code of policyc 0.3.0 and before checks requests without counting the values it visits
+    // (MAX_VALIDATED_VALUES): objects shared between fields could make it run for hours. Its
+    // requests are checked by the interpreted validators, which count them, instead.
+    const countsValues = policy.code.includes(COUNTING_CHECKS);
     for (const [ordinal, [name, tool]] of Object.entries(policy.schema.tools).entries()) {
       const maskRules = generated.get(name)?.maskRules;
       const argsShape = shapeOfFields(policy.schema, tool.args);
@@ -289,7 +323,7 @@ export class Engine {
       this.tools.set(name, {
         ordinal,
         decide: generated.get(name)?.decide ?? (() => null),
-        fits: generated.get(name)?.fits ?? (() => false),
+        fits: countsValues ? (generated.get(name)?.fits ?? (() => false)) : (request) => this.explainInvalid(request, this.tools.get(name)!) === undefined,
         sameArgs: sameArgsFor(generated.get(name)?.sameArgs, argsShape),
         argsShape,
         maskRules,
@@ -694,6 +728,7 @@ export class Engine {
 
   /** The message for a request that does not fit: the interpreted validators name the field. */
   private explainInvalid(request: Record<string, unknown>, entry: ToolEntry): string | undefined {
+    startValidation();
     if (this.validateAgent) {
       if (request["agent"] === undefined) return "request.agent is missing";
       const error = this.validateAgent(request["agent"], "request.agent");
@@ -739,6 +774,50 @@ function defaultReason(effect: Effect, id: string, tool: string): string {
   }
 }
 
+/**
+ * Bundles `verifyBundle` checked (hash, signature, runtime support): the only bundles — objects
+ * with a `format` or a `manifest` — the constructor runs the code of. Weak: a bundle dropped by
+ * its caller is not kept alive.
+ */
+const verifiedBundles = new WeakSet<object>();
+
+/**
+ * Marks a bundle `verifyBundle` checked, so that `new Engine` takes it (bundle/loadBundle.ts).
+ * @internal
+ */
+export function markVerified(bundle: object): void {
+  verifiedBundles.add(bundle);
+}
+
+/** What to do instead, said by every refusal of `checkCompiledPolicy`. */
+const USE_LOAD_BUNDLE = "to run a bundle file, use loadBundle(JSON.parse(text), { publicKey }), which checks its hash and signature before its code runs; new Engine takes what compileSources gives (its `policy`) or a bundle verifyBundle returned";
+
+/**
+ * Refuses, with a `TypeError`, what is not a compiled policy before any of its code runs: a
+ * bundle no `verifyBundle` checked (`new Engine(JSON.parse(bundleText))` would run its code with
+ * neither hash nor signature checked), and a value without the fields the engine reads (which
+ * would fail deep inside with a JavaScript internals message). Once per engine, never per decision.
+ */
+function checkCompiledPolicy(policy: unknown): void {
+  if (policy === null || typeof policy !== "object" || Array.isArray(policy)) throw new TypeError(`new Engine takes a compiled policy, not ${describeKind(policy)}: ${USE_LOAD_BUNDLE}`);
+  const fields = policy as Record<string, unknown>;
+  if ((Object.hasOwn(fields, "format") || Object.hasOwn(fields, "manifest")) && !verifiedBundles.has(policy)) {
+    throw new TypeError(`new Engine was given a bundle that verifyBundle did not check, and would run its code unchecked: ${USE_LOAD_BUNDLE}`);
+  }
+  const schema = fields["schema"] as Record<string, unknown> | undefined;
+  const problem =
+    typeof fields["code"] !== "string" ? `its \`code\` is ${describeKind(fields["code"])}, not the string of generated JavaScript`
+    : !isPlainRecord(schema) ? `its \`schema\` is ${describeKind(schema)}, not an object`
+    : !Array.isArray(fields["rules"]) ? `its \`rules\` is ${describeKind(fields["rules"])}, not an array`
+    : !isPlainRecord(fields["session"]) ? `its \`session\` is ${describeKind(fields["session"])}, not an object`
+    : (["entities", "records", "enums", "tools", "intents"] as const).map((part) => (isPlainRecord(schema[part]) ? undefined : `its \`schema.${part}\` is ${describeKind(schema[part])}, not an object`)).find((text) => text !== undefined);
+  if (problem !== undefined) throw new TypeError(`new Engine takes a compiled policy, and ${problem}: ${USE_LOAD_BUNDLE}`);
+}
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
 /** The names EngineOptions has, at run time (the compiler checks this lists every one, and no other). */
 const ENGINE_OPTIONS: readonly string[] = Object.keys({ clock: true, sessionIdleMs: true, expiredSessionMs: true, revokedSessionMs: true, maxWindowEntries: true, maxSessions: true, maxTimeSkewMs: true, sessionsFrom: true } satisfies Record<keyof EngineOptions, true>);
 
@@ -749,6 +828,7 @@ const ENGINE_OPTIONS: readonly string[] = Object.keys({ clock: true, sessionIdle
  * counts nothing; a negative idle time expires every session) with a `RangeError`: a
  * programming mistake, thrown at once. Exported so
  * `engineForBundle` can tell the caller's mistakes from the bundle's before it loads any code.
+ * @internal
  */
 export function checkOptions(options: EngineOptions): void {
   checkEngineOptionNames(options);
@@ -775,7 +855,10 @@ function checkNumber(options: EngineOptions, name: "sessionIdleMs" | "expiredSes
   if (!valid(value)) throw new RangeError(`EngineOptions.${name} must be ${expected}, not ${value}`);
 }
 
-/** `checkOptionNames` for EngineOptions, and for `alsoKnown` names beside them (`loadBundle`'s `publicKey`). */
+/**
+ * `checkOptionNames` for EngineOptions, and for `alsoKnown` names beside them (`loadBundle`'s `publicKey`).
+ * @internal
+ */
 export function checkEngineOptionNames(options: unknown, alsoKnown: readonly string[] = []): void {
   checkOptionNames(options, { owner: "EngineOptions", known: [...ENGINE_OPTIONS, ...alsoKnown], example: alsoKnown[0] ?? "sessionIdleMs" });
 }
@@ -785,6 +868,7 @@ export function checkEngineOptionNames(options: unknown, alsoKnown: readonly str
  * where `{ publicKey }` belongs) and a name that is not an option: a misspelled name
  * (`maxSesions`, `publickey`) would leave the protection it meant to set switched off. Shared by
  * everything that takes options (the engine, `loadBundle`, `verifyBundle`, `createBundle`).
+ * @internal
  */
 export function checkOptionNames(options: unknown, { owner, known, example = known[0]! }: { owner: string; known: readonly string[]; example?: string }): void {
   // Any realm's plain object: not an array, a Buffer, a KeyObject or another class's instance.
@@ -879,12 +963,18 @@ function noAskFor(state: SessionState, sessionId: string, tool: string): string 
   return `${session} has no ask awaiting approval for this ${tool} call: only a call answered ask can be approved, with the same declared arguments, and the ${others === 1 ? "ask" : `${others} asks`} of ${tool} awaiting approval ${others === 1 ? "is" : "are"} for other arguments${full}`;
 }
 
-/** The reason of a default deny, when no rule allowed the call (replays tell it from refusals by it). */
+/**
+ * The reason of a default deny, when no rule allowed the call (replays tell it from refusals by it).
+ * @internal
+ */
 export function defaultDenyReason(tool: string): string {
   return `no rule allows ${tool}`;
 }
 
-/** How the reason for a call of an undeclared tool starts (replays find logged refusals by it). */
+/**
+ * How the reason for a call of an undeclared tool starts (replays find logged refusals by it).
+ * @internal
+ */
 export function unknownToolReasonStart(tool: string): string {
   return `unknown tool ${helpers.describeText(tool)}`;
 }

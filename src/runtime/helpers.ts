@@ -2,7 +2,7 @@ import { domainToASCII } from "node:url";
 import { compileGlob, matchCompiledGlob, type CompiledGlob } from "./glob.js";
 import type { ValueShape } from "./declaredShape.js";
 import type { SessionState } from "./session.js";
-import { convertMembers, parseTime } from "./schema.js";
+import { convertMembers, MAX_VALIDATED_VALUES, parseTime } from "./schema.js";
 
 /** The evaluation errors of a request that lacks an optional part: the enforcement point's doing, not the agent's. */
 export const NO_INTENT_FAULT = "the request names no intent";
@@ -259,16 +259,49 @@ const longGlobs = new Map<string, CompiledGlob>();
 let longGlobsEpoch = -1;
 const MAX_CACHED_PATTERN = 256;
 
+/**
+ * Values one comparison, search or key of request values may walk, counted as validation counts
+ * them (each list its members, each record one; schema.ts MAX_VALIDATED_VALUES): room for both
+ * sides of a comparison, each validated (with its own record), so a validated request's
+ * declared values always fit. It bounds the walks of values no validation counted: an
+ * invalid request's `args` compared with the previous call's for `session.repeats`, undeclared
+ * fields compared by bundles of older compilers. Counted along every path, as validation does:
+ * an object an in-process caller shares between fields would otherwise be walked once per path,
+ * 2^40 times for 40 levels of two children that are one object. Each walk from outside (the
+ * exported functions below) has its own count, so what one comparison spends never makes
+ * another fail; past it the walk fails (EvaluationError) and its caller fails closed.
+ */
+export const MAX_WALKED_VALUES = 2 * MAX_VALIDATED_VALUES + 2;
+
+export const TOO_MANY_VALUES_TO_COMPARE = `the values compared hold more than ${MAX_WALKED_VALUES.toLocaleString("en-US")} values (list members and records, counted along every path: an object shared by several fields counts once for each)`;
+
+/** Values the current walk has visited (MAX_WALKED_VALUES); each exported entry point starts it at 0. */
+let walked = 0;
+
+/** Counts `count` values against the walk's budget, failing past it. */
+function walk(count: number): void {
+  if ((walked += count) > MAX_WALKED_VALUES) fail(TOO_MANY_VALUES_TO_COMPARE);
+}
+
 /** Structural equality for values of the same declared type (sets compare as sets). */
 export function equal(a: unknown, b: unknown, asSet = false): boolean {
+  walked = 0;
+  return equalWalk(a, b, asSet);
+}
+
+function equalWalk(a: unknown, b: unknown, asSet = false): boolean {
   if (a === b) return true;
-  if (a instanceof Set || b instanceof Set || asSet) return sameMembers(toArray(a), toArray(b), (member) => canonicalKey("", member));
+  if (a instanceof Set || b instanceof Set || asSet) return sameMembers(toArray(a), toArray(b), (member) => canonicalText("", member));
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!equal(a[i], b[i])) return false;
+    walk(a.length);
+    for (let i = 0; i < a.length; i++) if (!equalWalk(a[i], b[i])) return false;
     return true;
   }
-  if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(b)) return sameRecords(a as Record<string, unknown>, b as Record<string, unknown>);
+  if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(b)) {
+    walk(1);
+    return sameRecords(a as Record<string, unknown>, b as Record<string, unknown>);
+  }
   return false;
 }
 
@@ -281,7 +314,7 @@ function sameRecords(left: Record<string, unknown>, right: Record<string, unknow
   for (const key in left) {
     if (!Object.hasOwn(left, key)) continue;
     count++;
-    if (!Object.hasOwn(right, key) || !equal(left[key], right[key])) return false;
+    if (!Object.hasOwn(right, key) || !equalWalk(left[key], right[key])) return false;
   }
   for (const key in right) if (Object.hasOwn(right, key)) count--;
   return count === 0;
@@ -294,7 +327,7 @@ function fieldOf(record: Record<string, unknown>, name: string): unknown {
 
 /** Whether two records agree on every declared field (undeclared ones are ignored). */
 function sameDeclaredFields(left: Record<string, unknown>, right: Record<string, unknown>, fields: readonly (readonly [string, ValueShape | null])[]): boolean {
-  for (const [name, shape] of fields) if (!equalShaped(fieldOf(left, name), fieldOf(right, name), shape)) return false;
+  for (const [name, shape] of fields) if (!equalShapedWalk(fieldOf(left, name), fieldOf(right, name), shape)) return false;
   return true;
 }
 
@@ -302,20 +335,27 @@ export type { ValueShape };
 
 /** Equality of two values of one declared type (`shape`: see ValueShape). */
 export function equalShaped(a: unknown, b: unknown, shape: ValueShape | null): boolean {
-  if (shape === null) return equal(a, b);
+  walked = 0;
+  return equalShapedWalk(a, b, shape);
+}
+
+function equalShapedWalk(a: unknown, b: unknown, shape: ValueShape | null): boolean {
+  if (shape === null) return equalWalk(a, b);
   if (a === b) return true;
   if ("time" in shape) return instantOf(a) === instantOf(b);
   if ("set" in shape) {
-    if (!Array.isArray(a) || !Array.isArray(b)) return equal(a, b);
+    if (!Array.isArray(a) || !Array.isArray(b)) return equalWalk(a, b);
     return listIndex(a, shape.set).sameAs(listIndex(b, shape.set));
   }
   if ("list" in shape) {
-    if (!Array.isArray(a) || !Array.isArray(b)) return equal(a, b);
+    if (!Array.isArray(a) || !Array.isArray(b)) return equalWalk(a, b);
     if (a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!equalShaped(a[i], b[i], shape.list)) return false;
+    walk(a.length);
+    for (let i = 0; i < a.length; i++) if (!equalShapedWalk(a[i], b[i], shape.list)) return false;
     return true;
   }
-  if (!isRecord(a) || !isRecord(b)) return equal(a, b);
+  if (!isRecord(a) || !isRecord(b)) return equalWalk(a, b);
+  walk(1);
   return sameDeclaredFields(a, b, shape.fields);
 }
 
@@ -349,6 +389,7 @@ class MemberIndex {
     private readonly keyOf: (member: unknown) => string,
     private readonly instants = false,
   ) {
+    walk(items.length);
     for (const item of items) {
       if (isScalar(item)) this.scalars.add(instants ? instantOf(item) : item);
       else this.keys.add(keyOf(item));
@@ -462,16 +503,18 @@ function sameMembers(left: readonly unknown[], right: readonly unknown[], keyOf:
  * have the same key exactly when `equalShaped` holds.
  */
 function shapedKey(value: unknown, shape: ValueShape | null): string {
-  if (shape === null) return canonicalKey("", value);
-  if ("time" in shape) return canonicalKey("", instantOf(value));
+  if (shape === null) return canonicalText("", value);
+  if ("time" in shape) return canonicalText("", instantOf(value));
   if ("set" in shape || "list" in shape) {
     // A session's set (`session.labels` in a list literal) is a JavaScript Set, a request's an array.
     if (value instanceof Set) value = [...value];
-    if (!Array.isArray(value)) return canonicalKey("", value);
+    if (!Array.isArray(value)) return canonicalText("", value);
+    walk(value.length);
     if ("list" in shape) return `[${value.map((v) => shapedKey(v, shape.list)).join(",")}]`;
     return `<${[...new Set(value.map((v) => shapedKey(v, shape.set)))].sort().join(",")}>`;
   }
-  if (!isRecord(value)) return canonicalKey("", value);
+  if (!isRecord(value)) return canonicalText("", value);
+  walk(1);
   const parts: string[] = [];
   for (const [name, field] of shape.fields) {
     const member = fieldOf(value, name);
@@ -488,6 +531,7 @@ function shapedKey(value: unknown, shape: ValueShape | null): string {
  */
 export function declaredKey(value: unknown, shape: ValueShape | null): string {
   try {
+    walked = 0;
     return shapedKey(value, shape);
   } catch {
     return `#whole${canonicalKey("", value)}`;
@@ -515,6 +559,7 @@ export function has(collection: unknown, element: unknown, shape: ValueShape | n
  * fault, like any other, so `and` / `or` keep it inside the term; the interpreter gets it thrown.
  */
 function noting(note: FaultNote | undefined, compare: () => boolean): boolean {
+  walked = 0;
   if (note === undefined) return compare();
   try {
     return compare();
@@ -526,7 +571,7 @@ function noting(note: FaultNote | undefined, compare: () => boolean): boolean {
 
 /** `equalShaped` for the generated code: a failure to compare is noted in `note` (see `noting`). */
 export function equalDeclared(a: unknown, b: unknown, shape: ValueShape | null, note: FaultNote): boolean {
-  return noting(note, () => equalShaped(a, b, shape));
+  return noting(note, () => equalShapedWalk(a, b, shape));
 }
 
 /**
@@ -561,6 +606,7 @@ function answerAt(site: CompareSite, decision: FaultNote, a: unknown, b: unknown
     let answer = false;
     let fault: string | undefined;
     try {
+      walked = 0;
       answer = compare();
     } catch (error) {
       fault = message(error);
@@ -577,17 +623,17 @@ function answerAt(site: CompareSite, decision: FaultNote, a: unknown, b: unknown
 
 /** `equalDeclared` at a site inside a quantifier. */
 export function equalDeclaredAt(site: CompareSite, decision: FaultNote, a: unknown, b: unknown, shape: ValueShape | null): boolean {
-  return answerAt(site, decision, a, b, () => equalShaped(a, b, shape));
+  return answerAt(site, decision, a, b, () => equalShapedWalk(a, b, shape));
 }
 
 /** `containsAny` / `containsAll` at a site inside a quantifier. */
 export function containsAt(site: CompareSite, decision: FaultNote, all: boolean, left: unknown, right: unknown, shape: ValueShape | null): boolean {
-  return answerAt(site, decision, left, right, () => (all ? containsAll(left, right, shape) : containsAny(left, right, shape)));
+  return answerAt(site, decision, left, right, () => (all ? indexOf(right, shape).isSubsetOf(indexOf(left, shape)) : indexOf(left, shape).intersects(indexOf(right, shape))));
 }
 
 function scan(list: readonly unknown[], element: unknown, shape: ValueShape | null): boolean {
   if (isScalar(element) && !isTime(shape)) return list.includes(element);
-  return list.some((x) => equalShaped(x, element, shape));
+  return list.some((x) => equalShapedWalk(x, element, shape));
 }
 
 function isTime(shape: ValueShape | null): boolean {
@@ -596,7 +642,7 @@ function isTime(shape: ValueShape | null): boolean {
 
 /** How members of a collection of this element shape are keyed for a MemberIndex. */
 function keyFor(shape: ValueShape | null): (member: unknown) => string {
-  return shape === null ? (member) => canonicalKey("", member) : (member) => shapedKey(member, shape);
+  return shape === null ? (member) => canonicalText("", member) : (member) => shapedKey(member, shape);
 }
 
 /**
@@ -632,6 +678,7 @@ function indexOf(collection: unknown, shape: ValueShape | null): MemberIndex {
 
 /** `S.size()` of a declared set: its distinct members (a request sends a set as a list, maybe with repeats). */
 export function distinctCount(value: unknown, shape: ValueShape | null): number {
+  walked = 0;
   if (value instanceof Set) return value.size;
   if (!Array.isArray(value)) return 0;
   return value.length <= 1 ? value.length : listIndex(value, shape).size;
@@ -678,6 +725,12 @@ class Leave {
  * of being walked forever (which ran the process out of memory).
  */
 export function canonicalKey(tool: string, args: unknown): string {
+  walked = 0;
+  return canonicalText(tool, args);
+}
+
+/** `canonicalKey` within a walk: its values count against the walk's (MAX_WALKED_VALUES). */
+function canonicalText(tool: string, args: unknown): string {
   // A scalar (a declared field's value, most often): its text, without the walk below.
   if (args === null || (typeof args !== "object" && typeof args !== "function")) return `${JSON.stringify(tool)}|${typeof args === "bigint" ? `${args}n` : (JSON.stringify(args) ?? "null")}`;
   const out: string[] = [JSON.stringify(tool), "|"];
@@ -689,8 +742,9 @@ export function canonicalKey(tool: string, args: unknown): string {
     else if (value instanceof Leave) open.delete(value.value);
     else if (value !== null && typeof value === "object" && open.has(value)) out.push("#cycle");
     // A JavaScript Set (a session's labels or tools) is a set: its members sorted, as `equal` compares them.
-    else if (value instanceof Set) out.push(`<${[...new Set([...value].map((member) => canonicalKey("", member)))].sort().join(",")}>`);
+    else if (value instanceof Set) out.push(`<${[...new Set([...value].map((member) => canonicalText("", member)))].sort().join(",")}>`);
     else if (Array.isArray(value)) {
+      walk(value.length);
       out.push("[");
       open.add(value);
       stack.push(new Leave(value), new Emit("]"));
@@ -699,6 +753,7 @@ export function canonicalKey(tool: string, args: unknown): string {
         if (i > 0) stack.push(new Emit(","));
       }
     } else if (value !== null && typeof value === "object") {
+      walk(1);
       out.push("{");
       open.add(value);
       stack.push(new Leave(value), new Emit("}"));
@@ -760,12 +815,14 @@ export function describeThrown(error: unknown): string {
  * Whether a call repeats the previous one's arguments, for `session.repeats`: by the args'
  * declared shape (undeclared arguments ignored, sets as sets), walked structurally, which costs
  * far less than serializing every call. Arguments nested too deeply to walk (thousands of levels
- * of a recursive record) count as the same: the comparison cannot tell them apart by what is
- * declared, and a loop guard must not be escaped by nesting deeper.
+ * of a recursive record), or holding more values than a walk may visit (MAX_WALKED_VALUES: an
+ * invalid call's, which no validation bounded), count as the same: the comparison cannot tell
+ * them apart, and a loop guard must not be escaped by nesting deeper or sending more.
  */
 export function sameArguments(previous: unknown, current: unknown, shape: ValueShape | null = null): boolean {
   try {
-    return equalShaped(previous, current, shape);
+    walked = 0;
+    return equalShapedWalk(previous, current, shape);
   } catch {
     return true;
   }

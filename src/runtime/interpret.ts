@@ -35,6 +35,7 @@ interface Intents {
 /**
  * Evaluates IR directly: the reference semantics the JavaScript emitter must agree with
  * (a differential test compares them), and the explainer's engine. Slow on purpose: clear.
+ * @internal
  */
 export class Interpreter {
   constructor(

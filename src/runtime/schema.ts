@@ -41,8 +41,42 @@ export type Validator = (value: unknown, path: string, depth?: number) => string
 export const MAX_NESTING = 512;
 
 function tooDeep(path: string): string {
-  return `${path.length > 120 ? `${path.slice(0, 60)}…${path.slice(-40)}` : path} is nested more than ${MAX_NESTING} lists and records deep`;
+  return `${shortPath(path)} is nested more than ${MAX_NESTING} lists and records deep`;
 }
+
+function shortPath(path: string): string {
+  return path.length > 120 ? `${path.slice(0, 60)}…${path.slice(-40)}` : path;
+}
+
+/**
+ * How many values validating one request may visit: each list adds its members, each record
+ * (beyond the request's agent, context, user and args themselves) adds one. Counted along every
+ * path, so an object an in-process caller shares between fields counts once for each: without
+ * the bound, a recursive record whose two children are one object, 40 levels deep (80 objects),
+ * would take 2^40 steps to validate. Past it the request is refused as invalid. The generated
+ * code of a bundle counts the same way (compile/emitValidation.ts), and so do the comparisons
+ * of request values (helpers.ts, MAX_WALKED_VALUES).
+ */
+export const MAX_VALIDATED_VALUES = 1_000_000;
+
+/** The reason for a request past MAX_VALIDATED_VALUES, `path` naming the declared field where the count ran out. */
+export function tooManyValues(path: string): string {
+  return `${shortPath(path)} takes the request past ${MAX_VALIDATED_VALUES.toLocaleString("en-US")} values to validate (list members and records, counted along every path: an object shared by several fields counts once for each)`;
+}
+
+/**
+ * Values validated in the current request (see MAX_VALIDATED_VALUES). Validation is
+ * synchronous, so one counter serves every engine; `startValidation` resets it per request.
+ */
+let validatedValues = 0;
+
+/** Starts the count of MAX_VALIDATED_VALUES for one request's interpreted validation. */
+export function startValidation(): void {
+  validatedValues = 0;
+}
+
+/** Marks a validator's answer that the count ran out below it: the field at depth 0 words it (tooManyValues). */
+const OVER_VALUES = "\u0000over";
 
 /**
  * The kind of a value given where a key or options were expected, never its content ("a
@@ -214,6 +248,7 @@ export class ValidatorFactory {
       return (v, p, d = 1) => {
         if (d > MAX_NESTING) return tooDeep(p);
         if (!Array.isArray(v)) return `${p} must be a ${name}, not ${describeValue(v)}`;
+        if ((validatedValues += v.length) > MAX_VALIDATED_VALUES) return OVER_VALUES;
         for (let i = 0; i < v.length; i++) {
           const error = element(v[i], `${p}[${i}]`, d + 1);
           if (error) return error;
@@ -244,6 +279,7 @@ export class ValidatorFactory {
     // `d`: 0 for a request's agent, context, user or args; 1 and more for a record in them.
     return (v, p, d = 0) => {
       if (d > MAX_NESTING) return tooDeep(p);
+      if (d > 0 && ++validatedValues > MAX_VALIDATED_VALUES) return OVER_VALUES;
       if (v === null || typeof v !== "object" || Array.isArray(v)) return `${p} must be an object (${name}), not ${describeValue(v)}`;
       const object = v as Record<string, unknown>;
       for (const check of checks) {
@@ -253,7 +289,8 @@ export class ValidatorFactory {
           return `${p}.${check.field} is missing`;
         }
         const error = check.validate(object[check.field], `${p}.${check.field}`, d + 1);
-        if (error) return error;
+        // The count ran out somewhere below: named by the request's field it is in.
+        if (error) return error === OVER_VALUES && d === 0 ? tooManyValues(`${p}.${check.field}`) : error;
       }
       return undefined;
     };

@@ -70,5 +70,8 @@ export function engineOptions(options: RecordedEngineOptions): RecordedEngineOpt
  * `time` still take the engine's clock.)
  */
 export function replayEngine(policy: CompiledPolicy, options: RecordedEngineOptions): Engine {
-  return new Engine(policy, engineOptions(options), { recordedTimesOnly: true });
+  // Only the compiled policy: a bundle (checked by the CLI before the replay) reaches a worker
+  // thread as a copy, which `new Engine` would take for an unchecked one.
+  const { schema, rules, session, code } = policy;
+  return new Engine({ schema, rules, session, code }, engineOptions(options), { recordedTimesOnly: true });
 }

@@ -7,7 +7,7 @@ import { lineError, type ReplayError, type ReplayNote } from "./replay.js";
 import { decideRecorded, engineOptions, replayEngine, type RecordedEngineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { grantingRulesOf, grantsOf, sameGrants } from "./grants.js";
-import { toolLabel } from "./shortRequest.js";
+import { sessionLabel, toolLabel } from "./shortRequest.js";
 
 /**
  * What of a decision changed, the first that applies. `effect`: allow, ask or deny. With the
@@ -235,7 +235,7 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
         const examples = kept.get(cause) ?? 0;
         if (examples < max) {
           kept.set(cause, examples + 1);
-          changes.push({ file, line: entry.line, session: entry.request["session"] as string, tool, before: a, after: b, changed, direction, cause });
+          changes.push({ file, line: entry.line, session: sessionLabel(entry.request["session"]), tool, before: a, after: b, changed, direction, cause });
         }
       }
     }

@@ -232,9 +232,10 @@ function notJsonHint(text: string): string {
  * Whether a line is as a decision log writes a request the engine refused before any rule ran
  * (`deny` with `rules: []`). An enforcement point logs what its agents sent, so such a line may
  * have request fields of any type (`"args": "x"`, `"time": 1764491700`, `"tool": null`, no
- * `tool` at all): it replays as it was
+ * `tool` at all, a `session` that is missing, empty, a number or null): it replays as it was
  * logged, the engine refusing it again and the case comparing that, rather than failing the
- * replay as malformed. A line written by hand with such a mistake and another expectation is
+ * replay as malformed. (Without a readable session id the engine refuses it outside any session,
+ * as it did in production.) A line written by hand with such a mistake and another expectation is
  * still refused, with the hint.
  */
 function loggedRefusal(line: Record<string, unknown>): boolean {
@@ -245,7 +246,8 @@ function loggedRefusal(line: Record<string, unknown>): boolean {
 function errorBesideRequestFields(line: Record<string, unknown>): ErrorObject | undefined {
   const rest: Record<string, unknown> = { ...line };
   for (const field of Object.keys(REQUEST_FIELD_TYPES)) delete rest[field];
-  // (A name stands in for `tool`, which the validator requires of every other line.)
+  // (Names stand in for `session` and `tool`, which the validator requires of every other line.)
+  rest["session"] = "session";
   rest["tool"] = "tool";
   return validateLine(rest) ? undefined : validateLine.errors![0]!;
 }

@@ -6,8 +6,9 @@
  * `Engine.approved` returned (`approved`) and no decision. Shipped as
  * schemas/recording.schema.json; every replayed line is validated with it.
  */
-/** The types of a request's fields (section 1 of the contract), as every line but a logged refusal has them (and `tool`, which it may lack, the others must have). */
+/** The types of a request's fields (section 1 of the contract), as every line but a logged refusal has them (and `session` and `tool`, which it may lack, the others must have). */
 export const REQUEST_FIELD_TYPES = {
+  session: { type: "string", minLength: 1 },
   tool: { type: "string", minLength: 1 },
   time: { type: "string" },
   agent: { type: "object" },
@@ -37,11 +38,10 @@ export const recordingLineSchema = {
   title: "policyc recording line",
   description: "One request an enforcement point decided, with the decision expected for it; or a person's approval of a call it answered `ask` for (`event`: \"approval\").",
   type: "object",
-  required: ["session"],
   properties: {
     event: { enum: ["approval"], description: "Absent on an attempt. \"approval\": not an attempt but a person's approval arriving here, after the lines before it; the request is what was passed to `Engine.approved` (the asked call's fields, `time` when the approval came)" },
     time: { description: "RFC 3339 time of the attempt (of an approval line: when the approval came)" },
-    session: { type: "string", minLength: 1 },
+    session: { description: "The session id: a non-empty string, required but on a logged refusal (`\"decision\": \"deny\"` with `\"rules\": []`), which replays whatever the agent sent, outside any session when it is no such string" },
     agent: {},
     user: {},
     intent: {},
@@ -63,7 +63,7 @@ export const recordingLineSchema = {
     { if: { required: ["event"] }, then: { required: ["approved"], not: { anyOf: [{ required: ["decision"] }, { required: ["rules"] }, { required: ["reason"] }, { required: ["grants"] }, { required: ["grantsOnApproval"] }, { required: ["revoked"] }] } } },
     // A decision log's line for a request the engine refused as invalid (`"args": "x"`) says so:
     // a deny that no rule decided. It replays as it was logged; any other line has these types.
-    { if: LOGGED_REFUSAL, else: { required: ["tool"], properties: REQUEST_FIELD_TYPES } },
+    { if: LOGGED_REFUSAL, else: { required: ["session", "tool"], properties: REQUEST_FIELD_TYPES } },
   ],
 } as const;
 
@@ -72,7 +72,7 @@ export const recordingLineSchema = {
  * `uniqueItems` on `rules`, which the replay checks itself (`repeatedItem` in
  * readRecording.ts), what an approval line must and must not have, which it checks first
  * (`approvalLineError`), to say so in words (Ajv would say "must NOT be valid"), and the
- * leeway of a logged refusal (any request field of any type, `tool` absent too), which it
+ * leeway of a logged refusal (any request field of any type, `session` and `tool` absent too), which it
  * allows only where the strict check refuses a line (`loggedRefusal` in readRecording.ts): most
  * lines pass the strict check at once.
  * Ajv's `uniqueItems` check builds a keyed object per line, which cost more than a quarter of a

@@ -9,7 +9,7 @@ import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { LineEdits, rewriteRecording } from "./rewriteRecording.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { printable } from "../diagnostics/printable.js";
-import { shortRequest, toolLabel } from "./shortRequest.js";
+import { sessionLabel, shortRequest, toolLabel } from "./shortRequest.js";
 import { closestName } from "../runtime/closestName.js";
 import { decideRecorded, engineOptions, replayEngine, replayRecorded, type RecordedEngineOptions } from "./decideRecorded.js";
 import { grantingRulesOf, grantsOnApprovalOf, sameGrants } from "./grants.js";
@@ -322,8 +322,9 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         continue;
       }
       const request = entry.request;
-      const session = request["session"] as string;
-      if (options.session !== undefined && session !== options.session) {
+      // An id, but on a logged refusal, which may have none (`sessionLabel`).
+      const session = sessionLabel(request["session"]);
+      if (options.session !== undefined && request["session"] !== options.session) {
         passOver(request, engine, options);
         continue;
       }
@@ -347,6 +348,8 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         edits?.add(entry.line, approved ? APPROVED : REFUSED);
         // Refused, it changed nothing: asked again, the engine says why.
         const actual: ApprovalOutcome = approved ? APPROVED : { approved, reason: engine.approvalRefusal(request) ?? "" };
+        // Production refused what the replay approved (its session had expired there, say), or the other way round.
+        if (approved || SESSION_STATE_REFUSAL.test(actual.reason ?? "")) note(entry.line, ENGINE_OPTIONS_HINT);
         if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"], event: "approval" }), event: "approval", expect: entry.approval, actual, ok: false, mismatches: ["approved"] })) break lines;
         continue;
       }
@@ -383,6 +386,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         continue;
       }
       edits?.add(entry.line, actual);
+      if (dependsOnEngineOptions(expect, actual, tool)) note(entry.line, ENGINE_OPTIONS_HINT);
       if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }), expect, actual, ok: false, mismatches })) break lines;
     }
   } catch (error) {
@@ -434,6 +438,27 @@ function unknownToolIsCase(request: Record<string, unknown>, tool: string, expec
  * start, an intent the session did not declare. Not a default deny, which the rules gave by
  * allowing nothing (`defaultDenyReason`, with or without an allow rule's error).
  */
+/**
+ * The refusals that come of the engine's options rather than of the request or the rules: a
+ * session that expired (`sessionIdleMs`), is remembered as expired or revoked for so long
+ * (`expiredSessionMs`, `revokedSessionMs`), or cannot start for want of room (`maxSessions`).
+ */
+const SESSION_STATE_REFUSAL = /^session .* (?:has expired|cannot start):/;
+
+/** Said of a failing line whose difference can come of the engine options the replay ran with. */
+export const ENGINE_OPTIONS_HINT = "its outcome can depend on the engine options the replay runs with (how long sessions live, how many are kept): if the enforcement point set sessionIdleMs, expiredSessionMs, revokedSessionMs or maxSessions, replay with the same values (--session-idle, --expired-session, --revoked-session, --max-sessions)";
+
+/**
+ * Whether a failing decision may differ for the engine options alone: the replay refused it
+ * for its session's expiry or room, or production refused it before any rule ran (as for an
+ * expired session) where the replay let the rules decide.
+ */
+function dependsOnEngineOptions(expect: Expectation, actual: Decision, tool: string): boolean {
+  if (actual.decision === "deny" && actual.rules.length === 0 && SESSION_STATE_REFUSAL.test(actual.reasons[0] ?? "")) return true;
+  if (expect.reason !== undefined && SESSION_STATE_REFUSAL.test(expect.reason)) return true;
+  return expect.decision === "deny" && expect.rules?.length === 0 && !refusedBeforeRules(actual, tool) && actual.reasons[0] !== defaultDenyReason(tool);
+}
+
 function refusedBeforeRules(actual: Decision, tool: string): boolean {
   return actual.decision === "deny" && actual.rules.length === 0 && actual.reasons[0] !== defaultDenyReason(tool);
 }
@@ -462,8 +487,8 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
       observeMalformed(entry.text, engine);
       continue;
     }
-    const session = entry.request["session"] as string;
-    if (!sessions.has(session) || (options.session !== undefined && session !== options.session)) {
+    const session = sessionLabel(entry.request["session"]);
+    if (!sessions.has(session) || (options.session !== undefined && entry.request["session"] !== options.session)) {
       passOver(entry.request, engine, options);
       continue;
     }

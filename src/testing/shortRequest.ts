@@ -12,6 +12,16 @@ export function shortRequest(result: { readonly tool: string; readonly args: unk
 }
 
 /**
+ * A line's `session` as reports show it: its id; for a logged refusal whose request had no
+ * readable one (the engine refused it for that, outside any session), what it had instead:
+ * `(no session)`, `(session: 12)`, `(session: "")`.
+ */
+export function sessionLabel(session: unknown): string {
+  if (typeof session === "string" && session !== "") return session;
+  return session === undefined ? "(no session)" : `(session: ${shortJson(session)})`;
+}
+
+/**
  * A line's `tool` as reports show it and `--grep` finds it: its name; for a logged refusal
  * whose request named none (the engine refused it for that), what it had instead, in
  * parentheses, which no tool name has: `(no tool)`, `(tool: null)`, `(tool: "")`.

@@ -169,7 +169,23 @@ function recomputeHash(bundle: Bundle): { contentHash: string } {
 
 describe("schema validation", () => {
   it("refuses values that are not bundles", () => {
-    for (const value of [null, 42, "bundle", [], {}]) expectBundleError(() => loadBundle(value), /not a valid policyc bundle/);
+    for (const value of [null, 42, [], {}]) expectBundleError(() => loadBundle(value), /not a valid policyc bundle/);
+  });
+
+  it("a bundle's text or bytes, where the parsed bundle belongs, is a TypeError that says to pass JSON.parse of it", () => {
+    const text = serializeBundle(createBundle(compiled(), SUPPORT_SOURCES));
+    for (const load of [loadBundle, verifyBundle]) {
+      expect(() => load(text)).toThrow(new TypeError("a bundle is passed as the object its JSON holds, not as its text (a string): pass JSON.parse(text)"));
+      expect(() => load("bundle")).toThrow(TypeError);
+      for (const bytes of [Buffer.from(text), new Uint8Array(Buffer.from(text)), new ArrayBuffer(8)]) {
+        expect(() => load(bytes)).toThrow(/^a bundle is passed as the object its JSON holds, not as its bytes \(an? \w+\): pass JSON\.parse\(readFileSync\(path, "utf8"\)\)$/);
+      }
+    }
+    expect(loadBundle(JSON.parse(text)).rules.length).toBeGreaterThan(0);
+  });
+
+  it("a public key given as a file path is refused, saying to pass the key itself", () => {
+    for (const path of ["../pol/pub.pem", "/etc/policyc/public.pem", "keys/signing.pub"]) expectBundleError(() => loadBundle(bundleJson(), { publicKey: path }), /it looks like a file path: give the key itself, readFileSync\(path\)$/);
   });
 
   it("refuses malformed bundles, saying where", () => {

@@ -1,0 +1,137 @@
+import { describe, expect, it } from "vitest";
+import { Engine } from "../../src/runtime/engine.js";
+import { explain } from "../../src/runtime/explain.js";
+import { MAX_VALIDATED_VALUES } from "../../src/runtime/schema.js";
+import { canonicalKey, equal, has, sameArguments, TOO_MANY_VALUES_TO_COMPARE } from "../../src/runtime/helpers.js";
+import { compileFixture } from "../helpers.js";
+
+/**
+ * A request built in process can share one object between several fields: 40 levels of a
+ * recursive record whose two children are one object are 80 objects, and 2^40 values along
+ * every path. Validation and every later walk of request values count values along paths and
+ * stop at a budget (language.md §7), so `decide` stays bounded and fails closed, never throws.
+ */
+const POLICY = `type Node { name: string, kids: list<Node> }
+type Pair { left?: Pair, right?: Pair }
+tool tree.put { risk low args { root: Node, n: int } }
+tool tree.pair { risk low args { root: Pair } }
+tool tree.same { risk low args { a: Node, b: Node } }
+policy t {
+  @name("put") allow tree.put
+  @name("pair") allow tree.pair
+  @name("same") deny tree.same when args.a == args.b reason "same trees"
+  @name("differ") allow tree.same
+  @name("loop") deny * when session.repeats >= 2 reason "loop" revoke
+}
+`;
+
+/** 2^depth leaves, built from depth + 1 objects. */
+function sharedTree(depth: number): unknown {
+  let node: unknown = { name: "d", kids: [] };
+  for (let i = 0; i < depth; i++) node = { name: "d", kids: [node, node] };
+  return node;
+}
+
+function sharedPairs(depth: number): unknown {
+  let node: unknown = {};
+  for (let i = 0; i < depth; i++) node = { left: node, right: node };
+  return node;
+}
+
+function request(session: string, tool: string, args: unknown, second = 0): Record<string, unknown> {
+  return { time: `2026-11-30T10:00:${String(second).padStart(2, "0")}Z`, session, tool, args };
+}
+
+/** `decide`, failing the test when it takes more than `ms`. */
+function timed(engine: Engine, input: Record<string, unknown>, ms = 3000): ReturnType<Engine["decide"]> {
+  const start = performance.now();
+  const decision = engine.decide(input);
+  expect(performance.now() - start).toBeLessThan(ms);
+  return decision;
+}
+
+describe("values shared between fields", () => {
+  const policy = compileFixture(POLICY);
+
+  it("a recursive record whose children are one object, 40 levels deep, is denied at once, naming the field", () => {
+    const engine = new Engine(policy);
+    const decision = timed(engine, request("s", "tree.put", { root: sharedTree(40), n: 1 }));
+    expect(decision.decision).toBe("deny");
+    expect(decision.reasons).toEqual([`request.args.root takes the request past 1,000,000 values to validate (list members and records, counted along every path: an object shared by several fields counts once for each)`]);
+    expect(decision.errors).toEqual(decision.reasons);
+  });
+
+  it("so is one of records alone (no list), and of both arguments together", () => {
+    const engine = new Engine(policy);
+    expect(timed(engine, request("s", "tree.pair", { root: sharedPairs(40) })).reasons[0]).toMatch(/^request\.args\.root takes the request past 1,000,000 values/);
+    // 17 levels are 2^18 - 1 records and 2^18 - 2 list members: each argument alone fits, together they do not.
+    expect(timed(engine, request("s1", "tree.same", { a: sharedTree(17), b: { name: "x", kids: [] } })).decision).toBe("allow");
+    const decision = timed(engine, request("s2", "tree.same", { a: sharedTree(17), b: sharedTree(17) }));
+    expect(decision.reasons[0]).toMatch(/^request\.args\.b takes the request past/);
+  });
+
+  it("a shared value within the budget is decided as its copy is", () => {
+    const engine = new Engine(policy);
+    const shared = sharedTree(12);
+    expect(timed(engine, request("s", "tree.put", { root: shared, n: 1 })).decision).toBe("allow");
+    expect(timed(engine, request("c", "tree.put", { root: JSON.parse(JSON.stringify(shared)) as unknown, n: 1 })).decision).toBe("allow");
+    // `==` on two records walks them along every path too.
+    expect(timed(engine, request("e", "tree.same", { a: sharedTree(12), b: sharedTree(12) })).rules).toEqual(["same"]);
+    expect(explain(engine, request("e2", "tree.same", { a: sharedTree(12), b: sharedTree(12) })).rules.map((rule) => [rule.id, rule.matched])).toEqual([
+      ["same", true],
+      ["differ", true],
+      ["loop", false],
+    ]);
+  });
+
+  it("a wide list counts its members: past the budget it is denied, below it allowed", () => {
+    const engine = new Engine(compileFixture(`tool t { risk low args { xs: list<int> } }\npolicy p { allow t }\n`));
+    expect(timed(engine, request("s", "t", { xs: new Array(MAX_VALIDATED_VALUES).fill(1) })).decision).toBe("allow");
+    expect(timed(engine, request("s", "t", { xs: new Array(MAX_VALIDATED_VALUES + 1).fill(1) })).reasons[0]).toMatch(/^request\.args\.xs takes the request past 1,000,000 values/);
+  });
+
+  it("session.repeats compares invalid calls' shared arguments in bounded time", () => {
+    const engine = new Engine(policy);
+    // Distinct objects of the same shape each time: no `===` shortcut.
+    for (let i = 0; i < 3; i++) expect(timed(engine, request("r", "tree.put", { root: sharedTree(40), n: 1 }, i)).reasons[0]).toMatch(/^request\.args\.root takes the request past/);
+    expect(timed(engine, request("r", "tree.put", { root: { name: "x", kids: [] }, n: 1 }, 5)).decision).toBe("allow");
+  });
+
+  it("an undeclared tool's arguments are compared in bounded time too", () => {
+    const engine = new Engine(policy);
+    for (let i = 0; i < 3; i++) {
+      const decision = timed(engine, request("u", "tree.other", { root: sharedTree(40) }, i));
+      expect(decision.decision).toBe("deny");
+    }
+  });
+
+  it("every walk of values no validation counted stops at its budget: comparisons fail closed, a repeat is assumed", () => {
+    const a = sharedTree(40);
+    const b = sharedTree(40);
+    const start = performance.now();
+    expect(sameArguments({ root: a }, { root: b })).toBe(true);
+    const note = { fault: undefined as string | undefined };
+    expect(has([a], b, null, note)).toBe(false);
+    expect(note.fault).toBe(TOO_MANY_VALUES_TO_COMPARE);
+    expect(() => equal(a, b)).toThrow();
+    expect(() => canonicalKey("t", a)).toThrow();
+    // Each walk has its own budget: one that ran out does not make the next fail.
+    expect(equal(sharedTree(10), sharedTree(10))).toBe(true);
+    expect(performance.now() - start).toBeLessThan(5000);
+  });
+
+  it("bundles of older compilers, whose checks do not count, are checked by the counting validators", () => {
+    // policyc 0.3.0's code: the same checks without the count.
+    const code = policy.code
+      .replace(/ \|\| \(valuesSeen \+= v\.length\) > \d+/g, "")
+      .replace(/ && \+\+valuesSeen <= \d+/g, "")
+      .replace(/\n {2}valuesSeen = 0;/g, "")
+      .replace("\nlet valuesSeen = 0;", "");
+    expect(policy.code).toContain("\nlet valuesSeen = 0;\n"); // what the engine recognizes counting code by
+    expect(code).not.toContain("valuesSeen");
+    const engine = new Engine({ ...policy, code });
+    expect(timed(engine, request("s", "tree.put", { root: sharedTree(40), n: 1 })).reasons[0]).toMatch(/^request\.args\.root takes the request past/);
+    expect(timed(engine, request("t", "tree.put", { root: sharedTree(3), n: 1 })).decision).toBe("allow");
+    expect(timed(engine, request("t", "tree.put", { root: { name: 1, kids: [] }, n: 1 }, 1)).reasons).toEqual(["request.args.root.name must be a string, not the number 1"]);
+  });
+});
