@@ -199,3 +199,26 @@ describe("the engine's clock is read once per decision, before the session chang
     expect(engine.sessions.get("s")).toMatchObject({ calls: 2, denials: 1 });
   });
 });
+
+describe("a clock stepping back and `deny … revoke` on session.called (review r2, finding 2: language.md §7)", () => {
+  it("revokes the session that hits it during the step, and the revocation outlasts the step", () => {
+    let clock = Date.parse("2026-11-30T14:00:00Z");
+    const engine = compile(
+      [
+        {
+          path: "p.policy",
+          text: `tool crm.lookup { args { id: string } }\ntool http.get { args { url: string } }\ntool kb.search { args { q: string } }\npolicy p {\n  @name("exfil") deny http.get when session.called(crm.lookup, within 10m) reason "no web right after CRM" revoke\n  allow *\n}`,
+        },
+      ],
+      { clock: () => clock },
+    );
+    expect(engine.decide({ session: "s", tool: "crm.lookup", args: { id: "1" } }).decision).toBe("allow");
+    // Fifteen real minutes later, outside the window, but the clock stepped back twenty minutes.
+    clock = Date.parse("2026-11-30T13:55:00Z");
+    const stepped = engine.decide({ session: "s", tool: "http.get", args: { url: "u" } });
+    expect(stepped).toMatchObject({ decision: "deny", rules: ["exfil"], revoked: true });
+    expect(stepped.errors[0]).toMatch(/^exfil: session\.called: an allowed call of crm\.lookup is dated after this attempt/);
+    clock = Date.parse("2026-11-30T14:30:00Z");
+    expect(engine.decide({ session: "s", tool: "kb.search", args: { q: "x" } })).toMatchObject({ decision: "deny", rules: ["exfil"], revoked: true });
+  });
+});
