@@ -776,7 +776,7 @@ export function sameArguments(previous: unknown, current: unknown, shape: ValueS
 /**
  * Why a `session.called(…, within D)` cannot be answered for an attempt at `now`, or undefined
  * (`SessionState.calledFault`). The generated code asks through the runtime, not the session's
- * own method: a runtime without this (policyc 0.3.0 and before, which let a call dated after
+ * own method: a runtime without this (policyc 0.3.0 and before, and early builds of 0.4.0, which let a call dated after
  * the attempt lift a `deny` gated on it) refuses the bundle when loading it, rather than running
  * it with that hole.
  */
