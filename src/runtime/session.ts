@@ -359,11 +359,15 @@ export class SessionState {
    * `rt.calledFault`) and the interpreter both ask this.
    */
   calledFault(index: number, since: number, now: number, tools?: readonly string[]): string | undefined {
+    // Only a kept call dated after `now` can lead to a fault: the times let go are all older than
+    // those kept (the oldest goes), so with the latest kept at or before `now` either it is in
+    // the window or no call is, and `calledSince` (which the caller asks next) answers exactly.
+    // In order, then, the kept times are looked at once per check, not scanned twice.
+    const times = this.calledAt?.[index];
+    if (times === undefined || times.length === 0 || !(times[times.length - 1]! > now)) return undefined;
     if (this.calledSince(index, since, now)) return undefined;
     const dropped = this.calledDroppedUpTo?.[index];
-    if (dropped !== undefined && since <= dropped) return CALLED_DROPPED;
-    const times = this.calledAt?.[index];
-    return times !== undefined && times.length > 0 && times[times.length - 1]! > now ? calledLaterFault(tools) : undefined;
+    return dropped !== undefined && since <= dropped ? CALLED_DROPPED : calledLaterFault(tools);
   }
 }
 
