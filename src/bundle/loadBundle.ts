@@ -90,14 +90,14 @@ function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
   const lacking = runtimeCallsOf(bundle.code).filter((name) => !Object.hasOwn(RUNTIME_SUPPORT, name));
   if (lacking.length > 0) {
     const named = lacking.slice(0, 5).map((name) => `rt.${name.slice(0, 40)}`).join(", ") + (lacking.length > 5 ? ` and ${lacking.length - 5} more` : "");
-    throw new BundleError(`the bundle was built by ${shown(bundle.manifest.compiler)}, and its code calls ${named}, which this runtime (policyc ${VERSION}) lacks: rebuild it with this policyc`);
+    throw new BundleError(`the bundle was built by ${shown(bundle.manifest.compiler)}, and its code calls ${named}, which ${thisRuntimeNextTo(bundle.manifest.compiler)} lacks: ${NEWER_BUNDLE_ADVICE}`);
   }
   // Nor may its conditions' IR hold an operation this runtime does not know: the windows of the
   // session counts under it would not be kept, and those rate limits would never trip (fail open).
   const unknownOps = unknownIrOps(bundle.rules.flatMap((rule) => (rule.ir === null ? [] : [rule.ir])));
   if (unknownOps.length > 0) {
     const named = unknownOps.slice(0, 5).map((op) => shown(op.slice(0, 40))).join(", ") + (unknownOps.length > 5 ? ` and ${unknownOps.length - 5} more` : "");
-    throw new BundleError(`the bundle was built by ${shown(bundle.manifest.compiler)}, and its rules' conditions use ${named}, which this runtime (policyc ${VERSION}) does not know: rebuild it with this policyc`);
+    throw new BundleError(`the bundle was built by ${shown(bundle.manifest.compiler)}, and its rules' conditions use ${named}, which ${thisRuntimeNextTo(bundle.manifest.compiler)} does not know: ${NEWER_BUNDLE_ADVICE}`);
   }
   // A bundle whose compiler decided some conditions so that it allowed what this one denies: it
   // would go on failing open in production, silently. Refused, with what to do.
@@ -107,6 +107,22 @@ function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
   markVerified(bundle);
   return bundle;
 }
+
+/**
+ * This runtime as a refusal names it next to `compiler`, the policyc that built a bundle needing
+ * what this runtime lacks: a bundle naming this very version was built by a later build of it
+ * (between releases), so the message says so rather than name one version twice.
+ */
+function thisRuntimeNextTo(compiler: string): string {
+  return compiler === `policyc ${VERSION}` ? `this runtime (an earlier build of policyc ${VERSION})` : `this runtime (policyc ${VERSION})`;
+}
+
+/**
+ * What to do with a bundle that needs what this runtime lacks: run it on the runtime of the
+ * policyc that built it first, as rebuilding it with this policyc gives up what the newer one
+ * added, fixes included.
+ */
+const NEWER_BUNDLE_ADVICE = "load it with the runtime of the policyc that built it, or rebuild it with this policyc";
 
 /**
  * For a bundle the schema refuses: when another policyc built it (a newer one writes fields this
@@ -122,7 +138,7 @@ function otherCompilerHint(value: unknown): string {
 /**
  * Compilers whose bundles this runtime refuses, and why: their code allows calls that the same
  * policy, built by this version, denies. (Bundles of older compilers that only lack something,
- * and fail closed for it, still load. Those of 0.2.0 and 0.3.0 need no entry for a
+ * and fail closed for it, still load. Those of 0.2.0, 0.3.0 and early builds of 0.4.0 need no entry for a
  * `session.called(…, within D)` lifted by a call dated after the attempt: their code asks the
  * session's `calledFault`, which this runtime answers with the error, as it does for bundles
  * built now through `rt.calledFault`.)

@@ -30,6 +30,8 @@ export interface EvalContext {
   /** Rank of the tool's declared risk. */
   readonly toolRisk: number;
   readonly now: number;
+  /** The engine's clock, read once for this attempt (NaN when it gave no usable time, or a replay did not read it): the session store's arrival time. */
+  readonly clockReading: number;
   readonly s: SessionState;
   readonly repeats: number;
   /** Evaluation errors, created on the first one (most decisions have none). */
@@ -70,11 +72,12 @@ export type RuntimeSupport = typeof RUNTIME_SUPPORT;
 
 export interface EngineOptions {
   /**
-   * The wall clock (epoch ms): the time of requests without `time`, and the limit on how far
-   * ahead request times can move session expiry. Default `Date.now`, which steps back when the
-   * host's clock does: attempts dated after such a step fail the `session.count` and
-   * `session.called` windows closed for as long as the step (language.md §7 says what to pass
-   * instead).
+   * The engine's clock (epoch ms), read once per attempt: the time of requests without `time`,
+   * what `maxTimeSkewMs` checks request times against, and what frees and forgets idle
+   * sessions (request dates never do). Default `Date.now`, which steps back when the host's
+   * clock does: attempts dated after such a step fail the `session.count` and `session.called`
+   * windows closed for as long as the step (language.md §7 says what to pass instead). A clock
+   * that throws or gives no finite number denies the requests that need it, naming it.
    */
   readonly clock?: () => number;
   /**
@@ -131,7 +134,7 @@ export interface EngineOptions {
  * The outcome of `Engine.prepare`: either a decision already (invalid, revoked) or a context to run rules on.
  * @internal
  */
-export type Prepared = { readonly ready: false; readonly decision: Decision; readonly state?: SessionState; readonly now?: number; readonly tool?: string } | EvalContext;
+export type Prepared = { readonly ready: false; readonly decision: Decision; readonly state?: SessionState; readonly now?: number; readonly clockReading?: number; readonly tool?: string } | EvalContext;
 
 /** What the generated code gives per tool: its rules, and a fast yes/no check of a request's shape. */
 interface GeneratedTool {
@@ -264,6 +267,8 @@ export class Engine {
   private readonly intents: ReadonlySet<string>;
   private readonly clock: () => number;
   private readonly maxTimeSkewMs: number | undefined;
+  /** A replay's engine (see the constructor's `replay`): its store goes by recorded times, not by the clock. */
+  private readonly recordedTimesOnly: boolean;
   private readonly ruleById = new Map<string, number>();
   /** The engine that took this one's sessions over (EngineOptions.sessionsFrom): approvals go to it. */
   private successor: Engine | undefined;
@@ -293,6 +298,7 @@ export class Engine {
     this.rules.forEach((r, i) => this.ruleById.set(r.id, i));
     this.clock = options.clock ?? Date.now;
     this.maxTimeSkewMs = options.maxTimeSkewMs;
+    this.recordedTimesOnly = replay.recordedTimesOnly ?? false;
     const needed = windowEntriesFor(policy.rules.map((r) => r.ir));
     const windowEntries = options.maxWindowEntries ?? needed.entries;
     this.sessions = new SessionStore(policy.session, Object.keys(policy.schema.tools), {
@@ -302,8 +308,7 @@ export class Engine {
       maxWindowEntries: windowEntries,
       maxSessions: options.maxSessions,
       countsSaturate: needed.literalOnly && windowEntries >= needed.entries,
-      clock: this.clock,
-      recordedTimesOnly: replay.recordedTimesOnly,
+      recordedTimesOnly: this.recordedTimesOnly,
     });
     const factory = new ValidatorFactory(policy.schema);
     const { agent, user, context } = policy.schema.entities;
@@ -406,12 +411,28 @@ export class Engine {
     }
   }
 
-  /** Why a request dated `now` is too far from the engine's clock (maxTimeSkewMs), or undefined. */
-  private skewed(now: number): string | undefined {
-    const clock = this.clock();
+  /**
+   * The engine's clock (EngineOptions.clock), read once per attempt before anything changes:
+   * everything in the decision that goes by the clock uses this reading. Epoch ms, or else
+   * what the clock did instead ("gave NaN", "threw …"), for the reason of a refusal. Never
+   * throws: a clock that throws is one that gave no time, so the attempt is still counted in its
+   * session (a throw half-way through recording it would leave it out of its window).
+   */
+  private readClock(): number | string {
+    let reading: unknown;
+    try {
+      reading = this.clock();
+    } catch (error) {
+      return `threw ${helpers.describeText(helpers.describeThrown(error))}`;
+    }
+    return typeof reading === "number" && Number.isFinite(reading) ? reading : `gave ${describeValue(reading)}`;
+  }
+
+  /** Why a request dated `now` is too far from the engine's clock (`clock`, read by `readClock`) for maxTimeSkewMs, or undefined. */
+  private skewed(now: number, clock: number | string): string | undefined {
+    if (typeof clock === "string") return `the engine's clock ${clock}, so request.time cannot be checked against it (maxTimeSkewMs)`;
     const off = now - clock;
-    if (Math.abs(off) <= this.maxTimeSkewMs! && Number.isFinite(clock)) return undefined;
-    if (!Number.isFinite(clock)) return `the engine's clock gave ${describeValue(clock)}, so request.time cannot be checked against it (maxTimeSkewMs)`;
+    if (Math.abs(off) <= this.maxTimeSkewMs!) return undefined;
     return `request.time is ${roughly(Math.abs(off))} ${off > 0 ? "ahead of" : "behind"} the engine's clock, more than maxTimeSkewMs (${describeMs(this.maxTimeSkewMs!)}) allows`;
   }
 
@@ -439,7 +460,7 @@ export class Engine {
         const args = (input as Record<string, unknown>)["args"] ?? {};
         const sameArgs = this.tools.get(prepared.tool!)?.sameArgs ?? helpers.sameArguments;
         const same = this.policy.session.repeats ? prepared.state.calls > 0 && prepared.state.last === prepared.tool && sameArgs(prepared.state.lastArgs, args) : undefined;
-        this.sessions.record(prepared.state, prepared.now!, prepared.tool!, this.tools.get(prepared.tool!)?.ordinal ?? -1, same, args, false, true, undefined, undefined);
+        this.sessions.record(prepared.state, prepared.now!, prepared.clockReading!, prepared.tool!, this.tools.get(prepared.tool!)?.ordinal ?? -1, same, args, false, true, undefined, undefined);
       }
       return prepared.decision;
     }
@@ -457,38 +478,44 @@ export class Engine {
    */
   observe(input: unknown): void {
     const attempt = this.readAttempt(input);
-    if (!("refused" in attempt)) this.sessions.observe(attempt.now);
+    if (!("refused" in attempt)) this.sessions.observe(attempt.now, attempt.clockReading);
   }
 
   /**
    * What every attempt needs before its session is looked up: an object with a session id, a
-   * tool name and a readable time (its `time`, or the engine's clock). Otherwise the refusal, as
+   * tool name and a readable time (its `time`, or the engine's clock), and the engine's clock
+   * read once (`clockReading`, NaN when it gave no usable time). Otherwise the refusal, as
    * the session's revocation or the reason (a revoked session stays revoked whatever is sent),
    * with the session id when it is readable: the attempt is still its session's (`prepare`).
    */
-  private readAttempt(input: unknown): { refused: Decision; sessionId?: string; tool?: string } | { request: Record<string, unknown>; sessionId: string; tool: string; now: number } {
+  private readAttempt(input: unknown): { refused: Decision; sessionId?: string; tool?: string; clockReading?: number } | { request: Record<string, unknown>; sessionId: string; tool: string; now: number; clockReading: number } {
     if (input === null || typeof input !== "object" || Array.isArray(input)) return { refused: deny([], ["the request must be a JSON object"], [], false, true) };
     const request = input as Record<string, unknown>;
     const sessionId = request["session"];
     if (typeof sessionId !== "string" || sessionId === "") return { refused: deny([], [sessionId === undefined ? "request.session is missing: every request needs a session id string" : `request.session must be a session id (a non-empty string), not ${describeValue(sessionId)}`], [], false, true) };
     const tool = request["tool"];
+    const dated = request["time"] !== undefined;
+    // One reading per attempt, whatever needs it (an undated request, maxTimeSkewMs, the session
+    // store). A replay's store goes by the recorded times: only its undated lines need the clock.
+    const clock = dated && this.recordedTimesOnly && this.maxTimeSkewMs === undefined ? Number.NaN : this.readClock();
+    const clockReading = typeof clock === "number" ? clock : Number.NaN;
     let now = Number.NaN;
     let unreadable: string | undefined;
     if (typeof tool !== "string" || tool === "") unreadable = tool === undefined ? "request.tool is missing: every request names the tool being called" : `request.tool must be a tool name (a non-empty string), not ${describeValue(tool)}`;
-    else if (request["time"] === undefined) {
-      now = this.clock();
+    else if (!dated) {
       // The caller's clock (EngineOptions.clock): a broken one must deny, not count at NaN.
-      if (typeof now !== "number" || !Number.isFinite(now)) unreadable = `the engine's clock gave ${describeValue(now)}, not a time in epoch milliseconds (EngineOptions.clock), and the request has no time`;
+      if (typeof clock === "string") unreadable = `the engine's clock ${clock}, not a time in epoch milliseconds (EngineOptions.clock), and the request has no time`;
+      else now = clock;
     } else {
       now = parseTime(request["time"]);
       if (Number.isNaN(now)) unreadable = `request.time must be an RFC 3339 time${typeof request["time"] === "string" ? `, not ${helpers.describeText(request["time"])}` : ` string, not ${describeValue(request["time"])}`}`;
-      else if (this.maxTimeSkewMs !== undefined) unreadable = this.skewed(now);
+      else if (this.maxTimeSkewMs !== undefined) unreadable = this.skewed(now, clock);
     }
     if (typeof tool !== "string" || unreadable !== undefined) {
-      const known = this.sessions.peek(sessionId, Number.isFinite(now) ? now : this.sessions.latestSeen);
-      return { refused: known?.revoked ? revokedDecision(known.revoked) : deny([], [unreadable!], [], false, true), sessionId, tool: typeof tool === "string" ? tool : "" };
+      const known = this.sessions.peek(sessionId, Number.isFinite(now) ? now : this.sessions.latestSeen, clockReading);
+      return { refused: known?.revoked ? revokedDecision(known.revoked) : deny([], [unreadable!], [], false, true), sessionId, tool: typeof tool === "string" ? tool : "", clockReading };
     }
-    return { request, sessionId, tool, now };
+    return { request, sessionId, tool, now, clockReading };
   }
 
   /**
@@ -503,12 +530,12 @@ export class Engine {
       // agent cannot make refused attempts unseen by sending a `time` the engine cannot read. It
       // has no time of its own: it counts at its session's (SessionStore.undated), moving no clock.
       const undated = create && attempt.sessionId !== undefined ? this.sessions.undated(attempt.sessionId) : undefined;
-      return undated === undefined ? { ready: false, decision: attempt.refused } : { ready: false, decision: attempt.refused, state: undated.state, now: undated.now, tool: attempt.tool! };
+      return undated === undefined ? { ready: false, decision: attempt.refused } : { ready: false, decision: attempt.refused, state: undated.state, now: undated.now, clockReading: attempt.clockReading!, tool: attempt.tool! };
     }
-    const { request, sessionId, tool, now } = attempt;
+    const { request, sessionId, tool, now, clockReading } = attempt;
     // (An explanation of a session the engine does not hold shows what deciding it would: a
     // fresh session, or the refusal of a full engine.)
-    const state = create ? this.sessions.getOrCreate(sessionId, now) : (this.sessions.peek(sessionId, now) ?? (this.sessions.wouldAdmit(now) ? this.sessions.startState(sessionId, now) : null));
+    const state = create ? this.sessions.getOrCreate(sessionId, now, clockReading) : (this.sessions.peek(sessionId, now, clockReading) ?? (this.sessions.wouldAdmit(now, clockReading) ? this.sessions.startState(sessionId, now, clockReading) : null));
     if (state === null) {
       // A retired engine never takes an attempt again, for a session old or new: the reason says
       // where the session is decided now, not to wait (a caller that kept the old engine across
@@ -521,7 +548,7 @@ export class Engine {
     if (state.revoked) {
       const decision = revokedDecision(state.revoked);
       // An expired revoked session has no state left to count the attempt in.
-      return state instanceof SessionState ? { ready: false, decision, state, now, tool } : { ready: false, decision };
+      return state instanceof SessionState ? { ready: false, decision, state, now, clockReading, tool } : { ready: false, decision };
     }
     if (!(state instanceof SessionState)) {
       const why = state.endedBy ?? `it made no attempt for more than ${describeMs(this.sessions.idleMs)} (sessionIdleMs)`;
@@ -538,7 +565,7 @@ export class Engine {
       if (!(error instanceof RangeError)) throw error;
       invalid = "the request is nested too deeply to validate";
     }
-    if (invalid !== undefined) return { ready: false, decision: deny([], [invalid], [], false, true), state, now, tool };
+    if (invalid !== undefined) return { ready: false, decision: deny([], [invalid], [], false, true), state, now, clockReading, tool };
     // The intent is the session's (language.md §1): a request cannot switch the task's purpose,
     // and with it the tools the intent allows, in the middle of a session; one that names no
     // intent runs with the session's (leaving it out must not escape the rules that read it).
@@ -549,7 +576,7 @@ export class Engine {
         if (create) state.intent = intent;
       } else if (state.intent !== intent) {
         const reason = `session ${helpers.describeText(sessionId)} declared the intent ${state.intent}; a request cannot change it to ${intent} (start a new session for another task)`;
-        return { ready: false, decision: deny([], [reason], [], false, true), state, now, tool };
+        return { ready: false, decision: deny([], [reason], [], false, true), state, now, clockReading, tool };
       }
     }
 
@@ -572,6 +599,7 @@ export class Engine {
       tool,
       toolRisk: entry!.risk,
       now,
+      clockReading,
       s: state,
       repeats,
       // Every field present from the start: one object shape keeps the generated code monomorphic.
@@ -585,7 +613,7 @@ export class Engine {
   private conclude(result: number[] | number | null, c: EvalContext): Decision {
     const { errors, entry } = c;
     if (result === null || result === 0) {
-      this.sessions.record(c.s, c.now, c.tool, entry.ordinal, c.same, c.args, false, true, undefined, undefined);
+      this.sessions.record(c.s, c.now, c.clockReading, c.tool, entry.ordinal, c.same, c.args, false, true, undefined, undefined);
       return errors ? { ...entry.defaultDeny, errors } : entry.defaultDeny;
     }
     if (entry.onApproval !== undefined) result = this.withGrantingAllows(result, entry.onApproval, c);
@@ -668,7 +696,7 @@ export class Engine {
     const asking = decision.decision === "ask" ? askKey(c.tool, c.args, c.entry.argsShape) : undefined;
     const askedLabels = asking !== undefined && state.labels ? labelsOf(c.context?.["labels"]) : undefined;
     if (revoking) state.revoked = { rule: revoking.id, reason: decision.reasons[decision.rules.indexOf(revoking.id)]!, location: revoking.location };
-    this.sessions.record(state, c.now, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", labels, allowed ? c.entry.returns : undefined);
+    this.sessions.record(state, c.now, c.clockReading, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", labels, allowed ? c.entry.returns : undefined);
     if (asking !== undefined) awaitApproval(state, asking, c.tool, c.entry.argsShape, askedLabels);
     return decision;
   }

@@ -828,19 +828,19 @@ export function sameArguments(previous: unknown, current: unknown, shape: ValueS
   }
 }
 
-// String operations for generated code: a value that is not a string (a read below a missing
-// user's stand-in) gives false or "" instead of throwing, so faults stay cheap.
 /**
  * Why a `session.called(…, within D)` cannot be answered for an attempt at `now`, or undefined
  * (`SessionState.calledFault`). The generated code asks through the runtime, not the session's
- * own method: a runtime without this (policyc 0.3.0 and before, which let a call dated after
- * the attempt lift a `deny` gated on it) refuses the bundle when loading it, rather than running
- * it with that hole.
+ * own method: a runtime without this (policyc 0.3.0 and before, and early builds of 0.4.0,
+ * which let a call dated after the attempt lift a `deny` gated on it) refuses the bundle when
+ * loading it, rather than running it with that hole.
  */
 export function calledFault(state: SessionState, index: number, since: number, now: number, tools?: readonly string[]): string | undefined {
   return state.calledFault(index, since, now, tools);
 }
 
+// String operations for generated code: a value that is not a string (a read below a missing
+// user's stand-in) gives false or "" instead of throwing, so faults stay cheap.
 export function startsWith(text: unknown, prefix: unknown): boolean {
   return typeof text === "string" && typeof prefix === "string" && text.startsWith(prefix);
 }

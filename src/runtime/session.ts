@@ -37,7 +37,7 @@ export interface SessionUse {
  */
 const MAX_UNDATED_EARLY = 10_000;
 
-/** How far ahead of the wall clock a request's time may move the sweep's clock. */
+/** How far ahead of the engine's clock a request's time may move the store's (see `SessionStore.latest`). */
 const FUTURE_SLACK_MS = 5 * 60 * 1000;
 /**
  * Sessions and expired records a store holds at most, together. A JavaScript Map holds at most
@@ -237,11 +237,10 @@ export class SessionState {
   askedFull = false;
 
   /**
-   * The latest attempt by the store's clock (`SessionStore.storeTime`: its time, but no later
-   * than the store's clock, capped at the wall clock plus a slack, and no earlier than the
-   * engine's clock when it arrived): what the sweep judges idleness by, so a session dated far
-   * ahead is freed once idle by the wall clock, not kept forever, and one dated far back is not
-   * freed (and forgotten) before it has been idle in real time.
+   * When the latest attempt arrived (`SessionStore.storeTime`: the engine's clock then; in a
+   * replay, the latest time recorded by then): what the sweep judges idleness by, so neither a
+   * session dated far ahead nor one dated far back is kept forever or freed (and forgotten)
+   * before it has been idle in real time.
    */
   storeSeen: number;
 
@@ -360,11 +359,15 @@ export class SessionState {
    * `rt.calledFault`) and the interpreter both ask this.
    */
   calledFault(index: number, since: number, now: number, tools?: readonly string[]): string | undefined {
+    // Only a kept call dated after `now` can lead to a fault: the times let go are all older than
+    // those kept (the oldest goes), so with the latest kept at or before `now` either it is in
+    // the window or no call is, and `calledSince` (which the caller asks next) answers exactly.
+    // In order, then, the kept times are looked at once per check, not scanned twice.
+    const times = this.calledAt?.[index];
+    if (times === undefined || times.length === 0 || !(times[times.length - 1]! > now)) return undefined;
     if (this.calledSince(index, since, now)) return undefined;
     const dropped = this.calledDroppedUpTo?.[index];
-    if (dropped !== undefined && since <= dropped) return CALLED_DROPPED;
-    const times = this.calledAt?.[index];
-    return times !== undefined && times.length > 0 && times[times.length - 1]! > now ? calledLaterFault(tools) : undefined;
+    return dropped !== undefined && since <= dropped ? CALLED_DROPPED : calledLaterFault(tools);
   }
 }
 
@@ -470,17 +473,15 @@ export interface SessionLifetimes {
   readonly maxWindowEntries?: number;
   /** Whether counts of an overflowing window saturate exactly (see `windowEntriesFor`). */
   readonly countsSaturate?: boolean;
-  /** The wall clock (epoch ms), which caps how far request times can move the sweep. Default `Date.now`. */
-  readonly clock?: () => number;
   /** Live sessions kept at most: past it a new session is refused (see `getOrCreate`). Default unbounded. */
   readonly maxSessions?: number;
   /** Sessions and expired records held at most, together (default MAX_STORED_SESSIONS; smaller in tests). @internal */
   readonly storeLimit?: number;
   /**
-   * Judge idleness by request times alone, never capped at `clock` (see `wallLimit`): a replay
-   * of recorded traffic, whose times the wall clock it runs by has nothing to do with (a
-   * recording dated ahead must give the same result before and after its dates). Set by
-   * src/testing only: an enforcement point keeps the cap. @internal
+   * Judge idleness by request times alone, never by the engine's clock (see `storeTime` and
+   * `horizonAt`): a replay of recorded traffic, whose times the wall clock it runs by has
+   * nothing to do with (a recording dated ahead must give the same result before and after its
+   * dates). Set by src/testing only: an enforcement point goes by its clock. @internal
    */
   readonly recordedTimesOnly?: boolean;
 }
@@ -488,9 +489,14 @@ export interface SessionLifetimes {
 const HOUR_MS = 60 * 60 * 1000;
 
 /**
- * A session store with idle expiry driven by request time, so replays behave like production;
- * freeing and forgetting sessions goes by when they arrived (`storeTime`: the engine's clock, or
- * in a replay the recorded times), never by an earlier date a request carries.
+ * A session store with two clocks, each ruling its own decisions:
+ * - request times (`now`) decide: windows, `session.age`, and whether a session went idle
+ *   between two of its own attempts (`idleAt`), so a replay decides as production did;
+ * - the engine's clock, read once per attempt and passed in (`reading`), frees and forgets
+ *   sessions (`storeTime`, `horizonAt`, the sweep): only real time does, so request dates can
+ *   neither keep a session alive forever nor get it (or another) freed or forgotten early. In a
+ *   replay (`recordedTimesOnly`) the recorded times stand for it, so a replay is the same
+ *   whenever it runs; so do they when the engine's clock gives no usable time.
  */
 export class SessionStore {
   private readonly sessions = new Map<string, SessionState>();
@@ -503,13 +509,14 @@ export class SessionStore {
   private readonly undatedEarly = new Map<string, number>();
   /** Per tool ordinal, the `session.called` patterns (indices) it matches. */
   private readonly patternsByOrdinal: readonly (readonly number[])[];
+  /** The sweep's clock (`horizonAt`) at the last sweep. */
   private lastSweep = Number.NEGATIVE_INFINITY;
   /** When the store, full (maxSessions), last swept to make room. */
   private lastRoomSweep = Number.NEGATIVE_INFINITY;
   /**
-   * The latest request time seen, capped at the wall clock plus `futureSlackMs`: the clock the
-   * sweep goes by, so a request dated far ahead can neither expire other sessions nor make
-   * expired and revoked sessions be forgotten early.
+   * The latest request time seen, capped at the engine's clock plus `futureSlackMs` (in a
+   * replay, not capped): the sweep's clock in a replay, or when the engine's clock gives no
+   * usable time; "now" for a request without a usable time of its own.
    */
   private latest = Number.NEGATIVE_INFINITY;
 
@@ -517,9 +524,6 @@ export class SessionStore {
   get latestSeen(): number {
     return this.latest;
   }
-  /** Request times up to this need no look at the wall clock (it is read again past it). */
-  private futureLimit = Number.NEGATIVE_INFINITY;
-  private readonly wallClock: () => number;
   /** See `SessionLifetimes.recordedTimesOnly`. */
   private readonly recordedTimesOnly: boolean;
   readonly idleMs: number;
@@ -528,7 +532,7 @@ export class SessionStore {
   readonly maxWindowEntries: number;
   readonly maxSessions: number;
   private readonly storeLimit: number;
-  /** How far ahead of the wall clock request times may move the sweep (see `latest`). */
+  /** How far ahead of the engine's clock request times may move the store's (see `latest`). */
   private readonly futureSlackMs: number;
   private readonly countsSaturate: boolean;
 
@@ -543,13 +547,14 @@ export class SessionStore {
     this.expiredMs = lifetimes.expiredMs ?? 24 * HOUR_MS;
     this.revokedMs = lifetimes.revokedMs ?? Number.POSITIVE_INFINITY;
     this.maxWindowEntries = lifetimes.maxWindowEntries ?? DEFAULT_WINDOW_ENTRIES;
-    this.wallClock = lifetimes.clock ?? Date.now;
     this.recordedTimesOnly = lifetimes.recordedTimesOnly ?? false;
     this.countsSaturate = lifetimes.countsSaturate ?? false;
     this.maxSessions = lifetimes.maxSessions ?? Number.POSITIVE_INFINITY;
     this.storeLimit = lifetimes.storeLimit ?? MAX_STORED_SESSIONS;
-    // At most half the idle time: a request dated ahead by the slack moves the sweep's clock,
-    // and the sweep must still free only sessions idle for longer than the idle time.
+    // At most half the idle time: the sweep for room frees sessions idle for the idle time and
+    // the slack, and a request dated ahead by the slack moves the store's clock (the sweep's
+    // while the engine's clock gives no usable time), so the sweep still frees only sessions
+    // idle for longer than the idle time.
     this.futureSlackMs = Math.min(FUTURE_SLACK_MS, this.idleMs / 2);
   }
 
@@ -564,14 +569,15 @@ export class SessionStore {
   }
 
   /**
-   * A session's state for an attempt at `now`, without changing anything (for explanations):
-   * its live state, its expired record, or undefined for a session never seen or one the sweep
-   * that `getOrCreate` runs first would forget (an attempt a day or more after the last starts
-   * a new session, and its explanation must say what deciding it does).
+   * A session's state for an attempt at `now` (the engine's clock reading `reading`), without
+   * changing anything (for explanations): its live state, its expired record, or undefined for
+   * a session never seen or one the sweep that `getOrCreate` runs first would forget (an attempt
+   * a day or more after the last starts a new session, and its explanation must say what
+   * deciding it does).
    */
-  peek(id: string, now: number): SessionState | ExpiredSession | undefined {
-    const horizon = this.horizonAt(now);
-    const sweeps = horizon - this.lastSweep > this.idleMs / 4;
+  peek(id: string, now: number, reading: number): SessionState | ExpiredSession | undefined {
+    const horizon = this.horizonAt(now, reading);
+    const sweeps = this.sweepDue(horizon);
     const forgotten = (gone: ExpiredSession): boolean => sweeps && horizon - gone.lastSeen > this.rememberMs(gone) + this.idleMs;
     const state = this.sessions.get(id);
     if (state !== undefined) {
@@ -585,101 +591,99 @@ export class SessionStore {
     return gone !== undefined && forgotten(gone) ? undefined : gone;
   }
 
-  /** The sweep's clock once an attempt at `now` has moved the store's, as `getOrCreate` moves it (see `sweepClock`). */
-  private horizonAt(now: number): number {
-    const latest = !(now > this.latest) ? this.latest : Math.min(now, now > this.futureLimit ? this.wallLimit() : this.futureLimit);
-    return Math.min(latest, this.wallLimit());
+  /**
+   * The store's clock (`latest`) once an attempt at `now` has moved it: capped at the engine's
+   * clock reading plus the slack, so a request dated far ahead cannot carry it there; not
+   * capped in a replay (`recordedTimesOnly`), nor when the engine's clock gave no usable time.
+   */
+  private latestAt(now: number, reading: number): number {
+    if (!(now > this.latest)) return this.latest;
+    return this.recordedTimesOnly || !Number.isFinite(reading) ? now : Math.min(now, reading + this.futureSlackMs);
   }
 
   /**
-   * The clock the sweeps judge idleness by: the store's (`latest`), but never ahead of the wall
-   * clock read now plus the slack. `latest` never moves back, so after the wall clock stepped
-   * ahead and was corrected (a VM resumed, NTP stepping) it stays ahead until the wall clock
-   * catches up; judged by it, every session active since the correction would look idle.
+   * The clock the sweeps judge idleness by, for an attempt at `now` arriving when the engine's
+   * clock reads `reading`: that reading, so only real time frees and forgets sessions, whatever
+   * the requests are dated (ahead, or days back: a host clock that lags, an agent dating its
+   * calls back). After the engine's clock stepped back it is behind the sessions' arrivals, so
+   * it frees none sooner than without the step. In a replay (`recordedTimesOnly`), and when the
+   * engine's clock gave no usable time, the store's clock (`latestAt`) stands for it.
    */
-  private sweepClock(): number {
-    return Math.min(this.latest, this.wallLimit());
+  private horizonAt(now: number, reading: number): number {
+    return !this.recordedTimesOnly && Number.isFinite(reading) ? reading : this.latestAt(now, reading);
   }
 
   /**
-   * The wall clock plus the slack: how far request times may move the clock (a broken clock,
-   * EngineOptions.clock, sets no limit: then request times alone rule; so they do in a replay,
-   * `recordedTimesOnly`).
+   * Whether the regular sweep is due at `horizon`: a quarter of the idle time since the last,
+   * or the sweep's clock went back by as much (the engine's clock stepped back, after it stepped
+   * ahead: waiting for it to catch up with the step would leave every session in memory until then).
    */
-  private wallLimit(): number {
-    if (this.recordedTimesOnly) return Number.POSITIVE_INFINITY;
-    const wall = this.wallClock();
-    return typeof wall === "number" && Number.isFinite(wall) ? wall + this.futureSlackMs : Number.POSITIVE_INFINITY;
+  private sweepDue(horizon: number): boolean {
+    return Math.abs(horizon - this.lastSweep) > this.idleMs / 4;
   }
 
   /**
-   * The store's time of an attempt at `now` arriving now: what the sweep judges a session's
-   * idleness and an expired record's age by. The later of the attempt's date, capped at the
-   * store's clock (`latest`), and the engine's clock read now: so only real time expires and
-   * forgets a session, and a request dated far back cannot get its session freed
-   * and forgotten at the next sweep (its taint, counts and revocation lost, its id starting
-   * afresh), as one dated ahead cannot get others' forgotten early. In a replay
-   * (`recordedTimesOnly`) the recorded times are the clock: an attempt arrives at the latest
-   * time recorded so far, whatever its own date. (With a broken engine clock, its date alone.)
+   * The store's time of an attempt at `now` arriving when the engine's clock reads `reading`:
+   * what the sweep judges a session's idleness and an expired record's age by (`horizonAt`
+   * goes by the same clock). That reading, so only real time expires and forgets a session: a
+   * request dated far back cannot get its session freed and forgotten at the next sweep (its
+   * taint, counts and revocation lost, its id starting afresh), nor one dated ahead keep it.
+   * In a replay (`recordedTimesOnly`) the recorded times are the clock: an attempt arrives at
+   * the latest time recorded so far, whatever its own date. (With no usable reading of the
+   * engine's clock, its date alone, capped at the store's clock.) Call after `observe`.
    */
-  private storeTime(now: number): number {
+  private storeTime(now: number, reading: number): number {
     if (this.recordedTimesOnly) return this.latest;
-    const dated = Math.min(now, this.latest);
-    const wall = this.wallClock();
-    return typeof wall === "number" && wall > dated && Number.isFinite(wall) ? wall : dated;
+    return Number.isFinite(reading) ? reading : Math.min(now, this.latest);
   }
 
   /**
-   * Moves the store's clock to an attempt at `now` (capped at the wall clock plus the slack) and
-   * sweeps when a sweep is due: what every attempt does first, whichever session it is of.
+   * Moves the store's clock to an attempt at `now` (see `latestAt`) and sweeps when a sweep is
+   * due: what every attempt does first, whichever session it is of. `reading` is the engine's
+   * clock read once for the attempt (NaN when it gave no usable time, or a replay did not read it).
    */
-  observe(now: number): void {
-    // (horizonAt works this out without changing anything, for explanations: keep the two alike.)
-    if (now > this.latest) {
-      if (now > this.futureLimit) this.futureLimit = this.wallLimit();
-      this.latest = Math.min(now, this.futureLimit);
-    }
-    // The wall clock is read only when the store's clock says a sweep may be due.
-    if (this.latest - this.lastSweep > this.idleMs / 4) {
-      const horizon = this.sweepClock();
-      if (horizon - this.lastSweep > this.idleMs / 4) this.sweep(2 * this.idleMs, horizon);
-    }
+  observe(now: number, reading: number): void {
+    // (peek works this out without changing anything, for explanations: keep the two alike.)
+    this.latest = this.latestAt(now, reading);
+    const horizon = this.horizonAt(now, reading);
+    if (this.sweepDue(horizon)) this.sweep(horizon);
   }
 
   /**
-   * The state for an attempt at `now`: the live one, a new one, or the record of an expired
-   * session; null when a new session would exceed `maxSessions` even after a sweep (refused,
-   * never made room for by forgetting another session's state).
+   * The state for an attempt at `now` (the engine's clock reading `reading`, see `observe`):
+   * the live one, a new one, or the record of an expired session; null when a new session would
+   * exceed `maxSessions` even after a sweep (refused, never made room for by forgetting another
+   * session's state).
    */
-  getOrCreate(id: string, now: number): SessionState | ExpiredSession | null {
-    this.observe(now);
+  getOrCreate(id: string, now: number, reading: number): SessionState | ExpiredSession | null {
+    this.observe(now, reading);
     // Expiry is judged by the session's own clock, so one session's traffic does not change
     // another's decisions (and replaying sessions apart gives the same answers).
     const state = this.sessions.get(id);
-    if (state !== undefined) return this.idleAt(state, now) ? this.expire(id, state, this.storeTime(now)) : state;
+    if (state !== undefined) return this.idleAt(state, now) ? this.expire(id, state, this.storeTime(now, reading)) : state;
     // An expired (or revoked) session stays denied until the sweep forgets it: never by a
     // request's own time, which the agent's side could date ahead to get a clean session.
     const gone = this.expired.get(id);
     if (gone !== undefined) {
-      // By the store's clock, so attempts dated far ahead cannot keep the record forever.
-      const seen = this.storeTime(now);
+      // By the store's time: attempts dated far ahead cannot keep the record forever.
+      const seen = this.storeTime(now, reading);
       if (seen > gone.lastSeen) gone.lastSeen = seen;
       return gone;
     }
     if (this.full()) {
-      // Full: sweep for sessions gone idle, but at most once a second of request time, so a
-      // flood of new session ids cannot make every attempt walk every session (and again at
+      // Full: sweep for sessions gone idle, but at most once a second of the sweep's clock, so
+      // a flood of new session ids cannot make every attempt walk every session (and again at
       // once when the clock went back, or it would wait for the clock to catch up).
       // (Every session idle longer than sessionIdleMs goes, not only those idle for twice it:
       // room for a new session outweighs the margin kept for merged logs out of order.)
-      const horizon = this.sweepClock();
+      const horizon = this.horizonAt(now, reading);
       if (!(Math.abs(horizon - this.lastRoomSweep) < 1000)) {
         this.lastRoomSweep = horizon;
-        this.sweep(this.idleMs + this.futureSlackMs, horizon);
+        this.sweep(horizon, this.idleMs + this.futureSlackMs);
       }
       if (this.full()) return null;
     }
-    const fresh = this.startState(id, now);
+    const fresh = this.startState(id, now, reading);
     this.undatedEarly.delete(id);
     this.sessions.set(id, fresh);
     return fresh;
@@ -711,12 +715,13 @@ export class SessionStore {
   }
 
   /**
-   * The state a new session starts with for an attempt at `now`, kept nowhere (`getOrCreate`
-   * keeps it; an explanation shows it): with the attempts without a usable time it made before
-   * (see `undated`), however long before: they have no time to be judged old by.
+   * The state a new session starts with for an attempt at `now` (the engine's clock reading
+   * `reading`), kept nowhere (`getOrCreate` keeps it; an explanation shows it): with the
+   * attempts without a usable time it made before (see `undated`), however long before: they
+   * have no time to be judged old by.
    */
-  startState(id: string, now: number): SessionState {
-    const fresh = new SessionState(now, this.use, this.countsSaturate, this.storeTime(now));
+  startState(id: string, now: number, reading: number): SessionState {
+    const fresh = new SessionState(now, this.use, this.countsSaturate, this.storeTime(now, reading));
     const early = this.undatedEarly.get(id);
     if (early !== undefined) fresh.calls = fresh.denials = early;
     return fresh;
@@ -735,17 +740,18 @@ export class SessionStore {
   }
 
   /**
-   * Whether `getOrCreate` would start a new session for an attempt at `now`, changing nothing
-   * (for explanations): room to spare, or room the sweep of a full store would make.
+   * Whether `getOrCreate` would start a new session for an attempt at `now` (the engine's
+   * clock reading `reading`), changing nothing (for explanations): room to spare, or room the
+   * sweep of a full store would make.
    */
-  wouldAdmit(now: number): boolean {
+  wouldAdmit(now: number, reading: number): boolean {
     if (!this.full()) return true;
     if (this.handedOver) return false;
-    const horizon = this.horizonAt(now);
+    const horizon = this.horizonAt(now, reading);
     // What `getOrCreate` would sweep first: the sweep for room when its once-a-second allows,
     // else the regular sweep when it is due (it frees less: sessions idle for twice the idle
     // time, where the sweep for room frees those idle for the idle time and the slack).
-    const idleFor = !(Math.abs(horizon - this.lastRoomSweep) < 1000) ? this.idleMs + this.futureSlackMs : horizon - this.lastSweep > this.idleMs / 4 ? 2 * this.idleMs : undefined;
+    const idleFor = !(Math.abs(horizon - this.lastRoomSweep) < 1000) ? this.idleMs + this.futureSlackMs : this.sweepDue(horizon) ? 2 * this.idleMs : undefined;
     if (idleFor === undefined) return false;
     // Idle sessions make live room and become expired records; records past their time
     // (those just made included) make room in the store as a whole.
@@ -782,14 +788,13 @@ export class SessionStore {
   }
 
   /**
-   * Frees the state of sessions idle for more than twice the idle time, judged against the
-   * latest request time seen, keeping only the record that they expired; forgets expired
-   * records past their time. The margin of one more idle time keeps decisions the same when
-   * requests of different sessions arrive somewhat out of time order (merged logs, replays on
-   * several threads). That time is capped at the wall clock plus a slack (see `latest` and
-   * `sweepClock`). Runs at most every quarter of the idle time.
+   * Frees the state of sessions idle at `horizon` (the sweep's clock, see `horizonAt`) for more
+   * than `idleFor`, by default twice the idle time, keeping only the record that they expired;
+   * forgets expired records past their time. The margin of one more idle time keeps decisions
+   * the same when requests of different sessions arrive somewhat out of time order (merged
+   * logs, replays on several threads). Runs at most every quarter of the idle time (`sweepDue`).
    */
-  sweep(idleFor = 2 * this.idleMs, horizon = this.sweepClock()): void {
+  sweep(horizon: number, idleFor = 2 * this.idleMs): void {
     this.lastSweep = horizon;
     for (const [id, state] of this.sessions) if (horizon - state.storeSeen > idleFor) this.expire(id, state, state.storeSeen);
     for (const [id, gone] of this.expired) if (horizon - gone.lastSeen > this.rememberMs(gone) + this.idleMs) this.expired.delete(id);
@@ -854,17 +859,20 @@ export class SessionStore {
   }
 
   /**
-   * Records an attempt after its decision: counted always; on allow, its tool and labels join
+   * Records an attempt at `now` (the engine's clock reading `reading`, as given to
+   * `getOrCreate`) after its decision: counted always; on allow, its tool and labels join
    * the session; a denial is counted; windows drop entries older than the longest `within`.
    * `toolOrdinal` is the tool's position among the declared tools (-1 for an unknown tool): the
    * engine knows it, so recording costs no lookup by name (but for an unknown tool, whose name
    * the window keeps when a count has a pattern).
    */
-  record(state: SessionState, now: number, tool: string, toolOrdinal: number, same: boolean | undefined, args: unknown, allowed: boolean, denied: boolean, labels: unknown, returns: readonly string[] | undefined): void {
+  record(state: SessionState, now: number, reading: number, tool: string, toolOrdinal: number, same: boolean | undefined, args: unknown, allowed: boolean, denied: boolean, labels: unknown, returns: readonly string[] | undefined): void {
+    // No clock is read here: the engine read it once, before the session changed (a clock that
+    // throws half-way would leave the attempt counted but out of its window).
+    const arrived = this.storeTime(now, reading);
     state.calls++;
     if (now > state.lastSeen) state.lastSeen = now;
-    const storeNow = this.storeTime(now);
-    if (storeNow > state.storeSeen) state.storeSeen = storeNow;
+    if (arrived > state.storeSeen) state.storeSeen = arrived;
     if (now < state.firstSeen) state.firstSeen = now;
     state.last = tool;
     if (denied) state.denials++;

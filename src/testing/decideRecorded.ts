@@ -65,9 +65,9 @@ export function engineOptions(options: RecordedEngineOptions): RecordedEngineOpt
 /**
  * The engine a replay of recorded traffic decides with (`policyc test`, `diff`, `eval`'s
  * history): the enforcement point's options (`engineOptions`), and idleness judged by the
- * recorded times alone, not capped at today's wall clock as an enforcement point caps it, so a
- * recording dated ahead gives the same result before and after its dates pass. (Lines without
- * `time` still take the engine's clock.)
+ * recorded times alone, where an enforcement point goes by its clock, so a recording dated
+ * ahead gives the same result before and after its dates pass. (Lines without `time` still
+ * take the engine's clock.)
  */
 export function replayEngine(policy: CompiledPolicy, options: RecordedEngineOptions): Engine {
   // Only the compiled policy: a bundle (checked by the CLI before the replay) reaches a worker

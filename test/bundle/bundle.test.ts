@@ -468,7 +468,7 @@ describe("bundles that pass the hash check but are broken", () => {
       (b as { code: string }).code = `globalThis.pwned = 1;\n${b.code.replace(/rt\.(\w+)\(/, "rt.$1V2(")}`;
     });
     const renamed = /rt\.(\w+)V2\(/.exec(newer.code)![1];
-    const message = `the bundle was built by "policyc 9.0.0", and its code calls rt.${renamed}V2, which this runtime (policyc ${VERSION}) lacks: rebuild it with this policyc`;
+    const message = `the bundle was built by "policyc 9.0.0", and its code calls rt.${renamed}V2, which this runtime (policyc ${VERSION}) lacks: load it with the runtime of the policyc that built it, or rebuild it with this policyc`;
     expectBundleError(() => loadBundle(newer), new RegExp(`^${message.replace(/[.()]/g, "\\$&")}$`));
     expectBundleError(() => verifyBundle(newer), /which this runtime .* lacks/);
     // Only calls count: the same text in a string or a comment of the code is no call.
@@ -484,8 +484,8 @@ describe("bundles that pass the hash check but are broken", () => {
       const rule = (b.rules as unknown as { ir: unknown }[]).find((r) => r.ir !== null)!;
       rule.ir = { op: "futureWrap", expr: rule.ir };
     });
-    expectBundleError(() => loadBundle(newer), new RegExp(`^the bundle was built by "policyc 9\\.0\\.0", and its rules' conditions use "futureWrap", which this runtime \\(policyc ${VERSION.replace(/\./g, "\\.")}\\) does not know: rebuild it with this policyc$`));
-    expectBundleError(() => verifyBundle(newer), /does not know: rebuild it/);
+    expectBundleError(() => loadBundle(newer), new RegExp(`^the bundle was built by "policyc 9\\.0\\.0", and its rules' conditions use "futureWrap", which this runtime \\(policyc ${VERSION.replace(/\./g, "\\.")}\\) does not know: load it with the runtime of the policyc that built it, or rebuild it with this policyc$`));
+    expectBundleError(() => verifyBundle(newer), /does not know: load it with the runtime of the policyc that built it/);
     // Deep inside a condition too, and said once however often it is used.
     const nested = rehashed((b) => {
       const rule = (b.rules as unknown as { ir: unknown }[]).find((r) => r.ir !== null)!;

@@ -128,7 +128,7 @@ describe("bundles and session.called dated after the attempt", () => {
     const { calledFault } = support;
     delete support["calledFault"];
     try {
-      expect(() => loadBundle(bundle)).toThrow(`the bundle was built by "policyc ${VERSION}", and its code calls rt.calledFault, which this runtime (policyc ${VERSION}) lacks: rebuild it with this policyc`);
+      expect(() => loadBundle(bundle)).toThrow(`the bundle was built by "policyc ${VERSION}", and its code calls rt.calledFault, which this runtime (an earlier build of policyc ${VERSION}) lacks: load it with the runtime of the policyc that built it, or rebuild it with this policyc`);
     } finally {
       Object.assign(support, { calledFault });
     }

@@ -131,7 +131,7 @@ describe("ip.inRange", () => {
     delete support["ipRanges"];
     delete support["inIpRanges"];
     try {
-      expect(() => loadBundle(bundle)).toThrow(`the bundle was built by "policyc ${VERSION}", and its code calls rt.ipRanges, rt.inIpRanges, which this runtime (policyc ${VERSION}) lacks: rebuild it with this policyc`);
+      expect(() => loadBundle(bundle)).toThrow(`the bundle was built by "policyc ${VERSION}", and its code calls rt.ipRanges, rt.inIpRanges, which this runtime (an earlier build of policyc ${VERSION}) lacks: load it with the runtime of the policyc that built it, or rebuild it with this policyc`);
     } finally {
       Object.assign(support, { ipRanges, inIpRanges });
     }

@@ -458,23 +458,22 @@ describe("session lifetime and memory", () => {
   });
 
   it("a store at its size limit refuses new sessions (fail closed) and keeps every revocation it holds", () => {
-    // The engine's clock at each arrival is the attempt's time.
-    let wall = T0;
-    const store = new SessionStore(engineWith("  allow kb.search").sessions.use, ["kb.search"], { idleMs: 1000, clock: () => wall, storeLimit: 3 });
-    const revoked = store.getOrCreate("r", T0) as SessionState;
+    // The engine's clock at each arrival (the third argument) is the attempt's time.
+    const store = new SessionStore(engineWith("  allow kb.search").sessions.use, ["kb.search"], { idleMs: 1000, storeLimit: 3 });
+    const revoked = store.getOrCreate("r", T0, T0) as SessionState;
     revoked.revoked = { rule: "kill", reason: "killed", location: "p:1:1" };
-    expect(store.getOrCreate("a", T0)).not.toBeNull();
-    expect(store.getOrCreate("b", T0)).not.toBeNull();
-    expect(store.getOrCreate("c", T0)).toBeNull();
+    expect(store.getOrCreate("a", T0, T0)).not.toBeNull();
+    expect(store.getOrCreate("b", T0, T0)).not.toBeNull();
+    expect(store.getOrCreate("c", T0, T0)).toBeNull();
     expect(store.fullBecause).toBe("the engine already holds 3 live, expired and revoked sessions, as many as it can keep");
     // Hours later all three are idle: expired, their records kept (the revocation for ever), so still no room.
-    wall = T0 + 3 * 60 * 60 * 1000;
-    expect(store.getOrCreate("c", T0 + 3 * 60 * 60 * 1000)).toBeNull();
-    expect(store.getOrCreate("r", T0 + 3 * 60 * 60 * 1000)).toMatchObject({ revoked: { rule: "kill" } });
+    const hours = T0 + 3 * 60 * 60 * 1000;
+    expect(store.getOrCreate("c", hours, hours)).toBeNull();
+    expect(store.getOrCreate("r", hours, hours)).toMatchObject({ revoked: { rule: "kill" } });
     // A day and more later the merely expired records are forgotten: room again; the revocation stays.
-    const later = (wall = T0 + 30 * 60 * 60 * 1000);
-    expect(store.getOrCreate("c", later)).not.toBeNull();
-    expect(store.getOrCreate("r", later)).toMatchObject({ revoked: { rule: "kill" } });
+    const later = T0 + 30 * 60 * 60 * 1000;
+    expect(store.getOrCreate("c", later, later)).not.toBeNull();
+    expect(store.getOrCreate("r", later, later)).toMatchObject({ revoked: { rule: "kill" } });
   });
 
   it("a request dated ahead cannot get a revoked or expired session a clean start", () => {

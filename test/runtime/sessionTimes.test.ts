@@ -77,3 +77,148 @@ describe("a session dated far behind the engine's clock is not forgotten by the 
     expect(engine.sessions.get("ahead")).toBeUndefined();
   });
 });
+
+describe("only the engine's clock frees and forgets sessions, whatever every request is dated (review r2, finding 1)", () => {
+  const PLAIN = `tool a.b { args { n: int } }\npolicy p { allow * }`;
+  const plain = (options: EngineOptions): Engine => compile([{ path: "p.policy", text: PLAIN }], options);
+  const attempt = (session: string, ms: number) => ({ session, tool: "a.b", args: { n: 1 }, time: iso(ms) });
+
+  // A host clock stamping `time` that lags the engine's, or an agent dating its calls back: no
+  // request is dated near the engine's clock, so nothing but the engine's clock moves the sweep.
+  for (const lag of [0, 3 * H, 24 * H, 365 * 24 * H]) {
+    it(`a new session a minute for 12 hours, each request dated ${lag / H} h behind the engine's clock: sessions idle twice the idle time are freed`, () => {
+      let clock = Date.parse("2026-11-30T15:00:00Z");
+      const engine = plain({ clock: () => clock });
+      for (let minute = 0; minute < 12 * 60; minute++) {
+        clock += 60_000;
+        expect(engine.decide(attempt(`s${minute}`, clock - lag)).decision).toBe("allow");
+      }
+      // Two hours' sessions and the quarter hour until the next sweep, at most: not 720.
+      expect(engine.sessions.size).toBeLessThanOrEqual(2 * 60 + 15 + 1);
+      expect(engine.sessions.size).toBeGreaterThanOrEqual(2 * 60);
+    });
+  }
+
+  it("every request dated a day back, the engine's clock 3 hours on: the idle sessions are freed (and remembered as expired), and past maxSessions a new one is admitted", () => {
+    let clock = Date.parse("2026-11-30T15:00:00Z");
+    const engine = plain({ clock: () => clock, maxSessions: 3 });
+    for (const id of ["a", "b", "c"]) expect(engine.decide(attempt(id, clock - 24 * H)).decision).toBe("allow");
+    expect(engine.decide(attempt("d", clock - 24 * H)).reasons[0]).toMatch(/^session "d" cannot start: the engine already holds 3 live sessions \(maxSessions\)/);
+    clock += 3 * H;
+    expect(engine.decide(attempt("d", clock - 24 * H)).decision).toBe("allow");
+    expect(engine.sessions.get("a")).toBeUndefined();
+    expect(engine.decide(attempt("a", clock - 24 * H)).reasons[0]).toMatch(/^session "a" has expired/);
+  });
+
+  it("2,000 sessions dated eleven months back, the engine's clock a minute on per request: the store stays small, with maxSessions every session is admitted", () => {
+    for (const maxSessions of [undefined, 100]) {
+      let clock = Date.parse("2026-11-30T15:00:00Z");
+      const engine = plain({ clock: () => clock, ...(maxSessions === undefined ? {} : { maxSessions }) });
+      const base = Date.parse("2026-01-01T00:00:00Z");
+      let refused = 0;
+      for (let i = 0; i < 2000; i++) {
+        clock += 60_000;
+        if (engine.decide(attempt(`s${i}`, base + i * 600_000)).decision !== "allow") refused++;
+      }
+      expect(refused).toBe(0);
+      expect(engine.sessions.size).toBeLessThanOrEqual(2 * 60 + 15 + 1);
+    }
+  });
+
+  it("requests dated back never get a session forgotten before expiredSessionMs of the engine's clock, nor dated ahead keep it longer", () => {
+    for (const skew of [-365 * 24 * H, 365 * 24 * H]) {
+      let clock = Date.parse("2026-11-30T15:00:00Z");
+      const engine = engineOf({ clock: () => clock, sessionIdleMs: 60_000, expiredSessionMs: 10 * 60_000 });
+      expect(engine.decide(lookup("agent", clock + skew)).decision).toBe("allow");
+      clock += 3 * 60_000;
+      engine.decide(lookup("other", clock + skew, "1"));
+      expect(engine.sessions.get("agent")).toBeUndefined();
+      // Within expiredSessionMs (and the sweep's margin of an idle time) of the engine's clock: still expired.
+      clock += 7 * 60_000;
+      engine.decide(lookup("other", clock + skew, "1"));
+      expect(engine.decide(web("agent", clock + skew)).reasons[0]).toMatch(/^session "agent" has expired/);
+      // Past it: forgotten, whatever the dates.
+      clock += 12 * 60_000;
+      engine.decide(lookup("other", clock + skew, "1"));
+      expect(engine.decide(web("agent", clock + skew))).toMatchObject({ decision: "allow", rules: ["p/3"] });
+    }
+  });
+
+  it("after the engine's clock stepped years ahead and back, sessions are still freed as real time passes", () => {
+    let clock = Date.parse("2026-11-30T15:00:00Z");
+    const engine = plain({ clock: () => clock, sessionIdleMs: 60_000 });
+    const stepped = clock;
+    clock += 10 * 365 * 24 * H;
+    engine.decide(attempt("during-the-step", clock));
+    clock = stepped + 1_000;
+    for (let i = 0; i < 10; i++) engine.decide(attempt(`after-${i}`, clock));
+    clock += 3 * 60_000;
+    engine.decide(attempt("later", clock));
+    expect(engine.sessions.get("after-0")).toBeUndefined();
+    expect(engine.sessions.size).toBe(2);
+  });
+});
+
+describe("the engine's clock is read once per decision, before the session changes (review r2, findings 3 and 4)", () => {
+  const LIMIT = `tool a.b { args { n: int } }\npolicy p {\n  @name("limit") deny * when session.count(within 1m) >= 3\n  allow *\n}`;
+  const T = Date.parse("2026-11-30T15:00:00Z");
+  const attempt = (n: number, time?: number) => ({ session: "s", tool: "a.b", args: { n }, ...(time === undefined ? {} : { time: iso(time) }) });
+
+  it("one read per decision, dated or not", () => {
+    let reads = 0;
+    const engine = compile([{ path: "p.policy", text: LIMIT }], { clock: () => (reads++, T) });
+    for (let i = 0; i < 50; i++) engine.decide(attempt(i % 2, i % 3 === 0 ? undefined : T + i));
+    expect(reads).toBe(50);
+  });
+
+  for (const throwAt of [1, 2, 3, 5]) {
+    it(`a clock that throws once (at read ${throwAt}) leaves every attempt counted: the limit holds`, () => {
+      let reads = 0;
+      const engine = compile([{ path: "p.policy", text: LIMIT }], {
+        clock: () => {
+          if (++reads === throwAt) throw new Error("clock hiccup");
+          return T + 10_000;
+        },
+      });
+      const decisions = [0, 1, 2, 3, 4].map((i) => engine.decide(attempt(i, T + i * 1000)).decision);
+      expect(decisions).toEqual(["allow", "allow", "deny", "deny", "deny"]);
+      expect(engine.sessions.get("s")).toMatchObject({ calls: 5, denials: 3 });
+    });
+  }
+
+  it("a request without a time while the clock throws is denied, naming the clock, and counted", () => {
+    const engine = compile([{ path: "p.policy", text: LIMIT }], {
+      clock: () => {
+        throw new Error("clock hiccup");
+      },
+    });
+    expect(engine.decide(attempt(0, T)).decision).toBe("allow");
+    const undated = engine.decide(attempt(1));
+    expect(undated).toMatchObject({ decision: "deny", rules: [] });
+    expect(undated.reasons[0]).toBe('the engine\'s clock threw "clock hiccup", not a time in epoch milliseconds (EngineOptions.clock), and the request has no time');
+    expect(engine.sessions.get("s")).toMatchObject({ calls: 2, denials: 1 });
+  });
+});
+
+describe("a clock stepping back and `deny … revoke` on session.called (review r2, finding 2: language.md §7)", () => {
+  it("revokes the session that hits it during the step, and the revocation outlasts the step", () => {
+    let clock = Date.parse("2026-11-30T14:00:00Z");
+    const engine = compile(
+      [
+        {
+          path: "p.policy",
+          text: `tool crm.lookup { args { id: string } }\ntool http.get { args { url: string } }\ntool kb.search { args { q: string } }\npolicy p {\n  @name("exfil") deny http.get when session.called(crm.lookup, within 10m) reason "no web right after CRM" revoke\n  allow *\n}`,
+        },
+      ],
+      { clock: () => clock },
+    );
+    expect(engine.decide({ session: "s", tool: "crm.lookup", args: { id: "1" } }).decision).toBe("allow");
+    // Fifteen real minutes later, outside the window, but the clock stepped back twenty minutes.
+    clock = Date.parse("2026-11-30T13:55:00Z");
+    const stepped = engine.decide({ session: "s", tool: "http.get", args: { url: "u" } });
+    expect(stepped).toMatchObject({ decision: "deny", rules: ["exfil"], revoked: true });
+    expect(stepped.errors[0]).toMatch(/^exfil: session\.called: an allowed call of crm\.lookup is dated after this attempt/);
+    clock = Date.parse("2026-11-30T14:30:00Z");
+    expect(engine.decide({ session: "s", tool: "kb.search", args: { q: "x" } })).toMatchObject({ decision: "deny", rules: ["exfil"], revoked: true });
+  });
+});
