@@ -9,18 +9,29 @@ import { hasExtension } from "./fileNames.js";
  */
 export type FileKind = "bundle" | "recording" | "policy" | "unknown";
 
-/** A bundle's start: its `format` (first in a bundle policyc writes; anywhere in the start is enough). */
-const BUNDLE_FORMAT = /"format"\s*:\s*"policyc-bundle\//;
-/** Policy text starts with a comment or a declaration. */
-const POLICY_START = /^(?:\/\/|\/\*|(?:enum|type|agent|user|context|tool|intent|policy)\b)/;
+/**
+ * A bundle's start: its `format` as the first key, as policyc writes it (`createBundle`). Only
+ * there: a request may carry a bundle in its arguments (an agent deploying policies), and that
+ * is a request.
+ */
+const BUNDLE_START = /^\{\s*"format"\s*:\s*"policyc-bundle\//;
+/**
+ * Policy text after its leading comments: a declaration, a keyword and then a name, `{` or `*`
+ * (`tool crm.lookup {`, `context {`, `deny *`). Never JSON, which starts otherwise; a bare word
+ * followed by anything else (`user: bob`, YAML) is not policy text either, but something unknown.
+ */
+const DECLARATION_START = /^(?:enum|type|agent|user|context|tool|intent|policy)[ \t\r\n]+[A-Za-z_{*"]/;
+/** Leading white space and comments (`// …` lines, `/* … *\/` blocks). */
+const LEADING_COMMENTS = /^(?:\s+|\/\/[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/;
 
 /** The kind of a file from its start (`text`, a kilobyte is enough) and its name. */
 export function kindOfText(text: string, path: string): FileKind {
   const start = text.replace(/^\uFEFF/, "").trimStart();
-  if (start.startsWith("{") && BUNDLE_FORMAT.test(start)) return "bundle";
+  if (BUNDLE_START.test(start)) return "bundle";
   // One JSON object a line: a recording's name, or a line closed and another opened (which one JSON document never has).
   if (start.startsWith("{") && (hasExtension(path, ".jsonl", ".ndjson") || /\}[ \t]*\r?\n[ \t\r\n]*\{/.test(start))) return "recording";
-  if (hasExtension(path, ".policy") || POLICY_START.test(start)) return "policy";
+  // Named .policy, unless it is JSON (then the slot's reader says what is wrong with it).
+  if ((hasExtension(path, ".policy") && !/^[{[]/.test(start)) || DECLARATION_START.test(start.replace(LEADING_COMMENTS, ""))) return "policy";
   return "unknown";
 }
 
