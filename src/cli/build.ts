@@ -1,8 +1,8 @@
 import { hasExtension } from "../source/fileNames.js";
 import { counted } from "../diagnostics/render.js";
-import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
+import { existsSync, realpathSync, statSync } from "node:fs";
 import { kindName, kindOfText, startOfFile } from "../source/fileKind.js";
-import { NotWritableError, writeFilesSafely } from "../source/replaceFile.js";
+import { makeFolders, NotWritableError, writeFilesSafely } from "../source/replaceFile.js";
 import type { KeyObject } from "node:crypto";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import type { Command } from "commander";
@@ -127,23 +127,6 @@ function bundleInTheWay(bundle: string, cwd: string): string | undefined {
   if (kind === "bundle") return undefined;
   const what = kind === "unknown" ? "is not a policyc bundle" : `is ${kindName(kind)}, not a policyc bundle`;
   return `\`${printable(bundle)}\` exists and ${what}: refusing to replace it; remove it first if it may go, or give -o another file or a folder`;
-}
-
-/**
- * Creates `folder` and the folders missing on the way. Node's recursive mkdir says "no such file"
- * (ENOENT) when the folder it would create is on a read-only file system: the first missing
- * folder is then created on its own, which fails for the real reason (EROFS, EACCES).
- */
-function makeFolders(folder: string): void {
-  try {
-    mkdirSync(folder, { recursive: true });
-  } catch (error) {
-    if ((error as { code?: string }).code !== "ENOENT") throw error;
-    let missing = folder;
-    while (dirname(missing) !== missing && !existsSync(dirname(missing))) missing = dirname(missing);
-    mkdirSync(missing);
-    mkdirSync(folder, { recursive: true });
-  }
 }
 
 function namesFolder(output: string, cwd: string): boolean {

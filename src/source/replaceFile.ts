@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { accessSync, chmodSync, closeSync, constants, lstatSync, openSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { accessSync, chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 
 /**
  * The temporary file is created, never opened if it exists (`wx`): a link planted at its
@@ -271,5 +271,29 @@ function isLink(path: string): boolean {
     return lstatSync(path).isSymbolicLink();
   } catch {
     return false;
+  }
+}
+
+/**
+ * Creates `folder` and the folders missing on the way. Node's recursive mkdir says "no such file"
+ * (ENOENT) when the folder it would create is on a read-only file system: the first missing
+ * folder is then created on its own, which fails for the real reason (EROFS, EACCES, EPERM).
+ * Any other failure of that retry is not the reason: a symbolic link to a folder that is not
+ * there counts as missing, and creating it fails with EEXIST; the first error, which
+ * `describeFsError` tells as a broken link, is the one thrown.
+ */
+export function makeFolders(folder: string): void {
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ENOENT") throw error;
+    let missing = folder;
+    while (dirname(missing) !== missing && !existsSync(dirname(missing))) missing = dirname(missing);
+    try {
+      mkdirSync(missing);
+    } catch (retry) {
+      throw ["EROFS", "EACCES", "EPERM"].includes((retry as { code?: string }).code ?? "") ? retry : error;
+    }
+    mkdirSync(folder, { recursive: true });
   }
 }

@@ -205,6 +205,12 @@ describe("policyc build", () => {
     expect(readdirSync(join(dir, "typed.json")).sort()).toEqual(["bundle.json", "policy.ts"]);
   });
 
+  it("-o DIR/ through a symbolic link to a folder that is not there says it is a broken link, not that it exists (review r4 #2)", async () => {
+    symlinkSync(join(dir, "no-such-share", "policies"), join(dir, "dangling"));
+    expect(await build("decls.policy", "support.policy", "-o", "dangling/")).toEqual({ code: 2, stdout: "", stderr: `policyc build: cannot write \`dangling/\`: it is a symbolic link to \`${join(dir, "no-such-share", "policies")}\`, which does not exist (a broken link)\n` });
+    expect(await build("decls.policy", "support.policy", "-o", "dangling/sub/")).toEqual({ code: 2, stdout: "", stderr: "policyc build: cannot write `dangling/sub/`: no such file or folder\n" });
+  });
+
   it("rebuilding over a bundle replaces it whole: its permissions kept, a link kept a link, no temporary file left", async () => {
     write("old.json", OLD_BUNDLE);
     chmodSync(join(dir, "old.json"), 0o640);
