@@ -1,5 +1,6 @@
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { hasExtension } from "./fileNames.js";
+import { looksLikeUtf16 } from "./textEncoding.js";
 
 /**
  * What a file holds, as far as its first bytes and its name tell: what policyc reads and writes
@@ -57,5 +58,38 @@ export function kindOfFile(path: string, shown = path): FileKind | undefined {
     return kindOfText(startOfFile(path), shown);
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Bytes as text: UTF-8, or UTF-16 when they look like it (see `looksLikeUtf16`: what Windows
+ * PowerShell 5.1's `>` writes), without a byte order mark.
+ */
+export function decodeText(bytes: Buffer): string {
+  if (!looksLikeUtf16(bytes)) return bytes.toString("utf8").replace(/^\uFEFF/, "");
+  const bigEndian = (bytes[0] === 0xfe && bytes[1] === 0xff) || (bytes[0] !== 0xff && bytes[0] === 0);
+  const even = bytes.subarray(0, bytes.length & ~1);
+  return (bigEndian ? Buffer.from(even).swap16() : even).toString("utf16le").replace(/^\uFEFF/, "");
+}
+
+/**
+ * What `build -o` finds at the bundle file it would replace: a bundle (as policyc writes it, in
+ * UTF-8 or UTF-16, or any JSON object whose `format` is a policyc bundle's, such as a copy with
+ * its keys sorted by `jq -S`), nothing but white space, or something else (its kind, and
+ * whether it is UTF-16). Files up to `wholeBytes` are read whole; of larger ones, the start.
+ */
+export function replaceableKind(path: string, size: number, wholeBytes = 64 * 1024 * 1024): { kind: FileKind | "blank"; utf16: boolean } {
+  const bytes = size <= wholeBytes ? readFileSync(path) : Buffer.from(startOfFile(path, 4096), "utf8");
+  const utf16 = looksLikeUtf16(bytes);
+  const text = decodeText(bytes);
+  if (size <= wholeBytes && text.trim() === "") return { kind: "blank", utf16 };
+  const kind = kindOfText(text.slice(0, 1024), path);
+  if (kind === "bundle" || size > wholeBytes || !text.trimStart().startsWith("{")) return { kind, utf16 };
+  try {
+    const value = JSON.parse(text) as unknown;
+    const format = value !== null && typeof value === "object" ? (value as { format?: unknown }).format : undefined;
+    return { kind: typeof format === "string" && format.startsWith("policyc-bundle/") ? "bundle" : kind, utf16 };
+  } catch {
+    return { kind, utf16 };
   }
 }

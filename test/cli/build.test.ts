@@ -50,7 +50,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function write(name: string, text: string): void {
+function write(name: string, text: string | Buffer): void {
   writeFileSync(join(dir, name), text);
 }
 
@@ -245,6 +245,30 @@ describe("policyc build", () => {
     for (const output of ["keep/empty.json", "keep/empty.json", "/dev/null", "-", "keep/"]) expect((await build("decls.policy", "support.policy", "-o", output)).code, output).toBe(0);
     expect(read("keep/empty.json")).toBe(serializeBundle(expectedBundle()));
     expect(read("keep/bundle.json")).toBe(serializeBundle(expectedBundle()));
+  });
+
+  it("replaces a bundle saved as UTF-16 (PowerShell 5.1's `>`), one with its keys sorted (`jq -S`), and a file of white space only (review r4 #4)", async () => {
+    mkdirSync(join(dir, "forms"));
+    const bundle = serializeBundle(expectedBundle());
+    const sorted = (value: unknown): unknown => (Array.isArray(value) ? value.map(sorted) : value !== null && typeof value === "object" ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sorted(v)])) : value);
+    const big = Buffer.from("\ufeff" + bundle, "utf16le");
+    const forms: Record<string, string | Buffer> = {
+      "forms/utf16le.json": big,
+      "forms/utf16be.json": Buffer.from(big).swap16(),
+      "forms/sorted.json": JSON.stringify(sorted(JSON.parse(bundle)), null, 2) + "\n",
+      "forms/blank.json": " \n\t\r\n",
+    };
+    for (const [name, content] of Object.entries(forms)) {
+      write(name, content);
+      expect((await build("decls.policy", "support.policy", "-o", name)).code, name).toBe(0);
+      expect(read(name), name).toBe(bundle);
+    }
+    // UTF-16 text that is no bundle is still kept, and the refusal says what encoding it is in.
+    write("forms/notes.txt", Buffer.from("\ufeffimportant\n", "utf16le"));
+    expect(await build("decls.policy", "support.policy", "-o", "forms/notes.txt")).toEqual({ code: 2, stdout: "", stderr: "policyc build: `forms/notes.txt` exists and is not a policyc bundle (it is UTF-16 text): refusing to replace it; remove it first if it may go, or give -o another file or a folder\n" });
+    // JSON that only carries a bundle inside it is not one.
+    write("forms/request.json", JSON.stringify({ tool: "deploy", args: { body: JSON.parse(bundle) } }));
+    expect((await build("decls.policy", "support.policy", "-o", "forms/request.json")).code).toBe(2);
   });
 
   it("a file left at a temporary name by a killed run (in a container policyc is process 1 every time) is not in the way, and is left alone", async () => {
