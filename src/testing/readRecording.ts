@@ -4,7 +4,7 @@ import type { ErrorObject, ValidateFunction } from "ajv";
 // Precompiled from recordingLineSchemaAsValidated (see recordingSchema.ts) by scripts/generate-validators.js.
 import { validate as validateLineCode } from "./recordingLineValidator.generated.js";
 import type { Effect, Grant } from "../runtime/decision.js";
-import { brokenLinkText, describeFsError } from "../source/loadSources.js";
+import { brokenLinkText, describeFsError, notUtf8NameText } from "../source/loadSources.js";
 import { looksLikeUtf16, utf16Refusal } from "../source/textEncoding.js";
 import { withinOneEdit } from "../diagnostics/suggest.js";
 import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
@@ -510,7 +510,7 @@ export function lineText(text: string, start: number, end: number): string {
 export function describeReadError(error: unknown): string {
   if (error instanceof RecordingEncodingError || error instanceof BinaryRecordingError) return error.message;
   const code = (error as { code?: string }).code;
-  if (code === "ENOENT") return brokenLinkText(error) ?? "no such file";
+  if (code === "ENOENT") return brokenLinkText(error) ?? notUtf8NameText(error) ?? "no such file";
   if (code === "EISDIR") return "it is a folder";
   // A single line longer than a string can be (about 512 MB) cannot be read as text.
   if (error instanceof RangeError || code === "ERR_STRING_TOO_LONG") return "cannot read it: a line is too long to hold in memory";

@@ -238,6 +238,21 @@ describe("what to write instead", () => {
     expect(some.stdout).toContain("2 lines replayed from 1 file; 3 errors");
   });
 
+  it("a recording whose name is not UTF-8, in a --replay folder, is said to be so, as a policy file is (review r4 #5)", async () => {
+    const folder = join(dir, "badly-named");
+    mkdirSync(folder, { recursive: true });
+    try {
+      writeFileSync(Buffer.concat([Buffer.from(`${folder}/r`), Buffer.from([0xfe]), Buffer.from(".jsonl")]), GOOD);
+    } catch {
+      return; // a file system that refuses such names (APFS)
+    }
+    for (const args of [["test", POLICY, "--replay", folder], ["diff", POLICY, POLICY, "--replay", folder]]) {
+      const result = await cli(args);
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stdout, args.join(" ")).toContain(`error: ${join(folder, "r\uFFFD.jsonl")}: its name is not valid UTF-8 (shown with \uFFFD for the bad bytes), and cannot be opened by the name read: rename it\n`);
+    }
+  });
+
   it("files joined with `cat`, each with its byte order mark, replay as one recording", async () => {
     const part = (time: string): string => "\ufeff" + KB("s", time, ',"decision":"allow","rules":["kb-for-support"]') + "\n";
     const file = write("joined.jsonl", part("2026-01-05T09:00:00Z") + part("2026-01-05T09:00:01Z"));
