@@ -43,6 +43,7 @@ beforeAll(() => {
   write("cut.pem", (privateKey.export({ type: "pkcs8", format: "pem" }) as string).slice(0, 50));
   write("rsa-public.pem", generateKeyPairSync("rsa", { modulusLength: 1024 }).publicKey.export({ type: "pkcs1", format: "pem" }) as string);
   write("garbage.pem", "not a key\n");
+  write("a-bundle.json", OLD_BUNDLE);
   write("empty.pem", "");
 });
 
@@ -538,7 +539,9 @@ describe("policyc build", () => {
     [["decls.policy", "support.policy"], /-o FILE/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "missing.pem"], /cannot read signing key `missing\.pem`/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "garbage.pem"], /^policyc build: cannot sign with `garbage\.pem`: it holds no PEM key \(expected an Ed25519 private key in PEM or as a JSON Web Key\)\n$/],
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "support.policy"], /^policyc build: `support\.policy` is a policy file, not a key \(expected an Ed25519 private key in PEM or as a JSON Web Key\)\n$/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "support.policy"], /^policyc build: cannot sign with `support\.policy`: it is a policy file, not a key \(expected an Ed25519 private key in PEM or as a JSON Web Key\)\n$/],
+    // Said with the prefix of every other --sign failure (review r4 #6).
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "a-bundle.json"], /^policyc build: cannot sign with `a-bundle\.json`: it is a policyc bundle, not a key \(expected an Ed25519 private key in PEM or as a JSON Web Key\)\n$/],
     // A public key given by mistake once got OpenSSL's code (error:1E08010C:DECODER routines::unsupported).
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "public.pem"], /^policyc build: `public\.pem` is a public key: --sign takes the Ed25519 private key \(the public one is for --public-key\)\n$/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "public.der"], /^policyc build: `public\.der` is a public key: --sign takes the Ed25519 private key/],
