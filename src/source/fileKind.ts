@@ -76,15 +76,27 @@ export function decodeText(bytes: Buffer): string {
  * What `build -o` finds at the bundle file it would replace: a bundle (as policyc writes it, in
  * UTF-8 or UTF-16, or any JSON object whose `format` is a policyc bundle's, such as a copy with
  * its keys sorted by `jq -S`), nothing but white space, or something else (its kind, and
- * whether it is UTF-16). Files up to `wholeBytes` are read whole; of larger ones, the start.
+ * whether it is UTF-16). The start tells most; a file up to `wholeBytes` is read whole when it
+ * does not (its white space, or a `format` after other keys).
  */
 export function replaceableKind(path: string, size: number, wholeBytes = 64 * 1024 * 1024): { kind: FileKind | "blank"; utf16: boolean } {
-  const bytes = size <= wholeBytes ? readFileSync(path) : Buffer.from(startOfFile(path, 4096), "utf8");
-  const utf16 = looksLikeUtf16(bytes);
-  const text = decodeText(bytes);
-  if (size <= wholeBytes && text.trim() === "") return { kind: "blank", utf16 };
-  const kind = kindOfText(text.slice(0, 1024), path);
-  if (kind === "bundle" || size > wholeBytes || !text.trimStart().startsWith("{")) return { kind, utf16 };
+  const fd = openSync(path, "r");
+  let head: Buffer;
+  try {
+    const buffer = Buffer.alloc(4096);
+    head = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, null));
+  } finally {
+    closeSync(fd);
+  }
+  const utf16 = looksLikeUtf16(head);
+  const start = decodeText(head);
+  const kind = kindOfText(start.slice(0, 1024), path);
+  // Neither white space nor a JSON object (`{` after any white space): the start is enough.
+  if (kind === "bundle" || (start.trim() !== "" && !start.trimStart().startsWith("{"))) return { kind, utf16 };
+  const whole = head.length === size;
+  if (!whole && size > wholeBytes) return { kind, utf16 };
+  const text = whole ? start : decodeText(readFileSync(path));
+  if (text.trim() === "") return { kind: "blank", utf16 };
   try {
     const value = JSON.parse(text) as unknown;
     const format = value !== null && typeof value === "object" ? (value as { format?: unknown }).format : undefined;

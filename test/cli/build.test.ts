@@ -258,6 +258,8 @@ describe("policyc build", () => {
       "forms/utf16be.json": Buffer.from(big).swap16(),
       "forms/sorted.json": JSON.stringify(sorted(JSON.parse(bundle)), null, 2) + "\n",
       "forms/blank.json": " \n\t\r\n",
+      "forms/blank-long.json": " ".repeat(10_000) + "\n",
+      "forms/small-sorted.json": '{"code": "", "format": "policyc-bundle/1"}\n',
     };
     for (const [name, content] of Object.entries(forms)) {
       write(name, content);
