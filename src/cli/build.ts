@@ -1,8 +1,8 @@
 import { hasExtension } from "../source/fileNames.js";
 import { counted } from "../diagnostics/render.js";
-import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
-import { kindName, kindOfText, startOfFile } from "../source/fileKind.js";
-import { NotWritableError, writeFilesSafely } from "../source/replaceFile.js";
+import { existsSync, realpathSync, statSync } from "node:fs";
+import { kindName, replaceableKind, startOfFile } from "../source/fileKind.js";
+import { makeFolders, NotWritableError, writeFilesSafely } from "../source/replaceFile.js";
 import type { KeyObject } from "node:crypto";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import type { Command } from "commander";
@@ -106,44 +106,28 @@ function staleModuleNote(bundle: string, cwd: string): string | undefined {
 /**
  * Why `-o` may not replace the file at `bundle`: it exists, is a regular file with something in
  * it, and is not a policyc bundle (another policy file, a README, a recording: what a slip in
- * `-o` names). A rebuild replaces a bundle; nothing there, an empty file, a device
+ * `-o` names). A rebuild replaces a bundle (UTF-8 or UTF-16, its keys in any order: see
+ * `replaceableKind`); nothing there, an empty file or one of white space only, a device
  * (`/dev/null`) or a folder (which receives bundle.json) is as before. As a `policy.ts` written
  * by hand is not replaced, this file is the user's to remove.
  */
 function bundleInTheWay(bundle: string, cwd: string): string | undefined {
   const path = resolve(cwd, bundle);
-  let start: string;
+  let found: ReturnType<typeof replaceableKind>;
   try {
     const stats = statSync(path);
     if (!stats.isFile() || stats.size === 0) return undefined;
-    start = startOfFile(path);
+    found = replaceableKind(path, stats.size);
   } catch (error) {
     // Nothing there, or a path the write reports better (a file where a folder should be).
     const code = (error as { code?: string }).code;
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
     return `cannot read \`${printable(bundle)}\` to check that it is a policyc bundle it may replace: ${describeFsError(error)}`;
   }
-  const kind = kindOfText(start, bundle);
-  if (kind === "bundle") return undefined;
-  const what = kind === "unknown" ? "is not a policyc bundle" : `is ${kindName(kind)}, not a policyc bundle`;
+  const { kind, utf16 } = found;
+  if (kind === "bundle" || kind === "blank") return undefined;
+  const what = kind === "unknown" ? `is not a policyc bundle${utf16 ? " (it is UTF-16 text)" : ""}` : `is ${kindName(kind)}, not a policyc bundle`;
   return `\`${printable(bundle)}\` exists and ${what}: refusing to replace it; remove it first if it may go, or give -o another file or a folder`;
-}
-
-/**
- * Creates `folder` and the folders missing on the way. Node's recursive mkdir says "no such file"
- * (ENOENT) when the folder it would create is on a read-only file system: the first missing
- * folder is then created on its own, which fails for the real reason (EROFS, EACCES).
- */
-function makeFolders(folder: string): void {
-  try {
-    mkdirSync(folder, { recursive: true });
-  } catch (error) {
-    if ((error as { code?: string }).code !== "ENOENT") throw error;
-    let missing = folder;
-    while (dirname(missing) !== missing && !existsSync(dirname(missing))) missing = dirname(missing);
-    mkdirSync(missing);
-    mkdirSync(folder, { recursive: true });
-  }
 }
 
 function namesFolder(output: string, cwd: string): boolean {

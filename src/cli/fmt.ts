@@ -1,10 +1,9 @@
-import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { formatSources } from "../ast/formatSources.js";
 import { hasErrors, sortDiagnostics } from "../diagnostics/Diagnostic.js";
 import { describeFsError, loadSources, loadStandardInput, STANDARD_INPUT_NAME, type LoadedSources } from "../source/loadSources.js";
-import { replaceFile } from "../source/replaceFile.js";
+import { replaceEach } from "../source/replaceFile.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import { onStandardError, type Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
@@ -17,15 +16,6 @@ export interface FmtOptions {
   write?: boolean;
   json?: boolean;
   maxErrors?: string;
-}
-
-/** How many other names (hard links) a file has; 0 when it cannot be told. */
-function otherNames(path: string): number {
-  try {
-    return Math.max(0, statSync(path).nlink - 1);
-  } catch {
-    return 0;
-  }
 }
 
 /**
@@ -50,18 +40,18 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
   // Written before anything is reported, so the report (JSON included) says what happened.
   const unwritten = new Set<string>();
   if (options.write) {
-    for (const file of changed) {
-      try {
-        // Paths are shown relative to the working folder; write through it, not the process's.
-        const links = otherNames(resolve(io.cwd, file.path));
-        replaceFile(resolve(io.cwd, file.path), file.formatted);
-        // Replaced, not edited in place (a failure leaves the file whole): its hard links are split.
-        if (links > 0) io.err(`${io.errPalette.warning("note")}: \`${printable(file.path)}\` had ${links === 1 ? "another name" : `${links} other names`} (a hard link): ${links === 1 ? "it keeps" : "they keep"} the text as it was, since the file was replaced by a new one\n`);
-      } catch (error) {
+    // Paths are shown relative to the working folder; written through it, not the process's.
+    const results = replaceEach(changed.map((file) => ({ path: resolve(io.cwd, file.path), text: file.formatted })));
+    changed.forEach((file, index) => {
+      const { error, namesKeepingOldText: kept } = results[index]!;
+      if (error !== undefined) {
         unwritten.add(file.path);
         io.err(`policyc fmt: cannot write \`${printable(file.path)}\`: ${describeFsError(error)} (left as it was)\n`);
+      } else if (kept > 0) {
+        // Replaced, not edited in place (a failure leaves the file whole): its hard links are split.
+        io.err(`${io.errPalette.warning("note")}: \`${printable(file.path)}\` was a hard link: ${kept === 1 ? "another name of it, not given to fmt, still holds" : `${kept} other names of it, not given to fmt, still hold`} the old text (the file was replaced by a new one, not edited in place)\n`);
       }
-    }
+    });
   }
   if (options.json) {
     const files = formatted.map((f) => ({ path: f.path, changed: f.changed, ...(options.write ? { written: f.changed && !unwritten.has(f.path) } : {}), ...(options.check || options.write ? {} : { formatted: f.formatted }) }));

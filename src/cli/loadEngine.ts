@@ -87,7 +87,7 @@ function readPublicKeyFile(path: string, cwd: string, recordings: RecordingOptio
   try {
     return { ok: true, key: parsePublicKey(jwk === undefined ? bytes : { key: jwk, format: "jwk" }) };
   } catch (error) {
-    if (error instanceof UnreadableKeyError) return { ok: false, message: `\`${path}\` ${unreadablePublicKey(bytes, jwk !== undefined, path)}` };
+    if (error instanceof UnreadableKeyError) return { ok: false, message: unreadablePublicKey(bytes, jwk !== undefined, path) };
     if (error instanceof BundleError) return { ok: false, message: `\`${path}\`: ${error.message}` };
     throw error;
   }
@@ -97,14 +97,14 @@ function readPublicKeyFile(path: string, cwd: string, recordings: RecordingOptio
 const KEY_FILES = "a PEM, DER or JSON Web Key file";
 const PUBLIC_KEY_FILE = `expected an Ed25519 public key: ${KEY_FILES}`;
 
-/** Why a key file holds no public key the library reads, in a file's terms (the message goes after its name). */
+/** Why the key file at `path` holds no public key the library reads, in a file's terms, starting with its name. */
 function unreadablePublicKey(bytes: Buffer, isJwk: boolean, path: string): string {
-  if (isJwk) return 'holds a JSON Web Key that is not an Ed25519 public key (expected `"kty": "OKP"`, `"crv": "Ed25519"` and `"x"`)';
-  if (encryptedKeyHint(bytes) !== undefined) return `is an encrypted private key: give the public key (\`openssl pkey -in ${path} -pubout -out public.pem\` writes it)`;
-  if (/^(?:\ufeff)?\s*[{[]/.test(bytes.subarray(0, 64).toString("utf8"))) return `holds no JSON Web Key (${PUBLIC_KEY_FILE})`;
+  if (isJwk) return `\`${path}\` holds a JSON Web Key that is not an Ed25519 public key (expected \`"kty": "OKP"\`, \`"crv": "Ed25519"\` and \`"x"\`)`;
+  if (encryptedKeyHint(bytes) !== undefined) return `\`${path}\` is an encrypted private key: give the public key (\`openssl pkey -in ${path} -pubout -out public.pem\` writes it)`;
+  if (/^(?:\ufeff)?\s*[{[]/.test(bytes.subarray(0, 64).toString("utf8"))) return `\`${path}\` holds no JSON Web Key (${PUBLIC_KEY_FILE})`;
   // OpenSSH keys and DER private keys: the library says what they are, with the openssl command.
   const mistake = publicKeyMistake(bytes);
-  return mistake !== undefined ? `: ${mistake}` : `holds no Ed25519 public key (expected ${KEY_FILES})`;
+  return mistake !== undefined ? `\`${path}\`: ${mistake}` : `\`${path}\` holds no Ed25519 public key (expected ${KEY_FILES})`;
 }
 
 /** Paths are relative to `cwd` (the verb's working folder, like policy paths), and reported as given. */

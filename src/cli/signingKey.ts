@@ -4,7 +4,7 @@ import { isOpenSshPublicKey, parses } from "../bundle/keys.js";
 import { describeFsError } from "../source/loadSources.js";
 import { readLimited } from "../source/readLimited.js";
 import { MAX_KEY_BYTES } from "./inputLimits.js";
-import { wrongSlotOfText } from "./wrongSlot.js";
+import { kindName, kindOfText } from "../source/fileKind.js";
 
 const EXPECTED = "expected an Ed25519 private key in PEM or as a JSON Web Key";
 
@@ -55,8 +55,8 @@ export function readSigningKey(path: string, cwd: string): { ok: true; key: KeyO
   // An empty key file once built an unsigned bundle; it is a mistake, not "unsigned".
   if (text.trim() === "") return cannot("the signing key is empty");
   // A bundle, a policy or a recording given as the key is named as what it is.
-  const misplaced = wrongSlotOfText(path, text, "key", "--replay");
-  if (misplaced !== undefined) return { ok: false, message: `${misplaced} (${EXPECTED})` };
+  const kind = kindOfText(text.slice(0, 1024), path);
+  if (kind !== "unknown") return cannot(`it is ${kindName(kind)}, not a key`);
   const jwk = jwkOf(bytes);
   try {
     return { ok: true, key: jwk === undefined ? createPrivateKey(text) : createPrivateKey({ key: jwk, format: "jwk" }) };

@@ -312,7 +312,7 @@ export function brokenLinkText(error: unknown): string | undefined {
  * name is not UTF-8, and the name read for it, with U+FFFD in place of the bad bytes, names no
  * file. Undefined for any other error.
  */
-function notUtf8NameText(error: unknown): string | undefined {
+export function notUtf8NameText(error: unknown): string | undefined {
   const path = (error as { path?: unknown }).path;
   if (typeof path !== "string" || !path.includes("\uFFFD") || existsSync(path)) return undefined;
   return "its name is not valid UTF-8 (shown with \uFFFD for the bad bytes), and cannot be opened by the name read: rename it";

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { accessSync, chmodSync, closeSync, constants, lstatSync, openSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { accessSync, chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 
 /**
  * The temporary file is created, never opened if it exists (`wx`): a link planted at its
@@ -185,6 +185,40 @@ export function replaceFile(path: string, text: string): void {
 }
 
 /**
+ * Replaces each file's contents as `replaceFile` does, each on its own: a failure leaves that
+ * file as it was (its `error`), and the others are still written. A file is replaced by a new
+ * one, not edited in place, so the other names of a hard link keep the old text:
+ * `namesKeepingOldText` counts those not among `files` (on the first of the files that share
+ * them; 0 when it cannot be told, or when every name was written here).
+ */
+export function replaceEach(files: readonly { readonly path: string; readonly text: string }[]): { error?: unknown; namesKeepingOldText: number }[] {
+  // Before any is replaced: a replaced name no longer shares the old file.
+  const inodes = files.map((file) => {
+    try {
+      const stats = statSync(file.path, { bigint: true });
+      // Some file systems give no inode numbers (0): there the links cannot be told apart.
+      return stats.ino === 0n ? undefined : { key: `${stats.dev}:${stats.ino}`, names: Number(stats.nlink) };
+    } catch {
+      return undefined; // replacing it fails, and says why
+    }
+  });
+  const namesHere = new Map<string, number>();
+  for (const inode of inodes) if (inode !== undefined) namesHere.set(inode.key, (namesHere.get(inode.key) ?? 0) + 1);
+  const told = new Set<string>();
+  return files.map((file, index) => {
+    try {
+      replaceFile(file.path, file.text);
+    } catch (error) {
+      return { error, namesKeepingOldText: 0 };
+    }
+    const inode = inodes[index];
+    if (inode === undefined || told.has(inode.key)) return { namesKeepingOldText: 0 };
+    told.add(inode.key);
+    return { namesKeepingOldText: Math.max(0, inode.names - namesHere.get(inode.key)!) };
+  });
+}
+
+/**
  * Writes a file whether or not it exists: an existing file is replaced as `replaceFile` does, a
  * new one is written under a temporary name and then renamed, so a reader (an enforcement point
  * reloading a bundle) never sees it half written. Anything else that is there (a device such as
@@ -271,5 +305,29 @@ function isLink(path: string): boolean {
     return lstatSync(path).isSymbolicLink();
   } catch {
     return false;
+  }
+}
+
+/**
+ * Creates `folder` and the folders missing on the way. Node's recursive mkdir says "no such file"
+ * (ENOENT) when the folder it would create is on a read-only file system: the first missing
+ * folder is then created on its own, which fails for the real reason (EROFS, EACCES, EPERM).
+ * Any other failure of that retry is not the reason: a symbolic link to a folder that is not
+ * there counts as missing, and creating it fails with EEXIST; the first error, which
+ * `describeFsError` tells as a broken link, is the one thrown.
+ */
+export function makeFolders(folder: string): void {
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ENOENT") throw error;
+    let missing = folder;
+    while (dirname(missing) !== missing && !existsSync(dirname(missing))) missing = dirname(missing);
+    try {
+      mkdirSync(missing);
+    } catch (retry) {
+      throw ["EROFS", "EACCES", "EPERM"].includes((retry as { code?: string }).code ?? "") ? retry : error;
+    }
+    mkdirSync(folder, { recursive: true });
   }
 }

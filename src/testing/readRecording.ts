@@ -4,7 +4,7 @@ import type { ErrorObject, ValidateFunction } from "ajv";
 // Precompiled from recordingLineSchemaAsValidated (see recordingSchema.ts) by scripts/generate-validators.js.
 import { validate as validateLineCode } from "./recordingLineValidator.generated.js";
 import type { Effect, Grant } from "../runtime/decision.js";
-import { brokenLinkText, describeFsError } from "../source/loadSources.js";
+import { brokenLinkText, describeFsError, notUtf8NameText } from "../source/loadSources.js";
 import { looksLikeUtf16, utf16Refusal } from "../source/textEncoding.js";
 import { withinOneEdit } from "../diagnostics/suggest.js";
 import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
@@ -331,7 +331,7 @@ export async function* readRecordingBatches(path: string, elsewhere?: (line: str
       start = end + 1;
       if (decoded.invalid?.has(number)) {
         values.settle(batch);
-        batch.push({ ok: false, line: number, text: line, error: "the line is not valid UTF-8" });
+        batch.push({ ok: false, line: number, text: line, error: NOT_UTF8 });
         continue;
       }
       values.take(line, number, batch);
@@ -357,16 +357,14 @@ export async function* readRecordingBatches(path: string, elsewhere?: (line: str
     }
     return { text: parts.join(""), invalid };
   };
+  const binary = new BinaryRun();
   let first = true;
   let offset = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: limits.chunkBytes ?? 1 << 20 })) {
     let bytes = chunk as Buffer;
     if (first && looksLikeUtf16(bytes)) throw new RecordingEncodingError();
     first = false;
-    // JSON text never holds a NUL byte (a string escapes it): a file with one is binary, and
-    // one error for it is all that helps, not one for each of its thousands of "lines".
-    const nul = bytes.indexOf(0);
-    if (nul >= 0) throw new BinaryRecordingError(offset + nul);
+    const chunkOffset = offset;
     offset += bytes.length;
     const batch: (RecordingLine | PassedOverLine)[] = [];
     if (skipping) {
@@ -374,6 +372,26 @@ export async function* readRecordingBatches(path: string, elsewhere?: (line: str
       if (end < 0) continue;
       skipping = false;
       bytes = bytes.subarray(end + 1);
+    }
+    // JSON text never holds a NUL byte (a string escapes it). A file that starts with one is
+    // binary: one error for the file. After good lines it is most likely the zeros a crash
+    // leaves at the end of a log being appended to: the lines before it replay, and the line
+    // that holds it is the one error; nothing after it is read.
+    const nul = bytes.indexOf(0);
+    if (nul >= 0) {
+      const lineStart = bytes.lastIndexOf(10, nul) + 1;
+      if (lineStart > 0) {
+        linesOf(pending.length === 0 ? bytes.subarray(0, lineStart) : Buffer.concat([pending, bytes.subarray(0, lineStart)]), batch);
+        pending = Buffer.alloc(0);
+      }
+      values.settle(batch);
+      const passed = binary.pass(batch);
+      if (!binary.stopped) {
+        if (!binary.readText) throw new BinaryRecordingError(chunkOffset + (chunk as Buffer).length - bytes.length + nul);
+        passed.push(...binary.flush(), { ok: false, line: number + 1, text: "", error: NUL_LINE });
+      }
+      if (passed.length > 0) yield passed;
+      return;
     }
     const lastNewline = bytes.lastIndexOf(10);
     if (lastNewline < 0) pending = pending.length === 0 ? Buffer.from(bytes) : Buffer.concat([pending, bytes]);
@@ -388,12 +406,72 @@ export async function* readRecordingBatches(path: string, elsewhere?: (line: str
       pending = Buffer.alloc(0);
       skipping = true;
     }
-    if (batch.length > 0) yield batch;
+    const passed = binary.pass(batch);
+    if (passed.length > 0) yield passed;
+    if (binary.stopped) return;
   }
   const batch: (RecordingLine | PassedOverLine)[] = [];
   if (pending.length > 0 && !skipping) linesOf(Buffer.concat([pending, Buffer.from("\n")]), batch);
   values.settle(batch);
-  if (batch.length > 0) yield batch;
+  const passed = binary.pass(batch);
+  if (!binary.stopped) passed.push(...binary.flush());
+  if (passed.length > 0) yield passed;
+}
+
+/** Said of a line with bytes that are not UTF-8. */
+const NOT_UTF8 = "the line is not valid UTF-8";
+/** Said of the line that holds a NUL byte, after good lines: the end of what is read. */
+const NUL_LINE = "the line holds NUL bytes, which JSON text never does (binary data; a crash can leave zeros at the end of a log): the rest of the file is not read";
+
+/**
+ * Lines in a row that are not UTF-8 or not JSON, half of them at least not UTF-8, that make the
+ * rest of a recording binary data (random bytes need not hold a NUL byte): reported once, and
+ * nothing after them read, instead of one error for each of thousands of "lines".
+ */
+export const BINARY_RUN_LINES = 10;
+
+/**
+ * Watches the entries a recording gives for a run of unreadable lines (see `BINARY_RUN_LINES`),
+ * holding the last few back: when the run is long enough they are one error (or, when no line
+ * before them was good, the file is binary) and the reading stops; otherwise they pass on, in order.
+ */
+class BinaryRun {
+  private held: RecordingLine[] = [];
+  /** Whether a line that is JSON text (good, or an error of another kind) has been given. */
+  readText = false;
+  /** Whether the run was reported, and nothing more is to be read. */
+  stopped = false;
+
+  /** The entries of `batch` that may be given on now, in order. Throws when the file is binary from its start. */
+  pass(batch: readonly (RecordingLine | PassedOverLine)[]): (RecordingLine | PassedOverLine)[] {
+    const out: (RecordingLine | PassedOverLine)[] = [];
+    for (const entry of batch) {
+      if (entry.ok === false && entry.endLine === undefined && (entry.error === NOT_UTF8 || entry.error.startsWith("not JSON"))) {
+        this.held.push(entry);
+        const undecodable = this.held.filter((held) => held.ok === false && held.error === NOT_UTF8).length;
+        if (this.held.length < BINARY_RUN_LINES) continue;
+        if (2 * undecodable >= this.held.length) {
+          if (!this.readText) throw new BinaryRecordingError(undefined, this.held[0]!.line);
+          out.push({ ok: false, line: this.held[0]!.line, text: "", error: `this line and the ${BINARY_RUN_LINES - 1} after it are not UTF-8 JSON (binary data?): the rest of the file is not read` });
+          this.held = [];
+          this.stopped = true;
+          return out;
+        }
+        out.push(this.held.shift()!);
+        continue;
+      }
+      this.readText = true;
+      out.push(...this.flush(), entry);
+    }
+    return out;
+  }
+
+  /** The lines held back, given on. */
+  flush(): RecordingLine[] {
+    const held = this.held;
+    this.held = [];
+    return held;
+  }
 }
 
 /** How a recording is read: the longest line held (MAX_LINE_BYTES), and the size of a chunk (about a megabyte). */
@@ -409,10 +487,13 @@ class RecordingEncodingError extends Error {
   }
 }
 
-/** A recording holding a NUL byte: binary, not JSON Lines; reported once, for the whole file. */
+/**
+ * A recording that is binary before any good line (a NUL byte, or a run of lines that are not
+ * UTF-8): not JSON Lines; reported once, for the whole file.
+ */
 class BinaryRecordingError extends Error {
-  constructor(offset: number) {
-    super(`it looks like a binary file (it contains a NUL byte at offset ${offset}), not JSON Lines: a recording is UTF-8 text, one JSON object a line`);
+  constructor(offset: number | undefined, line?: number) {
+    super(`it looks like a binary file (${offset === undefined ? `line ${line} and the ${BINARY_RUN_LINES - 1} after it are not UTF-8 JSON` : `it contains a NUL byte at offset ${offset}`}), not JSON Lines: a recording is UTF-8 text, one JSON object a line`);
   }
 }
 
@@ -431,7 +512,7 @@ export function lineText(text: string, start: number, end: number): string {
 export function describeReadError(error: unknown): string {
   if (error instanceof RecordingEncodingError || error instanceof BinaryRecordingError) return error.message;
   const code = (error as { code?: string }).code;
-  if (code === "ENOENT") return brokenLinkText(error) ?? "no such file";
+  if (code === "ENOENT") return brokenLinkText(error) ?? notUtf8NameText(error) ?? "no such file";
   if (code === "EISDIR") return "it is a folder";
   // A single line longer than a string can be (about 512 MB) cannot be read as text.
   if (error instanceof RangeError || code === "ERR_STRING_TOO_LONG") return "cannot read it: a line is too long to hold in memory";

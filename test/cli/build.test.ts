@@ -43,6 +43,7 @@ beforeAll(() => {
   write("cut.pem", (privateKey.export({ type: "pkcs8", format: "pem" }) as string).slice(0, 50));
   write("rsa-public.pem", generateKeyPairSync("rsa", { modulusLength: 1024 }).publicKey.export({ type: "pkcs1", format: "pem" }) as string);
   write("garbage.pem", "not a key\n");
+  write("a-bundle.json", OLD_BUNDLE);
   write("empty.pem", "");
 });
 
@@ -50,7 +51,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function write(name: string, text: string): void {
+function write(name: string, text: string | Buffer): void {
   writeFileSync(join(dir, name), text);
 }
 
@@ -205,6 +206,12 @@ describe("policyc build", () => {
     expect(readdirSync(join(dir, "typed.json")).sort()).toEqual(["bundle.json", "policy.ts"]);
   });
 
+  it("-o DIR/ through a symbolic link to a folder that is not there says it is a broken link, not that it exists (review r4 #2)", async () => {
+    symlinkSync(join(dir, "no-such-share", "policies"), join(dir, "dangling"));
+    expect(await build("decls.policy", "support.policy", "-o", "dangling/")).toEqual({ code: 2, stdout: "", stderr: `policyc build: cannot write \`dangling/\`: it is a symbolic link to \`${join(dir, "no-such-share", "policies")}\`, which does not exist (a broken link)\n` });
+    expect(await build("decls.policy", "support.policy", "-o", "dangling/sub/")).toEqual({ code: 2, stdout: "", stderr: "policyc build: cannot write `dangling/sub/`: no such file or folder\n" });
+  });
+
   it("rebuilding over a bundle replaces it whole: its permissions kept, a link kept a link, no temporary file left", async () => {
     write("old.json", OLD_BUNDLE);
     chmodSync(join(dir, "old.json"), 0o640);
@@ -239,6 +246,32 @@ describe("policyc build", () => {
     for (const output of ["keep/empty.json", "keep/empty.json", "/dev/null", "-", "keep/"]) expect((await build("decls.policy", "support.policy", "-o", output)).code, output).toBe(0);
     expect(read("keep/empty.json")).toBe(serializeBundle(expectedBundle()));
     expect(read("keep/bundle.json")).toBe(serializeBundle(expectedBundle()));
+  });
+
+  it("replaces a bundle saved as UTF-16 (PowerShell 5.1's `>`), one with its keys sorted (`jq -S`), and a file of white space only (review r4 #4)", async () => {
+    mkdirSync(join(dir, "forms"));
+    const bundle = serializeBundle(expectedBundle());
+    const sorted = (value: unknown): unknown => (Array.isArray(value) ? value.map(sorted) : value !== null && typeof value === "object" ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sorted(v)])) : value);
+    const big = Buffer.from("\ufeff" + bundle, "utf16le");
+    const forms: Record<string, string | Buffer> = {
+      "forms/utf16le.json": big,
+      "forms/utf16be.json": Buffer.from(big).swap16(),
+      "forms/sorted.json": JSON.stringify(sorted(JSON.parse(bundle)), null, 2) + "\n",
+      "forms/blank.json": " \n\t\r\n",
+      "forms/blank-long.json": " ".repeat(10_000) + "\n",
+      "forms/small-sorted.json": '{"code": "", "format": "policyc-bundle/1"}\n',
+    };
+    for (const [name, content] of Object.entries(forms)) {
+      write(name, content);
+      expect((await build("decls.policy", "support.policy", "-o", name)).code, name).toBe(0);
+      expect(read(name), name).toBe(bundle);
+    }
+    // UTF-16 text that is no bundle is still kept, and the refusal says what encoding it is in.
+    write("forms/notes.txt", Buffer.from("\ufeffimportant\n", "utf16le"));
+    expect(await build("decls.policy", "support.policy", "-o", "forms/notes.txt")).toEqual({ code: 2, stdout: "", stderr: "policyc build: `forms/notes.txt` exists and is not a policyc bundle (it is UTF-16 text): refusing to replace it; remove it first if it may go, or give -o another file or a folder\n" });
+    // JSON that only carries a bundle inside it is not one.
+    write("forms/request.json", JSON.stringify({ tool: "deploy", args: { body: JSON.parse(bundle) } }));
+    expect((await build("decls.policy", "support.policy", "-o", "forms/request.json")).code).toBe(2);
   });
 
   it("a file left at a temporary name by a killed run (in a container policyc is process 1 every time) is not in the way, and is left alone", async () => {
@@ -508,7 +541,9 @@ describe("policyc build", () => {
     [["decls.policy", "support.policy"], /-o FILE/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "missing.pem"], /cannot read signing key `missing\.pem`/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "garbage.pem"], /^policyc build: cannot sign with `garbage\.pem`: it holds no PEM key \(expected an Ed25519 private key in PEM or as a JSON Web Key\)\n$/],
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "support.policy"], /^policyc build: `support\.policy` is a policy file, not a key \(expected an Ed25519 private key in PEM or as a JSON Web Key\)\n$/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "support.policy"], /^policyc build: cannot sign with `support\.policy`: it is a policy file, not a key \(expected an Ed25519 private key in PEM or as a JSON Web Key\)\n$/],
+    // Said with the prefix of every other --sign failure (review r4 #6).
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "a-bundle.json"], /^policyc build: cannot sign with `a-bundle\.json`: it is a policyc bundle, not a key \(expected an Ed25519 private key in PEM or as a JSON Web Key\)\n$/],
     // A public key given by mistake once got OpenSSL's code (error:1E08010C:DECODER routines::unsupported).
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "public.pem"], /^policyc build: `public\.pem` is a public key: --sign takes the Ed25519 private key \(the public one is for --public-key\)\n$/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "public.der"], /^policyc build: `public\.der` is a public key: --sign takes the Ed25519 private key/],

@@ -358,11 +358,14 @@ describe("policyc eval", () => {
     write("text.pem", "hello\n");
     write("okp.jwk.json", '{"kty":"OKP"}\n');
     write("array.json", "[1, 2]\n");
+    write("ssh.pub", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBcZXt9UePZyvWKnNYpM6mJu0ZP6IRo9C6vXXd7A1w2J someone@laptop\n");
     const cases: [string, string][] = [
       ["text.pem", "`text.pem` holds no Ed25519 public key (expected a PEM, DER or JSON Web Key file)"],
       ["okp.jwk.json", '`okp.jwk.json` holds a JSON Web Key that is not an Ed25519 public key (expected `"kty": "OKP"`, `"crv": "Ed25519"` and `"x"`)'],
       ["array.json", "`array.json` holds no JSON Web Key (expected an Ed25519 public key: a PEM, DER or JSON Web Key file)"],
       ["signed.json", "`signed.json` is a policyc bundle, not a key (expected an Ed25519 public key: a PEM, DER or JSON Web Key file)"],
+      // No space before the colon (review r4 #6).
+      ["ssh.pub", "`ssh.pub`: it is an OpenSSH public key (ssh-keygen's `.pub` format): give the Ed25519 public key as PEM (`-----BEGIN PUBLIC KEY-----`), DER or a JSON Web Key: `openssl pkey -in signing.pem -pubout -out public.pem` writes it from the key `policyc build --sign` takes"],
     ];
     for (const [key, message] of cases) {
       const result = await evaluate(["--bundle", "signed.json", "--public-key", key, "--request", "lookup.json"]);

@@ -183,9 +183,24 @@ describe("policyc fmt", () => {
     writeFileSync(join(dir, "h1.policy"), MESSY);
     linkSync(join(dir, "h1.policy"), join(dir, "h2.policy"));
     const linked = await cli(["fmt", "--write", "h1.policy"], { cwd: dir });
-    expect(linked).toEqual({ code: 0, stdout: "formatted 1 of 1 file\n", stderr: "note: `h1.policy` had another name (a hard link): it keeps the text as it was, since the file was replaced by a new one\n" });
+    expect(linked).toEqual({ code: 0, stdout: "formatted 1 of 1 file\n", stderr: "note: `h1.policy` was a hard link: another name of it, not given to fmt, still holds the old text (the file was replaced by a new one, not edited in place)\n" });
     expect(readFileSync(join(dir, "h1.policy"), "utf8")).toBe(CANONICAL);
     expect(readFileSync(join(dir, "h2.policy"), "utf8")).toBe(MESSY);
+    // Every name formatted in the run: none keeps the old text, and there is no note (review r4 #7).
+    mkdirSync(join(dir, "both"));
+    writeFileSync(join(dir, "both", "a.policy"), MESSY);
+    linkSync(join(dir, "both", "a.policy"), join(dir, "both", "b.policy"));
+    expect(await cli(["fmt", "--write", "both"], { cwd: dir })).toEqual({ code: 0, stdout: "formatted 2 of 2 files\n", stderr: "" });
+    expect(readFileSync(join(dir, "both", "b.policy"), "utf8")).toBe(CANONICAL);
+    // Two names of three given: one note, for the file, saying how many keep the old text.
+    writeFileSync(join(dir, "t1.policy"), MESSY);
+    linkSync(join(dir, "t1.policy"), join(dir, "t2.policy"));
+    linkSync(join(dir, "t1.policy"), join(dir, "t3.policy"));
+    writeFileSync(join(dir, "t4.policy"), MESSY);
+    linkSync(join(dir, "t4.policy"), join(dir, "t5.policy"));
+    linkSync(join(dir, "t4.policy"), join(dir, "t6.policy"));
+    const some = await cli(["fmt", "--write", "t1.policy", "t2.policy", "t4.policy"], { cwd: dir });
+    expect(some.stderr).toBe("note: `t1.policy` was a hard link: another name of it, not given to fmt, still holds the old text (the file was replaced by a new one, not edited in place)\nnote: `t4.policy` was a hard link: 2 other names of it, not given to fmt, still hold the old text (the file was replaced by a new one, not edited in place)\n");
   });
 
   it("--write keeps a file's permissions and writes through a link; a file it cannot write is reported and left as it was (exit 2)", async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bin, cli } from "../helpers.js";
+import { BINARY_RUN_LINES } from "../../src/testing/readRecording.js";
 
 /**
  * `policyc test` on recordings written by hand: the mistakes people make in them must be
@@ -186,11 +187,70 @@ describe("what to write instead", () => {
       expect(result.stdout, args.join(" ")).toContain(said);
       expect(result.stdout.match(/^error: /gm), args.join(" ")).toHaveLength(1);
     }
-    // After good lines too: the file is refused, whatever was read before it.
-    const late = write("late-binary.jsonl", Buffer.concat([Buffer.from(KB("s", "2026-01-05T09:00:00Z", ',"decision":"allow"') + "\n"), Buffer.from("ab\u0000c\n")]));
+  });
+
+  const GOOD = KB("s", "2026-01-05T09:00:00Z", ',"decision":"allow","rules":["kb-for-support"]') + "\n";
+  /** Random-looking bytes without a NUL byte, about 80 to a line. */
+  const noiseWithoutNul = (length: number): Buffer => {
+    const noise = Buffer.alloc(length);
+    for (let i = 0; i < length; i++) noise[i] = i % 80 === 79 ? 10 : 0x80 + ((i * 7919 + (i >> 3)) % 0x7f);
+    return noise;
+  };
+
+  it("a log whose tail a crash filled with NUL bytes: the lines before it replay, and the line holding them is the one error (review r4 #3)", async () => {
+    const crashed = write("crashed.jsonl", Buffer.concat([Buffer.from(GOOD + GOOD + GOOD), Buffer.alloc(4096)]));
+    for (const args of [["test", POLICY, "--replay", crashed], ["test", POLICY, "--replay", crashed, "--jobs", "2"]]) {
+      const result = await cli(args);
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stdout.match(/^error: /gm), args.join(" ")).toHaveLength(1);
+      expect(result.stdout).toContain(`error: ${crashed}:4: the line holds NUL bytes, which JSON text never does (binary data; a crash can leave zeros at the end of a log): the rest of the file is not read\n`);
+      expect(result.stdout).toContain("3 lines replayed from 1 file; 1 error");
+    }
+    const diff = await cli(["diff", POLICY, POLICY, "--replay", crashed]);
+    expect(diff.code).toBe(2);
+    expect(diff.stdout.match(/^error: /gm)).toHaveLength(1);
+    expect(diff.stdout).toContain(`${crashed}:4: the line holds NUL bytes`);
+    // Zeros in the middle of a line, after good lines: that line, and nothing after it.
+    const late = write("late-binary.jsonl", GOOD + "ab\u0000c\n" + GOOD);
     const result = await cli(["test", POLICY, "--replay", late]);
     expect(result.code).toBe(2);
-    expect(result.stdout.match(/^error: .*it looks like a binary file/gm)).toHaveLength(1);
+    expect(result.stdout.match(/^error: /gm)).toHaveLength(1);
+    expect(result.stdout).toContain(`${late}:2: the line holds NUL bytes`);
+    expect(result.stdout).toContain("1 line replayed from 1 file; 1 error");
+  });
+
+  it(`binary data without a NUL byte is one error, not one per line: ${BINARY_RUN_LINES} unreadable lines in a row end the reading (review r4 #3)`, async () => {
+    const binary = write("random.jsonl", noiseWithoutNul(400_000));
+    const whole = await cli(["test", POLICY, "--replay", binary]);
+    expect(whole.code).toBe(2);
+    expect(whole.stdout.match(/^error: /gm)).toHaveLength(1);
+    expect(whole.stdout).toContain(`error: ${binary}: it looks like a binary file (line 1 and the ${BINARY_RUN_LINES - 1} after it are not UTF-8 JSON), not JSON Lines`);
+    const tail = write("random-tail.jsonl", Buffer.concat([Buffer.from(GOOD + GOOD), noiseWithoutNul(400_000)]));
+    const result = await cli(["test", POLICY, "--replay", tail]);
+    expect(result.code).toBe(2);
+    expect(result.stdout.match(/^error: /gm)).toHaveLength(1);
+    expect(result.stdout).toContain(`error: ${tail}:3: this line and the ${BINARY_RUN_LINES - 1} after it are not UTF-8 JSON (binary data?): the rest of the file is not read\n`);
+    expect(result.stdout).toContain("2 lines replayed from 1 file; 1 error");
+    // Fewer in a row are each reported, and the lines after them replay.
+    const few = write("few-bad.jsonl", Buffer.concat([Buffer.from(GOOD), noiseWithoutNul(3 * 80), Buffer.from(GOOD)]));
+    const some = await cli(["test", POLICY, "--replay", few]);
+    expect(some.stdout.match(/^error: .*the line is not valid UTF-8/gm)).toHaveLength(3);
+    expect(some.stdout).toContain("2 lines replayed from 1 file; 3 errors");
+  });
+
+  it("a recording whose name is not UTF-8, in a --replay folder, is said to be so, as a policy file is (review r4 #5)", async () => {
+    const folder = join(dir, "badly-named");
+    mkdirSync(folder, { recursive: true });
+    try {
+      writeFileSync(Buffer.concat([Buffer.from(`${folder}/r`), Buffer.from([0xfe]), Buffer.from(".jsonl")]), GOOD);
+    } catch {
+      return; // a file system that refuses such names (APFS)
+    }
+    for (const args of [["test", POLICY, "--replay", folder], ["diff", POLICY, POLICY, "--replay", folder]]) {
+      const result = await cli(args);
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stdout, args.join(" ")).toContain(`error: ${join(folder, "r\uFFFD.jsonl")}: its name is not valid UTF-8 (shown with \uFFFD for the bad bytes), and cannot be opened by the name read: rename it\n`);
+    }
   });
 
   it("files joined with `cat`, each with its byte order mark, replay as one recording", async () => {

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -51,5 +51,34 @@ describe("a file in the wrong slot", () => {
     expect(check.stdout).toContain("= help: `bundle.json` is a policyc bundle, not policy text: `policyc test` and `policyc eval` read a bundle with --bundle\n");
     expect(check.stdout).toContain("= help: `rec.jsonl` is a recording (JSON Lines), not policy text: `policyc test` and `policyc diff` read recordings with --replay, after the policy paths\n");
     expect((await cli(["fmt", "rec.jsonl"], { cwd: dir })).stderr).toContain("is a recording (JSON Lines), not policy text");
+  });
+});
+
+describe("the sniff refuses only what it is sure of (review r4 #1)", () => {
+  const firstRequest = (): Record<string, unknown> => JSON.parse(readFileSync(join(dir, "req.jsonl"), "utf8").split("\n")[0]!) as Record<string, unknown>;
+
+  it("a request whose arguments carry a bundle object is decided, not called a bundle (and so is a history)", async () => {
+    const request = { ...firstRequest(), tool: "http.fetch", args: { method: "POST", url: "https://deploy.acme.com/policies", body: { format: "policyc-bundle/1", note: "deploy" } } };
+    writeFileSync(join(dir, "deploy.json"), JSON.stringify(request, null, 2));
+    writeFileSync(join(dir, "deploy.jsonl"), JSON.stringify(request) + "\n");
+    for (const file of ["deploy.json", "deploy.jsonl"]) {
+      const result = await cli(["eval", "ca", "--request", file], { cwd: dir });
+      expect(result.stderr, file).not.toContain("is a policyc bundle");
+      expect(result.stdout, file).toContain("deny http.fetch");
+    }
+  });
+
+  it("a request starting with a comment, or YAML, is not JSON (not a policy file)", async () => {
+    writeFileSync(join(dir, "commented.json"), `// the force-push case\n${JSON.stringify(firstRequest())}\n`);
+    writeFileSync(join(dir, "notes.yaml"), "user: bob\n");
+    const commented = await cli(["eval", "ca", "--request", "commented.json"], { cwd: dir });
+    expect(commented.code).toBe(2);
+    expect(commented.stderr).toMatch(/^policyc eval: `commented\.json`: not JSON: /);
+    const yaml = await cli(["eval", "ca", "--request", "notes.yaml"], { cwd: dir });
+    expect(yaml.code).toBe(2);
+    expect(yaml.stderr).toMatch(/^policyc eval: `notes\.yaml`: not JSON: /);
+    // Policy text after its comments is still named for what it is.
+    writeFileSync(join(dir, "rules.txt"), "// rules\n/* more */\ntool t { risk low }\n");
+    expect((await cli(["eval", "ca", "--request", "rules.txt"], { cwd: dir })).stderr).toBe("policyc eval: `rules.txt` is a policy file, not a request: give policy files and folders as paths\n");
   });
 });
