@@ -317,7 +317,8 @@ export class Engine {
     this.validateContext = context && factory.forFields(context, "context");
     this.intents = new Set(Object.keys(policy.schema.intents));
     const generated = instantiate(policy);
-    // Code of policyc 0.3.0 and before checks requests without counting the values it visits
+    // Code built before the count came in (0.3.0 and before, and early 0.4.0 builds, whose
+    // manifest says 0.4.0 too) checks requests without counting the values it visits
     // (MAX_VALIDATED_VALUES): objects shared between fields could make it run for hours. Its
     // requests are checked by the interpreted validators, which count them, instead.
     const countsValues = policy.code.includes(COUNTING_CHECKS);
