@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, KeyObject, sign, type JsonWebKeyInput, type PrivateKeyInput } from "node:crypto";
-import { checkOptionNames } from "../runtime/engine.js";
+import { checkOptionNames, markVerified } from "../runtime/engine.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 import { describeKind } from "../runtime/schema.js";
 import { VERSION } from "../version.js";
@@ -33,6 +33,8 @@ export function createBundle(policy: CompiledPolicy, sources: readonly { path: s
   // Only a key left out means unsigned: an empty one (an empty key file) or one that is there but
   // undefined (`{ privateKey: process.env.KEY }`, unset) is an error, not a quiet fallback to a
   // bundle nobody can verify.
+  // The caller's own compiled policy: `new Engine` runs it (and its copies) as it runs what compileSources gives.
+  markVerified(bundle);
   if (!("privateKey" in options)) return bundle;
   const key = parsePrivateKey(options.privateKey);
   return { ...bundle, signature: { algorithm: "ed25519", value: sign(null, Buffer.from(hash, "utf8"), key).toString("base64") } };

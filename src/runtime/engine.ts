@@ -301,9 +301,10 @@ export class Engine {
 
   /**
    * An engine for `policy`: what `compileSources` gives (its `policy`), or a bundle that
-   * `verifyBundle` returned. Its code runs in this process, so a bundle read from a file goes
-   * through `loadBundle(JSON.parse(text), { publicKey })`, which checks its hash and signature
-   * first; a bundle no `verifyBundle` checked (`new Engine(JSON.parse(text))`), and a value
+   * `verifyBundle` returned or `createBundle` made in this thread (or a copy of one). Its code
+   * runs in this process, so a bundle read from a file goes through `loadBundle(JSON.parse(text),
+   * { publicKey })`, which checks its hash and signature first; a bundle no `verifyBundle`
+   * checked (`new Engine(JSON.parse(text))`) or changed since it was checked, and a value
    * without the fields of a compiled policy, are refused with a `TypeError` before any code runs.
    * Options that are not valid throw a `TypeError` or `RangeError` (see EngineOptions).
    */
@@ -344,7 +345,8 @@ export class Engine {
     this.validateContext = context && factory.forFields(context, "context");
     this.intents = new Set(Object.keys(policy.schema.intents));
     const generated = instantiate(policy);
-    // Code of policyc 0.3.0 and before checks requests without counting the values it visits
+    // Code built before the count came in (0.3.0 and before, and early 0.4.0 builds, whose
+    // manifest says 0.4.0 too) checks requests without counting the values it visits
     // (MAX_VALIDATED_VALUES): objects shared between fields could make it run for hours. Its
     // requests are checked by the interpreted validators, which count them, instead.
     const countsValues = policy.code.includes(COUNTING_CHECKS);
@@ -832,34 +834,49 @@ function defaultReason(effect: Effect, id: string, tool: string): string {
 }
 
 /**
- * Bundles `verifyBundle` checked (hash, signature, runtime support): the only bundles — objects
- * with a `format` or a `manifest` — the constructor runs the code of. Weak: a bundle dropped by
- * its caller is not kept alive.
+ * Digests of the content (code, rules, schema, session) of the bundles `verifyBundle` checked
+ * (hash, signature, runtime support) or `createBundle` made: the only bundles — objects with a
+ * `format` or a `manifest` — whose code the constructor runs. Kept by content, not by object: a
+ * copy of a checked bundle (spread, `structuredClone`) is taken, and a checked bundle whose code
+ * was changed afterwards is refused. Per thread: a worker's copy goes through its own `loadBundle`.
+ * The oldest are forgotten past MAX_VERIFIED_CONTENTS, so a process that reloads bundles for
+ * months holds a bounded set.
  */
-const verifiedBundles = new WeakSet<object>();
+const verifiedContents = new Set<string>();
+const MAX_VERIFIED_CONTENTS = 1000;
+
+/** What a bundle runs, digested: once per engine (or check), never per decision. */
+function contentDigest(bundle: Record<string, unknown>): string {
+  return hash("sha256", `${JSON.stringify([bundle["schema"], bundle["session"], bundle["rules"]])}\n${String(bundle["code"])}`, "base64");
+}
 
 /**
- * Marks a bundle `verifyBundle` checked, so that `new Engine` takes it (bundle/loadBundle.ts).
+ * Marks a bundle `verifyBundle` checked or `createBundle` made, so that `new Engine` takes it
+ * and its copies (bundle/loadBundle.ts, bundle/writeBundle.ts).
  * @internal
  */
 export function markVerified(bundle: object): void {
-  verifiedBundles.add(bundle);
+  const digest = contentDigest(bundle as Record<string, unknown>);
+  verifiedContents.delete(digest);
+  verifiedContents.add(digest);
+  if (verifiedContents.size > MAX_VERIFIED_CONTENTS) verifiedContents.delete(verifiedContents.values().next().value!);
 }
 
 /** What to do instead, said by every refusal of `checkCompiledPolicy`. */
-const USE_LOAD_BUNDLE = "to run a bundle file, use loadBundle(JSON.parse(text), { publicKey }), which checks its hash and signature before its code runs; new Engine takes what compileSources gives (its `policy`) or a bundle verifyBundle returned";
+const USE_LOAD_BUNDLE = "to run a bundle file, use loadBundle(JSON.parse(text), { publicKey }), which checks its hash and signature before its code runs; new Engine takes what compileSources gives (its `policy`), a bundle verifyBundle returned or createBundle made in this thread, or a copy of one";
 
 /**
  * Refuses, with a `TypeError`, what is not a compiled policy before any of its code runs: a
- * bundle no `verifyBundle` checked (`new Engine(JSON.parse(bundleText))` would run its code with
- * neither hash nor signature checked), and a value without the fields the engine reads (which
+ * bundle no `verifyBundle` checked nor `createBundle` made, or one changed since (`new
+ * Engine(JSON.parse(bundleText))` would run its code with neither hash nor signature checked;
+ * checked by content, so a copy of a checked bundle passes), and a value without the fields the engine reads (which
  * would fail deep inside with a JavaScript internals message). Once per engine, never per decision.
  */
 function checkCompiledPolicy(policy: unknown): void {
   if (policy === null || typeof policy !== "object" || Array.isArray(policy)) throw new TypeError(`new Engine takes a compiled policy, not ${describeKind(policy)}: ${USE_LOAD_BUNDLE}`);
   const fields = policy as Record<string, unknown>;
-  if ((Object.hasOwn(fields, "format") || Object.hasOwn(fields, "manifest")) && !verifiedBundles.has(policy)) {
-    throw new TypeError(`new Engine was given a bundle that verifyBundle did not check, and would run its code unchecked: ${USE_LOAD_BUNDLE}`);
+  if ((Object.hasOwn(fields, "format") || Object.hasOwn(fields, "manifest")) && !verifiedContents.has(contentDigest(fields))) {
+    throw new TypeError(`new Engine was given a bundle that verifyBundle did not check (or one changed since), and would run its code unchecked: ${USE_LOAD_BUNDLE}`);
   }
   const schema = fields["schema"] as Record<string, unknown> | undefined;
   const problem =

@@ -59,24 +59,45 @@ function shortPath(path: string): string {
  */
 export const MAX_VALIDATED_VALUES = 1_000_000;
 
-/** The reason for a request past MAX_VALIDATED_VALUES, `path` naming the declared field where the count ran out. */
-export function tooManyValues(path: string): string {
-  return `${shortPath(path)} takes the request past ${MAX_VALIDATED_VALUES.toLocaleString("en-US")} values to validate (list members and records, counted along every path: an object shared by several fields counts once for each)`;
-}
-
 /**
  * Values validated in the current request (see MAX_VALIDATED_VALUES). Validation is
  * synchronous, so one counter serves every engine; `startValidation` resets it per request.
  */
 let validatedValues = 0;
 
+/**
+ * How many values each field of the request's agent, context, user and args held, in the order
+ * validated: `[path, count, path, count, …]`. Kept so that the reason for a request past the
+ * budget names where its values are, not the field, possibly a tiny one, where the count ran out.
+ * Reused from request to request; its paths are strings the validators build anyway.
+ */
+const countsByField: (string | number)[] = [];
+
 /** Starts the count of MAX_VALIDATED_VALUES for one request's interpreted validation. */
 export function startValidation(): void {
   validatedValues = 0;
+  countsByField.length = 0;
 }
 
 /** Marks a validator's answer that the count ran out below it: the field at depth 0 words it (tooManyValues). */
 const OVER_VALUES = "\u0000over";
+
+/**
+ * The reason for a request past MAX_VALIDATED_VALUES: the request's fields holding the most
+ * values, largest first; `stoppedAt`, the field the count ran out in, counted only up to there.
+ */
+function tooManyValues(stoppedAt: string, countedThere: number): string {
+  const fields: { path: string; count: number; stopped: boolean }[] = [];
+  for (let i = 0; i < countsByField.length; i += 2) {
+    const count = countsByField[i + 1] as number;
+    if (count > 0) fields.push({ path: countsByField[i] as string, count, stopped: false });
+  }
+  fields.push({ path: stoppedAt, count: countedThere, stopped: true });
+  fields.sort((a, b) => b.count - a.count);
+  const shown = fields.slice(0, 4).map(({ path, count, stopped }) => `${shortPath(path)}: ${count.toLocaleString("en-US")}${stopped ? " when the count stopped" : ""}`);
+  const more = fields.length > shown.length ? `, and ${fields.length - shown.length} more fields` : "";
+  return `the request holds more than ${MAX_VALIDATED_VALUES.toLocaleString("en-US")} values to validate (${shown.join(", ")}${more}; list members and records, counted along every path: an object shared by several fields counts once for each)`;
+}
 
 /**
  * The kind of a value given where a key or options were expected, never its content ("a
@@ -288,9 +309,18 @@ export class ValidatorFactory {
           if (check.optional) continue;
           return `${p}.${check.field} is missing`;
         }
-        const error = check.validate(object[check.field], `${p}.${check.field}`, d + 1);
-        // The count ran out somewhere below: named by the request's field it is in.
-        if (error) return error === OVER_VALUES && d === 0 ? tooManyValues(`${p}.${check.field}`) : error;
+        if (d > 0) {
+          const error = check.validate(object[check.field], `${p}.${check.field}`, d + 1);
+          if (error) return error;
+          continue;
+        }
+        // A field of the request's agent, context, user or args: its count is noted for the
+        // reason of a request past the budget (tooManyValues), which names where the values are.
+        const path = `${p}.${check.field}`;
+        const before = validatedValues;
+        const error = check.validate(object[check.field], path, 1);
+        if (error) return error === OVER_VALUES ? tooManyValues(path, validatedValues - before) : error;
+        countsByField.push(path, validatedValues - before);
       }
       return undefined;
     };

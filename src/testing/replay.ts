@@ -434,11 +434,6 @@ function unknownToolIsCase(request: Record<string, unknown>, tool: string, expec
 }
 
 /**
- * Whether a deny came before any rule ran: an invalid request, a session that expired or cannot
- * start, an intent the session did not declare. Not a default deny, which the rules gave by
- * allowing nothing (`defaultDenyReason`, with or without an allow rule's error).
- */
-/**
  * The refusals that come of the engine's options rather than of the request or the rules: a
  * session that expired (`sessionIdleMs`), is remembered as expired or revoked for so long
  * (`expiredSessionMs`, `revokedSessionMs`), or cannot start for want of room (`maxSessions`).
@@ -451,14 +446,20 @@ export const ENGINE_OPTIONS_HINT = "its outcome can depend on the engine options
 /**
  * Whether a failing decision may differ for the engine options alone: the replay refused it
  * for its session's expiry or room, or production refused it before any rule ran (as for an
- * expired session) where the replay let the rules decide.
+ * expired session) where the replay let the rules decide — unless its logged reason says it was
+ * refused for something else (an invalid request, against a schema changed since).
  */
 function dependsOnEngineOptions(expect: Expectation, actual: Decision, tool: string): boolean {
   if (actual.decision === "deny" && actual.rules.length === 0 && SESSION_STATE_REFUSAL.test(actual.reasons[0] ?? "")) return true;
-  if (expect.reason !== undefined && SESSION_STATE_REFUSAL.test(expect.reason)) return true;
+  if (expect.reason !== undefined) return SESSION_STATE_REFUSAL.test(expect.reason);
   return expect.decision === "deny" && expect.rules?.length === 0 && !refusedBeforeRules(actual, tool) && actual.reasons[0] !== defaultDenyReason(tool);
 }
 
+/**
+ * Whether a deny came before any rule ran: an invalid request, a session that expired or cannot
+ * start, an intent the session did not declare. Not a default deny, which the rules gave by
+ * allowing nothing (`defaultDenyReason`, with or without an allow rule's error).
+ */
 function refusedBeforeRules(actual: Decision, tool: string): boolean {
   return actual.decision === "deny" && actual.rules.length === 0 && actual.reasons[0] !== defaultDenyReason(tool);
 }

@@ -12,12 +12,13 @@ export function shortRequest(result: { readonly tool: string; readonly args: unk
 }
 
 /**
- * A line's `session` as reports show it: its id; for a logged refusal whose request had no
- * readable one (the engine refused it for that, outside any session), what it had instead:
- * `(no session)`, `(session: 12)`, `(session: "")`.
+ * A line's `session` as reports show it and group lines by: its id; for a logged refusal whose
+ * request had no readable one (the engine refused it for that, outside any session), what it had
+ * instead: `(no session)`, `(session: 12)`, `(session: "")`. An id in parentheses itself is shown
+ * quoted (`(session: "(no session)")`), so that no real session is grouped with those lines.
  */
 export function sessionLabel(session: unknown): string {
-  if (typeof session === "string" && session !== "") return session;
+  if (typeof session === "string" && session !== "" && !/^\(.*\)$/s.test(session)) return session;
   return session === undefined ? "(no session)" : `(session: ${shortJson(session)})`;
 }
 

@@ -64,4 +64,16 @@ describe("policyc test: a failure that the engine options can explain", () => {
     expect(result.code).toBe(1);
     expect(result.stdout).not.toContain("--session-idle");
   });
+
+  it("nor for a logged refusal whose reason says it was invalid, as against a schema changed since", async () => {
+    writeFileSync(join(dir, "int.policy"), `tool fs.read { risk low args { path: int } }\npolicy p { @name("ok") allow fs.read }\n`);
+    const refusal = { time: "2026-11-30T10:00:00Z", session: "s", tool: "fs.read", args: { path: 5 }, decision: "deny", rules: [] };
+    writeFileSync(join(dir, "schema.jsonl"), JSON.stringify({ ...refusal, reason: "request.args.path must be a string, not the number 5" }) + "\n");
+    const result = await cli(["test", "int.policy", "--replay", "schema.jsonl"], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout).not.toContain("--session-idle");
+    // Without a logged reason, expiry or room may still explain it.
+    writeFileSync(join(dir, "bare.jsonl"), JSON.stringify(refusal) + "\n");
+    expect((await cli(["test", "int.policy", "--replay", "bare.jsonl"], { cwd: dir })).stdout).toContain(`note: bare.jsonl:1: ${ENGINE_OPTIONS_HINT}\n`);
+  });
 });

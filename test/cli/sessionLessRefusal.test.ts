@@ -70,6 +70,16 @@ describe("policyc test: a logged refusal of a request without a readable session
     expect(cases[0]!.actual.reasons).toEqual(["request.session is missing: every request needs a session id string"]);
   });
 
+  it("a real session named like a label is not grouped with the lines that had none", async () => {
+    const path = join(dir, "named.jsonl");
+    const line = (session: unknown): string => JSON.stringify({ time: at(0), ...(session === undefined ? {} : { session }), tool: "a.x", args: { n: 0 }, decision: "deny", rules: [], reason: "x" });
+    writeFileSync(path, [line("(no session)"), line(undefined), line("(session: 7)"), line(7)].join("\n") + "\n");
+    const result = await cli(["test", join(dir, "p.policy"), "--replay", path, "--reporter", "json"]);
+    expect(result.code).toBe(1);
+    const cases = (JSON.parse(result.stdout) as { failures: { session: string }[] }).failures;
+    expect(cases.map((c) => c.session)).toEqual(['(session: "(no session)")', "(no session)", '(session: "(session: 7)")', "(session: 7)"]);
+  });
+
   it("a line that expects anything else, or is malformed besides, is still an input error", async () => {
     const path = join(dir, "malformed.jsonl");
     writeFileSync(path, ['{"session":12,"tool":"a.x","decision":"allow"}', '{"session":"","tool":"a.x","decision":"deny"}', '{"tool":"a.x"}', '{"tool":"a.x","decision":"deny","rules":[],"reason":5}', '{"event":"approval","tool":"a.x","approved":true}'].join("\n") + "\n");

@@ -15,6 +15,8 @@ const REQUEST = { time: "2026-11-30T10:00:00Z", session: "s", tool: "t", args: {
 declare global {
   // eslint-disable-next-line no-var
   var engineInputRan: unknown;
+  // eslint-disable-next-line no-var
+  var engineInputChanged: unknown;
 }
 
 function bundleText(): string {
@@ -35,8 +37,22 @@ describe("new Engine", () => {
     const bundle = JSON.parse(bundleText()) as Record<string, unknown>;
     bundle["code"] = `globalThis.engineInputRan = 1;\n${bundle["code"] as string}`;
     expect(() => new Engine(bundle as never)).toThrow(TypeError);
-    expect(() => new Engine(bundle as never)).toThrow(/^new Engine was given a bundle that verifyBundle did not check, and would run its code unchecked: to run a bundle file, use loadBundle\(JSON\.parse\(text\), \{ publicKey \}\)/);
+    expect(() => new Engine(bundle as never)).toThrow(/^new Engine was given a bundle that verifyBundle did not check \(or one changed since\), and would run its code unchecked: to run a bundle file, use loadBundle\(JSON\.parse\(text\), \{ publicKey \}\)/);
     expect(globalThis.engineInputRan).toBeUndefined();
+  });
+
+  it("takes createBundle's output and copies of a checked bundle, and refuses a checked bundle whose content changed, before its code runs", () => {
+    const policy = compileFixture(TEXT);
+    expect(new Engine(createBundle(policy, [])).decide(REQUEST).decision).toBe("allow");
+    const verified = verifyBundle(JSON.parse(bundleText()));
+    expect(new Engine({ ...verified }).decide(REQUEST).decision).toBe("allow");
+    expect(new Engine(structuredClone(verified)).decide(REQUEST).decision).toBe("allow");
+    const changed = verifyBundle(JSON.parse(bundleText()));
+    (changed as { code: string }).code = `globalThis.engineInputChanged = 1;\n${changed.code}`;
+    expect(() => new Engine(changed)).toThrow(/^new Engine was given a bundle that verifyBundle did not check \(or one changed since\), and would run its code unchecked: to run a bundle file, use loadBundle/);
+    expect(globalThis.engineInputChanged).toBeUndefined();
+    const ruleChanged = { ...verified, rules: verified.rules.map((rule) => ({ ...rule, reason: "changed" })) };
+    expect(() => new Engine(ruleChanged)).toThrow(TypeError);
   });
 
   it("refuses a value that is no compiled policy with a TypeError naming what is wrong, not a JavaScript internals message", () => {

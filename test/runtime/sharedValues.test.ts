@@ -57,17 +57,17 @@ describe("values shared between fields", () => {
     const engine = new Engine(policy);
     const decision = timed(engine, request("s", "tree.put", { root: sharedTree(40), n: 1 }));
     expect(decision.decision).toBe("deny");
-    expect(decision.reasons).toEqual([`request.args.root takes the request past 1,000,000 values to validate (list members and records, counted along every path: an object shared by several fields counts once for each)`]);
+    expect(decision.reasons).toEqual([`the request holds more than 1,000,000 values to validate (request.args.root: 1,000,002 when the count stopped; list members and records, counted along every path: an object shared by several fields counts once for each)`]);
     expect(decision.errors).toEqual(decision.reasons);
   });
 
   it("so is one of records alone (no list), and of both arguments together", () => {
     const engine = new Engine(policy);
-    expect(timed(engine, request("s", "tree.pair", { root: sharedPairs(40) })).reasons[0]).toMatch(/^request\.args\.root takes the request past 1,000,000 values/);
+    expect(timed(engine, request("s", "tree.pair", { root: sharedPairs(40) })).reasons[0]).toMatch(/^the request holds more than 1,000,000 values to validate \(request\.args\.root: [\d,]+ when the count stopped;/);
     // 17 levels are 2^18 - 1 records and 2^18 - 2 list members: each argument alone fits, together they do not.
     expect(timed(engine, request("s1", "tree.same", { a: sharedTree(17), b: { name: "x", kids: [] } })).decision).toBe("allow");
     const decision = timed(engine, request("s2", "tree.same", { a: sharedTree(17), b: sharedTree(17) }));
-    expect(decision.reasons[0]).toMatch(/^request\.args\.b takes the request past/);
+    expect(decision.reasons[0]).toMatch(/^the request holds more than 1,000,000 values to validate \(request\.args\.a: 524,285, request\.args\.b: [\d,]+ when the count stopped;/);
   });
 
   it("a shared value within the budget is decided as its copy is", () => {
@@ -87,13 +87,29 @@ describe("values shared between fields", () => {
   it("a wide list counts its members: past the budget it is denied, below it allowed", () => {
     const engine = new Engine(compileFixture(`tool t { risk low args { xs: list<int> } }\npolicy p { allow t }\n`));
     expect(timed(engine, request("s", "t", { xs: new Array(MAX_VALIDATED_VALUES).fill(1) })).decision).toBe("allow");
-    expect(timed(engine, request("s", "t", { xs: new Array(MAX_VALIDATED_VALUES + 1).fill(1) })).reasons[0]).toMatch(/^request\.args\.xs takes the request past 1,000,000 values/);
+    expect(timed(engine, request("s", "t", { xs: new Array(MAX_VALIDATED_VALUES + 1).fill(1) })).reasons[0]).toMatch(/^the request holds more than 1,000,000 values to validate \(request\.args\.xs: 1,000,001 when the count stopped;/);
+  });
+
+  it("the reason names the fields that hold the values, largest first, not the small one the count ran out in", () => {
+    const engine = new Engine(compileFixture(`type Node { name: string, kids: list<Node> }
+agent { id: string, tags: list<string> }
+tool t { risk low args { a: Node, b?: list<Node>, to?: list<string>, cc?: list<string> } }
+policy p { @name("ok") allow t when args.a.name == "d" }
+`));
+    const agent = (tags: number) => ({ id: "a", tags: new Array(tags).fill("x") });
+    const tiny = { name: "d", kids: [] };
+    const viaAgent = timed(engine, { ...request("s", "t", { a: tiny }), agent: agent(MAX_VALIDATED_VALUES) });
+    expect(viaAgent.decision).toBe("deny");
+    expect(viaAgent.reasons[0]).toMatch(/^the request holds more than 1,000,000 values to validate \(request\.agent\.tags: 1,000,000, request\.args\.a: 1 when the count stopped;/);
+    const spread = timed(engine, { ...request("s2", "t", { a: tiny, to: new Array(500_000).fill("x"), cc: new Array(500_000).fill("y") }), agent: agent(1) });
+    expect(spread.reasons[0]).toMatch(/^the request holds more than 1,000,000 values to validate \(request\.args\.to: 500,000, request\.args\.cc: 500,000 when the count stopped, request\.agent\.tags: 1, request\.args\.a: 1;/);
+    expect(explain(engine, { ...request("s3", "t", { a: tiny }), agent: agent(MAX_VALIDATED_VALUES) }).note).toContain("request.agent.tags: 1,000,000");
   });
 
   it("session.repeats compares invalid calls' shared arguments in bounded time", () => {
     const engine = new Engine(policy);
     // Distinct objects of the same shape each time: no `===` shortcut.
-    for (let i = 0; i < 3; i++) expect(timed(engine, request("r", "tree.put", { root: sharedTree(40), n: 1 }, i)).reasons[0]).toMatch(/^request\.args\.root takes the request past/);
+    for (let i = 0; i < 3; i++) expect(timed(engine, request("r", "tree.put", { root: sharedTree(40), n: 1 }, i)).reasons[0]).toMatch(/^the request holds more than 1,000,000 values to validate \(request\.args\.root: /);
     expect(timed(engine, request("r", "tree.put", { root: { name: "x", kids: [] }, n: 1 }, 5)).decision).toBe("allow");
   });
 
@@ -130,7 +146,7 @@ describe("values shared between fields", () => {
     expect(policy.code).toContain("\nlet valuesSeen = 0;\n"); // what the engine recognizes counting code by
     expect(code).not.toContain("valuesSeen");
     const engine = new Engine({ ...policy, code });
-    expect(timed(engine, request("s", "tree.put", { root: sharedTree(40), n: 1 })).reasons[0]).toMatch(/^request\.args\.root takes the request past/);
+    expect(timed(engine, request("s", "tree.put", { root: sharedTree(40), n: 1 })).reasons[0]).toMatch(/^the request holds more than 1,000,000 values to validate \(request\.args\.root: /);
     expect(timed(engine, request("t", "tree.put", { root: sharedTree(3), n: 1 })).decision).toBe("allow");
     expect(timed(engine, request("t", "tree.put", { root: { name: 1, kids: [] }, n: 1 }, 1)).reasons).toEqual(["request.args.root.name must be a string, not the number 1"]);
   });
