@@ -811,9 +811,11 @@ function defaultReason(effect: Effect, id: string, tool: string): string {
  * copy of a checked bundle (spread, `structuredClone`) is taken, and a checked bundle whose code
  * was changed afterwards is refused. Per thread: a worker's copy goes through its own `loadBundle`.
  * The oldest are forgotten past MAX_VERIFIED_CONTENTS, so a process that reloads bundles for
- * months holds a bounded set.
+ * months holds a bounded set; the very objects checked are remembered apart, with their digest,
+ * for as long as they live (`verifiedObjects`), so a bundle kept in use is never forgotten.
  */
 const verifiedContents = new Set<string>();
+const verifiedObjects = new WeakMap<object, string>();
 const MAX_VERIFIED_CONTENTS = 1000;
 
 /** What a bundle runs, digested: once per engine (or check), never per decision. */
@@ -828,9 +830,16 @@ function contentDigest(bundle: Record<string, unknown>): string {
  */
 export function markVerified(bundle: object): void {
   const digest = contentDigest(bundle as Record<string, unknown>);
+  verifiedObjects.set(bundle, digest);
   verifiedContents.delete(digest);
   verifiedContents.add(digest);
   if (verifiedContents.size > MAX_VERIFIED_CONTENTS) verifiedContents.delete(verifiedContents.values().next().value!);
+}
+
+/** Whether a bundle is one `markVerified` saw, unchanged since, or a copy of one it saw lately. */
+function isVerified(bundle: Record<string, unknown>): boolean {
+  const digest = contentDigest(bundle);
+  return verifiedObjects.get(bundle) === digest || verifiedContents.has(digest);
 }
 
 /** What to do instead, said by every refusal of `checkCompiledPolicy`. */
@@ -846,7 +855,7 @@ const USE_LOAD_BUNDLE = "to run a bundle file, use loadBundle(JSON.parse(text), 
 function checkCompiledPolicy(policy: unknown): void {
   if (policy === null || typeof policy !== "object" || Array.isArray(policy)) throw new TypeError(`new Engine takes a compiled policy, not ${describeKind(policy)}: ${USE_LOAD_BUNDLE}`);
   const fields = policy as Record<string, unknown>;
-  if ((Object.hasOwn(fields, "format") || Object.hasOwn(fields, "manifest")) && !verifiedContents.has(contentDigest(fields))) {
+  if ((Object.hasOwn(fields, "format") || Object.hasOwn(fields, "manifest")) && !isVerified(fields)) {
     throw new TypeError(`new Engine was given a bundle that verifyBundle did not check (or one changed since), and would run its code unchecked: ${USE_LOAD_BUNDLE}`);
   }
   const schema = fields["schema"] as Record<string, unknown> | undefined;
