@@ -136,30 +136,6 @@ export interface EngineOptions {
  */
 export type Prepared = { readonly ready: false; readonly decision: Decision; readonly state?: SessionState; readonly now?: number; readonly clockReading?: number; readonly tool?: string } | EvalContext;
 
-/**
- * `Date.now()` as the session store needs it for a dated request's arrival (by which it frees and
- * forgets sessions idle for minutes): a reading at most 100 ms old while the event loop turns,
- * and at most 256 decisions old when it does not. A read of `Date.now` costs about as much as a
- * tenth of a 10-rule decision; this costs a counter. Requests without `time`, and engines with
- * `maxTimeSkewMs` or a clock of their own, still read the clock at every attempt.
- */
-function arrivalClock(): number {
-  if (++arrivalReads > ARRIVAL_READS) {
-    arrivalReads = 0;
-    arrivalTime = Date.now();
-    if (arrivalTimer === undefined) {
-      arrivalTimer = setInterval(() => (arrivalReads = ARRIVAL_READS), 100);
-      // Never what keeps a process alive.
-      (arrivalTimer as { unref?: () => void }).unref?.();
-    }
-  }
-  return arrivalTime;
-}
-const ARRIVAL_READS = 256;
-let arrivalReads = ARRIVAL_READS;
-let arrivalTime = 0;
-let arrivalTimer: ReturnType<typeof setInterval> | undefined;
-
 /** What the generated code gives per tool: its rules, and a fast yes/no check of a request's shape. */
 interface GeneratedTool {
   readonly decide: ToolDecider;
@@ -290,8 +266,6 @@ export class Engine {
   private readonly validateContext: Validator | undefined;
   private readonly intents: ReadonlySet<string>;
   private readonly clock: () => number;
-  /** Whether `clock` is the default, `Date.now` (see `arrivalClock`). */
-  private readonly defaultClock: boolean;
   private readonly maxTimeSkewMs: number | undefined;
   /** A replay's engine (see the constructor's `replay`): its store goes by recorded times, not by the clock. */
   private readonly recordedTimesOnly: boolean;
@@ -324,7 +298,6 @@ export class Engine {
     this.rules = policy.rules;
     this.rules.forEach((r, i) => this.ruleById.set(r.id, i));
     this.clock = options.clock ?? Date.now;
-    this.defaultClock = options.clock === undefined;
     this.maxTimeSkewMs = options.maxTimeSkewMs;
     this.recordedTimesOnly = replay.recordedTimesOnly ?? false;
     const needed = windowEntriesFor(policy.rules.map((r) => r.ir));
@@ -526,9 +499,7 @@ export class Engine {
     const dated = request["time"] !== undefined;
     // One reading per attempt, whatever needs it (an undated request, maxTimeSkewMs, the session
     // store). A replay's store goes by the recorded times: only its undated lines need the clock.
-    // A dated request with the default clock and no maxTimeSkewMs needs it only for the store,
-    // which frees sessions idle for minutes: a reading at most 100 ms old serves (`arrivalClock`).
-    const clock = !dated || this.maxTimeSkewMs !== undefined ? this.readClock() : this.recordedTimesOnly ? Number.NaN : this.defaultClock ? arrivalClock() : this.readClock();
+    const clock = dated && this.recordedTimesOnly && this.maxTimeSkewMs === undefined ? Number.NaN : this.readClock();
     const clockReading = typeof clock === "number" ? clock : Number.NaN;
     let now = Number.NaN;
     let unreadable: string | undefined;
@@ -840,9 +811,11 @@ function defaultReason(effect: Effect, id: string, tool: string): string {
  * copy of a checked bundle (spread, `structuredClone`) is taken, and a checked bundle whose code
  * was changed afterwards is refused. Per thread: a worker's copy goes through its own `loadBundle`.
  * The oldest are forgotten past MAX_VERIFIED_CONTENTS, so a process that reloads bundles for
- * months holds a bounded set.
+ * months holds a bounded set; the very objects checked are remembered apart, with their digest,
+ * for as long as they live (`verifiedObjects`), so a bundle kept in use is never forgotten.
  */
 const verifiedContents = new Set<string>();
+const verifiedObjects = new WeakMap<object, string>();
 const MAX_VERIFIED_CONTENTS = 1000;
 
 /** What a bundle runs, digested: once per engine (or check), never per decision. */
@@ -857,9 +830,16 @@ function contentDigest(bundle: Record<string, unknown>): string {
  */
 export function markVerified(bundle: object): void {
   const digest = contentDigest(bundle as Record<string, unknown>);
+  verifiedObjects.set(bundle, digest);
   verifiedContents.delete(digest);
   verifiedContents.add(digest);
   if (verifiedContents.size > MAX_VERIFIED_CONTENTS) verifiedContents.delete(verifiedContents.values().next().value!);
+}
+
+/** Whether a bundle is one `markVerified` saw, unchanged since, or a copy of one it saw lately. */
+function isVerified(bundle: Record<string, unknown>): boolean {
+  const digest = contentDigest(bundle);
+  return verifiedObjects.get(bundle) === digest || verifiedContents.has(digest);
 }
 
 /** What to do instead, said by every refusal of `checkCompiledPolicy`. */
@@ -875,7 +855,7 @@ const USE_LOAD_BUNDLE = "to run a bundle file, use loadBundle(JSON.parse(text), 
 function checkCompiledPolicy(policy: unknown): void {
   if (policy === null || typeof policy !== "object" || Array.isArray(policy)) throw new TypeError(`new Engine takes a compiled policy, not ${describeKind(policy)}: ${USE_LOAD_BUNDLE}`);
   const fields = policy as Record<string, unknown>;
-  if ((Object.hasOwn(fields, "format") || Object.hasOwn(fields, "manifest")) && !verifiedContents.has(contentDigest(fields))) {
+  if ((Object.hasOwn(fields, "format") || Object.hasOwn(fields, "manifest")) && !isVerified(fields)) {
     throw new TypeError(`new Engine was given a bundle that verifyBundle did not check (or one changed since), and would run its code unchecked: ${USE_LOAD_BUNDLE}`);
   }
   const schema = fields["schema"] as Record<string, unknown> | undefined;

@@ -55,6 +55,15 @@ describe("new Engine", () => {
     expect(() => new Engine(ruleChanged)).toThrow(TypeError);
   });
 
+  it("takes a checked bundle kept in use however many others were checked since, but not once it changed (review r6)", () => {
+    const kept = verifyBundle(JSON.parse(bundleText()));
+    const policy = compileFixture(TEXT);
+    for (let i = 0; i < 1_001; i++) createBundle({ ...policy, code: `${policy.code}\n// ${i}` }, [{ path: "p.policy", text: TEXT }]);
+    expect(new Engine(kept).decide(REQUEST).decision).toBe("allow");
+    (kept as { code: string }).code += "\n// changed";
+    expect(() => new Engine(kept)).toThrow(/did not check \(or one changed since\)/);
+  });
+
   it("refuses a value that is no compiled policy with a TypeError naming what is wrong, not a JavaScript internals message", () => {
     const policy = compileFixture(TEXT);
     const cases: [unknown, RegExp][] = [
