@@ -10,7 +10,7 @@ import type { Resolution } from "./resolution.js";
 import type { Schema } from "./schema.js";
 import { isCollection, isStringLike, type Type } from "./types.js";
 import { ipv4StartRange, urlTextHole, type UrlTextTest } from "./urlsAsText.js";
-import { normalizedTest, pathTextHole, type PathTextTest } from "./pathsAsText.js";
+import { normalizedTest, pathTextHole, testText, type PathTextTest } from "./pathsAsText.js";
 
 /** Where a string is looked for in a name: all of it, or as `like`, `startsWith`, `endsWith`, `contains` do. */
 type NameTest = "named" | "matches" | "starts with" | "ends with" | "contains";
@@ -279,7 +279,7 @@ export class LiteralComparisonChecks {
       return;
     }
     const rewritten = normalizedTest(test, `path.normalize(${printExpr(subject)})`, literal.value, loosens, operator, list === undefined ? undefined : printExpr(list));
-    const written = test === "whole" ? `${printExpr(subject)} ${operator} ${list === undefined ? JSON.stringify(literal.value) : printExpr(list)}` : test === "like" || test === "contains" ? `${printExpr(subject)} ${test} ${JSON.stringify(literal.value)}` : `${printExpr(subject)}.${test}(${JSON.stringify(literal.value)})`;
+    const written = testText(test, printExpr(subject), JSON.stringify(literal.value), operator, list === undefined ? undefined : printExpr(list));
     const rewrite = negated ? `not ${rewritten.startsWith("(") ? rewritten : `(${rewritten})`}` : rewritten;
     const replaced = negated ? ` for \`not (${written})\`` : "";
     this.diagnostics.push(diagnostic("PC517", message, literal.span, `write \`${rewrite}\`${replaced}: ${reads}`));

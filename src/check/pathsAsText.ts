@@ -45,8 +45,7 @@ function climbedOut(test: PathTextTest, text: string, start: string): string[] {
   const up = "../".repeat(start.split("/").filter((segment) => segment !== "").length);
   const tail = test === "like" ? text.split("*").slice(1).map((piece, i) => `${i === 0 ? "passwd" : "x"}${piece}`).join("") : "passwd";
   const escaped = `${start}${start.endsWith("/") ? "" : "/"}${up}etc/${tail}`;
-  const holds = test === "like" ? globMatch(text, escaped) : test === "contains" ? escaped.includes(text) : escaped.startsWith(text);
-  return holds ? [escaped] : [];
+  return passes(test, text, escaped) ? [escaped] : [];
 }
 
 /** The same path written otherwise (`//etc/x`, `/tmp/../etc/x`, `/etc/./x`), which the test misses. */
@@ -54,21 +53,36 @@ function respelled(test: PathTextTest, text: string): string[] {
   const filled = test === "like" ? text.replace(/\*+/g, "x") : text;
   const lastSlash = filled.lastIndexOf("/");
   const candidates = [`/${filled}`, `/tmp/..${filled}`, `${filled.slice(0, lastSlash)}/.${filled.slice(lastSlash)}`, `${filled.slice(0, lastSlash)}/${filled.slice(lastSlash)}`];
-  const passes = (candidate: string): boolean => {
-    switch (test) {
-      case "like":
-        return globMatch(text, candidate);
-      case "startsWith":
-        return candidate.startsWith(text);
-      case "endsWith":
-        return candidate.endsWith(text);
-      case "contains":
-        return candidate.includes(text);
-      case "whole":
-        return candidate === text;
-    }
-  };
-  return candidates.filter((candidate) => !passes(candidate));
+  return candidates.filter((candidate) => !passes(test, text, candidate));
+}
+
+/** Whether the text test holds for `path`. */
+function passes(test: PathTextTest, text: string, path: string): boolean {
+  switch (test) {
+    case "like":
+      return globMatch(text, path);
+    case "startsWith":
+      return path.startsWith(text);
+    case "endsWith":
+      return path.endsWith(text);
+    case "contains":
+      return path.includes(text);
+    case "whole":
+      return path === text;
+  }
+}
+
+/** The test as policy text: `subject` tested against `literal` (JSON text), or against `list` for `in`. */
+export function testText(test: PathTextTest, subject: string, literal: string, operator: string | undefined, list: string | undefined): string {
+  switch (test) {
+    case "like":
+    case "contains":
+      return `${subject} ${test} ${literal}`;
+    case "whole":
+      return `${subject} ${operator ?? "=="} ${list ?? literal}`;
+    default:
+      return `${subject}.${test}(${literal})`;
+  }
 }
 
 /**
@@ -77,12 +91,7 @@ function respelled(test: PathTextTest, text: string): string[] {
  * itself (`/etc/`, which the text test matched) needs a test of its own.
  */
 export function normalizedTest(test: PathTextTest, path: string, text: string, loosens: boolean, operator: string | undefined, list: string | undefined): string {
-  const literal = JSON.stringify(test === "whole" ? (lexicalPath(text) ?? text) : text);
-  const written =
-    test === "like" ? `${path} like ${literal}`
-    : test === "contains" ? `${path} contains ${literal}`
-    : test === "whole" ? `${path} ${operator ?? "=="} ${list ?? literal}`
-    : `${path}.${test}(${literal})`;
+  const written = testText(test, path, JSON.stringify(test === "whole" ? (lexicalPath(text) ?? text) : text), operator, list);
   const folder = test === "startsWith" && text.endsWith("/") ? text.slice(0, -1) : test === "like" && /^[^*]+\/\*$/.test(text) ? text.slice(0, -2) : undefined;
   return folder === undefined || loosens ? written : `(${path} == ${JSON.stringify(folder)} or ${written})`;
 }
