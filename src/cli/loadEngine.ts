@@ -101,7 +101,7 @@ const PUBLIC_KEY_FILE = `expected an Ed25519 public key: ${KEY_FILES}`;
 function unreadablePublicKey(bytes: Buffer, isJwk: boolean, path: string): string {
   if (isJwk) return `\`${path}\` holds a JSON Web Key that is not an Ed25519 public key (expected \`"kty": "OKP"\`, \`"crv": "Ed25519"\` and \`"x"\`)`;
   if (encryptedKeyHint(bytes) !== undefined) return `\`${path}\` is an encrypted private key: give the public key (\`openssl pkey -in ${path} -pubout -out public.pem\` writes it)`;
-  if (/^(?:\ufeff)?\s*[{[]/.test(bytes.subarray(0, 64).toString("utf8"))) return `\`${path}\` holds no JSON Web Key (${PUBLIC_KEY_FILE})`;
+  if (/^[{[]/.test(withoutByteOrderMark(bytes.subarray(0, 64).toString("utf8")).trimStart())) return `\`${path}\` holds no JSON Web Key (${PUBLIC_KEY_FILE})`;
   // OpenSSH keys and DER private keys: the library says what they are, with the openssl command.
   const mistake = publicKeyMistake(bytes);
   return mistake !== undefined ? `\`${path}\`: ${mistake}` : `\`${path}\` holds no Ed25519 public key (expected ${KEY_FILES})`;

@@ -861,15 +861,11 @@ function checkCompiledPolicy(policy: unknown): void {
   const schema = fields["schema"] as Record<string, unknown> | undefined;
   const problem =
     typeof fields["code"] !== "string" ? `its \`code\` is ${describeKind(fields["code"])}, not the string of generated JavaScript`
-    : !isPlainRecord(schema) ? `its \`schema\` is ${describeKind(schema)}, not an object`
+    : !helpers.isRecord(schema) ? `its \`schema\` is ${describeKind(schema)}, not an object`
     : !Array.isArray(fields["rules"]) ? `its \`rules\` is ${describeKind(fields["rules"])}, not an array`
-    : !isPlainRecord(fields["session"]) ? `its \`session\` is ${describeKind(fields["session"])}, not an object`
-    : (["entities", "records", "enums", "tools", "intents"] as const).map((part) => (isPlainRecord(schema[part]) ? undefined : `its \`schema.${part}\` is ${describeKind(schema[part])}, not an object`)).find((text) => text !== undefined);
+    : !helpers.isRecord(fields["session"]) ? `its \`session\` is ${describeKind(fields["session"])}, not an object`
+    : (["entities", "records", "enums", "tools", "intents"] as const).map((part) => (helpers.isRecord(schema[part]) ? undefined : `its \`schema.${part}\` is ${describeKind(schema[part])}, not an object`)).find((text) => text !== undefined);
   if (problem !== undefined) throw new TypeError(`new Engine takes a compiled policy, and ${problem}: ${USE_LOAD_BUNDLE}`);
-}
-
-function isPlainRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 /** The names EngineOptions has, at run time (the compiler checks this lists every one, and no other). */

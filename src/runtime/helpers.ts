@@ -369,7 +369,7 @@ function instantOf(value: unknown): unknown {
   return Number.isNaN(instant) ? value : instant;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
@@ -628,7 +628,7 @@ export function equalDeclaredAt(site: CompareSite, decision: FaultNote, a: unkno
 
 /** `containsAny` / `containsAll` at a site inside a quantifier. */
 export function containsAt(site: CompareSite, decision: FaultNote, all: boolean, left: unknown, right: unknown, shape: ValueShape | null): boolean {
-  return answerAt(site, decision, left, right, () => (all ? indexOf(right, shape).isSubsetOf(indexOf(left, shape)) : indexOf(left, shape).intersects(indexOf(right, shape))));
+  return answerAt(site, decision, left, right, () => (all ? containsAll(left, right, shape) : containsAny(left, right, shape)));
 }
 
 function scan(list: readonly unknown[], element: unknown, shape: ValueShape | null): boolean {

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { hasExtension } from "./fileNames.js";
-import { looksLikeUtf16 } from "./textEncoding.js";
+import { looksLikeUtf16, withoutByteOrderMark } from "./textEncoding.js";
 
 /**
  * What a file holds, as far as its first bytes and its name tell: what policyc reads and writes
@@ -27,7 +27,7 @@ const LEADING_COMMENTS = /^(?:\s+|\/\/[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/;
 
 /** The kind of a file from its start (`text`, a kilobyte is enough) and its name. */
 export function kindOfText(text: string, path: string): FileKind {
-  const start = text.replace(/^\uFEFF/, "").trimStart();
+  const start = withoutByteOrderMark(text).trimStart();
   if (BUNDLE_START.test(start)) return "bundle";
   // One JSON object a line: a recording's name, or a line closed and another opened (which one JSON document never has).
   if (start.startsWith("{") && (hasExtension(path, ".jsonl", ".ndjson") || /\}[ \t]*\r?\n[ \t\r\n]*\{/.test(start))) return "recording";
@@ -66,10 +66,10 @@ export function kindOfFile(path: string, shown = path): FileKind | undefined {
  * PowerShell 5.1's `>` writes), without a byte order mark.
  */
 export function decodeText(bytes: Buffer): string {
-  if (!looksLikeUtf16(bytes)) return bytes.toString("utf8").replace(/^\uFEFF/, "");
+  if (!looksLikeUtf16(bytes)) return withoutByteOrderMark(bytes.toString("utf8"));
   const bigEndian = (bytes[0] === 0xfe && bytes[1] === 0xff) || (bytes[0] !== 0xff && bytes[0] === 0);
   const even = bytes.subarray(0, bytes.length & ~1);
-  return (bigEndian ? Buffer.from(even).swap16() : even).toString("utf16le").replace(/^\uFEFF/, "");
+  return withoutByteOrderMark((bigEndian ? Buffer.from(even).swap16() : even).toString("utf16le"));
 }
 
 /**
