@@ -7,6 +7,7 @@ import { replaceEach } from "../source/replaceFile.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import { onStandardError, type Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
+import { namedForWhatItIs } from "./wrongSlot.js";
 import { addMaxErrors, parseMaxErrors } from "./options.js";
 import { diagnosticToJson } from "../diagnostics/render.js";
 import { printable } from "../diagnostics/printable.js";
@@ -35,7 +36,7 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
   }
   const loaded = fromStandardInput ? withStandardInput(loadSources(paths.filter((path) => path !== "-"), io.cwd), io) : loadSources(paths, io.cwd);
   const { formatted, diagnostics } = formatSources(loaded.files);
-  const problems = sortDiagnostics([...loaded.diagnostics, ...loaded.warnings, ...diagnostics]);
+  const problems = namedForWhatItIs(sortDiagnostics([...loaded.diagnostics, ...loaded.warnings, ...diagnostics]));
   const changed = formatted.filter((f) => f.changed);
   // Written before anything is reported, so the report (JSON included) says what happened.
   const unwritten = new Set<string>();

@@ -3,6 +3,7 @@ import { CODES } from "../diagnostics/codes.js";
 import { diagnosticToJson, renderDiagnostic, summarize, type DiagnosticJson } from "../diagnostics/render.js";
 import type { Io } from "./io.js";
 import type { LoadedPolicy } from "./loadEngine.js";
+import { namedForWhatItIs } from "./wrongSlot.js";
 
 /** Shown at most; the rest are counted in one closing line, so a broken file stays readable. */
 export const DEFAULT_MAX_DIAGNOSTICS = 50;
@@ -11,7 +12,8 @@ export const DEFAULT_MAX_DIAGNOSTICS = 50;
  * Prints diagnostics, human or JSON, capped; shared by every verb that reports them. The JSON
  * document's `ok` is false on errors, and on warnings too when they fail the run (`warningsFail`).
  */
-export function reportDiagnostics(io: Io, diagnostics: readonly Diagnostic[], options: { json: boolean; max?: number; extra?: Record<string, unknown>; warningsFail?: boolean }): void {
+export function reportDiagnostics(io: Io, found: readonly Diagnostic[], options: { json: boolean; max?: number; extra?: Record<string, unknown>; warningsFail?: boolean }): void {
+  const diagnostics = namedForWhatItIs(found);
   const max = options.max ?? DEFAULT_MAX_DIAGNOSTICS;
   const shown = diagnostics.slice(0, max);
   const hidden = diagnostics.length - shown.length;

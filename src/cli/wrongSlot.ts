@@ -1,4 +1,5 @@
 import { statSync } from "node:fs";
+import type { Diagnostic } from "../diagnostics/Diagnostic.js";
 import { resolve } from "node:path";
 import { printable } from "../diagnostics/printable.js";
 import { kindName, kindOfFile, kindOfText, type FileKind } from "../source/fileKind.js";
@@ -52,4 +53,20 @@ export function misplacedPolicyPath(paths: readonly string[], cwd: string, recor
     if (message !== undefined) return message;
   }
   return undefined;
+}
+
+/**
+ * A file of another kind given as policy text (`policyc check bundle.json`, a recording given
+ * before --replay) fails at its first `{`: that error's help says what the file is and where it
+ * goes. For every verb that prints diagnostics (report.ts), not the parser's: it names verbs and flags.
+ */
+export function namedForWhatItIs(diagnostics: readonly Diagnostic[]): readonly Diagnostic[] {
+  return diagnostics.map((d) => {
+    const file = d.span?.file;
+    if (d.code !== "PC103" || file === undefined || d.span!.start !== file.text.search(/[^\s\uFEFF]/)) return d;
+    const kind = kindOfText(file.text.slice(0, 1024), file.path);
+    if (kind === "bundle") return { ...d, help: `\`${printable(file.path)}\` is a policyc bundle, not policy text: \`policyc test\` and \`policyc eval\` read a bundle with --bundle` };
+    if (kind === "recording") return { ...d, help: `\`${printable(file.path)}\` is a recording (JSON Lines), not policy text: \`policyc test\` and \`policyc diff\` read recordings with --replay, after the policy paths` };
+    return d;
+  });
 }

@@ -3,8 +3,6 @@ import { tokenMatcher } from "./chevrotain.js";
 import type { Declaration, EnumDecl, PolicyFile, Rule } from "../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import type { SourceFile } from "../source/SourceFile.js";
-import { kindOfText } from "../source/fileKind.js";
-import { printable } from "../diagnostics/printable.js";
 import { sourceFileOf } from "../source/sourceInputs.js";
 import type { Span } from "../source/Span.js";
 import { AstBuilder } from "./astBuilder.js";
@@ -367,25 +365,13 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     const echoed = new Set([...echoes].map((unclosed) => diagnostics[unclosedAt.get(unclosed)!]));
     const kept = echoed.size === 0 ? diagnostics : diagnostics.filter((d) => !echoed.has(d));
     kept.push(...builder.diagnostics);
-    return { file, ast, comments, docComments, diagnostics: namedForWhatItIs(dedupe(kept), file) };
+    return { file, ast, comments, docComments, diagnostics: dedupe(kept) };
   } catch (error) {
     // A bug or an exhausted stack must still come out as a diagnostic, never as a crash.
     const message = error instanceof RangeError ? "input nested too deeply to parse" : `internal error while parsing: ${String(error)}`;
     diagnostics.push(diagnostic(error instanceof RangeError ? "PC106" : "PC103", message, { file, start: 0, end: 0 }));
     return { file, ast: empty, comments: [], docComments: [], diagnostics };
   }
-}
-
-/**
- * A file of another kind given as policy text (`policyc check bundle.json`, a recording given
- * before --replay) fails at its first `{`: that error's help says what the file is and where it goes.
- */
-function namedForWhatItIs(diagnostics: Diagnostic[], file: SourceFile): Diagnostic[] {
-  const kind = kindOfText(file.text.slice(0, 1024), file.path);
-  if (kind !== "bundle" && kind !== "recording") return diagnostics;
-  const first = file.text.search(/[^\s\uFEFF]/);
-  const help = kind === "bundle" ? `\`${printable(file.path)}\` is a policyc bundle, not policy text: \`policyc test\` and \`policyc eval\` read a bundle with --bundle` : `\`${printable(file.path)}\` is a recording (JSON Lines), not policy text: \`policyc test\` and \`policyc diff\` read recordings with --replay, after the policy paths`;
-  return diagnostics.map((d) => (d.code === "PC103" && d.span?.start === first ? { ...d, help } : d));
 }
 
 /**
