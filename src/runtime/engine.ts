@@ -246,6 +246,8 @@ const COUNTING_CHECKS = "\nlet valuesSeen = 0;\n";
 const EMPTY: readonly never[] = Object.freeze([]);
 /** Shared decisions kept per tool at most (one per combination of matched rules). */
 const MAX_SHARED_DECISIONS = 512;
+/** Unknown tools' reasons kept (Engine.unknownToolReasons). */
+const MAX_REMEMBERED_UNKNOWN_TOOLS = 256;
 
 /**
  * Decides tool calls for one compiled policy set and keeps session state in memory. `decide`
@@ -270,6 +272,12 @@ export class Engine {
   /** A replay's engine (see the constructor's `replay`): its store goes by recorded times, not by the clock. */
   private readonly recordedTimesOnly: boolean;
   private readonly ruleById = new Map<string, number>();
+  /**
+   * The reason for an unknown tool, by name: its did-you-mean walks every declared tool, and
+   * an agent that calls a made-up tool calls it again and again. Cleared when full (a flood of
+   * distinct names costs what it cost without it).
+   */
+  private readonly unknownToolReasons = new Map<string, string>();
   /** The engine that took this one's sessions over (EngineOptions.sessionsFrom): approvals go to it. */
   private successor: Engine | undefined;
 
@@ -560,7 +568,7 @@ export class Engine {
     const entry = this.tools.get(tool);
     let invalid: string | undefined;
     try {
-      invalid = entry ? this.validate(request, entry) : `${unknownToolReasonStart(tool)}: the policy set declares no such tool${meantOf(tool, this.tools.keys())}`;
+      invalid = entry ? this.validate(request, entry) : this.unknownToolReason(tool);
     } catch (error) {
       // A recursive record type lets a request nest as deep as it likes; validation recurses.
       // Deny it as invalid (and count the attempt) rather than as an internal error.
@@ -693,7 +701,8 @@ export class Engine {
     const allowed = decision.decision === "allow";
     // Request data is read before the session changes: data that throws on reading (a getter,
     // a proxy) makes `decide` deny with an internal error and leaves the session as it was.
-    const labels = allowed ? labelsOf(c.context?.["labels"]) : undefined;
+    // (Only when the session keeps labels: otherwise nothing reads them.)
+    const labels = allowed && state.labels ? labelsOf(c.context?.["labels"]) : undefined;
     // An ask awaits approval as the call it is: its tool and declared arguments, and its data.
     const asking = decision.decision === "ask" ? askKey(c.tool, c.args, c.entry.argsShape) : undefined;
     const askedLabels = asking !== undefined && state.labels ? labelsOf(c.context?.["labels"]) : undefined;
@@ -745,6 +754,20 @@ export class Engine {
       if (r.tools.includes(tool)) out.push(i);
     });
     return out;
+  }
+
+  /** Why a request for `tool`, which the policy set does not declare, is denied (see unknownToolReasons). */
+  private unknownToolReason(tool: string): string {
+    let reason = this.unknownToolReasons.get(tool);
+    if (reason === undefined) {
+      reason = `${unknownToolReasonStart(tool)}: the policy set declares no such tool${meantOf(tool, this.tools.keys())}`;
+      // (Only names of a tool name's length: a request's megabyte of a name is not kept.)
+      if (tool.length <= 200) {
+        if (this.unknownToolReasons.size >= MAX_REMEMBERED_UNKNOWN_TOOLS) this.unknownToolReasons.clear();
+        this.unknownToolReasons.set(tool, reason);
+      }
+    }
+    return reason;
   }
 
   /** Checks the request against the declared schema; returns a message naming the bad field. */

@@ -139,13 +139,6 @@ function typeName(type: TypeJson): string {
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-/** Two ASCII digits at `i` as a number, or -1. */
-function twoDigits(text: string, i: number): number {
-  const a = text.charCodeAt(i) - 48;
-  const b = text.charCodeAt(i + 1) - 48;
-  return a >>> 0 <= 9 && b >>> 0 <= 9 ? a * 10 + b : -1;
-}
-
 /** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
 function daysFromCivil(year: number, month: number, day: number): number {
   const y = month <= 2 ? year - 1 : year;
@@ -154,6 +147,24 @@ function daysFromCivil(year: number, month: number, day: number): number {
   const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
   const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
   return era * 146097 + dayOfEra - 719468;
+}
+
+/**
+ * The last date `parseUtcTime` read (as YYYYMMDD) and its day number: requests arrive in time
+ * order, so most share the date of the one before, and the calendar is worked out once a day.
+ */
+let lastDate = -1;
+let lastDays = 0;
+
+/** The day number of a date (`daysFromCivil`), or NaN when the month has no such day. */
+function daysOf(year: number, month: number, day: number): number {
+  const date = year * 10_000 + month * 100 + day;
+  if (date === lastDate) return lastDays;
+  const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > DAYS_IN_MONTH[month - 1]! + (leap ? 1 : 0)) return Number.NaN;
+  lastDays = daysFromCivil(year, month, day);
+  lastDate = date;
+  return lastDays;
 }
 
 /**
@@ -167,18 +178,20 @@ function parseUtcTime(text: string): number {
   const t = text.charCodeAt(10);
   const z = text.charCodeAt(n - 1);
   if ((t !== 84 && t !== 116) || (z !== 90 && z !== 122)) return Number.NaN;
-  const century = twoDigits(text, 0);
-  const yearInCentury = twoDigits(text, 2);
-  const month = twoDigits(text, 5);
-  const day = twoDigits(text, 8);
-  const hour = twoDigits(text, 11);
-  const minute = twoDigits(text, 14);
-  const second = twoDigits(text, 17);
+  // The digits, each 0–9 when it is one (`>>> 0` makes any other character large).
+  const y1 = (text.charCodeAt(0) - 48) >>> 0, y2 = (text.charCodeAt(1) - 48) >>> 0, y3 = (text.charCodeAt(2) - 48) >>> 0, y4 = (text.charCodeAt(3) - 48) >>> 0;
+  const mo1 = (text.charCodeAt(5) - 48) >>> 0, mo2 = (text.charCodeAt(6) - 48) >>> 0, d1 = (text.charCodeAt(8) - 48) >>> 0, d2 = (text.charCodeAt(9) - 48) >>> 0;
+  const h1 = (text.charCodeAt(11) - 48) >>> 0, h2 = (text.charCodeAt(12) - 48) >>> 0, mi1 = (text.charCodeAt(14) - 48) >>> 0, mi2 = (text.charCodeAt(15) - 48) >>> 0;
+  const s1 = (text.charCodeAt(17) - 48) >>> 0, s2 = (text.charCodeAt(18) - 48) >>> 0;
+  if (Math.max(y1, y2, y3, y4, mo1, mo2, d1, d2, h1, h2, mi1, mi2, s1, s2) > 9) return Number.NaN;
+  const year = y1 * 1000 + y2 * 100 + y3 * 10 + y4;
+  const month = mo1 * 10 + mo2;
+  const day = d1 * 10 + d2;
+  const hour = h1 * 10 + h2;
+  const minute = mi1 * 10 + mi2;
+  const second = s1 * 10 + s2;
   // Years 0–99 are left to the general path.
-  if (century < 1 || yearInCentury < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return Number.NaN;
-  const year = century * 100 + yearInCentury;
-  const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (day > DAYS_IN_MONTH[month - 1]! + (leap ? 1 : 0)) return Number.NaN;
+  if (year < 100 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return Number.NaN;
   let millis = 0;
   if (n > 20) {
     if (text.charCodeAt(19) !== 46) return Number.NaN;
@@ -189,7 +202,7 @@ function parseUtcTime(text: string): number {
     }
     millis *= n === 22 ? 100 : n === 23 ? 10 : 1;
   }
-  return daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis;
+  return daysOf(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis;
 }
 
 /** Parses an RFC 3339 time to epoch milliseconds, or NaN. */

@@ -866,7 +866,7 @@ export class SessionStore {
    * engine knows it, so recording costs no lookup by name (but for an unknown tool, whose name
    * the window keeps when a count has a pattern).
    */
-  record(state: SessionState, now: number, reading: number, tool: string, toolOrdinal: number, same: boolean | undefined, args: unknown, allowed: boolean, denied: boolean, labels: unknown, returns: readonly string[] | undefined): void {
+  record(state: SessionState, now: number, reading: number, tool: string, toolOrdinal: number, same: boolean | undefined, args: unknown, allowed: boolean, denied: boolean, labels: readonly string[] | undefined, returns: readonly string[] | undefined): void {
     // No clock is read here: the engine read it once, before the session changed (a clock that
     // throws half-way would leave the attempt counted but out of its window).
     const arrived = this.storeTime(now, reading);
@@ -893,11 +893,10 @@ export class SessionStore {
    * A call that went ahead (allowed, or asked and approved): its tool joins `session.tools` and
    * `session.called`, and its data (`context.labels`, the tool's `returns`) the session's labels.
    */
-  ran(state: SessionState, now: number, tool: string, toolOrdinal: number, labels: unknown, returns: readonly string[] | undefined): void {
-    // The labels are read first: request data that throws on reading (a proxy) must leave the
-    // session as it was, never marked as having called the tool without the tool's taint.
-    // `context.labels` as sent (declared or not): only string items are labels.
-    const sent = state.labels ? labelsOf(labels) : undefined;
+  ran(state: SessionState, now: number, tool: string, toolOrdinal: number, sent: readonly string[] | undefined, returns: readonly string[] | undefined): void {
+    // `sent`: the call's `context.labels` (labelsOf), read by the caller before anything
+    // changed: request data that throws on reading (a proxy) must leave the session as it was,
+    // never marked as having called the tool without the tool's taint.
     state.tools?.add(tool);
     // The latest allowed times per pattern, in time order whatever order the attempts arrive in.
     for (const index of this.patternsByOrdinal[toolOrdinal] ?? []) keepCalled(state, index, this.use.called.length, now);

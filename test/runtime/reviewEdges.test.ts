@@ -321,10 +321,14 @@ describe("fifth review", () => {
   });
 
   it("labels that throw when the session reads them (after validation) leave the session as it was", () => {
+    // (The session keeps labels only for a policy that reads them.)
     const engine = engineFor(`enum Label { pii }
 context { labels: set<Label> }
 tool t { risk low args { q: string } }
-policy p { allow t }
+policy p {
+  allow t
+  deny t when session.labels contains pii reason "tainted"
+}
 `);
     // Validation reads the items; taking them into the session filters them.
     const labels = new Proxy(["pii"], {
