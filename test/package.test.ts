@@ -151,12 +151,19 @@ describe.skipIf(!BUILT)("policyc installed as a dependency", () => {
     }
     expect(files.length).toBeGreaterThanOrEqual(3);
     // The session store is no part of the published types: its clear() would forget revocations.
+    // Nor is the replay's constructor: it lets recorded times, not the clock, expire sessions.
     const internals = [
-      'import type { Engine } from "policyc/runtime";',
+      'import { Engine, type CompiledPolicy } from "policyc/runtime";',
       "declare const engine: Engine;",
       "// @ts-expect-error engine.sessions is internal",
       "engine.sessions.clear();",
       "export const rules: number = engine.rules.length;",
+      "declare const policy: CompiledPolicy;",
+      "export const made = new Engine(policy, {});",
+      "// @ts-expect-error new Engine takes no third argument",
+      "export const replaying = new Engine(policy, {}, { recordedTimesOnly: true });",
+      "// @ts-expect-error the replay's value is not exported",
+      'export { REPLAY_OF_RECORDED_TIMES } from "policyc/runtime";',
     ].join("\n");
     writeFileSync(join(app, "internals.ts"), `${internals}\n`);
     files.push(join(app, "internals.ts"));
