@@ -887,8 +887,12 @@ function checkReplayArgument(replay: unknown): void {
   if (replay !== undefined && replay !== REPLAY_OF_RECORDED_TIMES) throw new TypeError(`new Engine takes two arguments, the policy and its EngineOptions, not a third (${describeKind(replay)})`);
 }
 
-/** The names EngineOptions has, at run time (the compiler checks this lists every one, and no other). */
-const ENGINE_OPTIONS: readonly string[] = Object.keys({ clock: true, sessionIdleMs: true, expiredSessionMs: true, revokedSessionMs: true, maxWindowEntries: true, maxSessions: true, maxTimeSkewMs: true, sessionsFrom: true } satisfies Record<keyof EngineOptions, true>);
+/**
+ * The names EngineOptions has, at run time (the compiler checks this lists every one, and no
+ * other). Exported for `verifyBundle`, which accepts and ignores them.
+ * @internal
+ */
+export const ENGINE_OPTIONS: readonly string[] = Object.keys({ clock: true, sessionIdleMs: true, expiredSessionMs: true, revokedSessionMs: true, maxWindowEntries: true, maxSessions: true, maxTimeSkewMs: true, sessionsFrom: true } satisfies Record<keyof EngineOptions, true>);
 
 /**
  * Refuses options that are not an object, a name that is not an option (a typo) and an option
@@ -939,14 +943,14 @@ export function checkEngineOptionNames(options: unknown, alsoKnown: readonly str
  * everything that takes options (the engine, `loadBundle`, `verifyBundle`, `createBundle`).
  * @internal
  */
-export function checkOptionNames(options: unknown, { owner, known, example = known[0]! }: { owner: string; known: readonly string[]; example?: string }): void {
+export function checkOptionNames(options: unknown, { owner, known, example = known[0]!, listed = known.join(", ") }: { owner: string; known: readonly string[]; example?: string; listed?: string }): void {
   // Any realm's plain object: not an array, a Buffer, a KeyObject or another class's instance.
   const prototype: unknown = typeof options === "object" && options !== null ? Object.getPrototypeOf(options) : undefined;
   if (prototype === undefined || (prototype !== null && Object.getPrototypeOf(prototype) !== null)) throw new TypeError(`the options must be an object such as { ${example} }, not ${describeKind(options)}`);
   for (const name of Object.keys(options as object)) {
     if (known.includes(name)) continue;
     const meant = closestName(name, known);
-    throw new TypeError(`${owner} has no option \`${name}\`${meant === undefined ? "" : `: did you mean \`${meant}\`?`} (the options are ${known.join(", ")})`);
+    throw new TypeError(`${owner} has no option \`${name}\`${meant === undefined ? "" : `: did you mean \`${meant}\`?`} (the options are ${listed})`);
   }
 }
 
