@@ -157,6 +157,8 @@ describe.skipIf(!BUILT)("policyc installed as a dependency", () => {
       "declare const engine: Engine;",
       "// @ts-expect-error engine.sessions is internal",
       "engine.sessions.clear();",
+      "// @ts-expect-error engine.rulesFor is internal (explain's)",
+      'engine.rulesFor("t");',
       "export const rules: number = engine.rules.length;",
       "declare const policy: CompiledPolicy;",
       "export const made = new Engine(policy, {});",

@@ -741,7 +741,7 @@ export class Engine {
     return { decision: { decision: effect, rules, reasons, locations, grants: effect === "allow" && grants ? grants : EMPTY, revoked, errors: errors ?? EMPTY }, revoking };
   }
 
-  /** Indices of the rules that target a tool, in source order (for explanations). */
+  /** Indices of the rules that target a tool, in source order (for explanations). @internal */
   rulesFor(tool: string): number[] {
     const out: number[] = [];
     this.rules.forEach((r, i) => {
