@@ -1,5 +1,5 @@
 /**
- * policyc's library API (section 8 of the language contract):
+ * policyc's library API (README.md, "The library"):
  *
  *   import { compile, loadBundle } from "policyc";
  *   const engine = loadBundle(JSON.parse(bundleText));   // validates the bundle first

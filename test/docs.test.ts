@@ -200,6 +200,16 @@ describe("README.md examples", () => {
   });
 });
 
+describe("README.md, The library", () => {
+  it("names every value the package exports (the .d.ts comments send readers there)", async () => {
+    const text = readFileSync(join(ROOT, "README.md"), "utf8");
+    const library = text.slice(text.indexOf("\n## The library"), text.indexOf("\n## Documentation"));
+    const exported = Object.keys(await import("../src/index.js"));
+    expect(exported.length).toBeGreaterThan(10);
+    expect(exported.filter((name) => !new RegExp(`\\b${name}\\b`).test(library))).toEqual([]);
+  });
+});
+
 describe("docs/cli.md examples", () => {
   it.skipIf(!HAS_CONFORMANCE)("the build example prints what building the conformance support.policy prints", async () => {
     const text = readFileSync(join(ROOT, "docs", "cli.md"), "utf8");

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ModuleKind, ModuleResolutionKind, Project, ScriptTarget, type CompilerOptions, type Diagnostic, type DiagnosticMessageChain } from "ts-morph";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { compileSources, createBundle, serializeBundle } from "../src/index.js";
 import { cli, modulesLoadedBy, ROOT, SCENARIOS } from "./helpers.js";
 
 /**
@@ -150,12 +151,21 @@ describe.skipIf(!BUILT)("policyc installed as a dependency", () => {
     }
     expect(files.length).toBeGreaterThanOrEqual(3);
     // The session store is no part of the published types: its clear() would forget revocations.
+    // Nor is the replay's constructor: it lets recorded times, not the clock, expire sessions.
     const internals = [
-      'import type { Engine } from "policyc/runtime";',
+      'import { Engine, type CompiledPolicy } from "policyc/runtime";',
       "declare const engine: Engine;",
       "// @ts-expect-error engine.sessions is internal",
       "engine.sessions.clear();",
+      "// @ts-expect-error engine.rulesFor is internal (explain's)",
+      'engine.rulesFor("t");',
       "export const rules: number = engine.rules.length;",
+      "declare const policy: CompiledPolicy;",
+      "export const made = new Engine(policy, {});",
+      "// @ts-expect-error new Engine takes no third argument",
+      "export const replaying = new Engine(policy, {}, { recordedTimesOnly: true });",
+      "// @ts-expect-error the replay's value is not exported",
+      'export { REPLAY_OF_RECORDED_TIMES } from "policyc/runtime";',
     ].join("\n");
     writeFileSync(join(app, "internals.ts"), `${internals}\n`);
     files.push(join(app, "internals.ts"));
@@ -265,5 +275,52 @@ describe.skipIf(!BUILT)("policyc installed as a dependency", () => {
       ebnf: readFileSync(join(ROOT, "grammar", "policy.ebnf"), "utf8"),
       internal: "ERR_PACKAGE_PATH_NOT_EXPORTED",
     });
+  });
+});
+
+describe.skipIf(!BUILT)("policyc/runtime with no other package beside it", () => {
+  // A gateway bundled into one file (esbuild, rollup) or shipped without node_modules has the
+  // runtime's own code and nothing else: a bundler follows static imports only, never a
+  // require made at run time (the bundle validator once loaded ajv's ucs2length that way, and
+  // such a gateway crashed at start-up). Here node_modules holds policyc alone, so any run-time
+  // load of another package fails, as it would in such a bundle.
+  let app = "";
+
+  beforeAll(() => {
+    app = mkdtempSync(join(tmpdir(), "policyc-runtime-alone-"));
+    for (const file of packedFiles()) {
+      mkdirSync(join(app, "node_modules", "policyc", file, ".."), { recursive: true });
+      cpSync(join(ROOT, file), join(app, "node_modules", "policyc", file));
+    }
+    const sources = [{ path: "p.policy", text: POLICY }];
+    const { policy } = compileSources(sources);
+    writeFileSync(join(app, "bundle.json"), serializeBundle(createBundle(policy!, sources)));
+  });
+  afterAll(() => rmSync(app, { recursive: true, force: true }));
+
+  it("loads and checks a bundle, decides and explains, loading only node's modules and policyc's own runtime files", () => {
+    const script = [
+      'const { loadBundle, verifyBundle, explain } = await import("policyc/runtime");',
+      'const bundle = JSON.parse(process.getBuiltinModule("node:fs").readFileSync("bundle.json", "utf8"));',
+      "const engine = loadBundle(bundle);",
+      'const request = (query) => ({ session: query, tool: "kb.search", args: { query } });',
+      "const refusal = (change) => { try { loadBundle(change(bundle)); return \"loaded\"; } catch (error) { return error.name; } };",
+      "const seen = JSON.stringify({",
+      '  decisions: [engine.decide(request("secret")).decision, engine.decide(request("docs")).decision],',
+      '  explained: explain(engine, request("secret")).rules.length,',
+      "  verified: typeof verifyBundle(bundle),",
+      // An empty rule id breaks the schema's minLength, the check that needed ajv's ucs2length.
+      '  emptyRuleId: refusal((b) => ({ ...b, rules: [{ ...b.rules[0], id: "" }, ...b.rules.slice(1)] })),',
+      "});",
+      `const expected = ${JSON.stringify(JSON.stringify({ decisions: ["deny", "allow"], explained: 2, verified: "object", emptyRuleId: "BundleError" }))};`,
+      "if (seen !== expected) throw new Error(`saw ${seen}`);",
+    ].join("\n");
+    const { status, stderr, loaded } = modulesLoadedBy(script, { cwd: app });
+    expect(status, stderr).toBe(0);
+    expect(stderr).toBe("");
+    const ours = pathToFileURL(join(realpathSync(app), "node_modules", "policyc", "dist")).href;
+    const outside = loaded.filter((url) => !url.startsWith("node:") && !url.startsWith(`${ours}/`) && !/\/\[eval\d*\]$/.test(url));
+    expect(outside).toEqual([]);
+    expect(loaded).toContain(`${ours}/bundle/bundleValidator.generated.js`);
   });
 });

@@ -22,6 +22,12 @@ describe("precompiled validators", () => {
     it(`${path} is up to date with its schema (run npm run generate)`, () => {
       expect(readFileSync(join(ROOT, path), "utf8"), `${path} is stale: run npm run generate`).toBe(text);
     });
+    // Bundlers follow static imports only: a require (even one made with createRequire) in
+    // the runtime's validator crashed a gateway bundled into one file. ajv's helpers are inlined.
+    it(`${path} is self-contained: no require, no import`, () => {
+      expect(text).not.toMatch(/\brequire\s*\(|createRequire|^\s*import\b|\bimport\s*\(/m);
+      expect(text).toContain("function ucs2length(str)");
+    });
   }
 });
 

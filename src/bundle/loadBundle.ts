@@ -1,6 +1,6 @@
 import { createPublicKey, KeyObject, verify, type JsonWebKeyInput, type PrivateKeyInput, type PublicKeyInput } from "node:crypto";
 import type { ValidateFunction } from "ajv";
-import { checkEngineOptionNames, checkOptionNames, checkOptions, Engine, markVerified, RUNTIME_SUPPORT, type EngineOptions } from "../runtime/engine.js";
+import { checkEngineOptionNames, checkOptionNames, checkOptions, Engine, ENGINE_OPTIONS, markVerified, RUNTIME_SUPPORT, type EngineOptions } from "../runtime/engine.js";
 import { describeKind } from "../runtime/schema.js";
 import { describeText, describeThrown } from "../runtime/helpers.js";
 import { unknownIrOps } from "../runtime/ir.js";
@@ -43,10 +43,14 @@ export interface LoadOptions extends EngineOptions {
   readonly publicKey?: PublicKeySource;
 }
 
-/** Checks a bundle without running it: format, schema, content hash, signature, and the runtime support its code calls. Throws `BundleError`. */
-export function verifyBundle(value: unknown, options: { publicKey?: PublicKeySource } = {}): Bundle {
+/**
+ * Checks a bundle without running it: format, schema, content hash, signature, and the runtime
+ * support its code calls. Throws `BundleError`. Takes `loadBundle`'s options, so one
+ * `LoadOptions` object serves both: it uses `publicKey` and ignores the engine's options.
+ */
+export function verifyBundle(value: unknown, options: LoadOptions = {}): Bundle {
   // A misspelled `publicKey` (or a key passed as the options) would check no signature at all.
-  checkOptionNames(options, { owner: "verifyBundle", known: ["publicKey"] });
+  checkOptionNames(options, { owner: "verifyBundle", known: ["publicKey", ...ENGINE_OPTIONS], example: "publicKey", listed: `publicKey, and loadBundle's engine options, which it ignores (${ENGINE_OPTIONS.join(", ")})` });
   return verifyWithKey(value, options);
 }
 

@@ -39,9 +39,15 @@ export function policyDocs(files: readonly A.PolicyFile[]): PolicyDocs {
 
 const NO_DOCS: Documented = { docs: "", parts: new Map() };
 
-/** What a request carries for a duration or a time (docs/language.md, section 3.1), by the field's type. */
+/**
+ * What a request carries for an int, a duration or a time (docs/language.md, section 3.1), by
+ * the field's type: TypeScript's `number` says nothing of the fractions and unsafe integers
+ * the engine denies, nor of the unit of a duration.
+ */
 function unitNote(type: TypeJson): string | undefined {
   const element = typeof type !== "string" && ("set" in type || "list" in type) ? ("set" in type ? type.set : type.list) : undefined;
+  if (type === "int") return "An int: a whole number from -(2^53 - 1) to 2^53 - 1 (`Number.isSafeInteger`).";
+  if (element === "int") return "Ints: whole numbers from -(2^53 - 1) to 2^53 - 1 (`Number.isSafeInteger`).";
   if (type === "duration") return "A duration: a number of milliseconds (`7200000` is two hours).";
   if (type === "time") return "A time: an RFC 3339 string (`2026-01-01T09:00:00Z`).";
   if (element === "duration") return "Durations: numbers of milliseconds (`7200000` is two hours).";
@@ -73,8 +79,8 @@ function memberList(members: readonly string[], docs: ReadonlyMap<string, string
  * signature) takes as well as the library's `Attributes`.
  *
  * `null` is accepted where the engine takes it for absent: an optional field (of a record, an
- * entity or `args`), `user`, `intent`, and `args` when the tool requires no argument. The policy's `///` comments become JSDoc, with a note of the unit of
- * `duration` and `time` fields.
+ * entity or `args`), `user`, `intent`, and `args` when the tool requires no argument. The policy's `///` comments become JSDoc, with a note of what
+ * `int`, `duration` and `time` fields take.
  */
 export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: string; docs?: PolicyDocs } = {}): string {
   const project = new Project({ useInMemoryFileSystem: true });

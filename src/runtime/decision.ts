@@ -1,6 +1,6 @@
 /**
- * What enforcement points send: one tool call an agent is about to make (section 1 of the
- * contract). A `null` user, intent or args is taken as absent, as the engine does.
+ * What enforcement points send: one tool call an agent is about to make (docs/language.md,
+ * section 7). A `null` user, intent or args is taken as absent, as the engine does.
  */
 export interface Request {
   time?: string;

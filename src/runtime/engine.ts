@@ -269,7 +269,7 @@ export class Engine {
   private readonly intents: ReadonlySet<string>;
   private readonly clock: () => number;
   private readonly maxTimeSkewMs: number | undefined;
-  /** A replay's engine (see the constructor's `replay`): its store goes by recorded times, not by the clock. */
+  /** A replay's engine (src/testing's `replayEngine`): its store goes by recorded times, not by the clock. */
   private readonly recordedTimesOnly: boolean;
   private readonly ruleById = new Map<string, number>();
   /**
@@ -288,26 +288,29 @@ export class Engine {
    * { publicKey })`, which checks its hash and signature first; a bundle no `verifyBundle`
    * checked (`new Engine(JSON.parse(text))`) or changed since it was checked, and a value
    * without the fields of a compiled policy, are refused with a `TypeError` before any code runs.
-   * Options that are not valid throw a `TypeError` or `RangeError` (see EngineOptions).
+   * Options that are not valid throw a `TypeError` or `RangeError` (see EngineOptions), and so
+   * does a third argument, with a `TypeError`.
    */
+  constructor(policy: CompiledPolicy, options?: EngineOptions);
+  /**
+   * A replay's engine (src/testing's `replayEngine`): see REPLAY_OF_RECORDED_TIMES. This
+   * overload is left out of the published types, and the value it takes is not exported.
+   * @internal
+   */
+  constructor(policy: CompiledPolicy, options: EngineOptions, replay: typeof REPLAY_OF_RECORDED_TIMES);
   constructor(
     readonly policy: CompiledPolicy,
     options: EngineOptions = {},
-    /**
-     * How a replay of recorded traffic runs the session store (`SessionLifetimes.recordedTimesOnly`:
-     * idleness judged by the recorded times alone). Not an EngineOptions name: an enforcement
-     * point has no use for it; src/testing sets it (`replayEngine`).
-     * @internal
-     */
-    replay: { readonly recordedTimesOnly?: boolean } = {},
+    replay?: unknown,
   ) {
     checkCompiledPolicy(policy);
     checkOptions(options);
+    checkReplayArgument(replay);
     this.rules = policy.rules;
     this.rules.forEach((r, i) => this.ruleById.set(r.id, i));
     this.clock = options.clock ?? Date.now;
     this.maxTimeSkewMs = options.maxTimeSkewMs;
-    this.recordedTimesOnly = replay.recordedTimesOnly ?? false;
+    this.recordedTimesOnly = replay === REPLAY_OF_RECORDED_TIMES;
     const needed = windowEntriesFor(policy.rules.map((r) => r.ir));
     const windowEntries = options.maxWindowEntries ?? needed.entries;
     this.sessions = new SessionStore(policy.session, Object.keys(policy.schema.tools), {
@@ -747,7 +750,7 @@ export class Engine {
     return { decision: { decision: effect, rules, reasons, locations, grants: effect === "allow" && grants ? grants : EMPTY, revoked, errors: errors ?? EMPTY }, revoking };
   }
 
-  /** Indices of the rules that target a tool, in source order (for explanations). */
+  /** Indices of the rules that target a tool, in source order (for explanations). @internal */
   rulesFor(tool: string): number[] {
     const out: number[] = [];
     this.rules.forEach((r, i) => {
@@ -891,8 +894,28 @@ function checkCompiledPolicy(policy: unknown): void {
   if (problem !== undefined) throw new TypeError(`new Engine takes a compiled policy, and ${problem}: ${USE_LOAD_BUNDLE}`);
 }
 
-/** The names EngineOptions has, at run time (the compiler checks this lists every one, and no other). */
-const ENGINE_OPTIONS: readonly string[] = Object.keys({ clock: true, sessionIdleMs: true, expiredSessionMs: true, revokedSessionMs: true, maxWindowEntries: true, maxSessions: true, maxTimeSkewMs: true, sessionsFrom: true } satisfies Record<keyof EngineOptions, true>);
+/**
+ * The constructor's third argument that makes a replay's engine: its session store judges
+ * idleness by the recorded times alone (`SessionLifetimes.recordedTimesOnly`), not by the clock,
+ * so a replay decides as the log says it happened. Not an EngineOptions name, nor anything an
+ * enforcement point can pass: only src/testing (`replayEngine`) imports it, and neither
+ * src/index.ts nor src/runtime/index.ts exports it. A symbol, so no value a caller makes (such
+ * as `{ recordedTimesOnly: true }`) can stand for it: `new Engine` refuses any other third argument.
+ * @internal
+ */
+export const REPLAY_OF_RECORDED_TIMES: unique symbol = Symbol("policyc replay: recorded times only");
+
+/** Refuses a third constructor argument that is not REPLAY_OF_RECORDED_TIMES, with a `TypeError`: it would otherwise be ignored without a word. */
+function checkReplayArgument(replay: unknown): void {
+  if (replay !== undefined && replay !== REPLAY_OF_RECORDED_TIMES) throw new TypeError(`new Engine takes two arguments, the policy and its EngineOptions, not a third (${describeKind(replay)})`);
+}
+
+/**
+ * The names EngineOptions has, at run time (the compiler checks this lists every one, and no
+ * other). Exported for `verifyBundle`, which accepts and ignores them.
+ * @internal
+ */
+export const ENGINE_OPTIONS: readonly string[] = Object.keys({ clock: true, sessionIdleMs: true, expiredSessionMs: true, revokedSessionMs: true, maxWindowEntries: true, maxSessions: true, maxTimeSkewMs: true, sessionsFrom: true } satisfies Record<keyof EngineOptions, true>);
 
 /**
  * Refuses options that are not an object, a name that is not an option (a typo) and an option
@@ -943,14 +966,14 @@ export function checkEngineOptionNames(options: unknown, alsoKnown: readonly str
  * everything that takes options (the engine, `loadBundle`, `verifyBundle`, `createBundle`).
  * @internal
  */
-export function checkOptionNames(options: unknown, { owner, known, example = known[0]! }: { owner: string; known: readonly string[]; example?: string }): void {
+export function checkOptionNames(options: unknown, { owner, known, example = known[0]!, listed = known.join(", ") }: { owner: string; known: readonly string[]; example?: string; listed?: string }): void {
   // Any realm's plain object: not an array, a Buffer, a KeyObject or another class's instance.
   const prototype: unknown = typeof options === "object" && options !== null ? Object.getPrototypeOf(options) : undefined;
   if (prototype === undefined || (prototype !== null && Object.getPrototypeOf(prototype) !== null)) throw new TypeError(`the options must be an object such as { ${example} }, not ${describeKind(options)}`);
   for (const name of Object.keys(options as object)) {
     if (known.includes(name)) continue;
     const meant = closestName(name, known);
-    throw new TypeError(`${owner} has no option \`${name}\`${meant === undefined ? "" : `: did you mean \`${meant}\`?`} (the options are ${known.join(", ")})`);
+    throw new TypeError(`${owner} has no option \`${name}\`${meant === undefined ? "" : `: did you mean \`${meant}\`?`} (the options are ${listed})`);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Decision } from "../runtime/decision.js";
-import { Engine, type EngineOptions } from "../runtime/engine.js";
+import { Engine, REPLAY_OF_RECORDED_TIMES, type EngineOptions } from "../runtime/engine.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 
 /**
@@ -73,5 +73,5 @@ export function replayEngine(policy: CompiledPolicy, options: RecordedEngineOpti
   // Only the compiled policy: a bundle (checked by the CLI before the replay) reaches a worker
   // thread as a copy, which `new Engine` would take for an unchecked one.
   const { schema, rules, session, code } = policy;
-  return new Engine({ schema, rules, session, code }, engineOptions(options), { recordedTimesOnly: true });
+  return new Engine({ schema, rules, session, code }, engineOptions(options), REPLAY_OF_RECORDED_TIMES);
 }

@@ -1,12 +1,12 @@
 /**
- * The JSON Schema of one recording line (JSON Lines, section 6 of the contract): a request,
+ * The JSON Schema of one recording line (JSON Lines, docs/cli.md, `policyc test`): a request,
  * optionally with the expected `decision`, `rules` (compared as a set), `reason`, `grants` and
  * `grantsOnApproval` (each compared as a set of scope and lifetime pairs) and `revoked`; or, marked
  * `"event": "approval"`, a person's approval of an asked call arriving later, with what
  * `Engine.approved` returned (`approved`) and no decision. Shipped as
  * schemas/recording.schema.json; every replayed line is validated with it.
  */
-/** The types of a request's fields (section 1 of the contract), as every line but a logged refusal has them (and `session` and `tool`, which it may lack, the others must have). */
+/** The types of a request's fields (docs/language.md, section 7), as every line but a logged refusal has them (and `session` and `tool`, which it may lack, the others must have). */
 export const REQUEST_FIELD_TYPES = {
   session: { type: "string", minLength: 1 },
   tool: { type: "string", minLength: 1 },

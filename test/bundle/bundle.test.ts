@@ -5,7 +5,7 @@ import { Ajv } from "ajv";
 import { afterEach, describe, expect, it } from "vitest";
 import { BUNDLE_FORMAT, bundleJsonSchema } from "../../src/bundle/bundleSchema.js";
 import type { Bundle } from "../../src/bundle/Bundle.js";
-import { BundleError, loadBundle, verifyBundle } from "../../src/bundle/loadBundle.js";
+import { BundleError, loadBundle, verifyBundle, type LoadOptions } from "../../src/bundle/loadBundle.js";
 import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
 import { compileSources } from "../../src/compile/compile.js";
 import type { CompiledPolicy } from "../../src/runtime/policy.js";
@@ -272,8 +272,8 @@ describe("signatures", () => {
     const pem = publicKey.export({ type: "spki", format: "pem" }) as string;
     const privatePem = privateKey.export({ type: "pkcs8", format: "pem" }) as string;
     const refusals: [() => unknown, RegExp][] = [
-      [() => verifyBundle(unsigned, { publickey: publicKey } as never), /^verifyBundle has no option `publickey`: did you mean `publicKey`\? \(the options are publicKey\)$/],
-      [() => verifyBundle(unsigned, { key: pem } as never), /^verifyBundle has no option `key` \(the options are publicKey\)$/],
+      [() => verifyBundle(unsigned, { publickey: publicKey } as never), /^verifyBundle has no option `publickey`: did you mean `publicKey`\? \(the options are publicKey, and loadBundle's engine options, which it ignores \(clock, sessionIdleMs, expiredSessionMs, revokedSessionMs, maxWindowEntries, maxSessions, maxTimeSkewMs, sessionsFrom\)\)$/],
+      [() => verifyBundle(unsigned, { key: pem } as never), /^verifyBundle has no option `key` \(the options are publicKey, and loadBundle's engine options/],
       [() => verifyBundle(unsigned, publicKey as never), /^the options must be an object such as \{ publicKey \}, not a PublicKeyObject$/],
       [() => verifyBundle(unsigned, pem as never), /^the options must be an object such as \{ publicKey \}, not a string$/],
       [() => verifyBundle(unsigned, Buffer.from(pem) as never), /^the options must be an object such as \{ publicKey \}, not a Buffer$/],
@@ -296,6 +296,24 @@ describe("signatures", () => {
     // The control: the right name checks the signature, and refuses the unsigned bundle.
     expectBundleError(() => verifyBundle(unsigned, { publicKey }), /not signed/);
     expect(verifyBundle(unsigned, Object.create(null) as object)).toBe(unsigned);
+  });
+
+  it("verifyBundle takes loadBundle's options (one LoadOptions object for both): it checks with publicKey and ignores the engine's options; a misspelled one is still refused", () => {
+    const signed = bundleJson({ privateKey });
+    const options: LoadOptions = { publicKey, sessionIdleMs: 60_000, maxSessions: 1000, clock: () => 0 };
+    expect(verifyBundle(signed, options)).toBe(signed);
+    expect(loadBundle(signed, options).decide(call("crm.lookup", 0)).decision).toBe("allow");
+    // The key in the same object is still used: another key, or an unsigned bundle, is refused.
+    const other = generateKeyPairSync("ed25519").publicKey;
+    expectBundleError(() => verifyBundle(signed, { ...options, publicKey: other }), /signature/);
+    expectBundleError(() => verifyBundle(bundleJson(), options), /not signed/);
+    expect((() => {
+      try {
+        return verifyBundle(signed, { ...options, sessionIdleMS: 60_000 } as never);
+      } catch (error) {
+        return error;
+      }
+    })()).toMatchObject({ name: "TypeError", message: expect.stringMatching(/^verifyBundle has no option `sessionIdleMS`: did you mean `sessionIdleMs`\?/) });
   });
 
   it("an encrypted private key is named as such, with what to do, to sign with or to verify with; with its passphrase it signs", () => {

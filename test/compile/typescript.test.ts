@@ -253,7 +253,7 @@ describe("emitTypeScript", () => {
     });
   });
 
-  it("carries the policy's doc comments as JSDoc, with the unit of durations and times", () => {
+  it("carries the policy's doc comments as JSDoc, with the range of ints and the unit of durations and times", () => {
     const text = [
       "/// Zones a host can be in.",
       "enum Zone {",
@@ -262,7 +262,7 @@ describe("emitTypeScript", () => {
       "  external",
       "}",
       "/// A host. A comment that says */ export type X = 1; /* must not end the JSDoc.",
-      "type Host { /// Lower case.\n name: string, zone: Zone }",
+      "type Host { /// Lower case.\n name: string, zone: Zone, /// The TCP port.\n port?: int, ports?: list<int> }",
       "/// Who calls.",
       "agent { /// Workload id.\n id: string, waits?: set<duration> }",
       "context { /// How long the payee has been known.\n known_for: duration, at?: time }",
@@ -278,6 +278,9 @@ describe("emitTypeScript", () => {
     expect(module).toContain("/**\n * Zones a host can be in.\n *\n * - `internal`: Ours.\n */\nexport type Zone = ");
     expect(module).toContain("/** A host. A comment that says *\\/ export type X = 1; /* must not end the JSDoc. */\nexport type Host = {");
     expect(module).toContain("  /** Lower case. */\n  readonly \"name\": string;");
+    // TypeScript's number takes 2.5 and 2 ** 53, which the engine denies for an int.
+    expect(module).toContain("  /**\n   * The TCP port.\n   *\n   * An int: a whole number from -(2^53 - 1) to 2^53 - 1 (`Number.isSafeInteger`).\n   */\n  readonly \"port\"?: number | null;");
+    expect(module).toContain("  /** Ints: whole numbers from -(2^53 - 1) to 2^53 - 1 (`Number.isSafeInteger`). */\n  readonly \"ports\"?: readonly number[] | null;");
     expect(module).toContain("/**\n * The request's `agent` attributes.\n *\n * Who calls.\n */\nexport type AgentAttributes = {");
     expect(module).toContain("  /** Workload id. */\n  readonly \"id\": string;");
     expect(module).toContain("  /** Durations: numbers of milliseconds (`7200000` is two hours). */\n  readonly \"waits\"?: readonly number[] | null;");

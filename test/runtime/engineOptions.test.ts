@@ -1,10 +1,11 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Bundle } from "../../src/bundle/Bundle.js";
 import { contentHash } from "../../src/bundle/hash.js";
 import { BundleError, loadBundle } from "../../src/bundle/loadBundle.js";
 import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
 import { compile, compileSources } from "../../src/compile/compile.js";
 import { Engine } from "../../src/runtime/engine.js";
+import { replayEngine } from "../../src/testing/decideRecorded.js";
 import { call, stampedClock, SUPPORT_SOURCES, T0 } from "./fixtures.js";
 
 /**
@@ -44,6 +45,7 @@ declare global {
 
 afterEach(() => {
   delete globalThis.optionsPwned;
+  vi.restoreAllMocks();
 });
 
 describe("numeric options", () => {
@@ -196,6 +198,45 @@ describe("a clock that misbehaves at run time", () => {
     expect(decision).toMatchObject({ decision: "deny", rules: [] });
     expect(decision.reasons[0]).toContain("EngineOptions.clock");
     expect(engine.decide(call("kb.search", 0)).decision).toBe("allow");
+  });
+});
+
+describe("a third argument to new Engine", () => {
+  // Replays judge idleness by the recorded times (src/testing's replayEngine passes a value only
+  // it can reach). Were that a plain object, an enforcement point could pass it and have a
+  // request's own time, not its clock, decide when sessions expire.
+  const HOUR = 3_600_000;
+  /** The decisions on two kb.search calls dated a minute apart, the engine's clock 3 hours on at the second. */
+  function decisions(make: (clock: () => number) => Engine): string[] {
+    let now = T0;
+    const engine = make(() => now);
+    const first = engine.decide(call("kb.search", 0)).decision;
+    now = T0 + 3 * HOUR;
+    return [first, engine.decide(call("kb.search", 60_000)).decision];
+  }
+
+  it("that looks like the replay's switch ({ recordedTimesOnly: true }) is refused with a TypeError; undefined is no argument", () => {
+    const { policy } = compileSources(SUPPORT_SOURCES);
+    for (const third of [{ recordedTimesOnly: true }, true, Symbol("policyc replay: recorded times only"), null, {}]) {
+      const error = thrownBy(() => Reflect.construct(Engine, [policy!, { clock: () => T0 }, third]));
+      expect(error, String(third)).toBeInstanceOf(TypeError);
+      expect((error as Error).message).toMatch(/^new Engine takes two arguments, the policy and its EngineOptions, not a third \(/);
+    }
+    expect((thrownBy(() => Reflect.construct(Engine, [policy!, {}, { recordedTimesOnly: true }])) as Error).message).toBe("new Engine takes two arguments, the policy and its EngineOptions, not a third (an object)");
+    // The engine's clock, not the request's time, expires the session: as with two arguments.
+    expect(decisions((clock) => new Engine(policy!, { clock }))).toEqual(["allow", "deny"]);
+    expect(decisions((clock) => Reflect.construct(Engine, [policy!, { clock }, undefined]) as Engine)).toEqual(["allow", "deny"]);
+  });
+
+  it("replays (src/testing's replayEngine) still go by the recorded times, where the clock would expire the session", () => {
+    const { policy } = compileSources(SUPPORT_SOURCES);
+    // A replay's engine takes no clock option: its clock is Date.now, here the test's.
+    const replayed = decisions((clock) => {
+      vi.spyOn(Date, "now").mockImplementation(clock);
+      return replayEngine(policy!, {});
+    });
+    expect(replayed).toEqual(["allow", "allow"]);
+    expect(decisions((clock) => new Engine(policy!, { clock }))).toEqual(["allow", "deny"]);
   });
 });
 
