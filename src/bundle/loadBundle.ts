@@ -108,7 +108,7 @@ function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
   const unsafe = Object.hasOwn(UNSAFE_COMPILERS, bundle.manifest.compiler) ? UNSAFE_COMPILERS[bundle.manifest.compiler] : undefined;
   if (unsafe !== undefined) throw new BundleError(`the bundle was built by ${shown(bundle.manifest.compiler)}, whose code ${unsafe}: rebuild it with this policyc (${VERSION})`);
   // `new Engine` runs the code of this bundle object (and of no bundle unchecked).
-  markVerified(bundle);
+  markVerified(bundle, expected);
   return bundle;
 }
 

@@ -28,13 +28,13 @@ export function createBundle(policy: CompiledPolicy, sources: readonly { path: s
     rules: policy.rules,
     code: policy.code,
   } as const;
-  const hash = contentHash(unsigned as unknown as Bundle);
+  const hash = contentHash(unsigned);
   const bundle: Bundle = { ...unsigned, manifest: { ...unsigned.manifest, contentHash: hash } };
   // Only a key left out means unsigned: an empty one (an empty key file) or one that is there but
   // undefined (`{ privateKey: process.env.KEY }`, unset) is an error, not a quiet fallback to a
   // bundle nobody can verify.
   // The caller's own compiled policy: `new Engine` runs it (and its copies) as it runs what compileSources gives.
-  markVerified(bundle);
+  markVerified(bundle, hash);
   if (!("privateKey" in options)) return bundle;
   const key = parsePrivateKey(options.privateKey);
   return { ...bundle, signature: { algorithm: "ed25519", value: sign(null, Buffer.from(hash, "utf8"), key).toString("base64") } };

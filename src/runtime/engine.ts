@@ -10,6 +10,7 @@ import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeKind, describeValue, parseTime, startValidation, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
 import { labelsOf, MAX_PENDING_ASKS, SessionState, SessionStore, windowEntriesFor, type PendingAsk } from "./session.js";
+import { contentHash, type BundleContent } from "./contentHash.js";
 
 /**
  * What the generated decision function of one tool reads.
@@ -844,27 +845,31 @@ const verifiedContents = new Set<string>();
 const verifiedObjects = new WeakMap<object, string>();
 const MAX_VERIFIED_CONTENTS = 1000;
 
-/** What a bundle runs, digested: once per engine (or check), never per decision. */
-function contentDigest(bundle: Record<string, unknown>): string {
-  return hash("sha256", `${JSON.stringify([bundle["schema"], bundle["session"], bundle["rules"]])}\n${String(bundle["code"])}`, "base64");
-}
-
 /**
- * Marks a bundle `verifyBundle` checked or `createBundle` made, so that `new Engine` takes it
- * and its copies (bundle/loadBundle.ts, bundle/writeBundle.ts).
+ * Marks a bundle `verifyBundle` checked or `createBundle` made, whose `contentHash` (the digest of
+ * what it runs, worked out by the caller's check) is `digest`, so that `new Engine` takes it and
+ * its copies (bundle/loadBundle.ts, bundle/writeBundle.ts).
  * @internal
  */
-export function markVerified(bundle: object): void {
-  const digest = contentDigest(bundle as Record<string, unknown>);
+export function markVerified(bundle: object, digest: string): void {
   verifiedObjects.set(bundle, digest);
   verifiedContents.delete(digest);
   verifiedContents.add(digest);
   if (verifiedContents.size > MAX_VERIFIED_CONTENTS) verifiedContents.delete(verifiedContents.values().next().value!);
 }
 
-/** Whether a bundle is one `markVerified` saw, unchanged since, or a copy of one it saw lately. */
+/**
+ * Whether a bundle is one `markVerified` saw, unchanged since, or a copy of one it saw lately:
+ * its content digested once (per engine, never per decision). A value that cannot be digested
+ * (no manifest, a BigInt inside) is no bundle anything checked.
+ */
 function isVerified(bundle: Record<string, unknown>): boolean {
-  const digest = contentDigest(bundle);
+  let digest: string;
+  try {
+    digest = contentHash(bundle as unknown as BundleContent);
+  } catch {
+    return false;
+  }
   return verifiedObjects.get(bundle) === digest || verifiedContents.has(digest);
 }
 

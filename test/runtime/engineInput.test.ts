@@ -55,6 +55,14 @@ describe("new Engine", () => {
     expect(() => new Engine(ruleChanged)).toThrow(TypeError);
   });
 
+  it("refuses a checked bundle whose manifest changed (the digest is the content hash), and a value with a bundle's format but no manifest, with the same TypeError", () => {
+    const verified = verifyBundle(JSON.parse(bundleText()));
+    const otherCompiler = { ...verified, manifest: { ...verified.manifest, compiler: "policyc 9.9.9" } };
+    expect(() => new Engine(otherCompiler)).toThrow(/^new Engine was given a bundle that verifyBundle did not check \(or one changed since\)/);
+    const { manifest: _manifest, ...withoutManifest } = verified;
+    expect(() => new Engine(withoutManifest as never)).toThrow(/^new Engine was given a bundle that verifyBundle did not check/);
+  });
+
   it("takes a checked bundle kept in use however many others were checked since, but not once it changed (review r6)", () => {
     const kept = verifyBundle(JSON.parse(bundleText()));
     const policy = compileFixture(TEXT);
