@@ -167,8 +167,12 @@ interface GrantingAllow {
  */
 export interface ToolEntry {
   readonly decide: ToolDecider;
-  /** True when the request fits the declared schema; false sends it to the validators for the message. */
-  readonly fits: (request: Record<string, unknown>) => boolean;
+  /**
+   * True when the request fits the declared schema; false sends it to the validators for the
+   * message. Undefined for code that checks requests without counting their values (see the
+   * constructor): the validators, which count, check and word at once.
+   */
+  readonly fits: ((request: Record<string, unknown>) => boolean) | undefined;
   /** Whether a validated call's args deep-equal the previous call's (for `session.repeats`). */
   readonly sameArgs: (previous: unknown, current: unknown) => boolean;
   /** How its args compare (their declared fields): asks awaiting approval are found by it. */
@@ -342,7 +346,7 @@ export class Engine {
       this.tools.set(name, {
         ordinal,
         decide: generated.get(name)?.decide ?? (() => null),
-        fits: countsValues ? (generated.get(name)?.fits ?? (() => false)) : (request) => this.explainInvalid(request, this.tools.get(name)!) === undefined,
+        fits: countsValues ? (generated.get(name)?.fits ?? (() => false)) : undefined,
         sameArgs: sameArgsFor(generated.get(name)?.sameArgs, argsShape),
         argsShape,
         maskRules,
@@ -776,6 +780,7 @@ export class Engine {
 
   /** Checks the request against the declared schema; returns a message naming the bad field. */
   private validate(request: Record<string, unknown>, entry: ToolEntry): string | undefined {
+    if (entry.fits === undefined) return this.explainInvalid(request, entry);
     if (entry.fits(request)) return undefined;
     // The generated check refused the request: it stays refused even if the interpreted
     // validators, which only word the reason, find nothing (a getter that answers differently
