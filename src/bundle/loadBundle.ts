@@ -50,7 +50,10 @@ export interface LoadOptions extends EngineOptions {
  */
 export function verifyBundle(value: unknown, options: LoadOptions = {}): Bundle {
   // A misspelled `publicKey` (or a key passed as the options) would check no signature at all.
-  checkOptionNames(options, { owner: "verifyBundle", known: ["publicKey", ...ENGINE_OPTIONS], example: "publicKey", listed: `publicKey, and loadBundle's engine options, which it ignores (${ENGINE_OPTIONS.join(", ")})` });
+  checkOptionNames(options, { owner: "verifyBundle", known: ["publicKey", ...ENGINE_OPTIONS], example: "publicKey", listed: `publicKey, and loadBundle's engine options, which it checks and does not use (${ENGINE_OPTIONS.join(", ")})` });
+  // A vetting step passes what loadBundle would refuse only to have the deploy fail: their values are checked too.
+  const { publicKey: _key, ...engineOptions } = options;
+  checkOptions(engineOptions);
   return verifyWithKey(value, options);
 }
 

@@ -272,7 +272,7 @@ describe("signatures", () => {
     const pem = publicKey.export({ type: "spki", format: "pem" }) as string;
     const privatePem = privateKey.export({ type: "pkcs8", format: "pem" }) as string;
     const refusals: [() => unknown, RegExp][] = [
-      [() => verifyBundle(unsigned, { publickey: publicKey } as never), /^verifyBundle has no option `publickey`: did you mean `publicKey`\? \(the options are publicKey, and loadBundle's engine options, which it ignores \(clock, sessionIdleMs, expiredSessionMs, revokedSessionMs, maxWindowEntries, maxSessions, maxTimeSkewMs, sessionsFrom\)\)$/],
+      [() => verifyBundle(unsigned, { publickey: publicKey } as never), /^verifyBundle has no option `publickey`: did you mean `publicKey`\? \(the options are publicKey, and loadBundle's engine options, which it checks and does not use \(clock, sessionIdleMs, expiredSessionMs, revokedSessionMs, maxWindowEntries, maxSessions, maxTimeSkewMs, sessionsFrom\)\)$/],
       [() => verifyBundle(unsigned, { key: pem } as never), /^verifyBundle has no option `key` \(the options are publicKey, and loadBundle's engine options/],
       [() => verifyBundle(unsigned, publicKey as never), /^the options must be an object such as \{ publicKey \}, not a PublicKeyObject$/],
       [() => verifyBundle(unsigned, pem as never), /^the options must be an object such as \{ publicKey \}, not a string$/],
@@ -298,7 +298,7 @@ describe("signatures", () => {
     expect(verifyBundle(unsigned, Object.create(null) as object)).toBe(unsigned);
   });
 
-  it("verifyBundle takes loadBundle's options (one LoadOptions object for both): it checks with publicKey and ignores the engine's options; a misspelled one is still refused", () => {
+  it("verifyBundle takes loadBundle's options (one LoadOptions object for both): it checks with publicKey and checks the engine's options without using them; a misspelled one, or a value loadBundle refuses, is still refused", () => {
     const signed = bundleJson({ privateKey });
     const options: LoadOptions = { publicKey, sessionIdleMs: 60_000, maxSessions: 1000, clock: () => 0 };
     expect(verifyBundle(signed, options)).toBe(signed);
@@ -314,6 +314,9 @@ describe("signatures", () => {
         return error;
       }
     })()).toMatchObject({ name: "TypeError", message: expect.stringMatching(/^verifyBundle has no option `sessionIdleMS`: did you mean `sessionIdleMs`\?/) });
+    // A value loadBundle would refuse fails the vetting step, not the deploy after it.
+    expect(() => verifyBundle(signed, { ...options, sessionIdleMs: "1h" } as never)).toThrow(TypeError);
+    expect(() => loadBundle(signed, { ...options, sessionIdleMs: "1h" } as never)).toThrow(TypeError);
   });
 
   it("an encrypted private key is named as such, with what to do, to sign with or to verify with; with its passphrase it signs", () => {
