@@ -527,6 +527,10 @@ export class Engine {
     } else {
       now = parseTime(request["time"]);
       if (Number.isNaN(now)) unreadable = `request.time must be an RFC 3339 time${typeof request["time"] === "string" ? `, not ${helpers.describeText(request["time"])}` : ` string, not ${describeValue(request["time"])}`}`;
+      // Without a reading, sessions would be freed and forgotten by the requests' own times (a
+      // session dated days ahead would sweep away another's taint): nothing is decided until the
+      // clock gives one. (A replay's dated lines go by their times, and read no clock.)
+      else if (typeof clock === "string" && !this.recordedTimesOnly) unreadable = `the engine's clock ${clock}, not a time in epoch milliseconds (EngineOptions.clock): only the engine's clock frees and forgets idle sessions, never a request's time, so no attempt is decided without it`;
       else if (this.maxTimeSkewMs !== undefined) unreadable = this.skewed(now, clock);
     }
     if (typeof tool !== "string" || unreadable !== undefined) {

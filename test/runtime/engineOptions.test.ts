@@ -191,13 +191,29 @@ describe("a clock that misbehaves at run time", () => {
     expect(thrownBy(() => new Engine(policy!, null as unknown as object))).toBeInstanceOf(TypeError);
   });
 
-  it.each([Number.NaN, Number.POSITIVE_INFINITY, "now", undefined])("a clock giving %s denies requests without a time, naming the clock; requests with a time still decide", (value) => {
+  it.each([Number.NaN, Number.POSITIVE_INFINITY, "now", undefined, new Date(T0)])("a clock giving %s denies every request, with a time or without, naming the clock (sessions freed by requests' own times could lose their taint: review r1)", (value) => {
     const engine = compile(SUPPORT_SOURCES, { clock: () => value as number });
     const { time: _time, ...untimed } = call("kb.search", 0);
-    const decision = engine.decide(untimed);
-    expect(decision).toMatchObject({ decision: "deny", rules: [] });
-    expect(decision.reasons[0]).toContain("EngineOptions.clock");
-    expect(engine.decide(call("kb.search", 0)).decision).toBe("allow");
+    for (const request of [untimed, call("kb.search", 0)]) {
+      const decision = engine.decide(request);
+      expect(decision).toMatchObject({ decision: "deny", rules: [] });
+      expect(decision.reasons[0]).toContain("EngineOptions.clock");
+    }
+  });
+
+  it("a session that read customer data stays tainted while the clock is broken, whatever other sessions' requests are dated (review r1)", () => {
+    let reading: unknown = Date.parse(String(call("kb.search", 0)["time"]));
+    const engine = compile(SUPPORT_SOURCES, { clock: () => reading as number });
+    const outside = (ms: number): Record<string, unknown> => call("email.send", ms, { session: "tainted", args: { to: ["eve@evil.example"], subject: "s", body: "b" } });
+    expect(engine.decide(call("crm.lookup", 0, { session: "tainted" })).decision).toBe("allow");
+    const before = engine.decide(outside(1000));
+    expect(before.decision).toBe("deny");
+    const working = reading as number;
+    reading = new Date(working);
+    // Another session's requests dated days ahead, while the clock gives a Date: refused, moving no clock.
+    for (let day = 1; day <= 5; day++) expect(engine.decide(call("kb.search", day * 86_400_000, { session: "other" })).rules).toEqual([]);
+    reading = working + 2000;
+    expect(engine.decide(outside(2000))).toMatchObject({ decision: "deny", rules: before.rules });
   });
 });
 

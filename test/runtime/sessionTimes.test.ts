@@ -171,18 +171,26 @@ describe("the engine's clock is read once per decision, before the session chang
     expect(reads).toBe(50);
   });
 
-  for (const throwAt of [1, 2, 3, 5]) {
-    it(`a clock that throws once (at read ${throwAt}) leaves every attempt counted: the limit holds`, () => {
+  // The attempt the clock fails on is refused (rules: []), and counted: no more than two calls a minute go ahead.
+  // (Refused before its session started, it is a call of the session but in no window: it has no time.)
+  const whenThrowingAt: Record<number, [string[], number]> = {
+    1: [["refused", "allow", "allow", "deny", "deny"], 3],
+    2: [["allow", "refused", "deny", "deny", "deny"], 4],
+    3: [["allow", "allow", "refused", "deny", "deny"], 3],
+    5: [["allow", "allow", "deny", "deny", "refused"], 3],
+  };
+  for (const [throwAt, [expected, denials]] of Object.entries(whenThrowingAt)) {
+    it(`a clock that throws once (at read ${throwAt}) refuses that attempt and leaves every attempt counted: the limit holds`, () => {
       let reads = 0;
       const engine = compile([{ path: "p.policy", text: LIMIT }], {
         clock: () => {
-          if (++reads === throwAt) throw new Error("clock hiccup");
+          if (++reads === Number(throwAt)) throw new Error("clock hiccup");
           return T + 10_000;
         },
       });
-      const decisions = [0, 1, 2, 3, 4].map((i) => engine.decide(attempt(i, T + i * 1000)).decision);
-      expect(decisions).toEqual(["allow", "allow", "deny", "deny", "deny"]);
-      expect(engine.sessions.get("s")).toMatchObject({ calls: 5, denials: 3 });
+      const decisions = [0, 1, 2, 3, 4].map((i) => engine.decide(attempt(i, T + i * 1000))).map((d) => (d.rules.length === 0 ? (expect(d.reasons[0]).toContain('the engine\'s clock threw "clock hiccup"'), "refused") : d.decision));
+      expect(decisions).toEqual(expected);
+      expect(engine.sessions.get("s")).toMatchObject({ calls: 5, denials });
     });
   }
 
@@ -192,11 +200,12 @@ describe("the engine's clock is read once per decision, before the session chang
         throw new Error("clock hiccup");
       },
     });
-    expect(engine.decide(attempt(0, T)).decision).toBe("allow");
+    expect(engine.decide(attempt(0, T)).reasons[0]).toContain("only the engine's clock frees and forgets idle sessions, never a request's time, so no attempt is decided without it");
     const undated = engine.decide(attempt(1));
     expect(undated).toMatchObject({ decision: "deny", rules: [] });
     expect(undated.reasons[0]).toBe('the engine\'s clock threw "clock hiccup", not a time in epoch milliseconds (EngineOptions.clock), and the request has no time');
-    expect(engine.sessions.get("s")).toMatchObject({ calls: 2, denials: 1 });
+    // Neither attempt started the session: both wait, counted, for the first one the clock dates.
+    expect(engine.sessions.get("s")).toBeUndefined();
   });
 });
 
