@@ -3,8 +3,9 @@ import { DEFAULT_MAX_DIAGNOSTICS } from "./report.js";
 import { EXIT } from "./exitCodes.js";
 import { printable } from "../diagnostics/printable.js";
 
-export function addMaxErrors(command: Command): Command {
-  return command.option("--max-errors <n>", `show at most N diagnostics (default ${DEFAULT_MAX_DIAGNOSTICS})`, (value: string) => {
+/** Adds `--max-errors N`; `what` names what it limits, for a verb that shows more than diagnostics. */
+export function addMaxErrors(command: Command, what = "diagnostics"): Command {
+  return command.option("--max-errors <n>", `show at most N ${what} (default ${DEFAULT_MAX_DIAGNOSTICS})`, (value: string) => {
     if (!/^[0-9]+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError("expected a whole number of at least 1");
     return value;
   });

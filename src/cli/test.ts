@@ -6,7 +6,7 @@ import { loadPolicy } from "./loadEngine.js";
 import { notLoadedJson, reportNotLoaded } from "./report.js";
 import { addMaxErrors, parseMaxErrors } from "./options.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
-import { emptyReport, replayRecordings, type ReplayReport } from "../testing/replay.js";
+import { emptyReport, errorCount, hasInputError, replayRecordings, type ReplayReport } from "../testing/replay.js";
 import { ciPaths, type CoverageSummary, coverageSummary, type ReporterInput, type RunVerdict } from "../testing/reporters/shared.js";
 import { prettyReport } from "../testing/reporters/pretty.js";
 import { jsonReport } from "../testing/reporters/json.js";
@@ -98,7 +98,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   const wantCoverage = options.coverage || minCoverage !== undefined;
   const coverage = wantCoverage ? coverageSummary(report, loaded.policy.rules) : undefined;
   const verdict = judge(report, coverage, { minCoverage, allowEmpty: options.allowEmpty ?? false, update: options.update ?? false, ...(options.session !== undefined ? { session: options.session } : {}), ...(options.grep !== undefined ? { grep: options.grep } : {}) });
-  const input: ReporterInput = { report, rules: loaded.policy.rules, ...(coverage ? { coverage } : {}), verdict, ciPath };
+  const input: ReporterInput = { report, rules: loaded.policy.rules, ...(coverage ? { coverage } : {}), verdict, ciPath, maxErrors: parseMaxErrors(options.maxErrors) };
   // Reporters write in pieces, straight to stdout.
   if (reporter === "pretty") prettyReport(input, io.palette, io.out);
   else REPORT_WRITERS[reporter](input, io.out);
@@ -139,9 +139,10 @@ function ciVariable(env: Io["env"]): string | undefined {
  * the recordings now hold the actual decisions, and the diff is for a person to review.
  */
 export function judge(report: ReplayReport, coverage: CoverageSummary | undefined, options: { minCoverage: number | undefined; allowEmpty: boolean; update: boolean; session?: string; grep?: string }): RunVerdict & { code: ExitCode } {
-  const errors = counted(report.errors.length, "error");
-  if (report.errors.some((e) => e.kind === "input")) return { code: EXIT.usage, ok: false, reason: `${errors} in the recordings (malformed or unreadable input)` };
-  if (report.errors.length > 0) return { code: EXIT.failure, ok: false, reason: `${errors}: lines that do not fit the policy set` };
+  const errorsFound = errorCount(report);
+  const errors = counted(errorsFound, "error");
+  if (hasInputError(report)) return { code: EXIT.usage, ok: false, reason: `${errors} in the recordings (malformed or unreadable input)` };
+  if (errorsFound > 0) return { code: EXIT.failure, ok: false, reason: `${errors}: lines that do not fit the policy set` };
   if (report.failed > 0 && !options.update) return { code: EXIT.failure, ok: false, reason: `${counted(report.failed, "case")} failed` };
   // A --session or --grep that selects nothing is a typo, not an empty recording (--allow-empty would not be the fix).
   if (options.session !== undefined && report.lines === 0) {
@@ -183,5 +184,5 @@ export function registerTest(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--update", "write the actual decision and rules (and reason, grants, grantsOnApproval, revoked where a line has them) into the lines that failed or expect nothing yet (and approved into the approval lines that failed)")
     .option("--allow-empty", "pass when no line has an expectation")
     .option("--jobs <n>", JOBS_HELP);
-  withEngineFlags(addMaxErrors(command)).action((paths: string[], options: TestOptions) => finish(testVerb(io, paths, options)));
+  withEngineFlags(addMaxErrors(command, "diagnostics, and with the pretty reporter at most N recording errors")).action((paths: string[], options: TestOptions) => finish(testVerb(io, paths, options)));
 }

@@ -293,7 +293,8 @@ export async function diffRecordings(before: CompiledPolicy, after: CompiledPoli
         report.directions.set(direction, (report.directions.get(direction) ?? 0) + n);
       }
     }
-    report.errors.push(...mergeShareErrors(shares.flatMap((s) => s.errors)));
+    // One by one: a recording of garbage can have more errors than a call takes arguments.
+    for (const error of mergeShareErrors(shares.flatMap((s) => s.errors))) report.errors.push(error);
     // Each share kept the first examples of each cause; together they hold the file's first ones, in line order.
     for (const change of shares.flatMap((s) => s.changes).sort((x, y) => x.line - y.line)) {
       const group = groupOf(change.cause);

@@ -142,6 +142,23 @@ export interface ReplayNote {
 /** Notes kept per file; past it they are counted (`notesLeftOut`), so a large log of refusals cannot fill the report. */
 export const MAX_NOTES_PER_FILE = 20;
 
+/**
+ * Failed cases kept in full per file (in `failures`, and in `cases` when listed); past it they
+ * are counted (`LeftOut`), so a recording that fails on every line cannot fill memory.
+ */
+export const MAX_FAILURES_PER_FILE = 100;
+
+/** Errors about a file's lines kept per file; past it they are counted (`LeftOut`), so a file of garbage cannot fill memory. */
+export const MAX_ERRORS_PER_FILE = 100;
+
+/** What a file's replay counted but did not keep: failures past MAX_FAILURES_PER_FILE, errors past MAX_ERRORS_PER_FILE. */
+export interface LeftOut {
+  failures: number;
+  errors: number;
+  /** Of `errors`, the malformed lines (`kind: "input"`, which make the run exit 2). */
+  inputErrors: number;
+}
+
 export interface ReplayReport {
   readonly files: readonly string[];
   passed: number;
@@ -150,10 +167,14 @@ export interface ReplayReport {
   lines: number;
   /** Files replayed (all of `files`, unless a `bail` stopped the run early). */
   filesReplayed: number;
-  /** With `listCases`: every case, in order. */
+  /** With `listCases`: every case, in order (of the failed ones, those kept in `failures`). */
   readonly cases: ListedCase[];
+  /** Failed cases, at most MAX_FAILURES_PER_FILE per file, in line order (`failed` counts them all). */
   readonly failures: CaseResult[];
+  /** Errors, at most MAX_ERRORS_PER_FILE about lines per file, in line order (`errorCount` counts them all). */
   readonly errors: ReplayError[];
+  /** By file: the failures and errors past the limits, counted only. */
+  readonly leftOut: Map<string, LeftOut>;
   /** Notes on lines (see `ReplayNote`), at most MAX_NOTES_PER_FILE per file, in line order. */
   readonly notes: ReplayNote[];
   /** Notes past the limit, counted only. */
@@ -210,7 +231,41 @@ const REFUSED: ApprovalOutcome = Object.freeze({ approved: false });
 
 /** A report with nothing counted yet: every rule at zero coverage (and of a run that could not start, nothing at all). */
 export function emptyReport(rules: readonly { readonly id: string }[], files: readonly string[], ruleIds: readonly string[]): ReplayReport {
-  return { files, passed: 0, failed: 0, lines: 0, filesReplayed: 0, cases: [], failures: [], errors: [], notes: [], notesLeftOut: 0, coverage: new Map(rules.map((r) => [r.id, 0])), ruleIds, bailed: false, updated: [], notUpdated: [] };
+  return { files, passed: 0, failed: 0, lines: 0, filesReplayed: 0, cases: [], failures: [], errors: [], leftOut: new Map(), notes: [], notesLeftOut: 0, coverage: new Map(rules.map((r) => [r.id, 0])), ruleIds, bailed: false, updated: [], notUpdated: [] };
+}
+
+/** The left-out counts of `file` in `report`, made when it has none yet. */
+function leftOutOf(report: ReplayReport, file: string): LeftOut {
+  let counts = report.leftOut.get(file);
+  if (counts === undefined) report.leftOut.set(file, (counts = { failures: 0, errors: 0, inputErrors: 0 }));
+  return counts;
+}
+
+/** Counts an error past MAX_ERRORS_PER_FILE instead of keeping it. */
+function countLeftOut(counts: LeftOut, error: ReplayError): void {
+  counts.errors++;
+  if (error.kind === "input") counts.inputErrors++;
+}
+
+/** The failures and errors of every file left out of `report`, in all. */
+export function leftOutTotal(report: ReplayReport): LeftOut {
+  const total = { failures: 0, errors: 0, inputErrors: 0 };
+  for (const counts of report.leftOut.values()) {
+    total.failures += counts.failures;
+    total.errors += counts.errors;
+    total.inputErrors += counts.inputErrors;
+  }
+  return total;
+}
+
+/** How many errors the replay found, those left out included. */
+export function errorCount(report: ReplayReport): number {
+  return report.errors.length + leftOutTotal(report).errors;
+}
+
+/** Whether any error, kept or left out, is malformed input (exit 2). */
+export function hasInputError(report: ReplayReport): boolean {
+  return leftOutTotal(report).inputErrors > 0 || report.errors.some((e) => e.kind === "input");
 }
 
 /**
@@ -264,7 +319,11 @@ async function replayOneFile(policy: CompiledPolicy, file: string, options: Repl
   // A pretty-printed requests.json given as a recording: one error for it, not one per line.
   // (Under --session, the other sessions' lines are not counted: no line replayed says nothing.)
   const whole = report.lines === before.lines && options.session === undefined ? wholeDocumentError(report.errors.slice(before.errors)) : undefined;
-  if (whole !== undefined) report.errors.splice(before.errors, report.errors.length - before.errors, { file, line: null, message: whole, kind: "input" });
+  if (whole !== undefined) {
+    report.errors.splice(before.errors, report.errors.length - before.errors, { file, line: null, message: whole, kind: "input" });
+    // Past the first MAX_ERRORS_PER_FILE, the rest of such a document is more of it: the one error says it all.
+    report.leftOut.delete(file);
+  }
   // A recording that tests nothing beside others that do would pass unseen (the run fails for
   // want of cases only when no recording has any). Not said when a selection or --update
   // explains it, or when the file's errors already say what is wrong with it.
@@ -296,11 +355,22 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
     if (notes++ < MAX_NOTES_PER_FILE) report.notes.push({ file, line, message });
     else report.notesLeftOut++;
   };
-  /** Counts and keeps a failed case; true when the run is to stop there (--bail). */
+  // Past the limits, failures and errors are counted, not kept (`LeftOut`).
+  let failuresKept = 0;
+  let errorsKept = 0;
+  const leftOut = (): LeftOut => leftOutOf(report, file);
+  /** Keeps an error about a line, or counts it past MAX_ERRORS_PER_FILE. */
+  const lineProblem = (error: ReplayError): void => {
+    if (errorsKept++ < MAX_ERRORS_PER_FILE) report.errors.push(error);
+    else countLeftOut(leftOut(), error);
+  };
+  /** Counts and keeps a failed case (or only counts it, past MAX_FAILURES_PER_FILE); true when the run is to stop there (--bail). */
   const fail = (result: CaseResult): boolean => {
     report.failed++;
-    report.failures.push(result);
-    if (options.listCases) report.cases.push(result);
+    if (failuresKept++ < MAX_FAILURES_PER_FILE) {
+      report.failures.push(result);
+      if (options.listCases) report.cases.push(result);
+    } else leftOut().failures++;
     if (options.bail) report.bailed = true;
     return report.bailed;
   };
@@ -318,7 +388,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         continue;
       }
       if (!entry.ok) {
-        report.errors.push(lineError(file, entry));
+        lineProblem(lineError(file, entry));
         continue;
       }
       const request = entry.request;
@@ -335,7 +405,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         // A person's approval arriving here: told to the engine, and compared with what it
         // returned in production. It decides no rule, so it credits none.
         if (!toolNames.has(tool)) {
-          report.errors.push({ file, line: entry.line, message: `${unknownTool(tool, closestTool(tool))}, so no ask of it can await approval`, kind: "mismatch" });
+          lineProblem({ file, line: entry.line, message: `${unknownTool(tool, closestTool(tool))}, so no ask of it can await approval`, kind: "mismatch" });
           continue;
         }
         const approved = engine.approved(request);
@@ -365,7 +435,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       const expect = entry.expect;
       // (A line without a tool name is no unknown tool: the engine refused it, as it was logged.)
       if (!toolNames.has(tool) && tool === request["tool"] && !unknownToolIsCase(request, tool, expect, closestTool)) {
-        report.errors.push({ file, line: entry.line, message: `${unknownTool(tool, closestTool(tool))} (a line of a decision log, expecting its denial with \`"decision"\` and \`"rules"\`, is a test case when its tool is not close to a declared one (a likely typo), or when its reason says \`unknown tool "${printable(tool)}"\`)`, kind: "mismatch" });
+        lineProblem({ file, line: entry.line, message: `${unknownTool(tool, closestTool(tool))} (a line of a decision log, expecting its denial with \`"decision"\` and \`"rules"\`, is a test case when its tool is not close to a declared one (a likely typo), or when its reason says \`unknown tool "${printable(tool)}"\`)`, kind: "mismatch" });
         // Not a case of this policy set: --update writes no expectation into it.
         continue;
       }
@@ -527,7 +597,8 @@ function passOver(request: Readonly<Record<string, unknown>>, engine: Engine, op
 export async function replayShare(policy: CompiledPolicy, file: string, options: ReplayOptions): Promise<WorkerReport> {
   const report = emptyReport(policy.rules, [file], []);
   await replayFile(policy, file, options, report, new Set(Object.keys(policy.schema.tools)));
-  return { passed: report.passed, failed: report.failed, lines: report.lines, cases: report.cases, failures: report.failures, errors: report.errors, notes: report.notes, notesLeftOut: report.notesLeftOut, coverage: [...report.coverage] };
+  const leftOut = report.leftOut.get(file) ?? { failures: 0, errors: 0, inputErrors: 0 };
+  return { passed: report.passed, failed: report.failed, lines: report.lines, cases: report.cases, failures: report.failures, errors: report.errors, leftOut, notes: report.notes, notesLeftOut: report.notesLeftOut, coverage: [...report.coverage] };
 }
 
 /** What a worker sends back: its share's report, with the coverage map as entries. */
@@ -538,6 +609,8 @@ export interface WorkerReport {
   readonly cases: ListedCase[];
   readonly failures: CaseResult[];
   readonly errors: ReplayError[];
+  /** The share's failures and errors past the limits (each share keeps its first). */
+  readonly leftOut: LeftOut;
   readonly notes: ReplayNote[];
   readonly notesLeftOut: number;
   readonly coverage: [string, number][];
@@ -556,26 +629,43 @@ async function replayInWorkers(policy: CompiledPolicy, file: string, options: Re
     (partition) => ({ kind: "replay", policy, file, options: { ...shared, partition } }),
   );
   const byLine = (a: { line: number | null }, b: { line: number | null }): number => (a.line ?? 0) - (b.line ?? 0);
-  const failures: CaseResult[] = [];
-  const cases: ListedCase[] = [];
-  const errors: ReplayError[] = [];
-  const notes: ReplayNote[] = [];
+  // Appended one by one: a share of a large recording can list more cases than a call takes arguments.
+  const gather = <T>(lists: readonly (readonly T[])[]): T[] => {
+    const all: T[] = [];
+    for (const list of lists) for (const item of list) all.push(item);
+    return all;
+  };
+  const counts = leftOutOf(report, file);
   for (const share of shares) {
-    notes.push(...share.notes);
     report.notesLeftOut += share.notesLeftOut;
     report.passed += share.passed;
     report.failed += share.failed;
     report.lines += share.lines;
-    failures.push(...share.failures);
-    cases.push(...share.cases);
-    errors.push(...share.errors);
+    counts.failures += share.leftOut.failures;
+    counts.errors += share.leftOut.errors;
+    counts.inputErrors += share.leftOut.inputErrors;
     for (const [id, n] of share.coverage) report.coverage.set(id, (report.coverage.get(id) ?? 0) + n);
   }
-  report.errors.push(...mergeShareErrors(errors));
-  // Each share kept its first notes: keep the file's first in line order, and count the rest.
-  notes.sort(byLine);
-  report.notes.push(...notes.slice(0, MAX_NOTES_PER_FILE));
+  // Each share kept its first notes, failures and errors: keep the file's first in line order, and count the rest.
+  const notes = gather(shares.map((share) => share.notes)).sort(byLine);
+  for (const note of notes.slice(0, MAX_NOTES_PER_FILE)) report.notes.push(note);
   report.notesLeftOut += Math.max(0, notes.length - MAX_NOTES_PER_FILE);
-  report.failures.push(...failures.sort(byLine));
-  report.cases.push(...cases.sort(byLine));
+  const failures = gather(shares.map((share) => share.failures)).sort(byLine);
+  const keptFailures = failures.slice(0, MAX_FAILURES_PER_FILE);
+  for (const failure of keptFailures) report.failures.push(failure);
+  counts.failures += failures.length - keptFailures.length;
+  const errors = mergeShareErrors(gather(shares.map((share) => share.errors)));
+  // A file's own errors (`line` null, first in line order) are always kept, as on one thread.
+  let lineErrors = 0;
+  for (const error of errors) {
+    if (error.line === null || lineErrors++ < MAX_ERRORS_PER_FILE) report.errors.push(error);
+    else countLeftOut(counts, error);
+  }
+  if (options.listCases) {
+    // A failed case is listed when it is kept in full: those a share kept past the file's first are counted instead.
+    const kept = new Set(keptFailures.map((failure) => failure.line));
+    const cases = gather(shares.map((share) => share.cases)).sort(byLine);
+    for (const listed of cases) if (listed.ok || kept.has(listed.line)) report.cases.push(listed);
+  }
+  if (counts.failures === 0 && counts.errors === 0) report.leftOut.delete(file);
 }

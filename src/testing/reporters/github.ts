@@ -1,5 +1,5 @@
 import { printable } from "../../diagnostics/printable.js";
-import { actualText, BAILED, coverageLines, coverageTotal, differsText, errorTitle, expectedText, isRepositoryFile, notesLeftOutText, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { actualText, BAILED, coverageLines, coverageTotal, differsText, errorTitle, expectedText, isRepositoryFile, leftOutLines, notesLeftOutText, summaryLine, type ReporterInput, type Write } from "./shared.js";
 
 /**
  * GitHub Actions workflow commands escape `%`, CR and LF in data, and `,` and `:` in properties
@@ -36,6 +36,11 @@ export function githubReport({ report, coverage, verdict, ciPath = (file) => fil
   }
   const leftOut = notesLeftOutText(report);
   if (leftOut !== undefined) out.push(`::notice title=${property("policyc test: note")}::${data(leftOut)}`);
+  // Failures and errors past the limits: counted at their recording, so the log says the annotations are not all.
+  for (const [path, counts] of report.leftOut) {
+    const at = place(path, null);
+    for (const line of leftOutLines(counts)) out.push(`::notice ${at.property}title=${property(`policyc test: ${at.title}not annotated`)}::${data(line)}`);
+  }
   // A policy set that did not load: each diagnostic at its place in the policy, as `policyc check` reports it.
   for (const d of verdict?.diagnostics ?? []) {
     const at = d.file !== null ? `${file(d.file)},${d.line !== null ? `line=${d.line},col=${d.column},` : ""}` : "";

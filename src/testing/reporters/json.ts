@@ -1,5 +1,5 @@
 import { chunkedWriter, summaryLine, type ReporterInput, type Write } from "./shared.js";
-import type { CaseResult, ListedCase } from "../replay.js";
+import { leftOutTotal, type CaseResult, type ListedCase } from "../replay.js";
 
 /** A failed case; an approval line's says so (`"event": "approval"`, as the line does). */
 function failureJson(c: CaseResult): Record<string, unknown> {
@@ -41,10 +41,13 @@ export function jsonReport({ report, coverage, verdict }: ReporterInput, out: Wr
   field("failed", report.failed);
   field("lines", report.lines);
   field("files", report.files);
+  const leftOut = leftOutTotal(report);
   list("errors", report.errors, (e) => e);
+  field("errorsLeftOut", leftOut.errors);
   list("notes", report.notes, (n) => n);
   field("notesLeftOut", report.notesLeftOut);
   list("failures", report.failures, failureJson);
+  field("failuresLeftOut", leftOut.failures);
   list("cases", report.cases, caseJson);
   if (coverage) field("coverage", coverage);
   // Only when the policy set did not load, as `check --json` lists them.

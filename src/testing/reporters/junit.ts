@@ -1,5 +1,6 @@
-import { actualReasons, actualText, chunkedWriter, coverageLines, diagnosticErrors, diagnosticPlace, diagnosticTitle, errorTitle, expectedText, type ReporterInput, type Write } from "./shared.js";
+import { actualReasons, actualText, chunkedWriter, coverageLines, diagnosticErrors, diagnosticPlace, diagnosticTitle, errorTitle, expectedText, leftOutLines, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
+import { errorCount } from "../replay.js";
 
 /** Text content: characters XML 1.0 cannot hold at all (most controls, lone surrogates) are dropped; the rest escaped. */
 function xml(text: string): string {
@@ -35,7 +36,16 @@ export function junitReport({ report, coverage, verdict, ciPath = (file) => file
     const count = counts.get(e.file);
     if (count !== undefined) count.errors++;
   }
-  write(`<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="policyc test" tests="${report.passed + report.failed + report.errors.length + extra}" failures="${report.failed + extra}" errors="${report.errors.length}">\n`);
+  // The counts are the true totals: failures and errors past the limits count though they are not listed (the suite's output says so).
+  for (const [file, leftOut] of report.leftOut) {
+    const count = counts.get(file);
+    if (count === undefined) continue;
+    count.cases += leftOut.failures;
+    count.failures += leftOut.failures;
+    count.errors += leftOut.errors;
+  }
+  const errors = errorCount(report);
+  write(`<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="policyc test" tests="${report.passed + report.failed + errors + extra}" failures="${report.failed + extra}" errors="${errors}">\n`);
   // Cases are in file order, a file's cases together.
   let next = 0;
   for (const [file, count] of counts) {
@@ -61,6 +71,7 @@ export function junitReport({ report, coverage, verdict, ciPath = (file) => file
     }
     // Notes are no tests: the suite's output, which CI systems show beside its cases (after them, as the JUnit schema orders it).
     const notes = report.notes.filter((n) => n.file === file).map((n) => `note: ${printable(file)}${n.line !== null ? `:${n.line}` : ""}: ${n.message}`);
+    notes.push(...leftOutLines(report.leftOut.get(file)));
     if (notes.length > 0) write(`    <system-out>${xml(notes.join("\n"))}</system-out>\n`);
     write("  </testsuite>\n");
   }

@@ -1,19 +1,27 @@
-import type { Palette } from "../../diagnostics/render.js";
-import type { CaseResult } from "../replay.js";
-import { actualText, BAILED, coverageLines, differsText, errorPlace, expectedText, noteLines, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { counted, type Palette } from "../../diagnostics/render.js";
+import { errorCount, leftOutTotal, MAX_ERRORS_PER_FILE, type CaseResult } from "../replay.js";
+import { actualText, BAILED, coverageLines, differsText, errorPlace, expectedText, failuresLeftOutText, noteLines, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
 /**
  * The default report: failures grouped by file and session, each with the line, the request in
  * short, expected vs actual (rules and reasons on both sides) and the clauses that decided.
  */
-export function prettyReport({ report, rules, coverage }: ReporterInput, palette: Palette, write: Write): void {
+export function prettyReport({ report, rules, coverage, maxErrors }: ReporterInput, palette: Palette, write: Write): void {
   const out: string[] = [];
   const reasonOf = (id: string): string => rules.find((r) => r.id === id)?.reason ?? "";
   // Text from recordings (file names, expected rules and reasons, lines quoted in errors) goes
   // through printable(): it must not recolour the terminal or start a `::warning::` line in CI.
-  for (const error of report.errors) out.push(`${palette.error("error")}: ${printable(errorPlace(error))}: ${printable(error.message)}`);
-  if (report.errors.length > 0) out.push("");
+  const shown = report.errors.slice(0, maxErrors ?? report.errors.length);
+  for (const error of shown) out.push(`${palette.error("error")}: ${printable(errorPlace(error))}: ${printable(error.message)}`);
+  const errorsFound = errorCount(report);
+  const { errors: errorsLeftOut } = leftOutTotal(report);
+  if (errorsFound > shown.length) {
+    // Some were kept but not shown (--max-errors), some not even kept (past MAX_ERRORS_PER_FILE): say which limit to lift.
+    const why = [...(report.errors.length > shown.length ? ["use --max-errors to see more"] : []), ...(errorsLeftOut > 0 ? [`at most ${MAX_ERRORS_PER_FILE} are listed per recording`] : [])];
+    out.push(`… and ${counted(errorsFound - shown.length, "more error")} not shown (${why.join("; ")})`);
+  }
+  if (errorsFound > 0) out.push("");
   for (const note of noteLines(report)) out.push(`${palette.warning("note")}: ${printable(note)}`);
   if (report.notes.length > 0) out.push("");
   const byFile = new Map<string, Map<string, CaseResult[]>>();
@@ -38,6 +46,8 @@ export function prettyReport({ report, rules, coverage }: ReporterInput, palette
         for (const line of (f.explanation ?? "").split("\n").filter(Boolean)) out.push(`        ${palette.dim("because")} ${printable(line)}`);
       }
     }
+    const failuresLeftOut = failuresLeftOutText(report.leftOut.get(file)?.failures ?? 0);
+    if (failuresLeftOut !== undefined) out.push(`  ${failuresLeftOut}`);
     out.push("");
   }
   if (coverage) {
@@ -47,7 +57,7 @@ export function prettyReport({ report, rules, coverage }: ReporterInput, palette
   }
   if (report.bailed) out.push(BAILED);
   // Errors are listed first; on a long report say at the end that there were some (they set the exit code).
-  const errors = report.errors.length > 0 ? `; ${report.errors.length} error${report.errors.length === 1 ? "" : "s"} (listed above)` : "";
+  const errors = errorsFound > 0 ? `; ${counted(errorsFound, "error")} (${errorsFound > shown.length ? `${shown.length} ` : ""}listed above)` : "";
   const files = report.files.length;
   const from = report.filesReplayed < files ? `${report.filesReplayed} of ${files} files` : `${files} file${files === 1 ? "" : "s"}`;
   out.push(`${report.lines} line${report.lines === 1 ? "" : "s"} replayed from ${from}${errors}`);

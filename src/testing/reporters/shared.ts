@@ -1,12 +1,12 @@
 import { realpathSync } from "node:fs";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import type { RuleInfo } from "../../runtime/policy.js";
-import { MAX_NOTES_PER_FILE, type CaseResult, type ReplayError, type ReplayReport } from "../replay.js";
+import { MAX_ERRORS_PER_FILE, MAX_FAILURES_PER_FILE, MAX_NOTES_PER_FILE, type CaseResult, type LeftOut, type ReplayError, type ReplayReport } from "../replay.js";
 import { grantsText } from "../grants.js";
 import type { Expectation } from "../readRecording.js";
 import type { Grant } from "../../runtime/decision.js";
 import { printable } from "../../diagnostics/printable.js";
-import type { DiagnosticJson } from "../../diagnostics/render.js";
+import { counted, type DiagnosticJson } from "../../diagnostics/render.js";
 
 /** The closing line every text reporter ends with, alone on its line. */
 export function summaryLine(report: ReplayReport): string {
@@ -110,6 +110,21 @@ export function notesLeftOutText(report: ReplayReport): string | undefined {
   return report.notesLeftOut > 0 ? `… and ${report.notesLeftOut} more notes (at most ${MAX_NOTES_PER_FILE} are listed per recording)` : undefined;
 }
 
+/** `… and 12 more failed cases (at most 100 are listed per recording)`, when some were left out (`LeftOut`). */
+export function failuresLeftOutText(failures: number): string | undefined {
+  return failures > 0 ? `… and ${counted(failures, "more failed case")} (at most ${MAX_FAILURES_PER_FILE} are listed per recording)` : undefined;
+}
+
+/** `… and 12 more errors (at most 100 are listed per recording)`, when some were left out (`LeftOut`). */
+export function errorsLeftOutText(errors: number): string | undefined {
+  return errors > 0 ? `… and ${counted(errors, "more error")} (at most ${MAX_ERRORS_PER_FILE} are listed per recording)` : undefined;
+}
+
+/** What a file's replay counted past the limits, a line each (failures, then errors); none when it kept all. */
+export function leftOutLines(counts: LeftOut | undefined): string[] {
+  return [failuresLeftOutText(counts?.failures ?? 0), errorsLeftOutText(counts?.errors ?? 0)].filter((line) => line !== undefined);
+}
+
 /**
  * Whether a recording is a file CI can point at: not standard input or another device (a
  * GitHub annotation with \`file=/dev/stdin\` attaches to nothing).
@@ -188,6 +203,8 @@ export interface ReporterInput {
   readonly coverage?: CoverageSummary;
   /** The run's verdict, when known. */
   readonly verdict?: RunVerdict;
+  /** How many recording errors the text reporter shows (`--max-errors`); all it kept when absent. Machine reporters list every one kept. */
+  readonly maxErrors?: number;
 }
 
 /**

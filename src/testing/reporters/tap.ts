@@ -1,4 +1,4 @@
-import { actualText, BAILED, chunkedWriter, coverageLines, diagnosticErrors, diagnosticTitle, errorPlace, errorTitle, expectedText, noteLines, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { actualText, BAILED, chunkedWriter, coverageLines, diagnosticErrors, diagnosticTitle, errorPlace, errorTitle, expectedText, leftOutLines, noteLines, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
 
 /**
@@ -41,6 +41,8 @@ export function tapReport({ report, coverage, verdict }: ReporterInput, out: Wri
   if (runCheck) write(`not ok ${++n} - ${tapDescription(runCheck.name)}\n  ---\n  message: ${yamlString(runCheck.message)}\n  ...\n`);
   // Notes and coverage as comments, which TAP consumers show and never count as test points.
   for (const note of noteLines(report)) write(`# note: ${tapDescription(note)}\n`);
+  // Failures and errors past the limits have no test point: the plan counts those listed, and this says how many more there were.
+  for (const [file, counts] of report.leftOut) for (const line of leftOutLines(counts)) write(`# not listed: ${tapDescription(`${file}: ${line}`)}\n`);
   if (coverage) write(["coverage", ...coverageLines(coverage).map((line) => `  ${line}`)].map((line) => `# ${line}\n`).join(""));
   write(`# ${summaryLine(report)}\n`);
   if (report.bailed) write(`Bail out! ${tapDescription(BAILED)}\n`);
