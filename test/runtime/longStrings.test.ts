@@ -40,6 +40,30 @@ const copy = (text: string): string => JSON.parse(JSON.stringify(text)) as strin
 
 const decide = (engine: Engine, tool: string, args: unknown, session = "s"): ReturnType<Engine["decide"]> => engine.decide({ time: "2026-11-30T10:00:00Z", session, tool, args });
 
+describe("session ids", () => {
+  it("an id longer than 1,024 characters is refused, saying the limit and its length without echoing it, and counted nowhere", () => {
+    const engine = new Engine(policy);
+    const id = long("1", 16_384);
+    const decision = decide(engine, "kb.search", { query: "q" }, id);
+    expect(decision.decision).toBe("deny");
+    expect(decision.rules).toEqual([]);
+    expect(decision.reasons).toEqual([`request.session must be a session id of at most 1,024 characters, not one of 16,384 ("${"X".repeat(77)}...")`]);
+    expect(decision.errors).toEqual(decision.reasons);
+    // Refused for its length before anything else, so not counted as the session's refused attempt either.
+    expect(engine.decide({ session: id }).reasons[0]).toMatch(/^request\.session must be a session id of at most 1,024 characters, not one of 16,384/);
+    expect(engine.approvalRefusal({ time: "2026-11-30T10:00:00Z", session: long("1", 1025), tool: "kb.search", args: { query: "q" } })).toMatch(/^request\.session must be a session id of at most 1,024 characters, not one of 1,025 /);
+    expect(engine.sessions.size).toBe(0);
+  });
+
+  it("an id of 1,024 characters is a session like any other", () => {
+    const engine = new Engine(policy);
+    const id = long("1", 1024);
+    expect(decide(engine, "kb.search", { query: "q" }, id).rules).toEqual(["search"]);
+    expect(decide(engine, "kb.search", { query: "q" }, copy(id)).rules).toEqual(["calls"]);
+    expect(decide(engine, "kb.search", { query: "q" }, long("2", 1024)).rules).toEqual(["search"]);
+  });
+});
+
 describe("long strings in one decision", () => {
   const engine = new Engine(policy);
   const a = long("a");
