@@ -9,7 +9,7 @@ import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeKind, describeValue, parseTime, startValidation, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { labelsOf, MAX_PENDING_ASKS, SessionState, SessionStore, windowEntriesFor, type PendingAsk } from "./session.js";
+import { labelsOf, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, windowEntriesFor, type PendingAsk } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
 
 /**
@@ -511,6 +511,8 @@ export class Engine {
     const request = input as Record<string, unknown>;
     const sessionId = request["session"];
     if (typeof sessionId !== "string" || sessionId === "") return { refused: deny([], [sessionId === undefined ? "request.session is missing: every request needs a session id string" : `request.session must be a session id (a non-empty string), not ${describeValue(sessionId)}`], [], false, true) };
+    // Refused before its session is looked up: too long to be one (MAX_SESSION_ID_LENGTH), it has none to count in.
+    if (sessionId.length > MAX_SESSION_ID_LENGTH) return { refused: deny([], [`request.session must be a session id of at most ${MAX_SESSION_ID_LENGTH.toLocaleString("en-US")} characters, not one of ${sessionId.length.toLocaleString("en-US")} (${helpers.describeText(sessionId)})`], [], false, true) };
     const tool = request["tool"];
     const dated = request["time"] !== undefined;
     // One reading per attempt, whatever needs it (an undated request, maxTimeSkewMs, the session

@@ -1,5 +1,6 @@
 import { domainToASCII } from "node:url";
 import { compileGlob, matchCompiledGlob, type CompiledGlob } from "./glob.js";
+import { forgetLastLongText, ValueMap, ValueSet } from "./longText.js";
 import type { ValueShape } from "./declaredShape.js";
 import type { SessionState } from "./session.js";
 import { convertMembers, MAX_VALIDATED_VALUES, parseTime } from "./schema.js";
@@ -255,7 +256,8 @@ function globFor(pattern: string): CompiledGlob {
   globCache.set(pattern, glob);
   return glob;
 }
-const longGlobs = new Map<string, CompiledGlob>();
+// (A ValueMap: patterns of 16,384 characters and more would collide in a Map, longText.ts.)
+const longGlobs = new ValueMap<CompiledGlob>();
 let longGlobsEpoch = -1;
 const MAX_CACHED_PATTERN = 256;
 
@@ -380,8 +382,9 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
  * searching two 40,000-item lists item by item stalled `decide` for seconds.
  */
 class MemberIndex {
-  private readonly scalars = new Set<unknown>();
-  private readonly keys = new Set<string>();
+  // ValueSets: a list of long strings (or of records holding them) must not collide (longText.ts).
+  private readonly scalars = new ValueSet();
+  private readonly keys = new ValueSet();
 
   /** `instants`: the members are times, indexed by the instant each names (instantOf). */
   constructor(
@@ -406,30 +409,19 @@ class MemberIndex {
 
   /** Whether every member of this one is in `other`. */
   isSubsetOf(other: MemberIndex): boolean {
-    if (this.size > other.size) return false;
-    for (const x of this.scalars) if (!other.scalars.has(x)) return false;
-    for (const x of this.keys) if (!other.keys.has(x)) return false;
-    return true;
+    return this.size <= other.size && this.scalars.isSubsetOf(other.scalars) && this.keys.isSubsetOf(other.keys);
   }
 
   /** Whether the two share a member (walking the smaller). */
   intersects(other: MemberIndex): boolean {
     if (this.size > other.size) return other.intersects(this);
-    for (const x of this.scalars) if (other.scalars.has(x)) return true;
-    for (const x of this.keys) if (other.keys.has(x)) return true;
-    return false;
+    return this.scalars.intersects(other.scalars) || this.keys.intersects(other.keys);
   }
 
   /** Whether both hold the same members (ignoring order and repeats). */
   sameAs(other: MemberIndex): boolean {
-    return sameSet(this.scalars, other.scalars) && sameSet(this.keys, other.keys);
+    return this.scalars.sameAs(other.scalars) && this.keys.sameAs(other.keys);
   }
-}
-
-function sameSet<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): boolean {
-  if (a.size !== b.size) return false;
-  for (const x of a) if (!b.has(x)) return false;
-  return true;
 }
 
 /**
@@ -447,6 +439,7 @@ export function newDecision(): void {
     sitesWithMemory.length = 0;
   }
   if (longGlobs.size > 0) longGlobs.clear();
+  forgetLastLongText();
 }
 
 const convertedLists = new WeakMap<readonly unknown[], { epoch: number; unit: "risk" | "time"; converted: unknown }>();
@@ -511,7 +504,7 @@ function shapedKey(value: unknown, shape: ValueShape | null): string {
     if (!Array.isArray(value)) return canonicalText("", value);
     walk(value.length);
     if ("list" in shape) return `[${value.map((v) => shapedKey(v, shape.list)).join(",")}]`;
-    return `<${[...new Set(value.map((v) => shapedKey(v, shape.set)))].sort().join(",")}>`;
+    return `<${sortedDistinct(value.map((v) => shapedKey(v, shape.set))).join(",")}>`;
   }
   if (!isRecord(value)) return canonicalText("", value);
   walk(1);
@@ -536,6 +529,15 @@ export function declaredKey(value: unknown, shape: ValueShape | null): string {
   } catch {
     return `#whole${canonicalKey("", value)}`;
   }
+}
+
+/**
+ * Texts sorted, each once: repeats found next to each other once sorted, not by a `Set`, in
+ * which long texts of one length collide (longText.ts).
+ */
+function sortedDistinct(texts: string[]): string[] {
+  texts.sort();
+  return texts.filter((text, i) => i === 0 || text !== texts[i - 1]);
 }
 
 function isScalar(value: unknown): boolean {
@@ -742,7 +744,7 @@ function canonicalText(tool: string, args: unknown): string {
     else if (value instanceof Leave) open.delete(value.value);
     else if (value !== null && typeof value === "object" && open.has(value)) out.push("#cycle");
     // A JavaScript Set (a session's labels or tools) is a set: its members sorted, as `equal` compares them.
-    else if (value instanceof Set) out.push(`<${[...new Set([...value].map((member) => canonicalText("", member)))].sort().join(",")}>`);
+    else if (value instanceof Set) out.push(`<${sortedDistinct([...value].map((member) => canonicalText("", member))).join(",")}>`);
     else if (Array.isArray(value)) {
       walk(value.length);
       out.push("[");
@@ -915,7 +917,7 @@ export interface CallSite {
   output: string;
   fault: string | undefined;
   /** Answers for other inputs, from the second distinct input of a decision on. */
-  seen: Map<unknown, { readonly output: string; readonly fault: string | undefined }> | undefined;
+  seen: ValueMap<{ readonly output: string; readonly fault: string | undefined }> | undefined;
 }
 
 /** The call sites that remember answers of the current decision (forgotten by `newDecision`). */
@@ -936,7 +938,8 @@ function calledAt<T>(site: CallSite, note: FaultNote, input: T, call: (input: T,
   } else if (site.input !== input) {
     // The answer for the input it replaces is kept too: loops come back to it.
     if (site.seen === undefined) {
-      site.seen = new Map();
+      // (A ValueMap: inputs of 16,384 characters and more would collide in a Map, longText.ts.)
+      site.seen = new ValueMap();
       sitesWithMemory.push(site);
     }
     const seen = site.seen;

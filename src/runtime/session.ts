@@ -9,6 +9,14 @@ import type { ValueShape } from "./declaredShape.js";
 import { describeMs } from "./durationsForPeople.js";
 import { childrenOf, type IrExpr } from "./ir.js";
 
+/**
+ * The longest session id the engine takes. An id names a session, it holds no data: a longer one
+ * is refused as an invalid request, outside any session. The sessions and their records are
+ * kept in `Map`s by id, where ids of 16,384 characters or more would collide (V8 hashes such a
+ * string by its length alone, longText.ts): 2,000 of them made each decide take 3.6 ms.
+ */
+export const MAX_SESSION_ID_LENGTH = 1024;
+
 /** What the policy reads from the session; computed by the compiler, stored in the bundle. */
 export interface SessionUse {
   readonly labels: boolean;

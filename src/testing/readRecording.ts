@@ -11,6 +11,7 @@ import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
 import { recordingLineSchema, REQUEST_FIELD_TYPES } from "./recordingSchema.js";
 import { describeValue } from "../runtime/schema.js";
 import { SeveralLineValues, TRAILING_COMMA_HINT } from "./severalLineValues.js";
+import { ValueSet } from "../runtime/longText.js";
 
 /** What a recording line says should happen. */
 export interface Expectation {
@@ -128,7 +129,8 @@ const TYPE_WORDS: Readonly<Record<string, string>> = { object: "an object", stri
 function repeatedItem(items: readonly string[] | undefined): string | undefined {
   if (items === undefined) return undefined;
   if (items.length > 16) {
-    const seen = new Set<string>();
+    // (A ValueSet: long items would collide in a Set, longText.ts.)
+    const seen = new ValueSet();
     for (const item of items) {
       if (seen.has(item)) return item;
       seen.add(item);

@@ -41,7 +41,7 @@ export const recordingLineSchema = {
   properties: {
     event: { enum: ["approval"], description: "Absent on an attempt. \"approval\": not an attempt but a person's approval arriving here, after the lines before it; the request is what was passed to `Engine.approved` (the asked call's fields, `time` when the approval came)" },
     time: { description: "RFC 3339 time of the attempt (of an approval line: when the approval came)" },
-    session: { description: "The session id: a non-empty string, required but on a logged refusal (`\"decision\": \"deny\"` with `\"rules\": []`), which replays whatever the agent sent, outside any session when it is no such string" },
+    session: { description: "The session id: a non-empty string (one longer than 1,024 characters is refused, as the engine refuses it), required but on a logged refusal (`\"decision\": \"deny\"` with `\"rules\": []`), which replays whatever the agent sent, outside any session when it is no such string" },
     agent: {},
     user: {},
     intent: {},

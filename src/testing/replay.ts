@@ -13,6 +13,7 @@ import { sessionLabel, shortRequest, toolLabel } from "./shortRequest.js";
 import { closestName } from "../runtime/closestName.js";
 import { decideRecorded, engineOptions, replayEngine, replayRecorded, type RecordedEngineOptions } from "./decideRecorded.js";
 import { grantingRulesOf, grantsOnApprovalOf, sameGrants } from "./grants.js";
+import { ValueMap } from "../runtime/longText.js";
 
 /**
  * How to replay, and the engine options of the enforcement point that recorded the traffic
@@ -345,7 +346,8 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
   let unreadable = false;
   const decisionCounts = new Map<Decision, number>();
   // A log of an agent trying made-up tools names the same few again and again: look each up once.
-  const closest = new Map<string, string | undefined>();
+  // (A ValueMap: a log's made-up names may be long, and long ones would collide in a Map, longText.ts.)
+  const closest = new ValueMap<string | undefined>();
   const closestTool = (tool: string): string | undefined => {
     if (!closest.has(tool) && closest.size < 10_000) closest.set(tool, closestName(tool, toolNames));
     return closest.has(tool) ? closest.get(tool) : closestName(tool, toolNames);

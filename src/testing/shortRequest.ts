@@ -1,5 +1,6 @@
 import { printable } from "../diagnostics/printable.js";
 import { jsonPreview } from "../runtime/evidence.js";
+import { MAX_SESSION_ID_LENGTH } from "../runtime/session.js";
 
 /** How much of an argument's JSON the short request shows. */
 const SHOWN_CHARS = 40;
@@ -14,10 +15,13 @@ export function shortRequest(result: { readonly tool: string; readonly args: unk
 /**
  * A line's `session` as reports show it and group lines by: its id; for a logged refusal whose
  * request had no readable one (the engine refused it for that, outside any session), what it had
- * instead: `(no session)`, `(session: 12)`, `(session: "")`. An id in parentheses itself is shown
- * quoted (`(session: "(no session)")`), so that no real session is grouped with those lines.
+ * instead: `(no session)`, `(session: 12)`, `(session: "")`, `(session: "xxx…" of 2,000
+ * characters)` (longer than a session id can be: not echoed whole, nor kept whole as the key that
+ * groups lines, in which such long strings collide, longText.ts). An id in parentheses itself is
+ * shown quoted (`(session: "(no session)")`), so that no real session is grouped with those lines.
  */
 export function sessionLabel(session: unknown): string {
+  if (typeof session === "string" && session.length > MAX_SESSION_ID_LENGTH) return `(session: ${shortJson(session)} of ${session.length.toLocaleString("en-US")} characters)`;
   if (typeof session === "string" && session !== "" && !/^\(.*\)$/s.test(session)) return session;
   return session === undefined ? "(no session)" : `(session: ${shortJson(session)})`;
 }

@@ -1,5 +1,6 @@
 import type { Decision } from "../runtime/decision.js";
 import { grantsOnApprovalOf } from "./grants.js";
+import { ValueSet } from "../runtime/longText.js";
 
 /** Where one member of a JSON object sits in its text: the decoded key and the value's range. */
 export interface MemberRange {
@@ -123,7 +124,9 @@ export function spliceExpectation(text: string, actual: LineOutcome): string | u
   if (scanned === undefined) return undefined;
   const approval = "approved" in actual;
   const values: Record<string, string> = approval ? { approved: JSON.stringify(actual.approved) } : { decision: JSON.stringify(actual.decision), rules: JSON.stringify(actual.rules), reason: JSON.stringify(actual.reasons.join("; ")), grants: JSON.stringify(actual.grants), grantsOnApproval: JSON.stringify(grantsOnApprovalOf(actual)), revoked: JSON.stringify(actual.revoked) };
-  const present = new Set(scanned.members.map((m) => m.key));
+  // (A ValueSet: a line's keys are the recording's, and long ones would collide in a Set, longText.ts.)
+  const present = new ValueSet();
+  for (const member of scanned.members) present.add(member.key);
   const pieces: string[] = [];
   let copied = 0;
   for (const member of scanned.members) {

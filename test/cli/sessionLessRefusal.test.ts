@@ -17,7 +17,7 @@ policy p {
   @name("ok") allow a.x when args.n >= 0
 }
 `;
-const SESSIONS: readonly (readonly [string, unknown])[] = [["missing", undefined], ["empty", ""], ["a number", 12], ["null", null], ["a list", ["s"]]];
+const SESSIONS: readonly (readonly [string, unknown])[] = [["missing", undefined], ["empty", ""], ["a number", 12], ["null", null], ["a list", ["s"]], ["longer than an id may be", "s".repeat(1025)]];
 const at = (second: number): string => `2026-01-01T00:00:0${second}Z`;
 
 let dir: string;
@@ -68,6 +68,18 @@ describe("policyc test: a logged refusal of a request without a readable session
     const cases = (JSON.parse(result.stdout) as { failures: { session: string; actual: { reasons: string[] } }[] }).failures;
     expect(cases.map((c) => c.session)).toEqual(["(no session)", "(session: 7)"]);
     expect(cases[0]!.actual.reasons).toEqual(["request.session is missing: every request needs a session id string"]);
+  });
+
+  it("one whose id is too long is reported by its length, not echoed whole", async () => {
+    const path = join(dir, "long.jsonl");
+    const line = (id: string): string => JSON.stringify({ time: at(0), session: id, tool: "a.x", args: { n: 0 }, decision: "allow" });
+    writeFileSync(path, [line("a".repeat(20_000) + "1"), line("a".repeat(20_000) + "2"), line("a".repeat(1024))].join("\n") + "\n");
+    const result = await cli(["test", join(dir, "p.policy"), "--replay", path, "--reporter", "json"]);
+    expect(result.code).toBe(1);
+    const cases = (JSON.parse(result.stdout) as { failures: { session: string; actual: { reasons: string[] } }[] }).failures;
+    expect(cases.map((c) => c.session)).toEqual([`(session: "${"a".repeat(36)}… of 20,001 characters)`, `(session: "${"a".repeat(36)}… of 20,001 characters)`]);
+    expect(cases[0]!.actual.reasons).toEqual([`request.session must be a session id of at most 1,024 characters, not one of 20,001 ("${"a".repeat(77)}...")`]);
+    expect(result.stdout.length).toBeLessThan(10_000); // (the ids alone are 40,000 characters)
   });
 
   it("a real session named like a label is not grouped with the lines that had none", async () => {

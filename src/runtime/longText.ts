@@ -1,0 +1,123 @@
+import { hash } from "node:crypto";
+
+/**
+ * The longest string V8 hashes by its characters (its `String::kMaxHashCalcLength`). A longer
+ * one is hashed by its length alone, so every string of one such length lands in the same bucket
+ * of a `Map` or `Set`, and each lookup compares it with all of them: 2,000 strings of 16,384
+ * characters, differing only at the end, made one `args.s.size()` take 3 s and one `args.s
+ * containsAny args.t` 16 s, within every budget. Shorter strings are left to V8: it hashes them
+ * with a seed of its own and keeps the hash in the string, which costs less than any digest
+ * (a test checks that this cut still holds).
+ */
+export const LONGEST_HASHED_TEXT = 16_383;
+
+/** Whether a value is a string that V8 would hash by its length alone (see LONGEST_HASHED_TEXT). */
+export function isLongText(value: unknown): value is string {
+  return typeof value === "string" && value.length > LONGEST_HASHED_TEXT;
+}
+
+/**
+ * A long string's key: its SHA-256. A well-formed string is hashed as UTF-8, which encodes one
+ * to one; a lone surrogate, which UTF-8 would turn into U+FFFD (making two strings one), is
+ * hashed as its JSON text, which escapes it, and its key marked with `!` (which base64 never
+ * writes) so that it cannot equal a well-formed string's.
+ */
+export function longTextKey(text: string): string {
+  // The last two strings hashed are remembered: a long operand looked up once per element of a
+  // quantifier (`any(x in args.l: args.p in args.s)`) is hashed once, not once per element, and
+  // so is a call site's input that it keeps answering for when the next comes (helpers.ts
+  // calledAt). The same string is `===` at once; another costs at most a comparison.
+  if (text === last.text) return last.key;
+  if (text === previous.text) return previous.key;
+  const key = (text as string & { isWellFormed(): boolean }).isWellFormed() ? hash("sha256", text, "base64") : `!${hash("sha256", JSON.stringify(text), "base64")}`;
+  previous = last;
+  last = { text, key };
+  return key;
+}
+let last: { readonly text: string | undefined; readonly key: string } = { text: undefined, key: "" };
+let previous = last;
+
+/** Lets go of the long strings hashed last (a request's: not to be kept until the next decision). */
+export function forgetLastLongText(): void {
+  last = previous = { text: undefined, key: "" };
+}
+
+/**
+ * A `Set` for request data, equal members one as `Set` has them (SameValueZero), where long
+ * strings cannot collide (LONGEST_HASHED_TEXT): kept by their key (`longTextKey`), in a set of
+ * their own, so that no key can pass for a short string member.
+ */
+export class ValueSet {
+  private readonly values = new Set<unknown>();
+  private readonly longTexts = new Set<string>();
+
+  get size(): number {
+    return this.values.size + this.longTexts.size;
+  }
+
+  add(value: unknown): void {
+    if (isLongText(value)) this.longTexts.add(longTextKey(value));
+    else this.values.add(value);
+  }
+
+  has(value: unknown): boolean {
+    return isLongText(value) ? this.longTexts.has(longTextKey(value)) : this.values.has(value);
+  }
+
+  /** Whether every member of this one is in `other`. */
+  isSubsetOf(other: ValueSet): boolean {
+    return this.size <= other.size && everyIn(this.values, other.values) && everyIn(this.longTexts, other.longTexts);
+  }
+
+  /** Whether the two share a member (walking the smaller). */
+  intersects(other: ValueSet): boolean {
+    if (this.size > other.size) return other.intersects(this);
+    return someIn(this.values, other.values) || someIn(this.longTexts, other.longTexts);
+  }
+
+  /** Whether both hold the same members. */
+  sameAs(other: ValueSet): boolean {
+    return this.values.size === other.values.size && this.longTexts.size === other.longTexts.size && this.isSubsetOf(other);
+  }
+}
+
+/**
+ * A `Map` keyed by request data, keys equal as `Map` has them (SameValueZero), where long strings
+ * cannot collide: kept by their key, in a map of their own (see ValueSet).
+ */
+export class ValueMap<V> {
+  private readonly values = new Map<unknown, V>();
+  private readonly longTexts = new Map<string, V>();
+
+  get size(): number {
+    return this.values.size + this.longTexts.size;
+  }
+
+  get(key: unknown): V | undefined {
+    return isLongText(key) ? this.longTexts.get(longTextKey(key)) : this.values.get(key);
+  }
+
+  has(key: unknown): boolean {
+    return isLongText(key) ? this.longTexts.has(longTextKey(key)) : this.values.has(key);
+  }
+
+  set(key: unknown, value: V): void {
+    if (isLongText(key)) this.longTexts.set(longTextKey(key), value);
+    else this.values.set(key, value);
+  }
+
+  clear(): void {
+    this.values.clear();
+    this.longTexts.clear();
+  }
+}
+
+function everyIn<T>(members: ReadonlySet<T>, other: ReadonlySet<T>): boolean {
+  for (const x of members) if (!other.has(x)) return false;
+  return true;
+}
+
+function someIn<T>(members: ReadonlySet<T>, other: ReadonlySet<T>): boolean {
+  for (const x of members) if (other.has(x)) return true;
+  return false;
+}

@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import { Engine } from "../../src/runtime/engine.js";
+import { LONGEST_HASHED_TEXT, longTextKey } from "../../src/runtime/longText.js";
+import { compileFixture } from "../helpers.js";
+
+/**
+ * V8 hashes a string of 16,384 characters or more by its length alone, so such strings of one
+ * length all collide in a `Map` or `Set` (resource audit a2, findings 1 and 2). Session ids are
+ * limited to 1,024 characters; the indexes and memos of one decision key long strings by a
+ * digest (longText.ts), with the same answers as before.
+ */
+const POLICY = `type Doc { body: string }
+tool kb.search { risk low args { query: string } }
+tool t.size { risk low args { s: set<string> } }
+tool t.sets { risk low args { s: set<string>, t: set<string> } }
+tool t.all { risk low args { s: set<string>, t: set<string> } }
+tool t.same { risk low args { s: set<string>, t: set<string> } }
+tool t.docs { risk low args { d: set<Doc> } }
+tool t.lower { risk low args { l: list<string>, w: string } }
+tool t.like { risk low args { body: string, pats: list<string> } }
+policy p {
+  @name("calls") deny kb.search when session.calls >= 1
+  @name("search") allow kb.search
+  @name("two") deny t.size when args.s.size() == 2
+  @name("any") deny t.sets when args.s containsAny args.t
+  @name("all") deny t.all when args.s containsAll args.t
+  @name("same") deny t.same when args.s == args.t
+  @name("docs") deny t.docs when args.d.size() == 2
+  @name("lower") deny t.lower when any(x in args.l: x.lower() == args.w)
+  @name("like") deny t.like when any(p in args.pats: args.body like p)
+  allow t.size, t.sets, t.all, t.same, t.docs, t.lower, t.like
+}
+`;
+const policy = compileFixture(POLICY);
+
+/** A string of `length` characters made of `fill`, ending in `end`: long strings differing only at the end. */
+const long = (end: string, length = LONGEST_HASHED_TEXT + 1, fill = "X"): string => fill.repeat(length - end.length) + end;
+/** The same text as another string (not the same string in memory): what two fields of a parsed request hold. */
+const copy = (text: string): string => JSON.parse(JSON.stringify(text)) as string;
+
+const decide = (engine: Engine, tool: string, args: unknown, session = "s"): ReturnType<Engine["decide"]> => engine.decide({ time: "2026-11-30T10:00:00Z", session, tool, args });
+
+describe("session ids", () => {
+  it("an id longer than 1,024 characters is refused, saying the limit and its length without echoing it, and counted nowhere", () => {
+    const engine = new Engine(policy);
+    const id = long("1", 16_384);
+    const decision = decide(engine, "kb.search", { query: "q" }, id);
+    expect(decision.decision).toBe("deny");
+    expect(decision.rules).toEqual([]);
+    expect(decision.reasons).toEqual([`request.session must be a session id of at most 1,024 characters, not one of 16,384 ("${"X".repeat(77)}...")`]);
+    expect(decision.errors).toEqual(decision.reasons);
+    // Refused for its length before anything else, so not counted as the session's refused attempt either.
+    expect(engine.decide({ session: id }).reasons[0]).toMatch(/^request\.session must be a session id of at most 1,024 characters, not one of 16,384/);
+    expect(engine.approvalRefusal({ time: "2026-11-30T10:00:00Z", session: long("1", 1025), tool: "kb.search", args: { query: "q" } })).toMatch(/^request\.session must be a session id of at most 1,024 characters, not one of 1,025 /);
+    expect(engine.sessions.size).toBe(0);
+  });
+
+  it("an id of 1,024 characters is a session like any other", () => {
+    const engine = new Engine(policy);
+    const id = long("1", 1024);
+    expect(decide(engine, "kb.search", { query: "q" }, id).rules).toEqual(["search"]);
+    expect(decide(engine, "kb.search", { query: "q" }, copy(id)).rules).toEqual(["calls"]);
+    expect(decide(engine, "kb.search", { query: "q" }, long("2", 1024)).rules).toEqual(["search"]);
+  });
+});
+
+describe("long strings in one decision", () => {
+  const engine = new Engine(policy);
+  const a = long("a");
+  const b = long("b");
+
+  it("sets of long strings that differ only at the end count, meet and compare as their texts do", () => {
+    expect(decide(engine, "t.size", { s: [a, b, copy(a)] }).rules).toEqual(["two"]);
+    expect(decide(engine, "t.size", { s: [a, b, long("c")] }).rules).toEqual(["p/10"]);
+    expect(decide(engine, "t.sets", { s: [a], t: [b] }).rules).toEqual(["p/10"]);
+    expect(decide(engine, "t.sets", { s: [b, a], t: [copy(a)] }).rules).toEqual(["any"]);
+    expect(decide(engine, "t.all", { s: [b, a], t: [copy(a), copy(b)] }).rules).toEqual(["all"]);
+    expect(decide(engine, "t.all", { s: [b, a], t: [copy(a), long("c")] }).rules).toEqual(["p/10"]);
+    expect(decide(engine, "t.same", { s: [b, a, copy(b)], t: [copy(a), copy(b)] }).rules).toEqual(["same"]);
+    expect(decide(engine, "t.same", { s: [b, a], t: [copy(a), long("c")] }).rules).toEqual(["p/10"]);
+    // Records holding long strings are keyed by their text, as long as the strings.
+    expect(decide(engine, "t.docs", { d: [{ body: a }, { body: b }, { body: copy(a) }] }).rules).toEqual(["docs"]);
+    expect(decide(engine, "t.docs", { d: [{ body: a }, { body: b }, { body: long("c") }] }).rules).toEqual(["p/10"]);
+  });
+
+  it("a long string's key is no short string's: its digest, a lone surrogate or its escape are other members", () => {
+    expect(decide(engine, "t.size", { s: [a, longTextKey(a)] }).rules).toEqual(["two"]);
+    expect(decide(engine, "t.sets", { s: [a], t: [longTextKey(a)] }).rules).toEqual(["p/10"]);
+    // UTF-8 would make a lone surrogate U+FFFD; JSON escapes it, and the escape is a text of its own.
+    const lone = long("\ud800");
+    expect(decide(engine, "t.size", { s: [lone, long("\ufffd")] }).rules).toEqual(["two"]);
+    expect(decide(engine, "t.size", { s: [lone, JSON.stringify(lone)] }).rules).toEqual(["two"]);
+    expect(decide(engine, "t.size", { s: [lone, copy(lone)] }).rules).toEqual(["p/10"]);
+  });
+
+  it("a remembered call answers for its own input only", () => {
+    const upper = (end: string): string => long(end, LONGEST_HASHED_TEXT + 1, "Y");
+    const lowered = (end: string): string => upper(end).toLowerCase();
+    expect(decide(engine, "t.lower", { l: [upper("A"), upper("B"), upper("A")], w: lowered("b") }).rules).toEqual(["lower"]);
+    expect(decide(engine, "t.lower", { l: [upper("A"), upper("B"), upper("A")], w: lowered("c") }).rules).toEqual(["p/10"]);
+    // A pattern from the request is compiled once per decision, kept by its own text.
+    expect(decide(engine, "t.like", { body: a, pats: [b, long("c"), copy(a)] }).rules).toEqual(["like"]);
+    expect(decide(engine, "t.like", { body: a, pats: [b, long("c"), b] }).rules).toEqual(["p/10"]);
+  });
+
+  it("2,000 strings of 16,384 characters are counted, lowered and intersected in well under seconds, not minutes", () => {
+    const strings = Array.from({ length: 2000 }, (_, i) => long(String(i).padStart(8, "0"), 16_384, "x"));
+    const others = Array.from({ length: 2000 }, (_, i) => long(String(i + 2000).padStart(8, "0"), 16_384, "x"));
+    const start = performance.now();
+    expect(decide(engine, "t.size", { s: strings }).rules).toEqual(["p/10"]);
+    expect(decide(engine, "t.lower", { l: strings, w: "admin" }).rules).toEqual(["p/10"]);
+    expect(decide(engine, "t.sets", { s: strings, t: others }).rules).toEqual(["p/10"]);
+    // (About 0.4 s; colliding in a Set they took 26 s.)
+    expect(performance.now() - start).toBeLessThan(5000);
+  });
+
+  it("V8 still hashes a string of LONGEST_HASHED_TEXT characters by its characters (else the cut must move)", () => {
+    const strings = Array.from({ length: 2000 }, (_, i) => long(String(i).padStart(8, "0"), LONGEST_HASHED_TEXT, "x"));
+    const start = performance.now();
+    expect(new Set(strings).size).toBe(2000);
+    // (About 50 ms; strings hashed by their length alone take 3 s.)
+    expect(performance.now() - start).toBeLessThan(1500);
+  });
+});
