@@ -1,5 +1,11 @@
 import { decodeString } from "../syntax/literals.js";
-import { isJsonWhitespace, topLevelMembers } from "./spliceExpectation.js";
+import { isJsonWhitespace, stringEnd, valueEnd } from "./spliceExpectation.js";
+
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
 
 /**
  * The top-level `session` of a JSON line, found without parsing the whole line: the scan of its
@@ -25,24 +31,79 @@ export type LineOutline = { session: string; tool?: string | null; time?: string
  * (see `sessionOfLine`).
  */
 export function attemptOfLine(line: string): LineOutline | undefined {
-  const scanned = topLevelMembers(line);
-  // Text after the object (`{…}{`) is no line JSON.parse takes: not sure of it either.
-  if (scanned === undefined || !isBlankFrom(line, scanned.close + 1)) return undefined;
+  // One pass over the top-level members (as topLevelMembers reads them, without keeping them: a
+  // replay thread runs this on every line of the recording, its own and the others').
+  let at = line.charCodeAt(0) === 0xfeff ? 1 : 0;
+  at = afterWhitespace(line, at);
+  if (line.charCodeAt(at) !== OPEN_BRACE) return undefined;
+  at = afterWhitespace(line, at + 1);
   let session: string | undefined;
   const attempt: LineOutline = { session: "" };
-  for (const member of scanned.members) {
-    if (member.key !== "session" && member.key !== "tool" && member.key !== "time" && member.key !== "event") continue;
-    // A string that does not decode is no string: null, which the engine refuses (never absent,
-    // which would read the time from the wall clock).
-    const value = (line.charCodeAt(member.start) === 0x22 /* " */ ? decodeString(line.slice(member.start, member.end)) : undefined) ?? null;
-    if (member.key === "session") {
-      if (session !== undefined || value === null) return undefined; // twice (the parse keeps the last, written perhaps with escapes), or not a string
-      session = value;
-    } else attempt[member.key] = value;
+  if (line.charCodeAt(at) !== CLOSE_BRACE) {
+    for (;;) {
+      at = afterWhitespace(line, at);
+      if (line.charCodeAt(at) !== QUOTE) return undefined;
+      const keyEnd = stringEnd(line, at);
+      if (keyEnd < 0) return undefined;
+      const key = outlineKey(line, at, keyEnd);
+      if (key === null) return undefined;
+      at = afterWhitespace(line, keyEnd);
+      if (line.charCodeAt(at) !== COLON) return undefined;
+      const start = afterWhitespace(line, at + 1);
+      const end = valueEnd(line, start);
+      if (end < 0) return undefined;
+      if (key !== undefined) {
+        // A string that does not decode is no string: null, which the engine refuses (never absent,
+        // which would read the time from the wall clock).
+        const value = (line.charCodeAt(start) === QUOTE ? decodeString(line.slice(start, end)) : undefined) ?? null;
+        if (key === "session") {
+          if (session !== undefined || value === null) return undefined; // twice (the parse keeps the last, written perhaps with escapes), or not a string
+          session = value;
+        } else attempt[key] = value;
+      }
+      at = afterWhitespace(line, end);
+      if (line.charCodeAt(at) === CLOSE_BRACE) break;
+      if (line.charCodeAt(at) !== COMMA) return undefined;
+      at++;
+    }
   }
-  if (session === undefined) return undefined;
+  // Text after the object (`{…}{`) is no line JSON.parse takes: not sure of it either.
+  if (session === undefined || !isBlankFrom(line, at + 1)) return undefined;
   attempt.session = session;
   return attempt;
+}
+
+/** The members of a line's outline (`LineOutline`). */
+type OutlineKey = "session" | "tool" | "time" | "event";
+
+/**
+ * The key written from `from` (its opening quote) to `end` (past its closing quote), when it is
+ * one the outline reads: decoded as JSON.parse reads it (`"sess\u0069on"` is `session`).
+ * Undefined for another key, null when it does not decode.
+ */
+function outlineKey(line: string, from: number, end: number): OutlineKey | undefined | null {
+  const length = end - from - 2;
+  const escaped = line.indexOf("\\", from + 1);
+  if (escaped < 0 || escaped >= end) {
+    // Most keys: compared where they stand, nothing sliced.
+    if (length === 7 && line.startsWith("session", from + 1)) return "session";
+    if (length === 4) {
+      if (line.startsWith("tool", from + 1)) return "tool";
+      if (line.startsWith("time", from + 1)) return "time";
+    }
+    if (length === 5 && line.startsWith("event", from + 1)) return "event";
+    return undefined;
+  }
+  const key = decodeString(line.slice(from, end));
+  if (key === undefined) return null;
+  return key === "session" || key === "tool" || key === "time" || key === "event" ? key : undefined;
+}
+
+/** The first position from `from` on that is not JSON whitespace. */
+function afterWhitespace(text: string, from: number): number {
+  let at = from;
+  while (at < text.length && isJsonWhitespace(text.charCodeAt(at))) at++;
+  return at;
 }
 
 /** Whether `text` holds only JSON whitespace from `from` on. */

@@ -13,20 +13,41 @@ export interface MemberRange {
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
 
 /** Whether a character is whitespace as JSON has it (space, tab, line feed, carriage return). */
 export function isJsonWhitespace(code: number): boolean {
   return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
 }
 
-/** Just past the string that starts (with its quote) at `from`; -1 when it does not end. */
+/**
+ * Just past the string that starts (with its quote) at `from`; -1 when it does not end. Short
+ * strings (most of a recording line's) are walked character by character; past a few dozen
+ * characters the walk jumps from quote to quote (`indexOf`), a quote ending the string unless an
+ * odd number of backslashes stands before it (each run of them counted once: linear).
+ */
 export function stringEnd(text: string, from: number): number {
-  for (let at = from + 1; at < text.length; at++) {
+  const walked = Math.min(text.length, from + 32);
+  let at = from + 1;
+  for (; at < walked; at++) {
     const code = text.charCodeAt(at);
     if (code === BACKSLASH) at++;
     else if (code === QUOTE) return at + 1;
   }
-  return -1;
+  // (A backslash at the end of the walk escaped the character after it: `at` is past both.)
+  for (;;) {
+    const quote = text.indexOf('"', at);
+    if (quote < 0) return -1;
+    let backslashes = 0;
+    for (let before = quote - 1; before > from && text.charCodeAt(before) === BACKSLASH; before--) backslashes++;
+    if (backslashes % 2 === 0) return quote + 1;
+    at = quote + 1;
+  }
 }
 
 /**
@@ -34,18 +55,18 @@ export function stringEnd(text: string, from: number): number {
  * without recursion, so a deeply nested value is no danger), or a primitive (`true`, `-1.5e3`),
  * which ends where the next delimiter or whitespace is. -1 when the text ends first.
  */
-function valueEnd(text: string, from: number): number {
-  const first = text[from];
-  if (first === '"') return stringEnd(text, from);
-  if (first === "{" || first === "[") {
+export function valueEnd(text: string, from: number): number {
+  const first = text.charCodeAt(from);
+  if (first === QUOTE) return stringEnd(text, from);
+  if (first === OPEN_BRACE || first === OPEN_BRACKET) {
     let depth = 0;
     for (let at = from; at < text.length; at++) {
-      const c = text[at];
-      if (c === '"') {
+      const code = text.charCodeAt(at);
+      if (code === QUOTE) {
         at = stringEnd(text, at) - 1;
         if (at < 0) return -1;
-      } else if (c === "{" || c === "[") depth++;
-      else if (c === "}" || c === "]") {
+      } else if (code === OPEN_BRACE || code === OPEN_BRACKET) depth++;
+      else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
         depth--;
         if (depth === 0) return at + 1;
       }
@@ -56,8 +77,13 @@ function valueEnd(text: string, from: number): number {
   // a quote in it (`a{}`) ends it too, and the member then ends in neither `,` nor `}`: the scan is
   // not sure of the line, as JSON.parse would not take it.
   let at = from;
-  while (at < text.length && !',}]{["'.includes(text[at]!) && !isJsonWhitespace(text.charCodeAt(at))) at++;
+  while (at < text.length && !endsBareValue(text.charCodeAt(at))) at++;
   return at === from ? -1 : at;
+}
+
+/** Whether a character ends a bare value: `,` `}` `]` `{` `[` `"` or JSON whitespace. */
+function endsBareValue(code: number): boolean {
+  return code === COMMA || code === CLOSE_BRACE || code === CLOSE_BRACKET || code === OPEN_BRACE || code === OPEN_BRACKET || code === QUOTE || isJsonWhitespace(code);
 }
 
 /**
@@ -73,14 +99,14 @@ export function topLevelMembers(text: string): { readonly members: readonly Memb
   };
   if (text.charCodeAt(0) === 0xfeff) at++;
   skipWhitespace();
-  if (text[at] !== "{") return undefined;
+  if (text.charCodeAt(at) !== OPEN_BRACE) return undefined;
   at++;
   const members: MemberRange[] = [];
   skipWhitespace();
-  if (text[at] === "}") return { members, close: at };
+  if (text.charCodeAt(at) === CLOSE_BRACE) return { members, close: at };
   for (;;) {
     skipWhitespace();
-    if (text[at] !== '"') return undefined;
+    if (text.charCodeAt(at) !== QUOTE) return undefined;
     const keyEnd = stringEnd(text, at);
     if (keyEnd < 0) return undefined;
     const raw = text.slice(at + 1, keyEnd - 1);
@@ -92,7 +118,7 @@ export function topLevelMembers(text: string): { readonly members: readonly Memb
     }
     at = keyEnd;
     skipWhitespace();
-    if (text[at] !== ":") return undefined;
+    if (text.charCodeAt(at) !== COLON) return undefined;
     at++;
     skipWhitespace();
     const start = at;
@@ -101,8 +127,8 @@ export function topLevelMembers(text: string): { readonly members: readonly Memb
     members.push({ key, start, end });
     at = end;
     skipWhitespace();
-    if (text[at] === "}") return { members, close: at };
-    if (text[at] !== ",") return undefined;
+    if (text.charCodeAt(at) === CLOSE_BRACE) return { members, close: at };
+    if (text.charCodeAt(at) !== COMMA) return undefined;
     at++;
   }
 }

@@ -15,6 +15,17 @@ describe("sessionOfLine (routing lines to replay workers)", () => {
     );
   });
 
+  it("finds where long strings end, quotes escaped by runs of backslashes of either parity, across the point where the scan starts jumping from quote to quote", () => {
+    // Strings of every length around the jump (32 characters), ending in runs of 0 to 5 backslashes before a quote.
+    for (let length = 25; length <= 40; length++) {
+      for (let run = 0; run <= 5; run++) {
+        const text = "x".repeat(length) + "\\".repeat(run) + '"' + "y".repeat(length);
+        const line = JSON.stringify({ note: text, args: { q: text, list: [text, { session: text }] }, session: `s-${length}-${run}`, tool: text });
+        expect(attemptOfLine(line)).toEqual({ session: `s-${length}-${run}`, tool: text });
+      }
+    }
+  });
+
   it("reads escapes and spacing the way JSON.parse does", () => {
     expect(sessionOfLine('{ "tool" : "x", "session" : "s\\u0031" }')).toBe("s1");
     expect(sessionOfLine('{"a":"\\"session\\":\\"fake\\"","session":"real"}')).toBe("real");
