@@ -535,7 +535,7 @@ export function declaredKey(value: unknown, shape: ValueShape | null): string {
  * Texts sorted, each once: repeats found next to each other once sorted, not by a `Set`, in
  * which long texts of one length collide (longText.ts).
  */
-function sortedDistinct(texts: string[]): string[] {
+export function sortedDistinct(texts: string[]): string[] {
   texts.sort();
   return texts.filter((text, i) => i === 0 || text !== texts[i - 1]);
 }
