@@ -324,6 +324,8 @@ export class SessionState {
   /** Gives back the room `roomForLabel` charged for labels no longer kept where they were (an ask's, once approved). */
   releaseLabels(labels: Iterable<string>): void {
     for (const label of labels) if (!this.labelLimits.alwaysKept.has(label)) this.labelChars -= label.length + 1;
+    // An ask made before a reload whose policy always keeps fewer labels was charged for fewer.
+    if (this.labelChars < 0) this.labelChars = 0;
   }
 
   /** Adds a label to `session.labels` (the session's taint), or marks the session when it finds no room (`labelsDropped`). */
