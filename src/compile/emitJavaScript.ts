@@ -1,5 +1,5 @@
 import { NO_INTENT_FAULT, NO_USER_FAULT } from "../runtime/helpers.js";
-import { childrenOf, FUNCTION_AT, hasQuantifier, mayFail, RISK_RANK, type IrExpr } from "../runtime/ir.js";
+import { childrenOf, FUNCTION_AT, hasQuantifier, mayFail, RISK_RANK, scansText, type IrExpr } from "../runtime/ir.js";
 import type { RuleInfo } from "../runtime/policy.js";
 import type { RuntimeSchema, TypeJson } from "../runtime/schema.js";
 import type { SessionUse } from "../runtime/session.js";
@@ -129,15 +129,22 @@ interface RuleCode {
 function inlinedRule(emitter: JsEmitter, rule: RuleInfo, tool: string, push: string): string[] {
   if (rule.ir === null) return [push];
   const condition = emitter.forTool(tool, () => emitter.expr(rule.ir!));
-  // Each rule has its own budget of quantifier visits (rt.visiting): what one rule spends never
-  // makes another fail, so the order of the rules never matters.
-  const lines = hasQuantifier(rule.ir) ? ["c.visits = 0;"] : [];
+  // Each rule has its own budget of quantifier visits (rt.visiting), and of characters its text
+  // tests in quantifiers read (rt.includesTextAt…): what one rule spends never makes another
+  // fail, so the order of the rules never matters.
+  const lines = budgetResets(rule.ir);
   // Only a condition that reads the user, the intent's tools/risk or a count, or calls a
   // function that refuses ambiguous input, can fail.
   const faultedArgs = `c, ${JSON.stringify(rule.id + ": ")}, ${rule.effect !== "allow"}`;
   if (!mayFail(rule.ir)) lines.push(`if ((${condition}) === true) ${push}`);
   else lines.push(`if ((${condition}) === true ? c.fault === undefined || faulted(${faultedArgs}) : c.fault !== undefined && faulted(${faultedArgs})) ${push}`);
   return lines;
+}
+
+/** The statements that give a rule its own budgets before its condition runs: visits for a quantifier, characters for a text test in one. */
+function budgetResets(condition: IrExpr): string[] {
+  if (!hasQuantifier(condition)) return [];
+  return scansText(condition) ? ["c.visits = 0;", "c.scanned = 0;"] : ["c.visits = 0;"];
 }
 
 /**
@@ -295,7 +302,7 @@ class JsEmitter {
     return [
       `function r${index}(c) {`,
       "  try {",
-      ...(rule.ir !== null && hasQuantifier(rule.ir) ? ["    c.visits = 0;"] : []),
+      ...(rule.ir !== null ? budgetResets(rule.ir).map((line) => `    ${line}`) : []),
       `    ${ROOT_LOCALS}`,
       ...(temporaries.length > 0 ? [`    let ${temporaries.join(", ")};`] : []),
       `    const value = ${condition} === true;`,
@@ -324,6 +331,8 @@ class JsEmitter {
       }
       return `intentOf(c).tools.has(${this.expr(element)})`;
     }
+    // A label the session found no room for could be the one asked about (rt.hasSessionLabel).
+    if (collection.op === "session" && collection.member === "labels") return `rt.hasSessionLabel(c, ${this.expr(element)})`;
     if (isSessionSet(collection)) return `${this.expr(collection)}.has(${this.expr(element)})`;
     const shapeCode = deep && shape !== undefined ? this.shape(shape) : "null";
     if (this.locals.size > 0) return `rt.hasAt(c, ${this.expr(collection)}, ${this.expr(element)}, ${shapeCode})`;
@@ -350,20 +359,30 @@ class JsEmitter {
     return `(${before === undefined ? "" : `${before}, `}${outer} = c.fault, c.fault = undefined, ${pending} = undefined, ${result} = ${chain(term)}, c.fault = ${settled} ? ${outer} : ${outer} ?? ${pending}, ${result})`;
   }
 
+  /** Whether evaluating `e` here may note a fault (ir.mayFail): inside a quantifier a text test may. */
+  private mayFail(e: IrExpr): boolean {
+    return mayFail(e, this.locals.size > 0);
+  }
+
   /** The runtime shape of a declared type (how its values compare), made once when the code loads. */
   private shape(type: TypeJson): string {
     return this.constant(`rt.shapeOfType(schema, ${JSON.stringify(type)})`);
   }
 
-  /** `like` with a pattern written in the policy: the common shapes become plain string tests. */
+  /**
+   * `like` with a pattern written in the policy: the common shapes become plain string tests.
+   * Inside a quantifier each charges what it reads to the rule's budget (`…At`, with `c`), and
+   * picks its test as helpers.likeAt does for a run-time pattern: keep the two in step.
+   */
   private constantLike(pattern: string, subject: string): string {
     const stars = pattern.split("*").length - 1;
+    const [at, c] = this.locals.size > 0 ? ["At", "c, "] : ["", ""];
     if (stars === 0) return `(${subject} === ${JSON.stringify(pattern)})`;
-    if (stars === 1 && pattern.startsWith("*")) return `rt.endsWith(${subject}, ${JSON.stringify(pattern.slice(1))})`;
-    if (stars === 1 && pattern.endsWith("*")) return `rt.startsWith(${subject}, ${JSON.stringify(pattern.slice(0, -1))})`;
-    if (stars === 2 && pattern.startsWith("*") && pattern.endsWith("*") && pattern.length > 2) return `rt.includesText(${subject}, ${JSON.stringify(pattern.slice(1, -1))})`;
+    if (stars === 1 && pattern.startsWith("*")) return `rt.endsWith${at}(${c}${subject}, ${JSON.stringify(pattern.slice(1))})`;
+    if (stars === 1 && pattern.endsWith("*")) return `rt.startsWith${at}(${c}${subject}, ${JSON.stringify(pattern.slice(0, -1))})`;
+    if (stars === 2 && pattern.startsWith("*") && pattern.endsWith("*") && pattern.length > 2) return `rt.includesText${at}(${c}${subject}, ${JSON.stringify(pattern.slice(1, -1))})`;
     const glob = this.constant(`rt.compileGlob(${JSON.stringify(pattern)})`);
-    return `rt.matchCompiledGlob(${glob}, ${subject})`;
+    return at === "" ? `rt.matchCompiledGlob(${glob}, ${subject})` : `rt.matchCompiledGlobAt(c, ${glob}, ${subject})`;
   }
 
   expr(e: IrExpr): string {
@@ -415,7 +434,7 @@ class JsEmitter {
         // that a later term that settles the result (true for `or`, false for `and`) does, as
         // it would written first. Otherwise JavaScript's short circuit already gives that.
         // (A term that cannot fail leaves no fault to note: it needs no wrapping.)
-        if (e.terms.slice(0, -1).some(mayFail)) return this.threeValued(e.op === "or", (term) => e.terms.map((t) => (mayFail(t) ? term(this.expr(t)) : `(${this.expr(t)}) === true`)).join(e.op === "and" ? " && " : " || "));
+        if (e.terms.slice(0, -1).some((t) => this.mayFail(t))) return this.threeValued(e.op === "or", (term) => e.terms.map((t) => (this.mayFail(t) ? term(this.expr(t)) : `(${this.expr(t)}) === true`)).join(e.op === "and" ? " && " : " || "));
         return `(${e.terms.map((t) => this.expr(t)).join(e.op === "and" ? " && " : " || ")})`;
       case "compare": {
         const left = this.expr(e.left);
@@ -444,7 +463,8 @@ class JsEmitter {
         }
         return this.membership(e.collection, e.element, e.deep === true, e.shape);
       case "contains":
-        if (e.string) return `rt.includesText(${this.expr(e.collection)}, ${this.expr(e.element)})`;
+        // Inside a quantifier a search charges the text it reads to the rule's budget.
+        if (e.string) return this.locals.size > 0 ? `rt.includesTextAt(c, ${this.expr(e.collection)}, ${this.expr(e.element)})` : `rt.includesText(${this.expr(e.collection)}, ${this.expr(e.element)})`;
         return this.membership(e.collection, e.element, e.deep === true, e.shape);
       case "containsAny":
       case "containsAll":
@@ -452,7 +472,7 @@ class JsEmitter {
         return `rt.${e.op}(${this.expr(e.left)}, ${this.expr(e.right)}${e.shape !== undefined ? `, ${this.shape(e.shape)}, c` : ""})`;
       case "like":
         if (e.pattern.op === "const" && typeof e.pattern.value === "string") return this.constantLike(e.pattern.value, this.expr(e.subject));
-        return `rt.like(${this.expr(e.subject)}, ${this.expr(e.pattern)})`;
+        return this.locals.size > 0 ? `rt.likeAt(c, ${this.expr(e.subject)}, ${this.expr(e.pattern)})` : `rt.like(${this.expr(e.subject)}, ${this.expr(e.pattern)})`;
       case "quantifier": {
         const method = e.kind === "any" ? "some" : "every";
         // A quantifier variable may hold a session set (`any(s in [session.labels]: …)`): a Set, not an array.
@@ -467,7 +487,7 @@ class JsEmitter {
         if (outer === undefined) this.locals.delete(e.variable);
         else this.locals.set(e.variable, outer);
         // A body that can fail: three-valued over the elements, as `and` and `or` are.
-        if (mayFail(e.body)) {
+        if (mayFail(e.body, true)) {
           // The collection is read first, outside: a failure reading it is not one of an element's.
           const list = this.temporary("l");
           const listItems = isSessionSet(e.collection) || e.collection.op === "local" ? `rt.items(${list})` : `(${list})?`;
@@ -488,7 +508,8 @@ class JsEmitter {
           case "denials":
             return "c.s.denials";
           case "labels":
-            return "c.s.labels";
+            // Read whole, past the session's room for labels it is a fault (rt.sessionLabels).
+            return "rt.sessionLabels(c)";
           case "tools":
             return "c.s.tools";
           case "last":
@@ -522,10 +543,11 @@ class JsEmitter {
           case "lower":
             // Inside a quantifier a site remembers its last input and output (rt.CallSite).
             return this.locals.size > 0 ? `rt.lowerAt(${this.constant("rt.callSite()", true)}, c, ${object})` : `rt.lower(${object})`;
+          // Inside a quantifier each charges the characters it compares to the rule's budget.
           case "startsWith":
-            return `rt.startsWith(${object}, ${this.expr(e.args[0]!)})`;
+            return this.locals.size > 0 ? `rt.startsWithAt(c, ${object}, ${this.expr(e.args[0]!)})` : `rt.startsWith(${object}, ${this.expr(e.args[0]!)})`;
           case "endsWith":
-            return `rt.endsWith(${object}, ${this.expr(e.args[0]!)})`;
+            return this.locals.size > 0 ? `rt.endsWithAt(c, ${object}, ${this.expr(e.args[0]!)})` : `rt.endsWith(${object}, ${this.expr(e.args[0]!)})`;
         }
         throw new Error(`unknown method ${JSON.stringify((e as { name: unknown }).name)} reached the emitter`);
       }

@@ -9,7 +9,7 @@ import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeKind, describeValue, parseTime, startValidation, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { labelsOf, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, windowEntriesFor, type PendingAsk } from "./session.js";
+import { labelsAlwaysKept, labelsOf, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, windowEntriesFor, type PendingAsk } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
 
 /**
@@ -41,6 +41,8 @@ export interface EvalContext {
   fault: string | undefined;
   /** Elements the quantifiers of the rule being evaluated have visited (see helpers.visiting). */
   visits: number;
+  /** Characters the text tests in the quantifiers of the rule being evaluated have read (see helpers.MAX_SCANNED_CHARACTERS). */
+  scanned: number;
 }
 
 /**
@@ -248,6 +250,9 @@ function instantiate(policy: CompiledPolicy): Map<string, GeneratedTool> {
 /** What the request checks of code that counts the values it validates declare (compile/emitValidation.ts). */
 const COUNTING_CHECKS = "\nlet valuesSeen = 0;\n";
 
+/** The reads of `session.labels` that fail closed on a label the session did not keep (helpers.sessionLabels): code built since labels are bounded. */
+const BOUNDS_LABELS = /\brt\.(?:sessionLabels|hasSessionLabel)\(/;
+
 const EMPTY: readonly never[] = Object.freeze([]);
 /** Shared decisions kept per tool at most (one per combination of matched rules). */
 const MAX_SHARED_DECISIONS = 512;
@@ -324,6 +329,9 @@ export class Engine {
       revokedMs: options.revokedSessionMs,
       maxWindowEntries: windowEntries,
       maxSessions: options.maxSessions,
+      // Code built before labels were bounded reads `session.labels` without failing closed on a
+      // label not kept: its sessions keep every label, as they did (UNDECLARED_LABEL_CHARS).
+      labelLimits: { alwaysKept: labelsAlwaysKept(policy.schema), maxChars: BOUNDS_LABELS.test(policy.code) ? UNDECLARED_LABEL_CHARS : Number.POSITIVE_INFINITY },
       countsSaturate: needed.literalOnly && windowEntries >= needed.entries,
       recordedTimesOnly: this.recordedTimesOnly,
     });
@@ -420,9 +428,15 @@ export class Engine {
       const [key, pending] = found;
       // Read before the session changes (request data may throw on reading).
       const sent = state.labels ? labelsOf(prepared.context?.["labels"]) : undefined;
-      if (--pending.count === 0) state.asked!.delete(key);
+      if (--pending.count === 0) {
+        state.asked!.delete(key);
+        // Its labels' room is the session's again: they join the session's labels next.
+        if (pending.labels !== undefined) state.releaseLabels(pending.labels);
+      }
       // The asked call's data, which the person saw, joins the session whatever the approval carries.
       this.sessions.ran(state, prepared.now, prepared.tool, prepared.entry.ordinal, pending.labels === undefined ? sent : [...pending.labels, ...(sent ?? [])], prepared.entry.returns);
+      // A label of the asked call that found no room is data the session did not keep.
+      if (pending.labelsDropped === true && state.labels !== undefined) state.labelsDropped = true;
       return undefined;
     } catch (error) {
       return `internal error while approving: ${helpers.describeThrown(error)}`;
@@ -630,6 +644,7 @@ export class Engine {
       fault: undefined,
       errors: undefined,
       visits: 0,
+      scanned: 0,
     };
   }
 
@@ -1027,17 +1042,25 @@ const ASK_KEY_TEXT_MAX = 64;
  */
 function awaitApproval(state: SessionState, key: string, tool: string, argsShape: ValueShape, labels: string[] | undefined): void {
   const asked = (state.asked ??= new Map());
-  const pending = asked.get(key);
-  // Each label once, and none the session holds already (its labels only grow): `context.labels`
-  // as sent may repeat a label any number of times, and 256 asks would keep each copy.
-  const fresh = labels === undefined || labels.length === 0 ? [] : [...new Set(labels)].filter((label) => !state.labels?.has(label));
+  let pending = asked.get(key);
   if (pending === undefined) {
-    if (asked.size >= MAX_PENDING_ASKS) state.askedFull = true;
-    else asked.set(key, { tool, argsShape, count: 1, labels: fresh.length > 0 ? fresh : undefined });
-  } else {
-    pending.count++;
-    // Several asks of one call: approved, each brings the data any of them carried (the stricter reading).
-    if (fresh.length > 0) pending.labels = [...new Set([...(pending.labels ?? []), ...fresh])];
+    if (asked.size >= MAX_PENDING_ASKS) {
+      state.askedFull = true;
+      return;
+    }
+    asked.set(key, (pending = { tool, argsShape, count: 0, labels: undefined }));
+  }
+  pending.count++;
+  if (labels === undefined) return;
+  // Each label once, and none the session holds already (its labels only grow): `context.labels`
+  // as sent may repeat a label any number of times, and 256 asks would keep each copy. Several
+  // asks of one call: approved, each brings the data any of them carried (the stricter reading),
+  // so their labels gather in one set, added to in place. A label that finds no room in the
+  // session's (UNDECLARED_LABEL_CHARS) marks the ask: approved, it marks the session.
+  for (const label of labels) {
+    if (state.labels?.has(label) === true || pending.labels?.has(label) === true) continue;
+    if (state.roomForLabel(label)) (pending.labels ??= new Set()).add(label);
+    else pending.labelsDropped = true;
   }
 }
 

@@ -2,7 +2,7 @@ import { domainToASCII } from "node:url";
 import { compileGlob, matchCompiledGlob, type CompiledGlob } from "./glob.js";
 import { forgetLastLongText, ValueMap, ValueSet } from "./longText.js";
 import type { ValueShape } from "./declaredShape.js";
-import type { SessionState } from "./session.js";
+import { LABELS_NOT_KEPT, type SessionState } from "./session.js";
 import { convertMembers, MAX_VALIDATED_VALUES, parseTime } from "./schema.js";
 
 /** The evaluation errors of a request that lacks an optional part: the enforcement point's doing, not the agent's. */
@@ -854,6 +854,101 @@ export function lower(text: unknown): string {
 }
 export function includesText(text: unknown, part: unknown): boolean {
   return typeof text === "string" && typeof part === "string" && text.includes(part);
+}
+
+/**
+ * Characters the text tests inside the quantifiers of one rule may read in one decision. The
+ * budget of visits (MAX_QUANTIFIER_VISITS) counts elements, not the work each does: `any(w in
+ * args.words: args.body contains w)` searches the whole body once per word, and a megabyte body
+ * with a thousand words took seconds (adversarial text makes a search cost several nanoseconds a
+ * character). Past it the test is an evaluation error (failing closed), as past the visits; each
+ * rule has its own, as it has its own visits.
+ */
+export const MAX_SCANNED_CHARACTERS = 100_000_000;
+
+export const OVER_TEXT_BUDGET = `the request is too large to evaluate: the text tests in its quantifiers would read more than ${MAX_SCANNED_CHARACTERS.toLocaleString("en-US")} characters`;
+
+/** Where a text test inside a quantifier charges what it reads: the rule's evaluation context (the generated code's `c`). */
+export interface ScanNote extends FaultNote {
+  scanned: number;
+}
+
+/**
+ * Charges `characters` to the rule's budget (MAX_SCANNED_CHARACTERS); whether the test may read
+ * them. Past the budget a fault is noted and the test reads nothing (it answers false, as a
+ * visit past the budget walks nothing): the work a decision does stays bounded, errors and all.
+ */
+function scanning(note: ScanNote, characters: number): boolean {
+  note.scanned += characters;
+  if (note.scanned <= MAX_SCANNED_CHARACTERS) return true;
+  note.fault ??= OVER_TEXT_BUDGET;
+  return false;
+}
+
+// The text tests inside a quantifier, where one may run once per element: each charges what it
+// may read (the text searched, or the prefix or suffix compared) to the rule's budget. The
+// interpreter calls these too, so it charges what the generated code charges, in the same order.
+export function includesTextAt(note: ScanNote, text: unknown, part: unknown): boolean {
+  return typeof text === "string" && typeof part === "string" && scanning(note, text.length) && text.includes(part);
+}
+export function startsWithAt(note: ScanNote, text: unknown, prefix: unknown): boolean {
+  return typeof text === "string" && typeof prefix === "string" && scanning(note, Math.min(text.length, prefix.length)) && text.startsWith(prefix);
+}
+export function endsWithAt(note: ScanNote, text: unknown, suffix: unknown): boolean {
+  return typeof text === "string" && typeof suffix === "string" && scanning(note, Math.min(text.length, suffix.length)) && text.endsWith(suffix);
+}
+export function matchCompiledGlobAt(note: ScanNote, glob: CompiledGlob, text: unknown): boolean {
+  return typeof text === "string" && scanning(note, text.length) && matchCompiledGlob(glob, text);
+}
+
+/**
+ * `subject like pattern` inside a quantifier: as a pattern written in the policy is compiled
+ * (JsEmitter.constantLike; keep the two in step), so that a run-time pattern, the interpreter
+ * and the generated code charge the same: no star is a comparison (nothing charged), one star
+ * at an end a prefix or suffix test, stars at both ends around text without one a search, and
+ * any other pattern a glob match, which reads the subject once.
+ */
+export function likeAt(note: ScanNote, subject: unknown, pattern: unknown): boolean {
+  if (typeof pattern !== "string") return false;
+  // Compiled once per pattern (globFor), so a long pattern matched once per element of an outer
+  // quantifier is not split again for each.
+  const glob = globFor(pattern);
+  if (glob.exact) return subject === pattern;
+  if (glob.stars === 1 && glob.prefix === "") return endsWithAt(note, subject, glob.suffix);
+  if (glob.stars === 1 && glob.suffix === "") return startsWithAt(note, subject, glob.prefix);
+  if (glob.stars === 2 && glob.prefix === "" && glob.suffix === "" && pattern.length > 2) return includesTextAt(note, subject, glob.middle[0]);
+  return matchCompiledGlobAt(note, glob, subject);
+}
+
+/** What the generated code reads `session.labels` through: its evaluation context, with the session. */
+export interface LabelNote extends FaultNote {
+  readonly s: SessionState;
+}
+
+const NO_LABELS: ReadonlySet<string> = new Set();
+
+/**
+ * `session.labels`, read whole (its size, a quantifier over it, `containsAny`, `==`…): once the
+ * session found no room for a label (session.UNDECLARED_LABEL_CHARS), any such read could depend
+ * on the label not kept, so it notes the fault (the rule fails closed) and gives what was kept.
+ */
+export function sessionLabels(note: LabelNote): ReadonlySet<string> {
+  const state = note.s;
+  if (state.labelsDropped) note.fault ??= LABELS_NOT_KEPT;
+  return state.labels ?? NO_LABELS;
+}
+
+/**
+ * `session.labels contains label` (or `label in session.labels`): exact for a label the session
+ * holds, and for one it always keeps (of the label enum, or a tool's `returns`), even after it
+ * found no room for others; otherwise, then, a fault (SessionState.labelFault).
+ */
+export function hasSessionLabel(note: LabelNote, label: unknown): boolean {
+  const state = note.s;
+  if (state.labels?.has(label as string) === true) return true;
+  const fault = state.labelFault(label);
+  if (fault !== undefined) note.fault ??= fault;
+  return false;
 }
 
 /** `==`, `!=`, `<`, `<=`, `>`, `>=` on scalars (numbers, strings, bools): the one definition the

@@ -1,6 +1,6 @@
 import type { EvalContext } from "./engine.js";
 import * as rt from "./helpers.js";
-import { FUNCTION_AT, RISK_RANK, type IrExpr } from "./ir.js";
+import { FUNCTION_AT, isTextTest, RISK_RANK, type IrExpr } from "./ir.js";
 import { parseTime, type RuntimeSchema, type TypeJson } from "./schema.js";
 import { shapeOfType } from "./declaredShape.js";
 import { inIpRanges, ipRanges, type IpRanges } from "./ipRange.js";
@@ -135,7 +135,7 @@ export class Interpreter {
       case "containsAll":
       case "like":
       case "ipInRange":
-        return this.test(e, ...this.operandsOfTest(testOf(e)!, locals));
+        return this.test(e, ...this.operandsOfTest(testOf(e)!, locals), locals.size > 0);
       case "quantifier":
         return this.quantify(e, locals, (inner) => this.evaluate(e.body, inner)).value;
       case "session":
@@ -145,7 +145,7 @@ export class Interpreter {
           case "age":
             return Math.max(0, c.now - c.s.firstSeen);
           case "labels":
-            return c.s.labels ?? new Set();
+            return this.labelled((note) => rt.sessionLabels(note));
           case "tools":
             return c.s.tools ?? new Set();
           default:
@@ -174,7 +174,7 @@ export class Interpreter {
             return this.atSite(e, (site, note) => rt.lowerAt(site, note, object));
           case "startsWith":
           case "endsWith":
-            return this.test(e, object, this.evaluate(e.args[0]!, locals));
+            return this.test(e, object, this.evaluate(e.args[0]!, locals), locals.size > 0);
         }
         return undefined;
       }
@@ -185,12 +185,18 @@ export class Interpreter {
     }
   }
 
-  /** A membership or text test (see testOf) of its operands' values, as written: left, right. */
-  private test(e: Test, left: unknown, right: unknown): boolean {
+  /**
+   * A membership or text test (see testOf) of its operands' values, as written: left, right.
+   * Inside a quantifier (`inQuantifier`) a text test charges what it reads to the rule's budget
+   * through the helpers the generated code calls there (helpers.includesTextAt…).
+   */
+  private test(e: Test, left: unknown, right: unknown, inQuantifier: boolean): boolean {
+    if (inQuantifier && isTextTest(e)) return this.scanning((note) => this.textTest(note, e, left, right));
     switch (e.op) {
       case "in":
-        return rt.has(right, left, this.shape(e.shape));
+        return isSessionLabels(e.collection) ? this.labelled((note) => rt.hasSessionLabel(note, left)) : rt.has(right, left, this.shape(e.shape));
       case "contains":
+        if (isSessionLabels(e.collection)) return this.labelled((note) => rt.hasSessionLabel(note, right));
         return e.string ? rt.includesText(left, right) : rt.has(left, right, this.shape(e.shape));
       case "containsAny":
         return rt.containsAny(left, right, this.shape(e.shape));
@@ -205,6 +211,30 @@ export class Interpreter {
     }
   }
 
+  /** A read of `session.labels` through the helpers the generated code calls: a fault it notes (a label not kept) is thrown, as an evaluation error. */
+  private labelled<T>(read: (note: rt.LabelNote) => T): T {
+    const note: rt.LabelNote = { fault: undefined, s: this.c.s };
+    const value = read(note);
+    if (note.fault !== undefined) rt.fail(note.fault);
+    return value;
+  }
+
+  /** A text test inside a quantifier, charged to the rule's budget in `note` (see `test`). */
+  private textTest(note: rt.ScanNote, e: Test, left: unknown, right: unknown): boolean {
+    if (e.op === "contains") return rt.includesTextAt(note, left, right);
+    if (e.op === "like") return rt.likeAt(note, left, right);
+    return e.op === "method" && e.name === "startsWith" ? rt.startsWithAt(note, left, right) : rt.endsWithAt(note, left, right);
+  }
+
+  /** Runs a charged text test against the rule's budget (`c.scanned`); the budget spent is an evaluation error, thrown. */
+  private scanning(test: (note: rt.ScanNote) => boolean): boolean {
+    const note: rt.ScanNote = { fault: undefined, scanned: this.c.scanned };
+    const value = test(note);
+    this.c.scanned = note.scanned;
+    if (note.fault !== undefined) rt.fail(note.fault);
+    return value;
+  }
+
   /** Each `ip.inRange`'s ranges, read once per explanation (the generated code reads them as it loads). */
   private readonly ranges = new Map<IrExpr, IpRanges>();
 
@@ -216,11 +246,13 @@ export class Interpreter {
 
   /** A test's operands' values, left then right, each evaluated in the order the node always had: `x in S` reads S first. */
   private operandsOfTest(test: NonNullable<ReturnType<typeof testOf>>, locals: ReadonlyMap<string, unknown>): [unknown, unknown] {
+    // `session.labels` as a membership test's collection is not read whole: the test asks it for
+    // one label (`test`), which is exact for some even past the session's room for labels.
     if (test.operator === "in") {
-      const collection = this.evaluate(test.right, locals);
+      const collection = isSessionLabels(test.right) ? this.keptLabels() : this.evaluate(test.right, locals);
       return [this.evaluate(test.left, locals), collection];
     }
-    const left = this.evaluate(test.left, locals);
+    const left = test.operator === "contains" && isSessionLabels(test.left) ? this.keptLabels() : this.evaluate(test.left, locals);
     return [left, this.evaluate(test.right, locals)];
   }
 
@@ -240,6 +272,11 @@ export class Interpreter {
     // containsAny: a member the other side has; containsAll: one it lacks.
     const index = members.findIndex((member) => rt.hasAt(note, other, member, memberShape) === (side === "left"));
     return index < 0 || note.fault !== undefined ? {} : { member: { index, value: members[index] } };
+  }
+
+  /** The labels the session kept (for a membership test and its evidence). */
+  private keptLabels(): ReadonlySet<string> {
+    return this.c.s.labels ?? new Set();
   }
 
   private compare(e: Comparison, left: unknown, right: unknown): boolean {
@@ -311,7 +348,7 @@ export class Interpreter {
         const test = testOf(e);
         if (test === null) return { value: this.evaluate(e, locals), why: undefined };
         const [left, right] = this.operandsOfTest(test, locals);
-        const value = this.test(e as Test, left, right);
+        const value = this.test(e as Test, left, right, locals.size > 0);
         const shape = "shape" in e ? e.shape : undefined;
         return { value, why: { kind: "tested", left, right, value, ...this.decidingMember(test.operator, shape, value, left, right) } };
       }
@@ -341,8 +378,9 @@ export class Interpreter {
 
   /** Evaluates a rule's condition clause by clause (its top-level `and` terms). */
   traceClauses(e: IrExpr, texts: readonly string[]): { matched: boolean | "error"; clauses: ClauseTrace[] } {
-    // Each rule has its own budget of quantifier visits, as in the generated code.
+    // Each rule has its own budgets of quantifier visits and characters, as in the generated code.
     this.c.visits = 0;
+    this.c.scanned = 0;
     const terms = e.op === "and" && texts.length === e.terms.length ? e.terms : [e];
     const clauses: ClauseTrace[] = [];
     // Three-valued, as the rule's `and` is: a clause that does not hold settles it, even after
@@ -372,4 +410,9 @@ export class Interpreter {
     return { matched, clauses };
   }
 
+}
+
+/** `session.labels`: a membership test of it asks the session for one label (helpers.hasSessionLabel). */
+function isSessionLabels(e: IrExpr): boolean {
+  return e.op === "session" && e.member === "labels";
 }

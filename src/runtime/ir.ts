@@ -106,12 +106,31 @@ export function hasQuantifier(e: IrExpr): boolean {
  * risk (which a request may lack), counts past the window, asks `session.called` within a
  * window the kept times cannot answer, calls a function that refuses ambiguous input, compares
  * values that may be nested too deeply, or has a quantifier (which may spend its rule's budget
- * of visits, helpers.visiting).
+ * of visits, helpers.visiting). Inside a quantifier (`inQuantifier`), a text test may fail too:
+ * it may spend the rule's budget of characters (helpers.MAX_SCANNED_CHARACTERS). A read of
+ * `session.labels` may fail once the session found no room for a label (helpers.sessionLabels).
  */
-export function mayFail(e: IrExpr): boolean {
+export function mayFail(e: IrExpr, inQuantifier = false): boolean {
+  if (inQuantifier && isTextTest(e)) return true;
+  // Past the session's room for labels, a read of them may fail (helpers.sessionLabels).
+  if (e.op === "session" && e.member === "labels") return true;
   if ((e.op === "root" && e.root === "user") || e.op === "intent" || e.op === "intentTools" || e.op === "intentMaxRisk" || e.op === "count" || e.op === "call" || e.op === "quantifier" || (e.op === "called" && e.withinMs !== null)) return true;
   if (((e.op === "compare" || e.op === "in" || e.op === "contains") && e.deep === true) || e.op === "containsAny" || e.op === "containsAll" || (e.op === "method" && e.members !== undefined)) return true;
-  return childrenOf(e).some(mayFail);
+  return childrenOf(e).some((child) => mayFail(child, inQuantifier));
+}
+
+/**
+ * A test that reads text (`contains` of a string, `like`, `startsWith`, `endsWith`): inside a
+ * quantifier it charges what it reads to the rule's budget (helpers.MAX_SCANNED_CHARACTERS).
+ */
+export function isTextTest(e: IrExpr): boolean {
+  return (e.op === "contains" && e.string === true) || e.op === "like" || (e.op === "method" && (e.name === "startsWith" || e.name === "endsWith"));
+}
+
+/** Whether a text test (isTextTest) sits inside a quantifier of the expression: its rule needs a budget of characters. */
+export function scansText(e: IrExpr, inQuantifier = false): boolean {
+  if (inQuantifier && isTextTest(e)) return true;
+  return e.op === "quantifier" ? scansText(e.collection, inQuantifier) || scansText(e.body, true) : childrenOf(e).some((child) => scansText(child, inQuantifier));
 }
 
 /** The direct sub-expressions of an IR node. */

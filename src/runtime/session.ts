@@ -8,6 +8,7 @@ import { globMatch } from "./glob.js";
 import type { ValueShape } from "./declaredShape.js";
 import { describeMs } from "./durationsForPeople.js";
 import { childrenOf, type IrExpr } from "./ir.js";
+import type { RuntimeSchema } from "./schema.js";
 
 /**
  * The longest session id the engine takes. An id names a session, it holds no data: a longer one
@@ -109,6 +110,46 @@ export const UNDECLARED_TOOL_CHARS = 1024;
 /** The fault of a `session.count` of a pattern that reaches back to an attempt at an undeclared tool whose name the session did not keep. */
 export const UNDECLARED_UNNAMED = `session.count: the session made attempts at more undeclared tools in this window than it keeps the names of (${UNDECLARED_TOOL_CHARS} characters), and one of them could match the pattern`;
 
+/**
+ * Characters of labels a session keeps that are no member of the label enum (language.md §3.7:
+ * strings the request sent, when `context.labels` is not typed by the enum), together, in
+ * `session.labels` and in its asks awaiting approval; each counts one more than its length. An
+ * agent can send any number of them, a few at a time, so past it a label is not kept and the
+ * session is marked (`labelsDropped`): a test of `session.labels` that a label not kept could
+ * change fails closed. Members of the label enum and the tools' `returns` labels are always kept
+ * (they are few, and the policy's own).
+ */
+export const UNDECLARED_LABEL_CHARS = 4096;
+
+/** The fault of a `session.labels` test that a label the session did not keep could change (see UNDECLARED_LABEL_CHARS). */
+export const LABELS_NOT_KEPT = `session.labels: the session's calls carried more labels that are no member of the label enum than it keeps (${UNDECLARED_LABEL_CHARS} characters), and one it did not keep could change this test`;
+
+/**
+ * Which labels a session keeps whatever their number (`alwaysKept`: the label enum's members
+ * and the tools' `returns` labels), and how many characters of others (`maxChars`: see
+ * UNDECLARED_LABEL_CHARS; no limit for a bundle whose code cannot fail closed on a label not
+ * kept, see Engine). One per store, shared by its sessions.
+ */
+export interface LabelLimits {
+  readonly alwaysKept: ReadonlySet<string>;
+  readonly maxChars: number;
+}
+
+/** Keeps every label: a session made outside a store. */
+const EVERY_LABEL: LabelLimits = { alwaysKept: new Set(), maxChars: Number.POSITIVE_INFINITY };
+
+/**
+ * The labels a policy's sessions always keep (see LabelLimits): the members of its label enum
+ * (the element enum of `context.labels`, else the enum named `Label`) and the labels its tools
+ * return.
+ */
+export function labelsAlwaysKept(schema: RuntimeSchema): ReadonlySet<string> {
+  const type = schema.entities.context?.["labels"]?.type;
+  const element = type !== undefined && typeof type === "object" ? ("set" in type ? type.set : "list" in type ? type.list : undefined) : undefined;
+  const labelEnum = element !== undefined && typeof element === "object" && "enum" in element ? element.enum : "Label";
+  return new Set([...(schema.enums[labelEnum] ?? []), ...Object.values(schema.tools).flatMap((tool) => tool.returns)]);
+}
+
 /** The fault of a `session.count` for an attempt that arrived after the window let go of attempts dated before it. */
 export const WINDOW_TRIMMED = "session.count: this attempt is dated more than the longest window before attempts already seen, and the attempts just before it were already let go";
 
@@ -155,8 +196,9 @@ export const MAX_PENDING_ASKS = 256;
 /**
  * Calls answered `ask` with the same tool and declared arguments, awaiting a person's approval.
  * The asked calls' `context.labels` are kept (when the policy reads `session.labels`), each once
- * and only those the session does not hold yet: approved, the call's data joins the session
- * whatever the approval's request carries.
+ * and only those the session does not hold yet, within the session's room for labels
+ * (UNDECLARED_LABEL_CHARS): approved, the call's data joins the session whatever the approval's
+ * request carries.
  */
 export interface PendingAsk {
   readonly tool: string;
@@ -166,7 +208,10 @@ export interface PendingAsk {
    */
   readonly argsShape: ValueShape;
   count: number;
-  labels: string[] | undefined;
+  /** Its labels, added to in place as the call is asked again (copying them on each ask was quadratic). */
+  labels: Set<string> | undefined;
+  /** Set when a label of an ask of this call found no room (UNDECLARED_LABEL_CHARS): approved, the session is marked `labelsDropped`. */
+  labelsDropped?: boolean;
 }
 
 export interface Revocation {
@@ -183,6 +228,15 @@ export class SessionState {
   denials = 0;
   last = "";
   labels: Set<string> | undefined;
+  /**
+   * Set once a label of an allowed or approved call found no room (UNDECLARED_LABEL_CHARS): a
+   * `session.labels` test that a label not kept could change is then an evaluation error.
+   */
+  labelsDropped = false;
+  /** Characters of kept labels, in `labels` and in `asked`, that count against UNDECLARED_LABEL_CHARS (each one more than its length). */
+  labelChars = 0;
+  /** Which labels the session keeps (set by its store: see LabelLimits). */
+  labelLimits: LabelLimits = EVERY_LABEL;
   tools: Set<string> | undefined;
   /** Arguments of the previous attempt, and how many identical attempts in a row ended with it. */
   lastArgs: unknown;
@@ -261,6 +315,42 @@ export class SessionState {
     if (use.tools) this.tools = new Set();
     if (use.windowMs > 0) this.times = [];
     if (use.windowTools) this.windowTools = [];
+  }
+
+  /**
+   * Makes room for `label` among the labels the session keeps (UNDECLARED_LABEL_CHARS): always
+   * for one of the label enum or a tool's `returns`; else while its characters fit, which it
+   * charges. False when it does not fit: the caller marks what lost it.
+   */
+  roomForLabel(label: string): boolean {
+    if (this.labelLimits.alwaysKept.has(label)) return true;
+    if (this.labelChars + label.length + 1 > this.labelLimits.maxChars) return false;
+    this.labelChars += label.length + 1;
+    return true;
+  }
+
+  /** Gives back the room `roomForLabel` charged for labels no longer kept where they were (an ask's, once approved). */
+  releaseLabels(labels: Iterable<string>): void {
+    for (const label of labels) if (!this.labelLimits.alwaysKept.has(label)) this.labelChars -= label.length + 1;
+    // An ask made before a reload whose policy always keeps fewer labels was charged for fewer.
+    if (this.labelChars < 0) this.labelChars = 0;
+  }
+
+  /** Adds a label to `session.labels` (the session's taint), or marks the session when it finds no room (`labelsDropped`). */
+  keepLabel(label: string): void {
+    const labels = this.labels;
+    if (labels === undefined || labels.has(label)) return;
+    if (this.roomForLabel(label)) labels.add(label);
+    else this.labelsDropped = true;
+  }
+
+  /**
+   * Why `session.labels contains label` cannot be answered, or undefined: it is not kept, and
+   * it could be one the session found no room for (it is no label the session always keeps).
+   */
+  labelFault(label: unknown): string | undefined {
+    if (!this.labelsDropped || this.labels?.has(label as string) === true) return undefined;
+    return typeof label === "string" && this.labelLimits.alwaysKept.has(label) ? undefined : LABELS_NOT_KEPT;
   }
 
   /** Attempts currently in the window. */
@@ -432,7 +522,11 @@ export function carryOver(from: SessionUse, fromTools: readonly string[], to: Se
 
 /** Makes a session's state the one a store reading sessions as `use` keeps, given how `carryOver` carries it. */
 function carryState(state: SessionState, use: SessionUse, called: readonly (readonly number[])[]): void {
-  if (!use.labels) state.labels = undefined;
+  if (!use.labels) {
+    state.labels = undefined;
+    state.labelsDropped = false;
+    state.labelChars = 0;
+  }
   if (!use.tools) state.tools = undefined;
   if (!use.repeats) {
     state.lastArgs = undefined;
@@ -483,6 +577,8 @@ export interface SessionLifetimes {
   readonly countsSaturate?: boolean;
   /** Live sessions kept at most: past it a new session is refused (see `getOrCreate`). Default unbounded. */
   readonly maxSessions?: number;
+  /** Which labels sessions keep (see LabelLimits). Default every label. */
+  readonly labelLimits?: LabelLimits;
   /** Sessions and expired records held at most, together (default MAX_STORED_SESSIONS; smaller in tests). @internal */
   readonly storeLimit?: number;
   /**
@@ -543,6 +639,8 @@ export class SessionStore {
   /** How far ahead of the engine's clock request times may move the store's (see `latest`). */
   private readonly futureSlackMs: number;
   private readonly countsSaturate: boolean;
+  /** Which labels its sessions keep (see LabelLimits). */
+  readonly labelLimits: LabelLimits;
 
   constructor(
     readonly use: SessionUse,
@@ -559,6 +657,7 @@ export class SessionStore {
     this.countsSaturate = lifetimes.countsSaturate ?? false;
     this.maxSessions = lifetimes.maxSessions ?? Number.POSITIVE_INFINITY;
     this.storeLimit = lifetimes.storeLimit ?? MAX_STORED_SESSIONS;
+    this.labelLimits = lifetimes.labelLimits ?? EVERY_LABEL;
     // At most half the idle time: the sweep for room frees sessions idle for the idle time and
     // the slack, and a request dated ahead by the slack moves the store's clock (the sweep's
     // while the engine's clock gives no usable time), so the sweep still frees only sessions
@@ -730,6 +829,7 @@ export class SessionStore {
    */
   startState(id: string, now: number, reading: number): SessionState {
     const fresh = new SessionState(now, this.use, this.countsSaturate, this.storeTime(now, reading));
+    fresh.labelLimits = this.labelLimits;
     const early = this.undatedEarly.get(id);
     if (early !== undefined) fresh.calls = fresh.denials = early;
     return fresh;
@@ -856,6 +956,8 @@ export class SessionStore {
       // A tool the new policy no longer declares is kept by name, as an undeclared one is.
       if (renumber && tools) for (let i = state.head; i < tools.length; i++) if (tools[i]! >= 0) tools[i] = moved[tools[i]!]! >= 0 ? moved[tools[i]!]! : state.undeclaredOrdinal(from.toolNames[tools[i]!]!, state.times![i]!);
       carryState(state, this.use, carry);
+      // Labels the new policy always keeps and the old one counted stay counted: the room only shrinks.
+      state.labelLimits = this.labelLimits;
       this.sessions.set(id, state);
     }
     this.latest = Math.max(this.latest, from.latest);
@@ -909,8 +1011,8 @@ export class SessionStore {
     // The latest allowed times per pattern, in time order whatever order the attempts arrive in.
     for (const index of this.patternsByOrdinal[toolOrdinal] ?? []) keepCalled(state, index, this.use.called.length, now);
     if (!state.labels) return;
-    if (sent) for (const label of sent) state.labels.add(label);
-    if (returns) for (const label of returns) state.labels.add(label);
+    if (sent) for (const label of sent) state.keepLabel(label);
+    if (returns) for (const label of returns) state.keepLabel(label);
   }
 
   /** Adds an attempt to the window, after dropping the attempts older than the longest `within`. */

@@ -110,7 +110,7 @@ describe("Engine.approved approves only the asked call", () => {
 
   it("keeps an asked call's labels once each, and none the session holds already: a request repeating a label 1,000 times costs one entry", () => {
     const engine = engineOf();
-    const pending = (): unknown[] => [...(engine as unknown as { sessions: { get(id: string): { asked?: Map<string, { labels?: string[] }> } } }).sessions.get("s1")!.asked!.values()].map((ask) => ask.labels);
+    const pending = (): unknown[] => [...(engine as unknown as { sessions: { get(id: string): { asked?: Map<string, { labels?: Set<string> }> } } }).sessions.get("s1")!.asked!.values()].map((ask) => [...(ask.labels ?? [])]);
     expect(engine.decide(payment(ACME, Array.from({ length: 1000 }, (_, i) => (i % 2 === 0 ? "secret" : "public")))).decision).toBe("ask");
     expect(pending()).toEqual([["secret", "public"]]);
     // The session holds public now (an allowed call brought it): a later ask keeps only secret.

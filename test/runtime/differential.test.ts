@@ -373,6 +373,89 @@ describe("compiled decisions equal the IR interpreter's", () => {
     );
   });
 
+  it("for text tests in quantifiers that run over their rule's budget of characters, or just stay within it", () => {
+    // A megabyte body read about 100 times: the budget (100,000,000 characters) runs out on the
+    // 100th or 101st search, and the first element that settles a quantifier may come before.
+    const scans = compiled([
+      {
+        path: "scans.policy",
+        text: `tool t { risk low args { body: string, words: list<string>, flag: bool } }
+policy scans {
+  deny t when any(w in args.words: args.body contains w) and args.flag
+  ask t when args.flag or any(w in args.words: w == "stop" or args.body like w)
+  allow t when all(w in args.words: not args.body.startsWith(w) or w == "x")
+  allow t when any(w in args.words: args.body.endsWith(w)) and any(w in args.words: args.body like "*y*")
+  deny t when any(w in args.words: args.body like "x*y*x") unless args.flag
+}
+`,
+      },
+    ]);
+    const request = fc.record({
+      length: fc.constantFrom(10, 999_999, 1_000_000, 1_000_001),
+      count: fc.constantFrom(0, 1, 99, 100, 101, 140),
+      // No filler starts with x: searching the body of x for one reads it fast (the budget is what counts).
+      filler: fc.constantFrom("y", "yx", "*y*", "y*", "*yx", "y*x*y", "zz"),
+      special: fc.constantFrom("x", "stop", "*x*", "xx*", "x*x"),
+      at: fc.nat(150),
+      flag: fc.boolean(),
+    });
+    let over = 0;
+    fc.assert(
+      fc.property(fc.array(request, { minLength: 1, maxLength: 3 }), (steps) => {
+        const requests = steps.map(({ length, count, filler, special, at, flag }, i) => ({
+          session: "s",
+          tool: "t",
+          time: time(i * 1000),
+          args: { body: "x".repeat(length), words: Array.from({ length: count }, (_, k) => (k === at ? special : filler)), flag },
+        }));
+        compare(fresh(scans), requests);
+        compareEveryRule(everyRuleEngine(scans), requests, scans);
+        const engine = fresh(scans);
+        for (const r of requests) if (engine.decide(r).errors.some((e) => e.includes("100,000,000 characters"))) over++;
+      }),
+      { numRuns: 40, seed: 7 },
+    );
+    // Control: the requests do run over the budget, often.
+    expect(over).toBeGreaterThan(5);
+  });
+
+  it("for sessions whose labels ran past the room they have, read every way", () => {
+    const labelled = compiled([
+      {
+        path: "labels.policy",
+        text: `context { labels: set<string> }
+tool u { risk low returns internal args { n: int } }
+tool t { risk low args { flag: bool, l: string } }
+policy labels {
+  allow u
+  deny t when session.labels contains "a-1" and args.flag
+  ask t when args.l in session.labels or session.labels contains "internal"
+  allow t when session.labels.size() < 60 or args.flag
+  deny t when any(x in session.labels: x == args.l) unless args.flag
+  allow t when session.labels containsAny ["b-3", args.l] and not (session.labels contains args.l)
+}
+`,
+      },
+    ]);
+    const step = fc.oneof(
+      fc.record({ tool: fc.constant("u"), args: fc.record({ n: fc.nat(3) }), context: fc.record({ labels: fc.tuple(fc.constantFrom("a", "b", "c"), fc.constantFrom(1, 5, 40, 130)).map(([prefix, n]) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`.padEnd(i % 3 === 0 ? 3 : 32, "_"))) }) }),
+      fc.record({ tool: fc.constant("t"), args: fc.record({ flag: fc.boolean(), l: fc.constantFrom("a-1", "b-3", "internal", "zz", "c-0") }), context: fc.constant({ labels: [] }) }),
+    );
+    let dropped = 0;
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 10 }), (steps) => {
+        const requests = steps.map((r, i) => ({ ...r, session: "s", time: time(i * 1000) }));
+        compare(fresh(labelled), requests);
+        compareEveryRule(everyRuleEngine(labelled), requests, labelled);
+        const engine = fresh(labelled);
+        for (const r of requests) if (engine.decide(r).errors.some((e) => e.includes("session.labels: the session's calls carried more labels"))) dropped++;
+      }),
+      { numRuns: 150, seed: 7 },
+    );
+    // Control: sessions do run past their room for labels, and tests of their labels fail.
+    expect(dropped).toBeGreaterThan(5);
+  });
+
   it("the generators reach every effect, errors and revocations (control)", () => {
     const seen = new Set<string>();
     fc.assert(
