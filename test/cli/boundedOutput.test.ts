@@ -84,6 +84,17 @@ describe("policyc test: a line's own strings and lists are shown in short", () =
     expect([grepped.code, passed(grepped)]).toEqual([0, 1]);
     expect(passed(run(file, "--grep", "z".repeat(150), "--reporter", "json"))).toBe(2);
   });
+
+  it("a name is not cut inside a character written as two (an emoji)", () => {
+    // 79 characters shown: 39 emoji and the first half of the 40th would be a lone surrogate.
+    const file = recording("emoji.jsonl", [{ time: TIME, session: "s1", agent: { team: "support" }, tool: "😀".repeat(100), args: {} }]);
+    const result = run(file);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`unknown tool \`${"😀".repeat(39)}…\` of 200 characters`);
+    // (The engine's own quote of it, in the hint, escapes the half it cuts: `\ud83d`.)
+    // A lone half would reach the log as U+FFFD.
+    expect(result.stdout).not.toContain("\ufffd");
+  });
 });
 
 describe("policyc diff: a recording of garbage keeps its first 100 errors, as policyc test does", () => {
