@@ -15,7 +15,8 @@ export function prettyReport({ report, rules, coverage, maxErrors }: ReporterInp
   // through printable(): it must not recolour the terminal or start a `::warning::` line in CI.
   const errorsFound = errorCount(report);
   const { lines: errorLines, shown } = shownErrors(report.errors, leftOutTotal(report).errors, maxErrors, palette);
-  out.push(...errorLines);
+  // One by one: with a large --max-errors over many recordings, more than a call takes arguments.
+  for (const line of errorLines) out.push(line);
   if (errorsFound > 0) out.push("");
   for (const note of noteLines(report)) out.push(`${palette.warning("note")}: ${printable(note)}`);
   if (report.notes.length > 0) out.push("");
