@@ -9,6 +9,8 @@ import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings, type DecisionChange } from 
 import type { Decision } from "../runtime/decision.js";
 import { grantsOf, grantsText } from "../testing/grants.js";
 import { printable } from "../diagnostics/printable.js";
+import { shownErrors } from "../testing/reporters/shared.js";
+import { shownText } from "../testing/shortRequest.js";
 import { JOBS_HELP, parseReplayFlags, recordingsOf, REPLAY_HELP, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
 
 /** Changes listed per cause in the text report (all are counted). */
@@ -62,7 +64,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
   const changed = [...report.directions.values()].reduce((sum, n) => sum + n, 0);
   const causes = [...report.byCause].sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1));
   // As `test` fails for want of cases: a gate that compared no decision has not passed.
-  const inputErrors = report.errors.some((e) => e.kind === "input");
+  const inputErrors = report.errorsLeftOut.inputErrors > 0 || report.errors.some((e) => e.kind === "input");
   const empty = report.lines === 0 && !inputErrors && !(options.allowEmpty ?? false) ? "no decisions to compare: no recording has a request line (use --allow-empty to accept)" : undefined;
   if (options.json) {
     io.out(
@@ -87,6 +89,8 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
             ]),
           ),
           errors: report.errors,
+          // Past the first 100 of a recording, errors are counted only (as `test --reporter json` has it).
+          errorsLeftOut: report.errorsLeftOut.errors,
           notes: report.notes,
         },
         null,
@@ -94,11 +98,11 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
       ) + "\n",
     );
   } else {
-    for (const e of report.errors) io.out(`${io.palette.error("error")}: ${printable(e.file)}${e.line !== null ? `:${e.line}` : ""}: ${printable(e.message)}\n`);
+    for (const line of shownErrors(report.errors, report.errorsLeftOut.errors, parseMaxErrors(options.maxErrors), io.palette).lines) io.out(`${line}\n`);
     for (const n of report.notes) io.out(`${io.palette.warning("note")}: ${printable(n.file)}: ${printable(n.message)}\n`);
     for (const [cause, group] of causes) {
       io.out(`${io.palette.bold(printable(cause))}  ${group.count} change${group.count === 1 ? "" : "s"}: ${[...group.directions].map(([d, n]) => `${d} ${n}`).join(", ")}\n`);
-      for (const c of group.changes) io.out(`  ${printable(c.file)}:${c.line}  ${c.direction}  ${printable(c.tool)} (session ${printable(c.session)})  ${printable(whatChanged(c))}\n`);
+      for (const c of group.changes) io.out(`  ${printable(c.file)}:${c.line}  ${c.direction}  ${printable(shownText(c.tool))} (session ${printable(c.session)})  ${printable(whatChanged(c))}\n`);
       if (group.count > group.changes.length) io.out(`  … and ${group.count - group.changes.length} more (not listed)\n`);
     }
     const directions = [...report.directions].map(([d, n]) => `${d} ${n}`).join(", ");
@@ -146,5 +150,5 @@ export function registerDiff(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--rule-changes", "also report decisions of the same effect, grants and revocation that other rules decide, or with other reasons")
     .option("--public-key <file>", "require each side that is a bundle to be signed by this Ed25519 public key (PEM, DER or JSON Web Key)")
     .option("--jobs <n>", JOBS_HELP);
-  withEngineFlags(addMaxErrors(command)).action((oldPath: string, newPath: string, options: DiffOptions) => finish(diffVerb(io, oldPath, newPath, options)));
+  withEngineFlags(addMaxErrors(command, "diagnostics, and at most N recording errors")).action((oldPath: string, newPath: string, options: DiffOptions) => finish(diffVerb(io, oldPath, newPath, options)));
 }

@@ -1,9 +1,9 @@
 import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
 import { describeReadError, readRecordingBatches } from "./readRecording.js";
-import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
+import { runShares, threadsFor } from "./parallel.js";
 import { observeLine, observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
-import { lineError, type ReplayError, type ReplayNote } from "./replay.js";
+import { keepShareErrors, lineError, lineErrorKeeper, type ErrorsLeftOut, type ReplayError, type ReplayNote } from "./replay.js";
 import { decideRecorded, engineOptions, replayEngine, type RecordedEngineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { grantingRulesOf, grantsOf, sameGrants } from "./grants.js";
@@ -52,7 +52,10 @@ export interface DiffReport {
   /** Every change, counted by direction. */
   readonly directions: Map<string, number>;
   readonly byCause: Map<string, CauseGroup>;
+  /** Errors, at most MAX_ERRORS_PER_FILE about lines per file (replay.ts), in line order, as `policyc test` keeps them. */
   readonly errors: ReplayError[];
+  /** The errors past that limit, counted only (`errors` plus these are all the errors found). */
+  readonly errorsLeftOut: ErrorsLeftOut;
   /** A recording that compared nothing (no request line), which a total beside others would hide. */
   readonly notes: ReplayNote[];
 }
@@ -168,7 +171,10 @@ export interface DiffShareReport {
   readonly changes: DecisionChange[];
   /** Every change, counted by cause and direction. */
   readonly counts: [cause: string, direction: string, count: number][];
+  /** The share's first errors about lines (MAX_ERRORS_PER_FILE), and its unreadable file. */
   readonly errors: ReplayError[];
+  /** The share's errors past them, counted only. */
+  readonly errorsLeftOut: ErrorsLeftOut;
 }
 
 /** How to diff one file, and both engines' options (see ReplayOptions). */
@@ -199,6 +205,9 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
   const counts = new Map<string, Map<string, number>>();
   const kept = new Map<string, number>();
   const errors: ReplayError[] = [];
+  const errorsLeftOut: ErrorsLeftOut = { errors: 0, inputErrors: 0 };
+  // Past the first errors, the malformed lines of a file of garbage are counted, as `policyc test` counts them.
+  const lineProblem = lineErrorKeeper(errors, () => errorsLeftOut);
   let lines = 0;
   try {
     for await (const batch of readRecordingBatches(recordingPath(file, options), filter?.elsewhere)) {
@@ -211,7 +220,7 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
           continue;
         }
         if (!entry.ok) {
-          errors.push(lineError(file, entry));
+          lineProblem(lineError(file, entry));
           continue;
         }
         if (entry.approval !== undefined) {
@@ -242,7 +251,7 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
   } catch (error) {
     errors.push({ file, line: null, message: describeReadError(error), kind: "input" });
   }
-  return { lines, changes, counts: [...counts].flatMap(([cause, byDirection]) => [...byDirection].map(([direction, n]): [string, string, number] => [cause, direction, n])), errors };
+  return { lines, changes, counts: [...counts].flatMap(([cause, byDirection]) => [...byDirection].map(([direction, n]): [string, string, number] => [cause, direction, n])), errors, errorsLeftOut };
 }
 
 /**
@@ -251,7 +260,7 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
  * of the sessions (as `policyc test` does); the report is the same.
  */
 export async function diffRecordings(before: CompiledPolicy, after: CompiledPolicy, files: readonly string[], options: { maxExamplesPerCause?: number; cwd?: string; workers?: number; ruleChanges?: boolean } & RecordedEngineOptions = {}): Promise<DiffReport> {
-  const report: DiffReport = { lines: 0, directions: new Map(), byCause: new Map(), errors: [], notes: [] };
+  const report: DiffReport = { lines: 0, directions: new Map(), byCause: new Map(), errors: [], errorsLeftOut: { errors: 0, inputErrors: 0 }, notes: [] };
   const max = options.maxExamplesPerCause ?? DEFAULT_EXAMPLES_PER_CAUSE;
   const groupOf = (cause: string): CauseGroup => {
     let group = report.byCause.get(cause);
@@ -283,7 +292,7 @@ export async function diffRecordings(before: CompiledPolicy, after: CompiledPoli
     const fileLines = shares.reduce((sum, share) => sum + share.lines, 0);
     // An empty log (a failed download, a freshly rotated file) compares nothing: "0 changes" from
     // it is no evidence, and beside other recordings it would go unseen. Its errors say more.
-    if (fileLines === 0 && shares.every((share) => share.errors.length === 0)) report.notes.push({ file, line: null, message: "the recording has no request lines: it compares nothing" });
+    if (fileLines === 0 && shares.every((share) => share.errors.length === 0 && share.errorsLeftOut.errors === 0)) report.notes.push({ file, line: null, message: "the recording has no request lines: it compares nothing" });
     for (const share of shares) {
       report.lines += share.lines;
       for (const [cause, direction, n] of share.counts) {
@@ -293,8 +302,12 @@ export async function diffRecordings(before: CompiledPolicy, after: CompiledPoli
         report.directions.set(direction, (report.directions.get(direction) ?? 0) + n);
       }
     }
-    // One by one: a recording of garbage can have more errors than a call takes arguments.
-    for (const error of mergeShareErrors(shares.flatMap((s) => s.errors))) report.errors.push(error);
+    // The file's first errors, as one thread keeps them; those past them counted.
+    keepShareErrors(shares.flatMap((s) => s.errors), report.errors, report.errorsLeftOut);
+    for (const share of shares) {
+      report.errorsLeftOut.errors += share.errorsLeftOut.errors;
+      report.errorsLeftOut.inputErrors += share.errorsLeftOut.inputErrors;
+    }
     // Each share kept the first examples of each cause; together they hold the file's first ones, in line order.
     for (const change of shares.flatMap((s) => s.changes).sort((x, y) => x.line - y.line)) {
       const group = groupOf(change.cause);

@@ -1,6 +1,7 @@
 import type { Decision, Grant } from "../runtime/decision.js";
 import { durationText } from "../syntax/literals.js";
 import { sortedDistinct } from "../runtime/helpers.js";
+import { shownList, shownText } from "./shortRequest.js";
 
 /**
  * The same credentials, in any order: as sets of scope and lifetime pairs (the engine gives
@@ -14,9 +15,12 @@ export function sameGrants(a: readonly Grant[], b: readonly Grant[]): boolean {
   return spelled(a) === spelled(b);
 }
 
-/** `crm:read for 5m, crm:write for 1m`, or `none`: credentials as a person reads them. */
+/**
+ * `crm:read for 5m, crm:write for 1m`, or `none`: credentials as a person reads them. A line's
+ * own grants are any number of scopes of any length: the first few are listed, each cut (`shownList`).
+ */
 export function grantsText(grants: readonly Grant[]): string {
-  return grants.map((g) => `${g.scope} for ${durationText(g.ttlSeconds * 1000)}`).join(", ") || "none";
+  return shownList(grants.map((g) => `${shownText(g.scope)} for ${durationText(g.ttlSeconds * 1000)}`), (text) => text) || "none";
 }
 
 const NONE: readonly never[] = Object.freeze([]);

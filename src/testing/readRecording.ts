@@ -12,6 +12,7 @@ import { recordingLineSchema, REQUEST_FIELD_TYPES } from "./recordingSchema.js";
 import { describeValue } from "../runtime/schema.js";
 import { SeveralLineValues, TRAILING_COMMA_HINT } from "./severalLineValues.js";
 import { ValueSet } from "../runtime/longText.js";
+import { shownText } from "./shortRequest.js";
 
 /** What a recording line says should happen. */
 export interface Expectation {
@@ -115,7 +116,7 @@ function describeGrantError(error: ErrorObject, line: Record<string, unknown>): 
   const params = error.params as { missingProperty?: string; additionalProperty?: string; type?: string; limit?: number };
   const problem =
     error.keyword === "required" ? `${at} has no \`${params.missingProperty}\``
-    : error.keyword === "additionalProperties" ? `${at} has \`${params.additionalProperty}\`, which a grant does not`
+    : error.keyword === "additionalProperties" ? `${at} has \`${shownText(String(params.additionalProperty))}\`, which a grant does not`
     : error.keyword === "minimum" ? `${at} must be at least ${params.limit}, not ${describeValue(value)}`
     : error.keyword === "type" ? `${at} must be ${TYPE_WORDS[String(params.type)] ?? String(params.type)}, not ${describeValue(value)}`
     : `${at} ${error.message ?? "is invalid"}`;
@@ -278,7 +279,7 @@ export function parseRecordingLine(text: string, line: number): RecordingLine {
   // (Its `approved` is a boolean, the schema saw to that; it has no expectation to misspell.)
   if (isApprovalLine(request)) return { ok: true, line, text, request, approval: { approved: request["approved"] as boolean } };
   const repeated = repeatedItem(request["rules"] as string[] | undefined);
-  if (repeated !== undefined) return { ok: false, line, text, error: `\`rules\` lists ${JSON.stringify(repeated)} twice (it is a set)` };
+  if (repeated !== undefined) return { ok: false, line, text, error: `\`rules\` lists ${JSON.stringify(shownText(repeated))} twice (it is a set)` };
   // Only a line that lacks part of an expectation can hold it under a misspelled key.
   if (request["decision"] === undefined || request["rules"] === undefined || request["reason"] === undefined || request["grants"] === undefined || request["grantsOnApproval"] === undefined || request["revoked"] === undefined) {
     const misspelled = misspelledExpectation(request);

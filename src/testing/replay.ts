@@ -9,7 +9,7 @@ import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { LineEdits, rewriteRecording } from "./rewriteRecording.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { printable } from "../diagnostics/printable.js";
-import { sessionLabel, shortRequest, toolLabel } from "./shortRequest.js";
+import { SHOWN_ITEMS, SHOWN_TEXT_CHARS, sessionLabel, shortRequest, shownText, toolLabel } from "./shortRequest.js";
 import { closestName } from "../runtime/closestName.js";
 import { decideRecorded, engineOptions, replayEngine, replayRecorded, type RecordedEngineOptions } from "./decideRecorded.js";
 import { grantingRulesOf, grantsOnApprovalOf, sameGrants } from "./grants.js";
@@ -152,12 +152,16 @@ export const MAX_FAILURES_PER_FILE = 100;
 /** Errors about a file's lines kept per file; past it they are counted (`LeftOut`), so a file of garbage cannot fill memory. */
 export const MAX_ERRORS_PER_FILE = 100;
 
-/** What a file's replay counted but did not keep: failures past MAX_FAILURES_PER_FILE, errors past MAX_ERRORS_PER_FILE. */
-export interface LeftOut {
-  failures: number;
+/** The errors about a file's lines past MAX_ERRORS_PER_FILE, counted only (by `policyc test` and `policyc diff`). */
+export interface ErrorsLeftOut {
   errors: number;
   /** Of `errors`, the malformed lines (`kind: "input"`, which make the run exit 2). */
   inputErrors: number;
+}
+
+/** What a file's replay counted but did not keep: failures past MAX_FAILURES_PER_FILE, errors past MAX_ERRORS_PER_FILE. */
+export interface LeftOut extends ErrorsLeftOut {
+  failures: number;
 }
 
 export interface ReplayReport {
@@ -243,9 +247,35 @@ function leftOutOf(report: ReplayReport, file: string): LeftOut {
 }
 
 /** Counts an error past MAX_ERRORS_PER_FILE instead of keeping it. */
-function countLeftOut(counts: LeftOut, error: ReplayError): void {
+function countLeftOut(counts: ErrorsLeftOut, error: ReplayError): void {
   counts.errors++;
   if (error.kind === "input") counts.inputErrors++;
+}
+
+/**
+ * What keeps the errors about one file's lines (or one share's of them), found in line order:
+ * the first MAX_ERRORS_PER_FILE go `into` the report, the rest are only counted in `counts()`
+ * (called only then), so a file of garbage cannot fill memory.
+ */
+export function lineErrorKeeper(into: ReplayError[], counts: () => ErrorsLeftOut): (error: ReplayError) => void {
+  let kept = 0;
+  return (error) => {
+    if (kept++ < MAX_ERRORS_PER_FILE) into.push(error);
+    else countLeftOut(counts(), error);
+  };
+}
+
+/**
+ * Keeps the errors of a file's shares as one thread would have: merged in line order
+ * (`mergeShareErrors`), the file's own errors (`line` null) all, of those about its lines the
+ * first MAX_ERRORS_PER_FILE; the rest counted in `counts`.
+ */
+export function keepShareErrors(errors: readonly ReplayError[], into: ReplayError[], counts: ErrorsLeftOut): void {
+  let lineErrors = 0;
+  for (const error of mergeShareErrors(errors)) {
+    if (error.line === null || lineErrors++ < MAX_ERRORS_PER_FILE) into.push(error);
+    else countLeftOut(counts, error);
+  }
 }
 
 /** The failures and errors of every file left out of `report`, in all. */
@@ -359,13 +389,9 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
   };
   // Past the limits, failures and errors are counted, not kept (`LeftOut`).
   let failuresKept = 0;
-  let errorsKept = 0;
   const leftOut = (): LeftOut => leftOutOf(report, file);
   /** Keeps an error about a line, or counts it past MAX_ERRORS_PER_FILE. */
-  const lineProblem = (error: ReplayError): void => {
-    if (errorsKept++ < MAX_ERRORS_PER_FILE) report.errors.push(error);
-    else countLeftOut(leftOut(), error);
-  };
+  const lineProblem = lineErrorKeeper(report.errors, leftOut);
   /** Counts and keeps a failed case (or only counts it, past MAX_FAILURES_PER_FILE); true when the run is to stop there (--bail). */
   const fail = (result: CaseResult): boolean => {
     report.failed++;
@@ -437,7 +463,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       const expect = entry.expect;
       // (A line without a tool name is no unknown tool: the engine refused it, as it was logged.)
       if (!toolNames.has(tool) && tool === request["tool"] && !unknownToolIsCase(request, tool, expect, closestTool)) {
-        lineProblem({ file, line: entry.line, message: `${unknownTool(tool, closestTool(tool))} (a line of a decision log, expecting its denial with \`"decision"\` and \`"rules"\`, is a test case when its tool is not close to a declared one (a likely typo), or when its reason says \`unknown tool "${printable(tool)}"\`)`, kind: "mismatch" });
+        lineProblem({ file, line: entry.line, message: `${unknownTool(tool, closestTool(tool))} (a line of a decision log, expecting its denial with \`"decision"\` and \`"rules"\`, is a test case when its tool is not close to a declared one (a likely typo), or when its reason says \`${printable(unknownToolReasonStart(tool))}\`)`, kind: "mismatch" });
         // Not a case of this policy set: --update writes no expectation into it.
         continue;
       }
@@ -483,9 +509,13 @@ export function lineError(file: string, entry: { readonly line: number; readonly
   return entry.endLine === undefined ? { file, line: entry.line, message: entry.error, kind: "input" } : { file, line: entry.line, endLine: entry.endLine, message: entry.error, kind: "input" };
 }
 
-/** `unknown tool \`x\` (did you mean \`y\`?): the policy set declares no such tool`: a line's tool the set does not declare. */
+/**
+ * `unknown tool \`x\` (did you mean \`y\`?): the policy set declares no such tool`: a line's tool
+ * the set does not declare (a long one cut, `shownText`, with its length: the line's own text).
+ */
 function unknownTool(tool: string, meant: string | undefined): string {
-  return `unknown tool \`${printable(tool)}\`${meant !== undefined ? ` (did you mean \`${printable(meant)}\`?)` : ""}: the policy set declares no such tool`;
+  const length = tool.length > SHOWN_TEXT_CHARS ? ` of ${tool.length.toLocaleString("en-US")} characters` : "";
+  return `unknown tool \`${printable(shownText(tool))}\`${length}${meant !== undefined ? ` (did you mean \`${printable(meant)}\`?)` : ""}: the policy set declares no such tool`;
 }
 
 /**
@@ -573,15 +603,27 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
       // at), or, when no rule decided, every rule considered.
       const expected = new Set(failure.expect.rules?.filter((id) => !deciding.has(id)));
       const others = explanation.rules.filter((t) => !deciding.has(t.id) && (expected.has(t.id) || deciding.size === 0));
+      const considered = new Set(explanation.rules.map((t) => t.id));
       const lines = [
         ...explanation.rules.filter((t) => deciding.has(t.id)).map((t) => `${t.id}${t.matched === "error" ? ` ${FAILED_CLOSED}` : ""}: ${clauseSummary(t)}`),
         ...others.map((t) => `${expected.has(t.id) ? "the expected rule " : ""}${t.id} (${t.effect}) ${verdictOf(t)}: ${clauseSummary(t)}`),
-        ...[...expected].filter((id) => !explanation.rules.some((t) => t.id === id)).map((id) => `the expected rule ${id} is not one of the rules for ${explanation.tool ?? failure.tool}`),
+        ...notRulesOf(explanation.tool ?? failure.tool, [...expected].filter((id) => !considered.has(id))),
       ];
       failure.explanation = explanation.note ?? lines.join("\n");
     }
     replayRecorded(engine, entry.request);
   }
+}
+
+/**
+ * `the expected rule X is not one of the rules for T`, a line per such rule the line expects; of
+ * a line that expects more than SHOWN_ITEMS of them (its `rules` are the recording's, any number
+ * of any length), the first and a count: a line of a million made-up ids is explained in 21 lines.
+ */
+function notRulesOf(tool: string, ids: readonly string[]): string[] {
+  const lines = ids.slice(0, SHOWN_ITEMS).map((id) => `the expected rule ${shownText(id)} is not one of the rules for ${shownText(tool)}`);
+  if (ids.length > SHOWN_ITEMS) lines.push(`… and ${(ids.length - SHOWN_ITEMS).toLocaleString("en-US")} more expected rules that are not rules for ${shownText(tool)}`);
+  return lines;
 }
 
 /**
@@ -656,13 +698,7 @@ async function replayInWorkers(policy: CompiledPolicy, file: string, options: Re
   const keptFailures = failures.slice(0, MAX_FAILURES_PER_FILE);
   for (const failure of keptFailures) report.failures.push(failure);
   counts.failures += failures.length - keptFailures.length;
-  const errors = mergeShareErrors(gather(shares.map((share) => share.errors)));
-  // A file's own errors (`line` null, first in line order) are always kept, as on one thread.
-  let lineErrors = 0;
-  for (const error of errors) {
-    if (error.line === null || lineErrors++ < MAX_ERRORS_PER_FILE) report.errors.push(error);
-    else countLeftOut(counts, error);
-  }
+  keepShareErrors(gather(shares.map((share) => share.errors)), report.errors, counts);
   if (options.listCases) {
     // A failed case is listed when it is kept in full: those a share kept past the file's first are counted instead.
     const kept = new Set(keptFailures.map((failure) => failure.line));

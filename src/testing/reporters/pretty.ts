@@ -1,7 +1,8 @@
 import { counted, type Palette } from "../../diagnostics/render.js";
-import { errorCount, leftOutTotal, MAX_ERRORS_PER_FILE, type CaseResult } from "../replay.js";
-import { actualText, BAILED, coverageLines, differsText, errorPlace, expectedText, failuresLeftOutText, noteLines, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { errorCount, leftOutTotal, type CaseResult } from "../replay.js";
+import { actualText, BAILED, coverageLines, differsText, expectedText, failuresLeftOutText, noteLines, shownErrors, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { printable } from "../../diagnostics/printable.js";
+import { SHOWN_ITEMS } from "../shortRequest.js";
 
 /**
  * The default report: failures grouped by file and session, each with the line, the request in
@@ -12,15 +13,10 @@ export function prettyReport({ report, rules, coverage, maxErrors }: ReporterInp
   const reasonOf = (id: string): string => rules.find((r) => r.id === id)?.reason ?? "";
   // Text from recordings (file names, expected rules and reasons, lines quoted in errors) goes
   // through printable(): it must not recolour the terminal or start a `::warning::` line in CI.
-  const shown = report.errors.slice(0, maxErrors ?? report.errors.length);
-  for (const error of shown) out.push(`${palette.error("error")}: ${printable(errorPlace(error))}: ${printable(error.message)}`);
   const errorsFound = errorCount(report);
-  const { errors: errorsLeftOut } = leftOutTotal(report);
-  if (errorsFound > shown.length) {
-    // Some were kept but not shown (--max-errors), some not even kept (past MAX_ERRORS_PER_FILE): say which limit to lift.
-    const why = [...(report.errors.length > shown.length ? ["use --max-errors to see more"] : []), ...(errorsLeftOut > 0 ? [`at most ${MAX_ERRORS_PER_FILE} are listed per recording`] : [])];
-    out.push(`… and ${counted(errorsFound - shown.length, "more error")} not shown (${why.join("; ")})`);
-  }
+  const { lines: errorLines, shown } = shownErrors(report.errors, leftOutTotal(report).errors, maxErrors, palette);
+  // One by one: with a large --max-errors over many recordings, more than a call takes arguments.
+  for (const line of errorLines) out.push(line);
   if (errorsFound > 0) out.push("");
   for (const note of noteLines(report)) out.push(`${palette.warning("note")}: ${printable(note)}`);
   if (report.notes.length > 0) out.push("");
@@ -37,7 +33,8 @@ export function prettyReport({ report, rules, coverage, maxErrors }: ReporterInp
       for (const f of failures) {
         out.push(`    ${palette.error("✗")} line ${f.line}: ${f.request}${differsText(f)}`);
         out.push(`        expected ${printable(expectedText(f))}`);
-        if (f.event !== "approval") for (const id of f.expect.rules ?? []) if (reasonOf(id)) out.push(`          ${printable(id)}: ${printable(reasonOf(id))}`);
+        // (The rules listed in `expected`: a line's own list may be a million long, shownList.)
+        if (f.event !== "approval") for (const id of (f.expect.rules ?? []).slice(0, SHOWN_ITEMS)) if (reasonOf(id)) out.push(`          ${printable(id)}: ${printable(reasonOf(id))}`);
         out.push(`        actual   ${printable(actualText(f))}`);
         if (f.event !== "approval") {
           f.actual.rules.forEach((id, i) => out.push(`          ${printable(id)}: ${printable(f.actual.reasons[i] ?? "")}`));
@@ -57,7 +54,7 @@ export function prettyReport({ report, rules, coverage, maxErrors }: ReporterInp
   }
   if (report.bailed) out.push(BAILED);
   // Errors are listed first; on a long report say at the end that there were some (they set the exit code).
-  const errors = errorsFound > 0 ? `; ${counted(errorsFound, "error")} (${errorsFound > shown.length ? `${shown.length} ` : ""}listed above)` : "";
+  const errors = errorsFound > 0 ? `; ${counted(errorsFound, "error")} (${errorsFound > shown ? `${shown} ` : ""}listed above)` : "";
   const files = report.files.length;
   const from = report.filesReplayed < files ? `${report.filesReplayed} of ${files} files` : `${files} file${files === 1 ? "" : "s"}`;
   out.push(`${report.lines} line${report.lines === 1 ? "" : "s"} replayed from ${from}${errors}`);

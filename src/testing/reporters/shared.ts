@@ -3,10 +3,11 @@ import { isAbsolute, relative, resolve, sep } from "node:path";
 import type { RuleInfo } from "../../runtime/policy.js";
 import { MAX_ERRORS_PER_FILE, MAX_FAILURES_PER_FILE, MAX_NOTES_PER_FILE, type CaseResult, type LeftOut, type ReplayError, type ReplayReport } from "../replay.js";
 import { grantsText } from "../grants.js";
+import { shownList, shownText } from "../shortRequest.js";
 import type { Expectation } from "../readRecording.js";
 import type { Grant } from "../../runtime/decision.js";
 import { printable } from "../../diagnostics/printable.js";
-import { counted, type DiagnosticJson } from "../../diagnostics/render.js";
+import { counted, type DiagnosticJson, type Palette } from "../../diagnostics/render.js";
 
 /** The closing line every text reporter ends with, alone on its line. */
 export function summaryLine(report: ReplayReport): string {
@@ -42,14 +43,20 @@ export function coverageTotal(coverage: CoverageSummary): string {
 }
 
 /**
- * What the line expected: a decision (with its rules and reason, then its grants, those on
+ * How much of a line's expected reason reports show: a reason is a sentence, often longer than a
+ * name (`SHOWN_TEXT_CHARS`), and compared with the actual reasons shown beside it.
+ */
+export const SHOWN_REASON_CHARS = 500;
+
+/**
+ * What the line expected (its own rules, reason and grants shown in short, `shownList`): a decision (with its rules and reason, then its grants, those on
  * approval and the session's revocation: `allow [read]; grants db:read for 15m; session not
  * revoked`), or of an approval line `approved` or `refused`.
  */
 export function expectedText(result: CaseResult): string {
   if (result.event === "approval") return approvalText(result.expect.approved);
   const { expect } = result;
-  return `${expect.decision}${expect.rules ? ` [${expect.rules.join(", ")}]` : ""}${expect.reason ? ` ("${expect.reason}")` : ""}${outcomeText(expect, expect)}`;
+  return `${expect.decision}${expect.rules ? ` [${shownList(expect.rules)}]` : ""}${expect.reason ? ` ("${shownText(expect.reason, SHOWN_REASON_CHARS)}")` : ""}${outcomeText(expect, expect)}`;
 }
 
 /**
@@ -219,6 +226,23 @@ export function errorTitle(error: ReplayError): string {
 /** Where an error is: `file:line`, or the file alone when it is about the whole recording. */
 export function errorPlace(error: ReplayError): string {
   return error.line === null ? error.file : `${error.file}:${error.line}`;
+}
+
+/**
+ * The errors as the text reports of `policyc test` and `policyc diff` list them, a line each:
+ * the first `maxErrors` of those kept (all when absent), then how many more were found (`leftOut`
+ * of them not kept, past MAX_ERRORS_PER_FILE) and which limit to lift to see them.
+ */
+export function shownErrors(errors: readonly ReplayError[], leftOut: number, maxErrors: number | undefined, palette: Palette): { lines: string[]; shown: number } {
+  const shown = errors.slice(0, maxErrors ?? errors.length);
+  const lines = shown.map((error) => `${palette.error("error")}: ${printable(errorPlace(error))}: ${printable(error.message)}`);
+  const found = errors.length + leftOut;
+  if (found > shown.length) {
+    // Some were kept but not shown (--max-errors), some not even kept (past MAX_ERRORS_PER_FILE): say which limit to lift.
+    const why = [...(errors.length > shown.length ? ["use --max-errors to see more"] : []), ...(leftOut > 0 ? [`at most ${MAX_ERRORS_PER_FILE} are listed per recording`] : [])];
+    lines.push(`… and ${counted(found - shown.length, "more error")} not shown (${why.join("; ")})`);
+  }
+  return { lines, shown: shown.length };
 }
 
 /** Said by every reporter when --bail stopped the run. */
