@@ -8,6 +8,7 @@ import { describeFsError } from "../source/loadSources.js";
 import { replayEngine, replayRecorded } from "../testing/decideRecorded.js";
 import { parseRequestBytes } from "../testing/parseRequests.js";
 import { renderExplanation } from "../testing/explanationText.js";
+import { sessionLabel, shownText } from "../testing/shortRequest.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import { onStandardError, type Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
@@ -82,8 +83,10 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   const decision = engine.decide(last);
   if (options.json) io.out(JSON.stringify({ ...decision, explanation }, null, 2) + "\n");
   else {
-    const session = typeof (last as { session?: unknown })?.session === "string" ? ` (session ${printable((last as { session: string }).session)})` : "";
-    io.out(renderExplanation(decision, explanation, io.palette, explanation.tool ? `${printable(explanation.tool)}${session}` : undefined) + "\n");
+    // The request's own tool and session, shown as reports show them: a long one in short (a 20 KB id is no header).
+    const label = typeof (last as { session?: unknown })?.session === "string" ? sessionLabel((last as { session: string }).session) : undefined;
+    const session = label === undefined ? "" : label.startsWith("(") ? ` ${printable(label)}` : ` (session ${printable(label)})`;
+    io.out(renderExplanation(decision, explanation, io.palette, explanation.tool ? `${printable(shownText(explanation.tool))}${session}` : undefined) + "\n");
   }
   return EXIT.ok;
 }

@@ -813,3 +813,23 @@ describe("policyc eval: a rule with a list of a hundred and fifty thousand hosts
     expect(clause).toContain('…` was true (args.host is "h149999.example")');
   });
 });
+
+describe("policyc eval: a request's own long tool name or session id in the header (review r3)", () => {
+  it("shows them in short, as test's reports do, and never whole", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "policyc-eval-long-"));
+    try {
+      writeFileSync(join(dir, "p.policy"), "tool kb.search { risk low args { query: string } }\npolicy p { allow kb.search }\n");
+      writeFileSync(join(dir, "long-session.json"), JSON.stringify({ session: "s".repeat(20_000), tool: "kb.search", args: { query: "q" } }));
+      writeFileSync(join(dir, "long-tool.json"), JSON.stringify({ session: "ok", tool: "x".repeat(20_000), args: { query: "q" } }));
+      const session = await cli(["eval", "p.policy", "--request", "long-session.json"], { cwd: dir });
+      expect(session.code).toBe(0);
+      expect(session.stdout.split("\n")[0]).toMatch(/^deny kb\.search \(session: "s{36}… of 20,000 characters, SHA-256 [A-Za-z0-9+/=]{44}\)$/);
+      expect(session.stdout.length).toBeLessThan(1_000);
+      const tool = await cli(["eval", "p.policy", "--request", "long-tool.json"], { cwd: dir });
+      expect(tool.stdout.split("\n")[0]).toMatch(/^deny x{79}… \(session ok\)$/);
+      expect(tool.stdout.length).toBeLessThan(1_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
