@@ -77,6 +77,14 @@ describe("policyc test: a recording with many errors or failures keeps the first
     expect(github).toContain("::notice file=many-errors.jsonl,title=policyc test%3A not annotated::… and 5 more errors (at most 100 are listed per recording)");
   });
 
+  it("an error about a whole recording is shown whatever --max-errors, after another recording's line errors (review r2)", () => {
+    const result = bin(["test", POLICY, "--replay", ERRORS, "missing.jsonl", "--max-errors", "3"], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stdout.match(/^error: many-errors\.jsonl:\d+: /gm)).toHaveLength(3);
+    expect(result.stdout).toMatch(/^error: missing\.jsonl: no such file/m);
+    expect(result.stdout).toContain("… and 102 more errors not shown (use --max-errors to see more; at most 100 are listed per recording)");
+  });
+
   it("--max-errors sets how many the text reporter shows, up to the 100 kept", () => {
     const three = run(ERRORS, "--max-errors", "3");
     expect(three.code).toBe(2);

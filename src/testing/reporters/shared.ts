@@ -230,11 +230,15 @@ export function errorPlace(error: ReplayError): string {
 
 /**
  * The errors as the text reports of `policyc test` and `policyc diff` list them, a line each:
- * the first `maxErrors` of those kept (all when absent), then how many more were found (`leftOut`
- * of them not kept, past MAX_ERRORS_PER_FILE) and which limit to lift to see them.
+ * every error about a whole recording and the first `maxErrors` line errors of those kept (all
+ * when absent), then how many more were found (`leftOut` of them not kept, past
+ * MAX_ERRORS_PER_FILE) and which limit to lift to see them.
  */
 export function shownErrors(errors: readonly ReplayError[], leftOut: number, maxErrors: number | undefined, palette: Palette): { lines: string[]; shown: number } {
-  const shown = errors.slice(0, maxErrors ?? errors.length);
+  // An error about a whole recording (one that cannot be read, or is one JSON document) is always
+  // shown: behind another recording's malformed lines it would go unnamed. Line errors up to the cap.
+  let lineErrorsLeft = maxErrors ?? Number.POSITIVE_INFINITY;
+  const shown = errors.filter((error) => error.line === null || lineErrorsLeft-- > 0);
   const lines = shown.map((error) => `${palette.error("error")}: ${printable(errorPlace(error))}: ${printable(error.message)}`);
   const found = errors.length + leftOut;
   if (found > shown.length) {
