@@ -49,7 +49,7 @@ export function renderDiagnostic(d: Diagnostic, palette: Palette = plainPalette)
 
 /** "1 rule", "3 rules": a count with its noun (nouns that take an "s"). */
 export function counted(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+  return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 /** A count line such as "2 errors, 1 warning". */

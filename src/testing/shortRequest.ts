@@ -14,13 +14,13 @@ const SHOWN_CHARS = 40;
 export const SHOWN_TEXT_CHARS = 80;
 
 /**
- * `text` as a report shows it: cut to `max` characters with an ellipsis (not inside a surrogate
- * pair). Only for showing: what groups lines, and what `--grep` searches, is the text itself.
+ * `text` as a report shows it: past `max` characters, its first `kept` (`max - 1` unless given)
+ * and an ellipsis, never cut inside a surrogate pair. Only for showing: what groups lines, and
+ * what `--grep` searches, is the text itself.
  */
-export function shownText(text: string, max = SHOWN_TEXT_CHARS): string {
+export function shownText(text: string, max = SHOWN_TEXT_CHARS, kept = max - 1): string {
   if (text.length <= max) return text;
-  const end = max - 1;
-  return `${text.slice(0, /[\ud800-\udbff]/.test(text[end - 1]!) ? end - 1 : end)}…`;
+  return `${text.slice(0, /[\ud800-\udbff]/.test(text[kept - 1]!) ? kept - 1 : kept)}…`;
 }
 
 /** Lists at most this many of a line's own items (the rules it expects, its grants); the rest are counted. */
@@ -68,8 +68,7 @@ export function toolLabel(tool: unknown): string {
   return tool === undefined ? "(no tool)" : `(tool: ${shortJson(tool)})`;
 }
 
-/** A value as JSON, cut at SHOWN_CHARS characters. */
+/** A value as JSON, cut at SHOWN_CHARS characters (never inside a surrogate pair: `shownText`). */
 function shortJson(value: unknown): string {
-  const text = jsonPreview(value, SHOWN_CHARS);
-  return text.length > SHOWN_CHARS ? text.slice(0, SHOWN_CHARS - 3) + "…" : text;
+  return shownText(jsonPreview(value, SHOWN_CHARS), SHOWN_CHARS, SHOWN_CHARS - 3);
 }

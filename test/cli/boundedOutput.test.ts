@@ -85,6 +85,14 @@ describe("policyc test: a line's own strings and lists are shown in short", () =
     expect(passed(run(file, "--grep", "z".repeat(150), "--reporter", "json"))).toBe(2);
   });
 
+  it("nor is an argument's value or a session that is not a string, cut at an odd place (review r5)", () => {
+    const file = recording("emoji-args.jsonl", [{ time: TIME, session: "s1", agent: { team: "support" }, tool: "kb.search", args: { query: `a${"😀".repeat(600)}` }, decision: "deny" }]);
+    const result = run(file);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`query="a${"😀".repeat(17)}…`);
+    expect(result.stdout).not.toContain("\ufffd");
+  });
+
   it("a name is not cut inside a character written as two (an emoji)", () => {
     // 79 characters shown: 39 emoji and the first half of the 40th would be a lone surrogate.
     const file = recording("emoji.jsonl", [{ time: TIME, session: "s1", agent: { team: "support" }, tool: "😀".repeat(100), args: {} }]);
