@@ -77,6 +77,51 @@ describe("the characters text tests inside quantifiers read are budgeted per rul
     }
   });
 
+  it("what language.md §5.9 says reaches the budget does, with ordinary text: a 1 MiB body against 96 words, a 100 KiB one against 977, 666,667 characters against 150 keywords written in the policy", () => {
+    const engine = engineFor(DLP);
+    const text = (length: number): string => "lorem ipsum ".repeat(Math.ceil(length / 12)).slice(0, length);
+    const words = (n: number): string[] => Array.from({ length: n }, (_, i) => `word${i}`);
+    for (const [length, within] of [[1_048_576, 95], [102_400, 976]] as const) {
+      expect(engine.decide({ session: `a${length}`, tool: "http.post", args: { body: text(length), words: words(within) } })).toMatchObject({ decision: "allow", errors: [] });
+      const denied = engine.decide({ session: `b${length}`, tool: "http.post", args: { body: text(length), words: words(within + 1) } });
+      expect(denied).toMatchObject({ decision: "deny", rules: ["p/1"] });
+      expect(denied.errors.join(" ")).toContain(TEXT_BUDGET);
+    }
+    const keywords = engineFor(`tool email.send { risk low args { body: string } }\npolicy p {\n  deny email.send when any(w in ${JSON.stringify(words(150))}: args.body contains w)\n  allow email.send\n}\n`);
+    expect(keywords.decide({ session: "k", tool: "email.send", args: { body: text(666_666) } })).toMatchObject({ decision: "allow", errors: [] });
+    expect(keywords.decide({ session: "l", tool: "email.send", args: { body: text(666_667) } })).toMatchObject({ decision: "deny", rules: ["p/1"] });
+  });
+
+  it("a glob match charges the pattern's length with the subject's (a pattern of many `*` parts searches once per part): run-time or written, decide and explain agree", () => {
+    const pattern = `${"*a".repeat(50_000)}*b*`;
+    const body = "a".repeat(10_000);
+    const words = Array.from({ length: 1_000 }, (_, i) => `w${i}`);
+    // 1,000 matches of 10,000 characters stay within the budget; with the pattern's 100,003 they do not.
+    for (const [test, args] of [["args.body like args.p", { body, p: pattern, words }], [`args.body like ${JSON.stringify(pattern)}`, { body, p: "", words }]] as const) {
+      const engine = engineFor(`tool t { risk low args { body: string, p: string, words: list<string> } }\npolicy p {\n  deny t when any(w in args.words: ${test})\n  allow t\n}\n`);
+      const request = { session: "s", tool: "t", args };
+      const decision = engine.decide(request);
+      expect(decision, test.slice(0, 40)).toMatchObject({ decision: "deny", rules: ["p/1"] });
+      expect(decision.errors.join(" ")).toContain(TEXT_BUDGET);
+      expect(verdicts(engine, { ...request, session: "t" })).toEqual({ "p/1": "error", "p/2": true });
+      // A tenth of the words: within it, and the rule decides as written.
+      expect(engine.decide({ ...request, session: "u", args: { ...args, words: words.slice(0, 100) } })).toMatchObject({ decision: "allow", errors: [] });
+    }
+  });
+
+  it("a glob match's charge is exact, and the same in the generated code and the interpreter: 100 matches of a 999,995-character body by `x*y*x` reach the budget, one more character passes it", () => {
+    for (const test of ['args.body like "x*y*x"', "args.body like w"]) {
+      const engine = engineFor(`tool t { risk low args { body: string, words: list<string> } }\npolicy p {\n  deny t when any(w in args.words: ${test})\n  allow t\n}\n`);
+      const words = Array.from({ length: 100 }, () => "x*y*x");
+      const within = { session: "s", tool: "t", args: { body: "x".repeat(999_995), words } };
+      expect(engine.decide(within), test).toMatchObject({ decision: "allow", errors: [] });
+      expect(verdicts(engine, { ...within, session: "s2" }), test).toEqual({ "p/1": false, "p/2": true });
+      const past = { session: "t", tool: "t", args: { body: "x".repeat(999_996), words } };
+      expect(engine.decide(past), test).toMatchObject({ decision: "deny", rules: ["p/1"] });
+      expect(verdicts(engine, { ...past, session: "t2" }), test).toEqual({ "p/1": "error", "p/2": true });
+    }
+  });
+
   it("each rule has its own budget: two rules reading 60 million characters each both decide", () => {
     const engine = engineFor("tool t { risk low args { body: string, words: list<string> } }\npolicy p {\n  deny t when any(w in args.words: args.body contains w)\n  deny t when any(w in args.words: args.body.endsWith(w) and args.body contains w)\n  allow t\n}\n");
     const request = { session: "s", tool: "t", args: { body: "x".repeat(1_000_000), words: Array.from({ length: 60 }, (_, i) => `y${i}`) } };
