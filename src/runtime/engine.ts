@@ -250,8 +250,13 @@ function instantiate(policy: CompiledPolicy): Map<string, GeneratedTool> {
 /** What the request checks of code that counts the values it validates declare (compile/emitValidation.ts). */
 const COUNTING_CHECKS = "\nlet valuesSeen = 0;\n";
 
-/** The reads of `session.labels` that fail closed on a label the session did not keep (helpers.sessionLabels): code built since labels are bounded. */
-const BOUNDS_LABELS = /\brt\.(?:sessionLabels|hasSessionLabel)\(/;
+/**
+ * The line code declares when it reads `session.labels` only through helpers that fail closed
+ * on a label the session did not keep (helpers.sessionLabels; compile/emitJavaScript.ts): code
+ * built since labels are bounded. A whole line, which no policy string in the code can make up
+ * (JSON holds no raw newline), as COUNTING_CHECKS.
+ */
+const BOUNDS_LABELS = "\n// session.labels is read through rt.sessionLabels and rt.hasSessionLabel, which fail closed on a label the session did not keep.\n";
 
 const EMPTY: readonly never[] = Object.freeze([]);
 /** Shared decisions kept per tool at most (one per combination of matched rules). */
@@ -331,7 +336,7 @@ export class Engine {
       maxSessions: options.maxSessions,
       // Code built before labels were bounded reads `session.labels` without failing closed on a
       // label not kept: its sessions keep every label, as they did (UNDECLARED_LABEL_CHARS).
-      labelLimits: { alwaysKept: labelsAlwaysKept(policy.schema), maxChars: BOUNDS_LABELS.test(policy.code) ? UNDECLARED_LABEL_CHARS : Number.POSITIVE_INFINITY },
+      labelLimits: { alwaysKept: labelsAlwaysKept(policy.schema), maxChars: policy.code.includes(BOUNDS_LABELS) ? UNDECLARED_LABEL_CHARS : Number.POSITIVE_INFINITY },
       countsSaturate: needed.literalOnly && windowEntries >= needed.entries,
       recordedTimesOnly: this.recordedTimesOnly,
     });

@@ -12,12 +12,14 @@ export interface CompiledGlob {
   readonly exact: boolean;
   /** How many `*` it has (helpers.likeAt picks a plain string test by it, as the compiler does for a pattern in the policy). */
   readonly stars: number;
+  /** The pattern's length: matching may look for each part in turn, so a charge for reading (helpers.matchCompiledGlobAt) counts it too. */
+  readonly length: number;
 }
 
 export function compileGlob(pattern: string): CompiledGlob {
   const parts = pattern.split("*");
-  if (parts.length === 1) return { prefix: pattern, middle: [], suffix: "", exact: true, stars: 0 };
-  return { prefix: parts[0]!, middle: parts.slice(1, -1).filter((p) => p.length > 0), suffix: parts[parts.length - 1]!, exact: false, stars: parts.length - 1 };
+  if (parts.length === 1) return { prefix: pattern, middle: [], suffix: "", exact: true, stars: 0, length: pattern.length };
+  return { prefix: parts[0]!, middle: parts.slice(1, -1).filter((p) => p.length > 0), suffix: parts[parts.length - 1]!, exact: false, stars: parts.length - 1, length: pattern.length };
 }
 
 /**

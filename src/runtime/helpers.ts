@@ -897,8 +897,10 @@ export function startsWithAt(note: ScanNote, text: unknown, prefix: unknown): bo
 export function endsWithAt(note: ScanNote, text: unknown, suffix: unknown): boolean {
   return typeof text === "string" && typeof suffix === "string" && scanning(note, Math.min(text.length, suffix.length)) && text.endsWith(suffix);
 }
+// A glob match reads the subject once, and looks for each part of the pattern in turn: a pattern
+// of a million `*a` parts makes a million searches, so its length is charged with the subject's.
 export function matchCompiledGlobAt(note: ScanNote, glob: CompiledGlob, text: unknown): boolean {
-  return typeof text === "string" && scanning(note, text.length) && matchCompiledGlob(glob, text);
+  return typeof text === "string" && scanning(note, text.length + glob.length) && matchCompiledGlob(glob, text);
 }
 
 /**
@@ -906,7 +908,7 @@ export function matchCompiledGlobAt(note: ScanNote, glob: CompiledGlob, text: un
  * (JsEmitter.constantLike; keep the two in step), so that a run-time pattern, the interpreter
  * and the generated code charge the same: no star is a comparison (nothing charged), one star
  * at an end a prefix or suffix test, stars at both ends around text without one a search, and
- * any other pattern a glob match, which reads the subject once.
+ * any other pattern a glob match, which reads the subject once and the pattern's parts.
  */
 export function likeAt(note: ScanNote, subject: unknown, pattern: unknown): boolean {
   if (typeof pattern !== "string") return false;

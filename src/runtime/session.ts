@@ -520,6 +520,32 @@ export function carryOver(from: SessionUse, fromTools: readonly string[], to: Se
   return plan;
 }
 
+/**
+ * Why a session that did not keep some of its labels (`droppedLabels`) cannot go on under a
+ * store keeping labels as `to`, after one keeping them as `from` (see `SessionStore.adopt`), or
+ * undefined when it can. A test of a label the session does not hold fails closed unless the
+ * label is one its store always keeps (SessionState.labelFault): a label the new policy always
+ * keeps and the old one did not (it joined the label enum, or a tool now `returns` it) may be
+ * one the session dropped, and would be taken as known absent. And code built before labels
+ * were bounded (no limit: see Engine) reads `session.labels` without failing closed at all.
+ */
+function droppedLabelsCarry(from: LabelLimits, to: LabelLimits): string | undefined {
+  if (to.maxChars === Number.POSITIVE_INFINITY) {
+    return "its bundle was built before labels were bounded and reads session.labels without failing closed on labels the session did not keep, and the session did not keep some (rebuild the bundle)";
+  }
+  const newlyKept = [...to.alwaysKept].filter((label) => !from.alwaysKept.has(label));
+  if (newlyKept.length === 0) return undefined;
+  const named = newlyKept.length > 3 ? `${newlyKept.slice(0, 3).join(", ")}, …` : newlyKept.join(", ");
+  return `it always keeps labels the old policy did not (${named}: members of its label enum, or labels its tools return), and the session did not keep some labels its calls carried, which could be among them`;
+}
+
+/** Whether a session did not keep some labels of its calls: of its own, or of an ask awaiting approval (which would mark it, approved). */
+function droppedLabels(state: SessionState): boolean {
+  if (state.labelsDropped) return true;
+  if (state.asked !== undefined) for (const pending of state.asked.values()) if (pending.labelsDropped === true) return true;
+  return false;
+}
+
 /** Makes a session's state the one a store reading sessions as `use` keeps, given how `carryOver` carries it. */
 function carryState(state: SessionState, use: SessionUse, called: readonly (readonly number[])[]): void {
   if (!use.labels) {
@@ -937,6 +963,7 @@ export class SessionStore {
    */
   adopt(from: SessionStore, fits: (state: SessionState) => boolean = () => true): void {
     const carry = carryOver(from.use, from.toolNames, this.use);
+    const labelsUnanswered = this.use.labels ? droppedLabelsCarry(from.labelLimits, this.labelLimits) : undefined;
     const ordinal = new Map(this.toolNames.map((name, i) => [name, i]));
     const moved = from.toolNames.map((name) => ordinal.get(name) ?? -1);
     const renumber = moved.some((to, i) => to !== i);
@@ -944,8 +971,10 @@ export class SessionStore {
     // The counts of sessions not started yet go on counting here.
     for (const [id, early] of from.undatedEarly) this.undatedEarly.set(id, early);
     for (const [id, state] of from.sessions) {
-      if (typeof carry === "string" || !fits(state)) {
-        const endedBy = typeof carry === "string" ? `the policy was reloaded and reads sessions differently: ${carry}` : "the policy was reloaded without the intent it declared";
+      const labelsLost = typeof carry === "string" || !droppedLabels(state) ? undefined : labelsUnanswered;
+      if (typeof carry === "string" || labelsLost !== undefined || !fits(state)) {
+        const differently = typeof carry === "string" ? carry : labelsLost;
+        const endedBy = differently !== undefined ? `the policy was reloaded and reads sessions differently: ${differently}` : "the policy was reloaded without the intent it declared";
         this.expired.set(id, { lastSeen: state.storeSeen, revoked: state.revoked, endedBy });
         continue;
       }
@@ -956,7 +985,9 @@ export class SessionStore {
       // A tool the new policy no longer declares is kept by name, as an undeclared one is.
       if (renumber && tools) for (let i = state.head; i < tools.length; i++) if (tools[i]! >= 0) tools[i] = moved[tools[i]!]! >= 0 ? moved[tools[i]!]! : state.undeclaredOrdinal(from.toolNames[tools[i]!]!, state.times![i]!);
       carryState(state, this.use, carry);
-      // Labels the new policy always keeps and the old one counted stay counted: the room only shrinks.
+      // Labels the new policy always keeps and the old one counted stay counted: the room only
+      // shrinks. A session that dropped labels got here only if the new policy always keeps no
+      // label the old one did not (droppedLabelsCarry), so none it dropped is taken as known absent.
       state.labelLimits = this.labelLimits;
       this.sessions.set(id, state);
     }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { compile, compileSources } from "../../src/compile/compile.js";
 import { Engine } from "../../src/runtime/engine.js";
+import type { CompiledPolicy } from "../../src/runtime/policy.js";
 import { explain } from "../../src/runtime/explain.js";
 import { cli } from "../helpers.js";
 
@@ -76,6 +77,51 @@ describe("the characters text tests inside quantifiers read are budgeted per rul
     }
   });
 
+  it("what language.md §5.9 says reaches the budget does, with ordinary text: a 1 MiB body against 96 words, a 100 KiB one against 977, 666,667 characters against 150 keywords written in the policy", () => {
+    const engine = engineFor(DLP);
+    const text = (length: number): string => "lorem ipsum ".repeat(Math.ceil(length / 12)).slice(0, length);
+    const words = (n: number): string[] => Array.from({ length: n }, (_, i) => `word${i}`);
+    for (const [length, within] of [[1_048_576, 95], [102_400, 976]] as const) {
+      expect(engine.decide({ session: `a${length}`, tool: "http.post", args: { body: text(length), words: words(within) } })).toMatchObject({ decision: "allow", errors: [] });
+      const denied = engine.decide({ session: `b${length}`, tool: "http.post", args: { body: text(length), words: words(within + 1) } });
+      expect(denied).toMatchObject({ decision: "deny", rules: ["p/1"] });
+      expect(denied.errors.join(" ")).toContain(TEXT_BUDGET);
+    }
+    const keywords = engineFor(`tool email.send { risk low args { body: string } }\npolicy p {\n  deny email.send when any(w in ${JSON.stringify(words(150))}: args.body contains w)\n  allow email.send\n}\n`);
+    expect(keywords.decide({ session: "k", tool: "email.send", args: { body: text(666_666) } })).toMatchObject({ decision: "allow", errors: [] });
+    expect(keywords.decide({ session: "l", tool: "email.send", args: { body: text(666_667) } })).toMatchObject({ decision: "deny", rules: ["p/1"] });
+  });
+
+  it("a glob match charges the pattern's length with the subject's (a pattern of many `*` parts searches once per part): run-time or written, decide and explain agree", () => {
+    const pattern = `${"*a".repeat(50_000)}*b*`;
+    const body = "a".repeat(10_000);
+    const words = Array.from({ length: 1_000 }, (_, i) => `w${i}`);
+    // 1,000 matches of 10,000 characters stay within the budget; with the pattern's 100,003 they do not.
+    for (const [test, args] of [["args.body like args.p", { body, p: pattern, words }], [`args.body like ${JSON.stringify(pattern)}`, { body, p: "", words }]] as const) {
+      const engine = engineFor(`tool t { risk low args { body: string, p: string, words: list<string> } }\npolicy p {\n  deny t when any(w in args.words: ${test})\n  allow t\n}\n`);
+      const request = { session: "s", tool: "t", args };
+      const decision = engine.decide(request);
+      expect(decision, test.slice(0, 40)).toMatchObject({ decision: "deny", rules: ["p/1"] });
+      expect(decision.errors.join(" ")).toContain(TEXT_BUDGET);
+      expect(verdicts(engine, { ...request, session: "t" })).toEqual({ "p/1": "error", "p/2": true });
+      // A tenth of the words: within it, and the rule decides as written.
+      expect(engine.decide({ ...request, session: "u", args: { ...args, words: words.slice(0, 100) } })).toMatchObject({ decision: "allow", errors: [] });
+    }
+  });
+
+  it("a glob match's charge is exact, and the same in the generated code and the interpreter: 100 matches of a 999,995-character body by `x*y*x` reach the budget, one more character passes it", () => {
+    for (const test of ['args.body like "x*y*x"', "args.body like w"]) {
+      const engine = engineFor(`tool t { risk low args { body: string, words: list<string> } }\npolicy p {\n  deny t when any(w in args.words: ${test})\n  allow t\n}\n`);
+      const words = Array.from({ length: 100 }, () => "x*y*x");
+      const within = { session: "s", tool: "t", args: { body: "x".repeat(999_995), words } };
+      expect(engine.decide(within), test).toMatchObject({ decision: "allow", errors: [] });
+      expect(verdicts(engine, { ...within, session: "s2" }), test).toEqual({ "p/1": false, "p/2": true });
+      const past = { session: "t", tool: "t", args: { body: "x".repeat(999_996), words } };
+      expect(engine.decide(past), test).toMatchObject({ decision: "deny", rules: ["p/1"] });
+      expect(verdicts(engine, { ...past, session: "t2" }), test).toEqual({ "p/1": "error", "p/2": true });
+    }
+  });
+
   it("each rule has its own budget: two rules reading 60 million characters each both decide", () => {
     const engine = engineFor("tool t { risk low args { body: string, words: list<string> } }\npolicy p {\n  deny t when any(w in args.words: args.body contains w)\n  deny t when any(w in args.words: args.body.endsWith(w) and args.body contains w)\n  allow t\n}\n");
     const request = { session: "s", tool: "t", args: { body: "x".repeat(1_000_000), words: Array.from({ length: 60 }, (_, i) => `y${i}`) } };
@@ -98,6 +144,18 @@ describe("the characters text tests inside quantifiers read are budgeted per rul
 });
 
 const LABEL_CAP = "session.labels: the session's calls carried more labels that are no member of the label enum than it keeps (4096 characters)";
+
+/** The line code built since labels are bounded declares (the engine caps labels only for such code). */
+const LABELS_BOUNDED = /\n\/\/ session\.labels is read through rt\.sessionLabels and rt\.hasSessionLabel[^\n]*/;
+
+/** `text` built as a bundle of before the cap was: its code reads `session.labels` directly, and does not say it fails closed. */
+function builtBeforeTheCap(text: string): CompiledPolicy {
+  const { policy, diagnostics } = compileSources([{ path: "p.policy", text }]);
+  expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  expect(policy!.code).toMatch(LABELS_BOUNDED);
+  const code = policy!.code.replace(LABELS_BOUNDED, "").replace(/rt\.hasSessionLabel\(c, /g, "c.s.labels.has(").replace(/rt\.sessionLabels\(c\)/g, "c.s.labels");
+  return { ...policy!, code };
+}
 
 /** `n` labels of 32 characters, none a member of any enum. */
 const made = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${i}`.padEnd(32, "_"));
@@ -180,14 +238,34 @@ policy p {
   });
 
   it("a bundle built before the cap (its code reads session.labels directly) keeps every label, as before", () => {
-    const { policy, diagnostics } = compileSources([{ path: "p.policy", text: STRINGS }]);
-    expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-    const old = { ...policy!, code: policy!.code.replace(/rt\.hasSessionLabel\(c, /g, "c.s.labels.has(").replace(/rt\.sessionLabels\(c\)/g, "c.s.labels") };
+    const old = builtBeforeTheCap(STRINGS);
     expect(old.code).not.toMatch(/sessionLabels|hasSessionLabel/);
     const engine = new Engine(old);
     for (let i = 0; i < 10; i++) engine.decide(search("s", made(`l${i}`, 100)));
     expect(kept(engine, "s")).toBe(1_001);
     expect(engine.sessions.get("s")!.labelsDropped).toBe(false);
+  });
+
+  it("an older bundle is told by a line of its own, which no policy string can make up: a string holding the old text or the line's words caps nothing", () => {
+    // Policy strings are written into the code through JSON, which holds no raw newline.
+    const line = "// session.labels is read through rt.sessionLabels and rt.hasSessionLabel, which fail closed on a label the session did not keep.";
+    const tricky = `${NO_ENUM.slice(0, NO_ENUM.lastIndexOf("}"))}  deny crm.export when args.id == "rt.sessionLabels( rt.hasSessionLabel("
+  deny crm.export when args.id == ${JSON.stringify(`\n${line}\n`)}
+}
+`;
+    const old = builtBeforeTheCap(tricky);
+    expect(old.code).toContain("rt.sessionLabels( rt.hasSessionLabel(");
+    expect(old.code).toContain(line);
+    const engine = new Engine(old);
+    expect(engine.sessions.labelLimits.maxChars).toBe(Number.POSITIVE_INFINITY);
+    engine.decide(search("s", [...made("a", 200), "customer-data"]));
+    expect(engine.sessions.get("s")!.labelsDropped).toBe(false);
+    // The old code reads the labels whole: the deny it cannot fail closed on still matches.
+    expect(engine.decide({ session: "s", tool: "crm.export", args: { id: "1" }, context: { labels: [] } })).toMatchObject({ decision: "deny", rules: ["p/2"], errors: [] });
+    // Built now, the same policy says so, and its sessions are capped.
+    expect(compile([{ path: "p.policy", text: tricky }]).sessions.labelLimits.maxChars).toBe(4_096);
+    // A policy that does not read session.labels keeps none: its code has no such line.
+    expect(compileSources([{ path: "p.policy", text: "tool t { risk low }\npolicy p {\n  allow t\n}\n" }]).policy!.code).not.toMatch(LABELS_BOUNDED);
   });
 
   it("a reload carries the mark over with the session: its tests still fail closed", () => {
@@ -197,6 +275,65 @@ policy p {
     const denied = after.decide({ session: "s", tool: "crm.export", args: { id: "1" }, context: { labels: [] } });
     expect(denied).toMatchObject({ decision: "deny", rules: ["p/2"] });
     expect(denied.errors.join(" ")).toContain(LABEL_CAP);
+  });
+
+  // The review's repro (r4, findings 1 and 2): "secret" is dropped, then a reload always keeps it.
+  const exported = (session: string): unknown => ({ session, tool: "crm.export", args: { id: "1" }, context: { labels: [] } });
+  const SECRET = NO_ENUM.replace('"customer-data"', '"secret"').replace(" returns internal", "");
+  const ENUM_ADDED = SECRET.replace("context {", "enum Label { public, internal, secret }\ncontext {").replace('contains "secret"', "contains secret");
+  const RETURNS_ADDED = SECRET.replace("tool crm.export {", "tool vault.read { risk high returns secret args { id: string } }\ntool crm.export {");
+  const NEWLY_KEPT = "the policy was reloaded and reads sessions differently: it always keeps labels the old policy did not";
+
+  it("a reload whose policy now always keeps a label (the label enum gained it, or a tool returns it) ends a session that dropped labels: it could have dropped that one", () => {
+    for (const [edit, text] of [["enum", ENUM_ADDED], ["returns", RETURNS_ADDED]] as const) {
+      const before = engineFor(SECRET);
+      expect(before.decide(search("s", [...made("a", 200), "secret"])).decision, edit).toBe("allow");
+      // A session below the cap is carried over as it was.
+      expect(before.decide(search("t", made("b", 10))).decision, edit).toBe("allow");
+      expect(before.decide(exported("s")), edit).toMatchObject({ decision: "deny", rules: ["p/2"] });
+      const after = engineFor(text, { sessionsFrom: before });
+      expect(after.sessions.labelLimits.alwaysKept.has("secret"), edit).toBe(true);
+      // Taken over, its test would answer false (the label is always kept, and not held): an allow.
+      const ended = after.decide(exported("s"));
+      expect(ended, edit).toMatchObject({ decision: "deny", rules: [] });
+      expect(ended.reasons[0], edit).toContain(NEWLY_KEPT);
+      expect(ended.reasons[0], edit).toContain("secret");
+      expect(after.decide(exported("t")), edit).toMatchObject({ decision: "allow", errors: [] });
+    }
+  });
+
+  it("so does one with an ask awaiting approval whose labels did not all fit, which would mark it once approved", () => {
+    const asking = (text: string): string => text.replace("allow kb.search", "ask kb.search");
+    const before = engineFor(asking(SECRET));
+    expect(before.decide(search("s", [...made("a", 200), "secret"])).decision).toBe("ask");
+    expect(before.sessions.get("s")!.labelsDropped).toBe(false);
+    const after = engineFor(asking(RETURNS_ADDED), { sessionsFrom: before });
+    expect(after.approved(search("s", []))).toBe(false);
+    expect(after.decide(exported("s")).reasons[0]).toContain(NEWLY_KEPT);
+  });
+
+  it("a reload whose policy always keeps fewer labels, or the same, takes the session over with its mark", () => {
+    const before = engineFor(RETURNS_ADDED);
+    before.decide(search("s", made("a", 200)));
+    const after = engineFor(SECRET, { sessionsFrom: before });
+    const denied = after.decide(exported("s"));
+    expect(denied).toMatchObject({ decision: "deny", rules: ["p/2"] });
+    expect(denied.errors.join(" ")).toContain(LABEL_CAP);
+  });
+
+  it("rolling back to a bundle built before the cap ends a session that dropped labels: its code could not fail closed on them", () => {
+    // The review's repro (r4, finding 2): the old code reads the labels whole and would allow.
+    const before = engineFor(SECRET);
+    before.decide(search("s", [...made("a", 200), "secret"]));
+    before.decide(search("t", made("b", 10)));
+    expect(before.decide(exported("s"))).toMatchObject({ decision: "deny", rules: ["p/2"] });
+    const rolledBack = new Engine(builtBeforeTheCap(SECRET), { sessionsFrom: before });
+    const ended = rolledBack.decide(exported("s"));
+    expect(ended).toMatchObject({ decision: "deny", rules: [] });
+    expect(ended.reasons[0]).toContain("the policy was reloaded and reads sessions differently: its bundle was built before labels were bounded and reads session.labels without failing closed on labels the session did not keep, and the session did not keep some (rebuild the bundle)");
+    expect(explain(rolledBack, exported("s")).rules).toEqual([]);
+    // One that kept all its labels goes on, on the old code.
+    expect(rolledBack.decide(exported("t"))).toMatchObject({ decision: "allow", errors: [] });
   });
 });
 

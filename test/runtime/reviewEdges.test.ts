@@ -378,7 +378,12 @@ describe("security re-audit", () => {
   it("long run-time like patterns that take turns are each compiled once per decision", () => {
     const engine = engineFor("tool t { risk low args { subs: list<string>, pats: list<string> } }\npolicy p {\n  allow t when any(s in args.subs: any(p in args.pats: s like p))\n}\n");
     const pats = ["ab*".repeat(33_000), "cd*".repeat(33_000)];
-    expect(engine.decide({ session: "s", tool: "t", args: { subs: Array.from({ length: 20_000 }, () => "zz"), pats } })).toMatchObject({ decision: "deny", errors: [] });
+    // Within the rule's budget of characters (each match charges the subject and the pattern).
+    expect(engine.decide({ session: "s", tool: "t", args: { subs: Array.from({ length: 500 }, () => "zz"), pats } })).toMatchObject({ decision: "deny", errors: [] });
+    // Past it the rule fails closed, quickly.
+    const refused = engine.decide({ session: "t", tool: "t", args: { subs: Array.from({ length: 20_000 }, () => "zz"), pats } });
+    expect(refused).toMatchObject({ decision: "deny", rules: [] });
+    expect(refused.errors.join(" ")).toContain("would read more than 100,000,000 characters");
   });
 
   it("each rule has its own budget: a rule that spends its own never makes another fail (or revoke), in either order, and explain agrees", () => {
@@ -464,9 +469,14 @@ describe("security re-audit", () => {
 
   it("a run-time `like` pattern too long to cache is compiled once for all the elements of a quantifier", () => {
     const engine = engineFor("tool a { risk low args { l: list<string>, p: string } }\npolicy p {\n  allow a\n  deny a when any(x in args.l: x like args.p)\n}\n");
-    const l = Array.from({ length: 4_000 }, (_, i) => `v${i}`);
+    // 300 matches charge 300 × (5 + 300,001) characters: within the rule's budget.
+    const l = Array.from({ length: 300 }, (_, i) => `v${i}`);
     expect(engine.decide({ session: "s", tool: "a", args: { l, p: "*a".repeat(150_000) + "*" } })).toMatchObject({ decision: "allow", errors: [] });
     expect(explain(engine, { session: "t", tool: "a", args: { l, p: "*a".repeat(150_000) + "*" } }).rules.map((r) => r.matched)).toEqual([true, false]);
+    // 4,000 would charge 1.2 billion: the deny fails closed, in the generated code and in explain.
+    const more = Array.from({ length: 4_000 }, (_, i) => `v${i}`);
+    expect(engine.decide({ session: "u", tool: "a", args: { l: more, p: "*a".repeat(150_000) + "*" } })).toMatchObject({ decision: "deny", rules: ["p/2"] });
+    expect(explain(engine, { session: "v", tool: "a", args: { l: more, p: "*a".repeat(150_000) + "*" } }).rules.map((r) => r.matched)).toEqual([true, "error"]);
   });
 
   it("email.domain gives the ASCII form of an international domain, as url.host does, and refuses one that maps to several", () => {
