@@ -436,7 +436,7 @@ export class Engine {
       if (--pending.count === 0) {
         state.asked!.delete(key);
         // Its labels' room is the session's again: they join the session's labels next.
-        if (pending.labels !== undefined) state.releaseLabels(pending.labels);
+        state.releaseLabels(pending.labelChars);
       }
       // The asked call's data, which the person saw, joins the session whatever the approval carries.
       this.sessions.ran(state, prepared.now, prepared.tool, prepared.entry.ordinal, pending.labels === undefined ? sent : [...pending.labels, ...(sent ?? [])], prepared.entry.returns);
@@ -1053,7 +1053,7 @@ function awaitApproval(state: SessionState, key: string, tool: string, argsShape
       state.askedFull = true;
       return;
     }
-    asked.set(key, (pending = { tool, argsShape, count: 0, labels: undefined }));
+    asked.set(key, (pending = { tool, argsShape, count: 0, labels: undefined, labelChars: 0 }));
   }
   pending.count++;
   if (labels === undefined) return;
@@ -1064,8 +1064,11 @@ function awaitApproval(state: SessionState, key: string, tool: string, argsShape
   // session's (UNDECLARED_LABEL_CHARS) marks the ask: approved, it marks the session.
   for (const label of labels) {
     if (state.labels?.has(label) === true || pending.labels?.has(label) === true) continue;
-    if (state.roomForLabel(label)) (pending.labels ??= new Set()).add(label);
-    else pending.labelsDropped = true;
+    const charged = state.labelChars;
+    if (state.roomForLabel(label)) {
+      (pending.labels ??= new Set()).add(label);
+      pending.labelChars += state.labelChars - charged;
+    } else pending.labelsDropped = true;
   }
 }
 

@@ -212,6 +212,12 @@ export interface PendingAsk {
   labels: Set<string> | undefined;
   /** Set when a label of an ask of this call found no room (UNDECLARED_LABEL_CHARS): approved, the session is marked `labelsDropped`. */
   labelsDropped?: boolean;
+  /**
+   * The room its labels were charged (`roomForLabel`), given back as it was charged when the ask
+   * is settled: counted again under a reloaded policy that always keeps fewer labels, approvals
+   * would give back room never charged, and the session's labels outgrow the cap.
+   */
+  labelChars: number;
 }
 
 export interface Revocation {
@@ -329,11 +335,10 @@ export class SessionState {
     return true;
   }
 
-  /** Gives back the room `roomForLabel` charged for labels no longer kept where they were (an ask's, once approved). */
-  releaseLabels(labels: Iterable<string>): void {
-    for (const label of labels) if (!this.labelLimits.alwaysKept.has(label)) this.labelChars -= label.length + 1;
-    // An ask made before a reload whose policy always keeps fewer labels was charged for fewer.
-    if (this.labelChars < 0) this.labelChars = 0;
+  /** Gives back `chars` of the room `roomForLabel` charged (an ask's labels, once approved: see PendingAsk.labelChars). */
+  releaseLabels(chars: number): void {
+    // (Never below nothing: a reload to a policy that keeps no labels started the count afresh.)
+    this.labelChars = Math.max(0, this.labelChars - chars);
   }
 
   /** Adds a label to `session.labels` (the session's taint), or marks the session when it finds no room (`labelsDropped`). */

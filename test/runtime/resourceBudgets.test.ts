@@ -383,3 +383,26 @@ policy p {
     expect(engine.decide({ session: "s", tool: "kb.search", args: { query: "q" }, context: { labels: [] } })).toMatchObject({ decision: "deny", rules: ["p/2"], errors: [] });
   });
 });
+
+describe("an approval gives back the room its ask's labels were charged, not what a reloaded policy would charge (review r6)", () => {
+  it("after a reload that stops always keeping the labels, approvals do not let the session's labels outgrow the cap", () => {
+    const members = Array.from({ length: 100 }, (_, i) => `classification_label_number_${i}`);
+    const base = `context { labels: set<string> }\ntool kb.search { risk low args { query: string } }\ntool crm.export { risk medium args { id: string } }\ntool other.tool { risk medium }\npolicy p {\n  ask kb.search\n  deny other.tool when session.labels.size() > 100000\n  allow crm.export\n}\n`;
+    const before = compile([{ path: "p.policy", text: base.replace("context {", `enum Label { ${members.join(", ")} }\ncontext {`) }]);
+    const asks = 40;
+    for (let k = 0; k < asks; k++) before.decide({ session: "s", tool: "kb.search", args: { query: `q${k}` }, context: { labels: members } });
+    // The enum's labels were always kept: the asks were charged nothing for them.
+    expect(before.sessions.get("s")!.labelChars).toBe(0);
+    const after = compile([{ path: "p.policy", text: base }], { sessionsFrom: before });
+    const fresh = (k: number): string[] => Array.from({ length: 60 }, (_, i) => `f${k}-${i}`.padEnd(20, "x"));
+    for (let k = 0; k < asks; k++) {
+      expect(after.approved({ session: "s", tool: "kb.search", args: { query: `q${k}` }, context: { labels: [] } })).toBe(true);
+      after.decide({ session: "s", tool: "crm.export", args: { id: "1" }, context: { labels: fresh(k) } });
+    }
+    const state = after.sessions.get("s")!;
+    expect(state.labelChars).toBeLessThanOrEqual(4_096);
+    // What the session holds of labels outside any enum is what it was charged: within the cap.
+    const held = [...state.labels!].filter((label) => !members.includes(label)).reduce((chars, label) => chars + label.length + 1, 0);
+    expect(held).toBeLessThanOrEqual(4_096);
+  });
+});
