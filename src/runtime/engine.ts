@@ -433,13 +433,16 @@ export class Engine {
       const [key, pending] = found;
       // Read before the session changes (request data may throw on reading).
       const sent = state.labels ? labelsOf(prepared.context?.["labels"]) : undefined;
-      if (--pending.count === 0) {
-        state.asked!.delete(key);
-        // Its labels' room is the session's again: they join the session's labels next.
-        state.releaseLabels(pending.labelChars);
-      }
+      if (--pending.count === 0) state.asked!.delete(key);
+      // Its labels join the session's now (next), charged there: the room the ask was charged for
+      // them is given back at every approval, and the ask holds them no longer (an ask made twice
+      // and approved once would otherwise be charged twice, and the session drop labels it had room for).
+      const carried = pending.labels;
+      state.releaseLabels(pending.labelChars);
+      pending.labels = undefined;
+      pending.labelChars = 0;
       // The asked call's data, which the person saw, joins the session whatever the approval carries.
-      this.sessions.ran(state, prepared.now, prepared.tool, prepared.entry.ordinal, pending.labels === undefined ? sent : [...pending.labels, ...(sent ?? [])], prepared.entry.returns);
+      this.sessions.ran(state, prepared.now, prepared.tool, prepared.entry.ordinal, carried === undefined ? sent : [...carried, ...(sent ?? [])], prepared.entry.returns);
       // A label of the asked call that found no room is data the session did not keep.
       if (pending.labelsDropped === true && state.labels !== undefined) state.labelsDropped = true;
       return undefined;
@@ -486,6 +489,8 @@ export class Engine {
       return this.decideOrThrow(request);
     } catch (error) {
       return deny([], [`internal error while deciding: ${helpers.describeThrown(error)}`], [], false, true);
+    } finally {
+      helpers.forgetDecision();
     }
   }
 

@@ -2,7 +2,7 @@ import type { Decision, Effect } from "./decision.js";
 import type { Engine } from "./engine.js";
 import { RISK_RANK } from "./ir.js";
 import { Interpreter, type ClauseTrace } from "./interpret.js";
-import { describeThrown, newDecision } from "./helpers.js";
+import { describeThrown, forgetDecision, newDecision } from "./helpers.js";
 
 /** How one rule fared for a request. */
 export interface RuleTrace {
@@ -49,6 +49,8 @@ export function explain(engine: Engine, request: unknown): Explanation {
     return { tool: prepared.tool, note: null, rules };
   } catch (error) {
     return { tool: null, note: `could not explain: ${describeThrown(error)}`, rules: [] };
+  } finally {
+    forgetDecision();
   }
 }
 

@@ -432,8 +432,16 @@ let decisionEpoch = 0;
 
 export function newDecision(): void {
   decisionEpoch++;
-  // What the last decision remembered of its request goes with it, not at the next use of the
-  // same call site or pattern (which may never come).
+  forgetDecision();
+}
+
+/**
+ * Lets go of what a decision remembered of its request (answers of call sites, run-time `like`
+ * patterns, long strings hashed): at its end (Engine.decide, explain), not at the next use of the
+ * same call site or pattern, which may never come, so no request's megabytes outlive its decision.
+ * Costs nothing when nothing was remembered.
+ */
+export function forgetDecision(): void {
   if (sitesWithMemory.length > 0) {
     for (const site of sitesWithMemory) site.seen = undefined;
     sitesWithMemory.length = 0;

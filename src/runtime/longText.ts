@@ -23,23 +23,37 @@ export function isLongText(value: unknown): value is string {
  * writes) so that it cannot equal a well-formed string's.
  */
 export function longTextKey(text: string): string {
-  // The last two strings hashed are remembered: a long operand looked up once per element of a
-  // quantifier (`any(x in args.l: args.p in args.s)`) is hashed once, not once per element, and
-  // so is a call site's input that it keeps answering for when the next comes (helpers.ts
-  // calledAt). The same string is `===` at once; another costs at most a comparison.
-  if (text === last.text) return last.key;
-  if (text === previous.text) return previous.key;
+  // The last REMEMBERED_TEXTS strings hashed are remembered: the long operands looked up once per
+  // element of a quantifier (`any(r in args.to: args.subject in args.blocked or args.body in
+  // args.blocked)`) are hashed once, not once per element (two remembered let three operands
+  // taking turns hash on every element: 10 s for a 0.5 MB request), and so is a call site's
+  // input that it keeps answering for when the next comes (helpers.ts calledAt). The same string
+  // is `===` at once; another of the same length costs a comparison, far less than a hash.
+  for (let slot = 0; slot < remembered; slot++) if (rememberedTexts[slot] === text) return rememberedKeys[slot]!;
   const key = (text as string & { isWellFormed(): boolean }).isWellFormed() ? hash("sha256", text, "base64") : `!${hash("sha256", JSON.stringify(text), "base64")}`;
-  previous = last;
-  last = { text, key };
+  rememberedTexts[nextSlot] = text;
+  rememberedKeys[nextSlot] = key;
+  nextSlot = (nextSlot + 1) % REMEMBERED_TEXTS;
+  if (remembered < REMEMBERED_TEXTS) remembered++;
   return key;
 }
-let last: { readonly text: string | undefined; readonly key: string } = { text: undefined, key: "" };
-let previous = last;
 
-/** Lets go of the long strings hashed last (a request's: not to be kept until the next decision). */
+/** Long strings `longTextKey` remembers, the latest first to go when a new one comes (a ring). */
+const REMEMBERED_TEXTS = 16;
+const rememberedTexts: (string | undefined)[] = new Array<string | undefined>(REMEMBERED_TEXTS).fill(undefined);
+const rememberedKeys: string[] = new Array<string>(REMEMBERED_TEXTS).fill("");
+let remembered = 0;
+let nextSlot = 0;
+
+/**
+ * Lets go of the long strings hashed (a request's: not to be kept past its decision, nor
+ * until the next). Costs nothing when none was.
+ */
 export function forgetLastLongText(): void {
-  last = previous = { text: undefined, key: "" };
+  if (remembered === 0) return;
+  rememberedTexts.fill(undefined);
+  remembered = 0;
+  nextSlot = 0;
 }
 
 /**

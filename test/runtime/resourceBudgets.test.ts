@@ -406,3 +406,22 @@ describe("an approval gives back the room its ask's labels were charged, not wha
     expect(held).toBeLessThanOrEqual(4_096);
   });
 });
+
+describe("a call asked twice and approved once (review r7)", () => {
+  it("charges its labels once: they join the session and no label is dropped", () => {
+    const engine = compile([{ path: "p.policy", text: `context { labels: set<string> }\ntool shell.exec { risk high args { cmd: string } }\ntool kb.search { risk low args { query: string } }\npolicy p {\n  ask shell.exec\n  deny kb.search when session.labels contains "secret"\n  allow kb.search\n}\n` }]);
+    const exec = (labels: string[]): Record<string, unknown> => ({ session: "s", tool: "shell.exec", args: { cmd: "same" }, context: { labels } });
+    // 75 labels of 33 characters each: 2,475 of the 4,096 a session keeps.
+    const labels = Array.from({ length: 75 }, (_, i) => `a-${i}`.padEnd(32, "_"));
+    expect([engine.decide(exec(labels)).decision, engine.decide(exec(labels)).decision]).toEqual(["ask", "ask"]);
+    expect(engine.approved(exec([]))).toBe(true);
+    const state = engine.sessions.get("s")!;
+    expect(state.labels!.size).toBe(75);
+    expect(state.labelsDropped).toBe(false);
+    expect(state.labelChars).toBe(2_475);
+    expect(engine.decide({ session: "s", tool: "kb.search", args: { query: "q" }, context: { labels: [] } })).toMatchObject({ decision: "allow", errors: [] });
+    // The second approval brings nothing new, and charges nothing more.
+    expect(engine.approved(exec([]))).toBe(true);
+    expect(state.labelChars).toBe(2_475);
+  });
+});
