@@ -9,6 +9,7 @@ import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings, type DecisionChange } from 
 import type { Decision } from "../runtime/decision.js";
 import { grantsOf, grantsText } from "../testing/grants.js";
 import { printable } from "../diagnostics/printable.js";
+import { counted } from "../diagnostics/render.js";
 import { shownErrors } from "../testing/reporters/shared.js";
 import { shownText } from "../testing/shortRequest.js";
 import { JOBS_HELP, parseReplayFlags, recordingsOf, REPLAY_HELP, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
@@ -101,12 +102,12 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     for (const line of shownErrors(report.errors, report.errorsLeftOut.errors, parseMaxErrors(options.maxErrors), io.palette).lines) io.out(`${line}\n`);
     for (const n of report.notes) io.out(`${io.palette.warning("note")}: ${printable(n.file)}: ${printable(n.message)}\n`);
     for (const [cause, group] of causes) {
-      io.out(`${io.palette.bold(printable(cause))}  ${group.count} change${group.count === 1 ? "" : "s"}: ${[...group.directions].map(([d, n]) => `${d} ${n}`).join(", ")}\n`);
-      for (const c of group.changes) io.out(`  ${printable(c.file)}:${c.line}  ${c.direction}  ${printable(shownText(c.tool))} (session ${printable(c.session)})  ${printable(whatChanged(c))}\n`);
-      if (group.count > group.changes.length) io.out(`  … and ${group.count - group.changes.length} more (not listed)\n`);
+      io.out(`${io.palette.bold(printable(cause))}  ${counted(group.count, "change")}: ${[...group.directions].map(([d, n]) => `${d} ${n.toLocaleString("en-US")}`).join(", ")}\n`);
+      for (const c of group.changes) io.out(`  ${printable(c.file)}:${c.line}  ${c.direction}  ${printable(shownText(c.tool))} ${printable(c.session.startsWith("(") ? c.session : `(session ${c.session})`)}  ${printable(whatChanged(c))}\n`);
+      if (group.count > group.changes.length) io.out(`  … and ${(group.count - group.changes.length).toLocaleString("en-US")} more (not listed)\n`);
     }
-    const directions = [...report.directions].map(([d, n]) => `${d} ${n}`).join(", ");
-    io.out(`${changed} of ${report.lines} decisions change${directions ? `: ${directions}` : ""}\n`);
+    const directions = [...report.directions].map(([d, n]) => `${d} ${n.toLocaleString("en-US")}`).join(", ");
+    io.out(`${changed.toLocaleString("en-US")} of ${report.lines.toLocaleString("en-US")} decisions change${directions ? `: ${directions}` : ""}\n`);
   }
   if (inputErrors) return EXIT.usage;
   if (empty !== undefined) {

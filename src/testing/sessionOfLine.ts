@@ -2,6 +2,7 @@ import { decodeString } from "../syntax/literals.js";
 import { isJsonWhitespace, stringEnd, valueEnd } from "./spliceExpectation.js";
 
 const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const OPEN_BRACE = 0x7b;
@@ -83,8 +84,11 @@ type OutlineKey = "session" | "tool" | "time" | "event";
  */
 function outlineKey(line: string, from: number, end: number): OutlineKey | undefined | null {
   const length = end - from - 2;
-  const escaped = line.indexOf("\\", from + 1);
-  if (escaped < 0 || escaped >= end) {
+  // (A backslash looked for in the key alone: searched to the line's end, each key of a line of
+  // 800,000 keys walked the rest of it, and one such line took 40 s.)
+  let escaped = false;
+  for (let at = from + 1; at < end - 1 && !escaped; at++) escaped = line.charCodeAt(at) === BACKSLASH;
+  if (!escaped) {
     // Most keys: compared where they stand, nothing sliced.
     if (length === 7 && line.startsWith("session", from + 1)) return "session";
     if (length === 4) {

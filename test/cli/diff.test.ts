@@ -398,10 +398,10 @@ describe("policyc diff", () => {
     expect([group.count, group.directions, group.changes.length, group.truncated]).toEqual([20_100, { "deny→allow": 20_100 }, 1_000, true]);
     const pretty = await cli(["diff", oldPath, newPath, "--replay", "many.jsonl", "many-again.jsonl"], { cwd: dir });
     const out = pretty.stdout.trimEnd().split("\n");
-    expect(out[0]).toBe("+kb-for-everyone  20100 changes: deny→allow 20100");
+    expect(out[0]).toBe("+kb-for-everyone  20,100 changes: deny→allow 20,100");
     expect(out.filter((l) => l.startsWith("  many"))).toHaveLength(20);
-    expect(out).toContain("  … and 20080 more (not listed)");
-    expect(out.at(-1)).toBe("20100 of 20100 decisions change: deny→allow 20100");
+    expect(out).toContain("  … and 20,080 more (not listed)");
+    expect(out.at(-1)).toBe("20,100 of 20,100 decisions change: deny→allow 20,100");
   });
 
   it("file names and quoted lines in the text report show control characters as escapes", async () => {

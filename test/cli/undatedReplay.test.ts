@@ -93,7 +93,7 @@ describe("policyc test: logged refusals of requests without a readable time", ()
     writeFileSync(path, lines.join("\n") + "\n");
     for (const jobs of ["1", "3"]) {
       const result = await cli(["test", join(dir, "p.policy"), "--replay", path, "--jobs", jobs]);
-      expect(result.stdout, `--jobs ${jobs}`).toBe("4004 lines replayed from 1 file\n4004 passed, 0 failed\n");
+      expect(result.stdout, `--jobs ${jobs}`).toBe("4,004 lines replayed from 1 file\n4004 passed, 0 failed\n");
     }
     expect((await cli(["test", join(dir, "p.policy"), "--replay", path, "--session", "u1000"])).stdout).toBe("4 lines replayed from 1 file\n4 passed, 0 failed\n");
   });

@@ -9,7 +9,10 @@ import type { Grant } from "../../runtime/decision.js";
 import { printable } from "../../diagnostics/printable.js";
 import { counted, type DiagnosticJson, type Palette } from "../../diagnostics/render.js";
 
-/** The closing line every text reporter ends with, alone on its line. */
+/**
+ * The closing line every text reporter ends with, alone on its line: its numbers written without
+ * separators (every other count has them), for the scripts that read it (`(\d+) passed, (\d+) failed`).
+ */
 export function summaryLine(report: ReplayReport): string {
   return `${report.passed} passed, ${report.failed} failed`;
 }
@@ -39,7 +42,7 @@ export function coverageLines(coverage: CoverageSummary, mark: (text: string) =>
 
 /** `87.5% of 8 rules covered; never decided a line: a, b`. */
 export function coverageTotal(coverage: CoverageSummary): string {
-  return `${coverage.percent}% of ${coverage.rules.length} rules covered${coverage.uncovered.length ? `; never decided a line: ${coverage.uncovered.map(printable).join(", ")}` : ""}`;
+  return `${coverage.percent}% of ${coverage.rules.length.toLocaleString("en-US")} rules covered${coverage.uncovered.length ? `; never decided a line: ${coverage.uncovered.map(printable).join(", ")}` : ""}`;
 }
 
 /**
