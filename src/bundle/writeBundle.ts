@@ -1,7 +1,8 @@
 import { createPrivateKey, createPublicKey, KeyObject, sign, type JsonWebKeyInput, type PrivateKeyInput } from "node:crypto";
-import { checkOptionNames, markVerified } from "../runtime/engine.js";
-import type { CompiledPolicy } from "../runtime/policy.js";
+import { checkOptionNames, compiledPolicyProblem, markVerified } from "../runtime/engine.js";
+import { isRecord } from "../runtime/helpers.js";
 import { describeKind } from "../runtime/schema.js";
+import type { CompiledPolicy } from "../runtime/policy.js";
 import { VERSION } from "../version.js";
 import type { Bundle } from "./Bundle.js";
 import { BUNDLE_FORMAT } from "./bundleSchema.js";
@@ -20,6 +21,12 @@ export type PrivateKeySource = KeyObject | string | NodeJS.ArrayBufferView | Arr
 export function createBundle(policy: CompiledPolicy, sources: readonly { path: string; text: string }[], options: { privateKey?: PrivateKeySource } = {}): Bundle {
   // A misspelled `privateKey` would build a bundle nobody can verify, for a pipeline that meant to sign.
   checkOptionNames(options, { owner: "createBundle", known: ["privateKey"] });
+  // Nor is anything but a compiled policy and its sources wrapped (and marked checked, below).
+  const problem = policy === null || typeof policy !== "object" || Array.isArray(policy) ? `not ${describeKind(policy)}` : compiledPolicyProblem(policy as unknown as Record<string, unknown>);
+  if (problem !== undefined) throw new TypeError(`createBundle takes a compiled policy (what compileSources gives as its \`policy\`), ${problem.startsWith("not ") ? problem : `and ${problem}`}`);
+  if (!Array.isArray(sources) || !sources.every((source: unknown) => isRecord(source) && typeof source["path"] === "string" && typeof source["text"] === "string")) {
+    throw new TypeError("createBundle takes the sources the policy was compiled from, as [{ path, text }] (its manifest records their hashes), as its second argument");
+  }
   const unsigned = {
     format: BUNDLE_FORMAT,
     manifest: { compiler: `policyc ${VERSION}`, contentHash: "", sources: sources.map((s) => ({ path: s.path, sha256: sha256Hex(s.text) })) },

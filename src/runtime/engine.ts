@@ -925,14 +925,23 @@ function checkCompiledPolicy(policy: unknown): void {
   if ((Object.hasOwn(fields, "format") || Object.hasOwn(fields, "manifest")) && !isVerified(fields)) {
     throw new TypeError(`new Engine was given a bundle that verifyBundle did not check (or one changed since), and would run its code unchecked: ${USE_LOAD_BUNDLE}`);
   }
+  const problem = compiledPolicyProblem(fields);
+  if (problem !== undefined) throw new TypeError(`new Engine takes a compiled policy, and ${problem}: ${USE_LOAD_BUNDLE}`);
+}
+
+/**
+ * What an object lacks of the fields of a compiled policy the engine reads (`its \`code\` is
+ * undefined, not …`), or undefined: for `new Engine` and `createBundle`, which would otherwise
+ * fail deep inside with a JavaScript internals message, or wrap garbage in a bundle.
+ * @internal
+ */
+export function compiledPolicyProblem(fields: Record<string, unknown>): string | undefined {
   const schema = fields["schema"] as Record<string, unknown> | undefined;
-  const problem =
-    typeof fields["code"] !== "string" ? `its \`code\` is ${describeKind(fields["code"])}, not the string of generated JavaScript`
+  return typeof fields["code"] !== "string" ? `its \`code\` is ${describeKind(fields["code"])}, not the string of generated JavaScript`
     : !helpers.isRecord(schema) ? `its \`schema\` is ${describeKind(schema)}, not an object`
     : !Array.isArray(fields["rules"]) ? `its \`rules\` is ${describeKind(fields["rules"])}, not an array`
     : !helpers.isRecord(fields["session"]) ? `its \`session\` is ${describeKind(fields["session"])}, not an object`
     : (["entities", "records", "enums", "tools", "intents"] as const).map((part) => (helpers.isRecord(schema[part]) ? undefined : `its \`schema.${part}\` is ${describeKind(schema[part])}, not an object`)).find((text) => text !== undefined);
-  if (problem !== undefined) throw new TypeError(`new Engine takes a compiled policy, and ${problem}: ${USE_LOAD_BUNDLE}`);
 }
 
 /**

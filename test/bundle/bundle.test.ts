@@ -584,3 +584,20 @@ describe("the shipped JSON Schema", () => {
     expect(JSON.parse(readFileSync(file, "utf8"))).toEqual(JSON.parse(JSON.stringify(bundleJsonSchema)));
   });
 });
+
+describe("createBundle's arguments", () => {
+  it("a value that is no compiled policy, or sources that are not [{ path, text }], is a TypeError saying what it takes, and nothing is wrapped", () => {
+    const cases: [() => unknown, RegExp][] = [
+      [() => createBundle(undefined as never, SUPPORT_SOURCES), /^createBundle takes a compiled policy \(what compileSources gives as its `policy`\), not undefined$/],
+      [() => createBundle("policy" as never, SUPPORT_SOURCES), /, not a string$/],
+      [() => createBundle({ ...compiled(), code: undefined } as never, SUPPORT_SOURCES), /, and its `code` is undefined, not the string of generated JavaScript$/],
+      [() => createBundle(compiled(), undefined as never), /^createBundle takes the sources the policy was compiled from, as \[\{ path, text \}\]/],
+      [() => createBundle(compiled(), { path: "p.policy", text: "" } as never), /as \[\{ path, text \}\]/],
+      [() => createBundle(compiled(), [{ path: "p.policy", text: 1 }] as never), /as \[\{ path, text \}\]/],
+    ];
+    for (const [make, message] of cases) {
+      expect(make).toThrow(TypeError);
+      expect(make).toThrow(message);
+    }
+  });
+});
