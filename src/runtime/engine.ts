@@ -465,7 +465,7 @@ export class Engine {
     } catch (error) {
       return `threw ${helpers.describeText(helpers.describeThrown(error))}`;
     }
-    return typeof reading === "number" && Number.isFinite(reading) ? reading : `gave ${describeValue(reading)}`;
+    return typeof reading === "number" && Number.isFinite(reading) ? reading : `gave ${reading instanceof Date ? "a Date (return its getTime())" : describeValue(reading)}`;
   }
 
   /** Why a request dated `now` is too far from the engine's clock (`clock`, read by `readClock`) for maxTimeSkewMs, or undefined. */
@@ -548,7 +548,7 @@ export class Engine {
     if (typeof tool !== "string" || tool === "") unreadable = tool === undefined ? "request.tool is missing: every request names the tool being called" : `request.tool must be a tool name (a non-empty string), not ${describeValue(tool)}`;
     else if (!dated) {
       // The caller's clock (EngineOptions.clock): a broken one must deny, not count at NaN.
-      if (typeof clock === "string") unreadable = `the engine's clock ${clock}, not a time in epoch milliseconds (EngineOptions.clock), and the request has no time`;
+      if (typeof clock === "string") unreadable = clockUnusable(clock);
       else now = clock;
     } else {
       now = parseTime(request["time"]);
@@ -556,7 +556,7 @@ export class Engine {
       // Without a reading, sessions would be freed and forgotten by the requests' own times (a
       // session dated days ahead would sweep away another's taint): nothing is decided until the
       // clock gives one. (A replay's dated lines go by their times, and read no clock.)
-      else if (typeof clock === "string" && !this.recordedTimesOnly) unreadable = `the engine's clock ${clock}, not a time in epoch milliseconds (EngineOptions.clock): only the engine's clock frees and forgets idle sessions, never a request's time, so no attempt is decided without it`;
+      else if (typeof clock === "string" && !this.recordedTimesOnly) unreadable = clockUnusable(clock);
       else if (this.maxTimeSkewMs !== undefined) unreadable = this.skewed(now, clock);
     }
     if (typeof tool !== "string" || unreadable !== undefined) {
@@ -907,6 +907,15 @@ function isVerified(bundle: Record<string, unknown>): boolean {
     return false;
   }
   return verifiedObjects.get(bundle) === digest || verifiedContents.has(digest);
+}
+
+/**
+ * Why no request is decided while the engine's clock gives no usable time (`what` it did instead,
+ * from readClock): the same for a request with a `time` and one without, since only the clock
+ * frees and forgets idle sessions, and what to do about it.
+ */
+function clockUnusable(what: string): string {
+  return `the engine's clock (EngineOptions.clock) ${what}, not a time in epoch milliseconds, so no request is decided, dated or not (only the engine's clock frees and forgets idle sessions): give the engine a clock that returns a number, such as () => Date.now()`;
 }
 
 /** What to do instead, said by every refusal of `checkCompiledPolicy`. */

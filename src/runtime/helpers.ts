@@ -874,7 +874,7 @@ export function includesText(text: unknown, part: unknown): boolean {
  */
 export const MAX_SCANNED_CHARACTERS = 100_000_000;
 
-export const OVER_TEXT_BUDGET = `the request is too large to evaluate: the text tests in its quantifiers would read more than ${MAX_SCANNED_CHARACTERS.toLocaleString("en-US")} characters`;
+export const OVER_TEXT_BUDGET = `the request is too large to evaluate: the text tests in this rule's quantifiers would read more than ${MAX_SCANNED_CHARACTERS.toLocaleString("en-US")} characters (a budget per rule and decision): bound the size of the text or of the list at the enforcement point`;
 
 /** Where a text test inside a quantifier charges what it reads: the rule's evaluation context (the generated code's `c`). */
 export interface ScanNote extends FaultNote {
@@ -988,7 +988,7 @@ export function compareScalars(operator: "==" | "!=" | "<" | "<=" | ">" | ">=", 
  */
 export const MAX_QUANTIFIER_VISITS = 1_000_000;
 
-export const OVER_BUDGET = `the request is too large to evaluate: its quantifiers would visit more than ${MAX_QUANTIFIER_VISITS.toLocaleString("en-US")} elements`;
+export const OVER_BUDGET = `the request is too large to evaluate: this rule's quantifiers would visit more than ${MAX_QUANTIFIER_VISITS.toLocaleString("en-US")} elements (a budget per rule and decision): bound the size of the lists at the enforcement point`;
 
 /** Counts a quantifier's elements against the rule's budget; whether that is now spent (`MAX_QUANTIFIER_VISITS`). */
 export function overBudget(c: { visits: number }, collection: unknown): boolean {

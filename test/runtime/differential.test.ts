@@ -448,7 +448,7 @@ policy labels {
         compare(fresh(labelled), requests);
         compareEveryRule(everyRuleEngine(labelled), requests, labelled);
         const engine = fresh(labelled);
-        for (const r of requests) if (engine.decide(r).errors.some((e) => e.includes("session.labels: the session's calls carried more labels"))) dropped++;
+        for (const r of requests) if (engine.decide(r).errors.some((e) => e.includes("session.labels: the session's calls carried more than 4,096 characters of labels"))) dropped++;
       }),
       { numRuns: 150, seed: 7 },
     );

@@ -198,6 +198,9 @@ describe("a clock that misbehaves at run time", () => {
       const decision = engine.decide(request);
       expect(decision).toMatchObject({ decision: "deny", rules: [] });
       expect(decision.reasons[0]).toContain("EngineOptions.clock");
+      expect(decision.reasons[0]).toContain("so no request is decided, dated or not");
+      expect(decision.reasons[0]).toMatch(/give the engine a clock that returns a number, such as \(\) => Date\.now\(\)$/);
+      if (value instanceof Date) expect(decision.reasons[0]).toContain("gave a Date (return its getTime())");
     }
   });
 

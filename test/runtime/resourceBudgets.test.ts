@@ -23,7 +23,7 @@ function verdicts(engine: Engine, request: unknown): Record<string, boolean | "e
   return Object.fromEntries(explain(engine, request).rules.map((rule) => [rule.id, rule.matched]));
 }
 
-const TEXT_BUDGET = "the text tests in its quantifiers would read more than 100,000,000 characters";
+const TEXT_BUDGET = "the text tests in this rule's quantifiers would read more than 100,000,000 characters";
 
 describe("the characters text tests inside quantifiers read are budgeted per rule", () => {
   const DLP = "tool http.post { risk low args { body: string, words: list<string> } }\npolicy p {\n  deny http.post when any(w in args.words: args.body contains w)\n  allow http.post\n}\n";
@@ -143,7 +143,7 @@ describe("the characters text tests inside quantifiers read are budgeted per rul
   });
 });
 
-const LABEL_CAP = "session.labels: the session's calls carried more labels that are no member of the label enum than it keeps (4096 characters)";
+const LABEL_CAP = "session.labels: the session's calls carried more than 4,096 characters of labels that are no member of the label enum (every label, when the policy declares none), so later ones were not kept";
 
 /** The line code built since labels are bounded declares (the engine caps labels only for such code). */
 const LABELS_BOUNDED = /\n\/\/ session\.labels is read through rt\.sessionLabels and rt\.hasSessionLabel[^\n]*/;

@@ -356,7 +356,7 @@ describe("security re-audit", () => {
     const engine = engineFor("tool a { risk low args { l: list<string> } }\npolicy p {\n  allow a\n  deny a when any(x in args.l: any(y in args.l: x != y and x == y))\n}\n");
     const decision = engine.decide({ session: "s", tool: "a", args: { l: Array.from({ length: 30_000 }, (_, i) => `v${i}`) } });
     expect(decision).toMatchObject({ decision: "deny", rules: ["p/2"] });
-    expect(decision.errors.join(" ")).toContain("the request is too large to evaluate: its quantifiers would visit more than 1,000,000 elements");
+    expect(decision.errors.join(" ")).toContain("the request is too large to evaluate: this rule's quantifiers would visit more than 1,000,000 elements");
     // Below the budget the same rule decides as written.
     expect(engine.decide({ session: "t", tool: "a", args: { l: Array.from({ length: 900 }, (_, i) => `v${i}`) } })).toMatchObject({ decision: "allow", errors: [] });
   });

@@ -188,7 +188,7 @@ describe("the engine's clock is read once per decision, before the session chang
           return T + 10_000;
         },
       });
-      const decisions = [0, 1, 2, 3, 4].map((i) => engine.decide(attempt(i, T + i * 1000))).map((d) => (d.rules.length === 0 ? (expect(d.reasons[0]).toContain('the engine\'s clock threw "clock hiccup"'), "refused") : d.decision));
+      const decisions = [0, 1, 2, 3, 4].map((i) => engine.decide(attempt(i, T + i * 1000))).map((d) => (d.rules.length === 0 ? (expect(d.reasons[0]).toContain('the engine\'s clock (EngineOptions.clock) threw "clock hiccup"'), "refused") : d.decision));
       expect(decisions).toEqual(expected);
       expect(engine.sessions.get("s")).toMatchObject({ calls: 5, denials });
     });
@@ -200,10 +200,10 @@ describe("the engine's clock is read once per decision, before the session chang
         throw new Error("clock hiccup");
       },
     });
-    expect(engine.decide(attempt(0, T)).reasons[0]).toContain("only the engine's clock frees and forgets idle sessions, never a request's time, so no attempt is decided without it");
+    expect(engine.decide(attempt(0, T)).reasons[0]).toContain("so no request is decided, dated or not (only the engine's clock frees and forgets idle sessions)");
     const undated = engine.decide(attempt(1));
     expect(undated).toMatchObject({ decision: "deny", rules: [] });
-    expect(undated.reasons[0]).toBe('the engine\'s clock threw "clock hiccup", not a time in epoch milliseconds (EngineOptions.clock), and the request has no time');
+    expect(undated.reasons[0]).toBe('the engine\'s clock (EngineOptions.clock) threw "clock hiccup", not a time in epoch milliseconds, so no request is decided, dated or not (only the engine\'s clock frees and forgets idle sessions): give the engine a clock that returns a number, such as () => Date.now()');
     // Neither attempt started the session: both wait, counted, for the first one the clock dates.
     expect(engine.sessions.get("s")).toBeUndefined();
   });
