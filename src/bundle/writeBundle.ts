@@ -24,7 +24,8 @@ export function createBundle(policy: CompiledPolicy, sources: readonly { path: s
   // Nor is anything but a compiled policy and its sources wrapped (and marked checked, below).
   const problem = policy === null || typeof policy !== "object" || Array.isArray(policy) ? `not ${describeKind(policy)}` : compiledPolicyProblem(policy as unknown as Record<string, unknown>);
   if (problem !== undefined) throw new TypeError(`createBundle takes a compiled policy (what compileSources gives as its \`policy\`), ${problem.startsWith("not ") ? problem : `and ${problem}`}`);
-  if (!Array.isArray(sources) || !sources.every((source: unknown) => isRecord(source) && typeof source["path"] === "string" && typeof source["text"] === "string")) {
+  // (Every index read, holes too: `every` skips the holes of a sparse array, which the manifest would keep as nulls.)
+  if (!Array.isArray(sources) || Array.from(sources as unknown[]).some((source) => !(isRecord(source) && typeof source["path"] === "string" && typeof source["text"] === "string"))) {
     throw new TypeError("createBundle takes the sources the policy was compiled from, as [{ path, text }] (its manifest records their hashes), as its second argument");
   }
   const unsigned = {

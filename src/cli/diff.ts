@@ -10,6 +10,7 @@ import type { Decision } from "../runtime/decision.js";
 import { grantsOf, grantsText } from "../testing/grants.js";
 import { printable } from "../diagnostics/printable.js";
 import { counted } from "../diagnostics/render.js";
+import { isSessionPlaceholder } from "../testing/shortRequest.js";
 import { shownErrors } from "../testing/reporters/shared.js";
 import { shownText } from "../testing/shortRequest.js";
 import { JOBS_HELP, parseReplayFlags, recordingsOf, REPLAY_HELP, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
@@ -103,7 +104,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     for (const n of report.notes) io.out(`${io.palette.warning("note")}: ${printable(n.file)}: ${printable(n.message)}\n`);
     for (const [cause, group] of causes) {
       io.out(`${io.palette.bold(printable(cause))}  ${counted(group.count, "change")}: ${[...group.directions].map(([d, n]) => `${d} ${n.toLocaleString("en-US")}`).join(", ")}\n`);
-      for (const c of group.changes) io.out(`  ${printable(c.file)}:${c.line}  ${c.direction}  ${printable(shownText(c.tool))} ${printable(c.session.startsWith("(") ? c.session : `(session ${c.session})`)}  ${printable(whatChanged(c))}\n`);
+      for (const c of group.changes) io.out(`  ${printable(c.file)}:${c.line}  ${c.direction}  ${printable(shownText(c.tool))} ${printable(isSessionPlaceholder(c.session) ? c.session : `(session ${c.session})`)}  ${printable(whatChanged(c))}\n`);
       if (group.count > group.changes.length) io.out(`  … and ${(group.count - group.changes.length).toLocaleString("en-US")} more (not listed)\n`);
     }
     const directions = [...report.directions].map(([d, n]) => `${d} ${n.toLocaleString("en-US")}`).join(", ");

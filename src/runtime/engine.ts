@@ -417,6 +417,8 @@ export class Engine {
   private approve(request: unknown, apply: boolean): string | undefined {
     // A person approves a call the engine before a reload asked about: the session is here now.
     if (this.successor !== undefined) return this.successor.approve(request, apply);
+    // As a decision does: its own budgets, and nothing of the request kept once it returns.
+    helpers.newDecision();
     try {
       const prepared = this.prepare(request, false);
       if (!prepared.ready) return prepared.decision.reasons[0];
@@ -448,6 +450,8 @@ export class Engine {
       return undefined;
     } catch (error) {
       return `internal error while approving: ${helpers.describeThrown(error)}`;
+    } finally {
+      helpers.forgetDecision();
     }
   }
 

@@ -23,37 +23,48 @@ export function isLongText(value: unknown): value is string {
  * writes) so that it cannot equal a well-formed string's.
  */
 export function longTextKey(text: string): string {
-  // The last REMEMBERED_TEXTS strings hashed are remembered: the long operands looked up once per
-  // element of a quantifier (`any(r in args.to: args.subject in args.blocked or args.body in
-  // args.blocked)`) are hashed once, not once per element (two remembered let three operands
-  // taking turns hash on every element: 10 s for a 0.5 MB request), and so is a call site's
-  // input that it keeps answering for when the next comes (helpers.ts calledAt). The same string
-  // is `===` at once; another of the same length costs a comparison, far less than a hash.
-  for (let slot = 0; slot < remembered; slot++) if (rememberedTexts[slot] === text) return rememberedKeys[slot]!;
+  // The last REMEMBERED_TEXTS strings hashed are remembered, the latest used first: the long
+  // operands looked up once per element of a quantifier (`any(r in args.to: args.subject in
+  // args.blocked or args.body in args.blocked)`) are hashed once, not once per element (two
+  // remembered let three operands taking turns hash on every element: 10 s for a 0.5 MB
+  // request), and so is a call site's input that it keeps answering for when the next comes
+  // (helpers.ts calledAt). The same string is `===` at once; another of the same length is read
+  // up to where it differs, so the one looked up last is tried first (a list's long members,
+  // remembered as its index was built, would otherwise be read through on every lookup).
+  for (let slot = 0; slot < rememberedTexts.length; slot++) {
+    if (rememberedTexts[slot] !== text) continue;
+    const key = rememberedKeys[slot]!;
+    if (slot > 0) {
+      rememberedTexts.splice(slot, 1);
+      rememberedKeys.splice(slot, 1);
+      rememberedTexts.unshift(text);
+      rememberedKeys.unshift(key);
+    }
+    return key;
+  }
   const key = (text as string & { isWellFormed(): boolean }).isWellFormed() ? hash("sha256", text, "base64") : `!${hash("sha256", JSON.stringify(text), "base64")}`;
-  rememberedTexts[nextSlot] = text;
-  rememberedKeys[nextSlot] = key;
-  nextSlot = (nextSlot + 1) % REMEMBERED_TEXTS;
-  if (remembered < REMEMBERED_TEXTS) remembered++;
+  rememberedTexts.unshift(text);
+  rememberedKeys.unshift(key);
+  if (rememberedTexts.length > REMEMBERED_TEXTS) {
+    rememberedTexts.pop();
+    rememberedKeys.pop();
+  }
   return key;
 }
 
-/** Long strings `longTextKey` remembers, the latest first to go when a new one comes (a ring). */
+/** Long strings `longTextKey` remembers, the one used last first. */
 const REMEMBERED_TEXTS = 16;
-const rememberedTexts: (string | undefined)[] = new Array<string | undefined>(REMEMBERED_TEXTS).fill(undefined);
-const rememberedKeys: string[] = new Array<string>(REMEMBERED_TEXTS).fill("");
-let remembered = 0;
-let nextSlot = 0;
+const rememberedTexts: string[] = [];
+const rememberedKeys: string[] = [];
 
 /**
  * Lets go of the long strings hashed (a request's: not to be kept past its decision, nor
  * until the next). Costs nothing when none was.
  */
 export function forgetLastLongText(): void {
-  if (remembered === 0) return;
-  rememberedTexts.fill(undefined);
-  remembered = 0;
-  nextSlot = 0;
+  if (rememberedTexts.length === 0) return;
+  rememberedTexts.length = 0;
+  rememberedKeys.length = 0;
 }
 
 /**

@@ -122,7 +122,7 @@ export const UNDECLARED_UNNAMED = `session.count: the session made attempts at m
 export const UNDECLARED_LABEL_CHARS = 4096;
 
 /** The fault of a `session.labels` test that a label the session did not keep could change (see UNDECLARED_LABEL_CHARS). */
-export const LABELS_NOT_KEPT = `session.labels: the session's calls carried more than ${UNDECLARED_LABEL_CHARS.toLocaleString("en-US")} characters of labels that are no member of the label enum (every label, when the policy declares none), so later ones were not kept, and one of them could change this test; this holds for the rest of the session. Declaring context.labels as a set of the label enum refuses unknown labels instead (language.md §3.7)`;
+export const LABELS_NOT_KEPT = `session.labels: the session's calls carried more than ${UNDECLARED_LABEL_CHARS.toLocaleString("en-US")} characters of labels that are neither members of the label enum nor returned by a tool, so later ones were not kept, and one of them could change this test; this holds for the rest of the session. Declaring context.labels as a set of the label enum refuses unknown labels instead (language.md §3.7)`;
 
 /**
  * Which labels a session keeps whatever their number (`alwaysKept`: the label enum's members

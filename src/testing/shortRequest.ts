@@ -58,6 +58,11 @@ export function sessionLabel(session: unknown): string {
   return session === undefined ? "(no session)" : `(session: ${shortJson(session)})`;
 }
 
+/** Whether a `sessionLabel` stands for something that is no session id (`(no session)`, `(session: 12)`, a long id in short), not an id itself. */
+export function isSessionPlaceholder(label: string): boolean {
+  return label === "(no session)" || label.startsWith("(session: ");
+}
+
 /**
  * A line's `tool` as reports show it and `--grep` finds it: its name; for a logged refusal
  * whose request named none (the engine refused it for that), what it had instead, in

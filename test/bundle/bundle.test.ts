@@ -594,6 +594,8 @@ describe("createBundle's arguments", () => {
       [() => createBundle(compiled(), undefined as never), /^createBundle takes the sources the policy was compiled from, as \[\{ path, text \}\]/],
       [() => createBundle(compiled(), { path: "p.policy", text: "" } as never), /as \[\{ path, text \}\]/],
       [() => createBundle(compiled(), [{ path: "p.policy", text: 1 }] as never), /as \[\{ path, text \}\]/],
+      // A sparse array: its hole would be a null in the manifest, which loadBundle refuses (review r9).
+      [() => createBundle(compiled(), Object.assign(new Array<unknown>(2), { 1: { path: "p.policy", text: "" } }) as never), /as \[\{ path, text \}\]/],
     ];
     for (const [make, message] of cases) {
       expect(make).toThrow(TypeError);

@@ -143,7 +143,7 @@ describe("the characters text tests inside quantifiers read are budgeted per rul
   });
 });
 
-const LABEL_CAP = "session.labels: the session's calls carried more than 4,096 characters of labels that are no member of the label enum (every label, when the policy declares none), so later ones were not kept";
+const LABEL_CAP = "session.labels: the session's calls carried more than 4,096 characters of labels that are neither members of the label enum nor returned by a tool, so later ones were not kept";
 
 /** The line code built since labels are bounded declares (the engine caps labels only for such code). */
 const LABELS_BOUNDED = /\n\/\/ session\.labels is read through rt\.sessionLabels and rt\.hasSessionLabel[^\n]*/;

@@ -56,7 +56,7 @@ export function prettyReport({ report, rules, coverage, maxErrors }: ReporterInp
   // Errors are listed first; on a long report say at the end that there were some (they set the exit code).
   const errors = errorsFound > 0 ? `; ${counted(errorsFound, "error")} (${errorsFound > shown ? `${shown.toLocaleString("en-US")} ` : ""}listed above)` : "";
   const files = report.files.length;
-  const from = report.filesReplayed < files ? `${report.filesReplayed.toLocaleString("en-US")} of ${files.toLocaleString("en-US")} files` : `${files} file${files === 1 ? "" : "s"}`;
+  const from = report.filesReplayed < files ? `${report.filesReplayed.toLocaleString("en-US")} of ${files.toLocaleString("en-US")} files` : counted(files, "file");
   out.push(`${report.lines.toLocaleString("en-US")} line${report.lines === 1 ? "" : "s"} replayed from ${from}${errors}`);
   out.push(summaryLine(report));
   write(out.join("\n") + "\n");
