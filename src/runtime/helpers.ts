@@ -1,6 +1,6 @@
 import { domainToASCII } from "node:url";
 import { compileGlob, matchCompiledGlob, type CompiledGlob } from "./glob.js";
-import { forgetLastLongText, ValueMap, ValueSet } from "./longText.js";
+import { budgetLongText, forgetLastLongText, LongTextBudgetError, ValueMap, ValueSet } from "./longText.js";
 import type { ValueShape } from "./declaredShape.js";
 import { LABELS_NOT_KEPT, type SessionState } from "./session.js";
 import { convertMembers, MAX_VALIDATED_VALUES, parseTime } from "./schema.js";
@@ -433,6 +433,7 @@ let decisionEpoch = 0;
 export function newDecision(): void {
   decisionEpoch++;
   forgetDecision();
+  budgetLongText();
 }
 
 /**
@@ -786,7 +787,7 @@ export function present(object: unknown, name: string): boolean {
 /** The message of an error raised while evaluating a condition. */
 export function message(error: unknown): string {
   try {
-    if (error instanceof EvaluationError) return error.message;
+    if (error instanceof EvaluationError || error instanceof LongTextBudgetError) return error.message;
     if (error instanceof RangeError) return "the input is nested too deeply to evaluate";
   } catch {
     // A proxy can throw from its prototype lookup: described below.

@@ -28,11 +28,19 @@ export function longTextKey(text: string): string {
   // args.blocked or args.body in args.blocked)`) are hashed once, not once per element (two
   // remembered let three operands taking turns hash on every element: 10 s for a 0.5 MB
   // request), and so is a call site's input that it keeps answering for when the next comes
-  // (helpers.ts calledAt). The same string is `===` at once; another of the same length is read
-  // up to where it differs, so the one looked up last is tried first (a list's long members,
-  // remembered as its index was built, would otherwise be read through on every lookup).
+  // (helpers.ts calledAt). The same string is `===` at once. Another of the same length is told
+  // apart by a few of its characters when it can be; when it cannot (strings that differ only
+  // between those), `===` reads it up to where they differ, and that reading, like every hash,
+  // is charged to the decision's budget (MAX_LONG_TEXT_WORK): past it the decision fails closed.
   for (let slot = 0; slot < rememberedTexts.length; slot++) {
-    if (rememberedTexts[slot] !== text) continue;
+    const remembered = rememberedTexts[slot]!;
+    // (`===` last: for two strings of one length it reads them up to where they differ, unless
+    // they are one string, as a request's operand read again is.)
+    if (remembered.length !== text.length || differsAtProbes(remembered, text)) continue;
+    if (remembered !== text) {
+      charge(text.length);
+      continue;
+    }
     const key = rememberedKeys[slot]!;
     if (slot > 0) {
       rememberedTexts.splice(slot, 1);
@@ -42,6 +50,7 @@ export function longTextKey(text: string): string {
     }
     return key;
   }
+  charge(text.length);
   const key = (text as string & { isWellFormed(): boolean }).isWellFormed() ? hash("sha256", text, "base64") : `!${hash("sha256", JSON.stringify(text), "base64")}`;
   rememberedTexts.unshift(text);
   rememberedKeys.unshift(key);
@@ -52,16 +61,54 @@ export function longTextKey(text: string): string {
   return key;
 }
 
+/**
+ * Whether two strings of one length differ in their last 16 characters or at four places
+ * before (first, a quarter, half, three quarters): a cheap "not the same" for strings that
+ * differ where ids and numbers do, at their ends.
+ */
+function differsAtProbes(a: string, b: string): boolean {
+  const last = a.length - 1;
+  for (let at = last; at > last - 16; at--) if (a.charCodeAt(at) !== b.charCodeAt(at)) return true;
+  for (const at of [0, last >> 2, last >> 1, last - (last >> 2)]) if (a.charCodeAt(at) !== b.charCodeAt(at)) return true;
+  return false;
+}
+
 /** Long strings `longTextKey` remembers, the one used last first. */
 const REMEMBERED_TEXTS = 16;
 const rememberedTexts: string[] = [];
 const rememberedKeys: string[] = [];
 
 /**
+ * Characters of long strings a decision may hash or compare in full (`longTextKey`): about
+ * half a second of work at worst, past which the rule being evaluated fails closed (LongTextBudgetError,
+ * an evaluation error), as past the budgets of helpers.ts. Only inside a decision (`budgeted`):
+ * reports and recordings key long strings too, without it.
+ */
+export const MAX_LONG_TEXT_WORK = 100_000_000;
+let charged = 0;
+let budgeted = false;
+
+/** Thrown past MAX_LONG_TEXT_WORK: an evaluation error (helpers.ts `message`), so the rule fails closed. */
+export class LongTextBudgetError extends Error {}
+
+function charge(characters: number): void {
+  if (!budgeted) return;
+  charged += characters;
+  if (charged > MAX_LONG_TEXT_WORK) throw new LongTextBudgetError(`the request is too large to evaluate: telling apart its strings of more than ${LONGEST_HASHED_TEXT.toLocaleString("en-US")} characters would read more than ${MAX_LONG_TEXT_WORK.toLocaleString("en-US")} characters (a budget per decision): bound the size of the strings at the enforcement point`);
+}
+
+/** Starts a decision's budget of long-string work (helpers.ts newDecision). */
+export function budgetLongText(): void {
+  charged = 0;
+  budgeted = true;
+}
+
+/**
  * Lets go of the long strings hashed (a request's: not to be kept past its decision, nor
- * until the next). Costs nothing when none was.
+ * until the next), and ends the decision's budget. Costs nothing when none was.
  */
 export function forgetLastLongText(): void {
+  budgeted = false;
   if (rememberedTexts.length === 0) return;
   rememberedTexts.length = 0;
   rememberedKeys.length = 0;

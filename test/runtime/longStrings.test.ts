@@ -160,3 +160,27 @@ policy p {
   });
 });
 
+describe("long operands that differ only where a few probes do not look (review r9)", () => {
+  it("are told apart within a budget of characters per decision, past which the rule fails closed", () => {
+    const engine = new Engine(compileFixture(`tool t { risk low args { l: list<int>, m: list<string>, a: string, b: string, d: string } }
+policy p {
+  deny t when any(x in args.l: args.a in args.m or args.b in args.m or args.d in args.m)
+  allow t
+}
+`));
+    // Three strings of a million characters, one letter apart at character 300,000, taking turns.
+    const base = "q".repeat(999_999);
+    const at = (c: string): string => `${base.slice(0, 300_000)}${c}${base.slice(300_000)}`;
+    const request = { session: "s", tool: "t", args: { l: Array.from({ length: 100_000 }, (_, i) => i), m: Array.from({ length: 20 }, (_, i) => `m${i}`), a: at("a"), b: at("b"), d: at("d") } };
+    const start = performance.now();
+    const decision = engine.decide(request);
+    expect(decision.decision).toBe("deny");
+    expect(decision.errors.join(" ")).toContain("telling apart its strings of more than 16,383 characters would read more than 100,000,000 characters (a budget per decision)");
+    // (Generous: without the budget, 30 s and more.)
+    expect(performance.now() - start).toBeLessThan(5_000);
+    // Strings that differ at their end, as most do, are told apart at once: no budget spent.
+    const ends = { ...request, args: { ...request.args, a: `${base}a`, b: `${base}b`, d: `${base}d` } };
+    expect(engine.decide(ends)).toMatchObject({ decision: "allow", errors: [] });
+  });
+});
+
