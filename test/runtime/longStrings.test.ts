@@ -123,14 +123,17 @@ describe("long strings in one decision", () => {
   });
 });
 
-describe("long operands taking turns inside a quantifier (review r7)", () => {
-  it("are hashed once each, not once per element: three 20,000-character operands looked up in an indexed list over 250,000 elements decide in well under a second", () => {
-    const engine = new Engine(compileFixture(`tool t { risk low args { l: list<int>, m: list<string>, a: string, b: string, d: string } }
+/** Three long operands looked up, in turn, for every element of a list. */
+const TAKING_TURNS = `tool t { risk low args { l: list<int>, m: list<string>, a: string, b: string, d: string } }
 policy p {
   deny t when any(x in args.l: args.a in args.m or args.b in args.m or args.d in args.m)
   allow t
 }
-`));
+`;
+
+describe("long operands taking turns inside a quantifier (review r7)", () => {
+  it("are hashed once each, not once per element: three 20,000-character operands looked up in an indexed list over 250,000 elements decide in well under a second", () => {
+    const engine = new Engine(compileFixture(TAKING_TURNS));
     const long = (c: string): string => c.repeat(20_000);
     // (A list of more than 16 members is looked up through an index, keyed by SHA-256 for long strings.)
     const request = { session: "s", tool: "t", args: { l: Array.from({ length: 250_000 }, (_, i) => i), m: Array.from({ length: 20 }, (_, i) => `m${i}`), a: long("a"), b: long("b"), d: long("d") } };
@@ -162,12 +165,7 @@ policy p {
 
 describe("long operands that differ only where a few probes do not look (review r9)", () => {
   it("are told apart within a budget of characters per decision, past which the rule fails closed", () => {
-    const engine = new Engine(compileFixture(`tool t { risk low args { l: list<int>, m: list<string>, a: string, b: string, d: string } }
-policy p {
-  deny t when any(x in args.l: args.a in args.m or args.b in args.m or args.d in args.m)
-  allow t
-}
-`));
+    const engine = new Engine(compileFixture(TAKING_TURNS));
     // Three strings of a million characters, one letter apart at character 300,000, taking turns.
     const base = "q".repeat(999_999);
     const at = (c: string): string => `${base.slice(0, 300_000)}${c}${base.slice(300_000)}`;
