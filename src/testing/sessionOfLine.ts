@@ -1,12 +1,5 @@
 import { decodeString } from "../syntax/literals.js";
-import { isJsonWhitespace, stringEnd, valueEnd } from "./spliceExpectation.js";
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
+import { BACKSLASH, isJsonWhitespace, QUOTE, walkTopLevelMembers } from "./spliceExpectation.js";
 
 /**
  * The top-level `session` of a JSON line, found without parsing the whole line: the scan of its
@@ -32,44 +25,23 @@ export type LineOutline = { session: string; tool?: string | null; time?: string
  * (see `sessionOfLine`).
  */
 export function attemptOfLine(line: string): LineOutline | undefined {
-  // One pass over the top-level members (as topLevelMembers reads them, without keeping them: a
-  // replay thread runs this on every line of the recording, its own and the others').
-  let at = line.charCodeAt(0) === 0xfeff ? 1 : 0;
-  at = afterWhitespace(line, at);
-  if (line.charCodeAt(at) !== OPEN_BRACE) return undefined;
-  at = afterWhitespace(line, at + 1);
   let session: string | undefined;
   const attempt: LineOutline = { session: "" };
-  if (line.charCodeAt(at) !== CLOSE_BRACE) {
-    for (;;) {
-      at = afterWhitespace(line, at);
-      if (line.charCodeAt(at) !== QUOTE) return undefined;
-      const keyEnd = stringEnd(line, at);
-      if (keyEnd < 0) return undefined;
-      const key = outlineKey(line, at, keyEnd);
-      if (key === null) return undefined;
-      at = afterWhitespace(line, keyEnd);
-      if (line.charCodeAt(at) !== COLON) return undefined;
-      const start = afterWhitespace(line, at + 1);
-      const end = valueEnd(line, start);
-      if (end < 0) return undefined;
-      if (key !== undefined) {
-        // A string that does not decode is no string: null, which the engine refuses (never absent,
-        // which would read the time from the wall clock).
-        const value = (line.charCodeAt(start) === QUOTE ? decodeString(line.slice(start, end)) : undefined) ?? null;
-        if (key === "session") {
-          if (session !== undefined || value === null) return undefined; // twice (the parse keeps the last, written perhaps with escapes), or not a string
-          session = value;
-        } else attempt[key] = value;
-      }
-      at = afterWhitespace(line, end);
-      if (line.charCodeAt(at) === CLOSE_BRACE) break;
-      if (line.charCodeAt(at) !== COMMA) return undefined;
-      at++;
-    }
-  }
+  const close = walkTopLevelMembers(line, (keyFrom, keyEnd, start, end) => {
+    const key = outlineKey(line, keyFrom, keyEnd);
+    if (key === null) return false;
+    if (key === undefined) return true;
+    // A string that does not decode is no string: null, which the engine refuses (never absent,
+    // which would read the time from the wall clock).
+    const value = (line.charCodeAt(start) === QUOTE ? decodeString(line.slice(start, end)) : undefined) ?? null;
+    if (key !== "session") attempt[key] = value;
+    // Twice (the parse keeps the last, written perhaps with escapes), or not a string: not sure.
+    else if (session !== undefined || value === null) return false;
+    else session = value;
+    return true;
+  });
   // Text after the object (`{…}{`) is no line JSON.parse takes: not sure of it either.
-  if (session === undefined || !isBlankFrom(line, at + 1)) return undefined;
+  if (close === undefined || session === undefined || !isBlankFrom(line, close + 1)) return undefined;
   attempt.session = session;
   return attempt;
 }
@@ -101,13 +73,6 @@ function outlineKey(line: string, from: number, end: number): OutlineKey | undef
   const key = decodeString(line.slice(from, end));
   if (key === undefined) return null;
   return key === "session" || key === "tool" || key === "time" || key === "event" ? key : undefined;
-}
-
-/** The first position from `from` on that is not JSON whitespace. */
-function afterWhitespace(text: string, from: number): number {
-  let at = from;
-  while (at < text.length && isJsonWhitespace(text.charCodeAt(at))) at++;
-  return at;
 }
 
 /** Whether `text` holds only JSON whitespace from `from` on. */

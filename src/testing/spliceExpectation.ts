@@ -11,8 +11,9 @@ export interface MemberRange {
   readonly end: number;
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
+/** Character codes the scans compare with. */
+export const QUOTE = 0x22;
+export const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const OPEN_BRACE = 0x7b;
@@ -87,50 +88,61 @@ function endsBareValue(code: number): boolean {
 }
 
 /**
- * The top-level members of the JSON object that `text` holds (after any whitespace and a byte
- * order mark), in the order written, with the position of its closing brace; undefined when the
- * text is not an object as JSON writes one. Keys are compared decoded (`"dec\u0069sion"` is
- * `decision`), as JSON.parse reads them.
+ * Walks the top-level members of the JSON object that `text` holds (after any whitespace and a
+ * byte order mark), in the order written, giving `visit` where each key is written (from its
+ * opening quote to just past its closing one) and where its value is; returns the position of
+ * the closing brace, or undefined when the text is not an object as JSON writes one or `visit`
+ * returned false (it cannot be sure of the line). Keeps nothing: a replay thread walks every line.
  */
-export function topLevelMembers(text: string): { readonly members: readonly MemberRange[]; readonly close: number } | undefined {
-  let at = 0;
-  const skipWhitespace = (): void => {
-    while (at < text.length && isJsonWhitespace(text.charCodeAt(at))) at++;
-  };
-  if (text.charCodeAt(0) === 0xfeff) at++;
-  skipWhitespace();
+export function walkTopLevelMembers(text: string, visit: (keyFrom: number, keyEnd: number, start: number, end: number) => boolean): number | undefined {
+  let at = afterWhitespace(text, text.charCodeAt(0) === 0xfeff ? 1 : 0);
   if (text.charCodeAt(at) !== OPEN_BRACE) return undefined;
-  at++;
-  const members: MemberRange[] = [];
-  skipWhitespace();
-  if (text.charCodeAt(at) === CLOSE_BRACE) return { members, close: at };
+  at = afterWhitespace(text, at + 1);
+  if (text.charCodeAt(at) === CLOSE_BRACE) return at;
   for (;;) {
-    skipWhitespace();
+    at = afterWhitespace(text, at);
     if (text.charCodeAt(at) !== QUOTE) return undefined;
     const keyEnd = stringEnd(text, at);
     if (keyEnd < 0) return undefined;
-    const raw = text.slice(at + 1, keyEnd - 1);
-    let key: string;
-    try {
-      key = raw.includes("\\") ? (JSON.parse(text.slice(at, keyEnd)) as string) : raw;
-    } catch {
-      return undefined;
-    }
-    at = keyEnd;
-    skipWhitespace();
+    const keyFrom = at;
+    at = afterWhitespace(text, keyEnd);
     if (text.charCodeAt(at) !== COLON) return undefined;
-    at++;
-    skipWhitespace();
-    const start = at;
+    const start = afterWhitespace(text, at + 1);
     const end = valueEnd(text, start);
-    if (end < 0) return undefined;
-    members.push({ key, start, end });
-    at = end;
-    skipWhitespace();
-    if (text.charCodeAt(at) === CLOSE_BRACE) return { members, close: at };
+    if (end < 0 || !visit(keyFrom, keyEnd, start, end)) return undefined;
+    at = afterWhitespace(text, end);
+    if (text.charCodeAt(at) === CLOSE_BRACE) return at;
     if (text.charCodeAt(at) !== COMMA) return undefined;
     at++;
   }
+}
+
+/** The first position from `from` on that is not JSON whitespace. */
+function afterWhitespace(text: string, from: number): number {
+  let at = from;
+  while (at < text.length && isJsonWhitespace(text.charCodeAt(at))) at++;
+  return at;
+}
+
+/**
+ * The top-level members of the JSON object that `text` holds (`walkTopLevelMembers`), with the
+ * position of its closing brace; undefined when the text is not an object as JSON writes one.
+ * Keys are compared decoded (`"dec\u0069sion"` is `decision`), as JSON.parse reads them.
+ */
+export function topLevelMembers(text: string): { readonly members: readonly MemberRange[]; readonly close: number } | undefined {
+  const members: MemberRange[] = [];
+  const close = walkTopLevelMembers(text, (keyFrom, keyEnd, start, end) => {
+    const raw = text.slice(keyFrom + 1, keyEnd - 1);
+    let key: string;
+    try {
+      key = raw.includes("\\") ? (JSON.parse(text.slice(keyFrom, keyEnd)) as string) : raw;
+    } catch {
+      return false;
+    }
+    members.push({ key, start, end });
+    return true;
+  });
+  return close === undefined ? undefined : { members, close };
 }
 
 /** What a replay found for a line, as `--update` writes it: an attempt's decision, or what `Engine.approved` returned for an approval line. */
