@@ -39,6 +39,9 @@ export function policyDocs(files: readonly A.PolicyFile[]): PolicyDocs {
 
 const NO_DOCS: Documented = { docs: "", parts: new Map() };
 
+/** An object without fields (see `objectType` in `emitTypeScript`). */
+const NO_FIELDS = "{ readonly [key: string]: never }";
+
 /**
  * What a request carries for an int, a duration or a time (docs/language.md, section 3.1), by
  * the field's type: TypeScript's `number` says nothing of the fractions and unsafe integers
@@ -76,7 +79,9 @@ function memberList(members: readonly string[], docs: ReadonlyMap<string, string
  * ts-morph so the output is always well-formed TypeScript; names as typeScriptNames.ts says.
  *
  * Object types are type aliases of object literal types, which a record type (an index
- * signature) takes as well as the library's `Attributes`.
+ * signature) takes as well as the library's `Attributes`. The module names no global type (no
+ * `Record`, `Array`, `Readonly`): a declared enum or record may take any of those names, and
+ * would shadow it. Lists are `readonly T[]`, which the compiler resolves without a name.
  *
  * `null` is accepted where the engine takes it for absent: an optional field (of a record, an
  * entity or `args`), `user`, `intent`, and `args` when the tool requires no argument. The policy's `///` comments become JSDoc, with a note of what
@@ -107,7 +112,7 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
     if ("set" in type) return `readonly ${wrap(typeText(type.set))}[]`;
     if ("list" in type) return `readonly ${wrap(typeText(type.list))}[]`;
     if ("enum" in type) return declared.get(type.enum) ?? "string";
-    return declared.get(type.record) ?? "Record<string, unknown>";
+    return declared.get(type.record) ?? "{ readonly [key: string]: unknown }";
   };
   const wrap = (text: string): string => (/[ |]/.test(text) ? `(${text})` : text);
   const properties = (fields: FieldsJson, docs: Documented): OptionalKind<PropertySignatureStructure>[] =>
@@ -119,9 +124,11 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
       docs: jsDoc(docs.parts.get(name), unitNote(field.type)),
     }));
   // `{}` would accept any value but null and undefined (a string, a number, an array), all of
-  // which the engine refuses: with no field declared, only an object without fields fits.
+  // which the engine refuses: with no field declared, only an object without fields fits. Written
+  // as an index signature, not as the library's `Record<string, never>`: a declared enum or
+  // record named `Record` would shadow that, and the module would not compile.
   const objectType = (fields: FieldsJson, docs: Documented): WriterFunction | string =>
-    Object.keys(fields).length === 0 ? "Record<string, never>" : Writers.objectType({ properties: properties(fields, docs) });
+    Object.keys(fields).length === 0 ? NO_FIELDS : Writers.objectType({ properties: properties(fields, docs) });
   // A blank line before each object type and the declarations after them, as interfaces had.
   const apart = (writer: CodeBlockWriter): void => void writer.blankLineIfLastNot();
   const union = (values: readonly string[]): string => (values.length === 0 ? "never" : values.map((v) => JSON.stringify(v)).join(" | "));

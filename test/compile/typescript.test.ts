@@ -5,6 +5,7 @@ import { BUILTIN_TYPES } from "../../src/check/schema.js";
 import { compile, compileSources } from "../../src/compile/compile.js";
 import { emitTypeScript, policyDocs } from "../../src/compile/emitTypeScript.js";
 import type { RuntimeSchema } from "../../src/runtime/schema.js";
+import { MODULE_NAMES } from "../../src/compile/typeScriptNames.js";
 import { isKeyword } from "../../src/syntax/tokens.js";
 import { AGENT, SUPPORT_SOURCES } from "../runtime/fixtures.js";
 
@@ -27,8 +28,8 @@ function moduleOf(sources: readonly { path: string; text: string }[]): string {
 }
 
 /** Type-checks the emitted module with usage files in one in-memory program; returns diagnostics per file. */
-function typeCheck(module: string, usages: Record<string, string>): Record<string, string[]> {
-  const project = new Project({ useInMemoryFileSystem: true, compilerOptions: { strict: true, noEmit: true } });
+function typeCheck(module: string, usages: Record<string, string>, options: { lib?: string[] } = {}): Record<string, string[]> {
+  const project = new Project({ useInMemoryFileSystem: true, compilerOptions: { strict: true, noEmit: true, ...options } });
   project.createSourceFile("/policy.ts", module);
   for (const [name, text] of Object.entries(usages)) project.createSourceFile(`/${name}.ts`, text);
   const flatten = (chain: DiagnosticMessageChain): string => [chain.getMessageText(), ...(chain.getNext() ?? []).map(flatten)].join("\n  ");
@@ -177,6 +178,40 @@ describe("emitTypeScript", () => {
     expect(emitTypeScript(schemaOf([{ path: "k.policy", text: uses(asEnums) }]))).toBe(emitTypeScript(schemaOf([{ path: "k.policy", text: uses(asEnums) }])));
   });
 
+  it("names no global type: an enum or record named after any type the TypeScript library declares (`Record`, `Array`, `Readonly`…) keeps its name, and the module still compiles", () => {
+    // The global types in scope of a module with the latest library (without the DOM's hundreds of
+    // names, which would make the test slow and add no kind of name the others lack).
+    const lib = ["lib.esnext.d.ts"];
+    const scope = new Project({ useInMemoryFileSystem: true, compilerOptions: { strict: true, noEmit: true, lib } });
+    const probe = scope.createSourceFile("/probe.ts", "export {};\n");
+    const globals = scope.getTypeChecker().compilerObject.getSymbolsInScope(probe.compilerNode, ts.SymbolFlags.Type).map((symbol) => symbol.name);
+    const words = [...new Set(globals)].filter((name) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !isKeyword(name) && !BUILTIN_TYPES.has(name) && !/^[a-z]/.test(name) && !(MODULE_NAMES as readonly string[]).includes(name)).sort();
+    expect(words).toEqual(expect.arrayContaining(["Record", "Array", "ReadonlyArray", "Readonly", "Partial", "Object", "String", "Number", "Boolean", "Function", "Promise", "Map", "Set"]));
+    // Everything the module writes that could name a type: an empty record, entity and args, an
+    // optional field, lists and sets, records and enums in fields and args.
+    const uses = (declared: string[]): string =>
+      [
+        ...declared,
+        "type Nothing { }",
+        "user { }",
+        `agent { ${words.map((w, i) => `f${i}?: ${w}, g${i}?: list<${w}>`).join(", ")} }`,
+        `context { n: Nothing, s?: set<string>, d?: duration }`,
+        "tool clock.now { }",
+        `tool t { args { ${words.map((w, i) => `a${i}?: set<${w}>`).join(", ")} } }`,
+        "policy p { allow * }",
+      ].join("\n");
+    for (const declared of [words.map((w) => `enum ${w} { a }`), words.map((w) => `type ${w} { self?: ${w}, n: int }`)]) {
+      const module = moduleOf([{ path: "g.policy", text: uses(declared) }]);
+      for (const w of words) expect(module).toContain(`export type ${w} = `);
+      const checked = typeCheck(module, {
+        use: `import type { Request, ${words.join(", ")} } from "./policy";
+          export type All = ${words.join(" | ")};
+          export const now: Request = { session: "s", agent: {}, user: {}, context: { n: {}, s: ["x"] }, tool: "clock.now", args: {} };`,
+      }, { lib });
+      expect(checked).toEqual({ policy: [], use: [] });
+    }
+  });
+
   const NULLS = [
     "/// Where a message goes.",
     "type Dest { host: string, port?: int }",
@@ -232,9 +267,9 @@ describe("emitTypeScript", () => {
     };
     const sources = [{ path: "e.policy", text }];
     const module = moduleOf(sources);
-    expect(module).toContain("readonly args?: Record<string, never> | null;");
-    expect(module).toContain("export type UserAttributes = Record<string, never>;");
-    expect(module).toContain("export type Empty = Record<string, never>;");
+    expect(module).toContain("readonly args?: { readonly [key: string]: never } | null;");
+    expect(module).toContain("export type UserAttributes = { readonly [key: string]: never };");
+    expect(module).toContain("export type Empty = { readonly [key: string]: never };");
     const engine = compile(sources);
     const checked = typeCheck(module, Object.fromEntries(Object.entries(cases).map(([name, request]) => [name, `import type { Request } from "./policy";\nexport const r: Request = ${request};\n`])));
     expect(checked["policy"]).toEqual([]);
