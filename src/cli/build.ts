@@ -222,7 +222,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     // Emitted before anything is written: an emitter failure is ours (main reports it), and
     // must not leave a new bundle beside the previous build's policy.ts.
     const { emitTypeScript, policyDocs } = await import("../compile/emitTypeScript.js");
-    texts.push({ path: resolve(io.cwd, files.module), text: emitTypeScript(bundle.schema, { bundleFile: basename(files.bundle), docs: policyDocs(program.files) }) });
+    texts.push({ path: resolve(io.cwd, files.module), text: emitTypeScript(bundle.schema, { bundleFile: basename(files.bundle), docs: policyDocs(program.files), readsSessionLabels: bundle.session.labels }) });
   }
   try {
     // Written relative to the verb's working folder; reported as the user wrote them. Each file

@@ -67,6 +67,30 @@ function jsDoc(...paragraphs: (string | undefined)[]): string[] {
   return text === "" ? [] : [text.replaceAll("*/", "*\\/")];
 }
 
+/**
+ * `context.labels` when the `context` block does not declare `labels` but the engine reads it
+ * (language.md section 3.7, cases 2 and 3): the labels a request sends join `session.labels` as
+ * taint for later calls when the policy reads `session.labels`, and there is a label enum
+ * (`Label`) to send. A type without the field would have tool authors delete the labels to
+ * make their code compile, and the deny that their taint would trigger never fire. Strings,
+ * as the engine takes any: a label enum member is only a suggestion here.
+ */
+function sentLabels(schema: RuntimeSchema, declared: ReadonlyMap<string, string>, readsSessionLabels: boolean): OptionalKind<PropertySignatureStructure> | undefined {
+  if (schema.entities.context !== undefined && Object.hasOwn(schema.entities.context, "labels")) return undefined;
+  const labelEnum = schema.enums["Label"] !== undefined ? declared.get("Label") : undefined;
+  if (labelEnum === undefined && !readsSessionLabels) return undefined;
+  return {
+    name: JSON.stringify("labels"),
+    type: `readonly ${labelEnum === undefined ? "string" : `(${labelEnum} | string)`}[] | null | undefined`,
+    hasQuestionToken: true,
+    isReadonly: true,
+    docs: jsDoc(
+      "The labels of the data in this call. The `context` block does not declare `labels`, but the engine takes the labels sent here into `session.labels` for later calls (taint): send them.",
+      `They are not checked${labelEnum === undefined ? "" : ` against \`${labelEnum}\``}: a label spelled otherwise matches no rule. Declare \`labels: set<${labelEnum ?? "Label"}>\` in the \`context\` block to have requests checked (language.md, section 3.7).`,
+    ),
+  };
+}
+
 /** The documented members of an enum or the intents, as a list for the union's JSDoc. */
 function memberList(members: readonly string[], docs: ReadonlyMap<string, string>): string | undefined {
   const lines = members.filter((m) => (docs.get(m) ?? "") !== "").map((m) => `- \`${m}\`: ${docs.get(m)!.replaceAll("\n", "\n  ")}`);
@@ -86,8 +110,11 @@ function memberList(members: readonly string[], docs: ReadonlyMap<string, string
  * `null` is accepted where the engine takes it for absent: an optional field (of a record, an
  * entity or `args`), `user`, `intent`, and `args` when the tool requires no argument. The policy's `///` comments become JSDoc, with a note of what
  * `int`, `duration` and `time` fields take.
+ *
+ * `readsSessionLabels` (the bundle's `session.labels`): whether the policy reads
+ * `session.labels`, which the `context.labels` of requests feed (see `sentLabels`).
  */
-export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: string; docs?: PolicyDocs } = {}): string {
+export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: string; docs?: PolicyDocs; readsSessionLabels?: boolean } = {}): string {
   const project = new Project({ useInMemoryFileSystem: true });
   const file = project.createSourceFile("policy.ts", "", { overwrite: true });
   const names = new TypeNames();
@@ -144,13 +171,17 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
     file.addTypeAlias({ leadingTrivia: apart, name: declared.get(name)!, isExported: true, type: objectType(fields, docs), docs: jsDoc(docs.docs) });
   }
 
+  const labels = sentLabels(schema, declared, options.readsSessionLabels ?? false);
   const entityNames: Record<string, string> = {};
   for (const entity of ["agent", "user", "context"] as const) {
     const fields = schema.entities[entity];
-    if (!fields) continue;
+    const extra = entity === "context" ? labels : undefined;
+    if (!fields && !extra) continue;
     const docs = docsOf(options.docs?.entities, entity);
     entityNames[entity] = `${entity[0]!.toUpperCase()}${entity.slice(1)}Attributes`;
-    file.addTypeAlias({ leadingTrivia: apart, name: entityNames[entity]!, isExported: true, type: objectType(fields, docs), docs: jsDoc(`The request's \`${entity}\` attributes.`, docs.docs) });
+    const type = extra ? Writers.objectType({ properties: [...properties(fields ?? {}, docs), extra] }) : objectType(fields!, docs);
+    const undeclared = fields ? undefined : "The set declares no `context` block: this types only the labels the engine reads from it.";
+    file.addTypeAlias({ leadingTrivia: apart, name: entityNames[entity]!, isExported: true, type, docs: jsDoc(`The request's \`${entity}\` attributes.`, docs.docs, undeclared) });
   }
   const intents = Object.keys(schema.intents);
   file.addTypeAlias({ leadingTrivia: apart, name: "IntentName", isExported: true, type: union(intents), docs: jsDoc("The declared intents.", memberList(intents, options.docs?.intents ?? new Map())) });
@@ -162,7 +193,9 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
   ];
   if (entityNames["agent"]) base.push({ name: "agent", type: entityNames["agent"], isReadonly: true });
   if (entityNames["user"]) base.push({ name: "user", type: `${entityNames["user"]} | null`, hasQuestionToken: true, isReadonly: true });
-  if (entityNames["context"]) base.push({ name: "context", type: entityNames["context"], isReadonly: true });
+  // Required when declared, as the engine requires it; else there only for its labels.
+  if (schema.entities.context) base.push({ name: "context", type: entityNames["context"]!, isReadonly: true });
+  else if (entityNames["context"]) base.push({ name: "context", type: `${entityNames["context"]} | undefined`, hasQuestionToken: true, isReadonly: true });
   file.addTypeAlias({ leadingTrivia: apart, name: "RequestBase", isExported: true, type: Writers.objectType({ properties: base }), docs: ["Fields every request carries."] });
 
   const members: string[] = [];

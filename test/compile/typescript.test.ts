@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Project, ts, type Diagnostic, type DiagnosticMessageChain } from "ts-morph";
 import { beforeAll, describe, expect, it } from "vitest";
 import { analyze } from "../../src/check/analyze.js";
@@ -7,6 +10,9 @@ import { emitTypeScript, policyDocs } from "../../src/compile/emitTypeScript.js"
 import type { RuntimeSchema } from "../../src/runtime/schema.js";
 import { MODULE_NAMES } from "../../src/compile/typeScriptNames.js";
 import { isKeyword } from "../../src/syntax/tokens.js";
+import { loadBundle } from "../../src/bundle/loadBundle.js";
+import type { Engine } from "../../src/runtime/engine.js";
+import { cli } from "../helpers.js";
 import { AGENT, SUPPORT_SOURCES } from "../runtime/fixtures.js";
 
 /**
@@ -209,6 +215,50 @@ describe("emitTypeScript", () => {
           export const now: Request = { session: "s", agent: {}, user: {}, context: { n: {}, s: ["x"] }, tool: "clock.now", args: {} };`,
       }, { lib });
       expect(checked).toEqual({ policy: [], use: [] });
+    }
+  });
+
+  it("types the `context.labels` the engine takes as taint when the context block does not declare `labels` (a label enum, or rules reading session.labels): a request sending them compiles (audit a2 #3)", async () => {
+    const rules = [
+      "tool files.read { returns secret args { path: string } }",
+      "tool http.post { args { url: string } }",
+      "policy p {",
+      "  allow files.read",
+      "  allow http.post",
+      '  deny http.post when session.labels contains "secret" reason "no exfil"',
+      "}",
+    ].join("\n");
+    const folder = mkdtempSync(join(tmpdir(), "policyc-ts-labels-"));
+    try {
+      const built = async (name: string, text: string): Promise<{ module: string; engine: Engine }> => {
+        writeFileSync(join(folder, `${name}.policy`), text);
+        const result = await cli(["build", `${name}.policy`, "--target", "ts", "-o", `${name}/`], { cwd: folder });
+        expect(result.code, result.stderr).toBe(0);
+        return { module: readFileSync(join(folder, name, "policy.ts"), "utf8"), engine: loadBundle(JSON.parse(readFileSync(join(folder, name, "bundle.json"), "utf8"))) };
+      };
+      const sends = (module: string, context: string): string[] =>
+        typeCheck(module, { use: `import type { Request } from "./policy";\nexport const r: Request = { session: "s", ${context}tool: "http.post", args: { url: "u" } };\n` })["use"]!;
+      // Case 2 of language.md 3.7: the enum `Label`, no context block.
+      const { module: labelled, engine } = await built("labelled", `enum Label { public, secret }\n${rules.replace('"secret"', "secret")}`);
+      expect(labelled).toContain('readonly "labels"?: readonly (Label | string)[] | null | undefined;');
+      expect(labelled).toContain("readonly context?: ContextAttributes | undefined;");
+      expect(sends(labelled, 'context: { labels: ["secret"] }, ')).toEqual([]);
+      expect(sends(labelled, "")).toEqual([]);
+      expect(sends(labelled, 'context: { labels: "secret" }, ').length).toBeGreaterThan(0);
+      expect(sends(labelled, 'context: { env: "prod" }, ').length).toBeGreaterThan(0);
+      // The labels the types let through are the taint that makes the next call a deny.
+      expect(engine.decide({ session: "s", tool: "http.post", args: { url: "u" }, context: { labels: ["secret"] } }).decision).toBe("allow");
+      expect(engine.decide({ session: "s", tool: "http.post", args: { url: "u" } }).decision).toBe("deny");
+      // Case 3: no label enum, labels are strings; a context block without `labels` gets it as well.
+      const strings = (await built("strings", `context { env: string }\n${rules}`)).module;
+      expect(strings).toContain('readonly "labels"?: readonly string[] | null | undefined;');
+      expect(sends(strings, 'context: { env: "prod", labels: ["secret"] }, ')).toEqual([]);
+      expect(sends(strings, 'context: { labels: ["secret"] }, ').length).toBeGreaterThan(0);
+      // Declared labels are typed as declared; with no label enum and no rule reading session.labels, nothing is added.
+      expect((await built("declared", `enum Label { public, secret }\ncontext { labels: set<Label> }\n${rules.replace('"secret"', "secret")}`)).module).toContain('readonly "labels": readonly Label[];');
+      expect((await built("unread", "tool t { }\npolicy p { allow t }\n")).module).not.toContain("labels");
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 
