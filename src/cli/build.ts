@@ -72,8 +72,9 @@ function moduleInTheWay(module: string, bundle: string, cwd: string): string | u
     header = readGeneratedHeader(startOfFile(resolve(cwd, module)));
   } catch (error) {
     // A folder there fails the write, as it would for the bundle, and is reported then.
+    // A file where a folder on the way should be (`-o notes.txt/`): the write says which.
     const code = (error as { code?: string }).code;
-    if (code === "ENOENT" || code === "EISDIR") return undefined;
+    if (code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR") return undefined;
     return `cannot read \`${printable(module)}\` to check that policyc generated it: ${describeFsError(error)}`;
   }
   if (!header.generated) {
