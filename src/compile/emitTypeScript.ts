@@ -39,6 +39,13 @@ export function policyDocs(files: readonly A.PolicyFile[]): PolicyDocs {
 
 const NO_DOCS: Documented = { docs: "", parts: new Map() };
 
+/**
+ * What an optional field may hold for "absent" besides leaving it out: the engine takes `null`
+ * and `undefined` as absent (language.md section 5.8), and `undefined` spelled out lets a
+ * project under `exactOptionalPropertyTypes` pass its own optional values on (`cc: input.cc`).
+ */
+const ABSENT = " | null | undefined";
+
 /** An object without fields (see `objectType` in `emitTypeScript`). */
 const NO_FIELDS = "{ readonly [key: string]: never }";
 
@@ -81,7 +88,7 @@ function sentLabels(schema: RuntimeSchema, declared: ReadonlyMap<string, string>
   if (labelEnum === undefined && !readsSessionLabels) return undefined;
   return {
     name: JSON.stringify("labels"),
-    type: `readonly ${labelEnum === undefined ? "string" : `(${labelEnum} | string)`}[] | null | undefined`,
+    type: `readonly ${labelEnum === undefined ? "string" : `(${labelEnum} | string)`}[]${ABSENT}`,
     hasQuestionToken: true,
     isReadonly: true,
     docs: jsDoc(
@@ -107,8 +114,9 @@ function memberList(members: readonly string[], docs: ReadonlyMap<string, string
  * `Record`, `Array`, `Readonly`): a declared enum or record may take any of those names, and
  * would shadow it. Lists are `readonly T[]`, which the compiler resolves without a name.
  *
- * `null` is accepted where the engine takes it for absent: an optional field (of a record, an
- * entity or `args`), `user`, `intent`, and `args` when the tool requires no argument. The policy's `///` comments become JSDoc, with a note of what
+ * `null` and `undefined` are accepted where the engine takes them for absent: an optional field
+ * (of a record, an entity or `args`), `user`, `intent`, and `args` when the tool requires no
+ * argument; `undefined` for `time` too. The policy's `///` comments become JSDoc, with a note of what
  * `int`, `duration` and `time` fields take.
  *
  * `readsSessionLabels` (the bundle's `session.labels`): whether the policy reads
@@ -145,7 +153,7 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
   const properties = (fields: FieldsJson, docs: Documented): OptionalKind<PropertySignatureStructure>[] =>
     Object.entries(fields).map(([name, field]) => ({
       name: JSON.stringify(name),
-      type: field.optional ? `${typeText(field.type)} | null` : typeText(field.type),
+      type: field.optional ? `${typeText(field.type)}${ABSENT}` : typeText(field.type),
       hasQuestionToken: field.optional,
       isReadonly: true,
       docs: jsDoc(docs.parts.get(name), unitNote(field.type)),
@@ -187,12 +195,12 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
   file.addTypeAlias({ leadingTrivia: apart, name: "IntentName", isExported: true, type: union(intents), docs: jsDoc("The declared intents.", memberList(intents, options.docs?.intents ?? new Map())) });
 
   const base: OptionalKind<PropertySignatureStructure>[] = [
-    { name: "time", type: "string", hasQuestionToken: true, isReadonly: true, docs: ["RFC 3339 time of the attempt."] },
+    { name: "time", type: "string | undefined", hasQuestionToken: true, isReadonly: true, docs: ["RFC 3339 time of the attempt."] },
     { name: "session", type: "string", isReadonly: true },
-    { name: "intent", type: "IntentName | null", hasQuestionToken: true, isReadonly: true },
+    { name: "intent", type: `IntentName${ABSENT}`, hasQuestionToken: true, isReadonly: true },
   ];
   if (entityNames["agent"]) base.push({ name: "agent", type: entityNames["agent"], isReadonly: true });
-  if (entityNames["user"]) base.push({ name: "user", type: `${entityNames["user"]} | null`, hasQuestionToken: true, isReadonly: true });
+  if (entityNames["user"]) base.push({ name: "user", type: `${entityNames["user"]}${ABSENT}`, hasQuestionToken: true, isReadonly: true });
   // Required when declared, as the engine requires it; else there only for its labels.
   if (schema.entities.context) base.push({ name: "context", type: entityNames["context"]!, isReadonly: true });
   else if (entityNames["context"]) base.push({ name: "context", type: `${entityNames["context"]} | undefined`, hasQuestionToken: true, isReadonly: true });
@@ -215,7 +223,7 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
         Writers.objectType({
           properties: [
             { name: "tool", type: JSON.stringify(tool), isReadonly: true },
-            { name: "args", type: required ? args : Writers.unionType(args, "null"), hasQuestionToken: !required, isReadonly: true },
+            { name: "args", type: required ? args : Writers.unionType(args, "null", "undefined"), hasQuestionToken: !required, isReadonly: true },
           ],
         }),
       ),

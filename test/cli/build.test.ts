@@ -472,7 +472,7 @@ describe("policyc build", () => {
     expect(read("ts-two/policy.ts")).toBe(read("ts-one/policy.ts"));
     expect(read("ts-two/bundle.json")).toBe(read("ts-one/bundle.json"));
     expect(read("ts-one/policy.ts")).toContain('/** What to install. */\nexport type package_ = {');
-    expect(read("ts-one/policy.ts")).toContain('readonly "p": package_;\n    readonly "c"?: class_ | null;');
+    expect(read("ts-one/policy.ts")).toContain('readonly "p": package_;\n    readonly "c"?: class_ | null | undefined;');
   });
 
   it("--target ts writes the bundle and policy.ts both or neither: a policy.ts that cannot be written leaves the previous bundle", async () => {

@@ -12,7 +12,7 @@ import { MODULE_NAMES } from "../../src/compile/typeScriptNames.js";
 import { isKeyword } from "../../src/syntax/tokens.js";
 import { loadBundle } from "../../src/bundle/loadBundle.js";
 import type { Engine } from "../../src/runtime/engine.js";
-import { cli } from "../helpers.js";
+import { cli, ROOT } from "../helpers.js";
 import { AGENT, SUPPORT_SOURCES } from "../runtime/fixtures.js";
 
 /**
@@ -34,7 +34,7 @@ function moduleOf(sources: readonly { path: string; text: string }[]): string {
 }
 
 /** Type-checks the emitted module with usage files in one in-memory program; returns diagnostics per file. */
-function typeCheck(module: string, usages: Record<string, string>, options: { lib?: string[] } = {}): Record<string, string[]> {
+function typeCheck(module: string, usages: Record<string, string>, options: { lib?: string[]; exactOptionalPropertyTypes?: boolean } = {}): Record<string, string[]> {
   const project = new Project({ useInMemoryFileSystem: true, compilerOptions: { strict: true, noEmit: true, ...options } });
   project.createSourceFile("/policy.ts", module);
   for (const [name, text] of Object.entries(usages)) project.createSourceFile(`/${name}.ts`, text);
@@ -301,6 +301,43 @@ describe("emitTypeScript", () => {
     expect(verdicts["argsNullNoneRequired"]!.engine).toBe(true);
   });
 
+  it("types undefined as the engine takes it, absent, under exactOptionalPropertyTypes: an optional field, time, user, intent, args of a tool that requires none (audit a2 #5); a generated Request is still policyc's own Request", () => {
+    const base = 'session: "s", agent: { id: "a" }, context: { known_for: 0 }';
+    const cases: Record<string, string> = {
+      optionalFieldsUndefined: '{ session: "s", time: undefined, intent: undefined, agent: { id: "a", team: undefined }, user: { id: "u", nick: undefined }, context: { dest: undefined, known_for: 0, seen: undefined }, tool: "email.send", args: { to: [], cc: undefined } }',
+      optionalRecordFieldUndefined: '{ session: "s", agent: { id: "a" }, context: { dest: { host: "h", port: undefined }, known_for: 0 }, tool: "ping", args: { note: undefined } }',
+      userArgsUndefined: `{ ${base}, user: undefined, tool: "ping", args: undefined }`,
+      requiredArgUndefined: `{ ${base}, tool: "email.send", args: { to: undefined } }`,
+      requiredContextFieldUndefined: '{ session: "s", agent: { id: "a" }, context: { known_for: undefined }, tool: "ping" }',
+      argsUndefinedSomeRequired: `{ ${base}, tool: "email.send", args: undefined }`,
+    };
+    const engine = compile([{ path: "n.policy", text: NULLS }]);
+    const module = moduleOf([{ path: "n.policy", text: NULLS }]);
+    const checked = typeCheck(
+      module,
+      {
+        ...Object.fromEntries(Object.entries(cases).map(([name, text]) => [name, `import type { Request } from "./policy";\nexport const r: Request = ${text};\n`])),
+        decision: readFileSync(join(ROOT, "src", "runtime", "decision.ts"), "utf8"),
+        passedOn: `import type { Request } from "./policy";
+          import type { Request as LibraryRequest } from "./decision";
+          export function send(input: { cc?: string[]; at?: string; note?: string }): Request {
+            return { session: "s", time: input.at, agent: { id: "a" }, context: { known_for: 0 }, tool: "email.send", args: { to: [], cc: input.cc } };
+          }
+          export const asLibrary = (request: Request): LibraryRequest => request;`,
+      },
+      { exactOptionalPropertyTypes: true },
+    );
+    expect(checked["policy"]).toEqual([]);
+    expect(checked["passedOn"]).toEqual([]);
+    expect(module).toContain('readonly "cc"?: readonly string[] | null | undefined;');
+    expect(module).toContain("readonly time?: string | undefined;");
+    const verdicts = Object.fromEntries(Object.entries(cases).map(([name, text]) => [name, { engine: engine.decide((0, eval)(`(${text})`)).decision === "allow", types: checked[name]!.length === 0 }]));
+    for (const [name, verdict] of Object.entries(verdicts)) expect(verdict.types, `${name}: ${checked[name]!.join("; ")}`).toBe(verdict.engine);
+    expect(verdicts["optionalFieldsUndefined"]!.engine).toBe(true);
+    expect(verdicts["userArgsUndefined"]!.engine).toBe(true);
+    expect(verdicts["requiredArgUndefined"]!.engine).toBe(false);
+  });
+
   it("types a tool without arguments, an empty entity and an empty record as an object without fields: a string, a number or a list there is refused, as the engine refuses it", () => {
     const text = "type Empty { }\nuser { }\ntool clock.now { risk low }\ntool tag { args { e?: Empty } }\npolicy p { allow * }\n";
     const cases: Record<string, string> = {
@@ -317,7 +354,7 @@ describe("emitTypeScript", () => {
     };
     const sources = [{ path: "e.policy", text }];
     const module = moduleOf(sources);
-    expect(module).toContain("readonly args?: { readonly [key: string]: never } | null;");
+    expect(module).toContain("readonly args?: { readonly [key: string]: never } | null | undefined;");
     expect(module).toContain("export type UserAttributes = { readonly [key: string]: never };");
     expect(module).toContain("export type Empty = { readonly [key: string]: never };");
     const engine = compile(sources);
@@ -364,13 +401,13 @@ describe("emitTypeScript", () => {
     expect(module).toContain("/** A host. A comment that says *\\/ export type X = 1; /* must not end the JSDoc. */\nexport type Host = {");
     expect(module).toContain("  /** Lower case. */\n  readonly \"name\": string;");
     // TypeScript's number takes 2.5 and 2 ** 53, which the engine denies for an int.
-    expect(module).toContain("  /**\n   * The TCP port.\n   *\n   * An int: a whole number from -(2^53 - 1) to 2^53 - 1 (`Number.isSafeInteger`).\n   */\n  readonly \"port\"?: number | null;");
-    expect(module).toContain("  /** Ints: whole numbers from -(2^53 - 1) to 2^53 - 1 (`Number.isSafeInteger`). */\n  readonly \"ports\"?: readonly number[] | null;");
+    expect(module).toContain("  /**\n   * The TCP port.\n   *\n   * An int: a whole number from -(2^53 - 1) to 2^53 - 1 (`Number.isSafeInteger`).\n   */\n  readonly \"port\"?: number | null | undefined;");
+    expect(module).toContain("  /** Ints: whole numbers from -(2^53 - 1) to 2^53 - 1 (`Number.isSafeInteger`). */\n  readonly \"ports\"?: readonly number[] | null | undefined;");
     expect(module).toContain("/**\n * The request's `agent` attributes.\n *\n * Who calls.\n */\nexport type AgentAttributes = {");
     expect(module).toContain("  /** Workload id. */\n  readonly \"id\": string;");
-    expect(module).toContain("  /** Durations: numbers of milliseconds (`7200000` is two hours). */\n  readonly \"waits\"?: readonly number[] | null;");
+    expect(module).toContain("  /** Durations: numbers of milliseconds (`7200000` is two hours). */\n  readonly \"waits\"?: readonly number[] | null | undefined;");
     expect(module).toContain("  /**\n   * How long the payee has been known.\n   *\n   * A duration: a number of milliseconds (`7200000` is two hours).\n   */\n  readonly \"known_for\": number;");
-    expect(module).toContain("  /** A time: an RFC 3339 string (`2026-01-01T09:00:00Z`). */\n  readonly \"at\"?: string | null;");
+    expect(module).toContain("  /** A time: an RFC 3339 string (`2026-01-01T09:00:00Z`). */\n  readonly \"at\"?: string | null | undefined;");
     expect(module).toContain("/**\n * Sends one e-mail.\n * Never outside acme.com.\n *\n * A call of `email.send` (risk high).\n */\nexport type EmailSendRequest = ");
     expect(module).toContain("    /** Recipients. */\n    readonly \"to\": readonly Host[];");
     expect(module).toContain("/**\n * The declared intents.\n *\n * - `support`: Answering customers.\n */\nexport type IntentName = \"support\";");
