@@ -218,11 +218,16 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     return reportBuilt(onStandardError(io), bundle, diagnostics, ["-"], options);
   }
   const texts = [{ path: resolve(io.cwd, files.bundle), text: serializeBundle(bundle) }];
+  let moduleNote: string | undefined;
   if (files.module !== undefined) {
     // Loaded only here: ts-morph takes about a second to load, and every verb would pay it.
     // Emitted before anything is written: an emitter failure is ours (main reports it), and
     // must not leave a new bundle beside the previous build's policy.ts.
-    const { emitTypeScript, policyDocs } = await import("../compile/emitTypeScript.js");
+    const { emitTypeScript, fieldsNamedLikeObjectMembers, policyDocs } = await import("../compile/emitTypeScript.js");
+    const awkward = fieldsNamedLikeObjectMembers(bundle.schema);
+    if (awkward.length > 0) {
+      moduleNote = `in \`${printable(files.module)}\`, ${awkward.length === 1 ? "an optional field" : "optional fields"} named like a member every TypeScript object has (${awkward.map((field) => `\`${printable(field)}\``).join(", ")}) cannot be left out of a typed value: write ${awkward.length === 1 ? "it" : "each"} as \`null\` instead, which the engine takes as absent`;
+    }
     texts.push({ path: resolve(io.cwd, files.module), text: emitTypeScript(bundle.schema, { bundleFile: basename(files.bundle), docs: policyDocs(program.files), readsSessionLabels: bundle.session.labels }) });
   }
   try {
@@ -241,7 +246,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     return EXIT.usage;
   }
   const stale = files.module === undefined ? staleModuleNote(files.bundle, io.cwd) : undefined;
-  if (stale !== undefined) io.err(`${io.errPalette.warning("note")}: ${stale}\n`);
+  for (const note of [stale, moduleNote]) if (note !== undefined) io.err(`${io.errPalette.warning("note")}: ${note}\n`);
   return reportBuilt(io, bundle, diagnostics, outputs, options);
 }
 

@@ -66,6 +66,43 @@ function unitNote(type: TypeJson): string | undefined {
 }
 
 /**
+ * The members TypeScript gives every object type (its `Object` interface, lib.es5.d.ts): an
+ * optional field of one of these names is taken as present, with the member's type, in any
+ * value that leaves it out, which is then refused. No type can say "absent, or a number" for
+ * such a name, so the field's JSDoc (and `build`, in a note) say how to leave it out. The
+ * other names `Object.prototype` has (`__proto__`, `__defineGetter__`…) TypeScript does not declare.
+ */
+const OBJECT_MEMBERS: ReadonlySet<string> = new Set(["constructor", "toString", "toLocaleString", "valueOf", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable"]);
+
+/** Why a field of this name needs care in TypeScript, if it does (see OBJECT_MEMBERS; `__proto__`). */
+function inheritedNameNote(name: string, optional: boolean): string | undefined {
+  if (optional && OBJECT_MEMBERS.has(name)) {
+    return `Every TypeScript object has a \`${name}\` (from \`Object\`), so a value that leaves this field out does not compile: write \`"${name}": null\` (or \`undefined\`) instead, which the engine takes as absent.`;
+  }
+  if (name === "__proto__") {
+    return 'In an object literal, write this key computed, `["__proto__"]: …`: `__proto__: …` or `"__proto__": …` sets the object\'s prototype instead, and the engine finds the field missing. Parsed JSON holds it as a field.';
+  }
+  return undefined;
+}
+
+/**
+ * The optional fields whose values TypeScript cannot leave out (see OBJECT_MEMBERS), as
+ * `build --target ts` names them in a note: `context.toString`, `args.constructor of email.send`,
+ * `Package.valueOf`.
+ */
+export function fieldsNamedLikeObjectMembers(schema: RuntimeSchema): string[] {
+  const named = (fields: FieldsJson | undefined, where: (name: string) => string): string[] =>
+    Object.entries(fields ?? {})
+      .filter(([name, field]) => field.optional && OBJECT_MEMBERS.has(name))
+      .map(([name]) => where(name));
+  return [
+    ...(["agent", "user", "context"] as const).flatMap((entity) => named(schema.entities[entity], (name) => `${entity}.${name}`)),
+    ...Object.entries(schema.records).flatMap(([record, fields]) => named(fields, (name) => `${record}.${name}`)),
+    ...Object.entries(schema.tools).flatMap(([tool, { args }]) => named(args, (name) => `args.${name} of ${tool}`)),
+  ];
+}
+
+/**
  * One JSDoc text from paragraphs (the empty ones left out); none when all are empty. A star
  * followed by a slash in a doc comment would end the JSDoc early, so a backslash goes between.
  */
@@ -156,7 +193,7 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
       type: field.optional ? `${typeText(field.type)}${ABSENT}` : typeText(field.type),
       hasQuestionToken: field.optional,
       isReadonly: true,
-      docs: jsDoc(docs.parts.get(name), unitNote(field.type)),
+      docs: jsDoc(docs.parts.get(name), unitNote(field.type), inheritedNameNote(name, field.optional)),
     }));
   // `{}` would accept any value but null and undefined (a string, a number, an array), all of
   // which the engine refuses: with no field declared, only an object without fields fits. Written

@@ -262,6 +262,51 @@ describe("emitTypeScript", () => {
     }
   });
 
+  it("an optional field named like a member TypeScript gives every object (`constructor`, `toString`…) cannot be left out of a typed value: its JSDoc and a build note say to write null, which compiles and the engine takes as absent (audit a2 #2); a `__proto__` field's JSDoc says to write the key computed (#6)", async () => {
+    const names = Object.getOwnPropertyNames(Object.prototype);
+    const text = [
+      `type Box { n: int, ${names.map((name) => `${name}?: int`).join(", ")} }`,
+      ...names.map((name, i) => `tool t${i} { args { a: string, ${name}?: int, box?: Box } }`),
+      "tool proto { args { __proto__: string } }",
+      "policy p { allow * }",
+    ].join("\n");
+    const sources = [{ path: "o.policy", text }];
+    const module = moduleOf(sources);
+    const engine = compile(sources);
+    const request = (i: number, args: string): string => `{ session: "s", tool: "t${i}", args: { a: "x"${args} } }`;
+    const everyNameNull = names.map((name, i) => `[${JSON.stringify(name)}]: ${i % 2 === 0 ? "null" : "undefined"}`).join(", ");
+    const cases: Record<string, string> = {};
+    names.forEach((name, i) => {
+      cases[`out_${name}`] = request(i, "");
+      cases[`null_${name}`] = request(i, `, [${JSON.stringify(name)}]: null, box: { n: 1, ${everyNameNull} }`);
+    });
+    cases["proto_computed"] = '{ session: "s", tool: "proto", args: { ["__proto__"]: "x" } }';
+    const checked = typeCheck(module, Object.fromEntries(Object.entries(cases).map(([name, value]) => [name, `import type { Request } from "./policy";\nexport const r: Request = ${value};\n`])), { exactOptionalPropertyTypes: true });
+    expect(checked["policy"]).toEqual([]);
+    // Exactly the members of TypeScript's `Object` interface make a value without them fail.
+    expect(names.filter((name) => checked[`out_${name}`]!.length > 0).sort()).toEqual(["constructor", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString", "toString", "valueOf"]);
+    for (const [name, value] of Object.entries(cases)) {
+      expect(engine.decide((0, eval)(`(${value})`)).decision, name).toBe("allow");
+      if (!name.startsWith("out_")) expect(checked[name], name).toEqual([]);
+    }
+    expect(module).toContain('   * Every TypeScript object has a `toString` (from `Object`), so a value that leaves this field out does not compile: write `"toString": null` (or `undefined`) instead, which the engine takes as absent.\n   */\n  readonly "toString"?: number | null | undefined;');
+    expect(module.match(/Every TypeScript object has/g)).toHaveLength(14);
+    expect(module).toContain('/** In an object literal, write this key computed, `["__proto__"]: …`: `__proto__: …` or `"__proto__": …` sets the object\'s prototype instead, and the engine finds the field missing. Parsed JSON holds it as a field. */\n    readonly "__proto__": string;');
+    // The build names them in a note (a required one is fine).
+    const folder = mkdtempSync(join(tmpdir(), "policyc-ts-members-"));
+    try {
+      writeFileSync(join(folder, "m.policy"), "type Box { valueOf?: int }\ncontext { toString?: string, constructor: bool }\ntool t { args { constructor?: int, b?: Box } }\npolicy p { allow t }\n");
+      expect(await cli(["build", "m.policy", "--target", "ts", "-o", "gen/"], { cwd: folder })).toEqual({
+        code: 0,
+        stdout: expect.stringMatching(/^built /),
+        stderr: "note: in `gen/policy.ts`, optional fields named like a member every TypeScript object has (`context.toString`, `Box.valueOf`, `args.constructor of t`) cannot be left out of a typed value: write each as `null` instead, which the engine takes as absent\n",
+      });
+      expect((await cli(["build", "m.policy", "-o", "js/"], { cwd: folder })).stderr).toBe("");
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   const NULLS = [
     "/// Where a message goes.",
     "type Dest { host: string, port?: int }",
