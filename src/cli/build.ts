@@ -224,11 +224,11 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     // Emitted before anything is written: an emitter failure is ours (main reports it), and
     // must not leave a new bundle beside the previous build's policy.ts.
     const { emitTypeScript, fieldsNamedLikeObjectMembers, policyDocs } = await import("../compile/emitTypeScript.js");
+    texts.push({ path: resolve(io.cwd, files.module), text: emitTypeScript(bundle.schema, { bundleFile: basename(files.bundle), docs: policyDocs(program.files), readsSessionLabels: bundle.session.labels }) });
     const awkward = fieldsNamedLikeObjectMembers(bundle.schema);
     if (awkward.length > 0) {
       moduleNote = `in \`${printable(files.module)}\`, ${awkward.length === 1 ? "an optional field" : "optional fields"} named like a member every TypeScript object has (${awkward.map((field) => `\`${printable(field)}\``).join(", ")}) cannot be left out of a typed value: write ${awkward.length === 1 ? "it" : "each"} as \`null\` instead, which the engine takes as absent`;
     }
-    texts.push({ path: resolve(io.cwd, files.module), text: emitTypeScript(bundle.schema, { bundleFile: basename(files.bundle), docs: policyDocs(program.files), readsSessionLabels: bundle.session.labels }) });
   }
   try {
     // Written relative to the verb's working folder; reported as the user wrote them. Each file

@@ -506,6 +506,7 @@ describe("policyc build", () => {
     const [bundle, module] = [read("emit/bundle.json"), read("emit/policy.ts")];
     vi.doMock("../../src/compile/emitTypeScript.js", () => ({
       policyDocs: () => ({}),
+      fieldsNamedLikeObjectMembers: () => [],
       emitTypeScript: () => {
         throw new Error("the emitter broke");
       },
