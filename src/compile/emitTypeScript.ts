@@ -58,9 +58,9 @@ function unitNote(type: TypeJson): string | undefined {
   const element = typeof type !== "string" && ("set" in type || "list" in type) ? ("set" in type ? type.set : type.list) : undefined;
   if (type === "int") return "An int: a whole number from -(2^53 - 1) to 2^53 - 1 (`Number.isSafeInteger`).";
   if (element === "int") return "Ints: whole numbers from -(2^53 - 1) to 2^53 - 1 (`Number.isSafeInteger`).";
-  if (type === "duration") return "A duration: a number of milliseconds (`7200000` is two hours).";
+  if (type === "duration") return "A duration: a number of milliseconds, finite and not negative (`7200000` is two hours).";
   if (type === "time") return "A time: an RFC 3339 string (`2026-01-01T09:00:00Z`).";
-  if (element === "duration") return "Durations: numbers of milliseconds (`7200000` is two hours).";
+  if (element === "duration") return "Durations: numbers of milliseconds, finite and not negative (`7200000` is two hours).";
   if (element === "time") return "Times: RFC 3339 strings (`2026-01-01T09:00:00Z`).";
   return undefined;
 }
@@ -243,9 +243,17 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
   else if (entityNames["context"]) base.push({ name: "context", type: `${entityNames["context"]} | undefined`, hasQuestionToken: true, isReadonly: true });
   file.addTypeAlias({ leadingTrivia: apart, name: "RequestBase", isExported: true, type: Writers.objectType({ properties: base }), docs: ["Fields every request carries."] });
 
+  // Named in the order of the tools' names, not of their declarations: of two tools whose names
+  // give one type name (`email.send` and `Email.Send`), the one whose name sorts first (by
+  // code unit: capitals first) gets it, whichever file declares it and whatever that file is called.
+  const requestNames = new Map(
+    Object.keys(schema.tools)
+      .sort()
+      .map((tool) => [tool, names.claim(`${tool.split(/[^A-Za-z0-9]+/).filter(Boolean).map((p) => p[0]!.toUpperCase() + p.slice(1)).join("")}Request`)]),
+  );
   const members: string[] = [];
   for (const [tool, info] of Object.entries(schema.tools)) {
-    const name = names.claim(`${tool.split(/[^A-Za-z0-9]+/).filter(Boolean).map((p) => p[0]!.toUpperCase() + p.slice(1)).join("")}Request`);
+    const name = requestNames.get(tool)!;
     members.push(name);
     const required = Object.values(info.args).some((f) => !f.optional);
     const docs = docsOf(options.docs?.tools, tool);

@@ -152,6 +152,22 @@ describe("emitTypeScript", () => {
     expect(module).toContain("export type Request = Request_ | Request__ | RequestRequest | EmailSendRequest;");
   });
 
+  it("of two tools whose names give one type name, the one whose name sorts first gets it, whatever the declaration and file order (audit a2 #7)", () => {
+    const lower = "tool email.send { args { to: string } }\n";
+    const upper = "tool Email.Send { args { recipient: string } }\ntool email_send { }\npolicy p { allow * }\n";
+    const modules = [
+      moduleOf([{ path: "a.policy", text: lower }, { path: "b.policy", text: upper }]),
+      moduleOf([{ path: "z.policy", text: lower }, { path: "b.policy", text: upper }]),
+      moduleOf([{ path: "one.policy", text: upper.replace("policy p", `${lower}policy p`) }]),
+    ];
+    for (const module of modules) {
+      expect(module).toMatch(/export type EmailSendRequest = RequestBase & \{\n {2}readonly tool: "Email\.Send";/);
+      expect(module).toMatch(/export type EmailSendRequest_ = RequestBase & \{\n {2}readonly tool: "email\.send";/);
+      expect(module).toMatch(/export type EmailSendRequest__ = RequestBase & \{\n {2}readonly tool: "email_send";/);
+      expect(typeCheck(module, {})).toEqual({ policy: [] });
+    }
+  });
+
   it("every TypeScript keyword the policy language allows as a type name gives a module that compiles under strict, renamed with `_` where TypeScript reserves it", () => {
     const keywords: string[] = [];
     for (let kind = ts.SyntaxKind.FirstKeyword; kind <= ts.SyntaxKind.LastKeyword; kind++) keywords.push(ts.tokenToString(kind)!);
@@ -450,8 +466,8 @@ describe("emitTypeScript", () => {
     expect(module).toContain("  /** Ints: whole numbers from -(2^53 - 1) to 2^53 - 1 (`Number.isSafeInteger`). */\n  readonly \"ports\"?: readonly number[] | null | undefined;");
     expect(module).toContain("/**\n * The request's `agent` attributes.\n *\n * Who calls.\n */\nexport type AgentAttributes = {");
     expect(module).toContain("  /** Workload id. */\n  readonly \"id\": string;");
-    expect(module).toContain("  /** Durations: numbers of milliseconds (`7200000` is two hours). */\n  readonly \"waits\"?: readonly number[] | null | undefined;");
-    expect(module).toContain("  /**\n   * How long the payee has been known.\n   *\n   * A duration: a number of milliseconds (`7200000` is two hours).\n   */\n  readonly \"known_for\": number;");
+    expect(module).toContain("  /** Durations: numbers of milliseconds, finite and not negative (`7200000` is two hours). */\n  readonly \"waits\"?: readonly number[] | null | undefined;");
+    expect(module).toContain("  /**\n   * How long the payee has been known.\n   *\n   * A duration: a number of milliseconds, finite and not negative (`7200000` is two hours).\n   */\n  readonly \"known_for\": number;");
     expect(module).toContain("  /** A time: an RFC 3339 string (`2026-01-01T09:00:00Z`). */\n  readonly \"at\"?: string | null | undefined;");
     expect(module).toContain("/**\n * Sends one e-mail.\n * Never outside acme.com.\n *\n * A call of `email.send` (risk high).\n */\nexport type EmailSendRequest = ");
     expect(module).toContain("    /** Recipients. */\n    readonly \"to\": readonly Host[];");
