@@ -114,22 +114,24 @@ function jsDoc(...paragraphs: (string | undefined)[]): string[] {
 /**
  * `context.labels` when the `context` block does not declare `labels` but the engine reads it
  * (language.md section 3.7, cases 2 and 3): the labels a request sends join `session.labels` as
- * taint for later calls when the policy reads `session.labels`, and there is a label enum
- * (`Label`) to send. A type without the field would have tool authors delete the labels to
+ * taint for later calls, but only when the policy reads `session.labels` (the bundle's
+ * `session.labels`); otherwise the engine keeps no labels and the field would promise taint
+ * that is thrown away. A type without the field would have tool authors delete the labels to
  * make their code compile, and the deny that their taint would trigger never fire. Strings,
- * as the engine takes any: a label enum member is only a suggestion here.
+ * as the engine takes any; the label enum (`Label`), when there is one, is joined with
+ * `string & {}` rather than `string`, which would absorb it: editors then still suggest its members.
  */
 function sentLabels(schema: RuntimeSchema, declared: ReadonlyMap<string, string>, readsSessionLabels: boolean): OptionalKind<PropertySignatureStructure> | undefined {
+  if (!readsSessionLabels) return undefined;
   if (schema.entities.context !== undefined && Object.hasOwn(schema.entities.context, "labels")) return undefined;
   const labelEnum = schema.enums["Label"] !== undefined ? declared.get("Label") : undefined;
-  if (labelEnum === undefined && !readsSessionLabels) return undefined;
   return {
     name: JSON.stringify("labels"),
-    type: `readonly ${labelEnum === undefined ? "string" : `(${labelEnum} | string)`}[]${ABSENT}`,
+    type: `readonly ${labelEnum === undefined ? "string" : `(${labelEnum} | (string & {}))`}[]${ABSENT}`,
     hasQuestionToken: true,
     isReadonly: true,
     docs: jsDoc(
-      "The labels of the data in this call. The `context` block does not declare `labels`, but the engine takes the labels sent here into `session.labels` for later calls (taint): send them.",
+      "The labels of the data in this call. The `context` block does not declare `labels`, but the policy reads `session.labels`, and the engine takes the labels sent here into it for later calls (taint): send them.",
       `They are not checked${labelEnum === undefined ? "" : ` against \`${labelEnum}\``}: a label spelled otherwise matches no rule. Declare \`labels: set<${labelEnum ?? "Label"}>\` in the \`context\` block to have requests checked (language.md, section 3.7).`,
     ),
   };

@@ -34,7 +34,7 @@ function moduleOf(sources: readonly { path: string; text: string }[]): string {
 }
 
 /** Type-checks the emitted module with usage files in one in-memory program; returns diagnostics per file. */
-function typeCheck(module: string, usages: Record<string, string>, options: { lib?: string[]; exactOptionalPropertyTypes?: boolean } = {}): Record<string, string[]> {
+function typeCheck(module: string, usages: Record<string, string>, options: { lib?: string[]; exactOptionalPropertyTypes?: boolean; isolatedDeclarations?: boolean; declaration?: boolean } = {}): Record<string, string[]> {
   const project = new Project({ useInMemoryFileSystem: true, compilerOptions: { strict: true, noEmit: true, ...options } });
   project.createSourceFile("/policy.ts", module);
   for (const [name, text] of Object.entries(usages)) project.createSourceFile(`/${name}.ts`, text);
@@ -234,7 +234,7 @@ describe("emitTypeScript", () => {
     }
   });
 
-  it("types the `context.labels` the engine takes as taint when the context block does not declare `labels` (a label enum, or rules reading session.labels): a request sending them compiles (audit a2 #3)", async () => {
+  it("types the `context.labels` the engine takes as taint when the context block does not declare `labels` and rules read session.labels: a request sending them compiles, and editors suggest the `Label` members (audit a2 #3; review r3 #1, #3)", async () => {
     const rules = [
       "tool files.read { returns secret args { path: string } }",
       "tool http.post { args { url: string } }",
@@ -246,22 +246,36 @@ describe("emitTypeScript", () => {
     ].join("\n");
     const folder = mkdtempSync(join(tmpdir(), "policyc-ts-labels-"));
     try {
-      const built = async (name: string, text: string): Promise<{ module: string; engine: Engine }> => {
+      const built = async (name: string, text: string): Promise<{ module: string; engine: Engine; bundle: { session: { labels: boolean } } }> => {
         writeFileSync(join(folder, `${name}.policy`), text);
         const result = await cli(["build", `${name}.policy`, "--target", "ts", "-o", `${name}/`], { cwd: folder });
         expect(result.code, result.stderr).toBe(0);
-        return { module: readFileSync(join(folder, name, "policy.ts"), "utf8"), engine: loadBundle(JSON.parse(readFileSync(join(folder, name, "bundle.json"), "utf8"))) };
+        const bundle = JSON.parse(readFileSync(join(folder, name, "bundle.json"), "utf8"));
+        return { module: readFileSync(join(folder, name, "policy.ts"), "utf8"), engine: loadBundle(bundle), bundle };
       };
       const sends = (module: string, context: string): string[] =>
         typeCheck(module, { use: `import type { Request } from "./policy";\nexport const r: Request = { session: "s", ${context}tool: "http.post", args: { url: "u" } };\n` })["use"]!;
       // Case 2 of language.md 3.7: the enum `Label`, no context block.
-      const { module: labelled, engine } = await built("labelled", `enum Label { public, secret }\n${rules.replace('"secret"', "secret")}`);
-      expect(labelled).toContain('readonly "labels"?: readonly (Label | string)[] | null | undefined;');
+      const { module: labelled, engine, bundle } = await built("labelled", `enum Label { public, secret }\n${rules.replace('"secret"', "secret")}`);
+      expect(bundle.session.labels).toBe(true);
+      expect(labelled).toContain('readonly "labels"?: readonly (Label | (string & {}))[] | null | undefined;');
       expect(labelled).toContain("readonly context?: ContextAttributes | undefined;");
       expect(sends(labelled, 'context: { labels: ["secret"] }, ')).toEqual([]);
+      expect(sends(labelled, 'context: { labels: ["Secret", "other"] }, ')).toEqual([]);
       expect(sends(labelled, "")).toEqual([]);
       expect(sends(labelled, 'context: { labels: "secret" }, ').length).toBeGreaterThan(0);
+      expect(sends(labelled, 'context: { labels: [1] }, ').length).toBeGreaterThan(0);
       expect(sends(labelled, 'context: { env: "prod" }, ').length).toBeGreaterThan(0);
+      // `string & {}` keeps the members from being absorbed into `string`: an editor suggests them.
+      const editor = new Project({ useInMemoryFileSystem: true, compilerOptions: { strict: true, noEmit: true } });
+      editor.createSourceFile("/policy.ts", labelled);
+      const probe = 'import type { Request } from "./policy";\nexport const r: Request = { session: "s", context: { labels: ["';
+      editor.createSourceFile("/use.ts", `${probe}"] }, tool: "http.post", args: { url: "u" } };\n`);
+      const completions = editor.getLanguageService().compilerObject.getCompletionsAtPosition("/use.ts", probe.length, {});
+      expect(completions?.entries.map((e) => e.name).sort()).toEqual(["public", "secret"]);
+      // It compiles under the strictest settings an embedder may use.
+      const strict = { exactOptionalPropertyTypes: true, isolatedDeclarations: true, declaration: true };
+      expect(typeCheck(labelled, { use: 'import type { Request } from "./policy";\nexport const r: Request = { session: "s", context: { labels: ["secret", "x"] }, tool: "http.post", args: { url: "u" } };\n' }, strict)).toEqual({ policy: [], use: [] });
       // The labels the types let through are the taint that makes the next call a deny.
       expect(engine.decide({ session: "s", tool: "http.post", args: { url: "u" }, context: { labels: ["secret"] } }).decision).toBe("allow");
       expect(engine.decide({ session: "s", tool: "http.post", args: { url: "u" } }).decision).toBe("deny");
@@ -270,9 +284,15 @@ describe("emitTypeScript", () => {
       expect(strings).toContain('readonly "labels"?: readonly string[] | null | undefined;');
       expect(sends(strings, 'context: { env: "prod", labels: ["secret"] }, ')).toEqual([]);
       expect(sends(strings, 'context: { labels: ["secret"] }, ').length).toBeGreaterThan(0);
-      // Declared labels are typed as declared; with no label enum and no rule reading session.labels, nothing is added.
+      // Declared labels are typed as declared.
       expect((await built("declared", `enum Label { public, secret }\ncontext { labels: set<Label> }\n${rules.replace('"secret"', "secret")}`)).module).toContain('readonly "labels": readonly Label[];');
+      // No rule reads session.labels: the engine keeps no labels, with or without a label enum, so nothing is added.
       expect((await built("unread", "tool t { }\npolicy p { allow t }\n")).module).not.toContain("labels");
+      const unreadEnum = await built("unreadEnum", "enum Label { public, secret }\ntool t { returns secret }\ntool u { }\npolicy p { allow t\n allow u }\n");
+      expect(unreadEnum.bundle.session.labels).toBe(false);
+      expect(unreadEnum.module).not.toContain('"labels"');
+      expect(unreadEnum.module).not.toContain("ContextAttributes");
+      expect(typeCheck(unreadEnum.module, { use: 'import type { Request } from "./policy";\nexport const r: Request = { session: "s", context: { labels: ["secret"] }, tool: "u" };\n' })["use"]!.length).toBeGreaterThan(0);
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
