@@ -236,7 +236,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     // bundle never reads half of it; the bundle and policy.ts are both written before either
     // is renamed, so a failure leaves both as they were. Missing folders are created for
     // either target, as `-o DIR/` always did.
-    makeFolders(dirname(texts[0]!.path));
+    makeFolders(dirname(files.bundle), io.cwd);
     writeFilesSafely(texts);
   } catch (error) {
     // A file it may not write is refused before anything is staged: say that it is untouched.

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { accessSync, chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { basename, dirname, resolve } from "node:path";
+import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
+import { printable } from "../diagnostics/printable.js";
 
 /**
  * The temporary file is created, never opened if it exists (`wx`): a link planted at its
@@ -308,31 +309,38 @@ function isLink(path: string): boolean {
   }
 }
 
-/** A folder to write in is a file (or a device, a pipe): `-o notes.txt/` where `notes.txt` is a file. */
+/**
+ * A folder to write in is a file (or a device, a pipe): `-o notes.txt/` where `notes.txt` is a
+ * file. Named by `shown`, the path up to it as the user wrote it (`/dev/null` for
+ * `-o /dev/null/x/`), not its last part alone, which says little when it is `null` or `notes`.
+ */
 export class NotAFolderError extends Error {
   readonly code = "ENOTDIR";
 
   constructor(
     readonly path: string,
+    shown: string,
     isFile: boolean,
   ) {
-    super(`\`${basename(path)}\` is ${isFile ? "a file, " : ""}not a folder`);
+    super(`\`${printable(shown)}\` is ${isFile ? "a file, " : ""}not a folder`);
   }
 }
 
 /**
- * Creates `folder` and the folders missing on the way, one at a time, never with Node's
+ * Creates `folder` (absolute, or relative to `cwd`) and the folders missing on the way, one at
+ * a time, never with Node's
  * recursive mkdir: on procfs (`/proc/nope/`) that loops for ever at full CPU, since every
  * attempt says "no such file" (ENOENT). Creating the first missing folder on its own fails at
  * once, for the real reason (ENOENT there, EROFS on a read-only file system, EACCES). Something
- * on the way that is not a folder is a `NotAFolderError`. A symbolic link to a folder that is
+ * on the way that is not a folder is a `NotAFolderError`, named as `folder` names it: absolute
+ * when `folder` is, else relative to `cwd`. A symbolic link to a folder that is
  * not there counts as missing, and creating it would fail with EEXIST: the first error (no such
  * file), which `describeFsError` tells as a broken link when `folder` is the link, is thrown instead.
  */
-export function makeFolders(folder: string): void {
+export function makeFolders(folder: string, cwd: string): void {
   const missing: string[] = [];
   let first: unknown;
-  for (let at = resolve(folder); ; at = dirname(at)) {
+  for (let at = resolve(cwd, folder); ; at = dirname(at)) {
     let stats;
     try {
       stats = statSync(at);
@@ -344,7 +352,7 @@ export function makeFolders(folder: string): void {
       missing.push(at);
       continue;
     }
-    if (!stats.isDirectory()) throw new NotAFolderError(at, stats.isFile());
+    if (!stats.isDirectory()) throw new NotAFolderError(at, isAbsolute(folder) ? at : relative(cwd, at), stats.isFile());
     break;
   }
   for (const path of missing.reverse()) {

@@ -222,6 +222,20 @@ describe("policyc build", () => {
     expect(read("afile")).toBe("mine\n");
   });
 
+  it("the file in the way of -o is named by the path up to it as given, not by its last part alone: `a/notes`, `/dev/null` (review r3 #4)", async () => {
+    mkdirSync(join(dir, "a"));
+    write("a/notes", "mine\n");
+    expect(await build("decls.policy", "support.policy", "-o", "a/notes/x/")).toEqual({ code: 2, stdout: "", stderr: "policyc build: cannot write `a/notes/x/`: `a/notes` is a file, not a folder\n" });
+    expect(await build("decls.policy", "support.policy", "--target", "ts", "-o", "./a/../a/notes/x/y/")).toEqual({ code: 2, stdout: "", stderr: "policyc build: cannot write `./a/../a/notes/x/y/`: `a/notes` is a file, not a folder\n" });
+    // Given absolute, named absolute.
+    const absolute = join(dir, "a", "notes", "x") + "/";
+    expect(await build("decls.policy", "support.policy", "-o", absolute)).toEqual({ code: 2, stdout: "", stderr: `policyc build: cannot write \`${absolute}\`: \`${join(dir, "a", "notes")}\` is a file, not a folder\n` });
+    if (existsSync("/dev/null")) {
+      expect(await build("decls.policy", "support.policy", "-o", "/dev/null/x/")).toEqual({ code: 2, stdout: "", stderr: "policyc build: cannot write `/dev/null/x/`: `/dev/null` is not a folder\n" });
+    }
+    expect(read("a/notes")).toBe("mine\n");
+  });
+
   it.skipIf(!existsSync("/proc/self"))("-o under /proc (where Node's recursive mkdir loops for ever) fails at once: exit 2, cannot write (audit a2 #4)", () => {
     for (const target of ["js", "ts"]) {
       const started = Date.now();
