@@ -405,11 +405,21 @@ describe("emitTypeScript", () => {
             return { session: "s", time: input.at, agent: { id: "a" }, context: { known_for: 0 }, tool: "email.send", args: { to: [], cc: input.cc } };
           }
           export const asLibrary = (request: Request): LibraryRequest => request;`,
+        // README (upgrading from 0.5.0): a library Request copied into an embedder's own type
+        // needs `| undefined` on its optional fields under exactOptionalPropertyTypes.
+        copiedOut: `import type { Request } from "./decision";
+          interface Logged { time?: string | undefined; session: string; tool: string; intent?: string | null | undefined }
+          export const log = (request: Request): Logged => request;`,
+        copiedOutNarrow: `import type { Request } from "./decision";
+          interface Logged { time?: string; session: string; tool: string }
+          export const log = (request: Request): Logged => request;`,
       },
       { exactOptionalPropertyTypes: true },
     );
     expect(checked["policy"]).toEqual([]);
     expect(checked["passedOn"]).toEqual([]);
+    expect(checked["copiedOut"]).toEqual([]);
+    expect(checked["copiedOutNarrow"]!.join("\n")).toContain("exactOptionalPropertyTypes");
     expect(module).toContain('readonly "cc"?: readonly string[] | null | undefined;');
     expect(module).toContain("readonly time?: string | undefined;");
     const verdicts = Object.fromEntries(Object.entries(cases).map(([name, text]) => [name, { engine: engine.decide((0, eval)(`(${text})`)).decision === "allow", types: checked[name]!.length === 0 }]));
