@@ -5,6 +5,7 @@ import { pathDiagnostic, diagnostic, type Diagnostic } from "../diagnostics/Diag
 import { SourceFile } from "./SourceFile.js";
 import { looksLikeUtf16, SAVE_AS_UTF8 } from "./textEncoding.js";
 import { hasExtension } from "./fileNames.js";
+import { NotAFolderError } from "./replaceFile.js";
 import { describeThrown } from "../runtime/helpers.js";
 
 /** Larger files are refused: a policy set this big is a generated mistake, and CI should say so fast. */
@@ -330,7 +331,7 @@ export function describeFsError(error: unknown): string {
     case "ERR_FS_EISDIR":
       return "it is a folder";
     case "ENOTDIR":
-      return "a part of the path is not a folder";
+      return error instanceof NotAFolderError ? error.message : "a part of the path is not a folder";
     case "ELOOP":
       return "too many symbolic links (a link loop?)";
     case "EEXIST": {
