@@ -5,6 +5,7 @@ import { join, relative } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatFile, formatSource } from "../../src/ast/format.js";
+import type { PolicyDecl } from "../../src/ast/nodes.js";
 import { compileSources } from "../../src/compile/compile.js";
 import { hasErrors } from "../../src/diagnostics/Diagnostic.js";
 import { parse } from "../../src/syntax/parse.js";
@@ -508,6 +509,76 @@ describe("a comment inside a rule's line stays with that rule", () => {
     const text = 'policy p {\n  allow kb.index grant "a", "b" for\n    // why five minutes\n    5m\n  deny kb.index when (\n    // why\n    tool == kb.index)\n}\n';
     expect(fmt(text)).toBe('policy p {\n  allow kb.index\n    // why five minutes\n    grant "a", "b" for 5m\n\n  deny kb.index\n    // why\n    when (tool == kb.index)\n}\n');
     expectRoundTrip(text, "own line");
+  });
+});
+
+describe("a comment written on a rule's last line stays with that rule, below that line (audit s15 #1)", () => {
+  it("a second `//` for one printed line goes below it, not above the next rule (drift-real.policy)", async () => {
+    const text = 'tool shell.exec {\n  risk high\n  args { command: string }\n}\n\npolicy shell {\n  deny shell.exec\n    when args.command.startsWith( // destructive commands\n      "rm -rf") // keep until INC-42 is closed\n\n  allow shell.exec\n}\n';
+    const expected = 'tool shell.exec {\n  risk high\n  args { command: string }\n}\n\npolicy shell {\n  deny shell.exec\n    when args.command.startsWith("rm -rf") // destructive commands\n    // keep until INC-42 is closed\n\n  allow shell.exec\n}\n';
+    expect(fmt(text)).toBe(expected);
+    expect(fmt(expected)).toBe(expected);
+    expectRoundTrip(text, "drift-real");
+    writeFileSync(join(dir, "drift-real.policy"), text);
+    expect(await cli(["fmt", "--write", "drift-real.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "formatted 1 of 1 file\n", stderr: "" });
+    expect(readFileSync(join(dir, "drift-real.policy"), "utf8")).toBe(expected);
+    expect(await cli(["fmt", "--check", "drift-real.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "", stderr: "" });
+  });
+
+  it("so does a comment after a `//` inside the rule's tokens (drift4.policy), and one below a documented rule's targets", () => {
+    const text = "policy p {\n  deny email.send, // outbound mail\n    crm.export /* bulk export */\n  deny kb.search\n}\n";
+    const expected = "policy p {\n  deny email.send, crm.export // outbound mail\n    /* bulk export */\n\n  deny kb.search\n}\n";
+    expect(fmt(text)).toBe(expected);
+    expect(fmt(expected)).toBe(expected);
+    expectRoundTrip(text, "drift4");
+    const documented = "tool kb.search {}\ntool kb.article {}\npolicy p {\n  /// Last.\n  deny kb.search,\n    // why\n    kb.article\n  allow kb.search\n}\n";
+    expect(fmt(documented)).toContain("  /// Last.\n  deny kb.search, kb.article\n    // why\n\n  allow kb.search\n");
+    expect(ruleDocs(fmt(documented))).toEqual({ "p/1": "Last.", "p/2": null });
+    expectRoundTrip(documented, "documented");
+  });
+
+  it("plain comments right below a rule, with a blank line after them, stay below it; with none, or after a blank line, they go above the next rule, as before", () => {
+    const hugging = "policy p {\n  deny a\n    when tool == a // why\n    // see INC-42\n\n  // about b\n  deny b\n}\n";
+    expect(fmt(hugging)).toBe(hugging);
+    expect(fmt("policy p {\n  deny a\n  // about b\n  deny b\n}\n")).toBe("policy p {\n  deny a\n\n  // about b\n  deny b\n}\n");
+    expect(fmt("policy p {\n  deny a\n\n  // about b\n  deny b\n}\n")).toBe("policy p {\n  deny a\n\n  // about b\n  deny b\n}\n");
+    // A `///` there documents the next rule: it stays above it.
+    expect(fmt("policy p {\n  deny a\n  /// b\n\n  deny b\n}\n")).toBe("policy p {\n  deny a\n\n  /// b\n  deny b\n}\n");
+  });
+
+  it("and at a declaration's end: a second comment goes below it, at the margin", () => {
+    const text = "tool t // c1\n{} // c2\ntool u {}\n";
+    expect(fmt(text)).toBe("tool t {} // c1\n// c2\n\ntool u {}\n");
+    expectRoundTrip(text, "declaration");
+  });
+
+  it("for comments on a rule's own source lines, inserted after any token (property): each is printed in its rule's paragraph, and fmt(fmt(x)) == fmt(x)", () => {
+    const sameLine = [" // cN\n", " /* cN */ "];
+    const inserts = fc.array(fc.tuple(fc.nat(), fc.nat({ max: sameLine.length - 1 })), { minLength: 1, maxLength: 6 });
+    fc.assert(
+      fc.property(inserts, (chosen) => {
+        const tokens = policyLexer.tokenize(CONTRACT_POLICY).tokens;
+        const rules = (parse(CONTRACT_POLICY).ast.declarations[0] as PolicyDecl).rules;
+        let text = CONTRACT_POLICY;
+        const owners = new Map<string, number>();
+        const at = chosen.map(([position, kind], n) => ({ token: tokens[position % tokens.length]!, comment: sameLine[kind]!.replace("N", String(n)), n }));
+        for (const { token, comment, n } of [...at].sort((a, b) => b.token.startOffset - a.token.startOffset)) {
+          text = text.slice(0, token.endOffset! + 1) + comment + text.slice(token.endOffset! + 1);
+          const owner = rules.findIndex((r) => r.span.start <= token.startOffset && token.startOffset < r.span.end);
+          if (owner >= 0) owners.set(`c${n}`, owner);
+        }
+        const formatted = fmt(text);
+        expect(fmt(formatted), text).toBe(formatted);
+        const printed = (parse(formatted).ast.declarations[0] as PolicyDecl).rules;
+        for (const [name, owner] of owners) {
+          const offset = formatted.search(new RegExp(`\\b${name}\\b`));
+          const paragraph = [formatted.lastIndexOf("\n\n", offset), formatted.indexOf("\n\n", offset)];
+          const start = printed[owner]!.span.start;
+          expect(start > paragraph[0]! && (paragraph[1] === -1 || start < paragraph[1]!), `${name} left rule ${owner + 1}:\n${text}\n---\n${formatted}`).toBe(true);
+        }
+      }),
+      { numRuns: 400 },
+    );
   });
 });
 
