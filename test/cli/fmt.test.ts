@@ -278,6 +278,16 @@ describe("policyc fmt", () => {
     expect(readFileSync(join(dir, "broken.policy"), "utf8")).toBe(broken);
   });
 
+  it("leaves a call with `within` given twice alone (PC107), rather than printing the second window as an argument (audit s15 #3); moves one written before the pattern to the end", async () => {
+    const twice = "tool email.send { risk low }\npolicy p {\n  deny email.send when session.count(within 10m, within 1m) > 3\n}\n";
+    writeFileSync(join(dir, "twice.policy"), twice);
+    const result = await cli(["fmt", "--write", "twice.policy"], { cwd: dir });
+    expect([result.code, result.stdout]).toEqual([1, "formatted 0 of 0 files\n"]);
+    expect(result.stderr).toContain("twice.policy:3:50: error[PC107]: `within` is given twice in this call");
+    expect(readFileSync(join(dir, "twice.policy"), "utf8")).toBe(twice);
+    expect(fmt("tool email.send { risk low }\npolicy p {\n  deny email.send when session.count(within 10m, email.*) > 3\n}\n")).toContain("    when session.count(email.*, within 10m) > 3\n");
+  });
+
   it("prints errors on stderr, so stdout stays the list CI reads (--check) or the formatted text, headed by its path when several files were given", async () => {
     writeFileSync(join(dir, "broken.policy"), "policy p {\n  allow when true\n}\n");
     writeFileSync(join(dir, "messy2.policy"), "tool   kb.search {}\n");
