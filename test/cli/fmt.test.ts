@@ -164,6 +164,27 @@ describe("policyc fmt", () => {
     expect(readFileSync(join(dir, "winmessy.policy"), "utf8")).toBe(crlf(CANONICAL));
   });
 
+  it("keeps a UTF-8 byte order mark as it keeps line ends: --check accepts a formatted file with one, --write, stdout and `-` keep it; output headed by paths leaves it out (audit s15 #4)", async () => {
+    const bom = "\ufeff";
+    const bytesOf = (name: string) => readFileSync(join(dir, name));
+    writeFileSync(join(dir, "bom.policy"), `${bom}tool t {\n  risk low\n}\n`);
+    writeFileSync(join(dir, "bom2.policy"), `${bom}tool t {risk low}\n`);
+    writeFileSync(join(dir, "bomcrlf.policy"), `${bom}tool t {risk low}\r\n`);
+    expect(await cli(["fmt", "--check", "bom.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect((await cli(["fmt", "--check", "bom2.policy"], { cwd: dir })).stdout).toBe("bom2.policy\n");
+    expect(await cli(["fmt", "bom2.policy"], { cwd: dir })).toEqual({ code: 0, stdout: `${bom}tool t {\n  risk low\n}\n`, stderr: "" });
+    expect((await cli(["fmt", "-"], { cwd: dir, stdin: `${bom}tool t {risk low}\n` })).stdout).toBe(`${bom}tool t {\n  risk low\n}\n`);
+    expect((await cli(["fmt", "bom.policy", "bom2.policy"], { cwd: dir })).stdout).toBe("// bom.policy\ntool t {\n  risk low\n}\n\n// bom2.policy\ntool t {\n  risk low\n}\n\n");
+    expect(await cli(["fmt", "--write", "bom.policy", "bom2.policy", "bomcrlf.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "formatted 2 of 3 files\n", stderr: "" });
+    expect(bytesOf("bom2.policy").subarray(0, 4)).toEqual(Buffer.from([0xef, 0xbb, 0xbf, 0x74]));
+    expect(bytesOf("bom2.policy").toString("utf8")).toBe(`${bom}tool t {\n  risk low\n}\n`);
+    expect(bytesOf("bomcrlf.policy").toString("utf8")).toBe(`${bom}tool t {\r\n  risk low\r\n}\r\n`);
+    expect(await cli(["fmt", "--check", "bom.policy", "bom2.policy", "bomcrlf.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "", stderr: "" });
+    // The library keeps one a text starts with.
+    const { format } = await import("../../src/index.js");
+    expect(format(`${bom}tool t {risk low}\n`, "a.policy").text).toBe(`${bom}tool t {\n  risk low\n}\n`);
+  });
+
   it("reads a lone CR as a line end, as the parser does, and writes LF: blank lines and block comments come out as from LF", async () => {
     const lf = "// header\n\n/// doc of A\nenum A { a }\n/* multi\n   line */\nenum C { c }\n";
     writeFileSync(join(dir, "lf.policy"), lf);
