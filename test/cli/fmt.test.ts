@@ -289,6 +289,22 @@ describe("policyc fmt", () => {
     }
   });
 
+  it("--write refuses a read-only file (no write permission for anyone) also as root, which the system lets write it: reported, left as it was, the others written, exit 2 (audit s15 #5)", async () => {
+    // The suite runs as root in CI containers: this test then covers what `access` alone missed.
+    writeFileSync(join(dir, "ro.policy"), MESSY);
+    chmodSync(join(dir, "ro.policy"), 0o444);
+    writeFileSync(join(dir, "rw.policy"), MESSY);
+    const result = await cli(["fmt", "--write", "ro.policy", "rw.policy"], { cwd: dir });
+    expect(result).toEqual({ code: 2, stdout: "formatted 1 of 2 files\n", stderr: "policyc fmt: cannot write `ro.policy`: permission denied (left as it was)\n" });
+    expect(readFileSync(join(dir, "ro.policy"), "utf8")).toBe(MESSY);
+    expect(statSync(join(dir, "ro.policy")).mode & 0o777).toBe(0o444);
+    expect(readFileSync(join(dir, "rw.policy"), "utf8")).toBe(CANONICAL);
+    // Writable by its owner alone is writable (by the owner, or by root).
+    chmodSync(join(dir, "ro.policy"), 0o644);
+    expect((await cli(["fmt", "--write", "ro.policy"], { cwd: dir })).code).toBe(0);
+    expect(readFileSync(join(dir, "ro.policy"), "utf8")).toBe(CANONICAL);
+  });
+
   it("leaves a file with syntax errors alone and reports it (exit 1)", async () => {
     const broken = "policy p {\n  allow when true\n}\n";
     writeFileSync(join(dir, "broken.policy"), broken);
