@@ -33,9 +33,9 @@ export interface FormatResult {
  * their own, above the line they were written inside (below it when that line starts an item
  * the `///` above it documents: a plain comment between them would end what it documents), or
  * above the next line when written after the line's last token (below the line instead when it
- * ends a rule or declaration and the comment came with it: see `placeComments`). Printed so, every comment is
- * found in the same place by the
- * next run, which makes formatting idempotent, and no comment drifts into another rule.
+ * ends a rule or declaration and the comment came with it: see `placeComments`). Printed so,
+ * every comment is found in the same place by the next run, which makes formatting idempotent,
+ * and no comment drifts into another rule.
  *
  * Doc comments are never printed at the end of a line: the parser gives a `///` to the item
  * that starts after it (`allow a /// x` on one line, `allow b` on the next: `x` documents
