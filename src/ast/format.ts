@@ -362,10 +362,12 @@ class Formatter {
    * came with it stays below it, on lines of its own, rather than above the next item, where
    * it would read as that item's. That is a comment that cannot end the line though it was
    * written on the line's own source line (a second `//` when the line joins several source
-   * lines), and the plain comments written on the lines right below it (no blank line
-   * between) when a blank line separates them from what follows. Printed below the line with
-   * no blank line between them, and followed by the blank line before the item, they are
-   * found in the same place by the next run.
+   * lines; a block comment that starts there and spans lines, and what follows it where it
+   * ends), the comments written between the line's tokens when they go on lines of their own
+   * (a `///` among them too, while a plain comment follows it), and the comments written on
+   * the lines right below it (no blank line between) when a blank line separates them from
+   * what follows. Printed below the line with no blank line between them, and followed by the
+   * blank line before the item, they are found in the same place by the next run.
    */
   private placeComments(): Placement {
     const lines = this.entries.filter((e): e is CodeLine => e.kind === "line").sort((a, b) => a.from - b.from);
@@ -394,10 +396,9 @@ class Formatter {
         if ((documented || insideDocs) && this.docAnchors.has(line.from)) {
           placement.before.set(line, waiting);
           placement.after.set(line, []);
-          // A `///` printed below the line would document the next item: it goes above it, as before.
-          const onLine = tail.findIndex((c) => !this.staysAtLineEnd(c));
-          const [withLine, after] = onLine < 0 ? [tail, []] : [tail.slice(0, onLine), tail.slice(onLine)];
-          const [below, rest] = endsItem && !insideDocs ? this.keptBelow([...inside, ...withLine], after, end) : [[], [...inside, ...tail]];
+          // A `///` printed last below the line would document the next item: `keptBelow` leaves it above it.
+          const onLine = this.writtenOnLine(tail);
+          const [below, rest] = endsItem ? this.keptBelow([...inside, ...tail.slice(0, onLine)], tail.slice(onLine), end) : [[], [...inside, ...tail]];
           placement.below.set(line, below);
           waiting = rest;
           return;
@@ -417,7 +418,9 @@ class Formatter {
         else ownLines.push(comment);
       }
       placement.after.set(line, trailing);
-      const [below, rest] = endsItem ? this.keptBelow(spilled, ownLines, end) : [[], [...spilled, ...ownLines]];
+      // Those of `ownLines` written on the line (a block comment spanning lines, starting there) are a prefix of it, as of `tail`.
+      const onLine = Math.max(0, this.writtenOnLine(tail) - (tail.length - ownLines.length));
+      const [below, rest] = endsItem ? this.keptBelow([...spilled, ...ownLines.slice(0, onLine)], ownLines.slice(onLine), end) : [[], [...spilled, ...ownLines]];
       placement.below.set(line, below);
       waiting = rest;
     });
@@ -428,15 +431,38 @@ class Formatter {
   /**
    * Of the comments after the last line of an item that cannot end that line, those kept
    * below it (see `placeComments`), and the rest, for above the next item: all of `withLine`
-   * (written on or inside the line), then the plain comments of `after` written right below
-   * the line, when a blank line comes after them (`next`: the offset of the next item).
+   * (written on or inside the line), then the comments of `after` written right below the
+   * line, when a blank line comes after them (`next`: the offset of the next item); but never
+   * a `///` last.
    */
   private keptBelow(withLine: readonly IToken[], after: readonly IToken[], next: number): [IToken[], IToken[]] {
     let hugging = 0;
-    while (hugging < after.length && after[hugging]!.tokenType !== DocComment && !this.blankLineBefore(after[hugging]!.startOffset)) hugging++;
+    while (hugging < after.length && !this.blankLineBefore(after[hugging]!.startOffset)) hugging++;
     // Without a blank line after them, they are as close to the next item: they stay above it.
-    const taken = hugging > 0 && this.blankLineBefore(after[hugging]?.startOffset ?? next) ? hugging : 0;
-    return [[...withLine, ...after.slice(0, taken)], after.slice(taken)];
+    const kept = [...withLine, ...(this.blankLineBefore(after[hugging]?.startOffset ?? next) ? after.slice(0, hugging) : [])];
+    // A `///` printed last below the line would document the next item, across the blank line
+    // before it: it goes above that item, and what follows it too, so the order is kept. (One
+    // with a plain comment after it documents nothing, there as where it was written.)
+    let taken = kept.length;
+    while (taken > 0 && kept[taken - 1]!.tokenType === DocComment) taken--;
+    return [kept.slice(0, taken), [...kept.slice(taken), ...after.slice(kept.length - withLine.length)]];
+  }
+
+  /**
+   * How many of `tail` (comments after a line's last token) are written on that token's source
+   * line: each starts on the line where the token or the comment before it ends (a block
+   * comment may span lines). A `///` ends them: written there, it documents the next item.
+   */
+  private writtenOnLine(tail: readonly IToken[]): number {
+    if (tail.length === 0) return 0;
+    let from = this.tokens[this.tokenIndexAt(tail[0]!.startOffset) - 1]?.endOffset ?? -1;
+    let count = 0;
+    for (const comment of tail) {
+      if (comment.tokenType === DocComment || /[\r\n]/.test(this.text.slice(from + 1, comment.startOffset))) break;
+      from = comment.endOffset!;
+      count++;
+    }
+    return count;
   }
 
   /** A one-line plain comment on the same source line as the token before it. */

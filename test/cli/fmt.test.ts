@@ -560,6 +560,13 @@ describe("a comment inside a rule's line stays with that rule", () => {
 });
 
 describe("a comment written on a rule's last line stays with that rule, below that line (audit s15 #1)", () => {
+  /** `text` formats to hold `printed`, its rules documented as `docs`, keeping its AST and comments. */
+  function expectPrintedWithDocs(text: string, printed: string, docs: Record<string, string | null>): void {
+    expect(fmt(text)).toContain(printed);
+    expect(ruleDocs(fmt(text))).toEqual(docs);
+    expectRoundTrip(text, text);
+  }
+
   it("a second `//` for one printed line goes below it, not above the next rule (drift-real.policy)", async () => {
     const text = 'tool shell.exec {\n  risk high\n  args { command: string }\n}\n\npolicy shell {\n  deny shell.exec\n    when args.command.startsWith( // destructive commands\n      "rm -rf") // keep until INC-42 is closed\n\n  allow shell.exec\n}\n';
     const expected = 'tool shell.exec {\n  risk high\n  args { command: string }\n}\n\npolicy shell {\n  deny shell.exec\n    when args.command.startsWith("rm -rf") // destructive commands\n    // keep until INC-42 is closed\n\n  allow shell.exec\n}\n';
@@ -579,9 +586,7 @@ describe("a comment written on a rule's last line stays with that rule, below th
     expect(fmt(expected)).toBe(expected);
     expectRoundTrip(text, "drift4");
     const documented = "tool kb.search {}\ntool kb.article {}\npolicy p {\n  /// Last.\n  deny kb.search,\n    // why\n    kb.article\n  allow kb.search\n}\n";
-    expect(fmt(documented)).toContain("  /// Last.\n  deny kb.search, kb.article\n    // why\n\n  allow kb.search\n");
-    expect(ruleDocs(fmt(documented))).toEqual({ "p/1": "Last.", "p/2": null });
-    expectRoundTrip(documented, "documented");
+    expectPrintedWithDocs(documented, "  /// Last.\n  deny kb.search, kb.article\n    // why\n\n  allow kb.search\n", { "p/1": "Last.", "p/2": null });
   });
 
   it("plain comments right below a rule, with a blank line after them, stay below it; with none, or after a blank line, they go above the next rule, as before", () => {
@@ -599,14 +604,54 @@ describe("a comment written on a rule's last line stays with that rule, below th
     expectRoundTrip(text, "declaration");
   });
 
+  it("a block comment that starts on a rule's last line and spans lines stays below it, with or without a blank line before the next rule (review r1 #1: ml.policy)", async () => {
+    const decls = "tool a.b { risk low }\ntool c.d { risk low }\n\n";
+    const text = `${decls}policy p {\n  deny a.b /* about a.b:\n     do not relax */\n  allow c.d\n}\n`;
+    const expected = "tool a.b {\n  risk low\n}\n\ntool c.d {\n  risk low\n}\n\npolicy p {\n  deny a.b\n    /* about a.b:\n     do not relax */\n\n  allow c.d\n}\n";
+    expect(fmt(text)).toBe(expected);
+    expect(fmt(expected)).toBe(expected);
+    expect(fmt(text.replace("relax */\n", "relax */\n\n"))).toBe(expected);
+    expectRoundTrip(text, "ml");
+    writeFileSync(join(dir, "ml.policy"), text);
+    expect(await cli(["fmt", "--write", "ml.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "formatted 1 of 1 file\n", stderr: "" });
+    expect(readFileSync(join(dir, "ml.policy"), "utf8")).toBe(expected);
+    expect(await cli(["fmt", "--check", "ml.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "", stderr: "" });
+    // What follows it on the line where it ends was written there too; a `///` there documents the next rule.
+    const thenPlain = "policy p {\n  deny a /* m\n  */ // n\n  allow c\n}\n";
+    expect(fmt(thenPlain)).toBe("policy p {\n  deny a\n    /* m\n     */\n    // n\n\n  allow c\n}\n");
+    expectRoundTrip(thenPlain, "then plain");
+    const thenDoc = "tool a {}\ntool c {}\npolicy p {\n  deny a /* m\n  */ /// about c\n  allow c\n}\n";
+    expectPrintedWithDocs(thenDoc, "  deny a\n    /* m\n     */\n\n  /// about c\n  allow c\n", { "p/1": null, "p/2": "about c" });
+  });
+
+  it("so does one at a declaration's end (mld.policy), and one on the last line of a rule whose `///` has a comment inside its targets", () => {
+    const declaration = "tool a.b { risk low } /* about a.b:\n  keep */\ntool c.d { risk low }\n";
+    expect(fmt(declaration)).toBe("tool a.b {\n  risk low\n}\n/* about a.b:\n keep */\n\ntool c.d {\n  risk low\n}\n");
+    expectRoundTrip(declaration, "mld");
+    const documented = "tool kb.search {}\ntool kb.article {}\npolicy p {\n  /// Last.\n  deny kb.search,\n    // why\n    kb.article /* see\n      INC-7 */\n  allow kb.search\n}\n";
+    expectPrintedWithDocs(documented, "  /// Last.\n  deny kb.search, kb.article\n    // why\n    /* see\n     INC-7 */\n\n  allow kb.search\n", { "p/1": "Last.", "p/2": null });
+  });
+
+  it("plain comments on the lines of a rule with a `///` inside its targets stay below it too, the `///` with them while a plain one follows it (review r1 #2: d1.policy)", () => {
+    const decls = "tool kb.search { risk low }\ntool crm.lookup { risk low }\n\n";
+    const text = `${decls}policy p {\n  allow kb.search, // first\n    /// stray doc\n    crm.lookup // tail\n\n  deny crm.lookup\n}\n`;
+    expectPrintedWithDocs(text, "  allow kb.search, crm.lookup\n    // first\n    /// stray doc\n    // tail\n\n  deny crm.lookup\n", { "p/1": null, "p/2": null });
+    // Last below the rule, the `///` would document the next one: the file stays as it is (PC110), as before.
+    const last = `${decls}policy p {\n  allow kb.search, // first\n    /// stray doc\n    crm.lookup\n\n  deny crm.lookup\n}\n`;
+    const parsed = parse(last, "t.policy");
+    expect(formatSource(parsed.ast, last, [...parsed.comments, ...parsed.docComments]).diagnostics.map((d) => d.code)).toEqual(["PC110"]);
+  });
+
   it("for comments on a rule's own source lines, inserted after any token (property): each is printed in its rule's paragraph, and fmt(fmt(x)) == fmt(x)", () => {
-    const sameLine = [" // cN\n", " /* cN */ "];
+    const sameLine = [" // cN\n", " /* cN */ ", " /* cN\n     multi */ "];
     const inserts = fc.array(fc.tuple(fc.nat(), fc.nat({ max: sameLine.length - 1 })), { minLength: 1, maxLength: 6 });
+    // Also with no blank line between rules, as rules are often written.
+    const policies = [CONTRACT_POLICY, CONTRACT_POLICY.replace(/\n\n/g, "\n")];
     fc.assert(
-      fc.property(inserts, (chosen) => {
-        const tokens = policyLexer.tokenize(CONTRACT_POLICY).tokens;
-        const rules = (parse(CONTRACT_POLICY).ast.declarations[0] as PolicyDecl).rules;
-        let text = CONTRACT_POLICY;
+      fc.property(fc.constantFrom(...policies), inserts, (policy, chosen) => {
+        const tokens = policyLexer.tokenize(policy).tokens;
+        const rules = (parse(policy).ast.declarations[0] as PolicyDecl).rules;
+        let text = policy;
         const owners = new Map<string, number>();
         const at = chosen.map(([position, kind], n) => ({ token: tokens[position % tokens.length]!, comment: sameLine[kind]!.replace("N", String(n)), n }));
         for (const { token, comment, n } of [...at].sort((a, b) => b.token.startOffset - a.token.startOffset)) {
