@@ -2,7 +2,7 @@ import type * as A from "../ast/nodes.js";
 import { subexpressions } from "../ast/subexpressions.js";
 import { diagnostic, hasErrors, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { CODES, type Code } from "../diagnostics/codes.js";
-import { hiddenCharactersIn } from "../diagnostics/printable.js";
+import { holdsHiddenKind } from "../diagnostics/printable.js";
 import { withinOneEdit } from "../diagnostics/suggest.js";
 
 /**
@@ -58,10 +58,12 @@ function contains(rule: A.Rule, place: NonNullable<Diagnostic["span"]>): boolean
  * deciding about it. It is reported only when the set has no errors: an error can stop the
  * check that would have found the warning.
  *
- * A `@suppress("PC510")` on a rule whose strings hold a character PC510 names, written as an
- * escape (`"rm\u00a0-rf"`), is not one: `fmt` prints the raw character the suppression was
- * written for as that escape, and formatting must not turn a clean file into a failing one.
- * The suppression still covers the rule, as it did the raw character.
+ * A `@suppress("PC510")` on a rule whose strings hold a character of a kind PC510 names,
+ * written as an escape (`"rm\u00a0-rf"`) or where it is drawn (a joiner in an emoji), is not
+ * one: `fmt` prints the raw character the suppression was written for as that escape, or, when
+ * only an escaped neighbour made it hidden, raw with that neighbour, and formatting must not
+ * turn a clean file into a failing one. The suppression still covers the rule, as it did the
+ * raw character.
  */
 export function applySuppressions(rules: readonly A.Rule[], diagnostics: readonly Diagnostic[]): { diagnostics: Diagnostic[]; suppressed: Diagnostic[] } {
   const suppressions = rules.flatMap((rule) =>
@@ -89,8 +91,11 @@ export function applySuppressions(rules: readonly A.Rule[], diagnostics: readonl
 
 /**
  * Whether one of a rule's strings (in its annotations, conditions, reason or grant) holds a
- * character PC510 names, raw or as an escape. Walked without recursion: a long `or` chain is as
- * deep in the AST as it is long.
+ * character of a kind PC510 names, raw or as an escape, wherever it stands. PC510 judges a string
+ * as written: a raw joiner between an emoji written as an escape and a raw one gets it, and `fmt`
+ * then prints the emoji raw and the joiner with it, as part of the picture that gets no PC510.
+ * Judged on the string's value without regard to its neighbours, the exception holds both before
+ * and after `fmt`. Walked without recursion: a long `or` chain is as deep in the AST as it is long.
  */
 function holdsHiddenCharacter(rule: A.Rule): boolean {
   const strings: A.StringLiteral[] = [...(rule.reason ? [rule.reason] : []), ...(rule.grant?.scopes ?? [])];
@@ -99,5 +104,5 @@ function holdsHiddenCharacter(rule: A.Rule): boolean {
     if (node.kind === "StringLiteral") strings.push(node);
     pending.push(...subexpressions(node));
   }
-  return strings.some((string) => hiddenCharactersIn(string.value).length > 0);
+  return strings.some((string) => holdsHiddenKind(string.value));
 }

@@ -130,8 +130,23 @@ describe("@suppress(\"PC510\") and fmt (audit s15 #2): formatted output checks a
     }
     expect(checkWithDecls(policyOf('@suppress("PC510") deny kb.search when args.query == "rm -rf"')).map((f) => f.code)).toEqual(["PC514"]);
     expect(checkWithDecls(policyOf('@suppress("PC511") deny kb.search when args.query == "rm\\u00a0-rf"')).map((f) => f.code)).toEqual(["PC514"]);
-    // A joiner inside an emoji is part of the picture, not a character PC510 names.
-    expect(checkWithDecls(policyOf('@suppress("PC510") deny kb.search when args.query == "\\ud83d\\udc69\\u200d\\ud83d\\udcbb"')).map((f) => f.code)).toEqual(["PC514"]);
+    // A joiner inside an emoji is part of the picture, but written next to an escaped emoji it is PC510, and fmt prints the emoji raw (below).
+    expect(checkWithDecls(policyOf('@suppress("PC510") deny kb.search when args.query == "\\ud83d\\udc69\\u200d\\ud83d\\udcbb"')).map((f) => f.code)).toEqual([]);
+  });
+
+  it("a raw joiner or tag character made hidden only by a neighbour written as an escape passes before and after `fmt --write` prints the neighbour raw, and the joiner with it (review r1 #3: zwj.policy)", async () => {
+    const cases = [
+      ['"\\ud83d\\udc68\u200d\u{1f469}"', '"\u{1f468}\u200d\u{1f469}"'],
+      ['"\\u0645\u200c\u06cc"', '"\u0645\u200c\u06cc"'],
+      ['"\u{1f3f4}\u{e0041}\\udb40\\udc7f"', '"\u{1f3f4}\u{e0041}\u{e007f}"'],
+    ];
+    for (const [written, printed] of cases) {
+      writeFileSync(join(dir, "zwj.policy"), withString(written!));
+      expect(await cli(["check", "--fail-on-warnings", "zwj.policy"], { cwd: dir }), written).toEqual({ code: 0, stdout: "ok: 1 file, 1 rule, no warnings (1 suppressed)\n", stderr: "" });
+      expect(await cli(["fmt", "--write", "zwj.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "formatted 1 of 1 file\n", stderr: "" });
+      expect(readFileSync(join(dir, "zwj.policy"), "utf8")).toBe(withString(printed!));
+      expect(await cli(["check", "--fail-on-warnings", "zwj.policy"], { cwd: dir }), printed).toEqual({ code: 0, stdout: "ok: 1 file, 1 rule\n", stderr: "" });
+    }
   });
 });
 
