@@ -175,6 +175,8 @@ describe("policyc fmt", () => {
     expect(await cli(["fmt", "bom2.policy"], { cwd: dir })).toEqual({ code: 0, stdout: `${bom}tool t {\n  risk low\n}\n`, stderr: "" });
     expect((await cli(["fmt", "-"], { cwd: dir, stdin: `${bom}tool t {risk low}\n` })).stdout).toBe(`${bom}tool t {\n  risk low\n}\n`);
     expect((await cli(["fmt", "bom.policy", "bom2.policy"], { cwd: dir })).stdout).toBe("// bom.policy\ntool t {\n  risk low\n}\n\n// bom2.policy\ntool t {\n  risk low\n}\n\n");
+    // --json's `formatted` is what --write writes, the mark included (docs/cli.md).
+    expect(JSON.parse((await cli(["fmt", "--json", "bom2.policy"], { cwd: dir })).stdout)).toEqual({ ok: true, files: [{ path: "bom2.policy", changed: true, formatted: `${bom}tool t {\n  risk low\n}\n` }], diagnostics: [] });
     expect(await cli(["fmt", "--write", "bom.policy", "bom2.policy", "bomcrlf.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "formatted 2 of 3 files\n", stderr: "" });
     expect(bytesOf("bom2.policy").subarray(0, 4)).toEqual(Buffer.from([0xef, 0xbb, 0xbf, 0x74]));
     expect(bytesOf("bom2.policy").toString("utf8")).toBe(`${bom}tool t {\n  risk low\n}\n`);
