@@ -11,6 +11,7 @@ import { namedForWhatItIs } from "./wrongSlot.js";
 import { addMaxErrors, parseMaxErrors } from "./options.js";
 import { diagnosticToJson } from "../diagnostics/render.js";
 import { printable } from "../diagnostics/printable.js";
+import { withoutByteOrderMark } from "../source/textEncoding.js";
 
 export interface FmtOptions {
   check?: boolean;
@@ -73,9 +74,10 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
       if (changed.length > 0) io.err(`${changed.length} file${changed.length === 1 ? " is" : "s are"} not formatted; ${advice}\n`);
     }
   } else if (!options.json) {
-    // Headed by its path whenever several files were given, also when only one of them could be formatted.
+    // Headed by its path whenever several files were given, also when only one of them could be
+    // formatted; a byte order mark only means something at the start of a file, so it is left out there.
     const headed = loaded.files.length > 1;
-    for (const file of formatted) io.out(headed ? `// ${printable(file.path)}\n${file.formatted}\n` : file.formatted);
+    for (const file of formatted) io.out(headed ? `// ${printable(file.path)}\n${withoutByteOrderMark(file.formatted)}\n` : file.formatted);
   }
   if (loaded.diagnostics.length > 0) return EXIT.usage;
   if (hasErrors(problems)) return EXIT.failure;

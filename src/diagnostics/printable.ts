@@ -60,13 +60,21 @@ function isPartOfVisibleText(text: string, offset: number, character: string): b
  * (U+0000–U+001F, PC105) and the bidirectional controls (PC112), which are errors of their own.
  */
 export function hiddenCharactersIn(text: string): { offset: number; character: string }[] {
-  const found: { offset: number; character: string }[] = [];
-  for (const match of text.matchAll(HIDDEN)) {
-    const character = match[0];
-    if (character < "\u0020" || BIDI_CONTROLS.has(character) || isPartOfVisibleText(text, match.index, character)) continue;
-    found.push({ offset: match.index, character });
-  }
-  return found;
+  return [...text.matchAll(HIDDEN)].filter((match) => isHiddenKind(match[0]) && !isPartOfVisibleText(text, match.index, match[0])).map((match) => ({ offset: match.index, character: match[0] }));
+}
+
+/**
+ * Whether `text` holds a character of a kind hiddenCharactersIn reports, wherever it stands:
+ * also a joiner or tag that is part of what is drawn here (`👩‍💻`), since next to a neighbour
+ * written as an escape (`"\ud83d\udc69‍💻"` with the joiner raw) the same character is reported.
+ */
+export function holdsHiddenKind(text: string): boolean {
+  return [...text.matchAll(HIDDEN)].some((match) => isHiddenKind(match[0]));
+}
+
+/** Of the characters HIDDEN matches, those neither a control character a string cannot hold raw (PC105) nor a bidirectional control (PC112). */
+function isHiddenKind(character: string): boolean {
+  return character >= "\u0020" && !BIDI_CONTROLS.has(character);
 }
 
 /** `\u202e`: a character as JSON and policy strings escape it (one beyond the Basic Multilingual Plane as its two halves: `\udb40\udc41`). */

@@ -38,7 +38,7 @@ export function decodeSource(path: string, bytes: Uint8Array): SourceFile | Diag
   if (nul >= 0) return pathDiagnostic("PC003", `\`${path}\` looks like a binary file (it contains a NUL byte at offset ${nul})`, path);
   try {
     const text = utf8.decode(bytes);
-    return new SourceFile(path, text);
+    return new SourceFile(path, text, bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf);
   } catch {
     // Find the first bad byte so the message can point at it.
     const good = lengthOfValidUtf8Prefix(bytes);

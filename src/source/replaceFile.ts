@@ -17,7 +17,8 @@ const TEMPORARY_NAME_ATTEMPTS = 8;
  * Replacing it would work, since a rename needs only the folder's permission, but it would undo
  * the lock (a version control system's read-only checkout) or take the file from its owner, so
  * it is refused as `gofmt -w` and `prettier --write` refuse it. `code` is the file system's
- * answer (EACCES, EROFS), so it is described as any error is.
+ * answer (EACCES, EROFS), so it is described as any error is. A file with no write permission
+ * for anyone is read-only for root too (a CI container), though the system lets root write it.
  */
 export class NotWritableError extends Error {
   readonly code: string | undefined;
@@ -107,6 +108,8 @@ export class Replacement {
     } catch (error) {
       throw new NotWritableError(target, error);
     }
+    // Root passes `access` for every file: the mode bits say whether it was locked.
+    if ((mode & 0o222) === 0) throw new NotWritableError(target, Object.assign(new Error(`${target} is read-only`), { code: "EACCES" }));
     return Replacement.beside(target, mode);
   }
 

@@ -318,6 +318,14 @@ describe("policyc build", () => {
     expect(read("killed/bundle.json.policyc-1.tmp")).toBe("left by a killed run\n");
   });
 
+  it("-o over a read-only bundle (no write permission for anyone) is refused also as root, which the system lets write it: exit 2, the bundle as it was (audit s15 #5)", async () => {
+    write("ro-bundle.json", OLD_BUNDLE);
+    chmodSync(join(dir, "ro-bundle.json"), 0o444);
+    expect(await build("decls.policy", "support.policy", "-o", "ro-bundle.json")).toEqual({ code: 2, stdout: "", stderr: "policyc build: cannot write `ro-bundle.json`: permission denied (left as it was)\n" });
+    expect(read("ro-bundle.json")).toBe(OLD_BUNDLE);
+    expect(readdirSync(dir).filter((name) => name.startsWith("ro-bundle.json."))).toEqual([]);
+  });
+
   it.skipIf(!CAN_RUN_UNPRIVILEGED)("-o over an existing bundle the user cannot write (read-only) is refused: exit 2, the bundle as it was", () => {
     const shared = mkdtempSync(join(tmpdir(), "policyc-build-shared-"));
     try {

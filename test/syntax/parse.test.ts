@@ -362,6 +362,13 @@ describe("syntax errors", () => {
     expect(problems("tool t { risk low risk high }").map((p) => p.code)).toEqual(["PC107"]);
   });
 
+  it("a `within` given twice in one call is PC107 at the second `within` (audit s15 #3: read as an argument, it lost its keyword); one before the pattern is fine", () => {
+    const text = "tool email.send { risk low }\npolicy p {\n  deny email.send when session.count(within 10m, within /* c */ 1m) > 3\n}\n";
+    expect(problems(text)).toEqual([{ code: "PC107", line: 3, column: 50, message: "`within` is given twice in this call", help: "keep one `within`: a call counts over one window" }]);
+    expect(problems("tool email.send { risk low }\npolicy p {\n  deny email.send when session.count(email.*, within 10m, within 1m) > 3 and session.count(within 1m) > 9\n}\n").map((p) => [p.code, p.column])).toEqual([["PC107", 59]]);
+    expect(problems("tool email.send { risk low }\npolicy p {\n  deny email.send when session.count(within 10m, email.*) > 3\n}\n")).toEqual([]);
+  });
+
   it("a `risk` given twice, one of them with a `:`, is two mistakes: the `:` (PC103) and the second `risk` (PC107)", () => {
     const colon = { code: "PC103", line: 3, column: 7, message: "expected a name after `risk`, found `:`", help: "`risk` takes no `:`: write `risk high`" };
     const twice = { code: "PC107", line: 3, column: 3, message: "`risk` is given twice", help: "keep one `risk`" };
