@@ -84,7 +84,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
               {
                 count: group.count,
                 directions: Object.fromEntries(group.directions),
-                changes: group.changes.map((c) => ({ file: c.file, line: c.line, session: c.session, tool: c.tool, direction: c.direction, before: c.before, after: c.after })),
+                changes: group.changes.map((c) => ({ file: c.file, line: c.line, session: c.session, tool: c.tool, direction: c.direction, ...(c.via !== undefined ? { via: { rule: c.via.rule, ...(c.via.line !== undefined ? { file: c.file, line: c.via.line } : {}) } } : {}), before: c.before, after: c.after })),
                 // Only the first changes are listed; `count` has them all.
                 truncated: group.count > group.changes.length,
               },
@@ -104,7 +104,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     for (const n of report.notes) io.out(`${io.palette.warning("note")}: ${printable(n.file)}: ${printable(n.message)}\n`);
     for (const [cause, group] of causes) {
       io.out(`${io.palette.bold(printable(cause))}  ${counted(group.count, "change")}: ${[...group.directions].map(([d, n]) => `${d} ${n.toLocaleString("en-US")}`).join(", ")}\n`);
-      for (const c of group.changes) io.out(`  ${printable(c.file)}:${c.line}  ${c.direction}  ${printable(shownText(c.tool))} ${printable(isSessionPlaceholder(c.session) ? c.session : `(session ${c.session})`)}  ${printable(whatChanged(c))}\n`);
+      for (const c of group.changes) io.out(`  ${printable(c.file)}:${c.line}  ${c.direction}  ${printable(shownText(c.tool))} ${printable(whereFrom(c))}  ${printable(whatChanged(c))}\n`);
       if (group.count > group.changes.length) io.out(`  … and ${(group.count - group.changes.length).toLocaleString("en-US")} more (not listed)\n`);
     }
     const directions = [...report.directions].map(([d, n]) => `${d} ${n.toLocaleString("en-US")}`).join(", ");
@@ -118,6 +118,17 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
   return options.exitCode && changed > 0 ? EXIT.failure : EXIT.ok;
 }
 
+/**
+ * `(session s1)`; for a change an unchanged rule makes, what it follows from:
+ * `(via session s1, from calls.jsonl:1; no-pii-out is unchanged)`.
+ */
+function whereFrom(change: DecisionChange): string {
+  const session = isSessionPlaceholder(change.session) ? change.session.slice(1, -1) : `session ${change.session}`;
+  if (change.via === undefined) return `(${session})`;
+  const unchanged = `${change.via.rule.slice(1)} is unchanged`;
+  return change.via.line === undefined ? `(${session}; ${unchanged})` : `(via ${session}, from ${change.file}:${change.via.line}; ${unchanged})`;
+}
+
 /** The text after a listed change: the new reason, or for a change of the same effect what changed. */
 function whatChanged(change: DecisionChange): string {
   const { before, after } = change;
@@ -128,8 +139,12 @@ function whatChanged(change: DecisionChange): string {
     case "grants": {
       return `grants${after.decision === "ask" ? " on approval" : ""} ${grantsText(grantsOf(before))} → ${grantsText(grantsOf(after))}`;
     }
-    case "revoke":
-      return `the session is ${after.revoked ? "now" : "no longer"} revoked: ${reason}`;
+    case "revoke": {
+      // The reason of the rule that revokes (in the version that revokes), not of another rule that denies too.
+      const revoking = after.revoked ? after : before;
+      const index = change.revokingRule === undefined ? -1 : revoking.rules.indexOf(change.revokingRule);
+      return `the session is ${after.revoked ? "now" : "no longer"} revoked: ${index >= 0 ? revoking.reasons[index] : reason}`;
+    }
     case "rules": {
       const rules = (d: Decision): string => d.rules.join(", ") || "no rule";
       return `decided by ${rules(before)} → ${rules(after)}: ${reason}`;

@@ -6,8 +6,9 @@ import { observeLine, observeMalformed, shareFilter, type Share } from "./sessio
 import { keepShareErrors, lineError, lineErrorKeeper, type ErrorsLeftOut, type ReplayError, type ReplayNote } from "./replay.js";
 import { decideRecorded, engineOptions, replayEngine, type RecordedEngineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
-import { grantingRulesOf, grantsOf, sameGrants } from "./grants.js";
-import { sessionLabel, toolLabel } from "./shortRequest.js";
+import { grantsOf, sameGrants } from "./grants.js";
+import { asNewIds, matchRules, revokingRuleOf, ruleCauseOf, staleBundleCauses, toolRedeclared, type RuleVersions } from "./diffCauses.js";
+import { isSessionPlaceholder, sessionLabel, toolLabel } from "./shortRequest.js";
 
 /**
  * What of a decision changed, the first that applies. `effect`: allow, ask or deny. With the
@@ -34,8 +35,21 @@ export interface DecisionChange {
   readonly changed: ChangedPart;
   /** `allow→deny` and so on; a change with the same effect names what changed: `allow→allow (grants)`. */
   readonly direction: string;
-  /** The rule the change is attributed to: a rule that now decides (`+id`), or one that no longer does (`-id`). */
+  /**
+   * What the change is attributed to: a rule defined differently in the two versions (`~id`), a
+   * rule that now decides (`+id`) or no longer does (`-id`), or one of the causes that are no
+   * rule (`invalid request in NEW`, `~tool NAME`, …; see attributionOf).
+   */
   readonly cause: string;
+  /**
+   * Set when the rule that decides on one side only (`rule`: `+id` or `-id`) is defined the same
+   * in both versions, so that the change is its inputs': with `line`, the session's first change
+   * (in the same file), whose state the session carries from there on and whose cause `cause` is;
+   * without, the tool's declaration (`~tool NAME`).
+   */
+  readonly via?: { readonly rule: string; readonly line?: number };
+  /** For a change of revocation, the rule that revokes (in NEW when the session is now revoked, else in OLD). */
+  readonly revokingRule?: string;
 }
 
 /** The changes attributed to one cause: every one counted, the first ones kept as examples. */
@@ -43,7 +57,11 @@ export interface CauseGroup {
   count: number;
   /** Every change of this cause, counted by direction (`allow→deny`, …). */
   readonly directions: Map<string, number>;
-  /** The first changes (at most `maxExamplesPerCause`), in file and line order. */
+  /**
+   * Examples: the first change of each direction, then the first others (changes of effect
+   * before the rest), at most `maxExamplesPerCause` (unless there are more directions); listed
+   * changes of effect first, each kind in file and line order.
+   */
   readonly changes: DecisionChange[];
 }
 
@@ -63,89 +81,53 @@ export interface DiffReport {
 /** Examples kept per cause unless told otherwise: enough to look into, bounded however many lines change. */
 export const DEFAULT_EXAMPLES_PER_CAUSE = 1_000;
 
-const STRICTNESS = { allow: 0, ask: 1, deny: 2 } as const;
+/** Sides of a diff, as each change is attributed. */
+interface Versions {
+  readonly before: CompiledPolicy;
+  readonly after: CompiledPolicy;
+  readonly rules: RuleVersions;
+  readonly staleBundles: ReadonlyMap<string, string>;
+}
 
-/**
- * The ids of rules both versions have but define differently (effect, targets, condition,
- * reason, grants or revoke): a change they take part in is theirs (`~id`).
- */
-export function changedRules(before: CompiledPolicy, after: CompiledPolicy): ReadonlySet<string> {
-  const definition = (r: RuleInfo): string => JSON.stringify([r.effect, r.tools, r.ir, r.reason, r.grants, r.revoke]);
-  const old = new Map(before.rules.map((r) => [r.id, definition(r)]));
-  return new Set(after.rules.filter((r) => old.has(r.id) && old.get(r.id) !== definition(r)).map((r) => r.id));
+/** The first change of a session: a later change its state carries is attributed to its cause. */
+interface SessionChange {
+  readonly line: number;
+  readonly cause: string;
 }
 
 /**
- * Per tool, the side that is a bundle built before asks carried grants on approval: it gives
- * every ask of the tool none, and that is the change, not a rule (its code has no `onApproval`
- * for the tools that ask and have allow rules that grant).
+ * The cause of a change (see ruleCauseOf). A request one version refuses as invalid (its schema
+ * changed) is that. When the rule found decides on one side only but is defined identically in
+ * both, the rule did not change, its inputs did: the tool's declaration, if it differs, else the
+ * first change of the session (its state, built by that line, differs from there on), else the
+ * rule marked `(unchanged rule)` (the other declarations it reads differ).
  */
-function staleBundleCauses(before: CompiledPolicy, after: CompiledPolicy): ReadonlyMap<string, string> {
-  const causes = new Map<string, string>();
-  for (const [side, policy] of [["OLD", before], ["NEW", after]] as const) {
-    if (policy.code.includes("onApproval:")) continue;
-    const asking = new Set(policy.rules.filter((r) => r.effect === "ask").flatMap((r) => r.tools));
-    for (const rule of policy.rules) if (rule.effect === "allow" && rule.grants.length > 0) for (const tool of rule.tools) if (asking.has(tool) && !causes.has(tool)) causes.set(tool, `${side} is a bundle built by a policyc whose asks give no grants on approval: rebuild it`);
-  }
-  return causes;
-}
-
-/**
- * What changed an ask's grants on approval when its ask rules are the same on both sides: of the
- * allow rules that gave them (`grantingRules`), one defined differently in the two versions
- * (`~id`), else one that gives them only now (`+id`) or no longer (`-id`).
- */
-function approvalGrantCause(before: Decision, after: Decision, redefinedRules: ReadonlySet<string>): string | undefined {
-  const was = grantingRulesOf(before);
-  const now = grantingRulesOf(after);
-  const redefined = [...now, ...was].find((id) => redefinedRules.has(id));
-  if (redefined !== undefined) return `~${redefined}`;
-  const added = now.find((id) => !was.includes(id));
-  if (added !== undefined) return `+${added}`;
-  const removed = was.find((id) => !now.includes(id));
-  return removed === undefined ? undefined : `-${removed}`;
-}
-
-/**
- * The cause of a change. A request one version refuses as invalid (its schema changed) is
- * that. Otherwise a stricter answer comes from a rule of the new decision (`allow→deny`: the new
- * deny; a deny that now revokes the session: the revoking rule); a looser one, or one of the same
- * effect (other grants, other rules), from a rule of the old decision (`deny→allow`: the old
- * deny, not the allow it used to override): the first one defined differently in the two
- * versions (`~id`) or not in the other decision (`+id`, `-id`); else one of the other side.
- */
-function causeOf(before: Decision, after: Decision, redefinedRules: ReadonlySet<string>, approvalGrantCause: string | undefined): string {
-  if (refusedAsInvalid(after)) return "invalid request in NEW";
-  if (refusedAsInvalid(before)) return "invalid request in OLD";
-  // A deny that now revokes the session is stricter than the deny it was.
-  const stricter = STRICTNESS[after.decision] > STRICTNESS[before.decision] || (after.revoked && !before.revoked);
-  const old = new Set(before.rules);
-  const now = new Set(after.rules);
-  // The side that explains the change is searched whole first: a loosened deny is the cause of
-  // its deny→allow even when the allow that now decides was edited too (its grants, say).
-  const cause = stricter ? (changedAmong(after.rules, old, "+", redefinedRules) ?? changedAmong(before.rules, now, "-", redefinedRules)) : (changedAmong(before.rules, now, "-", redefinedRules) ?? changedAmong(after.rules, old, "+", redefinedRules));
-  return cause ?? approvalGrantCause ?? (after.rules.length === 0 ? "default deny" : "(same rules)");
-}
-
-/** The first of one side's `rules` defined differently in the other version (`~id`), or absent from the other side's decision (`+id`/`-id`). */
-function changedAmong(rules: readonly string[], otherSide: ReadonlySet<string>, sign: "+" | "-", redefinedRules: ReadonlySet<string>): string | undefined {
-  for (const id of rules) {
-    if (redefinedRules.has(id)) return `~${id}`;
-    if (!otherSide.has(id)) return `${sign}${id}`;
-  }
-  return undefined;
+function attributionOf(before: Decision, after: Decision, changed: ChangedPart, tool: string, earlier: SessionChange | undefined, versions: Versions): Pick<DecisionChange, "cause" | "via"> {
+  if (refusedAsInvalid(after)) return { cause: "invalid request in NEW" };
+  if (refusedAsInvalid(before)) return { cause: "invalid request in OLD" };
+  const stale = changed === "grants" && after.decision === "ask" ? versions.staleBundles.get(tool) : undefined;
+  if (stale !== undefined) return { cause: stale };
+  const found = ruleCauseOf(before, after, changed, versions.rules);
+  if (found === undefined) return { cause: after.rules.length === 0 ? "default deny" : "(same rules)" };
+  if (!found.unchanged) return { cause: found.cause };
+  if (toolRedeclared(versions.before, versions.after, tool)) return { cause: `~tool ${tool}`, via: { rule: found.cause } };
+  if (earlier !== undefined) return { cause: earlier.cause, via: { rule: found.cause, line: earlier.line } };
+  return { cause: `${found.cause} (unchanged rule)` };
 }
 
 /** What changed between the two decisions of a request; undefined when nothing reported did. */
-function changedPart(before: Decision, after: Decision, ruleChanges: boolean): ChangedPart | undefined {
+function changedPart(before: Decision, after: Decision, ruleChanges: boolean, versions: RuleVersions): ChangedPart | undefined {
   if (before.decision !== after.decision) return "effect";
   if (!sameGrants(grantsOf(before), grantsOf(after))) return "grants";
   if (before.revoked !== after.revoked) return "revoke";
   if (!ruleChanges) return undefined;
-  // As sets: moving a rule within its file (which reorders a decision's rules) changes nothing.
+  // As sets: moving a rule within its file (which reorders a decision's rules) changes nothing,
+  // and neither does renumbering one with a positional id.
   const asSet = (list: readonly string[]): string => JSON.stringify([...new Set(list)].sort());
-  if (asSet(before.rules) !== asSet(after.rules)) return "rules";
-  if (asSet(before.reasons) !== asSet(after.reasons)) return "reason";
+  if (asSet(asNewIds(before.rules, versions)) !== asSet(after.rules)) return "rules";
+  // A rule without a reason gives one that names its id, which a renumbered rule changes.
+  const reasons = (decision: Decision, rules: ReadonlyMap<string, RuleInfo>): string[] => decision.reasons.map((reason, index) => (rules.get(decision.rules[index] ?? "")?.reason === null ? "\u0000" : reason));
+  if (asSet(reasons(before, versions.old)) !== asSet(reasons(after, versions.now))) return "reason";
   return undefined;
 }
 
@@ -167,7 +149,7 @@ function refusedAsInvalid(decision: Decision): boolean {
 /** What one share of a file's diff reports (posted back by a worker thread). */
 export interface DiffShareReport {
   readonly lines: number;
-  /** The first `maxExamplesPerCause` changes of each cause in the share, in line order. */
+  /** The first `maxExamplesPerCause` changes of each cause and direction in the share, in line order. */
   readonly changes: DecisionChange[];
   /** Every change, counted by cause and direction. */
   readonly counts: [cause: string, direction: string, count: number][];
@@ -196,12 +178,13 @@ export interface DiffShareOptions extends RecordedEngineOptions {
 export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, file: string, options: DiffShareOptions = {}): Promise<DiffShareReport> {
   const filter = options.partition === undefined ? undefined : shareFilter(options.partition);
   const max = options.maxExamplesPerCause ?? DEFAULT_EXAMPLES_PER_CAUSE;
-  const redefined = changedRules(before, after);
-  const staleBundles = staleBundleCauses(before, after);
+  const versions: Versions = { before, after, rules: matchRules(before, after), staleBundles: staleBundleCauses(before, after) };
+  // Each session's first change: what its state carries to the session's later lines.
+  const firstChanges = new Map<string, SessionChange>();
   const oldEngine = replayEngine(before, options);
   const newEngine = replayEngine(after, options);
   const changes: DecisionChange[] = [];
-  // cause → direction → count; and how many examples each cause has kept.
+  // cause → direction → count; and how many examples each cause and direction has kept.
   const counts = new Map<string, Map<string, number>>();
   const kept = new Map<string, number>();
   const errors: ReplayError[] = [];
@@ -233,18 +216,23 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
         lines++;
         const a = decideRecorded(oldEngine, entry.request);
         const b = decideRecorded(newEngine, entry.request);
-        const changed = changedPart(a, b, options.ruleChanges ?? false);
+        const changed = changedPart(a, b, options.ruleChanges ?? false, versions.rules);
         if (changed === undefined) continue;
         const direction = directionOf(a, b, changed);
         const tool = toolLabel(entry.request["tool"]);
-        const cause = causeOf(a, b, redefined, changed === "grants" && b.decision === "ask" ? (staleBundles.get(tool) ?? approvalGrantCause(a, b, redefined)) : undefined);
+        const session = sessionLabel(entry.request["session"]);
+        const earlier = isSessionPlaceholder(session) ? undefined : firstChanges.get(session);
+        const { cause, via } = attributionOf(a, b, changed, tool, earlier, versions);
+        if (earlier === undefined && !isSessionPlaceholder(session)) firstChanges.set(session, { line: entry.line, cause });
         const byDirection = counts.get(cause) ?? new Map<string, number>();
         counts.set(cause, byDirection);
         byDirection.set(direction, (byDirection.get(direction) ?? 0) + 1);
-        const examples = kept.get(cause) ?? 0;
+        const key = JSON.stringify([cause, direction]);
+        const examples = kept.get(key) ?? 0;
         if (examples < max) {
-          kept.set(cause, examples + 1);
-          changes.push({ file, line: entry.line, session: sessionLabel(entry.request["session"]), tool, before: a, after: b, changed, direction, cause });
+          kept.set(key, examples + 1);
+          const revokingRule = changed === "revoke" ? revokingRuleOf(a, b, versions.rules) : undefined;
+          changes.push({ file, line: entry.line, session, tool, before: a, after: b, changed, direction, cause, ...(via !== undefined ? { via } : {}), ...(revokingRule !== undefined ? { revokingRule } : {}) });
         }
       }
     }
@@ -252,6 +240,23 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
     errors.push({ file, line: null, message: describeReadError(error), kind: "input" });
   }
   return { lines, changes, counts: [...counts].flatMap(([cause, byDirection]) => [...byDirection].map(([direction, n]): [string, string, number] => [cause, direction, n])), errors, errorsLeftOut };
+}
+
+/**
+ * The examples of a cause: the first change of each direction, so that an effect that flips is
+ * never hidden behind many lines that only revoke, then the first others, changes of effect
+ * before the rest, `max` in all (or one per direction when there are more); listed changes of
+ * effect first, each kind in file and line order. `byDirection` lists each direction's first changes; `place` numbers them in that order.
+ */
+function examplesOf(byDirection: ReadonlyMap<string, readonly DecisionChange[]>, max: number, place: ReadonlyMap<DecisionChange, number>): DecisionChange[] {
+  const byPlace = (x: DecisionChange, y: DecisionChange): number => place.get(x)! - place.get(y)!;
+  const isEffect = (change: DecisionChange): number => (change.changed === "effect" ? 0 : 1);
+  const chosen = new Set([...byDirection.values()].map((changes) => changes[0]!));
+  for (const change of [...byDirection.values()].flat().sort((x, y) => isEffect(x) - isEffect(y) || byPlace(x, y))) {
+    if (chosen.size >= max) break;
+    chosen.add(change);
+  }
+  return [...chosen].sort((x, y) => isEffect(x) - isEffect(y) || byPlace(x, y));
 }
 
 /**
@@ -267,6 +272,9 @@ export async function diffRecordings(before: CompiledPolicy, after: CompiledPoli
     if (group === undefined) report.byCause.set(cause, (group = { count: 0, directions: new Map(), changes: [] }));
     return group;
   };
+  // cause → direction → its first changes, in file and line order.
+  const examples = new Map<string, Map<string, DecisionChange[]>>();
+  const place = new Map<DecisionChange, number>();
   for (const file of files) {
     const source = await recordingSource(file, options.cwd);
     if (source.error !== undefined) {
@@ -308,12 +316,19 @@ export async function diffRecordings(before: CompiledPolicy, after: CompiledPoli
       report.errorsLeftOut.errors += share.errorsLeftOut.errors;
       report.errorsLeftOut.inputErrors += share.errorsLeftOut.inputErrors;
     }
-    // Each share kept the first examples of each cause; together they hold the file's first ones, in line order.
+    // Each share kept the first examples of each cause and direction; together they hold the file's first ones, in line order.
     for (const change of shares.flatMap((s) => s.changes).sort((x, y) => x.line - y.line)) {
-      const group = groupOf(change.cause);
-      if (group.changes.length < max) group.changes.push(change);
+      const byDirection = examples.get(change.cause) ?? new Map<string, DecisionChange[]>();
+      examples.set(change.cause, byDirection);
+      const kept = byDirection.get(change.direction) ?? [];
+      byDirection.set(change.direction, kept);
+      if (kept.length < max) {
+        kept.push(change);
+        place.set(change, place.size);
+      }
     }
   }
+  for (const [cause, byDirection] of examples) groupOf(cause).changes.push(...examplesOf(byDirection, max, place));
   // Directions in a fixed order, whichever thread saw one first.
   const sorted = (counts: Map<string, number>): Map<string, number> => new Map([...counts].sort(([a], [b]) => (a < b ? -1 : 1)));
   return { ...report, directions: sorted(report.directions), byCause: new Map([...report.byCause].map(([cause, group]) => [cause, { ...group, directions: sorted(group.directions) }])) };

@@ -1,0 +1,187 @@
+import type { Decision } from "../runtime/decision.js";
+import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
+import { grantingRulesOf, sameGrants } from "./grants.js";
+import type { ChangedPart } from "./diff.js";
+
+/**
+ * The rules of two versions of a policy set, matched. A rule named with `@name` is the rule of
+ * that id on the other side. A rule with a positional id (`support/3`) is numbered by its place,
+ * so one rule inserted above renumbers every rule after it: it is the rule of the other side with
+ * the identical definition, whatever its number; what is left is the rule of its id, if that one
+ * is left too (a rule edited where it stands), else a rule added or removed.
+ */
+export interface RuleVersions {
+  readonly old: ReadonlyMap<string, RuleInfo>;
+  readonly now: ReadonlyMap<string, RuleInfo>;
+  /** The NEW id of each OLD rule that NEW has (the same id unless a positional id was renumbered). */
+  readonly newIdOf: ReadonlyMap<string, string>;
+  /** The OLD id of each NEW rule that OLD has. */
+  readonly oldIdOf: ReadonlyMap<string, string>;
+  /** NEW ids of the rules both versions have but define differently (`~id`); such a pair always has one id. */
+  readonly redefined: ReadonlySet<string>;
+}
+
+/**
+ * What makes a rule's decisions: effect, targets as written (not the declared tools they match,
+ * which a tool added to the schema would change for every `deny *`), condition, reason, grants
+ * and revoke.
+ */
+function definition(rule: RuleInfo): string {
+  return JSON.stringify([rule.effect, rule.targets, rule.ir, rule.reason, rule.grants, rule.revoke]);
+}
+
+/** A default id, `policy/N`, which names the rule's place and not the rule. */
+function isPositional(rule: RuleInfo): boolean {
+  return rule.id.startsWith(`${rule.policy}/`) && /^\d+$/.test(rule.id.slice(rule.policy.length + 1));
+}
+
+export function matchRules(before: CompiledPolicy, after: CompiledPolicy): RuleVersions {
+  const old = new Map(before.rules.map((r) => [r.id, r]));
+  const now = new Map(after.rules.map((r) => [r.id, r]));
+  const newIdOf = new Map<string, string>();
+  const oldIdOf = new Map<string, string>();
+  const pair = (oldId: string, newId: string): void => {
+    newIdOf.set(oldId, newId);
+    oldIdOf.set(newId, oldId);
+  };
+  // A named rule is its id; a positional one first where it stands, if unchanged.
+  for (const rule of after.rules) {
+    const was = old.get(rule.id);
+    if (was !== undefined && (!isPositional(rule) || !isPositional(was) || definition(was) === definition(rule))) pair(rule.id, rule.id);
+  }
+  // Then a positional rule renumbered: the first unmatched one of its policy defined identically.
+  const renumbered = new Map<string, RuleInfo[]>();
+  for (const rule of before.rules) {
+    if (!isPositional(rule) || newIdOf.has(rule.id)) continue;
+    const key = JSON.stringify([rule.policy, definition(rule)]);
+    renumbered.set(key, [...(renumbered.get(key) ?? []), rule]);
+  }
+  for (const rule of after.rules) {
+    if (!isPositional(rule) || oldIdOf.has(rule.id)) continue;
+    const was = renumbered.get(JSON.stringify([rule.policy, definition(rule)]))?.shift();
+    if (was !== undefined) pair(was.id, rule.id);
+  }
+  // What is left of a positional id on both sides is that rule, edited where it stands.
+  for (const rule of after.rules) if (!oldIdOf.has(rule.id) && old.has(rule.id) && !newIdOf.has(rule.id)) pair(rule.id, rule.id);
+  const redefined = new Set([...oldIdOf].filter(([newId, oldId]) => definition(now.get(newId)!) !== definition(old.get(oldId)!)).map(([newId]) => newId));
+  return { old, now, newIdOf, oldIdOf, redefined };
+}
+
+/** The ids of rules both versions have but define differently (see RuleVersions). */
+export function changedRules(before: CompiledPolicy, after: CompiledPolicy): ReadonlySet<string> {
+  return matchRules(before, after).redefined;
+}
+
+/**
+ * The deciding rules of an OLD decision as NEW ids, so that a rule renumbered is the same rule;
+ * a rule NEW does not have keeps a key no NEW id has.
+ */
+export function asNewIds(rules: readonly string[], versions: RuleVersions): string[] {
+  return rules.map((id) => versions.newIdOf.get(id) ?? `\u0000${id}`);
+}
+
+/**
+ * A rule found to explain a change. `unchanged`: it is defined identically in both versions and
+ * decides on one side only, so what changed is its inputs (the session state an earlier line
+ * built, or the declarations it reads), not the rule.
+ */
+export interface FoundCause {
+  readonly cause: string;
+  readonly unchanged: boolean;
+}
+
+/** Whether a rule of one side can explain the change: the rule, its counterpart in the other version, and whether the other decision has it too. */
+type Explains = (rule: RuleInfo, counterpart: RuleInfo | undefined, inBoth: boolean) => boolean;
+
+/**
+ * The first of one side's deciding rules (`ids`, in that side's version) that `explains` the
+ * change and is defined differently in the other version (`~id`), or is not in the other side's
+ * decision (`+id` for NEW, `-id` for OLD); a rule defined identically (`unchanged`) only when
+ * no other does.
+ */
+function searchSide(side: "+" | "-", ids: readonly string[], otherSide: readonly string[], versions: RuleVersions, explains?: Explains): FoundCause | undefined {
+  const [own, other, counterpartOf] = side === "+" ? [versions.now, versions.old, versions.oldIdOf] : [versions.old, versions.now, versions.newIdOf];
+  // The other decision's rules as ids of this side's version.
+  const others = new Set(side === "+" ? asNewIds(otherSide, versions) : otherSide.map((id) => versions.oldIdOf.get(id) ?? `\u0000${id}`));
+  let unchanged: FoundCause | undefined;
+  for (const id of ids) {
+    const counterpartId = counterpartOf.get(id);
+    const newId = side === "+" ? id : counterpartId;
+    const inBoth = others.has(id);
+    const rule = own.get(id);
+    if (explains !== undefined && (rule === undefined || !explains(rule, counterpartId === undefined ? undefined : other.get(counterpartId), inBoth))) continue;
+    if (newId !== undefined && versions.redefined.has(newId)) return { cause: `~${newId}`, unchanged: false };
+    if (inBoth) continue;
+    if (counterpartId === undefined) return { cause: `${side}${id}`, unchanged: false };
+    unchanged ??= { cause: `${side}${id}`, unchanged: true };
+  }
+  return unchanged;
+}
+
+const STRICTNESS = { allow: 0, ask: 1, deny: 2 } as const;
+
+/**
+ * Rules that give other credentials: one in both decisions whose grants differ, or one in a
+ * single decision that grants something.
+ */
+const explainsGrants: Explains = (rule, counterpart, inBoth) => (inBoth ? counterpart === undefined || !sameGrants(rule.grants, counterpart.grants) : rule.grants.length > 0);
+
+/** Rules that revoke: one in a single decision, or one that revokes only in this version. */
+const explainsRevocation: Explains = (rule, counterpart, inBoth) => rule.revoke && (!inBoth || counterpart === undefined || !counterpart.revoke);
+
+/**
+ * The rule a change is attributed to, or undefined when no rule of either decision explains it.
+ * A change of grants is a rule's that gives them (of the allow rules whose grants an ask gives
+ * on approval, for an ask); a change of revocation a rule's that revokes. Otherwise a stricter
+ * answer comes from a rule of the new decision (`allow→deny`: the new deny); a looser one, or
+ * one of the same effect (other rules), from a rule of the old decision (`deny→allow`: the old
+ * deny, not the allow it used to override). The side that explains the change is searched whole
+ * first: a loosened deny is the cause of its deny→allow even when the allow that now decides was
+ * edited too (its grants, say).
+ */
+export function ruleCauseOf(before: Decision, after: Decision, changed: ChangedPart, versions: RuleVersions): FoundCause | undefined {
+  const fromNew = (ids: readonly string[], others: readonly string[], explains?: Explains): FoundCause | undefined => searchSide("+", ids, others, versions, explains);
+  const fromOld = (ids: readonly string[], others: readonly string[], explains?: Explains): FoundCause | undefined => searchSide("-", ids, others, versions, explains);
+  if (changed === "grants") {
+    const [was, now] = after.decision === "ask" ? [grantingRulesOf(before), grantingRulesOf(after)] : [before.rules, after.rules];
+    const found = fromOld(was, now, explainsGrants) ?? fromNew(now, was, explainsGrants);
+    if (found !== undefined) return found;
+  }
+  if (changed === "revoke") {
+    const found = after.revoked ? fromNew(after.rules, before.rules, explainsRevocation) : fromOld(before.rules, after.rules, explainsRevocation);
+    if (found !== undefined) return found;
+  }
+  // A deny that now revokes the session is stricter than the deny it was.
+  const stricter = STRICTNESS[after.decision] > STRICTNESS[before.decision] || (after.revoked && !before.revoked);
+  return stricter ? (fromNew(after.rules, before.rules) ?? fromOld(before.rules, after.rules)) : (fromOld(before.rules, after.rules) ?? fromNew(after.rules, before.rules));
+}
+
+/**
+ * The rule whose revocation changed, shown with its reason: of the side that revokes, the rule
+ * that revokes in that version (the first when several do).
+ */
+export function revokingRuleOf(before: Decision, after: Decision, versions: RuleVersions): string | undefined {
+  const [decision, rules] = after.revoked ? [after, versions.now] : [before, versions.old];
+  return decision.rules.find((id) => rules.get(id)?.revoke === true);
+}
+
+/**
+ * Per tool, the side that is a bundle built before asks carried grants on approval: it gives
+ * every ask of the tool none, and that is the change, not a rule (its code has no `onApproval`
+ * for the tools that ask and have allow rules that grant).
+ */
+export function staleBundleCauses(before: CompiledPolicy, after: CompiledPolicy): ReadonlyMap<string, string> {
+  const causes = new Map<string, string>();
+  for (const [side, policy] of [["OLD", before], ["NEW", after]] as const) {
+    if (policy.code.includes("onApproval:")) continue;
+    const asking = new Set(policy.rules.filter((r) => r.effect === "ask").flatMap((r) => r.tools));
+    for (const rule of policy.rules) if (rule.effect === "allow" && rule.grants.length > 0) for (const tool of rule.tools) if (asking.has(tool) && !causes.has(tool)) causes.set(tool, `${side} is a bundle built by a policyc whose asks give no grants on approval: rebuild it`);
+  }
+  return causes;
+}
+
+/** Whether the two versions declare `tool` differently (its arguments, risk or returned labels). */
+export function toolRedeclared(before: CompiledPolicy, after: CompiledPolicy, tool: string): boolean {
+  const declared = (policy: CompiledPolicy): string => JSON.stringify(Object.hasOwn(policy.schema.tools, tool) ? policy.schema.tools[tool] : null);
+  return declared(before) !== declared(after);
+}
