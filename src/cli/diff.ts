@@ -154,6 +154,14 @@ function whatChanged(change: DecisionChange): string {
   }
 }
 
+// Rotated daily, a week of logs splits every session that spans midnight: replayed file by
+// file, its later lines would start from nothing, and a threshold change would go unseen.
+const ROTATED_LOGS_HELP = `
+Each recording starts from fresh engines: sessions are not carried from one
+file to the next. Join a log rotated over several files first, so that the
+sessions that span them replay whole:
+  cat last-week/*.jsonl | policyc diff OLD NEW --replay -`;
+
 export function registerDiff(program: Command, io: Io, finish: (code: Promise<ExitCode>) => void): void {
   const command = program
     .command("diff")
@@ -166,6 +174,7 @@ export function registerDiff(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--allow-empty", "pass when the recordings hold no request line (nothing is compared)")
     .option("--rule-changes", "also report decisions of the same effect, grants and revocation that other rules decide, or with other reasons")
     .option("--public-key <file>", "require each side that is a bundle to be signed by this Ed25519 public key (PEM, DER or JSON Web Key)")
-    .option("--jobs <n>", JOBS_HELP);
+    .option("--jobs <n>", JOBS_HELP)
+    .addHelpText("after", ROTATED_LOGS_HELP);
   withEngineFlags(addMaxErrors(command, "diagnostics, and at most N recording errors")).action((oldPath: string, newPath: string, options: DiffOptions) => finish(diffVerb(io, oldPath, newPath, options)));
 }
