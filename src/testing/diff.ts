@@ -44,8 +44,8 @@ export interface DecisionChange {
   /**
    * Set when the rule that decides on one side only (`rule`: `+id` or `-id`) is defined the same
    * in both versions, so that the change is its inputs': with `line`, the session's first change
-   * (in the same file), whose state the session carries from there on and whose cause `cause` is;
-   * without, the tool's declaration (`~tool NAME`).
+   * of effect or revocation (in the same file), whose state the session carries from there on and
+   * whose cause `cause` is; without, the tool's declaration (`~tool NAME`).
    */
   readonly via?: { readonly rule: string; readonly line?: number };
   /** For a change of revocation, the rule that revokes (in NEW when the session is now revoked, else in OLD). */
@@ -89,7 +89,7 @@ interface Versions {
   readonly staleBundles: ReadonlyMap<string, string>;
 }
 
-/** The first change of a session: a later change its state carries is attributed to its cause. */
+/** The first change of a session's effect or revocation: a later change its state carries is attributed to its cause. */
 interface SessionChange {
   readonly line: number;
   readonly cause: string;
@@ -223,7 +223,9 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
         const session = sessionLabel(entry.request["session"]);
         const earlier = isSessionPlaceholder(session) ? undefined : firstChanges.get(session);
         const { cause, via } = attributionOf(a, b, changed, tool, earlier, versions);
-        if (earlier === undefined && !isSessionPlaceholder(session)) firstChanges.set(session, { line: entry.line, cause });
+        // Only a change of effect or revocation changes what the session remembers (other rules,
+        // reasons or grants do not), and so the report is the same with or without --rule-changes.
+        if (earlier === undefined && !isSessionPlaceholder(session) && (changed === "effect" || changed === "revoke")) firstChanges.set(session, { line: entry.line, cause });
         const byDirection = counts.get(cause) ?? new Map<string, number>();
         counts.set(cause, byDirection);
         byDirection.set(direction, (byDirection.get(direction) ?? 0) + 1);

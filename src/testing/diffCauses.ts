@@ -120,11 +120,11 @@ function searchSide(side: "+" | "-", ids: readonly string[], otherSide: readonly
 
 const STRICTNESS = { allow: 0, ask: 1, deny: 2 } as const;
 
-/**
- * Rules that give other credentials: one in both decisions whose grants differ, or one in a
- * single decision that grants something.
- */
-const explainsGrants: Explains = (rule, counterpart, inBoth) => (inBoth ? counterpart === undefined || !sameGrants(rule.grants, counterpart.grants) : rule.grants.length > 0);
+/** Rules that give other credentials themselves: in both decisions, with other grants. */
+const regrants: Explains = (rule, counterpart, inBoth) => inBoth && counterpart !== undefined && !sameGrants(rule.grants, counterpart.grants);
+
+/** Rules that give credentials to one decision only. */
+const grantsOnOneSide: Explains = (rule, _counterpart, inBoth) => !inBoth && rule.grants.length > 0;
 
 /** Rules that revoke: one in a single decision, or one that revokes only in this version. */
 const explainsRevocation: Explains = (rule, counterpart, inBoth) => rule.revoke && (!inBoth || counterpart === undefined || !counterpart.revoke);
@@ -132,7 +132,7 @@ const explainsRevocation: Explains = (rule, counterpart, inBoth) => rule.revoke 
 /**
  * The rule a change is attributed to, or undefined when no rule of either decision explains it.
  * A change of grants is a rule's that gives them (of the allow rules whose grants an ask gives
- * on approval, for an ask); a change of revocation a rule's that revokes. Otherwise a stricter
+ * on approval, for an ask): one whose grants changed, else one that joins or leaves the decision; a change of revocation a rule's that revokes. Otherwise a stricter
  * answer comes from a rule of the new decision (`allow→deny`: the new deny); a looser one, or
  * one of the same effect (other rules), from a rule of the old decision (`deny→allow`: the old
  * deny, not the allow it used to override). The side that explains the change is searched whole
@@ -144,7 +144,8 @@ export function ruleCauseOf(before: Decision, after: Decision, changed: ChangedP
   const fromOld = (ids: readonly string[], others: readonly string[], explains?: Explains): FoundCause | undefined => searchSide("-", ids, others, versions, explains);
   if (changed === "grants") {
     const [was, now] = after.decision === "ask" ? [grantingRulesOf(before), grantingRulesOf(after)] : [before.rules, after.rules];
-    const found = fromOld(was, now, explainsGrants) ?? fromNew(now, was, explainsGrants);
+    // A rule whose own grants changed first: one that joins or leaves may give nothing the others do not.
+    const found = fromOld(was, now, regrants) ?? fromOld(was, now, grantsOnOneSide) ?? fromNew(now, was, grantsOnOneSide);
     if (found !== undefined) return found;
   }
   if (changed === "revoke") {

@@ -135,6 +135,9 @@ describe("policyc diff: the rule that caused a change", () => {
     });
     const result = await cli(["diff", before!, after!, "--replay", calls!]);
     expect(result).toEqual({ code: 0, stdout: `~web-grant  1 change: allow→allow (grants) 1\n  ${calls}:1  allow→allow (grants)  http.get (session s1)  grants web:read for 5m → web:* for 1d\n1 of 1 decisions change: allow→allow (grants) 1\n`, stderr: "" });
+    // A granting rule that no longer matches is not the cause when one that still does grants otherwise.
+    const [leaving, regranted] = write({ "h-leaving.policy": policy('args.url like "https://*"\n    grant "web:read" for 1h', '"web:read" for 5m'), "h-regranted.policy": policy('args.url like "http://*"\n    grant "web:read" for 1h', '"web:read" for 10m') });
+    expect(causes(await json(["diff", leaving!, regranted!, "--replay", calls!]))).toEqual({ "~web-grant": { "allow→allow (grants)": 1 } });
   });
 
   it("a session now revoked is the revoking rule's change, shown with its reason, not another deny's whose reason changed", async () => {
