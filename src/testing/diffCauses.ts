@@ -67,11 +67,6 @@ export function matchRules(before: CompiledPolicy, after: CompiledPolicy): RuleV
   return { old, now, newIdOf, oldIdOf, redefined };
 }
 
-/** The ids of rules both versions have but define differently (see RuleVersions). */
-export function changedRules(before: CompiledPolicy, after: CompiledPolicy): ReadonlySet<string> {
-  return matchRules(before, after).redefined;
-}
-
 /**
  * The deciding rules of an OLD decision as NEW ids, so that a rule renumbered is the same rule;
  * a rule NEW does not have keeps a key no NEW id has.

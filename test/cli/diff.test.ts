@@ -227,6 +227,14 @@ describe("policyc diff: the rule that caused a change", () => {
     expect(report.byCause["~tool http.get"]!.changes[0]!.via).toEqual({ rule: "+no-risky" });
     expect((await cli(["diff", before!, after!, "--replay", calls!])).stdout).toContain(`  ${calls}:1  allow→deny  http.get (session s1; no-risky is unchanged)  http.get is denied by no-risky\n`);
   });
+
+  it("an unchanged rule that decides differently for another reason (an intent declared otherwise) is marked `(unchanged rule)`", async () => {
+    const policy = (tools: string): string => `tool kb.search {\n  args { query: string }\n}\ntool http.get {\n  args { url: string }\n}\nintent research {\n  tools ${tools}\n  max_risk medium\n}\npolicy p {\n  allow kb.search\n\n  @name("off-intent")\n  deny *\n    when not (tool in intent.tools)\n}\n`;
+    const [before, after, calls] = write({ "i-old.policy": policy("http.get"), "i-new.policy": policy("http.get, kb.search"), "i.jsonl": '{"session":"s1","intent":"research","tool":"kb.search","args":{"query":"q"}}\n' });
+    const report = await json(["diff", before!, after!, "--replay", calls!]);
+    expect(causes(report)).toEqual({ "-off-intent (unchanged rule)": { "deny→allow": 1 } });
+    expect(report.byCause["-off-intent (unchanged rule)"]!.changes[0]!.via).toBeUndefined();
+  });
 });
 
 describe("policyc diff: changes that keep the effect", () => {
