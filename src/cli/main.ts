@@ -66,7 +66,8 @@ function withOwnerOfOption(text: string, command: Command, program: Command): st
   if (flag === undefined) return text;
   const owners = program.commands.filter((other) => other !== command && other.options.some((option) => option.long === flag || option.short === flag));
   if (owners.length === 0) return text;
-  return `error: unknown option '${flag}'\n(${flag} is an option of ${owners.map((owner) => `\`policyc ${owner.name()}\``).join(" and ")}, not of \`policyc ${command.name()}\`)\n`;
+  // Commander's first line as it is (`--fail-on-warnings=1`), without its suggestion.
+  return `${text.split("\n")[0]}\n(${flag} is an option of ${owners.map((owner) => `\`policyc ${owner.name()}\``).join(" and ")}, not of \`policyc ${command.name()}\`)\n`;
 }
 
 /**
