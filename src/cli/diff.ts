@@ -84,6 +84,8 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
               {
                 count: group.count,
                 directions: Object.fromEntries(group.directions),
+                // Of them, the changes an unchanged rule made because an earlier change of the session changed its state.
+                carried: group.carried,
                 changes: group.changes.map((c) => ({ file: c.file, line: c.line, session: c.session, tool: c.tool, direction: c.direction, ...(c.via !== undefined ? { via: { rule: c.via.rule, ...(c.via.line !== undefined ? { file: c.file, line: c.via.line } : {}) } } : {}), before: c.before, after: c.after })),
                 // Only the first changes are listed; `count` has them all.
                 truncated: group.count > group.changes.length,
@@ -103,7 +105,8 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     for (const line of shownErrors(report.errors, report.errorsLeftOut.errors, parseMaxErrors(options.maxErrors), io.palette).lines) io.out(`${line}\n`);
     for (const n of report.notes) io.out(`${io.palette.warning("note")}: ${printable(n.file)}: ${printable(n.message)}\n`);
     for (const [cause, group] of causes) {
-      io.out(`${io.palette.bold(printable(cause))}  ${counted(group.count, "change")}: ${[...group.directions].map(([d, n]) => `${d} ${n.toLocaleString("en-US")}`).join(", ")}\n`);
+      const carried = group.carried > 0 ? ` (${group.carried.toLocaleString("en-US")} via session state)` : "";
+      io.out(`${io.palette.bold(printable(cause))}  ${counted(group.count, "change")}: ${[...group.directions].map(([d, n]) => `${d} ${n.toLocaleString("en-US")}`).join(", ")}${carried}\n`);
       for (const c of group.changes) io.out(`  ${printable(c.file)}:${c.line}  ${c.direction}  ${printable(shownText(c.tool))} ${printable(whereFrom(c))}  ${printable(whatChanged(c))}\n`);
       if (group.count > group.changes.length) io.out(`  … and ${(group.count - group.changes.length).toLocaleString("en-US")} more (not listed)\n`);
     }

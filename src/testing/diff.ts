@@ -57,6 +57,8 @@ export interface CauseGroup {
   count: number;
   /** Every change of this cause, counted by direction (`allow→deny`, …). */
   readonly directions: Map<string, number>;
+  /** How many of them an unchanged rule made because of an earlier change of the session (`via` with a line). */
+  carried: number;
   /**
    * Examples: the first change of each direction, then the first others (changes of effect
    * before the rest), at most `maxExamplesPerCause` (unless there are more directions); listed
@@ -153,6 +155,8 @@ export interface DiffShareReport {
   readonly changes: DecisionChange[];
   /** Every change, counted by cause and direction. */
   readonly counts: [cause: string, direction: string, count: number][];
+  /** Per cause, the changes carried by session state from an earlier change (see DecisionChange.via). */
+  readonly carried: [cause: string, count: number][];
   /** The share's first errors about lines (MAX_ERRORS_PER_FILE), and its unreadable file. */
   readonly errors: ReplayError[];
   /** The share's errors past them, counted only. */
@@ -186,6 +190,7 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
   const changes: DecisionChange[] = [];
   // cause → direction → count; and how many examples each cause and direction has kept.
   const counts = new Map<string, Map<string, number>>();
+  const carried = new Map<string, number>();
   const kept = new Map<string, number>();
   const errors: ReplayError[] = [];
   const errorsLeftOut: ErrorsLeftOut = { errors: 0, inputErrors: 0 };
@@ -229,6 +234,7 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
         const byDirection = counts.get(cause) ?? new Map<string, number>();
         counts.set(cause, byDirection);
         byDirection.set(direction, (byDirection.get(direction) ?? 0) + 1);
+        if (via?.line !== undefined) carried.set(cause, (carried.get(cause) ?? 0) + 1);
         const key = JSON.stringify([cause, direction]);
         const examples = kept.get(key) ?? 0;
         if (examples < max) {
@@ -241,7 +247,7 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
   } catch (error) {
     errors.push({ file, line: null, message: describeReadError(error), kind: "input" });
   }
-  return { lines, changes, counts: [...counts].flatMap(([cause, byDirection]) => [...byDirection].map(([direction, n]): [string, string, number] => [cause, direction, n])), errors, errorsLeftOut };
+  return { lines, changes, counts: [...counts].flatMap(([cause, byDirection]) => [...byDirection].map(([direction, n]): [string, string, number] => [cause, direction, n])), carried: [...carried], errors, errorsLeftOut };
 }
 
 /**
@@ -271,7 +277,7 @@ export async function diffRecordings(before: CompiledPolicy, after: CompiledPoli
   const max = options.maxExamplesPerCause ?? DEFAULT_EXAMPLES_PER_CAUSE;
   const groupOf = (cause: string): CauseGroup => {
     let group = report.byCause.get(cause);
-    if (group === undefined) report.byCause.set(cause, (group = { count: 0, directions: new Map(), changes: [] }));
+    if (group === undefined) report.byCause.set(cause, (group = { count: 0, directions: new Map(), carried: 0, changes: [] }));
     return group;
   };
   // cause → direction → its first changes, in file and line order.
@@ -311,6 +317,7 @@ export async function diffRecordings(before: CompiledPolicy, after: CompiledPoli
         group.directions.set(direction, (group.directions.get(direction) ?? 0) + n);
         report.directions.set(direction, (report.directions.get(direction) ?? 0) + n);
       }
+      for (const [cause, n] of share.carried) groupOf(cause).carried += n;
     }
     // The file's first errors, as one thread keeps them; those past them counted.
     keepShareErrors(shares.flatMap((s) => s.errors), report.errors, report.errorsLeftOut);

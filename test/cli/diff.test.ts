@@ -37,7 +37,7 @@ interface JsonDiff {
   lines: number;
   changed: number;
   directions: Record<string, number>;
-  byCause: Record<string, { count: number; directions: Record<string, number>; truncated: boolean; changes: { file: string; line: number; session: string; tool: string; direction: string; via?: { rule: string; file?: string; line?: number }; before: { decision: string; rules: string[] }; after: { decision: string; rules: string[] } }[] }>;
+  byCause: Record<string, { count: number; directions: Record<string, number>; carried: number; truncated: boolean; changes: { file: string; line: number; session: string; tool: string; direction: string; via?: { rule: string; file?: string; line?: number }; before: { decision: string; rules: string[] }; after: { decision: string; rules: string[] } }[] }>;
   errors: unknown[];
 }
 
@@ -168,6 +168,7 @@ describe("policyc diff: the rule that caused a change", () => {
     const report = await json(["diff", before!, after!, "--replay", calls!]);
     // Line 3 is invalid in NEW, so NEW's session is not revoked, and line 4 is allowed: that follows from line 3, not from `loop`.
     expect(causes(report)).toEqual({ "invalid request in NEW": { "deny→allow": 1, "deny→deny (revoke)": 1 } });
+    expect(report.byCause["invalid request in NEW"]!.carried).toBe(1);
     expect(report.byCause["invalid request in NEW"]!.changes.map((c) => [c.line, c.via])).toEqual([
       [4, { rule: "-loop", file: calls, line: 3 }],
       [3, undefined],
@@ -201,7 +202,7 @@ describe("policyc diff: the rule that caused a change", () => {
     expect(text).toEqual({
       code: 0,
       stdout: [
-        "~lookup  2 changes: allow→deny 1, deny→allow 1",
+        "~lookup  2 changes: allow→deny 1, deny→allow 1 (1 via session state)",
         `  ${calls}:1  allow→deny  crm.lookup (session s1)  no rule allows crm.lookup`,
         `  ${calls}:2  deny→allow  email.send (via session s1, from ${calls}:1; no-pii-out is unchanged)  email.send is allowed by send`,
         "2 of 2 decisions change: allow→deny 1, deny→allow 1",
@@ -210,6 +211,7 @@ describe("policyc diff: the rule that caused a change", () => {
       stderr: "",
     });
     const report = await json(["diff", before!, after!, "--replay", calls!]);
+    expect(report.byCause["~lookup"]!.carried).toBe(1);
     expect(report.byCause["~lookup"]!.changes.map((c) => [c.line, c.via])).toEqual([
       [1, undefined],
       [2, { rule: "-no-pii-out", file: calls, line: 1 }],
