@@ -7,7 +7,9 @@ import { keepShareErrors, lineError, lineErrorKeeper, type ErrorsLeftOut, type R
 import { decideRecorded, engineOptions, replayEngine, type RecordedEngineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { grantsOf, sameGrants } from "./grants.js";
-import { asNewIds, matchRules, revokingRuleOf, ruleCauseOf, staleBundleCauses, toolRedeclared, type RuleVersions } from "./diffCauses.js";
+import { asNewIds, declarationChangeRead, inputsOf, matchRules, revokingRuleOf, ruleCauseOf, sessionPartsChangedBy, staleBundleCauses, type RuleVersions } from "./diffCauses.js";
+import { SessionChanges, type SessionChange } from "./diffSessions.js";
+import { labelsOf } from "../runtime/session.js";
 import { isSessionPlaceholder, sessionLabel, toolLabel } from "./shortRequest.js";
 
 /**
@@ -43,8 +45,8 @@ export interface DecisionChange {
   readonly cause: string;
   /**
    * Set when the rule that decides on one side only (`rule`: `+id` or `-id`) is defined the same
-   * in both versions, so that the change is its inputs': with `line`, the session's first change
-   * of effect or revocation (in the same file), whose state the session carries from there on and
+   * in both versions, so that the change is its inputs': with `line`, the latest earlier change of
+   * the session (in the same file) that altered a part of its state the deciding rules read,
    * whose cause `cause` is; without, the tool's declaration (`~tool NAME`).
    */
   readonly via?: { readonly rule: string; readonly line?: number };
@@ -91,20 +93,16 @@ interface Versions {
   readonly staleBundles: ReadonlyMap<string, string>;
 }
 
-/** The first change of a session's effect or revocation: a later change its state carries is attributed to its cause. */
-interface SessionChange {
-  readonly line: number;
-  readonly cause: string;
-}
-
 /**
  * The cause of a change (see ruleCauseOf). A request one version refuses as invalid (its schema
  * changed) is that. When the rule found decides on one side only but is defined identically in
- * both, the rule did not change, its inputs did: the tool's declaration, if it differs, else the
- * first change of the session (its state, built by that line, differs from there on), else the
- * rule marked `(unchanged rule)` (the other declarations it reads differ).
+ * both, the rule did not change, its inputs did. Of what the deciding rules of both decisions
+ * read (inputsOf): the line's tool declared otherwise in what they read (its risk, an argument
+ * they read); else the session's state, when they read a part of it that an earlier change of
+ * the session altered: the latest such change (`earlier`), whose cause it carries; else the rule
+ * marked `(unchanged rule)` (the other declarations it reads differ: an intent, an enum).
  */
-function attributionOf(before: Decision, after: Decision, changed: ChangedPart, tool: string, earlier: SessionChange | undefined, versions: Versions): Pick<DecisionChange, "cause" | "via"> {
+function attributionOf(before: Decision, after: Decision, changed: ChangedPart, tool: string, earlier: (parts: number) => SessionChange | undefined, versions: Versions): Pick<DecisionChange, "cause" | "via"> {
   if (refusedAsInvalid(after)) return { cause: "invalid request in NEW" };
   if (refusedAsInvalid(before)) return { cause: "invalid request in OLD" };
   const stale = changed === "grants" && after.decision === "ask" ? versions.staleBundles.get(tool) : undefined;
@@ -112,8 +110,10 @@ function attributionOf(before: Decision, after: Decision, changed: ChangedPart, 
   const found = ruleCauseOf(before, after, changed, versions.rules);
   if (found === undefined) return { cause: after.rules.length === 0 ? "default deny" : "(same rules)" };
   if (!found.unchanged) return { cause: found.cause };
-  if (toolRedeclared(versions.before, versions.after, tool)) return { cause: `~tool ${tool}`, via: { rule: found.cause } };
-  if (earlier !== undefined) return { cause: earlier.cause, via: { rule: found.cause, line: earlier.line } };
+  const read = inputsOf(before, after, versions.rules);
+  if (declarationChangeRead(versions.before, versions.after, tool, read)) return { cause: `~tool ${tool}`, via: { rule: found.cause } };
+  const carrier = earlier(read.session);
+  if (carrier !== undefined) return { cause: carrier.cause, via: { rule: found.cause, line: carrier.line } };
   return { cause: `${found.cause} (unchanged rule)` };
 }
 
@@ -133,6 +133,14 @@ function changedPart(before: Decision, after: Decision, ruleChanges: boolean, ve
   return undefined;
 }
 
+
+/** Whether a call adds labels to its session when it goes ahead: its `context.labels`, or labels its tool returns in either version. */
+function carriesLabels(request: Readonly<Record<string, unknown>>, tool: string, versions: Versions): boolean {
+  const context = request["context"];
+  const sent = context !== null && typeof context === "object" ? labelsOf((context as Record<string, unknown>)["labels"]) : undefined;
+  const returns = (policy: CompiledPolicy): number => (Object.hasOwn(policy.schema.tools, tool) ? policy.schema.tools[tool]!.returns.length : 0);
+  return (sent !== undefined && sent.length > 0) || returns(versions.before) > 0 || returns(versions.after) > 0;
+}
 
 /** `allow→deny`; with the same effect, what changed too: `allow→allow (grants)`. */
 function directionOf(before: Decision, after: Decision, changed: ChangedPart): string {
@@ -183,10 +191,10 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
   const filter = options.partition === undefined ? undefined : shareFilter(options.partition);
   const max = options.maxExamplesPerCause ?? DEFAULT_EXAMPLES_PER_CAUSE;
   const versions: Versions = { before, after, rules: matchRules(before, after), staleBundles: staleBundleCauses(before, after) };
-  // Each session's first change: what its state carries to the session's later lines.
-  const firstChanges = new Map<string, SessionChange>();
   const oldEngine = replayEngine(before, options);
   const newEngine = replayEngine(after, options);
+  // Each session's changes that altered its state, which its later lines carry.
+  const sessionChanges = new SessionChanges([oldEngine, newEngine]);
   const changes: DecisionChange[] = [];
   // cause → direction → count; and how many examples each cause and direction has kept.
   const counts = new Map<string, Map<string, number>>();
@@ -219,18 +227,23 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
           continue;
         }
         lines++;
+        const session = sessionLabel(entry.request["session"]);
+        const inSession = !isSessionPlaceholder(session);
+        if (inSession) sessionChanges.beforeLine(session);
         const a = decideRecorded(oldEngine, entry.request);
         const b = decideRecorded(newEngine, entry.request);
         const changed = changedPart(a, b, options.ruleChanges ?? false, versions.rules);
         if (changed === undefined) continue;
         const direction = directionOf(a, b, changed);
         const tool = toolLabel(entry.request["tool"]);
-        const session = sessionLabel(entry.request["session"]);
-        const earlier = isSessionPlaceholder(session) ? undefined : firstChanges.get(session);
+        const earlier = (parts: number): SessionChange | undefined => (inSession ? sessionChanges.latest(session, parts) : undefined);
         const { cause, via } = attributionOf(a, b, changed, tool, earlier, versions);
         // Only a change of effect or revocation changes what the session remembers (other rules,
         // reasons or grants do not), and so the report is the same with or without --rule-changes.
-        if (earlier === undefined && !isSessionPlaceholder(session) && (changed === "effect" || changed === "revoke")) firstChanges.set(session, { line: entry.line, cause });
+        if (inSession && (changed === "effect" || changed === "revoke")) {
+          const parts = sessionPartsChangedBy(a, b, cause.startsWith("invalid request in "), carriesLabels(entry.request, tool, versions));
+          sessionChanges.record(session, parts, { line: entry.line, cause });
+        }
         const byDirection = counts.get(cause) ?? new Map<string, number>();
         counts.set(cause, byDirection);
         byDirection.set(direction, (byDirection.get(direction) ?? 0) + 1);

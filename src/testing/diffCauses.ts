@@ -1,5 +1,6 @@
 import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
+import { childrenOf } from "../runtime/ir.js";
 import { grantingRulesOf, sameGrants } from "./grants.js";
 import type { ChangedPart } from "./diff.js";
 
@@ -176,8 +177,106 @@ export function staleBundleCauses(before: CompiledPolicy, after: CompiledPolicy)
   return causes;
 }
 
-/** Whether the two versions declare `tool` differently (its arguments, risk or returned labels). */
-export function toolRedeclared(before: CompiledPolicy, after: CompiledPolicy, tool: string): boolean {
-  const declared = (policy: CompiledPolicy): string => JSON.stringify(Object.hasOwn(policy.schema.tools, tool) ? policy.schema.tools[tool] : null);
-  return declared(before) !== declared(after);
+
+/**
+ * Parts of a session's state, as bits: what a change of a line's decision can alter in its
+ * session, and what a rule reads of it. `DENIALS`: `session.denials`. `RAN`: the calls that went
+ * ahead (`session.tools`, `session.called`). `LABELS`: `session.labels`. `ATTEMPTS`: what every
+ * attempt counts, whatever its answer (`session.calls`, `count`, `repeats`, `age`, `last`).
+ * `REVOKED`: the session's revocation, which denies every later attempt.
+ */
+export const SessionPart = { DENIALS: 1, RAN: 2, LABELS: 4, ATTEMPTS: 8, REVOKED: 16 } as const;
+const EVERY_PART = 31;
+
+const PART_OF_MEMBER = { calls: SessionPart.ATTEMPTS, denials: SessionPart.DENIALS, labels: SessionPart.LABELS, tools: SessionPart.RAN, repeats: SessionPart.ATTEMPTS, age: SessionPart.ATTEMPTS, last: SessionPart.ATTEMPTS } as const;
+
+/** What a rule's condition reads besides the request: session parts, `tool.risk`, and which arguments (`all` when the whole of `args` is read). */
+interface RuleInputs {
+  readonly session: number;
+  readonly risk: boolean;
+  readonly args: ReadonlySet<string> | "all";
+}
+
+const inputsByRule = new WeakMap<RuleInfo, RuleInputs>();
+
+function inputsOfRule(rule: RuleInfo): RuleInputs {
+  let inputs = inputsByRule.get(rule);
+  if (inputs !== undefined) return inputs;
+  let session = 0;
+  let risk = false;
+  let args: Set<string> | "all" = new Set();
+  const stack = rule.ir === null ? [] : [rule.ir];
+  while (stack.length > 0) {
+    const e = stack.pop()!;
+    if (e.op === "session") session |= PART_OF_MEMBER[e.member];
+    else if (e.op === "count") session |= SessionPart.ATTEMPTS;
+    else if (e.op === "called") session |= SessionPart.RAN;
+    else if (e.op === "toolRisk") risk = true;
+    else if ((e.op === "get" || e.op === "has") && e.object.op === "root" && e.object.root === "args") {
+      if (args !== "all") args.add(e.name);
+      continue;
+    } else if (e.op === "root" && e.root === "args") args = "all";
+    stack.push(...childrenOf(e));
+  }
+  inputs = { session, risk, args };
+  inputsByRule.set(rule, inputs);
+  return inputs;
+}
+
+/**
+ * What the deciding rules of both decisions read (the rule found among them): an unchanged rule
+ * decides otherwise only when one of these differs. A decision of a revoked session, whose rule
+ * revokes, reads the revocation.
+ */
+export function inputsOf(before: Decision, after: Decision, versions: RuleVersions): RuleInputs {
+  let session = 0;
+  let risk = false;
+  let args: Set<string> | "all" = new Set();
+  for (const [decision, rules] of [[before, versions.old], [after, versions.now]] as const) {
+    for (const id of decision.rules) {
+      const rule = rules.get(id);
+      if (rule === undefined) continue;
+      const read = inputsOfRule(rule);
+      session |= read.session | (decision.revoked && rule.revoke ? SessionPart.REVOKED : 0);
+      risk ||= read.risk;
+      if (read.args === "all") args = "all";
+      else if (args !== "all") for (const name of read.args) args.add(name);
+    }
+  }
+  return { session, risk, args };
+}
+
+/**
+ * The parts of the session's state that a change of the line's decision alters: every part when
+ * the session is revoked in one version only or one version refused the request as invalid (it
+ * may not have counted it); else, for a change of effect, the calls that went ahead (an ask may
+ * be approved later), the labels when the call carried some (`context.labels`, or labels its tool
+ * returns in either version), and the denials when one side denies.
+ */
+export function sessionPartsChangedBy(before: Decision, after: Decision, invalid: boolean, carriesLabels: boolean): number {
+  if (invalid || before.revoked !== after.revoked) return EVERY_PART;
+  if (before.decision === after.decision) return 0;
+  return SessionPart.RAN | (carriesLabels ? SessionPart.LABELS : 0) | ((before.decision === "deny") !== (after.decision === "deny") ? SessionPart.DENIALS : 0);
+}
+
+/**
+ * Whether `tool`'s declaration differs between the versions in what the deciding rules read:
+ * its risk (`tool.risk`), or the type or optionality of an argument they read. Compared by
+ * meaning: arguments written in another order, or one added that no rule reads, are no change.
+ * (An argument change that makes the request invalid in one version is that cause already.)
+ */
+export function declarationChangeRead(before: CompiledPolicy, after: CompiledPolicy, tool: string, read: RuleInputs): boolean {
+  const was = Object.hasOwn(before.schema.tools, tool) ? before.schema.tools[tool] : undefined;
+  const now = Object.hasOwn(after.schema.tools, tool) ? after.schema.tools[tool] : undefined;
+  if (was === undefined || now === undefined) return was !== now;
+  if (read.risk && was.risk !== now.risk) return true;
+  const names = read.args === "all" ? new Set([...Object.keys(was.args), ...Object.keys(now.args)]) : read.args;
+  const field = (args: typeof was.args, name: string): string => (Object.hasOwn(args, name) ? canonicalJson(args[name]) : "");
+  for (const name of names) if (field(was.args, name) !== field(now.args, name)) return true;
+  return false;
+}
+
+/** JSON with every object's keys sorted, so that two values equal in meaning print alike. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (v !== null && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v));
 }

