@@ -8,8 +8,11 @@ import type { ChangedPart } from "./diff.js";
  * The rules of two versions of a policy set, matched. A rule named with `@name` is the rule of
  * that id on the other side. A rule with a positional id (`support/3`) is numbered by its place,
  * so one rule inserted above renumbers every rule after it: it is the rule of the other side with
- * the identical definition, whatever its number; what is left is the rule of its id, if that one
- * is left too (a rule edited where it stands), else a rule added or removed.
+ * the identical definition, whatever its number; what is left is paired in order with a rule left
+ * of the same effect and targets (a rule edited, where it stands or renumbered too), then, when
+ * as many are left on both sides, in order (edited in effect or targets too), else a rule added
+ * or removed. An edit of a rule's effect or targets along with a rule inserted or removed in the
+ * same policy cannot be told from a rule added and another removed: it is reported so.
  */
 export interface RuleVersions {
   readonly old: ReadonlyMap<string, RuleInfo>;
@@ -18,7 +21,7 @@ export interface RuleVersions {
   readonly newIdOf: ReadonlyMap<string, string>;
   /** The OLD id of each NEW rule that OLD has. */
   readonly oldIdOf: ReadonlyMap<string, string>;
-  /** NEW ids of the rules both versions have but define differently (`~id`); such a pair always has one id. */
+  /** NEW ids of the rules both versions have but define differently (`~id`, by the NEW id: a positional rule may be renumbered too). */
   readonly redefined: ReadonlySet<string>;
 }
 
@@ -62,10 +65,51 @@ export function matchRules(before: CompiledPolicy, after: CompiledPolicy): RuleV
     const was = renumbered.get(JSON.stringify([rule.policy, definition(rule)]))?.shift();
     if (was !== undefined) pair(was.id, rule.id);
   }
-  // What is left of a positional id on both sides is that rule, edited where it stands.
-  for (const rule of after.rules) if (!oldIdOf.has(rule.id) && old.has(rule.id) && !newIdOf.has(rule.id)) pair(rule.id, rule.id);
+  // What is left of a positional rule on both sides is a rule edited (where it stands, or
+  // renumbered too): paired in order, of the same effect and targets as written, the most pairs
+  // (a longest common subsequence); then, when as many are left on both sides, in order. A rule
+  // left over in NEW is added (`+ID`), in OLD removed (`-ID`).
+  const leftOver = (rules: readonly RuleInfo[], paired: ReadonlyMap<string, string>): Map<string, RuleInfo[]> => {
+    const byPolicy = new Map<string, RuleInfo[]>();
+    for (const rule of rules) if (isPositional(rule) && !paired.has(rule.id)) byPolicy.set(rule.policy, [...(byPolicy.get(rule.policy) ?? []), rule]);
+    return byPolicy;
+  };
+  const oldLeft = leftOver(before.rules, newIdOf);
+  for (const [policy, nowLeft] of leftOver(after.rules, oldIdOf)) {
+    const wasLeft = oldLeft.get(policy);
+    if (wasLeft === undefined) continue;
+    for (const [was, rule] of inOrder(wasLeft, nowLeft, (r) => JSON.stringify([r.effect, r.targets]))) pair(was.id, rule.id);
+    // As many left on both sides (none added nor removed): each edited in its effect or targets too, in order.
+    const wasRest = wasLeft.filter((r) => !newIdOf.has(r.id));
+    const nowRest = nowLeft.filter((r) => !oldIdOf.has(r.id));
+    if (wasRest.length === nowRest.length) wasRest.forEach((was, index) => pair(was.id, nowRest[index]!.id));
+  }
   const redefined = new Set([...oldIdOf].filter(([newId, oldId]) => definition(now.get(newId)!) !== definition(old.get(oldId)!)).map(([newId]) => newId));
   return { old, now, newIdOf, oldIdOf, redefined };
+}
+
+/**
+ * The most pairs of an item of `xs` and one of `ys` with the same key, in the order of both (a
+ * longest common subsequence); of as many, those that pair items at the same place in their
+ * lists first. Quadratic in the lists' lengths: only the rules left unmatched go through it.
+ */
+function inOrder<T>(xs: readonly T[], ys: readonly T[], key: (item: T) => string): [T, T][] {
+  const xKeys = xs.map(key);
+  const yKeys = ys.map(key);
+  // longest[i][j]: the most pairs of xs from i on and ys from j on.
+  const longest = Array.from({ length: xs.length + 1 }, () => new Array<number>(ys.length + 1).fill(0));
+  for (let i = xs.length - 1; i >= 0; i--) {
+    for (let j = ys.length - 1; j >= 0; j--) longest[i]![j] = xKeys[i] === yKeys[j] ? longest[i + 1]![j + 1]! + 1 : Math.max(longest[i + 1]![j]!, longest[i]![j + 1]!);
+  }
+  const pairs: [T, T][] = [];
+  let i = 0;
+  let j = 0;
+  while (i < xs.length && j < ys.length) {
+    if (xKeys[i] === yKeys[j] && longest[i]![j] === longest[i + 1]![j + 1]! + 1) pairs.push([xs[i++]!, ys[j++]!]);
+    else if (longest[i + 1]![j]! >= longest[i]![j + 1]!) i++;
+    else j++;
+  }
+  return pairs;
 }
 
 /**

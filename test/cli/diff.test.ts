@@ -196,6 +196,24 @@ describe("policyc diff: the rule that caused a change", () => {
     expect(causes(await json(["diff", before!, edited!, "--replay", calls!]))).toEqual({ "~support/3": { "allow→ask": 1, "ask→allow": 1 } });
   });
 
+  it("positional ids: a rule inserted or removed above a rule edited leaves the edit one change (`~ID` by its NEW id), and the inserted rule `+ID`", async () => {
+    const policy = (rules: string): string => `tool kb.search {\n  args { q: string }\n}\ntool fs.read {\n  args { path: string }\n}\npolicy p {\n  allow fs.read\n${rules}}\n`;
+    const etc = '\n  deny fs.read\n    when args.path == "/etc"\n    reason "no etc"\n';
+    const search = (q: string): string => `\n  allow kb.search\n    when args.q != "${q}"\n`;
+    const [before, after, calls] = write({
+      "pe-old.policy": policy(search("a")),
+      "pe-new.policy": policy(etc + search("b")),
+      "pe.jsonl": ['{"session":"s1","tool":"fs.read","args":{"path":"/etc"}}', '{"session":"s2","tool":"kb.search","args":{"q":"a"}}', '{"session":"s3","tool":"kb.search","args":{"q":"b"}}', ""].join("\n"),
+    });
+    // p/2 is the search in OLD and the inserted deny in NEW, where the edited search is p/3.
+    expect(causes(await json(["diff", before!, after!, "--replay", calls!]))).toEqual({ "~p/3": { "allow→deny": 1, "deny→allow": 1 }, "+p/2": { "allow→deny": 1 } });
+    // Removed above the edit: the edited search is still one change.
+    expect(causes(await json(["diff", after!, before!, "--replay", calls!]))).toEqual({ "~p/2": { "allow→deny": 1, "deny→allow": 1 }, "-p/2": { "deny→allow": 1 } });
+    // A rule edited in its effect where it stands, nothing inserted: still that rule.
+    const [asks] = write({ "pe-ask.policy": policy(search("a").replace("allow", "ask")) });
+    expect(causes(await json(["diff", before!, asks!, "--replay", calls!]))).toEqual({ "~p/2": { "allow→ask": 1 } });
+  });
+
   it("a change the session's state carries from an earlier change is that change's cause, marked, not an unchanged rule's", async () => {
     const [before, after, calls] = ["old.policy", "new.policy", "rec.jsonl"].map((name) => `test/fixtures/replay/diff-carried/${name}`);
     const text = await cli(["diff", before!, after!, "--replay", calls!]);
