@@ -59,6 +59,11 @@ export class SessionChanges {
     });
   }
 
+  /** Sessions with changes kept (for tests). */
+  get size(): number {
+    return this.bySession.size;
+  }
+
   private held(session: string): boolean {
     return this.engines.some((engine) => engine.sessions.holds(session));
   }
