@@ -196,10 +196,9 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
   // Each session's changes that altered its state, which its later lines carry.
   const sessionChanges = new SessionChanges([oldEngine, newEngine]);
   const changes: DecisionChange[] = [];
-  // cause → direction → count; and how many examples each cause and direction has kept.
+  // cause → direction → count (the first `max` of each are kept as examples).
   const counts = new Map<string, Map<string, number>>();
   const carried = new Map<string, number>();
-  const kept = new Map<string, number>();
   const errors: ReplayError[] = [];
   const errorsLeftOut: ErrorsLeftOut = { errors: 0, inputErrors: 0 };
   // Past the first errors, the malformed lines of a file of garbage are counted, as `policyc test` counts them.
@@ -246,12 +245,11 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
         }
         const byDirection = counts.get(cause) ?? new Map<string, number>();
         counts.set(cause, byDirection);
-        byDirection.set(direction, (byDirection.get(direction) ?? 0) + 1);
+        // The changes of this cause and direction before this one: as many are kept as examples, up to `max`.
+        const earlierOnes = byDirection.get(direction) ?? 0;
+        byDirection.set(direction, earlierOnes + 1);
         if (via?.line !== undefined) carried.set(cause, (carried.get(cause) ?? 0) + 1);
-        const key = JSON.stringify([cause, direction]);
-        const examples = kept.get(key) ?? 0;
-        if (examples < max) {
-          kept.set(key, examples + 1);
+        if (earlierOnes < max) {
           const revokingRule = changed === "revoke" ? revokingRuleOf(a, b, versions.rules) : undefined;
           changes.push({ file, line: entry.line, session, tool, before: a, after: b, changed, direction, cause, ...(via !== undefined ? { via } : {}), ...(revokingRule !== undefined ? { revokingRule } : {}) });
         }
