@@ -1,4 +1,4 @@
-import { existsSync, statSync } from "node:fs";
+import { lstatSync, statSync } from "node:fs";
 import { Minimatch } from "minimatch";
 import { dirname, join, normalize, relative, resolve } from "node:path";
 import { printable } from "../diagnostics/printable.js";
@@ -10,8 +10,10 @@ import { hasExtension } from "../source/fileNames.js";
  * isRecordingName), and quoted globs matched segment by segment as bash's globstar does: `*`
  * and `?` stay inside one folder or file name (`recordings/*.jsonl`, `day?.jsonl`), `[…]` is one
  * character of a set (`day[0-9].jsonl`, `[!x]*`), and a `**` segment is any number of whole
- * folders (`recordings/**\/*.jsonl`). A glob that matches nothing is taken as a path when a
- * file has that name (`run[1].jsonl`), as bash passes such a word on.
+ * folders (`recordings/**\/*.jsonl`). An argument that names an existing file or folder is that
+ * file or folder, glob characters or not: `run[1].jsonl` (as tab completion writes it) is never
+ * read as a glob that takes `run1.jsonl` instead. `run\[1\].jsonl` is the glob's way to say the
+ * same name, since `\` escapes a pattern character.
  * Globs that match nothing, folders without recordings and folders that cannot be read (whose
  * recordings would otherwise be silently left out) are returned in `missing`, described
  * for people (\`logs/*.jsonl\` (nothing matches)), so the caller can say so. Relative paths are
@@ -26,7 +28,8 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
       missing.push("an empty path (an unset variable?; `.` names this folder)");
       continue;
     }
-    if (GLOB_CHARACTER.test(pattern)) {
+    // A name that exists is never a glob: the file it names is the one the user picked.
+    if (GLOB_CHARACTER.test(pattern) && !namesSomething(resolve(cwd, pattern))) {
       // `./a/*.jsonl` walks to `a/x.jsonl`: compare normalized spellings.
       const glob = normalize(pattern);
       const matcher = new Minimatch(glob, BASH_GLOB);
@@ -35,11 +38,9 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
       walk(cwd, root, glob.includes("**") || GLOB_CHARACTER.test(dirname(glob)), (path) => {
         if (matcher.match(path)) found.push(path);
       }, missing);
-      if (found.length > 0 || !existsSync(resolve(cwd, pattern))) {
-        if (found.length === 0) missing.push(`\`${printable(pattern)}\` (nothing matches)`);
-        files.push(...found.sort());
-        continue;
-      }
+      if (found.length === 0) missing.push(`\`${printable(pattern)}\` (nothing matches)`);
+      files.push(...found.sort());
+      continue;
     }
     let isDirectory = false;
     try {
@@ -67,6 +68,16 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
  */
 function isRecordingName(path: string): boolean {
   return hasExtension(path, ".jsonl", ".ndjson");
+}
+
+/** Whether a file, folder or link (a broken one too, which the runner then reports by name) is at `path`. */
+function namesSomething(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** What makes an argument a glob: bash's pattern characters. */

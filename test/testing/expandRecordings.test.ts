@@ -23,6 +23,25 @@ describe("expandRecordings", () => {
     expect(expand("logs/b.jsonl", "logs/a.jsonl", "logs/b.jsonl")).toEqual({ files: ["logs/b.jsonl", "logs/a.jsonl"], missing: [] });
   });
 
+  it("takes an argument that names an existing file or folder as that name, even when it reads as a glob that matches others", () => {
+    const tree = mkdtempSync(join(tmpdir(), "policyc-literal-"));
+    try {
+      for (const name of ["run1.jsonl", "run[1].jsonl", "logs1/a.jsonl", "logs[1]/b.jsonl", "star/*.jsonl", "star/x.jsonl"]) {
+        mkdirSync(join(tree, name, ".."), { recursive: true });
+        writeFileSync(join(tree, name), "");
+      }
+      const inTree = (pattern: string) => expandRecordings([pattern], tree);
+      expect(inTree("run[1].jsonl")).toEqual({ files: ["run[1].jsonl"], missing: [] });
+      expect(inTree("run\\[1\\].jsonl")).toEqual({ files: ["run[1].jsonl"], missing: [] });
+      expect(inTree("run[0-9].jsonl")).toEqual({ files: ["run1.jsonl"], missing: [] });
+      expect(inTree("logs[1]")).toEqual({ files: [join("logs[1]", "b.jsonl")], missing: [] });
+      expect(inTree("star/*.jsonl")).toEqual({ files: ["star/*.jsonl"], missing: [] });
+      expect(inTree("star/?.jsonl")).toEqual({ files: ["star/*.jsonl", "star/x.jsonl"], missing: [] });
+    } finally {
+      rmSync(tree, { recursive: true, force: true });
+    }
+  });
+
   it("passes a path that does not exist through, for the runner to report by name", () => {
     expect(expand("nope.jsonl")).toEqual({ files: ["nope.jsonl"], missing: [] });
   });

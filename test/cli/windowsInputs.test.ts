@@ -1,0 +1,95 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cli } from "../helpers.js";
+
+/**
+ * Inputs from Windows and mixed environments (audit a6): file names with glob characters, CRLF
+ * and BOM checkouts, UTF-16 files, names that a CI log reads as commands.
+ */
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "policyc-windows-"));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Writes a file into the temporary folder and returns its absolute path. */
+function write(name: string, content: string | Buffer): string {
+  const path = join(dir, name);
+  mkdirSync(join(path, ".."), { recursive: true });
+  writeFileSync(path, content);
+  return path;
+}
+
+const POLICY = `agent { id: string }
+context { env: string }
+tool kb.search { risk low args { query: string } }
+policy p {
+  allow kb.search when context.env == "dev"
+}
+`;
+
+/** One recorded search in `env`, expecting `allow`: it passes under POLICY exactly when env is "dev". */
+function searchIn(env: string): string {
+  return `{"session":"s","time":"2026-01-01T00:00:00Z","agent":{"id":"a"},"tool":"kb.search","args":{"query":"x"},"context":{"env":"${env}"},"decision":"allow"}\n`;
+}
+
+describe("a --replay argument that names an existing file is that file, even when it reads as a glob", () => {
+  /** `run[1].jsonl` (fails) beside `run1.jsonl` (passes), which the glob `run[1].jsonl` matches. */
+  function brackets(folder: string): void {
+    write(`${folder}/p.policy`, POLICY);
+    write(`${folder}/run1.jsonl`, searchIn("dev"));
+    write(`${folder}/run[1].jsonl`, searchIn("prod"));
+  }
+
+  it("test replays the named file, and `\\[` escapes the bracket to say the same", async () => {
+    brackets("glob-test");
+    const cwd = join(dir, "glob-test");
+    for (const [name, spelled] of [["run[1].jsonl", "run[1].jsonl"], ["./run[1].jsonl", "./run[1].jsonl"], ["run\\[1\\].jsonl", "run[1].jsonl"]]) {
+      const result = await cli(["test", "p.policy", "--replay", name!, "--json"], { cwd });
+      expect(result.code, name).toBe(1);
+      expect(JSON.parse(result.stdout), name).toMatchObject({ files: [spelled], passed: 0, failed: 1 });
+    }
+    // A glob that names no file is still a glob.
+    const glob = await cli(["test", "p.policy", "--replay", "run[0-9].jsonl", "--json"], { cwd });
+    expect(glob.code).toBe(0);
+    expect(JSON.parse(glob.stdout)).toMatchObject({ files: ["run1.jsonl"], passed: 1, failed: 0 });
+    // So do the machine reporters: JUnit's suite is the named file.
+    const junit = await cli(["test", "p.policy", "--replay", "run[1].jsonl", "--reporter", "junit"], { cwd });
+    expect(junit.stdout).toContain('<testsuite name="run[1].jsonl"');
+  });
+
+  it("a folder whose name reads as a glob is that folder", async () => {
+    write("glob-folder/p.policy", POLICY);
+    write("glob-folder/logs[1]/a.jsonl", searchIn("prod"));
+    write("glob-folder/logs1/a.jsonl", searchIn("dev"));
+    const result = await cli(["test", "p.policy", "--replay", "logs[1]", "--json"], { cwd: join(dir, "glob-folder") });
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({ files: [join("logs[1]", "a.jsonl")], failed: 1 });
+  });
+
+  it("diff compares the named file", async () => {
+    brackets("glob-diff");
+    const cwd = join(dir, "glob-diff");
+    write("glob-diff/new.policy", POLICY.replace('"dev"', '"prod"'));
+    const result = await cli(["diff", "p.policy", "new.policy", "--replay", "run[1].jsonl", "--json"], { cwd });
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as { changed: number; byCause: Record<string, { changes: { file: string; direction: string }[] }> };
+    expect(report.changed).toBe(1);
+    expect(Object.values(report.byCause).flatMap((group) => group.changes)).toEqual([expect.objectContaining({ file: "run[1].jsonl", direction: "deny→allow" })]);
+  });
+
+  it("--update rewrites the named file and leaves the one the glob would match alone", async () => {
+    brackets("glob-update");
+    const cwd = join(dir, "glob-update");
+    const result = await cli(["test", "p.policy", "--replay", "run[1].jsonl", "--update"], { cwd });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain("updated 1 recording");
+    expect(readFileSync(join(cwd, "run[1].jsonl"), "utf8")).toContain('"decision":"deny"');
+    expect(readFileSync(join(cwd, "run1.jsonl"), "utf8")).toBe(searchIn("dev"));
+  });
+});
