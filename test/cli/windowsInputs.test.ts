@@ -1,8 +1,9 @@
+import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cli } from "../helpers.js";
+import { ROOT, cli } from "../helpers.js";
 
 /**
  * Inputs from Windows and mixed environments (audit a6): file names with glob characters, CRLF
@@ -91,5 +92,23 @@ describe("a --replay argument that names an existing file is that file, even whe
     expect(result.stderr).toContain("updated 1 recording");
     expect(readFileSync(join(cwd, "run[1].jsonl"), "utf8")).toContain('"decision":"deny"');
     expect(readFileSync(join(cwd, "run1.jsonl"), "utf8")).toBe(searchIn("dev"));
+  });
+});
+
+describe("build: a bundle does not depend on its sources' line ends or byte order mark", () => {
+  it("LF, CRLF, CR and BOM copies of a policy give byte-identical bundles; an LF source's hash is sha256sum's", async () => {
+    const lf = readFileSync(join(ROOT, "test/fixtures/replay/demo.policy"), "utf8");
+    expect(lf).not.toContain("\r");
+    const copies = { lf, crlf: lf.replace(/\n/g, "\r\n"), cr: lf.replace(/\n/g, "\r"), bom: `\uFEFF${lf.replace(/\n/g, "\r\n")}`, mixed: lf.replace(/\n/, "\r\n") };
+    const bundles = new Map<string, string>();
+    for (const [name, text] of Object.entries(copies)) {
+      write(`eol-${name}/demo.policy`, text);
+      const result = await cli(["build", "demo.policy", "-o", "bundle.json"], { cwd: join(dir, `eol-${name}`) });
+      expect(result.code, result.stderr).toBe(0);
+      bundles.set(name, readFileSync(join(dir, `eol-${name}`, "bundle.json"), "utf8"));
+    }
+    for (const [name, bundle] of bundles) expect(bundle, name).toBe(bundles.get("lf"));
+    const manifest = (JSON.parse(bundles.get("lf")!) as { manifest: { sources: { path: string; sha256: string }[] } }).manifest;
+    expect(manifest.sources).toEqual([{ path: "demo.policy", sha256: createHash("sha256").update(readFileSync(join(dir, "eol-lf", "demo.policy"))).digest("hex") }]);
   });
 });
