@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import type { KeyObject } from "node:crypto";
 import { engineForBundle, parsePublicKey, verifyBundle, BundleError, UnreadableKeyError } from "../bundle/loadBundle.js";
 import { encryptedKeyHint, publicKeyMistake } from "../bundle/keys.js";
-import { jwkOf, jwkSetOf } from "./signingKey.js";
+import { jwkOf, jwkSetOf, KEY_TEXT } from "./signingKey.js";
 import type { Bundle } from "../bundle/Bundle.js";
 import { compileSources } from "../compile/compile.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
@@ -78,6 +78,9 @@ function readPublicKeyFile(path: string, cwd: string, recordings: RecordingOptio
   } catch (error) {
     return { ok: false, message: `cannot read public key \`${path}\`: ${describeFsError(error)}` };
   }
+  // What Windows PowerShell 5.1's `Get-Content pub.pem > key.pem` writes: a PEM in Notepad, no key
+  // to the library. (A DER key never looks so: its first byte is 0x30 and its second a length.)
+  if (looksLikeUtf16(bytes)) return { ok: false, message: `\`${path}\`: ${utf16Refusal(KEY_TEXT)}` };
   const misplaced = wrongSlotOfText(path, bytes.subarray(0, 1024).toString("utf8"), "key", recordings);
   if (misplaced !== undefined) return { ok: false, message: `${misplaced} (${PUBLIC_KEY_FILE})` };
   // A key set as published: its one key; of several, which one signs is not for us to guess.

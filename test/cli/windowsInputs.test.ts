@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, cli } from "../helpers.js";
+import { writeKeys } from "./signing.js";
 
 /**
  * Inputs from Windows and mixed environments (audit a6): file names with glob characters, CRLF
@@ -110,5 +111,39 @@ describe("build: a bundle does not depend on its sources' line ends or byte orde
     for (const [name, bundle] of bundles) expect(bundle, name).toBe(bundles.get("lf"));
     const manifest = (JSON.parse(bundles.get("lf")!) as { manifest: { sources: { path: string; sha256: string }[] } }).manifest;
     expect(manifest.sources).toEqual([{ path: "demo.policy", sha256: createHash("sha256").update(readFileSync(join(dir, "eol-lf", "demo.policy"))).digest("hex") }]);
+  });
+});
+
+describe("a UTF-16 key file is refused as UTF-16, with how to save it as UTF-8", () => {
+  const utf16le = (text: string): Buffer => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]);
+  const utf16beWithoutMark = (text: string): Buffer => Buffer.from(text, "utf16le").swap16();
+
+  it("--sign (build), and --public-key (test, eval, diff); a UTF-8 key with a BOM and CRLF still works", async () => {
+    const cwd = join(dir, "keys16");
+    mkdirSync(cwd, { recursive: true });
+    writeKeys(cwd);
+    write("keys16/p.policy", POLICY);
+    write("keys16/r.jsonl", searchIn("dev"));
+    write("keys16/request.json", searchIn("dev"));
+    const privatePem = readFileSync(join(cwd, "key.pem"), "utf8");
+    const publicPem = readFileSync(join(cwd, "public.pem"), "utf8");
+    write("keys16/key16.pem", utf16le(privatePem));
+    write("keys16/public16.pem", utf16le(publicPem));
+    write("keys16/public16be.pem", utf16beWithoutMark(publicPem));
+    write("keys16/keybom.pem", `\uFEFF${privatePem.replace(/\n/g, "\r\n")}`);
+    write("keys16/publicbom.pem", `\uFEFF${publicPem.replace(/\n/g, "\r\n")}`);
+    const advice = "it is UTF-16 text, and a key file's PEM or JSON Web Key text is read as UTF-8: save it as UTF-8 (PowerShell: `Out-File -Encoding utf8`, or `Set-Content -Encoding utf8`)";
+
+    expect(await cli(["build", "p.policy", "-o", "signed16.json", "--sign", "key16.pem"], { cwd })).toEqual({ code: 2, stdout: "", stderr: `policyc build: cannot sign with \`key16.pem\`: ${advice}\n` });
+    expect(existsSync(join(cwd, "signed16.json"))).toBe(false);
+    expect((await cli(["build", "p.policy", "-o", "signed.json", "--sign", "keybom.pem"], { cwd })).code).toBe(0);
+
+    for (const key of ["public16.pem", "public16be.pem"]) {
+      for (const args of [["test", "--bundle", "signed.json", "--replay", "r.jsonl"], ["eval", "--bundle", "signed.json", "--request", "request.json"], ["diff", "signed.json", "signed.json", "--replay", "r.jsonl"]]) {
+        const result = await cli([...args, "--public-key", key], { cwd });
+        expect(result, `${args[0]} ${key}`).toEqual({ code: 2, stdout: "", stderr: `policyc ${args[0]}: \`${key}\`: ${advice}\n` });
+      }
+    }
+    expect((await cli(["test", "--bundle", "signed.json", "--replay", "r.jsonl", "--public-key", "publicbom.pem"], { cwd })).code).toBe(0);
   });
 });
