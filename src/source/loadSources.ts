@@ -3,7 +3,7 @@ import { InputTooLarge, readLimited } from "./readLimited.js";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { pathDiagnostic, diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { SourceFile } from "./SourceFile.js";
-import { looksLikeUtf16, SAVE_AS_UTF8 } from "./textEncoding.js";
+import { APPEND_AS_UTF8, looksLikeUtf16, SAVE_AS_UTF8 } from "./textEncoding.js";
 import { hasExtension } from "./fileNames.js";
 import { describeThrown } from "../runtime/helpers.js";
 
@@ -34,7 +34,7 @@ export function decodeSource(path: string, bytes: Uint8Array): SourceFile | Diag
   // Before the NUL check: UTF-16 text is full of zero bytes, and it is not binary.
   if (looksLikeUtf16(bytes)) return pathDiagnostic("PC002", `\`${path}\` is UTF-16 text, not UTF-8`, path, SAVE_AS_UTF8);
   const nul = bytes.indexOf(0);
-  if (nul >= 0) return pathDiagnostic("PC003", `\`${path}\` looks like a binary file (it contains a NUL byte at offset ${nul})`, path);
+  if (nul >= 0) return appendedUtf16(path, bytes, nul) ?? pathDiagnostic("PC003", `\`${path}\` looks like a binary file (it contains a NUL byte at offset ${nul})`, path);
   try {
     const text = utf8.decode(bytes);
     return new SourceFile(path, text);
@@ -45,6 +45,25 @@ export function decodeSource(path: string, bytes: Uint8Array): SourceFile | Diag
     const file = new SourceFile(path, prefix);
     return diagnostic("PC002", `\`${path}\` is not valid UTF-8 (bad byte 0x${bytes[good]!.toString(16).padStart(2, "0")})`, { file, start: prefix.length, end: prefix.length }, "save the file as UTF-8");
   }
+}
+
+/**
+ * PC002 at the start of the line that holds the first NUL byte (`nul`) when that line on is
+ * UTF-16 text after UTF-8 text: what Windows PowerShell 5.1's `>>` appends to a UTF-8 file. It is
+ * not binary, and its line tells where the appended text begins. Undefined otherwise.
+ */
+function appendedUtf16(path: string, bytes: Uint8Array, nul: number): Diagnostic | undefined {
+  const lineStart = bytes.lastIndexOf(10, nul) + 1;
+  if (lineStart === 0 || !looksLikeUtf16(bytes.subarray(lineStart))) return undefined;
+  let before: string;
+  try {
+    before = utf8.decode(bytes.subarray(0, lineStart));
+  } catch {
+    return undefined; // not UTF-8 before it either: not a UTF-8 file appended to
+  }
+  const file = new SourceFile(path, before);
+  const { line } = file.position(before.length);
+  return diagnostic("PC002", `\`${path}\` is UTF-16 text from line ${line} on (what Windows PowerShell 5.1's \`>>\` appends to a UTF-8 file), not UTF-8`, { file, start: before.length, end: before.length }, APPEND_AS_UTF8);
 }
 
 function lengthOfValidUtf8Prefix(bytes: Uint8Array): number {

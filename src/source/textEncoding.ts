@@ -29,6 +29,13 @@ export function utf16Refusal(expected: string): string {
   return `it is UTF-16 text, and ${expected}: ${SAVE_AS_UTF8}`;
 }
 
+/**
+ * How to add text to a UTF-8 file, for a file whose end is UTF-16 (`looksLikeUtf16` from a
+ * line's start on): what Windows PowerShell 5.1's `>>` and `Out-File -Append` append, in UTF-16,
+ * whatever the file holds.
+ */
+export const APPEND_AS_UTF8 = "remove the UTF-16 lines and append them again as UTF-8 (PowerShell: `Add-Content -Encoding utf8`, or `Out-File -Append -Encoding utf8`)";
+
 /** Text without the UTF-8 byte order mark it may start with (Notepad and PowerShell 5.1 write one). */
 export function withoutByteOrderMark(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;

@@ -147,3 +147,35 @@ describe("a UTF-16 key file is refused as UTF-16, with how to save it as UTF-8",
     expect((await cli(["test", "--bundle", "signed.json", "--replay", "r.jsonl", "--public-key", "publicbom.pem"], { cwd })).code).toBe(0);
   });
 });
+
+describe("UTF-16 text appended to a UTF-8 file (PowerShell 5.1's `>>`) is named as UTF-16, at its line", () => {
+  const appended = (utf8: string, utf16: string): Buffer => Buffer.concat([Buffer.from(utf8), Buffer.from(utf16, "utf16le")]);
+
+  it("a recording: the lines before it replay; its line's error names UTF-16 and how to append as UTF-8 (exit 2)", async () => {
+    const cwd = join(dir, "appended16");
+    write("appended16/p.policy", POLICY);
+    write("appended16/r.jsonl", appended(searchIn("dev").replace("\n", "\r\n") + searchIn("dev").replace("\n", "\r\n"), searchIn("prod").replace("\n", "\r\n")));
+    const result = await cli(["test", "p.policy", "--replay", "r.jsonl"], { cwd });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain(
+      "error: r.jsonl:3: the file is UTF-16 text from this line on (what Windows PowerShell 5.1's `>>` appends to a UTF-8 file), and a recording is UTF-8 JSON Lines: the rest of the file is not read; remove the UTF-16 lines and append them again as UTF-8 (PowerShell: `Add-Content -Encoding utf8`, or `Out-File -Append -Encoding utf8`)\n",
+    );
+    expect(result.stdout).not.toContain("NUL");
+    expect(result.stdout).toMatch(/2 passed, 0 failed\n$/);
+    // The zeros a crash leaves are still binary data, not UTF-16.
+    write("appended16/zeros.jsonl", Buffer.concat([Buffer.from(searchIn("dev")), Buffer.alloc(16)]));
+    expect((await cli(["test", "p.policy", "--replay", "zeros.jsonl"], { cwd })).stdout).toContain("error: zeros.jsonl:2: the line holds NUL bytes");
+  });
+
+  it("a policy: PC002 at the first UTF-16 line, not PC003 at a byte offset", async () => {
+    const cwd = join(dir, "appended16");
+    write("appended16/app.policy", appended(POLICY.replace(/\n/g, "\r\n"), "// appended\r\n"));
+    const result = await cli(["check", "app.policy", "--json"], { cwd });
+    expect(result.code).toBe(2);
+    expect((JSON.parse(result.stdout) as { diagnostics: unknown[] }).diagnostics).toEqual([
+      expect.objectContaining({ code: "PC002", line: 7, column: 1, message: "`app.policy` is UTF-16 text from line 7 on (what Windows PowerShell 5.1's `>>` appends to a UTF-8 file), not UTF-8" }),
+    ]);
+    write("appended16/binary.policy", Buffer.concat([Buffer.from(POLICY), Buffer.alloc(8)]));
+    expect((await cli(["check", "binary.policy"], { cwd })).stdout).toContain("error[PC003]: `binary.policy` looks like a binary file");
+  });
+});
