@@ -4,7 +4,7 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { pathDiagnostic, diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { SourceFile } from "./SourceFile.js";
 import { APPEND_AS_UTF8, looksLikeUtf16, SAVE_AS_UTF8 } from "./textEncoding.js";
-import { hasExtension } from "./fileNames.js";
+import { hasExtension, pathForLineStart } from "./fileNames.js";
 import { describeThrown } from "../runtime/helpers.js";
 
 /** Larger files are refused: a policy set this big is a generated mistake, and CI should say so fast. */
@@ -292,10 +292,13 @@ function readSource(given: string, shown: string, read: () => Uint8Array): Sourc
   return decoded;
 }
 
-/** Paths as the user would type them: relative to the working folder when inside it. */
+/**
+ * Paths as the user would type them: relative to the working folder when inside it, and never
+ * starting with `::` (see pathForLineStart), which every report of the file then shows.
+ */
 export function displayPath(path: string, cwd = process.cwd()): string {
   const rel = relative(cwd, resolve(cwd, path));
-  return rel === "" || rel.startsWith("..") || rel.startsWith("/") ? path : rel;
+  return pathForLineStart(rel === "" || rel.startsWith("..") || rel.startsWith("/") ? path : rel);
 }
 
 /**

@@ -3,7 +3,7 @@ import { Minimatch } from "minimatch";
 import { dirname, join, normalize, relative, resolve } from "node:path";
 import { printable } from "../diagnostics/printable.js";
 import { describeFsError, uniqueFiles, walkFolder } from "../source/loadSources.js";
-import { hasExtension } from "../source/fileNames.js";
+import { hasExtension, pathForLineStart } from "../source/fileNames.js";
 
 /**
  * Expands `--replay` arguments: files as given, folders to their recordings (recursively: see
@@ -58,8 +58,9 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
       files.push(...found.sort());
     } else files.push(pattern);
   }
-  // One recording named twice (a link beside it, `./a.jsonl` and `a.jsonl`) is replayed once.
-  return { files: uniqueFiles(files, cwd), missing };
+  // One recording named twice (a link beside it, `./a.jsonl` and `a.jsonl`) is replayed once;
+  // every report names it as spelled here, so never as the start of a CI workflow command.
+  return { files: uniqueFiles(files, cwd).map(pathForLineStart), missing };
 }
 
 /**

@@ -179,3 +179,33 @@ describe("UTF-16 text appended to a UTF-8 file (PowerShell 5.1's `>>`) is named 
     expect((await cli(["check", "binary.policy"], { cwd })).stdout).toContain("error[PC003]: `binary.policy` looks like a binary file");
   });
 });
+
+describe("a file name that starts with `::` never starts a line as a GitHub Actions workflow command", () => {
+  /** Whether any line of `text` starts, after white space, with `::` (what the runner reads as a command). */
+  const commandLines = (text: string): string[] => text.split("\n").filter((line) => /^\s*::/.test(line));
+
+  it("check, fmt --check, build, test and diff show it as ./::…", async () => {
+    const cwd = join(dir, "commands");
+    write("commands/::warning::fake.policy", POLICY.replace("context.env", "context.envx"));
+    write("commands/  ::notice::spaced.policy", POLICY.replace("allow kb.search", "allow   kb.search"));
+    write("commands/ok/::x.policy", POLICY);
+    write("commands/::error title=Injected::all tests passed.jsonl", searchIn("prod"));
+    const check = await cli(["check", "::warning::fake.policy"], { cwd });
+    expect(check.stdout).toMatch(/^\.\/::warning::fake\.policy:5:32: error\[PC202\]/);
+    const missing = await cli(["check", "::gone.policy"], { cwd });
+    expect(missing.stdout).toMatch(/^\.\/::gone\.policy: error\[PC001\]/);
+    const fmt = await cli(["fmt", "--check", "  ::notice::spaced.policy", "::warning::fake.policy"], { cwd });
+    expect(fmt.stdout).toBe("./  ::notice::spaced.policy\n./::warning::fake.policy\n");
+    expect((await cli(["build", "ok", "-o", "bundle.json"], { cwd })).code).toBe(0);
+    const bundle = JSON.parse(readFileSync(join(cwd, "bundle.json"), "utf8")) as { manifest: { sources: { path: string }[] }; rules: { location: string }[] };
+    expect(bundle.manifest.sources.map((source) => source.path)).toEqual([join("ok", "::x.policy")]);
+    const recording = "::error title=Injected::all tests passed.jsonl";
+    const test = await cli(["test", join("ok", "::x.policy"), "--replay", recording], { cwd });
+    expect(test.code).toBe(1);
+    expect(test.stdout.startsWith(`./${recording}\n  session s\n`), test.stdout).toBe(true);
+    write("commands/new.policy", POLICY.replace('"dev"', '"prod"'));
+    const diff = await cli(["diff", join("ok", "::x.policy"), "new.policy", "--replay", recording], { cwd });
+    expect(diff.stdout).toContain(`  ./${recording}:1  deny→allow`);
+    for (const result of [check, missing, fmt, test, diff]) expect(commandLines(result.stdout + result.stderr)).toEqual([]);
+  });
+});
