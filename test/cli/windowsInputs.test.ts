@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, cli } from "../helpers.js";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { ROOT, bin, cli } from "../helpers.js";
 import { writeKeys } from "./signing.js";
 
 /**
@@ -207,5 +208,59 @@ describe("a file name that starts with `::` never starts a line as a GitHub Acti
     const diff = await cli(["diff", join("ok", "::x.policy"), "new.policy", "--replay", recording], { cwd });
     expect(diff.stdout).toContain(`  ./${recording}:1  deny→allow`);
     for (const result of [check, missing, fmt, test, diff]) expect(commandLines(result.stdout + result.stderr)).toEqual([]);
+  });
+});
+
+describe("control characters in file names and reasons, as the CI reporters write them", () => {
+  const REASONED = `agent { id: string }
+context { env: string }
+tool kb.search { risk low args { query: string } }
+policy p {
+  deny kb.search when context.env == "prod" reason "a\\u0001b\\u001b[31mred"
+  allow kb.search
+}
+`;
+
+  it("GitHub: a CR in a file name is %0D (the real path), as LF is %0A", async () => {
+    const cwd = join(dir, "github-cr");
+    write("github-cr/p.policy", POLICY);
+    const name = "r\r4\n.jsonl";
+    write(`github-cr/${name}`, searchIn("prod"));
+    const result = await cli(["test", "p.policy", "--replay", name, "--reporter", "github"], { cwd });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("::error file=r%0D4%0A.jsonl,line=1,");
+    expect(result.stdout).not.toContain("\\u000d");
+  });
+
+  it("GitHub: the coverage warning at a rule keeps its file= when the source's name holds a line break", async () => {
+    const cwd = join(dir, "github-coverage");
+    write("github-coverage/n\nl.policy", POLICY.replace("allow kb.search when", "allow kb.search when true and"));
+    expect((await cli(["build", "n\nl.policy", "-o", "bundle.json"], { cwd })).code).toBe(0);
+    write("github-coverage/r.jsonl", searchIn("prod").replace('"decision":"allow"', '"decision":"deny"'));
+    const result = await cli(["test", "bundle.json", "--replay", "r.jsonl", "--coverage", "--reporter", "github"], { cwd });
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stdout).toContain("::warning file=n%0Al.policy,line=5,title=policyc test%3A coverage::rule p/1 decided no recorded line");
+  });
+
+  it("JUnit: `file` is the real path (line breaks as references, what XML cannot hold as an escape); a reason's control characters are escaped, not dropped", async () => {
+    const cwd = join(dir, "junit-controls");
+    write("junit-controls/p.policy", REASONED);
+    const name = "c\u0001t\u0085l\n.jsonl";
+    write(`junit-controls/${name}`, searchIn("prod"));
+    const result = await cli(["test", "p.policy", "--replay", name, "--reporter", "junit"], { cwd });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(' file="c\\u0001t&#133;l&#10;.jsonl" line="1"');
+    expect(result.stdout).toContain("\nactual   deny [p/1]\na\\u0001b\\u001b[31mred\n");
+    expect(XMLValidator.validate(result.stdout)).toBe(true);
+    const parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", htmlEntities: true }).parse(result.stdout) as { testsuites: { testsuite: { testcase: { file: string } } } };
+    expect(parsed.testsuites.testsuite.testcase.file).toBe("c\\u0001t\u0085l\n.jsonl");
+  });
+
+  it("JUnit: a recording read from standard input has no `file`, as GitHub's annotations have none", () => {
+    write("junit-stdin/p.policy", POLICY);
+    const result = bin(["test", "p.policy", "--replay", "-", "--reporter", "junit"], { cwd: join(dir, "junit-stdin"), stdin: searchIn("prod") + searchIn("dev") });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('<testcase classname="/dev/stdin.s" name="line 1: kb.search query=&quot;x&quot;" line="1">');
+    expect(result.stdout).not.toContain("file=");
   });
 });
