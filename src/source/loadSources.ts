@@ -196,7 +196,9 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd())
     try {
       isDirectory = statSync(absolute).isDirectory();
     } catch (error) {
-      diagnostics.push(pathDiagnostic("PC001", `cannot read \`${path}\`: ${describeFsError(error)}`, path));
+      // PowerShell and cmd pass `*.policy` on unexpanded, where a Unix shell would have expanded it.
+      const glob = /[*?[]/.test(path) && (error as { code?: string }).code === "ENOENT" ? "policy paths are not globs: name the folder (`policyc check .`), which is searched for `.policy` files" : undefined;
+      diagnostics.push(pathDiagnostic("PC001", `cannot read \`${path}\`: ${describeFsError(error)}`, path, glob));
       continue;
     }
     if (isDirectory) {

@@ -264,3 +264,12 @@ policy p {
     expect(result.stdout).not.toContain("file=");
   });
 });
+
+describe("policy paths are not globs", () => {
+  it("a quoted `*.policy` (as PowerShell and cmd pass it on) that names no file says to name the folder", async () => {
+    write("no-glob/p.policy", POLICY);
+    const result = await cli(["check", "*.policy"], { cwd: join(dir, "no-glob") });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("*.policy: error[PC001]: cannot read `*.policy`: no such file or folder\n = help: policy paths are not globs: name the folder (`policyc check .`), which is searched for `.policy` files\n\n1 error, 0 warnings\n");
+  });
+});
