@@ -10,10 +10,12 @@ import { hasExtension, pathForLineStart } from "../source/fileNames.js";
  * isRecordingName), and quoted globs matched segment by segment as bash's globstar does: `*`
  * and `?` stay inside one folder or file name (`recordings/*.jsonl`, `day?.jsonl`), `[…]` is one
  * character of a set (`day[0-9].jsonl`, `[!x]*`), and a `**` segment is any number of whole
- * folders (`recordings/**\/*.jsonl`). An argument that names an existing file or folder is that
- * file or folder, glob characters or not: `run[1].jsonl` (as tab completion writes it) is never
- * read as a glob that takes `run1.jsonl` instead. `run\[1\].jsonl` is the glob's way to say the
- * same name, since `\` escapes a pattern character.
+ * folders (`recordings/**\/*.jsonl`). An argument that names an existing file or folder which
+ * the glob it spells does not match is that file or folder: `run[1].jsonl` (as tab completion
+ * writes it) is never read as a glob that takes `run1.jsonl` instead. Every other argument with
+ * glob characters is a glob, as bash reads it: one that matches its own spelling (`logs/*.jsonl`
+ * beside a file literally named so) takes all its matches, that file among them.
+ * `run\[1\].jsonl` is the glob's way to say the literal name, since `\` escapes a pattern character.
  * Globs that match nothing, folders without recordings and folders that cannot be read (whose
  * recordings would otherwise be silently left out) are returned in `missing`, described
  * for people (\`logs/*.jsonl\` (nothing matches)), so the caller can say so. Relative paths are
@@ -28,15 +30,24 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
       missing.push("an empty path (an unset variable?; `.` names this folder)");
       continue;
     }
-    // A name that exists is never a glob: the file it names is the one the user picked.
-    if (GLOB_CHARACTER.test(pattern) && !namesSomething(resolve(cwd, pattern))) {
-      // `./a/*.jsonl` walks to `a/x.jsonl`: compare normalized spellings.
-      const glob = normalize(pattern);
-      const matcher = new Minimatch(glob, BASH_GLOB);
+    // `./a/*.jsonl` walks to `a/x.jsonl`: compare normalized spellings.
+    const glob = normalize(pattern);
+    const matcher = new Minimatch(glob, BASH_GLOB);
+    // A glob, unless it names an existing file or folder that it does not match itself
+    // (`run[1].jsonl`, whose `[1]` is the character `1`): that one is the file the user picked, as
+    // tab completion spelled it, and never `run1.jsonl` beside it. A glob that matches its own
+    // spelling (a file literally named `logs/*.jsonl`) is expanded, as bash does, and that file is
+    // one of its matches, so no recording beside it is left out.
+    const literal = namesSomething(resolve(cwd, pattern));
+    if (GLOB_CHARACTER.test(pattern) && (!literal || matcher.match(glob))) {
       const root = glob.slice(0, glob.search(GLOB_CHARACTER)).replace(/[^/]*$/, "") || ".";
       const found: string[] = [];
       walk(cwd, root, glob.includes("**") || GLOB_CHARACTER.test(dirname(glob)), (path) => {
         if (matcher.match(path)) found.push(path);
+      }, missing);
+      // The walk lists files: a folder the glob names by its own spelling (`logs*`) is searched as a folder is.
+      if (literal && isFolder(resolve(cwd, pattern))) walk(cwd, pattern, true, (path) => {
+        if (isRecordingName(path)) found.push(path);
       }, missing);
       if (found.length === 0) missing.push(`\`${printable(pattern)}\` (nothing matches)`);
       files.push(...found.sort());
@@ -69,6 +80,15 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
  */
 function isRecordingName(path: string): boolean {
   return hasExtension(path, ".jsonl", ".ndjson");
+}
+
+/** Whether `path` is a folder (or a link to one). */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Whether a file, folder or link (a broken one too, which the runner then reports by name) is at `path`. */

@@ -97,6 +97,48 @@ describe("a --replay argument that names an existing file is that file, even whe
   });
 });
 
+describe("a --replay glob that matches its own spelling takes every match, as bash expands it, the file of that name among them", () => {
+  /** `logs/*.jsonl` (a file of that name, passes) beside `logs/run1.jsonl` (fails) and `logs/run[1].jsonl` (fails). */
+  function starFile(folder: string): string {
+    write(`${folder}/p.policy`, POLICY);
+    write(`${folder}/logs/*.jsonl`, searchIn("dev"));
+    write(`${folder}/logs/run1.jsonl`, searchIn("prod"));
+    write(`${folder}/logs/run[1].jsonl`, searchIn("prod"));
+    return join(dir, folder);
+  }
+  const all = ["logs/*.jsonl", "logs/run1.jsonl", "logs/run[1].jsonl"];
+
+  it("test replays all of them (and `**/*.jsonl` beside a folder named `**` too), so a failing one is not passed over", async () => {
+    const cwd = starFile("self-test");
+    const result = await cli(["test", "p.policy", "--replay", "logs/*.jsonl", "--json"], { cwd });
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({ files: all, passed: 1, failed: 2 });
+    write("self-test/**/*.jsonl", searchIn("dev"));
+    const globstar = await cli(["test", "p.policy", "--replay", "**/*.jsonl", "--json"], { cwd });
+    expect(globstar.code).toBe(1);
+    expect(JSON.parse(globstar.stdout)).toMatchObject({ files: ["**/*.jsonl", ...all], passed: 2, failed: 2 });
+  });
+
+  it("diff compares all of them", async () => {
+    const cwd = starFile("self-diff");
+    write("self-diff/new.policy", POLICY.replace('"dev"', '"prod"'));
+    const result = await cli(["diff", "p.policy", "new.policy", "--replay", "logs/*.jsonl", "--json"], { cwd });
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as { changed: number; byCause: Record<string, { changes: { file: string }[] }> };
+    expect(report.changed).toBe(3);
+    expect(Object.values(report.byCause).flatMap((group) => group.changes.map((change) => change.file)).sort()).toEqual(all);
+  });
+
+  it("--update rewrites all of them", async () => {
+    const cwd = starFile("self-update");
+    const result = await cli(["test", "p.policy", "--replay", "logs/*.jsonl", "--update"], { cwd });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain("updated 2 of 3 recordings");
+    for (const name of ["run1.jsonl", "run[1].jsonl"]) expect(readFileSync(join(cwd, "logs", name), "utf8"), name).toContain('"decision":"deny"');
+    expect(readFileSync(join(cwd, "logs", "*.jsonl"), "utf8")).toBe(searchIn("dev"));
+  });
+});
+
 describe("build: a bundle does not depend on its sources' line ends or byte order mark", () => {
   it("LF, CRLF, CR and BOM copies of a policy give byte-identical bundles; an LF source's hash is sha256sum's", async () => {
     const lf = readFileSync(join(ROOT, "test/fixtures/replay/demo.policy"), "utf8");
