@@ -251,6 +251,31 @@ describe("a file name that starts with `::` never starts a line as a GitHub Acti
     expect(diff.stdout).toContain(`  ./${recording}:1  deny→allow`);
     for (const result of [check, missing, fmt, test, diff]) expect(commandLines(result.stdout + result.stderr)).toEqual([]);
   });
+
+  it("`##[` (a command anywhere in a line) in a file name, a rule id or a policy line is shown as `#\\u0023[` by check, fmt --check, test and diff", async () => {
+    const cwd = join(dir, "legacy-commands");
+    const forged = POLICY.replace("allow kb.search", '@name("r##[error]id") allow kb.search');
+    write("legacy-commands/y##[error]p.policy", forged.replace("context.env", "context.envx"));
+    write("legacy-commands/f##[warning]f.policy", forged.replace("allow kb.search", "allow   kb.search"));
+    write("legacy-commands/ok/p.policy", forged);
+    write("legacy-commands/new.policy", forged.replace('"dev"', '"prod"'));
+    // Its first line fails (the rule allows it), so its explanation names the rule; the second is not JSON.
+    write("legacy-commands/x##[error]forged.jsonl", searchIn("dev").replace('"allow"', '"deny"') + "{not json\n");
+    const check = await cli(["check", "y##[error]p.policy"], { cwd });
+    expect(check.stdout).toMatch(/^y#\\u0023\[error\]p\.policy:5:\d+: error\[PC202\]/);
+    expect(check.stdout).toContain('@name("r#\\u0023[error]id")');
+    const fmt = await cli(["fmt", "--check", "f##[warning]f.policy"], { cwd });
+    expect(fmt.stdout).toBe("f#\\u0023[warning]f.policy\n");
+    const test = await cli(["test", join("ok", "p.policy"), "--coverage", "--replay", "x##[error]forged.jsonl"], { cwd });
+    expect(test.code).toBe(2);
+    expect(test.stdout + test.stderr).toContain("x#\\u0023[error]forged.jsonl:2: ");
+    expect(test.stdout).toContain("r#\\u0023[error]id");
+    const diff = await cli(["diff", join("ok", "p.policy"), "new.policy", "--replay", "x##[error]forged.jsonl"], { cwd });
+    expect(diff.stdout).toContain("x#\\u0023[error]forged.jsonl:1");
+    for (const result of [check, fmt, test, diff]) expect(result.stdout + result.stderr).not.toContain("##[");
+    // What is read back keeps it: fmt writes the id as it is.
+    expect((await cli(["fmt", join("ok", "p.policy")], { cwd })).stdout).toContain('@name("r##[error]id")');
+  });
 });
 
 describe("control characters in file names and reasons, as the CI reporters write them", () => {

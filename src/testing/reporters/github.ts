@@ -52,8 +52,9 @@ export function githubReport({ report, coverage, verdict, ciPath = (file) => fil
   if (coverage) {
     // The table in the log; a rule that decided no line annotated where it is written.
     // Each row starts with `|`: the runner takes a line that starts with `::` (after spaces) for a
-    // workflow command, and `##[` anywhere, and rule ids are any text a policy names them.
-    out.push("coverage", ...coverageLines(coverage).map((line) => `  | ${line.replace(/##\[/g, "# #[")}`));
+    // workflow command, and rule ids are any text a policy names them (`##[`, a command anywhere
+    // in a line, is escaped by printable).
+    out.push("coverage", ...coverageLines(coverage).map((line) => `  | ${line}`));
     for (const rule of coverage.rules) {
       if (rule.lines > 0) continue;
       // (`s`: a source's name may hold a line break.)
