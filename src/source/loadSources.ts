@@ -3,7 +3,7 @@ import { InputTooLarge, readLimited } from "./readLimited.js";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { pathDiagnostic, diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { SourceFile } from "./SourceFile.js";
-import { APPEND_AS_UTF8, looksLikeUtf16, SAVE_AS_UTF8 } from "./textEncoding.js";
+import { APPEND_AS_UTF8, appendedUtf16Start, looksLikeUtf16, SAVE_AS_UTF8 } from "./textEncoding.js";
 import { hasExtension, pathForLineStart } from "./fileNames.js";
 import { describeThrown } from "../runtime/helpers.js";
 
@@ -48,19 +48,15 @@ export function decodeSource(path: string, bytes: Uint8Array): SourceFile | Diag
 }
 
 /**
- * PC002 at the start of the line that holds the first NUL byte (`nul`) when that line on is
- * UTF-16 text after UTF-8 text: what Windows PowerShell 5.1's `>>` appends to a UTF-8 file. It is
- * not binary, and its line tells where the appended text begins. Undefined otherwise.
+ * PC002 where UTF-16 text after UTF-8 text begins (see appendedUtf16Start: what Windows
+ * PowerShell 5.1's `>>` appends to a UTF-8 file, at a line's start or, after a last line without
+ * a line end, within it), `nul` being the first NUL byte. It is not binary, and its line and
+ * column tell where the appended text begins. Undefined otherwise.
  */
 function appendedUtf16(path: string, bytes: Uint8Array, nul: number): Diagnostic | undefined {
-  const lineStart = bytes.lastIndexOf(10, nul) + 1;
-  if (lineStart === 0 || !looksLikeUtf16(bytes.subarray(lineStart))) return undefined;
-  let before: string;
-  try {
-    before = utf8.decode(bytes.subarray(0, lineStart));
-  } catch {
-    return undefined; // not UTF-8 before it either: not a UTF-8 file appended to
-  }
+  const start = appendedUtf16Start(bytes, nul, true);
+  if (start === undefined || start === 0) return undefined;
+  const before = utf8.decode(bytes.subarray(0, start));
   const file = new SourceFile(path, before);
   const { line } = file.position(before.length);
   return diagnostic("PC002", `\`${path}\` is UTF-16 text from line ${line} on (what Windows PowerShell 5.1's \`>>\` appends to a UTF-8 file), not UTF-8`, { file, start: before.length, end: before.length }, APPEND_AS_UTF8);

@@ -205,7 +205,17 @@ describe("UTF-16 text appended to a UTF-8 file (PowerShell 5.1's `>>`) is named 
     );
     expect(result.stdout).not.toContain("NUL");
     expect(result.stdout).toMatch(/2 passed, 0 failed\n$/);
-    // The zeros a crash leaves are still binary data, not UTF-16.
+    // After a last line without a line end, UTF-16 starts within that line: said so, and that the line is not read.
+    write("appended16/within.jsonl", appended(searchIn("dev") + searchIn("dev").trimEnd(), searchIn("prod").replace("\n", "\r\n")));
+    const within = await cli(["test", "p.policy", "--replay", "within.jsonl"], { cwd });
+    expect(within.code).toBe(2);
+    expect(within.stdout).toContain(
+      "error: within.jsonl:2: the line has no line end after its UTF-8 text, and UTF-16 text follows it (what Windows PowerShell 5.1's `>>` appends to a UTF-8 file), and a recording is UTF-8 JSON Lines: the line and the rest of the file are not read; remove the UTF-16 lines and append them again as UTF-8",
+    );
+    expect(within.stdout).toMatch(/1 passed, 0 failed\n$/);
+    // The zeros a crash leaves are still binary data, not UTF-16, after a line end or not.
+    write("appended16/zeros-within.jsonl", Buffer.concat([Buffer.from(searchIn("dev") + searchIn("dev").trimEnd()), Buffer.alloc(16)]));
+    expect((await cli(["test", "p.policy", "--replay", "zeros-within.jsonl"], { cwd })).stdout).toContain("error: zeros-within.jsonl:2: the line holds NUL bytes");
     write("appended16/zeros.jsonl", Buffer.concat([Buffer.from(searchIn("dev")), Buffer.alloc(16)]));
     expect((await cli(["test", "p.policy", "--replay", "zeros.jsonl"], { cwd })).stdout).toContain("error: zeros.jsonl:2: the line holds NUL bytes");
   });
@@ -218,6 +228,21 @@ describe("UTF-16 text appended to a UTF-8 file (PowerShell 5.1's `>>`) is named 
     expect((JSON.parse(result.stdout) as { diagnostics: unknown[] }).diagnostics).toEqual([
       expect.objectContaining({ code: "PC002", line: 7, column: 1, message: "`app.policy` is UTF-16 text from line 7 on (what Windows PowerShell 5.1's `>>` appends to a UTF-8 file), not UTF-8" }),
     ]);
+    // After a last line without a line end (Notepad saves none, `>>` adds none), UTF-16 starts within it: at its line and column.
+    const noFinalLineEnd = POLICY.replace(/\n/g, "\r\n").replace(/\r\n$/, "");
+    const utf16be = (text: string): Buffer => Buffer.from(text, "utf16le").swap16();
+    for (const [name, bytes] of [
+      ["within.policy", appended(noFinalLineEnd, "// appended\r\n")],
+      ["withinbom.policy", Buffer.concat([Buffer.from(noFinalLineEnd), Buffer.from([0xff, 0xfe]), Buffer.from("// appended\r\n", "utf16le")])],
+      ["withinbe.policy", Buffer.concat([Buffer.from(noFinalLineEnd), utf16be("// appended\r\n")])],
+    ] as const) {
+      write(`appended16/${name}`, bytes);
+      const within = await cli(["check", name, "--json"], { cwd });
+      expect(within.code, name).toBe(2);
+      expect((JSON.parse(within.stdout) as { diagnostics: unknown[] }).diagnostics, name).toEqual([
+        expect.objectContaining({ code: "PC002", line: 6, column: 2, message: `\`${name}\` is UTF-16 text from line 6 on (what Windows PowerShell 5.1's \`>>\` appends to a UTF-8 file), not UTF-8` }),
+      ]);
+    }
     write("appended16/binary.policy", Buffer.concat([Buffer.from(POLICY), Buffer.alloc(8)]));
     expect((await cli(["check", "binary.policy"], { cwd })).stdout).toContain("error[PC003]: `binary.policy` looks like a binary file");
   });
