@@ -308,7 +308,7 @@ describe("control characters in file names and reasons, as the CI reporters writ
 context { env: string }
 tool kb.search { risk low args { query: string } }
 policy p {
-  deny kb.search when context.env == "prod" reason "a\\u0001b\\u001b[31mred"
+  deny kb.search when context.env == "prod" reason "a\\u0001b\\u001b[31mred\\u009b32mgreen\\u007fdel"
   allow kb.search
 }
 `;
@@ -342,7 +342,9 @@ policy p {
     const result = await cli(["test", "p.policy", "--replay", name, "--reporter", "junit"], { cwd });
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(' file="c\\u0001t&#133;l&#10;.jsonl" line="1"');
-    expect(result.stdout).toContain("\nactual   deny [p/1]\na\\u0001b\\u001b[31mred\n");
+    // DEL and the C1 controls too (U+009B is a terminal's CSI), which XML could hold raw.
+    expect(result.stdout).toContain("\nactual   deny [p/1]\na\\u0001b\\u001b[31mred\\u009b32mgreen\\u007fdel\n");
+    expect(result.stdout).not.toMatch(/[\u007f-\u009f]/);
     expect(XMLValidator.validate(result.stdout)).toBe(true);
     const parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", htmlEntities: true }).parse(result.stdout) as { testsuites: { testsuite: { testcase: { file: string } } } };
     expect(parsed.testsuites.testsuite.testcase.file).toBe("c\\u0001t\u0085l\n.jsonl");
