@@ -25,7 +25,7 @@ export type LoadedPolicy = { ok: true; policy: CompiledPolicy } | { ok: false; c
  * ends in .json). `recordings`: where the verb takes recordings, for a message about one given
  * as a policy path or as the bundle (default `--replay`).
  */
-export function loadPolicy(paths: readonly string[], cwd: string, options: { bundle?: string; publicKey?: string; recordings?: RecordingOption } = {}): LoadedPolicy {
+export function loadPolicy(paths: readonly string[], cwd: string, options: { bundle?: string; publicKey?: string; recordings?: RecordingOption; verb?: string } = {}): LoadedPolicy {
   const recordings = options.recordings ?? "--replay";
   // Either sources or a bundle: a path given beside --bundle would be silently ignored.
   if (options.bundle !== undefined && paths.length > 0) return usage(`give policy paths or --bundle, not both (got ${paths.map((p) => `\`${p}\``).join(", ")} and --bundle \`${options.bundle}\`)`);
@@ -42,7 +42,7 @@ export function loadPolicy(paths: readonly string[], cwd: string, options: { bun
   if (options.publicKey !== undefined) return usage("--public-key checks a bundle's signature, and policy sources have none: give the bundle with --bundle FILE");
   const misplaced = misplacedPolicyPath(paths, cwd, recordings);
   if (misplaced !== undefined) return usage(misplaced);
-  const loaded = loadSources(paths, cwd);
+  const loaded = loadSources(paths, cwd, { folderCommand: (folder) => `policyc ${options.verb ?? "check"} ${folder}${options.verb === undefined ? "" : " …"}` });
   if (loaded.diagnostics.length > 0) return { ok: false, code: EXIT.usage, diagnostics: loaded.diagnostics };
   const { policy, diagnostics } = compileSources(loaded.files);
   if (!policy || hasErrors(diagnostics)) return { ok: false, code: EXIT.failure, diagnostics: sortDiagnostics(diagnostics) };

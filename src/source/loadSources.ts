@@ -169,13 +169,34 @@ function notReadWarning(shown: string, absolute: string): Diagnostic {
   return pathDiagnostic("PC007", `\`${shown}\` is not read: a policy file must end in \`.policy\``, shown, help);
 }
 
+/** How the caller's command reads a policy set. */
+export interface LoadOptions {
+  /**
+   * The command that reads the policies of `folder` (`policyc build rules`), for the help of a
+   * glob given as a policy path: the verb in use. `policyc check FOLDER` when not given.
+   */
+  readonly folderCommand?: (folder: string) => string;
+}
+
+const checkFolder = (folder: string): string => `policyc check ${folder}`;
+
+/**
+ * The folder part of a glob, before its first segment with a pattern character (`rules` of
+ * `rules/*.policy` or `rules\**\x.policy`, as PowerShell users write it; `.` of `*.policy`).
+ */
+function globFolder(glob: string): string {
+  const plain = glob.slice(0, glob.search(/[*?[]/));
+  const end = Math.max(plain.lastIndexOf("/"), plain.lastIndexOf("\\"));
+  return end < 0 ? "." : end === 0 ? plain[0]! : plain.slice(0, end);
+}
+
 /**
  * Expands paths (files or folders, searched for `*.policy` in any letter case) to the files of a
  * policy set, sorted by path.
  * Relative paths are taken from `cwd` (the CLI's working folder, which tests set), not from the
  * process's; the files come back spelled from the paths as the user gave them.
  */
-export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd()): { files: string[]; diagnostics: Diagnostic[]; warnings: Diagnostic[] } {
+export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd(), options: LoadOptions = {}): { files: string[]; diagnostics: Diagnostic[]; warnings: Diagnostic[] } {
   const files: string[] = [];
   const diagnostics: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
@@ -193,7 +214,7 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd())
       isDirectory = statSync(absolute).isDirectory();
     } catch (error) {
       // PowerShell and cmd pass `*.policy` on unexpanded, where a Unix shell would have expanded it.
-      const glob = /[*?[]/.test(path) && (error as { code?: string }).code === "ENOENT" ? "policy paths are not globs: name the folder (`policyc check .`), which is searched for `.policy` files" : undefined;
+      const glob = /[*?[]/.test(path) && (error as { code?: string }).code === "ENOENT" ? `policy paths are not globs: name the folder (\`${(options.folderCommand ?? checkFolder)(globFolder(path))}\`), which is searched for \`.policy\` files` : undefined;
       diagnostics.push(pathDiagnostic("PC001", `cannot read \`${path}\`: ${describeFsError(error)}`, path, glob));
       continue;
     }
@@ -244,8 +265,8 @@ export function uniqueFiles(files: readonly string[], cwd: string): string[] {
 }
 
 /** Reads every policy file under the given paths. Never throws. */
-export function loadSources(paths: readonly string[], cwd = process.cwd()): LoadedSources {
-  const { files: found, diagnostics, warnings } = expandPolicyPaths(paths, cwd);
+export function loadSources(paths: readonly string[], cwd = process.cwd(), options: LoadOptions = {}): LoadedSources {
+  const { files: found, diagnostics, warnings } = expandPolicyPaths(paths, cwd, options);
   const files: SourceFile[] = [];
   for (const path of found) {
     const absolute = resolve(cwd, path);

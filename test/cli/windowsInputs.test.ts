@@ -366,4 +366,21 @@ describe("policy paths are not globs", () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("*.policy: error[PC001]: cannot read `*.policy`: no such file or folder\n = help: policy paths are not globs: name the folder (`policyc check .`), which is searched for `.policy` files\n\n1 error, 0 warnings\n");
   });
+
+  it("the help names the verb in use and the glob's folder", async () => {
+    const cwd = join(dir, "no-glob");
+    write("no-glob/r.jsonl", searchIn("dev"));
+    const help = async (args: string[]): Promise<string> => {
+      const result = await cli(args, { cwd });
+      expect(result.code, args.join(" ")).toBe(2);
+      return /help: (.*)/.exec(result.stdout + result.stderr)?.[1] ?? "";
+    };
+    const named = (command: string): string => `policy paths are not globs: name the folder (\`${command}\`), which is searched for \`.policy\` files`;
+    expect(await help(["build", "rules/*.policy", "-o", "b.json"])).toBe(named("policyc build rules …"));
+    expect(await help(["check", "rules/team/**/*.policy"])).toBe(named("policyc check rules/team"));
+    expect(await help(["fmt", "--check", "rules\\*.policy"])).toBe(named("policyc fmt rules …"));
+    expect(await help(["test", "*.policy", "--replay", "r.jsonl"])).toBe(named("policyc test . …"));
+    expect(await help(["diff", "old/*.policy", "p.policy", "--replay", "r.jsonl"])).toBe(named("policyc diff old …"));
+    expect(await help(["eval", "/rules/x?.policy", "--request", "r.jsonl"])).toBe(named("policyc eval /rules …"));
+  });
 });
