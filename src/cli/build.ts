@@ -174,7 +174,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     }
     privateKey = read.key;
   }
-  const loaded = loadSources(paths, io.cwd);
+  const loaded = loadSources(paths, io.cwd, { folderCommand: (folder) => `policyc build ${folder} …` });
   if (loaded.diagnostics.length > 0) {
     reportDiagnostics(io, sortDiagnostics(loaded.diagnostics), { json: options.json ?? false, max: parseMaxErrors(options.maxErrors) });
     return EXIT.usage;

@@ -45,7 +45,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     io.err("policyc diff: --public-key checks a bundle's signature, and neither side is a bundle: give OLD or NEW as a built bundle (.json)\n");
     return EXIT.usage;
   }
-  const sides = [oldPath, newPath].map((path, side) => loadPolicy([path], io.cwd, isBundle[side] && options.publicKey !== undefined ? { publicKey: options.publicKey } : {}));
+  const sides = [oldPath, newPath].map((path, side) => loadPolicy([path], io.cwd, { verb: "diff", ...(isBundle[side] && options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) }));
   for (const side of sides) {
     if (!side.ok) {
       reportNotLoaded("diff", side, onStandardError(io), parseMaxErrors(options.maxErrors));

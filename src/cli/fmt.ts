@@ -20,6 +20,9 @@ export interface FmtOptions {
   maxErrors?: string;
 }
 
+/** For the help of a glob given as a policy path: the folder, with the options as given. */
+const FMT_FOLDER = { folderCommand: (folder: string) => `policyc fmt ${folder} …` };
+
 /**
  * `policyc fmt PATH…`: print the canonical form; `--check` lists files that differ (exit 1);
  * `--write` rewrites them. `-` is standard input (what an editor formatting on save pipes),
@@ -35,7 +38,7 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
     io.err("policyc fmt: --write rewrites files in place, and `-` is standard input: without --write the formatted text is printed on standard output\n");
     return EXIT.usage;
   }
-  const loaded = fromStandardInput ? withStandardInput(loadSources(paths.filter((path) => path !== "-"), io.cwd), io) : loadSources(paths, io.cwd);
+  const loaded = fromStandardInput ? withStandardInput(loadSources(paths.filter((path) => path !== "-"), io.cwd, FMT_FOLDER), io) : loadSources(paths, io.cwd, FMT_FOLDER);
   const { formatted, diagnostics } = formatSources(loaded.files);
   const problems = namedForWhatItIs(sortDiagnostics([...loaded.diagnostics, ...loaded.warnings, ...diagnostics]));
   const changed = formatted.filter((f) => f.changed);

@@ -5,9 +5,25 @@
  * bidirectional controls, which make a terminal show the text in another order than it is; and
  * characters a reader cannot see or cannot tell from an ordinary space (a no-break space, a
  * zero-width space: see hiddenCharactersIn) are shown as escapes (`\u001b`, `\u202e`, `\u00a0`),
- * so the reader sees what was sent, and `"rm\u00a0-rf"` does not read as `"rm -rf"`.
+ * so the reader sees what was sent, and `"rm\u00a0-rf"` does not read as `"rm -rf"`. And `##[`,
+ * which the GitHub Actions runner reads as a command anywhere in a log line (`##[error]…`, its
+ * older syntax), is shown as `#\u0023[`, the escape of its second `#`: a file name, rule id or
+ * reason such as `y##[error]p.policy` cannot forge an annotation in a CI log.
  */
 export function printable(text: string): string {
+  return withoutLogCommand(escapeHidden(text));
+}
+
+/** `text` with every `##[` (a GitHub Actions command anywhere in a log line) written `#\u0023[`, as printable shows it. */
+export function withoutLogCommand(text: string): string {
+  return text.replace(/##\[/g, "#\\u0023[");
+}
+
+/**
+ * The hidden characters of `text` as escapes, as printable shows them, but `##[` as it is: for
+ * text that is read back (the policy-language spelling of a string), not only shown.
+ */
+export function escapeHidden(text: string): string {
   return text.replace(HIDDEN, (character, offset: number) => (isPartOfVisibleText(text, offset, character) ? character : escapeCharacter(character)));
 }
 

@@ -545,7 +545,7 @@ describe("policyc test: coverage", () => {
       expect(line, line).not.toContain("##[");
     }
     expect(github).toContain("  | ::stop-commands::pause");
-    expect(github).toContain("  | x # #[error]y");
+    expect(github).toContain("  | x #\\u0023[error]y");
   });
 
   it("--min-coverage rejects what is not a percentage", async () => {
