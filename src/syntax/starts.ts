@@ -27,7 +27,8 @@ export function declarationShapeAt(tokens: readonly IToken[], i: number): boolea
   const keyword = tokens[i]!;
   if (!DECLARATION_STARTS.has(keyword.tokenType)) return false;
   const previous = tokens[i - 1]?.tokenType;
-  if (previous === T.Dot || previous === T.At || previous === T.Kw.has || NAME_BEFORE.has(previous)) return false;
+  // After `,` or `returns` it is a label of a `returns` list (`returns internal,` then `tool args {`).
+  if (previous === T.Dot || previous === T.At || previous === T.Kw.has || previous === T.Comma || previous === T.Kw.returns || NAME_BEFORE.has(previous)) return false;
   let next = i + 1;
   if (!ENTITY_KEYWORDS.has(keyword.tokenType)) {
     if (!tokens[next] || !tokenMatcher(tokens[next]!, T.AnyName)) return false;

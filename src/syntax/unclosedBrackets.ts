@@ -460,6 +460,8 @@ function closesAhead(tokens: readonly IToken[]): (i: number) => number {
  * (`allow kb.read`, `deny *`), or annotations, each whole on its line, before one.
  */
 function ruleStartsAt(tokens: readonly IToken[], i: number): boolean {
+  // After `.`, `has` or `@`, an effect word is a name (`agent has` then `deny` on the next line).
+  if (AFTER_NAME.has(tokens[i - 1]?.tokenType)) return false;
   let at: number | undefined = i;
   while (at !== undefined && tokens[at]?.tokenType === T.At) at = annotationEnd(tokens, at, tokens.length, true);
   const target = at === undefined ? undefined : tokens[at + 1];

@@ -1333,3 +1333,31 @@ describe("rules", () => {
     expect(intent).toMatchObject({ name: { text: "support.reply" }, tools: [{ text: "crm.lookup" }, { text: "email.send" }, { text: "kb.*" }], maxRisk: { name: "high" } });
   });
 });
+
+describe("names spelled like a word that starts something else (found by deriving sentences from grammar/policy.ebnf)", () => {
+  const clean = (text: string) => expect(problems(text)).toEqual([]);
+
+  it("an annotation named `has` leads the rule after it; the next rule is a rule of its own", () => {
+    const rules = rulesOf("policy p { @has allow x deny y }\n");
+    expect(rules.map((r) => r.effect)).toEqual(["allow", "deny"]);
+    expect(rules[0]!.annotations.map((a) => a.name.name)).toEqual(["has"]);
+    expect(rulesOf("policy p {\n  @has\n  allow x\n  deny y\n}\n").map((r) => r.effect)).toEqual(["allow", "deny"]);
+  });
+
+  it("an enum member `else` written bare is an operand, not the `… else deny` mistake", () => {
+    clean("enum Branch { main, else }\ntool repo.push { risk low  args { branch: Branch } }\npolicy p {\n  deny repo.push when args.branch == else\n  allow repo.push\n}\n");
+    clean("policy p {\n  deny x when agent has else\n  allow x\n}\n");
+  });
+
+  it("a `returns` label named `tool`, `type` or `intent` at column 1, then `args {`, stays in the tool's block", () => {
+    for (const label of ["tool", "type", "intent"]) {
+      clean(`tool kb.search {\nreturns internal,\n${label} args { q: string }\n}\n`);
+      clean(`tool kb.search {\nreturns\n${label} args { q: string }\n}\n`);
+    }
+  });
+
+  it("an effect word after `has` or `.` at the start of a line, inside brackets, is a name, not a new rule", () => {
+    clean("policy p {\n  deny x when (agent has\ndeny and true)\n}\n");
+    clean("policy p {\n  deny x when (agent.\nask == 1)\n}\n");
+  });
+});
