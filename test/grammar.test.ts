@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, it, expect } from "vitest";
 import { KEYWORDS, NAMESPACE_KEYWORDS } from "../src/syntax/tokens.js";
-// Plain ESM script; it imports the compiled parser from dist/ (the tests run after `npm run build`).
+// The parser of src/, not of dist/: the drift test holds whether or not `npm run build` has run.
+import { grammarInstance } from "../src/syntax/grammar.js";
 import { generateRailroad } from "../scripts/generate-grammar.js";
 
 const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), "utf8");
@@ -46,13 +47,23 @@ describe("grammar/railroad.html", () => {
     } catch {
       // A missing file is reported as stale below.
     }
-    const fresh = generateRailroad();
+    const fresh = generateRailroad(grammarInstance());
     expect(fresh).toContain("serializedGrammar");
     expect(committed === fresh, "grammar/railroad.html is stale: run npm run generate").toBe(true);
   });
 
   it("is deterministic", () => {
-    expect(generateRailroad()).toBe(generateRailroad());
+    expect(generateRailroad(grammarInstance())).toBe(generateRailroad(grammarInstance()));
+  });
+
+  it("loads each script and the stylesheet from a pinned version with a Subresource Integrity hash", () => {
+    const html = generateRailroad(grammarInstance());
+    const loads = [...html.matchAll(/<(?:script src|link rel='stylesheet' href)='([^']+)'([^>]*)>/g)];
+    expect(loads.length).toBe(5);
+    for (const [, url, attributes] of loads) {
+      expect(url).toMatch(/^https:\/\/unpkg\.com\/chevrotain@\d+\.\d+\.\d+\//);
+      expect(attributes, url).toMatch(/ integrity='sha384-[A-Za-z0-9+/]{64}' crossorigin='anonymous'/);
+    }
   });
 });
 
