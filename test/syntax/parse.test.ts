@@ -1361,3 +1361,20 @@ describe("names spelled like a word that starts something else (found by derivin
     clean("policy p {\n  deny x when (agent.\nask == 1)\n}\n");
   });
 });
+
+describe("tools whose first segment is a namespace keyword, in conditions", () => {
+  it("are named in a condition as they are targeted: `tool == policy.update`, `session.called(type.*, …)`, in a list", () => {
+    for (const namespace of ["enum", "type", "policy", "risk", "returns", "tools", "max_risk"]) {
+      const [rule] = rulesOf(`policy p {\n  deny kb.search when tool == ${namespace}.update or session.called(${namespace}.*, within 1h) or tool in [${namespace}.x, kb.y]\n}\n`);
+      expect(rule!.when).toMatchObject({ kind: "Binary", operator: "or", left: { left: { kind: "Binary", operator: "==", right: { kind: "Member", object: { kind: "NameRef", name: namespace }, property: { name: "update" } } } } });
+    }
+  });
+
+  it("`any.` and `all.` start a quantifier there: the help says to write the tool's name as a string", () => {
+    const [problem] = problems("policy p {\n  deny kb.search when tool == any.thing\n}\n");
+    expect(problem).toMatchObject({ code: "PC103", message: "expected `(` after `any`, found `.`", help: '`any` starts a quantifier here (`any(x in list: …)`); a tool whose name starts with it is written as a string in a condition: `"any.thing"`' });
+    const [inCall] = problems("policy p {\n  deny kb.search when session.called(all.jobs.*, within 1h)\n}\n");
+    expect(inCall).toMatchObject({ code: "PC103", help: '`all` starts a quantifier here (`all(x in list: …)`); a tool whose name starts with it is written as a string in a condition: `"all.jobs.*"`' });
+    expect(problems('policy p {\n  deny kb.search when tool == "any.thing" or session.called("all.jobs.*", within 1h)\n}\n')).toEqual([]);
+  });
+});
