@@ -194,7 +194,7 @@ describe("grammar/policy.tmLanguage.json: where a declaration's scope starts", (
       const lineStarts = [0, ...[...text.matchAll(/\n/g)].map((m) => m.index + 1)];
       const starts = new Map<string, string>();
       for (const declaration of result.ast.declarations) {
-        const line = lineStarts.findLastIndex((offset) => offset <= declaration.span.start);
+        const line = lineStarts.filter((offset) => offset <= declaration.span.start).length - 1;
         starts.set(`${line}:${declaration.span.start - lineStarts[line]!}`, declaration.kind);
       }
       const lines = text.split("\n");
