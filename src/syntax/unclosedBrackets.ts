@@ -460,12 +460,14 @@ function closesAhead(tokens: readonly IToken[]): (i: number) => number {
  * (`allow kb.read`, `deny *`), or annotations, each whole on its line, before one.
  */
 function ruleStartsAt(tokens: readonly IToken[], i: number): boolean {
-  // After `.`, `has` or `@`, an effect word is a name (`agent has` then `deny` on the next line).
-  if (AFTER_NAME.has(tokens[i - 1]?.tokenType)) return false;
   let at: number | undefined = i;
   while (at !== undefined && tokens[at]?.tokenType === T.At) at = annotationEnd(tokens, at, tokens.length, true);
   const target = at === undefined ? undefined : tokens[at + 1];
-  return at !== undefined && EFFECT_KEYWORDS.has(tokens[at]?.tokenType) && target !== undefined && (target.tokenType === T.Star || tokenMatcher(target, T.AnyName));
+  // After `.`, `has` or `@`, an effect word may be a name (`(agent has` then `deny and true)`):
+  // it starts a rule only before what starts a tool's name (`(agent has` then `allow kb.search`,
+  // a condition left unfinished), not before an operator.
+  const targetStart = AFTER_NAME.has(tokens[i - 1]?.tokenType) ? T.ToolNameStart : T.AnyName;
+  return at !== undefined && EFFECT_KEYWORDS.has(tokens[at]?.tokenType) && target !== undefined && (target.tokenType === T.Star || tokenMatcher(target, targetStart));
 }
 
 /** The closer the bracket at `out[opener]` takes. */

@@ -1356,9 +1356,33 @@ describe("names spelled like a word that starts something else (found by derivin
     }
   });
 
+  it("a declaration after any other `,` is one whose block's `}` was forgotten: the help says where the `}` goes (review r6 M1)", () => {
+    expect(problems("type Destination {\n  host: string,\n  port: int,\n\ntool kb.search { risk low  args { d: Destination } }\npolicy p { allow kb.search }\n")).toEqual(
+      syntaxError(5, 1, "expected `}` after `,`, found `tool`", "the `{` of `type Destination` opened at 1:18 is never closed: add `}` before `tool` at 5:1"),
+    );
+    expect(problems("agent {\n  team: string,\n  attested: bool,\n\nuser { id: string }\ntool kb.search { risk low }\npolicy p { allow kb.search when agent.attested }\n")).toEqual(
+      syntaxError(5, 1, "expected `}` after `,`, found `user`", "the `{` of `agent` opened at 1:7 is never closed: add `}` before `user` at 5:1"),
+    );
+    expect(problems("enum E { a, b,\ntype T { x: int }\n")).toEqual(syntaxError(2, 1, "expected a name after `,`, found `type`", "the `{` of `enum E` opened at 1:8 is never closed: add `}` before `type` at 2:1"));
+    expect(problems("tool kb.search { risk low\n  returns internal,\ntool email.send { risk high }\n")).toEqual(
+      syntaxError(3, 1, "expected a name after `,`, found `tool`", "the `{` of `tool kb.search` opened at 1:16 is never closed: add `}` before `tool` at 3:1"),
+    );
+    expect(problems("tool kb.search { risk low }\npolicy p {\n  allow kb.search,\npolicy q { allow kb.search }\n")).toEqual(
+      syntaxError(4, 1, "expected a tool name or pattern after `,`, found `policy`", "the `{` of `policy p` opened at 2:10 is never closed: add `}` before `policy` at 4:1"),
+    );
+  });
+
   it("an effect word after `has` or `.` at the start of a line, inside brackets, is a name, not a new rule", () => {
     clean("policy p {\n  deny x when (agent has\ndeny and true)\n}\n");
     clean("policy p {\n  deny x when (agent.\nask == 1)\n}\n");
+  });
+
+  it("but one before a tool's name starts the next rule: an unfinished `(agent has` or `(agent.` gets the unclosed `(`'s help (review r6 M2)", () => {
+    const unfinished = (condition: string) => `tool kb.search { risk low }\ntool email.send { risk high }\nagent { team: string }\npolicy p {\n  deny email.send when (${condition}\n  allow kb.search\n}\n`;
+    const help = "the `(` opened at 5:24 is never closed: add `)` at the end of line 5";
+    expect(problems(unfinished("agent has"))).toEqual(syntaxError(6, 3, "expected a name after `has`, found `allow`", help));
+    expect(problems(unfinished("agent."))).toEqual(syntaxError(6, 3, "expected a name or `*` after `.`, found `allow`", help));
+    expect(problems(unfinished("agent has team or agent has"))).toEqual([expect.objectContaining({ line: 6, column: 3, help: expect.stringContaining("never closed: add `)` at the end of line 5") })]);
   });
 });
 
