@@ -183,8 +183,18 @@ describe("grammar/policy.tmLanguage.json: where a declaration's scope starts", (
     `tool type.check { risk low }\ntool kb.search { risk low }\npolicy p {\n  deny * when tool == type.check\n  allow kb.search reason "ok // fine"\n}\n`,
     `enum Kind { type, enum }\ntool kb.search { risk low  args { kind: Kind } }\npolicy p {\n  deny kb.search when args.kind == type or\n    args.kind in [enum, type]\n  allow kb.search when agent has type and\n    true\n}\n`,
     `tool policy.update { risk high }\npolicy p {\n  deny policy.update when tool == "policy.update"\n}\n`,
+    // A continuation line that starts with a member named `type` or `enum` before an operator (review r6 L1): a type's or enum's name is never a keyword.
+    `enum Kind { type, enum, other }\ntool kb.search { risk low  args { kind: Kind, url: string } }\npolicy p {\n  deny kb.search when args.kind ==\n    type or\n    args.kind == other\n  deny kb.search when args.kind in [other,\n    enum and\n    true]\n  allow kb.search when args.url like "https://*.acme.com/*"\n}\n`,
+    // A member named `policy` before an operator at a line's end; a policy named by a keyword, before its `{`.
+    `enum Kind { policy, other }\ntool kb.search { risk low  args { k: Kind } }\npolicy p {\n  deny kb.search when args.k == policy or\n    args.k == other\n  allow kb.search\n}\npolicy or {\n  deny kb.search\n}\n`,
   ].map((text, i) => ({ name: `repro ${i + 1}`, text }));
 
+  // A limit of a grammar that reads a line at a time: `agent`, `user` or `context` opens its
+  // scope only with its `{` on the same line. Alone on its line it may be a condition's value
+  // (`when` then `agent` then `.team == "x"`), and a scope opened there would swallow the rest of
+  // the file; so `agent` with its `{` on the next line (valid, never in the files shipped) is
+  // highlighted as a value and its fields as plain names (review r6 L2). A policy whose name is a
+  // keyword likewise needs its `{` on the name's line (`policy or {`).
   it("a declaration pattern matches only where a declaration of its kind starts, and at every one that starts a line", () => {
     const problems: string[] = [];
     let declarationsSeen = 0;
