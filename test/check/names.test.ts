@@ -198,6 +198,12 @@ describe("names in rules", () => {
     expect(parts.map((f) => [f.code, f.line])).toEqual([["PC300", 5], ["PC300", 6]]);
   });
 
+  it("PC206: a bare `risk`, `max_risk` or `tools` is the attribute of the request's part (review r6 L4)", () => {
+    expect(single(rule("deny * when risk >= high"), "PC206", 2)).toMatchObject({ message: "unknown name `risk`", help: "did you mean `tool.risk`?" });
+    expect(single(rule("deny * when max_risk == high"), "PC206", 2).help).toBe("did you mean `intent.max_risk`?");
+    expect(single(rule("deny * when tools contains kb.search"), "PC206", 2).help).toBe("did you mean `intent.tools` or `session.tools`?");
+  });
+
   it("PC206: a member of several enums names them all, or the one the names written beside it show is meant", () => {
     const helpOf = (condition: string) => single(rule(`deny * when ${condition}`), "PC206", 2).help;
     // The contract's `Label` and `Zone` both have `internal`; only `Zone` has `external` and `partner`, only `Label` has `pii`.
