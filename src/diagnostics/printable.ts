@@ -8,15 +8,20 @@
  * so the reader sees what was sent, and `"rm\u00a0-rf"` does not read as `"rm -rf"`. And `##[`,
  * which the GitHub Actions runner reads as a command anywhere in a log line (`##[error]…`, its
  * older syntax), is shown as `#\u0023[`, the escape of its second `#`: a file name, rule id or
- * reason such as `y##[error]p.policy` cannot forge an annotation in a CI log.
+ * reason such as `y##[error]p.policy` cannot forge an annotation in a CI log. Nor can text that
+ * starts with `::` (a workflow command, when a report puts the text first on its line, as the
+ * coverage table does a rule id): its first colon is shown as `\u003a`.
  */
 export function printable(text: string): string {
   return withoutLogCommand(escapeHidden(text));
 }
 
-/** `text` with every `##[` (a GitHub Actions command anywhere in a log line) written `#\u0023[`, as printable shows it. */
+/**
+ * `text` with every `##[` (a GitHub Actions command anywhere in a log line) written `#\u0023[`,
+ * and a leading `::` (after any spaces, which the runner trims) written `\u003a:`, as printable shows it.
+ */
 export function withoutLogCommand(text: string): string {
-  return text.replace(/##\[/g, "#\\u0023[");
+  return text.replace(/##\[/g, "#\\u0023[").replace(/^(\s*)::/, "$1\\u003a:");
 }
 
 /**

@@ -544,7 +544,7 @@ describe("policyc test: coverage", () => {
       if (line.trimStart().startsWith("::")) expect(line, line).toMatch(/^::(notice|warning|error) /);
       expect(line, line).not.toContain("##[");
     }
-    expect(github).toContain("  | ::stop-commands::pause");
+    expect(github).toContain("  | \\u003a:stop-commands::pause");
     expect(github).toContain("  | x #\\u0023[error]y");
   });
 

@@ -301,6 +301,18 @@ describe("a file name that starts with `::` never starts a line as a GitHub Acti
     // What is read back keeps it: fmt writes the id as it is.
     expect((await cli(["fmt", join("ok", "p.policy")], { cwd })).stdout).toContain('@name("r##[error]id")');
   });
+
+  it("a rule id or reason that starts with `::` is shown with its first colon escaped wherever a report puts it first on a line (the coverage table)", async () => {
+    const cwd = join(dir, "rule-commands");
+    write("rule-commands/p.policy", POLICY.replace("allow kb.search", '@name("::error::forged") allow kb.search'));
+    write("rule-commands/r.jsonl", searchIn("dev"));
+    const test = await cli(["test", "p.policy", "--coverage", "--replay", "r.jsonl"], { cwd });
+    expect(test.code).toBe(0);
+    expect(test.stdout).toContain("  \\u003a:error::forged ");
+    expect(commandLines(test.stdout + test.stderr)).toEqual([]);
+    // What is read back keeps it: fmt writes the id as it is.
+    expect((await cli(["fmt", "p.policy"], { cwd })).stdout).toContain('@name("::error::forged")');
+  });
 });
 
 describe("control characters in file names and reasons, as the CI reporters write them", () => {
