@@ -228,9 +228,10 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
         lines++;
         const session = sessionLabel(entry.request["session"]);
         const inSession = !isSessionPlaceholder(session);
-        if (inSession) sessionChanges.beforeLine(session);
+        const heldBefore = inSession ? sessionChanges.beforeLine(session) : undefined;
         const a = decideRecorded(oldEngine, entry.request);
         const b = decideRecorded(newEngine, entry.request);
+        if (heldBefore !== undefined) sessionChanges.afterLine(session, heldBefore);
         const changed = changedPart(a, b, options.ruleChanges ?? false, versions.rules);
         if (changed === undefined) continue;
         const direction = directionOf(a, b, changed);

@@ -1,4 +1,5 @@
 import type { Engine } from "../runtime/engine.js";
+import type { SessionState } from "../runtime/session.js";
 import { SessionPart } from "./diffCauses.js";
 
 /** A change of a session's decision that altered its state: a later change its state carries is attributed to its cause. */
@@ -8,6 +9,9 @@ export interface SessionChange {
 }
 
 const PARTS = Object.values(SessionPart);
+
+/** Per engine, the live state it held of a session before a line was decided (see SessionChanges.beforeLine). */
+export type HeldBefore = readonly (SessionState | undefined)[];
 
 /** Sessions whose changes are kept before the first sweep for sessions both engines forgot. */
 const FIRST_SWEEP_AT = 4096;
@@ -26,12 +30,26 @@ export class SessionChanges {
   constructor(private readonly engines: readonly Engine[]) {}
 
   /**
-   * Call before deciding a line of `session`: forgets what it carried when no engine holds it
-   * any longer. (The same whatever share of the sessions a thread decides: every thread's
-   * engines expire and forget sessions at the same lines.)
+   * Call before deciding a line of `session`: what each engine holds of it then, for `afterLine`.
    */
-  beforeLine(session: string): void {
-    if (this.bySession.has(session) && !this.held(session)) this.bySession.delete(session);
+  beforeLine(session: string): HeldBefore {
+    return this.engines.map((engine) => engine.sessions.get(session));
+  }
+
+  /**
+   * Call after deciding the line (before `latest`): forgets what the session carried when every
+   * engine started it afresh or holds nothing of it. Judged after the decision, since the sweep
+   * that forgets idle sessions runs inside it: a session back after a day may be forgotten and
+   * started anew by its own line. (The same whatever share of the sessions a thread decides:
+   * every thread's engines expire and forget sessions at the same lines.)
+   */
+  afterLine(session: string, before: HeldBefore): void {
+    if (!this.bySession.has(session)) return;
+    const afresh = this.engines.every((engine, index) => {
+      const now = engine.sessions.get(session);
+      return now === undefined ? !engine.sessions.holds(session) : now !== before[index];
+    });
+    if (afresh) this.bySession.delete(session);
   }
 
   /** The latest change of the session that altered one of `parts`, if any. */

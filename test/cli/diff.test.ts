@@ -288,6 +288,35 @@ describe("policyc diff: the rule that caused a change", () => {
     ]);
   });
 
+  it("a session the engines forget during its own line's decision (back days later, no other line between) starts afresh: nothing of before is carried, on one thread or two", async () => {
+    const policy = (tools: string, lookup: string): string =>
+      `tool crm.lookup {\n  args { id: string }\n}\ntool kb.search {\n  args { q: string }\n}\nintent work {\n  tools ${tools}\n  max_risk high\n}\npolicy p {\n  @name("lookup")\n  allow crm.lookup${lookup}\n\n  @name("search")\n  allow kb.search\n\n  @name("off-intent")\n  deny *\n    when not (tool in intent.tools) and session.denials == 0\n    reason "off intent"\n}\n`;
+    const search = (time: string, session: string): string => `{"time":"${time}","session":"${session}","intent":"work","tool":"kb.search","args":{"q":"x"}}`;
+    const [before, after, calls] = write({
+      "st-old.policy": policy("crm.lookup, kb.search", ""),
+      "st-new.policy": policy("crm.lookup", '\n    when args.id != "7"'),
+      // s1 comes back two days after its lookup: the sweep that forgets it runs inside that line's decision.
+      "st.jsonl": ['{"time":"2026-01-01T00:00:00Z","session":"s1","intent":"work","tool":"crm.lookup","args":{"id":"7"}}', search("2026-01-03T00:00:00Z", "s1"), search("2026-01-03T00:00:00Z", "s2"), ""].join("\n"),
+    });
+    for (const jobs of ["1", "2"]) {
+      const result = await cli(["diff", before!, after!, "--replay", calls!, "--jobs", jobs]);
+      // s1's search at line 2 and s2's at line 3 are the same fresh session's request: the same change.
+      expect(result, `--jobs ${jobs}`).toEqual({
+        code: 0,
+        stdout: [
+          "+off-intent (unchanged rule)  2 changes: allow→deny 2",
+          `  ${calls}:2  allow→deny  kb.search (session s1)  off intent`,
+          `  ${calls}:3  allow→deny  kb.search (session s2)  off intent`,
+          "~lookup  1 change: allow→deny 1",
+          `  ${calls}:1  allow→deny  crm.lookup (session s1)  no rule allows crm.lookup`,
+          "3 of 3 decisions change: allow→deny 3",
+          "",
+        ].join("\n"),
+        stderr: "",
+      });
+    }
+  });
+
   it("a tool declared otherwise in what the deciding rules do not read (arguments reordered, an argument added, its risk) leaves a carried change to the session", async () => {
     const [before, after, calls] = ["old.policy", "new.policy", "rec.jsonl"].map((name) => `test/fixtures/replay/diff-carried/${name}`);
     const fixture = readFileSync(join(ROOT, after!), "utf8");
