@@ -283,7 +283,7 @@ const EVERY_PART = 31;
 
 const PART_OF_MEMBER = { calls: SessionPart.ATTEMPTS, denials: SessionPart.DENIALS, labels: SessionPart.LABELS, tools: SessionPart.RAN, repeats: SessionPart.ATTEMPTS, age: SessionPart.ATTEMPTS, last: SessionPart.ATTEMPTS } as const;
 
-/** What a rule's condition reads besides the request: session parts, `tool.risk`, and which arguments (`all` when the whole of `args` is read). */
+/** What a rule's condition reads besides the request: session parts, `tool.risk`, and which arguments (`all` when the whole of `args` is read, or `session.repeats`, which compares every declared argument). */
 interface RuleInputs {
   readonly session: number;
   readonly risk: boolean;
@@ -301,7 +301,11 @@ function inputsOfRule(rule: RuleInfo): RuleInputs {
   const stack = rule.ir === null ? [] : [rule.ir];
   while (stack.length > 0) {
     const e = stack.pop()!;
-    if (e.op === "session") session |= PART_OF_MEMBER[e.member];
+    if (e.op === "session") {
+      session |= PART_OF_MEMBER[e.member];
+      // A repeat is a call with the same declared arguments: declaring another, or another type, changes what repeats.
+      if (e.member === "repeats") args = "all";
+    }
     else if (e.op === "count") session |= SessionPart.ATTEMPTS;
     else if (e.op === "called") session |= SessionPart.RAN;
     else if (e.op === "toolRisk") risk = true;

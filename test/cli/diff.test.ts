@@ -298,8 +298,9 @@ describe("policyc diff: the rule that caused a change", () => {
       // s1 comes back two days after its lookup: the sweep that forgets it runs inside that line's decision.
       "st.jsonl": ['{"time":"2026-01-01T00:00:00Z","session":"s1","intent":"work","tool":"crm.lookup","args":{"id":"7"}}', search("2026-01-03T00:00:00Z", "s1"), search("2026-01-03T00:00:00Z", "s2"), ""].join("\n"),
     });
+    // The built binary: from sources a diff stays on one thread whatever --jobs says.
     for (const jobs of ["1", "2"]) {
-      const result = await cli(["diff", before!, after!, "--replay", calls!, "--jobs", jobs]);
+      const result = bin(["diff", before!, after!, "--replay", calls!, "--jobs", jobs]);
       // s1's search at line 2 and s2's at line 3 are the same fresh session's request: the same change.
       expect(result, `--jobs ${jobs}`).toEqual({
         code: 0,
@@ -342,6 +343,15 @@ describe("policyc diff: the rule that caused a change", () => {
     expect(causes(report)).toEqual({ "~tool http.get": { "allow→deny": 1 } });
     expect(report.byCause["~tool http.get"]!.changes[0]!.via).toEqual({ rule: "+no-risky" });
     expect((await cli(["diff", before!, after!, "--replay", calls!])).stdout).toContain(`  ${calls}:1  allow→deny  http.get (session s1; no-risky is unchanged)  http.get is denied by no-risky\n`);
+  });
+
+  it("an unchanged rule reading `session.repeats` that decides differently because its tool declares another argument is the declaration's change", async () => {
+    const policy = (args: string): string => `tool kb.search {\n  risk low\n  args { ${args} }\n}\npolicy p {\n  @name("search")\n  allow kb.search\n\n  @name("no-loops")\n  deny kb.search\n    when session.repeats >= 1\n    reason "loop"\n}\n`;
+    const [before, after, calls] = write({ "rp-old.policy": policy("q: string"), "rp-new.policy": policy("q: string, page?: int"), "rp.jsonl": '{"session":"s1","tool":"kb.search","args":{"q":"x","page":1}}\n{"session":"s1","tool":"kb.search","args":{"q":"x","page":2}}\n' });
+    // OLD ignores the undeclared page, so the second search repeats the first; NEW compares it.
+    const report = await json(["diff", before!, after!, "--replay", calls!]);
+    expect(causes(report)).toEqual({ "~tool kb.search": { "deny→allow": 1 } });
+    expect(report.byCause["~tool kb.search"]!.changes[0]!.via).toEqual({ rule: "-no-loops" });
   });
 
   it("an unchanged rule that decides differently for another reason (an intent declared otherwise) is marked `(unchanged rule)`", async () => {
