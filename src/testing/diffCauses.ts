@@ -373,6 +373,21 @@ export function declarationChangeRead(before: CompiledPolicy, after: CompiledPol
   return false;
 }
 
+/**
+ * The tools declared in both versions whose returned labels differ: a call of one that goes
+ * ahead adds other labels to its session, which a rule reading `session.labels` may decide on
+ * later, in calls of other tools.
+ */
+export function returnsChangedTools(before: CompiledPolicy, after: CompiledPolicy): ReadonlySet<string> {
+  const changed = new Set<string>();
+  const returns = (labels: readonly string[]): string => JSON.stringify([...new Set(labels)].sort());
+  for (const [tool, was] of Object.entries(before.schema.tools)) {
+    const now = Object.hasOwn(after.schema.tools, tool) ? after.schema.tools[tool] : undefined;
+    if (now !== undefined && returns(was.returns) !== returns(now.returns)) changed.add(tool);
+  }
+  return changed;
+}
+
 /** JSON with every object's keys sorted, so that two values equal in meaning print alike. */
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (v !== null && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v));

@@ -23,8 +23,11 @@ const FIRST_SWEEP_AT = 4096;
  * is gone. So memory follows the sessions the engines hold, not the length of the recording.
  */
 export class SessionChanges {
-  /** Session → per part (index of its bit), the latest change that altered it. */
-  private readonly bySession = new Map<string, (SessionChange | undefined)[]>();
+  /**
+   * Session → per part (index of its bit), the latest change that altered it; and `labelsFrom`,
+   * the first tool whose returned labels differ between the versions that went ahead in it.
+   */
+  private readonly bySession = new Map<string, { readonly parts: (SessionChange | undefined)[]; labelsFrom?: string }>();
   private sweepAt = FIRST_SWEEP_AT;
 
   constructor(private readonly engines: readonly Engine[]) {}
@@ -54,7 +57,7 @@ export class SessionChanges {
 
   /** The latest change of the session that altered one of `parts`, if any. */
   latest(session: string, parts: number): SessionChange | undefined {
-    const changes = this.bySession.get(session);
+    const changes = this.bySession.get(session)?.parts;
     if (changes === undefined || parts === 0) return undefined;
     let found: SessionChange | undefined;
     PARTS.forEach((part, index) => {
@@ -67,14 +70,33 @@ export class SessionChanges {
   /** Notes a change of the session's decision that altered `parts` of its state. */
   record(session: string, parts: number, change: SessionChange): void {
     if (parts === 0) return;
-    let changes = this.bySession.get(session);
-    if (changes === undefined) {
-      this.bySession.set(session, (changes = []));
-      if (this.bySession.size > this.sweepAt) this.sweep();
-    }
+    const changes = this.entryOf(session).parts;
     PARTS.forEach((part, index) => {
       if ((parts & part) !== 0) changes[index] = change;
     });
+  }
+
+  /**
+   * Notes a call of `tool`, whose returned labels differ between the versions, that went ahead
+   * in the session (in either version): the labels the session holds differ from then on.
+   */
+  labelsReturned(session: string, tool: string): void {
+    const entry = this.entryOf(session);
+    entry.labelsFrom ??= tool;
+  }
+
+  /** The first tool of the session that went ahead with other returned labels in the two versions, if any. */
+  labelsFrom(session: string): string | undefined {
+    return this.bySession.get(session)?.labelsFrom;
+  }
+
+  private entryOf(session: string): { readonly parts: (SessionChange | undefined)[]; labelsFrom?: string } {
+    let entry = this.bySession.get(session);
+    if (entry === undefined) {
+      this.bySession.set(session, (entry = { parts: [] }));
+      if (this.bySession.size > this.sweepAt) this.sweep();
+    }
+    return entry;
   }
 
   /** Sessions with changes kept (for tests). */

@@ -354,6 +354,17 @@ describe("policyc diff: the rule that caused a change", () => {
     expect(report.byCause["~tool kb.search"]!.changes[0]!.via).toEqual({ rule: "-no-loops" });
   });
 
+  it("an unchanged rule reading `session.labels` that decides differently because another tool of the session returns other labels is that tool's declaration's change", async () => {
+    const policy = (returns: string): string => `enum Label { public, pii }\ntool kb.search {\n${returns}  args { q: string }\n}\ntool email.send {\n  args { to: string }\n}\npolicy p {\n  @name("search")\n  allow kb.search\n\n  @name("send")\n  allow email.send\n\n  @name("no-pii-out")\n  deny email.send\n    when session.labels contains pii\n}\n`;
+    const send = (session: string): string => `{"session":"${session}","tool":"email.send","args":{"to":"e"}}`;
+    const [before, after, calls] = write({ "rt-old.policy": policy(""), "rt-new.policy": policy("  returns pii\n"), "rt.jsonl": ['{"session":"s1","tool":"kb.search","args":{"q":"x"}}', send("s1"), send("s2"), ""].join("\n") });
+    const report = await json(["diff", before!, after!, "--replay", calls!]);
+    // s2 searched nothing: its mail is no change.
+    expect(causes(report)).toEqual({ "~tool kb.search": { "allow→deny": 1 } });
+    expect(report.byCause["~tool kb.search"]!.changes.map((c) => [c.line, c.via])).toEqual([[2, { rule: "+no-pii-out" }]]);
+    expect(causes(await json(["diff", after!, before!, "--replay", calls!]))).toEqual({ "~tool kb.search": { "deny→allow": 1 } });
+  });
+
   it("an unchanged rule that decides differently for another reason (an intent declared otherwise) is marked `(unchanged rule)`", async () => {
     const policy = (tools: string): string => `tool kb.search {\n  args { query: string }\n}\ntool http.get {\n  args { url: string }\n}\nintent research {\n  tools ${tools}\n  max_risk medium\n}\npolicy p {\n  allow kb.search\n\n  @name("off-intent")\n  deny *\n    when not (tool in intent.tools)\n}\n`;
     const [before, after, calls] = write({ "i-old.policy": policy("http.get"), "i-new.policy": policy("http.get, kb.search"), "i.jsonl": '{"session":"s1","intent":"research","tool":"kb.search","args":{"query":"q"}}\n' });

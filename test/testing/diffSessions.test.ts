@@ -37,4 +37,15 @@ describe("diff: the changes a session carries", () => {
     changes.afterLine("s5", changes.beforeLine("s5"));
     expect(changes.latest("s5", SessionPart.RAN)).toBeUndefined();
   });
+
+  it("keep the first tool that went ahead with other returned labels, until the session is forgotten", () => {
+    const held = new Set(["s1"]);
+    const changes = new SessionChanges(enginesHolding(held));
+    changes.labelsReturned("s1", "kb.search");
+    changes.labelsReturned("s1", "crm.lookup");
+    expect(changes.labelsFrom("s1")).toBe("kb.search");
+    held.delete("s1");
+    changes.afterLine("s1", changes.beforeLine("s1"));
+    expect(changes.labelsFrom("s1")).toBeUndefined();
+  });
 });
