@@ -7,7 +7,7 @@ import { keepShareErrors, lineError, lineErrorKeeper, type ErrorsLeftOut, type R
 import { decideRecorded, engineOptions, replayEngine, type RecordedEngineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { grantsOf, sameGrants } from "./grants.js";
-import { asNewIds, declarationChangeRead, inputsOf, matchRules, revokingRuleOf, ruleCauseOf, sessionPartsChangedBy, staleBundleCauses, type RuleVersions } from "./diffCauses.js";
+import { asNewIds, declarationChangeRead, inputsOf, matchRules, returnsChangedTools, revokingRuleOf, ruleCauseOf, SessionPart, sessionPartsChangedBy, staleBundleCauses, type RuleVersions } from "./diffCauses.js";
 import { SessionChanges, type SessionChange } from "./diffSessions.js";
 import { labelsOf } from "../runtime/session.js";
 import { isSessionPlaceholder, sessionLabel, toolLabel } from "./shortRequest.js";
@@ -91,6 +91,14 @@ interface Versions {
   readonly after: CompiledPolicy;
   readonly rules: RuleVersions;
   readonly staleBundles: ReadonlyMap<string, string>;
+  /** The tools whose returned labels differ between the versions (see returnsChangedTools). */
+  readonly returnsChanged: ReadonlySet<string>;
+}
+
+/** What attribution asks of the line's session: the latest earlier change that altered one of `parts`, and the first tool that went ahead in it with other returned labels. */
+interface SessionHistory {
+  readonly earlier: (parts: number) => SessionChange | undefined;
+  readonly labelsFrom: () => string | undefined;
 }
 
 /**
@@ -99,10 +107,12 @@ interface Versions {
  * both, the rule did not change, its inputs did. Of what the deciding rules of both decisions
  * read (inputsOf): the line's tool declared otherwise in what they read (its risk, an argument
  * they read); else the session's state, when they read a part of it that an earlier change of
- * the session altered: the latest such change (`earlier`), whose cause it carries; else the rule
- * marked `(unchanged rule)` (the other declarations it reads differ: an intent, an enum).
+ * the session altered: the latest such change (`earlier`), whose cause it carries; else, when
+ * they read its labels and an earlier call of a tool whose returned labels differ went ahead in
+ * it, that tool's declaration (`~tool NAME`); else the rule marked `(unchanged rule)` (the other
+ * declarations it reads differ: an intent, an enum).
  */
-function attributionOf(before: Decision, after: Decision, changed: ChangedPart, tool: string, earlier: (parts: number) => SessionChange | undefined, versions: Versions): Pick<DecisionChange, "cause" | "via"> {
+function attributionOf(before: Decision, after: Decision, changed: ChangedPart, tool: string, history: SessionHistory, versions: Versions): Pick<DecisionChange, "cause" | "via"> {
   if (refusedAsInvalid(after)) return { cause: "invalid request in NEW" };
   if (refusedAsInvalid(before)) return { cause: "invalid request in OLD" };
   const stale = changed === "grants" && after.decision === "ask" ? versions.staleBundles.get(tool) : undefined;
@@ -112,8 +122,10 @@ function attributionOf(before: Decision, after: Decision, changed: ChangedPart, 
   if (!found.unchanged) return { cause: found.cause };
   const read = inputsOf(before, after, versions.rules);
   if (declarationChangeRead(versions.before, versions.after, tool, read)) return { cause: `~tool ${tool}`, via: { rule: found.cause } };
-  const carrier = earlier(read.session);
+  const carrier = history.earlier(read.session);
   if (carrier !== undefined) return { cause: carrier.cause, via: { rule: found.cause, line: carrier.line } };
+  const labelsFrom = (read.session & SessionPart.LABELS) !== 0 ? history.labelsFrom() : undefined;
+  if (labelsFrom !== undefined) return { cause: `~tool ${labelsFrom}`, via: { rule: found.cause } };
   return { cause: `${found.cause} (unchanged rule)` };
 }
 
@@ -190,7 +202,7 @@ export interface DiffShareOptions extends RecordedEngineOptions {
 export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, file: string, options: DiffShareOptions = {}): Promise<DiffShareReport> {
   const filter = options.partition === undefined ? undefined : shareFilter(options.partition);
   const max = options.maxExamplesPerCause ?? DEFAULT_EXAMPLES_PER_CAUSE;
-  const versions: Versions = { before, after, rules: matchRules(before, after), staleBundles: staleBundleCauses(before, after) };
+  const versions: Versions = { before, after, rules: matchRules(before, after), staleBundles: staleBundleCauses(before, after), returnsChanged: returnsChangedTools(before, after) };
   const oldEngine = replayEngine(before, options);
   const newEngine = replayEngine(after, options);
   // Each session's changes that altered its state, which its later lines carry.
@@ -228,15 +240,22 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
         lines++;
         const session = sessionLabel(entry.request["session"]);
         const inSession = !isSessionPlaceholder(session);
-        if (inSession) sessionChanges.beforeLine(session);
+        const heldBefore = inSession ? sessionChanges.beforeLine(session) : undefined;
         const a = decideRecorded(oldEngine, entry.request);
         const b = decideRecorded(newEngine, entry.request);
+        if (heldBefore !== undefined) sessionChanges.afterLine(session, heldBefore);
         const changed = changedPart(a, b, options.ruleChanges ?? false, versions.rules);
-        if (changed === undefined) continue;
-        const direction = directionOf(a, b, changed);
         const tool = toolLabel(entry.request["tool"]);
-        const earlier = (parts: number): SessionChange | undefined => (inSession ? sessionChanges.latest(session, parts) : undefined);
-        const { cause, via } = attributionOf(a, b, changed, tool, earlier, versions);
+        // A call that goes ahead (or may, once approved) in either version adds the labels its tool returns to the session: other ones, for these tools.
+        const returnsOther = inSession && versions.returnsChanged.has(tool) && (a.decision !== "deny" || b.decision !== "deny");
+        if (changed === undefined) {
+          if (returnsOther) sessionChanges.labelsReturned(session, tool);
+          continue;
+        }
+        const direction = directionOf(a, b, changed);
+        const history: SessionHistory = { earlier: (parts) => (inSession ? sessionChanges.latest(session, parts) : undefined), labelsFrom: () => (inSession ? sessionChanges.labelsFrom(session) : undefined) };
+        const { cause, via } = attributionOf(a, b, changed, tool, history, versions);
+        if (returnsOther) sessionChanges.labelsReturned(session, tool);
         // Only a change of effect or revocation changes what the session remembers (other rules,
         // reasons or grants do not), and so the report is the same with or without --rule-changes.
         if (inSession && (changed === "effect" || changed === "revoke")) {

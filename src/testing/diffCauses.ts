@@ -54,16 +54,24 @@ export function matchRules(before: CompiledPolicy, after: CompiledPolicy): RuleV
     if (was !== undefined && (!isPositional(rule) || !isPositional(was) || definition(was) === definition(rule))) pair(rule.id, rule.id);
   }
   // Then a positional rule renumbered: the first unmatched one of its policy defined identically.
-  const renumbered = new Map<string, RuleInfo[]>();
+  // (Each list is taken from its front by an index: shifting an array is linear, and a
+  // generated policy may hold thousands of identical rules.)
+  const renumbered = new Map<string, { rules: RuleInfo[]; next: number }>();
   for (const rule of before.rules) {
     if (!isPositional(rule) || newIdOf.has(rule.id)) continue;
     const key = JSON.stringify([rule.policy, definition(rule)]);
-    renumbered.set(key, [...(renumbered.get(key) ?? []), rule]);
+    const same = renumbered.get(key);
+    if (same === undefined) renumbered.set(key, { rules: [rule], next: 0 });
+    else same.rules.push(rule);
   }
   for (const rule of after.rules) {
     if (!isPositional(rule) || oldIdOf.has(rule.id)) continue;
-    const was = renumbered.get(JSON.stringify([rule.policy, definition(rule)]))?.shift();
-    if (was !== undefined) pair(was.id, rule.id);
+    const same = renumbered.get(JSON.stringify([rule.policy, definition(rule)]));
+    const was = same?.rules[same.next];
+    if (was !== undefined) {
+      same!.next++;
+      pair(was.id, rule.id);
+    }
   }
   // What is left of a positional rule on both sides is a rule edited (where it stands, or
   // renumbered too): paired in order, of the same effect and targets as written, the most pairs
@@ -71,7 +79,12 @@ export function matchRules(before: CompiledPolicy, after: CompiledPolicy): RuleV
   // left over in NEW is added (`+ID`), in OLD removed (`-ID`).
   const leftOver = (rules: readonly RuleInfo[], paired: ReadonlyMap<string, string>): Map<string, RuleInfo[]> => {
     const byPolicy = new Map<string, RuleInfo[]>();
-    for (const rule of rules) if (isPositional(rule) && !paired.has(rule.id)) byPolicy.set(rule.policy, [...(byPolicy.get(rule.policy) ?? []), rule]);
+    for (const rule of rules) {
+      if (!isPositional(rule) || paired.has(rule.id)) continue;
+      const list = byPolicy.get(rule.policy);
+      if (list === undefined) byPolicy.set(rule.policy, [rule]);
+      else list.push(rule);
+    }
     return byPolicy;
   };
   const oldLeft = leftOver(before.rules, newIdOf);
@@ -89,26 +102,62 @@ export function matchRules(before: CompiledPolicy, after: CompiledPolicy): RuleV
 }
 
 /**
+ * Cells of the table of a longest common subsequence that `inOrder` fills at most (4 bytes each,
+ * 16 MB): past it, as when thousands of unnamed rules of one policy are all edited, the lists
+ * are paired greedily instead, in time and memory linear in their lengths.
+ */
+export const MAX_PAIRING_CELLS = 4_000_000;
+
+/**
  * The most pairs of an item of `xs` and one of `ys` with the same key, in the order of both (a
  * longest common subsequence); of as many, those that pair items at the same place in their
- * lists first. Quadratic in the lists' lengths: only the rules left unmatched go through it.
+ * lists first. Quadratic in the lists' lengths, so only up to MAX_PAIRING_CELLS (only the rules
+ * left unmatched go through it); past it, `greedyInOrder`.
  */
 function inOrder<T>(xs: readonly T[], ys: readonly T[], key: (item: T) => string): [T, T][] {
   const xKeys = xs.map(key);
   const yKeys = ys.map(key);
-  // longest[i][j]: the most pairs of xs from i on and ys from j on.
-  const longest = Array.from({ length: xs.length + 1 }, () => new Array<number>(ys.length + 1).fill(0));
+  const width = ys.length + 1;
+  if ((xs.length + 1) * width > MAX_PAIRING_CELLS) return greedyInOrder(xs, ys, xKeys, yKeys);
+  // longest[i * width + j]: the most pairs of xs from i on and ys from j on.
+  const longest = new Uint32Array((xs.length + 1) * width);
+  const at = (i: number, j: number): number => longest[i * width + j]!;
   for (let i = xs.length - 1; i >= 0; i--) {
-    for (let j = ys.length - 1; j >= 0; j--) longest[i]![j] = xKeys[i] === yKeys[j] ? longest[i + 1]![j + 1]! + 1 : Math.max(longest[i + 1]![j]!, longest[i]![j + 1]!);
+    for (let j = ys.length - 1; j >= 0; j--) longest[i * width + j] = xKeys[i] === yKeys[j] ? at(i + 1, j + 1) + 1 : Math.max(at(i + 1, j), at(i, j + 1));
   }
   const pairs: [T, T][] = [];
   let i = 0;
   let j = 0;
   while (i < xs.length && j < ys.length) {
-    if (xKeys[i] === yKeys[j] && longest[i]![j] === longest[i + 1]![j + 1]! + 1) pairs.push([xs[i++]!, ys[j++]!]);
-    else if (longest[i + 1]![j]! >= longest[i]![j + 1]!) i++;
+    if (xKeys[i] === yKeys[j] && at(i, j) === at(i + 1, j + 1) + 1) pairs.push([xs[i++]!, ys[j++]!]);
+    else if (at(i + 1, j) >= at(i, j + 1)) i++;
     else j++;
   }
+  return pairs;
+}
+
+/**
+ * Pairs in the order of both lists, not always the most: each item of `xs` with the first item
+ * of `ys` of its key after the last one paired. Linear in the lists' lengths.
+ */
+function greedyInOrder<T>(xs: readonly T[], ys: readonly T[], xKeys: readonly string[], yKeys: readonly string[]): [T, T][] {
+  // Per key, the places of the items of ys, and how many of them are used or passed.
+  const places = new Map<string, { at: number[]; next: number }>();
+  yKeys.forEach((k, index) => {
+    const same = places.get(k);
+    if (same === undefined) places.set(k, { at: [index], next: 0 });
+    else same.at.push(index);
+  });
+  const pairs: [T, T][] = [];
+  let after = -1;
+  xKeys.forEach((k, index) => {
+    const same = places.get(k);
+    if (same === undefined) return;
+    while (same.next < same.at.length && same.at[same.next]! <= after) same.next++;
+    if (same.next === same.at.length) return;
+    after = same.at[same.next++]!;
+    pairs.push([xs[index]!, ys[after]!]);
+  });
   return pairs;
 }
 
@@ -234,7 +283,7 @@ const EVERY_PART = 31;
 
 const PART_OF_MEMBER = { calls: SessionPart.ATTEMPTS, denials: SessionPart.DENIALS, labels: SessionPart.LABELS, tools: SessionPart.RAN, repeats: SessionPart.ATTEMPTS, age: SessionPart.ATTEMPTS, last: SessionPart.ATTEMPTS } as const;
 
-/** What a rule's condition reads besides the request: session parts, `tool.risk`, and which arguments (`all` when the whole of `args` is read). */
+/** What a rule's condition reads besides the request: session parts, `tool.risk`, and which arguments (`all` when the whole of `args` is read, or `session.repeats`, which compares every declared argument). */
 interface RuleInputs {
   readonly session: number;
   readonly risk: boolean;
@@ -252,7 +301,11 @@ function inputsOfRule(rule: RuleInfo): RuleInputs {
   const stack = rule.ir === null ? [] : [rule.ir];
   while (stack.length > 0) {
     const e = stack.pop()!;
-    if (e.op === "session") session |= PART_OF_MEMBER[e.member];
+    if (e.op === "session") {
+      session |= PART_OF_MEMBER[e.member];
+      // A repeat is a call with the same declared arguments: declaring another, or another type, changes what repeats.
+      if (e.member === "repeats") args = "all";
+    }
     else if (e.op === "count") session |= SessionPart.ATTEMPTS;
     else if (e.op === "called") session |= SessionPart.RAN;
     else if (e.op === "toolRisk") risk = true;
@@ -318,6 +371,21 @@ export function declarationChangeRead(before: CompiledPolicy, after: CompiledPol
   const field = (args: typeof was.args, name: string): string => (Object.hasOwn(args, name) ? canonicalJson(args[name]) : "");
   for (const name of names) if (field(was.args, name) !== field(now.args, name)) return true;
   return false;
+}
+
+/**
+ * The tools declared in both versions whose returned labels differ: a call of one that goes
+ * ahead adds other labels to its session, which a rule reading `session.labels` may decide on
+ * later, in calls of other tools.
+ */
+export function returnsChangedTools(before: CompiledPolicy, after: CompiledPolicy): ReadonlySet<string> {
+  const changed = new Set<string>();
+  const returns = (labels: readonly string[]): string => JSON.stringify([...new Set(labels)].sort());
+  for (const [tool, was] of Object.entries(before.schema.tools)) {
+    const now = Object.hasOwn(after.schema.tools, tool) ? after.schema.tools[tool] : undefined;
+    if (now !== undefined && returns(was.returns) !== returns(now.returns)) changed.add(tool);
+  }
+  return changed;
 }
 
 /** JSON with every object's keys sorted, so that two values equal in meaning print alike. */

@@ -288,6 +288,36 @@ describe("policyc diff: the rule that caused a change", () => {
     ]);
   });
 
+  it("a session the engines forget during its own line's decision (back days later, no other line between) starts afresh: nothing of before is carried, on one thread or two", async () => {
+    const policy = (tools: string, lookup: string): string =>
+      `tool crm.lookup {\n  args { id: string }\n}\ntool kb.search {\n  args { q: string }\n}\nintent work {\n  tools ${tools}\n  max_risk high\n}\npolicy p {\n  @name("lookup")\n  allow crm.lookup${lookup}\n\n  @name("search")\n  allow kb.search\n\n  @name("off-intent")\n  deny *\n    when not (tool in intent.tools) and session.denials == 0\n    reason "off intent"\n}\n`;
+    const search = (time: string, session: string): string => `{"time":"${time}","session":"${session}","intent":"work","tool":"kb.search","args":{"q":"x"}}`;
+    const [before, after, calls] = write({
+      "st-old.policy": policy("crm.lookup, kb.search", ""),
+      "st-new.policy": policy("crm.lookup", '\n    when args.id != "7"'),
+      // s1 comes back two days after its lookup: the sweep that forgets it runs inside that line's decision.
+      "st.jsonl": ['{"time":"2026-01-01T00:00:00Z","session":"s1","intent":"work","tool":"crm.lookup","args":{"id":"7"}}', search("2026-01-03T00:00:00Z", "s1"), search("2026-01-03T00:00:00Z", "s2"), ""].join("\n"),
+    });
+    // The built binary: from sources a diff stays on one thread whatever --jobs says.
+    for (const jobs of ["1", "2"]) {
+      const result = bin(["diff", before!, after!, "--replay", calls!, "--jobs", jobs]);
+      // s1's search at line 2 and s2's at line 3 are the same fresh session's request: the same change.
+      expect(result, `--jobs ${jobs}`).toEqual({
+        code: 0,
+        stdout: [
+          "+off-intent (unchanged rule)  2 changes: allow→deny 2",
+          `  ${calls}:2  allow→deny  kb.search (session s1)  off intent`,
+          `  ${calls}:3  allow→deny  kb.search (session s2)  off intent`,
+          "~lookup  1 change: allow→deny 1",
+          `  ${calls}:1  allow→deny  crm.lookup (session s1)  no rule allows crm.lookup`,
+          "3 of 3 decisions change: allow→deny 3",
+          "",
+        ].join("\n"),
+        stderr: "",
+      });
+    }
+  });
+
   it("a tool declared otherwise in what the deciding rules do not read (arguments reordered, an argument added, its risk) leaves a carried change to the session", async () => {
     const [before, after, calls] = ["old.policy", "new.policy", "rec.jsonl"].map((name) => `test/fixtures/replay/diff-carried/${name}`);
     const fixture = readFileSync(join(ROOT, after!), "utf8");
@@ -313,6 +343,26 @@ describe("policyc diff: the rule that caused a change", () => {
     expect(causes(report)).toEqual({ "~tool http.get": { "allow→deny": 1 } });
     expect(report.byCause["~tool http.get"]!.changes[0]!.via).toEqual({ rule: "+no-risky" });
     expect((await cli(["diff", before!, after!, "--replay", calls!])).stdout).toContain(`  ${calls}:1  allow→deny  http.get (session s1; no-risky is unchanged)  http.get is denied by no-risky\n`);
+  });
+
+  it("an unchanged rule reading `session.repeats` that decides differently because its tool declares another argument is the declaration's change", async () => {
+    const policy = (args: string): string => `tool kb.search {\n  risk low\n  args { ${args} }\n}\npolicy p {\n  @name("search")\n  allow kb.search\n\n  @name("no-loops")\n  deny kb.search\n    when session.repeats >= 1\n    reason "loop"\n}\n`;
+    const [before, after, calls] = write({ "rp-old.policy": policy("q: string"), "rp-new.policy": policy("q: string, page?: int"), "rp.jsonl": '{"session":"s1","tool":"kb.search","args":{"q":"x","page":1}}\n{"session":"s1","tool":"kb.search","args":{"q":"x","page":2}}\n' });
+    // OLD ignores the undeclared page, so the second search repeats the first; NEW compares it.
+    const report = await json(["diff", before!, after!, "--replay", calls!]);
+    expect(causes(report)).toEqual({ "~tool kb.search": { "deny→allow": 1 } });
+    expect(report.byCause["~tool kb.search"]!.changes[0]!.via).toEqual({ rule: "-no-loops" });
+  });
+
+  it("an unchanged rule reading `session.labels` that decides differently because another tool of the session returns other labels is that tool's declaration's change", async () => {
+    const policy = (returns: string): string => `enum Label { public, pii }\ntool kb.search {\n${returns}  args { q: string }\n}\ntool email.send {\n  args { to: string }\n}\npolicy p {\n  @name("search")\n  allow kb.search\n\n  @name("send")\n  allow email.send\n\n  @name("no-pii-out")\n  deny email.send\n    when session.labels contains pii\n}\n`;
+    const send = (session: string): string => `{"session":"${session}","tool":"email.send","args":{"to":"e"}}`;
+    const [before, after, calls] = write({ "rt-old.policy": policy(""), "rt-new.policy": policy("  returns pii\n"), "rt.jsonl": ['{"session":"s1","tool":"kb.search","args":{"q":"x"}}', send("s1"), send("s2"), ""].join("\n") });
+    const report = await json(["diff", before!, after!, "--replay", calls!]);
+    // s2 searched nothing: its mail is no change.
+    expect(causes(report)).toEqual({ "~tool kb.search": { "allow→deny": 1 } });
+    expect(report.byCause["~tool kb.search"]!.changes.map((c) => [c.line, c.via])).toEqual([[2, { rule: "+no-pii-out" }]]);
+    expect(causes(await json(["diff", after!, before!, "--replay", calls!]))).toEqual({ "~tool kb.search": { "deny→allow": 1 } });
   });
 
   it("an unchanged rule that decides differently for another reason (an intent declared otherwise) is marked `(unchanged rule)`", async () => {

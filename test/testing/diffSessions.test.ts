@@ -5,7 +5,7 @@ import { SessionChanges } from "../../src/testing/diffSessions.js";
 
 /** Engines that hold only the sessions in `held` (what matters to SessionChanges of an engine). */
 function enginesHolding(held: ReadonlySet<string>): Engine[] {
-  return [{ sessions: { holds: (id: string) => held.has(id) } } as unknown as Engine];
+  return [{ sessions: { holds: (id: string) => held.has(id), get: () => undefined } } as unknown as Engine];
 }
 
 describe("diff: the changes a session carries", () => {
@@ -27,14 +27,25 @@ describe("diff: the changes a session carries", () => {
       // Each session is held for its own line and the next 9 sessions' lines, then forgotten.
       held.add(`s${n}`);
       held.delete(`s${n - 10}`);
-      changes.beforeLine(`s${n}`);
+      changes.afterLine(`s${n}`, changes.beforeLine(`s${n}`));
       changes.record(`s${n}`, SessionPart.RAN, { line: n + 1, cause: "~lookup" });
     }
     expect(changes.size).toBeLessThanOrEqual(4_096 + 1);
     expect(changes.latest("s99999", SessionPart.RAN)).toEqual({ line: 100_000, cause: "~lookup" });
     // A session the engines forgot starts afresh at its next line: nothing of before is carried.
     changes.record("s5", SessionPart.RAN, { line: 1, cause: "~old" });
-    changes.beforeLine("s5");
+    changes.afterLine("s5", changes.beforeLine("s5"));
     expect(changes.latest("s5", SessionPart.RAN)).toBeUndefined();
+  });
+
+  it("keep the first tool that went ahead with other returned labels, until the session is forgotten", () => {
+    const held = new Set(["s1"]);
+    const changes = new SessionChanges(enginesHolding(held));
+    changes.labelsReturned("s1", "kb.search");
+    changes.labelsReturned("s1", "crm.lookup");
+    expect(changes.labelsFrom("s1")).toBe("kb.search");
+    held.delete("s1");
+    changes.afterLine("s1", changes.beforeLine("s1"));
+    expect(changes.labelsFrom("s1")).toBeUndefined();
   });
 });
