@@ -85,6 +85,16 @@ export function pathKey(expr: A.Expr): string | undefined {
   return undefined;
 }
 
+/**
+ * The guards that still hold inside a quantifier binding `variable`: a guard on an outer
+ * `variable` (or on a root the variable hides) says nothing about each element it now names,
+ * so `x has d and all(x in xs: x.d.zone == …)` must guard the inner `x.d` again.
+ */
+function guardsOutside(guards: ReadonlySet<string>, variable: string): ReadonlySet<string> {
+  const kept = [...guards].filter((guard) => guard !== variable && !guard.startsWith(`${variable}.`));
+  return kept.length === guards.size ? guards : new Set(kept);
+}
+
 export { chainTermsOf as chainTerms } from "../ast/chains.js";
 import { chainTermsOf as chainTerms } from "../ast/chains.js";
 
@@ -131,7 +141,7 @@ export class ExpressionChecker {
   /**
    * A quantifier variable named like something already in scope hides it in the body: an outer
    * variable, a built-in root (`url`, `session`…), an enum, or a bare name (a risk level, an
-   * enum member, the first part of a tool or intent name). The meaning is well defined, but a
+   * enum member, a one-part tool or intent name). The meaning is well defined, but a
    * reader (and often the writer) takes the name for the other thing: warn (PC505).
    */
   private checkBinding(expr: A.Quantifier, scope: Scope): void {
@@ -289,7 +299,7 @@ export class ExpressionChecker {
         this.binders.push(expr);
         let body: Type;
         try {
-          body = this.infer(expr.body, { locals, guards: scope.guards }, rule);
+          body = this.infer(expr.body, { locals, guards: guardsOutside(scope.guards, expr.variable.name) }, rule);
         } finally {
           this.binders.pop();
         }

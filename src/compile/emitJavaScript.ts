@@ -420,9 +420,13 @@ class JsEmitter {
         return id;
       }
       case "get": {
-        // Roots are validated objects; below them `?.` makes reads under a stand-in (a missing
-        // user) or an absent optional record yield undefined instead of throwing.
-        const read = e.object.op === "root" ? `${this.expr(e.object)}[${JSON.stringify(e.name)}]` : `${this.expr(e.object)}?.[${JSON.stringify(e.name)}]`;
+        // Roots are validated objects. A read through an absent optional record throws, as it
+        // does in the interpreter (explain): the dispatcher then runs the rule in its own
+        // function, where the exception is a fault and the rule fails closed. (The checker
+        // demands a `has` guard first, so only a policy that slipped past it gets here.) Only
+        // under the missing user's stand-in, whose read has already noted the fault, does `?.`
+        // keep the fast path: the rule fails closed whatever the read yields.
+        const read = e.object.op === "root" || !underUser(e.object) ? `${this.expr(e.object)}[${JSON.stringify(e.name)}]` : `${this.expr(e.object)}?.[${JSON.stringify(e.name)}]`;
         if (e.convert !== "none" && e.each) return `rt.membersAsCompared(${read}, ${JSON.stringify(e.convert)})`;
         if (e.convert === "risk") return `rt.RISK_RANK[${read}]`;
         if (e.convert === "time") return `rt.parseTime(${read})`;
@@ -569,6 +573,12 @@ class JsEmitter {
         return `rt.inIpRanges(${this.constant(`rt.ipRanges(${JSON.stringify(e.ranges)})`)}, ${this.expr(e.subject)})`;
     }
   }
+}
+
+/** Whether `e` reads below the `user` root, which is a stand-in with no fields when the request has no user. */
+function underUser(e: IrExpr): boolean {
+  while (e.op === "get") e = e.object;
+  return e.op === "root" && e.root === "user";
 }
 
 /** `session.labels` and `session.tools` are sets at run time; request collections are lists. */

@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
 import { loadBundle } from "../../src/bundle/loadBundle.js";
 import { compileSources } from "../../src/index.js";
+import { analyze } from "../../src/check/analyze.js";
+import { compileProgram } from "../../src/compile/compileProgram.js";
 import { Engine as EngineClass } from "../../src/runtime/engine.js";
 import type { CompiledPolicy } from "../../src/runtime/policy.js";
 import type { Decision, Grant } from "../../src/runtime/decision.js";
@@ -454,6 +456,37 @@ policy labels {
     );
     // Control: sessions do run past their room for labels, and tests of their labels fail.
     expect(dropped).toBeGreaterThan(5);
+  });
+
+  it("for reads through absent optional records that slipped past the checker (its PC303 bypassed)", () => {
+    // The checker demands a `has` guard before such a read; were one ever missed (as a shadowed
+    // quantifier variable once inherited its outer namesake's guard), the compiled code must still
+    // fail closed as the interpreter does, not read the absent record's fields as absent.
+    const text = `${RICH.slice(0, RICH.indexOf("policy rich {"))}
+policy unguarded {
+  allow *
+  ask http.get when context.destination.zone == external
+  deny kb.search when context.destination.host == "h" revoke
+  deny http.get when args has endpoints and any(e in args.endpoints: e has url and all(e in args.endpoints: context.destination.zone != internal))
+  deny crm.lookup when user.email.size() > 3 and context.destination.zone > internal
+  ask email.send when any(x in [context]: x has destination and all(x in [context]: x.destination.zone == partner))
+}
+`;
+    const analysis = analyze([{ path: "unguarded.policy", text }]);
+    expect(analysis.diagnostics.filter((d) => d.severity === "error").map((d) => d.code)).toContain("PC303");
+    const unguarded = compileProgram(analysis.program!);
+    let failed = 0;
+    fc.assert(
+      fc.property(sequence(richRequest), (requests) => {
+        compare(fresh(unguarded), requests);
+        compareEveryRule(everyRuleEngine(unguarded), requests, unguarded);
+        const engine = fresh(unguarded);
+        for (const r of requests) if (engine.decide(r).errors.some((e) => e.includes("Cannot read properties"))) failed++;
+      }),
+      { numRuns: 150, seed: 7 },
+    );
+    // Control: the reads do meet absent records.
+    expect(failed).toBeGreaterThan(5);
   });
 
   it("the generators reach every effect, errors and revocations (control)", () => {
