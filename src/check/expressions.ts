@@ -23,6 +23,7 @@ const NAMESPACE_USE: Readonly<Record<string, string>> = {
 import {
   BOOL,
   DURATION,
+  EMPTY,
   ERROR,
   INT,
   INTENT,
@@ -293,6 +294,9 @@ export class ExpressionChecker {
         let element: Type = ERROR;
         if (isCollection(collection)) element = collection.element;
         else if (collection.kind !== "error") this.report("PC300", `\`${expr.quantifier}\` needs a set or list, but this is ${describeType(collection)}`, expr.collection.span);
+        // `any(x in []: …)`: nothing tells what `x` is, so nothing in the body could be checked;
+        // and the collection is always empty, so the quantifier is a constant.
+        if (element.kind === "empty") element = this.report("PC300", `\`${expr.quantifier}\` over an empty list: \`${expr.variable.name}\` has no type, and the \`${expr.quantifier}\` is always ${expr.quantifier === "all"}`, expr.collection.span, "quantify over a list of the request (`args.…`, `context.…`), or write the constant you mean");
         this.checkBinding(expr, scope);
         const locals = new Map(scope.locals);
         locals.set(expr.variable.name, element);
@@ -347,7 +351,8 @@ export class ExpressionChecker {
       const span = { ...quoted[0]!.span, end: quoted[quoted.length - 1]!.span.end };
       this.report("PC300", `this list must hold ${membersOf(memberKindOf(element)!)}, but ${strings}`, span, this.quotedMemberAdvice(element, quoted.map((q) => q.value)));
     }
-    return { kind: expected?.kind === "set" ? "set" : "list", element: element ?? ERROR };
+    // `[]` with nothing to say what it holds: an element of no type yet, which any other fits.
+    return { kind: expected?.kind === "set" ? "set" : "list", element: element ?? EMPTY };
   }
 
   /** `context.env == "prod"`: help when the quotes turned an enum member or a risk level into a string. */
@@ -1132,6 +1137,10 @@ function describeType(type: Type): string {
       return "a `Risk`";
     case "args":
       return "`args`";
+    case "set":
+    case "list":
+      if (type.element.kind === "empty") return `an empty ${type.kind} (\`[]\`)`;
+      return `a \`${typeToString(type)}\``;
     default: {
       const name = typeToString(type);
       return `${article(name)} \`${name}\``;

@@ -88,3 +88,51 @@ describe("a quantifier that reuses a variable's name does not inherit its guards
     }
   });
 });
+
+describe("a quantifier over the empty list is PC300, never an internal error (F2)", () => {
+  it("`[]` and an inner `[]` of `[[]]` are refused by check, with the variable and what the quantifier always is", async () => {
+    const cases: [string, string][] = [
+      ["any(x in []: x.foo.bar == 1)", "`any` over an empty list: `x` has no type, and the `any` is always false"],
+      ['all(x in []: x.size() > "a")', "`all` over an empty list: `x` has no type, and the `all` is always true"],
+      ['any(x in []: x.lower() == "a")', "`any` over an empty list: `x` has no type, and the `any` is always false"],
+      ["any(x in [[]]: any(y in x: y.foo == 1))", "`any` over an empty list: `y` has no type, and the `any` is always false"],
+    ];
+    for (const [condition, message] of cases) {
+      const { result, diagnostics } = await check(`  deny t.x when ${condition}`);
+      expect(result.code, condition).toBe(1);
+      expect(diagnostics.map((d) => [d.code, d.message]), condition).toEqual([["PC300", message]]);
+      // The span is the collection the variable ranges over.
+      const collection = condition.includes("[[]]") ? "x" : "[]";
+      expect(diagnostics[0]!.column, condition).toBe("  deny t.x when ".length + condition.indexOf(` in ${collection}:`) + 5);
+    }
+  });
+
+  it("eval and build say so too, with exit 1", async () => {
+    const file = write("empty.policy", `${DECLS}policy p {\n  deny t.x when any(x in []: x.foo.bar == 1)\n}\n`);
+    write("request.json", JSON.stringify(REQUEST));
+    for (const args of [["eval", file, "--request", "request.json"], ["build", file, "-o", "out"]]) {
+      const result = await cli(args, { cwd: dir });
+      expect(result.code, args[0]).toBe(1);
+      expect(result.stdout + result.stderr, args[0]).toContain("error[PC300]: `any` over an empty list");
+      expect(result.stdout + result.stderr, args[0]).not.toContain("internal error");
+    }
+  });
+
+  it("an element of `[[]]` is described as an empty list, not `list<unknown>`", async () => {
+    const { diagnostics } = await check("  deny t.x when any(x in [[]]: x.foo == 1)");
+    expect(diagnostics.map((d) => d.message)).toEqual(["an empty list (`[]`) has no attribute `foo`"]);
+  });
+
+  it("`[]` still compares with collections of any type, and decides", async () => {
+    for (const condition of ["args.l == []", "[] == args.recs", 'args.s in []', "[] contains args.s", "args.recs containsAny []", '[[], ["a"]] contains args.l', '[].size() == 0']) {
+      const { result, diagnostics } = await check(`  allow t.x\n  deny t.x when ${condition}`);
+      expect(errorsOf(diagnostics), condition).toEqual([]);
+      expect(result.code, condition).toBe(0);
+    }
+    const file = write("compare.policy", `${DECLS}policy p {\n  allow t.x\n  deny t.x when args.l == [] and [[], ["a"]] contains args.l\n}\n`);
+    write("request.json", JSON.stringify(REQUEST));
+    const result = await cli(["eval", file, "--request", "request.json", "--json"], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ decision: "deny", rules: ["p/2"], errors: [] });
+  });
+});
