@@ -881,7 +881,7 @@ export class ExpressionChecker {
     // session.count / session.called / url.host / email.domain / path.normalize / ip.inRange
     const calleeObject = callee.object;
     if (calleeObject.kind === "NameRef" && !scope.locals.has(calleeObject.name)) {
-      if (calleeObject.name === "session") return this.sessionCall(expr, method, rule);
+      if (calleeObject.name === "session") return this.sessionCall(expr, method, scope, rule);
       if (calleeObject.name === "ip") return this.ipCall(expr, method, scope, rule);
       if (calleeObject.name === "url" || calleeObject.name === "email" || calleeObject.name === "path") {
         const allowed = FUNCTIONS[calleeObject.name] as readonly string[];
@@ -890,6 +890,7 @@ export class ExpressionChecker {
         if (!this.arity(expr, 1, 1)) return ERROR;
         const argument = this.infer(expr.args[0]!, scope, rule);
         if (!isStringLike(argument)) this.report("PC300", `\`${calleeObject.name}.${method}\` takes a string, but this is ${describeType(argument)}`, expr.args[0]!.span);
+        else this.nameForText(`${calleeObject.name}.${method}` as FunctionName, argument, expr.args[0]!);
         this.resolutions.set(expr, { kind: "function", name: `${calleeObject.name}.${method}` as FunctionName });
         return STRING;
       }
@@ -938,10 +939,44 @@ export class ExpressionChecker {
     const [subject, rangesWritten] = expr.args as [A.Expr, A.Expr];
     const subjectType = this.infer(subject, scope, rule);
     if (!isStringLike(subjectType)) this.report("PC300", `\`ip.inRange\` tests a string (an address, as \`url.host(args.url)\` returns it), but this is ${describeType(subjectType)}`, subject.span);
+    else this.nameForText("ip.inRange", subjectType, subject);
     this.infer(rangesWritten, scope, rule);
     const ranges = this.ipRangesWritten(unparenthesized(rangesWritten));
     if (ranges !== undefined) this.resolutions.set(expr, { kind: "ipInRange", ranges });
     return BOOL;
+  }
+
+  /**
+   * `session.called(args.s)`, `session.called(tool)`: a value of the request (or a quantifier's
+   * variable) where the pattern goes. Patterns are written in the policy, so the session keeps
+   * the calls of each one: said as such rather than as an unknown tool, and, for the tool being
+   * called, with the test that asks it. A declared tool of that name (`tool user.lookup`) is
+   * the tool, as a dotted name in a pattern always is.
+   */
+  private requestValueAsPattern(argument: A.Expr, pattern: string, method: string, scope: Scope, rule: RuleContext): Type | undefined {
+    const base = firstName(argument);
+    if (base.kind !== "NameRef" || pattern.includes("*") || this.schema.tools.has(pattern)) return undefined;
+    const local = scope.locals.has(base.name);
+    if (!local && !REQUEST_ROOTS.has(base.name)) return undefined;
+    const what = local ? `\`${pattern}\` is ${base.name === pattern ? "the variable" : "read from the variable"} of a quantifier, a value of the request` : pattern === "tool" ? "`tool` is the name of the tool being called, a value of the request" : `\`${pattern}\` is a value of the ${base.name === "session" ? "session" : "request"}`;
+    const [target] = rule.tools;
+    const help =
+      pattern === "tool" && method === "called"
+        ? "to ask whether the tool being called was allowed before in the session, write `session.tools contains tool`"
+        : `write the tool's name${rule.tools.length === 1 ? `, as in \`session.${method}(${target}${method === "count" ? ", within 1m" : ""})\`` : ", a pattern like `kb.*`, or a string holding a glob"}`;
+    return this.report("PC300", `the pattern of \`session.${method}\` is written in the policy (a tool name, a pattern like \`kb.*\`, or a string), but ${what}`, argument.span, help);
+  }
+
+  /**
+   * `path.normalize(tool)`: a tool or intent name is string-like, but never a path, a URL, an
+   * address or an IP, so the call would fail on every request (or, for `ip.inRange`, never hold).
+   * PC300, naming what the function reads.
+   */
+  private nameForText(fn: keyof typeof TEXT_READ_BY, argument: Type, written: A.Expr): void {
+    if (argument.kind !== "tool" && argument.kind !== "intent") return;
+    const what = TEXT_READ_BY[fn];
+    const name = argument.kind === "tool" ? "a tool name" : "an intent name";
+    this.report("PC300", `\`${fn}\` reads ${what.text} from a string, but \`${printExpr(written)}\` is ${name}, which is never one`, written.span, `pass the request's string that holds ${what.text}, as in \`${fn}(${what.example})\``);
   }
 
   /** The ranges of an `ip.inRange`, each a CIDR in a string literal; undefined (and reported) when one is not. */
@@ -993,7 +1028,7 @@ export class ExpressionChecker {
     return this.report("PC210", `\`session.${method}\` needs ${needs}`, window.span, `write \`session.${method}(${pattern}within ${window.text})\``);
   }
 
-  private sessionCall(expr: A.Call, method: string, rule: RuleContext): Type {
+  private sessionCall(expr: A.Call, method: string, scope: Scope, rule: RuleContext): Type {
     if (!(SESSION_CALLS as readonly string[]).includes(method)) {
       if ((SESSION_VALUES as readonly string[]).includes(method)) return this.report("PC210", `\`session.${method}\` is a value, not a function: write \`session.${method}\``, expr.span);
       return this.report("PC209", `unknown session member \`${method}\``, expr.callee.property.span, didYouMean(method, [...SESSION_VALUES, ...SESSION_CALLS]));
@@ -1009,7 +1044,8 @@ export class ExpressionChecker {
       else withinMs = expr.within.milliseconds;
     }
     if (expr.args.length > 1) {
-      this.report("PC210", `\`session.${method}\` takes one tool pattern${method === "count" ? " and `within D`" : " and an optional `within D`"}, but ${expr.args.length} arguments were given`, expr.span);
+      const given = expr.args.length + (expr.within ? 1 : 0);
+      this.report("PC210", `\`session.${method}\` takes one tool pattern${method === "count" ? " and `within D`" : " and an optional `within D`"}, but ${given} arguments were given`, expr.span);
       return ERROR;
     }
     let pattern: string | undefined;
@@ -1023,6 +1059,8 @@ export class ExpressionChecker {
       // An empty string is no tool's name and no glob matches it to one: the call would
       // silently count nothing (or never be true), which for a rate limit means no limit.
       if (pattern === "") return this.report("PC208", "the empty pattern `\"\"` matches no tool", argument.span, "name a tool or a pattern, like `crm.lookup`, `payments.*` or `*`");
+      const requestValue = argument.kind === "StringLiteral" ? undefined : this.requestValueAsPattern(argument, pattern, method, scope, rule);
+      if (requestValue !== undefined) return requestValue;
       const diagnosticsBefore = this.diagnostics.length;
       checkPatternMatchesTools({ kind: "ToolPattern", text: pattern, span: argument.span }, this.schema.tools.keys(), this.diagnostics);
       if (this.diagnostics.length > diagnosticsBefore) return ERROR;
@@ -1039,6 +1077,17 @@ export class ExpressionChecker {
     return BOOL;
   }
 }
+
+/** Roots whose paths are values of the request or the session, never tool names written in the policy. */
+const REQUEST_ROOTS: ReadonlySet<string> = new Set(["args", "context", "agent", "user", "tool", "intent", "session", "now"]);
+
+/** What each text function reads from its string, and an argument that may hold it. */
+const TEXT_READ_BY = {
+  "url.host": { text: "a URL", example: "args.url" },
+  "email.domain": { text: "an email address", example: "args.to" },
+  "path.normalize": { text: "a path", example: "args.path" },
+  "ip.inRange": { text: "an IP address", example: 'url.host(args.url), "10.0.0.0/8"' },
+} as const;
 
 /** Operators other languages write as methods: `args.url.contains("evil")`, `context.has(destination)`. */
 const OPERATORS_WRITTEN_AS_METHODS: ReadonlySet<string> = new Set(["contains", "containsAny", "containsAll", "like", "has"]);

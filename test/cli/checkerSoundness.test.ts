@@ -44,6 +44,14 @@ async function check(rules: string): Promise<{ result: CliResult; diagnostics: D
 
 const errorsOf = (diagnostics: readonly DiagnosticJson[]): string[] => diagnostics.filter((d) => d.severity === "error").map((d) => d.code);
 
+/** `deny t.x when CONDITION` fails `check` (exit 1) with exactly one PC300, `message`; its diagnostic. */
+async function expectOnlyPC300(condition: string, message: string): Promise<DiagnosticJson> {
+  const { result, diagnostics } = await check(`  deny t.x when ${condition}`);
+  expect(result.code, condition).toBe(1);
+  expect(diagnostics.map((d) => [d.code, d.message]), condition).toEqual([["PC300", message]]);
+  return diagnostics[0]!;
+}
+
 /** The audit's request: one record with a destination, one without. */
 const REQUEST = { session: "s1", tool: "t.x", args: { recs: [{ name: "a", destination: { host: "h", zone: "internal" } }, { name: "b" }], s: "x", l: [], n: 1 } };
 
@@ -98,12 +106,10 @@ describe("a quantifier over the empty list is PC300, never an internal error (F2
       ["any(x in [[]]: any(y in x: y.foo == 1))", "`any` over an empty list: `y` has no type, and the `any` is always false"],
     ];
     for (const [condition, message] of cases) {
-      const { result, diagnostics } = await check(`  deny t.x when ${condition}`);
-      expect(result.code, condition).toBe(1);
-      expect(diagnostics.map((d) => [d.code, d.message]), condition).toEqual([["PC300", message]]);
+      const found = await expectOnlyPC300(condition, message);
       // The span is the collection the variable ranges over.
       const collection = condition.includes("[[]]") ? "x" : "[]";
-      expect(diagnostics[0]!.column, condition).toBe("  deny t.x when ".length + condition.indexOf(` in ${collection}:`) + 5);
+      expect(found.column, condition).toBe("  deny t.x when ".length + condition.indexOf(` in ${collection}:`) + 5);
     }
   });
 
@@ -134,5 +140,52 @@ describe("a quantifier over the empty list is PC300, never an internal error (F2
     const result = await cli(["eval", file, "--request", "request.json", "--json"], { cwd: dir });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ decision: "deny", rules: ["p/2"], errors: [] });
+  });
+});
+
+describe("a session pattern that is a value of the request says so (F3)", () => {
+  it("for a request path, the session, a quantifier's variable and `tool`, with the help that fits", async () => {
+    const cases: [string, string, string][] = [
+      ["session.called(args.s)", "`args.s` is a value of the request", "write the tool's name, as in `session.called(t.x)`"],
+      ["session.count(args.s, within 1m) > 1", "`args.s` is a value of the request", "write the tool's name, as in `session.count(t.x, within 1m)`"],
+      ["session.called(session.last)", "`session.last` is a value of the session", "write the tool's name, as in `session.called(t.x)`"],
+      ["any(x in args.l: session.called(x))", "`x` is the variable of a quantifier, a value of the request", "write the tool's name, as in `session.called(t.x)`"],
+      ["session.called(tool)", "`tool` is the name of the tool being called, a value of the request", "to ask whether the tool being called was allowed before in the session, write `session.tools contains tool`"],
+    ];
+    for (const [condition, what, help] of cases) {
+      const { result, diagnostics } = await check(`  deny t.x when ${condition}`);
+      expect(result.code, condition).toBe(1);
+      const method = condition.includes("count") ? "count" : "called";
+      expect(diagnostics.map((d) => [d.code, d.message, d.help]), condition).toEqual([["PC300", `the pattern of \`session.${method}\` is written in the policy (a tool name, a pattern like \`kb.*\`, or a string), but ${what}`, help]]);
+    }
+  });
+
+  it("with several targets the help names no one tool; a declared tool or a pattern is still a pattern", async () => {
+    const { diagnostics } = await check("  deny t.x, kb.search when session.called(args.s)");
+    expect(diagnostics.map((d) => d.help)).toEqual(["write the tool's name, a pattern like `kb.*`, or a string holding a glob"]);
+    for (const condition of ["session.called(kb.search)", "session.called(kb.*)", 'session.called("kb.*")', "any(kb in args.l: session.called(kb.search))"]) {
+      expect(errorsOf((await check(`  deny t.x when ${condition}`)).diagnostics), condition).toEqual([]);
+    }
+    // A tool whose name starts like a request root is a tool.
+    const file = write("userTool.policy", "tool user.lookup { args { id: string } }\npolicy p {\n  deny user.lookup when session.called(user.lookup)\n}\n");
+    expect((await cli(["check", file], { cwd: dir })).code).toBe(0);
+  });
+
+  it("counts a `within` among the arguments given (F9)", async () => {
+    const { diagnostics } = await check('  deny t.x when session.called("kb.search", within 1m, within 2m)');
+    expect(diagnostics.map((d) => d.message)).toContain("`session.called` takes one tool pattern and an optional `within D`, but 3 arguments were given");
+  });
+});
+
+describe("a tool or intent name is no text for url, email, path and ip functions (F5)", () => {
+  it("is PC300 naming what the function reads", async () => {
+    const cases: [string, string][] = [
+      ['path.normalize(tool) == "/a"', "`path.normalize` reads a path from a string, but `tool` is a tool name, which is never one"],
+      ['ip.inRange(tool, "10.0.0.0/8")', "`ip.inRange` reads an IP address from a string, but `tool` is a tool name, which is never one"],
+      ['url.host(intent) == "a.com"', "`url.host` reads a URL from a string, but `intent` is an intent name, which is never one"],
+      ['email.domain(session.last) == "a.com"', "`email.domain` reads an email address from a string, but `session.last` is a tool name, which is never one"],
+    ];
+    for (const [condition, message] of cases) await expectOnlyPC300(condition, message);
+    expect(errorsOf((await check('  deny t.x when path.normalize(args.s) == "/a" or url.host(args.s) == "a.com"')).diagnostics)).toEqual([]);
   });
 });
