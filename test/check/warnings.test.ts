@@ -787,6 +787,11 @@ describe("PC513 an `ask` pattern over tools no `allow` targets", () => {
     expect(codesAndLines(rules("allow kb.search", "deny crm.lookup, email.send", "deny http.get when agent.attested", "ask * when session.denials >= 3"))).toEqual([["PC513", 5]]);
     // Nor one an unconditional ask already asks about.
     expect(rules("allow kb.search", "deny crm.lookup, email.send", "ask http.get", "ask * when session.denials >= 3")).toEqual([]);
+    // An `ask *` with no condition is reported as `ask * when true` is: it does not exempt its own
+    // tools (nor, as a pattern, another ask's).
+    expect(codesAndLines(rules("allow kb.search", "ask *"))).toEqual([["PC501", 2], ["PC513", 3]]);
+    expect(codesAndLines(rules("allow kb.search", "deny crm.lookup, email.send", "ask *", "ask * when session.denials >= 3"))).toEqual([["PC501", 2], ["PC513", 4], ["PC513", 5]]);
+    expect(rules("allow kb.search", "ask *")[1]!.message).toBe("`*` covers `crm.lookup`, `email.send` and `http.get`, which no `allow` rule targets: for them this `ask` turns the default deny into a request for approval");
     const result = analyze([
       { path: "decls.policy", text: DECLS },
       { path: "a.policy", text: policyOf("ask * when session.denials >= 5") },
