@@ -324,6 +324,8 @@ export class ExpressionChecker {
     let element: Type | undefined = expectedElement;
     /** Strings where the other side wants enum members or risk levels: one mistake (the quotes), reported once. */
     const quoted: A.StringLiteral[] = [];
+    /** Elements of another type than the other side's, which they are compared with: one mistake, reported once. */
+    const strangers: { item: A.Expr; type: Type }[] = [];
     if (expectedElement === undefined) {
       const names = this.bareNamesIn(expr, scope);
       this.noteNamesBeside(names, names);
@@ -338,9 +340,11 @@ export class ExpressionChecker {
       else if (compatible(element, type)) element = comparedType(element, type);
       else {
         if (item.kind === "StringLiteral" && element === expectedElement && memberKindOf(element)) quoted.push(item);
+        else if (element === expectedElement) strangers.push({ item, type });
         else this.report("PC300", `list elements must have one type: expected ${describeType(element)}, found ${describeType(type)}`, item.span);
       }
     }
+    if (strangers.length > 0 && expectedElement !== undefined) this.reportStrangers(strangers, expectedElement);
     // `[["cp", "a", "b"], args.extra]`: a list and a set among the items. Compared as one type,
     // either the list would be compared ignoring its order, or the set in an order it does not
     // have: each must be compared as it is, in a test of its own.
@@ -353,6 +357,23 @@ export class ExpressionChecker {
     }
     // `[]` with nothing to say what it holds: an element of no type yet, which any other fits.
     return { kind: expected?.kind === "set" ? "set" : "list", element: element ?? EMPTY };
+  }
+
+  /**
+   * `tool.risk in [1, 2]`, `agent.attested in ["yes"]`: elements that cannot be compared with
+   * the other side. One error for the list, as the comparison's own (PC302 for a `Risk`, with
+   * its help), not one per element about the list's types, which are the same.
+   */
+  private reportStrangers(strangers: readonly { item: A.Expr; type: Type }[], expected: Type): void {
+    const span = { ...strangers[0]!.item.span, end: strangers[strangers.length - 1]!.item.span.end };
+    const found = describeType(strangers[0]!.type);
+    if (expected.kind === "risk") {
+      this.report("PC302", `\`Risk\` can only be compared with a \`Risk\`, not ${found}`, span, "compare with a risk level: `low`, `medium`, `high`, `critical`");
+      return;
+    }
+    const which = strangers.length === 1 ? `\`${printExpr(strangers[0]!.item)}\` is ${found}` : `${listed(strangers.map(({ item }) => `\`${printExpr(item)}\``))} are not`;
+    const help = expected.kind === "bool" ? "compare a bool with `true` or `false`, or use it directly as a condition" : undefined;
+    this.report("PC300", `this list's elements are compared with ${describeType(expected)}, but ${which}`, span, help);
   }
 
   /** `context.env == "prod"`: help when the quotes turned an enum member or a risk level into a string. */
@@ -608,6 +629,12 @@ export class ExpressionChecker {
    */
   private containmentOfOneValue(expr: A.Binary, left: Type, scope: Scope, rule: RuleContext): Type {
     const operator = expr.operator as ContainmentOperator;
+    if (left.kind === "toolset") {
+      // `intent.tools containsAny [kb.search]`: patterns, not a list of names; its right side names tools.
+      this.infer(expr.right, scope, rule, { kind: "list", element: TOOL });
+      this.report("PC300", `\`${operator}\` needs a set or a list on the left, but this is ${describeType(left)}`, expr.span, "ask about one tool at a time: `intent.tools contains kb.search`, or `tool in intent.tools` for the tool being called");
+      return BOOL;
+    }
     this.infer(expr.right, scope, rule, operator === "contains" ? left : { kind: "list", element: left });
     const needs = operator === "contains" ? "a set, a list or a string" : "a set or a list";
     const help = operator === "contains" ? "to compare one value, use `==`" : `to test one value against several, use \`in\`: \`${printExpr(expr.left)} in ${printExpr(expr.right)}\``;

@@ -189,3 +189,30 @@ describe("a tool or intent name is no text for url, email, path and ip functions
     expect(errorsOf((await check('  deny t.x when path.normalize(args.s) == "/a" or url.host(args.s) == "a.com"')).diagnostics)).toEqual([]);
   });
 });
+
+describe("a list compared with a value of another type is one error, the comparison's (F4)", () => {
+  it("PC302 once for a list of numbers compared with a risk, with its help", async () => {
+    const { result, diagnostics } = await check("  deny * when tool.risk in [1, 2]");
+    expect(result.code).toBe(1);
+    expect(diagnostics.map((d) => [d.code, d.message, d.help])).toEqual([["PC302", "`Risk` can only be compared with a `Risk`, not an `int`", "compare with a risk level: `low`, `medium`, `high`, `critical`"]]);
+    expect(diagnostics[0]!.column).toBe("  deny * when tool.risk in [".length + 1);
+  });
+
+  it("PC300 once for the list, naming its elements, with the bool's help", async () => {
+    const bool = await check('  deny t.x when args.n in ["a", 2, "b"] or args.l == [1]');
+    expect(bool.diagnostics.map((d) => d.message)).toEqual(["this list's elements are compared with an `int`, but `\"a\"` and `\"b\"` are not", "this list's elements are compared with a `string`, but `1` is an `int`"]);
+    const file = write("attested.policy", "agent { attested: bool }\ntool kb.search {}\npolicy p {\n  allow kb.search when agent.attested in [\"yes\"]\n}\n");
+    const { stdout } = await cli(["check", "--json", file], { cwd: dir });
+    expect((JSON.parse(stdout) as { diagnostics: DiagnosticJson[] }).diagnostics.map((d) => [d.code, d.message, d.help])).toEqual([
+      ["PC300", "this list's elements are compared with a `bool`, but `\"yes\"` is a `string`", "compare a bool with `true` or `false`, or use it directly as a condition"],
+    ]);
+  });
+
+  it("`intent.tools containsAny [...]` is one error, about `intent.tools`, not the list", async () => {
+    const file = write("intent.policy", `${DECLS}intent i { tools t.x }\npolicy p {\n  deny t.x when intent.tools containsAny ["t.x"]\n}\n`);
+    const { stdout } = await cli(["check", "--json", file], { cwd: dir });
+    expect((JSON.parse(stdout) as { diagnostics: DiagnosticJson[] }).diagnostics.map((d) => [d.code, d.message, d.help])).toEqual([
+      ["PC300", "`containsAny` needs a set or a list on the left, but this is a `tool patterns`", "ask about one tool at a time: `intent.tools contains kb.search`, or `tool in intent.tools` for the tool being called"],
+    ]);
+  });
+});
