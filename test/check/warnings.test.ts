@@ -222,6 +222,15 @@ describe("PC509 a condition no tool the rule targets passes", () => {
     expect(found[6]!.message).toBe("`(tool == email.send or tool == http.get)` is never true for the tool this rule targets, so the rule never matches");
   });
 
+  it("an `unless` every targeted tool passes, and `startsWith` / `endsWith` on the tool", () => {
+    const found = rules("deny kb.search unless tool == kb.search", "deny kb.search when agent.attested unless tool.risk == low", 'deny kb.search when tool.startsWith("email.")', 'deny kb.search, crm.lookup when tool.endsWith(".get")');
+    expect(codesAndLines(found)).toEqual([2, 3, 4, 5].map((line) => ["PC509", line]));
+    expect(found[0]!.message).toBe("`unless tool == kb.search` is always true for the tool this rule targets, so the rule never matches");
+    expect(found[0]!.column).toBe("  deny kb.search unless ".length + 1);
+    expect(found[1]!.help).toBe("it targets only `kb.search` (risk low): change the targets or the condition");
+    expect(found[2]!.message).toBe('`tool.startsWith("email.")` is never true for the tool this rule targets, so the rule never matches');
+  });
+
   it("`tool.risk` compared with a risk level no targeted tool is declared with; the help gives their risks", () => {
     const found = rules("deny kb.search when tool.risk >= high", "deny kb.*, crm.lookup when tool.risk == Risk.medium", "deny * when tool.risk > high");
     expect(codesAndLines(found)).toEqual([
@@ -245,6 +254,7 @@ describe("PC509 a condition no tool the rule targets passes", () => {
         'deny kb.search when tool like "kb.*" and tool.risk <= medium',
         "deny kb.search when tool == email.send or agent.attested",
         "deny kb.search unless tool == email.send",
+        'deny kb.search when tool.startsWith("kb.") unless tool.endsWith(".get")',
         "deny kb.search when tool in intent.tools",
         "deny kb.search when session.last == email.send",
         "deny kb.search when any(t in session.tools: tool == t)",
@@ -268,6 +278,7 @@ describe("PC509 a condition no tool the rule targets passes", () => {
       fc.uniqueArray(tool, { minLength: 1, maxLength: 3 }).map((ts) => `[${ts.join(", ")}] contains tool`),
       fc.constantFrom("kb.*", "*.send", "crm.*", "*", "http.get", "*.*p*").map((p) => `tool like ${JSON.stringify(p)}`),
       fc.constantFrom("kb", "mail", ".", "get").map((t) => `tool contains ${JSON.stringify(t)}`),
+      fc.tuple(fc.constantFrom("startsWith", "endsWith"), fc.constantFrom("kb.", "email", ".send", "get", "h")).map(([method, t]) => `tool.${method}(${JSON.stringify(t)})`),
       fc.tuple(fc.constantFrom("==", "!=", "<", "<=", ">", ">="), fc.constantFrom(...risks)).map(([op, r]) => `tool.risk ${op} ${r}`),
       fc.constant("agent.attested"),
     );
@@ -279,8 +290,8 @@ describe("PC509 a condition no tool the rule targets passes", () => {
     let reported = 0;
     let matchedUnreported = 0;
     fc.assert(
-      fc.property(targets, terms, (targeted, chosen) => {
-        const text = `deny ${targeted.join(", ")} when ${chosen.join(" and ")}`;
+      fc.property(targets, terms, fc.option(condition, { freq: 3 }), (targeted, chosen, unless) => {
+        const text = `deny ${targeted.join(", ")} when ${chosen.join(" and ")}${unless === null ? "" : ` unless ${unless}`}`;
         const { policy, diagnostics } = compileSources([
           { path: "decls.policy", text: DECLS },
           { path: "t.policy", text: policyOf(text) },
