@@ -82,6 +82,18 @@ export function capitalisedOperandKeyword(tokens: readonly IToken[], index: numb
 }
 
 /**
+ * `any(tool in …)`, `all(args in …)`: a keyword where a quantifier's variable is named. Returns
+ * the error to report at it, when `tokens[index]` is one after `any(` or `all(`.
+ */
+export function keywordAsQuantifierVariable(tokens: readonly IToken[], index: number): { word: IToken; message: string; help: string } | undefined {
+  const word = tokens[index];
+  const [quantifier, open] = [tokens[index - 2], tokens[index - 1]];
+  if (!word || !quantifier || open?.tokenType !== T.LParen || word.tokenType === T.Identifier || !/^[A-Za-z_]\w*$/.test(word.image)) return undefined;
+  if ((quantifier.image !== "any" && quantifier.image !== "all") || quantifier.tokenType === T.Identifier) return undefined;
+  return { word, message: `\`${word.image}\` is a keyword and cannot name a variable`, help: `give the variable another name, as in \`${quantifier.image}(${word.image.charAt(0)} in …: …)\`` };
+}
+
+/**
  * Words of other policy and query languages, and what they are here. Checked before the
  * misspelled-keyword guess, which would offer whatever keyword is one edit away (`if`: `in`).
  */

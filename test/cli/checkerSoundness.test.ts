@@ -216,3 +216,17 @@ describe("a list compared with a value of another type is one error, the compari
     ]);
   });
 });
+
+describe("a keyword naming a quantifier's variable is one error, at it (F9)", () => {
+  it("for `tool`, `args`, `context`, and no follow-on error at the `:`", async () => {
+    for (const [condition, word, help] of [
+      ['any(tool in args.l: tool == "a")', "tool", "give the variable another name, as in `any(t in …: …)`"],
+      ['all(args in args.l: args == "a") and args.n > 1', "args", "give the variable another name, as in `all(a in …: …)`"],
+      ['any(context in args.l: context == "a")', "context", "give the variable another name, as in `any(c in …: …)`"],
+    ] as const) {
+      const { result, diagnostics } = await check(`  deny t.x when ${condition}`);
+      expect(result.code, condition).toBe(1);
+      expect(diagnostics.map((d) => [d.code, d.message, d.help, d.column]), condition).toEqual([["PC103", `\`${word}\` is a keyword and cannot name a variable`, help, "  deny t.x when any(".length + 1]]);
+    }
+  });
+});
