@@ -1126,9 +1126,14 @@ function operatorWrittenAsMethod(expr: A.Call): string | undefined {
   return `\`${method}\` is an operator: write \`${printExpr(expr.callee.object)} ${method} ${printExpr(expr.args[0]!)}\``;
 }
 
+/** What other languages call `size()`. */
+const LENGTH_NAMES: ReadonlySet<string> = new Set(["length", "len", "count"]);
+
 /** `args.to.size > 20`: a method written as an attribute, which the value has with `()`. */
 function methodWithoutParentheses(expr: A.Member, object: Type): string | undefined {
   const method = expr.property.name;
+  // `args.to.length`, `args.to.count`: other languages' names for `size()`.
+  if (LENGTH_NAMES.has(method) && (isCollection(object) || object.kind === "string")) return `write \`${printExpr(expr.object)}.size()\` for the number of ${object.kind === "string" ? "characters" : "elements"}`;
   const has = method === "size" ? isCollection(object) || object.kind === "string" : isStringLike(object) && ["lower", "startsWith", "endsWith"].includes(method);
   if (!has) return undefined;
   return `\`${method}\` is a method: write \`${printExpr(expr)}(${method === "size" || method === "lower" ? "" : "…"})\``;
@@ -1213,6 +1218,9 @@ function describeType(type: Type): string {
       return "a `Risk`";
     case "args":
       return "`args`";
+    case "toolset":
+      // Plural, and only ever `intent.tools`: "a `tool patterns`" read badly.
+      return "`intent.tools` (the intent's tool patterns)";
     case "set":
     case "list":
       if (type.element.kind === "empty") return `an empty ${type.kind} (\`[]\`)`;

@@ -212,7 +212,7 @@ describe("a list compared with a value of another type is one error, the compari
     const file = write("intent.policy", `${DECLS}intent i { tools t.x }\npolicy p {\n  deny t.x when intent.tools containsAny ["t.x"]\n}\n`);
     const { stdout } = await cli(["check", "--json", file], { cwd: dir });
     expect((JSON.parse(stdout) as { diagnostics: DiagnosticJson[] }).diagnostics.map((d) => [d.code, d.message, d.help])).toEqual([
-      ["PC300", "`containsAny` needs a set or a list on the left, but this is a `tool patterns`", "ask about one tool at a time: `intent.tools contains kb.search`, or `tool in intent.tools` for the tool being called"],
+      ["PC300", "`containsAny` needs a set or a list on the left, but this is `intent.tools` (the intent's tool patterns)", "ask about one tool at a time: `intent.tools contains kb.search`, or `tool in intent.tools` for the tool being called"],
     ]);
   });
 });
@@ -228,5 +228,21 @@ describe("a keyword naming a quantifier's variable is one error, at it (F9)", ()
       expect(result.code, condition).toBe(1);
       expect(diagnostics.map((d) => [d.code, d.message, d.help, d.column]), condition).toEqual([["PC103", `\`${word}\` is a keyword and cannot name a variable`, help, "  deny t.x when any(".length + 1]]);
     }
+  });
+});
+
+describe("messages the audit found unclear (F9, F11)", () => {
+  it("`length` or `count` of a list or string points to `size()`", async () => {
+    const { diagnostics } = await check("  deny t.x when args.l.length > 3 or args.s.count > 3");
+    expect(diagnostics.map((d) => [d.code, d.message, d.help])).toEqual([
+      ["PC202", "a `list<string>` has no attribute `length`", "write `args.l.size()` for the number of elements"],
+      ["PC202", "a `string` has no attribute `count`", "write `args.s.size()` for the number of characters"],
+    ]);
+  });
+
+  it("`intent.tools` is named as such, not as \"a `tool patterns`\"", async () => {
+    const file = write("patterns.policy", `${DECLS}intent i { tools t.x }\npolicy p {\n  deny t.x when intent.tools.size() > 3\n}\n`);
+    const { stdout } = await cli(["check", "--json", file], { cwd: dir });
+    expect((JSON.parse(stdout) as { diagnostics: DiagnosticJson[] }).diagnostics.map((d) => d.message)).toEqual(["`intent.tools` (the intent's tool patterns) has no method `size`"]);
   });
 });
