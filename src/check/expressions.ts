@@ -841,6 +841,8 @@ export class ExpressionChecker {
     if (this.schema.tools.has(text)) return this.report("PC206", `\`${text}\` is a tool name: compare it with \`tool\`, as in \`tool == ${text}\``, expr.span);
     if (this.schema.intents.has(text)) return this.report("PC206", `\`${text}\` is an intent name: compare it with \`intent\`, as in \`intent == ${text}\``, expr.span);
     const root = text.split(".")[0]!;
+    // `low > medium`: two risk levels and nothing to say what they are.
+    if (element === undefined && (RISK_LEVELS as readonly string[]).includes(text) && ![...this.schema.enums.values()].some((e) => e.members.includes(text))) return this.report("PC206", `unknown name \`${text}\``, expr.span, `with nothing that is a \`Risk\` beside it, a risk level is written \`Risk.${text}\``);
     const quoted = element?.kind === "string" ? `strings are written in quotes: ${JSON.stringify(text)}` : undefined;
     const memberHelp = this.enumMemberHelp(text, this.namesBeside.get(expr) ?? []);
     // An enum member compared with a string (`agent.team == internal`) is text whose quotes were

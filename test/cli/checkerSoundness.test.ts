@@ -246,3 +246,10 @@ describe("messages the audit found unclear (F9, F11)", () => {
     expect((JSON.parse(stdout) as { diagnostics: DiagnosticJson[] }).diagnostics.map((d) => d.message)).toEqual(["`intent.tools` (the intent's tool patterns) has no method `size`"]);
   });
 });
+
+describe("two bare risk levels compared (F9)", () => {
+  it("get the help to write `Risk.low`", async () => {
+    const { diagnostics } = await check("  deny t.x when low > medium");
+    expect(diagnostics.map((d) => [d.code, d.message, d.help])).toEqual([["PC206", "unknown name `low`", "with nothing that is a `Risk` beside it, a risk level is written `Risk.low`"]]);
+  });
+});
