@@ -253,3 +253,21 @@ describe("two bare risk levels compared (F9)", () => {
     expect(diagnostics.map((d) => [d.code, d.message, d.help])).toEqual([["PC206", "unknown name `low`", "with nothing that is a `Risk` beside it, a risk level is written `Risk.low`"]]);
   });
 });
+
+describe("common forms of other languages get a help (F11)", () => {
+  it("`not in`, arithmetic, indexing and a method written as a function", async () => {
+    const cases: [string, string][] = [
+      ['args.s not in ["a"]', "there is no `not in`: write `not` before the whole test, as in `not (x in …)`"],
+      ['args.s not like "a*"', "there is no `not like`: write `not` before the whole test, as in `not (x like …)`"],
+      ["args.n > 10 * 2", "the language has no arithmetic: compute the value where the request is made and send it (in `context` or `args`), or compare with a constant"],
+      ['args.l[0] == "a"', "the language has no indexing: test the elements with `any(x in L: …)` or `all(x in L: …)`, or the collection with `contains`"],
+      ["size(args.l) > 3", "`size` is no function: write the method after the value, as in `args.l.size()`"],
+      ['lower(args.s) == "a"', "`lower` is no function: write the method after the value, as in `args.s.lower()`"],
+    ];
+    for (const [condition, help] of cases) {
+      const { result, diagnostics } = await check(`  deny t.x when ${condition}`);
+      expect(result.code, condition).toBe(1);
+      expect(diagnostics.map((d) => [d.code, d.help]), condition).toEqual([["PC103", help]]);
+    }
+  });
+});
