@@ -44,11 +44,12 @@ async function check(rules: string): Promise<{ result: CliResult; diagnostics: D
 
 const errorsOf = (diagnostics: readonly DiagnosticJson[]): string[] => diagnostics.filter((d) => d.severity === "error").map((d) => d.code);
 
-/** `deny t.x when CONDITION` fails `check` (exit 1) with exactly one PC300, `message`; its diagnostic. */
-async function expectOnlyPC300(condition: string, message: string): Promise<DiagnosticJson> {
+/** `deny t.x when CONDITION` fails `check` (exit 1) with exactly one diagnostic, which has `expected`; returns it. */
+async function expectOnly(condition: string, expected: Partial<DiagnosticJson>): Promise<DiagnosticJson> {
   const { result, diagnostics } = await check(`  deny t.x when ${condition}`);
   expect(result.code, condition).toBe(1);
-  expect(diagnostics.map((d) => [d.code, d.message]), condition).toEqual([["PC300", message]]);
+  expect(diagnostics, condition).toHaveLength(1);
+  expect(diagnostics[0], condition).toMatchObject(expected);
   return diagnostics[0]!;
 }
 
@@ -106,7 +107,7 @@ describe("a quantifier over the empty list is PC300, never an internal error (F2
       ["any(x in [[]]: any(y in x: y.foo == 1))", "`any` over an empty list: `y` has no type, and the `any` is always false"],
     ];
     for (const [condition, message] of cases) {
-      const found = await expectOnlyPC300(condition, message);
+      const found = await expectOnly(condition, { code: "PC300", message });
       // The span is the collection the variable ranges over.
       const collection = condition.includes("[[]]") ? "x" : "[]";
       expect(found.column, condition).toBe("  deny t.x when ".length + condition.indexOf(` in ${collection}:`) + 5);
@@ -185,7 +186,7 @@ describe("a tool or intent name is no text for url, email, path and ip functions
       ['url.host(intent) == "a.com"', "`url.host` reads a URL from a string, but `intent` is an intent name, which is never one"],
       ['email.domain(session.last) == "a.com"', "`email.domain` reads an email address from a string, but `session.last` is a tool name, which is never one"],
     ];
-    for (const [condition, message] of cases) await expectOnlyPC300(condition, message);
+    for (const [condition, message] of cases) await expectOnly(condition, { code: "PC300", message });
     expect(errorsOf((await check('  deny t.x when path.normalize(args.s) == "/a" or url.host(args.s) == "a.com"')).diagnostics)).toEqual([]);
   });
 });
@@ -264,10 +265,6 @@ describe("common forms of other languages get a help (F11)", () => {
       ["size(args.l) > 3", "`size` is no function: write the method after the value, as in `args.l.size()`"],
       ['lower(args.s) == "a"', "`lower` is no function: write the method after the value, as in `args.s.lower()`"],
     ];
-    for (const [condition, help] of cases) {
-      const { result, diagnostics } = await check(`  deny t.x when ${condition}`);
-      expect(result.code, condition).toBe(1);
-      expect(diagnostics.map((d) => [d.code, d.help]), condition).toEqual([["PC103", help]]);
-    }
+    for (const [condition, help] of cases) await expectOnly(condition, { code: "PC103", help });
   });
 });
