@@ -72,16 +72,16 @@ describe("PC501 allow overridden by an unconditional deny or ask", () => {
     // Denied unconditionally, it never grants anything.
     const denied = rules('allow kb.search, crm.lookup grant "read" for 5m', "ask kb.search", "deny kb.search", "deny crm.lookup");
     expect(codesAndLines(denied)).toEqual([["PC501", 2]]);
-    expect(denied[0]!.message).toBe("this `allow` never takes effect: every tool it targets has an unconditional `deny` (`p/4`, `p/3`)");
+    expect(denied[0]!.message).toBe("this `allow` never takes effect: every tool it targets has an unconditional `deny` (`p/3`, `p/4`)");
   });
 
-  it("when the tools are overridden by several rules, it names them; a deny is named before an ask", () => {
+  it("when the tools are overridden by several rules, it names them: denies before asks, each in source order", () => {
     const mixed = rules("allow kb.search, crm.lookup", "ask kb.search", "deny crm.lookup", "ask crm.lookup");
     expect(codesAndLines(mixed)).toEqual([["PC501", 2]]);
     expect(mixed[0]!.message).toBe("this `allow` never takes effect: every tool it targets has an unconditional `deny` or `ask` (`p/3`, `p/2`)");
     expect(mixed[0]!.help).toBe("`p/3` is at t.policy:4; deny and ask win over allow");
     const denies = rules("allow kb.search, crm.lookup", "deny kb.search", "deny crm.lookup");
-    expect(denies[0]!.message).toBe("this `allow` never takes effect: every tool it targets has an unconditional `deny` (`p/3`, `p/2`)");
+    expect(denies[0]!.message).toBe("this `allow` never takes effect: every tool it targets has an unconditional `deny` (`p/2`, `p/3`)");
     expect(rules("allow kb.search", "ask kb.search", "deny kb.search")[0]!.message).toBe("this `allow` never takes effect: `p/3` denies `kb.search` unconditionally");
   });
 
