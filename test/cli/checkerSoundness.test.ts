@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analyze } from "../../src/check/analyze.js";
+import { compileSources } from "../../src/compile/compile.js";
 import { compileProgram } from "../../src/compile/compileProgram.js";
 import { Engine } from "../../src/runtime/engine.js";
 import { explain } from "../../src/runtime/explain.js";
@@ -170,6 +171,12 @@ describe("a session pattern that is a value of the request says so (F3)", () => 
     // A tool whose name starts like a request root is a tool.
     const file = write("userTool.policy", "tool user.lookup { args { id: string } }\npolicy p {\n  deny user.lookup when session.called(user.lookup)\n}\n");
     expect((await cli(["check", file], { cwd: dir })).code).toBe(0);
+  });
+
+  it("takes the `within` before the pattern too, meaning the same (F9, as language.md 5.11 says)", () => {
+    const irOf = (condition: string): unknown => compileSources([{ path: "p.policy", text: `${DECLS}policy p {\n  deny t.x when ${condition}\n}\n` }]).policy!.rules[0]!.ir;
+    expect(irOf("session.count(within 1m, kb.*) > 1")).toEqual(irOf("session.count(kb.*, within 1m) > 1"));
+    expect(irOf("session.called(within 5m, kb.search)")).toEqual(irOf("session.called(kb.search, within 5m)"));
   });
 
   it("counts a `within` among the arguments given (F9)", async () => {
