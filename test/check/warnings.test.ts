@@ -27,6 +27,13 @@ describe("PC500 condition is always false", () => {
     }
   });
 
+  it("string methods, `contains` and `like` on literals, as the runtime computes them", () => {
+    for (const text of ['allow kb.search when "abc".size() == 2', 'allow kb.search when "ABC".lower() == "x"', 'allow kb.search when "ab".startsWith("b")', 'allow kb.search when "ab".endsWith("a")', 'allow kb.search when "abc" contains "z"', 'allow kb.search when "abc" like "b*"', 'allow kb.search unless "abc".size() == 3']) {
+      expect(codesAndLines(rules(text)), text).toEqual([["PC500", 2]]);
+    }
+    expect(rules('allow kb.search when "abc".size() == 3 and "ABC".lower() == "abc" and "abc" like "a*" and "abc" contains "b"')).toEqual([]);
+  });
+
   it("is a warning: the set is still ok", () => {
     const result = analyze([{ path: "decls.policy", text: DECLS }, { path: "t.policy", text: policyOf("allow kb.search when 1 == 2") }]);
     expect(result.diagnostics.map((d) => [d.code, d.severity])).toEqual([["PC500", "warning"]]);
