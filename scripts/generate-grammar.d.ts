@@ -1,2 +1,2 @@
-/** The railroad diagrams of the grammar as an HTML page (grammar/railroad.html). */
-export function generateRailroad(): string;
+/** The railroad diagrams of a parser's grammar as an HTML page (grammar/railroad.html). */
+export function generateRailroad(parser: { getSerializedGastProductions(): unknown }): string;

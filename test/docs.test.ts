@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { format } from "../src/ast/formatSources.js";
 import { analyze } from "../src/check/analyze.js";
 import { CODES, type Code } from "../src/diagnostics/codes.js";
 import { renderDiagnostic } from "../src/diagnostics/render.js";
@@ -176,6 +177,16 @@ describe("docs/language.md examples", () => {
       expect(analysis.program?.rules.length).toBeGreaterThan(0);
     },
   );
+
+  it("§8's examples are what `policyc fmt` prints: each `text` block, formatted, is the `policy-fragment` after it inside its `policy support { … }`", () => {
+    const section = language.blocks.filter((b) => b.heading?.startsWith("8. Canonical layout"));
+    const pairs = section.flatMap((b, i) => (b.info === "text" && section[i + 1]?.info === "policy-fragment" ? [[b, section[i + 1]!] as const] : []));
+    expect(pairs.length).toBeGreaterThanOrEqual(2);
+    for (const [input, output] of pairs) {
+      const indented = output.text.split("\n").map((line) => (line === "" ? "" : `  ${line}`)).join("\n");
+      expect(format(input.text).text, `docs/language.md:${input.line}`).toBe(`policy support {\n${indented.trimEnd()}\n}\n`);
+    }
+  });
 
   it("shows the running example's declarations exactly as the conformance suite has them", () => {
     if (!HAS_CONFORMANCE) return;

@@ -13,6 +13,17 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const CONFORMANCE = resolve(ROOT, "..", "shared", "conformance");
 export const HAS_CONFORMANCE = existsSync(CONFORMANCE);
 export const BIN = join(ROOT, "bin", "policyc.js");
+
+/**
+ * Milliseconds of CPU this test process has used so far. The tests that guard against a
+ * quadratic blow-up (seconds, where a linear pass takes milliseconds) time the work by it,
+ * not by the wall clock: on a machine busy with other work the wall clock runs several
+ * times slower than the work, and such a test would fail for a reason that is not ours.
+ */
+export function cpuMilliseconds(): number {
+  const used = process.cpuUsage();
+  return (used.user + used.system) / 1000;
+}
 /**
  * The policy scenarios in samples/: the folders that hold `.policy` files, as `npm run samples`
  * finds them (samples/gateway is an embedding example over one of them, not a scenario).

@@ -32,9 +32,10 @@ export interface FormatResult {
  * the token before it stays at the end of the printed line; other comments go on lines of
  * their own, above the line they were written inside (below it when that line starts an item
  * the `///` above it documents: a plain comment between them would end what it documents), or
- * above the next line when written after the line's last token. Printed so, every comment is
- * found in the same place by the
- * next run, which makes formatting idempotent, and no comment drifts into another rule.
+ * above the next line when written after the line's last token (below the line instead when it
+ * ends a rule or declaration and the comment came with it: see `placeComments`). Printed so,
+ * every comment is found in the same place by the next run, which makes formatting idempotent,
+ * and no comment drifts into another rule.
  *
  * Doc comments are never printed at the end of a line: the parser gives a `///` to the item
  * that starts after it (`allow a /// x` on one line, `allow b` on the next: `x` documents
@@ -66,12 +67,20 @@ interface CodeLine {
 
 type Entry = CodeLine | { readonly kind: "blank" };
 
-/** Where comments go: on their own lines before a line, at the end of a line, or at the end of the file. */
+/**
+ * Where comments go: on their own lines before a line, at the end of a line, on their own
+ * lines right below a line (the last line of a rule or declaration: see `placeComments`), or
+ * at the end of the file.
+ */
 interface Placement {
   readonly before: Map<CodeLine, IToken[]>;
   readonly after: Map<CodeLine, IToken[]>;
+  readonly below: Map<CodeLine, IToken[]>;
   readonly atEnd: IToken[];
 }
+
+/** Where a rule's clauses (`when`, `reason`…) are printed, and the comments kept below a rule's last line. */
+const CLAUSE_INDENT = "    ";
 
 class Formatter {
   private readonly entries: Entry[] = [];
@@ -84,6 +93,12 @@ class Formatter {
    * `///` there to the rule as well).
    */
   private readonly docAnchors = new Set<number>();
+  /**
+   * Offsets of the items printed after a blank line: every declaration but the first, every
+   * rule but a policy's first. The comments that came with the line before such an item are
+   * kept below that line, so they do not read as the item's (see `placeComments`).
+   */
+  private readonly itemsAfterBlank = new Set<number>();
 
   constructor(
     private readonly ast: A.PolicyFile,
@@ -96,7 +111,8 @@ class Formatter {
   }
 
   format(): FormatResult {
-    for (const decl of this.ast.declarations) {
+    for (const [i, decl] of this.ast.declarations.entries()) {
+      if (i > 0) this.itemsAfterBlank.add(decl.span.start);
       this.blank();
       this.declaration(decl);
       this.noteDocAnchors(decl);
@@ -268,7 +284,10 @@ class Formatter {
     if (this.emptyBlock(decl.span, `policy ${decl.name.name}`, decl.rules.length === 0)) return;
     this.line(decl.span.start, "", `policy ${decl.name.name} {`);
     decl.rules.forEach((rule, i) => {
-      if (i > 0) this.blank();
+      if (i > 0) {
+        this.blank();
+        this.itemsAfterBlank.add(rule.span.start);
+      }
       this.rule(rule);
     });
     this.close(decl.span.end - 1, "");
@@ -337,10 +356,22 @@ class Formatter {
    * (each on the source line of the token before it, and one-line plain comments), else all
    * of them on their own lines above it, so none drifts into the next rule. Comments after
    * the line's last token end it while they can, and the rest go above the next line.
+   *
+   * Except before an item printed after a blank line (a rule but a policy's first, a
+   * declaration but the first): there the line is the last of the item before, and what
+   * came with it stays below it, on lines of its own, rather than above the next item, where
+   * it would read as that item's. That is a comment that cannot end the line though it was
+   * written on the line's own source line (a second `//` when the line joins several source
+   * lines; a block comment that starts there and spans lines, and what follows it where it
+   * ends), the comments written between the line's tokens when they go on lines of their own
+   * (a `///` among them too, while a plain comment follows it), and the comments written on
+   * the lines right below it (no blank line between) when a blank line separates them from
+   * what follows. Printed below the line with no blank line between them, and followed by the
+   * blank line before the item, they are found in the same place by the next run.
    */
   private placeComments(): Placement {
     const lines = this.entries.filter((e): e is CodeLine => e.kind === "line").sort((a, b) => a.from - b.from);
-    const placement: Placement = { before: new Map(), after: new Map(), atEnd: [] };
+    const placement: Placement = { before: new Map(), after: new Map(), below: new Map(), atEnd: [] };
     let waiting: IToken[] = [];
     let index = 0;
     const owned = (end: number): IToken[] => {
@@ -350,6 +381,7 @@ class Formatter {
     };
     lines.forEach((line, i) => {
       const end = lines[i + 1]?.from ?? Number.POSITIVE_INFINITY;
+      const endsItem = this.itemsAfterBlank.has(end);
       waiting.push(...owned(line.from));
       const inside = owned(this.tokenBefore(end));
       const tail = owned(end);
@@ -360,28 +392,77 @@ class Formatter {
         // above it (a rule's doc comment, with a `//` inside its target list below it). Then
         // below the line, with what follows it, so the comments keep their order.
         const documented = waiting[waiting.length - 1]?.tokenType === DocComment;
-        if ((documented || inside.some((c) => c.tokenType === DocComment)) && this.docAnchors.has(line.from)) {
+        const insideDocs = inside.some((c) => c.tokenType === DocComment);
+        if ((documented || insideDocs) && this.docAnchors.has(line.from)) {
           placement.before.set(line, waiting);
           placement.after.set(line, []);
-          waiting = [...inside, ...tail];
+          // A `///` printed last below the line would document the next item: `keptBelow` leaves it above it.
+          const onLine = this.writtenOnLine(tail);
+          const [below, rest] = endsItem ? this.keptBelow([...inside, ...tail.slice(0, onLine)], tail.slice(onLine), end) : [[], [...inside, ...tail]];
+          placement.below.set(line, below);
+          waiting = rest;
           return;
         }
         waiting.push(...inside);
         candidates = tail;
       }
       placement.before.set(line, waiting);
-      waiting = [];
       const trailing: IToken[] = [];
+      const spilled: IToken[] = [];
+      const ownLines: IToken[] = [];
       for (const comment of candidates) {
         // Once one comment goes on its own line (or a `//` ends the line), the later ones follow it, so their order is kept.
-        const lineEnded = waiting.length > 0 || trailing.some((c) => c.image.startsWith("//"));
+        const lineEnded = spilled.length > 0 || ownLines.length > 0 || trailing.some((c) => c.image.startsWith("//"));
         if (!lineEnded && this.staysAtLineEnd(comment)) trailing.push(comment);
-        else waiting.push(comment);
+        else if (ownLines.length === 0 && this.staysAtLineEnd(comment)) spilled.push(comment);
+        else ownLines.push(comment);
       }
       placement.after.set(line, trailing);
+      // Those of `ownLines` written on the line (a block comment spanning lines, starting there) are a prefix of it, as of `tail`.
+      const onLine = Math.max(0, this.writtenOnLine(tail) - (tail.length - ownLines.length));
+      const [below, rest] = endsItem ? this.keptBelow([...spilled, ...ownLines.slice(0, onLine)], ownLines.slice(onLine), end) : [[], [...spilled, ...ownLines]];
+      placement.below.set(line, below);
+      waiting = rest;
     });
     placement.atEnd.push(...waiting, ...owned(Number.POSITIVE_INFINITY));
     return placement;
+  }
+
+  /**
+   * Of the comments after the last line of an item that cannot end that line, those kept
+   * below it (see `placeComments`), and the rest, for above the next item: all of `withLine`
+   * (written on or inside the line), then the comments of `after` written right below the
+   * line, when a blank line comes after them (`next`: the offset of the next item); but never
+   * a `///` last.
+   */
+  private keptBelow(withLine: readonly IToken[], after: readonly IToken[], next: number): [IToken[], IToken[]] {
+    let hugging = 0;
+    while (hugging < after.length && !this.blankLineBefore(after[hugging]!.startOffset)) hugging++;
+    // Without a blank line after them, they are as close to the next item: they stay above it.
+    const kept = [...withLine, ...(this.blankLineBefore(after[hugging]?.startOffset ?? next) ? after.slice(0, hugging) : [])];
+    // A `///` printed last below the line would document the next item, across the blank line
+    // before it: it goes above that item, and what follows it too, so the order is kept. (One
+    // with a plain comment after it documents nothing, there as where it was written.)
+    let taken = kept.length;
+    while (taken > 0 && kept[taken - 1]!.tokenType === DocComment) taken--;
+    return [kept.slice(0, taken), [...kept.slice(taken), ...after.slice(kept.length - withLine.length)]];
+  }
+
+  /**
+   * How many of `tail` (comments after a line's last token) are written on that token's source
+   * line: each starts on the line where the token or the comment before it ends (a block
+   * comment may span lines). A `///` ends them: written there, it documents the next item.
+   */
+  private writtenOnLine(tail: readonly IToken[]): number {
+    if (tail.length === 0) return 0;
+    let from = this.tokens[this.tokenIndexAt(tail[0]!.startOffset) - 1]?.endOffset ?? -1;
+    let count = 0;
+    for (const comment of tail) {
+      if (comment.tokenType === DocComment || /[\r\n]/.test(this.text.slice(from + 1, comment.startOffset))) break;
+      from = comment.endOffset!;
+      count++;
+    }
+    return count;
   }
 
   /** A one-line plain comment on the same source line as the token before it. */
@@ -424,16 +505,21 @@ class Formatter {
       for (const comment of placement.before.get(entry) ?? []) this.ownLine(out, comment, entry.commentIndent);
       const trailing = (placement.after.get(entry) ?? []).map((c) => ` ${c.image.trimEnd()}`).join("");
       out.push(entry.indent + entry.text + trailing);
+      // A rule's comments at its clauses' indent; a declaration's at the margin, as the declaration.
+      for (const comment of placement.below.get(entry) ?? []) this.ownLine(out, comment, entry.indent === "" ? "" : CLAUSE_INDENT, false);
     }
     for (const comment of placement.atEnd) this.ownLine(out, comment, "");
     while (out.length > 0 && out[out.length - 1] === "") out.pop();
     return out.join("\n") + "\n";
   }
 
-  /** A comment on its own lines; a blank line before it in the source is kept (but never right after a `{`). */
-  private ownLine(out: string[], comment: IToken, indent: string): void {
+  /**
+   * A comment on its own lines; a blank line before it in the source is kept (but never right
+   * after a `{`, nor among the comments kept below a line: one would part them from the line).
+   */
+  private ownLine(out: string[], comment: IToken, indent: string, keepBlankLine = true): void {
     const last = out[out.length - 1];
-    if (this.blankLineBefore(comment.startOffset) && last !== undefined && last !== "" && !last.endsWith("{")) out.push("");
+    if (keepBlankLine && this.blankLineBefore(comment.startOffset) && last !== undefined && last !== "" && !last.endsWith("{")) out.push("");
     const [first, ...rest] = comment.image.split("\n");
     out.push(indent + first!.trimEnd());
     // Continuation lines of a block comment move as one block to one space past the comment's

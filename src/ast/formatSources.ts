@@ -1,10 +1,11 @@
 import { hasErrors, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import type { SourceFile } from "../source/SourceFile.js";
-import { parse } from "../syntax/parse.js";
+import { parse, type ParseResult } from "../syntax/parse.js";
 import { formatSource, type FormatResult } from "./format.js";
 
 export interface FormattedFile {
   readonly path: string;
+  /** The file's text as read, its byte order mark included. */
   readonly original: string;
   readonly formatted: string;
   readonly changed: boolean;
@@ -15,12 +16,24 @@ export interface FormattedFile {
  * A file that does not parse is returned unchanged with its syntax errors (its AST holds
  * placeholders where the parser recovered, and leaves out the text it skipped), as is one whose
  * doc comments the layout would move to another item (PC110). Every comment is kept, `///`
- * included.
+ * included. Line ends are kept (see below), and so is a UTF-8 byte order mark: one the text
+ * starts with, or one the source file was read with (`SourceFile.byteOrderMark`).
  */
 export function format(source: SourceFile | string, path?: string): FormatResult {
   const parsed = parse(source, path);
   const text = parsed.file.text;
   if (hasErrors(parsed.diagnostics)) return { text, diagnostics: parsed.diagnostics.filter((d) => d.severity === "error") };
+  const result = formatLineEnds(parsed);
+  // The layout starts at the first token: the mark (white space to the lexer) goes back in front.
+  const byteOrderMark = parsed.file.byteOrderMark || text.startsWith(BYTE_ORDER_MARK);
+  return byteOrderMark && !hasErrors(result.diagnostics) ? { ...result, text: BYTE_ORDER_MARK + result.text } : result;
+}
+
+const BYTE_ORDER_MARK = "\ufeff";
+
+/** The canonical layout of a parsed file without syntax errors, written with the line ends it uses. */
+function formatLineEnds(parsed: ParseResult): FormatResult {
+  const text = parsed.file.text;
   if (!text.includes("\r")) return formatSource(parsed.ast, text, [...parsed.comments, ...parsed.docComments]);
   // Laid out with line feeds (a carriage return inside a block comment would stay one), then
   // written with the line ends the file uses: a file checked out with CRLF (Git for Windows)
@@ -42,7 +55,8 @@ export function formatSources(files: readonly SourceFile[]): { formatted: Format
       diagnostics.push(...output.diagnostics);
       continue;
     }
-    formatted.push({ path: file.path, original: file.text, formatted: output.text, changed: output.text !== file.text });
+    const original = file.byteOrderMark ? BYTE_ORDER_MARK + file.text : file.text;
+    formatted.push({ path: file.path, original, formatted: output.text, changed: output.text !== original });
   }
   return { formatted, diagnostics };
 }

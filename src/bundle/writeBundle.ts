@@ -6,7 +6,7 @@ import type { CompiledPolicy } from "../runtime/policy.js";
 import { VERSION } from "../version.js";
 import type { Bundle } from "./Bundle.js";
 import { BUNDLE_FORMAT } from "./bundleSchema.js";
-import { contentHash, sha256Hex } from "./hash.js";
+import { contentHash, sourceHash } from "./hash.js";
 import { encryptedKeyHint, isBlankKey, isPem, keyBytes, keyErrorText, parses } from "./keys.js";
 
 /**
@@ -30,7 +30,7 @@ export function createBundle(policy: CompiledPolicy, sources: readonly { path: s
   }
   const unsigned = {
     format: BUNDLE_FORMAT,
-    manifest: { compiler: `policyc ${VERSION}`, contentHash: "", sources: sources.map((s) => ({ path: s.path, sha256: sha256Hex(s.text) })) },
+    manifest: { compiler: `policyc ${VERSION}`, contentHash: "", sources: sources.map((s) => ({ path: s.path, sha256: sourceHash(s.text) })) },
     schema: policy.schema,
     session: policy.session,
     rules: policy.rules,

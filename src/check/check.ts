@@ -1,4 +1,5 @@
 import type * as A from "../ast/nodes.js";
+import { subexpressions } from "../ast/subexpressions.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { MAX_NESTING } from "../syntax/parse.js";
 import { ExpressionChecker } from "./expressions.js";
@@ -104,26 +105,4 @@ function pastNestingLimit(condition: A.Expr): A.Expr | undefined {
     for (const child of subexpressions(node)) pending.push([child, depth]);
   }
   return undefined;
-}
-
-function subexpressions(node: A.Expr): readonly A.Expr[] {
-  switch (node.kind) {
-    case "Member":
-    case "Has":
-      return [node.object];
-    case "Call":
-      return [node.callee, ...node.args, ...(node.within ? [node.within] : [])];
-    case "Not":
-      return [node.operand];
-    case "Binary":
-      return [node.left, node.right];
-    case "Quantifier":
-      return [node.collection, node.body];
-    case "Paren":
-      return [node.expression];
-    case "ListLiteral":
-      return node.elements;
-    default:
-      return [];
-  }
 }

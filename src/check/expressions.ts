@@ -898,7 +898,7 @@ export class ExpressionChecker {
     }
     if (/^ctx$/i.test(root)) return "did you mean `context`?";
     if (/^(true|false)$/i.test(root)) return `did you mean \`${root.toLowerCase()}\`? keywords are lower case`;
-    const owners = [...this.schema.entities].filter(([, shape]) => shape.fields.has(root)).map(([entity]) => `${entity}.${root}`);
+    const owners = [...(REQUEST_ATTRIBUTES.get(root) ?? []), ...[...this.schema.entities].filter(([, shape]) => shape.fields.has(root)).map(([entity]) => `${entity}.${root}`)];
     if ((SESSION_VALUES as readonly string[]).includes(root)) owners.push(`session.${root}`);
     if (owners.length === 0) return undefined;
     return `did you mean ${owners.map((o) => `\`${o}\``).join(" or ")}?`;
@@ -1156,6 +1156,13 @@ function firstName(expr: A.Expr): A.Expr {
   while (base.kind === "Member") base = base.object;
   return base;
 }
+
+/** The attributes of `tool` and `intent` a bare word may mean (`when risk >= high`: `tool.risk`). */
+const REQUEST_ATTRIBUTES: ReadonlyMap<string, readonly string[]> = new Map([
+  ["risk", ["tool.risk"]],
+  ["max_risk", ["intent.max_risk"]],
+  ["tools", ["intent.tools"]],
+]);
 
 /** An enum or `Risk` type (whose values are written as bare names), or undefined. */
 function memberKindOf(type: Type): (Type & { kind: "enum" }) | (Type & { kind: "risk" }) | undefined {

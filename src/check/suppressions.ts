@@ -1,6 +1,8 @@
 import type * as A from "../ast/nodes.js";
+import { subexpressions } from "../ast/subexpressions.js";
 import { diagnostic, hasErrors, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { CODES, type Code } from "../diagnostics/codes.js";
+import { holdsHiddenKind } from "../diagnostics/printable.js";
 import { withinOneEdit } from "../diagnostics/suggest.js";
 
 /**
@@ -55,6 +57,13 @@ function contains(rule: A.Rule, place: NonNullable<Diagnostic["span"]>): boolean
  * check got sharper, and left in place it would hide the next such warning without anyone
  * deciding about it. It is reported only when the set has no errors: an error can stop the
  * check that would have found the warning.
+ *
+ * A `@suppress("PC510")` on a rule whose strings hold a character of a kind PC510 names,
+ * written as an escape (`"rm\u00a0-rf"`) or where it is drawn (a joiner in an emoji), is not
+ * one: `fmt` prints the raw character the suppression was written for as that escape, or, when
+ * only an escaped neighbour made it hidden, raw with that neighbour, and formatting must not
+ * turn a clean file into a failing one. The suppression still covers the rule, as it did the
+ * raw character.
  */
 export function applySuppressions(rules: readonly A.Rule[], diagnostics: readonly Diagnostic[]): { diagnostics: Diagnostic[]; suppressed: Diagnostic[] } {
   const suppressions = rules.flatMap((rule) =>
@@ -74,8 +83,26 @@ export function applySuppressions(rules: readonly A.Rule[], diagnostics: readonl
   }
   if (!hasErrors(diagnostics)) {
     for (const s of suppressions) {
-      if (!s.used) kept.push(diagnostic("PC514", `\`@suppress("${s.code}")\` hides no warning: this rule gets no ${s.code}`, s.span, "remove it: left in place, it would hide the next such warning on this rule before anyone reads it"));
+      if (!s.used && !(s.code === "PC510" && holdsHiddenCharacter(s.rule))) kept.push(diagnostic("PC514", `\`@suppress("${s.code}")\` hides no warning: this rule gets no ${s.code}`, s.span, "remove it: left in place, it would hide the next such warning on this rule before anyone reads it"));
     }
   }
   return { diagnostics: kept, suppressed };
+}
+
+/**
+ * Whether one of a rule's strings (in its annotations, conditions, reason or grant) holds a
+ * character of a kind PC510 names, raw or as an escape, wherever it stands. PC510 judges a string
+ * as written: a raw joiner between an emoji written as an escape and a raw one gets it, and `fmt`
+ * then prints the emoji raw and the joiner with it, as part of the picture that gets no PC510.
+ * Judged on the string's value without regard to its neighbours, the exception holds both before
+ * and after `fmt`. Walked without recursion: a long `or` chain is as deep in the AST as it is long.
+ */
+function holdsHiddenCharacter(rule: A.Rule): boolean {
+  const strings: A.StringLiteral[] = [...(rule.reason ? [rule.reason] : []), ...(rule.grant?.scopes ?? [])];
+  const pending: A.Expr[] = [...rule.annotations.flatMap((a) => a.args), ...(rule.when ? [rule.when] : []), ...(rule.unless ? [rule.unless] : [])];
+  for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
+    if (node.kind === "StringLiteral") strings.push(node);
+    pending.push(...subexpressions(node));
+  }
+  return strings.some((string) => holdsHiddenKind(string.value));
 }

@@ -72,8 +72,9 @@ function moduleInTheWay(module: string, bundle: string, cwd: string): string | u
     header = readGeneratedHeader(startOfFile(resolve(cwd, module)));
   } catch (error) {
     // A folder there fails the write, as it would for the bundle, and is reported then.
+    // A file where a folder on the way should be (`-o notes.txt/`): the write says which.
     const code = (error as { code?: string }).code;
-    if (code === "ENOENT" || code === "EISDIR") return undefined;
+    if (code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR") return undefined;
     return `cannot read \`${printable(module)}\` to check that policyc generated it: ${describeFsError(error)}`;
   }
   if (!header.generated) {
@@ -173,7 +174,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     }
     privateKey = read.key;
   }
-  const loaded = loadSources(paths, io.cwd);
+  const loaded = loadSources(paths, io.cwd, { folderCommand: (folder) => `policyc build ${folder} …` });
   if (loaded.diagnostics.length > 0) {
     reportDiagnostics(io, sortDiagnostics(loaded.diagnostics), { json: options.json ?? false, max: parseMaxErrors(options.maxErrors) });
     return EXIT.usage;
@@ -217,12 +218,17 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     return reportBuilt(onStandardError(io), bundle, diagnostics, ["-"], options);
   }
   const texts = [{ path: resolve(io.cwd, files.bundle), text: serializeBundle(bundle) }];
+  let moduleNote: string | undefined;
   if (files.module !== undefined) {
     // Loaded only here: ts-morph takes about a second to load, and every verb would pay it.
     // Emitted before anything is written: an emitter failure is ours (main reports it), and
     // must not leave a new bundle beside the previous build's policy.ts.
-    const { emitTypeScript, policyDocs } = await import("../compile/emitTypeScript.js");
-    texts.push({ path: resolve(io.cwd, files.module), text: emitTypeScript(bundle.schema, { bundleFile: basename(files.bundle), docs: policyDocs(program.files) }) });
+    const { emitTypeScript, fieldsNamedLikeObjectMembers, policyDocs } = await import("../compile/emitTypeScript.js");
+    texts.push({ path: resolve(io.cwd, files.module), text: emitTypeScript(bundle.schema, { bundleFile: basename(files.bundle), docs: policyDocs(program.files), readsSessionLabels: bundle.session.labels }) });
+    const awkward = fieldsNamedLikeObjectMembers(bundle.schema);
+    if (awkward.length > 0) {
+      moduleNote = `in \`${printable(files.module)}\`, ${awkward.length === 1 ? "an optional field" : "optional fields"} named like a member every TypeScript object has (${awkward.map((field) => `\`${printable(field)}\``).join(", ")}) cannot be left out of a typed value: write ${awkward.length === 1 ? "it" : "each"} as \`null\` instead, which the engine takes as absent`;
+    }
   }
   try {
     // Written relative to the verb's working folder; reported as the user wrote them. Each file
@@ -230,7 +236,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     // bundle never reads half of it; the bundle and policy.ts are both written before either
     // is renamed, so a failure leaves both as they were. Missing folders are created for
     // either target, as `-o DIR/` always did.
-    makeFolders(dirname(texts[0]!.path));
+    makeFolders(dirname(files.bundle), io.cwd);
     writeFilesSafely(texts);
   } catch (error) {
     // A file it may not write is refused before anything is staged: say that it is untouched.
@@ -240,7 +246,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     return EXIT.usage;
   }
   const stale = files.module === undefined ? staleModuleNote(files.bundle, io.cwd) : undefined;
-  if (stale !== undefined) io.err(`${io.errPalette.warning("note")}: ${stale}\n`);
+  for (const note of [stale, moduleNote]) if (note !== undefined) io.err(`${io.errPalette.warning("note")}: ${note}\n`);
   return reportBuilt(io, bundle, diagnostics, outputs, options);
 }
 

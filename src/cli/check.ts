@@ -22,7 +22,7 @@ export interface CheckOptions {
  * `--fail-on-warnings`), 1 errors, 2 unreadable input.
  */
 export function checkVerb(io: Io, paths: string[], options: CheckOptions): ExitCode {
-  const loaded = loadSources(paths, io.cwd);
+  const loaded = loadSources(paths, io.cwd, { folderCommand: (folder) => `policyc check ${folder}` });
   const analysis = loaded.diagnostics.length === 0 || loaded.files.length > 0 ? analyze(loaded.files) : undefined;
   // A file that could not be read may be the one with the declarations: PC216's usual advice
   // (pass it too) would send the user the wrong way when they did.

@@ -45,7 +45,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     io.err("policyc diff: --public-key checks a bundle's signature, and neither side is a bundle: give OLD or NEW as a built bundle (.json)\n");
     return EXIT.usage;
   }
-  const sides = [oldPath, newPath].map((path, side) => loadPolicy([path], io.cwd, isBundle[side] && options.publicKey !== undefined ? { publicKey: options.publicKey } : {}));
+  const sides = [oldPath, newPath].map((path, side) => loadPolicy([path], io.cwd, { verb: "diff", ...(isBundle[side] && options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) }));
   for (const side of sides) {
     if (!side.ok) {
       reportNotLoaded("diff", side, onStandardError(io), parseMaxErrors(options.maxErrors));
@@ -84,7 +84,9 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
               {
                 count: group.count,
                 directions: Object.fromEntries(group.directions),
-                changes: group.changes.map((c) => ({ file: c.file, line: c.line, session: c.session, tool: c.tool, direction: c.direction, before: c.before, after: c.after })),
+                // Of them, the changes an unchanged rule made because an earlier change of the session changed its state.
+                carried: group.carried,
+                changes: group.changes.map((c) => ({ file: c.file, line: c.line, session: c.session, tool: c.tool, direction: c.direction, ...(c.via !== undefined ? { via: { rule: c.via.rule, ...(c.via.line !== undefined ? { file: c.file, line: c.via.line } : {}) } } : {}), before: c.before, after: c.after })),
                 // Only the first changes are listed; `count` has them all.
                 truncated: group.count > group.changes.length,
               },
@@ -103,8 +105,9 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     for (const line of shownErrors(report.errors, report.errorsLeftOut.errors, parseMaxErrors(options.maxErrors), io.palette).lines) io.out(`${line}\n`);
     for (const n of report.notes) io.out(`${io.palette.warning("note")}: ${printable(n.file)}: ${printable(n.message)}\n`);
     for (const [cause, group] of causes) {
-      io.out(`${io.palette.bold(printable(cause))}  ${counted(group.count, "change")}: ${[...group.directions].map(([d, n]) => `${d} ${n.toLocaleString("en-US")}`).join(", ")}\n`);
-      for (const c of group.changes) io.out(`  ${printable(c.file)}:${c.line}  ${c.direction}  ${printable(shownText(c.tool))} ${printable(isSessionPlaceholder(c.session) ? c.session : `(session ${c.session})`)}  ${printable(whatChanged(c))}\n`);
+      const carried = group.carried > 0 ? ` (${group.carried.toLocaleString("en-US")} via session state)` : "";
+      io.out(`${io.palette.bold(printable(cause))}  ${counted(group.count, "change")}: ${[...group.directions].map(([d, n]) => `${d} ${n.toLocaleString("en-US")}`).join(", ")}${carried}\n`);
+      for (const c of group.changes) io.out(`  ${printable(c.file)}:${c.line}  ${c.direction}  ${printable(shownText(c.tool))} ${printable(whereFrom(c))}  ${printable(whatChanged(c))}\n`);
       if (group.count > group.changes.length) io.out(`  … and ${(group.count - group.changes.length).toLocaleString("en-US")} more (not listed)\n`);
     }
     const directions = [...report.directions].map(([d, n]) => `${d} ${n.toLocaleString("en-US")}`).join(", ");
@@ -118,6 +121,17 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
   return options.exitCode && changed > 0 ? EXIT.failure : EXIT.ok;
 }
 
+/**
+ * `(session s1)`; for a change an unchanged rule makes, what it follows from:
+ * `(via session s1, from calls.jsonl:1; no-pii-out is unchanged)`.
+ */
+function whereFrom(change: DecisionChange): string {
+  const session = isSessionPlaceholder(change.session) ? change.session.slice(1, -1) : `session ${change.session}`;
+  if (change.via === undefined) return `(${session})`;
+  const unchanged = `${change.via.rule.slice(1)} is unchanged`;
+  return change.via.line === undefined ? `(${session}; ${unchanged})` : `(via ${session}, from ${change.file}:${change.via.line}; ${unchanged})`;
+}
+
 /** The text after a listed change: the new reason, or for a change of the same effect what changed. */
 function whatChanged(change: DecisionChange): string {
   const { before, after } = change;
@@ -128,8 +142,12 @@ function whatChanged(change: DecisionChange): string {
     case "grants": {
       return `grants${after.decision === "ask" ? " on approval" : ""} ${grantsText(grantsOf(before))} → ${grantsText(grantsOf(after))}`;
     }
-    case "revoke":
-      return `the session is ${after.revoked ? "now" : "no longer"} revoked: ${reason}`;
+    case "revoke": {
+      // The reason of the rule that revokes (in the version that revokes), not of another rule that denies too.
+      const revoking = after.revoked ? after : before;
+      const index = change.revokingRule === undefined ? -1 : revoking.rules.indexOf(change.revokingRule);
+      return `the session is ${after.revoked ? "now" : "no longer"} revoked: ${index >= 0 ? revoking.reasons[index] : reason}`;
+    }
     case "rules": {
       const rules = (d: Decision): string => d.rules.join(", ") || "no rule";
       return `decided by ${rules(before)} → ${rules(after)}: ${reason}`;
@@ -138,6 +156,14 @@ function whatChanged(change: DecisionChange): string {
       return `reason ${JSON.stringify(before.reasons.join("; "))} → ${JSON.stringify(after.reasons.join("; "))}`;
   }
 }
+
+// Rotated daily, a week of logs splits every session that spans midnight: replayed file by
+// file, its later lines would start from nothing, and a threshold change would go unseen.
+const ROTATED_LOGS_HELP = `
+Each recording starts from fresh engines: sessions are not carried from one
+file to the next. Join a log rotated over several files first, so that the
+sessions that span them replay whole:
+  cat last-week/*.jsonl | policyc diff OLD NEW --replay -`;
 
 export function registerDiff(program: Command, io: Io, finish: (code: Promise<ExitCode>) => void): void {
   const command = program
@@ -151,6 +177,7 @@ export function registerDiff(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--allow-empty", "pass when the recordings hold no request line (nothing is compared)")
     .option("--rule-changes", "also report decisions of the same effect, grants and revocation that other rules decide, or with other reasons")
     .option("--public-key <file>", "require each side that is a bundle to be signed by this Ed25519 public key (PEM, DER or JSON Web Key)")
-    .option("--jobs <n>", JOBS_HELP);
+    .option("--jobs <n>", JOBS_HELP)
+    .addHelpText("after", ROTATED_LOGS_HELP);
   withEngineFlags(addMaxErrors(command, "diagnostics, and at most N recording errors")).action((oldPath: string, newPath: string, options: DiffOptions) => finish(diffVerb(io, oldPath, newPath, options)));
 }

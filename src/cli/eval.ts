@@ -61,7 +61,7 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     return EXIT.usage;
   }
   // Given means given: an empty --public-key is refused by loadPolicy, never taken for "no key".
-  const loaded = loadPolicy(paths, io.cwd, { recordings: "--request", ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
+  const loaded = loadPolicy(paths, io.cwd, { verb: "eval", recordings: "--request", ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
   if (!loaded.ok) {
     reportNotLoaded("eval", loaded, options.json ? onStandardError(io) : io, parseMaxErrors(options.maxErrors));
     if (options.json) io.out(JSON.stringify(notLoadedJson(loaded), null, 2) + "\n");

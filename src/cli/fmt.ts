@@ -11,6 +11,7 @@ import { namedForWhatItIs } from "./wrongSlot.js";
 import { addMaxErrors, parseMaxErrors } from "./options.js";
 import { diagnosticToJson } from "../diagnostics/render.js";
 import { printable } from "../diagnostics/printable.js";
+import { withoutByteOrderMark } from "../source/textEncoding.js";
 
 export interface FmtOptions {
   check?: boolean;
@@ -18,6 +19,9 @@ export interface FmtOptions {
   json?: boolean;
   maxErrors?: string;
 }
+
+/** For the help of a glob given as a policy path: the folder, with the options as given. */
+const FMT_FOLDER = { folderCommand: (folder: string) => `policyc fmt ${folder} …` };
 
 /**
  * `policyc fmt PATH…`: print the canonical form; `--check` lists files that differ (exit 1);
@@ -34,7 +38,7 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
     io.err("policyc fmt: --write rewrites files in place, and `-` is standard input: without --write the formatted text is printed on standard output\n");
     return EXIT.usage;
   }
-  const loaded = fromStandardInput ? withStandardInput(loadSources(paths.filter((path) => path !== "-"), io.cwd), io) : loadSources(paths, io.cwd);
+  const loaded = fromStandardInput ? withStandardInput(loadSources(paths.filter((path) => path !== "-"), io.cwd, FMT_FOLDER), io) : loadSources(paths, io.cwd, FMT_FOLDER);
   const { formatted, diagnostics } = formatSources(loaded.files);
   const problems = namedForWhatItIs(sortDiagnostics([...loaded.diagnostics, ...loaded.warnings, ...diagnostics]));
   const changed = formatted.filter((f) => f.changed);
@@ -73,9 +77,10 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
       if (changed.length > 0) io.err(`${changed.length} file${changed.length === 1 ? " is" : "s are"} not formatted; ${advice}\n`);
     }
   } else if (!options.json) {
-    // Headed by its path whenever several files were given, also when only one of them could be formatted.
+    // Headed by its path whenever several files were given, also when only one of them could be
+    // formatted; a byte order mark only means something at the start of a file, so it is left out there.
     const headed = loaded.files.length > 1;
-    for (const file of formatted) io.out(headed ? `// ${printable(file.path)}\n${file.formatted}\n` : file.formatted);
+    for (const file of formatted) io.out(headed ? `// ${printable(file.path)}\n${withoutByteOrderMark(file.formatted)}\n` : file.formatted);
   }
   if (loaded.diagnostics.length > 0) return EXIT.usage;
   if (hasErrors(problems)) return EXIT.failure;

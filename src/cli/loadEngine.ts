@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import type { KeyObject } from "node:crypto";
 import { engineForBundle, parsePublicKey, verifyBundle, BundleError, UnreadableKeyError } from "../bundle/loadBundle.js";
 import { encryptedKeyHint, publicKeyMistake } from "../bundle/keys.js";
-import { jwkOf, jwkSetOf } from "./signingKey.js";
+import { jwkOf, jwkSetOf, KEY_TEXT } from "./signingKey.js";
 import type { Bundle } from "../bundle/Bundle.js";
 import { compileSources } from "../compile/compile.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
@@ -25,7 +25,7 @@ export type LoadedPolicy = { ok: true; policy: CompiledPolicy } | { ok: false; c
  * ends in .json). `recordings`: where the verb takes recordings, for a message about one given
  * as a policy path or as the bundle (default `--replay`).
  */
-export function loadPolicy(paths: readonly string[], cwd: string, options: { bundle?: string; publicKey?: string; recordings?: RecordingOption } = {}): LoadedPolicy {
+export function loadPolicy(paths: readonly string[], cwd: string, options: { bundle?: string; publicKey?: string; recordings?: RecordingOption; verb?: string } = {}): LoadedPolicy {
   const recordings = options.recordings ?? "--replay";
   // Either sources or a bundle: a path given beside --bundle would be silently ignored.
   if (options.bundle !== undefined && paths.length > 0) return usage(`give policy paths or --bundle, not both (got ${paths.map((p) => `\`${p}\``).join(", ")} and --bundle \`${options.bundle}\`)`);
@@ -42,7 +42,7 @@ export function loadPolicy(paths: readonly string[], cwd: string, options: { bun
   if (options.publicKey !== undefined) return usage("--public-key checks a bundle's signature, and policy sources have none: give the bundle with --bundle FILE");
   const misplaced = misplacedPolicyPath(paths, cwd, recordings);
   if (misplaced !== undefined) return usage(misplaced);
-  const loaded = loadSources(paths, cwd);
+  const loaded = loadSources(paths, cwd, { folderCommand: (folder) => `policyc ${options.verb ?? "check"} ${folder}${options.verb === undefined ? "" : " …"}` });
   if (loaded.diagnostics.length > 0) return { ok: false, code: EXIT.usage, diagnostics: loaded.diagnostics };
   const { policy, diagnostics } = compileSources(loaded.files);
   if (!policy || hasErrors(diagnostics)) return { ok: false, code: EXIT.failure, diagnostics: sortDiagnostics(diagnostics) };
@@ -78,6 +78,9 @@ function readPublicKeyFile(path: string, cwd: string, recordings: RecordingOptio
   } catch (error) {
     return { ok: false, message: `cannot read public key \`${path}\`: ${describeFsError(error)}` };
   }
+  // What Windows PowerShell 5.1's `Get-Content pub.pem > key.pem` writes: a PEM in Notepad, no key
+  // to the library. (A DER key never looks so: its first byte is 0x30 and its second a length.)
+  if (looksLikeUtf16(bytes)) return { ok: false, message: `\`${path}\`: ${utf16Refusal(KEY_TEXT)}` };
   const misplaced = wrongSlotOfText(path, bytes.subarray(0, 1024).toString("utf8"), "key", recordings);
   if (misplaced !== undefined) return { ok: false, message: `${misplaced} (${PUBLIC_KEY_FILE})` };
   // A key set as published: its one key; of several, which one signs is not for us to guess.

@@ -14,6 +14,7 @@ import { decideColor, paletteFor, type Io } from "./io.js";
 import { VERSION } from "../version.js";
 import { describeThrown } from "../runtime/helpers.js";
 import { emptyValueMessage, isBlank, refuseRepeatedValues } from "./options.js";
+import { policyAmongRecordings } from "./replayOptions.js";
 
 const EXIT_CODE_HELP = `
 Exit codes:
@@ -41,7 +42,7 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
   registerTest(program, io, finish);
   registerDiff(program, io, finish);
   for (const command of program.commands) {
-    command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (text, write) => write(withOwnerOfOption(text, command, program)) });
+    command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (text, write) => write(withOwnerOfOption(withPolicyAfterReplay(text, command), command, program)) });
     refuseRepeatedValues(command, command.name());
   }
   // An empty value is nearly always an unset variable (`--public-key "$KEY"`), and a verb taking
@@ -55,16 +56,28 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
 }
 
 /**
- * Commander's "unknown option" for a flag another verb has (`check --write`, `eval --replay`),
- * with the verbs it belongs to: the user has the right flag and the wrong verb. A near miss
- * keeps commander's own "Did you mean".
+ * Commander's "unknown option" for a flag another verb has (`check --write`, `eval --replay`,
+ * `diff --session`), with the verbs it belongs to: the user has the right flag and the wrong
+ * verb, so commander's "Did you mean" (for `--session`, `--version`) is dropped. A flag no other
+ * verb has keeps it.
  */
 function withOwnerOfOption(text: string, command: Command, program: Command): string {
-  const flag = /^error: unknown option '([^'=]+)(?:=[^']*)?'\n?$/.exec(text)?.[1];
+  const flag = /^error: unknown option '([^'=]+)(?:=[^']*)?'\n?(?:\(Did you mean [^\n]*\)\n?)?$/.exec(text)?.[1];
   if (flag === undefined) return text;
   const owners = program.commands.filter((other) => other !== command && other.options.some((option) => option.long === flag || option.short === flag));
   if (owners.length === 0) return text;
-  return `${text.trimEnd()}\n(${flag} is an option of ${owners.map((owner) => `\`policyc ${owner.name()}\``).join(" and ")}, not of \`policyc ${command.name()}\`)\n`;
+  // Commander's first line as it is (`--fail-on-warnings=1`), without its suggestion.
+  return `${text.split("\n")[0]}\n(${flag} is an option of ${owners.map((owner) => `\`policyc ${owner.name()}\``).join(" and ")}, not of \`policyc ${command.name()}\`)\n`;
+}
+
+/**
+ * Commander's "missing required argument" when `--replay` took the policy paths given after it
+ * (`diff --replay r.jsonl old.policy new.policy`): what `test` says of it, which is the mistake.
+ */
+function withPolicyAfterReplay(text: string, command: Command): string {
+  if (!text.startsWith("error: missing required argument")) return text;
+  const replay: unknown = command.getOptionValue("replay");
+  return (Array.isArray(replay) && policyAmongRecordings(command.name(), replay.filter((value): value is string => typeof value === "string"))) || text;
 }
 
 /** Runs the CLI with the process's streams and sets the exit code. The only place that ends the process. */

@@ -83,12 +83,22 @@ export function recordingsOf(verb: string, replay: readonly string[] | undefined
     io.err(`policyc ${verb}: say which recordings to replay with --replay FILE… (files, folders of .jsonl or .ndjson files, globs, or - for standard input)\n`);
     return undefined;
   }
-  const policy = replay.find(isPolicyFileName);
+  const policy = policyAmongRecordings(verb, replay);
   if (policy !== undefined) {
-    io.err(`policyc ${verb}: \`${policy}\` is a policy file, but --replay takes every argument after it as a recording: put policy paths before --replay\n`);
+    io.err(policy);
     return undefined;
   }
   return replay.map((value) => (value === "-" ? STANDARD_INPUT : value));
+}
+
+/**
+ * Why a policy file among the `--replay` values is wrong there, or undefined when there is none.
+ * Also said for `diff --replay r.jsonl old.policy new.policy`, which commander refuses first for
+ * want of OLD and NEW.
+ */
+export function policyAmongRecordings(verb: string, replay: readonly string[]): string | undefined {
+  const policy = replay.find(isPolicyFileName);
+  return policy === undefined ? undefined : `policyc ${verb}: \`${policy}\` is a policy file, but --replay takes every argument after it as a recording: put policy paths before --replay\n`;
 }
 
 /**

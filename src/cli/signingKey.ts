@@ -5,6 +5,10 @@ import { describeFsError } from "../source/loadSources.js";
 import { readLimited } from "../source/readLimited.js";
 import { MAX_KEY_BYTES } from "./inputLimits.js";
 import { kindName, kindOfText } from "../source/fileKind.js";
+import { looksLikeUtf16, utf16Refusal } from "../source/textEncoding.js";
+
+/** What a key file's text must be, for `--sign` and `--public-key` (a UTF-16 one is refused, as every other input is). */
+export const KEY_TEXT = "a key file's PEM or JSON Web Key text is read as UTF-8";
 
 const EXPECTED = "expected an Ed25519 private key in PEM or as a JSON Web Key";
 
@@ -50,8 +54,10 @@ export function readSigningKey(path: string, cwd: string): { ok: true; key: KeyO
   } catch (error) {
     return { ok: false, message: `cannot read signing key \`${path}\`: ${describeFsError(error)}` };
   }
-  const text = bytes.toString("utf8");
   const cannot = (why: string, expected = EXPECTED): { ok: false; message: string } => ({ ok: false, message: `cannot sign with \`${path}\`: ${why} (${expected})` });
+  // What Windows PowerShell 5.1's `Get-Content key.pem > k.pem` writes (see loadEngine's public key).
+  if (looksLikeUtf16(bytes)) return { ok: false, message: `cannot sign with \`${path}\`: ${utf16Refusal(KEY_TEXT)}` };
+  const text = bytes.toString("utf8");
   // An empty key file once built an unsigned bundle; it is a mistake, not "unsigned".
   if (text.trim() === "") return cannot("the signing key is empty");
   // A bundle, a policy or a recording given as the key is named as what it is.

@@ -66,7 +66,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     io.err("policyc test: give policy paths or --bundle FILE\n");
     return EXIT.usage;
   }
-  const loaded = loadPolicy(paths, io.cwd, { ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
+  const loaded = loadPolicy(paths, io.cwd, { verb: "test", ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
   const ciPath = ciPaths(io.cwd, io.env["GITHUB_WORKSPACE"]);
   // A run that cannot start still gets the report CI reads (pretty has said it all on stderr).
   const notStarted = (verdict: RunVerdict): void => {

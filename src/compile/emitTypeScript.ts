@@ -40,6 +40,16 @@ export function policyDocs(files: readonly A.PolicyFile[]): PolicyDocs {
 const NO_DOCS: Documented = { docs: "", parts: new Map() };
 
 /**
+ * What an optional field may hold for "absent" besides leaving it out: the engine takes `null`
+ * and `undefined` as absent (language.md section 5.8), and `undefined` spelled out lets a
+ * project under `exactOptionalPropertyTypes` pass its own optional values on (`cc: input.cc`).
+ */
+const ABSENT = " | null | undefined";
+
+/** An object without fields (see `objectType` in `emitTypeScript`). */
+const NO_FIELDS = "{ readonly [key: string]: never }";
+
+/**
  * What a request carries for an int, a duration or a time (docs/language.md, section 3.1), by
  * the field's type: TypeScript's `number` says nothing of the fractions and unsafe integers
  * the engine denies, nor of the unit of a duration.
@@ -56,12 +66,75 @@ function unitNote(type: TypeJson): string | undefined {
 }
 
 /**
+ * The members TypeScript gives every object type (its `Object` interface, lib.es5.d.ts): an
+ * optional field of one of these names is taken as present, with the member's type, in any
+ * value that leaves it out, which is then refused. No type can say "absent, or a number" for
+ * such a name, so the field's JSDoc (and `build`, in a note) say how to leave it out. The
+ * other names `Object.prototype` has (`__proto__`, `__defineGetter__`…) TypeScript does not declare.
+ */
+const OBJECT_MEMBERS: ReadonlySet<string> = new Set(["constructor", "toString", "toLocaleString", "valueOf", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable"]);
+
+/** Why a field of this name needs care in TypeScript, if it does (see OBJECT_MEMBERS; `__proto__`). */
+function inheritedNameNote(name: string, optional: boolean): string | undefined {
+  if (optional && OBJECT_MEMBERS.has(name)) {
+    return `Every TypeScript object has a \`${name}\` (from \`Object\`), so a value that leaves this field out does not compile: write \`"${name}": null\` (or \`undefined\`) instead, which the engine takes as absent.`;
+  }
+  if (name === "__proto__") {
+    return 'In an object literal, write this key computed, `["__proto__"]: …`: `__proto__: …` or `"__proto__": …` sets the object\'s prototype instead, and the engine finds the field missing. Parsed JSON holds it as a field.';
+  }
+  return undefined;
+}
+
+/**
+ * The optional fields whose values TypeScript cannot leave out (see OBJECT_MEMBERS), as
+ * `build --target ts` names them in a note: `context.toString`, `args.constructor of email.send`,
+ * `Package.valueOf`.
+ */
+export function fieldsNamedLikeObjectMembers(schema: RuntimeSchema): string[] {
+  const named = (fields: FieldsJson | undefined, where: (name: string) => string): string[] =>
+    Object.entries(fields ?? {})
+      .filter(([name, field]) => field.optional && OBJECT_MEMBERS.has(name))
+      .map(([name]) => where(name));
+  return [
+    ...(["agent", "user", "context"] as const).flatMap((entity) => named(schema.entities[entity], (name) => `${entity}.${name}`)),
+    ...Object.entries(schema.records).flatMap(([record, fields]) => named(fields, (name) => `${record}.${name}`)),
+    ...Object.entries(schema.tools).flatMap(([tool, { args }]) => named(args, (name) => `args.${name} of ${tool}`)),
+  ];
+}
+
+/**
  * One JSDoc text from paragraphs (the empty ones left out); none when all are empty. A star
  * followed by a slash in a doc comment would end the JSDoc early, so a backslash goes between.
  */
 function jsDoc(...paragraphs: (string | undefined)[]): string[] {
   const text = paragraphs.filter((p): p is string => p !== undefined && p.trim() !== "").join("\n\n");
   return text === "" ? [] : [text.replaceAll("*/", "*\\/")];
+}
+
+/**
+ * `context.labels` when the `context` block does not declare `labels` but the engine reads it
+ * (language.md section 3.7, cases 2 and 3): the labels a request sends join `session.labels` as
+ * taint for later calls, but only when the policy reads `session.labels` (the bundle's
+ * `session.labels`); otherwise the engine keeps no labels and the field would promise taint
+ * that is thrown away. A type without the field would have tool authors delete the labels to
+ * make their code compile, and the deny that their taint would trigger never fire. Strings,
+ * as the engine takes any; the label enum (`Label`), when there is one, is joined with
+ * `string & {}` rather than `string`, which would absorb it: editors then still suggest its members.
+ */
+function sentLabels(schema: RuntimeSchema, declared: ReadonlyMap<string, string>, readsSessionLabels: boolean): OptionalKind<PropertySignatureStructure> | undefined {
+  if (!readsSessionLabels) return undefined;
+  if (schema.entities.context !== undefined && Object.hasOwn(schema.entities.context, "labels")) return undefined;
+  const labelEnum = schema.enums["Label"] !== undefined ? declared.get("Label") : undefined;
+  return {
+    name: JSON.stringify("labels"),
+    type: `readonly ${labelEnum === undefined ? "string" : `(${labelEnum} | (string & {}))`}[]${ABSENT}`,
+    hasQuestionToken: true,
+    isReadonly: true,
+    docs: jsDoc(
+      "The labels of the data in this call. The `context` block does not declare `labels`, but the policy reads `session.labels`, and the engine takes the labels sent here into it for later calls (taint): send them.",
+      `They are not checked${labelEnum === undefined ? "" : ` against \`${labelEnum}\``}: a label spelled otherwise matches no rule. Declare \`labels: set<${labelEnum ?? "Label"}>\` in the \`context\` block to have requests checked (language.md, section 3.7).`,
+    ),
+  };
 }
 
 /** The documented members of an enum or the intents, as a list for the union's JSDoc. */
@@ -76,13 +149,19 @@ function memberList(members: readonly string[], docs: ReadonlyMap<string, string
  * ts-morph so the output is always well-formed TypeScript; names as typeScriptNames.ts says.
  *
  * Object types are type aliases of object literal types, which a record type (an index
- * signature) takes as well as the library's `Attributes`.
+ * signature) takes as well as the library's `Attributes`. The module names no global type (no
+ * `Record`, `Array`, `Readonly`): a declared enum or record may take any of those names, and
+ * would shadow it. Lists are `readonly T[]`, which the compiler resolves without a name.
  *
- * `null` is accepted where the engine takes it for absent: an optional field (of a record, an
- * entity or `args`), `user`, `intent`, and `args` when the tool requires no argument. The policy's `///` comments become JSDoc, with a note of what
+ * `null` and `undefined` are accepted where the engine takes them for absent: an optional field
+ * (of a record, an entity or `args`), `user`, `intent`, and `args` when the tool requires no
+ * argument; `undefined` for `time` too. The policy's `///` comments become JSDoc, with a note of what
  * `int`, `duration` and `time` fields take.
+ *
+ * `readsSessionLabels` (the bundle's `session.labels`): whether the policy reads
+ * `session.labels`, which the `context.labels` of requests feed (see `sentLabels`).
  */
-export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: string; docs?: PolicyDocs } = {}): string {
+export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: string; docs?: PolicyDocs; readsSessionLabels?: boolean } = {}): string {
   const project = new Project({ useInMemoryFileSystem: true });
   const file = project.createSourceFile("policy.ts", "", { overwrite: true });
   const names = new TypeNames();
@@ -107,21 +186,23 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
     if ("set" in type) return `readonly ${wrap(typeText(type.set))}[]`;
     if ("list" in type) return `readonly ${wrap(typeText(type.list))}[]`;
     if ("enum" in type) return declared.get(type.enum) ?? "string";
-    return declared.get(type.record) ?? "Record<string, unknown>";
+    return declared.get(type.record) ?? "{ readonly [key: string]: unknown }";
   };
   const wrap = (text: string): string => (/[ |]/.test(text) ? `(${text})` : text);
   const properties = (fields: FieldsJson, docs: Documented): OptionalKind<PropertySignatureStructure>[] =>
     Object.entries(fields).map(([name, field]) => ({
       name: JSON.stringify(name),
-      type: field.optional ? `${typeText(field.type)} | null` : typeText(field.type),
+      type: field.optional ? `${typeText(field.type)}${ABSENT}` : typeText(field.type),
       hasQuestionToken: field.optional,
       isReadonly: true,
-      docs: jsDoc(docs.parts.get(name), unitNote(field.type)),
+      docs: jsDoc(docs.parts.get(name), unitNote(field.type), inheritedNameNote(name, field.optional)),
     }));
   // `{}` would accept any value but null and undefined (a string, a number, an array), all of
-  // which the engine refuses: with no field declared, only an object without fields fits.
+  // which the engine refuses: with no field declared, only an object without fields fits. Written
+  // as an index signature, not as the library's `Record<string, never>`: a declared enum or
+  // record named `Record` would shadow that, and the module would not compile.
   const objectType = (fields: FieldsJson, docs: Documented): WriterFunction | string =>
-    Object.keys(fields).length === 0 ? "Record<string, never>" : Writers.objectType({ properties: properties(fields, docs) });
+    Object.keys(fields).length === 0 ? NO_FIELDS : Writers.objectType({ properties: properties(fields, docs) });
   // A blank line before each object type and the declarations after them, as interfaces had.
   const apart = (writer: CodeBlockWriter): void => void writer.blankLineIfLastNot();
   const union = (values: readonly string[]): string => (values.length === 0 ? "never" : values.map((v) => JSON.stringify(v)).join(" | "));
@@ -137,30 +218,44 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
     file.addTypeAlias({ leadingTrivia: apart, name: declared.get(name)!, isExported: true, type: objectType(fields, docs), docs: jsDoc(docs.docs) });
   }
 
+  const labels = sentLabels(schema, declared, options.readsSessionLabels ?? false);
   const entityNames: Record<string, string> = {};
   for (const entity of ["agent", "user", "context"] as const) {
     const fields = schema.entities[entity];
-    if (!fields) continue;
+    const extra = entity === "context" ? labels : undefined;
+    if (!fields && !extra) continue;
     const docs = docsOf(options.docs?.entities, entity);
     entityNames[entity] = `${entity[0]!.toUpperCase()}${entity.slice(1)}Attributes`;
-    file.addTypeAlias({ leadingTrivia: apart, name: entityNames[entity]!, isExported: true, type: objectType(fields, docs), docs: jsDoc(`The request's \`${entity}\` attributes.`, docs.docs) });
+    const type = extra ? Writers.objectType({ properties: [...properties(fields ?? {}, docs), extra] }) : objectType(fields!, docs);
+    const undeclared = fields ? undefined : "The set declares no `context` block: this types only the labels the engine reads from it.";
+    file.addTypeAlias({ leadingTrivia: apart, name: entityNames[entity]!, isExported: true, type, docs: jsDoc(`The request's \`${entity}\` attributes.`, docs.docs, undeclared) });
   }
   const intents = Object.keys(schema.intents);
   file.addTypeAlias({ leadingTrivia: apart, name: "IntentName", isExported: true, type: union(intents), docs: jsDoc("The declared intents.", memberList(intents, options.docs?.intents ?? new Map())) });
 
   const base: OptionalKind<PropertySignatureStructure>[] = [
-    { name: "time", type: "string", hasQuestionToken: true, isReadonly: true, docs: ["RFC 3339 time of the attempt."] },
+    { name: "time", type: "string | undefined", hasQuestionToken: true, isReadonly: true, docs: ["RFC 3339 time of the attempt."] },
     { name: "session", type: "string", isReadonly: true },
-    { name: "intent", type: "IntentName | null", hasQuestionToken: true, isReadonly: true },
+    { name: "intent", type: `IntentName${ABSENT}`, hasQuestionToken: true, isReadonly: true },
   ];
   if (entityNames["agent"]) base.push({ name: "agent", type: entityNames["agent"], isReadonly: true });
-  if (entityNames["user"]) base.push({ name: "user", type: `${entityNames["user"]} | null`, hasQuestionToken: true, isReadonly: true });
-  if (entityNames["context"]) base.push({ name: "context", type: entityNames["context"], isReadonly: true });
+  if (entityNames["user"]) base.push({ name: "user", type: `${entityNames["user"]}${ABSENT}`, hasQuestionToken: true, isReadonly: true });
+  // Required when declared, as the engine requires it; else there only for its labels.
+  if (schema.entities.context) base.push({ name: "context", type: entityNames["context"]!, isReadonly: true });
+  else if (entityNames["context"]) base.push({ name: "context", type: `${entityNames["context"]} | undefined`, hasQuestionToken: true, isReadonly: true });
   file.addTypeAlias({ leadingTrivia: apart, name: "RequestBase", isExported: true, type: Writers.objectType({ properties: base }), docs: ["Fields every request carries."] });
 
+  // Named in the order of the tools' names, not of their declarations: of two tools whose names
+  // give one type name (`email.send` and `Email.Send`), the one whose name sorts first (by
+  // code unit: capitals first) gets it, whichever file declares it and whatever that file is called.
+  const requestNames = new Map(
+    Object.keys(schema.tools)
+      .sort()
+      .map((tool) => [tool, names.claim(`${tool.split(/[^A-Za-z0-9]+/).filter(Boolean).map((p) => p[0]!.toUpperCase() + p.slice(1)).join("")}Request`)]),
+  );
   const members: string[] = [];
   for (const [tool, info] of Object.entries(schema.tools)) {
-    const name = names.claim(`${tool.split(/[^A-Za-z0-9]+/).filter(Boolean).map((p) => p[0]!.toUpperCase() + p.slice(1)).join("")}Request`);
+    const name = requestNames.get(tool)!;
     members.push(name);
     const required = Object.values(info.args).some((f) => !f.optional);
     const docs = docsOf(options.docs?.tools, tool);
@@ -175,7 +270,7 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
         Writers.objectType({
           properties: [
             { name: "tool", type: JSON.stringify(tool), isReadonly: true },
-            { name: "args", type: required ? args : Writers.unionType(args, "null"), hasQuestionToken: !required, isReadonly: true },
+            { name: "args", type: required ? args : Writers.unionType(args, "null", "undefined"), hasQuestionToken: !required, isReadonly: true },
           ],
         }),
       ),

@@ -5,9 +5,25 @@
  * bidirectional controls, which make a terminal show the text in another order than it is; and
  * characters a reader cannot see or cannot tell from an ordinary space (a no-break space, a
  * zero-width space: see hiddenCharactersIn) are shown as escapes (`\u001b`, `\u202e`, `\u00a0`),
- * so the reader sees what was sent, and `"rm\u00a0-rf"` does not read as `"rm -rf"`.
+ * so the reader sees what was sent, and `"rm\u00a0-rf"` does not read as `"rm -rf"`. And `##[`,
+ * which the GitHub Actions runner reads as a command anywhere in a log line (`##[error]…`, its
+ * older syntax), is shown as `#\u0023[`, the escape of its second `#`: a file name, rule id or
+ * reason such as `y##[error]p.policy` cannot forge an annotation in a CI log.
  */
 export function printable(text: string): string {
+  return withoutLogCommand(escapeHidden(text));
+}
+
+/** `text` with every `##[` (a GitHub Actions command anywhere in a log line) written `#\u0023[`, as printable shows it. */
+export function withoutLogCommand(text: string): string {
+  return text.replace(/##\[/g, "#\\u0023[");
+}
+
+/**
+ * The hidden characters of `text` as escapes, as printable shows them, but `##[` as it is: for
+ * text that is read back (the policy-language spelling of a string), not only shown.
+ */
+export function escapeHidden(text: string): string {
   return text.replace(HIDDEN, (character, offset: number) => (isPartOfVisibleText(text, offset, character) ? character : escapeCharacter(character)));
 }
 
@@ -60,13 +76,21 @@ function isPartOfVisibleText(text: string, offset: number, character: string): b
  * (U+0000–U+001F, PC105) and the bidirectional controls (PC112), which are errors of their own.
  */
 export function hiddenCharactersIn(text: string): { offset: number; character: string }[] {
-  const found: { offset: number; character: string }[] = [];
-  for (const match of text.matchAll(HIDDEN)) {
-    const character = match[0];
-    if (character < "\u0020" || BIDI_CONTROLS.has(character) || isPartOfVisibleText(text, match.index, character)) continue;
-    found.push({ offset: match.index, character });
-  }
-  return found;
+  return [...text.matchAll(HIDDEN)].filter((match) => isHiddenKind(match[0]) && !isPartOfVisibleText(text, match.index, match[0])).map((match) => ({ offset: match.index, character: match[0] }));
+}
+
+/**
+ * Whether `text` holds a character of a kind hiddenCharactersIn reports, wherever it stands:
+ * also a joiner or tag that is part of what is drawn here (`👩‍💻`), since next to a neighbour
+ * written as an escape (`"\ud83d\udc69‍💻"` with the joiner raw) the same character is reported.
+ */
+export function holdsHiddenKind(text: string): boolean {
+  return [...text.matchAll(HIDDEN)].some((match) => isHiddenKind(match[0]));
+}
+
+/** Of the characters HIDDEN matches, those neither a control character a string cannot hold raw (PC105) nor a bidirectional control (PC112). */
+function isHiddenKind(character: string): boolean {
+  return character >= "\u0020" && !BIDI_CONTROLS.has(character);
 }
 
 /** `\u202e`: a character as JSON and policy strings escape it (one beyond the Basic Multilingual Plane as its two halves: `\udb40\udc41`). */

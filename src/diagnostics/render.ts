@@ -1,4 +1,5 @@
 import { codeFrame } from "../source/codeFrame.js";
+import { pathForLineStart } from "../source/fileNames.js";
 import type { Diagnostic } from "./Diagnostic.js";
 import { printable } from "./printable.js";
 
@@ -18,9 +19,9 @@ export const plainPalette: Palette = { error: identity, warning: identity, dim: 
 
 /** `file:line:col` of a diagnostic, or its path when it has no span. */
 export function diagnosticLocation(d: Diagnostic): string {
-  if (!d.span) return d.path ?? "";
+  if (!d.span) return pathForLineStart(d.path ?? "");
   const { line, column } = d.span.file.position(d.span.start);
-  return `${d.span.file.path}:${line}:${column}`;
+  return `${pathForLineStart(d.span.file.path)}:${line}:${column}`;
 }
 
 /**

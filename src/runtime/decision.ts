@@ -1,16 +1,18 @@
 /**
  * What enforcement points send: one tool call an agent is about to make (docs/language.md,
- * section 7). A `null` user, intent or args is taken as absent, as the engine does.
+ * section 7). A `null` user, intent or args is taken as absent, as the engine does, and so is
+ * any field that is `undefined` (spelled out, so that a caller under `exactOptionalPropertyTypes`
+ * may pass its own optional values on).
  */
 export interface Request {
-  time?: string;
+  time?: string | undefined;
   session: string;
-  agent?: Attributes;
-  user?: Attributes | null;
-  intent?: string | null;
+  agent?: Attributes | undefined;
+  user?: Attributes | null | undefined;
+  intent?: string | null | undefined;
   tool: string;
-  args?: Attributes | null;
-  context?: Attributes;
+  args?: Attributes | null | undefined;
+  context?: Attributes | undefined;
 }
 
 /**

@@ -707,6 +707,14 @@ export class SessionStore {
   }
 
   /**
+   * Whether the store still holds anything of a session: its live state or its expired (or
+   * revoked) record. Once it holds nothing, the session's next attempt starts it afresh.
+   */
+  holds(id: string): boolean {
+    return this.sessions.has(id) || this.expired.has(id);
+  }
+
+  /**
    * A session's state for an attempt at `now` (the engine's clock reading `reading`), without
    * changing anything (for explanations): its live state, its expired record, or undefined for
    * a session never seen or one the sweep that `getOrCreate` runs first would forget (an attempt

@@ -9,6 +9,11 @@ export class SourceFile {
   constructor(
     readonly path: string,
     readonly text: string,
+    /**
+     * Whether the bytes the text was read from started with a UTF-8 byte order mark (Notepad and
+     * PowerShell 5.1 write one), which the decoder leaves out of `text`: `fmt` writes it back.
+     */
+    readonly byteOrderMark = false,
   ) {
     const starts = [0];
     for (let i = 0; i < text.length; i++) {

@@ -1,4 +1,4 @@
-import { BIDI_CONTROL_CLASS } from "../diagnostics/printable.js";
+import { BIDI_CONTROL_CLASS, withoutLogCommand } from "../diagnostics/printable.js";
 import { displayWidth } from "./displayWidth.js";
 import type { Span } from "./Span.js";
 
@@ -33,9 +33,11 @@ export function codeFrame(span: Span): string[] {
   text = text.replace(HIDDEN_IN_FRAMES, "�");
   // Offsets count UTF-16 units; the terminal draws a CJK character or an emoji two columns wide
   // and a combining accent in none: pad and underline by what is drawn.
-  const padding = displayWidth(text.slice(0, caretStart));
-  const underline = Math.max(1, displayWidth(text.slice(caretStart, caretStart + caretLength)));
+  // `##[` anywhere in a CI log line is a GitHub Actions command: shown as printable shows it,
+  // and measured so, so the caret stays under the span.
+  const padding = displayWidth(withoutLogCommand(text.slice(0, caretStart)));
+  const underline = Math.max(1, displayWidth(withoutLogCommand(text.slice(caretStart, caretStart + caretLength))));
   const gutter = String(start.line);
   const pad = " ".repeat(gutter.length);
-  return [`${pad} |`, `${gutter} | ${text}`, `${pad} | ${" ".repeat(padding)}${"^".repeat(underline)}`];
+  return [`${pad} |`, `${gutter} | ${withoutLogCommand(text)}`, `${pad} | ${" ".repeat(padding)}${"^".repeat(underline)}`];
 }

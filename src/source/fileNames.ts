@@ -8,3 +8,14 @@ export function hasExtension(path: string, ...extensions: readonly string[]): bo
   const lower = path.toLowerCase();
   return extensions.some((extension) => lower.endsWith(extension));
 }
+
+/**
+ * A path as reports print it, with `./` before one that starts (after any white space) with
+ * `::`: GitHub Actions reads a log line that starts so, its leading white space trimmed, as a
+ * workflow command, so a file named `::error::all tests passed.jsonl` or `::stop-commands::x`
+ * printed at the start of a line would forge an annotation or silence the real ones. `./::…`
+ * names the same file. Any other path is returned as it is.
+ */
+export function pathForLineStart(path: string): string {
+  return /^\s*::/.test(path) ? `./${path}` : path;
+}

@@ -3,8 +3,9 @@ import { InputTooLarge, readLimited } from "./readLimited.js";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { pathDiagnostic, diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { SourceFile } from "./SourceFile.js";
-import { looksLikeUtf16, SAVE_AS_UTF8 } from "./textEncoding.js";
-import { hasExtension } from "./fileNames.js";
+import { APPEND_AS_UTF8, appendedUtf16Start, looksLikeUtf16, SAVE_AS_UTF8 } from "./textEncoding.js";
+import { hasExtension, pathForLineStart } from "./fileNames.js";
+import { NotAFolderError } from "./replaceFile.js";
 import { describeThrown } from "../runtime/helpers.js";
 
 /** Larger files are refused: a policy set this big is a generated mistake, and CI should say so fast. */
@@ -34,10 +35,10 @@ export function decodeSource(path: string, bytes: Uint8Array): SourceFile | Diag
   // Before the NUL check: UTF-16 text is full of zero bytes, and it is not binary.
   if (looksLikeUtf16(bytes)) return pathDiagnostic("PC002", `\`${path}\` is UTF-16 text, not UTF-8`, path, SAVE_AS_UTF8);
   const nul = bytes.indexOf(0);
-  if (nul >= 0) return pathDiagnostic("PC003", `\`${path}\` looks like a binary file (it contains a NUL byte at offset ${nul})`, path);
+  if (nul >= 0) return appendedUtf16(path, bytes, nul) ?? pathDiagnostic("PC003", `\`${path}\` looks like a binary file (it contains a NUL byte at offset ${nul})`, path);
   try {
     const text = utf8.decode(bytes);
-    return new SourceFile(path, text);
+    return new SourceFile(path, text, bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf);
   } catch {
     // Find the first bad byte so the message can point at it.
     const good = lengthOfValidUtf8Prefix(bytes);
@@ -45,6 +46,21 @@ export function decodeSource(path: string, bytes: Uint8Array): SourceFile | Diag
     const file = new SourceFile(path, prefix);
     return diagnostic("PC002", `\`${path}\` is not valid UTF-8 (bad byte 0x${bytes[good]!.toString(16).padStart(2, "0")})`, { file, start: prefix.length, end: prefix.length }, "save the file as UTF-8");
   }
+}
+
+/**
+ * PC002 where UTF-16 text after UTF-8 text begins (see appendedUtf16Start: what Windows
+ * PowerShell 5.1's `>>` appends to a UTF-8 file, at a line's start or, after a last line without
+ * a line end, within it), `nul` being the first NUL byte. It is not binary, and its line and
+ * column tell where the appended text begins. Undefined otherwise.
+ */
+function appendedUtf16(path: string, bytes: Uint8Array, nul: number): Diagnostic | undefined {
+  const start = appendedUtf16Start(bytes, nul, true);
+  if (start === undefined || start === 0) return undefined;
+  const before = utf8.decode(bytes.subarray(0, start));
+  const file = new SourceFile(path, before);
+  const { line } = file.position(before.length);
+  return diagnostic("PC002", `\`${path}\` is UTF-16 text from line ${line} on (what Windows PowerShell 5.1's \`>>\` appends to a UTF-8 file), not UTF-8`, { file, start: before.length, end: before.length }, APPEND_AS_UTF8);
 }
 
 function lengthOfValidUtf8Prefix(bytes: Uint8Array): number {
@@ -154,13 +170,34 @@ function notReadWarning(shown: string, absolute: string): Diagnostic {
   return pathDiagnostic("PC007", `\`${shown}\` is not read: a policy file must end in \`.policy\``, shown, help);
 }
 
+/** How the caller's command reads a policy set. */
+export interface LoadOptions {
+  /**
+   * The command that reads the policies of `folder` (`policyc build rules`), for the help of a
+   * glob given as a policy path: the verb in use. `policyc check FOLDER` when not given.
+   */
+  readonly folderCommand?: (folder: string) => string;
+}
+
+const checkFolder = (folder: string): string => `policyc check ${folder}`;
+
+/**
+ * The folder part of a glob, before its first segment with a pattern character (`rules` of
+ * `rules/*.policy` or `rules\**\x.policy`, as PowerShell users write it; `.` of `*.policy`).
+ */
+function globFolder(glob: string): string {
+  const plain = glob.slice(0, glob.search(/[*?[]/));
+  const end = Math.max(plain.lastIndexOf("/"), plain.lastIndexOf("\\"));
+  return end < 0 ? "." : end === 0 ? plain[0]! : plain.slice(0, end);
+}
+
 /**
  * Expands paths (files or folders, searched for `*.policy` in any letter case) to the files of a
  * policy set, sorted by path.
  * Relative paths are taken from `cwd` (the CLI's working folder, which tests set), not from the
  * process's; the files come back spelled from the paths as the user gave them.
  */
-export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd()): { files: string[]; diagnostics: Diagnostic[]; warnings: Diagnostic[] } {
+export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd(), options: LoadOptions = {}): { files: string[]; diagnostics: Diagnostic[]; warnings: Diagnostic[] } {
   const files: string[] = [];
   const diagnostics: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
@@ -177,7 +214,9 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd())
     try {
       isDirectory = statSync(absolute).isDirectory();
     } catch (error) {
-      diagnostics.push(pathDiagnostic("PC001", `cannot read \`${path}\`: ${describeFsError(error)}`, path));
+      // PowerShell and cmd pass `*.policy` on unexpanded, where a Unix shell would have expanded it.
+      const glob = /[*?[]/.test(path) && (error as { code?: string }).code === "ENOENT" ? `policy paths are not globs: name the folder (\`${(options.folderCommand ?? checkFolder)(globFolder(path))}\`), which is searched for \`.policy\` files` : undefined;
+      diagnostics.push(pathDiagnostic("PC001", `cannot read \`${path}\`: ${describeFsError(error)}`, path, glob));
       continue;
     }
     if (isDirectory) {
@@ -227,8 +266,8 @@ export function uniqueFiles(files: readonly string[], cwd: string): string[] {
 }
 
 /** Reads every policy file under the given paths. Never throws. */
-export function loadSources(paths: readonly string[], cwd = process.cwd()): LoadedSources {
-  const { files: found, diagnostics, warnings } = expandPolicyPaths(paths, cwd);
+export function loadSources(paths: readonly string[], cwd = process.cwd(), options: LoadOptions = {}): LoadedSources {
+  const { files: found, diagnostics, warnings } = expandPolicyPaths(paths, cwd, options);
   const files: SourceFile[] = [];
   for (const path of found) {
     const absolute = resolve(cwd, path);
@@ -273,10 +312,13 @@ function readSource(given: string, shown: string, read: () => Uint8Array): Sourc
   return decoded;
 }
 
-/** Paths as the user would type them: relative to the working folder when inside it. */
+/**
+ * Paths as the user would type them: relative to the working folder when inside it, and never
+ * starting with `::` (see pathForLineStart), which every report of the file then shows.
+ */
 export function displayPath(path: string, cwd = process.cwd()): string {
   const rel = relative(cwd, resolve(cwd, path));
-  return rel === "" || rel.startsWith("..") || rel.startsWith("/") ? path : rel;
+  return pathForLineStart(rel === "" || rel.startsWith("..") || rel.startsWith("/") ? path : rel);
 }
 
 /**
@@ -330,7 +372,7 @@ export function describeFsError(error: unknown): string {
     case "ERR_FS_EISDIR":
       return "it is a folder";
     case "ENOTDIR":
-      return "a part of the path is not a folder";
+      return error instanceof NotAFolderError ? error.message : "a part of the path is not a folder";
     case "ELOOP":
       return "too many symbolic links (a link loop?)";
     case "EEXIST": {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { accessSync, chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { accessSync, chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
+import { printable } from "../diagnostics/printable.js";
 
 /**
  * The temporary file is created, never opened if it exists (`wx`): a link planted at its
@@ -16,7 +17,8 @@ const TEMPORARY_NAME_ATTEMPTS = 8;
  * Replacing it would work, since a rename needs only the folder's permission, but it would undo
  * the lock (a version control system's read-only checkout) or take the file from its owner, so
  * it is refused as `gofmt -w` and `prettier --write` refuse it. `code` is the file system's
- * answer (EACCES, EROFS), so it is described as any error is.
+ * answer (EACCES, EROFS), so it is described as any error is. A file with no write permission
+ * for anyone is read-only for root too (a CI container), though the system lets root write it.
  */
 export class NotWritableError extends Error {
   readonly code: string | undefined;
@@ -106,6 +108,8 @@ export class Replacement {
     } catch (error) {
       throw new NotWritableError(target, error);
     }
+    // Root passes `access` for every file: the mode bits say whether it was locked.
+    if ((mode & 0o222) === 0) throw new NotWritableError(target, Object.assign(new Error(`${target} is read-only`), { code: "EACCES" }));
     return Replacement.beside(target, mode);
   }
 
@@ -309,25 +313,65 @@ function isLink(path: string): boolean {
 }
 
 /**
- * Creates `folder` and the folders missing on the way. Node's recursive mkdir says "no such file"
- * (ENOENT) when the folder it would create is on a read-only file system: the first missing
- * folder is then created on its own, which fails for the real reason (EROFS, EACCES, EPERM).
- * Any other failure of that retry is not the reason: a symbolic link to a folder that is not
- * there counts as missing, and creating it fails with EEXIST; the first error, which
- * `describeFsError` tells as a broken link, is the one thrown.
+ * A folder to write in is a file (or a device, a pipe): `-o notes.txt/` where `notes.txt` is a
+ * file. Named by `shown`, the path up to it as the user wrote it (`/dev/null` for
+ * `-o /dev/null/x/`), not its last part alone, which says little when it is `null` or `notes`.
  */
-export function makeFolders(folder: string): void {
-  try {
-    mkdirSync(folder, { recursive: true });
-  } catch (error) {
-    if ((error as { code?: string }).code !== "ENOENT") throw error;
-    let missing = folder;
-    while (dirname(missing) !== missing && !existsSync(dirname(missing))) missing = dirname(missing);
+export class NotAFolderError extends Error {
+  readonly code = "ENOTDIR";
+
+  constructor(
+    readonly path: string,
+    shown: string,
+    isFile: boolean,
+  ) {
+    super(`\`${printable(shown)}\` is ${isFile ? "a file, " : ""}not a folder`);
+  }
+}
+
+/**
+ * Creates `folder` (absolute, or relative to `cwd`) and the folders missing on the way, one at
+ * a time, never with Node's
+ * recursive mkdir: on procfs (`/proc/nope/`) that loops for ever at full CPU, since every
+ * attempt says "no such file" (ENOENT). Creating the first missing folder on its own fails at
+ * once, for the real reason (ENOENT there, EROFS on a read-only file system, EACCES). Something
+ * on the way that is not a folder is a `NotAFolderError`, named as `folder` names it: absolute
+ * when `folder` is, else relative to `cwd`. A symbolic link to a folder that is
+ * not there counts as missing, and creating it would fail with EEXIST: the first error (no such
+ * file), which `describeFsError` tells as a broken link when `folder` is the link, is thrown instead.
+ */
+export function makeFolders(folder: string, cwd: string): void {
+  const missing: string[] = [];
+  let first: unknown;
+  for (let at = resolve(cwd, folder); ; at = dirname(at)) {
+    let stats;
     try {
-      mkdirSync(missing);
-    } catch (retry) {
-      throw ["EROFS", "EACCES", "EPERM"].includes((retry as { code?: string }).code ?? "") ? retry : error;
+      stats = statSync(at);
+    } catch (error) {
+      first ??= error;
+      const code = (error as { code?: string }).code;
+      // ENOTDIR: a file further up, found on the way.
+      if ((code !== "ENOENT" && code !== "ENOTDIR") || isLink(at) || dirname(at) === at) throw first;
+      missing.push(at);
+      continue;
     }
-    mkdirSync(folder, { recursive: true });
+    if (!stats.isDirectory()) throw new NotAFolderError(at, isAbsolute(folder) ? at : relative(cwd, at), stats.isFile());
+    break;
+  }
+  for (const path of missing.reverse()) {
+    try {
+      mkdirSync(path);
+    } catch (error) {
+      // Made meanwhile (another build into the same folder): as good as made here.
+      if ((error as { code?: string }).code !== "EEXIST" || !isFolder(path)) throw error;
+    }
+  }
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }

@@ -1,3 +1,5 @@
+import { isUtf8 } from "node:buffer";
+
 /**
  * Whether bytes start as UTF-16 text does: a UTF-16 byte order mark, or ASCII characters each
  * beside a zero byte (what Windows PowerShell 5.1's `>` and `Out-File` write). Read as UTF-8,
@@ -16,6 +18,23 @@ export function looksLikeUtf16(bytes: Uint8Array): boolean {
   return asciiBesideZero(0, 1) || asciiBesideZero(1, 0);
 }
 
+/**
+ * Where UTF-16 text appended to UTF-8 text begins in `bytes`, whose first NUL byte is at `nul`
+ * (what Windows PowerShell 5.1's `>>` appends to a UTF-8 file): at the start of that NUL's line,
+ * or, when the UTF-8 text had no final line end (Notepad saves none, and `>>` adds none), inside
+ * that line: just before the NUL (little-endian, PowerShell's), at it (big-endian), or at a byte
+ * order mark before it. Undefined when no such place starts UTF-16 text (see `looksLikeUtf16`)
+ * after bytes that are UTF-8: binary data, most likely. `toEndOfFile`: whether `bytes` hold the
+ * file's end (a policy read whole), not a stretch of a recording read in chunks.
+ */
+export function appendedUtf16Start(bytes: Uint8Array, nul: number, toEndOfFile: boolean): number | undefined {
+  const lineStart = bytes.lastIndexOf(10, nul) + 1;
+  const starts = [lineStart, nul - 1, nul, nul - 3, nul - 2].filter((start) => start >= lineStart && looksLikeUtf16(bytes.subarray(start)) && isUtf8(bytes.subarray(0, start)));
+  // Big-endian text also reads as little-endian from the byte before it (`}` then `\0/…`): when
+  // `bytes` run to the end of the file, UTF-16 to the end is an even number of bytes.
+  return (toEndOfFile ? starts.find((start) => (bytes.length - start) % 2 === 0) : undefined) ?? starts[0];
+}
+
 /** A printable ASCII character, a tab or a line end. */
 function isAsciiText(byte: number): boolean {
   return (byte >= 0x20 && byte < 0x7f) || byte === 0x09 || byte === 0x0a || byte === 0x0d;
@@ -28,6 +47,13 @@ export const SAVE_AS_UTF8 = "save it as UTF-8 (PowerShell: `Out-File -Encoding u
 export function utf16Refusal(expected: string): string {
   return `it is UTF-16 text, and ${expected}: ${SAVE_AS_UTF8}`;
 }
+
+/**
+ * How to add text to a UTF-8 file, for a file whose end is UTF-16 (`looksLikeUtf16` from a
+ * line's start on): what Windows PowerShell 5.1's `>>` and `Out-File -Append` append, in UTF-16,
+ * whatever the file holds.
+ */
+export const APPEND_AS_UTF8 = "remove the UTF-16 lines and append them again as UTF-8 (PowerShell: `Add-Content -Encoding utf8`, or `Out-File -Append -Encoding utf8`)";
 
 /** Text without the UTF-8 byte order mark it may start with (Notepad and PowerShell 5.1 write one). */
 export function withoutByteOrderMark(text: string): string {

@@ -500,9 +500,12 @@ export class AstBuilder {
         for (const argument of this.nodes(step, "expression")) {
           const argSpan = this.nodeSpan(argument);
           const expr = this.expression(argument, argSpan);
-          const isWithin = withinTokens.some((t) => t.endOffset! < argSpan.start && ONLY_BLANKS_AND_COMMENTS.test(this.file.text.slice(t.endOffset! + 1, argSpan.start)));
-          if (isWithin && within === undefined) within = expr;
-          else args.push(expr);
+          const keyword = withinTokens.find((t) => t.endOffset! < argSpan.start && ONLY_BLANKS_AND_COMMENTS.test(this.file.text.slice(t.endOffset! + 1, argSpan.start)));
+          if (keyword === undefined) args.push(expr);
+          else if (within === undefined) within = expr;
+          // A call counts over one window: read as an argument, a second one would lose its
+          // keyword (and `fmt` would print `within 10m, within 1m` as `1m, within 10m`).
+          else this.diagnostics.push(diagnostic("PC107", "`within` is given twice in this call", this.tokenSpan(keyword), "keep one `within`: a call counts over one window"));
         }
         const call: { -readonly [K in keyof A.Call]: A.Call[K] } = { kind: "Call", callee: result, args, span: end };
         if (within) call.within = within;

@@ -1,5 +1,5 @@
 import { ownEntry } from "../diagnostics/ownEntry.js";
-import { printable } from "../diagnostics/printable.js";
+import { escapeHidden } from "../diagnostics/printable.js";
 
 /** Milliseconds per duration unit. */
 export const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -80,8 +80,8 @@ export function decodeString(raw: string): string | undefined {
  * bidirectional controls as escapes, since written raw they are an error (PC112), and the
  * characters that cannot be seen or told from an ordinary space, since written raw they are a
  * warning (PC510): `fmt` keeps a `"rm\u00a0-rf"` written on purpose as it is, and shows a pasted
- * one. Both are what printable escapes (JSON escapes the other control characters itself).
+ * one. Both are what escapeHidden escapes (JSON escapes the other control characters itself).
  */
 export function encodeString(value: string): string {
-  return printable(JSON.stringify(value));
+  return escapeHidden(JSON.stringify(value));
 }

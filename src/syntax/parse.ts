@@ -670,13 +670,16 @@ function splitPolicy(chunk: readonly IToken[]): (SplitRules & { close: IToken })
   return split && { ...split, close };
 }
 
+/** Tokens after which a name is an operand (`args.branch == else`, `agent has else`): an enum member or attribute called `else`, not the mistake. */
+const OPERAND_BEFORE: ReadonlySet<TokenType | undefined> = new Set([T.EqEq, T.NotEq, T.LessEq, T.GreaterEq, T.Less, T.Greater, T.Kw.in, T.Kw.contains, T.Kw.containsAny, T.Kw.containsAll, T.Kw.like, T.Kw.has]);
+
 /**
  * Whether `tokens[index]` is an `else` written after a rule's condition (`… else deny`): not a
  * name or a name's last part (`allow else`, `allow fallback.else`, `Branch.else`, `a, else`).
  */
 function mistakenElse(tokens: readonly IToken[], index: number): boolean {
   const before = tokens[index - 1]?.tokenType;
-  return tokens[index]?.image === "else" && before !== T.Dot && before !== T.Comma && !EFFECT_KEYWORDS.has(before);
+  return tokens[index]?.image === "else" && before !== T.Dot && before !== T.Comma && !EFFECT_KEYWORDS.has(before) && !OPERAND_BEFORE.has(before);
 }
 
 /**
@@ -713,7 +716,9 @@ function splitRules(tokens: readonly IToken[], from: number, to: number): SplitR
       // After `@`, `.`, `has`, `,` or the effect that starts the rule, an effect word is a name
       // (`allow deny.all`); after an effect word that was a name (`Kind.deny`), it starts a rule.
       // After `else`, it is part of that mistake, which the `else` reports, not a rule of its own.
-      const startsEffect = EFFECT_KEYWORDS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && previous !== T.Kw.has && previous !== T.Comma && !mistakenElse(tokens, i - 1) && (effect === undefined || tokens[i - 1] !== effect);
+      // After an annotation named `has` (`@has allow x`), it starts the annotated rule.
+      const afterHas = previous === T.Kw.has && tokens[i - 2]?.tokenType !== T.At;
+      const startsEffect = EFFECT_KEYWORDS.has(token.tokenType) && previous !== T.At && previous !== T.Dot && !afterHas && previous !== T.Comma && !mistakenElse(tokens, i - 1) && (effect === undefined || tokens[i - 1] !== effect);
       const end = startsAnnotation && effect && token.startLine === tokens[i - 1]!.endLine ? annotationsEnd(tokens, i, to) : undefined;
       if (end !== undefined && effect) {
         const annotation = tokens.slice(i, annotationEnd(tokens, i, end));

@@ -28,6 +28,10 @@ export function declarationShapeAt(tokens: readonly IToken[], i: number): boolea
   if (!DECLARATION_STARTS.has(keyword.tokenType)) return false;
   const previous = tokens[i - 1]?.tokenType;
   if (previous === T.Dot || previous === T.At || previous === T.Kw.has || NAME_BEFORE.has(previous)) return false;
+  // `returns internal,` then `tool args {`: a label of the list, before the tool's `args`. Any
+  // other `,` before a declaration's shape is a block whose `}` was forgotten (`port: int,` then
+  // `tool kb.search {`), whose help says where the `}` goes.
+  if (tokens[i + 1]?.tokenType === T.Kw.args && inReturnsList(tokens, i)) return false;
   let next = i + 1;
   if (!ENTITY_KEYWORDS.has(keyword.tokenType)) {
     if (!tokens[next] || !tokenMatcher(tokens[next]!, T.AnyName)) return false;
@@ -35,6 +39,13 @@ export function declarationShapeAt(tokens: readonly IToken[], i: number): boolea
     while (tokens[next]?.tokenType === T.Dot && tokens[next + 1] && tokenMatcher(tokens[next + 1]!, T.AnyName)) next += 2;
   }
   return tokens[next]?.tokenType === T.LBrace;
+}
+
+/** Whether `tokens[i]` follows `returns` or `returns a, b,`: it would be the list's next label. */
+function inReturnsList(tokens: readonly IToken[], i: number): boolean {
+  let j = i - 1;
+  while (tokens[j]?.tokenType === T.Comma && tokens[j - 1] !== undefined && tokenMatcher(tokens[j - 1]!, T.AnyName)) j -= 2;
+  return tokens[j]?.tokenType === T.Kw.returns;
 }
 
 /** Whether a rule starts at `i`: an effect, or annotations followed by one (not by a declaration). */

@@ -488,6 +488,7 @@ export function helpForSyntaxError(tokens: readonly IToken[], index: number, dec
   const previous = tokens[index - 1];
   if (!found) return undefined;
   if (declarationExpected && found.tokenType === T.RBrace) return "this `}` closes no `{`: remove it";
+  if (found.tokenType === T.Dot && previous !== undefined && QUANTIFIERS.has(previous.tokenType)) return quantifierNamespaceHelp(tokens, index - 1);
   const byPlace = previous ? quotedNameHelp(tokens, index) ?? helpForPlace(tokens, index) ?? helpInDeclaration(tokens, index) ?? helpInRule(tokens, index) : undefined;
   if (byPlace !== undefined) return byPlace;
   const forHas = helpForHas(tokens, index);
@@ -561,6 +562,18 @@ const EXPRESSION_KEYWORDS = new Set<unknown>([T.Kw.agent, T.Kw.user, T.Kw.contex
 const QUANTIFIERS = new Set<unknown>([T.Kw.any, T.Kw.all]);
 const KEYWORDS = new Set<unknown>(T.KEYWORDS);
 
+/**
+ * `any.thing` in a condition: a tool whose name starts with `any` or `all`, which there start a
+ * quantifier (`any(x in …)`). Every other keyword that may start a tool name may start one in
+ * a condition too; these two are written as a string, which `tool ==` and `session.called` take.
+ */
+function quantifierNamespaceHelp(tokens: readonly IToken[], start: number): string {
+  let end = start;
+  while (tokens[end + 1]?.tokenType === T.Dot && tokens[end + 2] && (tokenMatcher(tokens[end + 2]!, T.AnyName) || tokens[end + 2]!.tokenType === T.Star)) end += 2;
+  const name = tokens.slice(start, end + 1).map((t) => t.image).join("");
+  return `\`${tokens[start]!.image}\` starts a quantifier here (\`${tokens[start]!.image}(x in list: …)\`); a tool whose name starts with it is written as a string in a condition: \`"${name}"\``;
+}
+
 /** Whether `tokens[at]` is where a value goes: after a comparison, or an item of a `[…]` list. */
 function valueExpectedAt(tokens: readonly IToken[], at: number): boolean {
   const before = tokens[at - 1];
@@ -590,7 +603,8 @@ export function keywordWrittenAsValue(tokens: readonly IToken[], index: number):
   const dotted = tokens[index + 1]?.tokenType === T.Dot;
   if (found && !dotted && KEYWORDS.has(found.tokenType) && !EXPRESSION_KEYWORDS.has(found.tokenType) && valueExpectedAt(tokens, index)) return found.image;
   const previous = tokens[index - 1];
-  if (previous && QUANTIFIERS.has(previous.tokenType) && found?.tokenType !== T.LParen && valueExpectedAt(tokens, index - 1)) return previous.image;
+  // `== any.thing` is a tool's name, not a member written bare (see quantifierNamespaceHelp).
+  if (previous && QUANTIFIERS.has(previous.tokenType) && found?.tokenType !== T.LParen && found?.tokenType !== T.Dot && valueExpectedAt(tokens, index - 1)) return previous.image;
   return undefined;
 }
 

@@ -17,8 +17,13 @@ export const Identifier = createToken({ name: "Identifier", pattern: /[A-Za-z_][
 
 /** Keywords that may start a tool name (`agent.delegate`, `context.search`), never clause words. */
 const NAMESPACE_WORDS = new Set(["enum", "type", "agent", "user", "context", "tool", "intent", "policy", "risk", "returns", "args", "tools", "max_risk", "any", "all"]);
-/** Keywords that may start a path in an expression. */
-const ROOT_WORDS = new Set(["agent", "user", "context", "tool", "intent", "args"]);
+/**
+ * Keywords that may start a path in an expression: the request's parts, and the namespace
+ * keywords that may start a tool name, so a tool that can be a rule's target (`allow
+ * policy.update`) can be named in its condition too (`tool == policy.update`). Only `any` and
+ * `all` cannot, since `any(` starts a quantifier; such a tool is written as a string there.
+ */
+const ROOT_WORDS = new Set(["agent", "user", "context", "tool", "intent", "args", "enum", "type", "policy", "risk", "returns", "tools", "max_risk"]);
 
 const keywordTokens: TokenType[] = [];
 function keyword(word: string): TokenType {

@@ -463,7 +463,11 @@ function ruleStartsAt(tokens: readonly IToken[], i: number): boolean {
   let at: number | undefined = i;
   while (at !== undefined && tokens[at]?.tokenType === T.At) at = annotationEnd(tokens, at, tokens.length, true);
   const target = at === undefined ? undefined : tokens[at + 1];
-  return at !== undefined && EFFECT_KEYWORDS.has(tokens[at]?.tokenType) && target !== undefined && (target.tokenType === T.Star || tokenMatcher(target, T.AnyName));
+  // After `.`, `has` or `@`, an effect word may be a name (`(agent has` then `deny and true)`):
+  // it starts a rule only before what starts a tool's name (`(agent has` then `allow kb.search`,
+  // a condition left unfinished), not before an operator.
+  const targetStart = AFTER_NAME.has(tokens[i - 1]?.tokenType) ? T.ToolNameStart : T.AnyName;
+  return at !== undefined && EFFECT_KEYWORDS.has(tokens[at]?.tokenType) && target !== undefined && (target.tokenType === T.Star || tokenMatcher(target, targetStart));
 }
 
 /** The closer the bracket at `out[opener]` takes. */

@@ -6,8 +6,11 @@ import { observeLine, observeMalformed, shareFilter, type Share } from "./sessio
 import { keepShareErrors, lineError, lineErrorKeeper, type ErrorsLeftOut, type ReplayError, type ReplayNote } from "./replay.js";
 import { decideRecorded, engineOptions, replayEngine, type RecordedEngineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
-import { grantingRulesOf, grantsOf, sameGrants } from "./grants.js";
-import { sessionLabel, toolLabel } from "./shortRequest.js";
+import { grantsOf, sameGrants } from "./grants.js";
+import { asNewIds, declarationChangeRead, inputsOf, matchRules, revokingRuleOf, ruleCauseOf, sessionPartsChangedBy, staleBundleCauses, type RuleVersions } from "./diffCauses.js";
+import { SessionChanges, type SessionChange } from "./diffSessions.js";
+import { labelsOf } from "../runtime/session.js";
+import { isSessionPlaceholder, sessionLabel, toolLabel } from "./shortRequest.js";
 
 /**
  * What of a decision changed, the first that applies. `effect`: allow, ask or deny. With the
@@ -34,8 +37,21 @@ export interface DecisionChange {
   readonly changed: ChangedPart;
   /** `allow→deny` and so on; a change with the same effect names what changed: `allow→allow (grants)`. */
   readonly direction: string;
-  /** The rule the change is attributed to: a rule that now decides (`+id`), or one that no longer does (`-id`). */
+  /**
+   * What the change is attributed to: a rule defined differently in the two versions (`~id`), a
+   * rule that now decides (`+id`) or no longer does (`-id`), or one of the causes that are no
+   * rule (`invalid request in NEW`, `~tool NAME`, …; see attributionOf).
+   */
   readonly cause: string;
+  /**
+   * Set when the rule that decides on one side only (`rule`: `+id` or `-id`) is defined the same
+   * in both versions, so that the change is its inputs': with `line`, the latest earlier change of
+   * the session (in the same file) that altered a part of its state the deciding rules read,
+   * whose cause `cause` is; without, the tool's declaration (`~tool NAME`).
+   */
+  readonly via?: { readonly rule: string; readonly line?: number };
+  /** For a change of revocation, the rule that revokes (in NEW when the session is now revoked, else in OLD). */
+  readonly revokingRule?: string;
 }
 
 /** The changes attributed to one cause: every one counted, the first ones kept as examples. */
@@ -43,7 +59,13 @@ export interface CauseGroup {
   count: number;
   /** Every change of this cause, counted by direction (`allow→deny`, …). */
   readonly directions: Map<string, number>;
-  /** The first changes (at most `maxExamplesPerCause`), in file and line order. */
+  /** How many of them an unchanged rule made because of an earlier change of the session (`via` with a line). */
+  carried: number;
+  /**
+   * Examples: the first change of each direction, then the first others (changes of effect
+   * before the rest), at most `maxExamplesPerCause` (unless there are more directions); listed
+   * changes of effect first, each kind in file and line order.
+   */
   readonly changes: DecisionChange[];
 }
 
@@ -63,92 +85,62 @@ export interface DiffReport {
 /** Examples kept per cause unless told otherwise: enough to look into, bounded however many lines change. */
 export const DEFAULT_EXAMPLES_PER_CAUSE = 1_000;
 
-const STRICTNESS = { allow: 0, ask: 1, deny: 2 } as const;
-
-/**
- * The ids of rules both versions have but define differently (effect, targets, condition,
- * reason, grants or revoke): a change they take part in is theirs (`~id`).
- */
-export function changedRules(before: CompiledPolicy, after: CompiledPolicy): ReadonlySet<string> {
-  const definition = (r: RuleInfo): string => JSON.stringify([r.effect, r.tools, r.ir, r.reason, r.grants, r.revoke]);
-  const old = new Map(before.rules.map((r) => [r.id, definition(r)]));
-  return new Set(after.rules.filter((r) => old.has(r.id) && old.get(r.id) !== definition(r)).map((r) => r.id));
+/** Sides of a diff, as each change is attributed. */
+interface Versions {
+  readonly before: CompiledPolicy;
+  readonly after: CompiledPolicy;
+  readonly rules: RuleVersions;
+  readonly staleBundles: ReadonlyMap<string, string>;
 }
 
 /**
- * Per tool, the side that is a bundle built before asks carried grants on approval: it gives
- * every ask of the tool none, and that is the change, not a rule (its code has no `onApproval`
- * for the tools that ask and have allow rules that grant).
+ * The cause of a change (see ruleCauseOf). A request one version refuses as invalid (its schema
+ * changed) is that. When the rule found decides on one side only but is defined identically in
+ * both, the rule did not change, its inputs did. Of what the deciding rules of both decisions
+ * read (inputsOf): the line's tool declared otherwise in what they read (its risk, an argument
+ * they read); else the session's state, when they read a part of it that an earlier change of
+ * the session altered: the latest such change (`earlier`), whose cause it carries; else the rule
+ * marked `(unchanged rule)` (the other declarations it reads differ: an intent, an enum).
  */
-function staleBundleCauses(before: CompiledPolicy, after: CompiledPolicy): ReadonlyMap<string, string> {
-  const causes = new Map<string, string>();
-  for (const [side, policy] of [["OLD", before], ["NEW", after]] as const) {
-    if (policy.code.includes("onApproval:")) continue;
-    const asking = new Set(policy.rules.filter((r) => r.effect === "ask").flatMap((r) => r.tools));
-    for (const rule of policy.rules) if (rule.effect === "allow" && rule.grants.length > 0) for (const tool of rule.tools) if (asking.has(tool) && !causes.has(tool)) causes.set(tool, `${side} is a bundle built by a policyc whose asks give no grants on approval: rebuild it`);
-  }
-  return causes;
-}
-
-/**
- * What changed an ask's grants on approval when its ask rules are the same on both sides: of the
- * allow rules that gave them (`grantingRules`), one defined differently in the two versions
- * (`~id`), else one that gives them only now (`+id`) or no longer (`-id`).
- */
-function approvalGrantCause(before: Decision, after: Decision, redefinedRules: ReadonlySet<string>): string | undefined {
-  const was = grantingRulesOf(before);
-  const now = grantingRulesOf(after);
-  const redefined = [...now, ...was].find((id) => redefinedRules.has(id));
-  if (redefined !== undefined) return `~${redefined}`;
-  const added = now.find((id) => !was.includes(id));
-  if (added !== undefined) return `+${added}`;
-  const removed = was.find((id) => !now.includes(id));
-  return removed === undefined ? undefined : `-${removed}`;
-}
-
-/**
- * The cause of a change. A request one version refuses as invalid (its schema changed) is
- * that. Otherwise a stricter answer comes from a rule of the new decision (`allow→deny`: the new
- * deny; a deny that now revokes the session: the revoking rule); a looser one, or one of the same
- * effect (other grants, other rules), from a rule of the old decision (`deny→allow`: the old
- * deny, not the allow it used to override): the first one defined differently in the two
- * versions (`~id`) or not in the other decision (`+id`, `-id`); else one of the other side.
- */
-function causeOf(before: Decision, after: Decision, redefinedRules: ReadonlySet<string>, approvalGrantCause: string | undefined): string {
-  if (refusedAsInvalid(after)) return "invalid request in NEW";
-  if (refusedAsInvalid(before)) return "invalid request in OLD";
-  // A deny that now revokes the session is stricter than the deny it was.
-  const stricter = STRICTNESS[after.decision] > STRICTNESS[before.decision] || (after.revoked && !before.revoked);
-  const old = new Set(before.rules);
-  const now = new Set(after.rules);
-  // The side that explains the change is searched whole first: a loosened deny is the cause of
-  // its deny→allow even when the allow that now decides was edited too (its grants, say).
-  const cause = stricter ? (changedAmong(after.rules, old, "+", redefinedRules) ?? changedAmong(before.rules, now, "-", redefinedRules)) : (changedAmong(before.rules, now, "-", redefinedRules) ?? changedAmong(after.rules, old, "+", redefinedRules));
-  return cause ?? approvalGrantCause ?? (after.rules.length === 0 ? "default deny" : "(same rules)");
-}
-
-/** The first of one side's `rules` defined differently in the other version (`~id`), or absent from the other side's decision (`+id`/`-id`). */
-function changedAmong(rules: readonly string[], otherSide: ReadonlySet<string>, sign: "+" | "-", redefinedRules: ReadonlySet<string>): string | undefined {
-  for (const id of rules) {
-    if (redefinedRules.has(id)) return `~${id}`;
-    if (!otherSide.has(id)) return `${sign}${id}`;
-  }
-  return undefined;
+function attributionOf(before: Decision, after: Decision, changed: ChangedPart, tool: string, earlier: (parts: number) => SessionChange | undefined, versions: Versions): Pick<DecisionChange, "cause" | "via"> {
+  if (refusedAsInvalid(after)) return { cause: "invalid request in NEW" };
+  if (refusedAsInvalid(before)) return { cause: "invalid request in OLD" };
+  const stale = changed === "grants" && after.decision === "ask" ? versions.staleBundles.get(tool) : undefined;
+  if (stale !== undefined) return { cause: stale };
+  const found = ruleCauseOf(before, after, changed, versions.rules);
+  if (found === undefined) return { cause: after.rules.length === 0 ? "default deny" : "(same rules)" };
+  if (!found.unchanged) return { cause: found.cause };
+  const read = inputsOf(before, after, versions.rules);
+  if (declarationChangeRead(versions.before, versions.after, tool, read)) return { cause: `~tool ${tool}`, via: { rule: found.cause } };
+  const carrier = earlier(read.session);
+  if (carrier !== undefined) return { cause: carrier.cause, via: { rule: found.cause, line: carrier.line } };
+  return { cause: `${found.cause} (unchanged rule)` };
 }
 
 /** What changed between the two decisions of a request; undefined when nothing reported did. */
-function changedPart(before: Decision, after: Decision, ruleChanges: boolean): ChangedPart | undefined {
+function changedPart(before: Decision, after: Decision, ruleChanges: boolean, versions: RuleVersions): ChangedPart | undefined {
   if (before.decision !== after.decision) return "effect";
   if (!sameGrants(grantsOf(before), grantsOf(after))) return "grants";
   if (before.revoked !== after.revoked) return "revoke";
   if (!ruleChanges) return undefined;
-  // As sets: moving a rule within its file (which reorders a decision's rules) changes nothing.
+  // As sets: moving a rule within its file (which reorders a decision's rules) changes nothing,
+  // and neither does renumbering one with a positional id.
   const asSet = (list: readonly string[]): string => JSON.stringify([...new Set(list)].sort());
-  if (asSet(before.rules) !== asSet(after.rules)) return "rules";
-  if (asSet(before.reasons) !== asSet(after.reasons)) return "reason";
+  if (asSet(asNewIds(before.rules, versions)) !== asSet(after.rules)) return "rules";
+  // A rule without a reason gives one that names its id, which a renumbered rule changes.
+  const reasons = (decision: Decision, rules: ReadonlyMap<string, RuleInfo>): string[] => decision.reasons.map((reason, index) => (rules.get(decision.rules[index] ?? "")?.reason === null ? "\u0000" : reason));
+  if (asSet(reasons(before, versions.old)) !== asSet(reasons(after, versions.now))) return "reason";
   return undefined;
 }
 
+
+/** Whether a call adds labels to its session when it goes ahead: its `context.labels`, or labels its tool returns in either version. */
+function carriesLabels(request: Readonly<Record<string, unknown>>, tool: string, versions: Versions): boolean {
+  const context = request["context"];
+  const sent = context !== null && typeof context === "object" ? labelsOf((context as Record<string, unknown>)["labels"]) : undefined;
+  const returns = (policy: CompiledPolicy): number => (Object.hasOwn(policy.schema.tools, tool) ? policy.schema.tools[tool]!.returns.length : 0);
+  return (sent !== undefined && sent.length > 0) || returns(versions.before) > 0 || returns(versions.after) > 0;
+}
 
 /** `allow→deny`; with the same effect, what changed too: `allow→allow (grants)`. */
 function directionOf(before: Decision, after: Decision, changed: ChangedPart): string {
@@ -167,10 +159,12 @@ function refusedAsInvalid(decision: Decision): boolean {
 /** What one share of a file's diff reports (posted back by a worker thread). */
 export interface DiffShareReport {
   readonly lines: number;
-  /** The first `maxExamplesPerCause` changes of each cause in the share, in line order. */
+  /** The first `maxExamplesPerCause` changes of each cause and direction in the share, in line order. */
   readonly changes: DecisionChange[];
   /** Every change, counted by cause and direction. */
   readonly counts: [cause: string, direction: string, count: number][];
+  /** Per cause, the changes carried by session state from an earlier change (see DecisionChange.via). */
+  readonly carried: [cause: string, count: number][];
   /** The share's first errors about lines (MAX_ERRORS_PER_FILE), and its unreadable file. */
   readonly errors: ReplayError[];
   /** The share's errors past them, counted only. */
@@ -196,14 +190,15 @@ export interface DiffShareOptions extends RecordedEngineOptions {
 export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, file: string, options: DiffShareOptions = {}): Promise<DiffShareReport> {
   const filter = options.partition === undefined ? undefined : shareFilter(options.partition);
   const max = options.maxExamplesPerCause ?? DEFAULT_EXAMPLES_PER_CAUSE;
-  const redefined = changedRules(before, after);
-  const staleBundles = staleBundleCauses(before, after);
+  const versions: Versions = { before, after, rules: matchRules(before, after), staleBundles: staleBundleCauses(before, after) };
   const oldEngine = replayEngine(before, options);
   const newEngine = replayEngine(after, options);
+  // Each session's changes that altered its state, which its later lines carry.
+  const sessionChanges = new SessionChanges([oldEngine, newEngine]);
   const changes: DecisionChange[] = [];
-  // cause → direction → count; and how many examples each cause has kept.
+  // cause → direction → count (the first `max` of each are kept as examples).
   const counts = new Map<string, Map<string, number>>();
-  const kept = new Map<string, number>();
+  const carried = new Map<string, number>();
   const errors: ReplayError[] = [];
   const errorsLeftOut: ErrorsLeftOut = { errors: 0, inputErrors: 0 };
   // Past the first errors, the malformed lines of a file of garbage are counted, as `policyc test` counts them.
@@ -231,27 +226,56 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
           continue;
         }
         lines++;
+        const session = sessionLabel(entry.request["session"]);
+        const inSession = !isSessionPlaceholder(session);
+        if (inSession) sessionChanges.beforeLine(session);
         const a = decideRecorded(oldEngine, entry.request);
         const b = decideRecorded(newEngine, entry.request);
-        const changed = changedPart(a, b, options.ruleChanges ?? false);
+        const changed = changedPart(a, b, options.ruleChanges ?? false, versions.rules);
         if (changed === undefined) continue;
         const direction = directionOf(a, b, changed);
         const tool = toolLabel(entry.request["tool"]);
-        const cause = causeOf(a, b, redefined, changed === "grants" && b.decision === "ask" ? (staleBundles.get(tool) ?? approvalGrantCause(a, b, redefined)) : undefined);
+        const earlier = (parts: number): SessionChange | undefined => (inSession ? sessionChanges.latest(session, parts) : undefined);
+        const { cause, via } = attributionOf(a, b, changed, tool, earlier, versions);
+        // Only a change of effect or revocation changes what the session remembers (other rules,
+        // reasons or grants do not), and so the report is the same with or without --rule-changes.
+        if (inSession && (changed === "effect" || changed === "revoke")) {
+          const parts = sessionPartsChangedBy(a, b, cause.startsWith("invalid request in "), carriesLabels(entry.request, tool, versions));
+          sessionChanges.record(session, parts, { line: entry.line, cause });
+        }
         const byDirection = counts.get(cause) ?? new Map<string, number>();
         counts.set(cause, byDirection);
-        byDirection.set(direction, (byDirection.get(direction) ?? 0) + 1);
-        const examples = kept.get(cause) ?? 0;
-        if (examples < max) {
-          kept.set(cause, examples + 1);
-          changes.push({ file, line: entry.line, session: sessionLabel(entry.request["session"]), tool, before: a, after: b, changed, direction, cause });
+        // The changes of this cause and direction before this one: as many are kept as examples, up to `max`.
+        const earlierOnes = byDirection.get(direction) ?? 0;
+        byDirection.set(direction, earlierOnes + 1);
+        if (via?.line !== undefined) carried.set(cause, (carried.get(cause) ?? 0) + 1);
+        if (earlierOnes < max) {
+          const revokingRule = changed === "revoke" ? revokingRuleOf(a, b, versions.rules) : undefined;
+          changes.push({ file, line: entry.line, session, tool, before: a, after: b, changed, direction, cause, ...(via !== undefined ? { via } : {}), ...(revokingRule !== undefined ? { revokingRule } : {}) });
         }
       }
     }
   } catch (error) {
     errors.push({ file, line: null, message: describeReadError(error), kind: "input" });
   }
-  return { lines, changes, counts: [...counts].flatMap(([cause, byDirection]) => [...byDirection].map(([direction, n]): [string, string, number] => [cause, direction, n])), errors, errorsLeftOut };
+  return { lines, changes, counts: [...counts].flatMap(([cause, byDirection]) => [...byDirection].map(([direction, n]): [string, string, number] => [cause, direction, n])), carried: [...carried], errors, errorsLeftOut };
+}
+
+/**
+ * The examples of a cause: the first change of each direction, so that an effect that flips is
+ * never hidden behind many lines that only revoke, then the first others, changes of effect
+ * before the rest, `max` in all (or one per direction when there are more); listed changes of
+ * effect first, each kind in file and line order. `byDirection` lists each direction's first changes; `place` numbers them in that order.
+ */
+function examplesOf(byDirection: ReadonlyMap<string, readonly DecisionChange[]>, max: number, place: ReadonlyMap<DecisionChange, number>): DecisionChange[] {
+  const byPlace = (x: DecisionChange, y: DecisionChange): number => place.get(x)! - place.get(y)!;
+  const isEffect = (change: DecisionChange): number => (change.changed === "effect" ? 0 : 1);
+  const chosen = new Set([...byDirection.values()].map((changes) => changes[0]!));
+  for (const change of [...byDirection.values()].flat().sort((x, y) => isEffect(x) - isEffect(y) || byPlace(x, y))) {
+    if (chosen.size >= max) break;
+    chosen.add(change);
+  }
+  return [...chosen].sort((x, y) => isEffect(x) - isEffect(y) || byPlace(x, y));
 }
 
 /**
@@ -264,9 +288,12 @@ export async function diffRecordings(before: CompiledPolicy, after: CompiledPoli
   const max = options.maxExamplesPerCause ?? DEFAULT_EXAMPLES_PER_CAUSE;
   const groupOf = (cause: string): CauseGroup => {
     let group = report.byCause.get(cause);
-    if (group === undefined) report.byCause.set(cause, (group = { count: 0, directions: new Map(), changes: [] }));
+    if (group === undefined) report.byCause.set(cause, (group = { count: 0, directions: new Map(), carried: 0, changes: [] }));
     return group;
   };
+  // cause → direction → its first changes, in file and line order.
+  const examples = new Map<string, Map<string, DecisionChange[]>>();
+  const place = new Map<DecisionChange, number>();
   for (const file of files) {
     const source = await recordingSource(file, options.cwd);
     if (source.error !== undefined) {
@@ -301,6 +328,7 @@ export async function diffRecordings(before: CompiledPolicy, after: CompiledPoli
         group.directions.set(direction, (group.directions.get(direction) ?? 0) + n);
         report.directions.set(direction, (report.directions.get(direction) ?? 0) + n);
       }
+      for (const [cause, n] of share.carried) groupOf(cause).carried += n;
     }
     // The file's first errors, as one thread keeps them; those past them counted.
     keepShareErrors(shares.flatMap((s) => s.errors), report.errors, report.errorsLeftOut);
@@ -308,12 +336,19 @@ export async function diffRecordings(before: CompiledPolicy, after: CompiledPoli
       report.errorsLeftOut.errors += share.errorsLeftOut.errors;
       report.errorsLeftOut.inputErrors += share.errorsLeftOut.inputErrors;
     }
-    // Each share kept the first examples of each cause; together they hold the file's first ones, in line order.
+    // Each share kept the first examples of each cause and direction; together they hold the file's first ones, in line order.
     for (const change of shares.flatMap((s) => s.changes).sort((x, y) => x.line - y.line)) {
-      const group = groupOf(change.cause);
-      if (group.changes.length < max) group.changes.push(change);
+      const byDirection = examples.get(change.cause) ?? new Map<string, DecisionChange[]>();
+      examples.set(change.cause, byDirection);
+      const kept = byDirection.get(change.direction) ?? [];
+      byDirection.set(change.direction, kept);
+      if (kept.length < max) {
+        kept.push(change);
+        place.set(change, place.size);
+      }
     }
   }
+  for (const [cause, byDirection] of examples) groupOf(cause).changes.push(...examplesOf(byDirection, max, place));
   // Directions in a fixed order, whichever thread saw one first.
   const sorted = (counts: Map<string, number>): Map<string, number> => new Map([...counts].sort(([a], [b]) => (a < b ? -1 : 1)));
   return { ...report, directions: sorted(report.directions), byCause: new Map([...report.byCause].map(([cause, group]) => [cause, { ...group, directions: sorted(group.directions) }])) };

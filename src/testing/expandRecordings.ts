@@ -1,17 +1,21 @@
-import { existsSync, statSync } from "node:fs";
+import { lstatSync, statSync } from "node:fs";
 import { Minimatch } from "minimatch";
 import { dirname, join, normalize, relative, resolve } from "node:path";
 import { printable } from "../diagnostics/printable.js";
 import { describeFsError, uniqueFiles, walkFolder } from "../source/loadSources.js";
-import { hasExtension } from "../source/fileNames.js";
+import { hasExtension, pathForLineStart } from "../source/fileNames.js";
 
 /**
  * Expands `--replay` arguments: files as given, folders to their recordings (recursively: see
  * isRecordingName), and quoted globs matched segment by segment as bash's globstar does: `*`
  * and `?` stay inside one folder or file name (`recordings/*.jsonl`, `day?.jsonl`), `[…]` is one
  * character of a set (`day[0-9].jsonl`, `[!x]*`), and a `**` segment is any number of whole
- * folders (`recordings/**\/*.jsonl`). A glob that matches nothing is taken as a path when a
- * file has that name (`run[1].jsonl`), as bash passes such a word on.
+ * folders (`recordings/**\/*.jsonl`). An argument that names an existing file or folder which
+ * the glob it spells does not match is that file or folder: `run[1].jsonl` (as tab completion
+ * writes it) is never read as a glob that takes `run1.jsonl` instead. Every other argument with
+ * glob characters is a glob, as bash reads it: one that matches its own spelling (`logs/*.jsonl`
+ * beside a file literally named so) takes all its matches, that file among them.
+ * `run\[1\].jsonl` is the glob's way to say the literal name, since `\` escapes a pattern character.
  * Globs that match nothing, folders without recordings and folders that cannot be read (whose
  * recordings would otherwise be silently left out) are returned in `missing`, described
  * for people (\`logs/*.jsonl\` (nothing matches)), so the caller can say so. Relative paths are
@@ -26,20 +30,28 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
       missing.push("an empty path (an unset variable?; `.` names this folder)");
       continue;
     }
-    if (GLOB_CHARACTER.test(pattern)) {
-      // `./a/*.jsonl` walks to `a/x.jsonl`: compare normalized spellings.
-      const glob = normalize(pattern);
-      const matcher = new Minimatch(glob, BASH_GLOB);
+    // `./a/*.jsonl` walks to `a/x.jsonl`: compare normalized spellings.
+    const glob = normalize(pattern);
+    const matcher = new Minimatch(glob, BASH_GLOB);
+    // A glob, unless it names an existing file or folder that it does not match itself
+    // (`run[1].jsonl`, whose `[1]` is the character `1`): that one is the file the user picked, as
+    // tab completion spelled it, and never `run1.jsonl` beside it. A glob that matches its own
+    // spelling (a file literally named `logs/*.jsonl`) is expanded, as bash does, and that file is
+    // one of its matches, so no recording beside it is left out.
+    const literal = namesSomething(resolve(cwd, pattern));
+    if (GLOB_CHARACTER.test(pattern) && (!literal || matcher.match(glob))) {
       const root = glob.slice(0, glob.search(GLOB_CHARACTER)).replace(/[^/]*$/, "") || ".";
       const found: string[] = [];
       walk(cwd, root, glob.includes("**") || GLOB_CHARACTER.test(dirname(glob)), (path) => {
         if (matcher.match(path)) found.push(path);
       }, missing);
-      if (found.length > 0 || !existsSync(resolve(cwd, pattern))) {
-        if (found.length === 0) missing.push(`\`${printable(pattern)}\` (nothing matches)`);
-        files.push(...found.sort());
-        continue;
-      }
+      // The walk lists files: a folder the glob names by its own spelling (`logs*`) is searched as a folder is.
+      if (literal && isFolder(resolve(cwd, pattern))) walk(cwd, pattern, true, (path) => {
+        if (isRecordingName(path)) found.push(path);
+      }, missing);
+      if (found.length === 0) missing.push(`\`${printable(pattern)}\` (nothing matches)`);
+      files.push(...found.sort());
+      continue;
     }
     let isDirectory = false;
     try {
@@ -57,8 +69,9 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
       files.push(...found.sort());
     } else files.push(pattern);
   }
-  // One recording named twice (a link beside it, `./a.jsonl` and `a.jsonl`) is replayed once.
-  return { files: uniqueFiles(files, cwd), missing };
+  // One recording named twice (a link beside it, `./a.jsonl` and `a.jsonl`) is replayed once;
+  // every report names it as spelled here, so never as the start of a CI workflow command.
+  return { files: uniqueFiles(files, cwd).map(pathForLineStart), missing };
 }
 
 /**
@@ -67,6 +80,25 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
  */
 function isRecordingName(path: string): boolean {
   return hasExtension(path, ".jsonl", ".ndjson");
+}
+
+/** Whether `path` is a folder (or a link to one). */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a file, folder or link (a broken one too, which the runner then reports by name) is at `path`. */
+function namesSomething(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** What makes an argument a glob: bash's pattern characters. */

@@ -5,7 +5,7 @@ import type { ErrorObject, ValidateFunction } from "ajv";
 import { validate as validateLineCode } from "./recordingLineValidator.generated.js";
 import type { Effect, Grant } from "../runtime/decision.js";
 import { brokenLinkText, describeFsError, notUtf8NameText } from "../source/loadSources.js";
-import { looksLikeUtf16, utf16Refusal } from "../source/textEncoding.js";
+import { APPEND_AS_UTF8, appendedUtf16Start, looksLikeUtf16, utf16Refusal } from "../source/textEncoding.js";
 import { withinOneEdit } from "../diagnostics/suggest.js";
 import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
 import { recordingLineSchema, REQUEST_FIELD_TYPES } from "./recordingSchema.js";
@@ -391,7 +391,11 @@ export async function* readRecordingBatches(path: string, elsewhere?: (line: str
       const passed = binary.pass(batch);
       if (!binary.stopped) {
         if (!binary.readText) throw new BinaryRecordingError(chunkOffset + (chunk as Buffer).length - bytes.length + nul);
-        passed.push(...binary.flush(), { ok: false, line: number + 1, text: "", error: NUL_LINE });
+        const fromLineStart = lineStart > 0 || pending.length === 0;
+        const line = fromLineStart ? bytes.subarray(lineStart) : Buffer.concat([pending, bytes]);
+        // UTF-16 from the line's start, or within it after a last UTF-8 line without a line end.
+        const utf16 = appendedUtf16Start(line, fromLineStart ? nul - lineStart : pending.length + nul, false);
+        passed.push(...binary.flush(), { ok: false, line: number + 1, text: "", error: utf16 === undefined ? NUL_LINE : utf16 === 0 ? UTF16_LINE : UTF16_WITHIN_LINE });
       }
       if (passed.length > 0) yield passed;
       return;
@@ -425,6 +429,15 @@ export async function* readRecordingBatches(path: string, elsewhere?: (line: str
 const NOT_UTF8 = "the line is not valid UTF-8";
 /** Said of the line that holds a NUL byte, after good lines: the end of what is read. */
 const NUL_LINE = "the line holds NUL bytes, which JSON text never does (binary data; a crash can leave zeros at the end of a log): the rest of the file is not read";
+
+/**
+ * Said of the line that holds a NUL byte when it and what follows look like UTF-16 text: what
+ * Windows PowerShell 5.1's `>>` appends to a UTF-8 log. Not binary data, and said so.
+ */
+const UTF16_LINE = `the file is UTF-16 text from this line on (what Windows PowerShell 5.1's \`>>\` appends to a UTF-8 file), and a recording is UTF-8 JSON Lines: the rest of the file is not read; ${APPEND_AS_UTF8}`;
+
+/** UTF16_LINE for UTF-16 text that starts within the line: appended to a last line without a line end (Notepad saves none, and `>>` adds none). */
+const UTF16_WITHIN_LINE = `the line has no line end after its UTF-8 text, and UTF-16 text follows it (what Windows PowerShell 5.1's \`>>\` appends to a UTF-8 file), and a recording is UTF-8 JSON Lines: the line and the rest of the file are not read; ${APPEND_AS_UTF8}, each line after a line end`;
 
 /**
  * Lines in a row that are not UTF-8 or not JSON, half of them at least not UTF-8, that make the

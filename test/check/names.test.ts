@@ -190,6 +190,20 @@ describe("names in rules", () => {
     expect(single(rule('deny * when any(r in args.to: x == "a")'.replace("args.to", "user.roles")), "PC206", 2).message).toBe("unknown name `x`");
   });
 
+  it("an enum member spelled `enum type policy risk returns tools max_risk` may be written bare; one spelled like a request's part names that part (language.md 2.2)", () => {
+    const words = ["enum", "type", "policy", "risk", "returns", "tools", "max_risk"];
+    const declarations = `enum Kind { ${words.join(", ")}, tool, agent, other }\nagent { team: string }\ntool kb.search { risk low  args { k: Kind } }\n`;
+    expect(checkAlone(`${declarations}policy p {\n${words.map((w) => `  deny kb.search when args.k == ${w}\n`).join("")}  allow kb.search\n}\n`)).toEqual([]);
+    const parts = checkAlone(`${declarations}policy p {\n  deny kb.search when args.k == tool\n  deny kb.search when args.k == agent\n  allow kb.search\n}\n`);
+    expect(parts.map((f) => [f.code, f.line])).toEqual([["PC300", 5], ["PC300", 6]]);
+  });
+
+  it("PC206: a bare `risk`, `max_risk` or `tools` is the attribute of the request's part (review r6 L4)", () => {
+    expect(single(rule("deny * when risk >= high"), "PC206", 2)).toMatchObject({ message: "unknown name `risk`", help: "did you mean `tool.risk`?" });
+    expect(single(rule("deny * when max_risk == high"), "PC206", 2).help).toBe("did you mean `intent.max_risk`?");
+    expect(single(rule("deny * when tools contains kb.search"), "PC206", 2).help).toBe("did you mean `intent.tools` or `session.tools`?");
+  });
+
   it("PC206: a member of several enums names them all, or the one the names written beside it show is meant", () => {
     const helpOf = (condition: string) => single(rule(`deny * when ${condition}`), "PC206", 2).help;
     // The contract's `Label` and `Zone` both have `internal`; only `Zone` has `external` and `partner`, only `Label` has `pii`.

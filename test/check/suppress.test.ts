@@ -108,6 +108,48 @@ describe("@suppress: what it cannot do (PC109, PC504, PC514)", () => {
   });
 });
 
+describe("@suppress(\"PC510\") and fmt (audit s15 #2): formatted output checks as clean as the input", () => {
+  const withString = (string: string) => `tool shell.exec {\n  risk high\n  args { command: string }\n}\n\npolicy p {\n  @suppress("PC510")\n  deny shell.exec\n    when args.command == ${string}\n}\n`;
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "policyc-suppress-fmt-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("a raw no-break space, suppressed, passes --fail-on-warnings before and after `fmt --write` prints it as `\\u00a0`", async () => {
+    writeFileSync(join(dir, "nbsp.policy"), withString('"rm\u00a0-rf"'));
+    expect(await cli(["check", "--fail-on-warnings", "nbsp.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "ok: 1 file, 1 rule, no warnings (1 suppressed)\n", stderr: "" });
+    expect(await cli(["fmt", "--write", "nbsp.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "formatted 1 of 1 file\n", stderr: "" });
+    expect(readFileSync(join(dir, "nbsp.policy"), "utf8")).toBe(withString('"rm\\u00a0-rf"'));
+    expect(await cli(["check", "--fail-on-warnings", "nbsp.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "ok: 1 file, 1 rule\n", stderr: "" });
+  });
+
+  it("in any of the rule's strings (a reason, a grant scope, an annotation); without such a character the suppression is still PC514, and so is one naming another code", () => {
+    for (const rule of ['@suppress("PC510") deny kb.search reason "no\\u200bpe"', '@suppress("PC510") @name("a\\u00a0b") deny kb.search', '@suppress("PC510") allow kb.search grant "kb:\\u2060read" for 5m']) {
+      expect(checkWithDecls(policyOf(rule)).map((f) => f.code), rule).toEqual([]);
+    }
+    expect(checkWithDecls(policyOf('@suppress("PC510") deny kb.search when args.query == "rm -rf"')).map((f) => f.code)).toEqual(["PC514"]);
+    expect(checkWithDecls(policyOf('@suppress("PC511") deny kb.search when args.query == "rm\\u00a0-rf"')).map((f) => f.code)).toEqual(["PC514"]);
+    // A joiner inside an emoji is part of the picture, but written next to an escaped emoji it is PC510, and fmt prints the emoji raw (below).
+    expect(checkWithDecls(policyOf('@suppress("PC510") deny kb.search when args.query == "\\ud83d\\udc69\\u200d\\ud83d\\udcbb"')).map((f) => f.code)).toEqual([]);
+  });
+
+  it("a raw joiner or tag character made hidden only by a neighbour written as an escape passes before and after `fmt --write` prints the neighbour raw, and the joiner with it (review r1 #3: zwj.policy)", async () => {
+    const cases = [
+      ['"\\ud83d\\udc68\u200d\u{1f469}"', '"\u{1f468}\u200d\u{1f469}"'],
+      ['"\\u0645\u200c\u06cc"', '"\u0645\u200c\u06cc"'],
+      ['"\u{1f3f4}\u{e0041}\\udb40\\udc7f"', '"\u{1f3f4}\u{e0041}\u{e007f}"'],
+    ];
+    for (const [written, printed] of cases) {
+      writeFileSync(join(dir, "zwj.policy"), withString(written!));
+      expect(await cli(["check", "--fail-on-warnings", "zwj.policy"], { cwd: dir }), written).toEqual({ code: 0, stdout: "ok: 1 file, 1 rule, no warnings (1 suppressed)\n", stderr: "" });
+      expect(await cli(["fmt", "--write", "zwj.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "formatted 1 of 1 file\n", stderr: "" });
+      expect(readFileSync(join(dir, "zwj.policy"), "utf8")).toBe(withString(printed!));
+      expect(await cli(["check", "--fail-on-warnings", "zwj.policy"], { cwd: dir }), printed).toEqual({ code: 0, stdout: "ok: 1 file, 1 rule\n", stderr: "" });
+    }
+  });
+});
+
 describe("policyc check: suppressed counts and --fail-on-warnings", () => {
   let dir: string;
   beforeAll(() => {

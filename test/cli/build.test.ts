@@ -10,7 +10,7 @@ import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
 import { compileSources } from "../../src/compile/compile.js";
 import { analyze } from "../../src/check/analyze.js";
 import { emitTypeScript, policyDocs } from "../../src/compile/emitTypeScript.js";
-import { bin, binUnprivileged, CAN_RUN_UNPRIVILEGED, cli, type CliResult } from "../helpers.js";
+import { bin, binUnprivileged, CAN_RUN_UNPRIVILEGED, cli, ROOT, type CliResult } from "../helpers.js";
 import { call, DECLS, SUPPORT_RULES as CONTRACT_RULES } from "../runtime/fixtures.js";
 
 /**
@@ -212,6 +212,39 @@ describe("policyc build", () => {
     expect(await build("decls.policy", "support.policy", "-o", "dangling/sub/")).toEqual({ code: 2, stdout: "", stderr: "policyc build: cannot write `dangling/sub/`: no such file or folder\n" });
   });
 
+  it("-o naming a folder under a file (`afile/`, `afile/sub/`) says plainly that the file is not a folder, for either target: exit 2, nothing written (audit a2 #7)", async () => {
+    write("afile", "mine\n");
+    for (const target of ["js", "ts"]) {
+      for (const output of ["afile/", "afile/sub/", "afile/sub/b.json"]) {
+        expect(await build("decls.policy", "support.policy", "--target", target, "-o", output), `${target} ${output}`).toEqual({ code: 2, stdout: "", stderr: `policyc build: cannot write \`${output}\`: \`afile\` is a file, not a folder\n` });
+      }
+    }
+    expect(read("afile")).toBe("mine\n");
+  });
+
+  it("the file in the way of -o is named by the path up to it as given, not by its last part alone: `a/notes`, `/dev/null` (review r3 #4)", async () => {
+    mkdirSync(join(dir, "a"));
+    write("a/notes", "mine\n");
+    expect(await build("decls.policy", "support.policy", "-o", "a/notes/x/")).toEqual({ code: 2, stdout: "", stderr: "policyc build: cannot write `a/notes/x/`: `a/notes` is a file, not a folder\n" });
+    expect(await build("decls.policy", "support.policy", "--target", "ts", "-o", "./a/../a/notes/x/y/")).toEqual({ code: 2, stdout: "", stderr: "policyc build: cannot write `./a/../a/notes/x/y/`: `a/notes` is a file, not a folder\n" });
+    // Given absolute, named absolute.
+    const absolute = join(dir, "a", "notes", "x") + "/";
+    expect(await build("decls.policy", "support.policy", "-o", absolute)).toEqual({ code: 2, stdout: "", stderr: `policyc build: cannot write \`${absolute}\`: \`${join(dir, "a", "notes")}\` is a file, not a folder\n` });
+    if (existsSync("/dev/null")) {
+      expect(await build("decls.policy", "support.policy", "-o", "/dev/null/x/")).toEqual({ code: 2, stdout: "", stderr: "policyc build: cannot write `/dev/null/x/`: `/dev/null` is not a folder\n" });
+    }
+    expect(read("a/notes")).toBe("mine\n");
+  });
+
+  it.skipIf(!existsSync("/proc/self"))("-o under /proc (where Node's recursive mkdir loops for ever) fails at once: exit 2, cannot write (audit a2 #4)", () => {
+    for (const target of ["js", "ts"]) {
+      const started = Date.now();
+      const result = spawnSync(process.execPath, [join(ROOT, "bin", "policyc.js"), "build", "decls.policy", "--target", target, "-o", "/proc/policyc-nope/deeper/"], { cwd: dir, encoding: "utf8", timeout: 20_000, env: { ...process.env, NO_COLOR: "1" } });
+      expect(result.signal, `${target}: killed after ${Date.now() - started} ms`).toBeNull();
+      expect({ code: result.status, stderr: result.stderr }).toEqual({ code: 2, stderr: "policyc build: cannot write `/proc/policyc-nope/deeper/`: no such file or folder\n" });
+    }
+  });
+
   it("rebuilding over a bundle replaces it whole: its permissions kept, a link kept a link, no temporary file left", async () => {
     write("old.json", OLD_BUNDLE);
     chmodSync(join(dir, "old.json"), 0o640);
@@ -283,6 +316,14 @@ describe("policyc build", () => {
     expect(read("killed/bundle.json")).toBe(serializeBundle(expectedBundle()));
     expect(readdirSync(join(dir, "killed")).sort()).toEqual(["bundle.json", "bundle.json.policyc-1.tmp", `bundle.json.policyc-${process.pid}.tmp`].sort());
     expect(read("killed/bundle.json.policyc-1.tmp")).toBe("left by a killed run\n");
+  });
+
+  it("-o over a read-only bundle (no write permission for anyone) is refused also as root, which the system lets write it: exit 2, the bundle as it was (audit s15 #5)", async () => {
+    write("ro-bundle.json", OLD_BUNDLE);
+    chmodSync(join(dir, "ro-bundle.json"), 0o444);
+    expect(await build("decls.policy", "support.policy", "-o", "ro-bundle.json")).toEqual({ code: 2, stdout: "", stderr: "policyc build: cannot write `ro-bundle.json`: permission denied (left as it was)\n" });
+    expect(read("ro-bundle.json")).toBe(OLD_BUNDLE);
+    expect(readdirSync(dir).filter((name) => name.startsWith("ro-bundle.json."))).toEqual([]);
   });
 
   it.skipIf(!CAN_RUN_UNPRIVILEGED)("-o over an existing bundle the user cannot write (read-only) is refused: exit 2, the bundle as it was", () => {
@@ -453,7 +494,7 @@ describe("policyc build", () => {
     expect(read("ts-two/policy.ts")).toBe(read("ts-one/policy.ts"));
     expect(read("ts-two/bundle.json")).toBe(read("ts-one/bundle.json"));
     expect(read("ts-one/policy.ts")).toContain('/** What to install. */\nexport type package_ = {');
-    expect(read("ts-one/policy.ts")).toContain('readonly "p": package_;\n    readonly "c"?: class_ | null;');
+    expect(read("ts-one/policy.ts")).toContain('readonly "p": package_;\n    readonly "c"?: class_ | null | undefined;');
   });
 
   it("--target ts writes the bundle and policy.ts both or neither: a policy.ts that cannot be written leaves the previous bundle", async () => {
@@ -487,6 +528,7 @@ describe("policyc build", () => {
     const [bundle, module] = [read("emit/bundle.json"), read("emit/policy.ts")];
     vi.doMock("../../src/compile/emitTypeScript.js", () => ({
       policyDocs: () => ({}),
+      fieldsNamedLikeObjectMembers: () => [],
       emitTypeScript: () => {
         throw new Error("the emitter broke");
       },

@@ -37,7 +37,7 @@ interface JsonDiff {
   lines: number;
   changed: number;
   directions: Record<string, number>;
-  byCause: Record<string, { count: number; directions: Record<string, number>; truncated: boolean; changes: { file: string; line: number; session: string; tool: string; direction: string; before: { decision: string; rules: string[] }; after: { decision: string; rules: string[] } }[] }>;
+  byCause: Record<string, { count: number; directions: Record<string, number>; carried: number; truncated: boolean; changes: { file: string; line: number; session: string; tool: string; direction: string; via?: { rule: string; file?: string; line?: number }; before: { decision: string; rules: string[] }; after: { decision: string; rules: string[] } }[] }>;
   errors: unknown[];
 }
 
@@ -97,6 +97,230 @@ describe("policyc diff: causes", () => {
     const report = await diffJson(OLD, stricter);
     expect(Object.keys(report.byCause)).toEqual(["invalid request in NEW"]);
     expect(report.byCause["invalid request in NEW"]!.changes[0]!.after.rules).toEqual([]);
+  });
+});
+
+describe("policyc diff: the rule that caused a change", () => {
+  /** Writes `files` (name → text) to the temporary folder; the paths, in the same order. */
+  const write = (files: Record<string, string>): string[] =>
+    Object.entries(files).map(([name, text]) => {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      return path;
+    });
+  const web = (grant: string, askReason: string): string => `tool http.get {\n  args { url: string }\n}\npolicy p {\n  @name("web")\n  allow http.get\n    grant ${grant}\n\n  @name("external")\n  ask http.get\n    when args.url like "https://ext*"\n    reason ${JSON.stringify(askReason)}\n}\n`;
+  const causes = (report: JsonDiff): Record<string, Record<string, number>> => Object.fromEntries(Object.entries(report.byCause).map(([cause, group]) => [cause, group.directions]));
+  const json = async (args: string[]): Promise<JsonDiff> => {
+    const result = await cli([...args, "--json"]);
+    expect(result.code).toBe(0);
+    return JSON.parse(result.stdout) as JsonDiff;
+  };
+
+  it("other grants on approval are the allow rule's that gives them, not the ask rule's whose reason changed too", async () => {
+    const [before, after, calls] = write({
+      "g-old.policy": web('"web:read" for 5m', "external fetch needs approval"),
+      "g-new.policy": web('"web:*" for 1d', "ext"),
+      "g.jsonl": ['{"session":"s1","tool":"http.get","args":{"url":"https://wiki"}}', '{"session":"s1","tool":"http.get","args":{"url":"https://ext.example"}}', '{"session":"s2","tool":"http.get","args":{"url":"https://ext.example"},"approved":true}', ""].join("\n"),
+    });
+    const report = await json(["diff", before!, after!, "--replay", calls!]);
+    expect(causes(report)).toEqual({ "~web": { "allow→allow (grants)": 1, "ask→ask (grants)": 2 } });
+  });
+
+  it("other grants of an allow are the rule's that grants, not another allow's that matches too", async () => {
+    const policy = (anyUrl: string, grant: string): string => `tool http.get {\n  args { url: string }\n}\npolicy p {\n  @name("web-any")\n  allow http.get\n    when ${anyUrl}\n\n  @name("web-grant")\n  allow http.get\n    grant ${grant}\n}\n`;
+    const [before, after, calls] = write({
+      "h-old.policy": policy('args.url like "https://*"', '"web:read" for 5m'),
+      "h-new.policy": policy('args.url like "https://*" or args.url like "http://*"', '"web:*" for 1d'),
+      "h.jsonl": '{"session":"s1","tool":"http.get","args":{"url":"https://wiki"}}\n',
+    });
+    const result = await cli(["diff", before!, after!, "--replay", calls!]);
+    expect(result).toEqual({ code: 0, stdout: `~web-grant  1 change: allow→allow (grants) 1\n  ${calls}:1  allow→allow (grants)  http.get (session s1)  grants web:read for 5m → web:* for 1d\n1 of 1 decisions change: allow→allow (grants) 1\n`, stderr: "" });
+    // A granting rule that no longer matches is not the cause when one that still does grants otherwise.
+    const [leaving, regranted] = write({ "h-leaving.policy": policy('args.url like "https://*"\n    grant "web:read" for 1h', '"web:read" for 5m'), "h-regranted.policy": policy('args.url like "http://*"\n    grant "web:read" for 1h', '"web:read" for 10m') });
+    expect(causes(await json(["diff", leaving!, regranted!, "--replay", calls!]))).toEqual({ "~web-grant": { "allow→allow (grants)": 1 } });
+  });
+
+  it("a session now revoked is the revoking rule's change, shown with its reason, not another deny's whose reason changed", async () => {
+    const policy = (rmReason: string, revoke: boolean): string => `tool shell.exec {\n  args { cmd: string }\n}\npolicy p {\n  @name("no-rm")\n  deny shell.exec\n    when args.cmd like "rm *"\n    reason ${JSON.stringify(rmReason)}\n\n  @name("no-root")\n  deny shell.exec\n    when args.cmd like "* /"\n    reason "nothing at the root"${revoke ? "\n    revoke" : ""}\n}\n`;
+    const [before, after, calls] = write({
+      "r-old.policy": policy("no deleting", false),
+      "r-new.policy": policy("no deleting files", true),
+      "r.jsonl": '{"session":"s1","tool":"shell.exec","args":{"cmd":"rm -rf /"}}\n{"session":"s1","tool":"shell.exec","args":{"cmd":"ls"}}\n',
+    });
+    const result = await cli(["diff", before!, after!, "--replay", calls!]);
+    expect(result.stdout).toBe(
+      [
+        "~no-root  2 changes: deny→deny (revoke) 2",
+        `  ${calls}:1  deny→deny (revoke)  shell.exec (session s1)  the session is now revoked: nothing at the root`,
+        `  ${calls}:2  deny→deny (revoke)  shell.exec (session s1)  the session is now revoked: nothing at the root`,
+        "2 of 2 decisions change: deny→deny (revoke) 2",
+        "",
+      ].join("\n"),
+    );
+    // The other way, the session is no longer revoked: the reason is the one of the rule that revoked it.
+    expect((await cli(["diff", after!, before!, "--replay", calls!])).stdout).toContain(`~no-root  2 changes: deny→deny (revoke) 2\n  ${calls}:1  deny→deny (revoke)  shell.exec (session s1)  the session is no longer revoked: nothing at the root\n`);
+  });
+
+  it("a rule whose targets match a tool added or removed is not redefined: its targets as written are the same", async () => {
+    const policy = (deletes: boolean): string => `tool fs.read {\n  args { path: string }\n}\n${deletes ? "tool fs.delete {\n  args { path: string }\n}\n" : ""}policy p {\n  @name("read")\n  allow fs.read\n\n  @name("loop")\n  deny *\n    when session.repeats >= 2\n    reason "stuck in a loop"\n    revoke\n}\n`;
+    const del = '{"session":"s1","tool":"fs.delete","args":{"path":"/x"}}\n';
+    const [before, after, calls] = write({ "t-old.policy": policy(true), "t-new.policy": policy(false), "t.jsonl": `${del}${del}${del}{"session":"s1","tool":"fs.read","args":{"path":"/x"}}\n` });
+    const report = await json(["diff", before!, after!, "--replay", calls!]);
+    // Line 3 is invalid in NEW, so NEW's session is not revoked, and line 4 is allowed: that follows from line 3, not from `loop`.
+    expect(causes(report)).toEqual({ "invalid request in NEW": { "deny→allow": 1, "deny→deny (revoke)": 1 } });
+    expect(report.byCause["invalid request in NEW"]!.carried).toBe(1);
+    expect(report.byCause["invalid request in NEW"]!.changes.map((c) => [c.line, c.via])).toEqual([
+      [4, { rule: "-loop", file: calls, line: 3 }],
+      [3, undefined],
+    ]);
+    // Adding the tool back redefines nothing either.
+    expect(Object.keys((await json(["diff", after!, before!, "--replay", calls!])).byCause)).toEqual(["invalid request in OLD"]);
+  });
+
+  it("positional ids: an unnamed rule inserted is `+ID`, and the rules it renumbers are the same rules", async () => {
+    const policy = (inserted: string): string => `tool kb.search {\n  args { query: string }\n}\ntool email.send {\n  args { to: string }\n}\npolicy support {\n  deny email.send\n    when args.to like "*@evil.example"\n${inserted}\n  allow kb.search, email.send\n\n  ask kb.search\n    when args.query == "secret"\n}\n`;
+    const [before, after, calls] = write({
+      "p-old.policy": policy(""),
+      "p-new.policy": policy('\n  deny kb.search\n    when args.query == "c"\n    reason "no c"\n'),
+      "p.jsonl": ['{"session":"s1","tool":"kb.search","args":{"query":"c"}}', '{"session":"s1","tool":"kb.search","args":{"query":"d"}}', '{"session":"s1","tool":"kb.search","args":{"query":"secret"}}', '{"session":"s1","tool":"email.send","args":{"to":"a@evil.example"}}', ""].join("\n"),
+    });
+    // support/2 is the allow in OLD; in NEW it is the inserted deny, and the allow is support/3.
+    const report = await json(["diff", before!, after!, "--replay", calls!]);
+    expect(causes(report)).toEqual({ "+support/2": { "allow→deny": 1 } });
+    // Lines the renumbered rules decide, with the reasons that name their ids, are no rule change.
+    const rules = await json(["diff", before!, after!, "--replay", calls!, "--rule-changes"]);
+    expect(causes(rules)).toEqual({ "+support/2": { "allow→deny": 1 } });
+    expect((await json(["diff", after!, before!, "--replay", calls!, "--rule-changes"])).byCause).toMatchObject({ "-support/2": { directions: { "deny→allow": 1 } } });
+    // A positional rule edited where it stands is still that rule, redefined.
+    const [edited] = write({ "p-edited.policy": policy("").replace('ask kb.search\n    when args.query == "secret"', 'ask kb.search\n    when args.query == "d"') });
+    expect(causes(await json(["diff", before!, edited!, "--replay", calls!]))).toEqual({ "~support/3": { "allow→ask": 1, "ask→allow": 1 } });
+  });
+
+  it("positional ids: a rule inserted or removed above a rule edited leaves the edit one change (`~ID` by its NEW id), and the inserted rule `+ID`", async () => {
+    const policy = (rules: string): string => `tool kb.search {\n  args { q: string }\n}\ntool fs.read {\n  args { path: string }\n}\npolicy p {\n  allow fs.read\n${rules}}\n`;
+    const etc = '\n  deny fs.read\n    when args.path == "/etc"\n    reason "no etc"\n';
+    const search = (q: string): string => `\n  allow kb.search\n    when args.q != "${q}"\n`;
+    const [before, after, calls] = write({
+      "pe-old.policy": policy(search("a")),
+      "pe-new.policy": policy(etc + search("b")),
+      "pe.jsonl": ['{"session":"s1","tool":"fs.read","args":{"path":"/etc"}}', '{"session":"s2","tool":"kb.search","args":{"q":"a"}}', '{"session":"s3","tool":"kb.search","args":{"q":"b"}}', ""].join("\n"),
+    });
+    // p/2 is the search in OLD and the inserted deny in NEW, where the edited search is p/3.
+    expect(causes(await json(["diff", before!, after!, "--replay", calls!]))).toEqual({ "~p/3": { "allow→deny": 1, "deny→allow": 1 }, "+p/2": { "allow→deny": 1 } });
+    // Removed above the edit: the edited search is still one change.
+    expect(causes(await json(["diff", after!, before!, "--replay", calls!]))).toEqual({ "~p/2": { "allow→deny": 1, "deny→allow": 1 }, "-p/2": { "deny→allow": 1 } });
+    // A rule edited in its effect where it stands, nothing inserted: still that rule.
+    const [asks] = write({ "pe-ask.policy": policy(search("a").replace("allow", "ask")) });
+    expect(causes(await json(["diff", before!, asks!, "--replay", calls!]))).toEqual({ "~p/2": { "allow→ask": 1 } });
+  });
+
+  it("a change the session's state carries from an earlier change is that change's cause, marked, not an unchanged rule's", async () => {
+    const [before, after, calls] = ["old.policy", "new.policy", "rec.jsonl"].map((name) => `test/fixtures/replay/diff-carried/${name}`);
+    const text = await cli(["diff", before!, after!, "--replay", calls!]);
+    expect(text).toEqual({
+      code: 0,
+      stdout: [
+        "~lookup  2 changes: allow→deny 1, deny→allow 1 (1 via session state)",
+        `  ${calls}:1  allow→deny  crm.lookup (session s1)  no rule allows crm.lookup`,
+        `  ${calls}:2  deny→allow  email.send (via session s1, from ${calls}:1; no-pii-out is unchanged)  email.send is allowed by send`,
+        "2 of 2 decisions change: allow→deny 1, deny→allow 1",
+        "",
+      ].join("\n"),
+      stderr: "",
+    });
+    const report = await json(["diff", before!, after!, "--replay", calls!]);
+    expect(report.byCause["~lookup"]!.carried).toBe(1);
+    expect(report.byCause["~lookup"]!.changes.map((c) => [c.line, c.via])).toEqual([
+      [1, undefined],
+      [2, { rule: "-no-pii-out", file: calls, line: 1 }],
+    ]);
+    // Each session carries its own: the same email in another session is no change.
+    const [twoSessions] = write({ "carried.jsonl": `${readFileSync(join(ROOT, calls!), "utf8")}{"session":"s2","tool":"email.send","args":{"to":"eve@evil.example"}}\n` });
+    expect((await json(["diff", before!, after!, "--replay", twoSessions!])).changed).toBe(2);
+  });
+
+  it("a carried change is the latest earlier change of the session that altered what the unchanged rule reads", async () => {
+    const fixture = readFileSync(join(ROOT, "test/fixtures/replay/diff-carried/old.policy"), "utf8");
+    // OLD: the fixture with `search`; NEW tightens both `search` and `lookup`.
+    const withSearch = (search: string, lookup: string): string =>
+      fixture.replace("tool crm.lookup", "tool kb.search {\n  args { q: string }\n}\ntool crm.lookup").replace('  @name("lookup")\n  allow crm.lookup\n', `  @name("search")\n  allow kb.search${search}\n\n  @name("lookup")\n  allow crm.lookup${lookup}\n`);
+    const search = '{"session":"s1","tool":"kb.search","args":{"q":"secret"}}';
+    const lookup = '{"session":"s1","tool":"crm.lookup","args":{"id":"7"}}';
+    const send = '{"session":"s1","tool":"email.send","args":{"to":"eve@evil.example"}}';
+    const [before, after, searchFirst, lookupFirst] = write({
+      "two-old.policy": withSearch("", ""),
+      "two-new.policy": withSearch('\n    when args.q != "secret"', '\n    when args.id != "7"'),
+      "two-a.jsonl": [search, lookup, send, ""].join("\n"),
+      "two-b.jsonl": [lookup, search, send, ""].join("\n"),
+    });
+    // Denying the lookup kept `pii` out of the session: the mail is the lookup's change, not the search's (the session's first).
+    const a = await json(["diff", before!, after!, "--replay", searchFirst!]);
+    expect(causes(a)).toEqual({ "~lookup": { "allow→deny": 1, "deny→allow": 1 }, "~search": { "allow→deny": 1 } });
+    expect(a.byCause["~lookup"]!.changes.map((c) => [c.line, c.via])).toEqual([
+      [2, undefined],
+      [3, { rule: "-no-pii-out", file: searchFirst, line: 2 }],
+    ]);
+    // Nor the search's when it is the latest: a search denied adds no label to the session.
+    const b = await json(["diff", before!, after!, "--replay", lookupFirst!]);
+    expect(b.byCause["~lookup"]!.changes.map((c) => [c.line, c.via])).toEqual([
+      [1, undefined],
+      [3, { rule: "-no-pii-out", file: lookupFirst, line: 1 }],
+    ]);
+    expect(b.byCause["~search"]!.carried).toBe(0);
+  });
+
+  it("an unchanged rule that reads no session state is not carried by the session's earlier change", async () => {
+    const policy = (tools: string, lookup: string): string =>
+      `tool kb.search {\n  args { q: string }\n}\ntool crm.lookup {\n  args { id: string }\n}\nintent work {\n  tools ${tools}\n  max_risk medium\n}\npolicy p {\n  @name("search")\n  allow kb.search\n\n  @name("lookup")\n  allow crm.lookup${lookup}\n\n  @name("off-intent")\n  deny *\n    when not (tool in intent.tools)\n    reason "off intent"\n}\n`;
+    const search = (session: string): string => `{"session":"${session}","intent":"work","tool":"kb.search","args":{"q":"x"}}`;
+    const [before, after, calls] = write({
+      "ni-old.policy": policy("crm.lookup, kb.search", ""),
+      "ni-new.policy": policy("crm.lookup", '\n    when args.id != "7"'),
+      "ni.jsonl": ['{"session":"s1","intent":"work","tool":"crm.lookup","args":{"id":"7"}}', search("s1"), search("s2"), ""].join("\n"),
+    });
+    // The same search in s1, after the lookup's change, and in s2 is the same change: the intent's.
+    const report = await json(["diff", before!, after!, "--replay", calls!]);
+    expect(causes(report)).toEqual({ "+off-intent (unchanged rule)": { "allow→deny": 2 }, "~lookup": { "allow→deny": 1 } });
+    expect(report.byCause["~lookup"]!.carried).toBe(0);
+    expect(report.byCause["+off-intent (unchanged rule)"]!.changes.map((c) => [c.line, c.via])).toEqual([
+      [2, undefined],
+      [3, undefined],
+    ]);
+  });
+
+  it("a tool declared otherwise in what the deciding rules do not read (arguments reordered, an argument added, its risk) leaves a carried change to the session", async () => {
+    const [before, after, calls] = ["old.policy", "new.policy", "rec.jsonl"].map((name) => `test/fixtures/replay/diff-carried/${name}`);
+    const fixture = readFileSync(join(ROOT, after!), "utf8");
+    const [reordered, added] = write({
+      "decl-reordered.policy": fixture.replace("args { to: string }", "args { subject?: string, to: string }"),
+      "decl-added.policy": fixture.replace("args { to: string }", "args { to: string, cc?: string }"),
+    });
+    const [beforeWithSubject] = write({ "decl-old.policy": readFileSync(join(ROOT, before!), "utf8").replace("args { to: string }", "args { to: string, subject?: string }") });
+    for (const [from, to] of [[beforeWithSubject!, reordered!], [before!, added!]] as const) {
+      const report = await json(["diff", from, to, "--replay", calls!]);
+      expect(causes(report)).toEqual({ "~lookup": { "allow→deny": 1, "deny→allow": 1 } });
+      expect(report.byCause["~lookup"]!.changes[1]!.via).toEqual({ rule: "-no-pii-out", file: calls, line: 1 });
+    }
+    // Nor does another risk, which no deciding rule reads (`tool.risk`); the test above has one that does.
+    const [risky] = write({ "decl-risk.policy": fixture.replace("tool email.send {", "tool email.send {\n  risk high") });
+    expect(Object.keys((await json(["diff", before!, risky!, "--replay", calls!])).byCause)).toEqual(["~lookup"]);
+  });
+
+  it("an unchanged rule that decides differently because its tool is declared differently is the declaration's change (`~tool NAME`)", async () => {
+    const policy = (risk: string): string => `tool http.get {\n  risk ${risk}\n  args { url: string }\n}\npolicy p {\n  @name("web")\n  allow http.get\n\n  @name("no-risky")\n  deny *\n    when tool.risk == high\n}\n`;
+    const [before, after, calls] = write({ "k-old.policy": policy("medium"), "k-new.policy": policy("high"), "k.jsonl": '{"session":"s1","tool":"http.get","args":{"url":"https://wiki"}}\n' });
+    const report = await json(["diff", before!, after!, "--replay", calls!]);
+    expect(causes(report)).toEqual({ "~tool http.get": { "allow→deny": 1 } });
+    expect(report.byCause["~tool http.get"]!.changes[0]!.via).toEqual({ rule: "+no-risky" });
+    expect((await cli(["diff", before!, after!, "--replay", calls!])).stdout).toContain(`  ${calls}:1  allow→deny  http.get (session s1; no-risky is unchanged)  http.get is denied by no-risky\n`);
+  });
+
+  it("an unchanged rule that decides differently for another reason (an intent declared otherwise) is marked `(unchanged rule)`", async () => {
+    const policy = (tools: string): string => `tool kb.search {\n  args { query: string }\n}\ntool http.get {\n  args { url: string }\n}\nintent research {\n  tools ${tools}\n  max_risk medium\n}\npolicy p {\n  allow kb.search\n\n  @name("off-intent")\n  deny *\n    when not (tool in intent.tools)\n}\n`;
+    const [before, after, calls] = write({ "i-old.policy": policy("http.get"), "i-new.policy": policy("http.get, kb.search"), "i.jsonl": '{"session":"s1","intent":"research","tool":"kb.search","args":{"query":"q"}}\n' });
+    const report = await json(["diff", before!, after!, "--replay", calls!]);
+    expect(causes(report)).toEqual({ "-off-intent (unchanged rule)": { "deny→allow": 1 } });
+    expect(report.byCause["-off-intent (unchanged rule)"]!.changes[0]!.via).toBeUndefined();
   });
 });
 
@@ -404,6 +628,23 @@ describe("policyc diff", () => {
     expect(out.at(-1)).toBe("20,100 of 20,100 decisions change: deny→allow 20,100");
   });
 
+  it("the examples of a cause list the first change of each direction, changes of effect first: a flip is never hidden behind lines that only revoke", async () => {
+    const policy = (revoke: boolean): string => `tool kb.search {\n  args { query: string }\n}\npolicy p {\n  @name("search")\n  allow kb.search\n\n  @name("no-x")\n  deny kb.search\n    when args.query == "x"${revoke ? "\n    revoke" : ""}\n}\n`;
+    const [before, after, calls] = [join(dir, "x-old.policy"), join(dir, "x-new.policy"), join(dir, "x.jsonl")];
+    writeFileSync(before, policy(false));
+    writeFileSync(after, policy(true));
+    const search = (session: string, query: string): string => `${JSON.stringify({ session, tool: "kb.search", args: { query } })}\n`;
+    // 30 sessions revoked (deny→deny), then in one of them a search that is now refused (allow→deny).
+    writeFileSync(calls, `${Array.from({ length: 30 }, (_, i) => search(`s${i}`, "x")).join("")}${search("s29", "y")}${search("s30", "y")}`);
+    const text = (await cli(["diff", before, after, "--replay", calls])).stdout.split("\n");
+    expect(text[0]).toBe("~no-x  31 changes: allow→deny 1, deny→deny (revoke) 30");
+    expect(text[1]).toBe(`  ${calls}:31  allow→deny  kb.search (session s29)  kb.search is denied by no-x`);
+    expect(text.slice(2, 21).map((line) => line.split("  ")[2])).toEqual(Array(19).fill("deny→deny (revoke)"));
+    expect(text[21]).toBe("  … and 11 more (not listed)");
+    const report = JSON.parse((await cli(["diff", before, after, "--replay", calls, "--json"])).stdout) as JsonDiff;
+    expect(report.byCause["~no-x"]!.changes.map((c) => c.line)).toEqual([31, ...Array.from({ length: 30 }, (_, i) => i + 1)]);
+  });
+
   it("file names and quoted lines in the text report show control characters as escapes", async () => {
     const name = join(dir, "evil\u001b[2J\n::warning::x.jsonl");
     writeFileSync(name, '{"session":"s","agent":{"team":"sales"},"tool":"kb.search","args":{"query":"q"}}\nx\u001b[31m\n');
@@ -428,6 +669,25 @@ describe("policyc diff", () => {
     expect(result.stderr).toContain("error[PC202]");
     // Without --json, stdout is the text report's, and holds nothing: the diagnostics are on stderr, as before.
     expect(await cli(["diff", OLD, broken, "--replay", CALLS])).toEqual({ code: 1, stdout: "", stderr: result.stderr });
+  });
+
+  it("usage mistakes say what is wrong: an option of `test`, policy paths after --replay (exit 2)", async () => {
+    // `--session` is one edit from `--version`: the verb that has it is the better hint.
+    expect(await cli(["diff", OLD, NEW, "--replay", CALLS, "--session", "s1"])).toEqual({ code: 2, stdout: "", stderr: "error: unknown option '--session'\n(--session is an option of `policyc test`, not of `policyc diff`)\n" });
+    // A near miss of diff's own option keeps commander's suggestion.
+    expect(await cli(["diff", OLD, NEW, "--replay", CALLS, "--jsn"])).toEqual({ code: 2, stdout: "", stderr: "error: unknown option '--jsn'\n(Did you mean --json?)\n" });
+    // --replay takes every argument after it: OLD and NEW given after it are recordings, as `test` explains.
+    const after = `policyc diff: \`${OLD}\` is a policy file, but --replay takes every argument after it as a recording: put policy paths before --replay\n`;
+    expect(await cli(["diff", "--replay", CALLS, OLD, NEW])).toEqual({ code: 2, stdout: "", stderr: after });
+    expect(await cli(["diff", "--replay", CALLS, OLD])).toEqual({ code: 2, stdout: "", stderr: after });
+    expect(await cli(["diff", OLD, "--replay", CALLS])).toEqual({ code: 2, stdout: "", stderr: "error: missing required argument 'new'\n" });
+  });
+
+  it("--help says that each recording starts from fresh engines, and how to join rotated logs", async () => {
+    const help = await cli(["diff", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Each recording starts from fresh engines: sessions are not carried from one\nfile to the next.");
+    expect(help.stdout).toContain("  cat last-week/*.jsonl | policyc diff OLD NEW --replay -\n");
   });
 
   it("bad input: exit 2 with a message, never a stack trace", async () => {

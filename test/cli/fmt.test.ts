@@ -5,6 +5,7 @@ import { join, relative } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatFile, formatSource } from "../../src/ast/format.js";
+import type { PolicyDecl } from "../../src/ast/nodes.js";
 import { compileSources } from "../../src/compile/compile.js";
 import { hasErrors } from "../../src/diagnostics/Diagnostic.js";
 import { parse } from "../../src/syntax/parse.js";
@@ -163,6 +164,29 @@ describe("policyc fmt", () => {
     expect(readFileSync(join(dir, "winmessy.policy"), "utf8")).toBe(crlf(CANONICAL));
   });
 
+  it("keeps a UTF-8 byte order mark as it keeps line ends: --check accepts a formatted file with one, --write, stdout and `-` keep it; output headed by paths leaves it out (audit s15 #4)", async () => {
+    const bom = "\ufeff";
+    const bytesOf = (name: string) => readFileSync(join(dir, name));
+    writeFileSync(join(dir, "bom.policy"), `${bom}tool t {\n  risk low\n}\n`);
+    writeFileSync(join(dir, "bom2.policy"), `${bom}tool t {risk low}\n`);
+    writeFileSync(join(dir, "bomcrlf.policy"), `${bom}tool t {risk low}\r\n`);
+    expect(await cli(["fmt", "--check", "bom.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect((await cli(["fmt", "--check", "bom2.policy"], { cwd: dir })).stdout).toBe("bom2.policy\n");
+    expect(await cli(["fmt", "bom2.policy"], { cwd: dir })).toEqual({ code: 0, stdout: `${bom}tool t {\n  risk low\n}\n`, stderr: "" });
+    expect((await cli(["fmt", "-"], { cwd: dir, stdin: `${bom}tool t {risk low}\n` })).stdout).toBe(`${bom}tool t {\n  risk low\n}\n`);
+    expect((await cli(["fmt", "bom.policy", "bom2.policy"], { cwd: dir })).stdout).toBe("// bom.policy\ntool t {\n  risk low\n}\n\n// bom2.policy\ntool t {\n  risk low\n}\n\n");
+    // --json's `formatted` is what --write writes, the mark included (docs/cli.md).
+    expect(JSON.parse((await cli(["fmt", "--json", "bom2.policy"], { cwd: dir })).stdout)).toEqual({ ok: true, files: [{ path: "bom2.policy", changed: true, formatted: `${bom}tool t {\n  risk low\n}\n` }], diagnostics: [] });
+    expect(await cli(["fmt", "--write", "bom.policy", "bom2.policy", "bomcrlf.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "formatted 2 of 3 files\n", stderr: "" });
+    expect(bytesOf("bom2.policy").subarray(0, 4)).toEqual(Buffer.from([0xef, 0xbb, 0xbf, 0x74]));
+    expect(bytesOf("bom2.policy").toString("utf8")).toBe(`${bom}tool t {\n  risk low\n}\n`);
+    expect(bytesOf("bomcrlf.policy").toString("utf8")).toBe(`${bom}tool t {\r\n  risk low\r\n}\r\n`);
+    expect(await cli(["fmt", "--check", "bom.policy", "bom2.policy", "bomcrlf.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "", stderr: "" });
+    // The library keeps one a text starts with.
+    const { format } = await import("../../src/index.js");
+    expect(format(`${bom}tool t {risk low}\n`, "a.policy").text).toBe(`${bom}tool t {\n  risk low\n}\n`);
+  });
+
   it("reads a lone CR as a line end, as the parser does, and writes LF: blank lines and block comments come out as from LF", async () => {
     const lf = "// header\n\n/// doc of A\nenum A { a }\n/* multi\n   line */\nenum C { c }\n";
     writeFileSync(join(dir, "lf.policy"), lf);
@@ -267,6 +291,22 @@ describe("policyc fmt", () => {
     }
   });
 
+  it("--write refuses a read-only file (no write permission for anyone) also as root, which the system lets write it: reported, left as it was, the others written, exit 2 (audit s15 #5)", async () => {
+    // The suite runs as root in CI containers: this test then covers what `access` alone missed.
+    writeFileSync(join(dir, "ro.policy"), MESSY);
+    chmodSync(join(dir, "ro.policy"), 0o444);
+    writeFileSync(join(dir, "rw.policy"), MESSY);
+    const result = await cli(["fmt", "--write", "ro.policy", "rw.policy"], { cwd: dir });
+    expect(result).toEqual({ code: 2, stdout: "formatted 1 of 2 files\n", stderr: "policyc fmt: cannot write `ro.policy`: permission denied (left as it was)\n" });
+    expect(readFileSync(join(dir, "ro.policy"), "utf8")).toBe(MESSY);
+    expect(statSync(join(dir, "ro.policy")).mode & 0o777).toBe(0o444);
+    expect(readFileSync(join(dir, "rw.policy"), "utf8")).toBe(CANONICAL);
+    // Writable by its owner alone is writable (by the owner, or by root).
+    chmodSync(join(dir, "ro.policy"), 0o644);
+    expect((await cli(["fmt", "--write", "ro.policy"], { cwd: dir })).code).toBe(0);
+    expect(readFileSync(join(dir, "ro.policy"), "utf8")).toBe(CANONICAL);
+  });
+
   it("leaves a file with syntax errors alone and reports it (exit 1)", async () => {
     const broken = "policy p {\n  allow when true\n}\n";
     writeFileSync(join(dir, "broken.policy"), broken);
@@ -275,6 +315,16 @@ describe("policyc fmt", () => {
     expect(result.stderr).toContain("broken.policy:2:9: error[PC103]");
     expect(result.stdout).toBe("formatted 0 of 0 files\n");
     expect(readFileSync(join(dir, "broken.policy"), "utf8")).toBe(broken);
+  });
+
+  it("leaves a call with `within` given twice alone (PC107), rather than printing the second window as an argument (audit s15 #3); moves one written before the pattern to the end", async () => {
+    const twice = "tool email.send { risk low }\npolicy p {\n  deny email.send when session.count(within 10m, within 1m) > 3\n}\n";
+    writeFileSync(join(dir, "twice.policy"), twice);
+    const result = await cli(["fmt", "--write", "twice.policy"], { cwd: dir });
+    expect([result.code, result.stdout]).toEqual([1, "formatted 0 of 0 files\n"]);
+    expect(result.stderr).toContain("twice.policy:3:50: error[PC107]: `within` is given twice in this call");
+    expect(readFileSync(join(dir, "twice.policy"), "utf8")).toBe(twice);
+    expect(fmt("tool email.send { risk low }\npolicy p {\n  deny email.send when session.count(within 10m, email.*) > 3\n}\n")).toContain("    when session.count(email.*, within 10m) > 3\n");
   });
 
   it("prints errors on stderr, so stdout stays the list CI reads (--check) or the formatted text, headed by its path when several files were given", async () => {
@@ -508,6 +558,121 @@ describe("a comment inside a rule's line stays with that rule", () => {
     const text = 'policy p {\n  allow kb.index grant "a", "b" for\n    // why five minutes\n    5m\n  deny kb.index when (\n    // why\n    tool == kb.index)\n}\n';
     expect(fmt(text)).toBe('policy p {\n  allow kb.index\n    // why five minutes\n    grant "a", "b" for 5m\n\n  deny kb.index\n    // why\n    when (tool == kb.index)\n}\n');
     expectRoundTrip(text, "own line");
+  });
+});
+
+describe("a comment written on a rule's last line stays with that rule, below that line (audit s15 #1)", () => {
+  /** `text` formats to hold `printed`, its rules documented as `docs`, keeping its AST and comments. */
+  function expectPrintedWithDocs(text: string, printed: string, docs: Record<string, string | null>): void {
+    expect(fmt(text)).toContain(printed);
+    expect(ruleDocs(fmt(text))).toEqual(docs);
+    expectRoundTrip(text, text);
+  }
+
+  it("a second `//` for one printed line goes below it, not above the next rule (drift-real.policy)", async () => {
+    const text = 'tool shell.exec {\n  risk high\n  args { command: string }\n}\n\npolicy shell {\n  deny shell.exec\n    when args.command.startsWith( // destructive commands\n      "rm -rf") // keep until INC-42 is closed\n\n  allow shell.exec\n}\n';
+    const expected = 'tool shell.exec {\n  risk high\n  args { command: string }\n}\n\npolicy shell {\n  deny shell.exec\n    when args.command.startsWith("rm -rf") // destructive commands\n    // keep until INC-42 is closed\n\n  allow shell.exec\n}\n';
+    expect(fmt(text)).toBe(expected);
+    expect(fmt(expected)).toBe(expected);
+    expectRoundTrip(text, "drift-real");
+    writeFileSync(join(dir, "drift-real.policy"), text);
+    expect(await cli(["fmt", "--write", "drift-real.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "formatted 1 of 1 file\n", stderr: "" });
+    expect(readFileSync(join(dir, "drift-real.policy"), "utf8")).toBe(expected);
+    expect(await cli(["fmt", "--check", "drift-real.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "", stderr: "" });
+  });
+
+  it("so does a comment after a `//` inside the rule's tokens (drift4.policy), and one below a documented rule's targets", () => {
+    const text = "policy p {\n  deny email.send, // outbound mail\n    crm.export /* bulk export */\n  deny kb.search\n}\n";
+    const expected = "policy p {\n  deny email.send, crm.export // outbound mail\n    /* bulk export */\n\n  deny kb.search\n}\n";
+    expect(fmt(text)).toBe(expected);
+    expect(fmt(expected)).toBe(expected);
+    expectRoundTrip(text, "drift4");
+    const documented = "tool kb.search {}\ntool kb.article {}\npolicy p {\n  /// Last.\n  deny kb.search,\n    // why\n    kb.article\n  allow kb.search\n}\n";
+    expectPrintedWithDocs(documented, "  /// Last.\n  deny kb.search, kb.article\n    // why\n\n  allow kb.search\n", { "p/1": "Last.", "p/2": null });
+  });
+
+  it("plain comments right below a rule, with a blank line after them, stay below it; with none, or after a blank line, they go above the next rule, as before", () => {
+    const hugging = "policy p {\n  deny a\n    when tool == a // why\n    // see INC-42\n\n  // about b\n  deny b\n}\n";
+    expect(fmt(hugging)).toBe(hugging);
+    expect(fmt("policy p {\n  deny a\n  // about b\n  deny b\n}\n")).toBe("policy p {\n  deny a\n\n  // about b\n  deny b\n}\n");
+    expect(fmt("policy p {\n  deny a\n\n  // about b\n  deny b\n}\n")).toBe("policy p {\n  deny a\n\n  // about b\n  deny b\n}\n");
+    // A `///` there documents the next rule: it stays above it.
+    expect(fmt("policy p {\n  deny a\n  /// b\n\n  deny b\n}\n")).toBe("policy p {\n  deny a\n\n  /// b\n  deny b\n}\n");
+  });
+
+  it("and at a declaration's end: a second comment goes below it, at the margin", () => {
+    const text = "tool t // c1\n{} // c2\ntool u {}\n";
+    expect(fmt(text)).toBe("tool t {} // c1\n// c2\n\ntool u {}\n");
+    expectRoundTrip(text, "declaration");
+  });
+
+  it("a block comment that starts on a rule's last line and spans lines stays below it, with or without a blank line before the next rule (review r1 #1: ml.policy)", async () => {
+    const decls = "tool a.b { risk low }\ntool c.d { risk low }\n\n";
+    const text = `${decls}policy p {\n  deny a.b /* about a.b:\n     do not relax */\n  allow c.d\n}\n`;
+    const expected = "tool a.b {\n  risk low\n}\n\ntool c.d {\n  risk low\n}\n\npolicy p {\n  deny a.b\n    /* about a.b:\n     do not relax */\n\n  allow c.d\n}\n";
+    expect(fmt(text)).toBe(expected);
+    expect(fmt(expected)).toBe(expected);
+    expect(fmt(text.replace("relax */\n", "relax */\n\n"))).toBe(expected);
+    expectRoundTrip(text, "ml");
+    writeFileSync(join(dir, "ml.policy"), text);
+    expect(await cli(["fmt", "--write", "ml.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "formatted 1 of 1 file\n", stderr: "" });
+    expect(readFileSync(join(dir, "ml.policy"), "utf8")).toBe(expected);
+    expect(await cli(["fmt", "--check", "ml.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "", stderr: "" });
+    // What follows it on the line where it ends was written there too; a `///` there documents the next rule.
+    const thenPlain = "policy p {\n  deny a /* m\n  */ // n\n  allow c\n}\n";
+    expect(fmt(thenPlain)).toBe("policy p {\n  deny a\n    /* m\n     */\n    // n\n\n  allow c\n}\n");
+    expectRoundTrip(thenPlain, "then plain");
+    const thenDoc = "tool a {}\ntool c {}\npolicy p {\n  deny a /* m\n  */ /// about c\n  allow c\n}\n";
+    expectPrintedWithDocs(thenDoc, "  deny a\n    /* m\n     */\n\n  /// about c\n  allow c\n", { "p/1": null, "p/2": "about c" });
+  });
+
+  it("so does one at a declaration's end (mld.policy), and one on the last line of a rule whose `///` has a comment inside its targets", () => {
+    const declaration = "tool a.b { risk low } /* about a.b:\n  keep */\ntool c.d { risk low }\n";
+    expect(fmt(declaration)).toBe("tool a.b {\n  risk low\n}\n/* about a.b:\n keep */\n\ntool c.d {\n  risk low\n}\n");
+    expectRoundTrip(declaration, "mld");
+    const documented = "tool kb.search {}\ntool kb.article {}\npolicy p {\n  /// Last.\n  deny kb.search,\n    // why\n    kb.article /* see\n      INC-7 */\n  allow kb.search\n}\n";
+    expectPrintedWithDocs(documented, "  /// Last.\n  deny kb.search, kb.article\n    // why\n    /* see\n     INC-7 */\n\n  allow kb.search\n", { "p/1": "Last.", "p/2": null });
+  });
+
+  it("plain comments on the lines of a rule with a `///` inside its targets stay below it too, the `///` with them while a plain one follows it (review r1 #2: d1.policy)", () => {
+    const decls = "tool kb.search { risk low }\ntool crm.lookup { risk low }\n\n";
+    const text = `${decls}policy p {\n  allow kb.search, // first\n    /// stray doc\n    crm.lookup // tail\n\n  deny crm.lookup\n}\n`;
+    expectPrintedWithDocs(text, "  allow kb.search, crm.lookup\n    // first\n    /// stray doc\n    // tail\n\n  deny crm.lookup\n", { "p/1": null, "p/2": null });
+    // Last below the rule, the `///` would document the next one: the file stays as it is (PC110), as before.
+    const last = `${decls}policy p {\n  allow kb.search, // first\n    /// stray doc\n    crm.lookup\n\n  deny crm.lookup\n}\n`;
+    const parsed = parse(last, "t.policy");
+    expect(formatSource(parsed.ast, last, [...parsed.comments, ...parsed.docComments]).diagnostics.map((d) => d.code)).toEqual(["PC110"]);
+  });
+
+  it("for comments on a rule's own source lines, inserted after any token (property): each is printed in its rule's paragraph, and fmt(fmt(x)) == fmt(x)", () => {
+    const sameLine = [" // cN\n", " /* cN */ ", " /* cN\n     multi */ "];
+    const inserts = fc.array(fc.tuple(fc.nat(), fc.nat({ max: sameLine.length - 1 })), { minLength: 1, maxLength: 6 });
+    // Also with no blank line between rules, as rules are often written.
+    const policies = [CONTRACT_POLICY, CONTRACT_POLICY.replace(/\n\n/g, "\n")];
+    fc.assert(
+      fc.property(fc.constantFrom(...policies), inserts, (policy, chosen) => {
+        const tokens = policyLexer.tokenize(policy).tokens;
+        const rules = (parse(policy).ast.declarations[0] as PolicyDecl).rules;
+        let text = policy;
+        const owners = new Map<string, number>();
+        const at = chosen.map(([position, kind], n) => ({ token: tokens[position % tokens.length]!, comment: sameLine[kind]!.replace("N", String(n)), n }));
+        for (const { token, comment, n } of [...at].sort((a, b) => b.token.startOffset - a.token.startOffset)) {
+          text = text.slice(0, token.endOffset! + 1) + comment + text.slice(token.endOffset! + 1);
+          const owner = rules.findIndex((r) => r.span.start <= token.startOffset && token.startOffset < r.span.end);
+          if (owner >= 0) owners.set(`c${n}`, owner);
+        }
+        const formatted = fmt(text);
+        expect(fmt(formatted), text).toBe(formatted);
+        const printed = (parse(formatted).ast.declarations[0] as PolicyDecl).rules;
+        for (const [name, owner] of owners) {
+          const offset = formatted.search(new RegExp(`\\b${name}\\b`));
+          const paragraph = [formatted.lastIndexOf("\n\n", offset), formatted.indexOf("\n\n", offset)];
+          const start = printed[owner]!.span.start;
+          expect(start > paragraph[0]! && (paragraph[1] === -1 || start < paragraph[1]!), `${name} left rule ${owner + 1}:\n${text}\n---\n${formatted}`).toBe(true);
+        }
+      }),
+      { numRuns: 400 },
+    );
   });
 });
 

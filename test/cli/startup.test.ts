@@ -48,12 +48,14 @@ describe("the command line itself", () => {
 });
 
 describe("an option of another verb", () => {
-  it("is named with the verbs it belongs to; a near miss keeps commander's did-you-mean", async () => {
+  it("is named with the verbs it belongs to; a near miss of no other verb's flag keeps commander's did-you-mean", async () => {
     const cases: [string[], string][] = [
       [["check", "--write", "x.policy"], "(--write is an option of `policyc fmt`, not of `policyc check`)"],
       [["fmt", "--fail-on-warnings=1", "x.policy"], "(--fail-on-warnings is an option of `policyc check`, not of `policyc fmt`)"],
       [["check", "-o", "x", "y.policy"], "(-o is an option of `policyc build`, not of `policyc check`)"],
       [["eval", "--replay", "x.jsonl"], "(--replay is an option of `policyc test` and `policyc diff`, not of `policyc eval`)"],
+      // One edit from `--version`: the verb that has the flag is the better hint, and commander's is dropped.
+      [["diff", "--session", "s1"], "(--session is an option of `policyc test`, not of `policyc diff`)"],
     ];
     for (const [args, hint] of cases) {
       const result = await cli(args);

@@ -545,7 +545,7 @@ describe("policyc test: coverage", () => {
       expect(line, line).not.toContain("##[");
     }
     expect(github).toContain("  | ::stop-commands::pause");
-    expect(github).toContain("  | x # #[error]y");
+    expect(github).toContain("  | x #\\u0023[error]y");
   });
 
   it("--min-coverage rejects what is not a percentage", async () => {
@@ -793,6 +793,23 @@ describe("policyc test: --update and --allow-empty", () => {
     } finally {
       rmSync(shared, { recursive: true, force: true });
     }
+  });
+
+  it("--update refuses a recording no one has write permission for (0444) also as root, which the system lets write it: exit 2, the recording untouched, the writable one beside it updated (audit s15 #5)", async () => {
+    // The suite runs as root in CI containers: this covers what the unprivileged test above cannot there.
+    const clean = STALE.filter((l) => l.startsWith("{\""));
+    const locked = write("ro-update/locked.jsonl", clean.join("\n") + "\n");
+    const open = write("ro-update/open.jsonl", clean.join("\n") + "\n");
+    chmodSync(locked, 0o444);
+    const result = await cli(["test", join(ROOT, DEMO_POLICY), "--replay", "locked.jsonl", "open.jsonl", "--update"], { cwd: join(dir, "ro-update") });
+    expectNoStackTrace(result);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain("error: locked.jsonl: cannot update it: permission denied (the recording is not writable)");
+    expect(result.stderr).toBe("updated 1 of 2 recordings with the actual decisions; review the diff; 1 recording could not be written (the errors say why)\n");
+    expect(readFileSync(locked, "utf8")).toBe(clean.join("\n") + "\n");
+    expect(statSync(locked).mode & 0o777).toBe(0o444);
+    expect(readFileSync(open, "utf8")).not.toBe(clean.join("\n") + "\n");
+    expect(readdirSync(join(dir, "ro-update")).sort()).toEqual(["locked.jsonl", "open.jsonl"]);
   });
 
   it("--update keeps every byte it does not have to change: BOM, CRLF, blank lines, escapes, numbers, bytes that are not UTF-8", async () => {

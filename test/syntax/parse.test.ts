@@ -362,6 +362,13 @@ describe("syntax errors", () => {
     expect(problems("tool t { risk low risk high }").map((p) => p.code)).toEqual(["PC107"]);
   });
 
+  it("a `within` given twice in one call is PC107 at the second `within` (audit s15 #3: read as an argument, it lost its keyword); one before the pattern is fine", () => {
+    const text = "tool email.send { risk low }\npolicy p {\n  deny email.send when session.count(within 10m, within /* c */ 1m) > 3\n}\n";
+    expect(problems(text)).toEqual([{ code: "PC107", line: 3, column: 50, message: "`within` is given twice in this call", help: "keep one `within`: a call counts over one window" }]);
+    expect(problems("tool email.send { risk low }\npolicy p {\n  deny email.send when session.count(email.*, within 10m, within 1m) > 3 and session.count(within 1m) > 9\n}\n").map((p) => [p.code, p.column])).toEqual([["PC107", 59]]);
+    expect(problems("tool email.send { risk low }\npolicy p {\n  deny email.send when session.count(within 10m, email.*) > 3\n}\n")).toEqual([]);
+  });
+
   it("a `risk` given twice, one of them with a `:`, is two mistakes: the `:` (PC103) and the second `risk` (PC107)", () => {
     const colon = { code: "PC103", line: 3, column: 7, message: "expected a name after `risk`, found `:`", help: "`risk` takes no `:`: write `risk high`" };
     const twice = { code: "PC107", line: 3, column: 3, message: "`risk` is given twice", help: "keep one `risk`" };
@@ -1331,5 +1338,74 @@ describe("rules", () => {
     expect(context.fields[1]).toMatchObject({ optional: false, type: { name: { name: "set" }, argument: { name: { name: "Label" } } } });
     const intent = result.ast.declarations[10] as A.IntentDecl;
     expect(intent).toMatchObject({ name: { text: "support.reply" }, tools: [{ text: "crm.lookup" }, { text: "email.send" }, { text: "kb.*" }], maxRisk: { name: "high" } });
+  });
+});
+
+describe("names spelled like a word that starts something else (found by deriving sentences from grammar/policy.ebnf)", () => {
+  const clean = (text: string) => expect(problems(text)).toEqual([]);
+
+  it("an annotation named `has` leads the rule after it; the next rule is a rule of its own", () => {
+    const rules = rulesOf("policy p { @has allow x deny y }\n");
+    expect(rules.map((r) => r.effect)).toEqual(["allow", "deny"]);
+    expect(rules[0]!.annotations.map((a) => a.name.name)).toEqual(["has"]);
+    expect(rulesOf("policy p {\n  @has\n  allow x\n  deny y\n}\n").map((r) => r.effect)).toEqual(["allow", "deny"]);
+  });
+
+  it("an enum member `else` written bare is an operand, not the `… else deny` mistake", () => {
+    clean("enum Branch { main, else }\ntool repo.push { risk low  args { branch: Branch } }\npolicy p {\n  deny repo.push when args.branch == else\n  allow repo.push\n}\n");
+    clean("policy p {\n  deny x when agent has else\n  allow x\n}\n");
+  });
+
+  it("a `returns` label named `tool`, `type` or `intent` at column 1, then `args {`, stays in the tool's block", () => {
+    for (const label of ["tool", "type", "intent"]) {
+      clean(`tool kb.search {\nreturns internal,\n${label} args { q: string }\n}\n`);
+      clean(`tool kb.search {\nreturns\n${label} args { q: string }\n}\n`);
+    }
+  });
+
+  it("a declaration after any other `,` is one whose block's `}` was forgotten: the help says where the `}` goes (review r6 M1)", () => {
+    expect(problems("type Destination {\n  host: string,\n  port: int,\n\ntool kb.search { risk low  args { d: Destination } }\npolicy p { allow kb.search }\n")).toEqual(
+      syntaxError(5, 1, "expected `}` after `,`, found `tool`", "the `{` of `type Destination` opened at 1:18 is never closed: add `}` before `tool` at 5:1"),
+    );
+    expect(problems("agent {\n  team: string,\n  attested: bool,\n\nuser { id: string }\ntool kb.search { risk low }\npolicy p { allow kb.search when agent.attested }\n")).toEqual(
+      syntaxError(5, 1, "expected `}` after `,`, found `user`", "the `{` of `agent` opened at 1:7 is never closed: add `}` before `user` at 5:1"),
+    );
+    expect(problems("enum E { a, b,\ntype T { x: int }\n")).toEqual(syntaxError(2, 1, "expected a name after `,`, found `type`", "the `{` of `enum E` opened at 1:8 is never closed: add `}` before `type` at 2:1"));
+    expect(problems("tool kb.search { risk low\n  returns internal,\ntool email.send { risk high }\n")).toEqual(
+      syntaxError(3, 1, "expected a name after `,`, found `tool`", "the `{` of `tool kb.search` opened at 1:16 is never closed: add `}` before `tool` at 3:1"),
+    );
+    expect(problems("tool kb.search { risk low }\npolicy p {\n  allow kb.search,\npolicy q { allow kb.search }\n")).toEqual(
+      syntaxError(4, 1, "expected a tool name or pattern after `,`, found `policy`", "the `{` of `policy p` opened at 2:10 is never closed: add `}` before `policy` at 4:1"),
+    );
+  });
+
+  it("an effect word after `has` or `.` at the start of a line, inside brackets, is a name, not a new rule", () => {
+    clean("policy p {\n  deny x when (agent has\ndeny and true)\n}\n");
+    clean("policy p {\n  deny x when (agent.\nask == 1)\n}\n");
+  });
+
+  it("but one before a tool's name starts the next rule: an unfinished `(agent has` or `(agent.` gets the unclosed `(`'s help (review r6 M2)", () => {
+    const unfinished = (condition: string) => `tool kb.search { risk low }\ntool email.send { risk high }\nagent { team: string }\npolicy p {\n  deny email.send when (${condition}\n  allow kb.search\n}\n`;
+    const help = "the `(` opened at 5:24 is never closed: add `)` at the end of line 5";
+    expect(problems(unfinished("agent has"))).toEqual(syntaxError(6, 3, "expected a name after `has`, found `allow`", help));
+    expect(problems(unfinished("agent."))).toEqual(syntaxError(6, 3, "expected a name or `*` after `.`, found `allow`", help));
+    expect(problems(unfinished("agent has team or agent has"))).toEqual([expect.objectContaining({ line: 6, column: 3, help: expect.stringContaining("never closed: add `)` at the end of line 5") })]);
+  });
+});
+
+describe("tools whose first segment is a namespace keyword, in conditions", () => {
+  it("are named in a condition as they are targeted: `tool == policy.update`, `session.called(type.*, …)`, in a list", () => {
+    for (const namespace of ["enum", "type", "policy", "risk", "returns", "tools", "max_risk"]) {
+      const [rule] = rulesOf(`policy p {\n  deny kb.search when tool == ${namespace}.update or session.called(${namespace}.*, within 1h) or tool in [${namespace}.x, kb.y]\n}\n`);
+      expect(rule!.when).toMatchObject({ kind: "Binary", operator: "or", left: { left: { kind: "Binary", operator: "==", right: { kind: "Member", object: { kind: "NameRef", name: namespace }, property: { name: "update" } } } } });
+    }
+  });
+
+  it("`any.` and `all.` start a quantifier there: the help says to write the tool's name as a string", () => {
+    const [problem] = problems("policy p {\n  deny kb.search when tool == any.thing\n}\n");
+    expect(problem).toMatchObject({ code: "PC103", message: "expected `(` after `any`, found `.`", help: '`any` starts a quantifier here (`any(x in list: …)`); a tool whose name starts with it is written as a string in a condition: `"any.thing"`' });
+    const [inCall] = problems("policy p {\n  deny kb.search when session.called(all.jobs.*, within 1h)\n}\n");
+    expect(inCall).toMatchObject({ code: "PC103", help: '`all` starts a quantifier here (`all(x in list: …)`); a tool whose name starts with it is written as a string in a condition: `"all.jobs.*"`' });
+    expect(problems('policy p {\n  deny kb.search when tool == "any.thing" or session.called("all.jobs.*", within 1h)\n}\n')).toEqual([]);
   });
 });

@@ -23,6 +23,31 @@ describe("expandRecordings", () => {
     expect(expand("logs/b.jsonl", "logs/a.jsonl", "logs/b.jsonl")).toEqual({ files: ["logs/b.jsonl", "logs/a.jsonl"], missing: [] });
   });
 
+  it("takes an argument that names an existing file or folder the glob it spells does not match as that name; one the glob matches is a glob, as in bash", () => {
+    const tree = mkdtempSync(join(tmpdir(), "policyc-literal-"));
+    try {
+      for (const name of ["run1.jsonl", "run[1].jsonl", "logs1/a.jsonl", "logs[1]/b.jsonl", "star/*.jsonl", "star/x.jsonl", "**/*.jsonl", "logs*/c.jsonl", "logs2/d.jsonl", "a[!x].jsonl", "ab.jsonl"]) {
+        mkdirSync(join(tree, name, ".."), { recursive: true });
+        writeFileSync(join(tree, name), "");
+      }
+      const inTree = (pattern: string) => expandRecordings([pattern], tree);
+      expect(inTree("run[1].jsonl")).toEqual({ files: ["run[1].jsonl"], missing: [] });
+      expect(inTree("run\\[1\\].jsonl")).toEqual({ files: ["run[1].jsonl"], missing: [] });
+      expect(inTree("run[0-9].jsonl")).toEqual({ files: ["run1.jsonl"], missing: [] });
+      expect(inTree("logs[1]")).toEqual({ files: [join("logs[1]", "b.jsonl")], missing: [] });
+      expect(inTree("a[!x].jsonl")).toEqual({ files: ["a[!x].jsonl"], missing: [] });
+      // A glob that matches its own spelling takes every match, the file of that name among them.
+      expect(inTree("star/*.jsonl")).toEqual({ files: ["star/*.jsonl", "star/x.jsonl"], missing: [] });
+      expect(inTree("./star/*.jsonl")).toEqual({ files: ["star/*.jsonl", "star/x.jsonl"], missing: [] });
+      expect(inTree("star/?.jsonl")).toEqual({ files: ["star/*.jsonl", "star/x.jsonl"], missing: [] });
+      expect(inTree("**/*.jsonl").files).toEqual(["**/*.jsonl", "a[!x].jsonl", "ab.jsonl", "logs*/c.jsonl", "logs2/d.jsonl", join("logs[1]", "b.jsonl"), "logs1/a.jsonl", "run1.jsonl", "run[1].jsonl", "star/*.jsonl", "star/x.jsonl"].sort());
+      // A folder it names by its own spelling is searched as a folder is; the glob's other matches are files.
+      expect(inTree("logs*")).toEqual({ files: ["logs*/c.jsonl"], missing: [] });
+    } finally {
+      rmSync(tree, { recursive: true, force: true });
+    }
+  });
+
   it("passes a path that does not exist through, for the runner to report by name", () => {
     expect(expand("nope.jsonl")).toEqual({ files: ["nope.jsonl"], missing: [] });
   });

@@ -155,6 +155,32 @@ describe("replaying a large recording on several threads", () => {
     }
   });
 
+  it("diff: the same causes on several threads as on one when sessions are forgotten and their ids come back days later", async () => {
+    const diff = await import(join(ROOT, "dist", "testing", "diff.js"));
+    const policy = (lookup: string): string =>
+      `enum Label { public, pii }\ntool crm.lookup {\n  returns pii\n  args { id: string }\n}\ntool email.send {\n  args { to: string }\n}\npolicy p {\n  @name("lookup")\n  allow crm.lookup${lookup}\n\n  @name("send")\n  allow email.send\n\n  @name("no-pii-out")\n  deny email.send\n    when session.labels contains pii\n}\n`;
+    const before = compileSources([{ path: "p.policy", text: policy("") }]).policy;
+    const after = compileSources([{ path: "p.policy", text: policy('\n    when args.id != "7"') }]).policy;
+    const lines: string[] = [];
+    // Three days two days apart (each session forgotten in between), 1,500 sessions each, the same ids every day.
+    for (let day = 0; day < 3; day++) {
+      for (let s = 0; s < 1_500; s++) {
+        const time = (second: number): string => new Date(Date.UTC(2026, 9, 1 + 2 * day, 0, 0, 0) + (2 * s + second) * 1000).toISOString();
+        lines.push(JSON.stringify({ time: time(0), session: `s${s}`, tool: "crm.lookup", args: { id: s % 3 === 0 ? "7" : "8" } }));
+        lines.push(JSON.stringify({ time: time(1), session: `s${s}`, tool: "email.send", args: { to: "eve@evil.example" } }));
+      }
+    }
+    const file = join(dir, "days.jsonl");
+    writeFileSync(file, lines.join("\n") + "\n");
+    type Change = { line: number; direction: string; via?: { line?: number } };
+    const causes = (r: { byCause: Map<string, { count: number; carried: number; changes: Change[] }> }) => [...r.byCause].map(([cause, g]) => [cause, g.count, g.carried, g.changes.map((c) => `${c.line} ${c.direction} ${c.via?.line ?? ""}`)]);
+    const single = await diff.diffRecordings(before, after, [file], { workers: 1, maxExamplesPerCause: 10_000 });
+    // Each day the lookup denied carries the mail of its own session that day, never one of days before.
+    expect(causes(single).map(([cause, count, carried]) => [cause, count, carried])).toEqual([["~lookup", 3_000, 1_500]]);
+    for (const change of single.byCause.get("~lookup").changes as Change[]) if (change.via !== undefined) expect(change.via.line).toBe(change.line - 1);
+    for (const workers of [2, 3]) expect(causes(await diff.diffRecordings(before, after, [file], { workers, maxExamplesPerCause: 10_000 })), `${workers} threads`).toEqual(causes(single));
+  });
+
   it("a merged log out of time order by more than the idle time: every thread count, --session and the explanations see the sessions expire at the same lines", async () => {
     // The engine's sweep goes by the latest time of any session: B's attempt at 13:00 expires A,
     // idle since 10:00, before A's late line dated 10:30 arrives. A thread or a selection that

@@ -140,6 +140,34 @@ describe("readRecordingBatches: bytes that are not UTF-8", () => {
   });
 });
 
+describe("readRecordingBatches: UTF-16 appended to a UTF-8 recording (PowerShell 5.1's `>>`)", () => {
+  const good = JSON.stringify({ session: "a", tool: "t", args: { q: "x" } });
+  async function read(content: Buffer, chunkBytes: number): Promise<RecordingLine[]> {
+    const file = join(dir, "appended16.jsonl");
+    writeFileSync(file, content);
+    const lines: RecordingLine[] = [];
+    for await (const batch of readRecordingBatches(file, undefined, { chunkBytes })) lines.push(...batch);
+    return lines;
+  }
+
+  it("is named as UTF-16 at its line, from a line's start or within a last line without a line end, whatever the chunks", async () => {
+    const utf16 = Buffer.from(`${good}\r\n`, "utf16le");
+    const cases = [
+      { content: Buffer.concat([Buffer.from(`${good}\n${good}\n`), utf16]), line: 3, said: /^the file is UTF-16 text from this line on/ },
+      { content: Buffer.concat([Buffer.from(`${good}\n${good}`), utf16]), line: 2, said: /^the line has no line end after its UTF-8 text, and UTF-16 text follows it/ },
+      { content: Buffer.concat([Buffer.from(`${good}\n${good}`), Buffer.from([0xff, 0xfe]), utf16]), line: 2, said: /^the line has no line end after its UTF-8 text, and UTF-16 text follows it/ },
+    ];
+    for (const { content, line, said } of cases) {
+      for (const chunkBytes of [1, 7, 16, 64, 100, 1000]) {
+        const lines = await read(content, chunkBytes);
+        expect(lines.map((l) => l.ok), `chunks of ${chunkBytes}`).toEqual([...Array<boolean>(line - 1).fill(true), false]);
+        expect(error(lines.at(-1)!), `chunks of ${chunkBytes}`).toMatch(said);
+        expect(lines.at(-1)!.line).toBe(line);
+      }
+    }
+  });
+});
+
 describe("readRecordingBatches: a JSON object written over several lines among one-line requests", () => {
   const good = (session: string): string => JSON.stringify({ session, tool: "t", args: { q: "x" } });
   const pretty = (value: unknown, indent = ""): string[] => JSON.stringify(value, null, 2).split("\n").map((line) => indent + line);

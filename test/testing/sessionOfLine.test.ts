@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { attemptOfLine, observeLine, observeMalformed, partitionOf, sessionOfLine } from "../../src/testing/sessionOfLine.js";
+import { cpuMilliseconds } from "../helpers.js";
 
 describe("sessionOfLine (routing lines to replay workers)", () => {
   it("finds the top-level session of any JSON object, whatever comes before it", () => {
@@ -104,9 +105,9 @@ describe("attemptOfLine (what a replay thread's engine observes of another threa
 describe("attemptOfLine on a line of very many keys (review r8)", () => {
   it("scans it in time linear in its length: 400,000 keys in well under a second", () => {
     const line = `{${Array.from({ length: 400_000 }, (_, i) => `"k${i}":1,`).join("")}"session":"s","tool":"t"}`;
-    const start = performance.now();
+    const start = cpuMilliseconds();
     expect(attemptOfLine(line)).toEqual({ session: "s", tool: "t" });
     // (Generous: a backslash looked for past each key to the line's end made this minutes.)
-    expect(performance.now() - start).toBeLessThan(2_000);
+    expect(cpuMilliseconds() - start).toBeLessThan(2_000);
   });
 });

@@ -3,11 +3,12 @@ import { actualText, BAILED, coverageLines, coverageTotal, differsText, errorTit
 
 /**
  * GitHub Actions workflow commands escape `%`, CR and LF in data, and `,` and `:` in properties
- * too. Other control characters (ESC, which recolours the log) are shown as escapes; the lines
- * of a multi-line message stay lines.
+ * too, and the runner turns them back: a `file=` with a CR or LF in its name names that file. Other
+ * control characters (ESC, which recolours the log) are shown as escapes; the lines of a
+ * multi-line message stay lines.
  */
 function data(text: string): string {
-  return text.split("\n").map(printable).join("\n").replace(/%/g, "%25").replace(/\n/g, "%0A");
+  return text.split(/([\r\n])/).map((part) => (part === "\r" || part === "\n" ? part : printable(part))).join("").replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
 }
 function property(text: string): string {
   return data(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
@@ -51,11 +52,13 @@ export function githubReport({ report, coverage, verdict, ciPath = (file) => fil
   if (coverage) {
     // The table in the log; a rule that decided no line annotated where it is written.
     // Each row starts with `|`: the runner takes a line that starts with `::` (after spaces) for a
-    // workflow command, and `##[` anywhere, and rule ids are any text a policy names them.
-    out.push("coverage", ...coverageLines(coverage).map((line) => `  | ${line.replace(/##\[/g, "# #[")}`));
+    // workflow command, and rule ids are any text a policy names them (`##[`, a command anywhere
+    // in a line, is escaped by printable).
+    out.push("coverage", ...coverageLines(coverage).map((line) => `  | ${line}`));
     for (const rule of coverage.rules) {
       if (rule.lines > 0) continue;
-      const place = /^(.*):(\d+):\d+$/.exec(rule.location);
+      // (`s`: a source's name may hold a line break.)
+      const place = /^(.*):(\d+):\d+$/s.exec(rule.location);
       out.push(`::warning ${place ? `${file(place[1]!)},line=${place[2]},` : ""}title=${property("policyc test: coverage")}::${data(`rule ${rule.id} decided no recorded line`)}`);
     }
     out.push(`::notice title=${property("policyc test: coverage")}::${data(coverageTotal(coverage))}`);

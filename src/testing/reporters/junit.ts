@@ -1,16 +1,33 @@
-import { actualReasons, actualText, chunkedWriter, coverageLines, diagnosticErrors, diagnosticPlace, diagnosticTitle, errorTitle, expectedText, leftOutLines, type ReporterInput, type Write } from "./shared.js";
-import { printable } from "../../diagnostics/printable.js";
+import { actualReasons, actualText, chunkedWriter, coverageLines, diagnosticErrors, diagnosticPlace, diagnosticTitle, errorTitle, expectedText, isRepositoryFile, leftOutLines, type ReporterInput, type Write } from "./shared.js";
+import { escapeCharacter, printable } from "../../diagnostics/printable.js";
 import { errorCount } from "../replay.js";
 
-/** Text content: characters XML 1.0 cannot hold at all (most controls, lone surrogates) are dropped; the rest escaped. */
+/**
+ * Text content: a character XML 1.0 cannot hold, even as a reference (the controls but tab, LF
+ * and CR, lone surrogates, U+FFFE and U+FFFF), is shown as its escape (`\u0001`), as the other
+ * reporters show it, never dropped unseen; so are DEL and the C1 controls (U+0080 to U+009F: U+009B
+ * is a terminal's one-character CSI, `\u009b31m` recolours as ESC `[31m` does), which XML holds
+ * but a terminal that shows the file would act on. `&`, `<`, `>` and `"` are escaped.
+ */
 function xml(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu, "").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  return escapeForXml(text.replace(/[\u007f-\u009f]/g, escapeCharacter));
 }
 
-/** An attribute value: as text, and with newlines and tabs as references, which attribute normalisation would turn into spaces. */
+/** `text` with what XML 1.0 cannot hold shown as escapes, and `&`, `<`, `>` and `"` escaped. */
+function escapeForXml(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu, escapeCharacter).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/**
+ * An attribute value (the `file` attribute is the real path): as text, but with tabs and line
+ * ends as references, which attribute normalisation would turn into spaces, and DEL and U+0080
+ * to U+009F as references too, which read back as the characters, so none reaches a terminal
+ * that shows the file raw.
+ */
 function xmlAttribute(text: string): string {
-  return xml(text).replace(/\n/g, "&#10;").replace(/\r/g, "&#13;").replace(/\t/g, "&#9;");
+  // eslint-disable-next-line no-control-regex
+  return escapeForXml(text).replace(/[\t\n\r\u007f-\u009f]/g, (character) => `&#${character.charCodeAt(0)};`);
 }
 
 /**
@@ -20,8 +37,11 @@ function xmlAttribute(text: string): string {
  */
 export function junitReport({ report, coverage, verdict, ciPath = (file) => file }: ReporterInput, out: Write): void {
   const { write, flush } = chunkedWriter(out);
-  // `file` as GitLab and others read it: relative to the repository root when it is known. Names keep the path as given, as the log has it.
-  const fileAttribute = (file: string): string => `file="${xmlAttribute(printable(ciPath(file)))}"`;
+  // `file` as GitLab and others read it: relative to the repository root when it is known, the
+  // real path (a line break in it a reference; only what XML cannot hold shown as an escape).
+  // Standard input has none, as in GitHub's annotations: no file in the repository to link to.
+  // Names keep the path as given, as the log has it.
+  const fileAttribute = (file: string): string => (isRepositoryFile(file) ? ` file="${xmlAttribute(ciPath(file))}"` : "");
   const runCheck = verdict?.runCheck;
   const policyErrors = diagnosticErrors(verdict);
   const extra = (runCheck ? 1 : 0) + policyErrors.length;
@@ -56,16 +76,16 @@ export function junitReport({ report, coverage, verdict, ciPath = (file) => file
       const name = xmlAttribute(`line ${c.line}: ${c.request}`);
       // `file` and `line`, as pytest writes them: GitLab and others link a case to its place.
       const place = `${fileAttribute(file)} line="${c.line}"`;
-      if (c.ok) write(`    <testcase classname="${classname}" name="${name}" ${place}/>\n`);
+      if (c.ok) write(`    <testcase classname="${classname}" name="${name}"${place}/>\n`);
       else {
-        write(`    <testcase classname="${classname}" name="${name}" ${place}>\n`);
+        write(`    <testcase classname="${classname}" name="${name}"${place}>\n`);
         write(`      <failure message="${xmlAttribute(`expected ${expectedText(c)}, got ${actualText(c)}`)}" type="${xmlAttribute(c.mismatches.join(","))}">${xml(`${printable(file)}:${c.line}\nexpected ${expectedText(c)}\nactual   ${actualText(c)}\n${actualReasons(c).join("\n")}\n${c.explanation ?? ""}`)}</failure>\n`);
         write("    </testcase>\n");
       }
     }
     for (const e of report.errors) {
       if (e.file !== file) continue;
-      write(`    <testcase classname="${xmlAttribute(printable(file))}" name="${xmlAttribute(e.line === null ? errorTitle(e) : `line ${e.line}: ${errorTitle(e)}`)}" ${fileAttribute(file)}${e.line === null ? "" : ` line="${e.line}"`}>\n`);
+      write(`    <testcase classname="${xmlAttribute(printable(file))}" name="${xmlAttribute(e.line === null ? errorTitle(e) : `line ${e.line}: ${errorTitle(e)}`)}"${fileAttribute(file)}${e.line === null ? "" : ` line="${e.line}"`}>\n`);
       write(`      <error message="${xmlAttribute(e.message)}"/>\n`);
       write("    </testcase>\n");
     }
@@ -79,7 +99,7 @@ export function junitReport({ report, coverage, verdict, ciPath = (file) => file
     // A policy set that did not load: each error a failing case at its place, as `policyc check` reports it.
     write(`  <testsuite name="policyc check" tests="${policyErrors.length}" failures="${policyErrors.length}" errors="0">\n`);
     for (const d of policyErrors) {
-      const place = d.file !== null ? ` ${fileAttribute(d.file)}${d.line !== null ? ` line="${d.line}"` : ""}` : "";
+      const place = d.file !== null ? `${fileAttribute(d.file)}${d.line !== null ? ` line="${d.line}"` : ""}` : "";
       write(`    <testcase classname="policyc check" name="${xmlAttribute(printable(diagnosticTitle(d)))}"${place}>\n`);
       const where = diagnosticPlace(d);
       write(`      <failure message="${xmlAttribute(printable(d.message))}" type="${d.code}">${xml(`${printable(`${where !== undefined ? `${where}: ` : ""}error[${d.code}]: ${d.message}`)}${d.help !== undefined ? `\nhelp: ${printable(d.help)}` : ""}`)}</failure>\n`);

@@ -1,12 +1,13 @@
 import { actualText, BAILED, chunkedWriter, coverageLines, diagnosticErrors, diagnosticTitle, errorPlace, errorTitle, expectedText, leftOutLines, noteLines, summaryLine, type ReporterInput, type Write } from "./shared.js";
-import { printable } from "../../diagnostics/printable.js";
+import { printable, withoutLogCommand } from "../../diagnostics/printable.js";
 
 /**
  * A YAML double-quoted string. JSON's escapes are YAML's, but JSON leaves NEL, the C1 controls
- * and U+2028/U+2029 raw, which YAML 1.1 parsers read as line breaks: those are escaped too.
+ * and U+2028/U+2029 raw, which YAML 1.1 parsers read as line breaks: those are escaped too. So is
+ * the second `#` of `##[` (a GitHub Actions command anywhere in a log line), which reads back as `#`.
  */
 function yamlString(text: string): string {
-  return JSON.stringify(text).replace(/[\u0080-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return withoutLogCommand(JSON.stringify(text).replace(/[\u0080-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
 }
 
 /**
