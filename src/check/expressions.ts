@@ -1233,12 +1233,19 @@ function describeType(type: Type): string {
     case "set":
     case "list":
       if (type.element.kind === "empty") return `an empty ${type.kind} (\`[]\`)`;
+      // `[[]]`: the checker's type of `[]` has no name a policy could write.
+      if (holdsOnlyEmptyLists(type.element)) return `a ${type.kind} that holds only empty lists`;
       return `a \`${typeToString(type)}\``;
     default: {
       const name = typeToString(type);
       return `${article(name)} \`${name}\``;
     }
   }
+}
+
+/** Whether `type` is `[]`'s, or a collection of such (at any depth): `[[]]`'s elements. */
+function holdsOnlyEmptyLists(type: Type): boolean {
+  return (type.kind === "set" || type.kind === "list") && (type.element.kind === "empty" || holdsOnlyEmptyLists(type.element));
 }
 
 function sessionValueType(member: (typeof SESSION_VALUES)[number], schema: Schema): Type {

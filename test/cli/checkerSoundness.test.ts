@@ -94,7 +94,7 @@ describe("a quantifier that reuses a variable's name does not inherit its guards
       const explained = explain(new Engine(policy), REQUEST);
       expect(explained.rules.map((r) => [r.id, r.matched])).toEqual([["p/1", true], ["p/2", "error"]]);
       expect({ decision: decided.decision, rules: decided.rules, revoked: decided.revoked }).toEqual({ decision, rules: ["p/2"], revoked });
-      expect(decided.errors).toEqual(["p/2: evaluation failed: Cannot read properties of undefined (reading 'zone')"]);
+      expect(decided.errors).toEqual(['p/2: cannot read "zone": the value it belongs to is absent']);
     }
   });
 });
@@ -129,6 +129,20 @@ describe("a quantifier over the empty list is PC300, never an internal error (F2
   it("an element of `[[]]` is described as an empty list, not `list<unknown>`", async () => {
     const { diagnostics } = await check("  deny t.x when any(x in [[]]: x.foo == 1)");
     expect(diagnostics.map((d) => d.message)).toEqual(["an empty list (`[]`) has no attribute `foo`"]);
+  });
+
+  it("`[[]]` is described as holding only empty lists, and `[]` misused gets no help suggesting a form that never matches (review r4 R5)", async () => {
+    const cases: [string, string, string][] = [
+      ["[[]] contains args.n", "PC300", "a list that holds only empty lists cannot contain an `int`"],
+      ['[] like "a"', "PC301", "`like` matches strings, but this is an empty list (`[]`)"],
+      ["args.n == []", "PC300", "type mismatch: `==` compares an `int` with an empty list (`[]`)"],
+    ];
+    for (const [condition, code, message] of cases) {
+      const { diagnostics } = await check(`  deny t.x when ${condition}`);
+      expect(diagnostics.map((d) => [d.code, d.message, d.help]), condition).toEqual([[code, message, undefined]]);
+    }
+    // A list that has elements keeps its help.
+    expect((await check('  deny t.x when args.l like "a"')).diagnostics.map((d) => d.help)).toEqual(['to test its elements, write `any(l in args.l: l like "a")` (or `all(…)`)']);
   });
 
   it("`[]` still compares with collections of any type, and decides", async () => {
@@ -180,8 +194,11 @@ describe("a session pattern that is a value of the request says so (F3)", () => 
   });
 
   it("counts a `within` among the arguments given (F9)", async () => {
-    const { diagnostics } = await check('  deny t.x when session.called("kb.search", within 1m, within 2m)');
+    const { diagnostics } = await check("  deny t.x when session.called(kb.search, t.x, within 1m)");
     expect(diagnostics.map((d) => d.message)).toContain("`session.called` takes one tool pattern and an optional `within D`, but 3 arguments were given");
+    // A second `within` is PC107, which says so.
+    const twice = await check('  deny t.x when session.called("kb.search", within 1m, within 2m)');
+    expect(twice.diagnostics.map((d) => [d.code, d.message])).toEqual([["PC107", "`within` is given twice in this call"]]);
   });
 });
 
