@@ -20,8 +20,9 @@ export function comparisonHelp(expr: A.Binary, left: Type, right: Type, domainHe
  * "one of them does" (`any`).
  */
 function elementwiseHelp(expr: A.Binary, left: Type, right: Type, domainHelp: boolean): string | undefined {
-  const listOnLeft = isCollection(left) && compatible(left.element, right);
-  const listOnRight = expr.operator !== "like" && isCollection(right) && compatible(right.element, left);
+  // Not for `[]`, which holds nothing: the forms suggested would never match (or are PC300).
+  const listOnLeft = isCollection(left) && left.element.kind !== "empty" && compatible(left.element, right);
+  const listOnRight = expr.operator !== "like" && isCollection(right) && right.element.kind !== "empty" && compatible(right.element, left);
   if (!listOnLeft && !listOnRight) return undefined;
   const [list, value] = listOnLeft ? [expr.left, expr.right] : [expr.right, expr.left];
   const [listText, valueText] = [printExpr(list), printExpr(value)];

@@ -23,6 +23,7 @@ const NAMESPACE_USE: Readonly<Record<string, string>> = {
 import {
   BOOL,
   DURATION,
+  EMPTY,
   ERROR,
   INT,
   INTENT,
@@ -85,6 +86,16 @@ export function pathKey(expr: A.Expr): string | undefined {
   return undefined;
 }
 
+/**
+ * The guards that still hold inside a quantifier binding `variable`: a guard on an outer
+ * `variable` (or on a root the variable hides) says nothing about each element it now names,
+ * so `x has d and all(x in xs: x.d.zone == …)` must guard the inner `x.d` again.
+ */
+function guardsOutside(guards: ReadonlySet<string>, variable: string): ReadonlySet<string> {
+  const kept = [...guards].filter((guard) => guard !== variable && !guard.startsWith(`${variable}.`));
+  return kept.length === guards.size ? guards : new Set(kept);
+}
+
 export { chainTermsOf as chainTerms } from "../ast/chains.js";
 import { chainTermsOf as chainTerms } from "../ast/chains.js";
 
@@ -131,7 +142,7 @@ export class ExpressionChecker {
   /**
    * A quantifier variable named like something already in scope hides it in the body: an outer
    * variable, a built-in root (`url`, `session`…), an enum, or a bare name (a risk level, an
-   * enum member, the first part of a tool or intent name). The meaning is well defined, but a
+   * enum member, a one-part tool or intent name). The meaning is well defined, but a
    * reader (and often the writer) takes the name for the other thing: warn (PC505).
    */
   private checkBinding(expr: A.Quantifier, scope: Scope): void {
@@ -283,13 +294,16 @@ export class ExpressionChecker {
         let element: Type = ERROR;
         if (isCollection(collection)) element = collection.element;
         else if (collection.kind !== "error") this.report("PC300", `\`${expr.quantifier}\` needs a set or list, but this is ${describeType(collection)}`, expr.collection.span);
+        // `any(x in []: …)`: nothing tells what `x` is, so nothing in the body could be checked;
+        // and the collection is always empty, so the quantifier is a constant.
+        if (element.kind === "empty") element = this.report("PC300", `\`${expr.quantifier}\` over an empty list: \`${expr.variable.name}\` has no type, and the \`${expr.quantifier}\` is always ${expr.quantifier === "all"}`, expr.collection.span, "quantify over a list of the request (`args.…`, `context.…`), or write the constant you mean");
         this.checkBinding(expr, scope);
         const locals = new Map(scope.locals);
         locals.set(expr.variable.name, element);
         this.binders.push(expr);
         let body: Type;
         try {
-          body = this.infer(expr.body, { locals, guards: scope.guards }, rule);
+          body = this.infer(expr.body, { locals, guards: guardsOutside(scope.guards, expr.variable.name) }, rule);
         } finally {
           this.binders.pop();
         }
@@ -310,6 +324,8 @@ export class ExpressionChecker {
     let element: Type | undefined = expectedElement;
     /** Strings where the other side wants enum members or risk levels: one mistake (the quotes), reported once. */
     const quoted: A.StringLiteral[] = [];
+    /** Elements of another type than the other side's, which they are compared with: one mistake, reported once. */
+    const strangers: { item: A.Expr; type: Type }[] = [];
     if (expectedElement === undefined) {
       const names = this.bareNamesIn(expr, scope);
       this.noteNamesBeside(names, names);
@@ -324,9 +340,11 @@ export class ExpressionChecker {
       else if (compatible(element, type)) element = comparedType(element, type);
       else {
         if (item.kind === "StringLiteral" && element === expectedElement && memberKindOf(element)) quoted.push(item);
+        else if (element === expectedElement) strangers.push({ item, type });
         else this.report("PC300", `list elements must have one type: expected ${describeType(element)}, found ${describeType(type)}`, item.span);
       }
     }
+    if (strangers.length > 0 && expectedElement !== undefined) this.reportStrangers(strangers, expectedElement);
     // `[["cp", "a", "b"], args.extra]`: a list and a set among the items. Compared as one type,
     // either the list would be compared ignoring its order, or the set in an order it does not
     // have: each must be compared as it is, in a test of its own.
@@ -337,7 +355,25 @@ export class ExpressionChecker {
       const span = { ...quoted[0]!.span, end: quoted[quoted.length - 1]!.span.end };
       this.report("PC300", `this list must hold ${membersOf(memberKindOf(element)!)}, but ${strings}`, span, this.quotedMemberAdvice(element, quoted.map((q) => q.value)));
     }
-    return { kind: expected?.kind === "set" ? "set" : "list", element: element ?? ERROR };
+    // `[]` with nothing to say what it holds: an element of no type yet, which any other fits.
+    return { kind: expected?.kind === "set" ? "set" : "list", element: element ?? EMPTY };
+  }
+
+  /**
+   * `tool.risk in [1, 2]`, `agent.attested in ["yes"]`: elements that cannot be compared with
+   * the other side. One error for the list, as the comparison's own (PC302 for a `Risk`, with
+   * its help), not one per element about the list's types, which are the same.
+   */
+  private reportStrangers(strangers: readonly { item: A.Expr; type: Type }[], expected: Type): void {
+    const span = { ...strangers[0]!.item.span, end: strangers[strangers.length - 1]!.item.span.end };
+    const found = describeType(strangers[0]!.type);
+    if (expected.kind === "risk") {
+      this.report("PC302", `\`Risk\` can only be compared with a \`Risk\`, not ${found}`, span, "compare with a risk level: `low`, `medium`, `high`, `critical`");
+      return;
+    }
+    const which = strangers.length === 1 ? `\`${printExpr(strangers[0]!.item)}\` is ${found}` : `${listed(strangers.map(({ item }) => `\`${printExpr(item)}\``))} are not`;
+    const help = expected.kind === "bool" ? "compare a bool with `true` or `false`, or use it directly as a condition" : undefined;
+    this.report("PC300", `this list's elements are compared with ${describeType(expected)}, but ${which}`, span, help);
   }
 
   /** `context.env == "prod"`: help when the quotes turned an enum member or a risk level into a string. */
@@ -593,6 +629,12 @@ export class ExpressionChecker {
    */
   private containmentOfOneValue(expr: A.Binary, left: Type, scope: Scope, rule: RuleContext): Type {
     const operator = expr.operator as ContainmentOperator;
+    if (left.kind === "toolset") {
+      // `intent.tools containsAny [kb.search]`: patterns, not a list of names; its right side names tools.
+      this.infer(expr.right, scope, rule, { kind: "list", element: TOOL });
+      this.report("PC300", `\`${operator}\` needs a set or a list on the left, but this is ${describeType(left)}`, expr.span, "ask about one tool at a time: `intent.tools contains kb.search`, or `tool in intent.tools` for the tool being called");
+      return BOOL;
+    }
     this.infer(expr.right, scope, rule, operator === "contains" ? left : { kind: "list", element: left });
     const needs = operator === "contains" ? "a set, a list or a string" : "a set or a list";
     const help = operator === "contains" ? "to compare one value, use `==`" : `to test one value against several, use \`in\`: \`${printExpr(expr.left)} in ${printExpr(expr.right)}\``;
@@ -799,6 +841,8 @@ export class ExpressionChecker {
     if (this.schema.tools.has(text)) return this.report("PC206", `\`${text}\` is a tool name: compare it with \`tool\`, as in \`tool == ${text}\``, expr.span);
     if (this.schema.intents.has(text)) return this.report("PC206", `\`${text}\` is an intent name: compare it with \`intent\`, as in \`intent == ${text}\``, expr.span);
     const root = text.split(".")[0]!;
+    // `low > medium`: two risk levels and nothing to say what they are.
+    if (element === undefined && (RISK_LEVELS as readonly string[]).includes(text) && ![...this.schema.enums.values()].some((e) => e.members.includes(text))) return this.report("PC206", `unknown name \`${text}\``, expr.span, `with nothing that is a \`Risk\` beside it, a risk level is written \`Risk.${text}\``);
     const quoted = element?.kind === "string" ? `strings are written in quotes: ${JSON.stringify(text)}` : undefined;
     const memberHelp = this.enumMemberHelp(text, this.namesBeside.get(expr) ?? []);
     // An enum member compared with a string (`agent.team == internal`) is text whose quotes were
@@ -866,7 +910,7 @@ export class ExpressionChecker {
     // session.count / session.called / url.host / email.domain / path.normalize / ip.inRange
     const calleeObject = callee.object;
     if (calleeObject.kind === "NameRef" && !scope.locals.has(calleeObject.name)) {
-      if (calleeObject.name === "session") return this.sessionCall(expr, method, rule);
+      if (calleeObject.name === "session") return this.sessionCall(expr, method, scope, rule);
       if (calleeObject.name === "ip") return this.ipCall(expr, method, scope, rule);
       if (calleeObject.name === "url" || calleeObject.name === "email" || calleeObject.name === "path") {
         const allowed = FUNCTIONS[calleeObject.name] as readonly string[];
@@ -875,6 +919,7 @@ export class ExpressionChecker {
         if (!this.arity(expr, 1, 1)) return ERROR;
         const argument = this.infer(expr.args[0]!, scope, rule);
         if (!isStringLike(argument)) this.report("PC300", `\`${calleeObject.name}.${method}\` takes a string, but this is ${describeType(argument)}`, expr.args[0]!.span);
+        else this.nameForText(`${calleeObject.name}.${method}` as FunctionName, argument, expr.args[0]!);
         this.resolutions.set(expr, { kind: "function", name: `${calleeObject.name}.${method}` as FunctionName });
         return STRING;
       }
@@ -923,10 +968,44 @@ export class ExpressionChecker {
     const [subject, rangesWritten] = expr.args as [A.Expr, A.Expr];
     const subjectType = this.infer(subject, scope, rule);
     if (!isStringLike(subjectType)) this.report("PC300", `\`ip.inRange\` tests a string (an address, as \`url.host(args.url)\` returns it), but this is ${describeType(subjectType)}`, subject.span);
+    else this.nameForText("ip.inRange", subjectType, subject);
     this.infer(rangesWritten, scope, rule);
     const ranges = this.ipRangesWritten(unparenthesized(rangesWritten));
     if (ranges !== undefined) this.resolutions.set(expr, { kind: "ipInRange", ranges });
     return BOOL;
+  }
+
+  /**
+   * `session.called(args.s)`, `session.called(tool)`: a value of the request (or a quantifier's
+   * variable) where the pattern goes. Patterns are written in the policy, so the session keeps
+   * the calls of each one: said as such rather than as an unknown tool, and, for the tool being
+   * called, with the test that asks it. A declared tool of that name (`tool user.lookup`) is
+   * the tool, as a dotted name in a pattern always is.
+   */
+  private requestValueAsPattern(argument: A.Expr, pattern: string, method: string, scope: Scope, rule: RuleContext): Type | undefined {
+    const base = firstName(argument);
+    if (base.kind !== "NameRef" || pattern.includes("*") || this.schema.tools.has(pattern)) return undefined;
+    const local = scope.locals.has(base.name);
+    if (!local && !REQUEST_ROOTS.has(base.name)) return undefined;
+    const what = local ? `\`${pattern}\` is ${base.name === pattern ? "the variable" : "read from the variable"} of a quantifier, a value of the request` : pattern === "tool" ? "`tool` is the name of the tool being called, a value of the request" : `\`${pattern}\` is a value of the ${base.name === "session" ? "session" : "request"}`;
+    const [target] = rule.tools;
+    const help =
+      pattern === "tool" && method === "called"
+        ? "to ask whether the tool being called was allowed before in the session, write `session.tools contains tool`"
+        : `write the tool's name${rule.tools.length === 1 ? `, as in \`session.${method}(${target}${method === "count" ? ", within 1m" : ""})\`` : ", a pattern like `kb.*`, or a string holding a glob"}`;
+    return this.report("PC300", `the pattern of \`session.${method}\` is written in the policy (a tool name, a pattern like \`kb.*\`, or a string), but ${what}`, argument.span, help);
+  }
+
+  /**
+   * `path.normalize(tool)`: a tool or intent name is string-like, but never a path, a URL, an
+   * address or an IP, so the call would fail on every request (or, for `ip.inRange`, never hold).
+   * PC300, naming what the function reads.
+   */
+  private nameForText(fn: keyof typeof TEXT_READ_BY, argument: Type, written: A.Expr): void {
+    if (argument.kind !== "tool" && argument.kind !== "intent") return;
+    const what = TEXT_READ_BY[fn];
+    const name = argument.kind === "tool" ? "a tool name" : "an intent name";
+    this.report("PC300", `\`${fn}\` reads ${what.text} from a string, but \`${printExpr(written)}\` is ${name}, which is never one`, written.span, `pass the request's string that holds ${what.text}, as in \`${fn}(${what.example})\``);
   }
 
   /** The ranges of an `ip.inRange`, each a CIDR in a string literal; undefined (and reported) when one is not. */
@@ -978,7 +1057,7 @@ export class ExpressionChecker {
     return this.report("PC210", `\`session.${method}\` needs ${needs}`, window.span, `write \`session.${method}(${pattern}within ${window.text})\``);
   }
 
-  private sessionCall(expr: A.Call, method: string, rule: RuleContext): Type {
+  private sessionCall(expr: A.Call, method: string, scope: Scope, rule: RuleContext): Type {
     if (!(SESSION_CALLS as readonly string[]).includes(method)) {
       if ((SESSION_VALUES as readonly string[]).includes(method)) return this.report("PC210", `\`session.${method}\` is a value, not a function: write \`session.${method}\``, expr.span);
       return this.report("PC209", `unknown session member \`${method}\``, expr.callee.property.span, didYouMean(method, [...SESSION_VALUES, ...SESSION_CALLS]));
@@ -994,7 +1073,8 @@ export class ExpressionChecker {
       else withinMs = expr.within.milliseconds;
     }
     if (expr.args.length > 1) {
-      this.report("PC210", `\`session.${method}\` takes one tool pattern${method === "count" ? " and `within D`" : " and an optional `within D`"}, but ${expr.args.length} arguments were given`, expr.span);
+      const given = expr.args.length + (expr.within ? 1 : 0);
+      this.report("PC210", `\`session.${method}\` takes one tool pattern${method === "count" ? " and `within D`" : " and an optional `within D`"}, but ${given} arguments were given`, expr.span);
       return ERROR;
     }
     let pattern: string | undefined;
@@ -1008,6 +1088,8 @@ export class ExpressionChecker {
       // An empty string is no tool's name and no glob matches it to one: the call would
       // silently count nothing (or never be true), which for a rate limit means no limit.
       if (pattern === "") return this.report("PC208", "the empty pattern `\"\"` matches no tool", argument.span, "name a tool or a pattern, like `crm.lookup`, `payments.*` or `*`");
+      const requestValue = argument.kind === "StringLiteral" ? undefined : this.requestValueAsPattern(argument, pattern, method, scope, rule);
+      if (requestValue !== undefined) return requestValue;
       const diagnosticsBefore = this.diagnostics.length;
       checkPatternMatchesTools({ kind: "ToolPattern", text: pattern, span: argument.span }, this.schema.tools.keys(), this.diagnostics);
       if (this.diagnostics.length > diagnosticsBefore) return ERROR;
@@ -1025,6 +1107,17 @@ export class ExpressionChecker {
   }
 }
 
+/** Roots whose paths are values of the request or the session, never tool names written in the policy. */
+const REQUEST_ROOTS: ReadonlySet<string> = new Set(["args", "context", "agent", "user", "tool", "intent", "session", "now"]);
+
+/** What each text function reads from its string, and an argument that may hold it. */
+const TEXT_READ_BY = {
+  "url.host": { text: "a URL", example: "args.url" },
+  "email.domain": { text: "an email address", example: "args.to" },
+  "path.normalize": { text: "a path", example: "args.path" },
+  "ip.inRange": { text: "an IP address", example: 'url.host(args.url), "10.0.0.0/8"' },
+} as const;
+
 /** Operators other languages write as methods: `args.url.contains("evil")`, `context.has(destination)`. */
 const OPERATORS_WRITTEN_AS_METHODS: ReadonlySet<string> = new Set(["contains", "containsAny", "containsAll", "like", "has"]);
 
@@ -1035,9 +1128,14 @@ function operatorWrittenAsMethod(expr: A.Call): string | undefined {
   return `\`${method}\` is an operator: write \`${printExpr(expr.callee.object)} ${method} ${printExpr(expr.args[0]!)}\``;
 }
 
+/** What other languages call `size()`. */
+const LENGTH_NAMES: ReadonlySet<string> = new Set(["length", "len", "count"]);
+
 /** `args.to.size > 20`: a method written as an attribute, which the value has with `()`. */
 function methodWithoutParentheses(expr: A.Member, object: Type): string | undefined {
   const method = expr.property.name;
+  // `args.to.length`, `args.to.count`: other languages' names for `size()`.
+  if (LENGTH_NAMES.has(method) && (isCollection(object) || object.kind === "string")) return `write \`${printExpr(expr.object)}.size()\` for the number of ${object.kind === "string" ? "characters" : "elements"}`;
   const has = method === "size" ? isCollection(object) || object.kind === "string" : isStringLike(object) && ["lower", "startsWith", "endsWith"].includes(method);
   if (!has) return undefined;
   return `\`${method}\` is a method: write \`${printExpr(expr)}(${method === "size" || method === "lower" ? "" : "…"})\``;
@@ -1129,11 +1227,25 @@ function describeType(type: Type): string {
       return "a `Risk`";
     case "args":
       return "`args`";
+    case "toolset":
+      // Plural, and only ever `intent.tools`: "a `tool patterns`" read badly.
+      return "`intent.tools` (the intent's tool patterns)";
+    case "set":
+    case "list":
+      if (type.element.kind === "empty") return `an empty ${type.kind} (\`[]\`)`;
+      // `[[]]`: the checker's type of `[]` has no name a policy could write.
+      if (holdsOnlyEmptyLists(type.element)) return `a ${type.kind} that holds only empty lists`;
+      return `a \`${typeToString(type)}\``;
     default: {
       const name = typeToString(type);
       return `${article(name)} \`${name}\``;
     }
   }
+}
+
+/** Whether `type` is `[]`'s, or a collection of such (at any depth): `[[]]`'s elements. */
+function holdsOnlyEmptyLists(type: Type): boolean {
+  return (type.kind === "set" || type.kind === "list") && (type.element.kind === "empty" || holdsOnlyEmptyLists(type.element));
 }
 
 function sessionValueType(member: (typeof SESSION_VALUES)[number], schema: Schema): Type {

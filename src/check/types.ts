@@ -22,6 +22,11 @@ export type Type =
   | { readonly kind: "args" }
   /** Names that only lead somewhere: `session`, `url`, `email`, an enum's name, `Risk`. */
   | { readonly kind: "namespace"; readonly name: string }
+  /**
+   * The element of an empty list literal `[]`: compatible with anything (`args.l == []`), but,
+   * unlike `error`, not a reported mistake, so a quantifier binding it says so (PC300).
+   */
+  | { readonly kind: "empty" }
   /** A poisoned expression whose error is already reported; compatible with anything. */
   | { readonly kind: "error" };
 
@@ -35,6 +40,7 @@ export const TOOL: Type = { kind: "tool" };
 export const INTENT: Type = { kind: "intent" };
 export const TOOLSET: Type = { kind: "toolset" };
 export const ERROR: Type = { kind: "error" };
+export const EMPTY: Type = { kind: "empty" };
 
 /** Risk levels, lowest first; the order is the comparison order. */
 export const RISK_LEVELS: readonly RiskLevel[] = ["low", "medium", "high", "critical"];
@@ -59,6 +65,8 @@ export function typeToString(type: Type): string {
       return "tool patterns";
     case "namespace":
       return `\`${type.name}\``;
+    case "empty":
+      return "nothing";
     case "error":
       return "unknown";
     default:
@@ -77,7 +85,7 @@ export function isCollection(type: Type): type is { kind: "set" | "list"; elemen
 
 /** Whether values of the two types can be compared with `==` or share a collection. */
 export function compatible(a: Type, b: Type): boolean {
-  if (a.kind === "error" || b.kind === "error") return true;
+  if (a.kind === "error" || b.kind === "error" || a.kind === "empty" || b.kind === "empty") return true;
   if (isStringLike(a) && isStringLike(b)) return a.kind === b.kind || a.kind === "string" || b.kind === "string";
   if (isCollection(a) && isCollection(b)) return compatible(a.element, b.element);
   if (a.kind !== b.kind) return false;
@@ -93,5 +101,5 @@ export function compatible(a: Type, b: Type): boolean {
  */
 export function comparedType(a: Type, b: Type): Type {
   if (isCollection(a) && isCollection(b)) return { kind: a.kind === "set" || b.kind === "set" ? "set" : "list", element: comparedType(a.element, b.element) };
-  return a.kind === "error" ? b : a;
+  return a.kind === "error" || a.kind === "empty" ? b : a;
 }

@@ -20,6 +20,7 @@ export function comparedTypeJson(type: Type): TypeJson | null {
     case "toolset":
     case "args":
     case "namespace":
+    case "empty":
     case "error":
       return null;
     default:

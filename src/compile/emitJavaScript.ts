@@ -1,4 +1,4 @@
-import { NO_INTENT_FAULT, NO_USER_FAULT } from "../runtime/helpers.js";
+import { absentReadFault, NO_INTENT_FAULT, NO_USER_FAULT } from "../runtime/helpers.js";
 import { childrenOf, FUNCTION_AT, hasQuantifier, mayFail, RISK_RANK, scansText, type IrExpr } from "../runtime/ir.js";
 import type { RuleInfo } from "../runtime/policy.js";
 import type { RuntimeSchema, TypeJson } from "../runtime/schema.js";
@@ -142,7 +142,7 @@ function inlinedRule(emitter: JsEmitter, rule: RuleInfo, tool: string, push: str
   // Only a condition that reads the user, the intent's tools/risk or a count, or calls a
   // function that refuses ambiguous input, can fail.
   const faultedArgs = `c, ${JSON.stringify(rule.id + ": ")}, ${rule.effect !== "allow"}`;
-  if (!mayFail(rule.ir)) lines.push(`if ((${condition}) === true) ${push}`);
+  if (!emitter.mayFail(rule.ir)) lines.push(`if ((${condition}) === true) ${push}`);
   else lines.push(`if ((${condition}) === true ? c.fault === undefined || faulted(${faultedArgs}) : c.fault !== undefined && faulted(${faultedArgs})) ${push}`);
   return lines;
 }
@@ -365,9 +365,62 @@ class JsEmitter {
     return `(${before === undefined ? "" : `${before}, `}${outer} = c.fault, c.fault = undefined, ${pending} = undefined, ${result} = ${chain(term)}, c.fault = ${settled} ? ${outer} : ${outer} ?? ${pending}, ${result})`;
   }
 
-  /** Whether evaluating `e` here may note a fault (ir.mayFail): inside a quantifier a text test may. */
-  private mayFail(e: IrExpr): boolean {
-    return mayFail(e, this.locals.size > 0);
+  /**
+   * Whether evaluating `e` here may note a fault (ir.mayFail): inside a quantifier a text test
+   * may; a field read only where its object may be absent (mayBeAbsent).
+   */
+  mayFail(e: IrExpr, inQuantifier = this.locals.size > 0): boolean {
+    if (e.op === "not") return this.mayFail(e.operand, inQuantifier);
+    if (e.op !== "and" && e.op !== "or") return mayFail(e, inQuantifier, (object) => this.mayBeAbsent(object));
+    // Term by term, each knowing the fields the terms before it showed present, as `expr` emits them.
+    const guards: string[] = [];
+    try {
+      for (const term of e.terms) {
+        if (this.mayFail(term, inQuantifier)) return true;
+        const guard = this.guardOf(term, e.op === "and");
+        if (guard !== undefined && !this.present.has(guard)) guards.push((this.present.add(guard), guard));
+      }
+      return false;
+    } finally {
+      for (const guard of guards) this.present.delete(guard);
+    }
+  }
+
+  /**
+   * Values known here to be present (never null or undefined), by `presenceKey`: a variable bound
+   * to an element of a request's collection (validated: no element is null), and a field that a
+   * `has` earlier in the same `and` (or a `not … has` in the same `or`) found. Reads below them
+   * cannot fail and need no fault check: a guarded read costs what it did before such reads
+   * could fail (review r4 R2).
+   */
+  private readonly present = new Set<string>();
+
+  /** Whether `object` may be absent where it is read from: not a root, nor known present. */
+  private mayBeAbsent(object: IrExpr): boolean {
+    if (object.op === "root") return false;
+    const key = this.presenceKey(object);
+    return key === undefined || !this.present.has(key);
+  }
+
+  /** A name for the value of a root, a variable in scope or a field path below one; else undefined. */
+  private presenceKey(e: IrExpr): string | undefined {
+    if (e.op === "root") return e.root;
+    if (e.op === "local") return this.locals.get(e.name);
+    if (e.op !== "get" || e.convert !== "none") return undefined;
+    const object = this.presenceKey(e.object);
+    return object === undefined ? undefined : `${object}.${JSON.stringify(e.name)}`;
+  }
+
+  /**
+   * The field `term` shows present when evaluation goes on past it without a fault: in an `and`,
+   * a true `X has f`; in an `or`, a false `not (X has f)`. Only when reading `X` cannot fail:
+   * a term that faulted lets evaluation go on too (threeValued).
+   */
+  private guardOf(term: IrExpr, inAnd: boolean): string | undefined {
+    const has = inAnd ? term : term.op === "not" ? term.operand : undefined;
+    if (has?.op !== "has" || this.mayFail(has.object)) return undefined;
+    const object = this.presenceKey(has.object);
+    return object === undefined ? undefined : `${object}.${JSON.stringify(has.name)}`;
   }
 
   /** The runtime shape of a declared type (how its values compare), made once when the code loads. */
@@ -420,9 +473,22 @@ class JsEmitter {
         return id;
       }
       case "get": {
-        // Roots are validated objects; below them `?.` makes reads under a stand-in (a missing
-        // user) or an absent optional record yield undefined instead of throwing.
-        const read = e.object.op === "root" ? `${this.expr(e.object)}[${JSON.stringify(e.name)}]` : `${this.expr(e.object)}?.[${JSON.stringify(e.name)}]`;
+        // Roots are validated objects, and some values below them are known present (`present`).
+        // Elsewhere a read through an absent value (a field of the missing user's stand-in, a
+        // variable bound to one) is an evaluation error, as in the interpreter (explain): noted
+        // as a fault, yielding undefined, never thrown, so that `and` / `or` / quantifiers settle
+        // it as the interpreter does (mayFail counts these reads) and the dispatcher stays on its
+        // fast path. Under the stand-in the missing user's fault, noted first, is the one reported.
+        const field = JSON.stringify(e.name);
+        let read: string;
+        if (!this.mayBeAbsent(e.object)) read = `${this.expr(e.object)}[${field}]`;
+        else {
+          const absent = `(c.fault ??= ${JSON.stringify(absentReadFault(e.name))}, undefined)`;
+          // A variable is read twice as it is; anything else once, into a temporary.
+          const object = e.object.op === "local" ? this.expr(e.object) : this.temporary("g");
+          const load = e.object.op === "local" ? object : `(${object} = ${this.expr(e.object)})`;
+          read = `(${load} == null ? ${absent} : ${object}[${field}])`;
+        }
         if (e.convert !== "none" && e.each) return `rt.membersAsCompared(${read}, ${JSON.stringify(e.convert)})`;
         if (e.convert === "risk") return `rt.RISK_RANK[${read}]`;
         if (e.convert === "time") return `rt.parseTime(${read})`;
@@ -440,8 +506,18 @@ class JsEmitter {
         // that a later term that settles the result (true for `or`, false for `and`) does, as
         // it would written first. Otherwise JavaScript's short circuit already gives that.
         // (A term that cannot fail leaves no fault to note: it needs no wrapping.)
-        if (e.terms.slice(0, -1).some((t) => this.mayFail(t))) return this.threeValued(e.op === "or", (term) => e.terms.map((t) => (this.mayFail(t) ? term(this.expr(t)) : `(${this.expr(t)}) === true`)).join(e.op === "and" ? " && " : " || "));
-        return `(${e.terms.map((t) => this.expr(t)).join(e.op === "and" ? " && " : " || ")})`;
+        // Each term is emitted knowing the fields the terms before it showed present (guardOf).
+        const guards: string[] = [];
+        const terms = e.terms.map((t) => {
+          const term = { fails: this.mayFail(t), code: this.expr(t) };
+          const guard = this.guardOf(t, e.op === "and");
+          if (guard !== undefined && !this.present.has(guard)) guards.push((this.present.add(guard), guard));
+          return term;
+        });
+        for (const guard of guards) this.present.delete(guard);
+        const join = e.op === "and" ? " && " : " || ";
+        if (terms.slice(0, -1).some((t) => t.fails)) return this.threeValued(e.op === "or", (term) => terms.map((t) => (t.fails ? term(t.code) : `(${t.code}) === true`)).join(join));
+        return `(${terms.map((t) => t.code).join(join)})`;
       case "compare": {
         const left = this.expr(e.left);
         const right = this.expr(e.right);
@@ -489,11 +565,16 @@ class JsEmitter {
         const id = `$${this.localCount++}`;
         const outer = this.locals.get(e.variable);
         this.locals.set(e.variable, id);
+        // The elements of a request's collection are validated (none is null); a list literal's
+        // may be absent values (the missing user's).
+        if (e.collection.op !== "list") this.present.add(id);
         const body = this.expr(e.body);
+        const bodyMayFail = this.mayFail(e.body, true);
+        this.present.delete(id);
         if (outer === undefined) this.locals.delete(e.variable);
         else this.locals.set(e.variable, outer);
         // A body that can fail: three-valued over the elements, as `and` and `or` are.
-        if (mayFail(e.body, true)) {
+        if (bodyMayFail) {
           // The collection is read first, outside: a failure reading it is not one of an element's.
           const list = this.temporary("l");
           const listItems = isSessionSet(e.collection) || e.collection.op === "local" ? `rt.items(${list})` : `(${list})?`;

@@ -58,9 +58,9 @@ function unitNote(type: TypeJson): string | undefined {
   const element = typeof type !== "string" && ("set" in type || "list" in type) ? ("set" in type ? type.set : type.list) : undefined;
   if (type === "int") return "An int: a whole number from -(2^53 - 1) to 2^53 - 1 (`Number.isSafeInteger`).";
   if (element === "int") return "Ints: whole numbers from -(2^53 - 1) to 2^53 - 1 (`Number.isSafeInteger`).";
-  if (type === "duration") return "A duration: a number of milliseconds, finite and not negative (`7200000` is two hours).";
+  if (type === "duration") return "A duration: a whole number of milliseconds from 0 to 2^53 - 1 (`7200000` is two hours).";
   if (type === "time") return "A time: an RFC 3339 string (`2026-01-01T09:00:00Z`).";
-  if (element === "duration") return "Durations: numbers of milliseconds, finite and not negative (`7200000` is two hours).";
+  if (element === "duration") return "Durations: whole numbers of milliseconds from 0 to 2^53 - 1 (`7200000` is two hours).";
   if (element === "time") return "Times: RFC 3339 strings (`2026-01-01T09:00:00Z`).";
   return undefined;
 }

@@ -27,7 +27,9 @@ export class ValidationEmitter {
         case "string":
           return `typeof ${value} === "string"`;
         case "duration":
-          return `(typeof ${value} === "number" && Number.isFinite(${value}) && ${value} >= 0)`;
+          // Whole milliseconds, as exact as an int: a fraction or a count past 2^53 would be
+          // compared (`==`, `session.repeats`) as the enforcement point may not have rounded it.
+          return `(Number.isSafeInteger(${value}) && ${value} >= 0)`;
         case "time":
           return `!Number.isNaN(rt.parseTime(${value}))`;
         case "Risk":

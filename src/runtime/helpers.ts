@@ -10,6 +10,16 @@ export const NO_INTENT_FAULT = "the request names no intent";
 export const NO_USER_FAULT = "the request has no user";
 
 /**
+ * A field read through an absent value (an optional record the request left out, or the missing
+ * user's): an evaluation error, noted as a fault by the generated code and thrown by the
+ * interpreter, with the same message. The checker demands a `has` guard first, so a policy
+ * that checks clean reaches this only below a fault already noted (no user), which is reported.
+ */
+export function absentReadFault(field: string): string {
+  return `cannot read ${JSON.stringify(field)}: the value it belongs to is absent`;
+}
+
+/**
  * Thrown inside a condition to make it fail closed; caught per rule by the decision code. Not
  * an `Error`: capturing a stack trace for an expected failure (a rule reading `user.id` on a
  * request without a user) would cost more than the whole decision.

@@ -107,7 +107,8 @@ export class Interpreter {
       case "local":
         return locals.get(e.name);
       case "get": {
-        const object = this.evaluate(e.object, locals) as Record<string, unknown>;
+        const object = this.evaluate(e.object, locals) as Record<string, unknown> | null | undefined;
+        if (object === undefined || object === null) rt.fail(rt.absentReadFault(e.name));
         const value = object[e.name];
         if (e.convert !== "none" && e.each) return rt.membersAsCompared(value, e.convert);
         if (e.convert === "risk") return RISK_RANK[value as keyof typeof RISK_RANK];

@@ -109,14 +109,18 @@ export function hasQuantifier(e: IrExpr): boolean {
  * of visits, helpers.visiting). Inside a quantifier (`inQuantifier`), a text test may fail too:
  * it may spend the rule's budget of characters (helpers.MAX_SCANNED_CHARACTERS). A read of
  * `session.labels` may fail once the session found no room for a label (helpers.sessionLabels).
+ * A field read whose object `mayBeAbsent` (by default: any object but a root) may find no value
+ * there (helpers.absentReadFault); the emitter, which knows the `has` guards, says which may.
  */
-export function mayFail(e: IrExpr, inQuantifier = false): boolean {
+export function mayFail(e: IrExpr, inQuantifier = false, mayBeAbsent: (object: IrExpr) => boolean = (object) => object.op !== "root"): boolean {
   if (inQuantifier && isTextTest(e)) return true;
   // Past the session's room for labels, a read of them may fail (helpers.sessionLabels).
   if (e.op === "session" && e.member === "labels") return true;
+  // A read below a root may find no value there (the missing user's, an optional record): a fault.
+  if (e.op === "get" && mayBeAbsent(e.object)) return true;
   if ((e.op === "root" && e.root === "user") || e.op === "intent" || e.op === "intentTools" || e.op === "intentMaxRisk" || e.op === "count" || e.op === "call" || e.op === "quantifier" || (e.op === "called" && e.withinMs !== null)) return true;
   if (((e.op === "compare" || e.op === "in" || e.op === "contains") && e.deep === true) || e.op === "containsAny" || e.op === "containsAll" || (e.op === "method" && e.members !== undefined)) return true;
-  return childrenOf(e).some((child) => mayFail(child, inQuantifier));
+  return childrenOf(e).some((child) => mayFail(child, inQuantifier, mayBeAbsent));
 }
 
 /**

@@ -267,7 +267,12 @@ export class ValidatorFactory {
         case "string":
           return (v, p) => (typeof v === "string" ? undefined : `${p} must be a string, not ${describeValue(v)}`);
         case "duration":
-          return (v, p) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? undefined : `${p} must be a duration in milliseconds, not ${describeValue(v)}`);
+          return (v, p) =>
+            typeof v === "number" && Number.isSafeInteger(v) && v >= 0
+              ? undefined
+              : typeof v === "number" && Number.isInteger(v) && v > 0
+                ? `${p} is ${describeValue(v)}, beyond the safe range of a duration in milliseconds (at most ${Number.MAX_SAFE_INTEGER})`
+                : `${p} must be a duration: a whole number of milliseconds, at least 0, not ${describeValue(v)}`;
         case "time":
           return (v, p) => (Number.isNaN(parseTime(v)) ? `${p} must be an RFC 3339 time, not ${describeValue(v)}` : undefined);
         case "Risk":

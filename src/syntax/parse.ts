@@ -14,7 +14,7 @@ import { quoteMistakes, type QuoteMistake } from "./quoteMistakes.js";
 import { tokenSpan } from "./tokenSpan.js";
 import { quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
 import { bidiControlDiagnostics, hasBidiControl, hiddenInStringDiagnostics, invisibleCharacterMessage } from "./hiddenCharacters.js";
-import { capitalisedOperandKeyword, helpForSyntaxError, keywordValueHelp, keywordWrittenAsValue, quotedNameHelp, unclosedBrace, unclosedBracket } from "./syntaxHelp.js";
+import { capitalisedOperandKeyword, helpForSyntaxError, keywordAsQuantifierVariable, keywordValueHelp, keywordWrittenAsValue, quotedNameHelp, unclosedBrace, unclosedBracket } from "./syntaxHelp.js";
 import * as T from "./tokens.js";
 import { closeUnclosedBrackets, neverClosedHelp, type StrayCloser, type Unclosed } from "./unclosedBrackets.js";
 
@@ -208,6 +208,8 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     const merged = new Set<Unclosed>();
     /** The brackets left open whose error repeats one of the parser's (see `echoesParserError`): left out. */
     const echoes = new Set<Unclosed>();
+    /** The chunks (rules) whose quantifier names its variable with a keyword: their later errors follow from it. */
+    const keywordVariableIn = new Set<readonly IToken[]>();
     /** Reports one syntax error of `chunk`; false once the file has reported as many as it may. */
     const report = (error: IRecognitionException, chunk: readonly IToken[], following: IToken | undefined): boolean => {
       if (syntaxErrors++ >= MAX_SYNTAX_ERRORS_PER_FILE) return false;
@@ -263,6 +265,14 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       const misCased = index > 0 ? capitalisedOperandKeyword(chunk, index) : undefined;
       if (misCased) {
         diagnostics.push(diagnostic("PC103", misCased.message, tokenSpan(file, misCased.word), misCased.help));
+        return true;
+      }
+      // The parser's recovery past the keyword reads the quantifier's `:` as a mistake of its own.
+      if (keywordVariableIn.has(chunk)) return true;
+      const keywordVariable = index > 1 ? keywordAsQuantifierVariable(chunk, index) : undefined;
+      if (keywordVariable) {
+        keywordVariableIn.add(chunk);
+        diagnostics.push(diagnostic("PC103", keywordVariable.message, tokenSpan(file, keywordVariable.word), keywordVariable.help));
         return true;
       }
       const end = index < 0 ? chunk.length : index;

@@ -82,6 +82,18 @@ export function capitalisedOperandKeyword(tokens: readonly IToken[], index: numb
 }
 
 /**
+ * `any(tool in …)`, `all(args in …)`: a keyword where a quantifier's variable is named. Returns
+ * the error to report at it, when `tokens[index]` is one after `any(` or `all(`.
+ */
+export function keywordAsQuantifierVariable(tokens: readonly IToken[], index: number): { word: IToken; message: string; help: string } | undefined {
+  const word = tokens[index];
+  const [quantifier, open] = [tokens[index - 2], tokens[index - 1]];
+  if (!word || !quantifier || open?.tokenType !== T.LParen || word.tokenType === T.Identifier || !/^[A-Za-z_]\w*$/.test(word.image)) return undefined;
+  if ((quantifier.image !== "any" && quantifier.image !== "all") || quantifier.tokenType === T.Identifier) return undefined;
+  return { word, message: `\`${word.image}\` is a keyword and cannot name a variable`, help: `give the variable another name, as in \`${quantifier.image}(${word.image.charAt(0)} in …: …)\`` };
+}
+
+/**
  * Words of other policy and query languages, and what they are here. Checked before the
  * misspelled-keyword guess, which would offer whatever keyword is one edit away (`if`: `in`).
  */
@@ -498,12 +510,36 @@ export function helpForSyntaxError(tokens: readonly IToken[], index: number, dec
   if (COMPARISONS.has(found.tokenType) && termHasComparison(tokens, index)) {
     return `comparisons do not chain: write \`a < b and b < c\``;
   }
+  const afterOperand = endsOperand(previous);
+  // `args.s not in ["a"]`: `not` goes before the whole test.
+  const next = tokens[index + 1];
+  if (found.tokenType === T.Kw.not && afterOperand && next !== undefined && NEGATED_AFTER_NOT.has(next.image)) return `there is no \`not ${next.image}\`: write \`not\` before the whole test, as in \`not (x ${next.image} …)\``;
+  if (found.tokenType === T.Star && afterOperand && !adjacent(previous, found)) return "the language has no arithmetic: compute the value where the request is made and send it (in `context` or `args`), or compare with a constant";
+  if (found.tokenType === T.LBracket && afterOperand && adjacent(previous, found)) return "the language has no indexing: test the elements with `any(x in L: …)` or `all(x in L: …)`, or the collection with `contains`";
+  if (found.tokenType === T.LParen && previous.tokenType === T.Identifier && FUNCTION_STYLE_METHODS.has(previous.image)) {
+    const close = tokens.findIndex((token, i) => i > index && token.tokenType === T.RParen);
+    const argument = tokens.slice(index + 1, close);
+    const path = close > index + 1 && argument.every((token) => isName(token) || token.tokenType === T.Dot) ? argument.map((token) => token.image).join("") : "args.to";
+    const method = previous.image === "lower" ? "lower" : "size";
+    return `\`${previous.image}\` is no function: write the method after the value, as in \`${path}.${method}()\``;
+  }
   const beforeDot = tokens[index - 2];
   if ((found.tokenType === T.Integer || found.tokenType === T.Duration) && previous.tokenType === T.Dot && beforeDot?.tokenType === T.Integer && adjacent(beforeDot, previous) && adjacent(previous, found)) {
     return fractionHelp(beforeDot, found);
   }
   if (found.tokenType === T.Identifier && Object.hasOwn(DURATION_UNITS, found.image) && previous.tokenType === T.Integer) return `write the duration without a space: \`${previous.image}${found.image}\``;
   return durationHelpAhead(tokens, index);
+}
+
+/** Operators written after `not` by those who say "not in": none of them takes one. */
+const NEGATED_AFTER_NOT: ReadonlySet<string> = new Set(["in", "contains", "containsAny", "containsAll", "like", "has"]);
+
+/** Methods written as functions (`size(args.to)`, `lower(args.q)`). */
+const FUNCTION_STYLE_METHODS: ReadonlySet<string> = new Set(["size", "len", "length", "count", "lower"]);
+
+/** Whether `token` can end an operand: a name, a literal, or a closing bracket. */
+function endsOperand(token: IToken): boolean {
+  return isName(token) || token.tokenType === T.Integer || token.tokenType === T.Duration || token.tokenType === T.StringLiteral || token.tokenType === T.RParen || token.tokenType === T.RBracket;
 }
 
 /**

@@ -27,6 +27,13 @@ describe("PC500 condition is always false", () => {
     }
   });
 
+  it("string methods, `contains` and `like` on literals, as the runtime computes them", () => {
+    for (const text of ['allow kb.search when "abc".size() == 2', 'allow kb.search when "ABC".lower() == "x"', 'allow kb.search when "ab".startsWith("b")', 'allow kb.search when "ab".endsWith("a")', 'allow kb.search when "abc" contains "z"', 'allow kb.search when "abc" like "b*"', 'allow kb.search unless "abc".size() == 3']) {
+      expect(codesAndLines(rules(text)), text).toEqual([["PC500", 2]]);
+    }
+    expect(rules('allow kb.search when "abc".size() == 3 and "ABC".lower() == "abc" and "abc" like "a*" and "abc" contains "b"')).toEqual([]);
+  });
+
   it("is a warning: the set is still ok", () => {
     const result = analyze([{ path: "decls.policy", text: DECLS }, { path: "t.policy", text: policyOf("allow kb.search when 1 == 2") }]);
     expect(result.diagnostics.map((d) => [d.code, d.severity])).toEqual([["PC500", "warning"]]);
@@ -72,16 +79,16 @@ describe("PC501 allow overridden by an unconditional deny or ask", () => {
     // Denied unconditionally, it never grants anything.
     const denied = rules('allow kb.search, crm.lookup grant "read" for 5m', "ask kb.search", "deny kb.search", "deny crm.lookup");
     expect(codesAndLines(denied)).toEqual([["PC501", 2]]);
-    expect(denied[0]!.message).toBe("this `allow` never takes effect: every tool it targets has an unconditional `deny` (`p/4`, `p/3`)");
+    expect(denied[0]!.message).toBe("this `allow` never takes effect: every tool it targets has an unconditional `deny` (`p/3`, `p/4`)");
   });
 
-  it("when the tools are overridden by several rules, it names them; a deny is named before an ask", () => {
+  it("when the tools are overridden by several rules, it names them: denies before asks, each in source order", () => {
     const mixed = rules("allow kb.search, crm.lookup", "ask kb.search", "deny crm.lookup", "ask crm.lookup");
     expect(codesAndLines(mixed)).toEqual([["PC501", 2]]);
     expect(mixed[0]!.message).toBe("this `allow` never takes effect: every tool it targets has an unconditional `deny` or `ask` (`p/3`, `p/2`)");
     expect(mixed[0]!.help).toBe("`p/3` is at t.policy:4; deny and ask win over allow");
     const denies = rules("allow kb.search, crm.lookup", "deny kb.search", "deny crm.lookup");
-    expect(denies[0]!.message).toBe("this `allow` never takes effect: every tool it targets has an unconditional `deny` (`p/3`, `p/2`)");
+    expect(denies[0]!.message).toBe("this `allow` never takes effect: every tool it targets has an unconditional `deny` (`p/2`, `p/3`)");
     expect(rules("allow kb.search", "ask kb.search", "deny kb.search")[0]!.message).toBe("this `allow` never takes effect: `p/3` denies `kb.search` unconditionally");
   });
 
@@ -222,6 +229,15 @@ describe("PC509 a condition no tool the rule targets passes", () => {
     expect(found[6]!.message).toBe("`(tool == email.send or tool == http.get)` is never true for the tool this rule targets, so the rule never matches");
   });
 
+  it("an `unless` every targeted tool passes, and `startsWith` / `endsWith` on the tool", () => {
+    const found = rules("deny kb.search unless tool == kb.search", "deny kb.search when agent.attested unless tool.risk == low", 'deny kb.search when tool.startsWith("email.")', 'deny kb.search, crm.lookup when tool.endsWith(".get")');
+    expect(codesAndLines(found)).toEqual([2, 3, 4, 5].map((line) => ["PC509", line]));
+    expect(found[0]!.message).toBe("`unless tool == kb.search` is always true for the tool this rule targets, so the rule never matches");
+    expect(found[0]!.column).toBe("  deny kb.search unless ".length + 1);
+    expect(found[1]!.help).toBe("it targets only `kb.search` (risk low): change the targets or the condition");
+    expect(found[2]!.message).toBe('`tool.startsWith("email.")` is never true for the tool this rule targets, so the rule never matches');
+  });
+
   it("`tool.risk` compared with a risk level no targeted tool is declared with; the help gives their risks", () => {
     const found = rules("deny kb.search when tool.risk >= high", "deny kb.*, crm.lookup when tool.risk == Risk.medium", "deny * when tool.risk > high");
     expect(codesAndLines(found)).toEqual([
@@ -245,6 +261,7 @@ describe("PC509 a condition no tool the rule targets passes", () => {
         'deny kb.search when tool like "kb.*" and tool.risk <= medium',
         "deny kb.search when tool == email.send or agent.attested",
         "deny kb.search unless tool == email.send",
+        'deny kb.search when tool.startsWith("kb.") unless tool.endsWith(".get")',
         "deny kb.search when tool in intent.tools",
         "deny kb.search when session.last == email.send",
         "deny kb.search when any(t in session.tools: tool == t)",
@@ -268,6 +285,7 @@ describe("PC509 a condition no tool the rule targets passes", () => {
       fc.uniqueArray(tool, { minLength: 1, maxLength: 3 }).map((ts) => `[${ts.join(", ")}] contains tool`),
       fc.constantFrom("kb.*", "*.send", "crm.*", "*", "http.get", "*.*p*").map((p) => `tool like ${JSON.stringify(p)}`),
       fc.constantFrom("kb", "mail", ".", "get").map((t) => `tool contains ${JSON.stringify(t)}`),
+      fc.tuple(fc.constantFrom("startsWith", "endsWith"), fc.constantFrom("kb.", "email", ".send", "get", "h")).map(([method, t]) => `tool.${method}(${JSON.stringify(t)})`),
       fc.tuple(fc.constantFrom("==", "!=", "<", "<=", ">", ">="), fc.constantFrom(...risks)).map(([op, r]) => `tool.risk ${op} ${r}`),
       fc.constant("agent.attested"),
     );
@@ -279,8 +297,8 @@ describe("PC509 a condition no tool the rule targets passes", () => {
     let reported = 0;
     let matchedUnreported = 0;
     fc.assert(
-      fc.property(targets, terms, (targeted, chosen) => {
-        const text = `deny ${targeted.join(", ")} when ${chosen.join(" and ")}`;
+      fc.property(targets, terms, fc.option(condition, { freq: 3 }), (targeted, chosen, unless) => {
+        const text = `deny ${targeted.join(", ")} when ${chosen.join(" and ")}${unless === null ? "" : ` unless ${unless}`}`;
         const { policy, diagnostics } = compileSources([
           { path: "decls.policy", text: DECLS },
           { path: "t.policy", text: policyOf(text) },
@@ -787,6 +805,11 @@ describe("PC513 an `ask` pattern over tools no `allow` targets", () => {
     expect(codesAndLines(rules("allow kb.search", "deny crm.lookup, email.send", "deny http.get when agent.attested", "ask * when session.denials >= 3"))).toEqual([["PC513", 5]]);
     // Nor one an unconditional ask already asks about.
     expect(rules("allow kb.search", "deny crm.lookup, email.send", "ask http.get", "ask * when session.denials >= 3")).toEqual([]);
+    // An `ask *` with no condition is reported as `ask * when true` is: it does not exempt its own
+    // tools (nor, as a pattern, another ask's).
+    expect(codesAndLines(rules("allow kb.search", "ask *"))).toEqual([["PC501", 2], ["PC513", 3]]);
+    expect(codesAndLines(rules("allow kb.search", "deny crm.lookup, email.send", "ask *", "ask * when session.denials >= 3"))).toEqual([["PC501", 2], ["PC513", 4], ["PC513", 5]]);
+    expect(rules("allow kb.search", "ask *")[1]!.message).toBe("`*` covers `crm.lookup`, `email.send` and `http.get`, which no `allow` rule targets: for them this `ask` turns the default deny into a request for approval");
     const result = analyze([
       { path: "decls.policy", text: DECLS },
       { path: "a.policy", text: policyOf("ask * when session.denials >= 5") },

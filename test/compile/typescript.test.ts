@@ -496,8 +496,8 @@ describe("emitTypeScript", () => {
     expect(module).toContain("  /** Ints: whole numbers from -(2^53 - 1) to 2^53 - 1 (`Number.isSafeInteger`). */\n  readonly \"ports\"?: readonly number[] | null | undefined;");
     expect(module).toContain("/**\n * The request's `agent` attributes.\n *\n * Who calls.\n */\nexport type AgentAttributes = {");
     expect(module).toContain("  /** Workload id. */\n  readonly \"id\": string;");
-    expect(module).toContain("  /** Durations: numbers of milliseconds, finite and not negative (`7200000` is two hours). */\n  readonly \"waits\"?: readonly number[] | null | undefined;");
-    expect(module).toContain("  /**\n   * How long the payee has been known.\n   *\n   * A duration: a number of milliseconds, finite and not negative (`7200000` is two hours).\n   */\n  readonly \"known_for\": number;");
+    expect(module).toContain("  /** Durations: whole numbers of milliseconds from 0 to 2^53 - 1 (`7200000` is two hours). */\n  readonly \"waits\"?: readonly number[] | null | undefined;");
+    expect(module).toContain("  /**\n   * How long the payee has been known.\n   *\n   * A duration: a whole number of milliseconds from 0 to 2^53 - 1 (`7200000` is two hours).\n   */\n  readonly \"known_for\": number;");
     expect(module).toContain("  /** A time: an RFC 3339 string (`2026-01-01T09:00:00Z`). */\n  readonly \"at\"?: string | null | undefined;");
     expect(module).toContain("/**\n * Sends one e-mail.\n * Never outside acme.com.\n *\n * A call of `email.send` (risk high).\n */\nexport type EmailSendRequest = ");
     expect(module).toContain("    /** Recipients. */\n    readonly \"to\": readonly Host[];");

@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
 import { loadBundle } from "../../src/bundle/loadBundle.js";
 import { compileSources } from "../../src/index.js";
+import { analyze } from "../../src/check/analyze.js";
+import { compileProgram } from "../../src/compile/compileProgram.js";
 import { Engine as EngineClass } from "../../src/runtime/engine.js";
 import type { CompiledPolicy } from "../../src/runtime/policy.js";
 import type { Decision, Grant } from "../../src/runtime/decision.js";
@@ -454,6 +456,87 @@ policy labels {
     );
     // Control: sessions do run past their room for labels, and tests of their labels fail.
     expect(dropped).toBeGreaterThan(5);
+  });
+
+  it("for reads through absent optional records that slipped past the checker (its PC303 bypassed)", () => {
+    // The checker demands a `has` guard before such a read; were one ever missed (as a shadowed
+    // quantifier variable once inherited its outer namesake's guard), the compiled code must still
+    // fail closed as the interpreter does, not read the absent record's fields as absent.
+    const text = `${RICH.slice(0, RICH.indexOf("policy rich {"))}
+policy unguarded {
+  allow *
+  ask http.get when context.destination.zone == external
+  deny kb.search when context.destination.host == "h" revoke
+  deny http.get when args has endpoints and any(e in args.endpoints: e has url and all(e in args.endpoints: context.destination.zone != internal))
+  deny crm.lookup when user.email.size() > 3 and context.destination.zone > internal
+  ask email.send when any(x in [context]: x has destination and all(x in [context]: x.destination.zone == partner))
+}
+`;
+    const analysis = analyze([{ path: "unguarded.policy", text }]);
+    expect(analysis.diagnostics.filter((d) => d.severity === "error").map((d) => d.code)).toContain("PC303");
+    const unguarded = compileProgram(analysis.program!);
+    let failed = 0;
+    fc.assert(
+      fc.property(sequence(richRequest), (requests) => {
+        compare(fresh(unguarded), requests);
+        compareEveryRule(everyRuleEngine(unguarded), requests, unguarded);
+        const engine = fresh(unguarded);
+        for (const r of requests) if (engine.decide(r).errors.some((e) => e.includes("the value it belongs to is absent"))) failed++;
+      }),
+      { numRuns: 150, seed: 7 },
+    );
+    // Control: the reads do meet absent records.
+    expect(failed).toBeGreaterThan(5);
+  });
+
+  it("for values of a missing user read inside quantifiers, where another term settles the rule (review r4 R1)", () => {
+    // `[user.home]` with no user holds the stand-in's absent value: the read of its `zone` is an
+    // evaluation error, as in the interpreter, which a later (or earlier) term of an `and` / `or`
+    // or another element of a quantifier settles. It once threw, and the whole rule failed closed.
+    const text = `enum Zone { internal, partner, external }
+type Destination { host: string, zone: Zone }
+agent { id: string, home: Destination }
+user { id: string, home: Destination }
+tool t.x { risk high args { n: int } }
+intent support.reply { tools t.x max_risk high }
+policy absent {
+  allow t.x when any(x in [user.home]: x.zone == internal) or args.n > 3
+  allow t.x when args.n > 3 or any(u in [user]: u.home.zone == internal)
+  deny t.x when any(x in [user.home, agent.home]: x.zone == partner) and args.n > 100
+  deny t.x when args.n > 100 and all(x in [agent.home, user.home]: x.zone != internal)
+  ask t.x when not any(x in [user.home]: x.zone == external) and args.n == 50
+  ask t.x when not (any(x in [user.home]: x.zone == external) or args.n != 7)
+  allow t.x when any(x in [user.home, agent.home]: x.zone == internal or args.n == 1)
+  deny t.x when any(x in [user.home]: any(y in [x, x]: y.zone == external) and args.n == 2)
+  deny t.x when all(u in [user]: u.home.zone == external) or args.n == 8 revoke
+}
+`;
+    const policy = compiled([{ path: "absent.policy", text }]);
+    const destination = fc.record({ host: fc.constant("h"), zone });
+    const request = fc.record({
+      session: fc.constantFrom("s1", "s2"),
+      tool: fc.constant("t.x"),
+      intent: fc.constant("support.reply"),
+      agent: fc.record({ id: fc.constant("a"), home: destination }),
+      user: maybe(fc.record({ id: fc.constant("u"), home: destination })),
+      args: fc.record({ n: fc.constantFrom(0, 1, 2, 5, 7, 8, 50, 200) }),
+      context: fc.constant({}),
+    });
+    let settled = 0;
+    fc.assert(
+      fc.property(sequence(request), (requests) => {
+        compare(fresh(policy), requests);
+        compareEveryRule(everyRuleEngine(policy), requests, policy);
+        const engine = everyRuleEngine(policy);
+        for (const r of requests) {
+          const decision = engine.decide(r);
+          if (r.user == null && decision.rules.includes("absent/1") && !decision.errors.some((e) => e.startsWith("absent/1:"))) settled++;
+        }
+      }),
+      { numRuns: 200, seed: 11 },
+    );
+    // Control: without a user, the first rule matches through the term that settles it.
+    expect(settled).toBeGreaterThan(5);
   });
 
   it("the generators reach every effect, errors and revocations (control)", () => {

@@ -84,3 +84,19 @@ describe("the reason for a value that is not an int", () => {
     expect(reason(1.5)).toBe("request.args.n must be an int, not the number 1.5");
   });
 });
+
+describe("the reason for a value that is not a duration", () => {
+  const reason = (wait: unknown): string | undefined => engine.decide({ ...structuredClone(base), context: { ...base.context, wait } }).reasons[0];
+
+  it("takes whole milliseconds from 0 to 2^53 − 1, as exact as an int", () => {
+    for (const wait of [0, 1, 7_200_000, Number.MAX_SAFE_INTEGER]) expect(engine.decide({ ...structuredClone(base), context: { ...base.context, wait } }).decision, String(wait)).toBe("allow");
+  });
+
+  it("refuses a fraction, a negative number and one past 2^53 − 1, saying which", () => {
+    expect(reason(1.5)).toBe("request.context.wait must be a duration: a whole number of milliseconds, at least 0, not the number 1.5");
+    expect(reason(-5000)).toBe("request.context.wait must be a duration: a whole number of milliseconds, at least 0, not the number -5000");
+    expect(reason(2 ** 53)).toBe(`request.context.wait is the number 9007199254740992, beyond the safe range of a duration in milliseconds (at most ${Number.MAX_SAFE_INTEGER})`);
+    expect(reason(1e300)).toMatch(/^request\.context\.wait is the number 1e\+300, beyond the safe range of a duration/);
+    expect(reason("5m")).toBe('request.context.wait must be a duration: a whole number of milliseconds, at least 0, not the string "5m"');
+  });
+});

@@ -17,15 +17,17 @@ const SHOWN_TOOLS = 3;
  * >= 5` escalates an agent that keeps trying a forbidden tool to a human instead of refusing it.
  * A tool the ask names (`ask http.get`), or picks out by its condition (`when tool ==
  * http.get`, `when tool.risk >= high`), is an approval-only tool by design and is left alone;
- * so is one an unconditional `deny` refuses (deny wins over ask), or an unconditional `ask`
- * already asks about.
+ * so is one an unconditional `deny` refuses (deny wins over ask), or one an unconditional `ask`
+ * names (an unconditional `ask *` is itself reported).
  */
 export function checkAsksOfDeniedTools(rules: readonly CheckedRule[], schema: Schema, resolutions: ReadonlyMap<A.Expr, Resolution>, diagnostics: Diagnostic[]): void {
   const allowed = new Set(rules.filter((checked) => checked.rule.effect === "allow").flatMap((checked) => checked.tools));
   // A tool an unconditional deny targets is refused whatever the ask says (deny wins).
   const alwaysDenied = new Set(rules.filter((checked) => checked.rule.effect === "deny" && !checked.rule.when && !checked.rule.unless).flatMap((checked) => checked.tools));
-  // A tool an unconditional ask targets is asked about whatever this ask says.
-  const alwaysAsked = new Set(rules.filter((checked) => checked.rule.effect === "ask" && !checked.rule.when && !checked.rule.unless).flatMap((checked) => checked.tools));
+  // A tool an unconditional ask names is approval-only by design: asked about whatever this ask
+  // says. Only named: a tool an unconditional `ask *` covers is what this check is about, in that
+  // rule itself (which would otherwise exempt its own tools) as in any other.
+  const alwaysAsked = new Set(rules.filter((checked) => checked.rule.effect === "ask" && !checked.rule.when && !checked.rule.unless).flatMap((checked) => checked.rule.targets.filter((target) => !target.text.includes("*")).map((target) => target.text)));
   for (const { rule, tools } of rules) {
     if (rule.effect !== "ask") continue;
     const patterns = rule.targets.filter((target) => target.text.includes("*"));

@@ -23,7 +23,8 @@ export function checkOverriddenAllows(rules: readonly CheckedRule[], diagnostics
     const asked = checked.rule.grant === undefined ? alwaysAsked : undefined;
     const overrider = (tool: string): CheckedRule | undefined => alwaysDenied.get(tool) ?? asked?.get(tool);
     if (!checked.tools.every((t) => overrider(t) !== undefined)) continue;
-    const by = [...new Set(checked.tools.map((t) => overrider(t)!))];
+    // Denies before asks (a deny decides), each in source order.
+    const by = [...new Set(checked.tools.map((t) => overrider(t)!))].sort((a, b) => Number(a.rule.effect !== "deny") - Number(b.rule.effect !== "deny") || rules.indexOf(a) - rules.indexOf(b));
     const first = by[0]!;
     const effects = new Set(by.map((r) => r.rule.effect));
     let cause: string;

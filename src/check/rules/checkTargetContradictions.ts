@@ -28,22 +28,26 @@ const QUOTED_TERM_LENGTH = 60;
  */
 export function checkTargetContradictions(checked: CheckedRule, schema: Schema, resolutions: ReadonlyMap<A.Expr, Resolution>, diagnostics: Diagnostic[]): void {
   const { rule, tools } = checked;
-  if (!rule.when || tools.length === 0) return;
+  if ((!rule.when && !rule.unless) || tools.length === 0) return;
   const targeted = tools.map((name) => schema.tools.get(name)!);
   const declared = [...schema.tools.values()];
-  // The first such term says why the rule never matches; more would say it again.
-  for (const term of chainTermsOf(unparenthesized(rule.when), "and")) {
+  /** Reports `term` when it is `blocking` (false for a `when` term, true for the `unless`) for every targeted tool and not for some declared one. */
+  const contradicts = (term: A.Expr, blocking: boolean, clause: string): boolean => {
     const reads = new Set<"name" | "risk">();
     const holdsFor = (tool: ToolInfo): boolean | undefined => new CalledToolTerm(tool, resolutions, reads).value(term);
-    if (targeted.some((tool) => holdsFor(tool) !== false) || !declared.some((tool) => holdsFor(tool) === true)) continue;
+    if (targeted.some((tool) => holdsFor(tool) !== blocking) || !declared.some((tool) => holdsFor(tool) === !blocking)) return false;
     const which = targeted.length === 1 ? "the tool this rule targets" : `any of the ${targeted.length} tools this rule targets`;
     const shown = targeted.slice(0, SHOWN_TOOLS).map((tool) => `\`${tool.name}\`${reads.has("risk") ? ` (risk ${tool.risk})` : ""}`);
     if (targeted.length > SHOWN_TOOLS) shown.push(`${targeted.length - SHOWN_TOOLS} more`);
-    const printed = printExpr(term);
+    const printed = `${clause}${printExpr(term)}`;
     const named = printed.length <= QUOTED_TERM_LENGTH ? `\`${printed}\`` : "this term";
-    diagnostics.push(diagnostic("PC509", `${named} is never true for ${which}, so the rule never matches`, term.span, `it targets ${targeted.length === 1 ? "only " : ""}${listed(shown)}: change the targets or the condition`));
-    return;
-  }
+    diagnostics.push(diagnostic("PC509", `${named} is ${blocking ? "always" : "never"} true for ${which}, so the rule never matches`, term.span, `it targets ${targeted.length === 1 ? "only " : ""}${listed(shown)}: change the targets or the condition`));
+    return true;
+  };
+  // The first such term says why the rule never matches; more would say it again.
+  for (const term of rule.when ? chainTermsOf(unparenthesized(rule.when), "and") : []) if (contradicts(term, false, "")) return;
+  // `deny kb.search unless tool == kb.search`: an `unless` true for every target is a `when not` false for each.
+  if (rule.unless) contradicts(rule.unless, true, "unless ");
 }
 
 /**
@@ -101,9 +105,22 @@ class CalledToolTerm {
       }
       case "Binary":
         return this.binary(expr);
+      case "Call":
+        return this.affix(expr);
       default:
         return undefined;
     }
+  }
+
+  /** `tool.startsWith("kb.")`, `tool.endsWith(".read")`: picks tools in, as `like` does. */
+  private affix(expr: A.Call): boolean | undefined {
+    const method = expr.callee.property.name;
+    const [argument] = expr.args;
+    if ((method !== "startsWith" && method !== "endsWith") || expr.args.length !== 1 || unparenthesized(argument!).kind !== "StringLiteral") return undefined;
+    const subject = this.operand(expr.callee.object);
+    const affix = this.operand(argument!);
+    if (subject?.kind !== "name" || affix?.kind !== "name") return undefined;
+    return method === "startsWith" ? subject.value.startsWith(affix.value) : subject.value.endsWith(affix.value);
   }
 
   private binary(expr: A.Binary): boolean | undefined {
