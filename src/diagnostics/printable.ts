@@ -18,10 +18,16 @@ export function printable(text: string): string {
 
 /**
  * `text` with every `##[` (a GitHub Actions command anywhere in a log line) written `#\u0023[`,
- * and a leading `::` (after any spaces, which the runner trims) written `\u003a:`, as printable shows it.
+ * and a `::` that starts any of its lines (after any spaces, which the runner trims) written
+ * `\u003a:`, as printable shows it.
  */
 export function withoutLogCommand(text: string): string {
-  return text.replace(/##\[/g, "#\\u0023[").replace(/^(\s*)::/, "$1\\u003a:");
+  return withoutInlineLogCommand(text).replace(/^([^\S\n]*)::/gm, "$1\\u003a:");
+}
+
+/** `text` with every `##[` written `#\u0023[`: for text that never starts a line (a code frame's, after its gutter). */
+export function withoutInlineLogCommand(text: string): string {
+  return text.replace(/##\[/g, "#\\u0023[");
 }
 
 /**

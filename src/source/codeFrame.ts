@@ -1,4 +1,4 @@
-import { BIDI_CONTROL_CLASS, withoutLogCommand } from "../diagnostics/printable.js";
+import { BIDI_CONTROL_CLASS, withoutInlineLogCommand } from "../diagnostics/printable.js";
 import { displayWidth } from "./displayWidth.js";
 import type { Span } from "./Span.js";
 
@@ -35,9 +35,9 @@ export function codeFrame(span: Span): string[] {
   // and a combining accent in none: pad and underline by what is drawn.
   // `##[` anywhere in a CI log line is a GitHub Actions command: shown as printable shows it,
   // and measured so, so the caret stays under the span.
-  const padding = displayWidth(withoutLogCommand(text.slice(0, caretStart)));
-  const underline = Math.max(1, displayWidth(withoutLogCommand(text.slice(caretStart, caretStart + caretLength))));
+  const padding = displayWidth(withoutInlineLogCommand(text.slice(0, caretStart)));
+  const underline = Math.max(1, displayWidth(withoutInlineLogCommand(text.slice(caretStart, caretStart + caretLength))));
   const gutter = String(start.line);
   const pad = " ".repeat(gutter.length);
-  return [`${pad} |`, `${gutter} | ${withoutLogCommand(text)}`, `${pad} | ${" ".repeat(padding)}${"^".repeat(underline)}`];
+  return [`${pad} |`, `${gutter} | ${withoutInlineLogCommand(text)}`, `${pad} | ${" ".repeat(padding)}${"^".repeat(underline)}`];
 }

@@ -313,6 +313,25 @@ describe("a file name that starts with `::` never starts a line as a GitHub Acti
     // What is read back keeps it: fmt writes the id as it is.
     expect((await cli(["fmt", "p.policy"], { cwd })).stdout).toContain('@name("::error::forged")');
   });
+
+  it("JUnit's failure text and message escape `##[` and a line-leading `::` from rule ids and reasons, as the rest of the report does (review r7)", async () => {
+    const cwd = join(dir, "junit-commands");
+    write("junit-commands/p.policy", POLICY.replace("allow kb.search", '@name("::error::x##[y") deny kb.search when context.env == "dev" reason "::warning::bad ##[error]z"\n  allow kb.search'));
+    write("junit-commands/r.jsonl", searchIn("dev"));
+    const junit = await cli(["test", "p.policy", "--reporter", "junit", "--replay", "r.jsonl"], { cwd });
+    expect(junit.code).toBe(1);
+    expect(junit.stdout).toContain("\\u003a:warning::bad #\\u0023[error]z");
+    expect(junit.stdout).not.toContain("##[");
+    expect(commandLines(junit.stdout)).toEqual([]);
+  });
+
+  it("a code frame of a line that starts with `::` keeps its caret under the span (it follows the gutter, so only `##[` is escaped there)", async () => {
+    const cwd = join(dir, "frame-commands");
+    write("frame-commands/h.policy", "tool kb.s { risk low args { q\n:: string } }\npolicy main {\n  allow kb.s\n}\n");
+    const check = await cli(["check", "h.policy"], { cwd });
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain("2 | :: string } }\n  |  ^\n");
+  });
 });
 
 describe("control characters in file names and reasons, as the CI reporters write them", () => {
