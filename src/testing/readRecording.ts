@@ -390,11 +390,13 @@ export async function* readRecordingBatches(path: string, elsewhere?: (line: str
       values.settle(batch);
       const passed = binary.pass(batch);
       if (!binary.stopped) {
-        if (!binary.readText) throw new BinaryRecordingError(chunkOffset + (chunk as Buffer).length - bytes.length + nul);
         const fromLineStart = lineStart > 0 || pending.length === 0;
         const line = fromLineStart ? bytes.subarray(lineStart) : Buffer.concat([pending, bytes]);
         // UTF-16 from the line's start, or within it after a last UTF-8 line without a line end.
         const utf16 = appendedUtf16Start(line, fromLineStart ? nul - lineStart : pending.length + nul, false);
+        // (A file's only line saved without a line end, as Notepad saves it, and UTF-16 appended
+        // to it, as PowerShell 5.1's `>>` appends: named as such, not as a binary file.)
+        if (!binary.readText && !(utf16 !== undefined && utf16 > 0)) throw new BinaryRecordingError(chunkOffset + (chunk as Buffer).length - bytes.length + nul);
         passed.push(...binary.flush(), { ok: false, line: number + 1, text: "", error: utf16 === undefined ? NUL_LINE : utf16 === 0 ? UTF16_LINE : UTF16_WITHIN_LINE });
       }
       if (passed.length > 0) yield passed;

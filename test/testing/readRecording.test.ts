@@ -156,6 +156,8 @@ describe("readRecordingBatches: UTF-16 appended to a UTF-8 recording (PowerShell
       { content: Buffer.concat([Buffer.from(`${good}\n${good}\n`), utf16]), line: 3, said: /^the file is UTF-16 text from this line on/ },
       { content: Buffer.concat([Buffer.from(`${good}\n${good}`), utf16]), line: 2, said: /^the line has no line end after its UTF-8 text, and UTF-16 text follows it/ },
       { content: Buffer.concat([Buffer.from(`${good}\n${good}`), Buffer.from([0xff, 0xfe]), utf16]), line: 2, said: /^the line has no line end after its UTF-8 text, and UTF-16 text follows it/ },
+      // The file's only line, saved without a line end (as Notepad saves it): not "a binary file" (review r7).
+      { content: Buffer.concat([Buffer.from(good), utf16]), line: 1, said: /^the line has no line end after its UTF-8 text, and UTF-16 text follows it/ },
     ];
     for (const { content, line, said } of cases) {
       for (const chunkBytes of [1, 7, 16, 64, 100, 1000]) {
