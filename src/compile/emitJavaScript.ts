@@ -1,7 +1,7 @@
 import { absentReadFault, NO_INTENT_FAULT, NO_USER_FAULT } from "../runtime/helpers.js";
 import { childrenOf, FUNCTION_AT, hasQuantifier, mayFail, RISK_RANK, scansText, type IrExpr } from "../runtime/ir.js";
 import type { RuleInfo } from "../runtime/policy.js";
-import type { RuntimeSchema, TypeJson } from "../runtime/schema.js";
+import type { FieldsJson, RuntimeSchema, TypeJson } from "../runtime/schema.js";
 import type { SessionUse } from "../runtime/session.js";
 import type { DispatchPlan, ToolRules } from "./indexRulesByTool.js";
 import { ValidationEmitter } from "./emitValidation.js";
@@ -397,9 +397,28 @@ class JsEmitter {
 
   /** Whether `object` may be absent where it is read from: not a root, nor known present. */
   private mayBeAbsent(object: IrExpr): boolean {
-    if (object.op === "root") return false;
+    if (object.op === "root" || this.fieldsOfValidated(object) !== undefined) return false;
     const key = this.presenceKey(object);
     return key === undefined || !this.present.has(key);
+  }
+
+  /**
+   * The declared fields of the record `e` reads, when validation has made it present: a root
+   * (the user aside, which may be the missing user's stand-in), or a required record field of
+   * one, and so on down (`agent.home.host`, `args.a.g`: never null after validation). Undefined
+   * for anything else, whose reads are checked.
+   */
+  private fieldsOfValidated(e: IrExpr): FieldsJson | undefined {
+    if (e.op === "root") {
+      if (e.root === "agent" || e.root === "context") return this.schema.entities[e.root];
+      if (e.root === "args") return this.tool === undefined ? undefined : this.schema.tools[this.tool]?.args;
+      return undefined;
+    }
+    if (e.op !== "get" || e.convert !== "none") return undefined;
+    const fields = this.fieldsOfValidated(e.object);
+    const field = fields !== undefined && Object.hasOwn(fields, e.name) ? fields[e.name]! : undefined;
+    if (field === undefined || field.optional || typeof field.type !== "object" || !("record" in field.type)) return undefined;
+    return Object.hasOwn(this.schema.records, field.type.record) ? this.schema.records[field.type.record] : undefined;
   }
 
   /** A name for the value of a root, a variable in scope or a field path below one; else undefined. */
@@ -563,11 +582,14 @@ class JsEmitter {
         const items = isSessionSet(e.collection) || e.collection.op === "local" ? `rt.items(${collection})` : `(${collection})?`;
         // Variables get generated names (`$0`, `$1`…): no identifier of the policy enters the code.
         const id = `$${this.localCount++}`;
+        // The elements of a request's collection are validated (none is null); a list literal's
+        // may be absent values (the missing user's), and so may those of a variable bound to one
+        // of its elements (`any(L in [[user.home]]: any(h in L: …))`). (Judged before the
+        // variable is bound: `any(x in x: …)` iterates the outer `x`.)
+        const elementsPresent = e.collection.op !== "list" && (e.collection.op !== "local" || this.present.has(this.locals.get(e.collection.name) ?? ""));
         const outer = this.locals.get(e.variable);
         this.locals.set(e.variable, id);
-        // The elements of a request's collection are validated (none is null); a list literal's
-        // may be absent values (the missing user's).
-        if (e.collection.op !== "list") this.present.add(id);
+        if (elementsPresent) this.present.add(id);
         const body = this.expr(e.body);
         const bodyMayFail = this.mayFail(e.body, true);
         this.present.delete(id);

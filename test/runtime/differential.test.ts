@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { absentReadFault } from "../../src/runtime/helpers.js";
 import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
 import { loadBundle } from "../../src/bundle/loadBundle.js";
 import { compileSources } from "../../src/index.js";
@@ -492,7 +493,9 @@ policy unguarded {
   it("for values of a missing user read inside quantifiers, where another term settles the rule (review r4 R1)", () => {
     // `[user.home]` with no user holds the stand-in's absent value: the read of its `zone` is an
     // evaluation error, as in the interpreter, which a later (or earlier) term of an `and` / `or`
-    // or another element of a quantifier settles. It once threw, and the whole rule failed closed.
+    // or another element of a quantifier settles. It once threw, and the whole rule failed closed
+    // (and again one level down, through a variable bound to a list literal's element: review r4b).
+    // `agent.home.host` is read as it stands: validation made the required record present.
     const text = `enum Zone { internal, partner, external }
 type Destination { host: string, zone: Zone }
 agent { id: string, home: Destination }
@@ -509,6 +512,9 @@ policy absent {
   allow t.x when any(x in [user.home, agent.home]: x.zone == internal or args.n == 1)
   deny t.x when any(x in [user.home]: any(y in [x, x]: y.zone == external) and args.n == 2)
   deny t.x when all(u in [user]: u.home.zone == external) or args.n == 8 revoke
+  allow t.x when any(l in [[user.home, agent.home]]: any(h in l: h.zone == internal)) or args.n > 3
+  deny t.x when any(l in [[user.home, agent.home]]: any(h in l: h.zone == internal)) and args.n > 100
+  deny t.x when agent.home.host == "h" and any(x in [user.home]: x.host == "h") and args.n == 5
 }
 `;
     const policy = compiled([{ path: "absent.policy", text }]);
@@ -537,6 +543,28 @@ policy absent {
     );
     // Control: without a user, the first rule matches through the term that settles it.
     expect(settled).toBeGreaterThan(5);
+  });
+
+  it("reads required fields of required records as they stand: validation made them present, so no fault check and no three-valued path (review r4b F2)", () => {
+    const text = `type Destination { host: string, zone?: string }
+type Target { name: string }
+agent { id: string, home: Destination }
+tool t.x { risk high args { a: Target, n: int } }
+policy required {
+  deny t.x when agent.home.host == "h" and args.a.name == "g" and args.n > 3
+  deny t.x when (agent.home has zone and agent.home.zone == "z") or args.n > 9
+  allow t.x
+}
+`;
+    const policy = compiled([{ path: "required.policy", text }]);
+    expect(policy.code).not.toContain(JSON.stringify(absentReadFault("host")).slice(1, -1));
+    // `args.a.name` too, in its tool's dispatcher; the rule's own function, the fallback, does
+    // not know the tool there, so it checks.
+    expect(policy.code.split(JSON.stringify(absentReadFault("name")).slice(1, -1)).length - 1).toBe(1);
+    // A guarded optional field of a present record is read as it stands too.
+    expect(policy.code).not.toContain(JSON.stringify(absentReadFault("zone")).slice(1, -1));
+    const engine = fresh(policy);
+    expect(engine.decide({ session: "s", tool: "t.x", agent: { id: "a", home: { host: "h" } }, args: { a: { name: "g" }, n: 5 } })).toMatchObject({ decision: "deny", rules: ["required/1"], errors: [] });
   });
 
   it("the generators reach every effect, errors and revocations (control)", () => {
