@@ -134,7 +134,8 @@ interface RuleCode {
  */
 function inlinedRule(emitter: JsEmitter, rule: RuleInfo, tool: string, push: string): string[] {
   if (rule.ir === null) return [push];
-  const condition = emitter.forTool(tool, () => emitter.expr(rule.ir!));
+  // (Whether it may fail is judged for the tool too: its required arguments are read as they stand.)
+  const { condition, mayFail } = emitter.forTool(tool, () => ({ condition: emitter.expr(rule.ir!), mayFail: emitter.mayFail(rule.ir!) }));
   // Each rule has its own budget of quantifier visits (rt.visiting), and of characters its text
   // tests in quantifiers read (rt.includesTextAt…): what one rule spends never makes another
   // fail, so the order of the rules never matters.
@@ -142,7 +143,7 @@ function inlinedRule(emitter: JsEmitter, rule: RuleInfo, tool: string, push: str
   // Only a condition that reads the user, the intent's tools/risk or a count, or calls a
   // function that refuses ambiguous input, can fail.
   const faultedArgs = `c, ${JSON.stringify(rule.id + ": ")}, ${rule.effect !== "allow"}`;
-  if (!emitter.mayFail(rule.ir)) lines.push(`if ((${condition}) === true) ${push}`);
+  if (!mayFail) lines.push(`if ((${condition}) === true) ${push}`);
   else lines.push(`if ((${condition}) === true ? c.fault === undefined || faulted(${faultedArgs}) : c.fault !== undefined && faulted(${faultedArgs})) ${push}`);
   return lines;
 }
@@ -373,14 +374,26 @@ class JsEmitter {
     if (e.op === "not") return this.mayFail(e.operand, inQuantifier);
     if (e.op !== "and" && e.op !== "or") return mayFail(e, inQuantifier, (object) => this.mayBeAbsent(object));
     // Term by term, each knowing the fields the terms before it showed present, as `expr` emits them.
+    let fails = false;
+    this.eachTermKnowingGuards(e, (term) => (fails = this.mayFail(term, inQuantifier)));
+    return fails;
+  }
+
+  /**
+   * Visits the terms of an `and` / `or` in order, each with the fields the terms before it showed
+   * present (guardOf) known present, until `visit` returns true; then forgets them again.
+   */
+  private eachTermKnowingGuards(e: Extract<IrExpr, { op: "and" | "or" }>, visit: (term: IrExpr) => boolean): void {
     const guards: string[] = [];
     try {
       for (const term of e.terms) {
-        if (this.mayFail(term, inQuantifier)) return true;
+        if (visit(term)) return;
         const guard = this.guardOf(term, e.op === "and");
-        if (guard !== undefined && !this.present.has(guard)) guards.push((this.present.add(guard), guard));
+        if (guard !== undefined && !this.present.has(guard)) {
+          this.present.add(guard);
+          guards.push(guard);
+        }
       }
-      return false;
     } finally {
       for (const guard of guards) this.present.delete(guard);
     }
@@ -526,14 +539,11 @@ class JsEmitter {
         // it would written first. Otherwise JavaScript's short circuit already gives that.
         // (A term that cannot fail leaves no fault to note: it needs no wrapping.)
         // Each term is emitted knowing the fields the terms before it showed present (guardOf).
-        const guards: string[] = [];
-        const terms = e.terms.map((t) => {
-          const term = { fails: this.mayFail(t), code: this.expr(t) };
-          const guard = this.guardOf(t, e.op === "and");
-          if (guard !== undefined && !this.present.has(guard)) guards.push((this.present.add(guard), guard));
-          return term;
+        const terms: { fails: boolean; code: string }[] = [];
+        this.eachTermKnowingGuards(e, (t) => {
+          terms.push({ fails: this.mayFail(t), code: this.expr(t) });
+          return false;
         });
-        for (const guard of guards) this.present.delete(guard);
         const join = e.op === "and" ? " && " : " || ";
         if (terms.slice(0, -1).some((t) => t.fails)) return this.threeValued(e.op === "or", (term) => terms.map((t) => (t.fails ? term(t.code) : `(${t.code}) === true`)).join(join));
         return `(${terms.map((t) => t.code).join(join)})`;

@@ -561,6 +561,8 @@ policy required {
     // `args.a.name` too, in its tool's dispatcher; the rule's own function, the fallback, does
     // not know the tool there, so it checks.
     expect(policy.code.split(JSON.stringify(absentReadFault("name")).slice(1, -1)).length - 1).toBe(1);
+    // …where the rule cannot fail either: the dispatcher tests it plainly; only the rule's own function names it to a fault.
+    expect(policy.code.split('"required/1: "').length - 1).toBe(1);
     // A guarded optional field of a present record is read as it stands too.
     expect(policy.code).not.toContain(JSON.stringify(absentReadFault("zone")).slice(1, -1));
     const engine = fresh(policy);
