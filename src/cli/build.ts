@@ -174,9 +174,15 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     }
     privateKey = read.key;
   }
+  // Standard output holds the build's summary, or with `-o -` the bundle and nothing else (a
+  // pipe to an upload must never receive diagnostics): human diagnostics go to standard error,
+  // as every verb but `check` (whose report they are) prints them; the JSON summary goes where
+  // the summary goes.
+  const summaryIo = toStdout ? onStandardError(io) : io;
+  const diagnosticsIo = options.json ? summaryIo : onStandardError(io);
   const loaded = loadSources(paths, io.cwd, { folderCommand: (folder) => `policyc build ${folder} …` });
   if (loaded.diagnostics.length > 0) {
-    reportDiagnostics(io, sortDiagnostics(loaded.diagnostics), { json: options.json ?? false, max: parseMaxErrors(options.maxErrors) });
+    reportDiagnostics(diagnosticsIo, sortDiagnostics(loaded.diagnostics), { json: options.json ?? false, max: parseMaxErrors(options.maxErrors) });
     return EXIT.usage;
   }
   // Writing the bundle over one of its own inputs would lose it: a source (`-o rules.policy`),
@@ -201,7 +207,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   // With the files a folder search passed over (PC007): a build that leaves rules out says so.
   const diagnostics = sortDiagnostics([...loaded.warnings, ...compiled.diagnostics]);
   if (!policy || !program) {
-    reportDiagnostics(io, diagnostics, { json: options.json ?? false, max: parseMaxErrors(options.maxErrors) });
+    reportDiagnostics(diagnosticsIo, diagnostics, { json: options.json ?? false, max: parseMaxErrors(options.maxErrors) });
     return EXIT.failure;
   }
   let bundle;
@@ -215,7 +221,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   }
   if (toStdout) {
     io.out(serializeBundle(bundle));
-    return reportBuilt(onStandardError(io), bundle, diagnostics, ["-"], options);
+    return reportBuilt(summaryIo, bundle, diagnostics, ["-"], options);
   }
   const texts = [{ path: resolve(io.cwd, files.bundle), text: serializeBundle(bundle) }];
   let moduleNote: string | undefined;
@@ -255,7 +261,8 @@ function reportBuilt(io: Io, bundle: Bundle, diagnostics: readonly Diagnostic[],
   if (options.json) {
     reportDiagnostics(io, diagnostics, { json: true, extra: { written, contentHash: bundle.manifest.contentHash, rules: bundle.rules.length, signed: bundle.signature !== undefined } });
   } else {
-    if (diagnostics.length > 0) reportDiagnostics(io, diagnostics, { json: false, max: parseMaxErrors(options.maxErrors) });
+    // The warnings on standard error, as a failed build's errors; the one line on the summary's stream.
+    if (diagnostics.length > 0) reportDiagnostics(onStandardError(io), diagnostics, { json: false, max: parseMaxErrors(options.maxErrors) });
     io.out(`${io.palette.ok("built")} ${written[0] === "-" ? "standard output" : written.map(printable).join(", ")}: ${counted(bundle.rules.length, "rule")}, ${counted(Object.keys(bundle.schema.tools).length, "tool")}, ${bundle.manifest.contentHash}${bundle.signature ? ", signed" : ""}\n`);
   }
   return EXIT.ok;

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { EXIT, type ExitCode } from "./exitCodes.js";
-import { onStandardError, type Io } from "./io.js";
+import type { Io } from "./io.js";
 import { bundlePathOf, loadPolicy } from "./loadEngine.js";
 import { notLoadedJson, reportNotLoaded } from "./report.js";
 import { addMaxErrors, parseMaxErrors } from "./options.js";
@@ -13,7 +13,7 @@ import { counted } from "../diagnostics/render.js";
 import { isSessionPlaceholder } from "../testing/shortRequest.js";
 import { shownErrors } from "../testing/reporters/shared.js";
 import { shownText } from "../testing/shortRequest.js";
-import { JOBS_HELP, parseReplayFlags, recordingsOf, REPLAY_HELP, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
+import { jobsHelp, parseReplayFlags, recordingsOf, REPLAY_HELP, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
 
 /** Changes listed per cause in the text report (all are counted). */
 const LISTED_PER_CAUSE = 20;
@@ -48,7 +48,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
   const sides = [oldPath, newPath].map((path, side) => loadPolicy([path], io.cwd, { verb: "diff", ...(isBundle[side] && options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) }));
   for (const side of sides) {
     if (!side.ok) {
-      reportNotLoaded("diff", side, onStandardError(io), parseMaxErrors(options.maxErrors));
+      reportNotLoaded("diff", side, io, parseMaxErrors(options.maxErrors));
       if (options.json) io.out(JSON.stringify(notLoadedJson(side), null, 2) + "\n");
       return side.code;
     }
@@ -177,7 +177,7 @@ export function registerDiff(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--allow-empty", "pass when the recordings hold no request line (nothing is compared)")
     .option("--rule-changes", "also report decisions of the same effect, grants and revocation that other rules decide, or with other reasons")
     .option("--public-key <file>", "require each side that is a bundle to be signed by this Ed25519 public key (PEM, DER or JSON Web Key)")
-    .option("--jobs <n>", JOBS_HELP)
+    .option("--jobs <n>", jobsHelp(["--max-sessions"]))
     .addHelpText("after", ROTATED_LOGS_HELP);
   withEngineFlags(addMaxErrors(command, "diagnostics, and at most N recording errors")).action((oldPath: string, newPath: string, options: DiffOptions) => finish(diffVerb(io, oldPath, newPath, options)));
 }

@@ -4,6 +4,7 @@ import { dirname, join, normalize, relative, resolve } from "node:path";
 import { printable } from "../diagnostics/printable.js";
 import { describeFsError, uniqueFiles, walkFolder } from "../source/loadSources.js";
 import { hasExtension, pathForLineStart } from "../source/fileNames.js";
+import { STANDARD_INPUT } from "./recordingSource.js";
 
 /**
  * Expands `--replay` arguments: files as given, folders to their recordings (recursively: see
@@ -16,7 +17,7 @@ import { hasExtension, pathForLineStart } from "../source/fileNames.js";
  * glob characters is a glob, as bash reads it: one that matches its own spelling (`logs/*.jsonl`
  * beside a file literally named so) takes all its matches, that file among them.
  * `run\[1\].jsonl` is the glob's way to say the literal name, since `\` escapes a pattern character.
- * Globs that match nothing, folders without recordings and folders that cannot be read (whose
+ * Files that do not exist, globs that match nothing, folders without recordings and folders that cannot be read (whose
  * recordings would otherwise be silently left out) are returned in `missing`, described
  * for people (\`logs/*.jsonl\` (nothing matches)), so the caller can say so. Relative paths are
  * taken from `cwd` (the CLI's working folder) and come back spelled as the user gave them.
@@ -25,6 +26,10 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
   const files: string[] = [];
   const missing: string[] = [];
   for (const pattern of patterns) {
+    if (pattern === STANDARD_INPUT) {
+      files.push(pattern);
+      continue;
+    }
     // Not the working folder: an empty argument is usually an unset shell variable.
     if (pattern.trim() === "") {
       missing.push("an empty path (an unset variable?; `.` names this folder)");
@@ -57,7 +62,11 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
     try {
       isDirectory = statSync(resolve(cwd, pattern)).isDirectory();
     } catch {
-      files.push(pattern); // the runner reports it as unreadable, with its name
+      // Nothing there at all (a typo) is said with the folders and globs that hold nothing,
+      // before any replay, as every other file option's is. A broken link or a file that
+      // cannot be read is the runner's to report, with its name, as one that fails mid-read.
+      if (namesSomething(resolve(cwd, pattern))) files.push(pattern);
+      else missing.push(`\`${printable(pattern)}\` (no such file or folder)`);
       continue;
     }
     if (isDirectory) {

@@ -998,7 +998,7 @@ describe("policyc test: bundles", () => {
   it("a bundle that is not JSON: exit 2", async () => {
     const result = await test("--bundle", write("broken.json", "{"), "--replay", FULL);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("is not JSON");
+    expect(result.stderr).toContain("`: not JSON: ");
     expectNoStackTrace(result);
   });
 });
@@ -1151,17 +1151,33 @@ describe("policyc test: bad input", () => {
   it("a recording that does not exist: exit 2", async () => {
     const result = await run(null);
     expect(result.code).toBe(2);
-    expect(result.stdout + result.stderr).toMatch(/does-not-exist\.jsonl: no such file/);
+    // Before anything is replayed, on stderr, as a folder or glob that holds none, and every other missing file, is (review a4 F4).
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/^policyc test: recordings not found or not readable: `[^`]*does-not-exist\.jsonl` \(no such file or folder\)\n$/);
   });
 
-  it("a recording that does not exist is named as a file, not as `line 0`, in every reporter", async () => {
+  it("a recording that does not exist is refused before any replay, with the report CI reads in every reporter", async () => {
     const missing = relative(ROOT, join(dir, "gone.jsonl"));
+    const run = (reporter: string): Promise<CliResult> => test(DEMO_POLICY, "--replay", FULL, missing, "--reporter", reporter);
+    for (const reporter of ["tap", "junit", "github", "json", "pretty"]) {
+      const result = await run(reporter);
+      expect(result.code, reporter).toBe(2);
+      expect(result.stderr, reporter).toBe(`policyc test: recordings not found or not readable: \`${missing}\` (no such file or folder)\n`);
+      if (reporter === "pretty") expect(result.stdout).toBe("");
+      else expect(result.stdout, reporter).toContain("no such file or folder");
+    }
+  });
+
+  it("a recording that cannot be read (a broken link) is named as a file, not as `line 0`, in every reporter", async () => {
+    const missing = relative(ROOT, join(dir, "gone-link.jsonl"));
+    symlinkSync(join(dir, "nowhere.jsonl"), join(ROOT, missing));
+    const why = `it is a symbolic link to \`${join(dir, "nowhere.jsonl")}\`, which does not exist (a broken link)`;
     const run = (reporter: string): Promise<CliResult> => test(DEMO_POLICY, "--replay", FULL, missing, "--reporter", reporter);
     const tap = await run("tap");
     expect(tap.code).toBe(2);
-    expect(tap.stdout).toContain(`not ok 6 - ${missing} recording error\n  ---\n  message: "no such file"`);
+    expect(tap.stdout).toContain(`not ok 6 - ${missing} recording error\n  ---\n  message: ${JSON.stringify(why)}`);
     expect((await run("junit")).stdout).toContain('<testcase classname="' + missing + '" name="recording error" file="' + missing + '">');
-    expect((await run("github")).stdout).toContain(`::error file=${missing},title=policyc test%3A recording error::no such file`);
+    expect((await run("github")).stdout).toContain(`::error file=${missing},title=policyc test%3A recording error::it is a symbolic link`);
     for (const reporter of ["tap", "junit", "github", "pretty"]) expect((await run(reporter)).stdout, reporter).not.toMatch(/:0\b|line 0/);
     // An unknown tool is not a malformed line.
     const unknown = write("unknown-tool.jsonl", '{"session":"s","agent":{"team":"support"},"tool":"nope.tool","args":{}}\n');
@@ -1569,17 +1585,19 @@ describe("policyc test and diff: a recording piped on standard input (`--replay 
     const piped = bin(["test", policy, "--replay", "-"], { stdin: failing + "\n" });
     expect(piped.code).toBe(1);
     expect(piped.stdout).toContain("because finance-read: `agent.team == \"finance-ops\"` was true");
-    expect(piped.stdout.replace("/dev/stdin", "FILE")).toBe(fromFile.stdout.replace(file, "FILE"));
+    // Named `standard input`, as every message names it, never /dev/stdin (review a4 F10).
+    expect(piped.stdout).not.toContain("/dev/stdin");
+    expect(piped.stdout.replace("standard input", "FILE")).toBe(fromFile.stdout.replace(file, "FILE"));
   });
 
   it("--update refuses standard input before replaying anything (exit 2), and a file redirected to it is left alone", () => {
     const file = write("piped/redirected.jsonl", lines(log)[0]!.replace('"decision": "allow"', '"decision": "deny"') + "\n");
     const before = readFileSync(file, "utf8");
-    for (const spelled of ["-", "/dev/stdin"]) {
+    for (const [spelled, what] of [["-", "standard input (-) is not a file"], ["/dev/stdin", "`/dev/stdin` is standard input, a pipe or a device, not a file"]] as const) {
       const result = bin(["test", policy, "--replay", spelled, "--update"], { stdin: log });
       expect(result.code).toBe(2);
       expect(result.stdout).toBe("");
-      expect(result.stderr).toBe("policyc test: --update rewrites recordings in place, but `/dev/stdin` is standard input, a pipe or a device, not a file it can rewrite: save the recording to a file and update that\n");
+      expect(result.stderr).toBe(`policyc test: --update rewrites recordings in place, but ${what} it can rewrite: save the recording to a file and update that\n`);
     }
     const shell = spawnSync("sh", ["-c", `"${process.execPath}" "${BIN}" test ${policy} --replay - --update < "${file}"`], { cwd: ROOT, encoding: "utf8" });
     expect(shell.status).toBe(2);
@@ -1589,7 +1607,7 @@ describe("policyc test and diff: a recording piped on standard input (`--replay 
   it("a copy that cannot be made is a clear input error (exit 2), not a crash", () => {
     const result = bin(["test", policy, "--replay", "-"], { stdin: log, env: { TMPDIR: join(dir, "no-such-folder") } });
     expect(result.code).toBe(2);
-    expect(result.stdout).toContain(`error: /dev/stdin: cannot read it through a temporary copy in ${join(dir, "no-such-folder")}: no such file or folder`);
+    expect(result.stdout).toContain(`error: standard input: cannot read it through a temporary copy in ${join(dir, "no-such-folder")}: no such file or folder`);
     expectNoStackTrace(result);
   });
 

@@ -48,8 +48,9 @@ describe("expandRecordings", () => {
     }
   });
 
-  it("passes a path that does not exist through, for the runner to report by name", () => {
-    expect(expand("nope.jsonl")).toEqual({ files: ["nope.jsonl"], missing: [] });
+  it("names a path where nothing is as missing, as a glob that matches nothing (review a4 F4); a broken link goes to the runner, which says what it points to", () => {
+    expect(expand("nope.jsonl")).toEqual({ files: [], missing: ["`nope.jsonl` (no such file or folder)"] });
+    expect(expand("standard input")).toEqual({ files: ["standard input"], missing: [] });
   });
 
   it("expands a folder to its .jsonl files, recursively and sorted, hidden folders included, version control's skipped", () => {

@@ -7,6 +7,7 @@ import { shownList, shownText } from "../shortRequest.js";
 import type { Expectation } from "../readRecording.js";
 import type { Grant } from "../../runtime/decision.js";
 import { printable } from "../../diagnostics/printable.js";
+import { STANDARD_INPUT } from "../recordingSource.js";
 import { counted, type DiagnosticJson, type Palette } from "../../diagnostics/render.js";
 
 /**
@@ -31,11 +32,16 @@ export function coverageSummary(report: ReplayReport, rules: readonly RuleInfo[]
   return { rules: entries, uncovered, percent };
 }
 
+/** The widest the coverage table's id column is padded to. */
+const COVERAGE_ID_COLUMN = 40;
+
 /** The coverage table as text lines, a rule a line (`mark` shows "never decided a line"), then the total. */
 export function coverageLines(coverage: CoverageSummary, mark: (text: string) => string = (text) => text): string[] {
   // Rule ids are any text a policy names them: shown with control characters escaped.
   const ids = coverage.rules.map((r) => printable(r.id));
-  const width = Math.max(...ids.map((id) => id.length), 4);
+  // Padded to the longest id up to a cap: one very long id overflows its own row only, instead
+  // of widening every row past a narrow terminal.
+  const width = Math.min(Math.max(...ids.map((id) => id.length), 4), COVERAGE_ID_COLUMN);
   const rows = coverage.rules.map((rule, i) => `${ids[i]!.padEnd(width)}  ${String(rule.lines).padStart(6)}  ${rule.lines === 0 ? mark("never decided a line") : ""}`.trimEnd());
   return [...rows, coverageTotal(coverage)];
 }
@@ -140,7 +146,7 @@ export function leftOutLines(counts: LeftOut | undefined): string[] {
  * GitHub annotation with \`file=/dev/stdin\` attaches to nothing).
  */
 export function isRepositoryFile(file: string): boolean {
-  return !file.startsWith("/dev/") && !file.startsWith("/proc/");
+  return file !== STANDARD_INPUT && !file.startsWith("/dev/") && !file.startsWith("/proc/");
 }
 
 /**
