@@ -164,25 +164,36 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     io.err(`policyc build: ${typedRefusal}\n`);
     return EXIT.usage;
   }
-  let privateKey: KeyObject | undefined;
-  if (options.sign !== undefined) {
-    // Relative to the verb's working folder (like the policy paths), not the process's.
-    const read = readSigningKey(options.sign, io.cwd);
-    if (!read.ok) {
-      io.err(`policyc build: ${read.message}\n`);
-      return EXIT.usage;
-    }
-    privateKey = read.key;
-  }
   // Standard output holds the build's summary, or with `-o -` the bundle and nothing else (a
   // pipe to an upload must never receive diagnostics): human diagnostics go to standard error,
   // as every verb but `check` (whose report they are) prints them; the JSON summary goes where
   // the summary goes.
   const summaryIo = toStdout ? onStandardError(io) : io;
-  const diagnosticsIo = options.json ? summaryIo : onStandardError(io);
+  // A signing key that cannot be read or used is input, not usage: with --json the summary's
+  // stream still holds a document, as eval's does for a request it cannot read.
+  const unusableKey = (message: string): ExitCode => {
+    io.err(`policyc build: ${message}\n`);
+    if (options.json) summaryIo.out(JSON.stringify({ ok: false, reason: message }, null, 2) + "\n");
+    return EXIT.usage;
+  };
+  let privateKey: KeyObject | undefined;
+  if (options.sign !== undefined) {
+    // Relative to the verb's working folder (like the policy paths), not the process's.
+    const read = readSigningKey(options.sign, io.cwd);
+    if (!read.ok) return unusableKey(read.message);
+    privateKey = read.key;
+  }
+  // Diagnostics of a build that fails: for people on standard error, and with --json also as the
+  // summary's document (eval, test and diff do the same for a policy set that does not load).
+  // With `-o -` the document is on standard error already, and is the whole report there.
+  const reportFailure = (diagnostics: readonly Diagnostic[]): void => {
+    const max = parseMaxErrors(options.maxErrors);
+    if (!options.json || !toStdout) reportDiagnostics(onStandardError(io), diagnostics, { json: false, max });
+    if (options.json) reportDiagnostics(summaryIo, diagnostics, { json: true, max });
+  };
   const loaded = loadSources(paths, io.cwd, { folderCommand: (folder) => `policyc build ${folder} …` });
   if (loaded.diagnostics.length > 0) {
-    reportDiagnostics(diagnosticsIo, sortDiagnostics(loaded.diagnostics), { json: options.json ?? false, max: parseMaxErrors(options.maxErrors) });
+    reportFailure(sortDiagnostics(loaded.diagnostics));
     return EXIT.usage;
   }
   // Writing the bundle over one of its own inputs would lose it: a source (`-o rules.policy`),
@@ -207,7 +218,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   // With the files a folder search passed over (PC007): a build that leaves rules out says so.
   const diagnostics = sortDiagnostics([...loaded.warnings, ...compiled.diagnostics]);
   if (!policy || !program) {
-    reportDiagnostics(diagnosticsIo, diagnostics, { json: options.json ?? false, max: parseMaxErrors(options.maxErrors) });
+    reportFailure(diagnostics);
     return EXIT.failure;
   }
   let bundle;
@@ -216,8 +227,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   } catch (error) {
     // Only signing reads user input here; anything else is ours, and main reports it as such.
     if (privateKey === undefined) throw error;
-    io.err(`policyc build: cannot sign with \`${options.sign}\`: ${(error as Error).message.split("\n")[0]} (expected an Ed25519 private key in PEM or as a JSON Web Key)\n`);
-    return EXIT.usage;
+    return unusableKey(`cannot sign with \`${options.sign}\`: ${(error as Error).message.split("\n")[0]} (expected an Ed25519 private key in PEM or as a JSON Web Key)`);
   }
   if (toStdout) {
     io.out(serializeBundle(bundle));

@@ -14,6 +14,7 @@ import { isSessionPlaceholder } from "../testing/shortRequest.js";
 import { shownErrors } from "../testing/reporters/shared.js";
 import { shownText } from "../testing/shortRequest.js";
 import { jobsHelp, parseReplayFlags, recordingsOf, REPLAY_HELP, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
+import { recordingName } from "../testing/recordingSource.js";
 
 /** Changes listed per cause in the text report (all are counted). */
 const LISTED_PER_CAUSE = 20;
@@ -86,16 +87,16 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
                 directions: Object.fromEntries(group.directions),
                 // Of them, the changes an unchanged rule made because an earlier change of the session changed its state.
                 carried: group.carried,
-                changes: group.changes.map((c) => ({ file: c.file, line: c.line, session: c.session, tool: c.tool, direction: c.direction, ...(c.via !== undefined ? { via: { rule: c.via.rule, ...(c.via.line !== undefined ? { file: c.file, line: c.via.line } : {}) } } : {}), before: c.before, after: c.after })),
+                changes: group.changes.map((c) => ({ file: recordingName(c.file), line: c.line, session: c.session, tool: c.tool, direction: c.direction, ...(c.via !== undefined ? { via: { rule: c.via.rule, ...(c.via.line !== undefined ? { file: recordingName(c.file), line: c.via.line } : {}) } } : {}), before: c.before, after: c.after })),
                 // Only the first changes are listed; `count` has them all.
                 truncated: group.count > group.changes.length,
               },
             ]),
           ),
-          errors: report.errors,
+          errors: report.errors.map((e) => ({ ...e, file: recordingName(e.file) })),
           // Past the first 100 of a recording, errors are counted only (as `test --reporter json` has it).
           errorsLeftOut: report.errorsLeftOut.errors,
-          notes: report.notes,
+          notes: report.notes.map((n) => ({ ...n, file: recordingName(n.file) })),
         },
         null,
         2,
@@ -103,11 +104,11 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     );
   } else {
     for (const line of shownErrors(report.errors, report.errorsLeftOut.errors, parseMaxErrors(options.maxErrors), io.palette).lines) io.out(`${line}\n`);
-    for (const n of report.notes) io.out(`${io.palette.warning("note")}: ${printable(n.file)}: ${printable(n.message)}\n`);
+    for (const n of report.notes) io.out(`${io.palette.warning("note")}: ${printable(recordingName(n.file))}: ${printable(n.message)}\n`);
     for (const [cause, group] of causes) {
       const carried = group.carried > 0 ? ` (${group.carried.toLocaleString("en-US")} via session state)` : "";
       io.out(`${io.palette.bold(printable(cause))}  ${counted(group.count, "change")}: ${[...group.directions].map(([d, n]) => `${d} ${n.toLocaleString("en-US")}`).join(", ")}${carried}\n`);
-      for (const c of group.changes) io.out(`  ${printable(c.file)}:${c.line}  ${c.direction}  ${printable(shownText(c.tool))} ${printable(whereFrom(c))}  ${printable(whatChanged(c))}\n`);
+      for (const c of group.changes) io.out(`  ${printable(recordingName(c.file))}:${c.line}  ${c.direction}  ${printable(shownText(c.tool))} ${printable(whereFrom(c))}  ${printable(whatChanged(c))}\n`);
       if (group.count > group.changes.length) io.out(`  … and ${(group.count - group.changes.length).toLocaleString("en-US")} more (not listed)\n`);
     }
     const directions = [...report.directions].map(([d, n]) => `${d} ${n.toLocaleString("en-US")}`).join(", ");
@@ -129,7 +130,7 @@ function whereFrom(change: DecisionChange): string {
   const session = isSessionPlaceholder(change.session) ? change.session.slice(1, -1) : `session ${change.session}`;
   if (change.via === undefined) return `(${session})`;
   const unchanged = `${change.via.rule.slice(1)} is unchanged`;
-  return change.via.line === undefined ? `(${session}; ${unchanged})` : `(via ${session}, from ${change.file}:${change.via.line}; ${unchanged})`;
+  return change.via.line === undefined ? `(${session}; ${unchanged})` : `(via ${session}, from ${recordingName(change.file)}:${change.via.line}; ${unchanged})`;
 }
 
 /** The text after a listed change: the new reason, or for a change of the same effect what changed. */

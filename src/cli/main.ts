@@ -25,7 +25,7 @@ Exit codes:
   2  bad usage, or unreadable input
 
 Colour is used only on a terminal, never with --no-color, NO_COLOR, FORCE_COLOR=0
-or TERM=dumb; any other FORCE_COLOR forces it.`;
+or (unless FORCE_COLOR is set) TERM=dumb; any other FORCE_COLOR forces it.`;
 
 /** Builds the command tree; verbs report their exit code through `finish`. */
 export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>) => void): Command {

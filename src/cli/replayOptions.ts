@@ -1,5 +1,5 @@
 import { parseDuration } from "../syntax/literals.js";
-import { readdirSync, statSync } from "node:fs";
+import { fstatSync, readdirSync, statSync } from "node:fs";
 import { printable } from "../diagnostics/printable.js";
 import { resolve } from "node:path";
 import type { Command } from "commander";
@@ -81,7 +81,7 @@ export function parseReplayFlags(verb: string, flags: ReplayFlags, io: Io): ({ w
 
 
 /**
- * The `--replay` values (`-` as `STANDARD_INPUT`), or undefined after saying why on stderr:
+ * The `--replay` values (`-` and `/dev/stdin` as `STANDARD_INPUT`), or undefined after saying why on stderr:
  * none given, or a policy file among them (`--replay` takes every argument after it, so
  * `--replay a.jsonl p.policy` reads the policy as a recording).
  */
@@ -95,8 +95,9 @@ export function recordingsOf(verb: string, replay: readonly string[] | undefined
     io.err(policy);
     return undefined;
   }
-  // A file literally named as standard input is named so it is read as that file.
-  return replay.map((value) => (value === "-" ? STANDARD_INPUT : value === STANDARD_INPUT ? `./${value}` : value));
+  // `/dev/stdin` is standard input as `-` is: read through the process's own stream, named
+  // `standard input`, one recording with `-` (not two), and never rewritten by --update.
+  return replay.map((value) => (value === "-" || value === STANDARD_INPUT_PATH ? STANDARD_INPUT : value));
 }
 
 /**
@@ -124,21 +125,55 @@ function holdsPolicyFiles(path: string): boolean {
   }
 }
 
+/** Standard input's own name, which `--replay` takes as `-`. */
+const STANDARD_INPUT_PATH = "/dev/stdin";
+
+/** The other names of standard input (a file descriptor's), refused by --update whatever fd 0 is, even closed. */
+const STANDARD_INPUT_ALIASES = new Set(["/dev/fd/0", "/proc/self/fd/0"]);
+
 /**
- * The first recording `--update` could not rewrite because it is not a file (standard input, a
- * pipe, a device), said on stderr before anything is replayed; undefined when there is none.
+ * The first recording `--update` could not rewrite, said on stderr before anything is replayed;
+ * undefined when there is none. Not a file: standard input, a pipe, a device. Nor standard input
+ * redirected from a file (`< log.jsonl`), by any name (`-`, `/dev/stdin`, `/dev/fd/0`, the
+ * file's own): rewriting the file behind standard input is not what reading standard input asked
+ * for, and writing the file policyc is reading from is how logs get lost.
  */
 export function refuseUpdateOfStream(files: readonly string[], cwd: string, io: Io): string | undefined {
+  const input = standardInputFile();
+  const notAFile = (what: string): string => `${what}, not a file it can rewrite: save the recording to a file and update that`;
+  let why = "";
   const stream = files.find((file) => {
-    // Standard input redirected from a file is a file, but rewriting it is not what `-` asked for.
-    if (file === STANDARD_INPUT) return true;
+    if (file === STANDARD_INPUT) {
+      why = notAFile("standard input is a stream");
+      return true;
+    }
+    const path = resolve(cwd, file);
+    if (STANDARD_INPUT_ALIASES.has(path)) {
+      why = notAFile(`\`${printable(file)}\` is standard input`);
+      return true;
+    }
+    let stat;
     try {
-      return !statSync(resolve(cwd, file)).isFile();
+      stat = statSync(path, { bigint: true });
     } catch {
       return false; // missing: the replay reports it
     }
+    if (!stat.isFile()) why = notAFile(`\`${printable(file)}\` is a pipe or a device`);
+    else if (input !== undefined && stat.dev === input.dev && stat.ino === input.ino) why = `\`${printable(file)}\` is also what standard input reads (\`<\` redirects it), which it never rewrites: give the file as a --replay path only`;
+    else return false;
+    return true;
   });
-  const what = stream === STANDARD_INPUT ? "standard input (-) is not a file" : `\`${printable(stream ?? "")}\` is standard input, a pipe or a device, not a file`;
-  if (stream !== undefined) io.err(`policyc test: --update rewrites recordings in place, but ${what} it can rewrite: save the recording to a file and update that\n`);
+  if (stream !== undefined) io.err(`policyc test: --update rewrites recordings in place, but ${why}\n`);
   return stream;
+}
+
+/** The device and inode of the regular file standard input reads from, or undefined when it is none (a pipe, a terminal, closed). */
+function standardInputFile(): { dev: bigint; ino: bigint } | undefined {
+  try {
+    const stat = fstatSync(0, { bigint: true });
+    // Some file systems give no inode numbers (0): no file there can be told from another.
+    return stat.isFile() && stat.ino !== 0n ? { dev: stat.dev, ino: stat.ino } : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -63,10 +63,11 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
       isDirectory = statSync(resolve(cwd, pattern)).isDirectory();
     } catch {
       // Nothing there at all (a typo) is said with the folders and globs that hold nothing,
-      // before any replay, as every other file option's is. A broken link or a file that
-      // cannot be read is the runner's to report, with its name, as one that fails mid-read.
-      if (namesSomething(resolve(cwd, pattern))) files.push(pattern);
-      else missing.push(`\`${printable(pattern)}\` (no such file or folder)`);
+      // before any replay, as every other file option's is. A broken link, or a file that
+      // cannot be reached (a folder on the way the user may not enter, a loop of links), is the
+      // runner's to report, with its name and why, as one that fails mid-read.
+      if (isAbsent(resolve(cwd, pattern))) missing.push(`\`${printable(pattern)}\` (no such file or folder)`);
+      else files.push(pattern);
       continue;
     }
     if (isDirectory) {
@@ -80,6 +81,8 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
   }
   // One recording named twice (a link beside it, `./a.jsonl` and `a.jsonl`) is replayed once;
   // every report names it as spelled here, so never as the start of a CI workflow command.
+  // Standard input (`- -`, `- /dev/stdin`) is one recording too: its marker resolves to a path
+  // with a NUL in it, which no file's real path equals.
   return { files: uniqueFiles(files, cwd).map(pathForLineStart), missing };
 }
 
@@ -102,11 +105,21 @@ function isFolder(path: string): boolean {
 
 /** Whether a file, folder or link (a broken one too, which the runner then reports by name) is at `path`. */
 function namesSomething(path: string): boolean {
+  return !isAbsent(path);
+}
+
+/**
+ * Whether nothing at all is at `path`: no such name, or a file where a folder on the way should
+ * be. A path that cannot be looked at (permission denied, a loop of links) may name something:
+ * it is not "no such file", which would send the user looking for a typo.
+ */
+function isAbsent(path: string): boolean {
   try {
     lstatSync(path);
-    return true;
-  } catch {
     return false;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    return code === "ENOENT" || code === "ENOTDIR";
   }
 }
 

@@ -19,12 +19,21 @@ export interface RecordingSource {
 }
 
 /**
- * Standard input as a recording's name (what `--replay -` stands for), as every message names it
- * (`policyc eval -r -`, `policyc fmt -` too): read from `/dev/stdin`, an implementation detail
- * no report shows.
+ * Standard input as a recording (what `--replay -` and `--replay /dev/stdin` stand for): a
+ * marker, not a name. It starts with a NUL character, which no path can hold (neither one given
+ * on a command line nor one a folder or a glob lists), so no file is ever taken for standard
+ * input, nor standard input for a file: a file named `standard input` is an ordinary one. A
+ * string rather than a symbol, since recordings' names travel to worker threads and into JSON
+ * reports, which a symbol would not survive. Shown as `standard input` (`recordingName`) only
+ * where a name is printed; read from `/dev/stdin` (or the process's own stream).
  */
-export const STANDARD_INPUT = "standard input";
+export const STANDARD_INPUT = "\0standard input";
 const STANDARD_INPUT_PATH = "/dev/stdin";
+
+/** How a report or a message names the recording `file`: as given, and standard input as `standard input`. */
+export function recordingName(file: string): string {
+  return file === STANDARD_INPUT ? "standard input" : file;
+}
 
 /** The absolute path a replay reads `file` from: its copy (`source`) when it has one, else the file. */
 export function recordingPath(file: string, options: { readonly cwd?: string; readonly source?: string }): string {

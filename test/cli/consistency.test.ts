@@ -16,7 +16,7 @@ const REQUEST = join(S, "requests", "pii-email.jsonl");
 const dir = mkdtempSync(join(tmpdir(), "policyc-consistency-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe("colour follows NO_COLOR, FORCE_COLOR and TERM as Node and chalk read them (review a4 F2)", () => {
+describe("colour follows NO_COLOR, FORCE_COLOR and TERM as cli.md § Colour says (review a4 F2)", () => {
   it.each([
     [{}, true, true],
     [{}, false, false],
@@ -31,9 +31,21 @@ describe("colour follows NO_COLOR, FORCE_COLOR and TERM as Node and chalk read t
     [{ TERM: "xterm-256color" }, true, true],
     [{ NO_COLOR: "1", FORCE_COLOR: "1" }, true, false],
     [{ NO_COLOR: "" }, true, true],
+    // Not as Node reads it (Node: off), as cli.md says (review r3 R5).
+    [{ FORCE_COLOR: "no" }, false, true],
   ] as const)("%j on a terminal: %s → %s", (env, isTty, coloured) => {
     expect(decideColor(env, isTty, false)).toBe(coloured);
     expect(decideColor(env, isTty, true)).toBe(false);
+  });
+
+  it("the help, README and cli.md say that FORCE_COLOR beats TERM=dumb, and claim no agreement with Node (review r3 R5)", async () => {
+    const help = (await cli(["--help"])).stdout.replace(/\s+/g, " ");
+    expect(help).toContain("never with --no-color, NO_COLOR, FORCE_COLOR=0 or (unless FORCE_COLOR is set) TERM=dumb; any other FORCE_COLOR forces it");
+    expect(readFileSync(join(ROOT, "README.md"), "utf8").replace(/\s+/g, " ")).toContain("never with `--no-color`, `NO_COLOR`, `FORCE_COLOR=0` or (unless `FORCE_COLOR` is set) `TERM=dumb`");
+    const colour = readFileSync(join(ROOT, "docs", "cli.md"), "utf8").replace(/\s+/g, " ");
+    expect(colour).toContain("unless `FORCE_COLOR` forced it in rule 3");
+    expect(colour).not.toContain("as Node and chalk read it");
+    expect(readFileSync(join(ROOT, "src", "cli", "io.ts"), "utf8")).not.toContain("As Node (`hasColors()`) and chalk read these variables");
   });
 
   it.skipIf(!existsSync("/usr/bin/script") || !existsSync(join(ROOT, "dist", "cli", "main.js")))("FORCE_COLOR=0 and TERM=dumb leave a terminal plain (through script(1))", () => {
@@ -57,6 +69,32 @@ describe("standard output holds what a verb produces; diagnostics of policies th
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain("error[PC001]: cannot read");
+  });
+
+  it("build --json: a policy set that does not load or compile gives the document on stdout and the diagnostics on stderr too; -o - keeps stdout empty (review r3 R4)", async () => {
+    mkdirSync(join(dir, "er"), { recursive: true });
+    writeFileSync(join(dir, "er", "schema.policy"), readFileSync(join(S, "schema.policy"), "utf8"));
+    writeFileSync(join(dir, "er", "err.policy"), 'policy p {\n  deny nosuch.tool reason "r"\n}\n');
+    for (const [source, code] of [[join(dir, "nope.policy"), 2], [join(dir, "er"), 1]] as const) {
+      const result = await cli(["build", source, "-o", join(dir, "er-out.json"), "--json"]);
+      expect(result.code, source).toBe(code);
+      expect(JSON.parse(result.stdout), source).toMatchObject({ ok: false, errors: 1 });
+      expect(result.stderr, source).toMatch(/error\[PC\d{3}\]/);
+      const piped = await cli(["build", source, "-o", "-", "--json"]);
+      expect([piped.code, piped.stdout], source).toEqual([code, ""]);
+      expect(JSON.parse(piped.stderr), source).toMatchObject({ ok: false, errors: 1 });
+    }
+  });
+
+  it("build --json: a signing key that cannot be read or used gives {ok: false, reason} on stdout, as eval's unreadable request does (review r3 R4)", async () => {
+    for (const [key, reason] of [[join(dir, "missing.pem"), /^cannot read signing key `.*missing\.pem`: no such file/], ["/dev/null", /empty/]] as const) {
+      const result = await cli(["build", S, "-o", join(dir, "signed.json"), "--sign", key, "--json"]);
+      expect(result.code, key).toBe(2);
+      const document = JSON.parse(result.stdout) as { ok: boolean; reason: string };
+      expect(document.ok, key).toBe(false);
+      expect(document.reason, key).toMatch(reason);
+      expect(result.stderr, key).toBe(`policyc build: ${document.reason}\n`);
+    }
   });
 
   it("check prints them on stdout: its diagnostics are its report", async () => {

@@ -399,6 +399,17 @@ describe("policyc fmt", () => {
     expect(await cli(["fmt", "--check", "beside.policy", "-"], { cwd: dir, stdin: MESSY })).toMatchObject({ code: 1, stdout: "standard input\n" });
   });
 
+  it("a file named `standard input` is an ordinary file: `--check` advises --write for it, and `-` beside it is still standard input (review r3 R2)", async () => {
+    const folder = join(dir, "named-standard-input");
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, "standard input"), MESSY);
+    expect(await cli(["fmt", "--check", "standard input"], { cwd: folder })).toEqual({ code: 1, stdout: "standard input\n", stderr: "1 file is not formatted; run `policyc fmt --write`\n" });
+    expect(await cli(["fmt", "--check", "-", "standard input"], { cwd: folder, stdin: CANONICAL })).toEqual({ code: 1, stdout: "standard input\n", stderr: "1 file is not formatted; run `policyc fmt --write`\n" });
+    expect(await cli(["fmt", "--check", "-", "standard input"], { cwd: folder, stdin: MESSY })).toEqual({ code: 1, stdout: "standard input\nstandard input\n", stderr: "2 files are not formatted; run `policyc fmt --write`\n" });
+    const formatted = await cli(["fmt", "--check", "--", "-"], { cwd: folder, stdin: MESSY });
+    expect(formatted.stderr).toBe("1 file is not formatted; `policyc fmt -` prints it formatted\n");
+  });
+
   it("formats `.policy` files of a folder in any letter case, and names a `NAME.policy.txt` it does not read (PC007, a warning: exit 0, `ok` true)", async () => {
     mkdirSync(join(dir, "cased"));
     writeFileSync(join(dir, "cased", "Deny.Policy"), CANONICAL);

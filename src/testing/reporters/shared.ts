@@ -7,7 +7,7 @@ import { shownList, shownText } from "../shortRequest.js";
 import type { Expectation } from "../readRecording.js";
 import type { Grant } from "../../runtime/decision.js";
 import { printable } from "../../diagnostics/printable.js";
-import { STANDARD_INPUT } from "../recordingSource.js";
+import { recordingName, STANDARD_INPUT } from "../recordingSource.js";
 import { counted, type DiagnosticJson, type Palette } from "../../diagnostics/render.js";
 
 /**
@@ -115,7 +115,7 @@ export function differsText(result: CaseResult): string {
 
 /** The notes (`ReplayNote`) as `file:line: message` lines, and how many were left out. */
 export function noteLines(report: ReplayReport): string[] {
-  const lines = report.notes.map((n) => `${n.file}${n.line !== null ? `:${n.line}` : ""}: ${n.message}`);
+  const lines = report.notes.map((n) => `${recordingName(n.file)}${n.line !== null ? `:${n.line}` : ""}: ${n.message}`);
   const leftOut = notesLeftOutText(report);
   if (leftOut !== undefined) lines.push(leftOut);
   return lines;
@@ -143,7 +143,7 @@ export function leftOutLines(counts: LeftOut | undefined): string[] {
 
 /**
  * Whether a recording is a file CI can point at: not standard input or another device (a
- * GitHub annotation with \`file=/dev/stdin\` attaches to nothing).
+ * GitHub annotation with \`file=/dev/fd/0\` attaches to nothing).
  */
 export function isRepositoryFile(file: string): boolean {
   return file !== STANDARD_INPUT && !file.startsWith("/dev/") && !file.startsWith("/proc/");
@@ -234,7 +234,7 @@ export function errorTitle(error: ReplayError): string {
 
 /** Where an error is: `file:line`, or the file alone when it is about the whole recording. */
 export function errorPlace(error: ReplayError): string {
-  return error.line === null ? error.file : `${error.file}:${error.line}`;
+  return error.line === null ? recordingName(error.file) : `${recordingName(error.file)}:${error.line}`;
 }
 
 /**
