@@ -140,6 +140,9 @@ function namesFolder(output: string, cwd: string): boolean {
   }
 }
 
+/** What `-o` takes for standard output: `-`, and the names a tool without `-` is given for it. */
+const STANDARD_OUTPUT_NAMES = new Set(["-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"]);
+
 /** `policyc build PATH… -o FILE`: writes a bundle (and, with `--target ts`, the typed request module). */
 export async function buildVerb(io: Io, paths: string[], options: BuildOptions): Promise<ExitCode> {
   const target = options.target ?? "js";
@@ -153,8 +156,9 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   }
   // `-o -`: the bundle on standard output (to pipe it to an upload), everything else on standard
   // error. `-o /dev/stdout`, the idiom for tools without `-`, is the same: the summary after the
-  // bundle on that stream would make what reads the pipe refuse it.
-  const toStdout = options.output === "-" || options.output === "/dev/stdout";
+  // bundle on that stream would make what reads the pipe refuse it; so are `/dev/fd/1` and
+  // `/proc/self/fd/1`, its other names.
+  const toStdout = STANDARD_OUTPUT_NAMES.has(options.output);
   if (toStdout && target === "ts") {
     io.err("policyc build: with --target ts, -o names a folder or a .json file (policy.ts is written beside the bundle); standard output (-) cannot hold both\n");
     return EXIT.usage;
@@ -299,7 +303,7 @@ export function registerBuild(program: Command, io: Io, finish: (code: ExitCode 
       .command("build")
       .description("compile policies into a bundle for enforcement points")
       .argument("<paths...>", "policy files or folders (searched for *.policy)")
-      .option("-o, --output <path>", "bundle file to write (an existing file that is not a policyc bundle is never replaced), - (or /dev/stdout) for standard output, or a folder (ending in / or existing) to write bundle.json in; missing folders are created (with --target ts: a folder, or a .json file with policy.ts beside it; not a .ts file)")
+      .option("-o, --output <path>", "bundle file to write (an existing file that is not a policyc bundle is never replaced), - (or /dev/stdout, /dev/fd/1) for standard output, or a folder (ending in / or existing) to write bundle.json in; missing folders are created (with --target ts: a folder, or a .json file with policy.ts beside it; not a .ts file)")
       .option("--target <target>", "js (bundle only) or ts (bundle.json and a typed policy.ts; a policy.ts written by hand, or for another bundle beside it, is never replaced)", "js")
       .option("--sign <key.pem>", "sign the bundle with this Ed25519 private key")
       .option("--json", "print a JSON summary instead"),

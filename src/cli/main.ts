@@ -68,6 +68,8 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
 function withOwnerOfOption(text: string, command: Command, program: Command): string {
   const flag = /^error: unknown option '([^'=]+)(?:=[^']*)?'\n?(?:\(Did you mean [^\n]*\)\n?)?$/.exec(text)?.[1];
   if (flag === undefined) return text;
+  // The verb's own flag given a value (`check --json=1`): it takes none, and is not another verb's.
+  if (command.options.some((option) => option.long === flag && !option.required && !option.optional)) return `${text.split("\n")[0]}\n(${flag} takes no value: give ${flag} alone)\n`;
   const owners = program.commands.filter((other) => other !== command && other.options.some((option) => option.long === flag || option.short === flag));
   if (owners.length === 0) return text;
   // Commander's first line as it is (`--fail-on-warnings=1`), without its suggestion.
@@ -81,7 +83,8 @@ function withOwnerOfOption(text: string, command: Command, program: Command): st
 function withOptionInOtherCase(text: string, command: Command): string {
   const flag = /^error: unknown option '(--[^'=]+)(?:=[^']*)?'\n?$/.exec(text)?.[1];
   if (flag === undefined) return text;
-  const known = command.options.flatMap((option) => (option.long === undefined ? [] : [option.long]));
+  // With the global options (`--no-color`, `--version`), which every verb takes as commander's own suggester knows.
+  const known = [...command.options, ...(command.parent?.options ?? [])].flatMap((option) => (option.long === undefined ? [] : [option.long]));
   const match = closestName(flag, [...known, "--help"]);
   return match === undefined || match === flag ? text : `${text.replace(/\n?$/, "\n")}(Did you mean ${match}?)\n`;
 }

@@ -131,9 +131,9 @@ describe("policyc build", () => {
     }
   });
 
-  it("-o /dev/stdout is -o -: the summary goes to stderr, so a pipe gets the bundle alone", async () => {
+  it.each(["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"])("-o %s is -o -: the summary goes to stderr, so a pipe gets the bundle alone (review r3)", async (output) => {
     const hash = expectedBundle().manifest.contentHash;
-    expect(await build("decls.policy", "support.policy", "-o", "/dev/stdout")).toEqual({ code: 0, stdout: serializeBundle(expectedBundle()), stderr: `built standard output: 8 rules, 4 tools, ${hash}\n` });
+    expect(await build("decls.policy", "support.policy", "-o", output)).toEqual({ code: 0, stdout: serializeBundle(expectedBundle()), stderr: `built standard output: 8 rules, 4 tools, ${hash}\n` });
   });
 
   it("shows an -o it refuses with its control characters escaped: one line on stderr", async () => {
