@@ -224,13 +224,14 @@ describe("README.md, The library", () => {
 describe("docs/cli.md examples", () => {
   it.skipIf(!HAS_CONFORMANCE)("the build example prints what building the conformance support.policy prints", async () => {
     const text = readFileSync(join(ROOT, "docs", "cli.md"), "utf8");
-    // The output shown is all of it: the warnings, then the summary line.
+    // The output shown is all of it, as a terminal shows it: the warnings (on standard error), then the summary line.
     const shown = /\$ policyc build support\.policy -o bundle\.json\n((?:.*\n)*?built .*)\n/.exec(text)?.[1];
     expect(shown, "docs/cli.md shows `policyc build support.policy -o bundle.json` and its output").toBeDefined();
     const out = mkdtempSync(join(tmpdir(), "policyc-docs-"));
     try {
       const result = await cli(["build", "support.policy", "-o", join(out, "bundle.json")], { cwd: join(CONFORMANCE, "support") });
-      expect(result.stdout.trim().replace(join(out, "bundle.json"), "bundle.json"), "update the hash in docs/cli.md (both places)").toBe(shown);
+      expect(result.stdout).toMatch(/^built /);
+      expect((result.stderr + result.stdout).trim().replace(join(out, "bundle.json"), "bundle.json"), "update the hash in docs/cli.md (both places)").toBe(shown);
       expect(text).toContain(`"contentHash": "${shown!.split(", ").pop()}"`);
     } finally {
       rmSync(out, { recursive: true, force: true });

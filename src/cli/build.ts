@@ -140,6 +140,9 @@ function namesFolder(output: string, cwd: string): boolean {
   }
 }
 
+/** What `-o` takes for standard output: `-`, and the names a tool without `-` is given for it. */
+const STANDARD_OUTPUT_NAMES = new Set(["-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"]);
+
 /** `policyc build PATH… -o FILE`: writes a bundle (and, with `--target ts`, the typed request module). */
 export async function buildVerb(io: Io, paths: string[], options: BuildOptions): Promise<ExitCode> {
   const target = options.target ?? "js";
@@ -153,8 +156,9 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   }
   // `-o -`: the bundle on standard output (to pipe it to an upload), everything else on standard
   // error. `-o /dev/stdout`, the idiom for tools without `-`, is the same: the summary after the
-  // bundle on that stream would make what reads the pipe refuse it.
-  const toStdout = options.output === "-" || options.output === "/dev/stdout";
+  // bundle on that stream would make what reads the pipe refuse it; so are `/dev/fd/1` and
+  // `/proc/self/fd/1`, its other names.
+  const toStdout = STANDARD_OUTPUT_NAMES.has(options.output);
   if (toStdout && target === "ts") {
     io.err("policyc build: with --target ts, -o names a folder or a .json file (policy.ts is written beside the bundle); standard output (-) cannot hold both\n");
     return EXIT.usage;
@@ -164,19 +168,36 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     io.err(`policyc build: ${typedRefusal}\n`);
     return EXIT.usage;
   }
+  // Standard output holds the build's summary, or with `-o -` the bundle and nothing else (a
+  // pipe to an upload must never receive diagnostics): human diagnostics go to standard error,
+  // as every verb but `check` (whose report they are) prints them; the JSON summary goes where
+  // the summary goes.
+  const summaryIo = toStdout ? onStandardError(io) : io;
+  // A signing key that cannot be read or used is input, not usage: with --json the summary's
+  // stream still holds a document, as eval's does for a request it cannot read.
+  const unusableKey = (message: string): ExitCode => {
+    io.err(`policyc build: ${message}\n`);
+    if (options.json) summaryIo.out(JSON.stringify({ ok: false, reason: message }, null, 2) + "\n");
+    return EXIT.usage;
+  };
   let privateKey: KeyObject | undefined;
   if (options.sign !== undefined) {
     // Relative to the verb's working folder (like the policy paths), not the process's.
     const read = readSigningKey(options.sign, io.cwd);
-    if (!read.ok) {
-      io.err(`policyc build: ${read.message}\n`);
-      return EXIT.usage;
-    }
+    if (!read.ok) return unusableKey(read.message);
     privateKey = read.key;
   }
+  // Diagnostics of a build that fails: for people on standard error, and with --json also as the
+  // summary's document (eval, test and diff do the same for a policy set that does not load).
+  // With `-o -` the document is on standard error already, and is the whole report there.
+  const reportFailure = (diagnostics: readonly Diagnostic[]): void => {
+    const max = parseMaxErrors(options.maxErrors);
+    if (!options.json || !toStdout) reportDiagnostics(onStandardError(io), diagnostics, { json: false, max });
+    if (options.json) reportDiagnostics(summaryIo, diagnostics, { json: true, max });
+  };
   const loaded = loadSources(paths, io.cwd, { folderCommand: (folder) => `policyc build ${folder} …` });
   if (loaded.diagnostics.length > 0) {
-    reportDiagnostics(io, sortDiagnostics(loaded.diagnostics), { json: options.json ?? false, max: parseMaxErrors(options.maxErrors) });
+    reportFailure(sortDiagnostics(loaded.diagnostics));
     return EXIT.usage;
   }
   // Writing the bundle over one of its own inputs would lose it: a source (`-o rules.policy`),
@@ -201,7 +222,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   // With the files a folder search passed over (PC007): a build that leaves rules out says so.
   const diagnostics = sortDiagnostics([...loaded.warnings, ...compiled.diagnostics]);
   if (!policy || !program) {
-    reportDiagnostics(io, diagnostics, { json: options.json ?? false, max: parseMaxErrors(options.maxErrors) });
+    reportFailure(diagnostics);
     return EXIT.failure;
   }
   let bundle;
@@ -210,12 +231,11 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   } catch (error) {
     // Only signing reads user input here; anything else is ours, and main reports it as such.
     if (privateKey === undefined) throw error;
-    io.err(`policyc build: cannot sign with \`${options.sign}\`: ${(error as Error).message.split("\n")[0]} (expected an Ed25519 private key in PEM or as a JSON Web Key)\n`);
-    return EXIT.usage;
+    return unusableKey(`cannot sign with \`${options.sign}\`: ${(error as Error).message.split("\n")[0]} (expected an Ed25519 private key in PEM or as a JSON Web Key)`);
   }
   if (toStdout) {
     io.out(serializeBundle(bundle));
-    return reportBuilt(onStandardError(io), bundle, diagnostics, ["-"], options);
+    return reportBuilt(summaryIo, bundle, diagnostics, ["-"], options);
   }
   const texts = [{ path: resolve(io.cwd, files.bundle), text: serializeBundle(bundle) }];
   let moduleNote: string | undefined;
@@ -255,7 +275,8 @@ function reportBuilt(io: Io, bundle: Bundle, diagnostics: readonly Diagnostic[],
   if (options.json) {
     reportDiagnostics(io, diagnostics, { json: true, extra: { written, contentHash: bundle.manifest.contentHash, rules: bundle.rules.length, signed: bundle.signature !== undefined } });
   } else {
-    if (diagnostics.length > 0) reportDiagnostics(io, diagnostics, { json: false, max: parseMaxErrors(options.maxErrors) });
+    // The warnings on standard error, as a failed build's errors; the one line on the summary's stream.
+    if (diagnostics.length > 0) reportDiagnostics(onStandardError(io), diagnostics, { json: false, max: parseMaxErrors(options.maxErrors) });
     io.out(`${io.palette.ok("built")} ${written[0] === "-" ? "standard output" : written.map(printable).join(", ")}: ${counted(bundle.rules.length, "rule")}, ${counted(Object.keys(bundle.schema.tools).length, "tool")}, ${bundle.manifest.contentHash}${bundle.signature ? ", signed" : ""}\n`);
   }
   return EXIT.ok;
@@ -282,7 +303,7 @@ export function registerBuild(program: Command, io: Io, finish: (code: ExitCode 
       .command("build")
       .description("compile policies into a bundle for enforcement points")
       .argument("<paths...>", "policy files or folders (searched for *.policy)")
-      .option("-o, --output <path>", "bundle file to write (an existing file that is not a policyc bundle is never replaced), - (or /dev/stdout) for standard output, or a folder (ending in / or existing) to write bundle.json in; missing folders are created (with --target ts: a folder, or a .json file with policy.ts beside it; not a .ts file)")
+      .option("-o, --output <path>", "bundle file to write (an existing file that is not a policyc bundle is never replaced), - (or /dev/stdout, /dev/fd/1) for standard output, or a folder (ending in / or existing) to write bundle.json in; missing folders are created (with --target ts: a folder, or a .json file with policy.ts beside it; not a .ts file)")
       .option("--target <target>", "js (bundle only) or ts (bundle.json and a typed policy.ts; a policy.ts written by hand, or for another bundle beside it, is never replaced)", "js")
       .option("--sign <key.pem>", "sign the bundle with this Ed25519 private key")
       .option("--json", "print a JSON summary instead"),

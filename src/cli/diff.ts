@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { EXIT, type ExitCode } from "./exitCodes.js";
-import { onStandardError, type Io } from "./io.js";
+import type { Io } from "./io.js";
 import { bundlePathOf, loadPolicy } from "./loadEngine.js";
 import { notLoadedJson, reportNotLoaded } from "./report.js";
 import { addMaxErrors, parseMaxErrors } from "./options.js";
@@ -13,7 +13,8 @@ import { counted } from "../diagnostics/render.js";
 import { isSessionPlaceholder } from "../testing/shortRequest.js";
 import { shownErrors } from "../testing/reporters/shared.js";
 import { shownText } from "../testing/shortRequest.js";
-import { JOBS_HELP, parseReplayFlags, recordingsOf, REPLAY_HELP, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
+import { jobsHelp, parseReplayFlags, recordingsOf, REPLAY_HELP, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
+import { recordingName } from "../testing/recordingSource.js";
 
 /** Changes listed per cause in the text report (all are counted). */
 const LISTED_PER_CAUSE = 20;
@@ -48,7 +49,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
   const sides = [oldPath, newPath].map((path, side) => loadPolicy([path], io.cwd, { verb: "diff", ...(isBundle[side] && options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) }));
   for (const side of sides) {
     if (!side.ok) {
-      reportNotLoaded("diff", side, onStandardError(io), parseMaxErrors(options.maxErrors));
+      reportNotLoaded("diff", side, io, parseMaxErrors(options.maxErrors));
       if (options.json) io.out(JSON.stringify(notLoadedJson(side), null, 2) + "\n");
       return side.code;
     }
@@ -86,16 +87,16 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
                 directions: Object.fromEntries(group.directions),
                 // Of them, the changes an unchanged rule made because an earlier change of the session changed its state.
                 carried: group.carried,
-                changes: group.changes.map((c) => ({ file: c.file, line: c.line, session: c.session, tool: c.tool, direction: c.direction, ...(c.via !== undefined ? { via: { rule: c.via.rule, ...(c.via.line !== undefined ? { file: c.file, line: c.via.line } : {}) } } : {}), before: c.before, after: c.after })),
+                changes: group.changes.map((c) => ({ file: recordingName(c.file), line: c.line, session: c.session, tool: c.tool, direction: c.direction, ...(c.via !== undefined ? { via: { rule: c.via.rule, ...(c.via.line !== undefined ? { file: recordingName(c.file), line: c.via.line } : {}) } } : {}), before: c.before, after: c.after })),
                 // Only the first changes are listed; `count` has them all.
                 truncated: group.count > group.changes.length,
               },
             ]),
           ),
-          errors: report.errors,
+          errors: report.errors.map((e) => ({ ...e, file: recordingName(e.file) })),
           // Past the first 100 of a recording, errors are counted only (as `test --reporter json` has it).
           errorsLeftOut: report.errorsLeftOut.errors,
-          notes: report.notes,
+          notes: report.notes.map((n) => ({ ...n, file: recordingName(n.file) })),
         },
         null,
         2,
@@ -103,11 +104,11 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     );
   } else {
     for (const line of shownErrors(report.errors, report.errorsLeftOut.errors, parseMaxErrors(options.maxErrors), io.palette).lines) io.out(`${line}\n`);
-    for (const n of report.notes) io.out(`${io.palette.warning("note")}: ${printable(n.file)}: ${printable(n.message)}\n`);
+    for (const n of report.notes) io.out(`${io.palette.warning("note")}: ${printable(recordingName(n.file))}: ${printable(n.message)}\n`);
     for (const [cause, group] of causes) {
       const carried = group.carried > 0 ? ` (${group.carried.toLocaleString("en-US")} via session state)` : "";
       io.out(`${io.palette.bold(printable(cause))}  ${counted(group.count, "change")}: ${[...group.directions].map(([d, n]) => `${d} ${n.toLocaleString("en-US")}`).join(", ")}${carried}\n`);
-      for (const c of group.changes) io.out(`  ${printable(c.file)}:${c.line}  ${c.direction}  ${printable(shownText(c.tool))} ${printable(whereFrom(c))}  ${printable(whatChanged(c))}\n`);
+      for (const c of group.changes) io.out(`  ${printable(recordingName(c.file))}:${c.line}  ${c.direction}  ${printable(shownText(c.tool))} ${printable(whereFrom(c))}  ${printable(whatChanged(c))}\n`);
       if (group.count > group.changes.length) io.out(`  … and ${(group.count - group.changes.length).toLocaleString("en-US")} more (not listed)\n`);
     }
     const directions = [...report.directions].map(([d, n]) => `${d} ${n.toLocaleString("en-US")}`).join(", ");
@@ -129,7 +130,7 @@ function whereFrom(change: DecisionChange): string {
   const session = isSessionPlaceholder(change.session) ? change.session.slice(1, -1) : `session ${change.session}`;
   if (change.via === undefined) return `(${session})`;
   const unchanged = `${change.via.rule.slice(1)} is unchanged`;
-  return change.via.line === undefined ? `(${session}; ${unchanged})` : `(via ${session}, from ${change.file}:${change.via.line}; ${unchanged})`;
+  return change.via.line === undefined ? `(${session}; ${unchanged})` : `(via ${session}, from ${recordingName(change.file)}:${change.via.line}; ${unchanged})`;
 }
 
 /** The text after a listed change: the new reason, or for a change of the same effect what changed. */
@@ -177,7 +178,7 @@ export function registerDiff(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--allow-empty", "pass when the recordings hold no request line (nothing is compared)")
     .option("--rule-changes", "also report decisions of the same effect, grants and revocation that other rules decide, or with other reasons")
     .option("--public-key <file>", "require each side that is a bundle to be signed by this Ed25519 public key (PEM, DER or JSON Web Key)")
-    .option("--jobs <n>", JOBS_HELP)
+    .option("--jobs <n>", jobsHelp(["--max-sessions"]))
     .addHelpText("after", ROTATED_LOGS_HELP);
   withEngineFlags(addMaxErrors(command, "diagnostics, and at most N recording errors")).action((oldPath: string, newPath: string, options: DiffOptions) => finish(diffVerb(io, oldPath, newPath, options)));
 }

@@ -10,7 +10,7 @@ import { parseRequestBytes } from "../testing/parseRequests.js";
 import { renderExplanation } from "../testing/explanationText.js";
 import { sessionLabel, shownText } from "../testing/shortRequest.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
-import { onStandardError, type Io } from "./io.js";
+import type { Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
 import { notLoadedJson, reportNotLoaded } from "./report.js";
 import { addMaxErrors, parseMaxErrors } from "./options.js";
@@ -41,29 +41,29 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   }
   const replay = parseReplayFlags("eval", options, io);
   if (replay === undefined) return EXIT.usage;
+  // A request that cannot be read or is not valid is input, not usage: with --json, standard
+  // output still holds the one document it promises (as for policies that do not load).
+  const unreadable = (message: string): ExitCode => {
+    io.err(`policyc eval: ${message}\n`);
+    if (options.json) io.out(JSON.stringify({ ok: false, reason: message }, null, 2) + "\n");
+    return EXIT.usage;
+  };
   let bytes: Buffer;
   try {
     // Relative to the verb's working folder (like the policy paths), not the process's.
     bytes = options.request === "-" ? io.readStdin() : readLimited(resolve(io.cwd, options.request), MAX_REQUEST_BYTES);
   } catch (error) {
-    io.err(`policyc eval: cannot read request \`${options.request}\`: ${describeFsError(error)}\n`);
-    return EXIT.usage;
+    return unreadable(`cannot read request \`${options.request}\`: ${describeFsError(error)}`);
   }
   // A bundle is one JSON object, and would be decided on as a request; a policy file is not JSON.
   const misplaced = wrongSlotOfText(options.request === "-" ? "standard input" : options.request, bytes.subarray(0, 1024).toString("utf8"), "request", "--request");
-  if (misplaced !== undefined) {
-    io.err(`policyc eval: ${misplaced}\n`);
-    return EXIT.usage;
-  }
+  if (misplaced !== undefined) return unreadable(misplaced);
   const { requests, error } = parseRequestBytes(bytes);
-  if (error) {
-    io.err(`policyc eval: ${options.request === "-" ? "standard input" : `\`${options.request}\``}: ${error}\n`);
-    return EXIT.usage;
-  }
+  if (error) return unreadable(`${options.request === "-" ? "standard input" : `\`${options.request}\``}: ${error}`);
   // Given means given: an empty --public-key is refused by loadPolicy, never taken for "no key".
   const loaded = loadPolicy(paths, io.cwd, { verb: "eval", recordings: "--request", ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
   if (!loaded.ok) {
-    reportNotLoaded("eval", loaded, options.json ? onStandardError(io) : io, parseMaxErrors(options.maxErrors));
+    reportNotLoaded("eval", loaded, io, parseMaxErrors(options.maxErrors));
     if (options.json) io.out(JSON.stringify(notLoadedJson(loaded), null, 2) + "\n");
     return loaded.code;
   }

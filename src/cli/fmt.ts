@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { formatSources } from "../ast/formatSources.js";
 import { hasErrors, sortDiagnostics } from "../diagnostics/Diagnostic.js";
-import { describeFsError, loadSources, loadStandardInput, STANDARD_INPUT_NAME, type LoadedSources } from "../source/loadSources.js";
+import { describeFsError, loadSources, loadStandardInput, type LoadedSources } from "../source/loadSources.js";
 import { replaceEach } from "../source/replaceFile.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import { onStandardError, type Io } from "./io.js";
@@ -26,7 +26,7 @@ const FMT_FOLDER = { folderCommand: (folder: string) => `policyc fmt ${folder} â
 /**
  * `policyc fmt PATHâ€¦`: print the canonical form; `--check` lists files that differ (exit 1);
  * `--write` rewrites them. `-` is standard input (what an editor formatting on save pipes),
- * named `<stdin>`.
+ * named `standard input` in diagnostics.
  */
 export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode {
   if (options.check && options.write) {
@@ -38,8 +38,14 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
     io.err("policyc fmt: --write rewrites files in place, and `-` is standard input: without --write the formatted text is printed on standard output\n");
     return EXIT.usage;
   }
-  const loaded = fromStandardInput ? withStandardInput(loadSources(paths.filter((path) => path !== "-"), io.cwd, FMT_FOLDER), io) : loadSources(paths, io.cwd, FMT_FOLDER);
-  const { formatted, diagnostics } = formatSources(loaded.files);
+  const input = fromStandardInput ? loadStandardInput(io.readStdin) : undefined;
+  const loaded = withStandardInput(input, loadSources(paths.filter((path) => path !== "-"), io.cwd, FMT_FOLDER));
+  // Standard input formatted apart, so it is told from the files by what it is, not by its name
+  // (a file may be named `standard input`); each file is formatted on its own either way.
+  const fromInput = formatSources(input?.files ?? []);
+  const fromFiles = formatSources(loaded.files.slice(input?.files.length ?? 0));
+  const formatted = [...fromInput.formatted, ...fromFiles.formatted];
+  const diagnostics = [...fromInput.diagnostics, ...fromFiles.diagnostics];
   const problems = namedForWhatItIs(sortDiagnostics([...loaded.diagnostics, ...loaded.warnings, ...diagnostics]));
   const changed = formatted.filter((f) => f.changed);
   // Written before anything is reported, so the report (JSON included) says what happened.
@@ -73,7 +79,7 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
       // One path per line, its control characters escaped: a newline in a file name must not add a line.
       for (const file of changed) io.out(`${printable(file.path)}\n`);
       // Standard input cannot be rewritten: printing it formatted is the fix there.
-      const advice = changed.every((file) => file.path === STANDARD_INPUT_NAME) ? "`policyc fmt -` prints it formatted" : "run `policyc fmt --write`";
+      const advice = changed.every((file) => fromInput.formatted.includes(file)) ? "`policyc fmt -` prints it formatted" : "run `policyc fmt --write`";
       if (changed.length > 0) io.err(`${changed.length} file${changed.length === 1 ? " is" : "s are"} not formatted; ${advice}\n`);
     }
   } else if (!options.json) {
@@ -88,9 +94,9 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
   return EXIT.ok;
 }
 
-/** The files of the other paths, and standard input's text before them. */
-function withStandardInput(files: LoadedSources, io: Io): LoadedSources {
-  const input = loadStandardInput(io.readStdin);
+/** The files of the other paths, and standard input's text (when read) before them. */
+function withStandardInput(input: LoadedSources | undefined, files: LoadedSources): LoadedSources {
+  if (input === undefined) return files;
   return { files: [...input.files, ...files.files], diagnostics: [...input.diagnostics, ...files.diagnostics], warnings: files.warnings };
 }
 

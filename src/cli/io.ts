@@ -17,14 +17,19 @@ export interface Io {
 }
 
 /**
- * Colour is decided once for each stream: `--no-color` or `NO_COLOR` turn it off, then
- * `FORCE_COLOR` turns it on, then it follows whether that stream is a terminal (`isTty`).
- * chalk alone does not read `NO_COLOR`.
+ * Colour is decided once for each stream: `--no-color` or `NO_COLOR` turn it off; `FORCE_COLOR`
+ * of `0` or `false` turns it off, any other value on; `TERM=dumb` (a terminal that cannot show
+ * it: an editor's output pane, Emacs' shell) turns it off; otherwise it follows whether that
+ * stream is a terminal (`isTty`). `FORCE_COLOR=0` and `false` mean what they mean to Node and
+ * chalk; other values do not quite (Node turns colour off for one it does not know, `no`), so
+ * the rule is said in cli.md rather than borrowed. chalk alone does not read `NO_COLOR`.
  */
 export function decideColor(env: NodeJS.ProcessEnv, isTty: boolean, noColorFlag: boolean): boolean {
   if (noColorFlag) return false;
   if (env["NO_COLOR"] !== undefined && env["NO_COLOR"] !== "") return false;
-  if (env["FORCE_COLOR"] !== undefined && env["FORCE_COLOR"] !== "0" && env["FORCE_COLOR"] !== "false") return true;
+  const force = env["FORCE_COLOR"];
+  if (force !== undefined) return force !== "0" && force.toLowerCase() !== "false";
+  if (env["TERM"] === "dumb") return false;
   return isTty;
 }
 

@@ -131,11 +131,13 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
   // A policy file or a recording given as the bundle is named as what it is, not as bad JSON.
   const misplaced = wrongSlotOfText(path, text, "bundle", recordings);
   if (misplaced !== undefined) return usage(misplaced);
+  // Said as a request's and a recording's faults are (`FILE: not JSON: …`, `FILE: the request is empty`).
+  if (text.trim() === "") return usage(`\`${path}\`: the bundle is empty`);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return usage(`\`${path}\` is not JSON: ${jsonErrorPlace((error as Error).message, text)}`);
+    return usage(`\`${path}\`: not JSON: ${jsonErrorPlace((error as Error).message, text)}`);
   }
   try {
     const bundle: Bundle = verifyBundle(value, publicKey === undefined ? {} : { publicKey });

@@ -13,7 +13,8 @@ import { EXIT, type ExitCode } from "./exitCodes.js";
 import { decideColor, paletteFor, type Io } from "./io.js";
 import { VERSION } from "../version.js";
 import { describeThrown } from "../runtime/helpers.js";
-import { emptyValueMessage, isBlank, refuseRepeatedValues } from "./options.js";
+import { emptyValueMessage, isBlank, maxErrorsMistake, refuseRepeatedValues } from "./options.js";
+import { closestName } from "../diagnostics/suggest.js";
 import { policyAmongRecordings } from "./replayOptions.js";
 
 const EXIT_CODE_HELP = `
@@ -23,7 +24,8 @@ Exit codes:
      (diff --exit-code)
   2  bad usage, or unreadable input
 
-Colour is used only on a terminal, never with NO_COLOR or --no-color; FORCE_COLOR forces it.`;
+Colour is used only on a terminal, never with --no-color, NO_COLOR, FORCE_COLOR=0
+or (unless FORCE_COLOR is set) TERM=dumb; any other FORCE_COLOR forces it.`;
 
 /** Builds the command tree; verbs report their exit code through `finish`. */
 export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>) => void): Command {
@@ -42,7 +44,7 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
   registerTest(program, io, finish);
   registerDiff(program, io, finish);
   for (const command of program.commands) {
-    command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (text, write) => write(withOwnerOfOption(withPolicyAfterReplay(text, command), command, program)) });
+    command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (text, write) => write(withOwnerOfOption(withOptionInOtherCase(withPolicyAfterReplay(text, command, io.cwd), command), command, program)) });
     refuseRepeatedValues(command, command.name());
   }
   // An empty value is nearly always an unset variable (`--public-key "$KEY"`), and a verb taking
@@ -51,6 +53,8 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
   program.hook("preAction", (_program, command) => {
     const blank = command.options.find((option) => option.required && !option.variadic && isBlank(command.getOptionValue(option.attributeName())));
     if (blank) command.error(`policyc ${command.name()}: ${emptyValueMessage(blank.long ?? blank.flags)}`, { exitCode: EXIT.usage, code: "policyc.emptyValue" });
+    const maxErrors = maxErrorsMistake(command.getOptionValue("maxErrors"));
+    if (maxErrors !== undefined) command.error(`policyc ${command.name()}: ${maxErrors}`, { exitCode: EXIT.usage, code: "policyc.invalidValue" });
   });
   return program;
 }
@@ -64,6 +68,8 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
 function withOwnerOfOption(text: string, command: Command, program: Command): string {
   const flag = /^error: unknown option '([^'=]+)(?:=[^']*)?'\n?(?:\(Did you mean [^\n]*\)\n?)?$/.exec(text)?.[1];
   if (flag === undefined) return text;
+  // The verb's own flag given a value (`check --json=1`): it takes none, and is not another verb's.
+  if (command.options.some((option) => option.long === flag && !option.required && !option.optional)) return `${text.split("\n")[0]}\n(${flag} takes no value: give ${flag} alone)\n`;
   const owners = program.commands.filter((other) => other !== command && other.options.some((option) => option.long === flag || option.short === flag));
   if (owners.length === 0) return text;
   // Commander's first line as it is (`--fail-on-warnings=1`), without its suggestion.
@@ -71,13 +77,26 @@ function withOwnerOfOption(text: string, command: Command, program: Command): st
 }
 
 /**
+ * Commander's "unknown option" with a did-you-mean it leaves out: its suggester compares letter
+ * case, so `--JSON` or `--Max-Errors` (a caps lock, a habit from another tool) get none.
+ */
+function withOptionInOtherCase(text: string, command: Command): string {
+  const flag = /^error: unknown option '(--[^'=]+)(?:=[^']*)?'\n?$/.exec(text)?.[1];
+  if (flag === undefined) return text;
+  // With the global options (`--no-color`, `--version`), which every verb takes as commander's own suggester knows.
+  const known = [...command.options, ...(command.parent?.options ?? [])].flatMap((option) => (option.long === undefined ? [] : [option.long]));
+  const match = closestName(flag, [...known, "--help"]);
+  return match === undefined || match === flag ? text : `${text.replace(/\n?$/, "\n")}(Did you mean ${match}?)\n`;
+}
+
+/**
  * Commander's "missing required argument" when `--replay` took the policy paths given after it
  * (`diff --replay r.jsonl old.policy new.policy`): what `test` says of it, which is the mistake.
  */
-function withPolicyAfterReplay(text: string, command: Command): string {
+function withPolicyAfterReplay(text: string, command: Command, cwd: string): string {
   if (!text.startsWith("error: missing required argument")) return text;
   const replay: unknown = command.getOptionValue("replay");
-  return (Array.isArray(replay) && policyAmongRecordings(command.name(), replay.filter((value): value is string => typeof value === "string"))) || text;
+  return (Array.isArray(replay) && policyAmongRecordings(command.name(), replay.filter((value): value is string => typeof value === "string"), { cwd, noPolicyPaths: true })) || text;
 }
 
 /** Runs the CLI with the process's streams and sets the exit code. The only place that ends the process. */
@@ -168,7 +187,10 @@ export async function runWith(io: Io, argv: readonly string[]): Promise<ExitCode
   }
   // `policyc help nosuch` would print the general help and succeed: a typo should not pass.
   if (argv[0] === "help" && argv[1] !== undefined && !program.commands.some((c) => c.name() === argv[1])) {
-    io.err(`policyc: no command \`${argv[1]}\` to show help for (the commands: ${program.commands.map((c) => c.name()).join(", ")})\n`);
+    const names = program.commands.map((c) => c.name());
+    // As `policyc chek` is answered: a mistyped verb gets its likely name.
+    const match = closestName(argv[1], names);
+    io.err(`policyc: no command \`${argv[1]}\` to show help for (the commands: ${names.join(", ")})${match === undefined ? "" : `\n(Did you mean ${match}?)`}\n`);
     return EXIT.usage;
   }
   try {

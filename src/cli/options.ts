@@ -1,14 +1,19 @@
-import { InvalidArgumentError, type Command } from "commander";
+import type { Command } from "commander";
 import { DEFAULT_MAX_DIAGNOSTICS } from "./report.js";
 import { EXIT } from "./exitCodes.js";
 import { printable } from "../diagnostics/printable.js";
 
 /** Adds `--max-errors N`; `what` names what it limits, for a verb that shows more than diagnostics. */
 export function addMaxErrors(command: Command, what = "diagnostics"): Command {
-  return command.option("--max-errors <n>", `show at most N ${what} (default ${DEFAULT_MAX_DIAGNOSTICS})`, (value: string) => {
-    if (!/^[0-9]+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError("expected a whole number of at least 1");
-    return value;
-  });
+  // Checked after parsing (`maxErrorsMistake`), as every other number is: an empty value first
+  // gets the message every option gives one, and a bad one says `policyc VERB:` as the rest do.
+  return command.option("--max-errors <n>", `show at most N ${what} (default ${DEFAULT_MAX_DIAGNOSTICS})`);
+}
+
+/** Why a `--max-errors` value is not a whole number of at least 1, or undefined when it is (or was not given). */
+export function maxErrorsMistake(value: unknown): string | undefined {
+  if (typeof value !== "string" || (/^[0-9]+$/.test(value) && Number(value) >= 1)) return undefined;
+  return `--max-errors takes a whole number of at least 1, not \`${printable(value)}\``;
 }
 
 export function parseMaxErrors(value: string | undefined): number {

@@ -1,5 +1,6 @@
 import { parseDuration } from "../syntax/literals.js";
-import { statSync } from "node:fs";
+import { fstatSync, readdirSync, statSync } from "node:fs";
+import { printable } from "../diagnostics/printable.js";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { Io } from "./io.js";
@@ -24,15 +25,18 @@ export interface ReplayFlags {
   maxSessions?: string;
 }
 
-export const JOBS_HELP = "threads per recording (default: one per core, up to 8, for recordings of 64 MB or more; else 1; always 1 with --max-sessions, which counts every session)";
+/** `--jobs`'s help; `oneThread`: the verb's flags under which each recording replays on one thread. */
+export function jobsHelp(oneThread: readonly string[]): string {
+  return `threads per recording, 1 to 64 (default: one per core, up to 8, for recordings of 64 MB or more; else 1; always 1 with ${oneThread.join(", ").replace(/, ([^,]*)$/, " or $1")})`;
+}
 export const REPLAY_HELP = "recordings: .jsonl (or .ndjson) files, folders of them, quoted globs (** for any folders), or - for standard input (takes every argument after it: give policy paths first)";
 
 /** The engine options' flags: the flag, its help, the ReplayFlags field it fills, the engine option it sets, and what it takes. */
 const ENGINE_FLAGS = [
   { flag: "--session-idle <duration>", field: "sessionIdle", option: "sessionIdleMs", takes: "duration", help: "expire a session after this long without an attempt, as the enforcement point does (a duration: 90m, 8h; default 1h)" },
   { flag: "--expired-session <duration>", field: "expiredSession", option: "expiredSessionMs", takes: "duration", help: "remember an expired session (and deny its attempts) this long after its last attempt, as the enforcement point does (default 1d)" },
-  { flag: "--revoked-session <duration>", field: "revokedSession", option: "revokedSessionMs", takes: "duration", help: "remember a revoked session this long after its last attempt, as the enforcement point does (default forever)" },
-  { flag: "--max-window-entries <n>", field: "maxWindowEntries", option: "maxWindowEntries", takes: "count", help: "attempts a session.count window keeps, as the enforcement point sets it (beyond it counts fail closed)" },
+  { flag: "--revoked-session <duration>", field: "revokedSession", option: "revokedSessionMs", takes: "duration", help: "remember a revoked session this long after its last attempt, as the enforcement point does (a duration, or forever: the default)" },
+  { flag: "--max-window-entries <n>", field: "maxWindowEntries", option: "maxWindowEntries", takes: "count", help: "attempts a session.count window keeps, as the enforcement point sets it (beyond it counts fail closed; default: one more than the largest number a count is compared with, or 10000 or more: see language.md)" },
   { flag: "--max-sessions <n>", field: "maxSessions", option: "maxSessions", takes: "count", help: "live sessions kept at most, as the enforcement point sets it (past it new sessions are denied)" },
 ] as const satisfies readonly { flag: string; field: keyof ReplayFlags; option: keyof RecordedEngineOptions; takes: "duration" | "count"; help: string }[];
 
@@ -43,6 +47,8 @@ export function withEngineFlags(command: Command): Command {
 }
 
 const DAY_MS = 86_400_000;
+/** `--revoked-session forever`: the engine's default, a revoked session never forgotten. */
+const FOREVER = "forever";
 
 /** The flags as numbers (those given); undefined, after saying why on stderr, when one is not valid. */
 export function parseReplayFlags(verb: string, flags: ReplayFlags, io: Io): ({ workers?: number } & RecordedEngineOptions) | undefined {
@@ -57,13 +63,14 @@ export function parseReplayFlags(verb: string, flags: ReplayFlags, io: Io): ({ w
   }
   for (const { flag, field, option, takes } of ENGINE_FLAGS) {
     const text = flags[field];
-    if (text === undefined) continue;
+    // The engine's default, said as the help says it, so a script can pass it explicitly.
+    if (text === undefined || (field === "revokedSession" && text === FOREVER)) continue;
     const name = flag.split(" ")[0];
     const value = takes === "duration" ? parseDuration(text) : /^[0-9]+$/.test(text) ? Number(text) : undefined;
     if (value === undefined || !(value > 0) || !Number.isSafeInteger(value)) {
       // A number too large to hold exactly is told the bound it passed, not one it meets.
       const tooLarge = takes === "duration" ? value === undefined && /^[0-9]+(?:ms|s|m|h|d)$/.test(text) : value !== undefined && value > 0 && !Number.isSafeInteger(value);
-      const wanted = takes === "duration" ? (tooLarge ? `a duration of at most ${Math.floor(Number.MAX_SAFE_INTEGER / DAY_MS)}d (what a millisecond count holds exactly)` : "a duration such as 90m, 8h or 2d (more than zero)") : `a whole number of at least 1${tooLarge ? ` and at most ${Number.MAX_SAFE_INTEGER}` : ""}`;
+      const wanted = takes === "duration" ? (tooLarge ? `a duration of at most ${Math.floor(Number.MAX_SAFE_INTEGER / DAY_MS)}d (what a millisecond count holds exactly)` : `a duration such as 90m, 8h or 2d (more than zero)${field === "revokedSession" ? `, or ${FOREVER}` : ""}`) : `a whole number of at least 1${tooLarge ? ` and at most ${Number.MAX_SAFE_INTEGER}` : ""}`;
       io.err(`policyc ${verb}: ${name} takes ${wanted}, not \`${text}\`\n`);
       return undefined;
     }
@@ -74,7 +81,7 @@ export function parseReplayFlags(verb: string, flags: ReplayFlags, io: Io): ({ w
 
 
 /**
- * The `--replay` values (`-` read as `/dev/stdin`), or undefined after saying why on stderr:
+ * The `--replay` values (`-` and `/dev/stdin` as `STANDARD_INPUT`), or undefined after saying why on stderr:
  * none given, or a policy file among them (`--replay` takes every argument after it, so
  * `--replay a.jsonl p.policy` reads the policy as a recording).
  */
@@ -88,33 +95,85 @@ export function recordingsOf(verb: string, replay: readonly string[] | undefined
     io.err(policy);
     return undefined;
   }
-  return replay.map((value) => (value === "-" ? STANDARD_INPUT : value));
+  // `/dev/stdin` is standard input as `-` is: read through the process's own stream, named
+  // `standard input`, one recording with `-` (not two), and never rewritten by --update.
+  return replay.map((value) => (value === "-" || value === STANDARD_INPUT_PATH ? STANDARD_INPUT : value));
 }
 
 /**
  * Why a policy file among the `--replay` values is wrong there, or undefined when there is none.
  * Also said for `diff --replay r.jsonl old.policy new.policy`, which commander refuses first for
- * want of OLD and NEW.
+ * want of OLD and NEW. With `noPolicyPaths` (the verb was given none: `test --replay r.jsonl
+ * policies/`), a folder that holds policy files is named too: the usual way to give a policy set,
+ * swallowed by --replay. Beside policy paths such a folder may well hold recordings too.
  */
-export function policyAmongRecordings(verb: string, replay: readonly string[]): string | undefined {
+export function policyAmongRecordings(verb: string, replay: readonly string[], options: { cwd?: string; noPolicyPaths?: boolean } = {}): string | undefined {
   const policy = replay.find(isPolicyFileName);
-  return policy === undefined ? undefined : `policyc ${verb}: \`${policy}\` is a policy file, but --replay takes every argument after it as a recording: put policy paths before --replay\n`;
+  const advice = "but --replay takes every argument after it as a recording: put policy paths before --replay";
+  if (policy !== undefined) return `policyc ${verb}: \`${printable(policy)}\` is a policy file, ${advice}\n`;
+  if (!options.noPolicyPaths) return undefined;
+  const folder = replay.find((value) => holdsPolicyFiles(resolve(options.cwd ?? ".", value)));
+  return folder === undefined ? undefined : `policyc ${verb}: \`${printable(folder)}\` is a folder of policy files, ${advice}\n`;
 }
 
+/** Whether `path` is a folder with a policy file directly in it. */
+function holdsPolicyFiles(path: string): boolean {
+  try {
+    return readdirSync(path, { withFileTypes: true }).some((entry) => !entry.isDirectory() && isPolicyFileName(entry.name));
+  } catch {
+    return false; // not a folder, or not readable: the recordings' reader says so
+  }
+}
+
+/** Standard input's own name, which `--replay` takes as `-`. */
+const STANDARD_INPUT_PATH = "/dev/stdin";
+
+/** The other names of standard input (a file descriptor's), refused by --update whatever fd 0 is, even closed. */
+const STANDARD_INPUT_ALIASES = new Set(["/dev/fd/0", "/proc/self/fd/0"]);
+
 /**
- * The first recording `--update` could not rewrite because it is not a file (standard input, a
- * pipe, a device), said on stderr before anything is replayed; undefined when there is none.
+ * The first recording `--update` could not rewrite, said on stderr before anything is replayed;
+ * undefined when there is none. Not a file: standard input, a pipe, a device. Nor standard input
+ * redirected from a file (`< log.jsonl`), by any name (`-`, `/dev/stdin`, `/dev/fd/0`, the
+ * file's own): rewriting the file behind standard input is not what reading standard input asked
+ * for, and writing the file policyc is reading from is how logs get lost.
  */
 export function refuseUpdateOfStream(files: readonly string[], cwd: string, io: Io): string | undefined {
+  const input = standardInputFile();
+  const notAFile = (what: string): string => `${what}, not a file it can rewrite: save the recording to a file and update that`;
+  let why = "";
   const stream = files.find((file) => {
-    // Standard input redirected from a file is a file, but rewriting it is not what `-` asked for.
-    if (file === STANDARD_INPUT) return true;
+    if (file === STANDARD_INPUT) {
+      why = notAFile("standard input is a stream");
+      return true;
+    }
+    const path = resolve(cwd, file);
+    if (STANDARD_INPUT_ALIASES.has(path)) {
+      why = notAFile(`\`${printable(file)}\` is standard input`);
+      return true;
+    }
+    let stat;
     try {
-      return !statSync(resolve(cwd, file)).isFile();
+      stat = statSync(path, { bigint: true });
     } catch {
       return false; // missing: the replay reports it
     }
+    if (!stat.isFile()) why = notAFile(`\`${printable(file)}\` is a pipe or a device`);
+    else if (input !== undefined && stat.dev === input.dev && stat.ino === input.ino) why = `\`${printable(file)}\` is also what standard input reads (\`<\` redirects it), which it never rewrites: give the file as a --replay path only`;
+    else return false;
+    return true;
   });
-  if (stream !== undefined) io.err(`policyc test: --update rewrites recordings in place, but \`${stream}\` is standard input, a pipe or a device, not a file it can rewrite: save the recording to a file and update that\n`);
+  if (stream !== undefined) io.err(`policyc test: --update rewrites recordings in place, but ${why}\n`);
   return stream;
+}
+
+/** The device and inode of the regular file standard input reads from, or undefined when it is none (a pipe, a terminal, closed). */
+function standardInputFile(): { dev: bigint; ino: bigint } | undefined {
+  try {
+    const stat = fstatSync(0, { bigint: true });
+    // Some file systems give no inode numbers (0): no file there can be told from another.
+    return stat.isFile() && stat.ino !== 0n ? { dev: stat.dev, ino: stat.ino } : undefined;
+  } catch {
+    return undefined;
+  }
 }

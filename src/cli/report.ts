@@ -1,7 +1,7 @@
 import { type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { CODES } from "../diagnostics/codes.js";
 import { diagnosticToJson, renderDiagnostic, summarize, type DiagnosticJson } from "../diagnostics/render.js";
-import type { Io } from "./io.js";
+import { onStandardError, type Io } from "./io.js";
 import type { LoadedPolicy } from "./loadEngine.js";
 import { namedForWhatItIs } from "./wrongSlot.js";
 
@@ -31,10 +31,14 @@ export function reportDiagnostics(io: Io, found: readonly Diagnostic[], options:
 /** A policy set that did not load, and why. */
 export type NotLoaded = Extract<LoadedPolicy, { ok: false }>;
 
-/** Why the policy set did not load, for people: the message on stderr, the diagnostics as `check` prints them on `io.out`. */
+/**
+ * Why the policy set did not load, for people: the message, and the diagnostics as `check`
+ * prints them, on standard error, in every verb that loads policies to do something else with
+ * them (standard output holds its decision, report or JSON document).
+ */
 export function reportNotLoaded(verb: string, failed: NotLoaded, io: Io, max?: number): void {
   if (failed.message) io.err(`policyc ${verb}: ${failed.message}\n`);
-  if (failed.diagnostics.length > 0) reportDiagnostics(io, failed.diagnostics, { json: false, ...(max === undefined ? {} : { max }) });
+  if (failed.diagnostics.length > 0) reportDiagnostics(onStandardError(io), failed.diagnostics, { json: false, ...(max === undefined ? {} : { max }) });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { counted } from "../diagnostics/render.js";
 import type { Command } from "commander";
 import { EXIT, type ExitCode } from "./exitCodes.js";
-import { onStandardError, type Io } from "./io.js";
+import type { Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
 import { notLoadedJson, reportNotLoaded } from "./report.js";
 import { addMaxErrors, parseMaxErrors } from "./options.js";
@@ -14,7 +14,7 @@ import { junitReport } from "../testing/reporters/junit.js";
 import { tapReport } from "../testing/reporters/tap.js";
 import { githubReport } from "../testing/reporters/github.js";
 import { printable } from "../diagnostics/printable.js";
-import { JOBS_HELP, parseReplayFlags, recordingsOf, refuseUpdateOfStream, REPLAY_HELP, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
+import { jobsHelp, parseReplayFlags, policyAmongRecordings, recordingsOf, refuseUpdateOfStream, REPLAY_HELP, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
 
 export interface TestOptions extends ReplayFlags {
   replay?: string[];
@@ -63,7 +63,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   const recordings = recordingsOf("test", options.replay, io);
   if (recordings === undefined) return EXIT.usage;
   if (paths.length === 0 && !options.bundle) {
-    io.err("policyc test: give policy paths or --bundle FILE\n");
+    io.err(policyAmongRecordings("test", options.replay ?? [], { cwd: io.cwd, noPolicyPaths: true }) ?? "policyc test: give policy paths or --bundle FILE\n");
     return EXIT.usage;
   }
   const loaded = loadPolicy(paths, io.cwd, { verb: "test", ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
@@ -73,7 +73,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     if (reporter !== "pretty") REPORT_WRITERS[reporter]({ report: emptyReport([], [], []), rules: [], verdict, ciPath }, io.out);
   };
   if (!loaded.ok) {
-    reportNotLoaded("test", loaded, onStandardError(io), parseMaxErrors(options.maxErrors));
+    reportNotLoaded("test", loaded, io, parseMaxErrors(options.maxErrors));
     const { reason, diagnostics } = notLoadedJson(loaded);
     notStarted({ ok: false, reason, diagnostics, ...(loaded.message ? { runCheck: { name: "policy set", message: loaded.message } } : {}) });
     return loaded.code;
@@ -183,6 +183,6 @@ export function registerTest(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--bail", "stop at the first failure")
     .option("--update", "write the actual decision and rules (and reason, grants, grantsOnApproval, revoked where a line has them) into the lines that failed or expect nothing yet (and approved into the approval lines that failed)")
     .option("--allow-empty", "pass when no line has an expectation")
-    .option("--jobs <n>", JOBS_HELP);
+    .option("--jobs <n>", jobsHelp(["--update", "--bail", "--max-sessions"]));
   withEngineFlags(addMaxErrors(command, "diagnostics, and with the pretty reporter at most N recording errors")).action((paths: string[], options: TestOptions) => finish(testVerb(io, paths, options)));
 }

@@ -21,8 +21,8 @@ export interface LoadedSources {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** What names standard input (`policyc fmt -`) in diagnostics, as other formatters name it. */
-export const STANDARD_INPUT_NAME = "<stdin>";
+/** What names standard input (`policyc fmt -`) in diagnostics, as every message of policyc names it (`eval -r -`, `test --replay -`). */
+export const STANDARD_INPUT_NAME = "standard input";
 
 /** PC005 for a source of `bytes` bytes (more than the limit). */
 function tooLarge(path: string, bytes: number): Diagnostic {
@@ -287,7 +287,7 @@ export function loadSources(paths: readonly string[], cwd = process.cwd(), optio
 }
 
 /**
- * Standard input as the one source of a set (`policyc fmt -`), named `<stdin>` in diagnostics,
+ * Standard input as the one source of a set (`policyc fmt -`), named `standard input` in diagnostics,
  * with the checks a file gets. `read` is the verb's way to standard input. Never throws.
  */
 export function loadStandardInput(read: () => Uint8Array): LoadedSources {

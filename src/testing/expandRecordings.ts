@@ -4,6 +4,7 @@ import { dirname, join, normalize, relative, resolve } from "node:path";
 import { printable } from "../diagnostics/printable.js";
 import { describeFsError, uniqueFiles, walkFolder } from "../source/loadSources.js";
 import { hasExtension, pathForLineStart } from "../source/fileNames.js";
+import { STANDARD_INPUT } from "./recordingSource.js";
 
 /**
  * Expands `--replay` arguments: files as given, folders to their recordings (recursively: see
@@ -16,7 +17,7 @@ import { hasExtension, pathForLineStart } from "../source/fileNames.js";
  * glob characters is a glob, as bash reads it: one that matches its own spelling (`logs/*.jsonl`
  * beside a file literally named so) takes all its matches, that file among them.
  * `run\[1\].jsonl` is the glob's way to say the literal name, since `\` escapes a pattern character.
- * Globs that match nothing, folders without recordings and folders that cannot be read (whose
+ * Files that do not exist, globs that match nothing, folders without recordings and folders that cannot be read (whose
  * recordings would otherwise be silently left out) are returned in `missing`, described
  * for people (\`logs/*.jsonl\` (nothing matches)), so the caller can say so. Relative paths are
  * taken from `cwd` (the CLI's working folder) and come back spelled as the user gave them.
@@ -25,6 +26,10 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
   const files: string[] = [];
   const missing: string[] = [];
   for (const pattern of patterns) {
+    if (pattern === STANDARD_INPUT) {
+      files.push(pattern);
+      continue;
+    }
     // Not the working folder: an empty argument is usually an unset shell variable.
     if (pattern.trim() === "") {
       missing.push("an empty path (an unset variable?; `.` names this folder)");
@@ -57,7 +62,12 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
     try {
       isDirectory = statSync(resolve(cwd, pattern)).isDirectory();
     } catch {
-      files.push(pattern); // the runner reports it as unreadable, with its name
+      // Nothing there at all (a typo) is said with the folders and globs that hold nothing,
+      // before any replay, as every other file option's is. A broken link, or a file that
+      // cannot be reached (a folder on the way the user may not enter, a loop of links), is the
+      // runner's to report, with its name and why, as one that fails mid-read.
+      if (isAbsent(resolve(cwd, pattern))) missing.push(`\`${printable(pattern)}\` (no such file or folder)`);
+      else files.push(pattern);
       continue;
     }
     if (isDirectory) {
@@ -71,6 +81,8 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
   }
   // One recording named twice (a link beside it, `./a.jsonl` and `a.jsonl`) is replayed once;
   // every report names it as spelled here, so never as the start of a CI workflow command.
+  // Standard input (`- -`, `- /dev/stdin`) is one recording too: its marker resolves to a path
+  // with a NUL in it, which no file's real path equals.
   return { files: uniqueFiles(files, cwd).map(pathForLineStart), missing };
 }
 
@@ -93,11 +105,21 @@ function isFolder(path: string): boolean {
 
 /** Whether a file, folder or link (a broken one too, which the runner then reports by name) is at `path`. */
 function namesSomething(path: string): boolean {
+  return !isAbsent(path);
+}
+
+/**
+ * Whether nothing at all is at `path`: no such name, or a file where a folder on the way should
+ * be. A path that cannot be looked at (permission denied, a loop of links) may name something:
+ * it is not "no such file", which would send the user looking for a typo.
+ */
+function isAbsent(path: string): boolean {
   try {
     lstatSync(path);
-    return true;
-  } catch {
     return false;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    return code === "ENOENT" || code === "ENOTDIR";
   }
 }
 

@@ -533,7 +533,7 @@ export function lineText(text: string, start: number, end: number): string {
 export function describeReadError(error: unknown): string {
   if (error instanceof RecordingEncodingError || error instanceof BinaryRecordingError) return error.message;
   const code = (error as { code?: string }).code;
-  if (code === "ENOENT") return brokenLinkText(error) ?? notUtf8NameText(error) ?? "no such file";
+  if (code === "ENOENT") return brokenLinkText(error) ?? notUtf8NameText(error) ?? "no such file or folder";
   if (code === "EISDIR") return "it is a folder";
   // A single line longer than a string can be (about 512 MB) cannot be read as text.
   if (error instanceof RangeError || code === "ERR_STRING_TOO_LONG") return "cannot read it: a line is too long to hold in memory";

@@ -18,12 +18,26 @@ export interface RecordingSource {
   release(): void;
 }
 
-/** Standard input as a recording's path (what `--replay -` stands for). */
-export const STANDARD_INPUT = "/dev/stdin";
+/**
+ * Standard input as a recording (what `--replay -` and `--replay /dev/stdin` stand for): a
+ * marker, not a name. It starts with a NUL character, which no path can hold (neither one given
+ * on a command line nor one a folder or a glob lists), so no file is ever taken for standard
+ * input, nor standard input for a file: a file named `standard input` is an ordinary one. A
+ * string rather than a symbol, since recordings' names travel to worker threads and into JSON
+ * reports, which a symbol would not survive. Shown as `standard input` (`recordingName`) only
+ * where a name is printed; read from `/dev/stdin` (or the process's own stream).
+ */
+export const STANDARD_INPUT = "\0standard input";
+const STANDARD_INPUT_PATH = "/dev/stdin";
+
+/** How a report or a message names the recording `file`: as given, and standard input as `standard input`. */
+export function recordingName(file: string): string {
+  return file === STANDARD_INPUT ? "standard input" : file;
+}
 
 /** The absolute path a replay reads `file` from: its copy (`source`) when it has one, else the file. */
 export function recordingPath(file: string, options: { readonly cwd?: string; readonly source?: string }): string {
-  return options.source ?? resolve(options.cwd ?? ".", file);
+  return options.source ?? (file === STANDARD_INPUT ? STANDARD_INPUT_PATH : resolve(options.cwd ?? ".", file));
 }
 
 /**
@@ -43,7 +57,7 @@ const GB = 1024 * 1024 * 1024;
  * log in a file would be.
  */
 export async function recordingSource(file: string, cwd = ".", maxBytes = MAX_PIPED_RECORDING_BYTES): Promise<RecordingSource> {
-  const path = resolve(cwd, file);
+  const path = file === STANDARD_INPUT ? STANDARD_INPUT_PATH : resolve(cwd, file);
   const direct: RecordingSource = { path, copied: false, release: () => undefined };
   try {
     const stat = statSync(path);
@@ -73,7 +87,7 @@ export async function recordingSource(file: string, cwd = ".", maxBytes = MAX_PI
   try {
     // Standard input through the process's own stream: a socket (what Node gives a child's
     // piped input) cannot be opened again by its /dev/stdin name (ENXIO).
-    await pipeline(path === STANDARD_INPUT ? process.stdin : createReadStream(path), bounded, createWriteStream(copy, { flags: TEMPORARY_FLAG, mode: 0o600 }));
+    await pipeline(path === STANDARD_INPUT_PATH ? process.stdin : createReadStream(path), bounded, createWriteStream(copy, { flags: TEMPORARY_FLAG, mode: 0o600 }));
   } catch (error) {
     release();
     const why = error instanceof TooLarge ? `it is larger than ${maxBytes >= GB ? `${maxBytes / GB} GB` : `${maxBytes / 1024 / 1024} MB`}, more than a piped recording may be: save it to a file and replay that` : `cannot read it through a temporary copy in ${tmpdir()}: ${describeFsError(error)}`;

@@ -111,9 +111,29 @@ describe("policyc build", () => {
     expect(existsSync(join(dir, "-"))).toBe(false);
   });
 
-  it("-o /dev/stdout is -o -: the summary goes to stderr, so a pipe gets the bundle alone", async () => {
+  it.each(["-", "/dev/stdout"])("-o %s with errors, an unreadable or empty source: nothing on stdout, the diagnostics (human or JSON) on stderr (review a4 F1)", async (output) => {
+    const failed = await build("bad.policy", "-o", output);
+    expect(failed).toMatchObject({ code: 1, stdout: "" });
+    expect(failed.stderr).toContain("bad.policy:1:22: error[PC201]");
+    const json = await build("bad.policy", "-o", output, "--json");
+    expect(json).toMatchObject({ code: 1, stdout: "" });
+    expect(JSON.parse(json.stderr)).toMatchObject({ ok: false, errors: 1 });
+    const missing = await build("missing.policy", "-o", output);
+    expect(missing).toMatchObject({ code: 2, stdout: "" });
+    expect(missing.stderr).toContain("cannot read `missing.policy`");
+    const empty = mkdtempSync(join(tmpdir(), "policyc-build-empty-"));
+    try {
+      const none = await cli(["build", empty, "-o", output], { cwd: dir });
+      expect(none).toMatchObject({ code: 2, stdout: "" });
+      expect(none.stderr).toContain("PC004");
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it.each(["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"])("-o %s is -o -: the summary goes to stderr, so a pipe gets the bundle alone (review r3)", async (output) => {
     const hash = expectedBundle().manifest.contentHash;
-    expect(await build("decls.policy", "support.policy", "-o", "/dev/stdout")).toEqual({ code: 0, stdout: serializeBundle(expectedBundle()), stderr: `built standard output: 8 rules, 4 tools, ${hash}\n` });
+    expect(await build("decls.policy", "support.policy", "-o", output)).toEqual({ code: 0, stdout: serializeBundle(expectedBundle()), stderr: `built standard output: 8 rules, 4 tools, ${hash}\n` });
   });
 
   it("shows an -o it refuses with its control characters escaped: one line on stderr", async () => {
@@ -561,7 +581,9 @@ describe("policyc build", () => {
   it("policy errors: exit 1 with diagnostics, and no bundle written (golden)", async () => {
     const result = await build("bad.policy", "-o", "bad.json");
     expect(result.code).toBe(1);
-    expect(result.stdout).toBe(
+    // On standard error, as every verb but check prints diagnostics: standard output holds the summary of a build.
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toBe(
       [
         "bad.policy:1:22: error[PC201]: unknown type `strin`",
         "  |",
@@ -613,7 +635,8 @@ describe("policyc build", () => {
   it("an unreadable source exits 2", async () => {
     const result = await build("missing.policy", "-o", "m.json");
     expect(result.code).toBe(2);
-    expect(result.stdout).toContain("cannot read `missing.policy`");
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain("cannot read `missing.policy`");
     expectNoStackTrace(result);
   });
 
@@ -623,8 +646,9 @@ describe("policyc build", () => {
     expect(read("bin.json")).toBe(serializeBundle(expectedBundle()));
     const failed = bin(["build", "bad.policy", "-o", "bin-bad.json"], { cwd: dir });
     expect(failed.code).toBe(1);
-    expect(failed.stdout).toContain("bad.policy:1:22: error[PC201]");
-    expect(failed.stdout).not.toMatch(/\u001b\[/);
+    expect(failed.stdout).toBe("");
+    expect(failed.stderr).toContain("bad.policy:1:22: error[PC201]");
+    expect(failed.stderr).not.toMatch(/\u001b\[/);
     const usage = bin(["build", "decls.policy", "-o", "x.json", "--sign", "missing.pem"], { cwd: dir });
     expect(usage.code).toBe(2);
     expectNoStackTrace(usage);
@@ -707,8 +731,8 @@ describe("build: files a folder search passes over", () => {
       writeFileSync(join(folder, "b.policy.txt"), "policy r { deny t }\n");
       const result = await cli(["build", ".", "-o", "out.json"], { cwd: folder });
       expect(result.code).toBe(0);
-      expect(result.stdout).toContain("b.policy.txt: warning[PC007]: `b.policy.txt` is not read: a policy file must end in `.policy`");
-      expect(result.stdout).toMatch(/built out\.json: 2 rules, 1 tool, sha256:/);
+      expect(result.stderr).toContain("b.policy.txt: warning[PC007]: `b.policy.txt` is not read: a policy file must end in `.policy`");
+      expect(result.stdout).toMatch(/^built out\.json: 2 rules, 1 tool, sha256:[0-9a-f]+\n$/);
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }

@@ -747,8 +747,11 @@ describe("policyc diff", () => {
     const badJobs = await cli(["diff", OLD, NEW, "--replay", CALLS, "--jobs", "0"]);
     expect(badJobs).toMatchObject({ code: 2, stderr: "policyc diff: --jobs takes a number of threads from 1 to 64, not `0`\n" });
     const missing = await cli(["diff", OLD, NEW, "--replay", join(dir, "nope.jsonl")]);
-    expect(missing.code).toBe(2);
-    expect(missing.stdout).toContain("nope.jsonl: no such file");
+    // Said before anything is replayed, as a folder or glob that holds none is: no "0 of 0 decisions change" (review a4 F4).
+    expect(missing).toMatchObject({ code: 2, stdout: "", stderr: `policyc diff: recordings not found or not readable: \`${join(dir, "nope.jsonl")}\` (no such file or folder)\n` });
+    const missingJson = await cli(["diff", OLD, NEW, "--replay", join(dir, "nope.jsonl"), "--json"]);
+    expect(missingJson.code).toBe(2);
+    expect(JSON.parse(missingJson.stdout)).toEqual({ ok: false, reason: `recordings not found or not readable: \`${join(dir, "nope.jsonl")}\` (no such file or folder)` });
     // A recording with bytes that are not UTF-8 names its line.
     const latin = join(dir, "latin1.jsonl");
     writeFileSync(latin, Buffer.from('{"session":"s\xff","tool":"kb.search","args":{"query":"q"}}\n', "latin1"));
@@ -765,7 +768,7 @@ describe("policyc diff", () => {
     writeFileSync(badBundle, "{not json");
     const bundle = await cli(["diff", badBundle, NEW, "--replay", CALLS]);
     expect(bundle.code).toBe(2);
-    expect(bundle.stderr).toContain("is not JSON");
+    expect(bundle.stderr).toContain("`: not JSON: ");
     const badLine = join(dir, "bad.jsonl");
     writeFileSync(badLine, '{"session":"s","agent":{"team":"x"},"tool":"kb.search","args":{"query":"q"}}\n[]\n');
     const line = await cli(["diff", OLD, NEW, "--replay", badLine]);

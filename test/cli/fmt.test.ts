@@ -377,26 +377,37 @@ describe("policyc fmt", () => {
     expect(JSON.parse(missing.stdout)).toMatchObject({ ok: false, files: [], diagnostics: [{ code: "PC001", file: "nope.policy", line: null }] });
   });
 
-  it("`-` formats standard input (an editor's format-on-save): printed on stdout, `--check -` exits 1 when it would change, `--write -` is bad usage; named `<stdin>`", async () => {
+  it("`-` formats standard input (an editor's format-on-save): printed on stdout, `--check -` exits 1 when it would change, `--write -` is bad usage; named `standard input`, as every message names it (review a4 F10)", async () => {
     expect(await cli(["fmt", "-"], { cwd: dir, stdin: MESSY })).toEqual({ code: 0, stdout: CANONICAL, stderr: "" });
     expect(bin(["fmt", "-"], { cwd: dir, stdin: MESSY })).toEqual({ code: 0, stdout: CANONICAL, stderr: "" }); // the process's own standard input
-    expect(await cli(["fmt", "--check", "-"], { cwd: dir, stdin: MESSY })).toEqual({ code: 1, stdout: "<stdin>\n", stderr: "1 file is not formatted; `policyc fmt -` prints it formatted\n" });
+    expect(await cli(["fmt", "--check", "-"], { cwd: dir, stdin: MESSY })).toEqual({ code: 1, stdout: "standard input\n", stderr: "1 file is not formatted; `policyc fmt -` prints it formatted\n" });
     expect(await cli(["fmt", "--check", "-"], { cwd: dir, stdin: CANONICAL })).toEqual({ code: 0, stdout: "", stderr: "" });
     const write = await cli(["fmt", "--write", "-"], { cwd: dir, stdin: MESSY });
     expect(write).toEqual({ code: 2, stdout: "", stderr: "policyc fmt: --write rewrites files in place, and `-` is standard input: without --write the formatted text is printed on standard output\n" });
-    expect(JSON.parse((await cli(["fmt", "--json", "-"], { cwd: dir, stdin: MESSY })).stdout)).toEqual({ ok: true, files: [{ path: "<stdin>", changed: true, formatted: CANONICAL }], diagnostics: [] });
+    expect(JSON.parse((await cli(["fmt", "--json", "-"], { cwd: dir, stdin: MESSY })).stdout)).toEqual({ ok: true, files: [{ path: "standard input", changed: true, formatted: CANONICAL }], diagnostics: [] });
     // Errors name it; nothing is printed on stdout, so an editor keeps its buffer.
     const broken = await cli(["fmt", "-"], { cwd: dir, stdin: "tool t {risk low\n" });
     expect(broken.code).toBe(1);
     expect(broken.stdout).toBe("");
-    expect(broken.stderr).toContain("<stdin>:1:17: error[PC103]: ");
+    expect(broken.stderr).toContain("standard input:1:17: error[PC103]: ");
     // Read as a file is: empty, or not UTF-8, is unreadable input (exit 2).
-    expect(await cli(["fmt", "-"], { cwd: dir, stdin: "" })).toMatchObject({ code: 2, stdout: "", stderr: expect.stringContaining("<stdin>: error[PC006]: `<stdin>` is empty") });
-    expect(await cli(["fmt", "-"], { cwd: dir, stdin: Buffer.from([0xff, 0xfe, 0x74, 0x00]) })).toMatchObject({ code: 2, stderr: expect.stringContaining("<stdin>: error[PC002]: `<stdin>` is UTF-16 text, not UTF-8") });
+    expect(await cli(["fmt", "-"], { cwd: dir, stdin: "" })).toMatchObject({ code: 2, stdout: "", stderr: expect.stringContaining("standard input: error[PC006]: `standard input` is empty") });
+    expect(await cli(["fmt", "-"], { cwd: dir, stdin: Buffer.from([0xff, 0xfe, 0x74, 0x00]) })).toMatchObject({ code: 2, stderr: expect.stringContaining("standard input: error[PC002]: `standard input` is UTF-16 text, not UTF-8") });
     // Beside files, first, headed by its name as each file is.
     writeFileSync(join(dir, "beside.policy"), CANONICAL);
-    expect(await cli(["fmt", "-", "beside.policy"], { cwd: dir, stdin: MESSY })).toEqual({ code: 0, stdout: `// <stdin>\n${CANONICAL}\n// beside.policy\n${CANONICAL}\n`, stderr: "" });
-    expect(await cli(["fmt", "--check", "beside.policy", "-"], { cwd: dir, stdin: MESSY })).toMatchObject({ code: 1, stdout: "<stdin>\n" });
+    expect(await cli(["fmt", "-", "beside.policy"], { cwd: dir, stdin: MESSY })).toEqual({ code: 0, stdout: `// standard input\n${CANONICAL}\n// beside.policy\n${CANONICAL}\n`, stderr: "" });
+    expect(await cli(["fmt", "--check", "beside.policy", "-"], { cwd: dir, stdin: MESSY })).toMatchObject({ code: 1, stdout: "standard input\n" });
+  });
+
+  it("a file named `standard input` is an ordinary file: `--check` advises --write for it, and `-` beside it is still standard input (review r3 R2)", async () => {
+    const folder = join(dir, "named-standard-input");
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, "standard input"), MESSY);
+    expect(await cli(["fmt", "--check", "standard input"], { cwd: folder })).toEqual({ code: 1, stdout: "standard input\n", stderr: "1 file is not formatted; run `policyc fmt --write`\n" });
+    expect(await cli(["fmt", "--check", "-", "standard input"], { cwd: folder, stdin: CANONICAL })).toEqual({ code: 1, stdout: "standard input\n", stderr: "1 file is not formatted; run `policyc fmt --write`\n" });
+    expect(await cli(["fmt", "--check", "-", "standard input"], { cwd: folder, stdin: MESSY })).toEqual({ code: 1, stdout: "standard input\nstandard input\n", stderr: "2 files are not formatted; run `policyc fmt --write`\n" });
+    const formatted = await cli(["fmt", "--check", "--", "-"], { cwd: folder, stdin: MESSY });
+    expect(formatted.stderr).toBe("1 file is not formatted; `policyc fmt -` prints it formatted\n");
   });
 
   it("formats `.policy` files of a folder in any letter case, and names a `NAME.policy.txt` it does not read (PC007, a warning: exit 0, `ok` true)", async () => {

@@ -135,6 +135,18 @@ describe("policyc test, diff and eval replay a log with the engine options the g
   });
 });
 
+describe("--revoked-session forever", () => {
+  it("is the default, said as the help says it (review a4 F8): the log replays as without the flag, in test, diff and eval", async () => {
+    const { path } = CASES.find((c) => c.option === "revokedSessionMs")!.log();
+    for (const verb of [["test", policyPath, "--replay", path], ["diff", policyPath, askingPath, "--replay", path, "--json"], ["eval", policyPath, "--request", path, "--json"]]) {
+      const without = await cli(verb);
+      expect(await cli([...verb, "--revoked-session", "forever"]), verb[0]).toEqual(without);
+    }
+    const help = await cli(["test", "--help"]);
+    expect(help.stdout.replace(/\s+/g, " ")).toContain("(a duration, or forever: the default)");
+  });
+});
+
 describe("--max-sessions counts the live sessions of the whole log", () => {
   // Six sessions, two live at most: the first two start, the others are refused.
   const sessions = ["s0", "s1", "s2", "s3", "s4", "s5"];
@@ -185,7 +197,7 @@ describe("the engine options' flags refuse values that are not one (exit 2, sayi
     [flag, "99999999999999999999", `takes a whole number of at least 1 and at most ${Number.MAX_SAFE_INTEGER}`] as const,
   ]);
   const durations = ["--expired-session", "--revoked-session", "--session-idle"].flatMap((flag) => [
-    ...["0s", "5x", "1.5h", "h", "-1m", "90"].map((value) => [flag, value, "takes a duration such as 90m, 8h or 2d (more than zero)"] as const),
+    ...["0s", "5x", "1.5h", "h", "-1m", "90", ...(flag === "--revoked-session" ? ["Forever", "never"] : ["forever"])].map((value) => [flag, value, `takes a duration such as 90m, 8h or 2d (more than zero)${flag === "--revoked-session" ? ", or forever" : ""}`] as const),
     // A duration, but too long to hold in milliseconds exactly: told the bound it passed.
     ...["1000000000d", "104249992d", "99999999999999999999ms"].map((value) => [flag, value, "takes a duration of at most 104249991d (what a millisecond count holds exactly)"] as const),
   ]);

@@ -38,7 +38,8 @@ describe("the command line itself", () => {
   });
 
   it("help for a verb that does not exist, an unknown verb, no verb: exit 2 with a message", async () => {
-    expect(await cli(["help", "chek"])).toEqual({ code: 2, stdout: "", stderr: "policyc: no command `chek` to show help for (the commands: check, fmt, build, eval, test, diff)\n" });
+    expect(await cli(["help", "chek"])).toEqual({ code: 2, stdout: "", stderr: "policyc: no command `chek` to show help for (the commands: check, fmt, build, eval, test, diff)\n(Did you mean check?)\n" });
+    expect((await cli(["help", "nothinglike"])).stderr).not.toContain("Did you mean");
     const unknown = await cli(["chek"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("error: unknown command 'chek'");
@@ -167,7 +168,8 @@ describe("colour is decided for each stream", () => {
       const dir = mkdtempSync(join(tmpdir(), "policyc-tty-"));
       try {
         writeFileSync(join(dir, "synerr.policy"), SYNTAX_ERROR);
-        const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== "NO_COLOR" && name !== "FORCE_COLOR"));
+        // On a terminal that shows colour (TERM=dumb turns it off).
+        const env = { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== "NO_COLOR" && name !== "FORCE_COLOR")), TERM: "xterm" };
         const onTerminal = (command: string): string => spawnSync("/usr/bin/script", ["-qc", command, "/dev/null"], { cwd: dir, env, encoding: "utf8" }).stdout;
         onTerminal(`${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} fmt synerr.policy 2>err.log`);
         expect(readFileSync(join(dir, "err.log"), "utf8")).toMatch(/^synerr\.policy:1:\d+: error\[PC103\]/);

@@ -778,6 +778,28 @@ describe("policyc test: --update and --allow-empty", () => {
     expect(result.stdout + result.stderr).not.toMatch(/^\s+at /m);
   });
 
+  it.skipIf(!CAN_RUN_UNPRIVILEGED)("a recording behind a folder the user may not enter is \"permission denied\", not \"no such file or folder\" (review r3 R3)", () => {
+    const shared = mkdtempSync(join(tmpdir(), "policyc-locked-"));
+    try {
+      chmodSync(shared, 0o755);
+      mkdirSync(join(shared, "locked"), { mode: 0o700 });
+      writeFileSync(join(shared, "locked", "a.jsonl"), STALE.join("\n") + "\n");
+      const result = binUnprivileged(["test", join(ROOT, DEMO_POLICY), "--replay", "locked/a.jsonl"], { cwd: shared });
+      expect(result.code).toBe(2);
+      expect(result.stdout).toContain("error: locked/a.jsonl: cannot read it: permission denied\n");
+      expect(result.stderr).toBe("");
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+    }
+  });
+
+  it("a recording behind a loop of links is said so, not \"no such file or folder\" (review r3 R3)", async () => {
+    symlinkSync("loop", join(dir, "loop"));
+    const result = await cli(["test", join(ROOT, DEMO_POLICY), "--replay", "loop/a.jsonl"], { cwd: dir });
+    expect([result.code, result.stderr]).toEqual([2, ""]);
+    expect(result.stdout).toContain("error: loop/a.jsonl: cannot read it: too many symbolic links (a link loop?)\n");
+  });
+
   it.skipIf(!CAN_RUN_UNPRIVILEGED)("--update refuses a recording the user cannot write (read-only), though its folder is writable: exit 2, the recording untouched", () => {
     const shared = mkdtempSync(join(tmpdir(), "policyc-update-shared-"));
     try {
@@ -998,7 +1020,7 @@ describe("policyc test: bundles", () => {
   it("a bundle that is not JSON: exit 2", async () => {
     const result = await test("--bundle", write("broken.json", "{"), "--replay", FULL);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("is not JSON");
+    expect(result.stderr).toContain("`: not JSON: ");
     expectNoStackTrace(result);
   });
 });
@@ -1151,17 +1173,33 @@ describe("policyc test: bad input", () => {
   it("a recording that does not exist: exit 2", async () => {
     const result = await run(null);
     expect(result.code).toBe(2);
-    expect(result.stdout + result.stderr).toMatch(/does-not-exist\.jsonl: no such file/);
+    // Before anything is replayed, on stderr, as a folder or glob that holds none, and every other missing file, is (review a4 F4).
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/^policyc test: recordings not found or not readable: `[^`]*does-not-exist\.jsonl` \(no such file or folder\)\n$/);
   });
 
-  it("a recording that does not exist is named as a file, not as `line 0`, in every reporter", async () => {
+  it("a recording that does not exist is refused before any replay, with the report CI reads in every reporter", async () => {
     const missing = relative(ROOT, join(dir, "gone.jsonl"));
+    const run = (reporter: string): Promise<CliResult> => test(DEMO_POLICY, "--replay", FULL, missing, "--reporter", reporter);
+    for (const reporter of ["tap", "junit", "github", "json", "pretty"]) {
+      const result = await run(reporter);
+      expect(result.code, reporter).toBe(2);
+      expect(result.stderr, reporter).toBe(`policyc test: recordings not found or not readable: \`${missing}\` (no such file or folder)\n`);
+      if (reporter === "pretty") expect(result.stdout).toBe("");
+      else expect(result.stdout, reporter).toContain("no such file or folder");
+    }
+  });
+
+  it("a recording that cannot be read (a broken link) is named as a file, not as `line 0`, in every reporter", async () => {
+    const missing = relative(ROOT, join(dir, "gone-link.jsonl"));
+    symlinkSync(join(dir, "nowhere.jsonl"), join(ROOT, missing));
+    const why = `it is a symbolic link to \`${join(dir, "nowhere.jsonl")}\`, which does not exist (a broken link)`;
     const run = (reporter: string): Promise<CliResult> => test(DEMO_POLICY, "--replay", FULL, missing, "--reporter", reporter);
     const tap = await run("tap");
     expect(tap.code).toBe(2);
-    expect(tap.stdout).toContain(`not ok 6 - ${missing} recording error\n  ---\n  message: "no such file"`);
+    expect(tap.stdout).toContain(`not ok 6 - ${missing} recording error\n  ---\n  message: ${JSON.stringify(why)}`);
     expect((await run("junit")).stdout).toContain('<testcase classname="' + missing + '" name="recording error" file="' + missing + '">');
-    expect((await run("github")).stdout).toContain(`::error file=${missing},title=policyc test%3A recording error::no such file`);
+    expect((await run("github")).stdout).toContain(`::error file=${missing},title=policyc test%3A recording error::it is a symbolic link`);
     for (const reporter of ["tap", "junit", "github", "pretty"]) expect((await run(reporter)).stdout, reporter).not.toMatch(/:0\b|line 0/);
     // An unknown tool is not a malformed line.
     const unknown = write("unknown-tool.jsonl", '{"session":"s","agent":{"team":"support"},"tool":"nope.tool","args":{}}\n');
@@ -1569,27 +1607,93 @@ describe("policyc test and diff: a recording piped on standard input (`--replay 
     const piped = bin(["test", policy, "--replay", "-"], { stdin: failing + "\n" });
     expect(piped.code).toBe(1);
     expect(piped.stdout).toContain("because finance-read: `agent.team == \"finance-ops\"` was true");
-    expect(piped.stdout.replace("/dev/stdin", "FILE")).toBe(fromFile.stdout.replace(file, "FILE"));
+    // Named `standard input`, as every message names it, never /dev/stdin (review a4 F10).
+    expect(piped.stdout).not.toContain("/dev/stdin");
+    expect(piped.stdout.replace("standard input", "FILE")).toBe(fromFile.stdout.replace(file, "FILE"));
   });
 
-  it("--update refuses standard input before replaying anything (exit 2), and a file redirected to it is left alone", () => {
+  it("--update refuses standard input before replaying anything (exit 2), by every name, piped or redirected from a file, and never rewrites the file behind it (review r3 R1)", () => {
+    const advice = "not a file it can rewrite: save the recording to a file and update that\n";
+    for (const [spelled, what] of [["-", "standard input is a stream"], ["/dev/stdin", "standard input is a stream"], ["/dev/fd/0", "`/dev/fd/0` is standard input"], ["/proc/self/fd/0", "`/proc/self/fd/0` is standard input"]] as const) {
+      const result = bin(["test", policy, "--replay", spelled, "--update"], { stdin: log });
+      expect([result.code, result.stdout, result.stderr], `${spelled}, piped`).toEqual([2, "", `policyc test: --update rewrites recordings in place, but ${what}, ${advice}`]);
+    }
     const file = write("piped/redirected.jsonl", lines(log)[0]!.replace('"decision": "allow"', '"decision": "deny"') + "\n");
     const before = readFileSync(file, "utf8");
-    for (const spelled of ["-", "/dev/stdin"]) {
-      const result = bin(["test", policy, "--replay", spelled, "--update"], { stdin: log });
-      expect(result.code).toBe(2);
-      expect(result.stdout).toBe("");
-      expect(result.stderr).toBe("policyc test: --update rewrites recordings in place, but `/dev/stdin` is standard input, a pipe or a device, not a file it can rewrite: save the recording to a file and update that\n");
+    // Redirected, standard input is a regular file: `/dev/stdin` and `/dev/fd/0` lead to it, and so does its own name.
+    for (const [spelled, what] of [["-", "standard input is a stream"], ["/dev/stdin", "standard input is a stream"], ["/dev/fd/0", "`/dev/fd/0` is standard input"], ["/proc/self/fd/0", "`/proc/self/fd/0` is standard input"]] as const) {
+      const shell = spawnSync("sh", ["-c", `"${process.execPath}" "${BIN}" test ${policy} --replay ${spelled} --update < "${file}"`], { cwd: ROOT, encoding: "utf8" });
+      expect([shell.status, shell.stdout, shell.stderr], `${spelled}, redirected`).toEqual([2, "", `policyc test: --update rewrites recordings in place, but ${what}, ${advice}`]);
     }
-    const shell = spawnSync("sh", ["-c", `"${process.execPath}" "${BIN}" test ${policy} --replay - --update < "${file}"`], { cwd: ROOT, encoding: "utf8" });
-    expect(shell.status).toBe(2);
+    const itself = spawnSync("sh", ["-c", `"${process.execPath}" "${BIN}" test ${policy} --replay "${file}" --update < "${file}"`], { cwd: ROOT, encoding: "utf8" });
+    expect([itself.status, itself.stdout, itself.stderr]).toEqual([2, "", `policyc test: --update rewrites recordings in place, but \`${file}\` is also what standard input reads (\`<\` redirects it), which it never rewrites: give the file as a --replay path only\n`]);
     expect(readFileSync(file, "utf8")).toBe(before);
+    // Given only as a path, the same file is updated.
+    expect(bin(["test", policy, "--replay", file, "--update"]).code).toBe(0);
+    expect(readFileSync(file, "utf8")).not.toBe(before);
+  });
+
+  it("`/dev/stdin` is standard input as `-` is: named `standard input` in every report, and one recording with `-`, piped or redirected (review r3 R1)", () => {
+    const failing = lines(log)[0]!.replace('"decision": "allow"', '"decision": "deny"') + "\n";
+    const pretty = bin(["test", policy, "--replay", "/dev/stdin"], { stdin: failing });
+    expect(pretty.code).toBe(1);
+    expect(pretty.stdout).toMatch(/^standard input\n/);
+    const junit = bin(["test", policy, "--replay", "/dev/stdin", "--reporter", "junit"], { stdin: failing });
+    expect(junit.stdout).toContain('<testsuite name="standard input"');
+    expect(junit.stdout).not.toContain("/dev/stdin");
+    const piped = bin(["test", policy, "--replay", "-", "/dev/stdin"], { stdin: log });
+    expect([piped.code, piped.stdout]).toEqual([0, `${cases} lines replayed from 1 file\n${cases} passed, 0 failed\n`]);
+    const file = write("piped/whole.jsonl", log);
+    const redirected = spawnSync("sh", ["-c", `"${process.execPath}" "${BIN}" test ${policy} --replay - /dev/stdin < "${file}"`], { cwd: ROOT, encoding: "utf8" });
+    expect([redirected.status, redirected.stdout]).toEqual([0, `${cases} lines replayed from 1 file\n${cases} passed, 0 failed\n`]);
+  });
+
+  it("a file named `standard input` is an ordinary recording: by its name, by a glob, beside `-` in either order, and updated (review r3 R2)", () => {
+    const folder = join(dir, "named-standard-input");
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, "standard input"), log);
+    const five = lines(log).slice(0, 5).join("\n") + "\n";
+    const run = (args: string[], stdin = ""): CliResult => bin(["test", join(ROOT, policy), ...args], { cwd: folder, stdin });
+    for (const spelled of ["standard input", "stand*", "./standard input"]) {
+      const result = run(["--replay", spelled]);
+      expect([result.code, lastLine(result.stdout)], spelled).toEqual([0, `${cases} passed, 0 failed`]);
+      expect(result.stderr, spelled).toBe("");
+    }
+    for (const order of [["-", "standard input"], ["standard input", "-"], ["-", "stand*"]]) {
+      const result = run(["--replay", ...order], five);
+      expect([result.code, result.stdout.split("\n")[0]], order.join(" ")).toEqual([0, `${cases + 5} lines replayed from 2 files`]);
+    }
+    // A failure in each, told apart in JSON: the file by its name, standard input as `standard input`.
+    const failing = lines(log)[0]!.replace('"decision": "allow"', '"decision": "deny"') + "\n";
+    writeFileSync(join(folder, "standard input"), failing);
+    const json = JSON.parse(run(["--replay", "stand*", "-", "--json"], failing).stdout) as { files: string[]; failures: { file: string }[] };
+    expect(json.files).toEqual(["standard input", "standard input"]);
+    expect(json.failures.map((f) => f.file)).toEqual(["standard input", "standard input"]);
+    const updated = run(["--replay", "stand*", "--update"]);
+    expect([updated.code, updated.stderr]).toEqual([0, "updated 1 recording with the actual decisions; review the diff\n"]);
+    expect(readFileSync(join(folder, "standard input"), "utf8")).not.toBe(failing);
+  });
+
+  it("standard input is named `standard input` by every reporter and by diff, never by its internal marker (review r3 R2)", () => {
+    const failing = lines(log)[0]!.replace('"decision": "allow"', '"decision": "deny"') + "\nnot json\n";
+    for (const reporter of ["pretty", "json", "junit", "tap", "github"]) {
+      const result = bin(["test", policy, "--replay", "-", "--reporter", reporter], { stdin: failing });
+      expect(result.code, reporter).toBe(2);
+      expect(result.stdout, reporter).toContain("standard input");
+      expect(result.stdout + result.stderr, reporter).not.toMatch(/\u0000|\\u0000|\\0|\\x00/);
+    }
+    // An error (a line that is not JSON) and a note (a recording with no request line), as text and JSON.
+    for (const [stdin, json] of [["not json\n", []], ["not json\n", ["--json"]], ["", []], ["", ["--json"]]] as const) {
+      const result = bin(["diff", policy, policy, "--replay", "-", ...json], { stdin });
+      expect(result.stdout, `${JSON.stringify(stdin)} ${json.join("")}`).toContain(json.length > 0 ? '"file": "standard input"' : "standard input");
+      expect(result.stdout + result.stderr, json.join("")).not.toMatch(/\u0000|\\u0000|\\0|\\x00/);
+    }
   });
 
   it("a copy that cannot be made is a clear input error (exit 2), not a crash", () => {
     const result = bin(["test", policy, "--replay", "-"], { stdin: log, env: { TMPDIR: join(dir, "no-such-folder") } });
     expect(result.code).toBe(2);
-    expect(result.stdout).toContain(`error: /dev/stdin: cannot read it through a temporary copy in ${join(dir, "no-such-folder")}: no such file or folder`);
+    expect(result.stdout).toContain(`error: standard input: cannot read it through a temporary copy in ${join(dir, "no-such-folder")}: no such file or folder`);
     expectNoStackTrace(result);
   });
 

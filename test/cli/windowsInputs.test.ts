@@ -385,7 +385,7 @@ policy p {
     write("junit-stdin/p.policy", POLICY);
     const result = bin(["test", "p.policy", "--replay", "-", "--reporter", "junit"], { cwd: join(dir, "junit-stdin"), stdin: searchIn("prod") + searchIn("dev") });
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('<testcase classname="/dev/stdin.s" name="line 1: kb.search query=&quot;x&quot;" line="1">');
+    expect(result.stdout).toContain('<testcase classname="standard input.s" name="line 1: kb.search query=&quot;x&quot;" line="1">');
     expect(result.stdout).not.toContain("file=");
   });
 });

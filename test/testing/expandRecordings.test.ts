@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expandRecordings } from "../../src/testing/expandRecordings.js";
+import { STANDARD_INPUT } from "../../src/testing/recordingSource.js";
 
 let dir: string;
 beforeAll(() => {
@@ -48,8 +49,29 @@ describe("expandRecordings", () => {
     }
   });
 
-  it("passes a path that does not exist through, for the runner to report by name", () => {
-    expect(expand("nope.jsonl")).toEqual({ files: ["nope.jsonl"], missing: [] });
+  it("names a path where nothing is as missing, as a glob that matches nothing (review a4 F4); a broken link goes to the runner, which says what it points to", () => {
+    expect(expand("nope.jsonl")).toEqual({ files: [], missing: ["`nope.jsonl` (no such file or folder)"] });
+    expect(expand("logs/a.jsonl/x.jsonl")).toEqual({ files: [], missing: ["`logs/a.jsonl/x.jsonl` (no such file or folder)"] });
+  });
+
+  it("standard input is its marker, kept once; a file named `standard input` is a path like any other (review r3 R2)", () => {
+    expect(expand(STANDARD_INPUT, "logs/a.jsonl", STANDARD_INPUT)).toEqual({ files: [STANDARD_INPUT, "logs/a.jsonl"], missing: [] });
+    expect(expand("standard input")).toEqual({ files: [], missing: ["`standard input` (no such file or folder)"] });
+    writeFileSync(join(dir, "standard input"), "");
+    try {
+      expect(expand("standard input", "stand*", STANDARD_INPUT)).toEqual({ files: ["standard input", STANDARD_INPUT], missing: [] });
+    } finally {
+      rmSync(join(dir, "standard input"));
+    }
+  });
+
+  it("a path that cannot be looked at (a loop of links) is not \"no such file\": it goes to the runner, which says why (review r3 R3)", () => {
+    symlinkSync("loop", join(dir, "loop"));
+    try {
+      expect(expand("loop/a.jsonl")).toEqual({ files: ["loop/a.jsonl"], missing: [] });
+    } finally {
+      rmSync(join(dir, "loop"));
+    }
   });
 
   it("expands a folder to its .jsonl files, recursively and sorted, hidden folders included, version control's skipped", () => {

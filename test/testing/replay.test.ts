@@ -251,7 +251,7 @@ describe("replayRecordings", () => {
       [null, "input"],
     ]);
     expect(report.errors[1]!.message).toContain("`no.such`");
-    expect(report.errors[2]!.message).toBe("no such file");
+    expect(report.errors[2]!.message).toBe("no such file or folder");
     // The line naming an undeclared tool is an error, not a case as well.
     expect(report.passed).toBe(1);
   });

@@ -1,5 +1,6 @@
 import { printable } from "../../diagnostics/printable.js";
 import { actualText, BAILED, coverageLines, coverageTotal, differsText, errorTitle, expectedText, isRepositoryFile, leftOutLines, notesLeftOutText, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { recordingName } from "../recordingSource.js";
 
 /**
  * GitHub Actions workflow commands escape `%`, CR and LF in data, and `,` and `:` in properties
@@ -22,7 +23,7 @@ export function githubReport({ report, coverage, verdict, ciPath = (file) => fil
   // `file=…,line=…,` (and `endLine=…,` for an error about several lines) for a recording in the
   // repository; for standard input the line goes in the title instead.
   const place = (path: string, line: number | null, endLine?: number): { property: string; title: string } =>
-    isRepositoryFile(path) ? { property: `${file(path)}${line !== null ? `,line=${line}` : ""}${endLine !== undefined ? `,endLine=${endLine}` : ""},`, title: "" } : { property: "", title: `standard input${line !== null ? ` line ${line}` : ""}: ` };
+    isRepositoryFile(path) ? { property: `${file(path)}${line !== null ? `,line=${line}` : ""}${endLine !== undefined ? `,endLine=${endLine}` : ""},`, title: "" } : { property: "", title: `${recordingName(path)}${line !== null ? ` line ${line}` : ""}: ` };
   for (const e of report.errors) {
     const at = place(e.file, e.line, e.endLine);
     out.push(`::error ${at.property}title=${property(`policyc test: ${at.title}${errorTitle(e)}`)}::${data(e.message)}`);

@@ -1,14 +1,15 @@
 import { chunkedWriter, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { recordingName } from "../recordingSource.js";
 import { leftOutTotal, type CaseResult, type ListedCase } from "../replay.js";
 
 /** A failed case; an approval line's says so (`"event": "approval"`, as the line does). */
 function failureJson(c: CaseResult): Record<string, unknown> {
-  return { file: c.file, line: c.line, session: c.session, tool: c.tool, ...(c.event ? { event: c.event } : {}), ok: c.ok, mismatches: c.mismatches, expected: c.expect, actual: c.actual, ...(c.explanation ? { explanation: c.explanation } : {}) };
+  return { file: recordingName(c.file), line: c.line, session: c.session, tool: c.tool, ...(c.event ? { event: c.event } : {}), ok: c.ok, mismatches: c.mismatches, expected: c.expect, actual: c.actual, ...(c.explanation ? { explanation: c.explanation } : {}) };
 }
 
 /** A listed case: a passed one in short (as it is kept), a failed one in full. */
 function caseJson(c: ListedCase): Record<string, unknown> {
-  return c.ok && !("mismatches" in c) ? { file: c.file, line: c.line, session: c.session, tool: c.tool, ...(c.event ? { event: c.event } : {}), ok: true, request: c.request } : failureJson(c as CaseResult);
+  return c.ok && !("mismatches" in c) ? { file: recordingName(c.file), line: c.line, session: c.session, tool: c.tool, ...(c.event ? { event: c.event } : {}), ok: true, request: c.request } : failureJson(c as CaseResult);
 }
 
 /** `value` as JSON.stringify(…, null, 2) writes it, for a place `depth` levels deep. */
@@ -40,11 +41,11 @@ export function jsonReport({ report, coverage, verdict }: ReporterInput, out: Wr
   field("passed", report.passed);
   field("failed", report.failed);
   field("lines", report.lines);
-  field("files", report.files);
+  field("files", report.files.map(recordingName));
   const leftOut = leftOutTotal(report);
-  list("errors", report.errors, (e) => e);
+  list("errors", report.errors, (e) => ({ ...e, file: recordingName(e.file) }));
   field("errorsLeftOut", leftOut.errors);
-  list("notes", report.notes, (n) => n);
+  list("notes", report.notes, (n) => ({ ...n, file: recordingName(n.file) }));
   field("notesLeftOut", report.notesLeftOut);
   list("failures", report.failures, failureJson);
   field("failuresLeftOut", leftOut.failures);

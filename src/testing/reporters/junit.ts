@@ -1,4 +1,5 @@
 import { actualReasons, actualText, chunkedWriter, coverageLines, diagnosticErrors, diagnosticPlace, diagnosticTitle, errorTitle, expectedText, isRepositoryFile, leftOutLines, type ReporterInput, type Write } from "./shared.js";
+import { recordingName } from "../recordingSource.js";
 import { escapeCharacter, printable, withoutLogCommand } from "../../diagnostics/printable.js";
 import { errorCount } from "../replay.js";
 
@@ -69,28 +70,28 @@ export function junitReport({ report, coverage, verdict, ciPath = (file) => file
   // Cases are in file order, a file's cases together.
   let next = 0;
   for (const [file, count] of counts) {
-    write(`  <testsuite name="${xmlAttribute(printable(file))}" tests="${count.cases + count.errors}" failures="${count.failures}" errors="${count.errors}">\n`);
+    write(`  <testsuite name="${xmlAttribute(printable(recordingName(file)))}" tests="${count.cases + count.errors}" failures="${count.failures}" errors="${count.errors}">\n`);
     for (; next < report.cases.length && report.cases[next]!.file === file; next++) {
       const c = report.cases[next]!;
-      const classname = xmlAttribute(`${printable(file)}.${printable(c.session)}`);
+      const classname = xmlAttribute(`${printable(recordingName(file))}.${printable(c.session)}`);
       const name = xmlAttribute(`line ${c.line}: ${c.request}`);
       // `file` and `line`, as pytest writes them: GitLab and others link a case to its place.
       const place = `${fileAttribute(file)} line="${c.line}"`;
       if (c.ok) write(`    <testcase classname="${classname}" name="${name}"${place}/>\n`);
       else {
         write(`    <testcase classname="${classname}" name="${name}"${place}>\n`);
-        write(`      <failure message="${xmlAttribute(withoutLogCommand(`expected ${expectedText(c)}, got ${actualText(c)}`))}" type="${xmlAttribute(c.mismatches.join(","))}">${xml(withoutLogCommand(`${printable(file)}:${c.line}\nexpected ${expectedText(c)}\nactual   ${actualText(c)}\n${actualReasons(c).join("\n")}\n${c.explanation ?? ""}`))}</failure>\n`);
+        write(`      <failure message="${xmlAttribute(withoutLogCommand(`expected ${expectedText(c)}, got ${actualText(c)}`))}" type="${xmlAttribute(c.mismatches.join(","))}">${xml(withoutLogCommand(`${printable(recordingName(file))}:${c.line}\nexpected ${expectedText(c)}\nactual   ${actualText(c)}\n${actualReasons(c).join("\n")}\n${c.explanation ?? ""}`))}</failure>\n`);
         write("    </testcase>\n");
       }
     }
     for (const e of report.errors) {
       if (e.file !== file) continue;
-      write(`    <testcase classname="${xmlAttribute(printable(file))}" name="${xmlAttribute(e.line === null ? errorTitle(e) : `line ${e.line}: ${errorTitle(e)}`)}"${fileAttribute(file)}${e.line === null ? "" : ` line="${e.line}"`}>\n`);
+      write(`    <testcase classname="${xmlAttribute(printable(recordingName(file)))}" name="${xmlAttribute(e.line === null ? errorTitle(e) : `line ${e.line}: ${errorTitle(e)}`)}"${fileAttribute(file)}${e.line === null ? "" : ` line="${e.line}"`}>\n`);
       write(`      <error message="${xmlAttribute(e.message)}"/>\n`);
       write("    </testcase>\n");
     }
     // Notes are no tests: the suite's output, which CI systems show beside its cases (after them, as the JUnit schema orders it).
-    const notes = report.notes.filter((n) => n.file === file).map((n) => `note: ${printable(file)}${n.line !== null ? `:${n.line}` : ""}: ${n.message}`);
+    const notes = report.notes.filter((n) => n.file === file).map((n) => `note: ${printable(recordingName(file))}${n.line !== null ? `:${n.line}` : ""}: ${n.message}`);
     notes.push(...leftOutLines(report.leftOut.get(file)));
     if (notes.length > 0) write(`    <system-out>${xml(notes.join("\n"))}</system-out>\n`);
     write("  </testsuite>\n");

@@ -1,6 +1,7 @@
 import { counted, type Palette } from "../../diagnostics/render.js";
 import { errorCount, leftOutTotal, type CaseResult } from "../replay.js";
 import { actualText, BAILED, coverageLines, differsText, expectedText, failuresLeftOutText, noteLines, shownErrors, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { recordingName } from "../recordingSource.js";
 import { printable } from "../../diagnostics/printable.js";
 import { SHOWN_ITEMS } from "../shortRequest.js";
 
@@ -27,7 +28,7 @@ export function prettyReport({ report, rules, coverage, maxErrors }: ReporterInp
     sessions.set(failure.session, [...(sessions.get(failure.session) ?? []), failure]);
   }
   for (const [file, sessions] of byFile) {
-    out.push(palette.bold(printable(file)));
+    out.push(palette.bold(printable(recordingName(file))));
     for (const [session, failures] of sessions) {
       out.push(`  session ${printable(session)}`);
       for (const f of failures) {

@@ -7,6 +7,7 @@ import { shownList, shownText } from "../shortRequest.js";
 import type { Expectation } from "../readRecording.js";
 import type { Grant } from "../../runtime/decision.js";
 import { printable } from "../../diagnostics/printable.js";
+import { recordingName, STANDARD_INPUT } from "../recordingSource.js";
 import { counted, type DiagnosticJson, type Palette } from "../../diagnostics/render.js";
 
 /**
@@ -31,11 +32,16 @@ export function coverageSummary(report: ReplayReport, rules: readonly RuleInfo[]
   return { rules: entries, uncovered, percent };
 }
 
+/** The widest the coverage table's id column is padded to. */
+const COVERAGE_ID_COLUMN = 40;
+
 /** The coverage table as text lines, a rule a line (`mark` shows "never decided a line"), then the total. */
 export function coverageLines(coverage: CoverageSummary, mark: (text: string) => string = (text) => text): string[] {
   // Rule ids are any text a policy names them: shown with control characters escaped.
   const ids = coverage.rules.map((r) => printable(r.id));
-  const width = Math.max(...ids.map((id) => id.length), 4);
+  // Padded to the longest id up to a cap: one very long id overflows its own row only, instead
+  // of widening every row past a narrow terminal.
+  const width = Math.min(Math.max(...ids.map((id) => id.length), 4), COVERAGE_ID_COLUMN);
   const rows = coverage.rules.map((rule, i) => `${ids[i]!.padEnd(width)}  ${String(rule.lines).padStart(6)}  ${rule.lines === 0 ? mark("never decided a line") : ""}`.trimEnd());
   return [...rows, coverageTotal(coverage)];
 }
@@ -109,7 +115,7 @@ export function differsText(result: CaseResult): string {
 
 /** The notes (`ReplayNote`) as `file:line: message` lines, and how many were left out. */
 export function noteLines(report: ReplayReport): string[] {
-  const lines = report.notes.map((n) => `${n.file}${n.line !== null ? `:${n.line}` : ""}: ${n.message}`);
+  const lines = report.notes.map((n) => `${recordingName(n.file)}${n.line !== null ? `:${n.line}` : ""}: ${n.message}`);
   const leftOut = notesLeftOutText(report);
   if (leftOut !== undefined) lines.push(leftOut);
   return lines;
@@ -137,10 +143,10 @@ export function leftOutLines(counts: LeftOut | undefined): string[] {
 
 /**
  * Whether a recording is a file CI can point at: not standard input or another device (a
- * GitHub annotation with \`file=/dev/stdin\` attaches to nothing).
+ * GitHub annotation with \`file=/dev/fd/0\` attaches to nothing).
  */
 export function isRepositoryFile(file: string): boolean {
-  return !file.startsWith("/dev/") && !file.startsWith("/proc/");
+  return file !== STANDARD_INPUT && !file.startsWith("/dev/") && !file.startsWith("/proc/");
 }
 
 /**
@@ -228,7 +234,7 @@ export function errorTitle(error: ReplayError): string {
 
 /** Where an error is: `file:line`, or the file alone when it is about the whole recording. */
 export function errorPlace(error: ReplayError): string {
-  return error.line === null ? error.file : `${error.file}:${error.line}`;
+  return error.line === null ? recordingName(error.file) : `${recordingName(error.file)}:${error.line}`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { actualText, BAILED, chunkedWriter, coverageLines, diagnosticErrors, diagnosticTitle, errorPlace, errorTitle, expectedText, leftOutLines, noteLines, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { recordingName } from "../recordingSource.js";
 import { printable, withoutLogCommand } from "../../diagnostics/printable.js";
 
 /**
@@ -29,7 +30,7 @@ export function tapReport({ report, coverage, verdict }: ReporterInput, out: Wri
   let n = 0;
   for (const c of report.cases) {
     n++;
-    const title = tapDescription(`${c.file}:${c.line} ${c.request}`);
+    const title = tapDescription(`${recordingName(c.file)}:${c.line} ${c.request}`);
     if (c.ok) write(`ok ${n} - ${title}\n`);
     else {
       write(`not ok ${n} - ${title}\n  ---\n  expected: ${yamlString(expectedText(c))}\n  actual: ${yamlString(actualText(c))}\n${c.event === "approval" ? "" : `  reasons: ${yamlString(c.actual.reasons.join("; "))}\n`}`);
@@ -43,7 +44,7 @@ export function tapReport({ report, coverage, verdict }: ReporterInput, out: Wri
   // Notes and coverage as comments, which TAP consumers show and never count as test points.
   for (const note of noteLines(report)) write(`# note: ${tapDescription(note)}\n`);
   // Failures and errors past the limits have no test point: the plan counts those listed, and this says how many more there were.
-  for (const [file, counts] of report.leftOut) for (const line of leftOutLines(counts)) write(`# not listed: ${tapDescription(`${file}: ${line}`)}\n`);
+  for (const [file, counts] of report.leftOut) for (const line of leftOutLines(counts)) write(`# not listed: ${tapDescription(`${recordingName(file)}: ${line}`)}\n`);
   if (coverage) write(["coverage", ...coverageLines(coverage).map((line) => `  ${line}`)].map((line) => `# ${line}\n`).join(""));
   write(`# ${summaryLine(report)}\n`);
   if (report.bailed) write(`Bail out! ${tapDescription(BAILED)}\n`);
