@@ -9,7 +9,7 @@ import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeKind, describeValue, parseTime, startValidation, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { labelsAlwaysKept, labelsOf, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, windowEntriesFor, type PendingAsk } from "./session.js";
+import { labelsAlwaysKept, labelsOf, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, windowEntriesFor, type PendingAsk, type Revocation } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
 
 /**
@@ -200,7 +200,7 @@ export interface ToolEntry {
   readonly askBits: number;
 }
 
-type SharedDecision = { decision: Decision; revoking: RuleInfo | undefined };
+type SharedDecision = { decision: Decision; revocation: Revocation | undefined };
 
 interface SharedDecisions {
   readonly next: Map<number, SharedDecisions>;
@@ -632,6 +632,9 @@ export class Engine {
       }
     }
 
+    const outOfOrder = this.datedBeforeWindowKept(state, now);
+    if (outOfOrder !== undefined) return { ready: false, decision: deny([], [outOfOrder], [], false, true), state, now, clockReading, tool };
+
     const args = (request["args"] ?? {}) as Record<string, unknown>;
     let same: boolean | undefined;
     let repeats = 0;
@@ -660,6 +663,22 @@ export class Engine {
       visits: 0,
       scanned: 0,
     };
+  }
+
+  /**
+   * Why an attempt at `now` is refused before its rules run, or undefined: it is dated so far
+   * before the session's latest attempt that its longest `session.count` window reaches back to
+   * attempts the session already let go (it keeps twice the longest window back from its latest
+   * attempt), so no count of it could be exact. Refused as what it is — out of order — rather
+   * than run, where every rule reading a count would fail closed and a `deny … when
+   * session.count(within 1m) > 30 … revoke` would revoke a session of three calls, saying it made
+   * more than thirty. Denied (fail closed) and counted as a denial; its rules neither allow nor
+   * revoke.
+   */
+  private datedBeforeWindowKept(state: SessionState, now: number): string | undefined {
+    const windowMs = this.sessions.use.windowMs;
+    if (state.times === undefined || !(now - windowMs <= state.trimmedUpTo)) return undefined;
+    return `the request is dated ${roughly(state.lastSeen - now)} before the latest attempt of its session, and its session.count window (${describeMs(windowMs)}) reaches back to attempts the session no longer keeps (it keeps ${describeMs(2 * windowMs)} back from its latest attempt), so its counts cannot be told: it is denied without evaluating its rules (request times out of order, or a clock that stepped back)`;
   }
 
   /** Turns the matched rules into the decision and updates the session. */
@@ -739,7 +758,7 @@ export class Engine {
   }
 
   /** Revokes the session when the decision says so, records the attempt, and returns the decision. */
-  private apply({ decision, revoking }: SharedDecision, c: EvalContext): Decision {
+  private apply({ decision, revocation }: SharedDecision, c: EvalContext): Decision {
     const state = c.s;
     const allowed = decision.decision === "allow";
     // Request data is read before the session changes: data that throws on reading (a getter,
@@ -749,7 +768,7 @@ export class Engine {
     // An ask awaits approval as the call it is: its tool and declared arguments, and its data.
     const asking = decision.decision === "ask" ? askKey(c.tool, c.args, c.entry.argsShape) : undefined;
     const askedLabels = asking !== undefined && state.labels ? labelsOf(c.context?.["labels"]) : undefined;
-    if (revoking) state.revoked = { rule: revoking.id, reason: decision.reasons[decision.rules.indexOf(revoking.id)]!, location: revoking.location };
+    if (revocation) state.revoked = revocation;
     this.sessions.record(state, c.now, c.clockReading, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", labels, allowed ? c.entry.returns : undefined);
     if (asking !== undefined) awaitApproval(state, asking, c.tool, c.entry.argsShape, askedLabels);
     return decision;
@@ -766,7 +785,10 @@ export class Engine {
     const reasons: string[] = [];
     const locations: string[] = [];
     let grants: Grant[] | undefined;
-    let revoking: RuleInfo | undefined;
+    // The matched `deny … revoke` rules: those whose condition held, and those matched only
+    // through an evaluation error (its errors start with the rule's id).
+    const revokingCleanly: number[] = [];
+    const revokingByError: number[] = [];
     // An ask's allow rules that grant: named, so coverage and audit logs see what gave the grants.
     const grantingRules: string[] = [];
     for (const index of matched) {
@@ -783,11 +805,12 @@ export class Engine {
       // match, and a matched deny … revoke revokes). Whatever failed — a URL the agent made
       // ambiguous, a flood past the window, or a user or intent the request lacks, which the
       // agent can make the rule reach or not through the rule's other terms — the rule revokes.
-      if (rule.revoke && !revoking) revoking = rule;
+      if (rule.revoke) (errors?.some((error) => error.startsWith(`${rule.id}: `)) ? revokingByError : revokingCleanly).push(rules.length - 1);
     }
-    const revoked = revoking !== undefined;
-    if (effect === "ask") return { decision: { decision: effect, rules, reasons, locations, grants: EMPTY, grantsOnApproval: grants ?? EMPTY, grantingRules: grantingRules.length > 0 ? grantingRules : EMPTY, revoked, errors: errors ?? EMPTY }, revoking };
-    return { decision: { decision: effect, rules, reasons, locations, grants: effect === "allow" && grants ? grants : EMPTY, revoked, errors: errors ?? EMPTY }, revoking };
+    const revocation = revocationOf(revokingCleanly.length > 0 ? revokingCleanly : revokingByError, rules, reasons, locations, errors);
+    const revoked = revocation !== undefined;
+    if (effect === "ask") return { decision: { decision: effect, rules, reasons, locations, grants: EMPTY, grantsOnApproval: grants ?? EMPTY, grantingRules: grantingRules.length > 0 ? grantingRules : EMPTY, revoked, errors: errors ?? EMPTY }, revocation };
+    return { decision: { decision: effect, rules, reasons, locations, grants: effect === "allow" && grants ? grants : EMPTY, revoked, errors: errors ?? EMPTY }, revocation };
   }
 
   /** Indices of the rules that target a tool, in source order (for explanations). @internal */
@@ -1149,9 +1172,25 @@ export function unknownToolReasonStart(tool: string): string {
   return `unknown tool ${helpers.describeText(tool)}`;
 }
 
-/** The answer to every attempt in a revoked session: deny, with the rule that revoked it and its reason. */
-function revokedDecision(revoked: { readonly rule: string; readonly reason: string; readonly location: string }): Decision {
-  return { decision: "deny", rules: [revoked.rule], reasons: [revoked.reason], locations: [revoked.location], grants: EMPTY, revoked: true, errors: EMPTY };
+/**
+ * What a decision revokes its session by (see Revocation): the revoking rules at `positions` of
+ * the decision's `rules` (those that matched cleanly, else those matched through an error), with
+ * their reasons, locations and errors; undefined when none revokes.
+ */
+function revocationOf(positions: readonly number[], rules: readonly string[], reasons: readonly string[], locations: readonly string[], errors: readonly string[] | undefined): Revocation | undefined {
+  if (positions.length === 0) return undefined;
+  const named = positions.map((at) => rules[at]!);
+  return {
+    rules: named,
+    reasons: positions.map((at) => reasons[at]!),
+    locations: positions.map((at) => locations[at]!),
+    errors: errors?.filter((error) => named.some((id) => error.startsWith(`${id}: `))) ?? EMPTY,
+  };
+}
+
+/** The answer to every attempt in a revoked session: deny, with the rules that revoked it, their reasons and the errors they matched through. */
+function revokedDecision(revoked: Revocation): Decision {
+  return { decision: "deny", rules: [...revoked.rules], reasons: [...revoked.reasons], locations: [...revoked.locations], grants: EMPTY, revoked: true, errors: [...revoked.errors] };
 }
 
 function deny(rules: string[], reasons: string[], locations: string[], revoked: boolean, isError: boolean): Decision {

@@ -220,15 +220,28 @@ export interface PendingAsk {
   labelChars: number;
 }
 
+/**
+ * What revoked a session, repeated by every later denial in it: the `deny … revoke` rules of the
+ * revoking decision that matched cleanly, or, when every one matched only through an evaluation
+ * error (fails closed), all of those with their errors. Never one picked by source order: the
+ * order of rules never changes a decision (language.md §7), and a rule matched only by an error
+ * must not stand, without its error, for one whose condition held.
+ */
 export interface Revocation {
-  readonly rule: string;
-  readonly reason: string;
-  readonly location: string;
+  readonly rules: readonly string[];
+  readonly reasons: readonly string[];
+  readonly locations: readonly string[];
+  /** The errors through which the rules named matched (none when they matched cleanly). */
+  readonly errors: readonly string[];
 }
 
 export class SessionState {
-  /** Epoch ms of the earliest attempt (attempts may arrive out of time order). */
-  firstSeen: number;
+  /**
+   * Epoch ms of the session's first attempt as it arrived (`session.age` counts from it): never
+   * lowered by a later attempt dated earlier, or one back-dated request would make a session
+   * old enough to pass a `deny … when session.age < D`.
+   */
+  readonly firstSeen: number;
   lastSeen: number;
   calls = 0;
   denials = 0;
@@ -1027,7 +1040,6 @@ export class SessionStore {
     state.calls++;
     if (now > state.lastSeen) state.lastSeen = now;
     if (arrived > state.storeSeen) state.storeSeen = arrived;
-    if (now < state.firstSeen) state.firstSeen = now;
     state.last = tool;
     if (denied) state.denials++;
     // `same` is undefined when the policy never reads `session.repeats`.

@@ -461,7 +461,7 @@ describe("session lifetime and memory", () => {
     // The engine's clock at each arrival (the third argument) is the attempt's time.
     const store = new SessionStore(engineWith("  allow kb.search").sessions.use, ["kb.search"], { idleMs: 1000, storeLimit: 3 });
     const revoked = store.getOrCreate("r", T0, T0) as SessionState;
-    revoked.revoked = { rule: "kill", reason: "killed", location: "p:1:1" };
+    revoked.revoked = { rules: ["kill"], reasons: ["killed"], locations: ["p:1:1"], errors: [] };
     expect(store.getOrCreate("a", T0, T0)).not.toBeNull();
     expect(store.getOrCreate("b", T0, T0)).not.toBeNull();
     expect(store.getOrCreate("c", T0, T0)).toBeNull();
@@ -469,11 +469,11 @@ describe("session lifetime and memory", () => {
     // Hours later all three are idle: expired, their records kept (the revocation for ever), so still no room.
     const hours = T0 + 3 * 60 * 60 * 1000;
     expect(store.getOrCreate("c", hours, hours)).toBeNull();
-    expect(store.getOrCreate("r", hours, hours)).toMatchObject({ revoked: { rule: "kill" } });
+    expect(store.getOrCreate("r", hours, hours)).toMatchObject({ revoked: { rules: ["kill"] } });
     // A day and more later the merely expired records are forgotten: room again; the revocation stays.
     const later = T0 + 30 * 60 * 60 * 1000;
     expect(store.getOrCreate("c", later, later)).not.toBeNull();
-    expect(store.getOrCreate("r", later, later)).toMatchObject({ revoked: { rule: "kill" } });
+    expect(store.getOrCreate("r", later, later)).toMatchObject({ revoked: { rules: ["kill"] } });
   });
 
   it("a request dated ahead cannot get a revoked or expired session a clean start", () => {
