@@ -9,7 +9,7 @@ import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeKind, describeValue, parseTime, startValidation, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { labelsAlwaysKept, labelsOf, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, windowEntriesFor, type PendingAsk, type Revocation } from "./session.js";
+import { expiredBecause, labelsAlwaysKept, labelsOf, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, windowEntriesFor, type PendingAsk, type Revocation } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
 
 /**
@@ -77,10 +77,14 @@ export interface EngineOptions {
   /**
    * The engine's clock (epoch ms), read once per attempt: the time of requests without `time`,
    * what `maxTimeSkewMs` checks request times against, and what frees and forgets idle
-   * sessions (request dates never do). Default `Date.now`, which steps back when the host's
-   * clock does: attempts dated after such a step fail the `session.count` and `session.called`
-   * windows closed for as long as the step (language.md §7 says what to pass instead). A clock
-   * that throws or gives no finite number denies the requests that need it, naming it.
+   * sessions (request dates never do). Default `Date.now`, which steps when the host's clock
+   * does. Back: for as long as the step, attempts dated after it fail `session.called` windows
+   * closed, and those whose `session.count` window reaches past the attempts kept are denied as
+   * out of order. Ahead by more than `sessionIdleMs` (a VM resumed, NTP stepping it): a session
+   * attempting during the step expires for good (its denial says how far the time moved), and
+   * one of more than twice `sessionIdleMs` lets the sweep free the sessions idle through it.
+   * language.md §7 says what to pass instead: a clock that never steps. A clock that throws or
+   * gives no finite number denies the requests that need it, naming it.
    */
   readonly clock?: () => number;
   /**
@@ -603,7 +607,7 @@ export class Engine {
       return state instanceof SessionState ? { ready: false, decision, state, now, clockReading, tool } : { ready: false, decision };
     }
     if (!(state instanceof SessionState)) {
-      const why = state.endedBy ?? `it made no attempt for more than ${describeMs(this.sessions.idleMs)} (sessionIdleMs)`;
+      const why = expiredBecause(state, this.sessions.idleMs);
       const reason = `session ${helpers.describeText(sessionId)} has expired: ${why}, so what it did before (data it touched, counts) is gone and it cannot go on; start a new session`;
       return { ready: false, decision: deny([], [reason], [], false, false) };
     }

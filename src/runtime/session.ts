@@ -6,7 +6,7 @@
  */
 import { globMatch } from "./glob.js";
 import type { ValueShape } from "./declaredShape.js";
-import { describeMs } from "./durationsForPeople.js";
+import { describeMs, roughlyAbove } from "./durationsForPeople.js";
 import { childrenOf, type IrExpr } from "./ir.js";
 import type { RuntimeSchema } from "./schema.js";
 
@@ -606,6 +606,29 @@ export interface ExpiredSession {
   readonly revoked: Revocation | undefined;
   /** Why it ended, when not by going idle: a reload whose policy could not take it over. */
   readonly endedBy?: string;
+  /**
+   * How long it had made no attempt when it expired by going idle: by its request times (the
+   * attempt that found it idle, `idleByClock` false) or by the engine's clock (the sweep). For
+   * the reason, which says how far the time moved rather than claim the session sat idle: a
+   * clock that stepped ahead ends a session the same way.
+   */
+  readonly idleFor?: number;
+  readonly idleByClock?: boolean;
+}
+
+/**
+ * Why a session expired, for the denial of its later attempts (`idleMs`: its store's
+ * sessionIdleMs): how it ended, saying how far the time moved past its last attempt, which an
+ * idle session and a clock that stepped ahead both do.
+ */
+export function expiredBecause(gone: ExpiredSession, idleMs: number): string {
+  if (gone.endedBy !== undefined) return gone.endedBy;
+  const limit = `sessionIdleMs (${describeMs(idleMs)})`;
+  if (gone.idleFor === undefined) return `it made no attempt for more than ${describeMs(idleMs)} (sessionIdleMs)`;
+  if (gone.idleByClock === true) {
+    return `the engine's clock (in a replay, the recorded times) moved ${roughlyAbove(gone.idleFor, idleMs)} past its last attempt with no attempt in between, so the engine freed its state (${limit}): it went idle, or the clock stepped ahead by that much`;
+  }
+  return `its attempt is dated ${roughlyAbove(gone.idleFor, idleMs)} after its previous one (the request's time, or the engine's clock for a request without one), more than ${limit} allows: it made no attempt in between, or the clock stepped ahead by that much`;
 }
 
 export interface SessionLifetimes {
@@ -741,10 +764,10 @@ export class SessionStore {
     const state = this.sessions.get(id);
     if (state !== undefined) {
       if (sweeps && horizon - state.storeSeen > 2 * this.idleMs) {
-        const gone: ExpiredSession = { lastSeen: state.storeSeen, revoked: state.revoked };
+        const gone: ExpiredSession = { lastSeen: state.storeSeen, revoked: state.revoked, idleFor: horizon - state.storeSeen, idleByClock: true };
         return forgotten(gone) ? undefined : gone;
       }
-      return this.idleAt(state, now) ? { lastSeen: state.lastSeen, revoked: state.revoked } : state;
+      return this.idleAt(state, now) ? { lastSeen: state.lastSeen, revoked: state.revoked, idleFor: now - state.lastSeen, idleByClock: false } : state;
     }
     const gone = this.expired.get(id);
     return gone !== undefined && forgotten(gone) ? undefined : gone;
@@ -819,7 +842,7 @@ export class SessionStore {
     // Expiry is judged by the session's own clock, so one session's traffic does not change
     // another's decisions (and replaying sessions apart gives the same answers).
     const state = this.sessions.get(id);
-    if (state !== undefined) return this.idleAt(state, now) ? this.expire(id, state, this.storeTime(now, reading)) : state;
+    if (state !== undefined) return this.idleAt(state, now) ? this.expire(id, state, this.storeTime(now, reading), now - state.lastSeen, false) : state;
     // An expired (or revoked) session stays denied until the sweep forgets it: never by a
     // request's own time, which the agent's side could date ahead to get a clean session.
     const gone = this.expired.get(id);
@@ -935,8 +958,8 @@ export class SessionStore {
    * Frees a session's state, keeping the record that it expired (and any revocation): the
    * record is written first, so a failure to write it leaves the session as it was, never gone.
    */
-  private expire(id: string, state: SessionState, lastSeen: number): ExpiredSession {
-    const gone: ExpiredSession = { lastSeen, revoked: state.revoked };
+  private expire(id: string, state: SessionState, lastSeen: number, idleFor: number, idleByClock: boolean): ExpiredSession {
+    const gone: ExpiredSession = { lastSeen, revoked: state.revoked, idleFor, idleByClock };
     this.expired.set(id, gone);
     this.sessions.delete(id);
     return gone;
@@ -956,7 +979,7 @@ export class SessionStore {
    */
   sweep(horizon: number, idleFor = 2 * this.idleMs): void {
     this.lastSweep = horizon;
-    for (const [id, state] of this.sessions) if (horizon - state.storeSeen > idleFor) this.expire(id, state, state.storeSeen);
+    for (const [id, state] of this.sessions) if (horizon - state.storeSeen > idleFor) this.expire(id, state, state.storeSeen, horizon - state.storeSeen, true);
     for (const [id, gone] of this.expired) if (horizon - gone.lastSeen > this.rememberMs(gone) + this.idleMs) this.expired.delete(id);
   }
 

@@ -99,11 +99,30 @@ describe("attempts out of time order", () => {
     expect(read(e.decide(kb(21_000)), "all")).toBe("2"); // 20_000 and this one: 5_000 is 16 s before
     expect(read(e.decide(kb(24_000)), "all")).toBe("3");
     // Dated more than one window before the newest attempt (45 s), an attempt may have lost what
-    // it should count (t=0 went when 21_000 came): an error, so the probes (allow rules) fail closed.
+    // it should count (t=0 went when 21_000 came): refused as out of order, its rules not run.
     e.decide(kb(45_000));
     const late = e.decide(kb(1_000));
-    expect(late.rules).toEqual(["any"]);
-    expect(late.errors.join(" ")).toContain("dated more than the longest window before attempts already seen");
+    expect(late).toMatchObject({ decision: "deny", rules: [], revoked: false });
+    expect(late.reasons).toEqual([
+      "the request is dated 44 seconds before the latest attempt of its session, and its session.count window (10 seconds) reaches back to attempts the session no longer keeps (it keeps 20 seconds back from its latest attempt), so its counts cannot be told: it is denied without evaluating its rules (request times out of order, or a clock that stepped back)",
+    ]);
+    expect(late.errors).toEqual(late.reasons);
+    // Still an attempt of its session, counted where its time puts it.
+    expect(read(e.decide(kb(46_000)), "all")).toBe("2"); // 45_000 and this one
+  });
+
+  it("a request dated before what the window keeps is refused as out of order, not revoked for a count it cannot make (review a5 F3)", () => {
+    const e = engineWith('  @name("rate") deny * when session.count(within 1m) > 30 reason "more than 30 calls a minute" revoke\n  allow kb.search');
+    expect(e.decide(kb(0)).decision).toBe("allow");
+    expect(e.decide(kb(180_000)).decision).toBe("allow");
+    const late = e.decide(kb(30_000));
+    expect(late).toMatchObject({ decision: "deny", rules: [], revoked: false });
+    expect(late.reasons[0]).toMatch(/^the request is dated 2\.5 minutes before the latest attempt of its session/);
+    expect(late.reasons[0]).not.toContain("30 calls");
+    // The session goes on: three calls are no flood.
+    expect(e.decide(kb(181_000))).toMatchObject({ decision: "allow", revoked: false });
+    // A request dated within one window of the newest is decided as usual, counted exactly.
+    expect(e.decide(kb(130_000)).decision).toBe("allow");
   });
 
   it("session.called keeps the latest allowed time", () => {
@@ -306,11 +325,20 @@ describe("session.last", () => {
 });
 
 describe("attempts out of time order (clock skew, merged logs)", () => {
-  it("session.age is measured from the earliest attempt, so it is never negative", () => {
+  it("session.age is measured from the first attempt as it arrived, never negative: a back-dated request does not age a session (review a5 F1)", () => {
     const e = engine([...flags({ negative: "session.age < 0s" }), ...probes("age", "session.age", ["0s", "50s"])]);
     e.decide(kb(100_000));
     expect(held(e.decide(kb(50_000)), { negative: "" })).toEqual([]);
-    expect(read(e.decide(kb(100_000)), "age")).toBe("50s");
+    expect(read(e.decide(kb(100_000)), "age")).toBe("0s");
+    expect(read(e.decide(kb(150_000)), "age")).toBe("50s");
+  });
+
+  it("a back-dated request cannot open a deny … when session.age < D", () => {
+    const e = engineWith('  @name("young") deny kb.search when session.age < 10m reason "too young"\n  allow kb.search');
+    expect(e.decide(kb(15 * 60_000)).rules).toEqual(["young"]);
+    expect(e.decide(kb(5 * 60_000)).rules).toEqual(["young"]);
+    expect(e.decide(kb(16 * 60_000)).rules).toEqual(["young"]);
+    expect(e.decide(kb(25 * 60_001)).decision).toBe("allow");
   });
 });
 
@@ -322,7 +350,7 @@ describe("session lifetime and memory", () => {
     expect(read(e.decide(kb(1_900)), "calls")).toBe("2"); // idle 1,000 ms: not more, kept
     const expired = e.decide(kb(3_000));
     expect(expired).toMatchObject({ decision: "deny", rules: [], revoked: false, errors: [] });
-    expect(expired.reasons[0]).toBe('session "s" has expired: it made no attempt for more than 1 second (sessionIdleMs), so what it did before (data it touched, counts) is gone and it cannot go on; start a new session');
+    expect(expired.reasons[0]).toBe('session "s" has expired: its attempt is dated 1.1 seconds after its previous one (the request\'s time, or the engine\'s clock for a request without one), more than sessionIdleMs (1 second) allows: it made no attempt in between, or the clock stepped ahead by that much, so what it did before (data it touched, counts) is gone and it cannot go on; start a new session');
     // Attempts on an expired session keep it remembered; other sessions are not affected.
     expect(e.decide(kb(12_000)).decision).toBe("deny");
     expect(read(e.decide(kb(12_001, "q", { session: "b" })), "calls")).toBe("0");
