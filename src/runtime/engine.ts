@@ -99,8 +99,10 @@ export interface EngineOptions {
   readonly expiredSessionMs?: number;
   /**
    * How long a revoked session is remembered (and its attempts denied) after its last attempt,
-   * by the engine's clock. Default forever: a revocation holds for every later attempt. Set it to bound the memory
-   * revoked sessions keep (about 150 bytes each plus the session id) where session ids are never reused.
+   * by the engine's clock (forgotten by the first sweep after that: sweeps run every quarter of
+   * `sessionIdleMs`), whatever `expiredSessionMs` says. Default forever: a revocation holds for
+   * every later attempt. Set it to bound the memory revoked sessions keep (about 150 bytes each
+   * plus the session id) where session ids are never reused; once forgotten, the id starts a new session.
    */
   readonly revokedSessionMs?: number;
   /**
@@ -113,7 +115,9 @@ export interface EngineOptions {
   /**
    * Live sessions kept at most. Past it, an attempt that would start a new session is denied
    * (never made room for by forgetting another session's state, which could hold a taint or a
-   * revocation) until idle sessions expire. Default unbounded: set it when session ids come
+   * revocation) until a session has been idle, by the clock, for more than `sessionIdleMs` plus
+   * a margin (five minutes, or half of `sessionIdleMs` when that is shorter): to make room
+   * sooner, raise it or lower `sessionIdleMs`. Default unbounded: set it when session ids come
    * from anything an agent can influence.
    */
   readonly maxSessions?: number;
@@ -598,7 +602,7 @@ export class Engine {
       // an `await` logs this).
       const reason = this.sessions.retired
         ? `this engine handed its sessions over to a newer one (EngineOptions.sessionsFrom), which decides session ${helpers.describeText(sessionId)} from now on: this engine denies every attempt`
-        : `session ${helpers.describeText(sessionId)} cannot start: ${this.sessions.fullBecause}, and refuses new ones until idle sessions expire`;
+        : `session ${helpers.describeText(sessionId)} cannot start: ${this.sessions.fullBecause}`;
       return { ready: false, decision: deny([], [reason], [], false, true) };
     }
     if (state.revoked) {

@@ -737,6 +737,11 @@ export class SessionStore {
     return this.sessions.size;
   }
 
+  /** Records of expired and revoked sessions held (what `expiredMs` and `revokedMs` bound). */
+  get recordCount(): number {
+    return this.expired.size;
+  }
+
   /** The live state of a session, if it has one (for inspection; expiry is not judged here). */
   get(id: string): SessionState | undefined {
     return this.sessions.get(id);
@@ -760,10 +765,10 @@ export class SessionStore {
   peek(id: string, now: number, reading: number): SessionState | ExpiredSession | undefined {
     const horizon = this.horizonAt(now, reading);
     const sweeps = this.sweepDue(horizon);
-    const forgotten = (gone: ExpiredSession): boolean => sweeps && horizon - gone.lastSeen > this.rememberMs(gone) + this.idleMs;
+    const forgotten = (gone: ExpiredSession): boolean => sweeps && this.pastMemory(gone, horizon);
     const state = this.sessions.get(id);
     if (state !== undefined) {
-      if (sweeps && horizon - state.storeSeen > 2 * this.idleMs) {
+      if (sweeps && this.freedBy(state, horizon, 2 * this.idleMs)) {
         const gone: ExpiredSession = { lastSeen: state.storeSeen, revoked: state.revoked, idleFor: horizon - state.storeSeen, idleByClock: true };
         return forgotten(gone) ? undefined : gone;
       }
@@ -915,11 +920,16 @@ export class SessionStore {
     return this.handedOver || this.sessions.size >= this.maxSessions || this.sessions.size + this.expired.size >= this.storeLimit;
   }
 
-  /** Why a new session is refused (see `getOrCreate`): which limit the store has reached. */
+  /**
+   * Why a new session is refused (see `getOrCreate`): which limit the store has reached, when
+   * it makes room (what the sweep for room frees), and which option makes room sooner.
+   */
   get fullBecause(): string {
-    return this.sessions.size >= this.maxSessions
-      ? `the engine already holds ${this.maxSessions} live sessions (maxSessions)`
-      : `the engine already holds ${this.storeLimit} live, expired and revoked sessions, as many as it can keep`;
+    if (this.sessions.size >= this.maxSessions) {
+      const count = `${this.maxSessions} live session${this.maxSessions === 1 ? "" : "s"}`;
+      return `the engine already holds ${count} (maxSessions), and makes room only once a session has made no attempt for more than ${describeMs(this.idleMs + this.futureSlackMs)} by its clock (sessionIdleMs, ${describeMs(this.idleMs)}, and a margin of ${describeMs(this.futureSlackMs)}): raise maxSessions, or lower sessionIdleMs`;
+    }
+    return `the engine already holds ${this.storeLimit.toLocaleString("en-US")} live, expired and revoked sessions, as many as it can keep, and makes room only as expired and revoked sessions are forgotten (expiredSessionMs and revokedSessionMs after their last attempt): lower those`;
   }
 
   /**
@@ -941,11 +951,11 @@ export class SessionStore {
     let live = this.sessions.size;
     let stored = this.sessions.size + this.expired.size;
     for (const state of this.sessions.values()) {
-      if (!(horizon - state.storeSeen > idleFor)) continue;
+      if (!this.freedBy(state, horizon, idleFor)) continue;
       live--;
-      if (horizon - state.storeSeen > this.rememberMs({ lastSeen: state.storeSeen, revoked: state.revoked }) + this.idleMs) stored--;
+      if (this.pastMemory({ lastSeen: state.storeSeen, revoked: state.revoked }, horizon)) stored--;
     }
-    for (const gone of this.expired.values()) if (horizon - gone.lastSeen > this.rememberMs(gone) + this.idleMs) stored--;
+    for (const gone of this.expired.values()) if (this.pastMemory(gone, horizon)) stored--;
     return live < this.maxSessions && stored < this.storeLimit;
   }
 
@@ -965,9 +975,24 @@ export class SessionStore {
     return gone;
   }
 
-  /** How long an expired record is kept: a revoked one at least as long as one that merely expired. */
-  private rememberMs(gone: ExpiredSession): number {
-    return gone.revoked ? Math.max(this.revokedMs, this.expiredMs) : this.expiredMs;
+  /**
+   * Whether a sweep at `horizon` forgets an expired record: `revokedMs` (a revoked one) or
+   * `expiredMs` have passed since its last attempt, by the store's clock. Each option alone
+   * says how long its records are kept, so an operator bounds the memory of revoked sessions by
+   * `revokedSessionMs`, shorter than `expiredSessionMs` or not.
+   */
+  private pastMemory(gone: Pick<ExpiredSession, "lastSeen" | "revoked">, horizon: number): boolean {
+    return horizon - gone.lastSeen > (gone.revoked ? this.revokedMs : this.expiredMs);
+  }
+
+  /**
+   * Whether a sweep at `horizon` freeing sessions idle for more than `idleFor` frees `state`:
+   * also a revoked one that `revokedMs` would forget by then (shorter than `idleFor`), so a
+   * revoked session is gone once `revokedSessionMs` have passed, its full state included.
+   */
+  private freedBy(state: SessionState, horizon: number, idleFor: number): boolean {
+    const idle = horizon - state.storeSeen;
+    return idle > idleFor || (state.revoked !== undefined && idle > this.revokedMs);
   }
 
   /**
@@ -979,8 +1004,8 @@ export class SessionStore {
    */
   sweep(horizon: number, idleFor = 2 * this.idleMs): void {
     this.lastSweep = horizon;
-    for (const [id, state] of this.sessions) if (horizon - state.storeSeen > idleFor) this.expire(id, state, state.storeSeen, horizon - state.storeSeen, true);
-    for (const [id, gone] of this.expired) if (horizon - gone.lastSeen > this.rememberMs(gone) + this.idleMs) this.expired.delete(id);
+    for (const [id, state] of this.sessions) if (this.freedBy(state, horizon, idleFor)) this.expire(id, state, state.storeSeen, horizon - state.storeSeen, true);
+    for (const [id, gone] of this.expired) if (this.pastMemory(gone, horizon)) this.expired.delete(id);
   }
 
   clear(): void {

@@ -354,10 +354,10 @@ describe("session lifetime and memory", () => {
     // Attempts on an expired session keep it remembered; other sessions are not affected.
     expect(e.decide(kb(12_000)).decision).toBe("deny");
     expect(read(e.decide(kb(12_001, "q", { session: "b" })), "calls")).toBe("0");
-    // Remembered for expiredSessionMs after its last attempt (forgotten by the sweep, which
-    // allows one more idle time); then the id starts a new session.
-    expect(e.decide(kb(22_500)).decision).toBe("deny");
-    expect(read(e.decide(kb(34_000)), "calls")).toBe("0");
+    // Remembered for expiredSessionMs after its last attempt (forgotten by the first sweep
+    // after that); then the id starts a new session.
+    expect(e.decide(kb(21_900)).decision).toBe("deny");
+    expect(read(e.decide(kb(32_000)), "calls")).toBe("0");
   });
 
   it("explain sees a session as decide will: live, expired, or forgotten by the sweep decide runs first (a new session)", () => {
@@ -461,14 +461,39 @@ describe("session lifetime and memory", () => {
     expect(e.decide(kb(dayLater + 13 * 24 * 60 * 60 * 1000 + 2_000))).toMatchObject({ decision: "allow", revoked: false });
   });
 
-  it("a revokedSessionMs shorter than expiredSessionMs does not free a revoked id before a merely expired one", () => {
+  it("revokedSessionMs alone bounds how long revoked sessions are kept, shorter than expiredSessionMs too (review a2 #3)", () => {
     const hour = 60 * 60 * 1000;
-    const e = engineWith('  @name("kill") deny kb.search when args.query == "kill" revoke\n  allow kb.search', { sessionIdleMs: hour, revokedSessionMs: hour, clock: () => T0 + 365 * 24 * hour });
-    expect(e.decide(kb(0, "kill"))).toMatchObject({ decision: "deny", revoked: true });
-    e.decide(kb(0, "q", { session: "quiet" }));
-    for (let h = 1; h <= 4; h++) e.decide(kb(h * hour, "q", { session: `other-${h}` })); // sweeps
-    expect(e.decide(kb(4 * hour + 1))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
-    expect(e.decide(kb(4 * hour + 1, "q", { session: "quiet" })).reasons[0]).toMatch(/has expired/);
+    let wall = T0;
+    const e = engineWith('  @name("kill") deny kb.search when args.query == "kill" revoke\n  allow kb.search', { revokedSessionMs: hour, clock: () => wall });
+    const revoked = 1_000;
+    for (let i = 0; i < revoked; i++) expect(e.decide(kb(0, "kill", { session: `r${i}`, time: undefined }))).toMatchObject({ decision: "deny", revoked: true });
+    e.decide(kb(0, "q", { session: "quiet", time: undefined }));
+    expect(e.sessions.size).toBe(revoked + 1);
+    // Within the hour every revocation holds.
+    wall = T0 + 59 * 60_000;
+    expect(e.decide(kb(0, "q", { session: "r0", time: undefined }))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
+    // An hour after their last attempt (and the next sweep, every quarter of sessionIdleMs) the
+    // store holds nothing of the others: neither their state nor a record. r0 attempted later.
+    wall = T0 + hour + 15 * 60_000 + 1;
+    e.decide(kb(0, "q", { session: "other", time: undefined }));
+    expect(e.sessions.holds("r1")).toBe(false);
+    expect(e.sessions.holds("r0")).toBe(true);
+    expect(e.sessions.size + e.sessions.recordCount).toBe(3); // r0, quiet (idle, not yet freed), other
+    // The merely expired session is kept for expiredSessionMs (one day): still denied as expired.
+    wall = T0 + 3 * hour;
+    expect(e.decide(kb(0, "q", { session: "quiet", time: undefined })).reasons[0]).toMatch(/has expired/);
+    expect(e.decide(kb(0, "q", { session: "r0", time: undefined })).decision).toBe("allow"); // 2 h after its last attempt: a new session
+  });
+
+  it("without revokedSessionMs, revoked sessions are kept for ever: a record each, after their state is freed", () => {
+    let wall = T0;
+    const e = engineWith('  @name("kill") deny kb.search when args.query == "kill" revoke\n  allow kb.search', { clock: () => wall });
+    for (let i = 0; i < 100; i++) e.decide(kb(0, "kill", { session: `r${i}`, time: undefined }));
+    wall = T0 + 30 * 24 * 60 * 60 * 1000;
+    e.decide(kb(0, "q", { session: "other", time: undefined }));
+    expect(e.sessions.size).toBe(1);
+    expect(e.sessions.recordCount).toBe(100);
+    expect(e.decide(kb(0, "q", { session: "r7", time: undefined }))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
   });
 
   it("sessions dated far ahead of the wall clock are swept once idle by it: they cannot hold maxSessions for ever", () => {
@@ -493,7 +518,7 @@ describe("session lifetime and memory", () => {
     expect(store.getOrCreate("a", T0, T0)).not.toBeNull();
     expect(store.getOrCreate("b", T0, T0)).not.toBeNull();
     expect(store.getOrCreate("c", T0, T0)).toBeNull();
-    expect(store.fullBecause).toBe("the engine already holds 3 live, expired and revoked sessions, as many as it can keep");
+    expect(store.fullBecause).toBe("the engine already holds 3 live, expired and revoked sessions, as many as it can keep, and makes room only as expired and revoked sessions are forgotten (expiredSessionMs and revokedSessionMs after their last attempt): lower those");
     // Hours later all three are idle: expired, their records kept (the revocation for ever), so still no room.
     const hours = T0 + 3 * 60 * 60 * 1000;
     expect(store.getOrCreate("c", hours, hours)).toBeNull();
