@@ -291,6 +291,11 @@ export class Engine {
   private readonly validateContext: Validator | undefined;
   private readonly intents: ReadonlySet<string>;
   private readonly clock: () => number;
+  /**
+   * Revocations made through errors, by their rules and errors (see `sharedRevocation`): one
+   * object for the sessions revoked alike, as a decision without errors shares its own.
+   */
+  private readonly revocations = new Map<string, Revocation>();
   private readonly maxTimeSkewMs: number | undefined;
   /** A replay's engine (src/testing's `replayEngine`): its store goes by recorded times, not by the clock. */
   private readonly recordedTimesOnly: boolean;
@@ -689,6 +694,21 @@ export class Engine {
     return `the request is dated ${roughly(state.lastSeen - now)} before the latest attempt of its session, and its session.count window (${describeMs(windowMs)}) reaches back to attempts the session no longer keeps (it keeps ${describeMs(2 * windowMs)} back from its latest attempt), so its counts cannot be told: it is denied without evaluating its rules (request times out of order, or a clock that stepped back)`;
   }
 
+  /**
+   * The revocation a session keeps, shared with the sessions revoked by the same rules through
+   * the same errors: each would otherwise keep its own arrays and error strings (about 400
+   * bytes a record where a shared one costs 150). At most MAX_SHARED_DECISIONS kept, the map
+   * emptied when full, since errors can quote request data.
+   */
+  private sharedRevocation(revocation: Revocation): Revocation {
+    const key = JSON.stringify([revocation.rules, revocation.errors]);
+    const shared = this.revocations.get(key);
+    if (shared !== undefined) return shared;
+    if (this.revocations.size >= MAX_SHARED_DECISIONS) this.revocations.clear();
+    this.revocations.set(key, revocation);
+    return revocation;
+  }
+
   /** Turns the matched rules into the decision and updates the session. */
   private conclude(result: number[] | number | null, c: EvalContext): Decision {
     const { errors, entry } = c;
@@ -776,7 +796,7 @@ export class Engine {
     // An ask awaits approval as the call it is: its tool and declared arguments, and its data.
     const asking = decision.decision === "ask" ? askKey(c.tool, c.args, c.entry.argsShape) : undefined;
     const askedLabels = asking !== undefined && state.labels ? labelsOf(c.context?.["labels"]) : undefined;
-    if (revocation) state.revoked = revocation;
+    if (revocation) state.revoked = decision.errors.length > 0 ? this.sharedRevocation(revocation) : revocation;
     this.sessions.record(state, c.now, c.clockReading, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", labels, allowed ? c.entry.returns : undefined);
     if (asking !== undefined) awaitApproval(state, asking, c.tool, c.entry.argsShape, askedLabels);
     return decision;

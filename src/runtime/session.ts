@@ -626,7 +626,7 @@ export function expiredBecause(gone: ExpiredSession, idleMs: number): string {
   const limit = `sessionIdleMs (${describeMs(idleMs)})`;
   if (gone.idleFor === undefined) return `it made no attempt for more than ${describeMs(idleMs)} (sessionIdleMs)`;
   if (gone.idleByClock === true) {
-    return `the engine's clock (in a replay, the recorded times) moved ${roughlyAbove(gone.idleFor, idleMs)} past its last attempt with no attempt in between, so the engine freed its state (${limit}): it went idle, or the clock stepped ahead by that much`;
+    return `the engine's clock (in a replay, the recorded times) moved ${roughlyAbove(gone.idleFor, idleMs)} past its last attempt with no attempt in between, so the engine freed its state (sessionIdleMs is ${describeMs(idleMs)}): it went idle, or the clock stepped ahead by that much`;
   }
   return `its attempt is dated ${roughlyAbove(gone.idleFor, idleMs)} after its previous one (the request's time, or the engine's clock for a request without one), more than ${limit} allows: it made no attempt in between, or the clock stepped ahead by that much`;
 }

@@ -259,6 +259,6 @@ describe("a clock that steps ahead (review a2 #2)", () => {
     t -= 3 * H - 5_000;
     const after = engine.decide(web("B", t));
     expect(after).toMatchObject({ decision: "deny", rules: [], revoked: false });
-    expect(after.reasons[0]).toMatch(/^session "B" has expired: the engine's clock \(in a replay, the recorded times\) moved 3 hours past its last attempt with no attempt in between, so the engine freed its state \(sessionIdleMs \(1 hour\)\): it went idle, or the clock stepped ahead by that much/);
+    expect(after.reasons[0]).toMatch(/^session "B" has expired: the engine's clock \(in a replay, the recorded times\) moved 3 hours past its last attempt with no attempt in between, so the engine freed its state \(sessionIdleMs is 1 hour\): it went idle, or the clock stepped ahead by that much/);
   });
 });
