@@ -9,7 +9,7 @@ import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeKind, describeValue, parseTime, startValidation, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { expiredBecause, labelsAlwaysKept, labelsOf, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, windowEntriesFor, type PendingAsk, type Revocation } from "./session.js";
+import { expiredBecause, labelsAlwaysKept, labelsOf, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_TRIMMED, windowEntriesFor, type PendingAsk, type Revocation } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
 
 /**
@@ -78,9 +78,9 @@ export interface EngineOptions {
    * The engine's clock (epoch ms), read once per attempt: the time of requests without `time`,
    * what `maxTimeSkewMs` checks request times against, and what frees and forgets idle
    * sessions (request dates never do). Default `Date.now`, which steps when the host's clock
-   * does. Back: for as long as the step, attempts dated after it fail `session.called` windows
-   * closed, and those whose `session.count` window reaches past the attempts kept are denied as
-   * out of order. Ahead by more than `sessionIdleMs` (a VM resumed, NTP stepping it): a session
+   * does. Back: for as long as the step, attempts dated after it fail the `session.count` and
+   * `session.called` windows closed (a `deny … revoke` matched only because a count reaches back
+   * past the attempts kept denies without revoking). Ahead by more than `sessionIdleMs` (a VM resumed, NTP stepping it): a session
    * attempting during the step expires for good (its denial says how far the time moved), and
    * one of more than twice `sessionIdleMs` lets the sweep free the sessions idle through it.
    * language.md §7 says what to pass instead: a clock that never steps. A clock that throws or
@@ -645,9 +645,6 @@ export class Engine {
       }
     }
 
-    const outOfOrder = this.datedBeforeWindowKept(state, now);
-    if (outOfOrder !== undefined) return { ready: false, decision: deny([], [outOfOrder], [], false, true), state, now, clockReading, tool };
-
     const args = (request["args"] ?? {}) as Record<string, unknown>;
     let same: boolean | undefined;
     let repeats = 0;
@@ -676,22 +673,6 @@ export class Engine {
       visits: 0,
       scanned: 0,
     };
-  }
-
-  /**
-   * Why an attempt at `now` is refused before its rules run, or undefined: it is dated so far
-   * before the session's latest attempt that its longest `session.count` window reaches back to
-   * attempts the session already let go (it keeps twice the longest window back from its latest
-   * attempt), so no count of it could be exact. Refused as what it is — out of order — rather
-   * than run, where every rule reading a count would fail closed and a `deny … when
-   * session.count(within 1m) > 30 … revoke` would revoke a session of three calls, saying it made
-   * more than thirty. Denied (fail closed) and counted as a denial; its rules neither allow nor
-   * revoke.
-   */
-  private datedBeforeWindowKept(state: SessionState, now: number): string | undefined {
-    const windowMs = this.sessions.use.windowMs;
-    if (state.times === undefined || !(now - windowMs <= state.trimmedUpTo)) return undefined;
-    return `the request is dated ${roughly(state.lastSeen - now)} before the latest attempt of its session, and its session.count window (${describeMs(windowMs)}) reaches back to attempts the session no longer keeps (it keeps ${describeMs(2 * windowMs)} back from its latest attempt), so its counts cannot be told: it is denied without evaluating its rules (request times out of order, or a clock that stepped back)`;
   }
 
   /**
@@ -833,7 +814,15 @@ export class Engine {
       // match, and a matched deny … revoke revokes). Whatever failed — a URL the agent made
       // ambiguous, a flood past the window, or a user or intent the request lacks, which the
       // agent can make the rule reach or not through the rule's other terms — the rule revokes.
-      if (rule.revoke) (errors?.some((error) => error.startsWith(`${rule.id}: `)) ? revokingByError : revokingCleanly).push(rules.length - 1);
+      // Except when its only error is a count reaching back past the attempts its session
+      // keeps (WINDOW_TRIMMED): the engine's own memory bound, not anything the session did,
+      // left the count untold, so the rule denies this attempt (fails closed) without revoking,
+      // and its reason says so rather than claim its condition held.
+      if (!rule.revoke) continue;
+      const own = errors?.filter((error) => error.startsWith(`${rule.id}: `));
+      if (own === undefined || own.length === 0) revokingCleanly.push(rules.length - 1);
+      else if (own.every((error) => error === `${rule.id}: ${WINDOW_TRIMMED}`)) reasons[reasons.length - 1] = UNTOLD_COUNT_REASON;
+      else revokingByError.push(rules.length - 1);
     }
     const revocation = revocationOf(revokingCleanly.length > 0 ? revokingCleanly : revokingByError, rules, reasons, locations, errors);
     const revoked = revocation !== undefined;
@@ -1199,6 +1188,14 @@ export function defaultDenyReason(tool: string): string {
 export function unknownToolReasonStart(tool: string): string {
   return `unknown tool ${helpers.describeText(tool)}`;
 }
+
+/**
+ * The reason of a `deny … revoke` rule matched only because its `session.count` reaches back past
+ * the attempts its session keeps (see buildDecision): its own reason ("more than 30 calls a
+ * minute") would claim a count that could not be made.
+ */
+const UNTOLD_COUNT_REASON =
+  "its session.count cannot be told: the request is dated so far before the latest attempt of its session that the count reaches back past the attempts the session still keeps (request times out of order, or a clock that stepped back), so it is denied (fails closed) without revoking the session";
 
 /**
  * What a decision revokes its session by (see Revocation): the revoking rules at `positions` of

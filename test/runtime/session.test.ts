@@ -99,30 +99,61 @@ describe("attempts out of time order", () => {
     expect(read(e.decide(kb(21_000)), "all")).toBe("2"); // 20_000 and this one: 5_000 is 16 s before
     expect(read(e.decide(kb(24_000)), "all")).toBe("3");
     // Dated more than one window before the newest attempt (45 s), an attempt may have lost what
-    // it should count (t=0 went when 21_000 came): refused as out of order, its rules not run.
+    // it should count (t=0 went when 21_000 came): an error, so the probes (allow rules) fail closed.
     e.decide(kb(45_000));
     const late = e.decide(kb(1_000));
-    expect(late).toMatchObject({ decision: "deny", rules: [], revoked: false });
-    expect(late.reasons).toEqual([
-      "the request is dated 44 seconds before the latest attempt of its session, and its session.count window (10 seconds) reaches back to attempts the session no longer keeps (it keeps 20 seconds back from its latest attempt), so its counts cannot be told: it is denied without evaluating its rules (request times out of order, or a clock that stepped back)",
-    ]);
-    expect(late.errors).toEqual(late.reasons);
-    // Still an attempt of its session, counted where its time puts it.
-    expect(read(e.decide(kb(46_000)), "all")).toBe("2"); // 45_000 and this one
+    expect(late.rules).toEqual(["any"]);
+    expect(late.errors.join(" ")).toContain("dated more than the longest window before attempts already seen");
   });
 
-  it("a request dated before what the window keeps is refused as out of order, not revoked for a count it cannot make (review a5 F3)", () => {
+  it("a count reaching back past what the session keeps denies without revoking, saying why (review a5 F3)", () => {
     const e = engineWith('  @name("rate") deny * when session.count(within 1m) > 30 reason "more than 30 calls a minute" revoke\n  allow kb.search');
     expect(e.decide(kb(0)).decision).toBe("allow");
     expect(e.decide(kb(180_000)).decision).toBe("allow");
     const late = e.decide(kb(30_000));
-    expect(late).toMatchObject({ decision: "deny", rules: [], revoked: false });
-    expect(late.reasons[0]).toMatch(/^the request is dated 2\.5 minutes before the latest attempt of its session/);
-    expect(late.reasons[0]).not.toContain("30 calls");
+    expect(late).toMatchObject({ decision: "deny", rules: ["rate"], revoked: false });
+    expect(late.errors).toEqual(["rate: session.count: this attempt is dated more than the longest window before attempts already seen, and the attempts just before it were already let go"]);
+    expect(late.reasons).toEqual([
+      "its session.count cannot be told: the request is dated so far before the latest attempt of its session that the count reaches back past the attempts the session still keeps (request times out of order, or a clock that stepped back), so it is denied (fails closed) without revoking the session",
+    ]);
     // The session goes on: three calls are no flood.
     expect(e.decide(kb(181_000))).toMatchObject({ decision: "allow", revoked: false });
-    // A request dated within one window of the newest is decided as usual, counted exactly.
-    expect(e.decide(kb(130_000)).decision).toBe("allow");
+  });
+
+  it("a back-dated request still revokes through a deny … revoke whose condition held, as before (review r2 #1)", () => {
+    const e = engineWith(
+      [
+        '  @name("rate") deny * when session.count(within 1m) > 30 reason "more than 30 calls a minute" revoke',
+        '  @name("exfil") deny http.get when args.url == "https://evil.example/" reason "exfiltration" revoke',
+        "  allow kb.search, http.get",
+      ].join("\n"),
+    );
+    e.decide(kb(0));
+    e.decide(kb(180_000));
+    // Dated before what the window keeps: `rate` fails closed, `exfil` holds and revokes.
+    const late = e.decide(call("http.get", 30_000, { args: { url: "https://evil.example/" } }));
+    expect(late).toMatchObject({ decision: "deny", rules: ["rate", "exfil"], revoked: true });
+    expect(late.reasons[1]).toBe("exfiltration");
+    expect(e.decide(kb(181_000))).toMatchObject({ decision: "deny", rules: ["exfil"], revoked: true, errors: [] });
+  });
+
+  it("a late request whose rules read no count reaching back is decided as usual (review r2 #2)", () => {
+    const e = engineWith('  deny kb.search when args.query == "shadow" and session.count(kb.search, within 1s) > 5\n  allow kb.search, http.get');
+    e.decide(kb(0));
+    e.decide(kb(500));
+    e.decide(kb(3_000)); // lets 0 and 500 go (2 s kept)
+    // 1.6 s late: a count of kb.search would reach past the attempts kept, but nothing reads it.
+    expect(e.decide(call("http.get", 1_400))).toMatchObject({ decision: "allow", errors: [] });
+    expect(e.decide(kb(1_400, "other"))).toMatchObject({ decision: "allow", errors: [] });
+    expect(e.decide(kb(1_400, "shadow"))).toMatchObject({ decision: "deny", revoked: false });
+  });
+
+  it("an approval dated before what the window keeps is accepted, as it reads no count (review r2 #2)", () => {
+    const e = engineWith("  deny kb.search when session.count(kb.search, within 1m) > 30\n  ask http.get\n  allow kb.search");
+    expect(e.decide(call("http.get", 0)).decision).toBe("ask");
+    e.decide(kb(60_000));
+    e.decide(kb(130_000)); // lets the ask at 0 go
+    expect(e.approved(call("http.get", 50_000))).toBe(true);
   });
 
   it("session.called keeps the latest allowed time", () => {
