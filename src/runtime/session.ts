@@ -237,7 +237,8 @@ export interface Revocation {
 
 export class SessionState {
   /**
-   * Epoch ms of the session's first attempt as it arrived (`session.age` counts from it): never
+   * Epoch ms the session started at (`session.age` counts from it): the earlier of its first
+   * attempt's date and the engine's clock when it arrived (see `SessionStore.startState`). Never
    * lowered by a later attempt dated earlier, or one back-dated request would make a session
    * old enough to pass a `deny … when session.age < D`.
    */
@@ -325,9 +326,9 @@ export class SessionState {
    */
   storeSeen: number;
 
-  constructor(now: number, use: SessionUse, countsSaturate = false, storeNow = now) {
+  constructor(now: number, use: SessionUse, countsSaturate = false, storeNow = now, startedAt = now) {
     this.countsSaturate = countsSaturate;
-    this.firstSeen = now;
+    this.firstSeen = startedAt;
     this.lastSeen = now;
     this.storeSeen = storeNow;
     if (use.labels) this.labels = new Set();
@@ -905,10 +906,14 @@ export class SessionStore {
    * The state a new session starts with for an attempt at `now` (the engine's clock reading
    * `reading`), kept nowhere (`getOrCreate` keeps it; an explanation shows it): with the
    * attempts without a usable time it made before (see `undated`), however long before: they
-   * have no time to be judged old by.
+   * have no time to be judged old by. It starts (`session.age` counts from) at the earlier of
+   * the attempt's date and the clock's reading: a first attempt dated ahead must not hold
+   * `session.age` at 0 while the session goes on in real time (`deny * when session.age > 1h`
+   * never firing). In a replay, or without a usable reading, at its date.
    */
   startState(id: string, now: number, reading: number): SessionState {
-    const fresh = new SessionState(now, this.use, this.countsSaturate, this.storeTime(now, reading));
+    const startedAt = !this.recordedTimesOnly && Number.isFinite(reading) ? Math.min(now, reading) : now;
+    const fresh = new SessionState(now, this.use, this.countsSaturate, this.storeTime(now, reading), startedAt);
     fresh.labelLimits = this.labelLimits;
     const early = this.undatedEarly.get(id);
     if (early !== undefined) fresh.calls = fresh.denials = early;

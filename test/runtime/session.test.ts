@@ -364,6 +364,30 @@ describe("attempts out of time order (clock skew, merged logs)", () => {
     expect(read(e.decide(kb(150_000)), "age")).toBe("50s");
   });
 
+  it("session.age starts at the earlier of the first attempt's date and the engine's clock when it arrived (review r2 #3)", () => {
+    let clock = T0;
+    const rules = '  @name("max-life") deny * when session.age > 1h reason "at most one hour" revoke\n  @name("young") deny kb.search when session.age < 10m and args.query == "young" reason "too young"\n  allow kb.search';
+    const e = engineWith(rules, { clock: () => clock });
+    const undated = (query = "q"): Record<string, unknown> => {
+      const { time: _, ...rest } = kb(0, query);
+      return rest;
+    };
+    // Dated 20 minutes ahead of the engine's clock: the session starts at the clock's reading
+    // (so this attempt is 20 minutes into it).
+    expect(e.decide(kb(20 * 60_000)).decision).toBe("allow");
+    clock += 30 * 60_000;
+    expect(e.decide(undated()).decision).toBe("allow");
+    clock += 31 * 60_000;
+    expect(e.decide(undated())).toMatchObject({ decision: "deny", rules: ["max-life"], revoked: true });
+    // Dated behind the clock: it starts at its date, and a later request dated earlier still
+    // does not make it older.
+    clock = T0 + 10 * 60_000;
+    const f = engineWith(rules, { clock: () => clock });
+    expect(f.decide(kb(5 * 60_000, "q", { session: "t" })).decision).toBe("allow");
+    expect(f.decide(kb(-50 * 60_000, "q", { session: "t" })).decision).toBe("allow");
+    expect(f.decide(kb(6 * 60_000, "young", { session: "t" })).rules).toEqual(["young"]);
+  });
+
   it("a back-dated request cannot open a deny … when session.age < D", () => {
     const e = engineWith('  @name("young") deny kb.search when session.age < 10m reason "too young"\n  allow kb.search');
     expect(e.decide(kb(15 * 60_000)).rules).toEqual(["young"]);
