@@ -101,8 +101,10 @@ export interface EngineOptions {
    * How long a revoked session is remembered (and its attempts denied) after its last attempt,
    * by the engine's clock (forgotten by the first sweep after that: sweeps run every quarter of
    * `sessionIdleMs`), whatever `expiredSessionMs` says. Default forever: a revocation holds for
-   * every later attempt. Set it to bound the memory revoked sessions keep (about 150 bytes each
-   * plus the session id) where session ids are never reused; once forgotten, the id starts a new session.
+   * every later attempt. Set it to bound the memory revoked sessions keep where session ids are
+   * never reused (measured: about 150 bytes each plus the session id; one revoked only through
+   * evaluation errors keeps two of them, cut to 100 characters: up to about 750 bytes and 25
+   * more for each rule that revoked it); once forgotten, the id starts a new session.
    */
   readonly revokedSessionMs?: number;
   /**
@@ -677,9 +679,9 @@ export class Engine {
 
   /**
    * The revocation a session keeps, shared with the sessions revoked by the same rules through
-   * the same errors: each would otherwise keep its own arrays and error strings (about 400
-   * bytes a record where a shared one costs 150). At most MAX_SHARED_DECISIONS kept, the map
-   * emptied when full, since errors can quote request data.
+   * the same errors (kept cut short, keptErrors): each would otherwise keep its own arrays and
+   * error strings (up to about 750 bytes a record where a shared one costs 150). At most
+   * MAX_SHARED_DECISIONS kept, the map emptied when full, since errors can quote request data.
    */
   private sharedRevocation(revocation: Revocation): Revocation {
     const key = JSON.stringify([revocation.rules, revocation.errors]);
@@ -1209,8 +1211,34 @@ function revocationOf(positions: readonly number[], rules: readonly string[], re
     rules: named,
     reasons: positions.map((at) => reasons[at]!),
     locations: positions.map((at) => locations[at]!),
-    errors: errors?.filter((error) => named.some((id) => error.startsWith(`${id}: `))) ?? EMPTY,
+    errors: errors === undefined ? EMPTY : keptErrors(errors.filter((error) => named.some((id) => error.startsWith(`${id}: `)))),
   };
+}
+
+/** How many of its errors a revocation keeps, and how many characters of each (see keptErrors). */
+export const REVOCATION_ERRORS_KEPT = 2;
+export const REVOCATION_ERROR_CHARS = 100;
+
+/**
+ * The errors a revocation keeps, for the later denials of its session: the first
+ * REVOCATION_ERRORS_KEPT, each cut to REVOCATION_ERROR_CHARS characters, copied apart from the
+ * request's data. Errors quote request data (a URL the agent made ambiguous), so each session
+ * revoked through a different one would otherwise keep its own long texts for as long as the
+ * revocation is remembered (by default forever); the revoking decision itself has them in full.
+ */
+function keptErrors(errors: readonly string[]): readonly string[] {
+  if (errors.length === 0) return EMPTY;
+  return errors.slice(0, REVOCATION_ERRORS_KEPT).map((error) => {
+    let text = error;
+    if (text.length > REVOCATION_ERROR_CHARS) {
+      let end = REVOCATION_ERROR_CHARS - 1;
+      // Never half a surrogate pair.
+      if (/[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end--;
+      text = `${text.slice(0, end - 2)}...`;
+    }
+    // A fresh flat string: a slice or concatenation would keep the whole request string it came from.
+    return JSON.parse(JSON.stringify(text)) as string;
+  });
 }
 
 /** The answer to every attempt in a revoked session: deny, with the rules that revoked it, their reasons and the errors they matched through. */

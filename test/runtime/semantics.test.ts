@@ -394,6 +394,24 @@ describe("failing closed on evaluation errors", () => {
     }
   });
 
+  it("a revocation keeps two of its errors, cut short, so a revoked record stays small whatever the request quoted (review r2 #4)", () => {
+    const rules = [1, 2, 3].map((k) => `  @name("host${k}") deny http.get when url.host(args.url) != "api.example" reason "exfiltration" revoke`);
+    const engine = engineWith([...rules, "  allow http.get, kb.search"].join("\n"));
+    const url = `https://u\u202e${"\u202e".repeat(70)}@api.example/${"y".repeat(500)}`;
+    const revoking = engine.decide(request({ tool: "http.get", args: { url } }));
+    expect(revoking).toMatchObject({ decision: "deny", revoked: true, rules: ["host1", "host2", "host3"] });
+    expect(revoking.errors).toHaveLength(3);
+    expect(revoking.errors[0]!.length).toBeGreaterThan(200); // the revoking decision has them in full
+    const later = engine.decide(request({ time: at(1) }));
+    expect(later).toMatchObject({ decision: "deny", revoked: true, rules: ["host1", "host2", "host3"] });
+    expect(later.errors).toHaveLength(2);
+    for (const [index, error] of later.errors.entries()) {
+      expect(error).toHaveLength(100);
+      expect(error.endsWith("...")).toBe(true);
+      expect(revoking.errors[index]!.startsWith(error.slice(0, -3))).toBe(true);
+    }
+  });
+
   it("an agent cannot dodge a revoke rule with ambiguous input beside a missing user", () => {
     const engine = engineWith(['  @name("evil") deny http.get when url.host(args.url) == "evil.example" or user.id == "mallory" revoke', "  allow http.get, kb.search"].join("\n"));
     const sneaky = engine.decide(request({ tool: "http.get", args: { url: "https://a@b@evil.example/x" }, user: undefined }));
