@@ -435,7 +435,7 @@ export class Engine {
     // As a decision does: its own budgets, and nothing of the request kept once it returns.
     helpers.newDecision();
     try {
-      const prepared = this.prepare(request, false);
+      const prepared = this.prepare(request, false, true);
       if (!prepared.ready) return prepared.decision.reasons[0];
       const sessionId = (request as Record<string, unknown>)["session"] as string;
       // (An explanation's fresh state: the engine holds no such session.)
@@ -587,10 +587,11 @@ export class Engine {
 
   /**
    * Everything before the rules run: shape checks, the session, revocation, validation and
-   * the evaluation context. `create` is false for explanations, which must not change state.
+   * the evaluation context. `create` is false for explanations, which must not change state;
+   * `approving` is true for an approval (its refusals do not call it an attempt).
    * @internal
    */
-  prepare(input: unknown, create: boolean): Prepared {
+  prepare(input: unknown, create: boolean, approving = false): Prepared {
     const attempt = this.readAttempt(input);
     if ("refused" in attempt) {
       // Still an attempt of its session, counted in `session.calls` and `session.denials`, so an
@@ -618,7 +619,7 @@ export class Engine {
       return state instanceof SessionState ? { ready: false, decision, state, now, clockReading, tool } : { ready: false, decision };
     }
     if (!(state instanceof SessionState)) {
-      const why = expiredBecause(state, this.sessions.idleMs);
+      const why = expiredBecause(state, this.sessions.idleMs, approving);
       const reason = `session ${helpers.describeText(sessionId)} has expired: ${why}, so what it did before (data it touched, counts) is gone and it cannot go on; start a new session`;
       return { ready: false, decision: deny([], [reason], [], false, false) };
     }

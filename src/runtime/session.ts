@@ -620,16 +620,18 @@ export interface ExpiredSession {
 /**
  * Why a session expired, for the denial of its later attempts (`idleMs`: its store's
  * sessionIdleMs): how it ended, saying how far the time moved past its last attempt, which an
- * idle session and a clock that stepped ahead both do.
+ * idle session and a clock that stepped ahead both do. `approving`: for an approval (which is
+ * no attempt of the session) rather than an attempt.
  */
-export function expiredBecause(gone: ExpiredSession, idleMs: number): string {
+export function expiredBecause(gone: ExpiredSession, idleMs: number, approving = false): string {
   if (gone.endedBy !== undefined) return gone.endedBy;
   const limit = `sessionIdleMs (${describeMs(idleMs)})`;
   if (gone.idleFor === undefined) return `it made no attempt for more than ${describeMs(idleMs)} (sessionIdleMs)`;
   if (gone.idleByClock === true) {
     return `the engine's clock (in a replay, the recorded times) moved ${roughlyAbove(gone.idleFor, idleMs)} past its last attempt with no attempt in between, so the engine freed its state (sessionIdleMs is ${describeMs(idleMs)}): it went idle, or the clock stepped ahead by that much`;
   }
-  return `its attempt is dated ${roughlyAbove(gone.idleFor, idleMs)} after its previous one (the request's time, or the engine's clock for a request without one), more than ${limit} allows: it made no attempt in between, or the clock stepped ahead by that much`;
+  const dated = approving ? `this approval is dated ${roughlyAbove(gone.idleFor, idleMs)} after the session's last attempt` : `its attempt is dated ${roughlyAbove(gone.idleFor, idleMs)} after its previous one`;
+  return `${dated} (the request's time, or the engine's clock for a request without one), more than ${limit} allows: it made no attempt in between, or the clock stepped ahead by that much`;
 }
 
 export interface SessionLifetimes {

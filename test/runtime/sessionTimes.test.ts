@@ -261,4 +261,21 @@ describe("a clock that steps ahead (review a2 #2)", () => {
     expect(after).toMatchObject({ decision: "deny", rules: [], revoked: false });
     expect(after.reasons[0]).toMatch(/^session "B" has expired: the engine's clock \(in a replay, the recorded times\) moved 3 hours past its last attempt with no attempt in between, so the engine freed its state \(sessionIdleMs is 1 hour\): it went idle, or the clock stepped ahead by that much/);
   });
+
+  it("a clock with fractions of a millisecond: the time moved reads as just over the limit, never in ms (review r2 #5)", () => {
+    let t = Date.UTC(2026, 0, 5, 9) + 0.25;
+    const engine = engineOf({ clock: () => t });
+    expect(engine.decide(lookup("A", undefined)).decision).toBe("allow");
+    t += H + 0.4;
+    expect(engine.decide(lookup("A", undefined)).reasons[0]).toMatch(/^session "A" has expired: its attempt is dated just over 1 hour after its previous one /);
+    expect(engine.decide(lookup("A", undefined)).reasons[0]).not.toMatch(/\d ms/);
+  });
+
+  it("an approval refused for expiry is called an approval, not an attempt (review r2 #5)", () => {
+    let t = Date.UTC(2026, 0, 5, 9);
+    const asking = compile([{ path: "p.policy", text: "tool sh { risk high args { c: string } }\npolicy p {\n  ask sh\n}" }], { clock: () => t });
+    expect(asking.decide({ session: "A", tool: "sh", args: { c: "make" } }).decision).toBe("ask");
+    t += H + 60_000;
+    expect(asking.approvalRefusal({ session: "A", tool: "sh", args: { c: "make" } })).toMatch(/^session "A" has expired: this approval is dated 61 minutes after the session's last attempt /);
+  });
 });
