@@ -148,6 +148,22 @@ describe("attempts out of time order", () => {
     expect(e.decide(kb(1_400, "shadow"))).toMatchObject({ decision: "deny", revoked: false });
   });
 
+  it("undated requests after one dated ahead are decided as usual, never denied as out of order (review r2 #2)", () => {
+    let clock = T0;
+    const e = engineWith('  @name("burst") deny kb.search when session.count(kb.search, within 10s) > 20\n  @name("flaky") deny * when session.denials >= 2 revoke\n  allow kb.search, http.get', { clock: () => clock, maxTimeSkewMs: 30_000 });
+    const undated = (tool: string): Record<string, unknown> => {
+      const { time: _, ...rest } = call(tool, 0);
+      return rest;
+    };
+    expect(e.decide(undated("kb.search")).decision).toBe("allow");
+    clock += 1_000;
+    expect(e.decide(kb(clock - T0 + 25_000)).decision).toBe("allow"); // a replica's clock 25 s ahead
+    for (const step of [1_000, 5_000, 1_000, 1_000]) {
+      clock += step;
+      expect(e.decide(undated("http.get"))).toMatchObject({ decision: "allow", revoked: false });
+    }
+  });
+
   it("an approval dated before what the window keeps is accepted, as it reads no count (review r2 #2)", () => {
     const e = engineWith("  deny kb.search when session.count(kb.search, within 1m) > 30\n  ask http.get\n  allow kb.search");
     expect(e.decide(call("http.get", 0)).decision).toBe("ask");
