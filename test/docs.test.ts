@@ -6,6 +6,7 @@ import { format } from "../src/ast/formatSources.js";
 import { analyze } from "../src/check/analyze.js";
 import { CODES, type Code } from "../src/diagnostics/codes.js";
 import { renderDiagnostic } from "../src/diagnostics/render.js";
+import { REVOCATION_ERROR_CHARS, REVOCATION_ERRORS_KEPT } from "../src/runtime/engine.js";
 import { cli, CONFORMANCE, HAS_CONFORMANCE, ROOT } from "./helpers.js";
 
 /**
@@ -193,6 +194,25 @@ describe("docs/language.md examples", () => {
     const running = language.blocks.find((b) => b.info === "policy" && b.heading?.startsWith("3. Declarations") && b.text.includes("intent research"));
     expect(running, "section 3.9 of docs/language.md shows the running example").toBeDefined();
     expect(running!.text.trim()).toBe(decls.trim());
+  });
+});
+
+describe("what a revoked session keeps, as documented (review r2 #4, #6)", () => {
+  const docs = {
+    "docs/language.md": readFileSync(join(ROOT, "docs/language.md"), "utf8").replace(/\s+/g, " "),
+    "README.md": readFileSync(join(ROOT, "README.md"), "utf8").replace(/\s+/g, " "),
+    "src/runtime/decision.ts": readFileSync(join(ROOT, "src/runtime/decision.ts"), "utf8").replace(/\s+\*\s+/g, " "),
+  };
+  it("says how many errors a revocation keeps and how long each, as the engine does", () => {
+    const words = ["none", "one", "two", "three", "four"][REVOCATION_ERRORS_KEPT];
+    expect(docs["docs/language.md"]).toContain(`its first ${words} such errors, each cut to ${REVOCATION_ERROR_CHARS} characters`);
+    expect(docs["docs/language.md"]).toContain(`keeps ${words} of them cut to ${REVOCATION_ERROR_CHARS} characters`);
+    expect(docs["README.md"]).toContain(`which keeps ${words} of them, cut short`);
+    expect(docs["src/runtime/decision.ts"]).toContain(`its first ${words}, each cut to ${REVOCATION_ERROR_CHARS} characters`);
+  });
+  it("says where a revoked session's later denials take their errors from", () => {
+    expect(docs["docs/language.md"]).toMatch(/\| `errors` \|[^\n]*In a revoked session's later denials, not this request's errors but those the revoking rules matched through/);
+    expect(docs["src/runtime/decision.ts"]).toContain("In a revoked session's later denials, not this request's errors but those the revoking rules matched through");
   });
 });
 

@@ -53,7 +53,10 @@ export interface DecisionFields {
    * Validation and evaluation errors. An `allow` may carry errors of allow rules that failed
    * (and so did not match) when another allow rule matched; an `ask` those of the rules that
    * made it ask (an ask rule that failed matches: show these to whoever approves) and of the
-   * granting allow rules that failed (and so give nothing on approval).
+   * granting allow rules that failed (and so give nothing on approval). In a revoked session's
+   * later denials, not this request's errors but those the revoking rules matched through, from
+   * the request that revoked it (its first two, each cut to 100 characters; none when a rule
+   * whose condition held revoked it).
    */
   readonly errors: readonly string[];
 }

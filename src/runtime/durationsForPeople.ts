@@ -13,3 +13,18 @@ export function describeMs(ms: number): string {
   const [unit, size] = UNITS_FOR_PEOPLE.find(([, size]) => ms >= size && ms % size === 0) ?? ["ms", 1];
   return size === 1 ? `${ms} ms` : `${ms / size} ${unit}${ms === size ? "" : "s"}`;
 }
+
+/**
+ * A measured duration above `limit` for people, rounded so that it still reads as more than the
+ * limit ("61 minutes" past a limit of one hour, where `roughly` says "1 hour"), and "just over"
+ * the limit when no rounding does (a fraction of a millisecond more, from a clock that gives
+ * fractions: "just over 1 hour", never "3600000 ms").
+ */
+export function roughlyAbove(ms: number, limit: number): string {
+  for (const [unit, size] of UNITS_FOR_PEOPLE) {
+    const value = Math.round((ms / size) * 10) / 10;
+    if (ms >= size && value > limit / size) return `${value} ${unit}${value === 1 ? "" : "s"}`;
+  }
+  const whole = Math.round(ms);
+  return ms < 1000 && whole > limit ? `${whole} ms` : `just over ${describeMs(limit)}`;
+}

@@ -9,7 +9,7 @@ import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeKind, describeValue, parseTime, startValidation, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { labelsAlwaysKept, labelsOf, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, windowEntriesFor, type PendingAsk } from "./session.js";
+import { expiredBecause, labelsAlwaysKept, labelsOf, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_TRIMMED, windowEntriesFor, type PendingAsk, type Revocation } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
 
 /**
@@ -77,10 +77,14 @@ export interface EngineOptions {
   /**
    * The engine's clock (epoch ms), read once per attempt: the time of requests without `time`,
    * what `maxTimeSkewMs` checks request times against, and what frees and forgets idle
-   * sessions (request dates never do). Default `Date.now`, which steps back when the host's
-   * clock does: attempts dated after such a step fail the `session.count` and `session.called`
-   * windows closed for as long as the step (language.md §7 says what to pass instead). A clock
-   * that throws or gives no finite number denies the requests that need it, naming it.
+   * sessions (request dates never do). Default `Date.now`, which steps when the host's clock
+   * does. Back: for as long as the step, attempts dated after it fail the `session.count` and
+   * `session.called` windows closed (a `deny … revoke` matched only because a count reaches back
+   * past the attempts kept denies without revoking). Ahead by more than `sessionIdleMs` (a VM resumed, NTP stepping it): a session
+   * attempting during the step expires for good (its denial says how far the time moved), and
+   * one of more than twice `sessionIdleMs` lets the sweep free the sessions idle through it.
+   * language.md §7 says what to pass instead: a clock that never steps. A clock that throws or
+   * gives no finite number denies the requests that need it, naming it.
    */
   readonly clock?: () => number;
   /**
@@ -95,8 +99,12 @@ export interface EngineOptions {
   readonly expiredSessionMs?: number;
   /**
    * How long a revoked session is remembered (and its attempts denied) after its last attempt,
-   * by the engine's clock. Default forever: a revocation holds for every later attempt. Set it to bound the memory
-   * revoked sessions keep (about 150 bytes each plus the session id) where session ids are never reused.
+   * by the engine's clock (forgotten by the first sweep after that: sweeps run every quarter of
+   * `sessionIdleMs`), whatever `expiredSessionMs` says. Default forever: a revocation holds for
+   * every later attempt. Set it to bound the memory revoked sessions keep where session ids are
+   * never reused (measured: about 150 bytes each plus the session id; one revoked only through
+   * evaluation errors keeps two of them, cut to 100 characters: up to about 750 bytes and 25
+   * more for each rule that revoked it); once forgotten, the id starts a new session.
    */
   readonly revokedSessionMs?: number;
   /**
@@ -109,7 +117,9 @@ export interface EngineOptions {
   /**
    * Live sessions kept at most. Past it, an attempt that would start a new session is denied
    * (never made room for by forgetting another session's state, which could hold a taint or a
-   * revocation) until idle sessions expire. Default unbounded: set it when session ids come
+   * revocation) until a session has been idle, by the clock, for more than `sessionIdleMs` plus
+   * a margin (five minutes, or half of `sessionIdleMs` when that is shorter): to make room
+   * sooner, raise it or lower `sessionIdleMs`. Default unbounded: set it when session ids come
    * from anything an agent can influence.
    */
   readonly maxSessions?: number;
@@ -200,7 +210,7 @@ export interface ToolEntry {
   readonly askBits: number;
 }
 
-type SharedDecision = { decision: Decision; revoking: RuleInfo | undefined };
+type SharedDecision = { decision: Decision; revocation: Revocation | undefined };
 
 interface SharedDecisions {
   readonly next: Map<number, SharedDecisions>;
@@ -283,6 +293,11 @@ export class Engine {
   private readonly validateContext: Validator | undefined;
   private readonly intents: ReadonlySet<string>;
   private readonly clock: () => number;
+  /**
+   * Revocations made through errors, by their rules and errors (see `sharedRevocation`): one
+   * object for the sessions revoked alike, as a decision without errors shares its own.
+   */
+  private readonly revocations = new Map<string, Revocation>();
   private readonly maxTimeSkewMs: number | undefined;
   /** A replay's engine (src/testing's `replayEngine`): its store goes by recorded times, not by the clock. */
   private readonly recordedTimesOnly: boolean;
@@ -420,7 +435,7 @@ export class Engine {
     // As a decision does: its own budgets, and nothing of the request kept once it returns.
     helpers.newDecision();
     try {
-      const prepared = this.prepare(request, false);
+      const prepared = this.prepare(request, false, true);
       if (!prepared.ready) return prepared.decision.reasons[0];
       const sessionId = (request as Record<string, unknown>)["session"] as string;
       // (An explanation's fresh state: the engine holds no such session.)
@@ -572,10 +587,11 @@ export class Engine {
 
   /**
    * Everything before the rules run: shape checks, the session, revocation, validation and
-   * the evaluation context. `create` is false for explanations, which must not change state.
+   * the evaluation context. `create` is false for explanations, which must not change state;
+   * `approving` is true for an approval (its refusals do not call it an attempt).
    * @internal
    */
-  prepare(input: unknown, create: boolean): Prepared {
+  prepare(input: unknown, create: boolean, approving = false): Prepared {
     const attempt = this.readAttempt(input);
     if ("refused" in attempt) {
       // Still an attempt of its session, counted in `session.calls` and `session.denials`, so an
@@ -594,7 +610,7 @@ export class Engine {
       // an `await` logs this).
       const reason = this.sessions.retired
         ? `this engine handed its sessions over to a newer one (EngineOptions.sessionsFrom), which decides session ${helpers.describeText(sessionId)} from now on: this engine denies every attempt`
-        : `session ${helpers.describeText(sessionId)} cannot start: ${this.sessions.fullBecause}, and refuses new ones until idle sessions expire`;
+        : `session ${helpers.describeText(sessionId)} cannot start: ${this.sessions.fullBecause}`;
       return { ready: false, decision: deny([], [reason], [], false, true) };
     }
     if (state.revoked) {
@@ -603,7 +619,7 @@ export class Engine {
       return state instanceof SessionState ? { ready: false, decision, state, now, clockReading, tool } : { ready: false, decision };
     }
     if (!(state instanceof SessionState)) {
-      const why = state.endedBy ?? `it made no attempt for more than ${describeMs(this.sessions.idleMs)} (sessionIdleMs)`;
+      const why = expiredBecause(state, this.sessions.idleMs, approving);
       const reason = `session ${helpers.describeText(sessionId)} has expired: ${why}, so what it did before (data it touched, counts) is gone and it cannot go on; start a new session`;
       return { ready: false, decision: deny([], [reason], [], false, false) };
     }
@@ -660,6 +676,21 @@ export class Engine {
       visits: 0,
       scanned: 0,
     };
+  }
+
+  /**
+   * The revocation a session keeps, shared with the sessions revoked by the same rules through
+   * the same errors (kept cut short, keptErrors): each would otherwise keep its own arrays and
+   * error strings (up to about 750 bytes a record where a shared one costs 150). At most
+   * MAX_SHARED_DECISIONS kept, the map emptied when full, since errors can quote request data.
+   */
+  private sharedRevocation(revocation: Revocation): Revocation {
+    const key = JSON.stringify([revocation.rules, revocation.errors]);
+    const shared = this.revocations.get(key);
+    if (shared !== undefined) return shared;
+    if (this.revocations.size >= MAX_SHARED_DECISIONS) this.revocations.clear();
+    this.revocations.set(key, revocation);
+    return revocation;
   }
 
   /** Turns the matched rules into the decision and updates the session. */
@@ -739,7 +770,7 @@ export class Engine {
   }
 
   /** Revokes the session when the decision says so, records the attempt, and returns the decision. */
-  private apply({ decision, revoking }: SharedDecision, c: EvalContext): Decision {
+  private apply({ decision, revocation }: SharedDecision, c: EvalContext): Decision {
     const state = c.s;
     const allowed = decision.decision === "allow";
     // Request data is read before the session changes: data that throws on reading (a getter,
@@ -749,7 +780,7 @@ export class Engine {
     // An ask awaits approval as the call it is: its tool and declared arguments, and its data.
     const asking = decision.decision === "ask" ? askKey(c.tool, c.args, c.entry.argsShape) : undefined;
     const askedLabels = asking !== undefined && state.labels ? labelsOf(c.context?.["labels"]) : undefined;
-    if (revoking) state.revoked = { rule: revoking.id, reason: decision.reasons[decision.rules.indexOf(revoking.id)]!, location: revoking.location };
+    if (revocation) state.revoked = decision.errors.length > 0 ? this.sharedRevocation(revocation) : revocation;
     this.sessions.record(state, c.now, c.clockReading, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", labels, allowed ? c.entry.returns : undefined);
     if (asking !== undefined) awaitApproval(state, asking, c.tool, c.entry.argsShape, askedLabels);
     return decision;
@@ -766,7 +797,10 @@ export class Engine {
     const reasons: string[] = [];
     const locations: string[] = [];
     let grants: Grant[] | undefined;
-    let revoking: RuleInfo | undefined;
+    // The matched `deny … revoke` rules: those whose condition held, and those matched only
+    // through an evaluation error (its errors start with the rule's id).
+    const revokingCleanly: number[] = [];
+    const revokingByError: number[] = [];
     // An ask's allow rules that grant: named, so coverage and audit logs see what gave the grants.
     const grantingRules: string[] = [];
     for (const index of matched) {
@@ -783,11 +817,20 @@ export class Engine {
       // match, and a matched deny … revoke revokes). Whatever failed — a URL the agent made
       // ambiguous, a flood past the window, or a user or intent the request lacks, which the
       // agent can make the rule reach or not through the rule's other terms — the rule revokes.
-      if (rule.revoke && !revoking) revoking = rule;
+      // Except when its only error is a count reaching back past the attempts its session
+      // keeps (WINDOW_TRIMMED): the engine's own memory bound, not anything the session did,
+      // left the count untold, so the rule denies this attempt (fails closed) without revoking,
+      // and its reason says so rather than claim its condition held.
+      if (!rule.revoke) continue;
+      const own = errors?.filter((error) => error.startsWith(`${rule.id}: `));
+      if (own === undefined || own.length === 0) revokingCleanly.push(rules.length - 1);
+      else if (own.every((error) => error === `${rule.id}: ${WINDOW_TRIMMED}`)) reasons[reasons.length - 1] = UNTOLD_COUNT_REASON;
+      else revokingByError.push(rules.length - 1);
     }
-    const revoked = revoking !== undefined;
-    if (effect === "ask") return { decision: { decision: effect, rules, reasons, locations, grants: EMPTY, grantsOnApproval: grants ?? EMPTY, grantingRules: grantingRules.length > 0 ? grantingRules : EMPTY, revoked, errors: errors ?? EMPTY }, revoking };
-    return { decision: { decision: effect, rules, reasons, locations, grants: effect === "allow" && grants ? grants : EMPTY, revoked, errors: errors ?? EMPTY }, revoking };
+    const revocation = revocationOf(revokingCleanly.length > 0 ? revokingCleanly : revokingByError, rules, reasons, locations, errors);
+    const revoked = revocation !== undefined;
+    if (effect === "ask") return { decision: { decision: effect, rules, reasons, locations, grants: EMPTY, grantsOnApproval: grants ?? EMPTY, grantingRules: grantingRules.length > 0 ? grantingRules : EMPTY, revoked, errors: errors ?? EMPTY }, revocation };
+    return { decision: { decision: effect, rules, reasons, locations, grants: effect === "allow" && grants ? grants : EMPTY, revoked, errors: errors ?? EMPTY }, revocation };
   }
 
   /** Indices of the rules that target a tool, in source order (for explanations). @internal */
@@ -1149,9 +1192,59 @@ export function unknownToolReasonStart(tool: string): string {
   return `unknown tool ${helpers.describeText(tool)}`;
 }
 
-/** The answer to every attempt in a revoked session: deny, with the rule that revoked it and its reason. */
-function revokedDecision(revoked: { readonly rule: string; readonly reason: string; readonly location: string }): Decision {
-  return { decision: "deny", rules: [revoked.rule], reasons: [revoked.reason], locations: [revoked.location], grants: EMPTY, revoked: true, errors: EMPTY };
+/**
+ * The reason of a `deny … revoke` rule matched only because its `session.count` reaches back past
+ * the attempts its session keeps (see buildDecision): its own reason ("more than 30 calls a
+ * minute") would claim a count that could not be made.
+ */
+const UNTOLD_COUNT_REASON =
+  "its session.count cannot be told: the request is dated so far before the latest attempt of its session that the count reaches back past the attempts the session still keeps (request times out of order, or a clock that stepped back), so it is denied (fails closed) without revoking the session";
+
+/**
+ * What a decision revokes its session by (see Revocation): the revoking rules at `positions` of
+ * the decision's `rules` (those that matched cleanly, else those matched through an error), with
+ * their reasons, locations and errors; undefined when none revokes.
+ */
+function revocationOf(positions: readonly number[], rules: readonly string[], reasons: readonly string[], locations: readonly string[], errors: readonly string[] | undefined): Revocation | undefined {
+  if (positions.length === 0) return undefined;
+  const named = positions.map((at) => rules[at]!);
+  return {
+    rules: named,
+    reasons: positions.map((at) => reasons[at]!),
+    locations: positions.map((at) => locations[at]!),
+    errors: errors === undefined ? EMPTY : keptErrors(errors.filter((error) => named.some((id) => error.startsWith(`${id}: `)))),
+  };
+}
+
+/** How many of its errors a revocation keeps, and how many characters of each (see keptErrors). */
+export const REVOCATION_ERRORS_KEPT = 2;
+export const REVOCATION_ERROR_CHARS = 100;
+
+/**
+ * The errors a revocation keeps, for the later denials of its session: the first
+ * REVOCATION_ERRORS_KEPT, each cut to REVOCATION_ERROR_CHARS characters, copied apart from the
+ * request's data. Errors quote request data (a URL the agent made ambiguous), so each session
+ * revoked through a different one would otherwise keep its own long texts for as long as the
+ * revocation is remembered (by default forever); the revoking decision itself has them in full.
+ */
+function keptErrors(errors: readonly string[]): readonly string[] {
+  if (errors.length === 0) return EMPTY;
+  return errors.slice(0, REVOCATION_ERRORS_KEPT).map((error) => {
+    let text = error;
+    if (text.length > REVOCATION_ERROR_CHARS) {
+      let end = REVOCATION_ERROR_CHARS - 1;
+      // Never half a surrogate pair.
+      if (/[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end--;
+      text = `${text.slice(0, end - 2)}...`;
+    }
+    // A fresh flat string: a slice or concatenation would keep the whole request string it came from.
+    return JSON.parse(JSON.stringify(text)) as string;
+  });
+}
+
+/** The answer to every attempt in a revoked session: deny, with the rules that revoked it, their reasons and the errors they matched through. */
+function revokedDecision(revoked: Revocation): Decision {
+  return { decision: "deny", rules: [...revoked.rules], reasons: [...revoked.reasons], locations: [...revoked.locations], grants: EMPTY, revoked: true, errors: [...revoked.errors] };
 }
 
 function deny(rules: string[], reasons: string[], locations: string[], revoked: boolean, isError: boolean): Decision {

@@ -6,7 +6,7 @@
  */
 import { globMatch } from "./glob.js";
 import type { ValueShape } from "./declaredShape.js";
-import { describeMs } from "./durationsForPeople.js";
+import { describeMs, roughlyAbove } from "./durationsForPeople.js";
 import { childrenOf, type IrExpr } from "./ir.js";
 import type { RuntimeSchema } from "./schema.js";
 
@@ -220,15 +220,29 @@ export interface PendingAsk {
   labelChars: number;
 }
 
+/**
+ * What revoked a session, repeated by every later denial in it: the `deny … revoke` rules of the
+ * revoking decision that matched cleanly, or, when every one matched only through an evaluation
+ * error (fails closed), all of those with their errors. Never one picked by source order: the
+ * order of rules never changes a decision (language.md §7), and a rule matched only by an error
+ * must not stand, without its error, for one whose condition held.
+ */
 export interface Revocation {
-  readonly rule: string;
-  readonly reason: string;
-  readonly location: string;
+  readonly rules: readonly string[];
+  readonly reasons: readonly string[];
+  readonly locations: readonly string[];
+  /** The errors through which the rules named matched (none when they matched cleanly). */
+  readonly errors: readonly string[];
 }
 
 export class SessionState {
-  /** Epoch ms of the earliest attempt (attempts may arrive out of time order). */
-  firstSeen: number;
+  /**
+   * Epoch ms the session started at (`session.age` counts from it): the earlier of its first
+   * attempt's date and the engine's clock when it arrived (see `SessionStore.startState`). Never
+   * lowered by a later attempt dated earlier, or one back-dated request would make a session
+   * old enough to pass a `deny … when session.age < D`.
+   */
+  readonly firstSeen: number;
   lastSeen: number;
   calls = 0;
   denials = 0;
@@ -312,9 +326,9 @@ export class SessionState {
    */
   storeSeen: number;
 
-  constructor(now: number, use: SessionUse, countsSaturate = false, storeNow = now) {
+  constructor(now: number, use: SessionUse, countsSaturate = false, storeNow = now, startedAt = now) {
     this.countsSaturate = countsSaturate;
-    this.firstSeen = now;
+    this.firstSeen = startedAt;
     this.lastSeen = now;
     this.storeSeen = storeNow;
     if (use.labels) this.labels = new Set();
@@ -593,6 +607,31 @@ export interface ExpiredSession {
   readonly revoked: Revocation | undefined;
   /** Why it ended, when not by going idle: a reload whose policy could not take it over. */
   readonly endedBy?: string;
+  /**
+   * How long it had made no attempt when it expired by going idle: by its request times (the
+   * attempt that found it idle, `idleByClock` false) or by the engine's clock (the sweep). For
+   * the reason, which says how far the time moved rather than claim the session sat idle: a
+   * clock that stepped ahead ends a session the same way.
+   */
+  readonly idleFor?: number;
+  readonly idleByClock?: boolean;
+}
+
+/**
+ * Why a session expired, for the denial of its later attempts (`idleMs`: its store's
+ * sessionIdleMs): how it ended, saying how far the time moved past its last attempt, which an
+ * idle session and a clock that stepped ahead both do. `approving`: for an approval (which is
+ * no attempt of the session) rather than an attempt.
+ */
+export function expiredBecause(gone: ExpiredSession, idleMs: number, approving = false): string {
+  if (gone.endedBy !== undefined) return gone.endedBy;
+  const limit = `sessionIdleMs (${describeMs(idleMs)})`;
+  if (gone.idleFor === undefined) return `it made no attempt for more than ${describeMs(idleMs)} (sessionIdleMs)`;
+  if (gone.idleByClock === true) {
+    return `the engine's clock (in a replay, the recorded times) moved ${roughlyAbove(gone.idleFor, idleMs)} past its last attempt with no attempt in between, so the engine freed its state (sessionIdleMs is ${describeMs(idleMs)}): it went idle, or the clock stepped ahead by that much`;
+  }
+  const dated = approving ? `this approval is dated ${roughlyAbove(gone.idleFor, idleMs)} after the session's last attempt` : `its attempt is dated ${roughlyAbove(gone.idleFor, idleMs)} after its previous one`;
+  return `${dated} (the request's time, or the engine's clock for a request without one), more than ${limit} allows: it made no attempt in between, or the clock stepped ahead by that much`;
 }
 
 export interface SessionLifetimes {
@@ -701,6 +740,11 @@ export class SessionStore {
     return this.sessions.size;
   }
 
+  /** Records of expired and revoked sessions held (what `expiredMs` and `revokedMs` bound). */
+  get recordCount(): number {
+    return this.expired.size;
+  }
+
   /** The live state of a session, if it has one (for inspection; expiry is not judged here). */
   get(id: string): SessionState | undefined {
     return this.sessions.get(id);
@@ -724,14 +768,14 @@ export class SessionStore {
   peek(id: string, now: number, reading: number): SessionState | ExpiredSession | undefined {
     const horizon = this.horizonAt(now, reading);
     const sweeps = this.sweepDue(horizon);
-    const forgotten = (gone: ExpiredSession): boolean => sweeps && horizon - gone.lastSeen > this.rememberMs(gone) + this.idleMs;
+    const forgotten = (gone: ExpiredSession): boolean => sweeps && this.pastMemory(gone, horizon);
     const state = this.sessions.get(id);
     if (state !== undefined) {
-      if (sweeps && horizon - state.storeSeen > 2 * this.idleMs) {
-        const gone: ExpiredSession = { lastSeen: state.storeSeen, revoked: state.revoked };
+      if (sweeps && this.freedBy(state, horizon, 2 * this.idleMs)) {
+        const gone: ExpiredSession = { lastSeen: state.storeSeen, revoked: state.revoked, idleFor: horizon - state.storeSeen, idleByClock: true };
         return forgotten(gone) ? undefined : gone;
       }
-      return this.idleAt(state, now) ? { lastSeen: state.lastSeen, revoked: state.revoked } : state;
+      return this.idleAt(state, now) ? { lastSeen: state.lastSeen, revoked: state.revoked, idleFor: now - state.lastSeen, idleByClock: false } : state;
     }
     const gone = this.expired.get(id);
     return gone !== undefined && forgotten(gone) ? undefined : gone;
@@ -806,7 +850,7 @@ export class SessionStore {
     // Expiry is judged by the session's own clock, so one session's traffic does not change
     // another's decisions (and replaying sessions apart gives the same answers).
     const state = this.sessions.get(id);
-    if (state !== undefined) return this.idleAt(state, now) ? this.expire(id, state, this.storeTime(now, reading)) : state;
+    if (state !== undefined) return this.idleAt(state, now) ? this.expire(id, state, this.storeTime(now, reading), now - state.lastSeen, false) : state;
     // An expired (or revoked) session stays denied until the sweep forgets it: never by a
     // request's own time, which the agent's side could date ahead to get a clean session.
     const gone = this.expired.get(id);
@@ -864,10 +908,14 @@ export class SessionStore {
    * The state a new session starts with for an attempt at `now` (the engine's clock reading
    * `reading`), kept nowhere (`getOrCreate` keeps it; an explanation shows it): with the
    * attempts without a usable time it made before (see `undated`), however long before: they
-   * have no time to be judged old by.
+   * have no time to be judged old by. It starts (`session.age` counts from) at the earlier of
+   * the attempt's date and the clock's reading: a first attempt dated ahead must not hold
+   * `session.age` at 0 while the session goes on in real time (`deny * when session.age > 1h`
+   * never firing). In a replay, or without a usable reading, at its date.
    */
   startState(id: string, now: number, reading: number): SessionState {
-    const fresh = new SessionState(now, this.use, this.countsSaturate, this.storeTime(now, reading));
+    const startedAt = !this.recordedTimesOnly && Number.isFinite(reading) ? Math.min(now, reading) : now;
+    const fresh = new SessionState(now, this.use, this.countsSaturate, this.storeTime(now, reading), startedAt);
     fresh.labelLimits = this.labelLimits;
     const early = this.undatedEarly.get(id);
     if (early !== undefined) fresh.calls = fresh.denials = early;
@@ -879,11 +927,16 @@ export class SessionStore {
     return this.handedOver || this.sessions.size >= this.maxSessions || this.sessions.size + this.expired.size >= this.storeLimit;
   }
 
-  /** Why a new session is refused (see `getOrCreate`): which limit the store has reached. */
+  /**
+   * Why a new session is refused (see `getOrCreate`): which limit the store has reached, when
+   * it makes room (what the sweep for room frees), and which option makes room sooner.
+   */
   get fullBecause(): string {
-    return this.sessions.size >= this.maxSessions
-      ? `the engine already holds ${this.maxSessions} live sessions (maxSessions)`
-      : `the engine already holds ${this.storeLimit} live, expired and revoked sessions, as many as it can keep`;
+    if (this.sessions.size >= this.maxSessions) {
+      const count = `${this.maxSessions} live session${this.maxSessions === 1 ? "" : "s"}`;
+      return `the engine already holds ${count} (maxSessions), and makes room only once a session has made no attempt for more than ${describeMs(this.idleMs + this.futureSlackMs)} by its clock (sessionIdleMs, ${describeMs(this.idleMs)}, and a margin of ${describeMs(this.futureSlackMs)}): raise maxSessions, or lower sessionIdleMs`;
+    }
+    return `the engine already holds ${this.storeLimit.toLocaleString("en-US")} live, expired and revoked sessions, as many as it can keep, and makes room only as expired and revoked sessions are forgotten (expiredSessionMs and revokedSessionMs after their last attempt): lower those`;
   }
 
   /**
@@ -905,11 +958,11 @@ export class SessionStore {
     let live = this.sessions.size;
     let stored = this.sessions.size + this.expired.size;
     for (const state of this.sessions.values()) {
-      if (!(horizon - state.storeSeen > idleFor)) continue;
+      if (!this.freedBy(state, horizon, idleFor)) continue;
       live--;
-      if (horizon - state.storeSeen > this.rememberMs({ lastSeen: state.storeSeen, revoked: state.revoked }) + this.idleMs) stored--;
+      if (this.pastMemory({ lastSeen: state.storeSeen, revoked: state.revoked }, horizon)) stored--;
     }
-    for (const gone of this.expired.values()) if (horizon - gone.lastSeen > this.rememberMs(gone) + this.idleMs) stored--;
+    for (const gone of this.expired.values()) if (this.pastMemory(gone, horizon)) stored--;
     return live < this.maxSessions && stored < this.storeLimit;
   }
 
@@ -922,16 +975,31 @@ export class SessionStore {
    * Frees a session's state, keeping the record that it expired (and any revocation): the
    * record is written first, so a failure to write it leaves the session as it was, never gone.
    */
-  private expire(id: string, state: SessionState, lastSeen: number): ExpiredSession {
-    const gone: ExpiredSession = { lastSeen, revoked: state.revoked };
+  private expire(id: string, state: SessionState, lastSeen: number, idleFor: number, idleByClock: boolean): ExpiredSession {
+    const gone: ExpiredSession = { lastSeen, revoked: state.revoked, idleFor, idleByClock };
     this.expired.set(id, gone);
     this.sessions.delete(id);
     return gone;
   }
 
-  /** How long an expired record is kept: a revoked one at least as long as one that merely expired. */
-  private rememberMs(gone: ExpiredSession): number {
-    return gone.revoked ? Math.max(this.revokedMs, this.expiredMs) : this.expiredMs;
+  /**
+   * Whether a sweep at `horizon` forgets an expired record: `revokedMs` (a revoked one) or
+   * `expiredMs` have passed since its last attempt, by the store's clock. Each option alone
+   * says how long its records are kept, so an operator bounds the memory of revoked sessions by
+   * `revokedSessionMs`, shorter than `expiredSessionMs` or not.
+   */
+  private pastMemory(gone: Pick<ExpiredSession, "lastSeen" | "revoked">, horizon: number): boolean {
+    return horizon - gone.lastSeen > (gone.revoked ? this.revokedMs : this.expiredMs);
+  }
+
+  /**
+   * Whether a sweep at `horizon` freeing sessions idle for more than `idleFor` frees `state`:
+   * also a revoked one that `revokedMs` would forget by then (shorter than `idleFor`), so a
+   * revoked session is gone once `revokedSessionMs` have passed, its full state included.
+   */
+  private freedBy(state: SessionState, horizon: number, idleFor: number): boolean {
+    const idle = horizon - state.storeSeen;
+    return idle > idleFor || (state.revoked !== undefined && idle > this.revokedMs);
   }
 
   /**
@@ -943,8 +1011,8 @@ export class SessionStore {
    */
   sweep(horizon: number, idleFor = 2 * this.idleMs): void {
     this.lastSweep = horizon;
-    for (const [id, state] of this.sessions) if (horizon - state.storeSeen > idleFor) this.expire(id, state, state.storeSeen);
-    for (const [id, gone] of this.expired) if (horizon - gone.lastSeen > this.rememberMs(gone) + this.idleMs) this.expired.delete(id);
+    for (const [id, state] of this.sessions) if (this.freedBy(state, horizon, idleFor)) this.expire(id, state, state.storeSeen, horizon - state.storeSeen, true);
+    for (const [id, gone] of this.expired) if (this.pastMemory(gone, horizon)) this.expired.delete(id);
   }
 
   clear(): void {
@@ -1027,7 +1095,6 @@ export class SessionStore {
     state.calls++;
     if (now > state.lastSeen) state.lastSeen = now;
     if (arrived > state.storeSeen) state.storeSeen = arrived;
-    if (now < state.firstSeen) state.firstSeen = now;
     state.last = tool;
     if (denied) state.denials++;
     // `same` is undefined when the policy never reads `session.repeats`.

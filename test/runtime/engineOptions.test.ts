@@ -281,11 +281,21 @@ describe("maxTimeSkewMs and maxSessions (opt-in limits for untrusted request tim
     expect(engine.decide(call("kb.search", 1000, { session: "b" })).decision).toBe("allow");
     const refused = engine.decide(call("kb.search", 2000, { session: "c" }));
     expect(refused).toMatchObject({ decision: "deny", rules: [] });
-    expect(refused.reasons[0]).toBe('session "c" cannot start: the engine already holds 2 live sessions (maxSessions), and refuses new ones until idle sessions expire');
+    expect(refused.reasons[0]).toBe('session "c" cannot start: the engine already holds 2 live sessions (maxSessions), and makes room only once a session has made no attempt for more than 90 seconds by its clock (sessionIdleMs, 1 minute, and a margin of 30 seconds): raise maxSessions, or lower sessionIdleMs');
     expect(engine.decide(call("kb.search", 3000, { session: "a" })).decision).toBe("allow");
     // Both sessions idle for more than sessionIdleMs and the slack for requests dated ahead
     // (half of it here), though not twice it: swept to make room, and "c" may start.
     expect(engine.decide(call("kb.search", 100_000, { session: "c" })).decision).toBe("allow");
+  });
+
+  it("the maxSessions refusal says when room is made and which option to change, true at the default idle time (review a2 #5)", () => {
+    const engine = compile(SUPPORT_SOURCES, { maxSessions: 1, clock: stampedClock });
+    expect(engine.decide(call("kb.search", 0, { session: "a" })).decision).toBe("allow");
+    const minutes = (m: number, session: string) => engine.decide(call("kb.search", m * 60_000, { session }));
+    // At 61 minutes "a" has expired for its own attempts, but still holds its room: the reason says so.
+    expect(minutes(61, "d61").reasons[0]).toBe('session "d61" cannot start: the engine already holds 1 live session (maxSessions), and makes room only once a session has made no attempt for more than 65 minutes by its clock (sessionIdleMs, 1 hour, and a margin of 5 minutes): raise maxSessions, or lower sessionIdleMs');
+    expect(minutes(64, "d64").decision).toBe("deny");
+    expect(minutes(66, "d66").decision).toBe("allow");
   });
 
   it("after the wall clock steps ahead and is corrected, neither sweep frees a session active by the corrected clock", () => {

@@ -367,6 +367,51 @@ describe("failing closed on evaluation errors", () => {
     expect(engine.decide(noUser(4, "crm.lookup"))).toMatchObject({ decision: "deny", rules: ["loop"], revoked: true });
   });
 
+  it("later denials name the revoking rules that matched cleanly, whatever their order in the source (review a5 F2)", () => {
+    const banned = '  @name("r2") deny kb.search when "banned" in user.roles reason "R2" revoke';
+    const query = '  @name("r1") deny kb.search when args.query == "x" reason "R1" revoke';
+    const rest = ['  @name("d3") deny kb.search when args.query == "x" reason "D3"', "  allow kb.search"];
+    for (const order of [[banned, query], [query, banned]]) {
+      const engine = engineWith([...order, ...rest].join("\n"));
+      const revoking = engine.decide(request({ user: undefined, args: { query: "x" } }));
+      expect(revoking).toMatchObject({ decision: "deny", revoked: true, errors: ["r2: the request has no user"] });
+      // r2 matched only because the request had no user: r1, whose condition held, stands for the revocation.
+      expect(engine.decide(request({ time: at(1), user: { ...USER, roles: [] } }))).toEqual({ decision: "deny", rules: ["r1"], reasons: ["R1"], locations: [expect.any(String)], grants: [], revoked: true, errors: [] });
+    }
+  });
+
+  it("a revocation by rules that all matched through errors names each of them with its error", () => {
+    const first = '  @name("nouser") deny kb.search when "banned" in user.roles reason "banned user" revoke';
+    const second = '  @name("nointent") deny kb.search when tool.risk > intent.max_risk reason "too risky" revoke';
+    for (const order of [[first, second], [second, first]]) {
+      const engine = engineWith([...order, "  allow kb.search"].join("\n"));
+      engine.decide(request({ user: undefined, intent: undefined }));
+      const later = engine.decide(request({ time: at(1) }));
+      expect(later).toMatchObject({ decision: "deny", revoked: true });
+      expect([...later.rules].sort()).toEqual(["nointent", "nouser"]);
+      expect(later.reasons).toEqual(later.rules.map((rule) => (rule === "nouser" ? "banned user" : "too risky")));
+      expect([...later.errors].sort()).toEqual([expect.stringMatching(/^nointent: /), expect.stringMatching(/^nouser: the request has no user/)]);
+    }
+  });
+
+  it("a revocation keeps two of its errors, cut short, so a revoked record stays small whatever the request quoted (review r2 #4)", () => {
+    const rules = [1, 2, 3].map((k) => `  @name("host${k}") deny http.get when url.host(args.url) != "api.example" reason "exfiltration" revoke`);
+    const engine = engineWith([...rules, "  allow http.get, kb.search"].join("\n"));
+    const url = `https://u\u202e${"\u202e".repeat(70)}@api.example/${"y".repeat(500)}`;
+    const revoking = engine.decide(request({ tool: "http.get", args: { url } }));
+    expect(revoking).toMatchObject({ decision: "deny", revoked: true, rules: ["host1", "host2", "host3"] });
+    expect(revoking.errors).toHaveLength(3);
+    expect(revoking.errors[0]!.length).toBeGreaterThan(200); // the revoking decision has them in full
+    const later = engine.decide(request({ time: at(1) }));
+    expect(later).toMatchObject({ decision: "deny", revoked: true, rules: ["host1", "host2", "host3"] });
+    expect(later.errors).toHaveLength(2);
+    for (const [index, error] of later.errors.entries()) {
+      expect(error).toHaveLength(100);
+      expect(error.endsWith("...")).toBe(true);
+      expect(revoking.errors[index]!.startsWith(error.slice(0, -3))).toBe(true);
+    }
+  });
+
   it("an agent cannot dodge a revoke rule with ambiguous input beside a missing user", () => {
     const engine = engineWith(['  @name("evil") deny http.get when url.host(args.url) == "evil.example" or user.id == "mallory" revoke', "  allow http.get, kb.search"].join("\n"));
     const sneaky = engine.decide(request({ tool: "http.get", args: { url: "https://a@b@evil.example/x" }, user: undefined }));

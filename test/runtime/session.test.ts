@@ -106,6 +106,72 @@ describe("attempts out of time order", () => {
     expect(late.errors.join(" ")).toContain("dated more than the longest window before attempts already seen");
   });
 
+  it("a count reaching back past what the session keeps denies without revoking, saying why (review a5 F3)", () => {
+    const e = engineWith('  @name("rate") deny * when session.count(within 1m) > 30 reason "more than 30 calls a minute" revoke\n  allow kb.search');
+    expect(e.decide(kb(0)).decision).toBe("allow");
+    expect(e.decide(kb(180_000)).decision).toBe("allow");
+    const late = e.decide(kb(30_000));
+    expect(late).toMatchObject({ decision: "deny", rules: ["rate"], revoked: false });
+    expect(late.errors).toEqual(["rate: session.count: this attempt is dated more than the longest window before attempts already seen, and the attempts just before it were already let go"]);
+    expect(late.reasons).toEqual([
+      "its session.count cannot be told: the request is dated so far before the latest attempt of its session that the count reaches back past the attempts the session still keeps (request times out of order, or a clock that stepped back), so it is denied (fails closed) without revoking the session",
+    ]);
+    // The session goes on: three calls are no flood.
+    expect(e.decide(kb(181_000))).toMatchObject({ decision: "allow", revoked: false });
+  });
+
+  it("a back-dated request still revokes through a deny … revoke whose condition held, as before (review r2 #1)", () => {
+    const e = engineWith(
+      [
+        '  @name("rate") deny * when session.count(within 1m) > 30 reason "more than 30 calls a minute" revoke',
+        '  @name("exfil") deny http.get when args.url == "https://evil.example/" reason "exfiltration" revoke',
+        "  allow kb.search, http.get",
+      ].join("\n"),
+    );
+    e.decide(kb(0));
+    e.decide(kb(180_000));
+    // Dated before what the window keeps: `rate` fails closed, `exfil` holds and revokes.
+    const late = e.decide(call("http.get", 30_000, { args: { url: "https://evil.example/" } }));
+    expect(late).toMatchObject({ decision: "deny", rules: ["rate", "exfil"], revoked: true });
+    expect(late.reasons[1]).toBe("exfiltration");
+    expect(e.decide(kb(181_000))).toMatchObject({ decision: "deny", rules: ["exfil"], revoked: true, errors: [] });
+  });
+
+  it("a late request whose rules read no count reaching back is decided as usual (review r2 #2)", () => {
+    const e = engineWith('  deny kb.search when args.query == "shadow" and session.count(kb.search, within 1s) > 5\n  allow kb.search, http.get');
+    e.decide(kb(0));
+    e.decide(kb(500));
+    e.decide(kb(3_000)); // lets 0 and 500 go (2 s kept)
+    // 1.6 s late: a count of kb.search would reach past the attempts kept, but nothing reads it.
+    expect(e.decide(call("http.get", 1_400))).toMatchObject({ decision: "allow", errors: [] });
+    expect(e.decide(kb(1_400, "other"))).toMatchObject({ decision: "allow", errors: [] });
+    expect(e.decide(kb(1_400, "shadow"))).toMatchObject({ decision: "deny", revoked: false });
+  });
+
+  it("undated requests after one dated ahead are decided as usual, never denied as out of order (review r2 #2)", () => {
+    let clock = T0;
+    const e = engineWith('  @name("burst") deny kb.search when session.count(kb.search, within 10s) > 20\n  @name("flaky") deny * when session.denials >= 2 revoke\n  allow kb.search, http.get', { clock: () => clock, maxTimeSkewMs: 30_000 });
+    const undated = (tool: string): Record<string, unknown> => {
+      const { time: _, ...rest } = call(tool, 0);
+      return rest;
+    };
+    expect(e.decide(undated("kb.search")).decision).toBe("allow");
+    clock += 1_000;
+    expect(e.decide(kb(clock - T0 + 25_000)).decision).toBe("allow"); // a replica's clock 25 s ahead
+    for (const step of [1_000, 5_000, 1_000, 1_000]) {
+      clock += step;
+      expect(e.decide(undated("http.get"))).toMatchObject({ decision: "allow", revoked: false });
+    }
+  });
+
+  it("an approval dated before what the window keeps is accepted, as it reads no count (review r2 #2)", () => {
+    const e = engineWith("  deny kb.search when session.count(kb.search, within 1m) > 30\n  ask http.get\n  allow kb.search");
+    expect(e.decide(call("http.get", 0)).decision).toBe("ask");
+    e.decide(kb(60_000));
+    e.decide(kb(130_000)); // lets the ask at 0 go
+    expect(e.approved(call("http.get", 50_000))).toBe(true);
+  });
+
   it("session.called keeps the latest allowed time", () => {
     const e = engine(flags({ recent: "session.called(crm.lookup, within 10s)" }));
     e.decide(call("crm.lookup", 30_000));
@@ -306,11 +372,44 @@ describe("session.last", () => {
 });
 
 describe("attempts out of time order (clock skew, merged logs)", () => {
-  it("session.age is measured from the earliest attempt, so it is never negative", () => {
+  it("session.age is measured from the first attempt as it arrived, never negative: a back-dated request does not age a session (review a5 F1)", () => {
     const e = engine([...flags({ negative: "session.age < 0s" }), ...probes("age", "session.age", ["0s", "50s"])]);
     e.decide(kb(100_000));
     expect(held(e.decide(kb(50_000)), { negative: "" })).toEqual([]);
-    expect(read(e.decide(kb(100_000)), "age")).toBe("50s");
+    expect(read(e.decide(kb(100_000)), "age")).toBe("0s");
+    expect(read(e.decide(kb(150_000)), "age")).toBe("50s");
+  });
+
+  it("session.age starts at the earlier of the first attempt's date and the engine's clock when it arrived (review r2 #3)", () => {
+    let clock = T0;
+    const rules = '  @name("max-life") deny * when session.age > 1h reason "at most one hour" revoke\n  @name("young") deny kb.search when session.age < 10m and args.query == "young" reason "too young"\n  allow kb.search';
+    const e = engineWith(rules, { clock: () => clock });
+    const undated = (query = "q"): Record<string, unknown> => {
+      const { time: _, ...rest } = kb(0, query);
+      return rest;
+    };
+    // Dated 20 minutes ahead of the engine's clock: the session starts at the clock's reading
+    // (so this attempt is 20 minutes into it).
+    expect(e.decide(kb(20 * 60_000)).decision).toBe("allow");
+    clock += 30 * 60_000;
+    expect(e.decide(undated()).decision).toBe("allow");
+    clock += 31 * 60_000;
+    expect(e.decide(undated())).toMatchObject({ decision: "deny", rules: ["max-life"], revoked: true });
+    // Dated behind the clock: it starts at its date, and a later request dated earlier still
+    // does not make it older.
+    clock = T0 + 10 * 60_000;
+    const f = engineWith(rules, { clock: () => clock });
+    expect(f.decide(kb(5 * 60_000, "q", { session: "t" })).decision).toBe("allow");
+    expect(f.decide(kb(-50 * 60_000, "q", { session: "t" })).decision).toBe("allow");
+    expect(f.decide(kb(6 * 60_000, "young", { session: "t" })).rules).toEqual(["young"]);
+  });
+
+  it("a back-dated request cannot open a deny … when session.age < D", () => {
+    const e = engineWith('  @name("young") deny kb.search when session.age < 10m reason "too young"\n  allow kb.search');
+    expect(e.decide(kb(15 * 60_000)).rules).toEqual(["young"]);
+    expect(e.decide(kb(5 * 60_000)).rules).toEqual(["young"]);
+    expect(e.decide(kb(16 * 60_000)).rules).toEqual(["young"]);
+    expect(e.decide(kb(25 * 60_001)).decision).toBe("allow");
   });
 });
 
@@ -322,14 +421,14 @@ describe("session lifetime and memory", () => {
     expect(read(e.decide(kb(1_900)), "calls")).toBe("2"); // idle 1,000 ms: not more, kept
     const expired = e.decide(kb(3_000));
     expect(expired).toMatchObject({ decision: "deny", rules: [], revoked: false, errors: [] });
-    expect(expired.reasons[0]).toBe('session "s" has expired: it made no attempt for more than 1 second (sessionIdleMs), so what it did before (data it touched, counts) is gone and it cannot go on; start a new session');
+    expect(expired.reasons[0]).toBe('session "s" has expired: its attempt is dated 1.1 seconds after its previous one (the request\'s time, or the engine\'s clock for a request without one), more than sessionIdleMs (1 second) allows: it made no attempt in between, or the clock stepped ahead by that much, so what it did before (data it touched, counts) is gone and it cannot go on; start a new session');
     // Attempts on an expired session keep it remembered; other sessions are not affected.
     expect(e.decide(kb(12_000)).decision).toBe("deny");
     expect(read(e.decide(kb(12_001, "q", { session: "b" })), "calls")).toBe("0");
-    // Remembered for expiredSessionMs after its last attempt (forgotten by the sweep, which
-    // allows one more idle time); then the id starts a new session.
-    expect(e.decide(kb(22_500)).decision).toBe("deny");
-    expect(read(e.decide(kb(34_000)), "calls")).toBe("0");
+    // Remembered for expiredSessionMs after its last attempt (forgotten by the first sweep
+    // after that); then the id starts a new session.
+    expect(e.decide(kb(21_900)).decision).toBe("deny");
+    expect(read(e.decide(kb(32_000)), "calls")).toBe("0");
   });
 
   it("explain sees a session as decide will: live, expired, or forgotten by the sweep decide runs first (a new session)", () => {
@@ -433,14 +532,39 @@ describe("session lifetime and memory", () => {
     expect(e.decide(kb(dayLater + 13 * 24 * 60 * 60 * 1000 + 2_000))).toMatchObject({ decision: "allow", revoked: false });
   });
 
-  it("a revokedSessionMs shorter than expiredSessionMs does not free a revoked id before a merely expired one", () => {
+  it("revokedSessionMs alone bounds how long revoked sessions are kept, shorter than expiredSessionMs too (review a2 #3)", () => {
     const hour = 60 * 60 * 1000;
-    const e = engineWith('  @name("kill") deny kb.search when args.query == "kill" revoke\n  allow kb.search', { sessionIdleMs: hour, revokedSessionMs: hour, clock: () => T0 + 365 * 24 * hour });
-    expect(e.decide(kb(0, "kill"))).toMatchObject({ decision: "deny", revoked: true });
-    e.decide(kb(0, "q", { session: "quiet" }));
-    for (let h = 1; h <= 4; h++) e.decide(kb(h * hour, "q", { session: `other-${h}` })); // sweeps
-    expect(e.decide(kb(4 * hour + 1))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
-    expect(e.decide(kb(4 * hour + 1, "q", { session: "quiet" })).reasons[0]).toMatch(/has expired/);
+    let wall = T0;
+    const e = engineWith('  @name("kill") deny kb.search when args.query == "kill" revoke\n  allow kb.search', { revokedSessionMs: hour, clock: () => wall });
+    const revoked = 1_000;
+    for (let i = 0; i < revoked; i++) expect(e.decide(kb(0, "kill", { session: `r${i}`, time: undefined }))).toMatchObject({ decision: "deny", revoked: true });
+    e.decide(kb(0, "q", { session: "quiet", time: undefined }));
+    expect(e.sessions.size).toBe(revoked + 1);
+    // Within the hour every revocation holds.
+    wall = T0 + 59 * 60_000;
+    expect(e.decide(kb(0, "q", { session: "r0", time: undefined }))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
+    // An hour after their last attempt (and the next sweep, every quarter of sessionIdleMs) the
+    // store holds nothing of the others: neither their state nor a record. r0 attempted later.
+    wall = T0 + hour + 15 * 60_000 + 1;
+    e.decide(kb(0, "q", { session: "other", time: undefined }));
+    expect(e.sessions.holds("r1")).toBe(false);
+    expect(e.sessions.holds("r0")).toBe(true);
+    expect(e.sessions.size + e.sessions.recordCount).toBe(3); // r0, quiet (idle, not yet freed), other
+    // The merely expired session is kept for expiredSessionMs (one day): still denied as expired.
+    wall = T0 + 3 * hour;
+    expect(e.decide(kb(0, "q", { session: "quiet", time: undefined })).reasons[0]).toMatch(/has expired/);
+    expect(e.decide(kb(0, "q", { session: "r0", time: undefined })).decision).toBe("allow"); // 2 h after its last attempt: a new session
+  });
+
+  it("without revokedSessionMs, revoked sessions are kept for ever: a record each, after their state is freed", () => {
+    let wall = T0;
+    const e = engineWith('  @name("kill") deny kb.search when args.query == "kill" revoke\n  allow kb.search', { clock: () => wall });
+    for (let i = 0; i < 100; i++) e.decide(kb(0, "kill", { session: `r${i}`, time: undefined }));
+    wall = T0 + 30 * 24 * 60 * 60 * 1000;
+    e.decide(kb(0, "q", { session: "other", time: undefined }));
+    expect(e.sessions.size).toBe(1);
+    expect(e.sessions.recordCount).toBe(100);
+    expect(e.decide(kb(0, "q", { session: "r7", time: undefined }))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
   });
 
   it("sessions dated far ahead of the wall clock are swept once idle by it: they cannot hold maxSessions for ever", () => {
@@ -461,19 +585,19 @@ describe("session lifetime and memory", () => {
     // The engine's clock at each arrival (the third argument) is the attempt's time.
     const store = new SessionStore(engineWith("  allow kb.search").sessions.use, ["kb.search"], { idleMs: 1000, storeLimit: 3 });
     const revoked = store.getOrCreate("r", T0, T0) as SessionState;
-    revoked.revoked = { rule: "kill", reason: "killed", location: "p:1:1" };
+    revoked.revoked = { rules: ["kill"], reasons: ["killed"], locations: ["p:1:1"], errors: [] };
     expect(store.getOrCreate("a", T0, T0)).not.toBeNull();
     expect(store.getOrCreate("b", T0, T0)).not.toBeNull();
     expect(store.getOrCreate("c", T0, T0)).toBeNull();
-    expect(store.fullBecause).toBe("the engine already holds 3 live, expired and revoked sessions, as many as it can keep");
+    expect(store.fullBecause).toBe("the engine already holds 3 live, expired and revoked sessions, as many as it can keep, and makes room only as expired and revoked sessions are forgotten (expiredSessionMs and revokedSessionMs after their last attempt): lower those");
     // Hours later all three are idle: expired, their records kept (the revocation for ever), so still no room.
     const hours = T0 + 3 * 60 * 60 * 1000;
     expect(store.getOrCreate("c", hours, hours)).toBeNull();
-    expect(store.getOrCreate("r", hours, hours)).toMatchObject({ revoked: { rule: "kill" } });
+    expect(store.getOrCreate("r", hours, hours)).toMatchObject({ revoked: { rules: ["kill"] } });
     // A day and more later the merely expired records are forgotten: room again; the revocation stays.
     const later = T0 + 30 * 60 * 60 * 1000;
     expect(store.getOrCreate("c", later, later)).not.toBeNull();
-    expect(store.getOrCreate("r", later, later)).toMatchObject({ revoked: { rule: "kill" } });
+    expect(store.getOrCreate("r", later, later)).toMatchObject({ revoked: { rules: ["kill"] } });
   });
 
   it("a request dated ahead cannot get a revoked or expired session a clean start", () => {

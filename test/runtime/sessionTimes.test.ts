@@ -231,3 +231,51 @@ describe("a clock stepping back and `deny … revoke` on session.called (review 
     expect(engine.decide({ session: "s", tool: "kb.search", args: { q: "x" } })).toMatchObject({ decision: "deny", rules: ["exfil"], revoked: true });
   });
 });
+
+describe("a clock that steps ahead (review a2 #2)", () => {
+  it("expires the sessions that attempt during a step past sessionIdleMs, saying how far the time moved, and keeps their taint", () => {
+    let t = Date.UTC(2026, 0, 5, 9);
+    const engine = engineOf({ clock: () => t });
+    expect(engine.decide(lookup("A", undefined)).decision).toBe("allow");
+    expect(engine.decide(lookup("B", undefined)).decision).toBe("allow");
+    t += 2 * H;
+    const during = engine.decide(web("A", t));
+    expect(during).toMatchObject({ decision: "deny", rules: [], revoked: false });
+    expect(during.reasons[0]).toBe(
+      `session "A" has expired: its attempt is dated 2 hours after its previous one (the request's time, or the engine's clock for a request without one), more than sessionIdleMs (1 hour) allows: it made no attempt in between, or the clock stepped ahead by that much, so what it did before (data it touched, counts) is gone and it cannot go on; start a new session`,
+    );
+    // Corrected: A stays expired, with the same true reason; B, which made no attempt during the step, goes on with its taint.
+    t -= 2 * H - 5_000;
+    expect(engine.decide(web("A", t)).reasons[0]).toBe(during.reasons[0]);
+    expect(engine.decide(web("B", t))).toMatchObject({ decision: "deny", rules: ["taint"] });
+  });
+
+  it("a step of more than twice sessionIdleMs has the sweep free idle sessions, and their denials say the engine's clock moved", () => {
+    let t = Date.UTC(2026, 0, 5, 9);
+    const engine = engineOf({ clock: () => t });
+    expect(engine.decide(lookup("B", undefined)).decision).toBe("allow");
+    t += 3 * H;
+    expect(engine.decide(lookup("C", undefined)).decision).toBe("allow");
+    t -= 3 * H - 5_000;
+    const after = engine.decide(web("B", t));
+    expect(after).toMatchObject({ decision: "deny", rules: [], revoked: false });
+    expect(after.reasons[0]).toMatch(/^session "B" has expired: the engine's clock \(in a replay, the recorded times\) moved 3 hours past its last attempt with no attempt in between, so the engine freed its state \(sessionIdleMs is 1 hour\): it went idle, or the clock stepped ahead by that much/);
+  });
+
+  it("a clock with fractions of a millisecond: the time moved reads as just over the limit, never in ms (review r2 #5)", () => {
+    let t = Date.UTC(2026, 0, 5, 9) + 0.25;
+    const engine = engineOf({ clock: () => t });
+    expect(engine.decide(lookup("A", undefined)).decision).toBe("allow");
+    t += H + 0.4;
+    expect(engine.decide(lookup("A", undefined)).reasons[0]).toMatch(/^session "A" has expired: its attempt is dated just over 1 hour after its previous one /);
+    expect(engine.decide(lookup("A", undefined)).reasons[0]).not.toMatch(/\d ms/);
+  });
+
+  it("an approval refused for expiry is called an approval, not an attempt (review r2 #5)", () => {
+    let t = Date.UTC(2026, 0, 5, 9);
+    const asking = compile([{ path: "p.policy", text: "tool sh { risk high args { c: string } }\npolicy p {\n  ask sh\n}" }], { clock: () => t });
+    expect(asking.decide({ session: "A", tool: "sh", args: { c: "make" } }).decision).toBe("ask");
+    t += H + 60_000;
+    expect(asking.approvalRefusal({ session: "A", tool: "sh", args: { c: "make" } })).toMatch(/^session "A" has expired: this approval is dated 61 minutes after the session's last attempt /);
+  });
+});
