@@ -9,7 +9,7 @@ import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeKind, describeValue, parseTime, startValidation, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { labelsAlwaysKept, labelsOf, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, windowEntriesFor, type PendingAsk } from "./session.js";
+import { labelsAlwaysKept, labelsOf, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, windowEntriesFor, type PendingAsk, type Revocation } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
 
 /**
@@ -137,7 +137,7 @@ export interface EngineOptions {
  * The outcome of `Engine.prepare`: either a decision already (invalid, revoked) or a context to run rules on.
  * @internal
  */
-export type Prepared = { readonly ready: false; readonly decision: Decision; readonly state?: SessionState; readonly now?: number; readonly clockReading?: number; readonly tool?: string } | EvalContext;
+export type Prepared = { readonly ready: false; readonly decision: Decision; readonly state?: SessionState; readonly now?: number; readonly clockReading?: number; readonly tool?: string; readonly revocation?: Revocation } | EvalContext;
 
 /** What the generated code gives per tool: its rules, and a fast yes/no check of a request's shape. */
 interface GeneratedTool {
@@ -600,7 +600,8 @@ export class Engine {
     if (state.revoked) {
       const decision = revokedDecision(state.revoked);
       // An expired revoked session has no state left to count the attempt in.
-      return state instanceof SessionState ? { ready: false, decision, state, now, clockReading, tool } : { ready: false, decision };
+      // (The revocation itself too: an explanation says when, by which rule and on which tool.)
+      return state instanceof SessionState ? { ready: false, decision, state, now, clockReading, tool, revocation: state.revoked } : { ready: false, decision, revocation: state.revoked };
     }
     if (!(state instanceof SessionState)) {
       const why = state.endedBy ?? `it made no attempt for more than ${describeMs(this.sessions.idleMs)} (sessionIdleMs)`;
@@ -749,7 +750,7 @@ export class Engine {
     // An ask awaits approval as the call it is: its tool and declared arguments, and its data.
     const asking = decision.decision === "ask" ? askKey(c.tool, c.args, c.entry.argsShape) : undefined;
     const askedLabels = asking !== undefined && state.labels ? labelsOf(c.context?.["labels"]) : undefined;
-    if (revoking) state.revoked = { rule: revoking.id, reason: decision.reasons[decision.rules.indexOf(revoking.id)]!, location: revoking.location };
+    if (revoking) state.revoked = { rule: revoking.id, reason: decision.reasons[decision.rules.indexOf(revoking.id)]!, location: revoking.location, at: c.now, tool: c.tool };
     this.sessions.record(state, c.now, c.clockReading, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", labels, allowed ? c.entry.returns : undefined);
     if (asking !== undefined) awaitApproval(state, asking, c.tool, c.entry.argsShape, askedLabels);
     return decision;

@@ -224,6 +224,9 @@ export interface Revocation {
   readonly rule: string;
   readonly reason: string;
   readonly location: string;
+  /** When the revoking attempt came (epoch ms) and its tool: what an explanation of a later attempt says. */
+  readonly at: number;
+  readonly tool: string;
 }
 
 export class SessionState {

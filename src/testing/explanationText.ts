@@ -145,6 +145,9 @@ export function verdictOf(trace: RuleTrace): string {
   return trace.matched ? "matched" : "did not match";
 }
 
+/** How an explanation's note about an attempt in a session revoked earlier starts (explain.ts). */
+const REVOKED_NOTE_START = "the session was revoked";
+
 /** The words for a deny or ask rule that matched because its condition failed. */
 export const FAILED_CLOSED = "matched because its condition could not be evaluated (fails closed)";
 
@@ -170,7 +173,8 @@ export function renderExplanation(decision: Decision, explanation: Explanation, 
     for (const grant of decision.grantsOnApproval) lines.push(`  on approval, grant ${printable(grant.scope)} for ${grant.ttlSeconds}s`);
     if (decision.grantingRules.length > 0) lines.push(`  (the grants of ${decision.grantingRules.map(printable).join(", ")})`);
   }
-  if (decision.revoked) lines.push(`  ${palette.error("the session is revoked")}`);
+  // (On a later attempt the note says so already, and when: said again it would read as the revoking call.)
+  if (decision.revoked && !explanation.note?.startsWith(REVOKED_NOTE_START)) lines.push(`  ${palette.error("the session is revoked")}`);
   for (const error of decision.errors) if (!explanation.note?.includes(error)) lines.push(`  error: ${printable(error)}`);
   const others = explanation.rules.filter((r) => !deciding.has(r.id));
   if (others.length > 0) {

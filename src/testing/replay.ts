@@ -382,6 +382,11 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
     if (!closest.has(tool) && closest.size < 10_000) closest.set(tool, closestName(tool, toolNames));
     return closest.has(tool) ? closest.get(tool) : closestName(tool, toolNames);
   };
+  // The sessions a decision revoked, in the replay and in the log: a later line's refusal for a
+  // revocation the replay remembers and production had forgotten (or the other way round) comes
+  // of how long each remembers revoked sessions (`revokedSessionMs`), see dependsOnEngineOptions.
+  const revokedInReplay = new Set<unknown>();
+  const revokedInLog = new Set<unknown>();
   let notes = 0;
   const note = (line: number, message: string): void => {
     if (notes++ < MAX_NOTES_PER_FILE) report.notes.push({ file, line, message });
@@ -452,6 +457,9 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         continue;
       }
       const actual = decideRecorded(engine, request);
+      const revocation = { carried: revokedInReplay.has(request["session"]), logged: revokedInLog.has(request["session"]) };
+      if (actual.revoked) revokedInReplay.add(request["session"]);
+      if (entry.expect?.revoked === true) revokedInLog.add(request["session"]);
       // Most decisions are shared objects (one per combination of rules): count those by
       // identity and credit their rules once at the end, instead of per rule per line.
       // (Decisions built for one line, with errors or in a revoked session, are not frozen:
@@ -484,7 +492,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         continue;
       }
       edits?.add(entry.line, actual);
-      if (dependsOnEngineOptions(expect, actual, tool)) note(entry.line, ENGINE_OPTIONS_HINT);
+      if (dependsOnEngineOptions(expect, actual, tool, revocation)) note(entry.line, ENGINE_OPTIONS_HINT);
       if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }), expect, actual, ok: false, mismatches })) break lines;
     }
   } catch (error) {
@@ -536,9 +544,10 @@ function unknownToolIsCase(request: Record<string, unknown>, tool: string, expec
 }
 
 /**
- * The refusals that come of the engine's options rather than of the request or the rules: a
- * session that expired (`sessionIdleMs`), is remembered as expired or revoked for so long
- * (`expiredSessionMs`, `revokedSessionMs`), or cannot start for want of room (`maxSessions`).
+ * The refusals, before any rule ran, that come of the engine's options rather than of the request
+ * or the rules: a session that expired (`sessionIdleMs`), is remembered as expired for so long
+ * (`expiredSessionMs`), or cannot start for want of room (`maxSessions`). (A session remembered as
+ * revoked (`revokedSessionMs`) is denied with its revoking rule: dependsOnEngineOptions.)
  */
 const SESSION_STATE_REFUSAL = /^session .* (?:has expired|cannot start):/;
 
@@ -549,10 +558,15 @@ export const ENGINE_OPTIONS_HINT = "its outcome can depend on the engine options
  * Whether a failing decision may differ for the engine options alone: the replay refused it
  * for its session's expiry or room, or production refused it before any rule ran (as for an
  * expired session) where the replay let the rules decide — unless its logged reason says it was
- * refused for something else (an invalid request, against a schema changed since).
+ * refused for something else (an invalid request, against a schema changed since). Or one side
+ * still held a revocation from an earlier line (`revocation`: `carried` in the replay, `logged`
+ * in the log) that the other had forgotten (`revokedSessionMs`): a revoked session's later
+ * attempt is denied with the revoking rule, so its `rules` are not empty.
  */
-function dependsOnEngineOptions(expect: Expectation, actual: Decision, tool: string): boolean {
+function dependsOnEngineOptions(expect: Expectation, actual: Decision, tool: string, revocation: { readonly carried: boolean; readonly logged: boolean }): boolean {
   if (actual.decision === "deny" && actual.rules.length === 0 && SESSION_STATE_REFUSAL.test(actual.reasons[0] ?? "")) return true;
+  if (revocation.carried && actual.revoked && !(expect.decision === "deny" && expect.revoked === true)) return true;
+  if (revocation.logged && expect.revoked === true && !actual.revoked) return true;
   if (expect.reason !== undefined) return SESSION_STATE_REFUSAL.test(expect.reason);
   return expect.decision === "deny" && expect.rules?.length === 0 && !refusedBeforeRules(actual, tool) && actual.reasons[0] !== defaultDenyReason(tool);
 }
@@ -584,6 +598,8 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
   const sessions = new Set([...wanted.values()].map((f) => f.session));
   const lastLine = Math.max(...wanted.keys());
   const engine = replayEngine(policy, options);
+  // The line whose decision revoked each session: a later failure's explanation names it.
+  const revokedOn = new Map<unknown, number>();
   for await (const entry of readRecording(recordingPath(file, options))) {
     if (entry.line > lastLine) break;
     if (!entry.ok) {
@@ -609,9 +625,10 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
         ...others.map((t) => `${expected.has(t.id) ? "the expected rule " : ""}${t.id} (${t.effect}) ${verdictOf(t)}: ${clauseSummary(t)}`),
         ...notRulesOf(explanation.tool ?? failure.tool, [...expected].filter((id) => !considered.has(id))),
       ];
-      failure.explanation = explanation.note ?? lines.join("\n");
+      const revokedLine = failure.actual.revoked ? revokedOn.get(entry.request["session"]) : undefined;
+      failure.explanation = explanation.note === null ? lines.join("\n") : revokedLine === undefined ? explanation.note : `${explanation.note} (the revoking attempt is line ${revokedLine})`;
     }
-    replayRecorded(engine, entry.request);
+    if (replayRecorded(engine, entry.request)?.revoked && !revokedOn.has(entry.request["session"])) revokedOn.set(entry.request["session"], entry.line);
   }
 }
 
