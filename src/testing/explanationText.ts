@@ -90,7 +90,18 @@ function testText(test: Evidence & { kind: "membership" | "text" }, shownPaths: 
   }
   const named = test.kind === "membership" && (test.member?.path ?? null) !== null ? (decidingSide(test.operator, test.value) === "left" ? left : right) : null;
   const shown = read.filter((side) => side !== named && !alreadyShown(side.text!, shownPaths)).map(is);
+  // A collection shown cut may hide the answer: where the element is in it, or that it is not.
+  if (test.kind === "membership" && test.lookedUp !== undefined) shown.push(lookedUpText(test));
   return shown.length > 0 ? shown.join(", ") : null;
+}
+
+/** `intent.tools[4] is "payments.send"`, or `"payments.send" is none of intent.tools' 12 members`. */
+function lookedUpText(test: Evidence & { kind: "membership" }): string {
+  const [element, collection] = test.operator === "in" ? [test.left, test.right] : [test.right, test.left];
+  const { members, index } = test.lookedUp!;
+  const name = collection.text === null || collection.text.length > 200 ? "the collection" : collection.text;
+  if (index !== null) return /^[\w.[\]]+$/.test(name) ? `${name}[${index}] is ${element.shown}` : `${element.shown} is member ${index} of ${name}`;
+  return `${element.shown} is none of the ${members.toLocaleString("en-US")} members of ${name}`;
 }
 
 /** Whether the line shows the value at `path`: it names that element, or one holding it whose value it shows whole. */

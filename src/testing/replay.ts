@@ -82,6 +82,27 @@ export interface DecisionCase extends CaseCommon {
   readonly event?: undefined;
   readonly expect: Expectation;
   readonly actual: Decision;
+  /**
+   * Why production refused the line, as its log recorded it (`reasons`, or `reason`), when it
+   * expects a refusal by no rule and names no reason to compare: reports show it under
+   * `expected` (the first SHOWN_ITEMS, each up to LOGGED_REASON_CHARS).
+   */
+  readonly logged?: readonly string[];
+}
+
+/** How much of a logged reason a failure keeps (`DecisionCase.logged`): a sentence, not a log's megabyte. */
+const LOGGED_REASON_CHARS = 500;
+
+/**
+ * The reasons a line's log recorded for a refusal by no rule, when the line names no reason to
+ * compare (`DecisionCase.logged`); undefined for any other line.
+ */
+function loggedReasons(request: Readonly<Record<string, unknown>>, expect: Expectation): readonly string[] | undefined {
+  if (expect.decision !== "deny" || expect.rules?.length !== 0 || expect.reason !== undefined) return undefined;
+  const logged = request["reasons"];
+  if (!Array.isArray(logged)) return undefined;
+  const reasons = logged.slice(0, SHOWN_ITEMS).filter((r): r is string => typeof r === "string").map((r) => shownText(r, LOGGED_REASON_CHARS));
+  return reasons.length > 0 ? reasons : undefined;
 }
 
 /** An approval line (`"event": "approval"`): what `Engine.approved` returned in production, and in the replay. */
@@ -492,8 +513,9 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         continue;
       }
       edits?.add(entry.line, actual);
-      if (dependsOnEngineOptions(expect, actual, tool, revocation)) note(entry.line, ENGINE_OPTIONS_HINT);
-      if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }), expect, actual, ok: false, mismatches })) break lines;
+      const logged = loggedReasons(request, expect);
+      if (dependsOnEngineOptions(expect, logged, actual, tool, revocation)) note(entry.line, ENGINE_OPTIONS_HINT);
+      if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }), expect, actual, ok: false, mismatches, ...(logged !== undefined ? { logged } : {}) })) break lines;
     }
   } catch (error) {
     unreadable = true;
@@ -558,16 +580,20 @@ export const ENGINE_OPTIONS_HINT = "its outcome can depend on the engine options
  * Whether a failing decision may differ for the engine options alone: the replay refused it
  * for its session's expiry or room, or production refused it before any rule ran (as for an
  * expired session) where the replay let the rules decide — unless its logged reason says it was
- * refused for something else (an invalid request, against a schema changed since). Or one side
+ * refused for something else (an invalid request, against a schema changed since; `logged`, the
+ * reasons a decision log kept, count as its reason). Or one side
  * still held a revocation from an earlier line (`revocation`: `carried` in the replay, `logged`
  * in the log) that the other had forgotten (`revokedSessionMs`): a revoked session's later
  * attempt is denied with the revoking rule, so its `rules` are not empty.
  */
-function dependsOnEngineOptions(expect: Expectation, actual: Decision, tool: string, revocation: { readonly carried: boolean; readonly logged: boolean }): boolean {
+function dependsOnEngineOptions(expect: Expectation, logged: readonly string[] | undefined, actual: Decision, tool: string, revocation: { readonly carried: boolean; readonly logged: boolean }): boolean {
   if (actual.decision === "deny" && actual.rules.length === 0 && SESSION_STATE_REFUSAL.test(actual.reasons[0] ?? "")) return true;
   if (revocation.carried && actual.revoked && !(expect.decision === "deny" && expect.revoked === true)) return true;
   if (revocation.logged && expect.revoked === true && !actual.revoked) return true;
   if (expect.reason !== undefined) return SESSION_STATE_REFUSAL.test(expect.reason);
+  // (The reasons a decision log kept (`DecisionCase.logged`) say so as well: a request time
+  // skewed from the enforcement point's clock, say, is no matter of these options.)
+  if (logged !== undefined) return logged.some((reason) => SESSION_STATE_REFUSAL.test(reason));
   return expect.decision === "deny" && expect.rules?.length === 0 && !refusedBeforeRules(actual, tool) && actual.reasons[0] !== defaultDenyReason(tool);
 }
 
