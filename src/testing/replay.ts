@@ -9,7 +9,7 @@ import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { LineEdits, rewriteRecording } from "./rewriteRecording.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { printable } from "../diagnostics/printable.js";
-import { SHOWN_ITEMS, SHOWN_TEXT_CHARS, sessionLabel, shortRequest, shownText, toolLabel } from "./shortRequest.js";
+import { isSessionPlaceholder, SHOWN_ITEMS, SHOWN_TEXT_CHARS, sessionLabel, shortRequest, shownText, toolLabel } from "./shortRequest.js";
 import { closestName } from "../runtime/closestName.js";
 import { decideRecorded, engineOptions, replayEngine, replayRecorded, type RecordedEngineOptions } from "./decideRecorded.js";
 import { grantingRulesOf, grantsOnApprovalOf, sameGrants } from "./grants.js";
@@ -337,8 +337,11 @@ function credit(report: ReplayReport, decision: Decision, count: number): void {
 export async function replayRecordings(policy: CompiledPolicy, files: readonly string[], options: ReplayOptions = {}): Promise<ReplayReport> {
   const report = emptyReport(policy.rules, files, policy.rules.map((r) => r.id));
   const toolNames = new Set(Object.keys(policy.schema.tools));
+  // The recordings replayed so far that can be read again (not standard input): where a later one's failing sessions began.
+  const earlier: { readonly file: string; readonly path: string }[] = [];
   for (const file of files) {
     report.filesReplayed++;
+    const failuresBefore = report.failures.length;
     const source = await recordingSource(file, options.cwd);
     try {
       if (source.error !== undefined) {
@@ -353,12 +356,47 @@ export async function replayRecordings(policy: CompiledPolicy, files: readonly s
         fileOptions = { ...fileOptions, update: false };
       }
       await replayOneFile(policy, file, fileOptions, report, toolNames, source.path);
+      if (earlier.length > 0 && report.failures.length > failuresBefore) await noteSessionsBegunEarlier(report, file, report.failures.slice(failuresBefore), earlier);
+      if (!source.copied) earlier.push({ file, path: source.path });
     } finally {
       source.release();
     }
     if (report.bailed) break;
   }
   return report;
+}
+
+/**
+ * Notes the failing sessions of `file` that have lines in an earlier recording of the run (a log
+ * rotated in the middle of a session): each recording replays from fresh sessions, so what
+ * the session did there (counts, labels, a revocation) is not carried, and a failure may come of
+ * that alone. Read again only on failure, for the failing sessions only.
+ */
+async function noteSessionsBegunEarlier(report: ReplayReport, file: string, failures: readonly CaseResult[], earlier: readonly { readonly file: string; readonly path: string }[]): Promise<void> {
+  const firstFailure = new Map<string, number>();
+  for (const failure of failures) if (!firstFailure.has(failure.session) && !isSessionPlaceholder(failure.session)) firstFailure.set(failure.session, failure.line);
+  const found = new Map<string, { file: string; time: unknown }>();
+  for (const recording of [...earlier].reverse()) {
+    try {
+      for await (const entry of readRecording(recording.path)) {
+        if (!entry.ok) continue;
+        const session = sessionLabel(entry.request["session"]);
+        if (!firstFailure.has(session)) continue;
+        const seen = found.get(session);
+        if (seen === undefined || seen.file === recording.file) found.set(session, { file: recording.file, time: entry.request["time"] });
+      }
+    } catch {
+      // A recording that cannot be read again has its error reported already.
+    }
+    if (found.size === firstFailure.size) break;
+  }
+  const start = report.notes.findIndex((n) => n.file === file);
+  for (const [session, { file: from, time }] of found) {
+    const last = typeof time === "string" ? ` (its last line there at ${shownText(time)})` : "";
+    report.notes.push({ file, line: firstFailure.get(session)!, message: `session ${session} has lines in ${from}${last} too: each recording replays from fresh sessions, so what it did there (counts, labels, a revocation) is not carried here; for a log rotated in the middle of sessions, join the files (cat … | policyc test … --replay -)` });
+  }
+  // The file's notes in line order, these among them.
+  if (start >= 0) report.notes.splice(start, report.notes.length - start, ...report.notes.slice(start).sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
 }
 
 /** Replays one file into `report` (on several threads when it is large) and explains its first failures. */
@@ -581,15 +619,15 @@ export const ENGINE_OPTIONS_HINT = "its outcome can depend on the engine options
  * for its session's expiry or room, or production refused it before any rule ran (as for an
  * expired session) where the replay let the rules decide — unless its logged reason says it was
  * refused for something else (an invalid request, against a schema changed since; `logged`, the
- * reasons a decision log kept, count as its reason). Or one side
- * still held a revocation from an earlier line (`revocation`: `carried` in the replay, `logged`
- * in the log) that the other had forgotten (`revokedSessionMs`): a revoked session's later
+ * reasons a decision log kept, count as its reason). Or both the replay and the log revoked the
+ * session on an earlier line (`revocation`: `carried`, `logged`) and one of them still held the
+ * revocation when the other had forgotten it (`revokedSessionMs`): a revoked session's later
  * attempt is denied with the revoking rule, so its `rules` are not empty.
  */
 function dependsOnEngineOptions(expect: Expectation, logged: readonly string[] | undefined, actual: Decision, tool: string, revocation: { readonly carried: boolean; readonly logged: boolean }): boolean {
   if (actual.decision === "deny" && actual.rules.length === 0 && SESSION_STATE_REFUSAL.test(actual.reasons[0] ?? "")) return true;
-  if (revocation.carried && actual.revoked && !(expect.decision === "deny" && expect.revoked === true)) return true;
-  if (revocation.logged && expect.revoked === true && !actual.revoked) return true;
+  // (Only where both revoked the session earlier: else an earlier line failed, and says why.)
+  if (revocation.carried && revocation.logged && actual.revoked !== (expect.revoked === true)) return true;
   if (expect.reason !== undefined) return SESSION_STATE_REFUSAL.test(expect.reason);
   // (The reasons a decision log kept (`DecisionCase.logged`) say so as well: a request time
   // skewed from the enforcement point's clock, say, is no matter of these options.)
