@@ -119,9 +119,9 @@ function notesOnLast(last: unknown, decision: Decision, explanation: Explanation
   // A revocation this replay remembers and production had forgotten (revokedSessionMs), or a session expired or full here.
   const carried = decision.revoked && history.revokedInReplay.has(session) && recorded?.revoked !== true;
   if (differs !== undefined && (carried || (decision.rules.length === 0 && SESSION_STATE_REFUSAL.test(decision.reasons[0] ?? "")))) note(ENGINE_OPTIONS_HINT);
-  // Explained as its session's first call: say so when that may be why it differs, or when a rule reads the session.
+  // A log line explained as its session's first call: say so when that may be why it differs, or when a rule reads the session.
   const readsSession = explanation.rules.some((rule) => rule.clauses.some((clause) => clause.text.includes("session.")));
-  if (typeof session === "string" && !history.sessionsGiven.has(session) && (differs !== undefined || readsSession)) {
+  if (recorded !== undefined && typeof session === "string" && !history.sessionsGiven.has(session) && (differs !== undefined || readsSession)) {
     note(`no history for session ${shownText(session)}: its state starts empty here (no earlier calls, labels or revocation); to explain line N of a log, give the log up to it: head -n N LOG | policyc eval … -r -`);
   }
 }

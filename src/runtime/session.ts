@@ -626,6 +626,9 @@ export interface SessionLifetimes {
 
 const HOUR_MS = 60 * 60 * 1000;
 
+/** How long a session lives without an attempt unless `sessionIdleMs` says otherwise. */
+export const DEFAULT_SESSION_IDLE_MS = HOUR_MS;
+
 /**
  * A session store with two clocks, each ruling its own decisions:
  * - request times (`now`) decide: windows, `session.age`, and whether a session went idle
@@ -683,7 +686,7 @@ export class SessionStore {
     lifetimes: SessionLifetimes = {},
   ) {
     this.patternsByOrdinal = toolNames.map((name) => use.called.flatMap((tools, index) => (tools.includes(name) ? [index] : [])));
-    this.idleMs = lifetimes.idleMs ?? HOUR_MS;
+    this.idleMs = lifetimes.idleMs ?? DEFAULT_SESSION_IDLE_MS;
     this.expiredMs = lifetimes.expiredMs ?? 24 * HOUR_MS;
     this.revokedMs = lifetimes.revokedMs ?? Number.POSITIVE_INFINITY;
     this.maxWindowEntries = lifetimes.maxWindowEntries ?? DEFAULT_WINDOW_ENTRIES;

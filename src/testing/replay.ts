@@ -14,6 +14,7 @@ import { closestName } from "../runtime/closestName.js";
 import { decideRecorded, engineOptions, replayEngine, replayRecorded, type RecordedEngineOptions } from "./decideRecorded.js";
 import { grantingRulesOf, grantsOnApprovalOf, sameGrants } from "./grants.js";
 import { ValueMap } from "../runtime/longText.js";
+import { DEFAULT_SESSION_IDLE_MS } from "../runtime/session.js";
 
 /**
  * How to replay, and the engine options of the enforcement point that recorded the traffic
@@ -356,7 +357,7 @@ export async function replayRecordings(policy: CompiledPolicy, files: readonly s
         fileOptions = { ...fileOptions, update: false };
       }
       await replayOneFile(policy, file, fileOptions, report, toolNames, source.path);
-      if (earlier.length > 0 && report.failures.length > failuresBefore) await noteSessionsBegunEarlier(report, file, report.failures.slice(failuresBefore), earlier);
+      if (earlier.length > 0 && report.failures.length > failuresBefore) await noteSessionsBegunEarlier(report, { file, path: source.path }, report.failures.slice(failuresBefore), earlier, options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS);
       if (!source.copied) earlier.push({ file, path: source.path });
     } finally {
       source.release();
@@ -367,32 +368,44 @@ export async function replayRecordings(policy: CompiledPolicy, files: readonly s
 }
 
 /**
- * Notes the failing sessions of `file` that have lines in an earlier recording of the run (a log
- * rotated in the middle of a session): each recording replays from fresh sessions, so what
- * the session did there (counts, labels, a revocation) is not carried, and a failure may come of
- * that alone. Read again only on failure, for the failing sessions only.
+ * Notes the failing sessions of `current` whose first line there comes less than `idleMs` after
+ * their last line in an earlier recording of the run (a log rotated in the middle of a session):
+ * each recording replays from fresh sessions, so what the session did there (counts, labels, a
+ * revocation) is not carried, and a failure may come of that alone. (Recordings that are
+ * independent suites with the same session ids, at the same or unrelated times, are not
+ * continuations.) Read again only on failure, for the failing sessions only.
  */
-async function noteSessionsBegunEarlier(report: ReplayReport, file: string, failures: readonly CaseResult[], earlier: readonly { readonly file: string; readonly path: string }[]): Promise<void> {
+async function noteSessionsBegunEarlier(report: ReplayReport, current: { readonly file: string; readonly path: string }, failures: readonly CaseResult[], earlier: readonly { readonly file: string; readonly path: string }[], idleMs: number): Promise<void> {
+  const file = current.file;
   const firstFailure = new Map<string, number>();
   for (const failure of failures) if (!firstFailure.has(failure.session) && !isSessionPlaceholder(failure.session)) firstFailure.set(failure.session, failure.line);
-  const found = new Map<string, { file: string; time: unknown }>();
-  for (const recording of [...earlier].reverse()) {
+  // Each failing session's first or last dated line in a recording.
+  const timesIn = async (path: string, which: "first" | "last"): Promise<Map<string, number>> => {
+    const times = new Map<string, number>();
     try {
-      for await (const entry of readRecording(recording.path)) {
+      for await (const entry of readRecording(path)) {
         if (!entry.ok) continue;
         const session = sessionLabel(entry.request["session"]);
-        if (!firstFailure.has(session)) continue;
-        const seen = found.get(session);
-        if (seen === undefined || seen.file === recording.file) found.set(session, { file: recording.file, time: entry.request["time"] });
+        const time = typeof entry.request["time"] === "string" ? Date.parse(entry.request["time"]) : NaN;
+        if (!firstFailure.has(session) || Number.isNaN(time) || (which === "first" && times.has(session))) continue;
+        times.set(session, time);
       }
     } catch {
       // A recording that cannot be read again has its error reported already.
     }
-    if (found.size === firstFailure.size) break;
+    return times;
+  };
+  const startsHere = await timesIn(current.path, "first");
+  const found = new Map<string, { file: string; time: number }>();
+  for (const recording of [...earlier].reverse()) {
+    for (const [session, time] of await timesIn(recording.path, "last")) {
+      const start = startsHere.get(session);
+      if (!found.has(session) && start !== undefined && time < start && start - time <= idleMs) found.set(session, { file: recording.file, time });
+    }
   }
   const start = report.notes.findIndex((n) => n.file === file);
   for (const [session, { file: from, time }] of found) {
-    const last = typeof time === "string" ? ` (its last line there at ${shownText(time)})` : "";
+    const last = ` (its last line there at ${new Date(time).toISOString()})`;
     report.notes.push({ file, line: firstFailure.get(session)!, message: `session ${session} has lines in ${from}${last} too: each recording replays from fresh sessions, so what it did there (counts, labels, a revocation) is not carried here; for a log rotated in the middle of sessions, join the files (cat … | policyc test … --replay -)` });
   }
   // The file's notes in line order, these among them.

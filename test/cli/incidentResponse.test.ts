@@ -164,7 +164,7 @@ describe("a log rotated in the middle of a session", () => {
   it("test notes that the failing session has lines in the earlier recording", async () => {
     const result = await run(["test", "p1.policy", "--replay", "rot1.jsonl", "rot2.jsonl"]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain("note: rot2.jsonl:1: session s1 has lines in rot1.jsonl (its last line there at 2026-11-30T10:00:20Z) too: each recording replays from fresh sessions");
+    expect(result.stdout).toContain("note: rot2.jsonl:1: session s1 has lines in rot1.jsonl (its last line there at 2026-11-30T10:00:20.000Z) too: each recording replays from fresh sessions");
     const joined = await run(["test", "p1.policy", "--replay", "rate.jsonl"]);
     expect(joined.code).toBe(0);
   });

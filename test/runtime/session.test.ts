@@ -461,7 +461,7 @@ describe("session lifetime and memory", () => {
     // The engine's clock at each arrival (the third argument) is the attempt's time.
     const store = new SessionStore(engineWith("  allow kb.search").sessions.use, ["kb.search"], { idleMs: 1000, storeLimit: 3 });
     const revoked = store.getOrCreate("r", T0, T0) as SessionState;
-    revoked.revoked = { rule: "kill", reason: "killed", location: "p:1:1" };
+    revoked.revoked = { rule: "kill", reason: "killed", location: "p:1:1", at: T0, tool: "kb.search" };
     expect(store.getOrCreate("a", T0, T0)).not.toBeNull();
     expect(store.getOrCreate("b", T0, T0)).not.toBeNull();
     expect(store.getOrCreate("c", T0, T0)).toBeNull();
