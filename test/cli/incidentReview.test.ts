@@ -1,0 +1,48 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contentHash } from "../../src/bundle/index.js";
+import type { BundleContent } from "../../src/runtime/contentHash.js";
+import { cli } from "../helpers.js";
+
+/** The review of the incident-response fixes (reviewer r4, session 16): each finding's case. */
+let dir: string;
+const run = (args: string[], stdin?: string) => cli(args, { cwd: dir, ...(stdin !== undefined ? { stdin } : {}) });
+const write = (name: string, text: string): void => writeFileSync(join(dir, name), text);
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "policyc-review-"));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("diff of a bundle built before durations were marked in the IR (0.6.0)", () => {
+  const HEAD = `agent { id: string }\ntool t.run { risk low args { timeout: duration, n: string } }\npolicy p {\n`;
+  const OLD = `  allow t.run when agent.id == "a"\n  deny t.run when args.timeout > 90s reason "too long"\n  deny t.run when args.n == "bad" reason "bad n"\n}\n`;
+  const NEW = `  deny t.run when args.n == "evil" reason "evil n"\n` + OLD;
+  const requests = [1000, 100_000].flatMap((timeout) => ["ok", "evil", "bad"].map((n) => JSON.stringify({ session: `s${n}${timeout}`, tool: "t.run", agent: { id: "a" }, args: { timeout, n } })));
+
+  it("pairs the renumbered duration rule with the same rule, not an edited one", async () => {
+    mkdirSync(join(dir, "pos-old"));
+    mkdirSync(join(dir, "pos-new"));
+    write("pos-old/p.policy", HEAD + OLD);
+    write("pos-new/p.policy", HEAD + NEW);
+    write("pos.jsonl", requests.join("\n") + "\n");
+    expect((await run(["build", "pos-old", "-o", "old.json"])).code).toBe(0);
+    // A 0.6.0 bundle: its IR has no `unit`.
+    const bundle = readFileSync(join(dir, "old.json"), "utf8");
+    const unit = /,\s*"unit": "duration"/g;
+    expect(bundle).toMatch(unit);
+    const old060 = JSON.parse(bundle.replace(unit, "")) as BundleContent & { manifest: { contentHash: string } };
+    old060.manifest.contentHash = contentHash(old060);
+    write("old060.json", JSON.stringify(old060, null, 2));
+    for (const old of ["old.json", "old060.json"]) {
+      const result = await run(["diff", old, "pos-new", "--replay", "pos.jsonl", "--rule-changes"]);
+      expect(result.stderr).toBe("");
+      expect(result.stdout).toContain("+p/1  2 changes");
+      expect(result.stdout).not.toContain("~p/1");
+      // The renumbering p/2 → p/3 is no change of decision.
+      expect(result.stdout).not.toContain("p/2 → p/3");
+    }
+  });
+});
