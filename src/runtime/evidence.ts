@@ -158,7 +158,7 @@ export function showValue(value: unknown): string {
  * thread's larger stack can: the same line would read differently on each), costs no more than
  * a short one. (`value` holds plain JSON values: a request's, or what a condition computed from one.)
  */
-export function jsonPreview(value: unknown, limit: number): string {
+export function jsonPreview(value: unknown, limit: number, durationsQuoted = false): string {
   let text = "";
   // Returns whether to go on: false once more than `limit` characters are written.
   const write = (part: string): boolean => {
@@ -166,7 +166,7 @@ export function jsonPreview(value: unknown, limit: number): string {
     return text.length <= limit;
   };
   const walk = (v: unknown): boolean => {
-    if (v instanceof Unquoted) return write(v.text);
+    if (v instanceof Unquoted) return write(durationsQuoted ? JSON.stringify(v.text) : v.text);
     if (typeof v === "string") return write(JSON.stringify(v.length > limit ? v.slice(0, limit + 1) : v));
     if (v === null || typeof v !== "object") return write(JSON.stringify(v) ?? "null");
     if (Array.isArray(v)) {
@@ -310,7 +310,8 @@ function operand(expr: IrExpr, value: unknown, written: string | null, other: Ir
   const shown = showValue(spelledValue);
   const text = pathOf(expr, paths) ?? written;
   if (!isCut(shown) || spelledValue === undefined) return { text, shown, constant: isConstant(expr) };
-  const whole = jsonPreview(spelledValue instanceof Set ? [...spelledValue] : spelledValue, WHOLE_LENGTH);
+  // Valid JSON: a duration is the string its explanation shows (`"2m"`), as a time is its RFC 3339 string.
+  const whole = jsonPreview(spelledValue instanceof Set ? [...spelledValue] : spelledValue, WHOLE_LENGTH, true);
   return whole.length > WHOLE_LENGTH ? { text, shown, constant: isConstant(expr) } : { text, shown, constant: isConstant(expr), whole };
 }
 

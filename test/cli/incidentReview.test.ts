@@ -46,3 +46,34 @@ describe("diff of a bundle built before durations were marked in the IR (0.6.0)"
     }
   });
 });
+
+const DURATIONS = `agent { id: string }
+context { waits: list<duration>, g: set<string>, groups: list<set<string>> }
+tool t.run { risk low args { timeout: duration } }
+policy p {
+  @name("base")
+  allow t.run when agent.id == "a"
+  @name("waits")
+  deny t.run when args.timeout in context.waits reason "waits"
+  @name("grp")
+  deny t.run when context.g in context.groups reason "group"
+}
+`;
+type Operand = { whole?: string };
+type EvalJson = { explanation: { rules: { id: string; clauses: { evidence: { value?: unknown; lookedUp?: { members: number; index: number | null }; left: Operand; right: Operand }[] }[] }[] } };
+
+describe("eval --json of a long collection of durations", () => {
+  it("gives `whole` as JSON, each duration its text as a string", async () => {
+    write("d.policy", DURATIONS);
+    const waits = Array.from({ length: 300 }, (_, i) => (i + 1) * 1000);
+    const request = { session: "s", tool: "t.run", agent: { id: "a" }, args: { timeout: 120_000 }, context: { waits, g: [], groups: [] } };
+    const result = await run(["eval", "d.policy", "-r", "-", "--json"], JSON.stringify(request));
+    const json = JSON.parse(result.stdout) as EvalJson;
+    const evidence = json.explanation.rules.find((r) => r.id === "waits")!.clauses[0]!.evidence[0]!;
+    const whole = JSON.parse(evidence.right.whole!) as string[];
+    expect(whole).toHaveLength(300);
+    expect(whole.slice(0, 2)).toEqual(["1s", "2s"]);
+    expect(whole[119]).toBe("2m");
+    expect(evidence.lookedUp).toEqual({ members: 300, index: 119 });
+  });
+});
