@@ -14,7 +14,7 @@ export type Why =
   /** A comparison's operands, as compared (ranks, milliseconds). */
   | { readonly kind: "compared"; readonly left: unknown; readonly right: unknown; readonly value: boolean }
   /** A membership or text test's operands as written, left then right (see testOf), and the member that decided it (see Interpreter.decidingMember). */
-  | { readonly kind: "tested"; readonly left: unknown; readonly right: unknown; readonly value: boolean; readonly member?: { readonly index: number; readonly value: unknown } };
+  | { readonly kind: "tested"; readonly left: unknown; readonly right: unknown; readonly value: boolean; readonly member?: { readonly index: number; readonly value: unknown }; readonly found?: number };
 
 /** The operators that test membership (`in`, `contains` on a collection, `containsAny`, `containsAll`) or text (`contains` on a string, `like`, `startsWith`, `endsWith`, `ip.inRange`). */
 export type TestOperator = "in" | "contains" | "containsAny" | "containsAll" | "like" | "startsWith" | "endsWith" | "inRange";
@@ -281,9 +281,9 @@ function testEvidence(expr: IrExpr, test: NonNullable<ReturnType<typeof testOf>>
     if (expr.op === "contains" && expr.string) return { kind: "text", text, operator: "contains", value, left, right };
     const side = decidingSide(operator, value);
     if (operator === "in" || operator === "contains") {
-      const [element, collection, shownCollection] = operator === "in" ? [why.left, why.right, right] : [why.right, why.left, left];
+      const [collection, shownCollection] = operator === "in" ? [why.right, right] : [why.left, left];
       // (A list written in the policy is not shown: the clause text has it.)
-      const lookedUp = isCut(shownCollection.shown) && !shownCollection.constant ? lookUp(element, collection) : undefined;
+      const lookedUp = isCut(shownCollection.shown) && !shownCollection.constant ? lookUp(value, why.found, collection) : undefined;
       return lookedUp === undefined ? { kind: "membership", text, operator, value, left, right } : { kind: "membership", text, operator, value, left, right, lookedUp };
     }
     if (side === null || why.member === undefined) return { kind: "membership", text, operator, value, left, right };
@@ -316,16 +316,14 @@ function operand(expr: IrExpr, value: unknown, written: string | null, other: Ir
 }
 
 /**
- * Where `element` is among the members of `collection` (as the interpreter compared them:
- * scalars by value, anything else by its JSON), for a membership test shown cut; undefined when
- * `collection` is no list or set.
+ * Where the element of a membership test shown cut is among the members of `collection`, as
+ * the test itself found it (`found`, see Interpreter.foundAt): none when the test did not hold;
+ * undefined when `collection` is no list or set, or the test held and no index is known.
  */
-function lookUp(element: unknown, collection: unknown): { members: number; index: number | null } | undefined {
-  const members = collection instanceof Set ? [...collection] : collection;
-  if (!Array.isArray(members)) return undefined;
-  const same = element !== null && typeof element === "object" ? (member: unknown): boolean => JSON.stringify(member) === JSON.stringify(element) : (member: unknown): boolean => member === element;
-  const index = members.findIndex(same);
-  return { members: members.length, index: index < 0 ? null : index };
+function lookUp(value: boolean, found: number | undefined, collection: unknown): { members: number; index: number | null } | undefined {
+  const members = collection instanceof Set ? collection.size : Array.isArray(collection) ? collection.length : undefined;
+  if (members === undefined || (value && found === undefined)) return undefined;
+  return { members, index: value ? found! : null };
 }
 
 /**

@@ -77,3 +77,18 @@ describe("eval --json of a long collection of durations", () => {
     expect(evidence.lookedUp).toEqual({ members: 300, index: 119 });
   });
 });
+
+describe("a membership shown cut, found by the language's equality", () => {
+  it("gives the member the test found: a set equal in another order", async () => {
+    write("d.policy", DURATIONS);
+    const groups = [...Array.from({ length: 100 }, (_, i) => [`x${i}`, `y${i}`]), ["b", "a"]];
+    const request = { session: "s", tool: "t.run", agent: { id: "a" }, args: { timeout: 1000 }, context: { waits: [], g: ["a", "b"], groups } };
+    const json = JSON.parse((await run(["eval", "d.policy", "-r", "-", "--json"], JSON.stringify(request))).stdout) as EvalJson;
+    const evidence = json.explanation.rules.find((r) => r.id === "grp")!.clauses[0]!.evidence[0]!;
+    expect(evidence.value).toBe(true);
+    expect(evidence.lookedUp).toEqual({ members: 101, index: 100 });
+    const text = await run(["eval", "d.policy", "-r", "-"], JSON.stringify(request));
+    expect(text.stdout).not.toContain("none of");
+    expect(text.stdout).toContain("context.groups[100]");
+  });
+});
