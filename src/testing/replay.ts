@@ -4,7 +4,7 @@ import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 import { clauseSummary, FAILED_CLOSED, verdictOf } from "./explanationText.js";
 import { describeReadError, readRecording, readRecordingBatches, wholeDocumentError, type ApprovalExpectation, type Expectation } from "./readRecording.js";
-import { observeLine, observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
+import { attemptOfLine, observeLine, observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { LineEdits, rewriteRecording } from "./rewriteRecording.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
@@ -338,8 +338,9 @@ function credit(report: ReplayReport, decision: Decision, count: number): void {
 export async function replayRecordings(policy: CompiledPolicy, files: readonly string[], options: ReplayOptions = {}): Promise<ReplayReport> {
   const report = emptyReport(policy.rules, files, policy.rules.map((r) => r.id));
   const toolNames = new Set(Object.keys(policy.schema.tools));
-  // The recordings replayed so far that can be read again (not standard input): where a later one's failing sessions began.
-  const earlier: { readonly file: string; readonly path: string }[] = [];
+  // The recordings replayed, in order (one read from standard input cannot be read again), and
+  // the failing sessions of each: where a later one's failing sessions began (see noteSessionsBegunEarlier).
+  const replayed: RecordingReplayed[] = [];
   for (const file of files) {
     report.filesReplayed++;
     const failuresBefore = report.failures.length;
@@ -357,59 +358,138 @@ export async function replayRecordings(policy: CompiledPolicy, files: readonly s
         fileOptions = { ...fileOptions, update: false };
       }
       await replayOneFile(policy, file, fileOptions, report, toolNames, source.path);
-      if (earlier.length > 0 && report.failures.length > failuresBefore) await noteSessionsBegunEarlier(report, { file, path: source.path }, report.failures.slice(failuresBefore), earlier, options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS);
-      if (!source.copied) earlier.push({ file, path: source.path });
+      const failing = new Map<string, number>();
+      for (const failure of report.failures.slice(failuresBefore)) if (!failing.has(failure.session) && !isSessionPlaceholder(failure.session)) failing.set(failure.session, failure.line);
+      const recording: RecordingReplayed = { file, path: source.copied ? null : source.path, failing, firstTimes: undefined };
+      // A copy of standard input is gone at the end of the run: its sessions' first times are read now.
+      if (source.copied && failing.size > 0 && replayed.length > 0) recording.firstTimes = (await sessionTimes(source.path, new Map([...failing.keys()].map((session) => [session, "first"])))).first;
+      replayed.push(recording);
     } finally {
       source.release();
     }
     if (report.bailed) break;
   }
+  await noteSessionsBegunEarlier(report, replayed, options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS);
   return report;
 }
 
+/** A recording of the run as noteSessionsBegunEarlier needs it: `path` null when it cannot be read again. */
+interface RecordingReplayed {
+  readonly file: string;
+  readonly path: string | null;
+  /** Its failing sessions, each with the line of its first failure (failures kept, so at most a few hundred). */
+  readonly failing: ReadonlyMap<string, number>;
+  firstTimes: ReadonlyMap<string, number> | undefined;
+}
+
 /**
- * Notes the failing sessions of `current` whose first line there comes less than `idleMs` after
- * their last line in an earlier recording of the run (a log rotated in the middle of a session):
- * each recording replays from fresh sessions, so what the session did there (counts, labels, a
- * revocation) is not carried, and a failure may come of that alone. (Recordings that are
- * independent suites with the same session ids, at the same or unrelated times, are not
- * continuations.) Read again only on failure, for the failing sessions only.
+ * One read of a recording, each line's session and time scanned without parsing the line: for
+ * the sessions in `wanted`, the first or the last dated time in it (or both).
  */
-async function noteSessionsBegunEarlier(report: ReplayReport, current: { readonly file: string; readonly path: string }, failures: readonly CaseResult[], earlier: readonly { readonly file: string; readonly path: string }[], idleMs: number): Promise<void> {
-  const file = current.file;
-  const firstFailure = new Map<string, number>();
-  for (const failure of failures) if (!firstFailure.has(failure.session) && !isSessionPlaceholder(failure.session)) firstFailure.set(failure.session, failure.line);
-  // Each failing session's first or last dated line in a recording.
-  const timesIn = async (path: string, which: "first" | "last"): Promise<Map<string, number>> => {
-    const times = new Map<string, number>();
-    try {
-      for await (const entry of readRecording(path)) {
-        if (!entry.ok) continue;
-        const session = sessionLabel(entry.request["session"]);
-        const time = typeof entry.request["time"] === "string" ? Date.parse(entry.request["time"]) : NaN;
-        if (!firstFailure.has(session) || Number.isNaN(time) || (which === "first" && times.has(session))) continue;
-        times.set(session, time);
+async function sessionTimes(path: string, wanted: ReadonlyMap<string, "first" | "last" | "both">): Promise<{ first: Map<string, number>; last: Map<string, number> }> {
+  const first = new Map<string, number>();
+  const last = new Map<string, number>();
+  try {
+    for await (const batch of readRecordingBatches(path, attemptOfLine)) {
+      for (const entry of batch) {
+        let session: string;
+        let timeText: unknown;
+        if (entry.ok === "elsewhere") {
+          session = entry.attempt["session"] as string;
+          timeText = entry.attempt["time"];
+        } else if (entry.ok) {
+          session = sessionLabel(entry.request["session"]);
+          timeText = entry.request["time"];
+        } else continue;
+        const which = wanted.get(session);
+        const time = typeof timeText === "string" ? Date.parse(timeText) : NaN;
+        if (which === undefined || Number.isNaN(time)) continue;
+        if (which !== "last" && !first.has(session)) first.set(session, time);
+        if (which !== "first") last.set(session, time);
       }
-    } catch {
-      // A recording that cannot be read again has its error reported already.
     }
-    return times;
-  };
-  const startsHere = await timesIn(current.path, "first");
-  const found = new Map<string, { file: string; time: number }>();
-  for (const recording of [...earlier].reverse()) {
-    for (const [session, time] of await timesIn(recording.path, "last")) {
-      const start = startsHere.get(session);
-      if (!found.has(session) && start !== undefined && time < start && start - time <= idleMs) found.set(session, { file: recording.file, time });
+  } catch {
+    // A recording that cannot be read again has its error reported already.
+  }
+  return { first, last };
+}
+
+/** Sessions named in a rotated-log note before the rest are counted. */
+const SHOWN_CONTINUED_SESSIONS = 3;
+
+/**
+ * Notes, once per recording, its failing sessions whose first line there comes less than
+ * `idleMs` after their last line in an earlier recording of the run (a log rotated in the
+ * middle of a session): each recording replays from fresh sessions, so what the session did
+ * there (counts, labels, a revocation) is not carried, and a failure may come of that alone.
+ * (Recordings that are independent suites with the same session ids, at the same or unrelated
+ * times, are not continuations.) After the run, each recording is read again at most once, and
+ * only when it or a later one failed; the note counts against the recording's notes.
+ */
+async function noteSessionsBegunEarlier(report: ReplayReport, replayed: readonly RecordingReplayed[], idleMs: number): Promise<void> {
+  let lastFailing = replayed.length - 1;
+  while (lastFailing > 0 && replayed[lastFailing]!.failing.size === 0) lastFailing--;
+  if (lastFailing <= 0) return;
+  // For each recording, the sessions failing in it (their first time) and in later ones (their last).
+  const lastTimes: (ReadonlyMap<string, number> | undefined)[] = [];
+  const laterFailing = new Set<string>();
+  for (let i = lastFailing; i >= 0; i--) {
+    const recording = replayed[i]!;
+    const wanted = new Map<string, "first" | "last" | "both">([...laterFailing].map((session) => [session, "last"]));
+    if (i > 0 && recording.firstTimes === undefined) for (const session of recording.failing.keys()) wanted.set(session, wanted.has(session) ? "both" : "first");
+    if (recording.path !== null && wanted.size > 0) {
+      const { first, last } = await sessionTimes(recording.path, wanted);
+      if (i > 0 && recording.firstTimes === undefined) recording.firstTimes = first;
+      lastTimes[i] = last;
     }
+    for (const session of recording.failing.keys()) laterFailing.add(session);
   }
-  const start = report.notes.findIndex((n) => n.file === file);
-  for (const [session, { file: from, time }] of found) {
-    const last = ` (its last line there at ${new Date(time).toISOString()})`;
-    report.notes.push({ file, line: firstFailure.get(session)!, message: `session ${session} has lines in ${from}${last} too: each recording replays from fresh sessions, so what it did there (counts, labels, a revocation) is not carried here; for a log rotated in the middle of sessions, join the files (cat … | policyc test … --replay -)` });
+  for (let j = 1; j <= lastFailing; j++) {
+    const recording = replayed[j]!;
+    const found: { session: string; line: number; from: string; time: number }[] = [];
+    for (const [session, line] of recording.failing) {
+      const start = recording.firstTimes?.get(session);
+      if (start === undefined) continue;
+      for (let i = j - 1; i >= 0; i--) {
+        const time = lastTimes[i]?.get(session);
+        if (time === undefined) continue;
+        if (time < start && start - time <= idleMs) found.push({ session, line, from: replayed[i]!.file, time });
+        break;
+      }
+    }
+    if (found.length > 0) addNote(report, { file: recording.file, line: Math.min(...found.map((f) => f.line)), message: continuedMessage(found) });
   }
-  // The file's notes in line order, these among them.
-  if (start >= 0) report.notes.splice(start, report.notes.length - start, ...report.notes.slice(start).sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
+  // A recording's first note may have gone after later recordings' notes: the notes in the run's order again (a stable sort).
+  const order = new Map<string, number>();
+  report.files.forEach((file, i) => order.set(file, order.get(file) ?? i));
+  report.notes.sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0));
+}
+
+/** The rotated-log note for the sessions `found` (the first few named, the rest counted). */
+function continuedMessage(found: readonly { session: string; from: string; time: number }[]): string {
+  const advice = "each recording replays from fresh sessions, so what it did there (counts, labels, a revocation) is not carried here; for a log rotated in the middle of sessions, join the files (cat … | policyc test … --replay -)";
+  if (found.length === 1) {
+    const { session, from, time } = found[0]!;
+    return `session ${session} has lines in ${from} (its last line there at ${new Date(time).toISOString()}) too: ${advice}`;
+  }
+  const named = found.slice(0, SHOWN_CONTINUED_SESSIONS).map(({ session, from, time }) => `${session} (its last line in ${from} at ${new Date(time).toISOString()})`);
+  const more = found.length - named.length;
+  return `sessions ${named.join(", ")}${more > 0 ? ` and ${more} more` : ""} have lines in earlier recordings too: ${advice.replace("what it did", "what each did")}`;
+}
+
+/** Adds a note to its file's notes in line order, or counts it when the file has MAX_NOTES_PER_FILE already. */
+function addNote(report: ReplayReport, note: ReplayNote): void {
+  const first = report.notes.findIndex((n) => n.file === note.file);
+  let end = first < 0 ? report.notes.length : first;
+  while (end < report.notes.length && report.notes[end]!.file === note.file) end++;
+  const count = first < 0 ? 0 : end - first;
+  if (count >= MAX_NOTES_PER_FILE) {
+    report.notesLeftOut++;
+    return;
+  }
+  let at = first < 0 ? end : first;
+  while (at < end && (report.notes[at]!.line ?? 0) <= (note.line ?? 0)) at++;
+  report.notes.splice(at, 0, note);
 }
 
 /** Replays one file into `report` (on several threads when it is large) and explains its first failures. */

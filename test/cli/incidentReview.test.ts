@@ -92,3 +92,21 @@ describe("a membership shown cut, found by the language's equality", () => {
     expect(text.stdout).toContain("context.groups[100]");
   });
 });
+
+describe("a rotated log with many continued sessions", () => {
+  it("gives one note for the recording, within its notes, naming a few sessions and counting the rest", async () => {
+    write("twice.policy", `agent { id: string }\ntool t.run { risk low args { n: string } }\npolicy p {\n  @name("base")\n  allow t.run when agent.id == "a"\n  @name("again")\n  deny t.run when session.count(within 1h) >= 2 reason "again"\n}\n`);
+    const at = (time: string, i: number, decision: string, rules: string[]) => JSON.stringify({ session: `s${i}`, tool: "t.run", agent: { id: "a" }, args: { n: "x" }, time: `2026-11-30T${time}Z`, decision, rules });
+    const ids = Array.from({ length: 150 }, (_, i) => i);
+    write("rot-a.jsonl", ids.map((i) => at("10:00:00", i, "allow", ["base"])).join("\n") + "\n");
+    write("rot-b.jsonl", ids.map((i) => at("10:00:30", i, "deny", ["again"])).join("\n") + "\n");
+    const result = await run(["test", "twice.policy", "--replay", "rot-a.jsonl", "rot-b.jsonl", "--reporter", "json"]);
+    expect(result.code).toBe(1);
+    const json = JSON.parse(result.stdout) as { notes: { file: string; line: number; message: string }[]; notesLeftOut: number };
+    const rotated = json.notes.filter((n) => n.message.includes("earlier recordings"));
+    expect(rotated).toHaveLength(1);
+    expect(rotated[0]!.line).toBe(1);
+    expect(rotated[0]!.message).toMatch(/^sessions s0 \(its last line in rot-a\.jsonl at 2026-11-30T10:00:00\.000Z\), s1 \(.*\), s2 \(.*\) and \d+ more have lines in earlier recordings too/);
+    expect(json.notes.filter((n) => n.file === "rot-b.jsonl").length).toBeLessThanOrEqual(20);
+  });
+});
