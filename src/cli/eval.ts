@@ -79,11 +79,16 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   // approval the engine does not take as the history says is noted, and so is a decision other
   // than the one a log line recorded: the explanation below depends on them (a call denied
   // although a person approved the one before, a history that diverged from production).
+  // At most MAX_HISTORY_NOTES of them, then a count: a big log against an edited policy differs on every line.
+  let historyNotes = 0;
+  const historyNote = (text: string): void => {
+    if (historyNotes++ < MAX_HISTORY_NOTES) note(text);
+  };
   requests.slice(0, -1).forEach((request, index) => {
     const decision = replayRecorded(engine, request, (approval) => {
       if (approval.accepted === approval.recorded) return;
       const said = approval.recorded ? `the history says it went ahead ("approved": true), but the engine refused it: ${approval.refusal ?? "no reason given"}` : `the history says it was refused ("approved": false), but the engine accepted it`;
-      note(`request ${index + 1}, an approval: ${said}`);
+      historyNote(`request ${index + 1}, an approval: ${said}`);
     });
     const session = (request as { session?: unknown } | null)?.session;
     sessionsGiven.add(session);
@@ -91,12 +96,13 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     if (decision.revoked) revokedInReplay.add(session);
     const recorded = recordedDecisionOf(request);
     const differs = recorded === undefined ? undefined : recordedDifference(recorded, decision);
-    if (differs !== undefined) note(`request ${index + 1}: ${differs}`);
+    if (differs !== undefined) historyNote(`request ${index + 1}: ${differs}`);
   });
+  if (historyNotes > MAX_HISTORY_NOTES) note(`and ${(historyNotes - MAX_HISTORY_NOTES).toLocaleString("en-US")} more history lines differ from the log or the engine took their approval otherwise (the first ${MAX_HISTORY_NOTES} are noted)`);
   const last = requests[requests.length - 1];
   const explanation = explain(engine, last);
   const decision = engine.decide(last);
-  notesOnLast(last, decision, explanation, requests.length, { sessionsGiven, revokedInReplay }, note);
+  notesOnLast(last, decision, requests.length, { sessionsGiven, revokedInReplay }, note);
   if (options.json) io.out(JSON.stringify({ ...decision, explanation }, null, 2) + "\n");
   else {
     // The request's own tool and session, shown as reports show them: a long one in short (a 20 KB id is no header).
@@ -107,11 +113,14 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   return EXIT.ok;
 }
 
+/** Notes on the history's lines (before the request explained) printed before the rest are counted. */
+const MAX_HISTORY_NOTES = 20;
+
 /**
  * The notes on the request explained, when it is a log line: a decision other than the one it
  * records, with what may explain it (the engine options, a session whose history was not given).
  */
-function notesOnLast(last: unknown, decision: Decision, explanation: Explanation, count: number, history: { readonly sessionsGiven: ReadonlySet<unknown>; readonly revokedInReplay: ReadonlySet<unknown> }, note: (text: string) => void): void {
+function notesOnLast(last: unknown, decision: Decision, count: number, history: { readonly sessionsGiven: ReadonlySet<unknown>; readonly revokedInReplay: ReadonlySet<unknown> }, note: (text: string) => void): void {
   const recorded = recordedDecisionOf(last);
   const differs = recorded === undefined ? undefined : recordedDifference(recorded, decision);
   if (differs !== undefined) note(`request ${count}${count > 1 ? " (the last)" : ""}: ${differs}`);
@@ -119,9 +128,9 @@ function notesOnLast(last: unknown, decision: Decision, explanation: Explanation
   // A revocation this replay remembers and production had forgotten (revokedSessionMs), or a session expired or full here.
   const carried = decision.revoked && history.revokedInReplay.has(session) && recorded?.revoked !== true;
   if (differs !== undefined && (carried || (decision.rules.length === 0 && SESSION_STATE_REFUSAL.test(decision.reasons[0] ?? "")))) note(ENGINE_OPTIONS_HINT);
-  // A log line explained as its session's first call: say so when that may be why it differs, or when a rule reads the session.
-  const readsSession = explanation.rules.some((rule) => rule.clauses.some((clause) => clause.text.includes("session.")));
-  if (recorded !== undefined && typeof session === "string" && !history.sessionsGiven.has(session) && (differs !== undefined || readsSession)) {
+  // A log line explained as its session's first call: said when that may be why it differs (a
+  // line that agrees with the log may well be its session's first: no false alarm on `head -n N`).
+  if (differs !== undefined && typeof session === "string" && !history.sessionsGiven.has(session)) {
     note(`no history for session ${shownText(session)}: its state starts empty here (no earlier calls, labels or revocation); to explain line N of a log, give the log up to it: head -n N LOG | policyc eval … -r -`);
   }
 }

@@ -110,3 +110,34 @@ describe("a rotated log with many continued sessions", () => {
     expect(json.notes.filter((n) => n.file === "rot-b.jsonl").length).toBeLessThanOrEqual(20);
   });
 });
+
+const RATE_POLICY = `agent { id: string }
+tool http.get { risk low args { url: string } }
+policy gw {
+  @name("base")
+  allow * when agent.id == "a1"
+  @name("rate")
+  deny * when session.count(within 1m) > 3 reason "more than 3 calls a minute" revoke
+}
+`;
+const logLine = (time: string | null, session: string, logged: Record<string, unknown>) =>
+  JSON.stringify({ agent: { id: "a1" }, ...(time === null ? {} : { time: `2026-11-30T${time}Z` }), session, tool: "http.get", args: { url: "https://x.example/" }, grants: [], revoked: false, ...logged });
+const ALLOWED = { decision: "allow", rules: ["base"] };
+
+describe("eval of a log up to a line (head -n N LOG | policyc eval … -r -)", () => {
+  it("says nothing when the line is its session's first and the replay agrees with the log", async () => {
+    write("rate.policy", RATE_POLICY);
+    const result = await run(["eval", "rate.policy", "-r", "-"], logLine("10:00:00", "s1", ALLOWED));
+    expect(result.stdout.split("\n")[0]).toBe("allow http.get (session s1)");
+    expect(result.stderr).toBe("");
+  });
+
+  it("notes the first 20 differing history lines, then how many more", async () => {
+    write("rate.policy", RATE_POLICY);
+    const lines = Array.from({ length: 30 }, (_, i) => logLine(`10:${String(10 + i).padStart(2, "0")}:00`, `h${i}`, { decision: "ask", rules: [] }));
+    const result = await run(["eval", "rate.policy", "-r", "-"], [...lines, logLine("11:00:00", "z", ALLOWED)].join("\n"));
+    const notes = result.stderr.split("\n").filter((l) => l.startsWith("policyc eval: note: request "));
+    expect(notes).toHaveLength(20);
+    expect(result.stderr).toContain("policyc eval: note: and 10 more history lines differ from the log");
+  });
+});
