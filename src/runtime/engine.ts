@@ -31,6 +31,8 @@ export interface EvalContext {
   /** Rank of the tool's declared risk. */
   readonly toolRisk: number;
   readonly now: number;
+  /** Whether the request gave its time (`now` is then its own, not the engine's clock). */
+  readonly dated: boolean;
   /** The engine's clock, read once for this attempt (NaN when it gave no usable time, or a replay did not read it): the session store's arrival time. */
   readonly clockReading: number;
   readonly s: SessionState;
@@ -652,6 +654,7 @@ export class Engine {
       tool,
       toolRisk: entry!.risk,
       now,
+      dated: request["time"] !== undefined,
       clockReading,
       s: state,
       repeats,
@@ -750,7 +753,7 @@ export class Engine {
     // An ask awaits approval as the call it is: its tool and declared arguments, and its data.
     const asking = decision.decision === "ask" ? askKey(c.tool, c.args, c.entry.argsShape) : undefined;
     const askedLabels = asking !== undefined && state.labels ? labelsOf(c.context?.["labels"]) : undefined;
-    if (revoking) state.revoked = { rule: revoking.id, reason: decision.reasons[decision.rules.indexOf(revoking.id)]!, location: revoking.location, at: c.now, tool: c.tool };
+    if (revoking) state.revoked = { rule: revoking.id, reason: decision.reasons[decision.rules.indexOf(revoking.id)]!, location: revoking.location, at: c.dated ? c.now : Number.NaN, tool: c.tool };
     this.sessions.record(state, c.now, c.clockReading, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", labels, allowed ? c.entry.returns : undefined);
     if (asking !== undefined) awaitApproval(state, asking, c.tool, c.entry.argsShape, askedLabels);
     return decision;

@@ -224,7 +224,11 @@ export interface Revocation {
   readonly rule: string;
   readonly reason: string;
   readonly location: string;
-  /** When the revoking attempt came (epoch ms) and its tool: what an explanation of a later attempt says. */
+  /**
+   * When the revoking attempt came (epoch ms; NaN when the request gave no time: the engine's
+   * clock then says when a replay ran, not when production revoked) and its tool: what an
+   * explanation of a later attempt says.
+   */
   readonly at: number;
   readonly tool: string;
 }

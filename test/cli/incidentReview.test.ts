@@ -141,3 +141,20 @@ describe("eval of a log up to a line (head -n N LOG | policyc eval … -r -)", (
     expect(result.stderr).toContain("policyc eval: note: and 10 more history lines differ from the log");
   });
 });
+
+describe("a session revoked by an undated request", () => {
+  it("says no time for the revocation (the replay's clock is not production's)", async () => {
+    const strict = RATE_POLICY.replace("> 3", "> 2");
+    write("strict.policy", strict);
+    const undated = [0, 1, 2].map(() => logLine(null, "u", ALLOWED));
+    undated.push(logLine(null, "u", { decision: "deny", rules: ["rate"], revoked: true }));
+    // Expected allowed: fails, explained by the revocation.
+    write("undated.jsonl", [...undated, logLine(null, "u", ALLOWED)].join("\n") + "\n");
+    const result = await run(["test", "strict.policy", "--replay", "undated.jsonl"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("because the session was revoked by rate (strict.policy:");
+    expect(result.stdout).not.toMatch(/revoked at \d/);
+    const history = await run(["eval", "strict.policy", "-r", "-"], [...undated, logLine(null, "u", {})].join("\n"));
+    expect(history.stdout).toMatch(/the session was revoked by rate \(strict\.policy:\d+:\d+\) on http\.get/);
+  });
+});
