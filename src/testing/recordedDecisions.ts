@@ -23,10 +23,17 @@ export function recordedDecisionOf(line: unknown): RecordedDecision | undefined 
  * says, whether the session is revoked); undefined when it is the same.
  */
 export function recordedDifference(recorded: RecordedDecision, actual: Decision): string | undefined {
-  const sameRules = recorded.rules === undefined || (recorded.rules.length === actual.rules.length && recorded.rules.every((id) => actual.rules.includes(id)));
+  const sameRules = recorded.rules === undefined || sameIds(recorded.rules, actual.rules);
   const sameRevocation = recorded.revoked === undefined || recorded.revoked === actual.revoked;
   if (recorded.decision === actual.decision && sameRules && sameRevocation) return undefined;
   const revocation = (revoked: boolean | undefined): string => (revoked === true ? ", revoked" : "");
   const logged = `${recorded.decision}${recorded.rules !== undefined ? ` [${shownList(recorded.rules)}]` : ""}${revocation(recorded.revoked)}`;
   return `the log says ${logged}; this replay gives ${actual.decision} [${shownList(actual.rules)}]${revocation(actual.revoked)}`;
+}
+
+/** Whether two lists of rule ids hold the same ids, as sets (`["rate", "rate"]` is not `["rate", "loop"]`). */
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  const left = new Set(a);
+  const right = new Set(b);
+  return left.size === right.size && [...left].every((id) => right.has(id));
 }

@@ -158,3 +158,13 @@ describe("a session revoked by an undated request", () => {
     expect(history.stdout).toMatch(/the session was revoked by rate \(strict\.policy:\d+:\d+\) on http\.get/);
   });
 });
+
+describe("a log line's recorded rules against the replay's", () => {
+  it("compares them as sets: [rate, rate] is not [rate, loop]", async () => {
+    write("two.policy", RATE_POLICY.replace(/}\n$/, '  @name("loop")\n  deny * when session.count(within 1m) > 3 reason "loop" revoke\n}\n'));
+    const lines = [0, 1, 2].map((i) => logLine(`10:00:0${i}`, "t", ALLOWED));
+    const result = await run(["eval", "two.policy", "-r", "-"], [...lines, logLine("10:00:03", "t", { decision: "deny", rules: ["rate", "rate"], revoked: true })].join("\n"));
+    expect(result.stdout.split("\n")[0]).toBe("deny http.get (session t)");
+    expect(result.stderr).toContain("the log says deny [rate, rate], revoked; this replay gives deny [rate, loop], revoked");
+  });
+});
