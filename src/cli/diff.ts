@@ -139,7 +139,8 @@ function whatChanged(change: DecisionChange): string {
   const reason = after.reasons[0] ?? "";
   switch (change.changed) {
     case "effect":
-      return reason;
+      // A change of effect that also revokes (or no longer revokes) changes every later attempt of the session too.
+      return `${reason}${change.revokes === "new" ? "; revokes the session" : change.revokes === "old" ? "; no longer revokes the session" : ""}`;
     case "grants": {
       return `grants${after.decision === "ask" ? " on approval" : ""} ${grantsText(grantsOf(before))} → ${grantsText(grantsOf(after))}`;
     }

@@ -3,7 +3,10 @@ import { MAX_REQUEST_BYTES } from "./inputLimits.js";
 import { parseReplayFlags, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { explain } from "../runtime/explain.js";
+import { explain, type Explanation } from "../runtime/explain.js";
+import type { Decision } from "../runtime/decision.js";
+import { recordedDecisionOf, recordedDifference } from "../testing/recordedDecisions.js";
+import { ENGINE_OPTIONS_HINT, SESSION_STATE_REFUSAL } from "../testing/replay.js";
 import { describeFsError } from "../source/loadSources.js";
 import { replayEngine, replayRecorded } from "../testing/decideRecorded.js";
 import { parseRequestBytes } from "../testing/parseRequests.js";
@@ -68,19 +71,38 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     return loaded.code;
   }
   const engine = replayEngine(loaded.policy, replay);
+  const note = (text: string): void => io.err(`policyc eval: note: ${printable(text)}\n`);
+  // The sessions the history names, and those the replay revoked: what the notes on the last request need.
+  const sessionsGiven = new Set<unknown>();
+  const revokedInReplay = new Set<unknown>();
   // Earlier lines set up the session as they went in production (approvals included). An
-  // approval the engine does not take as the history says is noted: the explanation below
-  // depends on it (a call denied although a person approved the one before, say).
-  requests.slice(0, -1).forEach((request, index) =>
-    replayRecorded(engine, request, (approval) => {
+  // approval the engine does not take as the history says is noted, and so is a decision other
+  // than the one a log line recorded: the explanation below depends on them (a call denied
+  // although a person approved the one before, a history that diverged from production).
+  // At most MAX_HISTORY_NOTES of them, then a count: a big log against an edited policy differs on every line.
+  let historyNotes = 0;
+  const historyNote = (text: string): void => {
+    if (historyNotes++ < MAX_HISTORY_NOTES) note(text);
+  };
+  requests.slice(0, -1).forEach((request, index) => {
+    const decision = replayRecorded(engine, request, (approval) => {
       if (approval.accepted === approval.recorded) return;
       const said = approval.recorded ? `the history says it went ahead ("approved": true), but the engine refused it: ${approval.refusal ?? "no reason given"}` : `the history says it was refused ("approved": false), but the engine accepted it`;
-      io.err(`policyc eval: note: request ${index + 1}, an approval: ${printable(said)}\n`);
-    }),
-  );
+      historyNote(`request ${index + 1}, an approval: ${said}`);
+    });
+    const session = (request as { session?: unknown } | null)?.session;
+    sessionsGiven.add(session);
+    if (decision === undefined) return;
+    if (decision.revoked) revokedInReplay.add(session);
+    const recorded = recordedDecisionOf(request);
+    const differs = recorded === undefined ? undefined : recordedDifference(recorded, decision);
+    if (differs !== undefined) historyNote(`request ${index + 1}: ${differs}`);
+  });
+  if (historyNotes > MAX_HISTORY_NOTES) note(`and ${(historyNotes - MAX_HISTORY_NOTES).toLocaleString("en-US")} more history lines differ from the log or the engine took their approval otherwise (the first ${MAX_HISTORY_NOTES} are noted)`);
   const last = requests[requests.length - 1];
   const explanation = explain(engine, last);
   const decision = engine.decide(last);
+  notesOnLast(last, decision, requests.length, { sessionsGiven, revokedInReplay }, note);
   if (options.json) io.out(JSON.stringify({ ...decision, explanation }, null, 2) + "\n");
   else {
     // The request's own tool and session, shown as reports show them: a long one in short (a 20 KB id is no header).
@@ -89,6 +111,28 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     io.out(renderExplanation(decision, explanation, io.palette, explanation.tool ? `${printable(shownText(explanation.tool))}${session}` : undefined) + "\n");
   }
   return EXIT.ok;
+}
+
+/** Notes on the history's lines (before the request explained) printed before the rest are counted. */
+const MAX_HISTORY_NOTES = 20;
+
+/**
+ * The notes on the request explained, when it is a log line: a decision other than the one it
+ * records, with what may explain it (the engine options, a session whose history was not given).
+ */
+function notesOnLast(last: unknown, decision: Decision, count: number, history: { readonly sessionsGiven: ReadonlySet<unknown>; readonly revokedInReplay: ReadonlySet<unknown> }, note: (text: string) => void): void {
+  const recorded = recordedDecisionOf(last);
+  const differs = recorded === undefined ? undefined : recordedDifference(recorded, decision);
+  if (differs !== undefined) note(`request ${count}${count > 1 ? " (the last)" : ""}: ${differs}`);
+  const session = (last as { session?: unknown } | null)?.session;
+  // A revocation this replay remembers and production had forgotten (revokedSessionMs), or a session expired or full here.
+  const carried = decision.revoked && history.revokedInReplay.has(session) && recorded?.revoked !== true;
+  if (differs !== undefined && (carried || (decision.rules.length === 0 && SESSION_STATE_REFUSAL.test(decision.reasons[0] ?? "")))) note(ENGINE_OPTIONS_HINT);
+  // A log line explained as its session's first call: said when that may be why it differs (a
+  // line that agrees with the log may well be its session's first: no false alarm on `head -n N`).
+  if (differs !== undefined && typeof session === "string" && !history.sessionsGiven.has(session)) {
+    note(`no history for session ${shownText(session)}: its state starts empty here (no earlier calls, labels or revocation); to explain line N of a log, give the log up to it: head -n N LOG | policyc eval … -r -`);
+  }
 }
 
 export function registerEval(program: Command, io: Io, finish: (code: ExitCode) => void): void {

@@ -25,14 +25,16 @@ export class ConditionLowering {
     return "none";
   }
 
-  /** A read of an attribute: risks and times (also as the members of collections) converted. */
+  /** A read of an attribute: risks and times (also as the members of collections) converted; durations marked for explanations. */
   private read(object: IrExpr, name: string, type: Type | undefined): IrExpr {
     const members = membersOf(type);
+    // (Durations need no conversion: requests send them in ms, as conditions compare them.)
+    const unit = members?.kind === "duration" ? ({ unit: "duration" } as const) : {};
     if (members !== type) {
       const convert = this.conversion(members);
-      return convert === "none" ? { op: "get", object, name, convert } : { op: "get", object, name, convert, each: true };
+      return convert === "none" ? { op: "get", object, name, convert, ...unit } : { op: "get", object, name, convert, each: true };
     }
-    return { op: "get", object, name, convert: this.conversion(type) };
+    return { op: "get", object, name, convert: this.conversion(type), ...unit };
   }
 
   private toolsMatching(pattern: string): string[] {
@@ -95,7 +97,9 @@ export class ConditionLowering {
         return { op: "now" };
       case "local": {
         // A member of a collection of risks or times, converted when the collection was read.
-        const unit = this.conversion(membersOf(this.typeOf(expr)));
+        // (Durations are marked alike, for explanations.)
+        const members = membersOf(this.typeOf(expr));
+        const unit = members?.kind === "duration" ? "duration" : this.conversion(members);
         return unit === "none" ? { op: "local", name: resolution.name } : { op: "local", name: resolution.name, unit };
       }
       case "field":

@@ -9,7 +9,7 @@ import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeKind, describeValue, parseTime, startValidation, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { expiredBecause, labelsAlwaysKept, labelsOf, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_TRIMMED, windowEntriesFor, type PendingAsk, type Revocation } from "./session.js";
+import { expiredBecause, labelsAlwaysKept, labelsOf, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_TRIMMED, windowEntriesFor, type PendingAsk, type Revocation, type RevocationCause } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
 
 /**
@@ -31,6 +31,8 @@ export interface EvalContext {
   /** Rank of the tool's declared risk. */
   readonly toolRisk: number;
   readonly now: number;
+  /** Whether the request gave its time (`now` is then its own, not the engine's clock). */
+  readonly dated: boolean;
   /** The engine's clock, read once for this attempt (NaN when it gave no usable time, or a replay did not read it): the session store's arrival time. */
   readonly clockReading: number;
   readonly s: SessionState;
@@ -147,7 +149,7 @@ export interface EngineOptions {
  * The outcome of `Engine.prepare`: either a decision already (invalid, revoked) or a context to run rules on.
  * @internal
  */
-export type Prepared = { readonly ready: false; readonly decision: Decision; readonly state?: SessionState; readonly now?: number; readonly clockReading?: number; readonly tool?: string } | EvalContext;
+export type Prepared = { readonly ready: false; readonly decision: Decision; readonly state?: SessionState; readonly now?: number; readonly clockReading?: number; readonly tool?: string; readonly revocation?: Revocation } | EvalContext;
 
 /** What the generated code gives per tool: its rules, and a fast yes/no check of a request's shape. */
 interface GeneratedTool {
@@ -210,7 +212,7 @@ export interface ToolEntry {
   readonly askBits: number;
 }
 
-type SharedDecision = { decision: Decision; revocation: Revocation | undefined };
+type SharedDecision = { decision: Decision; revocation: RevocationCause | undefined };
 
 interface SharedDecisions {
   readonly next: Map<number, SharedDecisions>;
@@ -297,7 +299,7 @@ export class Engine {
    * Revocations made through errors, by their rules and errors (see `sharedRevocation`): one
    * object for the sessions revoked alike, as a decision without errors shares its own.
    */
-  private readonly revocations = new Map<string, Revocation>();
+  private readonly revocations = new Map<string, RevocationCause>();
   private readonly maxTimeSkewMs: number | undefined;
   /** A replay's engine (src/testing's `replayEngine`): its store goes by recorded times, not by the clock. */
   private readonly recordedTimesOnly: boolean;
@@ -616,7 +618,8 @@ export class Engine {
     if (state.revoked) {
       const decision = revokedDecision(state.revoked);
       // An expired revoked session has no state left to count the attempt in.
-      return state instanceof SessionState ? { ready: false, decision, state, now, clockReading, tool } : { ready: false, decision };
+      // (The revocation itself too: an explanation says when, by which rule and on which tool.)
+      return state instanceof SessionState ? { ready: false, decision, state, now, clockReading, tool, revocation: state.revoked } : { ready: false, decision, revocation: state.revoked };
     }
     if (!(state instanceof SessionState)) {
       const why = expiredBecause(state, this.sessions.idleMs, approving);
@@ -667,6 +670,7 @@ export class Engine {
       tool,
       toolRisk: entry!.risk,
       now,
+      dated: request["time"] !== undefined,
       clockReading,
       s: state,
       repeats,
@@ -684,7 +688,7 @@ export class Engine {
    * error strings (up to about 750 bytes a record where a shared one costs 150). At most
    * MAX_SHARED_DECISIONS kept, the map emptied when full, since errors can quote request data.
    */
-  private sharedRevocation(revocation: Revocation): Revocation {
+  private sharedRevocation(revocation: RevocationCause): RevocationCause {
     const key = JSON.stringify([revocation.rules, revocation.errors]);
     const shared = this.revocations.get(key);
     if (shared !== undefined) return shared;
@@ -780,7 +784,9 @@ export class Engine {
     // An ask awaits approval as the call it is: its tool and declared arguments, and its data.
     const asking = decision.decision === "ask" ? askKey(c.tool, c.args, c.entry.argsShape) : undefined;
     const askedLabels = asking !== undefined && state.labels ? labelsOf(c.context?.["labels"]) : undefined;
-    if (revocation) state.revoked = decision.errors.length > 0 ? this.sharedRevocation(revocation) : revocation;
+    // (The rules, reasons and errors of a revocation through errors are shared with the sessions
+    // revoked alike, sharedRevocation; when and on which tool is the session's own.)
+    if (revocation) state.revoked = { ...(decision.errors.length > 0 ? this.sharedRevocation(revocation) : revocation), at: c.dated ? c.now : Number.NaN, tool: c.tool };
     this.sessions.record(state, c.now, c.clockReading, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", labels, allowed ? c.entry.returns : undefined);
     if (asking !== undefined) awaitApproval(state, asking, c.tool, c.entry.argsShape, askedLabels);
     return decision;
@@ -1205,7 +1211,7 @@ const UNTOLD_COUNT_REASON =
  * the decision's `rules` (those that matched cleanly, else those matched through an error), with
  * their reasons, locations and errors; undefined when none revokes.
  */
-function revocationOf(positions: readonly number[], rules: readonly string[], reasons: readonly string[], locations: readonly string[], errors: readonly string[] | undefined): Revocation | undefined {
+function revocationOf(positions: readonly number[], rules: readonly string[], reasons: readonly string[], locations: readonly string[], errors: readonly string[] | undefined): RevocationCause | undefined {
   if (positions.length === 0) return undefined;
   const named = positions.map((at) => rules[at]!);
   return {

@@ -14,7 +14,7 @@ export type Why =
   /** A comparison's operands, as compared (ranks, milliseconds). */
   | { readonly kind: "compared"; readonly left: unknown; readonly right: unknown; readonly value: boolean }
   /** A membership or text test's operands as written, left then right (see testOf), and the member that decided it (see Interpreter.decidingMember). */
-  | { readonly kind: "tested"; readonly left: unknown; readonly right: unknown; readonly value: boolean; readonly member?: { readonly index: number; readonly value: unknown } };
+  | { readonly kind: "tested"; readonly left: unknown; readonly right: unknown; readonly value: boolean; readonly member?: { readonly index: number; readonly value: unknown }; readonly found?: number };
 
 /** The operators that test membership (`in`, `contains` on a collection, `containsAny`, `containsAll`) or text (`contains` on a string, `like`, `startsWith`, `endsWith`, `ip.inRange`). */
 export type TestOperator = "in" | "contains" | "containsAny" | "containsAll" | "like" | "startsWith" | "endsWith" | "inRange";
@@ -60,6 +60,11 @@ export interface ComparedOperand {
   readonly shown: string;
   /** Written in the policy (a literal), not read from the request. */
   readonly constant: boolean;
+  /**
+   * The whole value as JSON, when `shown` is cut and the whole is at most WHOLE_LENGTH characters
+   * (for `--json` readers: a longer one is read from the request at `text`).
+   */
+  readonly whole?: string;
 }
 
 /**
@@ -116,6 +121,12 @@ export type Evidence =
         readonly index: number;
         readonly shown: string;
       };
+      /**
+       * Of `in` and `contains` whose collection is shown cut (where the cut may hide the answer):
+       * how many members the collection has, and the position of the element among them (null:
+       * it is not one of them).
+       */
+      readonly lookedUp?: { readonly members: number; readonly index: number | null };
     }
   | {
       readonly kind: "text";
@@ -147,7 +158,7 @@ export function showValue(value: unknown): string {
  * thread's larger stack can: the same line would read differently on each), costs no more than
  * a short one. (`value` holds plain JSON values: a request's, or what a condition computed from one.)
  */
-export function jsonPreview(value: unknown, limit: number): string {
+export function jsonPreview(value: unknown, limit: number, durationsQuoted = false): string {
   let text = "";
   // Returns whether to go on: false once more than `limit` characters are written.
   const write = (part: string): boolean => {
@@ -155,6 +166,7 @@ export function jsonPreview(value: unknown, limit: number): string {
     return text.length <= limit;
   };
   const walk = (v: unknown): boolean => {
+    if (v instanceof Unquoted) return write(durationsQuoted ? JSON.stringify(v.text) : v.text);
     if (typeof v === "string") return write(JSON.stringify(v.length > limit ? v.slice(0, limit + 1) : v));
     if (v === null || typeof v !== "object") return write(JSON.stringify(v) ?? "null");
     if (Array.isArray(v)) {
@@ -268,6 +280,12 @@ function testEvidence(expr: IrExpr, test: NonNullable<ReturnType<typeof testOf>>
     if (operator === "like" || operator === "startsWith" || operator === "endsWith" || operator === "inRange") return { kind: "text", text, operator, value, left, right };
     if (expr.op === "contains" && expr.string) return { kind: "text", text, operator: "contains", value, left, right };
     const side = decidingSide(operator, value);
+    if (operator === "in" || operator === "contains") {
+      const [collection, shownCollection] = operator === "in" ? [why.right, right] : [why.left, left];
+      // (A list written in the policy is not shown: the clause text has it.)
+      const lookedUp = isCut(shownCollection.shown) && !shownCollection.constant ? lookUp(value, why.found, collection) : undefined;
+      return lookedUp === undefined ? { kind: "membership", text, operator, value, left, right } : { kind: "membership", text, operator, value, left, right, lookedUp };
+    }
     if (side === null || why.member === undefined) return { kind: "membership", text, operator, value, left, right };
     const [sideExpr, sideOperand, otherExpr] = side === "left" ? [test.left, left, test.right] : [test.right, right, test.left];
     const { index, value: member } = why.member;
@@ -284,8 +302,28 @@ function indexable(collection: string): string {
   return /^[\w.[\]]+$/.test(collection) || (collection.startsWith("[") && closingOf(collection, 0) === collection.length - 1) ? collection : `(${collection})`;
 }
 
+/** Longest whole value an operand keeps beside its cut `shown` (ComparedOperand.whole): a list of a few hundred names, not a megabyte argument. */
+const WHOLE_LENGTH = 10_000;
+
 function operand(expr: IrExpr, value: unknown, written: string | null, other: IrExpr, paths: ReadonlyMap<string, string>): ComparedOperand {
-  return { text: pathOf(expr, paths) ?? written, shown: showValue(readable(expr, value, other)), constant: isConstant(expr) };
+  const spelledValue = readable(expr, value, other);
+  const shown = showValue(spelledValue);
+  const text = pathOf(expr, paths) ?? written;
+  if (!isCut(shown) || spelledValue === undefined) return { text, shown, constant: isConstant(expr) };
+  // Valid JSON: a duration is the string its explanation shows (`"2m"`), as a time is its RFC 3339 string.
+  const whole = jsonPreview(spelledValue instanceof Set ? [...spelledValue] : spelledValue, WHOLE_LENGTH, true);
+  return whole.length > WHOLE_LENGTH ? { text, shown, constant: isConstant(expr) } : { text, shown, constant: isConstant(expr), whole };
+}
+
+/**
+ * Where the element of a membership test shown cut is among the members of `collection`, as
+ * the test itself found it (`found`, see Interpreter.foundAt): none when the test did not hold;
+ * undefined when `collection` is no list or set, or the test held and no index is known.
+ */
+function lookUp(value: boolean, found: number | undefined, collection: unknown): { members: number; index: number | null } | undefined {
+  const members = collection instanceof Set ? collection.size : Array.isArray(collection) ? collection.length : undefined;
+  if (members === undefined || (value && found === undefined)) return undefined;
+  return { members, index: value ? found! : null };
 }
 
 /**
@@ -304,21 +342,39 @@ export function memberAsSpelled(collection: IrExpr, member: unknown): unknown {
   return spelled(member, unitOf(collection));
 }
 
-/** A rank as its risk level, milliseconds as an RFC 3339 time; the members of a collection of them each so. */
-function spelled(value: unknown, unit: "risk" | "time" | undefined): unknown {
+/** A rank as its risk level, milliseconds as an RFC 3339 time or as a duration (`2m`); the members of a collection of them each so. */
+function spelled(value: unknown, unit: Unit | undefined): unknown {
   if (unit === undefined) return value;
   if (Array.isArray(value)) return value.map((member) => spelled(member, unit));
   if (unit === "risk" && typeof value === "number") return (Object.keys(RISK_RANK) as RiskLevel[]).find((level) => RISK_RANK[level] === value) ?? value;
   if (unit === "time" && typeof value === "number" && Number.isFinite(value)) return new Date(value).toISOString();
+  if (unit === "duration" && Number.isSafeInteger(value) && (value as number) >= 0) return new Unquoted(durationText(value as number));
   return value;
 }
 
-/** Whether an expression's value is risk ranks or times in ms (itself or, for a converted collection, its members). */
-function unitOf(expr: IrExpr): "risk" | "time" | undefined {
+type Unit = "risk" | "time" | "duration";
+
+/** Whether an expression's value is risk ranks, times in ms or durations in ms (itself or, for a converted collection, its members). */
+function unitOf(expr: IrExpr): Unit | undefined {
   if (expr.op === "toolRisk" || expr.op === "intentMaxRisk" || (expr.op === "get" && expr.convert === "risk")) return "risk";
   if (expr.op === "now" || (expr.op === "get" && expr.convert === "time")) return "time";
+  if ((expr.op === "get" && expr.unit === "duration") || (expr.op === "session" && expr.member === "age")) return "duration";
   if (expr.op === "local") return expr.unit;
   return undefined;
+}
+
+/** The units of durations as the language writes them, largest first (language.md §2.3). */
+const DURATION_UNITS = [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const;
+
+/** A duration as a policy writes it: in the largest unit that measures it exactly (`2m`, `730d`, `90s`, `1500ms`). */
+function durationText(ms: number): string {
+  const [unit, size] = DURATION_UNITS.find(([, size]) => ms > 0 && ms % size === 0) ?? ["ms", 1];
+  return `${ms / size}${unit}`;
+}
+
+/** A value shown as its text, without JSON's quotes: a duration as the policy writes it (`2m`, not `"2m"`). */
+class Unquoted {
+  constructor(readonly text: string) {}
 }
 
 function isConstant(expr: IrExpr): boolean {

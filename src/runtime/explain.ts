@@ -1,5 +1,6 @@
 import type { Decision, Effect } from "./decision.js";
 import type { Engine } from "./engine.js";
+import type { Revocation } from "./session.js";
 import { RISK_RANK } from "./ir.js";
 import { Interpreter, type ClauseTrace } from "./interpret.js";
 import { describeThrown, forgetDecision, newDecision } from "./helpers.js";
@@ -34,7 +35,7 @@ export function explain(engine: Engine, request: unknown): Explanation {
     const prepared = engine.prepare(request, false);
     if (!prepared.ready) {
       const tool = typeof (request as { tool?: unknown })?.tool === "string" ? (request as { tool: string }).tool : null;
-      return { tool, note: noteFor(prepared.decision), rules: [] };
+      return { tool, note: noteFor(prepared.decision, prepared.revocation), rules: [] };
     }
     const intents = new Map(Object.entries(engine.policy.schema.intents).map(([name, i]) => [name, { tools: new Set(i.matches), maxRisk: RISK_RANK[i.maxRisk] }]));
     const calledKeys = engine.policy.session.called.map((tools) => JSON.stringify(tools));
@@ -54,7 +55,16 @@ export function explain(engine: Engine, request: unknown): Explanation {
   }
 }
 
-function noteFor(decision: Decision): string {
+/**
+ * Why no rule ran. For a revoked session: when, by which rule (and where it is written) and on
+ * which tool, so a later attempt's explanation reads apart from the revoking one's.
+ */
+function noteFor(decision: Decision, revocation: Revocation | undefined): string {
+  if (decision.revoked && revocation !== undefined) {
+    const when = Number.isFinite(revocation.at) ? ` at ${new Date(revocation.at).toISOString()}` : "";
+    const by = revocation.rules.map((rule, at) => `${rule} (${revocation.locations[at]})`).join(", ");
+    return `the session was revoked${when} by ${by} on ${revocation.tool}: every later attempt is denied`;
+  }
   if (decision.revoked) return `the session was revoked by ${decision.rules[0]}: every later attempt is denied`;
   return `the request was denied before any rule ran: ${decision.reasons[0]}`;
 }

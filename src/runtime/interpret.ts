@@ -275,6 +275,24 @@ export class Interpreter {
     return index < 0 || note.fault !== undefined ? {} : { member: { index, value: members[index] } };
   }
 
+  /**
+   * Where an `in` / `contains` that held found its element among the collection's members, for
+   * explanations: by the test's own membership (a set equal whatever its order, a time by its
+   * instant), so an explanation never calls "none of the members" what the test found. Absent
+   * for a test that did not hold (no member is the element) and for a text `contains`.
+   */
+  private foundAt(e: Test, shape: TypeJson | undefined, value: boolean, left: unknown, right: unknown): { found?: number } {
+    if (!value || (e.op !== "in" && e.op !== "contains") || (e.op === "contains" && e.string)) return {};
+    const [element, collection] = e.op === "in" ? [left, right] : [right, left];
+    const memberShape = this.shape(shape);
+    try {
+      const index = rt.items(collection).findIndex((member) => rt.has([member], element, memberShape));
+      return index < 0 ? {} : { found: index };
+    } catch {
+      return {};
+    }
+  }
+
   /** The labels the session kept (for a membership test and its evidence). */
   private keptLabels(): ReadonlySet<string> {
     return this.c.s.labels ?? new Set();
@@ -351,7 +369,7 @@ export class Interpreter {
         const [left, right] = this.operandsOfTest(test, locals);
         const value = this.test(e as Test, left, right, locals.size > 0);
         const shape = "shape" in e ? e.shape : undefined;
-        return { value, why: { kind: "tested", left, right, value, ...this.decidingMember(test.operator, shape, value, left, right) } };
+        return { value, why: { kind: "tested", left, right, value, ...this.decidingMember(test.operator, shape, value, left, right), ...this.foundAt(e as Test, shape, value, left, right) } };
       }
     }
   }

@@ -27,9 +27,13 @@ export type IrExpr =
   | { readonly op: "intentTools" }
   | { readonly op: "intentMaxRisk" }
   | { readonly op: "now" }
-  /** `unit`: the variable holds risk ranks or times in ms (a member of a converted collection), for explanations. */
-  | { readonly op: "local"; readonly name: string; readonly unit?: "risk" | "time" }
-  | { readonly op: "get"; readonly object: IrExpr; readonly name: string; readonly convert: ValueConversion; readonly each?: true }
+  /**
+   * `unit`: the variable holds risk ranks or times in ms (a member of a converted collection), or
+   * durations in ms, for explanations.
+   */
+  | { readonly op: "local"; readonly name: string; readonly unit?: "risk" | "time" | "duration" }
+  /** `unit`: the value (or its members) is durations in ms: explanations show them as durations (`2m`), the decision ignores it. */
+  | { readonly op: "get"; readonly object: IrExpr; readonly name: string; readonly convert: ValueConversion; readonly each?: true; readonly unit?: "duration" }
   | { readonly op: "has"; readonly object: IrExpr; readonly name: string }
   | { readonly op: "not"; readonly operand: IrExpr }
   | { readonly op: "and" | "or"; readonly terms: readonly IrExpr[] }

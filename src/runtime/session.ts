@@ -233,7 +233,17 @@ export interface Revocation {
   readonly locations: readonly string[];
   /** The errors through which the rules named matched (none when they matched cleanly). */
   readonly errors: readonly string[];
+  /**
+   * When the revoking attempt came (epoch ms; NaN when the request gave no time: the engine's
+   * clock then says when a replay ran, not when production revoked) and its tool: what an
+   * explanation of a later attempt says.
+   */
+  readonly at: number;
+  readonly tool: string;
 }
+
+/** What revoked a session, shared by the sessions revoked alike (Revocation without when and on which tool). */
+export type RevocationCause = Omit<Revocation, "at" | "tool">;
 
 export class SessionState {
   /**
@@ -662,6 +672,9 @@ export interface SessionLifetimes {
 
 const HOUR_MS = 60 * 60 * 1000;
 
+/** How long a session lives without an attempt unless `sessionIdleMs` says otherwise. */
+export const DEFAULT_SESSION_IDLE_MS = HOUR_MS;
+
 /**
  * A session store with two clocks, each ruling its own decisions:
  * - request times (`now`) decide: windows, `session.age`, and whether a session went idle
@@ -719,7 +732,7 @@ export class SessionStore {
     lifetimes: SessionLifetimes = {},
   ) {
     this.patternsByOrdinal = toolNames.map((name) => use.called.flatMap((tools, index) => (tools.includes(name) ? [index] : [])));
-    this.idleMs = lifetimes.idleMs ?? HOUR_MS;
+    this.idleMs = lifetimes.idleMs ?? DEFAULT_SESSION_IDLE_MS;
     this.expiredMs = lifetimes.expiredMs ?? 24 * HOUR_MS;
     this.revokedMs = lifetimes.revokedMs ?? Number.POSITIVE_INFINITY;
     this.maxWindowEntries = lifetimes.maxWindowEntries ?? DEFAULT_WINDOW_ENTRIES;

@@ -18,12 +18,13 @@ export function decideRecorded(engine: Engine, request: unknown, noted?: (approv
  * Replays one line of a recorded history as production went: an approval line (`"event":
  * "approval"`, a person's approval arriving after the lines before it) is told to the engine
  * (`Engine.approved`); any other line is decided (`decideRecorded`). `noted` hears what became
- * of each approval the line records.
+ * of each approval the line records. Returns the decision (none for an approval line).
  */
-export function replayRecorded(engine: Engine, request: unknown, noted?: (approval: ApprovalOutcome) => void): void {
+export function replayRecorded(engine: Engine, request: unknown, noted?: (approval: ApprovalOutcome) => void): Decision | undefined {
   const line = request as Record<string, unknown> | null;
   if (line !== null && typeof line === "object" && line["event"] === "approval") approve(engine, request, line["approved"] === true, noted);
-  else decideRecorded(engine, request, noted);
+  else return decideRecorded(engine, request, noted);
+  return undefined;
 }
 
 /**

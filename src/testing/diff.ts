@@ -52,6 +52,12 @@ export interface DecisionChange {
   readonly via?: { readonly rule: string; readonly line?: number };
   /** For a change of revocation, the rule that revokes (in NEW when the session is now revoked, else in OLD). */
   readonly revokingRule?: string;
+  /**
+   * For a change of effect, when this line's decision revokes its session in one version only
+   * (`new`: NEW revokes it here, `old`: OLD did): every later attempt of the session changes with it.
+   * Not set on a later attempt of a session revoked already, which is denied for it.
+   */
+  readonly revokes?: "new" | "old";
 }
 
 /** The changes attributed to one cause: every one counted, the first ones kept as examples. */
@@ -216,6 +222,9 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
   // Past the first errors, the malformed lines of a file of garbage are counted, as `policyc test` counts them.
   const lineProblem = lineErrorKeeper(errors, () => errorsLeftOut);
   let lines = 0;
+  // The sessions each version has revoked so far: a revoked decision of a session not yet among them is the revoking one.
+  const revokedOld = new Set<unknown>();
+  const revokedNew = new Set<unknown>();
   try {
     for await (const batch of readRecordingBatches(recordingPath(file, options), filter?.elsewhere)) {
       for (const entry of batch) {
@@ -244,6 +253,10 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
         const a = decideRecorded(oldEngine, entry.request);
         const b = decideRecorded(newEngine, entry.request);
         if (heldBefore !== undefined) sessionChanges.afterLine(session, heldBefore);
+        const revokesOld = a.revoked && !revokedOld.has(entry.request["session"]);
+        const revokesNew = b.revoked && !revokedNew.has(entry.request["session"]);
+        if (revokesOld) revokedOld.add(entry.request["session"]);
+        if (revokesNew) revokedNew.add(entry.request["session"]);
         const changed = changedPart(a, b, options.ruleChanges ?? false, versions.rules);
         const tool = toolLabel(entry.request["tool"]);
         // A call that goes ahead (or may, once approved) in either version adds the labels its tool returns to the session: other ones, for these tools.
@@ -270,7 +283,8 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
         if (via?.line !== undefined) carried.set(cause, (carried.get(cause) ?? 0) + 1);
         if (earlierOnes < max) {
           const revokingRule = changed === "revoke" ? revokingRuleOf(a, b, versions.rules) : undefined;
-          changes.push({ file, line: entry.line, session, tool, before: a, after: b, changed, direction, cause, ...(via !== undefined ? { via } : {}), ...(revokingRule !== undefined ? { revokingRule } : {}) });
+          const revokes = changed !== "effect" || revokesOld === revokesNew ? undefined : revokesNew ? "new" : "old";
+          changes.push({ file, line: entry.line, session, tool, before: a, after: b, changed, direction, cause, ...(via !== undefined ? { via } : {}), ...(revokingRule !== undefined ? { revokingRule } : {}), ...(revokes !== undefined ? { revokes } : {}) });
         }
       }
     }

@@ -31,7 +31,16 @@ export interface RuleVersions {
  * and revoke.
  */
 function definition(rule: RuleInfo): string {
-  return JSON.stringify([rule.effect, rule.targets, rule.ir, rule.reason, rule.grants, rule.revoke]);
+  return JSON.stringify([rule.effect, rule.targets, rule.ir, rule.reason, rule.grants, rule.revoke], withoutExplanationUnits);
+}
+
+/**
+ * Leaves out the IR's `unit: "duration"` (on `get` and `local`), which only says how an
+ * explanation spells a value: a bundle built before it was added (0.6.0) holds the same rules.
+ */
+function withoutExplanationUnits(this: unknown, key: string, value: unknown): unknown {
+  const node = this as { op?: unknown };
+  return key === "unit" && value === "duration" && (node.op === "get" || node.op === "local") ? undefined : value;
 }
 
 /** A default id, `policy/N`, which names the rule's place and not the rule. */

@@ -90,7 +90,18 @@ function testText(test: Evidence & { kind: "membership" | "text" }, shownPaths: 
   }
   const named = test.kind === "membership" && (test.member?.path ?? null) !== null ? (decidingSide(test.operator, test.value) === "left" ? left : right) : null;
   const shown = read.filter((side) => side !== named && !alreadyShown(side.text!, shownPaths)).map(is);
+  // A collection shown cut may hide the answer: where the element is in it, or that it is not.
+  if (test.kind === "membership" && test.lookedUp !== undefined) shown.push(lookedUpText(test));
   return shown.length > 0 ? shown.join(", ") : null;
+}
+
+/** `intent.tools[4] is "payments.send"`, or `"payments.send" is none of intent.tools' 12 members`. */
+function lookedUpText(test: Evidence & { kind: "membership" }): string {
+  const [element, collection] = test.operator === "in" ? [test.left, test.right] : [test.right, test.left];
+  const { members, index } = test.lookedUp!;
+  const name = collection.text === null || collection.text.length > 200 ? "the collection" : collection.text;
+  if (index !== null) return /^[\w.[\]]+$/.test(name) ? `${name}[${index}] is ${element.shown}` : `${element.shown} is member ${index} of ${name}`;
+  return `${element.shown} is none of the ${members.toLocaleString("en-US")} members of ${name}`;
 }
 
 /** Whether the line shows the value at `path`: it names that element, or one holding it whose value it shows whole. */
@@ -145,6 +156,9 @@ export function verdictOf(trace: RuleTrace): string {
   return trace.matched ? "matched" : "did not match";
 }
 
+/** How an explanation's note about an attempt in a session revoked earlier starts (explain.ts). */
+const REVOKED_NOTE_START = "the session was revoked";
+
 /** The words for a deny or ask rule that matched because its condition failed. */
 export const FAILED_CLOSED = "matched because its condition could not be evaluated (fails closed)";
 
@@ -170,7 +184,8 @@ export function renderExplanation(decision: Decision, explanation: Explanation, 
     for (const grant of decision.grantsOnApproval) lines.push(`  on approval, grant ${printable(grant.scope)} for ${grant.ttlSeconds}s`);
     if (decision.grantingRules.length > 0) lines.push(`  (the grants of ${decision.grantingRules.map(printable).join(", ")})`);
   }
-  if (decision.revoked) lines.push(`  ${palette.error("the session is revoked")}`);
+  // (On a later attempt the note says so already, and when: said again it would read as the revoking call.)
+  if (decision.revoked && !explanation.note?.startsWith(REVOKED_NOTE_START)) lines.push(`  ${palette.error("the session is revoked")}`);
   for (const error of decision.errors) if (!explanation.note?.includes(error)) lines.push(`  error: ${printable(error)}`);
   const others = explanation.rules.filter((r) => !deciding.has(r.id));
   if (others.length > 0) {

@@ -4,16 +4,17 @@ import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 import { clauseSummary, FAILED_CLOSED, verdictOf } from "./explanationText.js";
 import { describeReadError, readRecording, readRecordingBatches, wholeDocumentError, type ApprovalExpectation, type Expectation } from "./readRecording.js";
-import { observeLine, observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
+import { attemptOfLine, observeLine, observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { LineEdits, rewriteRecording } from "./rewriteRecording.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { printable } from "../diagnostics/printable.js";
-import { SHOWN_ITEMS, SHOWN_TEXT_CHARS, sessionLabel, shortRequest, shownText, toolLabel } from "./shortRequest.js";
+import { isSessionPlaceholder, SHOWN_ITEMS, SHOWN_TEXT_CHARS, sessionLabel, shortRequest, shownText, toolLabel } from "./shortRequest.js";
 import { closestName } from "../runtime/closestName.js";
 import { decideRecorded, engineOptions, replayEngine, replayRecorded, type RecordedEngineOptions } from "./decideRecorded.js";
 import { grantingRulesOf, grantsOnApprovalOf, sameGrants } from "./grants.js";
 import { ValueMap } from "../runtime/longText.js";
+import { DEFAULT_SESSION_IDLE_MS } from "../runtime/session.js";
 
 /**
  * How to replay, and the engine options of the enforcement point that recorded the traffic
@@ -82,6 +83,27 @@ export interface DecisionCase extends CaseCommon {
   readonly event?: undefined;
   readonly expect: Expectation;
   readonly actual: Decision;
+  /**
+   * Why production refused the line, as its log recorded it (`reasons`, or `reason`), when it
+   * expects a refusal by no rule and names no reason to compare: reports show it under
+   * `expected` (the first SHOWN_ITEMS, each up to LOGGED_REASON_CHARS).
+   */
+  readonly logged?: readonly string[];
+}
+
+/** How much of a logged reason a failure keeps (`DecisionCase.logged`): a sentence, not a log's megabyte. */
+const LOGGED_REASON_CHARS = 500;
+
+/**
+ * The reasons a line's log recorded for a refusal by no rule, when the line names no reason to
+ * compare (`DecisionCase.logged`); undefined for any other line.
+ */
+function loggedReasons(request: Readonly<Record<string, unknown>>, expect: Expectation): readonly string[] | undefined {
+  if (expect.decision !== "deny" || expect.rules?.length !== 0 || expect.reason !== undefined) return undefined;
+  const logged = request["reasons"];
+  if (!Array.isArray(logged)) return undefined;
+  const reasons = logged.slice(0, SHOWN_ITEMS).filter((r): r is string => typeof r === "string").map((r) => shownText(r, LOGGED_REASON_CHARS));
+  return reasons.length > 0 ? reasons : undefined;
 }
 
 /** An approval line (`"event": "approval"`): what `Engine.approved` returned in production, and in the replay. */
@@ -316,8 +338,12 @@ function credit(report: ReplayReport, decision: Decision, count: number): void {
 export async function replayRecordings(policy: CompiledPolicy, files: readonly string[], options: ReplayOptions = {}): Promise<ReplayReport> {
   const report = emptyReport(policy.rules, files, policy.rules.map((r) => r.id));
   const toolNames = new Set(Object.keys(policy.schema.tools));
+  // The recordings replayed, in order (one read from standard input cannot be read again), and
+  // the failing sessions of each: where a later one's failing sessions began (see noteSessionsBegunEarlier).
+  const replayed: RecordingReplayed[] = [];
   for (const file of files) {
     report.filesReplayed++;
+    const failuresBefore = report.failures.length;
     const source = await recordingSource(file, options.cwd);
     try {
       if (source.error !== undefined) {
@@ -332,12 +358,138 @@ export async function replayRecordings(policy: CompiledPolicy, files: readonly s
         fileOptions = { ...fileOptions, update: false };
       }
       await replayOneFile(policy, file, fileOptions, report, toolNames, source.path);
+      const failing = new Map<string, number>();
+      for (const failure of report.failures.slice(failuresBefore)) if (!failing.has(failure.session) && !isSessionPlaceholder(failure.session)) failing.set(failure.session, failure.line);
+      const recording: RecordingReplayed = { file, path: source.copied ? null : source.path, failing, firstTimes: undefined };
+      // A copy of standard input is gone at the end of the run: its sessions' first times are read now.
+      if (source.copied && failing.size > 0 && replayed.length > 0) recording.firstTimes = (await sessionTimes(source.path, new Map([...failing.keys()].map((session) => [session, "first"])))).first;
+      replayed.push(recording);
     } finally {
       source.release();
     }
     if (report.bailed) break;
   }
+  await noteSessionsBegunEarlier(report, replayed, options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS);
   return report;
+}
+
+/** A recording of the run as noteSessionsBegunEarlier needs it: `path` null when it cannot be read again. */
+interface RecordingReplayed {
+  readonly file: string;
+  readonly path: string | null;
+  /** Its failing sessions, each with the line of its first failure (failures kept, so at most a few hundred). */
+  readonly failing: ReadonlyMap<string, number>;
+  firstTimes: ReadonlyMap<string, number> | undefined;
+}
+
+/**
+ * One read of a recording, each line's session and time scanned without parsing the line: for
+ * the sessions in `wanted`, the first or the last dated time in it (or both).
+ */
+async function sessionTimes(path: string, wanted: ReadonlyMap<string, "first" | "last" | "both">): Promise<{ first: Map<string, number>; last: Map<string, number> }> {
+  const first = new Map<string, number>();
+  const last = new Map<string, number>();
+  try {
+    for await (const batch of readRecordingBatches(path, attemptOfLine)) {
+      for (const entry of batch) {
+        let session: string;
+        let timeText: unknown;
+        if (entry.ok === "elsewhere") {
+          session = entry.attempt["session"] as string;
+          timeText = entry.attempt["time"];
+        } else if (entry.ok) {
+          session = sessionLabel(entry.request["session"]);
+          timeText = entry.request["time"];
+        } else continue;
+        const which = wanted.get(session);
+        const time = typeof timeText === "string" ? Date.parse(timeText) : NaN;
+        if (which === undefined || Number.isNaN(time)) continue;
+        if (which !== "last" && !first.has(session)) first.set(session, time);
+        if (which !== "first") last.set(session, time);
+      }
+    }
+  } catch {
+    // A recording that cannot be read again has its error reported already.
+  }
+  return { first, last };
+}
+
+/** Sessions named in a rotated-log note before the rest are counted. */
+const SHOWN_CONTINUED_SESSIONS = 3;
+
+/**
+ * Notes, once per recording, its failing sessions whose first line there comes less than
+ * `idleMs` after their last line in an earlier recording of the run (a log rotated in the
+ * middle of a session): each recording replays from fresh sessions, so what the session did
+ * there (counts, labels, a revocation) is not carried, and a failure may come of that alone.
+ * (Recordings that are independent suites with the same session ids, at the same or unrelated
+ * times, are not continuations.) After the run, each recording is read again at most once, and
+ * only when it or a later one failed; the note counts against the recording's notes.
+ */
+async function noteSessionsBegunEarlier(report: ReplayReport, replayed: readonly RecordingReplayed[], idleMs: number): Promise<void> {
+  let lastFailing = replayed.length - 1;
+  while (lastFailing > 0 && replayed[lastFailing]!.failing.size === 0) lastFailing--;
+  if (lastFailing <= 0) return;
+  // For each recording, the sessions failing in it (their first time) and in later ones (their last).
+  const lastTimes: (ReadonlyMap<string, number> | undefined)[] = [];
+  const laterFailing = new Set<string>();
+  for (let i = lastFailing; i >= 0; i--) {
+    const recording = replayed[i]!;
+    const wanted = new Map<string, "first" | "last" | "both">([...laterFailing].map((session) => [session, "last"]));
+    if (i > 0 && recording.firstTimes === undefined) for (const session of recording.failing.keys()) wanted.set(session, wanted.has(session) ? "both" : "first");
+    if (recording.path !== null && wanted.size > 0) {
+      const { first, last } = await sessionTimes(recording.path, wanted);
+      if (i > 0 && recording.firstTimes === undefined) recording.firstTimes = first;
+      lastTimes[i] = last;
+    }
+    for (const session of recording.failing.keys()) laterFailing.add(session);
+  }
+  for (let j = 1; j <= lastFailing; j++) {
+    const recording = replayed[j]!;
+    const found: { session: string; line: number; from: string; time: number }[] = [];
+    for (const [session, line] of recording.failing) {
+      const start = recording.firstTimes?.get(session);
+      if (start === undefined) continue;
+      for (let i = j - 1; i >= 0; i--) {
+        const time = lastTimes[i]?.get(session);
+        if (time === undefined) continue;
+        if (time < start && start - time <= idleMs) found.push({ session, line, from: replayed[i]!.file, time });
+        break;
+      }
+    }
+    if (found.length > 0) addNote(report, { file: recording.file, line: Math.min(...found.map((f) => f.line)), message: continuedMessage(found) });
+  }
+  // A recording's first note may have gone after later recordings' notes: the notes in the run's order again (a stable sort).
+  const order = new Map<string, number>();
+  report.files.forEach((file, i) => order.set(file, order.get(file) ?? i));
+  report.notes.sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0));
+}
+
+/** The rotated-log note for the sessions `found` (the first few named, the rest counted). */
+function continuedMessage(found: readonly { session: string; from: string; time: number }[]): string {
+  const advice = "each recording replays from fresh sessions, so what it did there (counts, labels, a revocation) is not carried here; for a log rotated in the middle of sessions, join the files (cat … | policyc test … --replay -)";
+  if (found.length === 1) {
+    const { session, from, time } = found[0]!;
+    return `session ${session} has lines in ${from} (its last line there at ${new Date(time).toISOString()}) too: ${advice}`;
+  }
+  const named = found.slice(0, SHOWN_CONTINUED_SESSIONS).map(({ session, from, time }) => `${session} (its last line in ${from} at ${new Date(time).toISOString()})`);
+  const more = found.length - named.length;
+  return `sessions ${named.join(", ")}${more > 0 ? ` and ${more} more` : ""} have lines in earlier recordings too: ${advice.replace("what it did", "what each did")}`;
+}
+
+/** Adds a note to its file's notes in line order, or counts it when the file has MAX_NOTES_PER_FILE already. */
+function addNote(report: ReplayReport, note: ReplayNote): void {
+  const first = report.notes.findIndex((n) => n.file === note.file);
+  let end = first < 0 ? report.notes.length : first;
+  while (end < report.notes.length && report.notes[end]!.file === note.file) end++;
+  const count = first < 0 ? 0 : end - first;
+  if (count >= MAX_NOTES_PER_FILE) {
+    report.notesLeftOut++;
+    return;
+  }
+  let at = first < 0 ? end : first;
+  while (at < end && (report.notes[at]!.line ?? 0) <= (note.line ?? 0)) at++;
+  report.notes.splice(at, 0, note);
 }
 
 /** Replays one file into `report` (on several threads when it is large) and explains its first failures. */
@@ -382,6 +534,11 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
     if (!closest.has(tool) && closest.size < 10_000) closest.set(tool, closestName(tool, toolNames));
     return closest.has(tool) ? closest.get(tool) : closestName(tool, toolNames);
   };
+  // The sessions a decision revoked, in the replay and in the log: a later line's refusal for a
+  // revocation the replay remembers and production had forgotten (or the other way round) comes
+  // of how long each remembers revoked sessions (`revokedSessionMs`), see dependsOnEngineOptions.
+  const revokedInReplay = new Set<unknown>();
+  const revokedInLog = new Set<unknown>();
   let notes = 0;
   const note = (line: number, message: string): void => {
     if (notes++ < MAX_NOTES_PER_FILE) report.notes.push({ file, line, message });
@@ -452,6 +609,9 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         continue;
       }
       const actual = decideRecorded(engine, request);
+      const revocation = { carried: revokedInReplay.has(request["session"]), logged: revokedInLog.has(request["session"]) };
+      if (actual.revoked) revokedInReplay.add(request["session"]);
+      if (entry.expect?.revoked === true) revokedInLog.add(request["session"]);
       // Most decisions are shared objects (one per combination of rules): count those by
       // identity and credit their rules once at the end, instead of per rule per line.
       // (Decisions built for one line, with errors or in a revoked session, are not frozen:
@@ -484,8 +644,9 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         continue;
       }
       edits?.add(entry.line, actual);
-      if (dependsOnEngineOptions(expect, actual, tool)) note(entry.line, ENGINE_OPTIONS_HINT);
-      if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }), expect, actual, ok: false, mismatches })) break lines;
+      const logged = loggedReasons(request, expect);
+      if (dependsOnEngineOptions(expect, logged, actual, tool, revocation)) note(entry.line, ENGINE_OPTIONS_HINT);
+      if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }), expect, actual, ok: false, mismatches, ...(logged !== undefined ? { logged } : {}) })) break lines;
     }
   } catch (error) {
     unreadable = true;
@@ -536,11 +697,12 @@ function unknownToolIsCase(request: Record<string, unknown>, tool: string, expec
 }
 
 /**
- * The refusals that come of the engine's options rather than of the request or the rules: a
- * session that expired (`sessionIdleMs`), is remembered as expired or revoked for so long
- * (`expiredSessionMs`, `revokedSessionMs`), or cannot start for want of room (`maxSessions`).
+ * The refusals, before any rule ran, that come of the engine's options rather than of the request
+ * or the rules: a session that expired (`sessionIdleMs`), is remembered as expired for so long
+ * (`expiredSessionMs`), or cannot start for want of room (`maxSessions`). (A session remembered as
+ * revoked (`revokedSessionMs`) is denied with its revoking rule: dependsOnEngineOptions.)
  */
-const SESSION_STATE_REFUSAL = /^session .* (?:has expired|cannot start):/;
+export const SESSION_STATE_REFUSAL = /^session .* (?:has expired|cannot start):/;
 
 /** Said of a failing line whose difference can come of the engine options the replay ran with. */
 export const ENGINE_OPTIONS_HINT = "its outcome can depend on the engine options the replay runs with (how long sessions live, how many are kept): if the enforcement point set sessionIdleMs, expiredSessionMs, revokedSessionMs or maxSessions, replay with the same values (--session-idle, --expired-session, --revoked-session, --max-sessions)";
@@ -549,11 +711,20 @@ export const ENGINE_OPTIONS_HINT = "its outcome can depend on the engine options
  * Whether a failing decision may differ for the engine options alone: the replay refused it
  * for its session's expiry or room, or production refused it before any rule ran (as for an
  * expired session) where the replay let the rules decide — unless its logged reason says it was
- * refused for something else (an invalid request, against a schema changed since).
+ * refused for something else (an invalid request, against a schema changed since; `logged`, the
+ * reasons a decision log kept, count as its reason). Or both the replay and the log revoked the
+ * session on an earlier line (`revocation`: `carried`, `logged`) and one of them still held the
+ * revocation when the other had forgotten it (`revokedSessionMs`): a revoked session's later
+ * attempt is denied with the revoking rule, so its `rules` are not empty.
  */
-function dependsOnEngineOptions(expect: Expectation, actual: Decision, tool: string): boolean {
+function dependsOnEngineOptions(expect: Expectation, logged: readonly string[] | undefined, actual: Decision, tool: string, revocation: { readonly carried: boolean; readonly logged: boolean }): boolean {
   if (actual.decision === "deny" && actual.rules.length === 0 && SESSION_STATE_REFUSAL.test(actual.reasons[0] ?? "")) return true;
+  // (Only where both revoked the session earlier: else an earlier line failed, and says why.)
+  if (revocation.carried && revocation.logged && actual.revoked !== (expect.revoked === true)) return true;
   if (expect.reason !== undefined) return SESSION_STATE_REFUSAL.test(expect.reason);
+  // (The reasons a decision log kept (`DecisionCase.logged`) say so as well: a request time
+  // skewed from the enforcement point's clock, say, is no matter of these options.)
+  if (logged !== undefined) return logged.some((reason) => SESSION_STATE_REFUSAL.test(reason));
   return expect.decision === "deny" && expect.rules?.length === 0 && !refusedBeforeRules(actual, tool) && actual.reasons[0] !== defaultDenyReason(tool);
 }
 
@@ -584,6 +755,8 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
   const sessions = new Set([...wanted.values()].map((f) => f.session));
   const lastLine = Math.max(...wanted.keys());
   const engine = replayEngine(policy, options);
+  // The line whose decision revoked each session: a later failure's explanation names it.
+  const revokedOn = new Map<unknown, number>();
   for await (const entry of readRecording(recordingPath(file, options))) {
     if (entry.line > lastLine) break;
     if (!entry.ok) {
@@ -609,9 +782,10 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
         ...others.map((t) => `${expected.has(t.id) ? "the expected rule " : ""}${t.id} (${t.effect}) ${verdictOf(t)}: ${clauseSummary(t)}`),
         ...notRulesOf(explanation.tool ?? failure.tool, [...expected].filter((id) => !considered.has(id))),
       ];
-      failure.explanation = explanation.note ?? lines.join("\n");
+      const revokedLine = failure.actual.revoked ? revokedOn.get(entry.request["session"]) : undefined;
+      failure.explanation = explanation.note === null ? lines.join("\n") : revokedLine === undefined ? explanation.note : `${explanation.note} (the revoking attempt is line ${revokedLine})`;
     }
-    replayRecorded(engine, entry.request);
+    if (replayRecorded(engine, entry.request)?.revoked && !revokedOn.has(entry.request["session"])) revokedOn.set(entry.request["session"], entry.line);
   }
 }
 

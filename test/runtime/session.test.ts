@@ -585,7 +585,7 @@ describe("session lifetime and memory", () => {
     // The engine's clock at each arrival (the third argument) is the attempt's time.
     const store = new SessionStore(engineWith("  allow kb.search").sessions.use, ["kb.search"], { idleMs: 1000, storeLimit: 3 });
     const revoked = store.getOrCreate("r", T0, T0) as SessionState;
-    revoked.revoked = { rules: ["kill"], reasons: ["killed"], locations: ["p:1:1"], errors: [] };
+    revoked.revoked = { rules: ["kill"], reasons: ["killed"], locations: ["p:1:1"], errors: [], at: T0, tool: "kb.search" };
     expect(store.getOrCreate("a", T0, T0)).not.toBeNull();
     expect(store.getOrCreate("b", T0, T0)).not.toBeNull();
     expect(store.getOrCreate("c", T0, T0)).toBeNull();

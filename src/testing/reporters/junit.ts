@@ -1,4 +1,4 @@
-import { actualReasons, actualText, chunkedWriter, coverageLines, diagnosticErrors, diagnosticPlace, diagnosticTitle, errorTitle, expectedText, isRepositoryFile, leftOutLines, type ReporterInput, type Write } from "./shared.js";
+import { actualReasons, actualText, loggedLines, chunkedWriter, coverageLines, diagnosticErrors, diagnosticPlace, diagnosticTitle, errorTitle, expectedText, isRepositoryFile, leftOutLines, type ReporterInput, type Write } from "./shared.js";
 import { recordingName } from "../recordingSource.js";
 import { escapeCharacter, printable, withoutLogCommand } from "../../diagnostics/printable.js";
 import { errorCount } from "../replay.js";
@@ -80,7 +80,7 @@ export function junitReport({ report, coverage, verdict, ciPath = (file) => file
       if (c.ok) write(`    <testcase classname="${classname}" name="${name}"${place}/>\n`);
       else {
         write(`    <testcase classname="${classname}" name="${name}"${place}>\n`);
-        write(`      <failure message="${xmlAttribute(withoutLogCommand(`expected ${expectedText(c)}, got ${actualText(c)}`))}" type="${xmlAttribute(c.mismatches.join(","))}">${xml(withoutLogCommand(`${printable(recordingName(file))}:${c.line}\nexpected ${expectedText(c)}\nactual   ${actualText(c)}\n${actualReasons(c).join("\n")}\n${c.explanation ?? ""}`))}</failure>\n`);
+        write(`      <failure message="${xmlAttribute(withoutLogCommand(`expected ${expectedText(c)}, got ${actualText(c)}`))}" type="${xmlAttribute(c.mismatches.join(","))}">${xml(withoutLogCommand(`${printable(recordingName(file))}:${c.line}\nexpected ${expectedText(c)}\n${loggedLines(c)}actual   ${actualText(c)}\n${actualReasons(c).join("\n")}\n${c.explanation ?? ""}`))}</failure>\n`);
         write("    </testcase>\n");
       }
     }

@@ -36,6 +36,8 @@ export function prettyReport({ report, rules, coverage, maxErrors }: ReporterInp
         out.push(`        expected ${printable(expectedText(f))}`);
         // (The rules listed in `expected`: a line's own list may be a million long, shownList.)
         if (f.event !== "approval") for (const id of (f.expect.rules ?? []).slice(0, SHOWN_ITEMS)) if (reasonOf(id)) out.push(`          ${printable(id)}: ${printable(reasonOf(id))}`);
+        // Refused before any rule ran in production: why, as its log says.
+        if (f.event !== "approval") for (const reason of f.logged ?? []) out.push(`          logged: ${printable(reason)}`);
         out.push(`        actual   ${printable(actualText(f))}`);
         if (f.event !== "approval") {
           f.actual.rules.forEach((id, i) => out.push(`          ${printable(id)}: ${printable(f.actual.reasons[i] ?? "")}`));

@@ -68,6 +68,11 @@ export function expectedText(result: CaseResult): string {
   return `${expect.decision}${expect.rules ? ` [${shownList(expect.rules)}]` : ""}${expect.reason ? ` ("${shownText(expect.reason, SHOWN_REASON_CHARS)}")` : ""}${outcomeText(expect, expect)}`;
 }
 
+/** `logged: REASON` lines (each ending in a newline) for a line production refused before any rule ran (`DecisionCase.logged`). */
+export function loggedLines(result: CaseResult): string {
+  return result.event === undefined && result.logged !== undefined ? result.logged.map((reason) => `logged: ${printable(reason)}\n`).join("") : "";
+}
+
 /**
  * `; grants db:read for 15m; grants on approval none; session revoked`: the grants, grants on
  * approval and revocation of `side` (the expectation itself, or the actual decision, which has

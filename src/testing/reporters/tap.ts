@@ -33,7 +33,7 @@ export function tapReport({ report, coverage, verdict }: ReporterInput, out: Wri
     const title = tapDescription(`${recordingName(c.file)}:${c.line} ${c.request}`);
     if (c.ok) write(`ok ${n} - ${title}\n`);
     else {
-      write(`not ok ${n} - ${title}\n  ---\n  expected: ${yamlString(expectedText(c))}\n  actual: ${yamlString(actualText(c))}\n${c.event === "approval" ? "" : `  reasons: ${yamlString(c.actual.reasons.join("; "))}\n`}`);
+      write(`not ok ${n} - ${title}\n  ---\n  expected: ${yamlString(expectedText(c))}\n${c.event === undefined && c.logged !== undefined ? `  logged: ${yamlString(c.logged.join("; "))}\n` : ""}  actual: ${yamlString(actualText(c))}\n${c.event === "approval" ? "" : `  reasons: ${yamlString(c.actual.reasons.join("; "))}\n`}`);
       if (c.explanation) write(`  because: ${yamlString(c.explanation)}\n`);
       write("  ...\n");
     }
