@@ -1,5 +1,5 @@
 import { hash } from "node:crypto";
-import type { Decision, Effect, Grant } from "./decision.js";
+import type { AskDecision, Decision, Effect, Grant } from "./decision.js";
 import * as helpers from "./helpers.js";
 import { compileGlob, matchCompiledGlob } from "./glob.js";
 import { inIpRanges, ipRanges } from "./ipRange.js";
@@ -295,6 +295,8 @@ export class Engine {
   private readonly unknownToolReasons = new Map<string, string>();
   /** The engine that took this one's sessions over (EngineOptions.sessionsFrom): approvals go to it. */
   private successor: Engine | undefined;
+  /** Per policy an ask awaiting approval was made under, whether it decides as this engine's (`samePolicyAs`). */
+  private readonly policiesAlike = new WeakMap<CompiledPolicy, boolean>();
 
   /**
    * An engine for `policy`: what `compileSources` gives (its `policy`), or a bundle that
@@ -397,7 +399,14 @@ export class Engine {
    * or of other arguments), an invalid request, or a session that is unknown, expired or revoked.
    * On an engine whose sessions a reload took over (`sessionsFrom`), it approves on the engine
    * that has them now (an ask made before the reload is found by its arguments as the policy
-   * that asked compared them). Never throws. (`approvalRefusal` says why it would return false.)
+   * that asked compared them). An ask made under another policy than the one in force (before a
+   * reload that changed it) is approved only if the policy in force lets the call go ahead: its
+   * rules run for the approval's request as deciding the call now would (recording nothing), and
+   * it is refused when a deny matches (a `deny … revoke` revokes the session too, as it would
+   * the call), when the call is invalid now (its tool gone), and when the ask offered grants on
+   * approval that the policy in force no longer gives (the enforcement point mints the ask's
+   * `grantsOnApproval`, never more than the policy in force gives). Never throws.
+   * (`approvalRefusal` says why it would return false.)
    */
   approved(request: unknown): boolean {
     return this.approve(request, true) === undefined;
@@ -405,9 +414,11 @@ export class Engine {
 
   /**
    * Why `approved(request)` would return false, changing nothing: the session's refusal (it
-   * expired or was revoked), why the request is invalid, or that no ask of the call awaits
-   * approval in the session. Undefined when it would accept the approval. For logs and replays
-   * that must say why an approval was refused; `approved` itself stays a yes or no.
+   * expired, or is revoked: by which rule), why the request is invalid, that no ask of the call
+   * awaits approval in the session, or, for an ask made before a reload, what of the policy in
+   * force refuses it (and whether approving it would revoke the session). Undefined when it would
+   * accept the approval. For logs and replays that must say why an approval was refused;
+   * `approved` itself stays a yes or no.
    */
   approvalRefusal(request: unknown): string | undefined {
     return this.approve(request, false);
@@ -421,7 +432,7 @@ export class Engine {
     helpers.newDecision();
     try {
       const prepared = this.prepare(request, false);
-      if (!prepared.ready) return prepared.decision.reasons[0];
+      if (!prepared.ready) return this.refusalBeforeRules(request, prepared);
       const sessionId = (request as Record<string, unknown>)["session"] as string;
       // (An explanation's fresh state: the engine holds no such session.)
       if (this.sessions.get(sessionId) !== prepared.s) return `session ${helpers.describeText(sessionId)} has made no attempt, so no ask of it awaits approval`;
@@ -431,8 +442,16 @@ export class Engine {
       const state = prepared.s;
       const found = pendingAskOf(state, prepared.tool, prepared.args, prepared.entry.argsShape);
       if (found === undefined) return noAskFor(state, sessionId, prepared.tool);
-      if (!apply) return undefined;
       const [key, pending] = found;
+      // Asked under another policy (a reload since): the policy in force must still let the call
+      // go ahead, with no more than the ask offered (approvals are the one way an old policy's
+      // answer could outlive a reload).
+      const asked = askedUnder.get(pending);
+      if (asked === undefined || !this.samePolicyAs(asked.policy)) {
+        const refusal = this.refusalByPolicyInForce(prepared, sessionId, asked?.grants ?? EMPTY, apply);
+        if (refusal !== undefined) return refusal;
+      }
+      if (!apply) return undefined;
       // Read before the session changes (request data may throw on reading).
       const sent = state.labels ? labelsOf(prepared.context?.["labels"]) : undefined;
       if (--pending.count === 0) state.asked!.delete(key);
@@ -453,6 +472,79 @@ export class Engine {
     } finally {
       helpers.forgetDecision();
     }
+  }
+
+  /**
+   * Why an approval is refused before any rule runs (`prepare` refused it): for a revoked
+   * session, that it is revoked and by what, not the revoking rule's reason alone (which names
+   * the call that revoked it, often of another tool); for a call the policy in force refuses as
+   * invalid (its tool gone, its arguments declared otherwise) while an ask of the tool made
+   * under another policy awaits approval, that the policy was reloaded since; else the refusal.
+   */
+  private refusalBeforeRules(request: unknown, prepared: Prepared & { ready: false }): string | undefined {
+    const { decision } = prepared;
+    const reason = decision.reasons[0];
+    if (decision.revoked) {
+      const sessionId = (request as Record<string, unknown>)["session"];
+      const by = decision.rules.map((rule, i) => `${rule} (${decision.locations[i]}): ${decision.reasons[i]}`).join("; ");
+      return `${typeof sessionId === "string" ? `session ${helpers.describeText(sessionId)}` : "the session"} is revoked (by ${by}), so no ask of it can be approved: every later attempt in it is denied`;
+    }
+    const state = prepared.state;
+    const tool = prepared.tool;
+    if (state?.asked === undefined || tool === undefined) return reason;
+    for (const pending of state.asked.values()) {
+      if (pending.tool !== tool) continue;
+      const asked = askedUnder.get(pending);
+      if (asked !== undefined && this.samePolicyAs(asked.policy)) continue;
+      const sessionId = (request as Record<string, unknown>)["session"] as string;
+      return `the policy was reloaded since session ${helpers.describeText(sessionId)} was asked about ${tool}, and the policy in force refuses the call: ${reason}; the approval cannot be taken`;
+    }
+    return reason;
+  }
+
+  /**
+   * For an ask made under another policy (one the engine before a reload ran): why the policy
+   * in force refuses its approval, or undefined when it lets the call go ahead. Its rules run
+   * for the approval's request as deciding the call now would, recording nothing (as
+   * explanations do). Refused when a deny matches now (a default deny too): a `deny … revoke`
+   * revokes the session when `apply` (the approval stands for the call going ahead now, which
+   * the policy in force answers with a revocation). Refused too when the ask offered grants on
+   * approval that the policy in force would not give (a scope it gives no more, or only for
+   * less time): the enforcement point mints the ask decision's `grantsOnApproval`, which must
+   * never be more than the policy in force gives. An allow now lets the approval stand.
+   */
+  private refusalByPolicyInForce(c: EvalContext, sessionId: string, offered: readonly Grant[], apply: boolean): string | undefined {
+    const since = `the policy was reloaded since session ${helpers.describeText(sessionId)} was asked about this ${c.tool} call, and the policy in force`;
+    let result = c.entry.decide(c);
+    if (result === null || result === 0) return `${since} denies it now (${defaultDenyReason(c.tool)}${errorsOf(c.errors)}): the approval cannot be taken`;
+    if (c.entry.onApproval !== undefined) result = this.withGrantingAllows(result, c.entry.onApproval, c);
+    const { decision, revoking } = typeof result === "number" ? this.decisionForMask(result, c) : this.decisionForRules(result, c);
+    if (decision.decision === "deny") {
+      const by = decision.rules.map((rule, i) => `${rule}: ${decision.reasons[i]}`).join("; ");
+      if (revoking !== undefined && apply) c.s.revoked = { rule: revoking.id, reason: decision.reasons[decision.rules.indexOf(revoking.id)]!, location: revoking.location };
+      const revokes = revoking === undefined ? "" : apply ? ", and revokes the session as that rule does" : `; approving it revokes the session (${revoking.id} revokes)`;
+      return `${since} denies it now (${by}${errorsOf(decision.errors)}): the approval cannot be taken${revokes}`;
+    }
+    const given = decision.decision === "ask" ? decision.grantsOnApproval : decision.grants;
+    const beyond = offered.filter((grant) => !given.some((now) => now.scope === grant.scope && now.ttlSeconds >= grant.ttlSeconds));
+    if (beyond.length === 0) return undefined;
+    return `${since} gives less on approval than the ask offered (${beyond.map(describeGrant).join(", ")}; it gives ${given.length === 0 ? "none" : given.map(describeGrant).join(", ")}), and the enforcement point mints the ask's grantsOnApproval: the approval cannot be taken; the agent makes the call again to be asked under the policy in force`;
+  }
+
+  /**
+   * Whether `policy` decides as this engine's does: the same object, or one with the same code,
+   * rules, schema and session use (a reload of the same bundle, or of the same sources compiled
+   * again). Worked out once per policy (approvals of asks made before a reload ask it).
+   */
+  private samePolicyAs(policy: CompiledPolicy): boolean {
+    if (policy === this.policy) return true;
+    let same = this.policiesAlike.get(policy);
+    if (same === undefined) {
+      const mine = this.policy;
+      same = policy.code === mine.code && JSON.stringify([policy.rules, policy.schema, policy.session]) === JSON.stringify([mine.rules, mine.schema, mine.session]);
+      this.policiesAlike.set(policy, same);
+    }
+    return same;
   }
 
   /**
@@ -751,7 +843,7 @@ export class Engine {
     const askedLabels = asking !== undefined && state.labels ? labelsOf(c.context?.["labels"]) : undefined;
     if (revoking) state.revoked = { rule: revoking.id, reason: decision.reasons[decision.rules.indexOf(revoking.id)]!, location: revoking.location };
     this.sessions.record(state, c.now, c.clockReading, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", labels, allowed ? c.entry.returns : undefined);
-    if (asking !== undefined) awaitApproval(state, asking, c.tool, c.entry.argsShape, askedLabels);
+    if (asking !== undefined) awaitApproval(state, asking, c.tool, c.entry.argsShape, askedLabels, this.policy, (decision as AskDecision).grantsOnApproval);
     return decision;
   }
 
@@ -1072,7 +1164,7 @@ const ASK_KEY_TEXT_MAX = 64;
  * approved): no number of later asks can push out one a person may be looking at (and with it
  * the data it returns, once approved and the call goes ahead).
  */
-function awaitApproval(state: SessionState, key: string, tool: string, argsShape: ValueShape, labels: string[] | undefined): void {
+function awaitApproval(state: SessionState, key: string, tool: string, argsShape: ValueShape, labels: string[] | undefined, policy: CompiledPolicy, grants: readonly Grant[]): void {
   const asked = (state.asked ??= new Map());
   let pending = asked.get(key);
   if (pending === undefined) {
@@ -1083,6 +1175,7 @@ function awaitApproval(state: SessionState, key: string, tool: string, argsShape
     asked.set(key, (pending = { tool, argsShape, count: 0, labels: undefined, labelChars: 0 }));
   }
   pending.count++;
+  noteAskedUnder(pending, policy, grants);
   if (labels === undefined) return;
   // Each label once, and none the session holds already (its labels only grow): `context.labels`
   // as sent may repeat a label any number of times, and 256 asks would keep each copy. Several
@@ -1097,6 +1190,38 @@ function awaitApproval(state: SessionState, key: string, tool: string, argsShape
       pending.labelChars += state.labelChars - charged;
     } else pending.labelsDropped = true;
   }
+}
+
+/**
+ * Per ask awaiting approval, the policy its call was last asked under and the grants on approval
+ * its asks under that policy offered (each scope with its longest lifetime: the enforcement
+ * point may mint any one ask's `grantsOnApproval`). An approval of an ask made under another
+ * policy than the one in force (a reload since, `sessionsFrom`) runs the rules in force first
+ * (`Engine.refusalByPolicyInForce`). Beside the session, not in it: the session store knows no
+ * policies, and an ask lives no longer than its session (the map holds it weakly).
+ */
+const askedUnder = new WeakMap<PendingAsk, { readonly policy: CompiledPolicy; grants: readonly Grant[] }>();
+
+/**
+ * Notes the policy an ask was made under (askedUnder). Asked again under the same policy, its
+ * grants join the ones noted; under another, they replace them: the policy in force asked
+ * about the call itself, and what the person is shown is that ask.
+ */
+function noteAskedUnder(pending: PendingAsk, policy: CompiledPolicy, grants: readonly Grant[]): void {
+  const noted = askedUnder.get(pending);
+  if (noted === undefined || noted.policy !== policy) askedUnder.set(pending, { policy, grants });
+  // All an enforcement point might mint for one of them: each scope with its longest lifetime.
+  else if (noted.grants !== grants && grants.length > 0) noted.grants = mergeGrants([...noted.grants], grants, "longer");
+}
+
+/** `shell for 60s`, as explanations write a grant. */
+function describeGrant(grant: Grant): string {
+  return `${helpers.describeText(grant.scope)} for ${grant.ttlSeconds}s`;
+}
+
+/** `; its errors: …` for a decision's errors, or nothing. */
+function errorsOf(errors: readonly string[] | undefined): string {
+  return errors === undefined || errors.length === 0 ? "" : `; its errors: ${errors.join("; ")}`;
 }
 
 /**
@@ -1159,15 +1284,16 @@ function deny(rules: string[], reasons: string[], locations: string[], revoked: 
 }
 
 /**
- * The union of grants; a scope granted twice keeps the shorter lifetime (least privilege).
+ * The union of grants; a scope granted twice keeps the shorter lifetime (least privilege), or
+ * the `longer` one (all that asks of one call awaiting approval might mint, see noteAskedUnder).
  * Copies, so a caller changing a decision's grants cannot change the compiled rules.
  */
-function mergeGrants(current: Grant[] | undefined, more: readonly Grant[]): Grant[] {
+function mergeGrants(current: Grant[] | undefined, more: readonly Grant[], keep: "shorter" | "longer" = "shorter"): Grant[] {
   const merged = current ?? [];
   for (const grant of more) {
     const existing = merged.findIndex((g) => g.scope === grant.scope);
     if (existing < 0) merged.push({ scope: grant.scope, ttlSeconds: grant.ttlSeconds });
-    else if (grant.ttlSeconds < merged[existing]!.ttlSeconds) merged[existing] = { scope: grant.scope, ttlSeconds: grant.ttlSeconds };
+    else if (keep === "shorter" ? grant.ttlSeconds < merged[existing]!.ttlSeconds : grant.ttlSeconds > merged[existing]!.ttlSeconds) merged[existing] = { scope: grant.scope, ttlSeconds: grant.ttlSeconds };
   }
   return merged;
 }
