@@ -1123,9 +1123,18 @@ export function checkEngineOptionNames(options: unknown, alsoKnown: readonly str
  */
 export function checkOptionNames(options: unknown, { owner, known, example = known[0]!, listed = known.join(", ") }: { owner: string; known: readonly string[]; example?: string; listed?: string }): void {
   // Any realm's plain object: not an array, a Buffer, a KeyObject or another class's instance.
-  const prototype: unknown = typeof options === "object" && options !== null ? Object.getPrototypeOf(options) : undefined;
-  if (prototype === undefined || (prototype !== null && Object.getPrototypeOf(prototype) !== null)) throw new TypeError(`the options must be an object such as { ${example} }, not ${describeKind(options)}`);
-  for (const name of Object.keys(options as object)) {
+  // (Read through proxy traps that may throw, a revoked proxy's: the caller's mistake, said so.)
+  let plain: boolean;
+  let names: string[] = [];
+  try {
+    const prototype: unknown = typeof options === "object" && options !== null ? Object.getPrototypeOf(options) : undefined;
+    plain = prototype === null || (prototype !== undefined && Object.getPrototypeOf(prototype) === null);
+    if (plain) names = Object.keys(options as object);
+  } catch (error) {
+    throw new TypeError(`the options cannot be read: ${helpers.describeThrown(error)}`);
+  }
+  if (!plain) throw new TypeError(`the options must be an object such as { ${example} }, not ${describeKind(options)}`);
+  for (const name of names) {
     if (known.includes(name)) continue;
     const meant = closestName(name, known);
     throw new TypeError(`${owner} has no option \`${name}\`${meant === undefined ? "" : `: did you mean \`${meant}\`?`} (the options are ${listed})`);
