@@ -701,6 +701,20 @@ export class SessionStore {
     return this.sessions.size;
   }
 
+  /**
+   * For an operator's metrics (Engine.stats): the expired sessions' records kept (revoked ones
+   * apart) and the revoked sessions remembered, live or expired. One walk over the sessions
+   * held: revocations are set on the sessions themselves, which no counter follows.
+   */
+  census(): { expired: number; revoked: number } {
+    let expired = 0;
+    let revoked = 0;
+    for (const state of this.sessions.values()) if (state.revoked !== undefined) revoked++;
+    for (const gone of this.expired.values()) if (gone.revoked !== undefined) revoked++;
+    else expired++;
+    return { expired, revoked };
+  }
+
   /** The live state of a session, if it has one (for inspection; expiry is not judged here). */
   get(id: string): SessionState | undefined {
     return this.sessions.get(id);
