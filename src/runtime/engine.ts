@@ -7,9 +7,9 @@ import { closestName } from "./closestName.js";
 import { describeMs, roughly } from "./durationsForPeople.js";
 import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
-import { describeKind, describeValue, parseTime, startValidation, ValidatorFactory, type Validator } from "./schema.js";
+import { describeKind, describeValue, MAX_NESTING, parseTime, startValidation, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { labelsAlwaysKept, labelsOf, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, windowEntriesFor, type PendingAsk } from "./session.js";
+import { labelsAlwaysKept, labelsOf, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
 
 /**
@@ -309,8 +309,6 @@ export class Engine {
   private readonly unknownToolReasons = new Map<string, string>();
   /** The engine that took this one's sessions over (EngineOptions.sessionsFrom): approvals go to it. */
   private successor: Engine | undefined;
-  /** Per policy an ask awaiting approval was made under, whether it decides as this engine's (`samePolicyAs`). */
-  private readonly policiesAlike = new WeakMap<CompiledPolicy, boolean>();
 
   /**
    * An engine for `policy`: what `compileSources` gives (its `policy`), or a bundle that
@@ -413,12 +411,13 @@ export class Engine {
    * or of other arguments), an invalid request, or a session that is unknown, expired or revoked.
    * On an engine whose sessions a reload took over (`sessionsFrom`), it approves on the engine
    * that has them now (an ask made before the reload is found by its arguments as the policy
-   * that asked compared them). An ask made under another policy than the one in force (before a
-   * reload that changed it) is approved only if the policy in force lets the call go ahead: its
-   * rules run for the approval's request as deciding the call now would (recording nothing), and
-   * it is refused when a deny matches (a `deny … revoke` revokes the session too, as it would
-   * the call), when the call is invalid now (its tool gone), and when the ask offered grants on
-   * approval that the policy in force no longer gives (the enforcement point mints the ask's
+   * that asked compared them). While an ask of the call made under another policy than the one
+   * in force awaits (a reload that changed it since; policies compared by content), each such
+   * ask is judged by the policy in force as it was asked (`askedRequest`: the asked user, agent
+   * and labels), recording nothing, and the approval is refused when a deny matches (a
+   * `deny … revoke` revokes the session too, as it would the call: the one change a `false`
+   * can bring), when the call is invalid now, and when the ask offered grants on approval that
+   * the policy in force no longer gives (the enforcement point mints the ask's
    * `grantsOnApproval`, never more than the policy in force gives). Never throws.
    * (`approvalRefusal` says why it would return false.)
    */
@@ -457,18 +456,19 @@ export class Engine {
       const found = pendingAskOf(state, prepared.tool, prepared.args, prepared.entry.argsShape);
       if (found === undefined) return noAskFor(state, sessionId, prepared.tool);
       const [key, pending] = found;
-      // Asked under another policy (a reload since): the policy in force must still let the call
-      // go ahead, with no more than the ask offered (approvals are the one way an old policy's
-      // answer could outlive a reload).
-      const asked = askedUnder.get(pending);
-      if (asked === undefined || !this.samePolicyAs(asked.policy)) {
-        const refusal = this.refusalByPolicyInForce(prepared, sessionId, asked?.grants ?? EMPTY, apply);
+      // Asks of the call made under another policy (a reload since): the policy in force must
+      // still let each go ahead as it was asked, with no more than it offered (approvals are the
+      // one way an old policy's answer could outlive a reload). The engine cannot tell which ask
+      // an approval answers, so every such ask remaining is judged, until approved.
+      if (pending.policy !== this.policy || pending.more?.older !== undefined) {
+        const refusal = this.refusalOfAsksUnderOtherPolicies(request as Record<string, unknown>, sessionId, pending, apply);
         if (refusal !== undefined) return refusal;
       }
       if (!apply) return undefined;
       // Read before the session changes (request data may throw on reading).
       const sent = state.labels ? labelsOf(prepared.context?.["labels"]) : undefined;
       if (--pending.count === 0) state.asked!.delete(key);
+      else settleOldestAsk(pending);
       // Its labels join the session's now (next), charged there: the room the ask was charged for
       // them is given back at every approval, and the ask holds them no longer (an ask made twice
       // and approved once would otherwise be charged twice, and the session drop labels it had room for).
@@ -492,8 +492,11 @@ export class Engine {
    * Why an approval is refused before any rule runs (`prepare` refused it): for a revoked
    * session, that it is revoked and by what, not the revoking rule's reason alone (which names
    * the call that revoked it, often of another tool); for a call the policy in force refuses as
-   * invalid (its tool gone, its arguments declared otherwise) while an ask of the tool made
-   * under another policy awaits approval, that the policy was reloaded since; else the refusal.
+   * invalid while an ask of the tool made under another policy awaits approval, that the policy
+   * was reloaded since, but only when the reload is what makes it invalid: the tool is declared
+   * no more, or declared otherwise (its arguments, the request's entities, records, enums or
+   * intents). A request invalid by its own fault, under declarations as they were, gets the
+   * refusal as it is.
    */
   private refusalBeforeRules(request: unknown, prepared: Prepared & { ready: false }): string | undefined {
     const { decision } = prepared;
@@ -506,10 +509,11 @@ export class Engine {
     const state = prepared.state;
     const tool = prepared.tool;
     if (state?.asked === undefined || tool === undefined) return reason;
+    const declaredNow = this.tools.has(tool) ? declarationsOf(this.policy, tool) : undefined;
     for (const pending of state.asked.values()) {
       if (pending.tool !== tool) continue;
-      const asked = askedUnder.get(pending);
-      if (asked !== undefined && this.samePolicyAs(asked.policy)) continue;
+      const policies = [pending.policy, ...(pending.more?.older?.map((older) => older.policy) ?? [])];
+      if (!policies.some((policy) => policy === undefined || (!this.samePolicyAs(policy) && declarationsOf(policy as CompiledPolicy, tool) !== declaredNow))) continue;
       const sessionId = (request as Record<string, unknown>)["session"] as string;
       return `the policy was reloaded since session ${helpers.describeText(sessionId)} was asked about ${tool}, and the policy in force refuses the call: ${reason}; the approval cannot be taken`;
     }
@@ -517,18 +521,45 @@ export class Engine {
   }
 
   /**
-   * For an ask made under another policy (one the engine before a reload ran): why the policy
-   * in force refuses its approval, or undefined when it lets the call go ahead. Its rules run
-   * for the approval's request as deciding the call now would, recording nothing (as
-   * explanations do). Refused when a deny matches now (a default deny too): a `deny … revoke`
-   * revokes the session when `apply` (the approval stands for the call going ahead now, which
-   * the policy in force answers with a revocation). Refused too when the ask offered grants on
-   * approval that the policy in force would not give (a scope it gives no more, or only for
-   * less time): the enforcement point mints the ask decision's `grantsOnApproval`, which must
-   * never be more than the policy in force gives. An allow now lets the approval stand.
+   * For a call whose asks awaiting approval include some made under another policy (the one the
+   * engine before a reload ran): why the policy in force refuses the approval, or undefined.
+   * Each such ask is judged as it was asked (`refusalOfAsk`), by every caller that made it;
+   * asks made under a policy alike the one in force (`samePolicyAs`) are not judged again.
    */
-  private refusalByPolicyInForce(c: EvalContext, sessionId: string, offered: readonly Grant[], apply: boolean): string | undefined {
-    const since = `the policy was reloaded since session ${helpers.describeText(sessionId)} was asked about this ${c.tool} call, and the policy in force`;
+  private refusalOfAsksUnderOtherPolicies(request: Record<string, unknown>, sessionId: string, pending: PendingAsk, apply: boolean): string | undefined {
+    // A reload of the same policy: its asks are this policy's (and approving them costs no more).
+    if (pending.policy !== this.policy && this.samePolicyAs(pending.policy)) pending.policy = this.policy;
+    const judged: Pick<AskedUnder, "callers" | "callersDropped">[] = [];
+    if (pending.policy !== this.policy) judged.push({ callers: callersOf(pending), callersDropped: pending.more?.callersDropped === true });
+    for (const older of pending.more?.older ?? []) if (older.policy === undefined || !this.samePolicyAs(older.policy)) judged.push(older);
+    for (const asks of judged) {
+      if (asks.callersDropped) return `the policy was reloaded since session ${helpers.describeText(sessionId)} was asked about this ${request["tool"] as string} call, and it was asked by more callers (other user, agent or context.labels) than the engine keeps for one call (${MAX_ASKED_CALLERS}), so the policy in force cannot judge each ask: the approval cannot be taken`;
+      for (const caller of asks.callers) {
+        const refusal = this.refusalOfAsk(request, sessionId, caller, apply);
+        if (refusal !== undefined) return refusal;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * For an ask made under another policy: why the policy in force refuses its approval, or
+   * undefined when it lets the call go ahead. It judges the call as it was asked
+   * (`askedRequest`: the asked request's user, agent and context, its labels joined by the
+   * approval's, with the approval's arguments, time and intent), its rules running as deciding
+   * the call now would, recording nothing (as explanations do). Refused when the call is invalid
+   * now, when a deny matches now (a default deny too): a `deny … revoke` revokes the session
+   * when `apply` (the approval stands for the call going ahead now, which the policy in force
+   * answers with a revocation). Refused too when the ask offered grants on approval that the
+   * policy in force would not give (a scope it gives no more, or only for less time): the
+   * enforcement point mints the ask decision's `grantsOnApproval`, which must never be more than
+   * the policy in force gives. An allow now lets the approval stand.
+   */
+  private refusalOfAsk(request: Record<string, unknown>, sessionId: string, caller: AskedCaller, apply: boolean): string | undefined {
+    const tool = request["tool"] as string;
+    const since = `the policy was reloaded since session ${helpers.describeText(sessionId)} was asked about this ${tool} call, and the policy in force`;
+    const c = this.prepare(askedRequest(request, caller), false);
+    if (!c.ready) return `${since} refuses it as it was asked: ${c.decision.reasons[0]}; the approval cannot be taken`;
     let result = c.entry.decide(c);
     if (result === null || result === 0) return `${since} denies it now (${defaultDenyReason(c.tool)}${errorsOf(c.errors)}): the approval cannot be taken`;
     if (c.entry.onApproval !== undefined) result = this.withGrantingAllows(result, c.entry.onApproval, c);
@@ -540,25 +571,18 @@ export class Engine {
       return `${since} denies it now (${by}${errorsOf(decision.errors)}): the approval cannot be taken${revokes}`;
     }
     const given = decision.decision === "ask" ? decision.grantsOnApproval : decision.grants;
-    const beyond = offered.filter((grant) => !given.some((now) => now.scope === grant.scope && now.ttlSeconds >= grant.ttlSeconds));
+    const beyond = caller.grants.filter((grant) => !given.some((now) => now.scope === grant.scope && now.ttlSeconds >= grant.ttlSeconds));
     if (beyond.length === 0) return undefined;
-    return `${since} gives less on approval than the ask offered (${beyond.map(describeGrant).join(", ")}; it gives ${given.length === 0 ? "none" : given.map(describeGrant).join(", ")}), and the enforcement point mints the ask's grantsOnApproval: the approval cannot be taken; the agent makes the call again to be asked under the policy in force`;
+    return `${since} gives less on approval than the ask offered (${beyond.map(describeGrant).join(", ")}; it gives ${given.length === 0 ? "none" : given.map(describeGrant).join(", ")}), and the enforcement point mints the ask's grantsOnApproval: the approval cannot be taken, nor any of this call while that ask awaits (the engine cannot tell which of the call's asks an approval answers)`;
   }
 
   /**
    * Whether `policy` decides as this engine's does: the same object, or one with the same code,
    * rules, schema and session use (a reload of the same bundle, or of the same sources compiled
-   * again). Worked out once per policy (approvals of asks made before a reload ask it).
+   * again), compared by content (`alikePolicies`).
    */
-  private samePolicyAs(policy: CompiledPolicy): boolean {
-    if (policy === this.policy) return true;
-    let same = this.policiesAlike.get(policy);
-    if (same === undefined) {
-      const mine = this.policy;
-      same = policy.code === mine.code && JSON.stringify([policy.rules, policy.schema, policy.session]) === JSON.stringify([mine.rules, mine.schema, mine.session]);
-      this.policiesAlike.set(policy, same);
-    }
-    return same;
+  private samePolicyAs(policy: unknown): boolean {
+    return alikePolicies(policy, this.policy);
   }
 
   /**
@@ -875,7 +899,7 @@ export class Engine {
     const askedLabels = asking !== undefined && state.labels ? labelsOf(c.context?.["labels"]) : undefined;
     if (revoking) state.revoked = { rule: revoking.id, reason: decision.reasons[decision.rules.indexOf(revoking.id)]!, location: revoking.location };
     this.sessions.record(state, c.now, c.clockReading, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", labels, allowed ? c.entry.returns : undefined);
-    if (asking !== undefined) awaitApproval(state, asking, c.tool, c.entry.argsShape, askedLabels, this.policy, (decision as AskDecision).grantsOnApproval);
+    if (asking !== undefined) awaitApproval(state, asking, c, askedLabels, this.policy, (decision as AskDecision).grantsOnApproval);
     return decision;
   }
 
@@ -1205,7 +1229,7 @@ const ASK_KEY_TEXT_MAX = 64;
  * approved): no number of later asks can push out one a person may be looking at (and with it
  * the data it returns, once approved and the call goes ahead).
  */
-function awaitApproval(state: SessionState, key: string, tool: string, argsShape: ValueShape, labels: string[] | undefined, policy: CompiledPolicy, grants: readonly Grant[]): void {
+function awaitApproval(state: SessionState, key: string, c: EvalContext, labels: string[] | undefined, policy: CompiledPolicy, grants: readonly Grant[]): void {
   const asked = (state.asked ??= new Map());
   let pending = asked.get(key);
   if (pending === undefined) {
@@ -1213,10 +1237,10 @@ function awaitApproval(state: SessionState, key: string, tool: string, argsShape
       state.askedFull = true;
       return;
     }
-    asked.set(key, (pending = { tool, argsShape, count: 0, labels: undefined, labelChars: 0 }));
-  }
+    // Who asked and under which policy, as plain fields (every ask writes them; see PendingAsk).
+    asked.set(key, (pending = { tool: c.tool, argsShape: c.entry.argsShape, count: 0, labels: undefined, labelChars: 0, policy, user: c.user, agent: c.agent, askedLabels: c.context?.["labels"], grants, more: undefined }));
+  } else noteAsk(pending, policy, c, grants);
   pending.count++;
-  noteAskedUnder(pending, policy, grants);
   if (labels === undefined) return;
   // Each label once, and none the session holds already (its labels only grow): `context.labels`
   // as sent may repeat a label any number of times, and 256 asks would keep each copy. Several
@@ -1234,25 +1258,158 @@ function awaitApproval(state: SessionState, key: string, tool: string, argsShape
 }
 
 /**
- * Per ask awaiting approval, the policy its call was last asked under and the grants on approval
- * its asks under that policy offered (each scope with its longest lifetime: the enforcement
- * point may mint any one ask's `grantsOnApproval`). An approval of an ask made under another
- * policy than the one in force (a reload since, `sessionsFrom`) runs the rules in force first
- * (`Engine.refusalByPolicyInForce`). Beside the session, not in it: the session store knows no
- * policies, and an ask lives no longer than its session (the map holds it weakly).
+ * Notes an ask of a call already awaiting approval (before its count goes up): under the policy
+ * of its latest asks (or one alike, `alikePolicies`), by their caller or another one; under
+ * another policy (a reload since), the asks so far become older ones (`MoreAsks.older`), kept
+ * with their callers and grants until approved, and this one starts the latest.
  */
-const askedUnder = new WeakMap<PendingAsk, { readonly policy: CompiledPolicy; grants: readonly Grant[] }>();
+function noteAsk(pending: PendingAsk, policy: CompiledPolicy, c: EvalContext, grants: readonly Grant[]): void {
+  if (pending.policy !== policy) {
+    if (!alikePolicies(pending.policy, policy)) return startAsksUnder(pending, policy, c, grants);
+    pending.policy = policy;
+  }
+  // Most asks again are the same caller's (the same objects, or equal data).
+  const askedLabels = c.context?.["labels"];
+  if (sameCaller(pending, c.user, c.agent, askedLabels)) {
+    pending.grants = longerGrants(pending.grants, grants);
+    return;
+  }
+  addCaller((pending.more ??= { callers: [], callersDropped: false, older: undefined }), { user: c.user, agent: c.agent, askedLabels, grants });
+}
+
+/** Adds a caller to asks of one policy, or joins its grants to an equal one's; past MAX_ASKED_CALLERS, marks them (refused after a reload). */
+function addCaller(asks: { readonly callers: AskedCaller[]; callersDropped: boolean }, caller: AskedCaller, room = MAX_ASKED_CALLERS - 1): void {
+  for (const known of asks.callers) {
+    if (!sameCaller(known, caller.user, caller.agent, caller.askedLabels)) continue;
+    known.grants = longerGrants(known.grants, caller.grants);
+    return;
+  }
+  if (asks.callers.length < room) asks.callers.push(caller);
+  else asks.callersDropped = true;
+}
+
+/** The latest asks' callers (PendingAsk's first, then the others). */
+function callersOf(pending: PendingAsk): AskedCaller[] {
+  return [{ user: pending.user, agent: pending.agent, askedLabels: pending.askedLabels, grants: pending.grants }, ...(pending.more?.callers ?? [])];
+}
 
 /**
- * Notes the policy an ask was made under (askedUnder). Asked again under the same policy, its
- * grants join the ones noted; under another, they replace them: the policy in force asked
- * about the call itself, and what the person is shown is that ask.
+ * An ask under another policy than the latest asks': they move to the older asks (joining ones
+ * of a policy alike theirs; past MAX_ASKED_POLICIES, the newest older entry takes them, its
+ * policy unknown from then on, so it is always judged), and this ask starts the latest.
  */
-function noteAskedUnder(pending: PendingAsk, policy: CompiledPolicy, grants: readonly Grant[]): void {
-  const noted = askedUnder.get(pending);
-  if (noted === undefined || noted.policy !== policy) askedUnder.set(pending, { policy, grants });
-  // All an enforcement point might mint for one of them: each scope with its longest lifetime.
-  else if (noted.grants !== grants && grants.length > 0) noted.grants = mergeGrants([...noted.grants], grants, "longer");
+function startAsksUnder(pending: PendingAsk, policy: CompiledPolicy, c: EvalContext, grants: readonly Grant[]): void {
+  const more: MoreAsks = (pending.more ??= { callers: [], callersDropped: false, older: undefined });
+  const older = (more.older ??= []);
+  let olderCount = 0;
+  for (const asks of older) olderCount += asks.count;
+  const latest: AskedUnder = { policy: pending.policy, count: pending.count - olderCount, callers: callersOf(pending), callersDropped: more.callersDropped };
+  const alike = older.find((asks) => asks.policy !== undefined && alikePolicies(asks.policy, latest.policy));
+  if (alike === undefined && older.length < MAX_ASKED_POLICIES) older.push(latest);
+  else {
+    const into = alike ?? older[older.length - 1]!;
+    if (alike === undefined) into.policy = undefined;
+    into.count += latest.count;
+    into.callersDropped ||= latest.callersDropped;
+    for (const caller of latest.callers) addCaller(into, caller, MAX_ASKED_CALLERS);
+  }
+  pending.policy = policy;
+  pending.user = c.user;
+  pending.agent = c.agent;
+  pending.askedLabels = c.context?.["labels"];
+  pending.grants = grants;
+  more.callers.length = 0;
+  more.callersDropped = false;
+}
+
+/** After an approval of a call still asked more times: the oldest ask is the one taken (older asks are judged at every approval until then). */
+function settleOldestAsk(pending: PendingAsk): void {
+  const older = pending.more?.older;
+  if (older === undefined) return;
+  if (--older[0]!.count === 0) older.shift();
+  if (older.length === 0) pending.more!.older = undefined;
+}
+
+/**
+ * The call as it was asked by `caller`, for the policy in force to judge after a reload: the
+ * asked request's `user` and `agent` (who made the call: an approval may carry the approver's
+ * user) and its `context.labels` joined by the approval's (the asked call's data, which an
+ * approval may leave out; both join the session when it goes ahead). The rest is the
+ * approval's: `args` (the ask's own are not kept; they are the same as the asking policy
+ * compared them, which is how the ask was found), `time` (the call goes ahead now), `intent`
+ * (the session's either way) and the context's other fields.
+ */
+function askedRequest(approval: Record<string, unknown>, caller: AskedCaller): Record<string, unknown> {
+  const asked: Record<string, unknown> = { session: approval["session"], tool: approval["tool"] };
+  for (const name of ["args", "time", "intent"]) if (approval[name] !== undefined) asked[name] = approval[name];
+  if (caller.user !== undefined) asked["user"] = caller.user;
+  if (caller.agent !== undefined) asked["agent"] = caller.agent;
+  const sentContext = approval["context"];
+  const context = typeof sentContext === "object" && sentContext !== null ? (sentContext as Record<string, unknown>) : undefined;
+  const had = labelsOf(caller.askedLabels);
+  const sent = labelsOf(context?.["labels"]);
+  if (had === undefined) {
+    if (sentContext !== undefined) asked["context"] = sentContext;
+  } else asked["context"] = { ...context, labels: [...had, ...(sent ?? []).filter((label, i, all) => !had.includes(label) && all.indexOf(label) === i)] };
+  return asked;
+}
+
+/** Whether two asks were made by the same caller: the same user, agent and context.labels, as objects or as data. */
+function sameCaller(known: AskedCaller | PendingAsk, user: unknown, agent: unknown, askedLabels: unknown): boolean {
+  if (known.user === user && known.agent === agent && known.askedLabels === askedLabels) return true;
+  try {
+    return sameData(known.askedLabels, askedLabels, 0) && sameData(known.user, user, 0) && sameData(known.agent, agent, 0);
+  } catch {
+    // Request data that throws on reading (a getter, a proxy): another caller (judged on its own).
+    return false;
+  }
+}
+
+/** Whether two request values are equal as data (JSON-like: lists, records, scalars). */
+function sameData(a: unknown, b: unknown, depth: number): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null || depth > MAX_NESTING) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i], depth + 1)) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const names = Object.keys(a);
+  if (names.length !== Object.keys(b).length) return false;
+  for (const name of names) if (!Object.hasOwn(b, name) || !sameData((a as Record<string, unknown>)[name], (b as Record<string, unknown>)[name], depth + 1)) return false;
+  return true;
+}
+
+/** Grants joined, each scope with its longer lifetime (all that asks of one caller might mint); the same array when nothing is added. */
+function longerGrants(current: readonly Grant[], more: readonly Grant[]): readonly Grant[] {
+  return current === more || more.length === 0 ? current : mergeGrants([...current], more, "longer");
+}
+
+/**
+ * Whether two policies decide alike: the same object, or the same code, rules, schema and
+ * session use (a reload of the same bundle, or of the same sources compiled again). Compared
+ * by a fingerprint worked out once per policy; only asks and approvals across a reload ask.
+ */
+function alikePolicies(a: unknown, b: unknown): boolean {
+  return a === b || (a !== undefined && b !== undefined && fingerprintOf(a as CompiledPolicy) === fingerprintOf(b as CompiledPolicy));
+}
+
+const fingerprints = new WeakMap<CompiledPolicy, string>();
+
+function fingerprintOf(policy: CompiledPolicy): string {
+  let print = fingerprints.get(policy);
+  if (print === undefined) {
+    print = hash("sha256", JSON.stringify([policy.code, policy.rules, policy.schema, policy.session]), "base64");
+    fingerprints.set(policy, print);
+  }
+  return print;
+}
+
+/** What a policy declares that a request of `tool` is validated by: another one can make a request invalid that was not. */
+function declarationsOf(policy: CompiledPolicy, tool: string): string {
+  const { entities, records, enums, intents, tools } = policy.schema;
+  return JSON.stringify([entities, records, enums, intents, tools[tool] ?? null]);
 }
 
 /** `shell for 60s`, as explanations write a grant. */
@@ -1326,7 +1483,7 @@ function deny(rules: string[], reasons: string[], locations: string[], revoked: 
 
 /**
  * The union of grants; a scope granted twice keeps the shorter lifetime (least privilege), or
- * the `longer` one (all that asks of one call awaiting approval might mint, see noteAskedUnder).
+ * the `longer` one (all that asks of one call awaiting approval might mint, see longerGrants).
  * Copies, so a caller changing a decision's grants cannot change the compiled rules.
  */
 function mergeGrants(current: Grant[] | undefined, more: readonly Grant[], keep: "shorter" | "longer" = "shorter"): Grant[] {

@@ -5,6 +5,7 @@
  * kilobyte.
  */
 import { globMatch } from "./glob.js";
+import type { Grant } from "./decision.js";
 import type { ValueShape } from "./declaredShape.js";
 import { describeMs } from "./durationsForPeople.js";
 import { childrenOf, type IrExpr } from "./ir.js";
@@ -218,7 +219,55 @@ export interface PendingAsk {
    * would give back room never charged, and the session's labels outgrow the cap.
    */
   labelChars: number;
+  /**
+   * The policy its latest asks were made under (the engine's CompiledPolicy: the store knows no
+   * policies) and, below, who made the first of them and what it offered: after a reload that
+   * changed the policy, an approval is judged by the policy in force as the call was asked.
+   * Plain fields, not a side table: every ask writes them (see Engine.approved).
+   */
+  policy: unknown;
+  /**
+   * The first of those asks' `user`, `agent` and `context.labels` as sent (references: an ask
+   * keeps no copies), the parts of the asked call its approval cannot stand in for.
+   */
+  user: unknown;
+  agent: unknown;
+  askedLabels: unknown;
+  /** The grants on approval the asks of that caller offered, each scope with its longest lifetime. */
+  grants: readonly Grant[];
+  /** Other callers of those asks, and asks of the call made under other policies: most asks have none. */
+  more: MoreAsks | undefined;
 }
+
+/** Who made an ask (PendingAsk): the asked request's parts the policy in force judges after a reload. */
+export interface AskedCaller {
+  readonly user: unknown;
+  readonly agent: unknown;
+  readonly askedLabels: unknown;
+  grants: readonly Grant[];
+}
+
+/** Asks of one call made under one policy (or, past MAX_ASKED_POLICIES, several: `policy` undefined). */
+export interface AskedUnder {
+  policy: unknown;
+  count: number;
+  readonly callers: AskedCaller[];
+  /** More callers asked than MAX_ASKED_CALLERS: they cannot all be judged after a reload. */
+  callersDropped: boolean;
+}
+
+/** PendingAsk's rarer parts: callers of its latest asks beyond the first, and older asks. */
+export interface MoreAsks {
+  readonly callers: AskedCaller[];
+  callersDropped: boolean;
+  /** Asks made under other policies than the latest asks' (before a reload), oldest first, until approved. */
+  older: AskedUnder[] | undefined;
+}
+
+/** Distinct callers of a call's asks under one policy kept (PendingAsk); past them, judged as unknown (refused after a reload). */
+export const MAX_ASKED_CALLERS = 8;
+/** Policies a call's pending asks are kept apart by; past them, the oldest asks are merged into one entry of unknown policy. */
+export const MAX_ASKED_POLICIES = 4;
 
 export interface Revocation {
   readonly rule: string;
