@@ -349,9 +349,9 @@ describe("approving, after a reload, a call asked about before it: the policy in
   it("policies are compared by content: asks made under a same-policy reload join the asks of that policy, and a later reload judges them all", () => {
     const AUDIT = `  @name("audited") allow shell.exec when context.labels contains public grant "audit" for 1h\n`;
     const first = compile(shellPolicy(ASKS + AUDIT), { clock });
-    expect(first.decide(withLabels(exec("t"), ["public"])).grantsOnApproval).toHaveLength(2);
+    expect(first.decide(withLabels(exec("t"), ["public"]))).toMatchObject({ grantsOnApproval: [{ scope: "shell" }, { scope: "audit" }] });
     const same = compile(shellPolicy(ASKS + AUDIT), { clock, sessionsFrom: first });
-    expect(same.decide(exec("t")).grantsOnApproval).toEqual([{ scope: "shell", ttlSeconds: 60 }]);
+    expect(same.decide(exec("t"))).toMatchObject({ decision: "ask", grantsOnApproval: [{ scope: "shell", ttlSeconds: 60 }] });
     const changed = compile(shellPolicy(ASKS), { clock, sessionsFrom: same });
     expect(changed.approvalRefusal(withLabels(exec("t"), ["public"]))).toMatch(/gives less on approval than the ask offered \("audit" for 3600s; it gives "shell" for 60s\)/);
     expect(changed.approved(withLabels(exec("t"), ["public"]))).toBe(false);
@@ -362,7 +362,7 @@ describe("approving, after a reload, a call asked about before it: the policy in
     const old = compile(shellPolicy(ASKS), { clock });
     expect(old.decide(exec("t")).decision).toBe("ask");
     const longer = compile(shellPolicy(ASKS.replace("60s", "2m")), { clock, sessionsFrom: old });
-    expect(longer.decide(exec("t")).grantsOnApproval).toEqual([{ scope: "shell", ttlSeconds: 120 }]);
+    expect(longer.decide(exec("t"))).toMatchObject({ decision: "ask", grantsOnApproval: [{ scope: "shell", ttlSeconds: 120 }] });
     const back = compile(shellPolicy(ASKS), { clock, sessionsFrom: longer });
     // The 2m ask awaits: refused under a policy giving 60s, however often asked again.
     expect(back.decide(exec("t")).decision).toBe("ask");
