@@ -1394,11 +1394,20 @@ function uniqueLabels(labels: unknown): string[] | undefined {
   return all === undefined ? undefined : all.length < 2 ? all.slice() : Array.from(new Set(all));
 }
 
+const declaredNames = new WeakMap<Record<string, unknown>, readonly string[]>();
+
+/** The field names an entity declares, listed once per schema (asks read them on every ask). */
+function namesOf(fields: Record<string, unknown>): readonly string[] {
+  let names = declaredNames.get(fields);
+  if (names === undefined) declaredNames.set(fields, (names = Object.keys(fields)));
+  return names;
+}
+
 /** A plain-data copy of an entity's declared fields (`except` aside), or undefined when the request has none or the schema declares none. */
 function declaredCopy(value: Record<string, unknown> | undefined, fields: Record<string, unknown> | undefined, budget: { values: number }, except?: string): Record<string, unknown> | undefined {
   if (value === undefined || value === null || typeof value !== "object" || fields === undefined) return undefined;
   let copy: Record<string, unknown> | undefined;
-  for (const name of Object.keys(fields)) if (name !== except && Object.hasOwn(value, name)) (copy ??= {})[name] = plainCopy(value[name], budget, 0);
+  for (const name of namesOf(fields)) if (name !== except && Object.hasOwn(value, name)) (copy ??= {})[name] = plainCopy(value[name], budget, 0);
   // (A context whose only field is `labels` keeps nothing here: they are kept apart.)
   return copy ?? (except === undefined ? {} : undefined);
 }
@@ -1407,7 +1416,11 @@ function plainCopy(value: unknown, budget: { values: number }, depth: number): u
   if (--budget.values < 0) throw new RangeError(`its user, agent and context hold more than ${MAX_ASKED_CALLER_VALUES} values`);
   if (typeof value !== "object" || value === null) return value;
   if (depth > MAX_NESTING) throw new RangeError("its data is nested too deeply");
-  if (Array.isArray(value)) return value.map((item) => plainCopy(item, budget, depth + 1));
+  if (Array.isArray(value)) {
+    const copy = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) copy[i] = plainCopy(value[i], budget, depth + 1);
+    return copy;
+  }
   const copy: Record<string, unknown> = {};
   for (const name of Object.keys(value)) copy[name] = plainCopy((value as Record<string, unknown>)[name], budget, depth + 1);
   return copy;
@@ -1418,9 +1431,9 @@ function sameAsAsked(known: AskedCaller | PendingAsk, policy: CompiledPolicy, c:
   if (known.unkept !== undefined) return false;
   const { user, agent, context } = policy.schema.entities;
   try {
-    const sent = labelsOf(c.context?.["labels"]);
+    const sent = c.context?.["labels"];
     const had = known.askedLabels;
-    if (had === undefined ? sent !== undefined : sent === undefined || !sameLabels(had, sent)) return false;
+    if (had === undefined ? Array.isArray(sent) : !Array.isArray(sent) || !sameLabels(had, sent)) return false;
     return sameDeclared(known.user, c.user, user) && sameDeclared(known.agent, c.agent, agent) && sameDeclared(known.context, c.context, context, "labels");
   } catch {
     // Request data that throws on reading (a getter, a proxy): another caller (judged on its own).
@@ -1428,10 +1441,12 @@ function sameAsAsked(known: AskedCaller | PendingAsk, policy: CompiledPolicy, c:
   }
 }
 
-/** Whether `sent` holds the same labels as `had` (each once, in first-seen order). */
-function sameLabels(had: readonly string[], sent: readonly string[]): boolean {
+/** Whether the strings of `sent` are the labels `had` holds (each once, in first-seen order). */
+function sameLabels(had: readonly string[], sent: readonly unknown[]): boolean {
   let at = 0;
-  for (const label of sent) {
+  for (let i = 0; i < sent.length; i++) {
+    const label = sent[i];
+    if (typeof label !== "string") continue;
     if (at < had.length && had[at] === label) at++;
     else if (!had.includes(label)) return false;
   }
@@ -1442,7 +1457,7 @@ function sameLabels(had: readonly string[], sent: readonly string[]): boolean {
 function sameDeclared(copy: Record<string, unknown> | undefined, value: Record<string, unknown> | undefined, fields: Record<string, unknown> | undefined, except?: string): boolean {
   if (value === undefined || value === null || typeof value !== "object" || fields === undefined) return copy === undefined;
   if (copy === undefined && except === undefined) return false;
-  for (const name of Object.keys(fields)) {
+  for (const name of namesOf(fields)) {
     if (name === except) continue;
     const kept = copy !== undefined && Object.hasOwn(copy, name);
     if (kept !== Object.hasOwn(value, name) || (kept && !sameData(copy![name], value[name], 0))) return false;
