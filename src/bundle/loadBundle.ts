@@ -48,9 +48,10 @@ export interface LoadOptions extends EngineOptions {
  * support its code calls. Throws `BundleError`. Takes `loadBundle`'s options, so one
  * `LoadOptions` object serves both: it uses `publicKey` and ignores the engine's options.
  */
-export function verifyBundle(value: unknown, options: LoadOptions = {}): Bundle {
+export function verifyBundle(value: unknown, given: LoadOptions = {}): Bundle {
   // A misspelled `publicKey` (or a key passed as the options) would check no signature at all.
-  checkOptionNames(options, { owner: "verifyBundle", known: ["publicKey", ...ENGINE_OPTIONS], example: "publicKey", listed: `publicKey, and loadBundle's engine options, which it checks and does not use (${ENGINE_OPTIONS.join(", ")})` });
+  checkOptionNames(given, { owner: "verifyBundle", known: ["publicKey", ...ENGINE_OPTIONS], example: "publicKey", listed: `publicKey, and loadBundle's engine options, which it checks and does not use (${ENGINE_OPTIONS.join(", ")})` });
+  const options = readOptions(given, "verifyBundle");
   // A vetting step passes what loadBundle would refuse only to have the deploy fail: their values are checked too.
   const { publicKey: _key, ...engineOptions } = options;
   checkOptions(engineOptions);
@@ -171,7 +172,13 @@ function shown(text: string): string {
  * caller's choice of decoding) is what is checked, as for any other bundle object.
  */
 function refuseUnparsed(value: unknown): void {
-  const what = typeof value === "string" ? "its text (a string)" : ArrayBuffer.isView(value) || value instanceof ArrayBuffer ? `its bytes (${describeKind(value)})` : undefined;
+  let what: string | undefined;
+  try {
+    what = typeof value === "string" ? "its text (a string)" : ArrayBuffer.isView(value) || value instanceof ArrayBuffer ? `its bytes (${describeKind(value)})` : undefined;
+  } catch (error) {
+    // `instanceof` reads the prototype, which a revoked proxy refuses to give.
+    throw unreadable(error);
+  }
   if (what === undefined) return;
   const parse = typeof value === "string" ? "JSON.parse(text)" : 'JSON.parse(readFileSync(path, "utf8"))';
   throw new TypeError(`a bundle is passed as the object its JSON holds, not as ${what}: pass ${parse}`);
@@ -270,10 +277,30 @@ export function engineForBundle(bundle: Bundle, options: EngineOptions = {}): En
  * bundle's code runs, and when its code does not load; engine options that are not valid throw
  * the `RangeError` or `TypeError` the engine would.
  */
-export function loadBundle(value: unknown, options: LoadOptions = {}): Engine {
+export function loadBundle(value: unknown, given: LoadOptions = {}): Engine {
   // The names first, as verifyBundle does: a misspelled `publicKey` would check no signature.
-  checkEngineOptionNames(options, ["publicKey"]);
+  checkEngineOptionNames(given, ["publicKey"]);
+  const options = readOptions(given, "loadBundle");
   const bundle = verifyWithKey(value, options);
   const { publicKey: _key, ...engineOptions } = options;
   return engineForBundle(bundle, engineOptions);
+}
+
+/**
+ * The options, their names checked (`checkOptionNames`), as a plain object read once: each of
+ * the caller's own properties (non-enumerable ones too, as `"publicKey" in options` sees them)
+ * is read here and nowhere else. So a getter or proxy trap that throws is a `TypeError` naming
+ * the option (the caller's mistake, as a misspelled name is), never its raw error from deep
+ * inside; and a getter that answers otherwise on each read cannot pass the checks with one value
+ * and be used with another (a `publicKey` there when checked, gone when the signature is).
+ */
+function readOptions(options: LoadOptions, owner: string): LoadOptions {
+  const copy: Record<string, unknown> = {};
+  let name: string | undefined;
+  try {
+    for (name of Object.getOwnPropertyNames(options)) copy[name] = (options as Record<string, unknown>)[name];
+  } catch (error) {
+    throw new TypeError(`the options of ${owner} cannot be read: ${name === undefined ? "listing their names" : `reading \`${name}\``} threw: ${describeThrown(error)}`);
+  }
+  return copy as LoadOptions;
 }

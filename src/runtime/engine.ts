@@ -1,5 +1,5 @@
 import { hash } from "node:crypto";
-import type { Decision, Effect, Grant } from "./decision.js";
+import type { AskDecision, Decision, Effect, Grant } from "./decision.js";
 import * as helpers from "./helpers.js";
 import { compileGlob, matchCompiledGlob } from "./glob.js";
 import { inIpRanges, ipRanges } from "./ipRange.js";
@@ -7,9 +7,9 @@ import { closestName } from "./closestName.js";
 import { describeMs, roughly } from "./durationsForPeople.js";
 import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
-import { describeKind, describeValue, parseTime, startValidation, ValidatorFactory, type Validator } from "./schema.js";
+import { describeKind, describeValue, MAX_NESTING, parseTime, startValidation, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { expiredBecause, labelsAlwaysKept, labelsOf, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_TRIMMED, windowEntriesFor, type PendingAsk, type Revocation, type RevocationCause } from "./session.js";
+import { expiredBecause, labelsAlwaysKept, labelsOf, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type Revocation, type RevocationCause } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
 
 /**
@@ -143,6 +143,20 @@ export interface EngineOptions {
    * instead, saying why, and their agents start new sessions.
    */
   readonly sessionsFrom?: Engine;
+}
+
+/** What `Engine.stats()` returns: counts of the sessions an engine holds, for metrics. */
+export interface EngineStats {
+  /** Sessions whose state the engine keeps, as `maxSessions` counts them (revoked ones with state, and idle ones not yet swept, included). */
+  readonly liveSessions: number;
+  /** `EngineOptions.maxSessions`, or null when unbounded. */
+  readonly maxSessions: number | null;
+  /** Records of expired sessions remembered (their attempts are denied), revoked ones apart. */
+  readonly expiredSessions: number;
+  /** Revoked sessions remembered, live or expired. */
+  readonly revokedSessions: number;
+  /** True once a reload took the engine's sessions over (`sessionsFrom`): it denies every attempt. */
+  readonly retired: boolean;
 }
 
 /**
@@ -414,7 +428,15 @@ export class Engine {
    * or of other arguments), an invalid request, or a session that is unknown, expired or revoked.
    * On an engine whose sessions a reload took over (`sessionsFrom`), it approves on the engine
    * that has them now (an ask made before the reload is found by its arguments as the policy
-   * that asked compared them). Never throws. (`approvalRefusal` says why it would return false.)
+   * that asked compared them). While an ask of the call made under another policy than the one
+   * in force awaits (a reload that changed it since; policies compared by content), each such
+   * ask is judged by the policy in force as it was asked (`askedRequest`: copies of the asked user,
+   * agent and context taken at the ask), recording nothing, and the approval is refused when a deny matches (a
+   * `deny … revoke` revokes the session too, as it would the call: the one change a `false`
+   * can bring), when the call is invalid now, and when the ask offered grants on approval that
+   * the policy in force no longer gives (the enforcement point mints the ask's
+   * `grantsOnApproval`, never more than the policy in force gives). Never throws.
+   * (`approvalRefusal` says why it would return false.)
    */
   approved(request: unknown): boolean {
     return this.approve(request, true) === undefined;
@@ -422,9 +444,11 @@ export class Engine {
 
   /**
    * Why `approved(request)` would return false, changing nothing: the session's refusal (it
-   * expired or was revoked), why the request is invalid, or that no ask of the call awaits
-   * approval in the session. Undefined when it would accept the approval. For logs and replays
-   * that must say why an approval was refused; `approved` itself stays a yes or no.
+   * expired, or is revoked: by which rule), why the request is invalid, that no ask of the call
+   * awaits approval in the session, or, for an ask made before a reload, what of the policy in
+   * force refuses it (and whether approving it would revoke the session). Undefined when it would
+   * accept the approval. For logs and replays that must say why an approval was refused;
+   * `approved` itself stays a yes or no.
    */
   approvalRefusal(request: unknown): string | undefined {
     return this.approve(request, false);
@@ -438,7 +462,7 @@ export class Engine {
     helpers.newDecision();
     try {
       const prepared = this.prepare(request, false, true);
-      if (!prepared.ready) return prepared.decision.reasons[0];
+      if (!prepared.ready) return this.refusalBeforeRules(request, prepared);
       const sessionId = (request as Record<string, unknown>)["session"] as string;
       // (An explanation's fresh state: the engine holds no such session.)
       if (this.sessions.get(sessionId) !== prepared.s) return `session ${helpers.describeText(sessionId)} has made no attempt, so no ask of it awaits approval`;
@@ -448,11 +472,20 @@ export class Engine {
       const state = prepared.s;
       const found = pendingAskOf(state, prepared.tool, prepared.args, prepared.entry.argsShape);
       if (found === undefined) return noAskFor(state, sessionId, prepared.tool);
-      if (!apply) return undefined;
       const [key, pending] = found;
+      // Asks of the call made under another policy (a reload since): the policy in force must
+      // still let each go ahead as it was asked, with no more than it offered (approvals are the
+      // one way an old policy's answer could outlive a reload). The engine cannot tell which ask
+      // an approval answers, so every such ask remaining is judged, until approved.
+      if (pending.policy !== this.policy || pending.more?.older !== undefined) {
+        const refusal = this.refusalOfAsksUnderOtherPolicies(request as Record<string, unknown>, sessionId, pending, apply);
+        if (refusal !== undefined) return refusal;
+      }
+      if (!apply) return undefined;
       // Read before the session changes (request data may throw on reading).
       const sent = state.labels ? labelsOf(prepared.context?.["labels"]) : undefined;
       if (--pending.count === 0) state.asked!.delete(key);
+      else settleOldestAsk(pending);
       // Its labels join the session's now (next), charged there: the room the ask was charged for
       // them is given back at every approval, and the ask holds them no longer (an ask made twice
       // and approved once would otherwise be charged twice, and the session drop labels it had room for).
@@ -470,6 +503,104 @@ export class Engine {
     } finally {
       helpers.forgetDecision();
     }
+  }
+
+  /**
+   * Why an approval is refused before any rule runs (`prepare` refused it): for a revoked
+   * session, that it is revoked and by what, not the revoking rule's reason alone (which names
+   * the call that revoked it, often of another tool); for a call the policy in force refuses as
+   * invalid while an ask of the tool made under another policy awaits approval, that the policy
+   * was reloaded since, but only when the reload is what makes it invalid: the tool is declared
+   * no more, or declared otherwise (its arguments, the request's entities, records, enums or
+   * intents). A request invalid by its own fault, under declarations as they were, gets the
+   * refusal as it is.
+   */
+  private refusalBeforeRules(request: unknown, prepared: Prepared & { ready: false }): string | undefined {
+    const { decision } = prepared;
+    const reason = decision.reasons[0];
+    if (decision.revoked) {
+      const sessionId = (request as Record<string, unknown>)["session"];
+      const by = decision.rules.map((rule, i) => `${rule} (${decision.locations[i]}): ${decision.reasons[i]}`).join("; ");
+      return `${typeof sessionId === "string" ? `session ${helpers.describeText(sessionId)}` : "the session"} is revoked (by ${by}), so no ask of it can be approved: every later attempt in it is denied`;
+    }
+    const state = prepared.state;
+    const tool = prepared.tool;
+    if (state?.asked === undefined || tool === undefined) return reason;
+    const declaredNow = this.tools.has(tool) ? declarationsOf(this.policy, tool) : undefined;
+    for (const pending of state.asked.values()) {
+      if (pending.tool !== tool) continue;
+      const policies = [pending.policy, ...(pending.more?.older?.map((older) => older.policy) ?? [])];
+      if (!policies.some((policy) => policy === undefined || (!this.samePolicyAs(policy) && declarationsOf(policy as CompiledPolicy, tool) !== declaredNow))) continue;
+      const sessionId = (request as Record<string, unknown>)["session"] as string;
+      return `the policy was reloaded since session ${helpers.describeText(sessionId)} was asked about ${tool}, and the policy in force refuses the call: ${reason}; the approval cannot be taken`;
+    }
+    return reason;
+  }
+
+  /**
+   * For a call whose asks awaiting approval include some made under another policy (the one the
+   * engine before a reload ran): why the policy in force refuses the approval, or undefined.
+   * Each such ask is judged as it was asked (`refusalOfAsk`), by every caller that made it;
+   * asks made under a policy alike the one in force (`samePolicyAs`) are not judged again.
+   */
+  private refusalOfAsksUnderOtherPolicies(request: Record<string, unknown>, sessionId: string, pending: PendingAsk, apply: boolean): string | undefined {
+    // A reload of the same policy: its asks are this policy's (and approving them costs no more).
+    if (pending.policy !== this.policy && this.samePolicyAs(pending.policy)) pending.policy = this.policy;
+    const judged: Pick<AskedUnder, "callers" | "callersDropped">[] = [];
+    if (pending.policy !== this.policy) judged.push({ callers: callersOf(pending), callersDropped: pending.more?.callersDropped === true });
+    for (const older of pending.more?.older ?? []) if (older.policy === undefined || !this.samePolicyAs(older.policy)) judged.push(older);
+    for (const asks of judged) {
+      if (asks.callersDropped) return `the policy was reloaded since session ${helpers.describeText(sessionId)} was asked about this ${request["tool"] as string} call, and it was asked by more callers (other user, agent or context.labels) than the engine keeps for one call (${MAX_ASKED_CALLERS}), so the policy in force cannot judge each ask: the approval cannot be taken`;
+      for (const caller of asks.callers) {
+        if (caller.unkept !== undefined) return `the policy was reloaded since session ${helpers.describeText(sessionId)} was asked about this ${request["tool"] as string} call, and the asked request's user, agent or context could not be kept when it was asked (${caller.unkept}), so the policy in force cannot judge that ask: the approval cannot be taken`;
+        const refusal = this.refusalOfAsk(request, sessionId, caller, apply);
+        if (refusal !== undefined) return refusal;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * For an ask made under another policy: why the policy in force refuses its approval, or
+   * undefined when it lets the call go ahead. It judges the call as it was asked
+   * (`askedRequest`: the asked request's user, agent and context, its labels joined by the
+   * approval's, with the approval's arguments, time and intent), its rules running as deciding
+   * the call now would, recording nothing (as explanations do). Refused when the call is invalid
+   * now, when a deny matches now (a default deny too): a `deny … revoke` revokes the session
+   * when `apply` (the approval stands for the call going ahead now, which the policy in force
+   * answers with a revocation). Refused too when the ask offered grants on approval that the
+   * policy in force would not give (a scope it gives no more, or only for less time): the
+   * enforcement point mints the ask decision's `grantsOnApproval`, which must never be more than
+   * the policy in force gives. An allow now lets the approval stand.
+   */
+  private refusalOfAsk(request: Record<string, unknown>, sessionId: string, caller: AskedCaller, apply: boolean): string | undefined {
+    const tool = request["tool"] as string;
+    const since = `the policy was reloaded since session ${helpers.describeText(sessionId)} was asked about this ${tool} call, and the policy in force`;
+    const c = this.prepare(askedRequest(request, caller), false);
+    if (!c.ready) return `${since} refuses it as it was asked: ${c.decision.reasons[0]}; the approval cannot be taken`;
+    let result = c.entry.decide(c);
+    if (result === null || result === 0) return `${since} denies it now (${defaultDenyReason(c.tool)}${errorsOf(c.errors)}): the approval cannot be taken`;
+    if (c.entry.onApproval !== undefined) result = this.withGrantingAllows(result, c.entry.onApproval, c);
+    const { decision, revocation } = typeof result === "number" ? this.decisionForMask(result, c) : this.decisionForRules(result, c);
+    if (decision.decision === "deny") {
+      const by = decision.rules.map((rule, i) => `${rule}: ${decision.reasons[i]}`).join("; ");
+      if (revocation !== undefined && apply) c.s.revoked = this.revocationRecord(revocation, decision, c);
+      const revokes = revocation === undefined ? "" : apply ? `, and revokes the session as ${revocation.rules.length === 1 ? "that rule does" : "those rules do"}` : `; approving it revokes the session (${revocation.rules.join(", ")} ${revocation.rules.length === 1 ? "revokes" : "revoke"})`;
+      return `${since} denies it now (${by}${errorsOf(decision.errors)}): the approval cannot be taken${revokes}`;
+    }
+    const given = decision.decision === "ask" ? decision.grantsOnApproval : decision.grants;
+    const beyond = caller.grants.filter((grant) => !given.some((now) => now.scope === grant.scope && now.ttlSeconds >= grant.ttlSeconds));
+    if (beyond.length === 0) return undefined;
+    return `${since} gives less on approval than the ask offered (${beyond.map(describeGrant).join(", ")}; it gives ${given.length === 0 ? "none" : given.map(describeGrant).join(", ")}), and the enforcement point mints the ask's grantsOnApproval: the approval cannot be taken, nor any of this call while that ask awaits (the engine cannot tell which of the call's asks an approval answers)`;
+  }
+
+  /**
+   * Whether `policy` decides as this engine's does: the same object, or one with the same code,
+   * rules, schema and session use (a reload of the same bundle, or of the same sources compiled
+   * again), compared by content (`alikePolicies`).
+   */
+  private samePolicyAs(policy: unknown): boolean {
+    return alikePolicies(policy, this.policy);
   }
 
   /**
@@ -495,6 +626,24 @@ export class Engine {
     const off = now - clock;
     if (Math.abs(off) <= this.maxTimeSkewMs!) return undefined;
     return `request.time is ${roughly(Math.abs(off))} ${off > 0 ? "ahead of" : "behind"} the engine's clock, more than maxTimeSkewMs (${describeMs(this.maxTimeSkewMs!)}) allows`;
+  }
+
+  /**
+   * What the engine holds, for an operator's metrics and alerts: `liveSessions` (the sessions
+   * whose state it keeps, as `maxSessions` counts them: revoked ones that still have state
+   * included, and idle ones the sweep has not freed yet), `maxSessions` (null when unbounded:
+   * `liveSessions` reaching it means new sessions are refused), `expiredSessions` (the records of
+   * expired sessions it remembers, for `expiredSessionMs`), `revokedSessions` (the revoked
+   * sessions it remembers, live or expired) and `retired` (true once a reload took its sessions
+   * over: every attempt on it is denied, so traffic still reaching it is a bug in the swap).
+   * Read-only, and never throws. `liveSessions` and `retired` cost nothing; the other two are
+   * counted by walking the sessions held (300,000 take about 5 to 25 ms), so call it every few
+   * seconds at most, not per decision.
+   */
+  stats(): EngineStats {
+    const { expired, revoked } = this.sessions.census();
+    const max = this.sessions.maxSessions;
+    return { liveSessions: this.sessions.size, maxSessions: Number.isFinite(max) ? max : null, expiredSessions: expired, revokedSessions: revoked, retired: this.sessions.retired };
   }
 
   /** The rule with this id, for explanations and reports. */
@@ -697,6 +846,15 @@ export class Engine {
     return revocation;
   }
 
+  /**
+   * What a session revoked by `decision` keeps: its cause (the rules, reasons and errors of a
+   * revocation through errors shared with the sessions revoked alike, sharedRevocation), and
+   * when and on which tool, which are the session's own.
+   */
+  private revocationRecord(revocation: RevocationCause, decision: Decision, c: EvalContext): Revocation {
+    return { ...(decision.errors.length > 0 ? this.sharedRevocation(revocation) : revocation), at: c.dated ? c.now : Number.NaN, tool: c.tool };
+  }
+
   /** Turns the matched rules into the decision and updates the session. */
   private conclude(result: number[] | number | null, c: EvalContext): Decision {
     const { errors, entry } = c;
@@ -784,11 +942,9 @@ export class Engine {
     // An ask awaits approval as the call it is: its tool and declared arguments, and its data.
     const asking = decision.decision === "ask" ? askKey(c.tool, c.args, c.entry.argsShape) : undefined;
     const askedLabels = asking !== undefined && state.labels ? labelsOf(c.context?.["labels"]) : undefined;
-    // (The rules, reasons and errors of a revocation through errors are shared with the sessions
-    // revoked alike, sharedRevocation; when and on which tool is the session's own.)
-    if (revocation) state.revoked = { ...(decision.errors.length > 0 ? this.sharedRevocation(revocation) : revocation), at: c.dated ? c.now : Number.NaN, tool: c.tool };
+    if (revocation) state.revoked = this.revocationRecord(revocation, decision, c);
     this.sessions.record(state, c.now, c.clockReading, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", labels, allowed ? c.entry.returns : undefined);
-    if (asking !== undefined) awaitApproval(state, asking, c.tool, c.entry.argsShape, askedLabels);
+    if (asking !== undefined) awaitApproval(state, asking, c, askedLabels, this.policy, (decision as AskDecision).grantsOnApproval);
     return decision;
   }
 
@@ -1080,9 +1236,18 @@ export function checkEngineOptionNames(options: unknown, alsoKnown: readonly str
  */
 export function checkOptionNames(options: unknown, { owner, known, example = known[0]!, listed = known.join(", ") }: { owner: string; known: readonly string[]; example?: string; listed?: string }): void {
   // Any realm's plain object: not an array, a Buffer, a KeyObject or another class's instance.
-  const prototype: unknown = typeof options === "object" && options !== null ? Object.getPrototypeOf(options) : undefined;
-  if (prototype === undefined || (prototype !== null && Object.getPrototypeOf(prototype) !== null)) throw new TypeError(`the options must be an object such as { ${example} }, not ${describeKind(options)}`);
-  for (const name of Object.keys(options as object)) {
+  // (Read through proxy traps that may throw, a revoked proxy's: the caller's mistake, said so.)
+  let plain: boolean;
+  let names: string[] = [];
+  try {
+    const prototype: unknown = typeof options === "object" && options !== null ? Object.getPrototypeOf(options) : undefined;
+    plain = prototype === null || (prototype !== undefined && Object.getPrototypeOf(prototype) === null);
+    if (plain) names = Object.keys(options as object);
+  } catch (error) {
+    throw new TypeError(`the options cannot be read: ${helpers.describeThrown(error)}`);
+  }
+  if (!plain) throw new TypeError(`the options must be an object such as { ${example} }, not ${describeKind(options)}`);
+  for (const name of names) {
     if (known.includes(name)) continue;
     const meant = closestName(name, known);
     throw new TypeError(`${owner} has no option \`${name}\`${meant === undefined ? "" : `: did you mean \`${meant}\`?`} (the options are ${listed})`);
@@ -1121,7 +1286,7 @@ const ASK_KEY_TEXT_MAX = 64;
  * approved): no number of later asks can push out one a person may be looking at (and with it
  * the data it returns, once approved and the call goes ahead).
  */
-function awaitApproval(state: SessionState, key: string, tool: string, argsShape: ValueShape, labels: string[] | undefined): void {
+function awaitApproval(state: SessionState, key: string, c: EvalContext, labels: string[] | undefined, policy: CompiledPolicy, grants: readonly Grant[]): void {
   const asked = (state.asked ??= new Map());
   let pending = asked.get(key);
   if (pending === undefined) {
@@ -1129,8 +1294,10 @@ function awaitApproval(state: SessionState, key: string, tool: string, argsShape
       state.askedFull = true;
       return;
     }
-    asked.set(key, (pending = { tool, argsShape, count: 0, labels: undefined, labelChars: 0 }));
-  }
+    // Who asked and under which policy, as plain fields (every ask writes them; see PendingAsk).
+    const caller = callerOf(policy, c, grants, state.labelLimits.alwaysKept);
+    asked.set(key, (pending = { tool: c.tool, argsShape: c.entry.argsShape, count: 0, labels: undefined, labelChars: 0, policy, user: caller.user, agent: caller.agent, context: caller.context, askedLabels: caller.askedLabels, unkept: caller.unkept, grants, more: undefined }));
+  } else noteAsk(pending, policy, c, grants, state.labelLimits.alwaysKept);
   pending.count++;
   if (labels === undefined) return;
   // Each label once, and none the session holds already (its labels only grow): `context.labels`
@@ -1146,6 +1313,283 @@ function awaitApproval(state: SessionState, key: string, tool: string, argsShape
       pending.labelChars += state.labelChars - charged;
     } else pending.labelsDropped = true;
   }
+}
+
+/**
+ * Notes an ask of a call already awaiting approval (before its count goes up): under the policy
+ * of its latest asks (or one alike, `alikePolicies`), by their caller or another one; under
+ * another policy (a reload since), the asks so far become older ones (`MoreAsks.older`), kept
+ * with their callers and grants until approved, and this one starts the latest.
+ */
+function noteAsk(pending: PendingAsk, policy: CompiledPolicy, c: EvalContext, grants: readonly Grant[], alwaysKept: ReadonlySet<string>): void {
+  if (pending.policy !== policy) {
+    if (!alikePolicies(pending.policy, policy)) return startAsksUnder(pending, policy, callerOf(policy, c, grants, alwaysKept));
+    pending.policy = policy;
+  }
+  // Most asks again are the same caller's: compared with the kept copies field by declared
+  // field, copying nothing (a copy is made only for a caller not seen yet).
+  if (sameAsAsked(pending, policy, c)) {
+    pending.grants = longerGrants(pending.grants, grants);
+    return;
+  }
+  const more = (pending.more ??= { callers: [], callersDropped: false, older: undefined });
+  for (const known of more.callers) {
+    if (!sameAsAsked(known, policy, c)) continue;
+    known.grants = longerGrants(known.grants, grants);
+    return;
+  }
+  if (more.callers.length < MAX_ASKED_CALLERS - 1) more.callers.push(callerOf(policy, c, grants, alwaysKept));
+  else more.callersDropped = true;
+}
+
+/** Adds a caller to asks of one policy, or joins its grants to an equal one's; past MAX_ASKED_CALLERS, marks them (refused after a reload). */
+function addCaller(asks: { readonly callers: AskedCaller[]; callersDropped: boolean }, caller: AskedCaller, room = MAX_ASKED_CALLERS - 1): void {
+  for (const known of asks.callers) {
+    if (!sameCaller(known, caller)) continue;
+    known.grants = longerGrants(known.grants, caller.grants);
+    return;
+  }
+  if (asks.callers.length < room) asks.callers.push(caller);
+  else asks.callersDropped = true;
+}
+
+/** The latest asks' callers (PendingAsk's first, then the others). */
+function callersOf(pending: PendingAsk): AskedCaller[] {
+  return [{ user: pending.user, agent: pending.agent, context: pending.context, askedLabels: pending.askedLabels, unkept: pending.unkept, grants: pending.grants }, ...(pending.more?.callers ?? [])];
+}
+
+/**
+ * An ask under another policy than the latest asks': they move to the older asks (joining ones
+ * of a policy alike theirs; past MAX_ASKED_POLICIES, the newest older entry takes them, its
+ * policy unknown from then on, so it is always judged), and this ask starts the latest.
+ */
+function startAsksUnder(pending: PendingAsk, policy: CompiledPolicy, caller: AskedCaller): void {
+  const more: MoreAsks = (pending.more ??= { callers: [], callersDropped: false, older: undefined });
+  const older = (more.older ??= []);
+  let olderCount = 0;
+  for (const asks of older) olderCount += asks.count;
+  const latest: AskedUnder = { policy: pending.policy, count: pending.count - olderCount, callers: callersOf(pending), callersDropped: more.callersDropped };
+  const alike = older.find((asks) => asks.policy !== undefined && alikePolicies(asks.policy, latest.policy));
+  if (alike === undefined && older.length < MAX_ASKED_POLICIES) older.push(latest);
+  else {
+    const into = alike ?? older[older.length - 1]!;
+    if (alike === undefined) into.policy = undefined;
+    into.count += latest.count;
+    into.callersDropped ||= latest.callersDropped;
+    for (const caller of latest.callers) addCaller(into, caller, MAX_ASKED_CALLERS);
+  }
+  pending.policy = policy;
+  pending.user = caller.user;
+  pending.agent = caller.agent;
+  pending.context = caller.context;
+  pending.askedLabels = caller.askedLabels;
+  pending.unkept = caller.unkept;
+  pending.grants = caller.grants;
+  more.callers.length = 0;
+  more.callersDropped = false;
+}
+
+/** After an approval of a call still asked more times: the oldest ask is the one taken (older asks are judged at every approval until then). */
+function settleOldestAsk(pending: PendingAsk): void {
+  const older = pending.more?.older;
+  if (older === undefined) return;
+  if (--older[0]!.count === 0) older.shift();
+  if (older.length === 0) pending.more!.older = undefined;
+}
+
+/**
+ * The call as it was asked by `caller`, for the policy in force to judge after a reload: the
+ * asked request's `user`, `agent` and `context` as they were when it was asked (copies: an
+ * enforcement point that updates its objects in place changes no past ask), with the
+ * approval's `context.labels` joining the asked ones (both join the session when it goes
+ * ahead). The rest is the approval's: `args` (the ask's own are not kept; they are the same as
+ * the asking policy compared them, which is how the ask was found), `time` (the call goes ahead
+ * now) and `intent` (the session's either way).
+ */
+function askedRequest(approval: Record<string, unknown>, caller: AskedCaller): Record<string, unknown> {
+  const asked: Record<string, unknown> = { session: approval["session"], tool: approval["tool"] };
+  for (const name of ["args", "time", "intent"]) if (approval[name] !== undefined) asked[name] = approval[name];
+  if (caller.user !== undefined) asked["user"] = caller.user;
+  if (caller.agent !== undefined) asked["agent"] = caller.agent;
+  const sentContext = approval["context"];
+  const sent = uniqueLabels(typeof sentContext === "object" && sentContext !== null ? (sentContext as Record<string, unknown>)["labels"] : undefined);
+  const had = caller.askedLabels;
+  const labels = had === undefined ? sent : sent === undefined ? had : [...had, ...sent.filter((label) => !had.includes(label))];
+  if (caller.context !== undefined || labels !== undefined) asked["context"] = labels === undefined ? caller.context : { ...caller.context, labels };
+  return asked;
+}
+
+/** Values of one caller's user, agent and context an ask copies at most; past them it keeps none (refused after a reload). */
+const MAX_ASKED_CALLER_VALUES = 1_024;
+
+/**
+ * Who made an ask, as copies taken when it was asked: `user`, `agent` and `context` limited to
+ * the fields the asking policy's schema declares (the request was validated against it, so they
+ * are small; `context.labels` apart), as plain data, and `context.labels` each once, bounded as
+ * a session's labels are (UNDECLARED_LABEL_CHARS, the label enum's members aside). What cannot be
+ * copied (too large, or data that throws on reading) is not kept, and the caller is marked
+ * `unkept`: an approval after a reload is then refused, saying so.
+ */
+function callerOf(policy: CompiledPolicy, c: EvalContext, grants: readonly Grant[], alwaysKept: ReadonlySet<string>): AskedCaller {
+  const { user, agent, context } = policy.schema.entities;
+  try {
+    const budget = { values: MAX_ASKED_CALLER_VALUES };
+    const askedLabels = uniqueLabels(c.context?.["labels"]);
+    let chars = 0;
+    for (const label of askedLabels ?? []) if (!alwaysKept.has(label) && (chars += label.length + 1) > UNDECLARED_LABEL_CHARS) throw new RangeError(`its context.labels are more than a session keeps (${UNDECLARED_LABEL_CHARS} characters)`);
+    return { user: declaredCopy(c.user, user, budget), agent: declaredCopy(c.agent, agent, budget), context: declaredCopy(c.context, context, budget, "labels"), askedLabels, unkept: undefined, grants };
+  } catch (error) {
+    return { user: undefined, agent: undefined, context: undefined, askedLabels: undefined, unkept: helpers.describeThrown(error), grants };
+  }
+}
+
+/** `labels` as sent, each string once (first seen first), or undefined when not a list. */
+function uniqueLabels(labels: unknown): string[] | undefined {
+  const all = labelsOf(labels);
+  // Sized to fit (a filtered list's room grows past its items; kept per pending ask, it adds up).
+  return all === undefined ? undefined : all.length < 2 ? all.slice() : Array.from(new Set(all));
+}
+
+const declaredNames = new WeakMap<Record<string, unknown>, readonly string[]>();
+
+/** The field names an entity declares, listed once per schema (asks read them on every ask). */
+function namesOf(fields: Record<string, unknown>): readonly string[] {
+  let names = declaredNames.get(fields);
+  if (names === undefined) declaredNames.set(fields, (names = Object.keys(fields)));
+  return names;
+}
+
+/** A plain-data copy of an entity's declared fields (`except` aside), or undefined when the request has none or the schema declares none. */
+function declaredCopy(value: Record<string, unknown> | undefined, fields: Record<string, unknown> | undefined, budget: { values: number }, except?: string): Record<string, unknown> | undefined {
+  if (value === undefined || value === null || typeof value !== "object" || fields === undefined) return undefined;
+  let copy: Record<string, unknown> | undefined;
+  for (const name of namesOf(fields)) if (name !== except && Object.hasOwn(value, name)) (copy ??= {})[name] = plainCopy(value[name], budget, 0);
+  // (A context whose only field is `labels` keeps nothing here: they are kept apart.)
+  return copy ?? (except === undefined ? {} : undefined);
+}
+
+function plainCopy(value: unknown, budget: { values: number }, depth: number): unknown {
+  if (--budget.values < 0) throw new RangeError(`its user, agent and context hold more than ${MAX_ASKED_CALLER_VALUES} values`);
+  if (typeof value !== "object" || value === null) return value;
+  if (depth > MAX_NESTING) throw new RangeError("its data is nested too deeply");
+  if (Array.isArray(value)) {
+    const copy = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) copy[i] = plainCopy(value[i], budget, depth + 1);
+    return copy;
+  }
+  const copy: Record<string, unknown> = {};
+  for (const name of Object.keys(value)) copy[name] = plainCopy((value as Record<string, unknown>)[name], budget, depth + 1);
+  return copy;
+}
+
+/** Whether an ask under `policy` was made by the caller whose copies `known` holds (the copies compared with the request, field by declared field). */
+function sameAsAsked(known: AskedCaller | PendingAsk, policy: CompiledPolicy, c: EvalContext): boolean {
+  if (known.unkept !== undefined) return false;
+  const { user, agent, context } = policy.schema.entities;
+  try {
+    const sent = c.context?.["labels"];
+    const had = known.askedLabels;
+    if (had === undefined ? Array.isArray(sent) : !Array.isArray(sent) || !sameLabels(had, sent)) return false;
+    return sameDeclared(known.user, c.user, user) && sameDeclared(known.agent, c.agent, agent) && sameDeclared(known.context, c.context, context, "labels");
+  } catch {
+    // Request data that throws on reading (a getter, a proxy): another caller (judged on its own).
+    return false;
+  }
+}
+
+/** Whether the strings of `sent` are the labels `had` holds (each once, in first-seen order). */
+function sameLabels(had: readonly string[], sent: readonly unknown[]): boolean {
+  let at = 0;
+  for (let i = 0; i < sent.length; i++) {
+    const label = sent[i];
+    if (typeof label !== "string") continue;
+    if (at < had.length && had[at] === label) at++;
+    else if (!had.includes(label)) return false;
+  }
+  return at === had.length;
+}
+
+/** Whether a kept copy (declaredCopy) equals the request's declared fields. */
+function sameDeclared(copy: Record<string, unknown> | undefined, value: Record<string, unknown> | undefined, fields: Record<string, unknown> | undefined, except?: string): boolean {
+  if (value === undefined || value === null || typeof value !== "object" || fields === undefined) return copy === undefined;
+  if (copy === undefined && except === undefined) return false;
+  for (const name of namesOf(fields)) {
+    if (name === except) continue;
+    const kept = copy !== undefined && Object.hasOwn(copy, name);
+    if (kept !== Object.hasOwn(value, name) || (kept && !sameData(copy![name], value[name], 0))) return false;
+  }
+  return true;
+}
+
+/** Whether two kept callers are the same (their copies equal). */
+function sameCaller(known: AskedCaller, other: AskedCaller): boolean {
+  if (known.unkept !== undefined || other.unkept !== undefined) return false;
+  return sameData(known.askedLabels, other.askedLabels, 0) && sameData(known.user, other.user, 0) && sameData(known.agent, other.agent, 0) && sameData(known.context, other.context, 0);
+}
+
+/** Whether two request values are equal as data (JSON-like: lists, records, scalars). */
+function sameData(a: unknown, b: unknown, depth: number): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null || depth > MAX_NESTING) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i], depth + 1)) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  let names = 0;
+  for (const name in a) {
+    if (!Object.hasOwn(a, name)) continue;
+    names++;
+    if (!Object.hasOwn(b, name) || !sameData((a as Record<string, unknown>)[name], (b as Record<string, unknown>)[name], depth + 1)) return false;
+  }
+  for (const name in b) if (Object.hasOwn(b, name)) names--;
+  return names === 0;
+}
+
+/** Grants joined, each scope with its longer lifetime (all that asks of one caller might mint); the same array when nothing is added. */
+function longerGrants(current: readonly Grant[], more: readonly Grant[]): readonly Grant[] {
+  return current === more || more.length === 0 ? current : mergeGrants([...current], more, "longer");
+}
+
+/**
+ * Whether two policies decide alike: the same object, or the same code, rules, schema and
+ * session use (a reload of the same bundle, or of the same sources compiled again). Compared
+ * by a fingerprint worked out once per policy; only asks and approvals across a reload ask.
+ */
+function alikePolicies(a: unknown, b: unknown): boolean {
+  // Code first: a changed rule changes it, and comparing two strings costs far less than
+  // fingerprinting two whole policies (on the decision path, at the first approval after a reload).
+  if (a === b) return true;
+  if (a === undefined || b === undefined || (a as CompiledPolicy).code !== (b as CompiledPolicy).code) return false;
+  return fingerprintOf(a as CompiledPolicy) === fingerprintOf(b as CompiledPolicy);
+}
+
+const fingerprints = new WeakMap<CompiledPolicy, string>();
+
+function fingerprintOf(policy: CompiledPolicy): string {
+  let print = fingerprints.get(policy);
+  if (print === undefined) {
+    print = hash("sha256", JSON.stringify([policy.code, policy.rules, policy.schema, policy.session]), "base64");
+    fingerprints.set(policy, print);
+  }
+  return print;
+}
+
+/** What a policy declares that a request of `tool` is validated by: another one can make a request invalid that was not. */
+function declarationsOf(policy: CompiledPolicy, tool: string): string {
+  const { entities, records, enums, intents, tools } = policy.schema;
+  return JSON.stringify([entities, records, enums, intents, tools[tool] ?? null]);
+}
+
+/** `shell for 60s`, as explanations write a grant. */
+function describeGrant(grant: Grant): string {
+  return `${helpers.describeText(grant.scope)} for ${grant.ttlSeconds}s`;
+}
+
+/** `; its errors: …` for a decision's errors, or nothing. */
+function errorsOf(errors: readonly string[] | undefined): string {
+  return errors === undefined || errors.length === 0 ? "" : `; its errors: ${errors.join("; ")}`;
 }
 
 /**
@@ -1258,15 +1702,16 @@ function deny(rules: string[], reasons: string[], locations: string[], revoked: 
 }
 
 /**
- * The union of grants; a scope granted twice keeps the shorter lifetime (least privilege).
+ * The union of grants; a scope granted twice keeps the shorter lifetime (least privilege), or
+ * the `longer` one (all that asks of one call awaiting approval might mint, see longerGrants).
  * Copies, so a caller changing a decision's grants cannot change the compiled rules.
  */
-function mergeGrants(current: Grant[] | undefined, more: readonly Grant[]): Grant[] {
+function mergeGrants(current: Grant[] | undefined, more: readonly Grant[], keep: "shorter" | "longer" = "shorter"): Grant[] {
   const merged = current ?? [];
   for (const grant of more) {
     const existing = merged.findIndex((g) => g.scope === grant.scope);
     if (existing < 0) merged.push({ scope: grant.scope, ttlSeconds: grant.ttlSeconds });
-    else if (grant.ttlSeconds < merged[existing]!.ttlSeconds) merged[existing] = { scope: grant.scope, ttlSeconds: grant.ttlSeconds };
+    else if (keep === "shorter" ? grant.ttlSeconds < merged[existing]!.ttlSeconds : grant.ttlSeconds > merged[existing]!.ttlSeconds) merged[existing] = { scope: grant.scope, ttlSeconds: grant.ttlSeconds };
   }
   return merged;
 }

@@ -5,6 +5,7 @@
  * kilobyte.
  */
 import { globMatch } from "./glob.js";
+import type { Grant } from "./decision.js";
 import type { ValueShape } from "./declaredShape.js";
 import { describeMs, roughlyAbove } from "./durationsForPeople.js";
 import { childrenOf, type IrExpr } from "./ir.js";
@@ -218,7 +219,63 @@ export interface PendingAsk {
    * would give back room never charged, and the session's labels outgrow the cap.
    */
   labelChars: number;
+  /**
+   * The policy its latest asks were made under (the engine's CompiledPolicy: the store knows no
+   * policies) and, below, who made the first of them and what it offered: after a reload that
+   * changed the policy, an approval is judged by the policy in force as the call was asked.
+   * Plain fields, not a side table: every ask writes them (see Engine.approved).
+   */
+  policy: unknown;
+  /**
+   * The first of those asks' `user`, `agent` and `context` (AskedCaller: copies taken when it
+   * was asked, limited to the fields the asking policy declares), the parts of the asked call
+   * its approval cannot stand in for.
+   */
+  user: Record<string, unknown> | undefined;
+  agent: Record<string, unknown> | undefined;
+  context: Record<string, unknown> | undefined;
+  askedLabels: readonly string[] | undefined;
+  unkept: string | undefined;
+  /** The grants on approval the asks of that caller offered, each scope with its longest lifetime. */
+  grants: readonly Grant[];
+  /** Other callers of those asks, and asks of the call made under other policies: most asks have none. */
+  more: MoreAsks | undefined;
 }
+
+/** Who made an ask (PendingAsk): the asked request's parts the policy in force judges after a reload. */
+export interface AskedCaller {
+  /** Copies (plain data) of the asked request's declared `user`, `agent` and `context` fields (`labels` apart), taken when it was asked. */
+  readonly user: Record<string, unknown> | undefined;
+  readonly agent: Record<string, unknown> | undefined;
+  readonly context: Record<string, unknown> | undefined;
+  /** The asked `context.labels`, each once (bounded as a session's labels are). */
+  readonly askedLabels: readonly string[] | undefined;
+  /** Why the asked data could not be kept (too large, or it threw on reading): an approval after a reload is refused. */
+  readonly unkept: string | undefined;
+  grants: readonly Grant[];
+}
+
+/** Asks of one call made under one policy (or, past MAX_ASKED_POLICIES, several: `policy` undefined). */
+export interface AskedUnder {
+  policy: unknown;
+  count: number;
+  readonly callers: AskedCaller[];
+  /** More callers asked than MAX_ASKED_CALLERS: they cannot all be judged after a reload. */
+  callersDropped: boolean;
+}
+
+/** PendingAsk's rarer parts: callers of its latest asks beyond the first, and older asks. */
+export interface MoreAsks {
+  readonly callers: AskedCaller[];
+  callersDropped: boolean;
+  /** Asks made under other policies than the latest asks' (before a reload), oldest first, until approved. */
+  older: AskedUnder[] | undefined;
+}
+
+/** Distinct callers of a call's asks under one policy kept (PendingAsk); past them, judged as unknown (refused after a reload). */
+export const MAX_ASKED_CALLERS = 8;
+/** Policies a call's pending asks are kept apart by; past them, asks under later policies are merged with the newest older entry, of unknown policy from then on. */
+export const MAX_ASKED_POLICIES = 4;
 
 /**
  * What revoked a session, repeated by every later denial in it: the `deny … revoke` rules of the
@@ -756,6 +813,20 @@ export class SessionStore {
   /** Records of expired and revoked sessions held (what `expiredMs` and `revokedMs` bound). */
   get recordCount(): number {
     return this.expired.size;
+  }
+
+  /**
+   * For an operator's metrics (Engine.stats): the expired sessions' records kept (revoked ones
+   * apart) and the revoked sessions remembered, live or expired. One walk over the sessions
+   * held: revocations are set on the sessions themselves, which no counter follows.
+   */
+  census(): { expired: number; revoked: number } {
+    let expired = 0;
+    let revoked = 0;
+    for (const state of this.sessions.values()) if (state.revoked !== undefined) revoked++;
+    for (const gone of this.expired.values()) if (gone.revoked !== undefined) revoked++;
+    else expired++;
+    return { expired, revoked };
   }
 
   /** The live state of a session, if it has one (for inspection; expiry is not judged here). */

