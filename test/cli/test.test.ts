@@ -505,6 +505,41 @@ describe("policyc test: coverage", () => {
     expect(lines((await test(DEMO_POLICY, "--replay", failing, "--bail", "--reporter", "tap")).stdout).at(-1)).toMatch(/^Bail out! stopped at the first failure/);
   });
 
+  it("coverage below --min-coverage is reported also when cases failed, in every reporter and on stderr (audit s16 F4)", async () => {
+    const failingPartial = write("failing-partial.jsonl", lines(readFileSync(join(ROOT, FULL), "utf8")).slice(0, 2).map((l, i) => (i === 0 ? l.replace('"allow"', '"deny"') : l)).join("\n") + "\n");
+    const run = (reporter: string): Promise<CliResult> => test(DEMO_POLICY, "--replay", failingPartial, "--min-coverage", "100", "--reporter", reporter);
+    const message = "rule coverage 50% is below --min-coverage 100%";
+    const pretty = await run("pretty");
+    expect(pretty.code).toBe(1);
+    expect(pretty.stderr).toContain(`policyc test: ${message}`);
+    const json = await run("json");
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, reason: `1 case failed; ${message}`, failed: 1 });
+    expect(json.stderr).toContain(message);
+    const junit = await run("junit");
+    expect(junit.stdout).toContain(`<testcase classname="policyc test" name="coverage">\n      <failure message="${message}" type="coverage"/>`);
+    const tap = lines((await run("tap")).stdout);
+    expect(tap[1]).toBe("1..3");
+    expect(tap).toContain("not ok 3 - coverage");
+    expect((await run("github")).stdout).toContain(`::error title=policyc test%3A coverage::${message.replace(/%/g, "%25")}\n`);
+  });
+
+  it("coverage of many rules stays readable: the total names 10 rules that decided no line and counts the rest, GitHub gets 10 warnings (audit s16 F5)", async () => {
+    const tools = Array.from({ length: 1_200 }, (_, i) => `tool t.n${i} {}\n`).join("");
+    const policy = write("many-rules.policy", `${tools}policy p {\n${Array.from({ length: 1_200 }, (_, i) => `  allow t.n${i}\n`).join("")}}\n`);
+    const recording = write("many-rules.jsonl", JSON.stringify({ time: "2026-01-05T10:00:00Z", session: "s", tool: "t.n0", args: {}, decision: "allow" }) + "\n");
+    const named = Array.from({ length: 10 }, (_, i) => `p/${i + 2}`).join(", ");
+    const total = `0% of 1,200 rules covered; never decided a line: ${named} and 1,189 more (the table marks each; \`--json\` lists them in \`coverage.uncovered\`)`;
+    const pretty = await test(policy, "--replay", recording, "--coverage");
+    expect(pretty.code).toBe(0);
+    expect(pretty.stdout).toContain(`  ${total}\n`);
+    const github = (await test(policy, "--replay", recording, "--coverage", "--reporter", "github")).stdout;
+    const warnings = github.split("\n").filter((line) => line.startsWith("::warning"));
+    expect(warnings).toHaveLength(10);
+    expect(warnings[8]).toContain("rule p/10 decided no recorded line");
+    expect(warnings[9]).toBe("::warning title=policyc test%3A coverage::1,190 more rules decided no recorded line, not annotated (GitHub shows 10 warnings a step): the coverage table in the log marks each");
+    expect(github.split("\n").every((line) => line.length < 1_000)).toBe(true);
+  });
+
   it("--coverage shows in the CI reporters too: TAP comments, a JUnit suite of properties, GitHub annotations at the rules", async () => {
     const run = async (reporter: string): Promise<string> => {
       const result = await test(DEMO_POLICY, "--replay", DEMO, "--coverage", "--reporter", reporter);
