@@ -1,6 +1,6 @@
 import type * as A from "../../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../../diagnostics/Diagnostic.js";
-import type { RecordShape, Schema } from "../schema.js";
+import type { FieldInfo, RecordShape, Schema } from "../schema.js";
 import type { Type } from "../types.js";
 
 /**
@@ -40,7 +40,7 @@ export function checkUninhabitedTypes(schema: Schema, files: readonly A.PolicyFi
     for (const other of knot) reported.add(other);
     const decl = declSpans.get(name);
     if (!decl) continue;
-    const path = cycle.length === 1 ? `its required \`${cycle[0]!.field}\` is ${article(name)} \`${name}\` again` : `its required attributes lead back to it: ${cycle.map((s) => `\`${s.record}.${s.field}\``).join(" → ")} → \`${name}\``;
+    const path = cycle.length === 1 ? `its required \`${cycle[0]!.field}\` is ${article(name)} \`${name}\` again` : `its required attributes lead back to it: ${stepsText(cycle)} → \`${name}\``;
     const use = firstRequiredUse(name, roots, schema);
     const first = cycle[0]!;
     const fix = `make ${cycle.length === 1 ? `\`${first.field}\`` : "one of these attributes"} optional (\`${first.field}?: ${first.target}\`) or a list (\`${first.field}: list<${first.target}>\`)`;
@@ -144,17 +144,17 @@ function requiredCycle(start: string, knot: ReadonlySet<string>, schema: Schema)
 /** The records an entity or a tool's arguments can hold, through any attributes and collections. */
 export function recordsRequestsCanHold(schema: Schema): Set<string> {
   const reached = new Set<string>();
-  const visit = (shape: RecordShape | undefined): void => {
-    for (const field of shape?.fields.values() ?? []) {
+  // A worklist, not recursion: a chain of 10,000 records is 10,000 levels deep.
+  const pending: (RecordShape | undefined)[] = [...schema.entities.values(), ...[...schema.tools.values()].map((info) => info.args)];
+  while (pending.length > 0) {
+    for (const field of pending.pop()?.fields.values() ?? []) {
       let type = field.type;
       while (type.kind === "set" || type.kind === "list") type = type.element;
       if (type.kind !== "record" || reached.has(type.name)) continue;
       reached.add(type.name);
-      visit(schema.records.get(type.name));
+      pending.push(schema.records.get(type.name));
     }
-  };
-  for (const shape of schema.entities.values()) visit(shape);
-  for (const info of schema.tools.values()) visit(info.args);
+  }
   return reached;
 }
 
@@ -171,28 +171,37 @@ function requiredRoots(schema: Schema): { label: (path: string) => string; prefi
 function firstRequiredUse(name: string, roots: ReturnType<typeof requiredRoots>, schema: Schema): string | undefined {
   for (const root of roots) {
     const visited = new Set<string>();
-    const search = (shape: RecordShape, path: string): string | undefined => {
-      for (const field of shape.fields.values()) {
-        if (field.optional) continue;
-        const fieldPath = `${path}.${field.name}`;
-        if (holds(field.type, name)) return fieldPath;
-        if (field.type.kind === "record" && !visited.has(field.type.name)) {
-          visited.add(field.type.name);
-          const inner = schema.records.get(field.type.name);
-          const found = inner && search(inner, fieldPath);
-          if (found) return found;
-        }
+    // Depth first in declaration order, on a stack of its own (a chain of records can be
+    // thousands deep): the first path found is the one described.
+    const frames: { fields: FieldInfo[]; next: number; path: string }[] = [{ fields: [...root.shape.fields.values()], next: 0, path: root.prefix }];
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1]!;
+      if (frame.next >= frame.fields.length) {
+        frames.pop();
+        continue;
       }
-      return undefined;
-    };
-    const path = search(root.shape, root.prefix);
-    if (path) return root.label(path);
+      const field = frame.fields[frame.next++]!;
+      if (field.optional) continue;
+      const fieldPath = `${frame.path}.${field.name}`;
+      if (holds(field.type, name)) return root.label(fieldPath);
+      if (field.type.kind !== "record" || visited.has(field.type.name)) continue;
+      visited.add(field.type.name);
+      const inner = schema.records.get(field.type.name);
+      if (inner) frames.push({ fields: [...inner.fields.values()], next: 0, path: fieldPath });
+    }
   }
   return undefined;
 }
 
 function holds(type: Type, name: string): boolean {
   return (type.kind === "enum" || type.kind === "record") && type.name === name;
+}
+
+/** `\`A.b\` → \`B.a\``, of a long cycle (a generated schema's ring of thousands) its first 10 steps and its last. */
+function stepsText(cycle: readonly Step[]): string {
+  const shown = (steps: readonly Step[]): string => steps.map((s) => `\`${s.record}.${s.field}\``).join(" → ");
+  if (cycle.length <= 12) return shown(cycle);
+  return `${shown(cycle.slice(0, 10))} → … (${(cycle.length - 11).toLocaleString("en-US")} more) → ${shown(cycle.slice(-1))}`;
 }
 
 function article(name: string): string {
