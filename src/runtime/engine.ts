@@ -295,9 +295,9 @@ export class Engine {
   private readonly unknownToolReasons = new Map<string, string>();
   /** The same for unknown intents: the agent chooses the intent as freely as the tool. */
   private readonly unknownIntentReasons = new Map<string, string>();
-  /** The declared tools and intents for did-you-mean advice, indexed at the first unknown name. */
-  private toolNames: NameIndex | undefined;
-  private intentNames: NameIndex | undefined;
+  /** The declared tools and intents for did-you-mean advice, indexed here, off any request's path. */
+  private readonly toolNames: NameIndex;
+  private readonly intentNames: NameIndex;
   /** The engine that took this one's sessions over (EngineOptions.sessionsFrom): approvals go to it. */
   private successor: Engine | undefined;
 
@@ -380,6 +380,8 @@ export class Engine {
         sharedCount: 0,
       });
     }
+    this.toolNames = new NameIndex(this.tools.keys());
+    this.intentNames = new NameIndex(this.intents);
     // Last, once nothing can throw: a reload that fails leaves the old engine with its sessions.
     if (options.sessionsFrom !== undefined) {
       // A session whose declared intent the new policy dropped has no purpose left: it ends.
@@ -806,12 +808,12 @@ export class Engine {
 
   /** Why a request for `tool`, which the policy set does not declare, is denied (see unknownToolReasons). */
   private unknownToolReason(tool: string): string {
-    return remembered(this.unknownToolReasons, tool, () => `${unknownToolReasonStart(tool)}: the policy set declares no such tool${meantOf(tool, (this.toolNames ??= new NameIndex(this.tools.keys())))}`);
+    return remembered(this.unknownToolReasons, tool, () => `${unknownToolReasonStart(tool)}: the policy set declares no such tool${meantOf(tool, this.toolNames)}`);
   }
 
   /** Why a request for `intent`, which the policy set does not declare, is denied (see unknownIntentReasons). */
   private unknownIntentReason(intent: string): string {
-    return remembered(this.unknownIntentReasons, intent, () => `unknown intent ${helpers.describeText(intent)}: the policy set declares no such intent${meantOf(intent, (this.intentNames ??= new NameIndex(this.intents)))}`);
+    return remembered(this.unknownIntentReasons, intent, () => `unknown intent ${helpers.describeText(intent)}: the policy set declares no such intent${meantOf(intent, this.intentNames)}`);
   }
 
   /** Checks the request against the declared schema; returns a message naming the bad field. */
