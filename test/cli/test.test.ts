@@ -8,6 +8,7 @@ import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { BIN, CAN_RUN_UNPRIVILEGED, CONFORMANCE, HAS_CONFORMANCE, ROOT, bin, binUnprivileged, cli, type CliResult } from "../helpers.js";
 import { expectGolden, runText } from "../goldens/golden.js";
 import { forgeBundle, writeKeys } from "./signing.js";
+import { compile } from "../../src/compile/compile.js";
 
 /** Fixture paths relative to ROOT: the binary runs with cwd = ROOT, so reports are deterministic. */
 const DEMO_POLICY = "test/fixtures/replay/demo.policy";
@@ -1172,6 +1173,21 @@ describe("policyc test: bad input", () => {
       expect(result.stdout, expectation).toContain(`:2: unknown tool \`${tool}\`${tool === "kb.serch" ? " (did you mean `kb.search`?)" : ""}: the policy set declares no such tool`);
       expect(lastLine(result.stdout), expectation).toBe("1 passed, 0 failed");
     }
+  });
+
+  it("past 256 tools, what is close to a declared tool, and the advice, are the engine's (review r5 R2)", async () => {
+    const policy = `${Array.from({ length: 300 }, (_, i) => `tool t.n${i} { risk low }\n`).join("")}policy p {\n  allow t.n0\n}\n`;
+    const policyFile = write("many-tools/p.policy", policy);
+    const engine = compile([{ path: "p.policy", text: policy }]);
+    expect(engine.decide({ session: "a", tool: "t.n12x" }).reasons).toEqual(['unknown tool "t.n12x": the policy set declares no such tool (did you mean "t.n12"?)']);
+    expect(engine.decide({ session: "b", tool: "t.n12xy" }).reasons).toEqual(['unknown tool "t.n12xy": the policy set declares no such tool']);
+    // Two edits from `t.n12`: no advice from the engine past 256 tools, so a decision log's line of it is a case.
+    const far = await test(policyFile, "--replay", write("many-tools/far.jsonl", '{"session":"s","tool":"t.n12xy","args":{},"decision":"deny","rules":[]}\n'));
+    expect(far.code).toBe(0);
+    expect(lastLine(far.stdout)).toBe("1 passed, 0 failed");
+    const near = await test(policyFile, "--replay", write("many-tools/near.jsonl", '{"session":"s","tool":"t.n12x","args":{},"decision":"deny","rules":[]}\n'));
+    expect(near.code).toBe(1);
+    expect(near.stdout).toContain(":1: unknown tool `t.n12x` (did you mean `t.n12`?): the policy set declares no such tool");
   });
 
   it("--update writes no expectation into a line naming an undeclared tool (a foreign recording does not turn green)", async () => {
