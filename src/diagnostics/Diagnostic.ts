@@ -31,15 +31,22 @@ export function diagnostic(code: Code, message: string, span?: Span, help?: stri
   return d;
 }
 
-/** Makes `d.help` what `help()` gives, worked out at the first read and kept (absent when it gives nothing). */
+/**
+ * Makes `d.help` what `help()` gives, worked out at the first read and kept in the getter's
+ * closure: the property is never redefined or deleted, so a diagnostic a caller froze still
+ * reads (a help that gives nothing reads as undefined).
+ */
 function helpWhenRead(d: { help?: string }, help: LazyHelp): void {
+  let value: string | undefined;
+  let done = false;
   Object.defineProperty(d, "help", {
     enumerable: true,
     configurable: true,
     get(): string | undefined {
-      const value = help() || undefined;
-      if (value === undefined) delete d.help;
-      else Object.defineProperty(d, "help", { value, enumerable: true, writable: true, configurable: true });
+      if (!done) {
+        value = help() || undefined;
+        done = true;
+      }
       return value;
     },
   });

@@ -66,6 +66,17 @@ describe("did-you-mean advice is worked out for the diagnostics shown (audit s16
     expect(result.stdout).toContain("950 more not shown");
   });
 
+  it("a diagnostic from analyze() that a caller freezes still reads its help, or its absence (review r5 R3)", () => {
+    const text = `context { region: string }\n${TOOL}policy p {\n  deny kb.search when context.regoin == "x" reason "x"\n  deny kb.search when context.zzzzzzzz == "x" reason "x"\n}\n`;
+    const [near, far] = analyze([{ path: "f.policy", text }]).diagnostics.filter((d) => d.code === "PC202");
+    Object.freeze(near);
+    Object.freeze(far);
+    expect(near!.help).toBe("did you mean `region`?");
+    expect(near!.help).toBe("did you mean `region`?");
+    expect(far!.help).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(far))).not.toHaveProperty("help");
+  });
+
   it("--json, which lists them all, still gives each its advice", async () => {
     const few = Array.from({ length: 300 }, (_, i) => `attr_${i}: int`).join(", ");
     writeFileSync(join(dir, "few.policy"), `context { ${few} }\n${TOOL}policy p {\n${rules.split("\n").slice(0, 80).join("\n")}\n}\n`);
