@@ -142,7 +142,14 @@ export class NameIndex {
     let bestDistance = 2;
     const consider = (index: number): void => {
       const candidate = this.names[index]!;
-      if (bestDistance === 0 && best !== undefined && !(candidate < best)) return;
+      // Once a name is found, one sorting after it can only win by being the name itself in other case.
+      if (best !== undefined && !(candidate < best)) {
+        if (bestDistance === 1 && this.lowered[index] === wanted) {
+          best = candidate;
+          bestDistance = 0;
+        }
+        return;
+      }
       const distance = editDistance(wanted, this.lowered[index]!, 1);
       if (distance < bestDistance || (distance === bestDistance && best !== undefined && candidate < best)) {
         best = candidate;
