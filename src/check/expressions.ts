@@ -1,6 +1,6 @@
 import { ownEntry } from "../diagnostics/ownEntry.js";
 import type * as A from "../ast/nodes.js";
-import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
+import { diagnostic, type Diagnostic, type LazyHelp } from "../diagnostics/Diagnostic.js";
 import { didYouMean, listed } from "../diagnostics/suggest.js";
 import { printExpr } from "../ast/printExpr.js";
 import type { Code } from "../diagnostics/codes.js";
@@ -208,7 +208,7 @@ export class ExpressionChecker {
     return conditionTightens === (polarity === 1);
   }
 
-  private report(code: Code, message: string, span: A.Expr["span"], help?: string): Type {
+  private report(code: Code, message: string, span: A.Expr["span"], help?: string | LazyHelp): Type {
     this.diagnostics.push(diagnostic(code, message, span, help));
     return ERROR;
   }
@@ -693,11 +693,11 @@ export class ExpressionChecker {
         return undefined;
       }
       const allArgs = new Set(rule.tools.flatMap((t) => [...this.schema.tools.get(t)!.args.fields.keys()]));
-      this.report("PC202", `unknown argument \`${name.name}\``, name.span, didYouMean(name.name, allArgs) ?? (rule.tools.length === 1 ? `\`${rule.tools[0]}\` takes ${[...allArgs].map((a) => `\`${a}\``).join(", ") || "no arguments"}` : undefined));
+      this.report("PC202", `unknown argument \`${name.name}\``, name.span, () => didYouMean(name.name, allArgs) ?? (rule.tools.length === 1 ? `\`${rule.tools[0]}\` takes ${[...allArgs].map((a) => `\`${a}\``).join(", ") || "no arguments"}` : undefined));
       return undefined;
     }
     const ownerName = owner.kind === "record" ? owner.name : shape.name;
-    this.report("PC202", `unknown attribute \`${name.name}\` of \`${ownerName}\``, name.span, didYouMean(name.name, shape.fields.keys()));
+    this.report("PC202", `unknown attribute \`${name.name}\` of \`${ownerName}\``, name.span, () => didYouMean(name.name, shape.fields.keys()));
     return undefined;
   }
 
@@ -764,7 +764,7 @@ export class ExpressionChecker {
         this.resolutions.set(expr, { kind: "enumMember", enumName: namespace, member: property.name });
         return { kind: "enum", name: namespace };
       }
-      return this.report("PC205", `\`${property.name}\` is not a member of \`${namespace}\``, property.span, didYouMean(property.name, enumInfo.members));
+      return this.report("PC205", `\`${property.name}\` is not a member of \`${namespace}\``, property.span, () => didYouMean(property.name, enumInfo.members));
     }
     return this.report("PC211", `\`${namespace}.${property.name}\` is a function: call it, as in \`${namespace}.${property.name}(…)\``, expr.span);
   }
@@ -813,7 +813,7 @@ export class ExpressionChecker {
         this.resolutions.set(expr, { kind: "enumMember", enumName: element.name, member: text });
         return element;
       }
-      return this.report("PC205", `\`${text}\` is not a member of \`${element.name}\``, expr.span, didYouMean(text, info.members) ?? `members: ${info.members.map((m) => `\`${m}\``).join(", ")}`);
+      return this.report("PC205", `\`${text}\` is not a member of \`${element.name}\``, expr.span, () => didYouMean(text, info.members) ?? `members: ${info.members.map((m) => `\`${m}\``).join(", ")}`);
     }
     if (element?.kind === "risk") {
       if ((RISK_LEVELS as readonly string[]).includes(text)) {
@@ -827,14 +827,14 @@ export class ExpressionChecker {
         this.resolutions.set(expr, { kind: "toolConstant", name: text });
         return TOOL;
       }
-      return this.report("PC203", `unknown tool \`${text}\``, expr.span, didYouMean(text, this.schema.tools.keys()));
+      return this.report("PC203", `unknown tool \`${text}\``, expr.span, () => didYouMean(text, this.schema.tools.keys()));
     }
     if (element?.kind === "intent") {
       if (this.schema.intents.has(text)) {
         this.resolutions.set(expr, { kind: "intentConstant", name: text });
         return INTENT;
       }
-      return this.report("PC204", `unknown intent \`${text}\``, expr.span, didYouMean(text, this.schema.intents.keys()));
+      return this.report("PC204", `unknown intent \`${text}\``, expr.span, () => didYouMean(text, this.schema.intents.keys()));
     }
     // Nothing to resolve against: say what the name could have been.
     const candidates = [...ROOTS, ...scope.locals.keys(), ...this.schema.enums.keys()];

@@ -400,7 +400,7 @@ export class LiteralComparisonChecks {
     if (kind.names.some((name) => nameFits(name, text, test)) || (test === "named" && text === "")) return;
     const never = operator === "in" ? "this element never matches" : `this comparison is ${operator === "!=" ? "always true" : "never true"}`;
     const what = test === "named" ? `is named ${JSON.stringify(text)}` : `${test} ${JSON.stringify(text)}`;
-    this.diagnostics.push(diagnostic("PC506", `no declared ${kind.noun} ${what}, so ${never}`, literal.span, this.nameHelp(kind, text, test)));
+    this.diagnostics.push(diagnostic("PC506", `no declared ${kind.noun} ${what}, so ${never}`, literal.span, () => this.nameHelp(kind, text, test)));
   }
 
   private nameHelp(kind: NameKind, text: string, test: NameTest): string {

@@ -180,7 +180,7 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
       // a second one (PC214), though the argument is still checked and counts as a use.
       if (ref.argument) resolveType(ref.argument);
       const listLike = ref.argument && /^(array|vec|vector|seq|sequence|slice)$/i.test(name) ? `write \`list<${typeText(ref.argument)}>\`` : undefined;
-      diagnostics.push(diagnostic("PC201", `unknown type \`${name}\``, ref.name.span, typeNameHelp(name) ?? listLike));
+      diagnostics.push(diagnostic("PC201", `unknown type \`${name}\``, ref.name.span, () => typeNameHelp(name) ?? listLike));
       return ERROR;
     }
     if (ref.argument) diagnostics.push(diagnostic("PC214", `\`${name}\` takes no type argument`, ref.argument.span));
@@ -247,7 +247,7 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
     for (const label of decl.returns) {
       const members = labelEnum ? enums.get(labelEnum)!.members : undefined;
       if (members && !members.includes(label.name)) {
-        diagnostics.push(diagnostic("PC213", `unknown label \`${label.name}\` in \`returns\``, label.span, didYouMean(label.name, members) ?? `labels are the members of \`${labelEnum}\``));
+        diagnostics.push(diagnostic("PC213", `unknown label \`${label.name}\` in \`returns\``, label.span, () => didYouMean(label.name, members) ?? `labels are the members of \`${labelEnum}\``));
       } else returns.push(label.name);
     }
     tools.set(name, { name, risk: riskLevel(decl.risk, "medium"), returns, args: shape(`${name} args`, decl.args ?? []), decl });
@@ -269,7 +269,7 @@ export function checkPatternMatchesTools(pattern: A.ToolPattern, tools: Iterable
   const matched = toolsMatching(pattern.text, known);
   if (matched.length === 0 && pattern.text !== "") {
     if (pattern.text.includes("*")) diagnostics.push(diagnostic("PC208", `the pattern \`${pattern.text}\` matches no declared tool`, pattern.span));
-    else diagnostics.push(diagnostic("PC203", `unknown tool \`${pattern.text}\``, pattern.span, didYouMean(pattern.text, known)));
+    else diagnostics.push(diagnostic("PC203", `unknown tool \`${pattern.text}\``, pattern.span, () => didYouMean(pattern.text, known)));
   }
   return matched;
 }

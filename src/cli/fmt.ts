@@ -23,6 +23,9 @@ export interface FmtOptions {
 /** For the help of a glob given as a policy path: the folder, with the options as given. */
 const FMT_FOLDER = { folderCommand: (folder: string) => `policyc fmt ${folder} …` };
 
+/** Files `fmt --check` lists at most (`--json` lists all). */
+const MAX_LISTED_UNFORMATTED = 100;
+
 /**
  * `policyc fmt PATH…`: print the canonical form; `--check` lists files that differ (exit 1);
  * `--write` rewrites them. `-` is standard input (what an editor formatting on save pipes),
@@ -76,11 +79,15 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
     if (unwritten.size > 0) return EXIT.usage;
   } else if (options.check) {
     if (!options.json) {
-      // One path per line, its control characters escaped: a newline in a file name must not add a line.
-      for (const file of changed) io.out(`${printable(file.path)}\n`);
+      // One path per line, its control characters escaped: a newline in a file name must not add
+      // a line. At most MAX_LISTED_UNFORMATTED of them (an estate never formatted has thousands);
+      // standard error says how many more, standard output holding only paths.
+      for (const file of changed.slice(0, MAX_LISTED_UNFORMATTED)) io.out(`${printable(file.path)}\n`);
+      const unlisted = changed.length - MAX_LISTED_UNFORMATTED;
+      const listedOnly = unlisted > 0 ? ` (${unlisted.toLocaleString("en-US")} more not listed; \`--json\` lists them all)` : "";
       // Standard input cannot be rewritten: printing it formatted is the fix there.
       const advice = changed.every((file) => fromInput.formatted.includes(file)) ? "`policyc fmt -` prints it formatted" : "run `policyc fmt --write`";
-      if (changed.length > 0) io.err(`${changed.length} file${changed.length === 1 ? " is" : "s are"} not formatted; ${advice}\n`);
+      if (changed.length > 0) io.err(`${changed.length.toLocaleString("en-US")} file${changed.length === 1 ? " is" : "s are"} not formatted${listedOnly}; ${advice}\n`);
     }
   } else if (!options.json) {
     // Headed by its path whenever several files were given, also when only one of them could be
@@ -106,7 +113,7 @@ export function registerFmt(program: Command, io: Io, finish: (code: ExitCode) =
       .command("fmt")
       .description("print policies in canonical form; --check fails on a difference, --write rewrites")
       .argument("<paths...>", "policy files or folders (searched for *.policy), or - for standard input")
-      .option("--check", "list files that are not formatted and exit 1 if any")
+      .option("--check", "list files that are not formatted (at most 100; --json lists all) and exit 1 if any")
       .option("--write", "rewrite files in place")
       .option("--json", "print a JSON document instead"),
   ).action((paths: string[], options: FmtOptions) => finish(fmtVerb(io, paths, options)));

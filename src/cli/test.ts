@@ -7,7 +7,7 @@ import { notLoadedJson, reportNotLoaded } from "./report.js";
 import { addMaxErrors, parseMaxErrors } from "./options.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { emptyReport, errorCount, hasInputError, replayRecordings, type ReplayReport } from "../testing/replay.js";
-import { ciPaths, type CoverageSummary, coverageSummary, type ReporterInput, type RunVerdict } from "../testing/reporters/shared.js";
+import { ciPaths, type CoverageSummary, coverageSummary, type ReporterInput, type RunCheck, type RunVerdict } from "../testing/reporters/shared.js";
 import { prettyReport } from "../testing/reporters/pretty.js";
 import { jsonReport } from "../testing/reporters/json.js";
 import { junitReport } from "../testing/reporters/junit.js";
@@ -75,14 +75,14 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   if (!loaded.ok) {
     reportNotLoaded("test", loaded, io, parseMaxErrors(options.maxErrors));
     const { reason, diagnostics } = notLoadedJson(loaded);
-    notStarted({ ok: false, reason, diagnostics, ...(loaded.message ? { runCheck: { name: "policy set", message: loaded.message } } : {}) });
+    notStarted({ ok: false, reason, diagnostics, ...(loaded.message ? { runChecks: [{ name: "policy set", message: loaded.message }] } : {}) });
     return loaded.code;
   }
   const { files, missing } = expandRecordings(recordings, io.cwd);
   if (missing.length > 0) {
     const message = `recordings not found or not readable: ${missing.join(", ")}`;
     io.err(`policyc test: ${message}\n`);
-    notStarted({ ok: false, reason: message, runCheck: { name: "recordings", message } });
+    notStarted({ ok: false, reason: message, runChecks: [{ name: "recordings", message }] });
     return EXIT.usage;
   }
   if (options.update && refuseUpdateOfStream(files, io.cwd, io) !== undefined) return EXIT.usage;
@@ -107,7 +107,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     const ci = ciVariable(io.env);
     if (ci !== undefined) io.err(`policyc test: --update rewrote ${report.updated.length} recording${report.updated.length === 1 ? "" : "s"} in a CI job (${ci} is set): the rewritten files are not committed, and the run passes whatever the decisions; run --update locally and review the diff\n`);
   }
-  if (verdict.runCheck) io.err(`policyc test: ${verdict.runCheck.message}\n`);
+  for (const runCheck of verdict.runChecks ?? []) io.err(`policyc test: ${runCheck.message}\n`);
   return verdict.code;
 }
 
@@ -138,7 +138,25 @@ function ciVariable(env: Io["env"]): string | undefined {
  * tools, no test cases or too little coverage, else 0. With `--update` failures do not count:
  * the recordings now hold the actual decisions, and the diff is for a person to review.
  */
-export function judge(report: ReplayReport, coverage: CoverageSummary | undefined, options: { minCoverage: number | undefined; allowEmpty: boolean; update: boolean; session?: string; grep?: string }): RunVerdict & { code: ExitCode } {
+export function judge(report: ReplayReport, coverage: CoverageSummary | undefined, options: JudgeOptions): RunVerdict & { code: ExitCode } {
+  const verdict = judgeCases(report, options);
+  // Checked on its own: a run whose cases fail says too that its coverage is too low.
+  const short = coverageShortfall(coverage, options.minCoverage);
+  if (short === undefined) return verdict;
+  if (verdict.ok) return { code: EXIT.failure, ok: false, reason: short.message, runChecks: [short] };
+  return { ...verdict, reason: `${verdict.reason}; ${short.message}`, runChecks: [...(verdict.runChecks ?? []), short] };
+}
+
+interface JudgeOptions {
+  minCoverage: number | undefined;
+  allowEmpty: boolean;
+  update: boolean;
+  session?: string;
+  grep?: string;
+}
+
+/** The verdict on the cases and lines alone (errors, failures, no test cases), before coverage. */
+function judgeCases(report: ReplayReport, options: JudgeOptions): RunVerdict & { code: ExitCode } {
   const errorsFound = errorCount(report);
   const errors = counted(errorsFound, "error");
   if (hasInputError(report)) return { code: EXIT.usage, ok: false, reason: `${errors} in the recordings (malformed or unreadable input)` };
@@ -147,23 +165,25 @@ export function judge(report: ReplayReport, coverage: CoverageSummary | undefine
   // A --session or --grep that selects nothing is a typo, not an empty recording (--allow-empty would not be the fix).
   if (options.session !== undefined && report.lines === 0) {
     const message = `no line of the recordings has session \`${printable(options.session)}\``;
-    return { code: EXIT.failure, ok: false, reason: message, runCheck: { name: "no test cases", message } };
+    return { code: EXIT.failure, ok: false, reason: message, runChecks: [{ name: "no test cases", message }] };
   }
   if (options.grep !== undefined && report.passed + report.failed === 0 && !options.update) {
     const message = `no case matches --grep \`${printable(options.grep)}\`: no line with an expected decision has a tool or rule id containing it`;
-    return { code: EXIT.failure, ok: false, reason: message, runCheck: { name: "no test cases", message } };
+    return { code: EXIT.failure, ok: false, reason: message, runChecks: [{ name: "no test cases", message }] };
   }
   if (report.passed + report.failed === 0 && !options.allowEmpty && !options.update) {
     const message = "no test cases: no replayed line has an expected `decision` (use --allow-empty to accept, or --update to record them)";
-    return { code: EXIT.failure, ok: false, reason: message, runCheck: { name: "no test cases", message } };
-  }
-  // Against the exact share, not the percentage shown (rounded down to a tenth): 2 of 3 rules,
-  // 66.67%, meets `--min-coverage 66.66`. In whole numbers, so 29 of 100 rules meets 29.
-  if (options.minCoverage !== undefined && coverage !== undefined && (coverage.rules.length - coverage.uncovered.length) * 100 < options.minCoverage * coverage.rules.length) {
-    const message = `rule coverage ${coverage.percent}% is below --min-coverage ${options.minCoverage}%`;
-    return { code: EXIT.failure, ok: false, reason: message, runCheck: { name: "coverage", message } };
+    return { code: EXIT.failure, ok: false, reason: message, runChecks: [{ name: "no test cases", message }] };
   }
   return { code: EXIT.ok, ok: true };
+}
+
+/** The coverage gate's failure, when fewer rules than `--min-coverage` asks decided a line. */
+function coverageShortfall(coverage: CoverageSummary | undefined, minCoverage: number | undefined): RunCheck | undefined {
+  // Against the exact share, not the percentage shown (rounded down to a tenth): 2 of 3 rules,
+  // 66.67%, meets `--min-coverage 66.66`. In whole numbers, so 29 of 100 rules meets 29.
+  if (minCoverage === undefined || coverage === undefined || (coverage.rules.length - coverage.uncovered.length) * 100 >= minCoverage * coverage.rules.length) return undefined;
+  return { name: "coverage", message: `rule coverage ${coverage.percent}% is below --min-coverage ${minCoverage}%` };
 }
 
 export function registerTest(program: Command, io: Io, finish: (code: Promise<ExitCode>) => void): void {

@@ -15,12 +15,41 @@ export interface Diagnostic {
   readonly help?: string;
 }
 
+/**
+ * Help worked out when it is first read, not when the diagnostic is made: did-you-mean advice
+ * compares a name with every known one, and a check of thousands of typos shows only the first
+ * 50 (`--json`, which lists them all, reads them all).
+ */
+export type LazyHelp = () => string | undefined;
+
 /** Builds a diagnostic with the severity the catalogue gives its code. */
-export function diagnostic(code: Code, message: string, span?: Span, help?: string): Diagnostic {
+export function diagnostic(code: Code, message: string, span?: Span, help?: string | LazyHelp): Diagnostic {
   const d: { -readonly [K in keyof Diagnostic]: Diagnostic[K] } = { code, severity: CODES[code].severity, message };
   if (span) d.span = span;
-  if (help) d.help = help;
+  if (typeof help === "function") helpWhenRead(d, help);
+  else if (help) d.help = help;
   return d;
+}
+
+/**
+ * Makes `d.help` what `help()` gives, worked out at the first read and kept in the getter's
+ * closure: the property is never redefined or deleted, so a diagnostic a caller froze still
+ * reads (a help that gives nothing reads as undefined).
+ */
+function helpWhenRead(d: { help?: string }, help: LazyHelp): void {
+  let value: string | undefined;
+  let done = false;
+  Object.defineProperty(d, "help", {
+    enumerable: true,
+    configurable: true,
+    get(): string | undefined {
+      if (!done) {
+        value = help() || undefined;
+        done = true;
+      }
+      return value;
+    },
+  });
 }
 
 /** A diagnostic about a path rather than a place in a file. */

@@ -3,7 +3,7 @@ import type { AskDecision, Decision, Effect, Grant } from "./decision.js";
 import * as helpers from "./helpers.js";
 import { compileGlob, matchCompiledGlob } from "./glob.js";
 import { inIpRanges, ipRanges } from "./ipRange.js";
-import { closestName } from "./closestName.js";
+import { closestName, NameIndex } from "./closestName.js";
 import { describeMs, roughly } from "./durationsForPeople.js";
 import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
@@ -287,8 +287,8 @@ const BOUNDS_LABELS = "\n// session.labels is read through rt.sessionLabels and 
 const EMPTY: readonly never[] = Object.freeze([]);
 /** Shared decisions kept per tool at most (one per combination of matched rules). */
 const MAX_SHARED_DECISIONS = 512;
-/** Unknown tools' reasons kept (Engine.unknownToolReasons). */
-const MAX_REMEMBERED_UNKNOWN_TOOLS = 256;
+/** Unknown tools' and intents' reasons kept, each (Engine.unknownToolReasons, unknownIntentReasons). */
+const MAX_REMEMBERED_UNKNOWN_NAMES = 256;
 
 /**
  * Decides tool calls for one compiled policy set and keeps session state in memory. `decide`
@@ -324,6 +324,11 @@ export class Engine {
    * distinct names costs what it cost without it).
    */
   private readonly unknownToolReasons = new Map<string, string>();
+  /** The same for unknown intents: the agent chooses the intent as freely as the tool. */
+  private readonly unknownIntentReasons = new Map<string, string>();
+  /** The declared tools and intents for did-you-mean advice, indexed here, off any request's path. */
+  private readonly toolNames: NameIndex;
+  private readonly intentNames: NameIndex;
   /** The engine that took this one's sessions over (EngineOptions.sessionsFrom): approvals go to it. */
   private successor: Engine | undefined;
 
@@ -406,6 +411,8 @@ export class Engine {
         sharedCount: 0,
       });
     }
+    this.toolNames = new NameIndex(this.tools.keys());
+    this.intentNames = new NameIndex(this.intents);
     // Last, once nothing can throw: a reload that fails leaves the old engine with its sessions.
     if (options.sessionsFrom !== undefined) {
       // A session whose declared intent the new policy dropped has no purpose left: it ends.
@@ -1006,16 +1013,12 @@ export class Engine {
 
   /** Why a request for `tool`, which the policy set does not declare, is denied (see unknownToolReasons). */
   private unknownToolReason(tool: string): string {
-    let reason = this.unknownToolReasons.get(tool);
-    if (reason === undefined) {
-      reason = `${unknownToolReasonStart(tool)}: the policy set declares no such tool${meantOf(tool, this.tools.keys())}`;
-      // (Only names of a tool name's length: a request's megabyte of a name is not kept.)
-      if (tool.length <= 200) {
-        if (this.unknownToolReasons.size >= MAX_REMEMBERED_UNKNOWN_TOOLS) this.unknownToolReasons.clear();
-        this.unknownToolReasons.set(tool, reason);
-      }
-    }
-    return reason;
+    return remembered(this.unknownToolReasons, tool, () => `${unknownToolReasonStart(tool)}: the policy set declares no such tool${meantOf(tool, this.toolNames)}`);
+  }
+
+  /** Why a request for `intent`, which the policy set does not declare, is denied (see unknownIntentReasons). */
+  private unknownIntentReason(intent: string): string {
+    return remembered(this.unknownIntentReasons, intent, () => `unknown intent ${helpers.describeText(intent)}: the policy set declares no such intent${meantOf(intent, this.intentNames)}`);
   }
 
   /** Checks the request against the declared schema; returns a message naming the bad field. */
@@ -1048,7 +1051,7 @@ export class Engine {
     const intent = request["intent"];
     if (intent !== undefined && intent !== null) {
       if (typeof intent !== "string") return "request.intent must be the name of a declared intent";
-      if (!this.intents.has(intent)) return `unknown intent ${helpers.describeText(intent)}: the policy set declares no such intent${meantOf(intent, this.intents)}`;
+      if (!this.intents.has(intent)) return this.unknownIntentReason(intent);
     }
     const args = request["args"];
     if (args === undefined || args === null) {
@@ -1060,9 +1063,27 @@ export class Engine {
 }
 
 /** ` (did you mean "kb.search"?)` for a name close to a declared one, else nothing: said to the agent and its developers. */
-function meantOf(name: string, known: Iterable<string>): string {
-  const meant = name.length <= 200 ? closestName(name, known) : undefined;
+function meantOf(name: string, known: NameIndex): string {
+  const meant = name.length <= 200 ? known.closest(name) : undefined;
   return meant === undefined ? "" : ` (did you mean ${JSON.stringify(meant)}?)`;
+}
+
+/**
+ * The reason kept for `name` in `reasons`, else `reason()` kept: an agent that sends a made-up
+ * name sends it again and again. Cleared when full (a flood of distinct names costs what it cost
+ * without it, which NameIndex bounds), and only names of a name's length are kept (a request's
+ * megabyte of a name is not).
+ */
+function remembered(reasons: Map<string, string>, name: string, reason: () => string): string {
+  let known = reasons.get(name);
+  if (known === undefined) {
+    known = reason();
+    if (name.length <= 200) {
+      if (reasons.size >= MAX_REMEMBERED_UNKNOWN_NAMES) reasons.clear();
+      reasons.set(name, known);
+    }
+  }
+  return known;
 }
 
 function defaultReason(effect: Effect, id: string, tool: string): string {

@@ -48,6 +48,9 @@ function shortPath(path: string): string {
   return path.length > 120 ? `${path.slice(0, 60)}…${path.slice(-40)}` : path;
 }
 
+/** Members of an enum a reason lists at most (a request's value that is not one of them). */
+const LISTED_MEMBERS = 20;
+
 /**
  * How many values validating one request may visit: each list adds its members, each record
  * (beyond the request's agent, context, user and args themselves) adds one. Counted along every
@@ -296,9 +299,14 @@ export class ValidatorFactory {
       };
     }
     if ("enum" in type) {
-      const members = new Set(this.schema.enums[type.enum] ?? []);
+      const declared = this.schema.enums[type.enum] ?? [];
+      const members = new Set(declared);
       const name = type.enum;
-      return (v, p) => (typeof v === "string" && members.has(v) ? undefined : `${p} must be a member of ${name} (${[...members].join(", ")}), not ${describeValue(v)}`);
+      // Listed once, and at most LISTED_MEMBERS of them: a request's wrong value must not cost
+      // (or answer) a listing of a 10,000-member enum.
+      const more = declared.length - LISTED_MEMBERS;
+      const listing = more > 0 ? `${declared.slice(0, LISTED_MEMBERS).join(", ")} and ${more.toLocaleString("en-US")} more` : declared.join(", ");
+      return (v, p) => (typeof v === "string" && members.has(v) ? undefined : `${p} must be a member of ${name} (${listing}), not ${describeValue(v)}`);
     }
     return this.forRecord(type.record);
   }

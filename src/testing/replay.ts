@@ -10,7 +10,7 @@ import { LineEdits, rewriteRecording } from "./rewriteRecording.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { printable } from "../diagnostics/printable.js";
 import { isSessionPlaceholder, SHOWN_ITEMS, SHOWN_TEXT_CHARS, sessionLabel, shortRequest, shownText, toolLabel } from "./shortRequest.js";
-import { closestName } from "../runtime/closestName.js";
+import { NameIndex } from "../runtime/closestName.js";
 import { decideRecorded, engineOptions, replayEngine, replayRecorded, type RecordedEngineOptions } from "./decideRecorded.js";
 import { grantingRulesOf, grantsOnApprovalOf, sameGrants } from "./grants.js";
 import { ValueMap } from "../runtime/longText.js";
@@ -332,12 +332,26 @@ function credit(report: ReplayReport, decision: Decision, count: number): void {
 }
 
 /**
+ * The policy's tools, and the index that names the one a made-up tool is close to: the engine's
+ * (NameIndex), so a replay's advice is the enforcement point's and as cheap.
+ */
+export interface DeclaredTools {
+  readonly names: ReadonlySet<string>;
+  readonly index: NameIndex;
+}
+
+function declaredTools(policy: CompiledPolicy): DeclaredTools {
+  const names = Object.keys(policy.schema.tools);
+  return { names: new Set(names), index: new NameIndex(names) };
+}
+
+/**
  * Replays recordings through the same engine and session state enforcement points use:
  * lines in file order, a fresh engine per file, each session with its own state.
  */
 export async function replayRecordings(policy: CompiledPolicy, files: readonly string[], options: ReplayOptions = {}): Promise<ReplayReport> {
   const report = emptyReport(policy.rules, files, policy.rules.map((r) => r.id));
-  const toolNames = new Set(Object.keys(policy.schema.tools));
+  const toolNames = declaredTools(policy);
   // The recordings replayed, in order (one read from standard input cannot be read again), and
   // the failing sessions of each: where a later one's failing sessions began (see noteSessionsBegunEarlier).
   const replayed: RecordingReplayed[] = [];
@@ -493,7 +507,7 @@ function addNote(report: ReplayReport, note: ReplayNote): void {
 }
 
 /** Replays one file into `report` (on several threads when it is large) and explains its first failures. */
-async function replayOneFile(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, toolNames: ReadonlySet<string>, path: string): Promise<void> {
+async function replayOneFile(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, toolNames: DeclaredTools, path: string): Promise<void> {
   const failuresBefore = report.failures.length;
   const before = { cases: report.passed + report.failed, lines: report.lines, errors: report.errors.length };
   const workers = threadsFor(path, { workers: options.workers, oneThread: options.partition !== undefined || options.update || options.bail || options.maxSessions !== undefined });
@@ -518,7 +532,7 @@ async function replayOneFile(policy: CompiledPolicy, file: string, options: Repl
 }
 
 /** Replays one file into `report` on this thread (all of it, or one share of its sessions). */
-export async function replayFile(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, toolNames: ReadonlySet<string>): Promise<void> {
+export async function replayFile(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, toolNames: DeclaredTools): Promise<void> {
   const share = options.partition;
   const filter = share === undefined ? undefined : shareFilter(share);
   const engine = replayEngine(policy, options);
@@ -531,8 +545,8 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
   // (A ValueMap: a log's made-up names may be long, and long ones would collide in a Map, longText.ts.)
   const closest = new ValueMap<string | undefined>();
   const closestTool = (tool: string): string | undefined => {
-    if (!closest.has(tool) && closest.size < 10_000) closest.set(tool, closestName(tool, toolNames));
-    return closest.has(tool) ? closest.get(tool) : closestName(tool, toolNames);
+    if (!closest.has(tool) && closest.size < 10_000) closest.set(tool, toolNames.index.closest(tool));
+    return closest.has(tool) ? closest.get(tool) : toolNames.index.closest(tool);
   };
   // The sessions a decision revoked, in the replay and in the log: a later line's refusal for a
   // revocation the replay remembers and production had forgotten (or the other way round) comes
@@ -589,7 +603,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       if (entry.approval !== undefined) {
         // A person's approval arriving here: told to the engine, and compared with what it
         // returned in production. It decides no rule, so it credits none.
-        if (!toolNames.has(tool)) {
+        if (!toolNames.names.has(tool)) {
           lineProblem({ file, line: entry.line, message: `${unknownTool(tool, closestTool(tool))}, so no ask of it can await approval`, kind: "mismatch" });
           continue;
         }
@@ -622,7 +636,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       }
       const expect = entry.expect;
       // (A line without a tool name is no unknown tool: the engine refused it, as it was logged.)
-      if (!toolNames.has(tool) && tool === request["tool"] && !unknownToolIsCase(request, tool, expect, closestTool)) {
+      if (!toolNames.names.has(tool) && tool === request["tool"] && !unknownToolIsCase(request, tool, expect, closestTool)) {
         lineProblem({ file, line: entry.line, message: `${unknownTool(tool, closestTool(tool))} (a line of a decision log, expecting its denial with \`"decision"\` and \`"rules"\`, is a test case when its tool is not close to a declared one (a likely typo), or when its reason says \`${printable(unknownToolReasonStart(tool))}\`)`, kind: "mismatch" });
         // Not a case of this policy set: --update writes no expectation into it.
         continue;
@@ -684,7 +698,7 @@ function unknownTool(tool: string, meant: string | undefined): string {
  * (as a decision log writes every line: an agent calling a tool that does not exist is refused,
  * by no rule, or by the rule that revoked its session), and either says it was refused as an
  * unknown tool (`unknown tool "shell.exec": …` as its `reason`, or among the `reasons` the log
- * kept) or names no tool close to a declared one (`closestName`). Any other is an error: a recording
+ * kept) or names no tool close to a declared one (NameIndex, as the engine says). Any other is an error: a recording
  * of another policy set, or a hand-written line with a typo (`file.delete`), whose expected deny
  * would pass whatever the policy does to the real tool.
  */
@@ -814,7 +828,7 @@ function passOver(request: Readonly<Record<string, unknown>>, engine: Engine, op
 /** Replays one share of a file's sessions into a report of its own (on this thread or in a worker). */
 export async function replayShare(policy: CompiledPolicy, file: string, options: ReplayOptions): Promise<WorkerReport> {
   const report = emptyReport(policy.rules, [file], []);
-  await replayFile(policy, file, options, report, new Set(Object.keys(policy.schema.tools)));
+  await replayFile(policy, file, options, report, declaredTools(policy));
   const leftOut = report.leftOut.get(file) ?? { failures: 0, errors: 0, inputErrors: 0 };
   return { passed: report.passed, failed: report.failed, lines: report.lines, cases: report.cases, failures: report.failures, errors: report.errors, leftOut, notes: report.notes, notesLeftOut: report.notesLeftOut, coverage: [...report.coverage] };
 }

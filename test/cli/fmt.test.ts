@@ -132,6 +132,18 @@ describe("policyc fmt", () => {
     expect(readFileSync(join(dir, "a.policy"), "utf8")).toBe(MESSY); // --check does not write
   });
 
+  it("--check lists at most 100 files and counts the rest, with thousands separators; --json lists them all (audit s16 F6)", async () => {
+    const estate = join(dir, "estate");
+    mkdirSync(estate);
+    for (let i = 0; i < 1_005; i++) writeFileSync(join(estate, `p${String(i).padStart(4, "0")}.policy`), MESSY);
+    const result = await cli(["fmt", "--check", "estate"], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout.split("\n").filter(Boolean)).toHaveLength(100);
+    expect(result.stderr).toBe("1,005 files are not formatted (905 more not listed; `--json` lists them all); run `policyc fmt --write`\n");
+    const json = await cli(["fmt", "--check", "--json", "estate"], { cwd: dir });
+    expect((JSON.parse(json.stdout) as { files: { changed: boolean }[] }).files.filter((f) => f.changed)).toHaveLength(1_005);
+  });
+
   it("a no-break space pasted into a string is printed as its escape, so --check fails on it; an escape written on purpose stays; emoji and Persian stay as they are", async () => {
     const policy = (string: string) => `tool sh.x {\n  args { c: string }\n}\n\npolicy p {\n  deny sh.x\n    when args.c.startsWith(${string})\n}\n`;
     writeFileSync(join(dir, "pasted.policy"), policy('"rm\u00a0-rf"'));

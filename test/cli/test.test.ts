@@ -8,6 +8,7 @@ import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { BIN, CAN_RUN_UNPRIVILEGED, CONFORMANCE, HAS_CONFORMANCE, ROOT, bin, binUnprivileged, cli, type CliResult } from "../helpers.js";
 import { expectGolden, runText } from "../goldens/golden.js";
 import { forgeBundle, writeKeys } from "./signing.js";
+import { compile } from "../../src/compile/compile.js";
 
 /** Fixture paths relative to ROOT: the binary runs with cwd = ROOT, so reports are deterministic. */
 const DEMO_POLICY = "test/fixtures/replay/demo.policy";
@@ -503,6 +504,41 @@ describe("policyc test: coverage", () => {
     const bailed = await test(DEMO_POLICY, "--replay", failing, "--bail", "--json");
     expect(JSON.parse(bailed.stdout)).toMatchObject({ ok: false, reason: "1 case failed", bailed: true });
     expect(lines((await test(DEMO_POLICY, "--replay", failing, "--bail", "--reporter", "tap")).stdout).at(-1)).toMatch(/^Bail out! stopped at the first failure/);
+  });
+
+  it("coverage below --min-coverage is reported also when cases failed, in every reporter and on stderr (audit s16 F4)", async () => {
+    const failingPartial = write("failing-partial.jsonl", lines(readFileSync(join(ROOT, FULL), "utf8")).slice(0, 2).map((l, i) => (i === 0 ? l.replace('"allow"', '"deny"') : l)).join("\n") + "\n");
+    const run = (reporter: string): Promise<CliResult> => test(DEMO_POLICY, "--replay", failingPartial, "--min-coverage", "100", "--reporter", reporter);
+    const message = "rule coverage 50% is below --min-coverage 100%";
+    const pretty = await run("pretty");
+    expect(pretty.code).toBe(1);
+    expect(pretty.stderr).toContain(`policyc test: ${message}`);
+    const json = await run("json");
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, reason: `1 case failed; ${message}`, failed: 1 });
+    expect(json.stderr).toContain(message);
+    const junit = await run("junit");
+    expect(junit.stdout).toContain(`<testcase classname="policyc test" name="coverage">\n      <failure message="${message}" type="coverage"/>`);
+    const tap = lines((await run("tap")).stdout);
+    expect(tap[1]).toBe("1..3");
+    expect(tap).toContain("not ok 3 - coverage");
+    expect((await run("github")).stdout).toContain(`::error title=policyc test%3A coverage::${message.replace(/%/g, "%25")}\n`);
+  });
+
+  it("coverage of many rules stays readable: the total names 10 rules that decided no line and counts the rest, GitHub gets 10 warnings (audit s16 F5)", async () => {
+    const tools = Array.from({ length: 1_200 }, (_, i) => `tool t.n${i} {}\n`).join("");
+    const policy = write("many-rules.policy", `${tools}policy p {\n${Array.from({ length: 1_200 }, (_, i) => `  allow t.n${i}\n`).join("")}}\n`);
+    const recording = write("many-rules.jsonl", JSON.stringify({ time: "2026-01-05T10:00:00Z", session: "s", tool: "t.n0", args: {}, decision: "allow" }) + "\n");
+    const named = Array.from({ length: 10 }, (_, i) => `p/${i + 2}`).join(", ");
+    const total = `0% of 1,200 rules covered; never decided a line: ${named} and 1,189 more (the table marks each; \`--json\` lists them in \`coverage.uncovered\`)`;
+    const pretty = await test(policy, "--replay", recording, "--coverage");
+    expect(pretty.code).toBe(0);
+    expect(pretty.stdout).toContain(`  ${total}\n`);
+    const github = (await test(policy, "--replay", recording, "--coverage", "--reporter", "github")).stdout;
+    const warnings = github.split("\n").filter((line) => line.startsWith("::warning"));
+    expect(warnings).toHaveLength(10);
+    expect(warnings[8]).toContain("rule p/10 decided no recorded line");
+    expect(warnings[9]).toBe("::warning title=policyc test%3A coverage::1,190 more rules decided no recorded line, not annotated (GitHub shows 10 warnings a step): the coverage table in the log marks each");
+    expect(github.split("\n").every((line) => line.length < 1_000)).toBe(true);
   });
 
   it("--coverage shows in the CI reporters too: TAP comments, a JUnit suite of properties, GitHub annotations at the rules", async () => {
@@ -1159,6 +1195,21 @@ describe("policyc test: bad input", () => {
       expect(result.stdout, expectation).toContain(`:2: unknown tool \`${tool}\`${tool === "kb.serch" ? " (did you mean `kb.search`?)" : ""}: the policy set declares no such tool`);
       expect(lastLine(result.stdout), expectation).toBe("1 passed, 0 failed");
     }
+  });
+
+  it("past 256 tools, what is close to a declared tool, and the advice, are the engine's (review r5 R2)", async () => {
+    const policy = `${Array.from({ length: 300 }, (_, i) => `tool t.n${i} { risk low }\n`).join("")}policy p {\n  allow t.n0\n}\n`;
+    const policyFile = write("many-tools/p.policy", policy);
+    const engine = compile([{ path: "p.policy", text: policy }]);
+    expect(engine.decide({ session: "a", tool: "t.n12x" }).reasons).toEqual(['unknown tool "t.n12x": the policy set declares no such tool (did you mean "t.n12"?)']);
+    expect(engine.decide({ session: "b", tool: "t.n12xy" }).reasons).toEqual(['unknown tool "t.n12xy": the policy set declares no such tool']);
+    // Two edits from `t.n12`: no advice from the engine past 256 tools, so a decision log's line of it is a case.
+    const far = await test(policyFile, "--replay", write("many-tools/far.jsonl", '{"session":"s","tool":"t.n12xy","args":{},"decision":"deny","rules":[]}\n'));
+    expect(far.code).toBe(0);
+    expect(lastLine(far.stdout)).toBe("1 passed, 0 failed");
+    const near = await test(policyFile, "--replay", write("many-tools/near.jsonl", '{"session":"s","tool":"t.n12x","args":{},"decision":"deny","rules":[]}\n'));
+    expect(near.code).toBe(1);
+    expect(near.stdout).toContain(":1: unknown tool `t.n12x` (did you mean `t.n12`?): the policy set declares no such tool");
   });
 
   it("--update writes no expectation into a line naming an undeclared tool (a foreign recording does not turn green)", async () => {

@@ -425,3 +425,41 @@ describe("a call asked twice and approved once (review r7)", () => {
     expect(state.labelChars).toBe(2_475);
   });
 });
+
+describe("a name the agent sends that the policy set does not declare costs about what a declared one costs (audit s16 F1)", () => {
+  // 10,000 intents, 1,000 tools and an enum of 10,000 members: before, every call with a made-up
+  // intent compared it with each declared intent (29 ms a call here), and an enum's wrong value
+  // listed every member.
+  const intents = Array.from({ length: 10_000 }, (_, i) => `intent purpose.p${i} { tools t.n0 }\n`).join("");
+  const tools = Array.from({ length: 1_000 }, (_, i) => `tool t.n${i} { risk low args { region: Region } }\n`).join("");
+  const regions = Array.from({ length: 10_000 }, (_, i) => `r${i}`).join(", ");
+  const engine = engineFor(`enum Region { ${regions} }\n${tools}${intents}policy p {\n  allow t.n0\n}\n`);
+  const call = (session: string, intent: string, tool = "t.n0", region = "r1"): ReturnType<Engine["decide"]> => engine.decide({ session, tool, intent, args: { region } });
+
+  it("an unknown intent: distinct made-up intents take CPU time independent of the 10,000 declared, with the did-you-mean kept", () => {
+    expect(call("a", "purpose.p5000")).toMatchObject({ decision: "allow" });
+    expect(call("b", "purpose.q5000").reasons).toEqual(['unknown intent "purpose.q5000": the policy set declares no such intent (did you mean "purpose.p5000"?)']);
+    expect(call("c", "purpose.p500x").reasons[0]).toContain('(did you mean "purpose.p500"?)');
+    expect(call("d", "purpose.zzzz").reasons).toEqual(['unknown intent "purpose.zzzz": the policy set declares no such intent']);
+    const started = cpuMilliseconds();
+    for (let i = 0; i < 2_000; i++) expect(call(`s${i}`, `purpose.q${i}`).decision).toBe("deny");
+    for (let i = 0; i < 200; i++) expect(call(`l${i}`, `purpose.${"q".repeat(150)}${i}`).decision).toBe("deny");
+    // About 60 s of CPU before (2,000 full scans); a few tens of milliseconds now.
+    expect(cpuMilliseconds() - started).toBeLessThan(3_000);
+  });
+
+  it("an unknown tool: distinct made-up tools take CPU time independent of the 1,000 declared, with the did-you-mean kept", () => {
+    expect(call("a", "purpose.p1", "t.n5x").reasons).toEqual(['unknown tool "t.n5x": the policy set declares no such tool (did you mean "t.n5"?)']);
+    const started = cpuMilliseconds();
+    for (let i = 0; i < 5_000; i++) expect(call(`u${i}`, "purpose.p1", `t.m${i}`).decision).toBe("deny");
+    expect(cpuMilliseconds() - started).toBeLessThan(3_000);
+  });
+
+  it("a value not in a 10,000-member enum: the reason lists 20 members and counts the rest", () => {
+    const [reason] = call("e", "purpose.p1", "t.n0", "nowhere").reasons;
+    expect(reason).toBe(`request.args.region must be a member of Region (${Array.from({ length: 20 }, (_, i) => `r${i}`).join(", ")} and 9,980 more), not the string "nowhere"`);
+    const started = cpuMilliseconds();
+    for (let i = 0; i < 2_000; i++) expect(call(`v${i}`, "purpose.p1", "t.n0", `x${i}`).decision).toBe("deny");
+    expect(cpuMilliseconds() - started).toBeLessThan(3_000);
+  });
+});

@@ -15,6 +15,9 @@ function property(text: string): string {
   return data(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
 }
 
+/** Warning annotations the coverage adds at most (GitHub shows 10 a step). */
+const MAX_COVERAGE_WARNINGS = 10;
+
 /** Annotations pointing at the recording line, then the summary. */
 export function githubReport({ report, coverage, verdict, ciPath = (file) => file }: ReporterInput, write: Write): void {
   const out: string[] = [];
@@ -48,7 +51,7 @@ export function githubReport({ report, coverage, verdict, ciPath = (file) => fil
     const at = d.file !== null ? `${file(d.file)},${d.line !== null ? `line=${d.line},col=${d.column},` : ""}` : "";
     out.push(`::${d.severity === "error" ? "error" : "warning"} ${at}title=${property(`policyc ${d.code}`)}::${data(`${d.message}${d.help !== undefined ? `\nhelp: ${d.help}` : ""}`)}`);
   }
-  if (verdict?.runCheck) out.push(`::error title=${property(`policyc test: ${verdict.runCheck.name}`)}::${data(verdict.runCheck.message)}`);
+  for (const runCheck of verdict?.runChecks ?? []) out.push(`::error title=${property(`policyc test: ${runCheck.name}`)}::${data(runCheck.message)}`);
   if (report.bailed) out.push(`::warning title=${property("policyc test: --bail")}::${data(BAILED)}`);
   if (coverage) {
     // The table in the log; a rule that decided no line annotated where it is written.
@@ -56,12 +59,17 @@ export function githubReport({ report, coverage, verdict, ciPath = (file) => fil
     // workflow command, and rule ids are any text a policy names them (`##[`, a command anywhere
     // in a line, is escaped by printable).
     out.push("coverage", ...coverageLines(coverage).map((line) => `  | ${line}`));
-    for (const rule of coverage.rules) {
-      if (rule.lines > 0) continue;
+    // GitHub shows 10 warning annotations a step and drops the rest without a word: past that,
+    // 9 rules are annotated and one more warning counts the others.
+    const uncovered = coverage.rules.filter((rule) => rule.lines === 0);
+    const annotated = uncovered.length > MAX_COVERAGE_WARNINGS ? uncovered.slice(0, MAX_COVERAGE_WARNINGS - 1) : uncovered;
+    for (const rule of annotated) {
       // (`s`: a source's name may hold a line break.)
       const place = /^(.*):(\d+):\d+$/s.exec(rule.location);
       out.push(`::warning ${place ? `${file(place[1]!)},line=${place[2]},` : ""}title=${property("policyc test: coverage")}::${data(`rule ${rule.id} decided no recorded line`)}`);
     }
+    const more = uncovered.length - annotated.length;
+    if (more > 0) out.push(`::warning title=${property("policyc test: coverage")}::${data(`${more.toLocaleString("en-US")} more rules decided no recorded line, not annotated (GitHub shows 10 warnings a step): the coverage table in the log marks each`)}`);
     out.push(`::notice title=${property("policyc test: coverage")}::${data(coverageTotal(coverage))}`);
   }
   out.push(summaryLine(report));

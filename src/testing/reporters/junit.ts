@@ -43,9 +43,9 @@ export function junitReport({ report, coverage, verdict, ciPath = (file) => file
   // Standard input has none, as in GitHub's annotations: no file in the repository to link to.
   // Names keep the path as given, as the log has it.
   const fileAttribute = (file: string): string => (isRepositoryFile(file) ? ` file="${xmlAttribute(ciPath(file))}"` : "");
-  const runCheck = verdict?.runCheck;
+  const runChecks = verdict?.runChecks ?? [];
   const policyErrors = diagnosticErrors(verdict);
-  const extra = (runCheck ? 1 : 0) + policyErrors.length;
+  const extra = runChecks.length + policyErrors.length;
   const counts = new Map(report.files.map((f) => [f, { cases: 0, failures: 0, errors: 0 }]));
   for (const c of report.cases) {
     const count = counts.get(c.file);
@@ -108,12 +108,14 @@ export function junitReport({ report, coverage, verdict, ciPath = (file) => file
     }
     write("  </testsuite>\n");
   }
-  if (runCheck) {
-    // A failure of the run as a whole, in a suite of its own, where CI test views look.
-    write('  <testsuite name="policyc test" tests="1" failures="1" errors="0">\n');
-    write(`    <testcase classname="policyc test" name="${xmlAttribute(runCheck.name)}">\n`);
-    write(`      <failure message="${xmlAttribute(runCheck.message)}" type="${xmlAttribute(runCheck.name)}"/>\n`);
-    write("    </testcase>\n");
+  if (runChecks.length > 0) {
+    // Failures of the run as a whole, in a suite of their own, where CI test views look.
+    write(`  <testsuite name="policyc test" tests="${runChecks.length}" failures="${runChecks.length}" errors="0">\n`);
+    for (const runCheck of runChecks) {
+      write(`    <testcase classname="policyc test" name="${xmlAttribute(runCheck.name)}">\n`);
+      write(`      <failure message="${xmlAttribute(runCheck.message)}" type="${xmlAttribute(runCheck.name)}"/>\n`);
+      write("    </testcase>\n");
+    }
     write("  </testsuite>\n");
   }
   if (coverage) {

@@ -46,9 +46,20 @@ export function coverageLines(coverage: CoverageSummary, mark: (text: string) =>
   return [...rows, coverageTotal(coverage)];
 }
 
-/** `87.5% of 8 rules covered; never decided a line: a, b`. */
+/** Rules that decided no line named at most in the coverage total (the table marks each). */
+const NAMED_UNCOVERED = 10;
+
+/**
+ * `87.5% of 8 rules covered; never decided a line: a, b`, naming at most NAMED_UNCOVERED rules:
+ * with 10,000 rules the list was one line of 75,000 characters, and the table above it marks
+ * each rule that decided no line anyway.
+ */
 export function coverageTotal(coverage: CoverageSummary): string {
-  return `${coverage.percent}% of ${coverage.rules.length.toLocaleString("en-US")} rules covered${coverage.uncovered.length ? `; never decided a line: ${coverage.uncovered.map(printable).join(", ")}` : ""}`;
+  const { uncovered } = coverage;
+  const more = uncovered.length - NAMED_UNCOVERED;
+  const named = (more > 0 ? uncovered.slice(0, NAMED_UNCOVERED) : uncovered).map(printable).join(", ");
+  const rest = more > 0 ? ` and ${more.toLocaleString("en-US")} more (the table marks each; \`--json\` lists them in \`coverage.uncovered\`)` : "";
+  return `${coverage.percent}% of ${coverage.rules.length.toLocaleString("en-US")} rules covered${uncovered.length ? `; never decided a line: ${named}${rest}` : ""}`;
 }
 
 /**
@@ -182,16 +193,24 @@ export function ciPaths(cwd: string, workspace: string | undefined): (file: stri
   };
 }
 
+/** A failure of the run as a whole: its name (a JUnit test case's, a TAP point's) and why. */
+export interface RunCheck {
+  readonly name: string;
+  readonly message: string;
+}
+
 /** Whether the run passed, and if not why. */
 export interface RunVerdict {
   readonly ok: boolean;
   /** Why the run failed, in words. */
   readonly reason?: string;
   /**
-   * A failure of the run as a whole that no case or error shows (too little coverage, no test
-   * cases): every reporter shows it as a failure of its own, where CI looks.
+   * Failures of the run as a whole that no case or error shows (too little coverage, no test
+   * cases): every reporter shows each as a failure of its own, where CI looks. Coverage below
+   * `--min-coverage` is among them also when cases failed or lines did not fit, so that a fix of
+   * those is not followed by a second surprise.
    */
-  readonly runCheck?: { readonly name: string; readonly message: string };
+  readonly runChecks?: readonly RunCheck[];
   /**
    * The diagnostics of a policy set that did not load, as `check --json` lists them: nothing was
    * replayed, and every reporter shows each error as a failure of its own, at its place.

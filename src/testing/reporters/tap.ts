@@ -24,9 +24,9 @@ export function tapDescription(text: string): string {
 /** TAP version 13: one test point per case, a YAML block for each failure; written a point at a time. */
 export function tapReport({ report, coverage, verdict }: ReporterInput, out: Write): void {
   const { write, flush } = chunkedWriter(out);
-  const runCheck = verdict?.runCheck;
+  const runChecks = verdict?.runChecks ?? [];
   const policyErrors = diagnosticErrors(verdict);
-  write(`TAP version 13\n1..${report.cases.length + report.errors.length + policyErrors.length + (runCheck ? 1 : 0)}\n`);
+  write(`TAP version 13\n1..${report.cases.length + report.errors.length + policyErrors.length + runChecks.length}\n`);
   let n = 0;
   for (const c of report.cases) {
     n++;
@@ -40,7 +40,7 @@ export function tapReport({ report, coverage, verdict }: ReporterInput, out: Wri
   }
   for (const e of report.errors) write(`not ok ${++n} - ${tapDescription(`${errorPlace(e)} ${errorTitle(e)}`)}\n  ---\n  message: ${yamlString(e.message)}\n  ...\n`);
   for (const d of policyErrors) write(`not ok ${++n} - ${tapDescription(diagnosticTitle(d))}\n  ---\n  code: ${d.code}\n  message: ${yamlString(d.message)}\n${d.help !== undefined ? `  help: ${yamlString(d.help)}\n` : ""}  ...\n`);
-  if (runCheck) write(`not ok ${++n} - ${tapDescription(runCheck.name)}\n  ---\n  message: ${yamlString(runCheck.message)}\n  ...\n`);
+  for (const runCheck of runChecks) write(`not ok ${++n} - ${tapDescription(runCheck.name)}\n  ---\n  message: ${yamlString(runCheck.message)}\n  ...\n`);
   // Notes and coverage as comments, which TAP consumers show and never count as test points.
   for (const note of noteLines(report)) write(`# note: ${tapDescription(note)}\n`);
   // Failures and errors past the limits have no test point: the plan counts those listed, and this says how many more there were.
