@@ -528,7 +528,7 @@ export class Engine {
     if (decision.revoked) {
       const sessionId = (request as Record<string, unknown>)["session"];
       const by = decision.rules.map((rule, i) => `${rule} (${decision.locations[i]}): ${decision.reasons[i]}`).join("; ");
-      return `${typeof sessionId === "string" ? `session ${helpers.describeText(sessionId)}` : "the session"} is revoked (by ${by}), so no ask of it can be approved: every later attempt in it is denied`;
+      return `${typeof sessionId === "string" ? `session ${helpers.describeText(sessionId)}` : "the session"} is revoked (by ${by}${errorsOf(decision.errors)}), so no ask of it can be approved: every later attempt in it is denied`;
     }
     const state = prepared.state;
     const tool = prepared.tool;
@@ -591,7 +591,10 @@ export class Engine {
     const { decision, revocation } = typeof result === "number" ? this.decisionForMask(result, c) : this.decisionForRules(result, c);
     if (decision.decision === "deny") {
       const by = decision.rules.map((rule, i) => `${rule}: ${decision.reasons[i]}`).join("; ");
-      if (revocation !== undefined && apply) c.s.revoked = this.revocationRecord(revocation, decision, c);
+      if (revocation !== undefined && apply) {
+        c.s.revoked = this.revocationRecord(revocation, decision, c);
+        this.sessions.seenAt(c.s, c.now, c.clockReading);
+      }
       const revokes = revocation === undefined ? "" : apply ? `, and revokes the session as ${revocation.rules.length === 1 ? "that rule does" : "those rules do"}` : `; approving it revokes the session (${revocation.rules.join(", ")} ${revocation.rules.length === 1 ? "revokes" : "revoke"})`;
       return `${since} denies it now (${by}${errorsOf(decision.errors)}): the approval cannot be taken${revokes}`;
     }

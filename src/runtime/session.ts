@@ -1175,10 +1175,8 @@ export class SessionStore {
   record(state: SessionState, now: number, reading: number, tool: string, toolOrdinal: number, same: boolean | undefined, args: unknown, allowed: boolean, denied: boolean, labels: readonly string[] | undefined, returns: readonly string[] | undefined): void {
     // No clock is read here: the engine read it once, before the session changed (a clock that
     // throws half-way would leave the attempt counted but out of its window).
-    const arrived = this.storeTime(now, reading);
     state.calls++;
-    if (now > state.lastSeen) state.lastSeen = now;
-    if (arrived > state.storeSeen) state.storeSeen = arrived;
+    this.seenAt(state, now, reading);
     state.last = tool;
     if (denied) state.denials++;
     // `same` is undefined when the policy never reads `session.repeats`.
@@ -1192,6 +1190,18 @@ export class SessionStore {
     const times = state.times;
     if (times) this.addToWindow(state, times, now, toolOrdinal < 0 && state.windowTools ? state.undeclaredOrdinal(tool, now) : toolOrdinal);
     if (allowed) this.ran(state, now, tool, toolOrdinal, labels, returns);
+  }
+
+  /**
+   * Moves the session's latest time to `now` (and the store's, by the reading): what an attempt
+   * does, and a revocation made by an approval, which is no attempt, so that how long the
+   * revoked session is remembered (`revokedMs`) counts from the revocation, not from an attempt
+   * made long before it.
+   */
+  seenAt(state: SessionState, now: number, reading: number): void {
+    const arrived = this.storeTime(now, reading);
+    if (now > state.lastSeen) state.lastSeen = now;
+    if (arrived > state.storeSeen) state.storeSeen = arrived;
   }
 
   /**

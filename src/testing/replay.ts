@@ -7,7 +7,7 @@ import { describeReadError, readRecording, readRecordingBatches, wholeDocumentEr
 import { attemptOfLine, observeLine, observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { LineEdits, rewriteRecording } from "./rewriteRecording.js";
-import { recordingPath, recordingSource } from "./recordingSource.js";
+import { recordingName, recordingPath, recordingSource } from "./recordingSource.js";
 import { printable } from "../diagnostics/printable.js";
 import { isSessionPlaceholder, SHOWN_ITEMS, SHOWN_TEXT_CHARS, sessionLabel, shortRequest, shownText, toolLabel } from "./shortRequest.js";
 import { NameIndex } from "../runtime/closestName.js";
@@ -484,9 +484,9 @@ function continuedMessage(found: readonly { session: string; from: string; time:
   const advice = "each recording replays from fresh sessions, so what it did there (counts, labels, a revocation) is not carried here; for a log rotated in the middle of sessions, join the files (cat … | policyc test … --replay -)";
   if (found.length === 1) {
     const { session, from, time } = found[0]!;
-    return `session ${session} has lines in ${from} (its last line there at ${new Date(time).toISOString()}) too: ${advice}`;
+    return `session ${session} has lines in ${recordingName(from)} (its last line there at ${new Date(time).toISOString()}) too: ${advice}`;
   }
-  const named = found.slice(0, SHOWN_CONTINUED_SESSIONS).map(({ session, from, time }) => `${session} (its last line in ${from} at ${new Date(time).toISOString()})`);
+  const named = found.slice(0, SHOWN_CONTINUED_SESSIONS).map(({ session, from, time }) => `${session} (its last line in ${recordingName(from)} at ${new Date(time).toISOString()})`);
   const more = found.length - named.length;
   return `sessions ${named.join(", ")}${more > 0 ? ` and ${more} more` : ""} have lines in earlier recordings too: ${advice.replace("what it did", "what each did")}`;
 }

@@ -1,6 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentHash } from "../../src/bundle/index.js";
 import type { BundleContent } from "../../src/runtime/contentHash.js";
@@ -108,6 +110,22 @@ describe("a rotated log with many continued sessions", () => {
     expect(rotated[0]!.line).toBe(1);
     expect(rotated[0]!.message).toMatch(/^sessions s0 \(its last line in rot-a\.jsonl at 2026-11-30T10:00:00\.000Z\), s1 \(.*\), s2 \(.*\) and \d+ more have lines in earlier recordings too/);
     expect(json.notes.filter((n) => n.file === "rot-b.jsonl").length).toBeLessThanOrEqual(20);
+  });
+
+  it("names standard input as such when the earlier recording was read from it (review rx #3)", () => {
+    const at = (time: string, decision: string, rules: string[]) => JSON.stringify({ session: "s1", tool: "t.run", agent: { id: "a" }, args: { n: "x" }, time: `2026-11-30T${time}Z`, decision, rules });
+    write("rot-c.jsonl", at("10:00:30", "deny", ["again"]) + "\n");
+    write("rot-stdin.jsonl", at("10:00:00", "allow", ["base"]) + "\n");
+    const bin = fileURLToPath(new URL("../../bin/policyc.js", import.meta.url));
+    for (const reporter of ["json", "pretty"]) {
+      // Standard input redirected from a file (a pipe's copy is not read again for the note).
+      const input = openSync(join(dir, "rot-stdin.jsonl"), "r");
+      const result = spawnSync(process.execPath, [bin, "test", "twice.policy", "--replay", "-", "rot-c.jsonl", "--reporter", reporter], { cwd: dir, stdio: [input, "pipe", "pipe"], encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+      closeSync(input);
+      expect(result.status).toBe(1);
+      expect(result.stdout + result.stderr).toContain("session s1 has lines in standard input (its last line there at 2026-11-30T10:00:00.000Z)");
+      expect(result.stdout + result.stderr).not.toMatch(/\\u0000|\0/);
+    }
   });
 });
 
