@@ -276,7 +276,6 @@ class Session {
     this.calls = 0;
     this.denials = 0;
     this.revoked = null;
-    this.revokedReason = "";
     ${use.repeats ? 'this.lastTool = ""; this.lastArgs = undefined; this.run = 0;' : ""}
     ${use.windowMs > 0 ? "this.times = [];" : ""}
     ${use.windowNs ? "this.ns = [];" : ""}
@@ -334,9 +333,10 @@ function finish(s, now, tool, ns, args, same, effect, m, c, returns, err, granti
     reasons[i] = r.reason;
     locations[i] = r.location;
     if (r.grants !== EMPTY) grants = mergeGrants(grants, r.grants);
-    if (r.revoke && revoking === null) revoking = r;
+    if (r.revoke) (revoking ??= []).push(r);
   }
-  if (revoking !== null) { s.revoked = revoking; s.revokedReason = revoking.reason; }
+  // Every revoking rule that matched names the revocation, in the decision's order (language.md §7).
+  if (revoking !== null) s.revoked = { rules: revoking.map((r) => r.id), reasons: revoking.map((r) => r.reason), locations: revoking.map((r) => r.location) };
   const allowed = effect === "allow";
   record(s, now, tool, ns, args, same, allowed, effect === "deny", allowed ? c.labels : null, allowed ? returns : null);
   if (effect === "ask") {
@@ -462,7 +462,7 @@ function decide(req) {
   }
   if (s.revoked !== null) {
     record(s, now, tool, "", req.args, false, false, true, null, null);
-    return { decision: "deny", rules: [s.revoked.id], reasons: [s.revokedReason], locations: [s.revoked.location], grants: EMPTY, revoked: true, errors: EMPTY };
+    return { decision: "deny", rules: s.revoked.rules, reasons: s.revoked.reasons, locations: s.revoked.locations, grants: EMPTY, revoked: true, errors: EMPTY };
   }
   const entry = TOOLS.get(tool);
   if (entry === undefined) return reject(s, now, tool, "", req.args, "unknown tool " + JSON.stringify(tool));
