@@ -8,6 +8,7 @@ import { EXIT, type ExitCode } from "./exitCodes.js";
 import { onStandardError, type Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
 import { namedForWhatItIs } from "./wrongSlot.js";
+import { refuseRewriteOfStream } from "./replayOptions.js";
 import { addMaxErrors, parseMaxErrors } from "./options.js";
 import { diagnosticToJson } from "../diagnostics/render.js";
 import { printable } from "../diagnostics/printable.js";
@@ -41,6 +42,9 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
     io.err("policyc fmt: --write rewrites files in place, and `-` is standard input: without --write the formatted text is printed on standard output\n");
     return EXIT.usage;
   }
+  // A name of standard input (`/dev/stdin`), or the file it is redirected from, is not rewritten:
+  // what was read from a stream is printed (fmt -), never written over the file behind it.
+  if (options.write && refuseRewriteOfStream(paths, io.cwd, io, { refusal: "policyc fmt: --write rewrites files in place", notAFile: (what) => `${what}, not a file it can rewrite: \`policyc fmt -\` prints standard input formatted`, readByStandardInput: (file) => `\`${printable(file)}\` is also what standard input reads (\`<\` redirects it), which it never rewrites: give the file as a path only`, otherStreamsToo: false }) !== undefined) return EXIT.usage;
   const input = fromStandardInput ? loadStandardInput(io.readStdin) : undefined;
   const loaded = withStandardInput(input, loadSources(paths.filter((path) => path !== "-"), io.cwd, FMT_FOLDER));
   // Standard input formatted apart, so it is told from the files by what it is, not by its name

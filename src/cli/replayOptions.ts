@@ -139,31 +139,50 @@ const STANDARD_INPUT_ALIASES = new Set(["/dev/fd/0", "/proc/self/fd/0"]);
  * for, and writing the file policyc is reading from is how logs get lost.
  */
 export function refuseUpdateOfStream(files: readonly string[], cwd: string, io: Io): string | undefined {
-  const input = standardInputFile();
   const notAFile = (what: string): string => `${what}, not a file it can rewrite: save the recording to a file and update that`;
+  return refuseRewriteOfStream(files, cwd, io, {
+    refusal: "policyc test: --update rewrites recordings in place",
+    notAFile,
+    readByStandardInput: (file) => `\`${printable(file)}\` is also what standard input reads (\`<\` redirects it), which it never rewrites: give the file as a --replay path only`,
+    otherStreamsToo: true,
+  });
+}
+
+/**
+ * The first of `files` a verb that rewrites files in place (`test --update`, `fmt --write`) must
+ * not rewrite, said on stderr as `words` say it; undefined when there is none: standard input
+ * (`STANDARD_INPUT`, or a name of it such as `/dev/stdin`, whatever fd 0 is), a pipe or a device,
+ * or the regular file standard input is redirected from.
+ */
+export function refuseRewriteOfStream(files: readonly string[], cwd: string, io: Io, words: { readonly refusal: string; readonly notAFile: (what: string) => string; readonly readByStandardInput: (file: string) => string; readonly otherStreamsToo: boolean }): string | undefined {
+  const input = standardInputFile();
   let why = "";
   const stream = files.find((file) => {
     if (file === STANDARD_INPUT) {
-      why = notAFile("standard input is a stream");
+      why = words.notAFile("standard input is a stream");
       return true;
     }
     const path = resolve(cwd, file);
-    if (STANDARD_INPUT_ALIASES.has(path)) {
-      why = notAFile(`\`${printable(file)}\` is standard input`);
+    if (STANDARD_INPUT_ALIASES.has(path) || path === STANDARD_INPUT_PATH) {
+      why = words.notAFile(`\`${printable(file)}\` is standard input`);
       return true;
     }
     let stat;
     try {
       stat = statSync(path, { bigint: true });
     } catch {
-      return false; // missing: the replay reports it
+      return false; // missing: the verb reports it
     }
-    if (!stat.isFile()) why = notAFile(`\`${printable(file)}\` is a pipe or a device`);
-    else if (input !== undefined && stat.dev === input.dev && stat.ino === input.ino) why = `\`${printable(file)}\` is also what standard input reads (\`<\` redirects it), which it never rewrites: give the file as a --replay path only`;
+    if (stat.isDirectory()) return false; // a folder's files are the verb's to list
+    if (!stat.isFile()) {
+      // (fmt reads a named pipe as its source and then refuses to replace it, saying so.)
+      if (!words.otherStreamsToo) return false;
+      why = words.notAFile(`\`${printable(file)}\` is a pipe or a device`);
+    } else if (input !== undefined && stat.dev === input.dev && stat.ino === input.ino) why = words.readByStandardInput(file);
     else return false;
     return true;
   });
-  if (stream !== undefined) io.err(`policyc test: --update rewrites recordings in place, but ${why}\n`);
+  if (stream !== undefined) io.err(`${words.refusal}, but ${why}\n`);
   return stream;
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import fc from "fast-check";
@@ -387,6 +387,22 @@ describe("policyc fmt", () => {
     const missing = await cli(["fmt", "--json", "nope.policy"], { cwd: dir });
     expect(missing.code).toBe(2);
     expect(JSON.parse(missing.stdout)).toMatchObject({ ok: false, files: [], diagnostics: [{ code: "PC001", file: "nope.policy", line: null }] });
+  });
+
+  it("--write never rewrites the file behind standard input, by any of its names (review rx #4)", () => {
+    const bin = join(import.meta.dirname, "../../bin/policyc.js");
+    writeFileSync(join(dir, "behind.policy"), MESSY);
+    for (const path of ["/dev/stdin", "/dev/fd/0", "behind.policy"]) {
+      const input = openSync(join(dir, "behind.policy"), "r");
+      const result = spawnSync(process.execPath, [bin, "fmt", "--write", path], { cwd: dir, stdio: [input, "pipe", "pipe"], encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+      closeSync(input);
+      expect(result.status, path).toBe(2);
+      expect(result.stderr).toMatch(/^policyc fmt: --write rewrites files in place, but `.*` is (standard input, not a file it can rewrite|also what standard input reads)/);
+      expect(readFileSync(join(dir, "behind.policy"), "utf8")).toBe(MESSY);
+    }
+    // Not redirected from it, the file is rewritten as usual.
+    expect(spawnSync(process.execPath, [bin, "fmt", "--write", "behind.policy"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" }).status).toBe(0);
+    expect(readFileSync(join(dir, "behind.policy"), "utf8")).toBe(CANONICAL);
   });
 
   it("`-` formats standard input (an editor's format-on-save): printed on stdout, `--check -` exits 1 when it would change, `--write -` is bad usage; named `standard input`, as every message names it (review a4 F10)", async () => {
