@@ -8,7 +8,7 @@ import { EXIT, type ExitCode } from "./exitCodes.js";
 import { onStandardError, type Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
 import { namedForWhatItIs } from "./wrongSlot.js";
-import { refuseRewriteOfStream } from "./replayOptions.js";
+import { refuseRewriteOfStream } from "./standardInputFiles.js";
 import { addMaxErrors, parseMaxErrors } from "./options.js";
 import { diagnosticToJson } from "../diagnostics/render.js";
 import { printable } from "../diagnostics/printable.js";
