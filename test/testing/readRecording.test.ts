@@ -142,11 +142,11 @@ describe("readRecordingBatches: bytes that are not UTF-8", () => {
 
 describe("readRecordingBatches: UTF-16 appended to a UTF-8 recording (PowerShell 5.1's `>>`)", () => {
   const good = JSON.stringify({ session: "a", tool: "t", args: { q: "x" } });
-  async function read(content: Buffer, chunkBytes: number): Promise<RecordingLine[]> {
+  async function read(content: Buffer, chunkBytes: number, pieceBytes?: number): Promise<RecordingLine[]> {
     const file = join(dir, "appended16.jsonl");
     writeFileSync(file, content);
     const lines: RecordingLine[] = [];
-    for await (const batch of readRecordingBatches(file, undefined, { chunkBytes })) lines.push(...batch);
+    for await (const batch of readRecordingBatches(file, undefined, { chunkBytes, pieceBytes })) lines.push(...batch);
     return lines;
   }
 
@@ -160,12 +160,25 @@ describe("readRecordingBatches: UTF-16 appended to a UTF-8 recording (PowerShell
       { content: Buffer.concat([Buffer.from(good), utf16]), line: 1, said: /^the line has no line end after its UTF-8 text, and UTF-16 text follows it/ },
     ];
     for (const { content, line, said } of cases) {
-      for (const chunkBytes of [1, 7, 16, 64, 100, 1000]) {
-        const lines = await read(content, chunkBytes);
-        expect(lines.map((l) => l.ok), `chunks of ${chunkBytes}`).toEqual([...Array<boolean>(line - 1).fill(true), false]);
-        expect(error(lines.at(-1)!), `chunks of ${chunkBytes}`).toMatch(said);
+      for (const [chunkBytes, pieceBytes] of [[1], [7], [16], [64], [100], [1000], [1000, 5], [1000, 50]] as const) {
+        const lines = await read(content, chunkBytes, pieceBytes);
+        expect(lines.map((l) => l.ok), `chunks of ${chunkBytes}, pieces of ${pieceBytes}`).toEqual([...Array<boolean>(line - 1).fill(true), false]);
+        expect(error(lines.at(-1)!), `chunks of ${chunkBytes}, pieces of ${pieceBytes}`).toMatch(said);
         expect(lines.at(-1)!.line).toBe(line);
       }
+    }
+  });
+});
+
+describe("readRecordingBatches: a binary file", () => {
+  it("names the offset of its NUL byte in the file, whatever the pieces a read is cut into", async () => {
+    const file = join(dir, "binary.jsonl");
+    writeFileSync(file, Buffer.concat([Buffer.from("   \n\n\nxx"), Buffer.from([0]), Buffer.from("yy\n")]));
+    for (const [chunkBytes, pieceBytes] of [[1000, 1], [1000, 2], [1000, 3], [1000, 64]]) {
+      const read = async (): Promise<void> => {
+        for await (const batch of readRecordingBatches(file, undefined, { chunkBytes, pieceBytes })) void batch;
+      };
+      await expect(read(), `reads of ${chunkBytes}, pieces of ${pieceBytes}`).rejects.toThrow("it contains a NUL byte at offset 8");
     }
   });
 });
@@ -175,7 +188,7 @@ describe("readRecordingBatches: a JSON object written over several lines among o
   const pretty = (value: unknown, indent = ""): string[] => JSON.stringify(value, null, 2).split("\n").map((line) => indent + line);
   /** Every entry as [line, ok, endLine] (endLine only on an error about several lines). */
   const outline = (lines: readonly RecordingLine[]): unknown[] => lines.map((l) => (!l.ok && l.endLine !== undefined ? [l.line, l.ok, l.endLine] : [l.line, l.ok]));
-  async function read(content: string, limits?: { chunkBytes?: number }): Promise<RecordingLine[]> {
+  async function read(content: string, limits?: { chunkBytes?: number; pieceBytes?: number }): Promise<RecordingLine[]> {
     const file = join(dir, "several.jsonl");
     writeFileSync(file, content);
     const lines: RecordingLine[] = [];
@@ -214,6 +227,13 @@ describe("readRecordingBatches: a JSON object written over several lines among o
 
   it("is the same whatever the chunks the file is read in: a value may span several", async () => {
     for (const chunkBytes of [1, 7, 64, 333]) expect(outline(await read(content, { chunkBytes })), `chunks of ${chunkBytes} bytes`).toEqual(expected);
+  });
+
+  it("is the same whatever the pieces a read is cut into (lines and values spanning pieces, a piece without a line end)", async () => {
+    for (const pieceBytes of [1, 7, 40, 64, 333]) expect(outline(await read(content, { pieceBytes })), `pieces of ${pieceBytes} bytes`).toEqual(expected);
+    const lines = await read(content, { chunkBytes: 100, pieceBytes: 30 });
+    expect(outline(lines)).toEqual(expected);
+    expect(lines.filter((l) => l.ok).map((l) => l.ok && l.request["session"])).toEqual(["a", "c", "e", "h", "i"]);
   });
 
   it("does not quote V8's excerpt of the joined lines, cut short or not (it would show their line breaks as escapes)", async () => {
