@@ -36,7 +36,7 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
     .addHelpText("after", EXIT_CODE_HELP)
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (text, write) => write(asOwnMessage(text, "policyc")) });
   registerCheck(program, io, finish);
   registerFmt(program, io, finish);
   registerBuild(program, io, finish);
@@ -44,7 +44,7 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
   registerTest(program, io, finish);
   registerDiff(program, io, finish);
   for (const command of program.commands) {
-    command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (text, write) => write(withOwnerOfOption(withOptionInOtherCase(withPolicyAfterReplay(text, command, io.cwd), command), command, program)) });
+    command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (text, write) => write(asOwnMessage(withOwnerOfOption(withOptionInOtherCase(withPolicyAfterReplay(text, command, io.cwd), command), command, program), `policyc ${command.name()}`)) });
     refuseRepeatedValues(command, command.name());
   }
   // An empty value is nearly always an unset variable (`--public-key "$KEY"`), and a verb taking
@@ -57,6 +57,15 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
     if (maxErrors !== undefined) command.error(`policyc ${command.name()}: ${maxErrors}`, { exitCode: EXIT.usage, code: "policyc.invalidValue" });
   });
   return program;
+}
+
+/**
+ * Commander's message (`error: unknown option '--jsn'`) as policyc's own are written: after the
+ * verb that says it (`policyc check: unknown option '--jsn'`), so a script's log that runs
+ * several verbs shows which one refused what.
+ */
+function asOwnMessage(text: string, speaker: string): string {
+  return text.startsWith("error: ") ? `${speaker}: ${text.slice("error: ".length)}` : text;
 }
 
 /**

@@ -42,7 +42,7 @@ describe("the command line itself", () => {
     expect((await cli(["help", "nothinglike"])).stderr).not.toContain("Did you mean");
     const unknown = await cli(["chek"]);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("error: unknown command 'chek'");
+    expect(unknown.stderr).toContain("policyc: unknown command 'chek'");
     expect(unknown.stderr).toContain("(Did you mean check?)");
     expect((await cli([])).code).toBe(2);
   });
@@ -60,10 +60,10 @@ describe("an option of another verb", () => {
     ];
     for (const [args, hint] of cases) {
       const result = await cli(args);
-      expect(result, args.join(" ")).toEqual({ code: 2, stdout: "", stderr: `error: unknown option '${args[1]}'\n${hint}\n` });
+      expect(result, args.join(" ")).toEqual({ code: 2, stdout: "", stderr: `policyc ${args[0]}: unknown option '${args[1]}'\n${hint}\n` });
     }
-    expect(await cli(["check", "--jsn", "x.policy"])).toEqual({ code: 2, stdout: "", stderr: "error: unknown option '--jsn'\n(Did you mean --json?)\n" });
-    expect(await cli(["check", "--nosuch", "x.policy"])).toEqual({ code: 2, stdout: "", stderr: "error: unknown option '--nosuch'\n" });
+    expect(await cli(["check", "--jsn", "x.policy"])).toEqual({ code: 2, stdout: "", stderr: "policyc check: unknown option '--jsn'\n(Did you mean --json?)\n" });
+    expect(await cli(["check", "--nosuch", "x.policy"])).toEqual({ code: 2, stdout: "", stderr: "policyc check: unknown option '--nosuch'\n" });
   });
 });
 
