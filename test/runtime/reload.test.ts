@@ -303,6 +303,17 @@ describe("approving, after a reload, a call asked about before it: the policy in
     expect(reloaded.approvalRefusal(exec("t"))).toMatch(/^session "t" is revoked \(by kill-shell \(p\.policy:\d+:\d+\): piping into a shell\), so no ask of it can be approved/);
   });
 
+  it("a deny … revoke that matches now only through an evaluation error (fails closed) refuses the approval with the error; approved, it revokes the session, which keeps the error", () => {
+    const withUser = SHELL_DECLS.replace("tool fs.read", "user { roles: set<string> }\ntool fs.read");
+    const { reloaded } = reloadedTo(`${ASKS}  @name("interns-no-shell") deny shell.exec when user.roles contains "intern" reason "no shell for interns" revoke\n`, withUser);
+    const refusal = 'the policy was reloaded since session "t" was asked about this shell.exec call, and the policy in force denies it now (interns-no-shell: no shell for interns; its errors: interns-no-shell: the request has no user): the approval cannot be taken';
+    expect(reloaded.approvalRefusal(exec("t"))).toBe(`${refusal}; approving it revokes the session (interns-no-shell revokes)`);
+    expect(reloaded.decide(read("t"))).toMatchObject({ decision: "allow", revoked: false }); // approvalRefusal revoked nothing
+    expect(reloaded.approved(exec("t"))).toBe(false);
+    expect(reloaded.decide(read("t"))).toMatchObject({ decision: "deny", rules: ["interns-no-shell"], revoked: true, errors: ["interns-no-shell: the request has no user"] });
+    expect(reloaded.approvalRefusal(exec("t"))).toMatch(/^session "t" is revoked \(by interns-no-shell \(p\.policy:\d+:\d+\): no shell for interns; its errors: interns-no-shell: the request has no user\), so no ask of it can be approved/);
+  });
+
   it("no rule that allows or asks now, or the tool gone, refuses it too", () => {
     const { reloaded } = reloadedTo(`  @name("read") allow fs.read\n`);
     expect(reloaded.approvalRefusal(exec("t"))).toBe('the policy was reloaded since session "t" was asked about this shell.exec call, and the policy in force denies it now (no rule allows shell.exec): the approval cannot be taken');
