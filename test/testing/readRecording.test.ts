@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cpuMilliseconds } from "../helpers.js";
 import { parseRecordingLine, readRecording, readRecordingBatches, type RecordingLine } from "../../src/testing/readRecording.js";
 
 let dir: string;
@@ -166,6 +167,23 @@ describe("readRecordingBatches: UTF-16 appended to a UTF-8 recording (PowerShell
         expect(error(lines.at(-1)!), `chunks of ${chunkBytes}, pieces of ${pieceBytes}`).toMatch(said);
         expect(lines.at(-1)!.line).toBe(line);
       }
+    }
+  });
+});
+
+describe("readRecordingBatches: a long line read in many pieces", () => {
+  it("is held in time linear in its length, whether it is read or refused as too long", async () => {
+    const file = join(dir, "long-line.jsonl");
+    const long = JSON.stringify({ session: "a", tool: "t", args: { q: "x".repeat(3_000_000) } });
+    writeFileSync(file, `${long}\n${JSON.stringify({ session: "b", tool: "t" })}\n`);
+    // Pieces of 64 bytes: 47,000 of them for the line (joined at every piece, ~70 GB were copied).
+    for (const maxLineBytes of [4 * 1_048_576, 2 * 1_048_576]) {
+      const started = cpuMilliseconds();
+      const lines: RecordingLine[] = [];
+      for await (const batch of readRecordingBatches(file, undefined, { chunkBytes: 4096, pieceBytes: 64, maxLineBytes })) lines.push(...batch);
+      expect(cpuMilliseconds() - started, `a limit of ${maxLineBytes} bytes`).toBeLessThan(5_000);
+      expect(lines.map((l) => [l.line, l.ok])).toEqual([[1, maxLineBytes > long.length], [2, true]]);
+      if (maxLineBytes < long.length) expect(error(lines[0]!)).toBe("the line is longer than 2 MB: not read");
     }
   });
 });
