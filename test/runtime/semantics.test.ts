@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { compile } from "../../src/compile/compile.js";
 import type { Decision, Grant } from "../../src/runtime/decision.js";
 import { explain } from "../../src/runtime/explain.js";
-import { AGENT, at, call, engineWith, request, USER } from "./fixtures.js";
+import { AGENT, at, call, engineWith, likeReference as reference, request, USER } from "./fixtures.js";
 
 /**
  * How a decision is made (language contract, section 5): most restrictive effect wins,
@@ -619,16 +619,6 @@ describe("an approved ask (Engine.approved)", () => {
 });
 
 describe("like: `*` matches any run of characters, every other character only itself (language.md §4)", () => {
-  /** The obvious exponential matcher: the definition, for small inputs. */
-  function reference(pattern: string, text: string): boolean {
-    if (pattern === "") return text === "";
-    if (pattern[0] === "*") {
-      for (let i = 0; i <= text.length; i++) if (reference(pattern.slice(1), text.slice(i))) return true;
-      return false;
-    }
-    return text[0] === pattern[0] && reference(pattern.slice(1), text.slice(1));
-  }
-
   // The pattern written in the policy (a glob compiled with the code), and one known only at run
   // time, sent in the request and matched inside a quantifier (rt.likeAt, which takes shortcuts
   // for exact patterns, `*x`, `x*` and `*x*`).
