@@ -7,7 +7,7 @@ import { indexRulesByTool } from "../../src/compile/indexRulesByTool.js";
 import { Engine } from "../../src/runtime/engine.js";
 import { compileGlob, globMatch, matchCompiledGlob } from "../../src/runtime/glob.js";
 import type { CompiledPolicy } from "../../src/runtime/policy.js";
-import { engineWith, policyWith, request } from "../runtime/fixtures.js";
+import { engineWith, likeReference as reference, policyWith, request } from "../runtime/fixtures.js";
 
 /**
  * The compiler's passes (src/compile/compileProgram.ts): per-tool dispatch, data-safe code
@@ -258,16 +258,6 @@ describe("like is linear-time", () => {
     expect(engine.decide(request({ session: "4", args: { query: `${"ab".repeat(50_000)}` } })).rules).toEqual(["hit"]);
     expect(engine.decide(request({ session: "5", args: { query: `aaab${"c".repeat(100_000)}` } })).decision).toBe("allow");
   });
-
-  /** The obvious exponential matcher, as the reference for small inputs. */
-  function reference(pattern: string, text: string): boolean {
-    if (pattern === "") return text === "";
-    if (pattern[0] === "*") {
-      for (let i = 0; i <= text.length; i++) if (reference(pattern.slice(1), text.slice(i))) return true;
-      return false;
-    }
-    return text[0] === pattern[0] && reference(pattern.slice(1), text.slice(1));
-  }
 
   it("agrees with a backtracking reference matcher (property)", () => {
     const alphabet = fc.constantFrom("a", "b", "*", ".", "?");

@@ -96,3 +96,13 @@ export const ARGS: Record<string, Record<string, unknown>> = {
 export function call(tool: string, ms: number, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return request({ tool, args: ARGS[tool], time: at(ms), ...overrides });
 }
+
+/** `text like pattern` by the obvious exponential matcher (`*` any run, every other character itself): the definition, as the reference for small inputs. */
+export function likeReference(pattern: string, text: string): boolean {
+  if (pattern === "") return text === "";
+  if (pattern[0] === "*") {
+    for (let i = 0; i <= text.length; i++) if (likeReference(pattern.slice(1), text.slice(i))) return true;
+    return false;
+  }
+  return text[0] === pattern[0] && likeReference(pattern.slice(1), text.slice(1));
+}

@@ -91,6 +91,30 @@ describe("reloading a policy with sessionsFrom", () => {
     expect(reloaded.decide(call("counted", "audit.log", { line: "x" })).decision).toBe("deny"); // no rule allows it
   });
 
+  it("sessions the old engine already let go of as idle stay as they ended: a revoked one revoked, an expired one expired", () => {
+    const text = `tool fs.read { risk low args { path: string } }
+policy p {
+  @name("no-etc") deny fs.read when args.path like "/etc/*" reason "no /etc" revoke
+  @name("read") allow fs.read
+}
+`;
+    let now = T0;
+    const options = { clock: (): number => now, sessionIdleMs: 60_000 };
+    const read = (session: string, path = "/tmp/a"): Record<string, unknown> => ({ session, tool: "fs.read", args: { path } });
+    const old = compile([{ path: "p.policy", text }], options);
+    expect(old.decide(read("revoked", "/etc/shadow"))).toMatchObject({ decision: "deny", revoked: true });
+    expect(old.decide(read("idle")).decision).toBe("allow");
+    // Five idle minutes: an attempt of another session frees both, keeping their records.
+    now += 5 * 60_000;
+    expect(old.decide(read("other")).decision).toBe("allow");
+    now += 60_000;
+    const reloaded = compile([{ path: "p.policy", text }], { ...options, sessionsFrom: old });
+    expect(reloaded.decide(read("revoked"))).toMatchObject({ decision: "deny", rules: ["no-etc"], reasons: ["no /etc"], revoked: true });
+    const idle = reloaded.decide(read("idle"));
+    expect(idle).toMatchObject({ decision: "deny", rules: [], revoked: false });
+    expect(idle.reasons[0]).toMatch(/^session "idle" has expired/);
+  });
+
   it("a policy that reads sessions differently ends running sessions as expired ones (their agents start anew); revocations stay", () => {
     const old = busyEngine();
     const reloaded = compile(sources(DECLS, RULES.replace("within 1h", "within 2h")), { clock, sessionsFrom: old });

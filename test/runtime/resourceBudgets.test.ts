@@ -215,6 +215,38 @@ policy p {
     expect(engine.decide({ ...read, session: "t" })).toMatchObject({ decision: "allow", errors: [] });
   });
 
+  it("past the cap, a quantifier over session.labels, its size and `label in session.labels` fail closed in the generated code: the label that found no room cannot be sent out", () => {
+    // The mutation audit's repro: a label fills the room, `secret:vault` and `pii` find none.
+    const SECRETS = `context { labels: set<string> }
+tool t.read { risk low args { path: string } }
+tool t.send { risk high args { to: string } }
+policy p {
+  allow t.read
+  allow t.send
+  @name("no-send-after-secret") deny t.send when any(l in session.labels: l like "secret*")
+  @name("no-send-after-pii") deny t.send when "pii" in session.labels
+  @name("no-send-after-any") deny t.send when session.labels.size() > 0
+}
+`;
+    const engine = engineFor(SECRETS);
+    const read = (labels: string[]): unknown => ({ session: "s", tool: "t.read", args: { path: "a" }, context: { labels } });
+    const send = { session: "s", tool: "t.send", args: { to: "evil@example.com" }, context: { labels: [] } };
+    expect(engine.decide(read(["f".repeat(4_094)])).decision).toBe("allow");
+    expect(engine.decide(read(["secret:vault", "pii"])).decision).toBe("allow");
+    expect(engine.sessions.get("s")!.labels!.has("secret:vault")).toBe(false);
+    const denied = engine.decide(send);
+    expect(denied).toMatchObject({ decision: "deny", rules: ["no-send-after-secret", "no-send-after-pii", "no-send-after-any"] });
+    expect(denied.errors).toEqual(["no-send-after-secret", "no-send-after-pii", "no-send-after-any"].map((id) => expect.stringContaining(`${id}: ${LABEL_CAP}`)));
+    // The interpreter (explain) agrees with the generated code.
+    expect(verdicts(engine, send)).toEqual({ "p/2": true, "no-send-after-secret": "error", "no-send-after-pii": "error", "no-send-after-any": "error" });
+    // Below the cap the same rules answer exactly, with no error.
+    const t = (request: unknown): unknown => ({ ...(request as object), session: "t" });
+    expect(engine.decide(t(read([]))).decision).toBe("allow");
+    expect(engine.decide(t(send))).toMatchObject({ decision: "allow", errors: [] });
+    expect(engine.decide(t(read(["secret:vault"]))).decision).toBe("allow");
+    expect(engine.decide(t(send))).toMatchObject({ decision: "deny", rules: ["no-send-after-secret", "no-send-after-any"], errors: [] });
+  });
+
   it("without a label enum, a string label not kept could be the one tested: the deny matches, naming the cap; the tools' returns are kept", () => {
     const engine = engineFor(`${NO_ENUM.slice(0, NO_ENUM.lastIndexOf("}"))}  deny crm.export when session.labels contains "internal" and session.calls > 5
 }

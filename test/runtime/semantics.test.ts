@@ -1,7 +1,9 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { compile } from "../../src/compile/compile.js";
 import type { Decision, Grant } from "../../src/runtime/decision.js";
 import { explain } from "../../src/runtime/explain.js";
-import { AGENT, at, call, engineWith, request, USER } from "./fixtures.js";
+import { AGENT, at, call, engineWith, likeReference as reference, request, USER } from "./fixtures.js";
 
 /**
  * How a decision is made (language contract, section 5): most restrictive effect wins,
@@ -334,6 +336,24 @@ describe("failing closed on evaluation errors", () => {
     expect(engine.decide(request({ session: "s2" })).decision).toBe("allow");
   });
 
+  it("an ask rule whose condition throws matches in the rule-by-rule code too, where the tool's code goes when a read throws", () => {
+    const engine = compile([{ path: "p.policy", text: 'tool t { risk low args { n: int } }\npolicy p {\n  @name("big") ask t when args.n > 3\n  allow t\n}\n' }]);
+    // Read 1 is validation's; read 2 (the tool's code, conditions inlined) throws, so the rules run
+    // again one function each, where read 3 throws too: the ask rule fails there. Later reads
+    // (keeping the ask for its approval) answer.
+    let reads = 0;
+    const args = {
+      get n(): number {
+        reads++;
+        if (reads === 2 || reads === 3) throw new Error("gone");
+        return 1;
+      },
+    };
+    expect(engine.decide({ session: "s", tool: "t", args })).toMatchObject({ decision: "ask", rules: ["big"], errors: ["big: evaluation failed: gone"] });
+    expect(reads).toBeGreaterThan(3);
+    expect(engine.decide({ session: "s", tool: "t", args: { n: 1 } })).toMatchObject({ decision: "allow", errors: [] });
+  });
+
   it("an allow rule whose condition errors does not match", () => {
     const engine = engineWith('  allow kb.search when user.id == "u-7" grant "kb" for 1m');
     const decision = engine.decide(request({ user: undefined }));
@@ -595,5 +615,74 @@ describe("an approved ask (Engine.approved)", () => {
     expect(engine.approvalRefusal(call("crm.lookup", 61_000))).toMatch(/^session "s" has expired/);
     expect(engine.approved(call("crm.lookup", 61_000))).toBe(false);
     expect(engine.approved(call("crm.lookup", 30_000))).toBe(true);
+  });
+});
+
+describe("like: `*` matches any run of characters, every other character only itself (language.md §4)", () => {
+  // The pattern written in the policy (a glob compiled with the code), and one known only at run
+  // time, sent in the request and matched inside a quantifier (rt.likeAt, which takes shortcuts
+  // for exact patterns, `*x`, `x*` and `*x*`).
+  const engine = compile([
+    {
+      path: "p.policy",
+      text: `context { patterns: list<string> }
+tool t { risk low args { s: string } }
+policy p {
+  @name("ab-ba") allow t when args.s like "ab*ba"
+  @name("report") allow t when args.s like "report?*.pdf"
+  @name("sent") allow t when any(x in context.patterns: args.s like x)
+}
+`,
+    },
+  ]);
+  const matched = (s: string, patterns: readonly string[] = []): readonly string[] => engine.decide({ session: "s", tool: "t", args: { s }, context: { patterns } }).rules;
+
+  it("written in the policy: the prefix and the suffix never share characters, and `?` is an ordinary character", () => {
+    expect(matched("aba")).toEqual([]);
+    expect(matched("abba")).toEqual(["ab-ba"]);
+    expect(matched("ab-ba")).toEqual(["ab-ba"]);
+    expect(matched("abab")).toEqual([]);
+    expect(matched("report.pdf")).toEqual([]);
+    expect(matched("report1.pdf")).toEqual([]);
+    expect(matched("report?.pdf")).toEqual(["report"]);
+    expect(matched("report?2026.pdf")).toEqual(["report"]);
+  });
+
+  it("sent in the request: the same cases, and `**`, `*`, the empty pattern and an exact one, case-sensitive", () => {
+    for (const [s, pattern, expected] of [
+      ["aba", "ab*ba", false],
+      ["abba", "ab*ba", true],
+      ["report.pdf", "report?*.pdf", false],
+      ["report1.pdf", "report?*.pdf", false],
+      ["report?x.pdf", "report?*.pdf", true],
+      ["/etc/passwd", "**", true],
+      ["", "**", true],
+      ["", "*", true],
+      ["/etc/passwd", "*", true],
+      ["", "", true],
+      ["a", "", false],
+      ["a", "a", true],
+      ["A", "a", false],
+      ["/ETC/passwd", "/etc/passwd", false],
+      ["/etc/passwd", "/etc/*", true],
+      ["/ETC/passwd", "/etc/*", false],
+      ["x.y", "*.*", true],
+      ["xy", "x.y", false],
+      ["a.b[c](d)|e+f?^g$\\h{2}", "a.b[c](d)|e+f?^g$\\h{2}", true],
+      ["aXb[c](d)|e+f?^g$\\h{2}", "a.b[c](d)|e+f?^g$\\h{2}", false],
+      ["ab", "a?", false],
+    ] as const) {
+      expect(matched(s, [pattern]).includes("sent"), `${JSON.stringify(s)} like ${JSON.stringify(pattern)}`).toBe(expected);
+    }
+  });
+
+  it("sent in the request, agrees with the reference matcher (property)", () => {
+    const text = (alphabet: string[], maxLength: number): fc.Arbitrary<string> => fc.array(fc.constantFrom(...alphabet), { maxLength }).map((a) => a.join(""));
+    fc.assert(
+      fc.property(text(["a", "A", "b", "*", ".", "?", "[", "\\"], 7), text(["a", "A", "b", ".", "?", "[", "\\"], 9), (pattern, s) => {
+        expect(matched(s, [pattern]).includes("sent"), `${JSON.stringify(s)} like ${JSON.stringify(pattern)}`).toBe(reference(pattern, s));
+      }),
+      { numRuns: 2000, examples: [["**", "aAb"], ["**", ""], ["*", ""], ["", ""], ["", "a"], ["a", "A"], ["A", "a"], ["a", "a"], ["ab*ba", "aba"], ["a?*b", "ab"], ["*.*", "a.b"], ["***", "a"], ["*a*", "A"]] },
+    );
   });
 });

@@ -71,6 +71,20 @@ describe("session.count(PATTERN) and undeclared tools", () => {
     expect(engine.decide(call("kb.search", 1, "other"))).toMatchObject({ decision: "allow", errors: [] });
   });
 
+  it("one name longer than UNDECLARED_TOOL_CHARS is not kept either: an agent cannot hide an attempt from a pattern's count behind a long name", () => {
+    const engine = engineFor("kb.*");
+    const long = `kb.${"x".repeat(UNDECLARED_TOOL_CHARS)}`;
+    expect(engine.decide(call(long, 0)).decision).toBe("deny");
+    const failed = engine.decide(call("kb.search", 10));
+    // The undeclared attempt could have been a kb.* one: the rate limit fails closed (and revokes).
+    expect(failed).toMatchObject({ decision: "deny", rules: ["kb-rate"], revoked: true });
+    expect(failed.errors).toEqual([`kb-rate: ${UNDECLARED_UNNAMED}`]);
+    // A name that fits is kept and counted exactly.
+    const short = engineFor("kb.*");
+    expect(short.decide(call("kb.export", 0)).decision).toBe("deny");
+    expect(short.decide(call("kb.search", 10))).toMatchObject({ decision: "allow", errors: [] });
+  });
+
   it("a bundle built before the pattern was kept still loads and decides, counting only declared tools as it did", () => {
     const compiled = compileSources([{ path: "p.policy", text: policyWith("kb.*") }]).policy!;
     const withoutPattern = (e: IrExpr | null): IrExpr | null => (e === null ? null : (JSON.parse(JSON.stringify(e), (key, value: unknown) => (key === "pattern" ? undefined : value)) as IrExpr));
