@@ -289,6 +289,18 @@ describe("names in rules", () => {
     expect(other.map((d) => [d.code, d.span!.file.path])).toEqual([["PC207", "b.policy"]]);
   });
 
+  it("PC207: a rule id that is another's followed by `: ` (a decision's errors, written `ID: message`, could not tell them apart), whichever comes first", () => {
+    for (const [a, b] of [["rate", "rate: host"], ["rate: host", "rate"], ["a: b", "a: b: c"]]) {
+      const found = checkWithDecls(policyOf(`@name(${JSON.stringify(a)})`, "deny kb.search when session.calls > 3", `@name(${JSON.stringify(b)})`, "deny kb.search when session.calls > 5"));
+      const longer = a.length > b.length ? a : b;
+      expect(found.map((d) => [d.code, d.message]), `${a} / ${b}`).toEqual([["PC207", `the rule id \`${longer}\` is the rule id \`${longer.slice(0, longer.lastIndexOf(": "))}\` followed by \`: \`, and a decision's errors (written \`ID: message\`) could not tell the two rules apart`]]);
+      expect(codesAndLines(found)).toEqual([["PC207", a === longer ? 2 : 4]]);
+    }
+    // `: ` alone, or another punctuation, is no clash.
+    expect(checkWithDecls(policyOf('@name("rate")', "deny kb.search when session.calls > 3", '@name("rate:host")', "deny kb.search when session.calls > 5"))).toEqual([]);
+    expect(checkWithDecls(policyOf('@name("rate: host")', "deny kb.search when session.calls > 3", '@name("limit: host")', "deny kb.search when session.calls > 5"))).toEqual([]);
+  });
+
   it("one policy written in two files is one PC200, not also a PC207 per rule of the second; its `@name`s are still checked", () => {
     const found = analyze([
       { path: "decls.policy", text: DECLS },
