@@ -17,6 +17,14 @@ export function printable(text: string): string {
 }
 
 /**
+ * Text of several lines for people (an explanation), each line as printable shows it and the
+ * line breaks kept: what the text reports show line by line, in one string.
+ */
+export function printableLines(text: string): string {
+  return text.split("\n").map(printable).join("\n");
+}
+
+/**
  * `text` with every `##[` (a GitHub Actions command anywhere in a log line) written `#\u0023[`,
  * and a `::` that starts any of its lines (after any spaces, which the runner trims) written
  * `\u003a:`, as printable shows it.

@@ -1,0 +1,68 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cli, type CliResult } from "../helpers.js";
+
+/**
+ * Non-ASCII text in reports (audit a2): hidden and bidirectional characters, Unicode
+ * normalization, text cut inside a character, and where a caret points.
+ */
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "policyc-unicode-"));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Writes a file into the temporary folder and returns its absolute path. */
+function write(name: string, content: string): string {
+  const path = join(dir, name);
+  mkdirSync(join(path, ".."), { recursive: true });
+  writeFileSync(path, content);
+  return path;
+}
+
+function run(...args: string[]): Promise<CliResult> {
+  return cli(args, { cwd: dir });
+}
+
+/** Hidden (zero-width space) and bidirectional (right-to-left embedding) characters. */
+const HIDDEN_OR_BIDI = /[\u200b\u202b]/;
+
+const FS_READ = "tool fs.read {\n  risk low\n  args { path: string }\n}\n";
+
+describe("every report shows a failure's text for people with hidden and bidirectional characters escaped", () => {
+  const policy = `${FS_READ}\npolicy p {\n  @name("secret-deny")\n  deny fs.read\n    when args.path contains "x"\n    reason "no \\u202btest"\n}\n`;
+  const recording = JSON.stringify({ session: "s", tool: "fs.read", args: { path: "/x\u200b" }, decision: "deny", rules: ["secret-deny"], reason: "wrong" }) + "\n";
+
+  it("junit, tap and json, as pretty and github do; --json keeps the reasons exact", async () => {
+    write("hidden.policy", policy);
+    write("hidden.jsonl", recording);
+    for (const reporter of ["pretty", "github", "junit", "tap"]) {
+      const result = await run("test", "hidden.policy", "--replay", "hidden.jsonl", "--reporter", reporter);
+      expect(result.code, reporter).toBe(1);
+      expect(result.stdout, reporter).not.toMatch(HIDDEN_OR_BIDI);
+      expect(result.stdout, reporter).toContain("\\u202btest");
+    }
+    const tap = await run("test", "hidden.policy", "--replay", "hidden.jsonl", "--reporter", "tap");
+    expect(tap.stdout).toContain('  because: "secret-deny: `args.path contains \\"x\\"` was true (args.path is \\"/x\\\\u200b\\")"');
+    const json = await run("test", "hidden.policy", "--replay", "hidden.jsonl", "--json");
+    const report = JSON.parse(json.stdout) as { failures: { actual: { reasons: string[] }; explanation: string }[] };
+    expect(report.failures[0]!.actual.reasons).toEqual(["no \u202btest"]);
+    expect(report.failures[0]!.explanation).toBe('secret-deny: `args.path contains "x"` was true (args.path is "/x\\u200b")');
+  });
+
+  it("eval --json: each `shown` value is escaped as the text explanation shows it; the reasons stay exact", async () => {
+    write("hidden.policy", policy);
+    write("hidden.json", JSON.stringify({ session: "s", tool: "fs.read", args: { path: "/x\u200b" } }));
+    const result = await run("eval", "hidden.policy", "--request", "hidden.json", "--json");
+    const decision = JSON.parse(result.stdout) as { reasons: string[]; explanation: { rules: { reason: string | null; clauses: { evidence: { left: { shown: string } }[] }[] }[] } };
+    expect(decision.reasons).toEqual(["no \u202btest"]);
+    expect(decision.explanation.rules[0]!.clauses[0]!.evidence[0]!.left.shown).toBe('"/x\\u200b"');
+    // The rule's reason is a value, as in `reasons`: exact.
+    expect(JSON.stringify({ ...decision.explanation, rules: decision.explanation.rules.map((rule) => ({ ...rule, reason: null })) })).not.toMatch(HIDDEN_OR_BIDI);
+  });
+});
