@@ -66,3 +66,38 @@ describe("every report shows a failure's text for people with hidden and bidirec
     expect(JSON.stringify({ ...decision.explanation, rules: decision.explanation.rules.map((rule) => ({ ...rule, reason: null })) })).not.toMatch(HIDDEN_OR_BIDI);
   });
 });
+
+describe("code frames point at the character a message names", () => {
+  it("PC105 for a raw tab in a string points at the tab, and the frame draws it there as `�`", async () => {
+    write("tab.policy", `${FS_READ}policy p { deny fs.read when args.path == "日本😀 long text\there" }\n`);
+    const result = await run("check", "tab.policy");
+    expect(result.stdout.split("\n").slice(0, 4)).toEqual([
+      "tab.policy:5:58: error[PC105]: a string cannot hold the control character U+0009 as is",
+      "  |",
+      '5 | policy p { deny fs.read when args.path == "日本😀 long text�here" }',
+      "  |                                                            ^",
+    ]);
+  });
+
+  it("a caret for a combining mark goes under the letter it is drawn on", async () => {
+    write("mark.policy", `${FS_READ}policy p {\n  allow fs.read when args.pa\u0301th == "x"\n}\n`);
+    const result = await run("check", "mark.policy");
+    expect(result.stdout.split("\n").slice(0, 4)).toEqual([
+      "mark.policy:6:29: error[PC100]: unexpected character U+0301 (a combining mark)",
+      "  |",
+      "6 |   allow fs.read when args.pa\u0301th == \"x\"",
+      "  |                            ^",
+    ]);
+  });
+
+  it("a long line is windowed by what the terminal draws, never inside a surrogate pair, with `…` where it is cut", async () => {
+    const emoji = "😀".repeat(60);
+    write("long.policy", `${FS_READ}policy p {\n  allow fs.read when args.path == "${emoji}" or args.paht == "${"日".repeat(100)}"\n}\n`);
+    const result = await run("check", "long.policy");
+    const frame = result.stdout.split("\n")[2]!;
+    expect(frame).not.toMatch(/\ufffd|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
+    expect(frame).toMatch(/^6 \| …😀+" or args\.paht == "日+…$/u);
+    // 160 columns of the line between the two `…`.
+    expect([...frame.slice(5, -1)].reduce((width, character) => width + (character === "😀" || character === "日" ? 2 : 1), 0)).toBeLessThanOrEqual(160);
+  });
+});
