@@ -54,11 +54,15 @@ export const DRAWN_BLANK_CLASS = "\\u034f\\u115f\\u1160\\u2800\\u3164\\uffa0";
 
 /**
  * Characters that print as nothing or as an ordinary space, or that a terminal acts on: control
- * and format characters, space separators but the ordinary space, and the letters and marks that
- * are drawn blank. Not the format characters that are drawn, as signs spanning the digits after
- * them (U+0600…, the prepended concatenation marks of Arabic, Syriac and Kaithi).
+ * and format characters, space separators but the ordinary space, the letters and marks that
+ * are drawn blank, the other characters Unicode says to draw as nothing when not supported
+ * (Default_Ignorable_Code_Point: the variation selectors, the tags, U+2065…), noncharacters
+ * (U+FFFE, U+FFFF, U+10FFFF…) and private-use characters (U+E000…, drawn as whatever a font
+ * puts there, if anything). Not the format characters that are drawn, as signs spanning the
+ * digits after them (U+0600…, the prepended concatenation marks of Arabic, Syriac and Kaithi).
+ * A variation selector drawn as part of its base (`❤️`) is told apart by isPartOfVisibleText.
  */
-const HIDDEN = new RegExp(`(?![ \\u0600-\\u0605\\u06dd\\u070f\\u0890\\u0891\\u08e2\\u{110bd}\\u{110cd}])[\\p{Cc}\\p{Cf}\\p{Z}${DRAWN_BLANK_CLASS}]`, "gu");
+const HIDDEN = new RegExp(`(?![ \\u0600-\\u0605\\u06dd\\u070f\\u0890\\u0891\\u08e2\\u{110bd}\\u{110cd}])[\\p{Cc}\\p{Cf}\\p{Z}\\p{Default_Ignorable_Code_Point}\\p{Noncharacter_Code_Point}\\p{Co}${DRAWN_BLANK_CLASS}]`, "gu");
 
 /**
  * Scripts that write a zero-width joiner or non-joiner inside a word to choose how its letters
@@ -70,6 +74,20 @@ const LETTER_OR_MARK = /^[\p{L}\p{M}]/u;
 /** What an emoji ZWJ sequence holds before a joiner (`👩🏽‍💻`, `❤️‍🔥`) and after it. */
 const EMOJI_BEFORE_JOINER = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\ufe0f]$/u;
 const EMOJI_AFTER_JOINER = /^\p{Extended_Pictographic}/u;
+/**
+ * What a variation selector is drawn with: the text or emoji style of an emoji (U+FE0E, U+FE0F
+ * after `❤`, or after the `1` of a keycap `1️⃣`), a glyph variant of a CJK ideograph (any
+ * selector: U+FE00… and the ideographic U+E0100…), or a Mongolian letter's form (U+180B…).
+ * Anywhere else (after `m` in `"rm\ufe0f -rf"`) it changes nothing that is drawn: it hides.
+ */
+const EMOJI_STYLE_SELECTOR = /^[\ufe0e\ufe0f]/u;
+const EMOJI_BEFORE_SELECTOR = /[\p{Extended_Pictographic}\p{Emoji_Presentation}]$/u;
+const KEYCAP_BEFORE_SELECTOR = /[#*0-9]$/u;
+const IDEOGRAPH_BEFORE_SELECTOR = /\p{Ideographic}$/u;
+const MONGOLIAN_BEFORE_SELECTOR = /\p{scx=Mongolian}$/u;
+const MONGOLIAN_SELECTOR = /^[\u180b-\u180d\u180f]/u;
+const VARIATION_SELECTOR = /^\p{Variation_Selector}$/u;
+
 /** A subdivision flag (🏴 and tag letters to a cancel tag: Scotland's), from its black flag to where a tag stands. */
 const FLAG_BEFORE_TAG = /\u{1f3f4}[\u{e0020}-\u{e007e}]*$/u;
 const FLAG_FROM_TAG = /^[\u{e0020}-\u{e007e}]*\u{e007f}/u;
@@ -84,9 +102,18 @@ function isPartOfVisibleText(text: string, offset: number, character: string): b
   const after = text.slice(offset + character.length, offset + character.length + 16);
   if (character === "\u200d" && EMOJI_BEFORE_JOINER.test(before) && EMOJI_AFTER_JOINER.test(after)) return true;
   if ((character === "\u200c" || character === "\u200d") && JOINING_SCRIPT_LETTER.test(before) && LETTER_OR_MARK.test(after)) return true;
+  if (VARIATION_SELECTOR.test(character)) return isDrawnSelector(before, character, after);
   const tag = character.codePointAt(0)!;
   if (tag >= 0xe0020 && tag <= 0xe007f) return FLAG_BEFORE_TAG.test(text.slice(Math.max(0, offset - 32), offset)) && FLAG_FROM_TAG.test(text.slice(offset, offset + 32));
   return false;
+}
+
+/** Whether the variation selector `selector`, between `before` and `after`, chooses how the character before it is drawn (see EMOJI_STYLE_SELECTOR). */
+function isDrawnSelector(before: string, selector: string, after: string): boolean {
+  if (IDEOGRAPH_BEFORE_SELECTOR.test(before)) return true;
+  if (MONGOLIAN_SELECTOR.test(selector)) return MONGOLIAN_BEFORE_SELECTOR.test(before);
+  if (!EMOJI_STYLE_SELECTOR.test(selector)) return false;
+  return EMOJI_BEFORE_SELECTOR.test(before) || (KEYCAP_BEFORE_SELECTOR.test(before) && after.startsWith("\u20e3"));
 }
 
 /**
@@ -190,8 +217,12 @@ export function invisibleCharacterName(character: string): string | undefined {
   if (/\p{Cc}/u.test(character)) return `${codePoint(character)} (a control character)`;
   const codePointValue = character.codePointAt(0)!;
   if (codePointValue >= 0xe0000 && codePointValue <= 0xe007f) return `${codePoint(character)} (a tag character)`;
+  if (VARIATION_SELECTOR.test(character)) return `${codePoint(character)} (a variation selector)`;
   if (/\p{Cf}/u.test(character)) return `${codePoint(character)} (a format character)`;
   if (/\p{Z}/u.test(character)) return `${codePoint(character)} (a space character)`;
   if (/\p{M}/u.test(character)) return `${codePoint(character)} (a combining mark)`;
+  if (/\p{Noncharacter_Code_Point}/u.test(character)) return `${codePoint(character)} (a noncharacter)`;
+  if (/\p{Co}/u.test(character)) return `${codePoint(character)} (a private-use character)`;
+  if (/\p{Default_Ignorable_Code_Point}/u.test(character)) return `${codePoint(character)} (a character drawn as nothing)`;
   return undefined;
 }

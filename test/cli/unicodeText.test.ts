@@ -101,3 +101,34 @@ describe("code frames point at the character a message names", () => {
     expect([...frame.slice(5, -1)].reduce((width, character) => width + (character === "😀" || character === "日" ? 2 : 1), 0)).toBeLessThanOrEqual(160);
   });
 });
+
+describe("variation selectors, noncharacters and private-use characters count as hidden (PC510, fmt)", () => {
+  const policyWith = (strings: string[]): string => `tool shell.exec {\n  args { command: string }\n}\n\npolicy p {\n  deny shell.exec\n    when args.command in [${strings.map((s) => `"${s}"`).join(", ")}]\n}\n`;
+
+  it("PC510 names a selector that draws nothing, a noncharacter and a private-use character, raw in a string", async () => {
+    const hidden = ["rm\ufe0f -rf", "sudo\u{e0100} ", "a\ufffe", "b\u{10ffff}", "c\ue000"];
+    write("selectors.policy", policyWith(hidden));
+    const result = await run("check", "selectors.policy");
+    const warnings = result.stdout.split("\n").filter((line) => line.includes("warning[PC510]"));
+    expect(warnings.map((line) => line.replace(/^.*this string holds /, ""))).toEqual([
+      "U+FE0F (a variation selector), which cannot be seen",
+      "U+E0100 (a variation selector), which cannot be seen",
+      "U+FFFE (a noncharacter), which cannot be seen",
+      "U+10FFFF (a noncharacter), which cannot be seen",
+      "U+E000 (a private-use character), which cannot be seen",
+    ]);
+    // fmt keeps each as an escape (an escape written for it stays one), and the value is the same.
+    const formatted = await run("fmt", "selectors.policy");
+    expect(formatted.stdout).toContain('["rm\\ufe0f -rf", "sudo\\udb40\\udd00 ", "a\\ufffe", "b\\udbff\\udfff", "c\\ue000"]');
+    write("selectors-escaped.policy", formatted.stdout);
+    expect((await run("check", "selectors-escaped.policy")).stdout).toBe("ok: 1 file, 1 rule\n");
+    expect((await run("fmt", "selectors-escaped.policy")).stdout).toBe(formatted.stdout);
+  });
+
+  it("a selector drawn with what is before it (an emoji, a keycap, a CJK ideograph's variant) is ordinary text: no warning, kept raw by fmt", async () => {
+    const drawn = ["❤️ love", "1️⃣ one", "☺︎ text style", "葛\u{e0100}城", "👩‍❤️‍👨"];
+    write("drawn.policy", policyWith(drawn));
+    expect((await run("check", "drawn.policy")).stdout).toBe("ok: 1 file, 1 rule\n");
+    expect((await run("fmt", "drawn.policy")).stdout).toBe(policyWith(drawn));
+  });
+});
