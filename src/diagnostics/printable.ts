@@ -126,6 +126,34 @@ export function hiddenCharactersIn(text: string): { offset: number; character: s
 }
 
 /**
+ * `text` as a reader sees it: without the characters that are not drawn on their own (all that
+ * HIDDEN matches, also a joiner between emoji) and in Unicode's composed form (NFC), so a
+ * decomposed `e` and accent reads as `é`. Two texts equal so look alike, whatever their bytes.
+ */
+export function lookAlikeForm(text: string): string {
+  return text.replace(HIDDEN, "").normalize("NFC");
+}
+
+/**
+ * How two texts that differ but look alike (lookAlikeForm) differ, for a message, each named by
+ * its label: `Unicode normalization: expected is NFC, actual NFD`, `characters that are not
+ * drawn`, or both; undefined when they are equal or do not look alike.
+ */
+export function lookAlikeDifference(first: string, second: string, [firstLabel, secondLabel]: readonly [string, string]): string | undefined {
+  if (first === second || lookAlikeForm(first) !== lookAlikeForm(second)) return undefined;
+  const withoutHidden = (text: string): string => text.replace(HIDDEN, "");
+  if (withoutHidden(first) === withoutHidden(second)) return "characters that are not drawn";
+  const forms = `${firstLabel} is ${normalizationForm(first)}, ${secondLabel} ${normalizationForm(second)}`;
+  return first.normalize("NFC") === second.normalize("NFC") ? `Unicode normalization: ${forms}` : `characters that are not drawn and in Unicode normalization: ${forms}`;
+}
+
+/** `NFC` (composed: `é` one character), `NFD` (decomposed: `e` and a combining accent), or `mixed`. */
+function normalizationForm(text: string): string {
+  if (text === text.normalize("NFC")) return "NFC";
+  return text === text.normalize("NFD") ? "NFD" : "mixed";
+}
+
+/**
  * Whether `text` holds a character of a kind hiddenCharactersIn reports, wherever it stands:
  * also a joiner or tag that is part of what is drawn here (`👩‍💻`), since next to a neighbour
  * written as an escape (`"\ud83d\udc69‍💻"` with the joiner raw) the same character is reported.

@@ -132,3 +132,28 @@ describe("variation selectors, noncharacters and private-use characters count as
     expect((await run("fmt", "drawn.policy")).stdout).toBe(policyWith(drawn));
   });
 });
+
+describe("texts that look alike but differ", () => {
+  const policy = `${FS_READ}\npolicy p {\n  @name("caf\u00e9")\n  deny fs.read when args.path == "3"\n\n  @name("cafe\u0301")\n  deny fs.read when args.path == "4"\n\n  @name("a\\u200bb")\n  deny fs.read when args.path == "5"\n\n  @name("ab")\n  deny fs.read when args.path == "6"\n}\n`;
+
+  it("PC518 warns on rule ids equal once composed (NFC) and without characters that are not drawn", async () => {
+    write("alike.policy", policy);
+    const result = await run("check", "alike.policy");
+    expect(result.code).toBe(0);
+    expect(result.stdout.split("\n").filter((line) => line.includes("[PC518]"))).toEqual([
+      "alike.policy:10:3: warning[PC518]: the rule id `cafe\u0301` looks like `caf\u00e9`, the id of the rule at alike.policy:7, but differs in Unicode normalization: this id is NFD, that one NFC",
+      "alike.policy:16:3: warning[PC518]: the rule id `ab` looks like `a\\u200bb`, the id of the rule at alike.policy:13, but differs in characters that are not drawn",
+    ]);
+  });
+
+  it("a failure whose expected and actual texts look alike says how they differ, in every text report", async () => {
+    write("alike.policy", policy);
+    write("alike.jsonl", JSON.stringify({ session: "s", tool: "fs.read", args: { path: "4" }, decision: "deny", rules: ["caf\u00e9"] }) + "\n");
+    const note = "expected and actual look alike but differ in Unicode normalization: expected is NFC, actual NFD";
+    for (const reporter of ["pretty", "github", "junit", "tap"]) {
+      const result = await run("test", "alike.policy", "--replay", "alike.jsonl", "--reporter", reporter);
+      expect(result.stdout, reporter).toContain(note);
+    }
+    expect((await run("test", "alike.policy", "--replay", "alike.jsonl")).stdout).toContain(`        actual   deny [cafe\u0301]\n        (${note})\n`);
+  });
+});

@@ -6,7 +6,7 @@ import { grantsText } from "../grants.js";
 import { shownList, shownText } from "../shortRequest.js";
 import type { Expectation } from "../readRecording.js";
 import type { Grant } from "../../runtime/decision.js";
-import { printable } from "../../diagnostics/printable.js";
+import { lookAlikeDifference, printable } from "../../diagnostics/printable.js";
 import { recordingName, STANDARD_INPUT } from "../recordingSource.js";
 import { counted, type DiagnosticJson, type Palette } from "../../diagnostics/render.js";
 
@@ -112,6 +112,16 @@ function approvalText(approved: boolean): string {
 /** The actual decision's reasons (none for an approval line: `actualText` says why it was refused). */
 export function actualReasons(result: CaseResult): readonly string[] {
   return result.event === "approval" ? [] : result.actual.reasons;
+}
+
+/**
+ * `expected and actual look alike but differ in Unicode normalization: expected is NFC, actual
+ * NFD`: for a failure whose two texts, as shown, cannot be told apart by eye (a rule id typed
+ * on macOS and on Windows, a joiner between emoji); undefined for any other.
+ */
+export function lookAlikeNote(result: CaseResult): string | undefined {
+  const how = lookAlikeDifference(printable(expectedText(result)), printable(actualText(result)), ["expected", "actual"]);
+  return how === undefined ? undefined : `expected and actual look alike but differ in ${how}`;
 }
 
 /** The fields of an expectation that a reader names otherwise (`the revocation differs`). */
