@@ -157,3 +157,30 @@ describe("texts that look alike but differ", () => {
     expect((await run("test", "alike.policy", "--replay", "alike.jsonl")).stdout).toContain(`        actual   deny [cafe\u0301]\n        (${note})\n`);
   });
 });
+
+describe("short forms of non-ASCII text", () => {
+  it("eval cuts a value with emoji between characters, never inside one (no `�`, no lone `\\ud83d`)", async () => {
+    write("cut.policy", `${FS_READ}\npolicy p {\n  allow fs.read when args.path == "/x"\n}\n`);
+    write("cut.json", JSON.stringify({ session: "s", tool: "fs.read", args: { path: "a".repeat(23) + "😀".repeat(40) } }));
+    const text = await run("eval", "cut.policy", "--request", "cut.json");
+    expect(text.stdout).toContain(`(args.path is "${"a".repeat(23)}${"😀".repeat(16)}…)`);
+    const json = await run("eval", "cut.policy", "--request", "cut.json", "--json");
+    const shown = (JSON.parse(json.stdout) as { explanation: { rules: { clauses: { evidence: { left: { shown: string } }[] }[] }[] } }).explanation.rules[0]!.clauses[0]!.evidence[0]!.left.shown;
+    expect(shown).toBe(`"${"a".repeat(23)}${"😀".repeat(16)}…`);
+    for (const output of [text.stdout, json.stdout]) expect(output).not.toMatch(/\ufffd|\\ud83d/);
+  });
+
+  it("the --coverage table lines its counts up by what the terminal draws (CJK ids, combining accents)", async () => {
+    write("cov.policy", `${FS_READ}\npolicy p {\n  @name("ascii-rule-name")\n  deny fs.read when args.path == "1"\n\n  @name("秘密の規則")\n  allow fs.read\n\n  @name("cafe\u0301-x")\n  deny fs.read when args.path == "2"\n}\n`);
+    write("cov.jsonl", JSON.stringify({ session: "s", tool: "fs.read", args: { path: "3" }, decision: "allow" }) + "\n");
+    const result = await run("test", "cov.policy", "--replay", "cov.jsonl", "--coverage");
+    const rows = result.stdout.split("\n").filter((line) => /^ {2}\S.* {2,}\d+/.test(line));
+    expect(rows).toEqual(["  ascii-rule-name       0  never decided a line", "  秘密の規則" + " ".repeat(12) + "1", "  cafe\u0301-x                0  never decided a line"]);
+  });
+
+  it("PC100 gives its help for a letter beyond U+FFFF in a name, as for one within it", async () => {
+    write("astral.policy", `${FS_READ}\npolicy p {\n  allow fs.read when args.p\u{1d518}th == "x"\n}\n`);
+    const result = await run("check", "astral.policy");
+    expect(result.stdout).toContain("  = help: names are ASCII letters, digits and `_`; other text goes in strings\n");
+  });
+});
