@@ -46,6 +46,16 @@ export function escapeHidden(text: string): string {
   return text.replace(HIDDEN, (character, offset: number) => (isPartOfVisibleText(text, offset, character) ? character : escapeCharacter(character)));
 }
 
+/**
+ * `value` as JSON for a file people review in a diff (what `test --update` writes into a
+ * recording): the same value as JSON.stringify's, with the characters printable escapes (a
+ * bidirectional control, which reorders the diff's line; U+2028, which an editor offers to
+ * "fix"; a zero-width space) written as `\uXXXX` escapes.
+ */
+export function reviewableJson(value: unknown): string {
+  return escapeHidden(JSON.stringify(value));
+}
+
 /** The bidirectional controls (see BIDI_CONTROLS), as the inside of a regular expression's `[…]`. */
 export const BIDI_CONTROL_CLASS = "\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069";
 

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -182,5 +182,17 @@ describe("short forms of non-ASCII text", () => {
     write("astral.policy", `${FS_READ}\npolicy p {\n  allow fs.read when args.p\u{1d518}th == "x"\n}\n`);
     const result = await run("check", "astral.policy");
     expect(result.stdout).toContain("  = help: names are ASCII letters, digits and `_`; other text goes in strings\n");
+  });
+});
+
+describe("test --update writes what a review of the diff can see", () => {
+  it("a reason with a bidirectional control and a line separator is written with JSON escapes: the same value, read back", async () => {
+    write("update.policy", `${FS_READ}\npolicy p {\n  @name("r\\u200b")\n  deny fs.read\n    reason "no \\u202e here\\u2028next"\n}\n`);
+    const recording = write("update.jsonl", JSON.stringify({ session: "s", tool: "fs.read", args: { path: "x" }, decision: "deny", rules: ["old"], reason: "old" }) + "\n");
+    expect((await run("test", "update.policy", "--replay", "update.jsonl", "--update")).code).toBe(0);
+    const written = readFileSync(recording, "utf8");
+    expect(written).toBe('{"session":"s","tool":"fs.read","args":{"path":"x"},"decision":"deny","rules":["r\\u200b"],"reason":"no \\u202e here\\u2028next"}\n');
+    expect(JSON.parse(written)).toMatchObject({ rules: ["r\u200b"], reason: "no \u202e here\u2028next" });
+    expect((await run("test", "update.policy", "--replay", "update.jsonl")).code).toBe(0);
   });
 });
