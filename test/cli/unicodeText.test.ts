@@ -67,11 +67,15 @@ describe("every report shows a failure's text for people with hidden and bidirec
   });
 });
 
+/** The first diagnostic `check` prints for a file of `text`: its line and its code frame. */
+async function firstDiagnostic(name: string, text: string): Promise<string[]> {
+  write(name, text);
+  return (await run("check", name)).stdout.split("\n").slice(0, 4);
+}
+
 describe("code frames point at the character a message names", () => {
   it("PC105 for a raw tab in a string points at the tab, and the frame draws it there as `�`", async () => {
-    write("tab.policy", `${FS_READ}policy p { deny fs.read when args.path == "日本😀 long text\there" }\n`);
-    const result = await run("check", "tab.policy");
-    expect(result.stdout.split("\n").slice(0, 4)).toEqual([
+    expect(await firstDiagnostic("tab.policy", `${FS_READ}policy p { deny fs.read when args.path == "日本😀 long text\there" }\n`)).toEqual([
       "tab.policy:5:58: error[PC105]: a string cannot hold the control character U+0009 as is",
       "  |",
       '5 | policy p { deny fs.read when args.path == "日本😀 long text�here" }',
@@ -80,9 +84,7 @@ describe("code frames point at the character a message names", () => {
   });
 
   it("a caret for a combining mark goes under the letter it is drawn on", async () => {
-    write("mark.policy", `${FS_READ}policy p {\n  allow fs.read when args.pa\u0301th == "x"\n}\n`);
-    const result = await run("check", "mark.policy");
-    expect(result.stdout.split("\n").slice(0, 4)).toEqual([
+    expect(await firstDiagnostic("mark.policy", `${FS_READ}policy p {\n  allow fs.read when args.pa\u0301th == "x"\n}\n`)).toEqual([
       "mark.policy:6:29: error[PC100]: unexpected character U+0301 (a combining mark)",
       "  |",
       "6 |   allow fs.read when args.pa\u0301th == \"x\"",
