@@ -71,14 +71,14 @@ function isLowSurrogateAt(text: string, offset: number): boolean {
 
 /**
  * The part of `line` a frame shows, in UTF-16 offsets: all of it when it fits in
- * MAX_FRAME_WIDTH terminal columns, else from WINDOW_LEAD units before `spanStart` (never inside
- * a surrogate pair) for as many whole characters as fit in that many columns.
+ * MAX_FRAME_WIDTH terminal columns, else from WINDOW_LEAD units before `spanStart` (moved back
+ * to the start of the character drawn there) for as many whole characters as fit in that many
+ * columns.
  */
 function frameWindow(line: string, spanStart: number): { start: number; end: number } {
   // (A line of at most MAX_FRAME_WIDTH units is at most 2 columns a unit: measured only then.)
   if (line.length <= MAX_FRAME_WIDTH && displayWidth(line) <= MAX_FRAME_WIDTH) return { start: 0, end: line.length };
-  let start = Math.max(0, spanStart - WINDOW_LEAD);
-  if (start > 0 && isLowSurrogateAt(line, start)) start--;
+  const start = graphemeStartAt(line, Math.max(0, spanStart - WINDOW_LEAD));
   let end = start;
   let width = 0;
   // Each column a grapheme takes is at least one unit, but zero-width ones: a bounded look.
@@ -88,4 +88,21 @@ function frameWindow(line: string, spanStart: number): { start: number; end: num
     end += grapheme.length;
   }
   return { start, end };
+}
+
+/** How many UTF-16 units before `offset` graphemeStartAt looks for where a character starts: more than any character drawn as one holds in practice. */
+const GRAPHEME_LOOK_BACK = 64;
+
+/**
+ * Where the character drawn at `offset` of `line` starts (its grapheme: a letter and its
+ * combining accents, an emoji ZWJ sequence, a surrogate pair), so a window never starts with an
+ * accent drawn on its `…` or half of a picture.
+ */
+function graphemeStartAt(line: string, offset: number): number {
+  let at = Math.max(0, offset - GRAPHEME_LOOK_BACK);
+  for (const grapheme of graphemesOf(line.slice(at, offset + GRAPHEME_LOOK_BACK))) {
+    if (at + grapheme.length > offset) return at;
+    at += grapheme.length;
+  }
+  return baseOf(line, offset);
 }

@@ -102,6 +102,16 @@ describe("code frames point at the character a message names", () => {
     // 160 columns of the line between the two `…`.
     expect([...frame.slice(5, -1)].reduce((width, character) => width + (character === "😀" || character === "日" ? 2 : 1), 0)).toBeLessThanOrEqual(160);
   });
+
+  it("a windowed line starts at a whole character: no accent drawn on the `…`, no half of an emoji ZWJ sequence", async () => {
+    for (const [name, sequence] of [["marks", "e\u0301"], ["zwj", "\u{1f469}\u200d\u{1f4bb}"]] as const) {
+      for (let shift = 0; shift < sequence.length; shift++) {
+        const frame = (await firstDiagnostic(`window-${name}-${shift}.policy`, `${FS_READ}policy p { allow fs.read when args.path == "${"x".repeat(shift)}${sequence.repeat(80)}" and args.paht == "x" }\n`))[2]!;
+        expect(frame.startsWith(`5 | …${sequence}`), `${name} ${shift}: ${frame}`).toBe(true);
+        expect(frame.slice("5 | …".length).replaceAll(sequence, ""), `${name} ${shift}`).toBe('" and args.paht == "x" }');
+      }
+    }
+  });
 });
 
 describe("variation selectors, noncharacters and private-use characters count as hidden (PC510, fmt)", () => {
