@@ -85,17 +85,28 @@ const LETTER_OR_MARK = /^[\p{L}\p{M}]/u;
 const EMOJI_BEFORE_JOINER = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\ufe0f]$/u;
 const EMOJI_AFTER_JOINER = /^\p{Extended_Pictographic}/u;
 /**
- * What a variation selector is drawn with: the text or emoji style of an emoji (U+FE0E, U+FE0F
- * after `❤`, or after the `1` of a keycap `1️⃣`), a glyph variant of a CJK ideograph (any
- * selector: U+FE00… and the ideographic U+E0100…), or a Mongolian letter's form (U+180B…).
- * Anywhere else (after `m` in `"rm\ufe0f -rf"`) it changes nothing that is drawn: it hides.
+ * What a variation selector is drawn with. Unicode defines the sequences a selector draws in
+ * (StandardizedVariants.txt, emoji-variation-sequences.txt and the ideographic variation
+ * database): the text or emoji style of an emoji (U+FE0E, U+FE0F after `❤`, or after the `#`,
+ * `*` or digit a keycap is drawn on, `1️⃣`, with or without the keycap), a glyph variant of a CJK ideograph (any selector: U+FE00… and the ideographic
+ * U+E0100…), a Mongolian letter's form (U+180B…), and VS1–VS16 (U+FE00–U+FE0F) after letters
+ * and symbols of many scripts (Myanmar `က︀`, Phags-pa, Manichaean, mathematical `≩︀`, Egyptian
+ * hieroglyphs…) and after the digit `0` (`0︀`, its slashed form). Rather than a table of those
+ * hundreds of bases, which grows with each Unicode version, VS1–VS16 counts as drawn after any
+ * letter, digit, symbol or punctuation that is not ASCII and not itself drawn blank: of ASCII,
+ * only `0` (U+FE00) and a keycap's `#`, `*` or digit have a sequence, so a selector after an
+ * ASCII letter (after the `m` of `"rm\ufe0f -rf"`) changes nothing that is drawn: it hides, as
+ * does one at a string's start, after a space, a control, a mark or another selector.
  */
 const EMOJI_STYLE_SELECTOR = /^[\ufe0e\ufe0f]/u;
 const EMOJI_BEFORE_SELECTOR = /[\p{Extended_Pictographic}\p{Emoji_Presentation}]$/u;
 const KEYCAP_BEFORE_SELECTOR = /[#*0-9]$/u;
 const IDEOGRAPH_BEFORE_SELECTOR = /\p{Ideographic}$/u;
-const MONGOLIAN_BEFORE_SELECTOR = /\p{scx=Mongolian}$/u;
+/** A Mongolian letter (not a free variation selector, also of the Mongolian script: a second one after a first draws nothing). */
+const MONGOLIAN_LETTER_BEFORE_SELECTOR = /\p{L}(?<=\p{scx=Mongolian})$/u;
 const MONGOLIAN_SELECTOR = /^[\u180b-\u180d\u180f]/u;
+const SELECTOR_1_TO_16 = /^[\ufe00-\ufe0f]/u;
+const NON_ASCII_BASE_BEFORE_SELECTOR = new RegExp(`(?![\\p{ASCII}${DRAWN_BLANK_CLASS}])[\\p{L}\\p{N}\\p{S}\\p{P}]$`, "u");
 const VARIATION_SELECTOR = /^\p{Variation_Selector}$/u;
 
 /** A subdivision flag (🏴 and tag letters to a cancel tag: Scotland's), from its black flag to where a tag stands. */
@@ -112,18 +123,19 @@ function isPartOfVisibleText(text: string, offset: number, character: string): b
   const after = text.slice(offset + character.length, offset + character.length + 16);
   if (character === "\u200d" && EMOJI_BEFORE_JOINER.test(before) && EMOJI_AFTER_JOINER.test(after)) return true;
   if ((character === "\u200c" || character === "\u200d") && JOINING_SCRIPT_LETTER.test(before) && LETTER_OR_MARK.test(after)) return true;
-  if (VARIATION_SELECTOR.test(character)) return isDrawnSelector(before, character, after);
+  if (VARIATION_SELECTOR.test(character)) return isDrawnSelector(before, character);
   const tag = character.codePointAt(0)!;
   if (tag >= 0xe0020 && tag <= 0xe007f) return FLAG_BEFORE_TAG.test(text.slice(Math.max(0, offset - 32), offset)) && FLAG_FROM_TAG.test(text.slice(offset, offset + 32));
   return false;
 }
 
-/** Whether the variation selector `selector`, between `before` and `after`, chooses how the character before it is drawn (see EMOJI_STYLE_SELECTOR). */
-function isDrawnSelector(before: string, selector: string, after: string): boolean {
+/** Whether the variation selector `selector`, after `before`, chooses how the character before it is drawn (see EMOJI_STYLE_SELECTOR). */
+function isDrawnSelector(before: string, selector: string): boolean {
   if (IDEOGRAPH_BEFORE_SELECTOR.test(before)) return true;
-  if (MONGOLIAN_SELECTOR.test(selector)) return MONGOLIAN_BEFORE_SELECTOR.test(before);
-  if (!EMOJI_STYLE_SELECTOR.test(selector)) return false;
-  return EMOJI_BEFORE_SELECTOR.test(before) || (KEYCAP_BEFORE_SELECTOR.test(before) && after.startsWith("\u20e3"));
+  if (MONGOLIAN_SELECTOR.test(selector)) return MONGOLIAN_LETTER_BEFORE_SELECTOR.test(before);
+  if (EMOJI_STYLE_SELECTOR.test(selector) && (EMOJI_BEFORE_SELECTOR.test(before) || KEYCAP_BEFORE_SELECTOR.test(before))) return true;
+  if (!SELECTOR_1_TO_16.test(selector)) return false;
+  return NON_ASCII_BASE_BEFORE_SELECTOR.test(before) || (selector === "\ufe00" && before.endsWith("0"));
 }
 
 /**
@@ -136,25 +148,50 @@ export function hiddenCharactersIn(text: string): { offset: number; character: s
 }
 
 /**
- * `text` as a reader sees it: without the characters that are not drawn on their own (all that
- * HIDDEN matches, also a joiner between emoji) and in Unicode's composed form (NFC), so a
+ * `text` as a reader sees it: without the characters that are not drawn where they stand (those
+ * hiddenCharactersIn reports, and the controls; a joiner between emoji, a selector drawn with its
+ * base and a flag's tags are part of what is drawn and stay), with each space separator (a
+ * no-break space, U+3000…) read as an ordinary space, and in Unicode's composed form (NFC), so a
  * decomposed `e` and accent reads as `é`. Two texts equal so look alike, whatever their bytes.
  */
 export function lookAlikeForm(text: string): string {
-  return text.replace(HIDDEN, "").normalize("NFC");
+  return asSeen(text, { spacesAsSpace: true, withoutHidden: true, composed: true });
 }
 
 /**
  * How two texts that differ but look alike (lookAlikeForm) differ, for a message, each named by
- * its label: `Unicode normalization: expected is NFC, actual NFD`, `characters that are not
- * drawn`, or both; undefined when they are equal or do not look alike.
+ * its label: `space characters`, `characters that are not drawn`, `Unicode normalization:
+ * expected is NFC, actual NFD`, or several; undefined when they are equal or do not look alike.
+ * A way counts when the texts still differ with every other way of looking alike applied.
  */
 export function lookAlikeDifference(first: string, second: string, [firstLabel, secondLabel]: readonly [string, string]): string | undefined {
   if (first === second || lookAlikeForm(first) !== lookAlikeForm(second)) return undefined;
-  const withoutHidden = (text: string): string => text.replace(HIDDEN, "");
-  if (withoutHidden(first) === withoutHidden(second)) return "characters that are not drawn";
-  const forms = `${firstLabel} is ${normalizationForm(first)}, ${secondLabel} ${normalizationForm(second)}`;
-  return first.normalize("NFC") === second.normalize("NFC") ? `Unicode normalization: ${forms}` : `characters that are not drawn and in Unicode normalization: ${forms}`;
+  const differBut = (way: Partial<SeenAs>): boolean => {
+    const seenAs = { spacesAsSpace: true, withoutHidden: true, composed: true, ...way };
+    return asSeen(first, seenAs) !== asSeen(second, seenAs);
+  };
+  const ways = [differBut({ spacesAsSpace: false }) ? "space characters" : undefined, differBut({ withoutHidden: false }) ? "characters that are not drawn" : undefined].filter((way) => way !== undefined);
+  if (!differBut({ composed: false })) return ways.length === 0 ? "characters that are not drawn" : ways.join(" and ");
+  const forms = `Unicode normalization: ${firstLabel} is ${normalizationForm(first)}, ${secondLabel} ${normalizationForm(second)}`;
+  return ways.length === 0 ? forms : `${ways.join(" and ")} and in ${forms}`;
+}
+
+/** Which ways of looking alike asSeen applies. */
+interface SeenAs {
+  spacesAsSpace: boolean;
+  withoutHidden: boolean;
+  composed: boolean;
+}
+
+const SPACE_SEPARATOR = /^\p{Zs}$/u;
+
+/** `text` with each space separator written as a space, the characters hidden where they stand removed, and composed (NFC): each as `seenAs` says. */
+function asSeen(text: string, seenAs: SeenAs): string {
+  const seen = text.replace(HIDDEN, (character, offset: number) => {
+    if (SPACE_SEPARATOR.test(character)) return seenAs.spacesAsSpace ? " " : character;
+    return seenAs.withoutHidden && !isPartOfVisibleText(text, offset, character) ? "" : character;
+  });
+  return seenAs.composed ? seen.normalize("NFC") : seen;
 }
 
 /** `NFC` (composed: `é` one character), `NFD` (decomposed: `e` and a combining accent), or `mixed`. */

@@ -118,7 +118,7 @@ describe("variation selectors, noncharacters and private-use characters count as
   const policyWith = (strings: string[]): string => `tool shell.exec {\n  args { command: string }\n}\n\npolicy p {\n  deny shell.exec\n    when args.command in [${strings.map((s) => `"${s}"`).join(", ")}]\n}\n`;
 
   it("PC510 names a selector that draws nothing, a noncharacter and a private-use character, raw in a string", async () => {
-    const hidden = ["rm\ufe0f -rf", "sudo\u{e0100} ", "a\ufffe", "b\u{10ffff}", "c\ue000"];
+    const hidden = ["rm\ufe0f -rf", "sudo\u{e0100} ", "a\ufffe", "b\u{10ffff}", "c\ue000", " \ufe00x", "\u1820\u180b\u180b"];
     write("selectors.policy", policyWith(hidden));
     const result = await run("check", "selectors.policy");
     const warnings = result.stdout.split("\n").filter((line) => line.includes("warning[PC510]"));
@@ -128,17 +128,22 @@ describe("variation selectors, noncharacters and private-use characters count as
       "U+FFFE (a noncharacter), which cannot be seen",
       "U+10FFFF (a noncharacter), which cannot be seen",
       "U+E000 (a private-use character), which cannot be seen",
+      "U+FE00 (a variation selector), which cannot be seen",
+      // A second Mongolian selector follows the first, not a Mongolian letter.
+      "U+180B (a variation selector), which cannot be seen",
     ]);
     // fmt keeps each as an escape (an escape written for it stays one), and the value is the same.
     const formatted = await run("fmt", "selectors.policy");
-    expect(formatted.stdout).toContain('["rm\\ufe0f -rf", "sudo\\udb40\\udd00 ", "a\\ufffe", "b\\udbff\\udfff", "c\\ue000"]');
+    expect(formatted.stdout).toContain('["rm\\ufe0f -rf", "sudo\\udb40\\udd00 ", "a\\ufffe", "b\\udbff\\udfff", "c\\ue000", " \\ufe00x", "\u1820\u180b\\u180b"]');
     write("selectors-escaped.policy", formatted.stdout);
     expect((await run("check", "selectors-escaped.policy")).stdout).toBe("ok: 1 file, 1 rule\n");
     expect((await run("fmt", "selectors-escaped.policy")).stdout).toBe(formatted.stdout);
   });
 
-  it("a selector drawn with what is before it (an emoji, a keycap, a CJK ideograph's variant) is ordinary text: no warning, kept raw by fmt", async () => {
-    const drawn = ["❤️ love", "1️⃣ one", "☺︎ text style", "葛\u{e0100}城", "👩‍❤️‍👨"];
+  it("a selector drawn with what is before it (an emoji, a keycap, a CJK ideograph's variant, a standardized variant) is ordinary text: no warning, kept raw by fmt", async () => {
+    // Also Unicode's standardized variation sequences of other scripts and of math: Myanmar,
+    // Phags-pa, `≩` with a vertical stroke, a slashed zero; a digit's emoji style; Mongolian.
+    const drawn = ["❤️ love", "1️⃣ one", "☺︎ text style", "葛\u{e0100}城", "👩‍❤️‍👨", "\u1000\ufe00", "\ua856\ufe00", "\u2269\ufe00", "0\ufe00", "1\ufe0f", "\u1820\u180b"];
     write("drawn.policy", policyWith(drawn));
     expect((await run("check", "drawn.policy")).stdout).toBe("ok: 1 file, 1 rule\n");
     expect((await run("fmt", "drawn.policy")).stdout).toBe(policyWith(drawn));
@@ -156,6 +161,21 @@ describe("texts that look alike but differ", () => {
       "alike.policy:10:3: warning[PC518]: the rule id `cafe\u0301` looks like `caf\u00e9`, the id of the rule at alike.policy:7, but differs in Unicode normalization: this id is NFD, that one NFC",
       "alike.policy:16:3: warning[PC518]: the rule id `ab` looks like `a\\u200bb`, the id of the rule at alike.policy:13, but differs in characters that are not drawn",
     ]);
+  });
+
+  it("PC518 tells apart ids that look different: a drawn joiner, selector or flag's tags are part of the id, and a no-break space is a space", async () => {
+    const ids = ["deny-\u{1f3f4}\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}", "deny-\u{1f3f4}\u{e0067}\u{e0062}\u{e0077}\u{e006c}\u{e0073}\u{e007f}", "dev \u{1f469}\u200d\u{1f4bb}", "dev \u{1f469}\u{1f4bb}", "love \u2764\ufe0f", "love \u2764", "read docs", "readdocs", "read\\u00a0docs"];
+    write("distinct.policy", `${FS_READ}\npolicy p {\n${ids.map((id, i) => `  @name("${id}")\n  deny fs.read when args.path == "${i}"\n`).join("")}}\n`);
+    const result = await run("check", "--fail-on-warnings", "distinct.policy");
+    // Only the no-break space against the ordinary one, named for what it is (not "not drawn").
+    expect(result.stdout.split("\n").filter((line) => line.includes("warning["))).toEqual([
+      "distinct.policy:23:3: warning[PC518]: the rule id `read\\u00a0docs` looks like `read docs`, the id of the rule at distinct.policy:19, but differs in space characters",
+    ]);
+    // Two flags are two ids in `test` too: no note that they look alike.
+    write("distinct.jsonl", JSON.stringify({ session: "s", tool: "fs.read", args: { path: "1" }, decision: "deny", rules: [ids[0]] }) + "\n");
+    const replay = await run("test", "distinct.policy", "--replay", "distinct.jsonl");
+    expect(replay.stdout).toContain(`actual   deny [${ids[1]}]`);
+    expect(replay.stdout).not.toContain("look alike");
   });
 
   it("a failure whose expected and actual texts look alike says how they differ, in every text report", async () => {

@@ -120,7 +120,8 @@ export function actualReasons(result: CaseResult): readonly string[] {
 /**
  * `expected and actual look alike but differ in Unicode normalization: expected is NFC, actual
  * NFD`: for a failure whose two texts, as shown, cannot be told apart by eye (a rule id typed
- * on macOS and on Windows, a joiner between emoji); undefined for any other.
+ * on macOS and on Windows; a character not drawn is shown as an escape, so it is seen); undefined
+ * for any other.
  */
 export function lookAlikeNote(result: CaseResult): string | undefined {
   const how = lookAlikeDifference(printable(expectedText(result)), printable(actualText(result)), ["expected", "actual"]);
