@@ -4,6 +4,7 @@ import { parseReplayFlags, withEngineFlags, type ReplayFlags } from "./replayOpt
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { explain, type Explanation } from "../runtime/explain.js";
+import type { ComparedOperand, Evidence } from "../runtime/evidence.js";
 import type { Decision } from "../runtime/decision.js";
 import { recordedDecisionOf, recordedDifference } from "../testing/recordedDecisions.js";
 import { ENGINE_OPTIONS_HINT, SESSION_STATE_REFUSAL } from "../testing/replay.js";
@@ -103,7 +104,7 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   const explanation = explain(engine, last);
   const decision = engine.decide(last);
   notesOnLast(last, decision, requests.length, { sessionsGiven, revokedInReplay }, note);
-  if (options.json) io.out(JSON.stringify({ ...decision, explanation }, null, 2) + "\n");
+  if (options.json) io.out(JSON.stringify({ ...decision, explanation: explanationForPeople(explanation) }, null, 2) + "\n");
   else {
     // The request's own tool and session, shown as reports show them: a long one in short (a 20 KB id is no header).
     const label = typeof (last as { session?: unknown })?.session === "string" ? sessionLabel((last as { session: string }).session) : undefined;
@@ -133,6 +134,30 @@ function notesOnLast(last: unknown, decision: Decision, count: number, history: 
   if (differs !== undefined && typeof session === "string" && !history.sessionsGiven.has(session)) {
     note(`no history for session ${shownText(session)}: its state starts empty here (no earlier calls, labels or revocation); to explain line N of a log, give the log up to it: head -n N LOG | policyc eval … -r -`);
   }
+}
+
+/**
+ * The explanation as `--json` writes it: its text for people (a note, a clause's error, each
+ * `shown` value) as the text explanation shows it, a hidden or bidirectional character as an
+ * escape; its values (rule ids, reasons, `whole`, `witness`) exact, and the clauses' `text`
+ * already spelled as the policy writes strings.
+ */
+function explanationForPeople(explanation: Explanation): Explanation {
+  const operand = (side: ComparedOperand): ComparedOperand => ({ ...side, shown: printable(side.shown) });
+  const evidence = (piece: Evidence): Evidence => {
+    if (piece.kind === "element") return { ...piece, shown: printable(piece.shown) };
+    if (piece.kind === "term") return piece;
+    if (piece.kind === "membership") return { ...piece, left: operand(piece.left), right: operand(piece.right), ...(piece.member ? { member: { ...piece.member, shown: printable(piece.member.shown) } } : {}) };
+    return { ...piece, left: operand(piece.left), right: operand(piece.right) };
+  };
+  return {
+    ...explanation,
+    note: explanation.note === null ? null : printable(explanation.note),
+    rules: explanation.rules.map((rule) => ({
+      ...rule,
+      clauses: rule.clauses.map((clause) => ({ ...clause, ...(clause.error !== undefined ? { error: printable(clause.error) } : {}), ...(clause.evidence ? { evidence: clause.evidence.map(evidence) } : {}) })),
+    })),
+  };
 }
 
 export function registerEval(program: Command, io: Io, finish: (code: ExitCode) => void): void {

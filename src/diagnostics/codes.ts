@@ -92,6 +92,7 @@ export const CODES = {
   PC515: { severity: "warning", title: "`session.labels` read, but `context.labels` is not declared", example: "enum Label { pii }\ncontext { env: string }\ndeny email.send when session.labels contains pii" },
   PC516: { severity: "warning", title: "URL's host tested on its text", example: 'allow http.get when args.url.startsWith("https://api.acme.com")' },
   PC517: { severity: "warning", title: "file path tested on its text", example: 'allow fs.read when args.path.startsWith("/workspace/")' },
+  PC518: { severity: "warning", title: "rule ids look alike", example: '@name("caf\u00e9") allow a\n@name("cafe\u0301") deny a' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

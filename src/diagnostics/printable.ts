@@ -17,6 +17,14 @@ export function printable(text: string): string {
 }
 
 /**
+ * Text of several lines for people (an explanation), each line as printable shows it and the
+ * line breaks kept: what the text reports show line by line, in one string.
+ */
+export function printableLines(text: string): string {
+  return text.split("\n").map(printable).join("\n");
+}
+
+/**
  * `text` with every `##[` (a GitHub Actions command anywhere in a log line) written `#\u0023[`,
  * and a `::` that starts any of its lines (after any spaces, which the runner trims) written
  * `\u003a:`, as printable shows it.
@@ -38,6 +46,16 @@ export function escapeHidden(text: string): string {
   return text.replace(HIDDEN, (character, offset: number) => (isPartOfVisibleText(text, offset, character) ? character : escapeCharacter(character)));
 }
 
+/**
+ * `value` as JSON for a file people review in a diff (what `test --update` writes into a
+ * recording): the same value as JSON.stringify's, with the characters printable escapes (a
+ * bidirectional control, which reorders the diff's line; U+2028, which an editor offers to
+ * "fix"; a zero-width space) written as `\uXXXX` escapes.
+ */
+export function reviewableJson(value: unknown): string {
+  return escapeHidden(JSON.stringify(value));
+}
+
 /** The bidirectional controls (see BIDI_CONTROLS), as the inside of a regular expression's `[…]`. */
 export const BIDI_CONTROL_CLASS = "\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069";
 
@@ -46,11 +64,15 @@ export const DRAWN_BLANK_CLASS = "\\u034f\\u115f\\u1160\\u2800\\u3164\\uffa0";
 
 /**
  * Characters that print as nothing or as an ordinary space, or that a terminal acts on: control
- * and format characters, space separators but the ordinary space, and the letters and marks that
- * are drawn blank. Not the format characters that are drawn, as signs spanning the digits after
- * them (U+0600…, the prepended concatenation marks of Arabic, Syriac and Kaithi).
+ * and format characters, space separators but the ordinary space, the letters and marks that
+ * are drawn blank, the other characters Unicode says to draw as nothing when not supported
+ * (Default_Ignorable_Code_Point: the variation selectors, the tags, U+2065…), noncharacters
+ * (U+FFFE, U+FFFF, U+10FFFF…) and private-use characters (U+E000…, drawn as whatever a font
+ * puts there, if anything). Not the format characters that are drawn, as signs spanning the
+ * digits after them (U+0600…, the prepended concatenation marks of Arabic, Syriac and Kaithi).
+ * A variation selector drawn as part of its base (`❤️`) is told apart by isPartOfVisibleText.
  */
-const HIDDEN = new RegExp(`(?![ \\u0600-\\u0605\\u06dd\\u070f\\u0890\\u0891\\u08e2\\u{110bd}\\u{110cd}])[\\p{Cc}\\p{Cf}\\p{Z}${DRAWN_BLANK_CLASS}]`, "gu");
+const HIDDEN = new RegExp(`(?![ \\u0600-\\u0605\\u06dd\\u070f\\u0890\\u0891\\u08e2\\u{110bd}\\u{110cd}])[\\p{Cc}\\p{Cf}\\p{Z}\\p{Default_Ignorable_Code_Point}\\p{Noncharacter_Code_Point}\\p{Co}${DRAWN_BLANK_CLASS}]`, "gu");
 
 /**
  * Scripts that write a zero-width joiner or non-joiner inside a word to choose how its letters
@@ -62,6 +84,31 @@ const LETTER_OR_MARK = /^[\p{L}\p{M}]/u;
 /** What an emoji ZWJ sequence holds before a joiner (`👩🏽‍💻`, `❤️‍🔥`) and after it. */
 const EMOJI_BEFORE_JOINER = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\ufe0f]$/u;
 const EMOJI_AFTER_JOINER = /^\p{Extended_Pictographic}/u;
+/**
+ * What a variation selector is drawn with. Unicode defines the sequences a selector draws in
+ * (StandardizedVariants.txt, emoji-variation-sequences.txt and the ideographic variation
+ * database): the text or emoji style of an emoji (U+FE0E, U+FE0F after `❤`, or after the `#`,
+ * `*` or digit a keycap is drawn on, `1️⃣`, with or without the keycap), a glyph variant of a CJK ideograph (any selector: U+FE00… and the ideographic
+ * U+E0100…), a Mongolian letter's form (U+180B…), and VS1–VS16 (U+FE00–U+FE0F) after letters
+ * and symbols of many scripts (Myanmar `က︀`, Phags-pa, Manichaean, mathematical `≩︀`, Egyptian
+ * hieroglyphs…) and after the digit `0` (`0︀`, its slashed form). Rather than a table of those
+ * hundreds of bases, which grows with each Unicode version, VS1–VS16 counts as drawn after any
+ * letter, digit, symbol or punctuation that is not ASCII and not itself drawn blank: of ASCII,
+ * only `0` (U+FE00) and a keycap's `#`, `*` or digit have a sequence, so a selector after an
+ * ASCII letter (after the `m` of `"rm\ufe0f -rf"`) changes nothing that is drawn: it hides, as
+ * does one at a string's start, after a space, a control, a mark or another selector.
+ */
+const EMOJI_STYLE_SELECTOR = /^[\ufe0e\ufe0f]/u;
+const EMOJI_BEFORE_SELECTOR = /[\p{Extended_Pictographic}\p{Emoji_Presentation}]$/u;
+const KEYCAP_BEFORE_SELECTOR = /[#*0-9]$/u;
+const IDEOGRAPH_BEFORE_SELECTOR = /\p{Ideographic}$/u;
+/** A Mongolian letter (not a free variation selector, also of the Mongolian script: a second one after a first draws nothing). */
+const MONGOLIAN_LETTER_BEFORE_SELECTOR = /\p{L}(?<=\p{scx=Mongolian})$/u;
+const MONGOLIAN_SELECTOR = /^[\u180b-\u180d\u180f]/u;
+const SELECTOR_1_TO_16 = /^[\ufe00-\ufe0f]/u;
+const NON_ASCII_BASE_BEFORE_SELECTOR = new RegExp(`(?![\\p{ASCII}${DRAWN_BLANK_CLASS}])[\\p{L}\\p{N}\\p{S}\\p{P}]$`, "u");
+const VARIATION_SELECTOR = /^\p{Variation_Selector}$/u;
+
 /** A subdivision flag (🏴 and tag letters to a cancel tag: Scotland's), from its black flag to where a tag stands. */
 const FLAG_BEFORE_TAG = /\u{1f3f4}[\u{e0020}-\u{e007e}]*$/u;
 const FLAG_FROM_TAG = /^[\u{e0020}-\u{e007e}]*\u{e007f}/u;
@@ -76,9 +123,19 @@ function isPartOfVisibleText(text: string, offset: number, character: string): b
   const after = text.slice(offset + character.length, offset + character.length + 16);
   if (character === "\u200d" && EMOJI_BEFORE_JOINER.test(before) && EMOJI_AFTER_JOINER.test(after)) return true;
   if ((character === "\u200c" || character === "\u200d") && JOINING_SCRIPT_LETTER.test(before) && LETTER_OR_MARK.test(after)) return true;
+  if (VARIATION_SELECTOR.test(character)) return isDrawnSelector(before, character);
   const tag = character.codePointAt(0)!;
   if (tag >= 0xe0020 && tag <= 0xe007f) return FLAG_BEFORE_TAG.test(text.slice(Math.max(0, offset - 32), offset)) && FLAG_FROM_TAG.test(text.slice(offset, offset + 32));
   return false;
+}
+
+/** Whether the variation selector `selector`, after `before`, chooses how the character before it is drawn (see EMOJI_STYLE_SELECTOR). */
+function isDrawnSelector(before: string, selector: string): boolean {
+  if (IDEOGRAPH_BEFORE_SELECTOR.test(before)) return true;
+  if (MONGOLIAN_SELECTOR.test(selector)) return MONGOLIAN_LETTER_BEFORE_SELECTOR.test(before);
+  if (EMOJI_STYLE_SELECTOR.test(selector) && (EMOJI_BEFORE_SELECTOR.test(before) || KEYCAP_BEFORE_SELECTOR.test(before))) return true;
+  if (!SELECTOR_1_TO_16.test(selector)) return false;
+  return NON_ASCII_BASE_BEFORE_SELECTOR.test(before) || (selector === "\ufe00" && before.endsWith("0"));
 }
 
 /**
@@ -88,6 +145,59 @@ function isPartOfVisibleText(text: string, offset: number, character: string): b
  */
 export function hiddenCharactersIn(text: string): { offset: number; character: string }[] {
   return [...text.matchAll(HIDDEN)].filter((match) => isHiddenKind(match[0]) && !isPartOfVisibleText(text, match.index, match[0])).map((match) => ({ offset: match.index, character: match[0] }));
+}
+
+/**
+ * `text` as a reader sees it: without the characters that are not drawn where they stand (those
+ * hiddenCharactersIn reports, and the controls; a joiner between emoji, a selector drawn with its
+ * base and a flag's tags are part of what is drawn and stay), with each space separator (a
+ * no-break space, U+3000…) read as an ordinary space, and in Unicode's composed form (NFC), so a
+ * decomposed `e` and accent reads as `é`. Two texts equal so look alike, whatever their bytes.
+ */
+export function lookAlikeForm(text: string): string {
+  return asSeen(text, { spacesAsSpace: true, withoutHidden: true, composed: true });
+}
+
+/**
+ * How two texts that differ but look alike (lookAlikeForm) differ, for a message, each named by
+ * its label: `space characters`, `characters that are not drawn`, `Unicode normalization:
+ * expected is NFC, actual NFD`, or several; undefined when they are equal or do not look alike.
+ * A way counts when the texts still differ with every other way of looking alike applied.
+ */
+export function lookAlikeDifference(first: string, second: string, [firstLabel, secondLabel]: readonly [string, string]): string | undefined {
+  if (first === second || lookAlikeForm(first) !== lookAlikeForm(second)) return undefined;
+  const differBut = (way: Partial<SeenAs>): boolean => {
+    const seenAs = { spacesAsSpace: true, withoutHidden: true, composed: true, ...way };
+    return asSeen(first, seenAs) !== asSeen(second, seenAs);
+  };
+  const ways = [differBut({ spacesAsSpace: false }) ? "space characters" : undefined, differBut({ withoutHidden: false }) ? "characters that are not drawn" : undefined].filter((way) => way !== undefined);
+  if (!differBut({ composed: false })) return ways.length === 0 ? "characters that are not drawn" : ways.join(" and ");
+  const forms = `Unicode normalization: ${firstLabel} is ${normalizationForm(first)}, ${secondLabel} ${normalizationForm(second)}`;
+  return ways.length === 0 ? forms : `${ways.join(" and ")} and in ${forms}`;
+}
+
+/** Which ways of looking alike asSeen applies. */
+interface SeenAs {
+  spacesAsSpace: boolean;
+  withoutHidden: boolean;
+  composed: boolean;
+}
+
+const SPACE_SEPARATOR = /^\p{Zs}$/u;
+
+/** `text` with each space separator written as a space, the characters hidden where they stand removed, and composed (NFC): each as `seenAs` says. */
+function asSeen(text: string, seenAs: SeenAs): string {
+  const seen = text.replace(HIDDEN, (character, offset: number) => {
+    if (SPACE_SEPARATOR.test(character)) return seenAs.spacesAsSpace ? " " : character;
+    return seenAs.withoutHidden && !isPartOfVisibleText(text, offset, character) ? "" : character;
+  });
+  return seenAs.composed ? seen.normalize("NFC") : seen;
+}
+
+/** `NFC` (composed: `é` one character), `NFD` (decomposed: `e` and a combining accent), or `mixed`. */
+function normalizationForm(text: string): string {
+  if (text === text.normalize("NFC")) return "NFC";
+  return text === text.normalize("NFD") ? "NFD" : "mixed";
 }
 
 /**
@@ -182,8 +292,12 @@ export function invisibleCharacterName(character: string): string | undefined {
   if (/\p{Cc}/u.test(character)) return `${codePoint(character)} (a control character)`;
   const codePointValue = character.codePointAt(0)!;
   if (codePointValue >= 0xe0000 && codePointValue <= 0xe007f) return `${codePoint(character)} (a tag character)`;
+  if (VARIATION_SELECTOR.test(character)) return `${codePoint(character)} (a variation selector)`;
   if (/\p{Cf}/u.test(character)) return `${codePoint(character)} (a format character)`;
   if (/\p{Z}/u.test(character)) return `${codePoint(character)} (a space character)`;
   if (/\p{M}/u.test(character)) return `${codePoint(character)} (a combining mark)`;
+  if (/\p{Noncharacter_Code_Point}/u.test(character)) return `${codePoint(character)} (a noncharacter)`;
+  if (/\p{Co}/u.test(character)) return `${codePoint(character)} (a private-use character)`;
+  if (/\p{Default_Ignorable_Code_Point}/u.test(character)) return `${codePoint(character)} (a character drawn as nothing)`;
   return undefined;
 }

@@ -1,3 +1,4 @@
+import { headOf } from "./cutText.js";
 import { RISK_RANK, type IrExpr, type RiskLevel } from "./ir.js";
 
 /**
@@ -148,7 +149,7 @@ const SHOWN_LENGTH = 60;
 export function showValue(value: unknown): string {
   const plain = value instanceof Set ? [...value] : value;
   const text = plain === undefined ? "undefined" : jsonPreview(plain, SHOWN_LENGTH);
-  return text.length > SHOWN_LENGTH ? text.slice(0, SHOWN_LENGTH - 3) + CUT : text;
+  return text.length > SHOWN_LENGTH ? headOf(text, SHOWN_LENGTH - 3) + CUT : text;
 }
 
 /**
@@ -167,7 +168,7 @@ export function jsonPreview(value: unknown, limit: number, durationsQuoted = fal
   };
   const walk = (v: unknown): boolean => {
     if (v instanceof Unquoted) return write(durationsQuoted ? JSON.stringify(v.text) : v.text);
-    if (typeof v === "string") return write(JSON.stringify(v.length > limit ? v.slice(0, limit + 1) : v));
+    if (typeof v === "string") return write(JSON.stringify(headOf(v, limit + 1)));
     if (v === null || typeof v !== "object") return write(JSON.stringify(v) ?? "null");
     if (Array.isArray(v)) {
       if (!write("[")) return false;
@@ -178,7 +179,7 @@ export function jsonPreview(value: unknown, limit: number, durationsQuoted = fal
     let first = true;
     for (const [key, member] of Object.entries(v)) {
       if (member === undefined) continue;
-      if ((!first && !write(",")) || !write(`${JSON.stringify(key.length > limit ? key.slice(0, limit + 1) : key)}:`) || !walk(member)) return false;
+      if ((!first && !write(",")) || !write(`${JSON.stringify(headOf(key, limit + 1))}:`) || !walk(member)) return false;
       first = false;
     }
     return write("}");

@@ -1,3 +1,4 @@
+import { headOf, tailOf } from "./cutText.js";
 import { RISK_RANK, type RiskLevel } from "./ir.js";
 
 /** A type as the bundle spells it. */
@@ -45,7 +46,7 @@ function tooDeep(path: string): string {
 }
 
 function shortPath(path: string): string {
-  return path.length > 120 ? `${path.slice(0, 60)}…${path.slice(-40)}` : path;
+  return path.length > 120 ? `${headOf(path, 60)}…${tailOf(path, 40)}` : path;
 }
 
 /** Members of an enum a reason lists at most (a request's value that is not one of them). */

@@ -52,10 +52,16 @@ function isWide(codePoint: number): boolean {
   return false;
 }
 
-function graphemeWidth(grapheme: string): number {
+/** How many terminal columns one grapheme (a segment of `graphemesOf`) takes. */
+export function graphemeWidth(grapheme: string): number {
   if (ZERO_WIDTH.test(grapheme)) return 0;
   if (WIDE_EMOJI.test(grapheme) || isWide(grapheme.codePointAt(0)!)) return 2;
   return 1;
+}
+
+/** The graphemes of `text`, as a terminal draws them, in order. */
+export function* graphemesOf(text: string): Generator<string> {
+  for (const { segment } of graphemes.segment(text)) yield segment;
 }
 
 /** The number of terminal columns `text` takes on one line. */
@@ -63,6 +69,6 @@ export function displayWidth(text: string): number {
   // Plain ASCII, nearly every line of a policy, is one column a character.
   if (/^[\x20-\x7e]*$/.test(text)) return text.length;
   let width = 0;
-  for (const { segment } of graphemes.segment(text)) width += graphemeWidth(segment);
+  for (const grapheme of graphemesOf(text)) width += graphemeWidth(grapheme);
   return width;
 }

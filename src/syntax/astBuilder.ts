@@ -319,7 +319,8 @@ export class AstBuilder {
     if (value === undefined) {
       // eslint-disable-next-line no-control-regex
       const control = /[\u0000-\u001f]/.exec(raw);
-      if (control) this.diagnostics.push(diagnostic("PC105", `a string cannot hold the control character U+${control[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()} as is`, span, "write it as an escape, such as \\t or \\u0009"));
+      // At the character itself, as PC112 and PC510 point (a tab in a long string is found there).
+      if (control) this.diagnostics.push(diagnostic("PC105", `a string cannot hold the control character U+${control[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()} as is`, this.span(token.startOffset + control.index, token.startOffset + control.index + 1), "write it as an escape, such as \\t or \\u0009"));
       else {
         this.diagnostics.push(diagnostic("PC105", "invalid escape in string", span, `strings use JSON escapes: \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX; ${escapeHelp(raw)}`));
       }

@@ -12,6 +12,7 @@ import { describeToken, firstErrorGrammar, grammarInstance, type PolicyGrammar }
 import { durationSuggestion } from "./literals.js";
 import { quoteMistakes, type QuoteMistake } from "./quoteMistakes.js";
 import { tokenSpan } from "./tokenSpan.js";
+import { headOf } from "../runtime/cutText.js";
 import { quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
 import { bidiControlDiagnostics, hasBidiControl, hiddenInStringDiagnostics, invisibleCharacterMessage } from "./hiddenCharacters.js";
 import { capitalisedOperandKeyword, helpForSyntaxError, keywordAsQuantifierVariable, keywordValueHelp, keywordWrittenAsValue, quotedNameHelp, unclosedBrace, unclosedBracket } from "./syntaxHelp.js";
@@ -95,8 +96,8 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       const invisible = invisibleCharacterMessage(character);
       if (invisible) diagnostics.push(diagnostic("PC100", invisible.message, span, invisible.help));
       else {
-        const shown = character.length > 20 ? character.slice(0, 20) + "…" : character;
-        const help = character.startsWith(";") ? separatorHint(lexed.tokens, error.offset) : hintForCharacter(character.charAt(0), file.text.slice(error.offset + 1, error.offset + 41));
+        const shown = character.length > 20 ? headOf(character, 20) + "…" : character;
+        const help = character.startsWith(";") ? separatorHint(lexed.tokens, error.offset) : hintForFirstCharacter(character, file.text, error.offset);
         diagnostics.push(diagnostic("PC100", `unexpected character \`${shown}\``, span, help));
       }
       if (diagnostics.length >= MAX_SYNTAX_ERRORS_PER_FILE) break;
@@ -527,6 +528,12 @@ function hintForCharacter(character: string, after: string): string | undefined 
   if (character === "~") return 'match a pattern with `like` and `*`, as in `args.url like "*evil*"`, or compare with `==`';
   if (/\p{L}/u.test(character)) return "names are ASCII letters, digits and `_`; other text goes in strings";
   return undefined;
+}
+
+/** hintForCharacter for the first character (a whole one: `𝔘` is two UTF-16 units) of a run at `offset` of `text`. */
+function hintForFirstCharacter(run: string, text: string, offset: number): string | undefined {
+  const first = String.fromCodePoint(run.codePointAt(0)!);
+  return hintForCharacter(first, text.slice(offset + first.length, offset + first.length + 40));
 }
 
 /**

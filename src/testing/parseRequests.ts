@@ -1,6 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
-import { looksLikeUtf16, utf16Refusal } from "../source/textEncoding.js";
+import { looksLikeUtf16, utf16Refusal, withoutByteOrderMark } from "../source/textEncoding.js";
 import { approvalLineError, isApprovalLine, lineText } from "./readRecording.js";
 
 /**
@@ -24,7 +24,10 @@ export function parseRequestBytes(bytes: Buffer): { requests: unknown[]; error?:
  * lines among them: `"event": "approval"`). The last is the request to decide, so it cannot be
  * an approval; an approval line is checked as a recording's is (`approvalLineError`).
  */
-export function parseRequests(text: string): { requests: unknown[]; error?: string } {
+export function parseRequests(fileText: string): { requests: unknown[]; error?: string } {
+  // A byte order mark (Notepad, PowerShell 5.1) is not a column: an error's place is counted
+  // as an editor counts it, after the mark.
+  const text = withoutByteOrderMark(fileText);
   const trimmed = text.trim();
   if (trimmed === "") return { requests: [], error: "the request is empty" };
   let whole: unknown;

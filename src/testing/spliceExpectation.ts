@@ -1,3 +1,4 @@
+import { reviewableJson } from "../diagnostics/printable.js";
 import type { Decision } from "../runtime/decision.js";
 import { grantsOnApprovalOf } from "./grants.js";
 import { ValueSet } from "../runtime/longText.js";
@@ -161,7 +162,8 @@ export function spliceExpectation(text: string, actual: LineOutcome): string | u
   const scanned = topLevelMembers(text);
   if (scanned === undefined) return undefined;
   const approval = "approved" in actual;
-  const values: Record<string, string> = approval ? { approved: JSON.stringify(actual.approved) } : { decision: JSON.stringify(actual.decision), rules: JSON.stringify(actual.rules), reason: JSON.stringify(actual.reasons.join("; ")), grants: JSON.stringify(actual.grants), grantsOnApproval: JSON.stringify(grantsOnApprovalOf(actual)), revoked: JSON.stringify(actual.revoked) };
+  // Written so a reviewer of the diff sees every character (reviewableJson): the values are JSON.stringify's.
+  const values: Record<string, string> = approval ? { approved: JSON.stringify(actual.approved) } : { decision: JSON.stringify(actual.decision), rules: reviewableJson(actual.rules), reason: reviewableJson(actual.reasons.join("; ")), grants: reviewableJson(actual.grants), grantsOnApproval: reviewableJson(grantsOnApprovalOf(actual)), revoked: JSON.stringify(actual.revoked) };
   // (A ValueSet: a line's keys are the recording's, and long ones would collide in a Set, longText.ts.)
   const present = new ValueSet();
   for (const member of scanned.members) present.add(member.key);

@@ -774,6 +774,19 @@ describe("requests and bundles as Windows tools save them", () => {
     for (const file of ["bom-history.jsonl", "joined-history.jsonl"]) expect(await evaluate(["decls.policy", "support.policy", "--request", file])).toEqual(expected);
   });
 
+  it("a JSON mistake in a request with a byte order mark is placed at the column an editor shows, not one further (the mark is no column)", async () => {
+    const broken = '{"session":"日本\u{1d518}","tool":"crm.lookup", "args":{} "x":1}';
+    write("broken-bom.json", "\ufeff" + broken);
+    write("broken-no-bom.json", broken);
+    const withMark = await evaluate(["decls.policy", "support.policy", "--request", "broken-bom.json"]);
+    const withoutMark = await evaluate(["decls.policy", "support.policy", "--request", "broken-no-bom.json"]);
+    expect(withMark.code).toBe(2);
+    expect(withMark.stderr).toContain("column 50");
+    expect(withMark.stderr.replace("broken-bom", "broken-no-bom")).toBe(withoutMark.stderr);
+    write("broken-bom.jsonl", '\ufeff{"session":"s", "tool":"crm.lookup", "args":{} "x":1}\n' + JSON.stringify(LOOKUP) + "\n");
+    expect((await evaluate(["decls.policy", "support.policy", "--request", "broken-bom.jsonl"])).stderr).toContain("line 1, column 48");
+  });
+
   it("a request that is not UTF-8 exits 2 naming its line, from a file or standard input, never decided on replaced characters", async () => {
     const latin1 = Buffer.from(JSON.stringify(LOOKUP) + "\n" + JSON.stringify({ ...LEAK, args: { to: ["eve@evil.example"], subject: "Caf\u00e9", body: "Hi" } }) + "\n", "latin1");
     writeFileSync(join(dir, "latin1.jsonl"), latin1);

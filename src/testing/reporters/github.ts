@@ -1,5 +1,5 @@
 import { printable } from "../../diagnostics/printable.js";
-import { actualText, BAILED, coverageLines, coverageTotal, differsText, errorTitle, expectedText, isRepositoryFile, leftOutLines, notesLeftOutText, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { actualText, BAILED, lookAlikeNote, coverageLines, coverageTotal, differsText, errorTitle, expectedText, isRepositoryFile, leftOutLines, notesLeftOutText, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { recordingName } from "../recordingSource.js";
 
 /**
@@ -33,7 +33,7 @@ export function githubReport({ report, coverage, verdict, ciPath = (file) => fil
   }
   for (const f of report.failures) {
     const at = place(f.file, f.line);
-    out.push(`::error ${at.property}title=${property(`policyc test: ${at.title}${f.request}${differsText(f)}`)}::${data(`expected ${expectedText(f)}${f.event === undefined && f.logged !== undefined ? ` (logged: ${f.logged.join("; ")})` : ""}, got ${actualText(f)}${f.explanation ? `\n${f.explanation}` : ""}`)}`);
+    out.push(`::error ${at.property}title=${property(`policyc test: ${at.title}${f.request}${differsText(f)}`)}::${data(`expected ${expectedText(f)}${f.event === undefined && f.logged !== undefined ? ` (logged: ${f.logged.join("; ")})` : ""}, got ${actualText(f)}${lookAlikeNote(f) !== undefined ? ` (${lookAlikeNote(f)})` : ""}${f.explanation ? `\n${f.explanation}` : ""}`)}`);
   }
   for (const n of report.notes) {
     const at = place(n.file, n.line);

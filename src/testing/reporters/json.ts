@@ -1,10 +1,15 @@
 import { chunkedWriter, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { recordingName } from "../recordingSource.js";
+import { printableLines } from "../../diagnostics/printable.js";
 import { leftOutTotal, type CaseResult, type ListedCase } from "../replay.js";
 
-/** A failed case; an approval line's says so (`"event": "approval"`, as the line does). */
+/**
+ * A failed case; an approval line's says so (`"event": "approval"`, as the line does). Its
+ * values (rule ids, reasons, decisions) are exact; its `explanation`, text for people, shows a
+ * hidden or bidirectional character as the pretty report does (an escape).
+ */
 function failureJson(c: CaseResult): Record<string, unknown> {
-  return { file: recordingName(c.file), line: c.line, session: c.session, tool: c.tool, ...(c.event ? { event: c.event } : {}), ok: c.ok, mismatches: c.mismatches, expected: c.expect, ...(c.event === undefined && c.logged !== undefined ? { logged: c.logged } : {}), actual: c.actual, ...(c.explanation ? { explanation: c.explanation } : {}) };
+  return { file: recordingName(c.file), line: c.line, session: c.session, tool: c.tool, ...(c.event ? { event: c.event } : {}), ok: c.ok, mismatches: c.mismatches, expected: c.expect, ...(c.event === undefined && c.logged !== undefined ? { logged: c.logged } : {}), actual: c.actual, ...(c.explanation ? { explanation: printableLines(c.explanation) } : {}) };
 }
 
 /** A listed case: a passed one in short (as it is kept), a failed one in full. */

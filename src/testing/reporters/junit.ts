@@ -1,6 +1,6 @@
-import { actualReasons, actualText, loggedLines, chunkedWriter, coverageLines, diagnosticErrors, diagnosticPlace, diagnosticTitle, errorTitle, expectedText, isRepositoryFile, leftOutLines, type ReporterInput, type Write } from "./shared.js";
+import { actualReasons, actualText, lookAlikeNote, loggedLines, chunkedWriter, coverageLines, diagnosticErrors, diagnosticPlace, diagnosticTitle, errorTitle, expectedText, isRepositoryFile, leftOutLines, type ReporterInput, type Write } from "./shared.js";
 import { recordingName } from "../recordingSource.js";
-import { escapeCharacter, printable, withoutLogCommand } from "../../diagnostics/printable.js";
+import { escapeCharacter, printable, printableLines } from "../../diagnostics/printable.js";
 import { errorCount } from "../replay.js";
 
 /**
@@ -80,7 +80,9 @@ export function junitReport({ report, coverage, verdict, ciPath = (file) => file
       if (c.ok) write(`    <testcase classname="${classname}" name="${name}"${place}/>\n`);
       else {
         write(`    <testcase classname="${classname}" name="${name}"${place}>\n`);
-        write(`      <failure message="${xmlAttribute(withoutLogCommand(`expected ${expectedText(c)}, got ${actualText(c)}`))}" type="${xmlAttribute(c.mismatches.join(","))}">${xml(withoutLogCommand(`${printable(recordingName(file))}:${c.line}\nexpected ${expectedText(c)}\n${loggedLines(c)}actual   ${actualText(c)}\n${actualReasons(c).join("\n")}\n${c.explanation ?? ""}`))}</failure>\n`);
+        // Shown as the pretty report shows them: a hidden or bidirectional character in a rule id,
+        // reason or value as an escape, so a CI test viewer neither hides nor reorders it.
+        write(`      <failure message="${xmlAttribute(printable(`expected ${expectedText(c)}, got ${actualText(c)}`))}" type="${xmlAttribute(c.mismatches.join(","))}">${xml(`${printable(recordingName(file))}:${c.line}\nexpected ${printable(expectedText(c))}\n${loggedLines(c)}actual   ${printable(actualText(c))}\n${lookAlikeNote(c) !== undefined ? `(${lookAlikeNote(c)})\n` : ""}${actualReasons(c).map(printable).join("\n")}\n${printableLines(c.explanation ?? "")}`)}</failure>\n`);
         write("    </testcase>\n");
       }
     }

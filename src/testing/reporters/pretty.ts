@@ -1,6 +1,6 @@
 import { counted, type Palette } from "../../diagnostics/render.js";
 import { errorCount, leftOutTotal, type CaseResult } from "../replay.js";
-import { actualText, BAILED, coverageLines, differsText, expectedText, failuresLeftOutText, noteLines, shownErrors, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { actualText, BAILED, coverageLines, differsText, lookAlikeNote, expectedText, failuresLeftOutText, noteLines, shownErrors, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { recordingName } from "../recordingSource.js";
 import { printable } from "../../diagnostics/printable.js";
 import { SHOWN_ITEMS } from "../shortRequest.js";
@@ -39,6 +39,8 @@ export function prettyReport({ report, rules, coverage, maxErrors }: ReporterInp
         // Refused before any rule ran in production: why, as its log says.
         if (f.event !== "approval") for (const reason of f.logged ?? []) out.push(`          logged: ${printable(reason)}`);
         out.push(`        actual   ${printable(actualText(f))}`);
+        const lookAlike = lookAlikeNote(f);
+        if (lookAlike !== undefined) out.push(`        (${lookAlike})`);
         if (f.event !== "approval") {
           f.actual.rules.forEach((id, i) => out.push(`          ${printable(id)}: ${printable(f.actual.reasons[i] ?? "")}`));
           if (f.actual.rules.length === 0) out.push(`          ${printable(f.actual.reasons[0] ?? "")}`);

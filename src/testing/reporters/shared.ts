@@ -6,7 +6,8 @@ import { grantsText } from "../grants.js";
 import { shownList, shownText } from "../shortRequest.js";
 import type { Expectation } from "../readRecording.js";
 import type { Grant } from "../../runtime/decision.js";
-import { printable } from "../../diagnostics/printable.js";
+import { lookAlikeDifference, printable } from "../../diagnostics/printable.js";
+import { displayWidth } from "../../source/displayWidth.js";
 import { recordingName, STANDARD_INPUT } from "../recordingSource.js";
 import { counted, type DiagnosticJson, type Palette } from "../../diagnostics/render.js";
 
@@ -41,8 +42,10 @@ export function coverageLines(coverage: CoverageSummary, mark: (text: string) =>
   const ids = coverage.rules.map((r) => printable(r.id));
   // Padded to the longest id up to a cap: one very long id overflows its own row only, instead
   // of widening every row past a narrow terminal.
-  const width = Math.min(Math.max(...ids.map((id) => id.length), 4), COVERAGE_ID_COLUMN);
-  const rows = coverage.rules.map((rule, i) => `${ids[i]!.padEnd(width)}  ${String(rule.lines).padStart(6)}  ${rule.lines === 0 ? mark("never decided a line") : ""}`.trimEnd());
+  // Measured by what the terminal draws (a CJK id is twice as wide as it is long, a combining accent takes no column), so the counts line up.
+  const widths = ids.map(displayWidth);
+  const width = Math.min(Math.max(...widths, 4), COVERAGE_ID_COLUMN);
+  const rows = coverage.rules.map((rule, i) => `${ids[i]!}${" ".repeat(Math.max(0, width - widths[i]!))}  ${String(rule.lines).padStart(6)}  ${rule.lines === 0 ? mark("never decided a line") : ""}`.trimEnd());
   return [...rows, coverageTotal(coverage)];
 }
 
@@ -112,6 +115,17 @@ function approvalText(approved: boolean): string {
 /** The actual decision's reasons (none for an approval line: `actualText` says why it was refused). */
 export function actualReasons(result: CaseResult): readonly string[] {
   return result.event === "approval" ? [] : result.actual.reasons;
+}
+
+/**
+ * `expected and actual look alike but differ in Unicode normalization: expected is NFC, actual
+ * NFD`: for a failure whose two texts, as shown, cannot be told apart by eye (a rule id typed
+ * on macOS and on Windows; a character not drawn is shown as an escape, so it is seen); undefined
+ * for any other.
+ */
+export function lookAlikeNote(result: CaseResult): string | undefined {
+  const how = lookAlikeDifference(printable(expectedText(result)), printable(actualText(result)), ["expected", "actual"]);
+  return how === undefined ? undefined : `expected and actual look alike but differ in ${how}`;
 }
 
 /** The fields of an expectation that a reader names otherwise (`the revocation differs`). */

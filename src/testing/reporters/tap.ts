@@ -1,6 +1,6 @@
-import { actualText, BAILED, chunkedWriter, coverageLines, diagnosticErrors, diagnosticTitle, errorPlace, errorTitle, expectedText, leftOutLines, noteLines, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { actualText, BAILED, lookAlikeNote, chunkedWriter, coverageLines, diagnosticErrors, diagnosticTitle, errorPlace, errorTitle, expectedText, leftOutLines, noteLines, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { recordingName } from "../recordingSource.js";
-import { printable, withoutLogCommand } from "../../diagnostics/printable.js";
+import { printable, printableLines, withoutLogCommand } from "../../diagnostics/printable.js";
 
 /**
  * A YAML double-quoted string. JSON's escapes are YAML's, but JSON leaves NEL, the C1 controls
@@ -33,8 +33,11 @@ export function tapReport({ report, coverage, verdict }: ReporterInput, out: Wri
     const title = tapDescription(`${recordingName(c.file)}:${c.line} ${c.request}`);
     if (c.ok) write(`ok ${n} - ${title}\n`);
     else {
-      write(`not ok ${n} - ${title}\n  ---\n  expected: ${yamlString(expectedText(c))}\n${c.event === undefined && c.logged !== undefined ? `  logged: ${yamlString(c.logged.join("; "))}\n` : ""}  actual: ${yamlString(actualText(c))}\n${c.event === "approval" ? "" : `  reasons: ${yamlString(c.actual.reasons.join("; "))}\n`}`);
-      if (c.explanation) write(`  because: ${yamlString(c.explanation)}\n`);
+      // Text for people, shown as the pretty report shows it (a hidden or bidirectional character as an escape).
+      write(`not ok ${n} - ${title}\n  ---\n  expected: ${yamlString(printable(expectedText(c)))}\n${c.event === undefined && c.logged !== undefined ? `  logged: ${yamlString(printable(c.logged.join("; ")))}\n` : ""}  actual: ${yamlString(printable(actualText(c)))}\n${c.event === "approval" ? "" : `  reasons: ${yamlString(printable(c.actual.reasons.join("; ")))}\n`}`);
+      const lookAlike = lookAlikeNote(c);
+      if (lookAlike !== undefined) write(`  note: ${yamlString(lookAlike)}\n`);
+      if (c.explanation) write(`  because: ${yamlString(printableLines(c.explanation))}\n`);
       write("  ...\n");
     }
   }
