@@ -239,6 +239,38 @@ export function parseTime(value: unknown): number {
 }
 
 /**
+ * Epoch units told apart by magnitude: a time of these years is below 10^11 in seconds (up to
+ * the year 5138), and 1,000 times more in each finer unit.
+ */
+const EPOCH_UNITS = [
+  { name: "seconds", below: 1e11, millis: 1000 },
+  { name: "milliseconds", below: 1e14, millis: 1 },
+  { name: "microseconds", below: 1e17, millis: 1e-3 },
+  { name: "nanoseconds", below: 1e20, millis: 1e-6 },
+] as const;
+
+/**
+ * What a time parseTime refuses is, when it is a common mistake, to add to the refusal in
+ * parentheses: a time with no UTC offset (what Python's `isoformat()` writes of a naive
+ * datetime), or an epoch number with the time it would be. Only a suggestion: neither is read
+ * as a time, since the sender's zone or unit is a guess.
+ */
+export function timeMistakeOf(value: unknown): string | undefined {
+  // An epoch number written in a string ("1764410401") is as much one.
+  const epoch = typeof value === "number" ? value : typeof value === "string" && /^\d{1,20}(\.\d{1,9})?$/.test(value) ? Number(value) : undefined;
+  if (epoch === undefined) return typeof value === "string" && !Number.isNaN(parseTime(`${value}Z`)) ? 'it has no UTC offset: add "Z" or "+00:00"; Python\'s isoformat() of a naive datetime writes none' : undefined;
+  const unit = epoch > 0 ? EPOCH_UNITS.find((u) => epoch < u.below) : undefined;
+  if (unit === undefined) return undefined;
+  return `read as epoch ${unit.name}, it would be "${new Date(Math.round(epoch * unit.millis)).toISOString().replace(".000Z", "Z")}"`;
+}
+
+/** ` (what the mistake is)` for a time parseTime refuses (see timeMistakeOf), or nothing. */
+export function timeMistakeNote(value: unknown): string {
+  const mistake = timeMistakeOf(value);
+  return mistake === undefined ? "" : ` (${mistake})`;
+}
+
+/**
  * The members of a collection of risks or times (at any depth: a list of lists) as conditions
  * compare them: risks as ranks, times as epoch milliseconds, as a scalar attribute is read. A
  * value that is no list (an absent optional attribute) stays as it is, so reading it fails or
@@ -277,7 +309,7 @@ export class ValidatorFactory {
                 ? `${p} is ${describeValue(v)}, beyond the safe range of a duration in milliseconds (at most ${Number.MAX_SAFE_INTEGER})`
                 : `${p} must be a duration: a whole number of milliseconds, at least 0, not ${describeValue(v)}`;
         case "time":
-          return (v, p) => (Number.isNaN(parseTime(v)) ? `${p} must be an RFC 3339 time, not ${describeValue(v)}` : undefined);
+          return (v, p) => (Number.isNaN(parseTime(v)) ? `${p} must be an RFC 3339 time, not ${describeValue(v)}${timeMistakeNote(v)}` : undefined);
         case "Risk":
           return (v, p) => (typeof v === "string" && Object.hasOwn(RISK_RANK, v) ? undefined : `${p} must be a risk level (low, medium, high, critical), not ${describeValue(v)}`);
         default:

@@ -378,6 +378,14 @@ describe("requests that cannot be decided", () => {
     expect(reason(request({ tool: new String("kb.search") }))).toBe("request.tool must be a tool name (a non-empty string), not an object");
     expect(reason(request({ time: "yesterday" }))).toBe('request.time must be an RFC 3339 time, not "yesterday"');
     expect(reason(request({ time: new Date(0) }))).toBe("request.time must be an RFC 3339 time string, not an object");
+    // Common mistakes say what they are (and are still refused): no UTC offset, as Python's naive isoformat() writes; an epoch number, by its magnitude.
+    const noOffset = ' (it has no UTC offset: add "Z" or "+00:00"; Python\'s isoformat() of a naive datetime writes none)';
+    expect(reason(request({ time: "2026-11-29T10:00:00.123456" }))).toBe(`request.time must be an RFC 3339 time, not "2026-11-29T10:00:00.123456"${noOffset}`);
+    expect(reason(request({ time: "2026-11-29 10:00:00" }))).toBe(`request.time must be an RFC 3339 time, not "2026-11-29 10:00:00"${noOffset}`);
+    expect(reason(request({ time: "2026-11-29T10:00:00+02" }))).toBe('request.time must be an RFC 3339 time, not "2026-11-29T10:00:00+02"');
+    expect(reason(request({ time: 1764410401000 }))).toBe('request.time must be an RFC 3339 time string, not the number 1764410401000 (read as epoch milliseconds, it would be "2025-11-29T10:00:01Z")');
+    expect(reason(request({ time: 1764410401.5 }))).toBe('request.time must be an RFC 3339 time string, not the number 1764410401.5 (read as epoch seconds, it would be "2025-11-29T10:00:01.500Z")');
+    expect(reason(request({ time: "1764410401000000" }))).toBe('request.time must be an RFC 3339 time, not "1764410401000000" (read as epoch microseconds, it would be "2025-11-29T10:00:01Z")');
   });
 
   it("in a revoked session, are answered with the revoking rule (revoked: true), whatever is wrong with them", () => {
