@@ -9,7 +9,7 @@ import { APPEND_AS_UTF8, appendedUtf16Start, looksLikeUtf16, utf16Refusal } from
 import { withinOneEdit } from "../diagnostics/suggest.js";
 import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
 import { recordingLineSchema, REQUEST_FIELD_TYPES } from "./recordingSchema.js";
-import { describeValue } from "../runtime/schema.js";
+import { describeValue, timeMistakeOf } from "../runtime/schema.js";
 import { SeveralLineValues, TRAILING_COMMA_HINT } from "./severalLineValues.js";
 import { ValueSet } from "../runtime/longText.js";
 import { shownText } from "./shortRequest.js";
@@ -91,7 +91,9 @@ function describeSchemaError(error: ErrorObject, line: Record<string, unknown>):
     return `${field} must be one of ${allowed.map((v) => JSON.stringify(v)).join(", ")}${meant !== undefined ? `: did you mean ${JSON.stringify(meant)}?` : ""}`;
   }
   if (error.keyword === "type" && error.instancePath === "/time") {
-    return `\`time\` must be an RFC 3339 time in a string, such as "2026-11-30T09:15:00Z"${typeof value === "number" ? " (a number, such as epoch seconds, is not read as a time)" : ""}`;
+    const mistake = timeMistakeOf(value);
+    if (mistake !== undefined) return `\`time\` must be an RFC 3339 time in a string, not a number (${mistake})`;
+    return `\`time\` must be an RFC 3339 time in a string, such as "2026-11-30T09:15:00Z"${typeof value === "number" ? " (a number is not read as a time)" : ""}`;
   }
   if (error.keyword === "type" && (typeof value === "number" || typeof value === "boolean") && (error.params as { type?: unknown }).type === "string") {
     return `${field} must be a string: write it in quotes, ${JSON.stringify(String(value))}`;
@@ -371,6 +373,8 @@ export async function* readRecordingBatches(path: string, elsewhere?: (line: str
   for await (const read of createReadStream(path, { highWaterMark: limits.chunkBytes ?? 1 << 20 })) for (const chunk of piecesOf(read as Buffer, pieceBytes)) {
     let bytes = chunk as Buffer;
     if (first && looksLikeUtf16(bytes)) throw new RecordingEncodingError();
+    // gzip's magic bytes: no JSON text starts with a control character, so this is a compressed log.
+    if (first && bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) throw new CompressedRecordingError();
     first = false;
     const chunkOffset = offset;
     offset += bytes.length;
@@ -575,6 +579,13 @@ class BinaryRecordingError extends Error {
   }
 }
 
+/** A gzip-compressed recording (`app.jsonl.gz`): reported once, with how to replay it. */
+class CompressedRecordingError extends Error {
+  constructor() {
+    super("it is gzip-compressed (it starts with the bytes 1f 8b), not JSON Lines: `gunzip` it, or replay it from standard input: `zcat FILE | policyc … --replay -`");
+  }
+}
+
 /**
  * The line of JSON Lines `text` from `start` to `end` (its line feed) as a recording is read:
  * without the carriage return of a CRLF end, nor a byte order mark at its start.
@@ -588,7 +599,7 @@ export function lineText(text: string, start: number, end: number): string {
 
 /** Why a recording could not be read, for a person: no such file, a folder, a line too long to hold, … */
 export function describeReadError(error: unknown): string {
-  if (error instanceof RecordingEncodingError || error instanceof BinaryRecordingError) return error.message;
+  if (error instanceof RecordingEncodingError || error instanceof BinaryRecordingError || error instanceof CompressedRecordingError) return error.message;
   const code = (error as { code?: string }).code;
   if (code === "ENOENT") return brokenLinkText(error) ?? notUtf8NameText(error) ?? "no such file or folder";
   if (code === "EISDIR") return "it is a folder";
