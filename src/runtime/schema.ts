@@ -250,18 +250,28 @@ const EPOCH_UNITS = [
 ] as const;
 
 /**
+ * The times an epoch number is taken to be one in (2000 to 2100, in epoch milliseconds): a
+ * smaller number (`30`, `0.5`) is more likely a count or a duration than a time in 1970, and
+ * showing it as one would mislead.
+ */
+const PLAUSIBLE_EPOCH_MILLIS = { from: Date.UTC(2000, 0, 1), below: Date.UTC(2100, 0, 1) };
+
+/**
  * What a time parseTime refuses is, when it is a common mistake, to add to the refusal in
  * parentheses: a time with no UTC offset (what Python's `isoformat()` writes of a naive
- * datetime), or an epoch number with the time it would be. Only a suggestion: neither is read
- * as a time, since the sender's zone or unit is a guess.
+ * datetime), or an epoch number of a plausible time with the time it would be. Only a
+ * suggestion: neither is read as a time, since the sender's zone or unit is a guess. (A naive
+ * `datetime.now()` is local time, so the advice is the offset of the sender's clock, not "Z".)
  */
 export function timeMistakeOf(value: unknown): string | undefined {
   // An epoch number written in a string ("1764410401") is as much one.
   const epoch = typeof value === "number" ? value : typeof value === "string" && /^\d{1,20}(\.\d{1,9})?$/.test(value) ? Number(value) : undefined;
-  if (epoch === undefined) return typeof value === "string" && !Number.isNaN(parseTime(`${value}Z`)) ? 'it has no UTC offset: add "Z" or "+00:00"; Python\'s isoformat() of a naive datetime writes none' : undefined;
+  if (epoch === undefined) return typeof value === "string" && !Number.isNaN(parseTime(`${value}Z`)) ? 'it has no UTC offset: add the offset of the clock it came from, "Z" or "+00:00" for UTC; Python\'s isoformat() of a naive datetime writes none' : undefined;
   const unit = epoch > 0 ? EPOCH_UNITS.find((u) => epoch < u.below) : undefined;
   if (unit === undefined) return undefined;
-  return `read as epoch ${unit.name}, it would be "${new Date(Math.round(epoch * unit.millis)).toISOString().replace(".000Z", "Z")}"`;
+  const millis = Math.round(epoch * unit.millis);
+  if (!(millis >= PLAUSIBLE_EPOCH_MILLIS.from && millis < PLAUSIBLE_EPOCH_MILLIS.below)) return undefined;
+  return `read as epoch ${unit.name}, it would be "${new Date(millis).toISOString().replace(".000Z", "Z")}"`;
 }
 
 /** ` (what the mistake is)` for a time parseTime refuses (see timeMistakeOf), or nothing. */

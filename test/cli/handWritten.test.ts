@@ -120,7 +120,7 @@ describe("recordings that test nothing, beside ones that do", () => {
 describe("what to write instead", () => {
   it("`\"Allow\"`, an epoch time and a numeric session id are refused with the form to write", async () => {
     const epoch = (time: string): string => `{"time":${time},"session":"s",${AGENT},"tool":"kb.search","args":{"query":"q"}}`;
-    const file = write("forms.jsonl", [KB("s", "2026-01-05T09:00:00Z", ',"decision":"Allow"'), epoch("1767603600"), '{"session":42,' + AGENT + ',"tool":"kb.search","args":{"query":"q"}}', epoch("1767603600123"), epoch("-5"), epoch("true")].join("\n") + "\n");
+    const file = write("forms.jsonl", [KB("s", "2026-01-05T09:00:00Z", ',"decision":"Allow"'), epoch("1767603600"), '{"session":42,' + AGENT + ',"tool":"kb.search","args":{"query":"q"}}', epoch("1767603600123"), epoch("-5"), epoch("true"), epoch("30")].join("\n") + "\n");
     const result = await cli(["test", POLICY, "--replay", file]);
     expect(result.code).toBe(2);
     expect(result.stdout).toContain(`${file}:1: \`decision\` must be one of "allow", "ask", "deny": did you mean "allow"?`);
@@ -130,6 +130,8 @@ describe("what to write instead", () => {
     expect(result.stdout).toContain(`${file}:4: \`time\` must be an RFC 3339 time in a string, not a number (read as epoch milliseconds, it would be "2026-01-05T09:00:00.123Z")\n`);
     expect(result.stdout).toContain(`${file}:5: \`time\` must be an RFC 3339 time in a string, such as "2026-11-30T09:15:00Z" (a number is not read as a time)\n`);
     expect(result.stdout).toContain(`${file}:6: \`time\` must be an RFC 3339 time in a string, such as "2026-11-30T09:15:00Z"\n`);
+    // A small number (a count or a duration, more likely) is not shown as a time in 1970.
+    expect(result.stdout).toContain(`${file}:7: \`time\` must be an RFC 3339 time in a string, such as "2026-11-30T09:15:00Z" (a number is not read as a time)\n`);
   });
 
   it("lines that are not JSON say what they look like: a comment, a piece of a pretty-printed object, a trailing comma", async () => {
