@@ -297,7 +297,7 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
       }
     }
   } catch (error) {
-    errors.push({ file, line: null, message: describeReadError(error), kind: "input" });
+    errors.push({ file, line: null, message: describeReadError(error, file, "diff"), kind: "input" });
   }
   return { lines, changes, counts: [...counts].flatMap(([cause, byDirection]) => [...byDirection].map(([direction, n]): [string, string, number] => [cause, direction, n])), carried: [...carried], errors, errorsLeftOut };
 }

@@ -5,13 +5,14 @@ import type { ErrorObject, ValidateFunction } from "ajv";
 import { validate as validateLineCode } from "./recordingLineValidator.generated.js";
 import type { Effect, Grant } from "../runtime/decision.js";
 import { brokenLinkText, describeFsError, notUtf8NameText } from "../source/loadSources.js";
-import { APPEND_AS_UTF8, appendedUtf16Start, looksLikeUtf16, utf16Refusal } from "../source/textEncoding.js";
+import { APPEND_AS_UTF8, appendedUtf16Start, gzipRefusal, looksLikeGzip, looksLikeUtf16, utf16Refusal } from "../source/textEncoding.js";
 import { withinOneEdit } from "../diagnostics/suggest.js";
 import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
 import { recordingLineSchema, REQUEST_FIELD_TYPES } from "./recordingSchema.js";
 import { describeValue, timeMistakeOf } from "../runtime/schema.js";
 import { SeveralLineValues, TRAILING_COMMA_HINT } from "./severalLineValues.js";
 import { ValueSet } from "../runtime/longText.js";
+import { STANDARD_INPUT } from "./recordingSource.js";
 import { shownText } from "./shortRequest.js";
 
 /** What a recording line says should happen. */
@@ -373,8 +374,7 @@ export async function* readRecordingBatches(path: string, elsewhere?: (line: str
   for await (const read of createReadStream(path, { highWaterMark: limits.chunkBytes ?? 1 << 20 })) for (const chunk of piecesOf(read as Buffer, pieceBytes)) {
     let bytes = chunk as Buffer;
     if (first && looksLikeUtf16(bytes)) throw new RecordingEncodingError();
-    // gzip's magic bytes: no JSON text starts with a control character, so this is a compressed log.
-    if (first && bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) throw new CompressedRecordingError();
+    if (first && looksLikeGzip(bytes)) throw new CompressedRecordingError();
     first = false;
     const chunkOffset = offset;
     offset += bytes.length;
@@ -579,10 +579,13 @@ class BinaryRecordingError extends Error {
   }
 }
 
-/** A gzip-compressed recording (`app.jsonl.gz`): reported once, with how to replay it. */
+/**
+ * A gzip-compressed recording (`app.jsonl.gz`, see `looksLikeGzip`): reported once, with how to
+ * replay it, which `describeReadError` says for the recording as the user named it.
+ */
 class CompressedRecordingError extends Error {
   constructor() {
-    super("it is gzip-compressed (it starts with the bytes 1f 8b), not JSON Lines: `gunzip` it, or replay it from standard input: `zcat FILE | policyc … --replay -`");
+    super("it is gzip-compressed");
   }
 }
 
@@ -597,9 +600,13 @@ export function lineText(text: string, start: number, end: number): string {
   return text.slice(start, end);
 }
 
-/** Why a recording could not be read, for a person: no such file, a folder, a line too long to hold, … */
-export function describeReadError(error: unknown): string {
-  if (error instanceof RecordingEncodingError || error instanceof BinaryRecordingError || error instanceof CompressedRecordingError) return error.message;
+/**
+ * Why the recording `file` (as the user named it, or `STANDARD_INPUT`) could not be read, for a
+ * person: no such file, a folder, a line too long to hold, … `verb` replays it (`test`, `diff`).
+ */
+export function describeReadError(error: unknown, file: string, verb: "test" | "diff"): string {
+  if (error instanceof CompressedRecordingError) return gzipRefusal("JSON Lines", file === STANDARD_INPUT ? undefined : file, `policyc ${verb} … --replay -`);
+  if (error instanceof RecordingEncodingError || error instanceof BinaryRecordingError) return error.message;
   const code = (error as { code?: string }).code;
   if (code === "ENOENT") return brokenLinkText(error) ?? notUtf8NameText(error) ?? "no such file or folder";
   if (code === "EISDIR") return "it is a folder";

@@ -199,15 +199,40 @@ describe("what to write instead", () => {
 
   it("a gzip-compressed recording is one error for the file that says so and how to replay it, for test and diff, whatever its name", async () => {
     const compressed = gzipSync(KB("s", "2026-01-05T09:00:00Z", ',"decision":"allow"') + "\n");
-    for (const name of ["app.jsonl.gz", "renamed.jsonl"]) {
+    // The command to replay it names the file as a shell reads it: quoted when it has to be.
+    for (const [name, spelled] of [["app.jsonl.gz", ""], ["renamed.jsonl", ""], ["it's a log.jsonl", "'"]] as const) {
       const file = write(name, compressed);
-      for (const args of [["test", POLICY, "--replay", file], ["test", POLICY, "--replay", file, "--jobs", "2"], ["diff", POLICY, POLICY, "--replay", file]]) {
-        const result = await cli(args);
+      const word = spelled === "" ? file : `'${file.replace("'", "'\\''")}'`;
+      for (const [verb, ...args] of [["test", POLICY, "--replay", file], ["test", POLICY, "--replay", file, "--jobs", "2"], ["diff", POLICY, POLICY, "--replay", file]]) {
+        const result = await cli([verb!, ...args]);
         expect(result.code, args.join(" ")).toBe(2);
-        expect(result.stdout, args.join(" ")).toContain(`error: ${file}: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON Lines: \`gunzip\` it, or replay it from standard input: \`zcat FILE | policyc … --replay -\``);
+        expect(result.stdout, args.join(" ")).toContain(`error: ${file}: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON Lines: \`gunzip\` it, or decompress it into standard input: \`zcat ${word} | policyc ${verb} … --replay -\``);
         expect(result.stdout.match(/^error: /gm), args.join(" ")).toHaveLength(1);
       }
     }
+    // From standard input: decompressed before it is piped, not "replayed from standard input" again.
+    for (const verb of [["test", POLICY], ["diff", POLICY, POLICY]]) {
+      const piped = bin([...verb, "--replay", "-"], { stdin: compressed });
+      expect(piped.code, verb[0]).toBe(2);
+      expect(piped.stdout, verb[0]).toContain(`error: standard input: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON Lines: decompress it before piping it: \`zcat FILE.gz | policyc ${verb[0]} … --replay -\``);
+    }
+  });
+
+  it("a gzip-compressed request, and a folder of only gzip-compressed recordings, say they are compressed", async () => {
+    const request = write("request.json.gz", gzipSync(KB("s", "2026-01-05T09:00:00Z", "")));
+    const named = await cli(["eval", POLICY, "--request", request]);
+    expect(named.code).toBe(2);
+    expect(named.stderr).toBe(`policyc eval: \`${request}\`: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON: \`gunzip\` it, or decompress it into standard input: \`zcat ${request} | policyc eval … --request -\`\n`);
+    const piped = await cli(["eval", POLICY, "--request", "-"], { stdin: readFileSync(request) });
+    expect(piped.stderr).toBe("policyc eval: standard input: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON: decompress it before piping it: `zcat FILE.gz | policyc eval … --request -`\n");
+    // A folder search takes .jsonl and .ndjson files: rotated logs beside none of them are why it found none.
+    const folder = join(dir, "rotated");
+    write("rotated/app.jsonl.gz", gzipSync("{}\n"));
+    const one = await cli(["test", POLICY, "--replay", folder]);
+    expect(one.code).toBe(2);
+    expect(one.stderr).toContain(`\`${folder}\` (a folder without .jsonl or .ndjson files: it holds a gzip-compressed one, which is not read: \`gunzip\` it, or \`zcat\` it into --replay -)`);
+    write("rotated/deeper/app.1.NDJSON.GZ", gzipSync("{}\n"));
+    expect((await cli(["test", POLICY, "--replay", folder])).stderr).toContain(`(a folder without .jsonl or .ndjson files: it holds 2 gzip-compressed ones, which are not read: \`gunzip\` them, or \`zcat\` them into --replay -)`);
   });
 
   const GOOD = KB("s", "2026-01-05T09:00:00Z", ',"decision":"allow","rules":["kb-for-support"]') + "\n";
