@@ -154,9 +154,15 @@ class Formatter {
     if (this.entries.length > 0 && this.entries[this.entries.length - 1]!.kind !== "blank") this.entries.push({ kind: "blank" });
   }
 
-  /** The column of `offset` in the source, counted in characters (a tab is one). */
+  /**
+   * The column of `offset` in the source, as a terminal shows it: a tab goes to the next multiple
+   * of 8, so a tab-indented comment below a rule indented with spaces is as deep as it looks.
+   */
   private columnOf(offset: number): number {
-    return offset - (Math.max(this.text.lastIndexOf("\n", offset - 1), this.text.lastIndexOf("\r", offset - 1)) + 1);
+    const lineStart = Math.max(this.text.lastIndexOf("\n", offset - 1), this.text.lastIndexOf("\r", offset - 1)) + 1;
+    let column = 0;
+    for (let i = lineStart; i < offset; i++) column = this.text.charCodeAt(i) === 9 ? column - (column % 8) + 8 : column + 1;
+    return column;
   }
 
   /** Index of the first token that starts at or after `offset`. */

@@ -681,6 +681,9 @@ describe("a comment written on a rule's last line stays with that rule, below th
       expect(fmt(policyLevel)).toBe(policyLevel);
       expectRoundTrip(policyLevel, policyLevel);
     }
+    // A tab is as deep as it looks (to the next multiple of 8 columns), not one column: below a rule indented with spaces, it is deeper.
+    expect(fmt("policy p {\n  allow a.b\n    when true\n\t// tab-indented\n}\n")).toBe("policy p {\n  allow a.b\n    when true\n    // tab-indented\n}\n");
+    expect(fmt("policy p {\n\tallow a.b\n\t\twhen true\n    // shallower than the tab\n}\n")).toBe("policy p {\n  allow a.b\n    when true\n  // shallower than the tab\n}\n");
     expect(fmt("policy p {\n  allow a.b when true\n\n    // after a blank line\n}\n")).toBe("policy p {\n  allow a.b\n    when true\n\n  // after a blank line\n}\n");
     // A `///` there documents nothing, below the rule or above the `}`: it stays above the `}`, as before.
     expect(fmt("policy p {\n  allow a.b when true // one\n    /// two\n}\n")).toBe("policy p {\n  allow a.b\n    when true // one\n  /// two\n}\n");
