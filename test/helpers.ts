@@ -63,7 +63,7 @@ function binEnvironment(env: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** Runs the real binary (built `dist/`), as a user or CI would, with NO_COLOR set (and no CI variables unless given). */
-export function bin(args: string[], options: { cwd?: string; stdin?: string; env?: Record<string, string> } = {}): CliResult {
+export function bin(args: string[], options: { cwd?: string; stdin?: string | Buffer; env?: Record<string, string> } = {}): CliResult {
   const result = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     input: options.stdin ?? "",

@@ -99,6 +99,12 @@ class Formatter {
    * kept below that line, so they do not read as the item's (see `placeComments`).
    */
   private readonly itemsAfterBlank = new Set<number>();
+  /**
+   * The `}` of each policy with rules (its offset), and where its last rule starts: the
+   * comments that came with that rule's last line are kept below it too, at the clause indent,
+   * not above the `}`, where they would read as the `}`'s (see `placeComments`).
+   */
+  private readonly lastRuleOfPolicyEnd = new Map<number, number>();
 
   constructor(
     private readonly ast: A.PolicyFile,
@@ -146,6 +152,17 @@ class Formatter {
 
   private blank(): void {
     if (this.entries.length > 0 && this.entries[this.entries.length - 1]!.kind !== "blank") this.entries.push({ kind: "blank" });
+  }
+
+  /**
+   * The column of `offset` in the source, as a terminal shows it: a tab goes to the next multiple
+   * of 8, so a tab-indented comment below a rule indented with spaces is as deep as it looks.
+   */
+  private columnOf(offset: number): number {
+    const lineStart = Math.max(this.text.lastIndexOf("\n", offset - 1), this.text.lastIndexOf("\r", offset - 1)) + 1;
+    let column = 0;
+    for (let i = lineStart; i < offset; i++) column = this.text.charCodeAt(i) === 9 ? column - (column % 8) + 8 : column + 1;
+    return column;
   }
 
   /** Index of the first token that starts at or after `offset`. */
@@ -290,6 +307,8 @@ class Formatter {
       }
       this.rule(rule);
     });
+    const lastRule = decl.rules[decl.rules.length - 1];
+    if (lastRule !== undefined) this.lastRuleOfPolicyEnd.set(decl.span.end - 1, lastRule.span.start);
     this.close(decl.span.end - 1, "");
   }
 
@@ -367,7 +386,10 @@ class Formatter {
    * (a `///` among them too, while a plain comment follows it), and the comments written on
    * the lines right below it (no blank line between) when a blank line separates them from
    * what follows. Printed below the line with no blank line between them, and followed by the
-   * blank line before the item, they are found in the same place by the next run.
+   * blank line before the item, they are found in the same place by the next run. Below a
+   * policy's last rule, the line before its `}`, the same, but of the comments on the lines
+   * right below it, only those indented deeper than the rule (as they are printed there); one
+   * at the rule's indent, or after a blank line, is about the policy's end: above the `}`.
    */
   private placeComments(): Placement {
     const lines = this.entries.filter((e): e is CodeLine => e.kind === "line").sort((a, b) => a.from - b.from);
@@ -382,6 +404,19 @@ class Formatter {
     lines.forEach((line, i) => {
       const end = lines[i + 1]?.from ?? Number.POSITIVE_INFINITY;
       const endsItem = this.itemsAfterBlank.has(end);
+      // Of the comments after the line that cannot end it, those kept below it, and the rest, for above the next line.
+      const keep = (withLine: readonly IToken[], after: readonly IToken[]): [IToken[], IToken[]] => {
+        if (endsItem) return this.keptBelow(withLine, after, end);
+        const ruleStart = this.lastRuleOfPolicyEnd.get(end);
+        if (ruleStart === undefined) return [[], [...withLine, ...after]];
+        // A policy's last rule: those written on or inside the line, and those on the lines right
+        // below it indented deeper than the rule (as they are printed there, so a second run keeps
+        // them); one at the rule's indent, or after a blank line, is about the policy's end.
+        let hugging = 0;
+        while (hugging < after.length && !this.blankLineBefore(after[hugging]!.startOffset) && this.columnOf(after[hugging]!.startOffset) > this.columnOf(ruleStart)) hugging++;
+        const [below, rest] = this.keptBelow([...withLine, ...after.slice(0, hugging)], [], end);
+        return [below, [...rest, ...after.slice(hugging)]];
+      };
       waiting.push(...owned(line.from));
       const inside = owned(this.tokenBefore(end));
       const tail = owned(end);
@@ -398,7 +433,7 @@ class Formatter {
           placement.after.set(line, []);
           // A `///` printed last below the line would document the next item: `keptBelow` leaves it above it.
           const onLine = this.writtenOnLine(tail);
-          const [below, rest] = endsItem ? this.keptBelow([...inside, ...tail.slice(0, onLine)], tail.slice(onLine), end) : [[], [...inside, ...tail]];
+          const [below, rest] = keep([...inside, ...tail.slice(0, onLine)], tail.slice(onLine));
           placement.below.set(line, below);
           waiting = rest;
           return;
@@ -420,7 +455,7 @@ class Formatter {
       placement.after.set(line, trailing);
       // Those of `ownLines` written on the line (a block comment spanning lines, starting there) are a prefix of it, as of `tail`.
       const onLine = Math.max(0, this.writtenOnLine(tail) - (tail.length - ownLines.length));
-      const [below, rest] = endsItem ? this.keptBelow([...spilled, ...ownLines.slice(0, onLine)], ownLines.slice(onLine), end) : [[], [...spilled, ...ownLines]];
+      const [below, rest] = keep([...spilled, ...ownLines.slice(0, onLine)], ownLines.slice(onLine));
       placement.below.set(line, below);
       waiting = rest;
     });

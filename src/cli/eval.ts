@@ -62,7 +62,7 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   // A bundle is one JSON object, and would be decided on as a request; a policy file is not JSON.
   const misplaced = wrongSlotOfText(options.request === "-" ? "standard input" : options.request, bytes.subarray(0, 1024).toString("utf8"), "request", "--request");
   if (misplaced !== undefined) return unreadable(misplaced);
-  const { requests, error } = parseRequestBytes(bytes);
+  const { requests, error } = parseRequestBytes(bytes, options.request === "-" ? undefined : options.request);
   if (error) return unreadable(`${options.request === "-" ? "standard input" : `\`${options.request}\``}: ${error}`);
   // Given means given: an empty --public-key is refused by loadPolicy, never taken for "no key".
   const loaded = loadPolicy(paths, io.cwd, { verb: "eval", recordings: "--request", ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });

@@ -7,7 +7,7 @@ import { closestName, NameIndex } from "./closestName.js";
 import { describeMs, roughly } from "./durationsForPeople.js";
 import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
-import { describeKind, describeValue, MAX_NESTING, parseTime, startValidation, ValidatorFactory, type Validator } from "./schema.js";
+import { describeKind, describeValue, MAX_NESTING, parseTime, startValidation, timeMistakeNote, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
 import { expiredBecause, labelsAlwaysKept, labelsOf, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type Revocation, type RevocationCause } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
@@ -732,7 +732,7 @@ export class Engine {
       else now = clock;
     } else {
       now = parseTime(request["time"]);
-      if (Number.isNaN(now)) unreadable = `request.time must be an RFC 3339 time${typeof request["time"] === "string" ? `, not ${helpers.describeText(request["time"])}` : ` string, not ${describeValue(request["time"])}`}`;
+      if (Number.isNaN(now)) unreadable = `request.time must be an RFC 3339 time${typeof request["time"] === "string" ? `, not ${helpers.describeText(request["time"])}` : ` string, not ${describeValue(request["time"])}`}${timeMistakeNote(request["time"])}`;
       // Without a reading, sessions would be freed and forgotten by the requests' own times (a
       // session dated days ahead would sweep away another's taint): nothing is decided until the
       // clock gives one. (A replay's dated lines go by their times, and read no clock.)

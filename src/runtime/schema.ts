@@ -240,6 +240,48 @@ export function parseTime(value: unknown): number {
 }
 
 /**
+ * Epoch units told apart by magnitude: a time of these years is below 10^11 in seconds (up to
+ * the year 5138), and 1,000 times more in each finer unit.
+ */
+const EPOCH_UNITS = [
+  { name: "seconds", below: 1e11, millis: 1000 },
+  { name: "milliseconds", below: 1e14, millis: 1 },
+  { name: "microseconds", below: 1e17, millis: 1e-3 },
+  { name: "nanoseconds", below: 1e20, millis: 1e-6 },
+] as const;
+
+/**
+ * The times an epoch number is taken to be one in (2000 to 2100, in epoch milliseconds): a
+ * smaller number (`30`, `0.5`) is more likely a count or a duration than a time in 1970, and
+ * showing it as one would mislead.
+ */
+const PLAUSIBLE_EPOCH_MILLIS = { from: Date.UTC(2000, 0, 1), below: Date.UTC(2100, 0, 1) };
+
+/**
+ * What a time parseTime refuses is, when it is a common mistake, to add to the refusal in
+ * parentheses: a time with no UTC offset (what Python's `isoformat()` writes of a naive
+ * datetime), or an epoch number of a plausible time with the time it would be. Only a
+ * suggestion: neither is read as a time, since the sender's zone or unit is a guess. (A naive
+ * `datetime.now()` is local time, so the advice is the offset of the sender's clock, not "Z".)
+ */
+export function timeMistakeOf(value: unknown): string | undefined {
+  // An epoch number written in a string ("1764410401") is as much one.
+  const epoch = typeof value === "number" ? value : typeof value === "string" && /^\d{1,20}(\.\d{1,9})?$/.test(value) ? Number(value) : undefined;
+  if (epoch === undefined) return typeof value === "string" && !Number.isNaN(parseTime(`${value}Z`)) ? 'it has no UTC offset: add the offset of the clock it came from, "Z" or "+00:00" for UTC; Python\'s isoformat() of a naive datetime writes none' : undefined;
+  const unit = epoch > 0 ? EPOCH_UNITS.find((u) => epoch < u.below) : undefined;
+  if (unit === undefined) return undefined;
+  const millis = Math.round(epoch * unit.millis);
+  if (!(millis >= PLAUSIBLE_EPOCH_MILLIS.from && millis < PLAUSIBLE_EPOCH_MILLIS.below)) return undefined;
+  return `read as epoch ${unit.name}, it would be "${new Date(millis).toISOString().replace(".000Z", "Z")}"`;
+}
+
+/** ` (what the mistake is)` for a time parseTime refuses (see timeMistakeOf), or nothing. */
+export function timeMistakeNote(value: unknown): string {
+  const mistake = timeMistakeOf(value);
+  return mistake === undefined ? "" : ` (${mistake})`;
+}
+
+/**
  * The members of a collection of risks or times (at any depth: a list of lists) as conditions
  * compare them: risks as ranks, times as epoch milliseconds, as a scalar attribute is read. A
  * value that is no list (an absent optional attribute) stays as it is, so reading it fails or
@@ -278,7 +320,7 @@ export class ValidatorFactory {
                 ? `${p} is ${describeValue(v)}, beyond the safe range of a duration in milliseconds (at most ${Number.MAX_SAFE_INTEGER})`
                 : `${p} must be a duration: a whole number of milliseconds, at least 0, not ${describeValue(v)}`;
         case "time":
-          return (v, p) => (Number.isNaN(parseTime(v)) ? `${p} must be an RFC 3339 time, not ${describeValue(v)}` : undefined);
+          return (v, p) => (Number.isNaN(parseTime(v)) ? `${p} must be an RFC 3339 time, not ${describeValue(v)}${timeMistakeNote(v)}` : undefined);
         case "Risk":
           return (v, p) => (typeof v === "string" && Object.hasOwn(RISK_RANK, v) ? undefined : `${p} must be a risk level (low, medium, high, critical), not ${describeValue(v)}`);
         default:

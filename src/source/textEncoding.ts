@@ -19,6 +19,31 @@ export function looksLikeUtf16(bytes: Uint8Array): boolean {
 }
 
 /**
+ * Whether bytes start as gzip's do (`1f 8b`: a log rotated to `app.jsonl.gz`, or a renamed one).
+ * No JSON text starts with a control character, so such bytes are compressed, not text; read as
+ * UTF-8 they would be "binary" or "not valid UTF-8", and neither says why.
+ */
+export function looksLikeGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/**
+ * Why gzip-compressed bytes (see `looksLikeGzip`) are refused, and how to decompress them into
+ * `command` (`policyc test … --replay -`): `file` is their path as the user gave it, undefined
+ * for standard input, which has to be decompressed before it is piped.
+ */
+export function gzipRefusal(expected: string, file: string | undefined, command: string): string {
+  const said = `it is gzip-compressed (it starts with the bytes 1f 8b), not ${expected}`;
+  if (file === undefined) return `${said}: decompress it before piping it: \`zcat FILE.gz | ${command}\``;
+  return `${said}: \`gunzip\` it, or decompress it into standard input: \`zcat ${shellWord(file)} | ${command}\``;
+}
+
+/** `text` as one word for a POSIX shell: as it is when nothing in it is special, else in single quotes. */
+function shellWord(text: string): string {
+  return /^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/**
  * Where UTF-16 text appended to UTF-8 text begins in `bytes`, whose first NUL byte is at `nul`
  * (what Windows PowerShell 5.1's `>>` appends to a UTF-8 file): at the start of that NUL's line,
  * or, when the UTF-8 text had no final line end (Notepad saves none, and `>>` adds none), inside

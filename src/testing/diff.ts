@@ -105,11 +105,15 @@ interface Versions {
 interface SessionHistory {
   readonly earlier: (parts: number) => SessionChange | undefined;
   readonly labelsFrom: () => string | undefined;
+  /** Whether each version had revoked the session before this line: it then denies the line for that, before looking at the request. */
+  readonly revokedEarlier: { readonly old: boolean; readonly now: boolean };
 }
 
 /**
  * The cause of a change (see ruleCauseOf). A request one version refuses as invalid (its schema
- * changed) is that. When the rule found decides on one side only but is defined identically in
+ * changed) is that, unless the other version had revoked the session earlier: that one denied
+ * without looking at the request, so what differs is the revocation, attributed as below like any
+ * deny of a revoked session (its revoking rule, or through the session's history). When the rule found decides on one side only but is defined identically in
  * both, the rule did not change, its inputs did. Of what the deciding rules of both decisions
  * read (inputsOf): the line's tool declared otherwise in what they read (its risk, an argument
  * they read); else the session's state, when they read a part of it that an earlier change of
@@ -119,8 +123,8 @@ interface SessionHistory {
  * declarations it reads differ: an intent, an enum).
  */
 function attributionOf(before: Decision, after: Decision, changed: ChangedPart, tool: string, history: SessionHistory, versions: Versions): Pick<DecisionChange, "cause" | "via"> {
-  if (refusedAsInvalid(after)) return { cause: "invalid request in NEW" };
-  if (refusedAsInvalid(before)) return { cause: "invalid request in OLD" };
+  if (refusedAsInvalid(after) && !history.revokedEarlier.old) return { cause: "invalid request in NEW" };
+  if (refusedAsInvalid(before) && !history.revokedEarlier.now) return { cause: "invalid request in OLD" };
   const stale = changed === "grants" && after.decision === "ask" ? versions.staleBundles.get(tool) : undefined;
   if (stale !== undefined) return { cause: stale };
   const found = ruleCauseOf(before, after, changed, versions.rules);
@@ -266,7 +270,11 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
           continue;
         }
         const direction = directionOf(a, b, changed);
-        const history: SessionHistory = { earlier: (parts) => (inSession ? sessionChanges.latest(session, parts) : undefined), labelsFrom: () => (inSession ? sessionChanges.labelsFrom(session) : undefined) };
+        const history: SessionHistory = {
+          earlier: (parts) => (inSession ? sessionChanges.latest(session, parts) : undefined),
+          labelsFrom: () => (inSession ? sessionChanges.labelsFrom(session) : undefined),
+          revokedEarlier: { old: a.revoked && !revokesOld, now: b.revoked && !revokesNew },
+        };
         const { cause, via } = attributionOf(a, b, changed, tool, history, versions);
         if (returnsOther) sessionChanges.labelsReturned(session, tool);
         // Only a change of effect or revocation changes what the session remembers (other rules,
@@ -289,7 +297,7 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
       }
     }
   } catch (error) {
-    errors.push({ file, line: null, message: describeReadError(error), kind: "input" });
+    errors.push({ file, line: null, message: describeReadError(error, file, "diff"), kind: "input" });
   }
   return { lines, changes, counts: [...counts].flatMap(([cause, byDirection]) => [...byDirection].map(([direction, n]): [string, string, number] => [cause, direction, n])), carried: [...carried], errors, errorsLeftOut };
 }

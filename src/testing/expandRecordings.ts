@@ -72,10 +72,12 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
     }
     if (isDirectory) {
       const found: string[] = [];
+      let compressed = 0;
       walk(cwd, pattern, true, (path) => {
         if (isRecordingName(path)) found.push(path);
+        else if (isCompressedRecordingName(path)) compressed++;
       }, missing);
-      if (found.length === 0) missing.push(`\`${printable(pattern)}\` (a folder without .jsonl or .ndjson files)`);
+      if (found.length === 0) missing.push(`\`${printable(pattern)}\` (a folder without .jsonl or .ndjson files${compressedNote(compressed)})`);
       files.push(...found.sort());
     } else files.push(pattern);
   }
@@ -92,6 +94,18 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
  */
 function isRecordingName(path: string): boolean {
   return hasExtension(path, ".jsonl", ".ndjson");
+}
+
+/** A rotated, gzip-compressed log (`app.jsonl.gz`), which a folder search does not take as a recording. */
+function isCompressedRecordingName(path: string): boolean {
+  return hasExtension(path, ".jsonl.gz", ".ndjson.gz");
+}
+
+/** What a folder without recordings holds instead, when it holds compressed ones: why none is read, and how to replay them. */
+function compressedNote(count: number): string {
+  if (count === 0) return "";
+  if (count === 1) return ": it holds a gzip-compressed one, which is not read: `gunzip` it, or `zcat` it into --replay -";
+  return `: it holds ${count} gzip-compressed ones, which are not read: \`gunzip\` them, or \`zcat\` them into --replay -`;
 }
 
 /** Whether `path` is a folder (or a link to one). */

@@ -1,14 +1,17 @@
 import { isUtf8 } from "node:buffer";
 import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
-import { looksLikeUtf16, utf16Refusal, withoutByteOrderMark } from "../source/textEncoding.js";
+import { gzipRefusal, looksLikeGzip, looksLikeUtf16, utf16Refusal, withoutByteOrderMark } from "../source/textEncoding.js";
 import { approvalLineError, isApprovalLine, lineText } from "./readRecording.js";
 
 /**
  * Reads requests from a file's bytes (see `parseRequests`), which must be UTF-8 as a recording's
  * are: text in another encoding is refused, never decided with its bytes replaced by U+FFFD
  * (`"café"` in Windows-1252 would be compared as `"caf\ufffd"`, and `test` refuses that line).
+ * `file`: the request's path as the user gave it, undefined for standard input (for the advice
+ * on a gzip-compressed request).
  */
-export function parseRequestBytes(bytes: Buffer): { requests: unknown[]; error?: string } {
+export function parseRequestBytes(bytes: Buffer, file?: string): { requests: unknown[]; error?: string } {
+  if (looksLikeGzip(bytes)) return { requests: [], error: gzipRefusal("JSON", file, "policyc eval … --request -") };
   if (looksLikeUtf16(bytes)) return { requests: [], error: utf16Refusal("a request is UTF-8 JSON") };
   if (!isUtf8(bytes)) {
     // (A line feed byte is never part of a UTF-8 character: each line is valid or not alone.)

@@ -5,13 +5,14 @@ import type { ErrorObject, ValidateFunction } from "ajv";
 import { validate as validateLineCode } from "./recordingLineValidator.generated.js";
 import type { Effect, Grant } from "../runtime/decision.js";
 import { brokenLinkText, describeFsError, notUtf8NameText } from "../source/loadSources.js";
-import { APPEND_AS_UTF8, appendedUtf16Start, looksLikeUtf16, utf16Refusal } from "../source/textEncoding.js";
+import { APPEND_AS_UTF8, appendedUtf16Start, gzipRefusal, looksLikeGzip, looksLikeUtf16, utf16Refusal } from "../source/textEncoding.js";
 import { withinOneEdit } from "../diagnostics/suggest.js";
 import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
 import { recordingLineSchema, REQUEST_FIELD_TYPES } from "./recordingSchema.js";
-import { describeValue } from "../runtime/schema.js";
+import { describeValue, timeMistakeOf } from "../runtime/schema.js";
 import { SeveralLineValues, TRAILING_COMMA_HINT } from "./severalLineValues.js";
 import { ValueSet } from "../runtime/longText.js";
+import { STANDARD_INPUT } from "./recordingSource.js";
 import { shownText } from "./shortRequest.js";
 
 /** What a recording line says should happen. */
@@ -91,7 +92,9 @@ function describeSchemaError(error: ErrorObject, line: Record<string, unknown>):
     return `${field} must be one of ${allowed.map((v) => JSON.stringify(v)).join(", ")}${meant !== undefined ? `: did you mean ${JSON.stringify(meant)}?` : ""}`;
   }
   if (error.keyword === "type" && error.instancePath === "/time") {
-    return `\`time\` must be an RFC 3339 time in a string, such as "2026-11-30T09:15:00Z"${typeof value === "number" ? " (a number, such as epoch seconds, is not read as a time)" : ""}`;
+    const mistake = timeMistakeOf(value);
+    if (mistake !== undefined) return `\`time\` must be an RFC 3339 time in a string, not a number (${mistake})`;
+    return `\`time\` must be an RFC 3339 time in a string, such as "2026-11-30T09:15:00Z"${typeof value === "number" ? " (a number is not read as a time)" : ""}`;
   }
   if (error.keyword === "type" && (typeof value === "number" || typeof value === "boolean") && (error.params as { type?: unknown }).type === "string") {
     return `${field} must be a string: write it in quotes, ${JSON.stringify(String(value))}`;
@@ -371,6 +374,7 @@ export async function* readRecordingBatches(path: string, elsewhere?: (line: str
   for await (const read of createReadStream(path, { highWaterMark: limits.chunkBytes ?? 1 << 20 })) for (const chunk of piecesOf(read as Buffer, pieceBytes)) {
     let bytes = chunk as Buffer;
     if (first && looksLikeUtf16(bytes)) throw new RecordingEncodingError();
+    if (first && looksLikeGzip(bytes)) throw new CompressedRecordingError();
     first = false;
     const chunkOffset = offset;
     offset += bytes.length;
@@ -576,6 +580,16 @@ class BinaryRecordingError extends Error {
 }
 
 /**
+ * A gzip-compressed recording (`app.jsonl.gz`, see `looksLikeGzip`): reported once, with how to
+ * replay it, which `describeReadError` says for the recording as the user named it.
+ */
+class CompressedRecordingError extends Error {
+  constructor() {
+    super("it is gzip-compressed");
+  }
+}
+
+/**
  * The line of JSON Lines `text` from `start` to `end` (its line feed) as a recording is read:
  * without the carriage return of a CRLF end, nor a byte order mark at its start.
  */
@@ -586,8 +600,12 @@ export function lineText(text: string, start: number, end: number): string {
   return text.slice(start, end);
 }
 
-/** Why a recording could not be read, for a person: no such file, a folder, a line too long to hold, … */
-export function describeReadError(error: unknown): string {
+/**
+ * Why the recording `file` (as the user named it, or `STANDARD_INPUT`) could not be read, for a
+ * person: no such file, a folder, a line too long to hold, … `verb` replays it (`test`, `diff`).
+ */
+export function describeReadError(error: unknown, file: string, verb: "test" | "diff"): string {
+  if (error instanceof CompressedRecordingError) return gzipRefusal("JSON Lines", file === STANDARD_INPUT ? undefined : file, `policyc ${verb} … --replay -`);
   if (error instanceof RecordingEncodingError || error instanceof BinaryRecordingError) return error.message;
   const code = (error as { code?: string }).code;
   if (code === "ENOENT") return brokenLinkText(error) ?? notUtf8NameText(error) ?? "no such file or folder";

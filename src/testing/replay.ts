@@ -664,7 +664,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
     }
   } catch (error) {
     unreadable = true;
-    report.errors.push({ file, line: null, message: describeReadError(error), kind: "input" });
+    report.errors.push({ file, line: null, message: describeReadError(error, file, "test"), kind: "input" });
   } finally {
     for (const [decision, count] of decisionCounts) credit(report, decision, count);
   }

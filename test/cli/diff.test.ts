@@ -177,6 +177,33 @@ describe("policyc diff: the rule that caused a change", () => {
     expect(Object.keys((await json(["diff", after!, before!, "--replay", calls!])).byCause)).toEqual(["invalid request in OLD"]);
   });
 
+  it("a request refused as invalid on one side, whose session the other side revoked earlier, changes by that revocation: not `invalid request in OLD`", async () => {
+    // A naive Python isoformat() time at line 3: both versions' schemas refuse it, but NEW denies it for the session revoked before.
+    const searches = (...times: string[]): string => times.map((time, index) => `{"time":"${time}","session":"s1","tool":"kb.search","args":{"query":"${index === 0 ? "x" : "y"}"}}\n`).join("");
+    const calls = searches("2026-11-29T10:00:01Z", "2026-11-29T10:00:02Z", "2026-11-29T10:00:03.123456");
+    const policy = (rule: string): string => `tool kb.search {\n  args { query: string }\n}\npolicy p {\n  @name("search")\n  allow kb.search\n${rule}}\n`;
+    const strikes = '\n  @name("strikes")\n  deny *\n    when session.denials >= 1\n    reason "denied once already"\n    revoke\n';
+    // The revoking rule is the one edited (the audit's case: a tighter rate): every later deny of the session is its change.
+    const rate = (most: number): string => `\n  @name("rate")\n  deny *\n    when session.count(within 1m) > ${most}\n    reason "too many calls"\n    revoke\n`;
+    const [strict, lenient, rec] = write({ "iv-strict.policy": policy(rate(1)), "iv-lenient.policy": policy(rate(30)), "iv.jsonl": calls });
+    expect(causes(await json(["diff", lenient!, strict!, "--replay", rec!]))).toEqual({ "~rate": { "allow→deny": 1, "deny→deny (revoke)": 1 } });
+    expect(causes(await json(["diff", strict!, lenient!, "--replay", rec!]))).toEqual({ "~rate": { "deny→allow": 1, "deny→deny (revoke)": 1 } });
+    // An unchanged revoking rule, which an earlier change of the session made revoke: carried from that line.
+    const [before, after] = write({ "iv-old.policy": policy(strikes), "iv-new.policy": policy(`\n  @name("no-x")\n  deny kb.search\n    when args.query == "x"\n${strikes}`) });
+    const result = await cli(["diff", before!, after!, "--replay", rec!]);
+    expect(result.stdout).toBe(
+      [
+        "+no-x  3 changes: allow→deny 2, deny→deny (revoke) 1 (2 via session state)",
+        `  ${rec}:1  allow→deny  kb.search (session s1)  kb.search is denied by no-x`,
+        `  ${rec}:2  allow→deny  kb.search (via session s1, from ${rec}:1; strikes is unchanged)  denied once already; revokes the session`,
+        `  ${rec}:3  deny→deny (revoke)  kb.search (via session s1, from ${rec}:2; strikes is unchanged)  the session is now revoked: denied once already`,
+        "3 of 3 decisions change: allow→deny 2, deny→deny (revoke) 1",
+        "",
+      ].join("\n"),
+    );
+    expect(causes(await json(["diff", after!, before!, "--replay", rec!]))).toEqual({ "-no-x": { "deny→allow": 2, "deny→deny (revoke)": 1 } });
+  });
+
   it("positional ids: an unnamed rule inserted is `+ID`, and the rules it renumbers are the same rules", async () => {
     const policy = (inserted: string): string => `tool kb.search {\n  args { query: string }\n}\ntool email.send {\n  args { to: string }\n}\npolicy support {\n  deny email.send\n    when args.to like "*@evil.example"\n${inserted}\n  allow kb.search, email.send\n\n  ask kb.search\n    when args.query == "secret"\n}\n`;
     const [before, after, calls] = write({

@@ -665,6 +665,30 @@ describe("a comment written on a rule's last line stays with that rule, below th
     expectPrintedWithDocs(thenDoc, "  deny a\n    /* m\n     */\n\n  /// about c\n  allow c\n", { "p/1": null, "p/2": "about c" });
   });
 
+  it("below a policy's last rule too, at the clause indent, not at the `}`'s (audit a3 LOW-1: blk3.policy); a comment at the rule's indent, or after a blank line, stays above the `}`", async () => {
+    const text = "policy p {\n  allow a.b when true /* one\n     two */\n}\ntool a.b {}\n";
+    const expected = "policy p {\n  allow a.b\n    when true\n    /* one\n     two */\n}\n\ntool a.b {}\n";
+    expect(fmt(text)).toBe(expected);
+    expect(fmt(expected)).toBe(expected);
+    expectRoundTrip(text, "blk3");
+    writeFileSync(join(dir, "blk3.policy"), text);
+    expect(await cli(["fmt", "--write", "blk3.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "formatted 1 of 1 file\n", stderr: "" });
+    expect(await cli(["fmt", "--check", "blk3.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "", stderr: "" });
+    // Right below the rule and indented deeper than it, a comment is the rule's; at its indent, or after a blank line, the policy's.
+    const deeper = "policy p {\n  allow a.b\n    when true\n    // about the when\n}\n";
+    expect(fmt(deeper)).toBe(deeper);
+    for (const policyLevel of ["policy p {\n  allow a.b\n    when true\n  // end of the rules\n}\n", "policy p {\n  allow a.b\n    when true\n\n  // end of the rules\n}\n"]) {
+      expect(fmt(policyLevel)).toBe(policyLevel);
+      expectRoundTrip(policyLevel, policyLevel);
+    }
+    // A tab is as deep as it looks (to the next multiple of 8 columns), not one column: below a rule indented with spaces, it is deeper.
+    expect(fmt("policy p {\n  allow a.b\n    when true\n\t// tab-indented\n}\n")).toBe("policy p {\n  allow a.b\n    when true\n    // tab-indented\n}\n");
+    expect(fmt("policy p {\n\tallow a.b\n\t\twhen true\n    // shallower than the tab\n}\n")).toBe("policy p {\n  allow a.b\n    when true\n  // shallower than the tab\n}\n");
+    expect(fmt("policy p {\n  allow a.b when true\n\n    // after a blank line\n}\n")).toBe("policy p {\n  allow a.b\n    when true\n\n  // after a blank line\n}\n");
+    // A `///` there documents nothing, below the rule or above the `}`: it stays above the `}`, as before.
+    expect(fmt("policy p {\n  allow a.b when true // one\n    /// two\n}\n")).toBe("policy p {\n  allow a.b\n    when true // one\n  /// two\n}\n");
+  });
+
   it("so does one at a declaration's end (mld.policy), and one on the last line of a rule whose `///` has a comment inside its targets", () => {
     const declaration = "tool a.b { risk low } /* about a.b:\n  keep */\ntool c.d { risk low }\n";
     expect(fmt(declaration)).toBe("tool a.b {\n  risk low\n}\n/* about a.b:\n keep */\n\ntool c.d {\n  risk low\n}\n");
@@ -743,7 +767,7 @@ describe("doc comments", () => {
 
   it("a plain comment on its own line inside a documented rule's targets or first annotation goes below that line, so the `///` keeps documenting the rule (was PC110)", async () => {
     const targets = 'tool kb.search {}\ntool kb.article {}\npolicy p {\n  /// Read-only tools.\n  allow kb.search,\n        // internal notes, see SEC-12\n        kb.article\n    when tool == kb.search\n\n  /// Last.\n  deny kb.search,\n    // why\n    kb.article\n}\n';
-    expect(fmt(targets)).toBe('tool kb.search {}\n\ntool kb.article {}\n\npolicy p {\n  /// Read-only tools.\n  allow kb.search, kb.article\n    // internal notes, see SEC-12\n    when tool == kb.search\n\n  /// Last.\n  deny kb.search, kb.article\n  // why\n}\n');
+    expect(fmt(targets)).toBe('tool kb.search {}\n\ntool kb.article {}\n\npolicy p {\n  /// Read-only tools.\n  allow kb.search, kb.article\n    // internal notes, see SEC-12\n    when tool == kb.search\n\n  /// Last.\n  deny kb.search, kb.article\n    // why\n}\n');
     expect(ruleDocs(targets)).toEqual({ "p/1": "Read-only tools.", "p/2": "Last." });
     expect(ruleDocs(fmt(targets))).toEqual(ruleDocs(targets));
     expectRoundTrip(targets, "targets");

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bin, cli } from "../helpers.js";
 import { BINARY_RUN_LINES } from "../../src/testing/readRecording.js";
@@ -118,12 +119,19 @@ describe("recordings that test nothing, beside ones that do", () => {
 
 describe("what to write instead", () => {
   it("`\"Allow\"`, an epoch time and a numeric session id are refused with the form to write", async () => {
-    const file = write("forms.jsonl", [KB("s", "2026-01-05T09:00:00Z", ',"decision":"Allow"'), '{"time":1767603600,"session":"s",' + AGENT + ',"tool":"kb.search","args":{"query":"q"}}', '{"session":42,' + AGENT + ',"tool":"kb.search","args":{"query":"q"}}'].join("\n") + "\n");
+    const epoch = (time: string): string => `{"time":${time},"session":"s",${AGENT},"tool":"kb.search","args":{"query":"q"}}`;
+    const file = write("forms.jsonl", [KB("s", "2026-01-05T09:00:00Z", ',"decision":"Allow"'), epoch("1767603600"), '{"session":42,' + AGENT + ',"tool":"kb.search","args":{"query":"q"}}', epoch("1767603600123"), epoch("-5"), epoch("true"), epoch("30")].join("\n") + "\n");
     const result = await cli(["test", POLICY, "--replay", file]);
     expect(result.code).toBe(2);
     expect(result.stdout).toContain(`${file}:1: \`decision\` must be one of "allow", "ask", "deny": did you mean "allow"?`);
-    expect(result.stdout).toContain(`${file}:2: \`time\` must be an RFC 3339 time in a string, such as "2026-11-30T09:15:00Z" (a number, such as epoch seconds, is not read as a time)`);
+    // An epoch number's unit is told by its magnitude (Java's toEpochMilli() writes milliseconds); still refused.
+    expect(result.stdout).toContain(`${file}:2: \`time\` must be an RFC 3339 time in a string, not a number (read as epoch seconds, it would be "2026-01-05T09:00:00Z")\n`);
     expect(result.stdout).toContain(`${file}:3: \`session\` must be a string: write it in quotes, "42"`);
+    expect(result.stdout).toContain(`${file}:4: \`time\` must be an RFC 3339 time in a string, not a number (read as epoch milliseconds, it would be "2026-01-05T09:00:00.123Z")\n`);
+    expect(result.stdout).toContain(`${file}:5: \`time\` must be an RFC 3339 time in a string, such as "2026-11-30T09:15:00Z" (a number is not read as a time)\n`);
+    expect(result.stdout).toContain(`${file}:6: \`time\` must be an RFC 3339 time in a string, such as "2026-11-30T09:15:00Z"\n`);
+    // A small number (a count or a duration, more likely) is not shown as a time in 1970.
+    expect(result.stdout).toContain(`${file}:7: \`time\` must be an RFC 3339 time in a string, such as "2026-11-30T09:15:00Z" (a number is not read as a time)\n`);
   });
 
   it("lines that are not JSON say what they look like: a comment, a piece of a pretty-printed object, a trailing comma", async () => {
@@ -187,6 +195,44 @@ describe("what to write instead", () => {
       expect(result.stdout, args.join(" ")).toContain(said);
       expect(result.stdout.match(/^error: /gm), args.join(" ")).toHaveLength(1);
     }
+  });
+
+  it("a gzip-compressed recording is one error for the file that says so and how to replay it, for test and diff, whatever its name", async () => {
+    const compressed = gzipSync(KB("s", "2026-01-05T09:00:00Z", ',"decision":"allow"') + "\n");
+    // The command to replay it names the file as a shell reads it: quoted when it has to be.
+    for (const [name, spelled] of [["app.jsonl.gz", ""], ["renamed.jsonl", ""], ["it's a log.jsonl", "'"]] as const) {
+      const file = write(name, compressed);
+      const word = spelled === "" ? file : `'${file.replace("'", "'\\''")}'`;
+      for (const [verb, ...args] of [["test", POLICY, "--replay", file], ["test", POLICY, "--replay", file, "--jobs", "2"], ["diff", POLICY, POLICY, "--replay", file]]) {
+        const result = await cli([verb!, ...args]);
+        expect(result.code, args.join(" ")).toBe(2);
+        expect(result.stdout, args.join(" ")).toContain(`error: ${file}: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON Lines: \`gunzip\` it, or decompress it into standard input: \`zcat ${word} | policyc ${verb} … --replay -\``);
+        expect(result.stdout.match(/^error: /gm), args.join(" ")).toHaveLength(1);
+      }
+    }
+    // From standard input: decompressed before it is piped, not "replayed from standard input" again.
+    for (const verb of [["test", POLICY], ["diff", POLICY, POLICY]]) {
+      const piped = bin([...verb, "--replay", "-"], { stdin: compressed });
+      expect(piped.code, verb[0]).toBe(2);
+      expect(piped.stdout, verb[0]).toContain(`error: standard input: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON Lines: decompress it before piping it: \`zcat FILE.gz | policyc ${verb[0]} … --replay -\``);
+    }
+  });
+
+  it("a gzip-compressed request, and a folder of only gzip-compressed recordings, say they are compressed", async () => {
+    const request = write("request.json.gz", gzipSync(KB("s", "2026-01-05T09:00:00Z", "")));
+    const named = await cli(["eval", POLICY, "--request", request]);
+    expect(named.code).toBe(2);
+    expect(named.stderr).toBe(`policyc eval: \`${request}\`: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON: \`gunzip\` it, or decompress it into standard input: \`zcat ${request} | policyc eval … --request -\`\n`);
+    const piped = await cli(["eval", POLICY, "--request", "-"], { stdin: readFileSync(request) });
+    expect(piped.stderr).toBe("policyc eval: standard input: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON: decompress it before piping it: `zcat FILE.gz | policyc eval … --request -`\n");
+    // A folder search takes .jsonl and .ndjson files: rotated logs beside none of them are why it found none.
+    const folder = join(dir, "rotated");
+    write("rotated/app.jsonl.gz", gzipSync("{}\n"));
+    const one = await cli(["test", POLICY, "--replay", folder]);
+    expect(one.code).toBe(2);
+    expect(one.stderr).toContain(`\`${folder}\` (a folder without .jsonl or .ndjson files: it holds a gzip-compressed one, which is not read: \`gunzip\` it, or \`zcat\` it into --replay -)`);
+    write("rotated/deeper/app.1.NDJSON.GZ", gzipSync("{}\n"));
+    expect((await cli(["test", POLICY, "--replay", folder])).stderr).toContain(`(a folder without .jsonl or .ndjson files: it holds 2 gzip-compressed ones, which are not read: \`gunzip\` them, or \`zcat\` them into --replay -)`);
   });
 
   const GOOD = KB("s", "2026-01-05T09:00:00Z", ',"decision":"allow","rules":["kb-for-support"]') + "\n";

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { compile } from "../../src/index.js";
 import type { Engine } from "../../src/runtime/engine.js";
 import { explain } from "../../src/runtime/explain.js";
+import { parseTime, timeMistakeNote } from "../../src/runtime/schema.js";
 import { AGENT, ARGS, at, call, DECLS, engineWith, request, sourcesWith, T0, USER, viaBundle } from "./fixtures.js";
 
 /**
@@ -378,6 +379,39 @@ describe("requests that cannot be decided", () => {
     expect(reason(request({ tool: new String("kb.search") }))).toBe("request.tool must be a tool name (a non-empty string), not an object");
     expect(reason(request({ time: "yesterday" }))).toBe('request.time must be an RFC 3339 time, not "yesterday"');
     expect(reason(request({ time: new Date(0) }))).toBe("request.time must be an RFC 3339 time string, not an object");
+    // Common mistakes say what they are (and are still refused): no UTC offset, as Python's naive isoformat() writes; an epoch number, by its magnitude.
+    const noOffset = ' (it has no UTC offset: add the offset of the clock it came from, "Z" or "+00:00" for UTC; Python\'s isoformat() of a naive datetime writes none)';
+    expect(reason(request({ time: "2026-11-29T10:00:00.123456" }))).toBe(`request.time must be an RFC 3339 time, not "2026-11-29T10:00:00.123456"${noOffset}`);
+    expect(reason(request({ time: "2026-11-29 10:00:00" }))).toBe(`request.time must be an RFC 3339 time, not "2026-11-29 10:00:00"${noOffset}`);
+    expect(reason(request({ time: "2026-11-29T10:00:00+02" }))).toBe('request.time must be an RFC 3339 time, not "2026-11-29T10:00:00+02"');
+    expect(reason(request({ time: 1764410401000 }))).toBe('request.time must be an RFC 3339 time string, not the number 1764410401000 (read as epoch milliseconds, it would be "2025-11-29T10:00:01Z")');
+    expect(reason(request({ time: 1764410401.5 }))).toBe('request.time must be an RFC 3339 time string, not the number 1764410401.5 (read as epoch seconds, it would be "2025-11-29T10:00:01.500Z")');
+    expect(reason(request({ time: "1764410401000000" }))).toBe('request.time must be an RFC 3339 time, not "1764410401000000" (read as epoch microseconds, it would be "2025-11-29T10:00:01Z")');
+    // A small number is more likely a count or a duration than a time in 1970: no time is suggested for it.
+    expect(reason(request({ time: 30 }))).toBe("request.time must be an RFC 3339 time string, not the number 30");
+    expect(reason(request({ time: 0.5 }))).toBe("request.time must be an RFC 3339 time string, not the number 0.5");
+    expect(reason(request({ time: "30" }))).toBe('request.time must be an RFC 3339 time, not "30"');
+    expect(reason(request({ time: 5e10 }))).toBe("request.time must be an RFC 3339 time string, not the number 50000000000");
+  });
+
+  it("a time with a mistake named is still refused, and naming it never throws, for any value", () => {
+    // Values near the mistakes named: epoch numbers of any size and sign, digit strings, times without an offset.
+    const digits = fc.string({ unit: fc.constantFrom("0", "1", "5", "9", "."), maxLength: 30 });
+    const naive = fc.date({ noInvalidDate: true }).map((date) => date.toISOString().slice(0, 19));
+    const value = fc.oneof(fc.anything(), fc.double(), fc.integer(), fc.bigInt(), digits, naive, fc.string());
+    let session = 0;
+    fc.assert(
+      fc.property(value, (time) => {
+        const note = timeMistakeNote(time);
+        if (note !== "") expect(Number.isNaN(parseTime(time)), note).toBe(true);
+        // A new session each time, so no earlier call's time is compared with this one.
+        const decision = engine.decide(request({ session: `t${session++}`, time }));
+        // (An undefined time is no time given, which a request may leave out.)
+        if (time !== undefined && Number.isNaN(parseTime(time))) expect(decision.decision, note).toBe("deny");
+        if (note !== "") expect(decision.reasons.join(" ")).toContain(note);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it("in a revoked session, are answered with the revoking rule (revoked: true), whatever is wrong with them", () => {
