@@ -30,12 +30,15 @@ export function looksLikeGzip(bytes: Uint8Array): boolean {
 /**
  * Why gzip-compressed bytes (see `looksLikeGzip`) are refused, and how to decompress them into
  * `command` (`policyc test … --replay -`): `file` is their path as the user gave it, undefined
- * for standard input, which has to be decompressed before it is piped.
+ * for standard input, which has to be decompressed before it is piped. The file is given to
+ * `zcat` through `<`, which takes any name (`zcat -x.gz` reads an option); `gunzip` is offered
+ * only for a name ending in `.gz`, the only one it decompresses in place.
  */
 export function gzipRefusal(expected: string, file: string | undefined, command: string): string {
   const said = `it is gzip-compressed (it starts with the bytes 1f 8b), not ${expected}`;
-  if (file === undefined) return `${said}: decompress it before piping it: \`zcat FILE.gz | ${command}\``;
-  return `${said}: \`gunzip\` it, or decompress it into standard input: \`zcat ${shellWord(file)} | ${command}\``;
+  if (file === undefined) return `${said}: decompress it before piping it: \`zcat < FILE.gz | ${command}\``;
+  const piped = `decompress it into standard input: \`zcat < ${shellWord(file)} | ${command}\``;
+  return `${said}: ${/\.gz$/i.test(file) ? `\`gunzip\` it, or ${piped}` : piped}`;
 }
 
 /** `text` as one word for a POSIX shell: as it is when nothing in it is special, else in single quotes. */

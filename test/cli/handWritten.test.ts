@@ -200,13 +200,14 @@ describe("what to write instead", () => {
   it("a gzip-compressed recording is one error for the file that says so and how to replay it, for test and diff, whatever its name", async () => {
     const compressed = gzipSync(KB("s", "2026-01-05T09:00:00Z", ',"decision":"allow"') + "\n");
     // The command to replay it names the file as a shell reads it: quoted when it has to be.
-    for (const [name, spelled] of [["app.jsonl.gz", ""], ["renamed.jsonl", ""], ["it's a log.jsonl", "'"]] as const) {
+    for (const [name, spelled] of [["app.jsonl.gz", ""], ["renamed.jsonl", ""], ["it's a log.jsonl", "'"], ["-n.jsonl.gz", ""]] as const) {
       const file = write(name, compressed);
       const word = spelled === "" ? file : `'${file.replace("'", "'\\''")}'`;
       for (const [verb, ...args] of [["test", POLICY, "--replay", file], ["test", POLICY, "--replay", file, "--jobs", "2"], ["diff", POLICY, POLICY, "--replay", file]]) {
         const result = await cli([verb!, ...args]);
         expect(result.code, args.join(" ")).toBe(2);
-        expect(result.stdout, args.join(" ")).toContain(`error: ${file}: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON Lines: \`gunzip\` it, or decompress it into standard input: \`zcat ${word} | policyc ${verb} … --replay -\``);
+        const gunzip = name.endsWith(".gz") ? "`gunzip` it, or " : "";
+        expect(result.stdout, args.join(" ")).toContain(`error: ${file}: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON Lines: ${gunzip}decompress it into standard input: \`zcat < ${word} | policyc ${verb} … --replay -\``);
         expect(result.stdout.match(/^error: /gm), args.join(" ")).toHaveLength(1);
       }
     }
@@ -214,7 +215,7 @@ describe("what to write instead", () => {
     for (const verb of [["test", POLICY], ["diff", POLICY, POLICY]]) {
       const piped = bin([...verb, "--replay", "-"], { stdin: compressed });
       expect(piped.code, verb[0]).toBe(2);
-      expect(piped.stdout, verb[0]).toContain(`error: standard input: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON Lines: decompress it before piping it: \`zcat FILE.gz | policyc ${verb[0]} … --replay -\``);
+      expect(piped.stdout, verb[0]).toContain(`error: standard input: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON Lines: decompress it before piping it: \`zcat < FILE.gz | policyc ${verb[0]} … --replay -\``);
     }
   });
 
@@ -222,9 +223,9 @@ describe("what to write instead", () => {
     const request = write("request.json.gz", gzipSync(KB("s", "2026-01-05T09:00:00Z", "")));
     const named = await cli(["eval", POLICY, "--request", request]);
     expect(named.code).toBe(2);
-    expect(named.stderr).toBe(`policyc eval: \`${request}\`: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON: \`gunzip\` it, or decompress it into standard input: \`zcat ${request} | policyc eval … --request -\`\n`);
+    expect(named.stderr).toBe(`policyc eval: \`${request}\`: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON: \`gunzip\` it, or decompress it into standard input: \`zcat < ${request} | policyc eval … --request -\`\n`);
     const piped = await cli(["eval", POLICY, "--request", "-"], { stdin: readFileSync(request) });
-    expect(piped.stderr).toBe("policyc eval: standard input: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON: decompress it before piping it: `zcat FILE.gz | policyc eval … --request -`\n");
+    expect(piped.stderr).toBe("policyc eval: standard input: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON: decompress it before piping it: `zcat < FILE.gz | policyc eval … --request -`\n");
     // A folder search takes .jsonl and .ndjson files: rotated logs beside none of them are why it found none.
     const folder = join(dir, "rotated");
     write("rotated/app.jsonl.gz", gzipSync("{}\n"));
