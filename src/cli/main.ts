@@ -1,4 +1,5 @@
-import { fstatSync, writeSync } from "node:fs";
+import { existsSync, fstatSync, writeSync } from "node:fs";
+import { resolve } from "node:path";
 import { readLimited } from "../source/readLimited.js";
 import { describeFsError } from "../source/loadSources.js";
 import { MAX_REQUEST_BYTES } from "./inputLimits.js";
@@ -44,7 +45,7 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
   registerTest(program, io, finish);
   registerDiff(program, io, finish);
   for (const command of program.commands) {
-    command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (text, write) => write(asOwnMessage(withOwnerOfOption(withOptionInOtherCase(withPolicyAfterReplay(text, command, io.cwd), command), command, program), `policyc ${command.name()}`)) });
+    command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (text, write) => write(asOwnMessage(withFileNamedLikeOption(withOwnerOfOption(withOptionInOtherCase(withPolicyAfterReplay(text, command, io.cwd), command), command, program), io.cwd), `policyc ${command.name()}`)) });
     refuseRepeatedValues(command, command.name());
   }
   // An empty value is nearly always an unset variable (`--public-key "$KEY"`), and a verb taking
@@ -83,6 +84,17 @@ function withOwnerOfOption(text: string, command: Command, program: Command): st
   if (owners.length === 0) return text;
   // Commander's first line as it is (`--fail-on-warnings=1`), without its suggestion.
   return `${text.split("\n")[0]}\n(${flag} is an option of ${owners.map((owner) => `\`policyc ${owner.name()}\``).join(" and ")}, not of \`policyc ${command.name()}\`)\n`;
+}
+
+/**
+ * Commander's "unknown option" for an argument that is a file's name (`-x.policy`, a recording
+ * named `--old.jsonl`): every argument that starts with `-` is read as an option, so the file
+ * has to be given another way, which the message says.
+ */
+function withFileNamedLikeOption(text: string, cwd: string): string {
+  const argument = /^error: unknown option '([^']+)'/.exec(text)?.[1];
+  if (argument === undefined || !existsSync(resolve(cwd, argument))) return text;
+  return `${text.split("\n")[0]}\n(\`${argument}\` is a file here: give it as \`./${argument}\`, or after \`--\` at the end of the options)\n`;
 }
 
 /**

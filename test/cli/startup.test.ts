@@ -48,6 +48,22 @@ describe("the command line itself", () => {
   });
 });
 
+describe("a file whose name starts with `-`", () => {
+  it("is read as an unknown option, and the message says how to give it (./NAME, or after --), which then works", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "policyc-dash-"));
+    try {
+      writeFileSync(join(dir, "-x.policy"), "tool kb.search {}\npolicy p {\n  allow kb.search\n}\n");
+      expect(await cli(["check", "-x.policy"], { cwd: dir })).toEqual({ code: 2, stdout: "", stderr: "policyc check: unknown option '-x.policy'\n(`-x.policy` is a file here: give it as `./-x.policy`, or after `--` at the end of the options)\n" });
+      expect((await cli(["check", "./-x.policy"], { cwd: dir })).code).toBe(0);
+      expect((await cli(["check", "--", "-x.policy"], { cwd: dir })).code).toBe(0);
+      // No such file: commander's message as it is.
+      expect((await cli(["check", "-y.policy"], { cwd: dir })).stderr).toBe("policyc check: unknown option '-y.policy'\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("an option of another verb", () => {
   it("is named with the verbs it belongs to; a near miss of no other verb's flag keeps commander's did-you-mean", async () => {
     const cases: [string[], string][] = [
