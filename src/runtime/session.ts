@@ -733,6 +733,61 @@ const HOUR_MS = 60 * 60 * 1000;
 export const DEFAULT_SESSION_IDLE_MS = HOUR_MS;
 
 /**
+ * The expired records a sweep is to forget, ordered by when (a binary heap): a sweep takes those
+ * due instead of walking every record held, which included every revoked session ever seen
+ * (kept for ever by default) and made each sweep of a long replay, or of an engine running for
+ * months, cost as much as all the revocations so far (a 1.3-million-line replay spent 18 of its
+ * 26 s sweeping). A record kept for ever is not queued. An entry can be early (an attempt on the
+ * expired session since moved its `lastSeen` on, which only grows: the sweep puts it back) or
+ * stale (its record was replaced: the sweep drops it), never late, so a record is forgotten at
+ * the first sweep past its time, as when every record was walked.
+ */
+class ForgetQueue {
+  private entries: { at: number; id: string; record: ExpiredSession }[] = [];
+
+  /** Queues `record` (kept under `id`) to be forgotten once a sweep's horizon passes `at`; one kept for ever (`at` not finite) is not queued. */
+  offer(id: string, record: ExpiredSession, at: number): void {
+    if (!Number.isFinite(at)) return;
+    const entries = this.entries;
+    let i = entries.length;
+    entries.push({ at, id, record });
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (entries[parent]!.at <= at) break;
+      entries[i] = entries[parent]!;
+      i = parent;
+    }
+    entries[i] = { at, id, record };
+  }
+
+  /** The earliest entry due before `horizon` (`at < horizon`), taken out of the queue; undefined when none is. */
+  takeBefore(horizon: number): { at: number; id: string; record: ExpiredSession } | undefined {
+    const entries = this.entries;
+    const top = entries[0];
+    if (top === undefined || !(top.at < horizon)) return undefined;
+    const last = entries.pop()!;
+    if (entries.length > 0) {
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        if (left >= entries.length) break;
+        const right = left + 1;
+        const child = right < entries.length && entries[right]!.at < entries[left]!.at ? right : left;
+        if (entries[child]!.at >= last.at) break;
+        entries[i] = entries[child]!;
+        i = child;
+      }
+      entries[i] = last;
+    }
+    return top;
+  }
+
+  clear(): void {
+    this.entries = [];
+  }
+}
+
+/**
  * A session store with two clocks, each ruling its own decisions:
  * - request times (`now`) decide: windows, `session.age`, and whether a session went idle
  *   between two of its own attempts (`idleAt`), so a replay decides as production did;
@@ -745,6 +800,8 @@ export const DEFAULT_SESSION_IDLE_MS = HOUR_MS;
 export class SessionStore {
   private readonly sessions = new Map<string, SessionState>();
   private readonly expired = new Map<string, ExpiredSession>();
+  /** The expired records a sweep is to forget, by when (see ForgetQueue): every record set in `expired` is offered to it (`remember`). */
+  private readonly forgetting = new ForgetQueue();
   /**
    * Per session not yet started, its attempts without a usable time (see `undated`): denied
    * attempts its state starts with. In the order they were last counted, the longest ago first.
@@ -1061,7 +1118,7 @@ export class SessionStore {
    */
   private expire(id: string, state: SessionState, lastSeen: number, idleFor: number, idleByClock: boolean): ExpiredSession {
     const gone: ExpiredSession = { lastSeen, revoked: state.revoked, idleFor, idleByClock };
-    this.expired.set(id, gone);
+    this.remember(id, gone);
     this.sessions.delete(id);
     return gone;
   }
@@ -1096,12 +1153,36 @@ export class SessionStore {
   sweep(horizon: number, idleFor = 2 * this.idleMs): void {
     this.lastSweep = horizon;
     for (const [id, state] of this.sessions) if (this.freedBy(state, horizon, idleFor)) this.expire(id, state, state.storeSeen, horizon - state.storeSeen, true);
-    for (const [id, gone] of this.expired) if (this.pastMemory(gone, horizon)) this.expired.delete(id);
+    // Records due by the queue, each forgotten as `pastMemory` says; one not past it yet (an
+    // attempt since kept it remembered) goes back into the queue once the due ones are taken.
+    const notYet: { id: string; record: ExpiredSession }[] = [];
+    for (let due = this.forgetting.takeBefore(horizon); due !== undefined; due = this.forgetting.takeBefore(horizon)) {
+      if (this.expired.get(due.id) !== due.record) continue; // replaced since
+      if (this.pastMemory(due.record, horizon)) this.expired.delete(due.id);
+      else notYet.push(due);
+    }
+    for (const { id, record } of notYet) this.forgetting.offer(id, record, this.forgetAt(record));
+  }
+
+  /** Keeps the record of an expired session, and offers it to the sweep's queue (`forgetting`). */
+  private remember(id: string, gone: ExpiredSession): void {
+    this.expired.set(id, gone);
+    this.forgetting.offer(id, gone, this.forgetAt(gone));
+  }
+
+  /**
+   * From when a sweep may forget `gone` (`pastMemory` decides), as its last attempt stands now:
+   * a millisecond before its time, so that rounding never makes the queue late (early is
+   * harmless); Infinity for a record kept for ever.
+   */
+  private forgetAt(gone: ExpiredSession): number {
+    return gone.lastSeen + (gone.revoked ? this.revokedMs : this.expiredMs) - 1;
   }
 
   clear(): void {
     this.sessions.clear();
     this.expired.clear();
+    this.forgetting.clear();
     this.undatedEarly.clear();
   }
 
@@ -1132,7 +1213,7 @@ export class SessionStore {
     const ordinal = new Map(this.toolNames.map((name, i) => [name, i]));
     const moved = from.toolNames.map((name) => ordinal.get(name) ?? -1);
     const renumber = moved.some((to, i) => to !== i);
-    for (const [id, gone] of from.expired) this.expired.set(id, gone);
+    for (const [id, gone] of from.expired) this.remember(id, gone);
     // The counts of sessions not started yet go on counting here.
     for (const [id, early] of from.undatedEarly) this.undatedEarly.set(id, early);
     for (const [id, state] of from.sessions) {
@@ -1140,7 +1221,7 @@ export class SessionStore {
       if (typeof carry === "string" || labelsLost !== undefined || !fits(state)) {
         const differently = typeof carry === "string" ? carry : labelsLost;
         const endedBy = differently !== undefined ? `the policy was reloaded and reads sessions differently: ${differently}` : "the policy was reloaded without the intent it declared";
-        this.expired.set(id, { lastSeen: state.storeSeen, revoked: state.revoked, endedBy });
+        this.remember(id, { lastSeen: state.storeSeen, revoked: state.revoked, endedBy });
         continue;
       }
       // A window the old engine kept shorter (N + 1 attempts for its `> N`) cannot stand for this

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { compile, compileSources } from "../../src/compile/compile.js";
 import { Engine } from "../../src/runtime/engine.js";
 import type { CompiledPolicy } from "../../src/runtime/policy.js";
+import type { Decision } from "../../src/runtime/decision.js";
 import { explain } from "../../src/runtime/explain.js";
 import { cli, cpuMilliseconds } from "../helpers.js";
 
@@ -493,5 +494,41 @@ describe("a name the agent sends that the policy set does not declare costs abou
     const started = cpuMilliseconds();
     for (let i = 0; i < 2_000; i++) expect(call(`v${i}`, "purpose.p1", "t.n0", `x${i}`).decision).toBe("deny");
     expect(cpuMilliseconds() - started).toBeLessThan(3_000);
+  });
+});
+
+describe("a sweep's work is the sessions it frees and forgets, not every revocation remembered", () => {
+  const T0 = Date.parse("2026-11-29T00:00:00Z");
+  /** An engine whose clock reads what `at` last dated (the sweeps go by the engine's clock), and a call of `session` dated `ms` after T0. */
+  const clocked = (text: string, options: ConstructorParameters<typeof Engine>[1]): ((session: string, ms: number, q?: string) => Decision) => {
+    let now = T0;
+    const engine = engineFor(text, { ...options, clock: () => now });
+    return (session, ms, q = "y") => {
+      now = T0 + ms;
+      return engine.decide({ session, tool: "t", args: { q }, time: new Date(now).toISOString() });
+    };
+  };
+
+  it("40,000 revoked sessions, remembered for ever (the default), and a sweep after each: linear time, and every one still revoked", () => {
+    const call = clocked('tool t { risk low args { q: string } }\npolicy p {\n  deny t when args.q == "x" revoke\n  allow t\n}\n', { sessionIdleMs: 60_000 });
+    const started = cpuMilliseconds();
+    // Each request 16 s after the last: past a quarter of the idle time, so every one sweeps.
+    for (let i = 0; i < 40_000; i++) expect(call(`r${i}`, i * 16_000, "x").revoked).toBe(true);
+    // Walking every remembered revocation at each sweep took about 40,000² / 2 steps.
+    expect(cpuMilliseconds() - started).toBeLessThan(5_000);
+    for (const i of [0, 1, 20_000, 39_999]) expect(call(`r${i}`, 40_000 * 16_000)).toMatchObject({ decision: "deny", revoked: true });
+  });
+
+  it("an expired session is forgotten at the first sweep an hour (expiredSessionMs) after its last attempt, an attempt on it since counting, not sooner", () => {
+    for (const [sweepAt, then] of [[4_500_000, "has expired"], [4_700_000, "allow"]] as const) {
+      const call = clocked("tool t { risk low args { q: string } }\npolicy p {\n  allow t\n}\n", { sessionIdleMs: 60_000, expiredSessionMs: 3_600_000 });
+      expect(call("a", 0).decision).toBe("allow");
+      expect(call("c1", 200_000).decision).toBe("allow"); // a sweep: a is freed, kept as expired
+      expect(call("a", 1_000_000).reasons[0]).toMatch(/has expired/); // an attempt: remembered from here
+      expect(call("c2", sweepAt).decision).toBe("allow"); // a sweep
+      const decision = call("a", sweepAt + 1);
+      if (then === "allow") expect(decision.decision, `swept at ${sweepAt}`).toBe("allow"); // forgotten: it starts afresh
+      else expect(decision.reasons[0], `swept at ${sweepAt}`).toMatch(/has expired/);
+    }
   });
 });
