@@ -41,10 +41,11 @@ export class NotRegularFileError extends Error {
 
 /** The temporary files being written now (and folders of our own making), removed if the process is interrupted meanwhile. */
 const pendingTemporaries = new Map<string, { readonly folder: boolean }>();
-const INTERRUPTS = ["SIGINT", "SIGTERM"] as const;
+/** Ctrl-C, a CI runner's or `timeout`'s SIGTERM, and the SIGHUP of a terminal or SSH session that went away. */
+const INTERRUPTS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /**
- * Ctrl-C (or a CI runner's SIGTERM) while a temporary file is being written: the target is
+ * An interrupt (INTERRUPTS) while a temporary file is being written: the target is
  * still as it was, so only the temporary file is left to remove; then the signal ends the
  * process as it would have without this handler (its exit status says "interrupted").
  */

@@ -941,26 +941,29 @@ describe("policyc test: --update and --allow-empty", () => {
     expect(after.slice(2)).toEqual(clean.slice(2)); // http.get: expects nothing yet, not selected
   });
 
-  it("--update interrupted (SIGINT) while writing: the temporary file is removed, the recording untouched, the process ends by the signal", async () => {
+  it("--update interrupted (SIGINT, or the SIGHUP of a lost terminal) while writing: the temporary file is removed, the recording untouched, the process ends by the signal", async () => {
     const line = JSON.stringify({ session: "s", agent: { team: "sales" }, tool: "http.get", args: { url: `https://x.test/${"p".repeat(100)}` } });
     const original = (line + "\n").repeat(100_000); // every line gets an expectation: writing takes a while
-    const file = write("interrupted.jsonl", original);
-    const child = spawn(process.execPath, [BIN, "test", DEMO_POLICY, "--replay", file, "--update"], { cwd: ROOT, stdio: "ignore" });
-    const isTemporary = (name: string): boolean => name.startsWith("interrupted.jsonl.policyc-");
-    let interrupted = false;
-    const poll = setInterval(() => {
-      if (!interrupted && readdirSync(dir).some(isTemporary)) {
-        interrupted = true;
-        child.kill("SIGINT");
-      }
-    }, 2);
-    const [code, signal] = (await once(child, "exit")) as [number | null, string | null];
-    clearInterval(poll);
-    expect(interrupted, "the temporary file was never seen: the update finished first").toBe(true);
-    expect([code, signal]).toEqual([null, "SIGINT"]);
-    expect(readdirSync(dir).filter(isTemporary)).toEqual([]);
-    expect(readFileSync(file, "utf8") === original).toBe(true);
-  }, 30_000);
+    for (const sent of ["SIGINT", "SIGHUP"] as const) {
+      const name = `interrupted-${sent}.jsonl`;
+      const file = write(name, original);
+      const child = spawn(process.execPath, [BIN, "test", DEMO_POLICY, "--replay", file, "--update"], { cwd: ROOT, stdio: "ignore" });
+      const isTemporary = (entry: string): boolean => entry.startsWith(`${name}.policyc-`);
+      let interrupted = false;
+      const poll = setInterval(() => {
+        if (!interrupted && readdirSync(dir).some(isTemporary)) {
+          interrupted = true;
+          child.kill(sent);
+        }
+      }, 2);
+      const [code, signal] = (await once(child, "exit")) as [number | null, string | null];
+      clearInterval(poll);
+      expect(interrupted, `${sent}: the temporary file was never seen: the update finished first`).toBe(true);
+      expect([code, signal]).toEqual([null, sent]);
+      expect(readdirSync(dir).filter(isTemporary)).toEqual([]);
+      expect(readFileSync(file, "utf8") === original).toBe(true);
+    }
+  }, 60_000);
 
   it("a recording without expectations fails with `no test cases` unless --allow-empty", async () => {
     const file = write("noexpect.jsonl", STALE[4] + "\n");
