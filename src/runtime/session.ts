@@ -1172,11 +1172,13 @@ export class SessionStore {
 
   /**
    * From when a sweep may forget `gone` (`pastMemory` decides), as its last attempt stands now:
-   * a millisecond before its time, so that rounding never makes the queue late (early is
-   * harmless); Infinity for a record kept for ever.
+   * a little before its time — a millisecond, or a few units in the last place of times so
+   * large that a millisecond is lost in rounding (a clock giving nanoseconds) — so the queue is
+   * never late (early is harmless); Infinity for a record kept for ever.
    */
   private forgetAt(gone: ExpiredSession): number {
-    return gone.lastSeen + (gone.revoked ? this.revokedMs : this.expiredMs) - 1;
+    const due = gone.lastSeen + (gone.revoked ? this.revokedMs : this.expiredMs);
+    return due - Math.max(1, Math.abs(due) * 2 ** -48);
   }
 
   clear(): void {
@@ -1241,6 +1243,7 @@ export class SessionStore {
     this.lastSweep = Math.max(this.lastSweep, from.lastSweep);
     from.sessions.clear();
     from.expired.clear();
+    from.forgetting.clear();
     from.undatedEarly.clear();
     from.handedOver = true;
   }

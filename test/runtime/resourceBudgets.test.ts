@@ -519,6 +519,15 @@ describe("a sweep's work is the sessions it frees and forgets, not every revocat
     for (const i of [0, 1, 20_000, 39_999]) expect(call(`r${i}`, 40_000 * 16_000)).toMatchObject({ decision: "deny", revoked: true });
   });
 
+  it("a clock giving times too large for a millisecond to count (nanoseconds by mistake) forgets records at the same sweep, not one later", () => {
+    let now = 1.7e18;
+    const engine = engineFor("tool t { risk low args { q: string } }\npolicy p {\n  allow t\n}\n", { sessionIdleMs: 1000, expiredSessionMs: 3000, clock: () => now });
+    const call = (): Decision => engine.decide({ session: "b", tool: "t", args: { q: "y" } });
+    expect(call().decision).toBe("allow");
+    now += 3000; // idle past twice the idle time, and its record past expiredSessionMs: freed and forgotten by this sweep
+    expect(call()).toMatchObject({ decision: "allow", reasons: ["t is allowed by p/1"] });
+  });
+
   it("an expired session is forgotten at the first sweep an hour (expiredSessionMs) after its last attempt, an attempt on it since counting, not sooner", () => {
     for (const [sweepAt, then] of [[4_500_000, "has expired"], [4_700_000, "allow"]] as const) {
       const call = clocked("tool t { risk low args { q: string } }\npolicy p {\n  allow t\n}\n", { sessionIdleMs: 60_000, expiredSessionMs: 3_600_000 });
