@@ -718,7 +718,11 @@ describe("a comment written on a rule's last line stays with that rule, below th
         const rules = (parse(policy).ast.declarations[0] as PolicyDecl).rules;
         let text = policy;
         const owners = new Map<string, number>();
-        const at = chosen.map(([position, kind], n) => ({ token: tokens[position % tokens.length]!, comment: sameLine[kind]!.replace("N", String(n)), n }));
+        // One comment per token: a second one after a line comment at the same token would start a
+        // line of its own, no longer on the rule's source lines (a layout the property is not about).
+        const at = chosen
+          .map(([position, kind], n) => ({ token: tokens[position % tokens.length]!, comment: sameLine[kind]!.replace("N", String(n)), n }))
+          .filter((insert, i, all) => all.findIndex((other) => other.token === insert.token) === i);
         for (const { token, comment, n } of [...at].sort((a, b) => b.token.startOffset - a.token.startOffset)) {
           text = text.slice(0, token.endOffset! + 1) + comment + text.slice(token.endOffset! + 1);
           const owner = rules.findIndex((r) => r.span.start <= token.startOffset && token.startOffset < r.span.end);
