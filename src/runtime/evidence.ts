@@ -149,8 +149,31 @@ const SHOWN_LENGTH = 60;
 export function showValue(value: unknown): string {
   const plain = value instanceof Set ? [...value] : value;
   const text = plain === undefined ? "undefined" : jsonPreview(plain, SHOWN_LENGTH);
-  return text.length > SHOWN_LENGTH ? headOf(text, SHOWN_LENGTH - 3) + CUT : text;
+  return text.length > SHOWN_LENGTH ? headOfJson(text, SHOWN_LENGTH - 3) + CUT : text;
 }
+
+/**
+ * The first `length` units of JSON text, fewer when the cut would fall inside an escape
+ * (`\"`, `\u00e9`) — shown, half an escape reads as a backslash the value does not hold — or
+ * between the halves of a character beyond U+FFFF (`headOf`).
+ */
+function headOfJson(json: string, length: number): string {
+  const head = headOf(json, length);
+  // Only an escape started in the last six units (`\uXXXX` is the longest) can be cut short.
+  for (let at = head.length - 1; at >= Math.max(0, head.length - 6); at--) {
+    if (head.charCodeAt(at) !== BACKSLASH) continue;
+    let run = 1;
+    while (at - run >= 0 && head.charCodeAt(at - run) === BACKSLASH) run++;
+    // An even run is whole escaped backslashes; an odd one's last backslash starts an escape.
+    if (run % 2 === 0) return head;
+    const escapeLength = head.charCodeAt(at + 1) === LETTER_U ? 6 : 2;
+    return at + escapeLength > head.length ? head.slice(0, at) : head;
+  }
+  return head;
+}
+
+const BACKSLASH = 0x5c;
+const LETTER_U = 0x75;
 
 /**
  * The start of `value`'s JSON text: all of it when it is at most `limit` characters, else at

@@ -202,3 +202,20 @@ describe("evidence of a membership or text test", () => {
     ]);
   });
 });
+
+describe("a shown value cut short", () => {
+  it("is never cut inside an escape (`\\u0001`, `\\\"`, `\\\\`) nor a character beyond U+FFFF: what is shown before the … is whole JSON text", () => {
+    for (let pad = 45; pad < 62; pad++) {
+      for (const tail of ["\u0001".repeat(5), '"'.repeat(8), "\\".repeat(8), "\u2028\u00e9😀".repeat(4)]) {
+        const value = "a".repeat(pad) + tail;
+        const shown = showValue(value);
+        if (!shown.endsWith("…")) continue;
+        const head = shown.slice(0, -1);
+        expect(JSON.stringify(value).startsWith(head), `${pad} ${JSON.stringify(tail)}: ${shown}`).toBe(true);
+        // Closed with a quote, the head is a JSON string: no escape, nor pair, was cut in half.
+        expect(() => JSON.parse(`${head}"`), `${pad} ${JSON.stringify(tail)}: ${shown}`).not.toThrow();
+        expect(value.startsWith(JSON.parse(`${head}"`) as string)).toBe(true);
+      }
+    }
+  });
+});
