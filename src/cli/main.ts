@@ -94,7 +94,9 @@ function withOwnerOfOption(text: string, command: Command, program: Command): st
 function withFileNamedLikeOption(text: string, cwd: string): string {
   const argument = /^error: unknown option '([^']+)'/.exec(text)?.[1];
   if (argument === undefined || !existsSync(resolve(cwd, argument))) return text;
-  return `${text.split("\n")[0]}\n(\`${argument}\` is a file here: give it as \`./${argument}\`, or after \`--\` at the end of the options)\n`;
+  // Added to what commander said (a did-you-mean, the verb a flag belongs to). Not "after `--`":
+  // past `--` an argument is a policy path, never a recording of `--replay`.
+  return `${text.replace(/\n?$/, "\n")}(\`${argument}\` is a file here: give it as \`./${argument}\`)\n`;
 }
 
 /**

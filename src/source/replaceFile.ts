@@ -60,7 +60,12 @@ function removeTemporariesAndRaise(signal: NodeJS.Signals): void {
   }
   pendingTemporaries.clear();
   for (const name of INTERRUPTS) process.removeListener(name, removeTemporariesAndRaise);
-  process.kill(process.pid, signal);
+  try {
+    process.kill(process.pid, signal);
+  } catch {
+    // Windows raises only SIGINT, SIGTERM and SIGKILL (its console closing is SIGHUP here): end by SIGTERM.
+    process.kill(process.pid, "SIGTERM");
+  }
 }
 
 /** Removes `path` if the process is interrupted before `untrackTemporary(path)`. */

@@ -49,11 +49,16 @@ describe("the command line itself", () => {
 });
 
 describe("a file whose name starts with `-`", () => {
-  it("is read as an unknown option, and the message says how to give it (./NAME, or after --), which then works", async () => {
+  it("is read as an unknown option, and the message says how to give it (./NAME), which then works, as does giving it after --", async () => {
     const dir = mkdtempSync(join(tmpdir(), "policyc-dash-"));
     try {
       writeFileSync(join(dir, "-x.policy"), "tool kb.search {}\npolicy p {\n  allow kb.search\n}\n");
-      expect(await cli(["check", "-x.policy"], { cwd: dir })).toEqual({ code: 2, stdout: "", stderr: "policyc check: unknown option '-x.policy'\n(`-x.policy` is a file here: give it as `./-x.policy`, or after `--` at the end of the options)\n" });
+      expect(await cli(["check", "-x.policy"], { cwd: dir })).toEqual({ code: 2, stdout: "", stderr: "policyc check: unknown option '-x.policy'\n(`-x.policy` is a file here: give it as `./-x.policy`)\n" });
+      // Added to what commander and policyc said of the flag, never instead of it.
+      writeFileSync(join(dir, "--jsn"), "");
+      writeFileSync(join(dir, "--write"), "");
+      expect((await cli(["check", "./-x.policy", "--jsn"], { cwd: dir })).stderr).toBe("policyc check: unknown option '--jsn'\n(Did you mean --json?)\n(`--jsn` is a file here: give it as `./--jsn`)\n");
+      expect((await cli(["check", "./-x.policy", "--write"], { cwd: dir })).stderr).toBe("policyc check: unknown option '--write'\n(--write is an option of `policyc fmt`, not of `policyc check`)\n(`--write` is a file here: give it as `./--write`)\n");
       expect((await cli(["check", "./-x.policy"], { cwd: dir })).code).toBe(0);
       expect((await cli(["check", "--", "-x.policy"], { cwd: dir })).code).toBe(0);
       // No such file: commander's message as it is.
