@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -132,4 +132,12 @@ export function compileFixture(text: string): CompiledPolicy {
   const errors = diagnostics.filter((d) => d.severity === "error");
   if (errors.length > 0 || policy === undefined) throw new Error(`the fixture policy does not compile: ${errors.map((d) => `${d.code} ${d.message}`).join("; ")}`);
   return policy;
+}
+
+/** Writes `content` to `name` inside the folder `dir` (making the folders on the way) and returns its absolute path. */
+export function writeInto(dir: string, name: string, content: string | Buffer): string {
+  const path = join(dir, name);
+  mkdirSync(join(path, ".."), { recursive: true });
+  writeFileSync(path, content);
+  return path;
 }

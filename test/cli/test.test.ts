@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { BIN, CAN_RUN_UNPRIVILEGED, CONFORMANCE, HAS_CONFORMANCE, ROOT, bin, binUnprivileged, cli, type CliResult } from "../helpers.js";
+import { BIN, CAN_RUN_UNPRIVILEGED, CONFORMANCE, HAS_CONFORMANCE, ROOT, bin, binUnprivileged, cli, writeInto, type CliResult } from "../helpers.js";
 import { expectGolden, runText } from "../goldens/golden.js";
 import { forgeBundle, writeKeys } from "./signing.js";
 import { compile } from "../../src/compile/compile.js";
@@ -24,12 +24,7 @@ afterAll(() => {
 });
 
 /** Writes a file into the temporary folder and returns its absolute path. */
-function write(name: string, content: string): string {
-  const path = join(dir, name);
-  mkdirSync(join(path, ".."), { recursive: true });
-  writeFileSync(path, content);
-  return path;
-}
+const write = (name: string, content: string): string => writeInto(dir, name, content);
 
 function lines(text: string): string[] {
   return text.split("\n").filter((l) => l !== "");

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cli, type CliResult } from "../helpers.js";
+import { cli, writeInto, type CliResult } from "../helpers.js";
 
 /**
  * Non-ASCII text in reports (audit a2): hidden and bidirectional characters, Unicode
@@ -18,12 +18,7 @@ afterAll(() => {
 });
 
 /** Writes a file into the temporary folder and returns its absolute path. */
-function write(name: string, content: string): string {
-  const path = join(dir, name);
-  mkdirSync(join(path, ".."), { recursive: true });
-  writeFileSync(path, content);
-  return path;
-}
+const write = (name: string, content: string): string => writeInto(dir, name, content);
 
 function run(...args: string[]): Promise<CliResult> {
   return cli(args, { cwd: dir });

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { ROOT, bin, cli } from "../helpers.js";
+import { ROOT, bin, cli, writeInto } from "../helpers.js";
 import { writeKeys } from "./signing.js";
 
 /**
@@ -21,12 +21,7 @@ afterAll(() => {
 });
 
 /** Writes a file into the temporary folder and returns its absolute path. */
-function write(name: string, content: string | Buffer): string {
-  const path = join(dir, name);
-  mkdirSync(join(path, ".."), { recursive: true });
-  writeFileSync(path, content);
-  return path;
-}
+const write = (name: string, content: string | Buffer): string => writeInto(dir, name, content);
 
 const POLICY = `agent { id: string }
 context { env: string }
