@@ -20,14 +20,24 @@ export function parseMaxErrors(value: string | undefined): number {
   return value === undefined ? DEFAULT_MAX_DIAGNOSTICS : Number(value);
 }
 
-/** Whether an option's value is empty or only spaces (what an unset shell variable gives). */
+/** Whether an option's value (or one of the values it gathered) is empty or only spaces (what an unset shell variable gives). */
 export function isBlank(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(isBlank);
   return typeof value === "string" && value.trim() === "";
 }
 
 /** The message for an option given an empty value, e.g. `--public-key ""`. */
 export function emptyValueMessage(flag: string): string {
   return `${flag} was given an empty value (an unset variable?)`;
+}
+
+/**
+ * Commander's argument parser for an option that may be given several times, each time with one
+ * value (`--reporter junit=report.xml --reporter tap=report.tap`): gathers them in order.
+ * `refuseRepeatedValues` leaves such an option alone.
+ */
+export function gatherValues(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /**
@@ -39,7 +49,7 @@ export function emptyValueMessage(flag: string): string {
  */
 export function refuseRepeatedValues(command: Command, verb: string): void {
   for (const option of command.options) {
-    if (option.variadic || option.negate || !(option.required || option.optional)) continue;
+    if (option.variadic || option.negate || !(option.required || option.optional) || option.parseArg === gatherValues) continue;
     let given: string | undefined;
     command.on(`option:${option.name()}`, (value: string | undefined) => {
       if (value === undefined) return;

@@ -4,7 +4,7 @@ import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
 import { notLoadedJson, reportNotLoaded } from "./report.js";
-import { addMaxErrors, parseMaxErrors } from "./options.js";
+import { addMaxErrors, gatherValues, parseMaxErrors } from "./options.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { emptyReport, errorCount, hasInputError, replayRecordings, type ReplayReport } from "../testing/replay.js";
 import { ciPaths, type CoverageSummary, coverageSummary, type ReporterInput, type RunCheck, type RunVerdict } from "../testing/reporters/shared.js";
@@ -14,11 +14,12 @@ import { junitReport } from "../testing/reporters/junit.js";
 import { tapReport } from "../testing/reporters/tap.js";
 import { githubReport } from "../testing/reporters/github.js";
 import { printable } from "../diagnostics/printable.js";
+import { REPORTERS, reportOverwritingInput, reportTargets, writeReports, type Reporter } from "./reportTargets.js";
 import { jobsHelp, parseReplayFlags, policyAmongRecordings, recordingsOf, refuseUpdateOfStream, REPLAY_HELP, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
 
 export interface TestOptions extends ReplayFlags {
   replay?: string[];
-  reporter?: string;
+  reporter?: string[];
   json?: boolean;
   coverage?: boolean;
   minCoverage?: string;
@@ -32,24 +33,18 @@ export interface TestOptions extends ReplayFlags {
   maxErrors?: string;
 }
 
-const REPORTERS = ["pretty", "json", "junit", "tap", "github"] as const;
-type Reporter = (typeof REPORTERS)[number];
-const isReporter = (name: string): name is Reporter => (REPORTERS as readonly string[]).includes(name);
 /** The reporters that list every case, passed ones too (the others list failures only). */
 const LISTING_REPORTERS = { json: jsonReport, junit: junitReport, tap: tapReport } as const;
 const REPORT_WRITERS: Readonly<Record<Exclude<Reporter, "pretty">, (input: ReporterInput, write: (text: string) => void) => void>> = { ...LISTING_REPORTERS, github: githubReport };
 
 /** `policyc test PATH… --replay FILE…`: replay recordings, compare decisions, report. */
 export async function testVerb(io: Io, paths: string[], options: TestOptions): Promise<ExitCode> {
-  if (options.json && options.reporter !== undefined && options.reporter !== "json") {
-    io.err(`policyc test: --json and --reporter ${options.reporter} ask for two different reports: give one of them\n`);
+  const asked = reportTargets(options.reporter ?? [], options.json ?? false, io.cwd);
+  if ("error" in asked) {
+    io.err(`policyc test: ${asked.error}\n`);
     return EXIT.usage;
   }
-  const reporter = options.json ? "json" : (options.reporter ?? "pretty");
-  if (!isReporter(reporter)) {
-    io.err(`policyc test: unknown reporter \`${reporter}\` (use ${REPORTERS.join(", ")})\n`);
-    return EXIT.usage;
-  }
+  const targets = asked.targets;
   let minCoverage: number | undefined;
   if (options.minCoverage !== undefined) {
     minCoverage = Number(options.minCoverage);
@@ -68,22 +63,27 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   }
   const loaded = loadPolicy(paths, io.cwd, { verb: "test", ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
   const ciPath = ciPaths(io.cwd, io.env["GITHUB_WORKSPACE"]);
-  // A run that cannot start still gets the report CI reads (pretty has said it all on stderr).
-  const notStarted = (verdict: RunVerdict): void => {
-    if (reporter !== "pretty") REPORT_WRITERS[reporter]({ report: emptyReport([], [], []), rules: [], verdict, ciPath }, io.out);
+  const { files, missing } = expandRecordings(recordings, io.cwd);
+  const overwritten = reportOverwritingInput(targets, [...files, ...paths, ...[options.bundle, options.publicKey].filter((file) => file !== undefined)], io.cwd);
+  if (overwritten !== undefined) {
+    io.err(`policyc test: ${overwritten}\n`);
+    return EXIT.usage;
+  }
+  // A run that cannot start still gets the reports CI reads (pretty has said it all on stderr).
+  const notStarted = (verdict: RunVerdict, code: ExitCode): ExitCode => {
+    const machineReports = targets.filter((target) => target.reporter !== "pretty");
+    writeReports(machineReports, io, (reporter, out) => REPORT_WRITERS[reporter as Exclude<Reporter, "pretty">]({ report: emptyReport([], [], []), rules: [], verdict, ciPath }, out));
+    return code;
   };
   if (!loaded.ok) {
     reportNotLoaded("test", loaded, io, parseMaxErrors(options.maxErrors));
     const { reason, diagnostics } = notLoadedJson(loaded);
-    notStarted({ ok: false, reason, diagnostics, ...(loaded.message ? { runChecks: [{ name: "policy set", message: loaded.message }] } : {}) });
-    return loaded.code;
+    return notStarted({ ok: false, reason, diagnostics, ...(loaded.message ? { runChecks: [{ name: "policy set", message: loaded.message }] } : {}) }, loaded.code);
   }
-  const { files, missing } = expandRecordings(recordings, io.cwd);
   if (missing.length > 0) {
     const message = `recordings not found or not readable: ${missing.join(", ")}`;
     io.err(`policyc test: ${message}\n`);
-    notStarted({ ok: false, reason: message, runChecks: [{ name: "recordings", message }] });
-    return EXIT.usage;
+    return notStarted({ ok: false, reason: message, runChecks: [{ name: "recordings", message }] }, EXIT.usage);
   }
   if (options.update && refuseUpdateOfStream(files, io.cwd, io) !== undefined) return EXIT.usage;
   const report = await replayRecordings(loaded.policy, files, {
@@ -91,7 +91,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     ...(options.grep !== undefined ? { grep: options.grep } : {}),
     bail: options.bail ?? false,
     update: options.update ?? false,
-    listCases: reporter in LISTING_REPORTERS,
+    listCases: targets.some((target) => target.reporter in LISTING_REPORTERS),
     ...replay,
     cwd: io.cwd,
   });
@@ -99,16 +99,16 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   const coverage = wantCoverage ? coverageSummary(report, loaded.policy.rules) : undefined;
   const verdict = judge(report, coverage, { minCoverage, allowEmpty: options.allowEmpty ?? false, update: options.update ?? false, ...(options.session !== undefined ? { session: options.session } : {}), ...(options.grep !== undefined ? { grep: options.grep } : {}) });
   const input: ReporterInput = { report, rules: loaded.policy.rules, ...(coverage ? { coverage } : {}), verdict, ciPath, maxErrors: parseMaxErrors(options.maxErrors) };
-  // Reporters write in pieces, straight to stdout.
-  if (reporter === "pretty") prettyReport(input, io.palette, io.out);
-  else REPORT_WRITERS[reporter](input, io.out);
+  // Reporters write in pieces, straight to stdout or to their files.
+  const written = writeReports(targets, io, (reporter, out, palette) => (reporter === "pretty" ? prettyReport(input, palette, out) : REPORT_WRITERS[reporter](input, out)));
   if (options.update) {
     io.err(updateSummary(report));
     const ci = ciVariable(io.env);
     if (ci !== undefined) io.err(`policyc test: --update rewrote ${report.updated.length} recording${report.updated.length === 1 ? "" : "s"} in a CI job (${ci} is set): the rewritten files are not committed, and the run passes whatever the decisions; run --update locally and review the diff\n`);
   }
   for (const runCheck of verdict.runChecks ?? []) io.err(`policyc test: ${runCheck.message}\n`);
-  return verdict.code;
+  // A report CI was to read that is missing fails the run, as an output that cannot be written fails `build`.
+  return written ? verdict.code : EXIT.usage;
 }
 
 /** What `--update` did, counting only the recordings actually rewritten. */
@@ -194,7 +194,7 @@ export function registerTest(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--replay <files...>", REPLAY_HELP)
     .option("--bundle <file>", "test a built bundle instead of sources")
     .option("--public-key <file>", "require the bundle to be signed by this Ed25519 public key (PEM, DER or JSON Web Key)")
-    .option("--reporter <name>", `report format: ${REPORTERS.join(", ")} (default: pretty)`)
+    .option("--reporter <name[=file]>", `report format: ${REPORTERS.join(", ")} (default: pretty); NAME=FILE writes that report to FILE instead of standard output, and the option may be repeated (--reporter junit=report.xml keeps the pretty report on standard output)`, gatherValues)
     .option("--json", "same as --reporter json")
     .option("--coverage", "list every rule with how many lines it decided")
     .option("--min-coverage <percent>", "fail when less than this percentage (0 to 100) of the rules is covered")

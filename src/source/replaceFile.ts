@@ -148,7 +148,7 @@ export class Replacement {
     }
   }
 
-  /** Writes the whole new text to the temporary file. Throws the file-system error. */
+  /** Writes text to the temporary file, after what was written before. Throws the file-system error. */
   write(text: string): void {
     writeFileSync(this.descriptor, text);
   }
@@ -268,6 +268,67 @@ export function writeFilesSafely(files: readonly { readonly path: string; readon
   }
 }
 
+/** A file being written in pieces (`startWriting`): `finish` puts it in place, `abandon` drops it. */
+export interface FileInWriting {
+  /** Writes the next piece. Throws the file-system error (then only `abandon` is left to call). */
+  write(text: string): void;
+  /** Puts the file, now written, in place. Throws the file-system error (the target is left as it was). */
+  finish(): void;
+  /** Drops what was written: the target stays as it was. */
+  abandon(): void;
+}
+
+/**
+ * Starts writing a file whether or not it exists, in pieces, as `writeFileSafely` writes one
+ * whole: a report too large to hold as one string (a JUnit report of millions of cases) goes to
+ * its temporary file piece by piece, and a reader never sees it half written. A device or a pipe
+ * is written to as it is. Throws the file-system error (`NotWritableError` for a read-only file).
+ */
+export function startWriting(path: string): FileInWriting {
+  const how = howToWrite(path);
+  return how === "in place" ? writingInPlace(path) : writingReplacement(how === "new" ? Replacement.ofNew(path) : Replacement.of(path));
+}
+
+/**
+ * How a file is written safely: `replace` an existing regular file, write a `new` one under a
+ * temporary name, or write `in place` what cannot be replaced (a device, a pipe) and a dangling
+ * symbolic link, which stays a link (the file is created where it points). Throws the
+ * file-system error of anything else.
+ */
+function howToWrite(path: string): "replace" | "new" | "in place" {
+  try {
+    return statSync(path).isFile() ? "replace" : "in place";
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ENOENT") throw error;
+    return isLink(path) ? "in place" : "new";
+  }
+}
+
+function writingReplacement(replacement: Replacement): FileInWriting {
+  return {
+    write: (text) => replacement.write(text),
+    finish: () => {
+      try {
+        replacement.commit();
+      } catch (error) {
+        replacement.abandon();
+        throw error;
+      }
+    },
+    abandon: () => replacement.abandon(),
+  };
+}
+
+function writingInPlace(path: string): FileInWriting {
+  const descriptor = openSync(path, "w");
+  let open = true;
+  const close = (): void => {
+    if (open) closeSync(descriptor);
+    open = false;
+  };
+  return { write: (text) => writeFileSync(descriptor, text), finish: close, abandon: () => { try { close(); } catch { /* nothing more to drop */ } } };
+}
+
 /** A file's new text, ready to `place`; `abandon` drops it instead. */
 interface Staged {
   /** True when `place` renames a temporary file already written (false: it writes the text). */
@@ -277,15 +338,8 @@ interface Staged {
 }
 
 function stage(path: string, text: string): Staged {
-  let isFile: boolean;
-  try {
-    isFile = statSync(path).isFile();
-  } catch (error) {
-    if ((error as { code?: string }).code !== "ENOENT") throw error;
-    // A dangling symbolic link stays a link: the file is created where it points.
-    return isLink(path) ? writtenInPlace(path, text) : staged(Replacement.ofNew(path), text);
-  }
-  return isFile ? staged(Replacement.of(path), text) : writtenInPlace(path, text);
+  const how = howToWrite(path);
+  return how === "in place" ? writtenInPlace(path, text) : staged(how === "new" ? Replacement.ofNew(path) : Replacement.of(path), text);
 }
 
 function writtenInPlace(path: string, text: string): Staged {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildProgram } from "../../src/cli/main.js";
+import { gatherValues } from "../../src/cli/options.js";
 import { plainPalette } from "../../src/diagnostics/render.js";
 import { DECLS, policyOf } from "../fixtures.js";
 import { cli } from "../helpers.js";
@@ -19,8 +20,11 @@ const program = buildProgram({ out: () => true, err: () => true, palette: plainP
 /** Every option that takes one value, per verb, with filler for the verb's required arguments. */
 const valueOptions = program.commands.flatMap((command) => {
   const required = command.registeredArguments.filter((a) => a.required).map((a) => `${a.name()}.policy`);
-  return command.options.filter((o) => o.required && !o.variadic).map((o) => [command.name(), o.long!, required, o.parseArg !== undefined] as const);
+  // (An option that gathers its values, `test --reporter`, has commander call our gatherer, which parses nothing.)
+  return command.options.filter((o) => o.required && !o.variadic).map((o) => [command.name(), o.long!, required, o.parseArg !== undefined && o.parseArg !== gatherValues] as const);
 });
+/** The options that take one value and refuse a second one (not those that gather every value). */
+const singleValueOptions = valueOptions.filter(([verb, flag]) => program.commands.find((command) => command.name() === verb)!.options.find((o) => o.long === flag)!.parseArg !== gatherValues);
 
 describe("an empty option value", () => {
   it("is found for the options that carry paths and keys", () => {
@@ -41,7 +45,11 @@ describe("an empty option value", () => {
 });
 
 describe("an option that takes one value, given twice", () => {
-  it.each(valueOptions)("%s %s with two different values exits 2 naming both, before anything runs", async (verb, flag, args) => {
+  it("test --reporter gathers its values (one report per value), and is the one option that does", () => {
+    expect(valueOptions.filter((option) => !singleValueOptions.includes(option)).map(([verb, flag]) => `${verb} ${flag}`)).toEqual(["test --reporter"]);
+  });
+
+  it.each(singleValueOptions)("%s %s with two different values exits 2 naming both, before anything runs", async (verb, flag, args) => {
     // Numbers, which every option's own parser (--max-errors) takes.
     const result = await cli([verb, ...args, flag, "1", `${flag}=2`], { cwd: dir });
     const named = flag === "--output" ? "-o (--output)" : flag === "--request" ? "-r (--request)" : flag;

@@ -1270,7 +1270,7 @@ describe("policyc test: bad input", () => {
 
   it("--json with another --reporter: exit 2, naming both", async () => {
     const result = await test(DEMO_POLICY, "--replay", FULL, "--json", "--reporter", "junit");
-    expect(result).toEqual({ code: 2, stdout: "", stderr: "policyc test: --json and --reporter junit ask for two different reports: give one of them\n" });
+    expect(result).toEqual({ code: 2, stdout: "", stderr: "policyc test: --reporter junit and --json both write to standard output: give one of them, or all but one a file (`--reporter json=FILE`)\n" });
     expect((await test(DEMO_POLICY, "--replay", FULL, "--json", "--reporter", "json")).code).toBe(0);
   });
 
