@@ -297,6 +297,12 @@ export function convertMembers(value: unknown, unit: "risk" | "time"): unknown {
  * closure calls. Own properties only: `__proto__`, `constructor` and the like in a request are
  * data, never reached through the prototype.
  */
+/**
+ * Said of a number past the safe integer range: it is shown as JSON read it, which may not be
+ * the digits the request sent (`9007199254740993` reads as 9007199254740992).
+ */
+const UNSAFE_READING = " as read (numbers this large are not exact in JSON)";
+
 export class ValidatorFactory {
   private readonly recordValidators = new Map<string, Validator>();
 
@@ -309,7 +315,7 @@ export class ValidatorFactory {
         case "bool":
           return (v, p) => (typeof v === "boolean" ? undefined : `${p} must be a bool, not ${describeValue(v)}`);
         case "int":
-          return (v, p) => (typeof v === "number" && Number.isSafeInteger(v) ? undefined : Number.isInteger(v) ? `${p} is ${describeValue(v)}, beyond the safe integer range of an int (±${Number.MAX_SAFE_INTEGER})` : `${p} must be an int, not ${describeValue(v)}`);
+          return (v, p) => (typeof v === "number" && Number.isSafeInteger(v) ? undefined : Number.isInteger(v) ? `${p} is ${describeValue(v)}${UNSAFE_READING}, beyond the safe integer range of an int (±${Number.MAX_SAFE_INTEGER})` : `${p} must be an int, not ${describeValue(v)}`);
         case "string":
           return (v, p) => (typeof v === "string" ? undefined : `${p} must be a string, not ${describeValue(v)}`);
         case "duration":
@@ -317,7 +323,7 @@ export class ValidatorFactory {
             typeof v === "number" && Number.isSafeInteger(v) && v >= 0
               ? undefined
               : typeof v === "number" && Number.isInteger(v) && v > 0
-                ? `${p} is ${describeValue(v)}, beyond the safe range of a duration in milliseconds (at most ${Number.MAX_SAFE_INTEGER})`
+                ? `${p} is ${describeValue(v)}${UNSAFE_READING}, beyond the safe range of a duration in milliseconds (at most ${Number.MAX_SAFE_INTEGER})`
                 : `${p} must be a duration: a whole number of milliseconds, at least 0, not ${describeValue(v)}`;
         case "time":
           return (v, p) => (Number.isNaN(parseTime(v)) ? `${p} must be an RFC 3339 time, not ${describeValue(v)}${timeMistakeNote(v)}` : undefined);

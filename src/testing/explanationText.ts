@@ -32,7 +32,8 @@ function evidenceText(evidence: readonly Evidence[]): string {
     if (piece.kind === "comparison" || piece.kind === "membership" || piece.kind === "text") {
       if (piece.kind === "membership" && piece.member !== undefined && !insideNext(piece.member.path, evidence[i + 1])) forElement(piece.member.path, piece.member.shown, null);
       const shown = piece.kind === "comparison" ? comparisonText(piece, shownPaths) : testText(piece, shownPaths);
-      if (shown !== null) compared.push(shown);
+      // An `or` of tests of one value (`args.s.startsWith("x") or args.s like "z*"`) names it once.
+      if (shown !== null && !compared.includes(shown)) compared.push(shown);
       return;
     }
     flush();

@@ -143,6 +143,13 @@ describe("policyc eval", () => {
     expect(await evaluate(["decls.policy", "support.policy", "--request", "lookup.json"])).toEqual({ code: 0, stdout: LOOKUP_GOLDEN, stderr: "" });
   });
 
+  it("an `or` of tests of one value names that value once, not once per term (audit a2)", async () => {
+    const result = await cli(["eval", "samples/coding-agent", "--request", "samples/coding-agent/requests/force-push-main.jsonl"]);
+    expect(result.code).toBe(0);
+    const line = result.stdout.split("\n").find((text) => text.includes("push-plain-branch (deny) did not match"));
+    expect(line).toMatch(/was false \(args\.branch is "main"\)$/);
+  });
+
   it("the same from a bundle, and from standard input", async () => {
     expect(await evaluate(["--bundle", "bundle.json", "--request", "lookup.json"])).toEqual({ code: 0, stdout: LOOKUP_GOLDEN, stderr: "" });
     expect(await evaluate(["--bundle", "bundle.json", "--request", "-"], JSON.stringify(LOOKUP))).toEqual({ code: 0, stdout: LOOKUP_GOLDEN, stderr: "" });
