@@ -1,4 +1,4 @@
-import { fstatSync, statSync } from "node:fs";
+import { fstatSync, statSync, type BigIntStats } from "node:fs";
 import { resolve } from "node:path";
 import { printable } from "../diagnostics/printable.js";
 import { STANDARD_INPUT } from "../testing/recordingSource.js";
@@ -30,7 +30,7 @@ export function refuseRewriteOfStream(files: readonly string[], cwd: string, io:
       return true;
     }
     const path = resolve(cwd, file);
-    if (STANDARD_INPUT_ALIASES.has(path) || path === STANDARD_INPUT_PATH) {
+    if (namesStandardInput(file, cwd)) {
       why = words.notAFile(`\`${printable(file)}\` is standard input`);
       return true;
     }
@@ -53,13 +53,44 @@ export function refuseRewriteOfStream(files: readonly string[], cwd: string, io:
   return stream;
 }
 
+/** Whether a recording or request path names standard input (`-` as the verbs take it, `/dev/stdin`, `/dev/fd/0`, `/proc/self/fd/0`). */
+export function namesStandardInput(file: string, cwd: string): boolean {
+  if (file === STANDARD_INPUT) return true;
+  const path = resolve(cwd, file);
+  return STANDARD_INPUT_ALIASES.has(path) || path === STANDARD_INPUT_PATH;
+}
+
 /** The device and inode of the regular file standard input reads from, or undefined when it is none (a pipe, a terminal, closed). */
 function standardInputFile(): { dev: bigint; ino: bigint } | undefined {
+  return descriptorIdentity(0, { filesOnly: true });
+}
+
+/** What tells one open file, pipe or terminal from another: its device and inode, as text. */
+export type Identity = string;
+
+/**
+ * The identity of what file descriptor `fd` is open on (a file, a pipe, a terminal), or undefined
+ * when it is closed, or is a file on a file system without inode numbers (0), where no file can
+ * be told from another. `filesOnly`: undefined too for anything but a regular file.
+ */
+export function descriptorIdentity(fd: number, options: { filesOnly?: boolean } = {}): ({ dev: bigint; ino: bigint } & { key: Identity }) | undefined {
   try {
-    const stat = fstatSync(0, { bigint: true });
-    // Some file systems give no inode numbers (0): no file there can be told from another.
-    return stat.isFile() && stat.ino !== 0n ? { dev: stat.dev, ino: stat.ino } : undefined;
+    return identityOf(fstatSync(fd, { bigint: true }), options);
   } catch {
     return undefined;
   }
+}
+
+/** The identity of what `path` names, links followed (see descriptorIdentity), or undefined when nothing is there. */
+export function pathIdentity(path: string): Identity | undefined {
+  try {
+    return identityOf(statSync(path, { bigint: true }), {})?.key;
+  } catch {
+    return undefined;
+  }
+}
+
+function identityOf(stat: BigIntStats, options: { filesOnly?: boolean }): ({ dev: bigint; ino: bigint } & { key: Identity }) | undefined {
+  if (stat.ino === 0n || (options.filesOnly && !stat.isFile())) return undefined;
+  return { dev: stat.dev, ino: stat.ino, key: `${stat.dev}:${stat.ino}` };
 }

@@ -15,6 +15,7 @@ import { tapReport } from "../testing/reporters/tap.js";
 import { githubReport } from "../testing/reporters/github.js";
 import { printable } from "../diagnostics/printable.js";
 import { REPORTERS, reportOverwritingInput, reportTargets, writeReports, type Reporter } from "./reportTargets.js";
+import { namesStandardInput } from "./standardInputFiles.js";
 import { jobsHelp, parseReplayFlags, policyAmongRecordings, recordingsOf, refuseUpdateOfStream, REPLAY_HELP, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
 
 export interface TestOptions extends ReplayFlags {
@@ -64,16 +65,19 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   const loaded = loadPolicy(paths, io.cwd, { verb: "test", ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
   const ciPath = ciPaths(io.cwd, io.env["GITHUB_WORKSPACE"]);
   const { files, missing } = expandRecordings(recordings, io.cwd);
-  const overwritten = reportOverwritingInput(targets, [...files, ...paths, ...[options.bundle, options.publicKey].filter((file) => file !== undefined)], io.cwd);
+  const readsStandardInput = files.some((file) => namesStandardInput(file, io.cwd));
+  const overwritten = reportOverwritingInput(targets, [...files, ...paths, ...[options.bundle, options.publicKey].filter((file) => file !== undefined)], io.cwd, { readsStandardInput });
   if (overwritten !== undefined) {
     io.err(`policyc test: ${overwritten}\n`);
     return EXIT.usage;
   }
-  // A run that cannot start still gets the reports CI reads (pretty has said it all on stderr).
+  // A run that cannot start still gets the reports CI reads. The pretty report on standard output
+  // has said it all on stderr; one in a file says why the run did not start, so an earlier run's
+  // log is not left there to be read as this one's.
   const notStarted = (verdict: RunVerdict, code: ExitCode): ExitCode => {
-    const machineReports = targets.filter((target) => target.reporter !== "pretty");
-    writeReports(machineReports, io, (reporter, out) => REPORT_WRITERS[reporter as Exclude<Reporter, "pretty">]({ report: emptyReport([], [], []), rules: [], verdict, ciPath }, out));
-    return code;
+    const reports = targets.filter((target) => target.reporter !== "pretty" || typeof target.to !== "string");
+    const written = writeReports(reports, io, (reporter, out) => (reporter === "pretty" ? out(`the run did not start: ${verdict.reason ?? "see the errors above"}\n`) : REPORT_WRITERS[reporter]({ report: emptyReport([], [], []), rules: [], verdict, ciPath }, out)));
+    return written ? code : EXIT.usage;
   };
   if (!loaded.ok) {
     reportNotLoaded("test", loaded, io, parseMaxErrors(options.maxErrors));

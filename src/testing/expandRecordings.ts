@@ -92,7 +92,7 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
  * A file a folder search takes as a recording: JSON Lines, under either of its usual extensions
  * and in any letter case (`ATTACKS.JSONL`, `day.ndjson`), so none is skipped without a word.
  */
-function isRecordingName(path: string): boolean {
+export function isRecordingName(path: string): boolean {
   return hasExtension(path, ".jsonl", ".ndjson");
 }
 
