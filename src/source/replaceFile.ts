@@ -131,7 +131,7 @@ export class Replacement {
    */
   private static beside(target: string, mode: number | undefined): Replacement {
     for (let attempt = 1; ; attempt++) {
-      const temporary = temporaryNameBeside(target, randomBytes(6).toString("hex"));
+      const temporary = `${target}.policyc-${randomBytes(6).toString("hex")}.tmp`;
       // Tracked before it exists: until a handler is installed, an interrupt ends the process at
       // once, and would leave the file. Untracked in the same turn if it was not ours to create
       // (the handler runs between turns, so it never sees someone else's name).
@@ -327,19 +327,6 @@ function writingInPlace(path: string): FileInWriting {
     open = false;
   };
   return { write: (text) => writeFileSync(descriptor, text), finish: close, abandon: () => { try { close(); } catch { /* nothing more to drop */ } } };
-}
-
-/** The longest file name most file systems take (ext4, APFS, NTFS: 255 bytes or UTF-16 units). */
-const MAX_NAME_BYTES = 255;
-
-/**
- * The temporary name beside `target`: its name with `.policyc-RANDOM.tmp` after it, so a file
- * left by a killed run says whose it was; or, for a name too long to take that (a valid name of
- * 240 bytes would fail as "the name is too long"), `.policyc-RANDOM.tmp` alone in its folder.
- */
-function temporaryNameBeside(target: string, random: string): string {
-  const suffix = `.policyc-${random}.tmp`;
-  return Buffer.byteLength(basename(target)) + suffix.length <= MAX_NAME_BYTES ? `${target}${suffix}` : `${dirname(target)}/${suffix}`;
 }
 
 /** A file's new text, ready to `place`; `abandon` drops it instead. */
