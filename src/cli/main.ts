@@ -198,22 +198,32 @@ export function writeWhole(fd: number, text: string): void {
   }
 }
 
+/** The command line without the global `--no-color` (before a `--`, after which every word is a path). */
+function withoutGlobalNoColor(argv: readonly string[]): string[] {
+  const end = argv.indexOf("--");
+  const options = end === -1 ? argv : argv.slice(0, end);
+  return [...options.filter((word) => word !== "--no-color"), ...(end === -1 ? [] : argv.slice(end))];
+}
+
 /** Runs one command line against an `Io`; resolves to the exit code. Used by `run` and by tests. */
 export async function runWith(io: Io, argv: readonly string[]): Promise<ExitCode> {
   let result: ExitCode | Promise<ExitCode> = EXIT.ok;
   const program = buildProgram(io, (code) => {
     result = code;
   });
-  if (argv.length === 0) {
-    io.err(program.helpInformation());
+  // `--no-color` is accepted anywhere on the line, so it must not change what these two checks see.
+  const words = withoutGlobalNoColor(argv);
+  if (words.length === 0) {
+    // The same help as `--help` (with the exit codes), on standard error: nothing was asked.
+    program.outputHelp({ error: true });
     return EXIT.usage;
   }
   // `policyc help nosuch` would print the general help and succeed: a typo should not pass.
-  if (argv[0] === "help" && argv[1] !== undefined && !program.commands.some((c) => c.name() === argv[1])) {
+  if (words[0] === "help" && words[1] !== undefined && !program.commands.some((c) => c.name() === words[1])) {
     const names = program.commands.map((c) => c.name());
     // As `policyc chek` is answered: a mistyped verb gets its likely name.
-    const match = closestName(argv[1], names);
-    io.err(`policyc: no command \`${argv[1]}\` to show help for (the commands: ${names.join(", ")})${match === undefined ? "" : `\n(Did you mean ${match}?)`}\n`);
+    const match = closestName(words[1], names);
+    io.err(`policyc: no command \`${words[1]}\` to show help for (the commands: ${names.join(", ")})${match === undefined ? "" : `\n(Did you mean ${match}?)`}\n`);
     return EXIT.usage;
   }
   try {

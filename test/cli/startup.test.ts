@@ -46,6 +46,17 @@ describe("the command line itself", () => {
     expect(unknown.stderr).toContain("(Did you mean check?)");
     expect((await cli([])).code).toBe(2);
   });
+
+  it("the global --no-color changes neither the answer to no verb nor to help for an unknown verb (audit a1 F2)", async () => {
+    const bare = await cli([]);
+    const help = await cli(["--help"]);
+    expect(bare).toEqual({ code: 2, stdout: "", stderr: help.stdout });
+    expect(bare.stderr).toContain("Exit codes:");
+    expect(await cli(["--no-color"])).toEqual(bare);
+    const mistyped = await cli(["help", "chek"]);
+    expect(await cli(["--no-color", "help", "chek"])).toEqual(mistyped);
+    expect(await cli(["help", "--no-color", "chek"])).toEqual(mistyped);
+  });
 });
 
 describe("a file whose name starts with `-`", () => {
