@@ -21,9 +21,10 @@ import { policyAmongRecordings } from "./replayOptions.js";
 const EXIT_CODE_HELP = `
 Exit codes:
   0  success (warnings allowed unless check --fail-on-warnings; every test passed)
-  1  policy errors, failed tests, nothing to compare (test, diff), or a change
+  1  policy errors, a warning under check --fail-on-warnings, a file to format
+     (fmt --check), failed tests, nothing to compare (test, diff), or a change
      (diff --exit-code)
-  2  bad usage, or unreadable input
+  2  bad usage, unreadable input, or output that cannot be written
 
 Colour is used only on a terminal, never with --no-color, NO_COLOR, FORCE_COLOR=0
 or (unless FORCE_COLOR is set) TERM=dumb; any other FORCE_COLOR forces it.`;

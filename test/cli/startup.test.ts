@@ -47,6 +47,14 @@ describe("the command line itself", () => {
     expect((await cli([])).code).toBe(2);
   });
 
+  it("--help and the README list every case of cli.md's exit code table (audit a1 L7)", async () => {
+    const help = (await cli(["--help"])).stdout.replace(/\s+/g, " ");
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8").replace(/\s+/g, " ").replace(/`/g, "");
+    for (const text of [help, readme]) {
+      for (const exitCase of ["check --fail-on-warnings", "fmt --check", "diff --exit-code", "nothing to compare", "unreadable input", "output that cannot be written"]) expect(text).toContain(exitCase);
+    }
+  });
+
   it("the global --no-color changes neither the answer to no verb nor to help for an unknown verb (audit a1 F2)", async () => {
     const bare = await cli([]);
     const help = await cli(["--help"]);
