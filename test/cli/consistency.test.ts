@@ -108,7 +108,7 @@ describe("standard output holds what a verb produces; diagnostics of policies th
     writeFileSync(join(dir, "empty.json"), "");
     const cases: [string[], string, string][] = [
       [["-r", join(dir, "nope.json")], "", `cannot read request \`${join(dir, "nope.json")}\`: no such file or folder`],
-      [["-r", join(dir, "bad.json")], "", `\`${join(dir, "bad.json")}\`: not JSON: `],
+      [["-r", join(dir, "bad.json")], "", `\`${join(dir, "bad.json")}\`: not JSON at `],
       [["-r", join(dir, "empty.json")], "", `\`${join(dir, "empty.json")}\`: the request is empty`],
       [["-r", "-"], "", "standard input: the request is empty"],
       [["-r", join(S, "schema.policy")], "", "is a policy file, not a request"],
@@ -128,7 +128,7 @@ describe("standard output holds what a verb produces; diagnostics of policies th
   it("a request and a bundle that are not JSON, or empty, are said alike", async () => {
     writeFileSync(join(dir, "bad-bundle.json"), "{bad");
     writeFileSync(join(dir, "empty-bundle.json"), "  \n");
-    expect((await cli(["eval", "--bundle", join(dir, "bad-bundle.json"), "-r", REQUEST])).stderr).toMatch(/^policyc eval: `[^`]*bad-bundle\.json`: not JSON: /);
+    expect((await cli(["eval", "--bundle", join(dir, "bad-bundle.json"), "-r", REQUEST])).stderr).toMatch(/^policyc eval: `[^`]*bad-bundle\.json`: not JSON at (line \d+, )?column \d+: /);
     expect((await cli(["eval", "--bundle", join(dir, "empty-bundle.json"), "-r", REQUEST])).stderr).toBe(`policyc eval: \`${join(dir, "empty-bundle.json")}\`: the bundle is empty\n`);
   });
 

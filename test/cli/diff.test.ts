@@ -795,7 +795,7 @@ describe("policyc diff", () => {
     writeFileSync(badBundle, "{not json");
     const bundle = await cli(["diff", badBundle, NEW, "--replay", CALLS]);
     expect(bundle.code).toBe(2);
-    expect(bundle.stderr).toContain("`: not JSON: ");
+    expect(bundle.stderr).toContain("`: not JSON at ");
     const badLine = join(dir, "bad.jsonl");
     writeFileSync(badLine, '{"session":"s","agent":{"team":"x"},"tool":"kb.search","args":{"query":"q"}}\n[]\n');
     const line = await cli(["diff", OLD, NEW, "--replay", badLine]);

@@ -316,8 +316,8 @@ describe("policyc test: a request written over several lines among one-line ones
     const [pretty, json, , , github] = results.map((result) => result.stdout);
     expect(pretty!.match(/^error: .*$/gm)).toEqual([
       `error: ${SEVERAL}:2: lines 2–19 are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines parse as a JSON object`,
-      expect.stringMatching(new RegExp(`^error: ${SEVERAL}:21: not JSON: `)),
-      `error: ${SEVERAL}:23: lines 23–26 are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines are not JSON either: Expected double-quoted property name in JSON at line 26, column 1 (a comma before \`}\` or \`]\` is not JSON: remove it)`,
+      expect.stringMatching(new RegExp(`^error: ${SEVERAL}:21: not JSON at `)),
+      `error: ${SEVERAL}:23: lines 23–26 are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines are not JSON either at line 26, column 1: unexpected \`}\` where a property name in double quotes belongs (a comma before \`}\` or \`]\` is not JSON: remove it)`,
       `error: ${SEVERAL}:28: lines 28–39 are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines parse as a JSON object`,
     ]);
     expect(lastLine(pretty!)).toBe("3 passed, 1 failed");
@@ -1054,7 +1054,7 @@ describe("policyc test: bundles", () => {
   it("a bundle that is not JSON: exit 2", async () => {
     const result = await test("--bundle", write("broken.json", "{"), "--replay", FULL);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("`: not JSON: ");
+    expect(result.stderr).toContain("`: not JSON at ");
     expectNoStackTrace(result);
   });
 });
@@ -1121,7 +1121,7 @@ describe("policyc test: bad input", () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toMatch(/^error: \S+\.jsonl:2: not JSON/m);
     const trailingComma = await run(`${VALID}\n{"session": "s",}\n`);
-    expect(trailingComma.stdout).toMatch(/^error: \S+\.jsonl:2: not JSON: .* at column 17 \(a comma before `\}` or `\]` is not JSON: remove it\)$/m);
+    expect(trailingComma.stdout).toMatch(/^error: \S+\.jsonl:2: not JSON at column 17: unexpected `\}` where a property name in double quotes belongs \(a comma before `\}` or `\]` is not JSON: remove it\)$/m);
   });
 
   it("a line that is JSON but not an object: exit 2", async () => {
