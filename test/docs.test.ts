@@ -257,4 +257,18 @@ describe("docs/cli.md examples", () => {
       rmSync(out, { recursive: true, force: true });
     }
   });
+
+  it.skipIf(!HAS_CONFORMANCE)("the build --json example is the whole document that building the conformance support.policy prints (audit a1 F5)", async () => {
+    const text = readFileSync(join(ROOT, "docs", "cli.md"), "utf8");
+    const shown = /`policyc build support\.policy -o bundle\.json --json`\):\n\n```json\n([^]*?)```\n/.exec(text)?.[1];
+    expect(shown, "docs/cli.md shows the document of `policyc build support.policy -o bundle.json --json`").toBeDefined();
+    const out = mkdtempSync(join(tmpdir(), "policyc-docs-"));
+    try {
+      const result = await cli(["build", "support.policy", "-o", join(out, "bundle.json"), "--json"], { cwd: join(CONFORMANCE, "support") });
+      expect(result.code).toBe(0);
+      expect(result.stdout.replace(JSON.stringify(join(out, "bundle.json")), '"bundle.json"'), "update the build --json example in docs/cli.md").toBe(shown);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
 });
