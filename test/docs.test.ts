@@ -95,6 +95,14 @@ describe("docs/diagnostics.md catalogue", () => {
     expect(unknown).toEqual([]);
   });
 
+  it("the overview table's ranges hold every code, from the first to the last of each hundred (audit a1 L1)", () => {
+    const text = readFileSync(join(ROOT, "docs", "diagnostics.md"), "utf8");
+    const ranges = [...text.matchAll(/^\| PC(\d+)–PC(\d+) \|/gm)].map((m) => [Number(m[1]), Number(m[2])] as const);
+    const outside = codes.filter((code) => !ranges.some(([first, last]) => Number(code.slice(2)) >= first && Number(code.slice(2)) <= last));
+    expect(outside).toEqual([]);
+    for (const [first, last] of ranges) expect(codes, `PC${last} ends a range of the table`).toContain(`PC${String(last).padStart(3, "0")}`);
+  });
+
   it.each(codes)("gives the severity of %s", (code) => {
     const text = catalogue.prose.get(`${code} — ${CODES[code].title}`) ?? "";
     expect(text).toContain(`**Severity:** ${CODES[code].severity}`);
