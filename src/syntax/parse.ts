@@ -98,7 +98,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       else {
         const shown = character.length > 20 ? headOf(character, 20) + "…" : character;
         const help = character.startsWith(";") ? separatorHint(lexed.tokens, error.offset) : hintForFirstCharacter(character, file.text, error.offset);
-        diagnostics.push(diagnostic("PC100", `unexpected character \`${shown}\``, span, help));
+        diagnostics.push(diagnostic("PC100", `unexpected character ${codeSpan(shown)}`, span, help));
       }
       if (diagnostics.length >= MAX_SYNTAX_ERRORS_PER_FILE) break;
     }
@@ -154,7 +154,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
           if (sameLine !== undefined) diagnostics[sameLine] = { ...diagnostics[sameLine]!, help: `${diagnostics[sameLine]!.help}, ${meant}` };
           else if (!echoesQuoteMistake(token.startOffset, token.startLine!)) {
             misquoted = { line: token.startLine!, quotes, position: diagnostics.length };
-            diagnostics.push(diagnostic("PC100", `unexpected character \`${wrong}\``, tokenSpan(file, token), `strings use ${quotes}: ${meant}`));
+            diagnostics.push(diagnostic("PC100", `unexpected character ${codeSpan(wrong)}`, tokenSpan(file, token), `strings use ${quotes}: ${meant}`));
           }
           // Parse on as the string that was meant, so the quotes give one error, not one per word.
           tokens.push({ ...token, image: meant, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
@@ -752,4 +752,13 @@ function splitRules(tokens: readonly IToken[], from: number, to: number): SplitR
   if (depth !== 0) return undefined;
   startPart(false);
   return { body, trailing };
+}
+
+/**
+ * `text` as a code span in a message: in backticks, or, when it holds one, in two with spaces
+ * (`` ` ``), as Markdown writes it, so the message reads right and renders right where it is
+ * shown as Markdown (an editor's hover, a GitHub annotation) (audit a1 L2).
+ */
+function codeSpan(text: string): string {
+  return text.includes("`") ? `\`\` ${text} \`\`` : `\`${text}\``;
 }

@@ -816,7 +816,8 @@ describe("a `\"` missing, one too many or of another kind is one error", () => {
   });
 
   it("a string in quotes of another kind, or with one end straight, is one PC100 read as the string meant", () => {
-    const PC100 = (column: number, character: string, help: string) => ({ code: "PC100", line: 5, column, message: `unexpected character \`${character}\``, help });
+    // A backtick is written in a code span as Markdown writes it, not as three backticks (audit a1 L2).
+    const PC100 = (column: number, character: string, help: string) => ({ code: "PC100", line: 5, column, message: character === "`" ? "unexpected character `` ` ``" : `unexpected character \`${character}\``, help });
     const straight = 'strings use straight double quotes: "support"';
     expect(inRule('allow fs.read when agent.team == \u201csupport"')).toEqual([PC100(36, "\u201c", straight)]);
     expect(inRule('allow fs.read when agent.team == "support\u201d')).toEqual([PC100(36, "\u201d", straight)]);
@@ -997,7 +998,7 @@ describe("PC112: bidirectional control characters", () => {
     expect(problems("# a \u202e\ntool a.b {}\n").map((p) => p.code)).toEqual(["PC100", "PC112"]);
     expect(problems("policy p {\n  deny * when a == 'x\u202a'\n}\n").map((p) => p.code)).toEqual(["PC100", "PC112"]);
     // A string in curly quotes or backticks is a string too.
-    for (const quoted of ["\u201cx\u202a\u201d", "`x\u202a`"]) expect(problems(`policy p {\n  deny * when a == ${quoted}\n}\n`).map((p) => [p.code, p.message.split(" holds")[0]])).toEqual([["PC100", "unexpected character `" + quoted.charAt(0) + "`"], ["PC112", "this string"]]);
+    for (const quoted of ["\u201cx\u202a\u201d", "`x\u202a`"]) expect(problems(`policy p {\n  deny * when a == ${quoted}\n}\n`).map((p) => [p.code, p.message.split(" holds")[0]])).toEqual([["PC100", quoted.startsWith("`") ? "unexpected character `` ` ``" : "unexpected character `" + quoted.charAt(0) + "`"], ["PC112", "this string"]]);
     expect(problems('policy p {\n  deny * when a == "x\u202b\n}\n').map((p) => p.code)).toEqual(["PC101", "PC112"]);
     expect(problems("policy p {\n  deny * when a \u2067== b\n}\n")).toEqual([
       { code: "PC112", line: 2, column: 17, message: "unexpected U+2067 (right-to-left isolate), a bidirectional control character that can make the code display in another order than it is read", help: "remove it" },
