@@ -100,9 +100,12 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
   /** Enum and record names used by any declaration (for the unused-declaration warning). */
   const typeUses = new Set<string>();
 
-  const duplicate = (what: string, name: string, span: Span, first: Span, advice = ""): void => {
-    const { line } = first.file.position(first.start);
-    diagnostics.push(diagnostic("PC200", `${what} \`${name}\` is declared more than once`, span, `the first declaration is at ${first.file.path}:${line}${advice}`));
+  const duplicate = (what: string, name: string, span: Span, first: Span, advice = "", owner?: string): void => {
+    const { line, column } = first.file.position(first.start);
+    // On the line of the repeat (`enum E { a, a }`), the line alone would not say which is first.
+    const sameLine = first.file === span.file && span.file.position(span.start).line === line;
+    const where = `${first.file.path}:${line}${sameLine ? `:${column}` : ""}`;
+    diagnostics.push(diagnostic("PC200", `${what} \`${name}\`${owner === undefined ? "" : ` of \`${owner}\``} is declared more than once`, span, `the first declaration is at ${where}${advice}`));
   };
 
   for (const file of files) {
@@ -114,12 +117,13 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
           if (previous) duplicate("type", name, decl.name.span, "decl" in previous ? previous.decl.name.span : previous.name.span);
           else if (BUILTIN_TYPES.has(name)) diagnostics.push(diagnostic("PC200", `\`${name}\` is a built-in type and cannot be redeclared`, decl.name.span));
           else {
-            const members: string[] = [];
+            const members = new Map<string, Span>();
             for (const member of decl.members) {
-              if (members.includes(member.name.name)) diagnostics.push(diagnostic("PC200", `enum member \`${member.name.name}\` is declared twice in \`${name}\``, member.span));
-              else members.push(member.name.name);
+              const first = members.get(member.name.name);
+              if (first) duplicate("enum member", member.name.name, member.span, first, "", name);
+              else members.set(member.name.name, member.span);
             }
-            enums.set(name, { name, members, decl });
+            enums.set(name, { name, members: [...members.keys()], decl });
           }
           break;
         }
@@ -213,8 +217,9 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
   const shape = (name: string, fields: readonly A.Field[]): RecordShape => {
     const map = new Map<string, FieldInfo>();
     for (const field of fields) {
-      if (map.has(field.name.name)) {
-        diagnostics.push(diagnostic("PC200", `attribute \`${field.name.name}\` is declared twice in \`${name}\``, field.name.span));
+      const first = map.get(field.name.name);
+      if (first) {
+        duplicate("attribute", field.name.name, field.name.span, first.span, "", name);
         continue;
       }
       map.set(field.name.name, { name: field.name.name, type: resolveType(field.type), optional: field.optional, span: field.span, docs: field.docs });

@@ -60,6 +60,16 @@ describe("declarations", () => {
     expect(checkAlone("type string { a: int }\n").map((f) => f.code)).toContain("PC200");
   });
 
+  it("PC200: a repeated member or attribute is said as every other duplicate, with where the first is, and its copies are not also unused (PC502) (audit a1 L5)", () => {
+    const said = (text: string) => checkAlone(text).map((f) => [f.code, f.line, f.message, f.help]);
+    expect(said("enum E { a, a, a }\nagent { e: E }\n")).toEqual([
+      ["PC200", 1, "enum member `a` of `E` is declared more than once", "the first declaration is at t.policy:1:10"],
+      ["PC200", 1, "enum member `a` of `E` is declared more than once", "the first declaration is at t.policy:1:10"],
+    ]);
+    expect(said("agent {\n  team: string\n  team: string\n}\n")).toEqual([["PC200", 3, "attribute `team` of `agent` is declared more than once", "the first declaration is at t.policy:2"]]);
+    expect(said("enum Zone { a }\nenum Zone { b }\n").map(([code, line]) => [code, line])).toEqual([["PC502", 1], ["PC200", 2]]);
+  });
+
   it("PC201: unknown type, with a suggestion", () => {
     const found = checkAlone("enum Zone { a }\nagent {\n  zone: Zonee\n  home: Zone\n}\n");
     expect(codesAndLines(found)).toEqual([["PC201", 3]]);
