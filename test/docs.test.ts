@@ -103,6 +103,19 @@ describe("docs/diagnostics.md catalogue", () => {
     for (const [first, last] of ranges) expect(codes, `PC${last} ends a range of the table`).toContain(`PC${String(last).padStart(3, "0")}`);
   });
 
+  it("says what the column of `file:line:column` counts, and it is what the text output prints (audit a1 L8)", async () => {
+    const text = readFileSync(join(ROOT, "docs", "diagnostics.md"), "utf8").replace(/\s+/g, " ");
+    expect(text).toContain("The column counts UTF-16 code units");
+    const dir = mkdtempSync(join(tmpdir(), "policyc-columns-"));
+    try {
+      writeFileSync(join(dir, "u.policy"), 'agent { team: string }\ntool kb.search {}\npolicy p {\n  allow kb.search when "漢😀" == agent.tem\n}\n');
+      // `  allow kb.search when "` is 24 units, `漢` one and `😀` two, then `" == agent.` (11): `tem` starts at unit 39.
+      expect((await cli(["check", "u.policy"], { cwd: dir })).stdout).toMatch(/^u\.policy:4:39: error\[PC202\]/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it.each(codes)("gives the severity of %s", (code) => {
     const text = catalogue.prose.get(`${code} — ${CODES[code].title}`) ?? "";
     expect(text).toContain(`**Severity:** ${CODES[code].severity}`);
