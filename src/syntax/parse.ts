@@ -13,7 +13,7 @@ import { durationSuggestion } from "./literals.js";
 import { quoteMistakes, type QuoteMistake } from "./quoteMistakes.js";
 import { tokenSpan } from "./tokenSpan.js";
 import { headOf } from "../runtime/cutText.js";
-import { quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
+import { dropStrayAts, quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
 import { bidiControlDiagnostics, hasBidiControl, hiddenInStringDiagnostics, invisibleCharacterMessage } from "./hiddenCharacters.js";
 import { capitalisedOperandKeyword, helpForSyntaxError, keywordAsQuantifierVariable, keywordValueHelp, keywordWrittenAsValue, quotedNameHelp, unclosedBrace, unclosedBracket } from "./syntaxHelp.js";
 import * as T from "./tokens.js";
@@ -324,7 +324,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     };
     // Declarations, and the rules of a policy, are parsed one at a time: each CST is turned into
     // AST and dropped at once, so a 10,000-rule set never holds a giant CST (that cost seconds of GC).
-    const { chunks, strayCloses, rulesOutsidePolicies } = splitDeclarations(quoteBareAnnotationArguments(closed.tokens, file, diagnostics));
+    const { chunks, strayCloses, rulesOutsidePolicies } = splitDeclarations(quoteBareAnnotationArguments(dropStrayAts(closed.tokens, file, diagnostics), file, diagnostics));
     for (const { brace, policyName } of strayCloses) {
       diagnostics.push(diagnostic("PC103", `this \`}\` closes \`policy ${policyName?.image ?? ""}\` early: rules follow it`, tokenSpan(file, brace), "remove it: a policy's `}` goes after its last rule"));
     }

@@ -954,6 +954,16 @@ describe("rules outside a policy, declarations inside one", () => {
   });
 });
 
+describe("PC109: an `@` alone before a rule (audit a1 F3)", () => {
+  it("is one error at the `@`, whose help removes it, and the rule after it parses as written", () => {
+    const stray = { code: "PC109", line: 2, column: 3, message: '`@` must be followed by an annotation name, as in `@name("…")`' };
+    expect(problems("policy p {\n  @\n  allow kb.x\n}\n")).toEqual([{ ...stray, help: "remove the `@` before `allow`: a rule starts with its effect" }]);
+    expect(problems("policy p {\n  @deny * when true\n}\n")).toEqual([{ ...stray, help: "remove the `@` before `deny`: a rule starts with its effect" }]);
+    // An annotation named like an effect, before a rule, is metadata: not this mistake.
+    expect(problems('policy p {\n  @ask deny kb.x\n  @deny("x") allow kb.y\n}\n')).toEqual([]);
+  });
+});
+
 describe("PC109: an annotation argument written as a name", () => {
   it("is one error, with the argument quoted, and parsing goes on as if it were", () => {
     expect(problems('policy p {\n  @name(kb_read)\n  allow kb.x\n}\n')).toEqual([{ code: "PC109", line: 2, column: 9, message: "`@name` takes strings, not names", help: 'write `@name("kb_read")`' }]);
