@@ -167,6 +167,11 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
   /** A declared type close to `name` first (`Date` for `date`), then another language's name for a built-in one. */
   const typeNameHelp = (name: string): string | undefined =>
     didYouMean(name, [...enums.keys(), ...recordDecls.keys()]) ?? ownEntry(TYPE_SYNONYMS, name.toLowerCase()) ?? didYouMean(name, BUILTIN_TYPES);
+  /** The types there are, when no one is close to what was written (`map`). */
+  const typesList = (): string => {
+    const declared = [...enums.keys(), ...recordDecls.keys()];
+    return `the types are ${[...BUILTIN_TYPES].filter((t) => t !== "set" && t !== "list").map((t) => `\`${t}\``).join(", ")}, \`set<T>\` and \`list<T>\`${declared.length === 0 ? "" : `, and the declared ${declared.slice(0, 10).map((t) => `\`${t}\``).join(", ")}${declared.length > 10 ? "…" : ""}`}`;
+  };
 
   const resolveType = (ref: A.TypeRef): Type => {
     const name = ref.name.name;
@@ -184,7 +189,7 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
       // a second one (PC214), though the argument is still checked and counts as a use.
       if (ref.argument) resolveType(ref.argument);
       const listLike = ref.argument && /^(array|vec|vector|seq|sequence|slice)$/i.test(name) ? `write \`list<${typeText(ref.argument)}>\`` : undefined;
-      diagnostics.push(diagnostic("PC201", `unknown type \`${name}\``, ref.name.span, () => typeNameHelp(name) ?? listLike));
+      diagnostics.push(diagnostic("PC201", `unknown type \`${name}\``, ref.name.span, () => typeNameHelp(name) ?? listLike ?? typesList()));
       return ERROR;
     }
     if (ref.argument) diagnostics.push(diagnostic("PC214", `\`${name}\` takes no type argument`, ref.argument.span));
@@ -273,10 +278,25 @@ export function checkPatternMatchesTools(pattern: A.ToolPattern, tools: Iterable
   const known = [...tools];
   const matched = toolsMatching(pattern.text, known);
   if (matched.length === 0 && pattern.text !== "") {
-    if (pattern.text.includes("*")) diagnostics.push(diagnostic("PC208", `the pattern \`${pattern.text}\` matches no declared tool`, pattern.span));
+    if (pattern.text.includes("*")) diagnostics.push(diagnostic("PC208", `the pattern \`${pattern.text}\` matches no declared tool`, pattern.span, () => didYouMean(pattern.text, patternsLike(pattern.text, known))));
     else diagnostics.push(diagnostic("PC203", `unknown tool \`${pattern.text}\``, pattern.span, () => didYouMean(pattern.text, known)));
   }
   return matched;
+}
+
+/**
+ * Patterns of the shape of `pattern` that match declared tools, for a did-you-mean (`kb.*` for
+ * `kc.*`): each tool's name cut to the pattern's number of dots, with the pattern's `*` parts.
+ */
+function patternsLike(pattern: string, tools: readonly string[]): string[] {
+  const parts = pattern.split(".");
+  const like = new Set<string>();
+  for (const tool of tools) {
+    const names = tool.split(".");
+    if (names.length < parts.length) continue;
+    like.add(parts.map((part, i) => (part.includes("*") ? part : names[i])).join("."));
+  }
+  return [...like];
 }
 
 /** A type as written: `string`, `set<Zone>`. */

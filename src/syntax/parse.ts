@@ -533,6 +533,10 @@ function hintForCharacter(character: string, after: string): string | undefined 
 /** hintForCharacter for the first character (a whole one: `𝔘` is two UTF-16 units) of a run at `offset` of `text`. */
 function hintForFirstCharacter(run: string, text: string, offset: number): string | undefined {
   const first = String.fromCodePoint(run.codePointAt(0)!);
+  // `context.t - 5m`: a `-` between two operands is a subtraction, which the language does not have.
+  if (first === "-" && /[\w)\]"][ \t]*$/.test(text.slice(Math.max(0, offset - 40), offset)) && /^[ \t]+[\w("]/.test(text.slice(offset + 1, offset + 41))) {
+    return "the language has no arithmetic: compare the values themselves, or have the caller send the computed value (in `context`)";
+  }
   return hintForCharacter(first, text.slice(offset + first.length, offset + first.length + 40));
 }
 

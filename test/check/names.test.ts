@@ -70,6 +70,17 @@ describe("declarations", () => {
     expect(said("enum Zone { a }\nenum Zone { b }\n").map(([code, line]) => [code, line])).toEqual([["PC502", 1], ["PC200", 2]]);
   });
 
+  it("PC208, PC402, PC108, PC100 (a subtraction) and PC201 (no type close) say what to write (audit a1 L4)", () => {
+    const helpOf = (text: string) => checkAlone(text).map((f) => [f.code, f.help]);
+    const tools = "tool kb.search {}\ntool kb.read {}\n";
+    expect(helpOf(`${tools}policy p {\n  allow kc.*\n}\n`)).toEqual([["PC208", "did you mean `kb.*`?"]]);
+    expect(helpOf(`${tools}policy p {\n  allow kb.read grant "y" for 500ms\n}\n`)).toEqual([["PC402", "write `1s` or more, as in `for 1s`"]]);
+    expect(helpOf(`${tools}policy p {\n  allow kb.read grant "y" for 999999999d\n}\n`)).toEqual([["PC108", "durations go up to 9007199254740991 milliseconds: `104249991d`"]]);
+    expect(helpOf(`${tools}context { t: time }\npolicy p {\n  deny kb.search when context.t > context.t - 5m\n}\n`)).toEqual([["PC100", "the language has no arithmetic: compare the values themselves, or have the caller send the computed value (in `context`)"]]);
+    expect(helpOf(`${tools}policy p {\n  deny kb.search when session.calls > -1\n}\n`)).toEqual([["PC100", "the language has no negative numbers"]]);
+    expect(helpOf(`enum Zone { a }\nagent { m: map<string>, z: Zone }\n`)).toEqual([["PC201", "the types are `bool`, `int`, `string`, `duration`, `time`, `Risk`, `set<T>` and `list<T>`, and the declared `Zone`"]]);
+  });
+
   it("PC201: unknown type, with a suggestion", () => {
     const found = checkAlone("enum Zone { a }\nagent {\n  zone: Zonee\n  home: Zone\n}\n");
     expect(codesAndLines(found)).toEqual([["PC201", 3]]);
