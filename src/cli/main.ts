@@ -67,7 +67,28 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
  * several verbs shows which one refused what.
  */
 function asOwnMessage(text: string, speaker: string): string {
-  return text.startsWith("error: ") ? `${speaker}: ${text.slice("error: ".length)}` : text;
+  return text.startsWith("error: ") ? `${speaker}: ${inHouseStyle(text.slice("error: ".length))}` : text;
+}
+
+/**
+ * Commander's wording as policyc's messages are written (audit a1 L3): names in backticks, not
+ * quotes (`unknown option \`--jsn\``), lower case, no full stop, and a did-you-mean on the line
+ * it answers (`: did you mean \`--json\`?`) rather than on a line of its own in brackets.
+ */
+function inHouseStyle(text: string): string {
+  const [first = "", ...rest] = text.split("\n");
+  const meant = rest.findIndex((line) => /^\(Did you mean .*\?\)$/.test(line));
+  const suggestion = meant < 0 ? "" : `: ${didYouMeanText(rest.splice(meant, 1)[0]!.slice("(Did you mean ".length, -"?)".length))}`;
+  const said = first
+    .replace(/^(unknown option|unknown command|missing required argument) '([^']*)'$/, "$1 `$2`")
+    .replace(/^option '([^']*)' argument missing$/, "option `$1` needs a value")
+    .replace(/^too many arguments(?: for '([^']*)')?\. Expected (\d+) arguments? but got (\d+)\.$/, (_, verb: string | undefined, expected: string, got: string) => `too many arguments${verb === undefined ? "" : ` for \`${verb}\``}: it takes ${expected}, not ${got}`);
+  return [said + suggestion, ...rest].join("\n");
+}
+
+/** "did you mean `check`?", the one form every did-you-mean of the command line takes. */
+function didYouMeanText(name: string): string {
+  return `did you mean \`${name}\`?`;
 }
 
 /**
@@ -80,11 +101,11 @@ function withOwnerOfOption(text: string, command: Command, program: Command): st
   const flag = /^error: unknown option '([^'=]+)(?:=[^']*)?'\n?(?:\(Did you mean [^\n]*\)\n?)?$/.exec(text)?.[1];
   if (flag === undefined) return text;
   // The verb's own flag given a value (`check --json=1`): it takes none, and is not another verb's.
-  if (command.options.some((option) => option.long === flag && !option.required && !option.optional)) return `${text.split("\n")[0]}\n(${flag} takes no value: give ${flag} alone)\n`;
+  if (command.options.some((option) => option.long === flag && !option.required && !option.optional)) return `${text.split("\n")[0]}\n(\`${flag}\` takes no value: give \`${flag}\` alone)\n`;
   const owners = program.commands.filter((other) => other !== command && other.options.some((option) => option.long === flag || option.short === flag));
   if (owners.length === 0) return text;
   // Commander's first line as it is (`--fail-on-warnings=1`), without its suggestion.
-  return `${text.split("\n")[0]}\n(${flag} is an option of ${owners.map((owner) => `\`policyc ${owner.name()}\``).join(" and ")}, not of \`policyc ${command.name()}\`)\n`;
+  return `${text.split("\n")[0]}\n(\`${flag}\` is an option of ${owners.map((owner) => `\`policyc ${owner.name()}\``).join(" and ")}, not of \`policyc ${command.name()}\`)\n`;
 }
 
 /**
@@ -224,7 +245,7 @@ export async function runWith(io: Io, argv: readonly string[]): Promise<ExitCode
     const names = program.commands.map((c) => c.name());
     // As `policyc chek` is answered: a mistyped verb gets its likely name.
     const match = closestName(words[1], names);
-    io.err(`policyc: no command \`${words[1]}\` to show help for (the commands: ${names.join(", ")})${match === undefined ? "" : `\n(Did you mean ${match}?)`}\n`);
+    io.err(`policyc: no command \`${words[1]}\` to show help for${match === undefined ? "" : `: ${didYouMeanText(match)}`} (the commands: ${names.join(", ")})\n`);
     return EXIT.usage;
   }
   try {

@@ -181,25 +181,25 @@ describe("--max-errors says what it takes as every number option does (review a4
 
 describe("did-you-mean (review a4 F7)", () => {
   it("help for a mistyped verb names the likely one", async () => {
-    expect((await cli(["help", "chek"])).stderr).toContain("(Did you mean check?)");
-    expect((await cli(["help", "Test"])).stderr).toContain("(Did you mean test?)");
+    expect((await cli(["help", "chek"])).stderr).toContain(": did you mean `check`?");
+    expect((await cli(["help", "Test"])).stderr).toContain(": did you mean `test`?");
   });
 
   it("an option in other letter case names the option", async () => {
-    expect(await cli(["check", S, "--JSON"])).toEqual({ code: 2, stdout: "", stderr: "policyc check: unknown option '--JSON'\n(Did you mean --json?)\n" });
-    expect((await cli(["test", S, "--replay", RECORDING, "--Max-Errors=3"])).stderr).toBe("policyc test: unknown option '--Max-Errors=3'\n(Did you mean --max-errors?)\n");
+    expect(await cli(["check", S, "--JSON"])).toEqual({ code: 2, stdout: "", stderr: "policyc check: unknown option `--JSON`: did you mean `--json`?\n" });
+    expect((await cli(["test", S, "--replay", RECORDING, "--Max-Errors=3"])).stderr).toBe("policyc test: unknown option `--Max-Errors=3`: did you mean `--max-errors`?\n");
   });
 
   it("a global option in other letter case names it too (review r3)", async () => {
-    expect(await cli(["check", S, "--NO-COLOR"])).toEqual({ code: 2, stdout: "", stderr: "policyc check: unknown option '--NO-COLOR'\n(Did you mean --no-color?)\n" });
-    expect((await cli(["check", "--VERSION"])).stderr).toBe("policyc check: unknown option '--VERSION'\n(Did you mean --version?)\n");
+    expect(await cli(["check", S, "--NO-COLOR"])).toEqual({ code: 2, stdout: "", stderr: "policyc check: unknown option `--NO-COLOR`: did you mean `--no-color`?\n" });
+    expect((await cli(["check", "--VERSION"])).stderr).toBe("policyc check: unknown option `--VERSION`: did you mean `--version`?\n");
   });
 
   it("the verb's own flag given a value is told it takes none, not sent to other verbs (review r3)", async () => {
-    expect(await cli(["check", S, "--json=1"])).toEqual({ code: 2, stdout: "", stderr: "policyc check: unknown option '--json=1'\n(--json takes no value: give --json alone)\n" });
-    expect((await cli(["fmt", S, "--write=yes"])).stderr).toBe("policyc fmt: unknown option '--write=yes'\n(--write takes no value: give --write alone)\n");
+    expect(await cli(["check", S, "--json=1"])).toEqual({ code: 2, stdout: "", stderr: "policyc check: unknown option `--json=1`\n(`--json` takes no value: give `--json` alone)\n" });
+    expect((await cli(["fmt", S, "--write=yes"])).stderr).toBe("policyc fmt: unknown option `--write=yes`\n(`--write` takes no value: give `--write` alone)\n");
     // Another verb's flag is still sent to its verbs.
-    expect((await cli(["check", S, "--write=1"])).stderr).toBe("policyc check: unknown option '--write=1'\n(--write is an option of `policyc fmt`, not of `policyc check`)\n");
+    expect((await cli(["check", S, "--write=1"])).stderr).toBe("policyc check: unknown option `--write=1`\n(`--write` is an option of `policyc fmt`, not of `policyc check`)\n");
   });
 });
 
