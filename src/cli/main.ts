@@ -63,7 +63,7 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
 
 /**
  * Commander's message (`error: unknown option '--jsn'`) as policyc's own are written: after the
- * verb that says it (`policyc check: unknown option '--jsn'`), so a script's log that runs
+ * verb that says it (`policyc check: unknown option \`--jsn\``), so a script's log that runs
  * several verbs shows which one refused what.
  */
 function asOwnMessage(text: string, speaker: string): string {

@@ -196,8 +196,8 @@ describe("names in rules", () => {
     expect(bare.help).toBe("did you mean `external`?");
     expect(single(rule("allow kb.search when agent.zone == Zone.externa"), "PC205", 2).help).toBe("did you mean `external`?");
     expect(single(rule("deny * when session.labels contains pi"), "PC205", 2).help).toBe("did you mean `pii`?");
-    expect(single(rule("deny * when tool.risk > hgih"), "PC205", 2).help).toBe("did you mean `high`?");
-    expect(single(rule("deny * when tool.risk > Risk.huge"), "PC205", 2).help).toBe("did you mean `high`?");
+    expect(single(rule("deny * when tool.risk > hgih"), "PC212", 2).help).toBe("did you mean `high`?");
+    expect(single(rule("deny * when tool.risk > Risk.huge"), "PC212", 2).help).toBe("did you mean `high`?");
     expect(single(rule("deny * when context.labels containsAny [pii, secrett]"), "PC205", 2).help).toBe("did you mean `secret`?");
   });
 
