@@ -705,6 +705,13 @@ describe("policyc eval", () => {
     }
   });
 
+  it("a request nested 100,000 deep is said as any other that is not JSON, not as an internal error (audit r1 F1)", async () => {
+    write("deep.json", "[".repeat(100_000));
+    expect(await evaluate(["decls.policy", "support.policy", "--request", "deep.json"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `deep.json`: not JSON at column 100001: the line ends before its JSON value does\n" });
+    write("deep-closed.json", `${"[".repeat(100_000)}x${"]".repeat(100_000)}`);
+    expect((await evaluate(["decls.policy", "support.policy", "--request", "deep-closed.json"])).stderr).toBe("policyc eval: `deep-closed.json`: not JSON at column 100001: unexpected `x`\n");
+  });
+
   it("a tampered bundle exits 2 with a message naming the hash", async () => {
     const result = await evaluate(["--bundle", "tampered.json", "--request", "lookup.json"]);
     expect(result.code).toBe(2);

@@ -1124,6 +1124,16 @@ describe("policyc test: bad input", () => {
     expect(trailingComma.stdout).toMatch(/^error: \S+\.jsonl:2: not JSON at column 17: unexpected `\}` where a property name in double quotes belongs \(a comma before `\}` or `\]` is not JSON: remove it\)$/m);
   });
 
+  it("a line nested 100,000 deep is one error at its column, and the other lines still replay (audit r1 F1)", async () => {
+    const deep = `{"tool":"kb.search","args":${"[".repeat(100_000)}`;
+    const result = await run(`${VALID}\n${deep}\n${VALID}\n`);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain(`.jsonl:2: not JSON at column ${deep.length + 1}: the line ends before its JSON value does\n`);
+    expect(result.stdout).toContain("2 lines replayed from 1 file; 1 error (listed above)\n2 passed, 0 failed\n");
+    expect(result.stdout).not.toContain("too long to hold");
+    expectNoStackTrace(result);
+  });
+
   it("a line that is JSON but not an object: exit 2", async () => {
     for (const line of ["[1, 2]", '"text"', "42", "null"]) {
       const result = await run(`${VALID}\n${line}\n`);

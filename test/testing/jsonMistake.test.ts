@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { jsonMistake } from "../../src/diagnostics/jsonMistake.js";
+import { cpuMilliseconds } from "../helpers.js";
 
 describe("jsonMistake: where text JSON.parse refuses stops being JSON (audit a1 F4)", () => {
   it("finds a mistake in every text JSON.parse refuses, never V8's wording or a piece of the text", () => {
@@ -27,6 +28,36 @@ describe("jsonMistake: where text JSON.parse refuses stops being JSON (audit a1 
       expect(said, text).not.toBe(`at column ${text.length + 1}: unexpected end`);
     }
     expect(refused).toBeGreaterThan(1000);
+  });
+
+  it("reads nesting of any depth without running out of stack (audit r1 F1)", () => {
+    const depth = 100_000;
+    expect(jsonMistake("[".repeat(depth))).toBe(`at column ${depth + 1}: the line ends before its JSON value does`);
+    expect(jsonMistake(`${'{"a":'.repeat(depth)}1${"}".repeat(depth - 1)}`)).toBe(`at column ${6 * depth + 1}: the line ends before its JSON value does`);
+    expect(jsonMistake(`${"[{\"a\":".repeat(depth)}0]`)).toBe(`at column ${6 * depth + 2}: unexpected \`]\` where \`,\` or \`}\` belongs`);
+    expect(jsonMistake(`${"[\n".repeat(depth)}x`)).toBe(`at line ${depth + 1}, column 1: unexpected \`x\``);
+  });
+
+  it("reads a long bad line in a time of the order of JSON.parse's refusal of it, not several times that (audit r1 F3)", () => {
+    // A recording's line can be tens of MB (logged attack payloads), and is read again only once JSON.parse has refused it.
+    const texts = [`${"1".repeat(8 * 1024 * 1024)}x`, `${" ".repeat(8 * 1024 * 1024)}x`];
+    const fastest = (work: () => void): number => {
+      let best = Infinity;
+      for (let run = 0; run < 3; run++) {
+        const start = cpuMilliseconds();
+        work();
+        best = Math.min(best, cpuMilliseconds() - start);
+      }
+      return best;
+    };
+    const parse = fastest(() => {
+      for (const text of texts) expect(() => JSON.parse(text)).toThrow(SyntaxError);
+    });
+    const read = fastest(() => {
+      for (const text of texts) expect(jsonMistake(text)).toMatch(/: unexpected `x`/);
+    });
+    // Measured: about 4 times JSON.parse's time (10 ms at least) with character codes, 17 times with a regex per character.
+    expect(read).toBeLessThan(8 * Math.max(parse, 10));
   });
 
   it("counts lines from where the joined lines start", () => {
