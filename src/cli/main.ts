@@ -86,9 +86,13 @@ function inHouseStyle(text: string): string {
   return [said + suggestion, ...rest].join("\n");
 }
 
-/** "did you mean `check`?", the one form every did-you-mean of the command line takes. */
-function didYouMeanText(name: string): string {
-  return `did you mean \`${name}\`?`;
+/**
+ * "did you mean `check`?", the one form every did-you-mean of the command line takes. Commander
+ * names several equally close ones as "one of --jobs, --json": "did you mean `--jobs` or `--json`?".
+ */
+function didYouMeanText(suggestion: string): string {
+  const names = (/^one of (.*)$/.exec(suggestion)?.[1]?.split(", ") ?? [suggestion]).map((name) => `\`${name}\``);
+  return `did you mean ${names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`}?`;
 }
 
 /**

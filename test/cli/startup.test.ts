@@ -111,6 +111,8 @@ describe("an option of another verb", () => {
     }
     expect(await cli(["check", "--jsn", "x.policy"])).toEqual({ code: 2, stdout: "", stderr: "policyc check: unknown option `--jsn`: did you mean `--json`?\n" });
     expect(await cli(["check", "--nosuch", "x.policy"])).toEqual({ code: 2, stdout: "", stderr: "policyc check: unknown option `--nosuch`\n" });
+    // Two names equally close: commander's "one of --jobs, --json", each name in backticks (audit r1 F2).
+    for (const typo of ["--josns", "--jobson"]) expect(await cli(["test", typo, "x"]), typo).toEqual({ code: 2, stdout: "", stderr: `policyc test: unknown option \`${typo}\`: did you mean \`--jobs\` or \`--json\`?\n` });
   });
 });
 
