@@ -252,6 +252,19 @@ describe("README.md examples", () => {
   });
 });
 
+describe("README.md upgrade notes for 0.9.0 (audit r1 F4)", () => {
+  it("quote the usage errors as this policyc prints them, the did-you-mean on the same line", async () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const notes = readme.slice(readme.indexOf("Upgrading from 0.8.0 to 0.9.0"), readme.indexOf("Upgrading from 0.7.0 to 0.8.0")).replace(/\s+/g, " ");
+    for (const args of [["check", "--jsn", "x.policy"], ["chek"], ["test", "--josns", "x"], ["diff", "a", "b", "c"], ["eval", "--bundle"]]) {
+      const said = (await cli(args)).stderr.trimEnd();
+      expect(said.split("\n"), args.join(" ")).toHaveLength(1);
+      // The whole line for an unknown option or verb, what follows `policyc VERB: ` for the others.
+      expect(notes.includes(said) || notes.includes(said.replace(/^policyc \w+: /, "")), said).toBe(true);
+    }
+  });
+});
+
 describe("README.md, The library", () => {
   it("names every value the package exports (the .d.ts comments send readers there)", async () => {
     const text = readFileSync(join(ROOT, "README.md"), "utf8");
