@@ -95,6 +95,27 @@ describe("docs/diagnostics.md catalogue", () => {
     expect(unknown).toEqual([]);
   });
 
+  it("the overview table's ranges hold every code, from the first to the last of each hundred (audit a1 L1)", () => {
+    const text = readFileSync(join(ROOT, "docs", "diagnostics.md"), "utf8");
+    const ranges = [...text.matchAll(/^\| PC(\d+)–PC(\d+) \|/gm)].map((m) => [Number(m[1]), Number(m[2])] as const);
+    const outside = codes.filter((code) => !ranges.some(([first, last]) => Number(code.slice(2)) >= first && Number(code.slice(2)) <= last));
+    expect(outside).toEqual([]);
+    for (const [first, last] of ranges) expect(codes, `PC${last} ends a range of the table`).toContain(`PC${String(last).padStart(3, "0")}`);
+  });
+
+  it("says what the column of `file:line:column` counts, and it is what the text output prints (audit a1 L8)", async () => {
+    const text = readFileSync(join(ROOT, "docs", "diagnostics.md"), "utf8").replace(/\s+/g, " ");
+    expect(text).toContain("The column counts UTF-16 code units");
+    const dir = mkdtempSync(join(tmpdir(), "policyc-columns-"));
+    try {
+      writeFileSync(join(dir, "u.policy"), 'agent { team: string }\ntool kb.search {}\npolicy p {\n  allow kb.search when "漢😀" == agent.tem\n}\n');
+      // `  allow kb.search when "` is 24 units, `漢` one and `😀` two, then `" == agent.` (11): `tem` starts at unit 39.
+      expect((await cli(["check", "u.policy"], { cwd: dir })).stdout).toMatch(/^u\.policy:4:39: error\[PC202\]/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it.each(codes)("gives the severity of %s", (code) => {
     const text = catalogue.prose.get(`${code} — ${CODES[code].title}`) ?? "";
     expect(text).toContain(`**Severity:** ${CODES[code].severity}`);
@@ -231,6 +252,19 @@ describe("README.md examples", () => {
   });
 });
 
+describe("README.md upgrade notes for 0.9.0 (audit r1 F4)", () => {
+  it("quote the usage errors as this policyc prints them, the did-you-mean on the same line", async () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const notes = readme.slice(readme.indexOf("Upgrading from 0.8.0 to 0.9.0"), readme.indexOf("Upgrading from 0.7.0 to 0.8.0")).replace(/\s+/g, " ");
+    for (const args of [["check", "--jsn", "x.policy"], ["chek"], ["test", "--josns", "x"], ["diff", "a", "b", "c"], ["eval", "--bundle"]]) {
+      const said = (await cli(args)).stderr.trimEnd();
+      expect(said.split("\n"), args.join(" ")).toHaveLength(1);
+      // The whole line for an unknown option or verb, what follows `policyc VERB: ` for the others.
+      expect(notes.includes(said) || notes.includes(said.replace(/^policyc \w+: /, "")), said).toBe(true);
+    }
+  });
+});
+
 describe("README.md, The library", () => {
   it("names every value the package exports (the .d.ts comments send readers there)", async () => {
     const text = readFileSync(join(ROOT, "README.md"), "utf8");
@@ -253,6 +287,20 @@ describe("docs/cli.md examples", () => {
       expect(result.stdout).toMatch(/^built /);
       expect((result.stderr + result.stdout).trim().replace(join(out, "bundle.json"), "bundle.json"), "update the hash in docs/cli.md (both places)").toBe(shown);
       expect(text).toContain(`"contentHash": "${shown!.split(", ").pop()}"`);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(!HAS_CONFORMANCE)("the build --json example is the whole document that building the conformance support.policy prints (audit a1 F5)", async () => {
+    const text = readFileSync(join(ROOT, "docs", "cli.md"), "utf8");
+    const shown = /`policyc build support\.policy -o bundle\.json --json`\):\n\n```json\n([^]*?)```\n/.exec(text)?.[1];
+    expect(shown, "docs/cli.md shows the document of `policyc build support.policy -o bundle.json --json`").toBeDefined();
+    const out = mkdtempSync(join(tmpdir(), "policyc-docs-"));
+    try {
+      const result = await cli(["build", "support.policy", "-o", join(out, "bundle.json"), "--json"], { cwd: join(CONFORMANCE, "support") });
+      expect(result.code).toBe(0);
+      expect(result.stdout.replace(JSON.stringify(join(out, "bundle.json")), '"bundle.json"'), "update the build --json example in docs/cli.md").toBe(shown);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

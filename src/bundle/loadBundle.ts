@@ -1,5 +1,5 @@
 import { createPublicKey, KeyObject, verify, type JsonWebKeyInput, type PrivateKeyInput, type PublicKeyInput } from "node:crypto";
-import type { ValidateFunction } from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
 import { checkEngineOptionNames, checkOptionNames, checkOptions, Engine, ENGINE_OPTIONS, markVerified, RUNTIME_SUPPORT, type EngineOptions } from "../runtime/engine.js";
 import { describeKind } from "../runtime/schema.js";
 import { describeText, describeThrown } from "../runtime/helpers.js";
@@ -76,9 +76,7 @@ function verifyWithKey(value: unknown, options: { publicKey?: PublicKeySource })
 function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
   refuseOtherFormat(value);
   if (!validateBundle(value)) {
-    const error = validateBundle.errors?.[0];
-    const where = error?.instancePath ? `at ${error.instancePath}` : "at the top level";
-    throw new BundleError(`not a valid policyc bundle: ${where} ${error?.message ?? "invalid"}${otherCompilerHint(value)}`);
+    throw new BundleError(`not a valid policyc bundle: ${bundleShapeMistake(validateBundle.errors?.[0])}${otherCompilerHint(value)}`);
   }
   const bundle = value as Bundle;
   const expected = contentHash(bundle);
@@ -131,6 +129,41 @@ function thisRuntimeNextTo(compiler: string): string {
  * added, fixes included.
  */
 const NEWER_BUNDLE_ADVICE = "load it with the runtime of the policyc that built it, or rebuild it with this policyc";
+
+/** JSON Schema's type names, as a person says them. */
+const TYPE_WORDS: Readonly<Record<string, string>> = { object: "an object", string: "a string", null: "null", array: "a list", boolean: "true or false", number: "a number", integer: "a whole number" };
+
+/**
+ * What the schema refuses in a bundle, in policyc's words rather than Ajv's (`must have required
+ * property 'manifest'`): where, as a reader names it (`the bundle`, `manifest.contentHash`,
+ * `rules[0]`), and what is wrong there (audit a1 F4).
+ */
+function bundleShapeMistake(error: ErrorObject | undefined): string {
+  if (error === undefined) return "it does not have the shape of a bundle";
+  const steps = error.instancePath.split("/").slice(1);
+  const where = steps.length === 0 ? "the bundle" : `\`${steps.map((step, i) => (/^\d+$/.test(step) ? `[${step}]` : `${i === 0 ? "" : "."}${step}`)).join("")}\``;
+  const params = error.params as { missingProperty?: string; additionalProperty?: string; type?: string | string[]; limit?: number; allowedValues?: unknown[]; allowedValue?: unknown };
+  switch (error.keyword) {
+    case "required":
+      return `${where} lacks \`${params.missingProperty}\``;
+    case "additionalProperties":
+      return `${where} has ${shown(String(params.additionalProperty))}, which a bundle of this policyc does not have`;
+    case "type":
+      return `${where} must be ${([] as string[]).concat(params.type ?? []).map((type) => TYPE_WORDS[type] ?? type).join(" or ")}`;
+    case "minLength":
+      return `${where} must not be empty`;
+    case "minimum":
+      return `${where} must be at least ${params.limit}`;
+    case "enum":
+      return `${where} must be one of ${(params.allowedValues ?? []).map((allowed) => JSON.stringify(allowed)).join(", ")}`;
+    case "const":
+      return `${where} must be ${JSON.stringify(params.allowedValue)}`;
+    case "pattern":
+      return `${where} is not written as a bundle writes it`;
+    default:
+      return `${where} does not have the shape a bundle gives it`;
+  }
+}
 
 /**
  * For a bundle the schema refuses: when another policyc built it (a newer one writes fields this

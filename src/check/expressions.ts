@@ -755,7 +755,8 @@ export class ExpressionChecker {
         this.resolutions.set(expr, { kind: "riskLevel", level: property.name as RiskLevel });
         return RISK;
       }
-      return this.report("PC205", `unknown risk level \`${property.name}\``, property.span, didYouMean(property.name, RISK_LEVELS));
+      // The code of an unknown risk level wherever it is written, a declaration's or a condition's (audit a1 F6).
+      return this.report("PC212", `unknown risk level \`${property.name}\``, property.span, didYouMean(property.name, RISK_LEVELS) ?? "risk levels are `low`, `medium`, `high`, `critical`");
     }
     const enumInfo = this.schema.enums.get(namespace);
     if (enumInfo) {
@@ -820,7 +821,7 @@ export class ExpressionChecker {
         this.resolutions.set(expr, { kind: "riskLevel", level: text as RiskLevel });
         return RISK;
       }
-      return this.report("PC205", `unknown risk level \`${text}\``, expr.span, didYouMean(text, RISK_LEVELS) ?? "risk levels are `low`, `medium`, `high`, `critical`");
+      return this.report("PC212", `unknown risk level \`${text}\``, expr.span, didYouMean(text, RISK_LEVELS) ?? "risk levels are `low`, `medium`, `high`, `critical`");
     }
     if (element?.kind === "tool" || element?.kind === "toolset") {
       if (this.schema.tools.has(text)) {

@@ -100,9 +100,12 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
   /** Enum and record names used by any declaration (for the unused-declaration warning). */
   const typeUses = new Set<string>();
 
-  const duplicate = (what: string, name: string, span: Span, first: Span, advice = ""): void => {
-    const { line } = first.file.position(first.start);
-    diagnostics.push(diagnostic("PC200", `${what} \`${name}\` is declared more than once`, span, `the first declaration is at ${first.file.path}:${line}${advice}`));
+  const duplicate = (what: string, name: string, span: Span, first: Span, advice = "", owner?: string): void => {
+    const { line, column } = first.file.position(first.start);
+    // On the line of the repeat (`enum E { a, a }`), the line alone would not say which is first.
+    const sameLine = first.file === span.file && span.file.position(span.start).line === line;
+    const where = `${first.file.path}:${line}${sameLine ? `:${column}` : ""}`;
+    diagnostics.push(diagnostic("PC200", `${what} \`${name}\`${owner === undefined ? "" : ` of \`${owner}\``} is declared more than once`, span, `the first declaration is at ${where}${advice}`));
   };
 
   for (const file of files) {
@@ -114,12 +117,13 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
           if (previous) duplicate("type", name, decl.name.span, "decl" in previous ? previous.decl.name.span : previous.name.span);
           else if (BUILTIN_TYPES.has(name)) diagnostics.push(diagnostic("PC200", `\`${name}\` is a built-in type and cannot be redeclared`, decl.name.span));
           else {
-            const members: string[] = [];
+            const members = new Map<string, Span>();
             for (const member of decl.members) {
-              if (members.includes(member.name.name)) diagnostics.push(diagnostic("PC200", `enum member \`${member.name.name}\` is declared twice in \`${name}\``, member.span));
-              else members.push(member.name.name);
+              const first = members.get(member.name.name);
+              if (first) duplicate("enum member", member.name.name, member.span, first, "", name);
+              else members.set(member.name.name, member.span);
             }
-            enums.set(name, { name, members, decl });
+            enums.set(name, { name, members: [...members.keys()], decl });
           }
           break;
         }
@@ -163,6 +167,11 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
   /** A declared type close to `name` first (`Date` for `date`), then another language's name for a built-in one. */
   const typeNameHelp = (name: string): string | undefined =>
     didYouMean(name, [...enums.keys(), ...recordDecls.keys()]) ?? ownEntry(TYPE_SYNONYMS, name.toLowerCase()) ?? didYouMean(name, BUILTIN_TYPES);
+  /** The types there are, when no one is close to what was written (`map`). */
+  const typesList = (): string => {
+    const declared = [...enums.keys(), ...recordDecls.keys()];
+    return `the types are ${[...BUILTIN_TYPES].filter((t) => t !== "set" && t !== "list").map((t) => `\`${t}\``).join(", ")}, \`set<T>\` and \`list<T>\`${declared.length === 0 ? "" : `, and the declared ${declared.slice(0, 10).map((t) => `\`${t}\``).join(", ")}${declared.length > 10 ? "…" : ""}`}`;
+  };
 
   const resolveType = (ref: A.TypeRef): Type => {
     const name = ref.name.name;
@@ -180,7 +189,7 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
       // a second one (PC214), though the argument is still checked and counts as a use.
       if (ref.argument) resolveType(ref.argument);
       const listLike = ref.argument && /^(array|vec|vector|seq|sequence|slice)$/i.test(name) ? `write \`list<${typeText(ref.argument)}>\`` : undefined;
-      diagnostics.push(diagnostic("PC201", `unknown type \`${name}\``, ref.name.span, () => typeNameHelp(name) ?? listLike));
+      diagnostics.push(diagnostic("PC201", `unknown type \`${name}\``, ref.name.span, () => typeNameHelp(name) ?? listLike ?? typesList()));
       return ERROR;
     }
     if (ref.argument) diagnostics.push(diagnostic("PC214", `\`${name}\` takes no type argument`, ref.argument.span));
@@ -213,8 +222,9 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
   const shape = (name: string, fields: readonly A.Field[]): RecordShape => {
     const map = new Map<string, FieldInfo>();
     for (const field of fields) {
-      if (map.has(field.name.name)) {
-        diagnostics.push(diagnostic("PC200", `attribute \`${field.name.name}\` is declared twice in \`${name}\``, field.name.span));
+      const first = map.get(field.name.name);
+      if (first) {
+        duplicate("attribute", field.name.name, field.name.span, first.span, "", name);
         continue;
       }
       map.set(field.name.name, { name: field.name.name, type: resolveType(field.type), optional: field.optional, span: field.span, docs: field.docs });
@@ -268,10 +278,25 @@ export function checkPatternMatchesTools(pattern: A.ToolPattern, tools: Iterable
   const known = [...tools];
   const matched = toolsMatching(pattern.text, known);
   if (matched.length === 0 && pattern.text !== "") {
-    if (pattern.text.includes("*")) diagnostics.push(diagnostic("PC208", `the pattern \`${pattern.text}\` matches no declared tool`, pattern.span));
+    if (pattern.text.includes("*")) diagnostics.push(diagnostic("PC208", `the pattern \`${pattern.text}\` matches no declared tool`, pattern.span, () => didYouMean(pattern.text, patternsLike(pattern.text, known))));
     else diagnostics.push(diagnostic("PC203", `unknown tool \`${pattern.text}\``, pattern.span, () => didYouMean(pattern.text, known)));
   }
   return matched;
+}
+
+/**
+ * Patterns of the shape of `pattern` that match declared tools, for a did-you-mean (`kb.*` for
+ * `kc.*`): each tool's name cut to the pattern's number of dots, with the pattern's `*` parts.
+ */
+function patternsLike(pattern: string, tools: readonly string[]): string[] {
+  const parts = pattern.split(".");
+  const like = new Set<string>();
+  for (const tool of tools) {
+    const names = tool.split(".");
+    if (names.length < parts.length) continue;
+    like.add(parts.map((part, i) => (part.includes("*") ? part : names[i])).join("."));
+  }
+  return [...like];
 }
 
 /** A type as written: `string`, `set<Zone>`. */

@@ -31,8 +31,8 @@ export function suppressionProblem(text: string): { message: string; help: strin
   const shown = JSON.stringify(text);
   if (Object.hasOwn(CODES, text)) {
     const code = text as Code;
-    if (CODES[code].severity === "error") return { message: `${code} is an error, and \`@suppress\` hides only warnings`, help: "fix what the error says: a rule with an error does not build" };
-    return { message: `${code} is never reported inside a rule, so \`@suppress\` on a rule cannot hide it`, help: code === "PC502" ? "remove the unused declaration, or use it" : code === "PC515" ? "declare `context.labels` as a set of the label enum, as its help says" : "remove this code from `@suppress`" };
+    if (CODES[code].severity === "error") return { message: `${shown} is the code of an error, and \`@suppress\` hides only warnings`, help: "fix what the error says: a rule with an error does not build" };
+    return { message: `${shown} is never reported inside a rule, so \`@suppress\` on a rule cannot hide it`, help: code === "PC502" ? "remove the unused declaration, or use it" : code === "PC515" ? "declare `context.labels` as a set of the label enum, as its help says" : "remove this code from `@suppress`" };
   }
   // One edit at most (`PC5111`, `pc511`): codes differ from each other by a digit, so a looser
   // match would name an unrelated warning.

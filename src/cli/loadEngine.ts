@@ -12,7 +12,7 @@ import type { CompiledPolicy } from "../runtime/policy.js";
 import { describeFsError, loadSources } from "../source/loadSources.js";
 import { hasExtension } from "../source/fileNames.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
-import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
+import { jsonMistake } from "../diagnostics/jsonMistake.js";
 import { looksLikeUtf16, utf16Refusal, withoutByteOrderMark } from "../source/textEncoding.js";
 import { emptyValueMessage, isBlank } from "./options.js";
 import { misplacedPolicyPath, wrongSlotOfText, type RecordingOption } from "./wrongSlot.js";
@@ -137,7 +137,7 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return usage(`\`${path}\`: not JSON: ${jsonErrorPlace((error as Error).message, text)}`);
+    return usage(`\`${path}\`: not JSON ${jsonMistake(text)}`);
   }
   try {
     const bundle: Bundle = verifyBundle(value, publicKey === undefined ? {} : { publicKey });

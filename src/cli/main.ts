@@ -21,9 +21,10 @@ import { policyAmongRecordings } from "./replayOptions.js";
 const EXIT_CODE_HELP = `
 Exit codes:
   0  success (warnings allowed unless check --fail-on-warnings; every test passed)
-  1  policy errors, failed tests, nothing to compare (test, diff), or a change
+  1  policy errors, a warning under check --fail-on-warnings, a file to format
+     (fmt --check), failed tests, nothing to compare (test, diff), or a change
      (diff --exit-code)
-  2  bad usage, or unreadable input
+  2  bad usage, unreadable input, or output that cannot be written
 
 Colour is used only on a terminal, never with --no-color, NO_COLOR, FORCE_COLOR=0
 or (unless FORCE_COLOR is set) TERM=dumb; any other FORCE_COLOR forces it.`;
@@ -62,11 +63,36 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
 
 /**
  * Commander's message (`error: unknown option '--jsn'`) as policyc's own are written: after the
- * verb that says it (`policyc check: unknown option '--jsn'`), so a script's log that runs
+ * verb that says it (`policyc check: unknown option \`--jsn\``), so a script's log that runs
  * several verbs shows which one refused what.
  */
 function asOwnMessage(text: string, speaker: string): string {
-  return text.startsWith("error: ") ? `${speaker}: ${text.slice("error: ".length)}` : text;
+  return text.startsWith("error: ") ? `${speaker}: ${inHouseStyle(text.slice("error: ".length))}` : text;
+}
+
+/**
+ * Commander's wording as policyc's messages are written (audit a1 L3): names in backticks, not
+ * quotes (`unknown option \`--jsn\``), lower case, no full stop, and a did-you-mean on the line
+ * it answers (`: did you mean \`--json\`?`) rather than on a line of its own in brackets.
+ */
+function inHouseStyle(text: string): string {
+  const [first = "", ...rest] = text.split("\n");
+  const meant = rest.findIndex((line) => /^\(Did you mean .*\?\)$/.test(line));
+  const suggestion = meant < 0 ? "" : `: ${didYouMeanText(rest.splice(meant, 1)[0]!.slice("(Did you mean ".length, -"?)".length))}`;
+  const said = first
+    .replace(/^(unknown option|unknown command|missing required argument) '([^']*)'$/, "$1 `$2`")
+    .replace(/^option '([^']*)' argument missing$/, "option `$1` needs a value")
+    .replace(/^too many arguments(?: for '([^']*)')?\. Expected (\d+) arguments? but got (\d+)\.$/, (_, verb: string | undefined, expected: string, got: string) => `too many arguments${verb === undefined ? "" : ` for \`${verb}\``}: it takes ${expected}, not ${got}`);
+  return [said + suggestion, ...rest].join("\n");
+}
+
+/**
+ * "did you mean `check`?", the one form every did-you-mean of the command line takes. Commander
+ * names several equally close ones as "one of --jobs, --json": "did you mean `--jobs` or `--json`?".
+ */
+function didYouMeanText(suggestion: string): string {
+  const names = (/^one of (.*)$/.exec(suggestion)?.[1]?.split(", ") ?? [suggestion]).map((name) => `\`${name}\``);
+  return `did you mean ${names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`}?`;
 }
 
 /**
@@ -79,11 +105,11 @@ function withOwnerOfOption(text: string, command: Command, program: Command): st
   const flag = /^error: unknown option '([^'=]+)(?:=[^']*)?'\n?(?:\(Did you mean [^\n]*\)\n?)?$/.exec(text)?.[1];
   if (flag === undefined) return text;
   // The verb's own flag given a value (`check --json=1`): it takes none, and is not another verb's.
-  if (command.options.some((option) => option.long === flag && !option.required && !option.optional)) return `${text.split("\n")[0]}\n(${flag} takes no value: give ${flag} alone)\n`;
+  if (command.options.some((option) => option.long === flag && !option.required && !option.optional)) return `${text.split("\n")[0]}\n(\`${flag}\` takes no value: give \`${flag}\` alone)\n`;
   const owners = program.commands.filter((other) => other !== command && other.options.some((option) => option.long === flag || option.short === flag));
   if (owners.length === 0) return text;
   // Commander's first line as it is (`--fail-on-warnings=1`), without its suggestion.
-  return `${text.split("\n")[0]}\n(${flag} is an option of ${owners.map((owner) => `\`policyc ${owner.name()}\``).join(" and ")}, not of \`policyc ${command.name()}\`)\n`;
+  return `${text.split("\n")[0]}\n(\`${flag}\` is an option of ${owners.map((owner) => `\`policyc ${owner.name()}\``).join(" and ")}, not of \`policyc ${command.name()}\`)\n`;
 }
 
 /**
@@ -198,22 +224,32 @@ export function writeWhole(fd: number, text: string): void {
   }
 }
 
+/** The command line without the global `--no-color` (before a `--`, after which every word is a path). */
+function withoutGlobalNoColor(argv: readonly string[]): string[] {
+  const end = argv.indexOf("--");
+  const options = end === -1 ? argv : argv.slice(0, end);
+  return [...options.filter((word) => word !== "--no-color"), ...(end === -1 ? [] : argv.slice(end))];
+}
+
 /** Runs one command line against an `Io`; resolves to the exit code. Used by `run` and by tests. */
 export async function runWith(io: Io, argv: readonly string[]): Promise<ExitCode> {
   let result: ExitCode | Promise<ExitCode> = EXIT.ok;
   const program = buildProgram(io, (code) => {
     result = code;
   });
-  if (argv.length === 0) {
-    io.err(program.helpInformation());
+  // `--no-color` is accepted anywhere on the line, so it must not change what these two checks see.
+  const words = withoutGlobalNoColor(argv);
+  if (words.length === 0) {
+    // The same help as `--help` (with the exit codes), on standard error: nothing was asked.
+    program.outputHelp({ error: true });
     return EXIT.usage;
   }
   // `policyc help nosuch` would print the general help and succeed: a typo should not pass.
-  if (argv[0] === "help" && argv[1] !== undefined && !program.commands.some((c) => c.name() === argv[1])) {
+  if (words[0] === "help" && words[1] !== undefined && !program.commands.some((c) => c.name() === words[1])) {
     const names = program.commands.map((c) => c.name());
     // As `policyc chek` is answered: a mistyped verb gets its likely name.
-    const match = closestName(argv[1], names);
-    io.err(`policyc: no command \`${argv[1]}\` to show help for (the commands: ${names.join(", ")})${match === undefined ? "" : `\n(Did you mean ${match}?)`}\n`);
+    const match = closestName(words[1], names);
+    io.err(`policyc: no command \`${words[1]}\` to show help for${match === undefined ? "" : `: ${didYouMeanText(match)}`} (the commands: ${names.join(", ")})\n`);
     return EXIT.usage;
   }
   try {

@@ -1,6 +1,5 @@
 import { type Diagnostic } from "../diagnostics/Diagnostic.js";
-import { CODES } from "../diagnostics/codes.js";
-import { diagnosticToJson, renderDiagnostic, summarize, type DiagnosticJson } from "../diagnostics/render.js";
+import { counted, diagnosticToJson, renderDiagnostic, summarize, type DiagnosticJson } from "../diagnostics/render.js";
 import { onStandardError, type Io } from "./io.js";
 import type { LoadedPolicy } from "./loadEngine.js";
 import { namedForWhatItIs } from "./wrongSlot.js";
@@ -15,8 +14,7 @@ export const DEFAULT_MAX_DIAGNOSTICS = 50;
 export function reportDiagnostics(io: Io, found: readonly Diagnostic[], options: { json: boolean; max?: number; extra?: Record<string, unknown>; warningsFail?: boolean }): void {
   const diagnostics = namedForWhatItIs(found);
   const max = options.max ?? DEFAULT_MAX_DIAGNOSTICS;
-  const shown = diagnostics.slice(0, max);
-  const hidden = diagnostics.length - shown.length;
+  const shown = shownUnderCap(diagnostics, max);
   if (options.json) {
     const errors = diagnostics.filter((d) => d.severity === "error").length;
     const warnings = diagnostics.length - errors;
@@ -24,8 +22,27 @@ export function reportDiagnostics(io: Io, found: readonly Diagnostic[], options:
     return;
   }
   for (const d of shown) io.out(renderDiagnostic(d, io.palette) + "\n\n");
-  if (hidden > 0) io.out(`${io.palette.warning(`warning[PC503]`)}: ${CODES.PC503.title}: ${hidden} more not shown (use --max-errors to see more)\n\n`);
+  const shownSet = new Set(shown);
+  const hidden = diagnostics.filter((d) => !shownSet.has(d));
+  if (hidden.length > 0) io.out(`${io.palette.warning(`warning[PC503]`)}: ${hiddenNote(hidden)}\n\n`);
   if (diagnostics.length > 0) io.out(summarize(diagnostics) + "\n");
+}
+
+/**
+ * At most `max` diagnostics, errors first, so a run that fails never shows only warnings (audit
+ * a1 F1); warnings fill the slots errors leave. The ones kept stay in file and position order.
+ */
+function shownUnderCap(diagnostics: readonly Diagnostic[], max: number): Diagnostic[] {
+  if (diagnostics.length <= max) return [...diagnostics];
+  const errors = diagnostics.filter((d) => d.severity === "error").slice(0, max);
+  const warnings = diagnostics.filter((d) => d.severity !== "error").slice(0, max - errors.length);
+  const kept = new Set([...errors, ...warnings]);
+  return diagnostics.filter((d) => kept.has(d));
+}
+
+/** The PC503 line: how many were not shown, and how many of those are errors and warnings. */
+function hiddenNote(hidden: readonly Diagnostic[]): string {
+  return `${counted(hidden.length, "more diagnostic")} not shown (${summarize(hidden)}); use --max-errors N to see more`;
 }
 
 /** A policy set that did not load, and why. */

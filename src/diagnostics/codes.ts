@@ -9,7 +9,10 @@ export interface CodeInfo {
   readonly severity: Severity;
   /** What the code means, in a few words. */
   readonly title: string;
-  /** A snippet that triggers it (shown in the docs). */
+  /**
+   * A short input that triggers it, for a tool that lists the catalogue (an editor's hover, a
+   * CI report). docs/diagnostics.md shows its own, longer example of each code, with the output.
+   */
   readonly example: string;
 }
 
@@ -17,9 +20,9 @@ export const CODES = {
   // Input: files and bytes (PC0xx)
   PC001: { severity: "error", title: "path cannot be read", example: "policyc check missing.policy" },
   PC002: { severity: "error", title: "file is not valid UTF-8", example: "a file saved as Latin-1 with `é` in a string" },
-  PC003: { severity: "error", title: "file looks binary (contains NUL bytes)", example: "policyc check image.png.policy" },
+  PC003: { severity: "error", title: "file looks binary (contains NUL bytes)", example: "policyc check image.policy (a PNG image renamed)" },
   PC004: { severity: "error", title: "no .policy files under a path", example: "policyc check empty-folder/" },
-  PC005: { severity: "error", title: "file is too large", example: "a 10 MB generated .policy file" },
+  PC005: { severity: "error", title: "file is too large", example: "a 4.5 MB generated .policy file" },
   PC006: { severity: "error", title: "file is empty", example: "an empty `rules.policy` (a set needs at least one declaration)" },
   PC007: { severity: "warning", title: "file named like a policy file is not read", example: "policyc check rules/   # rules/deny.policy.txt, saved by Notepad" },
 

@@ -3,7 +3,7 @@ import type * as A from "../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import type { SourceFile } from "../source/SourceFile.js";
 import type { Span } from "../source/Span.js";
-import { decodeString, parseDuration } from "./literals.js";
+import { decodeString, DURATION_UNITS, parseDuration } from "./literals.js";
 import * as T from "./tokens.js";
 
 type Child = CstNode | IToken;
@@ -304,7 +304,9 @@ export class AstBuilder {
     const milliseconds = parseDuration(token.image);
     // Malformed units were reported by the lexer front (PC104); a huge number is PC108.
     if (milliseconds === undefined && /^[0-9]+(ms|s|m|h|d)$/.test(token.image)) {
-      this.diagnostics.push(diagnostic("PC108", `the duration \`${token.image}\` is too large`, span));
+      const unit = /[a-z]+$/.exec(token.image)![0];
+      const largest = Math.floor(Number.MAX_SAFE_INTEGER / DURATION_UNITS[unit]!);
+      this.diagnostics.push(diagnostic("PC108", `the duration \`${token.image}\` is too large`, span, `durations go up to ${Number.MAX_SAFE_INTEGER} milliseconds: \`${largest}${unit}\``));
     }
     return { kind: "DurationLiteral", text: token.image, milliseconds: milliseconds ?? 0, span };
   }

@@ -34,6 +34,26 @@ export function quoteBareAnnotationArguments(tokens: readonly IToken[], file: So
   return out;
 }
 
+const EFFECTS = [T.Kw.allow, T.Kw.ask, T.Kw.deny];
+
+/**
+ * `@` alone before a rule (`@\n  allow kb.search`): the grammar reads `@allow` as an annotation
+ * named `allow` and then reports the rule's target as what is wrong, on the wrong line, with help
+ * that writes invalid code (audit a1 F3). An `@` followed by an effect keyword that is followed
+ * by a target (a name or `*`, not another effect, not `(`) is reported as PC109 at the `@` and
+ * left out, so the rule after it parses as written.
+ */
+export function dropStrayAts(tokens: readonly IToken[], file: SourceFile, diagnostics: Diagnostic[]): IToken[] {
+  return tokens.filter((token, i) => {
+    const effect = tokens[i + 1];
+    const target = tokens[i + 2];
+    if (token.tokenType !== T.At || effect === undefined || !EFFECTS.includes(effect.tokenType)) return true;
+    if (target === undefined || (target.tokenType !== T.Star && (!isName(target) || EFFECTS.includes(target.tokenType)))) return true;
+    diagnostics.push(diagnostic("PC109", '`@` must be followed by an annotation name, as in `@name("…")`', { file, start: token.startOffset, end: token.endOffset! + 1 }, `remove the \`@\` before \`${effect.image}\`: a rule starts with its effect`));
+    return false;
+  });
+}
+
 /**
  * PC109 for the name from `first` to `last`, and the string token it stands for. `only`: it is the
  * annotation's only argument, so the help can show the annotation whole.

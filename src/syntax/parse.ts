@@ -13,7 +13,7 @@ import { durationSuggestion } from "./literals.js";
 import { quoteMistakes, type QuoteMistake } from "./quoteMistakes.js";
 import { tokenSpan } from "./tokenSpan.js";
 import { headOf } from "../runtime/cutText.js";
-import { quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
+import { dropStrayAts, quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
 import { bidiControlDiagnostics, hasBidiControl, hiddenInStringDiagnostics, invisibleCharacterMessage } from "./hiddenCharacters.js";
 import { capitalisedOperandKeyword, helpForSyntaxError, keywordAsQuantifierVariable, keywordValueHelp, keywordWrittenAsValue, quotedNameHelp, unclosedBrace, unclosedBracket } from "./syntaxHelp.js";
 import * as T from "./tokens.js";
@@ -98,7 +98,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       else {
         const shown = character.length > 20 ? headOf(character, 20) + "…" : character;
         const help = character.startsWith(";") ? separatorHint(lexed.tokens, error.offset) : hintForFirstCharacter(character, file.text, error.offset);
-        diagnostics.push(diagnostic("PC100", `unexpected character \`${shown}\``, span, help));
+        diagnostics.push(diagnostic("PC100", `unexpected character ${codeSpan(shown)}`, span, help));
       }
       if (diagnostics.length >= MAX_SYNTAX_ERRORS_PER_FILE) break;
     }
@@ -154,7 +154,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
           if (sameLine !== undefined) diagnostics[sameLine] = { ...diagnostics[sameLine]!, help: `${diagnostics[sameLine]!.help}, ${meant}` };
           else if (!echoesQuoteMistake(token.startOffset, token.startLine!)) {
             misquoted = { line: token.startLine!, quotes, position: diagnostics.length };
-            diagnostics.push(diagnostic("PC100", `unexpected character \`${wrong}\``, tokenSpan(file, token), `strings use ${quotes}: ${meant}`));
+            diagnostics.push(diagnostic("PC100", `unexpected character ${codeSpan(wrong)}`, tokenSpan(file, token), `strings use ${quotes}: ${meant}`));
           }
           // Parse on as the string that was meant, so the quotes give one error, not one per word.
           tokens.push({ ...token, image: meant, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx! });
@@ -324,7 +324,7 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     };
     // Declarations, and the rules of a policy, are parsed one at a time: each CST is turned into
     // AST and dropped at once, so a 10,000-rule set never holds a giant CST (that cost seconds of GC).
-    const { chunks, strayCloses, rulesOutsidePolicies } = splitDeclarations(quoteBareAnnotationArguments(closed.tokens, file, diagnostics));
+    const { chunks, strayCloses, rulesOutsidePolicies } = splitDeclarations(quoteBareAnnotationArguments(dropStrayAts(closed.tokens, file, diagnostics), file, diagnostics));
     for (const { brace, policyName } of strayCloses) {
       diagnostics.push(diagnostic("PC103", `this \`}\` closes \`policy ${policyName?.image ?? ""}\` early: rules follow it`, tokenSpan(file, brace), "remove it: a policy's `}` goes after its last rule"));
     }
@@ -533,6 +533,10 @@ function hintForCharacter(character: string, after: string): string | undefined 
 /** hintForCharacter for the first character (a whole one: `𝔘` is two UTF-16 units) of a run at `offset` of `text`. */
 function hintForFirstCharacter(run: string, text: string, offset: number): string | undefined {
   const first = String.fromCodePoint(run.codePointAt(0)!);
+  // `context.t - 5m`: a `-` between two operands is a subtraction, which the language does not have.
+  if (first === "-" && /[\w)\]"][ \t]*$/.test(text.slice(Math.max(0, offset - 40), offset)) && /^[ \t]+[\w("]/.test(text.slice(offset + 1, offset + 41))) {
+    return "the language has no arithmetic: compare the values themselves, or have the caller send the computed value (in `context`)";
+  }
   return hintForCharacter(first, text.slice(offset + first.length, offset + first.length + 40));
 }
 
@@ -752,4 +756,13 @@ function splitRules(tokens: readonly IToken[], from: number, to: number): SplitR
   if (depth !== 0) return undefined;
   startPart(false);
   return { body, trailing };
+}
+
+/**
+ * `text` as a code span in a message: in backticks, or, when it holds one, in two with spaces
+ * (`` ` ``), as Markdown writes it, so the message reads right and renders right where it is
+ * shown as Markdown (an editor's hover, a GitHub annotation) (audit a1 L2).
+ */
+function codeSpan(text: string): string {
+  return text.includes("`") ? `\`\` ${text} \`\`` : `\`${text}\``;
 }

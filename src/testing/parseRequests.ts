@@ -1,5 +1,5 @@
 import { isUtf8 } from "node:buffer";
-import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
+import { jsonMistake } from "../diagnostics/jsonMistake.js";
 import { gzipRefusal, looksLikeGzip, looksLikeUtf16, utf16Refusal, withoutByteOrderMark } from "../source/textEncoding.js";
 import { approvalLineError, isApprovalLine, lineText } from "./readRecording.js";
 
@@ -56,7 +56,7 @@ function parseLines(text: string, whole: Error): { requests: unknown[]; error?: 
   // A first line that is no JSON value alone: one document (pretty-printed, say) with a
   // mistake, reported where it is in the file, not as "line 1 is not JSON".
   const first = lines.find((line) => line.trim() !== "")!;
-  if (!parsesAsJson(first)) return { requests: [], error: `not JSON: ${jsonErrorPlace(whole.message, text, text.indexOf(text.trim()))}` };
+  if (!parsesAsJson(first)) return { requests: [], error: `not JSON ${jsonMistake(text)}` };
   let last = 0;
   for (let i = 0; i < lines.length; i++) {
     if (lines[i]!.trim() === "") continue;
@@ -64,7 +64,7 @@ function parseLines(text: string, whole: Error): { requests: unknown[]; error?: 
     try {
       request = JSON.parse(lines[i]!);
     } catch (error) {
-      return { requests: [], error: `line ${i + 1} is not JSON: ${jsonErrorPlace((error as Error).message, lines[i]!)}` };
+      return { requests: [], error: `line ${i + 1} is not JSON ${jsonMistake(lines[i]!)}` };
     }
     const problem = isObject(request) ? approvalLineError(request) : undefined;
     if (problem !== undefined) return { requests: [], error: `line ${i + 1}: ${problem}` };

@@ -7,7 +7,7 @@ import type { Effect, Grant } from "../runtime/decision.js";
 import { brokenLinkText, describeFsError, notUtf8NameText } from "../source/loadSources.js";
 import { APPEND_AS_UTF8, appendedUtf16Start, gzipRefusal, looksLikeGzip, looksLikeUtf16, utf16Refusal } from "../source/textEncoding.js";
 import { withinOneEdit } from "../diagnostics/suggest.js";
-import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
+import { jsonMistake } from "../diagnostics/jsonMistake.js";
 import { recordingLineSchema, REQUEST_FIELD_TYPES } from "./recordingSchema.js";
 import { describeValue, timeMistakeOf } from "../runtime/schema.js";
 import { SeveralLineValues, TRAILING_COMMA_HINT } from "./severalLineValues.js";
@@ -263,8 +263,8 @@ export function parseRecordingLine(text: string, line: number): RecordingLine {
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, line, text, error: `not JSON: ${jsonErrorPlace((error as Error).message, text)}${notJsonHint(text)}` };
+  } catch {
+    return { ok: false, line, text, error: `not JSON ${jsonMistake(text)}${notJsonHint(text)}` };
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     const arrayOfRequests = Array.isArray(value) && value.length > 0 && value.every((item) => item !== null && typeof item === "object" && !Array.isArray(item));

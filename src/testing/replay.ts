@@ -637,7 +637,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       const expect = entry.expect;
       // (A line without a tool name is no unknown tool: the engine refused it, as it was logged.)
       if (!toolNames.names.has(tool) && tool === request["tool"] && !unknownToolIsCase(request, tool, expect, closestTool)) {
-        lineProblem({ file, line: entry.line, message: `${unknownTool(tool, closestTool(tool))} (a line of a decision log, expecting its denial with \`"decision"\` and \`"rules"\`, is a test case when its tool is not close to a declared one (a likely typo), or when its reason says \`${printable(unknownToolReasonStart(tool))}\`)`, kind: "mismatch" });
+        lineProblem({ file, line: entry.line, message: `${unknownTool(tool, closestTool(tool))}; a decision log's line that expects its denial, with \`"decision"\` and \`"rules"\`, is a test case only when its tool is not close to a declared one, which would be a likely typo, or when its reason says \`${printable(unknownToolReasonStart(tool))}\``, kind: "mismatch" });
         // Not a case of this policy set: --update writes no expectation into it.
         continue;
       }

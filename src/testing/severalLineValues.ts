@@ -1,4 +1,4 @@
-import { jsonErrorPlace } from "../diagnostics/jsonErrorPlace.js";
+import { jsonMistake } from "../diagnostics/jsonMistake.js";
 import type { PassedOverLine, RecordingLine } from "./readRecording.js";
 import { stringEnd } from "./spliceExpectation.js";
 
@@ -196,11 +196,8 @@ export class SeveralLineValues {
       try {
         JSON.parse(text);
         joined = `; joined, the lines parse as a JSON ${open.kind}`;
-      } catch (error) {
-        // V8 quotes the text around some mistakes (`Unexpected token ']', "…" is not valid JSON`): here, lines of it.
-        // (Cut short, the excerpt also ends in `...`: `, ..."tool": 'kb.s"... is not valid JSON`.)
-        const message = (error as Error).message.replace(/, (?:\.\.\.)?"[^]*"(?:\.\.\.)? is not valid JSON$/, "");
-        joined = `; joined, the lines are not JSON either: ${jsonErrorPlace(message, text, 0, open.first)}${TRAILING_COMMA_ON_A_LINE.test(text) ? ` ${TRAILING_COMMA_HINT}` : ""}`;
+      } catch {
+        joined = `; joined, the lines are not JSON either ${jsonMistake(text, open.first)}${TRAILING_COMMA_ON_A_LINE.test(text) ? ` ${TRAILING_COMMA_HINT}` : ""}`;
       }
     }
     const error = `lines ${open.first}–${open.last} ${closed ? `are ${what}` : `start ${what} that does not end`}: ${fix}${joined}`;

@@ -77,7 +77,7 @@ const ALONE: Partial<Record<Code, string>> = {
 /** Codes that `analyze` never reports: they come from the command line or from `fmt`. */
 const REPORTED_ELSEWHERE: readonly Code[] = [
   "PC110", // a doc comment `fmt` cannot place: test/cli/fmt.test.ts
-  "PC503", // the "more not shown" line: test/cli/check.test.ts
+  "PC503", // the "more diagnostics not shown" line: test/cli/check.test.ts
 ];
 
 function markedLine(text: string): number {

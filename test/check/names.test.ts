@@ -60,6 +60,27 @@ describe("declarations", () => {
     expect(checkAlone("type string { a: int }\n").map((f) => f.code)).toContain("PC200");
   });
 
+  it("PC200: a repeated member or attribute is said as every other duplicate, with where the first is, and its copies are not also unused (PC502) (audit a1 L5)", () => {
+    const said = (text: string) => checkAlone(text).map((f) => [f.code, f.line, f.message, f.help]);
+    expect(said("enum E { a, a, a }\nagent { e: E }\n")).toEqual([
+      ["PC200", 1, "enum member `a` of `E` is declared more than once", "the first declaration is at t.policy:1:10"],
+      ["PC200", 1, "enum member `a` of `E` is declared more than once", "the first declaration is at t.policy:1:10"],
+    ]);
+    expect(said("agent {\n  team: string\n  team: string\n}\n")).toEqual([["PC200", 3, "attribute `team` of `agent` is declared more than once", "the first declaration is at t.policy:2"]]);
+    expect(said("enum Zone { a }\nenum Zone { b }\n").map(([code, line]) => [code, line])).toEqual([["PC502", 1], ["PC200", 2]]);
+  });
+
+  it("PC208, PC402, PC108, PC100 (a subtraction) and PC201 (no type close) say what to write (audit a1 L4)", () => {
+    const helpOf = (text: string) => checkAlone(text).map((f) => [f.code, f.help]);
+    const tools = "tool kb.search {}\ntool kb.read {}\n";
+    expect(helpOf(`${tools}policy p {\n  allow kc.*\n}\n`)).toEqual([["PC208", "did you mean `kb.*`?"]]);
+    expect(helpOf(`${tools}policy p {\n  allow kb.read grant "y" for 500ms\n}\n`)).toEqual([["PC402", "write `1s` or more, as in `for 1s`"]]);
+    expect(helpOf(`${tools}policy p {\n  allow kb.read grant "y" for 999999999d\n}\n`)).toEqual([["PC108", "durations go up to 9007199254740991 milliseconds: `104249991d`"]]);
+    expect(helpOf(`${tools}context { t: time }\npolicy p {\n  deny kb.search when context.t > context.t - 5m\n}\n`)).toEqual([["PC100", "the language has no arithmetic: compare the values themselves, or have the caller send the computed value (in `context`)"]]);
+    expect(helpOf(`${tools}policy p {\n  deny kb.search when session.calls > -1\n}\n`)).toEqual([["PC100", "the language has no negative numbers"]]);
+    expect(helpOf(`enum Zone { a }\nagent { m: map<string>, z: Zone }\n`)).toEqual([["PC201", "the types are `bool`, `int`, `string`, `duration`, `time`, `Risk`, `set<T>` and `list<T>`, and the declared `Zone`"]]);
+  });
+
   it("PC201: unknown type, with a suggestion", () => {
     const found = checkAlone("enum Zone { a }\nagent {\n  zone: Zonee\n  home: Zone\n}\n");
     expect(codesAndLines(found)).toEqual([["PC201", 3]]);
@@ -175,8 +196,8 @@ describe("names in rules", () => {
     expect(bare.help).toBe("did you mean `external`?");
     expect(single(rule("allow kb.search when agent.zone == Zone.externa"), "PC205", 2).help).toBe("did you mean `external`?");
     expect(single(rule("deny * when session.labels contains pi"), "PC205", 2).help).toBe("did you mean `pii`?");
-    expect(single(rule("deny * when tool.risk > hgih"), "PC205", 2).help).toBe("did you mean `high`?");
-    expect(single(rule("deny * when tool.risk > Risk.huge"), "PC205", 2).help).toBe("did you mean `high`?");
+    expect(single(rule("deny * when tool.risk > hgih"), "PC212", 2).help).toBe("did you mean `high`?");
+    expect(single(rule("deny * when tool.risk > Risk.huge"), "PC212", 2).help).toBe("did you mean `high`?");
     expect(single(rule("deny * when context.labels containsAny [pii, secrett]"), "PC205", 2).help).toBe("did you mean `secret`?");
   });
 

@@ -67,6 +67,8 @@ describe("PC109 annotations", () => {
   it("`@name` needs exactly one non-empty string", () => {
     for (const annotation of ["@name(42)", '@name("")', "@name", '@name("a", "b")', '@name("  ")']) {
       expect(codesAndLines(rules(annotation, "deny kb.search when agent.attested")), annotation).toEqual([["PC109", 2]]);
+      // Said one way whatever is wrong, with an id made of this rule, not another's (audit a1 L6).
+      expect(rules(annotation, "deny kb.search when agent.attested").map((f) => [f.message, f.help]), annotation).toEqual([["`@name` takes exactly one non-empty string", 'write the rule\'s id in quotes, as in `@name("deny-kb-search")`']]);
     }
   });
 

@@ -63,7 +63,7 @@ describe("did-you-mean advice is worked out for the diagnostics shown (audit s16
     expect(result.code).toBe(1);
     expect(result.stdout.match(/help: did you mean `attr_\d+`\?/g)).toHaveLength(50);
     expect(result.stdout).toContain("help: did you mean `attr_49`?");
-    expect(result.stdout).toContain("950 more not shown");
+    expect(result.stdout).toContain("950 more diagnostics not shown (950 errors, 0 warnings)");
   });
 
   it("a diagnostic from analyze() that a caller freezes still reads its help, or its absence (review r5 R3)", () => {

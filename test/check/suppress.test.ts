@@ -71,7 +71,7 @@ describe("@suppress: what it cannot do (PC109, PC504, PC514)", () => {
   const messages = (...rules: string[]) => checkWithDecls(policyOf(...rules)).filter((f) => f.file === "t.policy").map((f) => [f.code, f.message, f.help]);
 
   it("an error's code is refused: errors cannot be hidden", () => {
-    expect(messages('@suppress("PC300") allow kb.search')).toEqual([["PC109", "PC300 is an error, and `@suppress` hides only warnings", "fix what the error says: a rule with an error does not build"]]);
+    expect(messages('@suppress("PC300") allow kb.search')).toEqual([["PC109", "\"PC300\" is the code of an error, and `@suppress` hides only warnings", "fix what the error says: a rule with an error does not build"]]);
   });
 
   it("text that is no code is refused, with a did-you-mean only one edit away", () => {
@@ -82,7 +82,7 @@ describe("@suppress: what it cannot do (PC109, PC504, PC514)", () => {
 
   it("a warning never reported inside a rule is refused (PC502, PC503, PC514)", () => {
     for (const code of ["PC502", "PC503", "PC514"]) {
-      expect(messages(`@suppress("${code}") allow kb.search`).map(([c, m]) => [c, m])).toEqual([["PC109", `${code} is never reported inside a rule, so \`@suppress\` on a rule cannot hide it`]]);
+      expect(messages(`@suppress("${code}") allow kb.search`).map(([c, m]) => [c, m])).toEqual([["PC109", `"${code}" is never reported inside a rule, so \`@suppress\` on a rule cannot hide it`]]);
     }
   });
 

@@ -375,11 +375,25 @@ describe("policyc check: pretty output", () => {
     const result = await check("decls.policy", "many.policy", "--max-errors", "2");
     expect(result.code).toBe(1);
     expect(result.stdout.match(/error\[PC202\]/g)).toHaveLength(2);
-    expect(result.stdout).toContain("warning[PC503]: more diagnostics than shown: 8 more not shown");
+    expect(result.stdout).toContain("warning[PC503]: 8 more diagnostics not shown (8 errors, 0 warnings); use --max-errors N to see more\n");
     expect(result.stdout).toMatch(/10 errors, 0 warnings\n$/);
     const all = await check("decls.policy", "many.policy");
     expect(all.stdout.match(/error\[PC202\]/g)).toHaveLength(10);
-    expect(all.stdout).not.toContain("more not shown");
+    expect(all.stdout).not.toContain("not shown");
+  });
+
+  it("fills the cap with errors first, so warnings before an error never hide it, and keeps position order (audit a1 F1)", async () => {
+    const unusedEnums = Array.from({ length: 5 }, (_, i) => `enum U${i} { a }`);
+    write("late.policy", [...unusedEnums, "tool kb.search {}", "policy p {", "  allow zz", "  allow yy", "}", ""].join("\n"));
+    const result = await check("late.policy", "--max-errors", "3");
+    expect(result.code).toBe(1);
+    const shownCodes = [...result.stdout.matchAll(/(\d+):\d+: (?:error|warning)\[(PC\d+)\]/g)].map((m) => `${m[1]}:${m[2]}`);
+    expect(shownCodes).toEqual(["1:PC502", "8:PC203", "9:PC203"]);
+    expect(result.stdout).toContain("warning[PC503]: 4 more diagnostics not shown (0 errors, 4 warnings); use --max-errors N to see more\n");
+    expect(result.stdout).toMatch(/2 errors, 5 warnings\n$/);
+    const one = await check("late.policy", "--max-errors", "1");
+    expect(one.stdout).toContain("error[PC203]: unknown tool `zz`");
+    expect(one.stdout).toContain("warning[PC503]: 6 more diagnostics not shown (1 error, 5 warnings); use --max-errors N to see more\n");
   });
 
   it("rejects a bad --max-errors as usage (exit 2)", async () => {

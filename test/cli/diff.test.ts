@@ -750,14 +750,14 @@ describe("policyc diff", () => {
 
   it("usage mistakes say what is wrong: an option of `test`, policy paths after --replay (exit 2)", async () => {
     // `--session` is one edit from `--version`: the verb that has it is the better hint.
-    expect(await cli(["diff", OLD, NEW, "--replay", CALLS, "--session", "s1"])).toEqual({ code: 2, stdout: "", stderr: "policyc diff: unknown option '--session'\n(--session is an option of `policyc test`, not of `policyc diff`)\n" });
+    expect(await cli(["diff", OLD, NEW, "--replay", CALLS, "--session", "s1"])).toEqual({ code: 2, stdout: "", stderr: "policyc diff: unknown option `--session`\n(`--session` is an option of `policyc test`, not of `policyc diff`)\n" });
     // A near miss of diff's own option keeps commander's suggestion.
-    expect(await cli(["diff", OLD, NEW, "--replay", CALLS, "--jsn"])).toEqual({ code: 2, stdout: "", stderr: "policyc diff: unknown option '--jsn'\n(Did you mean --json?)\n" });
+    expect(await cli(["diff", OLD, NEW, "--replay", CALLS, "--jsn"])).toEqual({ code: 2, stdout: "", stderr: "policyc diff: unknown option `--jsn`: did you mean `--json`?\n" });
     // --replay takes every argument after it: OLD and NEW given after it are recordings, as `test` explains.
     const after = `policyc diff: \`${OLD}\` is a policy file, but --replay takes every argument after it as a recording: put policy paths before --replay\n`;
     expect(await cli(["diff", "--replay", CALLS, OLD, NEW])).toEqual({ code: 2, stdout: "", stderr: after });
     expect(await cli(["diff", "--replay", CALLS, OLD])).toEqual({ code: 2, stdout: "", stderr: after });
-    expect(await cli(["diff", OLD, "--replay", CALLS])).toEqual({ code: 2, stdout: "", stderr: "policyc diff: missing required argument 'new'\n" });
+    expect(await cli(["diff", OLD, "--replay", CALLS])).toEqual({ code: 2, stdout: "", stderr: "policyc diff: missing required argument `new`\n" });
   });
 
   it("--help says that each recording starts from fresh engines, and how to join rotated logs", async () => {
@@ -795,7 +795,7 @@ describe("policyc diff", () => {
     writeFileSync(badBundle, "{not json");
     const bundle = await cli(["diff", badBundle, NEW, "--replay", CALLS]);
     expect(bundle.code).toBe(2);
-    expect(bundle.stderr).toContain("`: not JSON: ");
+    expect(bundle.stderr).toContain("`: not JSON at ");
     const badLine = join(dir, "bad.jsonl");
     writeFileSync(badLine, '{"session":"s","agent":{"team":"x"},"tool":"kb.search","args":{"query":"q"}}\n[]\n');
     const line = await cli(["diff", OLD, NEW, "--replay", badLine]);

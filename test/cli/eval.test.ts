@@ -695,6 +695,30 @@ describe("policyc eval", () => {
     expect(JSON.parse(other.stdout)).toMatchObject({ decision: "allow", rules: ["m/10"] });
   });
 
+  it("a request that is not JSON is said in one line with its place and what is there, never with V8's piece of the input (audit a1 F4)", async () => {
+    const cases: [string, string][] = [
+      ['{"session":"s",\n "tool": kb.search}', "not JSON at line 2, column 10: unexpected `kb`"],
+      ["not json", "not JSON at column 1: unexpected `not`"],
+      ["{'session': 's'}", "not JSON at column 2: unexpected `'` where a property name in double quotes belongs"],
+      ['{"session": "s", "tool": `kb`}', "not JSON at column 26: unexpected backtick"],
+      ['{"session": "s"} x', "not JSON at column 18: unexpected `x` after the JSON value"],
+      ['{"session": "s\\q"}', "not JSON at column 15: invalid escape `\\q` in a string"],
+      ['{"session": "s\u0007"}', "not JSON at column 15: U+0007 (a control character) inside a string: write it as an escape"],
+      ['{"session": ', "not JSON at column 13: the line ends before its JSON value does"],
+    ];
+    for (const [text, said] of cases) {
+      write("not-json.json", text);
+      expect(await evaluate(["decls.policy", "support.policy", "--request", "not-json.json"]), text).toEqual({ code: 2, stdout: "", stderr: `policyc eval: \`not-json.json\`: ${said}\n` });
+    }
+  });
+
+  it("a request nested 100,000 deep is said as any other that is not JSON, not as an internal error (audit r1 F1)", async () => {
+    write("deep.json", "[".repeat(100_000));
+    expect(await evaluate(["decls.policy", "support.policy", "--request", "deep.json"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `deep.json`: not JSON at column 100001: the line ends before its JSON value does\n" });
+    write("deep-closed.json", `${"[".repeat(100_000)}x${"]".repeat(100_000)}`);
+    expect((await evaluate(["decls.policy", "support.policy", "--request", "deep-closed.json"])).stderr).toBe("policyc eval: `deep-closed.json`: not JSON at column 100001: unexpected `x`\n");
+  });
+
   it("a tampered bundle exits 2 with a message naming the hash", async () => {
     const result = await evaluate(["--bundle", "tampered.json", "--request", "lookup.json"]);
     expect(result.code).toBe(2);
@@ -707,16 +731,16 @@ describe("policyc eval", () => {
   });
 
   it.each([
-    [["decls.policy", "support.policy", "--request", "broken.json"], /`broken\.json`: not JSON: .* at column 2$/m],
-    [["decls.policy", "support.policy", "--request", "pretty-broken.json"], /`pretty-broken\.json`: not JSON: .* at line 4, column 25$/m],
+    [["decls.policy", "support.policy", "--request", "broken.json"], /`broken\.json`: not JSON at column 2: .*$/m],
+    [["decls.policy", "support.policy", "--request", "pretty-broken.json"], /`pretty-broken\.json`: not JSON at line 4, column 25: .*$/m],
     [["decls.policy", "support.policy", "--request", "broken.jsonl"], /`broken\.jsonl`: line 2 is not JSON/],
     [["decls.policy", "support.policy", "--request", "missing.json"], /cannot read request `missing\.json`/],
     [["decls.policy", "support.policy", "--request", "-"], /standard input: the request is empty/],
     [["decls.policy", "support.policy"], /--request FILE/],
     [["--request", "lookup.json"], /policy paths or --bundle/],
     [["--bundle", "missing-bundle.json", "--request", "lookup.json"], /cannot read bundle `missing-bundle\.json`/],
-    [["--bundle", "broken.json", "--request", "lookup.json"], /`broken\.json`: not JSON: .* at column 2$/m],
-    [["--bundle", "pretty-broken.json", "--request", "lookup.json"], /`pretty-broken\.json`: not JSON: .* at line 4, column 25$/m],
+    [["--bundle", "broken.json", "--request", "lookup.json"], /`broken\.json`: not JSON at column 2: .*$/m],
+    [["--bundle", "pretty-broken.json", "--request", "lookup.json"], /`pretty-broken\.json`: not JSON at line 4, column 25: .*$/m],
   ])("bad usage or unreadable input exits 2: %j", async (args, message) => {
     const result = await evaluate(args, "");
     expect(result.code).toBe(2);

@@ -102,7 +102,7 @@ describe("--max-errors", () => {
     const output = capped.stdout + capped.stderr;
     expect(capped.code, output).toBe(1);
     expect(output.match(new RegExp(`error\\[${code}\\]`, "g"))).toHaveLength(2);
-    expect(output).toContain(`warning[PC503]: more diagnostics than shown: ${total - 2} more not shown (use --max-errors to see more)`);
+    expect(output).toContain(`warning[PC503]: ${total - 2} more diagnostics not shown (${total - 2} errors, 0 warnings); use --max-errors N to see more`);
     const all = await cli([verb, ...args, "--max-errors", String(total)], { cwd: dir });
     expect((all.stdout + all.stderr).match(new RegExp(`error\\[${code}\\]`, "g"))).toHaveLength(total);
     expect(all.stdout + all.stderr).not.toContain("PC503");

@@ -38,13 +38,39 @@ describe("the command line itself", () => {
   });
 
   it("help for a verb that does not exist, an unknown verb, no verb: exit 2 with a message", async () => {
-    expect(await cli(["help", "chek"])).toEqual({ code: 2, stdout: "", stderr: "policyc: no command `chek` to show help for (the commands: check, fmt, build, eval, test, diff)\n(Did you mean check?)\n" });
-    expect((await cli(["help", "nothinglike"])).stderr).not.toContain("Did you mean");
+    expect(await cli(["help", "chek"])).toEqual({ code: 2, stdout: "", stderr: "policyc: no command `chek` to show help for: did you mean `check`? (the commands: check, fmt, build, eval, test, diff)\n" });
+    expect((await cli(["help", "nothinglike"])).stderr).not.toContain("did you mean");
     const unknown = await cli(["chek"]);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("policyc: unknown command 'chek'");
-    expect(unknown.stderr).toContain("(Did you mean check?)");
+    expect(unknown.stderr).toContain("policyc: unknown command `chek`");
+    expect(unknown.stderr).toContain(": did you mean `check`?");
     expect((await cli([])).code).toBe(2);
+  });
+
+  it("--help and the README list every case of cli.md's exit code table (audit a1 L7)", async () => {
+    const help = (await cli(["--help"])).stdout.replace(/\s+/g, " ");
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8").replace(/\s+/g, " ").replace(/`/g, "");
+    for (const text of [help, readme]) {
+      for (const exitCase of ["check --fail-on-warnings", "fmt --check", "diff --exit-code", "nothing to compare", "unreadable input", "output that cannot be written"]) expect(text).toContain(exitCase);
+    }
+  });
+
+  it("commander's messages are worded as policyc's: backticks, lower case, no full stop, the did-you-mean on its line (audit a1 L3)", async () => {
+    expect((await cli(["diff", "a", "b", "c", "--replay", "x.jsonl"])).stderr).toBe("policyc diff: too many arguments for `diff`: it takes 2, not 3\n");
+    expect((await cli(["check"])).stderr).toBe("policyc check: missing required argument `paths`\n");
+    expect((await cli(["eval", "--bundle"])).stderr).toBe("policyc eval: option `--bundle <file>` needs a value\n");
+    expect((await cli(["chek"])).stderr).toBe("policyc: unknown command `chek`: did you mean `check`?\n");
+  });
+
+  it("the global --no-color changes neither the answer to no verb nor to help for an unknown verb (audit a1 F2)", async () => {
+    const bare = await cli([]);
+    const help = await cli(["--help"]);
+    expect(bare).toEqual({ code: 2, stdout: "", stderr: help.stdout });
+    expect(bare.stderr).toContain("Exit codes:");
+    expect(await cli(["--no-color"])).toEqual(bare);
+    const mistyped = await cli(["help", "chek"]);
+    expect(await cli(["--no-color", "help", "chek"])).toEqual(mistyped);
+    expect(await cli(["help", "--no-color", "chek"])).toEqual(mistyped);
   });
 });
 
@@ -53,16 +79,16 @@ describe("a file whose name starts with `-`", () => {
     const dir = mkdtempSync(join(tmpdir(), "policyc-dash-"));
     try {
       writeFileSync(join(dir, "-x.policy"), "tool kb.search {}\npolicy p {\n  allow kb.search\n}\n");
-      expect(await cli(["check", "-x.policy"], { cwd: dir })).toEqual({ code: 2, stdout: "", stderr: "policyc check: unknown option '-x.policy'\n(`-x.policy` is a file here: give it as `./-x.policy`)\n" });
+      expect(await cli(["check", "-x.policy"], { cwd: dir })).toEqual({ code: 2, stdout: "", stderr: "policyc check: unknown option `-x.policy`\n(`-x.policy` is a file here: give it as `./-x.policy`)\n" });
       // Added to what commander and policyc said of the flag, never instead of it.
       writeFileSync(join(dir, "--jsn"), "");
       writeFileSync(join(dir, "--write"), "");
-      expect((await cli(["check", "./-x.policy", "--jsn"], { cwd: dir })).stderr).toBe("policyc check: unknown option '--jsn'\n(Did you mean --json?)\n(`--jsn` is a file here: give it as `./--jsn`)\n");
-      expect((await cli(["check", "./-x.policy", "--write"], { cwd: dir })).stderr).toBe("policyc check: unknown option '--write'\n(--write is an option of `policyc fmt`, not of `policyc check`)\n(`--write` is a file here: give it as `./--write`)\n");
+      expect((await cli(["check", "./-x.policy", "--jsn"], { cwd: dir })).stderr).toBe("policyc check: unknown option `--jsn`: did you mean `--json`?\n(`--jsn` is a file here: give it as `./--jsn`)\n");
+      expect((await cli(["check", "./-x.policy", "--write"], { cwd: dir })).stderr).toBe("policyc check: unknown option `--write`\n(`--write` is an option of `policyc fmt`, not of `policyc check`)\n(`--write` is a file here: give it as `./--write`)\n");
       expect((await cli(["check", "./-x.policy"], { cwd: dir })).code).toBe(0);
       expect((await cli(["check", "--", "-x.policy"], { cwd: dir })).code).toBe(0);
       // No such file: commander's message as it is.
-      expect((await cli(["check", "-y.policy"], { cwd: dir })).stderr).toBe("policyc check: unknown option '-y.policy'\n");
+      expect((await cli(["check", "-y.policy"], { cwd: dir })).stderr).toBe("policyc check: unknown option `-y.policy`\n");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -72,19 +98,21 @@ describe("a file whose name starts with `-`", () => {
 describe("an option of another verb", () => {
   it("is named with the verbs it belongs to; a near miss of no other verb's flag keeps commander's did-you-mean", async () => {
     const cases: [string[], string][] = [
-      [["check", "--write", "x.policy"], "(--write is an option of `policyc fmt`, not of `policyc check`)"],
-      [["fmt", "--fail-on-warnings=1", "x.policy"], "(--fail-on-warnings is an option of `policyc check`, not of `policyc fmt`)"],
-      [["check", "-o", "x", "y.policy"], "(-o is an option of `policyc build`, not of `policyc check`)"],
-      [["eval", "--replay", "x.jsonl"], "(--replay is an option of `policyc test` and `policyc diff`, not of `policyc eval`)"],
+      [["check", "--write", "x.policy"], "(`--write` is an option of `policyc fmt`, not of `policyc check`)"],
+      [["fmt", "--fail-on-warnings=1", "x.policy"], "(`--fail-on-warnings` is an option of `policyc check`, not of `policyc fmt`)"],
+      [["check", "-o", "x", "y.policy"], "(`-o` is an option of `policyc build`, not of `policyc check`)"],
+      [["eval", "--replay", "x.jsonl"], "(`--replay` is an option of `policyc test` and `policyc diff`, not of `policyc eval`)"],
       // One edit from `--version`: the verb that has the flag is the better hint, and commander's is dropped.
-      [["diff", "--session", "s1"], "(--session is an option of `policyc test`, not of `policyc diff`)"],
+      [["diff", "--session", "s1"], "(`--session` is an option of `policyc test`, not of `policyc diff`)"],
     ];
     for (const [args, hint] of cases) {
       const result = await cli(args);
-      expect(result, args.join(" ")).toEqual({ code: 2, stdout: "", stderr: `policyc ${args[0]}: unknown option '${args[1]}'\n${hint}\n` });
+      expect(result, args.join(" ")).toEqual({ code: 2, stdout: "", stderr: `policyc ${args[0]}: unknown option \`${args[1]}\`\n${hint}\n` });
     }
-    expect(await cli(["check", "--jsn", "x.policy"])).toEqual({ code: 2, stdout: "", stderr: "policyc check: unknown option '--jsn'\n(Did you mean --json?)\n" });
-    expect(await cli(["check", "--nosuch", "x.policy"])).toEqual({ code: 2, stdout: "", stderr: "policyc check: unknown option '--nosuch'\n" });
+    expect(await cli(["check", "--jsn", "x.policy"])).toEqual({ code: 2, stdout: "", stderr: "policyc check: unknown option `--jsn`: did you mean `--json`?\n" });
+    expect(await cli(["check", "--nosuch", "x.policy"])).toEqual({ code: 2, stdout: "", stderr: "policyc check: unknown option `--nosuch`\n" });
+    // Two names equally close: commander's "one of --jobs, --json", each name in backticks (audit r1 F2).
+    for (const typo of ["--josns", "--jobson"]) expect(await cli(["test", typo, "x"]), typo).toEqual({ code: 2, stdout: "", stderr: `policyc test: unknown option \`${typo}\`: did you mean \`--jobs\` or \`--json\`?\n` });
   });
 });
 

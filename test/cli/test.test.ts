@@ -316,8 +316,8 @@ describe("policyc test: a request written over several lines among one-line ones
     const [pretty, json, , , github] = results.map((result) => result.stdout);
     expect(pretty!.match(/^error: .*$/gm)).toEqual([
       `error: ${SEVERAL}:2: lines 2–19 are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines parse as a JSON object`,
-      expect.stringMatching(new RegExp(`^error: ${SEVERAL}:21: not JSON: `)),
-      `error: ${SEVERAL}:23: lines 23–26 are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines are not JSON either: Expected double-quoted property name in JSON at line 26, column 1 (a comma before \`}\` or \`]\` is not JSON: remove it)`,
+      expect.stringMatching(new RegExp(`^error: ${SEVERAL}:21: not JSON at `)),
+      `error: ${SEVERAL}:23: lines 23–26 are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines are not JSON either at line 26, column 1: unexpected \`}\` where a property name in double quotes belongs (a comma before \`}\` or \`]\` is not JSON: remove it)`,
       `error: ${SEVERAL}:28: lines 28–39 are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines parse as a JSON object`,
     ]);
     expect(lastLine(pretty!)).toBe("3 passed, 1 failed");
@@ -1054,7 +1054,7 @@ describe("policyc test: bundles", () => {
   it("a bundle that is not JSON: exit 2", async () => {
     const result = await test("--bundle", write("broken.json", "{"), "--replay", FULL);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("`: not JSON: ");
+    expect(result.stderr).toContain("`: not JSON at ");
     expectNoStackTrace(result);
   });
 });
@@ -1121,7 +1121,17 @@ describe("policyc test: bad input", () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toMatch(/^error: \S+\.jsonl:2: not JSON/m);
     const trailingComma = await run(`${VALID}\n{"session": "s",}\n`);
-    expect(trailingComma.stdout).toMatch(/^error: \S+\.jsonl:2: not JSON: .* at column 17 \(a comma before `\}` or `\]` is not JSON: remove it\)$/m);
+    expect(trailingComma.stdout).toMatch(/^error: \S+\.jsonl:2: not JSON at column 17: unexpected `\}` where a property name in double quotes belongs \(a comma before `\}` or `\]` is not JSON: remove it\)$/m);
+  });
+
+  it("a line nested 100,000 deep is one error at its column, and the other lines still replay (audit r1 F1)", async () => {
+    const deep = `{"tool":"kb.search","args":${"[".repeat(100_000)}`;
+    const result = await run(`${VALID}\n${deep}\n${VALID}\n`);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain(`.jsonl:2: not JSON at column ${deep.length + 1}: the line ends before its JSON value does\n`);
+    expect(result.stdout).toContain("2 lines replayed from 1 file; 1 error (listed above)\n2 passed, 0 failed\n");
+    expect(result.stdout).not.toContain("too long to hold");
+    expectNoStackTrace(result);
   });
 
   it("a line that is JSON but not an object: exit 2", async () => {
@@ -1168,7 +1178,9 @@ describe("policyc test: bad input", () => {
   it("an unknown tool: exit 1, names the tool and the line", async () => {
     const result = await run(`${VALID}\n{"session":"s","agent":{"team":"support"},"tool":"shell.exec","args":{},"decision":"deny"}\n`);
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('.jsonl:2: unknown tool `shell.exec`: the policy set declares no such tool (a line of a decision log, expecting its denial with `"decision"` and `"rules"`, is a test case when its tool is not close to a declared one (a likely typo), or when its reason says `unknown tool "shell.exec"`)');
+    expect(result.stdout).toContain('.jsonl:2: unknown tool `shell.exec`: the policy set declares no such tool; a decision log\'s line that expects its denial, with `"decision"` and `"rules"`, is a test case only when its tool is not close to a declared one, which would be a likely typo, or when its reason says `unknown tool "shell.exec"`\n');
+    // One level of brackets at most (audit a1 L11).
+    expect(result.stdout).not.toMatch(/\([^)]*\(/);
   });
 
   it("a decision log's line of a made-up tool (its denial with its rules) is a test case; a bare deny, or a likely typo, is an error", async () => {

@@ -73,10 +73,10 @@ describe("the sniff refuses only what it is sure of (review r4 #1)", () => {
     writeFileSync(join(dir, "notes.yaml"), "user: bob\n");
     const commented = await cli(["eval", "ca", "--request", "commented.json"], { cwd: dir });
     expect(commented.code).toBe(2);
-    expect(commented.stderr).toMatch(/^policyc eval: `commented\.json`: not JSON: /);
+    expect(commented.stderr).toMatch(/^policyc eval: `commented\.json`: not JSON at /);
     const yaml = await cli(["eval", "ca", "--request", "notes.yaml"], { cwd: dir });
     expect(yaml.code).toBe(2);
-    expect(yaml.stderr).toMatch(/^policyc eval: `notes\.yaml`: not JSON: /);
+    expect(yaml.stderr).toMatch(/^policyc eval: `notes\.yaml`: not JSON at /);
     // Policy text after its comments is still named for what it is.
     writeFileSync(join(dir, "rules.txt"), "// rules\n/* more */\ntool t { risk low }\n");
     expect((await cli(["eval", "ca", "--request", "rules.txt"], { cwd: dir })).stderr).toBe("policyc eval: `rules.txt` is a policy file, not a request: give policy files and folders as paths\n");

@@ -816,7 +816,8 @@ describe("a `\"` missing, one too many or of another kind is one error", () => {
   });
 
   it("a string in quotes of another kind, or with one end straight, is one PC100 read as the string meant", () => {
-    const PC100 = (column: number, character: string, help: string) => ({ code: "PC100", line: 5, column, message: `unexpected character \`${character}\``, help });
+    // A backtick is written in a code span as Markdown writes it, not as three backticks (audit a1 L2).
+    const PC100 = (column: number, character: string, help: string) => ({ code: "PC100", line: 5, column, message: character === "`" ? "unexpected character `` ` ``" : `unexpected character \`${character}\``, help });
     const straight = 'strings use straight double quotes: "support"';
     expect(inRule('allow fs.read when agent.team == \u201csupport"')).toEqual([PC100(36, "\u201c", straight)]);
     expect(inRule('allow fs.read when agent.team == "support\u201d')).toEqual([PC100(36, "\u201d", straight)]);
@@ -953,6 +954,16 @@ describe("rules outside a policy, declarations inside one", () => {
   });
 });
 
+describe("PC109: an `@` alone before a rule (audit a1 F3)", () => {
+  it("is one error at the `@`, whose help removes it, and the rule after it parses as written", () => {
+    const stray = { code: "PC109", line: 2, column: 3, message: '`@` must be followed by an annotation name, as in `@name("…")`' };
+    expect(problems("policy p {\n  @\n  allow kb.x\n}\n")).toEqual([{ ...stray, help: "remove the `@` before `allow`: a rule starts with its effect" }]);
+    expect(problems("policy p {\n  @deny * when true\n}\n")).toEqual([{ ...stray, help: "remove the `@` before `deny`: a rule starts with its effect" }]);
+    // An annotation named like an effect, before a rule, is metadata: not this mistake.
+    expect(problems('policy p {\n  @ask deny kb.x\n  @deny("x") allow kb.y\n}\n')).toEqual([]);
+  });
+});
+
 describe("PC109: an annotation argument written as a name", () => {
   it("is one error, with the argument quoted, and parsing goes on as if it were", () => {
     expect(problems('policy p {\n  @name(kb_read)\n  allow kb.x\n}\n')).toEqual([{ code: "PC109", line: 2, column: 9, message: "`@name` takes strings, not names", help: 'write `@name("kb_read")`' }]);
@@ -997,7 +1008,7 @@ describe("PC112: bidirectional control characters", () => {
     expect(problems("# a \u202e\ntool a.b {}\n").map((p) => p.code)).toEqual(["PC100", "PC112"]);
     expect(problems("policy p {\n  deny * when a == 'x\u202a'\n}\n").map((p) => p.code)).toEqual(["PC100", "PC112"]);
     // A string in curly quotes or backticks is a string too.
-    for (const quoted of ["\u201cx\u202a\u201d", "`x\u202a`"]) expect(problems(`policy p {\n  deny * when a == ${quoted}\n}\n`).map((p) => [p.code, p.message.split(" holds")[0]])).toEqual([["PC100", "unexpected character `" + quoted.charAt(0) + "`"], ["PC112", "this string"]]);
+    for (const quoted of ["\u201cx\u202a\u201d", "`x\u202a`"]) expect(problems(`policy p {\n  deny * when a == ${quoted}\n}\n`).map((p) => [p.code, p.message.split(" holds")[0]])).toEqual([["PC100", quoted.startsWith("`") ? "unexpected character `` ` ``" : "unexpected character `" + quoted.charAt(0) + "`"], ["PC112", "this string"]]);
     expect(problems('policy p {\n  deny * when a == "x\u202b\n}\n').map((p) => p.code)).toEqual(["PC101", "PC112"]);
     expect(problems("policy p {\n  deny * when a \u2067== b\n}\n")).toEqual([
       { code: "PC112", line: 2, column: 17, message: "unexpected U+2067 (right-to-left isolate), a bidirectional control character that can make the code display in another order than it is read", help: "remove it" },

@@ -84,7 +84,7 @@ describe("parseRecordingLine", () => {
   });
 
   it("says why a line cannot be a request", () => {
-    expect(error(parseRecordingLine("{oops", 1))).toMatch(/^not JSON: /);
+    expect(error(parseRecordingLine("{oops", 1))).toMatch(/^not JSON at column 2: unexpected `oops` where a property name in double quotes belongs$/);
     expect(error(parseRecordingLine("[]", 1))).toBe("a recording line must be a JSON object, not an array");
     expect(error(parseRecordingLine("null", 1))).toBe("a recording line must be a JSON object, not null");
     expect(error(parseRecordingLine("7", 1))).toBe("a recording line must be a JSON object, not number");
@@ -236,8 +236,8 @@ describe("readRecordingBatches: a JSON object written over several lines among o
     expect(error(lines[1]!)).toBe("lines 2–16 are one JSON object written over several lines: put it on one line (`jq -c` writes it so); joined, the lines parse as a JSON object");
     expect(error(lines[5]!)).toBe("lines 24–29 are one JSON array written over several lines: put each request in it on a line of its own (`jq -c '.[]'` writes them so); joined, the lines parse as a JSON array");
     // A request cut short opens an object that the next good line shows never was one: reported alone, as any broken line.
-    expect(error(lines[6]!)).toMatch(/^not JSON: Expected ',' or '}' after property value in JSON at column \d+$/);
-    expect(error(lines[8]!)).toMatch(/^not JSON: /);
+    expect(error(lines[6]!)).toMatch(/^not JSON at column \d+: the line ends before its JSON value does$/);
+    expect(error(lines[8]!)).toBe("not JSON at column 1: unexpected `not`");
     expect(error(lines[10]!)).toBe("lines 34–37 are one JSON object written over several lines: put it on one line (`jq -c` writes it so); joined, the lines parse as a JSON object");
     // The value's own lines are not replayed: the one-line object inside the first is no request.
     expect(lines.filter((l) => l.ok).map((l) => l.ok && l.request["session"])).toEqual(["a", "c", "e", "h", "i"]);
@@ -257,14 +257,14 @@ describe("readRecordingBatches: a JSON object written over several lines among o
   it("does not quote V8's excerpt of the joined lines, cut short or not (it would show their line breaks as escapes)", async () => {
     for (const tool of ["'t'", "'a-tool-name-long-enough-for-v8-to-cut-its-excerpt-short'"]) {
       const lines = await read([good("a"), "{", '  "session": "b",', `  "tool": ${tool}`, "}"].join("\n"));
-      expect(error(lines[1]!), tool).toBe("lines 2–5 are one JSON object written over several lines: put it on one line (`jq -c` writes it so); joined, the lines are not JSON either: Unexpected token '''");
+      expect(error(lines[1]!), tool).toBe("lines 2–5 are one JSON object written over several lines: put it on one line (`jq -c` writes it so); joined, the lines are not JSON either at line 4, column 11: unexpected `'` (JSON strings take double quotes)");
     }
   });
 
   it("says where lines that do not parse joined go wrong, and a comma before a closing bracket", async () => {
     const lines = await read([good("a"), "{", '  "session": "b",', '  "tool": "t",', "}", good("c")].join("\n"));
     expect(outline(lines)).toEqual([[1, true], [2, false, 5], [6, true]]);
-    expect(error(lines[1]!)).toBe("lines 2–5 are one JSON object written over several lines: put it on one line (`jq -c` writes it so); joined, the lines are not JSON either: Expected double-quoted property name in JSON at line 5, column 1 (a comma before `}` or `]` is not JSON: remove it)");
+    expect(error(lines[1]!)).toBe("lines 2–5 are one JSON object written over several lines: put it on one line (`jq -c` writes it so); joined, the lines are not JSON either at line 5, column 1: unexpected `}` where a property name in double quotes belongs (a comma before `}` or `]` is not JSON: remove it)");
   });
 
   it("a value the file ends inside: its lines are reported each on its own, as before", async () => {

@@ -57,14 +57,15 @@ export function checkAnnotations(rule: A.Rule, defaultId: string, diagnostics: D
     const meant = lookalikeOf(key);
     if (meant !== undefined) lookalikes.push({ annotation, meant });
     const nonString = annotation.args.find((a) => a.kind !== "StringLiteral");
-    if (nonString) {
+    // `@name` is said one way whatever is wrong with its argument (a number, none, two, an empty string).
+    if (nonString && key !== "name") {
       diagnostics.push(diagnostic("PC109", `\`@${key}\` takes strings, as in \`@${key}("…")\``, nonString.span));
       continue;
     }
     if (key === "name") {
       const value = annotation.args[0];
       if (annotation.args.length !== 1 || value?.kind !== "StringLiteral" || value.value.trim() === "") {
-        diagnostics.push(diagnostic("PC109", "`@name` takes exactly one non-empty string", annotation.span, 'write `@name("pii-stays-inside")`'));
+        diagnostics.push(diagnostic("PC109", "`@name` takes exactly one non-empty string", nonString?.span ?? annotation.span, `write the rule's id in quotes, as in \`@name(${JSON.stringify(idLike(rule))})\``));
       } else if (CONTROL_CHARACTER.test(value.value)) {
         diagnostics.push(diagnostic("PC109", "a rule id cannot hold a control character (a line break, a tab, an escape)", value.span, ID_CARRIED));
       } else name = value.value;
@@ -114,4 +115,10 @@ function lookalikeOf(key: string): string | undefined {
   // near one are ordinary metadata keys: `@revoked("2024-01-10")`, `@grants("…")`, `@then`.
   for (const candidate of Object.keys(CLAUSES)) if (lower === candidate) return candidate;
   return undefined;
+}
+
+/** An id made of what the rule does (`allow-kb-search`), for the example of `@name`'s help: about this rule, not another. */
+function idLike(rule: A.Rule): string {
+  const target = rule.targets[0]?.text.replace(/\*/g, "all").replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "");
+  return target ? `${rule.effect}-${target}` : `${rule.effect}-rule`;
 }

@@ -14,7 +14,7 @@ export function checkRuleClauses(rule: A.Rule, diagnostics: Diagnostic[]): void 
     }
   }
   if (rule.grant && rule.grant.ttl.milliseconds < 1000) {
-    diagnostics.push(diagnostic("PC402", `a grant must live at least one second, not \`${rule.grant.ttl.text}\``, rule.grant.ttl.span));
+    diagnostics.push(diagnostic("PC402", `a grant must live at least one second, not \`${rule.grant.ttl.text}\``, rule.grant.ttl.span, "write `1s` or more, as in `for 1s`"));
   }
   if (rule.revoke && rule.effect !== "deny") {
     diagnostics.push(diagnostic("PC401", `\`revoke\` is only allowed on \`deny\` rules, not on \`${rule.effect}\``, rule.revoke.span, "only a denial can revoke the session"));
