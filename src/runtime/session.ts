@@ -526,14 +526,21 @@ export class SessionState {
    * maxWindowEntries, or that already let go of attempts dated before this one (which arrived
    * late), or whose attempts at undeclared tools back to `since` include one whose name it did
    * not keep (a count of `pattern`), no longer holds every attempt back to `since`; the rule
-   * then fails closed. (Except a
+   * then fails closed. `settledBy`: for a count compared with a number, how many attempts held
+   * (this one apart) settle the comparison whatever else there was. (Except a
    * count of every tool when the window is large enough for every number the policy compares
    * counts with: the count saturates above them all, so each comparison still comes out right.)
    * The generated code and the interpreter both ask this.
    */
-  windowFault(since: number, tools: Uint8Array | null, pattern?: string): string | undefined {
+  windowFault(since: number, tools: Uint8Array | null, pattern?: string, settledBy?: number): string | undefined {
     // (Which of the two is worked out only on a fault: an untold count costs no more than before.)
-    if (since <= this.droppedUpTo && (tools !== null || !this.countsSaturate)) return this.droppedUpTo <= this.reloadedUpTo ? WINDOW_RELOADED : WINDOW_OVERFLOW;
+    if (since <= this.droppedUpTo && (tools !== null || !this.countsSaturate)) {
+      if (this.droppedUpTo > this.reloadedUpTo) return WINDOW_OVERFLOW;
+      // The attempts a reload let go only add to what the window holds: when that already
+      // settles the comparison (`settledBy`, see ir.countSettledAt), its answer is certain, and
+      // a flood after the reload revokes as soon as the attempts held show it.
+      if (settledBy === undefined || this.countSince(since, tools, pattern) < settledBy) return WINDOW_RELOADED;
+    }
     if (since <= this.trimmedUpTo) return WINDOW_TRIMMED;
     if (pattern !== undefined && since <= this.unnamedUpTo) return UNDECLARED_UNNAMED;
     return undefined;

@@ -688,6 +688,47 @@ describe("review: what a carried session knows after a rollback, a tool's new re
     expect(last).toMatchObject({ decision: "deny", rules: ["rate"], revoked: true, reasons: ["more than 10 calls in 10m"] });
   });
 
+  it("after a raised session.count limit, a comparison the attempts still held already settle is answered cleanly: a flood revokes at the first attempt they show it, through loadBundle and explain alike", () => {
+    const TOOLS = "tool kb.search { risk low args { q: string } }\ntool email.send { risk high args { to: string } }\n";
+    const limit = (condition: string): { path: string; text: string }[] => policy(`${TOOLS}policy p {\n  allow kb.search, email.send\n  @name("rate") deny kb.search when ${condition} reason "rate" revoke\n}\n`);
+    /**
+     * 6 attempts under a `> 3` (whose window keeps 4 of them), a reload to `condition`, then
+     * kb.search each second: the first attempt (counted from 1 after the reload) whose rule is
+     * answered without an error, and that decision. Explain (the interpreter) agrees each time.
+     */
+    const firstTold = (condition: string, viaBundle = false): { attempt: number; decision: string; revoked: boolean } => {
+      let now = T0;
+      const at = (): number => (now += 1000);
+      // (Never met before the reload: it only makes the old window keep 4 attempts.)
+      const v1 = compile(limit('session.count(within 10m) > 3 and args.q == "never"'), { clock });
+      for (let i = 0; i < 6; i++) v1.decide(request("s", i % 2 === 0 ? "kb.search" : "email.send", i % 2 === 0 ? { q: "a" } : { to: "a" }, at()));
+      const sources = limit(condition);
+      const v2 = viaBundle ? loadBundle(JSON.parse(serializeBundle(createBundle(compileSources(sources).policy!, sources))), { clock, sessionsFrom: v1 }) : compile(sources, { clock, sessionsFrom: v1 });
+      for (let attempt = 1; attempt <= 12; attempt++) {
+        const search = request("s", "kb.search", { q: "a" }, at());
+        const explained = explain(v2, search).rules.find((rule) => rule.id === "rate")!.matched;
+        const decided = v2.decide(search);
+        expect(explained === "error").toBe(decided.errors.length > 0);
+        if (decided.errors.length === 0) return { attempt, decision: decided.decision, revoked: decided.revoked === true };
+        // Until then: denied without revoking, the count untold since the reload.
+        expect(decided).toMatchObject({ decision: "deny", revoked: false });
+        expect(decided.errors).toEqual([expect.stringContaining("rate: session.count: the policy was reloaded")]);
+      }
+      throw new Error(`${condition}: never told`);
+    };
+    // 4 attempts held from before the reload (this one apart), and one more each attempt: the
+    // 7th attempt's count is at least 11 (was: untold until the held ones alone outgrew the window).
+    expect(firstTold("session.count(within 10m) > 10")).toEqual({ attempt: 7, decision: "deny", revoked: true });
+    expect(firstTold("session.count(within 10m) > 10", true)).toEqual({ attempt: 7, decision: "deny", revoked: true });
+    expect(firstTold("10 < session.count(within 10m)")).toEqual({ attempt: 7, decision: "deny", revoked: true });
+    expect(firstTold("session.count(within 10m) >= 10")).toEqual({ attempt: 6, decision: "deny", revoked: true });
+    expect(firstTold("session.count(within 10m) != 10")).toEqual({ attempt: 7, decision: "deny", revoked: true });
+    // Past 10, `== 10`, `< 10` and `<= 10` are certainly false: the rule no longer matches.
+    expect(firstTold("session.count(within 10m) == 10")).toEqual({ attempt: 7, decision: "allow", revoked: false });
+    expect(firstTold("session.count(within 10m) < 10")).toEqual({ attempt: 6, decision: "allow", revoked: false });
+    expect(firstTold("session.count(within 10m) <= 10")).toEqual({ attempt: 7, decision: "allow", revoked: false });
+  });
+
   it("a session that expired before a reload is denied saying what it went idle by, not the new sessionIdleMs", () => {
     const text = policy("tool kb.search { risk low args { q: string } }\npolicy p { allow kb.search }\n");
     const old = compile(text, { clock, sessionIdleMs: 60_000 });
