@@ -391,9 +391,11 @@ export class SessionState {
    * Tools the session may have called under a policy before a reload whose allowed times it let
    * go because a later policy did not declare them (`SessionStore.adopt`): a policy whose
    * `session.called` pattern matches one again cannot take the session as never having called
-   * it. Shared by the sessions a reload carried alike (one set per reload, not per session).
+   * it. Each with the labels it returned under the policy that let it go (none when that policy
+   * did not read `session.labels`): the session holds them if it called it (ForgottenCalls).
+   * Shared by the sessions a reload carried alike (one map per reload, not per session).
    */
-  calledForgotten: ReadonlySet<string> | undefined;
+  calledForgotten: ForgottenCalls | undefined;
   revoked: Revocation | undefined;
   /** The intent the session declared: the first one a valid request named (a session has one purpose). */
   intent: string | undefined;
@@ -662,14 +664,23 @@ function droppedLabels(state: SessionState): boolean {
 }
 
 /**
+ * Tools whose allowed calls a session let go at a reload to a policy that did not declare them,
+ * each with the labels it returned under the policy that let it go: a session that called it
+ * then took them on, and `session.labels` carried them on (a policy reading them ends sessions
+ * that did not keep them), so a rollback that declares it again with those labels taints no
+ * session anew. None when that policy did not read `session.labels` (nothing was kept then).
+ */
+type ForgottenCalls = ReadonlyMap<string, readonly string[]>;
+
+/**
  * The tools whose allowed calls a session carried past a reload to a store declaring `toTools`
  * (by name: their ordinals) may have made and no longer keeps the times of: those it let go
  * before (`forgotten`), and `lost`, the old policy's tools the new one does not declare (none of
  * its patterns can keep them) that it may have called. A tool the new policy declares
  * leaves the set: the next reload's `carryOver` asks of it as of any tool declared before.
  */
-function forgottenFrom(forgotten: ReadonlySet<string> | undefined, lost: readonly string[], toTools: ReadonlyMap<string, number>): ReadonlySet<string> | undefined {
-  const after = new Set([...(forgotten ?? []), ...lost].filter((tool) => !toTools.has(tool)));
+function forgottenFrom(forgotten: ForgottenCalls | undefined, lost: readonly (readonly [string, readonly string[]])[], toTools: ReadonlyMap<string, number>): ForgottenCalls | undefined {
+  const after = new Map([...(forgotten ?? []), ...lost].filter(([tool]) => !toTools.has(tool)));
   return after.size === 0 ? undefined : after;
 }
 
@@ -682,7 +693,7 @@ function forgottenFrom(forgotten: ReadonlySet<string> | undefined, lost: readonl
  */
 function forgottenCallMatched(state: SessionState, matchedAnew: ReadonlySet<string>): string | undefined {
   if (state.calledForgotten === undefined) return undefined;
-  for (const tool of state.calledForgotten) {
+  for (const tool of state.calledForgotten.keys()) {
     if (!matchedAnew.has(tool) || (state.tools !== undefined && !state.tools.has(tool))) continue;
     return `a session.called pattern now matches ${tool}, whose allowed calls the session let go at an earlier reload to a policy that did not declare it`;
   }
@@ -703,13 +714,15 @@ function returnsGained(from: ReadonlyMap<string, readonly string[]>, to: Readonl
 /**
  * The labels a session carried over takes on because tools it called before the reload return
  * them now (`gained`; for a tool whose calls it let go at an earlier reload, calledForgotten,
- * all it returns under `toReturns`), or why it cannot go on: it did not keep whether it called
+ * those it returns under `toReturns` and did not when its calls were let go), or why it cannot go on: it did not keep whether it called
  * such a tool, and its `session.labels` could lack what those calls returned (fails closed).
  */
 function returnsTaint(state: SessionState, fromCalled: readonly (readonly string[])[], gained: readonly (readonly [string, readonly string[]])[], toReturns: ReadonlyMap<string, readonly string[]>): string[] | string {
   const taint: string[] = [];
-  const forgotten = [...(state.calledForgotten ?? [])].flatMap((tool) => {
-    const labels = toReturns.get(tool) ?? [];
+  // (Only those beyond what it returned when its calls were let go: a session that called it
+  // holds those already.)
+  const forgotten = [...(state.calledForgotten ?? [])].flatMap(([tool, carried]) => {
+    const labels = (toReturns.get(tool) ?? []).filter((label) => !carried.includes(label));
     return labels.length > 0 ? [[tool, labels] as const] : [];
   });
   for (const [tool, labels] of [...gained, ...forgotten]) {
@@ -1347,9 +1360,12 @@ export class SessionStore {
     // reload brought them too (only asked when this policy reads session.labels).
     const gained = this.use.labels ? returnsGained(from.returns, this.returns) : [];
     // The old policy's tools this one does not declare: their calls' times go (calledForgotten).
+    // With the labels each returned, which sessions that called it took on (only kept when the
+    // old policy read session.labels).
     const undeclaredNow = from.toolNames.filter((tool) => !ordinal.has(tool));
-    // Sessions carried alike share one set (by the set they had and the tools added to it).
-    const forgottenAfter = new Map<ReadonlySet<string> | undefined, Map<string, ReadonlySet<string> | undefined>>();
+    const returnedBy = new Map(undeclaredNow.map((tool) => [tool, from.use.labels ? (from.returns.get(tool) ?? []) : []]));
+    // Sessions carried alike share one map (by the map they had and the tools added to it).
+    const forgottenAfter = new Map<ForgottenCalls | undefined, Map<string, ForgottenCalls | undefined>>();
     // A record that went idle under another sessionIdleMs keeps it, for its reason (only then:
     // a record costs no more for a reload that keeps the idle time).
     for (const [id, gone] of from.expired) this.remember(id, gone.endedBy !== undefined || gone.idleMs !== undefined || from.idleMs === this.idleMs ? gone : { ...gone, idleMs: from.idleMs });
@@ -1386,10 +1402,10 @@ export class SessionStore {
       // (Always kept: a tool's `returns` labels never need room.)
       if (typeof taint !== "string") for (const label of taint) state.keepLabel(label);
       if (state.calledForgotten !== undefined || undeclaredNow.length > 0) {
-        const alike = forgottenAfter.get(state.calledForgotten) ?? new Map<string, ReadonlySet<string> | undefined>();
+        const alike = forgottenAfter.get(state.calledForgotten) ?? new Map<string, ForgottenCalls | undefined>();
         forgottenAfter.set(state.calledForgotten, alike);
         const key = lost.join("\n");
-        if (!alike.has(key)) alike.set(key, forgottenFrom(state.calledForgotten, lost, ordinal));
+        if (!alike.has(key)) alike.set(key, forgottenFrom(state.calledForgotten, lost.map((tool) => [tool, returnedBy.get(tool)!] as const), ordinal));
         state.calledForgotten = alike.get(key);
       }
       this.sessions.set(id, state);

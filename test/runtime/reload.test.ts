@@ -667,6 +667,29 @@ describe("review: what a carried session knows after a rollback, a tool's new re
     expect(calledFixed.decide(mailTo("clean", 4)).decision).toBe("allow");
   });
 
+  it("rolling back a kill switch of a tool that returns a label keeps the sessions (the ones that called it hold the label still); a label it did not return before still ends those that may have called it", () => {
+    const decls = (exportTool: string): string => `enum Label { pii, secret }\ntool kb.search { risk low args { q: string } }\n${exportTool}tool email.send { risk high args { to: string } }\n`;
+    const EXPORT = "tool crm.export { risk high args { id: string } returns pii }\n";
+    const rules = 'policy p {\n  allow *\n  @name("pii-mail") deny email.send when session.labels contains pii reason "no mail after pii"\n}\n';
+    const at = (minute: number): number => T0 + minute * 60_000;
+    const v1 = compile(policy(decls(EXPORT) + rules), { clock });
+    expect(v1.decide(request("clean", "kb.search", { q: "a" }, at(1))).decision).toBe("allow");
+    expect(v1.decide(request("exported", "crm.export", { id: "1" }, at(1))).decision).toBe("allow");
+    // The kill switch (crm.export no longer declared), then the rollback.
+    const v2 = compile(policy(decls("") + rules), { clock, sessionsFrom: v1 });
+    const rolledBack = compile(policy(decls(EXPORT) + rules), { clock, sessionsFrom: v2 });
+    // Was: every session ended, "crm.export now returns pii".
+    expect(rolledBack.decide(request("clean", "email.send", { to: "x" }, at(2))).decision).toBe("allow");
+    expect(rolledBack.decide(request("exported", "email.send", { to: "x" }, at(2)))).toMatchObject({ decision: "deny", rules: ["pii-mail"], reasons: ["no mail after pii"] });
+
+    // A rollback to a declaration that returns more than it did fails closed for that label.
+    const w1 = compile(policy(decls(EXPORT) + rules), { clock });
+    w1.decide(request("clean", "kb.search", { q: "a" }, at(1)));
+    const w2 = compile(policy(decls("") + rules), { clock, sessionsFrom: w1 });
+    const more = compile(policy(decls(EXPORT.replace("returns pii", "returns pii, secret")) + rules), { clock, sessionsFrom: w2 });
+    expect(more.decide(request("clean", "email.send", { to: "x" }, at(2))).reasons[0]).toContain("crm.export now returns secret, and the session did not keep whether it called crm.export");
+  });
+
   it("a raised session.count limit denies, without revoking, the counts that reach back past attempts the old window let go, only until the window no longer reaches them; a flood after the reload still revokes", () => {
     const TOOLS = "tool kb.search { risk low args { q: string } }\ntool email.send { risk high args { to: string } }\n";
     const limit = (n: number): { path: string; text: string }[] => policy(`${TOOLS}policy p {\n  allow kb.search, email.send\n  @name("rate") deny kb.search when session.count(within 10m) > ${n} reason "more than ${n} calls in 10m" revoke\n}\n`);
