@@ -310,6 +310,27 @@ export interface Revocation {
 /** What revoked a session, shared by the sessions revoked alike (Revocation without when and on which tool). */
 export type RevocationCause = Omit<Revocation, "at" | "tool">;
 
+/**
+ * What a session carried past a reload keeps for it (SessionState.afterReload). Made by the
+ * reload, never by a decision; shared by the sessions a reload carried alike when
+ * `reloadedUpTo` says nothing (one record per reload and `calledForgotten`, not per session).
+ */
+export interface AfterReload {
+  /**
+   * The newest attempt time a window kept short for the policy before a reload let go, when the
+   * policy in force needs more: while `droppedUpTo` is no later (nothing dropped since), a count
+   * reaching back to it is untold because of the reload (WINDOW_RELOADED). -Infinity: none.
+   */
+  readonly reloadedUpTo: number;
+  /**
+   * Tools the session may have called under a policy before a reload whose allowed times it let
+   * go because a later policy did not declare them: a policy whose `session.called` pattern
+   * matches one again cannot take the session as never having called it. Each with the labels
+   * it returned under the policy that let it go (ForgottenCalls).
+   */
+  readonly calledForgotten: ForgottenCalls | undefined;
+}
+
 export class SessionState {
   /**
    * Epoch ms the session started at (`session.age` counts from it): the earlier of its first
@@ -368,11 +389,10 @@ export class SessionState {
    */
   trimmedUpTo = Number.NEGATIVE_INFINITY;
   /**
-   * The newest attempt time a window kept short for the policy before a reload let go, when the
-   * policy in force needs more (`SessionStore.adopt`): while `droppedUpTo` is no later (nothing
-   * dropped since), a count reaching back to it is untold because of the reload (WINDOW_RELOADED).
+   * What the session keeps only for having been carried past a reload (`SessionStore.adopt`),
+   * none for a session that never was: one field, read off the hot path (see AfterReload).
    */
-  reloadedUpTo = Number.NEGATIVE_INFINITY;
+  afterReload: AfterReload | undefined;
   /**
    * Whether an overflowing window's count may stand for the true one (see `windowEntriesFor`).
    * Not readonly: a session handed to an engine whose counts need more (`SessionStore.adopt`)
@@ -387,15 +407,6 @@ export class SessionState {
    */
   calledAt: (number[] | undefined)[] | undefined;
   calledDroppedUpTo: (number | undefined)[] | undefined;
-  /**
-   * Tools the session may have called under a policy before a reload whose allowed times it let
-   * go because a later policy did not declare them (`SessionStore.adopt`): a policy whose
-   * `session.called` pattern matches one again cannot take the session as never having called
-   * it. Each with the labels it returned under the policy that let it go (none when that policy
-   * did not read `session.labels`): the session holds them if it called it (ForgottenCalls).
-   * Shared by the sessions a reload carried alike (one map per reload, not per session).
-   */
-  calledForgotten: ForgottenCalls | undefined;
   revoked: Revocation | undefined;
   /** The intent the session declared: the first one a valid request named (a session has one purpose). */
   intent: string | undefined;
@@ -537,7 +548,7 @@ export class SessionState {
   windowFault(since: number, tools: Uint8Array | null, pattern?: string, settledBy?: number): string | undefined {
     // (Which of the two is worked out only on a fault: an untold count costs no more than before.)
     if (since <= this.droppedUpTo && (tools !== null || !this.countsSaturate)) {
-      if (this.droppedUpTo > this.reloadedUpTo) return WINDOW_OVERFLOW;
+      if (this.droppedUpTo > (this.afterReload?.reloadedUpTo ?? Number.NEGATIVE_INFINITY)) return WINDOW_OVERFLOW;
       // The attempts a reload let go only add to what the window holds: when that already
       // settles the comparison (`settledBy`, see ir.countSettledAt), its answer is certain, and
       // a flood after the reload revokes as soon as the attempts held show it.
@@ -615,7 +626,7 @@ function keepCalled(state: SessionState, index: number, patterns: number, now: n
  * answer `to`'s questions. A pattern's times are the allowed calls of its tools, so a pattern
  * matching the tools of several old ones (or of one, in any order) takes their latest times
  * together; a tool `from` did not declare was denied as unknown, so it has no allowed call to
- * add under `from` (calls under a policy before it: SessionState.calledForgotten). Anything else `to` reads must have been kept: the labels, the tools, the repeats, and
+ * add under `from` (calls under a policy before it: SessionState.afterReload). Anything else `to` reads must have been kept: the labels, the tools, the repeats, and
  * windows at least as long as its longest `within`.
  */
 export function carryOver(from: SessionUse, fromTools: readonly string[], to: SessionUse): (readonly number[])[] | string {
@@ -692,8 +703,9 @@ function forgottenFrom(forgotten: ForgottenCalls | undefined, lost: readonly (re
  * it ends the sessions that did not keep it, so a session keeping it kept it from its start.
  */
 function forgottenCallMatched(state: SessionState, matchedAnew: ReadonlySet<string>): string | undefined {
-  if (state.calledForgotten === undefined) return undefined;
-  for (const tool of state.calledForgotten.keys()) {
+  const forgotten = state.afterReload?.calledForgotten;
+  if (forgotten === undefined) return undefined;
+  for (const tool of forgotten.keys()) {
     if (!matchedAnew.has(tool) || (state.tools !== undefined && !state.tools.has(tool))) continue;
     return `a session.called pattern now matches ${tool}, whose allowed calls the session let go at an earlier reload to a policy that did not declare it`;
   }
@@ -721,7 +733,7 @@ function returnsTaint(state: SessionState, fromCalled: readonly (readonly string
   const taint: string[] = [];
   // (Only those beyond what it returned when its calls were let go: a session that called it
   // holds those already.)
-  const forgotten = [...(state.calledForgotten ?? [])].flatMap(([tool, carried]) => {
+  const forgotten = [...(state.afterReload?.calledForgotten ?? [])].flatMap(([tool, carried]) => {
     const labels = (toReturns.get(tool) ?? []).filter((label) => !carried.includes(label));
     return labels.length > 0 ? [[tool, labels] as const] : [];
   });
@@ -1366,6 +1378,13 @@ export class SessionStore {
     const returnedBy = new Map(undeclaredNow.map((tool) => [tool, from.use.labels ? (from.returns.get(tool) ?? []) : []]));
     // Sessions carried alike share one map (by the map they had and the tools added to it).
     const forgottenAfter = new Map<ForgottenCalls | undefined, Map<string, ForgottenCalls | undefined>>();
+    // One AfterReload per map for the sessions with no reloadedUpTo of their own.
+    const afterReloads = new Map<ForgottenCalls, AfterReload>();
+    const sharedRecord = (calledForgotten: ForgottenCalls): AfterReload => {
+      let record = afterReloads.get(calledForgotten);
+      if (record === undefined) afterReloads.set(calledForgotten, (record = { reloadedUpTo: Number.NEGATIVE_INFINITY, calledForgotten }));
+      return record;
+    };
     // A record that went idle under another sessionIdleMs keeps it, for its reason (only then:
     // a record costs no more for a reload that keeps the idle time).
     for (const [id, gone] of from.expired) this.remember(id, gone.endedBy !== undefined || gone.idleMs !== undefined || from.idleMs === this.idleMs ? gone : { ...gone, idleMs: from.idleMs });
@@ -1387,7 +1406,9 @@ export class SessionStore {
       // revoking (WINDOW_RELOADED); what an overflow drops from now on is the session's again.
       const losesSaturation = state.countsSaturate && !(this.countsSaturate && !windowShort);
       if (losesSaturation) state.countsSaturate = false;
-      if (losesSaturation || windowShort) state.reloadedUpTo = state.droppedUpTo;
+      // (Worth keeping only while nothing was dropped after it: droppedUpTo only grows.)
+      const upTo = losesSaturation || windowShort ? state.droppedUpTo : (state.afterReload?.reloadedUpTo ?? Number.NEGATIVE_INFINITY);
+      const reloadedUpTo = upTo >= state.droppedUpTo ? upTo : Number.NEGATIVE_INFINITY;
       // (Only the tools it may have called: a pattern of the old policy may say it did not. Asked
       // before its times are carried over to the new policy's patterns.)
       const lost = undeclaredNow.filter((tool) => whetherCalled(state, tool, from.use.called) !== false);
@@ -1401,13 +1422,15 @@ export class SessionStore {
       state.labelLimits = this.labelLimits;
       // (Always kept: a tool's `returns` labels never need room.)
       if (typeof taint !== "string") for (const label of taint) state.keepLabel(label);
-      if (state.calledForgotten !== undefined || undeclaredNow.length > 0) {
-        const alike = forgottenAfter.get(state.calledForgotten) ?? new Map<string, ForgottenCalls | undefined>();
-        forgottenAfter.set(state.calledForgotten, alike);
+      let forgotten = state.afterReload?.calledForgotten;
+      if (forgotten !== undefined || undeclaredNow.length > 0) {
+        const alike = forgottenAfter.get(forgotten) ?? new Map<string, ForgottenCalls | undefined>();
+        forgottenAfter.set(forgotten, alike);
         const key = lost.join("\n");
-        if (!alike.has(key)) alike.set(key, forgottenFrom(state.calledForgotten, lost.map((tool) => [tool, returnedBy.get(tool)!] as const), ordinal));
-        state.calledForgotten = alike.get(key);
+        if (!alike.has(key)) alike.set(key, forgottenFrom(forgotten, lost.map((tool) => [tool, returnedBy.get(tool)!] as const), ordinal));
+        forgotten = alike.get(key);
       }
+      state.afterReload = reloadedUpTo !== Number.NEGATIVE_INFINITY ? { reloadedUpTo, calledForgotten: forgotten } : forgotten === undefined ? undefined : sharedRecord(forgotten);
       this.sessions.set(id, state);
     }
     this.latest = Math.max(this.latest, from.latest);
