@@ -1,5 +1,5 @@
 import { absentReadFault, NO_INTENT_FAULT, NO_USER_FAULT } from "../runtime/helpers.js";
-import { childrenOf, FUNCTION_AT, hasQuantifier, mayFail, RISK_RANK, scansText, type IrExpr } from "../runtime/ir.js";
+import { childrenOf, countSettledAt, FUNCTION_AT, hasQuantifier, mayFail, RISK_RANK, scansText, type IrExpr } from "../runtime/ir.js";
 import type { RuleInfo } from "../runtime/policy.js";
 import type { FieldsJson, RuntimeSchema, TypeJson } from "../runtime/schema.js";
 import type { SessionUse } from "../runtime/session.js";
@@ -77,8 +77,9 @@ export function emitJavaScript(rules: readonly RuleInfo[], plan: DispatchPlan, s
     "  return c.user;",
     "}",
     "// A count the session's window cannot give in full (SessionState.windowFault) is a fault: the rule fails closed.",
-    "function countIn(c, since, tools, pattern) {",
-    "  const fault = c.s.windowFault(since, tools, pattern);",
+    "// `settledBy`: for a count compared with a number, the attempts held (this one apart) that settle the comparison.",
+    "function countIn(c, since, tools, pattern, settledBy) {",
+    "  const fault = c.s.windowFault(since, tools, pattern, settledBy);",
     "  if (fault !== undefined) c.fault ??= fault;",
     "  return c.s.countSince(since, tools, pattern);",
     "}",
@@ -476,6 +477,21 @@ class JsEmitter {
     return at === "" ? `rt.matchCompiledGlob(${glob}, ${subject})` : `rt.matchCompiledGlobAt(c, ${glob}, ${subject})`;
   }
 
+  /**
+   * A `session.count`: the attempts of its window (`countIn`) and this one when it counts.
+   * `settledAt`: when it is compared with a number, the count that settles the comparison
+   * (ir.countSettledAt), passed on as the attempts held, this one apart, that do.
+   */
+  private count(e: Extract<IrExpr, { op: "count" }>, settledAt?: number): string {
+    // A mask over the declared tools' ordinals (the session stores windowed tools as ordinals).
+    const tools = e.tools === null ? "null" : this.constant(`new Uint8Array(${JSON.stringify(Object.keys(this.schema.tools).map((name) => (e.tools!.includes(name) ? 1 : 0)))})`);
+    const self = e.tools === null ? "1" : this.tool === undefined ? `(${JSON.stringify(e.tools)}.includes(c.tool) ? 1 : 0)` : e.tools.includes(this.tool) ? "1" : "0";
+    // The pattern as written counts the attempts at undeclared tools whose names match it.
+    const pattern = e.pattern === undefined ? (settledAt === undefined ? "" : ", undefined") : `, ${JSON.stringify(e.pattern)}`;
+    const settledBy = settledAt === undefined ? "" : `, ${self === "1" || self === "0" ? String(settledAt - Number(self)) : `${settledAt} - ${self}`}`;
+    return `(countIn(c, c.now - ${e.withinMs}, ${tools}${pattern}${settledBy}) + ${self})`;
+  }
+
   expr(e: IrExpr): string {
     switch (e.op) {
       case "const":
@@ -548,8 +564,11 @@ class JsEmitter {
         if (terms.slice(0, -1).some((t) => t.fails)) return this.threeValued(e.op === "or", (term) => terms.map((t) => (t.fails ? term(t.code) : `(${t.code}) === true`)).join(join));
         return `(${terms.map((t) => t.code).join(join)})`;
       case "compare": {
-        const left = this.expr(e.left);
-        const right = this.expr(e.right);
+        // A count compared with a number says how many attempts held settle the comparison.
+        const settled = countSettledAt(e);
+        const side = (operand: IrExpr) => (settled?.count === operand ? this.count(settled.count, settled.settledAt) : this.expr(operand));
+        const left = side(e.left);
+        const right = side(e.right);
         if (e.deep) {
           // Inside a quantifier a site remembers its last operands and answer (rt.CompareSite).
           const equal =
@@ -635,15 +654,8 @@ class JsEmitter {
             return "c.s.last";
         }
         throw new Error(`unknown session member ${JSON.stringify((e as { member: unknown }).member)} reached the emitter`);
-      case "count": {
-        if (e.tools === null) return `(countIn(c, c.now - ${e.withinMs}, null) + 1)`;
-        // A mask over the declared tools' ordinals (the session stores windowed tools as ordinals).
-        const mask = Object.keys(this.schema.tools).map((name) => (e.tools!.includes(name) ? 1 : 0));
-        const tools = this.constant(`new Uint8Array(${JSON.stringify(mask)})`);
-        const self = this.tool === undefined ? `(${JSON.stringify(e.tools)}.includes(c.tool) ? 1 : 0)` : e.tools.includes(this.tool) ? "1" : "0";
-        // The pattern as written counts the attempts at undeclared tools whose names match it.
-        return `(countIn(c, c.now - ${e.withinMs}, ${tools}${e.pattern === undefined ? "" : `, ${JSON.stringify(e.pattern)}`}) + ${self})`;
-      }
+      case "count":
+        return this.count(e);
       case "called": {
         const index = this.calledIndex.get(JSON.stringify(e.tools));
         if (index === undefined) throw new Error("session.called pattern missing from the session-use analysis");

@@ -9,7 +9,7 @@ import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeKind, describeValue, MAX_NESTING, parseTime, startValidation, timeMistakeNote, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { expiredBecause, labelsAlwaysKept, labelsOf, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type Revocation, type RevocationCause } from "./session.js";
+import { expiredBecause, labelsAlwaysKept, labelsOf, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_RELOADED, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type Revocation, type RevocationCause } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
 
 /**
@@ -374,6 +374,7 @@ export class Engine {
       // label not kept: its sessions keep every label, as they did (UNDECLARED_LABEL_CHARS).
       labelLimits: { alwaysKept: labelsAlwaysKept(policy.schema), maxChars: policy.code.includes(BOUNDS_LABELS) ? UNDECLARED_LABEL_CHARS : Number.POSITIVE_INFINITY },
       countsSaturate: needed.literalOnly && windowEntries >= needed.entries,
+      returns: new Map(Object.entries(policy.schema.tools).map(([name, tool]) => [name, tool.returns])),
       recordedTimesOnly: this.recordedTimesOnly,
     });
     const factory = new ValidatorFactory(policy.schema);
@@ -992,9 +993,13 @@ export class Engine {
       // Except when its only error is a count reaching back past the attempts its session
       // keeps (WINDOW_TRIMMED): the engine's own memory bound, not anything the session did,
       // left the count untold, so the rule denies this attempt (fails closed) without revoking,
-      // and its reason says so rather than claim its condition held.
-      if (!rule.revoke) continue;
+      // and its reason says so rather than claim its condition held. So, revoking or not, when
+      // its only error is a count a reload left untold (WINDOW_RELOADED: a window kept short for
+      // the old policy's smaller number), which no session's conduct brought about.
       const own = errors?.filter((error) => error.startsWith(`${rule.id}: `));
+      const reloaded = own !== undefined && own.length > 0 && own.every((error) => error === `${rule.id}: ${WINDOW_RELOADED}`);
+      if (reloaded) reasons[reasons.length - 1] = untoldSinceReloadReason(rule.revoke);
+      if (!rule.revoke || reloaded) continue;
       if (own === undefined || own.length === 0) revokingCleanly.push(rules.length - 1);
       else if (own.every((error) => error === `${rule.id}: ${WINDOW_TRIMMED}`)) reasons[reasons.length - 1] = UNTOLD_COUNT_REASON;
       else revokingByError.push(rules.length - 1);
@@ -1673,6 +1678,15 @@ export function unknownToolReasonStart(tool: string): string {
  */
 const UNTOLD_COUNT_REASON =
   "its session.count cannot be told: the request is dated so far before the latest attempt of its session that the count reaches back past the attempts the session still keeps (request times out of order, or a clock that stepped back), so it is denied (fails closed) without revoking the session";
+
+/**
+ * The reason of a rule matched only because its `session.count` reaches back past attempts a
+ * reload left uncounted (WINDOW_RELOADED, see buildDecision): its own reason ("more than 10
+ * calls in 10m") would claim a count that could not be made. `revoke`: it is a `deny … revoke`.
+ */
+function untoldSinceReloadReason(revoke: boolean): string {
+  return `its session.count cannot be told since the policy was reloaded: the session's attempts before the reload were kept only as far as the old policy's counts needed (a smaller number), so the rule matches (fails closed)${revoke ? " without revoking the session" : ""} until its window no longer reaches back to them`;
+}
 
 /**
  * What a decision revokes its session by (see Revocation): the revoking rules at `positions` of

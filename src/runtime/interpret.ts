@@ -1,6 +1,6 @@
 import type { EvalContext } from "./engine.js";
 import * as rt from "./helpers.js";
-import { FUNCTION_AT, isTextTest, RISK_RANK, type IrExpr } from "./ir.js";
+import { countSettledAt, FUNCTION_AT, isTextTest, RISK_RANK, type IrExpr } from "./ir.js";
 import { parseTime, type RuntimeSchema, type TypeJson } from "./schema.js";
 import { shapeOfType } from "./declaredShape.js";
 import { inIpRanges, ipRanges, type IpRanges } from "./ipRange.js";
@@ -124,7 +124,7 @@ export class Interpreter {
       case "or":
         return this.threeValued(e.terms.map((term) => () => this.evaluate(term, locals)), true);
       case "compare":
-        return this.compare(e, this.evaluate(e.left, locals), this.evaluate(e.right, locals));
+        return this.compare(e, ...this.operandsCompared(e, locals));
       case "enumRank": {
         // Not a member (an undeclared label): no rank, as the generated code's Map lookup gives.
         const rank = e.members.indexOf(this.evaluate(e.value, locals) as string);
@@ -152,12 +152,8 @@ export class Interpreter {
           default:
             return c.s[e.member];
         }
-      case "count": {
-        const mask = e.tools === null ? null : this.toolMask(e.tools);
-        const fault = c.s.windowFault(c.now - e.withinMs, mask, e.pattern);
-        if (fault !== undefined) rt.fail(fault);
-        return c.s.countSince(c.now - e.withinMs, mask, e.pattern) + (e.tools === null || e.tools.includes(c.tool) ? 1 : 0);
-      }
+      case "count":
+        return this.count(e);
       case "called": {
         const index = this.calledIndex(e.tools);
         if (e.withinMs === null) return c.s.calledSince(index, Number.NEGATIVE_INFINITY);
@@ -298,6 +294,24 @@ export class Interpreter {
     return this.c.s.labels ?? new Set();
   }
 
+  /** A comparison's operands, left then right; a count compared with a number as the generated code counts it (ir.countSettledAt). */
+  private operandsCompared(e: Comparison, locals: ReadonlyMap<string, unknown>): [unknown, unknown] {
+    const settled = countSettledAt(e);
+    const side = (operand: IrExpr) => (settled?.count === operand ? this.count(settled.count, settled.settledAt) : this.evaluate(operand, locals));
+    const left = side(e.left);
+    return [left, side(e.right)];
+  }
+
+  /** A `session.count`, this attempt included; `settledAt`: see ir.countSettledAt and SessionState.windowFault. */
+  private count(e: Extract<IrExpr, { op: "count" }>, settledAt?: number): number {
+    const c = this.c;
+    const mask = e.tools === null ? null : this.toolMask(e.tools);
+    const self = e.tools === null || e.tools.includes(c.tool) ? 1 : 0;
+    const fault = c.s.windowFault(c.now - e.withinMs, mask, e.pattern, settledAt === undefined ? undefined : settledAt - self);
+    if (fault !== undefined) rt.fail(fault);
+    return c.s.countSince(c.now - e.withinMs, mask, e.pattern) + self;
+  }
+
   private compare(e: Comparison, left: unknown, right: unknown): boolean {
     if (e.deep && (e.operator === "==" || e.operator === "!=")) return (e.shape !== undefined ? rt.equalShaped(left, right, this.shape(e.shape)) : rt.equal(left, right, e.set === true)) === (e.operator === "==");
     return rt.compareScalars(e.operator, left as number, right as number);
@@ -358,8 +372,7 @@ export class Interpreter {
         return { value, why: decidedBy >= 0 ? { kind: "element", index: decidedBy, element, body: lastWhy } : undefined };
       }
       case "compare": {
-        const left = this.evaluate(e.left, locals);
-        const right = this.evaluate(e.right, locals);
+        const [left, right] = this.operandsCompared(e, locals);
         const value = this.compare(e, left, right);
         return { value, why: { kind: "compared", left, right, value } };
       }

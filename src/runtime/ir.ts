@@ -100,6 +100,29 @@ export function unknownIrOps(conditions: readonly unknown[]): string[] {
   return [...unknown];
 }
 
+/**
+ * A `session.count` compared with a number, and the count (this attempt included) from which
+ * the comparison's answer no longer changes however many more attempts there were: `> 10`
+ * holds, and `== 10` or `< 10` fails, for every count of 11 or more. A count the session's
+ * window can give only in part (the attempts a reload let go: SessionState.windowFault) is at
+ * least what the window still holds, so when that much already settles the comparison, its
+ * answer is certain. Undefined for any other comparison: no partial count settles it.
+ */
+export function countSettledAt(e: IrExpr): { readonly count: Extract<IrExpr, { op: "count" }>; readonly settledAt: number } | undefined {
+  if (e.op !== "compare" || e.deep) return undefined;
+  const countLeft = e.left.op === "count";
+  const count = countLeft ? e.left : e.right;
+  const other = countLeft ? e.right : e.left;
+  if (count.op !== "count" || other.op !== "const" || typeof other.value !== "number" || !Number.isFinite(other.value)) return undefined;
+  // As `count OP n`: `n < count` is `count > n`, and so on (== and != read alike either way).
+  const operator = countLeft ? e.operator : FLIPPED[e.operator];
+  const n = other.value;
+  // `>= n` holds and `< n` fails from n on; the others settle past n.
+  return { count, settledAt: operator === ">=" || operator === "<" ? Math.max(0, Math.ceil(n)) : Math.max(0, Math.floor(n) + 1) };
+}
+
+const FLIPPED = { "==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<=" } as const;
+
 /** Whether an expression has an `any` or `all` (whose visits count against the rule's budget). */
 export function hasQuantifier(e: IrExpr): boolean {
   return e.op === "quantifier" || childrenOf(e).some(hasQuantifier);

@@ -101,6 +101,14 @@ function toolsNamed(tools: readonly string[] | undefined): string {
 export const WINDOW_OVERFLOW = "session.count: the session made more attempts in this window than the engine keeps (maxWindowEntries)";
 
 /**
+ * The fault of a `session.count` that reaches back past attempts a window kept short for the
+ * policy before a reload let go (N + 1 attempts for its `> N`: see `windowEntriesFor`), when the
+ * policy in force compares counts with a larger number (`SessionStore.adopt`). The reload, not
+ * the session, left the count untold: a `deny … revoke` denies without revoking (Engine).
+ */
+export const WINDOW_RELOADED = "session.count: the policy was reloaded, and the attempts of this window the session made before the reload were kept only as far as the old policy's counts needed (a smaller number than this count is compared with), so how many there were cannot be told";
+
+/**
  * Characters of undeclared tool names a session keeps, together, so that a `session.count` of
  * a pattern counts its attempts at undeclared tools whose names match (`kb.*` and an undeclared
  * `kb.export`). An agent can send any number of names, so past it an attempt's tool is not
@@ -302,6 +310,27 @@ export interface Revocation {
 /** What revoked a session, shared by the sessions revoked alike (Revocation without when and on which tool). */
 export type RevocationCause = Omit<Revocation, "at" | "tool">;
 
+/**
+ * What a session carried past a reload keeps for it (SessionState.afterReload). Made by the
+ * reload, never by a decision; shared by the sessions a reload carried alike when
+ * `reloadedUpTo` says nothing (one record per reload and `calledForgotten`, not per session).
+ */
+export interface AfterReload {
+  /**
+   * The newest attempt time a window kept short for the policy before a reload let go, when the
+   * policy in force needs more: while `droppedUpTo` is no later (nothing dropped since), a count
+   * reaching back to it is untold because of the reload (WINDOW_RELOADED). -Infinity: none.
+   */
+  readonly reloadedUpTo: number;
+  /**
+   * Tools the session may have called under a policy before a reload whose allowed times it let
+   * go because a later policy did not declare them: a policy whose `session.called` pattern
+   * matches one again cannot take the session as never having called it. Each with the labels
+   * it returned under the policy that let it go (ForgottenCalls).
+   */
+  readonly calledForgotten: ForgottenCalls | undefined;
+}
+
 export class SessionState {
   /**
    * Epoch ms the session started at (`session.age` counts from it): the earlier of its first
@@ -359,6 +388,11 @@ export class SessionState {
    * attempt: an attempt dated before it that arrives late cannot be counted exactly.
    */
   trimmedUpTo = Number.NEGATIVE_INFINITY;
+  /**
+   * What the session keeps only for having been carried past a reload (`SessionStore.adopt`),
+   * none for a session that never was: one field, read off the hot path (see AfterReload).
+   */
+  afterReload: AfterReload | undefined;
   /**
    * Whether an overflowing window's count may stand for the true one (see `windowEntriesFor`).
    * Not readonly: a session handed to an engine whose counts need more (`SessionStore.adopt`)
@@ -505,13 +539,21 @@ export class SessionState {
    * maxWindowEntries, or that already let go of attempts dated before this one (which arrived
    * late), or whose attempts at undeclared tools back to `since` include one whose name it did
    * not keep (a count of `pattern`), no longer holds every attempt back to `since`; the rule
-   * then fails closed. (Except a
+   * then fails closed. `settledBy`: for a count compared with a number, how many attempts held
+   * (this one apart) settle the comparison whatever else there was. (Except a
    * count of every tool when the window is large enough for every number the policy compares
    * counts with: the count saturates above them all, so each comparison still comes out right.)
    * The generated code and the interpreter both ask this.
    */
-  windowFault(since: number, tools: Uint8Array | null, pattern?: string): string | undefined {
-    if (since <= this.droppedUpTo && (tools !== null || !this.countsSaturate)) return WINDOW_OVERFLOW;
+  windowFault(since: number, tools: Uint8Array | null, pattern?: string, settledBy?: number): string | undefined {
+    // (Which of the two is worked out only on a fault: an untold count costs no more than before.)
+    if (since <= this.droppedUpTo && (tools !== null || !this.countsSaturate)) {
+      if (this.droppedUpTo > (this.afterReload?.reloadedUpTo ?? Number.NEGATIVE_INFINITY)) return WINDOW_OVERFLOW;
+      // The attempts a reload let go only add to what the window holds: when that already
+      // settles the comparison (`settledBy`, see ir.countSettledAt), its answer is certain, and
+      // a flood after the reload revokes as soon as the attempts held show it.
+      if (settledBy === undefined || this.countSince(since, tools, pattern) < settledBy) return WINDOW_RELOADED;
+    }
     if (since <= this.trimmedUpTo) return WINDOW_TRIMMED;
     if (pattern !== undefined && since <= this.unnamedUpTo) return UNDECLARED_UNNAMED;
     return undefined;
@@ -584,7 +626,7 @@ function keepCalled(state: SessionState, index: number, patterns: number, now: n
  * answer `to`'s questions. A pattern's times are the allowed calls of its tools, so a pattern
  * matching the tools of several old ones (or of one, in any order) takes their latest times
  * together; a tool `from` did not declare was denied as unknown, so it has no allowed call to
- * add. Anything else `to` reads must have been kept: the labels, the tools, the repeats, and
+ * add under `from` (calls under a policy before it: SessionState.afterReload). Anything else `to` reads must have been kept: the labels, the tools, the repeats, and
  * windows at least as long as its longest `within`.
  */
 export function carryOver(from: SessionUse, fromTools: readonly string[], to: SessionUse): (readonly number[])[] | string {
@@ -630,6 +672,96 @@ function droppedLabels(state: SessionState): boolean {
   if (state.labelsDropped) return true;
   if (state.asked !== undefined) for (const pending of state.asked.values()) if (pending.labelsDropped === true) return true;
   return false;
+}
+
+/**
+ * Tools whose allowed calls a session let go at a reload to a policy that did not declare them,
+ * each with the labels it returned under the policy that let it go: a session that called it
+ * then took them on, and `session.labels` carried them on (a policy reading them ends sessions
+ * that did not keep them), so a rollback that declares it again with those labels taints no
+ * session anew. None when that policy did not read `session.labels` (nothing was kept then).
+ */
+type ForgottenCalls = ReadonlyMap<string, readonly string[]>;
+
+/**
+ * The tools whose allowed calls a session carried past a reload to a store declaring `toTools`
+ * (by name: their ordinals) may have made and no longer keeps the times of: those it let go
+ * before (`forgotten`), and `lost`, the old policy's tools the new one does not declare (none of
+ * its patterns can keep them) that it may have called. A tool the new policy declares
+ * leaves the set: the next reload's `carryOver` asks of it as of any tool declared before.
+ */
+function forgottenFrom(forgotten: ForgottenCalls | undefined, lost: readonly (readonly [string, readonly string[]])[], toTools: ReadonlyMap<string, number>): ForgottenCalls | undefined {
+  const after = new Map([...(forgotten ?? []), ...lost].filter(([tool]) => !toTools.has(tool)));
+  return after.size === 0 ? undefined : after;
+}
+
+/**
+ * Why a session cannot go on under a policy whose `session.called` patterns match `matchedAnew`
+ * (tools the old policy did not declare), or undefined: one of them is a tool whose calls it let
+ * go at an earlier reload (calledForgotten: a rollback to a policy that declares it again), and
+ * it may have called it. Its `session.tools`, when kept, says whether it did: a policy reading
+ * it ends the sessions that did not keep it, so a session keeping it kept it from its start.
+ */
+function forgottenCallMatched(state: SessionState, matchedAnew: ReadonlySet<string>): string | undefined {
+  const forgotten = state.afterReload?.calledForgotten;
+  if (forgotten === undefined) return undefined;
+  for (const tool of forgotten.keys()) {
+    if (!matchedAnew.has(tool) || (state.tools !== undefined && !state.tools.has(tool))) continue;
+    return `a session.called pattern now matches ${tool}, whose allowed calls the session let go at an earlier reload to a policy that did not declare it`;
+  }
+  return undefined;
+}
+
+/** Per tool both policies declare, the labels it returns under `to` and did not under `from`. */
+function returnsGained(from: ReadonlyMap<string, readonly string[]>, to: ReadonlyMap<string, readonly string[]>): (readonly [string, readonly string[]])[] {
+  const gained: (readonly [string, readonly string[]])[] = [];
+  for (const [tool, labels] of to) {
+    const before = from.get(tool);
+    const added = before === undefined ? [] : labels.filter((label) => !before.includes(label));
+    if (added.length > 0) gained.push([tool, added]);
+  }
+  return gained;
+}
+
+/**
+ * The labels a session carried over takes on because tools it called before the reload return
+ * them now (`gained`; for a tool whose calls it let go at an earlier reload, calledForgotten,
+ * those it returns under `toReturns` and did not when its calls were let go), or why it cannot go on: it did not keep whether it called
+ * such a tool, and its `session.labels` could lack what those calls returned (fails closed).
+ */
+function returnsTaint(state: SessionState, fromCalled: readonly (readonly string[])[], gained: readonly (readonly [string, readonly string[]])[], toReturns: ReadonlyMap<string, readonly string[]>): string[] | string {
+  const taint: string[] = [];
+  // (Only those beyond what it returned when its calls were let go: a session that called it
+  // holds those already.)
+  const forgotten = [...(state.afterReload?.calledForgotten ?? [])].flatMap(([tool, carried]) => {
+    const labels = (toReturns.get(tool) ?? []).filter((label) => !carried.includes(label));
+    return labels.length > 0 ? [[tool, labels] as const] : [];
+  });
+  for (const [tool, labels] of [...gained, ...forgotten]) {
+    const called = whetherCalled(state, tool, fromCalled);
+    if (called === false) continue;
+    if (called === undefined) return `${tool} now returns ${labels.join(", ")}, and the session did not keep whether it called ${tool} (session.tools, or a session.called pattern of that tool alone), so its session.labels could lack what those calls returned`;
+    taint.push(...labels);
+  }
+  return taint;
+}
+
+/**
+ * Whether a session made an allowed call of `tool` (which the old policy, reading
+ * `session.called` patterns `fromCalled`, declared), or undefined when it did not keep that: its
+ * `session.tools` says; else a pattern matching the tool with no time kept says it did not (every
+ * allowed call of a pattern's tools keeps one), and one of that tool alone with a time that it did.
+ */
+function whetherCalled(state: SessionState, tool: string, fromCalled: readonly (readonly string[])[]): boolean | undefined {
+  if (state.tools !== undefined) return state.tools.has(tool);
+  let called: boolean | undefined;
+  fromCalled.forEach((tools, index) => {
+    if (!tools.includes(tool)) return;
+    const times = state.calledAt?.[index];
+    if (times === undefined || times.length === 0) called = false;
+    else if (called === undefined && tools.every((each) => each === tool)) called = true;
+  });
+  return called;
 }
 
 /** Makes a session's state the one a store reading sessions as `use` keeps, given how `carryOver` carries it. */
@@ -682,6 +814,11 @@ export interface ExpiredSession {
    */
   readonly idleFor?: number;
   readonly idleByClock?: boolean;
+  /**
+   * The sessionIdleMs it went idle by, when a reload handed it to a store with another one
+   * (`SessionStore.adopt`): its reason says what it went idle by, not what the new store would.
+   */
+  readonly idleMs?: number;
 }
 
 /**
@@ -690,8 +827,9 @@ export interface ExpiredSession {
  * idle session and a clock that stepped ahead both do. `approving`: for an approval (which is
  * no attempt of the session) rather than an attempt.
  */
-export function expiredBecause(gone: ExpiredSession, idleMs: number, approving = false): string {
+export function expiredBecause(gone: ExpiredSession, storeIdleMs: number, approving = false): string {
   if (gone.endedBy !== undefined) return gone.endedBy;
+  const idleMs = gone.idleMs ?? storeIdleMs;
   const limit = `sessionIdleMs (${describeMs(idleMs)})`;
   if (gone.idleFor === undefined) return `it made no attempt for more than ${describeMs(idleMs)} (sessionIdleMs)`;
   if (gone.idleByClock === true) {
@@ -716,6 +854,8 @@ export interface SessionLifetimes {
   readonly maxSessions?: number;
   /** Which labels sessions keep (see LabelLimits). Default every label. */
   readonly labelLimits?: LabelLimits;
+  /** The labels each declared tool `returns` (for a reload: see `SessionStore.adopt`). Default none. */
+  readonly returns?: ReadonlyMap<string, readonly string[]>;
   /** Sessions and expired records held at most, together (default MAX_STORED_SESSIONS; smaller in tests). @internal */
   readonly storeLimit?: number;
   /**
@@ -838,6 +978,8 @@ export class SessionStore {
   private readonly countsSaturate: boolean;
   /** Which labels its sessions keep (see LabelLimits). */
   readonly labelLimits: LabelLimits;
+  /** The labels each declared tool returns (see SessionLifetimes.returns). */
+  private readonly returns: ReadonlyMap<string, readonly string[]>;
 
   constructor(
     readonly use: SessionUse,
@@ -855,6 +997,7 @@ export class SessionStore {
     this.maxSessions = lifetimes.maxSessions ?? Number.POSITIVE_INFINITY;
     this.storeLimit = lifetimes.storeLimit ?? MAX_STORED_SESSIONS;
     this.labelLimits = lifetimes.labelLimits ?? EVERY_LABEL;
+    this.returns = lifetimes.returns ?? new Map();
     // At most half the idle time: the sweep for room frees sessions idle for the idle time and
     // the slack, and a request dated ahead by the slack moves the store's clock (the sweep's
     // while the engine's clock gives no usable time), so the sweep still frees only sessions
@@ -1074,8 +1217,10 @@ export class SessionStore {
    */
   get fullBecause(): string {
     if (this.sessions.size >= this.maxSessions) {
-      const count = `${this.maxSessions} live session${this.maxSessions === 1 ? "" : "s"}`;
-      return `the engine already holds ${count} (maxSessions), and makes room only once a session has made no attempt for more than ${describeMs(this.idleMs + this.futureSlackMs)} by its clock (sessionIdleMs, ${describeMs(this.idleMs)}, and a margin of ${describeMs(this.futureSlackMs)}): raise maxSessions, or lower sessionIdleMs`;
+      // More than maxSessions when a reload lowered it: the sessions carried over are all kept.
+      const live = this.sessions.size;
+      const count = live === this.maxSessions ? `${live} live session${live === 1 ? "" : "s"} (maxSessions)` : `${live} live sessions, more than maxSessions (${this.maxSessions}) since a reload lowered it (the sessions it carried over are kept)`;
+      return `the engine already holds ${count}, and makes room only once a session has made no attempt for more than ${describeMs(this.idleMs + this.futureSlackMs)} by its clock (sessionIdleMs, ${describeMs(this.idleMs)}, and a margin of ${describeMs(this.futureSlackMs)}): raise maxSessions, or lower sessionIdleMs`;
     }
     return `the engine already holds ${this.storeLimit.toLocaleString("en-US")} live, expired and revoked sessions, as many as it can keep, and makes room only as expired and revoked sessions are forgotten (expiredSessionMs and revokedSessionMs after their last attempt): lower those`;
   }
@@ -1203,8 +1348,10 @@ export class SessionStore {
    * state when what they kept answers every question this policy asks of sessions (see
    * `carryOver`: the order of rules, declarations and patterns never matters, and a tool the old
    * policy did not declare had no allowed call to keep; a tool's attempts in a window follow it
-   * by name, wherever it is now declared). When it cannot (a longer `session.count` window, a
-   * `session.called` pattern that now matches a tool whose calls were not kept, …) each live
+   * by name, wherever it is now declared; a tool that now returns a label taints the sessions that
+   * called it). When it cannot (a longer `session.count` window, a `session.called` pattern that
+   * now matches a tool whose calls were not kept, here or at an earlier reload (calledForgotten),
+   * a tool now returning a label when the session did not keep whether it called it, …) each live
    * session ends as an expired one, with that reason, so its later attempts are denied and the
    * agent starts a new session; so does a session `fits` refuses (one that declared an intent
    * the new policy no longer has). Revocations and expired records are kept either way.
@@ -1215,20 +1362,56 @@ export class SessionStore {
     const ordinal = new Map(this.toolNames.map((name, i) => [name, i]));
     const moved = from.toolNames.map((name) => ordinal.get(name) ?? -1);
     const renumber = moved.some((to, i) => to !== i);
-    for (const [id, gone] of from.expired) this.remember(id, gone);
+    // The old windows kept fewer attempts than this policy's counts need (a larger number).
+    const windowShort = from.maxWindowEntries < this.maxWindowEntries;
+    const declaredBefore = new Set(from.toolNames);
+    // Tools this policy's `session.called` patterns match that the old policy did not declare:
+    // a session that called one under a policy before it let those calls go (calledForgotten).
+    const matchedAnew = new Set(this.use.called.flat().filter((tool) => !declaredBefore.has(tool)));
+    // Labels tools return now that they did not under the old policy: the calls made before the
+    // reload brought them too (only asked when this policy reads session.labels).
+    const gained = this.use.labels ? returnsGained(from.returns, this.returns) : [];
+    // The old policy's tools this one does not declare: their calls' times go (calledForgotten).
+    // With the labels each returned, which sessions that called it took on (only kept when the
+    // old policy read session.labels).
+    const undeclaredNow = from.toolNames.filter((tool) => !ordinal.has(tool));
+    const returnedBy = new Map(undeclaredNow.map((tool) => [tool, from.use.labels ? (from.returns.get(tool) ?? []) : []]));
+    // Sessions carried alike share one map (by the map they had and the tools added to it).
+    const forgottenAfter = new Map<ForgottenCalls | undefined, Map<string, ForgottenCalls | undefined>>();
+    // One AfterReload per map for the sessions with no reloadedUpTo of their own.
+    const afterReloads = new Map<ForgottenCalls, AfterReload>();
+    const sharedRecord = (calledForgotten: ForgottenCalls): AfterReload => {
+      let record = afterReloads.get(calledForgotten);
+      if (record === undefined) afterReloads.set(calledForgotten, (record = { reloadedUpTo: Number.NEGATIVE_INFINITY, calledForgotten }));
+      return record;
+    };
+    // A record that went idle under another sessionIdleMs keeps it, for its reason (only then:
+    // a record costs no more for a reload that keeps the idle time).
+    for (const [id, gone] of from.expired) this.remember(id, gone.endedBy !== undefined || gone.idleMs !== undefined || from.idleMs === this.idleMs ? gone : { ...gone, idleMs: from.idleMs });
     // The counts of sessions not started yet go on counting here.
     for (const [id, early] of from.undatedEarly) this.undatedEarly.set(id, early);
     for (const [id, state] of from.sessions) {
       const labelsLost = typeof carry === "string" || !droppedLabels(state) ? undefined : labelsUnanswered;
-      if (typeof carry === "string" || labelsLost !== undefined || !fits(state)) {
-        const differently = typeof carry === "string" ? carry : labelsLost;
+      const forgottenMatched = typeof carry === "string" ? undefined : forgottenCallMatched(state, matchedAnew);
+      const taint = typeof carry === "string" || !this.use.labels ? [] : returnsTaint(state, from.use.called, gained, this.returns);
+      const differently = typeof carry === "string" ? carry : (labelsLost ?? forgottenMatched ?? (typeof taint === "string" ? taint : undefined));
+      if (typeof carry === "string" || differently !== undefined || !fits(state)) {
         const endedBy = differently !== undefined ? `the policy was reloaded and reads sessions differently: ${differently}` : "the policy was reloaded without the intent it declared";
         this.remember(id, { lastSeen: state.storeSeen, revoked: state.revoked, endedBy });
         continue;
       }
       // A window the old engine kept shorter (N + 1 attempts for its `> N`) cannot stand for this
-      // policy's counts (a larger number, or one compared with something else).
-      if (state.countsSaturate && !(this.countsSaturate && from.maxWindowEntries >= this.maxWindowEntries)) state.countsSaturate = false;
+      // policy's counts (a larger number, or one compared with something else). What it let go
+      // so far is the reload's doing, not the session's: counts reaching back to it deny without
+      // revoking (WINDOW_RELOADED); what an overflow drops from now on is the session's again.
+      const losesSaturation = state.countsSaturate && !(this.countsSaturate && !windowShort);
+      if (losesSaturation) state.countsSaturate = false;
+      // (Worth keeping only while nothing was dropped after it: droppedUpTo only grows.)
+      const upTo = losesSaturation || windowShort ? state.droppedUpTo : (state.afterReload?.reloadedUpTo ?? Number.NEGATIVE_INFINITY);
+      const reloadedUpTo = upTo >= state.droppedUpTo ? upTo : Number.NEGATIVE_INFINITY;
+      // (Only the tools it may have called: a pattern of the old policy may say it did not. Asked
+      // before its times are carried over to the new policy's patterns.)
+      const lost = undeclaredNow.filter((tool) => whetherCalled(state, tool, from.use.called) !== false);
       const tools = state.windowTools;
       // A tool the new policy no longer declares is kept by name, as an undeclared one is.
       if (renumber && tools) for (let i = state.head; i < tools.length; i++) if (tools[i]! >= 0) tools[i] = moved[tools[i]!]! >= 0 ? moved[tools[i]!]! : state.undeclaredOrdinal(from.toolNames[tools[i]!]!, state.times![i]!);
@@ -1237,6 +1420,17 @@ export class SessionStore {
       // shrinks. A session that dropped labels got here only if the new policy always keeps no
       // label the old one did not (droppedLabelsCarry), so none it dropped is taken as known absent.
       state.labelLimits = this.labelLimits;
+      // (Always kept: a tool's `returns` labels never need room.)
+      if (typeof taint !== "string") for (const label of taint) state.keepLabel(label);
+      let forgotten = state.afterReload?.calledForgotten;
+      if (forgotten !== undefined || undeclaredNow.length > 0) {
+        const alike = forgottenAfter.get(forgotten) ?? new Map<string, ForgottenCalls | undefined>();
+        forgottenAfter.set(forgotten, alike);
+        const key = lost.join("\n");
+        if (!alike.has(key)) alike.set(key, forgottenFrom(forgotten, lost.map((tool) => [tool, returnedBy.get(tool)!] as const), ordinal));
+        forgotten = alike.get(key);
+      }
+      state.afterReload = reloadedUpTo !== Number.NEGATIVE_INFINITY ? { reloadedUpTo, calledForgotten: forgotten } : forgotten === undefined ? undefined : sharedRecord(forgotten);
       this.sessions.set(id, state);
     }
     this.latest = Math.max(this.latest, from.latest);

@@ -598,3 +598,176 @@ describe("a revocation made by an approval after a reload", () => {
     expect(reloaded.decide(read("t"))).toMatchObject({ decision: "deny", rules: ["kill-shell"], revoked: true });
   });
 });
+
+describe("review: what a carried session knows after a rollback, a tool's new returns, a raised limit", () => {
+  const policy = (text: string): { path: string; text: string }[] => [{ path: "p.policy", text }];
+  const request = (session: string, tool: string, args: Record<string, unknown>, at: number): Record<string, unknown> => ({ session, tool, args, time: new Date(at).toISOString() });
+
+  it("a rollback to a policy that reads session.called(X) of a tool the policy in between did not declare ends the sessions that may have called it (none is taken as never having called it)", () => {
+    const TOOLS = "tool kb.search { risk low args { q: string } }\ntool http.get { risk low args { url: string } }\n";
+    const EXPORT = "tool crm.export { risk high args { id: string } }\n";
+    const v1 = policy(`${TOOLS}${EXPORT}policy p {\n  allow kb.search, http.get, crm.export\n  @name("no-web") deny http.get when session.called(crm.export) reason "no web after an export"\n}\n`);
+    // The kill switch: crm.export's declaration removed.
+    const v2 = policy(`${TOOLS}policy p {\n  allow kb.search, http.get\n}\n`);
+    const at = (minute: number): number => T0 + minute * 60_000;
+    const first = compile(v1, { clock });
+    expect(first.decide(request("exported", "crm.export", { id: "1" }, at(1))).decision).toBe("allow");
+    expect(first.decide(request("searched", "kb.search", { q: "q" }, at(2))).decision).toBe("allow");
+    const killed = compile(v2, { clock, sessionsFrom: first });
+    expect(killed.decide(request("exported", "kb.search", { q: "q" }, at(3))).decision).toBe("allow");
+    // And a second reload in between that does not declare it either: still forgotten.
+    const rolledBack = compile(v1, { clock, sessionsFrom: compile(v2, { clock, sessionsFrom: killed }) });
+    expect(rolledBack.decide(request("exported", "http.get", { url: "u" }, at(4))).reasons[0]).toBe('session "exported" has expired: the policy was reloaded and reads sessions differently: a session.called pattern now matches crm.export, whose allowed calls the session let go at an earlier reload to a policy that did not declare it, so what it did before (data it touched, counts) is gone and it cannot go on; start a new session');
+    // The old policy's pattern said this one never exported: it carries on.
+    expect(rolledBack.decide(request("searched", "http.get", { url: "u" }, at(5))).decision).toBe("allow");
+
+    // A session that kept session.tools is ended only when it called the tool (a pattern of
+    // several tools cannot say which it called).
+    const TOOLS_RULE = '  deny http.get when session.tools contains "shell.exec"\n';
+    const withTools = policy(`${TOOLS}${EXPORT}policy p {\n  allow kb.search, http.get, crm.export\n${TOOLS_RULE}  deny http.get when session.called(crm.export, within 1h)\n}\n`);
+    const v2Tools = policy(`${TOOLS}policy p {\n  allow kb.search, http.get\n${TOOLS_RULE}}\n`);
+    const kept = compile(withTools, { clock });
+    expect(kept.decide(request("exported", "crm.export", { id: "1" }, at(1))).decision).toBe("allow");
+    expect(kept.decide(request("searched", "kb.search", { q: "q" }, at(2))).decision).toBe("allow");
+    const back = compile(withTools, { clock, sessionsFrom: compile(v2Tools, { clock, sessionsFrom: kept }) });
+    expect(back.decide(request("exported", "kb.search", { q: "q" }, at(4))).reasons[0]).toMatch(/^session "exported" has expired: the policy was reloaded and reads sessions differently: a session.called pattern now matches crm.export, /);
+    expect(back.decide(request("searched", "kb.search", { q: "q" }, at(5))).decision).toBe("allow");
+  });
+
+  it("a tool that returns a label now that it did not taints the sessions that called it, when they kept that; the others end, naming the tool and label", () => {
+    const decls = (returns: string): string => `enum Label { pii }\ntool crm.lookup { risk low args { id: string }${returns} }\ntool email.send { risk high args { to: string } }\n`;
+    const rules = (extra: string): string => `policy p {\n  allow crm.lookup, email.send\n  @name("pii-mail") deny email.send when session.labels contains pii reason "pii session may not email"\n${extra}}\n`;
+    const mailTo = (session: string, minute: number): Record<string, unknown> => request(session, "email.send", { to: "x@evil.example" }, T0 + minute * 60_000);
+    const read = (session: string, minute: number): Record<string, unknown> => request(session, "crm.lookup", { id: "1" }, T0 + minute * 60_000);
+
+    // Sessions that kept session.tools: tainted if they called it, clean if not.
+    const TOOLS_RULE = '  deny email.send when session.tools contains "shell.exec"\n';
+    const old = compile(policy(decls("") + rules(TOOLS_RULE)), { clock });
+    expect(old.decide(read("read", 1)).decision).toBe("allow");
+    expect(old.decide(mailTo("read", 2)).decision).toBe("allow");
+    expect(old.decide(mailTo("clean", 3)).decision).toBe("allow");
+    const fixed = compile(policy(decls(" returns pii") + rules(TOOLS_RULE)), { clock, sessionsFrom: old });
+    expect(fixed.decide(mailTo("read", 4))).toMatchObject({ decision: "deny", rules: ["pii-mail"] });
+    expect(fixed.decide(mailTo("clean", 5)).decision).toBe("allow");
+
+    // Sessions that kept nothing saying whether they called it end; a session.called pattern of the tool alone says.
+    const plain = compile(policy(decls("") + rules("")), { clock });
+    expect(plain.decide(read("read", 1)).decision).toBe("allow");
+    expect(plain.decide(mailTo("clean", 2)).decision).toBe("allow");
+    const plainFixed = compile(policy(decls(" returns pii") + rules("")), { clock, sessionsFrom: plain });
+    for (const session of ["read", "clean"]) {
+      expect(plainFixed.decide(mailTo(session, 3)).reasons[0]).toBe(`session "${session}" has expired: the policy was reloaded and reads sessions differently: crm.lookup now returns pii, and the session did not keep whether it called crm.lookup (session.tools, or a session.called pattern of that tool alone), so its session.labels could lack what those calls returned, so what it did before (data it touched, counts) is gone and it cannot go on; start a new session`);
+    }
+    const CALLED_RULE = "  deny crm.lookup when session.called(crm.lookup, within 1m)\n";
+    const called = compile(policy(decls("") + rules(CALLED_RULE)), { clock });
+    expect(called.decide(read("read", 1)).decision).toBe("allow");
+    expect(called.decide(mailTo("clean", 2)).decision).toBe("allow");
+    const calledFixed = compile(policy(decls(" returns pii") + rules(CALLED_RULE)), { clock, sessionsFrom: called });
+    expect(calledFixed.decide(mailTo("read", 3))).toMatchObject({ decision: "deny", rules: ["pii-mail"] });
+    expect(calledFixed.decide(mailTo("clean", 4)).decision).toBe("allow");
+  });
+
+  it("rolling back a kill switch of a tool that returns a label keeps the sessions (the ones that called it hold the label still); a label it did not return before still ends those that may have called it", () => {
+    const decls = (exportTool: string): string => `enum Label { pii, secret }\ntool kb.search { risk low args { q: string } }\n${exportTool}tool email.send { risk high args { to: string } }\n`;
+    const EXPORT = "tool crm.export { risk high args { id: string } returns pii }\n";
+    const rules = 'policy p {\n  allow *\n  @name("pii-mail") deny email.send when session.labels contains pii reason "no mail after pii"\n}\n';
+    const at = (minute: number): number => T0 + minute * 60_000;
+    const v1 = compile(policy(decls(EXPORT) + rules), { clock });
+    expect(v1.decide(request("clean", "kb.search", { q: "a" }, at(1))).decision).toBe("allow");
+    expect(v1.decide(request("exported", "crm.export", { id: "1" }, at(1))).decision).toBe("allow");
+    // The kill switch (crm.export no longer declared), then the rollback.
+    const v2 = compile(policy(decls("") + rules), { clock, sessionsFrom: v1 });
+    const rolledBack = compile(policy(decls(EXPORT) + rules), { clock, sessionsFrom: v2 });
+    // Was: every session ended, "crm.export now returns pii".
+    expect(rolledBack.decide(request("clean", "email.send", { to: "x" }, at(2))).decision).toBe("allow");
+    expect(rolledBack.decide(request("exported", "email.send", { to: "x" }, at(2)))).toMatchObject({ decision: "deny", rules: ["pii-mail"], reasons: ["no mail after pii"] });
+
+    // A rollback to a declaration that returns more than it did fails closed for that label.
+    const w1 = compile(policy(decls(EXPORT) + rules), { clock });
+    w1.decide(request("clean", "kb.search", { q: "a" }, at(1)));
+    const w2 = compile(policy(decls("") + rules), { clock, sessionsFrom: w1 });
+    const more = compile(policy(decls(EXPORT.replace("returns pii", "returns pii, secret")) + rules), { clock, sessionsFrom: w2 });
+    expect(more.decide(request("clean", "email.send", { to: "x" }, at(2))).reasons[0]).toContain("crm.export now returns secret, and the session did not keep whether it called crm.export");
+  });
+
+  it("a raised session.count limit denies, without revoking, the counts that reach back past attempts the old window let go, only until the window no longer reaches them; a flood after the reload still revokes", () => {
+    const TOOLS = "tool kb.search { risk low args { q: string } }\ntool email.send { risk high args { to: string } }\n";
+    const limit = (n: number): { path: string; text: string }[] => policy(`${TOOLS}policy p {\n  allow kb.search, email.send\n  @name("rate") deny kb.search when session.count(within 10m) > ${n} reason "more than ${n} calls in 10m" revoke\n}\n`);
+    let now = T0;
+    const at = (): number => (now += 1000);
+    const v1 = compile(limit(3), { clock });
+    for (let i = 0; i < 6; i++) expect(v1.decide(request("s", "email.send", { to: "a" }, at())).decision).toBe("allow");
+    const v2 = compile(limit(10), { clock, sessionsFrom: v1 });
+    const untold = v2.decide(request("s", "kb.search", { q: "a" }, at()));
+    expect(untold).toMatchObject({ decision: "deny", rules: ["rate"], revoked: false });
+    expect(untold.reasons[0]).toBe("its session.count cannot be told since the policy was reloaded: the session's attempts before the reload were kept only as far as the old policy's counts needed (a smaller number), so the rule matches (fails closed) without revoking the session until its window no longer reaches back to them");
+    expect(untold.errors).toEqual(["rate: session.count: the policy was reloaded, and the attempts of this window the session made before the reload were kept only as far as the old policy's counts needed (a smaller number than this count is compared with), so how many there were cannot be told"]);
+    // Once the window no longer reaches back to them, the count is told again.
+    now += 10 * 60_000;
+    expect(v2.decide(request("s", "kb.search", { q: "a" }, at())).decision).toBe("allow");
+    // A session that floods past the new limit after the reload is revoked, as without one.
+    let last;
+    for (let i = 0; i < 12; i++) last = v2.decide(request("s", "kb.search", { q: "a" }, at()));
+    expect(last).toMatchObject({ decision: "deny", rules: ["rate"], revoked: true, reasons: ["more than 10 calls in 10m"] });
+  });
+
+  it("after a raised session.count limit, a comparison the attempts still held already settle is answered cleanly: a flood revokes at the first attempt they show it, through loadBundle and explain alike", () => {
+    const TOOLS = "tool kb.search { risk low args { q: string } }\ntool email.send { risk high args { to: string } }\n";
+    const limit = (condition: string): { path: string; text: string }[] => policy(`${TOOLS}policy p {\n  allow kb.search, email.send\n  @name("rate") deny kb.search when ${condition} reason "rate" revoke\n}\n`);
+    /**
+     * 6 attempts under a `> 3` (whose window keeps 4 of them), a reload to `condition`, then
+     * kb.search each second: the first attempt (counted from 1 after the reload) whose rule is
+     * answered without an error, and that decision. Explain (the interpreter) agrees each time.
+     */
+    const firstTold = (condition: string, viaBundle = false): { attempt: number; decision: string; revoked: boolean } => {
+      let now = T0;
+      const at = (): number => (now += 1000);
+      // (Never met before the reload: it only makes the old window keep 4 attempts.)
+      const v1 = compile(limit('session.count(within 10m) > 3 and args.q == "never"'), { clock });
+      for (let i = 0; i < 6; i++) v1.decide(request("s", i % 2 === 0 ? "kb.search" : "email.send", i % 2 === 0 ? { q: "a" } : { to: "a" }, at()));
+      const sources = limit(condition);
+      const v2 = viaBundle ? loadBundle(JSON.parse(serializeBundle(createBundle(compileSources(sources).policy!, sources))), { clock, sessionsFrom: v1 }) : compile(sources, { clock, sessionsFrom: v1 });
+      for (let attempt = 1; attempt <= 12; attempt++) {
+        const search = request("s", "kb.search", { q: "a" }, at());
+        const explained = explain(v2, search).rules.find((rule) => rule.id === "rate")!.matched;
+        const decided = v2.decide(search);
+        expect(explained === "error").toBe(decided.errors.length > 0);
+        if (decided.errors.length === 0) return { attempt, decision: decided.decision, revoked: decided.revoked === true };
+        // Until then: denied without revoking, the count untold since the reload.
+        expect(decided).toMatchObject({ decision: "deny", revoked: false });
+        expect(decided.errors).toEqual([expect.stringContaining("rate: session.count: the policy was reloaded")]);
+      }
+      throw new Error(`${condition}: never told`);
+    };
+    // 4 attempts held from before the reload (this one apart), and one more each attempt: the
+    // 7th attempt's count is at least 11 (was: untold until the held ones alone outgrew the window).
+    expect(firstTold("session.count(within 10m) > 10")).toEqual({ attempt: 7, decision: "deny", revoked: true });
+    expect(firstTold("session.count(within 10m) > 10", true)).toEqual({ attempt: 7, decision: "deny", revoked: true });
+    expect(firstTold("10 < session.count(within 10m)")).toEqual({ attempt: 7, decision: "deny", revoked: true });
+    expect(firstTold("session.count(within 10m) >= 10")).toEqual({ attempt: 6, decision: "deny", revoked: true });
+    expect(firstTold("session.count(within 10m) != 10")).toEqual({ attempt: 7, decision: "deny", revoked: true });
+    // Past 10, `== 10`, `< 10` and `<= 10` are certainly false: the rule no longer matches.
+    expect(firstTold("session.count(within 10m) == 10")).toEqual({ attempt: 7, decision: "allow", revoked: false });
+    expect(firstTold("session.count(within 10m) < 10")).toEqual({ attempt: 6, decision: "allow", revoked: false });
+    expect(firstTold("session.count(within 10m) <= 10")).toEqual({ attempt: 7, decision: "allow", revoked: false });
+  });
+
+  it("a session that expired before a reload is denied saying what it went idle by, not the new sessionIdleMs", () => {
+    const text = policy("tool kb.search { risk low args { q: string } }\npolicy p { allow kb.search }\n");
+    const old = compile(text, { clock, sessionIdleMs: 60_000 });
+    old.decide(request("idle", "kb.search", { q: "x" }, T0));
+    const before = old.decide(request("idle", "kb.search", { q: "x" }, T0 + 120_000)).reasons[0];
+    expect(before).toContain("its attempt is dated 2 minutes after its previous one");
+    const reloaded = compile(text, { clock, sessionsFrom: old });
+    expect(reloaded.decide(request("idle", "kb.search", { q: "x" }, T0 + 121_000)).reasons[0]).toBe(before);
+  });
+
+  it("after a reload to a lower maxSessions, the sessions carried over are kept and a new one is refused, saying how many there are", () => {
+    const text = policy("tool kb.search { risk low args { q: string } }\npolicy p { allow kb.search }\n");
+    const old = compile(text, { clock, maxSessions: 5 });
+    for (let i = 0; i < 5; i++) old.decide(request(`m${i}`, "kb.search", { q: "x" }, T0));
+    const reloaded = compile(text, { clock, maxSessions: 2, sessionsFrom: old });
+    expect(reloaded.decide(request("m4", "kb.search", { q: "x" }, T0 + 1000)).decision).toBe("allow");
+    expect(reloaded.decide(request("new", "kb.search", { q: "x" }, T0 + 1000)).reasons[0]).toBe('session "new" cannot start: the engine already holds 5 live sessions, more than maxSessions (2) since a reload lowered it (the sessions it carried over are kept), and makes room only once a session has made no attempt for more than 65 minutes by its clock (sessionIdleMs, 1 hour, and a margin of 5 minutes): raise maxSessions, or lower sessionIdleMs');
+  });
+});

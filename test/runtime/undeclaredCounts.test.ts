@@ -88,8 +88,10 @@ describe("session.count(PATTERN) and undeclared tools", () => {
   it("a bundle built before the pattern was kept still loads and decides, counting only declared tools as it did", () => {
     const compiled = compileSources([{ path: "p.policy", text: policyWith("kb.*") }]).policy!;
     const withoutPattern = (e: IrExpr | null): IrExpr | null => (e === null ? null : (JSON.parse(JSON.stringify(e), (key, value: unknown) => (key === "pattern" ? undefined : value)) as IrExpr));
-    expect(compiled.code).toContain(', "kb.*")');
-    const old: CompiledPolicy = { ...compiled, rules: compiled.rules.map((rule) => ({ ...rule, ir: withoutPattern(rule.ir) })), code: compiled.code.replaceAll(', "kb.*")', ")") };
+    // (Then the pattern, and what settles the comparison (passed since), were not passed.)
+    const settledBy = [', "kb.*", 3)', ', "kb.*", 4 - (["kb.search","kb.index"].includes(c.tool) ? 1 : 0))'];
+    for (const passed of settledBy) expect(compiled.code).toContain(passed);
+    const old: CompiledPolicy = { ...compiled, rules: compiled.rules.map((rule) => ({ ...rule, ir: withoutPattern(rule.ir) })), code: settledBy.reduce((code, passed) => code.replaceAll(passed, ")"), compiled.code) };
     const engine = loadBundle(JSON.parse(JSON.stringify(createBundle(old, [{ path: "p.policy", text: policyWith("kb.*") }]))), { clock: () => T0 });
     const counted = countAfter(engine, ["kb.export", "kb.export", "kb.export"]);
     expect(counted.decided).toEqual(["all-rate"]);
