@@ -9,7 +9,7 @@ import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeKind, describeValue, MAX_NESTING, parseTime, startValidation, timeMistakeNote, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { expiredBecause, labelsAlwaysKept, labelsOf, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_RELOADED, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type Revocation, type RevocationCause } from "./session.js";
+import { expiredBecause, labelsAlwaysKept, labelsOf, onlyLabels, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_RELOADED, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type Revocation, type RevocationCause } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
 
 /**
@@ -372,7 +372,7 @@ export class Engine {
       maxSessions: options.maxSessions,
       // Code built before labels were bounded reads `session.labels` without failing closed on a
       // label not kept: its sessions keep every label, as they did (UNDECLARED_LABEL_CHARS).
-      labelLimits: { alwaysKept: labelsAlwaysKept(policy.schema), maxChars: policy.code.includes(BOUNDS_LABELS) ? UNDECLARED_LABEL_CHARS : Number.POSITIVE_INFINITY },
+      labelLimits: { alwaysKept: labelsAlwaysKept(policy.schema), maxChars: policy.code.includes(BOUNDS_LABELS) ? UNDECLARED_LABEL_CHARS : Number.POSITIVE_INFINITY, onlyLabels: onlyLabels(policy.schema) },
       countsSaturate: needed.literalOnly && windowEntries >= needed.entries,
       returns: new Map(Object.entries(policy.schema.tools).map(([name, tool]) => [name, tool.returns])),
       recordedTimesOnly: this.recordedTimesOnly,

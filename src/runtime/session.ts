@@ -142,6 +142,12 @@ export const LABELS_NOT_KEPT = `session.labels: the session's calls carried more
 export interface LabelLimits {
   readonly alwaysKept: ReadonlySet<string>;
   readonly maxChars: number;
+  /**
+   * The only labels a session can take on and a rule can name, when `context.labels` is declared
+   * as a set or list of an enum (its members: requests with others are refused): see
+   * `retiredLabel`. Undefined when any label can come.
+   */
+  readonly onlyLabels?: ReadonlySet<string>;
 }
 
 /** Keeps every label: a session made outside a store. */
@@ -153,10 +159,34 @@ const EVERY_LABEL: LabelLimits = { alwaysKept: new Set(), maxChars: Number.POSIT
  * return.
  */
 export function labelsAlwaysKept(schema: RuntimeSchema): ReadonlySet<string> {
+  const labelEnum = declaredLabelEnum(schema) ?? "Label";
+  return new Set([...(schema.enums[labelEnum] ?? []), ...Object.values(schema.tools).flatMap((tool) => tool.returns)]);
+}
+
+/** The members of the enum `context.labels` is declared a set or list of (the only labels then: see LabelLimits.onlyLabels), or undefined. */
+export function onlyLabels(schema: RuntimeSchema): ReadonlySet<string> | undefined {
+  const labelEnum = declaredLabelEnum(schema);
+  return labelEnum === undefined ? undefined : new Set(schema.enums[labelEnum] ?? []);
+}
+
+/** The enum `context.labels` is declared a set or list of, or undefined. */
+function declaredLabelEnum(schema: RuntimeSchema): string | undefined {
   const type = schema.entities.context?.["labels"]?.type;
   const element = type !== undefined && typeof type === "object" ? ("set" in type ? type.set : "list" in type ? type.list : undefined) : undefined;
-  const labelEnum = element !== undefined && typeof element === "object" && "enum" in element ? element.enum : "Label";
-  return new Set([...(schema.enums[labelEnum] ?? []), ...Object.values(schema.tools).flatMap((tool) => tool.returns)]);
+  return element !== undefined && typeof element === "object" && "enum" in element ? element.enum : undefined;
+}
+
+/**
+ * Why a session carried to a policy whose only labels are `limits.onlyLabels` cannot go on, or
+ * undefined: it holds a label that is none of them (the label enum renamed or dropped it, or
+ * the old policy took any label), which no rule of the new policy can name, so a rule meant for
+ * what it stood for (`pii` renamed `personal`) would take the session as without it.
+ */
+function retiredLabel(state: SessionState, limits: LabelLimits): string | undefined {
+  const only = limits.onlyLabels;
+  if (only === undefined || state.labels === undefined) return undefined;
+  for (const label of state.labels) if (!only.has(label)) return `the session holds the label ${JSON.stringify(label)}, which is not a member of the label enum now (renamed or removed?), so no rule can test it and a rule meant for what it stood for would take the session as without it`;
+  return undefined;
 }
 
 /** The fault of a `session.count` for an attempt that arrived after the window let go of attempts dated before it. */
@@ -1394,7 +1424,8 @@ export class SessionStore {
       const labelsLost = typeof carry === "string" || !droppedLabels(state) ? undefined : labelsUnanswered;
       const forgottenMatched = typeof carry === "string" ? undefined : forgottenCallMatched(state, matchedAnew);
       const taint = typeof carry === "string" || !this.use.labels ? [] : returnsTaint(state, from.use.called, gained, this.returns);
-      const differently = typeof carry === "string" ? carry : (labelsLost ?? forgottenMatched ?? (typeof taint === "string" ? taint : undefined));
+      const retired = typeof carry === "string" || !this.use.labels ? undefined : retiredLabel(state, this.labelLimits);
+      const differently = typeof carry === "string" ? carry : (labelsLost ?? forgottenMatched ?? retired ?? (typeof taint === "string" ? taint : undefined));
       if (typeof carry === "string" || differently !== undefined || !fits(state)) {
         const endedBy = differently !== undefined ? `the policy was reloaded and reads sessions differently: ${differently}` : "the policy was reloaded without the intent it declared";
         this.remember(id, { lastSeen: state.storeSeen, revoked: state.revoked, endedBy });

@@ -770,4 +770,25 @@ describe("review: what a carried session knows after a rollback, a tool's new re
     expect(reloaded.decide(request("m4", "kb.search", { q: "x" }, T0 + 1000)).decision).toBe("allow");
     expect(reloaded.decide(request("new", "kb.search", { q: "x" }, T0 + 1000)).reasons[0]).toBe('session "new" cannot start: the engine already holds 5 live sessions, more than maxSessions (2) since a reload lowered it (the sessions it carried over are kept), and makes room only once a session has made no attempt for more than 65 minutes by its clock (sessionIdleMs, 1 hour, and a margin of 5 minutes): raise maxSessions, or lower sessionIdleMs');
   });
+  it("a label the label enum renamed or dropped ends the sessions holding it: no rule could name it, so a rule meant for it would take them as clean (audit a6)", () => {
+    // (No tool returns it here: a tool whose returns change taints or ends the sessions that may have called it, above.)
+    const decls = DECLS.replace("returns pii ", "");
+    const v1 = sources(decls);
+    // `pii` renamed `personal` in the enum and the rule.
+    const v2 = sources(decls.replace(/\bpii\b/g, "personal"), RULES.replace(/\bpii\b/g, "personal"));
+    const old = compile(v1, { clock });
+    // The caller labelled the data itself: the session holds pii from a request, not from a tool.
+    expect(old.decide({ ...search("told"), context: { labels: ["pii"] } }).decision).toBe("allow");
+    expect(old.decide(search("clean")).decision).toBe("allow");
+    const reloaded = compile(v2, { clock, sessionsFrom: old });
+    const leak = reloaded.decide(mail("told"));
+    expect(leak.decision).toBe("deny");
+    expect(leak.reasons[0]).toContain('the policy was reloaded and reads sessions differently: the session holds the label "pii", which is not a member of the label enum now (renamed or removed?)');
+    // A session holding only labels the enum still has goes on.
+    expect(reloaded.decide(mail("clean")).decision).toBe("allow");
+    // The same policy again keeps every session.
+    const again = compile(v1, { clock });
+    again.decide({ ...search("kept"), context: { labels: ["pii"] } });
+    expect(compile(v1, { clock, sessionsFrom: again }).decide(mail("kept")).rules).toEqual(["pii-stays-inside"]);
+  });
 });
