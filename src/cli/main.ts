@@ -153,12 +153,17 @@ export function run(argv: readonly string[]): void {
       }
     : (text: string) => process.stdout.write(text);
   const noColor = argv.includes("--no-color");
+  let workingFolder: string | undefined;
   const io: Io = {
     out,
     err: (s) => process.stderr.write(s),
     palette: paletteFor(decideColor(process.env, Boolean(process.stdout.isTTY), noColor)),
     errPalette: paletteFor(decideColor(process.env, Boolean(process.stderr.isTTY), noColor)),
-    cwd: process.cwd(),
+    // Asked when a verb first needs it, not at start: in a folder that was removed meanwhile (a
+    // CI checkout cleaned under the step), `--version`, `--help` and usage errors still answer.
+    get cwd() {
+      return (workingFolder ??= currentWorkingFolder());
+    },
     readStdin: () => readLimited(0, MAX_REQUEST_BYTES),
     env: process.env,
   };
@@ -167,6 +172,11 @@ export function run(argv: readonly string[]): void {
       process.exitCode = code;
     },
     (error: unknown) => {
+      if (error instanceof WorkingFolderGone) {
+        io.err(`policyc: ${error.message}\n`);
+        process.exitCode = EXIT.usage;
+        return;
+      }
       // A bug, not a user mistake: say so plainly, without a stack trace unless asked.
       io.err(`policyc: internal error: ${describeThrown(error)}\n`);
       if (process.env["POLICYC_DEBUG"]) io.err(`${error instanceof Error ? error.stack : ""}\n`);
@@ -174,6 +184,20 @@ export function run(argv: readonly string[]): void {
       process.exitCode = EXIT.usage;
     },
   );
+}
+
+/** The process's working folder is gone: every relative path, and the paths shown, depend on it. */
+class WorkingFolderGone extends Error {}
+
+function currentWorkingFolder(): string {
+  try {
+    return process.cwd();
+  } catch (error) {
+    // Not `$PWD`: it names the folder that was removed, or another one made since under its name.
+    throw new WorkingFolderGone(
+      (error as { code?: string }).code === "ENOENT" ? "the working folder no longer exists (it was removed): cd to an existing folder and run it again" : `cannot tell the working folder: ${describeFsError(error)}`,
+    );
+  }
 }
 
 function standardOutputIsFile(): boolean {
