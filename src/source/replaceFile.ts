@@ -60,6 +60,7 @@ function removeTemporariesAndRaise(signal: NodeJS.Signals): void {
   }
   pendingTemporaries.clear();
   for (const name of INTERRUPTS) process.removeListener(name, removeTemporariesAndRaise);
+  listening = false;
   try {
     process.kill(process.pid, signal);
   } catch {
@@ -68,15 +69,46 @@ function removeTemporariesAndRaise(signal: NodeJS.Signals): void {
   }
 }
 
+/** Whether `removeTemporariesAndRaise` listens for INTERRUPTS now. */
+let listening = false;
+/** Counts `trackTemporary` calls: the listeners are removed only after turns with none. */
+let tracked = 0;
+
 /** Removes `path` if the process is interrupted before `untrackTemporary(path)`. */
 export function trackTemporary(path: string, kind: { readonly folder: boolean } = { folder: false }): void {
-  if (pendingTemporaries.size === 0) for (const name of INTERRUPTS) process.on(name, removeTemporariesAndRaise);
+  if (!listening) for (const name of INTERRUPTS) process.on(name, removeTemporariesAndRaise);
+  listening = true;
+  tracked++;
   pendingTemporaries.set(path, kind);
 }
 
+/**
+ * Stops removing `path` on an interrupt. The listeners stay a little longer: a signal is handed
+ * to them only between turns of the event loop, so one that came while the file was written
+ * synchronously (`fmt --write`, a build) is still pending here; removed in this turn, they
+ * would leave Node to drop it, and the run would go on as if it never came. Kept until a poll
+ * of the loop has passed (`afterSignalsDelivered`), the handler gets it, finds
+ * no temporary left (the file is in place or removed), and ends the process by that signal.
+ * A file tracked meanwhile (the next one of `replaceEach`) keeps them: removed and added again,
+ * they would drop a signal that came in between.
+ */
 export function untrackTemporary(path: string): void {
   if (!pendingTemporaries.delete(path) || pendingTemporaries.size > 0) return;
-  for (const name of INTERRUPTS) process.removeListener(name, removeTemporariesAndRaise);
+  const trackedSoFar = tracked;
+  void afterSignalsDelivered().then(() => {
+    if (tracked !== trackedSoFar || !listening) return;
+    for (const name of INTERRUPTS) process.removeListener(name, removeTemporariesAndRaise);
+    listening = false;
+  });
+}
+
+/**
+ * Resolves once the event loop has polled for events (signals among them) after this call: code
+ * running in an I/O callback (an ES module being evaluated) reaches the next `setImmediate`
+ * before any poll, the second one only after one.
+ */
+function afterSignalsDelivered(): Promise<void> {
+  return new Promise((delivered) => setImmediate(() => setImmediate(delivered)));
 }
 
 /**
@@ -199,9 +231,11 @@ export function replaceFile(path: string, text: string): void {
  * file as it was (its `error`), and the others are still written. A file is replaced by a new
  * one, not edited in place, so the other names of a hard link keep the old text:
  * `namesKeepingOldText` counts those not among `files` (on the first of the files that share
- * them; 0 when it cannot be told, or when every name was written here).
+ * them; 0 when it cannot be told, or when every name was written here). Between two files it
+ * lets the event loop turn, so an interrupt that came while one was written ends the process
+ * there (see `untrackTemporary`), and the files after it stay as they were.
  */
-export function replaceEach(files: readonly { readonly path: string; readonly text: string }[]): { error?: unknown; namesKeepingOldText: number }[] {
+export async function replaceEach(files: readonly { readonly path: string; readonly text: string }[]): Promise<{ error?: unknown; namesKeepingOldText: number }[]> {
   // Before any is replaced: a replaced name no longer shares the old file.
   const inodes = files.map((file) => {
     try {
@@ -215,17 +249,24 @@ export function replaceEach(files: readonly { readonly path: string; readonly te
   const namesHere = new Map<string, number>();
   for (const inode of inodes) if (inode !== undefined) namesHere.set(inode.key, (namesHere.get(inode.key) ?? 0) + 1);
   const told = new Set<string>();
-  return files.map((file, index) => {
+  const results: { error?: unknown; namesKeepingOldText: number }[] = [];
+  for (const [index, file] of files.entries()) {
+    if (index > 0) await afterSignalsDelivered();
     try {
       replaceFile(file.path, file.text);
     } catch (error) {
-      return { error, namesKeepingOldText: 0 };
+      results.push({ error, namesKeepingOldText: 0 });
+      continue;
     }
     const inode = inodes[index];
-    if (inode === undefined || told.has(inode.key)) return { namesKeepingOldText: 0 };
+    if (inode === undefined || told.has(inode.key)) {
+      results.push({ namesKeepingOldText: 0 });
+      continue;
+    }
     told.add(inode.key);
-    return { namesKeepingOldText: Math.max(0, inode.names - namesHere.get(inode.key)!) };
-  });
+    results.push({ namesKeepingOldText: Math.max(0, inode.names - namesHere.get(inode.key)!) });
+  }
+  return results;
 }
 
 /**
