@@ -231,7 +231,7 @@ export function replaceFile(path: string, text: string): void {
  * file as it was (its `error`), and the others are still written. A file is replaced by a new
  * one, not edited in place, so the other names of a hard link keep the old text:
  * `namesKeepingOldText` counts those not among `files` (on the first of the files that share
- * them; 0 when it cannot be told, or when every name was written here). Between two files it
+ * them; 0 when it cannot be told, or when every name was written here). After each file it
  * lets the event loop turn, so an interrupt that came while one was written ends the process
  * there (see `untrackTemporary`), and the files after it stay as they were.
  */
@@ -251,22 +251,22 @@ export async function replaceEach(files: readonly { readonly path: string; reado
   const told = new Set<string>();
   const results: { error?: unknown; namesKeepingOldText: number }[] = [];
   for (const [index, file] of files.entries()) {
-    if (index > 0) await afterSignalsDelivered();
-    try {
-      replaceFile(file.path, file.text);
-    } catch (error) {
-      results.push({ error, namesKeepingOldText: 0 });
-      continue;
-    }
-    const inode = inodes[index];
-    if (inode === undefined || told.has(inode.key)) {
-      results.push({ namesKeepingOldText: 0 });
-      continue;
-    }
-    told.add(inode.key);
-    results.push({ namesKeepingOldText: Math.max(0, inode.names - namesHere.get(inode.key)!) });
+    results.push(replacedAlone(file, inodes[index], namesHere, told));
+    // Also after the last: an interrupt during it ends the run before its summary.
+    await afterSignalsDelivered();
   }
   return results;
+}
+
+function replacedAlone(file: { readonly path: string; readonly text: string }, inode: { key: string; names: number } | undefined, namesHere: ReadonlyMap<string, number>, told: Set<string>): { error?: unknown; namesKeepingOldText: number } {
+  try {
+    replaceFile(file.path, file.text);
+  } catch (error) {
+    return { error, namesKeepingOldText: 0 };
+  }
+  if (inode === undefined || told.has(inode.key)) return { namesKeepingOldText: 0 };
+  told.add(inode.key);
+  return { namesKeepingOldText: Math.max(0, inode.names - namesHere.get(inode.key)!) };
 }
 
 /**

@@ -46,6 +46,9 @@ describe.skipIf(!existsSync(join(ROOT, "dist", "cli", "main.js")))("an interrupt
     const run = interrupted(["fmt", "--write", "p"], signal);
     expect(run.signal).toBe(signal);
     expect(run.stdout).toBe("");
+    // The only file: the signal is acted on before the summary too.
+    writeFileSync(join(dir, "one.policy"), UNFORMATTED(1));
+    expect(interrupted(["fmt", "--write", "one.policy"], signal)).toMatchObject({ signal, stdout: "" });
     const texts = readdirSync(join(dir, "p")).filter((name) => name.endsWith(".policy")).map((name) => readFileSync(join(dir, "p", name), "utf8"));
     // The file being written when the signal came is in place, whole; the others are untouched.
     expect(texts.filter((text) => text.includes("\n  risk")).length).toBe(1);
