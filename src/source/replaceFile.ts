@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { accessSync, chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, chmodSync, closeSync, constants, fchownSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { printable } from "../diagnostics/printable.js";
 
@@ -114,7 +114,7 @@ function afterSignalsDelivered(): Promise<void> {
 /**
  * Replacing a file's contents the safe way: the new text goes to a temporary file beside the
  * real file (a symbolic link is followed, so the link stays a link), which then takes its place
- * with the same permissions. A failure (no space, no permission) leaves the file as it was,
+ * with the same permissions, owner and group (as far as the user may give them). A failure (no space, no permission) leaves the file as it was,
  * never half written. Used whole (`replaceFile`) or streamed (`--update` of a recording).
  */
 export class Replacement {
@@ -148,7 +148,7 @@ export class Replacement {
     }
     // Root passes `access` for every file: the mode bits say whether it was locked.
     if ((mode & 0o222) === 0) throw new NotWritableError(target, Object.assign(new Error(`${target} is read-only`), { code: "EACCES" }));
-    return Replacement.beside(target, mode);
+    return Replacement.beside(target, mode, { uid: stats.uid, gid: stats.gid });
   }
 
   /** Starts writing a file that does not exist yet the same way, so it never appears half written. */
@@ -161,7 +161,7 @@ export class Replacement {
    * (a container's process is number 1 on every run), so a file left by a killed run would be in
    * the way. A name already taken is left alone, whoever made it, and another one is tried.
    */
-  private static beside(target: string, mode: number | undefined): Replacement {
+  private static beside(target: string, mode: number | undefined, owner?: { readonly uid: number; readonly gid: number }): Replacement {
     for (let attempt = 1; ; attempt++) {
       const temporary = `${target}.policyc-${randomBytes(6).toString("hex")}.tmp`;
       // Tracked before it exists: until a handler is installed, an interrupt ends the process at
@@ -176,6 +176,7 @@ export class Replacement {
         if ((error as { code?: string }).code === "EEXIST" && attempt < TEMPORARY_NAME_ATTEMPTS) continue;
         throw error;
       }
+      if (owner !== undefined) giveOwner(descriptor, owner);
       return new Replacement(target, temporary, mode, descriptor);
     }
   }
@@ -218,6 +219,24 @@ export class Replacement {
     if (!this.ownsDescriptor) return;
     this.ownsDescriptor = false;
     closeSync(this.descriptor);
+  }
+}
+
+/**
+ * Gives the new file the replaced one's owner and group, as `sed -i` does: root in a CI container
+ * rewriting a checkout mounted from the host would otherwise leave files its user cannot write.
+ * A user other than root cannot give a file away: then the group alone is kept when the user is
+ * in it, else the new file is the user's, as any file the user writes.
+ * Before the mode is set (`commit`): a change of owner clears the set-user-ID bit.
+ */
+function giveOwner(descriptor: number, owner: { readonly uid: number; readonly gid: number }): void {
+  for (const [uid, gid] of [[owner.uid, owner.gid], [-1, owner.gid]] as const) {
+    try {
+      fchownSync(descriptor, uid, gid);
+      return;
+    } catch {
+      // Not the user's to give (EPERM), an owner the system does not map (EINVAL): the next, or none.
+    }
   }
 }
 
