@@ -1,5 +1,6 @@
 import { existsSync, fstatSync, writeSync } from "node:fs";
 import { resolve } from "node:path";
+import { isatty } from "node:tty";
 import { readLimited } from "../source/readLimited.js";
 import { describeFsError } from "../source/loadSources.js";
 import { MAX_REQUEST_BYTES } from "./inputLimits.js";
@@ -142,8 +143,10 @@ export function run(argv: readonly string[]): void {
   // Standard output redirected to a file (`build -o - > bundle.json`) is written by Node with
   // one write call per piece, and what a disk with a little room left does not take is dropped
   // without an error: written here to the last byte, the next write fails (no space left) and
-  // is reported as above. Terminals and pipes keep Node's stream (a pipe may not block).
-  const out = standardOutputIsFile()
+  // is reported as above. So is a device that is not a terminal (`> /dev/full`): through Node's
+  // stream its error would come after the verb had reported success (`built`). Terminals and
+  // pipes keep Node's stream (a pipe may not block).
+  const out = standardOutputIsFileOrDevice()
     ? (text: string) => {
         try {
           writeWhole(1, text);
@@ -200,9 +203,10 @@ function currentWorkingFolder(): string {
   }
 }
 
-function standardOutputIsFile(): boolean {
+function standardOutputIsFileOrDevice(): boolean {
   try {
-    return fstatSync(1).isFile();
+    const stats = fstatSync(1);
+    return stats.isFile() || (stats.isCharacterDevice() && !isatty(1));
   } catch {
     return false;
   }

@@ -96,6 +96,14 @@ describe.skipIf(!existsSync("/dev/full") || !existsSync(join(ROOT, "dist", "cli"
       expect(run.stderr).toBe("policyc: cannot write to standard output: no space left on the device (what was written is cut short)\n");
     }
   });
+
+  it("build -o - to a device that fails says so and never that it built (nor `\"ok\": true`)", () => {
+    for (const args of ["build samples/customer-support -o -", "build samples/customer-support -o - --json"]) {
+      const run = spawnSync("sh", ["-c", `node "${BIN}" ${args} > /dev/full`], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+      expect(run.status, args).toBe(2);
+      expect(run.stderr, args).toBe("policyc: cannot write to standard output: no space left on the device (what was written is cut short)\n");
+    }
+  });
 });
 
 /**
