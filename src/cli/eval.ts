@@ -57,7 +57,7 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     // Relative to the verb's working folder (like the policy paths), not the process's.
     bytes = options.request === "-" ? io.readStdin() : readLimited(resolve(io.cwd, options.request), MAX_REQUEST_BYTES);
   } catch (error) {
-    return unreadable(`cannot read request \`${options.request}\`: ${describeFsError(error)}`);
+    return unreadable(`cannot read ${options.request === "-" ? "the request on standard input" : `request \`${options.request}\``}: ${describeFsError(error)}`);
   }
   // A bundle is one JSON object, and would be decided on as a request; a policy file is not JSON.
   const misplaced = wrongSlotOfText(options.request === "-" ? "standard input" : options.request, bytes.subarray(0, 1024).toString("utf8"), "request", "--request");
