@@ -32,6 +32,20 @@ export class NotWritableError extends Error {
   }
 }
 
+/**
+ * A file the user may write, in a folder the user may not: the new text goes to a temporary file
+ * beside it, which cannot be created there. "Permission denied" alone would send the user to the
+ * file's permissions, which allow it.
+ */
+export class FolderNotWritableError extends Error {
+  readonly code: string | undefined;
+
+  constructor(cause: unknown) {
+    super("permission denied to create a file in its folder (the file is replaced by a new one written beside it, not edited in place)", { cause });
+    this.code = (cause as { code?: string }).code;
+  }
+}
+
 /** A file asked to be replaced that is not a regular file (a named pipe, a device): it is left as it is. */
 export class NotRegularFileError extends Error {
   constructor(readonly path: string) {
@@ -148,7 +162,12 @@ export class Replacement {
     }
     // Root passes `access` for every file: the mode bits say whether it was locked.
     if ((mode & 0o222) === 0) throw new NotWritableError(target, Object.assign(new Error(`${target} is read-only`), { code: "EACCES" }));
-    return Replacement.beside(target, mode, { uid: stats.uid, gid: stats.gid });
+    try {
+      return Replacement.beside(target, mode, { uid: stats.uid, gid: stats.gid });
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      throw code === "EACCES" || code === "EPERM" ? new FolderNotWritableError(error) : error;
+    }
   }
 
   /** Starts writing a file that does not exist yet the same way, so it never appears half written. */
