@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
+import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, readSync, writeSync, type WriteStream } from "node:fs";
 import { once } from "node:events";
 import { describeFsError } from "../source/loadSources.js";
 import { NotWritableError, Replacement } from "../source/replaceFile.js";
@@ -46,8 +46,15 @@ export class LineEdits {
   }
 }
 
-/** What `rewriteRecording` did: replaced the recording, or why it could not. */
-export type RewriteOutcome = { readonly rewritten: true } | { readonly rewritten: false; readonly error: string };
+/**
+ * What `rewriteRecording` did: replaced the recording, or why it could not. `appendedAfter`: the
+ * bytes a writer that kept the recording open appended after it was replaced, which went to
+ * the replaced file (gone with it) and are not in the recording.
+ */
+export type RewriteOutcome = { readonly rewritten: true; readonly appendedAfter: number } | { readonly rewritten: false; readonly error: string };
+
+/** The size of the pieces the recording is read in. */
+const CHUNK_BYTES = 1 << 20;
 
 /** Writes to a stream, waiting when it asks to (so a large recording is never held). */
 async function writeTo(stream: WriteStream, bytes: Uint8Array): Promise<void> {
@@ -78,11 +85,27 @@ export async function rewriteRecording(path: string, edits: LineEdits): Promise<
   } catch (error) {
     return { rewritten: false, error: `cannot update it: ${describeFsError(error)}${error instanceof NotWritableError ? " (the recording is not writable)" : ""}` };
   }
-  // The stream closes the temporary file when it ends (or is destroyed).
-  const stream = createWriteStream("", { fd: replacement.handOverDescriptor() });
+  let source: number;
+  try {
+    source = openSync(replacement.target, "r");
+  } catch (error) {
+    replacement.abandon();
+    return { rewritten: false, error: `cannot update it: ${describeFsError(error)}` };
+  }
+  // Left open after the stream ends: the lines a live logger appends meanwhile are copied to it
+  // after the stream's, just before it takes the recording's place (`copyAppended`).
+  const temporary = replacement.handOverDescriptor();
+  let temporaryOpen = true;
+  const closeTemporary = (): void => {
+    if (temporaryOpen) closeSync(temporary);
+    temporaryOpen = false;
+  };
+  const stream = createWriteStream("", { fd: temporary, autoClose: false });
   let failure: unknown;
   stream.on("error", (error) => (failure ??= error));
   let unsplicable: number | undefined;
+  /** The recording's bytes read so far (all copied, edited or not). */
+  let copied = 0;
   try {
     let next = 0;
     let line = 1;
@@ -96,8 +119,8 @@ export async function rewriteRecording(path: string, edits: LineEdits): Promise<
       await writeTo(stream, spliced === undefined ? Buffer.concat([body, terminator]) : Buffer.from(spliced + terminator.toString("latin1"), "utf8"));
       next++;
     };
-    for await (const chunk of createReadStream(replacement.target, { highWaterMark: 1 << 20 })) {
-      const bytes = chunk as Buffer;
+    const consume = async (bytes: Buffer): Promise<void> => {
+      copied += bytes.length;
       let from = 0;
       while (from < bytes.length) {
         if (failure !== undefined) throw failure;
@@ -131,21 +154,64 @@ export async function rewriteRecording(path: string, edits: LineEdits): Promise<
         await writeTo(stream, bytes.subarray(from, at));
         from = at;
       }
+    };
+    for await (const chunk of createReadStream("", { fd: source, autoClose: false, highWaterMark: CHUNK_BYTES })) await consume(chunk as Buffer);
+    // A logger that keeps the recording open (O_APPEND) goes on appending to it: what it added
+    // while the rest was copied is copied too, until the file stops growing.
+    for (let grown = appendedSince(source, copied); grown > 0; grown = appendedSince(source, copied)) {
+      const appended = readAt(source, copied, Math.min(grown, CHUNK_BYTES));
+      if (appended.length === 0) break;
+      await consume(appended);
     }
     // The last line, with no newline after it.
     if (editing.length > 0) await finishEdit();
-    stream.end();
-    if (!stream.closed) await once(stream, "close");
+    await new Promise<void>((finished) => stream.end(finished));
     if (failure !== undefined) throw failure;
     if (unsplicable !== undefined) {
+      closeTemporary();
       replacement.abandon();
       return { rewritten: false, error: `not updated: line ${unsplicable} changed while it was replayed (it is no longer a JSON object)` };
     }
+    // What was appended while the stream flushed, copied as it is (every edit is behind), so
+    // the window in which an appended line is lost is a few system calls wide.
+    if (next >= edits.size) copied += copyAppended(source, copied, temporary);
+    closeTemporary();
     replacement.commit();
-    return { rewritten: true };
+    // Appended after all: written to the replaced file, which no name reaches any more.
+    return { rewritten: true, appendedAfter: appendedSince(source, copied) };
   } catch (error) {
     stream.destroy();
+    try {
+      closeTemporary();
+    } catch {
+      // Already unusable: the file is removed all the same.
+    }
     replacement.abandon();
     return { rewritten: false, error: `cannot update it: ${describeFsError(error)}` };
+  } finally {
+    closeSync(source);
   }
+}
+
+/** The bytes appended to the file open as `descriptor` past its first `copied` (0 if none, or it shrank). */
+function appendedSince(descriptor: number, copied: number): number {
+  return Math.max(0, fstatSync(descriptor).size - copied);
+}
+
+/** Reads `length` bytes (or fewer, at the end) at `position`. */
+function readAt(descriptor: number, position: number, length: number): Buffer {
+  const bytes = Buffer.alloc(length);
+  return bytes.subarray(0, readSync(descriptor, bytes, 0, length, position));
+}
+
+/** Copies what was appended to `source` past `copied` to the end of `target`, until it stops growing; returns the bytes copied. */
+function copyAppended(source: number, copied: number, target: number): number {
+  let more = 0;
+  for (let grown = appendedSince(source, copied); grown > 0; grown = appendedSince(source, copied + more)) {
+    const bytes = readAt(source, copied + more, Math.min(grown, CHUNK_BYTES));
+    if (bytes.length === 0) break;
+    for (let written = 0; written < bytes.length; ) written += writeSync(target, bytes, written);
+    more += bytes.length;
+  }
+  return more;
 }
