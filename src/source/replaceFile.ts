@@ -85,32 +85,63 @@ function removeTemporariesAndRaise(signal: NodeJS.Signals): void {
 
 /** Whether `removeTemporariesAndRaise` listens for INTERRUPTS now. */
 let listening = false;
-/** Counts `trackTemporary` calls: the listeners are removed only after turns with none. */
+/** Counts `trackTemporary` and `holdInterrupts` calls: the listeners are removed only after turns with none. */
 let tracked = 0;
+/** The `holdInterrupts` not released yet: while there are any, the listeners stay. */
+let holds = 0;
+
+function listen(): void {
+  if (!listening) for (const name of INTERRUPTS) process.on(name, removeTemporariesAndRaise);
+  listening = true;
+}
 
 /** Removes `path` if the process is interrupted before `untrackTemporary(path)`. */
 export function trackTemporary(path: string, kind: { readonly folder: boolean } = { folder: false }): void {
-  if (!listening) for (const name of INTERRUPTS) process.on(name, removeTemporariesAndRaise);
-  listening = true;
+  listen();
   tracked++;
   pendingTemporaries.set(path, kind);
 }
 
 /**
- * Stops removing `path` on an interrupt. The listeners stay a little longer: a signal is handed
- * to them only between turns of the event loop, so one that came while the file was written
- * synchronously (`fmt --write`, a build) is still pending here; removed in this turn, they
- * would leave Node to drop it, and the run would go on as if it never came. Kept until a poll
- * of the loop has passed (`afterSignalsDelivered`), the handler gets it, finds
- * no temporary left (the file is in place or removed), and ends the process by that signal.
- * A file tracked meanwhile (the next one of `replaceEach`) keeps them: removed and added again,
- * they would drop a signal that came in between.
+ * Stops removing `path` on an interrupt. The listeners stay a little longer (`stopListening`).
  */
 export function untrackTemporary(path: string): void {
   if (!pendingTemporaries.delete(path) || pendingTemporaries.size > 0) return;
+  void stopListening();
+}
+
+/**
+ * Listens for INTERRUPTS until the returned `release` is called, for work that writes one file
+ * after another (`replaceEach`, `writeFilesSafely`, `--update`'s rewrite): between two files no
+ * temporary is tracked, and listeners removed and added again there would drop a signal that
+ * came in between. `release` resolves once the listeners are gone (or kept by other work).
+ */
+export function holdInterrupts(): () => Promise<void> {
+  listen();
+  tracked++;
+  holds++;
+  let released = false;
+  return () => {
+    if (released) return Promise.resolve();
+    released = true;
+    holds--;
+    return stopListening();
+  };
+}
+
+/**
+ * Removes the listeners, a little later: a signal is handed to them only between turns of the
+ * event loop, so one that came while a file was written synchronously (`fmt --write`, a build)
+ * is still pending here; removed in this turn, they would leave Node to drop it, and the run
+ * would go on as if it never came. Kept until a poll of the loop has passed
+ * (`afterSignalsDelivered`), the handler gets it, finds no temporary left (the file is in place
+ * or removed), and ends the process by that signal. Kept for good when a file was tracked or
+ * an interrupt held meanwhile, or one is still held.
+ */
+function stopListening(): Promise<void> {
   const trackedSoFar = tracked;
-  void afterSignalsDelivered().then(() => {
-    if (tracked !== trackedSoFar || !listening) return;
+  return afterSignalsDelivered().then(() => {
+    if (tracked !== trackedSoFar || holds > 0 || pendingTemporaries.size > 0 || !listening) return;
     for (const name of INTERRUPTS) process.removeListener(name, removeTemporariesAndRaise);
     listening = false;
   });
@@ -269,9 +300,10 @@ export function replaceFile(path: string, text: string): void {
  * file as it was (its `error`), and the others are still written. A file is replaced by a new
  * one, not edited in place, so the other names of a hard link keep the old text:
  * `namesKeepingOldText` counts those not among `files` (on the first of the files that share
- * them; 0 when it cannot be told, or when every name was written here). After each file it
- * lets the event loop turn, so an interrupt that came while one was written ends the process
- * there (see `untrackTemporary`), and the files after it stay as they were.
+ * them; 0 when it cannot be told, or when every name was written here). It listens for
+ * interrupts from the first file to past the last (`holdInterrupts`), and after each file lets
+ * the event loop turn, so an interrupt that came while one was written ends the process there
+ * (see `stopListening`), and the files after it stay as they were.
  */
 export async function replaceEach(files: readonly { readonly path: string; readonly text: string }[]): Promise<{ error?: unknown; namesKeepingOldText: number }[]> {
   // Before any is replaced: a replaced name no longer shares the old file.
@@ -288,10 +320,15 @@ export async function replaceEach(files: readonly { readonly path: string; reado
   for (const inode of inodes) if (inode !== undefined) namesHere.set(inode.key, (namesHere.get(inode.key) ?? 0) + 1);
   const told = new Set<string>();
   const results: { error?: unknown; namesKeepingOldText: number }[] = [];
-  for (const [index, file] of files.entries()) {
-    results.push(replacedAlone(file, inodes[index], namesHere, told));
-    // Also after the last: an interrupt during it ends the run before its summary.
-    await afterSignalsDelivered();
+  const release = holdInterrupts();
+  try {
+    for (const [index, file] of files.entries()) {
+      results.push(replacedAlone(file, inodes[index], namesHere, told));
+      await afterSignalsDelivered();
+    }
+  } finally {
+    // Only after a turn past the last file: an interrupt during it ends the run before its summary.
+    await release();
   }
   return results;
 }
@@ -326,6 +363,15 @@ export function writeFileSafely(path: string, text: string): void {
  * else changing the folder) could leave some in place. Throws the file-system error.
  */
 export function writeFilesSafely(files: readonly { readonly path: string; readonly text: string }[]): void {
+  const release = holdInterrupts();
+  try {
+    writeStagedTogether(files);
+  } finally {
+    void release();
+  }
+}
+
+function writeStagedTogether(files: readonly { readonly path: string; readonly text: string }[]): void {
   const staged: Staged[] = [];
   try {
     for (const { path, text } of files) staged.push(stage(path, text));

@@ -1,7 +1,7 @@
 import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, readSync, writeSync, type WriteStream } from "node:fs";
 import { once } from "node:events";
 import { describeFsError } from "../source/loadSources.js";
-import { NotWritableError, Replacement } from "../source/replaceFile.js";
+import { holdInterrupts, NotWritableError, Replacement } from "../source/replaceFile.js";
 import { spliceExpectation, type LineOutcome } from "./spliceExpectation.js";
 
 /**
@@ -79,6 +79,16 @@ function splitTerminator(line: Buffer): { body: Buffer; terminator: Buffer } {
  * recording exactly as it was.
  */
 export async function rewriteRecording(path: string, edits: LineEdits): Promise<RewriteOutcome> {
+  // From before the temporary file exists to a turn past its rename, as `replaceEach` does.
+  const release = holdInterrupts();
+  try {
+    return await rewriteHeld(path, edits);
+  } finally {
+    await release();
+  }
+}
+
+async function rewriteHeld(path: string, edits: LineEdits): Promise<RewriteOutcome> {
   let replacement: Replacement;
   try {
     replacement = Replacement.of(path);

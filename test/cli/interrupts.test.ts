@@ -27,6 +27,23 @@ fs.openSync = function (path, ...rest) {
 syncBuiltinESMExports();
 `;
 
+/** Counts how often policyc starts and stops listening for SIGINT, and says so on standard error at exit. */
+const COUNT_LISTENERS = `
+import fs from "node:fs";
+const { on, removeListener } = process;
+let adds = 0;
+let removes = 0;
+process.on = function (name, ...rest) {
+  if (name === "SIGINT") adds++;
+  return on.call(this, name, ...rest);
+};
+process.removeListener = function (name, ...rest) {
+  if (name === "SIGINT") removes++;
+  return removeListener.call(this, name, ...rest);
+};
+on.call(process, "exit", () => fs.writeSync(2, \`SIGINT listeners added \${adds}, removed \${removes}\\n\`));
+`;
+
 const UNFORMATTED = (n: number): string => `tool   t${n} {risk low}\n`;
 
 describe.skipIf(!existsSync(join(ROOT, "dist", "cli", "main.js")))("an interrupt while files are written", () => {
@@ -54,6 +71,15 @@ describe.skipIf(!existsSync(join(ROOT, "dist", "cli", "main.js")))("an interrupt
     expect(texts.filter((text) => text.includes("\n  risk")).length).toBe(1);
     expect(texts.filter((text) => /^tool {3}t\d \{risk low\}\n$/.test(text)).length).toBe(4);
     expect(temporariesIn(join(dir, "p"))).toEqual([]);
+  });
+
+  it("fmt --write listens for interrupts from the first file to past the last, never dropping them between two files (review r4 #1)", () => {
+    // Listeners removed after a file and added again for the next would drop a signal that came in between.
+    writeFileSync(join(dir, "count.mjs"), COUNT_LISTENERS);
+    mkdirSync(join(dir, "p"));
+    for (let n = 1; n <= 100; n++) writeFileSync(join(dir, "p", `f${n}.policy`), UNFORMATTED(n));
+    const run = spawnSync(process.execPath, ["--import", join(dir, "count.mjs"), BIN, "fmt", "--write", "p"], { cwd: dir, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+    expect(run).toMatchObject({ status: 0, stdout: "formatted 100 of 100 files\n", stderr: "SIGINT listeners added 1, removed 1\n" });
   });
 
   it("build ends by the signal once the bundle and policy.ts are both in place (written whole)", () => {
