@@ -213,7 +213,7 @@ export interface ReplayReport {
   /** With `update`: the recordings that were rewritten, and those that needed it but could not be (their errors say why). */
   readonly updated: string[];
   readonly notUpdated: string[];
-  /** Of `updated`: the recordings a writer appended to after they were replaced (those lines are lost; a note says so). */
+  /** Of `updated`: the recordings a writer appended to that did not get all it wrote (replaced meanwhile, or a line unfinished; a note says so). */
   readonly appendedDuringUpdate: string[];
 }
 
@@ -677,7 +677,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       report.updated.push(file);
       if (outcome.appendedAfter > 0) {
         report.appendedDuringUpdate.push(file);
-        addNote(report, { file, line: null, message: `${outcome.appendedAfter.toLocaleString("en-US")} bytes were appended to it after --update replaced it: a writer that keeps the file open (a live logger) wrote them to the replaced file, so those lines are not in the recording; stop the logger before --update, or update a copy` });
+        addNote(report, { file, line: null, message: `${outcome.appendedAfter.toLocaleString("en-US")} bytes appended to it while --update replaced it are not in the recording: a writer that keeps the file open (a live logger) wrote them to the replaced file, or had not finished their line when it was replaced (an appended line is kept whole or not at all); stop the logger before --update, or update a copy` });
       }
     } else {
       report.notUpdated.push(file);

@@ -48,13 +48,16 @@ export class LineEdits {
 
 /**
  * What `rewriteRecording` did: replaced the recording, or why it could not. `appendedAfter`: the
- * bytes a writer that kept the recording open appended after it was replaced, which went to
- * the replaced file (gone with it) and are not in the recording.
+ * bytes a writer that kept the recording open appended that are not in the recording: those
+ * appended after it was replaced, which went to the replaced file (gone with it), and the start
+ * of a line it had not finished by then (a line appended is copied whole or not at all).
  */
 export type RewriteOutcome = { readonly rewritten: true; readonly appendedAfter: number } | { readonly rewritten: false; readonly error: string };
 
 /** The size of the pieces the recording is read in. */
 const CHUNK_BYTES = 1 << 20;
+/** The size of the pieces the end of an appended line is looked for in, from the end back. */
+const LINE_END_SEARCH_BYTES = 1 << 16;
 
 /** Writes to a stream, waiting when it asks to (so a large recording is never held). */
 async function writeTo(stream: WriteStream, bytes: Uint8Array): Promise<void> {
@@ -96,8 +99,11 @@ async function rewriteHeld(path: string, edits: LineEdits): Promise<RewriteOutco
     return { rewritten: false, error: `cannot update it: ${describeFsError(error)}${error instanceof NotWritableError ? " (the recording is not writable)" : ""}` };
   }
   let source: number;
+  /** The recording's size when the copy starts: past it, a live logger's lines (`wholeLinesSince`). */
+  let sizeAtStart: number;
   try {
     source = openSync(replacement.target, "r");
+    sizeAtStart = fstatSync(source).size;
   } catch (error) {
     replacement.abandon();
     return { rewritten: false, error: `cannot update it: ${describeFsError(error)}` };
@@ -165,10 +171,10 @@ async function rewriteHeld(path: string, edits: LineEdits): Promise<RewriteOutco
         from = at;
       }
     };
-    for await (const chunk of createReadStream("", { fd: source, autoClose: false, highWaterMark: CHUNK_BYTES })) await consume(chunk as Buffer);
-    // A logger that keeps the recording open (O_APPEND) goes on appending to it: what it added
-    // while the rest was copied is copied too, until the file stops growing.
-    for (let grown = appendedSince(source, copied); grown > 0; grown = appendedSince(source, copied)) {
+    if (sizeAtStart > 0) for await (const chunk of createReadStream("", { fd: source, autoClose: false, highWaterMark: CHUNK_BYTES, start: 0, end: sizeAtStart - 1 })) await consume(chunk as Buffer);
+    // A logger that keeps the recording open (O_APPEND) goes on appending to it: the lines it
+    // added while the rest was copied are copied too, until no more come.
+    for (let grown = wholeLinesSince(source, copied); grown > 0; grown = wholeLinesSince(source, copied)) {
       const appended = readAt(source, copied, Math.min(grown, CHUNK_BYTES));
       if (appended.length === 0) break;
       await consume(appended);
@@ -182,12 +188,13 @@ async function rewriteHeld(path: string, edits: LineEdits): Promise<RewriteOutco
       replacement.abandon();
       return { rewritten: false, error: `not updated: line ${unsplicable} changed while it was replayed (it is no longer a JSON object)` };
     }
-    // What was appended while the stream flushed, copied as it is (every edit is behind), so
+    // The lines appended while the stream flushed, copied as they are (every edit is behind), so
     // the window in which an appended line is lost is a few system calls wide.
     if (next >= edits.size) copied += copyAppended(source, copied, temporary);
     closeTemporary();
     replacement.commit();
-    // Appended after all: written to the replaced file, which no name reaches any more.
+    // Appended after all (written to the replaced file, which no name reaches any more), or the
+    // start of a line not finished by then: its end goes to the replaced file.
     return { rewritten: true, appendedAfter: appendedSince(source, copied) };
   } catch (error) {
     stream.destroy();
@@ -214,10 +221,25 @@ function readAt(descriptor: number, position: number, length: number): Buffer {
   return bytes.subarray(0, readSync(descriptor, bytes, 0, length, position));
 }
 
-/** Copies what was appended to `source` past `copied` to the end of `target`, until it stops growing; returns the bytes copied. */
+/**
+ * The bytes appended to the file open as `descriptor` past its first `copied`, up to the end of
+ * their last line (0 if none): a line a writer has not finished yet would end the recording
+ * halfway through it, with its end written elsewhere.
+ */
+function wholeLinesSince(descriptor: number, copied: number): number {
+  for (let end = fstatSync(descriptor).size; end > copied; ) {
+    const from = Math.max(copied, end - LINE_END_SEARCH_BYTES);
+    const newline = readAt(descriptor, from, end - from).lastIndexOf(0x0a);
+    if (newline >= 0) return from + newline + 1 - copied;
+    end = from;
+  }
+  return 0;
+}
+
+/** Copies the lines appended to `source` past `copied` to the end of `target`, until no more come; returns the bytes copied. */
 function copyAppended(source: number, copied: number, target: number): number {
   let more = 0;
-  for (let grown = appendedSince(source, copied); grown > 0; grown = appendedSince(source, copied + more)) {
+  for (let grown = wholeLinesSince(source, copied); grown > 0; grown = wholeLinesSince(source, copied + more)) {
     const bytes = readAt(source, copied + more, Math.min(grown, CHUNK_BYTES));
     if (bytes.length === 0) break;
     for (let written = 0; written < bytes.length; ) written += writeSync(target, bytes, written);
