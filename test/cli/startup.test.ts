@@ -225,7 +225,7 @@ describe.skipIf(!existsSync(join(ROOT, "dist", "cli", "main.js")))("a working fo
   const sample = join(ROOT, "samples", "customer-support");
 
   it("says so in one line and exits 2 for every verb, never with a stack trace", () => {
-    for (const args of [["check", sample], ["build", sample, "-o", "-"], ["test", sample], ["fmt", "--check", sample], ["check", "--jsn"]]) {
+    for (const args of [["check", sample], ["build", sample, "-o", "-"], ["test", sample], ["fmt", "--check", sample], ["check", "--jsn"], ["eval", sample, "--request", join(sample, "recordings", "attacks.jsonl")]]) {
       const run = inRemovedFolder(args);
       expect(run.status, args.join(" ")).toBe(2);
       expect(run.stderr, args.join(" ")).toBe("policyc: the working folder no longer exists (it was removed): cd to an existing folder and run it again\n");
