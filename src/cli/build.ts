@@ -261,7 +261,9 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   } catch (error) {
     // A file it may not write is refused before anything is staged: say that it is untouched.
     // The file it may not write, as the user would write it (`out/policy.ts`, not the folder `out/`).
-    const refused = error instanceof NotWritableError ? outputs.find((out) => resolve(io.cwd, out) === error.path) : undefined;
+    // Also for a file system error of one of them (`out/bundle.json` is a folder), which names it.
+    const failedPath: unknown = error instanceof NotWritableError ? error.path : (error as { path?: unknown }).path;
+    const refused = outputs.find((out) => resolve(io.cwd, out) === failedPath);
     io.err(`policyc build: cannot write \`${printable(refused ?? options.output)}\`: ${describeFsError(error)}${error instanceof NotWritableError ? " (left as it was)" : ""}\n`);
     return EXIT.usage;
   }

@@ -52,12 +52,15 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     if (options.json) io.out(JSON.stringify({ ok: false, reason: message }, null, 2) + "\n");
     return EXIT.usage;
   };
+  // Read before the request is: a working folder that was removed is said as every verb says it,
+  // not as a reason the request cannot be read.
+  const cwd = io.cwd;
   let bytes: Buffer;
   try {
     // Relative to the verb's working folder (like the policy paths), not the process's.
-    bytes = options.request === "-" ? io.readStdin() : readLimited(resolve(io.cwd, options.request), MAX_REQUEST_BYTES);
+    bytes = options.request === "-" ? io.readStdin() : readLimited(resolve(cwd, options.request), MAX_REQUEST_BYTES);
   } catch (error) {
-    return unreadable(`cannot read request \`${options.request}\`: ${describeFsError(error)}`);
+    return unreadable(`cannot read ${options.request === "-" ? "the request on standard input" : `request \`${options.request}\``}: ${describeFsError(error)}`);
   }
   // A bundle is one JSON object, and would be decided on as a request; a policy file is not JSON.
   const misplaced = wrongSlotOfText(options.request === "-" ? "standard input" : options.request, bytes.subarray(0, 1024).toString("utf8"), "request", "--request");
@@ -65,7 +68,7 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   const { requests, error } = parseRequestBytes(bytes, options.request === "-" ? undefined : options.request);
   if (error) return unreadable(`${options.request === "-" ? "standard input" : `\`${options.request}\``}: ${error}`);
   // Given means given: an empty --public-key is refused by loadPolicy, never taken for "no key".
-  const loaded = loadPolicy(paths, io.cwd, { verb: "eval", recordings: "--request", ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
+  const loaded = loadPolicy(paths, cwd, { verb: "eval", recordings: "--request", ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
   if (!loaded.ok) {
     reportNotLoaded("eval", loaded, io, parseMaxErrors(options.maxErrors));
     if (options.json) io.out(JSON.stringify(notLoadedJson(loaded), null, 2) + "\n");

@@ -32,7 +32,7 @@ const MAX_LISTED_UNFORMATTED = 100;
  * `--write` rewrites them. `-` is standard input (what an editor formatting on save pipes),
  * named `standard input` in diagnostics.
  */
-export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode {
+export async function fmtVerb(io: Io, paths: string[], options: FmtOptions): Promise<ExitCode> {
   if (options.check && options.write) {
     io.err("policyc fmt: use either --check or --write, not both\n");
     return EXIT.usage;
@@ -59,7 +59,7 @@ export function fmtVerb(io: Io, paths: string[], options: FmtOptions): ExitCode 
   const unwritten = new Set<string>();
   if (options.write) {
     // Paths are shown relative to the working folder; written through it, not the process's.
-    const results = replaceEach(changed.map((file) => ({ path: resolve(io.cwd, file.path), text: file.formatted })));
+    const results = await replaceEach(changed.map((file) => ({ path: resolve(io.cwd, file.path), text: file.formatted })));
     changed.forEach((file, index) => {
       const { error, namesKeepingOldText: kept } = results[index]!;
       if (error !== undefined) {
@@ -111,7 +111,7 @@ function withStandardInput(input: LoadedSources | undefined, files: LoadedSource
   return { files: [...input.files, ...files.files], diagnostics: [...input.diagnostics, ...files.diagnostics], warnings: files.warnings };
 }
 
-export function registerFmt(program: Command, io: Io, finish: (code: ExitCode) => void): void {
+export function registerFmt(program: Command, io: Io, finish: (code: ExitCode | Promise<ExitCode>) => void): void {
   addMaxErrors(
     program
       .command("fmt")

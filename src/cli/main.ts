@@ -1,5 +1,6 @@
 import { existsSync, fstatSync, writeSync } from "node:fs";
 import { resolve } from "node:path";
+import { isatty } from "node:tty";
 import { readLimited } from "../source/readLimited.js";
 import { describeFsError } from "../source/loadSources.js";
 import { MAX_REQUEST_BYTES } from "./inputLimits.js";
@@ -168,8 +169,10 @@ export function run(argv: readonly string[]): void {
   // Standard output redirected to a file (`build -o - > bundle.json`) is written by Node with
   // one write call per piece, and what a disk with a little room left does not take is dropped
   // without an error: written here to the last byte, the next write fails (no space left) and
-  // is reported as above. Terminals and pipes keep Node's stream (a pipe may not block).
-  const out = standardOutputIsFile()
+  // is reported as above. So is a device that is not a terminal (`> /dev/full`): through Node's
+  // stream its error would come after the verb had reported success (`built`). Terminals and
+  // pipes keep Node's stream (a pipe may not block).
+  const out = standardOutputIsFileOrDevice()
     ? (text: string) => {
         try {
           writeWhole(1, text);
@@ -179,12 +182,17 @@ export function run(argv: readonly string[]): void {
       }
     : (text: string) => process.stdout.write(text);
   const noColor = argv.includes("--no-color");
+  let workingFolder: string | undefined;
   const io: Io = {
     out,
     err: (s) => process.stderr.write(s),
     palette: paletteFor(decideColor(process.env, Boolean(process.stdout.isTTY), noColor)),
     errPalette: paletteFor(decideColor(process.env, Boolean(process.stderr.isTTY), noColor)),
-    cwd: process.cwd(),
+    // Asked when a verb first needs it, not at start: in a folder that was removed meanwhile (a
+    // CI checkout cleaned under the step), `--version`, `--help` and usage errors still answer.
+    get cwd() {
+      return (workingFolder ??= currentWorkingFolder());
+    },
     readStdin: () => readLimited(0, MAX_REQUEST_BYTES),
     env: process.env,
   };
@@ -193,6 +201,11 @@ export function run(argv: readonly string[]): void {
       process.exitCode = code;
     },
     (error: unknown) => {
+      if (error instanceof WorkingFolderGone) {
+        io.err(`policyc: ${error.message}\n`);
+        process.exitCode = EXIT.usage;
+        return;
+      }
       // A bug, not a user mistake: say so plainly, without a stack trace unless asked.
       io.err(`policyc: internal error: ${describeThrown(error)}\n`);
       if (process.env["POLICYC_DEBUG"]) io.err(`${error instanceof Error ? error.stack : ""}\n`);
@@ -202,9 +215,24 @@ export function run(argv: readonly string[]): void {
   );
 }
 
-function standardOutputIsFile(): boolean {
+/** The process's working folder is gone: every relative path, and the paths shown, depend on it. */
+class WorkingFolderGone extends Error {}
+
+function currentWorkingFolder(): string {
   try {
-    return fstatSync(1).isFile();
+    return process.cwd();
+  } catch (error) {
+    // Not `$PWD`: it names the folder that was removed, or another one made since under its name.
+    throw new WorkingFolderGone(
+      (error as { code?: string }).code === "ENOENT" ? "the working folder no longer exists (it was removed): cd to an existing folder and run it again" : `cannot tell the working folder: ${describeFsError(error)}`,
+    );
+  }
+}
+
+function standardOutputIsFileOrDevice(): boolean {
+  try {
+    const stats = fstatSync(1);
+    return stats.isFile() || (stats.isCharacterDevice() && !isatty(1));
   } catch {
     return false;
   }

@@ -122,7 +122,8 @@ export function updateSummary(report: ReplayReport): string {
   const recordings = (n: number): string => `${n} recording${n === 1 ? "" : "s"}`;
   const done = updated.length === files.length ? `updated ${recordings(updated.length)}` : `updated ${updated.length} of ${recordings(files.length)}`;
   const failed = notUpdated.length > 0 ? `; ${recordings(notUpdated.length)} could not be written (the errors say why)` : "";
-  return `${done} with the actual decisions${updated.length > 0 ? "; review the diff" : ""}${failed}\n`;
+  const lost = report.appendedDuringUpdate.length > 0 ? `; lines appended to ${report.appendedDuringUpdate.length === 1 && updated.length === 1 ? "it" : recordings(report.appendedDuringUpdate.length)} while ${updated.length === 1 ? "it was" : "they were"} replaced went to the replaced file and are lost (the notes say which)` : "";
+  return `${done} with the actual decisions${updated.length > 0 ? "; review the diff" : ""}${failed}${lost}\n`;
 }
 
 /**

@@ -5,7 +5,7 @@ import { pathDiagnostic, diagnostic, type Diagnostic } from "../diagnostics/Diag
 import { SourceFile } from "./SourceFile.js";
 import { APPEND_AS_UTF8, appendedUtf16Start, looksLikeUtf16, SAVE_AS_UTF8 } from "./textEncoding.js";
 import { hasExtension, pathForLineStart } from "./fileNames.js";
-import { NotAFolderError } from "./replaceFile.js";
+import { FolderNotWritableError, NotAFolderError } from "./replaceFile.js";
 import { describeThrown } from "../runtime/helpers.js";
 
 /** Larger files are refused: a policy set this big is a generated mistake, and CI should say so fast. */
@@ -361,6 +361,7 @@ export function notUtf8NameText(error: unknown): string | undefined {
 }
 
 export function describeFsError(error: unknown): string {
+  if (error instanceof FolderNotWritableError) return error.message;
   const code = (error as { code?: string }).code;
   switch (code) {
     case "ENOENT":

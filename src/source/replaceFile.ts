@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { accessSync, chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, chmodSync, closeSync, constants, fchownSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { printable } from "../diagnostics/printable.js";
 
@@ -32,6 +32,20 @@ export class NotWritableError extends Error {
   }
 }
 
+/**
+ * A file the user may write, in a folder the user may not: the new text goes to a temporary file
+ * beside it, which cannot be created there. "Permission denied" alone would send the user to the
+ * file's permissions, which allow it.
+ */
+export class FolderNotWritableError extends Error {
+  readonly code: string | undefined;
+
+  constructor(cause: unknown) {
+    super("permission denied to create a file in its folder (the file is replaced by a new one written beside it, not edited in place)", { cause });
+    this.code = (cause as { code?: string }).code;
+  }
+}
+
 /** A file asked to be replaced that is not a regular file (a named pipe, a device): it is left as it is. */
 export class NotRegularFileError extends Error {
   constructor(readonly path: string) {
@@ -60,6 +74,7 @@ function removeTemporariesAndRaise(signal: NodeJS.Signals): void {
   }
   pendingTemporaries.clear();
   for (const name of INTERRUPTS) process.removeListener(name, removeTemporariesAndRaise);
+  listening = false;
   try {
     process.kill(process.pid, signal);
   } catch {
@@ -68,21 +83,83 @@ function removeTemporariesAndRaise(signal: NodeJS.Signals): void {
   }
 }
 
+/** Whether `removeTemporariesAndRaise` listens for INTERRUPTS now. */
+let listening = false;
+/** Counts `trackTemporary` and `holdInterrupts` calls: the listeners are removed only after turns with none. */
+let tracked = 0;
+/** The `holdInterrupts` not released yet: while there are any, the listeners stay. */
+let holds = 0;
+
+function listen(): void {
+  if (!listening) for (const name of INTERRUPTS) process.on(name, removeTemporariesAndRaise);
+  listening = true;
+}
+
 /** Removes `path` if the process is interrupted before `untrackTemporary(path)`. */
 export function trackTemporary(path: string, kind: { readonly folder: boolean } = { folder: false }): void {
-  if (pendingTemporaries.size === 0) for (const name of INTERRUPTS) process.on(name, removeTemporariesAndRaise);
+  listen();
+  tracked++;
   pendingTemporaries.set(path, kind);
 }
 
+/**
+ * Stops removing `path` on an interrupt. The listeners stay a little longer (`stopListening`).
+ */
 export function untrackTemporary(path: string): void {
   if (!pendingTemporaries.delete(path) || pendingTemporaries.size > 0) return;
-  for (const name of INTERRUPTS) process.removeListener(name, removeTemporariesAndRaise);
+  void stopListening();
+}
+
+/**
+ * Listens for INTERRUPTS until the returned `release` is called, for work that writes one file
+ * after another (`replaceEach`, `writeFilesSafely`, `--update`'s rewrite): between two files no
+ * temporary is tracked, and listeners removed and added again there would drop a signal that
+ * came in between. `release` resolves once the listeners are gone (or kept by other work).
+ */
+export function holdInterrupts(): () => Promise<void> {
+  listen();
+  tracked++;
+  holds++;
+  let released = false;
+  return () => {
+    if (released) return Promise.resolve();
+    released = true;
+    holds--;
+    return stopListening();
+  };
+}
+
+/**
+ * Removes the listeners, a little later: a signal is handed to them only between turns of the
+ * event loop, so one that came while a file was written synchronously (`fmt --write`, a build)
+ * is still pending here; removed in this turn, they would leave Node to drop it, and the run
+ * would go on as if it never came. Kept until a poll of the loop has passed
+ * (`afterSignalsDelivered`), the handler gets it, finds no temporary left (the file is in place
+ * or removed), and ends the process by that signal. Kept for good when a file was tracked or
+ * an interrupt held meanwhile, or one is still held.
+ */
+function stopListening(): Promise<void> {
+  const trackedSoFar = tracked;
+  return afterSignalsDelivered().then(() => {
+    if (tracked !== trackedSoFar || holds > 0 || pendingTemporaries.size > 0 || !listening) return;
+    for (const name of INTERRUPTS) process.removeListener(name, removeTemporariesAndRaise);
+    listening = false;
+  });
+}
+
+/**
+ * Resolves once the event loop has polled for events (signals among them) after this call: code
+ * running in an I/O callback (an ES module being evaluated) reaches the next `setImmediate`
+ * before any poll, the second one only after one.
+ */
+function afterSignalsDelivered(): Promise<void> {
+  return new Promise((delivered) => setImmediate(() => setImmediate(delivered)));
 }
 
 /**
  * Replacing a file's contents the safe way: the new text goes to a temporary file beside the
  * real file (a symbolic link is followed, so the link stays a link), which then takes its place
- * with the same permissions. A failure (no space, no permission) leaves the file as it was,
+ * with the same permissions, owner and group (as far as the user may give them). A failure (no space, no permission) leaves the file as it was,
  * never half written. Used whole (`replaceFile`) or streamed (`--update` of a recording).
  */
 export class Replacement {
@@ -116,7 +193,12 @@ export class Replacement {
     }
     // Root passes `access` for every file: the mode bits say whether it was locked.
     if ((mode & 0o222) === 0) throw new NotWritableError(target, Object.assign(new Error(`${target} is read-only`), { code: "EACCES" }));
-    return Replacement.beside(target, mode);
+    try {
+      return Replacement.beside(target, mode, { uid: stats.uid, gid: stats.gid });
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      throw code === "EACCES" || code === "EPERM" ? new FolderNotWritableError(error) : error;
+    }
   }
 
   /** Starts writing a file that does not exist yet the same way, so it never appears half written. */
@@ -129,7 +211,7 @@ export class Replacement {
    * (a container's process is number 1 on every run), so a file left by a killed run would be in
    * the way. A name already taken is left alone, whoever made it, and another one is tried.
    */
-  private static beside(target: string, mode: number | undefined): Replacement {
+  private static beside(target: string, mode: number | undefined, owner?: { readonly uid: number; readonly gid: number }): Replacement {
     for (let attempt = 1; ; attempt++) {
       const temporary = `${target}.policyc-${randomBytes(6).toString("hex")}.tmp`;
       // Tracked before it exists: until a handler is installed, an interrupt ends the process at
@@ -144,6 +226,7 @@ export class Replacement {
         if ((error as { code?: string }).code === "EEXIST" && attempt < TEMPORARY_NAME_ATTEMPTS) continue;
         throw error;
       }
+      if (owner !== undefined) giveOwner(descriptor, owner);
       return new Replacement(target, temporary, mode, descriptor);
     }
   }
@@ -189,6 +272,24 @@ export class Replacement {
   }
 }
 
+/**
+ * Gives the new file the replaced one's owner and group, as `sed -i` does: root in a CI container
+ * rewriting a checkout mounted from the host would otherwise leave files its user cannot write.
+ * A user other than root cannot give a file away: then the group alone is kept when the user is
+ * in it, else the new file is the user's, as any file the user writes.
+ * Before the mode is set (`commit`): a change of owner clears the set-user-ID bit.
+ */
+function giveOwner(descriptor: number, owner: { readonly uid: number; readonly gid: number }): void {
+  for (const [uid, gid] of [[owner.uid, owner.gid], [-1, owner.gid]] as const) {
+    try {
+      fchownSync(descriptor, uid, gid);
+      return;
+    } catch {
+      // Not the user's to give (EPERM), an owner the system does not map (EINVAL): the next, or none.
+    }
+  }
+}
+
 /** Replaces a file's contents (see `Replacement`). Throws the file-system error. */
 export function replaceFile(path: string, text: string): void {
   staged(Replacement.of(path), text).place();
@@ -199,9 +300,12 @@ export function replaceFile(path: string, text: string): void {
  * file as it was (its `error`), and the others are still written. A file is replaced by a new
  * one, not edited in place, so the other names of a hard link keep the old text:
  * `namesKeepingOldText` counts those not among `files` (on the first of the files that share
- * them; 0 when it cannot be told, or when every name was written here).
+ * them; 0 when it cannot be told, or when every name was written here). It listens for
+ * interrupts from the first file to past the last (`holdInterrupts`), and after each file lets
+ * the event loop turn, so an interrupt that came while one was written ends the process there
+ * (see `stopListening`), and the files after it stay as they were.
  */
-export function replaceEach(files: readonly { readonly path: string; readonly text: string }[]): { error?: unknown; namesKeepingOldText: number }[] {
+export async function replaceEach(files: readonly { readonly path: string; readonly text: string }[]): Promise<{ error?: unknown; namesKeepingOldText: number }[]> {
   // Before any is replaced: a replaced name no longer shares the old file.
   const inodes = files.map((file) => {
     try {
@@ -215,17 +319,29 @@ export function replaceEach(files: readonly { readonly path: string; readonly te
   const namesHere = new Map<string, number>();
   for (const inode of inodes) if (inode !== undefined) namesHere.set(inode.key, (namesHere.get(inode.key) ?? 0) + 1);
   const told = new Set<string>();
-  return files.map((file, index) => {
-    try {
-      replaceFile(file.path, file.text);
-    } catch (error) {
-      return { error, namesKeepingOldText: 0 };
+  const results: { error?: unknown; namesKeepingOldText: number }[] = [];
+  const release = holdInterrupts();
+  try {
+    for (const [index, file] of files.entries()) {
+      results.push(replacedAlone(file, inodes[index], namesHere, told));
+      await afterSignalsDelivered();
     }
-    const inode = inodes[index];
-    if (inode === undefined || told.has(inode.key)) return { namesKeepingOldText: 0 };
-    told.add(inode.key);
-    return { namesKeepingOldText: Math.max(0, inode.names - namesHere.get(inode.key)!) };
-  });
+  } finally {
+    // Only after a turn past the last file: an interrupt during it ends the run before its summary.
+    await release();
+  }
+  return results;
+}
+
+function replacedAlone(file: { readonly path: string; readonly text: string }, inode: { key: string; names: number } | undefined, namesHere: ReadonlyMap<string, number>, told: Set<string>): { error?: unknown; namesKeepingOldText: number } {
+  try {
+    replaceFile(file.path, file.text);
+  } catch (error) {
+    return { error, namesKeepingOldText: 0 };
+  }
+  if (inode === undefined || told.has(inode.key)) return { namesKeepingOldText: 0 };
+  told.add(inode.key);
+  return { namesKeepingOldText: Math.max(0, inode.names - namesHere.get(inode.key)!) };
 }
 
 /**
@@ -247,6 +363,15 @@ export function writeFileSafely(path: string, text: string): void {
  * else changing the folder) could leave some in place. Throws the file-system error.
  */
 export function writeFilesSafely(files: readonly { readonly path: string; readonly text: string }[]): void {
+  const release = holdInterrupts();
+  try {
+    writeStagedTogether(files);
+  } finally {
+    void release();
+  }
+}
+
+function writeStagedTogether(files: readonly { readonly path: string; readonly text: string }[]): void {
   const staged: Staged[] = [];
   try {
     for (const { path, text } of files) staged.push(stage(path, text));

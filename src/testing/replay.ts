@@ -213,6 +213,8 @@ export interface ReplayReport {
   /** With `update`: the recordings that were rewritten, and those that needed it but could not be (their errors say why). */
   readonly updated: string[];
   readonly notUpdated: string[];
+  /** Of `updated`: the recordings a writer appended to that did not get all it wrote (replaced meanwhile, or a line unfinished; a note says so). */
+  readonly appendedDuringUpdate: string[];
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
@@ -258,7 +260,7 @@ const REFUSED: ApprovalOutcome = Object.freeze({ approved: false });
 
 /** A report with nothing counted yet: every rule at zero coverage (and of a run that could not start, nothing at all). */
 export function emptyReport(rules: readonly { readonly id: string }[], files: readonly string[], ruleIds: readonly string[]): ReplayReport {
-  return { files, passed: 0, failed: 0, lines: 0, filesReplayed: 0, cases: [], failures: [], errors: [], leftOut: new Map(), notes: [], notesLeftOut: 0, coverage: new Map(rules.map((r) => [r.id, 0])), ruleIds, bailed: false, updated: [], notUpdated: [] };
+  return { files, passed: 0, failed: 0, lines: 0, filesReplayed: 0, cases: [], failures: [], errors: [], leftOut: new Map(), notes: [], notesLeftOut: 0, coverage: new Map(rules.map((r) => [r.id, 0])), ruleIds, bailed: false, updated: [], notUpdated: [], appendedDuringUpdate: [] };
 }
 
 /** The left-out counts of `file` in `report`, made when it has none yet. */
@@ -671,8 +673,13 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
   // A recording read only in part is not written back; one that needs no change is not touched.
   if (edits !== undefined && edits.size > 0 && !unreadable) {
     const outcome = await rewriteRecording(path, edits);
-    if (outcome.rewritten) report.updated.push(file);
-    else {
+    if (outcome.rewritten) {
+      report.updated.push(file);
+      if (outcome.appendedAfter > 0) {
+        report.appendedDuringUpdate.push(file);
+        addNote(report, { file, line: null, message: `${outcome.appendedAfter.toLocaleString("en-US")} bytes appended to it while --update replaced it are not in the recording: a writer that keeps the file open (a live logger) wrote them to the replaced file, or had not finished their line when it was replaced (an appended line is kept whole or not at all); stop the logger before --update, or update a copy` });
+      }
+    } else {
       report.notUpdated.push(file);
       report.errors.push({ file, line: null, message: outcome.error, kind: "input" });
     }

@@ -1,7 +1,7 @@
-import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
+import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, readSync, writeSync, type WriteStream } from "node:fs";
 import { once } from "node:events";
 import { describeFsError } from "../source/loadSources.js";
-import { NotWritableError, Replacement } from "../source/replaceFile.js";
+import { holdInterrupts, NotWritableError, Replacement } from "../source/replaceFile.js";
 import { spliceExpectation, type LineOutcome } from "./spliceExpectation.js";
 
 /**
@@ -46,8 +46,18 @@ export class LineEdits {
   }
 }
 
-/** What `rewriteRecording` did: replaced the recording, or why it could not. */
-export type RewriteOutcome = { readonly rewritten: true } | { readonly rewritten: false; readonly error: string };
+/**
+ * What `rewriteRecording` did: replaced the recording, or why it could not. `appendedAfter`: the
+ * bytes a writer that kept the recording open appended that are not in the recording: those
+ * appended after it was replaced, which went to the replaced file (gone with it), and the start
+ * of a line it had not finished by then (a line appended is copied whole or not at all).
+ */
+export type RewriteOutcome = { readonly rewritten: true; readonly appendedAfter: number } | { readonly rewritten: false; readonly error: string };
+
+/** The size of the pieces the recording is read in. */
+const CHUNK_BYTES = 1 << 20;
+/** The size of the pieces the end of an appended line is looked for in, from the end back. */
+const LINE_END_SEARCH_BYTES = 1 << 16;
 
 /** Writes to a stream, waiting when it asks to (so a large recording is never held). */
 async function writeTo(stream: WriteStream, bytes: Uint8Array): Promise<void> {
@@ -72,17 +82,46 @@ function splitTerminator(line: Buffer): { body: Buffer; terminator: Buffer } {
  * recording exactly as it was.
  */
 export async function rewriteRecording(path: string, edits: LineEdits): Promise<RewriteOutcome> {
+  // From before the temporary file exists to a turn past its rename, as `replaceEach` does.
+  const release = holdInterrupts();
+  try {
+    return await rewriteHeld(path, edits);
+  } finally {
+    await release();
+  }
+}
+
+async function rewriteHeld(path: string, edits: LineEdits): Promise<RewriteOutcome> {
   let replacement: Replacement;
   try {
     replacement = Replacement.of(path);
   } catch (error) {
     return { rewritten: false, error: `cannot update it: ${describeFsError(error)}${error instanceof NotWritableError ? " (the recording is not writable)" : ""}` };
   }
-  // The stream closes the temporary file when it ends (or is destroyed).
-  const stream = createWriteStream("", { fd: replacement.handOverDescriptor() });
+  let source: number;
+  /** The recording's size when the copy starts: past it, a live logger's lines (`wholeLinesSince`). */
+  let sizeAtStart: number;
+  try {
+    source = openSync(replacement.target, "r");
+    sizeAtStart = fstatSync(source).size;
+  } catch (error) {
+    replacement.abandon();
+    return { rewritten: false, error: `cannot update it: ${describeFsError(error)}` };
+  }
+  // Left open after the stream ends: the lines a live logger appends meanwhile are copied to it
+  // after the stream's, just before it takes the recording's place (`copyAppended`).
+  const temporary = replacement.handOverDescriptor();
+  let temporaryOpen = true;
+  const closeTemporary = (): void => {
+    if (temporaryOpen) closeSync(temporary);
+    temporaryOpen = false;
+  };
+  const stream = createWriteStream("", { fd: temporary, autoClose: false });
   let failure: unknown;
   stream.on("error", (error) => (failure ??= error));
   let unsplicable: number | undefined;
+  /** The recording's bytes read so far (all copied, edited or not). */
+  let copied = 0;
   try {
     let next = 0;
     let line = 1;
@@ -96,8 +135,8 @@ export async function rewriteRecording(path: string, edits: LineEdits): Promise<
       await writeTo(stream, spliced === undefined ? Buffer.concat([body, terminator]) : Buffer.from(spliced + terminator.toString("latin1"), "utf8"));
       next++;
     };
-    for await (const chunk of createReadStream(replacement.target, { highWaterMark: 1 << 20 })) {
-      const bytes = chunk as Buffer;
+    const consume = async (bytes: Buffer): Promise<void> => {
+      copied += bytes.length;
       let from = 0;
       while (from < bytes.length) {
         if (failure !== undefined) throw failure;
@@ -131,21 +170,80 @@ export async function rewriteRecording(path: string, edits: LineEdits): Promise<
         await writeTo(stream, bytes.subarray(from, at));
         from = at;
       }
+    };
+    if (sizeAtStart > 0) for await (const chunk of createReadStream("", { fd: source, autoClose: false, highWaterMark: CHUNK_BYTES, start: 0, end: sizeAtStart - 1 })) await consume(chunk as Buffer);
+    // A logger that keeps the recording open (O_APPEND) goes on appending to it: the lines it
+    // added while the rest was copied are copied too, until no more come.
+    for (let grown = wholeLinesSince(source, copied); grown > 0; grown = wholeLinesSince(source, copied)) {
+      const appended = readAt(source, copied, Math.min(grown, CHUNK_BYTES));
+      if (appended.length === 0) break;
+      await consume(appended);
     }
     // The last line, with no newline after it.
     if (editing.length > 0) await finishEdit();
-    stream.end();
-    if (!stream.closed) await once(stream, "close");
+    await new Promise<void>((finished) => stream.end(finished));
     if (failure !== undefined) throw failure;
     if (unsplicable !== undefined) {
+      closeTemporary();
       replacement.abandon();
       return { rewritten: false, error: `not updated: line ${unsplicable} changed while it was replayed (it is no longer a JSON object)` };
     }
+    // The lines appended while the stream flushed, copied as they are (every edit is behind), so
+    // the window in which an appended line is lost is a few system calls wide.
+    if (next >= edits.size) copied += copyAppended(source, copied, temporary);
+    closeTemporary();
     replacement.commit();
-    return { rewritten: true };
+    // Appended after all (written to the replaced file, which no name reaches any more), or the
+    // start of a line not finished by then: its end goes to the replaced file.
+    return { rewritten: true, appendedAfter: appendedSince(source, copied) };
   } catch (error) {
     stream.destroy();
+    try {
+      closeTemporary();
+    } catch {
+      // Already unusable: the file is removed all the same.
+    }
     replacement.abandon();
     return { rewritten: false, error: `cannot update it: ${describeFsError(error)}` };
+  } finally {
+    closeSync(source);
   }
+}
+
+/** The bytes appended to the file open as `descriptor` past its first `copied` (0 if none, or it shrank). */
+function appendedSince(descriptor: number, copied: number): number {
+  return Math.max(0, fstatSync(descriptor).size - copied);
+}
+
+/** Reads `length` bytes (or fewer, at the end) at `position`. */
+function readAt(descriptor: number, position: number, length: number): Buffer {
+  const bytes = Buffer.alloc(length);
+  return bytes.subarray(0, readSync(descriptor, bytes, 0, length, position));
+}
+
+/**
+ * The bytes appended to the file open as `descriptor` past its first `copied`, up to the end of
+ * their last line (0 if none): a line a writer has not finished yet would end the recording
+ * halfway through it, with its end written elsewhere.
+ */
+function wholeLinesSince(descriptor: number, copied: number): number {
+  for (let end = fstatSync(descriptor).size; end > copied; ) {
+    const from = Math.max(copied, end - LINE_END_SEARCH_BYTES);
+    const newline = readAt(descriptor, from, end - from).lastIndexOf(0x0a);
+    if (newline >= 0) return from + newline + 1 - copied;
+    end = from;
+  }
+  return 0;
+}
+
+/** Copies the lines appended to `source` past `copied` to the end of `target`, until no more come; returns the bytes copied. */
+function copyAppended(source: number, copied: number, target: number): number {
+  let more = 0;
+  for (let grown = wholeLinesSince(source, copied); grown > 0; grown = wholeLinesSince(source, copied + more)) {
+    const bytes = readAt(source, copied + more, Math.min(grown, CHUNK_BYTES));
+    if (bytes.length === 0) break;
+    for (let written = 0; written < bytes.length; ) written += writeSync(target, bytes, written);
+    more += bytes.length;
+  }
+  return more;
 }

@@ -242,6 +242,14 @@ describe("policyc build", () => {
     expect(read("afile")).toBe("mine\n");
   });
 
+  it("a bundle.json or policy.ts that is a folder is named, not the output folder asked for (audit a4 #6)", async () => {
+    mkdirSync(join(dir, "fo", "bundle.json"), { recursive: true });
+    expect(await build("decls.policy", "support.policy", "-o", "fo/")).toEqual({ code: 2, stdout: "", stderr: `policyc build: cannot write \`${join("fo", "bundle.json")}\`: it is a folder\n` });
+    mkdirSync(join(dir, "fo2", "policy.ts"), { recursive: true });
+    expect(await build("decls.policy", "support.policy", "--target", "ts", "-o", "fo2/")).toEqual({ code: 2, stdout: "", stderr: `policyc build: cannot write \`${join("fo2", "policy.ts")}\`: it is a folder\n` });
+    expect(existsSync(join(dir, "fo2", "bundle.json"))).toBe(false);
+  });
+
   it("the file in the way of -o is named by the path up to it as given, not by its last part alone: `a/notes`, `/dev/null` (review r3 #4)", async () => {
     mkdirSync(join(dir, "a"));
     write("a/notes", "mine\n");

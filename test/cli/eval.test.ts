@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,7 +9,7 @@ import type { Bundle } from "../../src/bundle/Bundle.js";
 import { contentHash } from "../../src/bundle/hash.js";
 import { parsePublicKey } from "../../src/bundle/loadBundle.js";
 import { compile, compileSources } from "../../src/compile/compile.js";
-import { bin, cli, type CliResult } from "../helpers.js";
+import { bin, BIN, cli, ROOT, type CliResult } from "../helpers.js";
 import { call, DECLS, SUPPORT_RULES } from "../runtime/fixtures.js";
 
 /** `policyc eval`: one decision, explained; goldens with exit codes, run in a temporary folder. */
@@ -682,6 +683,14 @@ describe("policyc eval", () => {
 
   it.skipIf(!existsSync("/dev/zero"))("an endless request (/dev/zero) is refused at 64 MB, not read until memory runs out (exit 2)", async () => {
     expect(await evaluate(["decls.policy", "support.policy", "--request", "/dev/zero"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: cannot read request `/dev/zero`: it is larger than 64 MB\n" });
+  });
+
+  it("standard input that cannot be read as a request is named `standard input`, never `-` (audit a4 #8)", () => {
+    const sample = join(ROOT, "samples", "customer-support");
+    for (const [from, reason] of [[tmpdir(), "it is a folder"], ...(existsSync("/dev/zero") ? [["/dev/zero", "it is larger than 64 MB"]] : [])] as const) {
+      const run = spawnSync("sh", ["-c", `exec "$NODE" "$BIN_PATH" eval "$SAMPLE" --request - < "$FROM"`], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1", NODE: process.execPath, BIN_PATH: BIN, SAMPLE: sample, FROM: from } });
+      expect({ code: run.status, stderr: run.stderr }).toEqual({ code: 2, stderr: `policyc eval: cannot read the request on standard input: ${reason}\n` });
+    }
   });
 
   it("a list literal holding a set compares its lists as sets, whichever operand is written first (audit V, F5)", async () => {

@@ -273,6 +273,25 @@ describe("policyc fmt", () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, files: [{ path: stuck, changed: true, written: false }] });
   });
 
+  it.skipIf(!CAN_RUN_UNPRIVILEGED)("--write of a writable file in a folder the user cannot write says the folder is why (the file is replaced, not edited in place) (audit a4 #9)", () => {
+    const shared = mkdtempSync(join(tmpdir(), "policyc-fmt-locked-folder-"));
+    try {
+      writeFileSync(join(shared, "open.policy"), MESSY);
+      chmodSync(join(shared, "open.policy"), 0o666);
+      chmodSync(shared, 0o555);
+      const result = binUnprivileged(["fmt", "--write", "open.policy"], { cwd: shared });
+      expect(result).toEqual({
+        code: 2,
+        stdout: "formatted 0 of 1 file\n",
+        stderr: "policyc fmt: cannot write `open.policy`: permission denied to create a file in its folder (the file is replaced by a new one written beside it, not edited in place) (left as it was)\n",
+      });
+      expect(readFileSync(join(shared, "open.policy"), "utf8")).toBe(MESSY);
+    } finally {
+      chmodSync(shared, 0o755);
+      rmSync(shared, { recursive: true, force: true });
+    }
+  });
+
   it.skipIf(!CAN_RUN_UNPRIVILEGED)("--write refuses a file the user cannot write (read-only, or another user's), though its folder is writable: reported, left as it was with its owner, exit 2", () => {
     const shared = mkdtempSync(join(tmpdir(), "policyc-fmt-shared-"));
     try {

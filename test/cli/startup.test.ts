@@ -124,6 +124,14 @@ describe.skipIf(!existsSync("/dev/full") || !existsSync(join(ROOT, "dist", "cli"
       expect(run.stderr).toBe("policyc: cannot write to standard output: no space left on the device (what was written is cut short)\n");
     }
   });
+
+  it("build -o - to a device that fails says so and never that it built (nor `\"ok\": true`)", () => {
+    for (const args of ["build samples/customer-support -o -", "build samples/customer-support -o - --json"]) {
+      const run = spawnSync("sh", ["-c", `node "${BIN}" ${args} > /dev/full`], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+      expect(run.status, args).toBe(2);
+      expect(run.stderr, args).toBe("policyc: cannot write to standard output: no space left on the device (what was written is cut short)\n");
+    }
+  });
 });
 
 /**
@@ -228,5 +236,32 @@ describe("colour is decided for each stream", () => {
         rmSync(dir, { recursive: true, force: true });
       }
     });
+  });
+});
+
+describe.skipIf(!existsSync(join(ROOT, "dist", "cli", "main.js")))("a working folder that was removed", () => {
+  /** Runs policyc from inside a folder removed just before (a CI checkout cleaned under the step). */
+  const inRemovedFolder = (args: string[]): { status: number | null; stdout: string; stderr: string } => {
+    const dir = mkdtempSync(join(tmpdir(), "policyc-gone-"));
+    try {
+      const quoted = args.map((arg) => JSON.stringify(arg)).join(" ");
+      return spawnSync("sh", ["-c", `mkdir gone && cd gone && rmdir ../gone && exec "$NODE" "$BIN_PATH" ${quoted}`], { cwd: dir, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", NODE: process.execPath, BIN_PATH: BIN } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const sample = join(ROOT, "samples", "customer-support");
+
+  it("says so in one line and exits 2 for every verb, never with a stack trace", () => {
+    for (const args of [["check", sample], ["build", sample, "-o", "-"], ["test", sample], ["fmt", "--check", sample], ["check", "--jsn"], ["eval", sample, "--request", join(sample, "recordings", "attacks.jsonl")]]) {
+      const run = inRemovedFolder(args);
+      expect(run.status, args.join(" ")).toBe(2);
+      expect(run.stderr, args.join(" ")).toBe("policyc: the working folder no longer exists (it was removed): cd to an existing folder and run it again\n");
+    }
+  });
+
+  it("still answers --version and --help", () => {
+    expect(inRemovedFolder(["--version"])).toMatchObject({ status: 0, stdout: `${VERSION}\n`, stderr: "" });
+    expect(inRemovedFolder(["check", "--help"])).toMatchObject({ status: 0, stderr: "" });
   });
 });

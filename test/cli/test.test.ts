@@ -831,6 +831,23 @@ describe("policyc test: --update and --allow-empty", () => {
     expect(result.stdout).toContain("error: loop/a.jsonl: cannot read it: too many symbolic links (a link loop?)\n");
   });
 
+  it.skipIf(!CAN_RUN_UNPRIVILEGED)("--update of a writable recording in a folder the user cannot write says the folder is why (audit a4 #9)", () => {
+    const shared = mkdtempSync(join(tmpdir(), "policyc-update-locked-folder-"));
+    try {
+      const file = join(shared, "open.jsonl");
+      writeFileSync(file, STALE.join("\n") + "\n");
+      chmodSync(file, 0o666);
+      chmodSync(shared, 0o555);
+      const result = binUnprivileged(["test", join(ROOT, DEMO_POLICY), "--replay", "open.jsonl", "--update"], { cwd: shared });
+      expect(result.code).toBe(2);
+      expect(result.stdout).toContain("error: open.jsonl: cannot update it: permission denied to create a file in its folder (the file is replaced by a new one written beside it, not edited in place)\n");
+      expect(readFileSync(file, "utf8")).toBe(STALE.join("\n") + "\n");
+    } finally {
+      chmodSync(shared, 0o755);
+      rmSync(shared, { recursive: true, force: true });
+    }
+  });
+
   it.skipIf(!CAN_RUN_UNPRIVILEGED)("--update refuses a recording the user cannot write (read-only), though its folder is writable: exit 2, the recording untouched", () => {
     const shared = mkdtempSync(join(tmpdir(), "policyc-update-shared-"));
     try {

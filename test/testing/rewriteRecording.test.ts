@@ -58,7 +58,7 @@ describe("rewriteRecording", () => {
     const file = join(dir, "many.jsonl");
     writeFileSync(file, original);
     const outcome = await rewriteRecording(file, editsOf([...edited].sort((a, b) => a - b), DENY));
-    expect(outcome).toEqual({ rewritten: true });
+    expect(outcome).toEqual({ rewritten: true, appendedAfter: 0 });
     const expected = Array.from({ length: count }, (_, i) => (edited.has(i + 1) ? lineText(i + 1).slice(0, -1) + ',"decision":"deny","rules":["r1"]}' : lineText(i + 1)) + (i % 3 === 0 ? "\r\n" : "\n")).join("");
     expect(readFileSync(file, "utf8") === expected).toBe(true);
   });
@@ -70,7 +70,7 @@ describe("rewriteRecording", () => {
     writeFileSync(file, Array.from({ length: count }, (_, i) => `{"session":"s${i}","tool":"t"}\n`).join(""));
     const edits = new LineEdits();
     for (let line = 1; line <= count; line++) edits.add(line, line % 2 === 0 ? ALLOW : Object.freeze(DENY));
-    expect(await rewriteRecording(file, edits)).toEqual({ rewritten: true });
+    expect(await rewriteRecording(file, edits)).toEqual({ rewritten: true, appendedAfter: 0 });
     const lines = readFileSync(file, "utf8").split("\n");
     expect(lines[0]).toBe('{"session":"s0","tool":"t","decision":"deny","rules":["r1"]}');
     expect(lines[count - 1]).toBe(`{"session":"s${count - 1}","tool":"t","decision":"allow","rules":["r2"]}`);
