@@ -4,7 +4,7 @@ import { printable } from "../diagnostics/printable.js";
 import { plainPalette, type Palette } from "../diagnostics/render.js";
 import { describeFsError } from "../source/loadSources.js";
 import { hasExtension } from "../source/fileNames.js";
-import { makeFolders, NotWritableError, startWriting } from "../source/replaceFile.js";
+import { holdInterrupts, makeFolders, NotWritableError, startWriting } from "../source/replaceFile.js";
 import { isRecordingName } from "../testing/expandRecordings.js";
 import type { Io } from "./io.js";
 import { descriptorIdentity, pathIdentity, type Identity } from "./standardInputFiles.js";
@@ -140,7 +140,18 @@ function isFile(path: string): boolean {
  * that could not be written are said on standard error after every report is written. Returns
  * false when one could not be.
  */
-export function writeReports(targets: readonly ReportTarget[], io: Io, write: (reporter: Reporter, out: (text: string) => void, palette: Palette) => void): boolean {
+export async function writeReports(targets: readonly ReportTarget[], io: Io, write: (reporter: Reporter, out: (text: string) => void, palette: Palette) => void): Promise<boolean> {
+  // From before the first report file to a turn past the last, as `replaceEach` writes files: an
+  // interrupt meanwhile removes the temporary file and ends the run by that signal.
+  const release = targets.some((target) => typeof target.to !== "string") ? holdInterrupts() : undefined;
+  try {
+    return writeEachReport(targets, io, write);
+  } finally {
+    await release?.();
+  }
+}
+
+function writeEachReport(targets: readonly ReportTarget[], io: Io, write: (reporter: Reporter, out: (text: string) => void, palette: Palette) => void): boolean {
   const failures: string[] = [];
   for (const target of targets) {
     if (target.to === "stdout") write(target.reporter, io.out, io.palette);

@@ -101,4 +101,10 @@ describe.skipIf(!existsSync(join(ROOT, "dist", "cli", "main.js")))("an interrupt
     expect(readFileSync(recording, "utf8")).toBe(before);
     expect(temporariesIn(join(dir, "cs", "recordings"))).toEqual([]);
   });
+  it("test --reporter NAME=FILE: an interrupt while the report files are written ends the run by the signal, no temporary file left (review r0)", () => {
+    cpSync(join(ROOT, "samples", "customer-support"), join(dir, "cs"), { recursive: true });
+    const run = interrupted(["test", "cs", "--replay", join(dir, "cs", "recordings"), "--reporter", "junit=reports/a.xml", "--reporter", "tap=reports/a.tap"], "SIGTERM");
+    expect(run.signal).toBe("SIGTERM");
+    expect(temporariesIn(join(dir, "reports"))).toEqual([]);
+  });
 });
