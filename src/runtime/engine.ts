@@ -429,7 +429,9 @@ export class Engine {
    * ask decision's `grantsOnApproval` for the call once this returns true. It is not another
    * attempt. Only a call the session was answered `ask` for can be approved (also after later attempts: a person
    * may take a while), and once: the same tool with the same declared arguments (as
-   * `session.repeats` compares them); its `context`, `user` and `time` may differ, and the
+   * `session.repeats` compares them); its `context`, `user` and `time` may differ (`time`: when
+   * the approval came; the call is recorded no earlier than its ask and the session's latest
+   * attempt, so one dated back cannot shorten a `session.called(…, within D)` window), and the
    * asked call's `context.labels` join the session with the approval's. Returns false, changing
    * nothing, otherwise: for a call not awaiting approval (allowed, denied, never asked about,
    * or of other arguments), an invalid request, or a session that is unknown, expired or revoked.
@@ -501,7 +503,13 @@ export class Engine {
       pending.labels = undefined;
       pending.labelChars = 0;
       // The asked call's data, which the person saw, joins the session whatever the approval carries.
-      this.sessions.ran(state, prepared.now, prepared.tool, prepared.entry.ordinal, carried === undefined ? sent : [...carried, ...(sent ?? [])], prepared.entry.returns);
+      // It went ahead when the approval came, which is no earlier than the ask it answers nor the
+      // session's latest attempt: an approval dated before them (the asked request passed back as
+      // it was, or a clock behind) is recorded then, so a `session.called(…, within D)` window
+      // starts no earlier than the call could have gone ahead (moved later, a deny's window
+      // closes later: fail closed), never in the past.
+      const wentAhead = Math.max(prepared.now, pending.askedAt, state.lastSeen);
+      this.sessions.ran(state, wentAhead, prepared.tool, prepared.entry.ordinal, carried === undefined ? sent : [...carried, ...(sent ?? [])], prepared.entry.returns);
       // A label of the asked call that found no room is data the session did not keep.
       if (pending.labelsDropped === true && state.labels !== undefined) state.labelsDropped = true;
       return undefined;
@@ -1320,8 +1328,12 @@ function awaitApproval(state: SessionState, key: string, c: EvalContext, labels:
     }
     // Who asked and under which policy, as plain fields (every ask writes them; see PendingAsk).
     const caller = callerOf(policy, c, grants, state.labelLimits.alwaysKept);
-    asked.set(key, (pending = { tool: c.tool, argsShape: c.entry.argsShape, count: 0, labels: undefined, labelChars: 0, policy, user: caller.user, agent: caller.agent, context: caller.context, askedLabels: caller.askedLabels, unkept: caller.unkept, grants, more: undefined }));
-  } else noteAsk(pending, policy, c, grants, state.labelLimits.alwaysKept);
+    asked.set(key, (pending = { tool: c.tool, argsShape: c.entry.argsShape, count: 0, askedAt: c.now, labels: undefined, labelChars: 0, policy, user: caller.user, agent: caller.agent, context: caller.context, askedLabels: caller.askedLabels, unkept: caller.unkept, grants, more: undefined }));
+  } else {
+    noteAsk(pending, policy, c, grants, state.labelLimits.alwaysKept);
+    // The latest ask's time: an approval of the call comes after it, whichever ask it answers.
+    if (c.now > pending.askedAt) pending.askedAt = c.now;
+  }
   pending.count++;
   if (labels === undefined) return;
   // Each label once, and none the session holds already (its labels only grow): `context.labels`

@@ -132,3 +132,47 @@ describe("Engine.approved approves only the asked call", () => {
     expect(engine.approved(late)).toBe(false);
   });
 });
+
+/**
+ * An approval dated before the ask it answers, or before the session's latest attempt (the asked
+ * request passed back as it was asked, or a clock behind), records the approved call no earlier
+ * than them: a `session.called(…, within D)` deny is not passed by dating the call in the past.
+ */
+describe("Engine.approved dates the approved call no earlier than its ask and the session's latest attempt", () => {
+  const WITHIN = `
+agent { team: string }
+tool crm.lookup { risk high args { id: string } }
+tool http.get { risk medium args { url: string } }
+policy main {
+  @name("crm-ask") ask crm.lookup reason "crm needs approval"
+  @name("web") allow http.get
+  @name("no-web-after-crm") deny http.get when session.called(crm.lookup, within 10m) reason "no web within 10m of a CRM read"
+}
+`;
+  const at = (minutes: number) => new Date(Date.parse("2026-01-05T09:00:00Z") + minutes * 60_000).toISOString();
+  const lookup = (minutes: number) => ({ time: at(minutes), session: "s", agent: { team: "x" }, tool: "crm.lookup", args: { id: "42" } });
+  const fetch = (minutes: number) => ({ time: at(minutes), session: "s", agent: { team: "x" }, tool: "http.get", args: { url: "https://a.example" } });
+
+  it("an approval passing the asked request back as it was (dated at the ask) counts the call from the session's latest attempt", () => {
+    const engine = compile([{ path: "within.policy", text: WITHIN }]);
+    expect(engine.decide(lookup(0)).decision).toBe("ask");
+    expect(engine.decide(fetch(15)).decision).toBe("allow");
+    expect(engine.approved(lookup(0))).toBe(true);
+    expect(engine.decide(fetch(16))).toMatchObject({ decision: "deny", rules: ["no-web-after-crm"] });
+  });
+
+  it("an approval dated before its ask counts the call from the ask", () => {
+    const engine = compile([{ path: "within.policy", text: WITHIN }]);
+    expect(engine.decide(lookup(0)).decision).toBe("ask");
+    expect(engine.approved(lookup(-20))).toBe(true);
+    expect(engine.decide(fetch(1))).toMatchObject({ decision: "deny", rules: ["no-web-after-crm"] });
+  });
+
+  it("an approval dated when it came counts the call from then", () => {
+    const engine = compile([{ path: "within.policy", text: WITHIN }]);
+    expect(engine.decide(lookup(0)).decision).toBe("ask");
+    expect(engine.approved(lookup(15))).toBe(true);
+    expect(engine.decide(fetch(24))).toMatchObject({ decision: "deny", rules: ["no-web-after-crm"] });
+    expect(engine.decide(fetch(26)).decision).toBe("allow");
+  });
+});
