@@ -471,7 +471,7 @@ export class Engine {
     helpers.newDecision();
     try {
       const prepared = this.prepare(request, false, true);
-      if (!prepared.ready) return this.refusalBeforeRules(request, prepared);
+      if (!prepared.ready) return approvalMustCarry(this.refusalBeforeRules(request, prepared));
       const sessionId = (request as Record<string, unknown>)["session"] as string;
       // (An explanation's fresh state: the engine holds no such session.)
       if (this.sessions.get(sessionId) !== prepared.s) return `session ${helpers.describeText(sessionId)} has made no attempt, so no ask of it awaits approval`;
@@ -1307,6 +1307,17 @@ function askKey(tool: string, args: unknown, shape: ValueShape): string {
   // A short call is its own key (no hash to compute: most asks are of a few small arguments);
   // a longer one is kept as its SHA-256. The first character tells the two kinds apart.
   return call.length <= ASK_KEY_TEXT_MAX ? `=${call}` : `#${hash("sha256", call, "base64")}`;
+}
+
+/**
+ * A refusal of an approval for a field of the request (`request.agent is missing`, `request.time
+ * must be …`), prefixed with what an approval is: an enforcement point that passes only the
+ * fields that find the asked call (tool, args, session) learns it must pass the whole request.
+ * Other refusals (the session expired or revoked, nothing asked) are as they are.
+ */
+function approvalMustCarry(refusal: string | undefined): string | undefined {
+  if (refusal === undefined || !refusal.startsWith("request.")) return refusal;
+  return `an approval is the asked request itself (its agent, context, user…) with time stamped when the approval came: ${refusal}`;
 }
 
 /** The longest text of a call kept as its own ask key: about the size of the hash it saves. */

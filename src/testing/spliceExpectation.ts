@@ -6,6 +6,8 @@ import { ValueSet } from "../runtime/longText.js";
 /** Where one member of a JSON object sits in its text: the decoded key and the value's range. */
 export interface MemberRange {
   readonly key: string;
+  /** The key's opening quote. */
+  readonly keyFrom: number;
   /** The value's first character. */
   readonly start: number;
   /** Just past the value's last character. */
@@ -140,7 +142,7 @@ export function topLevelMembers(text: string): { readonly members: readonly Memb
     } catch {
       return false;
     }
-    members.push({ key, start, end });
+    members.push({ key, keyFrom, start, end });
     return true;
   });
   return close === undefined ? undefined : { members, close };
@@ -156,6 +158,9 @@ export type LineOutcome = Decision | { readonly approved: boolean };
  * line has them) are replaced where they stand,
  * every occurrence when a key is repeated; `decision` and `rules` when missing are added at the
  * end of the object. An approval line's outcome sets its `approved` alone: it has no decision.
+ * An older-form `"approved"` on a line whose decision becomes other than `ask` is removed: it
+ * records a person's approval of an ask, and left on a line that now records a deny, a later
+ * policy that asks again would replay an approval of a call the line says was refused.
  * undefined when the text is not a JSON object.
  */
 export function spliceExpectation(text: string, actual: LineOutcome): string | undefined {
@@ -169,13 +174,25 @@ export function spliceExpectation(text: string, actual: LineOutcome): string | u
   for (const member of scanned.members) present.add(member.key);
   const pieces: string[] = [];
   let copied = 0;
-  for (const member of scanned.members) {
+  const dropsApproval = !approval && actual.decision !== "ask";
+  const members = scanned.members;
+  for (const [index, member] of members.entries()) {
+    if (dropsApproval && member.key === "approved") {
+      // With the comma before it (or, first, up to the next member's key): the rest stays as written.
+      const previous = members[index - 1];
+      const next = members[index + 1];
+      if (previous !== undefined) pieces.push(text.slice(copied, previous.end));
+      else if (next === undefined) continue;
+      else pieces.push(text.slice(copied, member.keyFrom));
+      copied = previous !== undefined ? member.end : next!.keyFrom;
+      continue;
+    }
     const value = Object.hasOwn(values, member.key) ? values[member.key] : undefined;
     if (value === undefined) continue;
     pieces.push(text.slice(copied, member.start), value);
     copied = member.end;
   }
-  const last = scanned.members.at(-1);
+  const last = members.at(-1);
   // Added right after the last value (before any spacing that precedes the closing brace).
   const insertAt = last?.end ?? scanned.close;
   const added = (approval ? ["approved"] : ["decision", "rules"]).filter((key) => !present.has(key)).map((key) => `${JSON.stringify(key)}:${values[key]}`);

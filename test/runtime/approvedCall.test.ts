@@ -168,6 +168,16 @@ policy main {
     expect(engine.decide(fetch(1))).toMatchObject({ decision: "deny", rules: ["no-web-after-crm"] });
   });
 
+  it("an approval that leaves out the asked request's agent is refused, saying that an approval is the asked request itself", () => {
+    const engine = compile([{ path: "within.policy", text: WITHIN }]);
+    expect(engine.decide(lookup(0)).decision).toBe("ask");
+    const { agent: _agent, ...withoutAgent } = lookup(5);
+    expect(engine.approvalRefusal(withoutAgent)).toBe("an approval is the asked request itself (its agent, context, user…) with time stamped when the approval came: request.agent is missing");
+    expect(engine.approvalRefusal({ ...lookup(5), time: "yesterday" })).toMatch(/^an approval is the asked request itself .*: request\.time must be an RFC 3339 time/);
+    // Refusals about the session, not the request's fields, are as they were.
+    expect(engine.approvalRefusal({ ...lookup(5), session: "other" })).toBe('session "other" has made no attempt, so no ask of it awaits approval');
+  });
+
   it("an approval dated when it came counts the call from then", () => {
     const engine = compile([{ path: "within.policy", text: WITHIN }]);
     expect(engine.decide(lookup(0)).decision).toBe("ask");

@@ -457,7 +457,7 @@ describe("approving, after a reload, a call asked about before it: the policy in
 
   it("an approval invalid by its own fault says so as without a reload; one the reload made invalid says the policy was reloaded", () => {
     const { reloaded } = reloadedTo(`${ASKS}  @name("extra") deny fs.read when args.path == "/x"\n`);
-    expect(reloaded.approvalRefusal(call("t", "shell.exec", { command: 5 }))).toBe("request.args.command must be a string, not the number 5");
+    expect(reloaded.approvalRefusal(call("t", "shell.exec", { command: 5 }))).toBe("an approval is the asked request itself (its agent, context, user…) with time stamped when the approval came: request.args.command must be a string, not the number 5");
     expect(reloaded.approvalRefusal({ ...exec("t"), intent: "x" })).not.toMatch(/reloaded/);
     const retyped = reloadedTo(ASKS, SHELL_DECLS.replace("command: string", "command: int"));
     expect(retyped.reloaded.approvalRefusal(exec("t"))).toMatch(/^the policy was reloaded since session "t" was asked about shell\.exec, and the policy in force refuses the call: request\.args\.command must be/);
