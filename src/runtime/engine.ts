@@ -962,7 +962,9 @@ export class Engine {
     const askedLabels = asking !== undefined && state.labels ? labelsOf(c.context?.["labels"]) : undefined;
     if (revocation) state.revoked = this.revocationRecord(revocation, decision, c);
     this.sessions.record(state, c.now, c.clockReading, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", labels, allowed ? c.entry.returns : undefined);
-    if (asking !== undefined) awaitApproval(state, asking, c, askedLabels, this.policy, (decision as AskDecision).grantsOnApproval);
+    // An ask the session has no room to keep can never be approved: the decision says so, for the
+    // person who would otherwise be shown it (a copy: decisions are shared; this is rare).
+    if (asking !== undefined && !awaitApproval(state, asking, c, askedLabels, this.policy, (decision as AskDecision).grantsOnApproval)) return { ...decision, errors: [...decision.errors, UNKEPT_ASK] };
     return decision;
   }
 
@@ -1320,6 +1322,12 @@ function approvalMustCarry(refusal: string | undefined): string | undefined {
   return `an approval is the asked request itself (its agent, context, user…) with time stamped when the approval came: ${refusal}`;
 }
 
+/** What to do once a session holds MAX_PENDING_ASKS calls awaiting approval: those past them cannot be approved. */
+const PENDING_ASKS_NEXT_STEP = "ask again once earlier asks of the session are approved";
+
+/** In an ask decision's `errors` when the session had no room to keep the ask (MAX_PENDING_ASKS): no one can approve it. */
+const UNKEPT_ASK = `this ask cannot be approved: the session already has ${MAX_PENDING_ASKS} calls awaiting approval, the most the engine keeps; ${PENDING_ASKS_NEXT_STEP}`;
+
 /** The longest text of a call kept as its own ask key: about the size of the hash it saves. */
 const ASK_KEY_TEXT_MAX = 64;
 
@@ -1329,13 +1337,13 @@ const ASK_KEY_TEXT_MAX = 64;
  * approved): no number of later asks can push out one a person may be looking at (and with it
  * the data it returns, once approved and the call goes ahead).
  */
-function awaitApproval(state: SessionState, key: string, c: EvalContext, labels: string[] | undefined, policy: CompiledPolicy, grants: readonly Grant[]): void {
+function awaitApproval(state: SessionState, key: string, c: EvalContext, labels: string[] | undefined, policy: CompiledPolicy, grants: readonly Grant[]): boolean {
   const asked = (state.asked ??= new Map());
   let pending = asked.get(key);
   if (pending === undefined) {
     if (asked.size >= MAX_PENDING_ASKS) {
       state.askedFull = true;
-      return;
+      return false;
     }
     // Who asked and under which policy, as plain fields (every ask writes them; see PendingAsk).
     const caller = callerOf(policy, c, grants, state.labelLimits.alwaysKept);
@@ -1346,7 +1354,7 @@ function awaitApproval(state: SessionState, key: string, c: EvalContext, labels:
     if (c.now > pending.askedAt) pending.askedAt = c.now;
   }
   pending.count++;
-  if (labels === undefined) return;
+  if (labels === undefined) return true;
   // Each label once, and none the session holds already (its labels only grow): `context.labels`
   // as sent may repeat a label any number of times, and 256 asks would keep each copy. Several
   // asks of one call: approved, each brings the data any of them carried (the stricter reading),
@@ -1360,6 +1368,7 @@ function awaitApproval(state: SessionState, key: string, c: EvalContext, labels:
       pending.labelChars += state.labelChars - charged;
     } else pending.labelsDropped = true;
   }
+  return true;
 }
 
 /**
@@ -1668,7 +1677,7 @@ function noAskFor(state: SessionState, sessionId: string, tool: string): string 
   let others = 0;
   for (const pending of state.asked?.values() ?? []) if (pending.tool === tool) others += pending.count;
   const session = `session ${helpers.describeText(sessionId)}`;
-  const full = state.askedFull ? `; the session also made more asks awaiting approval than the engine keeps (${MAX_PENDING_ASKS} calls), and those past them cannot be approved` : "";
+  const full = state.askedFull ? `; the session also made more asks awaiting approval than the engine keeps (${MAX_PENDING_ASKS} calls), and those past them cannot be approved (${PENDING_ASKS_NEXT_STEP})` : "";
   if (others === 0) return `${session} has no ask awaiting approval for ${tool} (no call to it was answered ask, or each was approved already${full})`;
   return `${session} has no ask awaiting approval for this ${tool} call: only a call answered ask can be approved, with the same declared arguments, and the ${others === 1 ? "ask" : `${others} asks`} of ${tool} awaiting approval ${others === 1 ? "is" : "are"} for other arguments${full}`;
 }

@@ -124,11 +124,16 @@ describe("Engine.approved approves only the asked call", () => {
 
   it("keeps at most 256 calls awaiting approval per session: later ones cannot be approved (and say why), earlier ones can", () => {
     const engine = engineOf();
-    for (let i = 0; i < 300; i++) expect(engine.decide(payment({ payee_id: `P${i}`, amount_cents: 150000 })).decision).toBe("ask");
+    const decisions = Array.from({ length: 300 }, (_, i) => engine.decide(payment({ payee_id: `P${i}`, amount_cents: 150000 })));
+    expect(decisions.every((d) => d.decision === "ask")).toBe(true);
+    // Those kept say nothing more; those past the limit say, when asked, that no one can approve them.
+    expect(decisions[255]!.errors).toEqual([]);
+    expect(decisions[256]!.errors).toEqual(["this ask cannot be approved: the session already has 256 calls awaiting approval, the most the engine keeps; ask again once earlier asks of the session are approved"]);
+    expect(decisions[256]!.rules).toEqual(decisions[255]!.rules);
     expect(engine.approved(payment({ payee_id: "P0", amount_cents: 150000 }))).toBe(true);
     expect(engine.approved(payment({ payee_id: "P255", amount_cents: 150000 }))).toBe(true);
     const late = payment({ payee_id: "P299", amount_cents: 150000 });
-    expect(engine.approvalRefusal(late)).toContain("more asks awaiting approval than the engine keeps (256 calls)");
+    expect(engine.approvalRefusal(late)).toContain("more asks awaiting approval than the engine keeps (256 calls), and those past them cannot be approved (ask again once earlier asks of the session are approved)");
     expect(engine.approved(late)).toBe(false);
   });
 });
