@@ -1375,6 +1375,13 @@ describe("policyc test: a recorded ask that a person approved", () => {
     expect(lastLine(result.stdout)).toBe("256 passed, 2 failed");
   });
 
+  it("a failure shows under expected what the line recorded, never the reason the policy now gives a rule of that id", async () => {
+    const denying = write("approved/denying-reason.policy", ASKING.replace('@name("ask-lookup") ask crm.lookup', '@name("ask-lookup") deny crm.lookup reason "no crm"'));
+    const recording = write("approved/expected.jsonl", line({ tool: "crm.lookup", args: { id: "1" }, decision: "ask", rules: ["ask-lookup"] }) + "\n");
+    const result = await test(denying, "--replay", recording);
+    expect(result.stdout).toContain('    ✗ line 1: crm.lookup id="1"\n        expected ask [ask-lookup]\n        actual   deny [ask-lookup]\n          ask-lookup: no crm\n');
+  });
+
   it('"approved": true replays only on a line that records "decision": "ask"; --update drops it from a line it rewrites to another decision', async () => {
     const policy = write("approved/asking.policy", ASKING);
     const denying = write("approved/denying.policy", ASKING.replace("ask crm.lookup", "deny crm.lookup"));
