@@ -790,7 +790,7 @@ export class Engine {
     }
     if (!(state instanceof SessionState)) {
       const why = expiredBecause(state, this.sessions.idleMs, approving);
-      const reason = `session ${helpers.describeText(sessionId)} has expired: ${why}, so what it did before (data it touched, counts) is gone and it cannot go on; start a new session`;
+      const reason = `session ${helpers.describeText(sessionId)} has expired: ${why}, so what it did before (data it touched, counts) is gone and it cannot go on: ${expiredSessionEnds(this.sessions.expiredMs)}`;
       return { ready: false, decision: deny([], [reason], [], false, false) };
     }
     const entry = this.tools.get(tool);
@@ -1320,6 +1320,15 @@ function askKey(tool: string, args: unknown, shape: ValueShape): string {
 function approvalMustCarry(refusal: string | undefined): string | undefined {
   if (refusal === undefined || !refusal.startsWith("request.")) return refusal;
   return `an approval is the asked request itself (its agent, context, user…) with time stamped when the approval came: ${refusal}`;
+}
+
+/**
+ * What an expired session's denial tells the enforcement point: how long the id stays denied and
+ * that it then starts clean, and that a new session forgets the old one's taint, so the agent's
+ * conversation (with the data it touched) must not be carried into one.
+ */
+function expiredSessionEnds(expiredMs: number): string {
+  return `its id is denied for expiredSessionMs (${describeMs(expiredMs)}) after its last attempt and then starts a new session that knows none of it, so start a new session only with an agent context that holds none of the data this one touched (not this conversation carried on under a new id)`;
 }
 
 /** What to do once a session holds MAX_PENDING_ASKS calls awaiting approval: those past them cannot be approved. */
