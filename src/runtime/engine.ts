@@ -430,8 +430,9 @@ export class Engine {
    * attempt. Only a call the session was answered `ask` for can be approved (also after later attempts: a person
    * may take a while), and once: the same tool with the same declared arguments (as
    * `session.repeats` compares them); its `context`, `user` and `time` may differ (`time`: when
-   * the approval came; the call is recorded no earlier than its ask and the session's latest
-   * attempt, so one dated back cannot shorten a `session.called(…, within D)` window), and the
+   * the approval came; one dated at or before its ask is recorded at the engine's clock when that
+   * is after the ask, else at the ask's time, so one dated back cannot shorten a
+   * `session.called(…, within D)` window), and the
    * asked call's `context.labels` join the session with the approval's. Returns false, changing
    * nothing, otherwise: for a call not awaiting approval (allowed, denied, never asked about,
    * or of other arguments), an invalid request, or a session that is unknown, expired or revoked.
@@ -503,12 +504,13 @@ export class Engine {
       pending.labels = undefined;
       pending.labelChars = 0;
       // The asked call's data, which the person saw, joins the session whatever the approval carries.
-      // It went ahead when the approval came, which is no earlier than the ask it answers nor the
-      // session's latest attempt: an approval dated before them (the asked request passed back as
-      // it was, or a clock behind) is recorded then, so a `session.called(…, within D)` window
-      // starts no earlier than the call could have gone ahead (moved later, a deny's window
-      // closes later: fail closed), never in the past.
-      const wentAhead = Math.max(prepared.now, pending.askedAt, state.lastSeen);
+      // It went ahead when the approval came. An approval dated after its ask says when that was;
+      // one dated at or before it (the asked request passed back unstamped, or a stale time) does
+      // not, and the engine's clock, read as it arrived, does (a replay reads none for a dated
+      // line, and stays deterministic at the ask's time). Never earlier than the ask, or a
+      // `session.called(…, within D)` deny would close early; never at another attempt's time,
+      // which would widen an allow's window or invent a call dated ahead.
+      const wentAhead = calledAt(prepared.now, pending.askedAt, prepared.clockReading);
       this.sessions.ran(state, wentAhead, prepared.tool, prepared.entry.ordinal, carried === undefined ? sent : [...carried, ...(sent ?? [])], prepared.entry.returns);
       // A label of the asked call that found no room is data the session did not keep.
       if (pending.labelsDropped === true && state.labels !== undefined) state.labelsDropped = true;
@@ -1150,6 +1152,17 @@ function isVerified(bundle: Record<string, unknown>): boolean {
     return false;
   }
   return verifiedObjects.get(bundle) === digest || verifiedContents.has(digest);
+}
+
+/**
+ * When an approved call went ahead (epoch ms): at the approval's `time` when that is after its
+ * ask (`askedAt`, the latest ask of the call); otherwise, the approval not saying when it came,
+ * at the engine's clock reading for it when that is usable and after the ask (in production,
+ * when the approval came), else at the ask's time (a replay's dated line reads no clock).
+ */
+function calledAt(approvalTime: number, askedAt: number, clockReading: number): number {
+  if (approvalTime > askedAt) return approvalTime;
+  return Number.isFinite(clockReading) && clockReading > askedAt ? clockReading : askedAt;
 }
 
 /**
