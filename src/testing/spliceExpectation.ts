@@ -174,30 +174,30 @@ export function spliceExpectation(text: string, actual: LineOutcome): string | u
   for (const member of scanned.members) present.add(member.key);
   const pieces: string[] = [];
   let copied = 0;
+  // Where the last member kept ends (undefined while none is): a removed member goes with the
+  // separator before it, back to there, or, when none was kept yet, with the one after it.
+  let keptEnd: number | undefined;
   const dropsApproval = !approval && actual.decision !== "ask";
   const members = scanned.members;
   for (const [index, member] of members.entries()) {
     if (dropsApproval && member.key === "approved") {
-      // With the comma before it (or, first, up to the next member's key): the rest stays as written.
-      const previous = members[index - 1];
       const next = members[index + 1];
-      if (previous !== undefined) pieces.push(text.slice(copied, previous.end));
-      else if (next === undefined) continue;
-      else pieces.push(text.slice(copied, member.keyFrom));
-      copied = previous !== undefined ? member.end : next!.keyFrom;
+      pieces.push(text.slice(copied, keptEnd ?? member.keyFrom));
+      copied = keptEnd !== undefined || next === undefined ? member.end : next.keyFrom;
       continue;
     }
+    keptEnd = member.end;
     const value = Object.hasOwn(values, member.key) ? values[member.key] : undefined;
     if (value === undefined) continue;
     pieces.push(text.slice(copied, member.start), value);
     copied = member.end;
   }
-  const last = members.at(-1);
-  // Added right after the last value (before any spacing that precedes the closing brace).
-  const insertAt = last?.end ?? scanned.close;
+  // Added right after the last value kept (before any spacing that precedes the closing brace),
+  // or where the members removed ended, or, with none, before the closing brace.
+  const insertAt = Math.max(copied, keptEnd ?? members.at(-1)?.end ?? scanned.close);
   const added = (approval ? ["approved"] : ["decision", "rules"]).filter((key) => !present.has(key)).map((key) => `${JSON.stringify(key)}:${values[key]}`);
   if (added.length > 0) {
-    pieces.push(text.slice(copied, insertAt), (last ? "," : "") + added.join(","));
+    pieces.push(text.slice(copied, insertAt), (keptEnd !== undefined ? "," : "") + added.join(","));
     copied = insertAt;
   }
   pieces.push(text.slice(copied));
