@@ -893,6 +893,14 @@ describe("PC519: a label tested in session.labels that no tool returns, in a set
     expect(set("env: string", 'deny email.send when session.labels containsAny [" pii", "p\\u200bii", "pii"]').diagnostics.map((d) => d.code)).toEqual(["PC519", "PC519"]);
   });
 
+  it("is quiet of a look-alike tested beside the label as returned, which the test sees the tool's data through; without context labels it is a label no tool returns", () => {
+    expect(set("env: string, labels: set<string>", 'deny email.send when session.labels containsAny ["pii", "PII"]').diagnostics).toEqual([]);
+    expect(set("env: string, labels: set<string>", 'deny email.send when session.labels containsAll ["PII", "pii"]').diagnostics).toEqual([]);
+    // Beside another test that names "pii", "PII" alone is still a test that never sees the data.
+    expect(set("env: string, labels: set<string>", 'deny email.send when session.labels contains "pii" or session.labels contains "PII"').diagnostics.map((d) => d.code)).toEqual(["PC519"]);
+    expect(found(set("env: string", 'deny email.send when session.labels containsAny ["pii", "PII"]')).map((d) => d[3])).toEqual(["no tool `returns` \"PII\" and the `context` block declares no `labels`: only a request's undeclared, unchecked `context.labels` could bring it into `session.labels`, so this test may never hold"]);
+  });
+
   it("warns of a label no tool returns when the context declares no labels, and not when it does (requests may send it)", () => {
     expect(found(set("env: string", 'deny email.send when session.labels contains "secret"'))[0]?.[3]).toBe("no tool `returns` \"secret\" and the `context` block declares no `labels`: only a request's undeclared, unchecked `context.labels` could bring it into `session.labels`, so this test may never hold");
     expect(set("env: string, labels: set<string>", 'deny email.send when session.labels contains "secret"').diagnostics).toEqual([]);

@@ -17,7 +17,8 @@ import type { Schema } from "../schema.js";
  * itself are read (`session.labels contains "x"`, `"x" in session.labels`, `containsAny` /
  * `containsAll` of a list of strings): a label the context declares (`labels: set<string>`) may
  * come from requests, so a string no tool returns is not reported then, unless it looks like one
- * a tool does return.
+ * a tool does return and the same test does not name that label as returned too
+ * (`containsAny ["pii", "PII"]` sees the tool's data through `"pii"`).
  */
 export function checkTestedLabels(rules: readonly CheckedRule[], schema: Schema, resolutions: ReadonlyMap<A.Expr, Resolution>, diagnostics: Diagnostic[]): void {
   if (schema.labelEnum !== undefined) return;
@@ -28,12 +29,18 @@ export function checkTestedLabels(rules: readonly CheckedRule[], schema: Schema,
     const resolution = resolutions.get(unparenthesized(expr));
     return resolution?.kind === "sessionValue" && resolution.member === "labels";
   };
-  const report = (literal: A.StringLiteral): void => {
+  // `literals`: the strings of one test (a list's, or one alone). A look-alike of a returned
+  // label tested beside that label itself does not keep the test from seeing the tool's data:
+  // it is only another spelling, which requests may send when the context declares labels.
+  const report = (literals: readonly A.StringLiteral[]): void => {
+    for (const literal of literals) reportLabel(literal, literals);
+  };
+  const reportLabel = (literal: A.StringLiteral, test: readonly A.StringLiteral[]): void => {
     const label = literal.value;
     if (returnedBy.has(label)) return;
     const folded = foldedLabel(label);
     const alike = [...returnedBy.keys()].find((returned) => foldedLabel(returned) === folded);
-    if (alike !== undefined) {
+    if (alike !== undefined && !test.some((other) => other.value === alike)) {
       diagnostics.push(diagnostic("PC519", `${JSON.stringify(label)} is tested in \`session.labels\`, but the label \`${returnedBy.get(alike)}\` returns is ${JSON.stringify(alike)}: labels are compared exactly, so this test never sees that tool's data`, literal.span, `write ${JSON.stringify(alike)}, as \`returns\` spells it (or declare \`enum Label { … }\`, whose members every label is checked against)`));
       return;
     }
@@ -44,15 +51,15 @@ export function checkTestedLabels(rules: readonly CheckedRule[], schema: Schema,
     switch (expr.kind) {
       case "Binary": {
         const { operator, left, right } = expr;
-        if ((operator === "contains" || operator === "containsAny" || operator === "containsAll") && isSessionLabels(left)) labelLiterals(right).forEach(report);
-        else if (operator === "in" && isSessionLabels(right)) labelLiterals(left).forEach(report);
+        if ((operator === "contains" || operator === "containsAny" || operator === "containsAll") && isSessionLabels(left)) report(labelLiterals(right));
+        else if (operator === "in" && isSessionLabels(right)) report(labelLiterals(left));
         visit(left);
         visit(right);
         return;
       }
       case "Call":
         // `session.labels.containsAny([...])` written as a method.
-        if ((expr.callee.property.name === "contains" || expr.callee.property.name === "containsAny" || expr.callee.property.name === "containsAll") && isSessionLabels(expr.callee.object)) for (const arg of expr.args) labelLiterals(arg).forEach(report);
+        if ((expr.callee.property.name === "contains" || expr.callee.property.name === "containsAny" || expr.callee.property.name === "containsAll") && isSessionLabels(expr.callee.object)) for (const arg of expr.args) report(labelLiterals(arg));
         visit(expr.callee.object);
         expr.args.forEach(visit);
         return;
