@@ -39,5 +39,10 @@ export function escapeCharacter(character: string): string {
  * too: a reason is for finding out what was sent, not for drawing it.)
  */
 export function quotedVisibly(text: string): string {
-  return JSON.stringify(text).replace(HIDDEN_CHARACTER, escapeCharacter);
+  const quoted = JSON.stringify(text);
+  // Printable ASCII holds no hidden character (the ordinary space is not one): most text is
+  // that, and is spared the Unicode-property scan on the refusal path.
+  return PRINTABLE_ASCII.test(quoted) ? quoted : quoted.replace(HIDDEN_CHARACTER, escapeCharacter);
 }
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
