@@ -14,6 +14,7 @@ import { checkRuleTargets } from "./rules/checkRuleTargets.js";
 import { checkTargetContradictions } from "./rules/checkTargetContradictions.js";
 import { checkToolsDeclared } from "./rules/checkToolsDeclared.js";
 import { checkUncheckedLabels } from "./rules/checkUncheckedLabels.js";
+import { checkTestedLabels } from "./rules/checkTestedLabels.js";
 import { checkUninhabitedTypes, recordsRequestsCanHold } from "./rules/checkUninhabitedTypes.js";
 import { checkUnusedDeclarations } from "./rules/checkUnusedDeclarations.js";
 import { buildSchema } from "./schema.js";
@@ -76,6 +77,7 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
   checkOverriddenAllows(rules, diagnostics);
   checkAsksOfDeniedTools(rules, schema, expressions.resolutions, diagnostics);
   checkUncheckedLabels(schema, expressions.resolutions, diagnostics);
+  checkTestedLabels(rules, schema, expressions.resolutions, diagnostics);
   // A record is used when a request can hold one: one that only refers to itself (`next?:
   // Lonely`) or is held only by other unused records is not.
   const heldRecords = recordsRequestsCanHold(schema);

@@ -96,6 +96,7 @@ export const CODES = {
   PC516: { severity: "warning", title: "URL's host tested on its text", example: 'allow http.get when args.url.startsWith("https://api.acme.com")' },
   PC517: { severity: "warning", title: "file path tested on its text", example: 'allow fs.read when args.path.startsWith("/workspace/")' },
   PC518: { severity: "warning", title: "rule ids look alike", example: '@name("caf\u00e9") allow a\n@name("cafe\u0301") deny a' },
+  PC519: { severity: "warning", title: "label tested in `session.labels` that no tool returns", example: 'tool crm.lookup { returns pii }\ndeny email.send when session.labels contains "PII"' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

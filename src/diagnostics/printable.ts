@@ -1,3 +1,5 @@
+import { DRAWN_BLANK_CLASS, escapeCharacter, HIDDEN_CHARACTER_SOURCE } from "../runtime/hiddenText.js";
+
 /**
  * Text that came from a request or a policy (a tool name, a session id, an argument's value, a
  * string of a condition), made safe to print on a terminal or in a line-based report: control
@@ -56,23 +58,15 @@ export function reviewableJson(value: unknown): string {
   return escapeHidden(JSON.stringify(value));
 }
 
-/** The bidirectional controls (see BIDI_CONTROLS), as the inside of a regular expression's `[…]`. */
-export const BIDI_CONTROL_CLASS = "\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069";
-
-/** Letters and marks drawn as nothing (the Hangul fillers, the combining grapheme joiner, the blank Braille pattern), as the inside of a `[…]`. */
-export const DRAWN_BLANK_CLASS = "\\u034f\\u115f\\u1160\\u2800\\u3164\\uffa0";
+// The classes of hidden characters are the runtime's, whose reasons escape the same ones.
+export { BIDI_CONTROL_CLASS, DRAWN_BLANK_CLASS, escapeCharacter } from "../runtime/hiddenText.js";
 
 /**
- * Characters that print as nothing or as an ordinary space, or that a terminal acts on: control
- * and format characters, space separators but the ordinary space, the letters and marks that
- * are drawn blank, the other characters Unicode says to draw as nothing when not supported
- * (Default_Ignorable_Code_Point: the variation selectors, the tags, U+2065…), noncharacters
- * (U+FFFE, U+FFFF, U+10FFFF…) and private-use characters (U+E000…, drawn as whatever a font
- * puts there, if anything). Not the format characters that are drawn, as signs spanning the
- * digits after them (U+0600…, the prepended concatenation marks of Arabic, Syriac and Kaithi).
- * A variation selector drawn as part of its base (`❤️`) is told apart by isPartOfVisibleText.
+ * Characters that print as nothing or as an ordinary space, or that a terminal acts on: the
+ * runtime's (HIDDEN_CHARACTER_SOURCE, which its reasons escape). A variation selector drawn as
+ * part of its base (`❤️`) is told apart by isPartOfVisibleText, as are the other few drawn where they stand.
  */
-const HIDDEN = new RegExp(`(?![ \\u0600-\\u0605\\u06dd\\u070f\\u0890\\u0891\\u08e2\\u{110bd}\\u{110cd}])[\\p{Cc}\\p{Cf}\\p{Z}\\p{Default_Ignorable_Code_Point}\\p{Noncharacter_Code_Point}\\p{Co}${DRAWN_BLANK_CLASS}]`, "gu");
+const HIDDEN = new RegExp(HIDDEN_CHARACTER_SOURCE, "gu");
 
 /**
  * Scripts that write a zero-width joiner or non-joiner inside a word to choose how its letters
@@ -214,12 +208,6 @@ function isHiddenKind(character: string): boolean {
   return character >= "\u0020" && !BIDI_CONTROLS.has(character);
 }
 
-/** `\u202e`: a character as JSON and policy strings escape it (one beyond the Basic Multilingual Plane as its two halves: `\udb40\udc41`). */
-export function escapeCharacter(character: string): string {
-  let escaped = "";
-  for (let i = 0; i < character.length; i++) escaped += `\\u${character.charCodeAt(i).toString(16).padStart(4, "0")}`;
-  return escaped;
-}
 
 
 /**

@@ -430,7 +430,10 @@ export class Engine {
    * ask decision's `grantsOnApproval` for the call once this returns true. It is not another
    * attempt. Only a call the session was answered `ask` for can be approved (also after later attempts: a person
    * may take a while), and once: the same tool with the same declared arguments (as
-   * `session.repeats` compares them); its `context`, `user` and `time` may differ, and the
+   * `session.repeats` compares them); its `context`, `user` and `time` may differ (`time`: when
+   * the approval came; one dated at or before its ask is recorded at the engine's clock when that
+   * is after the ask, else at the ask's time, so one dated back cannot shorten a
+   * `session.called(…, within D)` window), and the
    * asked call's `context.labels` join the session with the approval's. Returns false, changing
    * nothing, otherwise: for a call not awaiting approval (allowed, denied, never asked about,
    * or of other arguments), an invalid request, or a session that is unknown, expired or revoked.
@@ -470,7 +473,7 @@ export class Engine {
     helpers.newDecision();
     try {
       const prepared = this.prepare(request, false, true);
-      if (!prepared.ready) return this.refusalBeforeRules(request, prepared);
+      if (!prepared.ready) return approvalMustCarry(this.refusalBeforeRules(request, prepared));
       const sessionId = (request as Record<string, unknown>)["session"] as string;
       // (An explanation's fresh state: the engine holds no such session.)
       if (this.sessions.get(sessionId) !== prepared.s) return `session ${helpers.describeText(sessionId)} has made no attempt, so no ask of it awaits approval`;
@@ -502,7 +505,14 @@ export class Engine {
       pending.labels = undefined;
       pending.labelChars = 0;
       // The asked call's data, which the person saw, joins the session whatever the approval carries.
-      this.sessions.ran(state, prepared.now, prepared.tool, prepared.entry.ordinal, carried === undefined ? sent : [...carried, ...(sent ?? [])], prepared.entry.returns);
+      // It went ahead when the approval came. An approval dated after its ask says when that was;
+      // one dated at or before it (the asked request passed back unstamped, or a stale time) does
+      // not, and the engine's clock, read as it arrived, does (a replay reads none for a dated
+      // line, and stays deterministic at the ask's time). Never earlier than the ask, or a
+      // `session.called(…, within D)` deny would close early; never at another attempt's time,
+      // which would widen an allow's window or invent a call dated ahead.
+      const wentAhead = calledAt(prepared.now, pending.askedAt, prepared.clockReading);
+      this.sessions.ran(state, wentAhead, prepared.tool, prepared.entry.ordinal, carried === undefined ? sent : [...carried, ...(sent ?? [])], prepared.entry.returns);
       // A label of the asked call that found no room is data the session did not keep.
       if (pending.labelsDropped === true && state.labels !== undefined) state.labelsDropped = true;
       return undefined;
@@ -783,7 +793,7 @@ export class Engine {
     }
     if (!(state instanceof SessionState)) {
       const why = expiredBecause(state, this.sessions.idleMs, approving);
-      const reason = `session ${helpers.describeText(sessionId)} has expired: ${why}, so what it did before (data it touched, counts) is gone and it cannot go on; start a new session`;
+      const reason = `session ${helpers.describeText(sessionId)} has expired: ${why}, so what it did before (data it touched, counts) is gone and it cannot go on: ${expiredSessionEnds(this.sessions.expiredMs)}`;
       return { ready: false, decision: deny([], [reason], [], false, false) };
     }
     const entry = this.tools.get(tool);
@@ -955,7 +965,9 @@ export class Engine {
     const askedLabels = asking !== undefined && state.labels ? labelsOf(c.context?.["labels"]) : undefined;
     if (revocation) state.revoked = this.revocationRecord(revocation, decision, c);
     this.sessions.record(state, c.now, c.clockReading, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", labels, allowed ? c.entry.returns : undefined);
-    if (asking !== undefined) awaitApproval(state, asking, c, askedLabels, this.policy, (decision as AskDecision).grantsOnApproval);
+    // An ask the session has no room to keep can never be approved: the decision says so, for the
+    // person who would otherwise be shown it (a copy: decisions are shared; this is rare).
+    if (asking !== undefined && !awaitApproval(state, asking, c, askedLabels, this.policy, (decision as AskDecision).grantsOnApproval)) return { ...decision, errors: [...decision.errors, UNKEPT_ASK] };
     return decision;
   }
 
@@ -1148,6 +1160,17 @@ function isVerified(bundle: Record<string, unknown>): boolean {
 }
 
 /**
+ * When an approved call went ahead (epoch ms): at the approval's `time` when that is after its
+ * ask (`askedAt`, the latest ask of the call); otherwise, the approval not saying when it came,
+ * at the engine's clock reading for it when that is usable and after the ask (in production,
+ * when the approval came), else at the ask's time (a replay's dated line reads no clock).
+ */
+function calledAt(approvalTime: number, askedAt: number, clockReading: number): number {
+  if (approvalTime > askedAt) return approvalTime;
+  return Number.isFinite(clockReading) && clockReading > askedAt ? clockReading : askedAt;
+}
+
+/**
  * Why no request is decided while the engine's clock gives no usable time (`what` it did instead,
  * from readClock): the same for a request with a `time` and one without, since only the clock
  * frees and forgets idle sessions, and what to do about it.
@@ -1306,6 +1329,32 @@ function askKey(tool: string, args: unknown, shape: ValueShape): string {
   return call.length <= ASK_KEY_TEXT_MAX ? `=${call}` : `#${hash("sha256", call, "base64")}`;
 }
 
+/**
+ * A refusal of an approval for a field of the request (`request.agent is missing`, `request.time
+ * must be …`), prefixed with what an approval is: an enforcement point that passes only the
+ * fields that find the asked call (tool, args, session) learns it must pass the whole request.
+ * Other refusals (the session expired or revoked, nothing asked) are as they are.
+ */
+function approvalMustCarry(refusal: string | undefined): string | undefined {
+  if (refusal === undefined || !refusal.startsWith("request.")) return refusal;
+  return `an approval is the asked request itself (its agent, context, user…) with time stamped when the approval came: ${refusal}`;
+}
+
+/**
+ * What an expired session's denial tells the enforcement point: how long the id stays denied and
+ * that it then starts clean, and that a new session forgets the old one's taint, so the agent's
+ * conversation (with the data it touched) must not be carried into one.
+ */
+function expiredSessionEnds(expiredMs: number): string {
+  return `its id is denied for expiredSessionMs (${describeMs(expiredMs)}) after its last attempt and then starts a new session that knows none of it, so start a new session only with an agent context that holds none of the data this one touched (not this conversation carried on under a new id)`;
+}
+
+/** What to do once a session holds MAX_PENDING_ASKS calls awaiting approval: those past them cannot be approved. */
+const PENDING_ASKS_NEXT_STEP = "ask again once earlier asks of the session are approved";
+
+/** In an ask decision's `errors` when the session had no room to keep the ask (MAX_PENDING_ASKS): no one can approve it. */
+const UNKEPT_ASK = `this ask cannot be approved: the session already has ${MAX_PENDING_ASKS} calls awaiting approval, the most the engine keeps; ${PENDING_ASKS_NEXT_STEP}`;
+
 /** The longest text of a call kept as its own ask key: about the size of the hash it saves. */
 const ASK_KEY_TEXT_MAX = 64;
 
@@ -1315,20 +1364,24 @@ const ASK_KEY_TEXT_MAX = 64;
  * approved): no number of later asks can push out one a person may be looking at (and with it
  * the data it returns, once approved and the call goes ahead).
  */
-function awaitApproval(state: SessionState, key: string, c: EvalContext, labels: string[] | undefined, policy: CompiledPolicy, grants: readonly Grant[]): void {
+function awaitApproval(state: SessionState, key: string, c: EvalContext, labels: string[] | undefined, policy: CompiledPolicy, grants: readonly Grant[]): boolean {
   const asked = (state.asked ??= new Map());
   let pending = asked.get(key);
   if (pending === undefined) {
     if (asked.size >= MAX_PENDING_ASKS) {
       state.askedFull = true;
-      return;
+      return false;
     }
     // Who asked and under which policy, as plain fields (every ask writes them; see PendingAsk).
     const caller = callerOf(policy, c, grants, state.labelLimits.alwaysKept);
-    asked.set(key, (pending = { tool: c.tool, argsShape: c.entry.argsShape, count: 0, labels: undefined, labelChars: 0, policy, user: caller.user, agent: caller.agent, context: caller.context, askedLabels: caller.askedLabels, unkept: caller.unkept, grants, more: undefined }));
-  } else noteAsk(pending, policy, c, grants, state.labelLimits.alwaysKept);
+    asked.set(key, (pending = { tool: c.tool, argsShape: c.entry.argsShape, count: 0, askedAt: c.now, labels: undefined, labelChars: 0, policy, user: caller.user, agent: caller.agent, context: caller.context, askedLabels: caller.askedLabels, unkept: caller.unkept, grants, more: undefined }));
+  } else {
+    noteAsk(pending, policy, c, grants, state.labelLimits.alwaysKept);
+    // The latest ask's time: an approval of the call comes after it, whichever ask it answers.
+    if (c.now > pending.askedAt) pending.askedAt = c.now;
+  }
   pending.count++;
-  if (labels === undefined) return;
+  if (labels === undefined) return true;
   // Each label once, and none the session holds already (its labels only grow): `context.labels`
   // as sent may repeat a label any number of times, and 256 asks would keep each copy. Several
   // asks of one call: approved, each brings the data any of them carried (the stricter reading),
@@ -1342,6 +1395,7 @@ function awaitApproval(state: SessionState, key: string, c: EvalContext, labels:
       pending.labelChars += state.labelChars - charged;
     } else pending.labelsDropped = true;
   }
+  return true;
 }
 
 /**
@@ -1650,7 +1704,7 @@ function noAskFor(state: SessionState, sessionId: string, tool: string): string 
   let others = 0;
   for (const pending of state.asked?.values() ?? []) if (pending.tool === tool) others += pending.count;
   const session = `session ${helpers.describeText(sessionId)}`;
-  const full = state.askedFull ? `; the session also made more asks awaiting approval than the engine keeps (${MAX_PENDING_ASKS} calls), and those past them cannot be approved` : "";
+  const full = state.askedFull ? `; the session also made more asks awaiting approval than the engine keeps (${MAX_PENDING_ASKS} calls), and those past them cannot be approved (${PENDING_ASKS_NEXT_STEP})` : "";
   if (others === 0) return `${session} has no ask awaiting approval for ${tool} (no call to it was answered ask, or each was approved already${full})`;
   return `${session} has no ask awaiting approval for this ${tool} call: only a call answered ask can be approved, with the same declared arguments, and the ${others === 1 ? "ask" : `${others} asks`} of ${tool} awaiting approval ${others === 1 ? "is" : "are"} for other arguments${full}`;
 }

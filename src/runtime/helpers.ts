@@ -4,6 +4,7 @@ import { budgetLongText, forgetLastLongText, LongTextBudgetError, ValueMap, Valu
 import type { ValueShape } from "./declaredShape.js";
 import { LABELS_NOT_KEPT, type SessionState } from "./session.js";
 import { convertMembers, MAX_VALIDATED_VALUES, parseTime } from "./schema.js";
+import { quotedVisibly } from "./hiddenText.js";
 
 /** The evaluation errors of a request that lacks an optional part: the enforcement point's doing, not the agent's. */
 export const NO_INTENT_FAULT = "the request names no intent";
@@ -227,15 +228,13 @@ export function refusedInPath(text: string): string | undefined {
 /**
  * Text from a request quoted for a reason or an error: in JSON quotes, cut to 80 characters, so
  * a 1 MB tool name, session id or time does not make every decision log line a megabyte. What
- * JSON leaves as it is but a terminal acts on or a reader cannot see in order (C1 controls, the
- * bidirectional controls, line and paragraph separators) is escaped too: these reasons reach
- * logs and the person approving an ask.
+ * JSON leaves as it is but a terminal acts on or a reader cannot see (C1 controls, the
+ * bidirectional controls, zero-width and other invisible characters, spaces other than the
+ * ordinary one: quotedVisibly) is escaped too: these reasons reach logs and the person approving an ask.
  */
 export function describeText(value: string): string {
-  return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value).replace(UNSAFE_IN_JSON, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return quotedVisibly(value.length > 80 ? `${value.slice(0, 77)}...` : value);
 }
-
-const UNSAFE_IN_JSON = /[\u0080-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 const globCache = new Map<string, CompiledGlob>();
 /** `like` with a pattern known only at run time; patterns written in the policy are compiled ahead. */

@@ -1,5 +1,6 @@
 import { headOf, tailOf } from "./cutText.js";
 import { RISK_RANK, type RiskLevel } from "./ir.js";
+import { quotedVisibly } from "./hiddenText.js";
 
 /** A type as the bundle spells it. */
 export type TypeJson =
@@ -127,7 +128,7 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "an object";
   if (typeof value === "function") return "a function";
-  if (typeof value === "string") return value.length > 40 ? "a string" : `the string ${JSON.stringify(value)}`;
+  if (typeof value === "string") return value.length > 40 ? "a string" : `the string ${quotedVisibly(value)}`;
   if (typeof value === "bigint") return `the bigint ${value}n`;
   return `${typeof value === "number" ? "the number" : "the value"} ${String(value)}`;
 }

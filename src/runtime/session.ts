@@ -247,6 +247,11 @@ export interface PendingAsk {
    */
   readonly argsShape: ValueShape;
   count: number;
+  /**
+   * When the latest ask of the call was made (its request's time, epoch ms): an approval cannot
+   * come before the ask it answers, so the approved call is recorded no earlier (Engine.approved).
+   */
+  askedAt: number;
   /** Its labels, added to in place as the call is asked again (copying them on each ask was quadratic). */
   labels: Set<string> | undefined;
   /** Set when a label of an ask of this call found no room (UNDECLARED_LABEL_CHARS): approved, the session is marked `labelsDropped`. */

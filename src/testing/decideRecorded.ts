@@ -3,14 +3,16 @@ import { Engine, REPLAY_OF_RECORDED_TIMES, type EngineOptions } from "../runtime
 import type { CompiledPolicy } from "../runtime/policy.js";
 
 /**
- * Decides one recorded request as the enforcement point did. A line that says `"approved":
- * true` records that a person approved the call the engine asked about and it went ahead:
- * when the engine answers `ask` here too, it is told so (`Engine.approved`), and the call's
- * tool and data join the session as they did in production.
+ * Decides one recorded request as the enforcement point did. A line that records `"decision":
+ * "ask"` and says `"approved": true` (the older form) records that a person approved the call
+ * the engine asked about and it went ahead: when the engine answers `ask` here too, it is told
+ * so (`Engine.approved`), and the call's tool and data join the session as they did in
+ * production. Never on a line that records another decision: production approved nothing there.
  */
 export function decideRecorded(engine: Engine, request: unknown, noted?: (approval: ApprovalOutcome) => void): Decision {
   const decision = engine.decide(request);
-  if (decision.decision === "ask" && (request as Record<string, unknown>)["approved"] === true) approve(engine, request, true, noted);
+  const line = request as Record<string, unknown>;
+  if (decision.decision === "ask" && line["approved"] === true && line["decision"] === "ask") approve(engine, request, true, noted);
   return decision;
 }
 

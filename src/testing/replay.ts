@@ -11,7 +11,7 @@ import { recordingName, recordingPath, recordingSource } from "./recordingSource
 import { printable } from "../diagnostics/printable.js";
 import { isSessionPlaceholder, SHOWN_ITEMS, SHOWN_TEXT_CHARS, sessionLabel, shortRequest, shownText, toolLabel } from "./shortRequest.js";
 import { NameIndex } from "../runtime/closestName.js";
-import { decideRecorded, engineOptions, replayEngine, replayRecorded, type RecordedEngineOptions } from "./decideRecorded.js";
+import { decideRecorded, engineOptions, replayEngine, replayRecorded, type ApprovalOutcome as RecordedApproval, type RecordedEngineOptions } from "./decideRecorded.js";
 import { grantingRulesOf, grantsOnApprovalOf, sameGrants } from "./grants.js";
 import { ValueMap } from "../runtime/longText.js";
 import { DEFAULT_SESSION_IDLE_MS } from "../runtime/session.js";
@@ -555,6 +555,11 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
   // of how long each remembers revoked sessions (`revokedSessionMs`), see dependsOnEngineOptions.
   const revokedInReplay = new Set<unknown>();
   const revokedInLog = new Set<unknown>();
+  // An older-form approval (`"approved": true` on an ask line) the engine refused on the line being replayed.
+  let refusedApproval: string | undefined;
+  const hearApproval = (approval: RecordedApproval): void => {
+    if (approval.recorded && !approval.accepted) refusedApproval = approval.refusal ?? "";
+  };
   let notes = 0;
   const note = (line: number, message: string): void => {
     if (notes++ < MAX_NOTES_PER_FILE) report.notes.push({ file, line, message });
@@ -624,7 +629,8 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"], event: "approval" }), event: "approval", expect: entry.approval, actual, ok: false, mismatches: ["approved"] })) break lines;
         continue;
       }
-      const actual = decideRecorded(engine, request);
+      refusedApproval = undefined;
+      const actual = decideRecorded(engine, request, hearApproval);
       const revocation = { carried: revokedInReplay.has(request["session"]), logged: revokedInLog.has(request["session"]) };
       if (actual.revoked) revokedInReplay.add(request["session"]);
       if (entry.expect?.revoked === true) revokedInLog.add(request["session"]);
@@ -651,6 +657,18 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         continue;
       }
       const mismatches = compareDecision(expect, actual);
+      if (refusedApproval !== undefined) {
+        // The line's `"approved": true` says the call went ahead, and the engine refused it: failed
+        // as an approval line that production accepted is, or noted beside a failed decision.
+        const refusal: ApprovalOutcome = { approved: false, reason: refusedApproval };
+        if (SESSION_STATE_REFUSAL.test(refusedApproval)) note(entry.line, ENGINE_OPTIONS_HINT);
+        if (mismatches.length === 0) {
+          edits?.add(entry.line, REFUSED);
+          if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"], event: "approval" }), event: "approval", expect: { approved: true }, actual: refusal, ok: false, mismatches: ["approved"] })) break lines;
+          continue;
+        }
+        note(entry.line, `its \`"approved": true\` (a person approved the call and it went ahead) was refused by the engine: ${refusedApproval}; later lines of session ${JSON.stringify(session)} do not see the call's data`);
+      }
       if (mismatches.length === 0) {
         report.passed++;
         if (expect.rules === undefined && expect.reason === undefined && refusedBeforeRules(actual, tool)) {

@@ -6,6 +6,8 @@ import { ValueSet } from "../runtime/longText.js";
 /** Where one member of a JSON object sits in its text: the decoded key and the value's range. */
 export interface MemberRange {
   readonly key: string;
+  /** The key's opening quote. */
+  readonly keyFrom: number;
   /** The value's first character. */
   readonly start: number;
   /** Just past the value's last character. */
@@ -140,7 +142,7 @@ export function topLevelMembers(text: string): { readonly members: readonly Memb
     } catch {
       return false;
     }
-    members.push({ key, start, end });
+    members.push({ key, keyFrom, start, end });
     return true;
   });
   return close === undefined ? undefined : { members, close };
@@ -156,6 +158,9 @@ export type LineOutcome = Decision | { readonly approved: boolean };
  * line has them) are replaced where they stand,
  * every occurrence when a key is repeated; `decision` and `rules` when missing are added at the
  * end of the object. An approval line's outcome sets its `approved` alone: it has no decision.
+ * An older-form `"approved"` on a line whose decision becomes other than `ask` is removed: it
+ * records a person's approval of an ask, and left on a line that now records a deny, a later
+ * policy that asks again would replay an approval of a call the line says was refused.
  * undefined when the text is not a JSON object.
  */
 export function spliceExpectation(text: string, actual: LineOutcome): string | undefined {
@@ -169,18 +174,30 @@ export function spliceExpectation(text: string, actual: LineOutcome): string | u
   for (const member of scanned.members) present.add(member.key);
   const pieces: string[] = [];
   let copied = 0;
-  for (const member of scanned.members) {
+  // Where the last member kept ends (undefined while none is): a removed member goes with the
+  // separator before it, back to there, or, when none was kept yet, with the one after it.
+  let keptEnd: number | undefined;
+  const dropsApproval = !approval && actual.decision !== "ask";
+  const members = scanned.members;
+  for (const [index, member] of members.entries()) {
+    if (dropsApproval && member.key === "approved") {
+      const next = members[index + 1];
+      pieces.push(text.slice(copied, keptEnd ?? member.keyFrom));
+      copied = keptEnd !== undefined || next === undefined ? member.end : next.keyFrom;
+      continue;
+    }
+    keptEnd = member.end;
     const value = Object.hasOwn(values, member.key) ? values[member.key] : undefined;
     if (value === undefined) continue;
     pieces.push(text.slice(copied, member.start), value);
     copied = member.end;
   }
-  const last = scanned.members.at(-1);
-  // Added right after the last value (before any spacing that precedes the closing brace).
-  const insertAt = last?.end ?? scanned.close;
+  // Added right after the last value kept (before any spacing that precedes the closing brace),
+  // or where the members removed ended, or, with none, before the closing brace.
+  const insertAt = Math.max(copied, keptEnd ?? members.at(-1)?.end ?? scanned.close);
   const added = (approval ? ["approved"] : ["decision", "rules"]).filter((key) => !present.has(key)).map((key) => `${JSON.stringify(key)}:${values[key]}`);
   if (added.length > 0) {
-    pieces.push(text.slice(copied, insertAt), (last ? "," : "") + added.join(","));
+    pieces.push(text.slice(copied, insertAt), (keptEnd !== undefined ? "," : "") + added.join(","));
     copied = insertAt;
   }
   pieces.push(text.slice(copied));

@@ -883,6 +883,41 @@ describe("PC505 a quantifier variable hides a name", () => {
   });
 });
 
+describe("PC519: a label tested in session.labels that no tool returns, in a set without a label enum", () => {
+  const set = (context: string, rules: string, returns = "returns pii") => analyze([{ path: "t.policy", text: `context { ${context} }\ntool crm.lookup { ${returns} }\ntool email.send {}\npolicy p {\n  allow crm.lookup, email.send\n  ${rules}\n}\n` }]);
+  const found = (result: ReturnType<typeof analyze>) => result.diagnostics.map(describeDiagnostic).map((d) => [d.code, d.line, d.column, d.message]);
+
+  it("warns of a label that differs from a returned one only in case, spacing or hidden characters, at the string, whatever the context declares", () => {
+    expect(found(set("env: string", 'deny email.send when session.labels contains "PII"'))).toEqual([["PC519", 6, 48, '"PII" is tested in `session.labels`, but the label `crm.lookup` returns is "pii": labels are compared exactly, so this test never sees that tool\'s data']]);
+    expect(set("env: string, labels: set<string>", 'deny email.send when "Pii" in session.labels').diagnostics.map((d) => d.code)).toEqual(["PC519"]);
+    expect(set("env: string", 'deny email.send when session.labels containsAny [" pii", "p\\u200bii", "pii"]').diagnostics.map((d) => d.code)).toEqual(["PC519", "PC519"]);
+  });
+
+  it("is quiet of a look-alike tested beside the label as returned, which the test sees the tool's data through; without context labels it is a label no tool returns", () => {
+    expect(set("env: string, labels: set<string>", 'deny email.send when session.labels containsAny ["pii", "PII"]').diagnostics).toEqual([]);
+    expect(set("env: string, labels: set<string>", 'deny email.send when session.labels containsAll ["PII", "pii"]').diagnostics).toEqual([]);
+    // Beside another test that names "pii", "PII" alone is still a test that never sees the data.
+    expect(set("env: string, labels: set<string>", 'deny email.send when session.labels contains "pii" or session.labels contains "PII"').diagnostics.map((d) => d.code)).toEqual(["PC519"]);
+    expect(found(set("env: string", 'deny email.send when session.labels containsAny ["pii", "PII"]')).map((d) => d[3])).toEqual(["no tool `returns` \"PII\" and the `context` block declares no `labels`: only a request's undeclared, unchecked `context.labels` could bring it into `session.labels`, so this test may never hold"]);
+  });
+
+  it("warns of a label no tool returns when the context declares no labels, and not when it does (requests may send it)", () => {
+    expect(found(set("env: string", 'deny email.send when session.labels contains "secret"'))[0]?.[3]).toBe("no tool `returns` \"secret\" and the `context` block declares no `labels`: only a request's undeclared, unchecked `context.labels` could bring it into `session.labels`, so this test may never hold");
+    expect(set("env: string, labels: set<string>", 'deny email.send when session.labels contains "secret"').diagnostics).toEqual([]);
+  });
+
+  it("is quiet for a label as returned, for tests that do not name the label, and in a set with a label enum", () => {
+    expect(set("env: string", 'deny email.send when session.labels contains "pii" or session.labels.size() > 3').diagnostics).toEqual([]);
+    expect(set("env: string", 'deny email.send when any(l in session.labels: l.lower() == "pii")').diagnostics).toEqual([]);
+    const withEnum = analyze([{ path: "t.policy", text: "enum Label { pii }\ncontext { labels: set<Label> }\ntool crm.lookup { returns pii }\ntool email.send {}\npolicy p {\n  allow crm.lookup, email.send\n  deny email.send when session.labels contains pii\n}\n" }]);
+    expect(withEnum.diagnostics).toEqual([]);
+  });
+
+  it("a rule's @suppress hides it", () => {
+    expect(set("env: string", '@suppress("PC519") deny email.send when session.labels contains "PII"').diagnostics).toEqual([]);
+  });
+});
+
 describe("PC515: session.labels read while context.labels is not declared", () => {
   const set = (context: string, rules: string) => analyze([{ path: "t.policy", text: `enum Label { public, pii }\ncontext { ${context} }\ntool crm.lookup { returns pii }\ntool email.send {}\npolicy p {\n  allow crm.lookup, email.send\n  ${rules}\n}\n` }]);
 
@@ -915,8 +950,9 @@ describe("PC515: session.labels read while context.labels is not declared", () =
     expect(set("env: string, labels: set<Label>", "deny email.send when session.labels contains pii").diagnostics).toEqual([]);
     expect(set("env: string, labels?: set<Label>", "deny email.send when session.labels contains pii").diagnostics).toEqual([]);
     expect(set("env: string", 'deny email.send when context.env == "x"').diagnostics).toEqual([]);
+    // (Without a label enum, a label no tool returns and no context declares is PC519's.)
     const strings = analyze([{ path: "t.policy", text: 'context { env: string }\ntool email.send {}\npolicy p {\n  allow email.send\n  deny email.send when session.labels contains "pii"\n}\n' }]);
-    expect(strings.diagnostics).toEqual([]);
+    expect(strings.diagnostics.map((d) => d.code)).toEqual(["PC519"]);
   });
 
   it("the fix it names works: declared labels?, a wrong-case label is refused and a missing one is fine", () => {

@@ -1377,6 +1377,56 @@ describe("policyc test: a recorded ask that a person approved", () => {
     // The because line shows the set the membership test read: the session was never tainted.
     expect(result.stdout).toContain("        because the expected rule pii-stays-inside (deny) did not match: `session.labels contains pii` was false (session.labels is [])\n");
   });
+
+  const ASKING = [
+    "enum Label { pii }",
+    "tool crm.lookup { risk low returns pii args { id: string } }",
+    "tool email.send { risk high args { to: list<string> } }",
+    "policy p {",
+    '  @name("ask-lookup") ask crm.lookup',
+    '  @name("pii-stays-inside") deny email.send when session.labels contains pii',
+    '  @name("mail") allow email.send',
+    "}",
+    "",
+  ].join("\n");
+  const line = (fields: Record<string, unknown>): string => JSON.stringify({ session: "s", time: "2026-01-05T09:00:00Z", ...fields });
+  const mail = { tool: "email.send", args: { to: ["eve@evil.example"] } };
+
+  it('an "approved": true the engine refuses fails its line, saying why, as an approval line production accepted does', async () => {
+    const policy = write("approved/refused.policy", ASKING);
+    // 256 asks awaiting approval fill the session; the 257th, approved in production, cannot be here.
+    const asks = Array.from({ length: 257 }, (_, i) => line({ tool: "crm.lookup", args: { id: String(i) }, decision: "ask", rules: ["ask-lookup"], ...(i === 256 ? { approved: true } : {}) }));
+    const recording = write("approved/refused.jsonl", [...asks, line({ ...mail, decision: "deny", rules: ["pii-stays-inside"] })].join("\n") + "\n");
+    const result = await test(policy, "--replay", recording);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('    ✗ line 257: approval of crm.lookup id="256"\n        expected approved\n        actual   refused: session "s" has no ask awaiting approval for this crm.lookup call');
+    expect(result.stdout).toContain("more asks awaiting approval than the engine keeps (256 calls)");
+    expect(lastLine(result.stdout)).toBe("256 passed, 2 failed");
+  });
+
+  it("a failure shows under expected what the line recorded, never the reason the policy now gives a rule of that id", async () => {
+    const denying = write("approved/denying-reason.policy", ASKING.replace('@name("ask-lookup") ask crm.lookup', '@name("ask-lookup") deny crm.lookup reason "no crm"'));
+    const recording = write("approved/expected.jsonl", line({ tool: "crm.lookup", args: { id: "1" }, decision: "ask", rules: ["ask-lookup"] }) + "\n");
+    const result = await test(denying, "--replay", recording);
+    expect(result.stdout).toContain('    ✗ line 1: crm.lookup id="1"\n        expected ask [ask-lookup]\n        actual   deny [ask-lookup]\n          ask-lookup: no crm\n');
+  });
+
+  it('"approved": true replays only on a line that records "decision": "ask"; --update drops it from a line it rewrites to another decision', async () => {
+    const policy = write("approved/asking.policy", ASKING);
+    const denying = write("approved/denying.policy", ASKING.replace("ask crm.lookup", "deny crm.lookup"));
+    const lookup = { tool: "crm.lookup", args: { id: "1" } };
+    // A line that records a deny approved nothing in production, whatever it says.
+    const stale = write("approved/stale.jsonl", [line({ ...lookup, decision: "deny", rules: ["ask-lookup"], approved: true }), line({ ...mail, decision: "allow", rules: ["mail"] })].join("\n") + "\n");
+    const staleRun = await test(policy, "--replay", stale);
+    expect(staleRun.stdout).toContain("✗ line 1: crm.lookup");
+    expect(staleRun.stdout).not.toContain("✗ line 2");
+    const copy = write("approved/update.jsonl", [line({ approved: true, ...lookup, decision: "ask", rules: ["ask-lookup"] }), line({ ...lookup, args: { id: "2" }, decision: "ask", rules: ["ask-lookup"], approved: true })].join("\n") + "\n");
+    expect((await test(denying, "--replay", copy, "--update")).code).toBe(0);
+    expect(lines(readFileSync(copy, "utf8"))).toEqual([
+      '{"session":"s","time":"2026-01-05T09:00:00Z","tool":"crm.lookup","args":{"id":"1"},"decision":"deny","rules":["ask-lookup"]}',
+      '{"session":"s","time":"2026-01-05T09:00:00Z","tool":"crm.lookup","args":{"id":"2"},"decision":"deny","rules":["ask-lookup"]}',
+    ]);
+  });
 });
 
 describe("policyc test: approval lines (`\"event\": \"approval\"`)", () => {

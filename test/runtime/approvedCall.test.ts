@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { compile } from "../../src/index.js";
+import { replayEngine, replayRecorded } from "../../src/testing/decideRecorded.js";
+import { compileFixture } from "../helpers.js";
 
 /**
  * `Engine.approved` approves the call a person was asked about, found again by its tool and
@@ -124,11 +126,98 @@ describe("Engine.approved approves only the asked call", () => {
 
   it("keeps at most 256 calls awaiting approval per session: later ones cannot be approved (and say why), earlier ones can", () => {
     const engine = engineOf();
-    for (let i = 0; i < 300; i++) expect(engine.decide(payment({ payee_id: `P${i}`, amount_cents: 150000 })).decision).toBe("ask");
+    const decisions = Array.from({ length: 300 }, (_, i) => engine.decide(payment({ payee_id: `P${i}`, amount_cents: 150000 })));
+    expect(decisions.every((d) => d.decision === "ask")).toBe(true);
+    // Those kept say nothing more; those past the limit say, when asked, that no one can approve them.
+    expect(decisions[255]!.errors).toEqual([]);
+    expect(decisions[256]!.errors).toEqual(["this ask cannot be approved: the session already has 256 calls awaiting approval, the most the engine keeps; ask again once earlier asks of the session are approved"]);
+    expect(decisions[256]!.rules).toEqual(decisions[255]!.rules);
     expect(engine.approved(payment({ payee_id: "P0", amount_cents: 150000 }))).toBe(true);
     expect(engine.approved(payment({ payee_id: "P255", amount_cents: 150000 }))).toBe(true);
     const late = payment({ payee_id: "P299", amount_cents: 150000 });
-    expect(engine.approvalRefusal(late)).toContain("more asks awaiting approval than the engine keeps (256 calls)");
+    expect(engine.approvalRefusal(late)).toContain("more asks awaiting approval than the engine keeps (256 calls), and those past them cannot be approved (ask again once earlier asks of the session are approved)");
     expect(engine.approved(late)).toBe(false);
+  });
+});
+
+/**
+ * When the approved call went ahead (language.md §7 step 8): an approval dated after its ask says
+ * when; one dated at or before it (the asked request passed back unstamped, a stale time) is
+ * recorded at the engine's clock reading when that is after the ask, else at the ask's time:
+ * never before the ask (a `session.called(…, within D)` deny would close early), and never at
+ * another attempt's time (an allow's window would open longer, or a call be dated ahead).
+ */
+describe("Engine.approved records the approved call when the approval came", () => {
+  const WITHIN = `
+agent { team: string }
+tool crm.lookup { risk high args { id: string } }
+tool http.get { risk medium args { url: string } }
+tool tests.run { risk low args { suite: string } }
+tool deploy.run { risk high args { env: string } }
+policy main {
+  @name("crm-ask") ask crm.lookup reason "crm needs approval"
+  @name("web") allow http.get
+  @name("no-web-after-crm") deny http.get when session.called(crm.lookup, within 10m) reason "no web within 10m of a CRM read"
+  @name("tests-ask") ask tests.run when args.suite == "full" reason "the full suite needs approval"
+  @name("tests") allow tests.run
+  @name("deploy-after-tests") allow deploy.run when session.called(tests.run, within 5m)
+}
+`;
+  const T0 = Date.parse("2026-01-05T09:00:00Z");
+  const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
+  const lookup = (minutes: number) => ({ time: at(minutes), session: "s", agent: { team: "x" }, tool: "crm.lookup", args: { id: "42" } });
+  const fetch = (minutes: number) => ({ time: at(minutes), session: "s", agent: { team: "x" }, tool: "http.get", args: { url: "https://a.example" } });
+  const tests = (minutes: number, suite: string) => ({ time: at(minutes), session: "s", agent: { team: "x" }, tool: "tests.run", args: { suite } });
+  const deploy = (minutes: number) => ({ time: at(minutes), session: "s", agent: { team: "x" }, tool: "deploy.run", args: { env: "dev" } });
+  /** An engine whose clock reads `wall.minutes` after T0. */
+  const engineAt = (wall: { minutes: number }) => compile([{ path: "within.policy", text: WITHIN }], { clock: () => T0 + wall.minutes * 60_000 });
+
+  it("an approval passing the asked request back as it was (dated at the ask) counts the call from the engine's clock as it came", () => {
+    const wall = { minutes: 0 };
+    const engine = engineAt(wall);
+    expect(engine.decide(lookup(0)).decision).toBe("ask");
+    wall.minutes = 5;
+    expect(engine.decide(fetch(5)).decision).toBe("allow");
+    wall.minutes = 15;
+    expect(engine.approved(lookup(0))).toBe(true);
+    expect(engine.decide(fetch(16))).toMatchObject({ decision: "deny", rules: ["no-web-after-crm"], errors: [] });
+    expect(engine.decide(fetch(24))).toMatchObject({ decision: "deny", rules: ["no-web-after-crm"], errors: [] });
+    expect(engine.decide(fetch(26))).toMatchObject({ decision: "allow", errors: [] });
+  });
+
+  it("an approval dated before its ask, while the engine's clock is no later than the ask, counts the call from the ask", () => {
+    const wall = { minutes: -30 };
+    const engine = engineAt(wall);
+    expect(engine.decide(lookup(0)).decision).toBe("ask");
+    expect(engine.approved(lookup(-20))).toBe(true);
+    expect(engine.decide(fetch(1))).toMatchObject({ decision: "deny", rules: ["no-web-after-crm"], errors: [] });
+    expect(engine.decide(fetch(11))).toMatchObject({ decision: "allow", errors: [] });
+  });
+
+  it("an approval dated when it came counts the call from then, not from a later attempt: an allow's window is not widened", () => {
+    const engine = engineAt({ minutes: 0 });
+    expect(engine.decide(tests(0, "full")).decision).toBe("ask");
+    expect(engine.decide(fetch(9)).decision).toBe("allow");
+    expect(engine.approved(tests(2, "full"))).toBe(true);
+    // Approved at 09:02, so `within 5m` ended at 09:07, whatever the session did at 09:09.
+    expect(engine.decide(deploy(10))).toMatchObject({ decision: "deny", rules: [] });
+  });
+
+  it("an attempt dated ahead (another host's clock) does not date the approved call ahead", () => {
+    const engine = engineAt({ minutes: 0 });
+    expect(engine.decide(lookup(0)).decision).toBe("ask");
+    expect(engine.decide(tests(30, "unit")).decision).toBe("allow");
+    expect(engine.approved(lookup(1))).toBe(true);
+    // 19 minutes after the approval: the window is over, and no call is dated after this attempt.
+    expect(engine.decide(fetch(20))).toMatchObject({ decision: "allow", rules: ["web"], errors: [] });
+  });
+
+  it("a replay, reading no clock for a dated line, records an approval line dated before its ask at the ask's time", () => {
+    const engine = replayEngine(compileFixture(WITHIN), {});
+    expect(replayRecorded(engine, lookup(0))?.decision).toBe("ask");
+    expect(replayRecorded(engine, fetch(5))?.decision).toBe("allow");
+    expect(replayRecorded(engine, { ...lookup(-10), event: "approval", approved: true })).toBeUndefined();
+    expect(replayRecorded(engine, fetch(9))).toMatchObject({ decision: "deny", rules: ["no-web-after-crm"], errors: [] });
+    expect(replayRecorded(engine, fetch(11))).toMatchObject({ decision: "allow", errors: [] });
   });
 });

@@ -118,7 +118,7 @@ policy p {
   it("a policy that reads sessions differently ends running sessions as expired ones (their agents start anew); revocations stay", () => {
     const old = busyEngine();
     const reloaded = compile(sources(DECLS, RULES.replace("within 1h", "within 2h")), { clock, sessionsFrom: old });
-    expect(reloaded.decide(search("counted")).reasons[0]).toBe('session "counted" has expired: the policy was reloaded and reads sessions differently: its session.count windows reach back 2 hours, further than the 1 hour the session kept attempts for, so what it did before (data it touched, counts) is gone and it cannot go on; start a new session');
+    expect(reloaded.decide(search("counted")).reasons[0]).toBe('session "counted" has expired: the policy was reloaded and reads sessions differently: its session.count windows reach back 2 hours, further than the 1 hour the session kept attempts for, so what it did before (data it touched, counts) is gone and it cannot go on: its id is denied for expiredSessionMs (1 day) after its last attempt and then starts a new session that knows none of it, so start a new session only with an agent context that holds none of the data this one touched (not this conversation carried on under a new id)');
     expect(reloaded.decide(mail("tainted")).reasons[0]).toMatch(/has expired/);
     expect(reloaded.decide(search("revoked"))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
     expect(reloaded.decide(search("new-one")).decision).toBe("allow");
@@ -176,7 +176,7 @@ policy p {
       const old = compile(policy(KB + FETCH, `  allow kb.*\n  allow email.send when session.called(kb.search)\n`), { clock });
       expect(old.decide(fetch("s")).decision).toBe("allow");
       const reloaded = compile(policy(KB + FETCH, CALLED_KB), { clock, sessionsFrom: old });
-      expect(reloaded.decide(mail("s")).reasons[0]).toBe('session "s" has expired: the policy was reloaded and reads sessions differently: a session.called pattern now matches kb.fetch, whose allowed calls the session did not keep for it, so what it did before (data it touched, counts) is gone and it cannot go on; start a new session');
+      expect(reloaded.decide(mail("s")).reasons[0]).toBe('session "s" has expired: the policy was reloaded and reads sessions differently: a session.called pattern now matches kb.fetch, whose allowed calls the session did not keep for it, so what it did before (data it touched, counts) is gone and it cannot go on: its id is denied for expiredSessionMs (1 day) after its last attempt and then starts a new session that knows none of it, so start a new session only with an agent context that holds none of the data this one touched (not this conversation carried on under a new id)');
     });
 
     it("a policy that reads session.labels where the old one did not ends sessions, saying so", () => {
@@ -457,7 +457,7 @@ describe("approving, after a reload, a call asked about before it: the policy in
 
   it("an approval invalid by its own fault says so as without a reload; one the reload made invalid says the policy was reloaded", () => {
     const { reloaded } = reloadedTo(`${ASKS}  @name("extra") deny fs.read when args.path == "/x"\n`);
-    expect(reloaded.approvalRefusal(call("t", "shell.exec", { command: 5 }))).toBe("request.args.command must be a string, not the number 5");
+    expect(reloaded.approvalRefusal(call("t", "shell.exec", { command: 5 }))).toBe("an approval is the asked request itself (its agent, context, user…) with time stamped when the approval came: request.args.command must be a string, not the number 5");
     expect(reloaded.approvalRefusal({ ...exec("t"), intent: "x" })).not.toMatch(/reloaded/);
     const retyped = reloadedTo(ASKS, SHELL_DECLS.replace("command: string", "command: int"));
     expect(retyped.reloaded.approvalRefusal(exec("t"))).toMatch(/^the policy was reloaded since session "t" was asked about shell\.exec, and the policy in force refuses the call: request\.args\.command must be/);

@@ -600,7 +600,7 @@ describe("an approved ask (Engine.approved)", () => {
     expect(engine.sessions.get("s")!.labels?.has("pii") ?? false).toBe(false);
     expect(engine.approved(lookup)).toBe(true);
     expect(engine.approvalRefusal(lookup)).toContain("has no ask awaiting approval for crm.lookup");
-    expect(engine.approvalRefusal(call("crm.lookup", 500, { args: { customer_id: 42 } }))).toMatch(/^request\.args\.customer_id must be a string/); // invalid: why, as `decide` says it
+    expect(engine.approvalRefusal(call("crm.lookup", 500, { args: { customer_id: 42 } }))).toMatch(/^an approval is the asked request itself \(its agent, context, user…\) with time stamped when the approval came: request\.args\.customer_id must be a string/); // invalid: why, as `decide` says it, after what an approval is
     engine.decide(call("crm.lookup", 1000));
     engine.decide(call("kb.search", 2000));
     // Revoked: that it is, by which rule, with the revocation's reason (of the kb.search that revoked it).

@@ -242,7 +242,7 @@ describe("a clock that steps ahead (review a2 #2)", () => {
     const during = engine.decide(web("A", t));
     expect(during).toMatchObject({ decision: "deny", rules: [], revoked: false });
     expect(during.reasons[0]).toBe(
-      `session "A" has expired: its attempt is dated 2 hours after its previous one (the request's time, or the engine's clock for a request without one), more than sessionIdleMs (1 hour) allows: it made no attempt in between, or the clock stepped ahead by that much, so what it did before (data it touched, counts) is gone and it cannot go on; start a new session`,
+      `session "A" has expired: its attempt is dated 2 hours after its previous one (the request's time, or the engine's clock for a request without one), more than sessionIdleMs (1 hour) allows: it made no attempt in between, or the clock stepped ahead by that much, so what it did before (data it touched, counts) is gone and it cannot go on: its id is denied for expiredSessionMs (1 day) after its last attempt and then starts a new session that knows none of it, so start a new session only with an agent context that holds none of the data this one touched (not this conversation carried on under a new id)`,
     );
     // Corrected: A stays expired, with the same true reason; B, which made no attempt during the step, goes on with its taint.
     t -= 2 * H - 5_000;

@@ -100,3 +100,16 @@ describe("the reason for a value that is not a duration", () => {
     expect(reason("5m")).toBe('request.context.wait must be a duration: a whole number of milliseconds, at least 0, not the string "5m"');
   });
 });
+
+describe("the reason for a string that is not a member of an enum", () => {
+  const labels = compile([{ path: "l.policy", text: "enum Label { public, pii }\ncontext { labels: set<Label> }\ntool kb.search { args { q: string } }\npolicy p {\n  allow kb.search\n}\n" }]);
+  const refusal = (label: string) => labels.decide({ session: "s", time: "2026-12-01T00:00:00Z", tool: "kb.search", args: { q: "x" }, context: { labels: [label] } }).reasons[0];
+
+  it("shows a zero-width, a bidirectional control or a no-break space as an escape, so the string does not read as a member", () => {
+    expect(refusal("p\u200bii")).toContain('not the string "p\\u200bii"');
+    expect(refusal("\u202epii")).toContain('not the string "\\u202epii"');
+    expect(refusal("pii\u00a0")).toContain('not the string "pii\\u00a0"');
+    expect(refusal("\ufeffpii")).toContain('not the string "\\ufeffpii"');
+    expect(refusal("PII")).toContain('not the string "PII"');
+  });
+});

@@ -47,6 +47,26 @@ describe("spliceExpectation", () => {
     expect(spliceExpectation("{ }", DENY)).toBe('{ "decision":"deny","rules":["r1"]}');
     expect(spliceExpectation("not json", DENY)).toBeUndefined();
   });
+
+  it("removes an older-form approved from a line it rewrites to a deny, wherever it stands and however often: the line stays JSON", () => {
+    const cases: [string, string][] = [
+      ['{"approved":true,"approved":false,"tool":"a","decision":"ask"}', '{"tool":"a","decision":"deny","rules":["r1"]}'],
+      ['{ "approved": true , "approved": true, "tool":"a" }', '{ "tool":"a","decision":"deny","rules":["r1"] }'],
+      ['{"approved":true,"tool":"a","decision":"ask","rules":["q"]}', '{"tool":"a","decision":"deny","rules":["r1"]}'],
+      ['{"tool":"a","approved":true,"approved":true,"decision":"ask"}', '{"tool":"a","decision":"deny","rules":["r1"]}'],
+      ['{"tool":"a","approved":true,"decision":"ask","approved":true}', '{"tool":"a","decision":"deny","rules":["r1"]}'],
+      ['{"tool":"a","decision":"ask","rules":["q"],"approved":true}', '{"tool":"a","decision":"deny","rules":["r1"]}'],
+      ['{"tool":"a", "approved" : true , "decision":"ask"}', '{"tool":"a" , "decision":"deny","rules":["r1"]}'],
+      ['{"approved":true}', '{"decision":"deny","rules":["r1"]}'],
+      ['{"approved":true,"approved":false}', '{"decision":"deny","rules":["r1"]}'],
+      ['  {"tool":"a","approved":true}  ', '  {"tool":"a","decision":"deny","rules":["r1"]}  '],
+    ];
+    for (const [line, rewritten] of cases) {
+      const spliced = spliceExpectation(line, DENY);
+      expect(spliced).toBe(rewritten);
+      expect(() => JSON.parse(spliced!)).not.toThrow();
+    }
+  });
 });
 
 describe("rewriteRecording", () => {

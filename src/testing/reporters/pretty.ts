@@ -7,11 +7,10 @@ import { SHOWN_ITEMS } from "../shortRequest.js";
 
 /**
  * The default report: failures grouped by file and session, each with the line, the request in
- * short, expected vs actual (rules and reasons on both sides) and the clauses that decided.
+ * short, expected (as the line has it) vs actual (rules and reasons) and the clauses that decided.
  */
-export function prettyReport({ report, rules, coverage, maxErrors }: ReporterInput, palette: Palette, write: Write): void {
+export function prettyReport({ report, coverage, maxErrors }: ReporterInput, palette: Palette, write: Write): void {
   const out: string[] = [];
-  const reasonOf = (id: string): string => rules.find((r) => r.id === id)?.reason ?? "";
   // Text from recordings (file names, expected rules and reasons, lines quoted in errors) goes
   // through printable(): it must not recolour the terminal or start a `::warning::` line in CI.
   const errorsFound = errorCount(report);
@@ -34,8 +33,8 @@ export function prettyReport({ report, rules, coverage, maxErrors }: ReporterInp
       for (const f of failures) {
         out.push(`    ${palette.error("✗")} line ${f.line}: ${f.request}${differsText(f)}`);
         out.push(`        expected ${printable(expectedText(f))}`);
-        // (The rules listed in `expected`: a line's own list may be a million long, shownList.)
-        if (f.event !== "approval") for (const id of (f.expect.rules ?? []).slice(0, SHOWN_ITEMS)) if (reasonOf(id)) out.push(`          ${printable(id)}: ${printable(reasonOf(id))}`);
+        // (No reasons of the expected rules: the policy's now may not be what production said, as
+        // when a rule kept its id and changed effect; a line's own reason is in `expected` above.)
         // Refused before any rule ran in production: why, as its log says.
         if (f.event !== "approval") for (const reason of f.logged ?? []) out.push(`          logged: ${printable(reason)}`);
         out.push(`        actual   ${printable(actualText(f))}`);

@@ -1,0 +1,96 @@
+import type * as A from "../../ast/nodes.js";
+import { diagnostic, type Diagnostic } from "../../diagnostics/Diagnostic.js";
+import { lookAlikeForm } from "../../diagnostics/printable.js";
+import { unparenthesized } from "../literalComparisons.js";
+import type { CheckedRule } from "../program.js";
+import type { Resolution } from "../resolution.js";
+import type { Schema } from "../schema.js";
+
+/**
+ * A label tested in `session.labels` that can never stand for the taint a rule means (PC519), in
+ * a set with no label enum (with one, labels are its members, checked as such, and PC515 covers
+ * `context.labels`). There labels are plain strings, compared exactly, and two mistakes check
+ * clean: a string that differs only in case, spacing or hidden characters from a label a tool
+ * `returns` (`"PII"` where `crm.lookup` returns `pii`: the rule never sees that tool's taint),
+ * and a string no tool returns while the `context` block declares no `labels`, so only an
+ * undeclared, unchecked `context.labels` could ever bring it. Only tests that name the label
+ * itself are read (`session.labels contains "x"`, `"x" in session.labels`, `containsAny` /
+ * `containsAll` of a list of strings): a label the context declares (`labels: set<string>`) may
+ * come from requests, so a string no tool returns is not reported then, unless it looks like one
+ * a tool does return and the same test does not name that label as returned too
+ * (`containsAny ["pii", "PII"]` sees the tool's data through `"pii"`).
+ */
+export function checkTestedLabels(rules: readonly CheckedRule[], schema: Schema, resolutions: ReadonlyMap<A.Expr, Resolution>, diagnostics: Diagnostic[]): void {
+  if (schema.labelEnum !== undefined) return;
+  const returnedBy = new Map<string, string>();
+  for (const tool of schema.tools.values()) for (const label of tool.returns) if (!returnedBy.has(label)) returnedBy.set(label, tool.name);
+  const contextDeclaresLabels = schema.entities.get("context")?.fields.has("labels") === true;
+  const isSessionLabels = (expr: A.Expr): boolean => {
+    const resolution = resolutions.get(unparenthesized(expr));
+    return resolution?.kind === "sessionValue" && resolution.member === "labels";
+  };
+  // `literals`: the strings of one test (a list's, or one alone). A look-alike of a returned
+  // label tested beside that label itself does not keep the test from seeing the tool's data:
+  // it is only another spelling, which requests may send when the context declares labels.
+  const report = (literals: readonly A.StringLiteral[]): void => {
+    for (const literal of literals) reportLabel(literal, literals);
+  };
+  const reportLabel = (literal: A.StringLiteral, test: readonly A.StringLiteral[]): void => {
+    const label = literal.value;
+    if (returnedBy.has(label)) return;
+    const folded = foldedLabel(label);
+    const alike = [...returnedBy.keys()].find((returned) => foldedLabel(returned) === folded);
+    if (alike !== undefined && !test.some((other) => other.value === alike)) {
+      diagnostics.push(diagnostic("PC519", `${JSON.stringify(label)} is tested in \`session.labels\`, but the label \`${returnedBy.get(alike)}\` returns is ${JSON.stringify(alike)}: labels are compared exactly, so this test never sees that tool's data`, literal.span, `write ${JSON.stringify(alike)}, as \`returns\` spells it (or declare \`enum Label { … }\`, whose members every label is checked against)`));
+      return;
+    }
+    if (contextDeclaresLabels) return;
+    diagnostics.push(diagnostic("PC519", `no tool \`returns\` ${JSON.stringify(label)} and the \`context\` block declares no \`labels\`: only a request's undeclared, unchecked \`context.labels\` could bring it into \`session.labels\`, so this test may never hold`, literal.span, `${/^[A-Za-z_][A-Za-z0-9_]*$/.test(label) ? `add \`returns ${label}\` to` : "return it from"} the tools whose data it marks, or declare \`labels: set<string>\` in the \`context\` block when requests send it (better: an \`enum Label\` and \`labels: set<Label>\`, so a misspelt label is refused)`));
+  };
+  const visit = (expr: A.Expr): void => {
+    switch (expr.kind) {
+      case "Binary": {
+        const { operator, left, right } = expr;
+        if ((operator === "contains" || operator === "containsAny" || operator === "containsAll") && isSessionLabels(left)) report(labelLiterals(right));
+        else if (operator === "in" && isSessionLabels(right)) report(labelLiterals(left));
+        visit(left);
+        visit(right);
+        return;
+      }
+      case "Call":
+        // `session.labels.containsAny([...])` written as a method.
+        if ((expr.callee.property.name === "contains" || expr.callee.property.name === "containsAny" || expr.callee.property.name === "containsAll") && isSessionLabels(expr.callee.object)) for (const arg of expr.args) report(labelLiterals(arg));
+        visit(expr.callee.object);
+        expr.args.forEach(visit);
+        return;
+      case "Not":
+        return visit(expr.operand);
+      case "Paren":
+        return visit(expr.expression);
+      case "Quantifier":
+        visit(expr.collection);
+        return visit(expr.body);
+      case "ListLiteral":
+        return expr.elements.forEach(visit);
+      default:
+        return;
+    }
+  };
+  for (const { rule } of rules) {
+    if (rule.when) visit(rule.when);
+    if (rule.unless) visit(rule.unless);
+  }
+}
+
+/** The string literals `expr` names as labels: itself, or the strings of a list literal. */
+function labelLiterals(expr: A.Expr): A.StringLiteral[] {
+  const bare = unparenthesized(expr);
+  if (bare.kind === "StringLiteral") return [bare];
+  if (bare.kind === "ListLiteral") return bare.elements.map(unparenthesized).filter((element): element is A.StringLiteral => element.kind === "StringLiteral");
+  return [];
+}
+
+/** A label as a reader takes it: without hidden characters, spaces as one, composed, trimmed and in lower case. */
+function foldedLabel(label: string): string {
+  return lookAlikeForm(label).normalize("NFKC").trim().replace(/\s+/g, " ").toLowerCase();
+}
