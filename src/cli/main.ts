@@ -189,7 +189,7 @@ export function run(argv: readonly string[]): void {
     palette: paletteFor(decideColor(process.env, Boolean(process.stdout.isTTY), noColor)),
     errPalette: paletteFor(decideColor(process.env, Boolean(process.stderr.isTTY), noColor)),
     // Asked when a verb first needs it, not at start: in a folder that was removed meanwhile (a
-    // CI checkout cleaned under the step), `--version`, `--help` and usage errors still answer.
+    // CI checkout cleaned under the step), `--version` and `--help` still answer (a usage error, which names paths as given, says the folder is gone).
     get cwd() {
       return (workingFolder ??= currentWorkingFolder());
     },

@@ -4,7 +4,7 @@ import { printable } from "../diagnostics/printable.js";
 import { plainPalette, type Palette } from "../diagnostics/render.js";
 import { describeFsError } from "../source/loadSources.js";
 import { hasExtension } from "../source/fileNames.js";
-import { holdInterrupts, makeFolders, NotWritableError, startWriting } from "../source/replaceFile.js";
+import { afterSignalsDelivered, holdInterrupts, makeFolders, NotWritableError, startWriting } from "../source/replaceFile.js";
 import { isRecordingName } from "../testing/expandRecordings.js";
 import type { Io } from "./io.js";
 import { descriptorIdentity, pathIdentity, type Identity } from "./standardInputFiles.js";
@@ -141,26 +141,24 @@ function isFile(path: string): boolean {
  * false when one could not be.
  */
 export async function writeReports(targets: readonly ReportTarget[], io: Io, write: (reporter: Reporter, out: (text: string) => void, palette: Palette) => void): Promise<boolean> {
-  // From before the first report file to a turn past the last, as `replaceEach` writes files: an
-  // interrupt meanwhile removes the temporary file and ends the run by that signal.
+  // From before the first report file to a turn past the last, as `replaceEach` writes files,
+  // and a turn of the event loop after each: an interrupt while one is written ends the run
+  // there (that file in place, or its temporary file removed), and the files after it stay as they were.
   const release = targets.some((target) => typeof target.to !== "string") ? holdInterrupts() : undefined;
+  const failures: string[] = [];
   try {
-    return writeEachReport(targets, io, write);
+    for (const target of targets) {
+      if (target.to === "stdout") write(target.reporter, io.out, io.palette);
+      else if (target.to === "stderr") write(target.reporter, io.err, io.errPalette);
+      else {
+        const file = target.to.file;
+        const failure = writeReportFile(file, io.cwd, (out) => write(target.reporter, out, plainPalette));
+        if (failure !== undefined) failures.push(`policyc test: cannot write the ${target.reporter} report to \`${printable(file)}\`: ${describeFsError(failure)}${failure instanceof NotWritableError ? " (left as it was)" : ""}\n`);
+        await afterSignalsDelivered();
+      }
+    }
   } finally {
     await release?.();
-  }
-}
-
-function writeEachReport(targets: readonly ReportTarget[], io: Io, write: (reporter: Reporter, out: (text: string) => void, palette: Palette) => void): boolean {
-  const failures: string[] = [];
-  for (const target of targets) {
-    if (target.to === "stdout") write(target.reporter, io.out, io.palette);
-    else if (target.to === "stderr") write(target.reporter, io.err, io.errPalette);
-    else {
-      const file = target.to.file;
-      const failure = writeReportFile(file, io.cwd, (out) => write(target.reporter, out, plainPalette));
-      if (failure !== undefined) failures.push(`policyc test: cannot write the ${target.reporter} report to \`${printable(file)}\`: ${describeFsError(failure)}${failure instanceof NotWritableError ? " (left as it was)" : ""}\n`);
-    }
   }
   for (const failure of failures) io.err(failure);
   return failures.length === 0;

@@ -152,7 +152,7 @@ function stopListening(): Promise<void> {
  * running in an I/O callback (an ES module being evaluated) reaches the next `setImmediate`
  * before any poll, the second one only after one.
  */
-function afterSignalsDelivered(): Promise<void> {
+export function afterSignalsDelivered(): Promise<void> {
   return new Promise((delivered) => setImmediate(() => setImmediate(delivered)));
 }
 

@@ -105,6 +105,9 @@ describe.skipIf(!existsSync(join(ROOT, "dist", "cli", "main.js")))("an interrupt
     cpSync(join(ROOT, "samples", "customer-support"), join(dir, "cs"), { recursive: true });
     const run = interrupted(["test", "cs", "--replay", join(dir, "cs", "recordings"), "--reporter", "junit=reports/a.xml", "--reporter", "tap=reports/a.tap"], "SIGTERM");
     expect(run.signal).toBe("SIGTERM");
+    // The report being written when the signal came is in place, whole; the one after it is not written.
+    expect(readFileSync(join(dir, "reports", "a.xml"), "utf8")).toMatch(/<\/testsuites>\n$/);
+    expect(existsSync(join(dir, "reports", "a.tap"))).toBe(false);
     expect(temporariesIn(join(dir, "reports"))).toEqual([]);
   });
 });

@@ -617,7 +617,7 @@ describe("review: what a carried session knows after a rollback, a tool's new re
     expect(killed.decide(request("exported", "kb.search", { q: "q" }, at(3))).decision).toBe("allow");
     // And a second reload in between that does not declare it either: still forgotten.
     const rolledBack = compile(v1, { clock, sessionsFrom: compile(v2, { clock, sessionsFrom: killed }) });
-    expect(rolledBack.decide(request("exported", "http.get", { url: "u" }, at(4))).reasons[0]).toBe('session "exported" has expired: the policy was reloaded and reads sessions differently: a session.called pattern now matches crm.export, whose allowed calls the session let go at an earlier reload to a policy that did not declare it, so what it did before (data it touched, counts) is gone and it cannot go on; start a new session');
+    expect(rolledBack.decide(request("exported", "http.get", { url: "u" }, at(4))).reasons[0]).toBe('session "exported" has expired: the policy was reloaded and reads sessions differently: a session.called pattern now matches crm.export, whose allowed calls the session let go at an earlier reload to a policy that did not declare it, so what it did before (data it touched, counts) is gone and it cannot go on: its id is denied for expiredSessionMs (1 day) after its last attempt and then starts a new session that knows none of it, so start a new session only with an agent context that holds none of the data this one touched (not this conversation carried on under a new id)');
     // The old policy's pattern said this one never exported: it carries on.
     expect(rolledBack.decide(request("searched", "http.get", { url: "u" }, at(5))).decision).toBe("allow");
 
@@ -656,7 +656,7 @@ describe("review: what a carried session knows after a rollback, a tool's new re
     expect(plain.decide(mailTo("clean", 2)).decision).toBe("allow");
     const plainFixed = compile(policy(decls(" returns pii") + rules("")), { clock, sessionsFrom: plain });
     for (const session of ["read", "clean"]) {
-      expect(plainFixed.decide(mailTo(session, 3)).reasons[0]).toBe(`session "${session}" has expired: the policy was reloaded and reads sessions differently: crm.lookup now returns pii, and the session did not keep whether it called crm.lookup (session.tools, or a session.called pattern of that tool alone), so its session.labels could lack what those calls returned, so what it did before (data it touched, counts) is gone and it cannot go on; start a new session`);
+      expect(plainFixed.decide(mailTo(session, 3)).reasons[0]).toBe(`session "${session}" has expired: the policy was reloaded and reads sessions differently: crm.lookup now returns pii, and the session did not keep whether it called crm.lookup (session.tools, or a session.called pattern of that tool alone), so its session.labels could lack what those calls returned, so what it did before (data it touched, counts) is gone and it cannot go on: its id is denied for expiredSessionMs (1 day) after its last attempt and then starts a new session that knows none of it, so start a new session only with an agent context that holds none of the data this one touched (not this conversation carried on under a new id)`);
     }
     const CALLED_RULE = "  deny crm.lookup when session.called(crm.lookup, within 1m)\n";
     const called = compile(policy(decls("") + rules(CALLED_RULE)), { clock });
