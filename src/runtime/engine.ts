@@ -431,8 +431,8 @@ export class Engine {
    * attempt. Only a call the session was answered `ask` for can be approved (also after later attempts: a person
    * may take a while), and once: the same tool with the same declared arguments (as
    * `session.repeats` compares them); its `context`, `user` and `time` may differ (`time`: when
-   * the approval came; one dated at or before its ask is recorded at the engine's clock when that
-   * is after the ask, else at the ask's time, so one dated back cannot shorten a
+   * the approval came; one dated at or before its ask is recorded at the ask's time plus the
+   * wait the engine's clock measured since the ask, else at the ask's time, so one dated back cannot shorten a
    * `session.called(…, within D)` window), and the
    * asked call's `context.labels` join the session with the approval's. Returns false, changing
    * nothing, otherwise: for a call not awaiting approval (allowed, denied, never asked about,
@@ -507,11 +507,12 @@ export class Engine {
       // The asked call's data, which the person saw, joins the session whatever the approval carries.
       // It went ahead when the approval came. An approval dated after its ask says when that was;
       // one dated at or before it (the asked request passed back unstamped, or a stale time) does
-      // not, and the engine's clock, read as it arrived, does (a replay reads none for a dated
-      // line, and stays deterministic at the ask's time). Never earlier than the ask, or a
-      // `session.called(…, within D)` deny would close early; never at another attempt's time,
-      // which would widen an allow's window or invent a call dated ahead.
-      const wentAhead = calledAt(prepared.now, pending.askedAt, prepared.clockReading);
+      // not, and the engine's clock does: by the wait it measured since the ask, added to the
+      // ask's time, so a clock running ahead of the requests' times dates no call in their future
+      // (a replay reads no clock for a dated line, and stays deterministic at the ask's time).
+      // Never earlier than the ask, or a `session.called(…, within D)` deny would close early;
+      // never at another attempt's time, which would widen an allow's window or invent a call dated ahead.
+      const wentAhead = calledAt(prepared.now, pending, prepared.clockReading);
       this.sessions.ran(state, wentAhead, prepared.tool, prepared.entry.ordinal, carried === undefined ? sent : [...carried, ...(sent ?? [])], prepared.entry.returns);
       // A label of the asked call that found no room is data the session did not keep.
       if (pending.labelsDropped === true && state.labels !== undefined) state.labelsDropped = true;
@@ -1162,12 +1163,14 @@ function isVerified(bundle: Record<string, unknown>): boolean {
 /**
  * When an approved call went ahead (epoch ms): at the approval's `time` when that is after its
  * ask (`askedAt`, the latest ask of the call); otherwise, the approval not saying when it came,
- * at the engine's clock reading for it when that is usable and after the ask (in production,
- * when the approval came), else at the ask's time (a replay's dated line reads no clock).
+ * at the ask's time plus the wait the engine's clock measured from that ask to this approval (in
+ * production, when the approval came, on the requests' clock), else at the ask's time (a
+ * replay's dated line reads no clock).
  */
-function calledAt(approvalTime: number, askedAt: number, clockReading: number): number {
-  if (approvalTime > askedAt) return approvalTime;
-  return Number.isFinite(clockReading) && clockReading > askedAt ? clockReading : askedAt;
+function calledAt(approvalTime: number, ask: { readonly askedAt: number; readonly askedClock: number }, clockReading: number): number {
+  if (approvalTime > ask.askedAt) return approvalTime;
+  const waited = clockReading - ask.askedClock;
+  return Number.isFinite(waited) && waited > 0 ? ask.askedAt + waited : ask.askedAt;
 }
 
 /**
@@ -1374,11 +1377,14 @@ function awaitApproval(state: SessionState, key: string, c: EvalContext, labels:
     }
     // Who asked and under which policy, as plain fields (every ask writes them; see PendingAsk).
     const caller = callerOf(policy, c, grants, state.labelLimits.alwaysKept);
-    asked.set(key, (pending = { tool: c.tool, argsShape: c.entry.argsShape, count: 0, askedAt: c.now, labels: undefined, labelChars: 0, policy, user: caller.user, agent: caller.agent, context: caller.context, askedLabels: caller.askedLabels, unkept: caller.unkept, grants, more: undefined }));
+    asked.set(key, (pending = { tool: c.tool, argsShape: c.entry.argsShape, count: 0, askedAt: c.now, askedClock: c.clockReading, labels: undefined, labelChars: 0, policy, user: caller.user, agent: caller.agent, context: caller.context, askedLabels: caller.askedLabels, unkept: caller.unkept, grants, more: undefined }));
   } else {
     noteAsk(pending, policy, c, grants, state.labelLimits.alwaysKept);
     // The latest ask's time: an approval of the call comes after it, whichever ask it answers.
-    if (c.now > pending.askedAt) pending.askedAt = c.now;
+    if (c.now > pending.askedAt) {
+      pending.askedAt = c.now;
+      pending.askedClock = c.clockReading;
+    }
   }
   pending.count++;
   if (labels === undefined) return true;

@@ -252,6 +252,12 @@ export interface PendingAsk {
    * come before the ask it answers, so the approved call is recorded no earlier (Engine.approved).
    */
   askedAt: number;
+  /**
+   * The engine's clock reading at that ask (NaN when it gave none): an approval that does not
+   * say when it came is dated the wait the clock measured after the ask (Engine.approved), so a
+   * clock that runs ahead of or behind the requests' times shifts nothing.
+   */
+  askedClock: number;
   /** Its labels, added to in place as the call is asked again (copying them on each ask was quadratic). */
   labels: Set<string> | undefined;
   /** Set when a label of an ask of this call found no room (UNDECLARED_LABEL_CHARS): approved, the session is marked `labelsDropped`. */

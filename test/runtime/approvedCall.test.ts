@@ -143,7 +143,7 @@ describe("Engine.approved approves only the asked call", () => {
 /**
  * When the approved call went ahead (language.md §7 step 8): an approval dated after its ask says
  * when; one dated at or before it (the asked request passed back unstamped, a stale time) is
- * recorded at the engine's clock reading when that is after the ask, else at the ask's time:
+ * recorded at the ask's time plus the wait the engine's clock measured since the ask, else at the ask's time:
  * never before the ask (a `session.called(…, within D)` deny would close early), and never at
  * another attempt's time (an allow's window would open longer, or a call be dated ahead).
  */
@@ -183,6 +183,20 @@ policy main {
     expect(engine.decide(fetch(16))).toMatchObject({ decision: "deny", rules: ["no-web-after-crm"], errors: [] });
     expect(engine.decide(fetch(24))).toMatchObject({ decision: "deny", rules: ["no-web-after-crm"], errors: [] });
     expect(engine.decide(fetch(26))).toMatchObject({ decision: "allow", errors: [] });
+  });
+
+  it("an engine clock running ahead of the requests' times (or behind) dates the unstamped approval by the wait it measured since the ask, not at its own reading (review r5b)", () => {
+    for (const skew of [120, -120]) {
+      const wall = { minutes: skew };
+      const engine = engineAt(wall);
+      expect(engine.decide(tests(0, "full")).decision).toBe("ask");
+      // The approval comes 3 minutes later by the engine's clock, passing the asked request back as it was.
+      wall.minutes = skew + 3;
+      expect(engine.approved(tests(0, "full"))).toBe(true);
+      // Recorded at 09:03 on the requests' clock: the deploy at 09:06 is within 5 minutes of it, and no error says the times are out of order.
+      expect(engine.decide(deploy(6)), `skew ${skew}`).toMatchObject({ decision: "allow", rules: ["deploy-after-tests"], errors: [] });
+      expect(engine.decide(deploy(9)), `skew ${skew}`).toMatchObject({ decision: "deny", rules: [], errors: [] });
+    }
   });
 
   it("an approval dated before its ask, while the engine's clock is no later than the ask, counts the call from the ask", () => {

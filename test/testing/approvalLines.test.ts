@@ -184,3 +184,15 @@ describe("policyc diff with approval lines", () => {
     expect([...changed.byCause.values()].flatMap((group) => group.changes.map((c) => c.line)).sort()).toEqual([1, 2]);
   });
 });
+
+describe("an approval line dated at or before its ask (review r5b)", () => {
+  it("is noted: the replay counts the call from the ask's time, production from when the approval came", async () => {
+    const stale = await replay(recording([expecting(lookup("s", 0), "ask", ["ask-lookup"]), approval(lookup("s", 0), 0, true), expecting(search("s", 1), "allow", ["search"])]));
+    expect(stale.failed).toBe(0);
+    expect(stale.notes.map((n) => [n.line, n.message])).toEqual([[2, "this approval is dated at or before the ask it answers (line 1): the replay counts the call from the ask's time, where production counted it from when the approval came, so a later session.called(…, within D) can replay otherwise; write the time the approval came in the line"]]);
+    // Dated when it came: nothing to note.
+    const stamped = await replay(recording([expecting(lookup("t", 0), "ask", ["ask-lookup"]), approval(lookup("t", 0), 5, true), expecting(search("t", 6), "allow", ["search"])]));
+    expect(stamped.notes).toEqual([]);
+  });
+});
+
