@@ -58,7 +58,7 @@ export async function cli(args: string[], options: { cwd?: string; stdin?: strin
 const CI_VARIABLES = ["CI", "GITHUB_ACTIONS", "GITHUB_WORKSPACE"];
 
 /** The environment `bin` runs in: this one without CI variables, with NO_COLOR set, and `env` over it. */
-function binEnvironment(env: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function binEnvironment(env: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !CI_VARIABLES.includes(name))), NO_COLOR: "1", FORCE_COLOR: "", ...env };
 }
 

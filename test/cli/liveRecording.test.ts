@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BIN, ROOT } from "../helpers.js";
+import { BIN, binEnvironment, ROOT } from "../helpers.js";
 
 /**
  * A live logger that keeps the recording open and appends to it at chosen moments of `--update`,
@@ -59,7 +59,7 @@ describe.skipIf(!existsSync(join(ROOT, "dist", "cli", "main.js")))("test --updat
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   const update = (appended: { copied?: string; replaced?: string }) =>
-    spawnSync(process.execPath, ["--import", join(dir, "logger.mjs"), BIN, "test", "cs", "--replay", "live.jsonl", "--update"], { cwd: dir, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", RECORDING: recording, COPIED: appended.copied ?? "", REPLACED: appended.replaced ?? "" } });
+    spawnSync(process.execPath, ["--import", join(dir, "logger.mjs"), BIN, "test", "cs", "--replay", "live.jsonl", "--update"], { cwd: dir, encoding: "utf8", env: binEnvironment({ RECORDING: recording, COPIED: appended.copied ?? "", REPLACED: appended.replaced ?? "" }) });
   const lostNote = (bytes: number): string =>
     `note: live.jsonl: ${bytes} bytes appended to it while --update replaced it are not in the recording: a writer that keeps the file open (a live logger) wrote them to the replaced file, or had not finished their line when it was replaced (an appended line is kept whole or not at all); stop the logger before --update, or update a copy`;
   const LOST_SUMMARY = "updated 1 recording with the actual decisions; review the diff; lines appended to it while it was replaced went to the replaced file and are lost (the notes say which)\n";
@@ -88,7 +88,7 @@ describe.skipIf(!existsSync(join(ROOT, "dist", "cli", "main.js")))("test --updat
     expect(run.stderr).toBe(LOST_SUMMARY);
     expect(run.stdout).toContain(lostNote(Buffer.byteLength(line)));
     // Every line of it still reads: the replay passes.
-    const replay = spawnSync(process.execPath, [BIN, "test", "cs", "--replay", "live.jsonl"], { cwd: dir, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+    const replay = spawnSync(process.execPath, [BIN, "test", "cs", "--replay", "live.jsonl"], { cwd: dir, encoding: "utf8", env: binEnvironment() });
     expect(replay.stderr).toBe("");
     expect(replay.status).toBe(0);
   });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { XMLValidator } from "fast-xml-parser";
-import { BIN, bin, ROOT, type CliResult } from "../helpers.js";
+import { BIN, bin, binEnvironment, ROOT, type CliResult } from "../helpers.js";
 
 // `policyc test --reporter NAME=FILE`: a CI job writes the JUnit file its test tab reads and keeps
 // the pretty report in its log, from one run.
@@ -81,7 +81,7 @@ describe("policyc test --reporter NAME=FILE", () => {
   it("a name of standard output or error, or the file one is redirected to, is that stream: written through it, never replaced", () => {
     // `2> log.txt` with the pretty report on /dev/stderr: the log keeps the report and what comes after it.
     const log = openSync(join(dir, "log.txt"), "w");
-    const run = spawnSync(process.execPath, [BIN, "test", "demo.policy", "--replay", "full.jsonl", "--session", "nope", "--json", "--reporter", "pretty=/dev/stderr"], { cwd: dir, stdio: ["ignore", "pipe", log], env: { ...process.env, NO_COLOR: "1" } });
+    const run = spawnSync(process.execPath, [BIN, "test", "demo.policy", "--replay", "full.jsonl", "--session", "nope", "--json", "--reporter", "pretty=/dev/stderr"], { cwd: dir, stdio: ["ignore", "pipe", log], env: binEnvironment() });
     closeSync(log);
     expect(run.status).toBe(1);
     expect(JSON.parse(run.stdout.toString())).toMatchObject({ ok: false });
