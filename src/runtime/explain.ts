@@ -40,7 +40,7 @@ export function explain(engine: Engine, request: unknown): Explanation {
     const intents = new Map(Object.entries(engine.policy.schema.intents).map(([name, i]) => [name, { tools: new Set(i.matches), maxRisk: RISK_RANK[i.maxRisk] }]));
     const calledKeys = engine.policy.session.called.map((tools) => JSON.stringify(tools));
     const toolNames = Object.keys(engine.policy.schema.tools);
-    const interpreter = new Interpreter(intents, prepared, (tools) => calledKeys.indexOf(JSON.stringify(tools)), (tools) => Uint8Array.from(toolNames, (name) => (tools.includes(name) ? 1 : 0)), engine.policy.schema);
+    const interpreter = new Interpreter(intents, prepared, (tools) => calledKeys.indexOf(JSON.stringify(tools)), (tools) => Uint8Array.from(toolNames, (name) => (tools.includes(name) ? 1 : 0)), engine.policy.schema, settlesCounts(engine.policy.code));
     const rules = engine.rulesFor(prepared.tool).map((index): RuleTrace => {
       const rule = engine.rules[index]!;
       if (rule.ir === null) return { id: rule.id, effect: rule.effect, location: rule.location, reason: rule.reason, matched: true, clauses: [] };
@@ -67,4 +67,13 @@ function noteFor(decision: Decision, revocation: Revocation | undefined): string
   }
   if (decision.revoked) return `the session was revoked by ${decision.rules[0]}: every later attempt is denied`;
   return `the request was denied before any rule ran: ${decision.reasons[0]}`;
+}
+
+/**
+ * Whether generated code passes `countIn` what settles a count after a reload raised its limit
+ * (its fifth parameter, `settledBy`): a bundle built before 0.9.0 does not, and its decisions
+ * fail closed where newer code settles the count, so its explanations must not settle it either.
+ */
+function settlesCounts(code: string): boolean {
+  return code.includes("function countIn(c, since, tools, pattern, settledBy)");
 }

@@ -46,6 +46,12 @@ export class Interpreter {
     /** The mask over declared tools' ordinals that `session.count` windows are read with. */
     private readonly toolMask: (tools: readonly string[]) => Uint8Array,
     private readonly schema: RuntimeSchema,
+    /**
+     * Whether the policy's code settles a count compared with a number from the attempts held
+     * after a reload raised its limit (ir.countSettledAt; code built before that fails closed
+     * there instead), so the explanation says what the decision did.
+     */
+    private readonly settlesCounts = true,
   ) {}
 
   private shape(type: TypeJson | undefined): rt.ValueShape | null {
@@ -296,7 +302,7 @@ export class Interpreter {
 
   /** A comparison's operands, left then right; a count compared with a number as the generated code counts it (ir.countSettledAt). */
   private operandsCompared(e: Comparison, locals: ReadonlyMap<string, unknown>): [unknown, unknown] {
-    const settled = countSettledAt(e);
+    const settled = this.settlesCounts ? countSettledAt(e) : undefined;
     const side = (operand: IrExpr) => (settled?.count === operand ? this.count(settled.count, settled.settledAt) : this.evaluate(operand, locals));
     const left = side(e.left);
     return [left, side(e.right)];

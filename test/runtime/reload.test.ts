@@ -743,6 +743,25 @@ describe("review: what a carried session knows after a rollback, a tool's new re
     // 7th attempt's count is at least 11 (was: untold until the held ones alone outgrew the window).
     expect(firstTold("session.count(within 10m) > 10")).toEqual({ attempt: 7, decision: "deny", revoked: true });
     expect(firstTold("session.count(within 10m) > 10", true)).toEqual({ attempt: 7, decision: "deny", revoked: true });
+    // A bundle built by 0.8.0 passes countIn nothing that settles a count: its decisions fail
+    // closed where newer code settles the count, and its explanations say so too (review r3b).
+    for (const condition of ["session.count(within 10m) > 10", "session.count(within 10m) == 10"]) {
+      let now = T0;
+      const at = (): number => (now += 1000);
+      const v1 = compile(limit('session.count(within 10m) > 3 and args.q == "never"'), { clock });
+      for (let i = 0; i < 6; i++) v1.decide(request("s", i % 2 === 0 ? "kb.search" : "email.send", i % 2 === 0 ? { q: "a" } : { to: "a" }, at()));
+      const sources = limit(condition);
+      const built = { ...compileSources(sources).policy!, code: asBuiltBy080(compileSources(sources).policy!.code) };
+      const v2 = loadBundle(JSON.parse(serializeBundle(createBundle(built, sources))), { clock, sessionsFrom: v1 });
+      for (let attempt = 1; attempt <= 8; attempt++) {
+        const search = request("s", "kb.search", { q: "a" }, at());
+        const explained = explain(v2, search).rules.find((rule) => rule.id === "rate")!.matched;
+        const decided = v2.decide(search);
+        expect(explained === "error", `${condition}, attempt ${attempt}`).toBe(decided.errors.length > 0);
+        // At the 7th, newer code has settled the count; this code has not.
+        if (attempt === 7) expect(decided.errors.length, condition).toBeGreaterThan(0);
+      }
+    }
     expect(firstTold("10 < session.count(within 10m)")).toEqual({ attempt: 7, decision: "deny", revoked: true });
     expect(firstTold("session.count(within 10m) >= 10")).toEqual({ attempt: 6, decision: "deny", revoked: true });
     expect(firstTold("session.count(within 10m) != 10")).toEqual({ attempt: 7, decision: "deny", revoked: true });
@@ -792,3 +811,10 @@ describe("review: what a carried session knows after a rollback, a tool's new re
     expect(compile(v1, { clock, sessionsFrom: again }).decide(mail("kept")).rules).toEqual(["pii-stays-inside"]);
   });
 });
+
+/** Generated code as policyc 0.8.0 wrote it, whose countIn took no `settledBy` (and whose calls passed none). */
+function asBuiltBy080(code: string): string {
+  const prelude = code.replace("function countIn(c, since, tools, pattern, settledBy) {", "function countIn(c, since, tools, pattern) {").replace("c.s.windowFault(since, tools, pattern, settledBy)", "c.s.windowFault(since, tools, pattern)");
+  expect(prelude).not.toBe(code);
+  return prelude;
+}
