@@ -450,8 +450,23 @@ export class Engine {
    * (`approvalRefusal` says why it would return false.)
    */
   approved(request: unknown): boolean {
+    this.lastApprovalAtAsk = undefined;
     return this.approve(request, true) === undefined;
   }
+
+  /**
+   * The ask's time (epoch ms) when the last approval `approved` accepted was dated at or before
+   * the ask it answers and, the engine's clock measuring no wait since (a replay's dated line
+   * reads none), was recorded at the ask's time; else undefined. For the replay's note on such
+   * an approval line: production recorded the call when the approval came.
+   * @internal
+   */
+  approvalRecordedAtAsk(): number | undefined {
+    return this.successor !== undefined ? this.successor.approvalRecordedAtAsk() : this.lastApprovalAtAsk;
+  }
+
+  /** See approvalRecordedAtAsk. */
+  private lastApprovalAtAsk: number | undefined;
 
   /**
    * Why `approved(request)` would return false, changing nothing: the session's refusal (it
@@ -513,6 +528,7 @@ export class Engine {
       // Never earlier than the ask, or a `session.called(…, within D)` deny would close early;
       // never at another attempt's time, which would widen an allow's window or invent a call dated ahead.
       const wentAhead = calledAt(prepared.now, pending, prepared.clockReading);
+      this.lastApprovalAtAsk = prepared.now <= pending.askedAt && wentAhead === pending.askedAt ? pending.askedAt : undefined;
       this.sessions.ran(state, wentAhead, prepared.tool, prepared.entry.ordinal, carried === undefined ? sent : [...carried, ...(sent ?? [])], prepared.entry.returns);
       // A label of the asked call that found no room is data the session did not keep.
       if (pending.labelsDropped === true && state.labels !== undefined) state.labelsDropped = true;

@@ -560,9 +560,6 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
   const hearApproval = (approval: RecordedApproval): void => {
     if (approval.recorded && !approval.accepted) refusedApproval = approval.refusal ?? "";
   };
-  // The time and line of each session's latest ask of a tool (at most MAX_ASKS_REMEMBERED), for
-  // the note on an approval line dated at or before it.
-  const askTimes = new Map<string, { time: number; line: number }>();
   let notes = 0;
   const note = (line: number, message: string): void => {
     if (notes++ < MAX_NOTES_PER_FILE) report.notes.push({ file, line, message });
@@ -618,9 +615,9 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
           continue;
         }
         const approved = engine.approved(request);
-        const asked = approved ? askTimes.get(askKey(request)) : undefined;
-        if (asked !== undefined && typeof request["time"] === "string" && Date.parse(request["time"]) <= asked.time) {
-          note(entry.line, `this approval is dated at or before the ask it answers (line ${asked.line}): the replay counts the call from the ask's time, where production counted it from when the approval came, so a later session.called(…, within D) can replay otherwise; write the time the approval came in the line`);
+        const askedAt = approved ? engine.approvalRecordedAtAsk() : undefined;
+        if (askedAt !== undefined) {
+          note(entry.line, `this approval is dated at or before the ask it answers (${new Date(askedAt).toISOString()}): the replay counts the call from the ask's time, where production counted it from when the approval came, so a later session.called(…, within D) can replay otherwise; write the time the approval came in the line`);
         }
         if (options.grep !== undefined && !tool.includes(options.grep)) continue;
         if (approved === entry.approval.approved) {
@@ -638,7 +635,6 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       }
       refusedApproval = undefined;
       const actual = decideRecorded(engine, request, hearApproval);
-      if (actual.decision === "ask" && typeof request["time"] === "string" && (askTimes.size < MAX_ASKS_REMEMBERED || askTimes.has(askKey(request)))) askTimes.set(askKey(request), { time: Date.parse(request["time"]), line: entry.line });
       const revocation = { carried: revokedInReplay.has(request["session"]), logged: revokedInLog.has(request["session"]) };
       if (actual.revoked) revokedInReplay.add(request["session"]);
       if (entry.expect?.revoked === true) revokedInLog.add(request["session"]);
@@ -710,14 +706,6 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       report.errors.push({ file, line: null, message: outcome.error, kind: "input" });
     }
   }
-}
-
-/** Asks remembered per recording for the note on an approval line dated before its ask: bounded, as a log's sessions are not. */
-const MAX_ASKS_REMEMBERED = 100_000;
-
-/** The session and tool of a request, as one key. */
-function askKey(request: Record<string, unknown>): string {
-  return JSON.stringify([request["session"], request["tool"]]);
 }
 
 /** A recording line's error as a report lists it: malformed input, at its line (and its last, when it is about several). */

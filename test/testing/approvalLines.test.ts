@@ -189,7 +189,11 @@ describe("an approval line dated at or before its ask (review r5b)", () => {
   it("is noted: the replay counts the call from the ask's time, production from when the approval came", async () => {
     const stale = await replay(recording([expecting(lookup("s", 0), "ask", ["ask-lookup"]), approval(lookup("s", 0), 0, true), expecting(search("s", 1), "allow", ["search"])]));
     expect(stale.failed).toBe(0);
-    expect(stale.notes.map((n) => [n.line, n.message])).toEqual([[2, "this approval is dated at or before the ask it answers (line 1): the replay counts the call from the ask's time, where production counted it from when the approval came, so a later session.called(…, within D) can replay otherwise; write the time the approval came in the line"]]);
+    expect(stale.notes.map((n) => [n.line, n.message])).toEqual([[2, "this approval is dated at or before the ask it answers (2025-01-06T09:00:00.000Z): the replay counts the call from the ask's time, where production counted it from when the approval came, so a later session.called(…, within D) can replay otherwise; write the time the approval came in the line"]]);
+    // Another call of the tool asked later (other arguments) is not the ask this approval answers: nothing to note (review r6).
+    const other = (session: string, minutes: number) => ({ ...lookup(session, minutes), args: { id: "43" } });
+    const two = await replay(recording([expecting(lookup("u", 0), "ask", ["ask-lookup"]), expecting(other("u", 10), "ask", ["ask-lookup"]), approval(lookup("u", 0), 5, true), expecting(search("u", 16), "allow", ["search"])]));
+    expect(two.notes).toEqual([]);
     // Dated when it came: nothing to note.
     const stamped = await replay(recording([expecting(lookup("t", 0), "ask", ["ask-lookup"]), approval(lookup("t", 0), 5, true), expecting(search("t", 6), "allow", ["search"])]));
     expect(stamped.notes).toEqual([]);
