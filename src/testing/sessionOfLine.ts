@@ -1,5 +1,6 @@
 import { decodeString } from "../syntax/literals.js";
-import { BACKSLASH, isJsonWhitespace, QUOTE, walkTopLevelMembers } from "./spliceExpectation.js";
+import { walkTopLevelMembers } from "./spliceExpectation.js";
+import { BACKSLASH, isJsonWhitespace, QUOTE } from "../diagnostics/jsonCharacters.js";
 
 /**
  * The top-level `session` of a JSON line, found without parsing the whole line: the scan of its

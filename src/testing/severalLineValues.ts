@@ -1,6 +1,7 @@
 import { jsonMistake } from "../diagnostics/jsonMistake.js";
 import type { PassedOverLine, RecordingLine } from "./readRecording.js";
 import { stringEnd } from "./spliceExpectation.js";
+import { CLOSE_BRACE, CLOSE_BRACKET, OPEN_BRACE, OPEN_BRACKET, QUOTE } from "../diagnostics/jsonCharacters.js";
 
 /**
  * A JSON object or array written over more lines than this, or more characters (about bytes), is
@@ -15,12 +16,6 @@ export const TRAILING_COMMA_HINT = "(a comma before `}` or `]` is not JSON: remo
 
 /** A line that ends with a comma, and a closing bracket next: never within a string, which cannot hold a line break. */
 const TRAILING_COMMA_ON_A_LINE = /,[ \t]*\n[ \t\n]*[}\]]/;
-
-const QUOTE = 0x22;
-const OPEN_BRACE = 0x7b;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACE = 0x7d;
-const CLOSE_BRACKET = 0x5d;
 
 /** How a line's brackets nest, from one scan that passes over strings. */
 interface LineShape {

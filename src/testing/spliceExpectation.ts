@@ -1,4 +1,5 @@
 import { reviewableJson } from "../diagnostics/printable.js";
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, isJsonWhitespace, OPEN_BRACE, OPEN_BRACKET, QUOTE } from "../diagnostics/jsonCharacters.js";
 import type { Decision } from "../runtime/decision.js";
 import { grantsOnApprovalOf } from "./grants.js";
 import { ValueSet } from "../runtime/longText.js";
@@ -14,20 +15,6 @@ export interface MemberRange {
   readonly end: number;
 }
 
-/** Character codes the scans compare with. */
-export const QUOTE = 0x22;
-export const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-
-/** Whether a character is whitespace as JSON has it (space, tab, line feed, carriage return). */
-export function isJsonWhitespace(code: number): boolean {
-  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
-}
 
 /**
  * Just past the string that starts (with its quote) at `from`; -1 when it does not end. Short
