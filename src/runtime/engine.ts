@@ -9,7 +9,7 @@ import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeKind, describeValue, MAX_NESTING, parseTime, startValidation, timeMistakeNote, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { expiredBecause, labelsAlwaysKept, labelsOf, onlyLabels, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_RELOADED, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type Revocation, type RevocationCause } from "./session.js";
+import { expiredBecause, labelsAlwaysKept, labelsOf, onlyLabels, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_RELOADED, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type ReloadStats, type Revocation, type RevocationCause } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
 
 /**
@@ -157,6 +157,8 @@ export interface EngineStats {
   readonly revokedSessions: number;
   /** True once a reload took the engine's sessions over (`sessionsFrom`): it denies every attempt. */
   readonly retired: boolean;
+  /** What the reload that made this engine (`sessionsFrom`) did to the sessions it took over; null for an engine made without one. */
+  readonly reload: ReloadStats | null;
 }
 
 /**
@@ -331,6 +333,8 @@ export class Engine {
   private readonly intentNames: NameIndex;
   /** The engine that took this one's sessions over (EngineOptions.sessionsFrom): approvals go to it. */
   private successor: Engine | undefined;
+  /** What taking the sessions of `EngineOptions.sessionsFrom` over did to them (`stats().reload`). */
+  private reloadStats: ReloadStats | null = null;
 
   /**
    * An engine for `policy`: what `compileSources` gives (its `policy`), or a bundle that
@@ -417,7 +421,7 @@ export class Engine {
     // Last, once nothing can throw: a reload that fails leaves the old engine with its sessions.
     if (options.sessionsFrom !== undefined) {
       // A session whose declared intent the new policy dropped has no purpose left: it ends.
-      this.sessions.adopt(options.sessionsFrom.sessions, (state) => state.intent === undefined || this.intents.has(state.intent));
+      this.reloadStats = this.sessions.adopt(options.sessionsFrom.sessions, (state) => state.intent === undefined || this.intents.has(state.intent));
       options.sessionsFrom.successor = this;
     }
   }
@@ -681,7 +685,7 @@ export class Engine {
   stats(): EngineStats {
     const { expired, revoked } = this.sessions.census();
     const max = this.sessions.maxSessions;
-    return { liveSessions: this.sessions.size, maxSessions: Number.isFinite(max) ? max : null, expiredSessions: expired, revokedSessions: revoked, retired: this.sessions.retired };
+    return { liveSessions: this.sessions.size, maxSessions: Number.isFinite(max) ? max : null, expiredSessions: expired, revokedSessions: revoked, retired: this.sessions.retired, reload: this.reloadStats };
   }
 
   /** The rule with this id, for explanations and reports. */

@@ -7,7 +7,7 @@ export type { AskDecision, Attributes, Decision, DecisionFields, Effect, Grant, 
 export type { CompiledPolicy, RuleInfo } from "./policy.js";
 export type { FieldJson, FieldsJson, RuntimeSchema, TypeJson } from "./schema.js";
 export type { IrExpr, RiskLevel, ValueConversion } from "./ir.js";
-export type { SessionUse } from "./session.js";
+export type { ReloadStats, SessionUse } from "./session.js";
 export { explain, type Explanation, type RuleTrace } from "./explain.js";
 export type { ClauseTrace } from "./interpret.js";
 export type { ComparedOperand, Evidence } from "./evidence.js";

@@ -978,6 +978,29 @@ class ForgetQueue {
  *   replay (`recordedTimesOnly`) the recorded times stand for it, so a replay is the same
  *   whenever it runs; so do they when the engine's clock gives no usable time.
  */
+/** What a reload (`EngineOptions.sessionsFrom`) did to the live sessions it took over, for the operator's log. */
+export interface ReloadStats {
+  /** Live sessions the new engine took over and goes on deciding (revoked ones with state included). */
+  readonly carriedSessions: number;
+  /** Of those, the sessions the reload gave labels: a tool they called returns labels now that it did not then. */
+  readonly taintedSessions: number;
+  /** Live sessions the reload ended as expired ones (the policy reads sessions differently, or dropped their intent). */
+  readonly endedSessions: number;
+  /** Why those ended, the reason that ended the most sessions first: at most MAX_END_REASONS reasons, each with the sessions it ended. */
+  readonly endReasons: readonly { readonly reason: string; readonly sessions: number }[];
+}
+
+/** How many distinct reasons `ReloadStats.endReasons` lists: one per label a session held may differ, and an operator's log needs the main ones. */
+export const MAX_END_REASONS = 8;
+
+function reloadStats(carriedSessions: number, taintedSessions: number, endedFor: ReadonlyMap<string, number>): ReloadStats {
+  let endedSessions = 0;
+  for (const sessions of endedFor.values()) endedSessions += sessions;
+  const endReasons = [...endedFor].map(([reason, sessions]) => Object.freeze({ reason, sessions })).sort((a, b) => b.sessions - a.sessions || (a.reason < b.reason ? -1 : 1)).slice(0, MAX_END_REASONS);
+  // Frozen: every stats() call hands out this one object.
+  return Object.freeze({ carriedSessions, taintedSessions, endedSessions, endReasons: Object.freeze(endReasons) });
+}
+
 export class SessionStore {
   private readonly sessions = new Map<string, SessionState>();
   private readonly expired = new Map<string, ExpiredSession>();
@@ -1397,7 +1420,10 @@ export class SessionStore {
    * agent starts a new session; so does a session `fits` refuses (one that declared an intent
    * the new policy no longer has). Revocations and expired records are kept either way.
    */
-  adopt(from: SessionStore, fits: (state: SessionState) => boolean = () => true): void {
+  adopt(from: SessionStore, fits: (state: SessionState) => boolean = () => true): ReloadStats {
+    let carriedSessions = 0;
+    let taintedSessions = 0;
+    const endedFor = new Map<string, number>();
     const carry = carryOver(from.use, from.toolNames, this.use);
     const labelsUnanswered = this.use.labels ? droppedLabelsCarry(from.labelLimits, this.labelLimits) : undefined;
     const ordinal = new Map(this.toolNames.map((name, i) => [name, i]));
@@ -1440,6 +1466,7 @@ export class SessionStore {
       if (typeof carry === "string" || differently !== undefined || !fits(state)) {
         const endedBy = differently !== undefined ? `the policy was reloaded and reads sessions differently: ${differently}` : "the policy was reloaded without the intent it declared";
         this.remember(id, { lastSeen: state.storeSeen, revoked: state.revoked, endedBy });
+        endedFor.set(endedBy, (endedFor.get(endedBy) ?? 0) + 1);
         continue;
       }
       // A window the old engine kept shorter (N + 1 attempts for its `> N`) cannot stand for this
@@ -1464,6 +1491,8 @@ export class SessionStore {
       state.labelLimits = this.labelLimits;
       // (Always kept: a tool's `returns` labels never need room.)
       if (typeof taint !== "string") for (const label of taint) state.keepLabel(label);
+      if (taint.length > 0) taintedSessions++;
+      carriedSessions++;
       let forgotten = state.afterReload?.calledForgotten;
       if (forgotten !== undefined || undeclaredNow.length > 0) {
         const alike = forgottenAfter.get(forgotten) ?? new Map<string, ForgottenCalls | undefined>();
@@ -1482,6 +1511,7 @@ export class SessionStore {
     from.forgetting.clear();
     from.undatedEarly.clear();
     from.handedOver = true;
+    return reloadStats(carriedSessions, taintedSessions, endedFor);
   }
 
   /**

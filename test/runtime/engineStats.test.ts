@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { compile } from "../../src/index.js";
 import type { EngineStats } from "../../src/runtime/index.js";
+import { MAX_END_REASONS } from "../../src/runtime/session.js";
 
 /**
  * `Engine.stats()`: what an operator alerts on without reaching into the session store —
@@ -15,25 +16,44 @@ describe("Engine.stats", () => {
     let now = T0;
     const clock = (): number => now;
     const engine = compile(POLICY, { clock, maxSessions: 10 });
-    expect(engine.stats()).toEqual({ liveSessions: 0, maxSessions: 10, expiredSessions: 0, revokedSessions: 0, retired: false } satisfies EngineStats);
+    expect(engine.stats()).toEqual({ liveSessions: 0, maxSessions: 10, expiredSessions: 0, revokedSessions: 0, retired: false, reload: null } satisfies EngineStats);
     for (const id of ["a", "b", "c"]) expect(engine.decide(attempt(id)).decision).toBe("allow");
     expect(engine.decide(attempt("c", "kill")).revoked).toBe(true);
-    expect(engine.stats()).toEqual({ liveSessions: 3, maxSessions: 10, expiredSessions: 0, revokedSessions: 1, retired: false });
+    expect(engine.stats()).toEqual({ liveSessions: 3, maxSessions: 10, expiredSessions: 0, revokedSessions: 1, retired: false, reload: null });
     // Two hours on, "b" comes back expired (its record is kept); "a" and revoked "c" keep their
     // state until the sweep frees it (idle for twice sessionIdleMs): "c" is live and revoked.
     now += 2 * 3_600_000;
     expect(engine.decide(attempt("b")).reasons[0]).toMatch(/^session "b" has expired/);
     expect(engine.decide(attempt("d")).decision).toBe("allow");
-    expect(engine.stats()).toEqual({ liveSessions: 3, maxSessions: 10, expiredSessions: 1, revokedSessions: 1, retired: false });
+    expect(engine.stats()).toEqual({ liveSessions: 3, maxSessions: 10, expiredSessions: 1, revokedSessions: 1, retired: false, reload: null });
     // Three hours more: a new session's attempt sweeps "a", "c" and "d" into records.
     now += 3 * 3_600_000;
     expect(engine.decide(attempt("e")).decision).toBe("allow");
     const later = engine.stats();
-    expect(later).toEqual({ liveSessions: 1, maxSessions: 10, expiredSessions: 3, revokedSessions: 1, retired: false });
+    expect(later).toEqual({ liveSessions: 1, maxSessions: 10, expiredSessions: 3, revokedSessions: 1, retired: false, reload: null });
     // A reload: the new engine holds them all, the old one is retired and holds none.
     const reloaded = compile(POLICY, { clock, sessionsFrom: engine });
-    expect(reloaded.stats()).toEqual({ ...later, maxSessions: null });
-    expect(engine.stats()).toEqual({ liveSessions: 0, maxSessions: 10, expiredSessions: 0, revokedSessions: 0, retired: true });
+    // (The one live session, "e", goes on; the records of expired ones are not live sessions to carry.)
+    expect(reloaded.stats()).toEqual({ ...later, maxSessions: null, reload: { carriedSessions: 1, taintedSessions: 0, endedSessions: 0, endReasons: [] } });
+    expect(engine.stats()).toEqual({ liveSessions: 0, maxSessions: 10, expiredSessions: 0, revokedSessions: 0, retired: true, reload: null });
+  });
+
+  it("says what a reload did to the sessions it took over: carried, tainted, ended and why, the main reasons first", () => {
+    // Ten labels a later policy renames: a session holding one ends, for a reason naming it.
+    const labels = Array.from({ length: 10 }, (_, i) => `l${i}`);
+    const policy = (members: readonly string[]): { path: string; text: string }[] => [
+      { path: "p.policy", text: `enum Label { ${members.join(", ")} }\ncontext { labels: set<Label> }\ntool t { risk low args { q: string } }\npolicy p {\n  allow t\n  deny t when session.labels contains ${members[0]} and args.q == "x"\n}\n` },
+    ];
+    const old = compile(policy(labels), { clock: () => T0 });
+    // l0 twice (the reason that ended the most comes first), l1 … l9 once, and one clean session.
+    const sessions = [["a", "l0"], ["b", "l0"], ...labels.slice(1).map((label) => [`s-${label}`, label]), ["clean", undefined]] as const;
+    for (const [id, label] of sessions) expect(old.decide({ ...attempt(id), context: { labels: label === undefined ? [] : [label] } }).decision).toBe("allow");
+    const renamed = compile(policy(labels.map((label) => `${label}x`)), { clock: () => T0, sessionsFrom: old });
+    const reload = renamed.stats().reload!;
+    expect(reload).toMatchObject({ carriedSessions: 1, taintedSessions: 0, endedSessions: 11 });
+    expect(reload.endReasons).toHaveLength(MAX_END_REASONS);
+    expect(reload.endReasons[0]).toEqual({ reason: 'the policy was reloaded and reads sessions differently: the session holds the label "l0", which is not a member of the label enum now (renamed or removed?), so no rule can test it and a rule meant for what it stood for would take the session as without it', sessions: 2 });
+    expect(reload.endReasons.slice(1).map((r) => [r.reason.match(/"(l\d)"/)![1], r.sessions])).toEqual(labels.slice(1, MAX_END_REASONS).map((label) => [label, 1]));
   });
 
   it("changes nothing", () => {
