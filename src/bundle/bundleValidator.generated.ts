@@ -1026,12 +1026,12 @@ if(valid16){
 if(data31.windowMs !== undefined){
 let data35 = data31.windowMs;
 const _errs75 = errors;
-if(!((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35)))){
+if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
 validate10.errors = [{instancePath:instancePath+"/session/windowMs",schemaPath:"#/properties/session/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs75){
-if(typeof data35 == "number"){
+if((typeof data35 == "number") && (isFinite(data35))){
 if(data35 < 0 || isNaN(data35)){
 validate10.errors = [{instancePath:instancePath+"/session/windowMs",schemaPath:"#/properties/session/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
@@ -1310,12 +1310,12 @@ if(valid24){
 if(data51.ttlSeconds !== undefined){
 let data53 = data51.ttlSeconds;
 const _errs112 = errors;
-if(!((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53)))){
+if(!(((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53))) && (isFinite(data53)))){
 validate10.errors = [{instancePath:instancePath+"/rules/" + i7+"/grants/" + i10+"/ttlSeconds",schemaPath:"#/properties/rules/items/properties/grants/items/properties/ttlSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs112){
-if(typeof data53 == "number"){
+if((typeof data53 == "number") && (isFinite(data53))){
 if(data53 < 1 || isNaN(data53)){
 validate10.errors = [{instancePath:instancePath+"/rules/" + i7+"/grants/" + i10+"/ttlSeconds",schemaPath:"#/properties/rules/items/properties/grants/items/properties/ttlSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;

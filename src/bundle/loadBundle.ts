@@ -10,7 +10,7 @@ import { BUNDLE_FORMAT } from "./bundleSchema.js";
 // Precompiled from bundleJsonSchema (bundleSchema.ts) by scripts/generate-validators.js: loading a
 // bundle neither loads ajv nor compiles the schema.
 import { validate as validateBundleCode } from "./bundleValidator.generated.js";
-import { contentHash } from "./hash.js";
+import { contentHash, InexactNumberError } from "./hash.js";
 import { encryptedKeyHint, isBlankKey, isPem, keyBytes, keyErrorText, pemBlockCount, publicKeyMistake } from "./keys.js";
 
 /** A bundle that must not run: malformed, tampered with, or not signed by the expected key. */
@@ -79,7 +79,14 @@ function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
     throw new BundleError(`not a valid policyc bundle: ${bundleShapeMistake(validateBundle.errors?.[0])}${otherCompilerHint(value)}`);
   }
   const bundle = value as Bundle;
-  const expected = contentHash(bundle);
+  let expected: string;
+  try {
+    expected = contentHash(bundle);
+  } catch (error) {
+    // The compiler writes no such number: the content is not what was built (or signed).
+    if (error instanceof InexactNumberError) throw new BundleError(`the bundle's content does not match its hash: ${error.message}; the compiler writes no such number, so it was changed after it was built: ship the bundle file byte for byte`);
+    throw error;
+  }
   if (expected !== bundle.manifest.contentHash) throw new BundleError(`the bundle's content does not match its hash (manifest says ${bundle.manifest.contentHash}, content is ${expected}): it was changed after it was built, or rewritten with its keys in another order (as \`jq -S\` or a database's JSON column does), which the hash covers: ship the bundle file byte for byte`);
   if (key !== undefined) {
     if (!bundle.signature) throw new BundleError("the bundle is not signed, but a public key was given: refusing to load it");

@@ -20,7 +20,26 @@ export interface BundleContent {
  */
 export function contentBytes(bundle: BundleContent): string {
   const { manifest } = bundle;
-  return JSON.stringify({ format: bundle.format, manifest: { compiler: manifest.compiler, sources: manifest.sources }, schema: bundle.schema, session: bundle.session, rules: bundle.rules, code: bundle.code });
+  return JSON.stringify({ format: bundle.format, manifest: { compiler: manifest.compiler, sources: manifest.sources }, schema: bundle.schema, session: bundle.session, rules: bundle.rules, code: bundle.code }, exactNumber);
+}
+
+/**
+ * A number in a bundle that JSON does not write back as it was read: `1e400` parses as
+ * Infinity, which JSON writes as `null`, and `-0` is written `0`. Hashing such a value would
+ * give the hash of other content (the `null` or `0` the compiler wrote), so a signed bundle could
+ * be edited without its key; it cannot be hashed, and a bundle holding it is refused.
+ */
+export class InexactNumberError extends Error {
+  constructor(readonly field: string, readonly value: number) {
+    super(`its \`${field.slice(0, 40)}\` holds ${Object.is(value, -0) ? "-0, which JSON writes back as 0" : `${value > 0 ? "a number too large for JSON (read as Infinity)" : value < 0 ? "a number too small for JSON (read as -Infinity)" : "NaN"}, which JSON writes back as null`}, so no hash covers it as written`);
+    this.name = "InexactNumberError";
+  }
+}
+
+/** `JSON.stringify`'s replacer for `contentBytes`: every number as it is, or an `InexactNumberError`. */
+function exactNumber(key: string, value: unknown): unknown {
+  if (typeof value === "number" && (!Number.isFinite(value) || Object.is(value, -0))) throw new InexactNumberError(key, value);
+  return value;
 }
 
 /** `sha256:` and the hex SHA-256 of `contentBytes`: what a bundle's manifest holds as its `contentHash`. */

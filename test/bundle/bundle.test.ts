@@ -86,7 +86,7 @@ describe("contents", () => {
   });
 
   it("validates against its own JSON Schema with an independent ajv instance", () => {
-    const validate = new Ajv({ strict: false }).compile(bundleJsonSchema);
+    const validate = new Ajv({ strict: false, strictNumbers: true }).compile(bundleJsonSchema);
     expect(validate(bundleJson()), JSON.stringify(validate.errors)).toBe(true);
     const { privateKey } = generateKeyPairSync("ed25519");
     expect(validate(bundleJson({ privateKey })), JSON.stringify(validate.errors)).toBe(true);
@@ -159,6 +159,29 @@ describe("tampering", () => {
   });
 });
 
+/** A policy whose IR holds a `null` (`session.count` of no tool) and a `0` (its bound), as the compiler writes them. */
+const COUNT_SOURCES = [{ path: "p.policy", text: ["tool shell.exec {", "  risk high", "  args { cmd: string }", "}", "policy base {", '  deny shell.exec when session.count(within 1m) > 0 reason "too many"', "  allow shell.exec", "}", ""].join("\n") }];
+
+describe("numbers JSON does not write back as read", () => {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const text = serializeBundle(createBundle(compiled(COUNT_SOURCES), COUNT_SOURCES, { privateKey }));
+
+  it("a signed bundle edited to 1e400 for a null or -0 for a 0 (the same content hash once re-serialised) is refused, with or without its key (audit s19 F1)", () => {
+    expect(loadBundle(JSON.parse(text), { publicKey }).rules.length).toBe(2);
+    const edits: [string, RegExp][] = [
+      [text.replace('"tools": null,', '"tools": 1e400,'), /^the bundle's content does not match its hash: its `tools` holds a number too large for JSON \(read as Infinity\), which JSON writes back as null, so no hash covers it as written; the compiler writes no such number, so it was changed after it was built/],
+      [text.replace('"tools": null,', '"tools": -1e400,'), /its `tools` holds a number too small for JSON \(read as -Infinity\), which JSON writes back as null/],
+      [text.replace(/"value": 0\n/, '"value": -0\n'), /its `value` holds -0, which JSON writes back as 0, so no hash covers it as written/],
+    ];
+    for (const [edited, message] of edits) {
+      expect(edited).not.toBe(text);
+      expectBundleError(() => loadBundle(JSON.parse(edited), { publicKey }), message);
+      expectBundleError(() => verifyBundle(JSON.parse(edited)), message);
+      expectBundleError(() => loadBundle(JSON.parse(edited)), message);
+    }
+  });
+});
+
 /** The content hash as createBundle computes it (for the forgery test). */
 function recomputeHash(bundle: Bundle): { contentHash: string } {
   const { signature: _signature, ...rest } = bundle;
@@ -199,6 +222,9 @@ describe("schema validation", () => {
       [(b) => (b["rules"][0].grants[0].ttlSeconds = 0), /ttlSeconds/],
       [(b) => (b["schema"].tools["kb.search"].risk = "extreme"), /risk/],
       [(b) => (b["session"].windowMs = -1), /windowMs/],
+      // `1e400` parses as Infinity, which the schema's whole numbers do not take (audit s19 F5).
+      [(b) => (b["session"].windowMs = Infinity), /`session\.windowMs` must be a whole number/],
+      [(b) => (b["rules"][0].grants[0].ttlSeconds = Infinity), /`rules\[0\]\.grants\[0\]\.ttlSeconds` must be a whole number/],
       [(b) => (b["signature"] = { algorithm: "rsa", value: "x" }), /signature/],
       [(b) => (b["code"] = 42), /code/],
     ];

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { createPublicKey, generateKeyPairSync } from "node:crypto";
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -332,6 +332,23 @@ describe("policyc eval", () => {
     const noKey = await evaluate(["--bundle", "signed.json", "--public-key", "missing.pem", "--request", "lookup.json"]);
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toContain("cannot read public key `missing.pem`");
+  });
+
+  it("a signed bundle edited to 1e400 for a null, or -0 for a 0, is refused with --public-key (exit 2): the hash binds the bundle's JSON exactly (audit s19 F1)", async () => {
+    const sources = [{ path: "count.policy", text: ["tool shell.exec {", "  risk high", "  args { cmd: string }", "}", "policy base {", '  deny shell.exec when session.count(within 1m) > 0 reason "too many"', "  allow shell.exec", "}", ""].join("\n") }];
+    const signed = serializeBundle(createBundle(compileSources(sources).policy!, sources, { privateKey: createPrivateKey(read("private.pem")) }));
+    write("count-infinite.json", signed.replace('"tools": null,', '"tools": 1e400,'));
+    write("count-negative-zero.json", signed.replace(/"value": 0\n/, '"value": -0\n'));
+    write("count-request.json", JSON.stringify({ session: "s1", tool: "shell.exec", args: { cmd: "ls" } }));
+    const changed = "the compiler writes no such number, so it was changed after it was built: ship the bundle file byte for byte";
+    const cases: [string, string][] = [
+      ["count-infinite.json", `its \`tools\` holds a number too large for JSON (read as Infinity), which JSON writes back as null, so no hash covers it as written; ${changed}`],
+      ["count-negative-zero.json", `its \`value\` holds -0, which JSON writes back as 0, so no hash covers it as written; ${changed}`],
+    ];
+    for (const [bundle, why] of cases) {
+      expect(read(bundle)).not.toBe(signed);
+      expect(await evaluate(["--bundle", bundle, "--public-key", "public.pem", "--request", "count-request.json"])).toEqual({ code: 2, stdout: "", stderr: `policyc eval: \`${bundle}\`: the bundle's content does not match its hash: ${why}\n` });
+    }
   });
 
   it("an empty or blank --public-key is bad usage (exit 2), never a skipped signature check", async () => {
