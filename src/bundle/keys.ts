@@ -92,3 +92,16 @@ export function pemBlockCount(given: string | Buffer): number {
   const text = typeof given === "string" ? given : given.toString("latin1");
   return text.match(/-----BEGIN [A-Z0-9 ]*KEY-----/g)?.length ?? 0;
 }
+
+/**
+ * Why a key given as text or bytes is refused when it holds several PEM keys (see
+ * `pemBlockCount`), or undefined for one: Node reads the first alone. For a public key, a bundle
+ * signed with another would be refused; for a signing key, the first would sign, perhaps not the
+ * one meant (the old key, during a rotation), and the bundles then fail to verify where they load.
+ */
+export function severalKeysMistake(given: string | Buffer, role: "public key" | "signing key"): string | undefined {
+  const blocks = pemBlockCount(given);
+  if (blocks <= 1) return undefined;
+  const consequence = role === "public key" ? "the first alone would be checked, and a bundle signed with another refused. Give the one key whose private key signs the bundles you load" : "the first alone would sign, perhaps not the one you meant. Give the one private key to sign with";
+  return `the ${role} holds ${blocks} PEM keys, and one key is read: ${consequence}`;
+}

@@ -11,7 +11,7 @@ import { BUNDLE_FORMAT } from "./bundleSchema.js";
 // bundle neither loads ajv nor compiles the schema.
 import { validate as validateBundleCode } from "./bundleValidator.generated.js";
 import { contentHash, InexactNumberError } from "./hash.js";
-import { encryptedKeyHint, isBlankKey, isPem, keyBytes, keyErrorText, pemBlockCount, publicKeyMistake } from "./keys.js";
+import { encryptedKeyHint, isBlankKey, isPem, keyBytes, keyErrorText, publicKeyMistake, severalKeysMistake } from "./keys.js";
 
 /** A bundle that must not run: malformed, tampered with, or not signed by the expected key. */
 export class BundleError extends Error {
@@ -272,8 +272,8 @@ export function parsePublicKey(given: unknown): KeyObject {
 
 /** A key in PEM holding several blocks (see `pemBlockCount`) is refused, saying why. */
 function refuseSeveralKeys(given: string | Buffer): void {
-  const blocks = pemBlockCount(given);
-  if (blocks > 1) throw new BundleError(`the public key holds ${blocks} PEM keys, and one key is read: the first alone would be checked, and a bundle signed with another refused. Give the one key whose private key signs the bundles you load`);
+  const several = severalKeysMistake(given, "public key");
+  if (several !== undefined) throw new BundleError(several);
 }
 
 function toPublicKey(given: unknown): KeyObject {

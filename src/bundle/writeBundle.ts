@@ -7,7 +7,7 @@ import { VERSION } from "../version.js";
 import type { Bundle } from "./Bundle.js";
 import { BUNDLE_FORMAT } from "./bundleSchema.js";
 import { contentHash, sourceHash } from "./hash.js";
-import { encryptedKeyHint, isBlankKey, isPem, keyBytes, keyErrorText, parses } from "./keys.js";
+import { encryptedKeyHint, isBlankKey, isPem, keyBytes, keyErrorText, parses, severalKeysMistake } from "./keys.js";
 
 /**
  * A private key in any form Node's `crypto.createPrivateKey` reads, as `loadBundle`'s
@@ -79,6 +79,8 @@ function toPrivateKey(given: unknown): KeyObject {
   if (typeof given === "string" || keyBytes(given) !== undefined) {
     const text = typeof given === "string" ? given : keyBytes(given)!;
     if (isBlankKey(text)) throw new SigningKeyMistake("the signing key is empty");
+    const several = severalKeysMistake(text, "signing key");
+    if (several !== undefined) throw new SigningKeyMistake(several);
     const pem = typeof text === "string" || isPem(text);
     if (pem && /-----BEGIN [A-Z ]*PUBLIC KEY-----/.test(text.toString("latin1"))) throw publicGiven;
     if (!pem && parses(() => createPublicKey({ key: text, format: "der", type: "spki" }))) throw publicGiven;

@@ -287,6 +287,15 @@ describe("signatures", () => {
     expectBundleError(() => loadBundle({ ...signed, signature: { algorithm: "ed25519", value: "" } }, { publicKey }), /signature/);
   });
 
+  it("a signing key of several PEM keys is refused, as a public key of several is: the first alone would sign (audit s19 F4)", () => {
+    const pems = [privateKey, other.privateKey].map((key) => key.export({ type: "pkcs8", format: "pem" }) as string).join("");
+    for (const given of [pems, Buffer.from(pems)]) {
+      const sign = (): unknown => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: given });
+      expect(sign).toThrow(TypeError);
+      expect(sign).toThrow(/^the signing key holds 2 PEM keys, and one key is read: the first alone would sign, perhaps not the one you meant\. Give the one private key to sign with$/);
+    }
+  });
+
   it("an empty or missing signing key is an error, not an unsigned bundle", () => {
     for (const privateKey of ["", " \n"]) expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey })).toThrow(/the signing key is empty/);
     expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: null as never })).toThrow(/the signing key must be a private key \(PEM as a string or bytes, DER bytes, a JWK input object or a KeyObject\), not null/);

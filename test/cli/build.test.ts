@@ -397,6 +397,12 @@ describe("policyc build", () => {
     expect(bundle.manifest.contentHash).toBe(expectedBundle().manifest.contentHash);
   });
 
+  it("--sign refuses a file of several PEM keys, as --public-key does (exit 2, nothing written) (audit s19 F4)", async () => {
+    write("two-keys.pem", read("key.pem") + (generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }) as string));
+    expect(await build("decls.policy", "support.policy", "-o", "two-signed.json", "--sign", "two-keys.pem")).toEqual({ code: 2, stdout: "", stderr: "policyc build: cannot sign with `two-keys.pem`: the signing key holds 2 PEM keys, and one key is read: the first alone would sign, perhaps not the one you meant. Give the one private key to sign with\n" });
+    expect(existsSync(join(dir, "two-signed.json"))).toBe(false);
+  });
+
   it("--target ts -o DIR writes bundle.json and policy.ts", async () => {
     const result = await build("decls.policy", "support.policy", "--target", "ts", "-o", "out");
     expect(result.code).toBe(0);
