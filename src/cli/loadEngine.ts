@@ -18,7 +18,7 @@ import { emptyValueMessage, isBlank } from "./options.js";
 import { misplacedPolicyPath, wrongSlotOfText, type RecordingOption } from "./wrongSlot.js";
 
 /** A policy to decide with, from sources or a bundle, or why there is none (with the exit code to use). */
-export type LoadedPolicy = { ok: true; policy: CompiledPolicy } | { ok: false; code: ExitCode; diagnostics: readonly Diagnostic[]; message?: string };
+export type LoadedPolicy = { ok: true; policy: CompiledPolicy; note?: string } | { ok: false; code: ExitCode; diagnostics: readonly Diagnostic[]; message?: string };
 
 /**
  * Compiles policy paths, or reads and verifies a bundle when `bundle` is given (or the one path
@@ -142,6 +142,9 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
   try {
     const bundle: Bundle = verifyBundle(value, publicKey === undefined ? {} : { publicKey });
     engineForBundle(bundle); // refuses code that does not load, before any verb runs it
+    // A signature nobody checked may as well be forged (a changed bundle keeps its old one): said,
+    // so an operator who left the key out does not take the bundle for a checked one.
+    if (bundle.signature !== undefined && publicKey === undefined) return { ok: true, policy: bundle, note: `\`${path}\` is signed, but its signature was not checked: give --public-key KEY.pem to check it` };
     return { ok: true, policy: bundle };
   } catch (error) {
     if (error instanceof BundleError) return usage(`\`${path}\`: ${error.message}`);

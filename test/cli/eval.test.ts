@@ -351,6 +351,16 @@ describe("policyc eval", () => {
     }
   });
 
+  it("without --public-key, a signed bundle is explained with one note on standard error that its signature was not checked; an unsigned one with none (audit s19 F3)", async () => {
+    const unchecked = (path: string): string => `policyc eval: note: \`${path}\` is signed, but its signature was not checked: give --public-key KEY.pem to check it\n`;
+    expect(await evaluate(["--bundle", "signed.json", "--request", "lookup.json"])).toEqual({ code: 0, stdout: LOOKUP_GOLDEN, stderr: unchecked("signed.json") });
+    expect(await evaluate(["signed.json", "--request", "lookup.json"])).toEqual({ code: 0, stdout: LOOKUP_GOLDEN, stderr: unchecked("signed.json") });
+    const json = await evaluate(["--bundle", "forged.json", "--request", "lookup.json", "--json"]);
+    expect(json.stderr).toBe(unchecked("forged.json"));
+    expect(JSON.parse(json.stdout)).toMatchObject({ decision: "allow" });
+    expect(await evaluate(["--bundle", "bundle.json", "--request", "lookup.json"])).toEqual({ code: 0, stdout: LOOKUP_GOLDEN, stderr: "" });
+  });
+
   it("an empty or blank --public-key is bad usage (exit 2), never a skipped signature check", async () => {
     // The forged bundle runs without a key: the check is what --public-key is for.
     expect((await evaluate(["--bundle", "forged.json", "--request", "lookup.json"])).code).toBe(0);
