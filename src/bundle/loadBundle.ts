@@ -41,7 +41,16 @@ export type PublicKeySource = KeyObject | string | NodeJS.ArrayBufferView | Arra
 export interface LoadOptions extends EngineOptions {
   /** When given, the bundle must carry an Ed25519 signature by this key. */
   readonly publicKey?: PublicKeySource;
+  /**
+   * When given (`"sha256:…"`, as `policyc build` prints it and a release records it), the bundle
+   * must be the one of this content hash: a signature never expires, so without a pin an older
+   * bundle the same key signed (or one of another policy set) loads in its place.
+   */
+  readonly contentHash?: string;
 }
+
+/** The options of verifyBundle and loadBundle that are theirs, not the engine's. */
+const BUNDLE_OPTIONS = ["publicKey", "contentHash"] as const;
 
 /**
  * Checks a bundle without running it: format, schema, content hash, signature, and the runtime
@@ -50,30 +59,39 @@ export interface LoadOptions extends EngineOptions {
  */
 export function verifyBundle(value: unknown, given: LoadOptions = {}): Bundle {
   // A misspelled `publicKey` (or a key passed as the options) would check no signature at all.
-  checkOptionNames(given, { owner: "verifyBundle", known: ["publicKey", ...ENGINE_OPTIONS], example: "publicKey", listed: `publicKey, and loadBundle's engine options, which it checks and does not use (${ENGINE_OPTIONS.join(", ")})` });
+  checkOptionNames(given, { owner: "verifyBundle", known: [...BUNDLE_OPTIONS, ...ENGINE_OPTIONS], example: "publicKey", listed: `${BUNDLE_OPTIONS.join(", ")}, and loadBundle's engine options, which it checks and does not use (${ENGINE_OPTIONS.join(", ")})` });
   const options = readOptions(given, "verifyBundle");
   // A vetting step passes what loadBundle would refuse only to have the deploy fail: their values are checked too.
-  const { publicKey: _key, ...engineOptions } = options;
+  const { publicKey: _key, contentHash: _pinned, ...engineOptions } = options;
   checkOptions(engineOptions);
   return verifyWithKey(value, options);
 }
 
 /** `verifyBundle` once the options' names are checked. */
-function verifyWithKey(value: unknown, options: { publicKey?: PublicKeySource }): Bundle {
+function verifyWithKey(value: unknown, options: { publicKey?: PublicKeySource; contentHash?: string }): Bundle {
   // The key first: a wrong key is a mistake whatever bundle comes. A `publicKey` that is there
   // but undefined is most likely an unset setting (`{ publicKey: process.env.KEY }`), and
   // skipping the signature check for it would fail open, so it is an error too.
   const key = "publicKey" in options ? parsePublicKey(options.publicKey) : undefined;
+  // So is a pinned hash that is there but undefined or malformed: it would pin nothing.
+  const pinned = "contentHash" in options ? parsePinnedHash(options.contentHash) : undefined;
   refuseUnparsed(value);
   try {
-    return verifyContent(value, key);
+    return verifyContent(value, key, pinned);
   } catch (error) {
     if (error instanceof BundleError) throw error;
     throw unreadable(error);
   }
 }
 
-function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
+/** A `contentHash` option as a bundle's manifest writes it (`sha256:` and 64 lowercase hex digits); a `BundleError` for anything else. */
+function parsePinnedHash(given: unknown): string {
+  if (typeof given === "string" && /^sha256:[0-9a-f]{64}$/.test(given.trim())) return given.trim();
+  const what = typeof given === "string" ? (given.trim() === "" ? "empty" : "not a content hash") : `${describeKind(given)}, not a string`;
+  throw new BundleError(`the pinned content hash (contentHash) is ${what}: give the hash as \`policyc build\` prints it and a bundle's manifest holds it, "sha256:" and 64 hex digits, or leave \`contentHash\` out to load without pinning the bundle`);
+}
+
+function verifyContent(value: unknown, key: KeyObject | undefined, pinned: string | undefined): Bundle {
   refuseOtherFormat(value);
   if (!validateBundle(value)) {
     throw new BundleError(`not a valid policyc bundle: ${bundleShapeMistake(validateBundle.errors?.[0])}${otherCompilerHint(value)}`);
@@ -98,6 +116,8 @@ function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
     }
     if (!valid) throw new BundleError("the bundle's signature does not match the given public key: refusing to load it");
   }
+  // After the hash and signature checks: the pin then names the content this bundle really has.
+  if (pinned !== undefined && bundle.manifest.contentHash !== pinned) throw new BundleError(`the bundle's content hash is ${bundle.manifest.contentHash}, not the pinned ${pinned} (contentHash): it is another bundle (an older release, or another policy set): refusing to load it`);
   // A bundle of a newer policyc may call runtime support this runtime lacks: every rule using it
   // would fail (closed) on every call. Found here, before it runs, rather than in production traffic.
   const lacking = runtimeCallsOf(bundle.code).filter((name) => !Object.hasOwn(RUNTIME_SUPPORT, name));
@@ -319,10 +339,10 @@ export function engineForBundle(bundle: Bundle, options: EngineOptions = {}): En
  */
 export function loadBundle(value: unknown, given: LoadOptions = {}): Engine {
   // The names first, as verifyBundle does: a misspelled `publicKey` would check no signature.
-  checkEngineOptionNames(given, ["publicKey"]);
+  checkEngineOptionNames(given, BUNDLE_OPTIONS);
   const options = readOptions(given, "loadBundle");
   const bundle = verifyWithKey(value, options);
-  const { publicKey: _key, ...engineOptions } = options;
+  const { publicKey: _key, contentHash: _pinned, ...engineOptions } = options;
   return engineForBundle(bundle, engineOptions);
 }
 

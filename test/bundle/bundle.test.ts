@@ -182,6 +182,29 @@ describe("numbers JSON does not write back as read", () => {
   });
 });
 
+describe("a pinned content hash (LoadOptions.contentHash)", () => {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const current = bundleJson({ privateKey });
+  const older = JSON.parse(serializeBundle(createBundle(compiled(COUNT_SOURCES), COUNT_SOURCES, { privateKey }))) as Bundle;
+
+  it("loads the bundle of that hash; refuses another the same key signed (an older release, another policy set), naming both hashes (audit s19 F2)", () => {
+    const pin = current.manifest.contentHash;
+    expect(loadBundle(current, { publicKey, contentHash: pin }).rules.length).toBe(current.rules.length);
+    expect(verifyBundle(current, { contentHash: `${pin}\n` })).toBe(current);
+    expect(loadBundle(older, { publicKey }).rules.length).toBe(2);
+    for (const load of [loadBundle, verifyBundle]) {
+      expectBundleError(() => load(older, { publicKey, contentHash: pin }), new RegExp(`^the bundle's content hash is ${older.manifest.contentHash}, not the pinned ${pin} \\(contentHash\\): it is another bundle \\(an older release, or another policy set\\): refusing to load it$`));
+    }
+  });
+
+  it("a pin that is there but undefined, empty or not a hash is a BundleError, never a skipped check", () => {
+    for (const contentHash of [undefined, null, "", " ", "491bd59c", "sha256:XYZ", 42]) {
+      expectBundleError(() => loadBundle(current, { contentHash: contentHash as never }), /^the pinned content hash \(contentHash\) is (empty|not a content hash|undefined, not a string|null, not a string|a number, not a string): give the hash as `policyc build` prints it/);
+    }
+    expect(() => loadBundle(current, { contenthash: current.manifest.contentHash } as never)).toThrow(TypeError);
+  });
+});
+
 /** The content hash as createBundle computes it (for the forgery test). */
 function recomputeHash(bundle: Bundle): { contentHash: string } {
   const { signature: _signature, ...rest } = bundle;
@@ -309,8 +332,8 @@ describe("signatures", () => {
     const pem = publicKey.export({ type: "spki", format: "pem" }) as string;
     const privatePem = privateKey.export({ type: "pkcs8", format: "pem" }) as string;
     const refusals: [() => unknown, RegExp][] = [
-      [() => verifyBundle(unsigned, { publickey: publicKey } as never), /^verifyBundle has no option `publickey`: did you mean `publicKey`\? \(the options are publicKey, and loadBundle's engine options, which it checks and does not use \(clock, sessionIdleMs, expiredSessionMs, revokedSessionMs, maxWindowEntries, maxSessions, maxTimeSkewMs, sessionsFrom\)\)$/],
-      [() => verifyBundle(unsigned, { key: pem } as never), /^verifyBundle has no option `key` \(the options are publicKey, and loadBundle's engine options/],
+      [() => verifyBundle(unsigned, { publickey: publicKey } as never), /^verifyBundle has no option `publickey`: did you mean `publicKey`\? \(the options are publicKey, contentHash, and loadBundle's engine options, which it checks and does not use \(clock, sessionIdleMs, expiredSessionMs, revokedSessionMs, maxWindowEntries, maxSessions, maxTimeSkewMs, sessionsFrom\)\)$/],
+      [() => verifyBundle(unsigned, { key: pem } as never), /^verifyBundle has no option `key` \(the options are publicKey, contentHash, and loadBundle's engine options/],
       [() => verifyBundle(unsigned, publicKey as never), /^the options must be an object such as \{ publicKey \}, not a PublicKeyObject$/],
       [() => verifyBundle(unsigned, pem as never), /^the options must be an object such as \{ publicKey \}, not a string$/],
       [() => verifyBundle(unsigned, Buffer.from(pem) as never), /^the options must be an object such as \{ publicKey \}, not a Buffer$/],
