@@ -119,7 +119,9 @@ export const bundleJsonSchema = {
       type: "object",
       required: ["algorithm", "value"],
       additionalProperties: false,
-      properties: { algorithm: { const: "ed25519" }, value: { type: "string", contentEncoding: "base64" } },
+      // An Ed25519 signature is 64 bytes: 86 base64 digits and "==". Held to it, since Buffer.from(…, "base64")
+      // skips what is not base64, and the field would take any text around a valid signature (audit s19 F6).
+      properties: { algorithm: { const: "ed25519" }, value: { type: "string", contentEncoding: "base64", pattern: "^[A-Za-z0-9+/]{86}==$" } },
     },
   },
 } as const;

@@ -186,7 +186,7 @@ function bundleShapeMistake(error: ErrorObject | undefined): string {
     case "const":
       return `${where} must be ${JSON.stringify(params.allowedValue)}`;
     case "pattern":
-      return `${where} is not written as a bundle writes it`;
+      return error.instancePath === "/signature/value" ? `${where} must be an Ed25519 signature (64 bytes) in base64, as \`policyc build --sign\` writes it` : `${where} is not written as a bundle writes it`;
     default:
       return `${where} does not have the shape a bundle gives it`;
   }

@@ -249,6 +249,10 @@ describe("schema validation", () => {
       [(b) => (b["session"].windowMs = Infinity), /`session\.windowMs` must be a whole number/],
       [(b) => (b["rules"][0].grants[0].ttlSeconds = Infinity), /`rules\[0\]\.grants\[0\]\.ttlSeconds` must be a whole number/],
       [(b) => (b["signature"] = { algorithm: "rsa", value: "x" }), /signature/],
+      // Not base64 around a valid signature, or spaces in it: no text the signature check skips (audit s19 F6).
+      [(b) => (b["signature"] = { algorithm: "ed25519", value: `${"A".repeat(86)}==!!! not base64` }), /`signature\.value` must be an Ed25519 signature \(64 bytes\) in base64, as `policyc build --sign` writes it$/],
+      [(b) => (b["signature"] = { algorithm: "ed25519", value: `${"A".repeat(40)} ${"A".repeat(46)}==` }), /`signature\.value` must be an Ed25519 signature/],
+      [(b) => (b["signature"] = { algorithm: "ed25519", value: "AAAA" }), /`signature\.value` must be an Ed25519 signature/],
       [(b) => (b["code"] = 42), /code/],
     ];
     // Said in policyc's words, not Ajv's (`must have required property 'manifest'`) (audit a1 F4).
