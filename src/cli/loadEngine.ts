@@ -139,6 +139,9 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
   } catch (error) {
     return usage(`\`${path}\`: not JSON ${jsonMistake(text)}`);
   }
+  // A file holding a JSON string was parsed, as any bundle file is: the library's advice for a
+  // bundle passed as its text ("pass JSON.parse(text)") is not for it. Said as for `42` or `[]`.
+  if (typeof value === "string") return usage(`\`${path}\`: not a valid policyc bundle: the bundle must be an object, and the file holds a JSON string`);
   try {
     const bundle: Bundle = verifyBundle(value, publicKey === undefined ? {} : { publicKey });
     engineForBundle(bundle); // refuses code that does not load, before any verb runs it

@@ -766,6 +766,12 @@ describe("policyc eval", () => {
     expect(invalid.stderr).toContain("not a valid policyc bundle");
   });
 
+  it("a bundle file holding a JSON string, a number or a list is not a bundle (exit 2), without the library's advice to parse its text (audit s19 F7)", async () => {
+    expect(await evaluate(["--bundle", "string.json", "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `string.json`: not a valid policyc bundle: the bundle must be an object, and the file holds a JSON string\n" });
+    write("number-bundle.json", "42\n");
+    expect(await evaluate(["--bundle", "number-bundle.json", "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `number-bundle.json`: not a valid policyc bundle: the bundle must be an object\n" });
+  });
+
   it.each([
     [["decls.policy", "support.policy", "--request", "broken.json"], /`broken\.json`: not JSON at column 2: .*$/m],
     [["decls.policy", "support.policy", "--request", "pretty-broken.json"], /`pretty-broken\.json`: not JSON at line 4, column 25: .*$/m],
