@@ -105,3 +105,22 @@ export function severalKeysMistake(given: string | Buffer, role: "public key" | 
   const consequence = role === "public key" ? "the first alone would be checked, and a bundle signed with another refused. Give the one key whose private key signs the bundles you load" : "the first alone would sign, perhaps not the one you meant. Give the one private key to sign with";
   return `the ${role} holds ${blocks} PEM keys, and one key is read: ${consequence}`;
 }
+
+/**
+ * What a key the library could not read is, when it is one of two forms people commonly have in
+ * hand, as a sentence; undefined otherwise. A bare JSON Web Key object (`{ kty, crv, x }`), which
+ * Node reads only inside `{ key: jwk, format: "jwk" }` (its own message is about `key.key`); and,
+ * for a public key, 32 raw bytes, the form KMS and libsodium give an Ed25519 key in (OpenSSL's
+ * message is an ASN.1 code).
+ */
+export function keyFormMistake(given: unknown, role: "public key" | "signing key"): string | undefined {
+  if (isBareJwk(given)) return `it is a JSON Web Key object given bare: pass \`{ key: jwk, format: "jwk" }\`, as crypto.${role === "public key" ? "createPublicKey" : "createPrivateKey"} reads it`;
+  const bytes = role === "public key" ? keyBytes(given) : undefined;
+  if (bytes?.length === 32) return 'it is 32 raw bytes, an Ed25519 public key without the DER wrapping Node reads: wrap it as a JSON Web Key, `{ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(bytes).toString("base64url") }, format: "jwk" }`';
+  return undefined;
+}
+
+/** A plain object with a `kty` and no `key`: a JSON Web Key where an input object belongs. */
+function isBareJwk(given: unknown): boolean {
+  return given !== null && typeof given === "object" && !ArrayBuffer.isView(given) && !(given instanceof ArrayBuffer) && "kty" in given && !("key" in given);
+}

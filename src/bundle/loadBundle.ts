@@ -11,7 +11,7 @@ import { BUNDLE_FORMAT } from "./bundleSchema.js";
 // bundle neither loads ajv nor compiles the schema.
 import { validate as validateBundleCode } from "./bundleValidator.generated.js";
 import { contentHash, InexactNumberError } from "./hash.js";
-import { encryptedKeyHint, isBlankKey, isPem, keyBytes, keyErrorText, publicKeyMistake, severalKeysMistake } from "./keys.js";
+import { encryptedKeyHint, isBlankKey, isPem, keyBytes, keyErrorText, keyFormMistake, publicKeyMistake, severalKeysMistake } from "./keys.js";
 
 /** A bundle that must not run: malformed, tampered with, or not signed by the expected key. */
 export class BundleError extends Error {
@@ -284,7 +284,7 @@ export function parsePublicKey(given: unknown): KeyObject {
     key = toPublicKey(given);
   } catch (error) {
     if (error instanceof BundleError) throw error;
-    throw new UnreadableKeyError(`the public key cannot be read as a public key (PEM, DER, JWK or a KeyObject): ${encryptedKeyHint(given) ?? publicKeyMistake(given) ?? keyErrorText(error)}`);
+    throw new UnreadableKeyError(`the public key cannot be read as a public key (PEM, DER, JWK or a KeyObject): ${encryptedKeyHint(given) ?? keyFormMistake(given, "public key") ?? publicKeyMistake(given) ?? keyErrorText(error)}`);
   }
   if (key.asymmetricKeyType !== "ed25519") throw new BundleError(`the public key is ${key.asymmetricKeyType ? `an ${key.asymmetricKeyType.toUpperCase()} key` : "not an asymmetric key"}, not Ed25519: bundles are signed with Ed25519`);
   return key;

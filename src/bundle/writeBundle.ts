@@ -7,7 +7,7 @@ import { VERSION } from "../version.js";
 import type { Bundle } from "./Bundle.js";
 import { BUNDLE_FORMAT } from "./bundleSchema.js";
 import { contentHash, sourceHash } from "./hash.js";
-import { encryptedKeyHint, isBlankKey, isPem, keyBytes, keyErrorText, parses, severalKeysMistake } from "./keys.js";
+import { encryptedKeyHint, isBlankKey, isPem, keyBytes, keyErrorText, keyFormMistake, parses, severalKeysMistake } from "./keys.js";
 
 /**
  * A private key in any form Node's `crypto.createPrivateKey` reads, as `loadBundle`'s
@@ -63,7 +63,7 @@ function parsePrivateKey(given: unknown): KeyObject {
     key = toPrivateKey(given);
   } catch (error) {
     if (error instanceof SigningKeyMistake) throw error;
-    throw new SigningKeyMistake(`the signing key cannot be read as a private key (PEM, DER, JWK or a KeyObject): ${encryptedKeyHint(given) ?? keyErrorText(error)}`);
+    throw new SigningKeyMistake(`the signing key cannot be read as a private key (PEM, DER, JWK or a KeyObject): ${encryptedKeyHint(given) ?? keyFormMistake(given, "signing key") ?? keyErrorText(error)}`);
   }
   if (key.asymmetricKeyType !== "ed25519") throw new SigningKeyMistake(`the signing key is ${key.asymmetricKeyType ? `an ${key.asymmetricKeyType.toUpperCase()} key` : "not an asymmetric key"}, not Ed25519`);
   return key;

@@ -513,6 +513,19 @@ describe("public keys of the wrong kind are named in the user's terms", () => {
   const pem = publicKey.export({ type: "spki", format: "pem" }) as string;
   const other = generateKeyPairSync("ed25519").publicKey.export({ type: "spki", format: "pem" }) as string;
 
+  it("32 raw bytes and a bare JSON Web Key object: what they are, and how to wrap them, without OpenSSL's codes or Node's `key.key` (audit s19 F8)", () => {
+    const signed = bundleJson({ privateKey });
+    const jwk = publicKey.export({ format: "jwk" }) as { x: string };
+    const raw = Buffer.from(jwk.x, "base64url");
+    for (const given of [raw, new Uint8Array(raw)]) {
+      expectBundleError(() => loadBundle(signed, { publicKey: given }), /^the public key cannot be read as a public key \(PEM, DER, JWK or a KeyObject\): it is 32 raw bytes, an Ed25519 public key without the DER wrapping Node reads: wrap it as a JSON Web Key, `\{ key: \{ kty: "OKP", crv: "Ed25519", x: Buffer\.from\(bytes\)\.toString\("base64url"\) \}, format: "jwk" \}`$/);
+    }
+    // The advice works.
+    expect(loadBundle(signed, { publicKey: { key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(raw).toString("base64url") }, format: "jwk" } }).rules.length).toBe(signed.rules.length);
+    expectBundleError(() => loadBundle(signed, { publicKey: jwk as never }), /^the public key cannot be read as a public key \(PEM, DER, JWK or a KeyObject\): it is a JSON Web Key object given bare: pass `\{ key: jwk, format: "jwk" \}`, as crypto\.createPublicKey reads it$/);
+    expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: privateKey.export({ format: "jwk" }) as never })).toThrow(/^the signing key cannot be read as a private key \(PEM, DER, JWK or a KeyObject\): it is a JSON Web Key object given bare: pass `\{ key: jwk, format: "jwk" \}`, as crypto\.createPrivateKey reads it$/);
+  });
+
   it("an OpenSSH public or private key, a DER private key: what it is, and how to write the one it takes", () => {
     const raw = (publicKey.export({ format: "jwk" }) as { x: string }).x;
     const openSshPublic = `ssh-ed25519 ${Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from("ssh-ed25519"), Buffer.from([0, 0, 0, 32]), Buffer.from(raw, "base64url")]).toString("base64")} me@host\n`;
