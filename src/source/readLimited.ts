@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 
 /** Input larger than a reader accepts: refused before it is all in memory. */
 export class InputTooLarge extends Error {
@@ -21,6 +21,10 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
 export function readLimited(file: string | number, limit: number): Buffer {
   const fd = typeof file === "number" ? file : openSync(file, "r");
   try {
+    // A regular file says its size: one over the limit is refused at once, not read up to it
+    // (seconds, and the limit's worth of memory). Pipes and devices say none; the loop stops them.
+    const stats = fstatSync(fd);
+    if (stats.isFile() && stats.size > limit) throw new InputTooLarge(limit);
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -710,6 +710,22 @@ describe("policyc eval", () => {
 
   it.skipIf(!existsSync("/dev/zero"))("an endless request (/dev/zero) is refused at 64 MB, not read until memory runs out (exit 2)", async () => {
     expect(await evaluate(["decls.policy", "support.policy", "--request", "/dev/zero"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: cannot read request `/dev/zero`: it is larger than 64 MB\n" });
+  });
+
+  it.skipIf(!existsSync("/usr/bin/time"))("a bundle file over 512 MB is refused from its size, before any of it is read (exit 2) (audit s19 F9)", () => {
+    // Sparse: as large as it says, without the disk space.
+    const big = join(dir, "big-bundle.json");
+    writeFileSync(big, "");
+    truncateSync(big, 600 * 1_048_576);
+    try {
+      const run = spawnSync("/usr/bin/time", ["-f", "maxrss=%M", process.execPath, BIN, "eval", "--bundle", big, "--request", join(dir, "lookup.json")], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain(`policyc eval: cannot read bundle \`${big}\`: it is larger than 512 MB\n`);
+      // Read up to the limit, it took 512 MB of memory and seconds; refused from its size, what Node starts with.
+      expect(Number(/maxrss=(\d+)/.exec(run.stderr)?.[1]) / 1024).toBeLessThan(256);
+    } finally {
+      rmSync(big, { force: true });
+    }
   });
 
   it("standard input that cannot be read as a request is named `standard input`, never `-` (audit a4 #8)", () => {
