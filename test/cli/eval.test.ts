@@ -424,9 +424,12 @@ describe("policyc eval", () => {
     expect(await evaluate(["--bundle", "signed.json", "--public-key", "ec.pem", "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `ec.pem`: the public key is an EC key, not Ed25519: bundles are signed with Ed25519\n" });
   });
 
-  it("--public-key takes a PEM private key for its public half, as docs/cli.md says (and the library does)", async () => {
-    expect(await evaluate(["--bundle", "signed.json", "--public-key", "private.pem", "--request", "lookup.json"])).toMatchObject({ code: 0, stdout: LOOKUP_GOLDEN });
-    expect(await evaluate(["--bundle", "forged.json", "--public-key", "private.pem", "--request", "lookup.json"])).toMatchObject({ code: 2, stdout: "" });
+  it("--public-key takes a private key, PEM or a JSON Web Key with its `d`, for its public half, as docs/cli.md says (and the library does)", async () => {
+    write("private.jwk", JSON.stringify(createPrivateKey(read("private.pem")).export({ format: "jwk" })));
+    for (const key of ["private.pem", "private.jwk"]) {
+      expect(await evaluate(["--bundle", "signed.json", "--public-key", key, "--request", "lookup.json"])).toMatchObject({ code: 0, stdout: LOOKUP_GOLDEN });
+      expect(await evaluate(["--bundle", "forged.json", "--public-key", key, "--request", "lookup.json"])).toMatchObject({ code: 2, stdout: "" });
+    }
   });
 
   it("an empty --bundle is bad usage, not a fall-back to the policy paths beside it", async () => {
