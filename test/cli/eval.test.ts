@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -728,6 +728,28 @@ describe("policyc eval", () => {
       expect(Number(/maxrss=(\d+)/.exec(run.stderr)?.[1]) / 1024).toBeLessThan(256);
     } finally {
       rmSync(big, { force: true });
+    }
+  });
+
+  it("standard input that is a large file already read partway is read from where it stands, not refused for its whole size (review s19 #4)", () => {
+    // A script reads a header from its standard input, then hands it on: what is left is a small
+    // request, though the file is over the 64 MB limit. Sparse: the header takes no disk space.
+    const shared = join(dir, "offset-request.jsonl");
+    const header = 65 * 1_048_576;
+    writeFileSync(shared, "");
+    truncateSync(shared, header);
+    writeFileSync(shared, readFileSync(join(dir, "lookup.json")), { flag: "a" });
+    const fd = openSync(shared, "r");
+    try {
+      // Reading moves the offset the child's standard input shares (Node has no lseek).
+      const chunk = Buffer.alloc(1_048_576);
+      for (let read = 0; read < header; ) read += readSync(fd, chunk, 0, Math.min(chunk.length, header - read), null);
+      const run = spawnSync(process.execPath, [BIN, "eval", "decls.policy", "support.policy", "--request", "-"], { cwd: dir, stdio: [fd, "pipe", "pipe"], encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+      expect({ code: run.status, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(run.stdout).toMatch(/^allow /);
+    } finally {
+      closeSync(fd);
+      rmSync(shared, { force: true });
     }
   });
 
