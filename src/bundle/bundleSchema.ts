@@ -121,7 +121,9 @@ export const bundleJsonSchema = {
       additionalProperties: false,
       // An Ed25519 signature is 64 bytes: 86 base64 digits and "==". Held to it, since Buffer.from(…, "base64")
       // skips what is not base64, and the field would take any text around a valid signature (audit s19 F6).
-      properties: { algorithm: { const: "ed25519" }, value: { type: "string", contentEncoding: "base64", pattern: "^[A-Za-z0-9+/]{86}==$" } },
+      // The 86th digit carries the last 2 bits and 4 padding bits, which must be 0 (A, Q, g or w): with
+      // any digit there the same signature had 16 spellings, all verifying (review s19 #2).
+      properties: { algorithm: { const: "ed25519" }, value: { type: "string", contentEncoding: "base64", pattern: "^[A-Za-z0-9+/]{85}[AQgw]==$" } },
     },
   },
 } as const;

@@ -146,6 +146,22 @@ describe("tampering", () => {
     expectBundleError(() => loadBundle(rewritten, { publicKey }), /byte for byte/);
   });
 
+  it("a signature has one spelling: the last digit's padding bits set, it is refused though the bytes are the same (review s19 #2)", () => {
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    const signed = bundleJson({ privateKey });
+    const value = signed.signature!.value;
+    const last = value.at(-3)!;
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    // The 16 digits that carry the same two data bits: Buffer.from(…, "base64") reads them all alike.
+    const group = alphabet.slice(alphabet.indexOf(last) & ~15).slice(0, 16);
+    expect(() => loadBundle(signed, { publicKey })).not.toThrow();
+    for (const digit of group.replace(last, "")) {
+      const respelled = { ...signed, signature: { ...signed.signature!, value: `${value.slice(0, -3)}${digit}==` } };
+      expect(Buffer.from(respelled.signature.value, "base64")).toEqual(Buffer.from(value, "base64"));
+      expectBundleError(() => loadBundle(respelled, { publicKey }), /`signature\.value` must be an Ed25519 signature \(64 bytes\) in base64/);
+    }
+  });
+
   it("a changed bundle with a recomputed hash passes the hash check, but not the signature check", () => {
     const { privateKey, publicKey } = generateKeyPairSync("ed25519");
     const bundle = bundleJson({ privateKey }) as unknown as Record<string, any>;
@@ -253,6 +269,8 @@ describe("schema validation", () => {
       [(b) => (b["signature"] = { algorithm: "ed25519", value: `${"A".repeat(86)}==!!! not base64` }), /`signature\.value` must be an Ed25519 signature \(64 bytes\) in base64, as `policyc build --sign` writes it$/],
       [(b) => (b["signature"] = { algorithm: "ed25519", value: `${"A".repeat(40)} ${"A".repeat(46)}==` }), /`signature\.value` must be an Ed25519 signature/],
       [(b) => (b["signature"] = { algorithm: "ed25519", value: "AAAA" }), /`signature\.value` must be an Ed25519 signature/],
+      // The padding bits of the last digit set: the same 64 bytes, another spelling (review s19 #2).
+      [(b) => (b["signature"] = { algorithm: "ed25519", value: `${"A".repeat(85)}B==` }), /`signature\.value` must be an Ed25519 signature/],
       [(b) => (b["code"] = 42), /code/],
     ];
     // Said in policyc's words, not Ajv's (`must have required property 'manifest'`) (audit a1 F4).
