@@ -84,26 +84,29 @@ export function publicKeyMistake(given: unknown): string | undefined {
 
 /**
  * The number of PEM key blocks in a key given as text or bytes (not parameters or certificates:
- * `openssl ecparam -genkey` writes `EC PARAMETERS` before its key). A file of two public keys
- * (the old and the new one, during a rotation) would be read as its first alone, and a bundle
- * signed with the other refused as wrongly signed: such a file is refused, saying why.
+ * `openssl ecparam -genkey` writes `EC PARAMETERS` before its key), or with `privateOnly` of its
+ * private-key blocks. A file of two public keys (the old and the new one, during a rotation) would
+ * be read as its first alone, and a bundle signed with the other refused as wrongly signed: such a
+ * file is refused, saying why.
  */
-export function pemBlockCount(given: string | Buffer): number {
+export function pemBlockCount(given: string | Buffer, privateOnly = false): number {
   const text = typeof given === "string" ? given : given.toString("latin1");
-  return text.match(/-----BEGIN [A-Z0-9 ]*KEY-----/g)?.length ?? 0;
+  return text.match(privateOnly ? /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/g : /-----BEGIN [A-Z0-9 ]*KEY-----/g)?.length ?? 0;
 }
 
 /**
  * Why a key given as text or bytes is refused when it holds several PEM keys (see
  * `pemBlockCount`), or undefined for one: Node reads the first alone. For a public key, a bundle
- * signed with another would be refused; for a signing key, the first would sign, perhaps not the
- * one meant (the old key, during a rotation), and the bundles then fail to verify where they load.
+ * signed with another would be refused. For a signing key, only its private keys count: Node
+ * reads the first private key, so one private key beside public keys (a key pair in one file,
+ * in either order) signs with it, and of several private keys the first would sign, perhaps not
+ * the one meant (the old key, during a rotation), and the bundles then fail to verify where they load.
  */
 export function severalKeysMistake(given: string | Buffer, role: "public key" | "signing key"): string | undefined {
-  const blocks = pemBlockCount(given);
+  const blocks = pemBlockCount(given, role === "signing key");
   if (blocks <= 1) return undefined;
-  const consequence = role === "public key" ? "the first alone would be checked, and a bundle signed with another refused. Give the one key whose private key signs the bundles you load" : "the first alone would sign, perhaps not the one you meant. Give the one private key to sign with";
-  return `the ${role} holds ${blocks} PEM keys, and one key is read: ${consequence}`;
+  if (role === "signing key") return `the signing key holds ${blocks} PEM private keys, and one is read: the first alone would sign, perhaps not the one you meant. Give the one private key to sign with`;
+  return `the public key holds ${blocks} PEM keys, and one key is read: the first alone would be checked, and a bundle signed with another refused. Give the one key whose private key signs the bundles you load`;
 }
 
 /**

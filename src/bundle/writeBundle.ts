@@ -7,7 +7,7 @@ import { VERSION } from "../version.js";
 import type { Bundle } from "./Bundle.js";
 import { BUNDLE_FORMAT } from "./bundleSchema.js";
 import { contentHash, sourceHash } from "./hash.js";
-import { encryptedKeyHint, isBlankKey, isPem, keyBytes, keyErrorText, keyFormMistake, parses, severalKeysMistake } from "./keys.js";
+import { encryptedKeyHint, isBlankKey, isPem, keyBytes, keyErrorText, keyFormMistake, parses, pemBlockCount, severalKeysMistake } from "./keys.js";
 
 /**
  * A private key in any form Node's `crypto.createPrivateKey` reads, as `loadBundle`'s
@@ -82,7 +82,8 @@ function toPrivateKey(given: unknown): KeyObject {
     const several = severalKeysMistake(text, "signing key");
     if (several !== undefined) throw new SigningKeyMistake(several);
     const pem = typeof text === "string" || isPem(text);
-    if (pem && /-----BEGIN [A-Z ]*PUBLIC KEY-----/.test(text.toString("latin1"))) throw publicGiven;
+    // A public key alone; beside a private key (a key pair in one file), the private key signs.
+    if (pem && pemBlockCount(text, true) === 0 && /-----BEGIN [A-Z ]*PUBLIC KEY-----/.test(text.toString("latin1"))) throw publicGiven;
     if (!pem && parses(() => createPublicKey({ key: text, format: "der", type: "spki" }))) throw publicGiven;
     // createPrivateKey reads bytes as PEM unless told otherwise; bytes that are not PEM text are DER.
     return createPrivateKey(pem ? text : { key: text, format: "der", type: "pkcs8" });

@@ -337,7 +337,18 @@ describe("signatures", () => {
     for (const given of [pems, Buffer.from(pems)]) {
       const sign = (): unknown => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: given });
       expect(sign).toThrow(TypeError);
-      expect(sign).toThrow(/^the signing key holds 2 PEM keys, and one key is read: the first alone would sign, perhaps not the one you meant\. Give the one private key to sign with$/);
+      expect(sign).toThrow(/^the signing key holds 2 PEM private keys, and one is read: the first alone would sign, perhaps not the one you meant\. Give the one private key to sign with$/);
+    }
+  });
+
+  it("a signing key of one private key and its public key, in either order, signs with the private key (review s19 #3)", () => {
+    const privatePem = privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+    const publicPem = publicKey.export({ type: "spki", format: "pem" }) as string;
+    for (const pems of [privatePem + publicPem, publicPem + privatePem]) {
+      for (const given of [pems, Buffer.from(pems)]) {
+        const signed = JSON.parse(serializeBundle(createBundle(compiled(), SUPPORT_SOURCES, { privateKey: given }))) as Bundle;
+        expect(() => loadBundle(signed, { publicKey })).not.toThrow();
+      }
     }
   });
 
