@@ -110,17 +110,25 @@ export function severalKeysMistake(given: string | Buffer, role: "public key" | 
 }
 
 /**
- * What a key the library could not read is, when it is one of two forms people commonly have in
- * hand, as a sentence; undefined otherwise. A bare JSON Web Key object (`{ kty, crv, x }`), which
+ * What a key the library could not read is, when it is one of the forms people commonly have in
+ * hand, as a sentence; undefined otherwise. A JSON Web Key Set (`{ keys: [jwk] }`, what a key
+ * endpoint serves), a bare JSON Web Key object (`{ kty, crv, x }`), which
  * Node reads only inside `{ key: jwk, format: "jwk" }` (its own message is about `key.key`); and,
  * for a public key, 32 raw bytes, the form KMS and libsodium give an Ed25519 key in (OpenSSL's
  * message is an ASN.1 code).
  */
 export function keyFormMistake(given: unknown, role: "public key" | "signing key"): string | undefined {
+  // A key endpoint serves a set; Node reads one key (and its message is about `key.key`).
+  if (isJwkSet(given)) return `it is a JSON Web Key Set (\`{ keys: [...] }\`), and a ${role} is one key: pass ${role === "public key" ? "the one whose private key signs the bundles" : "the one to sign with"}, as \`{ key: jwks.keys[0], format: "jwk" }\``;
   if (isBareJwk(given)) return `it is a JSON Web Key object given bare: pass \`{ key: jwk, format: "jwk" }\`, as crypto.${role === "public key" ? "createPublicKey" : "createPrivateKey"} reads it`;
   const bytes = role === "public key" ? keyBytes(given) : undefined;
   if (bytes?.length === 32) return 'it is 32 raw bytes, an Ed25519 public key without the DER wrapping Node reads: wrap it as a JSON Web Key, `{ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(bytes).toString("base64url") }, format: "jwk" }`';
   return undefined;
+}
+
+/** A plain object with a `keys` array and no `key`: a JSON Web Key Set where one key belongs. */
+function isJwkSet(given: unknown): boolean {
+  return given !== null && typeof given === "object" && !ArrayBuffer.isView(given) && Array.isArray((given as { keys?: unknown }).keys) && !("key" in given);
 }
 
 /** A plain object with a `kty` and no `key`: a JSON Web Key where an input object belongs. */

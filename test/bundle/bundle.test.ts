@@ -555,6 +555,15 @@ describe("public keys of the wrong kind are named in the user's terms", () => {
     expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: privateKey.export({ format: "jwk" }) as never })).toThrow(/^the signing key cannot be read as a private key \(PEM, DER, JWK or a KeyObject\): it is a JSON Web Key object given bare: pass `\{ key: jwk, format: "jwk" \}`, as crypto\.createPrivateKey reads it$/);
   });
 
+  it("a JSON Web Key Set is named, with how to pass its one key, not Node's `key.key` (review s19 #7)", () => {
+    const signed = bundleJson({ privateKey });
+    const jwks = { keys: [publicKey.export({ format: "jwk" })] };
+    expectBundleError(() => loadBundle(signed, { publicKey: jwks as never }), /^the public key cannot be read as a public key \(PEM, DER, JWK or a KeyObject\): it is a JSON Web Key Set \(`\{ keys: \[\.\.\.\] \}`\), and a public key is one key: pass the one whose private key signs the bundles, as `\{ key: jwks\.keys\[0\], format: "jwk" \}`$/);
+    // The advice works.
+    expect(loadBundle(signed, { publicKey: { key: jwks.keys[0]!, format: "jwk" } }).rules.length).toBe(signed.rules.length);
+    expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: { keys: [privateKey.export({ format: "jwk" })] } as never })).toThrow(/^the signing key cannot be read as a private key \(PEM, DER, JWK or a KeyObject\): it is a JSON Web Key Set \(`\{ keys: \[\.\.\.\] \}`\), and a signing key is one key: pass the one to sign with, as `\{ key: jwks\.keys\[0\], format: "jwk" \}`$/);
+  });
+
   it("an OpenSSH public or private key, a DER private key: what it is, and how to write the one it takes", () => {
     const raw = (publicKey.export({ format: "jwk" }) as { x: string }).x;
     const openSshPublic = `ssh-ed25519 ${Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from("ssh-ed25519"), Buffer.from([0, 0, 0, 32]), Buffer.from(raw, "base64url")]).toString("base64")} me@host\n`;
