@@ -4,6 +4,9 @@
  */
 export const BUNDLE_FORMAT = "policyc-bundle/1";
 
+/** A content hash as a bundle's manifest holds it (and `LoadOptions.contentHash` takes it): `sha256:` and 64 lowercase hex digits. */
+export const CONTENT_HASH_PATTERN = "^sha256:[0-9a-f]{64}$";
+
 const typeJson = {
   anyOf: [
     { enum: ["bool", "int", "string", "duration", "time", "Risk"] },
@@ -38,7 +41,7 @@ export const bundleJsonSchema = {
       additionalProperties: false,
       properties: {
         compiler: { type: "string" },
-        contentHash: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" },
+        contentHash: { type: "string", pattern: CONTENT_HASH_PATTERN },
         sources: {
           type: "array",
           items: { type: "object", required: ["path", "sha256"], additionalProperties: false, properties: { path: { type: "string" }, sha256: { type: "string", pattern: "^[0-9a-f]{64}$" } } },

@@ -6,7 +6,7 @@ import { describeText, describeThrown } from "../runtime/helpers.js";
 import { unknownIrOps } from "../runtime/ir.js";
 import { VERSION } from "../version.js";
 import type { Bundle } from "./Bundle.js";
-import { BUNDLE_FORMAT } from "./bundleSchema.js";
+import { BUNDLE_FORMAT, CONTENT_HASH_PATTERN } from "./bundleSchema.js";
 // Precompiled from bundleJsonSchema (bundleSchema.ts) by scripts/generate-validators.js: loading a
 // bundle neither loads ajv nor compiles the schema.
 import { validate as validateBundleCode } from "./bundleValidator.generated.js";
@@ -84,11 +84,16 @@ function verifyWithKey(value: unknown, options: { publicKey?: PublicKeySource; c
   }
 }
 
+/** How a bundle's content hash is had: said wherever a pin may be some other digest. */
+const CONTENT_HASH_SOURCE = "a bundle's content hash is what `policyc build` prints and its `manifest.contentHash` holds, not a digest of the file's bytes (`sha256sum` of the file gives another)";
+
 /** A `contentHash` option as a bundle's manifest writes it (`sha256:` and 64 lowercase hex digits); a `BundleError` for anything else. */
 function parsePinnedHash(given: unknown): string {
-  if (typeof given === "string" && /^sha256:[0-9a-f]{64}$/.test(given.trim())) return given.trim();
+  if (typeof given === "string" && new RegExp(CONTENT_HASH_PATTERN).test(given.trim())) return given.trim();
+  // 64 bare hex digits: a content hash without its prefix, or what `sha256sum` printed for the file.
+  if (typeof given === "string" && /^[0-9a-f]{64}$/i.test(given.trim())) throw new BundleError(`the pinned content hash (contentHash) is 64 hex digits without \`sha256:\`: ${CONTENT_HASH_SOURCE}; if they are the content hash, add the \`sha256:\` prefix`);
   const what = typeof given === "string" ? (given.trim() === "" ? "empty" : "not a content hash") : `${describeKind(given)}, not a string`;
-  throw new BundleError(`the pinned content hash (contentHash) is ${what}: give the hash as \`policyc build\` prints it and a bundle's manifest holds it, "sha256:" and 64 hex digits, or leave \`contentHash\` out to load without pinning the bundle`);
+  throw new BundleError(`the pinned content hash (contentHash) is ${what}: give the hash as \`policyc build\` prints it and a bundle's \`manifest.contentHash\` holds it, "sha256:" and 64 hex digits, or leave \`contentHash\` out to load without pinning the bundle`);
 }
 
 function verifyContent(value: unknown, key: KeyObject | undefined, pinned: string | undefined): Bundle {
@@ -117,7 +122,7 @@ function verifyContent(value: unknown, key: KeyObject | undefined, pinned: strin
     if (!valid) throw new BundleError("the bundle's signature does not match the given public key: refusing to load it");
   }
   // After the hash and signature checks: the pin then names the content this bundle really has.
-  if (pinned !== undefined && bundle.manifest.contentHash !== pinned) throw new BundleError(`the bundle's content hash is ${bundle.manifest.contentHash}, not the pinned ${pinned} (contentHash): it is another bundle (an older release, or another policy set): refusing to load it`);
+  if (pinned !== undefined && bundle.manifest.contentHash !== pinned) throw new BundleError(`the bundle's content hash is ${bundle.manifest.contentHash}, not the pinned ${pinned} (contentHash): refusing to load it. It is another bundle (an older release, or another policy set), or the pin is some other digest: ${CONTENT_HASH_SOURCE}`);
   // A bundle of a newer policyc may call runtime support this runtime lacks: every rule using it
   // would fail (closed) on every call. Found here, before it runs, rather than in production traffic.
   const lacking = runtimeCallsOf(bundle.code).filter((name) => !Object.hasOwn(RUNTIME_SUPPORT, name));

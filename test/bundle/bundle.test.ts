@@ -199,6 +199,7 @@ describe("numbers JSON does not write back as read", () => {
 });
 
 describe("a pinned content hash (LoadOptions.contentHash)", () => {
+  const SOURCE_OF_HASH = "a bundle's content hash is what `policyc build` prints and its `manifest\\.contentHash` holds, not a digest of the file's bytes \\(`sha256sum` of the file gives another\\)";
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
   const current = bundleJson({ privateKey });
   const older = JSON.parse(serializeBundle(createBundle(compiled(COUNT_SOURCES), COUNT_SOURCES, { privateKey }))) as Bundle;
@@ -209,7 +210,16 @@ describe("a pinned content hash (LoadOptions.contentHash)", () => {
     expect(verifyBundle(current, { contentHash: `${pin}\n` })).toBe(current);
     expect(loadBundle(older, { publicKey }).rules.length).toBe(2);
     for (const load of [loadBundle, verifyBundle]) {
-      expectBundleError(() => load(older, { publicKey, contentHash: pin }), new RegExp(`^the bundle's content hash is ${older.manifest.contentHash}, not the pinned ${pin} \\(contentHash\\): it is another bundle \\(an older release, or another policy set\\): refusing to load it$`));
+      expectBundleError(() => load(older, { publicKey, contentHash: pin }), new RegExp(`^the bundle's content hash is ${older.manifest.contentHash}, not the pinned ${pin} \\(contentHash\\): refusing to load it\\. It is another bundle \\(an older release, or another policy set\\), or the pin is some other digest: ${SOURCE_OF_HASH}$`));
+    }
+  });
+
+  it("a pin of the file's sha256 (sha256sum) is not told only that it is another bundle: where a content hash is had is said (review s19 #6)", () => {
+    const fileDigest = createHash("sha256").update(serializeBundle(current)).digest("hex");
+    expectBundleError(() => loadBundle(current, { publicKey, contentHash: `sha256:${fileDigest}` }), new RegExp(`: refusing to load it\\. It is another bundle \\(an older release, or another policy set\\), or the pin is some other digest: ${SOURCE_OF_HASH}$`));
+    // As sha256sum prints it, 64 bare hex digits; or the content hash without its prefix.
+    for (const digest of [fileDigest, current.manifest.contentHash.slice("sha256:".length)]) {
+      expectBundleError(() => verifyBundle(current, { contentHash: digest }), new RegExp(`^the pinned content hash \\(contentHash\\) is 64 hex digits without \`sha256:\`: ${SOURCE_OF_HASH}; if they are the content hash, add the \`sha256:\` prefix$`));
     }
   });
 
