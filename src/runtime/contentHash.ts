@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { quotedVisibly } from "./hiddenText.js";
 
 /** What the content hash of a bundle covers (see `contentBytes`): its fields but the hash and the signature. */
 export interface BundleContent {
@@ -20,7 +21,14 @@ export interface BundleContent {
  */
 export function contentBytes(bundle: BundleContent): string {
   const { manifest } = bundle;
-  return JSON.stringify({ format: bundle.format, manifest: { compiler: manifest.compiler, sources: manifest.sources }, schema: bundle.schema, session: bundle.session, rules: bundle.rules, code: bundle.code }, exactNumber);
+  const content = { format: bundle.format, manifest: { compiler: manifest.compiler, sources: manifest.sources }, schema: bundle.schema, session: bundle.session, rules: bundle.rules, code: bundle.code };
+  try {
+    return JSON.stringify(content, exactNumber);
+  } catch (error) {
+    // The replacer knows the number's key alone; where it is, found again (only on this refusal).
+    if (error instanceof InexactNumber) throw new InexactNumberError(pathToInexactNumber(content), error.value);
+    throw error;
+  }
 }
 
 /**
@@ -30,16 +38,49 @@ export function contentBytes(bundle: BundleContent): string {
  * be edited without its key; it cannot be hashed, and a bundle holding it is refused.
  */
 export class InexactNumberError extends Error {
-  constructor(readonly field: string, readonly value: number) {
-    super(`its \`${field.slice(0, 40)}\` holds ${Object.is(value, -0) ? "-0, which JSON writes back as 0" : `${value > 0 ? "a number too large for JSON (read as Infinity)" : value < 0 ? "a number too small for JSON (read as -Infinity)" : "NaN"}, which JSON writes back as null`}, so no hash covers it as written`);
+  /** `path`: where the number is in the bundle, as `rules[2].ir.left.tools`, its names quoted and escaped as needed (they are the bundle's, whoever edited it). */
+  constructor(readonly path: string, readonly value: number) {
+    super(`its \`${path}\` holds ${Object.is(value, -0) ? "-0, which JSON writes back as 0" : `${value > 0 ? "a number too large for JSON (read as Infinity)" : value < 0 ? "a number too small for JSON (read as -Infinity)" : "NaN"}, which JSON writes back as null`}, so no hash covers it as written`);
     this.name = "InexactNumberError";
   }
 }
 
-/** `JSON.stringify`'s replacer for `contentBytes`: every number as it is, or an `InexactNumberError`. */
-function exactNumber(key: string, value: unknown): unknown {
-  if (typeof value === "number" && (!Number.isFinite(value) || Object.is(value, -0))) throw new InexactNumberError(key, value);
+/** What `exactNumber` throws, for `contentBytes` to say where the number is. */
+class InexactNumber {
+  constructor(readonly value: number) {}
+}
+
+function isInexact(value: unknown): value is number {
+  return typeof value === "number" && (!Number.isFinite(value) || Object.is(value, -0));
+}
+
+/** `JSON.stringify`'s replacer for `contentBytes`: every number as it is, or an `InexactNumber`. */
+function exactNumber(_key: string, value: unknown): unknown {
+  if (isInexact(value)) throw new InexactNumber(value);
   return value;
+}
+
+/**
+ * Where the first number `exactNumber` refuses is in `content`, in the order JSON.stringify
+ * visits it: names that are identifiers after a dot, other names quoted and escaped (a terminal
+ * control in a key an attacker wrote is shown, never acted on), indexes in brackets. Iterative:
+ * JSON.parse takes nesting deeper than the call stack.
+ */
+function pathToInexactNumber(content: object): string {
+  const pending: { value: unknown; path: string }[] = [{ value: content, path: "" }];
+  while (pending.length > 0) {
+    const { value, path } = pending.pop()!;
+    if (isInexact(value)) return path;
+    if (value === null || typeof value !== "object") continue;
+    const children = Array.isArray(value) ? value.map((item, index) => ({ value: item, path: `${path}[${index}]` })) : Object.entries(value).map(([name, item]) => ({ value: item, path: `${path}${step(name, path === "")}` }));
+    for (let i = children.length - 1; i >= 0; i--) pending.push(children[i]!);
+  }
+  return "(somewhere)";
+}
+
+/** One name of a path: `.name`, or `["…"]` quoted as describeText quotes request text. */
+function step(name: string, first: boolean): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$]{0,39}$/.test(name) ? `${first ? "" : "."}${name}` : `[${quotedVisibly(name.length > 40 ? `${name.slice(0, 37)}...` : name)}]`;
 }
 
 /** `sha256:` and the hex SHA-256 of `contentBytes`: what a bundle's manifest holds as its `contentHash`. */

@@ -185,9 +185,9 @@ describe("numbers JSON does not write back as read", () => {
   it("a signed bundle edited to 1e400 for a null or -0 for a 0 (the same content hash once re-serialised) is refused, with or without its key (audit s19 F1)", () => {
     expect(loadBundle(JSON.parse(text), { publicKey }).rules.length).toBe(2);
     const edits: [string, RegExp][] = [
-      [text.replace('"tools": null,', '"tools": 1e400,'), /^the bundle's content does not match its hash: its `tools` holds a number too large for JSON \(read as Infinity\), which JSON writes back as null, so no hash covers it as written; the compiler writes no such number, so it was changed after it was built/],
-      [text.replace('"tools": null,', '"tools": -1e400,'), /its `tools` holds a number too small for JSON \(read as -Infinity\), which JSON writes back as null/],
-      [text.replace(/"value": 0\n/, '"value": -0\n'), /its `value` holds -0, which JSON writes back as 0, so no hash covers it as written/],
+      [text.replace('"tools": null,', '"tools": 1e400,'), /^the bundle's content does not match its hash: its `rules\[0\]\.ir\.left\.tools` holds a number too large for JSON \(read as Infinity\), which JSON writes back as null, so no hash covers it as written; the compiler writes no such number, so it was changed after it was built/],
+      [text.replace('"tools": null,', '"tools": -1e400,'), /its `rules\[0\]\.ir\.left\.tools` holds a number too small for JSON \(read as -Infinity\), which JSON writes back as null/],
+      [text.replace(/"value": 0\n/, '"value": -0\n'), /its `rules\[0\]\.ir\.right\.value` holds -0, which JSON writes back as 0, so no hash covers it as written/],
     ];
     for (const [edited, message] of edits) {
       expect(edited).not.toBe(text);
@@ -195,6 +195,20 @@ describe("numbers JSON does not write back as read", () => {
       expectBundleError(() => verifyBundle(JSON.parse(edited)), message);
       expectBundleError(() => loadBundle(JSON.parse(edited)), message);
     }
+  });
+
+  it("the refusal names where the number is, the bundle's names escaped: a terminal control in a key is shown, not acted on (review s19 #1)", () => {
+    const inList = text.replace('"tools": null,', '"tools": null, "x": [1, -0],');
+    expectBundleError(() => verifyBundle(JSON.parse(inList)), /^the bundle's content does not match its hash: its `rules\[0\]\.ir\.left\.x\[1\]` holds -0, which JSON writes back as 0/);
+    const escaping = text.replace('"tools": null,', '"tools": null, "\\u001b[31mEVIL\\u001b[0m\\u202e": -0,');
+    let message = "";
+    try {
+      verifyBundle(JSON.parse(escaping));
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^the bundle's content does not match its hash: its `rules\[0\]\.ir\.left\["\\u001b\[31mEVIL\\u001b\[0m\\u202e"\]` holds -0/);
+    expect(message).not.toMatch(/[\u001b\u202e]/u);
   });
 });
 

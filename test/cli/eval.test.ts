@@ -342,8 +342,8 @@ describe("policyc eval", () => {
     write("count-request.json", JSON.stringify({ session: "s1", tool: "shell.exec", args: { cmd: "ls" } }));
     const changed = "the compiler writes no such number, so it was changed after it was built: ship the bundle file byte for byte";
     const cases: [string, string][] = [
-      ["count-infinite.json", `its \`tools\` holds a number too large for JSON (read as Infinity), which JSON writes back as null, so no hash covers it as written; ${changed}`],
-      ["count-negative-zero.json", `its \`value\` holds -0, which JSON writes back as 0, so no hash covers it as written; ${changed}`],
+      ["count-infinite.json", `its \`rules[0].ir.left.tools\` holds a number too large for JSON (read as Infinity), which JSON writes back as null, so no hash covers it as written; ${changed}`],
+      ["count-negative-zero.json", `its \`rules[0].ir.right.value\` holds -0, which JSON writes back as 0, so no hash covers it as written; ${changed}`],
     ];
     for (const [bundle, why] of cases) {
       expect(read(bundle)).not.toBe(signed);
