@@ -14,7 +14,11 @@ export interface BundleContent {
 /**
  * The bytes the content hash covers: the bundle without its hash and signature, its top-level
  * fields in a fixed order and nested objects in the order they hold (the compiler's, which is
- * deterministic), so the same sources always give the same hash. A tool that rewrites a bundle
+ * deterministic), so the same sources always give the same hash. They are written from the parsed
+ * value, not the file: the hash binds what the bundle parses to, which is what runs, not its
+ * spelling. Other spellings of the same value (`60000.0` or `6E4` for `60000`, `\u0072` for
+ * `r`, other whitespace, a duplicate key JSON.parse drops) are the same bundle; a value JSON
+ * cannot write back (`InexactNumberError`) is refused. A tool that rewrites a bundle
  * with its keys reordered changes the hash: the bundle is then refused, never misread (the order
  * carries meaning: the generated code numbers the declared tools in the schema's order).
  * (In the runtime, not in bundle/: the engine digests what it is given to run by the same bytes.)
@@ -32,8 +36,8 @@ export function contentBytes(bundle: BundleContent): string {
 }
 
 /**
- * A number in a bundle that JSON does not write back as it was read: `1e400` parses as
- * Infinity, which JSON writes as `null`, and `-0` is written `0`. Hashing such a value would
+ * A number in a bundle that JSON reads as a value it cannot write back: `1e400` parses as
+ * Infinity, which JSON writes as `null`, and `-0` as -0, written `0`. Hashing such a value would
  * give the hash of other content (the `null` or `0` the compiler wrote), so a signed bundle could
  * be edited without its key; it cannot be hashed, and a bundle holding it is refused.
  */

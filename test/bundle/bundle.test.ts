@@ -178,7 +178,7 @@ describe("tampering", () => {
 /** A policy whose IR holds a `null` (`session.count` of no tool) and a `0` (its bound), as the compiler writes them. */
 const COUNT_SOURCES = [{ path: "p.policy", text: ["tool shell.exec {", "  risk high", "  args { cmd: string }", "}", "policy base {", '  deny shell.exec when session.count(within 1m) > 0 reason "too many"', "  allow shell.exec", "}", ""].join("\n") }];
 
-describe("numbers JSON does not write back as read", () => {
+describe("numbers JSON reads as values it cannot write back", () => {
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
   const text = serializeBundle(createBundle(compiled(COUNT_SOURCES), COUNT_SOURCES, { privateKey }));
 
@@ -194,6 +194,21 @@ describe("numbers JSON does not write back as read", () => {
       expectBundleError(() => loadBundle(JSON.parse(edited), { publicKey }), message);
       expectBundleError(() => verifyBundle(JSON.parse(edited)), message);
       expectBundleError(() => loadBundle(JSON.parse(edited)), message);
+    }
+  });
+
+  it("the hash binds the values the file parses to, not their spelling: other spellings of the same values load with the key (review s19 #5)", () => {
+    const respelled = [
+      text.replace(/"windowMs": 60000/, '"windowMs": 60000.0'),
+      text.replace(/"windowMs": 60000/, '"windowMs": 6E4'),
+      text.replace('"reason": "too many"', '"reason": "too \\u006dany"'),
+      text.replace('"tools": null,', '"tools": "first", "tools": null,'),
+      text.replace(/\n */g, ""),
+    ];
+    for (const edited of respelled) {
+      expect(edited).not.toBe(text);
+      expect(JSON.parse(edited)).toEqual(JSON.parse(text));
+      expect(loadBundle(JSON.parse(edited), { publicKey }).rules.length).toBe(2);
     }
   });
 

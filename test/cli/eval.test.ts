@@ -334,7 +334,7 @@ describe("policyc eval", () => {
     expect(noKey.stderr).toContain("cannot read public key `missing.pem`");
   });
 
-  it("a signed bundle edited to 1e400 for a null, or -0 for a 0, is refused with --public-key (exit 2): the hash binds the bundle's JSON exactly (audit s19 F1)", async () => {
+  it("a signed bundle edited to 1e400 for a null, or -0 for a 0, is refused with --public-key (exit 2): a value JSON cannot write back is not hashed (audit s19 F1)", async () => {
     const sources = [{ path: "count.policy", text: ["tool shell.exec {", "  risk high", "  args { cmd: string }", "}", "policy base {", '  deny shell.exec when session.count(within 1m) > 0 reason "too many"', "  allow shell.exec", "}", ""].join("\n") }];
     const signed = serializeBundle(createBundle(compileSources(sources).policy!, sources, { privateKey: createPrivateKey(read("private.pem")) }));
     write("count-infinite.json", signed.replace('"tools": null,', '"tools": 1e400,'));
