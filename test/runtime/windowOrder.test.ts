@@ -8,10 +8,10 @@ import { cpuMilliseconds } from "../helpers.js";
 
 /**
  * A session's `session.count` window keeps its attempts in time order. An attempt dated before
- * the latest one is put in its place by binary search, moving the shorter side of the window
- * (and, dated before them all, into room kept before the window), rather than by a scan from
- * the end and a splice, which moved the whole window for every attempt dated a little earlier
- * than the last (audit s19 a3 #5). Decisions must not change at all: the differential test
+ * the latest one is put in its place by binary search and spliced in there (dated before them
+ * all, it goes into room kept before the window), rather than found by a scan from the end: the
+ * scan cost most of each such attempt (audit s19 a3 #5). The splice still moves the attempts
+ * after it, a fast memory move (documented in language.md, section 7; review r3). Decisions must not change at all: the differential test
  * below decides every sequence with the way it was done before as well.
  */
 
