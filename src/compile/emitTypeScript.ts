@@ -1,4 +1,4 @@
-import { Project, Writers, type CodeBlockWriter, type OptionalKind, type PropertySignatureStructure, type WriterFunction } from "ts-morph";
+import { Project, StructureKind, Writers, type CodeBlockWriter, type OptionalKind, type PropertySignatureStructure, type TypeAliasDeclarationStructure, type WriterFunction } from "ts-morph";
 import type * as A from "../ast/nodes.js";
 import type { FieldsJson, RuntimeSchema, TypeJson } from "../runtime/schema.js";
 import { generatedHeader } from "./generatedHeader.js";
@@ -207,15 +207,18 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
   const apart = (writer: CodeBlockWriter): void => void writer.blankLineIfLastNot();
   const union = (values: readonly string[]): string => (values.length === 0 ? "never" : values.map((v) => JSON.stringify(v)).join(" | "));
 
-  file.addStatements([generatedHeader(options.bundleFile)]);
-  file.addTypeAlias({ name: "Risk", isExported: true, type: union(["low", "medium", "high", "critical"]), docs: ["Risk levels, lowest first."] });
+  // Collected and inserted at once: ts-morph re-parses the whole file on each insertion, which
+  // made a module of many tools quadratic to build (1,000 tools took seconds of CPU).
+  const statements: (string | TypeAliasDeclarationStructure)[] = [generatedHeader(options.bundleFile)];
+  const addTypeAlias = (alias: Omit<TypeAliasDeclarationStructure, "kind">): void => void statements.push({ kind: StructureKind.TypeAlias, ...alias });
+  addTypeAlias({ name: "Risk", isExported: true, type: union(["low", "medium", "high", "critical"]), docs: ["Risk levels, lowest first."] });
   for (const [name, members] of Object.entries(schema.enums)) {
     const docs = docsOf(options.docs?.enums, name);
-    file.addTypeAlias({ name: declared.get(name)!, isExported: true, type: union(members), docs: jsDoc(docs.docs, memberList(members, docs.parts)) });
+    addTypeAlias({ name: declared.get(name)!, isExported: true, type: union(members), docs: jsDoc(docs.docs, memberList(members, docs.parts)) });
   }
   for (const [name, fields] of Object.entries(schema.records)) {
     const docs = docsOf(options.docs?.records, name);
-    file.addTypeAlias({ leadingTrivia: apart, name: declared.get(name)!, isExported: true, type: objectType(fields, docs), docs: jsDoc(docs.docs) });
+    addTypeAlias({ leadingTrivia: apart, name: declared.get(name)!, isExported: true, type: objectType(fields, docs), docs: jsDoc(docs.docs) });
   }
 
   const labels = sentLabels(schema, declared, options.readsSessionLabels ?? false);
@@ -228,10 +231,10 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
     entityNames[entity] = `${entity[0]!.toUpperCase()}${entity.slice(1)}Attributes`;
     const type = extra ? Writers.objectType({ properties: [...properties(fields ?? {}, docs), extra] }) : objectType(fields!, docs);
     const undeclared = fields ? undefined : "The set declares no `context` block: this types only the labels the engine reads from it.";
-    file.addTypeAlias({ leadingTrivia: apart, name: entityNames[entity]!, isExported: true, type, docs: jsDoc(`The request's \`${entity}\` attributes.`, docs.docs, undeclared) });
+    addTypeAlias({ leadingTrivia: apart, name: entityNames[entity]!, isExported: true, type, docs: jsDoc(`The request's \`${entity}\` attributes.`, docs.docs, undeclared) });
   }
   const intents = Object.keys(schema.intents);
-  file.addTypeAlias({ leadingTrivia: apart, name: "IntentName", isExported: true, type: union(intents), docs: jsDoc("The declared intents.", memberList(intents, options.docs?.intents ?? new Map())) });
+  addTypeAlias({ leadingTrivia: apart, name: "IntentName", isExported: true, type: union(intents), docs: jsDoc("The declared intents.", memberList(intents, options.docs?.intents ?? new Map())) });
 
   const base: OptionalKind<PropertySignatureStructure>[] = [
     { name: "time", type: "string | undefined", hasQuestionToken: true, isReadonly: true, docs: ["RFC 3339 time of the attempt."] },
@@ -243,7 +246,7 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
   // Required when declared, as the engine requires it; else there only for its labels.
   if (schema.entities.context) base.push({ name: "context", type: entityNames["context"]!, isReadonly: true });
   else if (entityNames["context"]) base.push({ name: "context", type: `${entityNames["context"]} | undefined`, hasQuestionToken: true, isReadonly: true });
-  file.addTypeAlias({ leadingTrivia: apart, name: "RequestBase", isExported: true, type: Writers.objectType({ properties: base }), docs: ["Fields every request carries."] });
+  addTypeAlias({ leadingTrivia: apart, name: "RequestBase", isExported: true, type: Writers.objectType({ properties: base }), docs: ["Fields every request carries."] });
 
   // Named in the order of the tools' names, not of their declarations: of two tools whose names
   // give one type name (`email.send` and `Email.Send`), the one whose name sorts first (by
@@ -260,7 +263,7 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
     const required = Object.values(info.args).some((f) => !f.optional);
     const docs = docsOf(options.docs?.tools, tool);
     const args = objectType(info.args, docs);
-    file.addTypeAlias({
+    addTypeAlias({
       leadingTrivia: apart,
       name,
       isExported: true,
@@ -276,8 +279,9 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
       ),
     });
   }
-  file.addTypeAlias({ leadingTrivia: apart, name: "Request", isExported: true, type: members.length ? members.join(" | ") : "never", docs: ["Every request the policy set accepts, discriminated by `tool`."] });
-  file.addTypeAlias({ name: "ToolName", isExported: true, type: union(Object.keys(schema.tools)) });
+  addTypeAlias({ leadingTrivia: apart, name: "Request", isExported: true, type: members.length ? members.join(" | ") : "never", docs: ["Every request the policy set accepts, discriminated by `tool`."] });
+  addTypeAlias({ name: "ToolName", isExported: true, type: union(Object.keys(schema.tools)) });
+  file.addStatements(statements);
   file.formatText({ indentSize: 2 });
   return file.getFullText();
 }
