@@ -105,10 +105,13 @@ export function fieldsNamedLikeObjectMembers(schema: RuntimeSchema): string[] {
 /**
  * One JSDoc text from paragraphs (the empty ones left out); none when all are empty. A star
  * followed by a slash in a doc comment would end the JSDoc early, so a backslash goes between.
+ * An `@` that starts a word (after a space or a line break, even in backquotes) starts a JSDoc
+ * tag: prose such as "ask @security" would cut the description short there, and "@deprecated"
+ * would mark the type deprecated. A backslash before it keeps it text (Markdown shows `@`).
  */
 function jsDoc(...paragraphs: (string | undefined)[]): string[] {
   const text = paragraphs.filter((p): p is string => p !== undefined && p.trim() !== "").join("\n\n");
-  return text === "" ? [] : [text.replaceAll("*/", "*\\/")];
+  return text === "" ? [] : [text.replaceAll("*/", "*\\/").replace(/(^|\s)@/g, "$1\\@")];
 }
 
 /**

@@ -466,6 +466,33 @@ describe("emitTypeScript", () => {
     });
   });
 
+  it("keeps a doc comment's `@word` as text, not a JSDoc tag: an editor shows the whole comment, and `@deprecated` in prose deprecates nothing (audit s19 a2 LOW 1)", () => {
+    const text = [
+      "/// Posts to a chat channel; agents never mention @here or @channel.",
+      "/// Replies go to bob@acme.com (`@ops` on call).",
+      "tool chat.post { risk medium args { channel: string, /// Not @deprecated, only rare.\n text: string } }",
+      "/// Old shape, @deprecated and kept.",
+      "type R { x: string }",
+      "tool t { args { r: R } }",
+      "policy p { allow * }",
+    ].join("\n");
+    const module = moduleOf([{ path: "j.policy", text }]);
+    expect(module).toContain("/**\n * Posts to a chat channel; agents never mention \\@here or \\@channel.\n * Replies go to bob@acme.com (`@ops` on call).\n *\n * A call of `chat.post` (risk medium).\n */");
+    const editor = new Project({ useInMemoryFileSystem: true, compilerOptions: { strict: true, noEmit: true } });
+    editor.createSourceFile("/policy.ts", module);
+    const use = 'import type { ChatPostRequest, R } from "./policy";\nexport const r: R = { x: "" };\nexport const text = (c: ChatPostRequest): string => c.args.text;\n';
+    editor.createSourceFile("/use.ts", use);
+    const service = editor.getLanguageService().compilerObject;
+    const hover = (name: string): { docs: string; tags: string[] } => {
+      const info = service.getQuickInfoAtPosition("/use.ts", use.lastIndexOf(name));
+      return { docs: (info?.documentation ?? []).map((part) => part.text).join(""), tags: (info?.tags ?? []).map((tag) => tag.name) };
+    };
+    expect(hover("ChatPostRequest)")).toEqual({ docs: "Posts to a chat channel; agents never mention \\@here or \\@channel.\nReplies go to bob@acme.com (`@ops` on call).\n\nA call of `chat.post` (risk medium).", tags: [] });
+    expect(hover("R =")).toEqual({ docs: "Old shape, \\@deprecated and kept.", tags: [] });
+    expect(hover("text;")).toEqual({ docs: "Not \\@deprecated, only rare.", tags: [] });
+    expect(service.getSuggestionDiagnostics("/use.ts").map((d) => d.code)).not.toContain(6385);
+  });
+
   it("emits the module of 2,000 tools in time linear in the tools (audit s19 a2 MEDIUM 1: 77 s of CPU when each declaration re-parsed the module)", () => {
     const tools = Array.from({ length: 2_000 }, (_, i) => `tool ns.t${i} { risk low args { a: string, n?: int } }`);
     const schema = schemaOf([{ path: "many.policy", text: `${tools.join("\n")}\npolicy p { allow * }\n` }]);
