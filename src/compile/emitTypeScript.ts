@@ -128,14 +128,19 @@ function sentLabels(schema: RuntimeSchema, declared: ReadonlyMap<string, string>
   if (!readsSessionLabels) return undefined;
   if (schema.entities.context !== undefined && Object.hasOwn(schema.entities.context, "labels")) return undefined;
   const labelEnum = schema.enums["Label"] !== undefined ? declared.get("Label") : undefined;
+  // The advice is policy text, to be followed as written: with no `Label` enum (case 3), a
+  // `labels: set<Label>` alone would name an unknown type; with no `context` block, there is none to add it to.
+  const hasContextBlock = schema.entities.context !== undefined;
+  const inContext = `\`labels: set<Label>\` in ${hasContextBlock ? "the" : "a"} \`context\` block`;
+  const toCheck = labelEnum === undefined ? `declare the labels as an enum, \`enum Label { … }\`, and ${inContext} (language.md, section 3.7); rules then name labels as members: \`pii\`, not \`"pii"\`` : `declare ${inContext} (language.md, section 3.7)`;
   return {
     name: JSON.stringify("labels"),
     type: `readonly ${labelEnum === undefined ? "string" : `(${labelEnum} | (string & {}))`}[]${ABSENT}`,
     hasQuestionToken: true,
     isReadonly: true,
     docs: jsDoc(
-      "The labels of the data in this call. The `context` block does not declare `labels`, but the policy reads `session.labels`, and the engine takes the labels sent here into it for later calls (taint): send them.",
-      `They are not checked${labelEnum === undefined ? "" : ` against \`${labelEnum}\``}: a label spelled otherwise matches no rule. Declare \`labels: set<${labelEnum ?? "Label"}>\` in the \`context\` block to have requests checked (language.md, section 3.7).`,
+      `The labels of the data in this call. ${hasContextBlock ? "The `context` block does not declare `labels`" : "The set has no `context` block"}, but the policy reads \`session.labels\`, and the engine takes the labels sent here into it for later calls (taint): send them.`,
+      `They are not checked${labelEnum === undefined ? "" : ` against \`${labelEnum}\``}: a label spelled otherwise matches no rule. To have requests checked, ${toCheck}.`,
     ),
   };
 }

@@ -298,6 +298,24 @@ describe("emitTypeScript", () => {
     }
   });
 
+  it("the `context.labels` JSDoc's advice to have requests checked works as written, with or without a `context` block or a `Label` enum (audit s19 a2 LOW 3)", () => {
+    const rules = (label: string): string => `tool t { returns pii }\ntool u { }\npolicy p {\n  allow t, u\n  deny u when session.labels contains ${label}\n}\n`;
+    const cases = [
+      // Case 3 of language.md 3.7: no `Label` enum, labels are strings.
+      { text: rules('"pii"'), says: ["The set has no `context` block", 'declare the labels as an enum, `enum Label { … }`, and `labels: set<Label>` in a `context` block (language.md, section 3.7); rules then name labels as members: `pii`, not `"pii"`.'], followed: `enum Label { pii }\ncontext { labels: set<Label> }\n${rules("pii")}` },
+      { text: `context { env: string }\n${rules('"pii"')}`, says: ["The `context` block does not declare `labels`", "declare the labels as an enum, `enum Label { … }`, and `labels: set<Label>` in the `context` block"], followed: `enum Label { pii }\ncontext { env: string, labels: set<Label> }\n${rules("pii")}` },
+      // Case 2: the `Label` enum.
+      { text: `enum Label { pii }\n${rules("pii")}`, says: ["The set has no `context` block", "To have requests checked, declare `labels: set<Label>` in a `context` block (language.md, section 3.7)."], followed: `enum Label { pii }\ncontext { labels: set<Label> }\n${rules("pii")}` },
+      { text: `enum Label { pii }\ncontext { env: string }\n${rules("pii")}`, says: ["The `context` block does not declare `labels`", "To have requests checked, declare `labels: set<Label>` in the `context` block (language.md, section 3.7)."], followed: `enum Label { pii }\ncontext { env: string, labels: set<Label> }\n${rules("pii")}` },
+    ];
+    for (const { text, says, followed } of cases) {
+      const module = emitTypeScript(schemaOf([{ path: "l.policy", text }]), { readsSessionLabels: true });
+      for (const words of says) expect(module, text).toContain(words);
+      expect(analyze([{ path: "l.policy", text: followed }]).diagnostics.filter((d) => d.severity === "error"), followed).toEqual([]);
+      expect(emitTypeScript(schemaOf([{ path: "l.policy", text: followed }]), { readsSessionLabels: true })).toContain('readonly "labels": readonly Label[];');
+    }
+  });
+
   it("an optional field named like a member TypeScript gives every object (`constructor`, `toString`…) cannot be left out of a typed value: its JSDoc and a build note say to write null, which compiles and the engine takes as absent (audit a2 #2); a `__proto__` field's JSDoc says to write the key computed (#6)", async () => {
     const names = Object.getOwnPropertyNames(Object.prototype);
     const text = [
