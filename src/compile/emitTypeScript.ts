@@ -49,13 +49,20 @@ const ABSENT = " | null | undefined";
 /** An object without fields (see `objectType` in `emitTypeScript`). */
 const NO_FIELDS = "{ readonly [key: string]: never }";
 
+/** The type of the values a set or list holds, through nested ones (`list<list<int>>` holds ints); any other type itself. */
+function elementsOf(type: TypeJson): TypeJson {
+  return typeof type !== "string" && ("set" in type || "list" in type) ? elementsOf("set" in type ? type.set : type.list) : type;
+}
+
 /**
  * What a request carries for an int, a duration or a time (docs/language.md, section 3.1), by
- * the field's type: TypeScript's `number` says nothing of the fractions and unsafe integers
- * the engine denies, nor of the unit of a duration.
+ * the field's type, or that of the elements of its sets and lists, however nested (the engine
+ * checks them all alike): TypeScript's `number` says nothing of the fractions and unsafe
+ * integers the engine denies, nor of the unit of a duration.
  */
 function unitNote(type: TypeJson): string | undefined {
-  const element = typeof type !== "string" && ("set" in type || "list" in type) ? ("set" in type ? type.set : type.list) : undefined;
+  const inner = elementsOf(type);
+  const element = inner === type ? undefined : inner;
   if (type === "int") return "An int: a whole number from -(2^53 - 1) to 2^53 - 1 (`Number.isSafeInteger`).";
   if (element === "int") return "Ints: whole numbers from -(2^53 - 1) to 2^53 - 1 (`Number.isSafeInteger`).";
   if (type === "duration") return "A duration: a whole number of milliseconds from 0 to 2^53 - 1 (`7200000` is two hours).";

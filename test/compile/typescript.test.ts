@@ -521,6 +521,20 @@ describe("emitTypeScript", () => {
     expect(module).toContain("export type Request = NsT0Request | NsT1Request | ");
   });
 
+  it("notes what ints, durations and times take in nested sets and lists too, where the engine checks them as at the top (audit s19 a2 LOW 4)", () => {
+    const text = "tool nest.lists { risk low args { ll: list<list<int>>, sd?: set<list<duration>>, lt: list<set<list<time>>>, ls: list<list<string>> } }\npolicy p { allow * }\n";
+    const module = moduleOf([{ path: "n.policy", text }]);
+    expect(module).toContain('    /** Ints: whole numbers from -(2^53 - 1) to 2^53 - 1 (`Number.isSafeInteger`). */\n    readonly "ll": readonly (readonly number[])[];');
+    expect(module).toContain('    /** Durations: whole numbers of milliseconds from 0 to 2^53 - 1 (`7200000` is two hours). */\n    readonly "sd"?: readonly (readonly number[])[] | null | undefined;');
+    expect(module).toContain('    /** Times: RFC 3339 strings (`2026-01-01T09:00:00Z`). */\n    readonly "lt": readonly (readonly (readonly string[])[])[];');
+    expect(module).toContain('\n    readonly "ls": readonly (readonly string[])[];');
+    expect(module).not.toContain('*/\n    readonly "ls"');
+    // The fraction the note warns of is what the engine refuses.
+    const decision = compile([{ path: "n.policy", text }]).decide({ session: "s", tool: "nest.lists", args: { ll: [[1.5]], lt: [], ls: [] } });
+    expect(decision.decision).toBe("deny");
+    expect(decision.reasons.join("\n")).toContain("request.args.ll[0][0] must be an int");
+  });
+
   it("carries the policy's doc comments as JSDoc, with the range of ints and the unit of durations and times", () => {
     const text = [
       "/// Zones a host can be in.",
