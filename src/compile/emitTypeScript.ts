@@ -1,6 +1,7 @@
 import { Project, StructureKind, Writers, type CodeBlockWriter, type OptionalKind, type PropertySignatureStructure, type TypeAliasDeclarationStructure, type WriterFunction } from "ts-morph";
 import type * as A from "../ast/nodes.js";
 import type { FieldsJson, RuntimeSchema, TypeJson } from "../runtime/schema.js";
+import { MAX_SESSION_ID_LENGTH } from "../runtime/session.js";
 import { generatedHeader } from "./generatedHeader.js";
 import { TypeNames } from "./typeScriptNames.js";
 
@@ -253,7 +254,13 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
 
   const base: OptionalKind<PropertySignatureStructure>[] = [
     { name: "time", type: "string | undefined", hasQuestionToken: true, isReadonly: true, docs: ["RFC 3339 time of the attempt."] },
-    { name: "session", type: "string", isReadonly: true },
+    // As for an int, what `string` cannot say: the engine denies "" and longer ids as invalid requests.
+    {
+      name: "session",
+      type: "string",
+      isReadonly: true,
+      docs: [`The session id, issued by the enforcement point (never chosen by the agent): a non-empty string of at most ${MAX_SESSION_ID_LENGTH.toLocaleString("en-US")} characters (JavaScript's \`length\`).`],
+    },
     { name: "intent", type: `IntentName${ABSENT}`, hasQuestionToken: true, isReadonly: true },
   ];
   if (entityNames["agent"]) base.push({ name: "agent", type: entityNames["agent"], isReadonly: true });

@@ -535,6 +535,14 @@ describe("emitTypeScript", () => {
     expect(decision.reasons.join("\n")).toContain("request.args.ll[0][0] must be an int");
   });
 
+  it("notes on `session` what its type cannot say and the engine refuses: an empty id and one over 1,024 characters (audit s19 a2 LOW 5)", () => {
+    const sources = [{ path: "s.policy", text: "tool t { risk low }\npolicy p { allow t }\n" }];
+    const module = moduleOf(sources);
+    expect(module).toContain("  /** The session id, issued by the enforcement point (never chosen by the agent): a non-empty string of at most 1,024 characters (JavaScript's `length`). */\n  readonly session: string;");
+    const engine = compile(sources);
+    expect(["", "s".repeat(1_025), "s".repeat(1_024)].map((session) => engine.decide({ session, tool: "t" }).decision)).toEqual(["deny", "deny", "allow"]);
+  });
+
   it("carries the policy's doc comments as JSDoc, with the range of ints and the unit of durations and times", () => {
     const text = [
       "/// Zones a host can be in.",
