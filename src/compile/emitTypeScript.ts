@@ -117,7 +117,9 @@ export function fieldsNamedLikeObjectMembers(schema: RuntimeSchema): string[] {
  * followed by a slash in a doc comment would end the JSDoc early, so a backslash goes between.
  * An `@` that starts a word (after a space or a line break, even in backquotes) starts a JSDoc
  * tag: prose such as "ask @security" would cut the description short there, and "@deprecated"
- * would mark the type deprecated. A backslash before it keeps it text (Markdown shows `@`).
+ * would mark the type deprecated. A backslash before it keeps it text: in prose Markdown shows
+ * `@`, but inside a code span, where Markdown reads no escape, a hover shows `\@` (there is no
+ * other way to keep TypeScript from taking it for a tag there).
  */
 function jsDoc(...paragraphs: (string | undefined)[]): string[] {
   const text = paragraphs.filter((p): p is string => p !== undefined && p.trim() !== "").join("\n\n");
