@@ -8,6 +8,7 @@ import { basename, dirname, join, resolve, sep } from "node:path";
 import type { Command } from "commander";
 import { createBundle, serializeBundle } from "../bundle/writeBundle.js";
 import { compileSources } from "../compile/compile.js";
+import { labelsTestedInSession } from "../compile/analyzeSessionUse.js";
 import { oneLine, readGeneratedHeader } from "../compile/generatedHeader.js";
 import { type Diagnostic, sortDiagnostics } from "../diagnostics/Diagnostic.js";
 import { printable } from "../diagnostics/printable.js";
@@ -244,7 +245,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     // Emitted before anything is written: an emitter failure is ours (main reports it), and
     // must not leave a new bundle beside the previous build's policy.ts.
     const { emitTypeScript, fieldsNamedLikeObjectMembers, policyDocs } = await import("../compile/emitTypeScript.js");
-    texts.push({ path: resolve(io.cwd, files.module), text: emitTypeScript(bundle.schema, { bundleFile: basename(files.bundle), docs: policyDocs(program.files), readsSessionLabels: bundle.session.labels }) });
+    texts.push({ path: resolve(io.cwd, files.module), text: emitTypeScript(bundle.schema, { bundleFile: basename(files.bundle), docs: policyDocs(program.files), readsSessionLabels: bundle.session.labels, testedLabels: labelsTestedInSession(bundle.rules.map((rule) => rule.ir)) }) });
     const awkward = fieldsNamedLikeObjectMembers(bundle.schema);
     if (awkward.length > 0) {
       moduleNote = `in \`${printable(files.module)}\`, ${awkward.length === 1 ? "an optional field" : "optional fields"} named like a member every TypeScript object has (${awkward.map((field) => `\`${printable(field)}\``).join(", ")}) cannot be left out of a typed value: write ${awkward.length === 1 ? "it" : "each"} as \`null\` instead, which the engine takes as absent`;

@@ -35,3 +35,26 @@ export function analyzeSessionUse(conditions: readonly (IrExpr | null)[]): Sessi
   }
   return use;
 }
+
+/**
+ * The labels conditions test in `session.labels` by name: the strings of `session.labels
+ * contains "x"`, `"x" in session.labels` and `session.labels containsAny ["x", "y"]` (or
+ * `containsAll`), each once, sorted.
+ */
+export function labelsTestedInSession(conditions: readonly (IrExpr | null)[]): string[] {
+  const labels = new Set<string>();
+  const isSessionLabels = (expr: IrExpr): boolean => expr.op === "session" && expr.member === "labels";
+  const add = (expr: IrExpr): void => {
+    if (expr.op === "const" && typeof expr.value === "string") labels.add(expr.value);
+    else if (expr.op === "list") expr.items.forEach(add);
+  };
+  const stack: IrExpr[] = conditions.filter((c): c is IrExpr => c !== null);
+  while (stack.length > 0) {
+    const expr = stack.pop()!;
+    if (expr.op === "contains" && isSessionLabels(expr.collection)) add(expr.element);
+    else if (expr.op === "in" && isSessionLabels(expr.collection)) add(expr.element);
+    else if ((expr.op === "containsAny" || expr.op === "containsAll") && isSessionLabels(expr.left)) add(expr.right);
+    stack.push(...childrenOf(expr));
+  }
+  return [...labels].sort();
+}

@@ -2,6 +2,8 @@ import { Project, StructureKind, Writers, type CodeBlockWriter, type OptionalKin
 import type * as A from "../ast/nodes.js";
 import type { FieldsJson, RuntimeSchema, TypeJson } from "../runtime/schema.js";
 import { MAX_SESSION_ID_LENGTH } from "../runtime/session.js";
+import { listed } from "../diagnostics/suggest.js";
+import { isName } from "../syntax/tokens.js";
 import { generatedHeader } from "./generatedHeader.js";
 import { TypeNames } from "./typeScriptNames.js";
 
@@ -115,7 +117,9 @@ export function fieldsNamedLikeObjectMembers(schema: RuntimeSchema): string[] {
  * followed by a slash in a doc comment would end the JSDoc early, so a backslash goes between.
  * An `@` that starts a word (after a space or a line break, even in backquotes) starts a JSDoc
  * tag: prose such as "ask @security" would cut the description short there, and "@deprecated"
- * would mark the type deprecated. A backslash before it keeps it text (Markdown shows `@`).
+ * would mark the type deprecated. A backslash before it keeps it text: in prose Markdown shows
+ * `@`, but inside a code span, where Markdown reads no escape, a hover shows `\@` (there is no
+ * other way to keep TypeScript from taking it for a tag there).
  */
 function jsDoc(...paragraphs: (string | undefined)[]): string[] {
   const text = paragraphs.filter((p): p is string => p !== undefined && p.trim() !== "").join("\n\n");
@@ -131,8 +135,10 @@ function jsDoc(...paragraphs: (string | undefined)[]): string[] {
  * make their code compile, and the deny that their taint would trigger never fire. Strings,
  * as the engine takes any; the label enum (`Label`), when there is one, is joined with
  * `string & {}` rather than `string`, which would absorb it: editors then still suggest its members.
+ * `testedLabels`: the labels rules test in `session.labels`, which the advice to declare an enum
+ * of them must have renamed first when they are not names (`"pii-data"`).
  */
-function sentLabels(schema: RuntimeSchema, declared: ReadonlyMap<string, string>, readsSessionLabels: boolean): OptionalKind<PropertySignatureStructure> | undefined {
+function sentLabels(schema: RuntimeSchema, declared: ReadonlyMap<string, string>, readsSessionLabels: boolean, testedLabels: readonly string[]): OptionalKind<PropertySignatureStructure> | undefined {
   if (!readsSessionLabels) return undefined;
   if (schema.entities.context !== undefined && Object.hasOwn(schema.entities.context, "labels")) return undefined;
   const labelEnum = schema.enums["Label"] !== undefined ? declared.get("Label") : undefined;
@@ -140,7 +146,11 @@ function sentLabels(schema: RuntimeSchema, declared: ReadonlyMap<string, string>
   // `labels: set<Label>` alone would name an unknown type; with no `context` block, there is none to add it to.
   const hasContextBlock = schema.entities.context !== undefined;
   const inContext = `\`labels: set<Label>\` in ${hasContextBlock ? "the" : "a"} \`context\` block`;
-  const toCheck = labelEnum === undefined ? `declare the labels as an enum, \`enum Label { … }\`, and ${inContext} (language.md, section 3.7); rules then name labels as members: \`pii\`, not \`"pii"\`` : `declare ${inContext} (language.md, section 3.7)`;
+  // An enum member is a name: a label tested as `"pii-data"` must be renamed before it can be one.
+  const notNames = labelEnum === undefined ? testedLabels.filter((label) => !isName(label)).map((label) => `\`${JSON.stringify(label)}\``) : [];
+  const shown = notNames.length > 5 ? [...notNames.slice(0, 4), `${notNames.length - 4} more`] : notNames;
+  const renameFirst = notNames.length === 0 ? "" : `first rename the labels that are not names (${listed(shown)}) in the rules and in what requests send, as an enum member is a name of letters, digits and \`_\`; then `;
+  const toCheck = labelEnum === undefined ? `${renameFirst}declare the labels as an enum, \`enum Label { … }\`, and ${inContext} (language.md, section 3.7); rules then name labels as members: \`pii\`, not \`"pii"\`` : `declare ${inContext} (language.md, section 3.7)`;
   return {
     name: JSON.stringify("labels"),
     type: `readonly ${labelEnum === undefined ? "string" : `(${labelEnum} | (string & {}))`}[]${ABSENT}`,
@@ -175,9 +185,10 @@ function memberList(members: readonly string[], docs: ReadonlyMap<string, string
  * `int`, `duration` and `time` fields take.
  *
  * `readsSessionLabels` (the bundle's `session.labels`): whether the policy reads
- * `session.labels`, which the `context.labels` of requests feed (see `sentLabels`).
+ * `session.labels`, which the `context.labels` of requests feed (see `sentLabels`);
+ * `testedLabels`: the labels rules test in it (labelsTestedInSession), for its advice.
  */
-export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: string; docs?: PolicyDocs; readsSessionLabels?: boolean } = {}): string {
+export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: string; docs?: PolicyDocs; readsSessionLabels?: boolean; testedLabels?: readonly string[] } = {}): string {
   const project = new Project({ useInMemoryFileSystem: true });
   const file = project.createSourceFile("policy.ts", "", { overwrite: true });
   const names = new TypeNames();
@@ -237,7 +248,7 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
     addTypeAlias({ leadingTrivia: apart, name: declared.get(name)!, isExported: true, type: objectType(fields, docs), docs: jsDoc(docs.docs) });
   }
 
-  const labels = sentLabels(schema, declared, options.readsSessionLabels ?? false);
+  const labels = sentLabels(schema, declared, options.readsSessionLabels ?? false, options.testedLabels ?? []);
   const entityNames: Record<string, string> = {};
   for (const entity of ["agent", "user", "context"] as const) {
     const fields = schema.entities[entity];

@@ -15,6 +15,11 @@ export const RootName = createToken({ name: "RootName", pattern: Lexer.NA, label
 
 export const Identifier = createToken({ name: "Identifier", pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: "a name", categories: [AnyName, ToolNameStart, RootName] });
 
+/** Whether `text` is one name as `Identifier` reads it (a label or member written bare), not quoted text such as `pii-data`. */
+export function isName(text: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(text);
+}
+
 /** Keywords that may start a tool name (`agent.delegate`, `context.search`), never clause words. */
 const NAMESPACE_WORDS = new Set(["enum", "type", "agent", "user", "context", "tool", "intent", "policy", "risk", "returns", "args", "tools", "max_risk", "any", "all"]);
 /**

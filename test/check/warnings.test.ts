@@ -934,6 +934,18 @@ describe("PC515: session.labels read while context.labels is not declared", () =
     ]);
   });
 
+  it("with no `context` block, says the set has none and to declare `labels` in a new one, not in \"the\" block (review r2 LOW 4)", () => {
+    const result = analyze([{ path: "t.policy", text: "enum Label { public, pii }\ntool crm.lookup { returns pii }\ntool email.send {}\npolicy p {\n  allow crm.lookup, email.send\n  deny email.send when session.labels contains pii\n}\n" }]);
+    expect(result.diagnostics.map(describeDiagnostic).map((d) => [d.code, d.line, d.message.split(", so ")[0], d.help])).toEqual([
+      [
+        "PC515",
+        1,
+        "`Label` is the label enum and rules read `session.labels`, but the set has no `context` block to declare `labels`",
+        "declare `labels: set<Label>` in a `context` block (or `labels?: set<Label>` when requests may leave it out): a request sending a label that is no member of `Label` is then refused",
+      ],
+    ]);
+  });
+
   it("warns at `context.labels` when it is declared, but not as a collection of the label enum", () => {
     const result = set("env: string, labels?: set<string>", "deny email.send when session.labels contains pii");
     expect(result.diagnostics.map(describeDiagnostic).map((d) => [d.code, d.line, d.message.split(",")[0], d.help])).toEqual([

@@ -316,6 +316,29 @@ describe("emitTypeScript", () => {
     }
   });
 
+  it("with no `Label` enum, the `context.labels` advice says first to rename the tested labels that cannot be enum members (`\"pii-data\"`), and the advice so followed checks clean (review r2 LOW 3)", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "policyc-ts-label-names-"));
+    try {
+      const rules = (pii: string, gdpr: string, ok: string): string => `tool t { returns pii }\ntool u { }\npolicy p {\n  allow t, u\n  deny u when session.labels contains ${pii}\n  deny u when ${gdpr} in session.labels\n  deny u when session.labels containsAny [${ok}, ${pii}]\n}\n`;
+      const advice = async (name: string, text: string): Promise<string> => {
+        writeFileSync(join(folder, `${name}.policy`), text);
+        const result = await cli(["build", `${name}.policy`, "--target", "ts", "-o", `${name}/`], { cwd: folder });
+        expect(result.code, result.stderr).toBe(0);
+        return readFileSync(join(folder, name, "policy.ts"), "utf8").split("\n").find((line) => line.includes("To have requests checked"))!;
+      };
+      expect(await advice("hyphens", rules('"pii-data"', '"gdpr:art9"', '"ok"'))).toContain(
+        'To have requests checked, first rename the labels that are not names (`"gdpr:art9"` and `"pii-data"`) in the rules and in what requests send, as an enum member is a name of letters, digits and `_`; then declare the labels as an enum, `enum Label { … }`, and `labels: set<Label>` in a `context` block',
+      );
+      // Labels that are names need no renaming.
+      expect(await advice("names", rules('"pii"', '"gdpr"', '"ok"'))).not.toContain("rename");
+      // Followed: renamed and declared, the set checks clean and requests are checked.
+      const followed = `enum Label { pii, pii_data, gdpr_art9, ok }\ncontext { labels: set<Label> }\n${rules("pii_data", "gdpr_art9", "ok")}`;
+      expect(analyze([{ path: "l.policy", text: followed }]).diagnostics.filter((d) => d.severity === "error"), followed).toEqual([]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it("an optional field named like a member TypeScript gives every object (`constructor`, `toString`…) cannot be left out of a typed value: its JSDoc and a build note say to write null, which compiles and the engine takes as absent (audit a2 #2); a `__proto__` field's JSDoc says to write the key computed (#6)", async () => {
     const names = Object.getOwnPropertyNames(Object.prototype);
     const text = [
@@ -511,7 +534,7 @@ describe("emitTypeScript", () => {
     expect(service.getSuggestionDiagnostics("/use.ts").map((d) => d.code)).not.toContain(6385);
   });
 
-  it("emits the module of 2,000 tools in time linear in the tools (audit s19 a2 MEDIUM 1: 77 s of CPU when each declaration re-parsed the module)", () => {
+  it("emits the module of 2,000 tools in under 8 s of CPU (audit s19 a2 MEDIUM 1: 77 s when each declaration re-parsed the module; about 1.3 s now)", () => {
     const tools = Array.from({ length: 2_000 }, (_, i) => `tool ns.t${i} { risk low args { a: string, n?: int } }`);
     const schema = schemaOf([{ path: "many.policy", text: `${tools.join("\n")}\npolicy p { allow * }\n` }]);
     const started = cpuMilliseconds();

@@ -5,6 +5,7 @@ import { unparenthesized } from "../literalComparisons.js";
 import type { CheckedRule } from "../program.js";
 import type { Resolution } from "../resolution.js";
 import type { Schema } from "../schema.js";
+import { isName } from "../../syntax/tokens.js";
 
 /**
  * A label tested in `session.labels` that can never stand for the taint a rule means (PC519), in
@@ -45,7 +46,7 @@ export function checkTestedLabels(rules: readonly CheckedRule[], schema: Schema,
       return;
     }
     if (contextDeclaresLabels) return;
-    diagnostics.push(diagnostic("PC519", `no tool \`returns\` ${JSON.stringify(label)} and the \`context\` block declares no \`labels\`: only a request's undeclared, unchecked \`context.labels\` could bring it into \`session.labels\`, so this test may never hold`, literal.span, `${/^[A-Za-z_][A-Za-z0-9_]*$/.test(label) ? `add \`returns ${label}\` to` : "return it from"} the tools whose data it marks, or declare \`labels: set<string>\` in the \`context\` block when requests send it (better: an \`enum Label\` and \`labels: set<Label>\`, so a misspelt label is refused)`));
+    diagnostics.push(diagnostic("PC519", `no tool \`returns\` ${JSON.stringify(label)} and the \`context\` block declares no \`labels\`: only a request's undeclared, unchecked \`context.labels\` could bring it into \`session.labels\`, so this test may never hold`, literal.span, `${isName(label) ? `add \`returns ${label}\` to` : "return it from"} the tools whose data it marks, or declare \`labels: set<string>\` in the \`context\` block when requests send it (better: an \`enum Label\` and \`labels: set<Label>\`, so a misspelt label is refused)`));
   };
   const visit = (expr: A.Expr): void => {
     switch (expr.kind) {

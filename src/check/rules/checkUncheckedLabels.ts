@@ -27,12 +27,14 @@ export function checkUncheckedLabels(schema: Schema, resolutions: ReadonlyMap<A.
     diagnostics.push(diagnostic("PC515", `\`context.labels\` is declared as \`${typeToString(field.type)}\`, not as a set of the label enum \`${labelEnum.name}\`, ${unchecked}`, field.span, `declare it as \`labels${field.optional ? "?" : ""}: ${type}\`: ${refused}`));
     return;
   }
+  // With no `context` block, "the `context` block" would send the reader looking for one.
+  const hasContextBlock = schema.entities.has("context");
   diagnostics.push(
     diagnostic(
       "PC515",
-      `\`${labelEnum.name}\` is the label enum and rules read \`session.labels\`, but the \`context\` block does not declare \`labels\`, ${unchecked}`,
+      `\`${labelEnum.name}\` is the label enum and rules read \`session.labels\`, but ${hasContextBlock ? "the `context` block does not declare `labels`" : "the set has no `context` block to declare `labels`"}, ${unchecked}`,
       labelEnum.decl.name.span,
-      `declare \`labels: ${type}\` in the \`context\` block (or \`labels?: ${type}\` when requests may leave it out): ${refused}`,
+      `declare \`labels: ${type}\` in ${hasContextBlock ? "the" : "a"} \`context\` block (or \`labels?: ${type}\` when requests may leave it out): ${refused}`,
     ),
   );
 }
