@@ -13,6 +13,7 @@ import { durationSuggestion } from "./literals.js";
 import { quoteMistakes, type QuoteMistake } from "./quoteMistakes.js";
 import { tokenSpan } from "./tokenSpan.js";
 import { headOf } from "../runtime/cutText.js";
+import { MAX_NESTING as MAX_REQUEST_NESTING } from "../runtime/schema.js";
 import { dropStrayAts, quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
 import { bidiControlDiagnostics, hasBidiControl, hiddenInStringDiagnostics, invisibleCharacterMessage } from "./hiddenCharacters.js";
 import { capitalisedOperandKeyword, helpForSyntaxError, keywordAsQuantifierVariable, keywordValueHelp, keywordWrittenAsValue, quotedNameHelp, unclosedBrace, unclosedBracket } from "./syntaxHelp.js";
@@ -132,6 +133,8 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     let misquoted: { line: number; quotes: string; position: number } | undefined;
     let depth = 0;
     let notRun = 0;
+    /** How many `<`s of a type (`list<list<…`) are open: they nest by one parser rule each, as brackets do. */
+    let typeRun = 0;
     let tooDeep = false;
     for (const token of lexed.tokens) {
       switch (token.tokenType) {
@@ -176,6 +179,13 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       if (!tooDeep && depth + notRun > MAX_NESTING) {
         tooDeep = true;
         diagnostics.push(diagnostic("PC106", `expression nested more than ${MAX_NESTING} levels deep`, tokenSpan(file, token), "split the condition into simpler parts"));
+      }
+      // A type's `<` follows its name, which follows the `<` of the type around it: a run of
+      // `NAME <` pairs is one type nested that deep. (A comparison `a < b` starts a run of one.)
+      if (token.tokenType === T.Less && tokens[tokens.length - 1]?.tokenType === T.Identifier) typeRun = tokens[tokens.length - 2]?.tokenType === T.Less ? typeRun + 1 : 1;
+      if (!tooDeep && typeRun > MAX_REQUEST_NESTING) {
+        tooDeep = true;
+        diagnostics.push(diagnostic("PC106", `type nested more than ${MAX_REQUEST_NESTING} levels deep`, tokenSpan(file, token), `no request may nest lists and records more than ${MAX_REQUEST_NESTING} levels deep (deeper, it is denied): declare a shallower type`));
       }
       tokens.push(token);
     }
