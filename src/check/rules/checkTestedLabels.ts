@@ -61,8 +61,10 @@ export function checkTestedLabels(rules: readonly CheckedRule[], schema: Schema,
         // `session.labels.containsAny([...])` written as a method.
         if ((expr.callee.property.name === "contains" || expr.callee.property.name === "containsAny" || expr.callee.property.name === "containsAll") && isSessionLabels(expr.callee.object)) for (const arg of expr.args) report(labelLiterals(arg));
       } else if (expr.kind === "Member" || expr.kind === "Has") continue;
-      // Children in reverse, so they are visited in source order, as the reports were before.
-      pending.push(...[...labelTestChildren(expr)].reverse());
+      // Children in reverse, so they are visited in source order, as the reports were before
+      // (one at a time: a list of 150,000 hosts is too many arguments for one `push`).
+      const children = labelTestChildren(expr);
+      for (let i = children.length - 1; i >= 0; i--) pending.push(children[i]!);
     }
   };
   for (const { rule } of rules) {
