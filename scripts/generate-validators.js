@@ -17,8 +17,12 @@ import { recordingLineSchemaAsValidated } from "../dist/testing/recordingSchema.
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** The same options the validators were compiled with at run time. */
-const AJV_OPTIONS = { allErrors: false, strict: false, code: { source: true, esm: true, lines: true } };
+/**
+ * The same options the validators were compiled with at run time. `strictNumbers`: a `number` or
+ * `integer` field refuses Infinity and NaN (what `JSON.parse` makes of `1e400`), which `strict:
+ * false` would let through as whole numbers (audit s19 F5).
+ */
+const AJV_OPTIONS = { allErrors: false, strict: false, strictNumbers: true, code: { source: true, esm: true, lines: true } };
 
 /**
  * Ajv's standalone output loads its few run-time helpers (here only `ucs2length`, for

@@ -39,7 +39,7 @@ describe("the published package", () => {
  * node's and the dependencies' own .d.ts (seconds); the files are checked in full against
  * policyc's declarations.
  */
-function typeChecked(files: readonly string[], options: Pick<CompilerOptions, "module" | "moduleResolution" | "declaration">): Project {
+function typeChecked(files: readonly string[], options: Pick<CompilerOptions, "module" | "moduleResolution" | "declaration" | "exactOptionalPropertyTypes">): Project {
   const project = new Project({ compilerOptions: { strict: true, noEmit: true, skipLibCheck: true, target: ScriptTarget.ES2022, ...options } });
   for (const file of files) project.addSourceFileAtPath(file);
   return project;
@@ -227,6 +227,34 @@ describe.skipIf(!BUILT)("policyc installed as a dependency", () => {
     writeFileSync(join(folder, "lib.ts"), `${program}\n`);
     const project = typeChecked([join(folder, "lib.ts")], { module: ModuleKind.NodeNext, moduleResolution: ModuleResolutionKind.NodeNext, declaration: true });
     expect(typeErrors(project)).toEqual([]);
+  });
+
+  it("the engine options take `undefined` for not set in their types too, as the engine does: under exactOptionalPropertyTypes a setting that may be unset passes on as it is; `publicKey: undefined`, which loadBundle refuses, stays a type error (audit s19 a2 LOW 2)", async () => {
+    const folder = join(app, "engineOptions");
+    mkdirSync(folder, { recursive: true });
+    const program = [
+      'import { compile, loadBundle, verifyBundle, type EngineOptions, type LoadOptions } from "policyc";',
+      'import { Engine, loadBundle as loadRuntime } from "policyc/runtime";',
+      "declare const setting: number | undefined;",
+      "declare const clock: (() => number) | undefined;",
+      "declare const previous: Engine | undefined;",
+      "const options: EngineOptions = { clock, sessionIdleMs: setting, expiredSessionMs: setting, revokedSessionMs: setting, maxWindowEntries: setting, maxSessions: setting, maxTimeSkewMs: setting, sessionsFrom: previous };",
+      'export const compiled = compile([{ path: "p.policy", text: "" }], { sessionIdleMs: setting, maxSessions: setting });',
+      "export const loaded = (bundle: unknown) => loadBundle(bundle, { ...options, maxTimeSkewMs: setting });",
+      "export const runtime = (bundle: unknown) => loadRuntime(bundle, options);",
+      "export const vetted = (bundle: unknown, publicKey: string) => verifyBundle(bundle, { ...options, publicKey });",
+      "declare const key: string | undefined;",
+      "// @ts-expect-error loadBundle refuses a publicKey that is undefined (leave it out to load without checking a signature)",
+      "export const unchecked: LoadOptions = { publicKey: key };",
+    ].join("\n");
+    writeFileSync(join(folder, "options.ts"), `${program}\n`);
+    writeFileSync(join(folder, "package.json"), JSON.stringify({ name: "options", private: true, type: "module" }));
+    const project = typeChecked([join(folder, "options.ts")], { module: ModuleKind.NodeNext, moduleResolution: ModuleResolutionKind.NodeNext, exactOptionalPropertyTypes: true });
+    expect(typeErrors(project)).toEqual([]);
+    // And at run time: every option undefined is the defaults.
+    const { compile } = (await import(pathToFileURL(join(app, "node_modules", "policyc", "dist", "index.js")).href)) as typeof import("../src/index.js");
+    const unset = { clock: undefined, sessionIdleMs: undefined, expiredSessionMs: undefined, revokedSessionMs: undefined, maxWindowEntries: undefined, maxSessions: undefined, maxTimeSkewMs: undefined, sessionsFrom: undefined };
+    expect(compile([{ path: "p.policy", text: POLICY }], unset).decide({ session: "s", tool: "kb.search", args: { query: "q" } }).decision).toBe("allow");
   });
 
   it('TypeScript types "policyc" and "policyc/runtime" under the resolution of "module": "commonjs" (node10) too', () => {

@@ -283,6 +283,10 @@ async function main() {
     console.error(build.stderr);
     process.exit(1);
   }
+  // No `publicKey` here: this process built the bundle a moment ago into a folder only it
+  // writes. A gateway that loads a bundle someone else shipped checks who signed it, and which
+  // release it is (`policyc build --sign key.pem` signs it; the release records the hash build prints):
+  //   loadBundle(JSON.parse(text), { publicKey: readFileSync("public.pem"), contentHash: "sha256:…" })
   const engine = loadBundle(JSON.parse(readFileSync(bundleFile, "utf8")));
   console.log(`built and loaded a bundle of ${relative(process.cwd(), POLICY) || "."}: ${engine.rules.length} rules`);
   writeFileSync(logFile, "");

@@ -4,6 +4,9 @@
  */
 export const BUNDLE_FORMAT = "policyc-bundle/1";
 
+/** A content hash as a bundle's manifest holds it (and `LoadOptions.contentHash` takes it): `sha256:` and 64 lowercase hex digits. */
+export const CONTENT_HASH_PATTERN = "^sha256:[0-9a-f]{64}$";
+
 const typeJson = {
   anyOf: [
     { enum: ["bool", "int", "string", "duration", "time", "Risk"] },
@@ -38,7 +41,7 @@ export const bundleJsonSchema = {
       additionalProperties: false,
       properties: {
         compiler: { type: "string" },
-        contentHash: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" },
+        contentHash: { type: "string", pattern: CONTENT_HASH_PATTERN },
         sources: {
           type: "array",
           items: { type: "object", required: ["path", "sha256"], additionalProperties: false, properties: { path: { type: "string" }, sha256: { type: "string", pattern: "^[0-9a-f]{64}$" } } },
@@ -119,7 +122,11 @@ export const bundleJsonSchema = {
       type: "object",
       required: ["algorithm", "value"],
       additionalProperties: false,
-      properties: { algorithm: { const: "ed25519" }, value: { type: "string", contentEncoding: "base64" } },
+      // An Ed25519 signature is 64 bytes: 86 base64 digits and "==". Held to it, since Buffer.from(…, "base64")
+      // skips what is not base64, and the field would take any text around a valid signature (audit s19 F6).
+      // The 86th digit carries the last 2 bits and 4 padding bits, which must be 0 (A, Q, g or w): with
+      // any digit there the same signature had 16 spellings, all verifying (review s19 #2).
+      properties: { algorithm: { const: "ed25519" }, value: { type: "string", contentEncoding: "base64", pattern: "^[A-Za-z0-9+/]{85}[AQgw]==$" } },
     },
   },
 } as const;

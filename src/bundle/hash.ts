@@ -11,4 +11,4 @@ export function sourceHash(text: string): string {
   return createHash("sha256").update(text.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n"), "utf8").digest("hex");
 }
 
-export { contentBytes, contentHash } from "../runtime/contentHash.js";
+export { contentBytes, contentHash, InexactNumberError } from "../runtime/contentHash.js";

@@ -84,11 +84,54 @@ export function publicKeyMistake(given: unknown): string | undefined {
 
 /**
  * The number of PEM key blocks in a key given as text or bytes (not parameters or certificates:
- * `openssl ecparam -genkey` writes `EC PARAMETERS` before its key). A file of two public keys
- * (the old and the new one, during a rotation) would be read as its first alone, and a bundle
- * signed with the other refused as wrongly signed: such a file is refused, saying why.
+ * `openssl ecparam -genkey` writes `EC PARAMETERS` before its key), or with `privateOnly` of its
+ * private-key blocks. A file of two public keys (the old and the new one, during a rotation) would
+ * be read as its first alone, and a bundle signed with the other refused as wrongly signed: such a
+ * file is refused, saying why.
  */
-export function pemBlockCount(given: string | Buffer): number {
+export function pemBlockCount(given: string | Buffer, privateOnly = false): number {
   const text = typeof given === "string" ? given : given.toString("latin1");
-  return text.match(/-----BEGIN [A-Z0-9 ]*KEY-----/g)?.length ?? 0;
+  return text.match(privateOnly ? /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/g : /-----BEGIN [A-Z0-9 ]*KEY-----/g)?.length ?? 0;
+}
+
+/**
+ * Why a key given as text or bytes is refused when it holds several PEM keys (see
+ * `pemBlockCount`), or undefined for one: Node reads the first alone. For a public key, a bundle
+ * signed with another would be refused. For a signing key, only its private keys count: Node
+ * reads the first private key, so one private key beside public keys (a key pair in one file,
+ * in either order) signs with it, and of several private keys the first would sign, perhaps not
+ * the one meant (the old key, during a rotation), and the bundles then fail to verify where they load.
+ */
+export function severalKeysMistake(given: string | Buffer, role: "public key" | "signing key"): string | undefined {
+  const blocks = pemBlockCount(given, role === "signing key");
+  if (blocks <= 1) return undefined;
+  if (role === "signing key") return `the signing key holds ${blocks} PEM private keys, and one is read: the first alone would sign, perhaps not the one you meant. Give the one private key to sign with`;
+  return `the public key holds ${blocks} PEM keys, and one key is read: the first alone would be checked, and a bundle signed with another refused. Give the one key whose private key signs the bundles you load`;
+}
+
+/**
+ * What a key the library could not read is, when it is one of the forms people commonly have in
+ * hand, as a sentence; undefined otherwise. A JSON Web Key Set (`{ keys: [jwk] }`, what a key
+ * endpoint serves), a bare JSON Web Key object (`{ kty, crv, x }`), which
+ * Node reads only inside `{ key: jwk, format: "jwk" }` (its own message is about `key.key`); and,
+ * for a public key, 32 raw bytes, the form KMS and libsodium give an Ed25519 key in (OpenSSL's
+ * message is an ASN.1 code).
+ */
+export function keyFormMistake(given: unknown, role: "public key" | "signing key"): string | undefined {
+  // A key endpoint serves a set; Node reads one key (and its message is about `key.key`).
+  if (isJwkSet(given)) return `it is a JSON Web Key Set (\`{ keys: [...] }\`), and a ${role} is one key: pass ${role === "public key" ? "the one whose private key signs the bundles" : "the one to sign with"}, as \`{ key: jwks.keys[0], format: "jwk" }\``;
+  if (isBareJwk(given)) return `it is a JSON Web Key object given bare: pass \`{ key: jwk, format: "jwk" }\`, as crypto.${role === "public key" ? "createPublicKey" : "createPrivateKey"} reads it`;
+  const bytes = role === "public key" ? keyBytes(given) : undefined;
+  if (bytes?.length === 32) return 'it is 32 raw bytes, an Ed25519 public key without the DER wrapping Node reads: wrap it as a JSON Web Key, `{ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(bytes).toString("base64url") }, format: "jwk" }`';
+  return undefined;
+}
+
+/** A plain object with a `keys` array and no `key`: a JSON Web Key Set where one key belongs. */
+function isJwkSet(given: unknown): boolean {
+  return given !== null && typeof given === "object" && !ArrayBuffer.isView(given) && Array.isArray((given as { keys?: unknown }).keys) && !("key" in given);
+}
+
+/** A plain object with a `kty` and no `key`: a JSON Web Key where an input object belongs. */
+function isBareJwk(given: unknown): boolean {
+  return given !== null && typeof given === "object" && !ArrayBuffer.isView(given) && !(given instanceof ArrayBuffer) && "kty" in given && !("key" in given);
 }

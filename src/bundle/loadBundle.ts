@@ -6,12 +6,12 @@ import { describeText, describeThrown } from "../runtime/helpers.js";
 import { unknownIrOps } from "../runtime/ir.js";
 import { VERSION } from "../version.js";
 import type { Bundle } from "./Bundle.js";
-import { BUNDLE_FORMAT } from "./bundleSchema.js";
+import { BUNDLE_FORMAT, CONTENT_HASH_PATTERN } from "./bundleSchema.js";
 // Precompiled from bundleJsonSchema (bundleSchema.ts) by scripts/generate-validators.js: loading a
 // bundle neither loads ajv nor compiles the schema.
 import { validate as validateBundleCode } from "./bundleValidator.generated.js";
-import { contentHash } from "./hash.js";
-import { encryptedKeyHint, isBlankKey, isPem, keyBytes, keyErrorText, pemBlockCount, publicKeyMistake } from "./keys.js";
+import { contentHash, InexactNumberError } from "./hash.js";
+import { encryptedKeyHint, isBlankKey, isPem, keyBytes, keyErrorText, keyFormMistake, publicKeyMistake, severalKeysMistake } from "./keys.js";
 
 /** A bundle that must not run: malformed, tampered with, or not signed by the expected key. */
 export class BundleError extends Error {
@@ -41,7 +41,16 @@ export type PublicKeySource = KeyObject | string | NodeJS.ArrayBufferView | Arra
 export interface LoadOptions extends EngineOptions {
   /** When given, the bundle must carry an Ed25519 signature by this key. */
   readonly publicKey?: PublicKeySource;
+  /**
+   * When given (`"sha256:…"`, as `policyc build` prints it and a release records it), the bundle
+   * must be the one of this content hash: a signature never expires, so without a pin an older
+   * bundle the same key signed (or one of another policy set) loads in its place.
+   */
+  readonly contentHash?: string;
 }
+
+/** The options of verifyBundle and loadBundle that are theirs, not the engine's. */
+const BUNDLE_OPTIONS = ["publicKey", "contentHash"] as const;
 
 /**
  * Checks a bundle without running it: format, schema, content hash, signature, and the runtime
@@ -50,36 +59,57 @@ export interface LoadOptions extends EngineOptions {
  */
 export function verifyBundle(value: unknown, given: LoadOptions = {}): Bundle {
   // A misspelled `publicKey` (or a key passed as the options) would check no signature at all.
-  checkOptionNames(given, { owner: "verifyBundle", known: ["publicKey", ...ENGINE_OPTIONS], example: "publicKey", listed: `publicKey, and loadBundle's engine options, which it checks and does not use (${ENGINE_OPTIONS.join(", ")})` });
+  checkOptionNames(given, { owner: "verifyBundle", known: [...BUNDLE_OPTIONS, ...ENGINE_OPTIONS], example: "publicKey", listed: `${BUNDLE_OPTIONS.join(", ")}, and loadBundle's engine options, which it checks and does not use (${ENGINE_OPTIONS.join(", ")})` });
   const options = readOptions(given, "verifyBundle");
   // A vetting step passes what loadBundle would refuse only to have the deploy fail: their values are checked too.
-  const { publicKey: _key, ...engineOptions } = options;
+  const { publicKey: _key, contentHash: _pinned, ...engineOptions } = options;
   checkOptions(engineOptions);
   return verifyWithKey(value, options);
 }
 
 /** `verifyBundle` once the options' names are checked. */
-function verifyWithKey(value: unknown, options: { publicKey?: PublicKeySource }): Bundle {
+function verifyWithKey(value: unknown, options: { publicKey?: PublicKeySource; contentHash?: string }): Bundle {
   // The key first: a wrong key is a mistake whatever bundle comes. A `publicKey` that is there
   // but undefined is most likely an unset setting (`{ publicKey: process.env.KEY }`), and
   // skipping the signature check for it would fail open, so it is an error too.
   const key = "publicKey" in options ? parsePublicKey(options.publicKey) : undefined;
+  // So is a pinned hash that is there but undefined or malformed: it would pin nothing.
+  const pinned = "contentHash" in options ? parsePinnedHash(options.contentHash) : undefined;
   refuseUnparsed(value);
   try {
-    return verifyContent(value, key);
+    return verifyContent(value, key, pinned);
   } catch (error) {
     if (error instanceof BundleError) throw error;
     throw unreadable(error);
   }
 }
 
-function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
+/** How a bundle's content hash is had: said wherever a pin may be some other digest. */
+const CONTENT_HASH_SOURCE = "a bundle's content hash is what `policyc build` prints and its `manifest.contentHash` holds, not a digest of the file's bytes (`sha256sum` of the file gives another)";
+
+/** A `contentHash` option as a bundle's manifest writes it (`sha256:` and 64 lowercase hex digits); a `BundleError` for anything else. */
+function parsePinnedHash(given: unknown): string {
+  if (typeof given === "string" && new RegExp(CONTENT_HASH_PATTERN).test(given.trim())) return given.trim();
+  // 64 bare hex digits: a content hash without its prefix, or what `sha256sum` printed for the file.
+  if (typeof given === "string" && /^[0-9a-f]{64}$/i.test(given.trim())) throw new BundleError(`the pinned content hash (contentHash) is 64 hex digits without \`sha256:\`: ${CONTENT_HASH_SOURCE}; if they are the content hash, add the \`sha256:\` prefix`);
+  const what = typeof given === "string" ? (given.trim() === "" ? "empty" : "not a content hash") : `${describeKind(given)}, not a string`;
+  throw new BundleError(`the pinned content hash (contentHash) is ${what}: give the hash as \`policyc build\` prints it and a bundle's \`manifest.contentHash\` holds it, "sha256:" and 64 hex digits, or leave \`contentHash\` out to load without pinning the bundle`);
+}
+
+function verifyContent(value: unknown, key: KeyObject | undefined, pinned: string | undefined): Bundle {
   refuseOtherFormat(value);
   if (!validateBundle(value)) {
     throw new BundleError(`not a valid policyc bundle: ${bundleShapeMistake(validateBundle.errors?.[0])}${otherCompilerHint(value)}`);
   }
   const bundle = value as Bundle;
-  const expected = contentHash(bundle);
+  let expected: string;
+  try {
+    expected = contentHash(bundle);
+  } catch (error) {
+    // The compiler writes no such number: the content is not what was built (or signed).
+    if (error instanceof InexactNumberError) throw new BundleError(`the bundle's content does not match its hash: ${error.message}; the compiler writes no such number, so it was changed after it was built: ship the bundle file byte for byte`);
+    throw error;
+  }
   if (expected !== bundle.manifest.contentHash) throw new BundleError(`the bundle's content does not match its hash (manifest says ${bundle.manifest.contentHash}, content is ${expected}): it was changed after it was built, or rewritten with its keys in another order (as \`jq -S\` or a database's JSON column does), which the hash covers: ship the bundle file byte for byte`);
   if (key !== undefined) {
     if (!bundle.signature) throw new BundleError("the bundle is not signed, but a public key was given: refusing to load it");
@@ -91,6 +121,8 @@ function verifyContent(value: unknown, key: KeyObject | undefined): Bundle {
     }
     if (!valid) throw new BundleError("the bundle's signature does not match the given public key: refusing to load it");
   }
+  // After the hash and signature checks: the pin then names the content this bundle really has.
+  if (pinned !== undefined && bundle.manifest.contentHash !== pinned) throw new BundleError(`the bundle's content hash is ${bundle.manifest.contentHash}, not the pinned ${pinned} (contentHash): refusing to load it. It is another bundle (an older release, or another policy set), or the pin is some other digest: ${CONTENT_HASH_SOURCE}`);
   // A bundle of a newer policyc may call runtime support this runtime lacks: every rule using it
   // would fail (closed) on every call. Found here, before it runs, rather than in production traffic.
   const lacking = runtimeCallsOf(bundle.code).filter((name) => !Object.hasOwn(RUNTIME_SUPPORT, name));
@@ -159,7 +191,7 @@ function bundleShapeMistake(error: ErrorObject | undefined): string {
     case "const":
       return `${where} must be ${JSON.stringify(params.allowedValue)}`;
     case "pattern":
-      return `${where} is not written as a bundle writes it`;
+      return error.instancePath === "/signature/value" ? `${where} must be an Ed25519 signature (64 bytes) in base64, as \`policyc build --sign\` writes it` : `${where} is not written as a bundle writes it`;
     default:
       return `${where} does not have the shape a bundle gives it`;
   }
@@ -257,7 +289,7 @@ export function parsePublicKey(given: unknown): KeyObject {
     key = toPublicKey(given);
   } catch (error) {
     if (error instanceof BundleError) throw error;
-    throw new UnreadableKeyError(`the public key cannot be read as a public key (PEM, DER, JWK or a KeyObject): ${encryptedKeyHint(given) ?? publicKeyMistake(given) ?? keyErrorText(error)}`);
+    throw new UnreadableKeyError(`the public key cannot be read as a public key (PEM, DER, JWK or a KeyObject): ${encryptedKeyHint(given) ?? keyFormMistake(given, "public key") ?? publicKeyMistake(given) ?? keyErrorText(error)}`);
   }
   if (key.asymmetricKeyType !== "ed25519") throw new BundleError(`the public key is ${key.asymmetricKeyType ? `an ${key.asymmetricKeyType.toUpperCase()} key` : "not an asymmetric key"}, not Ed25519: bundles are signed with Ed25519`);
   return key;
@@ -265,8 +297,8 @@ export function parsePublicKey(given: unknown): KeyObject {
 
 /** A key in PEM holding several blocks (see `pemBlockCount`) is refused, saying why. */
 function refuseSeveralKeys(given: string | Buffer): void {
-  const blocks = pemBlockCount(given);
-  if (blocks > 1) throw new BundleError(`the public key holds ${blocks} PEM keys, and one key is read: the first alone would be checked, and a bundle signed with another refused. Give the one key whose private key signs the bundles you load`);
+  const several = severalKeysMistake(given, "public key");
+  if (several !== undefined) throw new BundleError(several);
 }
 
 function toPublicKey(given: unknown): KeyObject {
@@ -312,10 +344,10 @@ export function engineForBundle(bundle: Bundle, options: EngineOptions = {}): En
  */
 export function loadBundle(value: unknown, given: LoadOptions = {}): Engine {
   // The names first, as verifyBundle does: a misspelled `publicKey` would check no signature.
-  checkEngineOptionNames(given, ["publicKey"]);
+  checkEngineOptionNames(given, BUNDLE_OPTIONS);
   const options = readOptions(given, "loadBundle");
   const bundle = verifyWithKey(value, options);
-  const { publicKey: _key, ...engineOptions } = options;
+  const { publicKey: _key, contentHash: _pinned, ...engineOptions } = options;
   return engineForBundle(bundle, engineOptions);
 }
 

@@ -7,7 +7,7 @@ import { VERSION } from "../version.js";
 import type { Bundle } from "./Bundle.js";
 import { BUNDLE_FORMAT } from "./bundleSchema.js";
 import { contentHash, sourceHash } from "./hash.js";
-import { encryptedKeyHint, isBlankKey, isPem, keyBytes, keyErrorText, parses } from "./keys.js";
+import { encryptedKeyHint, isBlankKey, isPem, keyBytes, keyErrorText, keyFormMistake, parses, pemBlockCount, severalKeysMistake } from "./keys.js";
 
 /**
  * A private key in any form Node's `crypto.createPrivateKey` reads, as `loadBundle`'s
@@ -63,7 +63,7 @@ function parsePrivateKey(given: unknown): KeyObject {
     key = toPrivateKey(given);
   } catch (error) {
     if (error instanceof SigningKeyMistake) throw error;
-    throw new SigningKeyMistake(`the signing key cannot be read as a private key (PEM, DER, JWK or a KeyObject): ${encryptedKeyHint(given) ?? keyErrorText(error)}`);
+    throw new SigningKeyMistake(`the signing key cannot be read as a private key (PEM, DER, JWK or a KeyObject): ${encryptedKeyHint(given) ?? keyFormMistake(given, "signing key") ?? keyErrorText(error)}`);
   }
   if (key.asymmetricKeyType !== "ed25519") throw new SigningKeyMistake(`the signing key is ${key.asymmetricKeyType ? `an ${key.asymmetricKeyType.toUpperCase()} key` : "not an asymmetric key"}, not Ed25519`);
   return key;
@@ -79,8 +79,11 @@ function toPrivateKey(given: unknown): KeyObject {
   if (typeof given === "string" || keyBytes(given) !== undefined) {
     const text = typeof given === "string" ? given : keyBytes(given)!;
     if (isBlankKey(text)) throw new SigningKeyMistake("the signing key is empty");
+    const several = severalKeysMistake(text, "signing key");
+    if (several !== undefined) throw new SigningKeyMistake(several);
     const pem = typeof text === "string" || isPem(text);
-    if (pem && /-----BEGIN [A-Z ]*PUBLIC KEY-----/.test(text.toString("latin1"))) throw publicGiven;
+    // A public key alone; beside a private key (a key pair in one file), the private key signs.
+    if (pem && pemBlockCount(text, true) === 0 && /-----BEGIN [A-Z ]*PUBLIC KEY-----/.test(text.toString("latin1"))) throw publicGiven;
     if (!pem && parses(() => createPublicKey({ key: text, format: "der", type: "spki" }))) throw publicGiven;
     // createPrivateKey reads bytes as PEM unless told otherwise; bytes that are not PEM text are DER.
     return createPrivateKey(pem ? text : { key: text, format: "der", type: "pkcs8" });

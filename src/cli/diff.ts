@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { bundlePathOf, loadPolicy } from "./loadEngine.js";
-import { notLoadedJson, reportNotLoaded } from "./report.js";
+import { notLoadedJson, reportLoadNote, reportNotLoaded } from "./report.js";
 import { addMaxErrors, parseMaxErrors } from "./options.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings, type DecisionChange } from "../testing/diff.js";
@@ -55,6 +55,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     }
   }
   const [before, after] = sides as [Extract<(typeof sides)[0], { ok: true }>, Extract<(typeof sides)[0], { ok: true }>];
+  for (const side of [before, after]) reportLoadNote("diff", side, io);
   const { files, missing } = expandRecordings(recordings, io.cwd);
   if (missing.length > 0) {
     const message = `recordings not found or not readable: ${missing.join(", ")}`;

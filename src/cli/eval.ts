@@ -16,7 +16,7 @@ import { sessionLabel, shownText } from "../testing/shortRequest.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
-import { notLoadedJson, reportNotLoaded } from "./report.js";
+import { notLoadedJson, reportLoadNote, reportNotLoaded } from "./report.js";
 import { addMaxErrors, parseMaxErrors } from "./options.js";
 import { printable } from "../diagnostics/printable.js";
 import { wrongSlotOfText } from "./wrongSlot.js";
@@ -74,6 +74,7 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     if (options.json) io.out(JSON.stringify(notLoadedJson(loaded), null, 2) + "\n");
     return loaded.code;
   }
+  reportLoadNote("eval", loaded, io);
   const engine = replayEngine(loaded.policy, replay);
   const note = (text: string): void => io.err(`policyc eval: note: ${printable(text)}\n`);
   // The sessions the history names, and those the replay revoked: what the notes on the last request need.

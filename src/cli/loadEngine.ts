@@ -18,7 +18,7 @@ import { emptyValueMessage, isBlank } from "./options.js";
 import { misplacedPolicyPath, wrongSlotOfText, type RecordingOption } from "./wrongSlot.js";
 
 /** A policy to decide with, from sources or a bundle, or why there is none (with the exit code to use). */
-export type LoadedPolicy = { ok: true; policy: CompiledPolicy } | { ok: false; code: ExitCode; diagnostics: readonly Diagnostic[]; message?: string };
+export type LoadedPolicy = { ok: true; policy: CompiledPolicy; note?: string } | { ok: false; code: ExitCode; diagnostics: readonly Diagnostic[]; message?: string };
 
 /**
  * Compiles policy paths, or reads and verifies a bundle when `bundle` is given (or the one path
@@ -139,9 +139,15 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
   } catch (error) {
     return usage(`\`${path}\`: not JSON ${jsonMistake(text)}`);
   }
+  // A file holding a JSON string was parsed, as any bundle file is: the library's advice for a
+  // bundle passed as its text ("pass JSON.parse(text)") is not for it. Said as for `42` or `[]`.
+  if (typeof value === "string") return usage(`\`${path}\`: not a valid policyc bundle: the bundle must be an object, and the file holds a JSON string`);
   try {
     const bundle: Bundle = verifyBundle(value, publicKey === undefined ? {} : { publicKey });
     engineForBundle(bundle); // refuses code that does not load, before any verb runs it
+    // A signature nobody checked may as well be forged (a changed bundle keeps its old one): said,
+    // so an operator who left the key out does not take the bundle for a checked one.
+    if (bundle.signature !== undefined && publicKey === undefined) return { ok: true, policy: bundle, note: `\`${path}\` is signed, but its signature was not checked: give --public-key KEY.pem to check it` };
     return { ok: true, policy: bundle };
   } catch (error) {
     if (error instanceof BundleError) return usage(`\`${path}\`: ${error.message}`);

@@ -49,6 +49,14 @@ function hiddenNote(hidden: readonly Diagnostic[]): string {
 export type NotLoaded = Extract<LoadedPolicy, { ok: false }>;
 
 /**
+ * What a verb notes of a policy set that loaded (a bundle's signature left unchecked), on
+ * standard error, so standard output keeps the decision, report or JSON document it promises.
+ */
+export function reportLoadNote(verb: string, loaded: Extract<LoadedPolicy, { ok: true }>, io: Io): void {
+  if (loaded.note !== undefined) io.err(`policyc ${verb}: note: ${loaded.note}\n`);
+}
+
+/**
  * Why the policy set did not load, for people: the message, and the diagnostics as `check`
  * prints them, on standard error, in every verb that loads policies to do something else with
  * them (standard output holds its decision, report or JSON document).

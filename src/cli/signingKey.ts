@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { resolve } from "node:path";
-import { isOpenSshPublicKey, parses } from "../bundle/keys.js";
+import { isOpenSshPublicKey, parses, severalKeysMistake } from "../bundle/keys.js";
 import { describeFsError } from "../source/loadSources.js";
 import { readLimited } from "../source/readLimited.js";
 import { MAX_KEY_BYTES } from "./inputLimits.js";
@@ -63,6 +63,9 @@ export function readSigningKey(path: string, cwd: string): { ok: true; key: KeyO
   // A bundle, a policy or a recording given as the key is named as what it is.
   const kind = kindOfText(text.slice(0, 1024), path);
   if (kind !== "unknown") return cannot(`it is ${kindName(kind)}, not a key`);
+  // Said as --public-key says it of a file of several keys.
+  const several = severalKeysMistake(bytes, "signing key");
+  if (several !== undefined) return { ok: false, message: `cannot sign with \`${path}\`: ${several}` };
   const jwk = jwkOf(bytes);
   try {
     return { ok: true, key: jwk === undefined ? createPrivateKey(text) : createPrivateKey({ key: jwk, format: "jwk" }) };

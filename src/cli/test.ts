@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
-import { notLoadedJson, reportNotLoaded } from "./report.js";
+import { notLoadedJson, reportLoadNote, reportNotLoaded } from "./report.js";
 import { addMaxErrors, gatherValues, parseMaxErrors } from "./options.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { emptyReport, errorCount, hasInputError, replayRecordings, type ReplayReport } from "../testing/replay.js";
@@ -84,6 +84,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     const { reason, diagnostics } = notLoadedJson(loaded);
     return notStarted({ ok: false, reason, diagnostics, ...(loaded.message ? { runChecks: [{ name: "policy set", message: loaded.message }] } : {}) }, loaded.code);
   }
+  reportLoadNote("test", loaded, io);
   if (missing.length > 0) {
     const message = `recordings not found or not readable: ${missing.join(", ")}`;
     io.err(`policyc test: ${message}\n`);

@@ -1,5 +1,6 @@
 import { absentReadFault, NO_INTENT_FAULT, NO_USER_FAULT } from "../runtime/helpers.js";
 import { childrenOf, countSettledAt, FUNCTION_AT, hasQuantifier, mayFail, RISK_RANK, scansText, type IrExpr } from "../runtime/ir.js";
+import { isLongText } from "../runtime/longText.js";
 import type { RuleInfo } from "../runtime/policy.js";
 import type { FieldsJson, RuntimeSchema, TypeJson } from "../runtime/schema.js";
 import type { SessionUse } from "../runtime/session.js";
@@ -456,6 +457,18 @@ class JsEmitter {
     return object === undefined ? undefined : `${object}.${JSON.stringify(has.name)}`;
   }
 
+  /**
+   * An operand of `containsAny` / `containsAll`. A list literal of constants becomes a constant
+   * of the module (rt.constantList), whose index the runtime keeps across decisions, as `in`
+   * keeps its `Set`: written in place, the literal was a new array, indexed again at every
+   * decision. (Not one holding a long string: hashing it is charged to each decision's budget
+   * of long-text work, which a kept index would skip.)
+   */
+  private collectionOperand(operand: IrExpr): string {
+    if (operand.op !== "list" || !operand.items.every((item) => item.op === "const" && !isLongText(item.value))) return this.expr(operand);
+    return this.constant(`rt.constantList(${JSON.stringify(operand.items.map((item) => (item as { value: unknown }).value))})`);
+  }
+
   /** The runtime shape of a declared type (how its values compare), made once when the code loads. */
   private shape(type: TypeJson): string {
     return this.constant(`rt.shapeOfType(schema, ${JSON.stringify(type)})`);
@@ -597,9 +610,11 @@ class JsEmitter {
         if (e.string) return this.locals.size > 0 ? `rt.includesTextAt(c, ${this.expr(e.collection)}, ${this.expr(e.element)})` : `rt.includesText(${this.expr(e.collection)}, ${this.expr(e.element)})`;
         return this.membership(e.collection, e.element, e.deep === true, e.shape);
       case "containsAny":
-      case "containsAll":
-        if (this.locals.size > 0) return `rt.containsAt(${this.constant("rt.compareSite()", true)}, c, ${e.op === "containsAll"}, ${this.expr(e.left)}, ${this.expr(e.right)}, ${e.shape !== undefined ? this.shape(e.shape) : "null"})`;
-        return `rt.${e.op}(${this.expr(e.left)}, ${this.expr(e.right)}${e.shape !== undefined ? `, ${this.shape(e.shape)}, c` : ""})`;
+      case "containsAll": {
+        const [left, right] = [this.collectionOperand(e.left), this.collectionOperand(e.right)];
+        if (this.locals.size > 0) return `rt.containsAt(${this.constant("rt.compareSite()", true)}, c, ${e.op === "containsAll"}, ${left}, ${right}, ${e.shape !== undefined ? this.shape(e.shape) : "null"})`;
+        return `rt.${e.op}(${left}, ${right}${e.shape !== undefined ? `, ${this.shape(e.shape)}, c` : ""})`;
+      }
       case "like":
         if (e.pattern.op === "const" && typeof e.pattern.value === "string") return this.constantLike(e.pattern.value, this.expr(e.subject));
         return this.locals.size > 0 ? `rt.likeAt(c, ${this.expr(e.subject)}, ${this.expr(e.pattern)})` : `rt.like(${this.expr(e.subject)}, ${this.expr(e.pattern)})`;

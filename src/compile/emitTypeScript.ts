@@ -1,6 +1,7 @@
-import { Project, Writers, type CodeBlockWriter, type OptionalKind, type PropertySignatureStructure, type WriterFunction } from "ts-morph";
+import { Project, StructureKind, Writers, type CodeBlockWriter, type OptionalKind, type PropertySignatureStructure, type TypeAliasDeclarationStructure, type WriterFunction } from "ts-morph";
 import type * as A from "../ast/nodes.js";
 import type { FieldsJson, RuntimeSchema, TypeJson } from "../runtime/schema.js";
+import { MAX_SESSION_ID_LENGTH } from "../runtime/session.js";
 import { generatedHeader } from "./generatedHeader.js";
 import { TypeNames } from "./typeScriptNames.js";
 
@@ -49,13 +50,20 @@ const ABSENT = " | null | undefined";
 /** An object without fields (see `objectType` in `emitTypeScript`). */
 const NO_FIELDS = "{ readonly [key: string]: never }";
 
+/** The type of the values a set or list holds, through nested ones (`list<list<int>>` holds ints); any other type itself. */
+function elementsOf(type: TypeJson): TypeJson {
+  return typeof type !== "string" && ("set" in type || "list" in type) ? elementsOf("set" in type ? type.set : type.list) : type;
+}
+
 /**
  * What a request carries for an int, a duration or a time (docs/language.md, section 3.1), by
- * the field's type: TypeScript's `number` says nothing of the fractions and unsafe integers
- * the engine denies, nor of the unit of a duration.
+ * the field's type, or that of the elements of its sets and lists, however nested (the engine
+ * checks them all alike): TypeScript's `number` says nothing of the fractions and unsafe
+ * integers the engine denies, nor of the unit of a duration.
  */
 function unitNote(type: TypeJson): string | undefined {
-  const element = typeof type !== "string" && ("set" in type || "list" in type) ? ("set" in type ? type.set : type.list) : undefined;
+  const inner = elementsOf(type);
+  const element = inner === type ? undefined : inner;
   if (type === "int") return "An int: a whole number from -(2^53 - 1) to 2^53 - 1 (`Number.isSafeInteger`).";
   if (element === "int") return "Ints: whole numbers from -(2^53 - 1) to 2^53 - 1 (`Number.isSafeInteger`).";
   if (type === "duration") return "A duration: a whole number of milliseconds from 0 to 2^53 - 1 (`7200000` is two hours).";
@@ -105,10 +113,13 @@ export function fieldsNamedLikeObjectMembers(schema: RuntimeSchema): string[] {
 /**
  * One JSDoc text from paragraphs (the empty ones left out); none when all are empty. A star
  * followed by a slash in a doc comment would end the JSDoc early, so a backslash goes between.
+ * An `@` that starts a word (after a space or a line break, even in backquotes) starts a JSDoc
+ * tag: prose such as "ask @security" would cut the description short there, and "@deprecated"
+ * would mark the type deprecated. A backslash before it keeps it text (Markdown shows `@`).
  */
 function jsDoc(...paragraphs: (string | undefined)[]): string[] {
   const text = paragraphs.filter((p): p is string => p !== undefined && p.trim() !== "").join("\n\n");
-  return text === "" ? [] : [text.replaceAll("*/", "*\\/")];
+  return text === "" ? [] : [text.replaceAll("*/", "*\\/").replace(/(^|\s)@/g, "$1\\@")];
 }
 
 /**
@@ -125,14 +136,19 @@ function sentLabels(schema: RuntimeSchema, declared: ReadonlyMap<string, string>
   if (!readsSessionLabels) return undefined;
   if (schema.entities.context !== undefined && Object.hasOwn(schema.entities.context, "labels")) return undefined;
   const labelEnum = schema.enums["Label"] !== undefined ? declared.get("Label") : undefined;
+  // The advice is policy text, to be followed as written: with no `Label` enum (case 3), a
+  // `labels: set<Label>` alone would name an unknown type; with no `context` block, there is none to add it to.
+  const hasContextBlock = schema.entities.context !== undefined;
+  const inContext = `\`labels: set<Label>\` in ${hasContextBlock ? "the" : "a"} \`context\` block`;
+  const toCheck = labelEnum === undefined ? `declare the labels as an enum, \`enum Label { … }\`, and ${inContext} (language.md, section 3.7); rules then name labels as members: \`pii\`, not \`"pii"\`` : `declare ${inContext} (language.md, section 3.7)`;
   return {
     name: JSON.stringify("labels"),
     type: `readonly ${labelEnum === undefined ? "string" : `(${labelEnum} | (string & {}))`}[]${ABSENT}`,
     hasQuestionToken: true,
     isReadonly: true,
     docs: jsDoc(
-      "The labels of the data in this call. The `context` block does not declare `labels`, but the policy reads `session.labels`, and the engine takes the labels sent here into it for later calls (taint): send them.",
-      `They are not checked${labelEnum === undefined ? "" : ` against \`${labelEnum}\``}: a label spelled otherwise matches no rule. Declare \`labels: set<${labelEnum ?? "Label"}>\` in the \`context\` block to have requests checked (language.md, section 3.7).`,
+      `The labels of the data in this call. ${hasContextBlock ? "The `context` block does not declare `labels`" : "The set has no `context` block"}, but the policy reads \`session.labels\`, and the engine takes the labels sent here into it for later calls (taint): send them.`,
+      `They are not checked${labelEnum === undefined ? "" : ` against \`${labelEnum}\``}: a label spelled otherwise matches no rule. To have requests checked, ${toCheck}.`,
     ),
   };
 }
@@ -207,15 +223,18 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
   const apart = (writer: CodeBlockWriter): void => void writer.blankLineIfLastNot();
   const union = (values: readonly string[]): string => (values.length === 0 ? "never" : values.map((v) => JSON.stringify(v)).join(" | "));
 
-  file.addStatements([generatedHeader(options.bundleFile)]);
-  file.addTypeAlias({ name: "Risk", isExported: true, type: union(["low", "medium", "high", "critical"]), docs: ["Risk levels, lowest first."] });
+  // Collected and inserted at once: ts-morph re-parses the whole file on each insertion, which
+  // made a module of many tools quadratic to build (1,000 tools took seconds of CPU).
+  const statements: (string | TypeAliasDeclarationStructure)[] = [generatedHeader(options.bundleFile)];
+  const addTypeAlias = (alias: Omit<TypeAliasDeclarationStructure, "kind">): void => void statements.push({ kind: StructureKind.TypeAlias, ...alias });
+  addTypeAlias({ name: "Risk", isExported: true, type: union(["low", "medium", "high", "critical"]), docs: ["Risk levels, lowest first."] });
   for (const [name, members] of Object.entries(schema.enums)) {
     const docs = docsOf(options.docs?.enums, name);
-    file.addTypeAlias({ name: declared.get(name)!, isExported: true, type: union(members), docs: jsDoc(docs.docs, memberList(members, docs.parts)) });
+    addTypeAlias({ name: declared.get(name)!, isExported: true, type: union(members), docs: jsDoc(docs.docs, memberList(members, docs.parts)) });
   }
   for (const [name, fields] of Object.entries(schema.records)) {
     const docs = docsOf(options.docs?.records, name);
-    file.addTypeAlias({ leadingTrivia: apart, name: declared.get(name)!, isExported: true, type: objectType(fields, docs), docs: jsDoc(docs.docs) });
+    addTypeAlias({ leadingTrivia: apart, name: declared.get(name)!, isExported: true, type: objectType(fields, docs), docs: jsDoc(docs.docs) });
   }
 
   const labels = sentLabels(schema, declared, options.readsSessionLabels ?? false);
@@ -228,14 +247,20 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
     entityNames[entity] = `${entity[0]!.toUpperCase()}${entity.slice(1)}Attributes`;
     const type = extra ? Writers.objectType({ properties: [...properties(fields ?? {}, docs), extra] }) : objectType(fields!, docs);
     const undeclared = fields ? undefined : "The set declares no `context` block: this types only the labels the engine reads from it.";
-    file.addTypeAlias({ leadingTrivia: apart, name: entityNames[entity]!, isExported: true, type, docs: jsDoc(`The request's \`${entity}\` attributes.`, docs.docs, undeclared) });
+    addTypeAlias({ leadingTrivia: apart, name: entityNames[entity]!, isExported: true, type, docs: jsDoc(`The request's \`${entity}\` attributes.`, docs.docs, undeclared) });
   }
   const intents = Object.keys(schema.intents);
-  file.addTypeAlias({ leadingTrivia: apart, name: "IntentName", isExported: true, type: union(intents), docs: jsDoc("The declared intents.", memberList(intents, options.docs?.intents ?? new Map())) });
+  addTypeAlias({ leadingTrivia: apart, name: "IntentName", isExported: true, type: union(intents), docs: jsDoc("The declared intents.", memberList(intents, options.docs?.intents ?? new Map())) });
 
   const base: OptionalKind<PropertySignatureStructure>[] = [
     { name: "time", type: "string | undefined", hasQuestionToken: true, isReadonly: true, docs: ["RFC 3339 time of the attempt."] },
-    { name: "session", type: "string", isReadonly: true },
+    // As for an int, what `string` cannot say: the engine denies "" and longer ids as invalid requests.
+    {
+      name: "session",
+      type: "string",
+      isReadonly: true,
+      docs: [`The session id, issued by the enforcement point (never chosen by the agent): a non-empty string of at most ${MAX_SESSION_ID_LENGTH.toLocaleString("en-US")} characters (JavaScript's \`length\`).`],
+    },
     { name: "intent", type: `IntentName${ABSENT}`, hasQuestionToken: true, isReadonly: true },
   ];
   if (entityNames["agent"]) base.push({ name: "agent", type: entityNames["agent"], isReadonly: true });
@@ -243,7 +268,7 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
   // Required when declared, as the engine requires it; else there only for its labels.
   if (schema.entities.context) base.push({ name: "context", type: entityNames["context"]!, isReadonly: true });
   else if (entityNames["context"]) base.push({ name: "context", type: `${entityNames["context"]} | undefined`, hasQuestionToken: true, isReadonly: true });
-  file.addTypeAlias({ leadingTrivia: apart, name: "RequestBase", isExported: true, type: Writers.objectType({ properties: base }), docs: ["Fields every request carries."] });
+  addTypeAlias({ leadingTrivia: apart, name: "RequestBase", isExported: true, type: Writers.objectType({ properties: base }), docs: ["Fields every request carries."] });
 
   // Named in the order of the tools' names, not of their declarations: of two tools whose names
   // give one type name (`email.send` and `Email.Send`), the one whose name sorts first (by
@@ -260,7 +285,7 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
     const required = Object.values(info.args).some((f) => !f.optional);
     const docs = docsOf(options.docs?.tools, tool);
     const args = objectType(info.args, docs);
-    file.addTypeAlias({
+    addTypeAlias({
       leadingTrivia: apart,
       name,
       isExported: true,
@@ -276,8 +301,9 @@ export function emitTypeScript(schema: RuntimeSchema, options: { bundleFile?: st
       ),
     });
   }
-  file.addTypeAlias({ leadingTrivia: apart, name: "Request", isExported: true, type: members.length ? members.join(" | ") : "never", docs: ["Every request the policy set accepts, discriminated by `tool`."] });
-  file.addTypeAlias({ name: "ToolName", isExported: true, type: union(Object.keys(schema.tools)) });
+  addTypeAlias({ leadingTrivia: apart, name: "Request", isExported: true, type: members.length ? members.join(" | ") : "never", docs: ["Every request the policy set accepts, discriminated by `tool`."] });
+  addTypeAlias({ name: "ToolName", isExported: true, type: union(Object.keys(schema.tools)) });
+  file.addStatements(statements);
   file.formatText({ indentSize: 2 });
   return file.getFullText();
 }

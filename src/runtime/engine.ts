@@ -75,6 +75,11 @@ export const RUNTIME_SUPPORT = {
  */
 export type RuntimeSupport = typeof RUNTIME_SUPPORT;
 
+/**
+ * Each option left out or `undefined` is not set (its default applies): its type spells out
+ * `| undefined`, so that under `exactOptionalPropertyTypes` a setting that may be unset
+ * (`sessionIdleMs: config.idleMs`) passes on as it is, as the engine takes it.
+ */
 export interface EngineOptions {
   /**
    * The engine's clock (epoch ms), read once per attempt: the time of requests without `time`,
@@ -88,17 +93,17 @@ export interface EngineOptions {
    * language.md §7 says what to pass instead: a clock that never steps. A clock that throws or
    * gives no finite number denies the requests that need it, naming it.
    */
-  readonly clock?: () => number;
+  readonly clock?: (() => number) | undefined;
   /**
    * A session with no attempt for this long (ms, by its own request times) expires: its state
    * is freed and its later attempts are denied, never started afresh. Default one hour.
    */
-  readonly sessionIdleMs?: number;
+  readonly sessionIdleMs?: number | undefined;
   /**
    * How long an expired session is remembered (and its attempts denied) after its last attempt,
    * by the engine's clock (a request dated back cannot shorten it). Default one day.
    */
-  readonly expiredSessionMs?: number;
+  readonly expiredSessionMs?: number | undefined;
   /**
    * How long a revoked session is remembered (and its attempts denied) after its last attempt,
    * by the engine's clock (forgotten by the first sweep after that: sweeps run every quarter of
@@ -108,14 +113,14 @@ export interface EngineOptions {
    * evaluation errors keeps two of them, cut to 100 characters: up to about 750 bytes and 25
    * more for each rule that revoked it); once forgotten, the id starts a new session.
    */
-  readonly revokedSessionMs?: number;
+  readonly revokedSessionMs?: number | undefined;
   /**
    * Attempts a session's `session.count` window keeps at most. Default: 10,000, or more when the
    * policy compares a count with a larger number. A session that makes more attempts within
    * the longest `within` has its oldest ones dropped, and counts reaching back to them are
    * errors: rules reading them fail closed.
    */
-  readonly maxWindowEntries?: number;
+  readonly maxWindowEntries?: number | undefined;
   /**
    * Live sessions kept at most. Past it, an attempt that would start a new session is denied
    * (never made room for by forgetting another session's state, which could hold a taint or a
@@ -124,14 +129,14 @@ export interface EngineOptions {
    * sooner, raise it or lower `sessionIdleMs`. Default unbounded: set it when session ids come
    * from anything an agent can influence.
    */
-  readonly maxSessions?: number;
+  readonly maxSessions?: number | undefined;
   /**
    * How far (ms) a request's `time` may be from the engine's clock, ahead or behind; a request
    * further off is denied (and counted in its session, dated by the session's own attempts). Default unchecked, for replays of recorded traffic. Set it when
    * request times come from anywhere but the enforcement point's own clock: an agent that can
    * date its calls can spread them out to stay under every `session.count` limit.
    */
-  readonly maxTimeSkewMs?: number;
+  readonly maxTimeSkewMs?: number | undefined;
   /**
    * The engine this one replaces (a reloaded policy or bundle): this engine takes over its
    * sessions — revocations, the data they touched, counts, asks awaiting approval — and the old
@@ -142,7 +147,7 @@ export interface EngineOptions {
    * README's reload section and docs/language.md §7), running sessions end as expired ones
    * instead, saying why, and their agents start new sessions.
    */
-  readonly sessionsFrom?: Engine;
+  readonly sessionsFrom?: Engine | undefined;
 }
 
 /** What `Engine.stats()` returns: counts of the sessions an engine holds, for metrics. */

@@ -1,6 +1,6 @@
 import { domainToASCII } from "node:url";
 import { compileGlob, matchCompiledGlob, type CompiledGlob } from "./glob.js";
-import { budgetLongText, forgetLastLongText, LongTextBudgetError, ValueMap, ValueSet } from "./longText.js";
+import { budgetLongText, forgetLastLongText, isLongText, LongTextBudgetError, ValueMap, ValueSet } from "./longText.js";
 import type { ValueShape } from "./declaredShape.js";
 import { LABELS_NOT_KEPT, type SessionState } from "./session.js";
 import { convertMembers, MAX_VALIDATED_VALUES, parseTime } from "./schema.js";
@@ -487,6 +487,8 @@ const listIndexes = new WeakMap<readonly unknown[], { epoch: number; shape: Valu
  * index fails once per decision, then the failure is given again without walking it.
  */
 function listIndex(list: readonly unknown[], shape: ValueShape | null): MemberIndex {
+  const constantIndexes = constantListIndexes.get(list);
+  if (constantIndexes !== undefined) return constantListIndex(list, constantIndexes, shape);
   const cached = listIndexes.get(list);
   if (cached !== undefined && cached.epoch === decisionEpoch && cached.shape === shape) {
     if (cached.failure !== undefined) fail(cached.failure);
@@ -501,6 +503,51 @@ function listIndex(list: readonly unknown[], shape: ValueShape | null): MemberIn
     listIndexes.set(list, { epoch: decisionEpoch, shape, failure: message(error) });
     throw error;
   }
+}
+
+/**
+ * The indexes of the policy's own list literals (`args.to containsAny ["a", "b", …]`), by
+ * the shape their members are compared as: made once, when first used, and kept across
+ * decisions, as the `Set` of an `in` against a literal is. Indexed afresh at every decision, a
+ * literal of 10,000 domains cost a millisecond per decision, whatever the request held
+ * (audit s19 a3 #4). Only lists `constantList` made are kept: their members never change.
+ */
+const constantListIndexes = new WeakMap<readonly unknown[], Map<ValueShape | null, MemberIndex>>();
+
+/**
+ * A list literal of the policy, hoisted by the generated code (emitJavaScript), whose index
+ * `listIndex` keeps across decisions. Its members must be scalars and none a long string
+ * (isLongText): indexing those walks no member and hashes no text, so what indexing the list
+ * again would charge to the walk's budget is its length alone (see `constantListIndex`), and
+ * nothing to the decision's budget of long-text work. A list of anything else is indexed as a
+ * request's list is (the generated code does not hoist such lists; this is the runtime's own check).
+ */
+export function constantList(members: unknown[]): readonly unknown[] {
+  const list = Object.freeze(members);
+  if (members.every((member) => isScalar(member) && !isLongText(member))) constantListIndexes.set(list, new Map());
+  return list;
+}
+
+/**
+ * The kept index of a `constantList` for `shape`, made on its first use. The walk is charged
+ * first what making it charges (one value per member), so that a comparison fails past
+ * MAX_WALKED_VALUES exactly where it did with the literal indexed afresh at each use.
+ */
+function constantListIndex(list: readonly unknown[], indexes: Map<ValueShape | null, MemberIndex>, shape: ValueShape | null): MemberIndex {
+  walk(list.length);
+  let index = indexes.get(shape);
+  if (index === undefined) {
+    // Made outside the current walk, which has just been charged for it.
+    const outer = walked;
+    walked = 0;
+    try {
+      index = new MemberIndex(list, keyFor(shape), isTime(shape));
+    } finally {
+      walked = outer;
+    }
+    indexes.set(shape, index);
+  }
+  return index;
 }
 
 /** Whether two collections hold the same members, ignoring order and repeats, in linear time. */

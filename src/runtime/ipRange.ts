@@ -104,6 +104,10 @@ function addressOf(value: unknown): bigint | undefined {
   if (/[/\\@?#]/.test(value)) fail(`ip.inRange: ${describeText(value)} is not a bare host (it has a path, user information, a query or a fragment): take the host with url.host(…)`);
   if (value.length > MAX_HOST_LENGTH) fail(`ip.inRange: a host of ${value.length} characters is longer than any host name`);
   const text = value.startsWith("[") && value.endsWith("]") ? value.slice(1, -1) : value;
+  // An IPv6 address with a zone (`fe80::1%eth0`; `%25eth0` in brackets, as a URL writes it) is
+  // that address to the clients that connect to it: a deny on `fe80::/10` must hold it.
+  const zone = text.indexOf("%");
+  if (zone > 0 && isIP(text.slice(0, zone)) === 6) return ipv6Value(text.slice(0, zone));
   const family = plainIpFamily(text);
   // A bracketed IPv4 address is no URL's host: read as text, it is none.
   if (family === 4 && text !== value) return undefined;
@@ -130,7 +134,7 @@ function hostSpelling(text: string): string | undefined {
   }
 }
 
-/** 4 or 6 for an address in plain text: Node's strict reading (dotted decimal without leading zeros), without an IPv6 zone (`%eth0`). */
+/** 4 or 6 for an address in plain text: Node's strict reading (dotted decimal without leading zeros), without an IPv6 zone (`%eth0`: a CIDR has none; addressOf reads a host's). */
 function plainIpFamily(text: string): 0 | 4 | 6 {
   if (text.includes("%")) return 0;
   const family = isIP(text);

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 
 /** Input larger than a reader accepts: refused before it is all in memory. */
 export class InputTooLarge extends Error {
@@ -21,6 +21,15 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
 export function readLimited(file: string | number, limit: number): Buffer {
   const fd = typeof file === "number" ? file : openSync(file, "r");
   try {
+    // A regular file opened here says its size: one over the limit is refused at once, not read
+    // up to it (seconds, and the limit's worth of memory). Pipes and devices say none; the loop
+    // stops them. Not a descriptor given open (standard input): it may be a file already read
+    // partway (a script reads a header, then hands its standard input on), whose size is not what
+    // is left to read; the loop stops it too.
+    if (typeof file === "string") {
+      const stats = fstatSync(fd);
+      if (stats.isFile() && stats.size > limit) throw new InputTooLarge(limit);
+    }
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {

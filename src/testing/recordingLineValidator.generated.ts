@@ -299,12 +299,12 @@ if(valid4){
 if(data14.ttlSeconds !== undefined){
 let data16 = data14.ttlSeconds;
 const _errs31 = errors;
-if(!((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16)))){
+if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
 validate10.errors = [{instancePath:instancePath+"/grants/" + i1+"/ttlSeconds",schemaPath:"#/properties/grants/items/properties/ttlSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs31){
-if(typeof data16 == "number"){
+if((typeof data16 == "number") && (isFinite(data16))){
 if(data16 < 1 || isNaN(data16)){
 validate10.errors = [{instancePath:instancePath+"/grants/" + i1+"/ttlSeconds",schemaPath:"#/properties/grants/items/properties/ttlSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
@@ -374,12 +374,12 @@ if(valid6){
 if(data18.ttlSeconds !== undefined){
 let data20 = data18.ttlSeconds;
 const _errs39 = errors;
-if(!((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20)))){
+if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
 validate10.errors = [{instancePath:instancePath+"/grantsOnApproval/" + i2+"/ttlSeconds",schemaPath:"#/properties/grantsOnApproval/items/properties/ttlSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs39){
-if(typeof data20 == "number"){
+if((typeof data20 == "number") && (isFinite(data20))){
 if(data20 < 1 || isNaN(data20)){
 validate10.errors = [{instancePath:instancePath+"/grantsOnApproval/" + i2+"/ttlSeconds",schemaPath:"#/properties/grantsOnApproval/items/properties/ttlSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;

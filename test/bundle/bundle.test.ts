@@ -86,7 +86,7 @@ describe("contents", () => {
   });
 
   it("validates against its own JSON Schema with an independent ajv instance", () => {
-    const validate = new Ajv({ strict: false }).compile(bundleJsonSchema);
+    const validate = new Ajv({ strict: false, strictNumbers: true }).compile(bundleJsonSchema);
     expect(validate(bundleJson()), JSON.stringify(validate.errors)).toBe(true);
     const { privateKey } = generateKeyPairSync("ed25519");
     expect(validate(bundleJson({ privateKey })), JSON.stringify(validate.errors)).toBe(true);
@@ -146,6 +146,22 @@ describe("tampering", () => {
     expectBundleError(() => loadBundle(rewritten, { publicKey }), /byte for byte/);
   });
 
+  it("a signature has one spelling: the last digit's padding bits set, it is refused though the bytes are the same (review s19 #2)", () => {
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    const signed = bundleJson({ privateKey });
+    const value = signed.signature!.value;
+    const last = value.at(-3)!;
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    // The 16 digits that carry the same two data bits: Buffer.from(…, "base64") reads them all alike.
+    const group = alphabet.slice(alphabet.indexOf(last) & ~15).slice(0, 16);
+    expect(() => loadBundle(signed, { publicKey })).not.toThrow();
+    for (const digit of group.replace(last, "")) {
+      const respelled = { ...signed, signature: { ...signed.signature!, value: `${value.slice(0, -3)}${digit}==` } };
+      expect(Buffer.from(respelled.signature.value, "base64")).toEqual(Buffer.from(value, "base64"));
+      expectBundleError(() => loadBundle(respelled, { publicKey }), /`signature\.value` must be an Ed25519 signature \(64 bytes\) in base64/);
+    }
+  });
+
   it("a changed bundle with a recomputed hash passes the hash check, but not the signature check", () => {
     const { privateKey, publicKey } = generateKeyPairSync("ed25519");
     const bundle = bundleJson({ privateKey }) as unknown as Record<string, any>;
@@ -156,6 +172,91 @@ describe("tampering", () => {
     (forged.manifest as { contentHash: string }).contentHash = recomputed;
     expect(() => verifyBundle(forged)).not.toThrow(); // the hash alone only detects accidents
     expectBundleError(() => loadBundle(forged, { publicKey }), /signature/);
+  });
+});
+
+/** A policy whose IR holds a `null` (`session.count` of no tool) and a `0` (its bound), as the compiler writes them. */
+const COUNT_SOURCES = [{ path: "p.policy", text: ["tool shell.exec {", "  risk high", "  args { cmd: string }", "}", "policy base {", '  deny shell.exec when session.count(within 1m) > 0 reason "too many"', "  allow shell.exec", "}", ""].join("\n") }];
+
+describe("numbers JSON reads as values it cannot write back", () => {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const text = serializeBundle(createBundle(compiled(COUNT_SOURCES), COUNT_SOURCES, { privateKey }));
+
+  it("a signed bundle edited to 1e400 for a null or -0 for a 0 (the same content hash once re-serialised) is refused, with or without its key (audit s19 F1)", () => {
+    expect(loadBundle(JSON.parse(text), { publicKey }).rules.length).toBe(2);
+    const edits: [string, RegExp][] = [
+      [text.replace('"tools": null,', '"tools": 1e400,'), /^the bundle's content does not match its hash: its `rules\[0\]\.ir\.left\.tools` holds a number too large for JSON \(read as Infinity\), which JSON writes back as null, so no hash covers it as written; the compiler writes no such number, so it was changed after it was built/],
+      [text.replace('"tools": null,', '"tools": -1e400,'), /its `rules\[0\]\.ir\.left\.tools` holds a number too small for JSON \(read as -Infinity\), which JSON writes back as null/],
+      [text.replace(/"value": 0\n/, '"value": -0\n'), /its `rules\[0\]\.ir\.right\.value` holds -0, which JSON writes back as 0, so no hash covers it as written/],
+    ];
+    for (const [edited, message] of edits) {
+      expect(edited).not.toBe(text);
+      expectBundleError(() => loadBundle(JSON.parse(edited), { publicKey }), message);
+      expectBundleError(() => verifyBundle(JSON.parse(edited)), message);
+      expectBundleError(() => loadBundle(JSON.parse(edited)), message);
+    }
+  });
+
+  it("the hash binds the values the file parses to, not their spelling: other spellings of the same values load with the key (review s19 #5)", () => {
+    const respelled = [
+      text.replace(/"windowMs": 60000/, '"windowMs": 60000.0'),
+      text.replace(/"windowMs": 60000/, '"windowMs": 6E4'),
+      text.replace('"reason": "too many"', '"reason": "too \\u006dany"'),
+      text.replace('"tools": null,', '"tools": "first", "tools": null,'),
+      text.replace(/\n */g, ""),
+    ];
+    for (const edited of respelled) {
+      expect(edited).not.toBe(text);
+      expect(JSON.parse(edited)).toEqual(JSON.parse(text));
+      expect(loadBundle(JSON.parse(edited), { publicKey }).rules.length).toBe(2);
+    }
+  });
+
+  it("the refusal names where the number is, the bundle's names escaped: a terminal control in a key is shown, not acted on (review s19 #1)", () => {
+    const inList = text.replace('"tools": null,', '"tools": null, "x": [1, -0],');
+    expectBundleError(() => verifyBundle(JSON.parse(inList)), /^the bundle's content does not match its hash: its `rules\[0\]\.ir\.left\.x\[1\]` holds -0, which JSON writes back as 0/);
+    const escaping = text.replace('"tools": null,', '"tools": null, "\\u001b[31mEVIL\\u001b[0m\\u202e": -0,');
+    let message = "";
+    try {
+      verifyBundle(JSON.parse(escaping));
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^the bundle's content does not match its hash: its `rules\[0\]\.ir\.left\["\\u001b\[31mEVIL\\u001b\[0m\\u202e"\]` holds -0/);
+    expect(message).not.toMatch(/[\u001b\u202e]/u);
+  });
+});
+
+describe("a pinned content hash (LoadOptions.contentHash)", () => {
+  const SOURCE_OF_HASH = "a bundle's content hash is what `policyc build` prints and its `manifest\\.contentHash` holds, not a digest of the file's bytes \\(`sha256sum` of the file gives another\\)";
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const current = bundleJson({ privateKey });
+  const older = JSON.parse(serializeBundle(createBundle(compiled(COUNT_SOURCES), COUNT_SOURCES, { privateKey }))) as Bundle;
+
+  it("loads the bundle of that hash; refuses another the same key signed (an older release, another policy set), naming both hashes (audit s19 F2)", () => {
+    const pin = current.manifest.contentHash;
+    expect(loadBundle(current, { publicKey, contentHash: pin }).rules.length).toBe(current.rules.length);
+    expect(verifyBundle(current, { contentHash: `${pin}\n` })).toBe(current);
+    expect(loadBundle(older, { publicKey }).rules.length).toBe(2);
+    for (const load of [loadBundle, verifyBundle]) {
+      expectBundleError(() => load(older, { publicKey, contentHash: pin }), new RegExp(`^the bundle's content hash is ${older.manifest.contentHash}, not the pinned ${pin} \\(contentHash\\): refusing to load it\\. It is another bundle \\(an older release, or another policy set\\), or the pin is some other digest: ${SOURCE_OF_HASH}$`));
+    }
+  });
+
+  it("a pin of the file's sha256 (sha256sum) is not told only that it is another bundle: where a content hash is had is said (review s19 #6)", () => {
+    const fileDigest = createHash("sha256").update(serializeBundle(current)).digest("hex");
+    expectBundleError(() => loadBundle(current, { publicKey, contentHash: `sha256:${fileDigest}` }), new RegExp(`: refusing to load it\\. It is another bundle \\(an older release, or another policy set\\), or the pin is some other digest: ${SOURCE_OF_HASH}$`));
+    // As sha256sum prints it, 64 bare hex digits; or the content hash without its prefix.
+    for (const digest of [fileDigest, current.manifest.contentHash.slice("sha256:".length)]) {
+      expectBundleError(() => verifyBundle(current, { contentHash: digest }), new RegExp(`^the pinned content hash \\(contentHash\\) is 64 hex digits without \`sha256:\`: ${SOURCE_OF_HASH}; if they are the content hash, add the \`sha256:\` prefix$`));
+    }
+  });
+
+  it("a pin that is there but undefined, empty or not a hash is a BundleError, never a skipped check", () => {
+    for (const contentHash of [undefined, null, "", " ", "491bd59c", "sha256:XYZ", 42]) {
+      expectBundleError(() => loadBundle(current, { contentHash: contentHash as never }), /^the pinned content hash \(contentHash\) is (empty|not a content hash|undefined, not a string|null, not a string|a number, not a string): give the hash as `policyc build` prints it/);
+    }
+    expect(() => loadBundle(current, { contenthash: current.manifest.contentHash } as never)).toThrow(TypeError);
   });
 });
 
@@ -199,7 +300,16 @@ describe("schema validation", () => {
       [(b) => (b["rules"][0].grants[0].ttlSeconds = 0), /ttlSeconds/],
       [(b) => (b["schema"].tools["kb.search"].risk = "extreme"), /risk/],
       [(b) => (b["session"].windowMs = -1), /windowMs/],
+      // `1e400` parses as Infinity, which the schema's whole numbers do not take (audit s19 F5).
+      [(b) => (b["session"].windowMs = Infinity), /`session\.windowMs` must be a whole number/],
+      [(b) => (b["rules"][0].grants[0].ttlSeconds = Infinity), /`rules\[0\]\.grants\[0\]\.ttlSeconds` must be a whole number/],
       [(b) => (b["signature"] = { algorithm: "rsa", value: "x" }), /signature/],
+      // Not base64 around a valid signature, or spaces in it: no text the signature check skips (audit s19 F6).
+      [(b) => (b["signature"] = { algorithm: "ed25519", value: `${"A".repeat(86)}==!!! not base64` }), /`signature\.value` must be an Ed25519 signature \(64 bytes\) in base64, as `policyc build --sign` writes it$/],
+      [(b) => (b["signature"] = { algorithm: "ed25519", value: `${"A".repeat(40)} ${"A".repeat(46)}==` }), /`signature\.value` must be an Ed25519 signature/],
+      [(b) => (b["signature"] = { algorithm: "ed25519", value: "AAAA" }), /`signature\.value` must be an Ed25519 signature/],
+      // The padding bits of the last digit set: the same 64 bytes, another spelling (review s19 #2).
+      [(b) => (b["signature"] = { algorithm: "ed25519", value: `${"A".repeat(85)}B==` }), /`signature\.value` must be an Ed25519 signature/],
       [(b) => (b["code"] = 42), /code/],
     ];
     // Said in policyc's words, not Ajv's (`must have required property 'manifest'`) (audit a1 F4).
@@ -261,6 +371,26 @@ describe("signatures", () => {
     expectBundleError(() => loadBundle({ ...signed, signature: { algorithm: "ed25519", value: "" } }, { publicKey }), /signature/);
   });
 
+  it("a signing key of several PEM keys is refused, as a public key of several is: the first alone would sign (audit s19 F4)", () => {
+    const pems = [privateKey, other.privateKey].map((key) => key.export({ type: "pkcs8", format: "pem" }) as string).join("");
+    for (const given of [pems, Buffer.from(pems)]) {
+      const sign = (): unknown => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: given });
+      expect(sign).toThrow(TypeError);
+      expect(sign).toThrow(/^the signing key holds 2 PEM private keys, and one is read: the first alone would sign, perhaps not the one you meant\. Give the one private key to sign with$/);
+    }
+  });
+
+  it("a signing key of one private key and its public key, in either order, signs with the private key (review s19 #3)", () => {
+    const privatePem = privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+    const publicPem = publicKey.export({ type: "spki", format: "pem" }) as string;
+    for (const pems of [privatePem + publicPem, publicPem + privatePem]) {
+      for (const given of [pems, Buffer.from(pems)]) {
+        const signed = JSON.parse(serializeBundle(createBundle(compiled(), SUPPORT_SOURCES, { privateKey: given }))) as Bundle;
+        expect(() => loadBundle(signed, { publicKey })).not.toThrow();
+      }
+    }
+  });
+
   it("an empty or missing signing key is an error, not an unsigned bundle", () => {
     for (const privateKey of ["", " \n"]) expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey })).toThrow(/the signing key is empty/);
     expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: null as never })).toThrow(/the signing key must be a private key \(PEM as a string or bytes, DER bytes, a JWK input object or a KeyObject\), not null/);
@@ -274,8 +404,8 @@ describe("signatures", () => {
     const pem = publicKey.export({ type: "spki", format: "pem" }) as string;
     const privatePem = privateKey.export({ type: "pkcs8", format: "pem" }) as string;
     const refusals: [() => unknown, RegExp][] = [
-      [() => verifyBundle(unsigned, { publickey: publicKey } as never), /^verifyBundle has no option `publickey`: did you mean `publicKey`\? \(the options are publicKey, and loadBundle's engine options, which it checks and does not use \(clock, sessionIdleMs, expiredSessionMs, revokedSessionMs, maxWindowEntries, maxSessions, maxTimeSkewMs, sessionsFrom\)\)$/],
-      [() => verifyBundle(unsigned, { key: pem } as never), /^verifyBundle has no option `key` \(the options are publicKey, and loadBundle's engine options/],
+      [() => verifyBundle(unsigned, { publickey: publicKey } as never), /^verifyBundle has no option `publickey`: did you mean `publicKey`\? \(the options are publicKey, contentHash, and loadBundle's engine options, which it checks and does not use \(clock, sessionIdleMs, expiredSessionMs, revokedSessionMs, maxWindowEntries, maxSessions, maxTimeSkewMs, sessionsFrom\)\)$/],
+      [() => verifyBundle(unsigned, { key: pem } as never), /^verifyBundle has no option `key` \(the options are publicKey, contentHash, and loadBundle's engine options/],
       [() => verifyBundle(unsigned, publicKey as never), /^the options must be an object such as \{ publicKey \}, not a PublicKeyObject$/],
       [() => verifyBundle(unsigned, pem as never), /^the options must be an object such as \{ publicKey \}, not a string$/],
       [() => verifyBundle(unsigned, Buffer.from(pem) as never), /^the options must be an object such as \{ publicKey \}, not a Buffer$/],
@@ -450,6 +580,28 @@ describe("public keys of the wrong kind are named in the user's terms", () => {
   const { publicKey, privateKey } = generateKeyPairSync("ed25519");
   const pem = publicKey.export({ type: "spki", format: "pem" }) as string;
   const other = generateKeyPairSync("ed25519").publicKey.export({ type: "spki", format: "pem" }) as string;
+
+  it("32 raw bytes and a bare JSON Web Key object: what they are, and how to wrap them, without OpenSSL's codes or Node's `key.key` (audit s19 F8)", () => {
+    const signed = bundleJson({ privateKey });
+    const jwk = publicKey.export({ format: "jwk" }) as { x: string };
+    const raw = Buffer.from(jwk.x, "base64url");
+    for (const given of [raw, new Uint8Array(raw)]) {
+      expectBundleError(() => loadBundle(signed, { publicKey: given }), /^the public key cannot be read as a public key \(PEM, DER, JWK or a KeyObject\): it is 32 raw bytes, an Ed25519 public key without the DER wrapping Node reads: wrap it as a JSON Web Key, `\{ key: \{ kty: "OKP", crv: "Ed25519", x: Buffer\.from\(bytes\)\.toString\("base64url"\) \}, format: "jwk" \}`$/);
+    }
+    // The advice works.
+    expect(loadBundle(signed, { publicKey: { key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(raw).toString("base64url") }, format: "jwk" } }).rules.length).toBe(signed.rules.length);
+    expectBundleError(() => loadBundle(signed, { publicKey: jwk as never }), /^the public key cannot be read as a public key \(PEM, DER, JWK or a KeyObject\): it is a JSON Web Key object given bare: pass `\{ key: jwk, format: "jwk" \}`, as crypto\.createPublicKey reads it$/);
+    expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: privateKey.export({ format: "jwk" }) as never })).toThrow(/^the signing key cannot be read as a private key \(PEM, DER, JWK or a KeyObject\): it is a JSON Web Key object given bare: pass `\{ key: jwk, format: "jwk" \}`, as crypto\.createPrivateKey reads it$/);
+  });
+
+  it("a JSON Web Key Set is named, with how to pass its one key, not Node's `key.key` (review s19 #7)", () => {
+    const signed = bundleJson({ privateKey });
+    const jwks = { keys: [publicKey.export({ format: "jwk" })] };
+    expectBundleError(() => loadBundle(signed, { publicKey: jwks as never }), /^the public key cannot be read as a public key \(PEM, DER, JWK or a KeyObject\): it is a JSON Web Key Set \(`\{ keys: \[\.\.\.\] \}`\), and a public key is one key: pass the one whose private key signs the bundles, as `\{ key: jwks\.keys\[0\], format: "jwk" \}`$/);
+    // The advice works.
+    expect(loadBundle(signed, { publicKey: { key: jwks.keys[0]!, format: "jwk" } }).rules.length).toBe(signed.rules.length);
+    expect(() => createBundle(compiled(), SUPPORT_SOURCES, { privateKey: { keys: [privateKey.export({ format: "jwk" })] } as never })).toThrow(/^the signing key cannot be read as a private key \(PEM, DER, JWK or a KeyObject\): it is a JSON Web Key Set \(`\{ keys: \[\.\.\.\] \}`\), and a signing key is one key: pass the one to sign with, as `\{ key: jwks\.keys\[0\], format: "jwk" \}`$/);
+  });
 
   it("an OpenSSH public or private key, a DER private key: what it is, and how to write the one it takes", () => {
     const raw = (publicKey.export({ format: "jwk" }) as { x: string }).x;

@@ -397,6 +397,23 @@ describe("policyc build", () => {
     expect(bundle.manifest.contentHash).toBe(expectedBundle().manifest.contentHash);
   });
 
+  it("--sign refuses a file of several PEM keys, as --public-key does (exit 2, nothing written) (audit s19 F4)", async () => {
+    write("two-keys.pem", read("key.pem") + (generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }) as string));
+    expect(await build("decls.policy", "support.policy", "-o", "two-signed.json", "--sign", "two-keys.pem")).toEqual({ code: 2, stdout: "", stderr: "policyc build: cannot sign with `two-keys.pem`: the signing key holds 2 PEM private keys, and one is read: the first alone would sign, perhaps not the one you meant. Give the one private key to sign with\n" });
+    expect(existsSync(join(dir, "two-signed.json"))).toBe(false);
+  });
+
+  it("--sign takes a file of the private key and its public key, in either order: there is one key to sign with (review s19 #3)", async () => {
+    for (const [name, text] of [["pair.pem", read("key.pem") + read("public.pem")], ["pair-public-first.pem", read("public.pem") + read("key.pem")]] as const) {
+      write(name, text);
+      expect(await build("decls.policy", "support.policy", "-o", `${name}.json`, "--sign", name)).toMatchObject({ code: 0, stderr: "" });
+      expect(() => loadBundle(JSON.parse(read(`${name}.json`)), { publicKey: publicPem })).not.toThrow();
+    }
+    // Beside a public key, two private keys are still two to choose between.
+    write("pair-and-another.pem", read("public.pem") + read("two-keys.pem"));
+    expect(await build("decls.policy", "support.policy", "-o", "k.json", "--sign", "pair-and-another.pem")).toMatchObject({ code: 2, stderr: expect.stringContaining("the signing key holds 2 PEM private keys") });
+  });
+
   it("--target ts -o DIR writes bundle.json and policy.ts", async () => {
     const result = await build("decls.policy", "support.policy", "--target", "ts", "-o", "out");
     expect(result.code).toBe(0);

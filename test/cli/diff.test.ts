@@ -648,6 +648,14 @@ describe("policyc diff", () => {
       }
     });
 
+    it("without --public-key, each signed side gets one note on standard error that its signature was not checked; the JSON on standard output is kept (audit s19 F3)", async () => {
+      const unchecked = (path: string): string => `policyc diff: note: \`${path}\` is signed, but its signature was not checked: give --public-key KEY.pem to check it\n`;
+      const checked = await diff(at("old.json"), at("new.json"), "--public-key", at("public.pem"));
+      expect(await diff(at("old.json"), at("new.json"))).toEqual({ code: checked.code, stdout: checked.stdout, stderr: unchecked(at("old.json")) + unchecked(at("new.json")) });
+      expect(await diff(OLD, at("unsigned.json"))).toMatchObject({ code: checked.code, stderr: "" });
+      expect(await diff(OLD, at("new.json"))).toMatchObject({ code: checked.code, stderr: unchecked(at("new.json")) });
+    });
+
     it("a forged, unsigned or otherwise signed side exits 2 before its code runs", async () => {
       // Without a key, a forgery with a good hash runs: the signature check is what --public-key adds.
       expect((await diff(at("old.json"), at("forged.json"))).code).toBe(0);

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { createPublicKey, generateKeyPairSync } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -334,6 +334,33 @@ describe("policyc eval", () => {
     expect(noKey.stderr).toContain("cannot read public key `missing.pem`");
   });
 
+  it("a signed bundle edited to 1e400 for a null, or -0 for a 0, is refused with --public-key (exit 2): a value JSON cannot write back is not hashed (audit s19 F1)", async () => {
+    const sources = [{ path: "count.policy", text: ["tool shell.exec {", "  risk high", "  args { cmd: string }", "}", "policy base {", '  deny shell.exec when session.count(within 1m) > 0 reason "too many"', "  allow shell.exec", "}", ""].join("\n") }];
+    const signed = serializeBundle(createBundle(compileSources(sources).policy!, sources, { privateKey: createPrivateKey(read("private.pem")) }));
+    write("count-infinite.json", signed.replace('"tools": null,', '"tools": 1e400,'));
+    write("count-negative-zero.json", signed.replace(/"value": 0\n/, '"value": -0\n'));
+    write("count-request.json", JSON.stringify({ session: "s1", tool: "shell.exec", args: { cmd: "ls" } }));
+    const changed = "the compiler writes no such number, so it was changed after it was built: ship the bundle file byte for byte";
+    const cases: [string, string][] = [
+      ["count-infinite.json", `its \`rules[0].ir.left.tools\` holds a number too large for JSON (read as Infinity), which JSON writes back as null, so no hash covers it as written; ${changed}`],
+      ["count-negative-zero.json", `its \`rules[0].ir.right.value\` holds -0, which JSON writes back as 0, so no hash covers it as written; ${changed}`],
+    ];
+    for (const [bundle, why] of cases) {
+      expect(read(bundle)).not.toBe(signed);
+      expect(await evaluate(["--bundle", bundle, "--public-key", "public.pem", "--request", "count-request.json"])).toEqual({ code: 2, stdout: "", stderr: `policyc eval: \`${bundle}\`: the bundle's content does not match its hash: ${why}\n` });
+    }
+  });
+
+  it("without --public-key, a signed bundle is explained with one note on standard error that its signature was not checked; an unsigned one with none (audit s19 F3)", async () => {
+    const unchecked = (path: string): string => `policyc eval: note: \`${path}\` is signed, but its signature was not checked: give --public-key KEY.pem to check it\n`;
+    expect(await evaluate(["--bundle", "signed.json", "--request", "lookup.json"])).toEqual({ code: 0, stdout: LOOKUP_GOLDEN, stderr: unchecked("signed.json") });
+    expect(await evaluate(["signed.json", "--request", "lookup.json"])).toEqual({ code: 0, stdout: LOOKUP_GOLDEN, stderr: unchecked("signed.json") });
+    const json = await evaluate(["--bundle", "forged.json", "--request", "lookup.json", "--json"]);
+    expect(json.stderr).toBe(unchecked("forged.json"));
+    expect(JSON.parse(json.stdout)).toMatchObject({ decision: "allow" });
+    expect(await evaluate(["--bundle", "bundle.json", "--request", "lookup.json"])).toEqual({ code: 0, stdout: LOOKUP_GOLDEN, stderr: "" });
+  });
+
   it("an empty or blank --public-key is bad usage (exit 2), never a skipped signature check", async () => {
     // The forged bundle runs without a key: the check is what --public-key is for.
     expect((await evaluate(["--bundle", "forged.json", "--request", "lookup.json"])).code).toBe(0);
@@ -397,9 +424,12 @@ describe("policyc eval", () => {
     expect(await evaluate(["--bundle", "signed.json", "--public-key", "ec.pem", "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `ec.pem`: the public key is an EC key, not Ed25519: bundles are signed with Ed25519\n" });
   });
 
-  it("--public-key takes a PEM private key for its public half, as docs/cli.md says (and the library does)", async () => {
-    expect(await evaluate(["--bundle", "signed.json", "--public-key", "private.pem", "--request", "lookup.json"])).toMatchObject({ code: 0, stdout: LOOKUP_GOLDEN });
-    expect(await evaluate(["--bundle", "forged.json", "--public-key", "private.pem", "--request", "lookup.json"])).toMatchObject({ code: 2, stdout: "" });
+  it("--public-key takes a private key, PEM or a JSON Web Key with its `d`, for its public half, as docs/cli.md says (and the library does)", async () => {
+    write("private.jwk", JSON.stringify(createPrivateKey(read("private.pem")).export({ format: "jwk" })));
+    for (const key of ["private.pem", "private.jwk"]) {
+      expect(await evaluate(["--bundle", "signed.json", "--public-key", key, "--request", "lookup.json"])).toMatchObject({ code: 0, stdout: LOOKUP_GOLDEN });
+      expect(await evaluate(["--bundle", "forged.json", "--public-key", key, "--request", "lookup.json"])).toMatchObject({ code: 2, stdout: "" });
+    }
   });
 
   it("an empty --bundle is bad usage, not a fall-back to the policy paths beside it", async () => {
@@ -685,6 +715,44 @@ describe("policyc eval", () => {
     expect(await evaluate(["decls.policy", "support.policy", "--request", "/dev/zero"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: cannot read request `/dev/zero`: it is larger than 64 MB\n" });
   });
 
+  it.skipIf(!existsSync("/usr/bin/time"))("a bundle file over 512 MB is refused from its size, before any of it is read (exit 2) (audit s19 F9)", () => {
+    // Sparse: as large as it says, without the disk space.
+    const big = join(dir, "big-bundle.json");
+    writeFileSync(big, "");
+    truncateSync(big, 600 * 1_048_576);
+    try {
+      const run = spawnSync("/usr/bin/time", ["-f", "maxrss=%M", process.execPath, BIN, "eval", "--bundle", big, "--request", join(dir, "lookup.json")], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain(`policyc eval: cannot read bundle \`${big}\`: it is larger than 512 MB\n`);
+      // Read up to the limit, it took 512 MB of memory and seconds; refused from its size, what Node starts with.
+      expect(Number(/maxrss=(\d+)/.exec(run.stderr)?.[1]) / 1024).toBeLessThan(256);
+    } finally {
+      rmSync(big, { force: true });
+    }
+  });
+
+  it("standard input that is a large file already read partway is read from where it stands, not refused for its whole size (review s19 #4)", () => {
+    // A script reads a header from its standard input, then hands it on: what is left is a small
+    // request, though the file is over the 64 MB limit. Sparse: the header takes no disk space.
+    const shared = join(dir, "offset-request.jsonl");
+    const header = 65 * 1_048_576;
+    writeFileSync(shared, "");
+    truncateSync(shared, header);
+    writeFileSync(shared, readFileSync(join(dir, "lookup.json")), { flag: "a" });
+    const fd = openSync(shared, "r");
+    try {
+      // Reading moves the offset the child's standard input shares (Node has no lseek).
+      const chunk = Buffer.alloc(1_048_576);
+      for (let read = 0; read < header; ) read += readSync(fd, chunk, 0, Math.min(chunk.length, header - read), null);
+      const run = spawnSync(process.execPath, [BIN, "eval", "decls.policy", "support.policy", "--request", "-"], { cwd: dir, stdio: [fd, "pipe", "pipe"], encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+      expect({ code: run.status, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(run.stdout).toMatch(/^allow /);
+    } finally {
+      closeSync(fd);
+      rmSync(shared, { force: true });
+    }
+  });
+
   it("standard input that cannot be read as a request is named `standard input`, never `-` (audit a4 #8)", () => {
     const sample = join(ROOT, "samples", "customer-support");
     for (const [from, reason] of [[tmpdir(), "it is a folder"], ...(existsSync("/dev/zero") ? [["/dev/zero", "it is larger than 64 MB"]] : [])] as const) {
@@ -737,6 +805,12 @@ describe("policyc eval", () => {
     const invalid = await evaluate(["--bundle", "not-a-bundle.json", "--request", "lookup.json"]);
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toContain("not a valid policyc bundle");
+  });
+
+  it("a bundle file holding a JSON string, a number or a list is not a bundle (exit 2), without the library's advice to parse its text (audit s19 F7)", async () => {
+    expect(await evaluate(["--bundle", "string.json", "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `string.json`: not a valid policyc bundle: the bundle must be an object, and the file holds a JSON string\n" });
+    write("number-bundle.json", "42\n");
+    expect(await evaluate(["--bundle", "number-bundle.json", "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `number-bundle.json`: not a valid policyc bundle: the bundle must be an object\n" });
   });
 
   it.each([

@@ -1038,8 +1038,15 @@ describe("policyc test: bundles", () => {
       }
     });
 
+    it("without --public-key, a signed bundle is tested with one note on standard error that its signature was not checked; an unsigned one with none (audit s19 F3)", async () => {
+      const unchecked = (path: string): string => `policyc test: note: \`${path}\` is signed, but its signature was not checked: give --public-key KEY.pem to check it\n`;
+      const checked = await test("--bundle", signed(), "--public-key", key(), "--replay", FULL, "--json");
+      expect(await test("--bundle", signed(), "--replay", FULL, "--json")).toEqual({ code: 0, stdout: checked.stdout, stderr: unchecked(signed()) });
+      expect(await test("--bundle", key("unsigned.json"), "--replay", FULL, "--json")).toEqual({ code: 0, stdout: checked.stdout, stderr: "" });
+    });
+
     it("a forged, unsigned or otherwise signed bundle exits 2 before its code runs", async () => {
-      // Without a key, a forgery with a good hash runs: the signature check is what --public-key adds.
+      // Without a key, a forgery with a good hash runs (noted): the signature check is what --public-key adds.
       expect((await test("--bundle", key("forged.json"), "--replay", FULL, "--allow-empty")).code).toBe(0);
       expect(globalThis.forgedRan).toBe(true);
       delete globalThis.forgedRan;

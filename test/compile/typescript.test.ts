@@ -12,7 +12,7 @@ import { MODULE_NAMES } from "../../src/compile/typeScriptNames.js";
 import { isKeyword } from "../../src/syntax/tokens.js";
 import { loadBundle } from "../../src/bundle/loadBundle.js";
 import type { Engine } from "../../src/runtime/engine.js";
-import { cli, ROOT } from "../helpers.js";
+import { cli, cpuMilliseconds, ROOT } from "../helpers.js";
 import { AGENT, SUPPORT_SOURCES } from "../runtime/fixtures.js";
 
 /**
@@ -298,6 +298,24 @@ describe("emitTypeScript", () => {
     }
   });
 
+  it("the `context.labels` JSDoc's advice to have requests checked works as written, with or without a `context` block or a `Label` enum (audit s19 a2 LOW 3)", () => {
+    const rules = (label: string): string => `tool t { returns pii }\ntool u { }\npolicy p {\n  allow t, u\n  deny u when session.labels contains ${label}\n}\n`;
+    const cases = [
+      // Case 3 of language.md 3.7: no `Label` enum, labels are strings.
+      { text: rules('"pii"'), says: ["The set has no `context` block", 'declare the labels as an enum, `enum Label { … }`, and `labels: set<Label>` in a `context` block (language.md, section 3.7); rules then name labels as members: `pii`, not `"pii"`.'], followed: `enum Label { pii }\ncontext { labels: set<Label> }\n${rules("pii")}` },
+      { text: `context { env: string }\n${rules('"pii"')}`, says: ["The `context` block does not declare `labels`", "declare the labels as an enum, `enum Label { … }`, and `labels: set<Label>` in the `context` block"], followed: `enum Label { pii }\ncontext { env: string, labels: set<Label> }\n${rules("pii")}` },
+      // Case 2: the `Label` enum.
+      { text: `enum Label { pii }\n${rules("pii")}`, says: ["The set has no `context` block", "To have requests checked, declare `labels: set<Label>` in a `context` block (language.md, section 3.7)."], followed: `enum Label { pii }\ncontext { labels: set<Label> }\n${rules("pii")}` },
+      { text: `enum Label { pii }\ncontext { env: string }\n${rules("pii")}`, says: ["The `context` block does not declare `labels`", "To have requests checked, declare `labels: set<Label>` in the `context` block (language.md, section 3.7)."], followed: `enum Label { pii }\ncontext { env: string, labels: set<Label> }\n${rules("pii")}` },
+    ];
+    for (const { text, says, followed } of cases) {
+      const module = emitTypeScript(schemaOf([{ path: "l.policy", text }]), { readsSessionLabels: true });
+      for (const words of says) expect(module, text).toContain(words);
+      expect(analyze([{ path: "l.policy", text: followed }]).diagnostics.filter((d) => d.severity === "error"), followed).toEqual([]);
+      expect(emitTypeScript(schemaOf([{ path: "l.policy", text: followed }]), { readsSessionLabels: true })).toContain('readonly "labels": readonly Label[];');
+    }
+  });
+
   it("an optional field named like a member TypeScript gives every object (`constructor`, `toString`…) cannot be left out of a typed value: its JSDoc and a build note say to write null, which compiles and the engine takes as absent (audit a2 #2); a `__proto__` field's JSDoc says to write the key computed (#6)", async () => {
     const names = Object.getOwnPropertyNames(Object.prototype);
     const text = [
@@ -464,6 +482,65 @@ describe("emitTypeScript", () => {
       recordText: { engine: "deny", types: false },
       recordList: { engine: "deny", types: false },
     });
+  });
+
+  it("keeps a doc comment's `@word` as text, not a JSDoc tag: an editor shows the whole comment, and `@deprecated` in prose deprecates nothing (audit s19 a2 LOW 1)", () => {
+    const text = [
+      "/// Posts to a chat channel; agents never mention @here or @channel.",
+      "/// Replies go to bob@acme.com (`@ops` on call).",
+      "tool chat.post { risk medium args { channel: string, /// Not @deprecated, only rare.\n text: string } }",
+      "/// Old shape, @deprecated and kept.",
+      "type R { x: string }",
+      "tool t { args { r: R } }",
+      "policy p { allow * }",
+    ].join("\n");
+    const module = moduleOf([{ path: "j.policy", text }]);
+    expect(module).toContain("/**\n * Posts to a chat channel; agents never mention \\@here or \\@channel.\n * Replies go to bob@acme.com (`@ops` on call).\n *\n * A call of `chat.post` (risk medium).\n */");
+    const editor = new Project({ useInMemoryFileSystem: true, compilerOptions: { strict: true, noEmit: true } });
+    editor.createSourceFile("/policy.ts", module);
+    const use = 'import type { ChatPostRequest, R } from "./policy";\nexport const r: R = { x: "" };\nexport const text = (c: ChatPostRequest): string => c.args.text;\n';
+    editor.createSourceFile("/use.ts", use);
+    const service = editor.getLanguageService().compilerObject;
+    const hover = (name: string): { docs: string; tags: string[] } => {
+      const info = service.getQuickInfoAtPosition("/use.ts", use.lastIndexOf(name));
+      return { docs: (info?.documentation ?? []).map((part) => part.text).join(""), tags: (info?.tags ?? []).map((tag) => tag.name) };
+    };
+    expect(hover("ChatPostRequest)")).toEqual({ docs: "Posts to a chat channel; agents never mention \\@here or \\@channel.\nReplies go to bob@acme.com (`@ops` on call).\n\nA call of `chat.post` (risk medium).", tags: [] });
+    expect(hover("R =")).toEqual({ docs: "Old shape, \\@deprecated and kept.", tags: [] });
+    expect(hover("text;")).toEqual({ docs: "Not \\@deprecated, only rare.", tags: [] });
+    expect(service.getSuggestionDiagnostics("/use.ts").map((d) => d.code)).not.toContain(6385);
+  });
+
+  it("emits the module of 2,000 tools in time linear in the tools (audit s19 a2 MEDIUM 1: 77 s of CPU when each declaration re-parsed the module)", () => {
+    const tools = Array.from({ length: 2_000 }, (_, i) => `tool ns.t${i} { risk low args { a: string, n?: int } }`);
+    const schema = schemaOf([{ path: "many.policy", text: `${tools.join("\n")}\npolicy p { allow * }\n` }]);
+    const started = cpuMilliseconds();
+    const module = emitTypeScript(schema);
+    expect(cpuMilliseconds() - started).toBeLessThan(8_000);
+    expect(module).toContain("export type NsT1999Request = RequestBase & {");
+    expect(module).toContain("export type Request = NsT0Request | NsT1Request | ");
+  });
+
+  it("notes what ints, durations and times take in nested sets and lists too, where the engine checks them as at the top (audit s19 a2 LOW 4)", () => {
+    const text = "tool nest.lists { risk low args { ll: list<list<int>>, sd?: set<list<duration>>, lt: list<set<list<time>>>, ls: list<list<string>> } }\npolicy p { allow * }\n";
+    const module = moduleOf([{ path: "n.policy", text }]);
+    expect(module).toContain('    /** Ints: whole numbers from -(2^53 - 1) to 2^53 - 1 (`Number.isSafeInteger`). */\n    readonly "ll": readonly (readonly number[])[];');
+    expect(module).toContain('    /** Durations: whole numbers of milliseconds from 0 to 2^53 - 1 (`7200000` is two hours). */\n    readonly "sd"?: readonly (readonly number[])[] | null | undefined;');
+    expect(module).toContain('    /** Times: RFC 3339 strings (`2026-01-01T09:00:00Z`). */\n    readonly "lt": readonly (readonly (readonly string[])[])[];');
+    expect(module).toContain('\n    readonly "ls": readonly (readonly string[])[];');
+    expect(module).not.toContain('*/\n    readonly "ls"');
+    // The fraction the note warns of is what the engine refuses.
+    const decision = compile([{ path: "n.policy", text }]).decide({ session: "s", tool: "nest.lists", args: { ll: [[1.5]], lt: [], ls: [] } });
+    expect(decision.decision).toBe("deny");
+    expect(decision.reasons.join("\n")).toContain("request.args.ll[0][0] must be an int");
+  });
+
+  it("notes on `session` what its type cannot say and the engine refuses: an empty id and one over 1,024 characters (audit s19 a2 LOW 5)", () => {
+    const sources = [{ path: "s.policy", text: "tool t { risk low }\npolicy p { allow t }\n" }];
+    const module = moduleOf(sources);
+    expect(module).toContain("  /** The session id, issued by the enforcement point (never chosen by the agent): a non-empty string of at most 1,024 characters (JavaScript's `length`). */\n  readonly session: string;");
+    const engine = compile(sources);
+    expect(["", "s".repeat(1_025), "s".repeat(1_024)].map((session) => engine.decide({ session, tool: "t" }).decision)).toEqual(["deny", "deny", "allow"]);
   });
 
   it("carries the policy's doc comments as JSDoc, with the range of ints and the unit of durations and times", () => {

@@ -95,6 +95,16 @@ describe("ip.inRange", () => {
     expect(url.errors.join(" ")).toContain("is a URL, not a host: take its host with url.host(…)");
   });
 
+  it("an IPv6 address with a zone is that address, as the clients that connect to it read it: a deny on link-local holds it (a4, s19)", () => {
+    const policy = `tool net.connect { risk high args { host: string } }\npolicy p {\n  allow net.connect\n  @name("no-link-local") deny net.connect when ip.inRange(args.host, ["169.254.0.0/16", "fe80::/10"])\n  allow ip.lookup when ip.inRange(args.host, "fe80::/10")\n}\n`;
+    const engine = compile([{ path: "zone.policy", text: `tool ip.lookup { risk low args { host: string } }\n${policy}` }]);
+    const connect = (host: string): string => engine.decide({ session: host, time: "2026-01-01T10:00:00Z", tool: "net.connect", args: { host } }).decision;
+    for (const host of ["fe80::1", "fe80::1%eth0", "[fe80::1%25eth0]", "[fe80::1%eth0]", "fe80::1%", "::ffff:169.254.169.254%eth0"]) expect(connect(host), host).toBe("deny");
+    for (const host of ["2001:db8::1%eth0", "example.com"]) expect(connect(host), host).toBe("allow");
+    // And an allow on the range holds it too.
+    expect(engine.decide({ session: "l", time: "2026-01-01T10:00:00Z", tool: "ip.lookup", args: { host: "fe80::2%wlan0" } }).decision).toBe("allow");
+  });
+
   it("explains the clause with the address it tested, from sources and from a bundle", () => {
     for (const engine of [compile(SOURCES), bundled()]) {
       const [trace] = explain(engine, fetchOf("http://169.254.169.254/x")).rules;

@@ -118,9 +118,10 @@ policy p {
   it("a policy that reads sessions differently ends running sessions as expired ones (their agents start anew); revocations stay", () => {
     const old = busyEngine();
     const reloaded = compile(sources(DECLS, RULES.replace("within 1h", "within 2h")), { clock, sessionsFrom: old });
-    // The operator's log learns it at the reload, not from the agents' denials: every live session ended, for one reason.
+    // The operator's log learns it at the reload, not from the agents' denials: every live session
+    // ended, for one reason (the revoked one stays revoked: the reload ended nothing of it).
     const ended = "the policy was reloaded and reads sessions differently: its session.count windows reach back 2 hours, further than the 1 hour the session kept attempts for";
-    expect(reloaded.stats().reload).toEqual({ carriedSessions: 0, taintedSessions: 0, endedSessions: 4, endReasons: [{ reason: ended, sessions: 4 }] });
+    expect(reloaded.stats().reload).toEqual({ carriedSessions: 0, taintedSessions: 0, endedSessions: 3, endReasons: [{ reason: ended, sessions: 3 }] });
     expect(reloaded.decide(search("counted")).reasons[0]).toBe('session "counted" has expired: the policy was reloaded and reads sessions differently: its session.count windows reach back 2 hours, further than the 1 hour the session kept attempts for, so what it did before (data it touched, counts) is gone and it cannot go on: its id is denied for expiredSessionMs (1 day) after its last attempt and then starts a new session that knows none of it, so start a new session only with an agent context that holds none of the data this one touched (not this conversation carried on under a new id)');
     expect(reloaded.decide(mail("tainted")).reasons[0]).toMatch(/has expired/);
     expect(reloaded.decide(search("revoked"))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
@@ -649,8 +650,10 @@ describe("review: what a carried session knows after a rollback, a tool's new re
     expect(old.decide(read("read", 1)).decision).toBe("allow");
     expect(old.decide(mailTo("read", 2)).decision).toBe("allow");
     expect(old.decide(mailTo("clean", 3)).decision).toBe("allow");
+    // A session whose context brought pii already takes on nothing new: not counted as tainted.
+    expect(old.decide({ ...read("held", 3), context: { labels: ["pii"] } }).decision).toBe("allow");
     const fixed = compile(policy(decls(" returns pii") + rules(TOOLS_RULE)), { clock, sessionsFrom: old });
-    expect(fixed.stats().reload).toEqual({ carriedSessions: 2, taintedSessions: 1, endedSessions: 0, endReasons: [] });
+    expect(fixed.stats().reload).toEqual({ carriedSessions: 3, taintedSessions: 1, endedSessions: 0, endReasons: [] });
     expect(fixed.decide(mailTo("read", 4))).toMatchObject({ decision: "deny", rules: ["pii-mail"] });
     expect(fixed.decide(mailTo("clean", 5)).decision).toBe("allow");
 
