@@ -103,6 +103,23 @@ describe("a deeply nested list type (finding 6: PC106 at 1:1 from the parser's o
     expect(() => compile([{ path: "list.policy", text: nested(2_000) }])).toThrow(PolicyError);
   });
 
+  it("a chain of 600 comparisons is not a deep type: it gets the parser's \"comparisons do not chain\" (review r4 LOW 2)", async () => {
+    const comparisons = `agent { id: string }\ntool t { risk low args { l: list<int> } }\npolicy p { allow t when any(x in args.l: ${Array.from({ length: 600 }, () => "x").join(" < ")}) }\n`;
+    const result = await run("comparisons.policy", comparisons, ["check"]);
+    expectNoCrash(result);
+    expect(result.code).toBe(1);
+    expect(result.stdout + result.stderr).not.toContain("PC106");
+    expect(result.stdout + result.stderr).toContain("comparisons.policy:3:48: error[PC103]");
+    expect(result.stdout + result.stderr).toContain("help: comparisons do not chain: write `a < b and b < c`");
+  });
+
+  it("513 levels of sets and lists mixed: PC106 too", async () => {
+    const mixed = `agent { id: string }\ntool t { risk low args { r: ${"set<list<".repeat(257)}int${">>".repeat(257)} } }\npolicy p { allow t }\n`;
+    const result = await run("mixed.policy", mixed, ["check"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout + result.stderr).toContain("error[PC106]: type nested more than 512 levels deep");
+  });
+
   it("512 levels, as deep as a request may nest, check and build", async () => {
     expect(await run("list512.policy", nested(512), ["check"])).toMatchObject({ code: 0 });
     expect(await run("list512.policy", nested(512), ["build", "-o", "list.json"])).toMatchObject({ code: 0 });
