@@ -1,5 +1,5 @@
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
-import { exhaustedStackDiagnostic, isStackExhausted } from "../diagnostics/stackExhausted.js";
+import { exhaustedStackDiagnostic, isPlausiblyTooDeep, isStackExhausted } from "../diagnostics/stackExhausted.js";
 import type { SourceFile } from "../source/SourceFile.js";
 import { sourceFilesOf } from "../source/sourceInputs.js";
 import { parse, type ParseResult } from "../syntax/parse.js";
@@ -35,8 +35,9 @@ export function analyze(sources: readonly (SourceFile | { path: string; text: st
     checked = checkProgram(asts);
   } catch (error) {
     // The per-rule passes turn an exhausted stack into their rule's PC106; this is the net
-    // under the passes over the whole set (the schema, types, unused declarations).
-    if (!isStackExhausted(error)) throw error;
+    // under the passes over the whole set (the schema, types, unused declarations). On a set too
+    // shallow to exhaust a stack, the error is a bug and is rethrown, to be reported as one.
+    if (!isStackExhausted(error) || !isPlausiblyTooDeep(asts)) throw error;
     return { parses, diagnostics: [exhaustedStackDiagnostic(asts, "check")], suppressed: [], ok: false };
   }
   const { program, diagnostics: checkDiagnostics } = checked;

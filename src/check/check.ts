@@ -1,7 +1,7 @@
 import type * as A from "../ast/nodes.js";
 import { nestingDiagnostic } from "../ast/nesting.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
-import { isStackExhausted } from "../diagnostics/stackExhausted.js";
+import { isPlausiblyTooDeep, isStackExhausted } from "../diagnostics/stackExhausted.js";
 import { ExpressionChecker } from "./expressions.js";
 import type { CheckedProgram, CheckedRule } from "./program.js";
 import { checkAnnotations } from "./rules/checkAnnotations.js";
@@ -61,7 +61,7 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
         // by recursion, and a chain of thousands of calls would exhaust their stack.
         const checkedWhole =
           tooDeep === undefined &&
-          withinStack(rule, diagnostics, () => {
+          withinStack(rule, files, diagnostics, () => {
             if (rule.when) expressions.checkCondition(rule.when, emptyScope, whenContext);
             if (rule.unless) {
               // `unless U` runs only when `when W` held, so W's `has` guards cover U.
@@ -96,14 +96,15 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
 
 /**
  * Runs the passes over one rule's conditions; a stack they exhaust (a shape of condition the
- * nesting limit did not foresee) is that rule's PC106, never an internal error. False then.
+ * nesting limit did not foresee) is that rule's PC106, never an internal error. False then. A
+ * rule too shallow to exhaust it is a bug in a pass, and stays a crash to be reported.
  */
-function withinStack(rule: A.Rule, diagnostics: Diagnostic[], passes: () => void): boolean {
+function withinStack(rule: A.Rule, files: readonly A.PolicyFile[], diagnostics: Diagnostic[], passes: () => void): boolean {
   try {
     passes();
     return true;
   } catch (error) {
-    if (!isStackExhausted(error)) throw error;
+    if (!isStackExhausted(error) || !isPlausiblyTooDeep(files, rule)) throw error;
     diagnostics.push(diagnostic("PC106", "this condition is nested too deeply to check", rule.span, "split it into simpler rules"));
     return false;
   }
