@@ -64,7 +64,12 @@ export class ValidationEmitter {
     return name;
   }
 
-  /** Records named (see `functionFor`) whose functions are not written yet. */
+  /**
+   * Records named (see `functionFor`) whose functions are not written yet. They are written first
+   * in, first out: in the order the checks reach them (the entities, then each tool's args, each
+   * record's fields in the order they are declared), so the code is the same for the same
+   * sources, however the files are named or the types ordered among the declarations.
+   */
   private readonly pendingRecords: { name: string; record: string }[] = [];
   private writingRecords = false;
   private writePendingRecords(): void {
