@@ -1,6 +1,7 @@
 import { hasErrors, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import type { SourceFile } from "../source/SourceFile.js";
 import { parse, type ParseResult } from "../syntax/parse.js";
+import { nestingDiagnostic } from "./nesting.js";
 import { formatSource, type FormatResult } from "./format.js";
 
 export interface FormattedFile {
@@ -23,6 +24,10 @@ export function format(source: SourceFile | string, path?: string): FormatResult
   const parsed = parse(source, path);
   const text = parsed.file.text;
   if (hasErrors(parsed.diagnostics)) return { text, diagnostics: parsed.diagnostics.filter((d) => d.severity === "error") };
+  // A condition `policyc check` refuses as too deep (a chain of thousands of calls) is left
+  // alone too: the printer walks expressions by recursion.
+  const tooDeep = parsed.ast.declarations.flatMap((d) => (d.kind === "PolicyDecl" ? d.rules : [])).flatMap((rule) => nestingDiagnostic(rule) ?? []);
+  if (tooDeep.length > 0) return { text, diagnostics: tooDeep };
   const result = formatLineEnds(parsed);
   // The layout starts at the first token: the mark (white space to the lexer) goes back in front.
   const byteOrderMark = parsed.file.byteOrderMark || text.startsWith(BYTE_ORDER_MARK);

@@ -1,4 +1,5 @@
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
+import { exhaustedStackDiagnostic, isPlausiblyTooDeep, isStackExhausted } from "../diagnostics/stackExhausted.js";
 import type { SourceFile } from "../source/SourceFile.js";
 import { sourceFilesOf } from "../source/sourceInputs.js";
 import { parse, type ParseResult } from "../syntax/parse.js";
@@ -28,7 +29,18 @@ export function analyze(sources: readonly (SourceFile | { path: string; text: st
   const parses = withSetEnums(files, files.map((f) => parse(f)));
   const diagnostics: Diagnostic[] = parses.flatMap((p) => p.diagnostics);
   if (hasErrors(diagnostics)) return { parses, diagnostics: sortDiagnostics(diagnostics), suppressed: [], ok: false };
-  const { program, diagnostics: checkDiagnostics } = checkProgram(parses.map((p) => p.ast));
+  const asts = parses.map((p) => p.ast);
+  let checked: ReturnType<typeof checkProgram>;
+  try {
+    checked = checkProgram(asts);
+  } catch (error) {
+    // The per-rule passes turn an exhausted stack into their rule's PC106; this is the net
+    // under the passes over the whole set (the schema, types, unused declarations). On a set too
+    // shallow to exhaust a stack, the error is a bug and is rethrown, to be reported as one.
+    if (!isStackExhausted(error) || !isPlausiblyTooDeep(asts)) throw error;
+    return { parses, diagnostics: [exhaustedStackDiagnostic(asts, "check")], suppressed: [], ok: false };
+  }
+  const { program, diagnostics: checkDiagnostics } = checked;
   diagnostics.push(...checkDiagnostics);
   const { diagnostics: shown, suppressed } = applySuppressions(
     program.rules.map((checked) => checked.rule),

@@ -1,7 +1,7 @@
 import type * as A from "../ast/nodes.js";
-import { subexpressions } from "../ast/subexpressions.js";
+import { nestingDiagnostic } from "../ast/nesting.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
-import { MAX_NESTING } from "../syntax/parse.js";
+import { isPlausiblyTooDeep, isStackExhausted } from "../diagnostics/stackExhausted.js";
 import { ExpressionChecker } from "./expressions.js";
 import type { CheckedProgram, CheckedRule } from "./program.js";
 import { checkAnnotations } from "./rules/checkAnnotations.js";
@@ -31,6 +31,8 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
   checkUninhabitedTypes(schema, files, typeUses, diagnostics);
   const expressions = new ExpressionChecker(schema, diagnostics);
   const rules: CheckedRule[] = [];
+  /** The rules the passes across rules read: those without a PC106. */
+  const walkable: CheckedRule[] = [];
   const idSpans: { id: string; span: A.Rule["span"] }[] = [];
 
   const policyNames = new Set<string>();
@@ -52,32 +54,34 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
         const whenContext = { tools, effect: rule.effect, clause: "when" } as const;
         const unlessContext = { tools, effect: rule.effect, clause: "unless" } as const;
         const emptyScope = { locals: new Map(), guards: new Set<string>() };
-        const tooDeep = [rule.when, rule.unless].map((condition) => condition && pastNestingLimit(condition)).find((node) => node !== undefined);
-        if (tooDeep !== undefined) diagnostics.push(diagnostic("PC106", `expression nested more than ${MAX_NESTING} levels deep`, tooDeep.span, "split the condition into simpler parts (each call of a chain such as `x.lower().lower()` is a level)"));
-        else try {
-          if (rule.when) expressions.checkCondition(rule.when, emptyScope, whenContext);
-          if (rule.unless) {
-            // `unless U` runs only when `when W` held, so W's `has` guards cover U.
-            const guards = rule.when ? expressions.guardsFrom(rule.when) : [];
-            expressions.checkCondition(rule.unless, { locals: new Map(), guards: new Set(guards) }, unlessContext);
-          }
-        } catch (error) {
-          if (!(error instanceof RangeError)) throw error;
-          diagnostics.push(diagnostic("PC106", "this condition is nested too deeply to check", rule.span, "split it into simpler rules"));
-        }
-        checkConstantConditions(rule, diagnostics);
         const checked = { id, policy: decl.name.name, rule, tools };
-        checkTargetContradictions(checked, schema, expressions.resolutions, diagnostics);
+        const tooDeep = nestingDiagnostic(rule);
+        if (tooDeep !== undefined) diagnostics.push(tooDeep);
+        // A rule past the nesting limit is left out of every later pass: they walk its condition
+        // by recursion, and a chain of thousands of calls would exhaust their stack.
+        const checkedWhole =
+          tooDeep === undefined &&
+          withinStack(rule, files, diagnostics, () => {
+            if (rule.when) expressions.checkCondition(rule.when, emptyScope, whenContext);
+            if (rule.unless) {
+              // `unless U` runs only when `when W` held, so W's `has` guards cover U.
+              const guards = rule.when ? expressions.guardsFrom(rule.when) : [];
+              expressions.checkCondition(rule.unless, { locals: new Map(), guards: new Set(guards) }, unlessContext);
+            }
+            checkConstantConditions(rule, diagnostics);
+            checkTargetContradictions(checked, schema, expressions.resolutions, diagnostics);
+          });
+        if (checkedWhole) walkable.push(checked);
         rules.push(checked);
       });
     }
   }
 
   checkRuleIds(idSpans, diagnostics);
-  checkOverriddenAllows(rules, diagnostics);
-  checkAsksOfDeniedTools(rules, schema, expressions.resolutions, diagnostics);
+  checkOverriddenAllows(walkable, diagnostics);
+  checkAsksOfDeniedTools(walkable, schema, expressions.resolutions, diagnostics);
   checkUncheckedLabels(schema, expressions.resolutions, diagnostics);
-  checkTestedLabels(rules, schema, expressions.resolutions, diagnostics);
+  checkTestedLabels(walkable, schema, expressions.resolutions, diagnostics);
   // A record is used when a request can hold one: one that only refers to itself (`next?:
   // Lonely`) or is held only by other unused records is not.
   const heldRecords = recordsRequestsCanHold(schema);
@@ -91,20 +95,17 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
 }
 
 /**
- * The first node of `condition` more than MAX_NESTING levels deep, counted as the parser counts
- * (brackets and `not`s, section PC106) and also one level per call of a chain
- * (`x.lower().lower()…`), whose brackets the parser sees one pair at a time. The generated code
- * nests each call in the next, and a chain of a thousand would check and build, then overflow
- * the stack in `decide` (failing closed, but never deciding). Walked without recursion: a long
- * `or` chain is as deep in the AST as it is long.
+ * Runs the passes over one rule's conditions; a stack they exhaust (a shape of condition the
+ * nesting limit did not foresee) is that rule's PC106, never an internal error. False then. A
+ * rule too shallow to exhaust it is a bug in a pass, and stays a crash to be reported.
  */
-function pastNestingLimit(condition: A.Expr): A.Expr | undefined {
-  const pending: [A.Expr, number][] = [[condition, 0]];
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const [node, outer] = next;
-    const depth = node.kind === "Call" || node.kind === "Paren" || node.kind === "ListLiteral" || node.kind === "Quantifier" || node.kind === "Not" ? outer + 1 : outer;
-    if (depth > MAX_NESTING) return node;
-    for (const child of subexpressions(node)) pending.push([child, depth]);
+function withinStack(rule: A.Rule, files: readonly A.PolicyFile[], diagnostics: Diagnostic[], passes: () => void): boolean {
+  try {
+    passes();
+    return true;
+  } catch (error) {
+    if (!isStackExhausted(error) || !isPlausiblyTooDeep(files, rule)) throw error;
+    diagnostics.push(diagnostic("PC106", "this condition is nested too deeply to check", rule.span, "split it into simpler rules"));
+    return false;
   }
-  return undefined;
 }

@@ -1,6 +1,7 @@
 import { analyze } from "../check/analyze.js";
 import type { CheckedProgram } from "../check/program.js";
 import type { Diagnostic } from "../diagnostics/Diagnostic.js";
+import { exhaustedStackDiagnostic, isPlausiblyTooDeep, isStackExhausted } from "../diagnostics/stackExhausted.js";
 import { renderDiagnostic } from "../diagnostics/render.js";
 import { Engine, type EngineOptions } from "../runtime/engine.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
@@ -26,7 +27,15 @@ export type SourceInput = SourceFile | { readonly path: string; readonly text: s
 export function compileSources(sources: readonly SourceInput[]): { policy?: CompiledPolicy; program?: CheckedProgram; diagnostics: readonly Diagnostic[] } {
   const analysis = analyze(sources);
   if (!analysis.ok || !analysis.program) return { diagnostics: analysis.diagnostics };
-  return { policy: compileProgram(analysis.program), program: analysis.program, diagnostics: analysis.diagnostics };
+  try {
+    return { policy: compileProgram(analysis.program), program: analysis.program, diagnostics: analysis.diagnostics };
+  } catch (error) {
+    // A set the checker took must not crash the build: a stack exhausted while compiling is a
+    // PC106 (so `compile` throws a PolicyError and the CLI exits 1), never an internal error —
+    // unless the set is too shallow for that to be the cause: then it is a bug, reported as one.
+    if (!isStackExhausted(error) || !isPlausiblyTooDeep(analysis.program.files)) throw error;
+    return { diagnostics: [...analysis.diagnostics, exhaustedStackDiagnostic(analysis.program.files, "compile")] };
+  }
 }
 
 /**

@@ -54,10 +54,34 @@ export class ValidationEmitter {
     } else if ("enum" in type) {
       this.functions.push(`const ${name}_members = new Set(${JSON.stringify(this.schema.enums[type.enum] ?? [])});\nfunction ${name}(v) { return typeof v === "string" && ${name}_members.has(v); }`);
     } else {
-      // Records may be recursive: the function is named before its body refers to it.
-      this.functions.push(`function ${name}(v, d) { return d <= ${MAX_NESTING} && ++valuesSeen <= ${MAX_VALIDATED_VALUES} && ${this.fields(this.schema.records[type.record] ?? {}, "v", "d + 1")}; }`);
+      // Records may be recursive: the function is named before its body refers to it. Bodies
+      // are written from a work list, not by recursion: a chain of thousands of records, each
+      // holding the next (`type R0 { x?: R1 }` …), would otherwise nest one call per record
+      // and exhaust the stack (finding 3 of the s19 robustness audit).
+      this.pendingRecords.push({ name, record: type.record });
+      this.writePendingRecords();
     }
     return name;
+  }
+
+  /**
+   * Records named (see `functionFor`) whose functions are not written yet. They are written first
+   * in, first out: in the order the checks reach them (the entities, then each tool's args, each
+   * record's fields in the order they are declared), so the code is the same for the same
+   * sources, however the files are named or the types ordered among the declarations.
+   */
+  private readonly pendingRecords: { name: string; record: string }[] = [];
+  private writingRecords = false;
+  private writePendingRecords(): void {
+    if (this.writingRecords) return;
+    this.writingRecords = true;
+    try {
+      for (let next = this.pendingRecords.shift(); next !== undefined; next = this.pendingRecords.shift()) {
+        this.functions.push(`function ${next.name}(v, d) { return d <= ${MAX_NESTING} && ++valuesSeen <= ${MAX_VALIDATED_VALUES} && ${this.fields(this.schema.records[next.record] ?? {}, "v", "d + 1")}; }`);
+      }
+    } finally {
+      this.writingRecords = false;
+    }
   }
 
   /** A JS expression that is true when `object` is an object with these fields (nested in `depth` - 1 lists and records). */

@@ -34,34 +34,47 @@ function cacheFor(schema: RuntimeSchema): { readonly records: Map<string, Record
 export function shapeOfType(schema: RuntimeSchema, type: TypeJson): ValueShape | null {
   const cache = cacheFor(schema);
   const key = JSON.stringify(type);
-  if (!cache.types.has(key)) cache.types.set(key, build(schema, type, cache.records));
+  if (!cache.types.has(key)) {
+    const unfilled: UnfilledRecord[] = [];
+    cache.types.set(key, build(schema, type, cache.records, unfilled));
+    fillAll(schema, unfilled, cache.records);
+  }
   return cache.types.get(key)!;
 }
 
 /** The shape of a tool's `args`: a record of its declared arguments. */
 export function shapeOfFields(schema: RuntimeSchema, fields: FieldsJson): ValueShape {
   const shape: RecordShape = { fields: [] };
-  fill(schema, shape, fields, cacheFor(schema).records);
+  fillAll(schema, [{ shape, fields }], cacheFor(schema).records);
   return shape;
 }
 
-function build(schema: RuntimeSchema, type: TypeJson, records: Map<string, RecordShape>): ValueShape | null {
+/** A record's shape, registered (so recursive types end) but whose fields are still to be filled in. */
+type UnfilledRecord = { readonly shape: RecordShape; readonly fields: FieldsJson };
+
+function build(schema: RuntimeSchema, type: TypeJson, records: Map<string, RecordShape>, unfilled: UnfilledRecord[]): ValueShape | null {
   if (type === "time") return TIME_SHAPE;
   if (typeof type === "string" || "enum" in type) return null;
-  if ("set" in type) return { set: build(schema, type.set, records) };
+  if ("set" in type) return { set: build(schema, type.set, records, unfilled) };
   if ("list" in type) {
-    const element = build(schema, type.list, records);
+    const element = build(schema, type.list, records, unfilled);
     return element === null ? null : { list: element };
   }
-  // A record, possibly recursive: registered before its fields are filled in.
+  // A record, possibly recursive: registered now, its fields filled in by `fillAll`.
   const known = records.get(type.record);
   if (known !== undefined) return known;
   const shape: RecordShape = { fields: [] };
   records.set(type.record, shape);
-  fill(schema, shape, Object.hasOwn(schema.records, type.record) ? schema.records[type.record]! : {}, records);
+  unfilled.push({ shape, fields: Object.hasOwn(schema.records, type.record) ? schema.records[type.record]! : {} });
   return shape;
 }
 
-function fill(schema: RuntimeSchema, into: RecordShape, fields: FieldsJson, records: Map<string, RecordShape>): void {
-  for (const name of Object.keys(fields).sort()) into.fields.push([name, build(schema, fields[name]!.type, records)]);
+/**
+ * Fills in the fields of records, and of the records they name, from a work list rather than by
+ * recursion: a chain of thousands of records, each holding the next, must not exhaust the stack.
+ */
+function fillAll(schema: RuntimeSchema, unfilled: UnfilledRecord[], records: Map<string, RecordShape>): void {
+  for (let next = unfilled.pop(); next !== undefined; next = unfilled.pop()) {
+    for (const name of Object.keys(next.fields).sort()) next.shape.fields.push([name, build(schema, next.fields[name]!.type, records, unfilled)]);
+  }
 }

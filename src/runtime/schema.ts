@@ -364,11 +364,27 @@ export class ValidatorFactory {
   private forRecord(name: string): Validator {
     const cached = this.recordValidators.get(name);
     if (cached) return cached;
-    // Recursive types: the map entry forwards to the validator built below.
+    // Recursive types: the map entry forwards to the validator built below. It is built from a
+    // work list, not by recursion: a chain of thousands of records, each holding the next, would
+    // otherwise nest a call per record and exhaust the stack while the engine loads.
     let built: Validator | undefined;
     this.recordValidators.set(name, (v, p, d) => built!(v, p, d));
-    built = this.forFields(this.schema.records[name] ?? {}, name);
-    return built;
+    this.pendingRecords.push({ name, define: (validator) => (built = validator) });
+    this.buildPendingRecords();
+    return built ?? this.recordValidators.get(name)!;
+  }
+
+  /** Records named (see `forRecord`) whose validators are not built yet. */
+  private readonly pendingRecords: { name: string; define: (validator: Validator) => void }[] = [];
+  private buildingRecords = false;
+  private buildPendingRecords(): void {
+    if (this.buildingRecords) return;
+    this.buildingRecords = true;
+    try {
+      for (let next = this.pendingRecords.shift(); next !== undefined; next = this.pendingRecords.shift()) next.define(this.forFields(this.schema.records[next.name] ?? {}, next.name));
+    } finally {
+      this.buildingRecords = false;
+    }
   }
 
   forFields(fields: FieldsJson, name: string): Validator {

@@ -13,6 +13,7 @@ import { durationSuggestion } from "./literals.js";
 import { quoteMistakes, type QuoteMistake } from "./quoteMistakes.js";
 import { tokenSpan } from "./tokenSpan.js";
 import { headOf } from "../runtime/cutText.js";
+import { MAX_NESTING as MAX_REQUEST_NESTING } from "../runtime/schema.js";
 import { dropStrayAts, quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
 import { bidiControlDiagnostics, hasBidiControl, hiddenInStringDiagnostics, invisibleCharacterMessage } from "./hiddenCharacters.js";
 import { capitalisedOperandKeyword, helpForSyntaxError, keywordAsQuantifierVariable, keywordValueHelp, keywordWrittenAsValue, quotedNameHelp, unclosedBrace, unclosedBracket } from "./syntaxHelp.js";
@@ -132,6 +133,8 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     let misquoted: { line: number; quotes: string; position: number } | undefined;
     let depth = 0;
     let notRun = 0;
+    /** How many `<`s of a type (`list<list<…`) are open: they nest by one parser rule each, as brackets do. */
+    let typeRun = 0;
     let tooDeep = false;
     for (const token of lexed.tokens) {
       switch (token.tokenType) {
@@ -176,6 +179,15 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       if (!tooDeep && depth + notRun > MAX_NESTING) {
         tooDeep = true;
         diagnostics.push(diagnostic("PC106", `expression nested more than ${MAX_NESTING} levels deep`, tokenSpan(file, token), "split the condition into simpler parts"));
+      }
+      // A type's `<` follows `list` or `set` (the only types that take one), which follows the `<`
+      // of the type around it: a run of `list <` / `set <` pairs is one type nested that deep. Any
+      // other `<` is a comparison and ends the run, so `x < x < …`, which does not parse, keeps
+      // the parser's "comparisons do not chain" rather than being called a deep type.
+      if (token.tokenType === T.Less) typeRun = isTypeConstructor(tokens[tokens.length - 1]) ? (tokens[tokens.length - 2]?.tokenType === T.Less ? typeRun + 1 : 1) : 0;
+      if (!tooDeep && typeRun > MAX_REQUEST_NESTING) {
+        tooDeep = true;
+        diagnostics.push(diagnostic("PC106", `type nested more than ${MAX_REQUEST_NESTING} levels deep`, tokenSpan(file, token), `no request may nest lists and records more than ${MAX_REQUEST_NESTING} levels deep (deeper, it is denied): declare a shallower type`));
       }
       tokens.push(token);
     }
@@ -389,6 +401,11 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
  * The help of a PC101: close the string on its line; a string that ends in `\"` (`"C:\temp\"`)
  * escaped the `"` meant to close it.
  */
+/** Whether a token is the name of a type that takes an element type in `<…>`: `list` or `set`. */
+function isTypeConstructor(token: IToken | undefined): boolean {
+  return token?.tokenType === T.Identifier && (token.image === "list" || token.image === "set");
+}
+
 function unterminatedHelp(token: IToken): string {
   if (/(?:^|[^\\])(?:\\\\)*\\"\s*$/.test(token.image)) return 'a `\\"` is a `"` inside the string, not its end: to end a string with a backslash, write `\\\\"`';
   return 'add the closing `"` on the same line';

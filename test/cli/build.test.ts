@@ -170,6 +170,29 @@ describe("policyc build", () => {
     expect((JSON.parse(read("four.json")) as Bundle).manifest.sources.map((s) => s.path)).toEqual(["alias.policy", "decls.policy"]);
   });
 
+  // Records holding records are validated by functions named and written from a work list
+  // (fix of s19 audit a3 finding 3), in an order of their own since 0.10.0 (review r4 MEDIUM 1):
+  // that order must come of the sources alone, not of the order the files are named in, nor of
+  // the order the types are declared in.
+  it("writes byte-identical bundles for records holding records, whatever order the files are named in; the code does not depend on the order the types are declared in", async () => {
+    const types = ["type A { b: B, c: C, l: list<B>, s?: set<E> }", "type B { d: D, e?: E }", "type C { z: int, a?: A }", "type D { w: int, b?: B }", "enum E { x, y }"];
+    const tools = "agent { id: string, home?: C }\ntool t { risk low args { a: A } }\ntool u { risk low args { d: D, c: C } }\npolicy p {\n  allow t when args.a.c.z == 1\n  deny u when args.d.w == 2\n}\n";
+    mkdirSync(join(dir, "records"), { recursive: true });
+    writeFileSync(join(dir, "records/types.policy"), `${types.join("\n")}\n`);
+    writeFileSync(join(dir, "records/tools.policy"), tools);
+    for (const [order, output] of [[["types", "tools"], "one"], [["types", "tools"], "two"], [["tools", "types"], "three"]] as const) {
+      expect(await build(...order.map((name) => `records/${name}.policy`), "-o", `records/${output}.json`)).toMatchObject({ code: 0 });
+    }
+    expect(read("records/two.json")).toBe(read("records/one.json"));
+    expect(read("records/three.json")).toBe(read("records/one.json"));
+    // The types declared in the reverse order: other sources (and so another content hash), the same code.
+    writeFileSync(join(dir, "records/types.policy"), `${[...types].reverse().join("\n")}\n`);
+    expect(await build("records/types.policy", "records/tools.policy", "-o", "records/reversed.json")).toMatchObject({ code: 0 });
+    const code = (name: string): string => (JSON.parse(read(`records/${name}.json`)) as Bundle).code;
+    expect(code("reversed")).toBe(code("one"));
+    expect(code("one")).toMatch(/function y\d+\(v, d\)/);
+  });
+
   it("refuses to write the bundle over one of its sources (exit 2, the source kept)", async () => {
     write("victim.policy", SUPPORT_RULES);
     const result = await build("decls.policy", "victim.policy", "-o", "victim.policy");

@@ -1,4 +1,5 @@
 import type * as A from "../../ast/nodes.js";
+import { subexpressions } from "../../ast/subexpressions.js";
 import { diagnostic, type Diagnostic } from "../../diagnostics/Diagnostic.js";
 import { lookAlikeForm } from "../../diagnostics/printable.js";
 import { unparenthesized } from "../literalComparisons.js";
@@ -48,39 +49,35 @@ export function checkTestedLabels(rules: readonly CheckedRule[], schema: Schema,
     if (contextDeclaresLabels) return;
     diagnostics.push(diagnostic("PC519", `no tool \`returns\` ${JSON.stringify(label)} and the \`context\` block declares no \`labels\`: only a request's undeclared, unchecked \`context.labels\` could bring it into \`session.labels\`, so this test may never hold`, literal.span, `${isName(label) ? `add \`returns ${label}\` to` : "return it from"} the tools whose data it marks, or declare \`labels: set<string>\` in the \`context\` block when requests send it (better: an \`enum Label\` and \`labels: set<Label>\`, so a misspelt label is refused)`));
   };
-  const visit = (expr: A.Expr): void => {
-    switch (expr.kind) {
-      case "Binary": {
+  // Walked with a work list, not recursion: an `and`/`or` chain of thousands of terms is as deep
+  // in the AST as it is long (finding 1 of the s19 robustness audit).
+  const visit = (root: A.Expr): void => {
+    const pending: A.Expr[] = [root];
+    for (let expr = pending.pop(); expr !== undefined; expr = pending.pop()) {
+      if (expr.kind === "Binary") {
         const { operator, left, right } = expr;
         if ((operator === "contains" || operator === "containsAny" || operator === "containsAll") && isSessionLabels(left)) report(labelLiterals(right));
         else if (operator === "in" && isSessionLabels(right)) report(labelLiterals(left));
-        visit(left);
-        visit(right);
-        return;
-      }
-      case "Call":
+      } else if (expr.kind === "Call") {
         // `session.labels.containsAny([...])` written as a method.
         if ((expr.callee.property.name === "contains" || expr.callee.property.name === "containsAny" || expr.callee.property.name === "containsAll") && isSessionLabels(expr.callee.object)) for (const arg of expr.args) report(labelLiterals(arg));
-        visit(expr.callee.object);
-        expr.args.forEach(visit);
-        return;
-      case "Not":
-        return visit(expr.operand);
-      case "Paren":
-        return visit(expr.expression);
-      case "Quantifier":
-        visit(expr.collection);
-        return visit(expr.body);
-      case "ListLiteral":
-        return expr.elements.forEach(visit);
-      default:
-        return;
+      } else if (expr.kind === "Member" || expr.kind === "Has") continue;
+      // Children in reverse, so they are visited in source order, as the reports were before
+      // (one at a time: a list of 150,000 hosts is too many arguments for one `push`).
+      const children = labelTestChildren(expr);
+      for (let i = children.length - 1; i >= 0; i--) pending.push(children[i]!);
     }
   };
   for (const { rule } of rules) {
     if (rule.when) visit(rule.when);
     if (rule.unless) visit(rule.unless);
   }
+}
+
+/** What a label test can hide in: like `subexpressions`, but a call's callee is only its object and a `within` window is not looked into. */
+function labelTestChildren(expr: A.Expr): readonly A.Expr[] {
+  if (expr.kind === "Call") return [expr.callee.object, ...expr.args];
+  return subexpressions(expr);
 }
 
 /** The string literals `expr` names as labels: itself, or the strings of a list literal. */
