@@ -4,7 +4,7 @@ import * as helpers from "./helpers.js";
 import { compileGlob, matchCompiledGlob } from "./glob.js";
 import { inIpRanges, ipRanges } from "./ipRange.js";
 import { closestName, NameIndex } from "./closestName.js";
-import { describeMs, roughly } from "./durationsForPeople.js";
+import { describeMs, roughlyAbove } from "./durationsForPeople.js";
 import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeKind, describeValue, MAX_NESTING, parseTime, startValidation, timeMistakeNote, ValidatorFactory, type Validator } from "./schema.js";
@@ -667,7 +667,8 @@ export class Engine {
     if (typeof clock === "string") return `the engine's clock ${clock}, so request.time cannot be checked against it (maxTimeSkewMs)`;
     const off = now - clock;
     if (Math.abs(off) <= this.maxTimeSkewMs!) return undefined;
-    return `request.time is ${roughly(Math.abs(off))} ${off > 0 ? "ahead of" : "behind"} the engine's clock, more than maxTimeSkewMs (${describeMs(this.maxTimeSkewMs!)}) allows`;
+    // Rounded so it still reads as more than the limit: "5 minutes … more than maxTimeSkewMs (5 minutes)" for a millisecond over would read as a contradiction.
+    return `request.time is ${roughlyAbove(Math.abs(off), this.maxTimeSkewMs!)} ${off > 0 ? "ahead of" : "behind"} the engine's clock, more than maxTimeSkewMs (${describeMs(this.maxTimeSkewMs!)}) allows`;
   }
 
   /**

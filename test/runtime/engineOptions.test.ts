@@ -271,6 +271,10 @@ describe("maxTimeSkewMs and maxSessions (opt-in limits for untrusted request tim
     expect(ahead).toMatchObject({ decision: "deny", rules: [] });
     expect(ahead.reasons[0]).toBe("request.time is 15 minutes ahead of the engine's clock, more than maxTimeSkewMs (5 minutes) allows");
     expect(engine.decide({ ...call("kb.search", 0), time: at(-2 * 3_600_000) }).reasons[0]).toContain("2 hours behind");
+    // A millisecond past the limit reads as past it, not as the limit itself (audit a5, L1).
+    expect(engine.decide({ ...call("kb.search", 0), time: at(5 * 60_000 + 1) }).reasons[0]).toBe("request.time is just over 5 minutes ahead of the engine's clock, more than maxTimeSkewMs (5 minutes) allows");
+    expect(engine.decide({ ...call("kb.search", 0), time: at(-(5 * 60_000 + 1)) }).reasons[0]).toContain("just over 5 minutes behind");
+    expect(engine.decide({ ...call("kb.search", 0), time: at(5 * 60_000 + 29_000) }).reasons[0]).toContain("5.5 minutes ahead");
     // Without the option, recorded times of any age are decided (replays).
     expect(compile(SUPPORT_SOURCES, { clock: () => WALL }).decide({ ...call("kb.search", 0), time: at(-30 * 86_400_000) }).decision).toBe("allow");
   });
