@@ -96,13 +96,15 @@ export interface EngineOptions {
   readonly sessionIdleMs?: number;
   /**
    * How long an expired session is remembered (and its attempts denied) after its last attempt,
-   * by the engine's clock (a request dated back cannot shorten it). Default one day.
+   * a denied one included, by the engine's clock (a request dated back cannot shorten it): its
+   * id's next attempt after that starts a new session. Default one day.
    */
   readonly expiredSessionMs?: number;
   /**
    * How long a revoked session is remembered (and its attempts denied) after its last attempt,
-   * by the engine's clock (forgotten by the first sweep after that: sweeps run every quarter of
-   * `sessionIdleMs`), whatever `expiredSessionMs` says. Default forever: a revocation holds for
+   * a denied one included, by the engine's clock (forgotten when its id next comes, or by the
+   * first sweep after that: sweeps run every quarter of `sessionIdleMs`), whatever
+   * `expiredSessionMs` says. Default forever: a revocation holds for
    * every later attempt. Set it to bound the memory revoked sessions keep where session ids are
    * never reused (measured: about 150 bytes each plus the session id; one revoked only through
    * evaluation errors keeps two of them, cut to 100 characters: up to about 750 bytes and 25

@@ -1147,17 +1147,17 @@ export class SessionStore {
   /**
    * A session's state for an attempt at `now` (the engine's clock reading `reading`), without
    * changing anything (for explanations): its live state, its expired record, or undefined for
-   * a session never seen or one the sweep that `getOrCreate` runs first would forget (an attempt
-   * a day or more after the last starts a new session, and its explanation must say what
+   * a session never seen or one `getOrCreate` would forget first (see `settle`: an attempt a
+   * day or more after the last starts a new session, and its explanation must say what
    * deciding it does).
    */
   peek(id: string, now: number, reading: number): SessionState | ExpiredSession | undefined {
+    // What `getOrCreate` makes of this session, sweep due or not (see `settle`).
     const horizon = this.horizonAt(now, reading);
-    const sweeps = this.sweepDue(horizon);
-    const forgotten = (gone: ExpiredSession): boolean => sweeps && this.pastMemory(gone, horizon);
+    const forgotten = (gone: ExpiredSession): boolean => this.pastMemory(gone, horizon);
     const state = this.sessions.get(id);
     if (state !== undefined) {
-      if (sweeps && this.freedBy(state, horizon, 2 * this.idleMs)) {
+      if (this.freedBy(state, horizon, 2 * this.idleMs)) {
         const gone: ExpiredSession = { lastSeen: state.storeSeen, revoked: state.revoked, idleFor: horizon - state.storeSeen, idleByClock: true };
         return forgotten(gone) ? undefined : gone;
       }
@@ -1233,15 +1233,18 @@ export class SessionStore {
    */
   getOrCreate(id: string, now: number, reading: number): SessionState | ExpiredSession | null {
     this.observe(now, reading);
+    this.settle(id, this.horizonAt(now, reading));
     // Expiry is judged by the session's own clock, so one session's traffic does not change
     // another's decisions (and replaying sessions apart gives the same answers).
     const state = this.sessions.get(id);
     if (state !== undefined) return this.idleAt(state, now) ? this.expire(id, state, this.storeTime(now, reading), now - state.lastSeen, false) : state;
-    // An expired (or revoked) session stays denied until the sweep forgets it: never by a
-    // request's own time, which the agent's side could date ahead to get a clean session.
+    // An expired (or revoked) session stays denied until the engine's clock forgets it (`settle`,
+    // or the sweep): never by a request's own time, which the agent's side could date ahead to
+    // get a clean session.
     const gone = this.expired.get(id);
     if (gone !== undefined) {
-      // By the store's time: attempts dated far ahead cannot keep the record forever.
+      // Each denied attempt keeps the record for expiredSessionMs more ("after its last
+      // attempt"), by the store's time: attempts dated far ahead cannot keep it forever.
       const seen = this.storeTime(now, reading);
       if (seen > gone.lastSeen) gone.lastSeen = seen;
       return gone;
@@ -1263,6 +1266,28 @@ export class SessionStore {
     this.undatedEarly.delete(id);
     this.sessions.set(id, fresh);
     return fresh;
+  }
+
+  /**
+   * What a sweep at `horizon` would make of session `id` alone, whether or not one is due: its
+   * live state freed once idle for twice the idle time (kept as an expired record), a record
+   * forgotten once past its memory (`pastMemory`). Run on every lookup, so whether an attempt on
+   * an id long idle or expired starts a new session goes by the engine's clock alone, not by
+   * whether another session's attempt happened to run the sweep shortly before (which would
+   * leave the record to be found, its memory extended by this attempt, and the id denied for
+   * another expiredSessionMs).
+   */
+  private settle(id: string, horizon: number): void {
+    const state = this.sessions.get(id);
+    if (state !== undefined) {
+      if (!this.freedBy(state, horizon, 2 * this.idleMs)) return;
+      if (this.pastMemory({ lastSeen: state.storeSeen, revoked: state.revoked }, horizon)) this.sessions.delete(id);
+      else this.expire(id, state, state.storeSeen, horizon - state.storeSeen, true);
+      return;
+    }
+    const gone = this.expired.get(id);
+    // (Its entry in the sweep's queue stays: the sweep skips a record no longer kept.)
+    if (gone !== undefined && this.pastMemory(gone, horizon)) this.expired.delete(id);
   }
 
   /**

@@ -279,3 +279,48 @@ describe("a clock that steps ahead (review a2 #2)", () => {
     expect(asking.approvalRefusal({ session: "A", tool: "sh", args: { c: "make" } })).toMatch(/^session "A" has expired: this approval is dated 61 minutes after the session's last attempt /);
   });
 });
+
+describe("whether an expired or long idle id starts a new session goes by the engine's clock alone, not by other sessions' traffic (audit a5, M1)", () => {
+  const T = Date.parse("2026-11-30T12:00:00Z");
+  const DAY = 24 * H;
+
+  /** `agent`'s decisions at `times` after its lookup at T, with or without another session's attempt at `otherAt` just before. */
+  const decisions = (options: EngineOptions, otherAt: number | undefined, times: number[]): string[] => {
+    let wall = T;
+    const engine = engineOf({ clock: () => wall, ...options });
+    engine.decide(lookup("agent", undefined));
+    if (otherAt !== undefined) {
+      wall = T + otherAt;
+      engine.decide(lookup("other", undefined, "1"));
+    }
+    return times.map((at) => {
+      wall = T + at;
+      // The explanation (which changes nothing) says what deciding does.
+      const explained = explain(engine, web("agent", wall));
+      const decided = engine.decide(web("agent", wall));
+      expect(explained.note === null ? "allow" : "deny").toBe(decided.decision);
+      return decided.decision === "allow" ? "allow" : /has expired/.test(decided.reasons[0]!) ? "expired" : decided.reasons[0]!;
+    });
+  };
+
+  it("an expired record past expiredSessionMs is forgotten when its id comes back, even just after another session's attempt ran the sweep", () => {
+    // The sweep at T+1d-1s frees agent's state but its record is not yet a day old; agent's
+    // attempt a second later must still find it forgotten, as without that sweep.
+    for (const otherAt of [undefined, DAY - 1_000]) expect(decisions({}, otherAt, [DAY + 1, DAY + 20 * 60_000])).toEqual(["allow", "allow"]);
+    // A millisecond short of a day: denied as expired either way (the taint is not lost early).
+    for (const otherAt of [undefined, DAY - 1_000]) expect(decisions({}, otherAt, [DAY - 1])).toEqual(["expired"]);
+  });
+
+  it("a live state idle twice sessionIdleMs and past expiredSessionMs (shorter than that) is forgotten alike, sweep due or not", () => {
+    const options = { sessionIdleMs: 60_000, expiredSessionMs: 30_000 };
+    for (const otherAt of [undefined, 2 * 60_000 - 1_000]) expect(decisions(options, otherAt, [2 * 60_000 + 1])).toEqual(["allow"]);
+  });
+
+  it("each denied attempt on an expired id keeps it remembered for expiredSessionMs more (its last attempt), and then it starts clean", () => {
+    // Freed by the sweep three hours in, then retried: 23 hours after the retry it is still
+    // within a day of its last attempt; a day after that retry, it starts clean.
+    const retry = 3 * H;
+    expect(decisions({}, retry - 1_000, [retry, retry + 23 * H, retry + 23 * H + DAY - 1])).toEqual(["expired", "expired", "expired"]);
+    expect(decisions({}, retry - 1_000, [retry, retry + 23 * H, retry + 23 * H + DAY + 1])).toEqual(["expired", "expired", "allow"]);
+  });
+});
