@@ -382,10 +382,10 @@ export interface AfterReload {
 
 export class SessionState {
   /**
-   * Epoch ms the session started at (`session.age` counts from it): the earlier of its first
-   * attempt's date and the engine's clock when it arrived (see `SessionStore.startState`). Never
-   * lowered by a later attempt dated earlier, or one back-dated request would make a session
-   * old enough to pass a `deny … when session.age < D`.
+   * Epoch ms the session started at (`session.age` counts from it): the engine's clock when its
+   * first attempt arrived (see `SessionStore.startState`). Never lowered by an attempt dated
+   * earlier, the first or a later one, or one back-dated request would make a session old
+   * enough to pass a `deny … when session.age < D`.
    */
   readonly firstSeen: number;
   lastSeen: number;
@@ -1319,13 +1319,14 @@ export class SessionStore {
    * The state a new session starts with for an attempt at `now` (the engine's clock reading
    * `reading`), kept nowhere (`getOrCreate` keeps it; an explanation shows it): with the
    * attempts without a usable time it made before (see `undated`), however long before: they
-   * have no time to be judged old by. It starts (`session.age` counts from) at the earlier of
-   * the attempt's date and the clock's reading: a first attempt dated ahead must not hold
+   * have no time to be judged old by. It starts (`session.age` counts from) at the clock's
+   * reading, whatever the attempt is dated: a first attempt dated back must not make the session
+   * old at once (opening a `deny … when session.age < 10m`), nor one dated ahead hold
    * `session.age` at 0 while the session goes on in real time (`deny * when session.age > 1h`
    * never firing). In a replay, or without a usable reading, at its date.
    */
   startState(id: string, now: number, reading: number): SessionState {
-    const startedAt = !this.recordedTimesOnly && Number.isFinite(reading) ? Math.min(now, reading) : now;
+    const startedAt = !this.recordedTimesOnly && Number.isFinite(reading) ? reading : now;
     const fresh = new SessionState(now, this.use, this.countsSaturate, this.storeTime(now, reading), startedAt);
     fresh.labelLimits = this.labelLimits;
     const early = this.undatedEarly.get(id);
