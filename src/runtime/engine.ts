@@ -84,7 +84,9 @@ export interface EngineOptions {
    * `session.called` windows closed (a `deny … revoke` matched only because a count reaches back
    * past the attempts kept denies without revoking). Ahead by more than `sessionIdleMs` (a VM resumed, NTP stepping it): a session
    * attempting during the step expires for good (its denial says how far the time moved), and
-   * one of more than twice `sessionIdleMs` lets the sweep free the sessions idle through it.
+   * one of more than twice `sessionIdleMs` lets the sweep free the sessions idle through it;
+   * one longer than `expiredSessionMs` is that much time passing (sessions idle that long by
+   * the stepped clock are forgotten, their ids starting clean).
    * language.md §7 says what to pass instead: a clock that never steps. A clock that throws or
    * gives no finite number denies the requests that need it, naming it.
    */

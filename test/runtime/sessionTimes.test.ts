@@ -324,3 +324,25 @@ describe("whether an expired or long idle id starts a new session goes by the en
     expect(decisions({}, retry - 1_000, [retry, retry + 23 * H, retry + 23 * H + DAY + 1])).toEqual(["expired", "expired", "allow"]);
   });
 });
+
+describe("a clock step ahead: expired for good when shorter than expiredSessionMs, that much time passing when longer (audit a5, H1: the documented bound)", () => {
+  const T = Date.parse("2026-11-30T12:00:00Z");
+  const outcome = (step: number, byItself: boolean): string[] => {
+    let wall = T;
+    const engine = engineOf({ clock: () => wall });
+    engine.decide(lookup("agent", undefined));
+    wall = T + step;
+    const during = byItself ? engine.decide(web("agent", wall)) : engine.decide(lookup("other", undefined, "1"));
+    wall = T + 2 * 60_000; // corrected, two real minutes after the lookup
+    const after = engine.decide(web("agent", wall));
+    return [...(byItself ? [during] : []), after].map((d) => (d.decision === "allow" ? "allow" : /has expired/.test(d.reasons[0]!) ? "expired" : d.rules.join()));
+  };
+
+  for (const byItself of [true, false]) {
+    it(`${byItself ? "its own attempt" : "another session's attempt"} during the step`, () => {
+      expect(outcome(23 * H, byItself)).toEqual(byItself ? ["expired", "expired"] : ["expired"]);
+      // Past expiredSessionMs (a day): forgotten, as after a real day; the id starts clean.
+      expect(outcome(25 * H, byItself)).toEqual(byItself ? ["allow", "allow"] : ["allow"]);
+    });
+  }
+});
