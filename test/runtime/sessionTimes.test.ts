@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { compile } from "../../src/index.js";
 import type { Engine, EngineOptions } from "../../src/runtime/engine.js";
 import { explain } from "../../src/runtime/explain.js";
+import { compileSources } from "../../src/compile/compile.js";
+import { replayEngine } from "../../src/testing/decideRecorded.js";
 
 /**
  * Request dates against the engine's clock (audit a4): a session dated far back is not forgotten
@@ -345,4 +347,18 @@ describe("a clock step ahead: expired for good when shorter than expiredSessionM
       expect(outcome(25 * H, byItself)).toEqual(byItself ? ["allow", "allow"] : ["allow"]);
     });
   }
+});
+
+describe("a replay of a recording whose times go back may remember an expired session up to that step longer than the live engine did (audit a5, M2: documented)", () => {
+  it("live, the clock reading each line's time, forgets s2 a day after its lookup; the replay has it arrive 55 minutes later, and denies it", () => {
+    const lines = [lookup("s1", Date.parse("2026-01-01T12:55:00Z")), lookup("s2", Date.parse("2026-01-01T12:00:00Z")), web("s2", Date.parse("2026-01-02T12:00:30Z"))];
+    let wall = 0;
+    const live = engineOf({ clock: () => wall });
+    expect(lines.map((line) => ((wall = Date.parse(line.time!)), live.decide(line).decision))).toEqual(["allow", "allow", "allow"]);
+    const replay = replayEngine(compileSources([{ path: "p.policy", text: TAINT }]).policy!, {});
+    const replayed = lines.map((line) => replay.decide(line));
+    expect(replayed.map((d) => d.decision)).toEqual(["allow", "allow", "deny"]);
+    // By the line's arrival in the replay (12:55), not its date: as the language reference says.
+    expect(replayed[2]!.reasons[0]).toMatch(/^session "s2" has expired: the engine's clock \(in a replay, the recorded times\) moved 23\.1 hours past its last attempt/);
+  });
 });
