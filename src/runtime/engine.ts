@@ -124,7 +124,9 @@ export interface EngineOptions {
    * Live sessions kept at most. Past it, an attempt that would start a new session is denied
    * (never made room for by forgetting another session's state, which could hold a taint or a
    * revocation) until a session has been idle, by the clock, for more than `sessionIdleMs` plus
-   * a margin (five minutes, or half of `sessionIdleMs` when that is shorter): to make room
+   * a margin (five minutes, or half of `sessionIdleMs` when that is shorter), looked for at
+   * most once a second of the clock (a flood of new ids must not walk every session on every
+   * attempt): to make room
    * sooner, raise it or lower `sessionIdleMs`. Default unbounded: set it when session ids come
    * from anything an agent can influence.
    */

@@ -1348,7 +1348,7 @@ export class SessionStore {
       // More than maxSessions when a reload lowered it: the sessions carried over are all kept.
       const live = this.sessions.size;
       const count = live === this.maxSessions ? `${live} live session${live === 1 ? "" : "s"} (maxSessions)` : `${live} live sessions, more than maxSessions (${this.maxSessions}) since a reload lowered it (the sessions it carried over are kept)`;
-      return `the engine already holds ${count}, and makes room only once a session has made no attempt for more than ${describeMs(this.idleMs + this.futureSlackMs)} by its clock (sessionIdleMs, ${describeMs(this.idleMs)}, and a margin of ${describeMs(this.futureSlackMs)}): raise maxSessions, or lower sessionIdleMs`;
+      return `the engine already holds ${count}, and makes room only once a session has made no attempt for more than ${describeMs(this.idleMs + this.futureSlackMs)} by its clock (sessionIdleMs, ${describeMs(this.idleMs)}, and a margin of ${describeMs(this.futureSlackMs)}), looking for one at most once a second of that clock: raise maxSessions, or lower sessionIdleMs`;
     }
     return `the engine already holds ${this.storeLimit.toLocaleString("en-US")} live, expired and revoked sessions, as many as it can keep, and makes room only as expired and revoked sessions are forgotten (expiredSessionMs and revokedSessionMs after their last attempt): lower those`;
   }
