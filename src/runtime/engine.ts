@@ -4,7 +4,7 @@ import * as helpers from "./helpers.js";
 import { compileGlob, matchCompiledGlob } from "./glob.js";
 import { inIpRanges, ipRanges } from "./ipRange.js";
 import { closestName, NameIndex } from "./closestName.js";
-import { describeMs, roughly } from "./durationsForPeople.js";
+import { describeMs, roughlyAbove } from "./durationsForPeople.js";
 import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeKind, describeValue, MAX_NESTING, parseTime, startValidation, timeMistakeNote, ValidatorFactory, type Validator } from "./schema.js";
@@ -89,7 +89,9 @@ export interface EngineOptions {
    * `session.called` windows closed (a `deny … revoke` matched only because a count reaches back
    * past the attempts kept denies without revoking). Ahead by more than `sessionIdleMs` (a VM resumed, NTP stepping it): a session
    * attempting during the step expires for good (its denial says how far the time moved), and
-   * one of more than twice `sessionIdleMs` lets the sweep free the sessions idle through it.
+   * one of more than twice `sessionIdleMs` lets the sweep free the sessions idle through it;
+   * one longer than `expiredSessionMs` is that much time passing (sessions idle that long by
+   * the stepped clock are forgotten, their ids starting clean).
    * language.md §7 says what to pass instead: a clock that never steps. A clock that throws or
    * gives no finite number denies the requests that need it, naming it.
    */
@@ -101,13 +103,15 @@ export interface EngineOptions {
   readonly sessionIdleMs?: number | undefined;
   /**
    * How long an expired session is remembered (and its attempts denied) after its last attempt,
-   * by the engine's clock (a request dated back cannot shorten it). Default one day.
+   * a denied one included, by the engine's clock (a request dated back cannot shorten it): its
+   * id's next attempt after that starts a new session. Default one day.
    */
   readonly expiredSessionMs?: number | undefined;
   /**
    * How long a revoked session is remembered (and its attempts denied) after its last attempt,
-   * by the engine's clock (forgotten by the first sweep after that: sweeps run every quarter of
-   * `sessionIdleMs`), whatever `expiredSessionMs` says. Default forever: a revocation holds for
+   * a denied one included, by the engine's clock (forgotten when its id next comes, or by the
+   * first sweep after that: sweeps run every quarter of `sessionIdleMs`), whatever
+   * `expiredSessionMs` says. Default forever: a revocation holds for
    * every later attempt. Set it to bound the memory revoked sessions keep where session ids are
    * never reused (measured: about 150 bytes each plus the session id; one revoked only through
    * evaluation errors keeps two of them, cut to 100 characters: up to about 750 bytes and 25
@@ -125,7 +129,9 @@ export interface EngineOptions {
    * Live sessions kept at most. Past it, an attempt that would start a new session is denied
    * (never made room for by forgetting another session's state, which could hold a taint or a
    * revocation) until a session has been idle, by the clock, for more than `sessionIdleMs` plus
-   * a margin (five minutes, or half of `sessionIdleMs` when that is shorter): to make room
+   * a margin (five minutes, or half of `sessionIdleMs` when that is shorter), looked for at
+   * most once a second of the clock (a flood of new ids must not walk every session on every
+   * attempt): to make room
    * sooner, raise it or lower `sessionIdleMs`. Default unbounded: set it when session ids come
    * from anything an agent can influence.
    */
@@ -672,7 +678,8 @@ export class Engine {
     if (typeof clock === "string") return `the engine's clock ${clock}, so request.time cannot be checked against it (maxTimeSkewMs)`;
     const off = now - clock;
     if (Math.abs(off) <= this.maxTimeSkewMs!) return undefined;
-    return `request.time is ${roughly(Math.abs(off))} ${off > 0 ? "ahead of" : "behind"} the engine's clock, more than maxTimeSkewMs (${describeMs(this.maxTimeSkewMs!)}) allows`;
+    // Rounded so it still reads as more than the limit: "5 minutes … more than maxTimeSkewMs (5 minutes)" for a millisecond over would read as a contradiction.
+    return `request.time is ${roughlyAbove(Math.abs(off), this.maxTimeSkewMs!)} ${off > 0 ? "ahead of" : "behind"} the engine's clock, more than maxTimeSkewMs (${describeMs(this.maxTimeSkewMs!)}) allows`;
   }
 
   /**

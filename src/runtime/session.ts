@@ -382,10 +382,10 @@ export interface AfterReload {
 
 export class SessionState {
   /**
-   * Epoch ms the session started at (`session.age` counts from it): the earlier of its first
-   * attempt's date and the engine's clock when it arrived (see `SessionStore.startState`). Never
-   * lowered by a later attempt dated earlier, or one back-dated request would make a session
-   * old enough to pass a `deny … when session.age < D`.
+   * Epoch ms the session started at (`session.age` counts from it): the engine's clock when its
+   * first attempt arrived (see `SessionStore.startState`). Never lowered by an attempt dated
+   * earlier, the first or a later one, or one back-dated request would make a session old
+   * enough to pass a `deny … when session.age < D`.
    */
   readonly firstSeen: number;
   lastSeen: number;
@@ -1147,17 +1147,17 @@ export class SessionStore {
   /**
    * A session's state for an attempt at `now` (the engine's clock reading `reading`), without
    * changing anything (for explanations): its live state, its expired record, or undefined for
-   * a session never seen or one the sweep that `getOrCreate` runs first would forget (an attempt
-   * a day or more after the last starts a new session, and its explanation must say what
+   * a session never seen or one `getOrCreate` would forget first (see `settle`: an attempt a
+   * day or more after the last starts a new session, and its explanation must say what
    * deciding it does).
    */
   peek(id: string, now: number, reading: number): SessionState | ExpiredSession | undefined {
+    // What `getOrCreate` makes of this session, sweep due or not (see `settle`).
     const horizon = this.horizonAt(now, reading);
-    const sweeps = this.sweepDue(horizon);
-    const forgotten = (gone: ExpiredSession): boolean => sweeps && this.pastMemory(gone, horizon);
+    const forgotten = (gone: ExpiredSession): boolean => this.pastMemory(gone, horizon);
     const state = this.sessions.get(id);
     if (state !== undefined) {
-      if (sweeps && this.freedBy(state, horizon, 2 * this.idleMs)) {
+      if (this.freedBy(state, horizon, 2 * this.idleMs)) {
         const gone: ExpiredSession = { lastSeen: state.storeSeen, revoked: state.revoked, idleFor: horizon - state.storeSeen, idleByClock: true };
         return forgotten(gone) ? undefined : gone;
       }
@@ -1233,15 +1233,18 @@ export class SessionStore {
    */
   getOrCreate(id: string, now: number, reading: number): SessionState | ExpiredSession | null {
     this.observe(now, reading);
+    this.settle(id, this.horizonAt(now, reading));
     // Expiry is judged by the session's own clock, so one session's traffic does not change
     // another's decisions (and replaying sessions apart gives the same answers).
     const state = this.sessions.get(id);
     if (state !== undefined) return this.idleAt(state, now) ? this.expire(id, state, this.storeTime(now, reading), now - state.lastSeen, false) : state;
-    // An expired (or revoked) session stays denied until the sweep forgets it: never by a
-    // request's own time, which the agent's side could date ahead to get a clean session.
+    // An expired (or revoked) session stays denied until the engine's clock forgets it (`settle`,
+    // or the sweep): never by a request's own time, which the agent's side could date ahead to
+    // get a clean session.
     const gone = this.expired.get(id);
     if (gone !== undefined) {
-      // By the store's time: attempts dated far ahead cannot keep the record forever.
+      // Each denied attempt keeps the record for expiredSessionMs more ("after its last
+      // attempt"), by the store's time: attempts dated far ahead cannot keep it forever.
       const seen = this.storeTime(now, reading);
       if (seen > gone.lastSeen) gone.lastSeen = seen;
       return gone;
@@ -1263,6 +1266,28 @@ export class SessionStore {
     this.undatedEarly.delete(id);
     this.sessions.set(id, fresh);
     return fresh;
+  }
+
+  /**
+   * What a sweep at `horizon` would make of session `id` alone, whether or not one is due: its
+   * live state freed once idle for twice the idle time (kept as an expired record), a record
+   * forgotten once past its memory (`pastMemory`). Run on every lookup, so whether an attempt on
+   * an id long idle or expired starts a new session goes by the engine's clock alone, not by
+   * whether another session's attempt happened to run the sweep shortly before (which would
+   * leave the record to be found, its memory extended by this attempt, and the id denied for
+   * another expiredSessionMs).
+   */
+  private settle(id: string, horizon: number): void {
+    const state = this.sessions.get(id);
+    if (state !== undefined) {
+      if (!this.freedBy(state, horizon, 2 * this.idleMs)) return;
+      if (this.pastMemory({ lastSeen: state.storeSeen, revoked: state.revoked }, horizon)) this.sessions.delete(id);
+      else this.expire(id, state, state.storeSeen, horizon - state.storeSeen, true);
+      return;
+    }
+    const gone = this.expired.get(id);
+    // (Its entry in the sweep's queue stays: the sweep skips a record no longer kept.)
+    if (gone !== undefined && this.pastMemory(gone, horizon)) this.expired.delete(id);
   }
 
   /**
@@ -1294,13 +1319,14 @@ export class SessionStore {
    * The state a new session starts with for an attempt at `now` (the engine's clock reading
    * `reading`), kept nowhere (`getOrCreate` keeps it; an explanation shows it): with the
    * attempts without a usable time it made before (see `undated`), however long before: they
-   * have no time to be judged old by. It starts (`session.age` counts from) at the earlier of
-   * the attempt's date and the clock's reading: a first attempt dated ahead must not hold
+   * have no time to be judged old by. It starts (`session.age` counts from) at the clock's
+   * reading, whatever the attempt is dated: a first attempt dated back must not make the session
+   * old at once (opening a `deny … when session.age < 10m`), nor one dated ahead hold
    * `session.age` at 0 while the session goes on in real time (`deny * when session.age > 1h`
    * never firing). In a replay, or without a usable reading, at its date.
    */
   startState(id: string, now: number, reading: number): SessionState {
-    const startedAt = !this.recordedTimesOnly && Number.isFinite(reading) ? Math.min(now, reading) : now;
+    const startedAt = !this.recordedTimesOnly && Number.isFinite(reading) ? reading : now;
     const fresh = new SessionState(now, this.use, this.countsSaturate, this.storeTime(now, reading), startedAt);
     fresh.labelLimits = this.labelLimits;
     const early = this.undatedEarly.get(id);
@@ -1322,7 +1348,7 @@ export class SessionStore {
       // More than maxSessions when a reload lowered it: the sessions carried over are all kept.
       const live = this.sessions.size;
       const count = live === this.maxSessions ? `${live} live session${live === 1 ? "" : "s"} (maxSessions)` : `${live} live sessions, more than maxSessions (${this.maxSessions}) since a reload lowered it (the sessions it carried over are kept)`;
-      return `the engine already holds ${count}, and makes room only once a session has made no attempt for more than ${describeMs(this.idleMs + this.futureSlackMs)} by its clock (sessionIdleMs, ${describeMs(this.idleMs)}, and a margin of ${describeMs(this.futureSlackMs)}): raise maxSessions, or lower sessionIdleMs`;
+      return `the engine already holds ${count}, and makes room only once a session has made no attempt for more than ${describeMs(this.idleMs + this.futureSlackMs)} by its clock (sessionIdleMs, ${describeMs(this.idleMs)}, and a margin of ${describeMs(this.futureSlackMs)}), looking for one at most once a second of that clock: raise maxSessions, or lower sessionIdleMs`;
     }
     return `the engine already holds ${this.storeLimit.toLocaleString("en-US")} live, expired and revoked sessions, as many as it can keep, and makes room only as expired and revoked sessions are forgotten (expiredSessionMs and revokedSessionMs after their last attempt): lower those`;
   }

@@ -271,6 +271,10 @@ describe("maxTimeSkewMs and maxSessions (opt-in limits for untrusted request tim
     expect(ahead).toMatchObject({ decision: "deny", rules: [] });
     expect(ahead.reasons[0]).toBe("request.time is 15 minutes ahead of the engine's clock, more than maxTimeSkewMs (5 minutes) allows");
     expect(engine.decide({ ...call("kb.search", 0), time: at(-2 * 3_600_000) }).reasons[0]).toContain("2 hours behind");
+    // A millisecond past the limit reads as past it, not as the limit itself (audit a5, L1).
+    expect(engine.decide({ ...call("kb.search", 0), time: at(5 * 60_000 + 1) }).reasons[0]).toBe("request.time is just over 5 minutes ahead of the engine's clock, more than maxTimeSkewMs (5 minutes) allows");
+    expect(engine.decide({ ...call("kb.search", 0), time: at(-(5 * 60_000 + 1)) }).reasons[0]).toContain("just over 5 minutes behind");
+    expect(engine.decide({ ...call("kb.search", 0), time: at(5 * 60_000 + 29_000) }).reasons[0]).toContain("5.5 minutes ahead");
     // Without the option, recorded times of any age are decided (replays).
     expect(compile(SUPPORT_SOURCES, { clock: () => WALL }).decide({ ...call("kb.search", 0), time: at(-30 * 86_400_000) }).decision).toBe("allow");
   });
@@ -281,7 +285,7 @@ describe("maxTimeSkewMs and maxSessions (opt-in limits for untrusted request tim
     expect(engine.decide(call("kb.search", 1000, { session: "b" })).decision).toBe("allow");
     const refused = engine.decide(call("kb.search", 2000, { session: "c" }));
     expect(refused).toMatchObject({ decision: "deny", rules: [] });
-    expect(refused.reasons[0]).toBe('session "c" cannot start: the engine already holds 2 live sessions (maxSessions), and makes room only once a session has made no attempt for more than 90 seconds by its clock (sessionIdleMs, 1 minute, and a margin of 30 seconds): raise maxSessions, or lower sessionIdleMs');
+    expect(refused.reasons[0]).toBe('session "c" cannot start: the engine already holds 2 live sessions (maxSessions), and makes room only once a session has made no attempt for more than 90 seconds by its clock (sessionIdleMs, 1 minute, and a margin of 30 seconds), looking for one at most once a second of that clock: raise maxSessions, or lower sessionIdleMs');
     expect(engine.decide(call("kb.search", 3000, { session: "a" })).decision).toBe("allow");
     // Both sessions idle for more than sessionIdleMs and the slack for requests dated ahead
     // (half of it here), though not twice it: swept to make room, and "c" may start.
@@ -293,9 +297,21 @@ describe("maxTimeSkewMs and maxSessions (opt-in limits for untrusted request tim
     expect(engine.decide(call("kb.search", 0, { session: "a" })).decision).toBe("allow");
     const minutes = (m: number, session: string) => engine.decide(call("kb.search", m * 60_000, { session }));
     // At 61 minutes "a" has expired for its own attempts, but still holds its room: the reason says so.
-    expect(minutes(61, "d61").reasons[0]).toBe('session "d61" cannot start: the engine already holds 1 live session (maxSessions), and makes room only once a session has made no attempt for more than 65 minutes by its clock (sessionIdleMs, 1 hour, and a margin of 5 minutes): raise maxSessions, or lower sessionIdleMs');
+    expect(minutes(61, "d61").reasons[0]).toBe('session "d61" cannot start: the engine already holds 1 live session (maxSessions), and makes room only once a session has made no attempt for more than 65 minutes by its clock (sessionIdleMs, 1 hour, and a margin of 5 minutes), looking for one at most once a second of that clock: raise maxSessions, or lower sessionIdleMs');
     expect(minutes(64, "d64").decision).toBe("deny");
     expect(minutes(66, "d66").decision).toBe("allow");
+  });
+
+  it("room is looked for at most once a second of the clock, as the refusal says: a session just past the idle time and margin makes room within that second (audit a5, M3)", () => {
+    const engine = compile(SUPPORT_SOURCES, { maxSessions: 1, clock: stampedClock });
+    expect(engine.decide(call("kb.search", 0, { session: "a" })).decision).toBe("allow");
+    const at = (ms: number) => engine.decide(call("kb.search", ms, { session: `n${ms}` }));
+    const limit = 65 * 60_000;
+    expect(at(limit).reasons[0]).toMatch(/looking for one at most once a second of that clock/);
+    // Looked at the limit: a millisecond later "a" is idle enough, but the next look is a second on.
+    expect(at(limit + 1).decision).toBe("deny");
+    expect(at(limit + 999).decision).toBe("deny");
+    expect(at(limit + 1_000).decision).toBe("allow");
   });
 
   it("after the wall clock steps ahead and is corrected, neither sweep frees a session active by the corrected clock", () => {

@@ -188,7 +188,8 @@ describe("mutation gaps: request times", () => {
 
   // Mutant: parseUtcTime scales a two-digit fraction as a one-digit one and back (.5 as 50 ms).
   it("request.time fractions of one, two and three digits are read as tenths, hundredths and thousandths", () => {
-    const engine = engineWith('  @name("old") deny kb.search when session.age >= 400ms\n  allow kb.search');
+    // The session starts at the engine's clock when its first attempt arrives: the first request's time.
+    const engine = engineWith('  @name("old") deny kb.search when session.age >= 400ms\n  allow kb.search', { clock: () => Date.UTC(2026, 10, 29, 10, 0, 0) });
     expect(engine.decide(request({ time: "2026-11-29T10:00:00Z" })).decision).toBe("allow");
     expect(engine.decide(request({ time: "2026-11-29T10:00:00.05Z" })).decision).toBe("allow"); // 50 ms
     expect(engine.decide(request({ time: "2026-11-29T10:00:00.5Z" }))).toMatchObject({ decision: "deny", rules: ["old"] }); // 500 ms

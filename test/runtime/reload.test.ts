@@ -795,7 +795,7 @@ describe("review: what a carried session knows after a rollback, a tool's new re
     for (let i = 0; i < 5; i++) old.decide(request(`m${i}`, "kb.search", { q: "x" }, T0));
     const reloaded = compile(text, { clock, maxSessions: 2, sessionsFrom: old });
     expect(reloaded.decide(request("m4", "kb.search", { q: "x" }, T0 + 1000)).decision).toBe("allow");
-    expect(reloaded.decide(request("new", "kb.search", { q: "x" }, T0 + 1000)).reasons[0]).toBe('session "new" cannot start: the engine already holds 5 live sessions, more than maxSessions (2) since a reload lowered it (the sessions it carried over are kept), and makes room only once a session has made no attempt for more than 65 minutes by its clock (sessionIdleMs, 1 hour, and a margin of 5 minutes): raise maxSessions, or lower sessionIdleMs');
+    expect(reloaded.decide(request("new", "kb.search", { q: "x" }, T0 + 1000)).reasons[0]).toBe('session "new" cannot start: the engine already holds 5 live sessions, more than maxSessions (2) since a reload lowered it (the sessions it carried over are kept), and makes room only once a session has made no attempt for more than 65 minutes by its clock (sessionIdleMs, 1 hour, and a margin of 5 minutes), looking for one at most once a second of that clock: raise maxSessions, or lower sessionIdleMs');
   });
   it("a label the label enum renamed or dropped ends the sessions holding it: no rule could name it, so a rule meant for it would take them as clean (audit a6)", () => {
     // (No tool returns it here: a tool whose returns change taints or ends the sessions that may have called it, above.)

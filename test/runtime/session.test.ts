@@ -326,7 +326,9 @@ describe("session.repeats", () => {
 
 describe("session.age", () => {
   it("is the time since the session's first attempt", () => {
-    const e = engine(flags({ zero: "session.age == 0ms", second: "session.age == 1s", minute: "session.age >= 1m" }));
+    // (The engine's clock reads each request's time, as at an enforcement point stamping it: a
+    // session starts when its first attempt arrives by that clock.)
+    const e = engine(flags({ zero: "session.age == 0ms", second: "session.age == 1s", minute: "session.age >= 1m" }), { clock: stampedClock });
     const names = { zero: "", second: "", minute: "" };
     expect(held(e.decide(kb(0)), names)).toEqual(["zero"]);
     expect(held(e.decide(kb(1_000)), names)).toEqual(["second"]);
@@ -335,7 +337,7 @@ describe("session.age", () => {
   });
 
   it("starts at the first attempt even when it was denied", () => {
-    const e = engine(flags({ second: "session.age == 1s" }));
+    const e = engine(flags({ second: "session.age == 1s" }), { clock: stampedClock });
     e.decide(kb(0, "deny"));
     expect(held(e.decide(kb(1_000)), { second: "" })).toEqual(["second"]);
   });
@@ -373,14 +375,14 @@ describe("session.last", () => {
 
 describe("attempts out of time order (clock skew, merged logs)", () => {
   it("session.age is measured from the first attempt as it arrived, never negative: a back-dated request does not age a session (review a5 F1)", () => {
-    const e = engine([...flags({ negative: "session.age < 0s" }), ...probes("age", "session.age", ["0s", "50s"])]);
+    const e = engine([...flags({ negative: "session.age < 0s" }), ...probes("age", "session.age", ["0s", "50s"])], { clock: stampedClock });
     e.decide(kb(100_000));
     expect(held(e.decide(kb(50_000)), { negative: "" })).toEqual([]);
     expect(read(e.decide(kb(100_000)), "age")).toBe("0s");
     expect(read(e.decide(kb(150_000)), "age")).toBe("50s");
   });
 
-  it("session.age starts at the earlier of the first attempt's date and the engine's clock when it arrived (review r2 #3)", () => {
+  it("session.age starts at the engine's clock when the first attempt arrived, however that attempt is dated (review r2 #3, audit a5 H2)", () => {
     let clock = T0;
     const rules = '  @name("max-life") deny * when session.age > 1h reason "at most one hour" revoke\n  @name("young") deny kb.search when session.age < 10m and args.query == "young" reason "too young"\n  allow kb.search';
     const e = engineWith(rules, { clock: () => clock });
@@ -395,8 +397,8 @@ describe("attempts out of time order (clock skew, merged logs)", () => {
     expect(e.decide(undated()).decision).toBe("allow");
     clock += 31 * 60_000;
     expect(e.decide(undated())).toMatchObject({ decision: "deny", rules: ["max-life"], revoked: true });
-    // Dated behind the clock: it starts at its date, and a later request dated earlier still
-    // does not make it older.
+    // Dated behind the clock: it starts at the clock too, so neither that first request nor a
+    // later one dated earlier makes it older.
     clock = T0 + 10 * 60_000;
     const f = engineWith(rules, { clock: () => clock });
     expect(f.decide(kb(5 * 60_000, "q", { session: "t" })).decision).toBe("allow");
@@ -404,8 +406,44 @@ describe("attempts out of time order (clock skew, merged logs)", () => {
     expect(f.decide(kb(6 * 60_000, "young", { session: "t" })).rules).toEqual(["young"]);
   });
 
+  it("session.age against a model: the clock's reading at the first arrival to each request's date, never negative, whatever either is dated (audit a5 H2)", () => {
+    const M = 60_000;
+    // Each request dated this far from the engine's clock when it arrives (undefined: no time).
+    const offsets = [undefined, 0, 1, -1, 5 * M, -5 * M, -30 * M];
+    for (const first of offsets) {
+      for (const arrives of [10 * M - 1, 10 * M, 10 * M + 1, 20 * M]) {
+        for (const later of offsets) {
+          let clock = T0;
+          const e = engineWith('  @name("young") deny kb.search when session.age < 10m reason "too young"\n  allow kb.search', { clock: () => clock });
+          const dated = (offset: number | undefined): Record<string, unknown> => {
+            const { time: _, ...undated } = kb(0);
+            return offset === undefined ? undated : { ...undated, time: new Date(clock + offset).toISOString() };
+          };
+          e.decide(dated(first));
+          clock = T0 + arrives;
+          const age = Math.max(0, clock + (later ?? 0) - T0);
+          const young = e.decide(dated(later)).rules.includes("young");
+          expect(young, `first dated ${first}, the next arriving at ${arrives} dated ${later}`).toBe(age < 10 * M);
+        }
+      }
+    }
+  });
+
+  it("a back-dated first request does not make its session older: the next, undated, is still young by the clock (audit a5 H2)", () => {
+    let clock = T0;
+    const e = engineWith('  @name("young") deny kb.search when session.age < 10m reason "too young"\n  allow kb.search', { clock: () => clock });
+    const { time: _, ...undated } = kb(0);
+    expect(e.decide({ ...undated, time: new Date(T0 - 30 * 60_000).toISOString() }).rules).toEqual(["young"]);
+    clock += 60_000;
+    expect(e.decide(undated).rules).toEqual(["young"]);
+    // The explanation agrees, and so does a session that started undated.
+    expect(explain(e, undated).rules.find((r) => r.id === "young")!.matched).toBe(true);
+    clock += 9 * 60_000;
+    expect(e.decide(undated).decision).toBe("allow");
+  });
+
   it("a back-dated request cannot open a deny … when session.age < D", () => {
-    const e = engineWith('  @name("young") deny kb.search when session.age < 10m reason "too young"\n  allow kb.search');
+    const e = engineWith('  @name("young") deny kb.search when session.age < 10m reason "too young"\n  allow kb.search', { clock: stampedClock });
     expect(e.decide(kb(15 * 60_000)).rules).toEqual(["young"]);
     expect(e.decide(kb(5 * 60_000)).rules).toEqual(["young"]);
     expect(e.decide(kb(16 * 60_000)).rules).toEqual(["young"]);

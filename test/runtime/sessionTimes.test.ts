@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { compile } from "../../src/index.js";
 import type { Engine, EngineOptions } from "../../src/runtime/engine.js";
 import { explain } from "../../src/runtime/explain.js";
+import { compileSources } from "../../src/compile/compile.js";
+import { replayEngine } from "../../src/testing/decideRecorded.js";
 
 /**
  * Request dates against the engine's clock (audit a4): a session dated far back is not forgotten
@@ -277,5 +279,86 @@ describe("a clock that steps ahead (review a2 #2)", () => {
     expect(asking.decide({ session: "A", tool: "sh", args: { c: "make" } }).decision).toBe("ask");
     t += H + 60_000;
     expect(asking.approvalRefusal({ session: "A", tool: "sh", args: { c: "make" } })).toMatch(/^session "A" has expired: this approval is dated 61 minutes after the session's last attempt /);
+  });
+});
+
+describe("whether an expired or long idle id starts a new session goes by the engine's clock alone, not by other sessions' traffic (audit a5, M1)", () => {
+  const T = Date.parse("2026-11-30T12:00:00Z");
+  const DAY = 24 * H;
+
+  /** `agent`'s decisions at `times` after its lookup at T, with or without another session's attempt at `otherAt` just before. */
+  const decisions = (options: EngineOptions, otherAt: number | undefined, times: number[]): string[] => {
+    let wall = T;
+    const engine = engineOf({ clock: () => wall, ...options });
+    engine.decide(lookup("agent", undefined));
+    if (otherAt !== undefined) {
+      wall = T + otherAt;
+      engine.decide(lookup("other", undefined, "1"));
+    }
+    return times.map((at) => {
+      wall = T + at;
+      // The explanation (which changes nothing) says what deciding does.
+      const explained = explain(engine, web("agent", wall));
+      const decided = engine.decide(web("agent", wall));
+      expect(explained.note === null ? "allow" : "deny").toBe(decided.decision);
+      return decided.decision === "allow" ? "allow" : /has expired/.test(decided.reasons[0]!) ? "expired" : decided.reasons[0]!;
+    });
+  };
+
+  it("an expired record past expiredSessionMs is forgotten when its id comes back, even just after another session's attempt ran the sweep", () => {
+    // The sweep at T+1d-1s frees agent's state but its record is not yet a day old; agent's
+    // attempt a second later must still find it forgotten, as without that sweep.
+    for (const otherAt of [undefined, DAY - 1_000]) expect(decisions({}, otherAt, [DAY + 1, DAY + 20 * 60_000])).toEqual(["allow", "allow"]);
+    // A millisecond short of a day: denied as expired either way (the taint is not lost early).
+    for (const otherAt of [undefined, DAY - 1_000]) expect(decisions({}, otherAt, [DAY - 1])).toEqual(["expired"]);
+  });
+
+  it("a live state idle twice sessionIdleMs and past expiredSessionMs (shorter than that) is forgotten alike, sweep due or not", () => {
+    const options = { sessionIdleMs: 60_000, expiredSessionMs: 30_000 };
+    for (const otherAt of [undefined, 2 * 60_000 - 1_000]) expect(decisions(options, otherAt, [2 * 60_000 + 1])).toEqual(["allow"]);
+  });
+
+  it("each denied attempt on an expired id keeps it remembered for expiredSessionMs more (its last attempt), and then it starts clean", () => {
+    // Freed by the sweep three hours in, then retried: 23 hours after the retry it is still
+    // within a day of its last attempt; a day after that retry, it starts clean.
+    const retry = 3 * H;
+    expect(decisions({}, retry - 1_000, [retry, retry + 23 * H, retry + 23 * H + DAY - 1])).toEqual(["expired", "expired", "expired"]);
+    expect(decisions({}, retry - 1_000, [retry, retry + 23 * H, retry + 23 * H + DAY + 1])).toEqual(["expired", "expired", "allow"]);
+  });
+});
+
+describe("a clock step ahead: expired for good when shorter than expiredSessionMs, that much time passing when longer (audit a5, H1: the documented bound)", () => {
+  const T = Date.parse("2026-11-30T12:00:00Z");
+  const outcome = (step: number, byItself: boolean): string[] => {
+    let wall = T;
+    const engine = engineOf({ clock: () => wall });
+    engine.decide(lookup("agent", undefined));
+    wall = T + step;
+    const during = byItself ? engine.decide(web("agent", wall)) : engine.decide(lookup("other", undefined, "1"));
+    wall = T + 2 * 60_000; // corrected, two real minutes after the lookup
+    const after = engine.decide(web("agent", wall));
+    return [...(byItself ? [during] : []), after].map((d) => (d.decision === "allow" ? "allow" : /has expired/.test(d.reasons[0]!) ? "expired" : d.rules.join()));
+  };
+
+  for (const byItself of [true, false]) {
+    it(`${byItself ? "its own attempt" : "another session's attempt"} during the step`, () => {
+      expect(outcome(23 * H, byItself)).toEqual(byItself ? ["expired", "expired"] : ["expired"]);
+      // Past expiredSessionMs (a day): forgotten, as after a real day; the id starts clean.
+      expect(outcome(25 * H, byItself)).toEqual(byItself ? ["allow", "allow"] : ["allow"]);
+    });
+  }
+});
+
+describe("a replay of a recording whose times go back may remember an expired session up to that step longer than the live engine did (audit a5, M2: documented)", () => {
+  it("live, the clock reading each line's time, forgets s2 a day after its lookup; the replay has it arrive 55 minutes later, and denies it", () => {
+    const lines = [lookup("s1", Date.parse("2026-01-01T12:55:00Z")), lookup("s2", Date.parse("2026-01-01T12:00:00Z")), web("s2", Date.parse("2026-01-02T12:00:30Z"))];
+    let wall = 0;
+    const live = engineOf({ clock: () => wall });
+    expect(lines.map((line) => ((wall = Date.parse(line.time!)), live.decide(line).decision))).toEqual(["allow", "allow", "allow"]);
+    const replay = replayEngine(compileSources([{ path: "p.policy", text: TAINT }]).policy!, {});
+    const replayed = lines.map((line) => replay.decide(line));
+    expect(replayed.map((d) => d.decision)).toEqual(["allow", "allow", "deny"]);
+    // By the line's arrival in the replay (12:55), not its date: as the language reference says.
+    expect(replayed[2]!.reasons[0]).toMatch(/^session "s2" has expired: the engine's clock \(in a replay, the recorded times\) moved 23\.1 hours past its last attempt/);
   });
 });

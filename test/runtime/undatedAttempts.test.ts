@@ -50,7 +50,8 @@ describe("attempts without a usable time", () => {
     expect(engine.decide(pay("old", at(0))).rules).toEqual(["young"]);
     expect(engine.decide(pay("new", "garbage")).rules).toEqual([]);
     expect(engine.decide(pay("new", at(1800)))).toMatchObject({ decision: "deny", rules: ["young"] });
-    expect(engine.sessions.get("new")).toMatchObject({ calls: 2, denials: 2, firstSeen: T0 + 1_800_000 });
+    // Started by its dated attempt, when that arrived by the engine's clock.
+    expect(engine.sessions.get("new")).toMatchObject({ calls: 2, denials: 2, firstSeen: T0 + 3_600_000 });
   });
 
   it("count whatever made them unreadable: no tool, a time too far from the engine's clock (maxTimeSkewMs)", () => {
