@@ -1147,12 +1147,12 @@ export class SessionStore {
   /**
    * A session's state for an attempt at `now` (the engine's clock reading `reading`), without
    * changing anything (for explanations): its live state, its expired record, or undefined for
-   * a session never seen or one `getOrCreate` would forget first (see `settle`: an attempt a
+   * a session never seen or one `getOrCreate` would forget first (see `settleFreed`: an attempt a
    * day or more after the last starts a new session, and its explanation must say what
    * deciding it does).
    */
   peek(id: string, now: number, reading: number): SessionState | ExpiredSession | undefined {
-    // What `getOrCreate` makes of this session, sweep due or not (see `settle`).
+    // What `getOrCreate` makes of this session, sweep due or not (see `settleFreed`).
     const horizon = this.horizonAt(now, reading);
     const forgotten = (gone: ExpiredSession): boolean => this.pastMemory(gone, horizon);
     const state = this.sessions.get(id);
@@ -1233,12 +1233,15 @@ export class SessionStore {
    */
   getOrCreate(id: string, now: number, reading: number): SessionState | ExpiredSession | null {
     this.observe(now, reading);
-    this.settle(id, this.horizonAt(now, reading));
-    // Expiry is judged by the session's own clock, so one session's traffic does not change
-    // another's decisions (and replaying sessions apart gives the same answers).
+    const horizon = this.horizonAt(now, reading);
     const state = this.sessions.get(id);
-    if (state !== undefined) return this.idleAt(state, now) ? this.expire(id, state, this.storeTime(now, reading), now - state.lastSeen, false) : state;
-    // An expired (or revoked) session stays denied until the engine's clock forgets it (`settle`,
+    if (state !== undefined) {
+      // Expiry is judged by the session's own clock, so one session's traffic does not change
+      // another's decisions (and replaying sessions apart gives the same answers).
+      if (!this.freedBy(state, horizon, 2 * this.idleMs)) return this.idleAt(state, now) ? this.expire(id, state, this.storeTime(now, reading), now - state.lastSeen, false) : state;
+      this.settleFreed(id, state, horizon);
+    } else this.settleExpired(id, horizon);
+    // An expired (or revoked) session stays denied until the engine's clock forgets it (`settleFreed`,
     // or the sweep): never by a request's own time, which the agent's side could date ahead to
     // get a clean session.
     const gone = this.expired.get(id);
@@ -1270,21 +1273,22 @@ export class SessionStore {
 
   /**
    * What a sweep at `horizon` would make of session `id` alone, whether or not one is due: its
-   * live state freed once idle for twice the idle time (kept as an expired record), a record
-   * forgotten once past its memory (`pastMemory`). Run on every lookup, so whether an attempt on
+   * live state, which `freedBy` frees once idle for twice the idle time, kept as an expired
+   * record (or dropped once past its memory, `pastMemory`), and below, a record forgotten once
+   * past its memory. Run on every lookup (getOrCreate, which tests `freedBy` itself to look the
+   * session up once; peek judges alike without changing anything), so whether an attempt on
    * an id long idle or expired starts a new session goes by the engine's clock alone, not by
    * whether another session's attempt happened to run the sweep shortly before (which would
    * leave the record to be found, its memory extended by this attempt, and the id denied for
    * another expiredSessionMs).
    */
-  private settle(id: string, horizon: number): void {
-    const state = this.sessions.get(id);
-    if (state !== undefined) {
-      if (!this.freedBy(state, horizon, 2 * this.idleMs)) return;
-      if (this.pastMemory({ lastSeen: state.storeSeen, revoked: state.revoked }, horizon)) this.sessions.delete(id);
-      else this.expire(id, state, state.storeSeen, horizon - state.storeSeen, true);
-      return;
-    }
+  private settleFreed(id: string, state: SessionState, horizon: number): void {
+    if (this.pastMemory({ lastSeen: state.storeSeen, revoked: state.revoked }, horizon)) this.sessions.delete(id);
+    else this.expire(id, state, state.storeSeen, horizon - state.storeSeen, true);
+  }
+
+  /** `settleFreed` for an id with no live state: its expired record is forgotten once past its memory. */
+  private settleExpired(id: string, horizon: number): void {
     const gone = this.expired.get(id);
     // (Its entry in the sweep's queue stays: the sweep skips a record no longer kept.)
     if (gone !== undefined && this.pastMemory(gone, horizon)) this.expired.delete(id);
