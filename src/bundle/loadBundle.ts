@@ -87,9 +87,13 @@ function verifyWithKey(value: unknown, options: { publicKey?: PublicKeySource; c
 /** How a bundle's content hash is had: said wherever a pin may be some other digest. */
 const CONTENT_HASH_SOURCE = "a bundle's content hash is what `policyc build` prints and its `manifest.contentHash` holds, not a digest of the file's bytes (`sha256sum` of the file gives another)";
 
-/** A `contentHash` option as a bundle's manifest writes it (`sha256:` and 64 lowercase hex digits); a `BundleError` for anything else. */
+/**
+ * A `contentHash` option as a bundle's manifest writes it (`sha256:` and 64 lowercase hex
+ * digits; in capitals, or with spaces around it, it is the same hash); a `BundleError` for
+ * anything else.
+ */
 function parsePinnedHash(given: unknown): string {
-  if (typeof given === "string" && new RegExp(CONTENT_HASH_PATTERN).test(given.trim())) return given.trim();
+  if (typeof given === "string" && new RegExp(CONTENT_HASH_PATTERN, "i").test(given.trim())) return given.trim().toLowerCase();
   // 64 bare hex digits: a content hash without its prefix, or what `sha256sum` printed for the file.
   if (typeof given === "string" && /^[0-9a-f]{64}$/i.test(given.trim())) throw new BundleError(`the pinned content hash (contentHash) is 64 hex digits without \`sha256:\`: ${CONTENT_HASH_SOURCE}; if they are the content hash, add the \`sha256:\` prefix`);
   const what = typeof given === "string" ? (given.trim() === "" ? "empty" : "not a content hash") : `${describeKind(given)}, not a string`;

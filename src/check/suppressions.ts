@@ -102,7 +102,8 @@ function holdsHiddenCharacter(rule: A.Rule): boolean {
   const pending: A.Expr[] = [...rule.annotations.flatMap((a) => a.args), ...(rule.when ? [rule.when] : []), ...(rule.unless ? [rule.unless] : [])];
   for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
     if (node.kind === "StringLiteral") strings.push(node);
-    pending.push(...subexpressions(node));
+    // One at a time: a list literal of 150,000 members spread into one call exceeds the argument limit.
+    for (const child of subexpressions(node)) pending.push(child);
   }
   return strings.some((string) => holdsHiddenKind(string.value));
 }

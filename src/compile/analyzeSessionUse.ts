@@ -54,7 +54,8 @@ export function labelsTestedInSession(conditions: readonly (IrExpr | null)[]): s
     if (expr.op === "contains" && isSessionLabels(expr.collection)) add(expr.element);
     else if (expr.op === "in" && isSessionLabels(expr.collection)) add(expr.element);
     else if ((expr.op === "containsAny" || expr.op === "containsAll") && isSessionLabels(expr.left)) add(expr.right);
-    stack.push(...childrenOf(expr));
+    // One at a time: a list literal of 150,000 members spread into one call exceeds the argument limit.
+    for (const child of childrenOf(expr)) stack.push(child);
   }
   return [...labels].sort();
 }

@@ -98,7 +98,8 @@ export interface EngineOptions {
   readonly clock?: (() => number) | undefined;
   /**
    * A session with no attempt for this long (ms, by its own request times) expires: its state
-   * is freed and its later attempts are denied, never started afresh. Default one hour.
+   * is freed and its later attempts are denied, not started afresh, until `expiredSessionMs`
+   * after its last attempt (then the id starts a new, clean session). Default one hour.
    */
   readonly sessionIdleMs?: number | undefined;
   /**

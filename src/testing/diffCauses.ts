@@ -322,7 +322,8 @@ function inputsOfRule(rule: RuleInfo): RuleInputs {
       if (args !== "all") args.add(e.name);
       continue;
     } else if (e.op === "root" && e.root === "args") args = "all";
-    stack.push(...childrenOf(e));
+    // One at a time: a list literal of 150,000 members spread into one call exceeds the argument limit.
+    for (const child of childrenOf(e)) stack.push(child);
   }
   inputs = { session, risk, args };
   inputsByRule.set(rule, inputs);

@@ -258,6 +258,12 @@ describe("a pinned content hash (LoadOptions.contentHash)", () => {
     }
     expect(() => loadBundle(current, { contenthash: current.manifest.contentHash } as never)).toThrow(TypeError);
   });
+
+  it("a pin in capitals or with spaces around it is the same hash (review rx #4: it was refused as not 64 hex digits)", () => {
+    for (const contentHash of [current.manifest.contentHash.toUpperCase(), ` ${current.manifest.contentHash}\n`]) {
+      expect(loadBundle(current, { publicKey, contentHash }).rules.length).toBe(current.rules.length);
+    }
+  });
 });
 
 /** The content hash as createBundle computes it (for the forgery test). */

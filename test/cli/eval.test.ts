@@ -941,6 +941,17 @@ describe("policyc eval: a rule with a list of a hundred and fifty thousand hosts
     expect(clause.length).toBeLessThan(500);
     expect(clause).toContain('…` was true (args.host is "h149999.example")');
   });
+
+  it("builds policy.ts and checks a @suppress on that rule: the walks of --target ts and of suppressions take no stack per element either (review rx)", async () => {
+    const hosts = Array.from({ length: 150_000 }, (_, i) => `h${i}.example`);
+    writeFileSync(join(dir, "blocklist-ts.policy"), `tool http.get { args { host: string } }\npolicy p {\n  allow http.get\n  deny http.get when args.host in ${JSON.stringify(hosts)}\n}\n`);
+    writeFileSync(join(dir, "suppressed.policy"), `tool http.get { args { host: string } }\npolicy p {\n  allow http.get\n  @suppress("PC510")\n  deny http.get when args.host in ${JSON.stringify(hosts)}\n}\n`);
+    const built = await cli(["build", join(dir, "blocklist-ts.policy"), "--target", "ts", "-o", join(dir, "ts-out") + "/"]);
+    expect([built.code, built.stderr]).toEqual([0, ""]);
+    const checked = await cli(["check", join(dir, "suppressed.policy")]);
+    expect(checked.code).toBe(0);
+    expect(checked.stdout + checked.stderr).toContain("warning[PC514]");
+  });
 });
 
 describe("policyc eval: a request's own long tool name or session id in the header (review r3)", () => {
