@@ -104,10 +104,12 @@ function addressOf(value: unknown): bigint | undefined {
   if (/[/\\@?#]/.test(value)) fail(`ip.inRange: ${describeText(value)} is not a bare host (it has a path, user information, a query or a fragment): take the host with url.host(…)`);
   if (value.length > MAX_HOST_LENGTH) fail(`ip.inRange: a host of ${value.length} characters is longer than any host name`);
   const text = value.startsWith("[") && value.endsWith("]") ? value.slice(1, -1) : value;
-  // An IPv6 address with a zone (`fe80::1%eth0`; `%25eth0` in brackets, as a URL writes it) is
-  // that address to the clients that connect to it: a deny on `fe80::/10` must hold it.
-  const zone = text.indexOf("%");
-  if (zone > 0 && isIP(text.slice(0, zone)) === 6) return ipv6Value(text.slice(0, zone));
+  // An IPv6 address with a zone (`fe80::1%eth0`; `%25eth0` in brackets, as a URL writes it, and
+  // a port after them) is that address to the clients that connect to it: a deny on `fe80::/10`
+  // must hold it. (The host parser below refuses every zone.)
+  const zoned = BRACKETED_WITH_PORT.exec(value)?.[1] ?? text;
+  const zone = zoned.indexOf("%");
+  if (zone > 0 && isIP(zoned.slice(0, zone)) === 6) return ipv6Value(zoned.slice(0, zone));
   const family = plainIpFamily(text);
   // A bracketed IPv4 address is no URL's host: read as text, it is none.
   if (family === 4 && text !== value) return undefined;
@@ -118,6 +120,9 @@ function addressOf(value: unknown): bigint | undefined {
   const read = plainIpFamily(inner);
   return read === 0 ? undefined : addressValue(inner, read);
 }
+
+/** A bracketed host with a port after it (`[fe80::1%25eth0]:80`): what is inside the brackets. */
+const BRACKETED_WITH_PORT = /^\[([^\]]*)\]:\d*$/;
 
 /** Longer than a DNS name can be (253 characters): no client resolves it as a name either. */
 const MAX_HOST_LENGTH = 253;

@@ -100,6 +100,8 @@ describe("ip.inRange", () => {
     const engine = compile([{ path: "zone.policy", text: `tool ip.lookup { risk low args { host: string } }\n${policy}` }]);
     const connect = (host: string): string => engine.decide({ session: host, time: "2026-01-01T10:00:00Z", tool: "net.connect", args: { host } }).decision;
     for (const host of ["fe80::1", "fe80::1%eth0", "[fe80::1%25eth0]", "[fe80::1%eth0]", "fe80::1%", "::ffff:169.254.169.254%eth0"]) expect(connect(host), host).toBe("deny");
+    // With a port after the brackets too (review r6: these were in no range).
+    for (const host of ["[fe80::1%25eth0]:80", "[fe80::1%eth0]:80", "[fe80::1]:80", "[::ffff:169.254.169.254%25lo]:8080", "[fe80::1%25eth0]:"]) expect(connect(host), host).toBe("deny");
     for (const host of ["2001:db8::1%eth0", "example.com"]) expect(connect(host), host).toBe("allow");
     // And an allow on the range holds it too.
     expect(engine.decide({ session: "l", time: "2026-01-01T10:00:00Z", tool: "ip.lookup", args: { host: "fe80::2%wlan0" } }).decision).toBe("allow");
