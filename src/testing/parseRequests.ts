@@ -2,6 +2,7 @@ import { isUtf8 } from "node:buffer";
 import { jsonMistake } from "../diagnostics/jsonMistake.js";
 import { gzipRefusal, looksLikeGzip, looksLikeUtf16, utf16Refusal, withoutByteOrderMark } from "../source/textEncoding.js";
 import { approvalLineError, isApprovalLine, lineText } from "./readRecording.js";
+import { repeatedKey } from "./repeatedKey.js";
 
 /**
  * Reads requests from a file's bytes (see `parseRequests`), which must be UTF-8 as a recording's
@@ -39,6 +40,8 @@ export function parseRequests(fileText: string): { requests: unknown[]; error?: 
   } catch (error) {
     return parseLines(text, error as Error);
   }
+  const repeated = repeatedKeyMistake(trimmed);
+  if (repeated !== undefined) return { requests: [], error: repeated };
   if (isObject(whole) && whole["event"] !== undefined) {
     const error = isApprovalLine(whole) ? 'it is an approval (`"event": "approval"`), not a request to decide: give the request to decide, after the lines that set up its session (JSON Lines)' : approvalLineError(whole)!;
     return { requests: [], error };
@@ -66,6 +69,8 @@ function parseLines(text: string, whole: Error): { requests: unknown[]; error?: 
     } catch (error) {
       return { requests: [], error: `line ${i + 1} is not JSON ${jsonMistake(lines[i]!)}` };
     }
+    const repeated = repeatedKeyMistake(lines[i]!);
+    if (repeated !== undefined) return { requests: [], error: `line ${i + 1}: ${repeated}` };
     const problem = isObject(request) ? approvalLineError(request) : undefined;
     if (problem !== undefined) return { requests: [], error: `line ${i + 1}: ${problem}` };
     requests.push(request);
@@ -76,6 +81,18 @@ function parseLines(text: string, whole: Error): { requests: unknown[]; error?: 
     return { requests: [], error: `line ${last} is an approval (\`"event": "approval"\`), and the last line is the request to decide and explain: end with it` };
   }
   return { requests };
+}
+
+/**
+ * Why a request that names one key twice in an object is refused, or undefined: `JSON.parse`
+ * keeps the last, a gateway's JSON reader may keep the first (`"tool": "db.drop", "tool":
+ * "kb.search"`), so the request explained might not be the one that gateway decided.
+ */
+function repeatedKeyMistake(text: string): string | undefined {
+  const repeated = repeatedKey(text);
+  if (repeated === undefined) return undefined;
+  const where = repeated.path === "" ? "the request" : `\`${repeated.path}\``;
+  return `${where} names the key ${JSON.stringify(repeated.key)} twice: JSON readers differ on which one counts (JSON.parse takes the last, others the first), so which request is meant is unclear: keep one`;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -954,6 +954,20 @@ describe("policyc eval: a rule with a list of a hundred and fifty thousand hosts
   });
 });
 
+describe("policyc eval: a request that names one key twice in an object (audit s19 a4 #2)", () => {
+  it("is refused (exit 2), saying which key and where: JSON readers differ on which one counts", async () => {
+    writeFileSync(join(dir, "twice.policy"), "tool kb.search { risk low args { q: string } }\ntool db.drop { risk critical args { table: string } }\npolicy p { allow kb.search }\n");
+    writeFileSync(join(dir, "twice.json"), '{"session":"s","tool":"db.drop","tool":"kb.search","args":{"q":"x","table":"users"}}\n');
+    writeFileSync(join(dir, "twice.jsonl"), '{"session":"s","tool":"kb.search","args":{"q":"a"}}\n{"session":"s","tool":"kb.search","args":{"q":"a","q":"b"}}\n');
+    const whole = await cli(["eval", join(dir, "twice.policy"), "--request", join(dir, "twice.json")]);
+    expect([whole.code, whole.stdout]).toEqual([2, ""]);
+    expect(whole.stderr).toContain(': the request names the key "tool" twice: JSON readers differ on which one counts (JSON.parse takes the last, others the first), so which request is meant is unclear: keep one\n');
+    const history = await cli(["eval", join(dir, "twice.policy"), "--request", join(dir, "twice.jsonl")]);
+    expect(history.code).toBe(2);
+    expect(history.stderr).toContain(': line 2: `args` names the key "q" twice: ');
+  });
+});
+
 describe("policyc eval: a request's own long tool name or session id in the header (review r3)", () => {
   it("shows them in short, as test's reports do, and never whole", async () => {
     const dir = mkdtempSync(join(tmpdir(), "policyc-eval-long-"));
