@@ -3,6 +3,8 @@ import { jsonMistake } from "../diagnostics/jsonMistake.js";
 import { gzipRefusal, looksLikeGzip, looksLikeUtf16, utf16Refusal, withoutByteOrderMark } from "../source/textEncoding.js";
 import { approvalLineError, isApprovalLine, lineText } from "./readRecording.js";
 import { repeatedKey } from "./repeatedKey.js";
+import { shownText } from "./shortRequest.js";
+import { printable } from "../diagnostics/printable.js";
 
 /**
  * Reads requests from a file's bytes (see `parseRequests`), which must be UTF-8 as a recording's
@@ -91,9 +93,15 @@ function parseLines(text: string, whole: Error): { requests: unknown[]; error?: 
 function repeatedKeyMistake(text: string): string | undefined {
   const repeated = repeatedKey(text);
   if (repeated === undefined) return undefined;
-  const where = repeated.path === "" ? "the request" : `\`${repeated.path}\``;
-  return `${where} names the key ${JSON.stringify(repeated.key)} twice: JSON readers differ on which one counts (JSON.parse takes the last, others the first), so which request is meant is unclear: keep one`;
+  // The request's own text, shown short and escaped as the rest of its text is (a key of
+  // megabytes, a path 100,000 levels deep, a log command or a bidi control in a name).
+  const path = repeated.path.length > MAX_SHOWN_PATH ? `…${repeated.path.slice(-MAX_SHOWN_PATH)}` : repeated.path;
+  const where = path === "" ? "the request" : `\`${printable(path)}\``;
+  return `${where} names the key ${printable(JSON.stringify(shownText(repeated.key)))} twice: JSON readers differ on which one counts (JSON.parse takes the last; other readers may take the first, or refuse it), so which request is meant is unclear: keep one`;
 }
+
+/** How much of the end of a repeated key's path a message shows. */
+const MAX_SHOWN_PATH = 120;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);

@@ -961,10 +961,27 @@ describe("policyc eval: a request that names one key twice in an object (audit s
     writeFileSync(join(dir, "twice.jsonl"), '{"session":"s","tool":"kb.search","args":{"q":"a"}}\n{"session":"s","tool":"kb.search","args":{"q":"a","q":"b"}}\n');
     const whole = await cli(["eval", join(dir, "twice.policy"), "--request", join(dir, "twice.json")]);
     expect([whole.code, whole.stdout]).toEqual([2, ""]);
-    expect(whole.stderr).toContain(': the request names the key "tool" twice: JSON readers differ on which one counts (JSON.parse takes the last, others the first), so which request is meant is unclear: keep one\n');
+    expect(whole.stderr).toContain(': the request names the key "tool" twice: JSON readers differ on which one counts (JSON.parse takes the last; other readers may take the first, or refuse it), so which request is meant is unclear: keep one\n');
     const history = await cli(["eval", join(dir, "twice.policy"), "--request", join(dir, "twice.jsonl")]);
     expect(history.code).toBe(2);
     expect(history.stderr).toContain(': line 2: `args` names the key "q" twice: ');
+  });
+
+  it("shows the key and where it is short and escaped: a log command, a bidi control, megabytes, a path 100,000 levels deep (review r7)", async () => {
+    const key = `##[error]\u202e${"k".repeat(1_000_000)}`;
+    writeFileSync(join(dir, "twice-long.json"), JSON.stringify({ session: "s", tool: "kb.search", args: { q: "x" } }).replace('"args"', `${JSON.stringify(key)}:1,${JSON.stringify(key)}:2,"args"`));
+    writeFileSync(join(dir, "twice-deep.json"), `{"session":"s","tool":"kb.search","args":${'{"a":'.repeat(100_000)}{"k":1,"k":2}${"}".repeat(100_000)}}`);
+    const long = await cli(["eval", join(dir, "twice.policy"), "--request", join(dir, "twice-long.json")]);
+    expect(long.code).toBe(2);
+    expect(long.stderr.length).toBeLessThan(1_000);
+    expect(long.stderr).not.toContain("##[error]");
+    expect(long.stderr).not.toContain("\u202e");
+    expect(long.stderr).toContain("\\u202e");
+    const deep = await cli(["eval", join(dir, "twice.policy"), "--request", join(dir, "twice-deep.json")]);
+    expect(deep.code).toBe(2);
+    expect(deep.stderr.length).toBeLessThan(1_000);
+    expect(deep.stderr).toContain(": `….a.a.a");
+    expect(deep.stderr).toContain('.a.a` names the key "k" twice');
   });
 });
 
