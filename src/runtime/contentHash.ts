@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { quotedVisibly } from "./hiddenText.js";
+import { memberStep } from "./valuePath.js";
 
 /** What the content hash of a bundle covers (see `contentBytes`): its fields but the hash and the signature. */
 export interface BundleContent {
@@ -76,15 +76,10 @@ function pathToInexactNumber(content: object): string {
     const { value, path } = pending.pop()!;
     if (isInexact(value)) return path;
     if (value === null || typeof value !== "object") continue;
-    const children = Array.isArray(value) ? value.map((item, index) => ({ value: item, path: `${path}[${index}]` })) : Object.entries(value).map(([name, item]) => ({ value: item, path: `${path}${step(name, path === "")}` }));
+    const children = Array.isArray(value) ? value.map((item, index) => ({ value: item, path: `${path}[${index}]` })) : Object.entries(value).map(([name, item]) => ({ value: item, path: `${path}${memberStep(name, path === "")}` }));
     for (let i = children.length - 1; i >= 0; i--) pending.push(children[i]!);
   }
   return "(somewhere)";
-}
-
-/** One name of a path: `.name`, or `["…"]` quoted as describeText quotes request text. */
-function step(name: string, first: boolean): string {
-  return /^[A-Za-z_$][A-Za-z0-9_$]{0,39}$/.test(name) ? `${first ? "" : "."}${name}` : `[${quotedVisibly(name.length > 40 ? `${name.slice(0, 37)}...` : name)}]`;
 }
 
 /** `sha256:` and the hex SHA-256 of `contentBytes`: what a bundle's manifest holds as its `contentHash`. */

@@ -1,4 +1,5 @@
 import { CLOSE_BRACE, CLOSE_BRACKET, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from "../diagnostics/jsonCharacters.js";
+import { memberStep } from "../runtime/valuePath.js";
 import { stringEnd } from "./spliceExpectation.js";
 
 /**
@@ -48,7 +49,7 @@ function pathOf(frames: readonly { keys?: Set<string>; name: string }[]): string
   let path = "";
   for (let depth = 1; depth < frames.length; depth++) {
     const { name } = frames[depth]!;
-    path += frames[depth - 1]!.keys === undefined ? `[${name}]` : /^[A-Za-z_$][\w$]*$/.test(name) ? `${path === "" ? "" : "."}${name}` : `[${JSON.stringify(name)}]`;
+    path += frames[depth - 1]!.keys === undefined ? `[${name}]` : memberStep(name, path === "");
   }
   return path;
 }
