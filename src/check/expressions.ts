@@ -257,7 +257,9 @@ export class ExpressionChecker {
   infer(expr: A.Expr, scope: Scope, rule: RuleContext, expected?: Type): Type {
     const type = this.inferValueOrNamespace(expr, scope, rule, expected);
     if (type.kind !== "namespace") return type;
-    return this.record(expr, this.report("PC206", `\`${type.name}\` is not a value: ${ownEntry(NAMESPACE_USE, type.name) ?? `it is an enum; name one of its members, as in \`${type.name}.${this.schema.enums.get(type.name)?.members[0] ?? "member"}\``}`, expr.span));
+    // Compared with a string (`args.branch == url`), the name may be text whose quotes were forgotten.
+    const quoted = expr.kind === "NameRef" && expected?.kind === "string" ? `if the text was meant, strings are written in quotes: ${JSON.stringify(expr.name)}` : undefined;
+    return this.record(expr, this.report("PC206", `\`${type.name}\` is not a value: ${ownEntry(NAMESPACE_USE, type.name) ?? `it is an enum; name one of its members, as in \`${type.name}.${this.schema.enums.get(type.name)?.members[0] ?? "member"}\``}`, expr.span, quoted));
   }
 
   private inferValueOrNamespace(expr: A.Expr, scope: Scope, rule: RuleContext, expected?: Type): Type {
@@ -849,7 +851,11 @@ export class ExpressionChecker {
     // An enum member compared with a string (`agent.team == internal`) is text whose quotes were
     // forgotten; compared with labels that are strings, it is a label of an enum that is not the label enum.
     const labelHelp = memberHelp !== undefined && this.comparedWithLabels.has(expr) ? this.notLabelEnumHelp(text) : undefined;
-    const help = labelHelp ?? (memberHelp !== undefined ? (quoted ?? memberHelp) : undefined) ?? this.unknownRootHelp(root, text) ?? didYouMean(root, candidates) ?? quoted;
+    // A bare name where a string is expected is text whose quotes were forgotten (`args.branch ==
+    // main`) more often than a typo of a root or an enum: only a local (a quantifier's variable)
+    // is still suggested before the quotes, not `email` for `main` (audit s20 a1 M2).
+    const nameCandidates = quoted !== undefined && expr.kind === "NameRef" ? scope.locals.keys() : candidates;
+    const help = labelHelp ?? (memberHelp !== undefined ? (quoted ?? memberHelp) : undefined) ?? this.unknownRootHelp(root, text) ?? didYouMean(root, nameCandidates) ?? quoted;
     return this.report("PC206", `unknown name \`${root}\``, expr.kind === "Member" ? firstName(expr).span : expr.span, help);
   }
 
