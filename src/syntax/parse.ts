@@ -16,7 +16,7 @@ import { headOf } from "../runtime/cutText.js";
 import { MAX_NESTING as MAX_REQUEST_NESTING } from "../runtime/schema.js";
 import { dropStrayAts, quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
 import { bidiControlDiagnostics, hasBidiControl, hiddenInStringDiagnostics, invisibleCharacterMessage } from "./hiddenCharacters.js";
-import { capitalisedOperandKeyword, helpForSyntaxError, keywordAsQuantifierVariable, keywordValueHelp, keywordWrittenAsValue, quotedNameHelp, unclosedBrace, unclosedBracket } from "./syntaxHelp.js";
+import { capitalisedOperandKeyword, enumMemberWithoutComma, helpForSyntaxError, keywordAsQuantifierVariable, keywordValueHelp, keywordWrittenAsValue, quotedNameHelp, unclosedBrace, unclosedBracket } from "./syntaxHelp.js";
 import * as T from "./tokens.js";
 import { closeUnclosedBrackets, neverClosedHelp, type StrayCloser, type Unclosed } from "./unclosedBrackets.js";
 
@@ -257,6 +257,8 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       if (previous && reported && reported !== previous && reported.tokenType.name !== "EOF") {
         message = message.replace(` after ${describeToken(reported)}, found`, ` after ${describeToken(previous)}, found`);
       }
+      // `enum Color { red green }`: the `,` is what the member lacks, more likely than the `}`.
+      if (index > 0 && enumMemberWithoutComma(chunk, index)) message = message.replace(/^expected `\}`/, "expected `,` or `}`");
       // At the end of a rule, the token found is the policy's `}`.
       const found = error.token.tokenType.name === "EOF" ? following : error.token;
       const leftOpen = found && closed.closers.get(found);
