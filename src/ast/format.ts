@@ -5,6 +5,7 @@ import { DocComment, Kw, LBrace, policyLexer, RBrace } from "../syntax/tokens.js
 import { chainTermsOf } from "./chains.js";
 import type * as A from "./nodes.js";
 import { printExpr } from "./printExpr.js";
+import { subexpressions } from "./subexpressions.js";
 
 /** Lines longer than this get their top-level `and`/`or` chains broken, one term a line. */
 export const MAX_WIDTH = 100;
@@ -332,11 +333,82 @@ class Formatter {
     const operator = expr.kind === "Binary" && (expr.operator === "and" || expr.operator === "or") ? expr.operator : undefined;
     // Break when too long, or when the author already broke it: a chain laid out one term a line stays so.
     const authorBroke = this.text.slice(expr.span.start, expr.span.end).includes("\n");
-    if (!operator || (4 + oneLine.length <= MAX_WIDTH && !authorBroke)) return this.line(from, "    ", oneLine);
+    if (!operator || (4 + oneLine.length <= MAX_WIDTH && !authorBroke)) return this.conditionLine(from, `${keyword} `, expr);
     const terms = chainTermsOf(expr, operator);
-    this.line(from, "    ", `${keyword} ${printExpr(terms[0]!)}`);
+    this.conditionLine(from, `${keyword} `, terms[0]!);
     const pad = " ".repeat(Math.max(0, keyword.length + 1 - operator.length - 1));
-    for (const term of terms.slice(1)) this.line(this.tokenBefore(term.span.start), "    ", `${pad}${operator} ${printExpr(term)}`);
+    for (const term of terms.slice(1)) this.conditionLine(this.tokenBefore(term.span.start), `${pad}${operator} `, term);
+  }
+
+  /**
+   * One line of a condition, `prefix` then `expr`, with list literals one element a line (an
+   * allow-list of commands, each with its comment after it): those the author wrote so, and,
+   * while a printed line is wider than MAX_WIDTH, the longest other list of two or more
+   * elements. `[` ends a line, each element is a line of its own (its comments stay with it),
+   * and `]` starts the line that goes on with the rest, at the indent of the line with the `[`.
+   * A second run finds the lists broken here written so, and the line fitting: idempotent.
+   */
+  private conditionLine(from: number, prefix: string, expr: A.Expr): void {
+    const { written, others } = this.listsOf(expr);
+    const broken = [...written];
+    let lines = this.conditionLines(from, prefix, expr, broken);
+    const remaining = others.filter((list) => list.elements.length > 1).map((list) => ({ list, width: printExpr(list).length }));
+    while (remaining.length > 0 && lines.some((line) => line.indent.length + line.text.length > MAX_WIDTH)) {
+      const widest = remaining.reduce((best, candidate, i) => (candidate.width > remaining[best]!.width ? i : best), 0);
+      broken.push(remaining.splice(widest, 1)[0]!.list);
+      lines = this.conditionLines(from, prefix, expr, broken);
+    }
+    for (const line of lines) this.line(line.from, line.indent, line.text);
+  }
+
+  /** The printed lines of a condition's line with the lists of `broken` one element a line. */
+  private conditionLines(from: number, prefix: string, expr: A.Expr, broken: readonly A.ListLiteral[]): { from: number; indent: string; text: string }[] {
+    if (broken.length === 0) return [{ from, indent: CLAUSE_INDENT, text: prefix + printExpr(expr) }];
+    const inSourceOrder = [...broken].sort((a, b) => a.span.start - b.span.start);
+    // Each broken list is printed as a mark no string holds (a string prints NUL as `\u0000`), then split there.
+    const marks = new Map<A.Expr, string>(inSourceOrder.map((list, i) => [list, `\u0000${i}\u0000`]));
+    const pieces = (prefix + printExpr(expr, marks)).split(/\u0000\d+\u0000/);
+    // The `]` under the start of the line's text (a chain's `and`), the elements two columns in.
+    const indent = CLAUSE_INDENT + /^ */.exec(prefix)![0];
+    const lines: { from: number; indent: string; text: string }[] = [];
+    let lineFrom = from;
+    inSourceOrder.forEach((list, i) => {
+      lines.push(i === 0 ? { from: lineFrom, indent: CLAUSE_INDENT, text: `${pieces[0]}[` } : { from: lineFrom, indent, text: `]${pieces[i]}[` });
+      list.elements.forEach((element, j) => lines.push({ from: element.span.start, indent: `${indent}  `, text: printExpr(element) + (j < list.elements.length - 1 ? "," : "") }));
+      lineFrom = list.span.end - 1;
+    });
+    lines.push({ from: lineFrom, indent, text: `]${pieces[inSourceOrder.length]}` });
+    return lines;
+  }
+
+  /**
+   * The outermost list literals of `expr`, in source order: those written one element a line,
+   * and the others. A list inside another is left to the line of its element.
+   */
+  private listsOf(expr: A.Expr): { written: A.ListLiteral[]; others: A.ListLiteral[] } {
+    const written: A.ListLiteral[] = [];
+    const others: A.ListLiteral[] = [];
+    // Iterative, as printExpr is: a 10,000-term chain must not exhaust the stack.
+    const pending: A.Expr[] = [expr];
+    while (pending.length > 0) {
+      const node = pending.pop()!;
+      if (node.kind === "ListLiteral" && node.elements.length > 0) {
+        (this.writtenOneElementALine(node) ? written : others).push(node);
+        continue;
+      }
+      pending.push(...[...subexpressions(node)].reverse());
+    }
+    return { written, others };
+  }
+
+  /**
+   * Whether a line break comes between a list's own parts (after its `[`, between two elements,
+   * before its `]`), not only inside an element: a list inside a broken one is not broken by it.
+   */
+  private writtenOneElementALine(list: A.ListLiteral): boolean {
+    const bounds = [list.span.start + 1, ...list.elements.flatMap((element) => [element.span.start, element.span.end]), list.span.end - 1];
+    for (let i = 0; i < bounds.length; i += 2) if (/[\r\n]/.test(this.text.slice(bounds[i], bounds[i + 1]))) return true;
+    return false;
   }
 
   private noteDocAnchors(decl: A.Declaration): void {
