@@ -609,7 +609,9 @@ class Formatter {
         if (out.length > 0 && out[out.length - 1] !== "") out.push("");
         continue;
       }
-      for (const comment of placement.before.get(entry) ?? []) this.ownLine(out, comment, entry.commentIndent);
+      const before = placement.before.get(entry) ?? [];
+      for (const comment of before) this.ownLine(out, comment, entry.commentIndent);
+      if (this.headingAbove(entry, before)) out.push("");
       const trailing = (placement.after.get(entry) ?? []).map((c) => ` ${c.image.trimEnd()}`).join("");
       out.push(entry.indent + entry.text + trailing);
       // A rule's comments at its clauses' indent; a declaration's at the margin, as the declaration.
@@ -635,6 +637,19 @@ class Formatter {
     const lines = rest.map((line) => line.trimEnd());
     const margin = Math.min(...lines.filter((line) => line !== "").map((line) => line.length - line.trimStart().length));
     for (const line of lines) out.push(line === "" ? "" : `${indent} ${line.slice(margin)}`);
+  }
+
+  /**
+   * Whether the comments printed above `line` end with a heading that a blank line parted from
+   * the line in the source (`// ===== Outbound =====`, then a blank line, then a group of
+   * rules): the blank line is kept, or the heading would read as the comment of that one line.
+   * Not before a `}`, nor after a `///`, which documents the line below it either way.
+   */
+  private headingAbove(line: CodeLine, above: readonly IToken[]): boolean {
+    const last = above[above.length - 1];
+    // A comment written inside the line (`@ /* c */ name("x")`) and moved above it is no heading.
+    if (last === undefined || last.tokenType === DocComment || line.text === "}" || last.endOffset! >= line.from) return false;
+    return this.text.slice(last.endOffset! + 1, line.from).trim() === "" && this.blankLineBefore(line.from);
   }
 
   private blankLineBefore(offset: number): boolean {

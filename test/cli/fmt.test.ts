@@ -581,6 +581,17 @@ describe("list literals one element a line (audit s20 a1 M3)", () => {
   });
 });
 
+describe("a section heading's blank line (audit s20 a1 L1)", () => {
+  it("is kept below a heading comment, at the top level and inside a policy, and fmt is idempotent there", () => {
+    const text = "tool a.x {}\ntool b.y {}\n\n// ===== Declarations above, policies below =====\n\npolicy p {\n  allow a.x\n\n  // ===== Outbound =====\n\n  deny b.y\n}\n";
+    expect(fmt(text)).toBe("tool a.x {}\n\ntool b.y {}\n\n// ===== Declarations above, policies below =====\n\npolicy p {\n  allow a.x\n\n  // ===== Outbound =====\n\n  deny b.y\n}\n");
+    expectRoundTrip(text, "headings");
+    // A comment right above its line stays so; a comment moved out of a line is no heading.
+    expect(fmt("tool a.x {}\n\n// about p\npolicy p {\n  allow a.x\n}\n")).toContain("// about p\npolicy p {");
+    expect(fmt('tool a.b {}\npolicy p {\n  allow a.b\n\n  @ /* c0\n     multi */ name("x")\n  deny a.b\n}\n')).toContain('  /* c0\n   multi */\n  @name("x")\n');
+  });
+});
+
 describe("block comments over several lines", () => {
   it("move as one block, keeping their lines' relative indentation, and print the same the second time", () => {
     const text = "tool kb.search {}\n\npolicy p {\n  /* first\nsecond\n    indented\n\n   */\n  allow kb.search\n    /*\n\t * tabbed\r\n     */\n  allow kb.search when true\n}\n";
