@@ -47,6 +47,12 @@ export interface Scope {
   readonly locals: ReadonlyMap<string, Type>;
   /** Paths proven present by a `has` earlier in the same `and` chain, e.g. `context.destination`. */
   readonly guards: ReadonlySet<string>;
+  /**
+   * Paths tested with `has` in an earlier term of an `or` (`context has zone or context.zone ==
+   * …`): no guard there, since the later term is read when that test was false, but the reason
+   * a PC303 beside it gives.
+   */
+  readonly testedUnderOr?: ReadonlySet<string>;
 }
 
 /**
@@ -247,7 +253,7 @@ export class ExpressionChecker {
 
   private withGuards(scope: Scope, guards: readonly string[]): Scope {
     if (guards.length === 0) return scope;
-    return { locals: scope.locals, guards: new Set([...scope.guards, ...guards]) };
+    return { ...scope, guards: new Set([...scope.guards, ...guards]) };
   }
 
   /**
@@ -481,6 +487,7 @@ export class ExpressionChecker {
         const type = this.infer(term, current, rule);
         if (type.kind !== "bool" && type.kind !== "error") this.report("PC300", `\`${operator}\` needs bool operands, but this is ${describeType(type)}`, term.span);
         current = this.withGuards(current, operator === "and" ? this.guardsFrom(term) : this.guardsFromFalse(term));
+        if (operator === "or") current = { ...current, testedUnderOr: new Set([...(current.testedUnderOr ?? []), ...this.guardsFrom(term)]) };
       }
       // Record intermediate nodes of the chain so every Binary has a type.
       let node: A.Expr = expr;
@@ -720,7 +727,10 @@ export class ExpressionChecker {
           const key = pathKey(expr);
           if (key === undefined || !scope.guards.has(key)) {
             const base = pathKey(expr.object) ?? "…";
-            this.report("PC303", `\`${property.name}\` is optional and may be absent: guard it with \`${base} has ${property.name}\``, expr.span, `write \`${base} has ${property.name} and ${key ?? "…"}…\``);
+            if (key !== undefined && scope.testedUnderOr?.has(key)) {
+              // The guard is written, but an `or` reads this term only when it was false (audit s20 a1 L3).
+              this.report("PC303", `\`${property.name}\` is optional and may be absent: the guard \`${base} has ${property.name}\` is under \`or\`, so it does not cover this read`, expr.span, `an \`or\` reads this when the guard is false: write \`${base} has ${property.name} and ${key}…\`, or \`not (${base} has ${property.name}) or ${key}…\` to include its absence`);
+            } else this.report("PC303", `\`${property.name}\` is optional and may be absent: guard it with \`${base} has ${property.name}\``, expr.span, `write \`${base} has ${property.name} and ${key ?? "…"}…\``);
           }
         }
         return this.record(expr, field.type, { kind: "field", name: property.name, optional: field.optional });

@@ -286,6 +286,18 @@ describe("PC303 optional attributes need a `has` guard", () => {
     ]);
   });
 
+  it("says so when the guard is written but under `or` (audit s20 a1 L3)", () => {
+    const [found] = rules("deny http.get when context has destination or context.destination.zone == external");
+    expect(found).toMatchObject({
+      code: "PC303",
+      message: "`destination` is optional and may be absent: the guard `context has destination` is under `or`, so it does not cover this read",
+      help: "an `or` reads this when the guard is false: write `context has destination and context.destination…`, or `not (context has destination) or context.destination…` to include its absence",
+    });
+    // Inside a term after the `or`, too; and with no guard written, the plain message.
+    expect(rules("deny http.get when context has destination or (agent.attested and context.destination.zone == external)")[0]!.message).toContain("is under `or`");
+    expect(rules("deny http.get when agent.attested or context.destination.zone == external")[0]!.message).toBe("`destination` is optional and may be absent: guard it with `context has destination`");
+  });
+
   it("nested optionals need a guard at each level; optional arguments too", () => {
     expect(withExtra('deny * when user has payee and user.payee has note and user.payee.note == "x"')).toEqual([]);
     expect(codesAndLines(withExtra('deny * when user has payee and user.payee.note == "x"'))).toEqual([["PC303", 2]]);
