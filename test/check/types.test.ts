@@ -34,6 +34,13 @@ function withExtra(...texts: string[]) {
 }
 
 describe("PC300 type mismatch", () => {
+  it("on a string used as a list, a number or an ordered value, says what was meant (audit s20 a1 L4)", () => {
+    const helpOf = (condition: string) => rules(`deny * when ${condition}`).map((d) => [d.code, d.help]);
+    expect(helpOf('"x" in agent.team')).toEqual([["PC300", '`in` asks whether a value is among a list\'s: for text inside the string, write `agent.team contains "x"`; for the whole string, `agent.team == "x"`']]);
+    expect(helpOf("agent.team == 5")).toEqual([["PC300", '`agent.team` is a string: write the value in quotes, `agent.team == "5"`']]);
+    expect(helpOf("agent.team < 5")).toEqual([["PC300", "strings have no order: compare `agent.team` with `==`, `!=`, `like` or `contains`"]]);
+  });
+
   it("in every comparison operator", () => {
     expectEach("PC300", [
       'allow kb.search when agent.attested == "yes"', // ==
