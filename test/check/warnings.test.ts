@@ -55,6 +55,12 @@ describe("PC501 allow overridden by an unconditional deny or ask", () => {
     expect(codesAndLines(rules("allow kb.search", "deny kb.search unless false"))).toEqual([["PC501", 2]]);
   });
 
+  it("is not reported naming a rule whose id another rule has too (PC200 or PC207 says so; audit s20 a1 L5)", () => {
+    const codes = (text: string) => checkAlone(text).map((d) => d.code);
+    expect(codes("tool a.b {}\npolicy p { allow a.b }\npolicy p { deny a.b }\n")).toEqual(["PC200"]);
+    expect(codes('tool a.b {}\npolicy p {\n  @name("x")\n  allow a.b\n  @name("x")\n  deny a.b\n}\n')).toEqual(["PC207"]);
+  });
+
   it("across files", () => {
     const result = analyze([
       { path: "decls.policy", text: DECLS },
