@@ -532,6 +532,11 @@ describe("a mistake inside a declaration's block is one error: its item is skipp
     expect(problems('agent {\n  "team": string\n  zone: Zone\n}')).toEqual(syntaxError(2, 3, 'expected `}` after `{`, found `"team"`', "an attribute's name is written without quotes: `team`"));
     expect(problems("tool kb.read {\n  args {\n    path: string\n    optional limit: int\n  }\n}")).toEqual(syntaxError(4, 14, "expected `:` after `optional`, found `limit`", "an optional attribute has a `?` after its name: `limit?: int`"));
     expect(problems("agent {\n  team: string?\n}")).toEqual(syntaxError(2, 15, "expected `}` after `string`, found `?`", "an optional attribute has a `?` after its name: `team?: string`"));
+    // Two attributes on one line need a `,` between them, as language.md 3.3 says (audit s20 a1 L7); a line break will do.
+    const oneLine = "separate attributes with `,` or put each on a line of its own: `a: string, b: int`";
+    expect(problems("type T { a: string b: int }")).toEqual(syntaxError(1, 20, "expected `,` or a line break after `a: string`, found `b`", oneLine));
+    expect(problems("tool x.y {\n  args { a: string b: int }\n}")).toEqual(syntaxError(2, 20, "expected `,` or a line break after `a: string`, found `b`", oneLine));
+    expect(problems("type T {\n  a: string // why\n  b: int\n}\nagent { a: string, b: int, }")).toEqual([]);
     // TypeScript's place for it after a generic type (audit s20 a1 M4).
     expect(problems("type T { cc: list<string>? }")).toEqual(syntaxError(1, 26, "expected `}` after `>`, found `?`", "an optional attribute has a `?` after its name: `cc?: list<string>`"));
     expect(problems("agent {\n  roles: set(string)\n  zone: Zone\n}")).toEqual(syntaxError(2, 13, "expected `}` after `set`, found `(`", "a set is written `set<string>`"));
