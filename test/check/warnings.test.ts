@@ -983,3 +983,19 @@ describe("PC515: session.labels read while context.labels is not declared", () =
     expect(engine.decide(request("c", "email.send")).decision).toBe("deny");
   });
 });
+
+describe("PC520 shell command allowed by how it starts (audit s20 a1 L2)", () => {
+  const shell = (rule: string) => checkAlone(`tool shell.exec { args { cmd: string, dir: string } }\npolicy p {\n  ${rule}\n}\n`).map((d) => d.code);
+  it("warns of `like \"…*\"` and startsWith on a command where the test allows, and @suppress hides it", () => {
+    expect(shell('allow shell.exec when args.cmd like "npm *"')).toEqual(["PC520"]);
+    expect(shell('allow shell.exec when args.cmd.startsWith("git ")')).toEqual(["PC520"]);
+    expect(shell('deny shell.exec unless args.cmd like "npm *"')).toEqual(["PC520"]);
+    expect(shell('@suppress("PC520")\n  allow shell.exec when args.cmd like "npm *"')).toEqual([]);
+  });
+
+  it("is silent for whole commands, for a deny, and for an argument that is no command", () => {
+    expect(shell('allow shell.exec when args.cmd in ["npm test", "npm run lint"]')).toEqual([]);
+    expect(shell('deny shell.exec when args.cmd like "rm *"')).toEqual([]);
+    expect(shell('allow shell.exec when args.dir like "src*"')).toEqual([]);
+  });
+});
