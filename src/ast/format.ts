@@ -106,6 +106,11 @@ class Formatter {
    * not above the `}`, where they would read as the `}`'s (see `placeComments`).
    */
   private readonly lastRuleOfPolicyEnd = new Map<number, number>();
+  /**
+   * Where each declaration and each rule starts (a rule: at its first annotation, or its effect
+   * when it has none): the only lines a heading's blank line is kept above (see `headingAbove`).
+   */
+  private readonly itemStarts = new Set<number>();
 
   constructor(
     private readonly ast: A.PolicyFile,
@@ -121,6 +126,8 @@ class Formatter {
     for (const [i, decl] of this.ast.declarations.entries()) {
       if (i > 0) this.itemsAfterBlank.add(decl.span.start);
       this.blank();
+      this.itemStarts.add(decl.span.start);
+      if (decl.kind === "PolicyDecl") for (const rule of decl.rules) this.itemStarts.add(rule.annotations[0]?.span.start ?? rule.effectSpan.start);
       this.declaration(decl);
       this.noteDocAnchors(decl);
     }
@@ -342,48 +349,68 @@ class Formatter {
 
   /**
    * One line of a condition, `prefix` then `expr`, with list literals one element a line (an
-   * allow-list of commands, each with its comment after it): those the author wrote so, and,
-   * while a printed line is wider than MAX_WIDTH, the longest other list of two or more
-   * elements. `[` ends a line, each element is a line of its own (its comments stay with it),
-   * and `]` starts the line that goes on with the rest, at the indent of the line with the `[`.
-   * A second run finds the lists broken here written so, and the line fitting: idempotent.
+   * allow-list of commands, each with its comment after it): those the author wrote so, and
+   * each other list of two or more elements whose own line is wider than MAX_WIDTH, the line
+   * it is printed on when the other lists of the line are broken (from the `]` of the list
+   * before it, or the line's start, to the `[` of the list after it, or the line's end). A
+   * line wide for other reasons (a parenthesised `or` of many short lists) keeps its lists:
+   * breaking them would not make it fit. The line is printed once, whatever the number of its
+   * lists. `[` ends a line, each element is a line of its own (its comments stay with it), and
+   * `]` starts the line that goes on with the rest, at the indent of the line with the `[`.
+   * A second run finds the lists broken here written so, and the others' own lines as wide as
+   * before: idempotent.
    */
   private conditionLine(from: number, prefix: string, expr: A.Expr): void {
     const { written, others } = this.listsOf(expr);
-    const broken = [...written];
-    let lines = this.conditionLines(from, prefix, expr, broken);
-    const remaining = others.filter((list) => list.elements.length > 1).map((list) => ({ list, width: printExpr(list).length }));
-    while (remaining.length > 0 && lines.some((line) => line.indent.length + line.text.length > MAX_WIDTH)) {
-      const widest = remaining.reduce((best, candidate, i) => (candidate.width > remaining[best]!.width ? i : best), 0);
-      broken.push(remaining.splice(widest, 1)[0]!.list);
-      lines = this.conditionLines(from, prefix, expr, broken);
-    }
-    for (const line of lines) this.line(line.from, line.indent, line.text);
+    const candidates = [...written, ...others.filter((list) => list.elements.length > 1)].sort((a, b) => a.span.start - b.span.start);
+    const writtenSet = new Set(written);
+    const indent = CLAUSE_INDENT + /^ */.exec(prefix)![0];
+    const pieces = this.piecesAround(prefix + printExpr(expr, this.marksFor(candidates)));
+    const broken = candidates.filter((list, i) => {
+      if (writtenSet.has(list)) return true;
+      const ownLine = `${i === 0 ? "" : "]"}${pieces[i]}${printExpr(list)}${pieces[i + 1]}${i === candidates.length - 1 ? "" : "["}`;
+      return (i === 0 ? CLAUSE_INDENT : indent).length + ownLine.length > MAX_WIDTH;
+    });
+    for (const line of this.linesWithLists(from, CLAUSE_INDENT, indent, prefix, expr, "", broken)) this.line(line.from, line.indent, line.text);
   }
 
-  /** The printed lines of a condition's line with the lists of `broken` one element a line. */
-  private conditionLines(from: number, prefix: string, expr: A.Expr, broken: readonly A.ListLiteral[]): { from: number; indent: string; text: string }[] {
-    if (broken.length === 0) return [{ from, indent: CLAUSE_INDENT, text: prefix + printExpr(expr) }];
-    const inSourceOrder = [...broken].sort((a, b) => a.span.start - b.span.start);
-    // Each broken list is printed as a mark no string holds (a string prints NUL as `\u0000`), then split there.
-    const marks = new Map<A.Expr, string>(inSourceOrder.map((list, i) => [list, `\u0000${i}\u0000`]));
-    const pieces = (prefix + printExpr(expr, marks)).split(/\u0000\d+\u0000/);
-    // The `]` under the start of the line's text (a chain's `and`), the elements two columns in.
-    const indent = CLAUSE_INDENT + /^ */.exec(prefix)![0];
+  /** Each list of `lists` printed as a mark no string holds (a string prints NUL as `\u0000`), to split the printed text there. */
+  private marksFor(lists: readonly A.ListLiteral[]): Map<A.Expr, string> {
+    return new Map<A.Expr, string>(lists.map((list, i) => [list, `\u0000${i}\u0000`]));
+  }
+
+  /** The text between the marks of `marksFor`: one piece more than there are lists marked. */
+  private piecesAround(printed: string): string[] {
+    return printed.split(/\u0000\d+\u0000/);
+  }
+
+  /**
+   * The printed lines of `head`, `expr` and `tail` with the lists of `broken` (in source order)
+   * one element a line: the first line at `firstIndent`, the `]` lines at `indent`, the elements
+   * two columns deeper. An element's own lists written one element a line are broken so too,
+   * two columns deeper again, so a comment inside one stays with its element.
+   */
+  private linesWithLists(from: number, firstIndent: string, indent: string, head: string, expr: A.Expr, tail: string, broken: readonly A.ListLiteral[]): { from: number; indent: string; text: string }[] {
+    if (broken.length === 0) return [{ from, indent: firstIndent, text: head + printExpr(expr) + tail }];
+    const pieces = this.piecesAround(head + printExpr(expr, this.marksFor(broken)) + tail);
     const lines: { from: number; indent: string; text: string }[] = [];
     let lineFrom = from;
-    inSourceOrder.forEach((list, i) => {
-      lines.push(i === 0 ? { from: lineFrom, indent: CLAUSE_INDENT, text: `${pieces[0]}[` } : { from: lineFrom, indent, text: `]${pieces[i]}[` });
-      list.elements.forEach((element, j) => lines.push({ from: element.span.start, indent: `${indent}  `, text: printExpr(element) + (j < list.elements.length - 1 ? "," : "") }));
+    broken.forEach((list, i) => {
+      lines.push(i === 0 ? { from: lineFrom, indent: firstIndent, text: `${pieces[0]}[` } : { from: lineFrom, indent, text: `]${pieces[i]}[` });
+      list.elements.forEach((element, j) => {
+        const comma = j < list.elements.length - 1 ? "," : "";
+        const elementIndent = `${indent}  `;
+        lines.push(...this.linesWithLists(element.span.start, elementIndent, elementIndent, "", element, comma, this.listsOf(element).written));
+      });
       lineFrom = list.span.end - 1;
     });
-    lines.push({ from: lineFrom, indent, text: `]${pieces[inSourceOrder.length]}` });
+    lines.push({ from: lineFrom, indent, text: `]${pieces[broken.length]}` });
     return lines;
   }
 
   /**
    * The outermost list literals of `expr`, in source order: those written one element a line,
-   * and the others. A list inside another is left to the line of its element.
+   * and the others. A list inside another goes with its element (see `linesWithLists`).
    */
   private listsOf(expr: A.Expr): { written: A.ListLiteral[]; others: A.ListLiteral[] } {
     const written: A.ListLiteral[] = [];
@@ -643,12 +670,14 @@ class Formatter {
    * Whether the comments printed above `line` end with a heading that a blank line parted from
    * the line in the source (`// ===== Outbound =====`, then a blank line, then a group of
    * rules): the blank line is kept, or the heading would read as the comment of that one line.
-   * Not before a `}`, nor after a `///`, which documents the line below it either way.
+   * Only above a line that starts a declaration or a rule: inside a rule (between an annotation
+   * and the effect, or the effect and `when`) a blank line would part the rule in two. Not
+   * after a `///` either, which documents the line below it either way.
    */
   private headingAbove(line: CodeLine, above: readonly IToken[]): boolean {
     const last = above[above.length - 1];
     // A comment written inside the line (`@ /* c */ name("x")`) and moved above it is no heading.
-    if (last === undefined || last.tokenType === DocComment || line.text === "}" || last.endOffset! >= line.from) return false;
+    if (last === undefined || last.tokenType === DocComment || !this.itemStarts.has(line.from) || last.endOffset! >= line.from) return false;
     return this.text.slice(last.endOffset! + 1, line.from).trim() === "" && this.blankLineBefore(line.from);
   }
 
