@@ -998,4 +998,12 @@ describe("PC520 shell command allowed by how it starts (audit s20 a1 L2)", () =>
     expect(shell('deny shell.exec when args.cmd like "rm *"')).toEqual([]);
     expect(shell('allow shell.exec when args.dir like "src*"')).toEqual([]);
   });
+
+  it("is silent for an argument named `shell` (a shell's program, not a command line), and where PC517 already reports the path's start (review r1 LOW 6)", () => {
+    const terminal = (rule: string) => checkAlone(`tool term.open { args { shell: string, cmd: string } }\npolicy p {\n  ${rule}\n}\n`).map((d) => d.code);
+    expect(terminal('allow term.open when args.shell like "bash*"')).toEqual([]);
+    expect(terminal('allow term.open when args.cmd like "/bin/*"')).toEqual(["PC517"]);
+    expect(terminal('allow term.open when args.cmd.startsWith("/usr/bin/")')).toEqual(["PC517"]);
+    expect(terminal('allow term.open when args.cmd like "git *"')).toEqual(["PC520"]);
+  });
 });
