@@ -259,9 +259,14 @@ function withoutGlobalNoColor(argv: readonly string[]): string[] {
   return [...options.filter((word) => word !== "--no-color"), ...(end === -1 ? [] : argv.slice(end))];
 }
 
+/** How far a one-dash word may be from a long option's name to be refused as it ("a letter or two"). */
+const ONE_DASH_EDITS = 2;
+
 /**
  * Refuses, as commander's unknown option, a long option written with one dash (`build -output
- * x.policy`, `eval -request r.json`, `check -json`) and one a letter or two away (`-ouptut`).
+ * x.policy`, `eval -request r.json`, `check -json`) and one a letter or two away (`-ouptut`):
+ * one edit for a word of up to three letters, two for a longer one (ONE_DASH_EDITS), no more,
+ * so `-osigned` stays `-o signed` (three edits from `sign`), as docs/cli.md says.
  * Commander reads `-output` as the short `-o` with the value `utput`, so `build` would write a
  * bundle named `utput` and succeed (audit s20 a1 M1). A short option with its value attached
  * stays as it was unless the word reads as a long option's name: `-oout.json` is `-o out.json`,
@@ -281,7 +286,7 @@ function refuseLongOptionWithOneDash(program: Command, words: readonly string[])
     if (isValue) continue;
     const name = /^-([A-Za-z](?:[A-Za-z-]*[A-Za-z])?)(?:=.*)?$/.exec(word)?.[1];
     if (name === undefined || name.length < 2) continue;
-    const meant = longNames.includes(name) ? name : closestName(name, longNames);
+    const meant = longNames.includes(name) ? name : closestName(name, longNames, ONE_DASH_EDITS);
     if (meant === undefined) continue;
     // In commander's words, so the message goes the way of every unknown option's (a file of that name, the verb's prefix).
     verb.error(`error: unknown option '${word}'\n(Did you mean --${meant}?)`, { exitCode: EXIT.usage, code: "commander.unknownOption" });

@@ -124,6 +124,8 @@ describe("a long option written with one dash", () => {
     [["check", "p.policy", "-jsno"], "policyc check: unknown option `-jsno`: did you mean `--json`?\n"],
     [["build", "p.policy", "-ojson"], "policyc build: unknown option `-ojson`: did you mean `--json`?\n"],
     [["check", "p.policy", "-help"], "policyc check: unknown option `-help`: did you mean `--help`?\n"],
+    [["build", "p.policy", "-otarget"], "policyc build: unknown option `-otarget`: did you mean `--target`?\n"],
+    [["build", "p.policy", "-ojsons"], "policyc build: unknown option `-ojsons`: did you mean `--json`?\n"],
   ])("%j is a usage error that writes nothing", async (args, stderr) => {
     expect(await cli(args, { cwd: folder })).toEqual({ code: 2, stdout: "", stderr });
     expect(readdirSync(folder).sort()).toEqual(["p.policy", "r.json"]);
@@ -136,5 +138,13 @@ describe("a long option written with one dash", () => {
     expect(await cli(["test", "p.policy", "--replay", "r.json", "--grep", "-json"], { cwd: folder })).toMatchObject({ stderr: expect.not.stringContaining("unknown option") });
     expect(readdirSync(folder)).toEqual(expect.arrayContaining(["a.json", "b.json"]));
     for (const name of ["a.json", "b.json"]) rmSync(join(folder, name));
+  });
+
+  it("takes a value attached to -o that is more than two edits from every long option's name as the file's name (review r1 LOW 7)", async () => {
+    // `-osigned` is three edits from `--sign`: docs/cli.md refuses only a letter or two.
+    expect(await cli(["build", "p.policy", "-osigned"], { cwd: folder })).toMatchObject({ code: 0, stderr: "" });
+    expect(await cli(["build", "p.policy", "-owrite"], { cwd: folder })).toMatchObject({ code: 0, stderr: "" });
+    expect(readdirSync(folder)).toEqual(expect.arrayContaining(["signed", "write"]));
+    for (const name of ["signed", "write"]) rmSync(join(folder, name));
   });
 });
