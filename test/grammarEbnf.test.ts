@@ -38,13 +38,26 @@ const SEPARATORS = [" ", " ", " ", "\n", "  ", "\n  ", " /* c */ ", " // c\n", "
 const WITH_LINE_BREAK = SEPARATORS.filter((s) => s.includes("\n"));
 
 /**
- * The tokens of a sentence joined into a text. One documented exception to "white space is
- * ignored" (policy.ebnf, `annotation`): an annotation that ends the line of the rule before it
- * is PC111, so an annotation after a rule starts its own line here.
+ * The tokens of a sentence joined into a text. Two documented exceptions to "white space is
+ * ignored" (policy.ebnf, `annotation` and `field_block`): an annotation that ends the line of the
+ * rule before it is PC111, so an annotation after a rule starts its own line here; and two
+ * fields need a `,` or a line break between them, so a field right after another's type does.
  */
 function joinTokens(tokens: readonly string[], seed: number): string {
   const random = seededRandom(seed ^ 0x5eed);
-  return tokens.map((token, i) => (i === 0 ? "" : token === "@" && tokens[i - 1] !== "{" ? random.pick(WITH_LINE_BREAK) : random.pick(SEPARATORS)) + token).join("");
+  const needsLineBreak = (i: number): boolean => (tokens[i] === "@" && tokens[i - 1] !== "{") || fieldAfterType(tokens, i);
+  return tokens.map((token, i) => (i === 0 ? "" : needsLineBreak(i) ? random.pick(WITH_LINE_BREAK) : random.pick(SEPARATORS)) + token).join("");
+}
+
+/**
+ * Whether `tokens[i]` starts a field (a name before `:` or `?:`) right after the end of the
+ * previous field's type (a type's name or its `>`), with no `,` between. In a quantifier a name
+ * before `:` follows `in` or a `.`, and no condition has a `?`.
+ */
+function fieldAfterType(tokens: readonly string[], i: number): boolean {
+  const [before, next] = [tokens[i - 1] ?? "", tokens[i + 1]];
+  if ((next !== ":" && next !== "?") || !/^[A-Za-z_]\w*$/.test(tokens[i]!)) return false;
+  return before === ">" || (/^[A-Za-z_]\w*$/.test(before) && before !== "in");
 }
 
 function sentences(rules: Rules, start: string, count: number, firstSeed = 1): { seed: number; text: string }[] {

@@ -5,6 +5,7 @@ import { DocComment, Kw, LBrace, policyLexer, RBrace } from "../syntax/tokens.js
 import { chainTermsOf } from "./chains.js";
 import type * as A from "./nodes.js";
 import { printExpr } from "./printExpr.js";
+import { subexpressions } from "./subexpressions.js";
 
 /** Lines longer than this get their top-level `and`/`or` chains broken, one term a line. */
 export const MAX_WIDTH = 100;
@@ -105,6 +106,11 @@ class Formatter {
    * not above the `}`, where they would read as the `}`'s (see `placeComments`).
    */
   private readonly lastRuleOfPolicyEnd = new Map<number, number>();
+  /**
+   * Where each declaration and each rule starts (a rule: at its first annotation, or its effect
+   * when it has none): the only lines a heading's blank line is kept above (see `headingAbove`).
+   */
+  private readonly itemStarts = new Set<number>();
 
   constructor(
     private readonly ast: A.PolicyFile,
@@ -120,6 +126,8 @@ class Formatter {
     for (const [i, decl] of this.ast.declarations.entries()) {
       if (i > 0) this.itemsAfterBlank.add(decl.span.start);
       this.blank();
+      this.itemStarts.add(decl.span.start);
+      if (decl.kind === "PolicyDecl") for (const rule of decl.rules) this.itemStarts.add(rule.annotations[0]?.span.start ?? rule.effectSpan.start);
       this.declaration(decl);
       this.noteDocAnchors(decl);
     }
@@ -332,11 +340,102 @@ class Formatter {
     const operator = expr.kind === "Binary" && (expr.operator === "and" || expr.operator === "or") ? expr.operator : undefined;
     // Break when too long, or when the author already broke it: a chain laid out one term a line stays so.
     const authorBroke = this.text.slice(expr.span.start, expr.span.end).includes("\n");
-    if (!operator || (4 + oneLine.length <= MAX_WIDTH && !authorBroke)) return this.line(from, "    ", oneLine);
+    if (!operator || (4 + oneLine.length <= MAX_WIDTH && !authorBroke)) return this.conditionLine(from, `${keyword} `, expr);
     const terms = chainTermsOf(expr, operator);
-    this.line(from, "    ", `${keyword} ${printExpr(terms[0]!)}`);
+    this.conditionLine(from, `${keyword} `, terms[0]!);
     const pad = " ".repeat(Math.max(0, keyword.length + 1 - operator.length - 1));
-    for (const term of terms.slice(1)) this.line(this.tokenBefore(term.span.start), "    ", `${pad}${operator} ${printExpr(term)}`);
+    for (const term of terms.slice(1)) this.conditionLine(this.tokenBefore(term.span.start), `${pad}${operator} `, term);
+  }
+
+  /**
+   * One line of a condition, `prefix` then `expr`, with list literals one element a line (an
+   * allow-list of commands, each with its comment after it): those the author wrote so, and
+   * each other list of two or more elements whose own line is wider than MAX_WIDTH, the line
+   * it is printed on when the other lists of the line are broken (from the `]` of the list
+   * before it, or the line's start, to the `[` of the list after it, or the line's end). A
+   * line wide for other reasons (a parenthesised `or` of many short lists) keeps its lists:
+   * breaking them would not make it fit. The line is printed once, whatever the number of its
+   * lists. `[` ends a line, each element is a line of its own (its comments stay with it), and
+   * `]` starts the line that goes on with the rest, at the indent of the line with the `[`.
+   * A second run finds the lists broken here written so, and the others' own lines as wide as
+   * before: idempotent.
+   */
+  private conditionLine(from: number, prefix: string, expr: A.Expr): void {
+    const { written, others } = this.listsOf(expr);
+    const candidates = [...written, ...others.filter((list) => list.elements.length > 1)].sort((a, b) => a.span.start - b.span.start);
+    const writtenSet = new Set(written);
+    const indent = CLAUSE_INDENT + /^ */.exec(prefix)![0];
+    const pieces = this.piecesAround(prefix + printExpr(expr, this.marksFor(candidates)));
+    const broken = candidates.filter((list, i) => {
+      if (writtenSet.has(list)) return true;
+      const ownLine = `${i === 0 ? "" : "]"}${pieces[i]}${printExpr(list)}${pieces[i + 1]}${i === candidates.length - 1 ? "" : "["}`;
+      return (i === 0 ? CLAUSE_INDENT : indent).length + ownLine.length > MAX_WIDTH;
+    });
+    for (const line of this.linesWithLists(from, CLAUSE_INDENT, indent, prefix, expr, "", broken)) this.line(line.from, line.indent, line.text);
+  }
+
+  /** Each list of `lists` printed as a mark no string holds (a string prints NUL as `\u0000`), to split the printed text there. */
+  private marksFor(lists: readonly A.ListLiteral[]): Map<A.Expr, string> {
+    return new Map<A.Expr, string>(lists.map((list, i) => [list, `\u0000${i}\u0000`]));
+  }
+
+  /** The text between the marks of `marksFor`: one piece more than there are lists marked. */
+  private piecesAround(printed: string): string[] {
+    return printed.split(/\u0000\d+\u0000/);
+  }
+
+  /**
+   * The printed lines of `head`, `expr` and `tail` with the lists of `broken` (in source order)
+   * one element a line: the first line at `firstIndent`, the `]` lines at `indent`, the elements
+   * two columns deeper. An element's own lists written one element a line are broken so too,
+   * two columns deeper again, so a comment inside one stays with its element.
+   */
+  private linesWithLists(from: number, firstIndent: string, indent: string, head: string, expr: A.Expr, tail: string, broken: readonly A.ListLiteral[]): { from: number; indent: string; text: string }[] {
+    if (broken.length === 0) return [{ from, indent: firstIndent, text: head + printExpr(expr) + tail }];
+    const pieces = this.piecesAround(head + printExpr(expr, this.marksFor(broken)) + tail);
+    const lines: { from: number; indent: string; text: string }[] = [];
+    let lineFrom = from;
+    broken.forEach((list, i) => {
+      lines.push(i === 0 ? { from: lineFrom, indent: firstIndent, text: `${pieces[0]}[` } : { from: lineFrom, indent, text: `]${pieces[i]}[` });
+      list.elements.forEach((element, j) => {
+        const comma = j < list.elements.length - 1 ? "," : "";
+        const elementIndent = `${indent}  `;
+        lines.push(...this.linesWithLists(element.span.start, elementIndent, elementIndent, "", element, comma, this.listsOf(element).written));
+      });
+      lineFrom = list.span.end - 1;
+    });
+    lines.push({ from: lineFrom, indent, text: `]${pieces[broken.length]}` });
+    return lines;
+  }
+
+  /**
+   * The outermost list literals of `expr`, in source order: those written one element a line,
+   * and the others. A list inside another goes with its element (see `linesWithLists`).
+   */
+  private listsOf(expr: A.Expr): { written: A.ListLiteral[]; others: A.ListLiteral[] } {
+    const written: A.ListLiteral[] = [];
+    const others: A.ListLiteral[] = [];
+    // Iterative, as printExpr is: a 10,000-term chain must not exhaust the stack.
+    const pending: A.Expr[] = [expr];
+    while (pending.length > 0) {
+      const node = pending.pop()!;
+      if (node.kind === "ListLiteral" && node.elements.length > 0) {
+        (this.writtenOneElementALine(node) ? written : others).push(node);
+        continue;
+      }
+      pending.push(...[...subexpressions(node)].reverse());
+    }
+    return { written, others };
+  }
+
+  /**
+   * Whether a line break comes between a list's own parts (after its `[`, between two elements,
+   * before its `]`), not only inside an element: a list inside a broken one is not broken by it.
+   */
+  private writtenOneElementALine(list: A.ListLiteral): boolean {
+    const bounds = [list.span.start + 1, ...list.elements.flatMap((element) => [element.span.start, element.span.end]), list.span.end - 1];
+    for (let i = 0; i < bounds.length; i += 2) if (/[\r\n]/.test(this.text.slice(bounds[i], bounds[i + 1]))) return true;
+    return false;
   }
 
   private noteDocAnchors(decl: A.Declaration): void {
@@ -537,7 +636,9 @@ class Formatter {
         if (out.length > 0 && out[out.length - 1] !== "") out.push("");
         continue;
       }
-      for (const comment of placement.before.get(entry) ?? []) this.ownLine(out, comment, entry.commentIndent);
+      const before = placement.before.get(entry) ?? [];
+      for (const comment of before) this.ownLine(out, comment, entry.commentIndent);
+      if (this.headingAbove(entry, before)) out.push("");
       const trailing = (placement.after.get(entry) ?? []).map((c) => ` ${c.image.trimEnd()}`).join("");
       out.push(entry.indent + entry.text + trailing);
       // A rule's comments at its clauses' indent; a declaration's at the margin, as the declaration.
@@ -563,6 +664,21 @@ class Formatter {
     const lines = rest.map((line) => line.trimEnd());
     const margin = Math.min(...lines.filter((line) => line !== "").map((line) => line.length - line.trimStart().length));
     for (const line of lines) out.push(line === "" ? "" : `${indent} ${line.slice(margin)}`);
+  }
+
+  /**
+   * Whether the comments printed above `line` end with a heading that a blank line parted from
+   * the line in the source (`// ===== Outbound =====`, then a blank line, then a group of
+   * rules): the blank line is kept, or the heading would read as the comment of that one line.
+   * Only above a line that starts a declaration or a rule: inside a rule (between an annotation
+   * and the effect, or the effect and `when`) a blank line would part the rule in two. Not
+   * after a `///` either, which documents the line below it either way.
+   */
+  private headingAbove(line: CodeLine, above: readonly IToken[]): boolean {
+    const last = above[above.length - 1];
+    // A comment written inside the line (`@ /* c */ name("x")`) and moved above it is no heading.
+    if (last === undefined || last.tokenType === DocComment || !this.itemStarts.has(line.from) || last.endOffset! >= line.from) return false;
+    return this.text.slice(last.endOffset! + 1, line.from).trim() === "" && this.blankLineBefore(line.from);
   }
 
   private blankLineBefore(offset: number): boolean {

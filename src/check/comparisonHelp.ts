@@ -11,7 +11,22 @@ import { compatible, isCollection, type Type } from "./types.js";
  * an address pattern (not in an `ask`, see `RuleContext.effect`).
  */
 export function comparisonHelp(expr: A.Binary, left: Type, right: Type, domainHelp: boolean): string | undefined {
-  return elementwiseHelp(expr, left, right, domainHelp) ?? quotedValueHelp(expr, left, right);
+  return elementwiseHelp(expr, left, right, domainHelp) ?? quotedValueHelp(expr, left, right) ?? stringSideHelp(expr, left, right);
+}
+
+/**
+ * A string compared as something it is not (audit s20 a1 L4): `"x" in agent.team` (`in` asks
+ * about a list; text inside a string is `contains`), `agent.team == 5` (a number where the
+ * string's value goes), `agent.team < 5` (strings have no order).
+ */
+function stringSideHelp(expr: A.Binary, left: Type, right: Type): string | undefined {
+  const [leftText, rightText] = [printExpr(expr.left), printExpr(expr.right)];
+  if (expr.operator === "in" && right.kind === "string" && left.kind === "string") return `\`in\` asks whether a value is among a list's: for text inside the string, write \`${rightText} contains ${leftText}\`; for the whole string, \`${rightText} == ${leftText}\``;
+  if (left.kind !== "string" && right.kind !== "string") return undefined;
+  const [text, other] = left.kind === "string" ? [leftText, unparenthesized(expr.right)] : [rightText, unparenthesized(expr.left)];
+  if (["<", "<=", ">", ">="].includes(expr.operator)) return `strings have no order: compare \`${text}\` with \`==\`, \`!=\`, \`like\` or \`contains\``;
+  if ((expr.operator === "==" || expr.operator === "!=") && other.kind === "IntLiteral") return `\`${text}\` is a string: write the value in quotes, \`${text} ${expr.operator} "${other.value}"\``;
+  return undefined;
 }
 
 /**

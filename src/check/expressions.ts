@@ -47,6 +47,12 @@ export interface Scope {
   readonly locals: ReadonlyMap<string, Type>;
   /** Paths proven present by a `has` earlier in the same `and` chain, e.g. `context.destination`. */
   readonly guards: ReadonlySet<string>;
+  /**
+   * Paths tested with `has` in an earlier term of an `or` (`context has zone or context.zone ==
+   * …`): no guard there, since the later term is read when that test was false, but the reason
+   * a PC303 beside it gives.
+   */
+  readonly testedUnderOr?: ReadonlySet<string>;
 }
 
 /**
@@ -247,7 +253,7 @@ export class ExpressionChecker {
 
   private withGuards(scope: Scope, guards: readonly string[]): Scope {
     if (guards.length === 0) return scope;
-    return { locals: scope.locals, guards: new Set([...scope.guards, ...guards]) };
+    return { ...scope, guards: new Set([...scope.guards, ...guards]) };
   }
 
   /**
@@ -257,7 +263,9 @@ export class ExpressionChecker {
   infer(expr: A.Expr, scope: Scope, rule: RuleContext, expected?: Type): Type {
     const type = this.inferValueOrNamespace(expr, scope, rule, expected);
     if (type.kind !== "namespace") return type;
-    return this.record(expr, this.report("PC206", `\`${type.name}\` is not a value: ${ownEntry(NAMESPACE_USE, type.name) ?? `it is an enum; name one of its members, as in \`${type.name}.${this.schema.enums.get(type.name)?.members[0] ?? "member"}\``}`, expr.span));
+    // Compared with a string (`args.branch == url`), the name may be text whose quotes were forgotten.
+    const quoted = expr.kind === "NameRef" && expected?.kind === "string" ? `if the text was meant, strings are written in quotes: ${JSON.stringify(expr.name)}` : undefined;
+    return this.record(expr, this.report("PC206", `\`${type.name}\` is not a value: ${ownEntry(NAMESPACE_USE, type.name) ?? `it is an enum; name one of its members, as in \`${type.name}.${this.schema.enums.get(type.name)?.members[0] ?? "member"}\``}`, expr.span, quoted));
   }
 
   private inferValueOrNamespace(expr: A.Expr, scope: Scope, rule: RuleContext, expected?: Type): Type {
@@ -479,6 +487,7 @@ export class ExpressionChecker {
         const type = this.infer(term, current, rule);
         if (type.kind !== "bool" && type.kind !== "error") this.report("PC300", `\`${operator}\` needs bool operands, but this is ${describeType(type)}`, term.span);
         current = this.withGuards(current, operator === "and" ? this.guardsFrom(term) : this.guardsFromFalse(term));
+        if (operator === "or") current = { ...current, testedUnderOr: new Set([...(current.testedUnderOr ?? []), ...this.guardsFrom(term)]) };
       }
       // Record intermediate nodes of the chain so every Binary has a type.
       let node: A.Expr = expr;
@@ -718,7 +727,10 @@ export class ExpressionChecker {
           const key = pathKey(expr);
           if (key === undefined || !scope.guards.has(key)) {
             const base = pathKey(expr.object) ?? "…";
-            this.report("PC303", `\`${property.name}\` is optional and may be absent: guard it with \`${base} has ${property.name}\``, expr.span, `write \`${base} has ${property.name} and ${key ?? "…"}…\``);
+            if (key !== undefined && scope.testedUnderOr?.has(key)) {
+              // The guard is written, but an `or` reads this term only when it was false (audit s20 a1 L3).
+              this.report("PC303", `\`${property.name}\` is optional and may be absent: the guard \`${base} has ${property.name}\` is under \`or\`, so it does not cover this read`, expr.span, `an \`or\` reads this when the guard is false: write \`${base} has ${property.name} and ${key}…\`, or \`not (${base} has ${property.name}) or ${key}…\` to include its absence`);
+            } else this.report("PC303", `\`${property.name}\` is optional and may be absent: guard it with \`${base} has ${property.name}\``, expr.span, `write \`${base} has ${property.name} and ${key ?? "…"}…\``);
           }
         }
         return this.record(expr, field.type, { kind: "field", name: property.name, optional: field.optional });
@@ -849,7 +861,11 @@ export class ExpressionChecker {
     // An enum member compared with a string (`agent.team == internal`) is text whose quotes were
     // forgotten; compared with labels that are strings, it is a label of an enum that is not the label enum.
     const labelHelp = memberHelp !== undefined && this.comparedWithLabels.has(expr) ? this.notLabelEnumHelp(text) : undefined;
-    const help = labelHelp ?? (memberHelp !== undefined ? (quoted ?? memberHelp) : undefined) ?? this.unknownRootHelp(root, text) ?? didYouMean(root, candidates) ?? quoted;
+    // A bare name where a string is expected is text whose quotes were forgotten (`args.branch ==
+    // main`) more often than a typo of a root or an enum: only a local (a quantifier's variable)
+    // is still suggested before the quotes, not `email` for `main` (audit s20 a1 M2).
+    const nameCandidates = quoted !== undefined && expr.kind === "NameRef" ? scope.locals.keys() : candidates;
+    const help = labelHelp ?? (memberHelp !== undefined ? (quoted ?? memberHelp) : undefined) ?? this.unknownRootHelp(root, text) ?? didYouMean(root, nameCandidates) ?? quoted;
     return this.report("PC206", `unknown name \`${root}\``, expr.kind === "Member" ? firstName(expr).span : expr.span, help);
   }
 

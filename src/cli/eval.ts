@@ -164,6 +164,19 @@ function explanationForPeople(explanation: Explanation): Explanation {
   };
 }
 
+/**
+ * What a request looks like, for `eval --help` (audit s20 a1 L6): a first-week user pieced it
+ * together from validation errors. docs/cli.md shows the same example.
+ */
+const REQUEST_EXAMPLE_HELP = `
+A request is one JSON object, as the enforcement point sends it (language.md section 7);
+\`agent\`, \`user\` and \`context\` as the policies declare them, \`args\` as the tool does,
+\`time\` (RFC 3339) the engine's clock when absent:
+  {"session": "s1", "time": "2026-12-01T10:00:00Z", "tool": "kb.search", "intent": "support.reply",
+   "agent": {"id": "bot", "team": "support", "attested": true}, "user": {"id": "u1"},
+   "context": {"labels": []}, "args": {"query": "refunds"}}
+  echo '{"session": "s1", "tool": "kb.search", …}' | policyc eval policies/ -r -`;
+
 export function registerEval(program: Command, io: Io, finish: (code: ExitCode) => void): void {
   const command = program
     .command("eval")
@@ -172,6 +185,7 @@ export function registerEval(program: Command, io: Io, finish: (code: ExitCode) 
     .option("--bundle <file>", "decide with a built bundle instead of sources")
     .option("--public-key <file>", "require the bundle to be signed by this Ed25519 public key (PEM, DER or JSON Web Key)")
     .option("-r, --request <file>", "the request as JSON (or JSON Lines: earlier lines set up the session); - reads standard input")
-    .option("--json", "print the decision object with its explanation as JSON");
+    .option("--json", "print the decision object with its explanation as JSON")
+    .addHelpText("after", REQUEST_EXAMPLE_HELP);
   withEngineFlags(addMaxErrors(command)).action((paths: string[], options: EvalOptions) => finish(evalVerb(io, paths, options)));
 }

@@ -62,9 +62,12 @@ export function withinOneEdit(a: string, b: string): boolean {
   return editDistance(a, b, 1) <= 1;
 }
 
-/** The known name closest to `name`, if it is close enough to be a likely typo. */
-export function closestName(name: string, known: Iterable<string>): string | undefined {
-  const limit = Math.max(1, Math.min(3, Math.ceil(name.length / 3)));
+/**
+ * The known name closest to `name`, if it is close enough to be a likely typo: within one edit
+ * per three characters of `name` (at least one), and at most `maxEdits` (3 unless given).
+ */
+export function closestName(name: string, known: Iterable<string>, maxEdits = 3): string | undefined {
+  const limit = Math.max(1, Math.min(maxEdits, Math.ceil(name.length / 3)));
   let best: string | undefined;
   let bestDistance = limit + 1;
   const lowered = name.toLowerCase();

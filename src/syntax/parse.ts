@@ -6,6 +6,7 @@ import type { SourceFile } from "../source/SourceFile.js";
 import { sourceFileOf } from "../source/sourceInputs.js";
 import type { Span } from "../source/Span.js";
 import { AstBuilder } from "./astBuilder.js";
+import { attributesWithoutSeparator } from "./attributeSeparators.js";
 import { EFFECT_KEYWORDS, mistakenItem } from "./declarationItems.js";
 import { annotationEnd, annotationsEnd, CLAUSE_KEYWORDS, CLOSERS, DECLARATION_STARTS, declarationShapeAt, NAME_BEFORE, OPENERS, startsRule } from "./starts.js";
 import { describeToken, firstErrorGrammar, grammarInstance, type PolicyGrammar } from "./grammar.js";
@@ -16,7 +17,7 @@ import { headOf } from "../runtime/cutText.js";
 import { MAX_NESTING as MAX_REQUEST_NESTING } from "../runtime/schema.js";
 import { dropStrayAts, quoteBareAnnotationArguments } from "./bareAnnotationArguments.js";
 import { bidiControlDiagnostics, hasBidiControl, hiddenInStringDiagnostics, invisibleCharacterMessage } from "./hiddenCharacters.js";
-import { capitalisedOperandKeyword, helpForSyntaxError, keywordAsQuantifierVariable, keywordValueHelp, keywordWrittenAsValue, quotedNameHelp, unclosedBrace, unclosedBracket } from "./syntaxHelp.js";
+import { capitalisedOperandKeyword, enumMemberWithoutComma, helpForSyntaxError, keywordAsQuantifierVariable, keywordValueHelp, keywordWrittenAsValue, quotedNameHelp, unclosedBrace, unclosedBracket } from "./syntaxHelp.js";
 import * as T from "./tokens.js";
 import { closeUnclosedBrackets, neverClosedHelp, type StrayCloser, type Unclosed } from "./unclosedBrackets.js";
 
@@ -257,6 +258,8 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
       if (previous && reported && reported !== previous && reported.tokenType.name !== "EOF") {
         message = message.replace(` after ${describeToken(reported)}, found`, ` after ${describeToken(previous)}, found`);
       }
+      // `enum Color { red green }`: the `,` is what the member lacks, more likely than the `}`.
+      if (index > 0 && enumMemberWithoutComma(chunk, index)) message = message.replace(/^expected `\}`/, "expected `,` or `}`");
       // At the end of a rule, the token found is the policy's `}`.
       const found = error.token.tokenType.name === "EOF" ? following : error.token;
       const leftOpen = found && closed.closers.get(found);
@@ -387,7 +390,9 @@ export function parse(source: SourceFile | string, path = "<input>", options: Pa
     const ast: PolicyFile = { kind: "PolicyFile", path: file.path, declarations, span: { file, start: 0, end: file.text.length } };
     const echoed = new Set([...echoes].map((unclosed) => diagnostics[unclosedAt.get(unclosed)!]));
     const kept = echoed.size === 0 ? diagnostics : diagnostics.filter((d) => !echoed.has(d));
-    kept.push(...builder.diagnostics);
+    // After a syntax error, items were skipped or recovered, and fields may only seem to share a line.
+    const hasSyntaxErrors = kept.some((d) => d.severity === "error");
+    kept.push(...builder.diagnostics, ...(hasSyntaxErrors ? [] : attributesWithoutSeparator(file, declarations)));
     return { file, ast, comments, docComments, diagnostics: dedupe(kept) };
   } catch (error) {
     // A bug or an exhausted stack must still come out as a diagnostic, never as a crash.

@@ -285,6 +285,7 @@ function helpInDeclaration(tokens: readonly IToken[], index: number): string | u
   }
   if (found.tokenType === T.LBracket && next?.tokenType === T.RBracket && isName(previous) && adjacent(previous, found)) return `a list is written \`list<${previous.image}>\``;
   if (found.tokenType === T.RBrace && previous.tokenType === T.Comma && blockOwner(tokens, index) === "enum") return "an enum's members take no `,` after the last one";
+  if (enumMemberWithoutComma(tokens, index)) return `separate members with \`,\`: \`${previous.image}, ${found.image}\``;
   const owner = blockOwner(tokens, index);
   if (owner !== undefined && ATTRIBUTE_BLOCKS.has(owner)) return helpInAttribute(tokens, index, owner);
   const keywords = owner === undefined || !isName(found) ? undefined : ownEntry(BODY_KEYWORDS, owner)?.map((type) => type.name.slice("Kw_".length));
@@ -298,6 +299,15 @@ function helpInDeclaration(tokens: readonly IToken[], index: number): string | u
     if (meant !== undefined && meant !== found.image) return `did you mean \`${meant}\`? ${declares}`;
   }
   return undefined;
+}
+
+/**
+ * `enum Color { red green }`: a member where a `,` or the `}` goes, whose error ("expected `}`")
+ * would leave out the `,` the author forgot.
+ */
+export function enumMemberWithoutComma(tokens: readonly IToken[], index: number): boolean {
+  const [previous, found] = [tokens[index - 1], tokens[index]];
+  return previous !== undefined && found !== undefined && isName(previous) && isName(found) && blockOwner(tokens, index) === "enum";
 }
 
 /**
@@ -339,8 +349,13 @@ function helpInAttribute(tokens: readonly IToken[], index: number, owner: string
     const after = tokens[index + 2];
     return `an optional attribute has a \`?\` after its name: \`${found.image}?: ${after && isName(after) ? after.image : "…"}\``;
   }
-  const name = tokens[index - 3];
-  if (found.tokenType === T.Question && tokens[index - 2]?.tokenType === T.Colon && name && isName(name)) return `an optional attribute has a \`?\` after its name: \`${name.image}?: ${previous.image}\``;
+  // `cc: string?`, `cc: list<string>?` (TypeScript's and Kotlin's place for it): the type runs back to the `:`.
+  if (found.tokenType === T.Question) {
+    let colon = index - 1;
+    while (colon > 0 && (isName(tokens[colon]!) || tokens[colon]!.tokenType === T.Less || tokens[colon]!.tokenType === T.Greater || tokens[colon]!.tokenType === T.Comma)) colon--;
+    const name = tokens[colon - 1];
+    if (colon < index - 1 && tokens[colon]!.tokenType === T.Colon && name && isName(name)) return `an optional attribute has a \`?\` after its name: \`${name.image}?: ${textOf(tokens, colon + 1, index)}\``;
+  }
   // `set(string)`, `list[string]`, `[string]`: the element type goes in `<…>`.
   const element = next && isName(next) ? next.image : "…";
   if ((found.tokenType === T.LParen || found.tokenType === T.LBracket) && (previous.image === "set" || previous.image === "list")) return `a ${previous.image} is written \`${previous.image}<${element}>\``;

@@ -240,6 +240,17 @@ describe("names in rules", () => {
     expect(helpOf("agent.team == internal")).toBe('strings are written in quotes: "internal"');
   });
 
+  it("PC206: a bare name compared with a string gets the quotes before a did-you-mean to a root of a like spelling", () => {
+    // `main` is one edit from the `email` namespace: the branch name was meant (audit s20 a1 M2).
+    const policy = (condition: string) => `tool git.push { args { branch: string } }\npolicy p {\n  deny git.push when ${condition}\n}\n`;
+    const helps = (condition: string) => checkAlone(policy(condition)).filter((d) => d.code === "PC206").map((d) => d.help);
+    expect(helps("args.branch == main")).toEqual(['strings are written in quotes: "main"']);
+    expect(helps("args.branch in [main, prod]")).toEqual(['strings are written in quotes: "main"', 'strings are written in quotes: "prod"']);
+    expect(helps("args.branch == url")).toEqual(['if the text was meant, strings are written in quotes: "url"']);
+    // A quantifier's variable one edit away is still the likelier meaning.
+    expect(helps('any(branch in ["a"]: args.branch == brnch)')).toEqual(["did you mean `branch`?"]);
+  });
+
   it("PC206: a member of an enum that is not the label enum, compared with labels that are strings, says where the label enum comes from", () => {
     const set = (context: string, condition: string) => `enum Labels { public, pii }\ncontext { ${context} }\ntool mail.read { returns pi }\ntool mail.send {}\npolicy p {\n  deny mail.send when ${condition}\n}\n`;
     const expected = (name: string, make = "rename `Labels` to `Label`, or declare `context.labels` as `set<Labels>`") =>

@@ -34,6 +34,13 @@ function withExtra(...texts: string[]) {
 }
 
 describe("PC300 type mismatch", () => {
+  it("on a string used as a list, a number or an ordered value, says what was meant (audit s20 a1 L4)", () => {
+    const helpOf = (condition: string) => rules(`deny * when ${condition}`).map((d) => [d.code, d.help]);
+    expect(helpOf('"x" in agent.team')).toEqual([["PC300", '`in` asks whether a value is among a list\'s: for text inside the string, write `agent.team contains "x"`; for the whole string, `agent.team == "x"`']]);
+    expect(helpOf("agent.team == 5")).toEqual([["PC300", '`agent.team` is a string: write the value in quotes, `agent.team == "5"`']]);
+    expect(helpOf("agent.team < 5")).toEqual([["PC300", "strings have no order: compare `agent.team` with `==`, `!=`, `like` or `contains`"]]);
+  });
+
   it("in every comparison operator", () => {
     expectEach("PC300", [
       'allow kb.search when agent.attested == "yes"', // ==
@@ -284,6 +291,18 @@ describe("PC303 optional attributes need a `has` guard", () => {
       "ask http.get when (context has destination or agent.attested) and context.destination.zone == external", // inside an `or`
       "ask http.get unless context.destination.zone == internal", // `unless` without a `when` guard
     ]);
+  });
+
+  it("says so when the guard is written but under `or` (audit s20 a1 L3)", () => {
+    const [found] = rules("deny http.get when context has destination or context.destination.zone == external");
+    expect(found).toMatchObject({
+      code: "PC303",
+      message: "`destination` is optional and may be absent: the guard `context has destination` is under `or`, so it does not cover this read",
+      help: "an `or` reads this when the guard is false: write `context has destination and context.destination…`, or `not (context has destination) or context.destination…` to include its absence",
+    });
+    // Inside a term after the `or`, too; and with no guard written, the plain message.
+    expect(rules("deny http.get when context has destination or (agent.attested and context.destination.zone == external)")[0]!.message).toContain("is under `or`");
+    expect(rules("deny http.get when agent.attested or context.destination.zone == external")[0]!.message).toBe("`destination` is optional and may be absent: guard it with `context has destination`");
   });
 
   it("nested optionals need a guard at each level; optional arguments too", () => {

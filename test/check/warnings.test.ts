@@ -55,6 +55,12 @@ describe("PC501 allow overridden by an unconditional deny or ask", () => {
     expect(codesAndLines(rules("allow kb.search", "deny kb.search unless false"))).toEqual([["PC501", 2]]);
   });
 
+  it("is not reported naming a rule whose id another rule has too (PC200 or PC207 says so; audit s20 a1 L5)", () => {
+    const codes = (text: string) => checkAlone(text).map((d) => d.code);
+    expect(codes("tool a.b {}\npolicy p { allow a.b }\npolicy p { deny a.b }\n")).toEqual(["PC200"]);
+    expect(codes('tool a.b {}\npolicy p {\n  @name("x")\n  allow a.b\n  @name("x")\n  deny a.b\n}\n')).toEqual(["PC207"]);
+  });
+
   it("across files", () => {
     const result = analyze([
       { path: "decls.policy", text: DECLS },
@@ -975,5 +981,29 @@ describe("PC515: session.labels read while context.labels is not declared", () =
     expect(engine.decide(request("b", "crm.lookup", ["PII"])).reasons).toEqual(['request.context.labels[0] must be a member of Label (public, pii), not the string "PII"']);
     expect(engine.decide(request("c", "crm.lookup", ["pii"])).decision).toBe("allow");
     expect(engine.decide(request("c", "email.send")).decision).toBe("deny");
+  });
+});
+
+describe("PC520 shell command allowed by how it starts (audit s20 a1 L2)", () => {
+  const shell = (rule: string) => checkAlone(`tool shell.exec { args { cmd: string, dir: string } }\npolicy p {\n  ${rule}\n}\n`).map((d) => d.code);
+  it("warns of `like \"…*\"` and startsWith on a command where the test allows, and @suppress hides it", () => {
+    expect(shell('allow shell.exec when args.cmd like "npm *"')).toEqual(["PC520"]);
+    expect(shell('allow shell.exec when args.cmd.startsWith("git ")')).toEqual(["PC520"]);
+    expect(shell('deny shell.exec unless args.cmd like "npm *"')).toEqual(["PC520"]);
+    expect(shell('@suppress("PC520")\n  allow shell.exec when args.cmd like "npm *"')).toEqual([]);
+  });
+
+  it("is silent for whole commands, for a deny, and for an argument that is no command", () => {
+    expect(shell('allow shell.exec when args.cmd in ["npm test", "npm run lint"]')).toEqual([]);
+    expect(shell('deny shell.exec when args.cmd like "rm *"')).toEqual([]);
+    expect(shell('allow shell.exec when args.dir like "src*"')).toEqual([]);
+  });
+
+  it("is silent for an argument named `shell` (a shell's program, not a command line), and where PC517 already reports the path's start (review r1 LOW 6)", () => {
+    const terminal = (rule: string) => checkAlone(`tool term.open { args { shell: string, cmd: string } }\npolicy p {\n  ${rule}\n}\n`).map((d) => d.code);
+    expect(terminal('allow term.open when args.shell like "bash*"')).toEqual([]);
+    expect(terminal('allow term.open when args.cmd like "/bin/*"')).toEqual(["PC517"]);
+    expect(terminal('allow term.open when args.cmd.startsWith("/usr/bin/")')).toEqual(["PC517"]);
+    expect(terminal('allow term.open when args.cmd like "git *"')).toEqual(["PC520"]);
   });
 });

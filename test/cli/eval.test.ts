@@ -1004,3 +1004,17 @@ describe("policyc eval: a request's own long tool name or session id in the head
     }
   });
 });
+
+describe("eval --help", () => {
+  // A first-week user pieced the request together from validation errors (audit s20 a1 L6).
+  it("shows a minimal request, one that the customer-support sample decides", async () => {
+    const help = await cli(["eval", "--help"]);
+    expect(help.code).toBe(0);
+    const example = /\n {2}(\{"session".*?\}\})\n/s.exec(help.stdout)?.[1];
+    expect(example).toBeDefined();
+    const decided = await cli(["eval", "samples/customer-support", "-r", "-", "--json"], { stdin: example! });
+    expect(decided.code, decided.stderr).toBe(0);
+    expect(JSON.parse(decided.stdout)).toMatchObject({ decision: "allow" });
+    expect(readFileSync(join(ROOT, "docs", "cli.md"), "utf8")).toContain(example!.replace(/\n {3}/g, "\n "));
+  });
+});

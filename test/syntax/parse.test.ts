@@ -398,6 +398,9 @@ describe("one-edit mistakes get the edit as their help", () => {
     expect(first("tool kb.reindex {\n  args { paths: string[] }\n}")?.help).toBe("a list is written `list<string>`");
     expect(first("agent { clearance: risk }")?.help).toBe("the type of risk levels is `Risk`, with a capital");
     expect(problems("enum Color { red, green, }")).toEqual([expect.objectContaining({ code: "PC103", help: "an enum's members take no `,` after the last one" })]);
+    // Audit s20 a1 M4: a `,` left out between members is asked for, not only the `}`.
+    expect(problems("enum Color { red green, blue }")).toEqual(syntaxError(1, 18, "expected `,` or `}` after `red`, found `green`", "separate members with `,`: `red, green`"));
+    expect(problems("enum Color {\n  red\n  green\n}")).toEqual(syntaxError(3, 3, "expected `,` or `}` after `red`, found `green`", "separate members with `,`: `red, green`"));
   });
 
   it("a tool's and an intent's bodies: `=`, brackets, quotes, other words for their keywords, a description, a rule", () => {
@@ -529,6 +532,13 @@ describe("a mistake inside a declaration's block is one error: its item is skipp
     expect(problems('agent {\n  "team": string\n  zone: Zone\n}')).toEqual(syntaxError(2, 3, 'expected `}` after `{`, found `"team"`', "an attribute's name is written without quotes: `team`"));
     expect(problems("tool kb.read {\n  args {\n    path: string\n    optional limit: int\n  }\n}")).toEqual(syntaxError(4, 14, "expected `:` after `optional`, found `limit`", "an optional attribute has a `?` after its name: `limit?: int`"));
     expect(problems("agent {\n  team: string?\n}")).toEqual(syntaxError(2, 15, "expected `}` after `string`, found `?`", "an optional attribute has a `?` after its name: `team?: string`"));
+    // Two attributes on one line need a `,` between them, as language.md 3.3 says (audit s20 a1 L7); a line break will do.
+    const oneLine = "separate attributes with `,` or put each on a line of its own: `a: string, b: int`";
+    expect(problems("type T { a: string b: int }")).toEqual(syntaxError(1, 20, "expected `,` or a line break after `a: string`, found `b`", oneLine));
+    expect(problems("tool x.y {\n  args { a: string b: int }\n}")).toEqual(syntaxError(2, 20, "expected `,` or a line break after `a: string`, found `b`", oneLine));
+    expect(problems("type T {\n  a: string // why\n  b: int\n}\nagent { a: string, b: int, }")).toEqual([]);
+    // TypeScript's place for it after a generic type (audit s20 a1 M4).
+    expect(problems("type T { cc: list<string>? }")).toEqual(syntaxError(1, 26, "expected `}` after `>`, found `?`", "an optional attribute has a `?` after its name: `cc?: list<string>`"));
     expect(problems("agent {\n  roles: set(string)\n  zone: Zone\n}")).toEqual(syntaxError(2, 13, "expected `}` after `set`, found `(`", "a set is written `set<string>`"));
     expect(problems("user {\n  roles: list[string]\n}")).toEqual(syntaxError(2, 14, "expected `}` after `list`, found `[`", "a list is written `list<string>`"));
     expect(problems("agent {\n  roles: [string]\n  zone: Zone\n}")).toEqual(syntaxError(2, 10, "expected a name after `:`, found `[`", "a list is written `list<string>`"));

@@ -17,6 +17,11 @@ export function checkOverriddenAllows(rules: readonly CheckedRule[], diagnostics
     for (const tool of checked.tools) if (!overriders.has(tool)) overriders.set(tool, checked);
   }
   if (alwaysDenied.size === 0 && alwaysAsked.size === 0) return;
+  // Ids used by more than one rule (a policy declared twice, one `@name` on two rules) are
+  // PC200 or PC207 already; a PC501 naming one would name the allow's own id as its overrider
+  // (`p/1` denies what `p/1` allows), which explains nothing (audit s20 a1 L5).
+  const rulesById = new Map<string, number>();
+  for (const checked of rules) rulesById.set(checked.id, (rulesById.get(checked.id) ?? 0) + 1);
   for (const checked of rules) {
     if (checked.rule.effect !== "allow" || checked.tools.length === 0) continue;
     // For each tool, the rule that decides it: a deny, else (for an allow that grants nothing) an ask.
@@ -25,6 +30,7 @@ export function checkOverriddenAllows(rules: readonly CheckedRule[], diagnostics
     if (!checked.tools.every((t) => overrider(t) !== undefined)) continue;
     // Denies before asks (a deny decides), each in source order.
     const by = [...new Set(checked.tools.map((t) => overrider(t)!))].sort((a, b) => Number(a.rule.effect !== "deny") - Number(b.rule.effect !== "deny") || rules.indexOf(a) - rules.indexOf(b));
+    if (by.some((r) => rulesById.get(r.id)! > 1)) continue;
     const first = by[0]!;
     const effects = new Set(by.map((r) => r.rule.effect));
     let cause: string;
