@@ -207,6 +207,23 @@ describe("policyc eval", () => {
     });
   });
 
+  it("an ip.inRange of a value that is no bare host fails its term only: a false term, a true `unless` or a later element still settles the rule, and the decision agrees with its explanation (audit s20 a5 #1)", async () => {
+    write("ranges-decls.policy", "tool t.a { risk medium args { s: string, to: list<string>, n: int } }\n");
+    write("ranges-and.policy", 'policy p {\n  @name("ok") allow t.a\n  @name("d") deny t.a when ip.inRange(args.s, "10.0.0.0/8") and args.n > 100\n}\n');
+    write("ranges-unless.policy", 'policy p {\n  @name("ok") allow t.a\n  @name("d") deny t.a when ip.inRange(args.s, "10.0.0.0/8") unless args.n == 0\n}\n');
+    write("ranges-any.policy", 'policy p {\n  @name("ok") allow t.a when any(r in args.to: ip.inRange(r, "10.0.0.0/8"))\n}\n');
+    write("ranges-url.json", JSON.stringify({ session: "s1", tool: "t.a", args: { s: "http://10.0.0.1/", to: [], n: 0 } }));
+    write("ranges-list.json", JSON.stringify({ session: "s1", tool: "t.a", args: { s: "", to: ["a@acme.com", "10.0.0.1"], n: 0 } }));
+    const and = await evaluate(["ranges-decls.policy", "ranges-and.policy", "--request", "ranges-url.json"]);
+    expect(and.stdout).toMatch(/^allow t\.a \(session s1\)\n {2}by ok \(allow, /);
+    expect(and.stdout).toContain('    d (deny) did not match: `ip.inRange(args.s, "10.0.0.0/8")` failed: ip.inRange: "http://10.0.0.1/" is a URL, not a host: take its host with url.host(…); `args.n > 100` was false (0 > 100)\n');
+    expect(and.stdout).not.toContain("error:");
+    const unless = await evaluate(["ranges-decls.policy", "ranges-unless.policy", "--request", "ranges-url.json"]);
+    expect(unless.stdout).toMatch(/^allow t\.a \(session s1\)\n {2}by ok \(allow, /);
+    const any = await evaluate(["ranges-decls.policy", "ranges-any.policy", "--request", "ranges-list.json", "--json"]);
+    expect(JSON.parse(any.stdout)).toMatchObject({ decision: "allow", rules: ["ok"], errors: [], explanation: { rules: [{ id: "ok", matched: true }] } });
+  });
+
   it("shows a revocation", async () => {
     const history = [0, 1, 2, 3, 4].map((i) => JSON.stringify(call("kb.search", i * 1000, { session: "loop" }))).join("\n");
     const result = await evaluate(["decls.policy", "support.policy", "--request", "-"], history);
