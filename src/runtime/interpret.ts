@@ -129,8 +129,10 @@ export class Interpreter {
         return this.threeValued(e.terms.map((term) => () => this.evaluate(term, locals)), false);
       case "or":
         return this.threeValued(e.terms.map((term) => () => this.evaluate(term, locals)), true);
-      case "compare":
-        return this.compare(e, ...this.operandsCompared(e, locals));
+      case "compare": {
+        const { left, right } = this.operandsCompared(e, locals);
+        return this.compare(e, left, right);
+      }
       case "enumRank": {
         // Not a member (an undeclared label): no rank, as the generated code's Map lookup gives.
         const rank = e.members.indexOf(this.evaluate(e.value, locals) as string);
@@ -300,22 +302,40 @@ export class Interpreter {
     return this.c.s.labels ?? new Set();
   }
 
-  /** A comparison's operands, left then right; a count compared with a number as the generated code counts it (ir.countSettledAt). */
-  private operandsCompared(e: Comparison, locals: ReadonlyMap<string, unknown>): [unknown, unknown] {
+  /**
+   * A comparison's operands, left then right; a count compared with a number as the generated
+   * code counts it (ir.countSettledAt). `atLeast`: per side, whether it is a count the window
+   * could give only in part (see `count`).
+   */
+  private operandsCompared(e: Comparison, locals: ReadonlyMap<string, unknown>): { left: unknown; right: unknown; atLeast: readonly [boolean, boolean] } {
     const settled = this.settlesCounts ? countSettledAt(e) : undefined;
-    const side = (operand: IrExpr) => (settled?.count === operand ? this.count(settled.count, settled.settledAt) : this.evaluate(operand, locals));
+    const side = (operand: IrExpr) => {
+      this.countAtLeast = false;
+      return settled?.count === operand ? this.count(settled.count, settled.settledAt) : this.evaluate(operand, locals);
+    };
     const left = side(e.left);
-    return [left, side(e.right)];
+    const leftAtLeast = this.countAtLeast && e.left.op === "count";
+    const right = side(e.right);
+    return { left, right, atLeast: [leftAtLeast, this.countAtLeast && e.right.op === "count"] };
   }
+
+  /**
+   * Whether the last `session.count` evaluated is a lower bound: its window let go of attempts
+   * dated inside it (it keeps only as many as the policy's numbers need, so the comparison is
+   * still settled), and more happened than it counted.
+   */
+  private countAtLeast = false;
 
   /** A `session.count`, this attempt included; `settledAt`: see ir.countSettledAt and SessionState.windowFault. */
   private count(e: Extract<IrExpr, { op: "count" }>, settledAt?: number): number {
     const c = this.c;
     const mask = e.tools === null ? null : this.toolMask(e.tools);
     const self = e.tools === null || e.tools.includes(c.tool) ? 1 : 0;
-    const fault = c.s.windowFault(c.now - e.withinMs, mask, e.pattern, settledAt === undefined ? undefined : settledAt - self);
+    const since = c.now - e.withinMs;
+    const fault = c.s.windowFault(since, mask, e.pattern, settledAt === undefined ? undefined : settledAt - self);
     if (fault !== undefined) rt.fail(fault);
-    return c.s.countSince(c.now - e.withinMs, mask, e.pattern) + self;
+    this.countAtLeast = c.s.countMayBeMore(since);
+    return c.s.countSince(since, mask, e.pattern) + self;
   }
 
   private compare(e: Comparison, left: unknown, right: unknown): boolean {
@@ -378,9 +398,9 @@ export class Interpreter {
         return { value, why: decidedBy >= 0 ? { kind: "element", index: decidedBy, element, body: lastWhy } : undefined };
       }
       case "compare": {
-        const [left, right] = this.operandsCompared(e, locals);
+        const { left, right, atLeast } = this.operandsCompared(e, locals);
         const value = this.compare(e, left, right);
-        return { value, why: { kind: "compared", left, right, value } };
+        return { value, why: { kind: "compared", left, right, value, ...(atLeast[0] || atLeast[1] ? { atLeast } : {}) } };
       }
       default: {
         const test = testOf(e);

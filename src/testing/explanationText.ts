@@ -59,7 +59,7 @@ function insideNext(path: string | null, next: Evidence | undefined): boolean {
  */
 function comparisonText(comparison: Evidence & { kind: "comparison" }, shownPaths: ReadonlyMap<string, boolean>): string | null {
   const { left, right, operator, value } = comparison;
-  const both = `${left.shown} ${operator} ${right.shown}`;
+  const both = `${valueOf(left)} ${operator} ${valueOf(right)}`;
   if (operator !== "==" && operator !== "!=") return both;
   if (left.constant && right.constant) return null;
   const unshown = (side: ComparedOperand): boolean => side.text === null || !alreadyShown(side.text, shownPaths);
@@ -113,7 +113,12 @@ function alreadyShown(path: string, shownPaths: ReadonlyMap<string, boolean>): b
 }
 
 function is(operand: ComparedOperand): string | null {
-  return operand.text === null ? null : `${operand.text} is ${operand.shown}`;
+  return operand.text === null ? null : `${operand.text} is ${valueOf(operand)}`;
+}
+
+/** A compared value as shown: a count known only as a lower bound (ComparedOperand.atLeast) says so. */
+function valueOf(operand: ComparedOperand): string {
+  return operand.atLeast === true ? `at least ${operand.shown}` : operand.shown;
 }
 
 function ordinal(n: number): string {

@@ -224,6 +224,22 @@ describe("policyc eval", () => {
     expect(JSON.parse(any.stdout)).toMatchObject({ decision: "allow", rules: ["ok"], errors: [], explanation: { rules: [{ id: "ok", matched: true }] } });
   });
 
+  it("shows a session.count whose window let go of attempts inside it as a lower bound, in the text and in --json, and an exact one as it is (audit s20 a5 #2)", async () => {
+    // The window keeps what `>= 1` needs: from the fourth call in a minute it holds fewer than were made.
+    write("count-decls.policy", "tool t.a { risk medium args { n: int } }\n");
+    write("count.policy", 'policy p {\n  @name("a") allow t.a when session.count(within 1m) >= 1\n}\n');
+    write("count-100.policy", 'policy p {\n  @name("a") allow t.a when session.count(within 1m) >= 1\n  @name("b") deny t.a when session.count(within 1m) > 100\n}\n');
+    const calls = [0, 1, 2, 3, 4].map((i) => JSON.stringify({ time: `2026-01-01T00:00:0${i}Z`, session: "s1", tool: "t.a", args: { n: 0 } }));
+    const countLine = async (policy: string, history: string[]): Promise<string | undefined> => (await evaluate(["count-decls.policy", policy, "--request", "-"], history.join("\n"))).stdout.split("\n").find((line) => line.includes("session.count"));
+    expect(await countLine("count.policy", calls.slice(0, 3))).toBe("    `session.count(within 1m) >= 1` was true (3 >= 1)");
+    expect(await countLine("count.policy", calls)).toBe("    `session.count(within 1m) >= 1` was true (at least 3 >= 1)");
+    // A window that keeps them all (another rule compares with 100) counts them all.
+    expect(await countLine("count-100.policy", calls)).toBe("    `session.count(within 1m) >= 1` was true (5 >= 1)");
+    const json = JSON.parse((await evaluate(["count-decls.policy", "count.policy", "--request", "-", "--json"], calls.join("\n"))).stdout) as { decision: string; explanation: { rules: { clauses: { evidence: { left: unknown }[] }[] }[] } };
+    expect(json.decision).toBe("allow");
+    expect(json.explanation.rules[0]!.clauses[0]!.evidence[0]!.left).toEqual({ text: "session.count(within 1m)", shown: "3", constant: false, atLeast: true });
+  });
+
   it("shows a revocation", async () => {
     const history = [0, 1, 2, 3, 4].map((i) => JSON.stringify(call("kb.search", i * 1000, { session: "loop" }))).join("\n");
     const result = await evaluate(["decls.policy", "support.policy", "--request", "-"], history);
