@@ -1,5 +1,5 @@
 import type { Decision, Effect } from "./decision.js";
-import type { Engine } from "./engine.js";
+import { defaultReason, type Engine } from "./engine.js";
 import type { Revocation } from "./session.js";
 import { RISK_RANK } from "./ir.js";
 import { Interpreter, type ClauseTrace } from "./interpret.js";
@@ -21,6 +21,11 @@ export interface Explanation {
   readonly tool: string | null;
   /** Why no rule ran, when none did (invalid request, revoked session). */
   readonly note: string | null;
+  /**
+   * For a session revoked earlier: the reasons written on the rules that revoked it (`reason
+   * "…"`), which the note, naming the rules, does not say. Absent when none has one.
+   */
+  readonly revokedFor?: readonly string[];
   /** Every rule that targets the tool, in source order. */
   readonly rules: readonly RuleTrace[];
 }
@@ -35,7 +40,8 @@ export function explain(engine: Engine, request: unknown): Explanation {
     const prepared = engine.prepare(request, false);
     if (!prepared.ready) {
       const tool = typeof (request as { tool?: unknown })?.tool === "string" ? (request as { tool: string }).tool : null;
-      return { tool, note: noteFor(prepared.decision, prepared.revocation), rules: [] };
+      const revokedFor = writtenReasons(prepared.revocation);
+      return { tool, note: noteFor(prepared.decision, prepared.revocation), ...(revokedFor.length > 0 ? { revokedFor } : {}), rules: [] };
     }
     const intents = new Map(Object.entries(engine.policy.schema.intents).map(([name, i]) => [name, { tools: new Set(i.matches), maxRisk: RISK_RANK[i.maxRisk] }]));
     const calledKeys = engine.policy.session.called.map((tools) => JSON.stringify(tools));
@@ -67,6 +73,12 @@ function noteFor(decision: Decision, revocation: Revocation | undefined): string
   }
   if (decision.revoked) return `the session was revoked by ${decision.rules[0]}: every later attempt is denied`;
   return `the request was denied before any rule ran: ${decision.reasons[0]}`;
+}
+
+/** The reasons of a revocation that its rules wrote (a rule without one has its default reason, which says only what the note says). */
+function writtenReasons(revocation: Revocation | undefined): string[] {
+  if (revocation === undefined) return [];
+  return revocation.reasons.filter((reason, at) => reason !== defaultReason("deny", revocation.rules[at]!, revocation.tool));
 }
 
 /**

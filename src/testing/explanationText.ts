@@ -177,6 +177,7 @@ export function renderExplanation(decision: Decision, explanation: Explanation, 
   const colour = decision.decision === "allow" ? palette.ok : decision.decision === "ask" ? palette.warning : palette.error;
   const lines = [`${colour(decision.decision)}${header ? ` ${header}` : explanation.tool ? ` ${printable(explanation.tool)}` : ""}`];
   if (explanation.note) lines.push(`  ${printable(explanation.note)}`);
+  for (const reason of explanation.revokedFor ?? []) lines.push(`    reason: ${printable(reason)}`);
   const deciding = new Set(decision.rules);
   for (const trace of explanation.rules.filter((r) => deciding.has(r.id))) {
     lines.push(`  by ${palette.bold(printable(trace.id))} (${trace.effect}, ${printable(trace.location)})`);

@@ -249,6 +249,19 @@ describe("policyc eval", () => {
     expect(result.stdout).toContain("  the session is revoked\n");
   });
 
+  it("on a session revoked earlier, shows the revoking rule's reason under the note, as --json has it; a rule without one adds no line (audit s20 a5 #3)", async () => {
+    write("revoke-decls.policy", "tool t.a { risk medium args { n: int } }\ntool t.b { risk high args { n: int } }\n");
+    write("revoke.policy", 'policy p {\n  @name("rv") deny t.b when args.n == 9 reason "nine" revoke\n  @name("quiet") deny t.b when args.n == 8 revoke\n  allow t.*\n}\n');
+    const history = (n: number): string => [JSON.stringify({ time: "2026-01-01T00:00:00Z", session: "s1", tool: "t.b", args: { n } }), JSON.stringify({ time: "2026-01-01T00:00:01Z", session: "s1", tool: "t.a", args: { n: 0 } })].join("\n");
+    const revoked = await evaluate(["revoke-decls.policy", "revoke.policy", "--request", "-"], history(9));
+    expect(revoked.stdout).toBe(`deny t.a (session s1)\n  the session was revoked at 2026-01-01T00:00:00.000Z by rv (revoke.policy:2:15) on t.b: every later attempt is denied\n    reason: nine\n`);
+    const json = JSON.parse((await evaluate(["revoke-decls.policy", "revoke.policy", "--request", "-", "--json"], history(9))).stdout) as { reasons: string[]; explanation: { revokedFor?: string[] } };
+    expect(json.reasons).toEqual(["nine"]);
+    expect(json.explanation.revokedFor).toEqual(["nine"]);
+    const quiet = await evaluate(["revoke-decls.policy", "revoke.policy", "--request", "-"], history(8));
+    expect(quiet.stdout).toBe(`deny t.a (session s1)\n  the session was revoked at 2026-01-01T00:00:00.000Z by quiet (revoke.policy:3:18) on t.b: every later attempt is denied\n`);
+  });
+
   it("explains a request denied before any rule ran", async () => {
     const result = await evaluate(["decls.policy", "support.policy", "--request", "string.json"]);
     expect(result).toEqual({ code: 0, stdout: "deny\n  the request was denied before any rule ran: the request must be a JSON object\n", stderr: "" });
