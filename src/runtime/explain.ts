@@ -46,7 +46,7 @@ export function explain(engine: Engine, request: unknown): Explanation {
     const intents = new Map(Object.entries(engine.policy.schema.intents).map(([name, i]) => [name, { tools: new Set(i.matches), maxRisk: RISK_RANK[i.maxRisk] }]));
     const calledKeys = engine.policy.session.called.map((tools) => JSON.stringify(tools));
     const toolNames = Object.keys(engine.policy.schema.tools);
-    const interpreter = new Interpreter(intents, prepared, (tools) => calledKeys.indexOf(JSON.stringify(tools)), (tools) => Uint8Array.from(toolNames, (name) => (tools.includes(name) ? 1 : 0)), engine.policy.schema, settlesCounts(engine.policy.code));
+    const interpreter = new Interpreter(intents, prepared, (tools) => calledKeys.indexOf(JSON.stringify(tools)), (tools) => Uint8Array.from(toolNames, (name) => (tools.includes(name) ? 1 : 0)), engine.policy.schema, settlesCounts(engine.policy.code), settlesIpRangeFaults(engine.policy.code));
     const rules = engine.rulesFor(prepared.tool).map((index): RuleTrace => {
       const rule = engine.rules[index]!;
       if (rule.ir === null) return { id: rule.id, effect: rule.effect, location: rule.location, reason: rule.reason, matched: true, clauses: [] };
@@ -88,4 +88,35 @@ function writtenReasons(revocation: Revocation | undefined): string[] {
  */
 function settlesCounts(code: string): boolean {
   return code.includes("function countIn(c, since, tools, pattern, settledBy)");
+}
+
+const IP_RANGE_CALL = "rt.inIpRanges(";
+
+/**
+ * Whether generated code passes `inIpRanges` the decision context to note an error on (its
+ * last argument, `c`): a bundle built before ip.inRange noted its errors there (audit s20 a5 #1) does not, so an ip.inRange
+ * error throws out of its rule, which fails closed as a whole where newer code settles the term,
+ * and its explanations must fail the rule too. Each call's closing parenthesis is found by
+ * depth, outside the string literals (JSON) its subject may hold.
+ */
+function settlesIpRangeFaults(code: string): boolean {
+  for (let at = code.indexOf(IP_RANGE_CALL); at >= 0; at = code.indexOf(IP_RANGE_CALL, at + 1)) {
+    const end = closingParenthesis(code, at + IP_RANGE_CALL.length);
+    if (end < 0 || !code.startsWith(", c", end - 3)) return false;
+  }
+  return true;
+}
+
+/** The index of the `)` that closes the parenthesis opened just before `from`, or -1. */
+function closingParenthesis(code: string, from: number): number {
+  let depth = 1;
+  for (let i = from; i < code.length; i++) {
+    const char = code[i];
+    if (char === '"') {
+      // Past a JSON string: a backslash escapes the character after it.
+      for (i++; i < code.length && code[i] !== '"'; i++) if (code[i] === "\\") i++;
+    } else if (char === "(") depth++;
+    else if (char === ")" && --depth === 0) return i;
+  }
+  return -1;
 }

@@ -52,6 +52,13 @@ export class Interpreter {
      * there instead), so the explanation says what the decision did.
      */
     private readonly settlesCounts = true,
+    /**
+     * Whether the policy's code notes an ip.inRange error as a term's failure, which its
+     * three-valued `and`, `or`, `unless` and quantifiers settle (code built before that throws
+     * out of the rule instead, which then fails closed as a whole), so the explanation says
+     * what the decision did.
+     */
+    private readonly settlesIpRangeFaults = true,
   ) {}
 
   private shape(type: TypeJson | undefined): rt.ValueShape | null {
@@ -74,6 +81,7 @@ export class Interpreter {
       try {
         value = terms[i]!() === true;
       } catch (error) {
+        if (error instanceof WholeRuleFailure) throw error;
         failure ??= { error };
         continue;
       }
@@ -212,7 +220,12 @@ export class Interpreter {
       case "method":
         return e.name === "startsWith" ? rt.startsWith(left, right) : rt.endsWith(left, right);
       case "ipInRange":
-        return inIpRanges(this.rangesOf(e), left);
+        if (this.settlesIpRangeFaults) return inIpRanges(this.rangesOf(e), left);
+        try {
+          return inIpRanges(this.rangesOf(e), left);
+        } catch (error) {
+          throw error instanceof rt.EvaluationError ? new WholeRuleFailure(error.message) : error;
+        }
     }
   }
 
@@ -444,9 +457,10 @@ export class Interpreter {
     // Three-valued, as the rule's `and` is: a clause that does not hold settles it, even after
     // one that failed; a failure makes it an error only when nothing else settles it.
     let matched: boolean | "error" = true;
+    let stopped = false;
     terms.forEach((term, i) => {
       const text = texts.length === terms.length ? texts[i]! : texts.join(" and ");
-      if (matched === false) return;
+      if (matched === false || stopped) return;
       // An `unless X` clause is the term `not X`: its trace shows X's own value, as written.
       const unless = term.op === "not" && text.startsWith("unless ");
       const shown = unless ? term.operand : term;
@@ -456,6 +470,8 @@ export class Interpreter {
       } catch (error) {
         clauses.push({ text, value: undefined, error: rt.message(error) });
         matched = "error";
+        // The generated code left the rule there: no later clause was evaluated.
+        if (error instanceof WholeRuleFailure) stopped = true;
         return;
       }
       const { value, why } = traced;
@@ -469,6 +485,13 @@ export class Interpreter {
   }
 
 }
+
+/**
+ * An evaluation error that fails its whole rule, as a throw out of the generated code of a bundle
+ * built before ip.inRange noted its errors (see Interpreter.settlesIpRangeFaults): no `and`, `or`
+ * or quantifier settles it, and no later clause is evaluated.
+ */
+class WholeRuleFailure extends rt.EvaluationError {}
 
 /** `session.labels`: a membership test of it asks the session for one label (helpers.hasSessionLabel). */
 function isSessionLabels(e: IrExpr): boolean {

@@ -224,6 +224,27 @@ describe("policyc eval", () => {
     expect(JSON.parse(any.stdout)).toMatchObject({ decision: "allow", rules: ["ok"], errors: [], explanation: { rules: [{ id: "ok", matched: true }] } });
   });
 
+  it("a bundle built before ip.inRange noted its errors (its code calls rt.inIpRanges without the decision context) still fails the rule closed on one, and its explanation fails the whole rule too, as its decision did (review r5 #1)", async () => {
+    // Built by policyc at b4423d5 from ip-ranges.policy beside it: its code throws out of the rule on an ip.inRange error.
+    const old = join(ROOT, "test/fixtures/bundles/ip-ranges-old-calls.json");
+    expect(readFileSync(old, "utf8")).toContain('rt.inIpRanges(K0, cArgs[\\"s\\"]) &&');
+    write("old-url.json", JSON.stringify({ session: "s1", tool: "t.a", args: { s: "http://10.0.0.1/", u: "", to: [], n: 0 } }));
+    write("old-list.json", JSON.stringify({ session: "s1", tool: "t.b", args: { s: "", u: "", to: ["a@acme.com", "10.0.0.1"], n: 0 } }));
+    const and = await evaluate(["--bundle", old, "--request", "old-url.json"]);
+    expect(and.stdout).toMatch(/^deny t\.a \(session s1\)\n {2}by d \(deny, ip-ranges\.policy:5:14\)\n {4}matched because its condition could not be evaluated \(fails closed\):\n {4}`ip\.inRange\(args\.s, "10\.0\.0\.0\/8"\)` failed: ip\.inRange: "http:\/\/10\.0\.0\.1\/" is a URL, not a host: take its host with url\.host\(…\)\n {2}error: d: /);
+    // The later clause was never evaluated by the decision, so the explanation does not show it.
+    expect(and.stdout).not.toContain("args.n > 100");
+    const any = JSON.parse((await evaluate(["--bundle", old, "--request", "old-list.json", "--json"])).stdout) as { decision: string; errors: string[]; explanation: { rules: { id: string; matched: unknown }[] } };
+    expect(any.decision).toBe("deny");
+    expect(any.errors).toEqual(['q: ip.inRange: "a@acme.com" is not a bare host (it has a path, user information, a query or a fragment): take the host with url.host(…)']);
+    expect(any.explanation.rules).toMatchObject([{ id: "q", matched: "error" }]);
+    // Built again, the same policy settles both as the language says.
+    const rebuilt = await bin(["build", join(ROOT, "test/fixtures/bundles/ip-ranges.policy"), "-o", join(dir, "ip-ranges-new.json")]);
+    expect(rebuilt.code).toBe(0);
+    expect((await evaluate(["--bundle", "ip-ranges-new.json", "--request", "old-url.json"])).stdout).toMatch(/^allow t\.a \(session s1\)\n {2}by ok /);
+    expect(JSON.parse((await evaluate(["--bundle", "ip-ranges-new.json", "--request", "old-list.json", "--json"])).stdout)).toMatchObject({ decision: "allow", rules: ["q"], errors: [] });
+  });
+
   it("shows a session.count whose window let go of attempts inside it as a lower bound, in the text and in --json, and an exact one as it is (audit s20 a5 #2)", async () => {
     // The window keeps what `>= 1` needs: from the fourth call in a minute it holds fewer than were made.
     write("count-decls.policy", "tool t.a { risk medium args { n: int } }\n");
