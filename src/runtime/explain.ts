@@ -94,10 +94,11 @@ const IP_RANGE_CALL = "rt.inIpRanges(";
 
 /**
  * Whether generated code passes `inIpRanges` the decision context to note an error on (its
- * last argument, `c`): a bundle built before ip.inRange noted its errors there (audit s20 a5 #1) does not, so an ip.inRange
- * error throws out of its rule, which fails closed as a whole where newer code settles the term,
- * and its explanations must fail the rule too. Each call's closing parenthesis is found by
- * depth, outside the string literals (JSON) its subject may hold.
+ * last argument, `c`): a bundle built before ip.inRange noted its errors there (audit s20 a5
+ * #1) does not, so an ip.inRange error throws out of its rule, which fails closed as a whole
+ * where newer code settles the term, and its explanations must fail the rule too. Each call's
+ * closing parenthesis is found by depth, outside the string literals (JSON) its subject may
+ * hold: a subject such as `url.host(…)` passes `c` itself.
  */
 function settlesIpRangeFaults(code: string): boolean {
   for (let at = code.indexOf(IP_RANGE_CALL); at >= 0; at = code.indexOf(IP_RANGE_CALL, at + 1)) {
