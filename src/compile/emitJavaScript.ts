@@ -706,7 +706,9 @@ class JsEmitter {
         return `rt.${FUNCTION_AT[e.name]}(${site}, c, ${this.expr(e.arg)})`;
       }
       case "ipInRange":
-        return `rt.inIpRanges(${this.constant(`rt.ipRanges(${JSON.stringify(e.ranges)})`)}, ${this.expr(e.subject)})`;
+        // `c`: a value that is no bare host (a URL) is noted there as a fault, never thrown, so
+        // that `and` / `or` / `unless` / quantifiers settle it as the interpreter does.
+        return `rt.inIpRanges(${this.constant(`rt.ipRanges(${JSON.stringify(e.ranges)})`)}, ${this.expr(e.subject)}, c)`;
     }
   }
 }

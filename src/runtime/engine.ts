@@ -1140,7 +1140,8 @@ function remembered(reasons: Map<string, string>, name: string, reason: () => st
   return known;
 }
 
-function defaultReason(effect: Effect, id: string, tool: string): string {
+/** The reason of a rule that writes none. @internal */
+export function defaultReason(effect: Effect, id: string, tool: string): string {
   switch (effect) {
     case "allow":
       return `${tool} is allowed by ${id}`;

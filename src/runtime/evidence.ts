@@ -12,8 +12,8 @@ export type Why =
   | { readonly kind: "settled"; readonly index: number; readonly term: Why | undefined }
   /** An `and` that held or an `or` that did not: every term took part. */
   | { readonly kind: "every"; readonly terms: readonly (Why | undefined)[] }
-  /** A comparison's operands, as compared (ranks, milliseconds). */
-  | { readonly kind: "compared"; readonly left: unknown; readonly right: unknown; readonly value: boolean }
+  /** A comparison's operands, as compared (ranks, milliseconds); `atLeast`: which sides are counts known only as a lower bound (Interpreter.count). */
+  | { readonly kind: "compared"; readonly left: unknown; readonly right: unknown; readonly value: boolean; readonly atLeast?: readonly [boolean, boolean] }
   /** A membership or text test's operands as written, left then right (see testOf), and the member that decided it (see Interpreter.decidingMember). */
   | { readonly kind: "tested"; readonly left: unknown; readonly right: unknown; readonly value: boolean; readonly member?: { readonly index: number; readonly value: unknown }; readonly found?: number };
 
@@ -61,6 +61,11 @@ export interface ComparedOperand {
   readonly shown: string;
   /** Written in the policy (a literal), not read from the request. */
   readonly constant: boolean;
+  /**
+   * A `session.count` whose window let go of attempts inside it (it keeps as many as the
+   * policy's numbers need to settle its comparisons): the count is at least `shown`.
+   */
+  readonly atLeast?: true;
   /**
    * The whole value as JSON, when `shown` is cut and the whole is at most WHOLE_LENGTH characters
    * (for `--json` readers: a longer one is read from the request at `text`).
@@ -274,8 +279,8 @@ function collect(expr: IrExpr, why: Why | undefined, text: string | null, paths:
         text: unwrapped(text),
         operator: expr.operator,
         value: why.value,
-        left: operand(expr.left, why.left, leftText, expr.right, paths),
-        right: operand(expr.right, why.right, rightText, expr.left, paths),
+        left: lowerBound(operand(expr.left, why.left, leftText, expr.right, paths), why.atLeast?.[0]),
+        right: lowerBound(operand(expr.right, why.right, rightText, expr.left, paths), why.atLeast?.[1]),
       });
       return;
     }
@@ -337,6 +342,11 @@ function operand(expr: IrExpr, value: unknown, written: string | null, other: Ir
   // Valid JSON: a duration is the string its explanation shows (`"2m"`), as a time is its RFC 3339 string.
   const whole = jsonPreview(spelledValue instanceof Set ? [...spelledValue] : spelledValue, WHOLE_LENGTH, true);
   return whole.length > WHOLE_LENGTH ? { text, shown, constant: isConstant(expr) } : { text, shown, constant: isConstant(expr), whole };
+}
+
+/** The operand marked as a lower bound (ComparedOperand.atLeast) when `atLeast`. */
+function lowerBound(side: ComparedOperand, atLeast: boolean | undefined): ComparedOperand {
+  return atLeast === true ? { ...side, atLeast: true } : side;
 }
 
 /**

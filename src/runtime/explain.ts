@@ -1,5 +1,5 @@
 import type { Decision, Effect } from "./decision.js";
-import type { Engine } from "./engine.js";
+import { defaultReason, type Engine } from "./engine.js";
 import type { Revocation } from "./session.js";
 import { RISK_RANK } from "./ir.js";
 import { Interpreter, type ClauseTrace } from "./interpret.js";
@@ -21,6 +21,11 @@ export interface Explanation {
   readonly tool: string | null;
   /** Why no rule ran, when none did (invalid request, revoked session). */
   readonly note: string | null;
+  /**
+   * For a session revoked earlier: the reasons written on the rules that revoked it (`reason
+   * "…"`), which the note, naming the rules, does not say. Absent when none has one.
+   */
+  readonly revokedFor?: readonly string[];
   /** Every rule that targets the tool, in source order. */
   readonly rules: readonly RuleTrace[];
 }
@@ -35,12 +40,13 @@ export function explain(engine: Engine, request: unknown): Explanation {
     const prepared = engine.prepare(request, false);
     if (!prepared.ready) {
       const tool = typeof (request as { tool?: unknown })?.tool === "string" ? (request as { tool: string }).tool : null;
-      return { tool, note: noteFor(prepared.decision, prepared.revocation), rules: [] };
+      const revokedFor = writtenReasons(prepared.revocation);
+      return { tool, note: noteFor(prepared.decision, prepared.revocation), ...(revokedFor.length > 0 ? { revokedFor } : {}), rules: [] };
     }
     const intents = new Map(Object.entries(engine.policy.schema.intents).map(([name, i]) => [name, { tools: new Set(i.matches), maxRisk: RISK_RANK[i.maxRisk] }]));
     const calledKeys = engine.policy.session.called.map((tools) => JSON.stringify(tools));
     const toolNames = Object.keys(engine.policy.schema.tools);
-    const interpreter = new Interpreter(intents, prepared, (tools) => calledKeys.indexOf(JSON.stringify(tools)), (tools) => Uint8Array.from(toolNames, (name) => (tools.includes(name) ? 1 : 0)), engine.policy.schema, settlesCounts(engine.policy.code));
+    const interpreter = new Interpreter(intents, prepared, (tools) => calledKeys.indexOf(JSON.stringify(tools)), (tools) => Uint8Array.from(toolNames, (name) => (tools.includes(name) ? 1 : 0)), engine.policy.schema, settlesCounts(engine.policy.code), settlesIpRangeFaults(engine.policy.code));
     const rules = engine.rulesFor(prepared.tool).map((index): RuleTrace => {
       const rule = engine.rules[index]!;
       if (rule.ir === null) return { id: rule.id, effect: rule.effect, location: rule.location, reason: rule.reason, matched: true, clauses: [] };
@@ -69,6 +75,12 @@ function noteFor(decision: Decision, revocation: Revocation | undefined): string
   return `the request was denied before any rule ran: ${decision.reasons[0]}`;
 }
 
+/** The reasons of a revocation that its rules wrote (a rule without one has its default reason, which says only what the note says). */
+function writtenReasons(revocation: Revocation | undefined): string[] {
+  if (revocation === undefined) return [];
+  return revocation.reasons.filter((reason, at) => reason !== defaultReason("deny", revocation.rules[at]!, revocation.tool));
+}
+
 /**
  * Whether generated code passes `countIn` what settles a count after a reload raised its limit
  * (its fifth parameter, `settledBy`): a bundle built before 0.9.0 does not, and its decisions
@@ -76,4 +88,36 @@ function noteFor(decision: Decision, revocation: Revocation | undefined): string
  */
 function settlesCounts(code: string): boolean {
   return code.includes("function countIn(c, since, tools, pattern, settledBy)");
+}
+
+const IP_RANGE_CALL = "rt.inIpRanges(";
+
+/**
+ * Whether generated code passes `inIpRanges` the decision context to note an error on (its
+ * last argument, `c`): a bundle built before ip.inRange noted its errors there (audit s20 a5
+ * #1) does not, so an ip.inRange error throws out of its rule, which fails closed as a whole
+ * where newer code settles the term, and its explanations must fail the rule too. Each call's
+ * closing parenthesis is found by depth, outside the string literals (JSON) its subject may
+ * hold: a subject such as `url.host(…)` passes `c` itself.
+ */
+function settlesIpRangeFaults(code: string): boolean {
+  for (let at = code.indexOf(IP_RANGE_CALL); at >= 0; at = code.indexOf(IP_RANGE_CALL, at + 1)) {
+    const end = closingParenthesis(code, at + IP_RANGE_CALL.length);
+    if (end < 0 || !code.startsWith(", c", end - 3)) return false;
+  }
+  return true;
+}
+
+/** The index of the `)` that closes the parenthesis opened just before `from`, or -1. */
+function closingParenthesis(code: string, from: number): number {
+  let depth = 1;
+  for (let i = from; i < code.length; i++) {
+    const char = code[i];
+    if (char === '"') {
+      // Past a JSON string: a backslash escapes the character after it.
+      for (i++; i < code.length && code[i] !== '"'; i++) if (code[i] === "\\") i++;
+    } else if (char === "(") depth++;
+    else if (char === ")" && --depth === 0) return i;
+  }
+  return -1;
 }

@@ -72,18 +72,18 @@ export function urlHost(value: string, note?: FaultNote): string {
   } catch {
     return "";
   }
-  if (value.includes("\\") || SPACE_OR_CONTROL.test(value)) failed(note, `url.host: ${describeText(value)} is ambiguous (a backslash, whitespace or a control character): URL parsers disagree on its host`);
+  if (value.includes("\\") || SPACE_OR_CONTROL.test(value)) faultOrFail(note, `url.host: ${describeText(value)} is ambiguous (a backslash, whitespace or a control character): URL parsers disagree on its host`);
   // WHATWG drops an invisible character in a host (`api.acme\u2064.com` is api.acme.com), and
   // Python's http.client keeps it and goes to another name: refused, as a zero-width space is.
-  else if (INVISIBLE.test(AUTHORITY.exec(value)?.[1] ?? "")) failed(note, `url.host: ${describeText(value)} has an invisible character in its host, which URL parsers drop or keep: they disagree on its host`);
-  else if (url.username !== "" || url.password !== "" || /^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(value)) failed(note, `url.host: ${describeText(value)} has user information before its host (an \`@\` before the first \`/\` after the scheme, which git and ssh read as one even after a \`?\` or \`#\`), which URL parsers read differently`);
+  else if (INVISIBLE.test(AUTHORITY.exec(value)?.[1] ?? "")) faultOrFail(note, `url.host: ${describeText(value)} has an invisible character in its host, which URL parsers drop or keep: they disagree on its host`);
+  else if (url.username !== "" || url.password !== "" || /^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(value)) faultOrFail(note, `url.host: ${describeText(value)} has user information before its host (an \`@\` before the first \`/\` after the scheme, which git and ssh read as one even after a \`?\` or \`#\`), which URL parsers read differently`);
   else {
     const host = SPECIAL_SCHEMES.has(url.protocol) ? url.hostname : opaqueHostAsDomain(url.hostname, value, note);
     if (host === undefined) return "";
     // `evil.com..` or `.evil.com`: no resolver agrees on such a name, and one trailing dot taken
     // off would leave `evil.com.`, which a rule on `evil.com` does not match.
-    if (emptyLabel(host)) failed(note, `url.host: ${describeText(value)} has an empty label in its host (two dots together, a leading dot, or more than one trailing dot)`);
-    else if (!isPlainHost(host)) failed(note, `url.host: ${describeText(value)} has a host with a character no host name has (only letters, digits, \`-\`, \`_\` and dots): clients cut such a host short, each in its own place`);
+    if (emptyLabel(host)) faultOrFail(note, `url.host: ${describeText(value)} has an empty label in its host (two dots together, a leading dot, or more than one trailing dot)`);
+    else if (!isPlainHost(host)) faultOrFail(note, `url.host: ${describeText(value)} has a host with a character no host name has (only letters, digits, \`-\`, \`_\` and dots): clients cut such a host short, each in its own place`);
     else return unmappedHost(domainOf(host));
   }
   return "";
@@ -133,7 +133,7 @@ function opaqueHostAsDomain(host: string, value: string, note: FaultNote | undef
   }
   const ascii = /[/?#@:%[\]\\]/.test(decoded) || SPACE_OR_CONTROL.test(decoded) ? "" : domainToASCII(decoded);
   if (ascii !== "") return ascii;
-  failed(note, `url.host: ${describeText(value)} has a host that is not a plain host name (decoded, it holds a character no host name has, or it has no ASCII form)`);
+  faultOrFail(note, `url.host: ${describeText(value)} has a host that is not a plain host name (decoded, it holds a character no host name has, or it has no ASCII form)`);
   return undefined;
 }
 
@@ -152,7 +152,7 @@ export function emailDomain(value: string, note?: FaultNote): string {
   const at = value.lastIndexOf("@");
   if (at < 0 || at === value.length - 1) return "";
   if (value.indexOf("@") !== at || /[,;<>()[\]"\\:]/.test(value) || SPACE_OR_CONTROL.test(value)) {
-    failed(note, `email.domain: ${describeText(value)} is not a single plain e-mail address`);
+    faultOrFail(note, `email.domain: ${describeText(value)} is not a single plain e-mail address`);
     return "";
   }
   const raw = value.slice(at + 1);
@@ -163,7 +163,7 @@ export function emailDomain(value: string, note?: FaultNote): string {
   // Mapped, a full-width comma is a comma (`evil.com，acme.com`): only a plain host name is a
   // domain, with no empty label (`evil.com..`, `.evil.com`) but for one trailing dot.
   if (ascii === "" || renumbered || emptyLabel(ascii) || !HOST_NAME.test(ascii)) {
-    failed(note, `email.domain: ${describeText(value)} has no valid domain`);
+    faultOrFail(note, `email.domain: ${describeText(value)} has no valid domain`);
     return "";
   }
   return domainOf(ascii);
@@ -184,7 +184,7 @@ export function pathNormalize(value: string, note?: FaultNote): string {
   if (typeof value !== "string") return "";
   const problem = !value.startsWith("/") ? "is not an absolute path (it does not start with `/`): what it names depends on a working folder the policy does not see" : (refusedInPath(value) ?? (TRIMMED_NAME.test(value) ? "has a name ending in a dot or white space, which Windows and tools that trim their arguments take off (`.git.` is `.git` there, `.. ` is `..`)" : undefined));
   const normalized = problem === undefined ? lexicalPath(value) : undefined;
-  if (normalized === undefined) failed(note, `path.normalize: ${describeText(value)} ${problem ?? "has a `..` above the root"}`);
+  if (normalized === undefined) faultOrFail(note, `path.normalize: ${describeText(value)} ${problem ?? "has a `..` above the root"}`);
   return normalized ?? "";
 }
 
@@ -857,7 +857,7 @@ export interface FaultNote {
 }
 
 /** A failure: noted in `note` (the generated code, which goes on), or thrown (the interpreter). */
-function failed(note: FaultNote | undefined, text: string): void {
+export function faultOrFail(note: FaultNote | undefined, text: string): void {
   if (note === undefined) fail(text);
   note.fault ??= text;
 }

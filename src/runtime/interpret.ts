@@ -52,6 +52,13 @@ export class Interpreter {
      * there instead), so the explanation says what the decision did.
      */
     private readonly settlesCounts = true,
+    /**
+     * Whether the policy's code notes an ip.inRange error as a term's failure, which its
+     * three-valued `and`, `or`, `unless` and quantifiers settle (code built before that throws
+     * out of the rule instead, which then fails closed as a whole), so the explanation says
+     * what the decision did.
+     */
+    private readonly settlesIpRangeFaults = true,
   ) {}
 
   private shape(type: TypeJson | undefined): rt.ValueShape | null {
@@ -74,6 +81,7 @@ export class Interpreter {
       try {
         value = terms[i]!() === true;
       } catch (error) {
+        if (error instanceof WholeRuleFailure) throw error;
         failure ??= { error };
         continue;
       }
@@ -129,8 +137,10 @@ export class Interpreter {
         return this.threeValued(e.terms.map((term) => () => this.evaluate(term, locals)), false);
       case "or":
         return this.threeValued(e.terms.map((term) => () => this.evaluate(term, locals)), true);
-      case "compare":
-        return this.compare(e, ...this.operandsCompared(e, locals));
+      case "compare": {
+        const { left, right } = this.operandsCompared(e, locals);
+        return this.compare(e, left, right);
+      }
       case "enumRank": {
         // Not a member (an undeclared label): no rank, as the generated code's Map lookup gives.
         const rank = e.members.indexOf(this.evaluate(e.value, locals) as string);
@@ -210,7 +220,12 @@ export class Interpreter {
       case "method":
         return e.name === "startsWith" ? rt.startsWith(left, right) : rt.endsWith(left, right);
       case "ipInRange":
-        return inIpRanges(this.rangesOf(e), left);
+        if (this.settlesIpRangeFaults) return inIpRanges(this.rangesOf(e), left);
+        try {
+          return inIpRanges(this.rangesOf(e), left);
+        } catch (error) {
+          throw error instanceof rt.EvaluationError ? new WholeRuleFailure(error.message) : error;
+        }
     }
   }
 
@@ -300,22 +315,40 @@ export class Interpreter {
     return this.c.s.labels ?? new Set();
   }
 
-  /** A comparison's operands, left then right; a count compared with a number as the generated code counts it (ir.countSettledAt). */
-  private operandsCompared(e: Comparison, locals: ReadonlyMap<string, unknown>): [unknown, unknown] {
+  /**
+   * A comparison's operands, left then right; a count compared with a number as the generated
+   * code counts it (ir.countSettledAt). `atLeast`: per side, whether it is a count the window
+   * could give only in part (see `count`).
+   */
+  private operandsCompared(e: Comparison, locals: ReadonlyMap<string, unknown>): { left: unknown; right: unknown; atLeast: readonly [boolean, boolean] } {
     const settled = this.settlesCounts ? countSettledAt(e) : undefined;
-    const side = (operand: IrExpr) => (settled?.count === operand ? this.count(settled.count, settled.settledAt) : this.evaluate(operand, locals));
+    const side = (operand: IrExpr) => {
+      this.countAtLeast = false;
+      return settled?.count === operand ? this.count(settled.count, settled.settledAt) : this.evaluate(operand, locals);
+    };
     const left = side(e.left);
-    return [left, side(e.right)];
+    const leftAtLeast = this.countAtLeast && e.left.op === "count";
+    const right = side(e.right);
+    return { left, right, atLeast: [leftAtLeast, this.countAtLeast && e.right.op === "count"] };
   }
+
+  /**
+   * Whether the last `session.count` evaluated is a lower bound: its window let go of attempts
+   * dated inside it (it keeps only as many as the policy's numbers need, so the comparison is
+   * still settled), and more happened than it counted.
+   */
+  private countAtLeast = false;
 
   /** A `session.count`, this attempt included; `settledAt`: see ir.countSettledAt and SessionState.windowFault. */
   private count(e: Extract<IrExpr, { op: "count" }>, settledAt?: number): number {
     const c = this.c;
     const mask = e.tools === null ? null : this.toolMask(e.tools);
     const self = e.tools === null || e.tools.includes(c.tool) ? 1 : 0;
-    const fault = c.s.windowFault(c.now - e.withinMs, mask, e.pattern, settledAt === undefined ? undefined : settledAt - self);
+    const since = c.now - e.withinMs;
+    const fault = c.s.windowFault(since, mask, e.pattern, settledAt === undefined ? undefined : settledAt - self);
     if (fault !== undefined) rt.fail(fault);
-    return c.s.countSince(c.now - e.withinMs, mask, e.pattern) + self;
+    this.countAtLeast = c.s.countMayBeMore(since);
+    return c.s.countSince(since, mask, e.pattern) + self;
   }
 
   private compare(e: Comparison, left: unknown, right: unknown): boolean {
@@ -378,9 +411,9 @@ export class Interpreter {
         return { value, why: decidedBy >= 0 ? { kind: "element", index: decidedBy, element, body: lastWhy } : undefined };
       }
       case "compare": {
-        const [left, right] = this.operandsCompared(e, locals);
+        const { left, right, atLeast } = this.operandsCompared(e, locals);
         const value = this.compare(e, left, right);
-        return { value, why: { kind: "compared", left, right, value } };
+        return { value, why: { kind: "compared", left, right, value, ...(atLeast[0] || atLeast[1] ? { atLeast } : {}) } };
       }
       default: {
         const test = testOf(e);
@@ -424,9 +457,10 @@ export class Interpreter {
     // Three-valued, as the rule's `and` is: a clause that does not hold settles it, even after
     // one that failed; a failure makes it an error only when nothing else settles it.
     let matched: boolean | "error" = true;
+    let stopped = false;
     terms.forEach((term, i) => {
       const text = texts.length === terms.length ? texts[i]! : texts.join(" and ");
-      if (matched === false) return;
+      if (matched === false || stopped) return;
       // An `unless X` clause is the term `not X`: its trace shows X's own value, as written.
       const unless = term.op === "not" && text.startsWith("unless ");
       const shown = unless ? term.operand : term;
@@ -436,6 +470,8 @@ export class Interpreter {
       } catch (error) {
         clauses.push({ text, value: undefined, error: rt.message(error) });
         matched = "error";
+        // The generated code left the rule there: no later clause was evaluated.
+        if (error instanceof WholeRuleFailure) stopped = true;
         return;
       }
       const { value, why } = traced;
@@ -449,6 +485,13 @@ export class Interpreter {
   }
 
 }
+
+/**
+ * An evaluation error that fails its whole rule, as a throw out of the generated code of a bundle
+ * built before ip.inRange noted its errors (see Interpreter.settlesIpRangeFaults): no `and`, `or`
+ * or quantifier settles it, and no later clause is evaluated.
+ */
+class WholeRuleFailure extends rt.EvaluationError {}
 
 /** `session.labels`: a membership test of it asks the session for one label (helpers.hasSessionLabel). */
 function isSessionLabels(e: IrExpr): boolean {

@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { describeText, fail } from "./helpers.js";
+import { describeText, faultOrFail, type FaultNote } from "./helpers.js";
 
 /**
  * IP ranges for `ip.inRange(s, "10.0.0.0/8")` (language.md 5.10). Every address is held as 128
@@ -80,10 +80,13 @@ export type IpRanges = readonly { readonly shift: bigint; readonly prefixes: Rea
  * Whether `value` is an IP address in one of `ranges`: dotted-decimal IPv4 or IPv6, bracketed
  * or not, as `url.host` returns them (`169.254.169.254`, `[::1]`). Anything else, a DNS name or
  * "" included, is in none: no range holds a name (so an allow rule on a range never lets a name
- * through, and a deny rule on ranges must be joined by one on names).
+ * through, and a deny rule on ranges must be joined by one on names). A value that is no bare
+ * host (a URL, an address with `@`) is an evaluation error: noted in `note` by the generated
+ * code, whose three-valued `and`, `or`, `unless` and quantifiers then settle it as the
+ * interpreter (which passes no note, and catches the throw) does; the answer is then false.
  */
-export function inIpRanges(ranges: IpRanges, value: unknown): boolean {
-  const address = addressOf(value);
+export function inIpRanges(ranges: IpRanges, value: unknown, note?: FaultNote): boolean {
+  const address = addressOf(value, note);
   if (address === undefined) return false;
   // An IPv4 address is held as mapped IPv6, but only an IPv4 range (or one inside
   // `::ffff:0:0/96`) holds it: `::/8`, an IPv6 bogon, must not hold every IPv4 address.
@@ -95,14 +98,16 @@ export function inIpRanges(ranges: IpRanges, value: unknown): boolean {
  * The 128 bits of an address in text (IPv4 as mapped); undefined for anything else. A host
  * spelled as clients also read an IPv4 address (`127.1`, `0x7f.1`, `2130706433`, `0177.0.0.1`,
  * which `url.host` writes in dotted decimal, but a bare host argument may hold) is that address.
- * A whole URL is an evaluation error: it is no host, and a deny on it would never match.
+ * A whole URL is an evaluation error (noted in `note`, or thrown without one): it is no host,
+ * and a deny on it would never match.
  */
-function addressOf(value: unknown): bigint | undefined {
+function addressOf(value: unknown, note: FaultNote | undefined): bigint | undefined {
   if (typeof value !== "string") return undefined;
-  if (value.includes("://")) fail(`ip.inRange: ${describeText(value)} is a URL, not a host: take its host with url.host(…)`);
-  // A bare host has none of these; clients would read the host out of them, each its own way.
-  if (/[/\\@?#]/.test(value)) fail(`ip.inRange: ${describeText(value)} is not a bare host (it has a path, user information, a query or a fragment): take the host with url.host(…)`);
-  if (value.length > MAX_HOST_LENGTH) fail(`ip.inRange: a host of ${value.length} characters is longer than any host name`);
+  const problem = notABareHost(value);
+  if (problem !== undefined) {
+    faultOrFail(note, problem);
+    return undefined;
+  }
   const text = value.startsWith("[") && value.endsWith("]") ? value.slice(1, -1) : value;
   // An IPv6 address with a zone (`fe80::1%eth0`; `%25eth0` in brackets, as a URL writes it, and
   // a port after them) is that address to the clients that connect to it: a deny on `fe80::/10`
@@ -119,6 +124,15 @@ function addressOf(value: unknown): bigint | undefined {
   const inner = host.startsWith("[") ? host.slice(1, -1) : host;
   const read = plainIpFamily(inner);
   return read === 0 ? undefined : addressValue(inner, read);
+}
+
+/** Why `value` is no bare host ip.inRange can read (the evaluation error), or undefined when it may be one. */
+function notABareHost(value: string): string | undefined {
+  if (value.includes("://")) return `ip.inRange: ${describeText(value)} is a URL, not a host: take its host with url.host(…)`;
+  // A bare host has none of these; clients would read the host out of them, each its own way.
+  if (/[/\\@?#]/.test(value)) return `ip.inRange: ${describeText(value)} is not a bare host (it has a path, user information, a query or a fragment): take the host with url.host(…)`;
+  if (value.length > MAX_HOST_LENGTH) return `ip.inRange: a host of ${value.length} characters is longer than any host name`;
+  return undefined;
 }
 
 /** A bracketed host with a port after it (`[fe80::1%25eth0]:80`): what is inside the brackets. */

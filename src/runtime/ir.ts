@@ -131,7 +131,8 @@ export function hasQuantifier(e: IrExpr): boolean {
 /**
  * Whether evaluating an expression may note a fault: it reads the user or the intent's tools or
  * risk (which a request may lack), counts past the window, asks `session.called` within a
- * window the kept times cannot answer, calls a function that refuses ambiguous input, compares
+ * window the kept times cannot answer, calls a function that refuses ambiguous input (or
+ * `ip.inRange`, which refuses a value that is no bare host), compares
  * values that may be nested too deeply, or has a quantifier (which may spend its rule's budget
  * of visits, helpers.visiting). Inside a quantifier (`inQuantifier`), a text test may fail too:
  * it may spend the rule's budget of characters (helpers.MAX_SCANNED_CHARACTERS). A read of
@@ -145,7 +146,7 @@ export function mayFail(e: IrExpr, inQuantifier = false, mayBeAbsent: (object: I
   if (e.op === "session" && e.member === "labels") return true;
   // A read below a root may find no value there (the missing user's, an optional record): a fault.
   if (e.op === "get" && mayBeAbsent(e.object)) return true;
-  if ((e.op === "root" && e.root === "user") || e.op === "intent" || e.op === "intentTools" || e.op === "intentMaxRisk" || e.op === "count" || e.op === "call" || e.op === "quantifier" || (e.op === "called" && e.withinMs !== null)) return true;
+  if ((e.op === "root" && e.root === "user") || e.op === "intent" || e.op === "intentTools" || e.op === "intentMaxRisk" || e.op === "count" || e.op === "call" || e.op === "ipInRange" || e.op === "quantifier" || (e.op === "called" && e.withinMs !== null)) return true;
   if (((e.op === "compare" || e.op === "in" || e.op === "contains") && e.deep === true) || e.op === "containsAny" || e.op === "containsAll" || (e.op === "method" && e.members !== undefined)) return true;
   return childrenOf(e).some((child) => mayFail(child, inQuantifier, mayBeAbsent));
 }

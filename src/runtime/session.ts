@@ -609,6 +609,16 @@ export class SessionState {
   }
 
   /**
+   * Whether a count back to `since` that windowFault let through may be short of the attempts
+   * made: the window let go of one dated at or after `since` (it keeps as many as the policy's
+   * numbers need, which still settles each comparison). An explanation then shows the count as
+   * a lower bound.
+   */
+  countMayBeMore(since: number): boolean {
+    return since <= this.droppedUpTo;
+  }
+
+  /**
    * Whether an allowed call matching `session.called` pattern number `index` is dated in
    * [`since`, `now`]: within the window of an attempt at `now`, never after it (a precondition
    * such as `allow … when session.called(…, within 5m)` must not be met by a call dated ahead).

@@ -59,7 +59,7 @@ function insideNext(path: string | null, next: Evidence | undefined): boolean {
  */
 function comparisonText(comparison: Evidence & { kind: "comparison" }, shownPaths: ReadonlyMap<string, boolean>): string | null {
   const { left, right, operator, value } = comparison;
-  const both = `${left.shown} ${operator} ${right.shown}`;
+  const both = `${valueOf(left)} ${operator} ${valueOf(right)}`;
   if (operator !== "==" && operator !== "!=") return both;
   if (left.constant && right.constant) return null;
   const unshown = (side: ComparedOperand): boolean => side.text === null || !alreadyShown(side.text, shownPaths);
@@ -113,7 +113,12 @@ function alreadyShown(path: string, shownPaths: ReadonlyMap<string, boolean>): b
 }
 
 function is(operand: ComparedOperand): string | null {
-  return operand.text === null ? null : `${operand.text} is ${operand.shown}`;
+  return operand.text === null ? null : `${operand.text} is ${valueOf(operand)}`;
+}
+
+/** A compared value as shown: a count known only as a lower bound (ComparedOperand.atLeast) says so. */
+function valueOf(operand: ComparedOperand): string {
+  return operand.atLeast === true ? `at least ${operand.shown}` : operand.shown;
 }
 
 function ordinal(n: number): string {
@@ -172,6 +177,7 @@ export function renderExplanation(decision: Decision, explanation: Explanation, 
   const colour = decision.decision === "allow" ? palette.ok : decision.decision === "ask" ? palette.warning : palette.error;
   const lines = [`${colour(decision.decision)}${header ? ` ${header}` : explanation.tool ? ` ${printable(explanation.tool)}` : ""}`];
   if (explanation.note) lines.push(`  ${printable(explanation.note)}`);
+  for (const reason of explanation.revokedFor ?? []) lines.push(`    reason: ${printable(reason)}`);
   const deciding = new Set(decision.rules);
   for (const trace of explanation.rules.filter((r) => deciding.has(r.id))) {
     lines.push(`  by ${palette.bold(printable(trace.id))} (${trace.effect}, ${printable(trace.location)})`);

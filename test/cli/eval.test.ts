@@ -207,6 +207,60 @@ describe("policyc eval", () => {
     });
   });
 
+  it("an ip.inRange of a value that is no bare host fails its term only: a false term, a true `unless` or a later element still settles the rule, and the decision agrees with its explanation (audit s20 a5 #1)", async () => {
+    write("ranges-decls.policy", "tool t.a { risk medium args { s: string, to: list<string>, n: int } }\n");
+    write("ranges-and.policy", 'policy p {\n  @name("ok") allow t.a\n  @name("d") deny t.a when ip.inRange(args.s, "10.0.0.0/8") and args.n > 100\n}\n');
+    write("ranges-unless.policy", 'policy p {\n  @name("ok") allow t.a\n  @name("d") deny t.a when ip.inRange(args.s, "10.0.0.0/8") unless args.n == 0\n}\n');
+    write("ranges-any.policy", 'policy p {\n  @name("ok") allow t.a when any(r in args.to: ip.inRange(r, "10.0.0.0/8"))\n}\n');
+    write("ranges-url.json", JSON.stringify({ session: "s1", tool: "t.a", args: { s: "http://10.0.0.1/", to: [], n: 0 } }));
+    write("ranges-list.json", JSON.stringify({ session: "s1", tool: "t.a", args: { s: "", to: ["a@acme.com", "10.0.0.1"], n: 0 } }));
+    const and = await evaluate(["ranges-decls.policy", "ranges-and.policy", "--request", "ranges-url.json"]);
+    expect(and.stdout).toMatch(/^allow t\.a \(session s1\)\n {2}by ok \(allow, /);
+    expect(and.stdout).toContain('    d (deny) did not match: `ip.inRange(args.s, "10.0.0.0/8")` failed: ip.inRange: "http://10.0.0.1/" is a URL, not a host: take its host with url.host(…); `args.n > 100` was false (0 > 100)\n');
+    expect(and.stdout).not.toContain("error:");
+    const unless = await evaluate(["ranges-decls.policy", "ranges-unless.policy", "--request", "ranges-url.json"]);
+    expect(unless.stdout).toMatch(/^allow t\.a \(session s1\)\n {2}by ok \(allow, /);
+    const any = await evaluate(["ranges-decls.policy", "ranges-any.policy", "--request", "ranges-list.json", "--json"]);
+    expect(JSON.parse(any.stdout)).toMatchObject({ decision: "allow", rules: ["ok"], errors: [], explanation: { rules: [{ id: "ok", matched: true }] } });
+  });
+
+  it("a bundle built before ip.inRange noted its errors (its code calls rt.inIpRanges without the decision context) still fails the rule closed on one, and its explanation fails the whole rule too, as its decision did (review r5 #1)", async () => {
+    // Built by policyc at b4423d5 from ip-ranges.policy beside it: its code throws out of the rule on an ip.inRange error.
+    const old = join(ROOT, "test/fixtures/bundles/ip-ranges-old-calls.json");
+    expect(readFileSync(old, "utf8")).toContain('rt.inIpRanges(K0, cArgs[\\"s\\"]) &&');
+    write("old-url.json", JSON.stringify({ session: "s1", tool: "t.a", args: { s: "http://10.0.0.1/", u: "", to: [], n: 0 } }));
+    write("old-list.json", JSON.stringify({ session: "s1", tool: "t.b", args: { s: "", u: "", to: ["a@acme.com", "10.0.0.1"], n: 0 } }));
+    const and = await evaluate(["--bundle", old, "--request", "old-url.json"]);
+    expect(and.stdout).toMatch(/^deny t\.a \(session s1\)\n {2}by d \(deny, ip-ranges\.policy:5:14\)\n {4}matched because its condition could not be evaluated \(fails closed\):\n {4}`ip\.inRange\(args\.s, "10\.0\.0\.0\/8"\)` failed: ip\.inRange: "http:\/\/10\.0\.0\.1\/" is a URL, not a host: take its host with url\.host\(…\)\n {2}error: d: /);
+    // The later clause was never evaluated by the decision, so the explanation does not show it.
+    expect(and.stdout).not.toContain("args.n > 100");
+    const any = JSON.parse((await evaluate(["--bundle", old, "--request", "old-list.json", "--json"])).stdout) as { decision: string; errors: string[]; explanation: { rules: { id: string; matched: unknown }[] } };
+    expect(any.decision).toBe("deny");
+    expect(any.errors).toEqual(['q: ip.inRange: "a@acme.com" is not a bare host (it has a path, user information, a query or a fragment): take the host with url.host(…)']);
+    expect(any.explanation.rules).toMatchObject([{ id: "q", matched: "error" }]);
+    // Built again, the same policy settles both as the language says.
+    const rebuilt = await bin(["build", join(ROOT, "test/fixtures/bundles/ip-ranges.policy"), "-o", join(dir, "ip-ranges-new.json")]);
+    expect(rebuilt.code).toBe(0);
+    expect((await evaluate(["--bundle", "ip-ranges-new.json", "--request", "old-url.json"])).stdout).toMatch(/^allow t\.a \(session s1\)\n {2}by ok /);
+    expect(JSON.parse((await evaluate(["--bundle", "ip-ranges-new.json", "--request", "old-list.json", "--json"])).stdout)).toMatchObject({ decision: "allow", rules: ["q"], errors: [] });
+  });
+
+  it("shows a session.count whose window let go of attempts inside it as a lower bound, in the text and in --json, and an exact one as it is (audit s20 a5 #2)", async () => {
+    // The window keeps what `>= 1` needs: from the fourth call in a minute it holds fewer than were made.
+    write("count-decls.policy", "tool t.a { risk medium args { n: int } }\n");
+    write("count.policy", 'policy p {\n  @name("a") allow t.a when session.count(within 1m) >= 1\n}\n');
+    write("count-100.policy", 'policy p {\n  @name("a") allow t.a when session.count(within 1m) >= 1\n  @name("b") deny t.a when session.count(within 1m) > 100\n}\n');
+    const calls = [0, 1, 2, 3, 4].map((i) => JSON.stringify({ time: `2026-01-01T00:00:0${i}Z`, session: "s1", tool: "t.a", args: { n: 0 } }));
+    const countLine = async (policy: string, history: string[]): Promise<string | undefined> => (await evaluate(["count-decls.policy", policy, "--request", "-"], history.join("\n"))).stdout.split("\n").find((line) => line.includes("session.count"));
+    expect(await countLine("count.policy", calls.slice(0, 3))).toBe("    `session.count(within 1m) >= 1` was true (3 >= 1)");
+    expect(await countLine("count.policy", calls)).toBe("    `session.count(within 1m) >= 1` was true (at least 3 >= 1)");
+    // A window that keeps them all (another rule compares with 100) counts them all.
+    expect(await countLine("count-100.policy", calls)).toBe("    `session.count(within 1m) >= 1` was true (5 >= 1)");
+    const json = JSON.parse((await evaluate(["count-decls.policy", "count.policy", "--request", "-", "--json"], calls.join("\n"))).stdout) as { decision: string; explanation: { rules: { clauses: { evidence: { left: unknown }[] }[] }[] } };
+    expect(json.decision).toBe("allow");
+    expect(json.explanation.rules[0]!.clauses[0]!.evidence[0]!.left).toEqual({ text: "session.count(within 1m)", shown: "3", constant: false, atLeast: true });
+  });
+
   it("shows a revocation", async () => {
     const history = [0, 1, 2, 3, 4].map((i) => JSON.stringify(call("kb.search", i * 1000, { session: "loop" }))).join("\n");
     const result = await evaluate(["decls.policy", "support.policy", "--request", "-"], history);
@@ -214,6 +268,19 @@ describe("policyc eval", () => {
     expect(result.stdout).toContain("  by loop (deny, ");
     expect(result.stdout).toContain("    `session.repeats >= 4` was true (4 >= 4)\n");
     expect(result.stdout).toContain("  the session is revoked\n");
+  });
+
+  it("on a session revoked earlier, shows the revoking rule's reason under the note, as --json has it; a rule without one adds no line (audit s20 a5 #3)", async () => {
+    write("revoke-decls.policy", "tool t.a { risk medium args { n: int } }\ntool t.b { risk high args { n: int } }\n");
+    write("revoke.policy", 'policy p {\n  @name("rv") deny t.b when args.n == 9 reason "nine" revoke\n  @name("quiet") deny t.b when args.n == 8 revoke\n  allow t.*\n}\n');
+    const history = (n: number): string => [JSON.stringify({ time: "2026-01-01T00:00:00Z", session: "s1", tool: "t.b", args: { n } }), JSON.stringify({ time: "2026-01-01T00:00:01Z", session: "s1", tool: "t.a", args: { n: 0 } })].join("\n");
+    const revoked = await evaluate(["revoke-decls.policy", "revoke.policy", "--request", "-"], history(9));
+    expect(revoked.stdout).toBe(`deny t.a (session s1)\n  the session was revoked at 2026-01-01T00:00:00.000Z by rv (revoke.policy:2:15) on t.b: every later attempt is denied\n    reason: nine\n`);
+    const json = JSON.parse((await evaluate(["revoke-decls.policy", "revoke.policy", "--request", "-", "--json"], history(9))).stdout) as { reasons: string[]; explanation: { revokedFor?: string[] } };
+    expect(json.reasons).toEqual(["nine"]);
+    expect(json.explanation.revokedFor).toEqual(["nine"]);
+    const quiet = await evaluate(["revoke-decls.policy", "revoke.policy", "--request", "-"], history(8));
+    expect(quiet.stdout).toBe(`deny t.a (session s1)\n  the session was revoked at 2026-01-01T00:00:00.000Z by quiet (revoke.policy:3:18) on t.b: every later attempt is denied\n`);
   });
 
   it("explains a request denied before any rule ran", async () => {

@@ -125,9 +125,9 @@ describe("eval of one log line", () => {
     expect(result.stderr).not.toContain("no history");
   });
 
-  it("a later call of a revoked session says when, by which rule and on which tool", async () => {
+  it("a later call of a revoked session says when, by which rule and on which tool, and the rule's reason", async () => {
     const result = await run(["eval", "p1.policy", "-r", "-"], RATE.join("\n"));
-    expect(result.stdout).toMatch(/^deny http\.get \(session s1\)\n {2}the session was revoked at 2026-11-30T10:01:00\.000Z by rate \(p1\.policy:\d+:\d+\) on http\.get: every later attempt is denied\n$/);
+    expect(result.stdout).toMatch(/^deny http\.get \(session s1\)\n {2}the session was revoked at 2026-11-30T10:01:00\.000Z by rate \(p1\.policy:\d+:\d+\) on http\.get: every later attempt is denied\n {4}reason: more than 3 calls a minute\n$/);
   });
 });
 

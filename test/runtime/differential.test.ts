@@ -545,6 +545,46 @@ policy absent {
     expect(settled).toBeGreaterThan(5);
   });
 
+  it("for ip.inRange of a value that is no bare host, where another term, an `unless` or a later element settles the rule (audit s20 a5 #1)", () => {
+    // ip.inRange of a URL or an address with `@` is an evaluation error. The generated code once
+    // threw it, so the whole rule failed closed: a false term no longer settled its `and`, a
+    // true `unless` no longer settled the rule, and an `any` missed a later element that holds.
+    const text = `tool t.x { risk high args { s: string, to: list<string>, n: int } }
+policy ranges {
+  @name("ok") allow t.x when args.n == 0
+  @name("and") deny t.x when ip.inRange(args.s, "10.0.0.0/8") and args.n > 100
+  @name("unless") deny t.x when ip.inRange(args.s, "10.0.0.0/8") unless args.n == 0
+  @name("or") ask t.x when args.n == 7 or ip.inRange(args.s, ["10.0.0.0/8", "::1/128"])
+  @name("any") allow t.x when any(r in args.to: ip.inRange(r, "10.0.0.0/8"))
+  @name("all") deny t.x when all(r in args.to: not ip.inRange(r, "10.0.0.0/8")) and args.n == 5
+  @name("not") deny t.x when not ip.inRange(args.s, "10.0.0.0/8") and args.n == 9 revoke
+}
+`;
+    const policy = compiled([{ path: "ranges.policy", text }]);
+    const host = fc.constantFrom("10.0.0.1", "192.168.1.1", "http://10.0.0.1/", "a@10.0.0.1", "10.0.0.1/x", "a@acme.com", "[::1]", "name.example", "x".repeat(300));
+    const request = fc.record({
+      session: fc.constantFrom("s1", "s2"),
+      tool: fc.constant("t.x"),
+      args: fc.record({ s: host, to: fc.array(host, { maxLength: 3 }), n: fc.constantFrom(0, 1, 5, 7, 9, 200) }),
+    });
+    fc.assert(
+      fc.property(sequence(request), (requests) => {
+        compare(fresh(policy), requests);
+        compareEveryRule(everyRuleEngine(policy), requests, policy);
+      }),
+      { numRuns: 300, seed: 20 },
+    );
+    // The three shapes of the audit, each alone, decided through Engine.decide: the call is allowed by `ok`.
+    const decided = (rules: string, args: Record<string, unknown>): Decision =>
+      fresh(compiled([{ path: "shape.policy", text: `tool t.x { risk high args { s: string, to: list<string>, n: int } }\npolicy shape {\n${rules}\n}\n` }])).decide({ session: "s", tool: "t.x", args });
+    const andSettled = decided('@name("ok") allow t.x\n@name("d") deny t.x when ip.inRange(args.s, "10.0.0.0/8") and args.n > 100', { s: "http://10.0.0.1/", to: [], n: 0 });
+    expect(andSettled).toMatchObject({ decision: "allow", rules: ["ok"], errors: [] });
+    const unlessSettled = decided('@name("ok") allow t.x\n@name("d") deny t.x when ip.inRange(args.s, "10.0.0.0/8") unless args.n == 0', { s: "a@10.0.0.1", to: [], n: 0 });
+    expect(unlessSettled).toMatchObject({ decision: "allow", rules: ["ok"], errors: [] });
+    const laterElement = decided('@name("ok") allow t.x when any(r in args.to: ip.inRange(r, "10.0.0.0/8"))', { s: "", to: ["a@acme.com", "10.0.0.1"], n: 0 });
+    expect(laterElement).toMatchObject({ decision: "allow", rules: ["ok"], errors: [] });
+  });
+
   it("reads required fields of required records as they stand: validation made them present, so no fault check and no three-valued path (review r4b F2)", () => {
     const text = `type Destination { host: string, zone?: string }
 type Target { name: string }

@@ -11,7 +11,7 @@ import { unknownIrOps } from "../../src/runtime/ir.js";
 import { inIpRanges, ipRanges, readCidr } from "../../src/runtime/ipRange.js";
 import { clauseLines } from "../../src/testing/explanationText.js";
 import { VERSION } from "../../src/version.js";
-import { cli } from "../helpers.js";
+import { cli, ROOT } from "../helpers.js";
 
 /**
  * `ip.inRange(s, CIDR)` (language.md 5.10): SSRF and internal-network rules on addresses, not on
@@ -130,6 +130,29 @@ describe("ip.inRange", () => {
       const [name] = explain(engine, fetchOf("http://10.evil.example/")).rules;
       expect(clauseLines(name!)[0]).toMatch(/` was false \(url\.host\(args\.url\) is "10\.evil\.example"\)$/);
     }
+  });
+
+  it("a bundle built before ip.inRange noted its errors fails the rule closed on one, never allows on it nor throws, and its explanation fails the same rules (review r5 #1)", () => {
+    // Built by policyc at b4423d5 (test/fixtures/bundles/ip-ranges.policy): rt.inIpRanges(K, x), no decision context.
+    const old = loadBundle(JSON.parse(readFileSync(join(ROOT, "test/fixtures/bundles/ip-ranges-old-calls.json"), "utf8")));
+    const hosts = ["10.0.0.1", "192.168.1.1", "http://10.0.0.1/", "a@10.0.0.1", "10.0.0.1/x", "a@acme.com", "name.example"];
+    let failed = 0;
+    let session = 0;
+    for (const tool of ["t.a", "t.b"])
+      for (const s of hosts)
+        for (const u of ["", "http://192.168.0.1/", "http://u@192.168.0.1/"])
+          for (const to of [[], ...hosts.map((h) => [h]), ["a@acme.com", "10.0.0.1"], ["10.0.0.1", "a@acme.com"]])
+            for (const n of [0, 200]) {
+              const request = { session: `s${session++}`, tool, args: { s, u, to, n } };
+              const decided = old.decide(request);
+              const errored = new Set(decided.errors.map((error) => error.slice(0, error.indexOf(":"))));
+              for (const rule of explain(old, request).rules) expect(rule.matched === "error", `${rule.id} on ${JSON.stringify(request)}`).toBe(errored.has(rule.id));
+              // The ip.inRange errors of the old code: the deny fails closed, the allow does not allow.
+              if (tool === "t.a" && /[/@]/.test(s)) expect([decided.decision, decided.rules.includes("d")]).toEqual(["deny", true]);
+              if (tool === "t.b" && /[/@]/.test(to[0] ?? "")) expect([decided.decision, decided.errors.length]).toEqual(["deny", 1]);
+              if (decided.errors.some((error) => error.includes("ip.inRange"))) failed++;
+            }
+    expect(failed).toBeGreaterThan(50);
   });
 
   it("carries its ranges in the bundle's IR as an operation of its own, which a runtime without it refuses", () => {
