@@ -7,9 +7,10 @@ import { keepShareErrors, lineError, lineErrorKeeper, type ErrorsLeftOut, type R
 import { decideRecorded, engineOptions, replayEngine, type RecordedEngineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { grantsOf, sameGrants } from "./grants.js";
-import { asNewIds, declarationChangeRead, inputsOf, matchRules, returnsChangedTools, revokingRuleOf, ruleCauseOf, SessionPart, sessionPartsChangedBy, staleBundleCauses, type RuleVersions } from "./diffCauses.js";
+import { asNewIds, declarationChangeRead, EVERY_PART, inputsOf, matchRules, returnsChangedTools, revokingRuleOf, ruleCauseOf, SessionPart, sessionPartsChangedBy, staleBundleCauses, type RuleVersions } from "./diffCauses.js";
 import { SessionChanges, type SessionChange } from "./diffSessions.js";
 import { labelsOf } from "../runtime/session.js";
+import { refusalKindOf } from "../runtime/refusal.js";
 import { isSessionPlaceholder, sessionLabel, toolLabel } from "./shortRequest.js";
 
 /**
@@ -113,21 +114,36 @@ interface SessionHistory {
  * The cause of a change (see ruleCauseOf). A request one version refuses as invalid (its schema
  * changed) is that, unless the other version had revoked the session earlier: that one denied
  * without looking at the request, so what differs is the revocation, attributed as below like any
- * deny of a revoked session (its revoking rule, or through the session's history). When the rule found decides on one side only but is defined identically in
- * both, the rule did not change, its inputs did. Of what the deciding rules of both decisions
- * read (inputsOf): the line's tool declared otherwise in what they read (its risk, an argument
- * they read); else the session's state, when they read a part of it that an earlier change of
- * the session altered: the latest such change (`earlier`), whose cause it carries; else, when
- * they read its labels and an earlier call of a tool whose returned labels differ went ahead in
- * it, that tool's declaration (`~tool NAME`); else the rule marked `(unchanged rule)` (the other
- * declarations it reads differ: an intent, an enum).
+ * deny of a revoked session (its revoking rule, or through the session's history). A version
+ * whose engine refused the session itself (expired, or it could not start: see refusalKindOf),
+ * or denied it as revoked earlier, decided from the session's state, every part of it: the change
+ * is the latest earlier change of the session's revocation, else of any part of it (`earlier`),
+ * whose cause it carries; without one,
+ * the engines hold other sessions because of changes elsewhere (`engine state in NEW`). When the
+ * rule found decides on one side only but is defined identically in both, the rule did not
+ * change, its inputs did. Of what the deciding rules of both decisions read (inputsOf): the
+ * line's tool declared otherwise in what they read (its risk, an argument they read); else the
+ * session's state, when they read a part of it that an earlier change of the session altered:
+ * the latest such change (`earlier`), whose cause it carries; else, when they read its labels and
+ * an earlier call of a tool whose returned labels differ went ahead in it, that tool's
+ * declaration (`~tool NAME`); else the rule marked `(unchanged rule)` (the other declarations it
+ * reads differ: an intent, an enum).
  */
 function attributionOf(before: Decision, after: Decision, changed: ChangedPart, tool: string, history: SessionHistory, versions: Versions): Pick<DecisionChange, "cause" | "via"> {
-  if (refusedAsInvalid(after) && !history.revokedEarlier.old) return { cause: "invalid request in NEW" };
-  if (refusedAsInvalid(before) && !history.revokedEarlier.now) return { cause: "invalid request in OLD" };
+  if (refusalKindOf(after) === "request" && !history.revokedEarlier.old) return { cause: "invalid request in NEW" };
+  if (refusalKindOf(before) === "request" && !history.revokedEarlier.now) return { cause: "invalid request in OLD" };
   const stale = changed === "grants" && after.decision === "ask" ? versions.staleBundles.get(tool) : undefined;
   if (stale !== undefined) return { cause: stale };
   const found = ruleCauseOf(before, after, changed, versions.rules);
+  const refusedSession = refusalKindOf(after) === "session" ? "NEW" : refusalKindOf(before) === "session" ? "OLD" : undefined;
+  if ((refusedSession !== undefined || history.revokedEarlier.old || history.revokedEarlier.now) && (found === undefined || found.unchanged)) {
+    // Whether an engine still holds a session, or refuses it, follows from its revocation (a
+    // revoked session is forgotten sooner, a live one expires): a change of revocation comes
+    // first, before a later change that only altered what rules read.
+    const carrier = history.earlier(SessionPart.REVOKED) ?? history.earlier(EVERY_PART);
+    if (carrier !== undefined) return { cause: carrier.cause, ...(found !== undefined ? { via: { rule: found.cause, line: carrier.line } } : {}) };
+    if (refusedSession !== undefined) return { cause: `engine state in ${refusedSession}` };
+  }
   if (found === undefined) return { cause: after.rules.length === 0 ? "default deny" : "(same rules)" };
   if (!found.unchanged) return { cause: found.cause };
   const read = inputsOf(before, after, versions.rules);
@@ -168,14 +184,6 @@ function carriesLabels(request: Readonly<Record<string, unknown>>, tool: string,
 function directionOf(before: Decision, after: Decision, changed: ChangedPart): string {
   const direction = `${before.decision}→${after.decision}`;
   return changed === "effect" ? direction : `${direction} (${changed})`;
-}
-
-/**
- * A deny no rule gave whose reason is its error: the request did not fit the version's schema
- * (or was not a request at all). A default deny with an allow rule's evaluation error is not one.
- */
-function refusedAsInvalid(decision: Decision): boolean {
-  return decision.decision === "deny" && decision.rules.length === 0 && decision.errors.length > 0 && decision.errors[0] === decision.reasons[0];
 }
 
 /** What one share of a file's diff reports (posted back by a worker thread). */
@@ -280,7 +288,10 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
         // Only a change of effect or revocation changes what the session remembers (other rules,
         // reasons or grants do not), and so the report is the same with or without --rule-changes.
         if (inSession && (changed === "effect" || changed === "revoke")) {
-          const parts = sessionPartsChangedBy(a, b, cause.startsWith("invalid request in "), carriesLabels(entry.request, tool, versions));
+          const changedParts = sessionPartsChangedBy(a, b, refusalKindOf(a) !== undefined || refusalKindOf(b) !== undefined, carriesLabels(entry.request, tool, versions));
+          // The revocation itself changes at the line that revokes in one version only; a later
+          // deny of the session as revoked carries that change on (it alters the rest, not it).
+          const parts = revokesOld !== revokesNew ? changedParts : changedParts & ~SessionPart.REVOKED;
           sessionChanges.record(session, parts, { line: entry.line, cause });
         }
         const byDirection = counts.get(cause) ?? new Map<string, number>();

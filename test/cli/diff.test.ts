@@ -392,6 +392,28 @@ describe("policyc diff: the rule that caused a change", () => {
     expect(causes(await json(["diff", after!, before!, "--replay", calls!]))).toEqual({ "~tool kb.search": { "deny→allow": 1 } });
   });
 
+  /** A loop guard that revokes (or, with `revoke` removed, only denies) a session's third identical call. */
+  const loopGuard = (revoke: boolean): string => `tool kb.search {\n  args { query: string }\n}\ntool http.get {\n  args { url: string }\n}\npolicy p {\n  allow kb.search, http.get\n\n  @name("loop")\n  deny *\n    when session.repeats >= 2\n    reason "loop"\n${revoke ? "    revoke\n" : ""}}\n`;
+  const calls = (...lines: [time: string, session: string, tool: string][]): string => lines.map(([time, session, tool]) => `{"time":"2026-01-0${time}Z","session":"${session}","tool":"${tool}","args":{${tool === "kb.search" ? '"query":"x"' : '"url":"u"'}}}\n`).join("");
+
+  it("a session the engine refuses as expired in NEW only, because NEW no longer revoked it, is the revocation's change carried, not an unchanged rule's", async () => {
+    // OLD forgets v1 an hour after revoking it (--revoked-session 1h); NEW still holds it, live, and at 12:00 it has expired.
+    const [before, after, rec] = write({ "x-old.policy": loopGuard(true), "x-new.policy": loopGuard(false), "x.jsonl": calls(["1T10:00:00", "v1", "http.get"], ["1T10:00:01", "v1", "http.get"], ["1T10:00:02", "v1", "http.get"], ["1T10:30:00", "v1", "kb.search"], ["1T12:00:00", "v1", "kb.search"]) });
+    const report = await json(["diff", before!, after!, "--replay", rec!, "--revoked-session", "1h"]);
+    expect(causes(report)).toEqual({ "~loop": { "allow→deny": 1, "deny→allow": 1, "deny→deny (revoke)": 1 } });
+    expect(report.byCause["~loop"]!.carried).toBe(1);
+    // Carried from the line where the revocation changed (3), not the later line that only follows from it (4).
+    expect(report.byCause["~loop"]!.changes.find((c) => c.line === 5)!.via).toEqual({ rule: "-p/1", file: rec, line: 3 });
+  });
+
+  it("a new session the engine refuses for --max-sessions in NEW only is `engine state in NEW`, not an invalid request: the schemas are the same", async () => {
+    // OLD revoked v1, which leaves room for v2; NEW keeps v1 live, and with one session at most v2 cannot start.
+    const [before, after, rec] = write({ "m-old.policy": loopGuard(true), "m-new.policy": loopGuard(false), "m.jsonl": calls(["1T10:00:00", "v1", "http.get"], ["1T10:00:01", "v1", "http.get"], ["1T10:00:02", "v1", "http.get"], ["4T12:00:00", "v1", "kb.search"], ["4T12:00:01", "v2", "kb.search"]) });
+    const report = await json(["diff", before!, after!, "--replay", rec!, "--max-sessions", "1"]);
+    expect(causes(report)).toEqual({ "~loop": { "deny→allow": 1, "deny→deny (revoke)": 1 }, "engine state in NEW": { "allow→deny": 1 } });
+    expect(causes(await json(["diff", after!, before!, "--replay", rec!, "--max-sessions", "1"]))).toEqual({ "~loop": { "allow→deny": 1, "deny→deny (revoke)": 1 }, "engine state in OLD": { "deny→allow": 1 } });
+  });
+
   it("an unchanged rule that decides differently for another reason (an intent declared otherwise) is marked `(unchanged rule)`", async () => {
     const policy = (tools: string): string => `tool kb.search {\n  args { query: string }\n}\ntool http.get {\n  args { url: string }\n}\nintent research {\n  tools ${tools}\n  max_risk medium\n}\npolicy p {\n  allow kb.search\n\n  @name("off-intent")\n  deny *\n    when not (tool in intent.tools)\n}\n`;
     const [before, after, calls] = write({ "i-old.policy": policy("http.get"), "i-new.policy": policy("http.get, kb.search"), "i.jsonl": '{"session":"s1","intent":"research","tool":"kb.search","args":{"query":"q"}}\n' });
