@@ -772,10 +772,36 @@ describe("policyc diff", () => {
     expect(result.code).toBe(1);
     // The warning is the PC512 its `not (r like "*@acme.com")` gets.
     expect(check.warnings).toBe(1);
-    expect(JSON.parse(result.stdout)).toEqual({ ok: false, reason: `the policy set did not load: ${check.errors} error${check.errors === 1 ? "" : "s"}, 1 warning`, errors: check.errors, warnings: 1, diagnostics: check.diagnostics });
+    expect(JSON.parse(result.stdout)).toEqual({ ok: false, reason: `NEW (${broken}): the policy set did not load: ${check.errors} error${check.errors === 1 ? "" : "s"}, 1 warning`, sides: ["new"], errors: check.errors, warnings: 1, diagnostics: check.diagnostics.map((d) => ({ side: "new", ...(d as object) })) });
+    expect(result.stderr).toContain(`policyc diff: NEW (${broken}): the policy set did not load`);
     expect(result.stderr).toContain("error[PC202]");
     // Without --json, stdout is the text report's, and holds nothing: the diagnostics are on stderr, as before.
     expect(await cli(["diff", OLD, broken, "--replay", CALLS])).toEqual({ code: 1, stdout: "", stderr: result.stderr });
+  });
+
+  it("when both sides fail to load, each is reported under its role (OLD, NEW), in text and in --json: a broken NEW is not hidden behind a broken OLD", async () => {
+    const badOld = join(dir, "bad-old.policy");
+    const badNew = join(dir, "bad-new.policy");
+    writeFileSync(badOld, readFileSync(join(ROOT, OLD), "utf8").replace("agent.team", "agent.tema"));
+    writeFileSync(badNew, readFileSync(join(ROOT, NEW), "utf8").replace("agent.team", "agent.teem"));
+    const text = await cli(["diff", badOld, badNew, "--replay", CALLS]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toBe("");
+    const oldAt = text.stderr.indexOf(`policyc diff: OLD (${badOld}): the policy set did not load`);
+    const newAt = text.stderr.indexOf(`policyc diff: NEW (${badNew}): the policy set did not load`);
+    expect(oldAt).toBeGreaterThanOrEqual(0);
+    expect(newAt).toBeGreaterThan(oldAt);
+    expect(text.stderr.slice(oldAt, newAt)).toContain("`tema`");
+    expect(text.stderr.slice(newAt)).toContain("`teem`");
+    const result = await cli(["diff", badOld, badNew, "--replay", CALLS, "--json"]);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as { ok: boolean; reason: string; sides: string[]; diagnostics: { side: string; file: string; severity: string }[] };
+    expect(report.ok).toBe(false);
+    expect(report.sides).toEqual(["old", "new"]);
+    expect(report.reason).toMatch(/^OLD \(.*\): the policy set did not load: .*; NEW \(.*\): the policy set did not load: /);
+    expect(report.diagnostics.filter((d) => d.severity === "error").map((d) => [d.side, d.file])).toEqual([["old", badOld], ["new", badNew]]);
+    // A path that is no policy on one side is bad usage (exit 2), whatever the other side's errors.
+    expect((await cli(["diff", join(dir, "no-such.policy"), badNew, "--replay", CALLS])).code).toBe(2);
   });
 
   it("usage mistakes say what is wrong: an option of `test`, policy paths after --replay (exit 2)", async () => {
