@@ -85,9 +85,19 @@ export interface SideNotLoaded {
   readonly failed: NotLoaded;
 }
 
-/** `OLD (policies/main)`: which side, as the reader named it. */
+/**
+ * The one reason every side failed for, when it is no side's own (the public key cannot be
+ * read): said once, not once per side.
+ */
+function sharedFailure(sides: readonly SideNotLoaded[]): string | undefined {
+  const [first] = sides;
+  const shared = sides.length > 1 && sides.every((side) => side.failed.diagnostics.length === 0 && side.failed.message !== undefined && side.failed.message === first!.failed.message);
+  return shared ? first!.failed.message : undefined;
+}
+
+/** `OLD (policies/main)`: which side, and its path unless the reason names it already (a bundle refused, a path that is no policy). */
 function sideName(side: SideNotLoaded): string {
-  return `${side.side.toUpperCase()} (${side.path})`;
+  return side.failed.message === undefined ? `${side.side.toUpperCase()} (${side.path})` : side.side.toUpperCase();
 }
 
 /**
@@ -95,6 +105,11 @@ function sideName(side: SideNotLoaded): string {
  * broken OLD (and a reader knows which of the two to fix): its reason, then its diagnostics.
  */
 export function reportSidesNotLoaded(verb: string, sides: readonly SideNotLoaded[], io: Io, max?: number): void {
+  const shared = sharedFailure(sides);
+  if (shared !== undefined) {
+    io.err(`policyc ${verb}: ${shared}\n`);
+    return;
+  }
   for (const side of sides) {
     io.err(`policyc ${verb}: ${printable(sideName(side))}: ${notLoadedJson(side.failed).reason}
 `);
@@ -110,7 +125,7 @@ export function sidesNotLoadedJson(sides: readonly SideNotLoaded[]): { ok: false
   const each = sides.map((side) => ({ side, json: notLoadedJson(side.failed) }));
   return {
     ok: false,
-    reason: each.map(({ side, json }) => `${sideName(side)}: ${json.reason}`).join("; "),
+    reason: sharedFailure(sides) ?? each.map(({ side, json }) => `${sideName(side)}: ${json.reason}`).join("; "),
     sides: sides.map((side) => side.side),
     errors: each.reduce((sum, { json }) => sum + json.errors, 0),
     warnings: each.reduce((sum, { json }) => sum + json.warnings, 0),

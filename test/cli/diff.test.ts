@@ -683,13 +683,15 @@ describe("policyc diff", () => {
       expect((await diff(at("old.json"), at("forged.json"))).code).toBe(0);
       expect(globalThis.forgedRan).toBe(true);
       delete globalThis.forgedRan;
-      const refused = (path: string, why: string): string => `policyc diff: \`${path}\`: ${why}: refusing to load it\n`;
+      // Each side that did not load is named by its role: both, when neither is signed by the key.
+      const refused = (side: "OLD" | "NEW", path: string, why: string): string => `policyc diff: ${side}: \`${path}\`: ${why}: refusing to load it\n`;
+      const mismatch = "the bundle's signature does not match the given public key";
       const cases: [string[], string][] = [
-        [[at("old.json"), at("forged.json"), "--public-key", at("public.pem")], refused(at("forged.json"), "the bundle's signature does not match the given public key")],
-        [[OLD, at("forged.json"), "--public-key", at("public.pem")], refused(at("forged.json"), "the bundle's signature does not match the given public key")],
-        [[at("forged.json"), at("new.json"), "--public-key", at("public.pem")], refused(at("forged.json"), "the bundle's signature does not match the given public key")],
-        [[OLD, at("unsigned.json"), "--public-key", at("public.pem")], refused(at("unsigned.json"), "the bundle is not signed, but a public key was given")],
-        [[at("old.json"), at("new.json"), "--public-key", at("other.pem")], refused(at("old.json"), "the bundle's signature does not match the given public key")],
+        [[at("old.json"), at("forged.json"), "--public-key", at("public.pem")], refused("NEW", at("forged.json"), mismatch)],
+        [[OLD, at("forged.json"), "--public-key", at("public.pem")], refused("NEW", at("forged.json"), mismatch)],
+        [[at("forged.json"), at("new.json"), "--public-key", at("public.pem")], refused("OLD", at("forged.json"), mismatch)],
+        [[OLD, at("unsigned.json"), "--public-key", at("public.pem")], refused("NEW", at("unsigned.json"), "the bundle is not signed, but a public key was given")],
+        [[at("old.json"), at("new.json"), "--public-key", at("other.pem")], refused("OLD", at("old.json"), mismatch) + refused("NEW", at("new.json"), mismatch)],
         [[at("old.json"), at("forged.json"), "--public-key", ""], "policyc diff: --public-key was given an empty value (an unset variable?)\n"],
         [[at("old.json"), at("forged.json"), "--public-key", " "], "policyc diff: --public-key was given an empty value (an unset variable?)\n"],
         [[at("old.json"), at("forged.json"), "--public-key", at("missing.pem")], `policyc diff: cannot read public key \`${at("missing.pem")}\`: no such file or folder\n`],
@@ -700,7 +702,10 @@ describe("policyc diff", () => {
         expect({ code: result.code, stderr: result.stderr }, args.join(" ")).toEqual({ code: 2, stderr });
         // A side that did not load is said in the --json document too; a mistake in the options, before any side is loaded, writes none.
         const loading = !stderr.includes("empty value") && !stderr.includes("neither side");
-        expect(result.stdout === "" ? undefined : JSON.parse(result.stdout), args.join(" ")).toEqual(loading ? { ok: false, reason: stderr.slice("policyc diff: ".length, -1), errors: 0, warnings: 0, diagnostics: [] } : undefined);
+        // A key that cannot be read fails both sides alike: said once.
+        const failed = stderr.split("\n").slice(0, -1).map((line) => line.slice("policyc diff: ".length));
+        const sides = stderr.includes("cannot read public key") ? ["old", "new"] : failed.map((line) => line.slice(0, 3).toLowerCase());
+        expect(result.stdout === "" ? undefined : JSON.parse(result.stdout), args.join(" ")).toEqual(loading ? { ok: false, reason: failed.join("; "), sides, errors: 0, warnings: 0, diagnostics: [] } : undefined);
         expect(globalThis.forgedRan).toBeUndefined();
       }
     });
