@@ -158,6 +158,7 @@ function whatChanged(change: DecisionChange): string {
       return `decided by ${rules(before)} → ${rules(after)}: ${reason}`;
     }
     case "reason":
+    case "reason order":
       return `reason ${JSON.stringify(before.reasons.join("; "))} → ${JSON.stringify(after.reasons.join("; "))}`;
   }
 }
@@ -180,7 +181,7 @@ export function registerDiff(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--json", "print a JSON document instead")
     .option("--exit-code", "exit 1 when any change is reported")
     .option("--allow-empty", "pass when the recordings hold no request line (nothing is compared)")
-    .option("--rule-changes", "also report decisions of the same effect, grants and revocation that other rules decide, or with other reasons")
+    .option("--rule-changes", "also report decisions of the same effect, grants and revocation that other rules decide, or with other reasons or the same in another order")
     .option("--public-key <file>", "require each side that is a bundle to be signed by this Ed25519 public key (PEM, DER or JSON Web Key)")
     .option("--jobs <n>", jobsHelp(["--max-sessions"]))
     .addHelpText("after", ROTATED_LOGS_HELP);

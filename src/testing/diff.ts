@@ -19,11 +19,12 @@ import { isSessionPlaceholder, sessionLabel, toolLabel } from "./shortRequest.js
  * (`grantsOnApproval`), compared as a set of scope and lifetime: widening one is a loosening as
  * real as deny→allow; `revoke`, whether the session is
  * revoked. Those change what the enforcement point does, so they are always reported.
- * `rules` (other rules decide) and `reason` (the same rules give other reasons) change only what
- * the decision log and the caller are told; they are reported when asked for, since a renamed
+ * `rules` (other rules decide), `reason` (the same rules give other reasons) and `reason order`
+ * (the same reasons in another order, so joined into another text) change only what the
+ * decision log and the caller are told; they are reported when asked for, since a renamed
  * rule, or a second deny that now also matches, changes every line it decides.
  */
-export type ChangedPart = "effect" | "grants" | "revoke" | "rules" | "reason";
+export type ChangedPart = "effect" | "grants" | "revoke" | "rules" | "reason" | "reason order";
 
 /** One recorded request whose decision differs between the two policy versions. */
 export interface DecisionChange {
@@ -132,6 +133,8 @@ interface SessionHistory {
 function attributionOf(before: Decision, after: Decision, changed: ChangedPart, tool: string, history: SessionHistory, versions: Versions): Pick<DecisionChange, "cause" | "via"> {
   if (refusalKindOf(after) === "request" && !history.revokedEarlier.old) return { cause: "invalid request in NEW" };
   if (refusalKindOf(before) === "request" && !history.revokedEarlier.now) return { cause: "invalid request in OLD" };
+  // No rule changed: the same rules decide, in the order the set now has them.
+  if (changed === "reason order") return { cause: "(rule order)" };
   const stale = changed === "grants" && after.decision === "ask" ? versions.staleBundles.get(tool) : undefined;
   if (stale !== undefined) return { cause: stale };
   const found = ruleCauseOf(before, after, changed, versions.rules);
@@ -167,7 +170,11 @@ function changedPart(before: Decision, after: Decision, ruleChanges: boolean, ve
   if (asSet(asNewIds(before.rules, versions)) !== asSet(after.rules)) return "rules";
   // A rule without a reason gives one that names its id, which a renumbered rule changes.
   const reasons = (decision: Decision, rules: ReadonlyMap<string, RuleInfo>): string[] => decision.reasons.map((reason, index) => (rules.get(decision.rules[index] ?? "")?.reason === null ? "\u0000" : reason));
-  if (asSet(reasons(before, versions.old)) !== asSet(reasons(after, versions.now))) return "reason";
+  const [was, now] = [reasons(before, versions.old), reasons(after, versions.now)];
+  if (asSet(was) !== asSet(now)) return "reason";
+  // The same reasons in another order (the set's rules in another order: a file renamed, a rule
+  // moved) join into another text, which a recorded `reason` of them all no longer matches.
+  if (JSON.stringify(was) !== JSON.stringify(now)) return "reason order";
   return undefined;
 }
 

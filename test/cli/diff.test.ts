@@ -557,6 +557,40 @@ describe("policyc diff: changes that keep the effect", () => {
     const golden = JSON.parse((await run(OLD, NEW, "--rule-changes", "--json")).stdout) as JsonDiff;
     expect(golden.directions).toEqual({ "allow→allow (rules)": 1, "allow→deny": 2, "deny→allow": 2, "deny→ask": 1 });
   });
+
+  it("the same reasons in another order (a policy file renamed) are `reason order` with --rule-changes: the joined reason `test` compares changes with them", async () => {
+    const schema = 'agent { team: string }\ntool email.send { risk high args { to: list<string> } }\n';
+    const external = 'policy a {\n  @name("no-ext")\n  deny email.send when any(r in args.to: email.domain(r) != "acme.com") reason "external recipient"\n}\n';
+    const support = 'policy b {\n  @name("not-support")\n  deny email.send when agent.team != "support" reason "only support may email"\n}\n';
+    const before = join(dir, "order-before");
+    const after = join(dir, "order-after");
+    for (const [folder, first] of [[before, "a.policy"], [after, "z.policy"]] as const) {
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, "schema.policy"), schema);
+      writeFileSync(join(folder, first), external);
+      writeFileSync(join(folder, "b.policy"), support);
+    }
+    const line = '{"session":"s","agent":{"team":"sales"},"tool":"email.send","args":{"to":["x@ext.com"]}';
+    const calls = join(dir, "order.jsonl");
+    writeFileSync(calls, `${line}}\n`);
+    // What `test` sees: the recorded joined reason passes with the files as they were, and fails once one is renamed.
+    const recorded = join(dir, "order-expected.jsonl");
+    writeFileSync(recorded, `${line},"decision":"deny","reason":"external recipient; only support may email"}\n`);
+    expect((await cli(["test", before, "--replay", recorded])).code).toBe(0);
+    expect((await cli(["test", after, "--replay", recorded])).code).toBe(1);
+    // The effect is the same: only --rule-changes reports it, under no rule (none changed).
+    expect(await cli(["diff", before, after, "--replay", calls, "--exit-code"])).toEqual({ code: 0, stdout: "0 of 1 decisions change\n", stderr: "" });
+    expect(await cli(["diff", before, after, "--replay", calls, "--exit-code", "--rule-changes"])).toEqual({
+      code: 1,
+      stdout: [
+        "(rule order)  1 change: deny→deny (reason order) 1",
+        `  ${calls}:1  deny→deny (reason order)  email.send (session s)  reason "external recipient; only support may email" → "only support may email; external recipient"`,
+        "1 of 1 decisions change: deny→deny (reason order) 1",
+        "",
+      ].join("\n"),
+      stderr: "",
+    });
+  });
 });
 
 describe("policyc diff", () => {
