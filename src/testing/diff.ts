@@ -7,10 +7,10 @@ import { keepShareErrors, lineError, lineErrorKeeper, type ErrorsLeftOut, type R
 import { decideRecorded, engineOptions, replayEngine, type RecordedEngineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { grantsOf, sameGrants } from "./grants.js";
-import { asNewIds, declarationChangeRead, EVERY_PART, inputsOf, matchRules, returnsChangedTools, revokingRuleOf, ruleCauseOf, SessionPart, sessionPartsChangedBy, staleBundleCauses, type RuleVersions } from "./diffCauses.js";
+import { asNewIds, declarationChangeRead, inputsOf, matchRules, returnsChangedTools, revokingRuleOf, ruleCauseOf, SessionPart, sessionPartsChangedBy, staleBundleCauses, type RuleVersions } from "./diffCauses.js";
 import { SessionChanges, type SessionChange } from "./diffSessions.js";
 import { labelsOf } from "../runtime/session.js";
-import { refusalKindOf } from "../runtime/refusal.js";
+import { noteRefusalKinds, refusalKindOf } from "../runtime/refusal.js";
 import { isSessionPlaceholder, sessionLabel, toolLabel } from "./shortRequest.js";
 
 /**
@@ -117,9 +117,9 @@ interface SessionHistory {
  * without looking at the request, so what differs is the revocation, attributed as below like any
  * deny of a revoked session (its revoking rule, or through the session's history). A version
  * whose engine refused the session itself (expired, or it could not start: see refusalKindOf),
- * or denied it as revoked earlier, decided from the session's state, every part of it: the change
- * is the latest earlier change of the session's revocation, else of any part of it (`earlier`),
- * whose cause it carries; without one,
+ * or denied it as revoked earlier, decided from whether the engine still holds the session: the
+ * change is the latest earlier change of the session's revocation, else of an engine's refusal of
+ * it in one version (SessionPart.HELD, `earlier`), whose cause it carries; without one,
  * the engines hold other sessions because of changes elsewhere (`engine state in NEW`). When the
  * rule found decides on one side only but is defined identically in both, the rule did not
  * change, its inputs did. Of what the deciding rules of both decisions read (inputsOf): the
@@ -141,9 +141,10 @@ function attributionOf(before: Decision, after: Decision, changed: ChangedPart, 
   const refusedSession = refusalKindOf(after) === "session" ? "NEW" : refusalKindOf(before) === "session" ? "OLD" : undefined;
   if ((refusedSession !== undefined || history.revokedEarlier.old || history.revokedEarlier.now) && (found === undefined || found.unchanged)) {
     // Whether an engine still holds a session, or refuses it, follows from its revocation (a
-    // revoked session is forgotten sooner, a live one expires): a change of revocation comes
-    // first, before a later change that only altered what rules read.
-    const carrier = history.earlier(SessionPart.REVOKED) ?? history.earlier(EVERY_PART);
+    // revoked session is forgotten sooner, a live one expires), else from an earlier refusal of
+    // it in one version (one engine started it afresh later, or never): a change of what rules
+    // read of it (its denials, the calls that ran) decides neither, and is no cause of this.
+    const carrier = history.earlier(SessionPart.REVOKED) ?? history.earlier(SessionPart.HELD);
     if (carrier !== undefined) return { cause: carrier.cause, ...(found !== undefined ? { via: { rule: found.cause, line: carrier.line } } : {}) };
     if (refusedSession !== undefined) return { cause: `engine state in ${refusedSession}` };
   }
@@ -225,6 +226,17 @@ export interface DiffShareOptions extends RecordedEngineOptions {
  * its own engine and session state, as each would have run.
  */
 export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, file: string, options: DiffShareOptions = {}): Promise<DiffShareReport> {
+  // Attribution tells the engines' refusals of a session from invalid requests (refusalKindOf),
+  // which engines note only when asked: from before the engines are built to the last decision.
+  const stopNoting = noteRefusalKinds();
+  try {
+    return await diffEveryLine(before, after, file, options);
+  } finally {
+    stopNoting();
+  }
+}
+
+async function diffEveryLine(before: CompiledPolicy, after: CompiledPolicy, file: string, options: DiffShareOptions): Promise<DiffShareReport> {
   const filter = options.partition === undefined ? undefined : shareFilter(options.partition);
   const max = options.maxExamplesPerCause ?? DEFAULT_EXAMPLES_PER_CAUSE;
   const versions: Versions = { before, after, rules: matchRules(before, after), staleBundles: staleBundleCauses(before, after), returnsChanged: returnsChangedTools(before, after) };
@@ -295,7 +307,9 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
         // Only a change of effect or revocation changes what the session remembers (other rules,
         // reasons or grants do not), and so the report is the same with or without --rule-changes.
         if (inSession && (changed === "effect" || changed === "revoke")) {
-          const changedParts = sessionPartsChangedBy(a, b, refusalKindOf(a) !== undefined || refusalKindOf(b) !== undefined, carriesLabels(entry.request, tool, versions));
+          const [kindOld, kindNew] = [refusalKindOf(a), refusalKindOf(b)];
+          const refusedSession = kindOld === "session" || kindNew === "session" ? SessionPart.HELD : 0;
+          const changedParts = sessionPartsChangedBy(a, b, kindOld !== undefined || kindNew !== undefined, carriesLabels(entry.request, tool, versions)) | refusedSession;
           // The revocation itself changes at the line that revokes in one version only; a later
           // deny of the session as revoked carries that change on (it alters the rest, not it).
           const parts = revokesOld !== revokesNew ? changedParts : changedParts & ~SessionPart.REVOKED;

@@ -414,6 +414,28 @@ describe("policyc diff: the rule that caused a change", () => {
     expect(causes(await json(["diff", after!, before!, "--replay", rec!, "--max-sessions", "1"]))).toEqual({ "~loop": { "allow→deny": 1, "deny→deny (revoke)": 1 }, "engine state in OLD": { "deny→allow": 1 } });
   });
 
+  it("a session one engine refuses as expired is not blamed on an earlier change of it that only altered its denials: `engine state in OLD` (review r4 R1)", async () => {
+    // `~loop` keeps v5 live in NEW, so NEW refuses v4 (full) and frees the idle v2 at line 8; line 9 starts v2 afresh in NEW, while OLD
+    // still holds it and refuses it as expired. `+bad` denied v2's search at line 5: expiry goes by attempt times, which both count alike.
+    const policy = (loopRevokes: boolean, bad: boolean): string => `agent { team: string }\ntool kb.search { risk low args { query: string } }\ntool http.get { risk medium args { url: string } }\npolicy p {\n  allow kb.search, http.get\n    when agent.team == "support"\n\n  @name("loop")\n  deny *\n    when session.repeats >= 2\n    reason "loop"\n${loopRevokes ? "    revoke\n" : ""}}\n${bad ? 'policy q {\n  @name("bad")\n  deny kb.search when args.query == "bad" reason "bad query"\n}\n' : ""}`;
+    const line = ([time, session, tool, bad]: [string, string, string, boolean?]): string => `{"time":"2026-01-01T${time}Z","session":"${session}","agent":{"team":"support"},"tool":"${tool}","args":{${tool === "kb.search" ? `"query":"${bad === true ? "bad" : "q"}"` : '"url":"u"'}}}\n`;
+    const recording = ([
+      ["16:50:56.172", "v5", "http.get"],
+      ["16:53:37.768", "v5", "http.get"],
+      ["17:02:07.026", "v5", "http.get"],
+      ["17:05:22.822", "v0", "kb.search"],
+      ["17:08:59.455", "v2", "kb.search", true],
+      ["17:12:40.159", "v4", "http.get"],
+      ["17:14:03.627", "v5", "kb.search"],
+      ["17:44:02.957", "v4", "http.get"],
+      ["17:46:19.681", "v2", "http.get"],
+    ] as [string, string, string, boolean?][]).map(line).join("");
+    const [before, after, rec] = write({ "e-old.policy": policy(true, false), "e-new.policy": policy(false, true), "e.jsonl": recording });
+    const report = await json(["diff", before!, after!, "--replay", rec!, "--max-sessions", "3", "--revoked-session", "10m", "--session-idle", "20m", "--expired-session", "30m"]);
+    expect(report.byCause["+bad"]!.directions).toEqual({ "allow→deny": 1 });
+    expect(report.byCause["engine state in OLD"]!.changes.map((c) => [c.line, c.direction, c.via])).toEqual([[9, "deny→allow", undefined]]);
+  });
+
   it("an unchanged rule that decides differently for another reason (an intent declared otherwise) is marked `(unchanged rule)`", async () => {
     const policy = (tools: string): string => `tool kb.search {\n  args { query: string }\n}\ntool http.get {\n  args { url: string }\n}\nintent research {\n  tools ${tools}\n  max_risk medium\n}\npolicy p {\n  allow kb.search\n\n  @name("off-intent")\n  deny *\n    when not (tool in intent.tools)\n}\n`;
     const [before, after, calls] = write({ "i-old.policy": policy("http.get"), "i-new.policy": policy("http.get, kb.search"), "i.jsonl": '{"session":"s1","intent":"research","tool":"kb.search","args":{"query":"q"}}\n' });
