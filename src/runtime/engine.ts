@@ -804,7 +804,9 @@ export class Engine {
       // Still an attempt of its session, counted in `session.calls` and `session.denials`, so an
       // agent cannot make refused attempts unseen by sending a `time` the engine cannot read. It
       // has no time of its own: it counts at its session's (SessionStore.undated), moving no clock.
-      const undated = create && attempt.sessionId !== undefined ? this.sessions.undated(attempt.sessionId) : undefined;
+      // Without a session id, the request itself is refused (it is no JSON object, or names none).
+      if (attempt.sessionId === undefined) return { ready: false, decision: refusedFor("request", attempt.refused) };
+      const undated = create ? this.sessions.undated(attempt.sessionId) : undefined;
       return undated === undefined ? { ready: false, decision: attempt.refused } : { ready: false, decision: attempt.refused, state: undated.state, now: undated.now, clockReading: attempt.clockReading!, tool: attempt.tool! };
     }
     const { request, sessionId, tool, now, clockReading } = attempt;

@@ -45,4 +45,13 @@ describe("refusal kinds", () => {
     expect(refusalKindOf(engine.decide(search("s4")))).toBeUndefined();
   });
 
+  it("include a request that is no JSON object, a refusal of the request (review r4 R5)", () => {
+    const engine = engineOf();
+    const stop = noteRefusalKinds();
+    try {
+      for (const input of [null, "text", [search("s1")]]) expect(refusalKindOf(engine.decide(input)), JSON.stringify(input)).toBe("request");
+    } finally {
+      stop();
+    }
+  });
 });
