@@ -19,8 +19,8 @@ import { isSessionPlaceholder, sessionLabel, toolLabel } from "./shortRequest.js
  * (`grantsOnApproval`), compared as a set of scope and lifetime: widening one is a loosening as
  * real as deny→allow; `revoke`, whether the session is
  * revoked. Those change what the enforcement point does, so they are always reported.
- * `rules` (other rules decide), `reason` (the same rules give other reasons) and `reason order`
- * (the same reasons in another order, so joined into another text) change only what the
+ * `rules` (other rules decide), `reason` (one of the same rules gives another reason) and `reason order`
+ * (the same rules' reasons in another order, so joined into another text) change only what the
  * decision log and the caller are told; they are reported when asked for, since a renamed
  * rule, or a second deny that now also matches, changes every line it decides.
  */
@@ -168,14 +168,17 @@ function changedPart(before: Decision, after: Decision, ruleChanges: boolean, ve
   // As sets: moving a rule within its file (which reorders a decision's rules) changes nothing,
   // and neither does renumbering one with a positional id.
   const asSet = (list: readonly string[]): string => JSON.stringify([...new Set(list)].sort());
-  if (asSet(asNewIds(before.rules, versions)) !== asSet(after.rules)) return "rules";
-  // A rule without a reason gives one that names its id, which a renumbered rule changes.
-  const reasons = (decision: Decision, rules: ReadonlyMap<string, RuleInfo>): string[] => decision.reasons.map((reason, index) => (rules.get(decision.rules[index] ?? "")?.reason === null ? "\u0000" : reason));
-  const [was, now] = [reasons(before, versions.old), reasons(after, versions.now)];
-  if (asSet(was) !== asSet(now)) return "reason";
-  // The same reasons in another order (the set's rules in another order: a file renamed, a rule
-  // moved) join into another text, which a recorded `reason` of them all no longer matches.
-  if (JSON.stringify(was) !== JSON.stringify(now)) return "reason order";
+  const oldIds = asNewIds(before.rules, versions);
+  if (asSet(oldIds) !== asSet(after.rules)) return "rules";
+  // Rule by rule: a rule gives another reason (`reason`), or the same rules give theirs in
+  // another order, which joins them into another text (`reason order`). A rule without a
+  // reason gives one that names its id, which a renumbered rule changes: that is no change of it.
+  const reasonOf = (decision: Decision, ids: readonly string[], rules: ReadonlyMap<string, RuleInfo>): Map<string, string> => new Map(ids.map((id, index) => [id, rules.get(decision.rules[index]!)?.reason === null ? "\u0000" : (decision.reasons[index] ?? "")]));
+  const [was, now] = [reasonOf(before, oldIds, versions.old), reasonOf(after, after.rules, versions.now)];
+  if ([...was].some(([id, reason]) => now.get(id) !== reason)) return "reason";
+  // Reasons that are no rule's (a refusal before any rule gives one and names none).
+  if (JSON.stringify(before.reasons.slice(before.rules.length)) !== JSON.stringify(after.reasons.slice(after.rules.length))) return "reason";
+  if (JSON.stringify(oldIds) !== JSON.stringify(after.rules) && before.reasons.join("; ") !== after.reasons.join("; ")) return "reason order";
   return undefined;
 }
 

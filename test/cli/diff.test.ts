@@ -580,6 +580,39 @@ describe("policyc diff: changes that keep the effect", () => {
     expect(golden.directions).toEqual({ "allow→allow (rules)": 1, "allow→deny": 2, "deny→allow": 2, "deny→ask": 1 });
   });
 
+  /** Two deny rules in two files, `first` named so that it sorts before or after `b.policy`, with the reasons given (none when null). */
+  const twoDenies = (folder: string, first: string, reasons: [external: string | null, support: string | null]): string => {
+    const path = join(dir, folder);
+    const reason = (text: string | null): string => (text === null ? "" : ` reason "${text}"`);
+    mkdirSync(path, { recursive: true });
+    writeFileSync(join(path, "schema.policy"), "agent { team: string }\ntool email.send { risk high args { to: list<string> } }\n");
+    writeFileSync(join(path, first), `policy a {\n  @name("no-ext")\n  deny email.send when any(r in args.to: email.domain(r) != "acme.com")${reason(reasons[0])}\n}\n`);
+    writeFileSync(join(path, "b.policy"), `policy b {\n  @name("not-support")\n  deny email.send when agent.team != "support"${reason(reasons[1])}\n}\n`);
+    return path;
+  };
+  const bothDeny = '{"session":"s","agent":{"team":"sales"},"tool":"email.send","args":{"to":["x@ext.com"]}}\n';
+  const ruleChanges = async (before: string, after: string, calls: string): Promise<JsonDiff> => JSON.parse((await cli(["diff", before, after, "--replay", calls, "--rule-changes", "--json"])).stdout) as JsonDiff;
+
+  it("reordered rules without a written reason are `reason order` too: the reasons that name them join into another text (review r4 R3)", async () => {
+    const before = twoDenies("reasonless-before", "a.policy", [null, null]);
+    const after = twoDenies("reasonless-after", "z.policy", [null, null]);
+    const calls = join(dir, "reasonless.jsonl");
+    writeFileSync(calls, bothDeny);
+    const report = await ruleChanges(before, after, calls);
+    expect(Object.keys(report.byCause)).toEqual(["(rule order)"]);
+    expect(report.directions).toEqual({ "deny→deny (reason order)": 1 });
+  });
+
+  it("two rules that swap their reasons, in place, are a change of each one's reason, not `(rule order)` (review r4 R4)", async () => {
+    const before = twoDenies("swap-before", "a.policy", ["external recipient", "only support may email"]);
+    const after = twoDenies("swap-after", "a.policy", ["only support may email", "external recipient"]);
+    const calls = join(dir, "swap.jsonl");
+    writeFileSync(calls, bothDeny);
+    const report = await ruleChanges(before, after, calls);
+    expect(Object.keys(report.byCause)).not.toContain("(rule order)");
+    expect(report.directions).toEqual({ "deny→deny (reason)": 1 });
+  });
+
   it("the same reasons in another order (a policy file renamed) are `reason order` with --rule-changes: the joined reason `test` compares changes with them", async () => {
     const schema = 'agent { team: string }\ntool email.send { risk high args { to: list<string> } }\n';
     const external = 'policy a {\n  @name("no-ext")\n  deny email.send when any(r in args.to: email.domain(r) != "acme.com") reason "external recipient"\n}\n';
