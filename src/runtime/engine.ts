@@ -11,6 +11,7 @@ import { describeKind, describeValue, MAX_NESTING, parseTime, startValidation, t
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
 import { expiredBecause, labelsAlwaysKept, labelsOf, onlyLabels, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_RELOADED, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type ReloadStats, type Revocation, type RevocationCause } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
+import { refusedFor } from "./refusal.js";
 
 /**
  * What the generated decision function of one tool reads.
@@ -759,9 +760,9 @@ export class Engine {
     if (input === null || typeof input !== "object" || Array.isArray(input)) return { refused: deny([], ["the request must be a JSON object"], [], false, true) };
     const request = input as Record<string, unknown>;
     const sessionId = request["session"];
-    if (typeof sessionId !== "string" || sessionId === "") return { refused: deny([], [sessionId === undefined ? "request.session is missing: every request needs a session id string" : `request.session must be a session id (a non-empty string), not ${describeValue(sessionId)}`], [], false, true) };
+    if (typeof sessionId !== "string" || sessionId === "") return { refused: refusedFor("request", deny([], [sessionId === undefined ? "request.session is missing: every request needs a session id string" : `request.session must be a session id (a non-empty string), not ${describeValue(sessionId)}`], [], false, true)) };
     // Refused before its session is looked up: too long to be one (MAX_SESSION_ID_LENGTH), it has none to count in.
-    if (sessionId.length > MAX_SESSION_ID_LENGTH) return { refused: deny([], [`request.session must be a session id of at most ${MAX_SESSION_ID_LENGTH.toLocaleString("en-US")} characters, not one of ${sessionId.length.toLocaleString("en-US")} (${helpers.describeText(sessionId)})`], [], false, true) };
+    if (sessionId.length > MAX_SESSION_ID_LENGTH) return { refused: refusedFor("request", deny([], [`request.session must be a session id of at most ${MAX_SESSION_ID_LENGTH.toLocaleString("en-US")} characters, not one of ${sessionId.length.toLocaleString("en-US")} (${helpers.describeText(sessionId)})`], [], false, true)) };
     const tool = request["tool"];
     const dated = request["time"] !== undefined;
     // One reading per attempt, whatever needs it (an undated request, maxTimeSkewMs, the session
@@ -786,7 +787,7 @@ export class Engine {
     }
     if (typeof tool !== "string" || unreadable !== undefined) {
       const known = this.sessions.peek(sessionId, Number.isFinite(now) ? now : this.sessions.latestSeen, clockReading);
-      return { refused: known?.revoked ? revokedDecision(known.revoked) : deny([], [unreadable!], [], false, true), sessionId, tool: typeof tool === "string" ? tool : "", clockReading };
+      return { refused: known?.revoked ? revokedDecision(known.revoked) : refusedFor("request", deny([], [unreadable!], [], false, true)), sessionId, tool: typeof tool === "string" ? tool : "", clockReading };
     }
     return { request, sessionId, tool, now, clockReading };
   }
@@ -803,7 +804,9 @@ export class Engine {
       // Still an attempt of its session, counted in `session.calls` and `session.denials`, so an
       // agent cannot make refused attempts unseen by sending a `time` the engine cannot read. It
       // has no time of its own: it counts at its session's (SessionStore.undated), moving no clock.
-      const undated = create && attempt.sessionId !== undefined ? this.sessions.undated(attempt.sessionId) : undefined;
+      // Without a session id, the request itself is refused (it is no JSON object, or names none).
+      if (attempt.sessionId === undefined) return { ready: false, decision: refusedFor("request", attempt.refused) };
+      const undated = create ? this.sessions.undated(attempt.sessionId) : undefined;
       return undated === undefined ? { ready: false, decision: attempt.refused } : { ready: false, decision: attempt.refused, state: undated.state, now: undated.now, clockReading: attempt.clockReading!, tool: attempt.tool! };
     }
     const { request, sessionId, tool, now, clockReading } = attempt;
@@ -817,7 +820,7 @@ export class Engine {
       const reason = this.sessions.retired
         ? `this engine handed its sessions over to a newer one (EngineOptions.sessionsFrom), which decides session ${helpers.describeText(sessionId)} from now on: this engine denies every attempt`
         : `session ${helpers.describeText(sessionId)} cannot start: ${this.sessions.fullBecause}`;
-      return { ready: false, decision: deny([], [reason], [], false, true) };
+      return { ready: false, decision: refusedFor("session", deny([], [reason], [], false, true)) };
     }
     if (state.revoked) {
       const decision = revokedDecision(state.revoked);
@@ -828,7 +831,7 @@ export class Engine {
     if (!(state instanceof SessionState)) {
       const why = expiredBecause(state, this.sessions.idleMs, approving);
       const reason = `session ${helpers.describeText(sessionId)} has expired: ${why}, so what it did before (data it touched, counts) is gone and it cannot go on: ${expiredSessionEnds(this.sessions.expiredMs)}`;
-      return { ready: false, decision: deny([], [reason], [], false, false) };
+      return { ready: false, decision: refusedFor("session", deny([], [reason], [], false, false)) };
     }
     const entry = this.tools.get(tool);
     let invalid: string | undefined;
@@ -840,7 +843,7 @@ export class Engine {
       if (!(error instanceof RangeError)) throw error;
       invalid = "the request is nested too deeply to validate";
     }
-    if (invalid !== undefined) return { ready: false, decision: deny([], [invalid], [], false, true), state, now, clockReading, tool };
+    if (invalid !== undefined) return { ready: false, decision: refusedFor("request", deny([], [invalid], [], false, true)), state, now, clockReading, tool };
     // The intent is the session's (language.md §1): a request cannot switch the task's purpose,
     // and with it the tools the intent allows, in the middle of a session; one that names no
     // intent runs with the session's (leaving it out must not escape the rules that read it).
@@ -851,7 +854,7 @@ export class Engine {
         if (create) state.intent = intent;
       } else if (state.intent !== intent) {
         const reason = `session ${helpers.describeText(sessionId)} declared the intent ${state.intent}; a request cannot change it to ${intent} (start a new session for another task)`;
-        return { ready: false, decision: deny([], [reason], [], false, true), state, now, clockReading, tool };
+        return { ready: false, decision: refusedFor("request", deny([], [reason], [], false, true)), state, now, clockReading, tool };
       }
     }
 

@@ -10,6 +10,7 @@ import { grantsOf, sameGrants } from "./grants.js";
 import { asNewIds, declarationChangeRead, inputsOf, matchRules, returnsChangedTools, revokingRuleOf, ruleCauseOf, SessionPart, sessionPartsChangedBy, staleBundleCauses, type RuleVersions } from "./diffCauses.js";
 import { SessionChanges, type SessionChange } from "./diffSessions.js";
 import { labelsOf } from "../runtime/session.js";
+import { noteRefusalKinds, refusalKindOf } from "../runtime/refusal.js";
 import { isSessionPlaceholder, sessionLabel, toolLabel } from "./shortRequest.js";
 
 /**
@@ -18,11 +19,12 @@ import { isSessionPlaceholder, sessionLabel, toolLabel } from "./shortRequest.js
  * (`grantsOnApproval`), compared as a set of scope and lifetime: widening one is a loosening as
  * real as deny→allow; `revoke`, whether the session is
  * revoked. Those change what the enforcement point does, so they are always reported.
- * `rules` (other rules decide) and `reason` (the same rules give other reasons) change only what
- * the decision log and the caller are told; they are reported when asked for, since a renamed
+ * `rules` (other rules decide), `reason` (one of the same rules gives another reason) and `reason order`
+ * (the same rules' reasons in another order, so joined into another text) change only what the
+ * decision log and the caller are told; they are reported when asked for, since a renamed
  * rule, or a second deny that now also matches, changes every line it decides.
  */
-export type ChangedPart = "effect" | "grants" | "revoke" | "rules" | "reason";
+export type ChangedPart = "effect" | "grants" | "revoke" | "rules" | "reason" | "reason order";
 
 /** One recorded request whose decision differs between the two policy versions. */
 export interface DecisionChange {
@@ -113,21 +115,39 @@ interface SessionHistory {
  * The cause of a change (see ruleCauseOf). A request one version refuses as invalid (its schema
  * changed) is that, unless the other version had revoked the session earlier: that one denied
  * without looking at the request, so what differs is the revocation, attributed as below like any
- * deny of a revoked session (its revoking rule, or through the session's history). When the rule found decides on one side only but is defined identically in
- * both, the rule did not change, its inputs did. Of what the deciding rules of both decisions
- * read (inputsOf): the line's tool declared otherwise in what they read (its risk, an argument
- * they read); else the session's state, when they read a part of it that an earlier change of
- * the session altered: the latest such change (`earlier`), whose cause it carries; else, when
- * they read its labels and an earlier call of a tool whose returned labels differ went ahead in
- * it, that tool's declaration (`~tool NAME`); else the rule marked `(unchanged rule)` (the other
- * declarations it reads differ: an intent, an enum).
+ * deny of a revoked session (its revoking rule, or through the session's history). A version
+ * whose engine refused the session itself (expired, or it could not start: see refusalKindOf),
+ * or denied it as revoked earlier, decided from whether the engine still holds the session: the
+ * change is the latest earlier change of the session's revocation, else of an engine's refusal of
+ * it in one version (SessionPart.HELD, `earlier`), whose cause it carries; without one,
+ * the engines hold other sessions because of changes elsewhere (`engine state in NEW`). When the
+ * rule found decides on one side only but is defined identically in both, the rule did not
+ * change, its inputs did. Of what the deciding rules of both decisions read (inputsOf): the
+ * line's tool declared otherwise in what they read (its risk, an argument they read); else the
+ * session's state, when they read a part of it that an earlier change of the session altered:
+ * the latest such change (`earlier`), whose cause it carries; else, when they read its labels and
+ * an earlier call of a tool whose returned labels differ went ahead in it, that tool's
+ * declaration (`~tool NAME`); else the rule marked `(unchanged rule)` (the other declarations it
+ * reads differ: an intent, an enum).
  */
 function attributionOf(before: Decision, after: Decision, changed: ChangedPart, tool: string, history: SessionHistory, versions: Versions): Pick<DecisionChange, "cause" | "via"> {
-  if (refusedAsInvalid(after) && !history.revokedEarlier.old) return { cause: "invalid request in NEW" };
-  if (refusedAsInvalid(before) && !history.revokedEarlier.now) return { cause: "invalid request in OLD" };
+  if (refusalKindOf(after) === "request" && !history.revokedEarlier.old) return { cause: "invalid request in NEW" };
+  if (refusalKindOf(before) === "request" && !history.revokedEarlier.now) return { cause: "invalid request in OLD" };
+  // No rule changed: the same rules decide, in the order the set now has them.
+  if (changed === "reason order") return { cause: "(rule order)" };
   const stale = changed === "grants" && after.decision === "ask" ? versions.staleBundles.get(tool) : undefined;
   if (stale !== undefined) return { cause: stale };
   const found = ruleCauseOf(before, after, changed, versions.rules);
+  const refusedSession = refusalKindOf(after) === "session" ? "NEW" : refusalKindOf(before) === "session" ? "OLD" : undefined;
+  if ((refusedSession !== undefined || history.revokedEarlier.old || history.revokedEarlier.now) && (found === undefined || found.unchanged)) {
+    // Whether an engine still holds a session, or refuses it, follows from its revocation (a
+    // revoked session is forgotten sooner, a live one expires), else from an earlier refusal of
+    // it in one version (one engine started it afresh later, or never): a change of what rules
+    // read of it (its denials, the calls that ran) decides neither, and is no cause of this.
+    const carrier = history.earlier(SessionPart.REVOKED) ?? history.earlier(SessionPart.HELD);
+    if (carrier !== undefined) return { cause: carrier.cause, ...(found !== undefined ? { via: { rule: found.cause, line: carrier.line } } : {}) };
+    if (refusedSession !== undefined) return { cause: `engine state in ${refusedSession}` };
+  }
   if (found === undefined) return { cause: after.rules.length === 0 ? "default deny" : "(same rules)" };
   if (!found.unchanged) return { cause: found.cause };
   const read = inputsOf(before, after, versions.rules);
@@ -148,10 +168,17 @@ function changedPart(before: Decision, after: Decision, ruleChanges: boolean, ve
   // As sets: moving a rule within its file (which reorders a decision's rules) changes nothing,
   // and neither does renumbering one with a positional id.
   const asSet = (list: readonly string[]): string => JSON.stringify([...new Set(list)].sort());
-  if (asSet(asNewIds(before.rules, versions)) !== asSet(after.rules)) return "rules";
-  // A rule without a reason gives one that names its id, which a renumbered rule changes.
-  const reasons = (decision: Decision, rules: ReadonlyMap<string, RuleInfo>): string[] => decision.reasons.map((reason, index) => (rules.get(decision.rules[index] ?? "")?.reason === null ? "\u0000" : reason));
-  if (asSet(reasons(before, versions.old)) !== asSet(reasons(after, versions.now))) return "reason";
+  const oldIds = asNewIds(before.rules, versions);
+  if (asSet(oldIds) !== asSet(after.rules)) return "rules";
+  // Rule by rule: a rule gives another reason (`reason`), or the same rules give theirs in
+  // another order, which joins them into another text (`reason order`). A rule without a
+  // reason gives one that names its id, which a renumbered rule changes: that is no change of it.
+  const reasonOf = (decision: Decision, ids: readonly string[], rules: ReadonlyMap<string, RuleInfo>): Map<string, string> => new Map(ids.map((id, index) => [id, rules.get(decision.rules[index]!)?.reason === null ? "\u0000" : (decision.reasons[index] ?? "")]));
+  const [was, now] = [reasonOf(before, oldIds, versions.old), reasonOf(after, after.rules, versions.now)];
+  if ([...was].some(([id, reason]) => now.get(id) !== reason)) return "reason";
+  // Reasons that are no rule's (a refusal before any rule gives one and names none).
+  if (JSON.stringify(before.reasons.slice(before.rules.length)) !== JSON.stringify(after.reasons.slice(after.rules.length))) return "reason";
+  if (JSON.stringify(oldIds) !== JSON.stringify(after.rules) && before.reasons.join("; ") !== after.reasons.join("; ")) return "reason order";
   return undefined;
 }
 
@@ -168,14 +195,6 @@ function carriesLabels(request: Readonly<Record<string, unknown>>, tool: string,
 function directionOf(before: Decision, after: Decision, changed: ChangedPart): string {
   const direction = `${before.decision}→${after.decision}`;
   return changed === "effect" ? direction : `${direction} (${changed})`;
-}
-
-/**
- * A deny no rule gave whose reason is its error: the request did not fit the version's schema
- * (or was not a request at all). A default deny with an allow rule's evaluation error is not one.
- */
-function refusedAsInvalid(decision: Decision): boolean {
-  return decision.decision === "deny" && decision.rules.length === 0 && decision.errors.length > 0 && decision.errors[0] === decision.reasons[0];
 }
 
 /** What one share of a file's diff reports (posted back by a worker thread). */
@@ -210,6 +229,17 @@ export interface DiffShareOptions extends RecordedEngineOptions {
  * its own engine and session state, as each would have run.
  */
 export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, file: string, options: DiffShareOptions = {}): Promise<DiffShareReport> {
+  // Attribution tells the engines' refusals of a session from invalid requests (refusalKindOf),
+  // which engines note only when asked: from before the engines are built to the last decision.
+  const stopNoting = noteRefusalKinds();
+  try {
+    return await diffEveryLine(before, after, file, options);
+  } finally {
+    stopNoting();
+  }
+}
+
+async function diffEveryLine(before: CompiledPolicy, after: CompiledPolicy, file: string, options: DiffShareOptions): Promise<DiffShareReport> {
   const filter = options.partition === undefined ? undefined : shareFilter(options.partition);
   const max = options.maxExamplesPerCause ?? DEFAULT_EXAMPLES_PER_CAUSE;
   const versions: Versions = { before, after, rules: matchRules(before, after), staleBundles: staleBundleCauses(before, after), returnsChanged: returnsChangedTools(before, after) };
@@ -280,7 +310,12 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
         // Only a change of effect or revocation changes what the session remembers (other rules,
         // reasons or grants do not), and so the report is the same with or without --rule-changes.
         if (inSession && (changed === "effect" || changed === "revoke")) {
-          const parts = sessionPartsChangedBy(a, b, cause.startsWith("invalid request in "), carriesLabels(entry.request, tool, versions));
+          const [kindOld, kindNew] = [refusalKindOf(a), refusalKindOf(b)];
+          const refusedSession = kindOld === "session" || kindNew === "session" ? SessionPart.HELD : 0;
+          const changedParts = sessionPartsChangedBy(a, b, kindOld !== undefined || kindNew !== undefined, carriesLabels(entry.request, tool, versions)) | refusedSession;
+          // The revocation itself changes at the line that revokes in one version only; a later
+          // deny of the session as revoked carries that change on (it alters the rest, not it).
+          const parts = revokesOld !== revokesNew ? changedParts : changedParts & ~SessionPart.REVOKED;
           sessionChanges.record(session, parts, { line: entry.line, cause });
         }
         const byDirection = counts.get(cause) ?? new Map<string, number>();

@@ -285,10 +285,14 @@ export function staleBundleCauses(before: CompiledPolicy, after: CompiledPolicy)
  * session, and what a rule reads of it. `DENIALS`: `session.denials`. `RAN`: the calls that went
  * ahead (`session.tools`, `session.called`). `LABELS`: `session.labels`. `ATTEMPTS`: what every
  * attempt counts, whatever its answer (`session.calls`, `count`, `repeats`, `age`, `last`).
- * `REVOKED`: the session's revocation, which denies every later attempt.
+ * `REVOKED`: the session's revocation, which denies every later attempt. `HELD`: whether an
+ * engine holds the session, changed by an engine's refusal of it in one version (refused as
+ * expired or as one the full engine cannot start: see refusalKindOf): no rule reads it, and no
+ * other part decides it (expiry goes by the attempts' times, which both versions record alike).
  */
-export const SessionPart = { DENIALS: 1, RAN: 2, LABELS: 4, ATTEMPTS: 8, REVOKED: 16 } as const;
-const EVERY_PART = 31;
+export const SessionPart = { DENIALS: 1, RAN: 2, LABELS: 4, ATTEMPTS: 8, REVOKED: 16, HELD: 32 } as const;
+/** Every part a rule can read (all but HELD). */
+export const EVERY_PART = 31;
 
 const PART_OF_MEMBER = { calls: SessionPart.ATTEMPTS, denials: SessionPart.DENIALS, labels: SessionPart.LABELS, tools: SessionPart.RAN, repeats: SessionPart.ATTEMPTS, age: SessionPart.ATTEMPTS, last: SessionPart.ATTEMPTS } as const;
 
