@@ -367,10 +367,13 @@ export class Engine {
   constructor(policy: CompiledPolicy, options: EngineOptions, replay: typeof REPLAY_OF_RECORDED_TIMES);
   constructor(
     readonly policy: CompiledPolicy,
-    options: EngineOptions = {},
+    given: EngineOptions = {},
     replay?: unknown,
   ) {
     checkCompiledPolicy(policy);
+    // Read once, then checked and used: a getter cannot show the checks one value and the engine another.
+    checkEngineOptionNames(given);
+    const options = readOptions(given, "new Engine");
     checkOptions(options);
     checkReplayArgument(replay);
     this.rules = policy.rules;
@@ -1305,6 +1308,28 @@ function checkNumber(options: EngineOptions, name: "sessionIdleMs" | "expiredSes
   if (value === undefined) return;
   if (typeof value !== "number") throw new TypeError(`EngineOptions.${name} must be ${expected}, not ${describeValue(value)}`);
   if (!valid(value)) throw new RangeError(`EngineOptions.${name} must be ${expected}, not ${value}`);
+}
+
+/**
+ * The options, their names checked (`checkOptionNames`), as a plain object read once: each of
+ * the caller's own properties (non-enumerable ones too, as `"publicKey" in options` sees them)
+ * is read here and nowhere else. So a getter or proxy trap that throws is a `TypeError` naming
+ * the option (the caller's mistake, as a misspelled name is), never its raw error from deep
+ * inside; and a getter that answers otherwise on each read cannot pass the checks with one value
+ * and be used with another (a `maxWindowEntries` of 100 when checked, 0 when the engine keeps
+ * it; a `publicKey` there when checked, gone when the signature is). Shared by `new Engine`,
+ * `loadBundle` and `verifyBundle`.
+ * @internal
+ */
+export function readOptions<Options extends EngineOptions>(options: Options, owner: string): Options {
+  const copy: Record<string, unknown> = {};
+  let name: string | undefined;
+  try {
+    for (name of Object.getOwnPropertyNames(options)) copy[name] = (options as Record<string, unknown>)[name];
+  } catch (error) {
+    throw new TypeError(`the options of ${owner} cannot be read: ${name === undefined ? "listing their names" : `reading \`${name}\``} threw: ${helpers.describeThrown(error)}`);
+  }
+  return copy as Options;
 }
 
 /**

@@ -128,6 +128,32 @@ describe("option names", () => {
   });
 });
 
+describe("options are read once, however the engine is made (audit s20 a4 F2)", () => {
+  /** Options whose `name` reads `checked` the first time and `used` every time after (a lazily parsed config). */
+  function changing(name: string, checked: unknown, used: unknown): object {
+    let reads = 0;
+    return Object.defineProperty({ clock: () => T0 }, name, { enumerable: true, get: () => (reads++ === 0 ? checked : used) });
+  }
+
+  it("a getter that answers otherwise after the checks cannot switch a bound off", () => {
+    for (const [name, make] of makers()) {
+      const bounded = make(changing("maxSessions", 1, "lots")) as Engine;
+      expect(["s1", "s2", "s3"].map((session) => bounded.decide(call("crm.lookup", 0, { session })).decision), name).toEqual(["allow", "deny", "deny"]);
+      expect(bounded.stats().maxSessions, name).toBe(1);
+      expect(() => make(changing("maxWindowEntries", 0, 100)), name).toThrow(RangeError);
+      expect(() => make(changing("sessionIdleMs", "abc", 60_000)), name).toThrow(TypeError);
+    }
+  });
+
+  it("a getter that throws is a TypeError naming the option, as from loadBundle", () => {
+    for (const [name, make] of makers()) {
+      const options = Object.defineProperty({}, "sessionIdleMs", { enumerable: true, get: () => { throw new Error("boom"); } });
+      const owner = name === "loadBundle" ? "loadBundle" : "new Engine";
+      expect(() => make(options), name).toThrow(new TypeError(`the options of ${owner} cannot be read: reading \`sessionIdleMs\` threw: boom`));
+    }
+  });
+});
+
 describe("clock", () => {
   it("that is not a function is refused with a TypeError when the engine is made", () => {
     for (const [name, make] of makers()) {
