@@ -1018,8 +1018,12 @@ class EndReasons {
     const reasons = [...this.byReason].map(([reason, sessions]) => ({ reason, sessions }));
     if (this.retiredSessions > 0) {
       const named = this.retiredLabels.map((label) => JSON.stringify(label)).join(", ");
-      const which = this.retiredSessions > 1 ? `sessions hold labels that are not members of the label enum now (renamed or removed?), among them ${named}` : `the session holds the label ${named}, which is not a member of the label enum now (renamed or removed?)`;
-      reasons.push({ reason: `${RELOADED_DIFFERENTLY}${which}, so no rule can test them and a rule meant for what they stood for would take the session as without them`, sessions: this.retiredSessions });
+      // One label ("it") or several ("them"): one session holds one (retiredLabel), read as its decisions read it.
+      const which =
+        this.retiredSessions === 1 ? retiredLabelReason(this.retiredLabels[0]!)
+        : this.retiredLabels.length === 1 ? `sessions hold the label ${named}, which is not a member of the label enum now (renamed or removed?), so no rule can test it and a rule meant for what it stood for would take each of them as without it`
+        : `sessions hold labels that are not members of the label enum now (renamed or removed?), among them ${named}, so no rule can test them and a rule meant for what they stood for would take the session as without them`;
+      reasons.push({ reason: `${RELOADED_DIFFERENTLY}${which}`, sessions: this.retiredSessions });
     }
     let endedSessions = 0;
     for (const { sessions } of reasons) endedSessions += sessions;
