@@ -99,13 +99,15 @@ export interface EngineOptions {
   /**
    * A session with no attempt for this long (ms, by its own request times) expires: its state
    * is freed and its later attempts are denied, not started afresh, until `expiredSessionMs`
-   * after its last attempt (then the id starts a new, clean session). Default one hour.
+   * after its last attempt (then the id starts a new, clean session). Default one hour. Finite:
+   * at most `Number.MAX_SAFE_INTEGER` (a `RangeError` above it, `Infinity` included), as for
+   * `expiredSessionMs` and `revokedSessionMs`.
    */
   readonly sessionIdleMs?: number | undefined;
   /**
    * How long an expired session is remembered (and its attempts denied) after its last attempt,
    * a denied one included, by the engine's clock (a request dated back cannot shorten it): its
-   * id's next attempt after that starts a new session. Default one day.
+   * id's next attempt after that starts a new session. Default one day. Finite, as `sessionIdleMs`.
    */
   readonly expiredSessionMs?: number | undefined;
   /**
@@ -116,7 +118,8 @@ export interface EngineOptions {
    * every later attempt. Set it to bound the memory revoked sessions keep where session ids are
    * never reused (measured: about 150 bytes each plus the session id; one revoked only through
    * evaluation errors keeps two of them, cut to 100 characters: up to about 750 bytes and 25
-   * more for each rule that revoked it); once forgotten, the id starts a new session.
+   * more for each rule that revoked it); once forgotten, the id starts a new session. Finite,
+   * as `sessionIdleMs`: leave it unset to remember revoked sessions forever.
    */
   readonly revokedSessionMs?: number | undefined;
   /**
@@ -1289,7 +1292,13 @@ export function checkOptions(options: EngineOptions): void {
   checkEngineOptionNames(options);
   // Called for every request without a `time`: a clock that is not a function would deny them all.
   if (options.clock !== undefined && typeof options.clock !== "function") throw new TypeError(`EngineOptions.clock must be a function returning epoch milliseconds, not ${typeof options.clock === "string" ? JSON.stringify(options.clock) : String(options.clock)}`);
-  for (const name of ["sessionIdleMs", "expiredSessionMs", "revokedSessionMs"] as const) checkNumber(options, name, "a positive number of milliseconds", (ms) => ms > 0);
+  for (const name of ["sessionIdleMs", "expiredSessionMs", "revokedSessionMs"] as const) {
+    checkNumber(options, name, "a positive number of milliseconds", (ms) => ms > 0);
+    // Infinity (or 1e300) is no lifetime: the store would never make room (maxSessions) and its
+    // refusals would promise room "after more than Infinity ms". Forever is the unset revokedSessionMs.
+    const ms = options[name];
+    if (ms !== undefined && ms > Number.MAX_SAFE_INTEGER) throw new RangeError(`EngineOptions.${name} must be a finite number of milliseconds, at most ${Number.MAX_SAFE_INTEGER} (about 285,000 years), not ${ms}${name === "revokedSessionMs" ? ": leave it unset to remember revoked sessions forever" : ""}`);
+  }
   checkNumber(options, "maxTimeSkewMs", "a number of milliseconds (0 or more)", (ms) => ms >= 0 && ms < Number.POSITIVE_INFINITY);
   checkNumber(options, "maxSessions", "a whole number of at least 1", (count) => Number.isSafeInteger(count) && count >= 1);
   checkNumber(options, "maxWindowEntries", "a whole number of at least 1", (count) => Number.isSafeInteger(count) && count >= 1);
