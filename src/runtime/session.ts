@@ -391,6 +391,11 @@ export class SessionState {
   lastSeen: number;
   calls = 0;
   denials = 0;
+  /**
+   * The tool of the latest attempt, for `session.repeats` only (kept when the policy reads it):
+   * a declared tool's name, or "" for an undeclared one, whose name the agent chooses at any
+   * length and no rule compares (a call of a declared tool is never a repeat of it).
+   */
   last = "";
   labels: Set<string> | undefined;
   /**
@@ -822,6 +827,7 @@ function carryState(state: SessionState, use: SessionUse, called: readonly (read
   }
   if (!use.tools) state.tools = undefined;
   if (!use.repeats) {
+    state.last = "";
     state.lastArgs = undefined;
     state.run = 0;
   }
@@ -1607,10 +1613,10 @@ export class SessionStore {
     // throws half-way would leave the attempt counted but out of its window).
     state.calls++;
     this.seenAt(state, now, reading);
-    state.last = tool;
     if (denied) state.denials++;
     // `same` is undefined when the policy never reads `session.repeats`.
     if (same !== undefined) {
+      state.last = toolOrdinal < 0 ? "" : tool;
       if (same) state.run++;
       else {
         state.lastArgs = args;

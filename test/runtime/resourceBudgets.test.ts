@@ -541,3 +541,28 @@ describe("a sweep's work is the sessions it frees and forgets, not every revocat
     }
   });
 });
+
+describe("the tool of a session's latest attempt (audit s20 a4 F3)", () => {
+  const policy = (repeats: boolean): string => `tool t { risk low args { q: string } }
+policy p {
+  allow t
+${repeats ? "  deny t when session.repeats >= 2\n" : ""}}
+`;
+  const attempt = (tool: string, q = "x"): unknown => ({ session: "s", tool, args: { q } });
+
+  it("an undeclared tool's name, however long, is not kept, whether or not the policy reads session.repeats", () => {
+    const huge = "x".repeat(1_000_000);
+    for (const repeats of [false, true]) {
+      const engine = engineFor(policy(repeats));
+      expect(engine.decide(attempt(huge)).decision).toBe("deny");
+      expect(engine.sessions.get("s")!.last, `repeats ${repeats}`).toBe("");
+    }
+  });
+
+  it("session.repeats still counts runs of a declared call, and an undeclared tool's attempt ends a run", () => {
+    const engine = engineFor(policy(true));
+    const decisions = (tools: string[]): string[] => tools.map((tool) => engine.decide(attempt(tool)).decision);
+    // The third identical call in a row repeats twice; an undeclared tool between starts a new run.
+    expect(decisions(["t", "t", "t", "nope", "t", "t", "nope", "nope", "t", "t", "t"])).toEqual(["allow", "allow", "deny", "deny", "allow", "allow", "deny", "deny", "allow", "allow", "deny"]);
+  });
+});
