@@ -237,6 +237,17 @@ export function windowEntriesFor(conditions: readonly (IrExpr | null)[]): { entr
   return { entries: literalOnly && !someTools ? Math.max(1, largest) : Math.max(DEFAULT_WINDOW_ENTRIES, largest), literalOnly };
 }
 
+/** Whether a rule reads `session.last` (the session then keeps each attempt's tool: SessionLifetimes.keepsLastTool). */
+export function readsSessionLast(conditions: readonly (IrExpr | null)[]): boolean {
+  const stack = conditions.filter((c): c is IrExpr => c !== null);
+  while (stack.length > 0) {
+    const e = stack.pop()!;
+    if (e.op === "session" && e.member === "last") return true;
+    for (const child of childrenOf(e)) stack.push(child);
+  }
+  return false;
+}
+
 /** Asks awaiting approval a session keeps at most (see `PendingAsk`). */
 export const MAX_PENDING_ASKS = 256;
 
@@ -392,9 +403,9 @@ export class SessionState {
   calls = 0;
   denials = 0;
   /**
-   * The tool of the latest attempt, for `session.repeats` only (kept when the policy reads it):
-   * a declared tool's name, or "" for an undeclared one, whose name the agent chooses at any
-   * length and no rule compares (a call of a declared tool is never a repeat of it).
+   * The tool of the latest attempt, for `session.last` and `session.repeats` (kept only when the
+   * policy reads one): a declared tool's name, or "" for an undeclared one, whose name the agent
+   * chooses at any length and no rule can name (a declared tool's call is never a repeat of it).
    */
   last = "";
   labels: Set<string> | undefined;
@@ -827,7 +838,6 @@ function carryState(state: SessionState, use: SessionUse, called: readonly (read
   }
   if (!use.tools) state.tools = undefined;
   if (!use.repeats) {
-    state.last = "";
     state.lastArgs = undefined;
     state.run = 0;
   }
@@ -920,6 +930,8 @@ export interface SessionLifetimes {
    * dates). Set by src/testing only: an enforcement point goes by its clock. @internal
    */
   readonly recordedTimesOnly?: boolean;
+  /** Keep each session's latest tool (`SessionState.last`): the policy reads `session.last` or `session.repeats`. Default true. */
+  readonly keepsLastTool?: boolean;
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -1079,6 +1091,8 @@ export class SessionStore {
   }
   /** See `SessionLifetimes.recordedTimesOnly`. */
   private readonly recordedTimesOnly: boolean;
+  /** See `SessionLifetimes.keepsLastTool`. */
+  private readonly keepsLastTool: boolean;
   readonly idleMs: number;
   readonly expiredMs: number;
   readonly revokedMs: number;
@@ -1105,6 +1119,7 @@ export class SessionStore {
     this.revokedMs = lifetimes.revokedMs ?? Number.POSITIVE_INFINITY;
     this.maxWindowEntries = lifetimes.maxWindowEntries ?? DEFAULT_WINDOW_ENTRIES;
     this.recordedTimesOnly = lifetimes.recordedTimesOnly ?? false;
+    this.keepsLastTool = lifetimes.keepsLastTool ?? true;
     this.countsSaturate = lifetimes.countsSaturate ?? false;
     this.maxSessions = lifetimes.maxSessions ?? Number.POSITIVE_INFINITY;
     this.storeLimit = lifetimes.storeLimit ?? MAX_STORED_SESSIONS;
@@ -1614,9 +1629,9 @@ export class SessionStore {
     state.calls++;
     this.seenAt(state, now, reading);
     if (denied) state.denials++;
+    if (this.keepsLastTool) state.last = toolOrdinal < 0 ? "" : tool;
     // `same` is undefined when the policy never reads `session.repeats`.
     if (same !== undefined) {
-      state.last = toolOrdinal < 0 ? "" : tool;
       if (same) state.run++;
       else {
         state.lastArgs = args;
