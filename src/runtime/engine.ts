@@ -9,7 +9,7 @@ import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { describeKind, describeValue, MAX_NESTING, parseTime, startValidation, timeMistakeNote, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { expiredBecause, labelsAlwaysKept, labelsOf, onlyLabels, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, readsSessionLast, UNDECLARED_LABEL_CHARS, WINDOW_RELOADED, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type ReloadStats, type Revocation, type RevocationCause } from "./session.js";
+import { expiredBecause, labelsAlwaysKept, labelsOf, onlyLabels, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_RELOADED, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type ReloadStats, type Revocation, type RevocationCause } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
 
 /**
@@ -398,7 +398,6 @@ export class Engine {
       countsSaturate: needed.literalOnly && windowEntries >= needed.entries,
       returns: new Map(Object.entries(policy.schema.tools).map(([name, tool]) => [name, tool.returns])),
       recordedTimesOnly: this.recordedTimesOnly,
-      keepsLastTool: policy.session.repeats || readsSessionLast(policy.rules.map((r) => r.ir)),
     });
     const factory = new ValidatorFactory(policy.schema);
     const { agent, user, context } = policy.schema.entities;
@@ -733,7 +732,7 @@ export class Engine {
         // An invalid attempt is still an attempt: it ends (or continues) a run of identical calls.
         const args = (input as Record<string, unknown>)["args"] ?? {};
         const sameArgs = this.tools.get(prepared.tool!)?.sameArgs ?? helpers.sameArguments;
-        const same = this.policy.session.repeats ? prepared.state.calls > 0 && prepared.state.last === prepared.tool && sameArgs(prepared.state.lastArgs, args) : undefined;
+        const same = this.policy.session.repeats ? prepared.state.calls > 0 && prepared.state.lastTool === prepared.tool && sameArgs(prepared.state.lastArgs, args) : undefined;
         this.sessions.record(prepared.state, prepared.now!, prepared.clockReading!, prepared.tool!, this.tools.get(prepared.tool!)?.ordinal ?? -1, same, args, false, true, undefined, undefined);
       }
       return prepared.decision;
@@ -866,7 +865,7 @@ export class Engine {
     let same: boolean | undefined;
     let repeats = 0;
     if (this.policy.session.repeats) {
-      same = state.calls > 0 && state.last === tool && entry!.sameArgs(state.lastArgs, args);
+      same = state.calls > 0 && state.lastTool === tool && entry!.sameArgs(state.lastArgs, args);
       if (same) repeats = state.run;
     }
     return {

@@ -9,6 +9,7 @@ import type { Grant } from "./decision.js";
 import type { ValueShape } from "./declaredShape.js";
 import { describeMs, roughlyAbove } from "./durationsForPeople.js";
 import { childrenOf, type IrExpr } from "./ir.js";
+import { EvaluationError } from "./evaluationError.js";
 import type { RuntimeSchema } from "./schema.js";
 
 /**
@@ -115,6 +116,9 @@ export const WINDOW_RELOADED = "session.count: the policy was reloaded, and the 
  * kept, and counts of a pattern reaching back to that attempt fail closed.
  */
 export const UNDECLARED_TOOL_CHARS = 1024;
+
+/** The fault of `session.last` after an attempt at an undeclared tool whose name is too long to keep (SessionState.last). */
+export const LAST_NOT_KEPT = `session.last: the previous attempt was at an undeclared tool whose name is longer than the ${UNDECLARED_TOOL_CHARS.toLocaleString("en-US")} characters a session keeps of one, so which tool it was cannot be told`;
 
 /** The fault of a `session.count` of a pattern that reaches back to an attempt at an undeclared tool whose name the session did not keep. */
 export const UNDECLARED_UNNAMED = `session.count: the session made attempts at more undeclared tools in this window than it keeps the names of (${UNDECLARED_TOOL_CHARS} characters), and one of them could match the pattern`;
@@ -235,17 +239,6 @@ export function windowEntriesFor(conditions: readonly (IrExpr | null)[]): { entr
   }
   const literalOnly = compared === counts;
   return { entries: literalOnly && !someTools ? Math.max(1, largest) : Math.max(DEFAULT_WINDOW_ENTRIES, largest), literalOnly };
-}
-
-/** Whether a rule reads `session.last` (the session then keeps each attempt's tool: SessionLifetimes.keepsLastTool). */
-export function readsSessionLast(conditions: readonly (IrExpr | null)[]): boolean {
-  const stack = conditions.filter((c): c is IrExpr => c !== null);
-  while (stack.length > 0) {
-    const e = stack.pop()!;
-    if (e.op === "session" && e.member === "last") return true;
-    for (const child of childrenOf(e)) stack.push(child);
-  }
-  return false;
 }
 
 /** Asks awaiting approval a session keeps at most (see `PendingAsk`). */
@@ -403,11 +396,25 @@ export class SessionState {
   calls = 0;
   denials = 0;
   /**
-   * The tool of the latest attempt, for `session.last` and `session.repeats` (kept only when the
-   * policy reads one): a declared tool's name, or "" for an undeclared one, whose name the agent
-   * chooses at any length and no rule can name (a declared tool's call is never a repeat of it).
+   * The tool of the latest attempt ("" before the first), for `session.last` and
+   * `session.repeats`: a declared tool's name as the schema spells it, or an undeclared one's
+   * while it fits in UNDECLARED_TOOL_CHARS (the agent chooses it, at any length). Past that,
+   * undefined: which tool it was cannot be told (see `last`). Always kept, whatever the policy
+   * reads, so a reload to a policy that reads it finds it true.
    */
-  last = "";
+  lastTool: string | undefined = "";
+  /**
+   * `session.last` for the interpreter and for the code of bundles built before
+   * helpers.sessionLast: past an undeclared tool's name too long to keep, an evaluation error
+   * until the next attempt (thrown, caught per term or per rule), so a `deny`/`ask` testing it
+   * matches and an `allow` does not. Never "" then: that would make the session look new, and a
+   * probe at a long name would wipe what the last tool was.
+   */
+  get last(): string {
+    const tool = this.lastTool;
+    if (tool === undefined) throw new EvaluationError(LAST_NOT_KEPT);
+    return tool;
+  }
   labels: Set<string> | undefined;
   /**
    * Set once a label of an allowed or approved call found no room (UNDECLARED_LABEL_CHARS): a
@@ -930,8 +937,6 @@ export interface SessionLifetimes {
    * dates). Set by src/testing only: an enforcement point goes by its clock. @internal
    */
   readonly recordedTimesOnly?: boolean;
-  /** Keep each session's latest tool (`SessionState.last`): the policy reads `session.last` or `session.repeats`. Default true. */
-  readonly keepsLastTool?: boolean;
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -1091,8 +1096,6 @@ export class SessionStore {
   }
   /** See `SessionLifetimes.recordedTimesOnly`. */
   private readonly recordedTimesOnly: boolean;
-  /** See `SessionLifetimes.keepsLastTool`. */
-  private readonly keepsLastTool: boolean;
   readonly idleMs: number;
   readonly expiredMs: number;
   readonly revokedMs: number;
@@ -1119,7 +1122,6 @@ export class SessionStore {
     this.revokedMs = lifetimes.revokedMs ?? Number.POSITIVE_INFINITY;
     this.maxWindowEntries = lifetimes.maxWindowEntries ?? DEFAULT_WINDOW_ENTRIES;
     this.recordedTimesOnly = lifetimes.recordedTimesOnly ?? false;
-    this.keepsLastTool = lifetimes.keepsLastTool ?? true;
     this.countsSaturate = lifetimes.countsSaturate ?? false;
     this.maxSessions = lifetimes.maxSessions ?? Number.POSITIVE_INFINITY;
     this.storeLimit = lifetimes.storeLimit ?? MAX_STORED_SESSIONS;
@@ -1629,7 +1631,7 @@ export class SessionStore {
     state.calls++;
     this.seenAt(state, now, reading);
     if (denied) state.denials++;
-    if (this.keepsLastTool) state.last = toolOrdinal < 0 ? "" : tool;
+    state.lastTool = toolOrdinal >= 0 ? this.toolNames[toolOrdinal]! : tool.length <= UNDECLARED_TOOL_CHARS ? tool : undefined;
     // `same` is undefined when the policy never reads `session.repeats`.
     if (same !== undefined) {
       if (same) state.run++;
