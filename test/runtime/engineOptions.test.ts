@@ -152,7 +152,8 @@ describe("options are read once, however the engine is made (audit s20 a4 F2)", 
   it("a getter that throws is a TypeError naming the option, as from loadBundle", () => {
     for (const [name, make] of makers()) {
       const options = Object.defineProperty({}, "sessionIdleMs", { enumerable: true, get: () => { throw new Error("boom"); } });
-      const owner = name === "loadBundle" ? "loadBundle" : "new Engine";
+      // Each names the function the caller called (review r3 R3: compile's said "new Engine").
+      const owner = name;
       expect(() => make(options), name).toThrow(new TypeError(`the options of ${owner} cannot be read: reading \`sessionIdleMs\` threw: boom`));
     }
   });
