@@ -99,15 +99,15 @@ export interface EngineOptions {
   /**
    * A session with no attempt for this long (ms, by its own request times) expires: its state
    * is freed and its later attempts are denied, not started afresh, until `expiredSessionMs`
-   * after its last attempt (then the id starts a new, clean session). Default one hour. Finite:
-   * at most `Number.MAX_SAFE_INTEGER` (a `RangeError` above it, `Infinity` included), as for
+   * after its last attempt (then the id starts a new, clean session). Default one hour. At most
+   * 100 years (3,155,760,000,000 ms; a `RangeError` above it, `Infinity` included), as for
    * `expiredSessionMs` and `revokedSessionMs`.
    */
   readonly sessionIdleMs?: number | undefined;
   /**
    * How long an expired session is remembered (and its attempts denied) after its last attempt,
    * a denied one included, by the engine's clock (a request dated back cannot shorten it): its
-   * id's next attempt after that starts a new session. Default one day. Finite, as `sessionIdleMs`.
+   * id's next attempt after that starts a new session. Default one day. At most 100 years, as `sessionIdleMs`.
    */
   readonly expiredSessionMs?: number | undefined;
   /**
@@ -118,8 +118,8 @@ export interface EngineOptions {
    * every later attempt. Set it to bound the memory revoked sessions keep where session ids are
    * never reused (measured: about 150 bytes each plus the session id; one revoked only through
    * evaluation errors keeps two of them, cut to 100 characters: up to about 750 bytes and 25
-   * more for each rule that revoked it); once forgotten, the id starts a new session. Finite,
-   * as `sessionIdleMs`: leave it unset to remember revoked sessions forever.
+   * more for each rule that revoked it); once forgotten, the id starts a new session. At most
+   * 100 years, as `sessionIdleMs`: leave it unset to remember revoked sessions forever.
    */
   readonly revokedSessionMs?: number | undefined;
   /**
@@ -1279,6 +1279,15 @@ function checkReplayArgument(replay: unknown): void {
  */
 export const ENGINE_OPTIONS: readonly string[] = Object.keys({ clock: true, sessionIdleMs: true, expiredSessionMs: true, revokedSessionMs: true, maxWindowEntries: true, maxSessions: true, maxTimeSkewMs: true, sessionsFrom: true } satisfies Record<keyof EngineOptions, true>);
 
+const YEAR_MS = 365.25 * 24 * 60 * 60 * 1000;
+
+/**
+ * The longest `sessionIdleMs`, `expiredSessionMs` and `revokedSessionMs`: 100 years. Longer is
+ * forever to any host (leave `revokedSessionMs` unset for that), and keeps the store's sums of
+ * them exact and its messages readable.
+ */
+export const MAX_SESSION_LIFETIME_MS = 100 * YEAR_MS;
+
 /**
  * Refuses options that are not an object, a name that is not an option (a typo) and an option
  * of the wrong kind (a string where a number belongs, a clock that is no function) with a
@@ -1294,10 +1303,15 @@ export function checkOptions(options: EngineOptions): void {
   if (options.clock !== undefined && typeof options.clock !== "function") throw new TypeError(`EngineOptions.clock must be a function returning epoch milliseconds, not ${typeof options.clock === "string" ? JSON.stringify(options.clock) : String(options.clock)}`);
   for (const name of ["sessionIdleMs", "expiredSessionMs", "revokedSessionMs"] as const) {
     checkNumber(options, name, "a positive number of milliseconds", (ms) => ms > 0);
-    // Infinity (or 1e300) is no lifetime: the store would never make room (maxSessions) and its
-    // refusals would promise room "after more than Infinity ms". Forever is the unset revokedSessionMs.
+    // Infinity (or 285,000 years) is no lifetime: the store would never make room (maxSessions),
+    // and its refusals would promise room "after more than Infinity ms" (or a number past 2^53,
+    // which sums round). Forever is the unset revokedSessionMs.
     const ms = options[name];
-    if (ms !== undefined && ms > Number.MAX_SAFE_INTEGER) throw new RangeError(`EngineOptions.${name} must be a finite number of milliseconds, at most ${Number.MAX_SAFE_INTEGER} (about 285,000 years), not ${ms}${name === "revokedSessionMs" ? ": leave it unset to remember revoked sessions forever" : ""}`);
+    if (ms !== undefined && ms > MAX_SESSION_LIFETIME_MS) {
+      const years = ms / YEAR_MS;
+      const given = Number.isFinite(ms) ? `about ${years < 1e9 ? years.toLocaleString("en-US", { maximumSignificantDigits: 3 }) : years.toPrecision(2)} years` : String(ms);
+      throw new RangeError(`EngineOptions.${name} must be at most 100 years (${MAX_SESSION_LIFETIME_MS.toLocaleString("en-US")} ms), not ${given}${name === "revokedSessionMs" ? ": leave it unset to remember revoked sessions forever" : ""}`);
+    }
   }
   checkNumber(options, "maxTimeSkewMs", "a number of milliseconds (0 or more)", (ms) => ms >= 0 && ms < Number.POSITIVE_INFINITY);
   checkNumber(options, "maxSessions", "a whole number of at least 1", (count) => Number.isSafeInteger(count) && count >= 1);

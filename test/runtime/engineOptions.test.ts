@@ -55,10 +55,12 @@ describe("numeric options", () => {
     [{ expiredSessionMs: Number.NaN }, /expiredSessionMs .* not NaN$/],
     [{ maxWindowEntries: 0 }, /^EngineOptions\.maxWindowEntries must be a whole number of at least 1, not 0$/],
     [{ maxWindowEntries: 1.5 }, /maxWindowEntries .* not 1\.5$/],
-    // Finite only, as maxTimeSkewMs (audit s20 a4 F5): Infinity is no lifetime, and forever is the unset revokedSessionMs.
-    [{ sessionIdleMs: Number.POSITIVE_INFINITY }, /^EngineOptions\.sessionIdleMs must be a finite number of milliseconds, at most 9007199254740991 \(about 285,000 years\), not Infinity$/],
-    [{ expiredSessionMs: 1e300 }, /^EngineOptions\.expiredSessionMs must be a finite number of milliseconds, at most 9007199254740991 \(about 285,000 years\), not 1e\+300$/],
-    [{ revokedSessionMs: Number.POSITIVE_INFINITY }, /^EngineOptions\.revokedSessionMs must be a finite number .*, not Infinity: leave it unset to remember revoked sessions forever$/],
+    // At most 100 years (audit s20 a4 F5): Infinity is no lifetime, and forever is the unset revokedSessionMs.
+    [{ sessionIdleMs: Number.POSITIVE_INFINITY }, /^EngineOptions\.sessionIdleMs must be at most 100 years \(3,155,760,000,000 ms\), not Infinity$/],
+    [{ expiredSessionMs: 1e300 }, /^EngineOptions\.expiredSessionMs must be at most 100 years \(3,155,760,000,000 ms\), not about 3\.2e\+289 years$/],
+    // 285,000 years was accepted, and the store never made room under maxSessions (review r3 R4).
+    [{ sessionIdleMs: Number.MAX_SAFE_INTEGER }, /^EngineOptions\.sessionIdleMs must be at most 100 years \(3,155,760,000,000 ms\), not about 285,000 years$/],
+    [{ revokedSessionMs: Number.POSITIVE_INFINITY }, /^EngineOptions\.revokedSessionMs must be at most 100 years .*, not Infinity: leave it unset to remember revoked sessions forever$/],
   ];
 
   it("are refused with a RangeError, also by loadBundle (not a BundleError blaming the bundle)", () => {
