@@ -1045,7 +1045,7 @@ class EndReasons {
       const which =
         this.retiredSessions === 1 ? retiredLabelReason(this.retiredLabels[0]!)
         : this.retiredLabels.length === 1 ? `sessions hold the label ${named}, which is not a member of the label enum now (renamed or removed?), so no rule can test it and a rule meant for what it stood for would take each of them as without it`
-        : `sessions hold labels that are not members of the label enum now (renamed or removed?), among them ${named}, so no rule can test them and a rule meant for what they stood for would take the session as without them`;
+        : `sessions hold labels that are not members of the label enum now (renamed or removed?), among them ${named}, so no rule can test them and a rule meant for what they stood for would take each session as without them`;
       reasons.push({ reason: `${RELOADED_DIFFERENTLY}${which}`, sessions: this.retiredSessions });
     }
     let endedSessions = 0;

@@ -55,7 +55,7 @@ describe("Engine.stats", () => {
       carriedSessions: 1,
       taintedSessions: 0,
       endedSessions: 11,
-      endReasons: [{ reason: 'the policy was reloaded and reads sessions differently: sessions hold labels that are not members of the label enum now (renamed or removed?), among them "l0", "l1", "l2", so no rule can test them and a rule meant for what they stood for would take the session as without them', sessions: 11 }],
+      endReasons: [{ reason: 'the policy was reloaded and reads sessions differently: sessions hold labels that are not members of the label enum now (renamed or removed?), among them "l0", "l1", "l2", so no rule can test them and a rule meant for what they stood for would take each session as without them', sessions: 11 }],
     });
     expect(renamed.decide(attempt("revoked"))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
     expect(renamed.decide(attempt("s-l3")).reasons[0]).toMatch(/^session "s-l3" has expired: the policy was reloaded and reads sessions differently: the session holds the label "l3", which is not a member of the label enum now/);
