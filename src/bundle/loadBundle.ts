@@ -1,6 +1,6 @@
 import { createPublicKey, KeyObject, verify, type JsonWebKeyInput, type PrivateKeyInput, type PublicKeyInput } from "node:crypto";
 import type { ErrorObject, ValidateFunction } from "ajv";
-import { checkEngineOptionNames, checkOptionNames, checkOptions, Engine, ENGINE_OPTIONS, markVerified, RUNTIME_SUPPORT, type EngineOptions } from "../runtime/engine.js";
+import { checkEngineOptionNames, checkOptionNames, checkOptions, Engine, ENGINE_OPTIONS, markVerified, readOptions, RUNTIME_SUPPORT, type EngineOptions } from "../runtime/engine.js";
 import { describeKind } from "../runtime/schema.js";
 import { describeText, describeThrown } from "../runtime/helpers.js";
 import { unknownIrOps } from "../runtime/ir.js";
@@ -355,21 +355,3 @@ export function loadBundle(value: unknown, given: LoadOptions = {}): Engine {
   return engineForBundle(bundle, engineOptions);
 }
 
-/**
- * The options, their names checked (`checkOptionNames`), as a plain object read once: each of
- * the caller's own properties (non-enumerable ones too, as `"publicKey" in options` sees them)
- * is read here and nowhere else. So a getter or proxy trap that throws is a `TypeError` naming
- * the option (the caller's mistake, as a misspelled name is), never its raw error from deep
- * inside; and a getter that answers otherwise on each read cannot pass the checks with one value
- * and be used with another (a `publicKey` there when checked, gone when the signature is).
- */
-function readOptions(options: LoadOptions, owner: string): LoadOptions {
-  const copy: Record<string, unknown> = {};
-  let name: string | undefined;
-  try {
-    for (name of Object.getOwnPropertyNames(options)) copy[name] = (options as Record<string, unknown>)[name];
-  } catch (error) {
-    throw new TypeError(`the options of ${owner} cannot be read: ${name === undefined ? "listing their names" : `reading \`${name}\``} threw: ${describeThrown(error)}`);
-  }
-  return copy as LoadOptions;
-}

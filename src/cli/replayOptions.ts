@@ -8,6 +8,7 @@ import { refuseRewriteOfStream, STANDARD_INPUT_PATH } from "./standardInputFiles
 import { STANDARD_INPUT } from "../testing/recordingSource.js";
 import { isPolicyFileName } from "../source/loadSources.js";
 import type { RecordedEngineOptions } from "../testing/decideRecorded.js";
+import { MAX_SESSION_LIFETIME_MS } from "../runtime/engine.js";
 
 /**
  * The options that say how recordings are replayed, shared by `test`, `diff` and `eval`:
@@ -68,10 +69,12 @@ export function parseReplayFlags(verb: string, flags: ReplayFlags, io: Io): ({ w
     if (text === undefined || (field === "revokedSession" && text === FOREVER)) continue;
     const name = flag.split(" ")[0];
     const value = takes === "duration" ? parseDuration(text) : /^[0-9]+$/.test(text) ? Number(text) : undefined;
-    if (value === undefined || !(value > 0) || !Number.isSafeInteger(value)) {
-      // A number too large to hold exactly is told the bound it passed, not one it meets.
-      const tooLarge = takes === "duration" ? value === undefined && /^[0-9]+(?:ms|s|m|h|d)$/.test(text) : value !== undefined && value > 0 && !Number.isSafeInteger(value);
-      const wanted = takes === "duration" ? (tooLarge ? `a duration of at most ${Math.floor(Number.MAX_SAFE_INTEGER / DAY_MS)}d (what a millisecond count holds exactly)` : `a duration such as 90m, 8h or 2d (more than zero)${field === "revokedSession" ? `, or ${FOREVER}` : ""}`) : `a whole number of at least 1${tooLarge ? ` and at most ${Number.MAX_SAFE_INTEGER}` : ""}`;
+    // The durations are the session lifetimes, at most 100 years (MAX_SESSION_LIFETIME_MS).
+    const overLifetime = takes === "duration" && value !== undefined && value > MAX_SESSION_LIFETIME_MS;
+    if (value === undefined || !(value > 0) || !Number.isSafeInteger(value) || overLifetime) {
+      // A number too large is told the bound it passed, not one it meets.
+      const tooLarge = takes === "duration" ? overLifetime || (value === undefined && /^[0-9]+(?:ms|s|m|h|d)$/.test(text)) : value !== undefined && value > 0 && !Number.isSafeInteger(value);
+      const wanted = takes === "duration" ? (tooLarge ? `a duration of at most ${MAX_SESSION_LIFETIME_MS / DAY_MS}d (100 years)` : `a duration such as 90m, 8h or 2d (more than zero)${field === "revokedSession" ? `, or ${FOREVER}` : ""}`) : `a whole number of at least 1${tooLarge ? ` and at most ${Number.MAX_SAFE_INTEGER}` : ""}`;
       io.err(`policyc ${verb}: ${name} takes ${wanted}, not \`${text}\`\n`);
       return undefined;
     }

@@ -3,7 +3,7 @@ import type { CheckedProgram } from "../check/program.js";
 import type { Diagnostic } from "../diagnostics/Diagnostic.js";
 import { exhaustedStackDiagnostic, isPlausiblyTooDeep, isStackExhausted } from "../diagnostics/stackExhausted.js";
 import { renderDiagnostic } from "../diagnostics/render.js";
-import { Engine, type EngineOptions } from "../runtime/engine.js";
+import { checkEngineOptionNames, Engine, readOptions, type EngineOptions } from "../runtime/engine.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 import type { SourceFile } from "../source/SourceFile.js";
 import { compileProgram } from "./compileProgram.js";
@@ -45,5 +45,9 @@ export function compileSources(sources: readonly SourceInput[]): { policy?: Comp
 export function compile(sources: readonly SourceInput[], options?: EngineOptions): Engine {
   const { policy, diagnostics } = compileSources(sources);
   if (!policy) throw new PolicyError(diagnostics);
-  return new Engine(policy, options);
+  if (options === undefined) return new Engine(policy);
+  // Read once here, as loadBundle does, so that a getter that throws is named as compile's, not
+  // as `new Engine`'s, which the caller never called (it reads the plain copy again).
+  checkEngineOptionNames(options);
+  return new Engine(policy, readOptions(options, "compile"));
 }

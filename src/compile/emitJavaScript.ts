@@ -666,7 +666,8 @@ class JsEmitter {
           case "tools":
             return "c.s.tools";
           case "last":
-            return "c.s.last";
+            // Past an undeclared tool's name too long to keep it is a fault (rt.sessionLast).
+            return "rt.sessionLast(c)";
         }
         throw new Error(`unknown session member ${JSON.stringify((e as { member: unknown }).member)} reached the emitter`);
       case "count":

@@ -100,13 +100,15 @@ export interface EngineOptions {
   /**
    * A session with no attempt for this long (ms, by its own request times) expires: its state
    * is freed and its later attempts are denied, not started afresh, until `expiredSessionMs`
-   * after its last attempt (then the id starts a new, clean session). Default one hour.
+   * after its last attempt (then the id starts a new, clean session). Default one hour. At most
+   * 100 years (3,155,760,000,000 ms; a `RangeError` above it, `Infinity` included), as for
+   * `expiredSessionMs` and `revokedSessionMs`.
    */
   readonly sessionIdleMs?: number | undefined;
   /**
    * How long an expired session is remembered (and its attempts denied) after its last attempt,
    * a denied one included, by the engine's clock (a request dated back cannot shorten it): its
-   * id's next attempt after that starts a new session. Default one day.
+   * id's next attempt after that starts a new session. Default one day. At most 100 years, as `sessionIdleMs`.
    */
   readonly expiredSessionMs?: number | undefined;
   /**
@@ -117,7 +119,8 @@ export interface EngineOptions {
    * every later attempt. Set it to bound the memory revoked sessions keep where session ids are
    * never reused (measured: about 150 bytes each plus the session id; one revoked only through
    * evaluation errors keeps two of them, cut to 100 characters: up to about 750 bytes and 25
-   * more for each rule that revoked it); once forgotten, the id starts a new session.
+   * more for each rule that revoked it); once forgotten, the id starts a new session. At most
+   * 100 years, as `sessionIdleMs`: leave it unset to remember revoked sessions forever.
    */
   readonly revokedSessionMs?: number | undefined;
   /**
@@ -368,10 +371,13 @@ export class Engine {
   constructor(policy: CompiledPolicy, options: EngineOptions, replay: typeof REPLAY_OF_RECORDED_TIMES);
   constructor(
     readonly policy: CompiledPolicy,
-    options: EngineOptions = {},
+    given: EngineOptions = {},
     replay?: unknown,
   ) {
     checkCompiledPolicy(policy);
+    // Read once, then checked and used: a getter cannot show the checks one value and the engine another.
+    checkEngineOptionNames(given);
+    const options = readOptions(given, "new Engine");
     checkOptions(options);
     checkReplayArgument(replay);
     this.rules = policy.rules;
@@ -727,7 +733,7 @@ export class Engine {
         // An invalid attempt is still an attempt: it ends (or continues) a run of identical calls.
         const args = (input as Record<string, unknown>)["args"] ?? {};
         const sameArgs = this.tools.get(prepared.tool!)?.sameArgs ?? helpers.sameArguments;
-        const same = this.policy.session.repeats ? prepared.state.calls > 0 && prepared.state.last === prepared.tool && sameArgs(prepared.state.lastArgs, args) : undefined;
+        const same = this.policy.session.repeats ? prepared.state.calls > 0 && prepared.state.lastTool === prepared.tool && sameArgs(prepared.state.lastArgs, args) : undefined;
         this.sessions.record(prepared.state, prepared.now!, prepared.clockReading!, prepared.tool!, this.tools.get(prepared.tool!)?.ordinal ?? -1, same, args, false, true, undefined, undefined);
       }
       return prepared.decision;
@@ -862,7 +868,7 @@ export class Engine {
     let same: boolean | undefined;
     let repeats = 0;
     if (this.policy.session.repeats) {
-      same = state.calls > 0 && state.last === tool && entry!.sameArgs(state.lastArgs, args);
+      same = state.calls > 0 && state.lastTool === tool && entry!.sameArgs(state.lastArgs, args);
       if (same) repeats = state.run;
     }
     return {
@@ -1277,6 +1283,15 @@ function checkReplayArgument(replay: unknown): void {
  */
 export const ENGINE_OPTIONS: readonly string[] = Object.keys({ clock: true, sessionIdleMs: true, expiredSessionMs: true, revokedSessionMs: true, maxWindowEntries: true, maxSessions: true, maxTimeSkewMs: true, sessionsFrom: true } satisfies Record<keyof EngineOptions, true>);
 
+const YEAR_MS = 365.25 * 24 * 60 * 60 * 1000;
+
+/**
+ * The longest `sessionIdleMs`, `expiredSessionMs` and `revokedSessionMs`: 100 years. Longer is
+ * forever to any host (leave `revokedSessionMs` unset for that), and keeps the store's sums of
+ * them exact and its messages readable.
+ */
+export const MAX_SESSION_LIFETIME_MS = 100 * YEAR_MS;
+
 /**
  * Refuses options that are not an object, a name that is not an option (a typo) and an option
  * of the wrong kind (a string where a number belongs, a clock that is no function) with a
@@ -1290,7 +1305,18 @@ export function checkOptions(options: EngineOptions): void {
   checkEngineOptionNames(options);
   // Called for every request without a `time`: a clock that is not a function would deny them all.
   if (options.clock !== undefined && typeof options.clock !== "function") throw new TypeError(`EngineOptions.clock must be a function returning epoch milliseconds, not ${typeof options.clock === "string" ? JSON.stringify(options.clock) : String(options.clock)}`);
-  for (const name of ["sessionIdleMs", "expiredSessionMs", "revokedSessionMs"] as const) checkNumber(options, name, "a positive number of milliseconds", (ms) => ms > 0);
+  for (const name of ["sessionIdleMs", "expiredSessionMs", "revokedSessionMs"] as const) {
+    checkNumber(options, name, "a positive number of milliseconds", (ms) => ms > 0);
+    // Infinity (or 285,000 years) is no lifetime: the store would never make room (maxSessions),
+    // and its refusals would promise room "after more than Infinity ms" (or a number past 2^53,
+    // which sums round). Forever is the unset revokedSessionMs.
+    const ms = options[name];
+    if (ms !== undefined && ms > MAX_SESSION_LIFETIME_MS) {
+      const years = ms / YEAR_MS;
+      const given = Number.isFinite(ms) ? `about ${years < 1e9 ? years.toLocaleString("en-US", { maximumSignificantDigits: 3 }) : years.toPrecision(2)} years` : String(ms);
+      throw new RangeError(`EngineOptions.${name} must be at most 100 years (${MAX_SESSION_LIFETIME_MS.toLocaleString("en-US")} ms), not ${given}${name === "revokedSessionMs" ? ": leave it unset to remember revoked sessions forever" : ""}`);
+    }
+  }
   checkNumber(options, "maxTimeSkewMs", "a number of milliseconds (0 or more)", (ms) => ms >= 0 && ms < Number.POSITIVE_INFINITY);
   checkNumber(options, "maxSessions", "a whole number of at least 1", (count) => Number.isSafeInteger(count) && count >= 1);
   checkNumber(options, "maxWindowEntries", "a whole number of at least 1", (count) => Number.isSafeInteger(count) && count >= 1);
@@ -1309,6 +1335,28 @@ function checkNumber(options: EngineOptions, name: "sessionIdleMs" | "expiredSes
   if (value === undefined) return;
   if (typeof value !== "number") throw new TypeError(`EngineOptions.${name} must be ${expected}, not ${describeValue(value)}`);
   if (!valid(value)) throw new RangeError(`EngineOptions.${name} must be ${expected}, not ${value}`);
+}
+
+/**
+ * The options, their names checked (`checkOptionNames`), as a plain object read once: each of
+ * the caller's own properties (non-enumerable ones too, as `"publicKey" in options` sees them)
+ * is read here and nowhere else. So a getter or proxy trap that throws is a `TypeError` naming
+ * the option (the caller's mistake, as a misspelled name is), never its raw error from deep
+ * inside; and a getter that answers otherwise on each read cannot pass the checks with one value
+ * and be used with another (a `maxWindowEntries` of 100 when checked, 0 when the engine keeps
+ * it; a `publicKey` there when checked, gone when the signature is). Shared by `new Engine`,
+ * `loadBundle` and `verifyBundle`.
+ * @internal
+ */
+export function readOptions<Options extends EngineOptions>(options: Options, owner: string): Options {
+  const copy: Record<string, unknown> = {};
+  let name: string | undefined;
+  try {
+    for (name of Object.getOwnPropertyNames(options)) copy[name] = (options as Record<string, unknown>)[name];
+  } catch (error) {
+    throw new TypeError(`the options of ${owner} cannot be read: ${name === undefined ? "listing their names" : `reading \`${name}\``} threw: ${helpers.describeThrown(error)}`);
+  }
+  return copy as Options;
 }
 
 /**

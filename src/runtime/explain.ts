@@ -1,9 +1,10 @@
 import type { Decision, Effect } from "./decision.js";
-import { defaultReason, type Engine } from "./engine.js";
+import { defaultReason, Engine } from "./engine.js";
 import type { Revocation } from "./session.js";
 import { RISK_RANK } from "./ir.js";
 import { Interpreter, type ClauseTrace } from "./interpret.js";
 import { describeThrown, forgetDecision, newDecision } from "./helpers.js";
+import { describeKind } from "./schema.js";
 
 /** How one rule fared for a request. */
 export interface RuleTrace {
@@ -37,6 +38,8 @@ export interface Explanation {
 export function explain(engine: Engine, request: unknown): Explanation {
   newDecision();
   try {
+    // Plain JavaScript can pass anything: say what was wrong, not which method it lacked.
+    if (!(engine instanceof Engine)) return { tool: null, note: `explain needs an Engine (from new Engine, compile or loadBundle) as its first argument, not ${describeKind(engine)}`, rules: [] };
     const prepared = engine.prepare(request, false);
     if (!prepared.ready) {
       const tool = typeof (request as { tool?: unknown })?.tool === "string" ? (request as { tool: string }).tool : null;

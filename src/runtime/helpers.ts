@@ -2,9 +2,12 @@ import { domainToASCII } from "node:url";
 import { compileGlob, matchCompiledGlob, type CompiledGlob } from "./glob.js";
 import { budgetLongText, forgetLastLongText, isLongText, LongTextBudgetError, ValueMap, ValueSet } from "./longText.js";
 import type { ValueShape } from "./declaredShape.js";
-import { LABELS_NOT_KEPT, type SessionState } from "./session.js";
+import { LABELS_NOT_KEPT, LAST_NOT_KEPT, type SessionState } from "./session.js";
 import { convertMembers, MAX_VALIDATED_VALUES, parseTime } from "./schema.js";
 import { quotedVisibly } from "./hiddenText.js";
+import { EvaluationError, fail } from "./evaluationError.js";
+
+export { EvaluationError, fail } from "./evaluationError.js";
 
 /** The evaluation errors of a request that lacks an optional part: the enforcement point's doing, not the agent's. */
 export const NO_INTENT_FAULT = "the request names no intent";
@@ -20,18 +23,6 @@ export function absentReadFault(field: string): string {
   return `cannot read ${JSON.stringify(field)}: the value it belongs to is absent`;
 }
 
-/**
- * Thrown inside a condition to make it fail closed; caught per rule by the decision code. Not
- * an `Error`: capturing a stack trace for an expected failure (a rule reading `user.id` on a
- * request without a user) would cost more than the whole decision.
- */
-export class EvaluationError {
-  constructor(readonly message: string) {}
-}
-
-export function fail(message: string): never {
-  throw new EvaluationError(message);
-}
 
 /** What follows a URL's `scheme://`, up to the first `/`, `?` or `#`: its user information, host and port. */
 const AUTHORITY = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i;
@@ -987,7 +978,7 @@ export function likeAt(note: ScanNote, subject: unknown, pattern: unknown): bool
   return matchCompiledGlobAt(note, glob, subject);
 }
 
-/** What the generated code reads `session.labels` through: its evaluation context, with the session. */
+/** What the generated code reads `session.labels` and `session.last` through: its evaluation context, with the session. */
 export interface LabelNote extends FaultNote {
   readonly s: SessionState;
 }
@@ -1003,6 +994,19 @@ export function sessionLabels(note: LabelNote): ReadonlySet<string> {
   const state = note.s;
   if (state.labelsDropped) note.fault ??= LABELS_NOT_KEPT;
   return state.labels ?? NO_LABELS;
+}
+
+/**
+ * `session.last`: after an attempt at an undeclared tool whose name was too long to keep
+ * (SessionState.lastTool), it notes the fault (the rule fails closed, a term of `or`/`and` only
+ * when nothing else settles it, as the interpreter does) and gives "". The code of bundles
+ * built before reads `c.s.last`, which throws the same fault: the whole rule fails closed.
+ */
+export function sessionLast(note: LabelNote): string {
+  const tool = note.s.lastTool;
+  if (tool !== undefined) return tool;
+  note.fault ??= LAST_NOT_KEPT;
+  return "";
 }
 
 /**

@@ -136,7 +136,8 @@ export function hasQuantifier(e: IrExpr): boolean {
  * values that may be nested too deeply, or has a quantifier (which may spend its rule's budget
  * of visits, helpers.visiting). Inside a quantifier (`inQuantifier`), a text test may fail too:
  * it may spend the rule's budget of characters (helpers.MAX_SCANNED_CHARACTERS). A read of
- * `session.labels` may fail once the session found no room for a label (helpers.sessionLabels).
+ * `session.labels` may fail once the session found no room for a label (helpers.sessionLabels),
+ * and one of `session.last` after an undeclared tool's name too long to keep (helpers.sessionLast).
  * A field read whose object `mayBeAbsent` (by default: any object but a root) may find no value
  * there (helpers.absentReadFault); the emitter, which knows the `has` guards, says which may.
  */
@@ -144,6 +145,8 @@ export function mayFail(e: IrExpr, inQuantifier = false, mayBeAbsent: (object: I
   if (inQuantifier && isTextTest(e)) return true;
   // Past the session's room for labels, a read of them may fail (helpers.sessionLabels).
   if (e.op === "session" && e.member === "labels") return true;
+  // After an attempt at an undeclared tool whose name was too long to keep, so does session.last.
+  if (e.op === "session" && e.member === "last") return true;
   // A read below a root may find no value there (the missing user's, an optional record): a fault.
   if (e.op === "get" && mayBeAbsent(e.object)) return true;
   if ((e.op === "root" && e.root === "user") || e.op === "intent" || e.op === "intentTools" || e.op === "intentMaxRisk" || e.op === "count" || e.op === "call" || e.op === "ipInRange" || e.op === "quantifier" || (e.op === "called" && e.withinMs !== null)) return true;

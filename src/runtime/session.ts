@@ -9,6 +9,7 @@ import type { Grant } from "./decision.js";
 import type { ValueShape } from "./declaredShape.js";
 import { describeMs, roughlyAbove } from "./durationsForPeople.js";
 import { childrenOf, type IrExpr } from "./ir.js";
+import { EvaluationError } from "./evaluationError.js";
 import type { RuntimeSchema } from "./schema.js";
 
 /**
@@ -115,6 +116,9 @@ export const WINDOW_RELOADED = "session.count: the policy was reloaded, and the 
  * kept, and counts of a pattern reaching back to that attempt fail closed.
  */
 export const UNDECLARED_TOOL_CHARS = 1024;
+
+/** The fault of `session.last` after an attempt at an undeclared tool whose name is too long to keep (SessionState.last). */
+export const LAST_NOT_KEPT = `session.last: the previous attempt was at an undeclared tool whose name is longer than the ${UNDECLARED_TOOL_CHARS.toLocaleString("en-US")} characters a session keeps of one, so which tool it was cannot be told`;
 
 /** The fault of a `session.count` of a pattern that reaches back to an attempt at an undeclared tool whose name the session did not keep. */
 export const UNDECLARED_UNNAMED = `session.count: the session made attempts at more undeclared tools in this window than it keeps the names of (${UNDECLARED_TOOL_CHARS} characters), and one of them could match the pattern`;
@@ -391,7 +395,26 @@ export class SessionState {
   lastSeen: number;
   calls = 0;
   denials = 0;
-  last = "";
+  /**
+   * The tool of the latest attempt ("" before the first), for `session.last` and
+   * `session.repeats`: a declared tool's name as the schema spells it, or an undeclared one's
+   * while it fits in UNDECLARED_TOOL_CHARS (the agent chooses it, at any length). Past that,
+   * undefined: which tool it was cannot be told (see `last`). Always kept, whatever the policy
+   * reads, so a reload to a policy that reads it finds it true.
+   */
+  lastTool: string | undefined = "";
+  /**
+   * `session.last` for the interpreter and for the code of bundles built before
+   * helpers.sessionLast: past an undeclared tool's name too long to keep, an evaluation error
+   * until the next attempt (thrown, caught per term or per rule), so a `deny`/`ask` testing it
+   * matches and an `allow` does not. Never "" then: that would make the session look new, and a
+   * probe at a long name would wipe what the last tool was.
+   */
+  get last(): string {
+    const tool = this.lastTool;
+    if (tool === undefined) throw new EvaluationError(LAST_NOT_KEPT);
+    return tool;
+  }
   labels: Set<string> | undefined;
   /**
    * Set once a label of an allowed or approved call found no room (UNDECLARED_LABEL_CHARS): a
@@ -1028,8 +1051,12 @@ class EndReasons {
     const reasons = [...this.byReason].map(([reason, sessions]) => ({ reason, sessions }));
     if (this.retiredSessions > 0) {
       const named = this.retiredLabels.map((label) => JSON.stringify(label)).join(", ");
-      const which = this.retiredSessions > 1 ? `sessions hold labels that are not members of the label enum now (renamed or removed?), among them ${named}` : `the session holds the label ${named}, which is not a member of the label enum now (renamed or removed?)`;
-      reasons.push({ reason: `${RELOADED_DIFFERENTLY}${which}, so no rule can test them and a rule meant for what they stood for would take the session as without them`, sessions: this.retiredSessions });
+      // One label ("it") or several ("them"): one session holds one (retiredLabel), read as its decisions read it.
+      const which =
+        this.retiredSessions === 1 ? retiredLabelReason(this.retiredLabels[0]!)
+        : this.retiredLabels.length === 1 ? `sessions hold the label ${named}, which is not a member of the label enum now (renamed or removed?), so no rule can test it and a rule meant for what it stood for would take each of them as without it`
+        : `sessions hold labels that are not members of the label enum now (renamed or removed?), among them ${named}, so no rule can test them and a rule meant for what they stood for would take each session as without them`;
+      reasons.push({ reason: `${RELOADED_DIFFERENTLY}${which}`, sessions: this.retiredSessions });
     }
     let endedSessions = 0;
     for (const { sessions } of reasons) endedSessions += sessions;
@@ -1613,8 +1640,8 @@ export class SessionStore {
     // throws half-way would leave the attempt counted but out of its window).
     state.calls++;
     this.seenAt(state, now, reading);
-    state.last = tool;
     if (denied) state.denials++;
+    state.lastTool = toolOrdinal >= 0 ? this.toolNames[toolOrdinal]! : tool.length <= UNDECLARED_TOOL_CHARS ? tool : undefined;
     // `same` is undefined when the policy never reads `session.repeats`.
     if (same !== undefined) {
       if (same) state.run++;

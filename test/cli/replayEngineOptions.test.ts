@@ -198,8 +198,8 @@ describe("the engine options' flags refuse values that are not one (exit 2, sayi
   ]);
   const durations = ["--expired-session", "--revoked-session", "--session-idle"].flatMap((flag) => [
     ...["0s", "5x", "1.5h", "h", "-1m", "90", ...(flag === "--revoked-session" ? ["Forever", "never"] : ["forever"])].map((value) => [flag, value, `takes a duration such as 90m, 8h or 2d (more than zero)${flag === "--revoked-session" ? ", or forever" : ""}`] as const),
-    // A duration, but too long to hold in milliseconds exactly: told the bound it passed.
-    ...["1000000000d", "104249992d", "99999999999999999999ms"].map((value) => [flag, value, "takes a duration of at most 104249991d (what a millisecond count holds exactly)"] as const),
+    // A duration, but longer than the engine's 100 years (review r3 R4), or too long to hold in milliseconds exactly: told the bound it passed.
+    ...["36526d", "876625h", "1000000000d", "104249992d", "99999999999999999999ms"].map((value) => [flag, value, "takes a duration of at most 36525d (100 years)"] as const),
   ]);
 
   it.each([...counts, ...durations])("%s %j", async (flag, value, takes) => {

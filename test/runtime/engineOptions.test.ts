@@ -55,6 +55,12 @@ describe("numeric options", () => {
     [{ expiredSessionMs: Number.NaN }, /expiredSessionMs .* not NaN$/],
     [{ maxWindowEntries: 0 }, /^EngineOptions\.maxWindowEntries must be a whole number of at least 1, not 0$/],
     [{ maxWindowEntries: 1.5 }, /maxWindowEntries .* not 1\.5$/],
+    // At most 100 years (audit s20 a4 F5): Infinity is no lifetime, and forever is the unset revokedSessionMs.
+    [{ sessionIdleMs: Number.POSITIVE_INFINITY }, /^EngineOptions\.sessionIdleMs must be at most 100 years \(3,155,760,000,000 ms\), not Infinity$/],
+    [{ expiredSessionMs: 1e300 }, /^EngineOptions\.expiredSessionMs must be at most 100 years \(3,155,760,000,000 ms\), not about 3\.2e\+289 years$/],
+    // 285,000 years was accepted, and the store never made room under maxSessions (review r3 R4).
+    [{ sessionIdleMs: Number.MAX_SAFE_INTEGER }, /^EngineOptions\.sessionIdleMs must be at most 100 years \(3,155,760,000,000 ms\), not about 285,000 years$/],
+    [{ revokedSessionMs: Number.POSITIVE_INFINITY }, /^EngineOptions\.revokedSessionMs must be at most 100 years .*, not Infinity: leave it unset to remember revoked sessions forever$/],
   ];
 
   it("are refused with a RangeError, also by loadBundle (not a BundleError blaming the bundle)", () => {
@@ -124,6 +130,33 @@ describe("option names", () => {
     for (const [name, make] of makers()) {
       const engine = make({ clock: () => T0, sessionIdleMs: 1000, expiredSessionMs: 1000, revokedSessionMs: 1000, maxWindowEntries: 10, maxSessions: 10, maxTimeSkewMs: 1000 }) as Engine;
       expect(engine.decide(call("crm.lookup", 0, { session: "s1" })).decision, name).toBe("allow");
+    }
+  });
+});
+
+describe("options are read once, however the engine is made (audit s20 a4 F2)", () => {
+  /** Options whose `name` reads `checked` the first time and `used` every time after (a lazily parsed config). */
+  function changing(name: string, checked: unknown, used: unknown): object {
+    let reads = 0;
+    return Object.defineProperty({ clock: () => T0 }, name, { enumerable: true, get: () => (reads++ === 0 ? checked : used) });
+  }
+
+  it("a getter that answers otherwise after the checks cannot switch a bound off", () => {
+    for (const [name, make] of makers()) {
+      const bounded = make(changing("maxSessions", 1, "lots")) as Engine;
+      expect(["s1", "s2", "s3"].map((session) => bounded.decide(call("crm.lookup", 0, { session })).decision), name).toEqual(["allow", "deny", "deny"]);
+      expect(bounded.stats().maxSessions, name).toBe(1);
+      expect(() => make(changing("maxWindowEntries", 0, 100)), name).toThrow(RangeError);
+      expect(() => make(changing("sessionIdleMs", "abc", 60_000)), name).toThrow(TypeError);
+    }
+  });
+
+  it("a getter that throws is a TypeError naming the option, as from loadBundle", () => {
+    for (const [name, make] of makers()) {
+      const options = Object.defineProperty({}, "sessionIdleMs", { enumerable: true, get: () => { throw new Error("boom"); } });
+      // Each names the function the caller called (review r3 R3: compile's said "new Engine").
+      const owner = name;
+      expect(() => make(options), name).toThrow(new TypeError(`the options of ${owner} cannot be read: reading \`sessionIdleMs\` threw: boom`));
     }
   });
 });

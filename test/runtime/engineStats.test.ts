@@ -55,13 +55,25 @@ describe("Engine.stats", () => {
       carriedSessions: 1,
       taintedSessions: 0,
       endedSessions: 11,
-      endReasons: [{ reason: 'the policy was reloaded and reads sessions differently: sessions hold labels that are not members of the label enum now (renamed or removed?), among them "l0", "l1", "l2", so no rule can test them and a rule meant for what they stood for would take the session as without them', sessions: 11 }],
+      endReasons: [{ reason: 'the policy was reloaded and reads sessions differently: sessions hold labels that are not members of the label enum now (renamed or removed?), among them "l0", "l1", "l2", so no rule can test them and a rule meant for what they stood for would take each session as without them', sessions: 11 }],
     });
     expect(renamed.decide(attempt("revoked"))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
     expect(renamed.decide(attempt("s-l3")).reasons[0]).toMatch(/^session "s-l3" has expired: the policy was reloaded and reads sessions differently: the session holds the label "l3", which is not a member of the label enum now/);
     // Every stats() call hands out the same object: nobody may change it.
     expect([Object.isFrozen(reload), Object.isFrozen(reload.endReasons), Object.isFrozen(reload.endReasons[0])]).toEqual([true, true, true]);
     expect(renamed.stats().reload).toBe(reload);
+  });
+
+  it("an end reason for one label says \"it\", as the session's decisions do; for several, \"them\" (audit s20 a4 F6)", () => {
+    const policy = (members: string): { path: string; text: string }[] => [{ path: "p.policy", text: `enum Label { ${members} }\ncontext { labels: set<Label> }\ntool t { risk low args { q: string } }\npolicy p {\n  allow t\n  deny t when session.labels contains a and args.q == \"x\"\n}\n` }];
+    const reasonAfter = (holders: readonly string[]): string => {
+      const old = compile(policy("a, b"), { clock: () => T0 });
+      for (const id of holders) old.decide({ ...attempt(id), context: { labels: ["b"] } });
+      return compile(policy("a"), { clock: () => T0, sessionsFrom: old }).stats().reload!.endReasons[0]!.reason;
+    };
+    const one = reasonAfter(["s1"]);
+    expect(one).toBe('the policy was reloaded and reads sessions differently: the session holds the label "b", which is not a member of the label enum now (renamed or removed?), so no rule can test it and a rule meant for what it stood for would take the session as without it');
+    expect(reasonAfter(["s1", "s2"])).toBe('the policy was reloaded and reads sessions differently: sessions hold the label "b", which is not a member of the label enum now (renamed or removed?), so no rule can test it and a rule meant for what it stood for would take each of them as without it');
   });
 
   it("changes nothing", () => {

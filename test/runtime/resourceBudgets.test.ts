@@ -541,3 +541,81 @@ describe("a sweep's work is the sessions it frees and forgets, not every revocat
     }
   });
 });
+
+describe("the tool of a session's latest attempt (audit s20 a4 F3; review r3 R1, R2)", () => {
+  const policy = (repeats: boolean): string => `tool t { risk low args { q: string } }
+policy p {
+  allow t
+${repeats ? "  deny t when session.repeats >= 2\n" : ""}}
+`;
+  const attempt = (tool: string, q = "x"): unknown => ({ session: "s", tool, args: { q } });
+  const lastPolicy = (rules: string): string => `tool shell.exec { risk high args { cmd: string } }
+tool kb.read { risk low args { q: string } }
+policy p {
+  @name("run") allow shell.exec
+  @name("read") allow kb.read
+${rules}}
+`;
+  const exec = (session = "s"): unknown => ({ session, tool: "shell.exec", args: { cmd: "ls" } });
+  const read = (session = "s"): unknown => ({ session, tool: "kb.read", args: { q: "x" } });
+
+  it("an undeclared tool's name is kept up to 1,024 characters; past that only that it was not kept, whatever the policy reads", () => {
+    for (const repeats of [false, true]) {
+      const engine = engineFor(policy(repeats));
+      expect(engine.decide(attempt("x".repeat(1024))).decision).toBe("deny");
+      expect(engine.sessions.get("s")!.lastTool, `repeats ${repeats}`).toBe("x".repeat(1024));
+      expect(engine.decide(attempt("x".repeat(1_000_000))).decision).toBe("deny");
+      expect(engine.sessions.get("s")!.lastTool, `repeats ${repeats}`).toBeUndefined();
+    }
+  });
+
+  it("an attempt at an undeclared tool does not wipe session.last: a deny testing it still denies", () => {
+    const engine = engineFor(lastPolicy('  @name("nobackdoor") deny shell.exec when session.last == "backdoor"\n  @name("noadmin") deny shell.exec when session.last.startsWith("admin.")\n'));
+    engine.decide({ session: "s", tool: "backdoor", args: {} });
+    expect(engine.decide(exec()).rules).toEqual(["nobackdoor"]);
+    engine.decide({ session: "t", tool: "admin.reset", args: {} });
+    expect(engine.decide(exec("t")).rules).toEqual(["noadmin"]);
+  });
+
+  it("after an undeclared tool's name too long to keep, session.last is an evaluation error until the next attempt: a deny matches, an allow does not", () => {
+    const engine = engineFor(lastPolicy('  @name("nobackdoor") deny shell.exec when session.last == "backdoor"\n  @name("first") allow kb.read when session.last == ""\n'));
+    engine.decide({ session: "s", tool: "x".repeat(1025), args: {} });
+    const denied = engine.decide(exec());
+    expect(denied.rules).toEqual(["nobackdoor"]);
+    expect(denied.errors![0]).toMatch(/^nobackdoor: session\.last: the previous attempt was at an undeclared tool whose name is longer than the 1,024 characters/);
+    // The next attempt's tool is known again.
+    expect(engine.decide(exec()).decision).toBe("allow");
+    // The interpreter (explain) agrees.
+    const first = engineFor(lastPolicy('  @name("first") allow shell.exec when session.last == ""\n').replace('@name("run") allow shell.exec', '@name("run") ask shell.exec'));
+    first.decide({ session: "s", tool: "y".repeat(2000), args: {} });
+    expect(verdicts(first, exec())["first"]).toBe("error");
+    expect(first.decide(exec()).decision).toBe("ask");
+    // A term that fails is an error only when nothing else settles it: decide and explain agree.
+    const either = engineFor(lastPolicy('  @name("either") allow kb.read when args.q == "x" or session.last == "nope"\n').replace('  @name("read") allow kb.read\n', ""));
+    either.decide({ session: "s", tool: "z".repeat(2000), args: {} });
+    expect(verdicts(either, read())["either"]).toBe(true);
+    expect(either.decide(read()).decision).toBe("allow");
+  });
+
+  it("session.last carries over a reload whatever the policies before read (B without it, then A; A, B, A)", () => {
+    const reads = lastPolicy('  @name("noexecafterread") deny shell.exec when session.last == kb.read\n');
+    const ignores = lastPolicy("");
+    let engine = engineFor(ignores);
+    engine.decide(read());
+    engine = engineFor(reads, { sessionsFrom: engine });
+    expect(engine.decide(exec()).rules).toEqual(["noexecafterread"]);
+    engine = engineFor(reads);
+    engine.decide(read("t"));
+    engine = engineFor(ignores, { sessionsFrom: engine });
+    expect(engine.decide(exec("t")).decision).toBe("allow");
+    engine = engineFor(reads, { sessionsFrom: engine });
+    expect(engine.decide(exec("t")).rules).toEqual(["run"]);
+  });
+
+  it("session.repeats still counts runs of a declared call, and an undeclared tool's attempt ends a run", () => {
+    const engine = engineFor(policy(true));
+    const decisions = (tools: string[]): string[] => tools.map((tool) => engine.decide(attempt(tool)).decision);
+    // The third identical call in a row repeats twice; an undeclared tool between starts a new run.
+    expect(decisions(["t", "t", "t", "nope", "t", "t", "nope", "x".repeat(5000), "t", "t", "t"])).toEqual(["allow", "allow", "deny", "deny", "allow", "allow", "deny", "deny", "allow", "allow", "deny"]);
+  });
+});

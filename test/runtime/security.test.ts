@@ -369,6 +369,13 @@ describe("requests that cannot be decided", () => {
     }
   });
 
+  it("explain with something other than an Engine says so, naming no internal method (audit s20 a4 F7)", () => {
+    for (const [notAnEngine, kind] of [[{}, "an object"], [undefined, "undefined"], [engine.policy, "an object"]] as const) {
+      expect(explain(notAnEngine as unknown as Engine, request())).toEqual({ tool: null, note: `explain needs an Engine (from new Engine, compile or loadBundle) as its first argument, not ${kind}`, rules: [] });
+    }
+    expect(explain(engine, request()).note).toBeNull();
+  });
+
   it("name what is wrong with session, tool and time: missing, or present with the wrong type", () => {
     const reason = (input: Record<string, unknown>): string => engine.decide(input).reasons.join(" ");
     const { session: _session, ...noSession } = request();
