@@ -1,5 +1,5 @@
 import { type Diagnostic } from "../diagnostics/Diagnostic.js";
-import { counted, diagnosticToJson, renderDiagnostic, summarize, type DiagnosticJson } from "../diagnostics/render.js";
+import { counted, diagnosticToJson, renderDiagnostic, renderInputError, summarize, type DiagnosticJson } from "../diagnostics/render.js";
 import { onStandardError, type Io } from "./io.js";
 import type { LoadedPolicy } from "./loadEngine.js";
 import { namedForWhatItIs } from "./wrongSlot.js";
@@ -62,7 +62,8 @@ export function reportLoadNote(verb: string, loaded: Extract<LoadedPolicy, { ok:
  * them (standard output holds its decision, report or JSON document).
  */
 export function reportNotLoaded(verb: string, failed: NotLoaded, io: Io, max?: number): void {
-  if (failed.message) io.err(`policyc ${verb}: ${failed.message}\n`);
+  if (failed.inputError !== undefined) io.err(`${renderInputError(failed.inputError.place, failed.inputError.code, failed.inputError.message, io.errPalette)}\n`);
+  else if (failed.message) io.err(`policyc ${verb}: ${failed.message}\n`);
   if (failed.diagnostics.length > 0) reportDiagnostics(onStandardError(io), failed.diagnostics, { json: false, ...(max === undefined ? {} : { max }) });
 }
 
@@ -71,8 +72,8 @@ export function reportNotLoaded(verb: string, failed: NotLoaded, io: Io, max?: n
  * reason in words, and the diagnostics as `check --json` lists them, so standard output still
  * holds the document it promises.
  */
-export function notLoadedJson(failed: NotLoaded): { ok: false; reason: string; errors: number; warnings: number; diagnostics: DiagnosticJson[] } {
+export function notLoadedJson(failed: NotLoaded): { ok: false; reason: string; code?: string; errors: number; warnings: number; diagnostics: DiagnosticJson[] } {
   const errors = failed.diagnostics.filter((d) => d.severity === "error").length;
   const reason = failed.message ?? `the policy set did not load: ${summarize(failed.diagnostics)}`;
-  return { ok: false, reason, errors, warnings: failed.diagnostics.length - errors, diagnostics: failed.diagnostics.map(diagnosticToJson) };
+  return { ok: false, reason, ...(failed.inputError !== undefined ? { code: failed.inputError.code } : {}), errors, warnings: failed.diagnostics.length - errors, diagnostics: failed.diagnostics.map(diagnosticToJson) };
 }

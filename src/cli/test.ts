@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
+import { renderInputError } from "../diagnostics/render.js";
 import { notLoadedJson, reportLoadNote, reportNotLoaded } from "./report.js";
 import { addMaxErrors, gatherValues, parseMaxErrors } from "./options.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
@@ -82,7 +83,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   if (!loaded.ok) {
     reportNotLoaded("test", loaded, io, parseMaxErrors(options.maxErrors));
     const { reason, diagnostics } = notLoadedJson(loaded);
-    return notStarted({ ok: false, reason, diagnostics, ...(loaded.message ? { runChecks: [{ name: "policy set", message: loaded.message }] } : {}) }, loaded.code);
+    return notStarted({ ok: false, reason, diagnostics, ...(loaded.message ? { runChecks: [{ name: "policy set", message: loaded.inputError !== undefined ? renderInputError(loaded.inputError.place, loaded.inputError.code, loaded.inputError.message) : loaded.message }] } : {}) }, loaded.code);
   }
   reportLoadNote("test", loaded, io);
   if (missing.length > 0) {

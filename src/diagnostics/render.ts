@@ -48,6 +48,15 @@ export function renderDiagnostic(d: Diagnostic, palette: Palette = plainPalette)
   return lines.join("\n");
 }
 
+/**
+ * An input error outside `policyc check` (a recording, a request, a bundle, a key) as check
+ * prints a diagnostic's first line: `place: error[CODE]: message` (`bad.jsonl:1`, `b.json`).
+ * Place and message are printed as given: the callers make them printable as they need.
+ */
+export function renderInputError(place: string, code: string, message: string, palette: Palette = plainPalette): string {
+  return `${place ? palette.bold(place) + ": " : ""}${palette.error(`error[${code}]`)}: ${message}`;
+}
+
 /** "1 rule", "3 rules": a count with its noun (nouns that take an "s"). */
 export function counted(n: number, noun: string): string {
   return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
