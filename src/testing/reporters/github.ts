@@ -29,7 +29,7 @@ export function githubReport({ report, coverage, verdict, ciPath = (file) => fil
     isRepositoryFile(path) ? { property: `${file(path)}${line !== null ? `,line=${line}` : ""}${endLine !== undefined ? `,endLine=${endLine}` : ""},`, title: "" } : { property: "", title: `${recordingName(path)}${line !== null ? ` line ${line}` : ""}: ` };
   for (const e of report.errors) {
     const at = place(e.file, e.line, e.endLine);
-    out.push(`::error ${at.property}title=${property(`policyc test: ${at.title}${errorTitle(e)}`)}::${data(e.message)}`);
+    out.push(`::error ${at.property}title=${property(`policyc test: ${at.title}${errorTitle(e)} (${e.code})`)}::${data(e.message)}`);
   }
   for (const f of report.failures) {
     const at = place(f.file, f.line);

@@ -9,7 +9,7 @@ import type { Grant } from "../../runtime/decision.js";
 import { lookAlikeDifference, printable } from "../../diagnostics/printable.js";
 import { displayWidth } from "../../source/displayWidth.js";
 import { recordingName, STANDARD_INPUT } from "../recordingSource.js";
-import { counted, type DiagnosticJson, type Palette } from "../../diagnostics/render.js";
+import { counted, renderInputError, type DiagnosticJson, type Palette } from "../../diagnostics/render.js";
 
 /**
  * The closing line every text reporter ends with, alone on its line: its numbers written without
@@ -270,6 +270,11 @@ export function errorTitle(error: ReplayError): string {
   return error.line === null ? "recording error" : "malformed line";
 }
 
+/** An error's message with its code in front, as the text report shows it after the place (JUnit, TAP): `error[PC601]: not JSON …`. */
+export function codedMessage(error: ReplayError): string {
+  return `error[${error.code}]: ${error.message}`;
+}
+
 /** Where an error is: `file:line`, or the file alone when it is about the whole recording. */
 export function errorPlace(error: ReplayError): string {
   return error.line === null ? recordingName(error.file) : `${recordingName(error.file)}:${error.line}`;
@@ -286,7 +291,7 @@ export function shownErrors(errors: readonly ReplayError[], leftOut: number, max
   // shown: behind another recording's malformed lines it would go unnamed. Line errors up to the cap.
   let lineErrorsLeft = maxErrors ?? Number.POSITIVE_INFINITY;
   const shown = errors.filter((error) => error.line === null || lineErrorsLeft-- > 0);
-  const lines = shown.map((error) => `${palette.error("error")}: ${printable(errorPlace(error))}: ${printable(error.message)}`);
+  const lines = shown.map((error) => renderInputError(printable(errorPlace(error)), error.code, printable(error.message), palette));
   const found = errors.length + leftOut;
   if (found > shown.length) {
     // Some were kept but not shown (--max-errors), some not even kept (past MAX_ERRORS_PER_FILE): say which limit to lift.
