@@ -661,7 +661,7 @@ describe("policyc diff", () => {
       expect((await diff(at("old.json"), at("forged.json"))).code).toBe(0);
       expect(globalThis.forgedRan).toBe(true);
       delete globalThis.forgedRan;
-      const refused = (path: string, why: string): string => `policyc diff: \`${path}\`: ${why}: refusing to load it\n`;
+      const refused = (path: string, why: string): string => `${path}: error[PC703]: ${why}: refusing to load it\n`;
       const cases: [string[], string][] = [
         [[at("old.json"), at("forged.json"), "--public-key", at("public.pem")], refused(at("forged.json"), "the bundle's signature does not match the given public key")],
         [[OLD, at("forged.json"), "--public-key", at("public.pem")], refused(at("forged.json"), "the bundle's signature does not match the given public key")],
@@ -670,7 +670,7 @@ describe("policyc diff", () => {
         [[at("old.json"), at("new.json"), "--public-key", at("other.pem")], refused(at("old.json"), "the bundle's signature does not match the given public key")],
         [[at("old.json"), at("forged.json"), "--public-key", ""], "policyc diff: --public-key was given an empty value (an unset variable?)\n"],
         [[at("old.json"), at("forged.json"), "--public-key", " "], "policyc diff: --public-key was given an empty value (an unset variable?)\n"],
-        [[at("old.json"), at("forged.json"), "--public-key", at("missing.pem")], `policyc diff: cannot read public key \`${at("missing.pem")}\`: no such file or folder\n`],
+        [[at("old.json"), at("forged.json"), "--public-key", at("missing.pem")], `${at("missing.pem")}: error[PC700]: cannot read public key \`${at("missing.pem")}\`: no such file or folder\n`],
         [[OLD, NEW, "--public-key", at("public.pem")], "policyc diff: --public-key checks a bundle's signature, and neither side is a bundle: give OLD or NEW as a built bundle (.json)\n"],
       ];
       for (const [args, stderr] of cases) {
@@ -678,7 +678,10 @@ describe("policyc diff", () => {
         expect({ code: result.code, stderr: result.stderr }, args.join(" ")).toEqual({ code: 2, stderr });
         // A side that did not load is said in the --json document too; a mistake in the options, before any side is loaded, writes none.
         const loading = !stderr.includes("empty value") && !stderr.includes("neither side");
-        expect(result.stdout === "" ? undefined : JSON.parse(result.stdout), args.join(" ")).toEqual(loading ? { ok: false, reason: stderr.slice("policyc diff: ".length, -1), errors: 0, warnings: 0, diagnostics: [] } : undefined);
+        // The text is `FILE: error[CODE]: message`; --json's reason keeps its one-line form (`` `FILE`: message ``) beside the code.
+        const coded = /^(.*?): error\[(PC7\d\d)\]: (.*)\n$/.exec(stderr);
+        const reason = coded === null ? stderr.slice("policyc diff: ".length, -1) : coded[3]!.includes(`\`${coded[1]}\``) ? coded[3]! : `\`${coded[1]}\`: ${coded[3]}`;
+        expect(result.stdout === "" ? undefined : JSON.parse(result.stdout), args.join(" ")).toEqual(loading ? { ok: false, reason, ...(coded === null ? {} : { code: coded[2] }), errors: 0, warnings: 0, diagnostics: [] } : undefined);
         expect(globalThis.forgedRan).toBeUndefined();
       }
     });
@@ -792,7 +795,7 @@ describe("policyc diff", () => {
     writeFileSync(latin, Buffer.from('{"session":"s\xff","tool":"kb.search","args":{"query":"q"}}\n', "latin1"));
     const notUtf8 = await cli(["diff", OLD, NEW, "--replay", latin]);
     expect(notUtf8.code).toBe(2);
-    expect(notUtf8.stdout).toContain("latin1.jsonl:1: the line is not valid UTF-8");
+    expect(notUtf8.stdout).toContain("latin1.jsonl:1: error[PC601]: the line is not valid UTF-8");
     mkdirSync(join(dir, "no-recordings"), { recursive: true });
     const noRecordings = await cli(["diff", OLD, NEW, "--replay", join(dir, "no-recordings"), "--json"]);
     expect(noRecordings.code).toBe(2);
@@ -803,12 +806,12 @@ describe("policyc diff", () => {
     writeFileSync(badBundle, "{not json");
     const bundle = await cli(["diff", badBundle, NEW, "--replay", CALLS]);
     expect(bundle.code).toBe(2);
-    expect(bundle.stderr).toContain("`: not JSON at ");
+    expect(bundle.stderr).toContain("bad.json: error[PC700]: not JSON at ");
     const badLine = join(dir, "bad.jsonl");
     writeFileSync(badLine, '{"session":"s","agent":{"team":"x"},"tool":"kb.search","args":{"query":"q"}}\n[]\n');
     const line = await cli(["diff", OLD, NEW, "--replay", badLine]);
     expect(line.code).toBe(2);
-    expect(line.stdout).toMatch(/bad\.jsonl:2: a recording line must be a JSON object/);
+    expect(line.stdout).toMatch(/bad\.jsonl:2: error\[PC602\]: a recording line must be a JSON object/);
     for (const result of [noReplay, missing, noPolicy, bundle, line]) expectNoStackTrace(result);
   });
 });
