@@ -1,6 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import { jsonMistake } from "../diagnostics/jsonMistake.js";
-import { gzipRefusal, looksLikeGzip, looksLikeUtf16, utf16Refusal, withoutByteOrderMark } from "../source/textEncoding.js";
+import { binaryRefusal, gzipRefusal, looksLikeGzip, nulByteAt, looksLikeUtf16, utf16Refusal, withoutByteOrderMark } from "../source/textEncoding.js";
 import { approvalLineError, isApprovalLine, lineText } from "./readRecording.js";
 import { repeatedKey } from "./repeatedKey.js";
 import { shownText } from "./shortRequest.js";
@@ -23,6 +23,11 @@ export type ParsedRequests = { readonly requests: unknown[]; readonly error?: un
 export function parseRequestBytes(bytes: Buffer, file?: string): ParsedRequests {
   if (looksLikeGzip(bytes)) return { requests: [], code: INPUT_CODES.unreadableFile, error: gzipRefusal("JSON", file, "policyc eval … --request -") };
   if (looksLikeUtf16(bytes)) return { requests: [], code: INPUT_CODES.unreadableFile, error: utf16Refusal("a request is UTF-8 JSON") };
+  // A NUL byte in the first line, before any request: a binary file, refused as a recording that
+  // starts so is (PC600), not read as JSON with a "control character" at column 1.
+  const nul = bytes.indexOf(0);
+  const firstLineEnd = bytes.indexOf(10);
+  if (nul >= 0 && (firstLineEnd < 0 || nul < firstLineEnd)) return { requests: [], code: INPUT_CODES.unreadableFile, error: binaryRefusal(nulByteAt(nul), "JSON: a request is UTF-8 JSON") };
   if (!isUtf8(bytes)) {
     // (A line feed byte is never part of a UTF-8 character: each line is valid or not alone.)
     let line = 1;

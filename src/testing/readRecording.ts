@@ -5,7 +5,7 @@ import type { ErrorObject, ValidateFunction } from "ajv";
 import { validate as validateLineCode } from "./recordingLineValidator.generated.js";
 import type { Effect, Grant } from "../runtime/decision.js";
 import { brokenLinkText, describeFsError, notUtf8NameText } from "../source/loadSources.js";
-import { APPEND_AS_UTF8, appendedUtf16Start, gzipRefusal, looksLikeGzip, looksLikeUtf16, utf16Refusal } from "../source/textEncoding.js";
+import { APPEND_AS_UTF8, appendedUtf16Start, binaryRefusal, gzipRefusal, looksLikeGzip, looksLikeUtf16, nulByteAt, utf16Refusal } from "../source/textEncoding.js";
 import { withinOneEdit } from "../diagnostics/suggest.js";
 import { jsonMistake } from "../diagnostics/jsonMistake.js";
 import { recordingLineSchema, REQUEST_FIELD_TYPES } from "./recordingSchema.js";
@@ -576,7 +576,7 @@ class RecordingEncodingError extends Error {
  */
 class BinaryRecordingError extends Error {
   constructor(offset: number | undefined, line?: number) {
-    super(`it looks like a binary file (${offset === undefined ? `line ${line} and the ${BINARY_RUN_LINES - 1} after it are not UTF-8 JSON` : `it contains a NUL byte at offset ${offset}`}), not JSON Lines: a recording is UTF-8 text, one JSON object a line`);
+    super(binaryRefusal(offset === undefined ? `line ${line} and the ${BINARY_RUN_LINES - 1} after it are not UTF-8 JSON` : nulByteAt(offset), "JSON Lines: a recording is UTF-8 text, one JSON object a line"));
   }
 }
 

@@ -911,6 +911,11 @@ describe("requests and bundles as Windows tools save them", () => {
     expect(fromStdin).toEqual({ code: 2, stdout: "", stderr: `standard input: error[PC601]: ${message}` });
   });
 
+  it("a binary request file is PC600, worded as a binary recording is (a NUL byte before any request), not PC601", async () => {
+    writeFileSync(join(dir, "binary.json"), Buffer.from([0, 1, 2, 3, ...Buffer.from("binary"), 0, 0]));
+    expect(await evaluate(["decls.policy", "support.policy", "--request", "binary.json"])).toEqual({ code: 2, stdout: "", stderr: "binary.json: error[PC600]: it looks like a binary file (it contains a NUL byte at offset 0), not JSON: a request is UTF-8 JSON\n" });
+  });
+
   it("a UTF-16 request or bundle exits 2 saying to save it as UTF-8; a bundle with a byte order mark is read", async () => {
     writeFileSync(join(dir, "utf16.json"), utf16(JSON.stringify(LOOKUP)));
     writeFileSync(join(dir, "utf16-no-bom.json"), Buffer.from(JSON.stringify(LOOKUP), "utf16le"));
