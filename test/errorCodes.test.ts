@@ -74,4 +74,13 @@ describe("BundleError's code (library)", () => {
     expect(thrown(() => loadBundle(built(), { publicKey: "" })).code).toBe("PC704");
     expect(thrown(() => loadBundle(built(), { contentHash: "sha256:xyz" })).code).toBe("PC706");
   });
+
+  it("BUNDLE_CODES is exported from policyc and policyc/runtime, so a caller can branch on a code by name (review F5)", async () => {
+    const main = await import("../src/index.js");
+    const runtime = await import("../src/runtime/index.js");
+    expect(main.BUNDLE_CODES).toEqual(BUNDLE_CODES);
+    expect(runtime.BUNDLE_CODES).toEqual(BUNDLE_CODES);
+    const bundle = built();
+    expect(thrown(() => runtime.loadBundle({ ...bundle, rules: bundle.rules.slice(1) })).code).toBe(runtime.BUNDLE_CODES.contentChanged);
+  });
 });
