@@ -99,6 +99,9 @@ function readPublicKeyFile(path: string, cwd: string, recordings: RecordingOptio
   // What Windows PowerShell 5.1's `Get-Content pub.pem > key.pem` writes: a PEM in Notepad, no key
   // to the library. (A DER key never looks so: its first byte is 0x30 and its second a length.)
   if (looksLikeUtf16(bytes)) return { ok: false, code: BUNDLE_CODES.unreadableFile, message: utf16Refusal(KEY_TEXT) };
+  // An empty file is no key to read (PC700, as an empty bundle file is); an empty key given to
+  // the library as a value is an unusable key (PC704).
+  if (bytes.toString("utf8").trim() === "") return { ok: false, code: BUNDLE_CODES.unreadableFile, message: "the public key file is empty" };
   const misplaced = wrongSlotOfText(path, bytes.subarray(0, 1024).toString("utf8"), "key", recordings);
   if (misplaced !== undefined) return { ok: false, code: BUNDLE_CODES.unusableKey, message: `${misplaced} (${PUBLIC_KEY_FILE})` };
   // A key set as published: its one key; of several, which one signs is not for us to guess.

@@ -60,7 +60,8 @@ export function readSigningKey(path: string, cwd: string): { ok: true; key: KeyO
   if (looksLikeUtf16(bytes)) return { ok: false, code: BUNDLE_CODES.unreadableFile, message: `cannot sign with \`${path}\`: ${utf16Refusal(KEY_TEXT)}` };
   const text = bytes.toString("utf8");
   // An empty key file once built an unsigned bundle; it is a mistake, not "unsigned".
-  if (text.trim() === "") return cannot("the signing key is empty");
+  // An empty file cannot be read as a key at all: PC700, as an empty bundle file is.
+  if (text.trim() === "") return { ok: false, code: BUNDLE_CODES.unreadableFile, message: `cannot sign with \`${path}\`: the signing key file is empty (${EXPECTED})` };
   // A bundle, a policy or a recording given as the key is named as what it is.
   const kind = kindOfText(text.slice(0, 1024), path);
   if (kind !== "unknown") return cannot(`it is ${kindName(kind)}, not a key`);

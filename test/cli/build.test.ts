@@ -665,7 +665,7 @@ describe("policyc build", () => {
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "cut.pem"], /cannot sign with `cut\.pem`: its `PRIVATE KEY` block cannot be read \(damaged or cut short\?\)/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "rsa.pem"], /cannot sign with `rsa\.pem`: the signing key is an RSA key, not Ed25519 \(expected an Ed25519 private key in PEM or as a JSON Web Key\)/],
     // An empty key file once built an unsigned bundle and exited 0.
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "empty.pem"], /cannot sign with `empty\.pem`: the signing key is empty \(expected an Ed25519 private key in PEM or as a JSON Web Key\)/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "empty.pem"], /^empty\.pem: error\[PC700\]: cannot sign with `empty\.pem`: the signing key file is empty \(expected an Ed25519 private key in PEM or as a JSON Web Key\)\n$/],
     [["decls.policy", "support.policy", "-o", "k.json", "--target", "wasm"], /unknown target `wasm`/],
     // A missing folder is created; a file where the folder should be is not replaced.
     [["decls.policy", "support.policy", "-o", "support.policy/k.json"], /cannot write `support\.policy\/k\.json`: /],

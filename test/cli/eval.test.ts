@@ -378,7 +378,8 @@ describe("policyc eval", () => {
     expect(await evaluate(["--bundle", "signed.json", "--public-key", "public.der", "--request", "lookup.json"])).toMatchObject({ code: 0, stdout: LOOKUP_GOLDEN });
     expect(await evaluate(["--bundle", "forged.json", "--public-key", "public.der", "--request", "lookup.json"])).toMatchObject({ code: 2, stdout: "" });
     const cases: [string, string][] = [
-      ["empty.pem", "empty.pem: error[PC704]: the public key is empty\n"],
+      // An empty file is PC700, as an empty bundle file is (review F4).
+      ["empty.pem", "empty.pem: error[PC700]: the public key file is empty\n"],
       ["rsa.pem", "rsa.pem: error[PC704]: the public key is an RSA key, not Ed25519: bundles are signed with Ed25519\n"],
       [".", ".: error[PC700]: cannot read public key `.`: it is a folder\n"],
     ];
