@@ -912,6 +912,18 @@ describe("requests and bundles as Windows tools save them", () => {
     expect(fromStdin).toEqual({ code: 2, stdout: "", stderr: `standard input: error[PC601]: ${message}` });
   });
 
+  it("a refused bundle or request is named with its control characters escaped, as a diagnostic's path is: no line of its own, no colour (review F7)", async () => {
+    write("e\u001b[31mvil.json", "[1]\n");
+    write("new\n::error::line.json", "");
+    const bundle = await evaluate(["--bundle", "e\u001b[31mvil.json", "--request", "lookup.json"]);
+    expect(bundle.code).toBe(2);
+    expect(bundle.stderr).toMatch(/^e\\u001b\[31mvil\.json: error\[PC70\d\]: /);
+    const request = await evaluate(["decls.policy", "support.policy", "--request", "new\n::error::line.json"]);
+    expect(request.code).toBe(2);
+    expect(request.stderr).toMatch(/^new\\u000a::error::line\.json: error\[PC602\]: /);
+    expect(request.stderr).not.toMatch(/^::error/m);
+  });
+
   it("a binary request file is PC600, worded as a binary recording is (a NUL byte before any request), not PC601", async () => {
     writeFileSync(join(dir, "binary.json"), Buffer.from([0, 1, 2, 3, ...Buffer.from("binary"), 0, 0]));
     expect(await evaluate(["decls.policy", "support.policy", "--request", "binary.json"])).toEqual({ code: 2, stdout: "", stderr: "binary.json: error[PC600]: it looks like a binary file (it contains a NUL byte at offset 0), not JSON: a request is UTF-8 JSON\n" });
