@@ -225,6 +225,18 @@ describe("policyc test: a run that cannot start still writes the report CI reads
     }
   });
 
+  it("a bundle refused (edited after it was built) stops the run with its code where each report puts one: --json's \"code\", as diff's and eval's; GitHub's annotation title (review F1)", async () => {
+    const built = await cli(["build", "ok.policy", "-o", "built.json"], { cwd: folder });
+    expect(built.code, built.stderr).toBe(0);
+    const bundle = JSON.parse(readFileSync(join(folder, "built.json"), "utf8")) as { rules: unknown[] };
+    writeFileSync(join(folder, "edited.json"), JSON.stringify({ ...bundle, rules: bundle.rules.slice(1) }));
+    const json = await cli(["test", "--bundle", "edited.json", "--replay", "r.jsonl", "--json"], { cwd: folder });
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, code: "PC702" });
+    const github = await run("github", "--bundle", "edited.json", "--replay", "r.jsonl");
+    expect(github.stdout).toMatch(/^::error title=policyc test%3A policy set \(PC702\)::edited\.json: error\[PC702\]: the bundle's content does not match its hash/m);
+  });
+
   it("unreadable policy paths, a bundle that cannot be read, recordings not found: the report says why, with the exit code of today (2)", async () => {
     const cases: [string[], RegExp][] = [
       [["missing.policy", "--replay", "r.jsonl"], /cannot read `missing\.policy`: no such file or folder/],
@@ -699,7 +711,7 @@ describe("policyc test: selection", () => {
     expect(await files("days/run[1].jsonl")).toEqual(["days/run[1].jsonl"]);
     const none = await cli(["test", join(ROOT, DEMO_POLICY), "--replay", "days/day[3-9].jsonl"], { cwd: dir });
     expect(none).toMatchObject({ code: 2, stdout: "" });
-    expect(none.stderr).toContain("recordings not found or not readable: `days/day[3-9].jsonl` (nothing matches)");
+    expect(none.stderr).toContain("days/day[3-9].jsonl: error[PC600]: nothing matches\n");
   });
 });
 
@@ -1260,7 +1272,8 @@ describe("policyc test: bad input", () => {
     expect(result.code).toBe(2);
     // Before anything is replayed, on stderr, as a folder or glob that holds none, and every other missing file, is (review a4 F4).
     expect(result.stdout).toBe("");
-    expect(result.stderr).toMatch(/^policyc test: recordings not found or not readable: `[^`]*does-not-exist\.jsonl` \(no such file or folder\)\n$/);
+    // As a recording that cannot be read is said: the path first, then its code (review F2).
+    expect(result.stderr).toMatch(/^[^\n]*does-not-exist\.jsonl: error\[PC600\]: no such file or folder\n$/);
   });
 
   it("a recording that does not exist is refused before any replay, with the report CI reads in every reporter", async () => {
@@ -1269,9 +1282,12 @@ describe("policyc test: bad input", () => {
     for (const reporter of ["tap", "junit", "github", "json", "pretty"]) {
       const result = await run(reporter);
       expect(result.code, reporter).toBe(2);
-      expect(result.stderr, reporter).toBe(`policyc test: recordings not found or not readable: \`${missing}\` (no such file or folder)\n`);
+      expect(result.stderr, reporter).toBe(`${missing}: error[PC600]: no such file or folder\n`);
       if (reporter === "pretty") expect(result.stdout).toBe("");
       else expect(result.stdout, reporter).toContain("no such file or folder");
+      // The code where each report puts one: JSON's "code", GitHub's annotation title (review F2).
+      if (reporter === "json") expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, reason: `recordings not found or not readable: \`${missing}\` (no such file or folder)`, code: "PC600" });
+      if (reporter === "github") expect(result.stdout).toContain("::error title=policyc test%3A recordings (PC600)::");
     }
   });
 
@@ -1329,7 +1345,7 @@ describe("policyc test: bad input", () => {
   it("an empty --replay path (an unset shell variable) is not the working folder: exit 2", async () => {
     const result = await test(DEMO_POLICY, "--replay", "");
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("recordings not found or not readable: an empty path");
+    expect(result.stderr).toContain("error[PC600]: an empty path (an unset variable?; `.` names this folder)\n");
   });
 
   it("a folder with no .jsonl: exit 2", async () => {
@@ -1337,13 +1353,13 @@ describe("policyc test: bad input", () => {
     write("empty-folder/readme.txt", "nothing here");
     const result = await test(DEMO_POLICY, "--replay", join(dir, "empty-folder"));
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("`" + join(dir, "empty-folder") + "` (a folder without .jsonl or .ndjson files)");
+    expect(result.stderr).toContain(join(dir, "empty-folder") + ": error[PC600]: a folder without .jsonl or .ndjson files\n");
   });
 
   it("a glob that matches nothing: exit 2", async () => {
     const result = await test(DEMO_POLICY, "--replay", "test/fixtures/replay/nothing-*.jsonl");
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("recordings not found or not readable: `test/fixtures/replay/nothing-*.jsonl` (nothing matches)");
+    expect(result.stderr).toContain("test/fixtures/replay/nothing-*.jsonl: error[PC600]: nothing matches\n");
   });
 
   it("a policy that does not exist: exit 2; a policy with errors: exit 1", async () => {
@@ -1749,19 +1765,22 @@ describe("policyc test and diff: a recording piped on standard input (`--replay 
 
   it("--update refuses standard input before replaying anything (exit 2), by every name, piped or redirected from a file, and never rewrites the file behind it (review r3 R1)", () => {
     const advice = "not a file it can rewrite: save the recording to a file and update that\n";
-    for (const [spelled, what] of [["-", "standard input is a stream"], ["/dev/stdin", "standard input is a stream"], ["/dev/fd/0", "`/dev/fd/0` is standard input"], ["/proc/self/fd/0", "`/proc/self/fd/0` is standard input"]] as const) {
+    // Said at the recording, with its code, as a recording --update cannot rewrite is (review F2).
+    const ways = [["-", "standard input is a stream"], ["/dev/stdin", "standard input is a stream"], ["/dev/fd/0", "`/dev/fd/0` is standard input"], ["/proc/self/fd/0", "`/proc/self/fd/0` is standard input"]] as const;
+    const place = (spelled: string): string => (spelled === "-" || spelled === "/dev/stdin" ? "standard input" : spelled);
+    for (const [spelled, what] of ways) {
       const result = bin(["test", policy, "--replay", spelled, "--update"], { stdin: log });
-      expect([result.code, result.stdout, result.stderr], `${spelled}, piped`).toEqual([2, "", `policyc test: --update rewrites recordings in place, but ${what}, ${advice}`]);
+      expect([result.code, result.stdout, result.stderr], `${spelled}, piped`).toEqual([2, "", `${place(spelled)}: error[PC604]: --update rewrites recordings in place, but ${what}, ${advice}`]);
     }
     const file = write("piped/redirected.jsonl", lines(log)[0]!.replace('"decision": "allow"', '"decision": "deny"') + "\n");
     const before = readFileSync(file, "utf8");
     // Redirected, standard input is a regular file: `/dev/stdin` and `/dev/fd/0` lead to it, and so does its own name.
-    for (const [spelled, what] of [["-", "standard input is a stream"], ["/dev/stdin", "standard input is a stream"], ["/dev/fd/0", "`/dev/fd/0` is standard input"], ["/proc/self/fd/0", "`/proc/self/fd/0` is standard input"]] as const) {
+    for (const [spelled, what] of ways) {
       const shell = spawnSync("sh", ["-c", `"${process.execPath}" "${BIN}" test ${policy} --replay ${spelled} --update < "${file}"`], { cwd: ROOT, encoding: "utf8" });
-      expect([shell.status, shell.stdout, shell.stderr], `${spelled}, redirected`).toEqual([2, "", `policyc test: --update rewrites recordings in place, but ${what}, ${advice}`]);
+      expect([shell.status, shell.stdout, shell.stderr], `${spelled}, redirected`).toEqual([2, "", `${place(spelled)}: error[PC604]: --update rewrites recordings in place, but ${what}, ${advice}`]);
     }
     const itself = spawnSync("sh", ["-c", `"${process.execPath}" "${BIN}" test ${policy} --replay "${file}" --update < "${file}"`], { cwd: ROOT, encoding: "utf8" });
-    expect([itself.status, itself.stdout, itself.stderr]).toEqual([2, "", `policyc test: --update rewrites recordings in place, but \`${file}\` is also what standard input reads (\`<\` redirects it), which it never rewrites: give the file as a --replay path only\n`]);
+    expect([itself.status, itself.stdout, itself.stderr]).toEqual([2, "", `${file}: error[PC604]: --update rewrites recordings in place, but \`${file}\` is also what standard input reads (\`<\` redirects it), which it never rewrites: give the file as a --replay path only\n`]);
     expect(readFileSync(file, "utf8")).toBe(before);
     // Given only as a path, the same file is updated.
     expect(bin(["test", policy, "--replay", file, "--update"]).code).toBe(0);

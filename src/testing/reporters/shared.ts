@@ -210,6 +210,8 @@ export function ciPaths(cwd: string, workspace: string | undefined): (file: stri
 /** A failure of the run as a whole: its name (a JUnit test case's, a TAP point's) and why. */
 export interface RunCheck {
   readonly name: string;
+  /** The stable code of the input error that stopped the run (a bundle or key refused: PC7xx, a recording: PC600), when it has one. */
+  readonly code?: string;
   readonly message: string;
 }
 
@@ -218,6 +220,8 @@ export interface RunVerdict {
   readonly ok: boolean;
   /** Why the run failed, in words. */
   readonly reason?: string;
+  /** The stable code of the input error that kept the run from starting (a bundle, key or recording refused), as `--json` of diff and eval give it: the JSON report's `"code"`. (Not `code`, which `judge` gives the exit code.) */
+  readonly inputCode?: string;
   /**
    * Failures of the run as a whole that no case or error shows (too little coverage, no test
    * cases): every reporter shows each as a failure of its own, where CI looks. Coverage below
