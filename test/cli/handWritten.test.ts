@@ -231,9 +231,9 @@ describe("what to write instead", () => {
     write("rotated/app.jsonl.gz", gzipSync("{}\n"));
     const one = await cli(["test", POLICY, "--replay", folder]);
     expect(one.code).toBe(2);
-    expect(one.stderr).toContain(`\`${folder}\` (a folder without .jsonl or .ndjson files: it holds a gzip-compressed one, which is not read: \`gunzip\` it, or \`zcat\` it into --replay -)`);
+    expect(one.stderr).toContain(`${folder}: error[PC600]: a folder without .jsonl or .ndjson files: it holds a gzip-compressed one, which is not read: \`gunzip\` it, or \`zcat\` it into --replay -\n`);
     write("rotated/deeper/app.1.NDJSON.GZ", gzipSync("{}\n"));
-    expect((await cli(["test", POLICY, "--replay", folder])).stderr).toContain(`(a folder without .jsonl or .ndjson files: it holds 2 gzip-compressed ones, which are not read: \`gunzip\` them, or \`zcat\` them into --replay -)`);
+    expect((await cli(["test", POLICY, "--replay", folder])).stderr).toContain(`${folder}: error[PC600]: a folder without .jsonl or .ndjson files: it holds 2 gzip-compressed ones, which are not read: \`gunzip\` them, or \`zcat\` them into --replay -\n`);
   });
 
   const GOOD = KB("s", "2026-01-05T09:00:00Z", ',"decision":"allow","rules":["kb-for-support"]') + "\n";
