@@ -204,7 +204,7 @@ describe.skipIf(!BUILT)("policyc installed as a dependency", () => {
     const folder = join(app, "declarations");
     mkdirSync(folder, { recursive: true });
     const program = [
-      'import { analyze, CODES, compileSources, loadBundle, parse, type Diagnostic } from "policyc";',
+      'import { analyze, BUNDLE_CODES, CODES, compileSources, loadBundle, parse, type Diagnostic } from "policyc";',
       'import { loadBundle as loadRuntime } from "policyc/runtime";',
       "export const lint = (path: string, text: string) => compileSources([{ path, text }]);",
       "export const checked = (text: string) => analyze([{ path: \"p.policy\", text }]).program;",
@@ -220,6 +220,8 @@ describe.skipIf(!BUILT)("policyc installed as a dependency", () => {
       "export const severityOf = (diagnostic: Diagnostic) => diagnostic.severity;",
       "export const spanOf = (diagnostic: Diagnostic) => diagnostic.span;",
       "export const infoOf = (code: keyof typeof CODES) => CODES[code];",
+      'export const bundleCodeOf = (error: import("policyc/runtime").BundleError): import("policyc/runtime").BundleCode | undefined => (error.code === BUNDLE_CODES.contentChanged ? error.code : undefined);',
+      'export const pinned: import("policyc").BundleCode = BUNDLE_CODES.pinnedHash;',
       'export type Named = [import("policyc").Severity, import("policyc").Span, import("policyc").CheckedProgram, import("policyc").PolicyFile, import("policyc").Rule, import("policyc").Expr,',
       '  import("policyc").GrantClause, import("policyc").Grant, import("policyc").Effect, import("policyc").TypeJson, import("policyc").IrExpr, import("policyc").RiskLevel,',
       '  import("policyc/runtime").TypeJson, import("policyc/runtime").FieldsJson, import("policyc/runtime").IrExpr, import("policyc/runtime").RiskLevel];',

@@ -11,13 +11,17 @@ import { BUNDLE_FORMAT, CONTENT_HASH_PATTERN } from "./bundleSchema.js";
 // bundle neither loads ajv nor compiles the schema.
 import { validate as validateBundleCode } from "./bundleValidator.generated.js";
 import { contentHash, InexactNumberError } from "./hash.js";
+import { BUNDLE_CODES, type BundleCode } from "./errorCodes.js";
 import { encryptedKeyHint, isBlankKey, isPem, keyBytes, keyErrorText, keyFormMistake, publicKeyMistake, severalKeysMistake } from "./keys.js";
 
 /** A bundle that must not run: malformed, tampered with, or not signed by the expected key. */
 export class BundleError extends Error {
-  constructor(message: string) {
+  /** Why, as a stable code (PC700–PC706, `BUNDLE_CODES`; docs/diagnostics.md), to branch on as on Node's `err.code`. */
+  readonly code: BundleCode;
+  constructor(message: string, code: BundleCode) {
     super(message);
     this.name = "BundleError";
+    this.code = code;
   }
 }
 
@@ -25,7 +29,11 @@ export class BundleError extends Error {
  * A public key that cannot be read as one at all (not a key of the wrong algorithm): its message
  * is the library's, in the terms of `parsePublicKey`'s inputs; the CLI says it in a file's terms.
  */
-export class UnreadableKeyError extends BundleError {}
+export class UnreadableKeyError extends BundleError {
+  constructor(message: string) {
+    super(message, BUNDLE_CODES.unusableKey);
+  }
+}
 
 const validateBundle = validateBundleCode as unknown as ValidateFunction;
 
@@ -95,15 +103,15 @@ const CONTENT_HASH_SOURCE = "a bundle's content hash is what `policyc build` pri
 function parsePinnedHash(given: unknown): string {
   if (typeof given === "string" && new RegExp(CONTENT_HASH_PATTERN, "i").test(given.trim())) return given.trim().toLowerCase();
   // 64 bare hex digits: a content hash without its prefix, or what `sha256sum` printed for the file.
-  if (typeof given === "string" && /^[0-9a-f]{64}$/i.test(given.trim())) throw new BundleError(`the pinned content hash (contentHash) is 64 hex digits without \`sha256:\`: ${CONTENT_HASH_SOURCE}; if they are the content hash, add the \`sha256:\` prefix`);
+  if (typeof given === "string" && /^[0-9a-f]{64}$/i.test(given.trim())) throw new BundleError(`the pinned content hash (contentHash) is 64 hex digits without \`sha256:\`: ${CONTENT_HASH_SOURCE}; if they are the content hash, add the \`sha256:\` prefix`, BUNDLE_CODES.pinnedHash);
   const what = typeof given === "string" ? (given.trim() === "" ? "empty" : "not a content hash") : `${describeKind(given)}, not a string`;
-  throw new BundleError(`the pinned content hash (contentHash) is ${what}: give the hash as \`policyc build\` prints it and a bundle's \`manifest.contentHash\` holds it, "sha256:" and 64 hex digits, or leave \`contentHash\` out to load without pinning the bundle`);
+  throw new BundleError(`the pinned content hash (contentHash) is ${what}: give the hash as \`policyc build\` prints it and a bundle's \`manifest.contentHash\` holds it, "sha256:" and 64 hex digits, or leave \`contentHash\` out to load without pinning the bundle`, BUNDLE_CODES.pinnedHash);
 }
 
 function verifyContent(value: unknown, key: KeyObject | undefined, pinned: string | undefined): Bundle {
   refuseOtherFormat(value);
   if (!validateBundle(value)) {
-    throw new BundleError(`not a valid policyc bundle: ${bundleShapeMistake(validateBundle.errors?.[0])}${otherCompilerHint(value)}`);
+    throw new BundleError(`not a valid policyc bundle: ${bundleShapeMistake(validateBundle.errors?.[0])}${otherCompilerHint(value)}`, BUNDLE_CODES.invalidBundle);
   }
   const bundle = value as Bundle;
   let expected: string;
@@ -111,40 +119,40 @@ function verifyContent(value: unknown, key: KeyObject | undefined, pinned: strin
     expected = contentHash(bundle);
   } catch (error) {
     // The compiler writes no such number: the content is not what was built (or signed).
-    if (error instanceof InexactNumberError) throw new BundleError(`the bundle's content does not match its hash: ${error.message}; the compiler writes no such number, so it was changed after it was built: ship the bundle file byte for byte`);
+    if (error instanceof InexactNumberError) throw new BundleError(`the bundle's content does not match its hash: ${error.message}; the compiler writes no such number, so it was changed after it was built: ship the bundle file byte for byte`, BUNDLE_CODES.contentChanged);
     throw error;
   }
-  if (expected !== bundle.manifest.contentHash) throw new BundleError(`the bundle's content does not match its hash (manifest says ${bundle.manifest.contentHash}, content is ${expected}): it was changed after it was built, or rewritten with its keys in another order (as \`jq -S\` or a database's JSON column does), which the hash covers: ship the bundle file byte for byte`);
+  if (expected !== bundle.manifest.contentHash) throw new BundleError(`the bundle's content does not match its hash (manifest says ${bundle.manifest.contentHash}, content is ${expected}): it was changed after it was built, or rewritten with its keys in another order (as \`jq -S\` or a database's JSON column does), which the hash covers: ship the bundle file byte for byte`, BUNDLE_CODES.contentChanged);
   if (key !== undefined) {
-    if (!bundle.signature) throw new BundleError("the bundle is not signed, but a public key was given: refusing to load it");
+    if (!bundle.signature) throw new BundleError("the bundle is not signed, but a public key was given: refusing to load it", BUNDLE_CODES.signature);
     let valid = false;
     try {
       valid = verify(null, Buffer.from(bundle.manifest.contentHash, "utf8"), key, Buffer.from(bundle.signature.value, "base64"));
     } catch {
       valid = false;
     }
-    if (!valid) throw new BundleError("the bundle's signature does not match the given public key: refusing to load it");
+    if (!valid) throw new BundleError("the bundle's signature does not match the given public key: refusing to load it", BUNDLE_CODES.signature);
   }
   // After the hash and signature checks: the pin then names the content this bundle really has.
-  if (pinned !== undefined && bundle.manifest.contentHash !== pinned) throw new BundleError(`the bundle's content hash is ${bundle.manifest.contentHash}, not the pinned ${pinned} (contentHash): refusing to load it. It is another bundle (an older release, or another policy set), or the pin is some other digest: ${CONTENT_HASH_SOURCE}`);
+  if (pinned !== undefined && bundle.manifest.contentHash !== pinned) throw new BundleError(`the bundle's content hash is ${bundle.manifest.contentHash}, not the pinned ${pinned} (contentHash): refusing to load it. It is another bundle (an older release, or another policy set), or the pin is some other digest: ${CONTENT_HASH_SOURCE}`, BUNDLE_CODES.pinnedHash);
   // A bundle of a newer policyc may call runtime support this runtime lacks: every rule using it
   // would fail (closed) on every call. Found here, before it runs, rather than in production traffic.
   const lacking = runtimeCallsOf(bundle.code).filter((name) => !Object.hasOwn(RUNTIME_SUPPORT, name));
   if (lacking.length > 0) {
     const named = lacking.slice(0, 5).map((name) => `rt.${name.slice(0, 40)}`).join(", ") + (lacking.length > 5 ? ` and ${lacking.length - 5} more` : "");
-    throw new BundleError(`the bundle was built by ${shown(bundle.manifest.compiler)}, and its code calls ${named}, which ${thisRuntimeNextTo(bundle.manifest.compiler)} lacks: ${NEWER_BUNDLE_ADVICE}`);
+    throw new BundleError(`the bundle was built by ${shown(bundle.manifest.compiler)}, and its code calls ${named}, which ${thisRuntimeNextTo(bundle.manifest.compiler)} lacks: ${NEWER_BUNDLE_ADVICE}`, BUNDLE_CODES.otherCompiler);
   }
   // Nor may its conditions' IR hold an operation this runtime does not know: the windows of the
   // session counts under it would not be kept, and those rate limits would never trip (fail open).
   const unknownOps = unknownIrOps(bundle.rules.flatMap((rule) => (rule.ir === null ? [] : [rule.ir])));
   if (unknownOps.length > 0) {
     const named = unknownOps.slice(0, 5).map((op) => shown(op.slice(0, 40))).join(", ") + (unknownOps.length > 5 ? ` and ${unknownOps.length - 5} more` : "");
-    throw new BundleError(`the bundle was built by ${shown(bundle.manifest.compiler)}, and its rules' conditions use ${named}, which ${thisRuntimeNextTo(bundle.manifest.compiler)} does not know: ${NEWER_BUNDLE_ADVICE}`);
+    throw new BundleError(`the bundle was built by ${shown(bundle.manifest.compiler)}, and its rules' conditions use ${named}, which ${thisRuntimeNextTo(bundle.manifest.compiler)} does not know: ${NEWER_BUNDLE_ADVICE}`, BUNDLE_CODES.otherCompiler);
   }
   // A bundle whose compiler decided some conditions so that it allowed what this one denies: it
   // would go on failing open in production, silently. Refused, with what to do.
   const unsafe = Object.hasOwn(UNSAFE_COMPILERS, bundle.manifest.compiler) ? UNSAFE_COMPILERS[bundle.manifest.compiler] : undefined;
-  if (unsafe !== undefined) throw new BundleError(`the bundle was built by ${shown(bundle.manifest.compiler)}, whose code ${unsafe}: rebuild it with this policyc (${VERSION})`);
+  if (unsafe !== undefined) throw new BundleError(`the bundle was built by ${shown(bundle.manifest.compiler)}, whose code ${unsafe}: rebuild it with this policyc (${VERSION})`, BUNDLE_CODES.otherCompiler);
   // `new Engine` runs the code of this bundle object (and of no bundle unchecked).
   markVerified(bundle, expected);
   return bundle;
@@ -263,7 +271,7 @@ function refuseOtherFormat(value: unknown): void {
   const { format, manifest } = value as { format?: unknown; manifest?: { compiler?: unknown } };
   if (typeof format !== "string" || format === BUNDLE_FORMAT || !format.startsWith(BUNDLE_FORMAT.slice(0, BUNDLE_FORMAT.indexOf("/") + 1))) return;
   const compiler = typeof manifest === "object" && manifest !== null && typeof manifest.compiler === "string" ? ` (built by ${shown(manifest.compiler)})` : "";
-  throw new BundleError(`the bundle's format is ${JSON.stringify(format.slice(0, 100))}${compiler}, and this runtime (policyc ${VERSION}) reads ${JSON.stringify(BUNDLE_FORMAT)}: build the bundle with the policyc of this runtime`);
+  throw new BundleError(`the bundle's format is ${JSON.stringify(format.slice(0, 100))}${compiler}, and this runtime (policyc ${VERSION}) reads ${JSON.stringify(BUNDLE_FORMAT)}: build the bundle with the policyc of this runtime`, BUNDLE_CODES.otherCompiler);
 }
 
 /**
@@ -281,9 +289,9 @@ function runtimeCallsOf(code: string): string[] {
 /** What reading a bundle threw, as a `BundleError`: the value is not the JSON data a bundle is. */
 function unreadable(error: unknown): BundleError {
   // The IR is recursive, and so are its validation and hashing: a bundle nested absurdly deep overflows them.
-  if (error instanceof RangeError && /call stack/i.test(error.message)) return new BundleError("not a valid policyc bundle: it is nested too deeply");
+  if (error instanceof RangeError && /call stack/i.test(error.message)) return new BundleError("not a valid policyc bundle: it is nested too deeply", BUNDLE_CODES.invalidBundle);
   // Only an object that is not plain data (a throwing getter or proxy trap) gets here.
-  return new BundleError(`not a valid policyc bundle: reading it threw: ${describeThrown(error)}`);
+  return new BundleError(`not a valid policyc bundle: reading it threw: ${describeThrown(error)}`, BUNDLE_CODES.invalidBundle);
 }
 
 /** The Ed25519 public key to check signatures with, from any `PublicKeySource`; a `BundleError` for anything else. */
@@ -295,30 +303,30 @@ export function parsePublicKey(given: unknown): KeyObject {
     if (error instanceof BundleError) throw error;
     throw new UnreadableKeyError(`the public key cannot be read as a public key (PEM, DER, JWK or a KeyObject): ${encryptedKeyHint(given) ?? keyFormMistake(given, "public key") ?? publicKeyMistake(given) ?? keyErrorText(error)}`);
   }
-  if (key.asymmetricKeyType !== "ed25519") throw new BundleError(`the public key is ${key.asymmetricKeyType ? `an ${key.asymmetricKeyType.toUpperCase()} key` : "not an asymmetric key"}, not Ed25519: bundles are signed with Ed25519`);
+  if (key.asymmetricKeyType !== "ed25519") throw new BundleError(`the public key is ${key.asymmetricKeyType ? `an ${key.asymmetricKeyType.toUpperCase()} key` : "not an asymmetric key"}, not Ed25519: bundles are signed with Ed25519`, BUNDLE_CODES.unusableKey);
   return key;
 }
 
 /** A key in PEM holding several blocks (see `pemBlockCount`) is refused, saying why. */
 function refuseSeveralKeys(given: string | Buffer): void {
   const several = severalKeysMistake(given, "public key");
-  if (several !== undefined) throw new BundleError(several);
+  if (several !== undefined) throw new BundleError(several, BUNDLE_CODES.unusableKey);
 }
 
 function toPublicKey(given: unknown): KeyObject {
-  if (given === undefined || given === null) throw new BundleError(`the public key is ${String(given)}: give the key (PEM, DER, JWK or a KeyObject), or leave \`publicKey\` out to load without checking a signature`);
+  if (given === undefined || given === null) throw new BundleError(`the public key is ${String(given)}: give the key (PEM, DER, JWK or a KeyObject), or leave \`publicKey\` out to load without checking a signature`, BUNDLE_CODES.unusableKey);
   if (given instanceof KeyObject) {
-    if (given.type === "secret") throw new BundleError("the public key is a secret (symmetric) key, not Ed25519: bundles are signed with Ed25519");
+    if (given.type === "secret") throw new BundleError("the public key is a secret (symmetric) key, not Ed25519: bundles are signed with Ed25519", BUNDLE_CODES.unusableKey);
     return given.type === "public" ? given : createPublicKey(given);
   }
   if (typeof given === "string") {
-    if (isBlankKey(given)) throw new BundleError("the public key is empty");
+    if (isBlankKey(given)) throw new BundleError("the public key is empty", BUNDLE_CODES.unusableKey);
     refuseSeveralKeys(given);
     return createPublicKey(given);
   }
   const bytes = keyBytes(given);
   if (bytes === undefined) return createPublicKey(given as PublicKeyInput | JsonWebKeyInput);
-  if (isBlankKey(bytes)) throw new BundleError("the public key is empty");
+  if (isBlankKey(bytes)) throw new BundleError("the public key is empty", BUNDLE_CODES.unusableKey);
   refuseSeveralKeys(bytes);
   // createPublicKey reads bytes as PEM unless told otherwise; bytes that are not PEM text are DER.
   return createPublicKey(isPem(bytes) ? bytes : { key: bytes, format: "der", type: "spki" });
@@ -336,7 +344,7 @@ export function engineForBundle(bundle: Bundle, options: EngineOptions = {}): En
   try {
     return new Engine(bundle, options);
   } catch (error) {
-    throw new BundleError(`the bundle's code does not load: ${describeThrown(error)}`);
+    throw new BundleError(`the bundle's code does not load: ${describeThrown(error)}`, BUNDLE_CODES.otherCompiler);
   }
 }
 

@@ -1,5 +1,5 @@
 import { hasExtension } from "../source/fileNames.js";
-import { counted } from "../diagnostics/render.js";
+import { counted, renderInputError } from "../diagnostics/render.js";
 import { existsSync, realpathSync, statSync } from "node:fs";
 import { kindName, replaceableKind, startOfFile } from "../source/fileKind.js";
 import { makeFolders, NotWritableError, writeFilesSafely } from "../source/replaceFile.js";
@@ -19,6 +19,7 @@ import { onStandardError, type Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
 import { addMaxErrors, parseMaxErrors } from "./options.js";
 import { readSigningKey } from "./signingKey.js";
+import { BUNDLE_CODES, type BundleCode } from "../bundle/errorCodes.js";
 
 export interface BuildOptions {
   output?: string;
@@ -176,16 +177,16 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   const summaryIo = toStdout ? onStandardError(io) : io;
   // A signing key that cannot be read or used is input, not usage: with --json the summary's
   // stream still holds a document, as eval's does for a request it cannot read.
-  const unusableKey = (message: string): ExitCode => {
-    io.err(`policyc build: ${message}\n`);
-    if (options.json) summaryIo.out(JSON.stringify({ ok: false, reason: message }, null, 2) + "\n");
+  const unusableKey = (code: BundleCode, message: string): ExitCode => {
+    io.err(`${renderInputError(options.sign ?? "", code, message, io.errPalette)}\n`);
+    if (options.json) summaryIo.out(JSON.stringify({ ok: false, reason: message, code }, null, 2) + "\n");
     return EXIT.usage;
   };
   let privateKey: KeyObject | undefined;
   if (options.sign !== undefined) {
     // Relative to the verb's working folder (like the policy paths), not the process's.
     const read = readSigningKey(options.sign, io.cwd);
-    if (!read.ok) return unusableKey(read.message);
+    if (!read.ok) return unusableKey(read.code, read.message);
     privateKey = read.key;
   }
   // Diagnostics of a build that fails: for people on standard error, and with --json also as the
@@ -232,7 +233,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   } catch (error) {
     // Only signing reads user input here; anything else is ours, and main reports it as such.
     if (privateKey === undefined) throw error;
-    return unusableKey(`cannot sign with \`${options.sign}\`: ${(error as Error).message.split("\n")[0]} (expected an Ed25519 private key in PEM or as a JSON Web Key)`);
+    return unusableKey(BUNDLE_CODES.unusableKey, `cannot sign with \`${options.sign}\`: ${(error as Error).message.split("\n")[0]} (expected an Ed25519 private key in PEM or as a JSON Web Key)`);
   }
   if (toStdout) {
     io.out(serializeBundle(bundle));

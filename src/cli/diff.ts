@@ -13,7 +13,8 @@ import { counted } from "../diagnostics/render.js";
 import { isSessionPlaceholder } from "../testing/shortRequest.js";
 import { shownErrors } from "../testing/reporters/shared.js";
 import { shownText } from "../testing/shortRequest.js";
-import { jobsHelp, parseReplayFlags, recordingsOf, REPLAY_HELP, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
+import { jobsHelp, parseReplayFlags, recordingsOf, REPLAY_HELP, reportMissingRecordings, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
+import { INPUT_CODES } from "../testing/inputCodes.js";
 import { recordingName } from "../testing/recordingSource.js";
 
 /** Changes listed per cause in the text report (all are counted). */
@@ -60,10 +61,9 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
   for (const side of [before, after]) reportLoadNote("diff", side, io);
   const { files, missing } = expandRecordings(recordings, io.cwd);
   if (missing.length > 0) {
-    const message = `recordings not found or not readable: ${missing.join(", ")}`;
-    io.err(`policyc diff: ${message}\n`);
+    const message = reportMissingRecordings(missing, io);
     // As for a side that did not load: a reader of --json still gets a document.
-    if (options.json) io.out(JSON.stringify({ ok: false, reason: message }, null, 2) + "\n");
+    if (options.json) io.out(JSON.stringify({ ok: false, reason: message, code: INPUT_CODES.unreadableFile }, null, 2) + "\n");
     return EXIT.usage;
   }
   const report = await diffRecordings(before.policy, after.policy, files, { cwd: io.cwd, maxExamplesPerCause: options.json ? DEFAULT_EXAMPLES_PER_CAUSE : LISTED_PER_CAUSE, ruleChanges: options.ruleChanges ?? false, ...replay });

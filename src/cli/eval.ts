@@ -20,6 +20,8 @@ import { notLoadedJson, reportLoadNote, reportNotLoaded } from "./report.js";
 import { addMaxErrors, parseMaxErrors } from "./options.js";
 import { printable } from "../diagnostics/printable.js";
 import { wrongSlotOfText } from "./wrongSlot.js";
+import { renderInputError } from "../diagnostics/render.js";
+import { INPUT_CODES, type InputCode } from "../testing/inputCodes.js";
 
 /** `eval` replays a JSON Lines history on one engine: the engine options of `test`, no `--jobs`. */
 export interface EvalOptions extends Omit<ReplayFlags, "jobs"> {
@@ -47,9 +49,12 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   if (replay === undefined) return EXIT.usage;
   // A request that cannot be read or is not valid is input, not usage: with --json, standard
   // output still holds the one document it promises (as for policies that do not load).
-  const unreadable = (message: string): ExitCode => {
-    io.err(`policyc eval: ${message}\n`);
-    if (options.json) io.out(JSON.stringify({ ok: false, reason: message }, null, 2) + "\n");
+  // Said as check says a diagnostic: the request file (or standard input), then the code.
+  const requestPlace = options.request === "-" ? "standard input" : options.request;
+  // (`--json`'s `reason` keeps the one-line form it had before codes, the file named in it.)
+  const unreadable = (code: InputCode, message: string, reason = message): ExitCode => {
+    io.err(`${renderInputError(requestPlace, code, message, io.errPalette)}\n`);
+    if (options.json) io.out(JSON.stringify({ ok: false, reason, code }, null, 2) + "\n");
     return EXIT.usage;
   };
   // Read before the request is: a working folder that was removed is said as every verb says it,
@@ -60,13 +65,13 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     // Relative to the verb's working folder (like the policy paths), not the process's.
     bytes = options.request === "-" ? io.readStdin() : readLimited(resolve(cwd, options.request), MAX_REQUEST_BYTES);
   } catch (error) {
-    return unreadable(`cannot read ${options.request === "-" ? "the request on standard input" : `request \`${options.request}\``}: ${describeFsError(error)}`);
+    return unreadable(INPUT_CODES.unreadableFile, `cannot read ${options.request === "-" ? "the request on standard input" : `request \`${options.request}\``}: ${describeFsError(error)}`);
   }
   // A bundle is one JSON object, and would be decided on as a request; a policy file is not JSON.
   const misplaced = wrongSlotOfText(options.request === "-" ? "standard input" : options.request, bytes.subarray(0, 1024).toString("utf8"), "request", "--request");
-  if (misplaced !== undefined) return unreadable(misplaced);
-  const { requests, error } = parseRequestBytes(bytes, options.request === "-" ? undefined : options.request);
-  if (error) return unreadable(`${options.request === "-" ? "standard input" : `\`${options.request}\``}: ${error}`);
+  if (misplaced !== undefined) return unreadable(INPUT_CODES.notARequest, misplaced);
+  const { requests, error, code } = parseRequestBytes(bytes, options.request === "-" ? undefined : options.request);
+  if (error !== undefined) return unreadable(code, error, `${options.request === "-" ? "standard input" : `\`${options.request}\``}: ${error}`);
   // Given means given: an empty --public-key is refused by loadPolicy, never taken for "no key".
   const loaded = loadPolicy(paths, cwd, { verb: "eval", recordings: "--request", ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
   if (!loaded.ok) {

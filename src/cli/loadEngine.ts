@@ -3,6 +3,7 @@ import { MAX_BUNDLE_BYTES, MAX_KEY_BYTES } from "./inputLimits.js";
 import { resolve } from "node:path";
 import type { KeyObject } from "node:crypto";
 import { engineForBundle, parsePublicKey, verifyBundle, BundleError, UnreadableKeyError } from "../bundle/loadBundle.js";
+import { BUNDLE_CODES, type BundleCode } from "../bundle/errorCodes.js";
 import { encryptedKeyHint, publicKeyMistake } from "../bundle/keys.js";
 import { jwkOf, jwkSetOf, KEY_TEXT } from "./signingKey.js";
 import type { Bundle } from "../bundle/Bundle.js";
@@ -18,7 +19,16 @@ import { emptyValueMessage, isBlank } from "./options.js";
 import { misplacedPolicyPath, wrongSlotOfText, type RecordingOption } from "./wrongSlot.js";
 
 /** A policy to decide with, from sources or a bundle, or why there is none (with the exit code to use). */
-export type LoadedPolicy = { ok: true; policy: CompiledPolicy; note?: string } | { ok: false; code: ExitCode; diagnostics: readonly Diagnostic[]; message?: string };
+export type LoadedPolicy = { ok: true; policy: CompiledPolicy; note?: string } | { ok: false; code: ExitCode; diagnostics: readonly Diagnostic[]; message?: string; inputError?: InputError };
+
+/** A bundle or key file refused (`place: error[CODE]: message`), as `check` prints a diagnostic's first line. */
+export interface InputError {
+  /** The file, as given. */
+  readonly place: string;
+  /** PC700–PC706 (BUNDLE_CODES). */
+  readonly code: BundleCode;
+  readonly message: string;
+}
 
 /**
  * Compiles policy paths, or reads and verifies a bundle when `bundle` is given (or the one path
@@ -65,33 +75,44 @@ function usage(message: string): LoadedPolicy {
 }
 
 /**
+ * A bundle or key file refused, with its code (exit 2, as a usage error). `message` keeps the
+ * one-line form (`` `b.json`: … ``) that `--json`'s `reason` and the reports' run checks show.
+ */
+function refused(error: InputError): LoadedPolicy {
+  return { ok: false, code: EXIT.usage, diagnostics: [], message: error.message.includes(`\`${error.place}\``) ? error.message : `\`${error.place}\`: ${error.message}`, inputError: error };
+}
+
+/**
  * Reads the key of `--public-key FILE` (relative to `cwd`): PEM, DER or JWK, Ed25519. An empty path
  * is refused, not read as "no key": checking no signature must never be what a typo asks for.
  * A file that holds no key is said in a file's terms, not the library's (a KeyObject, an input
  * object) nor OpenSSL's (an error code).
  */
-function readPublicKeyFile(path: string, cwd: string, recordings: RecordingOption): { ok: true; key: KeyObject } | { ok: false; message: string } {
+function readPublicKeyFile(path: string, cwd: string, recordings: RecordingOption): { ok: true; key: KeyObject } | { ok: false; message: string; code?: BundleCode } {
   if (isBlank(path)) return { ok: false, message: emptyValueMessage("--public-key") };
   let bytes: Buffer;
   try {
     bytes = readLimited(resolve(cwd, path), MAX_KEY_BYTES);
   } catch (error) {
-    return { ok: false, message: `cannot read public key \`${path}\`: ${describeFsError(error)}` };
+    return { ok: false, code: BUNDLE_CODES.unreadableFile, message: `cannot read public key \`${path}\`: ${describeFsError(error)}` };
   }
   // What Windows PowerShell 5.1's `Get-Content pub.pem > key.pem` writes: a PEM in Notepad, no key
   // to the library. (A DER key never looks so: its first byte is 0x30 and its second a length.)
-  if (looksLikeUtf16(bytes)) return { ok: false, message: `\`${path}\`: ${utf16Refusal(KEY_TEXT)}` };
+  if (looksLikeUtf16(bytes)) return { ok: false, code: BUNDLE_CODES.unreadableFile, message: utf16Refusal(KEY_TEXT) };
+  // An empty file is no key to read (PC700, as an empty bundle file is); an empty key given to
+  // the library as a value is an unusable key (PC704).
+  if (bytes.toString("utf8").trim() === "") return { ok: false, code: BUNDLE_CODES.unreadableFile, message: "the public key file is empty" };
   const misplaced = wrongSlotOfText(path, bytes.subarray(0, 1024).toString("utf8"), "key", recordings);
-  if (misplaced !== undefined) return { ok: false, message: `${misplaced} (${PUBLIC_KEY_FILE})` };
+  if (misplaced !== undefined) return { ok: false, code: BUNDLE_CODES.unusableKey, message: `${misplaced} (${PUBLIC_KEY_FILE})` };
   // A key set as published: its one key; of several, which one signs is not for us to guess.
   const set = jwkSetOf(bytes);
-  if (set !== undefined && set.length !== 1) return { ok: false, message: `\`${path}\`: it is a JSON Web Key Set of ${set.length} keys, and one key is read: give the one key whose private key signs the bundles you load` };
+  if (set !== undefined && set.length !== 1) return { ok: false, code: BUNDLE_CODES.unusableKey, message: `it is a JSON Web Key Set of ${set.length} keys, and one key is read: give the one key whose private key signs the bundles you load` };
   const jwk = set?.[0] ?? jwkOf(bytes);
   try {
     return { ok: true, key: parsePublicKey(jwk === undefined ? bytes : { key: jwk, format: "jwk" }) };
   } catch (error) {
-    if (error instanceof UnreadableKeyError) return { ok: false, message: unreadablePublicKey(bytes, jwk !== undefined, path) };
-    if (error instanceof BundleError) return { ok: false, message: `\`${path}\`: ${error.message}` };
+    if (error instanceof UnreadableKeyError) return { ok: false, code: error.code, message: unreadablePublicKey(bytes, jwk !== undefined, path) };
+    if (error instanceof BundleError) return { ok: false, code: error.code, message: error.message };
     throw error;
   }
 }
@@ -107,7 +128,7 @@ function unreadablePublicKey(bytes: Buffer, isJwk: boolean, path: string): strin
   if (/^[{[]/.test(withoutByteOrderMark(bytes.subarray(0, 64).toString("utf8")).trimStart())) return `\`${path}\` holds no JSON Web Key (${PUBLIC_KEY_FILE})`;
   // OpenSSH keys and DER private keys: the library says what they are, with the openssl command.
   const mistake = publicKeyMistake(bytes);
-  return mistake !== undefined ? `\`${path}\`: ${mistake}` : `\`${path}\` holds no Ed25519 public key (expected ${KEY_FILES})`;
+  return mistake !== undefined ? mistake : `\`${path}\` holds no Ed25519 public key (expected ${KEY_FILES})`;
 }
 
 /** Paths are relative to `cwd` (the verb's working folder, like policy paths), and reported as given. */
@@ -115,33 +136,33 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
   let publicKey: KeyObject | undefined;
   if (publicKeyPath !== undefined) {
     const read = readPublicKeyFile(publicKeyPath, cwd, recordings);
-    if (!read.ok) return usage(read.message);
+    if (!read.ok) return read.code === undefined ? usage(read.message) : refused({ place: publicKeyPath, code: read.code, message: read.message });
     publicKey = read.key;
   }
   let bytes: Buffer;
   try {
     bytes = readLimited(resolve(cwd, path), MAX_BUNDLE_BYTES);
   } catch (error) {
-    return usage(`cannot read bundle \`${path}\`: ${describeFsError(error)}`);
+    return refused({ place: path, code: BUNDLE_CODES.unreadableFile, message: `cannot read bundle \`${path}\`: ${describeFsError(error)}` });
   }
   // What `policyc build -o - > bundle.json` writes in Windows PowerShell 5.1; what it writes
   // when told to write UTF-8 (a byte order mark first) is read.
-  if (looksLikeUtf16(bytes)) return usage(`\`${path}\`: ${utf16Refusal("a bundle is UTF-8 JSON")}`);
+  if (looksLikeUtf16(bytes)) return refused({ place: path, code: BUNDLE_CODES.unreadableFile, message: utf16Refusal("a bundle is UTF-8 JSON") });
   const text = withoutByteOrderMark(bytes.toString("utf8"));
   // A policy file or a recording given as the bundle is named as what it is, not as bad JSON.
   const misplaced = wrongSlotOfText(path, text, "bundle", recordings);
-  if (misplaced !== undefined) return usage(misplaced);
+  if (misplaced !== undefined) return refused({ place: path, code: BUNDLE_CODES.invalidBundle, message: misplaced });
   // Said as a request's and a recording's faults are (`FILE: not JSON: …`, `FILE: the request is empty`).
-  if (text.trim() === "") return usage(`\`${path}\`: the bundle is empty`);
+  if (text.trim() === "") return refused({ place: path, code: BUNDLE_CODES.unreadableFile, message: "the bundle is empty" });
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return usage(`\`${path}\`: not JSON ${jsonMistake(text)}`);
+    return refused({ place: path, code: BUNDLE_CODES.unreadableFile, message: `not JSON ${jsonMistake(text)}` });
   }
   // A file holding a JSON string was parsed, as any bundle file is: the library's advice for a
   // bundle passed as its text ("pass JSON.parse(text)") is not for it. Said as for `42` or `[]`.
-  if (typeof value === "string") return usage(`\`${path}\`: not a valid policyc bundle: the bundle must be an object, and the file holds a JSON string`);
+  if (typeof value === "string") return refused({ place: path, code: BUNDLE_CODES.invalidBundle, message: "not a valid policyc bundle: the bundle must be an object, and the file holds a JSON string" });
   try {
     const bundle: Bundle = verifyBundle(value, publicKey === undefined ? {} : { publicKey });
     engineForBundle(bundle); // refuses code that does not load, before any verb runs it
@@ -150,7 +171,7 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
     if (bundle.signature !== undefined && publicKey === undefined) return { ok: true, policy: bundle, note: `\`${path}\` is signed, but its signature was not checked: give --public-key KEY.pem to check it` };
     return { ok: true, policy: bundle };
   } catch (error) {
-    if (error instanceof BundleError) return usage(`\`${path}\`: ${error.message}`);
-    return usage(`\`${path}\`: invalid key or bundle: ${(error as Error).message}`);
+    if (error instanceof BundleError) return refused({ place: path, code: error.code, message: error.message });
+    return refused({ place: path, code: BUNDLE_CODES.invalidBundle, message: `invalid key or bundle: ${(error as Error).message}` });
   }
 }

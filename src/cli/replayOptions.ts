@@ -9,6 +9,9 @@ import { STANDARD_INPUT } from "../testing/recordingSource.js";
 import { isPolicyFileName } from "../source/loadSources.js";
 import type { RecordedEngineOptions } from "../testing/decideRecorded.js";
 import { MAX_SESSION_LIFETIME_MS } from "../runtime/engine.js";
+import { missingRecordingsText, type MissingRecording } from "../testing/expandRecordings.js";
+import { INPUT_CODES } from "../testing/inputCodes.js";
+import { renderInputError } from "../diagnostics/render.js";
 
 /**
  * The options that say how recordings are replayed, shared by `test`, `diff` and `eval`:
@@ -130,6 +133,16 @@ function holdsPolicyFiles(path: string): boolean {
 }
 
 /**
+ * Says on stderr, one line each, which `--replay` arguments gave no recording, as a recording
+ * that cannot be read is said (`missing.jsonl: error[PC600]: no such file or folder`), and
+ * returns the phrase a report gives as the reason the run did not start.
+ */
+export function reportMissingRecordings(missing: readonly MissingRecording[], io: Io): string {
+  for (const { place, why } of missing) io.err(`${renderInputError(place, INPUT_CODES.unreadableFile, why, io.errPalette)}\n`);
+  return missingRecordingsText(missing);
+}
+
+/**
  * The first recording `--update` could not rewrite, said on stderr before anything is replayed;
  * undefined when there is none. Not a file: standard input, a pipe, a device. Nor standard input
  * redirected from a file (`< log.jsonl`), by any name (`-`, `/dev/stdin`, `/dev/fd/0`, the
@@ -139,7 +152,9 @@ function holdsPolicyFiles(path: string): boolean {
 export function refuseUpdateOfStream(files: readonly string[], cwd: string, io: Io): string | undefined {
   const notAFile = (what: string): string => `${what}, not a file it can rewrite: save the recording to a file and update that`;
   return refuseRewriteOfStream(files, cwd, io, {
-    refusal: "policyc test: --update rewrites recordings in place",
+    refusal: "--update rewrites recordings in place",
+    // Said as a recording --update cannot rewrite is (PC604), at the recording's name.
+    render: (file, text) => renderInputError(file === STANDARD_INPUT ? "standard input" : printable(file), INPUT_CODES.notUpdatable, text, io.errPalette),
     notAFile,
     readByStandardInput: (file) => `\`${printable(file)}\` is also what standard input reads (\`<\` redirects it), which it never rewrites: give the file as a --replay path only`,
     otherStreamsToo: true,

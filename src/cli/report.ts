@@ -1,5 +1,5 @@
 import { type Diagnostic } from "../diagnostics/Diagnostic.js";
-import { counted, diagnosticToJson, renderDiagnostic, summarize, type DiagnosticJson } from "../diagnostics/render.js";
+import { counted, diagnosticToJson, renderDiagnostic, renderInputError, summarize, type DiagnosticJson } from "../diagnostics/render.js";
 import { onStandardError, type Io } from "./io.js";
 import type { LoadedPolicy } from "./loadEngine.js";
 import { namedForWhatItIs } from "./wrongSlot.js";
@@ -63,7 +63,8 @@ export function reportLoadNote(verb: string, loaded: Extract<LoadedPolicy, { ok:
  * them (standard output holds its decision, report or JSON document).
  */
 export function reportNotLoaded(verb: string, failed: NotLoaded, io: Io, max?: number): void {
-  if (failed.message) io.err(`policyc ${verb}: ${failed.message}\n`);
+  if (failed.inputError !== undefined) io.err(`${renderInputError(failed.inputError.place, failed.inputError.code, failed.inputError.message, io.errPalette)}\n`);
+  else if (failed.message) io.err(`policyc ${verb}: ${failed.message}\n`);
   if (failed.diagnostics.length > 0) reportDiagnostics(onStandardError(io), failed.diagnostics, { json: false, ...(max === undefined ? {} : { max }) });
 }
 
@@ -72,10 +73,10 @@ export function reportNotLoaded(verb: string, failed: NotLoaded, io: Io, max?: n
  * reason in words, and the diagnostics as `check --json` lists them, so standard output still
  * holds the document it promises.
  */
-export function notLoadedJson(failed: NotLoaded): { ok: false; reason: string; errors: number; warnings: number; diagnostics: DiagnosticJson[] } {
+export function notLoadedJson(failed: NotLoaded): { ok: false; reason: string; code?: string; errors: number; warnings: number; diagnostics: DiagnosticJson[] } {
   const errors = failed.diagnostics.filter((d) => d.severity === "error").length;
   const reason = failed.message ?? `the policy set did not load: ${summarize(failed.diagnostics)}`;
-  return { ok: false, reason, errors, warnings: failed.diagnostics.length - errors, diagnostics: failed.diagnostics.map(diagnosticToJson) };
+  return { ok: false, reason, ...(failed.inputError !== undefined ? { code: failed.inputError.code } : {}), errors, warnings: failed.diagnostics.length - errors, diagnostics: failed.diagnostics.map(diagnosticToJson) };
 }
 
 /** One side of a comparison (`policyc diff OLD NEW`) that did not load: its role and the path given. */
@@ -107,11 +108,15 @@ function sideName(side: SideNotLoaded): string {
 export function reportSidesNotLoaded(verb: string, sides: readonly SideNotLoaded[], io: Io, max?: number): void {
   const shared = sharedFailure(sides);
   if (shared !== undefined) {
-    io.err(`policyc ${verb}: ${shared}\n`);
+    const coded = sides[0]!.failed.inputError;
+    io.err(coded === undefined ? `policyc ${verb}: ${shared}\n` : `${renderInputError(coded.place, coded.code, coded.message, io.errPalette)}\n`);
     return;
   }
   for (const side of sides) {
-    io.err(`policyc ${verb}: ${printable(sideName(side))}: ${notLoadedJson(side.failed).reason}
+    // A bundle or key refused with a code is said as every verb says it, `FILE: error[CODE]: …`, with its role.
+    const coded = side.failed.inputError;
+    if (coded !== undefined) io.err(`${renderInputError(coded.place, coded.code, `${side.side.toUpperCase()}: ${coded.message}`, io.errPalette)}\n`);
+    else io.err(`policyc ${verb}: ${printable(sideName(side))}: ${notLoadedJson(side.failed).reason}
 `);
     if (side.failed.diagnostics.length > 0) reportDiagnostics(onStandardError(io), side.failed.diagnostics, { json: false, ...(max === undefined ? {} : { max }) });
   }
@@ -121,11 +126,15 @@ export function reportSidesNotLoaded(verb: string, sides: readonly SideNotLoaded
  * For `--json`: as notLoadedJson, of every side that did not load: `sides` lists them
  * (`"old"`, `"new"`), the reason names each, and each diagnostic says its `side`.
  */
-export function sidesNotLoadedJson(sides: readonly SideNotLoaded[]): { ok: false; reason: string; sides: ("old" | "new")[]; errors: number; warnings: number; diagnostics: (DiagnosticJson & { side: "old" | "new" })[] } {
+export function sidesNotLoadedJson(sides: readonly SideNotLoaded[]): { ok: false; reason: string; code?: string; sides: ("old" | "new")[]; errors: number; warnings: number; diagnostics: (DiagnosticJson & { side: "old" | "new" })[] } {
   const each = sides.map((side) => ({ side, json: notLoadedJson(side.failed) }));
+  // The code of the refusal, when every side that failed was refused with the same one.
+  const codes = new Set(each.map(({ json }) => json.code));
+  const [code] = codes;
   return {
     ok: false,
     reason: sharedFailure(sides) ?? each.map(({ side, json }) => `${sideName(side)}: ${json.reason}`).join("; "),
+    ...(codes.size === 1 && code !== undefined ? { code } : {}),
     sides: sides.map((side) => side.side),
     errors: each.reduce((sum, { json }) => sum + json.errors, 0),
     warnings: each.reduce((sum, { json }) => sum + json.warnings, 0),

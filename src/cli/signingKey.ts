@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { resolve } from "node:path";
 import { isOpenSshPublicKey, parses, severalKeysMistake } from "../bundle/keys.js";
+import { BUNDLE_CODES, type BundleCode } from "../bundle/errorCodes.js";
 import { describeFsError } from "../source/loadSources.js";
 import { readLimited } from "../source/readLimited.js";
 import { MAX_KEY_BYTES } from "./inputLimits.js";
@@ -47,32 +48,33 @@ function jsonOf(bytes: Buffer, fits: (value: Record<string, unknown>) => boolean
  * (a public key, an encrypted, DER or OpenSSH key, no key at all), not OpenSSL's error code.
  * The key's algorithm is `createBundle`'s to check (an RSA key: "the signing key is an RSA key").
  */
-export function readSigningKey(path: string, cwd: string): { ok: true; key: KeyObject } | { ok: false; message: string } {
+export function readSigningKey(path: string, cwd: string): { ok: true; key: KeyObject } | { ok: false; code: BundleCode; message: string } {
   let bytes: Buffer;
   try {
     bytes = readLimited(resolve(cwd, path), MAX_KEY_BYTES);
   } catch (error) {
-    return { ok: false, message: `cannot read signing key \`${path}\`: ${describeFsError(error)}` };
+    return { ok: false, code: BUNDLE_CODES.unreadableFile, message: `cannot read signing key \`${path}\`: ${describeFsError(error)}` };
   }
-  const cannot = (why: string, expected = EXPECTED): { ok: false; message: string } => ({ ok: false, message: `cannot sign with \`${path}\`: ${why} (${expected})` });
+  const cannot = (why: string, expected = EXPECTED): { ok: false; code: BundleCode; message: string } => ({ ok: false, code: BUNDLE_CODES.unusableKey, message: `cannot sign with \`${path}\`: ${why} (${expected})` });
   // What Windows PowerShell 5.1's `Get-Content key.pem > k.pem` writes (see loadEngine's public key).
-  if (looksLikeUtf16(bytes)) return { ok: false, message: `cannot sign with \`${path}\`: ${utf16Refusal(KEY_TEXT)}` };
+  if (looksLikeUtf16(bytes)) return { ok: false, code: BUNDLE_CODES.unreadableFile, message: `cannot sign with \`${path}\`: ${utf16Refusal(KEY_TEXT)}` };
   const text = bytes.toString("utf8");
   // An empty key file once built an unsigned bundle; it is a mistake, not "unsigned".
-  if (text.trim() === "") return cannot("the signing key is empty");
+  // An empty file cannot be read as a key at all: PC700, as an empty bundle file is.
+  if (text.trim() === "") return { ok: false, code: BUNDLE_CODES.unreadableFile, message: `cannot sign with \`${path}\`: the signing key file is empty (${EXPECTED})` };
   // A bundle, a policy or a recording given as the key is named as what it is.
   const kind = kindOfText(text.slice(0, 1024), path);
   if (kind !== "unknown") return cannot(`it is ${kindName(kind)}, not a key`);
   // Said as --public-key says it of a file of several keys.
   const several = severalKeysMistake(bytes, "signing key");
-  if (several !== undefined) return { ok: false, message: `cannot sign with \`${path}\`: ${several}` };
+  if (several !== undefined) return { ok: false, code: BUNDLE_CODES.unusableKey, message: `cannot sign with \`${path}\`: ${several}` };
   const jwk = jwkOf(bytes);
   try {
     return { ok: true, key: jwk === undefined ? createPrivateKey(text) : createPrivateKey({ key: jwk, format: "jwk" }) };
   } catch {
     // Said below in the user's terms: OpenSSL's message is a code (error:1E08010C:DECODER…).
   }
-  const isPublic = { ok: false as const, message: `\`${path}\` is a public key: --sign takes the Ed25519 private key (the public one is for --public-key)` };
+  const isPublic = { ok: false as const, code: BUNDLE_CODES.unusableKey, message: `\`${path}\` is a public key: --sign takes the Ed25519 private key (the public one is for --public-key)` };
   // A JWK's private part is its `d`.
   if (jwk !== undefined) return jwk["d"] === undefined ? isPublic : cannot("its JSON Web Key cannot be read as an Ed25519 private key", `${EXPECTED} or as a JWK (\`"kty": "OKP", "crv": "Ed25519"\` with \`d\`)`);
   const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)?.[1];

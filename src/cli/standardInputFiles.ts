@@ -19,9 +19,10 @@ const STANDARD_INPUT_ALIASES = new Set(["/dev/fd/0", "/proc/self/fd/0"]);
  * The first of `files` a verb that rewrites files in place (`test --update`, `fmt --write`) must
  * not rewrite, said on stderr as `words` say it; undefined when there is none: standard input
  * (`STANDARD_INPUT`, or a name of it such as `/dev/stdin`, whatever fd 0 is), a pipe or a device,
- * or the regular file standard input is redirected from.
+ * or the regular file standard input is redirected from. `words.render` prints the line at the
+ * file refused (as an input error with its code); without it the line is said as it is.
  */
-export function refuseRewriteOfStream(files: readonly string[], cwd: string, io: Io, words: { readonly refusal: string; readonly notAFile: (what: string) => string; readonly readByStandardInput: (file: string) => string; readonly otherStreamsToo: boolean }): string | undefined {
+export function refuseRewriteOfStream(files: readonly string[], cwd: string, io: Io, words: { readonly refusal: string; readonly notAFile: (what: string) => string; readonly readByStandardInput: (file: string) => string; readonly otherStreamsToo: boolean; readonly render?: (file: string, text: string) => string }): string | undefined {
   const input = standardInputFile();
   let why = "";
   const stream = files.find((file) => {
@@ -49,7 +50,7 @@ export function refuseRewriteOfStream(files: readonly string[], cwd: string, io:
     else return false;
     return true;
   });
-  if (stream !== undefined) io.err(`${words.refusal}, but ${why}\n`);
+  if (stream !== undefined) io.err(`${(words.render ?? ((_file: string, text: string) => text))(stream, `${words.refusal}, but ${why}`)}\n`);
   return stream;
 }
 

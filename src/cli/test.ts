@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
+import { renderInputError } from "../diagnostics/render.js";
 import { notLoadedJson, reportLoadNote, reportNotLoaded } from "./report.js";
 import { addMaxErrors, gatherValues, parseMaxErrors } from "./options.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
@@ -16,7 +17,8 @@ import { githubReport } from "../testing/reporters/github.js";
 import { printable } from "../diagnostics/printable.js";
 import { REPORTERS, reportOverwritingInput, reportTargets, writeReports, type Reporter } from "./reportTargets.js";
 import { namesStandardInput } from "./standardInputFiles.js";
-import { jobsHelp, parseReplayFlags, policyAmongRecordings, recordingsOf, refuseUpdateOfStream, REPLAY_HELP, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
+import { INPUT_CODES } from "../testing/inputCodes.js";
+import { jobsHelp, parseReplayFlags, policyAmongRecordings, recordingsOf, refuseUpdateOfStream, REPLAY_HELP, reportMissingRecordings, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
 
 export interface TestOptions extends ReplayFlags {
   replay?: string[];
@@ -81,14 +83,14 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   };
   if (!loaded.ok) {
     reportNotLoaded("test", loaded, io, parseMaxErrors(options.maxErrors));
-    const { reason, diagnostics } = notLoadedJson(loaded);
-    return notStarted({ ok: false, reason, diagnostics, ...(loaded.message ? { runChecks: [{ name: "policy set", message: loaded.message }] } : {}) }, loaded.code);
+    const { reason, code, diagnostics } = notLoadedJson(loaded);
+    const runCheck = loaded.inputError !== undefined ? { name: "policy set", code: loaded.inputError.code, message: renderInputError(loaded.inputError.place, loaded.inputError.code, loaded.inputError.message) } : { name: "policy set", message: loaded.message ?? "" };
+    return notStarted({ ok: false, reason, ...(code !== undefined ? { inputCode: code } : {}), diagnostics, ...(loaded.message ? { runChecks: [runCheck] } : {}) }, loaded.code);
   }
   reportLoadNote("test", loaded, io);
   if (missing.length > 0) {
-    const message = `recordings not found or not readable: ${missing.join(", ")}`;
-    io.err(`policyc test: ${message}\n`);
-    return notStarted({ ok: false, reason: message, runChecks: [{ name: "recordings", message }] }, EXIT.usage);
+    const message = reportMissingRecordings(missing, io);
+    return notStarted({ ok: false, reason: message, inputCode: INPUT_CODES.unreadableFile, runChecks: [{ name: "recordings", code: INPUT_CODES.unreadableFile, message }] }, EXIT.usage);
   }
   if (options.update && refuseUpdateOfStream(files, io.cwd, io) !== undefined) return EXIT.usage;
   const report = await replayRecordings(loaded.policy, files, {

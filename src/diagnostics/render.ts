@@ -48,6 +48,19 @@ export function renderDiagnostic(d: Diagnostic, palette: Palette = plainPalette)
   return lines.join("\n");
 }
 
+/**
+ * An input error outside `policyc check` (a recording, a request, a bundle, a key) as check
+ * prints a diagnostic's first line: `place: error[CODE]: message` (`bad.jsonl:1`, `b.json`).
+ * The place is made printable here, as renderDiagnostic's location is (a path with a newline or
+ * an escape in it cannot start a line of its own, such as a CI workflow command, or recolour the
+ * terminal; a place already printable is left as it is); the message is printed as given, made
+ * printable by the callers that quote user text in it.
+ */
+export function renderInputError(place: string, code: string, message: string, palette: Palette = plainPalette): string {
+  const location = printable(place);
+  return `${location ? palette.bold(location) + ": " : ""}${palette.error(`error[${code}]`)}: ${message}`;
+}
+
 /** "1 rule", "3 rules": a count with its noun (nouns that take an "s"). */
 export function counted(n: number, noun: string): string {
   return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;

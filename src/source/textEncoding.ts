@@ -77,6 +77,20 @@ export function utf16Refusal(expected: string): string {
 }
 
 /**
+ * Why a file that looks binary is refused (a NUL byte before any text, which JSON text never
+ * holds: a string escapes it). `evidence` says what gave it away ("it contains a NUL byte at
+ * offset 0"); `expected` what the file should be ("JSON Lines: a recording is UTF-8 text, …").
+ */
+export function binaryRefusal(evidence: string, expected: string): string {
+  return `it looks like a binary file (${evidence}), not ${expected}`;
+}
+
+/** The evidence of `binaryRefusal` for a NUL byte at `offset`. */
+export function nulByteAt(offset: number): string {
+  return `it contains a NUL byte at offset ${offset}`;
+}
+
+/**
  * How to add text to a UTF-8 file, for a file whose end is UTF-16 (`looksLikeUtf16` from a
  * line's start on): what Windows PowerShell 5.1's `>>` and `Out-File -Append` append, in UTF-16,
  * whatever the file holds.

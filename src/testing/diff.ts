@@ -1,3 +1,4 @@
+import { INPUT_CODES } from "./inputCodes.js";
 import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
 import { describeReadError, readRecordingBatches } from "./readRecording.js";
@@ -332,7 +333,7 @@ async function diffEveryLine(before: CompiledPolicy, after: CompiledPolicy, file
       }
     }
   } catch (error) {
-    errors.push({ file, line: null, message: describeReadError(error, file, "diff"), kind: "input" });
+    errors.push({ file, line: null, message: describeReadError(error, file, "diff"), kind: "input", code: INPUT_CODES.unreadableFile });
   }
   return { lines, changes, counts: [...counts].flatMap(([cause, byDirection]) => [...byDirection].map(([direction, n]): [string, string, number] => [cause, direction, n])), carried: [...carried], errors, errorsLeftOut };
 }
@@ -373,7 +374,7 @@ export async function diffRecordings(before: CompiledPolicy, after: CompiledPoli
   for (const file of files) {
     const source = await recordingSource(file, options.cwd);
     if (source.error !== undefined) {
-      report.errors.push({ file, line: null, message: source.error, kind: "input" });
+      report.errors.push({ file, line: null, message: source.error, kind: "input", code: INPUT_CODES.unreadableFile });
       continue;
     }
     // maxSessions counts the live sessions of every share: one thread sees them all.

@@ -22,9 +22,9 @@ import { STANDARD_INPUT } from "./recordingSource.js";
  * for people (\`logs/*.jsonl\` (nothing matches)), so the caller can say so. Relative paths are
  * taken from `cwd` (the CLI's working folder) and come back spelled as the user gave them.
  */
-export function expandRecordings(patterns: readonly string[], cwd = process.cwd()): { files: string[]; missing: string[] } {
+export function expandRecordings(patterns: readonly string[], cwd = process.cwd()): { files: string[]; missing: MissingRecording[] } {
   const files: string[] = [];
-  const missing: string[] = [];
+  const missing: MissingRecording[] = [];
   for (const pattern of patterns) {
     if (pattern === STANDARD_INPUT) {
       files.push(pattern);
@@ -32,7 +32,7 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
     }
     // Not the working folder: an empty argument is usually an unset shell variable.
     if (pattern.trim() === "") {
-      missing.push("an empty path (an unset variable?; `.` names this folder)");
+      missing.push({ place: "", why: "an empty path (an unset variable?; `.` names this folder)" });
       continue;
     }
     // `./a/*.jsonl` walks to `a/x.jsonl`: compare normalized spellings.
@@ -54,7 +54,7 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
       if (literal && isFolder(resolve(cwd, pattern))) walk(cwd, pattern, true, (path) => {
         if (isRecordingName(path)) found.push(path);
       }, missing);
-      if (found.length === 0) missing.push(`\`${printable(pattern)}\` (nothing matches)`);
+      if (found.length === 0) missing.push({ place: printable(pattern), why: "nothing matches" });
       files.push(...found.sort());
       continue;
     }
@@ -66,7 +66,7 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
       // before any replay, as every other file option's is. A broken link, or a file that
       // cannot be reached (a folder on the way the user may not enter, a loop of links), is the
       // runner's to report, with its name and why, as one that fails mid-read.
-      if (isAbsent(resolve(cwd, pattern))) missing.push(`\`${printable(pattern)}\` (no such file or folder)`);
+      if (isAbsent(resolve(cwd, pattern))) missing.push({ place: printable(pattern), why: "no such file or folder" });
       else files.push(pattern);
       continue;
     }
@@ -77,7 +77,7 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
         if (isRecordingName(path)) found.push(path);
         else if (isCompressedRecordingName(path)) compressed++;
       }, missing);
-      if (found.length === 0) missing.push(`\`${printable(pattern)}\` (a folder without .jsonl or .ndjson files${compressedNote(compressed)})`);
+      if (found.length === 0) missing.push({ place: printable(pattern), why: `a folder without .jsonl or .ndjson files${compressedNote(compressed)}` });
       files.push(...found.sort());
     } else files.push(pattern);
   }
@@ -86,6 +86,20 @@ export function expandRecordings(patterns: readonly string[], cwd = process.cwd(
   // Standard input (`- -`, `- /dev/stdin`) is one recording too: its marker resolves to a path
   // with a NUL in it, which no file's real path equals.
   return { files: uniqueFiles(files, cwd).map(pathForLineStart), missing };
+}
+
+/**
+ * A `--replay` argument that gave no recording (PC600 when printed): `place` is the path as the
+ * user gave it, made printable ("" for an empty argument), `why` says what is wrong with it.
+ */
+export interface MissingRecording {
+  readonly place: string;
+  readonly why: string;
+}
+
+/** The missing recordings in one phrase, for a report's reason: `` `a.jsonl` (no such file or folder), `logs` (…) ``. */
+export function missingRecordingsText(missing: readonly MissingRecording[]): string {
+  return `recordings not found or not readable: ${missing.map(({ place, why }) => (place === "" ? why : `\`${place}\` (${why})`)).join(", ")}`;
 }
 
 /**
@@ -150,7 +164,7 @@ const GLOB_CHARACTER = /[*?[]/;
 const BASH_GLOB = { dot: true, nobrace: true, noext: true, nonegate: true, nocomment: true } as const;
 
 /** Files under `directory` (following links; a broken link is listed, so reading it reports it), spelled from `directory`. */
-function walk(cwd: string, directory: string, recursive: boolean, visit: (path: string) => void, unreadable: string[]): void {
+function walk(cwd: string, directory: string, recursive: boolean, visit: (path: string) => void, unreadable: MissingRecording[]): void {
   const absolute = resolve(cwd, directory);
   const spelled = (path: string): string => join(directory, relative(absolute, path));
   walkFolder(
@@ -159,7 +173,7 @@ function walk(cwd: string, directory: string, recursive: boolean, visit: (path: 
     (folder, error) => {
       // A glob's folder that does not exist is "nothing matches", said by the caller.
       if (folder === absolute && (error as { code?: string }).code === "ENOENT") return;
-      unreadable.push(`\`${spelled(folder)}\` (cannot read the folder: ${describeFsError(error)})`);
+      unreadable.push({ place: printable(spelled(folder)), why: `cannot read the folder: ${describeFsError(error)}` });
     },
     recursive,
   );

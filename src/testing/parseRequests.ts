@@ -1,10 +1,17 @@
 import { isUtf8 } from "node:buffer";
 import { jsonMistake } from "../diagnostics/jsonMistake.js";
-import { gzipRefusal, looksLikeGzip, looksLikeUtf16, utf16Refusal, withoutByteOrderMark } from "../source/textEncoding.js";
+import { binaryRefusal, gzipRefusal, looksLikeGzip, nulByteAt, looksLikeUtf16, utf16Refusal, withoutByteOrderMark } from "../source/textEncoding.js";
 import { approvalLineError, isApprovalLine, lineText } from "./readRecording.js";
 import { repeatedKey } from "./repeatedKey.js";
 import { shownText } from "./shortRequest.js";
 import { printable } from "../diagnostics/printable.js";
+import { INPUT_CODES, type InputCode } from "./inputCodes.js";
+
+/**
+ * The requests read, or why there are none: `error` says it in words, `code` is its stable code
+ * (PC600 the file, PC601 not JSON, PC602 not a request: INPUT_CODES).
+ */
+export type ParsedRequests = { readonly requests: unknown[]; readonly error?: undefined; readonly code?: undefined } | { readonly requests: []; readonly error: string; readonly code: InputCode };
 
 /**
  * Reads requests from a file's bytes (see `parseRequests`), which must be UTF-8 as a recording's
@@ -13,14 +20,19 @@ import { printable } from "../diagnostics/printable.js";
  * `file`: the request's path as the user gave it, undefined for standard input (for the advice
  * on a gzip-compressed request).
  */
-export function parseRequestBytes(bytes: Buffer, file?: string): { requests: unknown[]; error?: string } {
-  if (looksLikeGzip(bytes)) return { requests: [], error: gzipRefusal("JSON", file, "policyc eval … --request -") };
-  if (looksLikeUtf16(bytes)) return { requests: [], error: utf16Refusal("a request is UTF-8 JSON") };
+export function parseRequestBytes(bytes: Buffer, file?: string): ParsedRequests {
+  if (looksLikeGzip(bytes)) return { requests: [], code: INPUT_CODES.unreadableFile, error: gzipRefusal("JSON", file, "policyc eval … --request -") };
+  if (looksLikeUtf16(bytes)) return { requests: [], code: INPUT_CODES.unreadableFile, error: utf16Refusal("a request is UTF-8 JSON") };
+  // A NUL byte in the first line, before any request: a binary file, refused as a recording that
+  // starts so is (PC600), not read as JSON with a "control character" at column 1.
+  const nul = bytes.indexOf(0);
+  const firstLineEnd = bytes.indexOf(10);
+  if (nul >= 0 && (firstLineEnd < 0 || nul < firstLineEnd)) return { requests: [], code: INPUT_CODES.unreadableFile, error: binaryRefusal(nulByteAt(nul), "JSON: a request is UTF-8 JSON") };
   if (!isUtf8(bytes)) {
     // (A line feed byte is never part of a UTF-8 character: each line is valid or not alone.)
     let line = 1;
     for (let from = 0, end = bytes.indexOf(10); end >= 0 && isUtf8(bytes.subarray(from, end)); from = end + 1, end = bytes.indexOf(10, from)) line++;
-    return { requests: [], error: `line ${line} is not valid UTF-8 (saved in another encoding, such as Windows-1252?): save the request as UTF-8` };
+    return { requests: [], code: INPUT_CODES.notJson, error: `line ${line} is not valid UTF-8 (saved in another encoding, such as Windows-1252?): save the request as UTF-8` };
   }
   return parseRequests(bytes.toString("utf8"));
 }
@@ -30,12 +42,12 @@ export function parseRequestBytes(bytes: Buffer, file?: string): { requests: unk
  * lines among them: `"event": "approval"`). The last is the request to decide, so it cannot be
  * an approval; an approval line is checked as a recording's is (`approvalLineError`).
  */
-export function parseRequests(fileText: string): { requests: unknown[]; error?: string } {
+export function parseRequests(fileText: string): ParsedRequests {
   // A byte order mark (Notepad, PowerShell 5.1) is not a column: an error's place is counted
   // as an editor counts it, after the mark.
   const text = withoutByteOrderMark(fileText);
   const trimmed = text.trim();
-  if (trimmed === "") return { requests: [], error: "the request is empty" };
+  if (trimmed === "") return { requests: [], code: INPUT_CODES.notARequest, error: "the request is empty" };
   let whole: unknown;
   try {
     whole = JSON.parse(trimmed);
@@ -43,10 +55,10 @@ export function parseRequests(fileText: string): { requests: unknown[]; error?: 
     return parseLines(text, error as Error);
   }
   const repeated = repeatedKeyMistake(trimmed);
-  if (repeated !== undefined) return { requests: [], error: repeated };
+  if (repeated !== undefined) return { requests: [], code: INPUT_CODES.notJson, error: repeated };
   if (isObject(whole) && whole["event"] !== undefined) {
     const error = isApprovalLine(whole) ? 'it is an approval (`"event": "approval"`), not a request to decide: give the request to decide, after the lines that set up its session (JSON Lines)' : approvalLineError(whole)!;
-    return { requests: [], error };
+    return { requests: [], code: INPUT_CODES.notARequest, error };
   }
   return { requests: [whole] };
 }
@@ -55,13 +67,13 @@ export function parseRequests(fileText: string): { requests: unknown[]; error?: 
  * JSON Lines, each line a request (or an approval), the last the one to decide; its lines are
  * read as a recording's, so a byte order mark starting one (files joined with `cat`) is skipped.
  */
-function parseLines(text: string, whole: Error): { requests: unknown[]; error?: string } {
+function parseLines(text: string, whole: Error): ParsedRequests {
   const requests: unknown[] = [];
   const lines = text.split("\n").map((line) => lineText(line, 0, line.length));
   // A first line that is no JSON value alone: one document (pretty-printed, say) with a
   // mistake, reported where it is in the file, not as "line 1 is not JSON".
   const first = lines.find((line) => line.trim() !== "")!;
-  if (!parsesAsJson(first)) return { requests: [], error: `not JSON ${jsonMistake(text)}` };
+  if (!parsesAsJson(first)) return { requests: [], code: INPUT_CODES.notJson, error: `not JSON ${jsonMistake(text)}` };
   let last = 0;
   for (let i = 0; i < lines.length; i++) {
     if (lines[i]!.trim() === "") continue;
@@ -69,18 +81,18 @@ function parseLines(text: string, whole: Error): { requests: unknown[]; error?: 
     try {
       request = JSON.parse(lines[i]!);
     } catch (error) {
-      return { requests: [], error: `line ${i + 1} is not JSON ${jsonMistake(lines[i]!)}` };
+      return { requests: [], code: INPUT_CODES.notJson, error: `line ${i + 1} is not JSON ${jsonMistake(lines[i]!)}` };
     }
     const repeated = repeatedKeyMistake(lines[i]!);
-    if (repeated !== undefined) return { requests: [], error: `line ${i + 1}: ${repeated}` };
+    if (repeated !== undefined) return { requests: [], code: INPUT_CODES.notJson, error: `line ${i + 1}: ${repeated}` };
     const problem = isObject(request) ? approvalLineError(request) : undefined;
-    if (problem !== undefined) return { requests: [], error: `line ${i + 1}: ${problem}` };
+    if (problem !== undefined) return { requests: [], code: INPUT_CODES.notARequest, error: `line ${i + 1}: ${problem}` };
     requests.push(request);
     last = i + 1;
   }
   const final = requests.at(-1);
   if (isObject(final) && isApprovalLine(final)) {
-    return { requests: [], error: `line ${last} is an approval (\`"event": "approval"\`), and the last line is the request to decide and explain: end with it` };
+    return { requests: [], code: INPUT_CODES.notARequest, error: `line ${last} is an approval (\`"event": "approval"\`), and the last line is the request to decide and explain: end with it` };
   }
   return { requests };
 }

@@ -5,7 +5,7 @@ import type { ErrorObject, ValidateFunction } from "ajv";
 import { validate as validateLineCode } from "./recordingLineValidator.generated.js";
 import type { Effect, Grant } from "../runtime/decision.js";
 import { brokenLinkText, describeFsError, notUtf8NameText } from "../source/loadSources.js";
-import { APPEND_AS_UTF8, appendedUtf16Start, gzipRefusal, looksLikeGzip, looksLikeUtf16, utf16Refusal } from "../source/textEncoding.js";
+import { APPEND_AS_UTF8, appendedUtf16Start, binaryRefusal, gzipRefusal, looksLikeGzip, looksLikeUtf16, nulByteAt, utf16Refusal } from "../source/textEncoding.js";
 import { withinOneEdit } from "../diagnostics/suggest.js";
 import { jsonMistake } from "../diagnostics/jsonMistake.js";
 import { recordingLineSchema, REQUEST_FIELD_TYPES } from "./recordingSchema.js";
@@ -14,6 +14,7 @@ import { SeveralLineValues, TRAILING_COMMA_HINT } from "./severalLineValues.js";
 import { ValueSet } from "../runtime/longText.js";
 import { STANDARD_INPUT } from "./recordingSource.js";
 import { shownText } from "./shortRequest.js";
+import { INPUT_CODES, type InputCode } from "./inputCodes.js";
 
 /** What a recording line says should happen. */
 export interface Expectation {
@@ -55,7 +56,7 @@ export interface PassedOverLine {
 export type RecordingLine =
   | { readonly ok: true; readonly line: number; readonly text: string; readonly request: Record<string, unknown>; readonly expect?: Expectation; readonly approval?: undefined }
   | { readonly ok: true; readonly line: number; readonly text: string; readonly request: Record<string, unknown>; readonly expect?: undefined; readonly approval: ApprovalExpectation }
-  | { readonly ok: false; readonly line: number; readonly text: string; readonly error: string; readonly endLine?: number };
+  | { readonly ok: false; readonly line: number; readonly text: string; readonly error: string; readonly code: InputCode; readonly endLine?: number };
 
 const validateLine = validateLineCode as unknown as ValidateFunction;
 
@@ -264,29 +265,29 @@ export function parseRecordingLine(text: string, line: number): RecordingLine {
   try {
     value = JSON.parse(text);
   } catch {
-    return { ok: false, line, text, error: `not JSON ${jsonMistake(text)}${notJsonHint(text)}` };
+    return { ok: false, line, text, code: INPUT_CODES.notJson, error: `not JSON ${jsonMistake(text)}${notJsonHint(text)}` };
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     const arrayOfRequests = Array.isArray(value) && value.length > 0 && value.every((item) => item !== null && typeof item === "object" && !Array.isArray(item));
-    return { ok: false, line, text, error: `a recording line must be a JSON object, not ${Array.isArray(value) ? "an array" : value === null ? "null" : typeof value}${arrayOfRequests ? ` (a list of requests? A recording holds each request on a line of its own: \`jq -c '.[]' requests.json\` writes them so)` : ""}` };
+    return { ok: false, line, text, code: INPUT_CODES.notARequest, error: `a recording line must be a JSON object, not ${Array.isArray(value) ? "an array" : value === null ? "null" : typeof value}${arrayOfRequests ? ` (a list of requests? A recording holds each request on a line of its own: \`jq -c '.[]' requests.json\` writes them so)` : ""}` };
   }
   const approvalError = approvalLineError(value as Record<string, unknown>);
-  if (approvalError !== undefined) return { ok: false, line, text, error: approvalError };
+  if (approvalError !== undefined) return { ok: false, line, text, code: INPUT_CODES.notARequest, error: approvalError };
   if (!validateLine(value)) {
     const fields = value as Record<string, unknown>;
     // A logged refusal's request fields may have any type: what else it has must still fit.
     const error = loggedRefusal(fields) ? errorBesideRequestFields(fields) : validateLine.errors![0]!;
-    if (error !== undefined) return { ok: false, line, text, error: describeAjvError(error, fields) };
+    if (error !== undefined) return { ok: false, line, text, code: INPUT_CODES.notARequest, error: describeAjvError(error, fields) };
   }
   const request = value as Record<string, unknown>;
   // (Its `approved` is a boolean, the schema saw to that; it has no expectation to misspell.)
   if (isApprovalLine(request)) return { ok: true, line, text, request, approval: { approved: request["approved"] as boolean } };
   const repeated = repeatedItem(request["rules"] as string[] | undefined);
-  if (repeated !== undefined) return { ok: false, line, text, error: `\`rules\` lists ${JSON.stringify(shownText(repeated))} twice (it is a set)` };
+  if (repeated !== undefined) return { ok: false, line, text, code: INPUT_CODES.notARequest, error: `\`rules\` lists ${JSON.stringify(shownText(repeated))} twice (it is a set)` };
   // Only a line that lacks part of an expectation can hold it under a misspelled key.
   if (request["decision"] === undefined || request["rules"] === undefined || request["reason"] === undefined || request["grants"] === undefined || request["grantsOnApproval"] === undefined || request["revoked"] === undefined) {
     const misspelled = misspelledExpectation(request);
-    if (misspelled !== undefined) return { ok: false, line, text, error: misspelled };
+    if (misspelled !== undefined) return { ok: false, line, text, code: INPUT_CODES.notARequest, error: misspelled };
   }
   // (The schema refuses the rest of an expectation without `decision`: see describeAjvError.)
   if (request["decision"] === undefined) return { ok: true, line, text, request };
@@ -338,7 +339,7 @@ export async function* readRecordingBatches(path: string, elsewhere?: (line: str
       start = end + 1;
       if (decoded.invalid?.has(number)) {
         values.settle(batch);
-        batch.push({ ok: false, line: number, text: line, error: NOT_UTF8 });
+        batch.push({ ok: false, line: number, text: line, code: INPUT_CODES.notJson, error: NOT_UTF8 });
         continue;
       }
       values.take(line, number, batch);
@@ -404,7 +405,7 @@ export async function* readRecordingBatches(path: string, elsewhere?: (line: str
         // (A file's only line saved without a line end, as Notepad saves it, and UTF-16 appended
         // to it, as PowerShell 5.1's `>>` appends: named as such, not as a binary file.)
         if (!binary.readText && !(utf16 !== undefined && utf16 > 0)) throw new BinaryRecordingError(chunkOffset + (chunk as Buffer).length - bytes.length + nul);
-        passed.push(...binary.flush(), { ok: false, line: number + 1, text: "", error: utf16 === undefined ? NUL_LINE : utf16 === 0 ? UTF16_LINE : UTF16_WITHIN_LINE });
+        passed.push(...binary.flush(), { ok: false, line: number + 1, text: "", code: INPUT_CODES.notJson, error: utf16 === undefined ? NUL_LINE : utf16 === 0 ? UTF16_LINE : UTF16_WITHIN_LINE });
       }
       if (passed.length > 0) yield passed;
       return;
@@ -418,7 +419,7 @@ export async function* readRecordingBatches(path: string, elsewhere?: (line: str
     if (pending.length > maxLineBytes) {
       values.settle(batch);
       number++;
-      batch.push({ ok: false, line: number, text: "", error: `the line is longer than ${maxLineBytes >= 1_048_576 ? `${maxLineBytes / 1_048_576} MB` : `${maxLineBytes} bytes`}: not read` });
+      batch.push({ ok: false, line: number, text: "", code: INPUT_CODES.notJson, error: `the line is longer than ${maxLineBytes >= 1_048_576 ? `${maxLineBytes / 1_048_576} MB` : `${maxLineBytes} bytes`}: not read` });
       pending.take();
       skipping = true;
     }
@@ -502,7 +503,7 @@ class BinaryRun {
         if (this.held.length < BINARY_RUN_LINES) continue;
         if (2 * undecodable >= this.held.length) {
           if (!this.readText) throw new BinaryRecordingError(undefined, this.held[0]!.line);
-          out.push({ ok: false, line: this.held[0]!.line, text: "", error: `this line and the ${BINARY_RUN_LINES - 1} after it are not UTF-8 JSON (binary data?): the rest of the file is not read` });
+          out.push({ ok: false, line: this.held[0]!.line, text: "", code: INPUT_CODES.notJson, error: `this line and the ${BINARY_RUN_LINES - 1} after it are not UTF-8 JSON (binary data?): the rest of the file is not read` });
           this.held = [];
           this.stopped = true;
           return out;
@@ -575,7 +576,7 @@ class RecordingEncodingError extends Error {
  */
 class BinaryRecordingError extends Error {
   constructor(offset: number | undefined, line?: number) {
-    super(`it looks like a binary file (${offset === undefined ? `line ${line} and the ${BINARY_RUN_LINES - 1} after it are not UTF-8 JSON` : `it contains a NUL byte at offset ${offset}`}), not JSON Lines: a recording is UTF-8 text, one JSON object a line`);
+    super(binaryRefusal(offset === undefined ? `line ${line} and the ${BINARY_RUN_LINES - 1} after it are not UTF-8 JSON` : nulByteAt(offset), "JSON Lines: a recording is UTF-8 text, one JSON object a line"));
   }
 }
 

@@ -15,6 +15,7 @@ import { decideRecorded, engineOptions, replayEngine, replayRecorded, type Appro
 import { grantingRulesOf, grantsOnApprovalOf, sameGrants } from "./grants.js";
 import { ValueMap } from "../runtime/longText.js";
 import { DEFAULT_SESSION_IDLE_MS } from "../runtime/session.js";
+import { INPUT_CODES, type InputCode } from "./inputCodes.js";
 
 /**
  * How to replay, and the engine options of the enforcement point that recorded the traffic
@@ -148,6 +149,8 @@ export interface ReplayError {
   readonly message: string;
   /** `input`: malformed (exit 2). `mismatch`: well-formed but not of this policy set, e.g. an unknown tool (exit 1). */
   readonly kind: "input" | "mismatch";
+  /** Its stable code (PC600–PC604, INPUT_CODES; docs/diagnostics.md), set where the error is found. */
+  readonly code: InputCode;
 }
 
 /**
@@ -363,14 +366,14 @@ export async function replayRecordings(policy: CompiledPolicy, files: readonly s
     const source = await recordingSource(file, options.cwd);
     try {
       if (source.error !== undefined) {
-        report.errors.push({ file, line: null, message: source.error, kind: "input" });
+        report.errors.push({ file, line: null, message: source.error, kind: "input", code: INPUT_CODES.unreadableFile });
         continue;
       }
       let fileOptions: ReplayOptions = source.copied ? { ...options, source: source.path } : options;
       if (source.copied && options.update) {
         // Rewriting the copy would change nothing the user has: say so, and replay without it.
         report.notUpdated.push(file);
-        report.errors.push({ file, line: null, message: "cannot update it: it is standard input, a pipe or a device, not a file that can be rewritten", kind: "input" });
+        report.errors.push({ file, line: null, message: "cannot update it: it is standard input, a pipe or a device, not a file that can be rewritten", kind: "input", code: INPUT_CODES.notUpdatable });
         fileOptions = { ...fileOptions, update: false };
       }
       await replayOneFile(policy, file, fileOptions, report, toolNames, source.path);
@@ -519,7 +522,7 @@ async function replayOneFile(policy: CompiledPolicy, file: string, options: Repl
   // (Under --session, the other sessions' lines are not counted: no line replayed says nothing.)
   const whole = report.lines === before.lines && options.session === undefined ? wholeDocumentError(report.errors.slice(before.errors)) : undefined;
   if (whole !== undefined) {
-    report.errors.splice(before.errors, report.errors.length - before.errors, { file, line: null, message: whole, kind: "input" });
+    report.errors.splice(before.errors, report.errors.length - before.errors, { file, line: null, message: whole, kind: "input", code: INPUT_CODES.notJson });
     // Past the first MAX_ERRORS_PER_FILE, the rest of such a document is more of it: the one error says it all.
     report.leftOut.delete(file);
   }
@@ -611,7 +614,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         // A person's approval arriving here: told to the engine, and compared with what it
         // returned in production. It decides no rule, so it credits none.
         if (!toolNames.names.has(tool)) {
-          lineProblem({ file, line: entry.line, message: `${unknownTool(tool, closestTool(tool))}, so no ask of it can await approval`, kind: "mismatch" });
+          lineProblem({ file, line: entry.line, message: `${unknownTool(tool, closestTool(tool))}, so no ask of it can await approval`, kind: "mismatch", code: INPUT_CODES.unknownTool });
           continue;
         }
         const approved = engine.approved(request);
@@ -649,7 +652,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       const expect = entry.expect;
       // (A line without a tool name is no unknown tool: the engine refused it, as it was logged.)
       if (!toolNames.names.has(tool) && tool === request["tool"] && !unknownToolIsCase(request, tool, expect, closestTool)) {
-        lineProblem({ file, line: entry.line, message: `${unknownTool(tool, closestTool(tool))}; a decision log's line that expects its denial, with \`"decision"\` and \`"rules"\`, is a test case only when its tool is not close to a declared one, which would be a likely typo, or when its reason says \`${printable(unknownToolReasonStart(tool))}\``, kind: "mismatch" });
+        lineProblem({ file, line: entry.line, message: `${unknownTool(tool, closestTool(tool))}; a decision log's line that expects its denial, with \`"decision"\` and \`"rules"\`, is a test case only when its tool is not close to a declared one, which would be a likely typo, or when its reason says \`${printable(unknownToolReasonStart(tool))}\``, kind: "mismatch", code: INPUT_CODES.unknownTool });
         // Not a case of this policy set: --update writes no expectation into it.
         continue;
       }
@@ -688,7 +691,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
     }
   } catch (error) {
     unreadable = true;
-    report.errors.push({ file, line: null, message: describeReadError(error, file, "test"), kind: "input" });
+    report.errors.push({ file, line: null, message: describeReadError(error, file, "test"), kind: "input", code: INPUT_CODES.unreadableFile });
   } finally {
     for (const [decision, count] of decisionCounts) credit(report, decision, count);
   }
@@ -703,14 +706,14 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       }
     } else {
       report.notUpdated.push(file);
-      report.errors.push({ file, line: null, message: outcome.error, kind: "input" });
+      report.errors.push({ file, line: null, message: outcome.error, kind: "input", code: INPUT_CODES.notUpdatable });
     }
   }
 }
 
 /** A recording line's error as a report lists it: malformed input, at its line (and its last, when it is about several). */
-export function lineError(file: string, entry: { readonly line: number; readonly endLine?: number; readonly error: string }): ReplayError {
-  return entry.endLine === undefined ? { file, line: entry.line, message: entry.error, kind: "input" } : { file, line: entry.line, endLine: entry.endLine, message: entry.error, kind: "input" };
+export function lineError(file: string, entry: { readonly line: number; readonly endLine?: number; readonly error: string; readonly code: InputCode }): ReplayError {
+  return entry.endLine === undefined ? { file, line: entry.line, message: entry.error, kind: "input", code: entry.code } : { file, line: entry.line, endLine: entry.endLine, message: entry.error, kind: "input", code: entry.code };
 }
 
 /**

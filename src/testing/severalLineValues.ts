@@ -2,6 +2,7 @@ import { jsonMistake } from "../diagnostics/jsonMistake.js";
 import type { PassedOverLine, RecordingLine } from "./readRecording.js";
 import { stringEnd } from "./spliceExpectation.js";
 import { CLOSE_BRACE, CLOSE_BRACKET, OPEN_BRACE, OPEN_BRACKET, QUOTE } from "../diagnostics/jsonCharacters.js";
+import { INPUT_CODES } from "./inputCodes.js";
 
 /**
  * A JSON object or array written over more lines than this, or more characters (about bytes), is
@@ -196,7 +197,8 @@ export class SeveralLineValues {
       }
     }
     const error = `lines ${open.first}–${open.last} ${closed ? `are ${what}` : `start ${what} that does not end`}: ${fix}${joined}`;
-    return { ok: false, line: open.first, endLine: open.last, text: "", error };
+    // Each of its lines alone is not JSON, which JSON Lines asks of every line.
+    return { ok: false, line: open.first, endLine: open.last, text: "", error, code: INPUT_CODES.notJson };
   }
 }
 

@@ -60,7 +60,7 @@ describe("policyc test: a recording with many errors or failures keeps the first
     }
     const [pretty, json, junit, tap, github] = results.map((result) => result.stdout);
     // The text reporter shows --max-errors of them (default 50), and says how many it did not.
-    expect(pretty!.match(/^error: /gm)).toHaveLength(50);
+    expect(pretty!.match(/^.*?: error\[PC6\d\d\]: /gm)).toHaveLength(50);
     expect(pretty).toContain("… and 55 more errors not shown (use --max-errors to see more; at most 100 are listed per recording)");
     expect(pretty).toContain("101 lines replayed from 1 file; 105 errors (50 listed above)");
     const report = JSON.parse(json!) as JsonReport;
@@ -82,18 +82,18 @@ describe("policyc test: a recording with many errors or failures keeps the first
     if (!existsSync(join(dir, "missing.jsonl"))) symlinkSync("nowhere.jsonl", join(dir, "missing.jsonl"));
     const result = bin(["test", POLICY, "--replay", ERRORS, "missing.jsonl", "--max-errors", "3"], { cwd: dir });
     expect(result.code).toBe(2);
-    expect(result.stdout.match(/^error: many-errors\.jsonl:\d+: /gm)).toHaveLength(3);
-    expect(result.stdout).toMatch(/^error: missing\.jsonl: it is a symbolic link to `nowhere\.jsonl`, which does not exist/m);
+    expect(result.stdout.match(/^many-errors\.jsonl:\d+: error\[PC603\]: /gm)).toHaveLength(3);
+    expect(result.stdout).toMatch(/^missing\.jsonl: error\[PC600\]: it is a symbolic link to `nowhere\.jsonl`, which does not exist/m);
     expect(result.stdout).toContain("… and 102 more errors not shown (use --max-errors to see more; at most 100 are listed per recording)");
   });
 
   it("--max-errors sets how many the text reporter shows, up to the 100 kept", () => {
     const three = run(ERRORS, "--max-errors", "3");
     expect(three.code).toBe(2);
-    expect(three.stdout.match(/^error: /gm)).toHaveLength(3);
+    expect(three.stdout.match(/^.*?: error\[PC6\d\d\]: /gm)).toHaveLength(3);
     expect(three.stdout).toContain("… and 102 more errors not shown (use --max-errors to see more; at most 100 are listed per recording)");
     const all = run(ERRORS, "--max-errors", "500");
-    expect(all.stdout.match(/^error: /gm)).toHaveLength(100);
+    expect(all.stdout.match(/^.*?: error\[PC6\d\d\]: /gm)).toHaveLength(100);
     expect(all.stdout).toContain("… and 5 more errors not shown (at most 100 are listed per recording)");
     // All shown: nothing more to say.
     const few = run(recording("two-errors.jsonl", ["not json", "not json", search("ok", "allow")]));

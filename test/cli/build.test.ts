@@ -422,7 +422,7 @@ describe("policyc build", () => {
 
   it("--sign refuses a file of several PEM keys, as --public-key does (exit 2, nothing written) (audit s19 F4)", async () => {
     write("two-keys.pem", read("key.pem") + (generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }) as string));
-    expect(await build("decls.policy", "support.policy", "-o", "two-signed.json", "--sign", "two-keys.pem")).toEqual({ code: 2, stdout: "", stderr: "policyc build: cannot sign with `two-keys.pem`: the signing key holds 2 PEM private keys, and one is read: the first alone would sign, perhaps not the one you meant. Give the one private key to sign with\n" });
+    expect(await build("decls.policy", "support.policy", "-o", "two-signed.json", "--sign", "two-keys.pem")).toEqual({ code: 2, stdout: "", stderr: "two-keys.pem: error[PC704]: cannot sign with `two-keys.pem`: the signing key holds 2 PEM private keys, and one is read: the first alone would sign, perhaps not the one you meant. Give the one private key to sign with\n" });
     expect(existsSync(join(dir, "two-signed.json"))).toBe(false);
   });
 
@@ -652,20 +652,20 @@ describe("policyc build", () => {
   it.each([
     [["decls.policy", "support.policy"], /-o FILE/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "missing.pem"], /cannot read signing key `missing\.pem`/],
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "garbage.pem"], /^policyc build: cannot sign with `garbage\.pem`: it holds no PEM key \(expected an Ed25519 private key in PEM or as a JSON Web Key\)\n$/],
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "support.policy"], /^policyc build: cannot sign with `support\.policy`: it is a policy file, not a key \(expected an Ed25519 private key in PEM or as a JSON Web Key\)\n$/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "garbage.pem"], /^garbage\.pem: error\[PC704\]: cannot sign with `garbage\.pem`: it holds no PEM key \(expected an Ed25519 private key in PEM or as a JSON Web Key\)\n$/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "support.policy"], /^support\.policy: error\[PC704\]: cannot sign with `support\.policy`: it is a policy file, not a key \(expected an Ed25519 private key in PEM or as a JSON Web Key\)\n$/],
     // Said with the prefix of every other --sign failure (review r4 #6).
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "a-bundle.json"], /^policyc build: cannot sign with `a-bundle\.json`: it is a policyc bundle, not a key \(expected an Ed25519 private key in PEM or as a JSON Web Key\)\n$/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "a-bundle.json"], /^a-bundle\.json: error\[PC704\]: cannot sign with `a-bundle\.json`: it is a policyc bundle, not a key \(expected an Ed25519 private key in PEM or as a JSON Web Key\)\n$/],
     // A public key given by mistake once got OpenSSL's code (error:1E08010C:DECODER routines::unsupported).
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "public.pem"], /^policyc build: `public\.pem` is a public key: --sign takes the Ed25519 private key \(the public one is for --public-key\)\n$/],
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "public.der"], /^policyc build: `public\.der` is a public key: --sign takes the Ed25519 private key/],
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "rsa-public.pem"], /^policyc build: `rsa-public\.pem` is a public key/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "public.pem"], /^public\.pem: error\[PC704\]: `public\.pem` is a public key: --sign takes the Ed25519 private key \(the public one is for --public-key\)\n$/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "public.der"], /^public\.der: error\[PC704\]: `public\.der` is a public key: --sign takes the Ed25519 private key/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "rsa-public.pem"], /^rsa-public\.pem: error\[PC704\]: `rsa-public\.pem` is a public key/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "key.der"], /cannot sign with `key\.der`: it is a DER \(binary\) key \(expected an Ed25519 private key in PEM or as a JSON Web Key: `openssl pkey -inform DER -in key\.der -out key\.pem` converts it\)/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "encrypted.pem"], /cannot sign with `encrypted\.pem`: the key is encrypted, and --sign takes no passphrase/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "cut.pem"], /cannot sign with `cut\.pem`: its `PRIVATE KEY` block cannot be read \(damaged or cut short\?\)/],
     [["decls.policy", "support.policy", "-o", "k.json", "--sign", "rsa.pem"], /cannot sign with `rsa\.pem`: the signing key is an RSA key, not Ed25519 \(expected an Ed25519 private key in PEM or as a JSON Web Key\)/],
     // An empty key file once built an unsigned bundle and exited 0.
-    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "empty.pem"], /cannot sign with `empty\.pem`: the signing key is empty \(expected an Ed25519 private key in PEM or as a JSON Web Key\)/],
+    [["decls.policy", "support.policy", "-o", "k.json", "--sign", "empty.pem"], /^empty\.pem: error\[PC700\]: cannot sign with `empty\.pem`: the signing key file is empty \(expected an Ed25519 private key in PEM or as a JSON Web Key\)\n$/],
     [["decls.policy", "support.policy", "-o", "k.json", "--target", "wasm"], /unknown target `wasm`/],
     // A missing folder is created; a file where the folder should be is not replaced.
     [["decls.policy", "support.policy", "-o", "support.policy/k.json"], /cannot write `support\.policy\/k\.json`: /],
@@ -674,7 +674,7 @@ describe("policyc build", () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(message);
-    expect(result.stderr).toMatch(/^policyc build: /);
+    expect(result.stderr).toMatch(/^policyc build: |^\S+: error\[PC70[04]\]: /);
     expectNoStackTrace(result);
     expect(result.stderr).not.toContain("error:"); // no OpenSSL codes
     expect(existsSync(join(dir, "k.json"))).toBe(false);
@@ -744,7 +744,7 @@ describe("keys as JSON Web Keys (as cloud key services export them)", () => {
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain("signature does not match");
     const publicToSign = await build("decls.policy", "support.policy", "-o", "never.json", "--sign", "public.jwk");
-    expect(publicToSign).toMatchObject({ code: 2, stderr: "policyc build: `public.jwk` is a public key: --sign takes the Ed25519 private key (the public one is for --public-key)\n" });
+    expect(publicToSign).toMatchObject({ code: 2, stderr: "public.jwk: error[PC704]: `public.jwk` is a public key: --sign takes the Ed25519 private key (the public one is for --public-key)\n" });
   });
 });
 

@@ -342,7 +342,7 @@ describe("policyc check: pretty output", () => {
     symlinkSync("alice@laptop.4242:1764480000", join(dir, "editing/.#r.jsonl"));
     const replay = await cli(["test", "editing/decls.policy", "--replay", "editing"], { cwd: dir });
     expect(replay.code).toBe(2);
-    expect(replay.stdout).toContain("error: editing/gone.jsonl: it is a symbolic link to `missing.jsonl`, which does not exist (a broken link)");
+    expect(replay.stdout).toContain("editing/gone.jsonl: error[PC600]: it is a symbolic link to `missing.jsonl`, which does not exist (a broken link)");
     expect(replay.stdout).not.toContain(".#r.jsonl");
     expectNoStackTrace(named);
     expectNoStackTrace(replay);

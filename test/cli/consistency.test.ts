@@ -90,10 +90,10 @@ describe("standard output holds what a verb produces; diagnostics of policies th
     for (const [key, reason] of [[join(dir, "missing.pem"), /^cannot read signing key `.*missing\.pem`: no such file/], ["/dev/null", /empty/]] as const) {
       const result = await cli(["build", S, "-o", join(dir, "signed.json"), "--sign", key, "--json"]);
       expect(result.code, key).toBe(2);
-      const document = JSON.parse(result.stdout) as { ok: boolean; reason: string };
+      const document = JSON.parse(result.stdout) as { ok: boolean; reason: string; code: string };
       expect(document.ok, key).toBe(false);
       expect(document.reason, key).toMatch(reason);
-      expect(result.stderr, key).toBe(`policyc build: ${document.reason}\n`);
+      expect(result.stderr, key).toBe(`${key}: error[${document.code}]: ${document.reason}\n`);
     }
   });
 
@@ -116,10 +116,12 @@ describe("standard output holds what a verb produces; diagnostics of policies th
     for (const [args, stdin, reason] of cases) {
       const result = await cli(["eval", S, ...args, "--json"], { stdin });
       expect(result.code, reason).toBe(2);
-      const document = JSON.parse(result.stdout) as { ok: boolean; reason: string };
+      const document = JSON.parse(result.stdout) as { ok: boolean; reason: string; code: string };
       expect(document.ok).toBe(false);
       expect(document.reason).toContain(reason);
-      expect(result.stderr).toBe(`policyc eval: ${document.reason}\n`);
+      // Text: the request's place, its code (as --json gives it), then the message.
+      expect(document.code).toMatch(/^PC60[0-2]$/);
+      expect(result.stderr).toMatch(new RegExp(`^(standard input|[^\\n]*\\.(json|policy)): error\\[${document.code}\\]: `));
       // Without --json, the message only, on stderr.
       expect(await cli(["eval", S, ...args], { stdin })).toEqual({ code: 2, stdout: "", stderr: result.stderr });
     }
@@ -128,8 +130,8 @@ describe("standard output holds what a verb produces; diagnostics of policies th
   it("a request and a bundle that are not JSON, or empty, are said alike", async () => {
     writeFileSync(join(dir, "bad-bundle.json"), "{bad");
     writeFileSync(join(dir, "empty-bundle.json"), "  \n");
-    expect((await cli(["eval", "--bundle", join(dir, "bad-bundle.json"), "-r", REQUEST])).stderr).toMatch(/^policyc eval: `[^`]*bad-bundle\.json`: not JSON at (line \d+, )?column \d+: /);
-    expect((await cli(["eval", "--bundle", join(dir, "empty-bundle.json"), "-r", REQUEST])).stderr).toBe(`policyc eval: \`${join(dir, "empty-bundle.json")}\`: the bundle is empty\n`);
+    expect((await cli(["eval", "--bundle", join(dir, "bad-bundle.json"), "-r", REQUEST])).stderr).toMatch(/^[^:]*bad-bundle\.json: error\[PC700\]: not JSON at (line \d+, )?column \d+: /);
+    expect((await cli(["eval", "--bundle", join(dir, "empty-bundle.json"), "-r", REQUEST])).stderr).toBe(`${join(dir, "empty-bundle.json")}: error[PC700]: the bundle is empty\n`);
   });
 
   it("a usage error prints no JSON, only its message", async () => {
@@ -231,7 +233,7 @@ describe("the coverage table's id column is capped (review a4 F9)", () => {
 describe("standard input has one name (review a4 F10)", () => {
   it("fmt, eval and test call it standard input", async () => {
     expect((await cli(["fmt", "-"], { stdin: "" })).stderr).toContain("standard input: error[PC006]: `standard input` is empty");
-    expect((await cli(["eval", S, "-r", "-"], { stdin: "" })).stderr).toBe("policyc eval: standard input: the request is empty\n");
+    expect((await cli(["eval", S, "-r", "-"], { stdin: "" })).stderr).toBe("standard input: error[PC602]: the request is empty\n");
     // The real binary: a replay reads the process's own standard input.
     const replay = bin(["test", S, "--replay", "-", "--allow-empty"], { stdin: "" });
     expect(replay.stdout).toContain("note: standard input: the recording has no lines");

@@ -772,8 +772,8 @@ describe("policyc diff", () => {
       expect((await diff(at("old.json"), at("forged.json"))).code).toBe(0);
       expect(globalThis.forgedRan).toBe(true);
       delete globalThis.forgedRan;
-      // Each side that did not load is named by its role: both, when neither is signed by the key.
-      const refused = (side: "OLD" | "NEW", path: string, why: string): string => `policyc diff: ${side}: \`${path}\`: ${why}: refusing to load it\n`;
+      // Each side that did not load is said as every verb says a refused bundle, `FILE: error[CODE]: ROLE: …`: both, when neither is signed by the key.
+      const refused = (side: "OLD" | "NEW", path: string, why: string): string => `${path}: error[PC703]: ${side}: ${why}: refusing to load it\n`;
       const mismatch = "the bundle's signature does not match the given public key";
       const cases: [string[], string][] = [
         [[at("old.json"), at("forged.json"), "--public-key", at("public.pem")], refused("NEW", at("forged.json"), mismatch)],
@@ -783,7 +783,7 @@ describe("policyc diff", () => {
         [[at("old.json"), at("new.json"), "--public-key", at("other.pem")], refused("OLD", at("old.json"), mismatch) + refused("NEW", at("new.json"), mismatch)],
         [[at("old.json"), at("forged.json"), "--public-key", ""], "policyc diff: --public-key was given an empty value (an unset variable?)\n"],
         [[at("old.json"), at("forged.json"), "--public-key", " "], "policyc diff: --public-key was given an empty value (an unset variable?)\n"],
-        [[at("old.json"), at("forged.json"), "--public-key", at("missing.pem")], `policyc diff: cannot read public key \`${at("missing.pem")}\`: no such file or folder\n`],
+        [[at("old.json"), at("forged.json"), "--public-key", at("missing.pem")], `${at("missing.pem")}: error[PC700]: cannot read public key \`${at("missing.pem")}\`: no such file or folder\n`],
         [[OLD, NEW, "--public-key", at("public.pem")], "policyc diff: --public-key checks a bundle's signature, and neither side is a bundle: give OLD or NEW as a built bundle (.json)\n"],
       ];
       for (const [args, stderr] of cases) {
@@ -791,10 +791,11 @@ describe("policyc diff", () => {
         expect({ code: result.code, stderr: result.stderr }, args.join(" ")).toEqual({ code: 2, stderr });
         // A side that did not load is said in the --json document too; a mistake in the options, before any side is loaded, writes none.
         const loading = !stderr.includes("empty value") && !stderr.includes("neither side");
-        // A key that cannot be read fails both sides alike: said once.
-        const failed = stderr.split("\n").slice(0, -1).map((line) => line.slice("policyc diff: ".length));
-        const sides = stderr.includes("cannot read public key") ? ["old", "new"] : failed.map((line) => line.slice(0, 3).toLowerCase());
-        expect(result.stdout === "" ? undefined : JSON.parse(result.stdout), args.join(" ")).toEqual(loading ? { ok: false, reason: failed.join("; "), sides, errors: 0, warnings: 0, diagnostics: [] } : undefined);
+        // --json: each side under its role in the reason (its path named), the code when every refusal has the same one; a key that cannot be read fails both sides alike: said once.
+        const coded = [...stderr.matchAll(/^(.*?): error\[(PC7\d\d)\]: (?:(OLD|NEW): )?(.*)$/gm)];
+        const sides = coded.length === 0 ? [] : coded[0]![3] === undefined ? ["old", "new"] : coded.map((m) => m[3]!.toLowerCase());
+        const reason = coded.length === 0 ? stderr.slice("policyc diff: ".length, -1) : coded[0]![3] === undefined ? (coded[0]![4]!.includes(`\`${coded[0]![1]}\``) ? coded[0]![4]! : `\`${coded[0]![1]}\`: ${coded[0]![4]}`) : coded.map((m) => `${m[3]}: \`${m[1]}\`: ${m[4]}`).join("; ");
+        expect(result.stdout === "" ? undefined : JSON.parse(result.stdout), args.join(" ")).toEqual(loading ? { ok: false, reason, ...(coded.length === 0 ? {} : { code: coded[0]![2] }), sides, errors: 0, warnings: 0, diagnostics: [] } : undefined);
         expect(globalThis.forgedRan).toBeUndefined();
       }
     });
@@ -925,32 +926,32 @@ describe("policyc diff", () => {
     expect(badJobs).toMatchObject({ code: 2, stderr: "policyc diff: --jobs takes a number of threads from 1 to 64, not `0`\n" });
     const missing = await cli(["diff", OLD, NEW, "--replay", join(dir, "nope.jsonl")]);
     // Said before anything is replayed, as a folder or glob that holds none is: no "0 of 0 decisions change" (review a4 F4).
-    expect(missing).toMatchObject({ code: 2, stdout: "", stderr: `policyc diff: recordings not found or not readable: \`${join(dir, "nope.jsonl")}\` (no such file or folder)\n` });
+    expect(missing).toMatchObject({ code: 2, stdout: "", stderr: `${join(dir, "nope.jsonl")}: error[PC600]: no such file or folder\n` });
     const missingJson = await cli(["diff", OLD, NEW, "--replay", join(dir, "nope.jsonl"), "--json"]);
     expect(missingJson.code).toBe(2);
-    expect(JSON.parse(missingJson.stdout)).toEqual({ ok: false, reason: `recordings not found or not readable: \`${join(dir, "nope.jsonl")}\` (no such file or folder)` });
+    expect(JSON.parse(missingJson.stdout)).toEqual({ ok: false, reason: `recordings not found or not readable: \`${join(dir, "nope.jsonl")}\` (no such file or folder)`, code: "PC600" });
     // A recording with bytes that are not UTF-8 names its line.
     const latin = join(dir, "latin1.jsonl");
     writeFileSync(latin, Buffer.from('{"session":"s\xff","tool":"kb.search","args":{"query":"q"}}\n', "latin1"));
     const notUtf8 = await cli(["diff", OLD, NEW, "--replay", latin]);
     expect(notUtf8.code).toBe(2);
-    expect(notUtf8.stdout).toContain("latin1.jsonl:1: the line is not valid UTF-8");
+    expect(notUtf8.stdout).toContain("latin1.jsonl:1: error[PC601]: the line is not valid UTF-8");
     mkdirSync(join(dir, "no-recordings"), { recursive: true });
     const noRecordings = await cli(["diff", OLD, NEW, "--replay", join(dir, "no-recordings"), "--json"]);
     expect(noRecordings.code).toBe(2);
-    expect(JSON.parse(noRecordings.stdout)).toEqual({ ok: false, reason: `recordings not found or not readable: \`${join(dir, "no-recordings")}\` (a folder without .jsonl or .ndjson files)` });
+    expect(JSON.parse(noRecordings.stdout)).toEqual({ ok: false, reason: `recordings not found or not readable: \`${join(dir, "no-recordings")}\` (a folder without .jsonl or .ndjson files)`, code: "PC600" });
     const noPolicy = await cli(["diff", join(dir, "nope.policy"), NEW, "--replay", CALLS]);
     expect(noPolicy.code).toBe(2);
     const badBundle = join(dir, "bad.json");
     writeFileSync(badBundle, "{not json");
     const bundle = await cli(["diff", badBundle, NEW, "--replay", CALLS]);
     expect(bundle.code).toBe(2);
-    expect(bundle.stderr).toContain("`: not JSON at ");
+    expect(bundle.stderr).toContain("bad.json: error[PC700]: OLD: not JSON at ");
     const badLine = join(dir, "bad.jsonl");
     writeFileSync(badLine, '{"session":"s","agent":{"team":"x"},"tool":"kb.search","args":{"query":"q"}}\n[]\n');
     const line = await cli(["diff", OLD, NEW, "--replay", badLine]);
     expect(line.code).toBe(2);
-    expect(line.stdout).toMatch(/bad\.jsonl:2: a recording line must be a JSON object/);
+    expect(line.stdout).toMatch(/bad\.jsonl:2: error\[PC602\]: a recording line must be a JSON object/);
     for (const result of [noReplay, missing, noPolicy, bundle, line]) expectNoStackTrace(result);
   });
 });

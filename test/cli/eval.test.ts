@@ -392,7 +392,7 @@ describe("policyc eval", () => {
   it("a signed bundle with --public-key (exit 0); unsigned or signed by another key (exit 2)", async () => {
     expect(await evaluate(["--bundle", "signed.json", "--public-key", "public.pem", "--request", "lookup.json"])).toMatchObject({ code: 0, stdout: LOOKUP_GOLDEN });
     const unsigned = await evaluate(["--bundle", "bundle.json", "--public-key", "public.pem", "--request", "lookup.json"]);
-    expect(unsigned).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `bundle.json`: the bundle is not signed, but a public key was given: refusing to load it\n" });
+    expect(unsigned).toEqual({ code: 2, stdout: "", stderr: "bundle.json: error[PC703]: the bundle is not signed, but a public key was given: refusing to load it\n" });
     const wrong = await evaluate(["--bundle", "signed.json", "--public-key", "other.pem", "--request", "lookup.json"]);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/signature/);
@@ -414,7 +414,7 @@ describe("policyc eval", () => {
     ];
     for (const [bundle, why] of cases) {
       expect(read(bundle)).not.toBe(signed);
-      expect(await evaluate(["--bundle", bundle, "--public-key", "public.pem", "--request", "count-request.json"])).toEqual({ code: 2, stdout: "", stderr: `policyc eval: \`${bundle}\`: the bundle's content does not match its hash: ${why}\n` });
+      expect(await evaluate(["--bundle", bundle, "--public-key", "public.pem", "--request", "count-request.json"])).toEqual({ code: 2, stdout: "", stderr: `${bundle}: error[PC702]: the bundle's content does not match its hash: ${why}\n` });
     }
   });
 
@@ -438,21 +438,22 @@ describe("policyc eval", () => {
       }
     }
     const forged = await evaluate(["--bundle", "forged.json", "--public-key", "public.pem", "--request", "lookup.json"]);
-    expect(forged).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `forged.json`: the bundle's signature does not match the given public key: refusing to load it\n" });
+    expect(forged).toEqual({ code: 2, stdout: "", stderr: "forged.json: error[PC703]: the bundle's signature does not match the given public key: refusing to load it\n" });
   });
 
   it("reads the key file as PEM or DER; an empty, unreadable or non-Ed25519 key file exits 2 naming the file", async () => {
     expect(await evaluate(["--bundle", "signed.json", "--public-key", "public.der", "--request", "lookup.json"])).toMatchObject({ code: 0, stdout: LOOKUP_GOLDEN });
     expect(await evaluate(["--bundle", "forged.json", "--public-key", "public.der", "--request", "lookup.json"])).toMatchObject({ code: 2, stdout: "" });
     const cases: [string, string][] = [
-      ["empty.pem", "policyc eval: `empty.pem`: the public key is empty\n"],
-      ["rsa.pem", "policyc eval: `rsa.pem`: the public key is an RSA key, not Ed25519: bundles are signed with Ed25519\n"],
-      [".", "policyc eval: cannot read public key `.`: it is a folder\n"],
+      // An empty file is PC700, as an empty bundle file is (review F4).
+      ["empty.pem", "empty.pem: error[PC700]: the public key file is empty\n"],
+      ["rsa.pem", "rsa.pem: error[PC704]: the public key is an RSA key, not Ed25519: bundles are signed with Ed25519\n"],
+      [".", ".: error[PC700]: cannot read public key `.`: it is a folder\n"],
     ];
     for (const [key, stderr] of cases) expect(await evaluate(["--bundle", "signed.json", "--public-key", key, "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr });
     const garbage = await evaluate(["--bundle", "signed.json", "--public-key", "broken.json", "--request", "lookup.json"]);
     expect(garbage.code).toBe(2);
-    expect(garbage.stderr).toBe("policyc eval: `broken.json` holds no JSON Web Key (expected an Ed25519 public key: a PEM, DER or JSON Web Key file)\n");
+    expect(garbage.stderr).toBe("broken.json: error[PC704]: `broken.json` holds no JSON Web Key (expected an Ed25519 public key: a PEM, DER or JSON Web Key file)\n");
     expectNoStackTrace(garbage);
   });
 
@@ -471,7 +472,7 @@ describe("policyc eval", () => {
     ];
     for (const [key, message] of cases) {
       const result = await evaluate(["--bundle", "signed.json", "--public-key", key, "--request", "lookup.json"]);
-      expect(result).toEqual({ code: 2, stdout: "", stderr: `policyc eval: ${message}\n` });
+      expect(result).toEqual({ code: 2, stdout: "", stderr: `${key}: error[PC704]: ${message.startsWith(`\`${key}\`: `) ? message.slice(key.length + 4) : message}\n` });
       expect(result.stderr).not.toMatch(/error:0|KeyObject|JSON\.parse|createPublicKey|must be of type/);
     }
     // The library keeps its own terms: its callers hand it values, not files.
@@ -484,11 +485,11 @@ describe("policyc eval", () => {
     write("one.jwks", JSON.stringify({ keys: [{ ...jwk, kid: "2026-11" }] }));
     write("two.jwks", JSON.stringify({ keys: [other, jwk] }));
     expect(await evaluate(["--bundle", "signed.json", "--public-key", "one.jwks", "--request", "lookup.json"])).toMatchObject({ code: 0, stdout: LOOKUP_GOLDEN });
-    expect(await evaluate(["--bundle", "signed.json", "--public-key", "two.jwks", "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `two.jwks`: it is a JSON Web Key Set of 2 keys, and one key is read: give the one key whose private key signs the bundles you load\n" });
+    expect(await evaluate(["--bundle", "signed.json", "--public-key", "two.jwks", "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr: "two.jwks: error[PC704]: it is a JSON Web Key Set of 2 keys, and one key is read: give the one key whose private key signs the bundles you load\n" });
     // As `openssl ecparam -genkey` writes it: its parameters, then its key.
     const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "sec1", format: "pem" }) as string;
     write("ec.pem", `-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n${ec}`);
-    expect(await evaluate(["--bundle", "signed.json", "--public-key", "ec.pem", "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `ec.pem`: the public key is an EC key, not Ed25519: bundles are signed with Ed25519\n" });
+    expect(await evaluate(["--bundle", "signed.json", "--public-key", "ec.pem", "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr: "ec.pem: error[PC704]: the public key is an EC key, not Ed25519: bundles are signed with Ed25519\n" });
   });
 
   it("--public-key takes a private key, PEM or a JSON Web Key with its `d`, for its public half, as docs/cli.md says (and the library does)", async () => {
@@ -521,7 +522,7 @@ describe("policyc eval", () => {
   it("a bundle whose code does not load (edited and re-hashed) exits 2 with a message, not an internal error", async () => {
     const result = await evaluate(["--bundle", "bad-code.json", "--request", "lookup.json"]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^policyc eval: `bad-code\.json`: the bundle's code does not load: Unexpected identifier/);
+    expect(result.stderr).toMatch(/^bad-code\.json: error\[PC705\]: the bundle's code does not load: Unexpected identifier/);
     expectNoStackTrace(result);
   });
 
@@ -779,7 +780,7 @@ describe("policyc eval", () => {
   });
 
   it.skipIf(!existsSync("/dev/zero"))("an endless request (/dev/zero) is refused at 64 MB, not read until memory runs out (exit 2)", async () => {
-    expect(await evaluate(["decls.policy", "support.policy", "--request", "/dev/zero"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: cannot read request `/dev/zero`: it is larger than 64 MB\n" });
+    expect(await evaluate(["decls.policy", "support.policy", "--request", "/dev/zero"])).toEqual({ code: 2, stdout: "", stderr: "/dev/zero: error[PC600]: cannot read request `/dev/zero`: it is larger than 64 MB\n" });
   });
 
   it.skipIf(!existsSync("/usr/bin/time"))("a bundle file over 512 MB is refused from its size, before any of it is read (exit 2) (audit s19 F9)", () => {
@@ -790,7 +791,7 @@ describe("policyc eval", () => {
     try {
       const run = spawnSync("/usr/bin/time", ["-f", "maxrss=%M", process.execPath, BIN, "eval", "--bundle", big, "--request", join(dir, "lookup.json")], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
       expect(run.status).toBe(2);
-      expect(run.stderr).toContain(`policyc eval: cannot read bundle \`${big}\`: it is larger than 512 MB\n`);
+      expect(run.stderr).toContain(`${big}: error[PC700]: cannot read bundle \`${big}\`: it is larger than 512 MB\n`);
       // Read up to the limit, it took 512 MB of memory and seconds; refused from its size, what Node starts with.
       expect(Number(/maxrss=(\d+)/.exec(run.stderr)?.[1]) / 1024).toBeLessThan(256);
     } finally {
@@ -824,7 +825,7 @@ describe("policyc eval", () => {
     const sample = join(ROOT, "samples", "customer-support");
     for (const [from, reason] of [[tmpdir(), "it is a folder"], ...(existsSync("/dev/zero") ? [["/dev/zero", "it is larger than 64 MB"]] : [])] as const) {
       const run = spawnSync("sh", ["-c", `exec "$NODE" "$BIN_PATH" eval "$SAMPLE" --request - < "$FROM"`], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1", NODE: process.execPath, BIN_PATH: BIN, SAMPLE: sample, FROM: from } });
-      expect({ code: run.status, stderr: run.stderr }).toEqual({ code: 2, stderr: `policyc eval: cannot read the request on standard input: ${reason}\n` });
+      expect({ code: run.status, stderr: run.stderr }).toEqual({ code: 2, stderr: `standard input: error[PC600]: cannot read the request on standard input: ${reason}\n` });
     }
   });
 
@@ -852,22 +853,22 @@ describe("policyc eval", () => {
     ];
     for (const [text, said] of cases) {
       write("not-json.json", text);
-      expect(await evaluate(["decls.policy", "support.policy", "--request", "not-json.json"]), text).toEqual({ code: 2, stdout: "", stderr: `policyc eval: \`not-json.json\`: ${said}\n` });
+      expect(await evaluate(["decls.policy", "support.policy", "--request", "not-json.json"]), text).toEqual({ code: 2, stdout: "", stderr: `not-json.json: error[PC601]: ${said}\n` });
     }
   });
 
   it("a request nested 100,000 deep is said as any other that is not JSON, not as an internal error (audit r1 F1)", async () => {
     write("deep.json", "[".repeat(100_000));
-    expect(await evaluate(["decls.policy", "support.policy", "--request", "deep.json"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `deep.json`: not JSON at column 100001: the line ends before its JSON value does\n" });
+    expect(await evaluate(["decls.policy", "support.policy", "--request", "deep.json"])).toEqual({ code: 2, stdout: "", stderr: "deep.json: error[PC601]: not JSON at column 100001: the line ends before its JSON value does\n" });
     write("deep-closed.json", `${"[".repeat(100_000)}x${"]".repeat(100_000)}`);
-    expect((await evaluate(["decls.policy", "support.policy", "--request", "deep-closed.json"])).stderr).toBe("policyc eval: `deep-closed.json`: not JSON at column 100001: unexpected `x`\n");
+    expect((await evaluate(["decls.policy", "support.policy", "--request", "deep-closed.json"])).stderr).toBe("deep-closed.json: error[PC601]: not JSON at column 100001: unexpected `x`\n");
   });
 
   it("a tampered bundle exits 2 with a message naming the hash", async () => {
     const result = await evaluate(["--bundle", "tampered.json", "--request", "lookup.json"]);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
-    expect(result.stderr).toMatch(/^policyc eval: `tampered\.json`: the bundle's content does not match its hash \(manifest says sha256:[0-9a-f]{64}, content is sha256:[0-9a-f]{64}\): it was changed after it was built, or rewritten with its keys in another order \(as `jq -S` or a database's JSON column does\), which the hash covers: ship the bundle file byte for byte\n$/);
+    expect(result.stderr).toMatch(/^tampered\.json: error\[PC702\]: the bundle's content does not match its hash \(manifest says sha256:[0-9a-f]{64}, content is sha256:[0-9a-f]{64}\): it was changed after it was built, or rewritten with its keys in another order \(as `jq -S` or a database's JSON column does\), which the hash covers: ship the bundle file byte for byte\n$/);
     expectNoStackTrace(result);
     const invalid = await evaluate(["--bundle", "not-a-bundle.json", "--request", "lookup.json"]);
     expect(invalid.code).toBe(2);
@@ -875,22 +876,22 @@ describe("policyc eval", () => {
   });
 
   it("a bundle file holding a JSON string, a number or a list is not a bundle (exit 2), without the library's advice to parse its text (audit s19 F7)", async () => {
-    expect(await evaluate(["--bundle", "string.json", "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `string.json`: not a valid policyc bundle: the bundle must be an object, and the file holds a JSON string\n" });
+    expect(await evaluate(["--bundle", "string.json", "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr: "string.json: error[PC701]: not a valid policyc bundle: the bundle must be an object, and the file holds a JSON string\n" });
     write("number-bundle.json", "42\n");
-    expect(await evaluate(["--bundle", "number-bundle.json", "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `number-bundle.json`: not a valid policyc bundle: the bundle must be an object\n" });
+    expect(await evaluate(["--bundle", "number-bundle.json", "--request", "lookup.json"])).toEqual({ code: 2, stdout: "", stderr: "number-bundle.json: error[PC701]: not a valid policyc bundle: the bundle must be an object\n" });
   });
 
   it.each([
-    [["decls.policy", "support.policy", "--request", "broken.json"], /`broken\.json`: not JSON at column 2: .*$/m],
-    [["decls.policy", "support.policy", "--request", "pretty-broken.json"], /`pretty-broken\.json`: not JSON at line 4, column 25: .*$/m],
-    [["decls.policy", "support.policy", "--request", "broken.jsonl"], /`broken\.jsonl`: line 2 is not JSON/],
+    [["decls.policy", "support.policy", "--request", "broken.json"], /^broken\.json: error\[PC(601|700)\]: not JSON at column 2: .*$/m],
+    [["decls.policy", "support.policy", "--request", "pretty-broken.json"], /^pretty-broken\.json: error\[PC(601|700)\]: not JSON at line 4, column 25: .*$/m],
+    [["decls.policy", "support.policy", "--request", "broken.jsonl"], /^broken\.jsonl: error\[PC601\]: line 2 is not JSON/],
     [["decls.policy", "support.policy", "--request", "missing.json"], /cannot read request `missing\.json`/],
-    [["decls.policy", "support.policy", "--request", "-"], /standard input: the request is empty/],
+    [["decls.policy", "support.policy", "--request", "-"], /standard input: error\[PC602\]: the request is empty/],
     [["decls.policy", "support.policy"], /--request FILE/],
     [["--request", "lookup.json"], /policy paths or --bundle/],
     [["--bundle", "missing-bundle.json", "--request", "lookup.json"], /cannot read bundle `missing-bundle\.json`/],
-    [["--bundle", "broken.json", "--request", "lookup.json"], /`broken\.json`: not JSON at column 2: .*$/m],
-    [["--bundle", "pretty-broken.json", "--request", "lookup.json"], /`pretty-broken\.json`: not JSON at line 4, column 25: .*$/m],
+    [["--bundle", "broken.json", "--request", "lookup.json"], /^broken\.json: error\[PC(601|700)\]: not JSON at column 2: .*$/m],
+    [["--bundle", "pretty-broken.json", "--request", "lookup.json"], /^pretty-broken\.json: error\[PC(601|700)\]: not JSON at line 4, column 25: .*$/m],
   ])("bad usage or unreadable input exits 2: %j", async (args, message) => {
     const result = await evaluate(args, "");
     expect(result.code).toBe(2);
@@ -973,9 +974,26 @@ describe("requests and bundles as Windows tools save them", () => {
     writeFileSync(join(dir, "latin1.jsonl"), latin1);
     const message = "line 2 is not valid UTF-8 (saved in another encoding, such as Windows-1252?): save the request as UTF-8\n";
     const fromFile = await evaluate(["decls.policy", "support.policy", "--request", "latin1.jsonl"]);
-    expect(fromFile).toEqual({ code: 2, stdout: "", stderr: `policyc eval: \`latin1.jsonl\`: ${message}` });
+    expect(fromFile).toEqual({ code: 2, stdout: "", stderr: `latin1.jsonl: error[PC601]: ${message}` });
     const fromStdin = await cli(["eval", "decls.policy", "support.policy", "--request", "-"], { cwd: dir, stdin: latin1 });
-    expect(fromStdin).toEqual({ code: 2, stdout: "", stderr: `policyc eval: standard input: ${message}` });
+    expect(fromStdin).toEqual({ code: 2, stdout: "", stderr: `standard input: error[PC601]: ${message}` });
+  });
+
+  it("a refused bundle or request is named with its control characters escaped, as a diagnostic's path is: no line of its own, no colour (review F7)", async () => {
+    write("e\u001b[31mvil.json", "[1]\n");
+    write("new\n::error::line.json", "");
+    const bundle = await evaluate(["--bundle", "e\u001b[31mvil.json", "--request", "lookup.json"]);
+    expect(bundle.code).toBe(2);
+    expect(bundle.stderr).toMatch(/^e\\u001b\[31mvil\.json: error\[PC70\d\]: /);
+    const request = await evaluate(["decls.policy", "support.policy", "--request", "new\n::error::line.json"]);
+    expect(request.code).toBe(2);
+    expect(request.stderr).toMatch(/^new\\u000a::error::line\.json: error\[PC602\]: /);
+    expect(request.stderr).not.toMatch(/^::error/m);
+  });
+
+  it("a binary request file is PC600, worded as a binary recording is (a NUL byte before any request), not PC601", async () => {
+    writeFileSync(join(dir, "binary.json"), Buffer.from([0, 1, 2, 3, ...Buffer.from("binary"), 0, 0]));
+    expect(await evaluate(["decls.policy", "support.policy", "--request", "binary.json"])).toEqual({ code: 2, stdout: "", stderr: "binary.json: error[PC600]: it looks like a binary file (it contains a NUL byte at offset 0), not JSON: a request is UTF-8 JSON\n" });
   });
 
   it("a UTF-16 request or bundle exits 2 saying to save it as UTF-8; a bundle with a byte order mark is read", async () => {
@@ -983,11 +1001,11 @@ describe("requests and bundles as Windows tools save them", () => {
     writeFileSync(join(dir, "utf16-no-bom.json"), Buffer.from(JSON.stringify(LOOKUP), "utf16le"));
     for (const file of ["utf16.json", "utf16-no-bom.json"]) {
       const result = await evaluate(["decls.policy", "support.policy", "--request", file]);
-      expect(result).toEqual({ code: 2, stdout: "", stderr: `policyc eval: \`${file}\`: it is UTF-16 text, and a request is UTF-8 JSON: ${SAVE_AS_UTF8}\n` });
+      expect(result).toEqual({ code: 2, stdout: "", stderr: `${file}: error[PC600]: it is UTF-16 text, and a request is UTF-8 JSON: ${SAVE_AS_UTF8}\n` });
     }
     writeFileSync(join(dir, "utf16-bundle.json"), utf16(read("bundle.json")));
     const bundle = await evaluate(["--bundle", "utf16-bundle.json", "--request", "lookup.json"]);
-    expect(bundle).toEqual({ code: 2, stdout: "", stderr: `policyc eval: \`utf16-bundle.json\`: it is UTF-16 text, and a bundle is UTF-8 JSON: ${SAVE_AS_UTF8}\n` });
+    expect(bundle).toEqual({ code: 2, stdout: "", stderr: `utf16-bundle.json: error[PC700]: it is UTF-16 text, and a bundle is UTF-8 JSON: ${SAVE_AS_UTF8}\n` });
     // Named as Windows tools name files: still a bundle, not policy source.
     write("B.JSON", read("bundle.json"));
     expect(await evaluate(["B.JSON", "--request", "lookup.json"])).toEqual({ code: 0, stdout: LOOKUP_GOLDEN, stderr: "" });

@@ -35,7 +35,7 @@ describe("expectations that would check nothing", () => {
       const file = write(`reason-${key}.jsonl`, KB("s", "2026-01-05T09:00:00Z", `,"decision":"allow","rules":["kb-for-support"],"${key}":"a reason the policy never gives"`) + "\n");
       const result = await cli(["test", POLICY, "--replay", file]);
       expect(result.code).toBe(2);
-      expect(result.stdout).toContain(`${file}:1: \`${key}\` looks like a misspelled \`reason\``);
+      expect(result.stdout).toContain(`${file}:1: error[PC602]: \`${key}\` looks like a misspelled \`reason\``);
     }
   });
 
@@ -43,12 +43,12 @@ describe("expectations that would check nothing", () => {
     const file = write("no-decision.jsonl", [KB("s", "2026-01-05T09:00:00Z", ',"rules":["no-such-rule"]'), KB("s", "2026-01-05T09:00:01Z", ',"reason":"not what the policy says"'), KB("s", "2026-01-05T09:00:02Z", ',"decision":"allow"')].join("\n") + "\n");
     const result = await cli(["test", POLICY, "--replay", file]);
     expect(result.code).toBe(2);
-    expect(result.stdout).toContain(`${file}:1: the line has \`rules\` but no \`decision\`, so nothing on it would be checked: add the expected \`"decision"\` ("allow", "ask" or "deny")`);
-    expect(result.stdout).toContain(`${file}:2: the line has \`reason\` but no \`decision\``);
+    expect(result.stdout).toContain(`${file}:1: error[PC602]: the line has \`rules\` but no \`decision\`, so nothing on it would be checked: add the expected \`"decision"\` ("allow", "ask" or "deny")`);
+    expect(result.stdout).toContain(`${file}:2: error[PC602]: the line has \`reason\` but no \`decision\``);
     expect(result.stdout).toContain("1 passed, 0 failed");
     // A misspelled `decision` beside `rules` is named as the misspelling.
     const typo = write("decison.jsonl", KB("s", "2026-01-05T09:00:00Z", ',"decison":"allow","rules":["kb-for-support"]') + "\n");
-    expect((await cli(["test", POLICY, "--replay", typo])).stdout).toContain(`${typo}:1: \`decison\` looks like a misspelled \`decision\``);
+    expect((await cli(["test", POLICY, "--replay", typo])).stdout).toContain(`${typo}:1: error[PC602]: \`decison\` looks like a misspelled \`decision\``);
   });
 });
 
@@ -123,15 +123,15 @@ describe("what to write instead", () => {
     const file = write("forms.jsonl", [KB("s", "2026-01-05T09:00:00Z", ',"decision":"Allow"'), epoch("1767603600"), '{"session":42,' + AGENT + ',"tool":"kb.search","args":{"query":"q"}}', epoch("1767603600123"), epoch("-5"), epoch("true"), epoch("30")].join("\n") + "\n");
     const result = await cli(["test", POLICY, "--replay", file]);
     expect(result.code).toBe(2);
-    expect(result.stdout).toContain(`${file}:1: \`decision\` must be one of "allow", "ask", "deny": did you mean "allow"?`);
+    expect(result.stdout).toContain(`${file}:1: error[PC602]: \`decision\` must be one of "allow", "ask", "deny": did you mean "allow"?`);
     // An epoch number's unit is told by its magnitude (Java's toEpochMilli() writes milliseconds); still refused.
-    expect(result.stdout).toContain(`${file}:2: \`time\` must be an RFC 3339 time in a string, not a number (read as epoch seconds, it would be "2026-01-05T09:00:00Z")\n`);
-    expect(result.stdout).toContain(`${file}:3: \`session\` must be a string: write it in quotes, "42"`);
-    expect(result.stdout).toContain(`${file}:4: \`time\` must be an RFC 3339 time in a string, not a number (read as epoch milliseconds, it would be "2026-01-05T09:00:00.123Z")\n`);
-    expect(result.stdout).toContain(`${file}:5: \`time\` must be an RFC 3339 time in a string, such as "2026-11-30T09:15:00Z" (a number is not read as a time)\n`);
-    expect(result.stdout).toContain(`${file}:6: \`time\` must be an RFC 3339 time in a string, such as "2026-11-30T09:15:00Z"\n`);
+    expect(result.stdout).toContain(`${file}:2: error[PC602]: \`time\` must be an RFC 3339 time in a string, not a number (read as epoch seconds, it would be "2026-01-05T09:00:00Z")\n`);
+    expect(result.stdout).toContain(`${file}:3: error[PC602]: \`session\` must be a string: write it in quotes, "42"`);
+    expect(result.stdout).toContain(`${file}:4: error[PC602]: \`time\` must be an RFC 3339 time in a string, not a number (read as epoch milliseconds, it would be "2026-01-05T09:00:00.123Z")\n`);
+    expect(result.stdout).toContain(`${file}:5: error[PC602]: \`time\` must be an RFC 3339 time in a string, such as "2026-11-30T09:15:00Z" (a number is not read as a time)\n`);
+    expect(result.stdout).toContain(`${file}:6: error[PC602]: \`time\` must be an RFC 3339 time in a string, such as "2026-11-30T09:15:00Z"\n`);
     // A small number (a count or a duration, more likely) is not shown as a time in 1970.
-    expect(result.stdout).toContain(`${file}:7: \`time\` must be an RFC 3339 time in a string, such as "2026-11-30T09:15:00Z" (a number is not read as a time)\n`);
+    expect(result.stdout).toContain(`${file}:7: error[PC602]: \`time\` must be an RFC 3339 time in a string, such as "2026-11-30T09:15:00Z" (a number is not read as a time)\n`);
   });
 
   it("lines that are not JSON say what they look like: a comment, a piece of a pretty-printed object, a trailing comma", async () => {
@@ -140,33 +140,33 @@ describe("what to write instead", () => {
     const result = await cli(["test", POLICY, "--replay", file]);
     expect(result.code).toBe(2);
     const several = "(part of an object written over several lines? A recording holds each request on one line: `jq -c . requests.json` writes them so)";
-    for (const n of [1, 2, 7]) expect(result.stdout).toMatch(new RegExp(`:${n}: not JSON at .*${several.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}`));
-    for (const n of [3, 4]) expect(result.stdout).toMatch(new RegExp(`:${n}: not JSON at .*\\(JSON Lines has no comments: remove the line\\)`));
-    expect(result.stdout).toMatch(/:5: not JSON at .*\(a comma before `\}` or `\]` is not JSON: remove it\)/);
-    expect(result.stdout).toMatch(/:6: not JSON at column 1: unexpected `nonsense`$/m);
+    for (const n of [1, 2, 7]) expect(result.stdout).toMatch(new RegExp(`:${n}: error\\[PC601\\]: not JSON at .*${several.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}`));
+    for (const n of [3, 4]) expect(result.stdout).toMatch(new RegExp(`:${n}: error\\[PC601\\]: not JSON at .*\\(JSON Lines has no comments: remove the line\\)`));
+    expect(result.stdout).toMatch(/:5: error\[PC601\]: not JSON at .*\(a comma before `\}` or `\]` is not JSON: remove it\)/);
+    expect(result.stdout).toMatch(/:6: error\[PC601\]: not JSON at column 1: unexpected `nonsense`$/m);
   });
 
   it("a requests.json given as a recording is one error that says how to write JSON Lines: pretty-printed, or an array on one line", async () => {
     const pretty = write("requests.jsonl", JSON.stringify([{ session: "s", tool: "kb.search", args: { query: "q" } }, { session: "t", tool: "kb.search" }], null, 2) + "\n");
     const result = await cli(["test", POLICY, "--replay", pretty]);
     expect(result.code).toBe(2);
-    expect(result.stdout.match(/^error: /gm)).toHaveLength(1);
-    expect(result.stdout).toContain(`error: ${pretty}: it is one JSON document written over several lines, not JSON Lines: a recording holds each request on a line of its own (\`jq -c '.[]' requests.json\` writes an array of requests so, \`jq -c . requests.json\` a single one)`);
+    expect(result.stdout.match(/^.*?: error\[PC6\d\d\]: /gm)).toHaveLength(1);
+    expect(result.stdout).toContain(`${pretty}: error[PC601]: it is one JSON document written over several lines, not JSON Lines: a recording holds each request on a line of its own (\`jq -c '.[]' requests.json\` writes an array of requests so, \`jq -c . requests.json\` a single one)`);
     const oneLine = write("array.jsonl", JSON.stringify([{ session: "s", tool: "kb.search" }]) + "\n");
-    expect((await cli(["test", POLICY, "--replay", oneLine])).stdout).toContain(`${oneLine}:1: a recording line must be a JSON object, not an array (a list of requests? A recording holds each request on a line of its own: \`jq -c '.[]' requests.json\` writes them so)`);
+    expect((await cli(["test", POLICY, "--replay", oneLine])).stdout).toContain(`${oneLine}:1: error[PC602]: a recording line must be a JSON object, not an array (a list of requests? A recording holds each request on a line of its own: \`jq -c '.[]' requests.json\` writes them so)`);
     // A good line before the object: the object is one error that names its lines, not the file's.
     const mixed = write("mixed-pieces.jsonl", KB("s", "2026-01-05T09:00:00Z", ',"decision":"allow"') + "\n{\n  \"session\": \"t\"\n}\n");
     const mixedResult = await cli(["test", POLICY, "--replay", mixed]);
     expect(mixedResult.code).toBe(2);
-    expect(mixedResult.stdout.match(/^error: /gm)).toHaveLength(1);
-    expect(mixedResult.stdout).toContain(`error: ${mixed}:2: lines 2–4 are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines parse as a JSON object`);
+    expect(mixedResult.stdout.match(/^.*?: error\[PC6\d\d\]: /gm)).toHaveLength(1);
+    expect(mixedResult.stdout).toContain(`${mixed}:2: error[PC601]: lines 2–4 are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines parse as a JSON object`);
   });
 
   it("a tool one letter off gets a did-you-mean", async () => {
     const file = write("typo.jsonl", `{"time":"2026-01-05T09:00:00Z","session":"s",${AGENT},"tool":"kb.serch","args":{"query":"q"},"decision":"deny","rules":[]}\n`);
     const result = await cli(["test", POLICY, "--replay", file]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain(`${file}:1: unknown tool \`kb.serch\` (did you mean \`kb.search\`?): the policy set declares no such tool`);
+    expect(result.stdout).toContain(`${file}:1: error[PC603]: unknown tool \`kb.serch\` (did you mean \`kb.search\`?): the policy set declares no such tool`);
   });
 
   it("a UTF-16 recording (Windows PowerShell's `>`) is one error that says to save it as UTF-8, with or without a byte order mark", async () => {
@@ -179,8 +179,8 @@ describe("what to write instead", () => {
       const file = write(`utf16-${name}.jsonl`, bytes);
       const result = await cli(["test", POLICY, "--replay", file]);
       expect(result.code, name).toBe(2);
-      expect(result.stdout, name).toContain(`error: ${file}: it is UTF-16 text, and a recording is UTF-8 JSON Lines: save it as UTF-8 (PowerShell: \`Out-File -Encoding utf8\`, or \`Set-Content -Encoding utf8\`)`);
-      expect(result.stdout.match(/^error: /gm), name).toHaveLength(1);
+      expect(result.stdout, name).toContain(`${file}: error[PC600]: it is UTF-16 text, and a recording is UTF-8 JSON Lines: save it as UTF-8 (PowerShell: \`Out-File -Encoding utf8\`, or \`Set-Content -Encoding utf8\`)`);
+      expect(result.stdout.match(/^.*?: error\[PC6\d\d\]: /gm), name).toHaveLength(1);
     }
   });
 
@@ -188,12 +188,12 @@ describe("what to write instead", () => {
     const noise = Buffer.alloc(200_000);
     for (let i = 0; i < noise.length; i++) noise[i] = (i * 7919 + (i >> 3)) & 0xff;
     const file = write("binary.jsonl", noise);
-    const said = `error: ${file}: it looks like a binary file (it contains a NUL byte at offset 0), not JSON Lines: a recording is UTF-8 text, one JSON object a line`;
+    const said = `${file}: error[PC600]: it looks like a binary file (it contains a NUL byte at offset 0), not JSON Lines: a recording is UTF-8 text, one JSON object a line`;
     for (const args of [["test", POLICY, "--replay", file], ["test", POLICY, "--replay", file, "--jobs", "2"], ["diff", POLICY, POLICY, "--replay", file]]) {
       const result = await cli(args);
       expect(result.code, args.join(" ")).toBe(2);
       expect(result.stdout, args.join(" ")).toContain(said);
-      expect(result.stdout.match(/^error: /gm), args.join(" ")).toHaveLength(1);
+      expect(result.stdout.match(/^.*?: error\[PC6\d\d\]: /gm), args.join(" ")).toHaveLength(1);
     }
   });
 
@@ -207,15 +207,15 @@ describe("what to write instead", () => {
         const result = await cli([verb!, ...args]);
         expect(result.code, args.join(" ")).toBe(2);
         const gunzip = name.endsWith(".gz") ? "`gunzip` it, or " : "";
-        expect(result.stdout, args.join(" ")).toContain(`error: ${file}: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON Lines: ${gunzip}decompress it into standard input: \`zcat < ${word} | policyc ${verb} … --replay -\``);
-        expect(result.stdout.match(/^error: /gm), args.join(" ")).toHaveLength(1);
+        expect(result.stdout, args.join(" ")).toContain(`${file}: error[PC600]: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON Lines: ${gunzip}decompress it into standard input: \`zcat < ${word} | policyc ${verb} … --replay -\``);
+        expect(result.stdout.match(/^.*?: error\[PC6\d\d\]: /gm), args.join(" ")).toHaveLength(1);
       }
     }
     // From standard input: decompressed before it is piped, not "replayed from standard input" again.
     for (const verb of [["test", POLICY], ["diff", POLICY, POLICY]]) {
       const piped = bin([...verb, "--replay", "-"], { stdin: compressed });
       expect(piped.code, verb[0]).toBe(2);
-      expect(piped.stdout, verb[0]).toContain(`error: standard input: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON Lines: decompress it before piping it: \`zcat < FILE.gz | policyc ${verb[0]} … --replay -\``);
+      expect(piped.stdout, verb[0]).toContain(`standard input: error[PC600]: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON Lines: decompress it before piping it: \`zcat < FILE.gz | policyc ${verb[0]} … --replay -\``);
     }
   });
 
@@ -223,17 +223,17 @@ describe("what to write instead", () => {
     const request = write("request.json.gz", gzipSync(KB("s", "2026-01-05T09:00:00Z", "")));
     const named = await cli(["eval", POLICY, "--request", request]);
     expect(named.code).toBe(2);
-    expect(named.stderr).toBe(`policyc eval: \`${request}\`: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON: \`gunzip\` it, or decompress it into standard input: \`zcat < ${request} | policyc eval … --request -\`\n`);
+    expect(named.stderr).toBe(`${request}: error[PC600]: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON: \`gunzip\` it, or decompress it into standard input: \`zcat < ${request} | policyc eval … --request -\`\n`);
     const piped = await cli(["eval", POLICY, "--request", "-"], { stdin: readFileSync(request) });
-    expect(piped.stderr).toBe("policyc eval: standard input: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON: decompress it before piping it: `zcat < FILE.gz | policyc eval … --request -`\n");
+    expect(piped.stderr).toBe("standard input: error[PC600]: it is gzip-compressed (it starts with the bytes 1f 8b), not JSON: decompress it before piping it: `zcat < FILE.gz | policyc eval … --request -`\n");
     // A folder search takes .jsonl and .ndjson files: rotated logs beside none of them are why it found none.
     const folder = join(dir, "rotated");
     write("rotated/app.jsonl.gz", gzipSync("{}\n"));
     const one = await cli(["test", POLICY, "--replay", folder]);
     expect(one.code).toBe(2);
-    expect(one.stderr).toContain(`\`${folder}\` (a folder without .jsonl or .ndjson files: it holds a gzip-compressed one, which is not read: \`gunzip\` it, or \`zcat\` it into --replay -)`);
+    expect(one.stderr).toContain(`${folder}: error[PC600]: a folder without .jsonl or .ndjson files: it holds a gzip-compressed one, which is not read: \`gunzip\` it, or \`zcat\` it into --replay -\n`);
     write("rotated/deeper/app.1.NDJSON.GZ", gzipSync("{}\n"));
-    expect((await cli(["test", POLICY, "--replay", folder])).stderr).toContain(`(a folder without .jsonl or .ndjson files: it holds 2 gzip-compressed ones, which are not read: \`gunzip\` them, or \`zcat\` them into --replay -)`);
+    expect((await cli(["test", POLICY, "--replay", folder])).stderr).toContain(`${folder}: error[PC600]: a folder without .jsonl or .ndjson files: it holds 2 gzip-compressed ones, which are not read: \`gunzip\` them, or \`zcat\` them into --replay -\n`);
   });
 
   const GOOD = KB("s", "2026-01-05T09:00:00Z", ',"decision":"allow","rules":["kb-for-support"]') + "\n";
@@ -249,20 +249,20 @@ describe("what to write instead", () => {
     for (const args of [["test", POLICY, "--replay", crashed], ["test", POLICY, "--replay", crashed, "--jobs", "2"]]) {
       const result = await cli(args);
       expect(result.code, args.join(" ")).toBe(2);
-      expect(result.stdout.match(/^error: /gm), args.join(" ")).toHaveLength(1);
-      expect(result.stdout).toContain(`error: ${crashed}:4: the line holds NUL bytes, which JSON text never does (binary data; a crash can leave zeros at the end of a log): the rest of the file is not read\n`);
+      expect(result.stdout.match(/^.*?: error\[PC6\d\d\]: /gm), args.join(" ")).toHaveLength(1);
+      expect(result.stdout).toContain(`${crashed}:4: error[PC601]: the line holds NUL bytes, which JSON text never does (binary data; a crash can leave zeros at the end of a log): the rest of the file is not read\n`);
       expect(result.stdout).toContain("3 lines replayed from 1 file; 1 error");
     }
     const diff = await cli(["diff", POLICY, POLICY, "--replay", crashed]);
     expect(diff.code).toBe(2);
-    expect(diff.stdout.match(/^error: /gm)).toHaveLength(1);
-    expect(diff.stdout).toContain(`${crashed}:4: the line holds NUL bytes`);
+    expect(diff.stdout.match(/^.*?: error\[PC6\d\d\]: /gm)).toHaveLength(1);
+    expect(diff.stdout).toContain(`${crashed}:4: error[PC601]: the line holds NUL bytes`);
     // Zeros in the middle of a line, after good lines: that line, and nothing after it.
     const late = write("late-binary.jsonl", GOOD + "ab\u0000c\n" + GOOD);
     const result = await cli(["test", POLICY, "--replay", late]);
     expect(result.code).toBe(2);
-    expect(result.stdout.match(/^error: /gm)).toHaveLength(1);
-    expect(result.stdout).toContain(`${late}:2: the line holds NUL bytes`);
+    expect(result.stdout.match(/^.*?: error\[PC6\d\d\]: /gm)).toHaveLength(1);
+    expect(result.stdout).toContain(`${late}:2: error[PC601]: the line holds NUL bytes`);
     expect(result.stdout).toContain("1 line replayed from 1 file; 1 error");
   });
 
@@ -270,18 +270,18 @@ describe("what to write instead", () => {
     const binary = write("random.jsonl", noiseWithoutNul(400_000));
     const whole = await cli(["test", POLICY, "--replay", binary]);
     expect(whole.code).toBe(2);
-    expect(whole.stdout.match(/^error: /gm)).toHaveLength(1);
-    expect(whole.stdout).toContain(`error: ${binary}: it looks like a binary file (line 1 and the ${BINARY_RUN_LINES - 1} after it are not UTF-8 JSON), not JSON Lines`);
+    expect(whole.stdout.match(/^.*?: error\[PC6\d\d\]: /gm)).toHaveLength(1);
+    expect(whole.stdout).toContain(`${binary}: error[PC600]: it looks like a binary file (line 1 and the ${BINARY_RUN_LINES - 1} after it are not UTF-8 JSON), not JSON Lines`);
     const tail = write("random-tail.jsonl", Buffer.concat([Buffer.from(GOOD + GOOD), noiseWithoutNul(400_000)]));
     const result = await cli(["test", POLICY, "--replay", tail]);
     expect(result.code).toBe(2);
-    expect(result.stdout.match(/^error: /gm)).toHaveLength(1);
-    expect(result.stdout).toContain(`error: ${tail}:3: this line and the ${BINARY_RUN_LINES - 1} after it are not UTF-8 JSON (binary data?): the rest of the file is not read\n`);
+    expect(result.stdout.match(/^.*?: error\[PC6\d\d\]: /gm)).toHaveLength(1);
+    expect(result.stdout).toContain(`${tail}:3: error[PC601]: this line and the ${BINARY_RUN_LINES - 1} after it are not UTF-8 JSON (binary data?): the rest of the file is not read\n`);
     expect(result.stdout).toContain("2 lines replayed from 1 file; 1 error");
     // Fewer in a row are each reported, and the lines after them replay.
     const few = write("few-bad.jsonl", Buffer.concat([Buffer.from(GOOD), noiseWithoutNul(3 * 80), Buffer.from(GOOD)]));
     const some = await cli(["test", POLICY, "--replay", few]);
-    expect(some.stdout.match(/^error: .*the line is not valid UTF-8/gm)).toHaveLength(3);
+    expect(some.stdout.match(/^.*?: error\[PC601\]: the line is not valid UTF-8/gm)).toHaveLength(3);
     expect(some.stdout).toContain("2 lines replayed from 1 file; 3 errors");
   });
 
@@ -296,7 +296,7 @@ describe("what to write instead", () => {
     for (const args of [["test", POLICY, "--replay", folder], ["diff", POLICY, POLICY, "--replay", folder]]) {
       const result = await cli(args);
       expect(result.code, args.join(" ")).toBe(2);
-      expect(result.stdout, args.join(" ")).toContain(`error: ${join(folder, "r\uFFFD.jsonl")}: its name is not valid UTF-8 (shown with \uFFFD for the bad bytes), and cannot be opened by the name read: rename it\n`);
+      expect(result.stdout, args.join(" ")).toContain(`${join(folder, "r\uFFFD.jsonl")}: error[PC600]: its name is not valid UTF-8 (shown with \uFFFD for the bad bytes), and cannot be opened by the name read: rename it\n`);
     }
   });
 

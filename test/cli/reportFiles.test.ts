@@ -68,7 +68,7 @@ describe("policyc test --reporter NAME=FILE", () => {
     writeFileSync(join(dir, "not-started.txt"), "an earlier run's log: 6 passed, 0 failed\n");
     const result = test("--replay", "missing.jsonl", "--reporter", "junit=not-started.xml", "--reporter", "pretty=not-started.txt");
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe("policyc test: recordings not found or not readable: `missing.jsonl` (no such file or folder)\n");
+    expect(result.stderr).toBe("missing.jsonl: error[PC600]: no such file or folder\n");
     expect(read("not-started.xml")).toContain('<failure message="recordings not found or not readable: `missing.jsonl` (no such file or folder)" type="recordings"/>');
     expect(read("not-started.txt")).toBe("the run did not start: recordings not found or not readable: `missing.jsonl` (no such file or folder)\n");
     // A policy set that does not load (exit 1) and a report that cannot be written: exit 2, as for any report not written.

@@ -100,10 +100,10 @@ describe("policyc test: a logged refusal of a request without a readable session
     writeFileSync(path, ['{"session":12,"tool":"a.x","decision":"allow"}', '{"session":"","tool":"a.x","decision":"deny"}', '{"tool":"a.x"}', '{"tool":"a.x","decision":"deny","rules":[],"reason":5}', '{"event":"approval","tool":"a.x","approved":true}'].join("\n") + "\n");
     const result = await cli(["test", join(dir, "p.policy"), "--replay", path]);
     expect(result.code).toBe(2);
-    expect(result.stdout).toContain('malformed.jsonl:1: `session` must be a string: write it in quotes, "12"\n');
-    expect(result.stdout).toContain('malformed.jsonl:2: `session` must NOT have fewer than 1 characters (a line that records the engine refusing such a request replays with `"rules": []` beside its `"decision": "deny"`)\n');
-    expect(result.stdout).toContain("malformed.jsonl:3: the line has no `session`\n");
-    expect(result.stdout).toContain('malformed.jsonl:4: `reason` must be a string: write it in quotes, "5"\n');
-    expect(result.stdout).toContain("malformed.jsonl:5: the line has no `session`\n");
+    expect(result.stdout).toContain('malformed.jsonl:1: error[PC602]: `session` must be a string: write it in quotes, "12"\n');
+    expect(result.stdout).toContain('malformed.jsonl:2: error[PC602]: `session` must NOT have fewer than 1 characters (a line that records the engine refusing such a request replays with `"rules": []` beside its `"decision": "deny"`)\n');
+    expect(result.stdout).toContain("malformed.jsonl:3: error[PC602]: the line has no `session`\n");
+    expect(result.stdout).toContain('malformed.jsonl:4: error[PC602]: `reason` must be a string: write it in quotes, "5"\n');
+    expect(result.stdout).toContain("malformed.jsonl:5: error[PC602]: the line has no `session`\n");
   });
 });

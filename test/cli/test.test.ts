@@ -124,7 +124,7 @@ describe("policyc test: reporters (goldens, real binary, NO_COLOR)", () => {
     expect(report.ok).toBe(false);
     expect([report.passed, report.failed, report.lines]).toEqual([2, 1, 4]);
     expect(report.files).toEqual([DEMO]);
-    expect(report.errors).toEqual([{ file: DEMO, line: 4, message: 'the line has no `tool` (a line that records the engine refusing such a request replays with `"rules": []` beside its `"decision": "deny"`)', kind: "input" }]);
+    expect(report.errors).toEqual([{ file: DEMO, line: 4, message: 'the line has no `tool` (a line that records the engine refusing such a request replays with `"rules": []` beside its `"decision": "deny"`)', kind: "input", code: "PC602" }]);
     expect(report.failures.map((f) => [f.line, f.mismatches])).toEqual([[3, ["decision", "rules"]]]);
     expect(report.cases).toHaveLength(3);
     expect((await test(DEMO_POLICY, "--replay", DEMO, "--json")).stdout).toBe(result.stdout);
@@ -225,6 +225,18 @@ describe("policyc test: a run that cannot start still writes the report CI reads
     }
   });
 
+  it("a bundle refused (edited after it was built) stops the run with its code where each report puts one: --json's \"code\", as diff's and eval's; GitHub's annotation title (review F1)", async () => {
+    const built = await cli(["build", "ok.policy", "-o", "built.json"], { cwd: folder });
+    expect(built.code, built.stderr).toBe(0);
+    const bundle = JSON.parse(readFileSync(join(folder, "built.json"), "utf8")) as { rules: unknown[] };
+    writeFileSync(join(folder, "edited.json"), JSON.stringify({ ...bundle, rules: bundle.rules.slice(1) }));
+    const json = await cli(["test", "--bundle", "edited.json", "--replay", "r.jsonl", "--json"], { cwd: folder });
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, code: "PC702" });
+    const github = await run("github", "--bundle", "edited.json", "--replay", "r.jsonl");
+    expect(github.stdout).toMatch(/^::error title=policyc test%3A policy set \(PC702\)::edited\.json: error\[PC702\]: the bundle's content does not match its hash/m);
+  });
+
   it("unreadable policy paths, a bundle that cannot be read, recordings not found: the report says why, with the exit code of today (2)", async () => {
     const cases: [string[], RegExp][] = [
       [["missing.policy", "--replay", "r.jsonl"], /cannot read `missing\.policy`: no such file or folder/],
@@ -314,11 +326,11 @@ describe("policyc test: a request written over several lines among one-line ones
       expect(result.stderr, REPORTERS[i]).toBe("");
     }
     const [pretty, json, , , github] = results.map((result) => result.stdout);
-    expect(pretty!.match(/^error: .*$/gm)).toEqual([
-      `error: ${SEVERAL}:2: lines 2–19 are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines parse as a JSON object`,
-      expect.stringMatching(new RegExp(`^error: ${SEVERAL}:21: not JSON at `)),
-      `error: ${SEVERAL}:23: lines 23–26 are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines are not JSON either at line 26, column 1: unexpected \`}\` where a property name in double quotes belongs (a comma before \`}\` or \`]\` is not JSON: remove it)`,
-      `error: ${SEVERAL}:28: lines 28–39 are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines parse as a JSON object`,
+    expect(pretty!.match(/^.*?: error\[PC6\d\d\]: .*$/gm)).toEqual([
+      `${SEVERAL}:2: error[PC601]: lines 2–19 are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines parse as a JSON object`,
+      expect.stringMatching(new RegExp(`^${SEVERAL}:21: error\\[PC601\\]: not JSON at `)),
+      `${SEVERAL}:23: error[PC601]: lines 23–26 are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines are not JSON either at line 26, column 1: unexpected \`}\` where a property name in double quotes belongs (a comma before \`}\` or \`]\` is not JSON: remove it)`,
+      `${SEVERAL}:28: error[PC601]: lines 28–39 are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines parse as a JSON object`,
     ]);
     expect(lastLine(pretty!)).toBe("3 passed, 1 failed");
     const report = JSON.parse(json!) as { errors: { line: number; endLine?: number }[]; lines: number };
@@ -332,7 +344,7 @@ describe("policyc test: a request written over several lines among one-line ones
     const request = (session: string): Record<string, unknown> => ({ session, agent: { team: "support" }, tool: "kb.search", args: { query: "q" }, decision: "allow", rules: ["kb-search"] });
     writeFileSync(file, [JSON.stringify(request("s1"), null, 2), JSON.stringify(request("s2")), JSON.stringify(request("s2"))].join("\n") + "\n");
     const selected = bin(["test", DEMO_POLICY, "--replay", file, "--session", "s1"]);
-    expect(selected.stdout).toMatch(/^error: .*session-pretty\.jsonl:1: lines 1–14 are one JSON object written over several lines/m);
+    expect(selected.stdout).toMatch(/^.*session-pretty\.jsonl:1: error\[PC601\]: lines 1–14 are one JSON object written over several lines/m);
     expect(selected.code).toBe(2);
   });
 
@@ -359,7 +371,7 @@ describe("policyc test: a request written over several lines among one-line ones
     const file = write("chunk-edge.jsonl", [...lines, ...pasted, good(-2)].join("\n") + "\n");
     const result = await test(DEMO_POLICY, "--replay", file);
     expect(result.code).toBe(2);
-    expect(result.stdout.match(/^error: .*$/gm)).toEqual([`error: ${file}:${first}: lines ${first}–${first + pasted.length - 1} are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines parse as a JSON object`]);
+    expect(result.stdout.match(/^.*?: error\[PC6\d\d\]: .*$/gm)).toEqual([`${file}:${first}: error[PC601]: lines ${first}–${first + pasted.length - 1} are one JSON object written over several lines: put it on one line (\`jq -c\` writes it so); joined, the lines parse as a JSON object`]);
     expect(lastLine(result.stdout)).toBe(`${lines.length + 1} passed, 0 failed`);
   });
 });
@@ -399,7 +411,7 @@ describe("policyc test: recording text cannot inject terminal escapes or workflo
     }
     const pretty = (await test(DEMO_POLICY, "--replay", file)).stdout;
     expect(pretty).toContain('expected allow [r\\u001b[31m] ("exp \\u000a::warning::injected")');
-    expect(pretty).toContain("inject\\u001b[2J\\u000a::warning::file.jsonl:2: not JSON");
+    expect(pretty).toContain("inject\\u001b[2J\\u000a::warning::file.jsonl:2: error[PC601]: not JSON");
   });
 });
 
@@ -699,7 +711,7 @@ describe("policyc test: selection", () => {
     expect(await files("days/run[1].jsonl")).toEqual(["days/run[1].jsonl"]);
     const none = await cli(["test", join(ROOT, DEMO_POLICY), "--replay", "days/day[3-9].jsonl"], { cwd: dir });
     expect(none).toMatchObject({ code: 2, stdout: "" });
-    expect(none.stderr).toContain("recordings not found or not readable: `days/day[3-9].jsonl` (nothing matches)");
+    expect(none.stderr).toContain("days/day[3-9].jsonl: error[PC600]: nothing matches\n");
   });
 });
 
@@ -817,7 +829,7 @@ describe("policyc test: --update and --allow-empty", () => {
       writeFileSync(join(shared, "locked", "a.jsonl"), STALE.join("\n") + "\n");
       const result = binUnprivileged(["test", join(ROOT, DEMO_POLICY), "--replay", "locked/a.jsonl"], { cwd: shared });
       expect(result.code).toBe(2);
-      expect(result.stdout).toContain("error: locked/a.jsonl: cannot read it: permission denied\n");
+      expect(result.stdout).toContain("locked/a.jsonl: error[PC600]: cannot read it: permission denied\n");
       expect(result.stderr).toBe("");
     } finally {
       rmSync(shared, { recursive: true, force: true });
@@ -828,7 +840,7 @@ describe("policyc test: --update and --allow-empty", () => {
     symlinkSync("loop", join(dir, "loop"));
     const result = await cli(["test", join(ROOT, DEMO_POLICY), "--replay", "loop/a.jsonl"], { cwd: dir });
     expect([result.code, result.stderr]).toEqual([2, ""]);
-    expect(result.stdout).toContain("error: loop/a.jsonl: cannot read it: too many symbolic links (a link loop?)\n");
+    expect(result.stdout).toContain("loop/a.jsonl: error[PC600]: cannot read it: too many symbolic links (a link loop?)\n");
   });
 
   it.skipIf(!CAN_RUN_UNPRIVILEGED)("--update of a writable recording in a folder the user cannot write says the folder is why (audit a4 #9)", () => {
@@ -840,7 +852,7 @@ describe("policyc test: --update and --allow-empty", () => {
       chmodSync(shared, 0o555);
       const result = binUnprivileged(["test", join(ROOT, DEMO_POLICY), "--replay", "open.jsonl", "--update"], { cwd: shared });
       expect(result.code).toBe(2);
-      expect(result.stdout).toContain("error: open.jsonl: cannot update it: permission denied to create a file in its folder (the file is replaced by a new one written beside it, not edited in place)\n");
+      expect(result.stdout).toContain("open.jsonl: error[PC604]: cannot update it: permission denied to create a file in its folder (the file is replaced by a new one written beside it, not edited in place)\n");
       expect(readFileSync(file, "utf8")).toBe(STALE.join("\n") + "\n");
     } finally {
       chmodSync(shared, 0o755);
@@ -857,7 +869,7 @@ describe("policyc test: --update and --allow-empty", () => {
       chmodSync(file, 0o444);
       const result = binUnprivileged(["test", join(ROOT, DEMO_POLICY), "--replay", "locked.jsonl", "--update"], { cwd: shared });
       expect(result.code).toBe(2);
-      expect(result.stdout).toContain("error: locked.jsonl: cannot update it: permission denied (the recording is not writable)");
+      expect(result.stdout).toContain("locked.jsonl: error[PC604]: cannot update it: permission denied (the recording is not writable)");
       expect(readFileSync(file, "utf8")).toBe(STALE.join("\n") + "\n");
       expect(readdirSync(shared)).toEqual(["locked.jsonl"]);
     } finally {
@@ -874,7 +886,7 @@ describe("policyc test: --update and --allow-empty", () => {
     const result = await cli(["test", join(ROOT, DEMO_POLICY), "--replay", "locked.jsonl", "open.jsonl", "--update"], { cwd: join(dir, "ro-update") });
     expectNoStackTrace(result);
     expect(result.code).toBe(2);
-    expect(result.stdout).toContain("error: locked.jsonl: cannot update it: permission denied (the recording is not writable)");
+    expect(result.stdout).toContain("locked.jsonl: error[PC604]: cannot update it: permission denied (the recording is not writable)");
     expect(result.stderr).toBe("updated 1 of 2 recordings with the actual decisions; review the diff; 1 recording could not be written (the errors say why)\n");
     expect(readFileSync(locked, "utf8")).toBe(clean.join("\n") + "\n");
     expect(statSync(locked).mode & 0o777).toBe(0o444);
@@ -892,8 +904,8 @@ describe("policyc test: --update and --allow-empty", () => {
     const result = await test(DEMO_POLICY, "--replay", file, "--update");
     expectNoStackTrace(result);
     expect(result.code).toBe(2); // the junk line and the bytes that are not UTF-8 are still reported
-    expect(result.stdout).toContain(":3: not JSON");
-    expect(result.stdout).toContain(":6: the line is not valid UTF-8");
+    expect(result.stdout).toContain(":3: error[PC601]: not JSON");
+    expect(result.stdout).toContain(":6: error[PC601]: the line is not valid UTF-8");
     const expected = [
       parts[0]!,
       Buffer.from(stale.replace('"deny" }', '"allow","rules":["kb-for-support"] }') + "\r\n"),
@@ -1051,11 +1063,11 @@ describe("policyc test: bundles", () => {
       expect(globalThis.forgedRan).toBe(true);
       delete globalThis.forgedRan;
       const cases: [string[], string][] = [
-        [["--bundle", key("forged.json"), "--public-key", key()], `policyc test: \`${key("forged.json")}\`: the bundle's signature does not match the given public key: refusing to load it\n`],
-        [[key("forged.json"), "--public-key", key()], `policyc test: \`${key("forged.json")}\`: the bundle's signature does not match the given public key: refusing to load it\n`],
-        [["--bundle", key("unsigned.json"), "--public-key", key()], `policyc test: \`${key("unsigned.json")}\`: the bundle is not signed, but a public key was given: refusing to load it\n`],
-        [["--bundle", signed(), "--public-key", key("other.pem")], `policyc test: \`${signed()}\`: the bundle's signature does not match the given public key: refusing to load it\n`],
-        [["--bundle", signed(), "--public-key", key("missing.pem")], `policyc test: cannot read public key \`${key("missing.pem")}\`: no such file or folder\n`],
+        [["--bundle", key("forged.json"), "--public-key", key()], `${key("forged.json")}: error[PC703]: the bundle's signature does not match the given public key: refusing to load it\n`],
+        [[key("forged.json"), "--public-key", key()], `${key("forged.json")}: error[PC703]: the bundle's signature does not match the given public key: refusing to load it\n`],
+        [["--bundle", key("unsigned.json"), "--public-key", key()], `${key("unsigned.json")}: error[PC703]: the bundle is not signed, but a public key was given: refusing to load it\n`],
+        [["--bundle", signed(), "--public-key", key("other.pem")], `${signed()}: error[PC703]: the bundle's signature does not match the given public key: refusing to load it\n`],
+        [["--bundle", signed(), "--public-key", key("missing.pem")], `${key("missing.pem")}: error[PC700]: cannot read public key \`${key("missing.pem")}\`: no such file or folder\n`],
         [["--bundle", key("forged.json"), "--public-key", ""], "policyc test: --public-key was given an empty value (an unset variable?)\n"],
         [[DEMO_POLICY, "--public-key", key()], "policyc test: --public-key checks a bundle's signature, and policy sources have none: give the bundle with --bundle FILE\n"],
       ];
@@ -1078,7 +1090,7 @@ describe("policyc test: bundles", () => {
   it("a bundle that is not JSON: exit 2", async () => {
     const result = await test("--bundle", write("broken.json", "{"), "--replay", FULL);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("`: not JSON at ");
+    expect(result.stderr).toContain("broken.json: error[PC700]: not JSON at ");
     expectNoStackTrace(result);
   });
 });
@@ -1114,7 +1126,7 @@ describe("policyc test: bad input", () => {
   it("a misspelled expectation key is refused with its line (exit 2), never silently unchecked; a decision log's own fields are fine", async () => {
     const typo = await run([VALID, VALID.replace('"decision"', '"decison"')].join("\n") + "\n");
     expect(typo.code).toBe(2);
-    expect(typo.stdout).toContain(":2: `decison` looks like a misspelled `decision`");
+    expect(typo.stdout).toContain(":2: error[PC602]: `decison` looks like a misspelled `decision`");
     const rule = await run(VALID.replace('"decision":"allow"', '"decision":"allow","rule":["kb-for-support"]') + "\n");
     expect(rule.code).toBe(2);
     expect(rule.stdout).toContain("`rule` looks like a misspelled `rules`");
@@ -1143,16 +1155,16 @@ describe("policyc test: bad input", () => {
   it("a line that is not JSON: exit 2, names file:line and the column", async () => {
     const result = await run(`${VALID}\n{"session": oops\n`);
     expect(result.code).toBe(2);
-    expect(result.stdout).toMatch(/^error: \S+\.jsonl:2: not JSON/m);
+    expect(result.stdout).toMatch(/^\S+\.jsonl:2: error\[PC601\]: not JSON/m);
     const trailingComma = await run(`${VALID}\n{"session": "s",}\n`);
-    expect(trailingComma.stdout).toMatch(/^error: \S+\.jsonl:2: not JSON at column 17: unexpected `\}` where a property name in double quotes belongs \(a comma before `\}` or `\]` is not JSON: remove it\)$/m);
+    expect(trailingComma.stdout).toMatch(/^\S+\.jsonl:2: error\[PC601\]: not JSON at column 17: unexpected `\}` where a property name in double quotes belongs \(a comma before `\}` or `\]` is not JSON: remove it\)$/m);
   });
 
   it("a line nested 100,000 deep is one error at its column, and the other lines still replay (audit r1 F1)", async () => {
     const deep = `{"tool":"kb.search","args":${"[".repeat(100_000)}`;
     const result = await run(`${VALID}\n${deep}\n${VALID}\n`);
     expect(result.code).toBe(2);
-    expect(result.stdout).toContain(`.jsonl:2: not JSON at column ${deep.length + 1}: the line ends before its JSON value does\n`);
+    expect(result.stdout).toContain(`.jsonl:2: error[PC601]: not JSON at column ${deep.length + 1}: the line ends before its JSON value does\n`);
     expect(result.stdout).toContain("2 lines replayed from 1 file; 1 error (listed above)\n2 passed, 0 failed\n");
     expect(result.stdout).not.toContain("too long to hold");
     expectNoStackTrace(result);
@@ -1162,14 +1174,14 @@ describe("policyc test: bad input", () => {
     for (const line of ["[1, 2]", '"text"', "42", "null"]) {
       const result = await run(`${VALID}\n${line}\n`);
       expect(result.code, line).toBe(2);
-      expect(result.stdout, line).toMatch(/\.jsonl:2: a recording line must be a JSON object/);
+      expect(result.stdout, line).toMatch(/\.jsonl:2: error\[PC602\]: a recording line must be a JSON object/);
     }
   });
 
   it("a line missing `tool`: exit 2", async () => {
     const result = await run('{"session":"s","agent":{"team":"support"},"args":{},"decision":"deny"}\n');
     expect(result.code).toBe(2);
-    expect(result.stdout).toMatch(/\.jsonl:1: the line has no `tool`/);
+    expect(result.stdout).toMatch(/\.jsonl:1: error\[PC602\]: the line has no `tool`/);
   });
 
   it("`approved` that is not a boolean: exit 2", async () => {
@@ -1184,7 +1196,7 @@ describe("policyc test: bad input", () => {
     expect(refused.code).toBe(0);
     const handWritten = await run('{"session":"s","agent":{"team":"support"},"tool":"kb.search","args":"q","decision":"allow"}\n');
     expect(handWritten.code).toBe(2);
-    expect(handWritten.stdout).toContain('.jsonl:1: `args` must be an object, not the string "q"\n');
+    expect(handWritten.stdout).toContain('.jsonl:1: error[PC602]: `args` must be an object, not the string "q"\n');
   });
 
   it("an expected decision that is not an effect: exit 2", async () => {
@@ -1202,7 +1214,7 @@ describe("policyc test: bad input", () => {
   it("an unknown tool: exit 1, names the tool and the line", async () => {
     const result = await run(`${VALID}\n{"session":"s","agent":{"team":"support"},"tool":"shell.exec","args":{},"decision":"deny"}\n`);
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('.jsonl:2: unknown tool `shell.exec`: the policy set declares no such tool; a decision log\'s line that expects its denial, with `"decision"` and `"rules"`, is a test case only when its tool is not close to a declared one, which would be a likely typo, or when its reason says `unknown tool "shell.exec"`\n');
+    expect(result.stdout).toContain('.jsonl:2: error[PC603]: unknown tool `shell.exec`: the policy set declares no such tool; a decision log\'s line that expects its denial, with `"decision"` and `"rules"`, is a test case only when its tool is not close to a declared one, which would be a likely typo, or when its reason says `unknown tool "shell.exec"`\n');
     // One level of brackets at most (audit a1 L11).
     expect(result.stdout).not.toMatch(/\([^)]*\(/);
   });
@@ -1226,7 +1238,7 @@ describe("policyc test: bad input", () => {
     for (const [expectation, tool] of [['"decision":"deny"', "shell.exec"], ['"decision":"allow","rules":[]', "shell.exec"], ['"decision":"deny","rules":[]', "kb.serch"]] as const) {
       const result = await run(line(expectation, tool));
       expect(result.code, expectation).toBe(1);
-      expect(result.stdout, expectation).toContain(`:2: unknown tool \`${tool}\`${tool === "kb.serch" ? " (did you mean `kb.search`?)" : ""}: the policy set declares no such tool`);
+      expect(result.stdout, expectation).toContain(`:2: error[PC603]: unknown tool \`${tool}\`${tool === "kb.serch" ? " (did you mean `kb.search`?)" : ""}: the policy set declares no such tool`);
       expect(lastLine(result.stdout), expectation).toBe("1 passed, 0 failed");
     }
   });
@@ -1243,7 +1255,7 @@ describe("policyc test: bad input", () => {
     expect(lastLine(far.stdout)).toBe("1 passed, 0 failed");
     const near = await test(policyFile, "--replay", write("many-tools/near.jsonl", '{"session":"s","tool":"t.n12x","args":{},"decision":"deny","rules":[]}\n'));
     expect(near.code).toBe(1);
-    expect(near.stdout).toContain(":1: unknown tool `t.n12x` (did you mean `t.n12`?): the policy set declares no such tool");
+    expect(near.stdout).toContain(":1: error[PC603]: unknown tool `t.n12x` (did you mean `t.n12`?): the policy set declares no such tool");
   });
 
   it("--update writes no expectation into a line naming an undeclared tool (a foreign recording does not turn green)", async () => {
@@ -1260,7 +1272,8 @@ describe("policyc test: bad input", () => {
     expect(result.code).toBe(2);
     // Before anything is replayed, on stderr, as a folder or glob that holds none, and every other missing file, is (review a4 F4).
     expect(result.stdout).toBe("");
-    expect(result.stderr).toMatch(/^policyc test: recordings not found or not readable: `[^`]*does-not-exist\.jsonl` \(no such file or folder\)\n$/);
+    // As a recording that cannot be read is said: the path first, then its code (review F2).
+    expect(result.stderr).toMatch(/^[^\n]*does-not-exist\.jsonl: error\[PC600\]: no such file or folder\n$/);
   });
 
   it("a recording that does not exist is refused before any replay, with the report CI reads in every reporter", async () => {
@@ -1269,9 +1282,12 @@ describe("policyc test: bad input", () => {
     for (const reporter of ["tap", "junit", "github", "json", "pretty"]) {
       const result = await run(reporter);
       expect(result.code, reporter).toBe(2);
-      expect(result.stderr, reporter).toBe(`policyc test: recordings not found or not readable: \`${missing}\` (no such file or folder)\n`);
+      expect(result.stderr, reporter).toBe(`${missing}: error[PC600]: no such file or folder\n`);
       if (reporter === "pretty") expect(result.stdout).toBe("");
       else expect(result.stdout, reporter).toContain("no such file or folder");
+      // The code where each report puts one: JSON's "code", GitHub's annotation title (review F2).
+      if (reporter === "json") expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, reason: `recordings not found or not readable: \`${missing}\` (no such file or folder)`, code: "PC600" });
+      if (reporter === "github") expect(result.stdout).toContain("::error title=policyc test%3A recordings (PC600)::");
     }
   });
 
@@ -1282,9 +1298,9 @@ describe("policyc test: bad input", () => {
     const run = (reporter: string): Promise<CliResult> => test(DEMO_POLICY, "--replay", FULL, missing, "--reporter", reporter);
     const tap = await run("tap");
     expect(tap.code).toBe(2);
-    expect(tap.stdout).toContain(`not ok 6 - ${missing} recording error\n  ---\n  message: ${JSON.stringify(why)}`);
+    expect(tap.stdout).toContain(`not ok 6 - ${missing} recording error\n  ---\n  message: ${JSON.stringify(`error[PC600]: ${why}`)}`);
     expect((await run("junit")).stdout).toContain('<testcase classname="' + missing + '" name="recording error" file="' + missing + '">');
-    expect((await run("github")).stdout).toContain(`::error file=${missing},title=policyc test%3A recording error::it is a symbolic link`);
+    expect((await run("github")).stdout).toContain(`::error file=${missing},title=policyc test%3A recording error (PC600)::it is a symbolic link`);
     for (const reporter of ["tap", "junit", "github", "pretty"]) expect((await run(reporter)).stdout, reporter).not.toMatch(/:0\b|line 0/);
     // An unknown tool is not a malformed line.
     const unknown = write("unknown-tool.jsonl", '{"session":"s","agent":{"team":"support"},"tool":"nope.tool","args":{}}\n');
@@ -1329,7 +1345,7 @@ describe("policyc test: bad input", () => {
   it("an empty --replay path (an unset shell variable) is not the working folder: exit 2", async () => {
     const result = await test(DEMO_POLICY, "--replay", "");
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("recordings not found or not readable: an empty path");
+    expect(result.stderr).toContain("error[PC600]: an empty path (an unset variable?; `.` names this folder)\n");
   });
 
   it("a folder with no .jsonl: exit 2", async () => {
@@ -1337,13 +1353,13 @@ describe("policyc test: bad input", () => {
     write("empty-folder/readme.txt", "nothing here");
     const result = await test(DEMO_POLICY, "--replay", join(dir, "empty-folder"));
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("`" + join(dir, "empty-folder") + "` (a folder without .jsonl or .ndjson files)");
+    expect(result.stderr).toContain(join(dir, "empty-folder") + ": error[PC600]: a folder without .jsonl or .ndjson files\n");
   });
 
   it("a glob that matches nothing: exit 2", async () => {
     const result = await test(DEMO_POLICY, "--replay", "test/fixtures/replay/nothing-*.jsonl");
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("recordings not found or not readable: `test/fixtures/replay/nothing-*.jsonl` (nothing matches)");
+    expect(result.stderr).toContain("test/fixtures/replay/nothing-*.jsonl: error[PC600]: nothing matches\n");
   });
 
   it("a policy that does not exist: exit 2; a policy with errors: exit 1", async () => {
@@ -1515,12 +1531,12 @@ describe("policyc test: approval lines (`\"event\": \"approval\"`)", () => {
     const withoutApproval = await cli(["eval", POLICY, "--request", "-"], { stdin: [...recording.slice(0, 3), mail].map(request).join("\n") });
     expect(lines(withoutApproval.stdout)[0]).toBe("allow email.send (session s1)");
     const endsWithApproval = await cli(["eval", POLICY, "--request", "-"], { stdin: recording.slice(0, 4).map(request).join("\n") });
-    expect([endsWithApproval.code, endsWithApproval.stderr]).toEqual([2, 'policyc eval: standard input: line 4 is an approval (`"event": "approval"`), and the last line is the request to decide and explain: end with it\n']);
+    expect([endsWithApproval.code, endsWithApproval.stderr]).toEqual([2, 'standard input: error[PC602]: line 4 is an approval (`"event": "approval"`), and the last line is the request to decide and explain: end with it\n']);
     const malformed = await cli(["eval", POLICY, "--request", "-"], { stdin: [recording[0]!, { ...recording[3]!, decision: "allow" }, mail].map(request).join("\n") });
     expect(malformed.code).toBe(2);
-    expect(malformed.stderr).toMatch(/^policyc eval: standard input: line 2: an approval line \(`"event": "approval"`\) cannot have `decision`/);
+    expect(malformed.stderr).toMatch(/^standard input: error\[PC602\]: line 2: an approval line \(`"event": "approval"`\) cannot have `decision`/);
     const single = await cli(["eval", POLICY, "--request", "-"], { stdin: request(recording[3]!) });
-    expect([single.code, single.stderr]).toEqual([2, 'policyc eval: standard input: it is an approval (`"event": "approval"`), not a request to decide: give the request to decide, after the lines that set up its session (JSON Lines)\n']);
+    expect([single.code, single.stderr]).toEqual([2, 'standard input: error[PC602]: it is an approval (`"event": "approval"`), not a request to decide: give the request to decide, after the lines that set up its session (JSON Lines)\n']);
   });
 });
 
@@ -1578,10 +1594,10 @@ describe("policyc test: expected grants and revocation (`grants`, `revoked`)", (
     expect(result.stderr).toBe("");
     expectGolden("test-grants-malformed", runText(result));
     expect(result.code).toBe(2);
-    expect(result.stdout).toContain("grants-malformed.jsonl:2: `grants[0]` has no `ttlSeconds` (a grant is written as the decision lists it:");
-    expect(result.stdout).toContain('grants-malformed.jsonl:1: `revoked` must be true or false, not the string "yes"');
-    expect(result.stdout).toContain("grants-malformed.jsonl:6: the line has `grants` but no `decision`, so nothing on it would be checked");
-    expect(result.stdout).toContain("grants-malformed.jsonl:9: `revoke` looks like a misspelled `revoked`");
+    expect(result.stdout).toContain("grants-malformed.jsonl:2: error[PC602]: `grants[0]` has no `ttlSeconds` (a grant is written as the decision lists it:");
+    expect(result.stdout).toContain('grants-malformed.jsonl:1: error[PC602]: `revoked` must be true or false, not the string "yes"');
+    expect(result.stdout).toContain("grants-malformed.jsonl:6: error[PC602]: the line has `grants` but no `decision`, so nothing on it would be checked");
+    expect(result.stdout).toContain("grants-malformed.jsonl:9: error[PC602]: `revoke` looks like a misspelled `revoked`");
   });
 
   it("--update writes the actual grants and revoked into the failed lines that have them, and neither into a line without them", async () => {
@@ -1655,11 +1671,11 @@ describe("policyc test: expected grants on approval (`grantsOnApproval`)", () =>
   it("malformed ones, one without `decision`, a misspelled one and one on an approval line are errors at their line (golden): exit 2", () => {
     const result = bin(["test", "test/fixtures/replay/grants.policy", "--replay", "test/fixtures/replay/grants-malformed.jsonl"]);
     expect(result.code).toBe(2);
-    expect(result.stdout).toContain("grants-malformed.jsonl:11: `grantsOnApproval[0]` has no `ttlSeconds` (a grant is written as the decision lists it:");
-    expect(result.stdout).toContain("grants-malformed.jsonl:12: `grantsOnApproval` must be a list or null, not an object\n");
-    expect(result.stdout).toContain("grants-malformed.jsonl:13: the line has `grantsOnApproval` but no `decision`, so nothing on it would be checked");
-    expect(result.stdout).toContain("grants-malformed.jsonl:14: `grantOnApproval` looks like a misspelled `grantsOnApproval`");
-    expect(result.stdout).toContain("grants-malformed.jsonl:15: an approval line (`\"event\": \"approval\"`) cannot have `grantsOnApproval`");
+    expect(result.stdout).toContain("grants-malformed.jsonl:11: error[PC602]: `grantsOnApproval[0]` has no `ttlSeconds` (a grant is written as the decision lists it:");
+    expect(result.stdout).toContain("grants-malformed.jsonl:12: error[PC602]: `grantsOnApproval` must be a list or null, not an object\n");
+    expect(result.stdout).toContain("grants-malformed.jsonl:13: error[PC602]: the line has `grantsOnApproval` but no `decision`, so nothing on it would be checked");
+    expect(result.stdout).toContain("grants-malformed.jsonl:14: error[PC602]: `grantOnApproval` looks like a misspelled `grantsOnApproval`");
+    expect(result.stdout).toContain("grants-malformed.jsonl:15: error[PC602]: an approval line (`\"event\": \"approval\"`) cannot have `grantsOnApproval`");
   });
 
   it("--update writes the actual grants on approval into the failed lines that have them (none for an allow), and into no line without them", async () => {
@@ -1749,19 +1765,22 @@ describe("policyc test and diff: a recording piped on standard input (`--replay 
 
   it("--update refuses standard input before replaying anything (exit 2), by every name, piped or redirected from a file, and never rewrites the file behind it (review r3 R1)", () => {
     const advice = "not a file it can rewrite: save the recording to a file and update that\n";
-    for (const [spelled, what] of [["-", "standard input is a stream"], ["/dev/stdin", "standard input is a stream"], ["/dev/fd/0", "`/dev/fd/0` is standard input"], ["/proc/self/fd/0", "`/proc/self/fd/0` is standard input"]] as const) {
+    // Said at the recording, with its code, as a recording --update cannot rewrite is (review F2).
+    const ways = [["-", "standard input is a stream"], ["/dev/stdin", "standard input is a stream"], ["/dev/fd/0", "`/dev/fd/0` is standard input"], ["/proc/self/fd/0", "`/proc/self/fd/0` is standard input"]] as const;
+    const place = (spelled: string): string => (spelled === "-" || spelled === "/dev/stdin" ? "standard input" : spelled);
+    for (const [spelled, what] of ways) {
       const result = bin(["test", policy, "--replay", spelled, "--update"], { stdin: log });
-      expect([result.code, result.stdout, result.stderr], `${spelled}, piped`).toEqual([2, "", `policyc test: --update rewrites recordings in place, but ${what}, ${advice}`]);
+      expect([result.code, result.stdout, result.stderr], `${spelled}, piped`).toEqual([2, "", `${place(spelled)}: error[PC604]: --update rewrites recordings in place, but ${what}, ${advice}`]);
     }
     const file = write("piped/redirected.jsonl", lines(log)[0]!.replace('"decision": "allow"', '"decision": "deny"') + "\n");
     const before = readFileSync(file, "utf8");
     // Redirected, standard input is a regular file: `/dev/stdin` and `/dev/fd/0` lead to it, and so does its own name.
-    for (const [spelled, what] of [["-", "standard input is a stream"], ["/dev/stdin", "standard input is a stream"], ["/dev/fd/0", "`/dev/fd/0` is standard input"], ["/proc/self/fd/0", "`/proc/self/fd/0` is standard input"]] as const) {
+    for (const [spelled, what] of ways) {
       const shell = spawnSync("sh", ["-c", `"${process.execPath}" "${BIN}" test ${policy} --replay ${spelled} --update < "${file}"`], { cwd: ROOT, encoding: "utf8" });
-      expect([shell.status, shell.stdout, shell.stderr], `${spelled}, redirected`).toEqual([2, "", `policyc test: --update rewrites recordings in place, but ${what}, ${advice}`]);
+      expect([shell.status, shell.stdout, shell.stderr], `${spelled}, redirected`).toEqual([2, "", `${place(spelled)}: error[PC604]: --update rewrites recordings in place, but ${what}, ${advice}`]);
     }
     const itself = spawnSync("sh", ["-c", `"${process.execPath}" "${BIN}" test ${policy} --replay "${file}" --update < "${file}"`], { cwd: ROOT, encoding: "utf8" });
-    expect([itself.status, itself.stdout, itself.stderr]).toEqual([2, "", `policyc test: --update rewrites recordings in place, but \`${file}\` is also what standard input reads (\`<\` redirects it), which it never rewrites: give the file as a --replay path only\n`]);
+    expect([itself.status, itself.stdout, itself.stderr]).toEqual([2, "", `${file}: error[PC604]: --update rewrites recordings in place, but \`${file}\` is also what standard input reads (\`<\` redirects it), which it never rewrites: give the file as a --replay path only\n`]);
     expect(readFileSync(file, "utf8")).toBe(before);
     // Given only as a path, the same file is updated.
     expect(bin(["test", policy, "--replay", file, "--update"]).code).toBe(0);
@@ -1828,7 +1847,7 @@ describe("policyc test and diff: a recording piped on standard input (`--replay 
   it("a copy that cannot be made is a clear input error (exit 2), not a crash", () => {
     const result = bin(["test", policy, "--replay", "-"], { stdin: log, env: { TMPDIR: join(dir, "no-such-folder") } });
     expect(result.code).toBe(2);
-    expect(result.stdout).toContain(`error: standard input: cannot read it through a temporary copy in ${join(dir, "no-such-folder")}: no such file or folder`);
+    expect(result.stdout).toContain(`standard input: error[PC600]: cannot read it through a temporary copy in ${join(dir, "no-such-folder")}: no such file or folder`);
     expectNoStackTrace(result);
   });
 

@@ -109,8 +109,8 @@ describe("policyc test: a logged refusal of a request without a tool name", () =
     writeFileSync(path, ['{"session":"s","tool":null,"decision":"allow"}', '{"session":"s","decision":"deny"}', '{"session":"s","tool":""}'].join("\n") + "\n");
     const result = await cli(["test", join(dir, "p.policy"), "--replay", path]);
     expect(result.code).toBe(2);
-    expect(result.stdout).toContain("malformed.jsonl:1: `tool` must be a string, not null\n");
-    expect(result.stdout).toContain('malformed.jsonl:2: the line has no `tool` (a line that records the engine refusing such a request replays with `"rules": []` beside its `"decision": "deny"`)\n');
-    expect(result.stdout).toContain("malformed.jsonl:3: `tool` must NOT have fewer than 1 characters\n");
+    expect(result.stdout).toContain("malformed.jsonl:1: error[PC602]: `tool` must be a string, not null\n");
+    expect(result.stdout).toContain('malformed.jsonl:2: error[PC602]: the line has no `tool` (a line that records the engine refusing such a request replays with `"rules": []` beside its `"decision": "deny"`)\n');
+    expect(result.stdout).toContain("malformed.jsonl:3: error[PC602]: `tool` must NOT have fewer than 1 characters\n");
   });
 });

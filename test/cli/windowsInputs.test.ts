@@ -172,14 +172,14 @@ describe("a UTF-16 key file is refused as UTF-16, with how to save it as UTF-8",
     write("keys16/publicbom.pem", `\uFEFF${publicPem.replace(/\n/g, "\r\n")}`);
     const advice = "it is UTF-16 text, and a key file's PEM or JSON Web Key text is read as UTF-8: save it as UTF-8 (PowerShell: `Out-File -Encoding utf8`, or `Set-Content -Encoding utf8`)";
 
-    expect(await cli(["build", "p.policy", "-o", "signed16.json", "--sign", "key16.pem"], { cwd })).toEqual({ code: 2, stdout: "", stderr: `policyc build: cannot sign with \`key16.pem\`: ${advice}\n` });
+    expect(await cli(["build", "p.policy", "-o", "signed16.json", "--sign", "key16.pem"], { cwd })).toEqual({ code: 2, stdout: "", stderr: `key16.pem: error[PC700]: cannot sign with \`key16.pem\`: ${advice}\n` });
     expect(existsSync(join(cwd, "signed16.json"))).toBe(false);
     expect((await cli(["build", "p.policy", "-o", "signed.json", "--sign", "keybom.pem"], { cwd })).code).toBe(0);
 
     for (const key of ["public16.pem", "public16be.pem"]) {
       for (const args of [["test", "--bundle", "signed.json", "--replay", "r.jsonl"], ["eval", "--bundle", "signed.json", "--request", "request.json"], ["diff", "signed.json", "signed.json", "--replay", "r.jsonl"]]) {
         const result = await cli([...args, "--public-key", key], { cwd });
-        expect(result, `${args[0]} ${key}`).toEqual({ code: 2, stdout: "", stderr: `policyc ${args[0]}: \`${key}\`: ${advice}\n` });
+        expect(result, `${args[0]} ${key}`).toEqual({ code: 2, stdout: "", stderr: `${key}: error[PC700]: ${advice}\n` });
       }
     }
     expect((await cli(["test", "--bundle", "signed.json", "--replay", "r.jsonl", "--public-key", "publicbom.pem"], { cwd })).code).toBe(0);
@@ -196,7 +196,7 @@ describe("UTF-16 text appended to a UTF-8 file (PowerShell 5.1's `>>`) is named 
     const result = await cli(["test", "p.policy", "--replay", "r.jsonl"], { cwd });
     expect(result.code).toBe(2);
     expect(result.stdout).toContain(
-      "error: r.jsonl:3: the file is UTF-16 text from this line on (what Windows PowerShell 5.1's `>>` appends to a UTF-8 file), and a recording is UTF-8 JSON Lines: the rest of the file is not read; remove the UTF-16 lines and append them again as UTF-8 (PowerShell: `Add-Content -Encoding utf8`, or `Out-File -Append -Encoding utf8`)\n",
+      "r.jsonl:3: error[PC601]: the file is UTF-16 text from this line on (what Windows PowerShell 5.1's `>>` appends to a UTF-8 file), and a recording is UTF-8 JSON Lines: the rest of the file is not read; remove the UTF-16 lines and append them again as UTF-8 (PowerShell: `Add-Content -Encoding utf8`, or `Out-File -Append -Encoding utf8`)\n",
     );
     expect(result.stdout).not.toContain("NUL");
     expect(result.stdout).toMatch(/2 passed, 0 failed\n$/);
@@ -205,14 +205,14 @@ describe("UTF-16 text appended to a UTF-8 file (PowerShell 5.1's `>>`) is named 
     const within = await cli(["test", "p.policy", "--replay", "within.jsonl"], { cwd });
     expect(within.code).toBe(2);
     expect(within.stdout).toContain(
-      "error: within.jsonl:2: the line has no line end after its UTF-8 text, and UTF-16 text follows it (what Windows PowerShell 5.1's `>>` appends to a UTF-8 file), and a recording is UTF-8 JSON Lines: the line and the rest of the file are not read; remove the UTF-16 lines and append them again as UTF-8",
+      "within.jsonl:2: error[PC601]: the line has no line end after its UTF-8 text, and UTF-16 text follows it (what Windows PowerShell 5.1's `>>` appends to a UTF-8 file), and a recording is UTF-8 JSON Lines: the line and the rest of the file are not read; remove the UTF-16 lines and append them again as UTF-8",
     );
     expect(within.stdout).toMatch(/1 passed, 0 failed\n$/);
     // The zeros a crash leaves are still binary data, not UTF-16, after a line end or not.
     write("appended16/zeros-within.jsonl", Buffer.concat([Buffer.from(searchIn("dev") + searchIn("dev").trimEnd()), Buffer.alloc(16)]));
-    expect((await cli(["test", "p.policy", "--replay", "zeros-within.jsonl"], { cwd })).stdout).toContain("error: zeros-within.jsonl:2: the line holds NUL bytes");
+    expect((await cli(["test", "p.policy", "--replay", "zeros-within.jsonl"], { cwd })).stdout).toContain("zeros-within.jsonl:2: error[PC601]: the line holds NUL bytes");
     write("appended16/zeros.jsonl", Buffer.concat([Buffer.from(searchIn("dev")), Buffer.alloc(16)]));
-    expect((await cli(["test", "p.policy", "--replay", "zeros.jsonl"], { cwd })).stdout).toContain("error: zeros.jsonl:2: the line holds NUL bytes");
+    expect((await cli(["test", "p.policy", "--replay", "zeros.jsonl"], { cwd })).stdout).toContain("zeros.jsonl:2: error[PC601]: the line holds NUL bytes");
   });
 
   it("a policy: PC002 at the first UTF-16 line, not PC003 at a byte offset", async () => {

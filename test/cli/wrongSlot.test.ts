@@ -26,11 +26,11 @@ describe("a file in the wrong slot", () => {
     [["diff", "rec.jsonl", "ca", "--replay", "ca/recordings"], "policyc diff: OLD: `rec.jsonl` is a recording (JSON Lines), not a policy file: give it with --replay, after the policy paths\n"],
     [["eval", "rec.jsonl", "--request", "req.jsonl"], "policyc eval: `rec.jsonl` is a recording (JSON Lines), not a policy file: give it with --request\n"],
     [["test", "bundle.txt", "--replay", "rec.jsonl"], "policyc test: `bundle.txt` is a policyc bundle, not a policy file: give it with --bundle FILE\n"],
-    [["eval", "ca", "--request", "bundle.json"], "policyc eval: `bundle.json` is a policyc bundle, not a request: give it with --bundle FILE\n"],
-    [["eval", "ca", "--request", "ca/schema.policy"], "policyc eval: `ca/schema.policy` is a policy file, not a request: give policy files and folders as paths\n"],
-    [["eval", "--bundle", "ca/schema.policy", "--request", "req.jsonl"], "policyc eval: `ca/schema.policy` is a policy file, not a bundle: give policy files and folders as paths, without --bundle\n"],
-    [["eval", "--bundle", "rec.jsonl", "--request", "req.jsonl"], "policyc eval: `rec.jsonl` is a recording (JSON Lines), not a bundle: give it with --request\n"],
-    [["test", "--bundle", "rec.jsonl", "--replay", "rec.jsonl"], "policyc test: `rec.jsonl` is a recording (JSON Lines), not a bundle: give it with --replay\n"],
+    [["eval", "ca", "--request", "bundle.json"], "bundle.json: error[PC602]: `bundle.json` is a policyc bundle, not a request: give it with --bundle FILE\n"],
+    [["eval", "ca", "--request", "ca/schema.policy"], "ca/schema.policy: error[PC602]: `ca/schema.policy` is a policy file, not a request: give policy files and folders as paths\n"],
+    [["eval", "--bundle", "ca/schema.policy", "--request", "req.jsonl"], "ca/schema.policy: error[PC701]: `ca/schema.policy` is a policy file, not a bundle: give policy files and folders as paths, without --bundle\n"],
+    [["eval", "--bundle", "rec.jsonl", "--request", "req.jsonl"], "rec.jsonl: error[PC701]: `rec.jsonl` is a recording (JSON Lines), not a bundle: give it with --request\n"],
+    [["test", "--bundle", "rec.jsonl", "--replay", "rec.jsonl"], "rec.jsonl: error[PC701]: `rec.jsonl` is a recording (JSON Lines), not a bundle: give it with --replay\n"],
   ];
   for (const [args, stderr] of cases) {
     it(`${args.join(" ")}: exit 2, saying what the file is`, async () => {
@@ -73,12 +73,12 @@ describe("the sniff refuses only what it is sure of (review r4 #1)", () => {
     writeFileSync(join(dir, "notes.yaml"), "user: bob\n");
     const commented = await cli(["eval", "ca", "--request", "commented.json"], { cwd: dir });
     expect(commented.code).toBe(2);
-    expect(commented.stderr).toMatch(/^policyc eval: `commented\.json`: not JSON at /);
+    expect(commented.stderr).toMatch(/^commented\.json: error\[PC601\]: not JSON at /);
     const yaml = await cli(["eval", "ca", "--request", "notes.yaml"], { cwd: dir });
     expect(yaml.code).toBe(2);
-    expect(yaml.stderr).toMatch(/^policyc eval: `notes\.yaml`: not JSON at /);
+    expect(yaml.stderr).toMatch(/^notes\.yaml: error\[PC601\]: not JSON at /);
     // Policy text after its comments is still named for what it is.
     writeFileSync(join(dir, "rules.txt"), "// rules\n/* more */\ntool t { risk low }\n");
-    expect((await cli(["eval", "ca", "--request", "rules.txt"], { cwd: dir })).stderr).toBe("policyc eval: `rules.txt` is a policy file, not a request: give policy files and folders as paths\n");
+    expect((await cli(["eval", "ca", "--request", "rules.txt"], { cwd: dir })).stderr).toBe("rules.txt: error[PC602]: `rules.txt` is a policy file, not a request: give policy files and folders as paths\n");
   });
 });

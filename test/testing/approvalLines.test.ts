@@ -108,7 +108,7 @@ describe("an approval line", () => {
 
   it("naming a tool the policy set does not declare is an error (no ask of it can await approval), like an attempt's", async () => {
     const report = await replay(recording([expecting(lookup("s", 0), "ask", ["ask-lookup"]), approval({ ...lookup("s", 0), tool: "crm.lokup" }, 1, true)]));
-    expect(report.errors).toEqual([{ file: expect.any(String), line: 2, message: "unknown tool `crm.lokup` (did you mean `crm.lookup`?): the policy set declares no such tool, so no ask of it can await approval", kind: "mismatch" }]);
+    expect(report.errors).toEqual([{ file: expect.any(String), line: 2, message: "unknown tool `crm.lokup` (did you mean `crm.lookup`?): the policy set declares no such tool, so no ask of it can await approval", kind: "mismatch", code: "PC603" }]);
     expect([report.passed, report.failed]).toEqual([1, 0]);
   });
 

@@ -50,13 +50,13 @@ describe("expandRecordings", () => {
   });
 
   it("names a path where nothing is as missing, as a glob that matches nothing (review a4 F4); a broken link goes to the runner, which says what it points to", () => {
-    expect(expand("nope.jsonl")).toEqual({ files: [], missing: ["`nope.jsonl` (no such file or folder)"] });
-    expect(expand("logs/a.jsonl/x.jsonl")).toEqual({ files: [], missing: ["`logs/a.jsonl/x.jsonl` (no such file or folder)"] });
+    expect(expand("nope.jsonl")).toEqual({ files: [], missing: [{ place: "nope.jsonl", why: "no such file or folder" }] });
+    expect(expand("logs/a.jsonl/x.jsonl")).toEqual({ files: [], missing: [{ place: "logs/a.jsonl/x.jsonl", why: "no such file or folder" }] });
   });
 
   it("standard input is its marker, kept once; a file named `standard input` is a path like any other (review r3 R2)", () => {
     expect(expand(STANDARD_INPUT, "logs/a.jsonl", STANDARD_INPUT)).toEqual({ files: [STANDARD_INPUT, "logs/a.jsonl"], missing: [] });
-    expect(expand("standard input")).toEqual({ files: [], missing: ["`standard input` (no such file or folder)"] });
+    expect(expand("standard input")).toEqual({ files: [], missing: [{ place: "standard input", why: "no such file or folder" }] });
     writeFileSync(join(dir, "standard input"), "");
     try {
       expect(expand("standard input", "stand*", STANDARD_INPUT)).toEqual({ files: ["standard input", STANDARD_INPUT], missing: [] });
@@ -76,7 +76,7 @@ describe("expandRecordings", () => {
 
   it("expands a folder to its .jsonl files, recursively and sorted, hidden folders included, version control's skipped", () => {
     expect(expand("logs").files).toEqual(["logs/.hidden/x.jsonl", "logs/a.jsonl", "logs/b.jsonl", "logs/mon/day.jsonl", "logs/tue/day.jsonl", "logs/tue/deep/day.jsonl"]);
-    expect(expand("empty")).toEqual({ files: [], missing: ["`empty` (a folder without .jsonl or .ndjson files)"] });
+    expect(expand("empty")).toEqual({ files: [], missing: [{ place: "empty", why: "a folder without .jsonl or .ndjson files" }] });
   });
 
   it("expands a quoted glob in the last segment", () => {
@@ -109,7 +109,7 @@ describe("expandRecordings", () => {
       expect(inTree("rec/**/c/**/*.jsonl")).toEqual(["rec/a/b/c/deep.jsonl"]);
       // `**` inside a name is a `*`, as in bash: it stays in that name.
       expect(inTree("rec/prod**.jsonl")).toEqual(["rec/prod-b.jsonl"]);
-      expect(expandRecordings(["rec/**/nonprod-new/*.jsonl"], tree)).toEqual({ files: [], missing: ["`rec/**/nonprod-new/*.jsonl` (nothing matches)"] });
+      expect(expandRecordings(["rec/**/nonprod-new/*.jsonl"], tree)).toEqual({ files: [], missing: [{ place: "rec/**/nonprod-new/*.jsonl", why: "nothing matches" }] });
     } finally {
       rmSync(tree, { recursive: true, force: true });
     }
@@ -129,8 +129,8 @@ describe("expandRecordings", () => {
   });
 
   it("reports a glob that matches nothing as missing", () => {
-    expect(expand("logs/*.json")).toEqual({ files: [], missing: ["`logs/*.json` (nothing matches)"] });
-    expect(expand("nowhere/*.jsonl")).toEqual({ files: [], missing: ["`nowhere/*.jsonl` (nothing matches)"] });
+    expect(expand("logs/*.json")).toEqual({ files: [], missing: [{ place: "logs/*.json", why: "nothing matches" }] });
+    expect(expand("nowhere/*.jsonl")).toEqual({ files: [], missing: [{ place: "nowhere/*.jsonl", why: "nothing matches" }] });
   });
 
   it("follows symbolic links to recordings and folders, once each, and lists a broken link (so reading it reports it)", () => {

@@ -271,7 +271,7 @@ describe("replayRecordings", () => {
       expect([report.passed, report.failed]).toEqual([fromFile.passed, fromFile.failed]);
       expect(report.failures.map((f) => [f.line, f.explanation])).toEqual(fromFile.failures.map((f) => [f.line, f.explanation]));
       expect(report.failures[0]!.explanation).toBeDefined();
-      expect(report.errors).toEqual(update ? [{ file: fifo, line: null, message: "cannot update it: it is standard input, a pipe or a device, not a file that can be rewritten", kind: "input" }] : []);
+      expect(report.errors).toEqual(update ? [{ file: fifo, line: null, message: "cannot update it: it is standard input, a pipe or a device, not a file that can be rewritten", kind: "input", code: "PC604" }] : []);
       expect(report.notUpdated).toEqual(update ? [fifo] : []);
     }
   });

@@ -29,7 +29,7 @@ export function githubReport({ report, coverage, verdict, ciPath = (file) => fil
     isRepositoryFile(path) ? { property: `${file(path)}${line !== null ? `,line=${line}` : ""}${endLine !== undefined ? `,endLine=${endLine}` : ""},`, title: "" } : { property: "", title: `${recordingName(path)}${line !== null ? ` line ${line}` : ""}: ` };
   for (const e of report.errors) {
     const at = place(e.file, e.line, e.endLine);
-    out.push(`::error ${at.property}title=${property(`policyc test: ${at.title}${errorTitle(e)}`)}::${data(e.message)}`);
+    out.push(`::error ${at.property}title=${property(`policyc test: ${at.title}${errorTitle(e)} (${e.code})`)}::${data(e.message)}`);
   }
   for (const f of report.failures) {
     const at = place(f.file, f.line);
@@ -51,7 +51,7 @@ export function githubReport({ report, coverage, verdict, ciPath = (file) => fil
     const at = d.file !== null ? `${file(d.file)},${d.line !== null ? `line=${d.line},col=${d.column},` : ""}` : "";
     out.push(`::${d.severity === "error" ? "error" : "warning"} ${at}title=${property(`policyc ${d.code}`)}::${data(`${d.message}${d.help !== undefined ? `\nhelp: ${d.help}` : ""}`)}`);
   }
-  for (const runCheck of verdict?.runChecks ?? []) out.push(`::error title=${property(`policyc test: ${runCheck.name}`)}::${data(runCheck.message)}`);
+  for (const runCheck of verdict?.runChecks ?? []) out.push(`::error title=${property(`policyc test: ${runCheck.name}${runCheck.code !== undefined ? ` (${runCheck.code})` : ""}`)}::${data(runCheck.message)}`);
   if (report.bailed) out.push(`::warning title=${property("policyc test: --bail")}::${data(BAILED)}`);
   if (coverage) {
     // The table in the log; a rule that decided no line annotated where it is written.

@@ -41,6 +41,7 @@ export function jsonReport({ report, coverage, verdict }: ReporterInput, out: Wr
   };
   field("ok", verdict?.ok ?? (report.failed === 0 && report.errors.length === 0));
   if (verdict?.reason !== undefined) field("reason", verdict.reason);
+  if (verdict?.inputCode !== undefined) field("code", verdict.inputCode);
   field("bailed", report.bailed);
   field("summary", summaryLine(report));
   field("passed", report.passed);

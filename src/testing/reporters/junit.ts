@@ -1,4 +1,4 @@
-import { actualReasons, actualText, lookAlikeNote, loggedLines, chunkedWriter, coverageLines, diagnosticErrors, diagnosticPlace, diagnosticTitle, errorTitle, expectedText, isRepositoryFile, leftOutLines, type ReporterInput, type Write } from "./shared.js";
+import { actualReasons, actualText, lookAlikeNote, loggedLines, chunkedWriter, coverageLines, diagnosticErrors, diagnosticPlace, diagnosticTitle, codedMessage, errorTitle, expectedText, isRepositoryFile, leftOutLines, type ReporterInput, type Write } from "./shared.js";
 import { recordingName } from "../recordingSource.js";
 import { escapeCharacter, printable, printableLines } from "../../diagnostics/printable.js";
 import { errorCount } from "../replay.js";
@@ -89,7 +89,7 @@ export function junitReport({ report, coverage, verdict, ciPath = (file) => file
     for (const e of report.errors) {
       if (e.file !== file) continue;
       write(`    <testcase classname="${xmlAttribute(printable(recordingName(file)))}" name="${xmlAttribute(e.line === null ? errorTitle(e) : `line ${e.line}: ${errorTitle(e)}`)}"${fileAttribute(file)}${e.line === null ? "" : ` line="${e.line}"`}>\n`);
-      write(`      <error message="${xmlAttribute(e.message)}"/>\n`);
+      write(`      <error message="${xmlAttribute(codedMessage(e))}" type="${e.code}"/>\n`);
       write("    </testcase>\n");
     }
     // Notes are no tests: the suite's output, which CI systems show beside its cases (after them, as the JUnit schema orders it).

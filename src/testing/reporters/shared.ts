@@ -9,7 +9,7 @@ import type { Grant } from "../../runtime/decision.js";
 import { lookAlikeDifference, printable } from "../../diagnostics/printable.js";
 import { displayWidth } from "../../source/displayWidth.js";
 import { recordingName, STANDARD_INPUT } from "../recordingSource.js";
-import { counted, type DiagnosticJson, type Palette } from "../../diagnostics/render.js";
+import { counted, renderInputError, type DiagnosticJson, type Palette } from "../../diagnostics/render.js";
 
 /**
  * The closing line every text reporter ends with, alone on its line: its numbers written without
@@ -210,6 +210,8 @@ export function ciPaths(cwd: string, workspace: string | undefined): (file: stri
 /** A failure of the run as a whole: its name (a JUnit test case's, a TAP point's) and why. */
 export interface RunCheck {
   readonly name: string;
+  /** The stable code of the input error that stopped the run (a bundle or key refused: PC7xx, a recording: PC600), when it has one. */
+  readonly code?: string;
   readonly message: string;
 }
 
@@ -218,6 +220,8 @@ export interface RunVerdict {
   readonly ok: boolean;
   /** Why the run failed, in words. */
   readonly reason?: string;
+  /** The stable code of the input error that kept the run from starting (a bundle, key or recording refused), as `--json` of diff and eval give it: the JSON report's `"code"`. (Not `code`, which `judge` gives the exit code.) */
+  readonly inputCode?: string;
   /**
    * Failures of the run as a whole that no case or error shows (too little coverage, no test
    * cases): every reporter shows each as a failure of its own, where CI looks. Coverage below
@@ -270,6 +274,11 @@ export function errorTitle(error: ReplayError): string {
   return error.line === null ? "recording error" : "malformed line";
 }
 
+/** An error's message with its code in front, as the text report shows it after the place (JUnit, TAP): `error[PC601]: not JSON …`. */
+export function codedMessage(error: ReplayError): string {
+  return `error[${error.code}]: ${error.message}`;
+}
+
 /** Where an error is: `file:line`, or the file alone when it is about the whole recording. */
 export function errorPlace(error: ReplayError): string {
   return error.line === null ? recordingName(error.file) : `${recordingName(error.file)}:${error.line}`;
@@ -286,7 +295,7 @@ export function shownErrors(errors: readonly ReplayError[], leftOut: number, max
   // shown: behind another recording's malformed lines it would go unnamed. Line errors up to the cap.
   let lineErrorsLeft = maxErrors ?? Number.POSITIVE_INFINITY;
   const shown = errors.filter((error) => error.line === null || lineErrorsLeft-- > 0);
-  const lines = shown.map((error) => `${palette.error("error")}: ${printable(errorPlace(error))}: ${printable(error.message)}`);
+  const lines = shown.map((error) => renderInputError(printable(errorPlace(error)), error.code, printable(error.message), palette));
   const found = errors.length + leftOut;
   if (found > shown.length) {
     // Some were kept but not shown (--max-errors), some not even kept (past MAX_ERRORS_PER_FILE): say which limit to lift.

@@ -1,4 +1,4 @@
-import { actualText, BAILED, lookAlikeNote, chunkedWriter, coverageLines, diagnosticErrors, diagnosticTitle, errorPlace, errorTitle, expectedText, leftOutLines, noteLines, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { actualText, BAILED, lookAlikeNote, chunkedWriter, coverageLines, diagnosticErrors, diagnosticTitle, codedMessage, errorPlace, errorTitle, expectedText, leftOutLines, noteLines, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { recordingName } from "../recordingSource.js";
 import { printable, printableLines, withoutLogCommand } from "../../diagnostics/printable.js";
 
@@ -41,7 +41,7 @@ export function tapReport({ report, coverage, verdict }: ReporterInput, out: Wri
       write("  ...\n");
     }
   }
-  for (const e of report.errors) write(`not ok ${++n} - ${tapDescription(`${errorPlace(e)} ${errorTitle(e)}`)}\n  ---\n  message: ${yamlString(e.message)}\n  ...\n`);
+  for (const e of report.errors) write(`not ok ${++n} - ${tapDescription(`${errorPlace(e)} ${errorTitle(e)}`)}\n  ---\n  message: ${yamlString(codedMessage(e))}\n  ...\n`);
   for (const d of policyErrors) write(`not ok ${++n} - ${tapDescription(diagnosticTitle(d))}\n  ---\n  code: ${d.code}\n  message: ${yamlString(d.message)}\n${d.help !== undefined ? `  help: ${yamlString(d.help)}\n` : ""}  ...\n`);
   for (const runCheck of runChecks) write(`not ok ${++n} - ${tapDescription(runCheck.name)}\n  ---\n  message: ${yamlString(runCheck.message)}\n  ...\n`);
   // Notes and coverage as comments, which TAP consumers show and never count as test points.
