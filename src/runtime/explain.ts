@@ -66,7 +66,8 @@ function noteFor(decision: Decision, revocation: Revocation | undefined): string
     return `the session was revoked${when} by ${by} on ${revocation.tool}: every later attempt is denied`;
   }
   if (decision.revoked) return `the session was revoked by ${decision.rules[0]}: every later attempt is denied`;
-  return `the request was denied before any rule ran: ${decision.reasons[0]}`;
+  // An explanation is for the audit log: the refusal's detail (its `errors`), not the agent's short reason.
+  return `the request was denied before any rule ran: ${decision.errors[0] ?? decision.reasons[0]}`;
 }
 
 /**

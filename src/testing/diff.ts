@@ -1,4 +1,5 @@
 import type { Decision } from "../runtime/decision.js";
+import { defaultDenyReason } from "../runtime/engine.js";
 import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
 import { describeReadError, readRecordingBatches } from "./readRecording.js";
 import { runShares, threadsFor } from "./parallel.js";
@@ -123,8 +124,8 @@ interface SessionHistory {
  * declarations it reads differ: an intent, an enum).
  */
 function attributionOf(before: Decision, after: Decision, changed: ChangedPart, tool: string, history: SessionHistory, versions: Versions): Pick<DecisionChange, "cause" | "via"> {
-  if (refusedAsInvalid(after) && !history.revokedEarlier.old) return { cause: "invalid request in NEW" };
-  if (refusedAsInvalid(before) && !history.revokedEarlier.now) return { cause: "invalid request in OLD" };
+  if (refusedAsInvalid(after, tool) && !history.revokedEarlier.old) return { cause: "invalid request in NEW" };
+  if (refusedAsInvalid(before, tool) && !history.revokedEarlier.now) return { cause: "invalid request in OLD" };
   const stale = changed === "grants" && after.decision === "ask" ? versions.staleBundles.get(tool) : undefined;
   if (stale !== undefined) return { cause: stale };
   const found = ruleCauseOf(before, after, changed, versions.rules);
@@ -171,12 +172,16 @@ function directionOf(before: Decision, after: Decision, changed: ChangedPart): s
 }
 
 /**
- * A deny no rule gave whose reason is its error: the request did not fit the version's schema
- * (or was not a request at all). A default deny with an allow rule's evaluation error is not one.
+ * A deny no rule gave, with its detail in `errors`: the request did not fit the version's schema
+ * (or was not a request at all). Neither a default deny with an allow rule's evaluation error nor
+ * an expired session's refusal is one.
  */
-function refusedAsInvalid(decision: Decision): boolean {
-  return decision.decision === "deny" && decision.rules.length === 0 && decision.errors.length > 0 && decision.errors[0] === decision.reasons[0];
+function refusedAsInvalid(decision: Decision, tool: string): boolean {
+  return decision.decision === "deny" && decision.rules.length === 0 && decision.errors.length > 0 && decision.reasons[0] !== defaultDenyReason(tool) && !EXPIRED_SESSION_REFUSAL.test(decision.reasons[0] ?? "");
 }
+
+/** The reason of an expired session's refusal (an idle one: a replay reloads nothing). */
+const EXPIRED_SESSION_REFUSAL = /^session .* has expired:/;
 
 /** What one share of a file's diff reports (posted back by a worker thread). */
 export interface DiffShareReport {

@@ -58,7 +58,7 @@ describe("Engine.stats", () => {
       endReasons: [{ reason: 'the policy was reloaded and reads sessions differently: sessions hold labels that are not members of the label enum now (renamed or removed?), among them "l0", "l1", "l2", so no rule can test them and a rule meant for what they stood for would take the session as without them', sessions: 11 }],
     });
     expect(renamed.decide(attempt("revoked"))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
-    expect(renamed.decide(attempt("s-l3")).reasons[0]).toMatch(/^session "s-l3" has expired: the policy was reloaded and reads sessions differently: the session holds the label "l3", which is not a member of the label enum now/);
+    expect(renamed.decide(attempt("s-l3")).errors[0]).toMatch(/^session "s-l3" has expired: the policy was reloaded and reads sessions differently: the session holds the label "l3", which is not a member of the label enum now/);
     // Every stats() call hands out the same object: nobody may change it.
     expect([Object.isFrozen(reload), Object.isFrozen(reload.endReasons), Object.isFrozen(reload.endReasons[0])]).toEqual([true, true, true]);
     expect(renamed.stats().reload).toBe(reload);

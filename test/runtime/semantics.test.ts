@@ -245,7 +245,8 @@ describe("validation before rules", () => {
     expect(decision.rules).toEqual([]);
     expect(decision.grants).toEqual([]);
     expect(decision.errors.length).toBeGreaterThan(0);
-    for (const fragment of fragments) expect(decision.reasons.join(" "), JSON.stringify(decision)).toContain(fragment);
+    // The detail is in `errors`; `reasons` (what the agent is told) may leave out values the enforcement point set.
+    for (const fragment of fragments) expect(decision.errors.join(" "), JSON.stringify(decision)).toContain(fragment);
     return decision;
   }
 
@@ -516,7 +517,7 @@ describe("the intent is the session's", () => {
     expect(engine.decide(call("kb.search", 0, { intent: "support.reply" })).decision).toBe("allow");
     const switched = engine.decide(call("http.get", 1000, { intent: "research" }));
     expect(switched).toMatchObject({ decision: "deny", rules: [], revoked: false });
-    expect(switched.reasons[0]).toBe('session "s" declared the intent support.reply; a request cannot change it to research (start a new session for another task)');
+    expect(switched.errors[0]).toBe('session "s" declared the intent support.reply; a request cannot change it to research (start a new session for another task)');
     expect(engine.sessions.get("s")!.calls).toBe(2);
     expect(engine.decide(call("kb.search", 2000, { intent: "support.reply" })).decision).toBe("allow");
     // Another session may have another purpose.
@@ -547,9 +548,9 @@ describe("the intent is the session's", () => {
   it("the first request that names a known intent declares it; one without an intent, or an invalid one, does not", () => {
     const engine = engineWith(rules);
     expect(engine.decide(call("kb.search", 0, { intent: undefined })).decision).toBe("deny");
-    expect(engine.decide(call("kb.search", 1000, { intent: "no.such" })).reasons[0]).toContain("no.such");
+    expect(engine.decide(call("kb.search", 1000, { intent: "no.such" })).errors[0]).toContain("no.such");
     expect(engine.decide(call("http.get", 2000, { intent: "research" })).decision).toBe("allow");
-    expect(engine.decide(call("kb.search", 3000, { intent: "support.reply" })).reasons[0]).toContain("declared the intent research");
+    expect(engine.decide(call("kb.search", 3000, { intent: "support.reply" })).errors[0]).toContain("declared the intent research");
   });
 });
 

@@ -458,8 +458,8 @@ describe("session lifetime and memory", () => {
     expect(read(e.decide(kb(900)), "calls")).toBe("1");
     expect(read(e.decide(kb(1_900)), "calls")).toBe("2"); // idle 1,000 ms: not more, kept
     const expired = e.decide(kb(3_000));
-    expect(expired).toMatchObject({ decision: "deny", rules: [], revoked: false, errors: [] });
-    expect(expired.reasons[0]).toBe('session "s" has expired: its attempt is dated 1.1 seconds after its previous one (the request\'s time, or the engine\'s clock for a request without one), more than sessionIdleMs (1 second) allows: it made no attempt in between, or the clock stepped ahead by that much, so what it did before (data it touched, counts) is gone and it cannot go on: its id is denied for expiredSessionMs (10 seconds) after its last attempt and then starts a new session that knows none of it, so start a new session only with an agent context that holds none of the data this one touched (not this conversation carried on under a new id)');
+    expect(expired).toMatchObject({ decision: "deny", rules: [], revoked: false, reasons: ['session "s" has expired: start a new session'] });
+    expect(expired.errors[0]).toBe('session "s" has expired: its attempt is dated 1.1 seconds after its previous one (the request\'s time, or the engine\'s clock for a request without one), more than sessionIdleMs (1 second) allows: it made no attempt in between, or the clock stepped ahead by that much, so what it did before (data it touched, counts) is gone and it cannot go on: its id is denied for expiredSessionMs (10 seconds) after its last attempt and then starts a new session that knows none of it, so start a new session only with an agent context that holds none of the data this one touched (not this conversation carried on under a new id)');
     // Attempts on an expired session keep it remembered; other sessions are not affected.
     expect(e.decide(kb(12_000)).decision).toBe("deny");
     expect(read(e.decide(kb(12_001, "q", { session: "b" })), "calls")).toBe("0");
@@ -611,7 +611,7 @@ describe("session lifetime and memory", () => {
     const yearAhead = 365 * 24 * 60 * 60 * 1000;
     expect(e.decide(kb(yearAhead, "q", { session: "a" })).decision).toBe("allow");
     expect(e.decide(kb(yearAhead, "q", { session: "b" })).decision).toBe("allow");
-    expect(e.decide(kb(0, "q", { session: "honest" })).reasons[0]).toContain("cannot start");
+    expect(e.decide(kb(0, "q", { session: "honest" })).errors[0]).toContain("cannot start");
     wall = T0 + 3 * 60 * 60 * 1000;
     expect(e.decide(kb(3 * 60 * 60 * 1000, "q", { session: "honest" })).decision).toBe("allow");
     expect(e.sessions.size).toBe(1);
