@@ -4,7 +4,7 @@ import { budgetLongText, forgetLastLongText, isLongText, LongTextBudgetError, Va
 import type { ValueShape } from "./declaredShape.js";
 import { LABELS_NOT_KEPT, type SessionState } from "./session.js";
 import { convertMembers, MAX_VALIDATED_VALUES, parseTime } from "./schema.js";
-import { quotedVisibly } from "./hiddenText.js";
+import { quotedVisibly, withoutUrlPasswords } from "./hiddenText.js";
 
 /** The evaluation errors of a request that lacks an optional part: the enforcement point's doing, not the agent's. */
 export const NO_INTENT_FAULT = "the request names no intent";
@@ -233,7 +233,9 @@ export function refusedInPath(text: string): string | undefined {
  * ordinary one: quotedVisibly) is escaped too: these reasons reach logs and the person approving an ask.
  */
 export function describeText(value: string): string {
-  return quotedVisibly(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  // The password hidden before the cut, which could otherwise leave its start without the `@`.
+  const shown = withoutUrlPasswords(value);
+  return quotedVisibly(shown.length > 80 ? `${shown.slice(0, 77)}...` : shown);
 }
 
 const globCache = new Map<string, CompiledGlob>();

@@ -39,10 +39,23 @@ export function escapeCharacter(character: string): string {
  * too: a reason is for finding out what was sent, not for drawing it.)
  */
 export function quotedVisibly(text: string): string {
-  const quoted = JSON.stringify(text);
+  const quoted = JSON.stringify(withoutUrlPasswords(text));
   // Printable ASCII holds no hidden character (the ordinary space is not one): most text is
   // that, and is spared the Unicode-property scan on the refusal path.
   return PRINTABLE_ASCII.test(quoted) ? quoted : quoted.replace(HIDDEN_CHARACTER, escapeCharacter);
 }
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/**
+ * `text` with the password of every URL's user information shown as `***`
+ * (`https://deploy:***@db.example/`): errors and explanations quote request values, and reach
+ * the audit log, whoever approves an ask and CI output, none of which should hold a credential
+ * (audit s20 a2 L1). The user name stays: it says which account the URL would use.
+ */
+export function withoutUrlPasswords(text: string): string {
+  return text.includes("://") ? text.replace(URL_PASSWORD, "$1:***@") : text;
+}
+
+/** A scheme, `//`, a user name and `:`, then the password up to the last `@` before the path. */
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^/?#@:\s]*):[^/?#\s]*@/gi;

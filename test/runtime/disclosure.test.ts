@@ -84,3 +84,29 @@ policy p { allow kb.search }`),
     expect(engine.decide(request({ session: "s6", args: { q: "x", n: "three" } })).reasons).toEqual(['request.args.n must be an int, not the string "three"']);
   });
 });
+
+describe("a URL's password is never quoted (audit s20 a2 L1)", () => {
+  const engine = compile(
+    sources(`agent { id: string }
+tool http.fetch { risk low args { url: string } }
+policy n {
+  @name("no-metadata") deny http.fetch when url.host(args.url) == "169.254.169.254"
+  allow http.fetch
+}`),
+  );
+  const fetch = (url: string) => ({ session: "s1", agent: { id: "a" }, tool: "http.fetch", args: { url } });
+
+  it("errors show it as ***, the user name kept, also past the cut to 80 characters", () => {
+    const decision = engine.decide(fetch("https://deploy:Pr0d-DB-passw0rd@db.internal.example/"));
+    expect(decision.errors[0]).toContain('"https://deploy:***@db.internal.example/"');
+    const long = engine.decide(fetch(`https://deploy:${"p".repeat(100)}@db.internal.example/`));
+    expect(long.errors.join(" ")).not.toContain("ppp");
+  });
+
+  it("explanations show it as *** too", async () => {
+    const { explain } = await import("../../src/index.js");
+    const text = JSON.stringify(explain(engine, fetch("https://deploy:Pr0d-DB-passw0rd@db.internal.example/")));
+    expect(text).not.toContain("Pr0d");
+    expect(text).toContain("deploy:***@");
+  });
+});
