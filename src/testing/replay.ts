@@ -40,6 +40,8 @@ export interface ReplayOptions extends RecordedEngineOptions {
    * `CaseListing`, a failed one as its `CaseResult`. Otherwise only failures are kept.
    */
   readonly listCases?: boolean;
+  /** Show the arguments' names only in each case's request, never their values (`--hide-values`). */
+  readonly hideValues?: boolean;
   /** How many failures per file get a clause-level explanation (a second, partial pass). */
   readonly explainLimit?: number;
   /**
@@ -622,7 +624,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         if (options.grep !== undefined && !tool.includes(options.grep)) continue;
         if (approved === entry.approval.approved) {
           report.passed++;
-          if (options.listCases) report.cases.push({ file, line: entry.line, session, tool, event: "approval", request: shortRequest({ tool, args: request["args"], event: "approval" }), ok: true });
+          if (options.listCases) report.cases.push({ file, line: entry.line, session, tool, event: "approval", request: shortRequest({ tool, args: request["args"], event: "approval" }, options.hideValues), ok: true });
           continue;
         }
         edits?.add(entry.line, approved ? APPROVED : REFUSED);
@@ -630,7 +632,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         const actual: ApprovalOutcome = approved ? APPROVED : { approved, reason: engine.approvalRefusal(request) ?? "" };
         // Production refused what the replay approved (its session had expired there, say), or the other way round.
         if (approved || SESSION_STATE_REFUSAL.test(actual.reason ?? "")) note(entry.line, ENGINE_OPTIONS_HINT);
-        if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"], event: "approval" }), event: "approval", expect: entry.approval, actual, ok: false, mismatches: ["approved"] })) break lines;
+        if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"], event: "approval" }, options.hideValues), event: "approval", expect: entry.approval, actual, ok: false, mismatches: ["approved"] })) break lines;
         continue;
       }
       refusedApproval = undefined;
@@ -668,7 +670,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         if (SESSION_STATE_REFUSAL.test(refusedApproval)) note(entry.line, ENGINE_OPTIONS_HINT);
         if (mismatches.length === 0) {
           edits?.add(entry.line, REFUSED);
-          if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"], event: "approval" }), event: "approval", expect: { approved: true }, actual: refusal, ok: false, mismatches: ["approved"] })) break lines;
+          if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"], event: "approval" }, options.hideValues), event: "approval", expect: { approved: true }, actual: refusal, ok: false, mismatches: ["approved"] })) break lines;
           continue;
         }
         note(entry.line, `its \`"approved": true\` (a person approved the call and it went ahead) was refused by the engine: ${refusedApproval}; later lines of session ${JSON.stringify(session)} do not see the call's data`);
@@ -678,13 +680,13 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         if (expect.rules === undefined && expect.reason === undefined && refusedBeforeRules(actual, tool)) {
           note(entry.line, `passed, but only because the request was refused before any rule ran (${actual.reasons[0]}), so no rule decided it: if the line pins a rule's deny, fix the request; if it pins the refusal, add \`"rules": []\``);
         }
-        if (options.listCases) report.cases.push({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }), ok: true });
+        if (options.listCases) report.cases.push({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }, options.hideValues), ok: true });
         continue;
       }
       edits?.add(entry.line, actual);
       const logged = loggedReasons(request, expect);
       if (dependsOnEngineOptions(expect, logged, actual, tool, revocation)) note(entry.line, ENGINE_OPTIONS_HINT);
-      if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }), expect, actual, ok: false, mismatches, ...(logged !== undefined ? { logged } : {}) })) break lines;
+      if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }, options.hideValues), expect, actual, ok: false, mismatches, ...(logged !== undefined ? { logged } : {}) })) break lines;
     }
   } catch (error) {
     unreadable = true;
@@ -883,7 +885,7 @@ export interface WorkerReport {
  */
 async function replayInWorkers(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, count: number): Promise<void> {
   // Only the options a share needs (and no caller's extra fields, which may not be cloneable).
-  const shared: ReplayOptions = { session: options.session, grep: options.grep, listCases: options.listCases, explainLimit: options.explainLimit, cwd: options.cwd, ...engineOptions(options), source: options.source };
+  const shared: ReplayOptions = { session: options.session, grep: options.grep, listCases: options.listCases, hideValues: options.hideValues, explainLimit: options.explainLimit, cwd: options.cwd, ...engineOptions(options), source: options.source };
   const shares = await runShares<WorkerReport>(
     count,
     (partition) => replayShare(policy, file, { ...shared, partition }),

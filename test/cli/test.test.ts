@@ -179,6 +179,25 @@ describe("policyc test: reporters (goldens, real binary, NO_COLOR)", () => {
   });
 });
 
+describe("policyc test --hide-values (audit s20 a2 M5)", () => {
+  // A production decision log's arguments hold tokens: every reporter names each case by its
+  // request, so with --hide-values they show the arguments' names, never their values.
+  it("every reporter shows the arguments' names only, on passing and failing lines; without it, values as before", async () => {
+    const policy = write("hide.policy", "tool http.fetch { risk low args { url: string, token: string } }\npolicy p {\n  allow http.fetch\n}\n");
+    const token = "ghp_SECRETTOKEN1234567890abcdefABCDEF";
+    const log = write("hide.jsonl", [`{"session":"s1","tool":"http.fetch","args":{"url":"https://public.example/","token":"${token}"},"decision":"allow"}`, `{"session":"s1","tool":"http.fetch","args":{"url":"https://other.example/","token":"${token}"},"decision":"deny"}`].join("\n") + "\n");
+    for (const reporter of ["pretty", "json", "junit", "tap", "github"]) {
+      const hidden = await cli(["test", policy, "--replay", log, "--reporter", reporter, "--hide-values"]);
+      expect(hidden.code, reporter).toBe(1);
+      expect(hidden.stdout, reporter).not.toContain("ghp_SECRET");
+      expect(hidden.stdout, reporter).not.toContain("other.example");
+    }
+    const tap = await cli(["test", policy, "--replay", log, "--reporter", "tap", "--hide-values"]);
+    expect(tap.stdout).toContain("http.fetch url=… token=…");
+    expect((await cli(["test", policy, "--replay", log, "--reporter", "tap"])).stdout).toContain(`token="${token.slice(0, 36)}`);
+  });
+});
+
 describe("policyc test: a run that cannot start still writes the report CI reads", () => {
   // A policy error is the likeliest failure of a pull request that edits policies: the report
   // (report.xml, the annotations, the JSON) must say so, not be empty.
