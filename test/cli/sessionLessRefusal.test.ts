@@ -81,7 +81,7 @@ describe("policyc test: a logged refusal of a request without a readable session
     // Shown by their length and digest: two such ids are two sessions still.
     const label = (id: string): string => `(session: "${"a".repeat(36)}… of 20,001 characters, SHA-256 ${createHash("sha256").update(id).digest("base64")})`;
     expect(cases.map((c) => c.session)).toEqual([label("a".repeat(20_000) + "1"), label("a".repeat(20_000) + "2")]);
-    expect(cases[0]!.actual.reasons).toEqual([`request.session must be a session id of at most 1,024 characters, not one of 20,001 ("${"a".repeat(77)}...")`]);
+    expect(cases[0]!.actual.errors).toEqual([`request.session must be a session id of at most 1,024 characters, not one of 20,001 ("${"a".repeat(77)}...")`]);
     expect(result.stdout.length).toBeLessThan(10_000); // (the ids alone are 40,000 characters)
   });
 
