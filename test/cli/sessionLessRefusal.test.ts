@@ -77,7 +77,7 @@ describe("policyc test: a logged refusal of a request without a readable session
     writeFileSync(path, [line("a".repeat(20_000) + "1"), line("a".repeat(20_000) + "2"), line("a".repeat(1024))].join("\n") + "\n");
     const result = await cli(["test", join(dir, "p.policy"), "--replay", path, "--reporter", "json"]);
     expect(result.code).toBe(1);
-    const cases = (JSON.parse(result.stdout) as { failures: { session: string; actual: { reasons: string[] } }[] }).failures;
+    const cases = (JSON.parse(result.stdout) as { failures: { session: string; actual: { reasons: string[]; errors: string[] } }[] }).failures;
     // Shown by their length and digest: two such ids are two sessions still.
     const label = (id: string): string => `(session: "${"a".repeat(36)}… of 20,001 characters, SHA-256 ${createHash("sha256").update(id).digest("base64")})`;
     expect(cases.map((c) => c.session)).toEqual([label("a".repeat(20_000) + "1"), label("a".repeat(20_000) + "2")]);
