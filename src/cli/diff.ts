@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { bundlePathOf, loadPolicy } from "./loadEngine.js";
-import { notLoadedJson, reportLoadNote, reportNotLoaded } from "./report.js";
+import { reportLoadNote, reportSidesNotLoaded, sidesNotLoadedJson, type SideNotLoaded } from "./report.js";
 import { addMaxErrors, parseMaxErrors } from "./options.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings, type DecisionChange } from "../testing/diff.js";
@@ -47,12 +47,14 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     return EXIT.usage;
   }
   const sides = [oldPath, newPath].map((path, side) => loadPolicy([path], io.cwd, { verb: "diff", ...(isBundle[side] && options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) }));
-  for (const side of sides) {
-    if (!side.ok) {
-      reportNotLoaded("diff", side, io, parseMaxErrors(options.maxErrors));
-      if (options.json) io.out(JSON.stringify(notLoadedJson(side), null, 2) + "\n");
-      return side.code;
-    }
+  // Both sides are loaded and every one that fails is reported: in CI, OLD is the main branch,
+  // and stopping at it would hide a broken NEW (the pull request's own errors) behind it.
+  const notLoaded: SideNotLoaded[] = sides.flatMap((side, index) => (side.ok ? [] : [{ side: index === 0 ? "old" : "new", path: index === 0 ? oldPath : newPath, failed: side }] as const));
+  if (notLoaded.length > 0) {
+    reportSidesNotLoaded("diff", notLoaded, io, parseMaxErrors(options.maxErrors));
+    if (options.json) io.out(JSON.stringify(sidesNotLoadedJson(notLoaded), null, 2) + "\n");
+    // Bad usage (a path that is no policy) before policy errors, as one side alone would say.
+    return Math.max(...notLoaded.map((side) => side.failed.code)) as ExitCode;
   }
   const [before, after] = sides as [Extract<(typeof sides)[0], { ok: true }>, Extract<(typeof sides)[0], { ok: true }>];
   for (const side of [before, after]) reportLoadNote("diff", side, io);
@@ -156,6 +158,7 @@ function whatChanged(change: DecisionChange): string {
       return `decided by ${rules(before)} → ${rules(after)}: ${reason}`;
     }
     case "reason":
+    case "reason order":
       return `reason ${JSON.stringify(before.reasons.join("; "))} → ${JSON.stringify(after.reasons.join("; "))}`;
   }
 }
@@ -178,7 +181,7 @@ export function registerDiff(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--json", "print a JSON document instead")
     .option("--exit-code", "exit 1 when any change is reported")
     .option("--allow-empty", "pass when the recordings hold no request line (nothing is compared)")
-    .option("--rule-changes", "also report decisions of the same effect, grants and revocation that other rules decide, or with other reasons")
+    .option("--rule-changes", "also report decisions of the same effect, grants and revocation that other rules decide, or with other reasons or the same in another order")
     .option("--public-key <file>", "require each side that is a bundle to be signed by this Ed25519 public key (PEM, DER or JSON Web Key)")
     .option("--jobs <n>", jobsHelp(["--max-sessions"]))
     .addHelpText("after", ROTATED_LOGS_HELP);

@@ -3,6 +3,7 @@ import { counted, diagnosticToJson, renderDiagnostic, summarize, type Diagnostic
 import { onStandardError, type Io } from "./io.js";
 import type { LoadedPolicy } from "./loadEngine.js";
 import { namedForWhatItIs } from "./wrongSlot.js";
+import { printable } from "../diagnostics/printable.js";
 
 /** Shown at most; the rest are counted in one closing line, so a broken file stays readable. */
 export const DEFAULT_MAX_DIAGNOSTICS = 50;
@@ -75,4 +76,59 @@ export function notLoadedJson(failed: NotLoaded): { ok: false; reason: string; e
   const errors = failed.diagnostics.filter((d) => d.severity === "error").length;
   const reason = failed.message ?? `the policy set did not load: ${summarize(failed.diagnostics)}`;
   return { ok: false, reason, errors, warnings: failed.diagnostics.length - errors, diagnostics: failed.diagnostics.map(diagnosticToJson) };
+}
+
+/** One side of a comparison (`policyc diff OLD NEW`) that did not load: its role and the path given. */
+export interface SideNotLoaded {
+  readonly side: "old" | "new";
+  readonly path: string;
+  readonly failed: NotLoaded;
+}
+
+/**
+ * The one reason every side failed for, when it is no side's own (the public key cannot be
+ * read): said once, not once per side.
+ */
+function sharedFailure(sides: readonly SideNotLoaded[]): string | undefined {
+  const [first] = sides;
+  const shared = sides.length > 1 && sides.every((side) => side.failed.diagnostics.length === 0 && side.failed.message !== undefined && side.failed.message === first!.failed.message);
+  return shared ? first!.failed.message : undefined;
+}
+
+/** `OLD (policies/main)`: which side, and its path unless the reason names it already (a bundle refused, a path that is no policy). */
+function sideName(side: SideNotLoaded): string {
+  return side.failed.message === undefined ? `${side.side.toUpperCase()} (${side.path})` : side.side.toUpperCase();
+}
+
+/**
+ * Every side that did not load, each under its role, so that a broken NEW is not hidden behind a
+ * broken OLD (and a reader knows which of the two to fix): its reason, then its diagnostics.
+ */
+export function reportSidesNotLoaded(verb: string, sides: readonly SideNotLoaded[], io: Io, max?: number): void {
+  const shared = sharedFailure(sides);
+  if (shared !== undefined) {
+    io.err(`policyc ${verb}: ${shared}\n`);
+    return;
+  }
+  for (const side of sides) {
+    io.err(`policyc ${verb}: ${printable(sideName(side))}: ${notLoadedJson(side.failed).reason}
+`);
+    if (side.failed.diagnostics.length > 0) reportDiagnostics(onStandardError(io), side.failed.diagnostics, { json: false, ...(max === undefined ? {} : { max }) });
+  }
+}
+
+/**
+ * For `--json`: as notLoadedJson, of every side that did not load: `sides` lists them
+ * (`"old"`, `"new"`), the reason names each, and each diagnostic says its `side`.
+ */
+export function sidesNotLoadedJson(sides: readonly SideNotLoaded[]): { ok: false; reason: string; sides: ("old" | "new")[]; errors: number; warnings: number; diagnostics: (DiagnosticJson & { side: "old" | "new" })[] } {
+  const each = sides.map((side) => ({ side, json: notLoadedJson(side.failed) }));
+  return {
+    ok: false,
+    reason: sharedFailure(sides) ?? each.map(({ side, json }) => `${sideName(side)}: ${json.reason}`).join("; "),
+    sides: sides.map((side) => side.side),
+    errors: each.reduce((sum, { json }) => sum + json.errors, 0),
+    warnings: each.reduce((sum, { json }) => sum + json.warnings, 0),
+    diagnostics: each.flatMap(({ side, json }) => json.diagnostics.map((diagnostic) => ({ side: side.side, ...diagnostic }))),
+  };
 }

@@ -11,6 +11,7 @@ import { describeKind, describeValue, MAX_NESTING, parseTime, startValidation, t
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
 import { expiredBecause, labelsAlwaysKept, labelsOf, onlyLabels, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_RELOADED, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type ReloadStats, type Revocation, type RevocationCause } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
+import { refusedFor } from "./refusal.js";
 
 /**
  * What the generated decision function of one tool reads.
@@ -763,16 +764,16 @@ export class Engine {
    * with the session id when it is readable: the attempt is still its session's (`prepare`).
    */
   private readAttempt(input: unknown): { refused: Decision; sessionId?: string; tool?: string; clockReading?: number } | { request: Record<string, unknown>; sessionId: string; tool: string; now: number; clockReading: number } {
-    if (input === null || typeof input !== "object" || Array.isArray(input)) return { refused: refusal("the request must be a JSON object") };
+    if (input === null || typeof input !== "object" || Array.isArray(input)) return { refused: refusedFor("request", refusal("the request must be a JSON object")) };
     const request = input as Record<string, unknown>;
     const sessionId = request["session"];
     // The session id, time, agent, user, context and intent are the enforcement point's: the
     // agent is told which field is wrong, the value given goes to `errors` only.
-    if (typeof sessionId !== "string" || sessionId === "") return { refused: sessionId === undefined ? refusal("request.session is missing: every request needs a session id string") : refusal("request.session must be a session id (a non-empty string)", `request.session must be a session id (a non-empty string), not ${describeValue(sessionId)}`) };
+    if (typeof sessionId !== "string" || sessionId === "") return { refused: refusedFor("request", sessionId === undefined ? refusal("request.session is missing: every request needs a session id string") : refusal("request.session must be a session id (a non-empty string)", `request.session must be a session id (a non-empty string), not ${describeValue(sessionId)}`)) };
     // Refused before its session is looked up: too long to be one (MAX_SESSION_ID_LENGTH), it has none to count in.
     if (sessionId.length > MAX_SESSION_ID_LENGTH) {
       const mustBe = `request.session must be a session id of at most ${MAX_SESSION_ID_LENGTH.toLocaleString("en-US")} characters`;
-      return { refused: refusal(mustBe, `${mustBe}, not one of ${sessionId.length.toLocaleString("en-US")} (${helpers.describeText(sessionId)})`) };
+      return { refused: refusedFor("request", refusal(mustBe, `${mustBe}, not one of ${sessionId.length.toLocaleString("en-US")} (${helpers.describeText(sessionId)})`)) };
     }
     const tool = request["tool"];
     const dated = request["time"] !== undefined;
@@ -802,7 +803,7 @@ export class Engine {
     }
     if (typeof tool !== "string" || unreadable !== undefined) {
       const known = this.sessions.peek(sessionId, Number.isFinite(now) ? now : this.sessions.latestSeen, clockReading);
-      return { refused: known?.revoked ? revokedDecision(known.revoked) : unreadable!, sessionId, tool: typeof tool === "string" ? tool : "", clockReading };
+      return { refused: known?.revoked ? revokedDecision(known.revoked) : refusedFor("request", unreadable!), sessionId, tool: typeof tool === "string" ? tool : "", clockReading };
     }
     return { request, sessionId, tool, now, clockReading };
   }
@@ -834,7 +835,7 @@ export class Engine {
       const decision = this.sessions.retired
         ? refusal(RELOADING, `this engine handed its sessions over to a newer one (EngineOptions.sessionsFrom), which decides session ${helpers.describeText(sessionId)} from now on: this engine denies every attempt`)
         : refusal(AT_CAPACITY, `session ${helpers.describeText(sessionId)} cannot start: ${this.sessions.fullBecause}`);
-      return { ready: false, decision };
+      return { ready: false, decision: refusedFor("session", decision) };
     }
     if (state.revoked) {
       const decision = revokedDecision(state.revoked);
@@ -848,7 +849,7 @@ export class Engine {
       // The agent is told what to do, not why: a reload's detail describes the new policy's
       // labels and session.called patterns, an idle one the engine's settings (audit s20 a2 H1, M2).
       const reason = `session ${helpers.describeText(sessionId)} ${state.endedBy !== undefined ? "has ended: the policy was reloaded;" : "has expired:"} start a new session`;
-      return { ready: false, decision: refusal(reason, detail) };
+      return { ready: false, decision: refusedFor("session", refusal(reason, detail)) };
     }
     const entry = this.tools.get(tool);
     let invalid: Decision | undefined;
@@ -860,7 +861,7 @@ export class Engine {
       if (!(error instanceof RangeError)) throw error;
       invalid = refusal("the request is nested too deeply to validate");
     }
-    if (invalid !== undefined) return { ready: false, decision: invalid, state, now, clockReading, tool };
+    if (invalid !== undefined) return { ready: false, decision: refusedFor("request", invalid), state, now, clockReading, tool };
     // The intent is the session's (language.md §1): a request cannot switch the task's purpose,
     // and with it the tools the intent allows, in the middle of a session; one that names no
     // intent runs with the session's (leaving it out must not escape the rules that read it).
@@ -872,7 +873,7 @@ export class Engine {
       } else if (state.intent !== intent) {
         const detail = `session ${helpers.describeText(sessionId)} declared the intent ${state.intent}; a request cannot change it to ${intent} (start a new session for another task)`;
         const decision = refusal(`session ${helpers.describeText(sessionId)} cannot change its intent: start a new session for another task`, detail);
-        return { ready: false, decision, state, now, clockReading, tool };
+        return { ready: false, decision: refusedFor("request", decision), state, now, clockReading, tool };
       }
     }
 

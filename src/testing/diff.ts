@@ -1,5 +1,4 @@
 import type { Decision } from "../runtime/decision.js";
-import { defaultDenyReason } from "../runtime/engine.js";
 import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
 import { describeReadError, readRecordingBatches } from "./readRecording.js";
 import { runShares, threadsFor } from "./parallel.js";
@@ -8,9 +7,10 @@ import { keepShareErrors, lineError, lineErrorKeeper, type ErrorsLeftOut, type R
 import { decideRecorded, engineOptions, replayEngine, type RecordedEngineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { grantsOf, sameGrants } from "./grants.js";
-import { asNewIds, declarationChangeRead, inputsOf, matchRules, returnsChangedTools, revokingRuleOf, ruleCauseOf, SessionPart, sessionPartsChangedBy, staleBundleCauses, type RuleVersions } from "./diffCauses.js";
+import { asNewIds, declarationChangeRead, EVERY_PART, inputsOf, matchRules, returnsChangedTools, revokingRuleOf, ruleCauseOf, SessionPart, sessionPartsChangedBy, staleBundleCauses, type RuleVersions } from "./diffCauses.js";
 import { SessionChanges, type SessionChange } from "./diffSessions.js";
 import { labelsOf } from "../runtime/session.js";
+import { refusalKindOf } from "../runtime/refusal.js";
 import { isSessionPlaceholder, sessionLabel, toolLabel } from "./shortRequest.js";
 
 /**
@@ -19,11 +19,12 @@ import { isSessionPlaceholder, sessionLabel, toolLabel } from "./shortRequest.js
  * (`grantsOnApproval`), compared as a set of scope and lifetime: widening one is a loosening as
  * real as deny→allow; `revoke`, whether the session is
  * revoked. Those change what the enforcement point does, so they are always reported.
- * `rules` (other rules decide) and `reason` (the same rules give other reasons) change only what
- * the decision log and the caller are told; they are reported when asked for, since a renamed
+ * `rules` (other rules decide), `reason` (the same rules give other reasons) and `reason order`
+ * (the same reasons in another order, so joined into another text) change only what the
+ * decision log and the caller are told; they are reported when asked for, since a renamed
  * rule, or a second deny that now also matches, changes every line it decides.
  */
-export type ChangedPart = "effect" | "grants" | "revoke" | "rules" | "reason";
+export type ChangedPart = "effect" | "grants" | "revoke" | "rules" | "reason" | "reason order";
 
 /** One recorded request whose decision differs between the two policy versions. */
 export interface DecisionChange {
@@ -114,21 +115,38 @@ interface SessionHistory {
  * The cause of a change (see ruleCauseOf). A request one version refuses as invalid (its schema
  * changed) is that, unless the other version had revoked the session earlier: that one denied
  * without looking at the request, so what differs is the revocation, attributed as below like any
- * deny of a revoked session (its revoking rule, or through the session's history). When the rule found decides on one side only but is defined identically in
- * both, the rule did not change, its inputs did. Of what the deciding rules of both decisions
- * read (inputsOf): the line's tool declared otherwise in what they read (its risk, an argument
- * they read); else the session's state, when they read a part of it that an earlier change of
- * the session altered: the latest such change (`earlier`), whose cause it carries; else, when
- * they read its labels and an earlier call of a tool whose returned labels differ went ahead in
- * it, that tool's declaration (`~tool NAME`); else the rule marked `(unchanged rule)` (the other
- * declarations it reads differ: an intent, an enum).
+ * deny of a revoked session (its revoking rule, or through the session's history). A version
+ * whose engine refused the session itself (expired, or it could not start: see refusalKindOf),
+ * or denied it as revoked earlier, decided from the session's state, every part of it: the change
+ * is the latest earlier change of the session's revocation, else of any part of it (`earlier`),
+ * whose cause it carries; without one,
+ * the engines hold other sessions because of changes elsewhere (`engine state in NEW`). When the
+ * rule found decides on one side only but is defined identically in both, the rule did not
+ * change, its inputs did. Of what the deciding rules of both decisions read (inputsOf): the
+ * line's tool declared otherwise in what they read (its risk, an argument they read); else the
+ * session's state, when they read a part of it that an earlier change of the session altered:
+ * the latest such change (`earlier`), whose cause it carries; else, when they read its labels and
+ * an earlier call of a tool whose returned labels differ went ahead in it, that tool's
+ * declaration (`~tool NAME`); else the rule marked `(unchanged rule)` (the other declarations it
+ * reads differ: an intent, an enum).
  */
 function attributionOf(before: Decision, after: Decision, changed: ChangedPart, tool: string, history: SessionHistory, versions: Versions): Pick<DecisionChange, "cause" | "via"> {
-  if (refusedAsInvalid(after, tool) && !history.revokedEarlier.old) return { cause: "invalid request in NEW" };
-  if (refusedAsInvalid(before, tool) && !history.revokedEarlier.now) return { cause: "invalid request in OLD" };
+  if (refusalKindOf(after) === "request" && !history.revokedEarlier.old) return { cause: "invalid request in NEW" };
+  if (refusalKindOf(before) === "request" && !history.revokedEarlier.now) return { cause: "invalid request in OLD" };
+  // No rule changed: the same rules decide, in the order the set now has them.
+  if (changed === "reason order") return { cause: "(rule order)" };
   const stale = changed === "grants" && after.decision === "ask" ? versions.staleBundles.get(tool) : undefined;
   if (stale !== undefined) return { cause: stale };
   const found = ruleCauseOf(before, after, changed, versions.rules);
+  const refusedSession = refusalKindOf(after) === "session" ? "NEW" : refusalKindOf(before) === "session" ? "OLD" : undefined;
+  if ((refusedSession !== undefined || history.revokedEarlier.old || history.revokedEarlier.now) && (found === undefined || found.unchanged)) {
+    // Whether an engine still holds a session, or refuses it, follows from its revocation (a
+    // revoked session is forgotten sooner, a live one expires): a change of revocation comes
+    // first, before a later change that only altered what rules read.
+    const carrier = history.earlier(SessionPart.REVOKED) ?? history.earlier(EVERY_PART);
+    if (carrier !== undefined) return { cause: carrier.cause, ...(found !== undefined ? { via: { rule: found.cause, line: carrier.line } } : {}) };
+    if (refusedSession !== undefined) return { cause: `engine state in ${refusedSession}` };
+  }
   if (found === undefined) return { cause: after.rules.length === 0 ? "default deny" : "(same rules)" };
   if (!found.unchanged) return { cause: found.cause };
   const read = inputsOf(before, after, versions.rules);
@@ -152,7 +170,11 @@ function changedPart(before: Decision, after: Decision, ruleChanges: boolean, ve
   if (asSet(asNewIds(before.rules, versions)) !== asSet(after.rules)) return "rules";
   // A rule without a reason gives one that names its id, which a renumbered rule changes.
   const reasons = (decision: Decision, rules: ReadonlyMap<string, RuleInfo>): string[] => decision.reasons.map((reason, index) => (rules.get(decision.rules[index] ?? "")?.reason === null ? "\u0000" : reason));
-  if (asSet(reasons(before, versions.old)) !== asSet(reasons(after, versions.now))) return "reason";
+  const [was, now] = [reasons(before, versions.old), reasons(after, versions.now)];
+  if (asSet(was) !== asSet(now)) return "reason";
+  // The same reasons in another order (the set's rules in another order: a file renamed, a rule
+  // moved) join into another text, which a recorded `reason` of them all no longer matches.
+  if (JSON.stringify(was) !== JSON.stringify(now)) return "reason order";
   return undefined;
 }
 
@@ -170,18 +192,6 @@ function directionOf(before: Decision, after: Decision, changed: ChangedPart): s
   const direction = `${before.decision}→${after.decision}`;
   return changed === "effect" ? direction : `${direction} (${changed})`;
 }
-
-/**
- * A deny no rule gave, with its detail in `errors`: the request did not fit the version's schema
- * (or was not a request at all). Neither a default deny with an allow rule's evaluation error nor
- * an expired session's refusal is one.
- */
-function refusedAsInvalid(decision: Decision, tool: string): boolean {
-  return decision.decision === "deny" && decision.rules.length === 0 && decision.errors.length > 0 && decision.reasons[0] !== defaultDenyReason(tool) && !EXPIRED_SESSION_REFUSAL.test(decision.reasons[0] ?? "");
-}
-
-/** The reason of an expired session's refusal (an idle one: a replay reloads nothing). */
-const EXPIRED_SESSION_REFUSAL = /^session .* has expired:/;
 
 /** What one share of a file's diff reports (posted back by a worker thread). */
 export interface DiffShareReport {
@@ -285,7 +295,10 @@ export async function diffShare(before: CompiledPolicy, after: CompiledPolicy, f
         // Only a change of effect or revocation changes what the session remembers (other rules,
         // reasons or grants do not), and so the report is the same with or without --rule-changes.
         if (inSession && (changed === "effect" || changed === "revoke")) {
-          const parts = sessionPartsChangedBy(a, b, cause.startsWith("invalid request in "), carriesLabels(entry.request, tool, versions));
+          const changedParts = sessionPartsChangedBy(a, b, refusalKindOf(a) !== undefined || refusalKindOf(b) !== undefined, carriesLabels(entry.request, tool, versions));
+          // The revocation itself changes at the line that revokes in one version only; a later
+          // deny of the session as revoked carries that change on (it alters the rest, not it).
+          const parts = revokesOld !== revokesNew ? changedParts : changedParts & ~SessionPart.REVOKED;
           sessionChanges.record(session, parts, { line: entry.line, cause });
         }
         const byDirection = counts.get(cause) ?? new Map<string, number>();

@@ -288,7 +288,7 @@ export function staleBundleCauses(before: CompiledPolicy, after: CompiledPolicy)
  * `REVOKED`: the session's revocation, which denies every later attempt.
  */
 export const SessionPart = { DENIALS: 1, RAN: 2, LABELS: 4, ATTEMPTS: 8, REVOKED: 16 } as const;
-const EVERY_PART = 31;
+export const EVERY_PART = 31;
 
 const PART_OF_MEMBER = { calls: SessionPart.ATTEMPTS, denials: SessionPart.DENIALS, labels: SessionPart.LABELS, tools: SessionPart.RAN, repeats: SessionPart.ATTEMPTS, age: SessionPart.ATTEMPTS, last: SessionPart.ATTEMPTS } as const;
 

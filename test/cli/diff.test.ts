@@ -392,6 +392,28 @@ describe("policyc diff: the rule that caused a change", () => {
     expect(causes(await json(["diff", after!, before!, "--replay", calls!]))).toEqual({ "~tool kb.search": { "deny→allow": 1 } });
   });
 
+  /** A loop guard that revokes (or, with `revoke` removed, only denies) a session's third identical call. */
+  const loopGuard = (revoke: boolean): string => `tool kb.search {\n  args { query: string }\n}\ntool http.get {\n  args { url: string }\n}\npolicy p {\n  allow kb.search, http.get\n\n  @name("loop")\n  deny *\n    when session.repeats >= 2\n    reason "loop"\n${revoke ? "    revoke\n" : ""}}\n`;
+  const calls = (...lines: [time: string, session: string, tool: string][]): string => lines.map(([time, session, tool]) => `{"time":"2026-01-0${time}Z","session":"${session}","tool":"${tool}","args":{${tool === "kb.search" ? '"query":"x"' : '"url":"u"'}}}\n`).join("");
+
+  it("a session the engine refuses as expired in NEW only, because NEW no longer revoked it, is the revocation's change carried, not an unchanged rule's", async () => {
+    // OLD forgets v1 an hour after revoking it (--revoked-session 1h); NEW still holds it, live, and at 12:00 it has expired.
+    const [before, after, rec] = write({ "x-old.policy": loopGuard(true), "x-new.policy": loopGuard(false), "x.jsonl": calls(["1T10:00:00", "v1", "http.get"], ["1T10:00:01", "v1", "http.get"], ["1T10:00:02", "v1", "http.get"], ["1T10:30:00", "v1", "kb.search"], ["1T12:00:00", "v1", "kb.search"]) });
+    const report = await json(["diff", before!, after!, "--replay", rec!, "--revoked-session", "1h"]);
+    expect(causes(report)).toEqual({ "~loop": { "allow→deny": 1, "deny→allow": 1, "deny→deny (revoke)": 1 } });
+    expect(report.byCause["~loop"]!.carried).toBe(1);
+    // Carried from the line where the revocation changed (3), not the later line that only follows from it (4).
+    expect(report.byCause["~loop"]!.changes.find((c) => c.line === 5)!.via).toEqual({ rule: "-p/1", file: rec, line: 3 });
+  });
+
+  it("a new session the engine refuses for --max-sessions in NEW only is `engine state in NEW`, not an invalid request: the schemas are the same", async () => {
+    // OLD revoked v1, which leaves room for v2; NEW keeps v1 live, and with one session at most v2 cannot start.
+    const [before, after, rec] = write({ "m-old.policy": loopGuard(true), "m-new.policy": loopGuard(false), "m.jsonl": calls(["1T10:00:00", "v1", "http.get"], ["1T10:00:01", "v1", "http.get"], ["1T10:00:02", "v1", "http.get"], ["4T12:00:00", "v1", "kb.search"], ["4T12:00:01", "v2", "kb.search"]) });
+    const report = await json(["diff", before!, after!, "--replay", rec!, "--max-sessions", "1"]);
+    expect(causes(report)).toEqual({ "~loop": { "deny→allow": 1, "deny→deny (revoke)": 1 }, "engine state in NEW": { "allow→deny": 1 } });
+    expect(causes(await json(["diff", after!, before!, "--replay", rec!, "--max-sessions", "1"]))).toEqual({ "~loop": { "allow→deny": 1, "deny→deny (revoke)": 1 }, "engine state in OLD": { "deny→allow": 1 } });
+  });
+
   it("an unchanged rule that decides differently for another reason (an intent declared otherwise) is marked `(unchanged rule)`", async () => {
     const policy = (tools: string): string => `tool kb.search {\n  args { query: string }\n}\ntool http.get {\n  args { url: string }\n}\nintent research {\n  tools ${tools}\n  max_risk medium\n}\npolicy p {\n  allow kb.search\n\n  @name("off-intent")\n  deny *\n    when not (tool in intent.tools)\n}\n`;
     const [before, after, calls] = write({ "i-old.policy": policy("http.get"), "i-new.policy": policy("http.get, kb.search"), "i.jsonl": '{"session":"s1","intent":"research","tool":"kb.search","args":{"query":"q"}}\n' });
@@ -535,6 +557,40 @@ describe("policyc diff: changes that keep the effect", () => {
     const golden = JSON.parse((await run(OLD, NEW, "--rule-changes", "--json")).stdout) as JsonDiff;
     expect(golden.directions).toEqual({ "allow→allow (rules)": 1, "allow→deny": 2, "deny→allow": 2, "deny→ask": 1 });
   });
+
+  it("the same reasons in another order (a policy file renamed) are `reason order` with --rule-changes: the joined reason `test` compares changes with them", async () => {
+    const schema = 'agent { team: string }\ntool email.send { risk high args { to: list<string> } }\n';
+    const external = 'policy a {\n  @name("no-ext")\n  deny email.send when any(r in args.to: email.domain(r) != "acme.com") reason "external recipient"\n}\n';
+    const support = 'policy b {\n  @name("not-support")\n  deny email.send when agent.team != "support" reason "only support may email"\n}\n';
+    const before = join(dir, "order-before");
+    const after = join(dir, "order-after");
+    for (const [folder, first] of [[before, "a.policy"], [after, "z.policy"]] as const) {
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, "schema.policy"), schema);
+      writeFileSync(join(folder, first), external);
+      writeFileSync(join(folder, "b.policy"), support);
+    }
+    const line = '{"session":"s","agent":{"team":"sales"},"tool":"email.send","args":{"to":["x@ext.com"]}';
+    const calls = join(dir, "order.jsonl");
+    writeFileSync(calls, `${line}}\n`);
+    // What `test` sees: the recorded joined reason passes with the files as they were, and fails once one is renamed.
+    const recorded = join(dir, "order-expected.jsonl");
+    writeFileSync(recorded, `${line},"decision":"deny","reason":"external recipient; only support may email"}\n`);
+    expect((await cli(["test", before, "--replay", recorded])).code).toBe(0);
+    expect((await cli(["test", after, "--replay", recorded])).code).toBe(1);
+    // The effect is the same: only --rule-changes reports it, under no rule (none changed).
+    expect(await cli(["diff", before, after, "--replay", calls, "--exit-code"])).toEqual({ code: 0, stdout: "0 of 1 decisions change\n", stderr: "" });
+    expect(await cli(["diff", before, after, "--replay", calls, "--exit-code", "--rule-changes"])).toEqual({
+      code: 1,
+      stdout: [
+        "(rule order)  1 change: deny→deny (reason order) 1",
+        `  ${calls}:1  deny→deny (reason order)  email.send (session s)  reason "external recipient; only support may email" → "only support may email; external recipient"`,
+        "1 of 1 decisions change: deny→deny (reason order) 1",
+        "",
+      ].join("\n"),
+      stderr: "",
+    });
+  });
 });
 
 describe("policyc diff", () => {
@@ -661,13 +717,15 @@ describe("policyc diff", () => {
       expect((await diff(at("old.json"), at("forged.json"))).code).toBe(0);
       expect(globalThis.forgedRan).toBe(true);
       delete globalThis.forgedRan;
-      const refused = (path: string, why: string): string => `policyc diff: \`${path}\`: ${why}: refusing to load it\n`;
+      // Each side that did not load is named by its role: both, when neither is signed by the key.
+      const refused = (side: "OLD" | "NEW", path: string, why: string): string => `policyc diff: ${side}: \`${path}\`: ${why}: refusing to load it\n`;
+      const mismatch = "the bundle's signature does not match the given public key";
       const cases: [string[], string][] = [
-        [[at("old.json"), at("forged.json"), "--public-key", at("public.pem")], refused(at("forged.json"), "the bundle's signature does not match the given public key")],
-        [[OLD, at("forged.json"), "--public-key", at("public.pem")], refused(at("forged.json"), "the bundle's signature does not match the given public key")],
-        [[at("forged.json"), at("new.json"), "--public-key", at("public.pem")], refused(at("forged.json"), "the bundle's signature does not match the given public key")],
-        [[OLD, at("unsigned.json"), "--public-key", at("public.pem")], refused(at("unsigned.json"), "the bundle is not signed, but a public key was given")],
-        [[at("old.json"), at("new.json"), "--public-key", at("other.pem")], refused(at("old.json"), "the bundle's signature does not match the given public key")],
+        [[at("old.json"), at("forged.json"), "--public-key", at("public.pem")], refused("NEW", at("forged.json"), mismatch)],
+        [[OLD, at("forged.json"), "--public-key", at("public.pem")], refused("NEW", at("forged.json"), mismatch)],
+        [[at("forged.json"), at("new.json"), "--public-key", at("public.pem")], refused("OLD", at("forged.json"), mismatch)],
+        [[OLD, at("unsigned.json"), "--public-key", at("public.pem")], refused("NEW", at("unsigned.json"), "the bundle is not signed, but a public key was given")],
+        [[at("old.json"), at("new.json"), "--public-key", at("other.pem")], refused("OLD", at("old.json"), mismatch) + refused("NEW", at("new.json"), mismatch)],
         [[at("old.json"), at("forged.json"), "--public-key", ""], "policyc diff: --public-key was given an empty value (an unset variable?)\n"],
         [[at("old.json"), at("forged.json"), "--public-key", " "], "policyc diff: --public-key was given an empty value (an unset variable?)\n"],
         [[at("old.json"), at("forged.json"), "--public-key", at("missing.pem")], `policyc diff: cannot read public key \`${at("missing.pem")}\`: no such file or folder\n`],
@@ -678,7 +736,10 @@ describe("policyc diff", () => {
         expect({ code: result.code, stderr: result.stderr }, args.join(" ")).toEqual({ code: 2, stderr });
         // A side that did not load is said in the --json document too; a mistake in the options, before any side is loaded, writes none.
         const loading = !stderr.includes("empty value") && !stderr.includes("neither side");
-        expect(result.stdout === "" ? undefined : JSON.parse(result.stdout), args.join(" ")).toEqual(loading ? { ok: false, reason: stderr.slice("policyc diff: ".length, -1), errors: 0, warnings: 0, diagnostics: [] } : undefined);
+        // A key that cannot be read fails both sides alike: said once.
+        const failed = stderr.split("\n").slice(0, -1).map((line) => line.slice("policyc diff: ".length));
+        const sides = stderr.includes("cannot read public key") ? ["old", "new"] : failed.map((line) => line.slice(0, 3).toLowerCase());
+        expect(result.stdout === "" ? undefined : JSON.parse(result.stdout), args.join(" ")).toEqual(loading ? { ok: false, reason: failed.join("; "), sides, errors: 0, warnings: 0, diagnostics: [] } : undefined);
         expect(globalThis.forgedRan).toBeUndefined();
       }
     });
@@ -750,10 +811,36 @@ describe("policyc diff", () => {
     expect(result.code).toBe(1);
     // The warning is the PC512 its `not (r like "*@acme.com")` gets.
     expect(check.warnings).toBe(1);
-    expect(JSON.parse(result.stdout)).toEqual({ ok: false, reason: `the policy set did not load: ${check.errors} error${check.errors === 1 ? "" : "s"}, 1 warning`, errors: check.errors, warnings: 1, diagnostics: check.diagnostics });
+    expect(JSON.parse(result.stdout)).toEqual({ ok: false, reason: `NEW (${broken}): the policy set did not load: ${check.errors} error${check.errors === 1 ? "" : "s"}, 1 warning`, sides: ["new"], errors: check.errors, warnings: 1, diagnostics: check.diagnostics.map((d) => ({ side: "new", ...(d as object) })) });
+    expect(result.stderr).toContain(`policyc diff: NEW (${broken}): the policy set did not load`);
     expect(result.stderr).toContain("error[PC202]");
     // Without --json, stdout is the text report's, and holds nothing: the diagnostics are on stderr, as before.
     expect(await cli(["diff", OLD, broken, "--replay", CALLS])).toEqual({ code: 1, stdout: "", stderr: result.stderr });
+  });
+
+  it("when both sides fail to load, each is reported under its role (OLD, NEW), in text and in --json: a broken NEW is not hidden behind a broken OLD", async () => {
+    const badOld = join(dir, "bad-old.policy");
+    const badNew = join(dir, "bad-new.policy");
+    writeFileSync(badOld, readFileSync(join(ROOT, OLD), "utf8").replace("agent.team", "agent.tema"));
+    writeFileSync(badNew, readFileSync(join(ROOT, NEW), "utf8").replace("agent.team", "agent.teem"));
+    const text = await cli(["diff", badOld, badNew, "--replay", CALLS]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toBe("");
+    const oldAt = text.stderr.indexOf(`policyc diff: OLD (${badOld}): the policy set did not load`);
+    const newAt = text.stderr.indexOf(`policyc diff: NEW (${badNew}): the policy set did not load`);
+    expect(oldAt).toBeGreaterThanOrEqual(0);
+    expect(newAt).toBeGreaterThan(oldAt);
+    expect(text.stderr.slice(oldAt, newAt)).toContain("`tema`");
+    expect(text.stderr.slice(newAt)).toContain("`teem`");
+    const result = await cli(["diff", badOld, badNew, "--replay", CALLS, "--json"]);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as { ok: boolean; reason: string; sides: string[]; diagnostics: { side: string; file: string; severity: string }[] };
+    expect(report.ok).toBe(false);
+    expect(report.sides).toEqual(["old", "new"]);
+    expect(report.reason).toMatch(/^OLD \(.*\): the policy set did not load: .*; NEW \(.*\): the policy set did not load: /);
+    expect(report.diagnostics.filter((d) => d.severity === "error").map((d) => [d.side, d.file])).toEqual([["old", badOld], ["new", badNew]]);
+    // A path that is no policy on one side is bad usage (exit 2), whatever the other side's errors.
+    expect((await cli(["diff", join(dir, "no-such.policy"), badNew, "--replay", CALLS])).code).toBe(2);
   });
 
   it("usage mistakes say what is wrong: an option of `test`, policy paths after --replay (exit 2)", async () => {

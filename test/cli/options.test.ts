@@ -81,6 +81,11 @@ describe("--max-errors", () => {
   writeFileSync(join(many, "decls.policy"), DECLS);
   writeFileSync(join(many, "many.policy"), policyOf(...Array.from({ length: 10 }, (_, i) => `allow kb.search when agent.tem${i} == "x"`)));
   for (let i = 0; i < 4; i++) writeFileSync(join(broken, `b${i}.policy`), `policy p${i} {\n  allow kb.search when (\n}\n`);
+  // diff caps each side that does not load at N (both are reported): its other side loads.
+  const fine = join(dir, "fine");
+  mkdirSync(fine);
+  writeFileSync(join(fine, "decls.policy"), DECLS);
+  writeFileSync(join(fine, "fine.policy"), policyOf("allow kb.search"));
   writeFileSync(join(dir, "request.json"), '{ "session": "s", "tool": "kb.search", "args": { "query": "q" } }\n');
   writeFileSync(join(dir, "recorded.jsonl"), '{ "session": "s", "tool": "kb.search", "args": { "query": "q" } }\n');
   const verbs: readonly (readonly [string, string[], string, number])[] = [
@@ -88,7 +93,7 @@ describe("--max-errors", () => {
     ["build", ["many", "-o", "out.json"], "PC202", 10],
     ["eval", ["many", "-r", "request.json"], "PC202", 10],
     ["test", ["many", "--replay", "recorded.jsonl"], "PC202", 10],
-    ["diff", ["many", "many", "--replay", "recorded.jsonl"], "PC202", 10],
+    ["diff", ["fine", "many", "--replay", "recorded.jsonl"], "PC202", 10],
     ["fmt", ["broken"], "PC103", 4],
   ];
 

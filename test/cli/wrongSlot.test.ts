@@ -23,7 +23,7 @@ afterAll(() => {
 describe("a file in the wrong slot", () => {
   const cases: [string[], string][] = [
     [["test", "rec.jsonl", "--replay", "ca/recordings"], "policyc test: `rec.jsonl` is a recording (JSON Lines), not a policy file: give it with --replay, after the policy paths\n"],
-    [["diff", "rec.jsonl", "ca", "--replay", "ca/recordings"], "policyc diff: `rec.jsonl` is a recording (JSON Lines), not a policy file: give it with --replay, after the policy paths\n"],
+    [["diff", "rec.jsonl", "ca", "--replay", "ca/recordings"], "policyc diff: OLD: `rec.jsonl` is a recording (JSON Lines), not a policy file: give it with --replay, after the policy paths\n"],
     [["eval", "rec.jsonl", "--request", "req.jsonl"], "policyc eval: `rec.jsonl` is a recording (JSON Lines), not a policy file: give it with --request\n"],
     [["test", "bundle.txt", "--replay", "rec.jsonl"], "policyc test: `bundle.txt` is a policyc bundle, not a policy file: give it with --bundle FILE\n"],
     [["eval", "ca", "--request", "bundle.json"], "policyc eval: `bundle.json` is a policyc bundle, not a request: give it with --bundle FILE\n"],
