@@ -4,7 +4,7 @@ import { budgetLongText, forgetLastLongText, isLongText, LongTextBudgetError, Va
 import type { ValueShape } from "./declaredShape.js";
 import { LABELS_NOT_KEPT, type SessionState } from "./session.js";
 import { convertMembers, MAX_VALIDATED_VALUES, parseTime } from "./schema.js";
-import { quotedVisibly, withoutUrlPasswords } from "./hiddenText.js";
+import { maskedHead, quotedVisibly } from "./hiddenText.js";
 
 /** The evaluation errors of a request that lacks an optional part: the enforcement point's doing, not the agent's. */
 export const NO_INTENT_FAULT = "the request names no intent";
@@ -233,8 +233,8 @@ export function refusedInPath(text: string): string | undefined {
  * ordinary one: quotedVisibly) is escaped too: these reasons reach logs and the person approving an ask.
  */
 export function describeText(value: string): string {
-  // The password hidden before the cut, which could otherwise leave its start without the `@`.
-  const shown = withoutUrlPasswords(value);
+  // Credentials hidden before the cut, which could otherwise leave a password's start without its `@`.
+  const shown = maskedHead(value, 80);
   return quotedVisibly(shown.length > 80 ? `${shown.slice(0, 77)}...` : shown);
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compile } from "../../src/index.js";
+import { withoutUrlCredentials } from "../../src/runtime/hiddenText.js";
 
 // What an agent behind the gateway is told when the engine refuses before any rule runs: what
 // happened and what it can do, never the values the gateway set, the policy's internals or the
@@ -85,7 +86,7 @@ policy p { allow kb.search }`),
   });
 });
 
-describe("a URL's password is never quoted (audit s20 a2 L1)", () => {
+describe("a URL's user information is never quoted (audit s20 a2 L1, review r2 H1, M1)", () => {
   const engine = compile(
     sources(`agent { id: string }
 tool http.fetch { risk low args { url: string } }
@@ -94,19 +95,68 @@ policy n {
   allow http.fetch
 }`),
   );
-  const fetch = (url: string) => ({ session: "s1", agent: { id: "a" }, tool: "http.fetch", args: { url } });
+  const fetch = (url: string, session = "s1") => ({ session, agent: { id: "a" }, tool: "http.fetch", args: { url } });
 
-  it("errors show it as ***, the user name kept, also past the cut to 80 characters", () => {
+  it("errors show all of it as ***, also past the cut to 80 characters", () => {
     const decision = engine.decide(fetch("https://deploy:Pr0d-DB-passw0rd@db.internal.example/"));
-    expect(decision.errors[0]).toContain('"https://deploy:***@db.internal.example/"');
+    expect(decision.errors[0]).toContain('"https://***@db.internal.example/"');
     const long = engine.decide(fetch(`https://deploy:${"p".repeat(100)}@db.internal.example/`));
     expect(long.errors.join(" ")).not.toContain("ppp");
+    // The `@` far past what is shown: the authority is masked to the cut, no start of it shows.
+    const far = engine.decide(fetch(`https://deploy:SECRET${"p".repeat(1000)}@db.internal.example/`));
+    expect(far.errors[0]).toContain('"https://***"');
+    expect(far.errors.join(" ")).not.toMatch(/deploy|SECRET/);
+  });
+
+  it("whatever form the user information takes: a token as user, @ in the name, backslashes, one slash, whitespace", () => {
+    const urls = [
+      "https://ghp_SECRETTOKEN1234567890abcdefABCDEF@github.com/org/repo.git",
+      "https://ops@corp:SECRETPW@db.internal.example/",
+      "https://deploy:SEC@RET@PW@db.internal.example/",
+      "https:\\\\deploy:SECRETPW@db.internal.example\\",
+      "https:/deploy:SECRETPW@db.internal.example/",
+      "https://deploy:SECRET PW@db.internal.example/",
+      "https://deploy:SECRET\tPW@db.internal.example/",
+      "https:deploy:SECRETPW@db.internal.example/",
+      `https://${"u".repeat(70)}:SECRETPW@db.internal.example/`,
+    ];
+    for (const [index, url] of urls.entries()) {
+      const decision = engine.decide(fetch(url, `m${index}`));
+      // Masking is in messages only: the decision is the one the URL itself gets.
+      expect(decision).toMatchObject({ decision: "deny", rules: ["no-metadata"] });
+      expect(decision.errors.join(" "), url).not.toMatch(/SECRET|ghp_|deploy|ops/);
+      expect(decision.errors.join(" "), url).toContain("***@");
+    }
+    // Text that is not a URL's user information is left as it is.
+    const ssh = engine.decide(fetch("git@github.com:org/repo.git", "m-ssh"));
+    expect(JSON.stringify(ssh)).not.toContain("***");
   });
 
   it("explanations show it as *** too", async () => {
     const { explain } = await import("../../src/index.js");
     const text = JSON.stringify(explain(engine, fetch("https://deploy:Pr0d-DB-passw0rd@db.internal.example/")));
-    expect(text).not.toContain("Pr0d");
-    expect(text).toContain("deploy:***@");
+    expect(text).not.toMatch(/Pr0d|deploy/);
+    expect(text).toContain("https://***@");
   });
+
+  // Masking runs on the decision path over text the agent chooses: it must cost what the text's
+  // length does. It once scanned to `://` and back from every start: 8 s for 80 KB, about a
+  // minute for the first text here, hours for the megabytes; linear, each takes milliseconds, so
+  // a limit of seconds per decision cannot flake either way.
+  it("costs time linear in the text: megabytes of URL-like text are decided at once", () => {
+    const n = 1_000_000;
+    const adversarial = ["a".repeat(n / 10) + "://" + "b".repeat(n / 10) + " ", "a".repeat(n) + "://" + "b".repeat(n) + " ", "http:".repeat(n / 5) + "@", "a:/".repeat(n / 3), "https://x@".repeat(n / 10)];
+    const timed = (run: () => unknown): number => {
+      const started = performance.now();
+      run();
+      return performance.now() - started;
+    };
+    for (const [index, text] of adversarial.entries()) {
+      expect(timed(() => engine.decide(fetch(text, `big${index}`)))).toBeLessThan(5000);
+      expect(timed(() => engine.decide({ session: `tool${index}`, agent: { id: "a" }, tool: text, args: {} }))).toBeLessThan(5000);
+      expect(timed(() => engine.decide({ session: `time${index}`, agent: { id: "a" }, tool: "http.fetch", time: text, args: { url: "x" } }))).toBeLessThan(5000);
+      // The whole-text pass (quotedVisibly's, for short texts) is linear too.
+      expect(timed(() => withoutUrlCredentials(text))).toBeLessThan(5000);
+    }
+  }, 120_000);
 });
