@@ -823,8 +823,8 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
       const others = explanation.rules.filter((t) => !deciding.has(t.id) && (expected.has(t.id) || deciding.size === 0));
       const considered = new Set(explanation.rules.map((t) => t.id));
       const lines = [
-        ...explanation.rules.filter((t) => deciding.has(t.id)).map((t) => `${t.id}${t.matched === "error" ? ` ${FAILED_CLOSED}` : ""}: ${clauseSummary(t)}`),
-        ...others.map((t) => `${expected.has(t.id) ? "the expected rule " : ""}${t.id} (${t.effect}) ${verdictOf(t)}: ${clauseSummary(t)}`),
+        ...explanation.rules.filter((t) => deciding.has(t.id)).map((t) => `${t.id}${t.matched === "error" ? ` ${FAILED_CLOSED}` : ""}: ${clauseSummary(t, options.hideValues)}`),
+        ...others.map((t) => `${expected.has(t.id) ? "the expected rule " : ""}${t.id} (${t.effect}) ${verdictOf(t)}: ${clauseSummary(t, options.hideValues)}`),
         ...notRulesOf(explanation.tool ?? failure.tool, [...expected].filter((id) => !considered.has(id))),
       ];
       const revokedLine = failure.actual.revoked ? revokedOn.get(entry.request["session"]) : undefined;

@@ -2,9 +2,8 @@ import { printable } from "../diagnostics/printable.js";
 import { jsonPreview } from "../runtime/evidence.js";
 import { MAX_SESSION_ID_LENGTH } from "../runtime/session.js";
 import { longTextKey } from "../runtime/longText.js";
+import { HIDDEN_VALUE } from "./explanationText.js";
 
-/** What `shortRequest` shows for an argument's value when values are hidden. */
-const HIDDEN_VALUE = "…";
 
 /** How much of an argument's JSON, or of its name, the short request shows. */
 const SHOWN_CHARS = 40;

@@ -179,22 +179,37 @@ describe("policyc test: reporters (goldens, real binary, NO_COLOR)", () => {
   });
 });
 
-describe("policyc test --hide-values (audit s20 a2 M5)", () => {
+describe("policyc test --hide-values (audit s20 a2 M5, review r2 M2)", () => {
   // A production decision log's arguments hold tokens: every reporter names each case by its
-  // request, so with --hide-values they show the arguments' names, never their values.
-  it("every reporter shows the arguments' names only, on passing and failing lines; without it, values as before", async () => {
-    const policy = write("hide.policy", "tool http.fetch { risk low args { url: string, token: string } }\npolicy p {\n  allow http.fetch\n}\n");
+  // request, and explains a failing line by the values its rules read; with --hide-values they
+  // show the arguments' names, never their values.
+  it("every reporter shows the arguments' names only, on passing and failing lines and in a failure's explanation, with --jobs too; without it, values as before", async () => {
+    const policy = write(
+      "hide.policy",
+      'tool http.fetch { risk low args { url: string, token: string } }\npolicy p {\n  @name("internal-hosts") deny http.fetch when args.url like "*://vault.*"\n  @name("no-tokens") deny http.fetch when args.token.startsWith("ghp_")\n  allow http.fetch\n}\n',
+    );
     const token = "ghp_SECRETTOKEN1234567890abcdefABCDEF";
-    const log = write("hide.jsonl", [`{"session":"s1","tool":"http.fetch","args":{"url":"https://public.example/","token":"${token}"},"decision":"allow"}`, `{"session":"s1","tool":"http.fetch","args":{"url":"https://other.example/","token":"${token}"},"decision":"deny"}`].join("\n") + "\n");
+    const log = write(
+      "hide.jsonl",
+      [
+        `{"session":"s1","tool":"http.fetch","args":{"url":"https://public.example/","token":"plain-SECRET"},"decision":"allow"}`,
+        `{"session":"s1","tool":"http.fetch","args":{"url":"https://vault.corp-internal.example/SECRETPATH","token":"${token}"},"decision":"allow"}`,
+      ].join("\n") + "\n",
+    );
     for (const reporter of ["pretty", "json", "junit", "tap", "github"]) {
-      const hidden = await cli(["test", policy, "--replay", log, "--reporter", reporter, "--hide-values"]);
-      expect(hidden.code, reporter).toBe(1);
-      expect(hidden.stdout, reporter).not.toContain("ghp_SECRET");
-      expect(hidden.stdout, reporter).not.toContain("other.example");
+      for (const jobs of [[], ["--jobs", "2"]]) {
+        const hidden = await cli(["test", policy, "--replay", log, "--reporter", reporter, "--hide-values", ...jobs]);
+        expect(hidden.code, reporter).toBe(1);
+        expect(hidden.stdout, reporter).not.toMatch(/SECRET|ghp_S|corp-internal/);
+      }
     }
     const tap = await cli(["test", policy, "--replay", log, "--reporter", "tap", "--hide-values"]);
     expect(tap.stdout).toContain("http.fetch url=… token=…");
-    expect((await cli(["test", policy, "--replay", log, "--reporter", "tap"])).stdout).toContain(`token="${token.slice(0, 36)}`);
+    expect(tap.stdout).toContain("`args.url like \\\"*://vault.*\\\"` was true (args.url is …)");
+    expect(tap.stdout).toContain("(args.token is …)");
+    const shown = (await cli(["test", policy, "--replay", log, "--reporter", "tap"])).stdout;
+    expect(shown).toContain(`token="${token.slice(0, 30)}`);
+    expect(shown).toContain("(args.url is \\\"https://vault.corp-internal.example/SECRETPATH\\\")");
   });
 });
 
