@@ -11,7 +11,7 @@ import { describeKind, describeValue, MAX_NESTING, parseTime, startValidation, t
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
 import { expiredBecause, labelsAlwaysKept, labelsOf, onlyLabels, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_RELOADED, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type ReloadStats, type Revocation, type RevocationCause } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
-import { refusedFor } from "./refusal.js";
+import { refusalDetail, refusedFor } from "./refusal.js";
 
 /**
  * What the generated decision function of one tool reads.
@@ -576,7 +576,7 @@ export class Engine {
   private refusalBeforeRules(request: unknown, prepared: Prepared & { ready: false }): string | undefined {
     const { decision } = prepared;
     // For whoever approves: the refusal's detail (its `errors`), not the agent's short reason.
-    const reason = decision.errors[0] ?? decision.reasons[0];
+    const reason = refusalDetail(decision);
     if (decision.revoked) {
       const sessionId = (request as Record<string, unknown>)["session"];
       const by = decision.rules.map((rule, i) => `${rule} (${decision.locations[i]}): ${decision.reasons[i]}`).join("; ");
@@ -636,7 +636,7 @@ export class Engine {
     const tool = request["tool"] as string;
     const since = `the policy was reloaded since session ${helpers.describeText(sessionId)} was asked about this ${tool} call, and the policy in force`;
     const c = this.prepare(askedRequest(request, caller), false);
-    if (!c.ready) return `${since} refuses it as it was asked: ${c.decision.errors[0] ?? c.decision.reasons[0]}; the approval cannot be taken`;
+    if (!c.ready) return `${since} refuses it as it was asked: ${refusalDetail(c.decision)}; the approval cannot be taken`;
     let result = c.entry.decide(c);
     if (result === null || result === 0) return `${since} denies it now (${defaultDenyReason(c.tool)}${errorsOf(c.errors)}): the approval cannot be taken`;
     if (c.entry.onApproval !== undefined) result = this.withGrantingAllows(result, c.entry.onApproval, c);

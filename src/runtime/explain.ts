@@ -4,6 +4,7 @@ import type { Revocation } from "./session.js";
 import { RISK_RANK } from "./ir.js";
 import { Interpreter, type ClauseTrace } from "./interpret.js";
 import { describeThrown, forgetDecision, newDecision } from "./helpers.js";
+import { refusalDetail } from "./refusal.js";
 
 /** How one rule fared for a request. */
 export interface RuleTrace {
@@ -67,7 +68,7 @@ function noteFor(decision: Decision, revocation: Revocation | undefined): string
   }
   if (decision.revoked) return `the session was revoked by ${decision.rules[0]}: every later attempt is denied`;
   // An explanation is for the audit log: the refusal's detail (its `errors`), not the agent's short reason.
-  return `the request was denied before any rule ran: ${decision.errors[0] ?? decision.reasons[0]}`;
+  return `the request was denied before any rule ran: ${refusalDetail(decision)}`;
 }
 
 /**

@@ -15,6 +15,7 @@ import { decideRecorded, engineOptions, replayEngine, replayRecorded, type Appro
 import { grantingRulesOf, grantsOnApprovalOf, sameGrants } from "./grants.js";
 import { ValueMap } from "../runtime/longText.js";
 import { DEFAULT_SESSION_IDLE_MS } from "../runtime/session.js";
+import { refusalDetail } from "../runtime/refusal.js";
 
 /**
  * How to replay, and the engine options of the enforcement point that recorded the traffic
@@ -657,7 +658,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       }
       if (options.grep !== undefined && !matchesGrep(options.grep, tool, expect, actual)) continue;
       if (!expect) {
-        if (refusedBeforeRules(actual, tool)) note(entry.line, `expects nothing, and was refused before any rule ran (${actual.reasons[0]}): its call did not happen in session ${JSON.stringify(session)}, which later lines may count on`);
+        if (refusedBeforeRules(actual, tool)) note(entry.line, `expects nothing, and was refused before any rule ran (${refusalDetail(actual)}): its call did not happen in session ${JSON.stringify(session)}, which later lines may count on`);
         // --update records what happened on a line that expected nothing yet.
         edits?.add(entry.line, actual);
         continue;
@@ -678,7 +679,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       if (mismatches.length === 0) {
         report.passed++;
         if (expect.rules === undefined && expect.reason === undefined && refusedBeforeRules(actual, tool)) {
-          note(entry.line, `passed, but only because the request was refused before any rule ran (${actual.reasons[0]}), so no rule decided it: if the line pins a rule's deny, fix the request; if it pins the refusal, add \`"rules": []\``);
+          note(entry.line, `passed, but only because the request was refused before any rule ran (${refusalDetail(actual)}), so no rule decided it: if the line pins a rule's deny, fix the request; if it pins the refusal, add \`"rules": []\``);
         }
         if (options.listCases) report.cases.push({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }, options.hideValues), ok: true });
         continue;
