@@ -848,7 +848,8 @@ export class Engine {
       const detail = `session ${helpers.describeText(sessionId)} has expired: ${why}, so what it did before (data it touched, counts) is gone and it cannot go on: ${expiredSessionEnds(this.sessions.expiredMs)}`;
       // The agent is told what to do, not why: a reload's detail describes the new policy's
       // labels and session.called patterns, an idle one the engine's settings (audit s20 a2 H1, M2).
-      const reason = `session ${helpers.describeText(sessionId)} ${state.endedBy !== undefined ? "has ended: the policy was reloaded;" : "has expired:"} start a new session`;
+      // Nor the session id: the enforcement point sets it (language.md §7: reasons quote no value it set); `errors` keep it.
+      const reason = `the session ${state.endedBy !== undefined ? "has ended: the policy was reloaded;" : "has expired:"} start a new session`;
       return { ready: false, decision: refusedFor("session", refusal(reason, detail)) };
     }
     const entry = this.tools.get(tool);
@@ -872,7 +873,7 @@ export class Engine {
         if (create) state.intent = intent;
       } else if (state.intent !== intent) {
         const detail = `session ${helpers.describeText(sessionId)} declared the intent ${state.intent}; a request cannot change it to ${intent} (start a new session for another task)`;
-        const decision = refusal(`session ${helpers.describeText(sessionId)} cannot change its intent: start a new session for another task`, detail);
+        const decision = refusal("the session cannot change its intent: start a new session for another task", detail);
         return { ready: false, decision: refusedFor("request", decision), state, now, clockReading, tool };
       }
     }

@@ -748,7 +748,8 @@ function unknownToolIsCase(request: Record<string, unknown>, tool: string, expec
  * (`expiredSessionMs`), or cannot start for want of room (`maxSessions`). (A session remembered as
  * revoked (`revokedSessionMs`) is denied with its revoking rule: dependsOnEngineOptions.)
  */
-export const SESSION_STATE_REFUSAL = /^(?:session .* (?:has expired|cannot start):|the enforcement point is at capacity:)/;
+// (`the session has expired:` since 0.11.0; a log of 0.10.0 has `session "s1" has expired:` and `session "s1" cannot start:`.)
+export const SESSION_STATE_REFUSAL = /^(?:(?:the )?session (?:.* )?(?:has expired|cannot start):|the enforcement point is at capacity:)/;
 
 /** Said of a failing line whose difference can come of the engine options the replay ran with. */
 export const ENGINE_OPTIONS_HINT = "its outcome can depend on the engine options the replay runs with (how long sessions live, how many are kept): if the enforcement point set sessionIdleMs, expiredSessionMs, revokedSessionMs or maxSessions, replay with the same values (--session-idle, --expired-session, --revoked-session, --max-sessions)";

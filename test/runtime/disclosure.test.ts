@@ -30,7 +30,7 @@ policy x {
     old.decide(call("s2", "a.read"));
     const reloaded = compile(sources(withTools("returns customer_pii_from_crm", '@name("pii-egress") deny b.send when session.labels contains customer_pii_from_crm')), { clock, sessionsFrom: old });
     const ended = reloaded.decide(call("s1", "b.send"));
-    expect(ended).toMatchObject({ decision: "deny", rules: [], reasons: ['session "s1" has ended: the policy was reloaded; start a new session'] });
+    expect(ended).toMatchObject({ decision: "deny", rules: [], reasons: ["the session has ended: the policy was reloaded; start a new session"] });
     expect(ended.errors[0]).toContain("a.read now returns customer_pii_from_crm");
     // The operator still gets the detail.
     expect(JSON.stringify(reloaded.stats().reload)).toContain("customer_pii_from_crm");
@@ -38,7 +38,7 @@ policy x {
     other.decide(call("s3", "a.read"));
     const patterned = compile(sources(withTools("", '@name("read-then-send") deny b.send when session.called(a.read, within 1h)')), { clock, sessionsFrom: other });
     const patternEnded = patterned.decide(call("s3", "b.send"));
-    expect(patternEnded.reasons).toEqual(['session "s3" has ended: the policy was reloaded; start a new session']);
+    expect(patternEnded.reasons).toEqual(["the session has ended: the policy was reloaded; start a new session"]);
     expect(patternEnded.errors[0]).toContain("a session.called pattern now matches a.read");
   });
 
@@ -52,7 +52,7 @@ policy x {
     expect(full.errors[0]).toMatch(/^session "attacker" cannot start: the engine already holds 2 live sessions \(maxSessions\).*raise maxSessions/);
     now += 2 * 3_600_000;
     const idle = engine.decide(call("other-2", "a.read"));
-    expect(idle.reasons).toEqual(['session "other-2" has expired: start a new session']);
+    expect(idle.reasons).toEqual(["the session has expired: start a new session"]);
     expect(idle.errors[0]).toContain("sessionIdleMs (1 hour)");
   });
 
@@ -79,7 +79,7 @@ policy p { allow kb.search }`),
     expect(engine.decide(request({ session: "s4", intent: "m&a" })).reasons).toEqual(["request.intent must be the name of a declared intent"]);
     engine.decide(request({ session: "s5", intent: "ma.due_diligence" }));
     const switched = engine.decide(request({ session: "s5", intent: "support.reply" }));
-    expect(switched.reasons).toEqual(['session "s5" cannot change its intent: start a new session for another task']);
+    expect(switched.reasons).toEqual(["the session cannot change its intent: start a new session for another task"]);
     expect(switched.errors[0]).toContain("declared the intent ma.due_diligence");
     // The agent's own arguments are its own data: their reason still quotes them.
     expect(engine.decide(request({ session: "s6", args: { q: "x", n: "three" } })).reasons).toEqual(['request.args.n must be an int, not the string "three"']);

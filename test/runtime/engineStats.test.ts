@@ -22,7 +22,7 @@ describe("Engine.stats", () => {
     // Two hours on, "b" comes back expired (its record is kept); "a" and revoked "c" keep their
     // state until the sweep frees it (idle for twice sessionIdleMs): "c" is live and revoked.
     now += 2 * 3_600_000;
-    expect(engine.decide(attempt("b")).reasons[0]).toMatch(/^session "b" has expired/);
+    expect(engine.decide(attempt("b")).errors[0]).toMatch(/^session "b" has expired/);
     expect(engine.decide(attempt("d")).decision).toBe("allow");
     expect(engine.stats()).toEqual({ liveSessions: 3, maxSessions: 10, expiredSessions: 1, revokedSessions: 1, retired: false, reload: null });
     // Three hours more: a new session's attempt sweeps "a", "c" and "d" into records.

@@ -112,7 +112,7 @@ policy p {
     expect(reloaded.decide(read("revoked"))).toMatchObject({ decision: "deny", rules: ["no-etc"], reasons: ["no /etc"], revoked: true });
     const idle = reloaded.decide(read("idle"));
     expect(idle).toMatchObject({ decision: "deny", rules: [], revoked: false });
-    expect(idle.reasons[0]).toMatch(/^session "idle" has expired/);
+    expect(idle.errors[0]).toMatch(/^session "idle" has expired/);
   });
 
   it("a policy that reads sessions differently ends running sessions as expired ones (their agents start anew); revocations stay", () => {

@@ -63,7 +63,7 @@ describe("a session dated far behind the engine's clock is not forgotten by the 
     wall += 3 * 60_000;
     engine.decide(lookup("other", undefined, "1"));
     expect(engine.sessions.get("agent")).toBeUndefined();
-    expect(engine.decide(web("agent", back + 1_000)).reasons[0]).toMatch(/^session "agent" has expired/);
+    expect(engine.decide(web("agent", back + 1_000)).errors[0]).toMatch(/^session "agent" has expired/);
     // Past expiredSessionMs (and the sweep's margin of an idle time) of real time: forgotten, a new session.
     wall += 12 * 60_000;
     engine.decide(lookup("other", undefined, "1"));
@@ -109,7 +109,7 @@ describe("only the engine's clock frees and forgets sessions, whatever every req
     clock += 3 * H;
     expect(engine.decide(attempt("d", clock - 24 * H)).decision).toBe("allow");
     expect(engine.sessions.get("a")).toBeUndefined();
-    expect(engine.decide(attempt("a", clock - 24 * H)).reasons[0]).toMatch(/^session "a" has expired/);
+    expect(engine.decide(attempt("a", clock - 24 * H)).errors[0]).toMatch(/^session "a" has expired/);
   });
 
   it("2,000 sessions dated eleven months back, the engine's clock a minute on per request: the store stays small, with maxSessions every session is admitted", () => {
@@ -138,7 +138,7 @@ describe("only the engine's clock frees and forgets sessions, whatever every req
       // Within expiredSessionMs (and the sweep's margin of an idle time) of the engine's clock: still expired.
       clock += 7 * 60_000;
       engine.decide(lookup("other", clock + skew, "1"));
-      expect(engine.decide(web("agent", clock + skew)).reasons[0]).toMatch(/^session "agent" has expired/);
+      expect(engine.decide(web("agent", clock + skew)).errors[0]).toMatch(/^session "agent" has expired/);
       // Past it: forgotten, whatever the dates.
       clock += 12 * 60_000;
       engine.decide(lookup("other", clock + skew, "1"));

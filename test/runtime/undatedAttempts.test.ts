@@ -92,7 +92,7 @@ describe("attempts without a usable time", () => {
     engine.decide(search("b", "yesterday"));
     expect(engine.decide(search("a", at(60))).decision).toBe("allow");
     engine.decide(search("b", "yesterday"));
-    expect(engine.decide(search("b", at(3601))).reasons[0]).toMatch(/session "b" has expired/);
+    expect(engine.decide(search("b", at(3601))).errors[0]).toMatch(/session "b" has expired/);
   });
 
   it("a revoked session stays revoked, and an explanation changes nothing", () => {
