@@ -418,7 +418,8 @@ describe("failing closed on evaluation errors", () => {
   it("a revocation keeps two of its errors, cut short, so a revoked record stays small whatever the request quoted (review r2 #4)", () => {
     const rules = [1, 2, 3].map((k) => `  @name("host${k}") deny http.get when url.host(args.url) != "api.example" reason "exfiltration" revoke`);
     const engine = engineWith([...rules, "  allow http.get, kb.search"].join("\n"));
-    const url = `https://u\u202e${"\u202e".repeat(70)}@api.example/${"y".repeat(500)}`;
+    // (The invisible characters, escaped, make the errors long; they are in the path, as the user information is shown as `***`.)
+    const url = `https://u@api.example/\u202e${"\u202e".repeat(70)}${"y".repeat(500)}`;
     const revoking = engine.decide(request({ tool: "http.get", args: { url } }));
     expect(revoking).toMatchObject({ decision: "deny", revoked: true, rules: ["host1", "host2", "host3"] });
     expect(revoking.errors).toHaveLength(3);
