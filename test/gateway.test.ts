@@ -132,7 +132,7 @@ describe("samples/gateway", () => {
     ]);
     const [ask, meanwhile, approval] = onboarding.slice(1, 4) as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
     // The approval line is the asked request, stamped when the approval came, without a decision.
-    const { time: askedAt, decision: _d, rules: _r, grants: _g, grantsOnApproval: _o, revoked: _v, reasons: _reasons, ...asked } = ask;
+    const { time: askedAt, decision: _d, rules: _r, grants: _g, grantsOnApproval: _o, grantingRules: _gr, revoked: _v, reasons: _reasons, locations: _locations, errors: _errors, ...asked } = ask;
     const { time: approvedAt, event: _e, approved: _a, ...approvedRequest } = approval;
     expect(approvedRequest).toEqual(asked);
     expect(approval).not.toHaveProperty("decision");

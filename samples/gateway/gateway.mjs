@@ -63,8 +63,10 @@ export function createGateway({ engine, logFile, person, tools, resolveContext, 
     const decision = engine.decide(request);
     const rules = decision.rules.length > 0 ? ` (${decision.rules.join(", ")})` : "";
     // An ask's line says what a person's approval would mint (an allow or a deny has no such field).
-    const onApproval = decision.decision === "ask" ? { grantsOnApproval: decision.grantsOnApproval } : {};
-    writeLog({ ...request, decision: decision.decision, rules: decision.rules, grants: decision.grants, ...onApproval, revoked: decision.revoked, reasons: decision.reasons });
+    const onApproval = decision.decision === "ask" ? { grantsOnApproval: decision.grantsOnApproval, grantingRules: decision.grantingRules } : {};
+    // The agent is told the decision and its reasons only (README, "What the agent may be told");
+    // the rest (locations, errors: values the gateway set, the engine's settings) is for the log.
+    writeLog({ ...request, decision: decision.decision, rules: decision.rules, grants: decision.grants, ...onApproval, revoked: decision.revoked, reasons: decision.reasons, locations: decision.locations, errors: decision.errors });
 
     if (decision.decision === "allow") {
       const { credentials, granted } = grant(session, decision.grants, request.time);
@@ -128,7 +130,8 @@ export function createGateway({ engine, logFile, person, tools, resolveContext, 
    * One line of the decision log, in the order things happened: a decision's (the request's
    * own fields as decided, its `time` included, with the decision, its rules, grants (of an ask,
    * its grants on approval too) and whether it revoked the session — what a replay compares —
-   * and the reasons the agent was told), or an approval's (`"event": "approval"`:
+   * the reasons the agent was told, and for the audit the locations and errors it was not
+   * told), or an approval's (`"event": "approval"`:
    * the request as passed to `engine.approved`, and what it returned).
    */
   function writeLog(line) {

@@ -197,7 +197,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     if (!options.json || !toStdout) reportDiagnostics(onStandardError(io), diagnostics, { json: false, max });
     if (options.json) reportDiagnostics(summaryIo, diagnostics, { json: true, max });
   };
-  const loaded = loadSources(paths, io.cwd, { folderCommand: (folder) => `policyc build ${folder} …` });
+  const loaded = loadSources(paths, io.cwd, { folderCommand: (folder) => `policyc build ${folder} …`, relativeOutside: true });
   if (loaded.diagnostics.length > 0) {
     reportFailure(sortDiagnostics(loaded.diagnostics));
     return EXIT.usage;

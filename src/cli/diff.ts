@@ -139,7 +139,8 @@ function whereFrom(change: DecisionChange): string {
 /** The text after a listed change: the new reason, or for a change of the same effect what changed. */
 function whatChanged(change: DecisionChange): string {
   const { before, after } = change;
-  const reason = after.reasons[0] ?? "";
+  // An engine's refusal: its detail, which the author needs (the agent is told the short reason).
+  const reason = change.refusal ?? after.reasons[0] ?? "";
   switch (change.changed) {
     case "effect":
       // A change of effect that also revokes (or no longer revokes) changes every later attempt of the session too.

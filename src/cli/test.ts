@@ -31,6 +31,7 @@ export interface TestOptions extends ReplayFlags {
   bail?: boolean;
   update?: boolean;
   allowEmpty?: boolean;
+  hideValues?: boolean;
   bundle?: string;
   publicKey?: string;
   maxErrors?: string;
@@ -99,6 +100,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     bail: options.bail ?? false,
     update: options.update ?? false,
     listCases: targets.some((target) => target.reporter in LISTING_REPORTERS),
+    hideValues: options.hideValues ?? false,
     ...replay,
     cwd: io.cwd,
   });
@@ -211,6 +213,7 @@ export function registerTest(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--bail", "stop at the first failure")
     .option("--update", "write the actual decision and rules (and reason, grants, grantsOnApproval, revoked where a line has them) into the lines that failed or expect nothing yet (and approved into the approval lines that failed)")
     .option("--allow-empty", "pass when no line has an expectation")
+    .option("--hide-values", "show the arguments' names only, each value as …, in every report, and a failing line's explanation without the values it read (a decision log's arguments can hold tokens and personal data; reasons and errors are shown as the engine gave them)")
     .option("--jobs <n>", jobsHelp(["--update", "--bail", "--max-sessions"]));
   withEngineFlags(addMaxErrors(command, "diagnostics, and with the pretty reporter at most N recording errors")).action((paths: string[], options: TestOptions) => finish(testVerb(io, paths, options)));
 }

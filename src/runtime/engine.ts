@@ -11,7 +11,7 @@ import { describeKind, describeValue, MAX_NESTING, parseTime, startValidation, t
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
 import { expiredBecause, labelsAlwaysKept, labelsOf, onlyLabels, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_RELOADED, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type ReloadStats, type Revocation, type RevocationCause } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
-import { refusedFor } from "./refusal.js";
+import { refusalDetail, refusedFor } from "./refusal.js";
 
 /**
  * What the generated decision function of one tool reads.
@@ -322,9 +322,12 @@ export class Engine {
    */
   readonly sessions: SessionStore;
   private readonly tools = new Map<string, ToolEntry>();
-  private readonly validateAgent: Validator | undefined;
-  private readonly validateUser: Validator | undefined;
-  private readonly validateContext: Validator | undefined;
+  /**
+   * The validators of the fields the enforcement point sets, in the order they are checked:
+   * `quoting` words the detail for a decision's `errors` (the value given, an enum's members),
+   * `withholding` the reason the agent is told, which names the field and its type only.
+   */
+  private readonly entityValidators: readonly { readonly name: "agent" | "context" | "user"; readonly required: boolean; readonly quoting: Validator | undefined; readonly withholding: Validator | undefined }[];
   private readonly intents: ReadonlySet<string>;
   private readonly clock: () => number;
   /**
@@ -402,9 +405,12 @@ export class Engine {
     });
     const factory = new ValidatorFactory(policy.schema);
     const { agent, user, context } = policy.schema.entities;
-    this.validateAgent = agent && factory.forFields(agent, "agent");
-    this.validateUser = user && factory.forFields(user, "user");
-    this.validateContext = context && factory.forFields(context, "context");
+    const withholding = new ValidatorFactory(policy.schema, false);
+    this.entityValidators = [
+      { name: "agent", required: true, quoting: agent && factory.forFields(agent, "agent"), withholding: agent && withholding.forFields(agent, "agent") },
+      { name: "context", required: true, quoting: context && factory.forFields(context, "context"), withholding: context && withholding.forFields(context, "context") },
+      { name: "user", required: false, quoting: user && factory.forFields(user, "user"), withholding: user && withholding.forFields(user, "user") },
+    ];
     this.intents = new Set(Object.keys(policy.schema.intents));
     const generated = instantiate(policy);
     // Code built before the count came in (0.3.0 and before, and early 0.4.0 builds, whose
@@ -575,7 +581,8 @@ export class Engine {
    */
   private refusalBeforeRules(request: unknown, prepared: Prepared & { ready: false }): string | undefined {
     const { decision } = prepared;
-    const reason = decision.reasons[0];
+    // For whoever approves: the refusal's detail (its `errors`), not the agent's short reason.
+    const reason = refusalDetail(decision);
     if (decision.revoked) {
       const sessionId = (request as Record<string, unknown>)["session"];
       const by = decision.rules.map((rule, i) => `${rule} (${decision.locations[i]}): ${decision.reasons[i]}`).join("; ");
@@ -635,7 +642,7 @@ export class Engine {
     const tool = request["tool"] as string;
     const since = `the policy was reloaded since session ${helpers.describeText(sessionId)} was asked about this ${tool} call, and the policy in force`;
     const c = this.prepare(askedRequest(request, caller), false);
-    if (!c.ready) return `${since} refuses it as it was asked: ${c.decision.reasons[0]}; the approval cannot be taken`;
+    if (!c.ready) return `${since} refuses it as it was asked: ${refusalDetail(c.decision)}; the approval cannot be taken`;
     let result = c.entry.decide(c);
     if (result === null || result === 0) return `${since} denies it now (${defaultDenyReason(c.tool)}${errorsOf(c.errors)}): the approval cannot be taken`;
     if (c.entry.onApproval !== undefined) result = this.withGrantingAllows(result, c.entry.onApproval, c);
@@ -720,7 +727,7 @@ export class Engine {
     try {
       return this.decideOrThrow(request);
     } catch (error) {
-      return deny([], [`internal error while deciding: ${helpers.describeThrown(error)}`], [], false, true);
+      return refusal("internal error while deciding", `internal error while deciding: ${helpers.describeThrown(error)}`);
     } finally {
       helpers.forgetDecision();
     }
@@ -763,12 +770,17 @@ export class Engine {
    * with the session id when it is readable: the attempt is still its session's (`prepare`).
    */
   private readAttempt(input: unknown): { refused: Decision; sessionId?: string; tool?: string; clockReading?: number } | { request: Record<string, unknown>; sessionId: string; tool: string; now: number; clockReading: number } {
-    if (input === null || typeof input !== "object" || Array.isArray(input)) return { refused: deny([], ["the request must be a JSON object"], [], false, true) };
+    if (input === null || typeof input !== "object" || Array.isArray(input)) return { refused: refusedFor("request", refusal("the request must be a JSON object")) };
     const request = input as Record<string, unknown>;
     const sessionId = request["session"];
-    if (typeof sessionId !== "string" || sessionId === "") return { refused: refusedFor("request", deny([], [sessionId === undefined ? "request.session is missing: every request needs a session id string" : `request.session must be a session id (a non-empty string), not ${describeValue(sessionId)}`], [], false, true)) };
+    // The session id, time, agent, user, context and intent are the enforcement point's: the
+    // agent is told which field is wrong, the value given goes to `errors` only.
+    if (typeof sessionId !== "string" || sessionId === "") return { refused: refusedFor("request", sessionId === undefined ? refusal("request.session is missing: every request needs a session id string") : refusal("request.session must be a session id (a non-empty string)", `request.session must be a session id (a non-empty string), not ${describeValue(sessionId)}`)) };
     // Refused before its session is looked up: too long to be one (MAX_SESSION_ID_LENGTH), it has none to count in.
-    if (sessionId.length > MAX_SESSION_ID_LENGTH) return { refused: refusedFor("request", deny([], [`request.session must be a session id of at most ${MAX_SESSION_ID_LENGTH.toLocaleString("en-US")} characters, not one of ${sessionId.length.toLocaleString("en-US")} (${helpers.describeText(sessionId)})`], [], false, true)) };
+    if (sessionId.length > MAX_SESSION_ID_LENGTH) {
+      const mustBe = `request.session must be a session id of at most ${MAX_SESSION_ID_LENGTH.toLocaleString("en-US")} characters`;
+      return { refused: refusedFor("request", refusal(mustBe, `${mustBe}, not one of ${sessionId.length.toLocaleString("en-US")} (${helpers.describeText(sessionId)})`)) };
+    }
     const tool = request["tool"];
     const dated = request["time"] !== undefined;
     // One reading per attempt, whatever needs it (an undated request, maxTimeSkewMs, the session
@@ -776,24 +788,28 @@ export class Engine {
     const clock = dated && this.recordedTimesOnly && this.maxTimeSkewMs === undefined ? Number.NaN : this.readClock();
     const clockReading = typeof clock === "number" ? clock : Number.NaN;
     let now = Number.NaN;
-    let unreadable: string | undefined;
-    if (typeof tool !== "string" || tool === "") unreadable = tool === undefined ? "request.tool is missing: every request names the tool being called" : `request.tool must be a tool name (a non-empty string), not ${describeValue(tool)}`;
+    let unreadable: Decision | undefined;
+    // (The tool is the agent's own: its reason may quote it.)
+    if (typeof tool !== "string" || tool === "") unreadable = refusal(tool === undefined ? "request.tool is missing: every request names the tool being called" : `request.tool must be a tool name (a non-empty string), not ${describeValue(tool)}`);
     else if (!dated) {
       // The caller's clock (EngineOptions.clock): a broken one must deny, not count at NaN.
-      if (typeof clock === "string") unreadable = clockUnusable(clock);
+      if (typeof clock === "string") unreadable = refusal(CLOCK_UNUSABLE, clockUnusable(clock));
       else now = clock;
     } else {
       now = parseTime(request["time"]);
-      if (Number.isNaN(now)) unreadable = `request.time must be an RFC 3339 time${typeof request["time"] === "string" ? `, not ${helpers.describeText(request["time"])}` : ` string, not ${describeValue(request["time"])}`}${timeMistakeNote(request["time"])}`;
+      if (Number.isNaN(now)) unreadable = refusal("request.time must be an RFC 3339 time", `request.time must be an RFC 3339 time${typeof request["time"] === "string" ? `, not ${helpers.describeText(request["time"])}` : ` string, not ${describeValue(request["time"])}`}${timeMistakeNote(request["time"])}`);
       // Without a reading, sessions would be freed and forgotten by the requests' own times (a
       // session dated days ahead would sweep away another's taint): nothing is decided until the
       // clock gives one. (A replay's dated lines go by their times, and read no clock.)
-      else if (typeof clock === "string" && !this.recordedTimesOnly) unreadable = clockUnusable(clock);
-      else if (this.maxTimeSkewMs !== undefined) unreadable = this.skewed(now, clock);
+      else if (typeof clock === "string" && !this.recordedTimesOnly) unreadable = refusal(CLOCK_UNUSABLE, clockUnusable(clock));
+      else if (this.maxTimeSkewMs !== undefined) {
+        const skew = this.skewed(now, clock);
+        if (skew !== undefined) unreadable = refusal("request.time is too far from the enforcement point's clock", skew);
+      }
     }
     if (typeof tool !== "string" || unreadable !== undefined) {
       const known = this.sessions.peek(sessionId, Number.isFinite(now) ? now : this.sessions.latestSeen, clockReading);
-      return { refused: known?.revoked ? revokedDecision(known.revoked) : refusedFor("request", deny([], [unreadable!], [], false, true)), sessionId, tool: typeof tool === "string" ? tool : "", clockReading };
+      return { refused: known?.revoked ? revokedDecision(known.revoked) : refusedFor("request", unreadable!), sessionId, tool: typeof tool === "string" ? tool : "", clockReading };
     }
     return { request, sessionId, tool, now, clockReading };
   }
@@ -823,10 +839,11 @@ export class Engine {
       // A retired engine never takes an attempt again, for a session old or new: the reason says
       // where the session is decided now, not to wait (a caller that kept the old engine across
       // an `await` logs this).
-      const reason = this.sessions.retired
-        ? `this engine handed its sessions over to a newer one (EngineOptions.sessionsFrom), which decides session ${helpers.describeText(sessionId)} from now on: this engine denies every attempt`
-        : `session ${helpers.describeText(sessionId)} cannot start: ${this.sessions.fullBecause}`;
-      return { ready: false, decision: refusedFor("session", deny([], [reason], [], false, true)) };
+      // The agent is told neither the engine's settings nor that other sessions fill it.
+      const decision = this.sessions.retired
+        ? refusal(RELOADING, `this engine handed its sessions over to a newer one (EngineOptions.sessionsFrom), which decides session ${helpers.describeText(sessionId)} from now on: this engine denies every attempt`)
+        : refusal(AT_CAPACITY, `session ${helpers.describeText(sessionId)} cannot start: ${this.sessions.fullBecause}`);
+      return { ready: false, decision: refusedFor("session", decision) };
     }
     if (state.revoked) {
       const decision = revokedDecision(state.revoked);
@@ -836,20 +853,24 @@ export class Engine {
     }
     if (!(state instanceof SessionState)) {
       const why = expiredBecause(state, this.sessions.idleMs, approving);
-      const reason = `session ${helpers.describeText(sessionId)} has expired: ${why}, so what it did before (data it touched, counts) is gone and it cannot go on: ${expiredSessionEnds(this.sessions.expiredMs)}`;
-      return { ready: false, decision: refusedFor("session", deny([], [reason], [], false, false)) };
+      const detail = `session ${helpers.describeText(sessionId)} has expired: ${why}, so what it did before (data it touched, counts) is gone and it cannot go on: ${expiredSessionEnds(this.sessions.expiredMs)}`;
+      // The agent is told what to do, not why: a reload's detail describes the new policy's
+      // labels and session.called patterns, an idle one the engine's settings (audit s20 a2 H1, M2).
+      // Nor the session id: the enforcement point sets it (language.md §7: reasons quote no value it set); `errors` keep it.
+      const reason = `the session ${state.endedBy !== undefined ? "has ended: the policy was reloaded;" : "has expired:"} start a new session`;
+      return { ready: false, decision: refusedFor("session", refusal(reason, detail)) };
     }
     const entry = this.tools.get(tool);
-    let invalid: string | undefined;
+    let invalid: Decision | undefined;
     try {
-      invalid = entry ? this.validate(request, entry) : this.unknownToolReason(tool);
+      invalid = entry ? this.validate(request, entry) : refusal(this.unknownToolReason(tool));
     } catch (error) {
       // A recursive record type lets a request nest as deep as it likes; validation recurses.
       // Deny it as invalid (and count the attempt) rather than as an internal error.
       if (!(error instanceof RangeError)) throw error;
-      invalid = "the request is nested too deeply to validate";
+      invalid = refusal("the request is nested too deeply to validate");
     }
-    if (invalid !== undefined) return { ready: false, decision: refusedFor("request", deny([], [invalid], [], false, true)), state, now, clockReading, tool };
+    if (invalid !== undefined) return { ready: false, decision: refusedFor("request", invalid), state, now, clockReading, tool };
     // The intent is the session's (language.md §1): a request cannot switch the task's purpose,
     // and with it the tools the intent allows, in the middle of a session; one that names no
     // intent runs with the session's (leaving it out must not escape the rules that read it).
@@ -859,8 +880,9 @@ export class Engine {
       if (state.intent === undefined) {
         if (create) state.intent = intent;
       } else if (state.intent !== intent) {
-        const reason = `session ${helpers.describeText(sessionId)} declared the intent ${state.intent}; a request cannot change it to ${intent} (start a new session for another task)`;
-        return { ready: false, decision: refusedFor("request", deny([], [reason], [], false, true)), state, now, clockReading, tool };
+        const detail = `session ${helpers.describeText(sessionId)} declared the intent ${state.intent}; a request cannot change it to ${intent} (start a new session for another task)`;
+        const decision = refusal("the session cannot change its intent: start a new session for another task", detail);
+        return { ready: false, decision: refusedFor("request", decision), state, now, clockReading, tool };
       }
     }
 
@@ -1084,44 +1106,49 @@ export class Engine {
     return remembered(this.unknownIntentReasons, intent, () => `unknown intent ${helpers.describeText(intent)}: the policy set declares no such intent${meantOf(intent, this.intentNames)}`);
   }
 
-  /** Checks the request against the declared schema; returns a message naming the bad field. */
-  private validate(request: Record<string, unknown>, entry: ToolEntry): string | undefined {
+  /** Checks the request against the declared schema; returns the refusal naming the bad field. */
+  private validate(request: Record<string, unknown>, entry: ToolEntry): Decision | undefined {
     if (entry.fits === undefined) return this.explainInvalid(request, entry);
     if (entry.fits(request)) return undefined;
     // The generated check refused the request: it stays refused even if the interpreted
     // validators, which only word the reason, find nothing (a getter that answers differently
     // on a second read, a value inherited through the prototype) — never allow on a disagreement.
-    return this.explainInvalid(request, entry) ?? "the request does not fit the declared schema";
+    return this.explainInvalid(request, entry) ?? refusal("the request does not fit the declared schema");
   }
 
-  /** The message for a request that does not fit: the interpreted validators name the field. */
-  private explainInvalid(request: Record<string, unknown>, entry: ToolEntry): string | undefined {
+  /**
+   * The refusal of a request that does not fit: the interpreted validators name the field. For
+   * the fields the enforcement point sets (agent, context, user, intent) the reason names the
+   * field only and `errors` has the value given (the agent sent none of it); for `args`, the
+   * agent's own, the reason is the detail.
+   */
+  private explainInvalid(request: Record<string, unknown>, entry: ToolEntry): Decision | undefined {
     startValidation();
-    if (this.validateAgent) {
-      if (request["agent"] === undefined) return "request.agent is missing";
-      const error = this.validateAgent(request["agent"], "request.agent");
-      if (error) return error;
-    }
-    if (this.validateContext) {
-      if (request["context"] === undefined) return "request.context is missing";
-      const error = this.validateContext(request["context"], "request.context");
-      if (error) return error;
-    }
-    if (this.validateUser && request["user"] !== undefined && request["user"] !== null) {
-      const error = this.validateUser(request["user"], "request.user");
-      if (error) return error;
+    for (const { name, required, quoting, withholding } of this.entityValidators) {
+      if (quoting === undefined || withholding === undefined) continue;
+      const value = request[name];
+      if (value === undefined || (!required && value === null)) {
+        if (required) return refusal(`request.${name} is missing`);
+        continue;
+      }
+      const detail = quoting(value, `request.${name}`);
+      if (detail) {
+        startValidation();
+        return refusal(withholding(value, `request.${name}`) ?? `request.${name} does not fit the declared schema`, detail);
+      }
     }
     const intent = request["intent"];
     if (intent !== undefined && intent !== null) {
-      if (typeof intent !== "string") return "request.intent must be the name of a declared intent";
-      if (!this.intents.has(intent)) return this.unknownIntentReason(intent);
+      if (typeof intent !== "string") return refusal("request.intent must be the name of a declared intent");
+      if (!this.intents.has(intent)) return refusal("request.intent must be the name of a declared intent", this.unknownIntentReason(intent));
     }
     const args = request["args"];
     if (args === undefined || args === null) {
       const required = entry.requiredArgs;
-      return required.length === 0 ? undefined : `request.args is missing: ${String(request["tool"])} takes ${required.map((name) => `\`${name}\``).join(", ")}`;
+      return required.length === 0 ? undefined : refusal(`request.args is missing: ${String(request["tool"])} takes ${required.map((name) => `\`${name}\``).join(", ")}`);
     }
-    return entry.validateArgs(args, "request.args");
+    const invalidArgs = entry.validateArgs(args, "request.args");
+    return invalidArgs === undefined ? undefined : refusal(invalidArgs);
   }
 }
 
@@ -1880,9 +1907,20 @@ function revokedDecision(revoked: Revocation): Decision {
   return { decision: "deny", rules: [...revoked.rules], reasons: [...revoked.reasons], locations: [...revoked.locations], grants: EMPTY, revoked: true, errors: [...revoked.errors] };
 }
 
-function deny(rules: string[], reasons: string[], locations: string[], revoked: boolean, isError: boolean): Decision {
-  return { decision: "deny", rules, reasons, locations, grants: EMPTY, revoked, errors: isError ? [...reasons] : EMPTY };
+/**
+ * A deny before any rule ran (`rules` empty): `reason` is what the agent may be told, a fixed
+ * wording that says what happened and what it can do; `detail`, in `errors`, is for the audit
+ * log and the operator, and may quote the values the enforcement point set and the engine's
+ * settings (audit s20 a2).
+ */
+function refusal(reason: string, detail: string = reason): Decision {
+  return { decision: "deny", rules: [], reasons: [reason], locations: [], grants: EMPTY, revoked: false, errors: [detail] };
 }
+
+/** The reasons of refusals that come of the enforcement point, not of the request. */
+const AT_CAPACITY = "the enforcement point is at capacity: try again later";
+const RELOADING = "the enforcement point is switching to a reloaded policy: try again";
+const CLOCK_UNUSABLE = "the enforcement point cannot read its clock: try again later";
 
 /**
  * The union of grants; a scope granted twice keeps the shorter lifetime (least privilege), or

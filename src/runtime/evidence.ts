@@ -1,4 +1,5 @@
 import { headOf } from "./cutText.js";
+import { maskedHead } from "./hiddenText.js";
 import { RISK_RANK, type IrExpr, type RiskLevel } from "./ir.js";
 
 /**
@@ -196,7 +197,7 @@ export function jsonPreview(value: unknown, limit: number, durationsQuoted = fal
   };
   const walk = (v: unknown): boolean => {
     if (v instanceof Unquoted) return write(durationsQuoted ? JSON.stringify(v.text) : v.text);
-    if (typeof v === "string") return write(JSON.stringify(headOf(v, limit + 1)));
+    if (typeof v === "string") return write(JSON.stringify(headOf(maskedHead(v, limit + 1), limit + 1)));
     if (v === null || typeof v !== "object") return write(JSON.stringify(v) ?? "null");
     if (Array.isArray(v)) {
       if (!write("[")) return false;

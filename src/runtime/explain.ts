@@ -5,6 +5,7 @@ import { RISK_RANK } from "./ir.js";
 import { Interpreter, type ClauseTrace } from "./interpret.js";
 import { describeThrown, forgetDecision, newDecision } from "./helpers.js";
 import { describeKind } from "./schema.js";
+import { refusalDetail } from "./refusal.js";
 
 /** How one rule fared for a request. */
 export interface RuleTrace {
@@ -75,7 +76,8 @@ function noteFor(decision: Decision, revocation: Revocation | undefined): string
     return `the session was revoked${when} by ${by} on ${revocation.tool}: every later attempt is denied`;
   }
   if (decision.revoked) return `the session was revoked by ${decision.rules[0]}: every later attempt is denied`;
-  return `the request was denied before any rule ran: ${decision.reasons[0]}`;
+  // An explanation is for the audit log: the refusal's detail (its `errors`), not the agent's short reason.
+  return `the request was denied before any rule ran: ${refusalDetail(decision)}`;
 }
 
 /** The reasons of a revocation that its rules wrote (a rule without one has its default reason, which says only what the note says). */

@@ -4,7 +4,7 @@ import { budgetLongText, forgetLastLongText, isLongText, LongTextBudgetError, Va
 import type { ValueShape } from "./declaredShape.js";
 import { LABELS_NOT_KEPT, LAST_NOT_KEPT, type SessionState } from "./session.js";
 import { convertMembers, MAX_VALIDATED_VALUES, parseTime } from "./schema.js";
-import { quotedVisibly } from "./hiddenText.js";
+import { maskedHead, quotedVisibly } from "./hiddenText.js";
 import { EvaluationError, fail } from "./evaluationError.js";
 
 export { EvaluationError, fail } from "./evaluationError.js";
@@ -224,7 +224,9 @@ export function refusedInPath(text: string): string | undefined {
  * ordinary one: quotedVisibly) is escaped too: these reasons reach logs and the person approving an ask.
  */
 export function describeText(value: string): string {
-  return quotedVisibly(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  // Credentials hidden before the cut, which could otherwise leave a password's start without its `@`.
+  const shown = maskedHead(value, 80);
+  return quotedVisibly(shown.length > 80 ? `${shown.slice(0, 77)}...` : shown);
 }
 
 const globCache = new Map<string, CompiledGlob>();

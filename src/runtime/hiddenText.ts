@@ -39,10 +39,84 @@ export function escapeCharacter(character: string): string {
  * too: a reason is for finding out what was sent, not for drawing it.)
  */
 export function quotedVisibly(text: string): string {
-  const quoted = JSON.stringify(text);
+  const quoted = JSON.stringify(withoutUrlCredentials(text));
   // Printable ASCII holds no hidden character (the ordinary space is not one): most text is
   // that, and is spared the Unicode-property scan on the refusal path.
   return PRINTABLE_ASCII.test(quoted) ? quoted : quoted.replace(HIDDEN_CHARACTER, escapeCharacter);
 }
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/**
+ * `text` with the user information of every URL shown as `***` (`https://***@db.example/`):
+ * errors and explanations quote request values, and reach the audit log, whoever approves an
+ * ask and CI output, none of which should hold a credential (audit s20 a2 L1). All of it, not
+ * only a password: a token is as often the user name (`https://ghp_…@github.com/`), and where
+ * the name ends is not clear once it holds `@`, `:` or spaces. It is what URL parsers read as
+ * user information: after `scheme:` and any run of `/` or `\` (none for http, https, ws, wss
+ * and ftp), up to the last `@` before the first `/`, `\`, `?` or `#`, spaces included.
+ *
+ * `cut`: `text` is the head of a longer value, so a URL whose authority runs to its end may have
+ * its `@` past it: all of that authority is shown as `***` (no start of a password shows).
+ * Masking is for messages only; nothing decides on it. Linear in `text`'s length: each
+ * authority is scanned once, whatever the number of URL starts inside it (the agent chooses
+ * the text, and this runs on the decision path).
+ */
+export function withoutUrlCredentials(text: string, cut = false): string {
+  if (!text.includes(":") || (!cut && !text.includes("@"))) return text;
+  let shown = "";
+  let from = 0;
+  // The authority scanned last: where it ends (the first `/`, `\`, `?` or `#`, or the end of
+  // `text`), and its last `@`.
+  let authorityEnd = -1;
+  let lastAt = -1;
+  for (const start of text.matchAll(URL_START)) {
+    const begins = start.index + start[0].length;
+    if (start.index < from) continue;
+    if (begins > authorityEnd) {
+      authorityEnd = begins;
+      lastAt = -1;
+      for (; authorityEnd < text.length; authorityEnd++) {
+        const code = text.charCodeAt(authorityEnd);
+        if (code === SLASH || code === BACKSLASH || code === QUESTION_MARK || code === HASH) break;
+        if (code === AT_SIGN) lastAt = authorityEnd;
+      }
+    }
+    const unfinished = cut && authorityEnd === text.length;
+    if (unfinished && begins < text.length) {
+      shown += `${text.slice(from, begins)}***`;
+      from = text.length;
+      break;
+    }
+    if (lastAt > begins) {
+      shown += `${text.slice(from, begins)}***`;
+      from = lastAt;
+    }
+  }
+  return from === 0 ? text : shown + text.slice(from);
+}
+
+/**
+ * Where a URL starts: a scheme (at most 32 characters, not inside a longer run of scheme
+ * characters, which keeps the search linear), `:` and the slashes or backslashes after it.
+ */
+const URL_START = /(?<![a-z0-9+.-])(?:(?:https?|wss?|ftp):[/\\]*|[a-z][a-z0-9+.-]{0,31}:[/\\]+)/gi;
+
+const SLASH = 0x2f;
+const BACKSLASH = 0x5c;
+const QUESTION_MARK = 0x3f;
+const HASH = 0x23;
+const AT_SIGN = 0x40;
+
+/** How far past what is shown of a value its credentials are looked for before the cut. */
+export const CREDENTIAL_MARGIN = 200;
+
+/**
+ * The first `length` characters of `value` that a message may show, with URL credentials
+ * masked (withoutUrlCredentials): masked within a head `CREDENTIAL_MARGIN` longer, not the whole
+ * value (a megabyte costs what 280 characters do), and one that runs past that head shown as
+ * `***`. The result may be longer than `length` (a short user name becomes `***`): the caller cuts.
+ */
+export function maskedHead(value: string, length: number): string {
+  return value.length > length + CREDENTIAL_MARGIN ? withoutUrlCredentials(value.slice(0, length + CREDENTIAL_MARGIN), true) : withoutUrlCredentials(value);
+}

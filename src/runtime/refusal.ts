@@ -47,3 +47,12 @@ export function refusedFor<D extends Decision>(kind: RefusalKind, decision: D): 
 export function refusalKindOf(decision: Decision): RefusalKind | undefined {
   return kinds.get(decision);
 }
+
+/**
+ * What an author, operator or approver reads of a refusal before any rule ran: its detail (the
+ * decision's first error), which may quote the values the enforcement point set and the engine's
+ * settings, where the agent is told the short reason only (audit s20 a2).
+ */
+export function refusalDetail(decision: Decision): string {
+  return decision.errors[0] ?? decision.reasons[0] ?? "";
+}

@@ -307,29 +307,43 @@ const UNSAFE_READING = " as read (numbers this large are not exact in JSON)";
 export class ValidatorFactory {
   private readonly recordValidators = new Map<string, Validator>();
 
-  constructor(private readonly schema: RuntimeSchema) {}
+  /**
+   * `quotesValues` false for the fields the enforcement point sets (`agent`, `user`, `context`):
+   * their reasons go to the agent, which sent none of those values, so they name the field and
+   * the type it must have, never the value given nor an enum's members (the detail, with both,
+   * goes to the decision's `errors` from validators that quote them).
+   */
+  constructor(
+    private readonly schema: RuntimeSchema,
+    private readonly quotesValues = true,
+  ) {}
+
+  /** `, not the string "x"` after what a value must be, or nothing when values are not quoted. */
+  private not(value: unknown): string {
+    return this.quotesValues ? `, not ${describeValue(value)}` : "";
+  }
 
   forType(type: TypeJson): Validator {
     if (typeof type === "string") {
       const expected = type;
       switch (type) {
         case "bool":
-          return (v, p) => (typeof v === "boolean" ? undefined : `${p} must be a bool, not ${describeValue(v)}`);
+          return (v, p) => (typeof v === "boolean" ? undefined : `${p} must be a bool${this.not(v)}`);
         case "int":
-          return (v, p) => (typeof v === "number" && Number.isSafeInteger(v) ? undefined : Number.isInteger(v) ? `${p} is ${describeValue(v)}${UNSAFE_READING}, beyond the safe integer range of an int (±${Number.MAX_SAFE_INTEGER})` : `${p} must be an int, not ${describeValue(v)}`);
+          return (v, p) => (typeof v === "number" && Number.isSafeInteger(v) ? undefined : Number.isInteger(v) ? `${p} is ${this.quotesValues ? `${describeValue(v)}${UNSAFE_READING}, ` : ""}beyond the safe integer range of an int (±${Number.MAX_SAFE_INTEGER})` : `${p} must be an int${this.not(v)}`);
         case "string":
-          return (v, p) => (typeof v === "string" ? undefined : `${p} must be a string, not ${describeValue(v)}`);
+          return (v, p) => (typeof v === "string" ? undefined : `${p} must be a string${this.not(v)}`);
         case "duration":
           return (v, p) =>
             typeof v === "number" && Number.isSafeInteger(v) && v >= 0
               ? undefined
               : typeof v === "number" && Number.isInteger(v) && v > 0
-                ? `${p} is ${describeValue(v)}${UNSAFE_READING}, beyond the safe range of a duration in milliseconds (at most ${Number.MAX_SAFE_INTEGER})`
-                : `${p} must be a duration: a whole number of milliseconds, at least 0, not ${describeValue(v)}`;
+                ? `${p} is ${this.quotesValues ? `${describeValue(v)}${UNSAFE_READING}, ` : ""}beyond the safe range of a duration in milliseconds (at most ${Number.MAX_SAFE_INTEGER})`
+                : `${p} must be a duration: a whole number of milliseconds, at least 0${this.not(v)}`;
         case "time":
-          return (v, p) => (Number.isNaN(parseTime(v)) ? `${p} must be an RFC 3339 time, not ${describeValue(v)}${timeMistakeNote(v)}` : undefined);
+          return (v, p) => (Number.isNaN(parseTime(v)) ? `${p} must be an RFC 3339 time${this.quotesValues ? `${this.not(v)}${timeMistakeNote(v)}` : ""}` : undefined);
         case "Risk":
-          return (v, p) => (typeof v === "string" && Object.hasOwn(RISK_RANK, v) ? undefined : `${p} must be a risk level (low, medium, high, critical), not ${describeValue(v)}`);
+          return (v, p) => (typeof v === "string" && Object.hasOwn(RISK_RANK, v) ? undefined : `${p} must be a risk level (low, medium, high, critical)${this.not(v)}`);
         default:
           return (_v, p) => `${p} has an unknown type ${expected}`;
       }
@@ -339,7 +353,7 @@ export class ValidatorFactory {
       const name = typeName(type);
       return (v, p, d = 1) => {
         if (d > MAX_NESTING) return tooDeep(p);
-        if (!Array.isArray(v)) return `${p} must be a ${name}, not ${describeValue(v)}`;
+        if (!Array.isArray(v)) return `${p} must be a ${name}${this.not(v)}`;
         if ((validatedValues += v.length) > MAX_VALIDATED_VALUES) return OVER_VALUES;
         for (let i = 0; i < v.length; i++) {
           const error = element(v[i], `${p}[${i}]`, d + 1);
@@ -356,7 +370,7 @@ export class ValidatorFactory {
       // (or answer) a listing of a 10,000-member enum.
       const more = declared.length - LISTED_MEMBERS;
       const listing = more > 0 ? `${declared.slice(0, LISTED_MEMBERS).join(", ")} and ${more.toLocaleString("en-US")} more` : declared.join(", ");
-      return (v, p) => (typeof v === "string" && members.has(v) ? undefined : `${p} must be a member of ${name} (${listing}), not ${describeValue(v)}`);
+      return (v, p) => (typeof v === "string" && members.has(v) ? undefined : `${p} must be a member of ${name}${this.quotesValues ? ` (${listing})${this.not(v)}` : ""}`);
     }
     return this.forRecord(type.record);
   }
@@ -393,7 +407,7 @@ export class ValidatorFactory {
     return (v, p, d = 0) => {
       if (d > MAX_NESTING) return tooDeep(p);
       if (d > 0 && ++validatedValues > MAX_VALIDATED_VALUES) return OVER_VALUES;
-      if (v === null || typeof v !== "object" || Array.isArray(v)) return `${p} must be an object (${name}), not ${describeValue(v)}`;
+      if (v === null || typeof v !== "object" || Array.isArray(v)) return `${p} must be an object (${name})${this.not(v)}`;
       const object = v as Record<string, unknown>;
       for (const check of checks) {
         const present = Object.hasOwn(object, check.field) && object[check.field] !== undefined && object[check.field] !== null;

@@ -1,6 +1,6 @@
 import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, statSync, type Dirent } from "node:fs";
 import { InputTooLarge, readLimited } from "./readLimited.js";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { pathDiagnostic, diagnostic, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { SourceFile } from "./SourceFile.js";
 import { APPEND_AS_UTF8, appendedUtf16Start, looksLikeUtf16, SAVE_AS_UTF8 } from "./textEncoding.js";
@@ -177,6 +177,13 @@ export interface LoadOptions {
    * glob given as a policy path: the verb in use. `policyc check FOLDER` when not given.
    */
   readonly folderCommand?: (folder: string) => string;
+  /**
+   * Name a source outside the working folder relative to it too (`../../x/p.policy`), not as
+   * given: `policyc build`, whose bundle's locations and manifest must not ship the build host's
+   * absolute paths (audit s20 a2 M6). A path with no relative form (on another Windows drive)
+   * stays as given.
+   */
+  readonly relativeOutside?: boolean;
 }
 
 const checkFolder = (folder: string): string => `policyc check ${folder}`;
@@ -279,7 +286,7 @@ export function loadSources(paths: readonly string[], cwd = process.cwd(), optio
     } catch {
       /* reported below */
     }
-    const source = size > MAX_FILE_BYTES ? tooLarge(path, size) : readSource(path, displayPath(path, cwd), () => readLimited(absolute, MAX_FILE_BYTES));
+    const source = size > MAX_FILE_BYTES ? tooLarge(path, size) : readSource(path, displayPath(path, cwd, options.relativeOutside), () => readLimited(absolute, MAX_FILE_BYTES));
     if (source instanceof SourceFile) files.push(source);
     else diagnostics.push(source);
   }
@@ -316,8 +323,9 @@ function readSource(given: string, shown: string, read: () => Uint8Array): Sourc
  * Paths as the user would type them: relative to the working folder when inside it, and never
  * starting with `::` (see pathForLineStart), which every report of the file then shows.
  */
-export function displayPath(path: string, cwd = process.cwd()): string {
+export function displayPath(path: string, cwd = process.cwd(), relativeOutside = false): string {
   const rel = relative(cwd, resolve(cwd, path));
+  if (relativeOutside && rel !== "" && !isAbsolute(rel)) return pathForLineStart(rel);
   return pathForLineStart(rel === "" || rel.startsWith("..") || rel.startsWith("/") ? path : rel);
 }
 

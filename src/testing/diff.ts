@@ -11,7 +11,7 @@ import { grantsOf, sameGrants } from "./grants.js";
 import { asNewIds, declarationChangeRead, inputsOf, matchRules, returnsChangedTools, revokingRuleOf, ruleCauseOf, SessionPart, sessionPartsChangedBy, staleBundleCauses, type RuleVersions } from "./diffCauses.js";
 import { SessionChanges, type SessionChange } from "./diffSessions.js";
 import { labelsOf } from "../runtime/session.js";
-import { noteRefusalKinds, refusalKindOf } from "../runtime/refusal.js";
+import { noteRefusalKinds, refusalDetail, refusalKindOf } from "../runtime/refusal.js";
 import { isSessionPlaceholder, sessionLabel, toolLabel } from "./shortRequest.js";
 
 /**
@@ -53,6 +53,11 @@ export interface DecisionChange {
    * whose cause `cause` is; without, the tool's declaration (`~tool NAME`).
    */
   readonly via?: { readonly rule: string; readonly line?: number };
+  /**
+   * When NEW's engine refused the line before any rule ran (refusalKindOf): the refusal's detail
+   * (refusalDetail), which the listing shows, not the short reason the agent is told.
+   */
+  readonly refusal?: string;
   /** For a change of revocation, the rule that revokes (in NEW when the session is now revoked, else in OLD). */
   readonly revokingRule?: string;
   /**
@@ -328,7 +333,7 @@ async function diffEveryLine(before: CompiledPolicy, after: CompiledPolicy, file
         if (earlierOnes < max) {
           const revokingRule = changed === "revoke" ? revokingRuleOf(a, b, versions.rules) : undefined;
           const revokes = changed !== "effect" || revokesOld === revokesNew ? undefined : revokesNew ? "new" : "old";
-          changes.push({ file, line: entry.line, session, tool, before: a, after: b, changed, direction, cause, ...(via !== undefined ? { via } : {}), ...(revokingRule !== undefined ? { revokingRule } : {}), ...(revokes !== undefined ? { revokes } : {}) });
+          changes.push({ file, line: entry.line, session, tool, before: a, after: b, changed, direction, cause, ...(via !== undefined ? { via } : {}), ...(revokingRule !== undefined ? { revokingRule } : {}), ...(revokes !== undefined ? { revokes } : {}), ...(refusalKindOf(b) !== undefined ? { refusal: refusalDetail(b) } : {}) });
         }
       }
     }

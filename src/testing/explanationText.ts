@@ -132,25 +132,52 @@ function ordinal(n: number): string {
  */
 const SHOWN_CLAUSE_LENGTH = 400;
 
-function clauseLine(clause: ClauseTrace): string {
+/**
+ * `evidence` with every value read from the request, or computed from one, shown as `…`
+ * (`policyc test --hide-values`: a decision log's arguments hold tokens and personal data); the
+ * values written in the policy, and the paths that name what was read, stay.
+ */
+function withValuesHidden(evidence: readonly Evidence[]): Evidence[] {
+  const hidden = (operand: ComparedOperand): ComparedOperand => {
+    if (operand.constant) return operand;
+    const { whole: _whole, ...named } = operand;
+    return { ...named, shown: HIDDEN_VALUE };
+  };
+  return evidence.map((piece): Evidence => {
+    if (piece.kind === "element") return { ...piece, shown: HIDDEN_VALUE };
+    if (piece.kind === "comparison" || piece.kind === "text") return { ...piece, left: hidden(piece.left), right: hidden(piece.right) };
+    if (piece.kind === "membership") {
+      // A member with no path is one of a list written in the policy.
+      const member = piece.member === undefined || piece.member.path === null ? piece.member : { ...piece.member, shown: HIDDEN_VALUE };
+      return { ...piece, left: hidden(piece.left), right: hidden(piece.right), ...(member !== undefined ? { member } : {}) };
+    }
+    return piece;
+  });
+}
+
+/** What a value hidden by `--hide-values` is shown as. */
+export const HIDDEN_VALUE = "…";
+
+function clauseLine(clause: ClauseTrace, hideValues: boolean): string {
   // An `unless X` clause carries X's own value (see Interpreter.traceClauses).
   const unless = clause.text.startsWith("unless ");
   const written = unless ? clause.text.slice("unless ".length) : clause.text;
   const text = written.length > SHOWN_CLAUSE_LENGTH ? `${written.slice(0, SHOWN_CLAUSE_LENGTH - 1)}…` : written;
   const prefix = unless ? "unless " : "";
   if (clause.error) return `${prefix}\`${text}\` failed: ${clause.error}`;
-  return `${prefix}\`${text}\` was ${showValue(clause.value)}${evidenceText(clause.evidence ?? [])}`;
+  const evidence = clause.evidence ?? [];
+  return `${prefix}\`${text}\` was ${showValue(clause.value)}${evidenceText(hideValues ? withValuesHidden(evidence) : evidence)}`;
 }
 
-/** One line per clause of a rule, or a note for a rule without a condition. */
-export function clauseLines(trace: RuleTrace): string[] {
+/** One line per clause of a rule, or a note for a rule without a condition; `hideValues`: see withValuesHidden. */
+export function clauseLines(trace: RuleTrace, hideValues = false): string[] {
   if (trace.clauses.length === 0) return ["no condition: it always matches"];
-  return trace.clauses.map(clauseLine);
+  return trace.clauses.map((clause) => clauseLine(clause, hideValues));
 }
 
 /** The clauses of a rule on one line: "`a` was true; `b` was false". */
-export function clauseSummary(trace: RuleTrace): string {
-  return clauseLines(trace).join("; ");
+export function clauseSummary(trace: RuleTrace, hideValues = false): string {
+  return clauseLines(trace, hideValues).join("; ");
 }
 
 /**

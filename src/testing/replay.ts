@@ -16,6 +16,7 @@ import { grantingRulesOf, grantsOnApprovalOf, sameGrants } from "./grants.js";
 import { ValueMap } from "../runtime/longText.js";
 import { DEFAULT_SESSION_IDLE_MS } from "../runtime/session.js";
 import { INPUT_CODES, type InputCode } from "./inputCodes.js";
+import { refusalDetail } from "../runtime/refusal.js";
 
 /**
  * How to replay, and the engine options of the enforcement point that recorded the traffic
@@ -41,6 +42,8 @@ export interface ReplayOptions extends RecordedEngineOptions {
    * `CaseListing`, a failed one as its `CaseResult`. Otherwise only failures are kept.
    */
   readonly listCases?: boolean;
+  /** Show the arguments' names only in each case's request, never their values (`--hide-values`). */
+  readonly hideValues?: boolean;
   /** How many failures per file get a clause-level explanation (a second, partial pass). */
   readonly explainLimit?: number;
   /**
@@ -625,7 +628,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         if (options.grep !== undefined && !tool.includes(options.grep)) continue;
         if (approved === entry.approval.approved) {
           report.passed++;
-          if (options.listCases) report.cases.push({ file, line: entry.line, session, tool, event: "approval", request: shortRequest({ tool, args: request["args"], event: "approval" }), ok: true });
+          if (options.listCases) report.cases.push({ file, line: entry.line, session, tool, event: "approval", request: shortRequest({ tool, args: request["args"], event: "approval" }, options.hideValues), ok: true });
           continue;
         }
         edits?.add(entry.line, approved ? APPROVED : REFUSED);
@@ -633,7 +636,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         const actual: ApprovalOutcome = approved ? APPROVED : { approved, reason: engine.approvalRefusal(request) ?? "" };
         // Production refused what the replay approved (its session had expired there, say), or the other way round.
         if (approved || SESSION_STATE_REFUSAL.test(actual.reason ?? "")) note(entry.line, ENGINE_OPTIONS_HINT);
-        if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"], event: "approval" }), event: "approval", expect: entry.approval, actual, ok: false, mismatches: ["approved"] })) break lines;
+        if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"], event: "approval" }, options.hideValues), event: "approval", expect: entry.approval, actual, ok: false, mismatches: ["approved"] })) break lines;
         continue;
       }
       refusedApproval = undefined;
@@ -658,7 +661,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       }
       if (options.grep !== undefined && !matchesGrep(options.grep, tool, expect, actual)) continue;
       if (!expect) {
-        if (refusedBeforeRules(actual, tool)) note(entry.line, `expects nothing, and was refused before any rule ran (${actual.reasons[0]}): its call did not happen in session ${JSON.stringify(session)}, which later lines may count on`);
+        if (refusedBeforeRules(actual, tool)) note(entry.line, `expects nothing, and was refused before any rule ran (${refusalDetail(actual)}): its call did not happen in session ${JSON.stringify(session)}, which later lines may count on`);
         // --update records what happened on a line that expected nothing yet.
         edits?.add(entry.line, actual);
         continue;
@@ -671,7 +674,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         if (SESSION_STATE_REFUSAL.test(refusedApproval)) note(entry.line, ENGINE_OPTIONS_HINT);
         if (mismatches.length === 0) {
           edits?.add(entry.line, REFUSED);
-          if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"], event: "approval" }), event: "approval", expect: { approved: true }, actual: refusal, ok: false, mismatches: ["approved"] })) break lines;
+          if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"], event: "approval" }, options.hideValues), event: "approval", expect: { approved: true }, actual: refusal, ok: false, mismatches: ["approved"] })) break lines;
           continue;
         }
         note(entry.line, `its \`"approved": true\` (a person approved the call and it went ahead) was refused by the engine: ${refusedApproval}; later lines of session ${JSON.stringify(session)} do not see the call's data`);
@@ -679,15 +682,15 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       if (mismatches.length === 0) {
         report.passed++;
         if (expect.rules === undefined && expect.reason === undefined && refusedBeforeRules(actual, tool)) {
-          note(entry.line, `passed, but only because the request was refused before any rule ran (${actual.reasons[0]}), so no rule decided it: if the line pins a rule's deny, fix the request; if it pins the refusal, add \`"rules": []\``);
+          note(entry.line, `passed, but only because the request was refused before any rule ran (${refusalDetail(actual)}), so no rule decided it: if the line pins a rule's deny, fix the request; if it pins the refusal, add \`"rules": []\``);
         }
-        if (options.listCases) report.cases.push({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }), ok: true });
+        if (options.listCases) report.cases.push({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }, options.hideValues), ok: true });
         continue;
       }
       edits?.add(entry.line, actual);
       const logged = loggedReasons(request, expect);
       if (dependsOnEngineOptions(expect, logged, actual, tool, revocation)) note(entry.line, ENGINE_OPTIONS_HINT);
-      if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }), expect, actual, ok: false, mismatches, ...(logged !== undefined ? { logged } : {}) })) break lines;
+      if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }, options.hideValues), expect, actual, ok: false, mismatches, ...(logged !== undefined ? { logged } : {}) })) break lines;
     }
   } catch (error) {
     unreadable = true;
@@ -748,7 +751,8 @@ function unknownToolIsCase(request: Record<string, unknown>, tool: string, expec
  * (`expiredSessionMs`), or cannot start for want of room (`maxSessions`). (A session remembered as
  * revoked (`revokedSessionMs`) is denied with its revoking rule: dependsOnEngineOptions.)
  */
-export const SESSION_STATE_REFUSAL = /^session .* (?:has expired|cannot start):/;
+// (`the session has expired:` since 0.11.0; a log of 0.10.0 has `session "s1" has expired:` and `session "s1" cannot start:`.)
+export const SESSION_STATE_REFUSAL = /^(?:(?:the )?session (?:.* )?(?:has expired|cannot start):|the enforcement point is at capacity:)/;
 
 /** Said of a failing line whose difference can come of the engine options the replay ran with. */
 export const ENGINE_OPTIONS_HINT = "its outcome can depend on the engine options the replay runs with (how long sessions live, how many are kept): if the enforcement point set sessionIdleMs, expiredSessionMs, revokedSessionMs or maxSessions, replay with the same values (--session-idle, --expired-session, --revoked-session, --max-sessions)";
@@ -824,8 +828,8 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
       const others = explanation.rules.filter((t) => !deciding.has(t.id) && (expected.has(t.id) || deciding.size === 0));
       const considered = new Set(explanation.rules.map((t) => t.id));
       const lines = [
-        ...explanation.rules.filter((t) => deciding.has(t.id)).map((t) => `${t.id}${t.matched === "error" ? ` ${FAILED_CLOSED}` : ""}: ${clauseSummary(t)}`),
-        ...others.map((t) => `${expected.has(t.id) ? "the expected rule " : ""}${t.id} (${t.effect}) ${verdictOf(t)}: ${clauseSummary(t)}`),
+        ...explanation.rules.filter((t) => deciding.has(t.id)).map((t) => `${t.id}${t.matched === "error" ? ` ${FAILED_CLOSED}` : ""}: ${clauseSummary(t, options.hideValues)}`),
+        ...others.map((t) => `${expected.has(t.id) ? "the expected rule " : ""}${t.id} (${t.effect}) ${verdictOf(t)}: ${clauseSummary(t, options.hideValues)}`),
         ...notRulesOf(explanation.tool ?? failure.tool, [...expected].filter((id) => !considered.has(id))),
       ];
       const revokedLine = failure.actual.revoked ? revokedOn.get(entry.request["session"]) : undefined;
@@ -886,7 +890,7 @@ export interface WorkerReport {
  */
 async function replayInWorkers(policy: CompiledPolicy, file: string, options: ReplayOptions, report: ReplayReport, count: number): Promise<void> {
   // Only the options a share needs (and no caller's extra fields, which may not be cloneable).
-  const shared: ReplayOptions = { session: options.session, grep: options.grep, listCases: options.listCases, explainLimit: options.explainLimit, cwd: options.cwd, ...engineOptions(options), source: options.source };
+  const shared: ReplayOptions = { session: options.session, grep: options.grep, listCases: options.listCases, hideValues: options.hideValues, explainLimit: options.explainLimit, cwd: options.cwd, ...engineOptions(options), source: options.source };
   const shares = await runShares<WorkerReport>(
     count,
     (partition) => replayShare(policy, file, { ...shared, partition }),

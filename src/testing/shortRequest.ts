@@ -2,6 +2,8 @@ import { printable } from "../diagnostics/printable.js";
 import { jsonPreview } from "../runtime/evidence.js";
 import { MAX_SESSION_ID_LENGTH } from "../runtime/session.js";
 import { longTextKey } from "../runtime/longText.js";
+import { HIDDEN_VALUE } from "./explanationText.js";
+
 
 /** How much of an argument's JSON, or of its name, the short request shows. */
 const SHOWN_CHARS = 40;
@@ -36,10 +38,15 @@ export function shownList(items: readonly string[], show: (item: string) => stri
   return listed.join(", ");
 }
 
-/** The request in short: the tool and its first few arguments (after `approval of` for an approval line's). */
-export function shortRequest(result: { readonly tool: string; readonly args: unknown; readonly event?: "approval" }): string {
+/**
+ * The request in short: the tool and its first few arguments (after `approval of` for an
+ * approval line's). With `hideValues` (`policyc test --hide-values`) the arguments' names only,
+ * each value as `…`: a production log's arguments hold tokens and personal data, and reports
+ * land in CI logs and artifacts.
+ */
+export function shortRequest(result: { readonly tool: string; readonly args: unknown; readonly event?: "approval" }, hideValues = false): string {
   const args = result.args && typeof result.args === "object" ? Object.entries(result.args as Record<string, unknown>) : [];
-  const shown = args.slice(0, 3).map(([k, v]) => `${printable(shownText(k, SHOWN_CHARS))}=${printable(shortJson(v))}`);
+  const shown = args.slice(0, 3).map(([k, v]) => `${printable(shownText(k, SHOWN_CHARS))}=${hideValues ? HIDDEN_VALUE : printable(shortJson(v))}`);
   return `${result.event === "approval" ? "approval of " : ""}${printable(shownText(result.tool))}${shown.length ? " " + shown.join(" ") : ""}${args.length > 3 ? " …" : ""}`;
 }
 

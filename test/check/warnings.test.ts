@@ -978,7 +978,7 @@ describe("PC515: session.labels read while context.labels is not declared", () =
     const engine = new Engine(policy!);
     const request = (session: string, tool: string, labels?: unknown) => ({ session, tool, args: {}, agent: {}, context: labels === undefined ? { env: "x" } : { env: "x", labels } });
     expect(engine.decide(request("a", "crm.lookup")).decision).toBe("allow");
-    expect(engine.decide(request("b", "crm.lookup", ["PII"])).reasons).toEqual(['request.context.labels[0] must be a member of Label (public, pii), not the string "PII"']);
+    expect(engine.decide(request("b", "crm.lookup", ["PII"])).errors).toEqual(['request.context.labels[0] must be a member of Label (public, pii), not the string "PII"']);
     expect(engine.decide(request("c", "crm.lookup", ["pii"])).decision).toBe("allow");
     expect(engine.decide(request("c", "email.send")).decision).toBe("deny");
   });

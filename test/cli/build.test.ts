@@ -90,6 +90,19 @@ function expectedModule(bundleFile: string): string {
 }
 
 describe("policyc build", () => {
+  it("names a source outside the build folder relative to it, never by the host's absolute path (audit s20 a2 M6)", async () => {
+    const outside = mkdtempSync(join(tmpdir(), "policyc-outside-"));
+    const inside = join(outside, "work", "site");
+    mkdirSync(inside, { recursive: true });
+    writeFileSync(join(outside, "p.policy"), 'tool kb.search { risk low args { q: string } }\npolicy p {\n  @name("search") allow kb.search\n}\n');
+    const result = await cli(["build", join(outside, "p.policy"), "-o", "bundle.json"], { cwd: inside });
+    expect(result.code, result.stderr).toBe(0);
+    const bundle = JSON.parse(readFileSync(join(inside, "bundle.json"), "utf8")) as Bundle;
+    expect(bundle.manifest.sources.map((source) => source.path)).toEqual([join("..", "..", "p.policy")]);
+    expect(loadBundle(bundle).decide({ session: "s", tool: "kb.search", args: { q: "x" } }).locations).toEqual([`${join("..", "..", "p.policy")}:3:19`]);
+    rmSync(outside, { recursive: true, force: true });
+  });
+
   it("writes a bundle and says so (golden, exit 0)", async () => {
     const result = await build("decls.policy", "support.policy", "-o", "bundle.json");
     const hash = expectedBundle().manifest.contentHash;

@@ -91,6 +91,18 @@ describe("policyc diff: causes", () => {
     expect(Object.fromEntries(Object.entries(reverse.byCause).map(([cause, group]) => [cause, group.directions]))).toEqual({ "~block-bulk": { "allow→deny": 1 }, "~send": { "allow→allow (grants)": 1 } });
   });
 
+  it("a refusal in NEW is listed with its detail, which the author needs, not the agent's short reason (review r2 L1)", async () => {
+    const labelled = (members: string): string => `enum Label { ${members} }\ncontext { labels: set<Label> }\ntool http.fetch { risk low args { url: string } }\npolicy p { allow http.fetch }\n`;
+    const [before, after, calls] = [join(dir, "label-old.policy"), join(dir, "label-new.policy"), join(dir, "label.jsonl")];
+    writeFileSync(before, labelled("public, internal, pii"));
+    writeFileSync(after, labelled("public, internal"));
+    writeFileSync(calls, '{"session":"s1","context":{"labels":["pii"]},"tool":"http.fetch","args":{"url":"https://x.example/"}}\n');
+    for (const jobs of [[], ["--jobs", "2"]]) {
+      const result = await cli(["diff", before, after, "--replay", calls, ...jobs]);
+      expect(result.stdout).toContain('allow→deny  http.fetch (session s1)  request.context.labels[0] must be a member of Label (public, internal), not the string "pii"');
+    }
+  });
+
   it("a request the new version's schema refuses is its own cause, not a rule that no longer decides", async () => {
     const stricter = join(dir, "stricter-schema.policy");
     writeFileSync(stricter, old.replace("args { query: string }", "args { query: string, limit: int }"));

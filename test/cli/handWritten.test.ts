@@ -71,7 +71,12 @@ describe("notes: lines whose request was refused before any rule ran", () => {
     const file = write("context.jsonl", [MAIL("s", "2026-01-05T09:00:00", '{"to":["bob@acme.com"],"subject":"hi"}', ""), KB("s", "2026-01-05T09:00:01Z", ',"decision":"allow"')].join("\n") + "\n");
     const result = await cli(["test", POLICY, "--replay", file]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(new RegExp(`note: ${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:1: expects nothing, and was refused before any rule ran \\(request\\.time must be .*\\): its call did not happen in session "s", which later lines may count on`));
+    expect(result.stdout).toMatch(new RegExp(`note: ${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:1: expects nothing, and was refused before any rule ran \\(request\\.time must be an RFC 3339 time, not "2026-01-05T09:00:00".*\\): its call did not happen in session "s", which later lines may count on`));
+  });
+
+  it("a note gives the refusal's detail, which the author needs, not the agent's short reason (review r2 L1)", async () => {
+    const file = write("bare-time.jsonl", MAIL("s", "2026-01-05T09:00:00", '{"to":["bob@acme.com"],"subject":"hi"}', ',"decision":"deny"') + "\n");
+    expect((await cli(["test", POLICY, "--replay", file])).stdout).toContain(`note: ${file}:1: passed, but only because the request was refused before any rule ran (request.time must be an RFC 3339 time, not "2026-01-05T09:00:00"`);
   });
 
   it("at most 20 notes per recording are listed, the rest counted, in every reporter", async () => {

@@ -77,11 +77,11 @@ describe("policyc test: a logged refusal of a request without a readable session
     writeFileSync(path, [line("a".repeat(20_000) + "1"), line("a".repeat(20_000) + "2"), line("a".repeat(1024))].join("\n") + "\n");
     const result = await cli(["test", join(dir, "p.policy"), "--replay", path, "--reporter", "json"]);
     expect(result.code).toBe(1);
-    const cases = (JSON.parse(result.stdout) as { failures: { session: string; actual: { reasons: string[] } }[] }).failures;
+    const cases = (JSON.parse(result.stdout) as { failures: { session: string; actual: { reasons: string[]; errors: string[] } }[] }).failures;
     // Shown by their length and digest: two such ids are two sessions still.
     const label = (id: string): string => `(session: "${"a".repeat(36)}… of 20,001 characters, SHA-256 ${createHash("sha256").update(id).digest("base64")})`;
     expect(cases.map((c) => c.session)).toEqual([label("a".repeat(20_000) + "1"), label("a".repeat(20_000) + "2")]);
-    expect(cases[0]!.actual.reasons).toEqual([`request.session must be a session id of at most 1,024 characters, not one of 20,001 ("${"a".repeat(77)}...")`]);
+    expect(cases[0]!.actual.errors).toEqual([`request.session must be a session id of at most 1,024 characters, not one of 20,001 ("${"a".repeat(77)}...")`]);
     expect(result.stdout.length).toBeLessThan(10_000); // (the ids alone are 40,000 characters)
   });
 

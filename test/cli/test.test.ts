@@ -179,6 +179,40 @@ describe("policyc test: reporters (goldens, real binary, NO_COLOR)", () => {
   });
 });
 
+describe("policyc test --hide-values (audit s20 a2 M5, review r2 M2)", () => {
+  // A production decision log's arguments hold tokens: every reporter names each case by its
+  // request, and explains a failing line by the values its rules read; with --hide-values they
+  // show the arguments' names, never their values.
+  it("every reporter shows the arguments' names only, on passing and failing lines and in a failure's explanation, with --jobs too; without it, values as before", async () => {
+    const policy = write(
+      "hide.policy",
+      'tool http.fetch { risk low args { url: string, token: string } }\npolicy p {\n  @name("internal-hosts") deny http.fetch when args.url like "*://vault.*"\n  @name("no-tokens") deny http.fetch when args.token.startsWith("ghp_")\n  allow http.fetch\n}\n',
+    );
+    const token = "ghp_SECRETTOKEN1234567890abcdefABCDEF";
+    const log = write(
+      "hide.jsonl",
+      [
+        `{"session":"s1","tool":"http.fetch","args":{"url":"https://public.example/","token":"plain-SECRET"},"decision":"allow"}`,
+        `{"session":"s1","tool":"http.fetch","args":{"url":"https://vault.corp-internal.example/SECRETPATH","token":"${token}"},"decision":"allow"}`,
+      ].join("\n") + "\n",
+    );
+    for (const reporter of ["pretty", "json", "junit", "tap", "github"]) {
+      for (const jobs of [[], ["--jobs", "2"]]) {
+        const hidden = await cli(["test", policy, "--replay", log, "--reporter", reporter, "--hide-values", ...jobs]);
+        expect(hidden.code, reporter).toBe(1);
+        expect(hidden.stdout, reporter).not.toMatch(/SECRET|ghp_S|corp-internal/);
+      }
+    }
+    const tap = await cli(["test", policy, "--replay", log, "--reporter", "tap", "--hide-values"]);
+    expect(tap.stdout).toContain("http.fetch url=… token=…");
+    expect(tap.stdout).toContain("`args.url like \\\"*://vault.*\\\"` was true (args.url is …)");
+    expect(tap.stdout).toContain("(args.token is …)");
+    const shown = (await cli(["test", policy, "--replay", log, "--reporter", "tap"])).stdout;
+    expect(shown).toContain(`token="${token.slice(0, 30)}`);
+    expect(shown).toContain("(args.url is \\\"https://vault.corp-internal.example/SECRETPATH\\\")");
+  });
+});
+
 describe("policyc test: a run that cannot start still writes the report CI reads", () => {
   // A policy error is the likeliest failure of a pull request that edits policies: the report
   // (report.xml, the annotations, the JSON) must say so, not be empty.

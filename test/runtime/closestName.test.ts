@@ -108,7 +108,7 @@ describe("NameIndex advice", () => {
     const tools = Array.from({ length: 1_000 }, (_, i) => `tool ${long("t", i)} { risk low }\n`).join("");
     const engine: Engine = compile([{ path: "p.policy", text: `${tools}${intents}policy p {\n  allow ${long("t", 0)}\n}\n` }]);
     const started = cpuMilliseconds();
-    expect(engine.decide({ session: "a", tool: long("t", 0), intent: `${long("purpose", 42)}x` }).reasons[0]).toContain(`(did you mean "${long("purpose", 42)}"?)`);
+    expect(engine.decide({ session: "a", tool: long("t", 0), intent: `${long("purpose", 42)}x` }).errors[0]).toContain(`(did you mean "${long("purpose", 42)}"?)`);
     expect(engine.decide({ session: "b", tool: `${long("t", 42)}x`, intent: long("purpose", 1) }).reasons[0]).toContain(`(did you mean "${long("t", 42)}"?)`);
     for (let i = 0; i < 1_000; i++) {
       expect(engine.decide({ session: `i${i}`, tool: long("t", 0), intent: `${long("purpose", i)}q${i}` }).decision).toBe("deny");

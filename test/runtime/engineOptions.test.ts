@@ -230,10 +230,10 @@ describe("a clock that misbehaves at run time", () => {
     for (const request of [untimed, call("kb.search", 0)]) {
       const decision = engine.decide(request);
       expect(decision).toMatchObject({ decision: "deny", rules: [] });
-      expect(decision.reasons[0]).toContain("EngineOptions.clock");
-      expect(decision.reasons[0]).toContain("so no request is decided, dated or not");
-      expect(decision.reasons[0]).toMatch(/give the engine a clock that returns a number, such as \(\) => Date\.now\(\)$/);
-      if (value instanceof Date) expect(decision.reasons[0]).toContain("gave a Date (return its getTime())");
+      expect(decision.errors[0]).toContain("EngineOptions.clock");
+      expect(decision.errors[0]).toContain("so no request is decided, dated or not");
+      expect(decision.errors[0]).toMatch(/give the engine a clock that returns a number, such as \(\) => Date\.now\(\)$/);
+      if (value instanceof Date) expect(decision.errors[0]).toContain("gave a Date (return its getTime())");
     }
   });
 
@@ -302,12 +302,12 @@ describe("maxTimeSkewMs and maxSessions (opt-in limits for untrusted request tim
     expect(engine.decide({ ...call("kb.search", 0), time: at(-5 * 60_000) }).decision).toBe("allow");
     const ahead = engine.decide({ ...call("kb.search", 0), time: at(15 * 60_000) });
     expect(ahead).toMatchObject({ decision: "deny", rules: [] });
-    expect(ahead.reasons[0]).toBe("request.time is 15 minutes ahead of the engine's clock, more than maxTimeSkewMs (5 minutes) allows");
-    expect(engine.decide({ ...call("kb.search", 0), time: at(-2 * 3_600_000) }).reasons[0]).toContain("2 hours behind");
+    expect(ahead.errors[0]).toBe("request.time is 15 minutes ahead of the engine's clock, more than maxTimeSkewMs (5 minutes) allows");
+    expect(engine.decide({ ...call("kb.search", 0), time: at(-2 * 3_600_000) }).errors[0]).toContain("2 hours behind");
     // A millisecond past the limit reads as past it, not as the limit itself (audit a5, L1).
-    expect(engine.decide({ ...call("kb.search", 0), time: at(5 * 60_000 + 1) }).reasons[0]).toBe("request.time is just over 5 minutes ahead of the engine's clock, more than maxTimeSkewMs (5 minutes) allows");
-    expect(engine.decide({ ...call("kb.search", 0), time: at(-(5 * 60_000 + 1)) }).reasons[0]).toContain("just over 5 minutes behind");
-    expect(engine.decide({ ...call("kb.search", 0), time: at(5 * 60_000 + 29_000) }).reasons[0]).toContain("5.5 minutes ahead");
+    expect(engine.decide({ ...call("kb.search", 0), time: at(5 * 60_000 + 1) }).errors[0]).toBe("request.time is just over 5 minutes ahead of the engine's clock, more than maxTimeSkewMs (5 minutes) allows");
+    expect(engine.decide({ ...call("kb.search", 0), time: at(-(5 * 60_000 + 1)) }).errors[0]).toContain("just over 5 minutes behind");
+    expect(engine.decide({ ...call("kb.search", 0), time: at(5 * 60_000 + 29_000) }).errors[0]).toContain("5.5 minutes ahead");
     // Without the option, recorded times of any age are decided (replays).
     expect(compile(SUPPORT_SOURCES, { clock: () => WALL }).decide({ ...call("kb.search", 0), time: at(-30 * 86_400_000) }).decision).toBe("allow");
   });
@@ -318,7 +318,7 @@ describe("maxTimeSkewMs and maxSessions (opt-in limits for untrusted request tim
     expect(engine.decide(call("kb.search", 1000, { session: "b" })).decision).toBe("allow");
     const refused = engine.decide(call("kb.search", 2000, { session: "c" }));
     expect(refused).toMatchObject({ decision: "deny", rules: [] });
-    expect(refused.reasons[0]).toBe('session "c" cannot start: the engine already holds 2 live sessions (maxSessions), and makes room only once a session has made no attempt for more than 90 seconds by its clock (sessionIdleMs, 1 minute, and a margin of 30 seconds), looking for one at most once a second of that clock: raise maxSessions, or lower sessionIdleMs');
+    expect(refused.errors[0]).toBe('session "c" cannot start: the engine already holds 2 live sessions (maxSessions), and makes room only once a session has made no attempt for more than 90 seconds by its clock (sessionIdleMs, 1 minute, and a margin of 30 seconds), looking for one at most once a second of that clock: raise maxSessions, or lower sessionIdleMs');
     expect(engine.decide(call("kb.search", 3000, { session: "a" })).decision).toBe("allow");
     // Both sessions idle for more than sessionIdleMs and the slack for requests dated ahead
     // (half of it here), though not twice it: swept to make room, and "c" may start.
@@ -330,7 +330,7 @@ describe("maxTimeSkewMs and maxSessions (opt-in limits for untrusted request tim
     expect(engine.decide(call("kb.search", 0, { session: "a" })).decision).toBe("allow");
     const minutes = (m: number, session: string) => engine.decide(call("kb.search", m * 60_000, { session }));
     // At 61 minutes "a" has expired for its own attempts, but still holds its room: the reason says so.
-    expect(minutes(61, "d61").reasons[0]).toBe('session "d61" cannot start: the engine already holds 1 live session (maxSessions), and makes room only once a session has made no attempt for more than 65 minutes by its clock (sessionIdleMs, 1 hour, and a margin of 5 minutes), looking for one at most once a second of that clock: raise maxSessions, or lower sessionIdleMs');
+    expect(minutes(61, "d61").errors[0]).toBe('session "d61" cannot start: the engine already holds 1 live session (maxSessions), and makes room only once a session has made no attempt for more than 65 minutes by its clock (sessionIdleMs, 1 hour, and a margin of 5 minutes), looking for one at most once a second of that clock: raise maxSessions, or lower sessionIdleMs');
     expect(minutes(64, "d64").decision).toBe("deny");
     expect(minutes(66, "d66").decision).toBe("allow");
   });
@@ -340,7 +340,7 @@ describe("maxTimeSkewMs and maxSessions (opt-in limits for untrusted request tim
     expect(engine.decide(call("kb.search", 0, { session: "a" })).decision).toBe("allow");
     const at = (ms: number) => engine.decide(call("kb.search", ms, { session: `n${ms}` }));
     const limit = 65 * 60_000;
-    expect(at(limit).reasons[0]).toMatch(/looking for one at most once a second of that clock/);
+    expect(at(limit).errors[0]).toMatch(/looking for one at most once a second of that clock/);
     // Looked at the limit: a millisecond later "a" is idle enough, but the next look is a second on.
     expect(at(limit + 1).decision).toBe("deny");
     expect(at(limit + 999).decision).toBe("deny");
@@ -359,7 +359,7 @@ describe("maxTimeSkewMs and maxSessions (opt-in limits for untrusted request tim
     for (const session of ["a", "b"]) expect(engine.decide(now(session)).decision).toBe("allow");
     // Full: the sweep for room finds a and b active 0 s ago, the probe dated ahead: none is idle.
     wall += 2_000;
-    expect(engine.decide(now("newcomer")).reasons[0]).toMatch(/^session "newcomer" cannot start/);
+    expect(engine.decide(now("newcomer")).errors[0]).toMatch(/^session "newcomer" cannot start/);
     for (const session of ["a", "b"]) expect(engine.decide(now(session)).decision).toBe("allow");
     // Once a and b are idle by the corrected clock (and the slack), they make room as before.
     wall += 16 * 60_000;

@@ -22,7 +22,7 @@ describe("Engine.stats", () => {
     // Two hours on, "b" comes back expired (its record is kept); "a" and revoked "c" keep their
     // state until the sweep frees it (idle for twice sessionIdleMs): "c" is live and revoked.
     now += 2 * 3_600_000;
-    expect(engine.decide(attempt("b")).reasons[0]).toMatch(/^session "b" has expired/);
+    expect(engine.decide(attempt("b")).errors[0]).toMatch(/^session "b" has expired/);
     expect(engine.decide(attempt("d")).decision).toBe("allow");
     expect(engine.stats()).toEqual({ liveSessions: 3, maxSessions: 10, expiredSessions: 1, revokedSessions: 1, retired: false, reload: null });
     // Three hours more: a new session's attempt sweeps "a", "c" and "d" into records.
@@ -58,7 +58,7 @@ describe("Engine.stats", () => {
       endReasons: [{ reason: 'the policy was reloaded and reads sessions differently: sessions hold labels that are not members of the label enum now (renamed or removed?), among them "l0", "l1", "l2", so no rule can test them and a rule meant for what they stood for would take each session as without them', sessions: 11 }],
     });
     expect(renamed.decide(attempt("revoked"))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
-    expect(renamed.decide(attempt("s-l3")).reasons[0]).toMatch(/^session "s-l3" has expired: the policy was reloaded and reads sessions differently: the session holds the label "l3", which is not a member of the label enum now/);
+    expect(renamed.decide(attempt("s-l3")).errors[0]).toMatch(/^session "s-l3" has expired: the policy was reloaded and reads sessions differently: the session holds the label "l3", which is not a member of the label enum now/);
     // Every stats() call hands out the same object: nobody may change it.
     expect([Object.isFrozen(reload), Object.isFrozen(reload.endReasons), Object.isFrozen(reload.endReasons[0])]).toEqual([true, true, true]);
     expect(renamed.stats().reload).toBe(reload);

@@ -122,7 +122,7 @@ describe("ip.inRange", () => {
       // Inside a quantifier, the element is named once; `not` and `unless` show the test's own value.
       const scan = compile([{ path: "q.policy", text: 'tool net.scan { risk low args { hosts: list<string>, url: string } }\npolicy q {\n  deny net.scan when any(h in args.hosts: ip.inRange(h, ["10.0.0.0/8", "fd00::/8"]))\n  deny net.scan when not ip.inRange(url.host(args.url), "192.168.0.0/16")\n  allow net.scan unless ip.inRange(url.host(args.url), "192.168.0.0/16")\n}\n' }]);
       const traces = explain(scan, { session: "s", tool: "net.scan", args: { hosts: ["a.example", "[fd00::5]"], url: "http://192.168.2.2/" } }).rules;
-      expect(traces.flatMap(clauseLines)).toEqual([
+      expect(traces.flatMap((trace) => clauseLines(trace))).toEqual([
         '`any(h in args.hosts: ip.inRange(h, ["10.0.0.0/8", "fd00::/8"]))` was true for args.hosts[1] = "[fd00::5]"',
         '`not ip.inRange(url.host(args.url), "192.168.0.0/16")` was false (url.host(args.url) is "192.168.2.2")',
         'unless `ip.inRange(url.host(args.url), "192.168.0.0/16")` was true (url.host(args.url) is "192.168.2.2")',

@@ -29,7 +29,7 @@ describe("sessions are independent of each other's traffic", () => {
     withOther.decide(at("2026-11-29T00:00:00Z", "a", "x"));
     withOther.decide(at("2026-11-29T00:59:00Z", "b", "x"));
     // 65 minutes after its last call, session a has expired either way.
-    for (const engine of [alone, withOther]) expect(engine.decide(at("2026-11-29T01:05:00Z", "a", "x")).reasons[0]).toMatch(/^session "a" has expired/);
+    for (const engine of [alone, withOther]) expect(engine.decide(at("2026-11-29T01:05:00Z", "a", "x")).errors[0]).toMatch(/^session "a" has expired/);
   });
 
   it("requests of other sessions up to an idle time later do not expire a session early (merged logs, replays on threads)", () => {

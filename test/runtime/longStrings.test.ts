@@ -47,10 +47,11 @@ describe("session ids", () => {
     const decision = decide(engine, "kb.search", { query: "q" }, id);
     expect(decision.decision).toBe("deny");
     expect(decision.rules).toEqual([]);
-    expect(decision.reasons).toEqual([`request.session must be a session id of at most 1,024 characters, not one of 16,384 ("${"X".repeat(77)}...")`]);
-    expect(decision.errors).toEqual(decision.reasons);
+    expect(decision.errors).toEqual([`request.session must be a session id of at most 1,024 characters, not one of 16,384 ("${"X".repeat(77)}...")`]);
+    // The agent is told the limit only: the id is the enforcement point's (audit s20 a2 M3).
+    expect(decision.reasons).toEqual(["request.session must be a session id of at most 1,024 characters"]);
     // Refused for its length before anything else, so not counted as the session's refused attempt either.
-    expect(engine.decide({ session: id }).reasons[0]).toMatch(/^request\.session must be a session id of at most 1,024 characters, not one of 16,384/);
+    expect(engine.decide({ session: id }).errors[0]).toMatch(/^request\.session must be a session id of at most 1,024 characters, not one of 16,384/);
     expect(engine.approvalRefusal({ time: "2026-11-30T10:00:00Z", session: long("1", 1025), tool: "kb.search", args: { query: "q" } })).toMatch(/^an approval is the asked request itself .*: request\.session must be a session id of at most 1,024 characters, not one of 1,025 /);
     expect(engine.sessions.size).toBe(0);
   });

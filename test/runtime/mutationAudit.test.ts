@@ -20,7 +20,7 @@ describe("mutation gaps: sessions, intents and approvals", () => {
     expect(engine.sessions.get("s")!.intent).toBeUndefined();
     // … so the first request that names an intent declares it.
     expect(engine.decide(call("kb.search", 2000, { intent: "support.reply" })).decision).toBe("allow");
-    expect(engine.decide(call("kb.search", 3000, { intent: "research" })).reasons[0]).toContain("declared the intent support.reply");
+    expect(engine.decide(call("kb.search", 3000, { intent: "research" })).errors[0]).toContain("declared the intent support.reply");
   });
 
   // Mutant: approved() passes no context.labels to the session, only the tool's `returns`.

@@ -73,8 +73,8 @@ describe("reloading a policy with sessionsFrom", () => {
     const late = old.decide(search("counted"));
     expect(late).toMatchObject({ decision: "deny", rules: [] });
     // Not "cannot start … until idle sessions expire": the session is not new, and a retired engine never takes attempts again.
-    expect(late.reasons[0]).toBe('this engine handed its sessions over to a newer one (EngineOptions.sessionsFrom), which decides session "counted" from now on: this engine denies every attempt');
-    expect(old.decide(search("brand-new")).reasons[0]).toBe('this engine handed its sessions over to a newer one (EngineOptions.sessionsFrom), which decides session "brand-new" from now on: this engine denies every attempt');
+    expect(late.errors[0]).toBe('this engine handed its sessions over to a newer one (EngineOptions.sessionsFrom), which decides session "counted" from now on: this engine denies every attempt');
+    expect(old.decide(search("brand-new")).errors[0]).toBe('this engine handed its sessions over to a newer one (EngineOptions.sessionsFrom), which decides session "brand-new" from now on: this engine denies every attempt');
     expect(explain(old, search("brand-new")).note).toContain("handed its sessions over");
     expect(old.approved(mail("asking", "all@acme.com"))).toBe(false);
   });
@@ -112,7 +112,7 @@ policy p {
     expect(reloaded.decide(read("revoked"))).toMatchObject({ decision: "deny", rules: ["no-etc"], reasons: ["no /etc"], revoked: true });
     const idle = reloaded.decide(read("idle"));
     expect(idle).toMatchObject({ decision: "deny", rules: [], revoked: false });
-    expect(idle.reasons[0]).toMatch(/^session "idle" has expired/);
+    expect(idle.errors[0]).toMatch(/^session "idle" has expired/);
   });
 
   it("a policy that reads sessions differently ends running sessions as expired ones (their agents start anew); revocations stay", () => {
@@ -122,8 +122,8 @@ policy p {
     // ended, for one reason (the revoked one stays revoked: the reload ended nothing of it).
     const ended = "the policy was reloaded and reads sessions differently: its session.count windows reach back 2 hours, further than the 1 hour the session kept attempts for";
     expect(reloaded.stats().reload).toEqual({ carriedSessions: 0, taintedSessions: 0, endedSessions: 3, endReasons: [{ reason: ended, sessions: 3 }] });
-    expect(reloaded.decide(search("counted")).reasons[0]).toBe('session "counted" has expired: the policy was reloaded and reads sessions differently: its session.count windows reach back 2 hours, further than the 1 hour the session kept attempts for, so what it did before (data it touched, counts) is gone and it cannot go on: its id is denied for expiredSessionMs (1 day) after its last attempt and then starts a new session that knows none of it, so start a new session only with an agent context that holds none of the data this one touched (not this conversation carried on under a new id)');
-    expect(reloaded.decide(mail("tainted")).reasons[0]).toMatch(/has expired/);
+    expect(reloaded.decide(search("counted")).errors[0]).toBe('session "counted" has expired: the policy was reloaded and reads sessions differently: its session.count windows reach back 2 hours, further than the 1 hour the session kept attempts for, so what it did before (data it touched, counts) is gone and it cannot go on: its id is denied for expiredSessionMs (1 day) after its last attempt and then starts a new session that knows none of it, so start a new session only with an agent context that holds none of the data this one touched (not this conversation carried on under a new id)');
+    expect(reloaded.decide(mail("tainted")).errors[0]).toMatch(/has expired/);
     expect(reloaded.decide(search("revoked"))).toMatchObject({ decision: "deny", rules: ["kill"], revoked: true });
     expect(reloaded.decide(search("new-one")).decision).toBe("allow");
   });
@@ -180,14 +180,14 @@ policy p {
       const old = compile(policy(KB + FETCH, `  allow kb.*\n  allow email.send when session.called(kb.search)\n`), { clock });
       expect(old.decide(fetch("s")).decision).toBe("allow");
       const reloaded = compile(policy(KB + FETCH, CALLED_KB), { clock, sessionsFrom: old });
-      expect(reloaded.decide(mail("s")).reasons[0]).toBe('session "s" has expired: the policy was reloaded and reads sessions differently: a session.called pattern now matches kb.fetch, whose allowed calls the session did not keep for it, so what it did before (data it touched, counts) is gone and it cannot go on: its id is denied for expiredSessionMs (1 day) after its last attempt and then starts a new session that knows none of it, so start a new session only with an agent context that holds none of the data this one touched (not this conversation carried on under a new id)');
+      expect(reloaded.decide(mail("s")).errors[0]).toBe('session "s" has expired: the policy was reloaded and reads sessions differently: a session.called pattern now matches kb.fetch, whose allowed calls the session did not keep for it, so what it did before (data it touched, counts) is gone and it cannot go on: its id is denied for expiredSessionMs (1 day) after its last attempt and then starts a new session that knows none of it, so start a new session only with an agent context that holds none of the data this one touched (not this conversation carried on under a new id)');
     });
 
     it("a policy that reads session.labels where the old one did not ends sessions, saying so", () => {
       const old = compile(policy(KB, CALLED_KB), { clock });
       expect(old.decide(search("s")).decision).toBe("allow");
       const reloaded = compile(sources(DECLS, RULES.replace("within 1h", "within 5m")), { clock, sessionsFrom: old });
-      expect(reloaded.decide(search("s")).reasons[0]).toMatch(/^session "s" has expired: the policy was reloaded and reads sessions differently: it reads session.labels, which the session did not keep,/);
+      expect(reloaded.decide(search("s")).errors[0]).toMatch(/^session "s" has expired: the policy was reloaded and reads sessions differently: it reads session.labels, which the session did not keep,/);
     });
   });
 
@@ -246,7 +246,7 @@ policy p {
     expect(old.decide({ ...search("r"), intent: "research" }).decision).toBe("allow");
     expect(old.decide({ ...search("s"), intent: "support" }).decision).toBe("allow");
     const reloaded = compile(withIntents("intent support { tools kb.search }"), { clock, sessionsFrom: old });
-    expect(reloaded.decide(search("r")).reasons[0]).toMatch(/^session "r" has expired: the policy was reloaded without the intent it declared, /);
+    expect(reloaded.decide(search("r")).errors[0]).toMatch(/^session "r" has expired: the policy was reloaded without the intent it declared, /);
     expect(reloaded.decide(search("s")).decision).toBe("allow");
   });
 
@@ -621,7 +621,7 @@ describe("review: what a carried session knows after a rollback, a tool's new re
     expect(killed.decide(request("exported", "kb.search", { q: "q" }, at(3))).decision).toBe("allow");
     // And a second reload in between that does not declare it either: still forgotten.
     const rolledBack = compile(v1, { clock, sessionsFrom: compile(v2, { clock, sessionsFrom: killed }) });
-    expect(rolledBack.decide(request("exported", "http.get", { url: "u" }, at(4))).reasons[0]).toBe('session "exported" has expired: the policy was reloaded and reads sessions differently: a session.called pattern now matches crm.export, whose allowed calls the session let go at an earlier reload to a policy that did not declare it, so what it did before (data it touched, counts) is gone and it cannot go on: its id is denied for expiredSessionMs (1 day) after its last attempt and then starts a new session that knows none of it, so start a new session only with an agent context that holds none of the data this one touched (not this conversation carried on under a new id)');
+    expect(rolledBack.decide(request("exported", "http.get", { url: "u" }, at(4))).errors[0]).toBe('session "exported" has expired: the policy was reloaded and reads sessions differently: a session.called pattern now matches crm.export, whose allowed calls the session let go at an earlier reload to a policy that did not declare it, so what it did before (data it touched, counts) is gone and it cannot go on: its id is denied for expiredSessionMs (1 day) after its last attempt and then starts a new session that knows none of it, so start a new session only with an agent context that holds none of the data this one touched (not this conversation carried on under a new id)');
     // The old policy's pattern said this one never exported: it carries on.
     expect(rolledBack.decide(request("searched", "http.get", { url: "u" }, at(5))).decision).toBe("allow");
 
@@ -634,7 +634,7 @@ describe("review: what a carried session knows after a rollback, a tool's new re
     expect(kept.decide(request("exported", "crm.export", { id: "1" }, at(1))).decision).toBe("allow");
     expect(kept.decide(request("searched", "kb.search", { q: "q" }, at(2))).decision).toBe("allow");
     const back = compile(withTools, { clock, sessionsFrom: compile(v2Tools, { clock, sessionsFrom: kept }) });
-    expect(back.decide(request("exported", "kb.search", { q: "q" }, at(4))).reasons[0]).toMatch(/^session "exported" has expired: the policy was reloaded and reads sessions differently: a session.called pattern now matches crm.export, /);
+    expect(back.decide(request("exported", "kb.search", { q: "q" }, at(4))).errors[0]).toMatch(/^session "exported" has expired: the policy was reloaded and reads sessions differently: a session.called pattern now matches crm.export, /);
     expect(back.decide(request("searched", "kb.search", { q: "q" }, at(5))).decision).toBe("allow");
   });
 
@@ -664,7 +664,7 @@ describe("review: what a carried session knows after a rollback, a tool's new re
     const plainFixed = compile(policy(decls(" returns pii") + rules("")), { clock, sessionsFrom: plain });
     expect(plainFixed.stats().reload).toMatchObject({ carriedSessions: 0, taintedSessions: 0, endedSessions: 2, endReasons: [{ sessions: 2 }] });
     for (const session of ["read", "clean"]) {
-      expect(plainFixed.decide(mailTo(session, 3)).reasons[0]).toBe(`session "${session}" has expired: the policy was reloaded and reads sessions differently: crm.lookup now returns pii, and the session did not keep whether it called crm.lookup (session.tools, or a session.called pattern of that tool alone), so its session.labels could lack what those calls returned, so what it did before (data it touched, counts) is gone and it cannot go on: its id is denied for expiredSessionMs (1 day) after its last attempt and then starts a new session that knows none of it, so start a new session only with an agent context that holds none of the data this one touched (not this conversation carried on under a new id)`);
+      expect(plainFixed.decide(mailTo(session, 3)).errors[0]).toBe(`session "${session}" has expired: the policy was reloaded and reads sessions differently: crm.lookup now returns pii, and the session did not keep whether it called crm.lookup (session.tools, or a session.called pattern of that tool alone), so its session.labels could lack what those calls returned, so what it did before (data it touched, counts) is gone and it cannot go on: its id is denied for expiredSessionMs (1 day) after its last attempt and then starts a new session that knows none of it, so start a new session only with an agent context that holds none of the data this one touched (not this conversation carried on under a new id)`);
     }
     const CALLED_RULE = "  deny crm.lookup when session.called(crm.lookup, within 1m)\n";
     const called = compile(policy(decls("") + rules(CALLED_RULE)), { clock });
@@ -695,7 +695,7 @@ describe("review: what a carried session knows after a rollback, a tool's new re
     w1.decide(request("clean", "kb.search", { q: "a" }, at(1)));
     const w2 = compile(policy(decls("") + rules), { clock, sessionsFrom: w1 });
     const more = compile(policy(decls(EXPORT.replace("returns pii", "returns pii, secret")) + rules), { clock, sessionsFrom: w2 });
-    expect(more.decide(request("clean", "email.send", { to: "x" }, at(2))).reasons[0]).toContain("crm.export now returns secret, and the session did not keep whether it called crm.export");
+    expect(more.decide(request("clean", "email.send", { to: "x" }, at(2))).errors[0]).toContain("crm.export now returns secret, and the session did not keep whether it called crm.export");
   });
 
   it("a raised session.count limit denies, without revoking, the counts that reach back past attempts the old window let go, only until the window no longer reaches them; a flood after the reload still revokes", () => {
@@ -783,10 +783,10 @@ describe("review: what a carried session knows after a rollback, a tool's new re
     const text = policy("tool kb.search { risk low args { q: string } }\npolicy p { allow kb.search }\n");
     const old = compile(text, { clock, sessionIdleMs: 60_000 });
     old.decide(request("idle", "kb.search", { q: "x" }, T0));
-    const before = old.decide(request("idle", "kb.search", { q: "x" }, T0 + 120_000)).reasons[0];
+    const before = old.decide(request("idle", "kb.search", { q: "x" }, T0 + 120_000)).errors[0];
     expect(before).toContain("its attempt is dated 2 minutes after its previous one");
     const reloaded = compile(text, { clock, sessionsFrom: old });
-    expect(reloaded.decide(request("idle", "kb.search", { q: "x" }, T0 + 121_000)).reasons[0]).toBe(before);
+    expect(reloaded.decide(request("idle", "kb.search", { q: "x" }, T0 + 121_000)).errors[0]).toBe(before);
   });
 
   it("after a reload to a lower maxSessions, the sessions carried over are kept and a new one is refused, saying how many there are", () => {
@@ -795,7 +795,7 @@ describe("review: what a carried session knows after a rollback, a tool's new re
     for (let i = 0; i < 5; i++) old.decide(request(`m${i}`, "kb.search", { q: "x" }, T0));
     const reloaded = compile(text, { clock, maxSessions: 2, sessionsFrom: old });
     expect(reloaded.decide(request("m4", "kb.search", { q: "x" }, T0 + 1000)).decision).toBe("allow");
-    expect(reloaded.decide(request("new", "kb.search", { q: "x" }, T0 + 1000)).reasons[0]).toBe('session "new" cannot start: the engine already holds 5 live sessions, more than maxSessions (2) since a reload lowered it (the sessions it carried over are kept), and makes room only once a session has made no attempt for more than 65 minutes by its clock (sessionIdleMs, 1 hour, and a margin of 5 minutes), looking for one at most once a second of that clock: raise maxSessions, or lower sessionIdleMs');
+    expect(reloaded.decide(request("new", "kb.search", { q: "x" }, T0 + 1000)).errors[0]).toBe('session "new" cannot start: the engine already holds 5 live sessions, more than maxSessions (2) since a reload lowered it (the sessions it carried over are kept), and makes room only once a session has made no attempt for more than 65 minutes by its clock (sessionIdleMs, 1 hour, and a margin of 5 minutes), looking for one at most once a second of that clock: raise maxSessions, or lower sessionIdleMs');
   });
   it("a label the label enum renamed or dropped ends the sessions holding it: no rule could name it, so a rule meant for it would take them as clean (audit a6)", () => {
     // (No tool returns it here: a tool whose returns change taints or ends the sessions that may have called it, above.)
@@ -810,7 +810,7 @@ describe("review: what a carried session knows after a rollback, a tool's new re
     const reloaded = compile(v2, { clock, sessionsFrom: old });
     const leak = reloaded.decide(mail("told"));
     expect(leak.decision).toBe("deny");
-    expect(leak.reasons[0]).toContain('the policy was reloaded and reads sessions differently: the session holds the label "pii", which is not a member of the label enum now (renamed or removed?)');
+    expect(leak.errors[0]).toContain('the policy was reloaded and reads sessions differently: the session holds the label "pii", which is not a member of the label enum now (renamed or removed?)');
     // A session holding only labels the enum still has goes on.
     expect(reloaded.decide(mail("clean")).decision).toBe("allow");
     // The same policy again keeps every session.

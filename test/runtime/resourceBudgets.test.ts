@@ -329,8 +329,8 @@ policy p {
       // Taken over, its test would answer false (the label is always kept, and not held): an allow.
       const ended = after.decide(exported("s"));
       expect(ended, edit).toMatchObject({ decision: "deny", rules: [] });
-      expect(ended.reasons[0], edit).toContain(NEWLY_KEPT);
-      expect(ended.reasons[0], edit).toContain("secret");
+      expect(ended.errors[0], edit).toContain(NEWLY_KEPT);
+      expect(ended.errors[0], edit).toContain("secret");
       expect(after.decide(exported("t")), edit).toMatchObject({ decision: "allow", errors: [] });
     }
   });
@@ -342,7 +342,7 @@ policy p {
     expect(before.sessions.get("s")!.labelsDropped).toBe(false);
     const after = engineFor(asking(RETURNS_ADDED), { sessionsFrom: before });
     expect(after.approved(search("s", []))).toBe(false);
-    expect(after.decide(exported("s")).reasons[0]).toContain(NEWLY_KEPT);
+    expect(after.decide(exported("s")).errors[0]).toContain(NEWLY_KEPT);
   });
 
   it("a reload whose policy always keeps fewer labels, or the same, takes the session over with its mark", () => {
@@ -363,7 +363,7 @@ policy p {
     const rolledBack = new Engine(builtBeforeTheCap(SECRET), { sessionsFrom: before });
     const ended = rolledBack.decide(exported("s"));
     expect(ended).toMatchObject({ decision: "deny", rules: [] });
-    expect(ended.reasons[0]).toContain("the policy was reloaded and reads sessions differently: its bundle was built before labels were bounded and reads session.labels without failing closed on labels the session did not keep, and the session did not keep some (rebuild the bundle)");
+    expect(ended.errors[0]).toContain("the policy was reloaded and reads sessions differently: its bundle was built before labels were bounded and reads session.labels without failing closed on labels the session did not keep, and the session did not keep some (rebuild the bundle)");
     expect(explain(rolledBack, exported("s")).rules).toEqual([]);
     // One that kept all its labels goes on, on the old code.
     expect(rolledBack.decide(exported("t"))).toMatchObject({ decision: "allow", errors: [] });
@@ -471,9 +471,9 @@ describe("a name the agent sends that the policy set does not declare costs abou
 
   it("an unknown intent: distinct made-up intents take CPU time independent of the 10,000 declared, with the did-you-mean kept", () => {
     expect(call("a", "purpose.p5000")).toMatchObject({ decision: "allow" });
-    expect(call("b", "purpose.q5000").reasons).toEqual(['unknown intent "purpose.q5000": the policy set declares no such intent (did you mean "purpose.p5000"?)']);
-    expect(call("c", "purpose.p500x").reasons[0]).toContain('(did you mean "purpose.p500"?)');
-    expect(call("d", "purpose.zzzz").reasons).toEqual(['unknown intent "purpose.zzzz": the policy set declares no such intent']);
+    expect(call("b", "purpose.q5000").errors).toEqual(['unknown intent "purpose.q5000": the policy set declares no such intent (did you mean "purpose.p5000"?)']);
+    expect(call("c", "purpose.p500x").errors[0]).toContain('(did you mean "purpose.p500"?)');
+    expect(call("d", "purpose.zzzz").errors).toEqual(['unknown intent "purpose.zzzz": the policy set declares no such intent']);
     const started = cpuMilliseconds();
     for (let i = 0; i < 2_000; i++) expect(call(`s${i}`, `purpose.q${i}`).decision).toBe("deny");
     for (let i = 0; i < 200; i++) expect(call(`l${i}`, `purpose.${"q".repeat(150)}${i}`).decision).toBe("deny");

@@ -187,7 +187,7 @@ describe("request keys that name prototype members", () => {
       expect(decide('{"session":"f","tool":"constructor","agent":{"constructor":"c","__proto__":5},"args":{"prototype":"p"}}').reasons[0]).toContain("request.agent.__proto__");
       expect(decide('{"session":"g","tool":"__proto__","intent":"__proto__","agent":{"constructor":"c","__proto__":"x"},"args":{"q":"q"}}').decision).toBe("allow");
       expect(decide('{"session":"h","tool":"toString","agent":{"constructor":"c","__proto__":"x"},"args":{"q":"q"}}').reasons[0]).toContain("unknown tool");
-      expect(decide('{"session":"i","tool":"__proto__","intent":"constructor","agent":{"constructor":"c","__proto__":"x"},"args":{"q":"q"}}').reasons[0]).toContain("unknown intent");
+      expect(decide('{"session":"i","tool":"__proto__","intent":"constructor","agent":{"constructor":"c","__proto__":"x"},"args":{"q":"q"}}').errors[0]).toContain("unknown intent");
     }
   });
 
@@ -261,7 +261,7 @@ describe("huge and deep requests", () => {
     for (const d of refusals) {
       expect(d.decision).toBe("deny");
       expect(JSON.stringify(d).length).toBeLessThan(1_000);
-      expect(d.reasons[0]).toContain(`"${"x".repeat(77)}..."`);
+      expect(d.errors[0]).toContain(`"${"x".repeat(77)}..."`);
     }
   });
 
@@ -377,7 +377,7 @@ describe("requests that cannot be decided", () => {
   });
 
   it("name what is wrong with session, tool and time: missing, or present with the wrong type", () => {
-    const reason = (input: Record<string, unknown>): string => engine.decide(input).reasons.join(" ");
+    const reason = (input: Record<string, unknown>): string => engine.decide(input).errors.join(" ");
     const { session: _session, ...noSession } = request();
     const { tool: _tool, ...noTool } = request();
     expect(reason(noSession)).toBe("request.session is missing: every request needs a session id string");
@@ -415,7 +415,7 @@ describe("requests that cannot be decided", () => {
         const decision = engine.decide(request({ session: `t${session++}`, time }));
         // (An undefined time is no time given, which a request may leave out.)
         if (time !== undefined && Number.isNaN(parseTime(time))) expect(decision.decision, note).toBe("deny");
-        if (note !== "") expect(decision.reasons.join(" ")).toContain(note);
+        if (note !== "") expect(decision.errors.join(" ")).toContain(note);
       }),
       { numRuns: 2000 },
     );

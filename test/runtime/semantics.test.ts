@@ -245,7 +245,8 @@ describe("validation before rules", () => {
     expect(decision.rules).toEqual([]);
     expect(decision.grants).toEqual([]);
     expect(decision.errors.length).toBeGreaterThan(0);
-    for (const fragment of fragments) expect(decision.reasons.join(" "), JSON.stringify(decision)).toContain(fragment);
+    // The detail is in `errors`; `reasons` (what the agent is told) may leave out values the enforcement point set.
+    for (const fragment of fragments) expect(decision.errors.join(" "), JSON.stringify(decision)).toContain(fragment);
     return decision;
   }
 
@@ -417,7 +418,8 @@ describe("failing closed on evaluation errors", () => {
   it("a revocation keeps two of its errors, cut short, so a revoked record stays small whatever the request quoted (review r2 #4)", () => {
     const rules = [1, 2, 3].map((k) => `  @name("host${k}") deny http.get when url.host(args.url) != "api.example" reason "exfiltration" revoke`);
     const engine = engineWith([...rules, "  allow http.get, kb.search"].join("\n"));
-    const url = `https://u\u202e${"\u202e".repeat(70)}@api.example/${"y".repeat(500)}`;
+    // (The invisible characters, escaped, make the errors long; they are in the path, as the user information is shown as `***`.)
+    const url = `https://u@api.example/\u202e${"\u202e".repeat(70)}${"y".repeat(500)}`;
     const revoking = engine.decide(request({ tool: "http.get", args: { url } }));
     expect(revoking).toMatchObject({ decision: "deny", revoked: true, rules: ["host1", "host2", "host3"] });
     expect(revoking.errors).toHaveLength(3);
@@ -516,7 +518,7 @@ describe("the intent is the session's", () => {
     expect(engine.decide(call("kb.search", 0, { intent: "support.reply" })).decision).toBe("allow");
     const switched = engine.decide(call("http.get", 1000, { intent: "research" }));
     expect(switched).toMatchObject({ decision: "deny", rules: [], revoked: false });
-    expect(switched.reasons[0]).toBe('session "s" declared the intent support.reply; a request cannot change it to research (start a new session for another task)');
+    expect(switched.errors[0]).toBe('session "s" declared the intent support.reply; a request cannot change it to research (start a new session for another task)');
     expect(engine.sessions.get("s")!.calls).toBe(2);
     expect(engine.decide(call("kb.search", 2000, { intent: "support.reply" })).decision).toBe("allow");
     // Another session may have another purpose.
@@ -547,9 +549,9 @@ describe("the intent is the session's", () => {
   it("the first request that names a known intent declares it; one without an intent, or an invalid one, does not", () => {
     const engine = engineWith(rules);
     expect(engine.decide(call("kb.search", 0, { intent: undefined })).decision).toBe("deny");
-    expect(engine.decide(call("kb.search", 1000, { intent: "no.such" })).reasons[0]).toContain("no.such");
+    expect(engine.decide(call("kb.search", 1000, { intent: "no.such" })).errors[0]).toContain("no.such");
     expect(engine.decide(call("http.get", 2000, { intent: "research" })).decision).toBe("allow");
-    expect(engine.decide(call("kb.search", 3000, { intent: "support.reply" })).reasons[0]).toContain("declared the intent research");
+    expect(engine.decide(call("kb.search", 3000, { intent: "support.reply" })).errors[0]).toContain("declared the intent research");
   });
 });
 

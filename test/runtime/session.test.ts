@@ -458,8 +458,8 @@ describe("session lifetime and memory", () => {
     expect(read(e.decide(kb(900)), "calls")).toBe("1");
     expect(read(e.decide(kb(1_900)), "calls")).toBe("2"); // idle 1,000 ms: not more, kept
     const expired = e.decide(kb(3_000));
-    expect(expired).toMatchObject({ decision: "deny", rules: [], revoked: false, errors: [] });
-    expect(expired.reasons[0]).toBe('session "s" has expired: its attempt is dated 1.1 seconds after its previous one (the request\'s time, or the engine\'s clock for a request without one), more than sessionIdleMs (1 second) allows: it made no attempt in between, or the clock stepped ahead by that much, so what it did before (data it touched, counts) is gone and it cannot go on: its id is denied for expiredSessionMs (10 seconds) after its last attempt and then starts a new session that knows none of it, so start a new session only with an agent context that holds none of the data this one touched (not this conversation carried on under a new id)');
+    expect(expired).toMatchObject({ decision: "deny", rules: [], revoked: false, reasons: ["the session has expired: start a new session"] });
+    expect(expired.errors[0]).toBe('session "s" has expired: its attempt is dated 1.1 seconds after its previous one (the request\'s time, or the engine\'s clock for a request without one), more than sessionIdleMs (1 second) allows: it made no attempt in between, or the clock stepped ahead by that much, so what it did before (data it touched, counts) is gone and it cannot go on: its id is denied for expiredSessionMs (10 seconds) after its last attempt and then starts a new session that knows none of it, so start a new session only with an agent context that holds none of the data this one touched (not this conversation carried on under a new id)');
     // Attempts on an expired session keep it remembered; other sessions are not affected.
     expect(e.decide(kb(12_000)).decision).toBe("deny");
     expect(read(e.decide(kb(12_001, "q", { session: "b" })), "calls")).toBe("0");
@@ -495,7 +495,7 @@ describe("session lifetime and memory", () => {
     const decided = e.decide(kb(10_000));
     // By the stepped-back wall clock the session went idle 500 ms ago (not twice the idle time):
     // the sweep keeps its record, and its own clock expires it, in both.
-    expect(decided.reasons[0]).toMatch(/^session "s" has expired/);
+    expect(decided.errors[0]).toMatch(/^session "s" has expired/);
     expect(explained.note).toMatch(/has expired/);
     // Five seconds later by the wall clock: gone for good, forgotten by the sweep decide runs first: a new session, in both.
     wall = T0;
@@ -513,7 +513,7 @@ describe("session lifetime and memory", () => {
     stepped.decide(kb(0));
     wall = T0 + 5_000;
     const explainedStepped = explain(stepped, kb(10_000));
-    expect(stepped.decide(kb(10_000)).reasons[0]).toMatch(/^session "s" has expired/);
+    expect(stepped.decide(kb(10_000)).errors[0]).toMatch(/^session "s" has expired/);
     expect(explainedStepped.note).toMatch(/has expired/);
   });
 
@@ -526,7 +526,7 @@ describe("session lifetime and memory", () => {
     observed.observe(kb(2_500, "q", { session: "other" }));
     // Both swept s (idle for more than twice the idle time by the latest time seen): its late
     // attempt dated 900 ms after its last is denied as expired in both; `other` exists only where decided.
-    for (const e of [decided, observed]) expect(e.decide(kb(900)).reasons[0]).toMatch(/^session "s" has expired/);
+    for (const e of [decided, observed]) expect(e.decide(kb(900)).errors[0]).toMatch(/^session "s" has expired/);
     expect(observed.sessions.get("other")).toBeUndefined();
     expect(decided.sessions.get("other")).toBeDefined();
     // What decide refuses before it looks at sessions moves nothing.
@@ -611,7 +611,7 @@ describe("session lifetime and memory", () => {
     const yearAhead = 365 * 24 * 60 * 60 * 1000;
     expect(e.decide(kb(yearAhead, "q", { session: "a" })).decision).toBe("allow");
     expect(e.decide(kb(yearAhead, "q", { session: "b" })).decision).toBe("allow");
-    expect(e.decide(kb(0, "q", { session: "honest" })).reasons[0]).toContain("cannot start");
+    expect(e.decide(kb(0, "q", { session: "honest" })).errors[0]).toContain("cannot start");
     wall = T0 + 3 * 60 * 60 * 1000;
     expect(e.decide(kb(3 * 60 * 60 * 1000, "q", { session: "honest" })).decision).toBe("allow");
     expect(e.sessions.size).toBe(1);

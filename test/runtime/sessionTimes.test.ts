@@ -63,7 +63,7 @@ describe("a session dated far behind the engine's clock is not forgotten by the 
     wall += 3 * 60_000;
     engine.decide(lookup("other", undefined, "1"));
     expect(engine.sessions.get("agent")).toBeUndefined();
-    expect(engine.decide(web("agent", back + 1_000)).reasons[0]).toMatch(/^session "agent" has expired/);
+    expect(engine.decide(web("agent", back + 1_000)).errors[0]).toMatch(/^session "agent" has expired/);
     // Past expiredSessionMs (and the sweep's margin of an idle time) of real time: forgotten, a new session.
     wall += 12 * 60_000;
     engine.decide(lookup("other", undefined, "1"));
@@ -105,11 +105,11 @@ describe("only the engine's clock frees and forgets sessions, whatever every req
     let clock = Date.parse("2026-11-30T15:00:00Z");
     const engine = plain({ clock: () => clock, maxSessions: 3 });
     for (const id of ["a", "b", "c"]) expect(engine.decide(attempt(id, clock - 24 * H)).decision).toBe("allow");
-    expect(engine.decide(attempt("d", clock - 24 * H)).reasons[0]).toMatch(/^session "d" cannot start: the engine already holds 3 live sessions \(maxSessions\)/);
+    expect(engine.decide(attempt("d", clock - 24 * H)).errors[0]).toMatch(/^session "d" cannot start: the engine already holds 3 live sessions \(maxSessions\)/);
     clock += 3 * H;
     expect(engine.decide(attempt("d", clock - 24 * H)).decision).toBe("allow");
     expect(engine.sessions.get("a")).toBeUndefined();
-    expect(engine.decide(attempt("a", clock - 24 * H)).reasons[0]).toMatch(/^session "a" has expired/);
+    expect(engine.decide(attempt("a", clock - 24 * H)).errors[0]).toMatch(/^session "a" has expired/);
   });
 
   it("2,000 sessions dated eleven months back, the engine's clock a minute on per request: the store stays small, with maxSessions every session is admitted", () => {
@@ -138,7 +138,7 @@ describe("only the engine's clock frees and forgets sessions, whatever every req
       // Within expiredSessionMs (and the sweep's margin of an idle time) of the engine's clock: still expired.
       clock += 7 * 60_000;
       engine.decide(lookup("other", clock + skew, "1"));
-      expect(engine.decide(web("agent", clock + skew)).reasons[0]).toMatch(/^session "agent" has expired/);
+      expect(engine.decide(web("agent", clock + skew)).errors[0]).toMatch(/^session "agent" has expired/);
       // Past it: forgotten, whatever the dates.
       clock += 12 * 60_000;
       engine.decide(lookup("other", clock + skew, "1"));
@@ -190,7 +190,7 @@ describe("the engine's clock is read once per decision, before the session chang
           return T + 10_000;
         },
       });
-      const decisions = [0, 1, 2, 3, 4].map((i) => engine.decide(attempt(i, T + i * 1000))).map((d) => (d.rules.length === 0 ? (expect(d.reasons[0]).toContain('the engine\'s clock (EngineOptions.clock) threw "clock hiccup"'), "refused") : d.decision));
+      const decisions = [0, 1, 2, 3, 4].map((i) => engine.decide(attempt(i, T + i * 1000))).map((d) => (d.rules.length === 0 ? (expect(d.errors[0]).toContain('the engine\'s clock (EngineOptions.clock) threw "clock hiccup"'), "refused") : d.decision));
       expect(decisions).toEqual(expected);
       expect(engine.sessions.get("s")).toMatchObject({ calls: 5, denials });
     });
@@ -202,10 +202,10 @@ describe("the engine's clock is read once per decision, before the session chang
         throw new Error("clock hiccup");
       },
     });
-    expect(engine.decide(attempt(0, T)).reasons[0]).toContain("so no request is decided, dated or not (only the engine's clock frees and forgets idle sessions)");
+    expect(engine.decide(attempt(0, T)).errors[0]).toContain("so no request is decided, dated or not (only the engine's clock frees and forgets idle sessions)");
     const undated = engine.decide(attempt(1));
     expect(undated).toMatchObject({ decision: "deny", rules: [] });
-    expect(undated.reasons[0]).toBe('the engine\'s clock (EngineOptions.clock) threw "clock hiccup", not a time in epoch milliseconds, so no request is decided, dated or not (only the engine\'s clock frees and forgets idle sessions): give the engine a clock that returns a number, such as () => Date.now()');
+    expect(undated.errors[0]).toBe('the engine\'s clock (EngineOptions.clock) threw "clock hiccup", not a time in epoch milliseconds, so no request is decided, dated or not (only the engine\'s clock frees and forgets idle sessions): give the engine a clock that returns a number, such as () => Date.now()');
     // Neither attempt started the session: both wait, counted, for the first one the clock dates.
     expect(engine.sessions.get("s")).toBeUndefined();
   });
@@ -243,7 +243,7 @@ describe("a clock that steps ahead (review a2 #2)", () => {
     t += 2 * H;
     const during = engine.decide(web("A", t));
     expect(during).toMatchObject({ decision: "deny", rules: [], revoked: false });
-    expect(during.reasons[0]).toBe(
+    expect(during.errors[0]).toBe(
       `session "A" has expired: its attempt is dated 2 hours after its previous one (the request's time, or the engine's clock for a request without one), more than sessionIdleMs (1 hour) allows: it made no attempt in between, or the clock stepped ahead by that much, so what it did before (data it touched, counts) is gone and it cannot go on: its id is denied for expiredSessionMs (1 day) after its last attempt and then starts a new session that knows none of it, so start a new session only with an agent context that holds none of the data this one touched (not this conversation carried on under a new id)`,
     );
     // Corrected: A stays expired, with the same true reason; B, which made no attempt during the step, goes on with its taint.
@@ -261,7 +261,7 @@ describe("a clock that steps ahead (review a2 #2)", () => {
     t -= 3 * H - 5_000;
     const after = engine.decide(web("B", t));
     expect(after).toMatchObject({ decision: "deny", rules: [], revoked: false });
-    expect(after.reasons[0]).toMatch(/^session "B" has expired: the engine's clock \(in a replay, the recorded times\) moved 3 hours past its last attempt with no attempt in between, so the engine freed its state \(sessionIdleMs is 1 hour\): it went idle, or the clock stepped ahead by that much/);
+    expect(after.errors[0]).toMatch(/^session "B" has expired: the engine's clock \(in a replay, the recorded times\) moved 3 hours past its last attempt with no attempt in between, so the engine freed its state \(sessionIdleMs is 1 hour\): it went idle, or the clock stepped ahead by that much/);
   });
 
   it("a clock with fractions of a millisecond: the time moved reads as just over the limit, never in ms (review r2 #5)", () => {
@@ -269,7 +269,7 @@ describe("a clock that steps ahead (review a2 #2)", () => {
     const engine = engineOf({ clock: () => t });
     expect(engine.decide(lookup("A", undefined)).decision).toBe("allow");
     t += H + 0.4;
-    expect(engine.decide(lookup("A", undefined)).reasons[0]).toMatch(/^session "A" has expired: its attempt is dated just over 1 hour after its previous one /);
+    expect(engine.decide(lookup("A", undefined)).errors[0]).toMatch(/^session "A" has expired: its attempt is dated just over 1 hour after its previous one /);
     expect(engine.decide(lookup("A", undefined)).reasons[0]).not.toMatch(/\d ms/);
   });
 
@@ -359,6 +359,6 @@ describe("a replay of a recording whose times go back may remember an expired se
     const replayed = lines.map((line) => replay.decide(line));
     expect(replayed.map((d) => d.decision)).toEqual(["allow", "allow", "deny"]);
     // By the line's arrival in the replay (12:55), not its date: as the language reference says.
-    expect(replayed[2]!.reasons[0]).toMatch(/^session "s2" has expired: the engine's clock \(in a replay, the recorded times\) moved 23\.1 hours past its last attempt/);
+    expect(replayed[2]!.errors[0]).toMatch(/^session "s2" has expired: the engine's clock \(in a replay, the recorded times\) moved 23\.1 hours past its last attempt/);
   });
 });

@@ -58,7 +58,7 @@ describe("attempts without a usable time", () => {
     const engine = engineWith({ maxTimeSkewMs: 60_000 });
     engine.decide({ session: "s", time: at(0), args: {} });
     engine.decide({ session: "s", time: at(1), tool: 7, args: {} });
-    expect(engine.decide(search("s", at(3600))).reasons[0]).toMatch(/ahead of the engine's clock/);
+    expect(engine.decide(search("s", at(3600))).errors[0]).toMatch(/ahead of the engine's clock/);
     expect(engine.decide(search("s", at(3)))).toMatchObject({ decision: "deny", rules: ["too-many-denials"], revoked: true });
   });
 
@@ -92,7 +92,7 @@ describe("attempts without a usable time", () => {
     engine.decide(search("b", "yesterday"));
     expect(engine.decide(search("a", at(60))).decision).toBe("allow");
     engine.decide(search("b", "yesterday"));
-    expect(engine.decide(search("b", at(3601))).reasons[0]).toMatch(/session "b" has expired/);
+    expect(engine.decide(search("b", at(3601))).errors[0]).toMatch(/session "b" has expired/);
   });
 
   it("a revoked session stays revoked, and an explanation changes nothing", () => {

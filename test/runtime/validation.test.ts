@@ -86,7 +86,7 @@ describe("the reason for a value that is not an int", () => {
 });
 
 describe("the reason for a value that is not a duration", () => {
-  const reason = (wait: unknown): string | undefined => engine.decide({ ...structuredClone(base), context: { ...base.context, wait } }).reasons[0];
+  const reason = (wait: unknown): string | undefined => engine.decide({ ...structuredClone(base), context: { ...base.context, wait } }).errors[0];
 
   it("takes whole milliseconds from 0 to 2^53 − 1, as exact as an int", () => {
     for (const wait of [0, 1, 7_200_000, Number.MAX_SAFE_INTEGER]) expect(engine.decide({ ...structuredClone(base), context: { ...base.context, wait } }).decision, String(wait)).toBe("allow");
@@ -103,7 +103,7 @@ describe("the reason for a value that is not a duration", () => {
 
 describe("the reason for a string that is not a member of an enum", () => {
   const labels = compile([{ path: "l.policy", text: "enum Label { public, pii }\ncontext { labels: set<Label> }\ntool kb.search { args { q: string } }\npolicy p {\n  allow kb.search\n}\n" }]);
-  const refusal = (label: string) => labels.decide({ session: "s", time: "2026-12-01T00:00:00Z", tool: "kb.search", args: { q: "x" }, context: { labels: [label] } }).reasons[0];
+  const refusal = (label: string) => labels.decide({ session: "s", time: "2026-12-01T00:00:00Z", tool: "kb.search", args: { q: "x" }, context: { labels: [label] } }).errors[0];
 
   it("shows a zero-width, a bidirectional control or a no-break space as an escape, so the string does not read as a member", () => {
     expect(refusal("p\u200bii")).toContain('not the string "p\\u200bii"');

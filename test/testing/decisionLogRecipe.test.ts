@@ -180,7 +180,7 @@ describe("a log that spans a hot reload: a new file at the reload, replayed afte
     const { before, afterLines } = spanning(REWINDOWED);
     const b = afterLines.filter((l) => l["session"] === "b" && l["event"] === undefined);
     expect(b.map((l) => [l["decision"], l["rules"]])).toEqual([["deny", []], ["deny", []]]);
-    expect(String(b[0]!["reasons"])).toContain("expired");
+    expect(String(b[0]!["reasons"])).toContain("has ended: the policy was reloaded");
     const result = await cli(["test", paths["REWINDOWED"]!, "--replay", file([...readLines(before), ...afterLines])]);
     expect(result.code).toBe(1);
   });
