@@ -659,6 +659,7 @@ describe("policyc test: coverage", () => {
         unassertedOnly: ["mail-stays-inside", "fetch-needs-approval"],
         percent: 50,
         noRules: false,
+        controls: [],
       });
       const tap = lines((await test(DEMO_POLICY, "--replay", recording, "--coverage", "--reporter", "tap")).stdout);
       expect(tap).toContain(`#   ${UNASSERTED_TABLE[2]}`);
@@ -691,6 +692,24 @@ describe("policyc test: coverage", () => {
     });
   });
 
+  it("groups coverage by control when rules name `@controls`: each control's rules, how many a test case covers, and which not (audit s22 f4)", async () => {
+    const policy = write("controls.policy", 'tool a.x {}\ntool b.x {}\ntool c.x {}\ntool d.x {}\npolicy p {\n  @name("a") @controls("ASI03", "L3") allow a.x\n  @name("b") @controls("ASI03", "ASI03") allow b.x\n  @name("c") @controls("L3") allow c.x\n  @name("d") allow d.x\n}\n');
+    const recording = write("controls.jsonl", ["a", "c", "d"].map((t, i) => JSON.stringify({ time: `2026-01-05T10:00:0${i}Z`, session: "s", tool: `${t}.x`, args: {}, decision: "allow" })).join("\n") + "\n");
+    const pretty = await test(policy, "--replay", recording, "--coverage");
+    expect(pretty.code, pretty.stdout).toBe(0);
+    expect(pretty.stdout).toContain("  75% of 4 rules covered; never decided a line: b\n  by control\n    ASI03  1 of 2 rules covered; not covered: b\n    L3     2 of 2 rules covered\n    1 rule names no control\n");
+    const json = JSON.parse((await test(policy, "--replay", recording, "--coverage", "--json")).stdout) as { coverage: { controls: unknown } };
+    expect(json.coverage.controls).toEqual([
+      { id: "ASI03", rules: ["a", "b"], uncovered: ["b"] },
+      { id: "L3", rules: ["a", "c"], uncovered: [] },
+    ]);
+    const junit = (await test(policy, "--replay", recording, "--coverage", "--reporter", "junit")).stdout;
+    expect(junit).toContain('<property name="coverage.control.ASI03" value="1/2"/>');
+    expect(lines((await test(policy, "--replay", recording, "--coverage", "--reporter", "tap")).stdout)).toContain("#     ASI03  1 of 2 rules covered; not covered: b");
+    // A set whose rules name no control shows no grouping.
+    expect((await test(DEMO_POLICY, "--replay", FULL, "--coverage")).stdout).not.toContain("by control");
+  });
+
   it("a policy set with no rules has no coverage to speak of: said so, and --min-coverage fails whatever its figure", async () => {
     const policy = write("no-rules.policy", "tool a.x {}\npolicy p {\n}\n");
     const recording = write("no-rules.jsonl", '{"session":"s","tool":"a.x","args":{},"decision":"deny","rules":[]}\n');
@@ -698,7 +717,7 @@ describe("policyc test: coverage", () => {
     expect(pretty.code).toBe(0);
     expect(pretty.stdout).toContain("coverage\n  no rules: the policy set has none to cover\n");
     const json = JSON.parse((await test(policy, "--replay", recording, "--coverage", "--json")).stdout) as { coverage: unknown };
-    expect(json.coverage).toEqual({ rules: [], uncovered: [], unassertedOnly: [], percent: 0, noRules: true });
+    expect(json.coverage).toEqual({ rules: [], uncovered: [], unassertedOnly: [], percent: 0, noRules: true, controls: [] });
     for (const min of ["100", "0"]) {
       const gate = await test(policy, "--replay", recording, "--min-coverage", min);
       expect(gate.code, min).toBe(1);

@@ -26,6 +26,8 @@ export function summaryLine(report: ReplayReport): string {
  * covers (`uncovered`), of those the ones that decided only lines without expectations
  * (`unassertedOnly`), and the percentage. A set of no rules has `noRules` and 0%: a figure of
  * nothing is no evidence, and a gate that reads `percent` fails rather than pass.
+ * `controls`: by each control id the rules name in `@controls` (in the order first named), its
+ * rules and those of them no case covers, for an auditor who reads coverage control by control.
  */
 export interface CoverageSummary {
   readonly rules: readonly { id: string; location: string; lines: number; unassertedLines: number }[];
@@ -33,13 +35,34 @@ export interface CoverageSummary {
   readonly unassertedOnly: readonly string[];
   readonly percent: number;
   readonly noRules: boolean;
+  readonly controls: readonly ControlCoverage[];
+}
+
+/** A control's rules (each once, though a rule name it twice: PC521) and those of them no test case covers. */
+export interface ControlCoverage {
+  readonly id: string;
+  readonly rules: readonly string[];
+  readonly uncovered: readonly string[];
 }
 
 export function coverageSummary(report: ReplayReport, rules: readonly RuleInfo[]): CoverageSummary {
   const entries = rules.map((r) => ({ id: r.id, location: r.location, lines: report.coverage.get(r.id) ?? 0, unassertedLines: report.unasserted.get(r.id) ?? 0 }));
   const uncovered = entries.filter((e) => e.lines === 0);
   const percent = entries.length === 0 ? 0 : Math.floor(((entries.length - uncovered.length) / entries.length) * 1000) / 10;
-  return { rules: entries, uncovered: uncovered.map((e) => e.id), unassertedOnly: uncovered.filter((e) => e.unassertedLines > 0).map((e) => e.id), percent, noRules: entries.length === 0 };
+  return { rules: entries, uncovered: uncovered.map((e) => e.id), unassertedOnly: uncovered.filter((e) => e.unassertedLines > 0).map((e) => e.id), percent, noRules: entries.length === 0, controls: byControl(rules, new Set(uncovered.map((e) => e.id))) };
+}
+
+function byControl(rules: readonly RuleInfo[], uncovered: ReadonlySet<string>): ControlCoverage[] {
+  const controls = new Map<string, { id: string; rules: string[]; uncovered: string[] }>();
+  for (const rule of rules) {
+    for (const id of new Set(rule.controls)) {
+      let control = controls.get(id);
+      if (control === undefined) controls.set(id, (control = { id, rules: [], uncovered: [] }));
+      control.rules.push(rule.id);
+      if (uncovered.has(rule.id)) control.uncovered.push(rule.id);
+    }
+  }
+  return [...controls.values()];
 }
 
 /** The widest the coverage table's id column is padded to. */
@@ -60,11 +83,42 @@ export function coverageLines(coverage: CoverageSummary, mark: (text: string) =>
   // Padded to the longest id up to a cap: one very long id overflows its own row only, instead
   // of widening every row past a narrow terminal.
   // Measured by what the terminal draws (a CJK id is twice as wide as it is long, a combining accent takes no column), so the counts line up.
-  const widths = ids.map(displayWidth);
-  const width = Math.min(Math.max(...widths, 4), COVERAGE_ID_COLUMN);
+  const pad = paddedColumn(ids, 4);
   const note = (rule: CoverageSummary["rules"][number]): string => (rule.lines > 0 ? "" : mark(rule.unassertedLines > 0 ? `${UNASSERTED_ONLY} (${rule.unassertedLines.toLocaleString("en-US")})` : NEVER_DECIDED));
-  const rows = coverage.rules.map((rule, i) => `${ids[i]!}${" ".repeat(Math.max(0, width - widths[i]!))}  ${String(rule.lines).padStart(6)}  ${note(rule)}`.trimEnd());
-  return [...rows, coverageTotal(coverage)];
+  const rows = coverage.rules.map((rule, i) => `${pad(i)}  ${String(rule.lines).padStart(6)}  ${note(rule)}`.trimEnd());
+  return [...rows, coverageTotal(coverage), ...controlLines(coverage)];
+}
+
+/** Each of `ids` padded to the widest up to COVERAGE_ID_COLUMN (at least `least`), by what the terminal draws. */
+function paddedColumn(ids: readonly string[], least: number): (i: number) => string {
+  const widths = ids.map(displayWidth);
+  const width = Math.min(Math.max(...widths, least), COVERAGE_ID_COLUMN);
+  return (i) => `${ids[i]!}${" ".repeat(Math.max(0, width - widths[i]!))}`;
+}
+
+/**
+ * `by control`, then a row per control (`ASI03  1 of 2 rules covered; not covered: b`, naming at
+ * most NAMED_UNCOVERED rules) and how many rules name none; nothing when no rule names a control.
+ */
+function controlLines(coverage: CoverageSummary): string[] {
+  if (coverage.controls.length === 0) return [];
+  const ids = coverage.controls.map((c) => printable(c.id));
+  const pad = paddedColumn(ids, 1);
+  const rows = coverage.controls.map((control, i) => {
+    const covered = control.rules.length - control.uncovered.length;
+    return `  ${pad(i)}  ${covered.toLocaleString("en-US")} of ${counted(control.rules.length, "rule")} covered${namedList("not covered", control.uncovered, "controls")}`;
+  });
+  const inControls = new Set(coverage.controls.flatMap((c) => c.rules));
+  const none = coverage.rules.length - inControls.size;
+  return ["by control", ...rows, ...(none > 0 ? [`  ${counted(none, "rule")} ${none === 1 ? "names" : "name"} no control`] : [])];
+}
+
+/** `; LABEL: a, b`, naming at most NAMED_UNCOVERED of `ids` and counting the rest (`--json` lists them in `coverage.FIELD`); empty for none. */
+function namedList(label: string, ids: readonly string[], field: string): string {
+  if (ids.length === 0) return "";
+  const more = ids.length - NAMED_UNCOVERED;
+  const rest = more > 0 ? ` and ${more.toLocaleString("en-US")} more (the table marks each; \`--json\` lists them in \`coverage.${field}\`)` : "";
+  return `; ${label}: ${(more > 0 ? ids.slice(0, NAMED_UNCOVERED) : ids).map(printable).join(", ")}${rest}`;
 }
 
 /** Rules no case covers named at most in the coverage total, per kind (the table marks each). */
@@ -79,13 +133,7 @@ export function coverageTotal(coverage: CoverageSummary): string {
   if (coverage.noRules) return "no rules: the policy set has none to cover";
   const unassertedOnly = new Set(coverage.unassertedOnly);
   const never = coverage.uncovered.filter((id) => !unassertedOnly.has(id));
-  const named = (label: string, ids: readonly string[], field: string): string => {
-    if (ids.length === 0) return "";
-    const more = ids.length - NAMED_UNCOVERED;
-    const rest = more > 0 ? ` and ${more.toLocaleString("en-US")} more (the table marks each; \`--json\` lists them in \`coverage.${field}\`)` : "";
-    return `; ${label}: ${(more > 0 ? ids.slice(0, NAMED_UNCOVERED) : ids).map(printable).join(", ")}${rest}`;
-  };
-  return `${coverage.percent}% of ${coverage.rules.length.toLocaleString("en-US")} rules covered${named(NEVER_DECIDED, never, "uncovered")}${named(UNASSERTED_ONLY, coverage.unassertedOnly, "unassertedOnly")}`;
+  return `${coverage.percent}% of ${coverage.rules.length.toLocaleString("en-US")} rules covered${namedList(NEVER_DECIDED, never, "uncovered")}${namedList(UNASSERTED_ONLY, coverage.unassertedOnly, "unassertedOnly")}`;
 }
 
 /**
