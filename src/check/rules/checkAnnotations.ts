@@ -78,7 +78,7 @@ export function checkAnnotations(rule: A.Rule, defaultId: string, diagnostics: D
         if (id.kind === "StringLiteral" && id.value.trim() === "") diagnostics.push(diagnostic("PC109", "a control id must not be empty", id.span, 'write `@controls("OWASP-ASI03")`'));
         else if (id.kind === "StringLiteral" && CONTROL_CHARACTER.test(id.value)) diagnostics.push(diagnostic("PC109", "a control id cannot hold a control character (a line break, a tab, an escape)", id.span, ID_CARRIED));
         // A repeat maps the rule to nothing more, and is most often a copy where another control was meant.
-        else if (id.kind === "StringLiteral" && controlIds.has(id.value)) diagnostics.push(diagnostic("PC521", `\`@controls\` names ${JSON.stringify(id.value)} twice on this rule`, id.span, "remove the repeat, or write the control that was meant: a control a rule implements is listed once"));
+        else if (id.kind === "StringLiteral" && controlIds.has(id.value)) diagnostics.push(diagnostic("PC522", `\`@controls\` names ${JSON.stringify(id.value)} twice on this rule`, id.span, "remove the repeat, or write the control that was meant: a control a rule implements is listed once"));
         if (id.kind === "StringLiteral") controlIds.add(id.value);
       }
     } else if (key === "suppress") {

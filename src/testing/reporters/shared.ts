@@ -38,7 +38,7 @@ export interface CoverageSummary {
   readonly controls: readonly ControlCoverage[];
 }
 
-/** A control's rules (each once, though a rule name it twice: PC521) and those of them no test case covers. */
+/** A control's rules (each once, though a rule name it twice: PC522) and those of them no test case covers. */
 export interface ControlCoverage {
   readonly id: string;
   readonly rules: readonly string[];
