@@ -188,11 +188,17 @@ function judgeCases(report: ReplayReport, options: JudgeOptions): RunVerdict & {
   return { code: EXIT.ok, ok: true };
 }
 
-/** The coverage gate's failure, when fewer rules than `--min-coverage` asks decided a line. */
+/**
+ * The coverage gate's failure, when fewer rules than `--min-coverage` asks decided a test case,
+ * or the set has no rules: a gate asked for is never passed by a set with nothing to cover (a
+ * policy folder emptied by mistake, or the wrong one), whatever the percentage asked, 0 included.
+ */
 function coverageShortfall(coverage: CoverageSummary | undefined, minCoverage: number | undefined): RunCheck | undefined {
+  if (minCoverage === undefined || coverage === undefined) return undefined;
+  if (coverage.noRules) return { name: "coverage", message: `the policy set has no rules, so --min-coverage ${minCoverage}% has nothing to measure` };
   // Against the exact share, not the percentage shown (rounded down to a tenth): 2 of 3 rules,
   // 66.67%, meets `--min-coverage 66.66`. In whole numbers, so 29 of 100 rules meets 29.
-  if (minCoverage === undefined || coverage === undefined || (coverage.rules.length - coverage.uncovered.length) * 100 >= minCoverage * coverage.rules.length) return undefined;
+  if ((coverage.rules.length - coverage.uncovered.length) * 100 >= minCoverage * coverage.rules.length) return undefined;
   return { name: "coverage", message: `rule coverage ${coverage.percent}% is below --min-coverage ${minCoverage}%` };
 }
 
@@ -206,8 +212,8 @@ export function registerTest(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--public-key <file>", "require the bundle to be signed by this Ed25519 public key (PEM, DER or JSON Web Key)")
     .option("--reporter <name[=file]>", `report format: ${REPORTERS.join(", ")} (default: pretty); NAME=FILE writes that report to FILE instead of standard output, and the option may be repeated (--reporter junit=report.xml keeps the pretty report on standard output)`, gatherValues)
     .option("--json", "same as --reporter json")
-    .option("--coverage", "list every rule with how many lines it decided")
-    .option("--min-coverage <percent>", "fail when less than this percentage (0 to 100) of the rules is covered")
+    .option("--coverage", "list every rule with how many test cases (selected lines with an expected decision) it decided; a rule that decided only lines without expectations is not covered, and is marked so")
+    .option("--min-coverage <percent>", "fail when less than this percentage (0 to 100) of the rules is covered, or the policy set has no rules")
     .option("--session <id>", "replay only this session")
     .option("--grep <text>", "count only cases whose tool or rule ids contain this text")
     .option("--bail", "stop at the first failure")

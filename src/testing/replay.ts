@@ -212,8 +212,14 @@ export interface ReplayReport {
   readonly notes: ReplayNote[];
   /** Notes past the limit, counted only. */
   notesLeftOut: number;
-  /** Lines each rule decided (appeared in the decision's `rules`). */
+  /**
+   * Test cases each rule decided (appeared in the decision's `rules`): selected lines (`session`,
+   * `grep`) with an expected decision, passed or failed. Only these count as covered: a line that
+   * expects nothing asserts nothing about the rule that decided it.
+   */
   readonly coverage: Map<string, number>;
+  /** Selected lines without an expected decision each rule decided: shown apart, never counted as covered. */
+  readonly unasserted: Map<string, number>;
   readonly ruleIds: readonly string[];
   bailed: boolean;
   /** With `update`: the recordings that were rewritten, and those that needed it but could not be (their errors say why). */
@@ -266,7 +272,7 @@ const REFUSED: ApprovalOutcome = Object.freeze({ approved: false });
 
 /** A report with nothing counted yet: every rule at zero coverage (and of a run that could not start, nothing at all). */
 export function emptyReport(rules: readonly { readonly id: string }[], files: readonly string[], ruleIds: readonly string[]): ReplayReport {
-  return { files, passed: 0, failed: 0, lines: 0, filesReplayed: 0, cases: [], failures: [], errors: [], leftOut: new Map(), notes: [], notesLeftOut: 0, coverage: new Map(rules.map((r) => [r.id, 0])), ruleIds, bailed: false, updated: [], notUpdated: [], appendedDuringUpdate: [] };
+  return { files, passed: 0, failed: 0, lines: 0, filesReplayed: 0, cases: [], failures: [], errors: [], leftOut: new Map(), notes: [], notesLeftOut: 0, coverage: new Map(rules.map((r) => [r.id, 0])), unasserted: new Map(rules.map((r) => [r.id, 0])), ruleIds, bailed: false, updated: [], notUpdated: [], appendedDuringUpdate: [] };
 }
 
 /** The left-out counts of `file` in `report`, made when it has none yet. */
@@ -330,13 +336,14 @@ export function hasInputError(report: ReplayReport): boolean {
 }
 
 /**
- * Credits the rules of a decision with `count` lines: those that decided it, and for an ask the
- * allow rules that gave its grants on approval (an allow beside an unconditional ask decides no
- * line, yet its grants are what each approved call gets: it is covered).
+ * Credits the rules of a decision with `count` lines in `counts` (`coverage` or `unasserted`):
+ * those that decided it, and for an ask the allow rules that gave its grants on approval (an
+ * allow beside an unconditional ask decides no line, yet its grants are what each approved call
+ * gets: it is covered).
  */
-function credit(report: ReplayReport, decision: Decision, count: number): void {
-  for (const id of decision.rules) report.coverage.set(id, report.coverage.get(id)! + count);
-  for (const id of grantingRulesOf(decision)) report.coverage.set(id, report.coverage.get(id)! + count);
+function credit(counts: Map<string, number>, decision: Decision, count: number): void {
+  for (const id of decision.rules) counts.set(id, counts.get(id)! + count);
+  for (const id of grantingRulesOf(decision)) counts.set(id, counts.get(id)! + count);
 }
 
 /**
@@ -548,7 +555,8 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
   // --update: the lines whose expectation must change, by line number (written after the replay).
   const edits = options.update ? new LineEdits() : undefined;
   let unreadable = false;
-  const decisionCounts = new Map<Decision, number>();
+  // Shared decisions counted by identity, apart for the lines that are test cases and those that expect nothing.
+  const decisionCounts = { coverage: new Map<Decision, number>(), unasserted: new Map<Decision, number>() };
   // A log of an agent trying made-up tools names the same few again and again: look each up once.
   // (A ValueMap: a log's made-up names may be long, and long ones would collide in a Map, longText.ts.)
   const closest = new ValueMap<string | undefined>();
@@ -644,14 +652,6 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       const revocation = { carried: revokedInReplay.has(request["session"]), logged: revokedInLog.has(request["session"]) };
       if (actual.revoked) revokedInReplay.add(request["session"]);
       if (entry.expect?.revoked === true) revokedInLog.add(request["session"]);
-      // Most decisions are shared objects (one per combination of rules): count those by
-      // identity and credit their rules once at the end, instead of per rule per line.
-      // (Decisions built for one line, with errors or in a revoked session, are not frozen:
-      // those are credited at once, so the map stays as small as the set of shared ones.)
-      if (actual.rules.length > 0) {
-        if (Object.isFrozen(actual)) decisionCounts.set(actual, (decisionCounts.get(actual) ?? 0) + 1);
-        else credit(report, actual, 1);
-      }
       const expect = entry.expect;
       // (A line without a tool name is no unknown tool: the engine refused it, as it was logged.)
       if (!toolNames.names.has(tool) && tool === request["tool"] && !unknownToolIsCase(request, tool, expect, closestTool)) {
@@ -660,6 +660,18 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         continue;
       }
       if (options.grep !== undefined && !matchesGrep(options.grep, tool, expect, actual)) continue;
+      // Credited only here, past the selection and the unknown-tool check: coverage says which
+      // rules a test asserts, so a line that expects nothing counts apart (`unasserted`), and a line
+      // left out or not of this policy set not at all.
+      // Most decisions are shared objects (one per combination of rules): count those by
+      // identity and credit their rules once at the end, instead of per rule per line.
+      // (Decisions built for one line, with errors or in a revoked session, are not frozen:
+      // those are credited at once, so the map stays as small as the set of shared ones.)
+      if (actual.rules.length > 0) {
+        const which = expect ? "coverage" : "unasserted";
+        if (Object.isFrozen(actual)) decisionCounts[which].set(actual, (decisionCounts[which].get(actual) ?? 0) + 1);
+        else credit(report[which], actual, 1);
+      }
       if (!expect) {
         if (refusedBeforeRules(actual, tool)) note(entry.line, `expects nothing, and was refused before any rule ran (${refusalDetail(actual)}): its call did not happen in session ${JSON.stringify(session)}, which later lines may count on`);
         // --update records what happened on a line that expected nothing yet.
@@ -696,7 +708,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
     unreadable = true;
     report.errors.push({ file, line: null, message: describeReadError(error, file, "test"), kind: "input", code: INPUT_CODES.unreadableFile });
   } finally {
-    for (const [decision, count] of decisionCounts) credit(report, decision, count);
+    for (const which of ["coverage", "unasserted"] as const) for (const [decision, count] of decisionCounts[which]) credit(report[which], decision, count);
   }
   // A recording read only in part is not written back; one that needs no change is not touched.
   if (edits !== undefined && edits.size > 0 && !unreadable) {
@@ -866,10 +878,10 @@ export async function replayShare(policy: CompiledPolicy, file: string, options:
   const report = emptyReport(policy.rules, [file], []);
   await replayFile(policy, file, options, report, declaredTools(policy));
   const leftOut = report.leftOut.get(file) ?? { failures: 0, errors: 0, inputErrors: 0 };
-  return { passed: report.passed, failed: report.failed, lines: report.lines, cases: report.cases, failures: report.failures, errors: report.errors, leftOut, notes: report.notes, notesLeftOut: report.notesLeftOut, coverage: [...report.coverage] };
+  return { passed: report.passed, failed: report.failed, lines: report.lines, cases: report.cases, failures: report.failures, errors: report.errors, leftOut, notes: report.notes, notesLeftOut: report.notesLeftOut, coverage: [...report.coverage], unasserted: [...report.unasserted] };
 }
 
-/** What a worker sends back: its share's report, with the coverage map as entries. */
+/** What a worker sends back: its share's report, with the coverage maps as entries. */
 export interface WorkerReport {
   readonly passed: number;
   readonly failed: number;
@@ -882,6 +894,7 @@ export interface WorkerReport {
   readonly notes: ReplayNote[];
   readonly notesLeftOut: number;
   readonly coverage: [string, number][];
+  readonly unasserted: [string, number][];
 }
 
 /**
@@ -913,6 +926,7 @@ async function replayInWorkers(policy: CompiledPolicy, file: string, options: Re
     counts.errors += share.leftOut.errors;
     counts.inputErrors += share.leftOut.inputErrors;
     for (const [id, n] of share.coverage) report.coverage.set(id, (report.coverage.get(id) ?? 0) + n);
+    for (const [id, n] of share.unasserted) report.unasserted.set(id, (report.unasserted.get(id) ?? 0) + n);
   }
   // Each share kept its first notes, failures and errors: keep the file's first in line order, and count the rest.
   const notes = gather(shares.map((share) => share.notes)).sort(byLine);

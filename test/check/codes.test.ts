@@ -73,6 +73,7 @@ const ALONE: Partial<Record<Code, string>> = {
   PC216: "policy p {\n  allow kb.search // <-\n}",
   PC515: "enum Label { pii } // <-\ncontext { env: string }\ntool email.send {}\npolicy p {\n  allow email.send\n  deny email.send when session.labels contains pii\n}",
   PC520: 'tool shell.exec { args { cmd: string } }\npolicy p {\n  allow shell.exec when args.cmd like "npm *" // <-\n}',
+  PC522: 'tool kb.search {}\npolicy p {\n  @controls("OWASP-ASI03", "OWASP-ASI03") // <-\n  allow kb.search\n}',
   PC519: 'tool crm.lookup { returns pii }\ntool email.send {}\npolicy p {\n  allow crm.lookup, email.send\n  deny email.send when session.labels contains "PII" // <-\n}',
 };
 

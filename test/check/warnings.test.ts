@@ -1007,3 +1007,20 @@ describe("PC520 shell command allowed by how it starts (audit s20 a1 L2)", () =>
     expect(terminal('allow term.open when args.cmd like "git *"')).toEqual(["PC520"]);
   });
 });
+
+describe("PC522 control id given twice on a rule (audit s22 f4)", () => {
+  const controls = (text: string) => checkAlone(`tool kb.search {}\ntool mail.send {}\npolicy p {\n${text}\n}\n`);
+  it("warns at the second mention, in one list or across repeated `@controls`, and @suppress hides it", () => {
+    const inOneList = controls('  @controls("OWASP-ASI03", "MAESTRO-L3", "OWASP-ASI03")\n  allow kb.search');
+    expect(inOneList.map((d) => [d.code, d.message])).toEqual([["PC522", '`@controls` names "OWASP-ASI03" twice on this rule']]);
+    expect(inOneList[0]).toMatchObject({ line: 4, column: 42 });
+    expect(controls('  @controls("A")\n  @controls("B", "A")\n  allow kb.search').map((d) => d.code)).toEqual(["PC522"]);
+    expect(controls('  @suppress("PC522")\n  @controls("A", "A")\n  allow kb.search')).toEqual([]);
+  });
+
+  it("is silent for distinct ids, ids that differ in case, and two rules that implement the same control", () => {
+    expect(controls('  @controls("A", "B")\n  @controls("C")\n  allow kb.search')).toEqual([]);
+    expect(controls('  @controls("asi03", "ASI03")\n  allow kb.search')).toEqual([]);
+    expect(controls('  @controls("A")\n  allow kb.search\n  @controls("A")\n  deny mail.send')).toEqual([]);
+  });
+});

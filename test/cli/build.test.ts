@@ -183,6 +183,19 @@ describe("policyc build", () => {
     expect((JSON.parse(read("four.json")) as Bundle).manifest.sources.map((s) => s.path)).toEqual(["alias.policy", "decls.policy"]);
   });
 
+  it("writes byte-identical bundles however the same sources' paths are spelled (folder, `./folder/`, absolute, `..`, the files one by one, a folder and one of its files; audit s22 f4)", async () => {
+    mkdirSync(join(dir, "spelled"), { recursive: true });
+    writeFileSync(join(dir, "spelled/decls.policy"), DECLS);
+    writeFileSync(join(dir, "spelled/support.policy"), SUPPORT_RULES);
+    const spellings = [["spelled"], ["./spelled/"], [join(dir, "spelled")], [`${join(dir, "spelled")}/`], ["spelled/../spelled"], ["spelled//"], ["spelled/support.policy", "./spelled/decls.policy"], ["spelled", "spelled/decls.policy"]];
+    const bundles = await Promise.all(spellings.map(async (paths, i) => {
+      expect(await build(...paths, "-o", `spelled-${i}.json`), paths.join(" ")).toMatchObject({ code: 0 });
+      return read(`spelled-${i}.json`);
+    }));
+    for (const [i, bundle] of bundles.entries()) expect(bundle, spellings[i]!.join(" ")).toBe(bundles[0]);
+    expect((JSON.parse(bundles[0]!) as Bundle).manifest.sources.map((s) => s.path)).toEqual(["spelled/decls.policy", "spelled/support.policy"]);
+  });
+
   // Records holding records are validated by functions named and written from a work list
   // (fix of s19 audit a3 finding 3), in an order of their own since 0.10.0 (review r4 MEDIUM 1):
   // that order must come of the sources alone, not of the order the files are named in, nor of

@@ -578,7 +578,7 @@ describe("policyc test: coverage", () => {
     const warnings = github.split("\n").filter((line) => line.startsWith("::warning"));
     expect(warnings).toHaveLength(10);
     expect(warnings[8]).toContain("rule p/10 decided no recorded line");
-    expect(warnings[9]).toBe("::warning title=policyc test%3A coverage::1,190 more rules decided no recorded line, not annotated (GitHub shows 10 warnings a step): the coverage table in the log marks each");
+    expect(warnings[9]).toBe("::warning title=policyc test%3A coverage::1,190 more rules no test case covers, not annotated (GitHub shows 10 warnings a step): the coverage table in the log marks each");
     expect(github.split("\n").every((line) => line.length < 1_000)).toBe(true);
   });
 
@@ -630,6 +630,98 @@ describe("policyc test: coverage", () => {
       const result = await test(DEMO_POLICY, "--replay", FULL, "--min-coverage", value);
       expect(result.code, value).toBe(2);
       expectNoStackTrace(result);
+    }
+  });
+
+  describe("counts only the lines a test asserts (audit s22 f4)", () => {
+    // Lines 1–2 expect their decisions; lines 3–4 are decided by mail-stays-inside and
+    // fetch-needs-approval but expect nothing, so no test asserts what those rules do.
+    const unasserted = (): string => write("unasserted.jsonl", lines(readFileSync(join(ROOT, FULL), "utf8")).slice(0, 4).map((l, i) => (i < 2 ? l : l.replace(/,"decision".*\}$/, "}"))).join("\n") + "\n");
+    const UNASSERTED_TABLE = ["kb-for-support             1", "mail-for-support           1", "mail-stays-inside          0  decided only lines without expectations (1)", "fetch-needs-approval       0  decided only lines without expectations (1)", "50% of 4 rules covered; decided only lines without expectations: mail-stays-inside, fetch-needs-approval"];
+
+    it("a rule that decided only lines without an expected decision is not covered, and is reported apart", async () => {
+      const recording = unasserted();
+      const pretty = await test(DEMO_POLICY, "--replay", recording, "--coverage");
+      expect(pretty.code, pretty.stdout).toBe(0);
+      expect(pretty.stdout).toContain(`coverage\n${UNASSERTED_TABLE.map((line) => `  ${line}`).join("\n")}\n`);
+      const gate = await test(DEMO_POLICY, "--replay", recording, "--min-coverage", "100");
+      expect(gate.code).toBe(1);
+      expect(gate.stderr).toContain("rule coverage 50% is below --min-coverage 100%");
+      const json = JSON.parse((await test(DEMO_POLICY, "--replay", recording, "--coverage", "--json")).stdout) as { coverage: unknown };
+      expect(json.coverage).toEqual({
+        rules: [
+          { id: "kb-for-support", location: `${DEMO_POLICY}:21:3`, lines: 1, unassertedLines: 0 },
+          { id: "mail-for-support", location: `${DEMO_POLICY}:25:3`, lines: 1, unassertedLines: 0 },
+          { id: "mail-stays-inside", location: `${DEMO_POLICY}:29:3`, lines: 0, unassertedLines: 1 },
+          { id: "fetch-needs-approval", location: `${DEMO_POLICY}:34:3`, lines: 0, unassertedLines: 1 },
+        ],
+        uncovered: ["mail-stays-inside", "fetch-needs-approval"],
+        unassertedOnly: ["mail-stays-inside", "fetch-needs-approval"],
+        percent: 50,
+        noRules: false,
+        controls: [],
+      });
+      const tap = lines((await test(DEMO_POLICY, "--replay", recording, "--coverage", "--reporter", "tap")).stdout);
+      expect(tap).toContain(`#   ${UNASSERTED_TABLE[2]}`);
+      const junit = (await test(DEMO_POLICY, "--replay", recording, "--coverage", "--reporter", "junit")).stdout;
+      expect(junit).toContain('<property name="coverage.rule.mail-stays-inside" value="0"/>');
+      expect(junit).toContain('<property name="coverage.unassertedOnly.mail-stays-inside" value="1"/>');
+      expect(junit).not.toContain("coverage.unassertedOnly.kb-for-support");
+      const github = (await test(DEMO_POLICY, "--replay", recording, "--coverage", "--reporter", "github")).stdout;
+      expect(github).toMatch(/^::warning file=[^,]*demo\.policy,line=29,title=policyc test%3A coverage::rule mail-stays-inside decided only lines without expectations: no test case asserts it$/m);
+      expect(github).toContain(`::notice title=policyc test%3A coverage::${UNASSERTED_TABLE[4]!.replace("%", "%25")}\n`);
+    });
+
+    it("--grep: a rule that decided only lines the selection leaves out is not covered", async () => {
+      const grep = JSON.parse((await test(DEMO_POLICY, "--replay", FULL, "--grep", "kb", "--coverage", "--json")).stdout) as { passed: number; coverage: { uncovered: string[]; unassertedOnly: string[]; percent: number } };
+      expect(grep.passed).toBe(2);
+      expect(grep.coverage).toMatchObject({ uncovered: ["mail-for-support", "mail-stays-inside", "fetch-needs-approval"], unassertedOnly: [], percent: 25 });
+      expect((await test(DEMO_POLICY, "--replay", FULL, "--grep", "kb", "--min-coverage", "100")).code).toBe(1);
+    });
+
+    it("--session: a rule that decided only other sessions' lines is not covered", async () => {
+      const session = JSON.parse((await test(DEMO_POLICY, "--replay", FULL, "--session", "a", "--coverage", "--json")).stdout) as { coverage: { uncovered: string[]; percent: number } };
+      expect(session.coverage).toMatchObject({ uncovered: ["mail-stays-inside", "fetch-needs-approval"], percent: 50 });
+    });
+
+    it("a run on several threads counts the same", async () => {
+      const recording = unasserted();
+      const one = JSON.parse((await test(DEMO_POLICY, "--replay", recording, "--coverage", "--json", "--jobs", "1")).stdout) as { coverage: unknown };
+      const many = JSON.parse((await test(DEMO_POLICY, "--replay", recording, "--coverage", "--json", "--jobs", "2")).stdout) as { coverage: unknown };
+      expect(many.coverage).toEqual(one.coverage);
+    });
+  });
+
+  it("groups coverage by control when rules name `@controls`: each control's rules, how many a test case covers, and which not (audit s22 f4)", async () => {
+    const policy = write("controls.policy", 'tool a.x {}\ntool b.x {}\ntool c.x {}\ntool d.x {}\npolicy p {\n  @name("a") @controls("ASI03", "L3") allow a.x\n  @name("b") @controls("ASI03", "ASI03") allow b.x\n  @name("c") @controls("L3") allow c.x\n  @name("d") allow d.x\n}\n');
+    const recording = write("controls.jsonl", ["a", "c", "d"].map((t, i) => JSON.stringify({ time: `2026-01-05T10:00:0${i}Z`, session: "s", tool: `${t}.x`, args: {}, decision: "allow" })).join("\n") + "\n");
+    const pretty = await test(policy, "--replay", recording, "--coverage");
+    expect(pretty.code, pretty.stdout).toBe(0);
+    expect(pretty.stdout).toContain("  75% of 4 rules covered; never decided a line: b\n  by control\n    ASI03  1 of 2 rules covered; not covered: b\n    L3     2 of 2 rules covered\n    1 rule names no control\n");
+    const json = JSON.parse((await test(policy, "--replay", recording, "--coverage", "--json")).stdout) as { coverage: { controls: unknown } };
+    expect(json.coverage.controls).toEqual([
+      { id: "ASI03", rules: ["a", "b"], uncovered: ["b"] },
+      { id: "L3", rules: ["a", "c"], uncovered: [] },
+    ]);
+    const junit = (await test(policy, "--replay", recording, "--coverage", "--reporter", "junit")).stdout;
+    expect(junit).toContain('<property name="coverage.control.ASI03" value="1/2"/>');
+    expect(lines((await test(policy, "--replay", recording, "--coverage", "--reporter", "tap")).stdout)).toContain("#     ASI03  1 of 2 rules covered; not covered: b");
+    // A set whose rules name no control shows no grouping.
+    expect((await test(DEMO_POLICY, "--replay", FULL, "--coverage")).stdout).not.toContain("by control");
+  });
+
+  it("a policy set with no rules has no coverage to speak of: said so, and --min-coverage fails whatever its figure", async () => {
+    const policy = write("no-rules.policy", "tool a.x {}\npolicy p {\n}\n");
+    const recording = write("no-rules.jsonl", '{"session":"s","tool":"a.x","args":{},"decision":"deny","rules":[]}\n');
+    const pretty = await test(policy, "--replay", recording, "--coverage");
+    expect(pretty.code).toBe(0);
+    expect(pretty.stdout).toContain("coverage\n  no rules: the policy set has none to cover\n");
+    const json = JSON.parse((await test(policy, "--replay", recording, "--coverage", "--json")).stdout) as { coverage: unknown };
+    expect(json.coverage).toEqual({ rules: [], uncovered: [], unassertedOnly: [], percent: 0, noRules: true, controls: [] });
+    for (const min of ["100", "0"]) {
+      const gate = await test(policy, "--replay", recording, "--min-coverage", min);
+      expect(gate.code, min).toBe(1);
+      expect(gate.stderr).toContain(`policyc test: the policy set has no rules, so --min-coverage ${min}% has nothing to measure`);
     }
   });
 });

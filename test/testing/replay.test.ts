@@ -238,7 +238,16 @@ describe("replayRecordings", () => {
     // No user: `needs-user` fails closed (an error, so a decision of its own); then a revocation and two denied lines.
     writeFileSync(file, [line("a"), line("b", { id: "u" }), line("kill", { id: "u" }), line("c", { id: "u" }), line("d", { id: "u" })].join("\n") + "\n");
     const report = await replayRecordings(compiled.policy!, [file]);
-    expect(Object.fromEntries(report.coverage)).toEqual({ kill: 3, "needs-user": 1, ok: 1 });
+    // The lines expect nothing: counted apart, as lines without expectations, not as covered.
+    expect(Object.fromEntries(report.unasserted)).toEqual({ kill: 3, "needs-user": 1, ok: 1 });
+    expect(Object.fromEntries(report.coverage)).toEqual({ kill: 0, "needs-user": 0, ok: 0 });
+    // The same lines expecting what they get: covered.
+    const expected = join(dir, "revoked-expected.jsonl");
+    const decisions = [["deny", ["needs-user"]], ["allow", ["ok"]], ["deny", ["kill"]], ["deny", ["kill"]], ["deny", ["kill"]]] as const;
+    writeFileSync(expected, readFileSync(file, "utf8").trimEnd().split("\n").map((l, i) => l.replace(/\}$/, `,"decision":"${decisions[i]![0]}","rules":${JSON.stringify(decisions[i]![1])}}`)).join("\n") + "\n");
+    const asserted = await replayRecordings(compiled.policy!, [expected]);
+    expect(asserted.failures).toEqual([]);
+    expect(Object.fromEntries(asserted.coverage)).toEqual({ kill: 3, "needs-user": 1, ok: 1 });
   });
 
   it("reports malformed lines and unreadable files as errors, and keeps going", async () => {

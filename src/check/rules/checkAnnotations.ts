@@ -49,6 +49,8 @@ const CLAUSES: Readonly<Record<string, string>> = {
 export function checkAnnotations(rule: A.Rule, defaultId: string, diagnostics: Diagnostic[]): string | undefined {
   let name: string | undefined;
   const seen = new Set<string>();
+  // The rule's control ids so far, across its `@controls` (the lists add up).
+  const controlIds = new Set<string>();
   const lookalikes: { annotation: A.Annotation; meant: string }[] = [];
   for (const annotation of rule.annotations) {
     const key = annotation.name.name;
@@ -75,6 +77,9 @@ export function checkAnnotations(rule: A.Rule, defaultId: string, diagnostics: D
       for (const id of annotation.args) {
         if (id.kind === "StringLiteral" && id.value.trim() === "") diagnostics.push(diagnostic("PC109", "a control id must not be empty", id.span, 'write `@controls("OWASP-ASI03")`'));
         else if (id.kind === "StringLiteral" && CONTROL_CHARACTER.test(id.value)) diagnostics.push(diagnostic("PC109", "a control id cannot hold a control character (a line break, a tab, an escape)", id.span, ID_CARRIED));
+        // A repeat maps the rule to nothing more, and is most often a copy where another control was meant.
+        else if (id.kind === "StringLiteral" && controlIds.has(id.value)) diagnostics.push(diagnostic("PC522", `\`@controls\` names ${JSON.stringify(id.value)} twice on this rule`, id.span, "remove the repeat, or write the control that was meant: a control a rule implements is listed once"));
+        if (id.kind === "StringLiteral") controlIds.add(id.value);
       }
     } else if (key === "suppress") {
       if (annotation.args.length === 0) diagnostics.push(diagnostic("PC109", "`@suppress` needs at least one warning code", annotation.span, 'write `@suppress("PC511")`, with the code of the warning this rule is known to get'));

@@ -1,5 +1,5 @@
 import { printable } from "../../diagnostics/printable.js";
-import { actualText, BAILED, lookAlikeNote, coverageLines, coverageTotal, differsText, errorTitle, expectedText, isRepositoryFile, leftOutLines, notesLeftOutText, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { UNASSERTED_ONLY, actualText, BAILED, lookAlikeNote, coverageLines, coverageTotal, differsText, errorTitle, expectedText, isRepositoryFile, leftOutLines, notesLeftOutText, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { recordingName } from "../recordingSource.js";
 
 /**
@@ -62,14 +62,15 @@ export function githubReport({ report, coverage, verdict, ciPath = (file) => fil
     // GitHub shows 10 warning annotations a step and drops the rest without a word: past that,
     // 9 rules are annotated and one more warning counts the others.
     const uncovered = coverage.rules.filter((rule) => rule.lines === 0);
+    // A rule that decided only lines without expectations is warned about as such: what it does is asserted by no test.
     const annotated = uncovered.length > MAX_COVERAGE_WARNINGS ? uncovered.slice(0, MAX_COVERAGE_WARNINGS - 1) : uncovered;
     for (const rule of annotated) {
       // (`s`: a source's name may hold a line break.)
       const place = /^(.*):(\d+):\d+$/s.exec(rule.location);
-      out.push(`::warning ${place ? `${file(place[1]!)},line=${place[2]},` : ""}title=${property("policyc test: coverage")}::${data(`rule ${rule.id} decided no recorded line`)}`);
+      out.push(`::warning ${place ? `${file(place[1]!)},line=${place[2]},` : ""}title=${property("policyc test: coverage")}::${data(rule.unassertedLines > 0 ? `rule ${rule.id} ${UNASSERTED_ONLY}: no test case asserts it` : `rule ${rule.id} decided no recorded line`)}`);
     }
     const more = uncovered.length - annotated.length;
-    if (more > 0) out.push(`::warning title=${property("policyc test: coverage")}::${data(`${more.toLocaleString("en-US")} more rules decided no recorded line, not annotated (GitHub shows 10 warnings a step): the coverage table in the log marks each`)}`);
+    if (more > 0) out.push(`::warning title=${property("policyc test: coverage")}::${data(`${more.toLocaleString("en-US")} more rules no test case covers, not annotated (GitHub shows 10 warnings a step): the coverage table in the log marks each`)}`);
     out.push(`::notice title=${property("policyc test: coverage")}::${data(coverageTotal(coverage))}`);
   }
   out.push(summaryLine(report));

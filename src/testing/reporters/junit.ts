@@ -125,6 +125,10 @@ export function junitReport({ report, coverage, verdict, ciPath = (file) => file
     write('  <testsuite name="policyc test coverage" tests="0" failures="0" errors="0">\n    <properties>\n');
     write(`      <property name="coverage.percent" value="${coverage.percent}"/>\n`);
     for (const rule of coverage.rules) write(`      <property name="${xmlAttribute(`coverage.rule.${rule.id}`)}" value="${rule.lines}"/>\n`);
+    // Apart: the rules no test case covers that decided lines without expectations, with how many.
+    for (const rule of coverage.rules) if (rule.lines === 0 && rule.unassertedLines > 0) write(`      <property name="${xmlAttribute(`coverage.unassertedOnly.${rule.id}`)}" value="${rule.unassertedLines}"/>\n`);
+    // By control: its covered rules of its rules, as `1/2`.
+    for (const control of coverage.controls) write(`      <property name="${xmlAttribute(`coverage.control.${control.id}`)}" value="${control.rules.length - control.uncovered.length}/${control.rules.length}"/>\n`);
     write(`    </properties>\n    <system-out>${xml(coverageLines(coverage).join("\n"))}</system-out>\n  </testsuite>\n`);
   }
   write("</testsuites>\n");

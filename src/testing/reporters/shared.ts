@@ -19,50 +19,121 @@ export function summaryLine(report: ReplayReport): string {
   return `${report.passed} passed, ${report.failed} failed`;
 }
 
-/** Coverage: rules with how many lines each decided (a rule that matched but lost to a stricter effect decided none), the ones that decided none, and the percentage. */
+/**
+ * Coverage: rules with how many test cases each decided (`lines`: selected lines with an expected
+ * decision; a rule that matched but lost to a stricter effect decided none) and how many selected
+ * lines without an expectation (`unassertedLines`, never counted as covered), the ones no case
+ * covers (`uncovered`), of those the ones that decided only lines without expectations
+ * (`unassertedOnly`), and the percentage. A set of no rules has `noRules` and 0%: a figure of
+ * nothing is no evidence, and a gate that reads `percent` fails rather than pass.
+ * `controls`: by each control id the rules name in `@controls` (in the order first named), its
+ * rules and those of them no case covers, for an auditor who reads coverage control by control.
+ */
 export interface CoverageSummary {
-  readonly rules: readonly { id: string; location: string; lines: number }[];
+  readonly rules: readonly { id: string; location: string; lines: number; unassertedLines: number }[];
   readonly uncovered: readonly string[];
+  readonly unassertedOnly: readonly string[];
   readonly percent: number;
+  readonly noRules: boolean;
+  readonly controls: readonly ControlCoverage[];
+}
+
+/** A control's rules (each once, though a rule name it twice: PC522) and those of them no test case covers. */
+export interface ControlCoverage {
+  readonly id: string;
+  readonly rules: readonly string[];
+  readonly uncovered: readonly string[];
 }
 
 export function coverageSummary(report: ReplayReport, rules: readonly RuleInfo[]): CoverageSummary {
-  const entries = rules.map((r) => ({ id: r.id, location: r.location, lines: report.coverage.get(r.id) ?? 0 }));
-  const uncovered = entries.filter((e) => e.lines === 0).map((e) => e.id);
-  const percent = entries.length === 0 ? 100 : Math.floor(((entries.length - uncovered.length) / entries.length) * 1000) / 10;
-  return { rules: entries, uncovered, percent };
+  const entries = rules.map((r) => ({ id: r.id, location: r.location, lines: report.coverage.get(r.id) ?? 0, unassertedLines: report.unasserted.get(r.id) ?? 0 }));
+  const uncovered = entries.filter((e) => e.lines === 0);
+  const percent = entries.length === 0 ? 0 : Math.floor(((entries.length - uncovered.length) / entries.length) * 1000) / 10;
+  return { rules: entries, uncovered: uncovered.map((e) => e.id), unassertedOnly: uncovered.filter((e) => e.unassertedLines > 0).map((e) => e.id), percent, noRules: entries.length === 0, controls: byControl(rules, new Set(uncovered.map((e) => e.id))) };
+}
+
+function byControl(rules: readonly RuleInfo[], uncovered: ReadonlySet<string>): ControlCoverage[] {
+  const controls = new Map<string, { id: string; rules: string[]; uncovered: string[] }>();
+  for (const rule of rules) {
+    for (const id of new Set(rule.controls)) {
+      let control = controls.get(id);
+      if (control === undefined) controls.set(id, (control = { id, rules: [], uncovered: [] }));
+      control.rules.push(rule.id);
+      if (uncovered.has(rule.id)) control.uncovered.push(rule.id);
+    }
+  }
+  return [...controls.values()];
 }
 
 /** The widest the coverage table's id column is padded to. */
 const COVERAGE_ID_COLUMN = 40;
 
-/** The coverage table as text lines, a rule a line (`mark` shows "never decided a line"), then the total. */
+/** What the coverage table says of a rule that decided no line, and of one that decided only lines without expectations. */
+export const NEVER_DECIDED = "never decided a line";
+export const UNASSERTED_ONLY = "decided only lines without expectations";
+
+/**
+ * The coverage table as text lines, a rule a line (`mark` shows what a rule no case covers did),
+ * then the total.
+ */
 export function coverageLines(coverage: CoverageSummary, mark: (text: string) => string = (text) => text): string[] {
+  if (coverage.noRules) return [coverageTotal(coverage)];
   // Rule ids are any text a policy names them: shown with control characters escaped.
   const ids = coverage.rules.map((r) => printable(r.id));
   // Padded to the longest id up to a cap: one very long id overflows its own row only, instead
   // of widening every row past a narrow terminal.
   // Measured by what the terminal draws (a CJK id is twice as wide as it is long, a combining accent takes no column), so the counts line up.
-  const widths = ids.map(displayWidth);
-  const width = Math.min(Math.max(...widths, 4), COVERAGE_ID_COLUMN);
-  const rows = coverage.rules.map((rule, i) => `${ids[i]!}${" ".repeat(Math.max(0, width - widths[i]!))}  ${String(rule.lines).padStart(6)}  ${rule.lines === 0 ? mark("never decided a line") : ""}`.trimEnd());
-  return [...rows, coverageTotal(coverage)];
+  const pad = paddedColumn(ids, 4);
+  const note = (rule: CoverageSummary["rules"][number]): string => (rule.lines > 0 ? "" : mark(rule.unassertedLines > 0 ? `${UNASSERTED_ONLY} (${rule.unassertedLines.toLocaleString("en-US")})` : NEVER_DECIDED));
+  const rows = coverage.rules.map((rule, i) => `${pad(i)}  ${String(rule.lines).padStart(6)}  ${note(rule)}`.trimEnd());
+  return [...rows, coverageTotal(coverage), ...controlLines(coverage)];
 }
 
-/** Rules that decided no line named at most in the coverage total (the table marks each). */
+/** Each of `ids` padded to the widest up to COVERAGE_ID_COLUMN (at least `least`), by what the terminal draws. */
+function paddedColumn(ids: readonly string[], least: number): (i: number) => string {
+  const widths = ids.map(displayWidth);
+  const width = Math.min(Math.max(...widths, least), COVERAGE_ID_COLUMN);
+  return (i) => `${ids[i]!}${" ".repeat(Math.max(0, width - widths[i]!))}`;
+}
+
+/**
+ * `by control`, then a row per control (`ASI03  1 of 2 rules covered; not covered: b`, naming at
+ * most NAMED_UNCOVERED rules) and how many rules name none; nothing when no rule names a control.
+ */
+function controlLines(coverage: CoverageSummary): string[] {
+  if (coverage.controls.length === 0) return [];
+  const ids = coverage.controls.map((c) => printable(c.id));
+  const pad = paddedColumn(ids, 1);
+  const rows = coverage.controls.map((control, i) => {
+    const covered = control.rules.length - control.uncovered.length;
+    return `  ${pad(i)}  ${covered.toLocaleString("en-US")} of ${counted(control.rules.length, "rule")} covered${namedList("not covered", control.uncovered, "controls")}`;
+  });
+  const inControls = new Set(coverage.controls.flatMap((c) => c.rules));
+  const none = coverage.rules.length - inControls.size;
+  return ["by control", ...rows, ...(none > 0 ? [`  ${counted(none, "rule")} ${none === 1 ? "names" : "name"} no control`] : [])];
+}
+
+/** `; LABEL: a, b`, naming at most NAMED_UNCOVERED of `ids` and counting the rest (`--json` lists them in `coverage.FIELD`); empty for none. */
+function namedList(label: string, ids: readonly string[], field: string): string {
+  if (ids.length === 0) return "";
+  const more = ids.length - NAMED_UNCOVERED;
+  const rest = more > 0 ? ` and ${more.toLocaleString("en-US")} more (the table marks each; \`--json\` lists them in \`coverage.${field}\`)` : "";
+  return `; ${label}: ${(more > 0 ? ids.slice(0, NAMED_UNCOVERED) : ids).map(printable).join(", ")}${rest}`;
+}
+
+/** Rules no case covers named at most in the coverage total, per kind (the table marks each). */
 const NAMED_UNCOVERED = 10;
 
 /**
- * `87.5% of 8 rules covered; never decided a line: a, b`, naming at most NAMED_UNCOVERED rules:
- * with 10,000 rules the list was one line of 75,000 characters, and the table above it marks
- * each rule that decided no line anyway.
+ * `75% of 8 rules covered; never decided a line: a, b; decided only lines without expectations: c`,
+ * naming at most NAMED_UNCOVERED rules of each kind: with 10,000 rules the list was one line of
+ * 75,000 characters, and the table above it marks each rule anyway. Of no rules, `no rules`.
  */
 export function coverageTotal(coverage: CoverageSummary): string {
-  const { uncovered } = coverage;
-  const more = uncovered.length - NAMED_UNCOVERED;
-  const named = (more > 0 ? uncovered.slice(0, NAMED_UNCOVERED) : uncovered).map(printable).join(", ");
-  const rest = more > 0 ? ` and ${more.toLocaleString("en-US")} more (the table marks each; \`--json\` lists them in \`coverage.uncovered\`)` : "";
-  return `${coverage.percent}% of ${coverage.rules.length.toLocaleString("en-US")} rules covered${uncovered.length ? `; never decided a line: ${named}${rest}` : ""}`;
+  if (coverage.noRules) return "no rules: the policy set has none to cover";
+  const unassertedOnly = new Set(coverage.unassertedOnly);
+  const never = coverage.uncovered.filter((id) => !unassertedOnly.has(id));
+  return `${coverage.percent}% of ${coverage.rules.length.toLocaleString("en-US")} rules covered${namedList(NEVER_DECIDED, never, "uncovered")}${namedList(UNASSERTED_ONLY, coverage.unassertedOnly, "unassertedOnly")}`;
 }
 
 /**
