@@ -217,13 +217,16 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd(),
       continue;
     }
     const absolute = resolve(cwd, path);
+    // Named as every diagnostic of a file names it (displayPath): relative to the working folder
+    // when inside it, so an absolute path a monorepo's script passes is not shown half one way.
+    const shownPath = displayPath(path, cwd, options.relativeOutside);
     let isDirectory: boolean;
     try {
       isDirectory = statSync(absolute).isDirectory();
     } catch (error) {
       // PowerShell and cmd pass `*.policy` on unexpanded, where a Unix shell would have expanded it.
       const glob = /[*?[]/.test(path) && (error as { code?: string }).code === "ENOENT" ? `policy paths are not globs: name the folder (\`${(options.folderCommand ?? checkFolder)(globFolder(path))}\`), which is searched for \`.policy\` files` : undefined;
-      diagnostics.push(pathDiagnostic("PC001", `cannot read \`${path}\`: ${describeFsError(error)}`, path, glob));
+      diagnostics.push(pathDiagnostic("PC001", `cannot read \`${shownPath}\`: ${describeFsError(error)}`, shownPath, glob));
       continue;
     }
     if (isDirectory) {
@@ -236,16 +239,16 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd(),
           if (isPolicyFileName(file)) found.push(file);
           else if (POLICY_SAVED_UNDER_ANOTHER_NAME.test(basename(file)) && !passedOver.has(file)) {
             passedOver.add(file);
-            warnings.push(notReadWarning(join(path, relative(absolute, file)), file));
+            warnings.push(notReadWarning(join(shownPath, relative(absolute, file)), file));
           }
         },
         (folder, error) => {
           unreadable++;
-          const shown = join(path, relative(absolute, folder));
+          const shown = join(shownPath, relative(absolute, folder));
           diagnostics.push(pathDiagnostic("PC001", `cannot read \`${shown}\`: ${describeFsError(error)}`, shown));
         },
       );
-      if (found.length === 0 && unreadable === 0) diagnostics.push(pathDiagnostic("PC004", `no \`.policy\` files under \`${path}\``, path, "policy files end in `.policy`"));
+      if (found.length === 0 && unreadable === 0) diagnostics.push(pathDiagnostic("PC004", `no \`.policy\` files under \`${shownPath}\``, shownPath, "policy files end in `.policy`"));
       files.push(...found.map((f) => join(path, relative(absolute, f))));
     } else files.push(path);
   }
@@ -286,7 +289,8 @@ export function loadSources(paths: readonly string[], cwd = process.cwd(), optio
     } catch {
       /* reported below */
     }
-    const source = size > MAX_FILE_BYTES ? tooLarge(path, size) : readSource(path, displayPath(path, cwd, options.relativeOutside), () => readLimited(absolute, MAX_FILE_BYTES));
+    const shown = displayPath(path, cwd, options.relativeOutside);
+    const source = size > MAX_FILE_BYTES ? tooLarge(shown, size) : readSource(shown, () => readLimited(absolute, MAX_FILE_BYTES));
     if (source instanceof SourceFile) files.push(source);
     else diagnostics.push(source);
   }
@@ -298,21 +302,21 @@ export function loadSources(paths: readonly string[], cwd = process.cwd(), optio
  * with the checks a file gets. `read` is the verb's way to standard input. Never throws.
  */
 export function loadStandardInput(read: () => Uint8Array): LoadedSources {
-  const source = readSource(STANDARD_INPUT_NAME, STANDARD_INPUT_NAME, read);
+  const source = readSource(STANDARD_INPUT_NAME, read);
   return source instanceof SourceFile ? { files: [source], diagnostics: [], warnings: [] } : { files: [], diagnostics: [source], warnings: [] };
 }
 
 /**
- * The bytes `read` gives, as a policy source, or why they cannot be one (PC001, PC002, PC003,
- * PC005, PC006). Read errors name the path as given; the source is named `shown`.
+ * The bytes `read` gives, as a policy source named `shown`, or why they cannot be one (PC001,
+ * PC002, PC003, PC005, PC006), each naming it so.
  */
-function readSource(given: string, shown: string, read: () => Uint8Array): SourceFile | Diagnostic {
+function readSource(shown: string, read: () => Uint8Array): SourceFile | Diagnostic {
   let bytes: Uint8Array;
   try {
     bytes = read();
   } catch (error) {
-    if (error instanceof InputTooLarge) return pathDiagnostic("PC005", `\`${given}\` is larger than ${MAX_FILE_BYTES / 1_048_576} MB; policy files are limited to ${MAX_FILE_BYTES / 1_048_576} MB`, given, "split the set into several files");
-    return pathDiagnostic("PC001", `cannot read \`${given}\`: ${describeFsError(error)}`, given);
+    if (error instanceof InputTooLarge) return pathDiagnostic("PC005", `\`${shown}\` is larger than ${MAX_FILE_BYTES / 1_048_576} MB; policy files are limited to ${MAX_FILE_BYTES / 1_048_576} MB`, shown, "split the set into several files");
+    return pathDiagnostic("PC001", `cannot read \`${shown}\`: ${describeFsError(error)}`, shown);
   }
   const decoded = decodeSource(shown, bytes);
   if (decoded instanceof SourceFile && decoded.text.trim() === "") return pathDiagnostic("PC006", `\`${decoded.path}\` is empty`, decoded.path, "a policy file holds declarations and `policy` blocks");

@@ -530,6 +530,36 @@ describe("policyc check: bad input gives a diagnostic, never a crash", () => {
     expect(result.stdout).toContain("no `.policy` files under `nothing-here`");
   });
 
+  it("names paths given absolutely, inside the working folder, relative to it in PC001, PC004 and PC007 too, as every other diagnostic does (monorepo review f3 #2)", async () => {
+    mkdirSync(join(dir, "absolute", "rules"), { recursive: true });
+    mkdirSync(join(dir, "absolute", "empty"), { recursive: true });
+    write("absolute/rules/a.policy", "enum E { a }\n");
+    write("absolute/rules/b.policy.txt", "x\n");
+    const result = await check(join(dir, "absolute/rules"), join(dir, "absolute/empty"), join(dir, "absolute/missing.policy"));
+    expect(result).toEqual({
+      code: 2,
+      stdout: [
+        "absolute/empty: error[PC004]: no `.policy` files under `absolute/empty`",
+        " = help: policy files end in `.policy`",
+        "",
+        "absolute/missing.policy: error[PC001]: cannot read `absolute/missing.policy`: no such file or folder",
+        "",
+        "absolute/rules/a.policy:1:6: warning[PC502]: `E` is declared but never used",
+        "  |",
+        "1 | enum E { a }",
+        "  |      ^",
+        "  = help: remove it, or use it as the type of an attribute",
+        "",
+        "absolute/rules/b.policy.txt: warning[PC007]: `absolute/rules/b.policy.txt` is not read: a policy file must end in `.policy`",
+        " = help: if it holds policies, rename it to `b.policy`",
+        "",
+        "2 errors, 2 warnings",
+        "",
+      ].join("\n"),
+      stderr: "",
+    });
+  });
+
   it("unreadable input wins over policy errors: exit 2", async () => {
     write("bad-rule.policy", policyOf("allow nope"));
     const result = await check("bad-rule.policy", "missing.policy");
