@@ -560,6 +560,33 @@ describe("policyc check: bad input gives a diagnostic, never a crash", () => {
     });
   });
 
+  it("names a policy file reached through a symbolic link by the path it was reached by, not the link's target (monorepo review f3 #3)", async () => {
+    mkdirSync(join(dir, "reached", "team"), { recursive: true });
+    mkdirSync(join(dir, "shared-rules"), { recursive: true });
+    write("reached/decls.policy", DECLS);
+    write("shared-rules/common.policy", policyOf("allow kb.serch"));
+    symlinkSync(join(dir, "shared-rules/common.policy"), join(dir, "reached/team/common.policy"));
+    const result = await check("reached");
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^reached\/team\/common\.policy:2:9: error\[PC203\]/);
+    expect(result.stdout).not.toContain("shared-rules");
+  });
+
+  it("a folder reads only its `.policy` files; a file of another name named on the command line (a shell's `rules/*`) is read, and its first error says why (monorepo review f3 #3)", async () => {
+    mkdirSync(join(dir, "globbed"), { recursive: true });
+    write("globbed/a.policy", DECLS);
+    write("globbed/README.md", "# Rules\n\nWhat the policies are for.\n");
+    write("globbed/NOTES", "these rules are owned by security\n");
+    expect(await check("globbed")).toMatchObject({ code: 0, stdout: "ok: 1 file, 0 rules\n" });
+    const result = await check("globbed/NOTES", "globbed/README.md", "globbed/a.policy");
+    expect(result.code).toBe(1);
+    const helps = result.stdout.split("\n").filter((line) => line.includes("is not a `.policy` file"));
+    expect(helps).toEqual([
+      "  = help: `globbed/NOTES` is not a `.policy` file, but a file named on the command line is read as policy text whatever its name (a shell's `globbed/*` names every file): name the folder, `globbed`, to read only its `.policy` files",
+      "  = help: `globbed/README.md` is not a `.policy` file, but a file named on the command line is read as policy text whatever its name (a shell's `globbed/*` names every file): name the folder, `globbed`, to read only its `.policy` files",
+    ]);
+  });
+
   it("unreadable input wins over policy errors: exit 2", async () => {
     write("bad-rule.policy", policyOf("allow nope"));
     const result = await check("bad-rule.policy", "missing.policy");
