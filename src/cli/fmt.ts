@@ -9,12 +9,12 @@ import { onStandardError, type Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
 import { namedForWhatItIs } from "./wrongSlot.js";
 import { refuseRewriteOfStream } from "./standardInputFiles.js";
-import { addMaxErrors, parseMaxErrors } from "./options.js";
+import { addExclude, addMaxErrors, parseMaxErrors, type ExcludeOption } from "./options.js";
 import { diagnosticToJson } from "../diagnostics/render.js";
 import { printable } from "../diagnostics/printable.js";
 import { withoutByteOrderMark } from "../source/textEncoding.js";
 
-export interface FmtOptions {
+export interface FmtOptions extends ExcludeOption {
   check?: boolean;
   write?: boolean;
   json?: boolean;
@@ -46,7 +46,7 @@ export async function fmtVerb(io: Io, paths: string[], options: FmtOptions): Pro
   // what was read from a stream is printed (fmt -), never written over the file behind it.
   if (options.write && refuseRewriteOfStream(paths, io.cwd, io, { refusal: "policyc fmt: --write rewrites files in place", notAFile: (what) => `${what}, not a file it can rewrite: \`policyc fmt -\` prints standard input formatted`, readByStandardInput: (file) => `\`${printable(file)}\` is also what standard input reads (\`<\` redirects it), which it never rewrites: give the file as a path only`, otherStreamsToo: false }) !== undefined) return EXIT.usage;
   const input = fromStandardInput ? loadStandardInput(io.readStdin) : undefined;
-  const loaded = withStandardInput(input, loadSources(paths.filter((path) => path !== "-"), io.cwd, FMT_FOLDER));
+  const loaded = withStandardInput(input, loadSources(paths.filter((path) => path !== "-"), io.cwd, { ...FMT_FOLDER, ...(options.exclude !== undefined ? { exclude: options.exclude } : {}) }));
   // Standard input formatted apart, so it is told from the files by what it is, not by its name
   // (a file may be named `standard input`); each file is formatted on its own either way.
   const fromInput = formatSources(input?.files ?? []);
@@ -113,12 +113,12 @@ function withStandardInput(input: LoadedSources | undefined, files: LoadedSource
 
 export function registerFmt(program: Command, io: Io, finish: (code: ExitCode | Promise<ExitCode>) => void): void {
   addMaxErrors(
-    program
+    addExclude(program
       .command("fmt")
       .description("print policies in canonical form; --check fails on a difference, --write rewrites")
       .argument("<paths...>", "policy files or folders (searched for *.policy), or - for standard input")
       .option("--check", "list files that are not formatted (at most 100; --json lists all) and exit 1 if any")
       .option("--write", "rewrite files in place")
-      .option("--json", "print a JSON document instead"),
+      .option("--json", "print a JSON document instead")),
   ).action((paths: string[], options: FmtOptions) => finish(fmtVerb(io, paths, options)));
 }

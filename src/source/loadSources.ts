@@ -7,6 +7,7 @@ import { APPEND_AS_UTF8, appendedUtf16Start, looksLikeUtf16, SAVE_AS_UTF8 } from
 import { hasExtension, pathForLineStart } from "./fileNames.js";
 import { FolderNotWritableError, NotAFolderError } from "./replaceFile.js";
 import { describeThrown } from "../runtime/helpers.js";
+import { minimatch } from "minimatch";
 
 /** Larger files are refused: a policy set this big is a generated mistake, and CI should say so fast. */
 export const MAX_FILE_BYTES = 4 * 1024 * 1024;
@@ -184,6 +185,23 @@ export interface LoadOptions {
    * stays as given.
    */
   readonly relativeOutside?: boolean;
+  /** `--exclude` globs: files they match (isExcluded) are left out of the set, and not named in PC007. */
+  readonly exclude?: readonly string[];
+}
+
+/**
+ * Whether a file, named as reports show it (`shown`), is one an `--exclude` glob leaves out: the
+ * glob matches its path, its name (a glob without `/`, as minimatch's matchBase reads it), or a
+ * folder on its path, so `--exclude experimental` leaves out everything under such a folder,
+ * as a `.gitignore` line would.
+ */
+export function isExcluded(shown: string, globs: readonly string[] = []): boolean {
+  if (globs.length === 0) return false;
+  const parts = shown.split(/[\\/]/);
+  return parts.some((_, index) => {
+    const prefix = parts.slice(0, index + 1).join("/");
+    return prefix !== "" && prefix !== "." && prefix !== ".." && globs.some((glob) => minimatch(prefix, glob, { dot: true, matchBase: true }));
+  });
 }
 
 const checkFolder = (folder: string): string => `policyc check ${folder}`;
@@ -231,12 +249,15 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd(),
     }
     if (isDirectory) {
       const found: string[] = [];
+      let excluded = 0;
       let unreadable = 0;
       // A broken link named *.policy is kept: reading it reports it (PC001) rather than dropping it.
       walkFolder(
         absolute,
         (file) => {
-          if (isPolicyFileName(file)) found.push(file);
+          if (isExcluded(join(shownPath, relative(absolute, file)), options.exclude)) {
+            if (isPolicyFileName(file)) excluded++;
+          } else if (isPolicyFileName(file)) found.push(file);
           else if (POLICY_SAVED_UNDER_ANOTHER_NAME.test(basename(file)) && !passedOver.has(file)) {
             passedOver.add(file);
             warnings.push(notReadWarning(join(shownPath, relative(absolute, file)), file));
@@ -248,9 +269,12 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd(),
           diagnostics.push(pathDiagnostic("PC001", `cannot read \`${shown}\`: ${describeFsError(error)}`, shown));
         },
       );
-      if (found.length === 0 && unreadable === 0) diagnostics.push(pathDiagnostic("PC004", `no \`.policy\` files under \`${shownPath}\``, shownPath, "policy files end in `.policy`"));
+      if (found.length === 0 && unreadable === 0) {
+        const none = excluded > 0 ? `every \`.policy\` file under \`${shownPath}\` is excluded (--exclude)` : `no \`.policy\` files under \`${shownPath}\``;
+        diagnostics.push(pathDiagnostic("PC004", none, shownPath, excluded > 0 ? "give fewer or narrower --exclude globs, or leave the folder out" : "policy files end in `.policy`"));
+      }
       files.push(...found.map((f) => join(path, relative(absolute, f))));
-    } else files.push(path);
+    } else if (!isExcluded(shownPath, options.exclude)) files.push(path);
   }
   // In one order whatever the order of the arguments (the same set gives the same bundle bytes),
   // and one file named twice (through a link, or two spellings) read once, by its first name
