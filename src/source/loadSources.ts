@@ -226,6 +226,8 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd(),
   const files: string[] = [];
   const diagnostics: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
+  /** Files named on the command line that an --exclude glob leaves out. */
+  const excludedFiles: string[] = [];
   // A file passed over is named once, however many of the paths reach it (`rules/ rules/team/`).
   const passedOver = new Set<string>();
   for (const path of paths) {
@@ -275,6 +277,11 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd(),
       }
       files.push(...found.map((f) => join(path, relative(absolute, f))));
     } else if (!isExcluded(shownPath, options.exclude)) files.push(path);
+    else excludedFiles.push(shownPath);
+  }
+  // Files named only to be excluded would leave an empty set, which checks and builds "ok".
+  if (files.length === 0 && diagnostics.length === 0 && excludedFiles.length > 0) {
+    diagnostics.push(pathDiagnostic("PC004", `every policy file given is excluded (--exclude): \`${excludedFiles.join("`, `")}\``, excludedFiles[0]!, "give fewer or narrower --exclude globs"));
   }
   // In one order whatever the order of the arguments (the same set gives the same bundle bytes),
   // and one file named twice (through a link, or two spellings) read once, by its first name

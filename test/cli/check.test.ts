@@ -587,6 +587,15 @@ describe("policyc check: bad input gives a diagnostic, never a crash", () => {
     ]);
   });
 
+  it("an unconditional `allow payments.*` warns (PC521): exit 0, 1 under --fail-on-warnings, 0 again with @suppress(\"PC521\") (monorepo review f3 #1)", async () => {
+    const open = write("broad.policy", "tool payments.refund { risk high }\ntool payments.charge { risk high }\npolicy p {\n  allow payments.*\n}\n");
+    expect((await check(open)).stdout).toContain("broad.policy:4:9: warning[PC521]: `allow payments.*` allows every tool of `payments` (2 declared), with no condition");
+    expect((await check(open)).code).toBe(0);
+    expect((await check(open, "--fail-on-warnings")).code).toBe(1);
+    const meant = write("broad-meant.policy", 'tool payments.refund { risk high }\npolicy p {\n  @suppress("PC521")\n  allow payments.*\n}\n');
+    expect(await check(meant, "--fail-on-warnings")).toEqual({ code: 0, stdout: "ok: 1 file, 1 rule, no warnings (1 suppressed)\n", stderr: "" });
+  });
+
   it("unreadable input wins over policy errors: exit 2", async () => {
     write("bad-rule.policy", policyOf("allow nope"));
     const result = await check("bad-rule.policy", "missing.policy");

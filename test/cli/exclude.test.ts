@@ -49,6 +49,14 @@ describe("--exclude GLOB", () => {
     expect(result.stdout).toContain("repo/experimental: error[PC004]: every `.policy` file under `repo/experimental` is excluded (--exclude)");
   });
 
+  it("files named on the command line are left out too, and when every one is, that is PC004, not an empty set checked ok", async () => {
+    expect(await run("check", "repo/schema.policy", "repo/team/allow.policy", "repo/team/wip.draft.policy", "--exclude", "*.draft.policy")).toEqual({ code: 0, stdout: "ok: 2 files, 1 rule\n", stderr: "" });
+    const none = await run("check", "repo/team/wip.draft.policy", "--exclude", "*.draft.policy");
+    expect(none.code).toBe(2);
+    expect(none.stdout).toContain("repo/team/wip.draft.policy: error[PC004]: every policy file given is excluded (--exclude): `repo/team/wip.draft.policy`");
+    expect((await run("build", "repo/team/wip.draft.policy", "--exclude", "*.draft.policy", "-o", "none.json")).code).toBe(2);
+  });
+
   it("build, eval, test, diff and fmt take it too", async () => {
     const built = await run("build", "repo", ...EXCLUDED, "-o", "out.json");
     expect(built.code, built.stderr).toBe(0);
