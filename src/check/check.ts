@@ -6,6 +6,7 @@ import { ExpressionChecker } from "./expressions.js";
 import type { CheckedProgram, CheckedRule } from "./program.js";
 import { checkAnnotations } from "./rules/checkAnnotations.js";
 import { checkAsksOfDeniedTools } from "./rules/checkAsksOfDeniedTools.js";
+import { checkBroadAllows } from "./rules/checkBroadAllows.js";
 import { checkConstantConditions } from "./rules/checkConstantConditions.js";
 import { checkOverriddenAllows } from "./rules/checkOverriddenAllows.js";
 import { checkRuleClauses } from "./rules/checkRuleClauses.js";
@@ -70,6 +71,7 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
             }
             checkConstantConditions(rule, diagnostics);
             checkTargetContradictions(checked, schema, expressions.resolutions, diagnostics);
+            checkBroadAllows(checked, schema, diagnostics);
           });
         if (checkedWhole) walkable.push(checked);
         rules.push(checked);

@@ -17,11 +17,11 @@ import { describeFsError, loadSources } from "../source/loadSources.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import { onStandardError, type Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
-import { addMaxErrors, parseMaxErrors } from "./options.js";
+import { addExclude, addMaxErrors, parseMaxErrors, type ExcludeOption } from "./options.js";
 import { readSigningKey } from "./signingKey.js";
 import { BUNDLE_CODES, type BundleCode } from "../bundle/errorCodes.js";
 
-export interface BuildOptions {
+export interface BuildOptions extends ExcludeOption {
   output?: string;
   sign?: string;
   target?: string;
@@ -197,7 +197,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     if (!options.json || !toStdout) reportDiagnostics(onStandardError(io), diagnostics, { json: false, max });
     if (options.json) reportDiagnostics(summaryIo, diagnostics, { json: true, max });
   };
-  const loaded = loadSources(paths, io.cwd, { folderCommand: (folder) => `policyc build ${folder} …`, relativeOutside: true });
+  const loaded = loadSources(paths, io.cwd, { folderCommand: (folder) => `policyc build ${folder} …`, relativeOutside: true, ...(options.exclude !== undefined ? { exclude: options.exclude } : {}) });
   if (loaded.diagnostics.length > 0) {
     reportFailure(sortDiagnostics(loaded.diagnostics));
     return EXIT.usage;
@@ -303,13 +303,13 @@ function sameFile(a: string, b: string): boolean {
 
 export function registerBuild(program: Command, io: Io, finish: (code: ExitCode | Promise<ExitCode>) => void): void {
   addMaxErrors(
-    program
+    addExclude(program
       .command("build")
       .description("compile policies into a bundle for enforcement points")
       .argument("<paths...>", "policy files or folders (searched for *.policy)")
       .option("-o, --output <path>", "bundle file to write (an existing file that is not a policyc bundle is never replaced), - (or /dev/stdout, /dev/fd/1) for standard output, or a folder (ending in / or existing) to write bundle.json in; missing folders are created (with --target ts: a folder, or a .json file with policy.ts beside it; not a .ts file)")
       .option("--target <target>", "js (bundle only) or ts (bundle.json and a typed policy.ts; a policy.ts written by hand, or for another bundle beside it, is never replaced)", "js")
       .option("--sign <key.pem>", "sign the bundle with this Ed25519 private key")
-      .option("--json", "print a JSON summary instead"),
+      .option("--json", "print a JSON summary instead")),
   ).action((paths: string[], options: BuildOptions) => finish(buildVerb(io, paths, options)));
 }

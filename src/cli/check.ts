@@ -7,11 +7,11 @@ import { loadSources } from "../source/loadSources.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
-import { addMaxErrors, parseMaxErrors } from "./options.js";
+import { addExclude, addMaxErrors, parseMaxErrors, type ExcludeOption } from "./options.js";
 
 const UNREAD_DECLARATIONS_HELP = "some of the files given could not be read (see their errors): the declarations may be in them, so fix those first";
 
-export interface CheckOptions {
+export interface CheckOptions extends ExcludeOption {
   json?: boolean;
   maxErrors?: string;
   failOnWarnings?: boolean;
@@ -22,7 +22,7 @@ export interface CheckOptions {
  * `--fail-on-warnings`), 1 errors, 2 unreadable input.
  */
 export function checkVerb(io: Io, paths: string[], options: CheckOptions): ExitCode {
-  const loaded = loadSources(paths, io.cwd, { folderCommand: (folder) => `policyc check ${folder}` });
+  const loaded = loadSources(paths, io.cwd, { folderCommand: (folder) => `policyc check ${folder}`, ...(options.exclude !== undefined ? { exclude: options.exclude } : {}) });
   const analysis = loaded.diagnostics.length === 0 || loaded.files.length > 0 ? analyze(loaded.files) : undefined;
   // A file that could not be read may be the one with the declarations: PC216's usual advice
   // (pass it too) would send the user the wrong way when they did.
@@ -48,11 +48,13 @@ export function checkVerb(io: Io, paths: string[], options: CheckOptions): ExitC
 
 export function registerCheck(program: Command, io: Io, finish: (code: ExitCode | Promise<ExitCode>) => void): void {
   addMaxErrors(
-    program
+    addExclude(
+      program
       .command("check")
       .description("parse and type-check policies; print diagnostics with file:line:col, a code frame and a code")
       .argument("<paths...>", "policy files or folders (searched for *.policy)")
       .option("--json", "print one JSON document with every diagnostic")
       .option("--fail-on-warnings", "exit 1 when there are warnings (a rule's @suppress(\"PC…\") hides one that is known and meant)"),
+    ),
   ).action((paths: string[], options: CheckOptions) => finish(checkVerb(io, paths, options)));
 }

@@ -3,7 +3,7 @@ import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { bundlePathOf, loadPolicy } from "./loadEngine.js";
 import { reportLoadNote, reportSidesNotLoaded, sidesNotLoadedJson, type SideNotLoaded } from "./report.js";
-import { addMaxErrors, parseMaxErrors } from "./options.js";
+import { addExclude, addMaxErrors, parseMaxErrors, type ExcludeOption } from "./options.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings, type DecisionChange } from "../testing/diff.js";
 import type { Decision } from "../runtime/decision.js";
@@ -20,7 +20,7 @@ import { recordingName } from "../testing/recordingSource.js";
 /** Changes listed per cause in the text report (all are counted). */
 const LISTED_PER_CAUSE = 20;
 
-export interface DiffOptions extends ReplayFlags {
+export interface DiffOptions extends ReplayFlags, ExcludeOption {
   replay?: string[];
   json?: boolean;
   exitCode?: boolean;
@@ -47,7 +47,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     io.err("policyc diff: --public-key checks a bundle's signature, and neither side is a bundle: give OLD or NEW as a built bundle (.json)\n");
     return EXIT.usage;
   }
-  const sides = [oldPath, newPath].map((path, side) => loadPolicy([path], io.cwd, { verb: "diff", ...(isBundle[side] && options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) }));
+  const sides = [oldPath, newPath].map((path, side) => loadPolicy([path], io.cwd, { verb: "diff", ...(options.exclude !== undefined ? { exclude: options.exclude } : {}), ...(isBundle[side] && options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) }));
   // Both sides are loaded and every one that fails is reported: in CI, OLD is the main branch,
   // and stopping at it would hide a broken NEW (the pull request's own errors) behind it.
   const notLoaded: SideNotLoaded[] = sides.flatMap((side, index) => (side.ok ? [] : [{ side: index === 0 ? "old" : "new", path: index === 0 ? oldPath : newPath, failed: side }] as const));
@@ -186,5 +186,5 @@ export function registerDiff(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--public-key <file>", "require each side that is a bundle to be signed by this Ed25519 public key (PEM, DER or JSON Web Key)")
     .option("--jobs <n>", jobsHelp(["--max-sessions"]))
     .addHelpText("after", ROTATED_LOGS_HELP);
-  withEngineFlags(addMaxErrors(command, "diagnostics, and at most N recording errors")).action((oldPath: string, newPath: string, options: DiffOptions) => finish(diffVerb(io, oldPath, newPath, options)));
+  withEngineFlags(addMaxErrors(addExclude(command), "diagnostics, and at most N recording errors")).action((oldPath: string, newPath: string, options: DiffOptions) => finish(diffVerb(io, oldPath, newPath, options)));
 }

@@ -17,14 +17,14 @@ import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
 import { notLoadedJson, reportLoadNote, reportNotLoaded } from "./report.js";
-import { addMaxErrors, parseMaxErrors } from "./options.js";
+import { addExclude, addMaxErrors, parseMaxErrors, type ExcludeOption } from "./options.js";
 import { printable } from "../diagnostics/printable.js";
 import { wrongSlotOfText } from "./wrongSlot.js";
 import { renderInputError } from "../diagnostics/render.js";
 import { INPUT_CODES, type InputCode } from "../testing/inputCodes.js";
 
 /** `eval` replays a JSON Lines history on one engine: the engine options of `test`, no `--jobs`. */
-export interface EvalOptions extends Omit<ReplayFlags, "jobs"> {
+export interface EvalOptions extends Omit<ReplayFlags, "jobs">, ExcludeOption {
   bundle?: string;
   request?: string;
   publicKey?: string;
@@ -73,7 +73,7 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   const { requests, error, code } = parseRequestBytes(bytes, options.request === "-" ? undefined : options.request);
   if (error !== undefined) return unreadable(code, error, `${options.request === "-" ? "standard input" : `\`${options.request}\``}: ${error}`);
   // Given means given: an empty --public-key is refused by loadPolicy, never taken for "no key".
-  const loaded = loadPolicy(paths, cwd, { verb: "eval", recordings: "--request", ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
+  const loaded = loadPolicy(paths, cwd, { verb: "eval", recordings: "--request", ...(options.exclude !== undefined ? { exclude: options.exclude } : {}), ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
   if (!loaded.ok) {
     reportNotLoaded("eval", loaded, io, parseMaxErrors(options.maxErrors));
     if (options.json) io.out(JSON.stringify(notLoadedJson(loaded), null, 2) + "\n");
@@ -192,5 +192,5 @@ export function registerEval(program: Command, io: Io, finish: (code: ExitCode) 
     .option("-r, --request <file>", "the request as JSON (or JSON Lines: earlier lines set up the session); - reads standard input")
     .option("--json", "print the decision object with its explanation as JSON")
     .addHelpText("after", REQUEST_EXAMPLE_HELP);
-  withEngineFlags(addMaxErrors(command)).action((paths: string[], options: EvalOptions) => finish(evalVerb(io, paths, options)));
+  withEngineFlags(addMaxErrors(addExclude(command))).action((paths: string[], options: EvalOptions) => finish(evalVerb(io, paths, options)));
 }

@@ -9,12 +9,12 @@ import { onStandardError, type Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
 import { namedForWhatItIs } from "./wrongSlot.js";
 import { refuseRewriteOfStream } from "./standardInputFiles.js";
-import { addMaxErrors, parseMaxErrors } from "./options.js";
-import { diagnosticToJson } from "../diagnostics/render.js";
+import { addExclude, addMaxErrors, parseMaxErrors, type ExcludeOption } from "./options.js";
+import { counted, diagnosticToJson } from "../diagnostics/render.js";
 import { printable } from "../diagnostics/printable.js";
 import { withoutByteOrderMark } from "../source/textEncoding.js";
 
-export interface FmtOptions {
+export interface FmtOptions extends ExcludeOption {
   check?: boolean;
   write?: boolean;
   json?: boolean;
@@ -24,8 +24,8 @@ export interface FmtOptions {
 /** For the help of a glob given as a policy path: the folder, with the options as given. */
 const FMT_FOLDER = { folderCommand: (folder: string) => `policyc fmt ${folder} …` };
 
-/** Files `fmt --check` lists at most (`--json` lists all). */
-const MAX_LISTED_UNFORMATTED = 100;
+/** Files `fmt --check` and `fmt --write` list at most (`--json` lists all). */
+const MAX_LISTED_FILES = 100;
 
 /**
  * `policyc fmt PATH…`: print the canonical form; `--check` lists files that differ (exit 1);
@@ -46,7 +46,7 @@ export async function fmtVerb(io: Io, paths: string[], options: FmtOptions): Pro
   // what was read from a stream is printed (fmt -), never written over the file behind it.
   if (options.write && refuseRewriteOfStream(paths, io.cwd, io, { refusal: "policyc fmt: --write rewrites files in place", notAFile: (what) => `${what}, not a file it can rewrite: \`policyc fmt -\` prints standard input formatted`, readByStandardInput: (file) => `\`${printable(file)}\` is also what standard input reads (\`<\` redirects it), which it never rewrites: give the file as a path only`, otherStreamsToo: false }) !== undefined) return EXIT.usage;
   const input = fromStandardInput ? loadStandardInput(io.readStdin) : undefined;
-  const loaded = withStandardInput(input, loadSources(paths.filter((path) => path !== "-"), io.cwd, FMT_FOLDER));
+  const loaded = withStandardInput(input, loadSources(paths.filter((path) => path !== "-"), io.cwd, { ...FMT_FOLDER, ...(options.exclude !== undefined ? { exclude: options.exclude } : {}) }));
   // Standard input formatted apart, so it is told from the files by what it is, not by its name
   // (a file may be named `standard input`); each file is formatted on its own either way.
   const fromInput = formatSources(input?.files ?? []);
@@ -79,16 +79,18 @@ export async function fmtVerb(io: Io, paths: string[], options: FmtOptions): Pro
   // files (which CI steps read line by line) or the JSON document.
   if (problems.length > 0) reportDiagnostics(onStandardError(io), problems, { json: false, max: parseMaxErrors(options.maxErrors) });
   if (options.write) {
-    if (!options.json) io.out(`formatted ${changed.length - unwritten.size} of ${formatted.length} file${formatted.length === 1 ? "" : "s"}\n`);
+    if (!options.json) {
+      // What was rewritten, as --check lists what would be (a script can `git add` them), and
+      // the count on standard error.
+      const written = changed.filter((file) => !unwritten.has(file.path));
+      const listedOnly = listPaths(io, written);
+      const notWritten = unwritten.size > 0 ? `, ${unwritten.size.toLocaleString("en-US")} could not be written` : "";
+      io.err(`${counted(written.length, "file")} formatted, ${(formatted.length - changed.length).toLocaleString("en-US")} unchanged${notWritten}${listedOnly}\n`);
+    }
     if (unwritten.size > 0) return EXIT.usage;
   } else if (options.check) {
     if (!options.json) {
-      // One path per line, its control characters escaped: a newline in a file name must not add
-      // a line. At most MAX_LISTED_UNFORMATTED of them (an estate never formatted has thousands);
-      // standard error says how many more, standard output holding only paths.
-      for (const file of changed.slice(0, MAX_LISTED_UNFORMATTED)) io.out(`${printable(file.path)}\n`);
-      const unlisted = changed.length - MAX_LISTED_UNFORMATTED;
-      const listedOnly = unlisted > 0 ? ` (${unlisted.toLocaleString("en-US")} more not listed; \`--json\` lists them all)` : "";
+      const listedOnly = listPaths(io, changed);
       // Standard input cannot be rewritten: printing it formatted is the fix there.
       const advice = changed.every((file) => fromInput.formatted.includes(file)) ? "`policyc fmt -` prints it formatted" : "run `policyc fmt --write`";
       if (changed.length > 0) io.err(`${changed.length.toLocaleString("en-US")} file${changed.length === 1 ? " is" : "s are"} not formatted${listedOnly}; ${advice}\n`);
@@ -105,6 +107,18 @@ export async function fmtVerb(io: Io, paths: string[], options: FmtOptions): Pro
   return EXIT.ok;
 }
 
+/**
+ * Lists files on standard output, one path per line, its control characters escaped: a newline
+ * in a file name must not add a line. At most MAX_LISTED_FILES of them (an estate never
+ * formatted has thousands), standard output holding only paths; returns what the caller's line on
+ * standard error adds when some were not listed ("" when all were).
+ */
+function listPaths(io: Io, files: readonly { path: string }[]): string {
+  for (const file of files.slice(0, MAX_LISTED_FILES)) io.out(`${printable(file.path)}\n`);
+  const unlisted = files.length - MAX_LISTED_FILES;
+  return unlisted > 0 ? ` (${unlisted.toLocaleString("en-US")} more not listed; \`--json\` lists them all)` : "";
+}
+
 /** The files of the other paths, and standard input's text (when read) before them. */
 function withStandardInput(input: LoadedSources | undefined, files: LoadedSources): LoadedSources {
   if (input === undefined) return files;
@@ -113,12 +127,12 @@ function withStandardInput(input: LoadedSources | undefined, files: LoadedSource
 
 export function registerFmt(program: Command, io: Io, finish: (code: ExitCode | Promise<ExitCode>) => void): void {
   addMaxErrors(
-    program
+    addExclude(program
       .command("fmt")
       .description("print policies in canonical form; --check fails on a difference, --write rewrites")
       .argument("<paths...>", "policy files or folders (searched for *.policy), or - for standard input")
       .option("--check", "list files that are not formatted (at most 100; --json lists all) and exit 1 if any")
-      .option("--write", "rewrite files in place")
-      .option("--json", "print a JSON document instead"),
+      .option("--write", "rewrite files in place, and list those it changed (at most 100; --json lists all)")
+      .option("--json", "print a JSON document instead")),
   ).action((paths: string[], options: FmtOptions) => finish(fmtVerb(io, paths, options)));
 }

@@ -35,7 +35,7 @@ export interface InputError {
  * ends in .json). `recordings`: where the verb takes recordings, for a message about one given
  * as a policy path or as the bundle (default `--replay`).
  */
-export function loadPolicy(paths: readonly string[], cwd: string, options: { bundle?: string; publicKey?: string; recordings?: RecordingOption; verb?: string } = {}): LoadedPolicy {
+export function loadPolicy(paths: readonly string[], cwd: string, options: { bundle?: string; publicKey?: string; recordings?: RecordingOption; verb?: string; exclude?: readonly string[] } = {}): LoadedPolicy {
   const recordings = options.recordings ?? "--replay";
   // Either sources or a bundle: a path given beside --bundle would be silently ignored.
   if (options.bundle !== undefined && paths.length > 0) return usage(`give policy paths or --bundle, not both (got ${paths.map((p) => `\`${p}\``).join(", ")} and --bundle \`${options.bundle}\`)`);
@@ -47,12 +47,14 @@ export function loadPolicy(paths: readonly string[], cwd: string, options: { bun
     return usage(`${named} ${jsonPaths.length === 1 ? "looks like a bundle" : "look like bundles"}, but only a single \`.json\` path is read as a bundle (or --bundle FILE): give one bundle, or only policy files and folders`);
   }
   const bundlePath = bundlePathOf(paths, options.bundle);
+  // A bundle's files were chosen when it was built: an --exclude that left out nothing would mislead.
+  if (bundlePath !== undefined && (options.exclude?.length ?? 0) > 0) return usage("--exclude leaves out policy files, and a bundle has none: rebuild it with --exclude, or give the policy paths");
   if (bundlePath !== undefined) return loadBundleFile(bundlePath, options.publicKey, cwd, recordings);
   // Sources have no signature: accepting a key and checking nothing would be a false assurance.
   if (options.publicKey !== undefined) return usage("--public-key checks a bundle's signature, and policy sources have none: give the bundle with --bundle FILE");
   const misplaced = misplacedPolicyPath(paths, cwd, recordings);
   if (misplaced !== undefined) return usage(misplaced);
-  const loaded = loadSources(paths, cwd, { folderCommand: (folder) => `policyc ${options.verb ?? "check"} ${folder}${options.verb === undefined ? "" : " …"}` });
+  const loaded = loadSources(paths, cwd, { folderCommand: (folder) => `policyc ${options.verb ?? "check"} ${folder}${options.verb === undefined ? "" : " …"}`, ...(options.exclude !== undefined ? { exclude: options.exclude } : {}) });
   if (loaded.diagnostics.length > 0) return { ok: false, code: EXIT.usage, diagnostics: loaded.diagnostics };
   const { policy, diagnostics } = compileSources(loaded.files);
   if (!policy || hasErrors(diagnostics)) return { ok: false, code: EXIT.failure, diagnostics: sortDiagnostics(diagnostics) };

@@ -20,6 +20,19 @@ export function parseMaxErrors(value: string | undefined): number {
   return value === undefined ? DEFAULT_MAX_DIAGNOSTICS : Number(value);
 }
 
+/** The verbs' `--exclude GLOB` values: policy files left out of the set (loadSources.ts, isExcluded). */
+export interface ExcludeOption {
+  exclude?: string[];
+}
+
+/**
+ * Adds `--exclude GLOB`, which may be repeated, to a verb that reads policy paths. In a monorepo
+ * a folder holds drafts and other teams' experiments beside the policies meant for the set.
+ */
+export function addExclude(command: Command): Command {
+  return command.option("--exclude <glob>", "leave out the policy files this glob matches: by their path relative to the working folder, their name (a glob without /), or a folder on their path (** crosses folders); may be repeated", gatherValues);
+}
+
 /** Whether an option's value (or one of the values it gathered) is empty or only spaces (what an unset shell variable gives). */
 export function isBlank(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(isBlank);

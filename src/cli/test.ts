@@ -5,7 +5,7 @@ import type { Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
 import { renderInputError } from "../diagnostics/render.js";
 import { notLoadedJson, reportLoadNote, reportNotLoaded } from "./report.js";
-import { addMaxErrors, gatherValues, parseMaxErrors } from "./options.js";
+import { addExclude, addMaxErrors, gatherValues, parseMaxErrors, type ExcludeOption } from "./options.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { emptyReport, errorCount, hasInputError, replayRecordings, type ReplayReport } from "../testing/replay.js";
 import { ciPaths, type CoverageSummary, coverageSummary, type ReporterInput, type RunCheck, type RunVerdict } from "../testing/reporters/shared.js";
@@ -20,7 +20,7 @@ import { namesStandardInput } from "./standardInputFiles.js";
 import { INPUT_CODES } from "../testing/inputCodes.js";
 import { jobsHelp, parseReplayFlags, policyAmongRecordings, recordingsOf, refuseUpdateOfStream, REPLAY_HELP, reportMissingRecordings, withEngineFlags, type ReplayFlags } from "./replayOptions.js";
 
-export interface TestOptions extends ReplayFlags {
+export interface TestOptions extends ReplayFlags, ExcludeOption {
   replay?: string[];
   reporter?: string[];
   json?: boolean;
@@ -65,7 +65,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     io.err(policyAmongRecordings("test", options.replay ?? [], { cwd: io.cwd, noPolicyPaths: true }) ?? "policyc test: give policy paths or --bundle FILE\n");
     return EXIT.usage;
   }
-  const loaded = loadPolicy(paths, io.cwd, { verb: "test", ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
+  const loaded = loadPolicy(paths, io.cwd, { verb: "test", ...(options.exclude !== undefined ? { exclude: options.exclude } : {}), ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
   const ciPath = ciPaths(io.cwd, io.env["GITHUB_WORKSPACE"]);
   const { files, missing } = expandRecordings(recordings, io.cwd);
   const readsStandardInput = files.some((file) => namesStandardInput(file, io.cwd));
@@ -221,5 +221,5 @@ export function registerTest(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--allow-empty", "pass when no line has an expectation")
     .option("--hide-values", "show the arguments' names only, each value as …, in every report, and a failing line's explanation without the values it read (a decision log's arguments can hold tokens and personal data; reasons and errors are shown as the engine gave them)")
     .option("--jobs <n>", jobsHelp(["--update", "--bail", "--max-sessions"]));
-  withEngineFlags(addMaxErrors(command, "diagnostics, and with the pretty reporter at most N recording errors")).action((paths: string[], options: TestOptions) => finish(testVerb(io, paths, options)));
+  withEngineFlags(addMaxErrors(addExclude(command), "diagnostics, and with the pretty reporter at most N recording errors")).action((paths: string[], options: TestOptions) => finish(testVerb(io, paths, options)));
 }

@@ -1,9 +1,9 @@
 import { statSync } from "node:fs";
 import type { Diagnostic } from "../diagnostics/Diagnostic.js";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { printable } from "../diagnostics/printable.js";
 import { kindName, kindOfFile, kindOfText, type FileKind } from "../source/fileKind.js";
-import { isPolicyFileName } from "../source/loadSources.js";
+import { isPolicyFileName, STANDARD_INPUT_NAME } from "../source/loadSources.js";
 
 /** What a command line slot takes: policy paths, a bundle (`--bundle`), a request (`--request`), a key (`--public-key`, `--sign`). */
 export type Slot = "policy" | "bundle" | "request" | "key";
@@ -58,15 +58,24 @@ export function misplacedPolicyPath(paths: readonly string[], cwd: string, recor
 /**
  * A file of another kind given as policy text (`policyc check bundle.json`, a recording given
  * before --replay) fails at its first `{`: that error's help says what the file is and where it
- * goes. For every verb that prints diagnostics (report.ts), not the parser's: it names verbs and flags.
+ * goes; so does the first error of a file not named `.policy` that is no policy text (a README). For every verb that prints diagnostics (report.ts), not the parser's: it names verbs and flags.
  */
 export function namedForWhatItIs(diagnostics: readonly Diagnostic[]): readonly Diagnostic[] {
   return diagnostics.map((d) => {
     const file = d.span?.file;
-    if (d.code !== "PC103" || file === undefined || d.span!.start !== file.text.search(/[^\s\uFEFF]/)) return d;
+    // A lexical or syntax error (`#` of a Markdown heading is PC100) at the file's first character.
+    if (!/^PC10[0-3]$/.test(d.code) || file === undefined || d.span!.start !== file.text.search(/[^\s\uFEFF]/)) return d;
     const kind = kindOfText(file.text.slice(0, 1024), file.path);
+    if (kind !== "unknown" && d.code !== "PC103") return d;
     if (kind === "bundle") return { ...d, help: `\`${printable(file.path)}\` is a policyc bundle, not policy text: \`policyc test\` and \`policyc eval\` read a bundle with --bundle` };
     if (kind === "recording") return { ...d, help: `\`${printable(file.path)}\` is a recording (JSON Lines), not policy text: \`policyc test\` and \`policyc diff\` read recordings with --replay, after the policy paths` };
+    // A folder search reads only `.policy` files, so a file of another name that fails at its
+    // start was named on the command line: most often by a shell's glob (`rules/*`) that took
+    // in the README beside the policies.
+    if (kind === "unknown" && !isPolicyFileName(file.path) && file.path !== STANDARD_INPUT_NAME) {
+      const folder = printable(dirname(file.path));
+      return { ...d, help: `\`${printable(file.path)}\` is not a \`.policy\` file, but a file named on the command line is read as policy text whatever its name (a shell's \`${folder === "." ? "*" : `${folder}/*`}\` names every file): name the folder, \`${folder}\`, to read only its \`.policy\` files` };
+    }
     return d;
   });
 }

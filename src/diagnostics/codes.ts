@@ -98,6 +98,7 @@ export const CODES = {
   PC518: { severity: "warning", title: "rule ids look alike", example: '@name("caf\u00e9") allow a\n@name("cafe\u0301") deny a' },
   PC519: { severity: "warning", title: "label tested in `session.labels` that no tool returns", example: 'tool crm.lookup { returns pii }\ndeny email.send when session.labels contains "PII"' },
   PC520: { severity: "warning", title: "shell command allowed by how it starts", example: 'allow shell.exec when args.cmd like "npm *"' },
+  PC521: { severity: "warning", title: "`allow` of every tool or a whole namespace with no condition", example: "allow payments.*" },
   PC522: { severity: "warning", title: "control id given twice on a rule", example: '@controls("OWASP-ASI03", "OWASP-ASI03")\nallow kb.search' },
 } as const satisfies Record<string, CodeInfo>;
 

@@ -7,6 +7,7 @@ import { APPEND_AS_UTF8, appendedUtf16Start, looksLikeUtf16, SAVE_AS_UTF8 } from
 import { hasExtension, pathForLineStart } from "./fileNames.js";
 import { FolderNotWritableError, NotAFolderError } from "./replaceFile.js";
 import { describeThrown } from "../runtime/helpers.js";
+import { minimatch } from "minimatch";
 
 /** Larger files are refused: a policy set this big is a generated mistake, and CI should say so fast. */
 export const MAX_FILE_BYTES = 4 * 1024 * 1024;
@@ -184,6 +185,23 @@ export interface LoadOptions {
    * stays as given.
    */
   readonly relativeOutside?: boolean;
+  /** `--exclude` globs: files they match (isExcluded) are left out of the set, and not named in PC007. */
+  readonly exclude?: readonly string[];
+}
+
+/**
+ * Whether a file, named as reports show it (`shown`), is one an `--exclude` glob leaves out: the
+ * glob matches its path, its name (a glob without `/`, as minimatch's matchBase reads it), or a
+ * folder on its path, so `--exclude experimental` leaves out everything under such a folder,
+ * as a `.gitignore` line would.
+ */
+export function isExcluded(shown: string, globs: readonly string[] = []): boolean {
+  if (globs.length === 0) return false;
+  const parts = shown.split(/[\\/]/);
+  return parts.some((_, index) => {
+    const prefix = parts.slice(0, index + 1).join("/");
+    return prefix !== "" && prefix !== "." && prefix !== ".." && globs.some((glob) => minimatch(prefix, glob, { dot: true, matchBase: true }));
+  });
 }
 
 const checkFolder = (folder: string): string => `policyc check ${folder}`;
@@ -208,6 +226,8 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd(),
   const files: string[] = [];
   const diagnostics: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
+  /** Files named on the command line that an --exclude glob leaves out. */
+  const excludedFiles: string[] = [];
   // A file passed over is named once, however many of the paths reach it (`rules/ rules/team/`).
   const passedOver = new Set<string>();
   for (const path of paths) {
@@ -217,37 +237,51 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd(),
       continue;
     }
     const absolute = resolve(cwd, path);
+    // Named as every diagnostic of a file names it (displayPath): relative to the working folder
+    // when inside it, so an absolute path a monorepo's script passes is not shown half one way.
+    const shownPath = displayPath(path, cwd, options.relativeOutside);
     let isDirectory: boolean;
     try {
       isDirectory = statSync(absolute).isDirectory();
     } catch (error) {
       // PowerShell and cmd pass `*.policy` on unexpanded, where a Unix shell would have expanded it.
       const glob = /[*?[]/.test(path) && (error as { code?: string }).code === "ENOENT" ? `policy paths are not globs: name the folder (\`${(options.folderCommand ?? checkFolder)(globFolder(path))}\`), which is searched for \`.policy\` files` : undefined;
-      diagnostics.push(pathDiagnostic("PC001", `cannot read \`${path}\`: ${describeFsError(error)}`, path, glob));
+      diagnostics.push(pathDiagnostic("PC001", `cannot read \`${shownPath}\`: ${describeFsError(error)}`, shownPath, glob));
       continue;
     }
     if (isDirectory) {
       const found: string[] = [];
+      let excluded = 0;
       let unreadable = 0;
       // A broken link named *.policy is kept: reading it reports it (PC001) rather than dropping it.
       walkFolder(
         absolute,
         (file) => {
-          if (isPolicyFileName(file)) found.push(file);
+          if (isExcluded(join(shownPath, relative(absolute, file)), options.exclude)) {
+            if (isPolicyFileName(file)) excluded++;
+          } else if (isPolicyFileName(file)) found.push(file);
           else if (POLICY_SAVED_UNDER_ANOTHER_NAME.test(basename(file)) && !passedOver.has(file)) {
             passedOver.add(file);
-            warnings.push(notReadWarning(join(path, relative(absolute, file)), file));
+            warnings.push(notReadWarning(join(shownPath, relative(absolute, file)), file));
           }
         },
         (folder, error) => {
           unreadable++;
-          const shown = join(path, relative(absolute, folder));
+          const shown = join(shownPath, relative(absolute, folder));
           diagnostics.push(pathDiagnostic("PC001", `cannot read \`${shown}\`: ${describeFsError(error)}`, shown));
         },
       );
-      if (found.length === 0 && unreadable === 0) diagnostics.push(pathDiagnostic("PC004", `no \`.policy\` files under \`${path}\``, path, "policy files end in `.policy`"));
+      if (found.length === 0 && unreadable === 0) {
+        const none = excluded > 0 ? `every \`.policy\` file under \`${shownPath}\` is excluded (--exclude)` : `no \`.policy\` files under \`${shownPath}\``;
+        diagnostics.push(pathDiagnostic("PC004", none, shownPath, excluded > 0 ? "give fewer or narrower --exclude globs, or leave the folder out" : "policy files end in `.policy`"));
+      }
       files.push(...found.map((f) => join(path, relative(absolute, f))));
-    } else files.push(path);
+    } else if (!isExcluded(shownPath, options.exclude)) files.push(path);
+    else excludedFiles.push(shownPath);
+  }
+  // Files named only to be excluded would leave an empty set, which checks and builds "ok".
+  if (files.length === 0 && diagnostics.length === 0 && excludedFiles.length > 0) {
+    diagnostics.push(pathDiagnostic("PC004", `every policy file given is excluded (--exclude): \`${excludedFiles.join("`, `")}\``, excludedFiles[0]!, "give fewer or narrower --exclude globs"));
   }
   // In one order whatever the order of the arguments (the same set gives the same bundle bytes),
   // and one file named twice (through a link, or two spellings) read once, by its first name
@@ -286,7 +320,8 @@ export function loadSources(paths: readonly string[], cwd = process.cwd(), optio
     } catch {
       /* reported below */
     }
-    const source = size > MAX_FILE_BYTES ? tooLarge(path, size) : readSource(path, displayPath(path, cwd, options.relativeOutside), () => readLimited(absolute, MAX_FILE_BYTES));
+    const shown = displayPath(path, cwd, options.relativeOutside);
+    const source = size > MAX_FILE_BYTES ? tooLarge(shown, size) : readSource(shown, () => readLimited(absolute, MAX_FILE_BYTES));
     if (source instanceof SourceFile) files.push(source);
     else diagnostics.push(source);
   }
@@ -298,21 +333,21 @@ export function loadSources(paths: readonly string[], cwd = process.cwd(), optio
  * with the checks a file gets. `read` is the verb's way to standard input. Never throws.
  */
 export function loadStandardInput(read: () => Uint8Array): LoadedSources {
-  const source = readSource(STANDARD_INPUT_NAME, STANDARD_INPUT_NAME, read);
+  const source = readSource(STANDARD_INPUT_NAME, read);
   return source instanceof SourceFile ? { files: [source], diagnostics: [], warnings: [] } : { files: [], diagnostics: [source], warnings: [] };
 }
 
 /**
- * The bytes `read` gives, as a policy source, or why they cannot be one (PC001, PC002, PC003,
- * PC005, PC006). Read errors name the path as given; the source is named `shown`.
+ * The bytes `read` gives, as a policy source named `shown`, or why they cannot be one (PC001,
+ * PC002, PC003, PC005, PC006), each naming it so.
  */
-function readSource(given: string, shown: string, read: () => Uint8Array): SourceFile | Diagnostic {
+function readSource(shown: string, read: () => Uint8Array): SourceFile | Diagnostic {
   let bytes: Uint8Array;
   try {
     bytes = read();
   } catch (error) {
-    if (error instanceof InputTooLarge) return pathDiagnostic("PC005", `\`${given}\` is larger than ${MAX_FILE_BYTES / 1_048_576} MB; policy files are limited to ${MAX_FILE_BYTES / 1_048_576} MB`, given, "split the set into several files");
-    return pathDiagnostic("PC001", `cannot read \`${given}\`: ${describeFsError(error)}`, given);
+    if (error instanceof InputTooLarge) return pathDiagnostic("PC005", `\`${shown}\` is larger than ${MAX_FILE_BYTES / 1_048_576} MB; policy files are limited to ${MAX_FILE_BYTES / 1_048_576} MB`, shown, "split the set into several files");
+    return pathDiagnostic("PC001", `cannot read \`${shown}\`: ${describeFsError(error)}`, shown);
   }
   const decoded = decodeSource(shown, bytes);
   if (decoded instanceof SourceFile && decoded.text.trim() === "") return pathDiagnostic("PC006", `\`${decoded.path}\` is empty`, decoded.path, "a policy file holds declarations and `policy` blocks");

@@ -65,6 +65,7 @@ const EXAMPLES: Partial<Record<Code, string>> = {
   PC514: 'policy p {\n  @suppress("PC511") // <-\n  allow kb.search\n}',
   PC516: 'policy p {\n  allow http.get when args.url.startsWith("https://api.acme.com") // <-\n}',
   PC517: 'policy p {\n  allow http.get when args.url.startsWith("/workspace/") // <-\n}',
+  PC521: "policy p {\n  allow kb.search\n  allow http.* // <-\n}",
   PC518: 'policy p {\n  @name("caf\u00e9")\n  allow kb.search when agent.attested\n  @name("cafe\\u0301") // <-\n  deny kb.search when agent.attested\n}',
 };
 

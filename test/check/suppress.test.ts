@@ -119,7 +119,7 @@ describe("@suppress(\"PC510\") and fmt (audit s15 #2): formatted output checks a
   it("a raw no-break space, suppressed, passes --fail-on-warnings before and after `fmt --write` prints it as `\\u00a0`", async () => {
     writeFileSync(join(dir, "nbsp.policy"), withString('"rm\u00a0-rf"'));
     expect(await cli(["check", "--fail-on-warnings", "nbsp.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "ok: 1 file, 1 rule, no warnings (1 suppressed)\n", stderr: "" });
-    expect(await cli(["fmt", "--write", "nbsp.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "formatted 1 of 1 file\n", stderr: "" });
+    expect(await cli(["fmt", "--write", "nbsp.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "nbsp.policy\n", stderr: "1 file formatted, 0 unchanged\n" });
     expect(readFileSync(join(dir, "nbsp.policy"), "utf8")).toBe(withString('"rm\\u00a0-rf"'));
     expect(await cli(["check", "--fail-on-warnings", "nbsp.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "ok: 1 file, 1 rule\n", stderr: "" });
   });
@@ -143,7 +143,7 @@ describe("@suppress(\"PC510\") and fmt (audit s15 #2): formatted output checks a
     for (const [written, printed] of cases) {
       writeFileSync(join(dir, "zwj.policy"), withString(written!));
       expect(await cli(["check", "--fail-on-warnings", "zwj.policy"], { cwd: dir }), written).toEqual({ code: 0, stdout: "ok: 1 file, 1 rule, no warnings (1 suppressed)\n", stderr: "" });
-      expect(await cli(["fmt", "--write", "zwj.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "formatted 1 of 1 file\n", stderr: "" });
+      expect(await cli(["fmt", "--write", "zwj.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "zwj.policy\n", stderr: "1 file formatted, 0 unchanged\n" });
       expect(readFileSync(join(dir, "zwj.policy"), "utf8")).toBe(withString(printed!));
       expect(await cli(["check", "--fail-on-warnings", "zwj.policy"], { cwd: dir }), printed).toEqual({ code: 0, stdout: "ok: 1 file, 1 rule\n", stderr: "" });
     }

@@ -1008,6 +1008,33 @@ describe("PC520 shell command allowed by how it starts (audit s20 a1 L2)", () =>
   });
 });
 
+describe("PC521 an unconditional `allow` of every tool or of a whole namespace (monorepo review f3)", () => {
+  const decls = "tool payments.refund { risk high }\ntool payments.charge { risk high }\ntool kb.search {}\n";
+  const found = (...rule: string[]) => checkAlone(`${decls}policy p {\n  ${rule.join("\n  ")}\n}\n`).map((d) => [d.code, d.line, d.column, d.message]);
+  it("warns at the pattern of `allow *` and `allow NS.*` without a condition, or with one always true", () => {
+    expect(found("allow *")).toEqual([["PC521", 5, 9, "`allow *` allows every tool, with no condition: every tool declared later is allowed too"]]);
+    expect(found("allow kb.search, payments.*")).toEqual([["PC521", 5, 20, "`allow payments.*` allows every tool of `payments` (2 declared), with no condition: every tool declared later under it is allowed too"]]);
+    expect(found("allow payments.* when true").map((d) => d[0])).toEqual(["PC521"]);
+    expect(found("allow payments.* when 1 == 1 unless false").map((d) => d[0])).toEqual(["PC521"]);
+    expect(found("allow payments.*\n    grant \"pay\" for 1m").map((d) => d[0])).toEqual(["PC521"]);
+  });
+
+  it("is silent with a condition, for a named tool, for deny and ask, for a part of a namespace, and under @suppress", () => {
+    expect(found("allow payments.* when session.calls < 10")).toEqual([]);
+    expect(found("allow * unless session.denials > 3")).toEqual([]);
+    expect(found("allow payments.refund, payments.charge, kb.search")).toEqual([]);
+    expect(found("deny payments.*")).toEqual([]);
+    expect(found('@suppress("PC521")\n  allow *')).toEqual([]);
+    expect(checkAlone("tool a.b.read {}\ntool a.c.read {}\ntool a.c.write {}\npolicy p {\n  allow a.*.read\n}\n")).toEqual([]);
+  });
+
+  it("warns of a pattern that covers every declared tool, whatever its shape", () => {
+    expect(checkAlone("tool a.b.read {}\ntool a.c.read {}\npolicy p {\n  allow a.*.read\n}\n").map((d) => [d.code, d.message])).toEqual([
+      ["PC521", "`allow a.*.read` allows every declared tool, with no condition"],
+    ]);
+  });
+});
+
 describe("PC522 control id given twice on a rule (audit s22 f4)", () => {
   const controls = (text: string) => checkAlone(`tool kb.search {}\ntool mail.send {}\npolicy p {\n${text}\n}\n`);
   it("warns at the second mention, in one list or across repeated `@controls`, and @suppress hides it", () => {

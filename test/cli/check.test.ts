@@ -530,6 +530,72 @@ describe("policyc check: bad input gives a diagnostic, never a crash", () => {
     expect(result.stdout).toContain("no `.policy` files under `nothing-here`");
   });
 
+  it("names paths given absolutely, inside the working folder, relative to it in PC001, PC004 and PC007 too, as every other diagnostic does (monorepo review f3 #2)", async () => {
+    mkdirSync(join(dir, "absolute", "rules"), { recursive: true });
+    mkdirSync(join(dir, "absolute", "empty"), { recursive: true });
+    write("absolute/rules/a.policy", "enum E { a }\n");
+    write("absolute/rules/b.policy.txt", "x\n");
+    const result = await check(join(dir, "absolute/rules"), join(dir, "absolute/empty"), join(dir, "absolute/missing.policy"));
+    expect(result).toEqual({
+      code: 2,
+      stdout: [
+        "absolute/empty: error[PC004]: no `.policy` files under `absolute/empty`",
+        " = help: policy files end in `.policy`",
+        "",
+        "absolute/missing.policy: error[PC001]: cannot read `absolute/missing.policy`: no such file or folder",
+        "",
+        "absolute/rules/a.policy:1:6: warning[PC502]: `E` is declared but never used",
+        "  |",
+        "1 | enum E { a }",
+        "  |      ^",
+        "  = help: remove it, or use it as the type of an attribute",
+        "",
+        "absolute/rules/b.policy.txt: warning[PC007]: `absolute/rules/b.policy.txt` is not read: a policy file must end in `.policy`",
+        " = help: if it holds policies, rename it to `b.policy`",
+        "",
+        "2 errors, 2 warnings",
+        "",
+      ].join("\n"),
+      stderr: "",
+    });
+  });
+
+  it("names a policy file reached through a symbolic link by the path it was reached by, not the link's target (monorepo review f3 #3)", async () => {
+    mkdirSync(join(dir, "reached", "team"), { recursive: true });
+    mkdirSync(join(dir, "shared-rules"), { recursive: true });
+    write("reached/decls.policy", DECLS);
+    write("shared-rules/common.policy", policyOf("allow kb.serch"));
+    symlinkSync(join(dir, "shared-rules/common.policy"), join(dir, "reached/team/common.policy"));
+    const result = await check("reached");
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^reached\/team\/common\.policy:2:9: error\[PC203\]/);
+    expect(result.stdout).not.toContain("shared-rules");
+  });
+
+  it("a folder reads only its `.policy` files; a file of another name named on the command line (a shell's `rules/*`) is read, and its first error says why (monorepo review f3 #3)", async () => {
+    mkdirSync(join(dir, "globbed"), { recursive: true });
+    write("globbed/a.policy", DECLS);
+    write("globbed/README.md", "# Rules\n\nWhat the policies are for.\n");
+    write("globbed/NOTES", "these rules are owned by security\n");
+    expect(await check("globbed")).toMatchObject({ code: 0, stdout: "ok: 1 file, 0 rules\n" });
+    const result = await check("globbed/NOTES", "globbed/README.md", "globbed/a.policy");
+    expect(result.code).toBe(1);
+    const helps = result.stdout.split("\n").filter((line) => line.includes("is not a `.policy` file"));
+    expect(helps).toEqual([
+      "  = help: `globbed/NOTES` is not a `.policy` file, but a file named on the command line is read as policy text whatever its name (a shell's `globbed/*` names every file): name the folder, `globbed`, to read only its `.policy` files",
+      "  = help: `globbed/README.md` is not a `.policy` file, but a file named on the command line is read as policy text whatever its name (a shell's `globbed/*` names every file): name the folder, `globbed`, to read only its `.policy` files",
+    ]);
+  });
+
+  it("an unconditional `allow payments.*` warns (PC521): exit 0, 1 under --fail-on-warnings, 0 again with @suppress(\"PC521\") (monorepo review f3 #1)", async () => {
+    const open = write("broad.policy", "tool payments.refund { risk high }\ntool payments.charge { risk high }\npolicy p {\n  allow payments.*\n}\n");
+    expect((await check(open)).stdout).toContain("broad.policy:4:9: warning[PC521]: `allow payments.*` allows every tool of `payments` (2 declared), with no condition");
+    expect((await check(open)).code).toBe(0);
+    expect((await check(open, "--fail-on-warnings")).code).toBe(1);
+    const meant = write("broad-meant.policy", 'tool payments.refund { risk high }\npolicy p {\n  @suppress("PC521")\n  allow payments.*\n}\n');
+    expect(await check(meant, "--fail-on-warnings")).toEqual({ code: 0, stdout: "ok: 1 file, 1 rule, no warnings (1 suppressed)\n", stderr: "" });
+  });
+
   it("unreadable input wins over policy errors: exit 2", async () => {
     write("bad-rule.policy", policyOf("allow nope"));
     const result = await check("bad-rule.policy", "missing.policy");

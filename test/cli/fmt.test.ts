@@ -11,6 +11,7 @@ import { hasErrors } from "../../src/diagnostics/Diagnostic.js";
 import { parse } from "../../src/syntax/parse.js";
 import { policyLexer } from "../../src/syntax/tokens.js";
 import { CONTRACT_POLICY, DECLS, policyText } from "../fixtures.js";
+import { expectGolden, runText } from "../goldens/golden.js";
 import { BIN, bin, binUnprivileged, CAN_RUN_UNPRIVILEGED, cli, CONFORMANCE, HAS_CONFORMANCE, ROOT } from "../helpers.js";
 
 /** A deep copy without positions, so ASTs of differently laid-out texts compare equal. */
@@ -154,13 +155,24 @@ describe("policyc fmt", () => {
     expect([check.code, check.stdout]).toEqual([1, "pasted.policy\n"]);
   });
 
+  it("--write lists the files it changed on standard output, one a line, and says how many it formatted and left unchanged on standard error (golden; monorepo review f3 #5)", async () => {
+    mkdirSync(join(dir, "listed", "team"), { recursive: true });
+    writeFileSync(join(dir, "listed/a.policy"), MESSY);
+    writeFileSync(join(dir, "listed/b.policy"), CANONICAL);
+    writeFileSync(join(dir, "listed/team/c.policy"), MESSY);
+    const result = await cli(["fmt", "--write", "listed"], { cwd: dir });
+    expectGolden("fmt-write", `${runText(result)}--- stderr ---\n${result.stderr}`);
+    expect(result).toEqual({ code: 0, stdout: "listed/a.policy\nlisted/team/c.policy\n", stderr: "2 files formatted, 1 unchanged\n" });
+    expect(await cli(["fmt", "--write", "listed"], { cwd: dir })).toEqual({ code: 0, stdout: "", stderr: "0 files formatted, 3 unchanged\n" });
+  });
+
   it("--write rewrites files that differ, and then --check passes", async () => {
     writeFileSync(join(dir, "w.policy"), MESSY);
     writeFileSync(join(dir, "ok.policy"), CANONICAL);
     const before = statSync(join(dir, "ok.policy")).mtimeMs;
     const result = await cli(["fmt", "--write", "w.policy", "ok.policy"], { cwd: dir });
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe("formatted 1 of 2 files\n");
+    expect(result).toMatchObject({ stdout: "w.policy\n", stderr: "1 file formatted, 1 unchanged\n" });
     expect(readFileSync(join(dir, "w.policy"), "utf8")).toBe(CANONICAL);
     expect(statSync(join(dir, "ok.policy")).mtimeMs).toBe(before);
     expect((await cli(["fmt", "--check", "w.policy", "ok.policy"], { cwd: dir })).code).toBe(0);
@@ -189,7 +201,7 @@ describe("policyc fmt", () => {
     expect((await cli(["fmt", "bom.policy", "bom2.policy"], { cwd: dir })).stdout).toBe("// bom.policy\ntool t {\n  risk low\n}\n\n// bom2.policy\ntool t {\n  risk low\n}\n\n");
     // --json's `formatted` is what --write writes, the mark included (docs/cli.md).
     expect(JSON.parse((await cli(["fmt", "--json", "bom2.policy"], { cwd: dir })).stdout)).toEqual({ ok: true, files: [{ path: "bom2.policy", changed: true, formatted: `${bom}tool t {\n  risk low\n}\n` }], diagnostics: [] });
-    expect(await cli(["fmt", "--write", "bom.policy", "bom2.policy", "bomcrlf.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "formatted 2 of 3 files\n", stderr: "" });
+    expect(await cli(["fmt", "--write", "bom.policy", "bom2.policy", "bomcrlf.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "bom2.policy\nbomcrlf.policy\n", stderr: "2 files formatted, 1 unchanged\n" });
     expect(bytesOf("bom2.policy").subarray(0, 4)).toEqual(Buffer.from([0xef, 0xbb, 0xbf, 0x74]));
     expect(bytesOf("bom2.policy").toString("utf8")).toBe(`${bom}tool t {\n  risk low\n}\n`);
     expect(bytesOf("bomcrlf.policy").toString("utf8")).toBe(`${bom}tool t {\r\n  risk low\r\n}\r\n`);
@@ -214,19 +226,19 @@ describe("policyc fmt", () => {
     expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
     // A writer in another process: reading the pipe blocks until it opens it.
     const run = spawnSync("sh", ["-c", `(printf '%s' "$TEXT" > pipe.policy &); exec "$NODE" "$BIN" fmt --write pipe.policy`], { cwd: dir, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", TEXT: MESSY, NODE: process.execPath, BIN } });
-    expect({ code: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual({ code: 2, stdout: "formatted 0 of 1 file\n", stderr: "policyc fmt: cannot write `pipe.policy`: it is not a regular file (a named pipe or a device), and replacing it would remove it (left as it was)\n" });
+    expect({ code: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual({ code: 2, stdout: "", stderr: "policyc fmt: cannot write `pipe.policy`: it is not a regular file (a named pipe or a device), and replacing it would remove it (left as it was)\n0 files formatted, 0 unchanged, 1 could not be written\n" });
     expect(lstatSync(fifo).isFIFO()).toBe(true);
     writeFileSync(join(dir, "h1.policy"), MESSY);
     linkSync(join(dir, "h1.policy"), join(dir, "h2.policy"));
     const linked = await cli(["fmt", "--write", "h1.policy"], { cwd: dir });
-    expect(linked).toEqual({ code: 0, stdout: "formatted 1 of 1 file\n", stderr: "note: `h1.policy` was a hard link: another name of it, not given to fmt, still holds the old text (the file was replaced by a new one, not edited in place)\n" });
+    expect(linked).toEqual({ code: 0, stdout: "h1.policy\n", stderr: "note: `h1.policy` was a hard link: another name of it, not given to fmt, still holds the old text (the file was replaced by a new one, not edited in place)\n1 file formatted, 0 unchanged\n" });
     expect(readFileSync(join(dir, "h1.policy"), "utf8")).toBe(CANONICAL);
     expect(readFileSync(join(dir, "h2.policy"), "utf8")).toBe(MESSY);
     // Every name formatted in the run: none keeps the old text, and there is no note (review r4 #7).
     mkdirSync(join(dir, "both"));
     writeFileSync(join(dir, "both", "a.policy"), MESSY);
     linkSync(join(dir, "both", "a.policy"), join(dir, "both", "b.policy"));
-    expect(await cli(["fmt", "--write", "both"], { cwd: dir })).toEqual({ code: 0, stdout: "formatted 2 of 2 files\n", stderr: "" });
+    expect(await cli(["fmt", "--write", "both"], { cwd: dir })).toEqual({ code: 0, stdout: "both/a.policy\nboth/b.policy\n", stderr: "2 files formatted, 0 unchanged\n" });
     expect(readFileSync(join(dir, "both", "b.policy"), "utf8")).toBe(CANONICAL);
     // Two names of three given: one note, for the file, saying how many keep the old text.
     writeFileSync(join(dir, "t1.policy"), MESSY);
@@ -236,7 +248,7 @@ describe("policyc fmt", () => {
     linkSync(join(dir, "t4.policy"), join(dir, "t5.policy"));
     linkSync(join(dir, "t4.policy"), join(dir, "t6.policy"));
     const some = await cli(["fmt", "--write", "t1.policy", "t2.policy", "t4.policy"], { cwd: dir });
-    expect(some.stderr).toBe("note: `t1.policy` was a hard link: another name of it, not given to fmt, still holds the old text (the file was replaced by a new one, not edited in place)\nnote: `t4.policy` was a hard link: 2 other names of it, not given to fmt, still hold the old text (the file was replaced by a new one, not edited in place)\n");
+    expect(some.stderr).toBe("note: `t1.policy` was a hard link: another name of it, not given to fmt, still holds the old text (the file was replaced by a new one, not edited in place)\nnote: `t4.policy` was a hard link: 2 other names of it, not given to fmt, still hold the old text (the file was replaced by a new one, not edited in place)\n3 files formatted, 0 unchanged\n");
   });
 
   it("--write keeps a file's permissions and writes through a link; a file it cannot write is reported and left as it was (exit 2)", async () => {
@@ -251,8 +263,8 @@ describe("policyc fmt", () => {
     const stuck = `${"s".repeat(240)}.policy`;
     writeFileSync(join(dir, stuck), MESSY);
     const result = await cli(["fmt", "--write", stuck], { cwd: dir });
-    expect(result).toMatchObject({ code: 2, stdout: "formatted 0 of 1 file\n" });
-    expect(result.stderr).toBe(`policyc fmt: cannot write \`${stuck}\`: the name is too long (left as it was)\n`);
+    expect(result).toMatchObject({ code: 2, stdout: "" });
+    expect(result.stderr).toBe(`policyc fmt: cannot write \`${stuck}\`: the name is too long (left as it was)\n0 files formatted, 0 unchanged, 1 could not be written\n`);
     expect(readFileSync(join(dir, stuck), "utf8")).toBe(MESSY);
     expect(readdirSync(dir).filter((name) => name.includes(".policyc-"))).toEqual([]);
     // What a killed run (in a container, where policyc is process 1 every time) left at the
@@ -282,8 +294,8 @@ describe("policyc fmt", () => {
       const result = binUnprivileged(["fmt", "--write", "open.policy"], { cwd: shared });
       expect(result).toEqual({
         code: 2,
-        stdout: "formatted 0 of 1 file\n",
-        stderr: "policyc fmt: cannot write `open.policy`: permission denied to create a file in its folder (the file is replaced by a new one written beside it, not edited in place) (left as it was)\n",
+        stdout: "",
+        stderr: "policyc fmt: cannot write `open.policy`: permission denied to create a file in its folder (the file is replaced by a new one written beside it, not edited in place) (left as it was)\n0 files formatted, 0 unchanged, 1 could not be written\n",
       });
       expect(readFileSync(join(shared, "open.policy"), "utf8")).toBe(MESSY);
     } finally {
@@ -308,8 +320,8 @@ describe("policyc fmt", () => {
       const result = binUnprivileged(["fmt", "--write", "locked.policy", "open.policy", "theirs.policy"], { cwd: shared });
       expect(result).toEqual({
         code: 2,
-        stdout: "formatted 1 of 3 files\n",
-        stderr: "policyc fmt: cannot write `locked.policy`: permission denied (left as it was)\npolicyc fmt: cannot write `theirs.policy`: permission denied (left as it was)\n",
+        stdout: "open.policy\n",
+        stderr: "policyc fmt: cannot write `locked.policy`: permission denied (left as it was)\npolicyc fmt: cannot write `theirs.policy`: permission denied (left as it was)\n1 file formatted, 0 unchanged, 2 could not be written\n",
       });
       for (const name of ["locked.policy", "theirs.policy"]) {
         expect(readFileSync(join(shared, name), "utf8")).toBe(MESSY);
@@ -328,7 +340,7 @@ describe("policyc fmt", () => {
     chmodSync(join(dir, "ro.policy"), 0o444);
     writeFileSync(join(dir, "rw.policy"), MESSY);
     const result = await cli(["fmt", "--write", "ro.policy", "rw.policy"], { cwd: dir });
-    expect(result).toEqual({ code: 2, stdout: "formatted 1 of 2 files\n", stderr: "policyc fmt: cannot write `ro.policy`: permission denied (left as it was)\n" });
+    expect(result).toEqual({ code: 2, stdout: "rw.policy\n", stderr: "policyc fmt: cannot write `ro.policy`: permission denied (left as it was)\n1 file formatted, 0 unchanged, 1 could not be written\n" });
     expect(readFileSync(join(dir, "ro.policy"), "utf8")).toBe(MESSY);
     expect(statSync(join(dir, "ro.policy")).mode & 0o777).toBe(0o444);
     expect(readFileSync(join(dir, "rw.policy"), "utf8")).toBe(CANONICAL);
@@ -344,7 +356,8 @@ describe("policyc fmt", () => {
     const result = await cli(["fmt", "--write", "broken.policy"], { cwd: dir });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("broken.policy:2:9: error[PC103]");
-    expect(result.stdout).toBe("formatted 0 of 0 files\n");
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/\n0 files formatted, 0 unchanged\n$/);
     expect(readFileSync(join(dir, "broken.policy"), "utf8")).toBe(broken);
   });
 
@@ -352,7 +365,7 @@ describe("policyc fmt", () => {
     const twice = "tool email.send { risk low }\npolicy p {\n  deny email.send when session.count(within 10m, within 1m) > 3\n}\n";
     writeFileSync(join(dir, "twice.policy"), twice);
     const result = await cli(["fmt", "--write", "twice.policy"], { cwd: dir });
-    expect([result.code, result.stdout]).toEqual([1, "formatted 0 of 0 files\n"]);
+    expect([result.code, result.stdout]).toEqual([1, ""]);
     expect(result.stderr).toContain("twice.policy:3:50: error[PC107]: `within` is given twice in this call");
     expect(readFileSync(join(dir, "twice.policy"), "utf8")).toBe(twice);
     expect(fmt("tool email.send { risk low }\npolicy p {\n  deny email.send when session.count(within 10m, email.*) > 3\n}\n")).toContain("    when session.count(email.*, within 10m) > 3\n");
@@ -707,7 +720,7 @@ describe("a comment written on a rule's last line stays with that rule, below th
     expect(fmt(expected)).toBe(expected);
     expectRoundTrip(text, "drift-real");
     writeFileSync(join(dir, "drift-real.policy"), text);
-    expect(await cli(["fmt", "--write", "drift-real.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "formatted 1 of 1 file\n", stderr: "" });
+    expect(await cli(["fmt", "--write", "drift-real.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "drift-real.policy\n", stderr: "1 file formatted, 0 unchanged\n" });
     expect(readFileSync(join(dir, "drift-real.policy"), "utf8")).toBe(expected);
     expect(await cli(["fmt", "--check", "drift-real.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "", stderr: "" });
   });
@@ -746,7 +759,7 @@ describe("a comment written on a rule's last line stays with that rule, below th
     expect(fmt(text.replace("relax */\n", "relax */\n\n"))).toBe(expected);
     expectRoundTrip(text, "ml");
     writeFileSync(join(dir, "ml.policy"), text);
-    expect(await cli(["fmt", "--write", "ml.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "formatted 1 of 1 file\n", stderr: "" });
+    expect(await cli(["fmt", "--write", "ml.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "ml.policy\n", stderr: "1 file formatted, 0 unchanged\n" });
     expect(readFileSync(join(dir, "ml.policy"), "utf8")).toBe(expected);
     expect(await cli(["fmt", "--check", "ml.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "", stderr: "" });
     // What follows it on the line where it ends was written there too; a `///` there documents the next rule.
@@ -764,7 +777,7 @@ describe("a comment written on a rule's last line stays with that rule, below th
     expect(fmt(expected)).toBe(expected);
     expectRoundTrip(text, "blk3");
     writeFileSync(join(dir, "blk3.policy"), text);
-    expect(await cli(["fmt", "--write", "blk3.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "formatted 1 of 1 file\n", stderr: "" });
+    expect(await cli(["fmt", "--write", "blk3.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "blk3.policy\n", stderr: "1 file formatted, 0 unchanged\n" });
     expect(await cli(["fmt", "--check", "blk3.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "", stderr: "" });
     // Right below the rule and indented deeper than it, a comment is the rule's; at its indent, or after a blank line, the policy's.
     const deeper = "policy p {\n  allow a.b\n    when true\n    // about the when\n}\n";
@@ -872,7 +885,7 @@ describe("doc comments", () => {
     expect(ruleDocs(fmt(annotation))).toEqual({ "allow-t": "Lets the agent call t." });
     expectRoundTrip(annotation, "annotation");
     writeFileSync(join(dir, "commented-targets.policy"), targets);
-    expect(await cli(["fmt", "--write", "commented-targets.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "formatted 1 of 1 file\n", stderr: "" });
+    expect(await cli(["fmt", "--write", "commented-targets.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "commented-targets.policy\n", stderr: "1 file formatted, 0 unchanged\n" });
     expect(await cli(["fmt", "--check", "commented-targets.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "", stderr: "" });
   });
 

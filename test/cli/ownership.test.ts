@@ -24,7 +24,7 @@ describe.skipIf(process.getuid?.() !== 0)("a file policyc rewrites keeps its own
     writeFileSync(file, "tool   t {risk low}\n");
     chmodSync(file, 0o664);
     chownSync(file, HOST_USER.uid, HOST_USER.gid);
-    expect(await cli(["fmt", "--write", "z.policy"], { cwd: dir })).toMatchObject({ code: 0, stdout: "formatted 1 of 1 file\n" });
+    expect(await cli(["fmt", "--write", "z.policy"], { cwd: dir })).toMatchObject({ code: 0, stdout: "z.policy\n", stderr: "1 file formatted, 0 unchanged\n" });
     expect(readFileSync(file, "utf8")).toContain("\n  risk");
     expect(ownerOf(file)).toEqual(HOST_USER);
     expect(statSync(file).mode & 0o777).toBe(0o664);
