@@ -780,10 +780,11 @@ describe("policyc diff", () => {
     });
 
     it("a forged, unsigned or otherwise signed side exits 2 before its code runs", async () => {
-      // Without a key, a forgery with a good hash runs: the signature check is what --public-key adds.
-      expect((await diff(at("old.json"), at("forged.json"))).code).toBe(0);
-      expect(globalThis.forgedRan).toBe(true);
-      delete globalThis.forgedRan;
+      // Without a key, a forgery with a good hash is refused too: its code is not what this policyc emits from its rules.
+      const unkeyed = await diff(at("old.json"), at("forged.json"));
+      expect(unkeyed.code).toBe(2);
+      expect(unkeyed.stderr).toContain(`${at("forged.json")}: error[PC707]: NEW: the bundle's code is not what this policyc emits`);
+      expect(globalThis.forgedRan).toBeUndefined();
       // Each side that did not load is said as every verb says a refused bundle, `FILE: error[CODE]: ROLE: …`: both, when neither is signed by the key.
       const refused = (side: "OLD" | "NEW", path: string, why: string): string => `${path}: error[PC703]: ${side}: ${why}: refusing to load it\n`;
       const mismatch = "the bundle's signature does not match the given public key";
