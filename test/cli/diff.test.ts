@@ -541,9 +541,12 @@ describe("policyc diff: changes that keep the effect", () => {
     const built = JSON.parse(readFileSync(bundle, "utf8")) as Bundle;
     expect(built.code).toContain(", onApproval: [");
     (built as { code: string }).code = built.code.replace(/, onApproval: \[(\[\d+, r\d+\](, )?)+\]/g, "");
+    // As such a policyc names itself: this one refuses code it would not emit (PC707), and warns of another's (PC708).
+    (built.manifest as { compiler: string }).compiler = "policyc 0.8.0";
     (built.manifest as { contentHash: string }).contentHash = contentHash(built);
     writeFileSync(bundle, JSON.stringify(built));
     const earlier = await run(bundle, before);
+    expect(earlier.stderr).toContain("ask-base.json: warning[PC708]: ");
     expect(earlier.stdout.split("\n")[0]).toBe("OLD is a bundle built by a policyc whose asks give no grants on approval: rebuild it  2 changes: ask→ask (grants) 2");
   });
 
