@@ -2,7 +2,7 @@ import { defaultDenyReason, Engine, unknownToolReasonStart } from "../runtime/en
 import { explain } from "../runtime/explain.js";
 import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
-import { clauseSummary, FAILED_CLOSED, verdictOf } from "./explanationText.js";
+import { clauseSummary, FAILED_CLOSED, undeclaredFieldsLine, verdictOf } from "./explanationText.js";
 import { describeReadError, readRecording, readRecordingBatches, wholeDocumentError, type ApprovalExpectation, type Expectation } from "./readRecording.js";
 import { attemptOfLine, observeLine, observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
@@ -833,7 +833,10 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
         ...notRulesOf(explanation.tool ?? failure.tool, [...expected].filter((id) => !considered.has(id))),
       ];
       const revokedLine = failure.actual.revoked ? revokedOn.get(entry.request["session"]) : undefined;
-      failure.explanation = explanation.note === null ? lines.join("\n") : revokedLine === undefined ? explanation.note : `${explanation.note} (the revoking attempt is line ${revokedLine})`;
+      const explained = explanation.note === null ? lines.join("\n") : revokedLine === undefined ? explanation.note : `${explanation.note} (the revoking attempt is line ${revokedLine})`;
+      // What no rule saw may be why the line's author expected otherwise (a `bcc` beside the `to`).
+      const ignored = undeclaredFieldsLine(engine.undeclaredFields(entry.request));
+      failure.explanation = ignored === undefined ? explained : `${explained}\n${ignored}`;
     }
     if (replayRecorded(engine, entry.request)?.revoked && !revokedOn.has(entry.request["session"])) revokedOn.set(entry.request["session"], entry.line);
   }
