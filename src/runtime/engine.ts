@@ -7,6 +7,7 @@ import { closestName, NameIndex } from "./closestName.js";
 import { describeMs, roughlyAbove } from "./durationsForPeople.js";
 import { RISK_RANK } from "./ir.js";
 import type { CompiledPolicy, RuleInfo } from "./policy.js";
+import { declaredOnly, undeclaredFieldsOf, type DeclaredArguments } from "./declaredFields.js";
 import { describeKind, describeValue, MAX_NESTING, parseTime, startValidation, timeMistakeNote, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
 import { expiredBecause, labelsAlwaysKept, labelsOf, onlyLabels, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_RELOADED, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type ReloadStats, type Revocation, type RevocationCause } from "./session.js";
@@ -737,6 +738,44 @@ export class Engine {
     const { expired, revoked } = this.sessions.census();
     const max = this.sessions.maxSessions;
     return { liveSessions: this.sessions.size, maxSessions: Number.isFinite(max) ? max : null, expiredSessions: expired, revokedSessions: revoked, retired: this.sessions.retired, reload: this.reloadStats };
+  }
+
+  /**
+   * What an enforcement point may pass on to the tool after an allow (or an approved ask): a copy
+   * of `args` holding only the arguments `tool` declares, and the paths of those left out
+   * (`undeclared`: `bcc`, `to[0].note`; names only, values may be secret). No rule saw an
+   * undeclared argument (language.md section 5), so passing it on would let a `bcc` past every
+   * rule on `to`. Nested: a declared record keeps its declared fields, a list or set of records
+   * its members, each so copied; other values are kept as they are. Absent or null `args` are
+   * no arguments. Undefined for a tool the policy does not declare, for `args` that are not an
+   * object, and for arguments too big or deep to walk (all of which the engine refuses).
+   * Never throws.
+   */
+  declaredArguments(tool: string, args: unknown): DeclaredArguments | undefined {
+    try {
+      if (typeof tool !== "string" || !Object.hasOwn(this.policy.schema.tools, tool)) return undefined;
+      if (args === undefined || args === null) return { args: {}, undeclared: [] };
+      if (typeof args !== "object" || Array.isArray(args)) return undefined;
+      const copied = declaredOnly(this.policy.schema, this.policy.schema.tools[tool]!.args, args as Record<string, unknown>, "");
+      return copied === undefined ? undefined : { args: copied.value, undeclared: copied.undeclared };
+    } catch {
+      // A getter of an in-process caller's object that throws: nothing to pass on.
+      return undefined;
+    }
+  }
+
+  /**
+   * The paths of the undeclared fields in a request's `agent`, `user`, `context` and `args`
+   * (`args.bcc`, `context.trace_id`), which every rule ignored: names only, for a log or an
+   * explanation. Does not decide, and changes nothing. Never throws (an object whose getter
+   * throws lists nothing).
+   */
+  undeclaredFields(request: unknown): readonly string[] {
+    try {
+      return undeclaredFieldsOf(this.policy.schema, request);
+    } catch {
+      return [];
+    }
   }
 
   /** The rule with this id, for explanations and reports. */

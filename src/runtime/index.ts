@@ -8,6 +8,7 @@ export type { CompiledPolicy, RuleInfo } from "./policy.js";
 export type { FieldJson, FieldsJson, RuntimeSchema, TypeJson } from "./schema.js";
 export type { IrExpr, RiskLevel, ValueConversion } from "./ir.js";
 export type { ReloadStats, SessionUse } from "./session.js";
+export type { DeclaredArguments } from "./declaredFields.js";
 export { explain, type Explanation, type RuleTrace } from "./explain.js";
 export type { ClauseTrace } from "./interpret.js";
 export type { ComparedOperand, Evidence } from "./evidence.js";

@@ -4,7 +4,8 @@ import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
 import { describeReadError, readRecordingBatches } from "./readRecording.js";
 import { runShares, threadsFor } from "./parallel.js";
 import { observeLine, observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
-import { keepShareErrors, lineError, lineErrorKeeper, type ErrorsLeftOut, type ReplayError, type ReplayNote } from "./replay.js";
+import { keepShareErrors, lineError, lineErrorKeeper, MAX_NOTES_PER_FILE, type ErrorsLeftOut, type ReplayError, type ReplayNote } from "./replay.js";
+import { RepeatedLines, repeatedLineNote } from "./repeatedLines.js";
 import { decideRecorded, engineOptions, replayEngine, type RecordedEngineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { grantsOf, sameGrants } from "./grants.js";
@@ -216,6 +217,10 @@ export interface DiffShareReport {
   readonly errors: ReplayError[];
   /** The share's errors past them, counted only. */
   readonly errorsLeftOut: ErrorsLeftOut;
+  /** Notes on the share's lines (a line repeated byte for byte), in line order, the first MAX_NOTES_PER_FILE. */
+  readonly notes: ReplayNote[];
+  /** The share's notes past them, counted only. */
+  readonly notesLeftOut: number;
 }
 
 /** How to diff one file, and both engines' options (see ReplayOptions). */
@@ -265,9 +270,18 @@ async function diffEveryLine(before: CompiledPolicy, after: CompiledPolicy, file
   // The sessions each version has revoked so far: a revoked decision of a session not yet among them is the revoking one.
   const revokedOld = new Set<unknown>();
   const revokedNew = new Set<unknown>();
+  const notes: ReplayNote[] = [];
+  let notesLeftOut = 0;
+  const repeated = new RepeatedLines();
   try {
     for await (const batch of readRecordingBatches(recordingPath(file, options), filter?.elsewhere)) {
       for (const entry of batch) {
+        // Said by the thread that decides the line (a repeat is of the same session: the same thread).
+        const repeats = repeated.of(entry);
+        if (repeats !== undefined && entry.ok === true && !filter?.belongsElsewhere(entry)) {
+          if (notes.length < MAX_NOTES_PER_FILE) notes.push({ file, line: entry.line, message: repeatedLineNote(entry.line, repeats) });
+          else notesLeftOut++;
+        }
         if (entry.ok === false) observeMalformed(entry.text, oldEngine, newEngine);
         // Another thread decides it: each engine's clock still moves as in a replay of the whole log.
         if (entry.ok === "elsewhere" || filter?.belongsElsewhere(entry)) {
@@ -340,7 +354,7 @@ async function diffEveryLine(before: CompiledPolicy, after: CompiledPolicy, file
   } catch (error) {
     errors.push({ file, line: null, message: describeReadError(error, file, "diff"), kind: "input", code: INPUT_CODES.unreadableFile });
   }
-  return { lines, changes, counts: [...counts].flatMap(([cause, byDirection]) => [...byDirection].map(([direction, n]): [string, string, number] => [cause, direction, n])), carried: [...carried], errors, errorsLeftOut };
+  return { lines, changes, counts: [...counts].flatMap(([cause, byDirection]) => [...byDirection].map(([direction, n]): [string, string, number] => [cause, direction, n])), carried: [...carried], errors, errorsLeftOut, notes, notesLeftOut };
 }
 
 /**
@@ -412,6 +426,12 @@ export async function diffRecordings(before: CompiledPolicy, after: CompiledPoli
       }
       for (const [cause, n] of share.carried) groupOf(cause).carried += n;
     }
+    // The file's first notes on lines, in line order, as one thread keeps them.
+    const lineNotes = shares.flatMap((share) => share.notes).sort((x, y) => (x.line ?? 0) - (y.line ?? 0));
+    report.notes.push(...lineNotes.slice(0, MAX_NOTES_PER_FILE));
+    // Past them, a count: a file of one line copied 10,000 times is said in 21 lines.
+    const moreNotes = lineNotes.length - MAX_NOTES_PER_FILE + shares.reduce((sum, share) => sum + share.notesLeftOut, 0);
+    if (moreNotes > 0) report.notes.push({ file, line: null, message: `… and ${moreNotes.toLocaleString("en-US")} more lines that repeat the line before them byte for byte` });
     // The file's first errors, as one thread keeps them; those past them counted.
     keepShareErrors(shares.flatMap((s) => s.errors), report.errors, report.errorsLeftOut);
     for (const share of shares) {

@@ -195,12 +195,25 @@ const REVOKED_NOTE_START = "the session was revoked";
 /** The words for a deny or ask rule that matched because its condition failed. */
 export const FAILED_CLOSED = "matched because its condition could not be evaluated (fails closed)";
 
+/** Undeclared fields an explanation names at most (a request may carry a million), then a count. */
+const SHOWN_UNDECLARED = 20;
+
+/**
+ * The line that names the undeclared fields of a request (`Engine.undeclaredFields`), which no
+ * rule saw, or undefined when there are none: by path only, as their values may be secret.
+ */
+export function undeclaredFieldsLine(paths: readonly string[]): string | undefined {
+  if (paths.length === 0) return undefined;
+  const more = paths.length > SHOWN_UNDECLARED ? ` … and ${(paths.length - SHOWN_UNDECLARED).toLocaleString("en-US")} more` : "";
+  return `ignored, as the policies do not declare them (no rule saw them): ${paths.slice(0, SHOWN_UNDECLARED).join(", ")}${more}`;
+}
+
 /**
  * The human explanation of a decision: the deciding rules with every clause's value, then the
  * other rules that were considered and why they did not decide. Text from the request (in notes,
  * evidence and errors) is made printable: a terminal shows its control characters as escapes.
  */
-export function renderExplanation(decision: Decision, explanation: Explanation, palette: Palette, header?: string): string {
+export function renderExplanation(decision: Decision, explanation: Explanation, palette: Palette, header?: string, undeclared: readonly string[] = []): string {
   const colour = decision.decision === "allow" ? palette.ok : decision.decision === "ask" ? palette.warning : palette.error;
   const lines = [`${colour(decision.decision)}${header ? ` ${header}` : explanation.tool ? ` ${printable(explanation.tool)}` : ""}`];
   if (explanation.note) lines.push(`  ${printable(explanation.note)}`);
@@ -221,6 +234,8 @@ export function renderExplanation(decision: Decision, explanation: Explanation, 
   // (On a later attempt the note says so already, and when: said again it would read as the revoking call.)
   if (decision.revoked && !explanation.note?.startsWith(REVOKED_NOTE_START)) lines.push(`  ${palette.error("the session is revoked")}`);
   for (const error of decision.errors) if (!explanation.note?.includes(error)) lines.push(`  error: ${printable(error)}`);
+  const ignored = undeclaredFieldsLine(undeclared);
+  if (ignored !== undefined) lines.push(`  ${printable(ignored)}`);
   const others = explanation.rules.filter((r) => !deciding.has(r.id));
   if (others.length > 0) {
     lines.push(`  ${palette.dim("also considered:")}`);

@@ -8,10 +8,18 @@ import { printable } from "../diagnostics/printable.js";
 import { INPUT_CODES, type InputCode } from "./inputCodes.js";
 
 /**
- * The requests read, or why there are none: `error` says it in words, `code` is its stable code
- * (PC600 the file, PC601 not JSON, PC602 not a request: INPUT_CODES).
+ * The requests read, each with the file's line it starts on (`lines`, 1-based, blank lines
+ * counted: what an editor and `head -n` count), or why there are none: `error` says it in
+ * words, `code` is its stable code (PC600 the file, PC601 not JSON, PC602 not a request:
+ * INPUT_CODES), and `line` the line at fault when one is (said as FILE:LINE).
  */
-export type ParsedRequests = { readonly requests: unknown[]; readonly error?: undefined; readonly code?: undefined } | { readonly requests: []; readonly error: string; readonly code: InputCode };
+export type ParsedRequests =
+  | { readonly requests: unknown[]; readonly lines: number[]; readonly error?: undefined; readonly code?: undefined; readonly line?: undefined }
+  | { readonly requests: []; readonly lines: []; readonly error: string; readonly code: InputCode; readonly line?: number };
+
+function refused(code: InputCode, error: string, line?: number): ParsedRequests {
+  return { requests: [], lines: [], code, error, ...(line === undefined ? {} : { line }) };
+}
 
 /**
  * Reads requests from a file's bytes (see `parseRequests`), which must be UTF-8 as a recording's
@@ -21,18 +29,18 @@ export type ParsedRequests = { readonly requests: unknown[]; readonly error?: un
  * on a gzip-compressed request).
  */
 export function parseRequestBytes(bytes: Buffer, file?: string): ParsedRequests {
-  if (looksLikeGzip(bytes)) return { requests: [], code: INPUT_CODES.unreadableFile, error: gzipRefusal("JSON", file, "policyc eval … --request -") };
-  if (looksLikeUtf16(bytes)) return { requests: [], code: INPUT_CODES.unreadableFile, error: utf16Refusal("a request is UTF-8 JSON") };
+  if (looksLikeGzip(bytes)) return refused(INPUT_CODES.unreadableFile, gzipRefusal("JSON", file, "policyc eval … --request -"));
+  if (looksLikeUtf16(bytes)) return refused(INPUT_CODES.unreadableFile, utf16Refusal("a request is UTF-8 JSON"));
   // A NUL byte in the first line, before any request: a binary file, refused as a recording that
   // starts so is (PC600), not read as JSON with a "control character" at column 1.
   const nul = bytes.indexOf(0);
   const firstLineEnd = bytes.indexOf(10);
-  if (nul >= 0 && (firstLineEnd < 0 || nul < firstLineEnd)) return { requests: [], code: INPUT_CODES.unreadableFile, error: binaryRefusal(nulByteAt(nul), "JSON: a request is UTF-8 JSON") };
+  if (nul >= 0 && (firstLineEnd < 0 || nul < firstLineEnd)) return refused(INPUT_CODES.unreadableFile, binaryRefusal(nulByteAt(nul), "JSON: a request is UTF-8 JSON"));
   if (!isUtf8(bytes)) {
     // (A line feed byte is never part of a UTF-8 character: each line is valid or not alone.)
     let line = 1;
     for (let from = 0, end = bytes.indexOf(10); end >= 0 && isUtf8(bytes.subarray(from, end)); from = end + 1, end = bytes.indexOf(10, from)) line++;
-    return { requests: [], code: INPUT_CODES.notJson, error: `line ${line} is not valid UTF-8 (saved in another encoding, such as Windows-1252?): save the request as UTF-8` };
+    return refused(INPUT_CODES.notJson, "not valid UTF-8 (saved in another encoding, such as Windows-1252?): save the request as UTF-8", line);
   }
   return parseRequests(bytes.toString("utf8"));
 }
@@ -47,7 +55,7 @@ export function parseRequests(fileText: string): ParsedRequests {
   // as an editor counts it, after the mark.
   const text = withoutByteOrderMark(fileText);
   const trimmed = text.trim();
-  if (trimmed === "") return { requests: [], code: INPUT_CODES.notARequest, error: "the request is empty" };
+  if (trimmed === "") return refused(INPUT_CODES.notARequest, "the request is empty");
   let whole: unknown;
   try {
     whole = JSON.parse(trimmed);
@@ -55,12 +63,13 @@ export function parseRequests(fileText: string): ParsedRequests {
     return parseLines(text, error as Error);
   }
   const repeated = repeatedKeyMistake(trimmed);
-  if (repeated !== undefined) return { requests: [], code: INPUT_CODES.notJson, error: repeated };
+  if (repeated !== undefined) return refused(INPUT_CODES.notJson, repeated);
   if (isObject(whole) && whole["event"] !== undefined) {
     const error = isApprovalLine(whole) ? 'it is an approval (`"event": "approval"`), not a request to decide: give the request to decide, after the lines that set up its session (JSON Lines)' : approvalLineError(whole)!;
-    return { requests: [], code: INPUT_CODES.notARequest, error };
+    return refused(INPUT_CODES.notARequest, error);
   }
-  return { requests: [whole] };
+  // One document: the line it starts on (after any blank lines), for notes on it.
+  return { requests: [whole], lines: [text.slice(0, text.length - text.trimStart().length).split("\n").length] };
 }
 
 /**
@@ -73,28 +82,28 @@ function parseLines(text: string, whole: Error): ParsedRequests {
   // A first line that is no JSON value alone: one document (pretty-printed, say) with a
   // mistake, reported where it is in the file, not as "line 1 is not JSON".
   const first = lines.find((line) => line.trim() !== "")!;
-  if (!parsesAsJson(first)) return { requests: [], code: INPUT_CODES.notJson, error: `not JSON ${jsonMistake(text)}` };
-  let last = 0;
+  if (!parsesAsJson(first)) return refused(INPUT_CODES.notJson, `not JSON ${jsonMistake(text)}`);
+  const numbers: number[] = [];
   for (let i = 0; i < lines.length; i++) {
     if (lines[i]!.trim() === "") continue;
     let request: unknown;
     try {
       request = JSON.parse(lines[i]!);
     } catch (error) {
-      return { requests: [], code: INPUT_CODES.notJson, error: `line ${i + 1} is not JSON ${jsonMistake(lines[i]!)}` };
+      return refused(INPUT_CODES.notJson, `not JSON ${jsonMistake(lines[i]!)}`, i + 1);
     }
     const repeated = repeatedKeyMistake(lines[i]!);
-    if (repeated !== undefined) return { requests: [], code: INPUT_CODES.notJson, error: `line ${i + 1}: ${repeated}` };
+    if (repeated !== undefined) return refused(INPUT_CODES.notJson, repeated, i + 1);
     const problem = isObject(request) ? approvalLineError(request) : undefined;
-    if (problem !== undefined) return { requests: [], code: INPUT_CODES.notARequest, error: `line ${i + 1}: ${problem}` };
+    if (problem !== undefined) return refused(INPUT_CODES.notARequest, problem, i + 1);
     requests.push(request);
-    last = i + 1;
+    numbers.push(i + 1);
   }
   const final = requests.at(-1);
   if (isObject(final) && isApprovalLine(final)) {
-    return { requests: [], code: INPUT_CODES.notARequest, error: `line ${last} is an approval (\`"event": "approval"\`), and the last line is the request to decide and explain: end with it` };
+    return refused(INPUT_CODES.notARequest, 'it is an approval (`"event": "approval"`), and the last line is the request to decide and explain: end with it', numbers.at(-1));
   }
-  return { requests };
+  return { requests, lines: numbers };
 }
 
 /**

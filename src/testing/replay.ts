@@ -2,7 +2,8 @@ import { defaultDenyReason, Engine, unknownToolReasonStart } from "../runtime/en
 import { explain } from "../runtime/explain.js";
 import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
-import { clauseSummary, FAILED_CLOSED, verdictOf } from "./explanationText.js";
+import { RepeatedLines, repeatedLineNote } from "./repeatedLines.js";
+import { clauseSummary, FAILED_CLOSED, undeclaredFieldsLine, verdictOf } from "./explanationText.js";
 import { describeReadError, readRecording, readRecordingBatches, wholeDocumentError, type ApprovalExpectation, type Expectation } from "./readRecording.js";
 import { attemptOfLine, observeLine, observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
@@ -594,8 +595,12 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
     if (options.bail) report.bailed = true;
     return report.bailed;
   };
+  const repeated = new RepeatedLines();
   try {
     lines: for await (const batch of readRecordingBatches(path, filter?.elsewhere)) for (const entry of batch) {
+      // Said by the thread that decides the line (a repeat is of the same session: the same thread).
+      const repeats = repeated.of(entry);
+      if (repeats !== undefined && entry.ok === true && !filter?.belongsElsewhere(entry) && (options.session === undefined || entry.request["session"] === options.session)) note(entry.line, repeatedLineNote(entry.line, repeats));
       // Another thread decides it (or --session leaves it out, below): the engine's clock still
       // moves as in a replay of the whole log, so its sweeps, and with them the decisions, are the same.
       if (entry.ok === "elsewhere") {
@@ -845,7 +850,10 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
         ...notRulesOf(explanation.tool ?? failure.tool, [...expected].filter((id) => !considered.has(id))),
       ];
       const revokedLine = failure.actual.revoked ? revokedOn.get(entry.request["session"]) : undefined;
-      failure.explanation = explanation.note === null ? lines.join("\n") : revokedLine === undefined ? explanation.note : `${explanation.note} (the revoking attempt is line ${revokedLine})`;
+      const explained = explanation.note === null ? lines.join("\n") : revokedLine === undefined ? explanation.note : `${explanation.note} (the revoking attempt is line ${revokedLine})`;
+      // What no rule saw may be why the line's author expected otherwise (a `bcc` beside the `to`).
+      const ignored = undeclaredFieldsLine(engine.undeclaredFields(entry.request));
+      failure.explanation = ignored === undefined ? explained : `${explained}\n${ignored}`;
     }
     if (replayRecorded(engine, entry.request)?.revoked && !revokedOn.has(entry.request["session"])) revokedOn.set(entry.request["session"], entry.line);
   }

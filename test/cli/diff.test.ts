@@ -839,7 +839,11 @@ describe("policyc diff", () => {
     const group = report.byCause["+kb-for-everyone"]!;
     expect([group.count, group.directions, group.changes.length, group.truncated]).toEqual([20_100, { "deny→allow": 20_100 }, 1_000, true]);
     const pretty = await cli(["diff", oldPath, newPath, "--replay", "many.jsonl", "many-again.jsonl"], { cwd: dir });
-    const out = pretty.stdout.trimEnd().split("\n");
+    // The files are one line copied 10,050 times: each says so for its first 20 repeats, then counts them.
+    const notes = pretty.stdout.split("\n").filter((l) => l.startsWith("note: "));
+    expect(notes).toHaveLength(42);
+    expect(notes).toContain("note: many-again.jsonl: … and 10,029 more lines that repeat the line before them byte for byte");
+    const out = pretty.stdout.trimEnd().split("\n").filter((l) => !l.startsWith("note: "));
     expect(out[0]).toBe("+kb-for-everyone  20,100 changes: deny→allow 20,100");
     expect(out.filter((l) => l.startsWith("  many"))).toHaveLength(20);
     expect(out).toContain("  … and 20,080 more (not listed)");

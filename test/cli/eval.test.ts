@@ -339,7 +339,7 @@ describe("policyc eval", () => {
     const result = await evaluate(["pay.policy", "--request", "h.jsonl"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^allow payments\.send/);
-    expect(result.stderr).toBe('policyc eval: note: request 2, an approval: the history says it went ahead ("approved": true), but the engine refused it: session "s" has no ask awaiting approval for this payments.send call: only a call answered ask can be approved, with the same declared arguments, and the ask of payments.send awaiting approval is for other arguments\n');
+    expect(result.stderr).toBe('policyc eval: note: h.jsonl:2, an approval: the history says it went ahead ("approved": true), but the engine refused it: session "s" has no ask awaiting approval for this payments.send call: only a call answered ask can be approved, with the same declared arguments, and the ask of payments.send awaiting approval is for other arguments\n');
   });
 
   it("an ask shows the grants a person's approval gives, and the errors of the allow rules that failed, in text and --json (golden)", async () => {
@@ -362,7 +362,8 @@ describe("policyc eval", () => {
     });
     const json = await evaluate(["warehouse.policy", "--request", "-", "--json"], JSON.stringify({ ...BIG_READ, user: { id: "an-1" } }));
     expect(json.code).toBe(0);
-    const { explanation, ...decision } = JSON.parse(json.stdout) as { explanation: { rules: { id: string; matched: unknown }[] } };
+    const { explanation, undeclaredFields, ...decision } = JSON.parse(json.stdout) as { explanation: { rules: { id: string; matched: unknown }[] }; undeclaredFields: string[] };
+    expect(undeclaredFields).toEqual([]);
     expect(decision).toEqual({
       decision: "ask",
       rules: ["big"],
@@ -884,7 +885,7 @@ describe("policyc eval", () => {
   it.each([
     [["decls.policy", "support.policy", "--request", "broken.json"], /^broken\.json: error\[PC(601|700)\]: not JSON at column 2: .*$/m],
     [["decls.policy", "support.policy", "--request", "pretty-broken.json"], /^pretty-broken\.json: error\[PC(601|700)\]: not JSON at line 4, column 25: .*$/m],
-    [["decls.policy", "support.policy", "--request", "broken.jsonl"], /^broken\.jsonl: error\[PC601\]: line 2 is not JSON/],
+    [["decls.policy", "support.policy", "--request", "broken.jsonl"], /^broken\.jsonl:2: error\[PC601\]: not JSON/],
     [["decls.policy", "support.policy", "--request", "missing.json"], /cannot read request `missing\.json`/],
     [["decls.policy", "support.policy", "--request", "-"], /standard input: error\[PC602\]: the request is empty/],
     [["decls.policy", "support.policy"], /--request FILE/],
@@ -972,11 +973,11 @@ describe("requests and bundles as Windows tools save them", () => {
   it("a request that is not UTF-8 exits 2 naming its line, from a file or standard input, never decided on replaced characters", async () => {
     const latin1 = Buffer.from(JSON.stringify(LOOKUP) + "\n" + JSON.stringify({ ...LEAK, args: { to: ["eve@evil.example"], subject: "Caf\u00e9", body: "Hi" } }) + "\n", "latin1");
     writeFileSync(join(dir, "latin1.jsonl"), latin1);
-    const message = "line 2 is not valid UTF-8 (saved in another encoding, such as Windows-1252?): save the request as UTF-8\n";
+    const message = "not valid UTF-8 (saved in another encoding, such as Windows-1252?): save the request as UTF-8\n";
     const fromFile = await evaluate(["decls.policy", "support.policy", "--request", "latin1.jsonl"]);
-    expect(fromFile).toEqual({ code: 2, stdout: "", stderr: `latin1.jsonl: error[PC601]: ${message}` });
+    expect(fromFile).toEqual({ code: 2, stdout: "", stderr: `latin1.jsonl:2: error[PC601]: ${message}` });
     const fromStdin = await cli(["eval", "decls.policy", "support.policy", "--request", "-"], { cwd: dir, stdin: latin1 });
-    expect(fromStdin).toEqual({ code: 2, stdout: "", stderr: `standard input: error[PC601]: ${message}` });
+    expect(fromStdin).toEqual({ code: 2, stdout: "", stderr: `standard input:2: error[PC601]: ${message}` });
   });
 
   it("a refused bundle or request is named with its control characters escaped, as a diagnostic's path is: no line of its own, no colour (review F7)", async () => {
@@ -1049,7 +1050,7 @@ describe("policyc eval: a request that names one key twice in an object (audit s
     expect(whole.stderr).toContain(': the request names the key "tool" twice: JSON readers differ on which one counts (JSON.parse takes the last; other readers may take the first, or refuse it), so which request is meant is unclear: keep one\n');
     const history = await cli(["eval", join(dir, "twice.policy"), "--request", join(dir, "twice.jsonl")]);
     expect(history.code).toBe(2);
-    expect(history.stderr).toContain(': line 2: `args` names the key "q" twice: ');
+    expect(history.stderr).toContain('twice.jsonl:2: error[PC601]: `args` names the key "q" twice: ');
   });
 
   it("shows the key and where it is short and escaped: a log command, a bidi control, megabytes, a path 100,000 levels deep (review r7)", async () => {

@@ -96,7 +96,7 @@ describe("a revocation production forgot (revokedSessionMs)", () => {
   it("eval of the whole log says the last line differs from the log, with the same note", async () => {
     const result = await run(["eval", "p1.policy", "-r", "forgotten.jsonl"]);
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain("policyc eval: note: request 5 (the last): the log says allow [base]; this replay gives deny [loop], revoked\n");
+    expect(result.stderr).toContain("policyc eval: note: forgotten.jsonl:5 (the last): the log says allow [base]; this replay gives deny [loop], revoked\n");
     expect(result.stderr).toContain("policyc eval: note: its outcome can depend on the engine options");
     // The note says it is revoked already: not said again, as on the revoking call.
     expect(result.stdout).not.toContain("the session is revoked");
@@ -108,7 +108,7 @@ describe("eval of one log line", () => {
     const result = await run(["eval", "p1.policy", "-r", "-"], RATE[3]);
     expect(result.stdout.split("\n")[0]).toBe("allow http.get (session s1)");
     expect(result.stderr).toBe(
-      "policyc eval: note: request 1: the log says deny [rate], revoked; this replay gives allow [base]\n" +
+      "policyc eval: note: the request: the log says deny [rate], revoked; this replay gives allow [base]\n" +
         "policyc eval: note: no history for session s1: its state starts empty here (no earlier calls, labels or revocation); to explain line N of a log, give the log up to it: head -n N LOG | policyc eval … -r -\n",
     );
   });
@@ -121,7 +121,7 @@ describe("eval of one log line", () => {
 
   it("compares the history's recorded decisions too", async () => {
     const result = await run(["eval", "p0.policy", "-r", "-"], RATE.slice(0, 5).join("\n"));
-    expect(result.stderr).toContain("policyc eval: note: request 4: the log says deny [rate], revoked; this replay gives allow [base]\n");
+    expect(result.stderr).toContain("policyc eval: note: standard input:4: the log says deny [rate], revoked; this replay gives allow [base]\n");
     expect(result.stderr).not.toContain("no history");
   });
 

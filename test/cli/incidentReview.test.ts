@@ -154,7 +154,7 @@ describe("eval of a log up to a line (head -n N LOG | policyc eval … -r -)", (
     write("rate.policy", RATE_POLICY);
     const lines = Array.from({ length: 30 }, (_, i) => logLine(`10:${String(10 + i).padStart(2, "0")}:00`, `h${i}`, { decision: "ask", rules: [] }));
     const result = await run(["eval", "rate.policy", "-r", "-"], [...lines, logLine("11:00:00", "z", ALLOWED)].join("\n"));
-    const notes = result.stderr.split("\n").filter((l) => l.startsWith("policyc eval: note: request "));
+    const notes = result.stderr.split("\n").filter((l) => l.startsWith("policyc eval: note: standard input:"));
     expect(notes).toHaveLength(20);
     expect(result.stderr).toContain("policyc eval: note: and 10 more history lines differ from the log");
   });

@@ -1658,10 +1658,10 @@ describe("policyc test: approval lines (`\"event\": \"approval\"`)", () => {
     const withoutApproval = await cli(["eval", POLICY, "--request", "-"], { stdin: [...recording.slice(0, 3), mail].map(request).join("\n") });
     expect(lines(withoutApproval.stdout)[0]).toBe("allow email.send (session s1)");
     const endsWithApproval = await cli(["eval", POLICY, "--request", "-"], { stdin: recording.slice(0, 4).map(request).join("\n") });
-    expect([endsWithApproval.code, endsWithApproval.stderr]).toEqual([2, 'standard input: error[PC602]: line 4 is an approval (`"event": "approval"`), and the last line is the request to decide and explain: end with it\n']);
+    expect([endsWithApproval.code, endsWithApproval.stderr]).toEqual([2, 'standard input:4: error[PC602]: it is an approval (`"event": "approval"`), and the last line is the request to decide and explain: end with it\n']);
     const malformed = await cli(["eval", POLICY, "--request", "-"], { stdin: [recording[0]!, { ...recording[3]!, decision: "allow" }, mail].map(request).join("\n") });
     expect(malformed.code).toBe(2);
-    expect(malformed.stderr).toMatch(/^standard input: error\[PC602\]: line 2: an approval line \(`"event": "approval"`\) cannot have `decision`/);
+    expect(malformed.stderr).toMatch(/^standard input:2: error\[PC602\]: an approval line \(`"event": "approval"`\) cannot have `decision`/);
     const single = await cli(["eval", POLICY, "--request", "-"], { stdin: request(recording[3]!) });
     expect([single.code, single.stderr]).toEqual([2, 'standard input: error[PC602]: it is an approval (`"event": "approval"`), not a request to decide: give the request to decide, after the lines that set up its session (JSON Lines)\n']);
   });

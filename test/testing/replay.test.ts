@@ -220,9 +220,10 @@ describe("replayRecordings", () => {
     ]);
     const report = await replayRecordings(compiled.policy!, [file]);
     expect(report.failures.map((f) => f.explanation)).toEqual([
-      'contractors matched because its condition could not be evaluated (fails closed): unless `"employee" in user.roles` failed: the request has no user',
+      // (The lines' `agent`, which these policies do not declare, is named as ignored.)
+      'contractors matched because its condition could not be evaluated (fails closed): unless `"employee" in user.roles` failed: the request has no user\nignored, as the policies do not declare them (no rule saw them): agent',
       // No rule decided: every rule considered, an allow that failed as eval says it.
-      'admins (allow) could not be evaluated: `"admin" in user.roles` failed: the request has no user',
+      'admins (allow) could not be evaluated: `"admin" in user.roles` failed: the request has no user\nignored, as the policies do not declare them (no rule saw them): agent',
     ]);
   });
 
