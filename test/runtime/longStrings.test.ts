@@ -175,8 +175,9 @@ describe("long operands that differ only where a few probes do not look (review 
     const decision = engine.decide(request);
     expect(decision.decision).toBe("deny");
     expect(decision.errors.join(" ")).toContain("telling apart its strings of more than 16,383 characters would read more than 100,000,000 characters (a budget per decision)");
-    // (Generous: without the budget, 30 s and more.)
-    expect(cpuMilliseconds() - start).toBeLessThan(5_000);
+    // (Generous: without the budget, 30 s and more; well under 1 s on a quiet machine, and up to
+    // 6 s of CPU time seen on a 2-core machine shared with other test suites.)
+    expect(cpuMilliseconds() - start).toBeLessThan(15_000);
     // Strings that differ at their end, as most do, are told apart at once: no budget spent.
     const ends = { ...request, args: { ...request.args, a: `${base}a`, b: `${base}b`, d: `${base}d` } };
     expect(engine.decide(ends)).toMatchObject({ decision: "allow", errors: [] });
