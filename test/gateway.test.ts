@@ -292,7 +292,7 @@ describe("guard() for an ask", () => {
 });
 
 describe("guard() passes the tool only the declared arguments", () => {
-  // An undeclared argument is ignored by every rule (language.md §5): a `bcc` would get past the
+  // An undeclared argument is ignored by every rule (docs/language.md section 7, step 2): a `bcc` would get past the
   // rule on `to` if the tool were given it (audit s22 f2 #1).
   const engine = compile([
     {
@@ -308,14 +308,14 @@ describe("guard() passes the tool only the declared arguments", () => {
     },
   ]);
 
-  async function send(args: Record<string, unknown>): Promise<{ given: unknown[]; printed: string[]; logged: Record<string, unknown>[] }> {
+  async function send(args: Record<string, unknown>, engineUsed: unknown = engine): Promise<{ given: unknown[]; printed: string[]; logged: Record<string, unknown>[] }> {
     const { createGateway } = (await import(pathToFileURL(join(ROOT, "samples", "gateway", "gateway.mjs")).href)) as { createGateway: (options: Record<string, unknown>) => { open: (id: string, who: Record<string, unknown>) => void; guard: (call: Record<string, unknown>) => Promise<unknown> } };
     const given: unknown[] = [];
     const printed: string[] = [];
     const logFile = join(work, `declared-${Math.random().toString(36).slice(2)}.jsonl`);
     writeFileSync(logFile, "");
     const gateway = createGateway({
-      engine,
+      engine: engineUsed,
       logFile,
       person: async () => ({ who: "the reviewer", approved: true }),
       tools: { call: async (_tool: string, toolArgs: unknown) => (given.push(toolArgs), "sent (fake)") },
@@ -348,5 +348,37 @@ describe("guard() passes the tool only the declared arguments", () => {
     expect(given).toEqual([{ to: ["ann@acme.com"] }]);
     expect(printed[0]).not.toContain("left out");
     expect(logged[0]).not.toHaveProperty("undeclaredArgs");
+  });
+
+  it("decides on its copy of the arguments and gives the tool that same copy: a getter that changes after its first read changes nothing (audit s22 g2 #3)", async () => {
+    let reads = 0;
+    const to = ["ann@acme.com"];
+    const args = Object.defineProperty({}, "to", { enumerable: true, get: () => (++reads === 1 ? to : ["eve@evil.example"]) });
+    const { given, printed, logged } = await send(args);
+    expect(given).toEqual([{ to: ["ann@acme.com"] }]);
+    expect(printed[0]).toMatch(/→ allow \(inside\); sent \(fake\)$/);
+    // The request logged (and replayed) is the one decided: the copy.
+    expect(logged[0]).toMatchObject({ decision: "allow", args: { to: ["ann@acme.com"] } });
+    // No array of the caller's reaches the tool: changing it afterwards changes nothing given.
+    expect((given[0] as { to: string[] }).to).not.toBe(to);
+  });
+
+  it("refuses, without calling the tool, a call it could not copy even if the engine would allow it (audit s22 g2 #4)", async () => {
+    // An engine whose copy fails (as a copy of arguments too big to walk, or whose getter throws, does).
+    const failing = Object.assign(Object.create(engine) as object, { declaredArguments: () => undefined });
+    const { given, printed, logged } = await send({ to: ["ann@acme.com"] }, failing);
+    expect(given).toEqual([]);
+    expect(printed).toEqual([expect.stringMatching(/→ refused by the gateway: its arguments could not be copied for the tool$/)]);
+    expect(logged[0]).toMatchObject({ decision: "allow" });
+  });
+
+  it("names at most 20 undeclared arguments, and says how many more, in the transcript and the log (audit s22 g2 #5)", async () => {
+    const args: Record<string, unknown> = { to: ["ann@acme.com"] };
+    for (let i = 0; i < 25; i++) args[`x${i}`] = i;
+    const { given, printed, logged } = await send(args);
+    expect(given).toEqual([{ to: ["ann@acme.com"] }]);
+    const twenty = Array.from({ length: 20 }, (_, i) => `x${i}`);
+    expect(printed[0]).toMatch(new RegExp(`; left out the undeclared arguments ${twenty.join(", ")} and 5 more; sent \\(fake\\)$`));
+    expect(logged[0]).toMatchObject({ undeclaredArgs: [...twenty, "and 5 more"], undeclaredArgsCount: 25 });
   });
 });

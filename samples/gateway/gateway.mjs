@@ -37,7 +37,14 @@ export function createGateway({ engine, logFile, person, tools, resolveContext, 
   async function guard({ session: id, tool, args }) {
     const session = sessions.get(id);
     if (session === undefined) return { refused: true };
-    const shown = `[${session.id}] ${tool} ${brief(args)}`;
+    // The arguments are read once, here, into a copy that holds only the declared ones: the request
+    // is decided on that copy and the tool is given that same copy. Reading the agent's object again
+    // after deciding would let it differ from what was decided (a getter, an array it still holds, an
+    // inherited or non-enumerable argument); an undeclared one (a `bcc` beside the `to` the rules
+    // checked) no rule saw, so it never reaches the tool, and the log names it. Undefined when the
+    // arguments cannot be copied (not an object, too big or deep to walk, a getter that throws).
+    const declared = typeof tool === "string" ? engine.declaredArguments(tool, args) : undefined;
+    const shown = `[${session.id}] ${tool} ${brief(declared === undefined ? args : declared.args)}`;
     // Whatever the agent sends is decided and logged, arguments that are not an object too: the
     // engine refuses them, and the log's `deny` with `rules: []` replays as that refusal. Only a
     // call that names no tool is not one.
@@ -45,6 +52,7 @@ export function createGateway({ engine, logFile, person, tools, resolveContext, 
       print(`${shown} → refused by the gateway: a tool call names a tool`);
       return { refused: true };
     }
+    const decided = declared === undefined ? args : declared.args;
     // Built field by field, never the agent's own object: the log writes it as a recording line,
     // which would read an agent's extra `reason`, `event` or `approved` as its own keys.
     const request = {
@@ -57,15 +65,13 @@ export function createGateway({ engine, logFile, person, tools, resolveContext, 
       intent: session.intent,
       tool,
       // Absent or null arguments are left out (the engine reads null as absent; the log takes objects only).
-      ...(args == null ? {} : { args }),
-      context: resolveContext(tool, args ?? {}),
+      ...(args == null ? {} : { args: decided }),
+      context: resolveContext(tool, declared?.args ?? {}),
     };
     const decision = engine.decide(request);
-    // What the tool may be given: the declared arguments only. No rule saw an undeclared one (a
-    // `bcc` beside the `to` the rules checked), so it never reaches the tool; the log names it.
-    const declared = engine.declaredArguments(tool, args);
-    const undeclaredArgs = declared !== undefined && declared.undeclared.length > 0 ? { undeclaredArgs: declared.undeclared } : {};
-    const leftOut = declared !== undefined && declared.undeclared.length > 0 ? `; left out the undeclared arguments ${declared.undeclared.join(", ")}` : "";
+    const left = capped(declared?.undeclared ?? []);
+    const undeclaredArgs = left.count > 0 ? { undeclaredArgs: [...left.names, ...left.more], undeclaredArgsCount: left.count } : {};
+    const leftOut = left.count > 0 ? `; left out the undeclared arguments ${[left.names.join(", "), ...left.more].join(" ")}` : "";
     const rules = decision.rules.length > 0 ? ` (${decision.rules.join(", ")})` : "";
     // An ask's line says what a person's approval would mint (an allow or a deny has no such field).
     const onApproval = decision.decision === "ask" ? { grantsOnApproval: decision.grantsOnApproval, grantingRules: decision.grantingRules } : {};
@@ -156,6 +162,16 @@ export function createGateway({ engine, logFile, person, tools, resolveContext, 
 /** A short-lived credential for one grant. The token is fake: a real gateway asks its secrets broker. */
 function mint({ scope, ttlSeconds }, time) {
   return { scope, expiresAt: new Date(Date.parse(time) + ttlSeconds * 1000).toISOString(), token: `FAKE-${randomBytes(4).toString("hex")}` };
+}
+
+/**
+ * At most SHOWN_NAMES of `names`, then "and N more": an agent can send any number of undeclared
+ * arguments, and each would otherwise lengthen the transcript and the log line without bound.
+ */
+const SHOWN_NAMES = 20;
+function capped(names) {
+  const more = names.length - SHOWN_NAMES;
+  return { names: names.slice(0, SHOWN_NAMES), more: more > 0 ? [`and ${more.toLocaleString("en-US")} more`] : [], count: names.length };
 }
 
 function brief(args) {

@@ -51,7 +51,8 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   // output still holds the one document it promises (as for policies that do not load).
   // Said as check says a diagnostic: the request file (or standard input), then the code.
   const requestPlace = options.request === "-" ? "standard input" : options.request;
-  // (`--json`'s `reason` keeps the one-line form it had before codes, the file named in it.)
+  // `--json`'s `reason` is one line that names its place itself (`file`: … or FILE:LINE: …), for
+  // a reader of the JSON alone; `code`, `file` and `line` give the same apart.
   // A line at fault is said as FILE:LINE, as test says a recording's (and --json gives both).
   const unreadable = (code: InputCode, message: string, reason = message, line?: number): ExitCode => {
     io.err(`${renderInputError(line === undefined ? requestPlace : `${requestPlace}:${line}`, code, message, io.errPalette)}\n`);
@@ -148,8 +149,8 @@ function notesOnLast(last: unknown, decision: Decision, at: { readonly place: st
   if (differs !== undefined && typeof session === "string" && !history.sessionsGiven.has(session)) {
     // With a history given, "no history" would be wrong, and so would the advice to give one:
     // the lines given hold none of the session's (the log may, before them, or not at all).
-    if (at.earlier === 0) note(`no history for session ${shownText(session)}: its state starts empty here (no earlier calls, labels or revocation); to explain line N of a log, give the log up to it: head -n N LOG | policyc eval … -r -`);
-    else note(`the ${at.earlier === 1 ? "line before it holds" : `${at.earlier.toLocaleString("en-US")} lines before it hold`} no line of session ${shownText(session)}: its state starts empty here (no earlier calls, labels or revocation); if the log has earlier lines of the session, give the log up to this line: head -n ${at.line} LOG | policyc eval … -r -`);
+    if (at.earlier === 0) note(`no history for session ${shownText(session)}: its state starts empty here (no earlier calls, labels or revocation); to explain it as line N of a log FILE, give FILE up to that line: head -n N FILE | policyc eval … -r -`);
+    else note(`the ${at.earlier === 1 ? "line before it holds" : `${at.earlier.toLocaleString("en-US")} lines before it hold`} no line of session ${shownText(session)}: its state starts empty here (no earlier calls, labels or revocation); if it is line N of a log FILE that holds earlier lines of the session, give FILE up to that line: head -n N FILE | policyc eval … -r -`);
   }
 }
 

@@ -17,9 +17,11 @@ export interface DeclaredArguments {
  * (past MAX_VALIDATED_VALUES values or MAX_NESTING levels: the engine refuses such a request
  * as invalid, so an enforcement point never has one that was allowed).
  *
- * "Declared", nested: a record's declared fields, walked by their types; the members of a list
- * or set of records, each walked as its record; anything else (a string, a list of strings…)
- * as it is. A value not of its declared shape (an array where a record is declared) is kept as
+ * "Declared", nested: a record's declared fields, walked by their types; every list or set a
+ * fresh array of its members, each walked by its type (a record's as its record); anything else
+ * (a string, an int…) as it is. So the copy shares no object or array with `value`: a caller
+ * that decides on the copy and hands the tool that same copy knows the tool gets what was
+ * decided. A value not of its declared shape (an array where a record is declared) is kept as
  * it is: the engine refuses such a request, so only requests nobody allowed hold one.
  */
 export function declaredOnly(schema: RuntimeSchema, fields: FieldsJson, value: Record<string, unknown>, path: string): { readonly value: Record<string, unknown>; readonly undeclared: string[] } | undefined {
@@ -38,9 +40,12 @@ interface Walk {
 }
 
 // Recursion is bounded by MAX_NESTING (the stack holds 512 frames of these with room to spare),
-// and the work by MAX_VALIDATED_VALUES (an object shared between fields counts once per path).
+// and the work by MAX_VALIDATED_VALUES, counted as the engine's validation counts it (schema.ts
+// forFields and forType, compile/emitValidation.ts): each list's members, and each record below
+// the top one (an object shared between fields counts once per path). Counted any other way, a
+// request the engine allows could have no copy, or one it refuses a copy.
 function copyRecord(walk: Walk, fields: FieldsJson, value: Record<string, unknown>, path: string, depth: number): Record<string, unknown> | typeof TOO_BIG {
-  if (depth > MAX_NESTING || ++walk.visited > MAX_VALIDATED_VALUES) return TOO_BIG;
+  if (depth > MAX_NESTING || (depth > 0 && ++walk.visited > MAX_VALIDATED_VALUES)) return TOO_BIG;
   const entries: [string, unknown][] = [];
   for (const name of Object.keys(value)) {
     const step = `${path}${memberStep(name, path === "")}`;
@@ -64,9 +69,10 @@ function copyValue(walk: Walk, type: TypeJson, value: unknown, path: string, dep
     return copyRecord(walk, fields, value as Record<string, unknown>, path, depth);
   }
   const element = "set" in type ? type.set : type.list;
-  // Only lists and sets of records (possibly nested in lists) can hold undeclared fields.
-  if (!holdsRecords(element) || !Array.isArray(value)) return value;
+  if (!Array.isArray(value)) return value;
   if (depth > MAX_NESTING || (walk.visited += value.length) > MAX_VALIDATED_VALUES) return TOO_BIG;
+  // A fresh array even of strings: the caller's own array, handed to the tool, could change
+  // after the decision (audit s22 g2 #3).
   const copy: unknown[] = [];
   for (const [index, item] of value.entries()) {
     const copied = copyValue(walk, element, item, `${path}[${index}]`, depth + 1);
@@ -74,12 +80,6 @@ function copyValue(walk: Walk, type: TypeJson, value: unknown, path: string, dep
     copy.push(copied);
   }
   return copy;
-}
-
-function holdsRecords(type: TypeJson): boolean {
-  if (typeof type === "string" || "enum" in type) return false;
-  if ("record" in type) return true;
-  return holdsRecords("set" in type ? type.set : type.list);
 }
 
 /**
@@ -104,10 +104,9 @@ export function undeclaredFieldsOf(schema: RuntimeSchema, request: unknown): str
       if (name !== "args") found.push(name);
       continue;
     }
-    const undeclared: string[] = [];
-    const walk = { schema, undeclared, visited: 0 };
-    copyRecord(walk, declaration, value as Record<string, unknown>, name, 0);
-    found.push(...undeclared);
+    // The walk pushes into `found` itself: a spread of its list (`found.push(...list)`) throws a
+    // RangeError past about 125,000 names, and the request would list none.
+    copyRecord({ schema, undeclared: found, visited: 0 }, declaration, value as Record<string, unknown>, name, 0);
   }
   return found;
 }

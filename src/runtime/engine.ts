@@ -744,9 +744,11 @@ export class Engine {
    * What an enforcement point may pass on to the tool after an allow (or an approved ask): a copy
    * of `args` holding only the arguments `tool` declares, and the paths of those left out
    * (`undeclared`: `bcc`, `to[0].note`; names only, values may be secret). No rule saw an
-   * undeclared argument (language.md section 5), so passing it on would let a `bcc` past every
-   * rule on `to`. Nested: a declared record keeps its declared fields, a list or set of records
-   * its members, each so copied; other values are kept as they are. Absent or null `args` are
+   * undeclared argument (docs/language.md section 7, step 2), so passing it on would let a `bcc`
+   * past every rule on `to`. Nested: a declared record keeps its declared fields, every list or
+   * set is a fresh array of its members, each so copied; other values (strings, numbers) are
+   * kept as they are, so the copy shares no object or array with `args`: decide on a request
+   * holding the copy, and pass the tool that same copy. Absent or null `args` are
    * no arguments. Undefined for a tool the policy does not declare, for `args` that are not an
    * object, and for arguments too big or deep to walk (all of which the engine refuses).
    * Never throws.
@@ -1126,8 +1128,8 @@ export class Engine {
       rules.push(rule.id);
       reasons.push(rule.reason ?? defaultReason(rule.effect, rule.id, tool));
       locations.push(rule.location);
-      // Also when it matched because its condition failed (language.md §5: errors make a deny
-      // match, and a matched deny … revoke revokes). Whatever failed — a URL the agent made
+      // Also when it matched because its condition failed (docs/language.md section 7, step 5:
+      // errors make a deny match, and a matched deny … revoke revokes). Whatever failed — a URL the agent made
       // ambiguous, a flood past the window, or a user or intent the request lacks, which the
       // agent can make the rule reach or not through the rule's other terms — the rule revokes.
       // Except when its only error is a count reaching back past the attempts its session

@@ -102,6 +102,8 @@ describe("eval's history, named by file and line (audit s22 f2 #3)", () => {
     const result = await evaluate(["-r", "log.jsonl"]);
     expect(result.code).toBe(0);
     expectGolden("eval-history-lines", `${runText(result)}--- stderr ---\n${result.stderr}`);
+    // log.jsonl may be a slice of a longer log: the hint names no line number of a log it has not seen.
+    expect(result.stderr).toContain("if it is line N of a log FILE that holds earlier lines of the session, give FILE up to that line: head -n N FILE | policyc eval … -r -\n");
     expect(result.stderr).toContain("policyc eval: note: log.jsonl:4: the log says deny [rate]");
     expect(result.stderr).toContain("policyc eval: note: log.jsonl:5 (the last): the log says deny [loop]");
     expect(result.stderr).not.toContain("request ");

@@ -95,6 +95,11 @@ describe("notes: lines whose request was refused before any rule ran", () => {
     expect((await cli(["test", POLICY, "--replay", file, "--reporter", "junit"])).stdout).toMatch(/<system-out>note: .*many\.jsonl:1: passed, but only because/);
   });
 
+  it("counts the notes left out with thousands separators, as diff does (audit s22 g2 #8)", async () => {
+    const file = write("thousands.jsonl", Array.from({ length: 1_025 }, (_, i) => MAIL(`s${i}`, "2026-01-05T09:00:00Z", TOO_FAR, ',"decision":"deny"')).join("\n") + "\n");
+    expect((await cli(["test", POLICY, "--replay", file])).stdout).toContain("note: … and 1,005 more notes (at most 20 are listed per recording)");
+  });
+
   it("a parallel replay lists the same notes as one thread", () => {
     const file = write("parallel.jsonl", Array.from({ length: 30 }, (_, i) => MAIL(`p${i}`, "2026-01-05T09:00:00Z", TOO_FAR, ',"decision":"deny"')).join("\n") + "\n");
     const one = JSON.parse(bin(["test", POLICY, "--replay", file, "--json", "--jobs", "1"]).stdout) as unknown;

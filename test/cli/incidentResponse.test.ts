@@ -109,7 +109,7 @@ describe("eval of one log line", () => {
     expect(result.stdout.split("\n")[0]).toBe("allow http.get (session s1)");
     expect(result.stderr).toBe(
       "policyc eval: note: the request: the log says deny [rate], revoked; this replay gives allow [base]\n" +
-        "policyc eval: note: no history for session s1: its state starts empty here (no earlier calls, labels or revocation); to explain line N of a log, give the log up to it: head -n N LOG | policyc eval … -r -\n",
+        "policyc eval: note: no history for session s1: its state starts empty here (no earlier calls, labels or revocation); to explain it as line N of a log FILE, give FILE up to that line: head -n N FILE | policyc eval … -r -\n",
     );
   });
 

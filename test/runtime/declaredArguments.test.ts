@@ -4,7 +4,7 @@ import { viaBundle } from "./fixtures.js";
 
 /**
  * `engine.declaredArguments(tool, args)` and `engine.undeclaredFields(request)` (audit s22 f2
- * #1, #2): no rule sees an undeclared field (language.md §5), so an enforcement point passes the
+ * #1, #2): no rule sees an undeclared field (docs/language.md section 7, step 2), so an enforcement point passes the
  * tool the declared arguments only, and a person is told which fields were ignored.
  */
 const SOURCES = [
@@ -88,5 +88,35 @@ describe.each([
     // An undeclared tool's arguments are not told apart; a request that is no object has none.
     expect(engine.undeclaredFields({ ...request({ x: 1 }), tool: "nope" })).toEqual([]);
     expect(engine.undeclaredFields("nope")).toEqual([]);
+  });
+
+  it("lists every undeclared field of a request with hundreds of thousands of them, not none (audit s22 g2 #1)", () => {
+    const args: Record<string, unknown> = { to: [], subject: "s" };
+    for (let i = 0; i < 200_000; i++) args[`x${i}`] = 1;
+    const found = engine.undeclaredFields(request(args));
+    expect(found).toHaveLength(200_000);
+    expect(found[0]).toBe("args.x0");
+    expect(found[199_999]).toBe("args.x199999");
+  });
+
+  it("copies arguments exactly when the engine can validate them: at the values limit, and not one past it (audit s22 g2 #2)", () => {
+    // 500,000 addresses are 1,000,000 values as the engine counts them (each list member, and each record in it).
+    const to = Array.from({ length: 500_000 }, () => ({ email: "a@acme.com" }));
+    expect(engine.decide(request({ to, subject: "s" })).decision).toBe("allow");
+    expect(engine.declaredArguments("email.send", { to, subject: "s" })?.args["to"]).toHaveLength(500_000);
+    to.push({ email: "a@acme.com" });
+    expect(engine.decide({ ...request({ to, subject: "s" }), session: "s2" })).toMatchObject({ decision: "deny", rules: [] });
+    expect(engine.declaredArguments("email.send", { to, subject: "s" })).toBeUndefined();
+  });
+
+  it("copies every declared list and set, of plain values too: the copy shares no array with the caller's arguments (audit s22 g2 #3)", () => {
+    const args = { to: [{ email: "ann@acme.com" }], subject: "hi", tags: ["a", "b"] };
+    const copy = engine.declaredArguments("email.send", args)!.args as { to: unknown[]; tags: string[] };
+    expect(copy).toEqual({ to: [{ email: "ann@acme.com" }], subject: "hi", tags: ["a", "b"] });
+    expect(copy.tags).not.toBe(args.tags);
+    expect(copy.to).not.toBe(args.to);
+    expect(copy.to[0]).not.toBe(args.to[0]);
+    args.tags.push("c");
+    expect(copy.tags).toEqual(["a", "b"]);
   });
 });

@@ -224,7 +224,7 @@ export function noteLines(report: ReplayReport): string[] {
 
 /** `… and 12 more notes (…)`, when some were left out. */
 export function notesLeftOutText(report: ReplayReport): string | undefined {
-  return report.notesLeftOut > 0 ? `… and ${report.notesLeftOut} more notes (at most ${MAX_NOTES_PER_FILE} are listed per recording)` : undefined;
+  return report.notesLeftOut > 0 ? `… and ${report.notesLeftOut.toLocaleString("en-US")} more notes (at most ${MAX_NOTES_PER_FILE} are listed per recording)` : undefined;
 }
 
 /** `… and 12 more failed cases (at most 100 are listed per recording)`, when some were left out (`LeftOut`). */
