@@ -1,7 +1,6 @@
 import type * as A from "../ast/nodes.js";
 import { printExpr } from "../ast/printExpr.js";
 import type { CheckedProgram, CheckedRule } from "../check/program.js";
-import { markCompiled } from "../runtime/engine.js";
 import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
 import { analyzeSessionUse } from "./analyzeSessionUse.js";
 import { buildRuntimeSchema } from "./buildRuntimeSchema.js";
@@ -23,10 +22,7 @@ export function compileProgram(program: CheckedProgram): CompiledPolicy {
   const schema = buildRuntimeSchema(program.schema);
   const plan = indexRulesByTool(rules, [...program.schema.tools.keys()]);
   const code = emitJavaScript(rules, plan, schema, session);
-  const policy = { schema, rules, session, code };
-  // `new Engine` runs the code of what the compiler made (and copies of it), and of no hand-made policy.
-  markCompiled(policy);
-  return policy;
+  return { schema, rules, session, code };
 }
 
 function lowerRules(program: CheckedProgram): RuleInfo[] {
