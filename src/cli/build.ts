@@ -17,7 +17,7 @@ import { describeFsError, loadSources } from "../source/loadSources.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import { onStandardError, type Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
-import { addExclude, addMaxErrors, parseMaxErrors, type ExcludeOption } from "./options.js";
+import { addExclude, addMaxErrors, parseMaxErrors, reportExcluded, withExcludedDeclarationsHelp, type ExcludeOption } from "./options.js";
 import { readSigningKey } from "./signingKey.js";
 import { BUNDLE_CODES, type BundleCode } from "../bundle/errorCodes.js";
 
@@ -197,7 +197,9 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
     if (!options.json || !toStdout) reportDiagnostics(onStandardError(io), diagnostics, { json: false, max });
     if (options.json) reportDiagnostics(summaryIo, diagnostics, { json: true, max });
   };
-  const loaded = loadSources(paths, io.cwd, { folderCommand: (folder) => `policyc build ${folder} …`, relativeOutside: true, ...(options.exclude !== undefined ? { exclude: options.exclude } : {}) });
+  const loaded = loadSources(paths, io.cwd, { folderCommand: (folder) => `policyc build ${folder} …`, relativeOutside: true, exclude: options.exclude });
+  const excludeRefused = reportExcluded("build", loaded, io);
+  if (excludeRefused !== undefined) return excludeRefused;
   if (loaded.diagnostics.length > 0) {
     reportFailure(sortDiagnostics(loaded.diagnostics));
     return EXIT.usage;
@@ -222,7 +224,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   const compiled = compileSources(loaded.files);
   const { policy, program } = compiled;
   // With the files a folder search passed over (PC007): a build that leaves rules out says so.
-  const diagnostics = sortDiagnostics([...loaded.warnings, ...compiled.diagnostics]);
+  const diagnostics = sortDiagnostics([...loaded.warnings, ...withExcludedDeclarationsHelp(compiled.diagnostics, loaded.excluded)]);
   if (!policy || !program) {
     reportFailure(diagnostics);
     return EXIT.failure;

@@ -7,7 +7,7 @@ import { loadSources } from "../source/loadSources.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
-import { addExclude, addMaxErrors, parseMaxErrors, type ExcludeOption } from "./options.js";
+import { addExclude, addMaxErrors, parseMaxErrors, reportExcluded, withExcludedDeclarationsHelp, type ExcludeOption } from "./options.js";
 
 const UNREAD_DECLARATIONS_HELP = "some of the files given could not be read (see their errors): the declarations may be in them, so fix those first";
 
@@ -22,11 +22,13 @@ export interface CheckOptions extends ExcludeOption {
  * `--fail-on-warnings`), 1 errors, 2 unreadable input.
  */
 export function checkVerb(io: Io, paths: string[], options: CheckOptions): ExitCode {
-  const loaded = loadSources(paths, io.cwd, { folderCommand: (folder) => `policyc check ${folder}`, ...(options.exclude !== undefined ? { exclude: options.exclude } : {}) });
+  const loaded = loadSources(paths, io.cwd, { folderCommand: (folder) => `policyc check ${folder}`, exclude: options.exclude });
+  const excludeRefused = reportExcluded("check", loaded, io);
+  if (excludeRefused !== undefined) return excludeRefused;
   const analysis = loaded.diagnostics.length === 0 || loaded.files.length > 0 ? analyze(loaded.files) : undefined;
   // A file that could not be read may be the one with the declarations: PC216's usual advice
   // (pass it too) would send the user the wrong way when they did.
-  const analyzed = (analysis?.diagnostics ?? []).map((d) => (d.code === "PC216" && loaded.diagnostics.length > 0 ? { ...d, help: UNREAD_DECLARATIONS_HELP } : d));
+  const analyzed = withExcludedDeclarationsHelp(analysis?.diagnostics ?? [], loaded.excluded).map((d) => (d.code === "PC216" && loaded.diagnostics.length > 0 ? { ...d, help: UNREAD_DECLARATIONS_HELP } : d));
   const diagnostics = sortDiagnostics([...loaded.diagnostics, ...loaded.warnings, ...analyzed]);
   const rules = analysis?.program?.rules.length ?? 0;
   const suppressed = analysis?.suppressed.length ?? 0;

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { ExcludeGlobs } from "../source/exclude.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { bundlePathOf, loadPolicy } from "./loadEngine.js";
@@ -47,7 +48,14 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     io.err("policyc diff: --public-key checks a bundle's signature, and neither side is a bundle: give OLD or NEW as a built bundle (.json)\n");
     return EXIT.usage;
   }
-  const sides = [oldPath, newPath].map((path, side) => loadPolicy([path], io.cwd, { verb: "diff", ...(options.exclude !== undefined ? { exclude: options.exclude } : {}), ...(isBundle[side] && options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) }));
+  // --exclude leaves out files of the sides given as sources (a bundle's were chosen when it was
+  // built); compiled once for both, and a glob is used when it leaves out something on either.
+  const exclude = options.exclude === undefined || options.exclude.length === 0 ? undefined : new ExcludeGlobs(options.exclude, io.cwd);
+  if (exclude !== undefined && !isBundle.includes(false)) {
+    io.err("policyc diff: --exclude leaves out policy files, and neither side is sources: give OLD or NEW as policy paths, or rebuild the bundles with --exclude\n");
+    return EXIT.usage;
+  }
+  const sides = [oldPath, newPath].map((path, side) => loadPolicy([path], io.cwd, { verb: "diff", exclude: isBundle[side] ? undefined : exclude, ...(isBundle[side] && options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) }));
   // Both sides are loaded and every one that fails is reported: in CI, OLD is the main branch,
   // and stopping at it would hide a broken NEW (the pull request's own errors) behind it.
   const notLoaded: SideNotLoaded[] = sides.flatMap((side, index) => (side.ok ? [] : [{ side: index === 0 ? "old" : "new", path: index === 0 ? oldPath : newPath, failed: side }] as const));
@@ -56,6 +64,11 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     if (options.json) io.out(JSON.stringify(sidesNotLoadedJson(notLoaded), null, 2) + "\n");
     // Bad usage (a path that is no policy) before policy errors, as one side alone would say.
     return Math.max(...notLoaded.map((side) => side.failed.code)) as ExitCode;
+  }
+  const unmatched = exclude?.unmatched();
+  if (unmatched !== undefined) {
+    io.err(`policyc diff: ${unmatched}\n`);
+    return EXIT.usage;
   }
   const [before, after] = sides as [Extract<(typeof sides)[0], { ok: true }>, Extract<(typeof sides)[0], { ok: true }>];
   for (const side of [before, after]) reportLoadNote("diff", side, io);

@@ -75,7 +75,7 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   const { requests, lines, error, code, line } = parseRequestBytes(bytes, options.request === "-" ? undefined : options.request);
   if (error !== undefined) return unreadable(code, error, line === undefined ? `${options.request === "-" ? "standard input" : `\`${options.request}\``}: ${error}` : `${requestPlace}:${line}: ${error}`, line);
   // Given means given: an empty --public-key is refused by loadPolicy, never taken for "no key".
-  const loaded = loadPolicy(paths, cwd, { verb: "eval", recordings: "--request", ...(options.exclude !== undefined ? { exclude: options.exclude } : {}), ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
+  const loaded = loadPolicy(paths, cwd, { verb: "eval", recordings: "--request", exclude: options.exclude, ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
   if (!loaded.ok) {
     reportNotLoaded("eval", loaded, io, parseMaxErrors(options.maxErrors));
     if (options.json) io.out(JSON.stringify(notLoadedJson(loaded), null, 2) + "\n");

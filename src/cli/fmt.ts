@@ -9,7 +9,7 @@ import { onStandardError, type Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
 import { namedForWhatItIs } from "./wrongSlot.js";
 import { refuseRewriteOfStream } from "./standardInputFiles.js";
-import { addExclude, addMaxErrors, parseMaxErrors, type ExcludeOption } from "./options.js";
+import { addExclude, addMaxErrors, parseMaxErrors, reportExcluded, type ExcludeOption } from "./options.js";
 import { counted, diagnosticToJson } from "../diagnostics/render.js";
 import { printable } from "../diagnostics/printable.js";
 import { withoutByteOrderMark } from "../source/textEncoding.js";
@@ -46,7 +46,9 @@ export async function fmtVerb(io: Io, paths: string[], options: FmtOptions): Pro
   // what was read from a stream is printed (fmt -), never written over the file behind it.
   if (options.write && refuseRewriteOfStream(paths, io.cwd, io, { refusal: "policyc fmt: --write rewrites files in place", notAFile: (what) => `${what}, not a file it can rewrite: \`policyc fmt -\` prints standard input formatted`, readByStandardInput: (file) => `\`${printable(file)}\` is also what standard input reads (\`<\` redirects it), which it never rewrites: give the file as a path only`, otherStreamsToo: false }) !== undefined) return EXIT.usage;
   const input = fromStandardInput ? loadStandardInput(io.readStdin) : undefined;
-  const loaded = withStandardInput(input, loadSources(paths.filter((path) => path !== "-"), io.cwd, { ...FMT_FOLDER, ...(options.exclude !== undefined ? { exclude: options.exclude } : {}) }));
+  const loaded = withStandardInput(input, loadSources(paths.filter((path) => path !== "-"), io.cwd, { ...FMT_FOLDER, exclude: options.exclude }));
+  const excludeRefused = reportExcluded("fmt", loaded, io);
+  if (excludeRefused !== undefined) return excludeRefused;
   // Standard input formatted apart, so it is told from the files by what it is, not by its name
   // (a file may be named `standard input`); each file is formatted on its own either way.
   const fromInput = formatSources(input?.files ?? []);
@@ -122,7 +124,7 @@ function listPaths(io: Io, files: readonly { path: string }[]): string {
 /** The files of the other paths, and standard input's text (when read) before them. */
 function withStandardInput(input: LoadedSources | undefined, files: LoadedSources): LoadedSources {
   if (input === undefined) return files;
-  return { files: [...input.files, ...files.files], diagnostics: [...input.diagnostics, ...files.diagnostics], warnings: files.warnings };
+  return { files: [...input.files, ...files.files], diagnostics: [...input.diagnostics, ...files.diagnostics], warnings: files.warnings, excluded: files.excluded, ...(files.usage === undefined ? {} : { usage: files.usage }) };
 }
 
 export function registerFmt(program: Command, io: Io, finish: (code: ExitCode | Promise<ExitCode>) => void): void {

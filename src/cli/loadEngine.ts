@@ -15,7 +15,8 @@ import { hasExtension } from "../source/fileNames.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import { jsonMistake } from "../diagnostics/jsonMistake.js";
 import { looksLikeUtf16, utf16Refusal, withoutByteOrderMark } from "../source/textEncoding.js";
-import { emptyValueMessage, isBlank } from "./options.js";
+import { emptyValueMessage, excludedNamedNote, isBlank, withExcludedDeclarationsHelp } from "./options.js";
+import { ExcludeGlobs } from "../source/exclude.js";
 import { misplacedPolicyPath, wrongSlotOfText, type RecordingOption } from "./wrongSlot.js";
 
 /** A policy to decide with, from sources or a bundle, or why there is none (with the exit code to use). */
@@ -35,7 +36,7 @@ export interface InputError {
  * ends in .json). `recordings`: where the verb takes recordings, for a message about one given
  * as a policy path or as the bundle (default `--replay`).
  */
-export function loadPolicy(paths: readonly string[], cwd: string, options: { bundle?: string; publicKey?: string; recordings?: RecordingOption; verb?: string; exclude?: readonly string[] } = {}): LoadedPolicy {
+export function loadPolicy(paths: readonly string[], cwd: string, options: { bundle?: string; publicKey?: string; recordings?: RecordingOption; verb?: string; exclude?: readonly string[] | ExcludeGlobs | undefined } = {}): LoadedPolicy {
   const recordings = options.recordings ?? "--replay";
   // Either sources or a bundle: a path given beside --bundle would be silently ignored.
   if (options.bundle !== undefined && paths.length > 0) return usage(`give policy paths or --bundle, not both (got ${paths.map((p) => `\`${p}\``).join(", ")} and --bundle \`${options.bundle}\`)`);
@@ -48,18 +49,20 @@ export function loadPolicy(paths: readonly string[], cwd: string, options: { bun
   }
   const bundlePath = bundlePathOf(paths, options.bundle);
   // A bundle's files were chosen when it was built: an --exclude that left out nothing would mislead.
-  if (bundlePath !== undefined && (options.exclude?.length ?? 0) > 0) return usage("--exclude leaves out policy files, and a bundle has none: rebuild it with --exclude, or give the policy paths");
+  if (bundlePath !== undefined && options.exclude !== undefined && (options.exclude instanceof ExcludeGlobs || options.exclude.length > 0)) return usage("--exclude leaves out policy files, and a bundle has none: rebuild it with --exclude, or give the policy paths");
   if (bundlePath !== undefined) return loadBundleFile(bundlePath, options.publicKey, cwd, recordings);
   // Sources have no signature: accepting a key and checking nothing would be a false assurance.
   if (options.publicKey !== undefined) return usage("--public-key checks a bundle's signature, and policy sources have none: give the bundle with --bundle FILE");
   const misplaced = misplacedPolicyPath(paths, cwd, recordings);
   if (misplaced !== undefined) return usage(misplaced);
-  const loaded = loadSources(paths, cwd, { folderCommand: (folder) => `policyc ${options.verb ?? "check"} ${folder}${options.verb === undefined ? "" : " …"}`, ...(options.exclude !== undefined ? { exclude: options.exclude } : {}) });
+  const loaded = loadSources(paths, cwd, { folderCommand: (folder) => `policyc ${options.verb ?? "check"} ${folder}${options.verb === undefined ? "" : " …"}`, exclude: options.exclude });
   if (loaded.diagnostics.length > 0) return { ok: false, code: EXIT.usage, diagnostics: loaded.diagnostics };
+  if (loaded.usage !== undefined) return usage(loaded.usage);
   const { policy, diagnostics } = compileSources(loaded.files);
-  if (!policy || hasErrors(diagnostics)) return { ok: false, code: EXIT.failure, diagnostics: sortDiagnostics(diagnostics) };
+  if (!policy || hasErrors(diagnostics)) return { ok: false, code: EXIT.failure, diagnostics: sortDiagnostics(withExcludedDeclarationsHelp(diagnostics, loaded.excluded)) };
   // Warnings are `policyc check`'s to show: test, eval and diff report on decisions.
-  return { ok: true, policy };
+  const note = excludedNamedNote(loaded.excluded);
+  return { ok: true, policy, ...(note === undefined ? {} : { note }) };
 }
 
 /** The bundle that policy arguments name: `--bundle FILE`, or a single path ending in `.json`. */

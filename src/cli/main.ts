@@ -16,6 +16,7 @@ import { decideColor, paletteFor, type Io } from "./io.js";
 import { VERSION } from "../version.js";
 import { describeThrown } from "../runtime/helpers.js";
 import { emptyValueMessage, isBlank, maxErrorsMistake, refuseRepeatedValues } from "./options.js";
+import { excludeGlobMistake } from "../source/exclude.js";
 import { closestName } from "../diagnostics/suggest.js";
 import { policyAmongRecordings } from "./replayOptions.js";
 
@@ -58,6 +59,8 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
     if (blank) command.error(`policyc ${command.name()}: ${emptyValueMessage(blank.long ?? blank.flags)}`, { exitCode: EXIT.usage, code: "policyc.emptyValue" });
     const maxErrors = maxErrorsMistake(command.getOptionValue("maxErrors"));
     if (maxErrors !== undefined) command.error(`policyc ${command.name()}: ${maxErrors}`, { exitCode: EXIT.usage, code: "policyc.invalidValue" });
+    const exclude = ((command.getOptionValue("exclude") ?? []) as string[]).map(excludeGlobMistake).find((mistake) => mistake !== undefined);
+    if (exclude !== undefined) command.error(`policyc ${command.name()}: ${exclude}`, { exitCode: EXIT.usage, code: "policyc.invalidValue" });
   });
   return program;
 }

@@ -2,6 +2,10 @@ import type { Command } from "commander";
 import { DEFAULT_MAX_DIAGNOSTICS } from "./report.js";
 import { EXIT } from "./exitCodes.js";
 import { printable } from "../diagnostics/printable.js";
+import type { Diagnostic } from "../diagnostics/Diagnostic.js";
+import type { Excluded, LoadedSources } from "../source/loadSources.js";
+import type { Io } from "./io.js";
+import type { ExitCode } from "./exitCodes.js";
 
 /** Adds `--max-errors N`; `what` names what it limits, for a verb that shows more than diagnostics. */
 export function addMaxErrors(command: Command, what = "diagnostics"): Command {
@@ -20,9 +24,50 @@ export function parseMaxErrors(value: string | undefined): number {
   return value === undefined ? DEFAULT_MAX_DIAGNOSTICS : Number(value);
 }
 
-/** The verbs' `--exclude GLOB` values: policy files left out of the set (loadSources.ts, isExcluded). */
+/** The verbs' `--exclude GLOB` values: policy files left out of the set (source/exclude.ts says how they match). */
 export interface ExcludeOption {
   exclude?: string[];
+}
+
+/** Files named on the command line an --exclude glob left out, listed at most. */
+const MAX_NAMED_EXCLUDED = 10;
+
+/**
+ * The note naming the files given on the command line that --exclude left out, or undefined: a
+ * file named and silently not read would be believed checked or shipped.
+ */
+export function excludedNamedNote(excluded: readonly Excluded[]): string | undefined {
+  const named = excluded.filter((entry) => entry.named);
+  if (named.length === 0) return undefined;
+  if (named.length === 1) return `\`${printable(named[0]!.path)}\` is named but excluded (--exclude \`${printable(named[0]!.glob)}\`): it is not read`;
+  const listed = named.slice(0, MAX_NAMED_EXCLUDED).map((entry) => `\`${printable(entry.path)}\``);
+  const more = named.length > MAX_NAMED_EXCLUDED ? ` and ${named.length - MAX_NAMED_EXCLUDED} more` : "";
+  return `${listed.join(", ")}${more} are named but excluded (--exclude): they are not read`;
+}
+
+/**
+ * The verb's word on what --exclude did, on standard error: the usage error of a glob that left
+ * nothing out (its exit code returned), or the note of files named but excluded.
+ */
+export function reportExcluded(verb: string, loaded: LoadedSources, io: Io): ExitCode | undefined {
+  if (loaded.usage !== undefined) {
+    io.err(`policyc ${verb}: ${loaded.usage}\n`);
+    return EXIT.usage;
+  }
+  const note = excludedNamedNote(loaded.excluded);
+  if (note !== undefined) io.err(`policyc ${verb}: note: ${note}\n`);
+  return undefined;
+}
+
+/**
+ * PC216 (no tool declared) says to pass the files with the declarations: when --exclude left
+ * files out, those may be them, and passing them again would not help.
+ */
+export function withExcludedDeclarationsHelp(diagnostics: readonly Diagnostic[], excluded: readonly Excluded[]): Diagnostic[] {
+  if (excluded.length === 0) return [...diagnostics];
+  const listed = excluded.slice(0, 3).map((entry) => `\`${printable(entry.path)}\``).join(", ") + (excluded.length > 3 ? ` and ${excluded.length - 3} more` : "");
+  const help = `--exclude left out ${listed}: if the declarations are there, narrow the glob`;
+  return diagnostics.map((d) => (d.code === "PC216" ? { ...d, help } : d));
 }
 
 /**
@@ -30,7 +75,7 @@ export interface ExcludeOption {
  * a folder holds drafts and other teams' experiments beside the policies meant for the set.
  */
 export function addExclude(command: Command): Command {
-  return command.option("--exclude <glob>", "leave out the policy files this glob matches: by their path relative to the working folder, their name (a glob without /), or a folder on their path (** crosses folders); may be repeated", gatherValues);
+  return command.option("--exclude <glob>", "leave out the policy files and folders this glob matches, in any letter case: by their path relative to the working folder or to the path given, or their name (a glob without /); a folder matched is left out whole (** crosses folders); a glob that matches nothing is an error; may be repeated", gatherValues);
 }
 
 /** Whether an option's value (or one of the values it gathered) is empty or only spaces (what an unset shell variable gives). */

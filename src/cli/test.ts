@@ -65,7 +65,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     io.err(policyAmongRecordings("test", options.replay ?? [], { cwd: io.cwd, noPolicyPaths: true }) ?? "policyc test: give policy paths or --bundle FILE\n");
     return EXIT.usage;
   }
-  const loaded = loadPolicy(paths, io.cwd, { verb: "test", ...(options.exclude !== undefined ? { exclude: options.exclude } : {}), ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
+  const loaded = loadPolicy(paths, io.cwd, { verb: "test", exclude: options.exclude, ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
   const ciPath = ciPaths(io.cwd, io.env["GITHUB_WORKSPACE"]);
   const { files, missing } = expandRecordings(recordings, io.cwd);
   const readsStandardInput = files.some((file) => namesStandardInput(file, io.cwd));

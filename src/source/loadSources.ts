@@ -7,7 +7,7 @@ import { APPEND_AS_UTF8, appendedUtf16Start, looksLikeUtf16, SAVE_AS_UTF8 } from
 import { hasExtension, pathForLineStart } from "./fileNames.js";
 import { FolderNotWritableError, NotAFolderError } from "./replaceFile.js";
 import { describeThrown } from "../runtime/helpers.js";
-import { minimatch } from "minimatch";
+import { ExcludeGlobs } from "./exclude.js";
 
 /** Larger files are refused: a policy set this big is a generated mistake, and CI should say so fast. */
 export const MAX_FILE_BYTES = 4 * 1024 * 1024;
@@ -18,6 +18,21 @@ export interface LoadedSources {
   readonly diagnostics: Diagnostic[];
   /** Files a folder search did not read although their names say policy (PC007): warnings, never fatal. */
   readonly warnings: Diagnostic[];
+  /** What `--exclude` left out: policy files, and folders not searched (shown as reports name files). */
+  readonly excluded: readonly Excluded[];
+  /**
+   * A usage error (exit 2) when `exclude` was given as globs: one that left nothing out. Given
+   * as ExcludeGlobs, the caller checks them once every set of the run is loaded (diff's sides).
+   */
+  readonly usage?: string;
+}
+
+/** A file or folder an `--exclude` glob left out. */
+export interface Excluded {
+  readonly path: string;
+  readonly glob: string;
+  /** A file named on the command line, not found in a folder. */
+  readonly named: boolean;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -128,7 +143,7 @@ const VERSION_CONTROL_FOLDERS: ReadonlySet<string> = new Set([".git", ".hg", ".s
  * real folder. A folder that cannot be read is handed to `unreadable` and the walk goes on: the
  * caller must report it, since the files in it would otherwise be silently missing.
  */
-export function walkFolder(folder: string, visit: (path: string, kind: "file" | "broken") => void, unreadable: (path: string, error: unknown) => void, recursive = true, seen = new Set<string>()): void {
+export function walkFolder(folder: string, visit: (path: string, kind: "file" | "broken") => void, unreadable: (path: string, error: unknown) => void, recursive = true, seen = new Set<string>(), skip: (folder: string) => boolean = () => false): void {
   let entries: Dirent[];
   try {
     const real = realpathSync(folder);
@@ -144,7 +159,8 @@ export function walkFolder(folder: string, visit: (path: string, kind: "file" | 
     const kind = entryKind(folder, entry);
     if (kind === "broken" && isEditorLock(entry.name)) continue;
     if (kind === "folder") {
-      if (recursive && !VERSION_CONTROL_FOLDERS.has(entry.name)) walkFolder(path, visit, unreadable, recursive, seen);
+      // An excluded folder is not entered: what is in it, unreadable folders included, is not the set's.
+      if (recursive && !VERSION_CONTROL_FOLDERS.has(entry.name) && !skip(path)) walkFolder(path, visit, unreadable, recursive, seen, skip);
     } else if (kind === "file" || kind === "broken") visit(path, kind);
   }
 }
@@ -185,23 +201,12 @@ export interface LoadOptions {
    * stays as given.
    */
   readonly relativeOutside?: boolean;
-  /** `--exclude` globs: files they match (isExcluded) are left out of the set, and not named in PC007. */
-  readonly exclude?: readonly string[];
-}
-
-/**
- * Whether a file, named as reports show it (`shown`), is one an `--exclude` glob leaves out: the
- * glob matches its path, its name (a glob without `/`, as minimatch's matchBase reads it), or a
- * folder on its path, so `--exclude experimental` leaves out everything under such a folder,
- * as a `.gitignore` line would.
- */
-export function isExcluded(shown: string, globs: readonly string[] = []): boolean {
-  if (globs.length === 0) return false;
-  const parts = shown.split(/[\\/]/);
-  return parts.some((_, index) => {
-    const prefix = parts.slice(0, index + 1).join("/");
-    return prefix !== "" && prefix !== "." && prefix !== ".." && globs.some((glob) => minimatch(prefix, glob, { dot: true, matchBase: true }));
-  });
+  /**
+   * `--exclude` globs (ExcludeGlobs says how they match): the files and folders they match are
+   * left out of the set, and not named in PC007. Globs that match nothing are the result's `usage`;
+   * an ExcludeGlobs shared by several loads is checked by the caller.
+   */
+  readonly exclude?: readonly string[] | ExcludeGlobs | undefined;
 }
 
 const checkFolder = (folder: string): string => `policyc check ${folder}`;
@@ -222,12 +227,12 @@ function globFolder(glob: string): string {
  * Relative paths are taken from `cwd` (the CLI's working folder, which tests set), not from the
  * process's; the files come back spelled from the paths as the user gave them.
  */
-export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd(), options: LoadOptions = {}): { files: string[]; diagnostics: Diagnostic[]; warnings: Diagnostic[] } {
+export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd(), options: LoadOptions = {}): { files: string[]; diagnostics: Diagnostic[]; warnings: Diagnostic[]; excluded: Excluded[] } {
   const files: string[] = [];
   const diagnostics: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
-  /** Files named on the command line that an --exclude glob leaves out. */
-  const excludedFiles: string[] = [];
+  const excluded: Excluded[] = [];
+  const globs = excludeGlobsOf(options.exclude, cwd);
   // A file passed over is named once, however many of the paths reach it (`rules/ rules/team/`).
   const passedOver = new Set<string>();
   for (const path of paths) {
@@ -249,45 +254,84 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd(),
       diagnostics.push(pathDiagnostic("PC001", `cannot read \`${shownPath}\`: ${describeFsError(error)}`, shownPath, glob));
       continue;
     }
-    if (isDirectory) {
-      const found: string[] = [];
-      let excluded = 0;
-      let unreadable = 0;
-      // A broken link named *.policy is kept: reading it reports it (PC001) rather than dropping it.
-      walkFolder(
-        absolute,
-        (file) => {
-          if (isExcluded(join(shownPath, relative(absolute, file)), options.exclude)) {
-            if (isPolicyFileName(file)) excluded++;
-          } else if (isPolicyFileName(file)) found.push(file);
-          else if (POLICY_SAVED_UNDER_ANOTHER_NAME.test(basename(file)) && !passedOver.has(file)) {
-            passedOver.add(file);
-            warnings.push(notReadWarning(join(shownPath, relative(absolute, file)), file));
-          }
-        },
-        (folder, error) => {
-          unreadable++;
-          const shown = join(shownPath, relative(absolute, folder));
-          diagnostics.push(pathDiagnostic("PC001", `cannot read \`${shown}\`: ${describeFsError(error)}`, shown));
-        },
-      );
-      if (found.length === 0 && unreadable === 0) {
-        const none = excluded > 0 ? `every \`.policy\` file under \`${shownPath}\` is excluded (--exclude)` : `no \`.policy\` files under \`${shownPath}\``;
-        diagnostics.push(pathDiagnostic("PC004", none, shownPath, excluded > 0 ? "give fewer or narrower --exclude globs, or leave the folder out" : "policy files end in `.policy`"));
-      }
-      files.push(...found.map((f) => join(path, relative(absolute, f))));
-    } else if (!isExcluded(shownPath, options.exclude)) files.push(path);
-    else excludedFiles.push(shownPath);
+    // Matched by where the file is, not by how reports spell it (build names a path outside the
+    // working folder `../x`, the other verbs as given): the same flags choose the same files in every verb.
+    const fromCwd = relative(cwd, absolute);
+    const givenExcluded = globs?.matchPathGiven(fromCwd);
+    if (!isDirectory) {
+      if (givenExcluded === undefined) files.push(path);
+      else excluded.push({ path: shownPath, glob: givenExcluded, named: true });
+      continue;
+    }
+    if (givenExcluded !== undefined) {
+      excluded.push({ path: shownPath, glob: givenExcluded, named: true });
+      diagnostics.push(excludedFolder(shownPath));
+      continue;
+    }
+    const found: string[] = [];
+    let excludedHere = 0;
+    let unreadable = 0;
+    const shownAt = (entry: string): string => join(shownPath, relative(absolute, entry));
+    /** The glob that leaves out the file or folder at `entry` (counted and listed), or undefined. */
+    const exclusion = (entry: string): string | undefined => {
+      const glob = globs?.match(relative(cwd, entry), relative(absolute, entry));
+      if (glob !== undefined) excluded.push({ path: shownAt(entry), glob, named: false });
+      return glob;
+    };
+    // A broken link named *.policy is kept: reading it reports it (PC001) rather than dropping it.
+    walkFolder(
+      absolute,
+      (file) => {
+        // The name first: most files are neither policy files nor named like one, and no glob is tried on them.
+        const policy = isPolicyFileName(file);
+        if (!policy && !POLICY_SAVED_UNDER_ANOTHER_NAME.test(basename(file))) return;
+        if (exclusion(file) !== undefined) {
+          if (policy) excludedHere++;
+        } else if (policy) found.push(file);
+        else if (!passedOver.has(file)) {
+          passedOver.add(file);
+          warnings.push(notReadWarning(shownAt(file), file));
+        }
+      },
+      (folder, error) => {
+        unreadable++;
+        const shown = shownAt(folder);
+        diagnostics.push(pathDiagnostic("PC001", `cannot read \`${shown}\`: ${describeFsError(error)}`, shown));
+      },
+      true,
+      new Set<string>(),
+      (folder) => {
+        if (exclusion(folder) === undefined) return false;
+        excludedHere++;
+        return true;
+      },
+    );
+    if (found.length === 0 && unreadable === 0) {
+      diagnostics.push(excludedHere > 0 ? excludedFolder(shownPath) : pathDiagnostic("PC004", `no \`.policy\` files under \`${shownPath}\``, shownPath, "policy files end in `.policy`"));
+    }
+    files.push(...found.map((f) => join(path, relative(absolute, f))));
   }
   // Files named only to be excluded would leave an empty set, which checks and builds "ok".
-  if (files.length === 0 && diagnostics.length === 0 && excludedFiles.length > 0) {
-    diagnostics.push(pathDiagnostic("PC004", `every policy file given is excluded (--exclude): \`${excludedFiles.join("`, `")}\``, excludedFiles[0]!, "give fewer or narrower --exclude globs"));
+  const named = excluded.filter((entry) => entry.named).map((entry) => entry.path);
+  if (files.length === 0 && diagnostics.length === 0 && named.length > 0) {
+    diagnostics.push(pathDiagnostic("PC004", `every policy file given is excluded (--exclude): \`${named.join("`, `")}\``, named[0]!, "give fewer or narrower --exclude globs"));
   }
   // In one order whatever the order of the arguments (the same set gives the same bundle bytes),
   // and one file named twice (through a link, or two spellings) read once, by its first name
   // in that order.
   const sorted = files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return { files: uniqueFiles(sorted, cwd), diagnostics, warnings };
+  return { files: uniqueFiles(sorted, cwd), diagnostics, warnings, excluded };
+}
+
+/** PC004 for a folder given whose policy files (or itself) an --exclude glob leaves out. */
+function excludedFolder(shownPath: string): Diagnostic {
+  return pathDiagnostic("PC004", `every \`.policy\` file under \`${shownPath}\` is excluded (--exclude)`, shownPath, "give fewer or narrower --exclude globs, or leave the folder out");
+}
+
+/** The run's compiled globs: those given, or compiled once here from their text. */
+function excludeGlobsOf(exclude: LoadOptions["exclude"], cwd: string): ExcludeGlobs | undefined {
+  if (exclude === undefined || exclude instanceof ExcludeGlobs) return exclude;
+  return exclude.length === 0 ? undefined : new ExcludeGlobs(exclude, cwd);
 }
 
 /** The files, each real file once (the first name of it kept). */
@@ -308,7 +352,11 @@ export function uniqueFiles(files: readonly string[], cwd: string): string[] {
 
 /** Reads every policy file under the given paths. Never throws. */
 export function loadSources(paths: readonly string[], cwd = process.cwd(), options: LoadOptions = {}): LoadedSources {
-  const { files: found, diagnostics, warnings } = expandPolicyPaths(paths, cwd, options);
+  // Compiled here when given as text, so the globs that matched nothing are known once the paths are expanded.
+  const globs = excludeGlobsOf(options.exclude, cwd);
+  const { files: found, diagnostics, warnings, excluded } = expandPolicyPaths(paths, cwd, { ...options, exclude: globs });
+  // A problem with the paths is said first: the files a glob was meant for may be in a folder that could not be read.
+  const usage = globs === undefined || globs === options.exclude || diagnostics.length > 0 ? undefined : globs.unmatched();
   const files: SourceFile[] = [];
   for (const path of found) {
     const absolute = resolve(cwd, path);
@@ -325,7 +373,7 @@ export function loadSources(paths: readonly string[], cwd = process.cwd(), optio
     if (source instanceof SourceFile) files.push(source);
     else diagnostics.push(source);
   }
-  return { files, diagnostics, warnings };
+  return { files, diagnostics, warnings, excluded, ...(usage === undefined ? {} : { usage }) };
 }
 
 /**
@@ -334,7 +382,7 @@ export function loadSources(paths: readonly string[], cwd = process.cwd(), optio
  */
 export function loadStandardInput(read: () => Uint8Array): LoadedSources {
   const source = readSource(STANDARD_INPUT_NAME, read);
-  return source instanceof SourceFile ? { files: [source], diagnostics: [], warnings: [] } : { files: [], diagnostics: [source], warnings: [] };
+  return source instanceof SourceFile ? { files: [source], diagnostics: [], warnings: [], excluded: [] } : { files: [], diagnostics: [source], warnings: [], excluded: [] };
 }
 
 /**
