@@ -71,7 +71,7 @@ export function checkProgram(files: readonly A.PolicyFile[]): { program: Checked
             }
             checkConstantConditions(rule, diagnostics);
             checkTargetContradictions(checked, schema, expressions.resolutions, diagnostics);
-            checkBroadAllows(checked, schema, diagnostics);
+            checkBroadAllows(checked, schema, expressions.resolutions, diagnostics);
           });
         if (checkedWhole) walkable.push(checked);
         rules.push(checked);

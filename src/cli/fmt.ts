@@ -55,7 +55,7 @@ export async function fmtVerb(io: Io, paths: string[], options: FmtOptions): Pro
   const fromFiles = formatSources(loaded.files.slice(input?.files.length ?? 0));
   const formatted = [...fromInput.formatted, ...fromFiles.formatted];
   const diagnostics = [...fromInput.diagnostics, ...fromFiles.diagnostics];
-  const problems = namedForWhatItIs(sortDiagnostics([...loaded.diagnostics, ...loaded.warnings, ...diagnostics]));
+  const problems = namedForWhatItIs(sortDiagnostics([...loaded.diagnostics, ...loaded.warnings, ...diagnostics]), io.cwd);
   const changed = formatted.filter((f) => f.changed);
   // Written before anything is reported, so the report (JSON included) says what happened.
   const unwritten = new Set<string>();

@@ -13,7 +13,7 @@ export const DEFAULT_MAX_DIAGNOSTICS = 50;
  * document's `ok` is false on errors, and on warnings too when they fail the run (`warningsFail`).
  */
 export function reportDiagnostics(io: Io, found: readonly Diagnostic[], options: { json: boolean; max?: number; extra?: Record<string, unknown>; warningsFail?: boolean }): void {
-  const diagnostics = namedForWhatItIs(found);
+  const diagnostics = namedForWhatItIs(found, io.cwd);
   const max = options.max ?? DEFAULT_MAX_DIAGNOSTICS;
   const shown = shownUnderCap(diagnostics, max);
   if (options.json) {

@@ -60,7 +60,7 @@ export function misplacedPolicyPath(paths: readonly string[], cwd: string, recor
  * before --replay) fails at its first `{`: that error's help says what the file is and where it
  * goes; so does the first error of a file not named `.policy` that is no policy text (a README). For every verb that prints diagnostics (report.ts), not the parser's: it names verbs and flags.
  */
-export function namedForWhatItIs(diagnostics: readonly Diagnostic[]): readonly Diagnostic[] {
+export function namedForWhatItIs(diagnostics: readonly Diagnostic[], cwd: string): readonly Diagnostic[] {
   return diagnostics.map((d) => {
     const file = d.span?.file;
     // A lexical or syntax error (`#` of a Markdown heading is PC100) at the file's first character.
@@ -71,11 +71,24 @@ export function namedForWhatItIs(diagnostics: readonly Diagnostic[]): readonly D
     if (kind === "recording") return { ...d, help: `\`${printable(file.path)}\` is a recording (JSON Lines), not policy text: \`policyc test\` and \`policyc diff\` read recordings with --replay, after the policy paths` };
     // A folder search reads only `.policy` files, so a file of another name that fails at its
     // start was named on the command line: most often by a shell's glob (`rules/*`) that took
-    // in the README beside the policies.
-    if (kind === "unknown" && !isPolicyFileName(file.path) && file.path !== STANDARD_INPUT_NAME) {
+    // in the README beside the policies. A help the error has (`did you mean \`tool\`?` for
+    // `toll` in a file meant as policy text) stays first: it may be the one that fixes it. A pipe
+    // (`<(…)`, shown as `/dev/fd/63`) or a file under /dev or /proc has no folder to name.
+    if (kind === "unknown" && !isPolicyFileName(file.path) && file.path !== STANDARD_INPUT_NAME && isRegularFileOutsideSystem(resolve(cwd, file.path))) {
       const folder = printable(dirname(file.path));
-      return { ...d, help: `\`${printable(file.path)}\` is not a \`.policy\` file, but a file named on the command line is read as policy text whatever its name (a shell's \`${folder === "." ? "*" : `${folder}/*`}\` names every file): name the folder, \`${folder}\`, to read only its \`.policy\` files` };
+      const named = `\`${printable(file.path)}\` is not a \`.policy\` file, but a file named on the command line is read as policy text whatever its name (a shell's \`${folder === "." ? "*" : `${folder}/*`}\` names every file): name the folder, \`${folder}\`, to read only its \`.policy\` files`;
+      return { ...d, help: d.help === undefined ? named : `${d.help} — and ${named}` };
     }
     return d;
   });
+}
+
+/** A regular file (not a pipe, a device or a folder) not under /dev or /proc. */
+function isRegularFileOutsideSystem(absolute: string): boolean {
+  if (/^\/(dev|proc)\//.test(absolute)) return false;
+  try {
+    return statSync(absolute).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -1035,6 +1035,50 @@ describe("PC521 an unconditional `allow` of every tool or of a whole namespace (
   });
 });
 
+describe("PC521 a condition that reads only the tool, and a rule's targets taken together (pc521 review)", () => {
+  const decls = "tool payments.refund { risk high }\ntool payments.charge { risk high }\ntool kb.search {}\ntool kb.index.build {}\n";
+  const found = (...rule: string[]) =>
+    checkAlone(`${decls}policy p {\n  ${rule.join("\n  ")}\n}\n`)
+      .filter((d) => d.code === "PC521")
+      .map((d) => [d.line, d.column, d.message]);
+  it("warns of an allow whose `when` or `unless` reads only the tool, and says so", () => {
+    expect(found("allow * unless tool == payments.refund")).toEqual([[6, 9, "`allow *` allows every tool but the 1 its condition leaves out, and its condition reads only the tool: every tool declared later is allowed too"]]);
+    expect(found("allow * when tool != payments.refund")).toEqual([[6, 9, "`allow *` allows every tool but the 1 its condition leaves out, and its condition reads only the tool: every tool declared later is allowed too"]]);
+    expect(found('allow kb.* when tool like "kb.*"')).toEqual([[6, 9, "`allow kb.*` allows every tool of `kb` (2 declared), and its condition reads only the tool: every tool declared later under it is allowed too"]]);
+    expect(found("allow * when tool.risk <= critical")).toEqual([[6, 9, "`allow *` allows every tool, and its condition reads only the tool: every tool declared later is allowed too"]]);
+    expect(found("allow kb.* when tool == tool")).toEqual([[6, 9, "`allow kb.*` allows every tool of `kb` (2 declared), and its condition reads only the tool: every tool declared later under it is allowed too"]]);
+  });
+
+  it("is silent when the tool-only condition picks named tools or a risk class, or when the condition reads more than the tool", () => {
+    expect(found("allow * when tool == kb.search")).toEqual([]);
+    expect(found("allow * when tool in [kb.search, payments.charge]")).toEqual([]);
+    expect(found("allow * when tool.risk <= low")).toEqual([]);
+    expect(found("allow * unless tool == payments.refund or session.calls > 3")).toEqual([]);
+    expect(found("allow * when tool != payments.refund and session.calls < 10")).toEqual([]);
+    expect(found("allow payments.* when false")).toEqual([]);
+  });
+
+  it("takes a pattern ending in `.*` as namespace-wide, and targets that together cover every declared tool", () => {
+    expect(found("allow kb.*.*")).toEqual([[6, 9, "`allow kb.*.*` allows every tool of `kb.*` (1 declared), with no condition: every tool declared later under it is allowed too"]]);
+    expect(checkAlone("tool a.b.read {}\ntool a.c.write {}\npolicy p {\n  allow a.*.read, a.*.write\n}\n").map((d) => [d.code, d.column, d.message])).toEqual([
+      ["PC521", 9, "`allow a.*.read, a.*.write` allows every declared tool, with no condition"],
+    ]);
+    expect(checkAlone("tool a.b.read {}\ntool a.c.write {}\npolicy p {\n  allow a.c.write, a.*.read\n}\n").map((d) => [d.code, d.column, d.message])).toEqual([
+      ["PC521", 20, "`allow a.c.write, a.*.read` allows every declared tool, with no condition"],
+    ]);
+    // Naming every tool is deciding on each: the help asks for just that.
+    expect(found("allow payments.refund, payments.charge, kb.search, kb.index.build")).toEqual([]);
+  });
+
+  it("gives one warning per rule, at its first broad pattern, for the union of its targets", () => {
+    expect(found("allow *, kb.*")).toEqual([[6, 9, "`allow *, kb.*` allows every tool, with no condition: every tool declared later is allowed too"]]);
+    expect(found("allow kb.*, *")).toEqual([[6, 9, "`allow kb.*, *` allows every tool, with no condition: every tool declared later is allowed too"]]);
+    expect(found("allow kb.search, payments.*, kb.*")).toEqual([
+      [6, 20, "`allow payments.*, kb.*` allows every tool of `payments` and `kb` (4 declared), with no condition: every tool declared later under them is allowed too"],
+    ]);
+  });
+});
+
 describe("PC522 control id given twice on a rule (audit s22 f4)", () => {
   const controls = (text: string) => checkAlone(`tool kb.search {}\ntool mail.send {}\npolicy p {\n${text}\n}\n`);
   it("warns at the second mention, in one list or across repeated `@controls`, and @suppress hides it", () => {

@@ -1,9 +1,10 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DECLS, policyOf } from "../fixtures.js";
-import { cli, type CliResult } from "../helpers.js";
+import { BIN, binEnvironment, cli, type CliResult } from "../helpers.js";
 import type { DiagnosticJson } from "../../src/diagnostics/render.js";
 
 /** Every case writes into one temporary folder; paths in output are relative to it. */
@@ -583,8 +584,23 @@ describe("policyc check: bad input gives a diagnostic, never a crash", () => {
     const helps = result.stdout.split("\n").filter((line) => line.includes("is not a `.policy` file"));
     expect(helps).toEqual([
       "  = help: `globbed/NOTES` is not a `.policy` file, but a file named on the command line is read as policy text whatever its name (a shell's `globbed/*` names every file): name the folder, `globbed`, to read only its `.policy` files",
-      "  = help: `globbed/README.md` is not a `.policy` file, but a file named on the command line is read as policy text whatever its name (a shell's `globbed/*` names every file): name the folder, `globbed`, to read only its `.policy` files",
+      "  = help: comments start with `//` — and `globbed/README.md` is not a `.policy` file, but a file named on the command line is read as policy text whatever its name (a shell's `globbed/*` names every file): name the folder, `globbed`, to read only its `.policy` files",
     ]);
+  });
+
+  it("the help for a file not named `.policy` comes after a help the error had, and is not given for a pipe or a file under /dev (pc521 review #4)", async () => {
+    mkdirSync(join(dir, "typo"), { recursive: true });
+    write("typo/RULES", "toll kb.search {}\n");
+    const typo = await check("typo/RULES");
+    expect(typo.code).toBe(1);
+    expect(typo.stdout).toContain(
+      "  = help: did you mean `tool`? — and `typo/RULES` is not a `.policy` file, but a file named on the command line is read as policy text whatever its name (a shell's `typo/*` names every file): name the folder, `typo`, to read only its `.policy` files\n",
+    );
+    // Process substitution names a pipe under /dev/fd: no folder holds the text.
+    const piped = spawnSync("bash", ["-c", `"$0" "$1" check <(printf 'these rules are owned by security\\n')`, process.execPath, BIN], { cwd: dir, encoding: "utf8", timeout: 20_000, env: binEnvironment() });
+    expect(piped.status).toBe(1);
+    expect(piped.stdout).toMatch(/^\/dev\/fd\/\d+:1:1: error\[PC103\]/);
+    expect(piped.stdout).not.toContain("name the folder");
   });
 
   it("an unconditional `allow payments.*` warns (PC521): exit 0, 1 under --fail-on-warnings, 0 again with @suppress(\"PC521\") (monorepo review f3 #1)", async () => {

@@ -71,6 +71,21 @@ export function calledToolVerdict(rule: A.Rule, tool: ToolInfo, resolutions: Rea
   return chosen ? "chosen" : undefined;
 }
 
+/**
+ * The value of a whole condition for a call of `tool` when the tool alone decides every part of
+ * it (its name, its risk, literals), undefined when any part reads something else (the agent,
+ * the arguments, the session...), even a part an `or` would not need: PC521 takes such a
+ * condition as saying nothing about who calls. `tool` may be one not declared (yet).
+ */
+export function toolOnlyValue(expr: A.Expr, tool: CalledTool, resolutions: ReadonlyMap<A.Expr, Resolution>): boolean | undefined {
+  const term = new CalledToolTerm(tool, resolutions, new Set());
+  const value = term.value(expr);
+  return term.undecided ? undefined : value;
+}
+
+/** What of a called tool a condition can read. */
+type CalledTool = Pick<ToolInfo, "name" | "risk">;
+
 /** A value computed from the called tool alone: a tool name (or a string), or a risk's rank. */
 type ToolValue = { readonly kind: "name"; readonly value: string } | { readonly kind: "risk"; readonly value: number };
 
@@ -82,9 +97,11 @@ type ToolValue = { readonly kind: "name"; readonly value: string } | { readonly 
 class CalledToolTerm {
   /** Whether the test being read is negated (under an odd number of `not`s, or a `!=`). */
   private negated = false;
+  /** Whether some part read so far was not decided by the tool alone (an `or` may still have settled). */
+  undecided = false;
 
   constructor(
-    private readonly tool: ToolInfo,
+    private readonly tool: CalledTool,
     private readonly resolutions: ReadonlyMap<A.Expr, Resolution>,
     private readonly reads: Set<"name" | "risk">,
     /** What of the tool was read by a test that picks tools in (a name by `==`, `in` or `like`; any risk test), not out. */
@@ -92,6 +109,12 @@ class CalledToolTerm {
   ) {}
 
   value(expr: A.Expr): boolean | undefined {
+    const value = this.valueOf(expr);
+    if (value === undefined) this.undecided = true;
+    return value;
+  }
+
+  private valueOf(expr: A.Expr): boolean | undefined {
     switch (expr.kind) {
       case "BoolLiteral":
         return expr.value;
