@@ -684,11 +684,18 @@ describe("policyc test: coverage", () => {
       expect(session.coverage).toMatchObject({ uncovered: ["mail-stays-inside", "fetch-needs-approval"], percent: 50 });
     });
 
-    it("a run on several threads counts the same", async () => {
-      const recording = unasserted();
-      const one = JSON.parse((await test(DEMO_POLICY, "--replay", recording, "--coverage", "--json", "--jobs", "1")).stdout) as { coverage: unknown };
-      const many = JSON.parse((await test(DEMO_POLICY, "--replay", recording, "--coverage", "--json", "--jobs", "2")).stdout) as { coverage: unknown };
-      expect(many.coverage).toEqual(one.coverage);
+    it("a run on several threads counts the same", () => {
+      // The real binary: only the built worker script replays on other threads (in-process runs stay on one).
+      // 50 sessions, so every thread's share holds lines of both kinds and its counts must be merged.
+      const full = lines(readFileSync(join(ROOT, FULL), "utf8"));
+      const sessions = Array.from({ length: 50 }, (_, i) => [full[0]!.replace('"session":"a"', `"session":"s${i}"`), full[2]!.replace('"session":"b"', `"session":"s${i}"`).replace(/,"decision".*\}$/, "}")]);
+      const recording = write("threads.jsonl", sessions.flat().join("\n") + "\n");
+      const one = bin(["test", DEMO_POLICY, "--replay", recording, "--coverage", "--json", "--jobs", "1"]);
+      const many = bin(["test", DEMO_POLICY, "--replay", recording, "--coverage", "--json", "--jobs", "4"]);
+      expect(one.code, one.stderr).toBe(0);
+      const coverage = (result: CliResult): unknown => (JSON.parse(result.stdout) as { coverage: unknown }).coverage;
+      expect(coverage(one)).toMatchObject({ rules: [{ id: "kb-for-support", lines: 50 }, { id: "mail-for-support", lines: 0 }, { id: "mail-stays-inside", lines: 0, unassertedLines: 50 }, { id: "fetch-needs-approval" }] });
+      expect(coverage(many)).toEqual(coverage(one));
     });
   });
 
