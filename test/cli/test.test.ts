@@ -314,7 +314,8 @@ describe("policyc test: `file=` paths for CI, relative to GITHUB_WORKSPACE", () 
     for (const [cwd, policy, recordings] of [["policies", ".", "recordings"], ["tools", "../policies/p.policy", "../policies/recordings"], [".", "policies", "policies/recordings/a.jsonl"]] as const) {
       const result = await cli(["test", policy, "--replay", recordings, "--reporter", "github", "--coverage"], { cwd: join(workspace, cwd), env: env() });
       expect(result.code, cwd).toBe(1);
-      expect(files(result.stdout), cwd).toEqual(["policies/recordings/a.jsonl", "policies/p.policy"]);
+      // The failure, and a coverage warning at each rule: the one that decided the failed case is covered by no passing one.
+      expect(files(result.stdout), cwd).toEqual(["policies/recordings/a.jsonl", "policies/p.policy", "policies/p.policy"]);
       expect(result.stdout, cwd).toMatch(/^::warning file=policies\/p\.policy,line=7,title=policyc test%3A coverage::rule unused decided no recorded line$/m);
     }
     const broken = await cli(["test", "../broken", "--replay", "recordings", "--reporter", "github"], { cwd: join(workspace, "policies"), env: env() });
@@ -550,7 +551,8 @@ describe("policyc test: coverage", () => {
   it("coverage below --min-coverage is reported also when cases failed, in every reporter and on stderr (audit s16 F4)", async () => {
     const failingPartial = write("failing-partial.jsonl", lines(readFileSync(join(ROOT, FULL), "utf8")).slice(0, 2).map((l, i) => (i === 0 ? l.replace('"allow"', '"deny"') : l)).join("\n") + "\n");
     const run = (reporter: string): Promise<CliResult> => test(DEMO_POLICY, "--replay", failingPartial, "--min-coverage", "100", "--reporter", reporter);
-    const message = "rule coverage 50% is below --min-coverage 100%";
+    // 1 of 4: the failed case covers nothing.
+    const message = "rule coverage 25% is below --min-coverage 100%";
     const pretty = await run("pretty");
     expect(pretty.code).toBe(1);
     expect(pretty.stderr).toContain(`policyc test: ${message}`);
@@ -696,6 +698,33 @@ describe("policyc test: coverage", () => {
       const coverage = (result: CliResult): unknown => (JSON.parse(result.stdout) as { coverage: unknown }).coverage;
       expect(coverage(one)).toMatchObject({ rules: [{ id: "kb-for-support", lines: 50 }, { id: "mail-for-support", lines: 0 }, { id: "mail-stays-inside", lines: 0, unassertedLines: 50 }, { id: "fetch-needs-approval" }] });
       expect(coverage(many)).toEqual(coverage(one));
+    });
+
+    it("a rule is covered only by a case that passed: a failed line's deciding rule is asserted by no one", async () => {
+      // Line 2 expects mail-stays-inside to deny; mail-for-support allows it.
+      const full = lines(readFileSync(join(ROOT, FULL), "utf8"));
+      const recording = write("failed-coverage.jsonl", [full[0]!, full[1]!.replace('"decision":"allow","rules":["mail-for-support"]', '"decision":"deny","rules":["mail-stays-inside"]')].join("\n") + "\n");
+      const json = await test(DEMO_POLICY, "--replay", recording, "--coverage", "--json");
+      expect(json.code).toBe(1);
+      const report = JSON.parse(json.stdout) as { coverage: { rules: { id: string; lines: number; unassertedLines: number }[]; uncovered: string[]; percent: number } };
+      expect(report.coverage.rules.slice(0, 3)).toMatchObject([{ id: "kb-for-support", lines: 1 }, { id: "mail-for-support", lines: 0, unassertedLines: 0 }, { id: "mail-stays-inside", lines: 0, unassertedLines: 0 }]);
+      expect(report.coverage.percent).toBe(25);
+      expect((await test(DEMO_POLICY, "--replay", recording, "--min-coverage", "50")).stderr).toContain("rule coverage 25% is below --min-coverage 50%");
+    });
+
+    it("--update: a line rewritten this run, failed or expecting nothing, is not yet asserted", async () => {
+      const full = lines(readFileSync(join(ROOT, FULL), "utf8"));
+      const failed = full[1]!.replace('"decision":"allow","rules":["mail-for-support"]', '"decision":"deny","rules":["mail-stays-inside"]');
+      const unexpected = full[3]!.replace(/,"decision".*\}$/, "}");
+      const recording = write("update-coverage.jsonl", [full[0]!, failed, unexpected].join("\n") + "\n");
+      const run = await test(DEMO_POLICY, "--replay", recording, "--coverage", "--json", "--update");
+      expect(run.code, run.stderr).toBe(0);
+      const report = JSON.parse(run.stdout) as { coverage: { rules: { id: string; lines: number; unassertedLines: number }[]; unassertedOnly: string[] } };
+      expect(report.coverage.rules).toMatchObject([{ id: "kb-for-support", lines: 1, unassertedLines: 0 }, { id: "mail-for-support", lines: 0, unassertedLines: 1 }, { id: "mail-stays-inside", lines: 0, unassertedLines: 0 }, { id: "fetch-needs-approval", lines: 0, unassertedLines: 1 }]);
+      expect(report.coverage.unassertedOnly).toEqual(["mail-for-support", "fetch-needs-approval"]);
+      // Run again, the rewritten lines pass and cover their rules.
+      const again = JSON.parse((await test(DEMO_POLICY, "--replay", recording, "--coverage", "--json")).stdout) as { coverage: { rules: { lines: number }[] } };
+      expect(again.coverage.rules.map((r) => r.lines)).toEqual([1, 1, 0, 1]);
     });
   });
 
@@ -1717,10 +1746,12 @@ describe("policyc test: expected grants and revocation (`grants`, `revoked`)", (
     const file = write("grants/stripped.jsonl", stripped.join("\n") + "\n");
     const result = await test(POLICY, "--replay", file);
     expect([result.code, lastLine(result.stdout)]).toEqual([0, "6 passed, 0 failed"]);
-    // Coverage counts the rules that decided each line, whatever the line expects.
-    const coverage = async (recording: string): Promise<unknown> => (JSON.parse((await test(POLICY, "--replay", recording, "--coverage", "--json")).stdout) as { coverage: unknown }).coverage;
+    // Coverage counts the cases that passed: stripped, all six; with them, lines 3 and 6 (whose grants
+    // and revocation differ) cover nothing.
+    const coverage = async (recording: string): Promise<number[]> => (JSON.parse((await test(POLICY, "--replay", recording, "--coverage", "--json")).stdout) as { coverage: { rules: { lines: number }[] } }).coverage.rules.map((rule) => rule.lines);
     const withThem = write("grants/first-six.jsonl", lines(readFileSync(join(ROOT, RECORDING), "utf8")).slice(0, 6).join("\n") + "\n");
-    expect(await coverage(withThem)).toEqual(await coverage(file));
+    expect(await coverage(file)).toEqual([3, 1, 2]);
+    expect(await coverage(withThem)).toEqual([2, 1, 1]);
   });
 
   it("malformed ones, and either without `decision`, are errors at their line that say what to write (golden): exit 2", () => {

@@ -20,9 +20,10 @@ export function summaryLine(report: ReplayReport): string {
 }
 
 /**
- * Coverage: rules with how many test cases each decided (`lines`: selected lines with an expected
- * decision; a rule that matched but lost to a stricter effect decided none) and how many selected
- * lines without an expectation (`unassertedLines`, never counted as covered), the ones no case
+ * Coverage: rules with how many passing test cases each decided (`lines`: selected lines whose
+ * expected decision matched; a rule that matched but lost to a stricter effect decided none) and
+ * how many selected lines without an expectation, or rewritten by --update this run
+ * (`unassertedLines`, never counted as covered), the ones no case
  * covers (`uncovered`), of those the ones that decided only lines without expectations
  * (`unassertedOnly`), and the percentage. A set of no rules has `noRules` and 0%: a figure of
  * nothing is no evidence, and a gate that reads `percent` fails rather than pass.
