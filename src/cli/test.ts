@@ -105,7 +105,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     cwd: io.cwd,
   });
   const wantCoverage = options.coverage || minCoverage !== undefined;
-  const coverage = wantCoverage ? coverageSummary(report, loaded.policy.rules) : undefined;
+  const coverage = wantCoverage ? coverageSummary(report, loaded.policy.rules, options.session !== undefined || options.grep !== undefined) : undefined;
   const verdict = judge(report, coverage, { minCoverage, allowEmpty: options.allowEmpty ?? false, update: options.update ?? false, ...(options.session !== undefined ? { session: options.session } : {}), ...(options.grep !== undefined ? { grep: options.grep } : {}) });
   const input: ReporterInput = { report, rules: loaded.policy.rules, ...(coverage ? { coverage } : {}), verdict, ciPath, maxErrors: parseMaxErrors(options.maxErrors) };
   // Reporters write in pieces, straight to stdout or to their files.

@@ -662,6 +662,7 @@ describe("policyc test: coverage", () => {
         percent: 50,
         noRules: false,
         controls: [],
+        selection: false,
       });
       const tap = lines((await test(DEMO_POLICY, "--replay", recording, "--coverage", "--reporter", "tap")).stdout);
       expect(tap).toContain(`#   ${UNASSERTED_TABLE[2]}`);
@@ -679,11 +680,20 @@ describe("policyc test: coverage", () => {
       expect(grep.passed).toBe(2);
       expect(grep.coverage).toMatchObject({ uncovered: ["mail-for-support", "mail-stays-inside", "fetch-needs-approval"], unassertedOnly: [], percent: 25 });
       expect((await test(DEMO_POLICY, "--replay", FULL, "--grep", "kb", "--min-coverage", "100")).code).toBe(1);
+      // Under a selection the rules it left out may well have decided lines: said of the selected ones only.
+      const pretty = (await test(DEMO_POLICY, "--replay", FULL, "--grep", "kb", "--coverage")).stdout;
+      expect(pretty).toContain("  mail-for-support           0  decided no selected line\n");
+      expect(pretty).toContain("  25% of 4 rules covered; decided no selected line: mail-for-support, mail-stays-inside, fetch-needs-approval\n");
+      expect(pretty).not.toContain("never decided a line");
+      const github = (await test(DEMO_POLICY, "--replay", FULL, "--grep", "kb", "--coverage", "--reporter", "github")).stdout;
+      expect(github).toMatch(/^::warning file=[^,]*demo\.policy,line=25,title=policyc test%3A coverage::rule mail-for-support decided no selected line$/m);
+      expect(github).not.toContain("decided no recorded line");
     });
 
     it("--session: a rule that decided only other sessions' lines is not covered", async () => {
       const session = JSON.parse((await test(DEMO_POLICY, "--replay", FULL, "--session", "a", "--coverage", "--json")).stdout) as { coverage: { uncovered: string[]; percent: number } };
       expect(session.coverage).toMatchObject({ uncovered: ["mail-stays-inside", "fetch-needs-approval"], percent: 50 });
+      expect((await test(DEMO_POLICY, "--replay", FULL, "--session", "a", "--coverage")).stdout).toContain("  fetch-needs-approval       0  decided no selected line\n");
     });
 
     it("a run on several threads counts the same", () => {
@@ -753,7 +763,11 @@ describe("policyc test: coverage", () => {
     expect(pretty.code).toBe(0);
     expect(pretty.stdout).toContain("coverage\n  no rules: the policy set has none to cover\n");
     const json = JSON.parse((await test(policy, "--replay", recording, "--coverage", "--json")).stdout) as { coverage: unknown };
-    expect(json.coverage).toEqual({ rules: [], uncovered: [], unassertedOnly: [], percent: 0, noRules: true, controls: [] });
+    expect(json.coverage).toEqual({ rules: [], uncovered: [], unassertedOnly: [], percent: 0, noRules: true, controls: [], selection: false });
+    const junit = (await test(policy, "--replay", recording, "--coverage", "--reporter", "junit")).stdout;
+    expect(junit).toContain('<property name="coverage.percent" value="0"/>\n      <property name="coverage.noRules" value="true"/>\n');
+    // A set with rules says nothing of it.
+    expect((await test(DEMO_POLICY, "--replay", FULL, "--coverage", "--reporter", "junit")).stdout).not.toContain("coverage.noRules");
     for (const min of ["100", "0"]) {
       const gate = await test(policy, "--replay", recording, "--min-coverage", min);
       expect(gate.code, min).toBe(1);
