@@ -105,7 +105,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     cwd: io.cwd,
   });
   const wantCoverage = options.coverage || minCoverage !== undefined;
-  const coverage = wantCoverage ? coverageSummary(report, loaded.policy.rules) : undefined;
+  const coverage = wantCoverage ? coverageSummary(report, loaded.policy.rules, options.session !== undefined || options.grep !== undefined) : undefined;
   const verdict = judge(report, coverage, { minCoverage, allowEmpty: options.allowEmpty ?? false, update: options.update ?? false, ...(options.session !== undefined ? { session: options.session } : {}), ...(options.grep !== undefined ? { grep: options.grep } : {}) });
   const input: ReporterInput = { report, rules: loaded.policy.rules, ...(coverage ? { coverage } : {}), verdict, ciPath, maxErrors: parseMaxErrors(options.maxErrors) };
   // Reporters write in pieces, straight to stdout or to their files.
@@ -212,7 +212,7 @@ export function registerTest(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--public-key <file>", "require the bundle to be signed by this Ed25519 public key (PEM, DER or JSON Web Key)")
     .option("--reporter <name[=file]>", `report format: ${REPORTERS.join(", ")} (default: pretty); NAME=FILE writes that report to FILE instead of standard output, and the option may be repeated (--reporter junit=report.xml keeps the pretty report on standard output)`, gatherValues)
     .option("--json", "same as --reporter json")
-    .option("--coverage", "list every rule with how many test cases (selected lines with an expected decision) it decided; a rule that decided only lines without expectations is not covered, and is marked so")
+    .option("--coverage", "list every rule with how many passing test cases (selected lines whose expected decision matched) it decided; a rule that decided only lines without expectations is not covered, and is marked so")
     .option("--min-coverage <percent>", "fail when less than this percentage (0 to 100) of the rules is covered, or the policy set has no rules")
     .option("--session <id>", "replay only this session")
     .option("--grep <text>", "count only cases whose tool or rule ids contain this text")

@@ -665,19 +665,26 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         continue;
       }
       if (options.grep !== undefined && !matchesGrep(options.grep, tool, expect, actual)) continue;
-      // Credited only here, past the selection and the unknown-tool check: coverage says which
-      // rules a test asserts, so a line that expects nothing counts apart (`unasserted`), and a line
-      // left out or not of this policy set not at all.
-      // Most decisions are shared objects (one per combination of rules): count those by
-      // identity and credit their rules once at the end, instead of per rule per line.
-      // (Decisions built for one line, with errors or in a revoked session, are not frozen:
-      // those are credited at once, so the map stays as small as the set of shared ones.)
-      if (actual.rules.length > 0) {
-        const which = expect ? "coverage" : "unasserted";
+      // Credited only past the selection and the unknown-tool check, once the case's outcome is
+      // known: coverage says which rules a passing test asserts. A line that expects nothing, or
+      // whose expectation --update rewrites this run, counts apart (`unasserted`: no one has
+      // asserted what it now says); a failed case's deciding rule is not the one it expects, so it
+      // counts nowhere; a line left out or not of this policy set not at all.
+      const creditLine = (which: "coverage" | "unasserted"): void => {
+        if (actual.rules.length === 0) return;
+        // Most decisions are shared objects (one per combination of rules): count those by
+        // identity and credit their rules once at the end, instead of per rule per line.
+        // (Decisions built for one line, with errors or in a revoked session, are not frozen:
+        // those are credited at once, so the map stays as small as the set of shared ones.)
         if (Object.isFrozen(actual)) decisionCounts[which].set(actual, (decisionCounts[which].get(actual) ?? 0) + 1);
         else credit(report[which], actual, 1);
-      }
+      };
+      /** A failed case: under --update its line is rewritten, so its rules count as not yet asserted. */
+      const creditFailed = (): void => {
+        if (edits !== undefined) creditLine("unasserted");
+      };
       if (!expect) {
+        creditLine("unasserted");
         if (refusedBeforeRules(actual, tool)) note(entry.line, `expects nothing, and was refused before any rule ran (${refusalDetail(actual)}): its call did not happen in session ${JSON.stringify(session)}, which later lines may count on`);
         // --update records what happened on a line that expected nothing yet.
         edits?.add(entry.line, actual);
@@ -691,6 +698,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         if (SESSION_STATE_REFUSAL.test(refusedApproval)) note(entry.line, ENGINE_OPTIONS_HINT);
         if (mismatches.length === 0) {
           edits?.add(entry.line, REFUSED);
+          creditFailed();
           if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"], event: "approval" }, options.hideValues), event: "approval", expect: { approved: true }, actual: refusal, ok: false, mismatches: ["approved"] })) break lines;
           continue;
         }
@@ -698,6 +706,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       }
       if (mismatches.length === 0) {
         report.passed++;
+        creditLine("coverage");
         if (expect.rules === undefined && expect.reason === undefined && refusedBeforeRules(actual, tool)) {
           note(entry.line, `passed, but only because the request was refused before any rule ran (${refusalDetail(actual)}), so no rule decided it: if the line pins a rule's deny, fix the request; if it pins the refusal, add \`"rules": []\``);
         }
@@ -705,6 +714,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         continue;
       }
       edits?.add(entry.line, actual);
+      creditFailed();
       const logged = loggedReasons(request, expect);
       if (dependsOnEngineOptions(expect, logged, actual, tool, revocation)) note(entry.line, ENGINE_OPTIONS_HINT);
       if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"] }, options.hideValues), expect, actual, ok: false, mismatches, ...(logged !== undefined ? { logged } : {}) })) break lines;

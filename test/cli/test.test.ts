@@ -314,7 +314,8 @@ describe("policyc test: `file=` paths for CI, relative to GITHUB_WORKSPACE", () 
     for (const [cwd, policy, recordings] of [["policies", ".", "recordings"], ["tools", "../policies/p.policy", "../policies/recordings"], [".", "policies", "policies/recordings/a.jsonl"]] as const) {
       const result = await cli(["test", policy, "--replay", recordings, "--reporter", "github", "--coverage"], { cwd: join(workspace, cwd), env: env() });
       expect(result.code, cwd).toBe(1);
-      expect(files(result.stdout), cwd).toEqual(["policies/recordings/a.jsonl", "policies/p.policy"]);
+      // The failure, and a coverage warning at each rule: the one that decided the failed case is covered by no passing one.
+      expect(files(result.stdout), cwd).toEqual(["policies/recordings/a.jsonl", "policies/p.policy", "policies/p.policy"]);
       expect(result.stdout, cwd).toMatch(/^::warning file=policies\/p\.policy,line=7,title=policyc test%3A coverage::rule unused decided no recorded line$/m);
     }
     const broken = await cli(["test", "../broken", "--replay", "recordings", "--reporter", "github"], { cwd: join(workspace, "policies"), env: env() });
@@ -550,7 +551,8 @@ describe("policyc test: coverage", () => {
   it("coverage below --min-coverage is reported also when cases failed, in every reporter and on stderr (audit s16 F4)", async () => {
     const failingPartial = write("failing-partial.jsonl", lines(readFileSync(join(ROOT, FULL), "utf8")).slice(0, 2).map((l, i) => (i === 0 ? l.replace('"allow"', '"deny"') : l)).join("\n") + "\n");
     const run = (reporter: string): Promise<CliResult> => test(DEMO_POLICY, "--replay", failingPartial, "--min-coverage", "100", "--reporter", reporter);
-    const message = "rule coverage 50% is below --min-coverage 100%";
+    // 1 of 4: the failed case covers nothing.
+    const message = "rule coverage 25% is below --min-coverage 100%";
     const pretty = await run("pretty");
     expect(pretty.code).toBe(1);
     expect(pretty.stderr).toContain(`policyc test: ${message}`);
@@ -660,6 +662,7 @@ describe("policyc test: coverage", () => {
         percent: 50,
         noRules: false,
         controls: [],
+        selection: false,
       });
       const tap = lines((await test(DEMO_POLICY, "--replay", recording, "--coverage", "--reporter", "tap")).stdout);
       expect(tap).toContain(`#   ${UNASSERTED_TABLE[2]}`);
@@ -677,18 +680,61 @@ describe("policyc test: coverage", () => {
       expect(grep.passed).toBe(2);
       expect(grep.coverage).toMatchObject({ uncovered: ["mail-for-support", "mail-stays-inside", "fetch-needs-approval"], unassertedOnly: [], percent: 25 });
       expect((await test(DEMO_POLICY, "--replay", FULL, "--grep", "kb", "--min-coverage", "100")).code).toBe(1);
+      // Under a selection the rules it left out may well have decided lines: said of the selected ones only.
+      const pretty = (await test(DEMO_POLICY, "--replay", FULL, "--grep", "kb", "--coverage")).stdout;
+      expect(pretty).toContain("  mail-for-support           0  decided no selected line\n");
+      expect(pretty).toContain("  25% of 4 rules covered; decided no selected line: mail-for-support, mail-stays-inside, fetch-needs-approval\n");
+      expect(pretty).not.toContain("never decided a line");
+      const github = (await test(DEMO_POLICY, "--replay", FULL, "--grep", "kb", "--coverage", "--reporter", "github")).stdout;
+      expect(github).toMatch(/^::warning file=[^,]*demo\.policy,line=25,title=policyc test%3A coverage::rule mail-for-support decided no selected line$/m);
+      expect(github).not.toContain("decided no recorded line");
     });
 
     it("--session: a rule that decided only other sessions' lines is not covered", async () => {
       const session = JSON.parse((await test(DEMO_POLICY, "--replay", FULL, "--session", "a", "--coverage", "--json")).stdout) as { coverage: { uncovered: string[]; percent: number } };
       expect(session.coverage).toMatchObject({ uncovered: ["mail-stays-inside", "fetch-needs-approval"], percent: 50 });
+      expect((await test(DEMO_POLICY, "--replay", FULL, "--session", "a", "--coverage")).stdout).toContain("  fetch-needs-approval       0  decided no selected line\n");
     });
 
-    it("a run on several threads counts the same", async () => {
-      const recording = unasserted();
-      const one = JSON.parse((await test(DEMO_POLICY, "--replay", recording, "--coverage", "--json", "--jobs", "1")).stdout) as { coverage: unknown };
-      const many = JSON.parse((await test(DEMO_POLICY, "--replay", recording, "--coverage", "--json", "--jobs", "2")).stdout) as { coverage: unknown };
-      expect(many.coverage).toEqual(one.coverage);
+    it("a run on several threads counts the same", () => {
+      // The real binary: only the built worker script replays on other threads (in-process runs stay on one).
+      // 50 sessions, so every thread's share holds lines of both kinds and its counts must be merged.
+      const full = lines(readFileSync(join(ROOT, FULL), "utf8"));
+      const sessions = Array.from({ length: 50 }, (_, i) => [full[0]!.replace('"session":"a"', `"session":"s${i}"`), full[2]!.replace('"session":"b"', `"session":"s${i}"`).replace(/,"decision".*\}$/, "}")]);
+      const recording = write("threads.jsonl", sessions.flat().join("\n") + "\n");
+      const one = bin(["test", DEMO_POLICY, "--replay", recording, "--coverage", "--json", "--jobs", "1"]);
+      const many = bin(["test", DEMO_POLICY, "--replay", recording, "--coverage", "--json", "--jobs", "4"]);
+      expect(one.code, one.stderr).toBe(0);
+      const coverage = (result: CliResult): unknown => (JSON.parse(result.stdout) as { coverage: unknown }).coverage;
+      expect(coverage(one)).toMatchObject({ rules: [{ id: "kb-for-support", lines: 50 }, { id: "mail-for-support", lines: 0 }, { id: "mail-stays-inside", lines: 0, unassertedLines: 50 }, { id: "fetch-needs-approval" }] });
+      expect(coverage(many)).toEqual(coverage(one));
+    });
+
+    it("a rule is covered only by a case that passed: a failed line's deciding rule is asserted by no one", async () => {
+      // Line 2 expects mail-stays-inside to deny; mail-for-support allows it.
+      const full = lines(readFileSync(join(ROOT, FULL), "utf8"));
+      const recording = write("failed-coverage.jsonl", [full[0]!, full[1]!.replace('"decision":"allow","rules":["mail-for-support"]', '"decision":"deny","rules":["mail-stays-inside"]')].join("\n") + "\n");
+      const json = await test(DEMO_POLICY, "--replay", recording, "--coverage", "--json");
+      expect(json.code).toBe(1);
+      const report = JSON.parse(json.stdout) as { coverage: { rules: { id: string; lines: number; unassertedLines: number }[]; uncovered: string[]; percent: number } };
+      expect(report.coverage.rules.slice(0, 3)).toMatchObject([{ id: "kb-for-support", lines: 1 }, { id: "mail-for-support", lines: 0, unassertedLines: 0 }, { id: "mail-stays-inside", lines: 0, unassertedLines: 0 }]);
+      expect(report.coverage.percent).toBe(25);
+      expect((await test(DEMO_POLICY, "--replay", recording, "--min-coverage", "50")).stderr).toContain("rule coverage 25% is below --min-coverage 50%");
+    });
+
+    it("--update: a line rewritten this run, failed or expecting nothing, is not yet asserted", async () => {
+      const full = lines(readFileSync(join(ROOT, FULL), "utf8"));
+      const failed = full[1]!.replace('"decision":"allow","rules":["mail-for-support"]', '"decision":"deny","rules":["mail-stays-inside"]');
+      const unexpected = full[3]!.replace(/,"decision".*\}$/, "}");
+      const recording = write("update-coverage.jsonl", [full[0]!, failed, unexpected].join("\n") + "\n");
+      const run = await test(DEMO_POLICY, "--replay", recording, "--coverage", "--json", "--update");
+      expect(run.code, run.stderr).toBe(0);
+      const report = JSON.parse(run.stdout) as { coverage: { rules: { id: string; lines: number; unassertedLines: number }[]; unassertedOnly: string[] } };
+      expect(report.coverage.rules).toMatchObject([{ id: "kb-for-support", lines: 1, unassertedLines: 0 }, { id: "mail-for-support", lines: 0, unassertedLines: 1 }, { id: "mail-stays-inside", lines: 0, unassertedLines: 0 }, { id: "fetch-needs-approval", lines: 0, unassertedLines: 1 }]);
+      expect(report.coverage.unassertedOnly).toEqual(["mail-for-support", "fetch-needs-approval"]);
+      // Run again, the rewritten lines pass and cover their rules.
+      const again = JSON.parse((await test(DEMO_POLICY, "--replay", recording, "--coverage", "--json")).stdout) as { coverage: { rules: { lines: number }[] } };
+      expect(again.coverage.rules.map((r) => r.lines)).toEqual([1, 1, 0, 1]);
     });
   });
 
@@ -717,7 +763,11 @@ describe("policyc test: coverage", () => {
     expect(pretty.code).toBe(0);
     expect(pretty.stdout).toContain("coverage\n  no rules: the policy set has none to cover\n");
     const json = JSON.parse((await test(policy, "--replay", recording, "--coverage", "--json")).stdout) as { coverage: unknown };
-    expect(json.coverage).toEqual({ rules: [], uncovered: [], unassertedOnly: [], percent: 0, noRules: true, controls: [] });
+    expect(json.coverage).toEqual({ rules: [], uncovered: [], unassertedOnly: [], percent: 0, noRules: true, controls: [], selection: false });
+    const junit = (await test(policy, "--replay", recording, "--coverage", "--reporter", "junit")).stdout;
+    expect(junit).toContain('<property name="coverage.percent" value="0"/>\n      <property name="coverage.noRules" value="true"/>\n');
+    // A set with rules says nothing of it.
+    expect((await test(DEMO_POLICY, "--replay", FULL, "--coverage", "--reporter", "junit")).stdout).not.toContain("coverage.noRules");
     for (const min of ["100", "0"]) {
       const gate = await test(policy, "--replay", recording, "--min-coverage", min);
       expect(gate.code, min).toBe(1);
@@ -1709,10 +1759,12 @@ describe("policyc test: expected grants and revocation (`grants`, `revoked`)", (
     const file = write("grants/stripped.jsonl", stripped.join("\n") + "\n");
     const result = await test(POLICY, "--replay", file);
     expect([result.code, lastLine(result.stdout)]).toEqual([0, "6 passed, 0 failed"]);
-    // Coverage counts the rules that decided each line, whatever the line expects.
-    const coverage = async (recording: string): Promise<unknown> => (JSON.parse((await test(POLICY, "--replay", recording, "--coverage", "--json")).stdout) as { coverage: unknown }).coverage;
+    // Coverage counts the cases that passed: stripped, all six; with them, lines 3 and 6 (whose grants
+    // and revocation differ) cover nothing.
+    const coverage = async (recording: string): Promise<number[]> => (JSON.parse((await test(POLICY, "--replay", recording, "--coverage", "--json")).stdout) as { coverage: { rules: { lines: number }[] } }).coverage.rules.map((rule) => rule.lines);
     const withThem = write("grants/first-six.jsonl", lines(readFileSync(join(ROOT, RECORDING), "utf8")).slice(0, 6).join("\n") + "\n");
-    expect(await coverage(withThem)).toEqual(await coverage(file));
+    expect(await coverage(file)).toEqual([3, 1, 2]);
+    expect(await coverage(withThem)).toEqual([2, 1, 1]);
   });
 
   it("malformed ones, and either without `decision`, are errors at their line that say what to write (golden): exit 2", () => {

@@ -1,5 +1,5 @@
 import { printable } from "../../diagnostics/printable.js";
-import { UNASSERTED_ONLY, actualText, BAILED, lookAlikeNote, coverageLines, coverageTotal, differsText, errorTitle, expectedText, isRepositoryFile, leftOutLines, notesLeftOutText, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { NO_SELECTED_LINE, UNASSERTED_ONLY, actualText, BAILED, lookAlikeNote, coverageLines, coverageTotal, differsText, errorTitle, expectedText, isRepositoryFile, leftOutLines, notesLeftOutText, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { recordingName } from "../recordingSource.js";
 
 /**
@@ -67,7 +67,7 @@ export function githubReport({ report, coverage, verdict, ciPath = (file) => fil
     for (const rule of annotated) {
       // (`s`: a source's name may hold a line break.)
       const place = /^(.*):(\d+):\d+$/s.exec(rule.location);
-      out.push(`::warning ${place ? `${file(place[1]!)},line=${place[2]},` : ""}title=${property("policyc test: coverage")}::${data(rule.unassertedLines > 0 ? `rule ${rule.id} ${UNASSERTED_ONLY}: no test case asserts it` : `rule ${rule.id} decided no recorded line`)}`);
+      out.push(`::warning ${place ? `${file(place[1]!)},line=${place[2]},` : ""}title=${property("policyc test: coverage")}::${data(rule.unassertedLines > 0 ? `rule ${rule.id} ${UNASSERTED_ONLY}: no test case asserts it` : `rule ${rule.id} ${coverage.selection ? NO_SELECTED_LINE : "decided no recorded line"}`)}`);
     }
     const more = uncovered.length - annotated.length;
     if (more > 0) out.push(`::warning title=${property("policyc test: coverage")}::${data(`${more.toLocaleString("en-US")} more rules no test case covers, not annotated (GitHub shows 10 warnings a step): the coverage table in the log marks each`)}`);

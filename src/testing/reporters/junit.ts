@@ -124,6 +124,8 @@ export function junitReport({ report, coverage, verdict, ciPath = (file) => file
     // Coverage is no test: a suite of none, with the figures as properties and the table as its output.
     write('  <testsuite name="policyc test coverage" tests="0" failures="0" errors="0">\n    <properties>\n');
     write(`      <property name="coverage.percent" value="${coverage.percent}"/>\n`);
+    // As JSON's `noRules`: a 0 of no rules is no figure, and a CI view of the properties alone should tell.
+    if (coverage.noRules) write('      <property name="coverage.noRules" value="true"/>\n');
     for (const rule of coverage.rules) write(`      <property name="${xmlAttribute(`coverage.rule.${rule.id}`)}" value="${rule.lines}"/>\n`);
     // Apart: the rules no test case covers that decided lines without expectations, with how many.
     for (const rule of coverage.rules) if (rule.lines === 0 && rule.unassertedLines > 0) write(`      <property name="${xmlAttribute(`coverage.unassertedOnly.${rule.id}`)}" value="${rule.unassertedLines}"/>\n`);

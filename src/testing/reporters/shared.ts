@@ -20,14 +20,17 @@ export function summaryLine(report: ReplayReport): string {
 }
 
 /**
- * Coverage: rules with how many test cases each decided (`lines`: selected lines with an expected
- * decision; a rule that matched but lost to a stricter effect decided none) and how many selected
- * lines without an expectation (`unassertedLines`, never counted as covered), the ones no case
+ * Coverage: rules with how many passing test cases each decided (`lines`: selected lines whose
+ * expected decision matched; a rule that matched but lost to a stricter effect decided none) and
+ * how many selected lines without an expectation, or rewritten by --update this run
+ * (`unassertedLines`, never counted as covered), the ones no case
  * covers (`uncovered`), of those the ones that decided only lines without expectations
  * (`unassertedOnly`), and the percentage. A set of no rules has `noRules` and 0%: a figure of
  * nothing is no evidence, and a gate that reads `percent` fails rather than pass.
  * `controls`: by each control id the rules name in `@controls` (in the order first named), its
  * rules and those of them no case covers, for an auditor who reads coverage control by control.
+ * `selection`: --session or --grep chose the lines counted, so a rule that decided none of them
+ * may have decided others (said "decided no selected line", not "never decided a line").
  */
 export interface CoverageSummary {
   readonly rules: readonly { id: string; location: string; lines: number; unassertedLines: number }[];
@@ -36,6 +39,7 @@ export interface CoverageSummary {
   readonly percent: number;
   readonly noRules: boolean;
   readonly controls: readonly ControlCoverage[];
+  readonly selection: boolean;
 }
 
 /** A control's rules (each once, though a rule name it twice: PC522) and those of them no test case covers. */
@@ -45,11 +49,11 @@ export interface ControlCoverage {
   readonly uncovered: readonly string[];
 }
 
-export function coverageSummary(report: ReplayReport, rules: readonly RuleInfo[]): CoverageSummary {
+export function coverageSummary(report: ReplayReport, rules: readonly RuleInfo[], selection = false): CoverageSummary {
   const entries = rules.map((r) => ({ id: r.id, location: r.location, lines: report.coverage.get(r.id) ?? 0, unassertedLines: report.unasserted.get(r.id) ?? 0 }));
   const uncovered = entries.filter((e) => e.lines === 0);
   const percent = entries.length === 0 ? 0 : Math.floor(((entries.length - uncovered.length) / entries.length) * 1000) / 10;
-  return { rules: entries, uncovered: uncovered.map((e) => e.id), unassertedOnly: uncovered.filter((e) => e.unassertedLines > 0).map((e) => e.id), percent, noRules: entries.length === 0, controls: byControl(rules, new Set(uncovered.map((e) => e.id))) };
+  return { rules: entries, uncovered: uncovered.map((e) => e.id), unassertedOnly: uncovered.filter((e) => e.unassertedLines > 0).map((e) => e.id), percent, noRules: entries.length === 0, controls: byControl(rules, new Set(uncovered.map((e) => e.id))), selection };
 }
 
 function byControl(rules: readonly RuleInfo[], uncovered: ReadonlySet<string>): ControlCoverage[] {
@@ -71,6 +75,12 @@ const COVERAGE_ID_COLUMN = 40;
 /** What the coverage table says of a rule that decided no line, and of one that decided only lines without expectations. */
 export const NEVER_DECIDED = "never decided a line";
 export const UNASSERTED_ONLY = "decided only lines without expectations";
+export const NO_SELECTED_LINE = "decided no selected line";
+
+/** What a rule that decided no counted line did: under --session or --grep, it may have decided lines the selection left out. */
+export function noLineText(coverage: CoverageSummary): string {
+  return coverage.selection ? NO_SELECTED_LINE : NEVER_DECIDED;
+}
 
 /**
  * The coverage table as text lines, a rule a line (`mark` shows what a rule no case covers did),
@@ -84,7 +94,7 @@ export function coverageLines(coverage: CoverageSummary, mark: (text: string) =>
   // of widening every row past a narrow terminal.
   // Measured by what the terminal draws (a CJK id is twice as wide as it is long, a combining accent takes no column), so the counts line up.
   const pad = paddedColumn(ids, 4);
-  const note = (rule: CoverageSummary["rules"][number]): string => (rule.lines > 0 ? "" : mark(rule.unassertedLines > 0 ? `${UNASSERTED_ONLY} (${rule.unassertedLines.toLocaleString("en-US")})` : NEVER_DECIDED));
+  const note = (rule: CoverageSummary["rules"][number]): string => (rule.lines > 0 ? "" : mark(rule.unassertedLines > 0 ? `${UNASSERTED_ONLY} (${rule.unassertedLines.toLocaleString("en-US")})` : noLineText(coverage)));
   const rows = coverage.rules.map((rule, i) => `${pad(i)}  ${String(rule.lines).padStart(6)}  ${note(rule)}`.trimEnd());
   return [...rows, coverageTotal(coverage), ...controlLines(coverage)];
 }
@@ -133,7 +143,7 @@ export function coverageTotal(coverage: CoverageSummary): string {
   if (coverage.noRules) return "no rules: the policy set has none to cover";
   const unassertedOnly = new Set(coverage.unassertedOnly);
   const never = coverage.uncovered.filter((id) => !unassertedOnly.has(id));
-  return `${coverage.percent}% of ${coverage.rules.length.toLocaleString("en-US")} rules covered${namedList(NEVER_DECIDED, never, "uncovered")}${namedList(UNASSERTED_ONLY, coverage.unassertedOnly, "unassertedOnly")}`;
+  return `${coverage.percent}% of ${coverage.rules.length.toLocaleString("en-US")} rules covered${namedList(noLineText(coverage), never, "uncovered")}${namedList(UNASSERTED_ONLY, coverage.unassertedOnly, "unassertedOnly")}`;
 }
 
 /**
