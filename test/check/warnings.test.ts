@@ -1008,9 +1008,12 @@ describe("PC520 shell command allowed by how it starts (audit s20 a1 L2)", () =>
   });
 });
 
+/** The diagnostics of `rules`, one a line, in a policy after the declarations `decls`. */
+const checkRulesAfter = (decls: string, rules: readonly string[]) => checkAlone(`${decls}policy p {\n  ${rules.join("\n  ")}\n}\n`);
+
 describe("PC521 an unconditional `allow` of every tool or of a whole namespace (monorepo review f3)", () => {
   const decls = "tool payments.refund { risk high }\ntool payments.charge { risk high }\ntool kb.search {}\n";
-  const found = (...rule: string[]) => checkAlone(`${decls}policy p {\n  ${rule.join("\n  ")}\n}\n`).map((d) => [d.code, d.line, d.column, d.message]);
+  const found = (...rule: string[]) => checkRulesAfter(decls, rule).map((d) => [d.code, d.line, d.column, d.message]);
   it("warns at the pattern of `allow *` and `allow NS.*` without a condition, or with one always true", () => {
     expect(found("allow *")).toEqual([["PC521", 5, 9, "`allow *` allows every tool, with no condition: every tool declared later is allowed too"]]);
     expect(found("allow kb.search, payments.*")).toEqual([["PC521", 5, 20, "`allow payments.*` allows every tool of `payments` (2 declared), with no condition: every tool declared later under it is allowed too"]]);
@@ -1038,7 +1041,7 @@ describe("PC521 an unconditional `allow` of every tool or of a whole namespace (
 describe("PC521 a condition that reads only the tool, and a rule's targets taken together (pc521 review)", () => {
   const decls = "tool payments.refund { risk high }\ntool payments.charge { risk high }\ntool kb.search {}\ntool kb.index.build {}\n";
   const found = (...rule: string[]) =>
-    checkAlone(`${decls}policy p {\n  ${rule.join("\n  ")}\n}\n`)
+    checkRulesAfter(decls, rule)
       .filter((d) => d.code === "PC521")
       .map((d) => [d.line, d.column, d.message]);
   it("warns of an allow whose `when` or `unless` reads only the tool, and says so", () => {
