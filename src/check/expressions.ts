@@ -232,9 +232,12 @@ export class ExpressionChecker {
     if (type.kind !== "bool" && type.kind !== "error") this.report("PC305", `a condition must be a bool, but this is ${describeType(type)}`, expr.span);
   }
 
-  /** Guards that hold after `expr` evaluated to true (a `has`, or an `and` of them). */
+  /** Guards that hold after `expr` evaluated to true (a `has`, an `and` of them, or the negation of what guards when false). */
   guardsFrom(expr: A.Expr): string[] {
     if (expr.kind === "Paren") return this.guardsFrom(expr.expression);
+    // `not E` is true when E is false: `not (not (x has f))` guards as `x has f` does, and
+    // `not (not (x has f) or …)` too (De Morgan), as the reader of the rule takes them.
+    if (expr.kind === "Not") return this.guardsFromFalse(expr.operand);
     if (expr.kind === "Has") {
       const base = pathKey(expr.object);
       return base === undefined ? [] : [`${base}.${expr.attribute.name}`];

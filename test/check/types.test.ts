@@ -278,6 +278,15 @@ describe("PC303 optional attributes need a `has` guard", () => {
     expect(rules("ask http.get when context has destination unless context.destination.zone == internal")).toEqual([]);
   });
 
+  it("accepts a guard under a double negation, and a negated `or` of negated guards (De Morgan)", () => {
+    expect(rules("ask http.get when not (not (context has destination)) and context.destination.zone == external")).toEqual([]);
+    expect(rules("ask http.get when not not (context has destination) and context.destination.zone == external")).toEqual([]);
+    expect(rules("ask http.get when not (not (context has destination) or agent.attested) and context.destination.zone == external")).toEqual([]);
+    expect(rules("deny http.get when not (not (not (context has destination))) or context.destination.zone == external")).toEqual([]);
+    // A single negation still guards nothing for the terms after an `and`.
+    expectEach("PC303", ["ask http.get when not (not (not (context has destination))) and context.destination.zone == external"]);
+  });
+
   it("accepts `not (x has f) or x.f…`", () => {
     expect(rules("deny http.get when not (context has destination) or context.destination.zone == external")).toEqual([]);
     expect(rules("deny http.get unless not (context has destination) or context.destination.zone == internal")).toEqual([]);
