@@ -60,7 +60,7 @@ export async function checkVerb(io: Io, paths: string[], options: CheckOptions):
     const reportIo: Io = { ...io, out, palette };
     if (reporter === "pretty") prettyCheckReport(reportIo, diagnostics, { files, rules, suppressed, warningsFail, max: parseMaxErrors(options.maxErrors) });
     else if (reporter === "json") reportDiagnostics(reportIo, diagnostics, { json: true, extra: { files, rules, suppressed, excluded: excludedJson(loaded.excluded) }, warningsFail });
-    else if (reporter === "github") githubDiagnosticsReport(ciInput(), closingText(diagnostics, { files, rules, suppressed, warningsFail }), out);
+    else if (reporter === "github") githubDiagnosticsReport(ciInput(), { summary: closingText(diagnostics, { files, rules, suppressed, warningsFail }) }, out);
     else junitDiagnosticsReport(ciInput(), out);
   });
   // A report CI was to read that is missing fails the run, as in `policyc test`.

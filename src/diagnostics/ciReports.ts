@@ -1,6 +1,6 @@
 import { counted, diagnosticText, type DiagnosticJson } from "./render.js";
 import { printable } from "./printable.js";
-import { diagnosticAnnotation } from "./workflowCommands.js";
+import { diagnosticAnnotation, workflowData, workflowProperty } from "./workflowCommands.js";
 import { xmlAttribute, xmlText } from "./xmlText.js";
 
 /** What `check`'s and `fmt`'s CI reports are made of: their diagnostics, and how CI names a file. */
@@ -20,13 +20,24 @@ export interface DiagnosticsReportInput {
 }
 
 /**
- * The GitHub Actions report: a workflow command per diagnostic, so the pull request shows each at
- * its line, then `summary` (what the pretty report ends with) for the log. Every diagnostic is
- * annotated: GitHub shows the first 10 errors and 10 warnings of a step, the log all of them.
+ * The GitHub Actions report: `annotations` the verb makes of its own (`fmt --check`'s files), then
+ * a workflow command per diagnostic, so the pull request shows each at its line, then `summary`
+ * (what the pretty report ends with) for the log. Every diagnostic is annotated: GitHub shows the
+ * first 10 errors and 10 warnings of a step, the log all of them.
  */
-export function githubDiagnosticsReport(input: DiagnosticsReportInput, summary: string, write: (text: string) => void): void {
+export function githubDiagnosticsReport(input: DiagnosticsReportInput, report: { annotations?: readonly string[]; summary: string }, write: (text: string) => void): void {
   const lines = input.diagnostics.map((d) => diagnosticAnnotation(d, { file: input.ciPath, isRepositoryFile: input.isRepositoryFile }));
-  write([...lines, printable(summary)].join("\n") + "\n");
+  write([...(report.annotations ?? []), ...lines, printable(report.summary)].join("\n") + "\n");
+}
+
+/**
+ * `fmt --check`'s annotation of a file that is not in canonical form, at the first line that
+ * changes: `::error file=F,line=L,title=policyc fmt::…`. Standard input, no file in the
+ * repository, is named in the message instead.
+ */
+export function unformattedAnnotation(input: DiagnosticsReportInput, file: { path: string; line: number; fromStandardInput: boolean }): string {
+  if (file.fromStandardInput) return `::error title=${workflowProperty(`${input.verb}`)}::${workflowData(`standard input is not formatted: it first differs from the canonical layout at line ${file.line}; \`policyc fmt -\` prints it formatted`)}`;
+  return `::error file=${workflowProperty(input.ciPath(file.path))},line=${file.line},title=${workflowProperty(input.verb)}::${workflowData(`\`${file.path}\` is not formatted: it first differs from the canonical layout at line ${file.line}; run \`policyc fmt --write\``)}`;
 }
 
 /**
