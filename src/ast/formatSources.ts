@@ -65,3 +65,17 @@ export function formatSources(files: readonly SourceFile[]): { formatted: Format
   }
   return { formatted, diagnostics };
 }
+
+/**
+ * The first line (1-based) of `file`'s text that its canonical form changes, so a report can
+ * point at it (`fmt --check --reporter github`): a line that differs, or where one of the two
+ * ends first (a missing final newline is the last line's), never past the file's last line.
+ */
+export function firstChangedLine(file: FormattedFile): number {
+  // Each line with its line end: a line that only gains or loses its newline differs too.
+  const was = file.original.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+  const now = file.formatted.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+  let index = 0;
+  while (index < was.length && index < now.length && was[index] === now[index]) index++;
+  return Math.min(index + 1, Math.max(was.length, 1));
+}

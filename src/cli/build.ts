@@ -13,11 +13,11 @@ import { oneLine, readGeneratedHeader } from "../compile/generatedHeader.js";
 import { type Diagnostic, sortDiagnostics } from "../diagnostics/Diagnostic.js";
 import { printable } from "../diagnostics/printable.js";
 import type { Bundle } from "../bundle/Bundle.js";
-import { describeFsError, loadSources } from "../source/loadSources.js";
+import { describeFsError, loadSources, type Excluded } from "../source/loadSources.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import { onStandardError, type Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
-import { addExclude, addMaxErrors, parseMaxErrors, reportExcluded, withExcludedDeclarationsHelp, type ExcludeOption } from "./options.js";
+import { addExclude, addMaxErrors, excludedJson, parseMaxErrors, reportExcluded, withExcludedDeclarationsHelp, type ExcludeOption } from "./options.js";
 import { readSigningKey } from "./signingKey.js";
 import { BUNDLE_CODES, type BundleCode } from "../bundle/errorCodes.js";
 
@@ -192,16 +192,16 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   // Diagnostics of a build that fails: for people on standard error, and with --json also as the
   // summary's document (eval, test and diff do the same for a policy set that does not load).
   // With `-o -` the document is on standard error already, and is the whole report there.
-  const reportFailure = (diagnostics: readonly Diagnostic[]): void => {
+  const reportFailure = (diagnostics: readonly Diagnostic[], excluded: readonly Excluded[]): void => {
     const max = parseMaxErrors(options.maxErrors);
     if (!options.json || !toStdout) reportDiagnostics(onStandardError(io), diagnostics, { json: false, max });
-    if (options.json) reportDiagnostics(summaryIo, diagnostics, { json: true, max });
+    if (options.json) reportDiagnostics(summaryIo, diagnostics, { json: true, max, extra: { excluded: excludedJson(excluded) } });
   };
   const loaded = loadSources(paths, io.cwd, { folderCommand: (folder) => `policyc build ${folder} …`, relativeOutside: true, exclude: options.exclude });
   const excludeRefused = reportExcluded("build", loaded, io);
   if (excludeRefused !== undefined) return excludeRefused;
   if (loaded.diagnostics.length > 0) {
-    reportFailure(sortDiagnostics(loaded.diagnostics));
+    reportFailure(sortDiagnostics(loaded.diagnostics), loaded.excluded);
     return EXIT.usage;
   }
   // Writing the bundle over one of its own inputs would lose it: a source (`-o rules.policy`),
@@ -226,7 +226,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   // With the files a folder search passed over (PC007): a build that leaves rules out says so.
   const diagnostics = sortDiagnostics([...loaded.warnings, ...withExcludedDeclarationsHelp(compiled.diagnostics, loaded.excluded)]);
   if (!policy || !program) {
-    reportFailure(diagnostics);
+    reportFailure(diagnostics, loaded.excluded);
     return EXIT.failure;
   }
   let bundle;
@@ -239,7 +239,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   }
   if (toStdout) {
     io.out(serializeBundle(bundle));
-    return reportBuilt(summaryIo, bundle, diagnostics, ["-"], options);
+    return reportBuilt(summaryIo, bundle, diagnostics, ["-"], loaded.excluded, options);
   }
   const texts = [{ path: resolve(io.cwd, files.bundle), text: serializeBundle(bundle) }];
   let moduleNote: string | undefined;
@@ -273,13 +273,13 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
   }
   const stale = files.module === undefined ? staleModuleNote(files.bundle, io.cwd) : undefined;
   for (const note of [stale, moduleNote]) if (note !== undefined) io.err(`${io.errPalette.warning("note")}: ${note}\n`);
-  return reportBuilt(io, bundle, diagnostics, outputs, options);
+  return reportBuilt(io, bundle, diagnostics, outputs, loaded.excluded, options);
 }
 
 /** The summary of a build that was written: JSON, or one line after any warnings. */
-function reportBuilt(io: Io, bundle: Bundle, diagnostics: readonly Diagnostic[], written: readonly string[], options: BuildOptions): ExitCode {
+function reportBuilt(io: Io, bundle: Bundle, diagnostics: readonly Diagnostic[], written: readonly string[], excluded: readonly Excluded[], options: BuildOptions): ExitCode {
   if (options.json) {
-    reportDiagnostics(io, diagnostics, { json: true, extra: { written, contentHash: bundle.manifest.contentHash, rules: bundle.rules.length, signed: bundle.signature !== undefined } });
+    reportDiagnostics(io, diagnostics, { json: true, extra: { written, contentHash: bundle.manifest.contentHash, rules: bundle.rules.length, signed: bundle.signature !== undefined, excluded: excludedJson(excluded) } });
   } else {
     // The warnings on standard error, as a failed build's errors; the one line on the summary's stream.
     if (diagnostics.length > 0) reportDiagnostics(onStandardError(io), diagnostics, { json: false, max: parseMaxErrors(options.maxErrors) });

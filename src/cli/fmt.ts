@@ -1,6 +1,9 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { formatSources } from "../ast/formatSources.js";
+import { firstChangedLine, formatSources } from "../ast/formatSources.js";
+import { githubDiagnosticsReport, unformattedAnnotation, type DiagnosticsReportInput } from "../diagnostics/ciReports.js";
+import { ciPaths, isRepositoryFile } from "../testing/reporters/shared.js";
+import { reportOverwritingInput, reportTargets, writeReports } from "./reportTargets.js";
 import { hasErrors, sortDiagnostics } from "../diagnostics/Diagnostic.js";
 import { describeFsError, loadSources, loadStandardInput, type LoadedSources } from "../source/loadSources.js";
 import { replaceEach } from "../source/replaceFile.js";
@@ -9,15 +12,19 @@ import { onStandardError, type Io } from "./io.js";
 import { reportDiagnostics } from "./report.js";
 import { namedForWhatItIs } from "./wrongSlot.js";
 import { refuseRewriteOfStream } from "./standardInputFiles.js";
-import { addExclude, addMaxErrors, parseMaxErrors, reportExcluded, type ExcludeOption } from "./options.js";
+import { addExclude, addMaxErrors, excludedJson, gatherValues, parseMaxErrors, reportExcluded, type ExcludeOption } from "./options.js";
 import { counted, diagnosticToJson } from "../diagnostics/render.js";
 import { printable } from "../diagnostics/printable.js";
 import { withoutByteOrderMark } from "../source/textEncoding.js";
+
+/** The reports `fmt --reporter` writes: github only with --check (an annotation where each file differs). */
+export const FMT_REPORTERS = ["pretty", "json", "github"] as const;
 
 export interface FmtOptions extends ExcludeOption {
   check?: boolean;
   write?: boolean;
   json?: boolean;
+  reporter?: string[];
   maxErrors?: string;
 }
 
@@ -37,6 +44,17 @@ export async function fmtVerb(io: Io, paths: string[], options: FmtOptions): Pro
     io.err("policyc fmt: use either --check or --write, not both\n");
     return EXIT.usage;
   }
+  const asked = reportTargets(options.reporter ?? [], options.json ?? false, io.cwd, FMT_REPORTERS);
+  if ("error" in asked) {
+    io.err(`policyc fmt: ${asked.error}\n`);
+    return EXIT.usage;
+  }
+  const targets = asked.targets;
+  // Annotations say where a file differs: without --check there is no difference to point at.
+  if (!options.check && targets.some((target) => target.reporter === "github")) {
+    io.err("policyc fmt: --reporter github annotates the files that are not formatted: give --check too\n");
+    return EXIT.usage;
+  }
   const fromStandardInput = paths.includes("-");
   if (fromStandardInput && options.write) {
     io.err("policyc fmt: --write rewrites files in place, and `-` is standard input: without --write the formatted text is printed on standard output\n");
@@ -45,6 +63,11 @@ export async function fmtVerb(io: Io, paths: string[], options: FmtOptions): Pro
   // A name of standard input (`/dev/stdin`), or the file it is redirected from, is not rewritten:
   // what was read from a stream is printed (fmt -), never written over the file behind it.
   if (options.write && refuseRewriteOfStream(paths, io.cwd, io, { refusal: "policyc fmt: --write rewrites files in place", notAFile: (what) => `${what}, not a file it can rewrite: \`policyc fmt -\` prints standard input formatted`, readByStandardInput: (file) => `\`${printable(file)}\` is also what standard input reads (\`<\` redirects it), which it never rewrites: give the file as a path only`, otherStreamsToo: false }) !== undefined) return EXIT.usage;
+  const overwritten = reportOverwritingInput(targets, paths.filter((path) => path !== "-"), io.cwd, { readsStandardInput: fromStandardInput });
+  if (overwritten !== undefined) {
+    io.err(`policyc fmt: ${overwritten}\n`);
+    return EXIT.usage;
+  }
   const input = fromStandardInput ? loadStandardInput(io.readStdin) : undefined;
   const loaded = withStandardInput(input, loadSources(paths.filter((path) => path !== "-"), io.cwd, { ...FMT_FOLDER, exclude: options.exclude }));
   const excludeRefused = reportExcluded("fmt", loaded, io);
@@ -73,36 +96,40 @@ export async function fmtVerb(io: Io, paths: string[], options: FmtOptions): Pro
       }
     });
   }
-  if (options.json) {
-    const files = formatted.map((f) => ({ path: f.path, changed: f.changed, ...(options.write ? { written: f.changed && !unwritten.has(f.path) } : {}), ...(options.check || options.write ? {} : { formatted: f.formatted }) }));
-    io.out(JSON.stringify({ ok: !hasErrors(problems) && unwritten.size === 0 && (!options.check || changed.length === 0), files, diagnostics: problems.map(diagnosticToJson) }, null, 2) + "\n");
-  }
   // On standard error: standard output carries the formatted text, the list of unformatted
-  // files (which CI steps read line by line) or the JSON document.
+  // files (which CI steps read line by line) or a report.
   if (problems.length > 0) reportDiagnostics(onStandardError(io), problems, { json: false, max: parseMaxErrors(options.maxErrors) });
-  if (options.write) {
-    if (!options.json) {
-      // What was rewritten, as --check lists what would be (a script can `git add` them), and
-      // the count on standard error.
-      const written = changed.filter((file) => !unwritten.has(file.path));
-      const listedOnly = listPaths(io, written);
-      const notWritten = unwritten.size > 0 ? `, ${unwritten.size.toLocaleString("en-US")} could not be written` : "";
-      io.err(`${counted(written.length, "file")} formatted, ${(formatted.length - changed.length).toLocaleString("en-US")} unchanged${notWritten}${listedOnly}\n`);
+  const pretty = targets.some((target) => target.reporter === "pretty");
+  const written = changed.filter((file) => !unwritten.has(file.path));
+  // Standard input cannot be rewritten: printing it formatted is the fix there.
+  const advice = changed.every((file) => fromInput.formatted.includes(file)) ? "`policyc fmt -` prints it formatted" : "run `policyc fmt --write`";
+  const notFormatted = `${changed.length.toLocaleString("en-US")} file${changed.length === 1 ? " is" : "s are"} not formatted`;
+  // What the pretty report leaves unlisted (past MAX_LISTED_FILES), for its summary on standard error.
+  let listedOnly = "";
+  const reported = await writeReports("fmt", targets, io, (reporter, out) => {
+    if (reporter === "json") {
+      const files = formatted.map((f) => ({ path: f.path, changed: f.changed, ...(f.changed && (options.check || options.write) ? { firstChangedLine: firstChangedLine(f) } : {}), ...(options.write ? { written: f.changed && !unwritten.has(f.path) } : {}), ...(options.check || options.write ? {} : { formatted: f.formatted }) }));
+      out(JSON.stringify({ ok: !hasErrors(problems) && unwritten.size === 0 && (!options.check || changed.length === 0), files, excluded: excludedJson(loaded.excluded), diagnostics: problems.map(diagnosticToJson) }, null, 2) + "\n");
+    } else if (reporter === "github") {
+      const ci: DiagnosticsReportInput = { verb: "policyc fmt", files: formatted.map((f) => f.path), diagnostics: problems.map(diagnosticToJson), warningsFail: false, ciPath: ciPaths(io.cwd, io.env["GITHUB_WORKSPACE"]), isRepositoryFile: (file) => isRepositoryFile(file) && !(input?.files.some((f) => f.path === file) ?? false) };
+      const annotations = changed.map((file) => unformattedAnnotation(ci, { path: file.path, line: firstChangedLine(file), fromStandardInput: fromInput.formatted.includes(file) }));
+      githubDiagnosticsReport(ci, { annotations, summary: changed.length > 0 ? `${notFormatted}; ${advice}` : `ok: ${counted(formatted.length, "file")}, all formatted` }, out);
+    } else if (options.write) listedOnly = listPaths(out, written);
+    else if (options.check) listedOnly = listPaths(out, changed);
+    else {
+      // Headed by its path whenever several files were given, also when only one of them could be
+      // formatted; a byte order mark only means something at the start of a file, so it is left out there.
+      const headed = loaded.files.length > 1;
+      for (const file of formatted) out(headed ? `// ${printable(file.path)}\n${withoutByteOrderMark(file.formatted)}\n` : file.formatted);
     }
-    if (unwritten.size > 0) return EXIT.usage;
-  } else if (options.check) {
-    if (!options.json) {
-      const listedOnly = listPaths(io, changed);
-      // Standard input cannot be rewritten: printing it formatted is the fix there.
-      const advice = changed.every((file) => fromInput.formatted.includes(file)) ? "`policyc fmt -` prints it formatted" : "run `policyc fmt --write`";
-      if (changed.length > 0) io.err(`${changed.length.toLocaleString("en-US")} file${changed.length === 1 ? " is" : "s are"} not formatted${listedOnly}; ${advice}\n`);
-    }
-  } else if (!options.json) {
-    // Headed by its path whenever several files were given, also when only one of them could be
-    // formatted; a byte order mark only means something at the start of a file, so it is left out there.
-    const headed = loaded.files.length > 1;
-    for (const file of formatted) io.out(headed ? `// ${printable(file.path)}\n${withoutByteOrderMark(file.formatted)}\n` : file.formatted);
-  }
+  });
+  if (pretty && options.write) {
+    // What was rewritten, as --check lists what would be (a script can `git add` them), and
+    // the count on standard error.
+    const notWritten = unwritten.size > 0 ? `, ${unwritten.size.toLocaleString("en-US")} could not be written` : "";
+    io.err(`${counted(written.length, "file")} formatted, ${(formatted.length - changed.length).toLocaleString("en-US")} unchanged${notWritten}${listedOnly}\n`);
+  } else if (pretty && options.check && changed.length > 0) io.err(`${notFormatted}${listedOnly}; ${advice}\n`);
+  if (unwritten.size > 0 || !reported) return EXIT.usage;
   if (loaded.diagnostics.length > 0) return EXIT.usage;
   if (hasErrors(problems)) return EXIT.failure;
   if (options.check && changed.length > 0) return EXIT.failure;
@@ -110,13 +137,13 @@ export async function fmtVerb(io: Io, paths: string[], options: FmtOptions): Pro
 }
 
 /**
- * Lists files on standard output, one path per line, its control characters escaped: a newline
+ * Lists files through `out`, one path per line, its control characters escaped: a newline
  * in a file name must not add a line. At most MAX_LISTED_FILES of them (an estate never
- * formatted has thousands), standard output holding only paths; returns what the caller's line on
+ * formatted has thousands), the list holding only paths; returns what the caller's line on
  * standard error adds when some were not listed ("" when all were).
  */
-function listPaths(io: Io, files: readonly { path: string }[]): string {
-  for (const file of files.slice(0, MAX_LISTED_FILES)) io.out(`${printable(file.path)}\n`);
+function listPaths(out: (text: string) => void, files: readonly { path: string }[]): string {
+  for (const file of files.slice(0, MAX_LISTED_FILES)) out(`${printable(file.path)}\n`);
   const unlisted = files.length - MAX_LISTED_FILES;
   return unlisted > 0 ? ` (${unlisted.toLocaleString("en-US")} more not listed; \`--json\` lists them all)` : "";
 }
@@ -135,6 +162,7 @@ export function registerFmt(program: Command, io: Io, finish: (code: ExitCode | 
       .argument("<paths...>", "policy files or folders (searched for *.policy), or - for standard input")
       .option("--check", "list files that are not formatted (at most 100; --json lists all) and exit 1 if any")
       .option("--write", "rewrite files in place, and list those it changed (at most 100; --json lists all)")
-      .option("--json", "print a JSON document instead")),
+      .option("--reporter <name[=file]>", `report format: ${FMT_REPORTERS.join(", ")} (default: pretty, the text or list of files); github, with --check, prints an annotation at the first line that differs of each file not formatted; NAME=FILE writes that report to FILE instead of standard output, and the option may be repeated`, gatherValues)
+      .option("--json", "same as --reporter json: a JSON document instead")),
   ).action((paths: string[], options: FmtOptions) => finish(fmtVerb(io, paths, options)));
 }

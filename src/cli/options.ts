@@ -46,6 +46,15 @@ export function excludedNamedNote(excluded: readonly Excluded[]): string | undef
 }
 
 /**
+ * What --exclude left out, as `check --json`, `build --json` and `fmt --json` list it
+ * (`"excluded": [{ "path", "glob" }]`, empty when nothing was): a CI log then shows what was not
+ * checked or shipped, and by which glob.
+ */
+export function excludedJson(excluded: readonly Excluded[]): { path: string; glob: string }[] {
+  return excluded.map(({ path, glob }) => ({ path, glob }));
+}
+
+/**
  * The verb's word on what --exclude did, on standard error: the usage error of a glob that left
  * nothing out (its exit code returned), or the note of files named but excluded.
  */

@@ -29,6 +29,11 @@ export function reportDiagnostics(io: Io, found: readonly Diagnostic[], options:
   if (diagnostics.length > 0) io.out(summarize(diagnostics) + "\n");
 }
 
+/** The diagnostics as `--json` lists them (and the CI reports read them), each named for what its file is, as every report names them. */
+export function diagnosticsJson(io: Io, found: readonly Diagnostic[]): DiagnosticJson[] {
+  return namedForWhatItIs(found, io.cwd).map(diagnosticToJson);
+}
+
 /**
  * At most `max` diagnostics, errors first, so a run that fails never shows only warnings (audit
  * a1 F1); warnings fill the slots errors leave. The ones kept stay in file and position order.

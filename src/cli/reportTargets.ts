@@ -16,8 +16,8 @@ const isReporter = (name: string): name is Reporter => (REPORTERS as readonly st
 const REPORT_EXTENSIONS: Readonly<Record<Reporter, string>> = { pretty: "txt", json: "json", junit: "xml", tap: "tap", github: "txt" };
 
 /** A report a run writes: its reporter, and where. */
-export interface ReportTarget {
-  readonly reporter: Reporter;
+export interface ReportTarget<R extends Reporter = Reporter> {
+  readonly reporter: R;
   /** Standard output or standard error, or a file (as the user wrote it, relative to the working folder). */
   readonly to: "stdout" | "stderr" | { readonly file: string };
 }
@@ -39,16 +39,18 @@ const STREAM_NAMES: ReadonlyMap<string, "stdout" | "stderr"> = new Map([
  * every report named goes to a file (unless the pretty one is among them). `FILE` `-`, a name of
  * standard output (`/dev/stdout`) or the file it is redirected to is standard output; a name of
  * standard error, or its file, is standard error: written through the stream, never replaced
- * (which would lose the rest of what goes there). Or the usage mistake.
+ * (which would lose the rest of what goes there). Or the usage mistake. `reporters` are the
+ * verb's (`test` has them all; `check` and `fmt` have no TAP report), pretty and json among them.
  */
-export function reportTargets(values: readonly string[], json: boolean, cwd: string): { targets: ReportTarget[] } | { error: string } {
-  const targets: ReportTarget[] = [];
+export function reportTargets<R extends Reporter = Reporter>(values: readonly string[], json: boolean, cwd: string, reporters: readonly R[] = REPORTERS as readonly Reporter[] as readonly R[]): { targets: ReportTarget<R>[] } | { error: string } {
+  const known = (name: string): name is R => (reporters as readonly string[]).includes(name);
+  const targets: ReportTarget<R>[] = [];
   const flags: string[] = [];
   for (const value of values) {
     const equals = value.indexOf("=");
     const name = equals < 0 ? value : value.slice(0, equals);
     const file = equals < 0 ? undefined : value.slice(equals + 1);
-    if (!isReporter(name)) return { error: `unknown reporter \`${printable(name)}\` (use ${REPORTERS.join(", ")}; \`NAME=FILE\` writes that report to FILE)` };
+    if (!known(name)) return { error: `${isReporter(name) ? `the \`${name}\` reporter is not offered here` : `unknown reporter \`${printable(name)}\``} (use ${reporters.join(", ")}; \`NAME=FILE\` writes that report to FILE)` };
     const example = `\`--reporter ${name}=${file !== undefined && /[\\/]$/.test(file) ? printable(file) : ""}report.${REPORT_EXTENSIONS[name]}\``;
     if (file !== undefined && file.trim() === "") return { error: `--reporter ${name}= names no file (an unset variable?): give one (${example}), or leave out \`=\` for standard output` };
     if (file !== undefined && /[\\/]$/.test(file)) return { error: `--reporter ${printable(value)} names a folder: give the report's file (${example})` };
@@ -56,11 +58,11 @@ export function reportTargets(values: readonly string[], json: boolean, cwd: str
     flags.push(`--reporter ${printable(value)}`);
   }
   if (json) {
-    targets.push({ reporter: "json", to: "stdout" });
+    targets.push({ reporter: "json" as R, to: "stdout" });
     flags.push("--json");
   }
   // The same report to the same place twice is one report (as any option given the same value twice).
-  const unique: ReportTarget[] = [];
+  const unique: ReportTarget<R>[] = [];
   const uniqueFlags: string[] = [];
   for (let i = 0; i < targets.length; i++) {
     const target = targets[i]!;
@@ -75,7 +77,7 @@ export function reportTargets(values: readonly string[], json: boolean, cwd: str
       return { error: `${both} both write to ${stream}: give one of them, or all but one a file (\`--reporter ${target.reporter}=FILE\`)` };
     }
   }
-  if (!unique.some((target) => target.to === "stdout" || target.reporter === "pretty")) unique.unshift({ reporter: "pretty", to: "stdout" });
+  if (!unique.some((target) => target.to === "stdout" || target.reporter === "pretty")) unique.unshift({ reporter: "pretty" as R, to: "stdout" });
   return { targets: unique };
 }
 
@@ -140,7 +142,7 @@ function isFile(path: string): boolean {
  * that could not be written are said on standard error after every report is written. Returns
  * false when one could not be.
  */
-export async function writeReports(targets: readonly ReportTarget[], io: Io, write: (reporter: Reporter, out: (text: string) => void, palette: Palette) => void): Promise<boolean> {
+export async function writeReports<R extends Reporter>(verb: string, targets: readonly ReportTarget<R>[], io: Io, write: (reporter: R, out: (text: string) => void, palette: Palette) => void): Promise<boolean> {
   // From before the first report file to a turn past the last, as `replaceEach` writes files,
   // and a turn of the event loop after each: an interrupt while one is written ends the run
   // there (that file in place, or its temporary file removed), and the files after it stay as they were.
@@ -153,7 +155,7 @@ export async function writeReports(targets: readonly ReportTarget[], io: Io, wri
       else {
         const file = target.to.file;
         const failure = writeReportFile(file, io.cwd, (out) => write(target.reporter, out, plainPalette));
-        if (failure !== undefined) failures.push(`policyc test: cannot write the ${target.reporter} report to \`${printable(file)}\`: ${describeFsError(failure)}${failure instanceof NotWritableError ? " (left as it was)" : ""}\n`);
+        if (failure !== undefined) failures.push(`policyc ${verb}: cannot write the ${target.reporter} report to \`${printable(file)}\`: ${describeFsError(failure)}${failure instanceof NotWritableError ? " (left as it was)" : ""}\n`);
         await afterSignalsDelivered();
       }
     }

@@ -79,7 +79,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   // log is not left there to be read as this one's.
   const notStarted = async (verdict: RunVerdict, code: ExitCode): Promise<ExitCode> => {
     const reports = targets.filter((target) => target.reporter !== "pretty" || typeof target.to !== "string");
-    const written = await writeReports(reports, io, (reporter, out) => (reporter === "pretty" ? out(`the run did not start: ${verdict.reason ?? "see the errors above"}\n`) : REPORT_WRITERS[reporter]({ report: emptyReport([], [], []), rules: [], verdict, ciPath }, out)));
+    const written = await writeReports("test", reports, io, (reporter, out) => (reporter === "pretty" ? out(`the run did not start: ${verdict.reason ?? "see the errors above"}\n`) : REPORT_WRITERS[reporter]({ report: emptyReport([], [], []), rules: [], verdict, ciPath }, out)));
     return written ? code : EXIT.usage;
   };
   if (!loaded.ok) {
@@ -109,7 +109,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   const verdict = judge(report, coverage, { minCoverage, allowEmpty: options.allowEmpty ?? false, update: options.update ?? false, ...(options.session !== undefined ? { session: options.session } : {}), ...(options.grep !== undefined ? { grep: options.grep } : {}) });
   const input: ReporterInput = { report, rules: loaded.policy.rules, ...(coverage ? { coverage } : {}), verdict, ciPath, maxErrors: parseMaxErrors(options.maxErrors) };
   // Reporters write in pieces, straight to stdout or to their files.
-  const written = await writeReports(targets, io, (reporter, out, palette) => (reporter === "pretty" ? prettyReport(input, palette, out) : REPORT_WRITERS[reporter](input, out)));
+  const written = await writeReports("test", targets, io, (reporter, out, palette) => (reporter === "pretty" ? prettyReport(input, palette, out) : REPORT_WRITERS[reporter](input, out)));
   if (options.update) {
     io.err(updateSummary(report));
     const ci = ciVariable(io.env);

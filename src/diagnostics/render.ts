@@ -95,3 +95,19 @@ export function diagnosticToJson(d: Diagnostic): DiagnosticJson {
   if (d.help) json.help = d.help;
   return json;
 }
+
+/** Where a diagnostic is: `p.policy:3:35`, a path alone (an unreadable one), or nothing. */
+export function diagnosticPlace(d: DiagnosticJson): string | undefined {
+  if (d.file === null) return undefined;
+  return d.line === null ? d.file : `${d.file}:${d.line}:${d.column}`;
+}
+
+/**
+ * A diagnostic of a JSON report as the first line of its human form, and its help on a line of
+ * its own, every part printable (`p.policy:3:30: error[PC202]: unknown attribute … \nhelp: …`):
+ * the text a JUnit failure holds.
+ */
+export function diagnosticText(d: DiagnosticJson): string {
+  const where = diagnosticPlace(d);
+  return `${printable(`${where !== undefined ? `${where}: ` : ""}${d.severity === "error" ? "error" : "warning"}[${d.code}]: ${d.message}`)}${d.help !== undefined ? `\nhelp: ${printable(d.help)}` : ""}`;
+}

@@ -645,6 +645,7 @@ describe("policyc build", () => {
       contentHash: expectedBundle().manifest.contentHash,
       rules: 8,
       signed: false,
+      excluded: [],
       ok: true,
       errors: 0,
       warnings: 0,

@@ -200,7 +200,7 @@ describe("policyc fmt", () => {
     expect((await cli(["fmt", "-"], { cwd: dir, stdin: `${bom}tool t {risk low}\n` })).stdout).toBe(`${bom}tool t {\n  risk low\n}\n`);
     expect((await cli(["fmt", "bom.policy", "bom2.policy"], { cwd: dir })).stdout).toBe("// bom.policy\ntool t {\n  risk low\n}\n\n// bom2.policy\ntool t {\n  risk low\n}\n\n");
     // --json's `formatted` is what --write writes, the mark included (docs/cli.md).
-    expect(JSON.parse((await cli(["fmt", "--json", "bom2.policy"], { cwd: dir })).stdout)).toEqual({ ok: true, files: [{ path: "bom2.policy", changed: true, formatted: `${bom}tool t {\n  risk low\n}\n` }], diagnostics: [] });
+    expect(JSON.parse((await cli(["fmt", "--json", "bom2.policy"], { cwd: dir })).stdout)).toEqual({ ok: true, files: [{ path: "bom2.policy", changed: true, formatted: `${bom}tool t {\n  risk low\n}\n` }], excluded: [], diagnostics: [] });
     expect(await cli(["fmt", "--write", "bom.policy", "bom2.policy", "bomcrlf.policy"], { cwd: dir })).toEqual({ code: 0, stdout: "bom2.policy\nbomcrlf.policy\n", stderr: "2 files formatted, 1 unchanged\n" });
     expect(bytesOf("bom2.policy").subarray(0, 4)).toEqual(Buffer.from([0xef, 0xbb, 0xbf, 0x74]));
     expect(bytesOf("bom2.policy").toString("utf8")).toBe(`${bom}tool t {\n  risk low\n}\n`);
@@ -397,7 +397,7 @@ describe("policyc fmt", () => {
     const report = JSON.parse(result.stdout) as { ok: boolean; files: { path: string; changed: boolean }[] };
     expect(report.ok).toBe(false);
     expect(report.files).toEqual([
-      { path: "a.policy", changed: true },
+      { path: "a.policy", changed: true, firstChangedLine: 2 },
       { path: "ok.policy", changed: false },
     ]);
   });
@@ -444,7 +444,7 @@ describe("policyc fmt", () => {
     expect(await cli(["fmt", "--check", "-"], { cwd: dir, stdin: CANONICAL })).toEqual({ code: 0, stdout: "", stderr: "" });
     const write = await cli(["fmt", "--write", "-"], { cwd: dir, stdin: MESSY });
     expect(write).toEqual({ code: 2, stdout: "", stderr: "policyc fmt: --write rewrites files in place, and `-` is standard input: without --write the formatted text is printed on standard output\n" });
-    expect(JSON.parse((await cli(["fmt", "--json", "-"], { cwd: dir, stdin: MESSY })).stdout)).toEqual({ ok: true, files: [{ path: "standard input", changed: true, formatted: CANONICAL }], diagnostics: [] });
+    expect(JSON.parse((await cli(["fmt", "--json", "-"], { cwd: dir, stdin: MESSY })).stdout)).toEqual({ ok: true, files: [{ path: "standard input", changed: true, formatted: CANONICAL }], excluded: [], diagnostics: [] });
     // Errors name it; nothing is printed on stdout, so an editor keeps its buffer.
     const broken = await cli(["fmt", "-"], { cwd: dir, stdin: "tool t {risk low\n" });
     expect(broken.code).toBe(1);

@@ -45,8 +45,8 @@ describe("an empty option value", () => {
 });
 
 describe("an option that takes one value, given twice", () => {
-  it("test --reporter gathers its values (one report per value), and --exclude of every verb that reads policy paths; no other option does", () => {
-    expect(valueOptions.filter((option) => !singleValueOptions.includes(option)).map(([verb, flag]) => `${verb} ${flag}`)).toEqual(["check --exclude", "fmt --exclude", "build --exclude", "eval --exclude", "test --reporter", "test --exclude", "diff --exclude"]);
+  it("--reporter of test, check and fmt gathers its values (one report per value), and --exclude of every verb that reads policy paths; no other option does", () => {
+    expect(valueOptions.filter((option) => !singleValueOptions.includes(option)).map(([verb, flag]) => `${verb} ${flag}`)).toEqual(["check --reporter", "check --exclude", "fmt --reporter", "fmt --exclude", "build --exclude", "eval --exclude", "test --reporter", "test --exclude", "diff --exclude"]);
   });
 
   it.each(singleValueOptions)("%s %s with two different values exits 2 naming both, before anything runs", async (verb, flag, args) => {

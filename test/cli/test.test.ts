@@ -240,7 +240,7 @@ describe("policyc test: a run that cannot start still writes the report CI reads
     expect([doc.testsuites["@tests"], doc.testsuites["@failures"], doc.testsuites.testsuite["@name"]]).toEqual(["2", "2", "policyc check"]);
     expect(doc.testsuites.testsuite.testcase.map((c) => [c["@file"], c["@line"]])).toEqual([["broken.policy", "4"], ["broken.policy", "5"]]);
     expect(lines(tap!).slice(0, 3)).toEqual(["TAP version 13", "1..2", "not ok 1 - broken.policy:4:30 PC202 unknown attribute `tema` of `agent`"]);
-    expect(github).toMatch(/^::error file=broken\.policy,line=4,col=30,title=policyc PC202::unknown attribute `tema` of `agent`%0Ahelp: did you mean `team`\?$/m);
+    expect(github).toMatch(/^::error file=broken\.policy,line=4,col=30,endLine=4,endColumn=34,title=policyc PC202::unknown attribute `tema` of `agent`%0Ahelp: did you mean `team`\?$/m);
     const report = JSON.parse(json!) as { ok: boolean; reason: string; diagnostics: unknown[] };
     expect(report.ok).toBe(false);
     expect(report.diagnostics).toEqual((JSON.parse((await cli(["check", "broken.policy", "--json"], { cwd: folder })).stdout) as { diagnostics: unknown[] }).diagnostics);
@@ -319,7 +319,7 @@ describe("policyc test: `file=` paths for CI, relative to GITHUB_WORKSPACE", () 
       expect(result.stdout, cwd).toMatch(/^::warning file=policies\/p\.policy,line=7,title=policyc test%3A coverage::rule unused decided no recorded line$/m);
     }
     const broken = await cli(["test", "../broken", "--replay", "recordings", "--reporter", "github"], { cwd: join(workspace, "policies"), env: env() });
-    expect(broken.stdout).toMatch(/^::error file=broken\/broken\.policy,line=3,col=39,title=policyc PC202::/m);
+    expect(broken.stdout).toMatch(/^::error file=broken\/broken\.policy,line=3,col=39,endLine=3,endColumn=\d+,title=policyc PC202::/m);
   });
 
   it("without GITHUB_WORKSPACE, or for a file outside it, the path is as given (an absolute one stays absolute)", async () => {

@@ -1,19 +1,6 @@
-import { printable } from "../../diagnostics/printable.js";
+import { diagnosticAnnotation, workflowData as data, workflowProperty as property } from "../../diagnostics/workflowCommands.js";
 import { NO_SELECTED_LINE, UNASSERTED_ONLY, actualText, BAILED, lookAlikeNote, coverageLines, coverageTotal, differsText, errorTitle, expectedText, isRepositoryFile, leftOutLines, notesLeftOutText, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { recordingName } from "../recordingSource.js";
-
-/**
- * GitHub Actions workflow commands escape `%`, CR and LF in data, and `,` and `:` in properties
- * too, and the runner turns them back: a `file=` with a CR or LF in its name names that file. Other
- * control characters (ESC, which recolours the log) are shown as escapes; the lines of a
- * multi-line message stay lines.
- */
-function data(text: string): string {
-  return text.split(/([\r\n])/).map((part) => (part === "\r" || part === "\n" ? part : printable(part))).join("").replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
-}
-function property(text: string): string {
-  return data(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
-}
 
 /** Warning annotations the coverage adds at most (GitHub shows 10 a step). */
 const MAX_COVERAGE_WARNINGS = 10;
@@ -47,10 +34,7 @@ export function githubReport({ report, coverage, verdict, ciPath = (file) => fil
     for (const line of leftOutLines(counts)) out.push(`::notice ${at.property}title=${property(`policyc test: ${at.title}not annotated`)}::${data(line)}`);
   }
   // A policy set that did not load: each diagnostic at its place in the policy, as `policyc check` reports it.
-  for (const d of verdict?.diagnostics ?? []) {
-    const at = d.file !== null ? `${file(d.file)},${d.line !== null ? `line=${d.line},col=${d.column},` : ""}` : "";
-    out.push(`::${d.severity === "error" ? "error" : "warning"} ${at}title=${property(`policyc ${d.code}`)}::${data(`${d.message}${d.help !== undefined ? `\nhelp: ${d.help}` : ""}`)}`);
-  }
+  for (const d of verdict?.diagnostics ?? []) out.push(diagnosticAnnotation(d, { file: ciPath, isRepositoryFile, titlePrefix: "policyc " }));
   for (const runCheck of verdict?.runChecks ?? []) out.push(`::error title=${property(`policyc test: ${runCheck.name}${runCheck.code !== undefined ? ` (${runCheck.code})` : ""}`)}::${data(runCheck.message)}`);
   if (report.bailed) out.push(`::warning title=${property("policyc test: --bail")}::${data(BAILED)}`);
   if (coverage) {

@@ -1,35 +1,9 @@
-import { actualReasons, actualText, lookAlikeNote, loggedLines, chunkedWriter, coverageLines, diagnosticErrors, diagnosticPlace, diagnosticTitle, codedMessage, errorTitle, expectedText, isRepositoryFile, leftOutLines, type ReporterInput, type Write } from "./shared.js";
+import { actualReasons, actualText, lookAlikeNote, loggedLines, chunkedWriter, coverageLines, diagnosticErrors, diagnosticTitle, codedMessage, errorTitle, expectedText, isRepositoryFile, leftOutLines, type ReporterInput, type Write } from "./shared.js";
 import { recordingName } from "../recordingSource.js";
-import { escapeCharacter, printable, printableLines } from "../../diagnostics/printable.js";
+import { printable, printableLines } from "../../diagnostics/printable.js";
+import { xmlAttribute, xmlText as xml } from "../../diagnostics/xmlText.js";
+import { diagnosticText } from "../../diagnostics/render.js";
 import { errorCount } from "../replay.js";
-
-/**
- * Text content: a character XML 1.0 cannot hold, even as a reference (the controls but tab, LF
- * and CR, lone surrogates, U+FFFE and U+FFFF), is shown as its escape (`\u0001`), as the other
- * reporters show it, never dropped unseen; so are DEL and the C1 controls (U+0080 to U+009F: U+009B
- * is a terminal's one-character CSI, `\u009b31m` recolours as ESC `[31m` does), which XML holds
- * but a terminal that shows the file would act on. `&`, `<`, `>` and `"` are escaped.
- */
-function xml(text: string): string {
-  return escapeForXml(text.replace(/[\u007f-\u009f]/g, escapeCharacter));
-}
-
-/** `text` with what XML 1.0 cannot hold shown as escapes, and `&`, `<`, `>` and `"` escaped. */
-function escapeForXml(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu, escapeCharacter).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
-
-/**
- * An attribute value (the `file` attribute is the real path): as text, but with tabs and line
- * ends as references, which attribute normalisation would turn into spaces, and DEL and U+0080
- * to U+009F as references too, which read back as the characters, so none reaches a terminal
- * that shows the file raw.
- */
-function xmlAttribute(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return escapeForXml(text).replace(/[\t\n\r\u007f-\u009f]/g, (character) => `&#${character.charCodeAt(0)};`);
-}
 
 /**
  * JUnit XML, as CI systems read it: a suite per recording file, a case per line with an
@@ -104,8 +78,7 @@ export function junitReport({ report, coverage, verdict, ciPath = (file) => file
     for (const d of policyErrors) {
       const place = d.file !== null ? `${fileAttribute(d.file)}${d.line !== null ? ` line="${d.line}"` : ""}` : "";
       write(`    <testcase classname="policyc check" name="${xmlAttribute(printable(diagnosticTitle(d)))}"${place}>\n`);
-      const where = diagnosticPlace(d);
-      write(`      <failure message="${xmlAttribute(printable(d.message))}" type="${d.code}">${xml(`${printable(`${where !== undefined ? `${where}: ` : ""}error[${d.code}]: ${d.message}`)}${d.help !== undefined ? `\nhelp: ${printable(d.help)}` : ""}`)}</failure>\n`);
+      write(`      <failure message="${xmlAttribute(printable(d.message))}" type="${d.code}">${xml(diagnosticText(d))}</failure>\n`);
       write("    </testcase>\n");
     }
     write("  </testsuite>\n");

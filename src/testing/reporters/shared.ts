@@ -9,7 +9,7 @@ import type { Grant } from "../../runtime/decision.js";
 import { lookAlikeDifference, printable } from "../../diagnostics/printable.js";
 import { displayWidth } from "../../source/displayWidth.js";
 import { recordingName, STANDARD_INPUT } from "../recordingSource.js";
-import { counted, renderInputError, type DiagnosticJson, type Palette } from "../../diagnostics/render.js";
+import { counted, diagnosticPlace, renderInputError, type DiagnosticJson, type Palette } from "../../diagnostics/render.js";
 
 /**
  * The closing line every text reporter ends with, alone on its line: its numbers written without
@@ -320,12 +320,6 @@ export interface RunVerdict {
 /** The errors among the verdict's diagnostics: each is a failure in every reporter (warnings only in JSON and GitHub's). */
 export function diagnosticErrors(verdict: RunVerdict | undefined): readonly DiagnosticJson[] {
   return verdict?.diagnostics?.filter((d) => d.severity === "error") ?? [];
-}
-
-/** Where a diagnostic is: `p.policy:3:35`, a path alone (an unreadable one), or nothing. */
-export function diagnosticPlace(d: DiagnosticJson): string | undefined {
-  if (d.file === null) return undefined;
-  return d.line === null ? d.file : `${d.file}:${d.line}:${d.column}`;
 }
 
 /** A diagnostic as a test's title: `p.policy:3:35 PC201 unknown field \`agent.tema\``. */
