@@ -343,9 +343,13 @@ export const MAX_ASKED_POLICIES = 4;
  * revoking decision that matched cleanly, or, when every one matched only through an evaluation
  * error (fails closed), all of those with their errors. Never one picked by source order: the
  * order of rules never changes a decision (language.md §7), and a rule matched only by an error
- * must not stand, without its error, for one whose condition held.
+ * must not stand, without its error, for one whose condition held. An operator's revocation
+ * (`Engine.revoke`) is kept the same way, so the check every attempt makes first covers it: no
+ * rule (`rules`, `locations` and `errors` empty, which no rule's revocation is), its one reason
+ * saying who revoked and why (see isOperatorRevocation).
  */
 export interface Revocation {
+  /** The revoking rules; none for an operator's revocation. */
   readonly rules: readonly string[];
   readonly reasons: readonly string[];
   readonly locations: readonly string[];
@@ -354,10 +358,17 @@ export interface Revocation {
   /**
    * When the revoking attempt came (epoch ms; NaN when the request gave no time: the engine's
    * clock then says when a replay ran, not when production revoked) and its tool: what an
-   * explanation of a later attempt says.
+   * explanation of a later attempt says. For an operator's revocation, the engine's clock when
+   * it was made (NaN when it gave no time).
    */
   readonly at: number;
+  /** The revoking attempt's tool; "" for an operator's revocation, which is no attempt. */
   readonly tool: string;
+}
+
+/** Whether `revocation` is an operator's (`Engine.revoke`): the only kind no rule made. */
+export function isOperatorRevocation(revocation: Revocation): boolean {
+  return revocation.rules.length === 0;
 }
 
 /** What revoked a session, shared by the sessions revoked alike (Revocation without when and on which tool). */
@@ -1182,6 +1193,72 @@ export class SessionStore {
   }
 
   /**
+   * Revokes session `id` from outside its attempts (`Engine.revoke`, an operator's decision),
+   * keeping `revocation` where a `deny … revoke` keeps its own, so the check every attempt makes
+   * first covers it: on the session's live state, else on its record (that it expired, or a new
+   * one for an id not seen yet, which its first attempt finds: it never starts, and it counts
+   * among the records, bounded with the sessions by the store's size limit but not by
+   * `maxSessions`). The id is settled first as an attempt's lookup settles it (`settleFreed`,
+   * `settleExpired`). The engine's clock `reading` starts how long it is remembered
+   * (`revokedMs`, as after a revoking attempt), without moving the session's own times.
+   * Returns the revocation that stood already (kept: the first one stands), "full" when a new
+   * record finds no room even after a sweep for room, "no time" when a new record has no time
+   * to be remembered from (the engine's clock gave none, and no request came yet), or undefined
+   * once revoked.
+   */
+  revokeFromOutside(id: string, revocation: Revocation, reading: number): Revocation | "full" | "no time" | undefined {
+    const seen = !this.recordedTimesOnly && Number.isFinite(reading) ? reading : this.latest;
+    const horizon = this.horizonAt(seen, reading);
+    const state = this.sessions.get(id);
+    if (state !== undefined) {
+      if (!this.freedBy(state, horizon, 2 * this.idleMs)) {
+        if (state.revoked !== undefined) return state.revoked;
+        state.revoked = revocation;
+        if (seen > state.storeSeen) state.storeSeen = seen;
+        return undefined;
+      }
+      this.settleFreed(id, state, horizon);
+    } else this.settleExpired(id, horizon);
+    const gone = this.expired.get(id);
+    if (gone !== undefined) {
+      if (gone.revoked !== undefined) return gone.revoked;
+      // (A new record: the sweep's queue drops the old one's entry as replaced.)
+      this.remember(id, { ...gone, lastSeen: Math.max(gone.lastSeen, seen), revoked: revocation });
+      return undefined;
+    }
+    if (!Number.isFinite(seen)) return "no time";
+    if (this.sessions.size + this.expired.size >= this.storeLimit) {
+      this.sweepForRoom(horizon);
+      if (this.sessions.size + this.expired.size >= this.storeLimit) return "full";
+    }
+    // Its attempts without a usable time so far count in no state now.
+    this.undatedEarly.delete(id);
+    this.remember(id, { lastSeen: seen, revoked: revocation });
+    return undefined;
+  }
+
+  /**
+   * What the store holds of session `id`, changing nothing (`Engine.session`): its live state
+   * and, when it has ended, its record (that it expired, or was revoked before it started), as
+   * the engine's clock `reading` judges them, the way `peek` does: undefined for an id the next
+   * lookup would forget (or never saw), and a live state the next lookup would free shown with
+   * the record it would leave. Not judged by request times (`idleAt`): without a request, there
+   * is none to judge by, so a session idle past `idleMs` by its own times shows live until its
+   * next attempt finds it expired.
+   */
+  inspect(id: string, reading: number): { readonly state: SessionState | undefined; readonly record: ExpiredSession | undefined } | undefined {
+    const horizon = this.horizonAt(!this.recordedTimesOnly && Number.isFinite(reading) ? reading : this.latest, reading);
+    const state = this.sessions.get(id);
+    if (state !== undefined) {
+      if (!this.freedBy(state, horizon, 2 * this.idleMs)) return { state, record: undefined };
+      const gone: ExpiredSession = { lastSeen: state.storeSeen, revoked: state.revoked, idleFor: horizon - state.storeSeen, idleByClock: true };
+      return this.pastMemory(gone, horizon) ? undefined : { state, record: gone };
+    }
+    const gone = this.expired.get(id);
+    return gone === undefined || this.pastMemory(gone, horizon) ? undefined : { state: undefined, record: gone };
+  }
+
+  /**
    * A session's state for an attempt at `now` (the engine's clock reading `reading`), without
    * changing anything (for explanations): its live state, its expired record, or undefined for
    * a session never seen or one `getOrCreate` would forget first (see `settleFreed`: an attempt a
@@ -1295,11 +1372,7 @@ export class SessionStore {
       // once when the clock went back, or it would wait for the clock to catch up).
       // (Every session idle longer than sessionIdleMs goes, not only those idle for twice it:
       // room for a new session outweighs the margin kept for merged logs out of order.)
-      const horizon = this.horizonAt(now, reading);
-      if (!(Math.abs(horizon - this.lastRoomSweep) < 1000)) {
-        this.lastRoomSweep = horizon;
-        this.sweep(horizon, this.idleMs + this.futureSlackMs);
-      }
+      this.sweepForRoom(this.horizonAt(now, reading));
       if (this.full()) return null;
     }
     const fresh = this.startState(id, now, reading);
@@ -1476,6 +1549,18 @@ export class SessionStore {
       else notYet.push(due);
     }
     for (const { id, record } of notYet) this.forgetting.offer(id, record, this.forgetAt(record));
+  }
+
+  /**
+   * The sweep of a full store for room (a new session, or an operator's revocation of an id
+   * not seen yet): every session idle for longer than the idle time and the slack is freed, at
+   * most once a second of the sweep's clock (`horizon`), so a flood of new ids cannot make every
+   * attempt walk every session (and again at once when that clock went back).
+   */
+  private sweepForRoom(horizon: number): void {
+    if (Math.abs(horizon - this.lastRoomSweep) < 1000) return;
+    this.lastRoomSweep = horizon;
+    this.sweep(horizon, this.idleMs + this.futureSlackMs);
   }
 
   /** Keeps the record of an expired session, and offers it to the sweep's queue (`forgetting`). */
