@@ -825,7 +825,9 @@ export class Engine {
    * plain frozen data, never live state; undefined for an id the engine holds nothing of (never
    * seen, or forgotten). Changes nothing: it reads the engine's clock to judge, as the session's
    * next lookup would, whether its state is freed or its record forgotten, but frees and forgets
-   * nothing itself, so calling it never changes a decision. On an engine a reload retired, it
+   * nothing itself, so calling it never changes a decision. A session the clock has freed (status
+   * "ended") reports no state (calls, intent, … null) whether or not a sweep has freed it yet,
+   * so what it reports goes by that clock alone. On an engine a reload retired, it
    * reads the engine that has the sessions now. A `sessionId` that is not a non-empty string of
    * at most 1,024 characters is a `TypeError`; otherwise it never throws.
    */
@@ -835,7 +837,10 @@ export class Engine {
     const clock = this.readClock();
     const held = this.sessions.inspect(sessionId, typeof clock === "number" ? clock : Number.NaN);
     if (held === undefined) return undefined;
-    const { state, record } = held;
+    const { record } = held;
+    // An ended session reports no state, whether or not a sweep has freed it yet: the snapshot
+    // goes by the engine's clock alone, not by whether other sessions' traffic ran the sweep.
+    const state = record === undefined ? held.state : undefined;
     const revoked = record?.revoked ?? state?.revoked;
     return Object.freeze({
       session: sessionId,

@@ -212,6 +212,18 @@ describe("Engine.session", () => {
     expect(idle.engine.session("i")).toBeUndefined();
   });
 
+  it("reports an ended session alike whether or not a sweep has freed its state: no state fields either way", () => {
+    const { engine, clock, attempt } = setup();
+    engine.decide(attempt("i"));
+    engine.decide(attempt("i"));
+    clock.now = T0 + 3 * 3_600_000;
+    const before = engine.session("i");
+    expect(before).toEqual({ session: "i", status: "ended", calls: null, denials: null, firstSeen: null, lastSeen: iso(T0), intent: null, labels: null, revoked: null } satisfies SessionSummary);
+    // Another session's attempt runs the regular sweep, which frees i's state.
+    engine.decide(attempt("other"));
+    expect(engine.session("i")).toEqual(before);
+  });
+
   it("reading sessions never changes a decision: the same traffic decides alike with and without session() between its requests", () => {
     const run = (read: boolean): unknown[] => {
       const { engine, clock, attempt } = setup({ sessionIdleMs: 60 * 60_000, expiredSessionMs: 3 * 60 * 60_000, revokedSessionMs: 4 * 60 * 60_000, maxSessions: 3 });
