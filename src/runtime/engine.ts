@@ -204,8 +204,10 @@ export interface RevokeResult {
   /**
    * "revoked": this call revoked the session. "already-revoked": it was revoked before (by a rule
    * or an operator), and that first revocation stands unchanged (`revocation` shows it).
-   * "refused": it is not revoked (`refusal` says why: the engine holds as many sessions and
-   * records as it can, or its clock gave no time to keep a new record by): retry, or make room.
+   * "refused": an id not seen yet is not revoked (`refusal` says why: the engine holds as many
+   * ids revoked before their first attempt as it keeps, maxSessions or 100,000, or as many
+   * sessions and records as it can, or its clock gave no time to keep a new record by when
+   * revokedSessionMs is finite): retry, or make room.
    */
   readonly outcome: "revoked" | "already-revoked" | "refused";
   /** Whether the session is revoked now: false only when "refused". */
@@ -797,11 +799,14 @@ export class Engine {
    * any revoked session). It is kept as a rule's revocation is: for `revokedSessionMs` from now
    * and the session's later attempts (by default for ever), across reloads (`sessionsFrom`).
    * An id the engine does not hold yet is revoked too, before its first attempt, which is then
-   * denied (a record the engine keeps among expired and revoked ones: `stats().revokedSessions`);
-   * it counts against the engine's limit of sessions and records together (16 million), not
-   * against `maxSessions`, so a flood of new sessions cannot keep an operator from revoking one,
-   * and the result says `refused` when the engine holds as many as it can. A session revoked
-   * already keeps its first revocation (`already-revoked`). On an engine a reload retired, it
+   * denied (a record the engine keeps among expired and revoked ones: `stats().revokedSessions`).
+   * Such records are bounded apart from live sessions, so a flood of new sessions cannot keep an
+   * operator from revoking one: at most `maxSessions` of them (100,000 without maxSessions,
+   * MAX_REVOKED_BEFORE_START) are held at once; past that, or with the engine at its limit of
+   * sessions and records together, the result says `refused` and why. It changes no other
+   * session (no sweep for room), refused or not. A session revoked already keeps its first
+   * revocation (`already-revoked`). Revocations giving the same reason share it, so a record
+   * costs about its id and a small object. On an engine a reload retired, it
    * revokes on the engine that has the sessions now. A `sessionId` that is not a non-empty
    * string of at most 1,024 characters, or a `reason` that is not a string, is a `TypeError`
    * (a programming mistake); otherwise it never throws.
@@ -812,12 +817,12 @@ export class Engine {
     if (this.successor !== undefined) return this.successor.revoke(sessionId, reason);
     const clock = this.readClock();
     const reading = typeof clock === "number" ? clock : Number.NaN;
-    const revocation: Revocation = { rules: EMPTY, reasons: Object.freeze([operatorReason(reason)]), locations: EMPTY, errors: EMPTY, at: Math.abs(reading) <= MAX_DATE_MS ? reading : Number.NaN, tool: "" };
+    const revocation: Revocation = { ...this.operatorCause(reason), at: Math.abs(reading) <= MAX_DATE_MS ? reading : Number.NaN, tool: "" };
     const earlier = this.sessions.revokeFromOutside(sessionId, revocation, reading);
     if (earlier === undefined) return Object.freeze({ outcome: "revoked", revoked: true, revocation: summaryOfRevocation(revocation), refusal: null });
     if (typeof earlier !== "string") return Object.freeze({ outcome: "already-revoked", revoked: true, revocation: summaryOfRevocation(earlier), refusal: null });
-    const refusal = earlier === "full" ? `session ${helpers.describeText(sessionId)} cannot be revoked before its first attempt: ${this.sessions.fullBecause}` : `session ${helpers.describeText(sessionId)} cannot be revoked before its first attempt: the engine's clock (EngineOptions.clock) ${clock as string} and no request came yet, so there is no time to keep the revocation from (revokedSessionMs)`;
-    return Object.freeze({ outcome: "refused", revoked: false, revocation: null, refusal });
+    const why = earlier === "early full" ? this.sessions.revokedEarlyFullBecause : earlier === "full" ? this.sessions.storeFullBecause : `the engine's clock (EngineOptions.clock) ${clock as string} and no request came yet, so there is no time to keep the revocation from (revokedSessionMs)`;
+    return Object.freeze({ outcome: "refused", revoked: false, revocation: null, refusal: `session ${helpers.describeText(sessionId)} cannot be revoked before its first attempt: ${why}` });
   }
 
   /**
@@ -1104,12 +1109,28 @@ export class Engine {
    * MAX_SHARED_DECISIONS kept, the map emptied when full, since errors can quote request data.
    */
   private sharedRevocation(revocation: RevocationCause): RevocationCause {
-    const key = JSON.stringify([revocation.rules, revocation.errors]);
+    return this.sharedCause(JSON.stringify([revocation.rules, revocation.errors]), revocation);
+  }
+
+  /** The cause kept under `key` in `revocations`, else `cause`, kept there from now on. */
+  private sharedCause(key: string, cause: RevocationCause): RevocationCause {
     const shared = this.revocations.get(key);
     if (shared !== undefined) return shared;
     if (this.revocations.size >= MAX_SHARED_DECISIONS) this.revocations.clear();
-    this.revocations.set(key, revocation);
-    return revocation;
+    this.revocations.set(key, cause);
+    return cause;
+  }
+
+  /**
+   * What an operator's revocation giving `reason` keeps but for when (`Engine.revoke`): one
+   * frozen object shared by the sessions revoked with the same reason (kept with the rules'
+   * causes, by a key no rules' cause has), so each revoked id costs its record and a small
+   * object, not its own copy of a reason of up to OPERATOR_REASON_CHARS characters.
+   */
+  private operatorCause(reason: string): RevocationCause {
+    const text = operatorReason(reason);
+    // (A rules' cause is keyed by a JSON array: "[…".)
+    return this.sharedCause(`operator\n${text}`, Object.freeze({ rules: EMPTY, reasons: Object.freeze([text]), locations: EMPTY, errors: EMPTY }));
   }
 
   /**

@@ -1,8 +1,10 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { compile } from "../../src/index.js";
 import type { Decision, Engine, RevokeResult, SessionSummary } from "../../src/runtime/index.js";
 import { explain } from "../../src/runtime/explain.js";
-import { SessionStore } from "../../src/runtime/session.js";
+import { MAX_REVOKED_BEFORE_START, SessionStore } from "../../src/runtime/session.js";
 
 /**
  * `Engine.revoke` and `Engine.session`: an incident responder stops a misbehaving agent's session
@@ -132,6 +134,136 @@ describe("Engine.revoke", () => {
     expect(full.engine.stats()).toMatchObject({ liveSessions: 1, revokedSessions: 1 });
     // A session it holds is revoked at capacity all the same.
     expect(full.engine.revoke("a", "r").outcome).toBe("revoked");
+  });
+
+  it("holds at most maxSessions ids revoked before their first attempt: past that it refuses, and says why; sessions it holds are revoked all the same", () => {
+    const { engine, clock, attempt } = setup({ maxSessions: 3, revokedSessionMs: 60 * 60_000 });
+    engine.decide(attempt("live"));
+    for (const id of ["e1", "e2", "e3"]) expect(engine.revoke(id, "flood").outcome).toBe("revoked");
+    expect(engine.revoke("e4", "flood")).toEqual({
+      outcome: "refused",
+      revoked: false,
+      revocation: null,
+      refusal: 'session "e4" cannot be revoked before its first attempt: the engine already holds 3 sessions revoked before their first attempt, as many as it keeps (maxSessions, 3), and forgets them 1 hour after their last attempt (revokedSessionMs): revoke sessions once they have started, raise maxSessions, or lower revokedSessionMs',
+    } satisfies RevokeResult);
+    expect(engine.decide(attempt("e4")).decision).toBe("allow");
+    // A session that has started is revoked at the cap, and one revoked already says so.
+    expect(engine.revoke("live", "r").outcome).toBe("revoked");
+    expect(engine.revoke("e1", "again").outcome).toBe("already-revoked");
+    // Ids revoked early still count once their first attempt is denied, until forgotten.
+    expect(engine.decide(attempt("e1")).revoked).toBe(true);
+    expect(engine.revoke("e5", "flood").outcome).toBe("refused");
+    clock.now += 61 * 60_000;
+    engine.decide(attempt("sweeper"));
+    expect(engine.revoke("e5", "flood").outcome).toBe("revoked");
+    // The count goes with the records across a reload.
+    const reloaded = compile(POLICY, { clock: () => clock.now, sessionsFrom: engine, maxSessions: 3 });
+    expect(reloaded.revoke("e6", "flood").outcome).toBe("revoked");
+    expect(reloaded.revoke("e7", "flood").outcome).toBe("revoked");
+    expect(reloaded.revoke("e8", "flood").outcome).toBe("refused");
+  });
+
+  it("without maxSessions, holds MAX_REVOKED_BEFORE_START (100,000) ids revoked before their first attempt, each costing its id and a small object", () => {
+    expect(MAX_REVOKED_BEFORE_START).toBe(100_000);
+    const { engine } = setup();
+    // Reasons alike are kept once: a record does not carry its own copy of a long reason.
+    const reason = `automated: detector alert ${"x".repeat(500)}`;
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const MEASURED = 20_000;
+    for (let i = 0; i < MEASURED; i++) expect(engine.revoke(`flood-${i}`, reason).outcome).toBe("revoked");
+    gc();
+    const perRecord = (process.memoryUsage().heapUsed - before) / MEASURED;
+    // About 270 bytes (the id, its map entry, its record); a copy of the reason each was over 1,000.
+    expect(perRecord).toBeLessThan(600);
+    let i = MEASURED;
+    for (; i < MAX_REVOKED_BEFORE_START; i++) if (engine.revoke(`flood-${i}`, reason).outcome !== "revoked") break;
+    expect(i).toBe(MAX_REVOKED_BEFORE_START);
+    expect(engine.revoke("one-more", reason).refusal).toBe(
+      'session "one-more" cannot be revoked before its first attempt: the engine already holds 100,000 sessions revoked before their first attempt, as many as it keeps (100,000 without maxSessions), and keeps them for ever (revokedSessionMs): revoke sessions once they have started, raise maxSessions, or lower revokedSessionMs',
+    );
+    expect(engine.stats()).toMatchObject({ revokedSessions: 100_000 });
+  });
+
+  it("never changes another session: a store at its size limit refuses without sweeping for room", () => {
+    const run = (revoke: boolean): { revoked: string | undefined; decision: Decision } => {
+      const { engine, clock, attempt } = setup();
+      (engine as unknown as { sessions: SessionStore }).sessions = new SessionStore(engine.sessions.use, ["t"], { storeLimit: 2 });
+      engine.decide(attempt("a"));
+      engine.decide(attempt("b"));
+      // The engine's clock moves 70 minutes, past the idle time and the sweep for room's margin.
+      clock.now = T0 + 70 * 60_000;
+      const revoked = revoke ? engine.revoke("c", "op").outcome : undefined;
+      // a's next call, dated 50 minutes after its last: within sessionIdleMs by its own times.
+      return { revoked, decision: engine.decide({ ...attempt("a"), time: iso(T0 + 50 * 60_000) }) };
+    };
+    const plain = run(false);
+    expect(plain.decision).toMatchObject({ decision: "allow" });
+    expect(run(true)).toEqual({ revoked: "refused", decision: plain.decision });
+  });
+
+  it("a clock giving no time still revokes an id not seen yet when revocations are kept for ever; when they are kept for a while, it refuses", () => {
+    // A clock that gives no time (a Date) until fixed: the engine decides no request meanwhile.
+    const broken = { yes: true };
+    const at = { now: T0 };
+    const noClock = { clock: (): number => (broken.yes ? (new Date() as unknown as number) : at.now) };
+    const { engine, attempt } = setup(noClock);
+    expect(engine.revoke("s", "r")).toEqual({ outcome: "revoked", revoked: true, revocation: { by: "operator", rules: [], reasons: ['revoked by an operator: "r"'], at: null, tool: null }, refusal: null });
+    expect(engine.session("s")).toMatchObject({ status: "ended", lastSeen: null, revoked: { by: "operator" } });
+    broken.yes = false;
+    expect(engine.decide(attempt("s"))).toEqual(OPERATOR_DENIAL('revoked by an operator: "r"'));
+    // Its first attempt gives the record its time.
+    expect(engine.session("s")).toMatchObject({ status: "ended", lastSeen: iso(T0) });
+    broken.yes = true;
+    const kept = setup({ ...noClock, revokedSessionMs: 60 * 60_000 });
+    expect(kept.engine.revoke("s", "r")).toMatchObject({ outcome: "refused", revoked: false });
+    expect(kept.engine.revoke("s", "r").refusal).toMatch(/^session "s" cannot be revoked before its first attempt: the engine's clock \(EngineOptions\.clock\) .* and no request came yet, so there is no time to keep the revocation from \(revokedSessionMs\)$/);
+    broken.yes = false;
+    expect(kept.engine.decide(kept.attempt("s")).decision).toBe("allow");
+  });
+
+  it("revoking an expired session switches its record to the revoked lifetime", () => {
+    const { engine, clock, attempt } = setup();
+    engine.decide(attempt("e"));
+    clock.now += 70 * 60_000;
+    expect(engine.decide(attempt("e")).reasons[0]).toMatch(/has expired/);
+    expect(engine.revoke("e", "after the fact")).toMatchObject({ outcome: "revoked", revocation: { by: "operator", at: iso(clock.now) } });
+    // Past expiredSessionMs (a day), an expired record is forgotten; a revoked one is kept for ever.
+    clock.now += 25 * 3_600_000;
+    expect(engine.decide(attempt("e"))).toEqual(OPERATOR_DENIAL('revoked by an operator: "after the fact"'));
+    const plain = setup();
+    plain.engine.decide(plain.attempt("e"));
+    plain.clock.now += 70 * 60_000;
+    plain.engine.decide(plain.attempt("e"));
+    plain.clock.now += 25 * 3_600_000;
+    expect(plain.engine.decide(plain.attempt("e")).decision).toBe("allow");
+  });
+
+  it("revoking a live session its next lookup would free keeps the revocation on the record that lookup leaves", () => {
+    const { engine, clock, attempt } = setup();
+    engine.decide(attempt("l"));
+    engine.decide(attempt("l"));
+    // Three hours by the engine's clock, no sweep yet: the next lookup frees the state (twice the idle time).
+    clock.now += 3 * 3_600_000;
+    expect(engine.revoke("l", "late")).toMatchObject({ outcome: "revoked" });
+    // (Remembered from the revocation on, as after a denied attempt.)
+    expect(engine.session("l")).toMatchObject({ status: "ended", calls: null, lastSeen: iso(clock.now), revoked: { by: "operator", reasons: ['revoked by an operator: "late"'] } });
+    expect(engine.decide(attempt("l"))).toEqual(OPERATOR_DENIAL('revoked by an operator: "late"'));
+    clock.now += 25 * 3_600_000;
+    expect(engine.decide(attempt("l")).revoked).toBe(true);
+  });
+
+  it("a reload that ends a session an operator revoked keeps it revoked", () => {
+    const { engine: old, clock, attempt } = setup();
+    old.decide(attempt("s"));
+    old.revoke("s", "stop");
+    // The new policy no longer has the intent the session declared: the reload ends it.
+    const reloaded = compile([{ path: "p.policy", text: POLICY[0]!.text.replace("intent triage", "intent other") }], { clock: () => clock.now, sessionsFrom: old });
+    expect(reloaded.stats().reload).toMatchObject({ carriedSessions: 0 });
+    expect(reloaded.session("s")).toMatchObject({ status: "ended", calls: null, revoked: { by: "operator", reasons: ['revoked by an operator: "stop"'] } });
+    expect(reloaded.decide({ ...attempt("s"), intent: "other" })).toEqual(OPERATOR_DENIAL('revoked by an operator: "stop"'));
   });
 
   it("refuses bad arguments with a TypeError that says what to pass, changing nothing", () => {
