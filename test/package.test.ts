@@ -193,6 +193,23 @@ describe.skipIf(!BUILT)("policyc installed as a dependency", () => {
     ].join("\n");
     writeFileSync(join(app, "attributes.ts"), `${attributes}\n`);
     files.push(join(app, "attributes.ts"));
+    // An incident responder's calls (Engine.revoke, Engine.session), typed from both entry points.
+    const operator = [
+      'import type { RevocationSummary, RevokeResult, SessionSummary } from "policyc";',
+      'import type { RevokeResult as RuntimeRevokeResult, SessionSummary as RuntimeSessionSummary } from "policyc/runtime";',
+      'import { Engine } from "policyc/runtime";',
+      "declare const engine: Engine;",
+      'export const result: RevokeResult = engine.revoke("s", "INC-7");',
+      "export const same: RuntimeRevokeResult = result;",
+      'export const outcome: "revoked" | "already-revoked" | "refused" = result.outcome;',
+      'export const summary: SessionSummary | undefined = engine.session("s");',
+      "export const again: RuntimeSessionSummary | undefined = summary;",
+      "export const cause: RevocationSummary | null | undefined = summary?.revoked;",
+      "// @ts-expect-error a snapshot is read-only",
+      "if (summary !== undefined) summary.calls = 0;",
+    ].join("\n");
+    writeFileSync(join(app, "operator.ts"), `${operator}\n`);
+    files.push(join(app, "operator.ts"));
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "embedder", private: true, type: "module" }));
     const project = typeChecked(files, { module: ModuleKind.NodeNext, moduleResolution: ModuleResolutionKind.NodeNext });
     expect(typeErrors(project)).toEqual([]);

@@ -40,14 +40,14 @@ export type Decision = SettledDecision | AskDecision;
 /** What every decision has. */
 export interface DecisionFields {
   readonly decision: Effect;
-  /** Ids of every matched rule of the winning effect (none for a default deny or an invalid request). */
+  /** Ids of every matched rule of the winning effect (none for a default deny, an invalid request, or a session an operator revoked). */
   readonly rules: readonly string[];
   readonly reasons: readonly string[];
   /** `file:line:col` of each rule in `rules`. */
   readonly locations: readonly string[];
   /** The credentials to mint for the call: only an `allow` has any. */
   readonly grants: readonly Grant[];
-  /** True when the session is revoked (by this decision or an earlier one). */
+  /** True when the session is revoked (by this decision or an earlier one, or by an operator with `Engine.revoke`: then `rules` is empty). */
   readonly revoked: boolean;
   /**
    * Validation and evaluation errors. An `allow` may carry errors of allow rules that failed

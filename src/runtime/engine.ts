@@ -10,7 +10,7 @@ import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { declaredOnly, undeclaredFieldsOf, type DeclaredArguments } from "./declaredFields.js";
 import { describeKind, describeValue, MAX_NESTING, parseTime, startValidation, timeMistakeNote, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { expiredBecause, labelsAlwaysKept, labelsOf, onlyLabels, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_RELOADED, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type ReloadStats, type Revocation, type RevocationCause } from "./session.js";
+import { expiredBecause, labelsAlwaysKept, labelsOf, onlyLabels, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_RELOADED, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type ReloadStats, type Revocation, type RevocationCause, isOperatorRevocation } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
 import { refusalDetail, refusedFor } from "./refusal.js";
 
@@ -176,6 +176,77 @@ export interface EngineStats {
   readonly retired: boolean;
   /** What the reload that made this engine (`sessionsFrom`) did to the sessions it took over; null for an engine made without one. */
   readonly reload: ReloadStats | null;
+}
+
+/**
+ * What revoked a session, for people (`Engine.session`, `Engine.revoke`): plain frozen data.
+ * `by`: "rules" when `deny … revoke` rules did (their ids in `rules`, their reasons in `reasons`,
+ * as the revoked session's denials give them), "operator" when `Engine.revoke` did (`rules`
+ * empty, `reasons` the one reason its denials give: `revoked by an operator: "…"`, the
+ * operator's text quoted, cut and with hidden characters escaped).
+ */
+export interface RevocationSummary {
+  readonly by: "rules" | "operator";
+  readonly rules: readonly string[];
+  readonly reasons: readonly string[];
+  /**
+   * When (ISO 8601): the revoking request's `time`, or, for an operator's revocation, the
+   * engine's clock when it was made; null when not known (a request without `time`, a clock
+   * that gave no time).
+   */
+  readonly at: string | null;
+  /** The tool of the attempt that revoked the session; null for an operator's revocation. */
+  readonly tool: string | null;
+}
+
+/** What `Engine.revoke` did. */
+export interface RevokeResult {
+  /**
+   * "revoked": this call revoked the session. "already-revoked": it was revoked before (by a rule
+   * or an operator), and that first revocation stands unchanged (`revocation` shows it).
+   * "refused": an id not seen yet is not revoked (`refusal` says why: the engine holds as many
+   * ids revoked before their first attempt as it keeps, maxSessions or 100,000, or as many
+   * sessions and records as it can, or its clock gave no time to keep a new record by when
+   * revokedSessionMs is finite): retry, or make room.
+   */
+  readonly outcome: "revoked" | "already-revoked" | "refused";
+  /** Whether the session is revoked now: false only when "refused". */
+  readonly revoked: boolean;
+  /** The revocation in force: this call's or the earlier one; null when "refused". */
+  readonly revocation: RevocationSummary | null;
+  /** Why the session was not revoked; null unless "refused". */
+  readonly refusal: string | null;
+}
+
+/**
+ * What `Engine.session` returns: a snapshot of one session, for dashboards and incident tickets
+ * (plain frozen data, never live state).
+ */
+export interface SessionSummary {
+  readonly session: string;
+  /**
+   * "live": the engine keeps the session's state, and its attempts are decided (denied, when
+   * revoked). "ended": only the record of a session that expired (idle, or ended by a reload) or
+   * was revoked before its first attempt is kept; its attempts are denied until it is forgotten.
+   */
+  readonly status: "live" | "ended";
+  /** Its attempts (`session.calls`), and how many were denied; null when the engine keeps no state of it (ended). */
+  readonly calls: number | null;
+  readonly denials: number | null;
+  /** When its first attempt arrived by the engine's clock (ISO 8601; `session.age` counts from it); null without state. */
+  readonly firstSeen: string | null;
+  /**
+   * Its latest attempt: the latest request time of a live session; for an ended one, when the
+   * engine's clock last saw it (its last attempt, a denied one included, or an operator's
+   * revocation), which its memory (`expiredSessionMs`, `revokedSessionMs`) counts from.
+   */
+  readonly lastSeen: string | null;
+  /** The intent it declared; null when none (or no state). */
+  readonly intent: string | null;
+  /** How many labels it holds (`session.labels`); null when the policy keeps none, or without state. */
+  readonly labels: number | null;
+  /** What revoked it, or null. */
+  readonly revoked: RevocationSummary | null;
 }
 
 /**
@@ -586,6 +657,7 @@ export class Engine {
     const reason = refusalDetail(decision);
     if (decision.revoked) {
       const sessionId = (request as Record<string, unknown>)["session"];
+      if (decision.rules.length === 0) return `${typeof sessionId === "string" ? `session ${helpers.describeText(sessionId)}` : "the session"} is ${decision.reasons[0]}, so no ask of it can be approved: every later attempt in it is denied`;
       const by = decision.rules.map((rule, i) => `${rule} (${decision.locations[i]}): ${decision.reasons[i]}`).join("; ");
       return `${typeof sessionId === "string" ? `session ${helpers.describeText(sessionId)}` : "the session"} is revoked (by ${by}${errorsOf(decision.errors)}), so no ask of it can be approved: every later attempt in it is denied`;
     }
@@ -714,6 +786,78 @@ export class Engine {
     const { expired, revoked } = this.sessions.census();
     const max = this.sessions.maxSessions;
     return { liveSessions: this.sessions.size, maxSessions: Number.isFinite(max) ? max : null, expiredSessions: expired, revokedSessions: revoked, retired: this.sessions.retired, reload: this.reloadStats };
+  }
+
+  /**
+   * Revokes session `sessionId` now, an operator's decision from outside the policy: every later
+   * attempt in it is denied as a `deny … revoke` rule's revocation denies them (`revoked: true`),
+   * with no rule (`rules` and `locations` empty, which no rule's revocation has: that is how an
+   * audit log tells it apart) and one reason, `revoked by an operator: "…"`, quoting `reason`
+   * (cut to OPERATOR_REASON_CHARS characters, hidden characters and URL credentials escaped as in
+   * every quoted text: the agent is told it too, so write nothing there it must not read). Asks
+   * of the session awaiting approval can no longer be approved (`approved` refuses them, as for
+   * any revoked session). It is kept as a rule's revocation is: for `revokedSessionMs` from now
+   * and the session's later attempts (by default for ever), across reloads (`sessionsFrom`).
+   * An id the engine does not hold yet is revoked too, before its first attempt, which is then
+   * denied (a record the engine keeps among expired and revoked ones: `stats().revokedSessions`).
+   * Such records are bounded apart from live sessions, so a flood of new sessions cannot keep an
+   * operator from revoking one: at most `maxSessions` of them (100,000 without maxSessions,
+   * MAX_REVOKED_BEFORE_START) are held at once; past that, or with the engine at its limit of
+   * sessions and records together, the result says `refused` and why. It changes no other
+   * session (no sweep for room), refused or not. A session revoked already keeps its first
+   * revocation (`already-revoked`). Revocations giving the same reason share it, so a record
+   * costs about its id and a small object. On an engine a reload retired, it
+   * revokes on the engine that has the sessions now. A `sessionId` that is not a non-empty
+   * string of at most 1,024 characters, or a `reason` that is not a string, is a `TypeError`
+   * (a programming mistake); otherwise it never throws.
+   */
+  revoke(sessionId: string, reason: string): RevokeResult {
+    checkSessionId(sessionId, "revoke(sessionId, reason)");
+    if (typeof reason !== "string") throw new TypeError(`engine.revoke(sessionId, reason) takes the reason as a string, which its denials give (quoted) and the audit log keeps, not ${describeKind(reason)}`);
+    if (this.successor !== undefined) return this.successor.revoke(sessionId, reason);
+    const clock = this.readClock();
+    const reading = typeof clock === "number" ? clock : Number.NaN;
+    const revocation: Revocation = { ...this.operatorCause(reason), at: Math.abs(reading) <= MAX_DATE_MS ? reading : Number.NaN, tool: "" };
+    const earlier = this.sessions.revokeFromOutside(sessionId, revocation, reading);
+    if (earlier === undefined) return Object.freeze({ outcome: "revoked", revoked: true, revocation: summaryOfRevocation(revocation), refusal: null });
+    if (typeof earlier !== "string") return Object.freeze({ outcome: "already-revoked", revoked: true, revocation: summaryOfRevocation(earlier), refusal: null });
+    const why = earlier === "early full" ? this.sessions.revokedEarlyFullBecause : earlier === "full" ? this.sessions.storeFullBecause : `the engine's clock (EngineOptions.clock) ${clock as string} and no request came yet, so there is no time to keep the revocation from (revokedSessionMs)`;
+    return Object.freeze({ outcome: "refused", revoked: false, revocation: null, refusal: `session ${helpers.describeText(sessionId)} cannot be revoked before its first attempt: ${why}` });
+  }
+
+  /**
+   * A snapshot of session `sessionId` for dashboards and incident tickets (see SessionSummary):
+   * plain frozen data, never live state; undefined for an id the engine holds nothing of (never
+   * seen, or forgotten). Changes nothing: it reads the engine's clock to judge, as the session's
+   * next lookup would, whether its state is freed or its record forgotten, but frees and forgets
+   * nothing itself, so calling it never changes a decision. A session the clock has freed (status
+   * "ended") reports no state (calls, intent, … null) whether or not a sweep has freed it yet,
+   * so what it reports goes by that clock alone. On an engine a reload retired, it
+   * reads the engine that has the sessions now. A `sessionId` that is not a non-empty string of
+   * at most 1,024 characters is a `TypeError`; otherwise it never throws.
+   */
+  session(sessionId: string): SessionSummary | undefined {
+    checkSessionId(sessionId, "session(sessionId)");
+    if (this.successor !== undefined) return this.successor.session(sessionId);
+    const clock = this.readClock();
+    const held = this.sessions.inspect(sessionId, typeof clock === "number" ? clock : Number.NaN);
+    if (held === undefined) return undefined;
+    const { record } = held;
+    // An ended session reports no state, whether or not a sweep has freed it yet: the snapshot
+    // goes by the engine's clock alone, not by whether other sessions' traffic ran the sweep.
+    const state = record === undefined ? held.state : undefined;
+    const revoked = record?.revoked ?? state?.revoked;
+    return Object.freeze({
+      session: sessionId,
+      status: record === undefined ? "live" : "ended",
+      calls: state?.calls ?? null,
+      denials: state?.denials ?? null,
+      firstSeen: isoTime(state?.firstSeen),
+      lastSeen: isoTime(record?.lastSeen ?? state?.lastSeen),
+      intent: state?.intent ?? null,
+      labels: state?.labels?.size ?? null,
+      revoked: revoked === undefined ? null : summaryOfRevocation(revoked),
+    });
   }
 
   /**
@@ -965,12 +1109,28 @@ export class Engine {
    * MAX_SHARED_DECISIONS kept, the map emptied when full, since errors can quote request data.
    */
   private sharedRevocation(revocation: RevocationCause): RevocationCause {
-    const key = JSON.stringify([revocation.rules, revocation.errors]);
+    return this.sharedCause(JSON.stringify([revocation.rules, revocation.errors]), revocation);
+  }
+
+  /** The cause kept under `key` in `revocations`, else `cause`, kept there from now on. */
+  private sharedCause(key: string, cause: RevocationCause): RevocationCause {
     const shared = this.revocations.get(key);
     if (shared !== undefined) return shared;
     if (this.revocations.size >= MAX_SHARED_DECISIONS) this.revocations.clear();
-    this.revocations.set(key, revocation);
-    return revocation;
+    this.revocations.set(key, cause);
+    return cause;
+  }
+
+  /**
+   * What an operator's revocation giving `reason` keeps but for when (`Engine.revoke`): one
+   * frozen object shared by the sessions revoked with the same reason (kept with the rules'
+   * causes, by a key no rules' cause has), so each revoked id costs its record and a small
+   * object, not its own copy of a reason of up to OPERATOR_REASON_CHARS characters.
+   */
+  private operatorCause(reason: string): RevocationCause {
+    const text = operatorReason(reason);
+    // (A rules' cause is keyed by a JSON array: "[…".)
+    return this.sharedCause(`operator\n${text}`, Object.freeze({ rules: EMPTY, reasons: Object.freeze([text]), locations: EMPTY, errors: EMPTY }));
   }
 
   /**
@@ -1941,6 +2101,35 @@ function keptErrors(errors: readonly string[]): readonly string[] {
     // A fresh flat string: a slice or concatenation would keep the whole request string it came from.
     return JSON.parse(JSON.stringify(text)) as string;
   });
+}
+
+/** Characters of an operator's reason (`Engine.revoke`) a revocation quotes: its denials repeat it, and it is kept as long as the revocation. */
+export const OPERATOR_REASON_CHARS = 500;
+
+/** The reason an operator's revocation gives (Engine.revoke): who revoked, and their text quoted visibly (helpers.describeText). */
+function operatorReason(reason: string): string {
+  return reason === "" ? "revoked by an operator" : `revoked by an operator: ${helpers.describeText(reason, OPERATOR_REASON_CHARS)}`;
+}
+
+/** The largest epoch ms a Date holds: a clock giving more (nanoseconds) gives no date. */
+const MAX_DATE_MS = 8.64e15;
+
+/** `ms` as an ISO 8601 time, or null when it is none (undefined, NaN, beyond a Date). */
+function isoTime(ms: number | undefined): string | null {
+  return ms !== undefined && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString() : null;
+}
+
+/** A revocation for people (RevocationSummary), frozen. */
+function summaryOfRevocation(revocation: Revocation): RevocationSummary {
+  const operator = isOperatorRevocation(revocation);
+  return Object.freeze({ by: operator ? "operator" : "rules", rules: Object.freeze([...revocation.rules]), reasons: Object.freeze([...revocation.reasons]), at: isoTime(revocation.at), tool: operator ? null : revocation.tool });
+}
+
+/** Refuses, with a `TypeError`, a session id `Engine.revoke` or `Engine.session` cannot hold (`method`: how it is called): what `request.session` takes. */
+function checkSessionId(sessionId: unknown, method: string): void {
+  if (typeof sessionId === "string" && sessionId !== "" && sessionId.length <= MAX_SESSION_ID_LENGTH) return;
+  const given = typeof sessionId === "string" ? (sessionId === "" ? "an empty string" : `one of ${sessionId.length.toLocaleString("en-US")} characters`) : describeKind(sessionId);
+  throw new TypeError(`engine.${method} takes a session id as request.session carries it, a non-empty string of at most ${MAX_SESSION_ID_LENGTH.toLocaleString("en-US")} characters, not ${given}`);
 }
 
 /** The answer to every attempt in a revoked session: deny, with the rules that revoked it, their reasons and the errors they matched through. */

@@ -1,6 +1,6 @@
 import type { Decision, Effect } from "./decision.js";
 import { defaultReason, Engine } from "./engine.js";
-import type { Revocation } from "./session.js";
+import { isOperatorRevocation, type Revocation } from "./session.js";
 import { RISK_RANK } from "./ir.js";
 import { Interpreter, type ClauseTrace } from "./interpret.js";
 import { describeThrown, forgetDecision, newDecision } from "./helpers.js";
@@ -72,6 +72,8 @@ export function explain(engine: Engine, request: unknown): Explanation {
 function noteFor(decision: Decision, revocation: Revocation | undefined): string {
   if (decision.revoked && revocation !== undefined) {
     const when = Number.isFinite(revocation.at) ? ` at ${new Date(revocation.at).toISOString()}` : "";
+    // (An operator's revocation names no rule: its reason, in the decision, says it and why.)
+    if (isOperatorRevocation(revocation)) return `the session was revoked${when} by an operator (Engine.revoke): every later attempt is denied`;
     const by = revocation.rules.map((rule, at) => `${rule} (${revocation.locations[at]})`).join(", ");
     return `the session was revoked${when} by ${by} on ${revocation.tool}: every later attempt is denied`;
   }

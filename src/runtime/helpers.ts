@@ -5,6 +5,7 @@ import type { ValueShape } from "./declaredShape.js";
 import { LABELS_NOT_KEPT, LAST_NOT_KEPT, type SessionState } from "./session.js";
 import { convertMembers, MAX_VALIDATED_VALUES, parseTime } from "./schema.js";
 import { maskedHead, quotedVisibly } from "./hiddenText.js";
+import { headOf } from "./cutText.js";
 import { EvaluationError, fail } from "./evaluationError.js";
 
 export { EvaluationError, fail } from "./evaluationError.js";
@@ -217,16 +218,16 @@ export function refusedInPath(text: string): string | undefined {
 }
 
 /**
- * Text from a request quoted for a reason or an error: in JSON quotes, cut to 80 characters, so
+ * Text from a request quoted for a reason or an error: in JSON quotes, cut to `length` (80) characters, so
  * a 1 MB tool name, session id or time does not make every decision log line a megabyte. What
  * JSON leaves as it is but a terminal acts on or a reader cannot see (C1 controls, the
  * bidirectional controls, zero-width and other invisible characters, spaces other than the
  * ordinary one: quotedVisibly) is escaped too: these reasons reach logs and the person approving an ask.
  */
-export function describeText(value: string): string {
+export function describeText(value: string, length = 80): string {
   // Credentials hidden before the cut, which could otherwise leave a password's start without its `@`.
-  const shown = maskedHead(value, 80);
-  return quotedVisibly(shown.length > 80 ? `${shown.slice(0, 77)}...` : shown);
+  const shown = maskedHead(value, length);
+  return quotedVisibly(shown.length > length ? `${headOf(shown, length - 3)}...` : shown);
 }
 
 const globCache = new Map<string, CompiledGlob>();

@@ -57,6 +57,13 @@ const FUTURE_SLACK_MS = 5 * 60 * 1000;
  */
 export const MAX_STORED_SESSIONS = 16_000_000;
 /**
+ * Ids revoked before their first attempt (`Engine.revoke`) a store holds at once when
+ * `maxSessions` is not set (else `maxSessions` of them): each is a record kept as long as a
+ * revocation (by default for ever), which nothing but the operator's calls makes, so a loop
+ * revoking new ids would otherwise fill the heap long before the store's limit.
+ */
+export const MAX_REVOKED_BEFORE_START = 100_000;
+/**
  * `context.labels` as sent (declared or not): only string items are labels. Read into an array
  * first, so request data that throws on reading leaves the session as it was.
  */
@@ -343,9 +350,13 @@ export const MAX_ASKED_POLICIES = 4;
  * revoking decision that matched cleanly, or, when every one matched only through an evaluation
  * error (fails closed), all of those with their errors. Never one picked by source order: the
  * order of rules never changes a decision (language.md §7), and a rule matched only by an error
- * must not stand, without its error, for one whose condition held.
+ * must not stand, without its error, for one whose condition held. An operator's revocation
+ * (`Engine.revoke`) is kept the same way, so the check every attempt makes first covers it: no
+ * rule (`rules`, `locations` and `errors` empty, which no rule's revocation is), its one reason
+ * saying who revoked and why (see isOperatorRevocation).
  */
 export interface Revocation {
+  /** The revoking rules; none for an operator's revocation. */
   readonly rules: readonly string[];
   readonly reasons: readonly string[];
   readonly locations: readonly string[];
@@ -354,10 +365,17 @@ export interface Revocation {
   /**
    * When the revoking attempt came (epoch ms; NaN when the request gave no time: the engine's
    * clock then says when a replay ran, not when production revoked) and its tool: what an
-   * explanation of a later attempt says.
+   * explanation of a later attempt says. For an operator's revocation, the engine's clock when
+   * it was made (NaN when it gave no time).
    */
   readonly at: number;
+  /** The revoking attempt's tool; "" for an operator's revocation, which is no attempt. */
   readonly tool: string;
+}
+
+/** Whether `revocation` is an operator's (`Engine.revoke`): the only kind no rule made. */
+export function isOperatorRevocation(revocation: Revocation): boolean {
+  return revocation.rules.length === 0;
 }
 
 /** What revoked a session, shared by the sessions revoked alike (Revocation without when and on which tool). */
@@ -901,6 +919,8 @@ export interface ExpiredSession {
    * (`SessionStore.adopt`): its reason says what it went idle by, not what the new store would.
    */
   readonly idleMs?: number;
+  /** Set on the record of an id revoked before its first attempt (`Engine.revoke`): counted against `revokedEarlyLimit`. */
+  readonly beforeStart?: true;
 }
 
 /**
@@ -1112,6 +1132,10 @@ export class SessionStore {
   readonly maxWindowEntries: number;
   readonly maxSessions: number;
   private readonly storeLimit: number;
+  /** Records of ids revoked before their first attempt (`beforeStart`) held at most: `maxSessions`, or MAX_REVOKED_BEFORE_START. */
+  readonly revokedEarlyLimit: number;
+  /** Records of ids revoked before their first attempt held now (`remember` and `forgetRecord` keep it). */
+  private revokedEarly = 0;
   /** How far ahead of the engine's clock request times may move the store's (see `latest`). */
   private readonly futureSlackMs: number;
   private readonly countsSaturate: boolean;
@@ -1135,6 +1159,7 @@ export class SessionStore {
     this.countsSaturate = lifetimes.countsSaturate ?? false;
     this.maxSessions = lifetimes.maxSessions ?? Number.POSITIVE_INFINITY;
     this.storeLimit = lifetimes.storeLimit ?? MAX_STORED_SESSIONS;
+    this.revokedEarlyLimit = Number.isFinite(this.maxSessions) ? this.maxSessions : MAX_REVOKED_BEFORE_START;
     this.labelLimits = lifetimes.labelLimits ?? EVERY_LABEL;
     this.returns = lifetimes.returns ?? new Map();
     // At most half the idle time: the sweep for room frees sessions idle for the idle time and
@@ -1179,6 +1204,74 @@ export class SessionStore {
    */
   holds(id: string): boolean {
     return this.sessions.has(id) || this.expired.has(id);
+  }
+
+  /**
+   * Revokes session `id` from outside its attempts (`Engine.revoke`, an operator's decision),
+   * keeping `revocation` where a `deny … revoke` keeps its own, so the check every attempt makes
+   * first covers it: on the session's live state, else on its record (that it expired, or a new
+   * one for an id not seen yet, which its first attempt finds: it never starts, and it counts
+   * against `revokedEarlyLimit`, and with the sessions against the store's size limit). The id
+   * is settled first as an attempt's lookup settles it (`settleFreed`, `settleExpired`); no
+   * other session is touched (no sweep for room: an operator's call must not end sessions,
+   * least of all when it is refused). The engine's clock `reading` starts how long it is
+   * remembered (`revokedMs`, as after a revoking attempt), without moving the session's own
+   * times. Returns the revocation that stood already (kept: the first one stands), "early full"
+   * when `revokedEarlyLimit` new records are held already, "full" when the store is at its size
+   * limit, "no time" when a new record kept for a while (`revokedMs` finite) has no time to be
+   * remembered from (the engine's clock gave none, and no request came yet), or undefined once
+   * revoked.
+   */
+  revokeFromOutside(id: string, revocation: Revocation, reading: number): Revocation | "early full" | "full" | "no time" | undefined {
+    const seen = !this.recordedTimesOnly && Number.isFinite(reading) ? reading : this.latest;
+    const horizon = this.horizonAt(seen, reading);
+    const state = this.sessions.get(id);
+    if (state !== undefined) {
+      if (!this.freedBy(state, horizon, 2 * this.idleMs)) {
+        if (state.revoked !== undefined) return state.revoked;
+        state.revoked = revocation;
+        if (seen > state.storeSeen) state.storeSeen = seen;
+        return undefined;
+      }
+      this.settleFreed(id, state, horizon);
+    } else this.settleExpired(id, horizon);
+    const gone = this.expired.get(id);
+    if (gone !== undefined) {
+      if (gone.revoked !== undefined) return gone.revoked;
+      // (A new record: the sweep's queue drops the old one's entry as replaced.)
+      this.remember(id, { ...gone, lastSeen: Math.max(gone.lastSeen, seen), revoked: revocation });
+      return undefined;
+    }
+    // (Kept for ever, a record needs no time: its first attempt's, if any, is kept from then on.)
+    if (!Number.isFinite(seen) && Number.isFinite(this.revokedMs)) return "no time";
+    if (this.revokedEarly >= this.revokedEarlyLimit) return "early full";
+    if (this.sessions.size + this.expired.size >= this.storeLimit) return "full";
+    // Its attempts without a usable time so far count in no state now.
+    this.undatedEarly.delete(id);
+    // (No time yet: -Infinity, which the first attempt's time replaces.)
+    this.remember(id, { lastSeen: Number.isFinite(seen) ? seen : Number.NEGATIVE_INFINITY, revoked: revocation, beforeStart: true });
+    return undefined;
+  }
+
+  /**
+   * What the store holds of session `id`, changing nothing (`Engine.session`): its live state
+   * and, when it has ended, its record (that it expired, or was revoked before it started), as
+   * the engine's clock `reading` judges them, the way `peek` does: undefined for an id the next
+   * lookup would forget (or never saw), and a live state the next lookup would free shown with
+   * the record it would leave. Not judged by request times (`idleAt`): without a request, there
+   * is none to judge by, so a session idle past `idleMs` by its own times shows live until its
+   * next attempt finds it expired.
+   */
+  inspect(id: string, reading: number): { readonly state: SessionState | undefined; readonly record: ExpiredSession | undefined } | undefined {
+    const horizon = this.horizonAt(!this.recordedTimesOnly && Number.isFinite(reading) ? reading : this.latest, reading);
+    const state = this.sessions.get(id);
+    if (state !== undefined) {
+      if (!this.freedBy(state, horizon, 2 * this.idleMs)) return { state, record: undefined };
+      const gone: ExpiredSession = { lastSeen: state.storeSeen, revoked: state.revoked, idleFor: horizon - state.storeSeen, idleByClock: true };
+      return this.pastMemory(gone, horizon) ? undefined : { state, record: gone };
+    }
+    const gone = this.expired.get(id);
+    return gone === undefined || this.pastMemory(gone, horizon) ? undefined : { state: undefined, record: gone };
   }
 
   /**
@@ -1295,11 +1388,7 @@ export class SessionStore {
       // once when the clock went back, or it would wait for the clock to catch up).
       // (Every session idle longer than sessionIdleMs goes, not only those idle for twice it:
       // room for a new session outweighs the margin kept for merged logs out of order.)
-      const horizon = this.horizonAt(now, reading);
-      if (!(Math.abs(horizon - this.lastRoomSweep) < 1000)) {
-        this.lastRoomSweep = horizon;
-        this.sweep(horizon, this.idleMs + this.futureSlackMs);
-      }
+      this.sweepForRoom(this.horizonAt(now, reading));
       if (this.full()) return null;
     }
     const fresh = this.startState(id, now, reading);
@@ -1328,7 +1417,7 @@ export class SessionStore {
   private settleExpired(id: string, horizon: number): void {
     const gone = this.expired.get(id);
     // (Its entry in the sweep's queue stays: the sweep skips a record no longer kept.)
-    if (gone !== undefined && this.pastMemory(gone, horizon)) this.expired.delete(id);
+    if (gone !== undefined && this.pastMemory(gone, horizon)) this.forgetRecord(id, gone);
   }
 
   /**
@@ -1391,7 +1480,20 @@ export class SessionStore {
       const count = live === this.maxSessions ? `${live} live session${live === 1 ? "" : "s"} (maxSessions)` : `${live} live sessions, more than maxSessions (${this.maxSessions}) since a reload lowered it (the sessions it carried over are kept)`;
       return `the engine already holds ${count}, and makes room only once a session has made no attempt for more than ${describeMs(this.idleMs + this.futureSlackMs)} by its clock (sessionIdleMs, ${describeMs(this.idleMs)}, and a margin of ${describeMs(this.futureSlackMs)}), looking for one at most once a second of that clock: raise maxSessions, or lower sessionIdleMs`;
     }
+    return this.storeFullBecause;
+  }
+
+  /** Why the store takes no new session or record: it is at its size limit (see `fullBecause`). */
+  get storeFullBecause(): string {
     return `the engine already holds ${this.storeLimit.toLocaleString("en-US")} live, expired and revoked sessions, as many as it can keep, and makes room only as expired and revoked sessions are forgotten (expiredSessionMs and revokedSessionMs after their last attempt): lower those`;
+  }
+
+  /** Why an id not seen yet cannot be revoked (`revokeFromOutside`'s "early full"): as many are held as `revokedEarlyLimit` allows. */
+  get revokedEarlyFullBecause(): string {
+    const limit = this.revokedEarlyLimit.toLocaleString("en-US");
+    const which = Number.isFinite(this.maxSessions) ? `maxSessions, ${limit}` : `${limit} without maxSessions`;
+    const kept = Number.isFinite(this.revokedMs) ? `forgets them ${describeMs(this.revokedMs)} after their last attempt (revokedSessionMs)` : "keeps them for ever (revokedSessionMs)";
+    return `the engine already holds ${this.revokedEarly.toLocaleString("en-US")} sessions revoked before their first attempt, as many as it keeps (${which}), and ${kept}: revoke sessions once they have started, raise maxSessions, or lower revokedSessionMs`;
   }
 
   /**
@@ -1472,16 +1574,38 @@ export class SessionStore {
     const notYet: { id: string; record: ExpiredSession }[] = [];
     for (let due = this.forgetting.takeBefore(horizon); due !== undefined; due = this.forgetting.takeBefore(horizon)) {
       if (this.expired.get(due.id) !== due.record) continue; // replaced since
-      if (this.pastMemory(due.record, horizon)) this.expired.delete(due.id);
+      if (this.pastMemory(due.record, horizon)) this.forgetRecord(due.id, due.record);
       else notYet.push(due);
     }
     for (const { id, record } of notYet) this.forgetting.offer(id, record, this.forgetAt(record));
   }
 
+  /**
+   * The sweep of a full store for room for a new session (`getOrCreate`; never for an
+   * operator's revocation, which must not end other sessions): every session idle for longer
+   * than the idle time and the slack is freed, at most once a second of the sweep's clock
+   * (`horizon`), so a flood of new ids cannot make every attempt walk every session (and again
+   * at once when that clock went back).
+   */
+  private sweepForRoom(horizon: number): void {
+    if (Math.abs(horizon - this.lastRoomSweep) < 1000) return;
+    this.lastRoomSweep = horizon;
+    this.sweep(horizon, this.idleMs + this.futureSlackMs);
+  }
+
   /** Keeps the record of an expired session, and offers it to the sweep's queue (`forgetting`). */
   private remember(id: string, gone: ExpiredSession): void {
+    const replaced = this.expired.get(id);
+    if (replaced?.beforeStart) this.revokedEarly--;
+    if (gone.beforeStart) this.revokedEarly++;
     this.expired.set(id, gone);
     this.forgetting.offer(id, gone, this.forgetAt(gone));
+  }
+
+  /** Forgets the record `gone` of session `id` (`settleExpired`, the sweep). */
+  private forgetRecord(id: string, gone: ExpiredSession): void {
+    if (gone.beforeStart) this.revokedEarly--;
+    this.expired.delete(id);
   }
 
   /**
@@ -1498,6 +1622,7 @@ export class SessionStore {
   clear(): void {
     this.sessions.clear();
     this.expired.clear();
+    this.revokedEarly = 0;
     this.forgetting.clear();
     this.undatedEarly.clear();
   }
@@ -1621,6 +1746,7 @@ export class SessionStore {
     this.lastSweep = Math.max(this.lastSweep, from.lastSweep);
     from.sessions.clear();
     from.expired.clear();
+    from.revokedEarly = 0;
     from.forgetting.clear();
     from.undatedEarly.clear();
     from.handedOver = true;
