@@ -10,6 +10,7 @@ import type { Bundle } from "../bundle/Bundle.js";
 import { compileSources } from "../compile/compile.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
+import { checkBundleCode } from "../compile/verifyBundleCode.js";
 import { describeFsError, loadSources } from "../source/loadSources.js";
 import { hasExtension } from "../source/fileNames.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
@@ -20,13 +21,13 @@ import { ExcludeGlobs } from "../source/exclude.js";
 import { misplacedPolicyPath, wrongSlotOfText, type RecordingOption } from "./wrongSlot.js";
 
 /** A policy to decide with, from sources or a bundle, or why there is none (with the exit code to use). */
-export type LoadedPolicy = { ok: true; policy: CompiledPolicy; note?: string } | { ok: false; code: ExitCode; diagnostics: readonly Diagnostic[]; message?: string; inputError?: InputError };
+export type LoadedPolicy = { ok: true; policy: CompiledPolicy; note?: string; warning?: InputError } | { ok: false; code: ExitCode; diagnostics: readonly Diagnostic[]; message?: string; inputError?: InputError };
 
 /** A bundle or key file refused (`place: error[CODE]: message`), as `check` prints a diagnostic's first line. */
 export interface InputError {
   /** The file, as given. */
   readonly place: string;
-  /** PC700–PC706 (BUNDLE_CODES). */
+  /** PC700–PC708 (BUNDLE_CODES). */
   readonly code: BundleCode;
   readonly message: string;
 }
@@ -36,7 +37,7 @@ export interface InputError {
  * ends in .json). `recordings`: where the verb takes recordings, for a message about one given
  * as a policy path or as the bundle (default `--replay`).
  */
-export function loadPolicy(paths: readonly string[], cwd: string, options: { bundle?: string; publicKey?: string; recordings?: RecordingOption; verb?: string; exclude?: readonly string[] | ExcludeGlobs | undefined } = {}): LoadedPolicy {
+export function loadPolicy(paths: readonly string[], cwd: string, options: { bundle?: string; publicKey?: string; recordings?: RecordingOption; verb?: string; exclude?: readonly string[] | ExcludeGlobs | undefined; vetOnly?: boolean } = {}): LoadedPolicy {
   const recordings = options.recordings ?? "--replay";
   // Either sources or a bundle: a path given beside --bundle would be silently ignored.
   if (options.bundle !== undefined && paths.length > 0) return usage(`give policy paths or --bundle, not both (got ${paths.map((p) => `\`${p}\``).join(", ")} and --bundle \`${options.bundle}\`)`);
@@ -50,7 +51,7 @@ export function loadPolicy(paths: readonly string[], cwd: string, options: { bun
   const bundlePath = bundlePathOf(paths, options.bundle);
   // A bundle's files were chosen when it was built: an --exclude that left out nothing would mislead.
   if (bundlePath !== undefined && options.exclude !== undefined && (options.exclude instanceof ExcludeGlobs || options.exclude.length > 0)) return usage("--exclude leaves out policy files, and a bundle has none: rebuild it with --exclude, or give the policy paths");
-  if (bundlePath !== undefined) return loadBundleFile(bundlePath, options.publicKey, cwd, recordings);
+  if (bundlePath !== undefined) return loadBundleFile(bundlePath, options.publicKey, cwd, recordings, options.vetOnly === true);
   // Sources have no signature: accepting a key and checking nothing would be a false assurance.
   if (options.publicKey !== undefined) return usage("--public-key checks a bundle's signature, and policy sources have none: give the bundle with --bundle FILE");
   const misplaced = misplacedPolicyPath(paths, cwd, recordings);
@@ -136,8 +137,16 @@ function unreadablePublicKey(bytes: Buffer, isJwk: boolean, path: string): strin
   return mistake !== undefined ? mistake : `\`${path}\` holds no Ed25519 public key (expected ${KEY_FILES})`;
 }
 
-/** Paths are relative to `cwd` (the verb's working folder, like policy paths), and reported as given. */
-function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: string, recordings: RecordingOption): LoadedPolicy {
+/**
+ * Paths are relative to `cwd` (the verb's working folder, like policy paths), and reported as
+ * given. The bundle's code must be what this policyc emits from its rules (checkBundleCode):
+ * eval explains a decision by the rules while the code makes it, and test and diff report by
+ * rule, so code that decides otherwise would make every report lie. A bundle another policyc
+ * built whose code this one does not emit is refused by `verify` (`vetOnly`, which runs none of
+ * its code) and used by the other verbs with a warning: its code may be that policyc's honest
+ * output, which only that policyc can tell.
+ */
+function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: string, recordings: RecordingOption, vetOnly: boolean): LoadedPolicy {
   let publicKey: KeyObject | undefined;
   if (publicKeyPath !== undefined) {
     const read = readPublicKeyFile(publicKeyPath, cwd, recordings);
@@ -170,13 +179,29 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
   if (typeof value === "string") return refused({ place: path, code: BUNDLE_CODES.invalidBundle, message: "not a valid policyc bundle: the bundle must be an object, and the file holds a JSON string" });
   try {
     const bundle: Bundle = verifyBundle(value, publicKey === undefined ? {} : { publicKey });
-    engineForBundle(bundle); // refuses code that does not load, before any verb runs it
+    const warning = otherCompilersCode(bundle, path, vetOnly);
+    if (!vetOnly) engineForBundle(bundle); // refuses code that does not load, before any verb runs it
     // A signature nobody checked may as well be forged (a changed bundle keeps its old one): said,
     // so an operator who left the key out does not take the bundle for a checked one.
-    if (bundle.signature !== undefined && publicKey === undefined) return { ok: true, policy: bundle, note: `\`${path}\` is signed, but its signature was not checked: give --public-key KEY.pem to check it` };
-    return { ok: true, policy: bundle };
+    const loaded = { ok: true as const, policy: bundle, ...(warning === undefined ? {} : { warning }) };
+    if (bundle.signature !== undefined && publicKey === undefined) return { ...loaded, note: `\`${path}\` is signed, but its signature was not checked: give --public-key KEY.pem to check it` };
+    return loaded;
   } catch (error) {
     if (error instanceof BundleError) return refused({ place: path, code: error.code, message: error.message });
     return refused({ place: path, code: BUNDLE_CODES.invalidBundle, message: `invalid key or bundle: ${(error as Error).message}` });
+  }
+}
+
+/**
+ * Checks the bundle's code against what this policyc emits (throwing PC707, and PC708 when
+ * `vetOnly`); for another policyc's bundle whose code differs, the warning the verb prints.
+ */
+function otherCompilersCode(bundle: Bundle, path: string, vetOnly: boolean): InputError | undefined {
+  try {
+    checkBundleCode(bundle);
+    return undefined;
+  } catch (error) {
+    if (vetOnly || !(error instanceof BundleError) || error.code !== BUNDLE_CODES.codeOfOtherCompiler) throw error;
+    return { place: path, code: error.code, message: `${error.message}. Its decisions come from its code and its explanations from its rules: if the code was changed, they disagree` };
   }
 }

@@ -54,6 +54,7 @@ export type NotLoaded = Extract<LoadedPolicy, { ok: false }>;
  * standard error, so standard output keeps the decision, report or JSON document it promises.
  */
 export function reportLoadNote(verb: string, loaded: Extract<LoadedPolicy, { ok: true }>, io: Io): void {
+  if (loaded.warning !== undefined) io.err(`${renderInputError(loaded.warning.place, loaded.warning.code, loaded.warning.message, io.errPalette, "warning")}\n`);
   if (loaded.note !== undefined) io.err(`policyc ${verb}: note: ${loaded.note}\n`);
 }
 

@@ -61,7 +61,7 @@ export type ToolDecider = (c: EvalContext) => number[] | number | null;
  * The runtime support the generated code calls (as `rt`); it uses nothing else of the runtime.
  * @internal
  */
-export const RUNTIME_SUPPORT = {
+export const RUNTIME_SUPPORT = deepFreeze({
   ...helpers,
   compileGlob,
   matchCompiledGlob,
@@ -70,7 +70,31 @@ export const RUNTIME_SUPPORT = {
   shapeOfType,
   ipRanges,
   inIpRanges,
-} as const;
+} as const);
+
+/**
+ * `value` frozen with everything reachable through its own properties (functions, their
+ * `prototype`, RISK_RANK): every engine in the process hands the same RUNTIME_SUPPORT to its
+ * bundle's code, so one bundle's code that replaced `rt.like` or lowered `rt.RISK_RANK.high`
+ * would change how every other engine decides. (It cannot stop code that changes the realm's
+ * own built-ins: that is why a bundle from elsewhere must be signed, README "Bundles you did
+ * not build".)
+ */
+function deepFreeze<T extends object>(value: T): T {
+  const seen = new Set<unknown>();
+  const visit = (item: unknown): void => {
+    if ((typeof item !== "object" && typeof item !== "function") || item === null || seen.has(item)) return;
+    seen.add(item);
+    for (const key of Reflect.ownKeys(item)) {
+      const descriptor = Object.getOwnPropertyDescriptor(item, key);
+      // Strict functions' `caller` and `arguments` are accessors that throw; nothing to reach there.
+      if (descriptor !== undefined && "value" in descriptor) visit(descriptor.value);
+    }
+    Object.freeze(item);
+  };
+  visit(value);
+  return value;
+}
 /**
  * The type of RUNTIME_SUPPORT.
  * @internal
@@ -1231,17 +1255,24 @@ export function defaultReason(effect: Effect, id: string, tool: string): string 
 
 /**
  * Digests of the content (code, rules, schema, session) of the bundles `verifyBundle` checked
- * (hash, signature, runtime support) or `createBundle` made: the only bundles — objects with a
- * `format` or a `manifest` — whose code the constructor runs. Kept by content, not by object: a
- * copy of a checked bundle (spread, `structuredClone`) is taken, and a checked bundle whose code
- * was changed afterwards is refused. Per thread: a worker's copy goes through its own `loadBundle`.
- * The oldest are forgotten past MAX_VERIFIED_CONTENTS, so a process that reloads bundles for
- * months holds a bounded set; the very objects checked are remembered apart, with their digest,
- * for as long as they live (`verifiedObjects`), so a bundle kept in use is never forgotten.
+ * (hash, signature, runtime support) or `createBundle` made, and of the compiled policies the
+ * compiler made (`markCompiled`): the only values whose code the constructor runs. Kept by
+ * content, not by object: a copy of a checked bundle or of a compiled policy (spread,
+ * `structuredClone`) is taken, and one whose code was changed afterwards is refused. A bundle is
+ * digested with its manifest and a compiled policy without (a distinct format), so a bundle
+ * stripped of its `format` and `manifest` is neither: stripping them is no way around the check.
+ * Per thread: a worker's copy goes through its own `loadBundle`. The oldest are forgotten past
+ * MAX_VERIFIED_CONTENTS, so a process that reloads bundles for months holds a bounded set; the
+ * very objects checked are remembered apart, with their digest, for as long as they live
+ * (`verifiedObjects`), so a value kept in use is never forgotten, while a copy of one checked
+ * before the latest MAX_VERIFIED_CONTENTS is refused (its refusal says so).
  */
 const verifiedContents = new Set<string>();
 const verifiedObjects = new WeakMap<object, string>();
 const MAX_VERIFIED_CONTENTS = 1000;
+
+/** What a compiled policy (no manifest) is digested as: no bundle has this format, so no bundle's digest is one of these. */
+const COMPILED_POLICY_FORMAT = "policyc-compiled-policy (not a bundle)";
 
 /**
  * Marks a bundle `verifyBundle` checked or `createBundle` made, whose `contentHash` (the digest of
@@ -1257,18 +1288,38 @@ export function markVerified(bundle: object, digest: string): void {
 }
 
 /**
- * Whether a bundle is one `markVerified` saw, unchanged since, or a copy of one it saw lately:
- * its content digested once (per engine, never per decision). A value that cannot be digested
- * (no manifest, a BigInt inside) is no bundle anything checked.
+ * Marks a compiled policy the compiler made (compile/compileProgram.ts), so that `new Engine`
+ * takes it and its copies, and nothing else without a manifest: a hand-made or altered compiled
+ * policy, or a bundle with its `format` and `manifest` deleted, would run code nobody checked.
+ * @internal
  */
-function isVerified(bundle: Record<string, unknown>): boolean {
-  let digest: string;
+export function markCompiled(policy: CompiledPolicy): void {
+  markVerified(policy, digestOf(policy as unknown as Record<string, unknown>)!);
+}
+
+/**
+ * The digest a value is marked by: a bundle's content hash when it has a `format` or a
+ * `manifest`, else the hash of its compiled policy's content; undefined for a value that cannot
+ * be digested (a BigInt inside, a throwing getter).
+ */
+function digestOf(value: Record<string, unknown>): string | undefined {
   try {
-    digest = contentHash(bundle as unknown as BundleContent);
+    if (Object.hasOwn(value, "format") || Object.hasOwn(value, "manifest")) return contentHash(value as unknown as BundleContent);
+    return contentHash({ format: COMPILED_POLICY_FORMAT, manifest: { compiler: "", sources: [] }, schema: value["schema"], session: value["session"], rules: value["rules"], code: value["code"] as string });
   } catch {
-    return false;
+    return undefined;
   }
-  return verifiedObjects.get(bundle) === digest || verifiedContents.has(digest);
+}
+
+/**
+ * Whether a value is one `markVerified` saw, unchanged since, or a copy of one it saw lately:
+ * its content digested once (per engine, never per decision). A value that cannot be digested
+ * is nothing anything checked.
+ */
+function isVerified(value: Record<string, unknown>): boolean {
+  const digest = digestOf(value);
+  if (digest === undefined) return false;
+  return verifiedObjects.get(value) === digest || verifiedContents.has(digest);
 }
 
 /**
@@ -1294,23 +1345,32 @@ function clockUnusable(what: string): string {
 }
 
 /** What to do instead, said by every refusal of `checkCompiledPolicy`. */
-const USE_LOAD_BUNDLE = "to run a bundle file, use loadBundle(JSON.parse(text), { publicKey }), which checks its hash and signature before its code runs; new Engine takes what compileSources gives (its `policy`), a bundle verifyBundle returned or createBundle made in this thread, or a copy of one";
+const USE_LOAD_BUNDLE = "to run a bundle file, use loadBundle(JSON.parse(text), { publicKey }), which checks its hash and signature before its code runs; new Engine takes what compileSources gives (its `policy`), a bundle verifyBundle returned or createBundle made in this thread, or a copy of one (of the latest 1,000 checked)";
+
+/**
+ * Why a value was not taken, true past MAX_VERIFIED_CONTENTS too: a copy of a value checked
+ * before the latest of them is no longer recognized by content (the value itself still is).
+ */
+const OR_STALE_COPY = `or one changed since, or a copy of one checked before the latest ${MAX_VERIFIED_CONTENTS.toLocaleString("en-US")}: copies are recognized by content for that many only`;
 
 /**
  * Refuses, with a `TypeError`, what is not a compiled policy before any of its code runs: a
- * bundle no `verifyBundle` checked nor `createBundle` made, or one changed since (`new
- * Engine(JSON.parse(bundleText))` would run its code with neither hash nor signature checked;
- * checked by content, so a copy of a checked bundle passes), and a value without the fields the engine reads (which
- * would fail deep inside with a JavaScript internals message). Once per engine, never per decision.
+ * bundle no `verifyBundle` checked nor `createBundle` made, a compiled policy the compiler did
+ * not make, or either changed since (`new Engine(JSON.parse(bundleText))` would run its code with
+ * neither hash nor signature checked; checked by content, so a recent copy passes), and a value
+ * without the fields the engine reads (which would fail deep inside with a JavaScript internals
+ * message). Once per engine, never per decision.
  */
 function checkCompiledPolicy(policy: unknown): void {
   if (policy === null || typeof policy !== "object" || Array.isArray(policy)) throw new TypeError(`new Engine takes a compiled policy, not ${describeKind(policy)}: ${USE_LOAD_BUNDLE}`);
   const fields = policy as Record<string, unknown>;
-  if ((Object.hasOwn(fields, "format") || Object.hasOwn(fields, "manifest")) && !isVerified(fields)) {
-    throw new TypeError(`new Engine was given a bundle that verifyBundle did not check (or one changed since), and would run its code unchecked: ${USE_LOAD_BUNDLE}`);
-  }
+  const isBundle = Object.hasOwn(fields, "format") || Object.hasOwn(fields, "manifest");
+  // The shape first for a compiled policy, so that its message names what is missing; a bundle's
+  // check comes first, as a bundle's fields are the bundle's, whoever wrote them.
+  if (isBundle && !isVerified(fields)) throw new TypeError(`new Engine was given a bundle that verifyBundle did not check (${OR_STALE_COPY}), and would run its code unchecked: ${USE_LOAD_BUNDLE}`);
   const problem = compiledPolicyProblem(fields);
   if (problem !== undefined) throw new TypeError(`new Engine takes a compiled policy, and ${problem}: ${USE_LOAD_BUNDLE}`);
+  if (!isBundle && !isVerified(fields)) throw new TypeError(`new Engine was given a compiled policy that the compiler did not make (${OR_STALE_COPY}), and would run its code unchecked: ${USE_LOAD_BUNDLE}`);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Decision } from "../runtime/decision.js";
-import { Engine, REPLAY_OF_RECORDED_TIMES, type EngineOptions } from "../runtime/engine.js";
+import { Engine, markCompiled, REPLAY_OF_RECORDED_TIMES, type EngineOptions } from "../runtime/engine.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 
 /**
@@ -73,8 +73,11 @@ export function engineOptions(options: RecordedEngineOptions): RecordedEngineOpt
  * take the engine's clock.)
  */
 export function replayEngine(policy: CompiledPolicy, options: RecordedEngineOptions): Engine {
-  // Only the compiled policy: a bundle (checked by the CLI before the replay) reaches a worker
-  // thread as a copy, which `new Engine` would take for an unchecked one.
+  // Only the compiled policy, marked as the compiler's: the CLI checked the bundle (or compiled
+  // the sources) before the replay, but a worker thread gets a copy, which its own thread never
+  // checked and `new Engine` would refuse.
   const { schema, rules, session, code } = policy;
-  return new Engine({ schema, rules, session, code }, engineOptions(options), REPLAY_OF_RECORDED_TIMES);
+  const compiled = { schema, rules, session, code };
+  markCompiled(compiled);
+  return new Engine(compiled, engineOptions(options), REPLAY_OF_RECORDED_TIMES);
 }

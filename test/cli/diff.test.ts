@@ -541,9 +541,12 @@ describe("policyc diff: changes that keep the effect", () => {
     const built = JSON.parse(readFileSync(bundle, "utf8")) as Bundle;
     expect(built.code).toContain(", onApproval: [");
     (built as { code: string }).code = built.code.replace(/, onApproval: \[(\[\d+, r\d+\](, )?)+\]/g, "");
+    // As such a policyc names itself: this one refuses code it would not emit (PC707), and warns of another's (PC708).
+    (built.manifest as { compiler: string }).compiler = "policyc 0.8.0";
     (built.manifest as { contentHash: string }).contentHash = contentHash(built);
     writeFileSync(bundle, JSON.stringify(built));
     const earlier = await run(bundle, before);
+    expect(earlier.stderr).toContain("ask-base.json: warning[PC708]: ");
     expect(earlier.stdout.split("\n")[0]).toBe("OLD is a bundle built by a policyc whose asks give no grants on approval: rebuild it  2 changes: ask→ask (grants) 2");
   });
 
@@ -780,10 +783,11 @@ describe("policyc diff", () => {
     });
 
     it("a forged, unsigned or otherwise signed side exits 2 before its code runs", async () => {
-      // Without a key, a forgery with a good hash runs: the signature check is what --public-key adds.
-      expect((await diff(at("old.json"), at("forged.json"))).code).toBe(0);
-      expect(globalThis.forgedRan).toBe(true);
-      delete globalThis.forgedRan;
+      // Without a key, a forgery with a good hash is refused too: its code is not what this policyc emits from its rules.
+      const unkeyed = await diff(at("old.json"), at("forged.json"));
+      expect(unkeyed.code).toBe(2);
+      expect(unkeyed.stderr).toContain(`${at("forged.json")}: error[PC707]: NEW: the bundle's code is not what this policyc emits`);
+      expect(globalThis.forgedRan).toBeUndefined();
       // Each side that did not load is said as every verb says a refused bundle, `FILE: error[CODE]: ROLE: …`: both, when neither is signed by the key.
       const refused = (side: "OLD" | "NEW", path: string, why: string): string => `${path}: error[PC703]: ${side}: ${why}: refusing to load it\n`;
       const mismatch = "the bundle's signature does not match the given public key";

@@ -520,10 +520,10 @@ describe("policyc eval", () => {
     expect(mixed).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `bundle.json` looks like a bundle, but only a single `.json` path is read as a bundle (or --bundle FILE): give one bundle, or only policy files and folders\n" });
   });
 
-  it("a bundle whose code does not load (edited and re-hashed) exits 2 with a message, not an internal error", async () => {
+  it("a bundle whose code does not load (edited and re-hashed) exits 2 with a message, not an internal error: its code is not what this policyc emits", async () => {
     const result = await evaluate(["--bundle", "bad-code.json", "--request", "lookup.json"]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^bad-code\.json: error\[PC705\]: the bundle's code does not load: Unexpected identifier/);
+    expect(result.stderr).toMatch(/^bad-code\.json: error\[PC707\]: the bundle's code is not what this policyc emits from its rules, schema and session \(first at line 1 of 1; \d+ emitted\)/);
     expectNoStackTrace(result);
   });
 
