@@ -85,7 +85,9 @@ function verifyWithKey(value: unknown, options: { publicKey?: PublicKeySource; c
   const pinned = "contentHash" in options ? parsePinnedHash(options.contentHash) : undefined;
   refuseUnparsed(value);
   try {
-    return verifyContent(value, key, pinned);
+    // Checked, marked and returned: a snapshot, each field read once (a getter could show the
+    // checks one `code` and the engine another).
+    return verifyContent(snapshotOf(value), key, pinned);
   } catch (error) {
     if (error instanceof BundleError) throw error;
     throw unreadable(error);
@@ -156,6 +158,23 @@ function verifyContent(value: unknown, key: KeyObject | undefined, pinned: strin
   // `new Engine` runs the code of this bundle object (and of no bundle unchecked).
   markVerified(bundle, expected);
   return bundle;
+}
+
+/**
+ * A bundle's top-level fields, each read once into a plain object (a value that is no plain
+ * object is left to the schema check to refuse); a `BundleError` for a field that is an accessor
+ * property (a getter), which no parsed bundle has.
+ */
+function snapshotOf(value: unknown): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const snapshot: Record<string, unknown> = {};
+  for (const name of Object.keys(value)) {
+    const descriptor = Object.getOwnPropertyDescriptor(value, name)!;
+    if (!("value" in descriptor)) throw new BundleError(`not a valid policyc bundle: its ${shown(name)} is a getter (an accessor property), which could show the checks one value and the engine another: pass the parsed JSON`, BUNDLE_CODES.invalidBundle);
+    // (Defined, not assigned: a `__proto__` key of the parsed JSON stays a field, for the schema check to refuse.)
+    Object.defineProperty(snapshot, name, { value: descriptor.value, enumerable: true, writable: true, configurable: true });
+  }
+  return snapshot;
 }
 
 /**

@@ -338,6 +338,8 @@ const MAX_REMEMBERED_UNKNOWN_NAMES = 256;
  * is synchronous, never throws, and never allows on an error.
  */
 export class Engine {
+  /** The policy this engine runs: the fields of the one given, each read once when it was checked (the same object for every engine of the same unchanged policy). */
+  readonly policy: CompiledPolicy;
   readonly rules: readonly RuleInfo[];
   /**
    * The sessions' state. Not part of the API (left out of the published types): its `clear()`
@@ -397,12 +399,10 @@ export class Engine {
    * @internal
    */
   constructor(policy: CompiledPolicy, options: EngineOptions, replay: typeof REPLAY_OF_RECORDED_TIMES);
-  constructor(
-    readonly policy: CompiledPolicy,
-    given: EngineOptions = {},
-    replay?: unknown,
-  ) {
-    checkCompiledPolicy(policy);
+  constructor(givenPolicy: CompiledPolicy, given: EngineOptions = {}, replay?: unknown) {
+    // The snapshot checked (each field read once), never `givenPolicy` again: see snapshotOf.
+    const policy = checkCompiledPolicy(givenPolicy);
+    this.policy = policy;
     // Read once, then checked and used: a getter cannot show the checks one value and the engine another.
     checkEngineOptionNames(given);
     const options = readOptions(given, "new Engine");
@@ -1268,8 +1268,29 @@ export function defaultReason(effect: Effect, id: string, tool: string): string 
  * before the latest MAX_VERIFIED_CONTENTS is refused (its refusal says so).
  */
 const verifiedContents = new Set<string>();
-const verifiedObjects = new WeakMap<object, string>();
+const verifiedObjects = new WeakMap<object, VerifiedValue>();
 const MAX_VERIFIED_CONTENTS = 1000;
+
+/**
+ * What was checked of a value `verifiedObjects` remembers: its digest and the snapshot the
+ * engine runs (its fields as they were read once). Given the same object again with the same
+ * fields (the same `code` string, the same `schema`, `rules`, `session`… objects), an engine
+ * takes that snapshot without digesting the policy again: a replay makes an engine per share and
+ * a reload one per policy set, and a 2,000-rule policy costs tens of milliseconds to digest. A
+ * field replaced since (`policy.code = …`) is digested afresh. (What runs is `code`, a string,
+ * compared whole; the objects' insides are data the engine reads, not code.)
+ */
+interface VerifiedValue {
+  readonly digest: string;
+  readonly snapshot: PolicySnapshot;
+}
+
+/** The fields of a compiled policy or bundle the engine and the digest read, each read once (snapshotOf). */
+type PolicySnapshot = CompiledPolicy & Partial<Record<(typeof BUNDLE_ONLY_FIELDS)[number], unknown>>;
+
+/** A bundle's fields beyond a compiled policy's: kept in the snapshot, as the digest covers `format` and `manifest`. */
+const BUNDLE_ONLY_FIELDS = ["format", "manifest", "signature"] as const;
+const SNAPSHOT_FIELDS = ["schema", "session", "rules", "code", ...BUNDLE_ONLY_FIELDS] as const;
 
 /** What a compiled policy (no manifest) is digested as: no bundle has this format, so no bundle's digest is one of these. */
 const COMPILED_POLICY_FORMAT = "policyc-compiled-policy (not a bundle)";
@@ -1277,14 +1298,19 @@ const COMPILED_POLICY_FORMAT = "policyc-compiled-policy (not a bundle)";
 /**
  * Marks a bundle `verifyBundle` checked or `createBundle` made, whose `contentHash` (the digest of
  * what it runs, worked out by the caller's check) is `digest`, so that `new Engine` takes it and
- * its copies (bundle/loadBundle.ts, bundle/writeBundle.ts).
+ * its copies (bundle/loadBundle.ts, bundle/writeBundle.ts). `bundle` must be a plain value the
+ * caller made or snapshotted (no getters): its fields are remembered as they are read here.
  * @internal
  */
 export function markVerified(bundle: object, digest: string): void {
-  verifiedObjects.set(bundle, digest);
+  remember(bundle, digest, snapshotOf(bundle));
   verifiedContents.delete(digest);
   verifiedContents.add(digest);
   if (verifiedContents.size > MAX_VERIFIED_CONTENTS) verifiedContents.delete(verifiedContents.values().next().value!);
+}
+
+function remember(value: object, digest: string, snapshot: PolicySnapshot): void {
+  verifiedObjects.set(value, { digest, snapshot });
 }
 
 /**
@@ -1294,32 +1320,88 @@ export function markVerified(bundle: object, digest: string): void {
  * @internal
  */
 export function markCompiled(policy: CompiledPolicy): void {
-  markVerified(policy, digestOf(policy as unknown as Record<string, unknown>)!);
+  markVerified(policy, digestOf(snapshotOf(policy))!);
 }
 
 /**
- * The digest a value is marked by: a bundle's content hash when it has a `format` or a
- * `manifest`, else the hash of its compiled policy's content; undefined for a value that cannot
- * be digested (a BigInt inside, a throwing getter).
+ * Marks the very object `policy` as vouched for, without digesting it: for a replay's engine
+ * (testing/decideRecorded.ts), whose policy the CLI checked before the replay (compiled from
+ * sources, or a bundle whose code it compared with its rules) and a worker thread received as a
+ * copy. Only that object, as it is now; no copy of it (nothing is added to `verifiedContents`).
+ * @internal
  */
-function digestOf(value: Record<string, unknown>): string | undefined {
+export function vouchForCompiled(policy: CompiledPolicy): void {
+  const snapshot = snapshotOf(policy);
+  remember(policy, "", snapshot);
+}
+
+/**
+ * When `value` is a compiled policy the compiler made or a bundle `verifyBundle` checked or
+ * `createBundle` made (or a copy of one), as `new Engine` judges it, its snapshot (each field read
+ * once, see snapshotOf); else undefined (a getter among its fields too). For `createBundle`, which
+ * marks only the bundles of such policies, and wraps the snapshot. Digests it at most once.
+ * @internal
+ */
+export function checkedPolicy(value: unknown): CompiledPolicy | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
   try {
-    if (Object.hasOwn(value, "format") || Object.hasOwn(value, "manifest")) return contentHash(value as unknown as BundleContent);
-    return contentHash({ format: COMPILED_POLICY_FORMAT, manifest: { compiler: "", sources: [] }, schema: value["schema"], session: value["session"], rules: value["rules"], code: value["code"] as string });
+    return isVerified(value, snapshotOf(value));
   } catch {
     return undefined;
   }
 }
 
 /**
- * Whether a value is one `markVerified` saw, unchanged since, or a copy of one it saw lately:
- * its content digested once (per engine, never per decision). A value that cannot be digested
- * is nothing anything checked.
+ * The fields of `value` the engine and the digest read, each read once into a plain object: the
+ * check and the engine then see the same values, where a getter (`get code() { … }`) could show
+ * the check one code and the engine another. An accessor property among them is refused with a
+ * `TypeError`: a compiled policy and a bundle are plain data.
  */
-function isVerified(value: Record<string, unknown>): boolean {
-  const digest = digestOf(value);
-  if (digest === undefined) return false;
-  return verifiedObjects.get(value) === digest || verifiedContents.has(digest);
+function snapshotOf(value: object): PolicySnapshot {
+  const snapshot: Record<string, unknown> = {};
+  for (const name of SNAPSHOT_FIELDS) {
+    const descriptor = Reflect.getOwnPropertyDescriptor(value, name);
+    if (descriptor === undefined) continue;
+    if (!("value" in descriptor)) throw new TypeError(`new Engine was given a policy whose \`${name}\` is a getter (an accessor property), which could show the check one value and the engine another: ${USE_LOAD_BUNDLE}`);
+    snapshot[name] = descriptor.value;
+  }
+  return snapshot as unknown as PolicySnapshot;
+}
+
+/** Whether two snapshots hold the same fields: the same strings and the same objects. */
+function sameSnapshot(a: PolicySnapshot, b: PolicySnapshot): boolean {
+  return SNAPSHOT_FIELDS.every((name) => a[name] === b[name]);
+}
+
+/**
+ * The digest a value is marked by: a bundle's content hash when it has a `format` or a
+ * `manifest`, else the hash of its compiled policy's content; undefined for a value that cannot
+ * be digested (a BigInt inside, a throwing getter inside).
+ */
+function digestOf(snapshot: PolicySnapshot): string | undefined {
+  try {
+    if (Object.hasOwn(snapshot, "format") || Object.hasOwn(snapshot, "manifest")) return contentHash(snapshot as unknown as BundleContent);
+    return contentHash({ format: COMPILED_POLICY_FORMAT, manifest: { compiler: "", sources: [] }, schema: snapshot.schema, session: snapshot.session, rules: snapshot.rules, code: snapshot.code });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The snapshot to run when `value` is one `markVerified` saw (or `vouchForCompiled` vouched for),
+ * its fields unchanged since (no digest), else when its content's digest is that of one it saw,
+ * or of a copy of one it saw lately (one digest); undefined when it is neither. Once per engine,
+ * never per decision. A value taken is remembered with its snapshot, so the next engine of the
+ * same object (a replay's next share, a reload) digests nothing, and runs the same snapshot.
+ */
+function isVerified(value: object, snapshot: PolicySnapshot): PolicySnapshot | undefined {
+  const known = verifiedObjects.get(value);
+  if (known !== undefined && sameSnapshot(known.snapshot, snapshot)) return known.snapshot;
+  const digest = digestOf(snapshot);
+  if (digest === undefined) return undefined;
+  if (known?.digest !== digest && !verifiedContents.has(digest)) return undefined;
+  remember(value, digest, snapshot);
+  return snapshot;
 }
 
 /**
@@ -1361,16 +1443,20 @@ const OR_STALE_COPY = `or one changed since, or a copy of one checked before the
  * without the fields the engine reads (which would fail deep inside with a JavaScript internals
  * message). Once per engine, never per decision.
  */
-function checkCompiledPolicy(policy: unknown): void {
+function checkCompiledPolicy(policy: unknown): CompiledPolicy {
   if (policy === null || typeof policy !== "object" || Array.isArray(policy)) throw new TypeError(`new Engine takes a compiled policy, not ${describeKind(policy)}: ${USE_LOAD_BUNDLE}`);
-  const fields = policy as Record<string, unknown>;
+  // Every field read once; the checks and the engine use this snapshot only.
+  const fields = snapshotOf(policy);
   const isBundle = Object.hasOwn(fields, "format") || Object.hasOwn(fields, "manifest");
   // The shape first for a compiled policy, so that its message names what is missing; a bundle's
   // check comes first, as a bundle's fields are the bundle's, whoever wrote them.
-  if (isBundle && !isVerified(fields)) throw new TypeError(`new Engine was given a bundle that verifyBundle did not check (${OR_STALE_COPY}), and would run its code unchecked: ${USE_LOAD_BUNDLE}`);
-  const problem = compiledPolicyProblem(fields);
+  const checked = isBundle ? isVerified(policy, fields) : undefined;
+  if (isBundle && checked === undefined) throw new TypeError(`new Engine was given a bundle that verifyBundle did not check (${OR_STALE_COPY}), and would run its code unchecked: ${USE_LOAD_BUNDLE}`);
+  const problem = compiledPolicyProblem(fields as unknown as Record<string, unknown>);
   if (problem !== undefined) throw new TypeError(`new Engine takes a compiled policy, and ${problem}: ${USE_LOAD_BUNDLE}`);
-  if (!isBundle && !isVerified(fields)) throw new TypeError(`new Engine was given a compiled policy that the compiler did not make (${OR_STALE_COPY}), and would run its code unchecked: ${USE_LOAD_BUNDLE}`);
+  const taken = checked ?? isVerified(policy, fields);
+  if (taken === undefined) throw new TypeError(`new Engine was given a compiled policy that the compiler did not make (${OR_STALE_COPY}), and would run its code unchecked: ${USE_LOAD_BUNDLE}`);
+  return taken;
 }
 
 /**

@@ -54,9 +54,74 @@ describe("new Engine and values nothing checked", () => {
     const copy = structuredClone(kept);
     expect(new Engine(copy).decide(REQUEST("ok")).decision).toBe("allow");
     const policy = compileFixture(TEXT);
-    for (let i = 0; i < 1_001; i++) createBundle({ ...policy, code: `${policy.code}\n// ${i}` }, SOURCES);
+    // (Checked by verifyBundle: createBundle vouches for no hand-made policy.)
+    for (let i = 0; i < 1_001; i++) verifyBundle(createBundle({ ...policy, code: `${policy.code}\n// ${i}` }, SOURCES));
     expect(new Engine(kept).decide(REQUEST("ok")).decision).toBe("allow");
     expect(() => new Engine(structuredClone(kept))).toThrow("or a copy of one checked before the latest 1,000: copies are recognized by content for that many only");
+  });
+});
+
+describe("createBundle and new Engine (review r1 M1, M2)", () => {
+  it("does not vouch for a hand-made policy with altered code: new Engine refuses its bundle, and its code never runs", () => {
+    const policy = compileFixture(TEXT);
+    delete globalThis.untrustedRan;
+    const altered = { ...policy, code: `globalThis.untrustedRan = "createBundle";\n${policy.code}` };
+    const bundle = createBundle(altered, SOURCES);
+    expect(() => new Engine(bundle)).toThrow(/^new Engine was given a bundle that verifyBundle did not check/);
+    expect(() => new Engine(structuredClone(bundle))).toThrow(TypeError);
+    expect(globalThis.untrustedRan).toBeUndefined();
+    // The compiler's own policy (and a copy of it) is still vouched for, so its bundle runs.
+    expect(new Engine(createBundle(policy, SOURCES)).decide(REQUEST("ok")).decision).toBe("allow");
+    expect(new Engine(createBundle(structuredClone(policy), SOURCES)).decide(REQUEST("ok")).decision).toBe("allow");
+  });
+
+  it("does not vouch for a policy whose code is a getter, even one that shows the compiler's code first", () => {
+    const policy = compileFixture(TEXT);
+    let reads = 0;
+    const shifty = { ...policy, get code() { reads++; return reads === 1 ? policy.code : `globalThis.untrustedRan = "getter";\n${policy.code}`; } };
+    delete globalThis.untrustedRan;
+    const bundle = createBundle(shifty as never, SOURCES);
+    expect(() => new Engine(bundle)).toThrow(TypeError);
+    expect(globalThis.untrustedRan).toBeUndefined();
+  });
+
+  it("new Engine refuses a policy or bundle whose code is a getter returning other code on each read, before any runs", () => {
+    const policy = compileFixture(TEXT);
+    const bundle = JSON.parse(serializeBundle(createBundle(policy, SOURCES))) as Bundle;
+    const verified = verifyBundle(bundle);
+    for (const honest of [policy, verified] as object[]) {
+      let reads = 0;
+      const shifty = Object.defineProperty({ ...honest }, "code", { enumerable: true, get: () => (reads++ === 0 ? (honest as { code: string }).code : `globalThis.untrustedRan = "engine";\n${(honest as { code: string }).code}`) });
+      delete globalThis.untrustedRan;
+      expect(() => new Engine(shifty as never)).toThrow(/whose `code` is a getter \(an accessor property\), which could show the check one value and the engine another/);
+      expect(globalThis.untrustedRan).toBeUndefined();
+    }
+  });
+
+  it("verifyBundle and loadBundle refuse a bundle whose code is a getter (PC701), before any of it runs", () => {
+    const bundle = JSON.parse(serializeBundle(createBundle(compileFixture(TEXT), SOURCES))) as Bundle;
+    let reads = 0;
+    const shifty = Object.defineProperty({ ...bundle }, "code", { enumerable: true, get: () => (reads++ < 2 ? bundle.code : `globalThis.untrustedRan = "load";\n${bundle.code}`) });
+    delete globalThis.untrustedRan;
+    expect(() => verifyBundle(shifty)).toThrow(/^not a valid policyc bundle: its "code" is a getter/);
+    let code: unknown;
+    try {
+      loadBundle(shifty);
+    } catch (error) {
+      code = (error as { code?: unknown }).code;
+    }
+    expect(code).toBe("PC701");
+    expect(globalThis.untrustedRan).toBeUndefined();
+  });
+
+  it("takes the same unchanged object again without a new check, and one changed since is checked afresh", () => {
+    const policy = compileFixture(TEXT);
+    const first = new Engine(policy);
+    expect(new Engine(policy).policy).toBe(first.policy);
+    (policy as { code: string }).code = `globalThis.untrustedRan = "mutated";\n${policy.code}`;
+    delete globalThis.untrustedRan;
+    expect(() => new Engine(policy)).toThrow(/^new Engine was given a compiled policy that the compiler did not make/);
+    expect(globalThis.untrustedRan).toBeUndefined();
   });
 });
 
