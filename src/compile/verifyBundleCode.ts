@@ -6,6 +6,7 @@ import { VERSION } from "../version.js";
 import { analyzeSessionUse } from "./analyzeSessionUse.js";
 import { emitJavaScript } from "./emitJavaScript.js";
 import { indexRulesByTool } from "./indexRulesByTool.js";
+import { irMistake } from "./irMistake.js";
 
 /**
  * Checks a bundle as `verifyBundle` does (format, schema, content hash, signature with
@@ -13,8 +14,10 @@ import { indexRulesByTool } from "./indexRulesByTool.js";
  * bundle's own rules, schema and session, and its session use what its rules read. A content
  * hash is only a checksum: code edited by hand and rehashed passes it, runs as the bundle loads,
  * and may decide otherwise than its rules (which explanations show) say. Throws `BundleError`:
- * PC707 for code this policyc would not emit, PC708 when another policyc built the bundle (its
- * code may be that one's honest output). Runs none of the bundle's code.
+ * PC701 for rules whose conditions (IR) hold what no policyc writes (an operator, a window, a
+ * kind outside its closed set: checked before anything is emitted from them), PC707 for code
+ * this policyc would not emit, PC708 when another policyc built the bundle (its code may be that
+ * one's honest output). Runs none of the bundle's code.
  */
 export function verifyBundleCode(value: unknown, options: LoadOptions = {}): Bundle {
   const bundle = verifyBundle(value, options);
@@ -27,6 +30,10 @@ export function verifyBundleCode(value: unknown, options: LoadOptions = {}): Bun
  * PC708 when its code (or session use) is not what this policyc emits from its contents.
  */
 export function checkBundleCode(bundle: Bundle): void {
+  // The IR first, strictly: the emitter writes its operators and numbers into code, so rules
+  // holding `"operator": "=== 1 || globalThis.x() ||"` would re-emit the very code they came with.
+  const mistake = irMistake(bundle.rules);
+  if (mistake !== undefined) throw new BundleError(`not a valid policyc bundle: ${mistake}: no policyc writes that, so its code is not compared with it, and it does not run; rebuild the bundle from its sources`, BUNDLE_CODES.invalidBundle);
   const difference = codeDifference(bundle);
   if (difference === undefined) return;
   const compiler = bundle.manifest.compiler;
