@@ -1,7 +1,7 @@
 import { type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { counted, diagnosticToJson, renderDiagnostic, renderInputError, summarize, type DiagnosticJson } from "../diagnostics/render.js";
 import { onStandardError, type Io } from "./io.js";
-import type { LoadedPolicy } from "./loadEngine.js";
+import type { InputError, LoadedPolicy } from "./loadEngine.js";
 import { namedForWhatItIs } from "./wrongSlot.js";
 import { printable } from "../diagnostics/printable.js";
 
@@ -50,11 +50,18 @@ function hiddenNote(hidden: readonly Diagnostic[]): string {
 export type NotLoaded = Extract<LoadedPolicy, { ok: false }>;
 
 /**
+ * A function for loadPolicy's `warn`: prints a bundle's warning (PC708) on standard error, as
+ * `check` prints a warning's first line, at once: before any of the bundle's code runs.
+ */
+export function loadWarningPrinter(io: Io): (warning: InputError) => void {
+  return (warning) => io.err(`${renderInputError(warning.place, warning.code, warning.message, io.errPalette, "warning")}\n`);
+}
+
+/**
  * What a verb notes of a policy set that loaded (a bundle's signature left unchecked), on
  * standard error, so standard output keeps the decision, report or JSON document it promises.
  */
 export function reportLoadNote(verb: string, loaded: Extract<LoadedPolicy, { ok: true }>, io: Io): void {
-  if (loaded.warning !== undefined) io.err(`${renderInputError(loaded.warning.place, loaded.warning.code, loaded.warning.message, io.errPalette, "warning")}\n`);
   if (loaded.note !== undefined) io.err(`policyc ${verb}: note: ${loaded.note}\n`);
 }
 

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +11,7 @@ import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
 import { compileSources } from "../../src/compile/compile.js";
 import { verifyBundleCode } from "../../src/index.js";
 import { bin, cli, ROOT } from "../helpers.js";
-import { SUPPORT_SOURCES } from "../runtime/fixtures.js";
+import { IR_KINDS_TEXT, SUPPORT_SOURCES } from "../runtime/fixtures.js";
 
 /**
  * `policyc verify` and `verifyBundleCode`: a bundle whose code was edited and rehashed passes its
@@ -35,6 +35,42 @@ function rehashed(bundle: Bundle, edit: (b: { code: string; session: unknown; ma
   return copy;
 }
 
+/** `bundle` signed again with `key`, as its builder would after an edit. */
+function resigned(bundle: Bundle, key: KeyObject): Bundle {
+  return { ...bundle, signature: { algorithm: "ed25519", value: sign(null, Buffer.from(bundle.manifest.contentHash, "utf8"), key).toString("base64") } };
+}
+
+const FORGE_TEXT = IR_KINDS_TEXT;
+const FORGE_SOURCES = [{ path: "f.policy", text: FORGE_TEXT }];
+
+/** What forged IR runs if its code runs: sets a global flag, which the tests look at. */
+const INJECTED = (field: string) => `(globalThis.policycInjected = ${JSON.stringify(field)}, 0)`;
+
+/**
+ * Bundles whose rules' IR holds code, with the code an emitter that wrote IR fields as they are
+ * would emit from it (`from` replaced by `to`), rehashed: their code is "what the rules say".
+ */
+const FORGED: readonly { field: string; path: string; edit: (rules: any[]) => void; from: string; to: string }[] = [
+  { field: "operator", path: "rules[0].ir.operator", edit: (rules) => (rules[0].ir.operator = `=== "no" || ${INJECTED("operator")} ||`), from: '(cArgs["s"] === "ok")', to: `(cArgs["s"] === "no" || ${INJECTED("operator")} || "ok")` },
+  { field: "count withinMs", path: "rules[1].ir.left.withinMs", edit: (rules) => (rules[1].ir.left.withinMs = `600000 + ${INJECTED("count withinMs")}`), from: "c.now - 600000", to: `c.now - 600000 + ${INJECTED("count withinMs")}` },
+  { field: "called withinMs", path: "rules[2].ir.terms[0].withinMs", edit: (rules) => (rules[2].ir.terms[0].withinMs = `3600000 + ${INJECTED("called withinMs")}`), from: "c.now - 3600000", to: `c.now - 3600000 + ${INJECTED("called withinMs")}` },
+  { field: "function name", path: "rules[2].ir.terms[1].left.name", edit: (rules) => (rules[2].ir.terms[1].left.name = `urlHostAt(K2, c, ${INJECTED("function name")}) || rt.urlHostAt`), from: "rt.urlHostAt(", to: `rt.urlHostAt(K2, c, ${INJECTED("function name")}) || rt.urlHostAt(` },
+  { field: "quantifier kind", path: "rules[3].ir.kind", edit: (rules) => (rules[3].ir.kind = `some(() => ${INJECTED("quantifier kind")}) || [].some`), from: '.some(($', to: `.some(() => ${INJECTED("quantifier kind")}) || [].some(($` },
+  { field: "count withinMs (a number out of range)", path: "rules[1].ir.left.withinMs", edit: (rules) => (rules[1].ir.left.withinMs = -1), from: "c.now - 600000", to: `c.now - -1 + ${INJECTED("negative window")}` },
+];
+
+function forged(forgery: (typeof FORGED)[number]): Bundle {
+  return rehashed(built(FORGE_SOURCES), (b) => {
+    forgery.edit((b as unknown as { rules: unknown[] }).rules);
+    b.code = b.code.replaceAll(forgery.from, forgery.to);
+  });
+}
+
+declare global {
+  // eslint-disable-next-line no-var
+  var policycInjected: unknown;
+}
+
 const write = (name: string, value: unknown): void => writeFileSync(join(dir, name), typeof value === "string" ? value : JSON.stringify(value));
 const run = (args: string[]) => cli(args, { cwd: dir });
 
@@ -49,6 +85,17 @@ beforeAll(() => {
   write("tampered.json", rehashed(built(), (b) => (b.code = `process.stdout.write("TAMPERED CODE RAN\\n");\n${b.code.replace('(cArgs["s"] === "ok")', "true")}`)));
   write("other-compiler.json", rehashed(built(), (b) => ((b.code = b.code.replace('(cArgs["s"] === "ok")', "true")), (b.manifest.compiler = "policyc 0.10.0"))));
   write("ok.json", JSON.stringify({ session: "s", tool: "t", args: { s: "ok" } }));
+  write("forge-request.json", JSON.stringify({ session: "s", tool: "t", args: { s: "ok", u: "https://a.example/" } }));
+  write("forge.jsonl", `${JSON.stringify({ session: "s", tool: "t", args: { s: "ok", u: "https://a.example/" }, expect: "allow" })}\n`);
+  FORGED.forEach((forgery, index) => write(`forged-${index}.json`, forged(forgery)));
+  // Another policyc's bundle whose code differs and says so on standard error when it runs (its first line runs as it loads).
+  const otherCompiler = rehashed(built(), (b) => ((b.code = `process.stderr.write("OTHER COMPILER'S CODE RAN\\n"); globalThis.policycInjected = "other compiler";\n${b.code}`), (b.manifest.compiler = "policyc 0.10.0")));
+  write("other-unsigned.json", otherCompiler);
+  write("other-signed.json", resigned(otherCompiler, privateKey));
+  write("not-json.json", "this is no JSON");
+  write("number.json", "42");
+  write("empty-object.json", "{}");
+  write("p.policy", TEXT);
   write("no.json", JSON.stringify({ session: "s", tool: "t", args: { s: "no" } }));
 });
 
@@ -125,12 +172,120 @@ describe("eval, test and diff with a bundle", () => {
     expect((await run(["eval", "--bundle", "good.json", "--request", "no.json"])).stdout).toMatch(/^deny t/);
   });
 
-  it("eval, test and diff take another policyc's bundle with a warning that its code could not be checked against its rules", async () => {
+  it("eval refuses another policyc's unsigned bundle whose code this one does not emit (PC708, exit 2)", async () => {
     const result = await run(["eval", "--bundle", "other-compiler.json", "--request", "no.json"]);
-    expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/^other-compiler\.json: warning\[PC708\]: .*Its decisions come from its code and its explanations from its rules: if the code was changed, they disagree\n/);
+    expect(result).toMatchObject({ code: 2, stdout: "" });
+    expect(result.stderr).toMatch(/^other-compiler\.json: error\[PC708\]: .*Refusing to run it unsigned: .*Give --public-key KEY\.pem to run a bundle its builder signed\n$/);
     const diff = await run(["diff", "good.json", "tampered.json", "--replay", "no.json"]);
     expect(diff.code).toBe(2);
     expect(diff.stderr).toContain("tampered.json: error[PC707]");
+  });
+});
+
+describe("bundles whose rules' IR holds code (review r1 H1)", () => {
+  for (const [index, forgery] of FORGED.entries()) {
+    it(`refuses a forged ${forgery.field} in verify, eval and test (PC701, at \`${forgery.path}\`), and its code never runs`, async () => {
+      const name = `forged-${index}.json`;
+      delete globalThis.policycInjected;
+      expect(() => verifyBundleCode(JSON.parse(readFileSync(join(dir, name), "utf8")))).toThrow(new RegExp(`^not a valid policyc bundle: \`${forgery.path.replace(/[[\].]/g, "\\$&")}\` is `));
+      const verify = await run(["verify", name]);
+      expect(verify).toMatchObject({ code: 1, stdout: "" });
+      expect(verify.stderr).toMatch(new RegExp(`^${name.replace(".", "\\.")}: error\\[PC701\\]: not a valid policyc bundle: \`${forgery.path.replace(/[[\].]/g, "\\$&")}\` is .*: no policyc writes that, so its code is not compared with it, and it does not run; rebuild the bundle from its sources\n$`));
+      const evaluated = await run(["eval", "--bundle", name, "--request", "forge-request.json"]);
+      expect(evaluated).toMatchObject({ code: 2, stdout: "" });
+      expect(evaluated.stderr).toContain(`${name}: error[PC701]: not a valid policyc bundle: \``);
+      const tested = await run(["test", "--bundle", name, "--replay", "forge.jsonl"]);
+      expect(tested).toMatchObject({ code: 2, stdout: "" });
+      expect(tested.stderr).toContain(`${name}: error[PC701]`);
+      const diffed = await run(["diff", name, "good.json", "--replay", "forge.jsonl"]);
+      expect(diffed.code).toBe(2);
+      expect(diffed.stderr).toContain(`${name}: error[PC701]`);
+      expect(globalThis.policycInjected).toBeUndefined();
+    });
+  }
+
+  it("the forged bundles are otherwise sound: their hash holds, and an honest one of the same rules runs", async () => {
+    const honest = built(FORGE_SOURCES);
+    write("forge-honest.json", honest);
+    expect(await run(["verify", "forge-honest.json"])).toMatchObject({ code: 0 });
+    expect((await run(["eval", "--bundle", "forge-honest.json", "--request", "forge-request.json"])).stdout).toMatch(/^allow t/);
+    // A forged operator's code is the code the emitter wrote from that IR before the IR was checked.
+    expect(JSON.parse(readFileSync(join(dir, "forged-0.json"), "utf8")).code).toContain('(cArgs["s"] === "no" || (globalThis.policycInjected = "operator", 0) || "ok")');
+  });
+});
+
+describe("another policyc's bundle (review r1 H2)", () => {
+  it("unsigned: eval, test and diff refuse it (PC708, exit 2) before any of its code runs", () => {
+    for (const args of [["eval", "--bundle", "other-unsigned.json", "--request", "no.json"], ["test", "--bundle", "other-unsigned.json", "--replay", "forge.jsonl"], ["diff", "good.json", "other-unsigned.json", "--replay", "no.json"]]) {
+      const result = bin(args, { cwd: dir });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/^other-unsigned\.json: error\[PC708\]: .*built by "policyc 0\.10\.0".*Refusing to run it unsigned/m);
+      expect(result.stderr).not.toContain("OTHER COMPILER'S CODE RAN");
+      expect(result.stdout).toBe("");
+    }
+  });
+
+  it("unsigned but signed by nobody checked: a signature not checked (no --public-key) is no signature", () => {
+    const result = bin(["eval", "--bundle", "other-signed.json", "--request", "no.json"], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("other-signed.json: error[PC708]");
+    expect(result.stderr).not.toContain("OTHER COMPILER'S CODE RAN");
+  });
+
+  it("signed and checked (--public-key): used, with the PC708 warning printed before any of its code runs", () => {
+    for (const args of [["eval", "--bundle", "other-signed.json", "--public-key", "public.pem", "--request", "no.json"], ["test", "--bundle", "other-signed.json", "--public-key", "public.pem", "--replay", "forge.jsonl"]]) {
+      const result = bin(args, { cwd: dir });
+      const warning = result.stderr.indexOf("other-signed.json: warning[PC708]: ");
+      expect(warning).toBe(0);
+      expect(result.stderr).toContain("Its signature was checked, so it runs as signed");
+      expect(result.stderr.indexOf("OTHER COMPILER'S CODE RAN")).toBeGreaterThan(warning);
+    }
+    expect(bin(["eval", "--bundle", "other-signed.json", "--public-key", "public.pem", "--request", "no.json"], { cwd: dir }).code).toBe(0);
+    // A key that did not sign it: refused as ever (PC703), before anything runs.
+    const wrongKey = bin(["eval", "--bundle", "other-signed.json", "--public-key", "other.pem", "--request", "no.json"], { cwd: dir });
+    expect(wrongKey).toMatchObject({ code: 2 });
+    expect(wrongKey.stderr).not.toContain("OTHER COMPILER'S CODE RAN");
+  });
+
+  it("verify refuses it whether or not its signature was checked (PC708, exit 1): it vouches only for code this policyc emits", async () => {
+    expect(await run(["verify", "other-signed.json", "--public-key", "public.pem"])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^other-signed\.json: error\[PC708\]/) });
+    expect(globalThis.policycInjected).toBeUndefined();
+  });
+});
+
+describe("policyc verify: exit codes and --json (review r1 M6, M7)", () => {
+  it("exits 2 for a file that is no bundle or cannot be read, 1 for a JSON object refused as a bundle", async () => {
+    expect(await run(["verify", "not-json.json"])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^not-json\.json: error\[PC700\]: not JSON/) });
+    expect(await run(["verify", "number.json"])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^number\.json: error\[PC701\]/) });
+    expect(await run(["verify", "p.policy"])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^p\.policy: error\[PC701\]/) });
+    expect(await run(["verify", "empty-object.json"])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^empty-object\.json: error\[PC701\]/) });
+    expect((await run(["verify", "empty-object.json", "missing.json"])).code).toBe(2);
+  });
+
+  it("--json prints one document (golden): ok, counts, each bundle's result and the refusals as diagnostics", async () => {
+    const good = JSON.parse(readFileSync(join(dir, "good.json"), "utf8")) as Bundle;
+    const result = await run(["verify", "good.json", "signed.json", "tampered.json", "missing.json", "--json"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe("");
+    const json = JSON.parse(result.stdout);
+    const tamperedMessage = json.diagnostics[0]?.message as string;
+    expect(tamperedMessage).toMatch(/^the bundle's code is not what this policyc emits from its rules, schema and session \(first at line 1 of \d+; \d+ emitted\)/);
+    expect(json).toEqual({
+      ok: false,
+      errors: 2,
+      warnings: 0,
+      bundles: [
+        { path: "good.json", ok: true, contentHash: good.manifest.contentHash, compiler: good.manifest.compiler, signature: "unsigned", notes: [] },
+        { path: "signed.json", ok: true, contentHash: good.manifest.contentHash, compiler: good.manifest.compiler, signature: "not checked", notes: ["`signed.json` is signed, but its signature was not checked: give --public-key KEY.pem to check it"] },
+        { path: "tampered.json", ok: false, code: "PC707", reason: `\`tampered.json\`: ${tamperedMessage}` },
+        { path: "missing.json", ok: false, code: "PC700", reason: expect.stringMatching(/^cannot read bundle `missing\.json`: /) },
+      ],
+      diagnostics: [
+        { code: "PC707", severity: "error", message: tamperedMessage, file: "tampered.json", line: null, column: null, end: null },
+        { code: "PC700", severity: "error", message: expect.stringMatching(/^cannot read bundle `missing\.json`: /), file: "missing.json", line: null, column: null, end: null },
+      ],
+    });
+    const passed = JSON.parse((await run(["verify", "good.json", "--json"])).stdout);
+    expect(passed).toMatchObject({ ok: true, errors: 0, warnings: 0, diagnostics: [] });
   });
 });
