@@ -66,13 +66,28 @@ const BUNDLE_OPTIONS = ["publicKey", "contentHash"] as const;
  * `LoadOptions` object serves both: it uses `publicKey` and ignores the engine's options.
  */
 export function verifyBundle(value: unknown, given: LoadOptions = {}): Bundle {
+  const { value: checked } = verifySnapshot(value, given);
+  return checked;
+}
+
+/**
+ * `verifyBundle`, also giving the snapshot it checked (each top-level field read once): what a
+ * further check of the bundle (verifyBundleCode) must read, not the value, whose getters or
+ * proxy traps could show it something else. `value` is the value given, marked checked by the
+ * snapshot's fields: `new Engine` takes it while it still shows them.
+ * @internal
+ */
+export function verifySnapshot(value: unknown, given: LoadOptions = {}): { value: Bundle; snapshot: Bundle } {
   // A misspelled `publicKey` (or a key passed as the options) would check no signature at all.
   checkOptionNames(given, { owner: "verifyBundle", known: [...BUNDLE_OPTIONS, ...ENGINE_OPTIONS], example: "publicKey", listed: `${BUNDLE_OPTIONS.join(", ")}, and loadBundle's engine options, which it checks and does not use (${ENGINE_OPTIONS.join(", ")})` });
   const options = readOptions(given, "verifyBundle");
   // A vetting step passes what loadBundle would refuse only to have the deploy fail: their values are checked too.
   const { publicKey: _key, contentHash: _pinned, ...engineOptions } = options;
   checkOptions(engineOptions);
-  return verifyWithKey(value, options);
+  const snapshot = verifyWithKey(value, options);
+  // The value given is the bundle returned (the caller's own object), marked by what was checked of it.
+  if (snapshot !== value) markVerified(value as object, snapshot.manifest.contentHash, snapshot);
+  return { value: value as Bundle, snapshot };
 }
 
 /** `verifyBundle` once the options' names are checked. */
@@ -86,7 +101,7 @@ function verifyWithKey(value: unknown, options: { publicKey?: PublicKeySource; c
   refuseUnparsed(value);
   try {
     // Checked, marked and returned: a snapshot, each field read once (a getter could show the
-    // checks one `code` and the engine another).
+    // checks one `code` and the engine another). Its fields are the value's own.
     return verifyContent(snapshotOf(value), key, pinned);
   } catch (error) {
     if (error instanceof BundleError) throw error;
@@ -379,6 +394,7 @@ export function loadBundle(value: unknown, given: LoadOptions = {}): Engine {
   const options = readOptions(given, "loadBundle");
   const bundle = verifyWithKey(value, options);
   const { publicKey: _key, contentHash: _pinned, ...engineOptions } = options;
+  // The snapshot checked, never the value again.
   return engineForBundle(bundle, engineOptions);
 }
 

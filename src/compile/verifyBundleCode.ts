@@ -1,6 +1,6 @@
 import type { Bundle } from "../bundle/Bundle.js";
 import { BUNDLE_CODES } from "../bundle/errorCodes.js";
-import { BundleError, verifyBundle, type LoadOptions } from "../bundle/loadBundle.js";
+import { BundleError, verifySnapshot, type LoadOptions } from "../bundle/loadBundle.js";
 import { describeText, describeThrown } from "../runtime/helpers.js";
 import { VERSION } from "../version.js";
 import { analyzeSessionUse } from "./analyzeSessionUse.js";
@@ -20,8 +20,10 @@ import { irMistake } from "./irMistake.js";
  * one's honest output). Runs none of the bundle's code.
  */
 export function verifyBundleCode(value: unknown, options: LoadOptions = {}): Bundle {
-  const bundle = verifyBundle(value, options);
-  checkBundleCode(bundle);
+  // The snapshot verifyBundle checked, never `value` again: a getter could show the hash check
+  // one code and this comparison another.
+  const { value: bundle, snapshot } = verifySnapshot(value, options);
+  checkBundleCode(snapshot);
   return bundle;
 }
 

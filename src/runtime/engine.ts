@@ -384,11 +384,13 @@ export class Engine {
 
   /**
    * An engine for `policy`: what `compileSources` gives (its `policy`), or a bundle that
-   * `verifyBundle` returned or `createBundle` made in this thread (or a copy of one). Its code
-   * runs in this process, so a bundle read from a file goes through `loadBundle(JSON.parse(text),
-   * { publicKey })`, which checks its hash and signature first; a bundle no `verifyBundle`
-   * checked (`new Engine(JSON.parse(text))`) or changed since it was checked, and a value
-   * without the fields of a compiled policy, are refused with a `TypeError` before any code runs.
+   * `verifyBundle` returned or `createBundle` made in this thread from the compiler's policy (or
+   * a copy of one). Its code runs in this process, so a bundle read from a file goes through
+   * `loadBundle(JSON.parse(text), { publicKey })`, which checks its hash and signature first; a
+   * bundle no `verifyBundle` checked (`new Engine(JSON.parse(text))`) or changed since it was
+   * checked, a compiled policy the compiler did not make, a value whose fields are getters, and
+   * a value without the fields of a compiled policy, are refused with a `TypeError` before any
+   * code runs. Its fields are read once (`engine.policy` is that snapshot).
    * Options that are not valid throw a `TypeError` or `RangeError` (see EngineOptions), and so
    * does a third argument, with a `TypeError`.
    */
@@ -1298,12 +1300,13 @@ const COMPILED_POLICY_FORMAT = "policyc-compiled-policy (not a bundle)";
 /**
  * Marks a bundle `verifyBundle` checked or `createBundle` made, whose `contentHash` (the digest of
  * what it runs, worked out by the caller's check) is `digest`, so that `new Engine` takes it and
- * its copies (bundle/loadBundle.ts, bundle/writeBundle.ts). `bundle` must be a plain value the
- * caller made or snapshotted (no getters): its fields are remembered as they are read here.
+ * its copies (bundle/loadBundle.ts, bundle/writeBundle.ts). `fields`: the plain snapshot of
+ * `bundle` the caller checked (by default `bundle`, which must then be a plain value the caller
+ * made): `new Engine` takes `bundle` again only while it shows those very fields.
  * @internal
  */
-export function markVerified(bundle: object, digest: string): void {
-  remember(bundle, digest, snapshotOf(bundle));
+export function markVerified(bundle: object, digest: string, fields: object = bundle): void {
+  remember(bundle, digest, snapshotOf(fields));
   verifiedContents.delete(digest);
   verifiedContents.add(digest);
   if (verifiedContents.size > MAX_VERIFIED_CONTENTS) verifiedContents.delete(verifiedContents.values().next().value!);

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, sign, type KeyObject } from "node:crypto";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +10,7 @@ import { BundleError } from "../../src/bundle/loadBundle.js";
 import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
 import { compileSources } from "../../src/compile/compile.js";
 import { verifyBundleCode } from "../../src/index.js";
-import { bin, cli, ROOT } from "../helpers.js";
+import { bin, cli, resigned, ROOT } from "../helpers.js";
 import { IR_KINDS_TEXT, SUPPORT_SOURCES } from "../runtime/fixtures.js";
 
 /**
@@ -33,11 +33,6 @@ function rehashed(bundle: Bundle, edit: (b: { code: string; session: unknown; ma
   edit(copy as never);
   (copy.manifest as { contentHash: string }).contentHash = contentHash(copy);
   return copy;
-}
-
-/** `bundle` signed again with `key`, as its builder would after an edit. */
-function resigned(bundle: Bundle, key: KeyObject): Bundle {
-  return { ...bundle, signature: { algorithm: "ed25519", value: sign(null, Buffer.from(bundle.manifest.contentHash, "utf8"), key).toString("base64") } };
 }
 
 const FORGE_TEXT = IR_KINDS_TEXT;
@@ -130,6 +125,16 @@ describe("verifyBundleCode (library)", () => {
       expect((error as Error).message).toContain('and it was built by "policyc 0.10.0", not this policyc');
     }
     expect(code).toBe(BUNDLE_CODES.codeOfOtherCompiler);
+  });
+});
+
+describe("verifyBundleCode and getters (review r1 M2)", () => {
+  it("compares the code it hashed: a bundle whose `code` getter shows the honest code to one read and tampered code to the next is refused (PC701)", () => {
+    const honest = built();
+    let reads = 0;
+    const shifty = Object.defineProperty({ ...honest }, "code", { enumerable: true, get: () => (reads++ % 2 === 0 ? honest.code : `globalThis.policycInjected = "getter";\n${honest.code}`) });
+    expect(() => verifyBundleCode(shifty)).toThrow(/^not a valid policyc bundle: its "code" is a getter/);
+    expect(globalThis.policycInjected).toBeUndefined();
   });
 });
 
