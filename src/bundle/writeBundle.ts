@@ -28,7 +28,7 @@ export function createBundle(policy: CompiledPolicy, sources: readonly { path: s
   if (!Array.isArray(sources) || Array.from(sources as unknown[]).some((source) => !(isRecord(source) && typeof source["path"] === "string" && typeof source["text"] === "string"))) {
     throw new TypeError("createBundle takes the sources the policy was compiled from, as [{ path, text }] (its manifest records their hashes), as its second argument");
   }
-  // What the compiler made (or a copy of it), read once: only its bundle is marked checked, below.
+  // What the compiler made (or a copy of it), by its digest, whichever object it is: only its bundle is marked checked, below.
   const checked = checkedPolicy(policy);
   const fields = checked ?? policy;
   const unsigned = {

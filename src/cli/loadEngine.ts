@@ -206,7 +206,7 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
  */
 function otherCompilersCode(bundle: Bundle, path: string, strict: boolean, signatureChecked: boolean): InputError | undefined {
   try {
-    checkBundleCode(bundle);
+    checkBundleCode(bundle, signatureChecked);
     return undefined;
   } catch (error) {
     if (strict || !(error instanceof BundleError) || error.code !== BUNDLE_CODES.codeOfOtherCompiler) throw error;

@@ -2,6 +2,8 @@ import { FUNCTION_AT, type IrExpr } from "../runtime/ir.js";
 import { memberStep } from "../runtime/valuePath.js";
 import { describeKind } from "../runtime/schema.js";
 import { quotedVisibly } from "../runtime/hiddenText.js";
+import type { RuntimeSchema } from "../runtime/schema.js";
+import { typeNameMistake } from "../bundle/typeNames.js";
 
 /**
  * What one field of an IR node may hold: a closed set of words, a string, a boolean, a whole
@@ -68,11 +70,11 @@ const SIMPLE_TYPES: ReadonlySet<string> = new Set(["bool", "int", "string", "dur
  * node has only the fields of its operation, each holding what that field may (IR_FIELDS).
  * Walked without recursion: a bundle's nesting is its author's choice.
  */
-export function irMistake(rules: readonly { readonly ir: unknown }[]): string | undefined {
+export function irMistake(rules: readonly { readonly ir: unknown }[], schema: Pick<RuntimeSchema, "records" | "enums">): string | undefined {
   const pending: { value: unknown; path: string; type?: true }[] = rules.map((rule, index) => ({ value: rule.ir, path: `rules[${index}].ir` })).filter((item) => item.value !== null);
   while (pending.length > 0) {
     const { value, path, type } = pending.pop()!;
-    const mistake = type ? typeMistake(value, path, pending) : nodeMistake(value, path, pending);
+    const mistake = type ? typeMistake(value, path, pending, schema) : nodeMistake(value, path, pending);
     if (mistake !== undefined) return mistake;
   }
   return undefined;
@@ -130,16 +132,19 @@ function fieldMistake(held: unknown, field: Field, at: string, pending: { value:
   }
 }
 
-/** A declared type as the bundle's schema writes one: a simple type's name, or `{set|list: T}`, `{enum|record: name}`. */
-function typeMistake(value: unknown, path: string, pending: { value: unknown; path: string; type?: true }[]): string | undefined {
+/** A declared type as the bundle's schema writes one: a simple type's name, or `{set|list: T}`, `{enum|record: name}` naming one `schema` declares. */
+function typeMistake(value: unknown, path: string, pending: { value: unknown; path: string; type?: true }[], schema: Pick<RuntimeSchema, "records" | "enums">): string | undefined {
   if (typeof value === "string") return SIMPLE_TYPES.has(value) ? undefined : `\`${path}\` is ${shownValue(value)}, not a type of this policyc`;
   const keys = value !== null && typeof value === "object" && !Array.isArray(value) ? Object.keys(value) : [];
   const [key] = keys;
   if (keys.length !== 1 || !["set", "list", "enum", "record"].includes(key!)) return `\`${path}\` is ${describeKind(value)}, not a declared type`;
   const inner: unknown = (value as Record<string, unknown>)[key!];
-  if (key === "set" || key === "list") pending.push({ value: inner, path: `${path}.${key}`, type: true });
-  else if (typeof inner !== "string") return `\`${path}.${key}\` is ${describeKind(inner)}, not a name`;
-  return undefined;
+  if (key === "set" || key === "list") {
+    pending.push({ value: inner, path: `${path}.${key}`, type: true });
+    return undefined;
+  }
+  if (typeof inner !== "string") return `\`${path}.${key}\` is ${describeKind(inner)}, not a name`;
+  return typeNameMistake(value, path, schema);
 }
 
 /** A value of the bundle's as a message shows it: short, quoted, on one line. */

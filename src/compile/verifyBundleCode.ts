@@ -21,21 +21,30 @@ import { irMistake } from "./irMistake.js";
  */
 export function verifyBundleCode(value: unknown, options: LoadOptions = {}): Bundle {
   // The snapshot verifyBundle checked, never `value` again: a getter could show the hash check
-  // one code and this comparison another.
-  const { value: bundle, snapshot } = verifySnapshot(value, options);
-  checkBundleCode(snapshot);
+  // one code and this comparison another. Marked checked only once its code is compared too:
+  // `new Engine` would otherwise run the code this refuses.
+  const signatureChecked = options.publicKey !== undefined;
+  const { value: bundle } = verifySnapshot(value, options, (snapshot) => checkBundleCode(snapshot, signatureChecked));
   return bundle;
 }
 
 /**
  * The second half of `verifyBundleCode`, for a bundle `verifyBundle` returned: throws PC707 or
  * PC708 when its code (or session use) is not what this policyc emits from its contents.
+ * `signatureChecked`: whether its signature was checked, so that its `manifest.compiler` is its
+ * signer's word (PC701 then says that this policyc does not know what it holds).
  */
-export function checkBundleCode(bundle: Bundle): void {
+export function checkBundleCode(bundle: Bundle, signatureChecked = false): void {
   // The IR first, strictly: the emitter writes its operators and numbers into code, so rules
   // holding `"operator": "=== 1 || globalThis.x() ||"` would re-emit the very code they came with.
-  const mistake = irMistake(bundle.rules);
-  if (mistake !== undefined) throw new BundleError(`not a valid policyc bundle: ${mistake}: no policyc writes that, so its code is not compared with it, and it does not run; rebuild the bundle from its sources`, BUNDLE_CODES.invalidBundle);
+  const mistake = irMistake(bundle.rules, bundle.schema);
+  if (mistake !== undefined) {
+    const compiler = bundle.manifest.compiler;
+    // Signed by someone checked and built by another policyc, it may hold what that one writes
+    // and this one does not know: "no policyc writes that" would be a claim about every version.
+    if (signatureChecked && compiler !== `policyc ${VERSION}`) throw new BundleError(`this policyc (${VERSION}) does not know what the bundle's rules hold: ${mistake}; it was built by ${describeText(compiler)}, so its code is not compared with its rules, and it does not run: rebuild the bundle with this policyc`, BUNDLE_CODES.invalidBundle);
+    throw new BundleError(`not a valid policyc bundle: ${mistake}: no policyc writes that, so its code is not compared with it, and it does not run; rebuild the bundle from its sources`, BUNDLE_CODES.invalidBundle);
+  }
   const difference = codeDifference(bundle);
   if (difference === undefined) return;
   const compiler = bundle.manifest.compiler;

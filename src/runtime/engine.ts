@@ -82,17 +82,19 @@ export const RUNTIME_SUPPORT = deepFreeze({
  */
 function deepFreeze<T extends object>(value: T): T {
   const seen = new Set<unknown>();
-  const visit = (item: unknown): void => {
-    if ((typeof item !== "object" && typeof item !== "function") || item === null || seen.has(item)) return;
+  // Without recursion: a compiled policy's conditions nest as deep as its author wrote them (markCompiled).
+  const pending: unknown[] = [value];
+  for (let i = 0; i < pending.length; i++) {
+    const item = pending[i];
+    if ((typeof item !== "object" && typeof item !== "function") || item === null || seen.has(item)) continue;
     seen.add(item);
     for (const key of Reflect.ownKeys(item)) {
       const descriptor = Object.getOwnPropertyDescriptor(item, key);
       // Strict functions' `caller` and `arguments` are accessors that throw; nothing to reach there.
-      if (descriptor !== undefined && "value" in descriptor) visit(descriptor.value);
+      if (descriptor !== undefined && "value" in descriptor) pending.push(descriptor.value);
     }
     Object.freeze(item);
-  };
-  visit(value);
+  }
   return value;
 }
 /**
@@ -1279,8 +1281,12 @@ const MAX_VERIFIED_CONTENTS = 1000;
  * fields (the same `code` string, the same `schema`, `rules`, `session`… objects), an engine
  * takes that snapshot without digesting the policy again: a replay makes an engine per share and
  * a reload one per policy set, and a 2,000-rule policy costs tens of milliseconds to digest. A
- * field replaced since (`policy.code = …`) is digested afresh. (What runs is `code`, a string,
- * compared whole; the objects' insides are data the engine reads, not code.)
+ * field replaced since (`policy.code = …`) is digested afresh. The snapshot is frozen, as it is
+ * both what the next engine compares with and `engine.policy`, which its host holds: were it
+ * writable, setting `engine.policy.code` and the value's `code` to the same text would pass the
+ * comparison. (The insides of the fields are not compared: a rule's effect or a tool's declared
+ * arguments decide as much as `code` does, so what the compiler made is deep-frozen
+ * (markCompiled), and a bundle's objects are its host's, who checked them.)
  */
 interface VerifiedValue {
   readonly digest: string;
@@ -1313,16 +1319,22 @@ export function markVerified(bundle: object, digest: string, fields: object = bu
 }
 
 function remember(value: object, digest: string, snapshot: PolicySnapshot): void {
-  verifiedObjects.set(value, { digest, snapshot });
+  // Shallow and once per check: a field of the snapshot replaced would be taken unchecked.
+  verifiedObjects.set(value, { digest, snapshot: Object.freeze(snapshot) });
 }
 
 /**
  * Marks a compiled policy the compiler made (compile/compileProgram.ts), so that `new Engine`
  * takes it and its copies, and nothing else without a manifest: a hand-made or altered compiled
  * policy, or a bundle with its `format` and `manifest` deleted, would run code nobody checked.
+ * Deep-frozen first (once per compile): `new Engine` takes the same object again without a
+ * digest, and a rule's `effect` or a tool's arguments changed in place would change its decisions
+ * (and createBundle's bundle of it) with no new check. A changed copy (`structuredClone`) is
+ * digested, and refused.
  * @internal
  */
 export function markCompiled(policy: CompiledPolicy): void {
+  deepFreeze(policy);
   markVerified(policy, digestOf(snapshotOf(policy))!);
 }
 
@@ -1339,16 +1351,21 @@ export function vouchForCompiled(policy: CompiledPolicy): void {
 }
 
 /**
- * When `value` is a compiled policy the compiler made or a bundle `verifyBundle` checked or
- * `createBundle` made (or a copy of one), as `new Engine` judges it, its snapshot (each field read
- * once, see snapshotOf); else undefined (a getter among its fields too). For `createBundle`, which
- * marks only the bundles of such policies, and wraps the snapshot. Digests it at most once.
+ * When the compiled-policy fields of `value` (schema, session, rules, code: a bundle's format and
+ * manifest left out) are, by their digest, those of a policy the compiler made in this thread
+ * (markCompiled, of the latest MAX_VERIFIED_CONTENTS), their snapshot (each field read once, see
+ * snapshotOf); else undefined (a getter among its fields too). For `createBundle`, which marks
+ * only the bundles of such policies, and wraps the snapshot. Always digests (no identity
+ * shortcut: a bundle is made once, and what it vouches for must be what the compiler wrote).
  * @internal
  */
 export function checkedPolicy(value: unknown): CompiledPolicy | undefined {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
   try {
-    return isVerified(value, snapshotOf(value));
+    const { schema, session, rules, code } = snapshotOf(value);
+    const snapshot = { schema, session, rules, code } as PolicySnapshot;
+    const digest = digestOf(snapshot);
+    return digest !== undefined && verifiedContents.has(digest) ? snapshot : undefined;
   } catch {
     return undefined;
   }

@@ -11,6 +11,9 @@ import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
 import { compileSources } from "../../src/compile/compile.js";
 import { verifyBundleCode } from "../../src/index.js";
 import { bin, cli, resigned, ROOT } from "../helpers.js";
+import { Engine } from "../../src/runtime/engine.js";
+import { VERSION } from "../../src/version.js";
+import { readdirSync } from "node:fs";
 import { IR_KINDS_TEXT, SUPPORT_SOURCES } from "../runtime/fixtures.js";
 
 /**
@@ -87,6 +90,13 @@ beforeAll(() => {
   const otherCompiler = rehashed(built(), (b) => ((b.code = `process.stderr.write("OTHER COMPILER'S CODE RAN\\n"); globalThis.policycInjected = "other compiler";\n${b.code}`), (b.manifest.compiler = "policyc 0.10.0")));
   write("other-unsigned.json", otherCompiler);
   write("other-signed.json", resigned(otherCompiler, privateKey));
+  // Signed by a checked key, built by another policyc, whose IR has a field this one does not know (review r2 finding 6).
+  const extraField = rehashed(built(), (b) => {
+    (b as unknown as { rules: { ir: { left: Record<string, unknown> } }[] }).rules[0]!.ir.left["legacyFlag"] = true;
+    b.manifest.compiler = "policyc 0.11.0";
+  });
+  write("extra-field-unsigned.json", extraField);
+  write("extra-field-signed.json", resigned(extraField, privateKey));
   write("not-json.json", "this is no JSON");
   write("number.json", "42");
   write("empty-object.json", "{}");
@@ -292,5 +302,69 @@ describe("policyc verify: exit codes and --json (review r1 M6, M7)", () => {
     });
     const passed = JSON.parse((await run(["verify", "good.json", "--json"])).stdout);
     expect(passed).toMatchObject({ ok: true, errors: 0, warnings: 0, diagnostics: [] });
+  });
+});
+
+/** The coding-agent sample's bundle (records and enums declared), with `edit` applied to its schema and rehashed. */
+function sampleWithSchema(edit: (schema: any) => void): Bundle {
+  const folder = join(ROOT, "samples/coding-agent");
+  const sources = readdirSync(folder).filter((name) => name.endsWith(".policy")).sort().map((name) => ({ path: name, text: readFileSync(join(folder, name), "utf8") }));
+  return rehashed(built(sources), (b) => edit((b as unknown as { schema: unknown }).schema));
+}
+
+describe("declared types naming no declared record or enum (review r2 finding 5)", () => {
+  const cases: [string, (schema: any) => void, string][] = [
+    ["a record named __proto__", (schema) => (schema.entities.context.repo.type = { record: "__proto__" }), "`schema.entities.context.repo.type.record` is \"__proto__\", which is no record the bundle's schema declares"],
+    ["an enum named toString inside a set", (schema) => (schema.entities.context.labels.type = { set: { enum: "toString" } }), "`schema.entities.context.labels.type.set.enum` is \"toString\", which is no enum the bundle's schema declares"],
+    ["an enum named constructor in a tool's arguments", (schema) => (schema.tools["pkg.install"].args.manager.type = { enum: "constructor" }), "`schema.tools[\"pkg.install\"].args.manager.type.enum` is \"constructor\", which is no enum the bundle's schema declares"],
+    ["a record undeclared inside a list, in a record", (schema) => (schema.records.Repo.tags.type = { list: { record: "Nowhere" } }), "`schema.records.Repo.tags.type.list.record` is \"Nowhere\", which is no record the bundle's schema declares"],
+  ];
+  for (const [what, edit, message] of cases) {
+    it(`refuses ${what} (PC701, naming the path) in verify and verifyBundle`, async () => {
+      const bundle = sampleWithSchema(edit);
+      let code: string | undefined;
+      try {
+        verifyBundleCode(structuredClone(bundle));
+      } catch (error) {
+        code = (error as BundleError).code;
+        expect((error as Error).message).toBe(`not a valid policyc bundle: ${message}`);
+      }
+      expect(code).toBe("PC701");
+      write("type-name.json", bundle);
+      const result = await run(["verify", "type-name.json"]);
+      expect(result).toMatchObject({ code: 1, stderr: `type-name.json: error[PC701]: not a valid policyc bundle: ${message}\n` });
+    });
+  }
+
+  it("passes the sample's own bundle, whose every type names what its schema declares", () => {
+    expect(() => verifyBundleCode(sampleWithSchema(() => undefined))).not.toThrow();
+  });
+});
+
+describe("another policyc's signed bundle with IR this policyc does not know (review r2 finding 6)", () => {
+  it("says this policyc does not know it (PC701), not that no policyc writes it, once its signature was checked", async () => {
+    const signed = await run(["verify", "extra-field-signed.json", "--public-key", "public.pem"]);
+    expect(signed.code).toBe(1);
+    expect(signed.stderr).toBe(`extra-field-signed.json: error[PC701]: this policyc (${VERSION}) does not know what the bundle's rules hold: \`rules[0].ir.left\` (get) has "legacyFlag", which no \`get\` of this policyc has; it was built by "policyc 0.11.0", so its code is not compared with its rules, and it does not run: rebuild the bundle with this policyc\n`);
+    const evaluated = bin(["eval", "--bundle", "extra-field-signed.json", "--public-key", "public.pem", "--request", "ok.json"], { cwd: dir });
+    expect(evaluated.stderr).toContain(`extra-field-signed.json: error[PC701]: this policyc (${VERSION}) does not know`);
+    // Unsigned (or its signature not checked), its claim of another policyc is anyone's: no policyc writes that.
+    for (const args of [["verify", "extra-field-unsigned.json"], ["verify", "extra-field-signed.json"]]) {
+      expect((await run(args)).stderr).toContain(": no policyc writes that, so its code is not compared with it");
+    }
+    expect(() => verifyBundleCode(JSON.parse(readFileSync(join(dir, "extra-field-signed.json"), "utf8")), { publicKey: readFileSync(join(dir, "public.pem"), "utf8") })).toThrow(/^this policyc \(.*\) does not know what the bundle's rules hold: .*: rebuild the bundle with this policyc$/);
+  });
+});
+
+describe("verifyBundleCode marks a bundle checked only once its code passed (review r2 finding 3)", () => {
+  it("a bundle refused with PC707 is not taken by new Engine afterwards, nor a copy of it, and its code never runs", () => {
+    const tampered = rehashed(built(), (b) => (b.code = `globalThis.policycInjected = "after PC707";\n${b.code}`));
+    expect(() => verifyBundleCode(tampered)).toThrow(/^the bundle's code is not what this policyc emits/);
+    expect(() => new Engine(tampered)).toThrow(TypeError);
+    expect(() => new Engine(structuredClone(tampered))).toThrow(TypeError);
+    expect(globalThis.policycInjected).toBeUndefined();
+    // A bundle that passes is taken.
+    const good = built();
+    expect(new Engine(verifyBundleCode(good)).decide({ session: "s", tool: "t", args: { s: "ok" } }).decision).toBe("allow");
   });
 });

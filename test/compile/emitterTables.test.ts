@@ -52,11 +52,11 @@ describe("the emitter's tables", () => {
 
 describe("irMistake: the strict check of a bundle's IR before anything is emitted from it", () => {
   const policy = compileFixture(TEXT);
-  const mistakeOf = (index: number, edit: (ir: any) => void) => irMistake(withIr(policy, index, edit));
+  const mistakeOf = (index: number, edit: (ir: any) => void) => irMistake(withIr(policy, index, edit), policy.schema);
 
   it("passes the compiler's own IR, and rules without a condition", () => {
-    expect(irMistake(policy.rules)).toBeUndefined();
-    expect(irMistake([{ ir: null }])).toBeUndefined();
+    expect(irMistake(policy.rules, policy.schema)).toBeUndefined();
+    expect(irMistake([{ ir: null }], policy.schema)).toBeUndefined();
   });
 
   it("names the first field outside its closed set, range or kind, with its path", () => {
@@ -71,9 +71,16 @@ describe("irMistake: the strict check of a bundle's IR before anything is emitte
     expect(mistakeOf(2, (ir) => (ir.terms[0].tools = ["t", 1]))).toBe("`rules[2].ir.terms[0].tools` is an array, not a list of strings");
   });
 
+  it("refuses a declared type naming a record or enum the schema lacks, an inherited name too (review r2 finding 5)", () => {
+    for (const name of ["__proto__", "constructor", "toString", "Nowhere"]) {
+      expect(mistakeOf(0, (ir) => (ir.shape = { record: name }))).toBe(`\`rules[0].ir.shape.record\` is ${JSON.stringify(name)}, which is no record the bundle's schema declares`);
+      expect(mistakeOf(0, (ir) => (ir.shape = { set: { list: { enum: name } } }))).toBe(`\`rules[0].ir.shape.set.list.enum\` is ${JSON.stringify(name)}, which is no enum the bundle's schema declares`);
+    }
+  });
+
   it("walks deep nesting without recursion", () => {
     let ir: unknown = { op: "const", value: true };
     for (let i = 0; i < 100_000; i++) ir = { op: "not", operand: ir };
-    expect(irMistake([{ ir }])).toBeUndefined();
+    expect(irMistake([{ ir }], policy.schema)).toBeUndefined();
   });
 });

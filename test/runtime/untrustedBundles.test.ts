@@ -118,10 +118,52 @@ describe("createBundle and new Engine (review r1 M1, M2)", () => {
     const policy = compileFixture(TEXT);
     const first = new Engine(policy);
     expect(new Engine(policy).policy).toBe(first.policy);
-    (policy as { code: string }).code = `globalThis.untrustedRan = "mutated";\n${policy.code}`;
+    // (What the compiler made cannot be changed: a checked bundle, the caller's own object, can.)
+    const bundle = verifyBundle(JSON.parse(serializeBundle(createBundle(policy, SOURCES))));
+    const firstOfBundle = new Engine(bundle);
+    expect(new Engine(bundle).policy).toBe(firstOfBundle.policy);
+    (bundle as { code: string }).code = `globalThis.untrustedRan = "mutated";\n${bundle.code}`;
     delete globalThis.untrustedRan;
-    expect(() => new Engine(policy)).toThrow(/^new Engine was given a compiled policy that the compiler did not make/);
+    expect(() => new Engine(bundle)).toThrow(/^new Engine was given a bundle that verifyBundle did not check/);
     expect(globalThis.untrustedRan).toBeUndefined();
+  });
+});
+
+describe("engine.policy and what the compiler made cannot be changed under the check (review r2 findings 1, 2)", () => {
+  it("engine.policy is frozen: setting its code and the checked value's to the same text runs neither", () => {
+    const bundle = verifyBundle(JSON.parse(serializeBundle(createBundle(compileFixture(TEXT), SOURCES))));
+    const engine = new Engine(bundle);
+    const evil = `globalThis.untrustedRan = "engine.policy";\n${bundle.code}`;
+    expect(Object.isFrozen(engine.policy)).toBe(true);
+    expect(() => ((engine.policy as { code: string }).code = evil)).toThrow(TypeError);
+    (bundle as { code: string }).code = evil;
+    delete globalThis.untrustedRan;
+    expect(() => new Engine(bundle)).toThrow(/^new Engine was given a bundle that verifyBundle did not check/);
+    expect(globalThis.untrustedRan).toBeUndefined();
+  });
+
+  it("what compileSources gives is deep-frozen: a rule's effect or a tool's arguments cannot be changed in place", () => {
+    const policy = compileFixture(`tool t { risk high args { s: string } }\npolicy p {\n  @name("d") deny t when args.s like "bad*"\n  @name("a") allow t\n}\n`);
+    const request = { time: "2026-11-30T10:00:00Z", session: "s", tool: "t", args: { s: "bad" } };
+    expect(() => ((policy.rules[0] as { effect: string }).effect = "allow")).toThrow(TypeError);
+    expect(() => ((policy.schema.tools["t"]!.args as Record<string, unknown>)["s"] = { type: "int", optional: true })).toThrow(TypeError);
+    expect(() => ((policy as { code: string }).code = "")).toThrow(TypeError);
+    expect(new Engine(policy).decide(request).decision).toBe("deny");
+    expect(new Engine(createBundle(policy, SOURCES)).decide(request).decision).toBe("deny");
+    // A copy changed is another policy: neither it nor its bundle is taken.
+    const copy = structuredClone(policy) as unknown as { rules: { effect: string }[] };
+    copy.rules[0]!.effect = "allow";
+    expect(() => new Engine(copy as never)).toThrow(/^new Engine was given a compiled policy that the compiler did not make/);
+    expect(() => new Engine(createBundle(copy as never, SOURCES))).toThrow(/^new Engine was given a bundle that verifyBundle did not check/);
+  });
+
+  it("createBundle digests what it is given: a checked bundle changed in place is not vouched for", () => {
+    const bundle = verifyBundle(JSON.parse(serializeBundle(createBundle(compileFixture(TEXT), SOURCES))));
+    new Engine(bundle);
+    (bundle.rules[0] as { effect: string }).effect = "deny";
+    expect(() => new Engine(createBundle(bundle, SOURCES))).toThrow(/^new Engine was given a bundle that verifyBundle did not check/);
+    // Its honest copy is what the compiler made: vouched for.
+    expect(new Engine(createBundle(compileFixture(TEXT), SOURCES)).decide(REQUEST("ok")).decision).toBe("allow");
   });
 });
 
