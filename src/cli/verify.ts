@@ -70,7 +70,7 @@ function worse(a: ExitCode, b: ExitCode): ExitCode {
 export function registerVerify(program: Command, io: Io, finish: (code: ExitCode) => void): void {
   program
     .command("verify")
-    .description("check bundles without running them: hash, signature, their rules, and that their code is what this policyc emits from their rules (exit 0 all passed, 1 one refused, 2 unreadable or no bundle)")
+    .description("check bundles without running them: hash, signature, their rules, and that their code is what this policyc emits from their rules (exit 0 all passed, 1 one refused, a JSON object that is no bundle too; 2 a file unreadable or no bundle at all, JSON that is no object among them, or a key unusable)")
     .argument("[bundles...]", "bundle files (.json), as policyc build wrote them")
     .option("--public-key <file>", "require each bundle to be signed by this Ed25519 public key (PEM, DER or JSON Web Key)")
     .option("--json", "print one JSON document: ok, errors, warnings, each bundle's result (bundles) and the refusals (diagnostics)")
