@@ -22,3 +22,5 @@ export { CODES, type Code, type CodeInfo, type Severity } from "./diagnostics/co
 export { SourceFile } from "./source/SourceFile.js";
 export type { Span } from "./source/Span.js";
 export { VERSION } from "./version.js";
+// Needs the compiler, so it is here and not in `policyc/runtime`: a vetting step's, not an enforcement point's.
+export { verifyBundleCode } from "./compile/verifyBundleCode.js";

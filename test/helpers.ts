@@ -6,6 +6,10 @@ import { fileURLToPath } from "node:url";
 import { runWith } from "../src/cli/main.js";
 import { compileSources } from "../src/compile/compile.js";
 import type { CompiledPolicy } from "../src/runtime/policy.js";
+import { createBundle } from "../src/bundle/writeBundle.js";
+import { verifyBundle } from "../src/bundle/loadBundle.js";
+import { sign, type KeyObject } from "node:crypto";
+import type { Bundle } from "../src/bundle/Bundle.js";
 import { plainPalette } from "../src/diagnostics/render.js";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -132,6 +136,21 @@ export function compileFixture(text: string): CompiledPolicy {
   const errors = diagnostics.filter((d) => d.severity === "error");
   if (errors.length > 0 || policy === undefined) throw new Error(`the fixture policy does not compile: ${errors.map((d) => `${d.code} ${d.message}`).join("; ")}`);
   return policy;
+}
+
+/**
+ * A compiled policy changed by hand (an older compiler's code, a hand-edited rule), as `new Engine`
+ * takes it: built into a bundle and checked by `verifyBundle`, as a policy author's own pipeline
+ * would, since the engine runs the code of no compiled policy the compiler did not make (and
+ * `createBundle` vouches for no other).
+ */
+export function handEdited(policy: CompiledPolicy): Bundle {
+  return verifyBundle(createBundle(policy, []));
+}
+
+/** `bundle` signed (again) with `key`, as its builder would sign it after an edit (over its manifest's content hash). */
+export function resigned(bundle: Bundle, key: KeyObject): Bundle {
+  return { ...bundle, signature: { algorithm: "ed25519", value: sign(null, Buffer.from(bundle.manifest.contentHash, "utf8"), key).toString("base64") } };
 }
 
 /** Writes `content` to `name` inside the folder `dir` (making the folders on the way) and returns its absolute path. */

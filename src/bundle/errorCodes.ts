@@ -18,6 +18,10 @@ export const BUNDLE_CODES = {
   otherCompiler: "PC705",
   /** The pinned content hash (`contentHash`) is malformed, or names another bundle. */
   pinnedHash: "PC706",
+  /** Its code is not what this policyc emits from the bundle's own rules, schema and session (`verifyBundleCode`, `policyc verify`). */
+  codeDiffers: "PC707",
+  /** Its code is not what this policyc emits from its contents, and another policyc built it: whether that one emits it is not known here. */
+  codeOfOtherCompiler: "PC708",
 } as const;
 
 export type BundleCode = (typeof BUNDLE_CODES)[keyof typeof BUNDLE_CODES];

@@ -12,11 +12,12 @@ import { BUNDLE_FORMAT, CONTENT_HASH_PATTERN } from "./bundleSchema.js";
 import { validate as validateBundleCode } from "./bundleValidator.generated.js";
 import { contentHash, InexactNumberError } from "./hash.js";
 import { BUNDLE_CODES, type BundleCode } from "./errorCodes.js";
+import { schemaTypeNameMistake } from "./typeNames.js";
 import { encryptedKeyHint, isBlankKey, isPem, keyBytes, keyErrorText, keyFormMistake, publicKeyMistake, severalKeysMistake } from "./keys.js";
 
 /** A bundle that must not run: malformed, tampered with, or not signed by the expected key. */
 export class BundleError extends Error {
-  /** Why, as a stable code (PC700–PC706, `BUNDLE_CODES`; docs/diagnostics.md), to branch on as on Node's `err.code`. */
+  /** Why, as a stable code (PC700–PC708, `BUNDLE_CODES`; docs/diagnostics.md), to branch on as on Node's `err.code`. */
   readonly code: BundleCode;
   constructor(message: string, code: BundleCode) {
     super(message);
@@ -66,17 +67,35 @@ const BUNDLE_OPTIONS = ["publicKey", "contentHash"] as const;
  * `LoadOptions` object serves both: it uses `publicKey` and ignores the engine's options.
  */
 export function verifyBundle(value: unknown, given: LoadOptions = {}): Bundle {
+  const { value: checked } = verifySnapshot(value, given);
+  return checked;
+}
+
+/**
+ * `verifyBundle`, also giving the snapshot it checked (each top-level field read once): what a
+ * further check of the bundle (`alsoCheck`, verifyBundleCode's) reads, not the value, whose
+ * getters or proxy traps could show it something else. `value` is the value given, marked
+ * checked by the snapshot's fields (`new Engine` takes it while it still shows them) once every
+ * check, `alsoCheck` too, has passed: marked before a further check throws, it would run anyway.
+ * @internal
+ */
+export function verifySnapshot(value: unknown, given: LoadOptions = {}, alsoCheck?: (snapshot: Bundle) => void): { value: Bundle; snapshot: Bundle } {
   // A misspelled `publicKey` (or a key passed as the options) would check no signature at all.
   checkOptionNames(given, { owner: "verifyBundle", known: [...BUNDLE_OPTIONS, ...ENGINE_OPTIONS], example: "publicKey", listed: `${BUNDLE_OPTIONS.join(", ")}, and loadBundle's engine options, which it checks and does not use (${ENGINE_OPTIONS.join(", ")})` });
   const options = readOptions(given, "verifyBundle");
   // A vetting step passes what loadBundle would refuse only to have the deploy fail: their values are checked too.
   const { publicKey: _key, contentHash: _pinned, ...engineOptions } = options;
   checkOptions(engineOptions);
-  return verifyWithKey(value, options);
+  const snapshot = verifyWithKey(value, options, false);
+  alsoCheck?.(snapshot);
+  markVerified(snapshot, snapshot.manifest.contentHash);
+  // The value given is the bundle returned (the caller's own object), marked by what was checked of it.
+  markVerified(value as object, snapshot.manifest.contentHash, snapshot);
+  return { value: value as Bundle, snapshot };
 }
 
-/** `verifyBundle` once the options' names are checked. */
-function verifyWithKey(value: unknown, options: { publicKey?: PublicKeySource; contentHash?: string }): Bundle {
+/** `verifyBundle` once the options' names are checked; the snapshot checked is marked when `mark` (else the caller marks it). */
+function verifyWithKey(value: unknown, options: { publicKey?: PublicKeySource; contentHash?: string }, mark = true): Bundle {
   // The key first: a wrong key is a mistake whatever bundle comes. A `publicKey` that is there
   // but undefined is most likely an unset setting (`{ publicKey: process.env.KEY }`), and
   // skipping the signature check for it would fail open, so it is an error too.
@@ -85,7 +104,12 @@ function verifyWithKey(value: unknown, options: { publicKey?: PublicKeySource; c
   const pinned = "contentHash" in options ? parsePinnedHash(options.contentHash) : undefined;
   refuseUnparsed(value);
   try {
-    return verifyContent(value, key, pinned);
+    // Checked, marked and returned: a snapshot, each field read once (a getter could show the
+    // checks one `code` and the engine another). Its fields are the value's own.
+    const bundle = verifyContent(snapshotOf(value), key, pinned);
+    // `new Engine` runs the code of this bundle object (and of no bundle unchecked).
+    if (mark) markVerified(bundle, bundle.manifest.contentHash);
+    return bundle;
   } catch (error) {
     if (error instanceof BundleError) throw error;
     throw unreadable(error);
@@ -114,6 +138,10 @@ function verifyContent(value: unknown, key: KeyObject | undefined, pinned: strin
     throw new BundleError(`not a valid policyc bundle: ${bundleShapeMistake(validateBundle.errors?.[0])}${otherCompilerHint(value)}`, BUNDLE_CODES.invalidBundle);
   }
   const bundle = value as Bundle;
+  // A type naming no declared record or enum (`{"record": "__proto__"}`) would have the runtime
+  // validate requests by what every object inherits: no compiler writes one.
+  const typeName = schemaTypeNameMistake(bundle.schema);
+  if (typeName !== undefined) throw new BundleError(`not a valid policyc bundle: ${typeName}`, BUNDLE_CODES.invalidBundle);
   let expected: string;
   try {
     expected = contentHash(bundle);
@@ -153,9 +181,24 @@ function verifyContent(value: unknown, key: KeyObject | undefined, pinned: strin
   // would go on failing open in production, silently. Refused, with what to do.
   const unsafe = Object.hasOwn(UNSAFE_COMPILERS, bundle.manifest.compiler) ? UNSAFE_COMPILERS[bundle.manifest.compiler] : undefined;
   if (unsafe !== undefined) throw new BundleError(`the bundle was built by ${shown(bundle.manifest.compiler)}, whose code ${unsafe}: rebuild it with this policyc (${VERSION})`, BUNDLE_CODES.otherCompiler);
-  // `new Engine` runs the code of this bundle object (and of no bundle unchecked).
-  markVerified(bundle, expected);
   return bundle;
+}
+
+/**
+ * A bundle's top-level fields, each read once into a plain object (a value that is no plain
+ * object is left to the schema check to refuse); a `BundleError` for a field that is an accessor
+ * property (a getter), which no parsed bundle has.
+ */
+function snapshotOf(value: unknown): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const snapshot: Record<string, unknown> = {};
+  for (const name of Object.keys(value)) {
+    const descriptor = Object.getOwnPropertyDescriptor(value, name)!;
+    if (!("value" in descriptor)) throw new BundleError(`not a valid policyc bundle: its ${shown(name)} is a getter (an accessor property), which could show the checks one value and the engine another: pass the parsed JSON`, BUNDLE_CODES.invalidBundle);
+    // (Defined, not assigned: a `__proto__` key of the parsed JSON stays a field, for the schema check to refuse.)
+    Object.defineProperty(snapshot, name, { value: descriptor.value, enumerable: true, writable: true, configurable: true });
+  }
+  return snapshot;
 }
 
 /**
@@ -360,6 +403,7 @@ export function loadBundle(value: unknown, given: LoadOptions = {}): Engine {
   const options = readOptions(given, "loadBundle");
   const bundle = verifyWithKey(value, options);
   const { publicKey: _key, contentHash: _pinned, ...engineOptions } = options;
+  // The snapshot checked, never the value again.
   return engineForBundle(bundle, engineOptions);
 }
 

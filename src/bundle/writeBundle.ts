@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, KeyObject, sign, type JsonWebKeyInput, type PrivateKeyInput } from "node:crypto";
-import { checkOptionNames, compiledPolicyProblem, markVerified } from "../runtime/engine.js";
+import { checkedPolicy, checkOptionNames, compiledPolicyProblem, markVerified } from "../runtime/engine.js";
 import { isRecord } from "../runtime/helpers.js";
 import { describeKind } from "../runtime/schema.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
@@ -21,28 +21,33 @@ export type PrivateKeySource = KeyObject | string | NodeJS.ArrayBufferView | Arr
 export function createBundle(policy: CompiledPolicy, sources: readonly { path: string; text: string }[], options: { privateKey?: PrivateKeySource } = {}): Bundle {
   // A misspelled `privateKey` would build a bundle nobody can verify, for a pipeline that meant to sign.
   checkOptionNames(options, { owner: "createBundle", known: ["privateKey"] });
-  // Nor is anything but a compiled policy and its sources wrapped (and marked checked, below).
+  // Nor is anything but a compiled policy and its sources wrapped.
   const problem = policy === null || typeof policy !== "object" || Array.isArray(policy) ? `not ${describeKind(policy)}` : compiledPolicyProblem(policy as unknown as Record<string, unknown>);
   if (problem !== undefined) throw new TypeError(`createBundle takes a compiled policy (what compileSources gives as its \`policy\`), ${problem.startsWith("not ") ? problem : `and ${problem}`}`);
   // (Every index read, holes too: `every` skips the holes of a sparse array, which the manifest would keep as nulls.)
   if (!Array.isArray(sources) || Array.from(sources as unknown[]).some((source) => !(isRecord(source) && typeof source["path"] === "string" && typeof source["text"] === "string"))) {
     throw new TypeError("createBundle takes the sources the policy was compiled from, as [{ path, text }] (its manifest records their hashes), as its second argument");
   }
+  // What the compiler made (or a copy of it), by its digest, whichever object it is: only its bundle is marked checked, below.
+  const checked = checkedPolicy(policy);
+  const fields = checked ?? policy;
   const unsigned = {
     format: BUNDLE_FORMAT,
     manifest: { compiler: `policyc ${VERSION}`, contentHash: "", sources: sources.map((s) => ({ path: s.path, sha256: sourceHash(s.text) })) },
-    schema: policy.schema,
-    session: policy.session,
-    rules: policy.rules,
-    code: policy.code,
+    schema: fields.schema,
+    session: fields.session,
+    rules: fields.rules,
+    code: fields.code,
   } as const;
   const hash = contentHash(unsigned);
   const bundle: Bundle = { ...unsigned, manifest: { ...unsigned.manifest, contentHash: hash } };
   // Only a key left out means unsigned: an empty one (an empty key file) or one that is there but
   // undefined (`{ privateKey: process.env.KEY }`, unset) is an error, not a quiet fallback to a
   // bundle nobody can verify.
-  // The caller's own compiled policy: `new Engine` runs it (and its copies) as it runs what compileSources gives.
-  markVerified(bundle, hash);
+  // A compiled policy the compiler made: `new Engine` runs its bundle (and copies) as it runs what
+  // compileSources gives. A hand-made or altered one is wrapped but not vouched for: its bundle
+  // runs once loadBundle has checked it (its signature, for a bundle from elsewhere), like any file's.
+  if (checked !== undefined) markVerified(bundle, hash);
   if (!("privateKey" in options)) return bundle;
   const key = parsePrivateKey(options.privateKey);
   return { ...bundle, signature: { algorithm: "ed25519", value: sign(null, Buffer.from(hash, "utf8"), key).toString("base64") } };

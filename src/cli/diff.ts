@@ -3,7 +3,7 @@ import { ExcludeGlobs } from "../source/exclude.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { bundlePathOf, loadPolicy } from "./loadEngine.js";
-import { reportLoadNote, reportSidesNotLoaded, sidesNotLoadedJson, type SideNotLoaded } from "./report.js";
+import { loadWarningPrinter, reportLoadNote, reportSidesNotLoaded, sidesNotLoadedJson, type SideNotLoaded } from "./report.js";
 import { addExclude, addMaxErrors, parseMaxErrors, type ExcludeOption } from "./options.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings, type DecisionChange } from "../testing/diff.js";
@@ -55,7 +55,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
     io.err("policyc diff: --exclude leaves out policy files, and neither side is sources: give OLD or NEW as policy paths, or rebuild the bundles with --exclude\n");
     return EXIT.usage;
   }
-  const sides = [oldPath, newPath].map((path, side) => loadPolicy([path], io.cwd, { verb: "diff", exclude: isBundle[side] ? undefined : exclude, ...(isBundle[side] && options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) }));
+  const sides = [oldPath, newPath].map((path, side) => loadPolicy([path], io.cwd, { verb: "diff", warn: loadWarningPrinter(io), exclude: isBundle[side] ? undefined : exclude, ...(isBundle[side] && options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) }));
   // Both sides are loaded and every one that fails is reported: in CI, OLD is the main branch,
   // and stopping at it would hide a broken NEW (the pull request's own errors) behind it.
   const notLoaded: SideNotLoaded[] = sides.flatMap((side, index) => (side.ok ? [] : [{ side: index === 0 ? "old" : "new", path: index === 0 ? oldPath : newPath, failed: side }] as const));

@@ -16,7 +16,7 @@ import { sessionLabel, shownText } from "../testing/shortRequest.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
-import { notLoadedJson, reportLoadNote, reportNotLoaded } from "./report.js";
+import { loadWarningPrinter, notLoadedJson, reportLoadNote, reportNotLoaded } from "./report.js";
 import { addExclude, addMaxErrors, parseMaxErrors, type ExcludeOption } from "./options.js";
 import { printable } from "../diagnostics/printable.js";
 import { wrongSlotOfText } from "./wrongSlot.js";
@@ -75,7 +75,7 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   const { requests, lines, error, code, line } = parseRequestBytes(bytes, options.request === "-" ? undefined : options.request);
   if (error !== undefined) return unreadable(code, error, line === undefined ? `${options.request === "-" ? "standard input" : `\`${options.request}\``}: ${error}` : `${requestPlace}:${line}: ${error}`, line);
   // Given means given: an empty --public-key is refused by loadPolicy, never taken for "no key".
-  const loaded = loadPolicy(paths, cwd, { verb: "eval", recordings: "--request", exclude: options.exclude, ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
+  const loaded = loadPolicy(paths, cwd, { verb: "eval", warn: loadWarningPrinter(io), recordings: "--request", exclude: options.exclude, ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
   if (!loaded.ok) {
     reportNotLoaded("eval", loaded, io, parseMaxErrors(options.maxErrors));
     if (options.json) io.out(JSON.stringify(notLoadedJson(loaded), null, 2) + "\n");

@@ -10,6 +10,7 @@ import type { Bundle } from "../bundle/Bundle.js";
 import { compileSources } from "../compile/compile.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
+import { checkBundleCode } from "../compile/verifyBundleCode.js";
 import { describeFsError, loadSources } from "../source/loadSources.js";
 import { hasExtension } from "../source/fileNames.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
@@ -26,9 +27,11 @@ export type LoadedPolicy = { ok: true; policy: CompiledPolicy; note?: string } |
 export interface InputError {
   /** The file, as given. */
   readonly place: string;
-  /** PC700–PC706 (BUNDLE_CODES). */
+  /** PC700–PC708 (BUNDLE_CODES). */
   readonly code: BundleCode;
   readonly message: string;
+  /** The file is no bundle at all (a policy source, a recording, a JSON string): a usage mistake, for `verify`'s exit code. */
+  readonly unusable?: true;
 }
 
 /**
@@ -36,7 +39,7 @@ export interface InputError {
  * ends in .json). `recordings`: where the verb takes recordings, for a message about one given
  * as a policy path or as the bundle (default `--replay`).
  */
-export function loadPolicy(paths: readonly string[], cwd: string, options: { bundle?: string; publicKey?: string; recordings?: RecordingOption; verb?: string; exclude?: readonly string[] | ExcludeGlobs | undefined } = {}): LoadedPolicy {
+export function loadPolicy(paths: readonly string[], cwd: string, options: { bundle?: string; publicKey?: string; recordings?: RecordingOption; verb?: string; exclude?: readonly string[] | ExcludeGlobs | undefined; vetOnly?: boolean; warn?: (warning: InputError) => void } = {}): LoadedPolicy {
   const recordings = options.recordings ?? "--replay";
   // Either sources or a bundle: a path given beside --bundle would be silently ignored.
   if (options.bundle !== undefined && paths.length > 0) return usage(`give policy paths or --bundle, not both (got ${paths.map((p) => `\`${p}\``).join(", ")} and --bundle \`${options.bundle}\`)`);
@@ -50,7 +53,7 @@ export function loadPolicy(paths: readonly string[], cwd: string, options: { bun
   const bundlePath = bundlePathOf(paths, options.bundle);
   // A bundle's files were chosen when it was built: an --exclude that left out nothing would mislead.
   if (bundlePath !== undefined && options.exclude !== undefined && (options.exclude instanceof ExcludeGlobs || options.exclude.length > 0)) return usage("--exclude leaves out policy files, and a bundle has none: rebuild it with --exclude, or give the policy paths");
-  if (bundlePath !== undefined) return loadBundleFile(bundlePath, options.publicKey, cwd, recordings);
+  if (bundlePath !== undefined) return loadBundleFile(bundlePath, options.publicKey, cwd, recordings, options.vetOnly === true, options.warn);
   // Sources have no signature: accepting a key and checking nothing would be a false assurance.
   if (options.publicKey !== undefined) return usage("--public-key checks a bundle's signature, and policy sources have none: give the bundle with --bundle FILE");
   const misplaced = misplacedPolicyPath(paths, cwd, recordings);
@@ -136,8 +139,18 @@ function unreadablePublicKey(bytes: Buffer, isJwk: boolean, path: string): strin
   return mistake !== undefined ? mistake : `\`${path}\` holds no Ed25519 public key (expected ${KEY_FILES})`;
 }
 
-/** Paths are relative to `cwd` (the verb's working folder, like policy paths), and reported as given. */
-function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: string, recordings: RecordingOption): LoadedPolicy {
+/**
+ * Paths are relative to `cwd` (the verb's working folder, like policy paths), and reported as
+ * given. The bundle's code must be what this policyc emits from its rules (checkBundleCode):
+ * eval explains a decision by the rules while the code makes it, and test and diff report by
+ * rule, so code that decides otherwise would make every report lie. A bundle another policyc
+ * built whose code this one does not emit is refused by `verify` (`vetOnly`, which runs none of
+ * its code), and by the other verbs unless its signature was checked (--public-key): its code
+ * may be that policyc's honest output, which only that policyc can tell, and only a signature
+ * says who vouches for it. Signed and checked, it is used, with a warning given to `warn`
+ * before any of its code runs (a verb without `warn` refuses it).
+ */
+function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: string, recordings: RecordingOption, vetOnly: boolean, warn: ((warning: InputError) => void) | undefined): LoadedPolicy {
   let publicKey: KeyObject | undefined;
   if (publicKeyPath !== undefined) {
     const read = readPublicKeyFile(publicKeyPath, cwd, recordings);
@@ -156,7 +169,7 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
   const text = withoutByteOrderMark(bytes.toString("utf8"));
   // A policy file or a recording given as the bundle is named as what it is, not as bad JSON.
   const misplaced = wrongSlotOfText(path, text, "bundle", recordings);
-  if (misplaced !== undefined) return refused({ place: path, code: BUNDLE_CODES.invalidBundle, message: misplaced });
+  if (misplaced !== undefined) return refused({ place: path, code: BUNDLE_CODES.invalidBundle, message: misplaced, unusable: true });
   // Said as a request's and a recording's faults are (`FILE: not JSON: …`, `FILE: the request is empty`).
   if (text.trim() === "") return refused({ place: path, code: BUNDLE_CODES.unreadableFile, message: "the bundle is empty" });
   let value: unknown;
@@ -167,16 +180,37 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
   }
   // A file holding a JSON string was parsed, as any bundle file is: the library's advice for a
   // bundle passed as its text ("pass JSON.parse(text)") is not for it. Said as for `42` or `[]`.
-  if (typeof value === "string") return refused({ place: path, code: BUNDLE_CODES.invalidBundle, message: "not a valid policyc bundle: the bundle must be an object, and the file holds a JSON string" });
+  if (typeof value === "string") return refused({ place: path, code: BUNDLE_CODES.invalidBundle, message: "not a valid policyc bundle: the bundle must be an object, and the file holds a JSON string", unusable: true });
   try {
     const bundle: Bundle = verifyBundle(value, publicKey === undefined ? {} : { publicKey });
-    engineForBundle(bundle); // refuses code that does not load, before any verb runs it
+    const warning = otherCompilersCode(bundle, path, vetOnly || warn === undefined, publicKey !== undefined);
+    // Said before anything of the bundle runs: its code runs as the engine is made.
+    if (warning !== undefined) warn!(warning);
+    if (!vetOnly) engineForBundle(bundle); // refuses code that does not load, before any verb runs it
     // A signature nobody checked may as well be forged (a changed bundle keeps its old one): said,
     // so an operator who left the key out does not take the bundle for a checked one.
     if (bundle.signature !== undefined && publicKey === undefined) return { ok: true, policy: bundle, note: `\`${path}\` is signed, but its signature was not checked: give --public-key KEY.pem to check it` };
     return { ok: true, policy: bundle };
   } catch (error) {
-    if (error instanceof BundleError) return refused({ place: path, code: error.code, message: error.message });
+    // JSON that is no object at all (`42`, `[]`, `null`) is no bundle: a usage mistake, as a policy file given as one is.
+    const notObject = value === null || typeof value !== "object" || Array.isArray(value);
+    if (error instanceof BundleError) return refused({ place: path, code: error.code, message: error.message, ...(notObject ? { unusable: true as const } : {}) });
     return refused({ place: path, code: BUNDLE_CODES.invalidBundle, message: `invalid key or bundle: ${(error as Error).message}` });
+  }
+}
+
+/**
+ * Checks the bundle's code against what this policyc emits (throwing PC701 for rules no policyc
+ * compiles, PC707, and PC708 when `strict` or when no signature was checked); for another
+ * policyc's signed bundle whose code differs, the warning the verb prints before it runs.
+ */
+function otherCompilersCode(bundle: Bundle, path: string, strict: boolean, signatureChecked: boolean): InputError | undefined {
+  try {
+    checkBundleCode(bundle, signatureChecked);
+    return undefined;
+  } catch (error) {
+    if (strict || !(error instanceof BundleError) || error.code !== BUNDLE_CODES.codeOfOtherCompiler) throw error;
+    if (!signatureChecked) throw new BundleError(`${error.message}. Refusing to run it unsigned: its code is checked by no one (anyone can write a bundle that claims another policyc). Give --public-key KEY.pem to run a bundle its builder signed`, error.code);
+    return { place: path, code: error.code, message: `${error.message}. Its signature was checked, so it runs as signed; its decisions come from its code and its explanations from its rules: if they disagree, rebuild it` };
   }
 }

@@ -11,6 +11,7 @@ import { registerBuild } from "./build.js";
 import { registerEval } from "./eval.js";
 import { registerTest } from "./test.js";
 import { registerDiff } from "./diff.js";
+import { registerVerify } from "./verify.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import { decideColor, paletteFor, type Io } from "./io.js";
 import { VERSION } from "../version.js";
@@ -24,8 +25,8 @@ const EXIT_CODE_HELP = `
 Exit codes:
   0  success (warnings allowed unless check --fail-on-warnings; every test passed)
   1  policy errors, a warning under check --fail-on-warnings, a file to format
-     (fmt --check), failed tests, nothing to compare (test, diff), or a change
-     (diff --exit-code)
+     (fmt --check), failed tests, nothing to compare (test, diff), a change
+     (diff --exit-code), or a bundle refused by verify
   2  bad usage, unreadable input, or output that cannot be written
 
 Colour is used only on a terminal, never with --no-color, NO_COLOR, FORCE_COLOR=0
@@ -47,6 +48,7 @@ export function buildProgram(io: Io, finish: (code: ExitCode | Promise<ExitCode>
   registerEval(program, io, finish);
   registerTest(program, io, finish);
   registerDiff(program, io, finish);
+  registerVerify(program, io, finish);
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (text, write) => write(asOwnMessage(withFileNamedLikeOption(withOwnerOfOption(withOptionInOtherCase(withPolicyAfterReplay(text, command, io.cwd), command), command, program), io.cwd), `policyc ${command.name()}`)) });
     refuseRepeatedValues(command, command.name());

@@ -1,7 +1,7 @@
 import { type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { counted, diagnosticToJson, renderDiagnostic, renderInputError, summarize, type DiagnosticJson } from "../diagnostics/render.js";
 import { onStandardError, type Io } from "./io.js";
-import type { LoadedPolicy } from "./loadEngine.js";
+import type { InputError, LoadedPolicy } from "./loadEngine.js";
 import { namedForWhatItIs } from "./wrongSlot.js";
 import { printable } from "../diagnostics/printable.js";
 
@@ -53,6 +53,14 @@ function hiddenNote(hidden: readonly Diagnostic[]): string {
 
 /** A policy set that did not load, and why. */
 export type NotLoaded = Extract<LoadedPolicy, { ok: false }>;
+
+/**
+ * A function for loadPolicy's `warn`: prints a bundle's warning (PC708) on standard error, as
+ * `check` prints a warning's first line, at once: before any of the bundle's code runs.
+ */
+export function loadWarningPrinter(io: Io): (warning: InputError) => void {
+  return (warning) => io.err(`${renderInputError(warning.place, warning.code, warning.message, io.errPalette, "warning")}\n`);
+}
 
 /**
  * What a verb notes of a policy set that loaded (a bundle's signature left unchecked), on

@@ -4,7 +4,7 @@ import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
 import { renderInputError } from "../diagnostics/render.js";
-import { notLoadedJson, reportLoadNote, reportNotLoaded } from "./report.js";
+import { loadWarningPrinter, notLoadedJson, reportLoadNote, reportNotLoaded } from "./report.js";
 import { addExclude, addMaxErrors, gatherValues, parseMaxErrors, type ExcludeOption } from "./options.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { emptyReport, errorCount, hasInputError, replayRecordings, type ReplayReport } from "../testing/replay.js";
@@ -65,7 +65,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     io.err(policyAmongRecordings("test", options.replay ?? [], { cwd: io.cwd, noPolicyPaths: true }) ?? "policyc test: give policy paths or --bundle FILE\n");
     return EXIT.usage;
   }
-  const loaded = loadPolicy(paths, io.cwd, { verb: "test", exclude: options.exclude, ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
+  const loaded = loadPolicy(paths, io.cwd, { verb: "test", warn: loadWarningPrinter(io), exclude: options.exclude, ...(options.bundle !== undefined ? { bundle: options.bundle } : {}), ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}) });
   const ciPath = ciPaths(io.cwd, io.env["GITHUB_WORKSPACE"]);
   const { files, missing } = expandRecordings(recordings, io.cwd);
   const readsStandardInput = files.some((file) => namesStandardInput(file, io.cwd));

@@ -1,6 +1,7 @@
 import type * as A from "../ast/nodes.js";
 import { printExpr } from "../ast/printExpr.js";
 import type { CheckedProgram, CheckedRule } from "../check/program.js";
+import { markCompiled } from "../runtime/engine.js";
 import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
 import { analyzeSessionUse } from "./analyzeSessionUse.js";
 import { buildRuntimeSchema } from "./buildRuntimeSchema.js";
@@ -22,7 +23,10 @@ export function compileProgram(program: CheckedProgram): CompiledPolicy {
   const schema = buildRuntimeSchema(program.schema);
   const plan = indexRulesByTool(rules, [...program.schema.tools.keys()]);
   const code = emitJavaScript(rules, plan, schema, session);
-  return { schema, rules, session, code };
+  const policy = { schema, rules, session, code };
+  // `new Engine` runs the code of what the compiler made (and copies of it), and of no hand-made policy.
+  markCompiled(policy);
+  return policy;
 }
 
 function lowerRules(program: CheckedProgram): RuleInfo[] {

@@ -501,8 +501,8 @@ class JsEmitter {
     const self = e.tools === null ? "1" : this.tool === undefined ? `(${JSON.stringify(e.tools)}.includes(c.tool) ? 1 : 0)` : e.tools.includes(this.tool) ? "1" : "0";
     // The pattern as written counts the attempts at undeclared tools whose names match it.
     const pattern = e.pattern === undefined ? (settledAt === undefined ? "" : ", undefined") : `, ${JSON.stringify(e.pattern)}`;
-    const settledBy = settledAt === undefined ? "" : `, ${self === "1" || self === "0" ? String(settledAt - Number(self)) : `${settledAt} - ${self}`}`;
-    return `(countIn(c, c.now - ${e.withinMs}, ${tools}${pattern}${settledBy}) + ${self})`;
+    const settledBy = settledAt === undefined ? "" : `, ${self === "1" || self === "0" ? numberLiteral(settledAt - Number(self)) : `${numberLiteral(settledAt)} - ${self}`}`;
+    return `(countIn(c, c.now - ${milliseconds(e.withinMs)}, ${tools}${pattern}${settledBy}) + ${self})`;
   }
 
   expr(e: IrExpr): string {
@@ -513,11 +513,11 @@ class JsEmitter {
         return `[${e.items.map((i) => this.expr(i)).join(", ")}]`;
       case "root":
         // Read once per dispatcher or rule function into a local (see ROOT_LOCALS).
-        return e.root === "user" ? "userOf(c)" : ROOT_LOCAL[e.root];
+        return e.root === "user" ? "userOf(c)" : lookUp(ROOT_LOCAL, e.root, "root");
       case "tool":
         return this.tool === undefined ? "c.tool" : JSON.stringify(this.tool);
       case "toolRisk":
-        return this.tool === undefined ? "c.toolRisk" : String(RISK_RANK[this.schema.tools[this.tool]!.risk]);
+        return this.tool === undefined ? "c.toolRisk" : numberLiteral(lookUp(RISK_RANK, this.schema.tools[this.tool]!.risk, "risk"));
       case "intent":
         // No intent (neither the request nor its session named one) is a fault, as `intent.tools` is:
         // `allow … when intent != research` must not allow a session that never says what it does.
@@ -550,10 +550,9 @@ class JsEmitter {
           const load = e.object.op === "local" ? object : `(${object} = ${this.expr(e.object)})`;
           read = `(${load} == null ? ${absent} : ${object}[${field}])`;
         }
-        if (e.convert !== "none" && e.each) return `rt.membersAsCompared(${read}, ${JSON.stringify(e.convert)})`;
-        if (e.convert === "risk") return `rt.RISK_RANK[${read}]`;
-        if (e.convert === "time") return `rt.parseTime(${read})`;
-        return read;
+        const convert = lookUp(CONVERSIONS, e.convert, "conversion");
+        if (e.convert !== "none" && e.each === true) return `rt.membersAsCompared(${read}, ${JSON.stringify(e.convert)})`;
+        return convert(read);
       }
       case "has":
         // Inherited names (`constructor`…) need the own-property test; others a null check.
@@ -590,10 +589,9 @@ class JsEmitter {
               : this.locals.size > 0
                 ? `rt.equalDeclaredAt(${this.constant("rt.compareSite()", true)}, c, ${left}, ${right}, ${this.shape(e.shape)})`
                 : `rt.equalDeclared(${left}, ${right}, ${this.shape(e.shape)}, c)`;
-          return e.operator === "==" ? equal : `!${equal}`;
+          return lookUp(DEEP_NEGATION, e.operator, "structural comparison operator") + equal;
         }
-        const operator = e.operator === "==" ? "===" : e.operator === "!=" ? "!==" : e.operator;
-        return `(${left} ${operator} ${right})`;
+        return `(${left} ${lookUp(JS_OPERATORS, e.operator, "comparison operator")} ${right})`;
       }
       case "enumRank": {
         const ranks = this.constant(`new Map(${JSON.stringify(e.members.map((m, i) => [m, i]))})`);
@@ -619,7 +617,7 @@ class JsEmitter {
         if (e.pattern.op === "const" && typeof e.pattern.value === "string") return this.constantLike(e.pattern.value, this.expr(e.subject));
         return this.locals.size > 0 ? `rt.likeAt(c, ${this.expr(e.subject)}, ${this.expr(e.pattern)})` : `rt.like(${this.expr(e.subject)}, ${this.expr(e.pattern)})`;
       case "quantifier": {
-        const method = e.kind === "any" ? "some" : "every";
+        const method = lookUp(QUANTIFIER_METHODS, e.kind, "quantifier");
         // A quantifier variable may hold a session set (`any(s in [session.labels]: …)`): a Set, not an array.
         // Its elements count against the rule's budget (rt.visiting).
         const collection = `rt.visiting(c, ${this.expr(e.collection)})`;
@@ -676,7 +674,7 @@ class JsEmitter {
         const index = this.calledIndex.get(JSON.stringify(e.tools));
         if (index === undefined) throw new Error("session.called pattern missing from the session-use analysis");
         // Without a window any allowed call so far counts; with one, a call dated in it (never after this attempt).
-        return e.withinMs === null ? `c.s.calledSince(${index}, -Infinity)` : `calledIn(c, ${index}, c.now - ${e.withinMs}, ${this.constant(JSON.stringify(e.tools))})`;
+        return e.withinMs === null ? `c.s.calledSince(${index}, -Infinity)` : `calledIn(c, ${index}, c.now - ${milliseconds(e.withinMs)}, ${this.constant(JSON.stringify(e.tools))})`;
       }
       case "method": {
         const object = this.expr(e.object);
@@ -704,7 +702,7 @@ class JsEmitter {
         // site of its own; outside, every call of the function shares one, so that the rules
         // of a decision asking for the host of the same URL parse it once.
         const site = this.locals.size > 0 ? this.constant("rt.callSite()", true) : this.sharedSite(e.name);
-        return `rt.${FUNCTION_AT[e.name]}(${site}, c, ${this.expr(e.arg)})`;
+        return `rt.${lookUp(FUNCTION_AT, e.name, "function")}(${site}, c, ${this.expr(e.arg)})`;
       }
       case "ipInRange":
         // `c`: a value that is no bare host (a URL) is noted there as a fault, never thrown, so
@@ -717,6 +715,39 @@ class JsEmitter {
 /** `session.labels` and `session.tools` are sets at run time; request collections are lists. */
 function isSessionSet(e: IrExpr): boolean {
   return e.op === "session" && (e.member === "labels" || e.member === "tools");
+}
+
+/**
+ * What the emitter writes for each word of the IR that becomes code: an operator, a kind, a
+ * name. Looked up (`lookUp`), never written as the IR spells it: a bundle's IR is input, and an
+ * operator such as `=== 1 || globalThis.x() ||` must be refused, not emitted (review r1 H1).
+ */
+const JS_OPERATORS = { "==": "===", "!=": "!==", "<": "<", "<=": "<=", ">": ">", ">=": ">=" } as const;
+/** A structural comparison: `==` is the equality test as it is, `!=` its negation; the order operators compare no structures. */
+const DEEP_NEGATION = { "==": "", "!=": "!" } as const;
+const QUANTIFIER_METHODS = { any: "some", all: "every" } as const;
+/** How a read value is turned (ValueConversion), as code around the read. */
+const CONVERSIONS: Readonly<Record<string, (read: string) => string>> = { none: (read) => read, risk: (read) => `rt.RISK_RANK[${read}]`, time: (read) => `rt.parseTime(${read})` };
+
+/**
+ * `table[key]` for a key the table has as its own, else an Error (a bundle whose rules the
+ * compiler cannot emit again: verifyBundleCode reports it, and nothing of it is written).
+ */
+function lookUp<T extends Readonly<Record<string, V>>, V>(table: T, key: unknown, what: string): T[keyof T] {
+  if (typeof key !== "string" || !Object.hasOwn(table, key)) throw new Error(`unknown ${what} ${JSON.stringify(String(key)).slice(0, 80)} reached the emitter`);
+  return table[key as keyof T];
+}
+
+/** A number as code: only a finite one, written as JavaScript reads it back (String of a finite number always is a literal). */
+function numberLiteral(value: unknown): string {
+  if (typeof value !== "number" || !Number.isFinite(value)) throw new Error(`a number that is not finite (${typeof value === "number" ? String(value) : typeof value}) reached the emitter`);
+  return String(value);
+}
+
+/** A window as code: a whole number of milliseconds, 0 or more, no other. */
+function milliseconds(value: unknown): string {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw new Error("a window that is not a whole number of milliseconds reached the emitter");
+  return String(value);
 }
 
 /** The request roots, read once into locals at the top of each function that evaluates conditions. */

@@ -56,9 +56,9 @@ export function renderDiagnostic(d: Diagnostic, palette: Palette = plainPalette)
  * terminal; a place already printable is left as it is); the message is printed as given, made
  * printable by the callers that quote user text in it.
  */
-export function renderInputError(place: string, code: string, message: string, palette: Palette = plainPalette): string {
+export function renderInputError(place: string, code: string, message: string, palette: Palette = plainPalette, severity: "error" | "warning" = "error"): string {
   const location = printable(place);
-  return `${location ? palette.bold(location) + ": " : ""}${palette.error(`error[${code}]`)}: ${message}`;
+  return `${location ? palette.bold(location) + ": " : ""}${palette[severity](`${severity}[${code}]`)}: ${message}`;
 }
 
 /** "1 rule", "3 rules": a count with its noun (nouns that take an "s"). */

@@ -61,7 +61,7 @@ export type ToolDecider = (c: EvalContext) => number[] | number | null;
  * The runtime support the generated code calls (as `rt`); it uses nothing else of the runtime.
  * @internal
  */
-export const RUNTIME_SUPPORT = {
+export const RUNTIME_SUPPORT = deepFreeze({
   ...helpers,
   compileGlob,
   matchCompiledGlob,
@@ -70,7 +70,33 @@ export const RUNTIME_SUPPORT = {
   shapeOfType,
   ipRanges,
   inIpRanges,
-} as const;
+} as const);
+
+/**
+ * `value` frozen with everything reachable through its own properties (functions, their
+ * `prototype`, RISK_RANK): every engine in the process hands the same RUNTIME_SUPPORT to its
+ * bundle's code, so one bundle's code that replaced `rt.like` or lowered `rt.RISK_RANK.high`
+ * would change how every other engine decides. (It cannot stop code that changes the realm's
+ * own built-ins: that is why a bundle from elsewhere must be signed, README "Bundles you did
+ * not build".)
+ */
+function deepFreeze<T extends object>(value: T): T {
+  const seen = new Set<unknown>();
+  // Without recursion: a compiled policy's conditions nest as deep as its author wrote them (markCompiled).
+  const pending: unknown[] = [value];
+  for (let i = 0; i < pending.length; i++) {
+    const item = pending[i];
+    if ((typeof item !== "object" && typeof item !== "function") || item === null || seen.has(item)) continue;
+    seen.add(item);
+    for (const key of Reflect.ownKeys(item)) {
+      const descriptor = Object.getOwnPropertyDescriptor(item, key);
+      // Strict functions' `caller` and `arguments` are accessors that throw; nothing to reach there.
+      if (descriptor !== undefined && "value" in descriptor) pending.push(descriptor.value);
+    }
+    Object.freeze(item);
+  }
+  return value;
+}
 /**
  * The type of RUNTIME_SUPPORT.
  * @internal
@@ -385,6 +411,8 @@ const MAX_REMEMBERED_UNKNOWN_NAMES = 256;
  * is synchronous, never throws, and never allows on an error.
  */
 export class Engine {
+  /** The policy this engine runs: the fields of the one given, each read once when it was checked (the same object for every engine of the same unchanged policy). */
+  readonly policy: CompiledPolicy;
   readonly rules: readonly RuleInfo[];
   /**
    * The sessions' state. Not part of the API (left out of the published types): its `clear()`
@@ -429,11 +457,13 @@ export class Engine {
 
   /**
    * An engine for `policy`: what `compileSources` gives (its `policy`), or a bundle that
-   * `verifyBundle` returned or `createBundle` made in this thread (or a copy of one). Its code
-   * runs in this process, so a bundle read from a file goes through `loadBundle(JSON.parse(text),
-   * { publicKey })`, which checks its hash and signature first; a bundle no `verifyBundle`
-   * checked (`new Engine(JSON.parse(text))`) or changed since it was checked, and a value
-   * without the fields of a compiled policy, are refused with a `TypeError` before any code runs.
+   * `verifyBundle` returned or `createBundle` made in this thread from the compiler's policy (or
+   * a copy of one). Its code runs in this process, so a bundle read from a file goes through
+   * `loadBundle(JSON.parse(text), { publicKey })`, which checks its hash and signature first; a
+   * bundle no `verifyBundle` checked (`new Engine(JSON.parse(text))`) or changed since it was
+   * checked, a compiled policy the compiler did not make, a value whose fields are getters, and
+   * a value without the fields of a compiled policy, are refused with a `TypeError` before any
+   * code runs. Its fields are read once (`engine.policy` is that snapshot).
    * Options that are not valid throw a `TypeError` or `RangeError` (see EngineOptions), and so
    * does a third argument, with a `TypeError`.
    */
@@ -444,12 +474,10 @@ export class Engine {
    * @internal
    */
   constructor(policy: CompiledPolicy, options: EngineOptions, replay: typeof REPLAY_OF_RECORDED_TIMES);
-  constructor(
-    readonly policy: CompiledPolicy,
-    given: EngineOptions = {},
-    replay?: unknown,
-  ) {
-    checkCompiledPolicy(policy);
+  constructor(givenPolicy: CompiledPolicy, given: EngineOptions = {}, replay?: unknown) {
+    // The snapshot checked (each field read once), never `givenPolicy` again: see snapshotOf.
+    const policy = checkCompiledPolicy(givenPolicy);
+    this.policy = policy;
     // Read once, then checked and used: a getter cannot show the checks one value and the engine another.
     checkEngineOptionNames(given);
     const options = readOptions(given, "new Engine");
@@ -1391,44 +1419,169 @@ export function defaultReason(effect: Effect, id: string, tool: string): string 
 
 /**
  * Digests of the content (code, rules, schema, session) of the bundles `verifyBundle` checked
- * (hash, signature, runtime support) or `createBundle` made: the only bundles — objects with a
- * `format` or a `manifest` — whose code the constructor runs. Kept by content, not by object: a
- * copy of a checked bundle (spread, `structuredClone`) is taken, and a checked bundle whose code
- * was changed afterwards is refused. Per thread: a worker's copy goes through its own `loadBundle`.
- * The oldest are forgotten past MAX_VERIFIED_CONTENTS, so a process that reloads bundles for
- * months holds a bounded set; the very objects checked are remembered apart, with their digest,
- * for as long as they live (`verifiedObjects`), so a bundle kept in use is never forgotten.
+ * (hash, signature, runtime support) or `createBundle` made, and of the compiled policies the
+ * compiler made (`markCompiled`): the only values whose code the constructor runs. Kept by
+ * content, not by object: a copy of a checked bundle or of a compiled policy (spread,
+ * `structuredClone`) is taken, and one whose code was changed afterwards is refused. A bundle is
+ * digested with its manifest and a compiled policy without (a distinct format), so a bundle
+ * stripped of its `format` and `manifest` is neither: stripping them is no way around the check.
+ * Per thread: a worker's copy goes through its own `loadBundle`. The oldest are forgotten past
+ * MAX_VERIFIED_CONTENTS, so a process that reloads bundles for months holds a bounded set; the
+ * very objects checked are remembered apart, with their digest, for as long as they live
+ * (`verifiedObjects`), so a value kept in use is never forgotten, while a copy of one checked
+ * before the latest MAX_VERIFIED_CONTENTS is refused (its refusal says so).
  */
 const verifiedContents = new Set<string>();
-const verifiedObjects = new WeakMap<object, string>();
+const verifiedObjects = new WeakMap<object, VerifiedValue>();
 const MAX_VERIFIED_CONTENTS = 1000;
+
+/**
+ * What was checked of a value `verifiedObjects` remembers: its digest and the snapshot the
+ * engine runs (its fields as they were read once). Given the same object again with the same
+ * fields (the same `code` string, the same `schema`, `rules`, `session`… objects), an engine
+ * takes that snapshot without digesting the policy again: a replay makes an engine per share and
+ * a reload one per policy set, and a 2,000-rule policy costs tens of milliseconds to digest. A
+ * field replaced since (`policy.code = …`) is digested afresh. The snapshot is frozen, as it is
+ * both what the next engine compares with and `engine.policy`, which its host holds: were it
+ * writable, setting `engine.policy.code` and the value's `code` to the same text would pass the
+ * comparison. (The insides of the fields are not compared: a rule's effect or a tool's declared
+ * arguments decide as much as `code` does, so what the compiler made is deep-frozen
+ * (markCompiled), and a bundle's objects are its host's, who checked them.)
+ */
+interface VerifiedValue {
+  readonly digest: string;
+  readonly snapshot: PolicySnapshot;
+}
+
+/** The fields of a compiled policy or bundle the engine and the digest read, each read once (snapshotOf). */
+type PolicySnapshot = CompiledPolicy & Partial<Record<(typeof BUNDLE_ONLY_FIELDS)[number], unknown>>;
+
+/** A bundle's fields beyond a compiled policy's: kept in the snapshot, as the digest covers `format` and `manifest`. */
+const BUNDLE_ONLY_FIELDS = ["format", "manifest", "signature"] as const;
+const SNAPSHOT_FIELDS = ["schema", "session", "rules", "code", ...BUNDLE_ONLY_FIELDS] as const;
+
+/** What a compiled policy (no manifest) is digested as: no bundle has this format, so no bundle's digest is one of these. */
+const COMPILED_POLICY_FORMAT = "policyc-compiled-policy (not a bundle)";
 
 /**
  * Marks a bundle `verifyBundle` checked or `createBundle` made, whose `contentHash` (the digest of
  * what it runs, worked out by the caller's check) is `digest`, so that `new Engine` takes it and
- * its copies (bundle/loadBundle.ts, bundle/writeBundle.ts).
+ * its copies (bundle/loadBundle.ts, bundle/writeBundle.ts). `fields`: the plain snapshot of
+ * `bundle` the caller checked (by default `bundle`, which must then be a plain value the caller
+ * made): `new Engine` takes `bundle` again only while it shows those very fields.
  * @internal
  */
-export function markVerified(bundle: object, digest: string): void {
-  verifiedObjects.set(bundle, digest);
+export function markVerified(bundle: object, digest: string, fields: object = bundle): void {
+  remember(bundle, digest, snapshotOf(fields));
   verifiedContents.delete(digest);
   verifiedContents.add(digest);
   if (verifiedContents.size > MAX_VERIFIED_CONTENTS) verifiedContents.delete(verifiedContents.values().next().value!);
 }
 
+function remember(value: object, digest: string, snapshot: PolicySnapshot): void {
+  // Shallow and once per check: a field of the snapshot replaced would be taken unchecked.
+  verifiedObjects.set(value, { digest, snapshot: Object.freeze(snapshot) });
+}
+
 /**
- * Whether a bundle is one `markVerified` saw, unchanged since, or a copy of one it saw lately:
- * its content digested once (per engine, never per decision). A value that cannot be digested
- * (no manifest, a BigInt inside) is no bundle anything checked.
+ * Marks a compiled policy the compiler made (compile/compileProgram.ts), so that `new Engine`
+ * takes it and its copies, and nothing else without a manifest: a hand-made or altered compiled
+ * policy, or a bundle with its `format` and `manifest` deleted, would run code nobody checked.
+ * Deep-frozen first (once per compile): `new Engine` takes the same object again without a
+ * digest, and a rule's `effect` or a tool's arguments changed in place would change its decisions
+ * (and createBundle's bundle of it) with no new check. A changed copy (`structuredClone`) is
+ * digested, and refused.
+ * @internal
  */
-function isVerified(bundle: Record<string, unknown>): boolean {
-  let digest: string;
+export function markCompiled(policy: CompiledPolicy): void {
+  deepFreeze(policy);
+  markVerified(policy, digestOf(snapshotOf(policy))!);
+}
+
+/**
+ * Marks the very object `policy` as vouched for, without digesting it: for a replay's engine
+ * (testing/decideRecorded.ts), whose policy the CLI checked before the replay (compiled from
+ * sources, or a bundle whose code it compared with its rules) and a worker thread received as a
+ * copy. Only that object, as it is now; no copy of it (nothing is added to `verifiedContents`).
+ * @internal
+ */
+export function vouchForCompiled(policy: CompiledPolicy): void {
+  const snapshot = snapshotOf(policy);
+  remember(policy, "", snapshot);
+}
+
+/**
+ * When the compiled-policy fields of `value` (schema, session, rules, code: a bundle's format and
+ * manifest left out) are, by their digest, those of a policy the compiler made in this thread
+ * (markCompiled, of the latest MAX_VERIFIED_CONTENTS), their snapshot (each field read once, see
+ * snapshotOf); else undefined (a getter among its fields too). For `createBundle`, which marks
+ * only the bundles of such policies, and wraps the snapshot. Always digests (no identity
+ * shortcut: a bundle is made once, and what it vouches for must be what the compiler wrote).
+ * @internal
+ */
+export function checkedPolicy(value: unknown): CompiledPolicy | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
   try {
-    digest = contentHash(bundle as unknown as BundleContent);
+    const { schema, session, rules, code } = snapshotOf(value);
+    const snapshot = { schema, session, rules, code } as PolicySnapshot;
+    const digest = digestOf(snapshot);
+    return digest !== undefined && verifiedContents.has(digest) ? snapshot : undefined;
   } catch {
-    return false;
+    return undefined;
   }
-  return verifiedObjects.get(bundle) === digest || verifiedContents.has(digest);
+}
+
+/**
+ * The fields of `value` the engine and the digest read, each read once into a plain object: the
+ * check and the engine then see the same values, where a getter (`get code() { … }`) could show
+ * the check one code and the engine another. An accessor property among them is refused with a
+ * `TypeError`: a compiled policy and a bundle are plain data.
+ */
+function snapshotOf(value: object): PolicySnapshot {
+  const snapshot: Record<string, unknown> = {};
+  for (const name of SNAPSHOT_FIELDS) {
+    const descriptor = Reflect.getOwnPropertyDescriptor(value, name);
+    if (descriptor === undefined) continue;
+    if (!("value" in descriptor)) throw new TypeError(`new Engine was given a policy whose \`${name}\` is a getter (an accessor property), which could show the check one value and the engine another: ${USE_LOAD_BUNDLE}`);
+    snapshot[name] = descriptor.value;
+  }
+  return snapshot as unknown as PolicySnapshot;
+}
+
+/** Whether two snapshots hold the same fields: the same strings and the same objects. */
+function sameSnapshot(a: PolicySnapshot, b: PolicySnapshot): boolean {
+  return SNAPSHOT_FIELDS.every((name) => a[name] === b[name]);
+}
+
+/**
+ * The digest a value is marked by: a bundle's content hash when it has a `format` or a
+ * `manifest`, else the hash of its compiled policy's content; undefined for a value that cannot
+ * be digested (a BigInt inside, a throwing getter inside).
+ */
+function digestOf(snapshot: PolicySnapshot): string | undefined {
+  try {
+    if (Object.hasOwn(snapshot, "format") || Object.hasOwn(snapshot, "manifest")) return contentHash(snapshot as unknown as BundleContent);
+    return contentHash({ format: COMPILED_POLICY_FORMAT, manifest: { compiler: "", sources: [] }, schema: snapshot.schema, session: snapshot.session, rules: snapshot.rules, code: snapshot.code });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The snapshot to run when `value` is one `markVerified` saw (or `vouchForCompiled` vouched for),
+ * its fields unchanged since (no digest), else when its content's digest is that of one it saw,
+ * or of a copy of one it saw lately (one digest); undefined when it is neither. Once per engine,
+ * never per decision. A value taken is remembered with its snapshot, so the next engine of the
+ * same object (a replay's next share, a reload) digests nothing, and runs the same snapshot.
+ */
+function isVerified(value: object, snapshot: PolicySnapshot): PolicySnapshot | undefined {
+  const known = verifiedObjects.get(value);
+  if (known !== undefined && sameSnapshot(known.snapshot, snapshot)) return known.snapshot;
+  const digest = digestOf(snapshot);
+  if (digest === undefined) return undefined;
+  if (known?.digest !== digest && !verifiedContents.has(digest)) return undefined;
+  remember(value, digest, snapshot);
+  return snapshot;
 }
 
 /**
@@ -1454,23 +1607,36 @@ function clockUnusable(what: string): string {
 }
 
 /** What to do instead, said by every refusal of `checkCompiledPolicy`. */
-const USE_LOAD_BUNDLE = "to run a bundle file, use loadBundle(JSON.parse(text), { publicKey }), which checks its hash and signature before its code runs; new Engine takes what compileSources gives (its `policy`), a bundle verifyBundle returned or createBundle made in this thread, or a copy of one";
+const USE_LOAD_BUNDLE = "to run a bundle file, use loadBundle(JSON.parse(text), { publicKey }), which checks its hash and signature before its code runs; new Engine takes what compileSources gives (its `policy`), a bundle verifyBundle returned or createBundle made in this thread, or a copy of one (of the latest 1,000 checked)";
+
+/**
+ * Why a value was not taken, true past MAX_VERIFIED_CONTENTS too: a copy of a value checked
+ * before the latest of them is no longer recognized by content (the value itself still is).
+ */
+const OR_STALE_COPY = `or one changed since, or a copy of one checked before the latest ${MAX_VERIFIED_CONTENTS.toLocaleString("en-US")}: copies are recognized by content for that many only`;
 
 /**
  * Refuses, with a `TypeError`, what is not a compiled policy before any of its code runs: a
- * bundle no `verifyBundle` checked nor `createBundle` made, or one changed since (`new
- * Engine(JSON.parse(bundleText))` would run its code with neither hash nor signature checked;
- * checked by content, so a copy of a checked bundle passes), and a value without the fields the engine reads (which
- * would fail deep inside with a JavaScript internals message). Once per engine, never per decision.
+ * bundle no `verifyBundle` checked nor `createBundle` made, a compiled policy the compiler did
+ * not make, or either changed since (`new Engine(JSON.parse(bundleText))` would run its code with
+ * neither hash nor signature checked; checked by content, so a recent copy passes), and a value
+ * without the fields the engine reads (which would fail deep inside with a JavaScript internals
+ * message). Once per engine, never per decision.
  */
-function checkCompiledPolicy(policy: unknown): void {
+function checkCompiledPolicy(policy: unknown): CompiledPolicy {
   if (policy === null || typeof policy !== "object" || Array.isArray(policy)) throw new TypeError(`new Engine takes a compiled policy, not ${describeKind(policy)}: ${USE_LOAD_BUNDLE}`);
-  const fields = policy as Record<string, unknown>;
-  if ((Object.hasOwn(fields, "format") || Object.hasOwn(fields, "manifest")) && !isVerified(fields)) {
-    throw new TypeError(`new Engine was given a bundle that verifyBundle did not check (or one changed since), and would run its code unchecked: ${USE_LOAD_BUNDLE}`);
-  }
-  const problem = compiledPolicyProblem(fields);
+  // Every field read once; the checks and the engine use this snapshot only.
+  const fields = snapshotOf(policy);
+  const isBundle = Object.hasOwn(fields, "format") || Object.hasOwn(fields, "manifest");
+  // The shape first for a compiled policy, so that its message names what is missing; a bundle's
+  // check comes first, as a bundle's fields are the bundle's, whoever wrote them.
+  const checked = isBundle ? isVerified(policy, fields) : undefined;
+  if (isBundle && checked === undefined) throw new TypeError(`new Engine was given a bundle that verifyBundle did not check (${OR_STALE_COPY}), and would run its code unchecked: ${USE_LOAD_BUNDLE}`);
+  const problem = compiledPolicyProblem(fields as unknown as Record<string, unknown>);
   if (problem !== undefined) throw new TypeError(`new Engine takes a compiled policy, and ${problem}: ${USE_LOAD_BUNDLE}`);
+  const taken = checked ?? isVerified(policy, fields);
+  if (taken === undefined) throw new TypeError(`new Engine was given a compiled policy that the compiler did not make (${OR_STALE_COPY}), and would run its code unchecked: ${USE_LOAD_BUNDLE}`);
+  return taken;
 }
 
 /**

@@ -4,7 +4,7 @@ import { budgetLongText, forgetLastLongText, isLongText, LongTextBudgetError, Va
 import type { ValueShape } from "./declaredShape.js";
 import { LABELS_NOT_KEPT, LAST_NOT_KEPT, type SessionState } from "./session.js";
 import { convertMembers, MAX_VALIDATED_VALUES, parseTime } from "./schema.js";
-import { maskedHead, quotedVisibly } from "./hiddenText.js";
+import { maskedHead, quotedVisibly, visibly } from "./hiddenText.js";
 import { headOf } from "./cutText.js";
 import { EvaluationError, fail } from "./evaluationError.js";
 
@@ -837,7 +837,8 @@ export function present(object: unknown, name: string): boolean {
 /** The message of an error raised while evaluating a condition. */
 export function message(error: unknown): string {
   try {
-    if (error instanceof EvaluationError || error instanceof LongTextBudgetError) return error.message;
+    // Bounded too: bundle code can throw an EvaluationError of its own making (rt.fail).
+    if (error instanceof EvaluationError || error instanceof LongTextBudgetError) return boundedText(error.message);
     if (error instanceof RangeError) return "the input is nested too deeply to evaluate";
   } catch {
     // A proxy can throw from its prototype lookup: described below.
@@ -864,12 +865,27 @@ export function describeThrown(error: unknown): string {
   try {
     if (error instanceof Error) {
       const text: unknown = error.message;
-      return typeof text === "string" && text !== "" ? text : error.name;
+      return boundedText(typeof text === "string" && text !== "" ? text : error.name);
     }
-    return typeof error === "string" ? error : String(error);
+    return boundedText(typeof error === "string" ? error : String(error));
   } catch {
     return "a value that cannot be described";
   }
+}
+
+/** The most characters of a thrown value's text kept in a decision's errors or a message. */
+export const MAX_THROWN_TEXT = 1000;
+
+/**
+ * Text a thrown value carries, as a decision's `errors` and the logs built from them hold it:
+ * whatever threw it (a bundle's code, a request's proxy, runtime support) chose it, so it is cut
+ * to MAX_THROWN_TEXT characters (a megabyte message would be copied into every decision and log
+ * line) and its control and hidden characters are escaped (an escape sequence or a newline would
+ * act on the terminal, or write log lines of its own).
+ */
+export function boundedText(text: string): string {
+  const cut = text.length > MAX_THROWN_TEXT ? `${headOf(text, MAX_THROWN_TEXT)}… (${(text.length - MAX_THROWN_TEXT).toLocaleString("en-US")} more characters)` : text;
+  return visibly(cut);
 }
 
 /**

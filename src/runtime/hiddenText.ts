@@ -47,6 +47,11 @@ export function quotedVisibly(text: string): string {
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
+/** `text` with every hidden character (HIDDEN_CHARACTER_SOURCE) written as an escape, unquoted: for text that is not a value (an error's message). */
+export function visibly(text: string): string {
+  return PRINTABLE_ASCII.test(text) ? text : text.replace(HIDDEN_CHARACTER, escapeCharacter);
+}
+
 /**
  * `text` with the user information of every URL shown as `***` (`https://***@db.example/`):
  * errors and explanations quote request values, and reach the audit log, whoever approves an

@@ -1,5 +1,5 @@
 import type { Decision } from "../runtime/decision.js";
-import { Engine, REPLAY_OF_RECORDED_TIMES, type EngineOptions } from "../runtime/engine.js";
+import { Engine, REPLAY_OF_RECORDED_TIMES, vouchForCompiled, type EngineOptions } from "../runtime/engine.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 
 /**
@@ -73,8 +73,23 @@ export function engineOptions(options: RecordedEngineOptions): RecordedEngineOpt
  * take the engine's clock.)
  */
 export function replayEngine(policy: CompiledPolicy, options: RecordedEngineOptions): Engine {
-  // Only the compiled policy: a bundle (checked by the CLI before the replay) reaches a worker
-  // thread as a copy, which `new Engine` would take for an unchecked one.
+  // Only the compiled policy, vouched for: the CLI checked the bundle (or compiled the sources)
+  // before the replay, but a worker thread gets a copy, which its own thread never checked and
+  // `new Engine` would refuse. One compiled policy per policy object, vouched for once: the
+  // engines of a replay's shares then take it without digesting it (a 2,000-rule policy costs
+  // tens of milliseconds to digest), and share its identity (Engine.samePolicyAs).
+  return new Engine(compiledOf(policy), engineOptions(options), REPLAY_OF_RECORDED_TIMES);
+}
+
+const compiledPolicies = new WeakMap<CompiledPolicy, CompiledPolicy>();
+
+/** `policy`'s compiled-policy fields alone (a bundle's `format` and `manifest` left out), made and vouched for once per object. */
+function compiledOf(policy: CompiledPolicy): CompiledPolicy {
   const { schema, rules, session, code } = policy;
-  return new Engine({ schema, rules, session, code }, engineOptions(options), REPLAY_OF_RECORDED_TIMES);
+  const made = compiledPolicies.get(policy);
+  if (made !== undefined && made.schema === schema && made.rules === rules && made.session === session && made.code === code) return made;
+  const compiled = { schema, rules, session, code };
+  vouchForCompiled(compiled);
+  compiledPolicies.set(policy, compiled);
+  return compiled;
 }

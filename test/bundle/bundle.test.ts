@@ -711,14 +711,17 @@ describe("bundles that pass the hash check but are broken", () => {
   });
 
   it("a value whose properties throw when read is a BundleError, not the error it threw", () => {
-    const throwing = new Proxy({}, { get: () => { throw new Error("x"); } });
+    // (Its fields are read once, from their descriptors: a proxy whose traps throw there.)
+    const throwing = new Proxy(bundleJson(), { getOwnPropertyDescriptor: () => { throw new Error("x"); } });
     expectBundleError(() => loadBundle(throwing), /^not a valid policyc bundle: reading it threw: x$/);
     expectBundleError(() => verifyBundle(throwing), /reading it threw: x/);
-    // A getter that passes the schema check and throws on the next read (while hashing).
+    // One that throws only on `get` has no fields of its own to show (its target's are none).
+    expectBundleError(() => loadBundle(new Proxy({}, { get: () => { throw new Error("x"); } })), /^not a valid policyc bundle: the bundle lacks `format`$/);
+    // A getter (that would pass the schema check and throw on the next read, while hashing) is refused as one.
     const bundle = bundleJson() as Bundle & Record<string, any>;
     let reads = 0;
     Object.defineProperty(bundle, "code", { enumerable: true, get: () => { if (++reads > 1) throw new TypeError("gone"); return "x"; } });
-    expectBundleError(() => loadBundle(bundle), /^not a valid policyc bundle: reading it threw: gone$/);
+    expectBundleError(() => loadBundle(bundle), /^not a valid policyc bundle: its "code" is a getter \(an accessor property\)/);
     for (const value of [undefined, Symbol("b"), () => 1, new Map()]) expectBundleError(() => loadBundle(value), /not a valid policyc bundle/);
   });
 

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, bin, cli, type CliResult } from "../helpers.js";
+import { ROOT, bin, cli, resigned, type CliResult } from "../helpers.js";
+import { generateKeyPairSync } from "node:crypto";
 import { expectGolden, runText } from "../goldens/golden.js";
 import { forgeBundle, writeKeys } from "./signing.js";
 import type { Bundle } from "../../src/bundle/Bundle.js";
@@ -541,9 +542,17 @@ describe("policyc diff: changes that keep the effect", () => {
     const built = JSON.parse(readFileSync(bundle, "utf8")) as Bundle;
     expect(built.code).toContain(", onApproval: [");
     (built as { code: string }).code = built.code.replace(/, onApproval: \[(\[\d+, r\d+\](, )?)+\]/g, "");
+    // As such a policyc names itself: this one refuses code it would not emit (PC707), and runs
+    // another's only signed, its signature checked, with a warning (PC708).
+    (built.manifest as { compiler: string }).compiler = "policyc 0.8.0";
     (built.manifest as { contentHash: string }).contentHash = contentHash(built);
-    writeFileSync(bundle, JSON.stringify(built));
-    const earlier = await run(bundle, before);
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    writeFileSync(bundle, JSON.stringify(resigned(built, privateKey)));
+    const key = join(dir, "ask-base.pem");
+    writeFileSync(key, publicKey.export({ type: "spki", format: "pem" }) as string);
+    expect((await run(bundle, before)).stderr).toContain("ask-base.json: error[PC708]: ");
+    const earlier = await run(bundle, before, "--public-key", key);
+    expect(earlier.stderr).toContain("ask-base.json: warning[PC708]: ");
     expect(earlier.stdout.split("\n")[0]).toBe("OLD is a bundle built by a policyc whose asks give no grants on approval: rebuild it  2 changes: ask→ask (grants) 2");
   });
 
@@ -780,10 +789,11 @@ describe("policyc diff", () => {
     });
 
     it("a forged, unsigned or otherwise signed side exits 2 before its code runs", async () => {
-      // Without a key, a forgery with a good hash runs: the signature check is what --public-key adds.
-      expect((await diff(at("old.json"), at("forged.json"))).code).toBe(0);
-      expect(globalThis.forgedRan).toBe(true);
-      delete globalThis.forgedRan;
+      // Without a key, a forgery with a good hash is refused too: its code is not what this policyc emits from its rules.
+      const unkeyed = await diff(at("old.json"), at("forged.json"));
+      expect(unkeyed.code).toBe(2);
+      expect(unkeyed.stderr).toContain(`${at("forged.json")}: error[PC707]: NEW: the bundle's code is not what this policyc emits`);
+      expect(globalThis.forgedRan).toBeUndefined();
       // Each side that did not load is said as every verb says a refused bundle, `FILE: error[CODE]: ROLE: …`: both, when neither is signed by the key.
       const refused = (side: "OLD" | "NEW", path: string, why: string): string => `${path}: error[PC703]: ${side}: ${why}: refusing to load it\n`;
       const mismatch = "the bundle's signature does not match the given public key";

@@ -9,7 +9,7 @@ import type { Bundle } from "../../src/bundle/Bundle.js";
 import { contentHash } from "../../src/bundle/hash.js";
 import { parsePublicKey } from "../../src/bundle/loadBundle.js";
 import { compile, compileSources } from "../../src/compile/compile.js";
-import { bin, BIN, cli, ROOT, type CliResult } from "../helpers.js";
+import { bin, BIN, cli, resigned, ROOT, type CliResult } from "../helpers.js";
 import { call, DECLS, SUPPORT_RULES } from "../runtime/fixtures.js";
 
 /** `policyc eval`: one decision, explained; goldens with exit codes, run in a temporary folder. */
@@ -230,11 +230,18 @@ describe("policyc eval", () => {
     expect(readFileSync(old, "utf8")).toContain('rt.inIpRanges(K0, cArgs[\\"s\\"]) &&');
     write("old-url.json", JSON.stringify({ session: "s1", tool: "t.a", args: { s: "http://10.0.0.1/", u: "", to: [], n: 0 } }));
     write("old-list.json", JSON.stringify({ session: "s1", tool: "t.b", args: { s: "", u: "", to: ["a@acme.com", "10.0.0.1"], n: 0 } }));
-    const and = await evaluate(["--bundle", old, "--request", "old-url.json"]);
+    // Another policyc's bundle runs only signed, its signature checked (PC708 is then a warning).
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    write("old-signed.json", JSON.stringify(resigned(JSON.parse(readFileSync(old, "utf8")) as Bundle, privateKey)));
+    write("old.pem", publicKey.export({ type: "spki", format: "pem" }) as string);
+    expect((await evaluate(["--bundle", old, "--request", "old-url.json"])).stderr).toMatch(/error\[PC708\]: .*Refusing to run it unsigned/);
+    const signed = ["--bundle", "old-signed.json", "--public-key", "old.pem"];
+    const and = await evaluate([...signed, "--request", "old-url.json"]);
+    expect(and.stderr).toMatch(/^old-signed\.json: warning\[PC708\]: /);
     expect(and.stdout).toMatch(/^deny t\.a \(session s1\)\n {2}by d \(deny, ip-ranges\.policy:5:14\)\n {4}matched because its condition could not be evaluated \(fails closed\):\n {4}`ip\.inRange\(args\.s, "10\.0\.0\.0\/8"\)` failed: ip\.inRange: "http:\/\/10\.0\.0\.1\/" is a URL, not a host: take its host with url\.host\(…\)\n {2}error: d: /);
     // The later clause was never evaluated by the decision, so the explanation does not show it.
     expect(and.stdout).not.toContain("args.n > 100");
-    const any = JSON.parse((await evaluate(["--bundle", old, "--request", "old-list.json", "--json"])).stdout) as { decision: string; errors: string[]; explanation: { rules: { id: string; matched: unknown }[] } };
+    const any = JSON.parse((await evaluate([...signed, "--request", "old-list.json", "--json"])).stdout) as { decision: string; errors: string[]; explanation: { rules: { id: string; matched: unknown }[] } };
     expect(any.decision).toBe("deny");
     expect(any.errors).toEqual(['q: ip.inRange: "a@acme.com" is not a bare host (it has a path, user information, a query or a fragment): take the host with url.host(…)']);
     expect(any.explanation.rules).toMatchObject([{ id: "q", matched: "error" }]);
@@ -520,10 +527,10 @@ describe("policyc eval", () => {
     expect(mixed).toEqual({ code: 2, stdout: "", stderr: "policyc eval: `bundle.json` looks like a bundle, but only a single `.json` path is read as a bundle (or --bundle FILE): give one bundle, or only policy files and folders\n" });
   });
 
-  it("a bundle whose code does not load (edited and re-hashed) exits 2 with a message, not an internal error", async () => {
+  it("a bundle whose code does not load (edited and re-hashed) exits 2 with a message, not an internal error: its code is not what this policyc emits", async () => {
     const result = await evaluate(["--bundle", "bad-code.json", "--request", "lookup.json"]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^bad-code\.json: error\[PC705\]: the bundle's code does not load: Unexpected identifier/);
+    expect(result.stderr).toMatch(/^bad-code\.json: error\[PC707\]: the bundle's code is not what this policyc emits from its rules, schema and session \(first at line 1 of 1; \d+ emitted\)/);
     expectNoStackTrace(result);
   });
 

@@ -38,7 +38,7 @@ describe("the command line itself", () => {
   });
 
   it("help for a verb that does not exist, an unknown verb, no verb: exit 2 with a message", async () => {
-    expect(await cli(["help", "chek"])).toEqual({ code: 2, stdout: "", stderr: "policyc: no command `chek` to show help for: did you mean `check`? (the commands: check, fmt, build, eval, test, diff)\n" });
+    expect(await cli(["help", "chek"])).toEqual({ code: 2, stdout: "", stderr: "policyc: no command `chek` to show help for: did you mean `check`? (the commands: check, fmt, build, eval, test, diff, verify)\n" });
     expect((await cli(["help", "nothinglike"])).stderr).not.toContain("did you mean");
     const unknown = await cli(["chek"]);
     expect(unknown.code).toBe(2);

@@ -1234,10 +1234,11 @@ describe("policyc test: bundles", () => {
     });
 
     it("a forged, unsigned or otherwise signed bundle exits 2 before its code runs", async () => {
-      // Without a key, a forgery with a good hash runs (noted): the signature check is what --public-key adds.
-      expect((await test("--bundle", key("forged.json"), "--replay", FULL, "--allow-empty")).code).toBe(0);
-      expect(globalThis.forgedRan).toBe(true);
-      delete globalThis.forgedRan;
+      // Without a key, a forgery with a good hash is refused too: its code is not what this policyc emits from its rules.
+      const unkeyed = await test("--bundle", key("forged.json"), "--replay", FULL, "--allow-empty");
+      expect(unkeyed.code).toBe(2);
+      expect(unkeyed.stderr).toMatch(/error\[PC707\]: the bundle's code is not what this policyc emits/);
+      expect(globalThis.forgedRan).toBeUndefined();
       const cases: [string[], string][] = [
         [["--bundle", key("forged.json"), "--public-key", key()], `${key("forged.json")}: error[PC703]: the bundle's signature does not match the given public key: refusing to load it\n`],
         [[key("forged.json"), "--public-key", key()], `${key("forged.json")}: error[PC703]: the bundle's signature does not match the given public key: refusing to load it\n`],

@@ -1,3 +1,4 @@
+import { handEdited } from "../helpers.js";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { analyzeSessionUse } from "../../src/compile/analyzeSessionUse.js";
@@ -103,7 +104,7 @@ describe("dispatch by tool", () => {
     const code = policy.code
       .replace(/^function t(\d+)\(c\) \{/gm, "function t$1(c) { return s$1(c);")
       .replace(/^function r(\d+)\(c\) \{/gm, "function r$1(c) { globalThis.__policycCalls.push($1);");
-    const engine = new Engine({ ...policy, code });
+    const engine = new Engine(handEdited({ ...policy, code }));
     const plan = indexRulesByTool(policy.rules, Object.keys(policy.schema.tools));
     for (const t of [0, 7, TOOLS - 1]) {
       const entry = plan.tools.find((e) => e.tool === `svc${t}.op`)!;
@@ -169,7 +170,7 @@ describe("a tool with many rules", () => {
 
   it("decides every rule as written, deny before ask before allow, inlined or rule by rule", () => {
     const ruleByRule = { ...policy, code: policy.code.replace(/^function t(\d+)\(c\) \{/gm, "function t$1(c) { return s$1(c);") };
-    for (const engine of [new Engine(policy), new Engine(ruleByRule)]) {
+    for (const engine of [new Engine(policy), new Engine(handEdited(ruleByRule))]) {
       for (let i = 0; i < MANY; i += 7) expect(engine.decide(request(i)), `rule ${i}`).toMatchObject({ decision: EFFECTS[i % 3], rules: [`many/${i + 1}`] });
       for (const effect of EFFECTS) {
         const named = Array.from({ length: MANY }, (_, i) => i).filter((i) => i % 50 === 4 && EFFECTS[i % 3] === effect);
@@ -208,7 +209,7 @@ describe("a tool with many rules", () => {
     const code = policy.code
       .replace(/^function t(\d+)\(c\) \{/gm, "function t$1(c) { return s$1(c);")
       .replace(/^function r(\d+)\(c\) \{/gm, "function r$1(c) { globalThis.__policycCalls.push($1);");
-    const engine = new Engine({ ...policy, code });
+    const engine = new Engine(handEdited({ ...policy, code }));
     const entry = indexRulesByTool(policy.rules, Object.keys(policy.schema.tools)).tools.find((e) => e.tool === "kb.search")!;
     globalThis.__policycCalls = [];
     engine.decide(request(MANY + 1));

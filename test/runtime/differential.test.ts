@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { absentReadFault } from "../../src/runtime/helpers.js";
+import { handEdited } from "../helpers.js";
 import { createBundle, serializeBundle } from "../../src/bundle/writeBundle.js";
 import { loadBundle } from "../../src/bundle/loadBundle.js";
 import { compileSources } from "../../src/index.js";
@@ -173,7 +174,7 @@ function everyRuleEngine(policy: CompiledPolicy): Engine {
     const calls = policy.rules.flatMap((rule, i) => (rule.tools.includes(tool) ? [`if (r${i}(c)) m.push(${i});`] : []));
     return `  [${JSON.stringify(tool)}, { fits: q${index}, decide: (c) => { const m = []; ${calls.join(" ")} return m.length > 0 ? m : null; } }]`;
   });
-  return new EngineClass({ ...policy, rules: policy.rules.map((rule) => ({ ...rule, effect: "deny" })), code: `${policy.code.slice(0, cut)}\nreturn new Map([\n${entries.join(",\n")}\n]);\n` });
+  return new EngineClass(handEdited({ ...policy, rules: policy.rules.map((rule) => ({ ...rule, effect: "deny" })), code: `${policy.code.slice(0, cut)}\nreturn new Map([\n${entries.join(",\n")}\n]);\n` }));
 }
 
 /** Rule by rule: every rule's compiled result equals the interpreter's (errors counted as the contract says). */
@@ -366,7 +367,7 @@ describe("compiled decisions equal the IR interpreter's", () => {
     const many = compiled([{ path: "rich.policy", text: RICH.slice(0, RICH.indexOf("policy rich {")) + copies.join("") }]);
     expect(many.rules.filter((rule) => rule.tools.includes("kb.search")).length).toBeGreaterThan(1500);
     expect(many.code).toMatch(/^function t\d+_\d+\(c, m\)/m);
-    const ruleByRule = { ...many, code: many.code.replace(/^function t(\d+)\(c\) \{/gm, "function t$1(c) { return s$1(c);") };
+    const ruleByRule = handEdited({ ...many, code: many.code.replace(/^function t(\d+)\(c\) \{/gm, "function t$1(c) { return s$1(c);") });
     fc.assert(
       fc.property(sequence(richRequest), (requests) => {
         compare(fresh(many), requests);

@@ -37,7 +37,7 @@ describe("new Engine", () => {
     const bundle = JSON.parse(bundleText()) as Record<string, unknown>;
     bundle["code"] = `globalThis.engineInputRan = 1;\n${bundle["code"] as string}`;
     expect(() => new Engine(bundle as never)).toThrow(TypeError);
-    expect(() => new Engine(bundle as never)).toThrow(/^new Engine was given a bundle that verifyBundle did not check \(or one changed since\), and would run its code unchecked: to run a bundle file, use loadBundle\(JSON\.parse\(text\), \{ publicKey \}\)/);
+    expect(() => new Engine(bundle as never)).toThrow(/^new Engine was given a bundle that verifyBundle did not check \(or one changed since, or a copy of one checked before the latest 1,000: copies are recognized by content for that many only\), and would run its code unchecked: to run a bundle file, use loadBundle\(JSON\.parse\(text\), \{ publicKey \}\)/);
     expect(globalThis.engineInputRan).toBeUndefined();
   });
 
@@ -49,7 +49,7 @@ describe("new Engine", () => {
     expect(new Engine(structuredClone(verified)).decide(REQUEST).decision).toBe("allow");
     const changed = verifyBundle(JSON.parse(bundleText()));
     (changed as { code: string }).code = `globalThis.engineInputChanged = 1;\n${changed.code}`;
-    expect(() => new Engine(changed)).toThrow(/^new Engine was given a bundle that verifyBundle did not check \(or one changed since\), and would run its code unchecked: to run a bundle file, use loadBundle/);
+    expect(() => new Engine(changed)).toThrow(/^new Engine was given a bundle that verifyBundle did not check \(or one changed since, or a copy of one checked before the latest 1,000: copies are recognized by content for that many only\), and would run its code unchecked: to run a bundle file, use loadBundle/);
     expect(globalThis.engineInputChanged).toBeUndefined();
     const ruleChanged = { ...verified, rules: verified.rules.map((rule) => ({ ...rule, reason: "changed" })) };
     expect(() => new Engine(ruleChanged)).toThrow(TypeError);
@@ -58,7 +58,7 @@ describe("new Engine", () => {
   it("refuses a checked bundle whose manifest changed (the digest is the content hash), and a value with a bundle's format but no manifest, with the same TypeError", () => {
     const verified = verifyBundle(JSON.parse(bundleText()));
     const otherCompiler = { ...verified, manifest: { ...verified.manifest, compiler: "policyc 9.9.9" } };
-    expect(() => new Engine(otherCompiler)).toThrow(/^new Engine was given a bundle that verifyBundle did not check \(or one changed since\)/);
+    expect(() => new Engine(otherCompiler)).toThrow(/^new Engine was given a bundle that verifyBundle did not check \(or one changed since, /);
     const { manifest: _manifest, ...withoutManifest } = verified;
     expect(() => new Engine(withoutManifest as never)).toThrow(/^new Engine was given a bundle that verifyBundle did not check/);
   });
@@ -69,7 +69,7 @@ describe("new Engine", () => {
     for (let i = 0; i < 1_001; i++) createBundle({ ...policy, code: `${policy.code}\n// ${i}` }, [{ path: "p.policy", text: TEXT }]);
     expect(new Engine(kept).decide(REQUEST).decision).toBe("allow");
     (kept as { code: string }).code += "\n// changed";
-    expect(() => new Engine(kept)).toThrow(/did not check \(or one changed since\)/);
+    expect(() => new Engine(kept)).toThrow(/did not check \(or one changed since, /);
   });
 
   it("refuses a value that is no compiled policy with a TypeError naming what is wrong, not a JavaScript internals message", () => {

@@ -108,7 +108,8 @@ describe("evidence of a clause", () => {
   });
 
   it("a clause text that does not fit the IR (an edited bundle) leaves texts out, never throws", () => {
-    const engine = compile(sources('  deny mail.send when args.subject == "x" or any(r in args.to: r like "*evil*")'));
+    // (A loaded bundle's rules, which its host can change: what the compiler made is frozen.)
+    const engine = viaBundle(sources('  deny mail.send when args.subject == "x" or any(r in args.to: r like "*evil*")'));
     (engine.rules[0] as { clauses: readonly string[] }).clauses = ['(unbalanced "or'];
     expect(explain(engine, REQUEST).rules[0]!.clauses[0]!.evidence).toEqual([{ kind: "term", operator: "or", index: 1, text: null }, element("any", "args.to[2]", 2, "eve@evil.example"), likeOf(null, "args.to[2]", "eve@evil.example", "*evil*", true)]);
   });
@@ -195,7 +196,7 @@ describe("evidence of a membership or text test", () => {
   });
 
   it("a test whose text does not fit the IR (an edited bundle) keeps its values without texts, never throws", () => {
-    const engine = compile(sources('  deny mail.send when args.to containsAny ["eve@evil.example"]'));
+    const engine = viaBundle(sources('  deny mail.send when args.to containsAny ["eve@evil.example"]'));
     (engine.rules[0] as { clauses: readonly string[] }).clauses = ["args.to containsAny"];
     expect(explain(engine, REQUEST).rules[0]!.clauses[0]!.evidence).toEqual([
       membership("args.to containsAny", "containsAny", true, read("args.to", TO), written(null, ["eve@evil.example"]), { path: "args.to[2]", index: 2, value: "eve@evil.example" }),

@@ -106,3 +106,18 @@ export function likeReference(pattern: string, text: string): boolean {
   }
   return text[0] === pattern[0] && likeReference(pattern.slice(1), text.slice(1));
 }
+
+/**
+ * A policy with a rule of each kind of IR the emitter writes operators, names or numbers of into
+ * code (a comparison, a count and a `called` with a window, a function call, a quantifier, a
+ * root, a tool's risk), for tests that forge them (review r1 H1).
+ */
+export const IR_KINDS_TEXT = `tool t { risk high args { s: string, u: string } }
+policy p {
+  @name("a") allow t when args.s == "ok"
+  @name("b") deny t when session.count(t, within 10m) > 5
+  @name("c") deny t when session.called(t, within 1h) and url.host(args.u) == "evil.example"
+  @name("d") deny t when any(x in ["a"]: x == args.s)
+  @name("e") deny t when args.s == "risky" and tool.risk > medium
+}
+`;

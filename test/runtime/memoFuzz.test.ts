@@ -1,3 +1,4 @@
+import { handEdited } from "../helpers.js";
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import { compileSources } from "../../src/index.js";
@@ -88,7 +89,7 @@ describe("review: decide equals explain with memoized calls", () => {
         compiledCount++;
         const engine = new Engine(policy);
         const plainCode = policy.code.replace(/rt\.(lowerAt|urlHostAt|emailDomainAt)\(K\d+,/g, "rt.$1(rt.callSite(),");
-        const plain = new Engine({ ...policy, code: plainCode });
+        const plain = new Engine(handEdited({ ...policy, code: plainCode }));
         for (const req of requests) {
           const reference = plain.decide(structuredClone(req));
           const ex = explain(engine, req);

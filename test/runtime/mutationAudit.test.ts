@@ -1,3 +1,4 @@
+import { handEdited } from "../helpers.js";
 import { describe, expect, it } from "vitest";
 import { explain } from "../../src/runtime/explain.js";
 import type { IrExpr } from "../../src/runtime/ir.js";
@@ -213,7 +214,7 @@ describe("mutation gaps: request data and hand-edited bundles", () => {
   it("a deny never carries grants, even from a rule that has some (a hand-edited bundle)", () => {
     const policy = policyWith('  @name("no") deny kb.search when args.query == "no"\n  allow kb.search grant "kb:read" for 5m');
     const rules = policy.rules.map((r) => (r.id === "no" ? { ...r, grants: [{ scope: "kb:admin", ttlSeconds: 3600 }] } : r));
-    const engine = new Engine({ ...policy, rules });
+    const engine = new Engine(handEdited({ ...policy, rules }));
     expect(engine.decide(request({ args: { query: "no" } }))).toMatchObject({ decision: "deny", rules: ["no"], grants: [] });
     expect(engine.decide(request({ session: "t" }))).toMatchObject({ decision: "allow", grants: [{ scope: "kb:read", ttlSeconds: 300 }] });
   });
@@ -226,7 +227,7 @@ describe("mutation gaps: comparisons of bundles whose IR carries no `shape` (old
   }
   function explainedValue(rules: string, req: Record<string, unknown>, extraDecls = ""): unknown {
     const policy = policyWith(rules, extraDecls);
-    const engine = new Engine({ ...policy, rules: policy.rules.map((r) => ({ ...r, ir: r.ir && withoutShapes(r.ir) })) });
+    const engine = new Engine(handEdited({ ...policy, rules: policy.rules.map((r) => ({ ...r, ir: r.ir && withoutShapes(r.ir) })) }));
     return explain(engine, req).rules[0]!.clauses[0]!.value;
   }
 

@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { compile, compileSources } from "../../src/compile/compile.js";
 import { Engine } from "../../src/runtime/engine.js";
-import type { CompiledPolicy } from "../../src/runtime/policy.js";
+import type { Bundle } from "../../src/bundle/Bundle.js";
 import type { Decision } from "../../src/runtime/decision.js";
 import { explain } from "../../src/runtime/explain.js";
-import { cli, cpuMilliseconds } from "../helpers.js";
+import { cli, cpuMilliseconds, handEdited } from "../helpers.js";
 
 /**
  * Work and memory an agent's requests can make a decision cost, bounded (the resource audit of
@@ -150,12 +150,12 @@ const LABEL_CAP = "session.labels: the session's calls carried more than 4,096 c
 const LABELS_BOUNDED = /\n\/\/ session\.labels is read through rt\.sessionLabels and rt\.hasSessionLabel[^\n]*/;
 
 /** `text` built as a bundle of before the cap was: its code reads `session.labels` directly, and does not say it fails closed. */
-function builtBeforeTheCap(text: string): CompiledPolicy {
+function builtBeforeTheCap(text: string): Bundle {
   const { policy, diagnostics } = compileSources([{ path: "p.policy", text }]);
   expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   expect(policy!.code).toMatch(LABELS_BOUNDED);
   const code = policy!.code.replace(LABELS_BOUNDED, "").replace(/rt\.hasSessionLabel\(c, /g, "c.s.labels.has(").replace(/rt\.sessionLabels\(c\)/g, "c.s.labels");
-  return { ...policy!, code };
+  return handEdited({ ...policy!, code });
 }
 
 /** `n` labels of 32 characters, none a member of any enum. */
