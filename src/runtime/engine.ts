@@ -98,6 +98,37 @@ function deepFreeze<T extends object>(value: T): T {
   return value;
 }
 /**
+ * `value`, plain data the compiler made (objects and arrays of objects, arrays and primitives,
+ * no accessors), frozen with everything in it: deepFreeze's walk for such data, which pushes
+ * only objects and reads values directly (at 1,000 rules, a compile's tens of thousands of IR
+ * objects: deepFreeze's descriptor per key took a tenth of compileSources). Without recursion:
+ * conditions nest as deep as their author wrote them.
+ */
+function freezeData<T extends object>(value: T): T {
+  const seen = new Set<object>();
+  const pending: object[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop()!;
+    if (seen.has(item)) continue;
+    seen.add(item);
+    if (Array.isArray(item)) {
+      for (let i = 0; i < item.length; i++) {
+        const element: unknown = item[i];
+        if (typeof element === "object" && element !== null) pending.push(element);
+      }
+    } else {
+      for (const key in item) {
+        if (!Object.hasOwn(item, key)) continue;
+        const field: unknown = (item as Record<string, unknown>)[key];
+        if (typeof field === "object" && field !== null) pending.push(field);
+      }
+    }
+    Object.freeze(item);
+  }
+  return value;
+}
+
+/**
  * The type of RUNTIME_SUPPORT.
  * @internal
  */
@@ -1494,7 +1525,7 @@ function remember(value: object, digest: string, snapshot: PolicySnapshot): void
  * @internal
  */
 export function markCompiled(policy: CompiledPolicy): void {
-  deepFreeze(policy);
+  freezeData(policy);
   markVerified(policy, digestOf(snapshotOf(policy))!);
 }
 
