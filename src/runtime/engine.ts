@@ -901,10 +901,9 @@ export class Engine {
     const clock = this.readClock();
     const held = this.sessions.inspect(sessionId, typeof clock === "number" ? clock : Number.NaN);
     if (held === undefined) return undefined;
-    const { record } = held;
-    // An ended session reports no state, whether or not a sweep has freed it yet: the snapshot
-    // goes by the engine's clock alone, not by whether other sessions' traffic ran the sweep.
-    const state = record === undefined ? held.state : undefined;
+    // An ended session reports no state (inspect gives only its record), whether or not a sweep
+    // has freed it yet: the snapshot goes by the engine's clock alone.
+    const { state, record } = held;
     const revoked = record?.revoked ?? state?.revoked;
     return Object.freeze({
       session: sessionId,

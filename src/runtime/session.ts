@@ -1223,18 +1223,15 @@ export class SessionStore {
    * revoked.
    */
   revokeFromOutside(id: string, revocation: Revocation, reading: number): Revocation | "early full" | "full" | "no time" | undefined {
-    const seen = !this.recordedTimesOnly && Number.isFinite(reading) ? reading : this.latest;
+    const seen = this.outsideTime(reading);
     const horizon = this.horizonAt(seen, reading);
-    const state = this.sessions.get(id);
+    const state = this.liveOrSettled(id, horizon);
     if (state !== undefined) {
-      if (!this.freedBy(state, horizon, 2 * this.idleMs)) {
-        if (state.revoked !== undefined) return state.revoked;
-        state.revoked = revocation;
-        if (seen > state.storeSeen) state.storeSeen = seen;
-        return undefined;
-      }
-      this.settleFreed(id, state, horizon);
-    } else this.settleExpired(id, horizon);
+      if (state.revoked !== undefined) return state.revoked;
+      state.revoked = revocation;
+      if (seen > state.storeSeen) state.storeSeen = seen;
+      return undefined;
+    }
     const gone = this.expired.get(id);
     if (gone !== undefined) {
       if (gone.revoked !== undefined) return gone.revoked;
@@ -1254,24 +1251,23 @@ export class SessionStore {
   }
 
   /**
-   * What the store holds of session `id`, changing nothing (`Engine.session`): its live state
-   * and, when it has ended, its record (that it expired, or was revoked before it started), as
+   * What the store holds of session `id`, changing nothing (`Engine.session`): its live state,
+   * or once it has ended, only its record (that it expired, or was revoked before it started), as
    * the engine's clock `reading` judges them, the way `peek` does: undefined for an id the next
-   * lookup would forget (or never saw), and a live state the next lookup would free shown with
-   * the record it would leave. Not judged by request times (`idleAt`): without a request, there
+   * lookup would forget (or never saw), and for a live state the next lookup would free, the
+   * record it would leave (whether or not a sweep has freed it yet). Not judged by request times (`idleAt`): without a request, there
    * is none to judge by, so a session idle past `idleMs` by its own times shows live until its
    * next attempt finds it expired.
    */
-  inspect(id: string, reading: number): { readonly state: SessionState | undefined; readonly record: ExpiredSession | undefined } | undefined {
-    const horizon = this.horizonAt(!this.recordedTimesOnly && Number.isFinite(reading) ? reading : this.latest, reading);
+  inspect(id: string, reading: number): { readonly state: SessionState; readonly record?: undefined } | { readonly state?: undefined; readonly record: ExpiredSession } | undefined {
+    const horizon = this.horizonAt(this.outsideTime(reading), reading);
     const state = this.sessions.get(id);
+    let gone = this.expired.get(id);
     if (state !== undefined) {
-      if (!this.freedBy(state, horizon, 2 * this.idleMs)) return { state, record: undefined };
-      const gone: ExpiredSession = { lastSeen: state.storeSeen, revoked: state.revoked, idleFor: horizon - state.storeSeen, idleByClock: true };
-      return this.pastMemory(gone, horizon) ? undefined : { state, record: gone };
+      if (!this.freedBy(state, horizon, 2 * this.idleMs)) return { state };
+      gone = { lastSeen: state.storeSeen, revoked: state.revoked, idleFor: horizon - state.storeSeen, idleByClock: true };
     }
-    const gone = this.expired.get(id);
-    return gone === undefined || this.pastMemory(gone, horizon) ? undefined : { state: undefined, record: gone };
+    return gone === undefined || this.pastMemory(gone, horizon) ? undefined : { record: gone };
   }
 
   /**
@@ -1305,6 +1301,29 @@ export class SessionStore {
   private latestAt(now: number, reading: number): number {
     if (!(now > this.latest)) return this.latest;
     return this.recordedTimesOnly || !Number.isFinite(reading) ? now : Math.min(now, reading + this.futureSlackMs);
+  }
+
+  /**
+   * The store's time of a call from outside any attempt (Engine.revoke, Engine.session), which
+   * has no request time: the engine's clock reading, or in a replay or without a usable reading,
+   * the latest time the store has seen.
+   */
+  private outsideTime(reading: number): number {
+    return !this.recordedTimesOnly && Number.isFinite(reading) ? reading : this.latest;
+  }
+
+  /**
+   * The live state of `id` when the sweep's clock at `horizon` has not freed it; otherwise
+   * undefined, once the id is settled as every lookup settles it (`settleFreed`, `settleExpired`),
+   * so that its record, if it still has one, is in `expired`.
+   */
+  private liveOrSettled(id: string, horizon: number): SessionState | undefined {
+    const state = this.sessions.get(id);
+    if (state !== undefined) {
+      if (!this.freedBy(state, horizon, 2 * this.idleMs)) return state;
+      this.settleFreed(id, state, horizon);
+    } else this.settleExpired(id, horizon);
+    return undefined;
   }
 
   /**
@@ -1363,14 +1382,10 @@ export class SessionStore {
    */
   getOrCreate(id: string, now: number, reading: number): SessionState | ExpiredSession | null {
     this.observe(now, reading);
-    const horizon = this.horizonAt(now, reading);
-    const state = this.sessions.get(id);
-    if (state !== undefined) {
-      // Expiry is judged by the session's own clock, so one session's traffic does not change
-      // another's decisions (and replaying sessions apart gives the same answers).
-      if (!this.freedBy(state, horizon, 2 * this.idleMs)) return this.idleAt(state, now) ? this.expire(id, state, this.storeTime(now, reading), now - state.lastSeen, false) : state;
-      this.settleFreed(id, state, horizon);
-    } else this.settleExpired(id, horizon);
+    const state = this.liveOrSettled(id, this.horizonAt(now, reading));
+    // Expiry is judged by the session's own clock, so one session's traffic does not change
+    // another's decisions (and replaying sessions apart gives the same answers).
+    if (state !== undefined) return this.idleAt(state, now) ? this.expire(id, state, this.storeTime(now, reading), now - state.lastSeen, false) : state;
     // An expired (or revoked) session stays denied until the engine's clock forgets it (`settleFreed`,
     // or the sweep): never by a request's own time, which the agent's side could date ahead to
     // get a clean session.
