@@ -10,7 +10,7 @@ import type { Bundle } from "../bundle/Bundle.js";
 import { compileSources } from "../compile/compile.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
-import { checkBundleCode } from "../compile/verifyBundleCode.js";
+import { builtByThisPolicyc, checkBundleCode } from "../compile/verifyBundleCode.js";
 import { describeFsError, loadSources } from "../source/loadSources.js";
 import { hasExtension } from "../source/fileNames.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
@@ -209,8 +209,11 @@ function otherCompilersCode(bundle: Bundle, path: string, strict: boolean, signa
     checkBundleCode(bundle, signatureChecked);
     return undefined;
   } catch (error) {
-    if (strict || !(error instanceof BundleError) || error.code !== BUNDLE_CODES.codeOfOtherCompiler) throw error;
-    if (!signatureChecked) throw new BundleError(`${error.message}. Refusing to run it unsigned: its code is checked by no one (anyone can write a bundle that claims another policyc). Give --public-key KEY.pem to run a bundle its builder signed`, error.code);
+    // Another policyc's rule text (PC709) may be that one's honest printing, as its code may be its honest output (PC708).
+    const otherCompilers = error instanceof BundleError && (error.code === BUNDLE_CODES.codeOfOtherCompiler || (error.code === BUNDLE_CODES.ruleTextDiffers && !builtByThisPolicyc(bundle)));
+    if (strict || !otherCompilers) throw error;
+    const unchecked = error.code === BUNDLE_CODES.codeOfOtherCompiler ? "its code is" : "its rules' text is";
+    if (!signatureChecked) throw new BundleError(`${error.message}. Refusing to run it unsigned: ${unchecked} checked by no one (anyone can write a bundle that claims another policyc). Give --public-key KEY.pem to run a bundle its builder signed`, error.code);
     return { place: path, code: error.code, message: `${error.message}. Its signature was checked, so it runs as signed; its decisions come from its code and its explanations from its rules: if they disagree, rebuild it` };
   }
 }

@@ -29,7 +29,12 @@ export function compileProgram(program: CheckedProgram): CompiledPolicy {
   return policy;
 }
 
-function lowerRules(program: CheckedProgram): RuleInfo[] {
+/**
+ * Pass 1: each checked rule as the bundle carries it, its readable fields (targets, condition,
+ * clauses) as the source wrote them and its condition lowered to the IR. Also what a bundle's
+ * rule text is compared with (ruleTextMismatch): it must derive the same way.
+ */
+export function lowerRules(program: CheckedProgram): RuleInfo[] {
   const lowering = new ConditionLowering(program);
   return program.rules.map((checked) => ruleInfo(checked, lowering.rule(checked.rule)));
 }
