@@ -200,9 +200,10 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
 }
 
 /**
- * Checks the bundle's code against what this policyc emits (throwing PC701 for rules no policyc
- * compiles, PC707, and PC708 when `strict` or when no signature was checked); for another
- * policyc's signed bundle whose code differs, the warning the verb prints before it runs.
+ * Checks the bundle's code against what this policyc emits and its rules' text against what they
+ * run (throwing PC701 for rules no policyc compiles, PC707, PC709, and PC708 or another policyc's
+ * PC709 when `strict` or when no signature was checked); for another policyc's signed bundle
+ * whose code or text differs, the warning the verb prints before it runs.
  */
 function otherCompilersCode(bundle: Bundle, path: string, strict: boolean, signatureChecked: boolean): InputError | undefined {
   try {

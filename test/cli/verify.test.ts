@@ -163,7 +163,7 @@ describe("policyc verify", () => {
   it("passes bundles this policyc built, saying what was checked (exit 0)", async () => {
     const both = await run(["verify", "good.json", "signed.json"]);
     expect(both).toMatchObject({ code: 0 });
-    expect(both.stdout).toMatch(/^good\.json: verified: sha256:[0-9a-f]{64}, policyc [^,]+, unsigned; its code is what this policyc emits from its rules\nsigned\.json: verified: sha256:[0-9a-f]{64}, policyc [^,]+, signature not checked; /);
+    expect(both.stdout).toMatch(/^good\.json: verified: sha256:[0-9a-f]{64}, policyc [^,]+, unsigned; its code is what this policyc emits from its rules, and its rules' text what they run\nsigned\.json: verified: sha256:[0-9a-f]{64}, policyc [^,]+, signature not checked; /);
     expect(both.stderr).toBe("policyc verify: note: `signed.json` is signed, but its signature was not checked: give --public-key KEY.pem to check it\n");
     const unsignedOk = await run(["verify", "good.json"]);
     expect(unsignedOk).toMatchObject({ code: 0, stderr: "" });
