@@ -1,5 +1,4 @@
 import { analyze } from "../check/analyze.js";
-import type { CheckedProgram } from "../check/program.js";
 import type { Diagnostic } from "../diagnostics/Diagnostic.js";
 import { printable } from "../diagnostics/printable.js";
 import { describeText, describeThrown } from "../runtime/helpers.js";
@@ -37,28 +36,26 @@ const DERIVED_FIELDS = ["effect", "targets", "condition", "clauses", "ir", "tool
  */
 export function ruleTextMismatch(policy: Pick<CompiledPolicy, "schema" | "rules">): string | undefined {
   const sources = [{ path: SCHEMA_PATH, text: schemaDeclarations(policy.schema) }, ...policy.rules.map((rule, index) => ({ path: rulePath(index), text: `policy rule${index} {\n${ruleText(rule)}\n}\n` }))];
-  let program: CheckedProgram;
   let derived: RuleInfo[];
   try {
     const analysis = analyze(sources);
     if (!analysis.ok || analysis.program === undefined) return checkMistake(policy.rules, analysis.diagnostics);
-    program = analysis.program;
+    const program = analysis.program;
+    // Each rule's text must be one rule, alone in its policy block, and the schema's text
+    // declarations only: text holding more (`when a allow t`, `when a } tool z {}`) adds to them.
+    if (program.files[0]!.declarations.some((declaration) => declaration.kind === "PolicyDecl")) return "schema (`schema`) declares rules when written back as declarations";
+    for (const [index, rule] of policy.rules.entries()) {
+      const declarations = program.files[index + 1]!.declarations;
+      const only = declarations.length === 1 ? declarations[0]! : undefined;
+      if (only?.kind !== "PolicyDecl" || only.name.name !== `rule${index}` || only.rules.length !== 1) return `${ruleName(rule, index)}: its text is not one rule (${describeText(ruleText(rule))})`;
+    }
     // The schema the rules were checked against must be the bundle's: a name in it that is no
-    // name (`x } tool y {`) declares something else, and so would a rule's text that is more
-    // than a rule (`when true } tool z { risk low }`).
+    // name (`x } tool y {`) declares something else.
     if (JSON.stringify(buildRuntimeSchema(program.schema)) !== JSON.stringify(policy.schema)) return "schema (`schema`) is not what it declares when written back as declarations";
     derived = lowerRules(program);
   } catch (error) {
     // Text no policyc wrote may break what the front end assumes of text it checked.
     return `rules' text cannot be compiled again (${describeThrown(error)})`;
-  }
-  // Each rule's text must be one rule, alone in its policy block, and the schema's only
-  // declarations: text holding more (`when a allow t`, `when a } policy q {`) would shift or add rules.
-  if (program.files[0]!.declarations.some((declaration) => declaration.kind === "PolicyDecl")) return "schema (`schema`) declares rules when written back as declarations";
-  for (const [index, rule] of policy.rules.entries()) {
-    const declarations = program.files[index + 1]!.declarations;
-    const only = declarations.length === 1 ? declarations[0]! : undefined;
-    if (only?.kind !== "PolicyDecl" || only.name.name !== `rule${index}` || only.rules.length !== 1) return `${ruleName(rule, index)}: its text is not one rule (${describeText(ruleText(rule))})`;
   }
   for (const [index, rule] of policy.rules.entries()) {
     const mistake = fieldMismatch(rule, derived[index]!);

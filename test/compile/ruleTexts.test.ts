@@ -193,7 +193,9 @@ describe("verifyBundleCode: rule text against what the rule runs (PC709)", () =>
 
   it("refuses text that holds more than one rule, or declarations", () => {
     expect(refusal(forged((rules) => (rules[0].condition = 'when args.s == "ok" allow u')))).toEqual({ code: "PC709", message: expect.stringMatching(/^the bundle's rule "a" \(`rules\[0\]`\): its text is not one rule \("allow t when args\.s == \\"ok\\" allow u"\)/) });
-    expect(refusal(forged((rules) => (rules[0].condition = 'when args.s == "ok" } tool z { risk low } policy q { allow z')))).toEqual({ code: "PC709", message: expect.stringMatching(/^the bundle's schema \(`schema`\) is not what it declares when written back as declarations/) });
+    expect(refusal(forged((rules) => (rules[0].condition = 'when args.s == "ok" } tool z { risk low } policy q { allow z')))).toEqual({ code: "PC709", message: expect.stringMatching(/^the bundle's rule "a" \(`rules\[0\]`\): its text is not one rule \("allow t when args\.s == \\"ok\\" } tool z \{ risk low \} policy q \{ allow z"\)/) });
+    // A schema whose names are no names declares something else.
+    expect(refusal(forged((_rules, bundle) => (bundle.schema.enums = { "E { a } tool z { risk low } enum F": ["b"] })))).toEqual({ code: "PC709", message: "the bundle's schema (`schema`) is not what it declares when written back as declarations" + TAIL });
   });
 
   it("says when another policyc built the bundle, which may print or compile rules otherwise", () => {
