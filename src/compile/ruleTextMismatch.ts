@@ -4,8 +4,10 @@ import { printable } from "../diagnostics/printable.js";
 import { describeText, describeThrown } from "../runtime/helpers.js";
 import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
 import { encodeString } from "../syntax/literals.js";
+import type { RuntimeSchema } from "../runtime/schema.js";
+import { analyzeSessionUse } from "./analyzeSessionUse.js";
 import { buildRuntimeSchema } from "./buildRuntimeSchema.js";
-import { lowerRules } from "./compileProgram.js";
+import { emitRulesCode, lowerRules } from "./compileProgram.js";
 import { schemaDeclarations } from "./schemaDeclarations.js";
 
 /** The path of the schema written back as declarations, in messages of its mistakes. */
@@ -28,10 +30,11 @@ const DERIVED_FIELDS = ["effect", "targets", "condition", "clauses", "ir", "tool
  * is written back as policy text from its own fields (effect, `targets`, `condition`, `reason`,
  * `grants`, `revoke`), parsed, checked against the bundle's own schema (written back as
  * declarations, `schemaDeclarations`) and lowered with the compiler's own passes, and what that
- * derives must be the rule exactly: its `condition` and `clauses` as this policyc prints them,
- * its `ir` and `tools`. Eval explanations, `--rule-changes` and a reviewer read the text while the
- * code runs the IR (which the code check compared with the code): a text that says `amount >
- * 1000` over IR that tests something else would mislead the person who audits the bundle.
+ * derives must be the rule: exactly its `condition` and `clauses` as this policyc prints them
+ * and its `tools`, and its `ir` or an IR this policyc emits the same code from
+ * (ruleRunningOtherwise). Eval explanations, `--rule-changes` and a reviewer read the text
+ * while the code runs the IR (which the code check compared with the code): a text that says
+ * `amount > 1000` over IR that tests something else would mislead the person who audits it.
  * Never throws for what the bundle holds; runs none of its code.
  */
 export function ruleTextMismatch(policy: Pick<CompiledPolicy, "schema" | "rules">): string | undefined {
@@ -57,11 +60,59 @@ export function ruleTextMismatch(policy: Pick<CompiledPolicy, "schema" | "rules"
     // Text no policyc wrote may break what the front end assumes of text it checked.
     return `rules' text cannot be compiled again (${describeThrown(error)})`;
   }
+  const runsOtherwise = ruleRunningOtherwise(policy, derived);
   for (const [index, rule] of policy.rules.entries()) {
-    const mistake = fieldMismatch(rule, derived[index]!);
+    const mistake = fieldMismatch(rule, derived[index]!, runsOtherwise === index);
     if (mistake !== undefined) return `${ruleName(rule, index)}: ${mistake}`;
   }
   return undefined;
+}
+
+/**
+ * The index of a rule whose text compiles to other code than its `ir`, or undefined when none
+ * does. What runs is the code, which the code check found to be what this policyc emits from
+ * the stored IR: an IR another policyc wrote in its own format (0.6.0's has no duration `unit`,
+ * which only explanations read) is honest if its text's IR emits the same code. So the rules
+ * whose IR differs from their text's are given their text's IR, all at once, and the code and
+ * session use this policyc emits must be the same as for the stored rules. When they are not,
+ * the rule named is found by halving: the one whose text's IR, given with those of the rules
+ * before it (which changed nothing), changes the code. Only bundles whose IR this policyc would
+ * not write pay the emitting (a forged one about log2 of its differing rules' times more).
+ */
+function ruleRunningOtherwise(policy: Pick<CompiledPolicy, "schema" | "rules">, derived: readonly RuleInfo[]): number | undefined {
+  const differing = policy.rules.flatMap((rule, index) => (JSON.stringify(rule.ir) === JSON.stringify(derived[index]!.ir) ? [] : [index]));
+  if (differing.length === 0) return undefined;
+  let stored: string;
+  try {
+    stored = emittedCode(policy.schema, policy.rules);
+  } catch {
+    // Not reached after the code check, which emitted these rules: failing closed all the same.
+    return differing[0];
+  }
+  const sameCodeWithTextsIr = (count: number): boolean => {
+    const given = new Set(differing.slice(0, count));
+    try {
+      return emittedCode(policy.schema, policy.rules.map((rule, index) => (given.has(index) ? { ...rule, ir: derived[index]!.ir } : rule))) === stored;
+    } catch {
+      // IR lowered from text no policyc wrote may be what the emitter cannot take: not the same code.
+      return false;
+    }
+  };
+  if (sameCodeWithTextsIr(differing.length)) return undefined;
+  let same = 0;
+  let changed = differing.length;
+  while (changed - same > 1) {
+    const middle = Math.floor((same + changed) / 2);
+    if (sameCodeWithTextsIr(middle)) same = middle;
+    else changed = middle;
+  }
+  return differing[changed - 1];
+}
+
+/** The code this policyc emits for `rules`, after the session use they read (which it emits from). */
+function emittedCode(schema: RuntimeSchema, rules: readonly RuleInfo[]): string {
+  const session = analyzeSessionUse(rules.map((rule) => rule.ir));
+  return `${JSON.stringify(session)}\n${emitRulesCode(rules, schema, session)}`;
 }
 
 function rulePath(index: number): string {
@@ -102,9 +153,14 @@ function checkMistake(rules: readonly RuleInfo[], diagnostics: readonly Diagnost
   return `${ruleName(rules[index]!, index)}: its text does not check against the bundle's schema: ${describeText(ruleText(rules[index]!))} is error[${first.code}]: ${describeThrown(first.message)}`;
 }
 
-/** Which field of `rule` differs from what its text derives (`again`), said shortly, or undefined. */
-function fieldMismatch(rule: RuleInfo, again: RuleInfo): string | undefined {
+/**
+ * Which field of `rule` differs from what its text derives (`again`), said shortly, or undefined.
+ * `runsOtherwise`: whether its text compiles to other code than its `ir` (ruleRunningOtherwise);
+ * else an `ir` that differs is the same code written in another format.
+ */
+function fieldMismatch(rule: RuleInfo, again: RuleInfo, runsOtherwise: boolean): string | undefined {
   for (const field of DERIVED_FIELDS) {
+    if (field === "ir" && !runsOtherwise) continue;
     const stored = JSON.stringify(rule[field]);
     const derived = JSON.stringify(again[field]);
     if (stored === derived) continue;

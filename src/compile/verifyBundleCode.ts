@@ -4,8 +4,7 @@ import { BundleError, verifySnapshot, type LoadOptions } from "../bundle/loadBun
 import { describeText, describeThrown } from "../runtime/helpers.js";
 import { VERSION } from "../version.js";
 import { analyzeSessionUse } from "./analyzeSessionUse.js";
-import { emitJavaScript } from "./emitJavaScript.js";
-import { indexRulesByTool } from "./indexRulesByTool.js";
+import { emitRulesCode } from "./compileProgram.js";
 import { irMistake } from "./irMistake.js";
 import { ruleTextMismatch } from "./ruleTextMismatch.js";
 
@@ -71,15 +70,14 @@ export function builtByThisPolicyc(bundle: Bundle): boolean {
 
 /**
  * What differs between the bundle and what this policyc emits from its own contents, or
- * undefined: the session use its rules read, then the code. The tools are dispatched in the
- * schema's order, as compileProgram indexes them.
+ * undefined: the session use its rules read, then the code.
  */
 function codeDifference(bundle: Bundle): string | undefined {
   let session: unknown;
   let code: string;
   try {
     session = analyzeSessionUse(bundle.rules.map((rule) => rule.ir));
-    code = emitJavaScript(bundle.rules, indexRulesByTool(bundle.rules, Object.keys(bundle.schema.tools)), bundle.schema, bundle.session);
+    code = emitRulesCode(bundle.rules, bundle.schema, bundle.session);
   } catch (error) {
     // Rules the compiler cannot emit code from are no rules it wrote.
     return `rules cannot be compiled again (${describeThrown(error)})`;

@@ -33,6 +33,15 @@ policy p {
 `;
 const SOURCES = [{ path: "p.policy", text: TEXT }];
 
+/** Rules reading durations, whose IR marks them (`unit`) since after 0.6.0: explanations show them as durations. */
+const DURATION_TEXT = `tool t { risk high args { timeout: duration, wait: duration } }
+policy p {
+  @name("base") allow t
+  @name("slow") deny t when args.timeout > 90s
+  @name("quick") deny t when args.wait < 1m
+}
+`;
+
 function built(sources: readonly SourceInput[] = SOURCES): Bundle {
   const { policy, diagnostics } = compileSources(sources);
   if (policy === undefined) throw new Error(`the fixture does not compile: ${diagnostics.map((d) => `${d.code} ${d.message}`).join("; ")}`);
@@ -196,6 +205,35 @@ describe("verifyBundleCode: rule text against what the rule runs (PC709)", () =>
     expect(refusal(forged((rules) => (rules[0].condition = 'when args.s == "ok" } tool z { risk low } policy q { allow z')))).toEqual({ code: "PC709", message: expect.stringMatching(/^the bundle's rule "a" \(`rules\[0\]`\): its text is not one rule \("allow t when args\.s == \\"ok\\" } tool z \{ risk low \} policy q \{ allow z"\)/) });
     // A schema whose names are no names declares something else.
     expect(refusal(forged((_rules, bundle) => (bundle.schema.enums = { "E { a } tool z { risk low } enum F": ["b"] })))).toEqual({ code: "PC709", message: "the bundle's schema (`schema`) is not what it declares when written back as declarations" + TAIL });
+  });
+
+  it("passes an older policyc's IR format (0.6.0: no duration `unit`) whose honest text compiles to the same code, and still refuses a text whose code differs", () => {
+    const sources = [{ path: "d.policy", text: DURATION_TEXT }];
+    const current = built(sources);
+    expect(JSON.stringify(current.rules[1]!.ir)).toContain('"unit":"duration"');
+    // What 0.6.0 wrote: the same code (the decision ignores `unit`), IR without it.
+    const old060 = (compiler: string, edit: (rules: any[]) => void = () => {}): Bundle =>
+      forged((rules, bundle) => {
+        for (const rule of rules) rule.ir = JSON.parse(JSON.stringify(rule.ir).replaceAll(',"unit":"duration"', ""));
+        bundle.manifest.compiler = compiler;
+        edit(rules);
+      }, current);
+    for (const compiler of [current.manifest.compiler, "policyc 0.6.0"]) {
+      expect(JSON.stringify(old060(compiler).rules)).not.toContain('"unit"');
+      expect(() => verifyBundleCode(old060(compiler))).not.toThrow();
+      // Its text forged (90s → 95s) while its IR, and so its code, still tests 90s.
+      const forgedText = old060(compiler, (rules) => {
+        rules[1].condition = "when args.timeout > 95s";
+        rules[1].clauses = ["args.timeout > 95s"];
+      });
+      expect(refusal(forgedText)).toEqual({ code: "PC709", message: expect.stringMatching(/^the bundle's rule "slow" \(`rules\[1\]`\): its `condition` "when args\.timeout > 95s" compiles to `.*"value":95000.*`, while its `ir`, which its code runs, is `.*"value":90000.*`/) });
+      // Named the rule whose text was forged, not one only written in the older format before it.
+      const forgedLater = old060(compiler, (rules) => {
+        rules[2].condition = "when args.wait < 2m";
+        rules[2].clauses = ["args.wait < 2m"];
+      });
+      expect(refusal(forgedLater)).toEqual({ code: "PC709", message: expect.stringMatching(/^the bundle's rule "quick" \(`rules\[2\]`\): its `condition` "when args\.wait < 2m" compiles to /) });
+    }
   });
 
   it("says when another policyc built the bundle, which may print or compile rules otherwise", () => {
