@@ -22,6 +22,8 @@ export const BUNDLE_CODES = {
   codeDiffers: "PC707",
   /** Its code is not what this policyc emits from its contents, and another policyc built it: whether that one emits it is not known here. */
   codeOfOtherCompiler: "PC708",
+  /** A rule's readable text (`condition`, `clauses`, `targets`, …) is not what it runs: compiled again, it makes another `ir` or other `tools` (`verifyBundleCode`, `policyc verify`). */
+  ruleTextDiffers: "PC709",
 } as const;
 
 export type BundleCode = (typeof BUNDLE_CODES)[keyof typeof BUNDLE_CODES];

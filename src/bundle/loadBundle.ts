@@ -17,7 +17,7 @@ import { encryptedKeyHint, isBlankKey, isPem, keyBytes, keyErrorText, keyFormMis
 
 /** A bundle that must not run: malformed, tampered with, or not signed by the expected key. */
 export class BundleError extends Error {
-  /** Why, as a stable code (PC700–PC708, `BUNDLE_CODES`; docs/diagnostics.md), to branch on as on Node's `err.code`. */
+  /** Why, as a stable code (PC700–PC709, `BUNDLE_CODES`; docs/diagnostics.md), to branch on as on Node's `err.code`. */
   readonly code: BundleCode;
   constructor(message: string, code: BundleCode) {
     super(message);

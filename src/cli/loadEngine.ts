@@ -10,7 +10,7 @@ import type { Bundle } from "../bundle/Bundle.js";
 import { compileSources } from "../compile/compile.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
-import { checkBundleCode } from "../compile/verifyBundleCode.js";
+import { builtByThisPolicyc, checkBundleCode } from "../compile/verifyBundleCode.js";
 import { describeFsError, loadSources } from "../source/loadSources.js";
 import { hasExtension } from "../source/fileNames.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
@@ -200,17 +200,21 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
 }
 
 /**
- * Checks the bundle's code against what this policyc emits (throwing PC701 for rules no policyc
- * compiles, PC707, and PC708 when `strict` or when no signature was checked); for another
- * policyc's signed bundle whose code differs, the warning the verb prints before it runs.
+ * Checks the bundle's code against what this policyc emits and its rules' text against what they
+ * run (throwing PC701 for rules no policyc compiles, PC707, PC709, and PC708 or another policyc's
+ * PC709 when `strict` or when no signature was checked); for another policyc's signed bundle
+ * whose code or text differs, the warning the verb prints before it runs.
  */
 function otherCompilersCode(bundle: Bundle, path: string, strict: boolean, signatureChecked: boolean): InputError | undefined {
   try {
     checkBundleCode(bundle, signatureChecked);
     return undefined;
   } catch (error) {
-    if (strict || !(error instanceof BundleError) || error.code !== BUNDLE_CODES.codeOfOtherCompiler) throw error;
-    if (!signatureChecked) throw new BundleError(`${error.message}. Refusing to run it unsigned: its code is checked by no one (anyone can write a bundle that claims another policyc). Give --public-key KEY.pem to run a bundle its builder signed`, error.code);
+    // Another policyc's rule text (PC709) may be that one's honest printing, as its code may be its honest output (PC708).
+    const otherCompilers = error instanceof BundleError && (error.code === BUNDLE_CODES.codeOfOtherCompiler || (error.code === BUNDLE_CODES.ruleTextDiffers && !builtByThisPolicyc(bundle)));
+    if (strict || !otherCompilers) throw error;
+    const unchecked = error.code === BUNDLE_CODES.codeOfOtherCompiler ? "its code is" : "its rules' text is";
+    if (!signatureChecked) throw new BundleError(`${error.message}. Refusing to run it unsigned: ${unchecked} checked by no one (anyone can write a bundle that claims another policyc). Give --public-key KEY.pem to run a bundle its builder signed`, error.code);
     return { place: path, code: error.code, message: `${error.message}. Its signature was checked, so it runs as signed; its decisions come from its code and its explanations from its rules: if they disagree, rebuild it` };
   }
 }

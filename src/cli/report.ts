@@ -55,7 +55,7 @@ function hiddenNote(hidden: readonly Diagnostic[]): string {
 export type NotLoaded = Extract<LoadedPolicy, { ok: false }>;
 
 /**
- * A function for loadPolicy's `warn`: prints a bundle's warning (PC708) on standard error, as
+ * A function for loadPolicy's `warn`: prints a bundle's warning (PC708, PC709) on standard error, as
  * `check` prints a warning's first line, at once: before any of the bundle's code runs.
  */
 export function loadWarningPrinter(io: Io): (warning: InputError) => void {

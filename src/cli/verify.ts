@@ -20,9 +20,9 @@ export type VerifiedBundleJson =
 
 /**
  * `policyc verify BUNDLE…`: each bundle checked as loading it checks it (schema, content hash,
- * signature with --public-key), its rules' conditions checked strictly, and its code compared
- * with what this policyc emits from the bundle's own rules, schema and session, running none of
- * it: the vetting step for bundles built elsewhere (README, "Bundles you did not build"). Exit 0
+ * signature with --public-key), its rules' conditions checked strictly, its code compared
+ * with what this policyc emits from the bundle's own rules, schema and session, and its rules'
+ * text with what they run (PC709), running none of it: the vetting step for bundles built elsewhere (README, "Bundles you did not build"). Exit 0
  * when every bundle passed, 1 when one was refused for what it holds, 2 when a file or key could
  * not be read or is no bundle at all (a usage mistake), whichever is worse.
  */
@@ -50,7 +50,7 @@ export function verifyVerb(io: Io, paths: readonly string[], options: VerifyOpti
     if (options.json) continue;
     reportLoadNote("verify", loaded, io);
     const said = signature === "checked" ? "signature checked" : signature === "not checked" ? "signature not checked" : "unsigned";
-    io.out(`${printable(path)}: verified: ${bundle.manifest.contentHash}, ${printable(bundle.manifest.compiler)}, ${said}; its code is what this policyc emits from its rules\n`);
+    io.out(`${printable(path)}: verified: ${bundle.manifest.contentHash}, ${printable(bundle.manifest.compiler)}, ${said}; its code is what this policyc emits from its rules, and its rules' text what they run\n`);
   }
   // As `check --json`: one document on standard output, \`ok\`, counts, and the refusals as diagnostics.
   if (options.json) io.out(JSON.stringify({ ok: exit === EXIT.ok, errors: diagnostics.length, warnings: 0, bundles: results, diagnostics }, null, 2) + "\n");
@@ -70,7 +70,7 @@ function worse(a: ExitCode, b: ExitCode): ExitCode {
 export function registerVerify(program: Command, io: Io, finish: (code: ExitCode) => void): void {
   program
     .command("verify")
-    .description("check bundles without running them: hash, signature, their rules, and that their code is what this policyc emits from their rules (exit 0 all passed, 1 one refused, a JSON object that is no bundle too; 2 a file unreadable or no bundle at all, JSON that is no object among them, or a key unusable)")
+    .description("check bundles without running them: hash, signature, their rules, that their code is what this policyc emits from their rules, and that their rules' text compiles to what they run (exit 0 all passed, 1 one refused, a JSON object that is no bundle too; 2 a file unreadable or no bundle at all, JSON that is no object among them, or a key unusable)")
     .argument("[bundles...]", "bundle files (.json), as policyc build wrote them")
     .option("--public-key <file>", "require each bundle to be signed by this Ed25519 public key (PEM, DER or JSON Web Key)")
     .option("--json", "print one JSON document: ok, errors, warnings, each bundle's result (bundles) and the refusals (diagnostics)")

@@ -3,6 +3,8 @@ import { printExpr } from "../ast/printExpr.js";
 import type { CheckedProgram, CheckedRule } from "../check/program.js";
 import { markCompiled } from "../runtime/engine.js";
 import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
+import type { RuntimeSchema } from "../runtime/schema.js";
+import type { SessionUse } from "../runtime/session.js";
 import { analyzeSessionUse } from "./analyzeSessionUse.js";
 import { buildRuntimeSchema } from "./buildRuntimeSchema.js";
 import { emitJavaScript } from "./emitJavaScript.js";
@@ -21,15 +23,28 @@ export function compileProgram(program: CheckedProgram): CompiledPolicy {
   const rules = lowerRules(program);
   const session = analyzeSessionUse(rules.map((r) => r.ir));
   const schema = buildRuntimeSchema(program.schema);
-  const plan = indexRulesByTool(rules, [...program.schema.tools.keys()]);
-  const code = emitJavaScript(rules, plan, schema, session);
+  const code = emitRulesCode(rules, schema, session);
   const policy = { schema, rules, session, code };
   // `new Engine` runs the code of what the compiler made (and copies of it), and of no hand-made policy.
   markCompiled(policy);
   return policy;
 }
 
-function lowerRules(program: CheckedProgram): RuleInfo[] {
+/**
+ * Passes 4 and 5: the code this policyc emits for rules, the tools dispatched in the schema's
+ * order. One piece, so that what a bundle's code (verifyBundleCode) and its rules' text
+ * (ruleTextMismatch) are compared with is emitted exactly as compileProgram emits it.
+ */
+export function emitRulesCode(rules: readonly RuleInfo[], schema: RuntimeSchema, session: SessionUse): string {
+  return emitJavaScript(rules, indexRulesByTool(rules, Object.keys(schema.tools)), schema, session);
+}
+
+/**
+ * Pass 1: each checked rule as the bundle carries it, its readable fields (targets, condition,
+ * clauses) as the source wrote them and its condition lowered to the IR. Also what a bundle's
+ * rule text is compared with (ruleTextMismatch): it must derive the same way.
+ */
+export function lowerRules(program: CheckedProgram): RuleInfo[] {
   const lowering = new ConditionLowering(program);
   return program.rules.map((checked) => ruleInfo(checked, lowering.rule(checked.rule)));
 }

@@ -13,6 +13,6 @@ export { explain, type Explanation, type RuleTrace } from "./explain.js";
 export type { ClauseTrace } from "./interpret.js";
 export type { ComparedOperand, Evidence } from "./evidence.js";
 export { loadBundle, verifyBundle, BundleError, type LoadOptions, type PublicKeySource } from "../bundle/loadBundle.js";
-// `BundleError`'s codes (PC700–PC708), so a caller can name the type of `error.code` and branch on its values.
+// `BundleError`'s codes (PC700–PC709), so a caller can name the type of `error.code` and branch on its values.
 export { BUNDLE_CODES, type BundleCode } from "../bundle/errorCodes.js";
 export type { Bundle } from "../bundle/Bundle.js";

@@ -102,7 +102,18 @@ beforeAll(() => {
   write("empty-object.json", "{}");
   write("p.policy", TEXT);
   write("no.json", JSON.stringify({ session: "s", tool: "t", args: { s: "no" } }));
+  // Says it allows `s == "no"` while its IR (and code) allows `s == "ok"`: what eval would explain by.
+  write("forged-text.json", textForged(built(), (rule) => ((rule.condition = 'when args.s == "no"'), (rule.clauses = ['args.s == "no"']))));
+  write("unparsable-text.json", textForged(built(), (rule) => (rule.condition = "when args.s == (")));
+  const otherText = textForged(built(), (rule, bundle) => ((rule.clauses = ["args.s"]), (bundle.manifest.compiler = "policyc 0.12.0")));
+  write("other-text-unsigned.json", otherText);
+  write("other-text-signed.json", resigned(otherText, privateKey));
 });
+
+/** `bundle` with `edit` applied to its first rule (and the bundle), rehashed: code, IR and session untouched. */
+function textForged(bundle: Bundle, edit: (rule: { condition: string | null; clauses: string[] }, bundle: { manifest: { compiler: string } }) => void): Bundle {
+  return rehashed(bundle, (b) => edit((b as unknown as { rules: { condition: string | null; clauses: string[] }[] }).rules[0]!, b));
+}
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -152,7 +163,7 @@ describe("policyc verify", () => {
   it("passes bundles this policyc built, saying what was checked (exit 0)", async () => {
     const both = await run(["verify", "good.json", "signed.json"]);
     expect(both).toMatchObject({ code: 0 });
-    expect(both.stdout).toMatch(/^good\.json: verified: sha256:[0-9a-f]{64}, policyc [^,]+, unsigned; its code is what this policyc emits from its rules\nsigned\.json: verified: sha256:[0-9a-f]{64}, policyc [^,]+, signature not checked; /);
+    expect(both.stdout).toMatch(/^good\.json: verified: sha256:[0-9a-f]{64}, policyc [^,]+, unsigned; its code is what this policyc emits from its rules, and its rules' text what they run\nsigned\.json: verified: sha256:[0-9a-f]{64}, policyc [^,]+, signature not checked; /);
     expect(both.stderr).toBe("policyc verify: note: `signed.json` is signed, but its signature was not checked: give --public-key KEY.pem to check it\n");
     const unsignedOk = await run(["verify", "good.json"]);
     expect(unsignedOk).toMatchObject({ code: 0, stderr: "" });
@@ -366,5 +377,48 @@ describe("verifyBundleCode marks a bundle checked only once its code passed (rev
     // A bundle that passes is taken.
     const good = built();
     expect(new Engine(verifyBundleCode(good)).decide({ session: "s", tool: "t", args: { s: "ok" } }).decision).toBe("allow");
+  });
+});
+
+describe("rules whose readable text is not what they run (PC709)", () => {
+  const FORGED_TEXT = 'the bundle\'s rule "a" (`rules[0]`): its `condition` "when args.s == \\"no\\"" compiles to `{"op":"compare","operator":"==","left":{"op":"get","object":{"op":"root","root":"args"},"name":"s","convert":"none"},"right":{"op":"const","value":"no"},"deep":false}`, while its `ir`, which its code runs, is `{"op":"compare","operator":"==","left":{"op":"get","object":{"op":"root","root":"args"},"name":"s","convert":"none"},"right":{"op":"const","value":"ok"},"deep":false}`: its text (which explanations, diffs and reviewers show) is not what its code runs; refusing it: rebuild it from its sources, and require a signature (--public-key) for bundles you did not build';
+
+  it("verify refuses a condition forged over honest IR (exit 1), naming the rule and the field, and --json lists it", async () => {
+    expect(await run(["verify", "good.json", "forged-text.json"])).toMatchObject({ code: 1, stderr: `forged-text.json: error[PC709]: ${FORGED_TEXT}\n`, stdout: expect.stringMatching(/^good\.json: verified: /) });
+    const json = JSON.parse((await run(["verify", "forged-text.json", "--json"])).stdout);
+    expect(json).toEqual({
+      ok: false,
+      errors: 1,
+      warnings: 0,
+      bundles: [{ path: "forged-text.json", ok: false, code: "PC709", reason: `\`forged-text.json\`: ${FORGED_TEXT}` }],
+      diagnostics: [{ code: "PC709", severity: "error", message: FORGED_TEXT, file: "forged-text.json", line: null, column: null, end: null }],
+    });
+  });
+
+  it("verify refuses text that does not parse with PC709 naming the rule, never a stack trace (exit 1)", async () => {
+    const result = await run(["verify", "unparsable-text.json"]);
+    expect(result).toMatchObject({ code: 1, stdout: "" });
+    expect(result.stderr).toMatch(/^unparsable-text\.json: error\[PC709\]: the bundle's rule "a" \(`rules\[0\]`\): its text does not check against the bundle's schema: "allow t when args\.s == \(" is error\[PC1\d\d\]: [^\n]+\n$/);
+  });
+
+  it("eval, test and diff refuse it before explaining by its text (exit 2)", async () => {
+    for (const args of [["eval", "--bundle", "forged-text.json", "--request", "no.json"], ["test", "--bundle", "forged-text.json", "--replay", "forge.jsonl"], ["diff", "good.json", "forged-text.json", "--replay", "no.json"]]) {
+      const result = await run(args);
+      expect(result).toMatchObject({ code: 2, stdout: "" });
+      // diff says which side the bundle is (`NEW: `).
+      expect(result.stderr).toContain(`forged-text.json: error[PC709]: ${args[0] === "diff" ? "NEW: " : ""}${FORGED_TEXT}`);
+    }
+  });
+
+  it("another policyc's text: refused unsigned, and run with a warning once its signature was checked, as PC708", async () => {
+    const verified = await run(["verify", "other-text-signed.json", "--public-key", "public.pem"]);
+    expect(verified).toMatchObject({ code: 1, stderr: expect.stringMatching(/^other-text-signed\.json: error\[PC709\]: the bundle's rule "a" \(`rules\[0\]`\): its `clauses` are not its condition's clauses .*, and it was built by "policyc 0\.12\.0", not this policyc/) });
+    const unsigned = await run(["eval", "--bundle", "other-text-unsigned.json", "--request", "ok.json"]);
+    expect(unsigned).toMatchObject({ code: 2, stdout: "" });
+    expect(unsigned.stderr).toMatch(/^other-text-unsigned\.json: error\[PC709\]: .*Refusing to run it unsigned: its rules' text is checked by no one/);
+    const signed = await run(["eval", "--bundle", "other-text-signed.json", "--public-key", "public.pem", "--request", "ok.json"]);
+    expect(signed.code).toBe(0);
+    expect(signed.stderr).toMatch(/^other-text-signed\.json: warning\[PC709\]: .*Its signature was checked, so it runs as signed/);
+    expect(signed.stdout).toMatch(/^allow t/);
   });
 });
