@@ -6,7 +6,7 @@ import { runShares, threadsFor } from "./parallel.js";
 import { observeLine, observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
 import { keepShareErrors, lineError, lineErrorKeeper, MAX_NOTES_PER_FILE, type ErrorsLeftOut, type ReplayError, type ReplayNote } from "./replay.js";
 import { RepeatedLines, repeatedLineNote } from "./repeatedLines.js";
-import { decideRecorded, engineOptions, replayEngine, type RecordedEngineOptions } from "./decideRecorded.js";
+import { decideRecorded, engineOptions, replayEngine, revokeRecorded, type RecordedEngineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { grantsOf, sameGrants } from "./grants.js";
 import { asNewIds, declarationChangeRead, inputsOf, matchRules, returnsChangedTools, revokingRuleOf, ruleCauseOf, SessionPart, sessionPartsChangedBy, staleBundleCauses, type RuleVersions } from "./diffCauses.js";
@@ -298,6 +298,13 @@ async function diffEveryLine(before: CompiledPolicy, after: CompiledPolicy, file
           // session awaits it. It is no decision: a change it brings shows in the lines after it.
           oldEngine.approved(entry.request);
           newEngine.approved(entry.request);
+          continue;
+        }
+        if (entry.revocation !== undefined) {
+          // An operator's revocation: each version is told of it, and each revokes the session
+          // alike (it is no rule's): the session's later lines are denied in both.
+          if (revokeRecorded(oldEngine, entry.request).revoked) revokedOld.add(entry.request["session"]);
+          if (revokeRecorded(newEngine, entry.request).revoked) revokedNew.add(entry.request["session"]);
           continue;
         }
         lines++;

@@ -40,7 +40,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 type Line = Record<string, unknown>;
 
-/** A gateway as the README describes it: its clock stamps `time`; it logs each decision and each approval, to the log file of the moment. */
+/** A gateway as the README describes it: its clock stamps `time`; it logs each decision, each approval and each operator's revocation, to the log file of the moment. */
 class Gateway {
   now = Date.UTC(2025, 0, 6, 9, 0);
   engine: Engine;
@@ -65,6 +65,13 @@ class Gateway {
     const approval = { ...ownFields(asked), time: new Date(this.now).toISOString() };
     const approved = this.engine.approved(approval);
     this.log.push({ event: "approval", ...approval, approved });
+  }
+  /** An operator's revocation, logged as the README says: a revocation line, `time` stamped when `revoke` was called. */
+  revoke(sessionId: string, reason: string): void {
+    this.now += 60_000;
+    const revokedAt = new Date(this.now).toISOString();
+    const result = this.engine.revoke(sessionId, reason);
+    this.log.push({ event: "revocation", time: revokedAt, session: sessionId, reason, outcome: result.outcome });
   }
   /** A hot reload: the new engine takes the sessions over; the log starts a new file (what was logged so far is returned). */
   reload(text: string): Line[] {
@@ -118,6 +125,23 @@ describe("a decision log holds the request's own fields, not the object an agent
     expect(result.stdout).toContain('expected allow [search] ("looks fine")');
     // The replay approved the lookup: the session holds customer data, and the email is denied.
     expect(result.stdout).toMatch(/✗ line 3: email\.send[^\n]*\n\s+expected allow \[mail\]\n\s+actual\s+deny \[pii-stays-inside\]/);
+  });
+});
+
+describe("an operator's revocation, logged as a revocation line", () => {
+  it("replays green: the session's later lines are denied as in production; without the line they fail", async () => {
+    const gateway = new Gateway(OLD);
+    gateway.call(search("b"));
+    gateway.revoke("b", "INC-4411: exfiltration suspected");
+    gateway.call(search("b"));
+    gateway.call(search("c"));
+    expect(gateway.log.map((l) => l["outcome"] ?? l["decision"])).toEqual(["allow", "revoked", "deny", "allow"]);
+    const result = await cli(["test", paths["OLD"]!, "--replay", file(gateway.log)]);
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stdout).toContain("4 passed, 0 failed");
+    const without = await cli(["test", paths["OLD"]!, "--replay", file(gateway.log.filter((l) => l["event"] === undefined))]);
+    expect(without.code).toBe(1);
+    expect(without.stdout).toMatch(/✗ line 2: kb\.search[^\n]*\n\s+expected deny \[\]\n\s+logged: revoked by an operator: "INC-4411: exfiltration suspected"\n\s+actual\s+allow \[search\]/);
   });
 });
 

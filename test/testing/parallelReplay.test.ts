@@ -252,6 +252,44 @@ describe("replaying a large recording on several threads", () => {
     }
   });
 
+  it("revocation lines go to the thread of their session, and move every thread's clock to their time: the same report on any number of threads", async () => {
+    const { policy } = compileSources([{ path: "p.policy", text: 'tool kb.search { args { query: string } }\npolicy p {\n  @name("search") allow kb.search\n}\n' }]);
+    const minute = 60_000;
+    const time = (at: number): string => new Date(Date.parse("2025-01-01T10:00:00Z") + at * minute).toISOString();
+    const search = (session: string, at: number, expected: string): string => `{"time":"${time(at)}","session":"${session}","tool":"kb.search","args":{"query":"q"},${expected}}`;
+    const revokedDenial = '"decision":"deny","rules":[],"reason":"revoked by an operator: \\"INC-1\\"","revoked":true';
+    const lines: string[] = [];
+    // Each round: A and B search; B is revoked (dated, undated, or before C's first attempt) and
+    // its next search is denied; then a revocation of X dated two hours on (well-formed or not)
+    // moves every clock there, so A's line dated half an hour on finds A freed: expired.
+    for (let i = 0, t = 0; i < 150; i++, t += 480) {
+      const [a, b, c, x] = [`A${i}`, `B${i}`, `C${i}`, `X${i}`];
+      const revoked = [b, b, c][i % 3]!;
+      lines.push(
+        search(a, t, '"decision":"allow","rules":["search"]'),
+        search(b, t + 1, '"decision":"allow","rules":["search"]'),
+        i % 3 === 1 ? `{"event":"revocation","session":"${revoked}","reason":"INC-1","outcome":"revoked"}` : `{"event":"revocation","time":"${time(t + 2)}","session":"${revoked}","reason":"INC-1","outcome":"revoked"}`,
+        search(revoked, t + 3, revokedDenial),
+        i % 2 === 0 ? `{"event":"revocation","time":"${time(t + 121)}","session":"${x}","reason":"INC-2"}` : `{"event":"revocation","time":"${time(t + 121)}","session":"${x}"}`, // malformed: no reason
+        search(a, t + 30, '"decision":"deny","rules":[]'),
+      );
+    }
+    const file = join(dir, "revocations-merged.jsonl");
+    writeFileSync(file, lines.join("\n") + "\n");
+    const outline = (r: { passed: number; failed: number; lines: number; errors: unknown[]; failures: { line: number }[] }) => ({ passed: r.passed, failed: r.failed, lines: r.lines, errors: r.errors, failures: r.failures.map((f) => f.line) });
+    const single = outline(await dist.replayRecordings(policy, [file], { workers: 1 }));
+    expect(single).toMatchObject({ passed: 750, failed: 0, lines: 825, failures: [] });
+    expect(single.errors).toHaveLength(75);
+    for (const workers of [2, 3, 4]) expect(outline(await dist.replayRecordings(policy, [file], { workers })), `${workers} threads`).toEqual(single);
+    const onlyA0 = await dist.replayRecordings(policy, [file], { session: "A0" });
+    expect([onlyA0.passed, onlyA0.failed]).toEqual([2, 0]);
+    const diff = await import(join(ROOT, "dist", "testing", "diff.js"));
+    for (const workers of [1, 3]) {
+      const report = await diff.diffRecordings(policy, policy, [file], { workers });
+      expect([report.lines, report.directions.size, report.errors.length], `diff on ${workers} threads`).toEqual([600, 0, 75]);
+    }
+  });
+
   it("malformed lines move every thread's clock alike: a schema error, NaN, a time that does not decode", async () => {
     const { policy } = compileSources([{ path: "p.policy", text: POLICY }]);
     const minute = 60_000;
