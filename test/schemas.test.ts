@@ -88,6 +88,26 @@ describe("schemas/recording.schema.json", () => {
       ['{"session":"s","tool":"t","decision":"ask","grantsOnApproval":{"scope":"a:write","ttlSeconds":300}}', false],
       ['{"session":"s","tool":"t","grantsOnApproval":[]}', false],
       [`{${approval},"approved":true,"grantsOnApproval":[]}`, false],
+      // Revocation lines: session and reason required, time and outcome optional, no tool, nothing of a decision or approval.
+      ['{"event":"revocation","time":"2026-01-05T09:01:00Z","session":"s","reason":"INC-1","outcome":"revoked"}', true],
+      ['{"event":"revocation","session":"s","reason":"INC-1","operator":"alice"}', true],
+      ['{"event":"revocation","session":"s","reason":"INC-1","outcome":"already-revoked"}', true],
+      ['{"event":"revocation","session":"s","reason":"INC-1","outcome":"refused"}', true],
+      ['{"event":"revocation","session":"s"}', false],
+      ['{"event":"revocation","reason":"INC-1"}', false],
+      ['{"event":"revocation","session":"","reason":"INC-1"}', false],
+      [`{"event":"revocation","session":"${"s".repeat(1025)}","reason":"INC-1"}`, false],
+      ['{"event":"revocation","session":12,"reason":"INC-1"}', false],
+      ['{"event":"revocation","session":"s","reason":["INC-1"]}', false],
+      ['{"event":"revocation","session":"s","reason":"INC-1","time":1764491700}', false],
+      ['{"event":"revocation","session":"s","reason":"INC-1","outcome":"Revoked"}', false],
+      ['{"event":"revocation","session":"s","reason":"INC-1","decision":"deny"}', false],
+      ['{"event":"revocation","session":"s","reason":"INC-1","revoked":true}', false],
+      ['{"event":"revocation","session":"s","reason":"INC-1","approved":true}', false],
+      ['{"event":"revocation","session":"s","reason":"INC-1","rules":[]}', false],
+      // `outcome` is a log's own field on any other line; `reason` still needs a decision there.
+      ['{"session":"s","tool":"t","outcome":"success"}', true],
+      ['{"session":"s","tool":"t","reason":"INC-1"}', false],
     ];
     for (const [line, valid] of lines) {
       expect(validate(JSON.parse(line)), line).toBe(valid);

@@ -1,5 +1,6 @@
 import type { Decision } from "../runtime/decision.js";
 import { Engine, REPLAY_OF_RECORDED_TIMES, vouchForCompiled, type EngineOptions, type RevokeResult } from "../runtime/engine.js";
+import { parseTime } from "../runtime/schema.js";
 import { observeLine } from "./sessionOfLine.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 
@@ -45,7 +46,7 @@ export function revokeRecorded(engine: Engine, line: Readonly<Record<string, unk
   const clock = replayClocks.get(engine);
   // The time the revocation is dated (`Engine.session`'s `revoked.at`, an explanation's "revoked
   // at"): the line's, not the wall clock's; undated, none (NaN is a clock that gave no time).
-  if (clock !== undefined) clock.reading = typeof line["time"] === "string" ? Date.parse(line["time"]) : Number.NaN;
+  if (clock !== undefined) clock.reading = parseTime(line["time"]);
   try {
     return engine.revoke(line["session"] as string, line["reason"] as string);
   } finally {

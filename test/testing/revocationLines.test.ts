@@ -66,6 +66,10 @@ describe("a revocation line", () => {
     const refused = await replay(recording([revocation("b", 1, { outcome: "revoked" }), revocation("c", 2, { outcome: "revoked" })]), { maxSessions: 1 });
     expect(refused.failures.map((f) => [f.line, f.actual])).toEqual([[2, { outcome: "refused", refusal: expect.stringMatching(/^session "c" cannot be revoked before its first attempt: /) }]]);
     expect(refused.notes.map((n) => n.line)).toEqual([2]);
+    // Undated and before any dated line, with revokedSessionMs: no time to keep it from, and the note says why.
+    const undated = await replay(recording([{ event: "revocation", session: "b", reason: "INC-1", outcome: "revoked" }]), { revokedSessionMs: 3_600_000 });
+    expect(undated.failures.map((f) => f.actual)).toEqual([{ outcome: "refused", refusal: expect.stringContaining("no time to keep the revocation from") }]);
+    expect(undated.notes.map((n) => n.message)).toEqual([expect.stringMatching(/^this revocation line has no `time`, so the replay's engine had no time to date it by/)]);
   });
 
   it("of a session not seen yet revokes it before its first attempt, as engine.revoke does", async () => {
