@@ -95,7 +95,7 @@ function describeSchemaError(error: ErrorObject, line: Record<string, unknown>):
   const path = error.instancePath.slice(1).split("/");
   const field = error.instancePath ? `\`${path.join(".")}\`` : "the line";
   const value = path.length === 1 ? line[path[0]!] : undefined;
-  if (error.keyword === "required") return `the line has no \`${(error.params as { missingProperty: string }).missingProperty}\``;
+  if (error.keyword === "required") return misspelledEventKey(line) ?? `the line has no \`${(error.params as { missingProperty: string }).missingProperty}\``;
   if (error.keyword === "dependencies") {
     const { property } = error.params as { property: string };
     // `decison` beside `rules`: the misspelling is the mistake to name.
@@ -191,6 +191,17 @@ function misspelledExpectation(request: Record<string, unknown>): string | undef
     if (meant !== undefined) return `\`${key}\` looks like a misspelled \`${meant}\`, which would leave this line's expectation unchecked: spell it \`${meant}\` (a field of your own must not be one letter away from \`decision\`, \`rules\`, \`reason\`, \`grants\`, \`grantsOnApproval\` or \`revoked\`)`;
   }
   return undefined;
+}
+
+/**
+ * Why a line that lacks a field an attempt needs (a revocation line has no `tool`) is refused
+ * when a key one edit away from `event` holds the name of an event (`"Event": "revocation"`):
+ * the misspelling, not the missing field, is the mistake to name. Undefined otherwise.
+ */
+function misspelledEventKey(line: Record<string, unknown>): string | undefined {
+  if (line["event"] !== undefined) return undefined;
+  const key = Object.keys(line).find((name) => name !== "event" && withinOneEdit(name.toLowerCase(), "event") && (EVENTS as readonly unknown[]).includes(line[name]));
+  return key === undefined ? undefined : `\`${shownText(key)}\` looks like a misspelled \`event\`: spell it \`event\` (\`"event": ${JSON.stringify(line[key])}\` marks ${line[key] === "approval" ? "an approval" : "a revocation"} line; a field of your own must not be one letter away from it)`;
 }
 
 /** The marker of an approval line: `"event": "approval"`. */

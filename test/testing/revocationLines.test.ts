@@ -118,6 +118,8 @@ describe("a revocation line", () => {
     expect(errorOf(revocation("s", 0, { approved: true }))).toMatch(/^PC602 a revocation line \(`"event": "revocation"`\) cannot have `approved`: /);
     expect(errorOf(revocation("s", 0, { outcom: "revoked" }))).toMatch(/^PC602 `outcom` looks like a misspelled `outcome`/);
     expect(errorOf({ ...revocation("s", 0), event: "revokation" })).toBe('PC602 `event` must be "approval" or "revocation": did you mean "revocation"? (it marks a person\'s approval or an operator\'s revocation; an attempt has no `event`, and a field of your own needs another name)');
+    const { event: _event, ...unmarked } = revocation("s", 0);
+    expect(errorOf({ Event: "revocation", ...unmarked })).toBe('PC602 `Event` looks like a misspelled `event`: spell it `event` (`"event": "revocation"` marks a revocation line; a field of your own must not be one letter away from it)');
     // Fields of a log's own beside them are ignored, as on an approval line.
     expect(errorOf(revocation("s", 0, { operator: "alice", ticket: "INC-4411" }))).toBeUndefined();
   });
