@@ -105,6 +105,9 @@ describe("schemas/recording.schema.json", () => {
       ['{"event":"revocation","session":"s","reason":"INC-1","revoked":true}', false],
       ['{"event":"revocation","session":"s","reason":"INC-1","approved":true}', false],
       ['{"event":"revocation","session":"s","reason":"INC-1","rules":[]}', false],
+      // An attempt's fields: an attempt with an `event` of its own, which the replay refuses.
+      ...["tool", "args", "agent", "user", "intent", "context"].map((field): [string, boolean] => [`{"event":"revocation","session":"s","reason":"INC-1","${field}":{}}`, false]),
+      ['{"event":"revocation","session":"s","reason":"hi","tool":"kb.search","args":{"query":"b"}}', false],
       // `outcome` is a log's own field on any other line; `reason` still needs a decision there.
       ['{"session":"s","tool":"t","outcome":"success"}', true],
       ['{"session":"s","tool":"t","reason":"INC-1"}', false],

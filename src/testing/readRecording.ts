@@ -8,7 +8,7 @@ import { brokenLinkText, describeFsError, notUtf8NameText } from "../source/load
 import { APPEND_AS_UTF8, appendedUtf16Start, binaryRefusal, gzipRefusal, looksLikeGzip, looksLikeUtf16, nulByteAt, utf16Refusal } from "../source/textEncoding.js";
 import { withinOneEdit } from "../diagnostics/suggest.js";
 import { jsonMistake } from "../diagnostics/jsonMistake.js";
-import { recordingLineSchema, REQUEST_FIELD_TYPES } from "./recordingSchema.js";
+import { ATTEMPT_FIELDS, recordingLineSchema, REQUEST_FIELD_TYPES } from "./recordingSchema.js";
 import { describeValue, parseTime, timeMistakeOf } from "../runtime/schema.js";
 import { MAX_SESSION_ID_LENGTH } from "../runtime/session.js";
 import { SeveralLineValues, TRAILING_COMMA_HINT } from "./severalLineValues.js";
@@ -264,11 +264,19 @@ const NOT_ON_A_REVOCATION = ["decision", "rules", "grants", "grantsOnApproval", 
  * `engine.revoke(session, reason)`), checked here whole (it has no tool, so the attempt's schema
  * does not fit it): `session`, a session id as `engine.revoke` takes one; `reason`, a string;
  * `time`, when given, an RFC 3339 time; `outcome`, when given, what `engine.revoke` returned; no
- * field of a decision's expectation, nor `approved`, nor a key one edit away from `outcome`.
+ * attempt's field (`ATTEMPT_FIELDS`), no field of a decision's expectation, nor `approved`, nor a
+ * key one edit away from `outcome`.
  * Other fields (a log's own: who revoked, a ticket) are ignored, as on an approval line.
  */
 function revocationError(line: Record<string, unknown>): string | undefined {
   const marked = 'a revocation line (`"event": "revocation"`)';
+  // First: a line with an attempt's fields is an attempt whose request carried an `event` (and a
+  // `reason`) of its own, which an agent controls; read as a revocation, its agent would revoke
+  // its own session where production decided the attempt.
+  const attempted = ATTEMPT_FIELDS.filter((field) => line[field] !== undefined);
+  if (attempted.length > 0) {
+    return `${marked} names no tool: is this an attempt with an \`event\` field of its own? As a revocation it cannot have ${fieldList(attempted)} (an operator's \`engine.revoke(session, reason)\` names only the session and the reason); log an attempt's own request fields, one by one, never \`event\` from what an agent sent`;
+  }
   const expected = NOT_ON_A_REVOCATION.filter((field) => line[field] !== undefined);
   if (expected.length > 0) {
     return `${marked} cannot have ${fieldList(expected)}: a revocation decides nothing, it tells the engine that an operator revoked the session (\`engine.revoke(session, reason)\`); say what that returned with \`"outcome"\`, and let the session's later lines expect their denial`;

@@ -37,18 +37,27 @@ const LOGGED_REFUSAL = { required: ["decision", "rules"], properties: { decision
 /** `rules`, `reason`, `grants`, `grantsOnApproval` and `revoked` complete an expected `decision`: without it nothing would be compared. (Not on a revocation line, whose `reason` is the operator's.) */
 const EXPECTATION_DEPENDENCIES = { rules: ["decision"], reason: ["decision"], grants: ["decision"], grantsOnApproval: ["decision"], revoked: ["decision"] } as const;
 
+/**
+ * An attempt's request fields but `session` and `time`, which a revocation line has too: on a
+ * line marked `"event": "revocation"` they show an attempt whose request carried an `event` of
+ * its own (an agent controls its top-level fields), which is refused, never read as an
+ * operator's revocation (`revocationError` in readRecording.ts).
+ */
+export const ATTEMPT_FIELDS = ["tool", "args", "agent", "user", "intent", "context"] as const;
+
 /** The values of `Engine.revoke`'s `outcome`, as a revocation line records it (REVOKE_OUTCOMES in readRecording.ts). */
 const REVOKE_OUTCOME = { enum: ["revoked", "already-revoked", "refused"] } as const;
 
 /**
  * A revocation line (`"event": "revocation"`): the `session` and `reason` passed to
  * `Engine.revoke` (required), `time` when it was called and `outcome`, what it returned (both
- * optional); nothing a decision or an approval would be compared by.
+ * optional); no attempt's field (`ATTEMPT_FIELDS`: it names no tool) and nothing a decision or
+ * an approval would be compared by.
  */
 const REVOCATION_LINE = {
   required: ["session", "reason"],
   properties: { session: { type: "string", minLength: 1, maxLength: 1024 }, reason: { type: "string" }, time: { type: "string" }, outcome: REVOKE_OUTCOME },
-  not: { anyOf: [{ required: ["decision"] }, { required: ["rules"] }, { required: ["grants"] }, { required: ["grantsOnApproval"] }, { required: ["revoked"] }, { required: ["approved"] }] },
+  not: { anyOf: [...ATTEMPT_FIELDS, "decision", "rules", "grants", "grantsOnApproval", "revoked", "approved"].map((field) => ({ required: [field] })) },
 } as const;
 
 /** The lines that are not revocations: attempts, approvals, logged refusals. */
@@ -70,7 +79,7 @@ export const recordingLineSchema = {
   description: "One request an enforcement point decided, with the decision expected for it; or a person's approval of a call it answered `ask` for (`event`: \"approval\"); or an operator's revocation of a session (`event`: \"revocation\").",
   type: "object",
   properties: {
-    event: { enum: ["approval", "revocation"], description: "Absent on an attempt. \"approval\": not an attempt but a person's approval arriving here, after the lines before it; the request is what was passed to `Engine.approved` (the asked call's fields, `time` when the approval came). \"revocation\": not an attempt but an operator's `Engine.revoke(session, reason)` here, after the lines before it: the session's later lines are denied as revoked; it has `session`, `reason`, optionally `time` and `outcome`, and no tool" },
+    event: { enum: ["approval", "revocation"], description: "Absent on an attempt. \"approval\": not an attempt but a person's approval arriving here, after the lines before it; the request is what was passed to `Engine.approved` (the asked call's fields, `time` when the approval came). \"revocation\": not an attempt but an operator's `Engine.revoke(session, reason)` here, after the lines before it: the session's later lines are denied as revoked; it has `session`, `reason`, optionally `time` and `outcome`, and none of an attempt's fields (`tool`, `args`, `agent`, `user`, `intent`, `context`: a line with one is an attempt that carried an `event` of its own, which the replay refuses)" },
     time: { description: "RFC 3339 time of the attempt (of an approval line: when the approval came; of a revocation line, optional: when `Engine.revoke` was called, which the replay's clock moves to; without it the revocation comes at the time of the lines before it)" },
     session: { description: "The session id: a non-empty string (one longer than 1,024 characters is refused, as the engine refuses it), required but on a logged refusal (`\"decision\": \"deny\"` with `\"rules\": []`), which replays whatever the agent sent, outside any session when it is no such string; of a revocation line, the session revoked" },
     agent: {},

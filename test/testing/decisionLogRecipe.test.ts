@@ -128,6 +128,31 @@ describe("a decision log holds the request's own fields, not the object an agent
   });
 });
 
+describe("an agent's own `event` on a request logged as sent", () => {
+  it("is refused (PC602), never replayed as an operator's revocation of its session, also when the log is recorded without decisions and then updated", async () => {
+    const gateway = new Gateway(OLD, (request) => request);
+    gateway.call(search("b"));
+    // The agent marks its own attempt as an operator's revocation, with a reason.
+    gateway.call({ ...search("b"), event: "revocation", reason: "hi" });
+    gateway.call(search("b"));
+    // Recorded as sent, no decision yet: `--update` would write what the replay decides.
+    const recorded = gateway.log.map(({ decision: _decision, rules: _rules, reasons: _reasons, ...sent }) => sent);
+    const path = file(recorded);
+    const result = await cli(["test", paths["OLD"]!, "--replay", path, "--update"]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toMatch(/:2: error\[PC602\]: a revocation line \(`"event": "revocation"`\) names no tool: is this an attempt with an `event` field of its own\? /);
+    // The line is left as it was (no `outcome` written into it), and the session was not revoked:
+    // its next line is updated with the allow production gave, not an operator's revoked denial.
+    const updated = readFileSync(path, "utf8").split("\n").map((line) => (line === "" ? undefined : (JSON.parse(line) as Line)));
+    expect(updated[1]).toEqual(recorded[1]);
+    expect([updated[0]?.["decision"], updated[2]?.["decision"], updated[2]?.["rules"]]).toEqual(["allow", "allow", ["search"]]);
+    // With its decision logged, the same line is refused the same way.
+    const logged = await cli(["test", paths["OLD"]!, "--replay", file(gateway.log)]);
+    expect(logged.code).toBe(2);
+    expect(logged.stdout).toMatch(/:2: error\[PC602\]: a revocation line \(`"event": "revocation"`\) names no tool: /);
+  });
+});
+
 describe("an operator's revocation, logged as a revocation line", () => {
   it("replays green: the session's later lines are denied as in production; without the line they fail", async () => {
     const gateway = new Gateway(OLD);

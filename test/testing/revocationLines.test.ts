@@ -120,6 +120,14 @@ describe("a revocation line", () => {
     expect(errorOf({ ...revocation("s", 0), event: "revokation" })).toBe('PC602 `event` must be "approval" or "revocation": did you mean "revocation"? (it marks a person\'s approval or an operator\'s revocation; an attempt has no `event`, and a field of your own needs another name)');
     const { event: _event, ...unmarked } = revocation("s", 0);
     expect(errorOf({ Event: "revocation", ...unmarked })).toBe('PC602 `Event` looks like a misspelled `event`: spell it `event` (`"event": "revocation"` marks a revocation line; a field of your own must not be one letter away from it)');
+    // An attempt's fields: an attempt whose request carried `event` of its own (an agent controls
+    // its top-level fields), never replayed as an operator's revocation.
+    const attemptLike = /^PC602 a revocation line \(`"event": "revocation"`\) names no tool: is this an attempt with an `event` field of its own\? /;
+    expect(errorOf(revocation("s", 0, { tool: "kb.search", args: { query: "b" } }))).toMatch(attemptLike);
+    expect(errorOf(revocation("s", 0, { tool: "kb.search", args: { query: "b" } }))).toContain("it cannot have `tool` and `args`");
+    for (const field of ["tool", "args", "agent", "user", "intent", "context"]) expect(errorOf(revocation("s", 0, { [field]: null })), field).toMatch(attemptLike);
+    // Named so before any expectation it has too.
+    expect(errorOf(revocation("s", 0, { tool: "kb.search", decision: "deny" }))).toMatch(attemptLike);
     // Fields of a log's own beside them are ignored, as on an approval line.
     expect(errorOf(revocation("s", 0, { operator: "alice", ticket: "INC-4411" }))).toBeUndefined();
   });
