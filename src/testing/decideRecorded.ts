@@ -45,8 +45,9 @@ export function revokeRecorded(engine: Engine, line: Readonly<Record<string, unk
   observeLine(line, engine);
   const clock = replayClocks.get(engine);
   // The time the revocation is dated (`Engine.session`'s `revoked.at`, an explanation's "revoked
-  // at"): the line's, not the wall clock's; undated, none (NaN is a clock that gave no time).
-  if (clock !== undefined) clock.reading = parseTime(line["time"]);
+  // at"): the line's, not the wall clock's. Undated, the clock an undated attempt reads here
+  // (the wall clock), so that it is never refused for want of a time to be kept from.
+  if (clock !== undefined && line["time"] !== undefined) clock.reading = parseTime(line["time"]);
   try {
     return engine.revoke(line["session"] as string, line["reason"] as string);
   } finally {
@@ -56,8 +57,8 @@ export function revokeRecorded(engine: Engine, line: Readonly<Record<string, unk
 
 /**
  * What each replay engine's clock (`EngineOptions.clock`) reads: the wall clock (for undated
- * attempt lines, as ever), but while a revocation line is told to it, that line's time
- * (`revokeRecorded`), which is what production's `Engine.revoke` read.
+ * attempt and revocation lines, as ever), but while a dated revocation line is told to it, that
+ * line's time (`revokeRecorded`), which is what production's `Engine.revoke` read.
  */
 const replayClocks = new WeakMap<Engine, { reading: number | undefined }>();
 

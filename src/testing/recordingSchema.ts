@@ -80,7 +80,7 @@ export const recordingLineSchema = {
   type: "object",
   properties: {
     event: { enum: ["approval", "revocation"], description: "Absent on an attempt. \"approval\": not an attempt but a person's approval arriving here, after the lines before it; the request is what was passed to `Engine.approved` (the asked call's fields, `time` when the approval came). \"revocation\": not an attempt but an operator's `Engine.revoke(session, reason)` here, after the lines before it: the session's later lines are denied as revoked; it has `session`, `reason`, optionally `time` and `outcome`, and none of an attempt's fields (`tool`, `args`, `agent`, `user`, `intent`, `context`: a line with one is an attempt that carried an `event` of its own, which the replay refuses)" },
-    time: { description: "RFC 3339 time of the attempt (of an approval line: when the approval came; of a revocation line, optional: when `Engine.revoke` was called, which the replay's clock moves to; without it the revocation comes at the time of the lines before it)" },
+    time: { description: "RFC 3339 time of the attempt (of an approval line: when the approval came; of a revocation line, optional: when `Engine.revoke` was called, which the replay's clock moves to; without it the revocation comes at the time of the lines before it, dated by the replay's clock as an undated attempt is)" },
     session: { description: "The session id: a non-empty string (one longer than 1,024 characters is refused, as the engine refuses it), required but on a logged refusal (`\"decision\": \"deny\"` with `\"rules\": []`), which replays whatever the agent sent, outside any session when it is no such string; of a revocation line, the session revoked" },
     agent: {},
     user: {},

@@ -689,9 +689,9 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         edits?.add(entry.line, REVOCATION_OUTCOMES[result.outcome]);
         if (expected === undefined) continue;
         const actual: RevocationOutcome = result.refusal === null ? REVOCATION_OUTCOMES[result.outcome] : { outcome: result.outcome, refusal: result.refusal };
-        // Refused in one and not the other: the room for sessions (maxSessions) may be why, or,
-        // undated, the replay had no time for it (its clock reads none for an undated revocation).
-        if (expected === "refused" || result.outcome === "refused") note(entry.line, request["time"] === undefined && result.outcome === "refused" ? UNDATED_REVOCATION_REFUSED : ENGINE_OPTIONS_HINT);
+        // Refused in one and not the other: the room for sessions (maxSessions) may be why. (Never
+        // the want of a time: an undated one reads the clock an undated attempt reads.)
+        if (expected === "refused" || result.outcome === "refused") note(entry.line, ENGINE_OPTIONS_HINT);
         if (fail({ file, line: entry.line, session, tool, request: shown, event: "revocation", expect: { outcome: expected }, actual, ok: false, mismatches: ["outcome"] })) break lines;
         continue;
       }
@@ -823,9 +823,6 @@ function unknownToolIsCase(request: Record<string, unknown>, tool: string, expec
  */
 // (`the session has expired:` since 0.11.0; a log of 0.10.0 has `session "s1" has expired:` and `session "s1" cannot start:`.)
 export const SESSION_STATE_REFUSAL = /^(?:(?:the )?session (?:.* )?(?:has expired|cannot start):|the enforcement point is at capacity:)/;
-
-/** Said of a revocation line without `time` that the replay's engine refused: the engine's refusal names a clock that gave no time, which is the replay's. */
-const UNDATED_REVOCATION_REFUSED = "this revocation line has no `time`, so the replay's engine had no time to date it by (its clock reads none for an undated revocation, and no dated line came before it), which --revoked-session needs: stamp `time` when engine.revoke is called";
 
 /** Said of a failing line whose difference can come of the engine options the replay ran with. */
 export const ENGINE_OPTIONS_HINT = "its outcome can depend on the engine options the replay runs with (how long sessions live, how many are kept): if the enforcement point set sessionIdleMs, expiredSessionMs, revokedSessionMs or maxSessions, replay with the same values (--session-idle, --expired-session, --revoked-session, --max-sessions)";

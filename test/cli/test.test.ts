@@ -1794,6 +1794,9 @@ describe("policyc test: revocation lines (`\"event\": \"revocation\"`)", () => {
     expect([endsWithRevocation.code, endsWithRevocation.stderr]).toEqual([2, 'standard input:3: error[PC602]: it is a revocation (`"event": "revocation"`), and the last line is the request to decide and explain: end with it\n']);
     const malformed = await cli(["eval", POLICY, "--request", "-"], { stdin: [recording[0]!, '{"event":"revocation","session":"s1"}', search].join("\n") });
     expect([malformed.code, malformed.stderr]).toEqual([2, 'standard input:2: error[PC602]: a revocation line (`"event": "revocation"`) needs `"reason"`: the reason passed to `engine.revoke(session, reason)`, which the session\'s later denials quote\n']);
+    // Undated and first, with --revoked-session: revoked at the clock an undated attempt reads, as `policyc test` does.
+    const undatedFirst = await cli(["eval", POLICY, "--revoked-session", "1h", "--request", "-"], { stdin: ['{"event":"revocation","session":"s1","reason":"INC-1","outcome":"revoked"}', search].join("\n") });
+    expect([undatedFirst.code, lines(undatedFirst.stdout)[0], undatedFirst.stderr]).toEqual([0, "deny kb.search (session s1)", ""]);
     const single = await cli(["eval", POLICY, "--request", "-"], { stdin: recording[2]! });
     expect([single.code, single.stderr]).toEqual([2, 'standard input: error[PC602]: it is a revocation (`"event": "revocation"`), not a request to decide: give the request to decide, after the lines that set up its session (JSON Lines)\n']);
   });

@@ -66,10 +66,19 @@ describe("a revocation line", () => {
     const refused = await replay(recording([revocation("b", 1, { outcome: "revoked" }), revocation("c", 2, { outcome: "revoked" })]), { maxSessions: 1 });
     expect(refused.failures.map((f) => [f.line, f.actual])).toEqual([[2, { outcome: "refused", refusal: expect.stringMatching(/^session "c" cannot be revoked before its first attempt: /) }]]);
     expect(refused.notes.map((n) => n.line)).toEqual([2]);
-    // Undated and before any dated line, with revokedSessionMs: no time to keep it from, and the note says why.
-    const undated = await replay(recording([{ event: "revocation", session: "b", reason: "INC-1", outcome: "revoked" }]), { revokedSessionMs: 3_600_000 });
-    expect(undated.failures.map((f) => f.actual)).toEqual([{ outcome: "refused", refusal: expect.stringContaining("no time to keep the revocation from") }]);
-    expect(undated.notes.map((n) => n.message)).toEqual([expect.stringMatching(/^this revocation line has no `time`, so the replay's engine had no time to date it by/)]);
+  });
+
+  it("without `time`, reads the clock an undated attempt reads there (the wall clock): never refused for want of time, also first, with revokedSessionMs", async () => {
+    const undatedFirst = [{ event: "revocation", session: "b", reason: "INC-1", outcome: "revoked" }, { ...search("b", 1), decision: "deny", rules: [], reason: 'revoked by an operator: "INC-1"', revoked: true }];
+    for (const options of [{ revokedSessionMs: 3_600_000 }, { revokedSessionMs: 3_600_000, workers: 2 }, {}]) {
+      const report = await replay(recording(undatedFirst), options);
+      expect([report.failures, report.notes, report.passed], JSON.stringify(options)).toEqual([[], [], 2]);
+    }
+    // Dated by that clock, as an undated attempt's revocation is.
+    const before = Date.now();
+    const explained = await replay(recording([undatedFirst[0]!, allowed(search("b", 1))]), { revokedSessionMs: 3_600_000 });
+    const when = /^the session was revoked at (\S+) by an operator/.exec(explained.failures[0]?.explanation ?? "")?.[1];
+    expect(Date.parse(when ?? "")).toBeGreaterThanOrEqual(before - 1000);
   });
 
   it("of a session not seen yet revokes it before its first attempt, as engine.revoke does", async () => {
