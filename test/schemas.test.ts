@@ -108,6 +108,14 @@ describe("schemas/recording.schema.json", () => {
       // An attempt's fields: an attempt with an `event` of its own, which the replay refuses.
       ...["tool", "args", "agent", "user", "intent", "context"].map((field): [string, boolean] => [`{"event":"revocation","session":"s","reason":"INC-1","${field}":{}}`, false]),
       ['{"event":"revocation","session":"s","reason":"hi","tool":"kb.search","args":{"query":"b"}}', false],
+      // Its `time` has the RFC 3339 shape the replay reads (offsets, a space or `t` for the `T`, long fractions), or the line is malformed.
+      ['{"event":"revocation","session":"s","reason":"INC-1","time":"09:01"}', false],
+      ['{"event":"revocation","session":"s","reason":"INC-1","time":"2026-01-05"}', false],
+      ['{"event":"revocation","session":"s","reason":"INC-1","time":"2026-01-05T09:01Z"}', false],
+      ['{"event":"revocation","session":"s","reason":"INC-1","time":"2026-01-05T09:01:00"}', false],
+      ['{"event":"revocation","session":"s","reason":"INC-1","time":"2026-01-05 09:01:00.123456+02:00"}', true],
+      ['{"event":"revocation","session":"s","reason":"INC-1","time":"2026-01-05t09:01:00z"}', true],
+      ['{"event":"revocation","session":"s","reason":"INC-1","time":"2026-01-05T09:01:00.5-05:30"}', true],
       // `outcome` is a log's own field on any other line; `reason` still needs a decision there.
       ['{"session":"s","tool":"t","outcome":"success"}', true],
       ['{"session":"s","tool":"t","reason":"INC-1"}', false],
@@ -116,5 +124,13 @@ describe("schemas/recording.schema.json", () => {
       expect(validate(JSON.parse(line)), line).toBe(valid);
       expect(parseRecordingLine(line, 1).ok, line).toBe(valid);
     }
+  });
+
+  it("says what of a revocation line the replay refuses beyond it: a key one letter away from `outcome`", () => {
+    const schema = JSON.parse(readFileSync(join(ROOT, "schemas", "recording.schema.json"), "utf8")) as { properties: { outcome: { description: string } } };
+    expect(schema.properties.outcome.description).toMatch(/the replay also refuses a key one letter away from `outcome` \(`outcom`, `Outcome`\)/);
+    const misspelled = '{"event":"revocation","session":"s","reason":"INC-1","outcom":"revoked"}';
+    expect(new Ajv({ strict: false }).compile(schema as object)(JSON.parse(misspelled))).toBe(true);
+    expect(parseRecordingLine(misspelled, 1).ok).toBe(false);
   });
 });

@@ -1,3 +1,5 @@
+import { RFC3339 } from "../runtime/schema.js";
+
 /**
  * The JSON Schema of one recording line (JSON Lines, docs/cli.md, `policyc test`): a request,
  * optionally with the expected `decision`, `rules` (compared as a set), `reason`, `grants` and
@@ -45,6 +47,13 @@ const EXPECTATION_DEPENDENCIES = { rules: ["decision"], reason: ["decision"], gr
  */
 export const ATTEMPT_FIELDS = ["tool", "args", "agent", "user", "intent", "context"] as const;
 
+/**
+ * The shape of a time the replay reads (RFC3339 in src/runtime/schema.ts, the forms `parseTime`
+ * takes): a revocation line with another `time` is malformed. (Its calendar, `2026-02-30`, the
+ * replay checks too; a pattern cannot.)
+ */
+const RFC3339_TIME = { type: "string", pattern: RFC3339.source } as const;
+
 /** The values of `Engine.revoke`'s `outcome`, as a revocation line records it (REVOKE_OUTCOMES in readRecording.ts). */
 const REVOKE_OUTCOME = { enum: ["revoked", "already-revoked", "refused"] } as const;
 
@@ -56,7 +65,7 @@ const REVOKE_OUTCOME = { enum: ["revoked", "already-revoked", "refused"] } as co
  */
 const REVOCATION_LINE = {
   required: ["session", "reason"],
-  properties: { session: { type: "string", minLength: 1, maxLength: 1024 }, reason: { type: "string" }, time: { type: "string" }, outcome: REVOKE_OUTCOME },
+  properties: { session: { type: "string", minLength: 1, maxLength: 1024 }, reason: { type: "string" }, time: RFC3339_TIME, outcome: REVOKE_OUTCOME },
   not: { anyOf: [...ATTEMPT_FIELDS, "decision", "rules", "grants", "grantsOnApproval", "revoked", "approved"].map((field) => ({ required: [field] })) },
 } as const;
 
@@ -95,7 +104,7 @@ export const recordingLineSchema = {
     grantsOnApproval: { ...GRANT_LIST, description: "The credentials a person's approval of the call mints, as an ask's `Decision.grantsOnApproval` lists them (an allow or a deny has none), compared as `grants` is: in any order by scope and lifetime (null is taken as absent)" },
     revoked: { type: "boolean", description: "Whether the session is revoked after the decision (by it or an earlier one), as `Decision.revoked` says" },
     approved: { type: "boolean", description: "On an approval line (required): what `Engine.approved` returned when the approval came (true: the call went ahead, its tool and data joined the session). On a line the engine answered `ask` (the older form): a person approved the call right after it and it went ahead" },
-    outcome: { description: "On a revocation line (optional): what `Engine.revoke` returned as its `outcome` (\"revoked\", \"already-revoked\" or \"refused\"), which the replay compares; without it the line is told to the engine and tests nothing. On any other line, a field of the log's own" },
+    outcome: { description: "On a revocation line (optional): what `Engine.revoke` returned as its `outcome` (\"revoked\", \"already-revoked\" or \"refused\"), which the replay compares; without it the line is told to the engine and tests nothing, and the replay also refuses a key one letter away from `outcome` (`outcom`, `Outcome`), a misspelling that would leave it unchecked, which this schema does not say. On any other line, a field of the log's own" },
   },
   // A revocation line has fields of its own (no tool, the operator's `reason`); every other line is an attempt's, an approval's or a logged refusal's.
   if: { required: ["event"], properties: { event: { const: "revocation" } } },
