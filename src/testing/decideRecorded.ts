@@ -1,7 +1,7 @@
 import type { Decision } from "../runtime/decision.js";
 import { Engine, REPLAY_OF_RECORDED_TIMES, vouchForCompiled, type EngineOptions, type RevokeResult } from "../runtime/engine.js";
 import { parseTime } from "../runtime/schema.js";
-import { observeLine } from "./sessionOfLine.js";
+import { observeLine, type LineOutline } from "./sessionOfLine.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 
 /**
@@ -52,6 +52,35 @@ export function revokeRecorded(engine: Engine, line: Readonly<Record<string, unk
     return engine.revoke(line["session"] as string, line["reason"] as string);
   } finally {
     if (clock !== undefined) clock.reading = undefined;
+  }
+}
+
+/**
+ * The lines of the sessions a replay pass does not decide (another thread's share, another
+ * session's under `--session`, those the pass that explains failures leaves out), told to its
+ * engine as far as they bear on the sessions it decides: each moves the engine's clock
+ * (`observeLine`), and an operator's revocation of a session none of whose attempts has come
+ * yet is made as well, unreported (`revokeRecorded`): it takes one of the engine's places for
+ * sessions revoked before their first attempt (MAX_REVOKED_BEFORE_START, maxSessions), as it
+ * does in a replay of the whole log on one engine, so a revocation the pass decides is refused
+ * or not as there. (Of a started session it takes none there: the engine, which never saw it
+ * start, is not told.) Keeps the ids of the passed-over sessions that started.
+ */
+export class PassedOverLines {
+  private readonly started = new Set<string>();
+
+  /** `line`, a request or the outline a scan read of it (`attemptOfLine`), passed over by `engines`. */
+  tell(line: Readonly<Record<string, unknown>> | LineOutline, ...engines: readonly Engine[]): void {
+    const fields = line as Readonly<Record<string, unknown>>;
+    const session = fields["session"];
+    const event = fields["event"];
+    // (A revocation line read whole and well-formed: a scan's outline has no `reason`, see shareFilter.)
+    if (event === "revocation" && typeof session === "string" && !this.started.has(session) && typeof fields["reason"] === "string") {
+      for (const engine of engines) revokeRecorded(engine, fields);
+      return;
+    }
+    if (event === undefined && typeof session === "string") this.started.add(session);
+    observeLine(line, ...engines);
   }
 }
 

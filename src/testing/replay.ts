@@ -5,14 +5,14 @@ import type { CompiledPolicy } from "../runtime/policy.js";
 import { RepeatedLines, repeatedLineNote } from "./repeatedLines.js";
 import { clauseSummary, FAILED_CLOSED, undeclaredFieldsLine, verdictOf } from "./explanationText.js";
 import { describeReadError, readRecording, readRecordingBatches, wholeDocumentError, type ApprovalExpectation, type Expectation, type RevokeOutcome } from "./readRecording.js";
-import { attemptOfLine, observeLine, observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
+import { attemptOfLine, observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { LineEdits, rewriteRecording } from "./rewriteRecording.js";
 import { recordingName, recordingPath, recordingSource } from "./recordingSource.js";
 import { printable } from "../diagnostics/printable.js";
 import { isSessionPlaceholder, revocationRequest, SHOWN_ITEMS, SHOWN_TEXT_CHARS, sessionLabel, shortRequest, shownText, toolLabel } from "./shortRequest.js";
 import { NameIndex } from "../runtime/closestName.js";
-import { decideRecorded, engineOptions, replayEngine, replayRecorded, revokeRecorded, type ApprovalOutcome as RecordedApproval, type RecordedEngineOptions } from "./decideRecorded.js";
+import { decideRecorded, engineOptions, PassedOverLines, replayEngine, replayRecorded, revokeRecorded, type ApprovalOutcome as RecordedApproval, type RecordedEngineOptions } from "./decideRecorded.js";
 import { grantingRulesOf, grantsOnApprovalOf, sameGrants } from "./grants.js";
 import { ValueMap } from "../runtime/longText.js";
 import { DEFAULT_SESSION_IDLE_MS } from "../runtime/session.js";
@@ -613,6 +613,8 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
     return report.bailed;
   };
   const repeated = new RepeatedLines();
+  // The lines of sessions this pass does not decide (another thread's, another session's).
+  const passedOver = new PassedOverLines();
   try {
     lines: for await (const batch of readRecordingBatches(path, filter?.elsewhere)) for (const entry of batch) {
       // Said by the thread that decides the line (a repeat is of the same session: the same thread).
@@ -621,12 +623,12 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       // Another thread decides it (or --session leaves it out, below): the engine's clock still
       // moves as in a replay of the whole log, so its sweeps, and with them the decisions, are the same.
       if (entry.ok === "elsewhere") {
-        observeLine(entry.attempt, engine);
+        passedOver.tell(entry.attempt, engine);
         continue;
       }
       if (!entry.ok) observeMalformed(entry.text, engine);
       if (filter?.belongsElsewhere(entry)) {
-        if (entry.ok) observeLine(entry.request, engine);
+        if (entry.ok) passedOver.tell(entry.request, engine);
         continue;
       }
       if (!entry.ok) {
@@ -637,7 +639,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       // An id, but on a logged refusal, which may have none (`sessionLabel`).
       const session = sessionLabel(request["session"]);
       if (options.session !== undefined && request["session"] !== options.session) {
-        passOver(request, engine, options);
+        passOver(request, engine, options, passedOver);
         continue;
       }
       report.lines++;
@@ -877,6 +879,7 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
   const engine = replayEngine(policy, options);
   // The line whose decision revoked each session: a later failure's explanation names it.
   const revokedOn = new Map<unknown, number>();
+  const passedOver = new PassedOverLines();
   for await (const entry of readRecording(recordingPath(file, options))) {
     if (entry.line > lastLine) break;
     if (!entry.ok) {
@@ -885,7 +888,7 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
     }
     const session = sessionLabel(entry.request["session"]);
     if (!sessions.has(session) || (options.session !== undefined && entry.request["session"] !== options.session)) {
-      passOver(entry.request, engine, options);
+      passOver(entry.request, engine, options, passedOver);
       continue;
     }
     const failure = wanted.get(entry.line);
@@ -925,13 +928,14 @@ function notRulesOf(tool: string, ids: readonly string[]): string[] {
 
 /**
  * Passes over a line of a session this pass does not report on (`--session`, or the pass that
- * explains failures): the engine's clock moves as in a replay of the whole log (`observeLine`).
+ * explains failures): the engine's clock moves as in a replay of the whole log, and it is told
+ * of a revocation of a session not started yet (`PassedOverLines`).
  * Under `maxSessions` the line is replayed, unreported: whether a new session finds room depends
  * on every session live at that time.
  */
-function passOver(request: Readonly<Record<string, unknown>>, engine: Engine, options: RecordedEngineOptions): void {
+function passOver(request: Readonly<Record<string, unknown>>, engine: Engine, options: RecordedEngineOptions, passedOver: PassedOverLines): void {
   if (options.maxSessions !== undefined) replayRecorded(engine, request);
-  else observeLine(request, engine);
+  else passedOver.tell(request, engine);
 }
 
 /** Replays one share of a file's sessions into a report of its own (on this thread or in a worker). */

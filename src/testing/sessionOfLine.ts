@@ -151,7 +151,9 @@ export function shareFilter(share: Share): { elsewhere: (line: string) => Record
   return {
     elsewhere: (line) => {
       const attempt = attemptOfLine(line);
-      return attempt === undefined || owner(attempt.session) ? undefined : attempt;
+      // A revocation line is read whole on every thread (they are few): each thread's engine is
+      // told of a well-formed one of a session not started yet (PassedOverLines), never of a malformed one.
+      return attempt === undefined || owner(attempt.session) || attempt.event === "revocation" ? undefined : attempt;
     },
     belongsElsewhere: (line) => {
       if (!line.ok) {

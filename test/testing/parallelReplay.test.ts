@@ -290,6 +290,29 @@ describe("replaying a large recording on several threads", () => {
     }
   });
 
+  it("every thread tells its engine of every revocation of a session not started yet: the engines hold as many sessions revoked before their first attempt as one replay's, past its limit too", async () => {
+    const { policy } = compileSources([{ path: "p.policy", text: 'tool kb.search { args { query: string } }\npolicy p {\n  @name("search") allow kb.search\n}\n' }]);
+    const t0 = Date.parse("2025-01-05T09:00:00Z");
+    const revocation = (i: number, session: string): string => JSON.stringify({ event: "revocation", time: new Date(t0 + i).toISOString(), session, reason: "INC", outcome: "revoked" });
+    // Started sessions first (revoked live: none of the limit's places), then 100,000 revoked
+    // before their first attempt (MAX_REVOKED_BEFORE_START), then ten more, which are refused.
+    const lines: string[] = [];
+    for (let i = 0; i < 20; i++) lines.push(JSON.stringify({ time: new Date(t0).toISOString(), session: `live${i}`, tool: "kb.search", args: { query: "q" }, decision: "allow", rules: ["search"] }));
+    for (let i = 0; i < 20; i++) lines.push(revocation(i, `live${i}`));
+    for (let i = 0; i < 100_010; i++) lines.push(revocation(20 + i, `x${i}`));
+    const file = join(dir, "early-revocations.jsonl");
+    writeFileSync(file, lines.join("\n") + "\n");
+    const outline = (r: { passed: number; failed: number; failures: { line: number; actual: unknown }[]; cases: unknown[] }) => ({ passed: r.passed, failed: r.failed, failures: r.failures.map((f) => [f.line, f.actual]), cases: r.cases.length });
+    const single = outline(await dist.replayRecordings(policy, [file], { workers: 1, listCases: true }));
+    expect([single.failures.length, single.cases]).toEqual([10, 100_050]);
+    expect(single.failures[0]).toEqual([40 + 100_001, { outcome: "refused", refusal: expect.stringContaining("already holds 100,000 sessions revoked before their first attempt") }]);
+    // No thread reports another's revocation (a case, a failure): only the owner does.
+    for (const workers of [2, 3]) expect(outline(await dist.replayRecordings(policy, [file], { workers, listCases: true })), `${workers} threads`).toEqual(single);
+    // So does a replay of one session (--session), whose engine is told of the others' revocations alike.
+    const only = await dist.replayRecordings(policy, [file], { session: "x100005" });
+    expect([only.passed, only.failed, only.failures.map((f: { line: number }) => f.line)]).toEqual([0, 1, [40 + 100_006]]);
+  });
+
   it("malformed lines move every thread's clock alike: a schema error, NaN, a time that does not decode", async () => {
     const { policy } = compileSources([{ path: "p.policy", text: POLICY }]);
     const minute = 60_000;
