@@ -88,10 +88,49 @@ describe("schemas/recording.schema.json", () => {
       ['{"session":"s","tool":"t","decision":"ask","grantsOnApproval":{"scope":"a:write","ttlSeconds":300}}', false],
       ['{"session":"s","tool":"t","grantsOnApproval":[]}', false],
       [`{${approval},"approved":true,"grantsOnApproval":[]}`, false],
+      // Revocation lines: session and reason required, time and outcome optional, no tool, nothing of a decision or approval.
+      ['{"event":"revocation","time":"2026-01-05T09:01:00Z","session":"s","reason":"INC-1","outcome":"revoked"}', true],
+      ['{"event":"revocation","session":"s","reason":"INC-1","operator":"alice"}', true],
+      ['{"event":"revocation","session":"s","reason":"INC-1","outcome":"already-revoked"}', true],
+      ['{"event":"revocation","session":"s","reason":"INC-1","outcome":"refused"}', true],
+      ['{"event":"revocation","session":"s"}', false],
+      ['{"event":"revocation","reason":"INC-1"}', false],
+      ['{"event":"revocation","session":"","reason":"INC-1"}', false],
+      [`{"event":"revocation","session":"${"s".repeat(1025)}","reason":"INC-1"}`, false],
+      ['{"event":"revocation","session":12,"reason":"INC-1"}', false],
+      ['{"event":"revocation","session":"s","reason":["INC-1"]}', false],
+      ['{"event":"revocation","session":"s","reason":"INC-1","time":1764491700}', false],
+      ['{"event":"revocation","session":"s","reason":"INC-1","outcome":"Revoked"}', false],
+      ['{"event":"revocation","session":"s","reason":"INC-1","decision":"deny"}', false],
+      ['{"event":"revocation","session":"s","reason":"INC-1","revoked":true}', false],
+      ['{"event":"revocation","session":"s","reason":"INC-1","approved":true}', false],
+      ['{"event":"revocation","session":"s","reason":"INC-1","rules":[]}', false],
+      // An attempt's fields: an attempt with an `event` of its own, which the replay refuses.
+      ...["tool", "args", "agent", "user", "intent", "context"].map((field): [string, boolean] => [`{"event":"revocation","session":"s","reason":"INC-1","${field}":{}}`, false]),
+      ['{"event":"revocation","session":"s","reason":"hi","tool":"kb.search","args":{"query":"b"}}', false],
+      // Its `time` has the RFC 3339 shape the replay reads (offsets, a space or `t` for the `T`, long fractions), or the line is malformed.
+      ['{"event":"revocation","session":"s","reason":"INC-1","time":"09:01"}', false],
+      ['{"event":"revocation","session":"s","reason":"INC-1","time":"2026-01-05"}', false],
+      ['{"event":"revocation","session":"s","reason":"INC-1","time":"2026-01-05T09:01Z"}', false],
+      ['{"event":"revocation","session":"s","reason":"INC-1","time":"2026-01-05T09:01:00"}', false],
+      ['{"event":"revocation","session":"s","reason":"INC-1","time":"2026-01-05 09:01:00.123456+02:00"}', true],
+      ['{"event":"revocation","session":"s","reason":"INC-1","time":"2026-01-05t09:01:00z"}', true],
+      ['{"event":"revocation","session":"s","reason":"INC-1","time":"2026-01-05T09:01:00.5-05:30"}', true],
+      // `outcome` is a log's own field on any other line; `reason` still needs a decision there.
+      ['{"session":"s","tool":"t","outcome":"success"}', true],
+      ['{"session":"s","tool":"t","reason":"INC-1"}', false],
     ];
     for (const [line, valid] of lines) {
       expect(validate(JSON.parse(line)), line).toBe(valid);
       expect(parseRecordingLine(line, 1).ok, line).toBe(valid);
     }
+  });
+
+  it("says what of a revocation line the replay refuses beyond it: a key one letter away from `outcome`", () => {
+    const schema = JSON.parse(readFileSync(join(ROOT, "schemas", "recording.schema.json"), "utf8")) as { properties: { outcome: { description: string } } };
+    expect(schema.properties.outcome.description).toMatch(/the replay also refuses a key one letter away from `outcome` \(`outcom`, `Outcome`\)/);
+    const misspelled = '{"event":"revocation","session":"s","reason":"INC-1","outcom":"revoked"}';
+    expect(new Ajv({ strict: false }).compile(schema as object)(JSON.parse(misspelled))).toBe(true);
+    expect(parseRecordingLine(misspelled, 1).ok).toBe(false);
   });
 });

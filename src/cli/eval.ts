@@ -87,8 +87,9 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   // The sessions the history names, and those the replay revoked: what the notes on the last request need.
   const sessionsGiven = new Set<unknown>();
   const revokedInReplay = new Set<unknown>();
-  // Earlier lines set up the session as they went in production (approvals included). An
-  // approval the engine does not take as the history says is noted, and so is a decision other
+  // Earlier lines set up the session as they went in production (approvals and operators'
+  // revocations included). An approval the engine does not take as the history says is noted,
+  // as is a revocation whose outcome differs from the one recorded, and so is a decision other
   // than the one a log line recorded: the explanation below depends on them (a call denied
   // although a person approved the one before, a history that diverged from production).
   // At most MAX_HISTORY_NOTES of them, then a count: a big log against an edited policy differs on every line.
@@ -99,12 +100,22 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     if (historyNotes++ < MAX_HISTORY_NOTES) note(text);
   };
   requests.slice(0, -1).forEach((request, index) => {
-    const decision = replayRecorded(engine, request, (approval) => {
-      if (approval.accepted === approval.recorded) return;
-      const said = approval.recorded ? `the history says it went ahead ("approved": true), but the engine refused it: ${approval.refusal ?? "no reason given"}` : `the history says it was refused ("approved": false), but the engine accepted it`;
-      historyNote(`${placeOf(index)}, an approval: ${said}`);
-    });
     const session = (request as { session?: unknown } | null)?.session;
+    const decision = replayRecorded(
+      engine,
+      request,
+      (approval) => {
+        if (approval.accepted === approval.recorded) return;
+        const said = approval.recorded ? `the history says it went ahead ("approved": true), but the engine refused it: ${approval.refusal ?? "no reason given"}` : `the history says it was refused ("approved": false), but the engine accepted it`;
+        historyNote(`${placeOf(index)}, an approval: ${said}`);
+      },
+      (revocation) => {
+        if (revocation.revoked) revokedInReplay.add(session);
+        const recorded = (request as { outcome?: unknown }).outcome;
+        if (recorded === undefined || recorded === revocation.outcome) return;
+        historyNote(`${placeOf(index)}, a revocation: the history says engine.revoke returned "${recorded as string}", the engine returned "${revocation.outcome}"${revocation.refusal !== null ? `: ${revocation.refusal}` : ""}`);
+      },
+    );
     sessionsGiven.add(session);
     if (decision === undefined) return;
     if (decision.revoked) revokedInReplay.add(session);
@@ -112,7 +123,7 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     const differs = recorded === undefined ? undefined : recordedDifference(recorded, decision);
     if (differs !== undefined) historyNote(`${placeOf(index)}: ${differs}`);
   });
-  if (historyNotes > MAX_HISTORY_NOTES) note(`and ${(historyNotes - MAX_HISTORY_NOTES).toLocaleString("en-US")} more history lines differ from the log or the engine took their approval otherwise (the first ${MAX_HISTORY_NOTES} are noted)`);
+  if (historyNotes > MAX_HISTORY_NOTES) note(`and ${(historyNotes - MAX_HISTORY_NOTES).toLocaleString("en-US")} more history lines differ from the log or the engine took their approval or revocation otherwise (the first ${MAX_HISTORY_NOTES} are noted)`);
   const last = requests[requests.length - 1];
   const explanation = explain(engine, last);
   const decision = engine.decide(last);

@@ -215,9 +215,9 @@ export function registerTest(program: Command, io: Io, finish: (code: Promise<Ex
     .option("--coverage", "list every rule with how many passing test cases (selected lines whose expected decision matched) it decided; a rule that decided only lines without expectations is not covered, and is marked so")
     .option("--min-coverage <percent>", "fail when less than this percentage (0 to 100) of the rules is covered, or the policy set has no rules")
     .option("--session <id>", "replay only this session")
-    .option("--grep <text>", "count only cases whose tool or rule ids contain this text")
+    .option("--grep <text>", "count only cases whose tool or rule ids (or, of a revocation line, reason) contain this text")
     .option("--bail", "stop at the first failure")
-    .option("--update", "write the actual decision and rules (and reason, grants, grantsOnApproval, revoked where a line has them) into the lines that failed or expect nothing yet (and approved into the approval lines that failed)")
+    .option("--update", "write the actual decision and rules (and reason, grants, grantsOnApproval, revoked where a line has them) into the lines that failed or expect nothing yet (and approved into the approval lines that failed, outcome into the revocation lines that failed or have none)")
     .option("--allow-empty", "pass when no line has an expectation")
     .option("--hide-values", "show the arguments' names only, each value as …, in every report, and a failing line's explanation without the values it read (a decision log's arguments can hold tokens and personal data; reasons and errors are shown as the engine gave them)")
     .option("--jobs <n>", jobsHelp(["--update", "--bail", "--max-sessions"]));

@@ -1305,11 +1305,14 @@ export class SessionStore {
 
   /**
    * The store's time of a call from outside any attempt (Engine.revoke, Engine.session), which
-   * has no request time: the engine's clock reading, or in a replay or without a usable reading,
-   * the latest time the store has seen.
+   * has no request time: the engine's clock reading, or in a replay, the latest time recorded
+   * (the recorded times are its clock) once there is one, and without a usable reading, the
+   * latest time the store has seen. (A replay's revocation before any recorded time is dated by
+   * the reading, as an undated attempt there is: it is not refused for want of time.)
    */
   private outsideTime(reading: number): number {
-    return !this.recordedTimesOnly && Number.isFinite(reading) ? reading : this.latest;
+    if (!Number.isFinite(reading)) return this.latest;
+    return this.recordedTimesOnly && Number.isFinite(this.latest) ? this.latest : reading;
   }
 
   /**

@@ -3,10 +3,10 @@ import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy, RuleInfo } from "../runtime/policy.js";
 import { describeReadError, readRecordingBatches } from "./readRecording.js";
 import { runShares, threadsFor } from "./parallel.js";
-import { observeLine, observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
+import { observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
 import { keepShareErrors, lineError, lineErrorKeeper, MAX_NOTES_PER_FILE, type ErrorsLeftOut, type ReplayError, type ReplayNote } from "./replay.js";
 import { RepeatedLines, repeatedLineNote } from "./repeatedLines.js";
-import { decideRecorded, engineOptions, replayEngine, type RecordedEngineOptions } from "./decideRecorded.js";
+import { decideRecorded, engineOptions, PassedOverLines, replayEngine, revokeRecorded, type RecordedEngineOptions } from "./decideRecorded.js";
 import { recordingPath, recordingSource } from "./recordingSource.js";
 import { grantsOf, sameGrants } from "./grants.js";
 import { asNewIds, declarationChangeRead, inputsOf, matchRules, returnsChangedTools, revokingRuleOf, ruleCauseOf, SessionPart, sessionPartsChangedBy, staleBundleCauses, type RuleVersions } from "./diffCauses.js";
@@ -273,6 +273,8 @@ async function diffEveryLine(before: CompiledPolicy, after: CompiledPolicy, file
   const notes: ReplayNote[] = [];
   let notesLeftOut = 0;
   const repeated = new RepeatedLines();
+  // The lines of other threads' sessions (their revocations of sessions not started yet included).
+  const passedOver = new PassedOverLines();
   try {
     for await (const batch of readRecordingBatches(recordingPath(file, options), filter?.elsewhere)) {
       for (const entry of batch) {
@@ -286,7 +288,7 @@ async function diffEveryLine(before: CompiledPolicy, after: CompiledPolicy, file
         // Another thread decides it: each engine's clock still moves as in a replay of the whole log.
         if (entry.ok === "elsewhere" || filter?.belongsElsewhere(entry)) {
           const attempt = entry.ok === "elsewhere" ? entry.attempt : entry.ok ? entry.request : undefined;
-          if (attempt !== undefined) observeLine(attempt, oldEngine, newEngine);
+          if (attempt !== undefined) passedOver.tell(attempt, oldEngine, newEngine);
           continue;
         }
         if (!entry.ok) {
@@ -298,6 +300,13 @@ async function diffEveryLine(before: CompiledPolicy, after: CompiledPolicy, file
           // session awaits it. It is no decision: a change it brings shows in the lines after it.
           oldEngine.approved(entry.request);
           newEngine.approved(entry.request);
+          continue;
+        }
+        if (entry.revocation !== undefined) {
+          // An operator's revocation: each version is told of it, and each revokes the session
+          // alike (it is no rule's): the session's later lines are denied in both.
+          if (revokeRecorded(oldEngine, entry.request).revoked) revokedOld.add(entry.request["session"]);
+          if (revokeRecorded(newEngine, entry.request).revoked) revokedNew.add(entry.request["session"]);
           continue;
         }
         lines++;

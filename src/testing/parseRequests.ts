@@ -1,7 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import { jsonMistake } from "../diagnostics/jsonMistake.js";
 import { binaryRefusal, gzipRefusal, looksLikeGzip, nulByteAt, looksLikeUtf16, utf16Refusal, withoutByteOrderMark } from "../source/textEncoding.js";
-import { approvalLineError, isApprovalLine, lineText } from "./readRecording.js";
+import { eventLineError, lineText } from "./readRecording.js";
 import { repeatedKey } from "./repeatedKey.js";
 import { shownText } from "./shortRequest.js";
 import { printable } from "../diagnostics/printable.js";
@@ -46,9 +46,10 @@ export function parseRequestBytes(bytes: Buffer, file?: string): ParsedRequests 
 }
 
 /**
- * Reads requests: one JSON object, or JSON Lines (earlier lines set up the session, approval
- * lines among them: `"event": "approval"`). The last is the request to decide, so it cannot be
- * an approval; an approval line is checked as a recording's is (`approvalLineError`).
+ * Reads requests: one JSON object, or JSON Lines (earlier lines set up the session, approval and
+ * revocation lines among them: `"event": "approval"`, `"event": "revocation"`). The last is the
+ * request to decide, so it cannot be either; such a line is checked as a recording's is
+ * (`eventLineError`).
  */
 export function parseRequests(fileText: string): ParsedRequests {
   // A byte order mark (Notepad, PowerShell 5.1) is not a column: an error's place is counted
@@ -65,7 +66,7 @@ export function parseRequests(fileText: string): ParsedRequests {
   const repeated = repeatedKeyMistake(trimmed);
   if (repeated !== undefined) return refused(INPUT_CODES.notJson, repeated);
   if (isObject(whole) && whole["event"] !== undefined) {
-    const error = isApprovalLine(whole) ? 'it is an approval (`"event": "approval"`), not a request to decide: give the request to decide, after the lines that set up its session (JSON Lines)' : approvalLineError(whole)!;
+    const error = eventOf(whole) !== undefined ? `it is ${eventOf(whole)}, not a request to decide: give the request to decide, after the lines that set up its session (JSON Lines)` : eventLineError(whole)!;
     return refused(INPUT_CODES.notARequest, error);
   }
   // One document: the line it starts on (after any blank lines), for notes on it.
@@ -94,15 +95,14 @@ function parseLines(text: string, whole: Error): ParsedRequests {
     }
     const repeated = repeatedKeyMistake(lines[i]!);
     if (repeated !== undefined) return refused(INPUT_CODES.notJson, repeated, i + 1);
-    const problem = isObject(request) ? approvalLineError(request) : undefined;
+    const problem = isObject(request) ? eventLineError(request) : undefined;
     if (problem !== undefined) return refused(INPUT_CODES.notARequest, problem, i + 1);
     requests.push(request);
     numbers.push(i + 1);
   }
   const final = requests.at(-1);
-  if (isObject(final) && isApprovalLine(final)) {
-    return refused(INPUT_CODES.notARequest, 'it is an approval (`"event": "approval"`), and the last line is the request to decide and explain: end with it', numbers.at(-1));
-  }
+  const finalEvent = isObject(final) ? eventOf(final) : undefined;
+  if (finalEvent !== undefined) return refused(INPUT_CODES.notARequest, `it is ${finalEvent}, and the last line is the request to decide and explain: end with it`, numbers.at(-1));
   return { requests, lines: numbers };
 }
 
@@ -123,6 +123,13 @@ function repeatedKeyMistake(text: string): string | undefined {
 
 /** How much of the end of a repeated key's path a message shows. */
 const MAX_SHOWN_PATH = 120;
+
+/** `an approval (…)` or `a revocation (…)`: what a line marked with `event` is, named; undefined for a line that is none (an attempt, or an `event` of no such name). */
+function eventOf(line: Record<string, unknown>): string | undefined {
+  if (line["event"] === "approval") return 'an approval (`"event": "approval"`)';
+  if (line["event"] === "revocation") return 'a revocation (`"event": "revocation"`)';
+  return undefined;
+}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);

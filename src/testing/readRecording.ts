@@ -8,8 +8,9 @@ import { brokenLinkText, describeFsError, notUtf8NameText } from "../source/load
 import { APPEND_AS_UTF8, appendedUtf16Start, binaryRefusal, gzipRefusal, looksLikeGzip, looksLikeUtf16, nulByteAt, utf16Refusal } from "../source/textEncoding.js";
 import { withinOneEdit } from "../diagnostics/suggest.js";
 import { jsonMistake } from "../diagnostics/jsonMistake.js";
-import { recordingLineSchema, REQUEST_FIELD_TYPES } from "./recordingSchema.js";
-import { describeValue, timeMistakeOf } from "../runtime/schema.js";
+import { ATTEMPT_FIELDS, recordingLineSchema, REQUEST_FIELD_TYPES } from "./recordingSchema.js";
+import { describeValue, parseTime, timeMistakeOf } from "../runtime/schema.js";
+import { MAX_SESSION_ID_LENGTH } from "../runtime/session.js";
 import { SeveralLineValues, TRAILING_COMMA_HINT } from "./severalLineValues.js";
 import { ValueSet } from "../runtime/longText.js";
 import { STANDARD_INPUT } from "./recordingSource.js";
@@ -37,6 +38,19 @@ export interface ApprovalExpectation {
   readonly approved: boolean;
 }
 
+/** What `Engine.revoke` returns as its `outcome`, which a revocation line may record. */
+export const REVOKE_OUTCOMES = ["revoked", "already-revoked", "refused"] as const;
+export type RevokeOutcome = (typeof REVOKE_OUTCOMES)[number];
+
+/**
+ * What a revocation line (`"event": "revocation"`) says `Engine.revoke` returned when the
+ * operator revoked the session: its `outcome`, when the log recorded it (without it the line is
+ * told to the engine and compared with nothing).
+ */
+export interface RevocationExpectation {
+  readonly outcome?: RevokeOutcome;
+}
+
 /**
  * A line another thread decides (a parallel replay's share of the sessions), passed over
  * unparsed: only what moves the engine's clock (`Engine.observe`), its session, tool and time as
@@ -49,13 +63,15 @@ export interface PassedOverLine {
 }
 
 /**
- * One line of a recording: a request to replay (an attempt to decide, or with `approval` a
- * person's approval to tell the engine of), or why it cannot be one. An error about a JSON
+ * One line of a recording: a request to replay (an attempt to decide, with `approval` a
+ * person's approval to tell the engine of, or with `revocation` an operator's revocation of a
+ * session), or why it cannot be one. An error about a JSON
  * value written over several lines is one entry, at its first line, with its last as `endLine`.
  */
 export type RecordingLine =
-  | { readonly ok: true; readonly line: number; readonly text: string; readonly request: Record<string, unknown>; readonly expect?: Expectation; readonly approval?: undefined }
-  | { readonly ok: true; readonly line: number; readonly text: string; readonly request: Record<string, unknown>; readonly expect?: undefined; readonly approval: ApprovalExpectation }
+  | { readonly ok: true; readonly line: number; readonly text: string; readonly request: Record<string, unknown>; readonly expect?: Expectation; readonly approval?: undefined; readonly revocation?: undefined }
+  | { readonly ok: true; readonly line: number; readonly text: string; readonly request: Record<string, unknown>; readonly expect?: undefined; readonly approval: ApprovalExpectation; readonly revocation?: undefined }
+  | { readonly ok: true; readonly line: number; readonly text: string; readonly request: Record<string, unknown>; readonly expect?: undefined; readonly approval?: undefined; readonly revocation: RevocationExpectation }
   | { readonly ok: false; readonly line: number; readonly text: string; readonly error: string; readonly code: InputCode; readonly endLine?: number };
 
 const validateLine = validateLineCode as unknown as ValidateFunction;
@@ -79,7 +95,7 @@ function describeSchemaError(error: ErrorObject, line: Record<string, unknown>):
   const path = error.instancePath.slice(1).split("/");
   const field = error.instancePath ? `\`${path.join(".")}\`` : "the line";
   const value = path.length === 1 ? line[path[0]!] : undefined;
-  if (error.keyword === "required") return `the line has no \`${(error.params as { missingProperty: string }).missingProperty}\``;
+  if (error.keyword === "required") return misspelledEventKey(line) ?? `the line has no \`${(error.params as { missingProperty: string }).missingProperty}\``;
   if (error.keyword === "dependencies") {
     const { property } = error.params as { property: string };
     // `decison` beside `rules`: the misspelling is the mistake to name.
@@ -177,31 +193,117 @@ function misspelledExpectation(request: Record<string, unknown>): string | undef
   return undefined;
 }
 
+/**
+ * Why a line that lacks a field an attempt needs (a revocation line has no `tool`) is refused
+ * when a key one edit away from `event` holds the name of an event (`"Event": "revocation"`):
+ * the misspelling, not the missing field, is the mistake to name. Undefined otherwise.
+ */
+function misspelledEventKey(line: Record<string, unknown>): string | undefined {
+  if (line["event"] !== undefined) return undefined;
+  const key = Object.keys(line).find((name) => name !== "event" && withinOneEdit(name.toLowerCase(), "event") && (EVENTS as readonly unknown[]).includes(line[name]));
+  return key === undefined ? undefined : `\`${shownText(key)}\` looks like a misspelled \`event\`: spell it \`event\` (\`"event": ${JSON.stringify(line[key])}\` marks ${line[key] === "approval" ? "an approval" : "a revocation"} line; a field of your own must not be one letter away from it)`;
+}
+
 /** The marker of an approval line: `"event": "approval"`. */
 export function isApprovalLine(line: Record<string, unknown>): boolean {
   return line["event"] === "approval";
 }
 
+/** The marker of a revocation line: `"event": "revocation"`. */
+export function isRevocationLine(line: Record<string, unknown>): boolean {
+  return line["event"] === "revocation";
+}
+
+/** The values `event` takes: each marks a line that is no attempt. */
+const EVENTS = ["approval", "revocation"] as const;
+
 /**
- * What is wrong with a line's `event` (absent on an attempt, "approval" on an approval line),
- * and with an approval line that its shape alone shows: an expected decision (an approval
- * decides nothing: it is a person's answer to an earlier attempt), or no `approved` (what
- * `Engine.approved` returned, which is what the replay compares). Undefined for a well-formed
- * approval line, and for any line without `event`.
+ * What is wrong with a line's `event` (absent on an attempt, "approval" on an approval line,
+ * "revocation" on a revocation line), and with an approval or revocation line (see
+ * `approvalError`, `revocationError`). Undefined for a well-formed approval or revocation line,
+ * and for any line without `event`.
  */
-export function approvalLineError(line: Record<string, unknown>): string | undefined {
+export function eventLineError(line: Record<string, unknown>): string | undefined {
   const event = line["event"];
   if (event === undefined) return undefined;
-  if (event !== "approval") {
-    const meant = typeof event === "string" && withinOneEdit(event.trim().toLowerCase(), "approval") ? ': did you mean "approval"?' : "";
-    return `\`event\` must be "approval"${meant} (it marks a person's approval; an attempt has no \`event\`, and a field of your own needs another name)`;
-  }
+  if (event === "approval") return approvalError(line);
+  if (event === "revocation") return revocationError(line);
+  const meant = typeof event === "string" ? EVENTS.find((name) => withinOneEdit(event.trim().toLowerCase(), name)) : undefined;
+  return `\`event\` must be "approval" or "revocation"${meant !== undefined ? `: did you mean "${meant}"?` : ""} (it marks a person's approval or an operator's revocation; an attempt has no \`event\`, and a field of your own needs another name)`;
+}
+
+/** `\`decision\` and \`rules\``, `\`a\`, \`b\`, \`c\``: fields a line names, as a message lists them. */
+function fieldList(fields: readonly string[]): string {
+  return fields.map((field) => `\`${field}\``).join(fields.length === 2 ? " and " : ", ");
+}
+
+/**
+ * What is wrong with an approval line that its shape alone shows: an expected decision (an
+ * approval decides nothing: it is a person's answer to an earlier attempt), or no `approved`
+ * (what `Engine.approved` returned, which is what the replay compares). The rest of it is
+ * checked as an attempt's request is, by the schema.
+ */
+function approvalError(line: Record<string, unknown>): string | undefined {
   const decided = EXPECTATION_FIELDS.filter((field) => line[field] !== undefined);
   if (decided.length > 0) {
-    const fields = decided.map((field) => `\`${field}\``).join(decided.length === 2 ? " and " : ", ");
-    return `an approval line (\`"event": "approval"\`) cannot have ${fields}: an approval decides nothing, it tells the engine that a person approved a call it answered ask for; say what \`engine.approved\` returned with \`"approved"\` (the attempt itself, with its decision, is a line of its own, without \`event\`)`;
+    return `an approval line (\`"event": "approval"\`) cannot have ${fieldList(decided)}: an approval decides nothing, it tells the engine that a person approved a call it answered ask for; say what \`engine.approved\` returned with \`"approved"\` (the attempt itself, with its decision, is a line of its own, without \`event\`)`;
   }
   if (line["approved"] === undefined) return `an approval line (\`"event": "approval"\`) needs \`"approved"\`: what \`engine.approved(request)\` returned when the approval came (true when the call went ahead), which the replay compares`;
+  return undefined;
+}
+
+/**
+ * The fields a revocation line cannot have: the expectations of a decision but `reason` (on a
+ * revocation line the operator's reason) and an approval's `approved`. Each would go unchecked:
+ * a revocation decides nothing and approves nothing.
+ */
+const NOT_ON_A_REVOCATION = ["decision", "rules", "grants", "grantsOnApproval", "revoked", "approved"] as const;
+
+/**
+ * What is wrong with a revocation line (`"event": "revocation"`, an operator's
+ * `engine.revoke(session, reason)`), checked here whole (it has no tool, so the attempt's schema
+ * does not fit it): `session`, a session id as `engine.revoke` takes one; `reason`, a string;
+ * `time`, when given, an RFC 3339 time; `outcome`, when given, what `engine.revoke` returned; no
+ * attempt's field (`ATTEMPT_FIELDS`), no field of a decision's expectation, nor `approved`, nor a
+ * key one edit away from `outcome`.
+ * Other fields (a log's own: who revoked, a ticket) are ignored, as on an approval line.
+ */
+function revocationError(line: Record<string, unknown>): string | undefined {
+  const marked = 'a revocation line (`"event": "revocation"`)';
+  // First: a line with an attempt's fields is an attempt whose request carried an `event` (and a
+  // `reason`) of its own, which an agent controls; read as a revocation, its agent would revoke
+  // its own session where production decided the attempt.
+  const attempted = ATTEMPT_FIELDS.filter((field) => line[field] !== undefined);
+  if (attempted.length > 0) {
+    return `${marked} names no tool: is this an attempt with an \`event\` field of its own? As a revocation it cannot have ${fieldList(attempted)} (an operator's \`engine.revoke(session, reason)\` names only the session and the reason); log an attempt's own request fields, one by one, never \`event\` from what an agent sent`;
+  }
+  const expected = NOT_ON_A_REVOCATION.filter((field) => line[field] !== undefined);
+  if (expected.length > 0) {
+    return `${marked} cannot have ${fieldList(expected)}: a revocation decides nothing, it tells the engine that an operator revoked the session (\`engine.revoke(session, reason)\`); say what that returned with \`"outcome"\`, and let the session's later lines expect their denial`;
+  }
+  const session = line["session"];
+  if (session === undefined) return `${marked} needs \`"session"\`: the session id passed to \`engine.revoke(session, reason)\``;
+  if (typeof session !== "string" || session === "" || session.length > MAX_SESSION_ID_LENGTH) return `\`session\` must be a session id (a non-empty string of at most ${MAX_SESSION_ID_LENGTH.toLocaleString("en-US")} characters), not ${typeof session === "string" ? (session === "" ? "an empty string" : `one of ${session.length.toLocaleString("en-US")}`) : describeValue(session)}`;
+  const reason = line["reason"];
+  if (reason === undefined) return `${marked} needs \`"reason"\`: the reason passed to \`engine.revoke(session, reason)\`, which the session's later denials quote`;
+  if (typeof reason !== "string") return `\`reason\` must be a string, not ${describeValue(reason)}`;
+  const time = line["time"];
+  if (time !== undefined) {
+    if (typeof time !== "string") {
+      const mistake = timeMistakeOf(time);
+      return `\`time\` must be an RFC 3339 time in a string, not ${mistake !== undefined ? `a number (${mistake})` : describeValue(time)}`;
+    }
+    if (Number.isNaN(parseTime(time))) return `\`time\` must be an RFC 3339 time, such as "2026-11-30T09:15:00Z", not ${JSON.stringify(shownText(time))}`;
+  }
+  const outcome = line["outcome"];
+  if (outcome !== undefined && !(REVOKE_OUTCOMES as readonly unknown[]).includes(outcome)) {
+    const meant = typeof outcome === "string" ? REVOKE_OUTCOMES.find((name) => name === outcome.trim().toLowerCase()) : undefined;
+    return `\`outcome\` must be one of ${REVOKE_OUTCOMES.map((name) => JSON.stringify(name)).join(", ")}${meant !== undefined ? `: did you mean "${meant}"?` : ""}`;
+  }
+  if (outcome === undefined) {
+    const misspelled = Object.keys(line).find((key) => key !== "outcome" && withinOneEdit(key.toLowerCase(), "outcome"));
+    if (misspelled !== undefined) return `\`${shownText(misspelled)}\` looks like a misspelled \`outcome\`, which would leave what \`engine.revoke\` returned unchecked: spell it \`outcome\` (a field of your own must not be one letter away from it)`;
+  }
   return undefined;
 }
 
@@ -259,6 +361,9 @@ function errorBesideRequestFields(line: Record<string, unknown>): ErrorObject | 
   return validateLine(rest) ? undefined : validateLine.errors![0]!;
 }
 
+/** A revocation line's expectation when it records no `outcome` (shared: most logs write none). */
+const NO_OUTCOME: RevocationExpectation = Object.freeze({});
+
 /** Parses and validates one line of JSON Lines text. */
 export function parseRecordingLine(text: string, line: number): RecordingLine {
   let value: unknown;
@@ -271,8 +376,14 @@ export function parseRecordingLine(text: string, line: number): RecordingLine {
     const arrayOfRequests = Array.isArray(value) && value.length > 0 && value.every((item) => item !== null && typeof item === "object" && !Array.isArray(item));
     return { ok: false, line, text, code: INPUT_CODES.notARequest, error: `a recording line must be a JSON object, not ${Array.isArray(value) ? "an array" : value === null ? "null" : typeof value}${arrayOfRequests ? ` (a list of requests? A recording holds each request on a line of its own: \`jq -c '.[]' requests.json\` writes them so)` : ""}` };
   }
-  const approvalError = approvalLineError(value as Record<string, unknown>);
-  if (approvalError !== undefined) return { ok: false, line, text, code: INPUT_CODES.notARequest, error: approvalError };
+  const eventError = eventLineError(value as Record<string, unknown>);
+  if (eventError !== undefined) return { ok: false, line, text, code: INPUT_CODES.notARequest, error: eventError };
+  // A revocation line is checked whole by eventLineError: it names no tool, as the schema's attempt does.
+  if (isRevocationLine(value as Record<string, unknown>)) {
+    const request = value as Record<string, unknown>;
+    const outcome = request["outcome"] as RevokeOutcome | undefined;
+    return { ok: true, line, text, request, revocation: outcome === undefined ? NO_OUTCOME : { outcome } };
+  }
   if (!validateLine(value)) {
     const fields = value as Record<string, unknown>;
     // A logged refusal's request fields may have any type: what else it has must still fit.

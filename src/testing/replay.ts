@@ -4,15 +4,15 @@ import type { Decision } from "../runtime/decision.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 import { RepeatedLines, repeatedLineNote } from "./repeatedLines.js";
 import { clauseSummary, FAILED_CLOSED, undeclaredFieldsLine, verdictOf } from "./explanationText.js";
-import { describeReadError, readRecording, readRecordingBatches, wholeDocumentError, type ApprovalExpectation, type Expectation } from "./readRecording.js";
-import { attemptOfLine, observeLine, observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
+import { describeReadError, readRecording, readRecordingBatches, wholeDocumentError, type ApprovalExpectation, type Expectation, type RevokeOutcome } from "./readRecording.js";
+import { attemptOfLine, observeMalformed, shareFilter, type Share } from "./sessionOfLine.js";
 import { mergeShareErrors, runShares, threadsFor } from "./parallel.js";
 import { LineEdits, rewriteRecording } from "./rewriteRecording.js";
 import { recordingName, recordingPath, recordingSource } from "./recordingSource.js";
 import { printable } from "../diagnostics/printable.js";
-import { isSessionPlaceholder, SHOWN_ITEMS, SHOWN_TEXT_CHARS, sessionLabel, shortRequest, shownText, toolLabel } from "./shortRequest.js";
+import { isSessionPlaceholder, revocationRequest, SHOWN_ITEMS, SHOWN_TEXT_CHARS, sessionLabel, shortRequest, shownText, toolLabel } from "./shortRequest.js";
 import { NameIndex } from "../runtime/closestName.js";
-import { decideRecorded, engineOptions, replayEngine, replayRecorded, type ApprovalOutcome as RecordedApproval, type RecordedEngineOptions } from "./decideRecorded.js";
+import { decideRecorded, engineOptions, PassedOverLines, replayEngine, replayRecorded, revokeRecorded, type ApprovalOutcome as RecordedApproval, type RecordedEngineOptions } from "./decideRecorded.js";
 import { grantingRulesOf, grantsOnApprovalOf, sameGrants } from "./grants.js";
 import { ValueMap } from "../runtime/longText.js";
 import { DEFAULT_SESSION_IDLE_MS } from "../runtime/session.js";
@@ -33,7 +33,8 @@ export interface ReplayOptions extends RecordedEngineOptions {
   /**
    * Write the actual decision and rules into the lines that need them (failed cases, and lines
    * that expect nothing yet; its reason, grants, grants on approval and revocation where such a
-   * line has them; into an approval line that failed, its actual `approved` alone),
+   * line has them; into an approval line that failed, its actual `approved` alone; into a
+   * revocation line that failed or records no `outcome`, its actual `outcome` alone),
    * among those selected by `session` and `grep`; every other byte of
    * the recording stays as it was, and a recording that needs no change is not touched.
    */
@@ -62,14 +63,14 @@ export interface ReplayOptions extends RecordedEngineOptions {
   readonly source?: string;
 }
 
-/** One line with an expectation, and how it went: an attempt's decision, or an approval's outcome. */
-export type CaseResult = DecisionCase | ApprovalCase;
+/** One line with an expectation, and how it went: an attempt's decision, an approval's outcome, or a revocation's. */
+export type CaseResult = DecisionCase | ApprovalCase | RevocationCase;
 
 interface CaseCommon {
   readonly file: string;
   readonly line: number;
   readonly session: string;
-  /** The line's tool, or what a logged refusal that named none had instead (`toolLabel`: `(no tool)`, `(tool: null)`). */
+  /** The line's tool, or what a logged refusal or a revocation line that named none had instead (`toolLabel`: `(no tool)`, `(tool: null)`). */
   readonly tool: string;
   /**
    * The request in short (`shortRequest`): text, not the arguments themselves, which a worker
@@ -77,7 +78,7 @@ interface CaseCommon {
    */
   readonly request: string;
   readonly ok: boolean;
-  /** What differed: the fields of the expectation ("decision", "rules", "reason", "grants", "grantsOnApproval", "revoked"; "approved"). */
+  /** What differed: the fields of the expectation ("decision", "rules", "reason", "grants", "grantsOnApproval", "revoked"; "approved"; "outcome"). */
   readonly mismatches: readonly string[];
   /** The deciding rules' clauses, for failures: filled by the explanation pass. */
   explanation?: string;
@@ -124,6 +125,22 @@ export interface ApprovalOutcome {
   readonly reason?: string;
 }
 
+/** A revocation line (`"event": "revocation"`) that records `outcome`: what `Engine.revoke` returned in production, and in the replay. */
+export interface RevocationCase extends CaseCommon {
+  readonly event: "revocation";
+  readonly expect: { readonly outcome: RevokeOutcome };
+  readonly actual: RevocationOutcome;
+}
+
+/** What `Engine.revoke` returned in a replay (its `outcome`), and when it refused, why (its `refusal`). */
+export interface RevocationOutcome {
+  readonly outcome: RevokeOutcome;
+  readonly refusal?: string;
+}
+
+/** The outcomes `--update` writes into revocation lines: shared (and frozen), as LineEdits keeps them. */
+const REVOCATION_OUTCOMES: Readonly<Record<RevokeOutcome, RevocationOutcome>> = { revoked: Object.freeze({ outcome: "revoked" }), "already-revoked": Object.freeze({ outcome: "already-revoked" }), refused: Object.freeze({ outcome: "refused" }) };
+
 /**
  * A passed case as reporters list it: what they print and no more (not its arguments or
  * decision), so a run that lists every case of a large recording stays small.
@@ -134,8 +151,8 @@ export interface CaseListing {
   readonly session: string;
   /** As `CaseResult` has it (`toolLabel`). */
   readonly tool: string;
-  /** An approval line's case (see `ApprovalCase`). */
-  readonly event?: "approval";
+  /** An approval line's case (see `ApprovalCase`), or a revocation line's (`RevocationCase`). */
+  readonly event?: "approval" | "revocation";
   /** The request in short (`shortRequest`). */
   readonly request: string;
   readonly ok: true;
@@ -596,6 +613,8 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
     return report.bailed;
   };
   const repeated = new RepeatedLines();
+  // The lines of sessions this pass does not decide (another thread's, another session's).
+  const passedOver = new PassedOverLines();
   try {
     lines: for await (const batch of readRecordingBatches(path, filter?.elsewhere)) for (const entry of batch) {
       // Said by the thread that decides the line (a repeat is of the same session: the same thread).
@@ -604,12 +623,12 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       // Another thread decides it (or --session leaves it out, below): the engine's clock still
       // moves as in a replay of the whole log, so its sweeps, and with them the decisions, are the same.
       if (entry.ok === "elsewhere") {
-        observeLine(entry.attempt, engine);
+        passedOver.tell(entry.attempt, engine);
         continue;
       }
       if (!entry.ok) observeMalformed(entry.text, engine);
       if (filter?.belongsElsewhere(entry)) {
-        if (entry.ok) observeLine(entry.request, engine);
+        if (entry.ok) passedOver.tell(entry.request, engine);
         continue;
       }
       if (!entry.ok) {
@@ -620,7 +639,7 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
       // An id, but on a logged refusal, which may have none (`sessionLabel`).
       const session = sessionLabel(request["session"]);
       if (options.session !== undefined && request["session"] !== options.session) {
-        passOver(request, engine, options);
+        passOver(request, engine, options, passedOver);
         continue;
       }
       report.lines++;
@@ -650,6 +669,32 @@ export async function replayFile(policy: CompiledPolicy, file: string, options: 
         // Production refused what the replay approved (its session had expired there, say), or the other way round.
         if (approved || SESSION_STATE_REFUSAL.test(actual.reason ?? "")) note(entry.line, ENGINE_OPTIONS_HINT);
         if (fail({ file, line: entry.line, session, tool, request: shortRequest({ tool, args: request["args"], event: "approval" }, options.hideValues), event: "approval", expect: entry.approval, actual, ok: false, mismatches: ["approved"] })) break lines;
+        continue;
+      }
+      if (entry.revocation !== undefined) {
+        // An operator's revocation here: told to the engine, so the session's later lines are
+        // denied as in production, and compared with what `Engine.revoke` returned there (when
+        // the line says). It decides no rule, so it credits none.
+        const result = revokeRecorded(engine, request);
+        const expected = entry.revocation.outcome;
+        if (result.revoked) revokedInReplay.add(request["session"]);
+        if (expected !== undefined && expected !== "refused") revokedInLog.add(request["session"]);
+        // --grep: it has no tool or rule; its reason (an incident's id, say) selects it.
+        if (options.grep !== undefined && !(request["reason"] as string).includes(options.grep)) continue;
+        const shown = revocationRequest(session);
+        if (expected === result.outcome) {
+          report.passed++;
+          if (options.listCases) report.cases.push({ file, line: entry.line, session, tool, event: "revocation", request: shown, ok: true });
+          continue;
+        }
+        // --update records the outcome on a line that has none yet, and on one that differs.
+        edits?.add(entry.line, REVOCATION_OUTCOMES[result.outcome]);
+        if (expected === undefined) continue;
+        const actual: RevocationOutcome = result.refusal === null ? REVOCATION_OUTCOMES[result.outcome] : { outcome: result.outcome, refusal: result.refusal };
+        // Refused in one and not the other: the room for sessions (maxSessions) may be why. (Never
+        // the want of a time: an undated one reads the clock an undated attempt reads.)
+        if (expected === "refused" || result.outcome === "refused") note(entry.line, ENGINE_OPTIONS_HINT);
+        if (fail({ file, line: entry.line, session, tool, request: shown, event: "revocation", expect: { outcome: expected }, actual, ok: false, mismatches: ["outcome"] })) break lines;
         continue;
       }
       refusedApproval = undefined;
@@ -826,14 +871,15 @@ function matchesGrep(text: string, tool: string, expect: Expectation | undefined
  * on a green run and keeps the main pass free of snapshotting.
  */
 async function explainFailures(policy: CompiledPolicy, file: string, failures: CaseResult[], options: ReplayOptions): Promise<void> {
-  // An approval's failure says why already (`ApprovalOutcome.reason`): only decisions are explained.
-  const wanted = new Map(failures.flatMap((f) => (f.event === "approval" ? [] : [[f.line, f] as const])));
+  // An approval's or a revocation's failure says why already (`ApprovalOutcome.reason`, `RevocationOutcome.refusal`): only decisions are explained.
+  const wanted = new Map(failures.flatMap((f) => (f.event !== undefined ? [] : [[f.line, f] as const])));
   if (wanted.size === 0) return;
   const sessions = new Set([...wanted.values()].map((f) => f.session));
   const lastLine = Math.max(...wanted.keys());
   const engine = replayEngine(policy, options);
   // The line whose decision revoked each session: a later failure's explanation names it.
   const revokedOn = new Map<unknown, number>();
+  const passedOver = new PassedOverLines();
   for await (const entry of readRecording(recordingPath(file, options))) {
     if (entry.line > lastLine) break;
     if (!entry.ok) {
@@ -842,7 +888,7 @@ async function explainFailures(policy: CompiledPolicy, file: string, failures: C
     }
     const session = sessionLabel(entry.request["session"]);
     if (!sessions.has(session) || (options.session !== undefined && entry.request["session"] !== options.session)) {
-      passOver(entry.request, engine, options);
+      passOver(entry.request, engine, options, passedOver);
       continue;
     }
     const failure = wanted.get(entry.line);
@@ -882,13 +928,14 @@ function notRulesOf(tool: string, ids: readonly string[]): string[] {
 
 /**
  * Passes over a line of a session this pass does not report on (`--session`, or the pass that
- * explains failures): the engine's clock moves as in a replay of the whole log (`observeLine`).
+ * explains failures): the engine's clock moves as in a replay of the whole log, and it is told
+ * of a revocation of a session not started yet (`PassedOverLines`).
  * Under `maxSessions` the line is replayed, unreported: whether a new session finds room depends
  * on every session live at that time.
  */
-function passOver(request: Readonly<Record<string, unknown>>, engine: Engine, options: RecordedEngineOptions): void {
+function passOver(request: Readonly<Record<string, unknown>>, engine: Engine, options: RecordedEngineOptions, passedOver: PassedOverLines): void {
   if (options.maxSessions !== undefined) replayRecorded(engine, request);
-  else observeLine(request, engine);
+  else passedOver.tell(request, engine);
 }
 
 /** Replays one share of a file's sessions into a report of its own (on this thread or in a worker). */

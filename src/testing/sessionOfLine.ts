@@ -14,7 +14,7 @@ export function sessionOfLine(line: string): string | undefined {
   return attemptOfLine(line)?.session;
 }
 
-/** What a scan of a line's text reads of it (`attemptOfLine`); `event` is "approval" on an approval line, which moves no clock (`observeLine`). */
+/** What a scan of a line's text reads of it (`attemptOfLine`); `event` is "approval" on an approval line, which moves no clock, "revocation" on a revocation line, which moves it to its time (`observeLine`). */
 export type LineOutline = { session: string; tool?: string | null; time?: string | null; event?: string | null };
 
 /**
@@ -86,12 +86,27 @@ function isBlankFrom(text: string, from: number): boolean {
  * Moves `engines`' clocks for a line of the recording that they do not replay (another
  * thread's, another session's under `--session`): as deciding it would (`Engine.observe`), by
  * its request or the outline a scan read (`attemptOfLine`). An approval line moves nothing, as
- * `Engine.approved` moves no clock in production either.
+ * `Engine.approved` moves no clock in production either. A revocation line moves the clocks to
+ * its `time` as an attempt so dated would: production's `Engine.revoke` read the enforcement
+ * point's clock then, for which a replay has only the recorded times (undated, it moves nothing:
+ * it comes at the time of the lines before it, never at the wall clock's).
  */
 export function observeLine(line: Readonly<Record<string, unknown>> | LineOutline, ...engines: readonly { observe(input: unknown): void }[]): void {
-  if (line["event"] === "approval") return;
+  const event = line["event"];
+  if (event === "approval") return;
+  if (event === "revocation") {
+    if (typeof line["time"] !== "string") return;
+    // `observe` reads an attempt, which names a tool: a revocation names none, and the tool is
+    // never looked up there, so a name no tool has stands for it.
+    const dated = { session: line["session"], tool: REVOCATION_STAND_IN_TOOL, time: line["time"] };
+    for (const engine of engines) engine.observe(dated);
+    return;
+  }
   for (const engine of engines) engine.observe(line);
 }
+
+/** The tool a revocation line is observed with (`observeLine`): no tool's name (a name has no spaces). */
+const REVOCATION_STAND_IN_TOOL = "(revocation)";
 
 /**
  * Moves `engines`' clocks for a line that is not decided because it is malformed, by what a
@@ -136,7 +151,9 @@ export function shareFilter(share: Share): { elsewhere: (line: string) => Record
   return {
     elsewhere: (line) => {
       const attempt = attemptOfLine(line);
-      return attempt === undefined || owner(attempt.session) ? undefined : attempt;
+      // A revocation line is read whole on every thread (they are few): each thread's engine is
+      // told of a well-formed one of a session not started yet (PassedOverLines), never of a malformed one.
+      return attempt === undefined || owner(attempt.session) || attempt.event === "revocation" ? undefined : attempt;
     },
     belongsElsewhere: (line) => {
       if (!line.ok) {

@@ -50,6 +50,11 @@ export function shortRequest(result: { readonly tool: string; readonly args: unk
   return `${result.event === "approval" ? "approval of " : ""}${printable(shownText(result.tool))}${shown.length ? " " + shown.join(" ") : ""}${args.length > 3 ? " …" : ""}`;
 }
 
+/** A revocation line's case as reports name it: `revocation of session s1` (the session as `sessionLabel` gives it). */
+export function revocationRequest(session: string): string {
+  return `revocation of session ${printable(shownText(session))}`;
+}
+
 /**
  * A line's `session` as reports show it and group lines by: its id; for a logged refusal whose
  * request had no readable one (the engine refused it for that, outside any session), what it had

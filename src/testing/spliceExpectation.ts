@@ -135,8 +135,8 @@ export function topLevelMembers(text: string): { readonly members: readonly Memb
   return close === undefined ? undefined : { members, close };
 }
 
-/** What a replay found for a line, as `--update` writes it: an attempt's decision, or what `Engine.approved` returned for an approval line. */
-export type LineOutcome = Decision | { readonly approved: boolean };
+/** What a replay found for a line, as `--update` writes it: an attempt's decision, what `Engine.approved` returned for an approval line, or `Engine.revoke`'s outcome for a revocation line. */
+export type LineOutcome = Decision | { readonly approved: boolean } | { readonly outcome: string };
 
 /**
  * A recording line's text with its expectation set to `actual`, everything else kept as it was
@@ -144,7 +144,8 @@ export type LineOutcome = Decision | { readonly approved: boolean };
  * `decision` and `rules` (and of `reason`, `grants`, `grantsOnApproval` and `revoked`, when the
  * line has them) are replaced where they stand,
  * every occurrence when a key is repeated; `decision` and `rules` when missing are added at the
- * end of the object. An approval line's outcome sets its `approved` alone: it has no decision.
+ * end of the object. An approval line's outcome sets its `approved` alone, a revocation line's
+ * its `outcome` alone (added when missing): neither has a decision.
  * An older-form `"approved"` on a line whose decision becomes other than `ask` is removed: it
  * records a person's approval of an ask, and left on a line that now records a deny, a later
  * policy that asks again would replay an approval of a call the line says was refused.
@@ -153,9 +154,11 @@ export type LineOutcome = Decision | { readonly approved: boolean };
 export function spliceExpectation(text: string, actual: LineOutcome): string | undefined {
   const scanned = topLevelMembers(text);
   if (scanned === undefined) return undefined;
-  const approval = "approved" in actual;
   // Written so a reviewer of the diff sees every character (reviewableJson): the values are JSON.stringify's.
-  const values: Record<string, string> = approval ? { approved: JSON.stringify(actual.approved) } : { decision: JSON.stringify(actual.decision), rules: reviewableJson(actual.rules), reason: reviewableJson(actual.reasons.join("; ")), grants: reviewableJson(actual.grants), grantsOnApproval: reviewableJson(grantsOnApprovalOf(actual)), revoked: JSON.stringify(actual.revoked) };
+  const values: Record<string, string> =
+    "approved" in actual ? { approved: JSON.stringify(actual.approved) }
+    : "outcome" in actual ? { outcome: JSON.stringify(actual.outcome) }
+    : { decision: JSON.stringify(actual.decision), rules: reviewableJson(actual.rules), reason: reviewableJson(actual.reasons.join("; ")), grants: reviewableJson(actual.grants), grantsOnApproval: reviewableJson(grantsOnApprovalOf(actual)), revoked: JSON.stringify(actual.revoked) };
   // (A ValueSet: a line's keys are the recording's, and long ones would collide in a Set, longText.ts.)
   const present = new ValueSet();
   for (const member of scanned.members) present.add(member.key);
@@ -164,7 +167,7 @@ export function spliceExpectation(text: string, actual: LineOutcome): string | u
   // Where the last member kept ends (undefined while none is): a removed member goes with the
   // separator before it, back to there, or, when none was kept yet, with the one after it.
   let keptEnd: number | undefined;
-  const dropsApproval = !approval && actual.decision !== "ask";
+  const dropsApproval = "decision" in actual && actual.decision !== "ask";
   const members = scanned.members;
   for (const [index, member] of members.entries()) {
     if (dropsApproval && member.key === "approved") {
@@ -182,7 +185,7 @@ export function spliceExpectation(text: string, actual: LineOutcome): string | u
   // Added right after the last value kept (before any spacing that precedes the closing brace),
   // or where the members removed ended, or, with none, before the closing brace.
   const insertAt = Math.max(copied, keptEnd ?? members.at(-1)?.end ?? scanned.close);
-  const added = (approval ? ["approved"] : ["decision", "rules"]).filter((key) => !present.has(key)).map((key) => `${JSON.stringify(key)}:${values[key]}`);
+  const added = ("decision" in actual ? ["decision", "rules"] : Object.keys(values)).filter((key) => !present.has(key)).map((key) => `${JSON.stringify(key)}:${values[key]}`);
   if (added.length > 0) {
     pieces.push(text.slice(copied, insertAt), (keptEnd !== undefined ? "," : "") + added.join(","));
     copied = insertAt;

@@ -1717,6 +1717,91 @@ describe("policyc test: approval lines (`\"event\": \"approval\"`)", () => {
   });
 });
 
+describe("policyc test: revocation lines (`\"event\": \"revocation\"`)", () => {
+  // Line 3 revokes s1 (an operator's engine.revoke), so line 4 is denied; s2 goes on (5); line 6
+  // revokes s1 again, which production said revoked and the replay says already-revoked (fails);
+  // line 7 revokes s3 before its first attempt (8).
+  const POLICY = "test/fixtures/replay/approvals.policy";
+  const RECORDING = "test/fixtures/replay/revocations.jsonl";
+  const REPORTERS = ["pretty", "json", "junit", "tap", "github"];
+
+  it("replay the revocation at its place, and one whose outcome differs fails as a case saying expected and got, in every reporter (goldens); exit 1", () => {
+    const results = REPORTERS.map((reporter) => bin(["test", POLICY, "--replay", RECORDING, "--reporter", reporter, "--coverage"]));
+    expectGolden("test-revocations", results.map((result, i) => `=== --reporter ${REPORTERS[i]}\n${runText(result)}`).join("\n"));
+    for (const [i, result] of results.entries()) {
+      expect(result.code, REPORTERS[i]).toBe(1);
+      expect(result.stderr, REPORTERS[i]).toBe("");
+    }
+    const [pretty, json] = results.map((result) => result.stdout);
+    expect(pretty).toContain("    ✗ line 6: revocation of session s1\n        expected revoked\n        actual   already-revoked\n");
+    const report = JSON.parse(json!) as { passed: number; failed: number; lines: number; cases: { line: number; event?: string }[] };
+    expect([report.passed, report.failed, report.lines]).toEqual([7, 1, 8]);
+    expect(report.cases.filter((c) => c.event === "revocation").map((c) => c.line)).toEqual([3, 6, 7]);
+  });
+
+  it("without the revocation line, the session's later line fails: exit 1 at line 3", async () => {
+    const recording = lines(readFileSync(join(ROOT, RECORDING), "utf8"));
+    const without = write("revocations/without.jsonl", [...recording.slice(0, 2), ...recording.slice(3, 5)].join("\n") + "\n");
+    const result = await test(POLICY, "--replay", without);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("✗ line 3: kb.search");
+  });
+
+  it("--session selects a revocation with its session; --grep by its reason (it has no tool or rule), told to the engine either way", async () => {
+    expect(lastLine((await test(POLICY, "--replay", RECORDING, "--session", "s2")).stdout)).toBe("2 passed, 0 failed");
+    const s3 = await test(POLICY, "--replay", RECORDING, "--session", "s3");
+    expect([s3.code, lastLine(s3.stdout)]).toEqual([0, "2 passed, 0 failed"]);
+    const grep = await test(POLICY, "--replay", RECORDING, "--grep", "INC-4412", "--reporter", "tap");
+    expect(lines(grep.stdout).filter((l) => /^(not )?ok /.test(l)).map((l) => l.replace(/ - .*:(\d+) /, " $1 "))).toEqual(["ok 1 7 revocation of session s3"]);
+  });
+
+  it("--update sets a failed revocation line's `outcome` (never a decision), so the recording replays", async () => {
+    const copy = write("revocations/update.jsonl", readFileSync(join(ROOT, RECORDING), "utf8"));
+    const before = lines(readFileSync(copy, "utf8"));
+    const result = await test(POLICY, "--replay", copy, "--update");
+    expect(result.code).toBe(0);
+    const after = lines(readFileSync(copy, "utf8"));
+    expect(after.filter((line, i) => line !== before[i])).toEqual([before[5]!.replace('"outcome":"revoked"', '"outcome":"already-revoked"')]);
+    expect((await test(POLICY, "--replay", copy)).code).toBe(0);
+  });
+
+  it("malformed revocation lines are errors that say what to write (golden): exit 2", () => {
+    const result = bin(["test", POLICY, "--replay", "test/fixtures/replay/revocations-malformed.jsonl"]);
+    expect(result.stderr).toBe("");
+    expectGolden("test-revocations-malformed", runText(result));
+    expect(result.code).toBe(2);
+  });
+
+  it("policyc diff applies them on both sides, and counts no revocation as a decision", async () => {
+    const same = await cli(["diff", POLICY, POLICY, "--replay", RECORDING]);
+    expect([same.code, same.stdout]).toEqual([0, "0 of 5 decisions change\n"]);
+    const denying = write("revocations/denying.policy", readFileSync(join(ROOT, POLICY), "utf8").replace("allow kb.search", "deny kb.search"));
+    const changed = await cli(["diff", POLICY, denying, "--replay", RECORDING]);
+    // Lines 1, 2 and 5 change; line 4, of the revoked session, is denied by both.
+    expect(lastLine(changed.stdout)).toBe("3 of 5 decisions change: allow→deny 3");
+  });
+
+  it("policyc eval: a revocation line in the history revokes the session for the request explained; an outcome other than the engine's is noted; a revocation cannot be the request to decide", async () => {
+    const recording = lines(readFileSync(join(ROOT, RECORDING), "utf8"));
+    const search = '{"time":"2026-01-05T09:06:00Z","session":"s1","tool":"kb.search","args":{"query":"q"}}';
+    const revoked = await cli(["eval", POLICY, "--request", "-"], { stdin: [...recording.slice(0, 3), search].join("\n") });
+    expect([revoked.code, lines(revoked.stdout)[0], revoked.stderr]).toEqual([0, "deny kb.search (session s1)", ""]);
+    const withoutRevocation = await cli(["eval", POLICY, "--request", "-"], { stdin: [...recording.slice(0, 2), search].join("\n") });
+    expect(lines(withoutRevocation.stdout)[0]).toBe("allow kb.search (session s1)");
+    const differs = await cli(["eval", POLICY, "--request", "-"], { stdin: [...recording.slice(0, 6), search].join("\n") });
+    expect(differs.stderr).toBe('policyc eval: note: standard input:6, a revocation: the history says engine.revoke returned "revoked", the engine returned "already-revoked"\n');
+    const endsWithRevocation = await cli(["eval", POLICY, "--request", "-"], { stdin: recording.slice(0, 3).join("\n") });
+    expect([endsWithRevocation.code, endsWithRevocation.stderr]).toEqual([2, 'standard input:3: error[PC602]: it is a revocation (`"event": "revocation"`), and the last line is the request to decide and explain: end with it\n']);
+    const malformed = await cli(["eval", POLICY, "--request", "-"], { stdin: [recording[0]!, '{"event":"revocation","session":"s1"}', search].join("\n") });
+    expect([malformed.code, malformed.stderr]).toEqual([2, 'standard input:2: error[PC602]: a revocation line (`"event": "revocation"`) needs `"reason"`: the reason passed to `engine.revoke(session, reason)`, which the session\'s later denials quote\n']);
+    // Undated and first, with --revoked-session: revoked at the clock an undated attempt reads, as `policyc test` does.
+    const undatedFirst = await cli(["eval", POLICY, "--revoked-session", "1h", "--request", "-"], { stdin: ['{"event":"revocation","session":"s1","reason":"INC-1","outcome":"revoked"}', search].join("\n") });
+    expect([undatedFirst.code, lines(undatedFirst.stdout)[0], undatedFirst.stderr]).toEqual([0, "deny kb.search (session s1)", ""]);
+    const single = await cli(["eval", POLICY, "--request", "-"], { stdin: recording[2]! });
+    expect([single.code, single.stderr]).toEqual([2, 'standard input: error[PC602]: it is a revocation (`"event": "revocation"`), not a request to decide: give the request to decide, after the lines that set up its session (JSON Lines)\n']);
+  });
+});
+
 describe("policyc test: expected grants and revocation (`grants`, `revoked`)", () => {
   // Line 2 lists the grants in another order than the engine (passes); line 3 expects a wider,
   // longer grant; line 6 expects no revocation where the deny revokes; line 7 differs in rules,

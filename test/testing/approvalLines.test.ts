@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { CompiledPolicy } from "../../src/runtime/policy.js";
 import { compileFixture } from "../helpers.js";
+import { at, temporaryRecordings } from "./recordingFiles.js";
 import { diffRecordings } from "../../src/testing/diff.js";
 import { replayRecordings, type ReplayOptions } from "../../src/testing/replay.js";
 
@@ -24,27 +24,15 @@ policy p {
 `;
 
 let policy: CompiledPolicy;
-let dir: string;
 beforeAll(() => {
   policy = compileFixture(POLICY);
-  dir = mkdtempSync(join(tmpdir(), "policyc-approval-lines-"));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A time `minutes` after 09:00 on a day long past (so no wall clock caps the replay's). */
-const at = (minutes: number): string => new Date(Date.UTC(2025, 0, 6, 9, minutes)).toISOString();
+const { recording, folder } = temporaryRecordings("policyc-approval-lines-");
 const lookup = (session: string, minutes: number): Record<string, unknown> => ({ time: at(minutes), session, tool: "crm.lookup", args: { id: "42" } });
 const mail = (session: string, minutes: number): Record<string, unknown> => ({ time: at(minutes), session, tool: "email.send", args: { to: ["eve@evil.example"] } });
 const search = (session: string, minutes: number): Record<string, unknown> => ({ time: at(minutes), session, tool: "kb.search", args: { query: "q" } });
 const approval = (request: Record<string, unknown>, minutes: number, approved: boolean): Record<string, unknown> => ({ event: "approval", ...request, time: at(minutes), approved });
 const expecting = (request: Record<string, unknown>, decision: string, rules: string[]): Record<string, unknown> => ({ ...request, decision, rules });
-
-let counter = 0;
-function recording(lines: readonly Record<string, unknown>[]): string {
-  const path = join(dir, `r${++counter}.jsonl`);
-  writeFileSync(path, lines.map((line) => JSON.stringify(line)).join("\n") + "\n");
-  return path;
-}
 
 function replay(file: string, options: ReplayOptions = {}) {
   return replayRecordings(policy, [file], { listCases: true, ...options });
@@ -137,7 +125,7 @@ describe("an approval line", () => {
     const lines = [...LATE(), approval(lookup("s", 0), 5, true)].map((line) => JSON.stringify(line));
     // A decision-less attempt beside them gets its decision, as always.
     lines.push(JSON.stringify(search("t", 6)));
-    const file = join(dir, "update.jsonl");
+    const file = join(folder(), "update.jsonl");
     writeFileSync(file, lines.join("\n") + "\n");
     const report = await replay(file, { update: true });
     expect(report.updated).toEqual([file]);

@@ -40,7 +40,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 type Line = Record<string, unknown>;
 
-/** A gateway as the README describes it: its clock stamps `time`; it logs each decision and each approval, to the log file of the moment. */
+/** A gateway as the README describes it: its clock stamps `time`; it logs each decision, each approval and each operator's revocation, to the log file of the moment. */
 class Gateway {
   now = Date.UTC(2025, 0, 6, 9, 0);
   engine: Engine;
@@ -65,6 +65,13 @@ class Gateway {
     const approval = { ...ownFields(asked), time: new Date(this.now).toISOString() };
     const approved = this.engine.approved(approval);
     this.log.push({ event: "approval", ...approval, approved });
+  }
+  /** An operator's revocation, logged as the README says: a revocation line, `time` stamped when `revoke` was called. */
+  revoke(sessionId: string, reason: string): void {
+    this.now += 60_000;
+    const revokedAt = new Date(this.now).toISOString();
+    const result = this.engine.revoke(sessionId, reason);
+    this.log.push({ event: "revocation", time: revokedAt, session: sessionId, reason, outcome: result.outcome });
   }
   /** A hot reload: the new engine takes the sessions over; the log starts a new file (what was logged so far is returned). */
   reload(text: string): Line[] {
@@ -118,6 +125,48 @@ describe("a decision log holds the request's own fields, not the object an agent
     expect(result.stdout).toContain('expected allow [search] ("looks fine")');
     // The replay approved the lookup: the session holds customer data, and the email is denied.
     expect(result.stdout).toMatch(/✗ line 3: email\.send[^\n]*\n\s+expected allow \[mail\]\n\s+actual\s+deny \[pii-stays-inside\]/);
+  });
+});
+
+describe("an agent's own `event` on a request logged as sent", () => {
+  it("is refused (PC602), never replayed as an operator's revocation of its session, also when the log is recorded without decisions and then updated", async () => {
+    const gateway = new Gateway(OLD, (request) => request);
+    gateway.call(search("b"));
+    // The agent marks its own attempt as an operator's revocation, with a reason.
+    gateway.call({ ...search("b"), event: "revocation", reason: "hi" });
+    gateway.call(search("b"));
+    // Recorded as sent, no decision yet: `--update` would write what the replay decides.
+    const recorded = gateway.log.map(({ decision: _decision, rules: _rules, reasons: _reasons, ...sent }) => sent);
+    const path = file(recorded);
+    const result = await cli(["test", paths["OLD"]!, "--replay", path, "--update"]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toMatch(/:2: error\[PC602\]: a revocation line \(`"event": "revocation"`\) names no tool: is this an attempt with an `event` field of its own\? /);
+    // The line is left as it was (no `outcome` written into it), and the session was not revoked:
+    // its next line is updated with the allow production gave, not an operator's revoked denial.
+    const updated = readFileSync(path, "utf8").split("\n").map((line) => (line === "" ? undefined : (JSON.parse(line) as Line)));
+    expect(updated[1]).toEqual(recorded[1]);
+    expect([updated[0]?.["decision"], updated[2]?.["decision"], updated[2]?.["rules"]]).toEqual(["allow", "allow", ["search"]]);
+    // With its decision logged, the same line is refused the same way.
+    const logged = await cli(["test", paths["OLD"]!, "--replay", file(gateway.log)]);
+    expect(logged.code).toBe(2);
+    expect(logged.stdout).toMatch(/:2: error\[PC602\]: a revocation line \(`"event": "revocation"`\) names no tool: /);
+  });
+});
+
+describe("an operator's revocation, logged as a revocation line", () => {
+  it("replays green: the session's later lines are denied as in production; without the line they fail", async () => {
+    const gateway = new Gateway(OLD);
+    gateway.call(search("b"));
+    gateway.revoke("b", "INC-4411: exfiltration suspected");
+    gateway.call(search("b"));
+    gateway.call(search("c"));
+    expect(gateway.log.map((l) => l["outcome"] ?? l["decision"])).toEqual(["allow", "revoked", "deny", "allow"]);
+    const result = await cli(["test", paths["OLD"]!, "--replay", file(gateway.log)]);
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stdout).toContain("4 passed, 0 failed");
+    const without = await cli(["test", paths["OLD"]!, "--replay", file(gateway.log.filter((l) => l["event"] === undefined))]);
+    expect(without.code).toBe(1);
+    expect(without.stdout).toMatch(/✗ line 2: kb\.search[^\n]*\n\s+expected deny \[\]\n\s+logged: revoked by an operator: "INC-4411: exfiltration suspected"\n\s+actual\s+allow \[search\]/);
   });
 });
 

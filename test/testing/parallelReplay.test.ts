@@ -252,6 +252,67 @@ describe("replaying a large recording on several threads", () => {
     }
   });
 
+  it("revocation lines go to the thread of their session, and move every thread's clock to their time: the same report on any number of threads", async () => {
+    const { policy } = compileSources([{ path: "p.policy", text: 'tool kb.search { args { query: string } }\npolicy p {\n  @name("search") allow kb.search\n}\n' }]);
+    const minute = 60_000;
+    const time = (at: number): string => new Date(Date.parse("2025-01-01T10:00:00Z") + at * minute).toISOString();
+    const search = (session: string, at: number, expected: string): string => `{"time":"${time(at)}","session":"${session}","tool":"kb.search","args":{"query":"q"},${expected}}`;
+    const revokedDenial = '"decision":"deny","rules":[],"reason":"revoked by an operator: \\"INC-1\\"","revoked":true';
+    const lines: string[] = [];
+    // Each round: A and B search; B is revoked (dated, undated, or before C's first attempt) and
+    // its next search is denied; then a revocation of X dated two hours on (well-formed or not)
+    // moves every clock there, so A's line dated half an hour on finds A freed: expired.
+    for (let i = 0, t = 0; i < 150; i++, t += 480) {
+      const [a, b, c, x] = [`A${i}`, `B${i}`, `C${i}`, `X${i}`];
+      const revoked = [b, b, c][i % 3]!;
+      lines.push(
+        search(a, t, '"decision":"allow","rules":["search"]'),
+        search(b, t + 1, '"decision":"allow","rules":["search"]'),
+        i % 3 === 1 ? `{"event":"revocation","session":"${revoked}","reason":"INC-1","outcome":"revoked"}` : `{"event":"revocation","time":"${time(t + 2)}","session":"${revoked}","reason":"INC-1","outcome":"revoked"}`,
+        search(revoked, t + 3, revokedDenial),
+        i % 2 === 0 ? `{"event":"revocation","time":"${time(t + 121)}","session":"${x}","reason":"INC-2"}` : `{"event":"revocation","time":"${time(t + 121)}","session":"${x}"}`, // malformed: no reason
+        search(a, t + 30, '"decision":"deny","rules":[]'),
+      );
+    }
+    const file = join(dir, "revocations-merged.jsonl");
+    writeFileSync(file, lines.join("\n") + "\n");
+    const outline = (r: { passed: number; failed: number; lines: number; errors: unknown[]; failures: { line: number }[] }) => ({ passed: r.passed, failed: r.failed, lines: r.lines, errors: r.errors, failures: r.failures.map((f) => f.line) });
+    const single = outline(await dist.replayRecordings(policy, [file], { workers: 1 }));
+    expect(single).toMatchObject({ passed: 750, failed: 0, lines: 825, failures: [] });
+    expect(single.errors).toHaveLength(75);
+    for (const workers of [2, 3, 4]) expect(outline(await dist.replayRecordings(policy, [file], { workers })), `${workers} threads`).toEqual(single);
+    const onlyA0 = await dist.replayRecordings(policy, [file], { session: "A0" });
+    expect([onlyA0.passed, onlyA0.failed]).toEqual([2, 0]);
+    const diff = await import(join(ROOT, "dist", "testing", "diff.js"));
+    for (const workers of [1, 3]) {
+      const report = await diff.diffRecordings(policy, policy, [file], { workers });
+      expect([report.lines, report.directions.size, report.errors.length], `diff on ${workers} threads`).toEqual([600, 0, 75]);
+    }
+  });
+
+  it("every thread tells its engine of every revocation of a session not started yet: the engines hold as many sessions revoked before their first attempt as one replay's, past its limit too", async () => {
+    const { policy } = compileSources([{ path: "p.policy", text: 'tool kb.search { args { query: string } }\npolicy p {\n  @name("search") allow kb.search\n}\n' }]);
+    const t0 = Date.parse("2025-01-05T09:00:00Z");
+    const revocation = (i: number, session: string): string => JSON.stringify({ event: "revocation", time: new Date(t0 + i).toISOString(), session, reason: "INC", outcome: "revoked" });
+    // Started sessions first (revoked live: none of the limit's places), then 100,000 revoked
+    // before their first attempt (MAX_REVOKED_BEFORE_START), then ten more, which are refused.
+    const lines: string[] = [];
+    for (let i = 0; i < 20; i++) lines.push(JSON.stringify({ time: new Date(t0).toISOString(), session: `live${i}`, tool: "kb.search", args: { query: "q" }, decision: "allow", rules: ["search"] }));
+    for (let i = 0; i < 20; i++) lines.push(revocation(i, `live${i}`));
+    for (let i = 0; i < 100_010; i++) lines.push(revocation(20 + i, `x${i}`));
+    const file = join(dir, "early-revocations.jsonl");
+    writeFileSync(file, lines.join("\n") + "\n");
+    const outline = (r: { passed: number; failed: number; failures: { line: number; actual: unknown }[]; cases: unknown[] }) => ({ passed: r.passed, failed: r.failed, failures: r.failures.map((f) => [f.line, f.actual]), cases: r.cases.length });
+    const single = outline(await dist.replayRecordings(policy, [file], { workers: 1, listCases: true }));
+    expect([single.failures.length, single.cases]).toEqual([10, 100_050]);
+    expect(single.failures[0]).toEqual([40 + 100_001, { outcome: "refused", refusal: expect.stringContaining("already holds 100,000 sessions revoked before their first attempt") }]);
+    // No thread reports another's revocation (a case, a failure): only the owner does.
+    for (const workers of [2, 3]) expect(outline(await dist.replayRecordings(policy, [file], { workers, listCases: true })), `${workers} threads`).toEqual(single);
+    // So does a replay of one session (--session), whose engine is told of the others' revocations alike.
+    const only = await dist.replayRecordings(policy, [file], { session: "x100005" });
+    expect([only.passed, only.failed, only.failures.map((f: { line: number }) => f.line)]).toEqual([0, 1, [40 + 100_006]]);
+  });
+
   it("malformed lines move every thread's clock alike: a schema error, NaN, a time that does not decode", async () => {
     const { policy } = compileSources([{ path: "p.policy", text: POLICY }]);
     const minute = 60_000;

@@ -47,8 +47,8 @@ describe("parseRecordingLine", () => {
     expect(error(parseRecordingLine(`{${approval},"approved":true,"rules":[]}`, 1))).toMatch(/cannot have `rules`:/);
     expect(error(parseRecordingLine(`{${approval}}`, 1))).toMatch(/^an approval line \(`"event": "approval"`\) needs `"approved"`: what `engine\.approved\(request\)` returned/);
     expect(error(parseRecordingLine(`{${approval},"approved":"yes"}`, 1))).toBe('`approved` must be true or false, not the string "yes"');
-    expect(error(parseRecordingLine('{"event":"Approval","session":"s","tool":"t","approved":true}', 1))).toMatch(/^`event` must be "approval": did you mean "approval"\?/);
-    expect(error(parseRecordingLine('{"event":"attempt","session":"s","tool":"t"}', 1))).toMatch(/^`event` must be "approval" \(it marks a person's approval; an attempt has no `event`/);
+    expect(error(parseRecordingLine('{"event":"Approval","session":"s","tool":"t","approved":true}', 1))).toMatch(/^`event` must be "approval" or "revocation": did you mean "approval"\?/);
+    expect(error(parseRecordingLine('{"event":"attempt","session":"s","tool":"t"}', 1))).toMatch(/^`event` must be "approval" or "revocation" \(it marks a person's approval or an operator's revocation; an attempt has no `event`/);
     expect(error(parseRecordingLine('{"Event":"approval","session":"s","tool":"t","approved":true}', 1))).toMatch(/^`Event` looks like a misspelled `event`, which would replay a person's approval as an attempt/);
     expect(error(parseRecordingLine('{"session":"s","tool":"t","decision":"allow","evnt":"x"}', 1))).toMatch(/^`evnt` looks like a misspelled `event`/);
   });

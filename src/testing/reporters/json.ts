@@ -4,7 +4,7 @@ import { printableLines } from "../../diagnostics/printable.js";
 import { leftOutTotal, type CaseResult, type ListedCase } from "../replay.js";
 
 /**
- * A failed case; an approval line's says so (`"event": "approval"`, as the line does). Its
+ * A failed case; an approval or revocation line's says so (`"event": "approval"`, `"event": "revocation"`, as the line does). Its
  * values (rule ids, reasons, decisions) are exact; its `explanation`, text for people, shows a
  * hidden or bidirectional character as the pretty report does (an escape).
  */

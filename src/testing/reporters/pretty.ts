@@ -36,11 +36,11 @@ export function prettyReport({ report, coverage, maxErrors }: ReporterInput, pal
         // (No reasons of the expected rules: the policy's now may not be what production said, as
         // when a rule kept its id and changed effect; a line's own reason is in `expected` above.)
         // Refused before any rule ran in production: why, as its log says.
-        if (f.event !== "approval") for (const reason of f.logged ?? []) out.push(`          logged: ${printable(reason)}`);
+        if (f.event === undefined) for (const reason of f.logged ?? []) out.push(`          logged: ${printable(reason)}`);
         out.push(`        actual   ${printable(actualText(f))}`);
         const lookAlike = lookAlikeNote(f);
         if (lookAlike !== undefined) out.push(`        (${lookAlike})`);
-        if (f.event !== "approval") {
+        if (f.event === undefined) {
           f.actual.rules.forEach((id, i) => out.push(`          ${printable(id)}: ${printable(f.actual.reasons[i] ?? "")}`));
           if (f.actual.rules.length === 0) out.push(`          ${printable(f.actual.reasons[0] ?? "")}`);
         }

@@ -155,10 +155,12 @@ export const SHOWN_REASON_CHARS = 500;
 /**
  * What the line expected (its own rules, reason and grants shown in short, `shownList`): a decision (with its rules and reason, then its grants, those on
  * approval and the session's revocation: `allow [read]; grants db:read for 15m; session not
- * revoked`), or of an approval line `approved` or `refused`.
+ * revoked`), of an approval line `approved` or `refused`, of a revocation line the outcome of
+ * `Engine.revoke` it recorded (`revoked`, `already-revoked`, `refused`).
  */
 export function expectedText(result: CaseResult): string {
   if (result.event === "approval") return approvalText(result.expect.approved);
+  if (result.event === "revocation") return result.expect.outcome;
   const { expect } = result;
   return `${expect.decision}${expect.rules ? ` [${shownList(expect.rules)}]` : ""}${expect.reason ? ` ("${shownText(expect.reason, SHOWN_REASON_CHARS)}")` : ""}${outcomeText(expect, expect)}`;
 }
@@ -182,10 +184,12 @@ function outcomeText(expect: Expectation, side: { readonly grants?: readonly Gra
 /**
  * What the engine decided, in the terms the line's expectation used (its reasons too when the
  * line expects a reason); of an approval line, whether `Engine.approved` accepted it, and when
- * it refused, why (`refused: session "s" has no ask awaiting approval for payments.send …`).
+ * it refused, why (`refused: session "s" has no ask awaiting approval for payments.send …`); of
+ * a revocation line, what `Engine.revoke` returned, and when it refused, why.
  */
 export function actualText(result: CaseResult): string {
   if (result.event === "approval") return `${approvalText(result.actual.approved)}${result.actual.reason ? `: ${result.actual.reason}` : ""}`;
+  if (result.event === "revocation") return `${result.actual.outcome}${result.actual.refusal ? `: ${result.actual.refusal}` : ""}`;
   return `${result.actual.decision} [${result.actual.rules.join(", ")}]${result.expect.reason !== undefined ? ` ("${result.actual.reasons.join("; ")}")` : ""}${outcomeText(result.expect, result.actual)}`;
 }
 
@@ -193,9 +197,9 @@ function approvalText(approved: boolean): string {
   return approved ? "approved" : "refused";
 }
 
-/** The actual decision's reasons (none for an approval line: `actualText` says why it was refused). */
+/** The actual decision's reasons (none for an approval or revocation line: `actualText` says why it was refused). */
 export function actualReasons(result: CaseResult): readonly string[] {
-  return result.event === "approval" ? [] : result.actual.reasons;
+  return result.event !== undefined ? [] : result.actual.reasons;
 }
 
 /**
@@ -217,7 +221,7 @@ const MISMATCH_WORDS: Readonly<Record<string, string>> = { revoked: "revocation"
  * grants on approval or revocation are not: the part a reader would otherwise hunt for.
  */
 export function differsText(result: CaseResult): string {
-  if (result.event === "approval" || result.mismatches.includes("decision") || result.mismatches.length === 0) return "";
+  if (result.event !== undefined || result.mismatches.includes("decision") || result.mismatches.length === 0) return "";
   const parts = result.mismatches.map((field) => MISMATCH_WORDS[field] ?? field);
   const listed = parts.length > 2 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : parts.join(" and ");
   const plural = parts.length > 1 || parts[0] === "rules" || parts[0] === "grants" || parts[0] === "grants on approval";

@@ -34,7 +34,7 @@ export function tapReport({ report, coverage, verdict }: ReporterInput, out: Wri
     if (c.ok) write(`ok ${n} - ${title}\n`);
     else {
       // Text for people, shown as the pretty report shows it (a hidden or bidirectional character as an escape).
-      write(`not ok ${n} - ${title}\n  ---\n  expected: ${yamlString(printable(expectedText(c)))}\n${c.event === undefined && c.logged !== undefined ? `  logged: ${yamlString(printable(c.logged.join("; ")))}\n` : ""}  actual: ${yamlString(printable(actualText(c)))}\n${c.event === "approval" ? "" : `  reasons: ${yamlString(printable(c.actual.reasons.join("; ")))}\n`}`);
+      write(`not ok ${n} - ${title}\n  ---\n  expected: ${yamlString(printable(expectedText(c)))}\n${c.event === undefined && c.logged !== undefined ? `  logged: ${yamlString(printable(c.logged.join("; ")))}\n` : ""}  actual: ${yamlString(printable(actualText(c)))}\n${c.event !== undefined ? "" : `  reasons: ${yamlString(printable(c.actual.reasons.join("; ")))}\n`}`);
       const lookAlike = lookAlikeNote(c);
       if (lookAlike !== undefined) write(`  note: ${yamlString(lookAlike)}\n`);
       if (c.explanation) write(`  because: ${yamlString(printableLines(c.explanation))}\n`);
