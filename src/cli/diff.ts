@@ -72,11 +72,13 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
   }
   const [before, after] = sides as [Extract<(typeof sides)[0], { ok: true }>, Extract<(typeof sides)[0], { ok: true }>];
   for (const side of [before, after]) reportLoadNote("diff", side, io);
+  // The two policy sets compared, for a report kept as evidence of what changed between which.
+  const policies = { old: before.identity, new: after.identity };
   const { files, missing } = expandRecordings(recordings, io.cwd);
   if (missing.length > 0) {
     const message = reportMissingRecordings(missing, io);
     // As for a side that did not load: a reader of --json still gets a document.
-    if (options.json) io.out(JSON.stringify({ ok: false, reason: message, code: INPUT_CODES.unreadableFile }, null, 2) + "\n");
+    if (options.json) io.out(JSON.stringify({ ok: false, reason: message, code: INPUT_CODES.unreadableFile, policies }, null, 2) + "\n");
     return EXIT.usage;
   }
   const report = await diffRecordings(before.policy, after.policy, files, { cwd: io.cwd, maxExamplesPerCause: options.json ? DEFAULT_EXAMPLES_PER_CAUSE : LISTED_PER_CAUSE, ruleChanges: options.ruleChanges ?? false, ...replay });
@@ -92,6 +94,7 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
           // `ok` as the exit code has it, so `jq -e .ok` gates as the exit code does.
           ok: !inputErrors && empty === undefined && !(options.exitCode && changed > 0),
           ...(empty !== undefined ? { reason: empty } : {}),
+          policies,
           lines: report.lines,
           changed,
           directions: Object.fromEntries(report.directions),
