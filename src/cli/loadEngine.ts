@@ -11,7 +11,7 @@ import { compileSources } from "../compile/compile.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 import { checkBundleCode } from "../compile/verifyBundleCode.js";
-import { describeFsError, loadSources } from "../source/loadSources.js";
+import { describeFsError, loadSources, type Excluded } from "../source/loadSources.js";
 import { hasExtension } from "../source/fileNames.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import { jsonMistake } from "../diagnostics/jsonMistake.js";
@@ -23,7 +23,7 @@ import type { PolicyIdentity } from "../testing/reporters/shared.js";
 import { misplacedPolicyPath, wrongSlotOfText, type RecordingOption } from "./wrongSlot.js";
 
 /** A policy to decide with, from sources or a bundle, or why there is none (with the exit code to use). */
-export type LoadedPolicy = { ok: true; policy: CompiledPolicy; identity: PolicyIdentity; note?: string } | { ok: false; code: ExitCode; diagnostics: readonly Diagnostic[]; message?: string; inputError?: InputError };
+export type LoadedPolicy = { ok: true; policy: CompiledPolicy; identity: PolicyIdentity; excluded: readonly Excluded[]; note?: string } | { ok: false; code: ExitCode; diagnostics: readonly Diagnostic[]; message?: string; inputError?: InputError };
 
 /** A bundle or key file refused (`place: error[CODE]: message`), as `check` prints a diagnostic's first line. */
 export interface InputError {
@@ -67,7 +67,7 @@ export function loadPolicy(paths: readonly string[], cwd: string, options: { bun
   if (!policy || hasErrors(diagnostics)) return { ok: false, code: EXIT.failure, diagnostics: sortDiagnostics(withExcludedDeclarationsHelp(diagnostics, loaded.excluded)) };
   // Warnings are `policyc check`'s to show: test, eval and diff report on decisions.
   const note = excludedNamedNote(loaded.excluded);
-  return { ok: true, policy, identity: sourcesIdentity(policy, loaded.files, cwd), ...(note === undefined ? {} : { note }) };
+  return { ok: true, policy, identity: sourcesIdentity(policy, loaded.files, cwd), excluded: loaded.excluded, ...(note === undefined ? {} : { note }) };
 }
 
 /** The bundle that policy arguments name: `--bundle FILE`, or a single path ending in `.json`. */
@@ -192,8 +192,9 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
     // A signature nobody checked may as well be forged (a changed bundle keeps its old one): said,
     // so an operator who left the key out does not take the bundle for a checked one.
     const identity = bundleIdentity(bundle, path, publicKey !== undefined);
-    if (bundle.signature !== undefined && publicKey === undefined) return { ok: true, policy: bundle, identity, note: `\`${path}\` is signed, but its signature was not checked: give --public-key KEY.pem to check it` };
-    return { ok: true, policy: bundle, identity };
+    // A bundle's files were chosen when it was built: --exclude left out none of them (it is refused with one).
+    if (bundle.signature !== undefined && publicKey === undefined) return { ok: true, policy: bundle, identity, excluded: [], note: `\`${path}\` is signed, but its signature was not checked: give --public-key KEY.pem to check it` };
+    return { ok: true, policy: bundle, identity, excluded: [] };
   } catch (error) {
     // JSON that is no object at all (`42`, `[]`, `null`) is no bundle: a usage mistake, as a policy file given as one is.
     const notObject = value === null || typeof value !== "object" || Array.isArray(value);

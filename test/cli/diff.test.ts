@@ -958,7 +958,7 @@ describe("policyc diff", () => {
     expect(missing).toMatchObject({ code: 2, stdout: "", stderr: `${join(dir, "nope.jsonl")}: error[PC600]: no such file or folder\n` });
     const missingJson = await cli(["diff", OLD, NEW, "--replay", join(dir, "nope.jsonl"), "--json"]);
     expect(missingJson.code).toBe(2);
-    expect(JSON.parse(missingJson.stdout)).toEqual({ ok: false, reason: `recordings not found or not readable: \`${join(dir, "nope.jsonl")}\` (no such file or folder)`, code: "PC600", policies: { old: expect.objectContaining({ from: "sources" }), new: expect.objectContaining({ from: "sources" }) } });
+    expect(JSON.parse(missingJson.stdout)).toEqual({ ok: false, reason: `recordings not found or not readable: \`${join(dir, "nope.jsonl")}\` (no such file or folder)`, code: "PC600", policies: { old: expect.objectContaining({ from: "sources" }), new: expect.objectContaining({ from: "sources" }) }, excluded: [] });
     // A recording with bytes that are not UTF-8 names its line.
     const latin = join(dir, "latin1.jsonl");
     writeFileSync(latin, Buffer.from('{"session":"s\xff","tool":"kb.search","args":{"query":"q"}}\n', "latin1"));
@@ -968,7 +968,7 @@ describe("policyc diff", () => {
     mkdirSync(join(dir, "no-recordings"), { recursive: true });
     const noRecordings = await cli(["diff", OLD, NEW, "--replay", join(dir, "no-recordings"), "--json"]);
     expect(noRecordings.code).toBe(2);
-    expect(JSON.parse(noRecordings.stdout)).toEqual({ ok: false, reason: `recordings not found or not readable: \`${join(dir, "no-recordings")}\` (a folder without .jsonl or .ndjson files)`, code: "PC600", policies: JSON.parse(missingJson.stdout).policies });
+    expect(JSON.parse(noRecordings.stdout)).toEqual({ ok: false, reason: `recordings not found or not readable: \`${join(dir, "no-recordings")}\` (a folder without .jsonl or .ndjson files)`, code: "PC600", policies: JSON.parse(missingJson.stdout).policies, excluded: [] });
     const noPolicy = await cli(["diff", join(dir, "nope.policy"), NEW, "--replay", CALLS]);
     expect(noPolicy.code).toBe(2);
     const badBundle = join(dir, "bad.json");

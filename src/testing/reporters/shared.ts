@@ -354,6 +354,8 @@ export interface ReporterInput {
   readonly verdict?: RunVerdict;
   /** The policy set judged; absent when it did not load. */
   readonly policy?: PolicyIdentity;
+  /** What --exclude left out of it, as `check --json` lists it; absent when it did not load. */
+  readonly excluded?: readonly { readonly path: string; readonly glob: string }[];
   /** How many recording errors the text reporter shows (`--max-errors`); all it kept when absent. Machine reporters list every one kept. */
   readonly maxErrors?: number;
 }
