@@ -59,14 +59,14 @@ describe("policyc check --reporter", () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, errors: 1, warnings: 1, files: ["a.policy", "warn.policy"] });
   });
 
-  it("github: one workflow command per diagnostic, at its place with its end, `::warning` for a warning, the code as title, the help on a line of its own", async () => {
+  it("github: one workflow command per diagnostic, at its place with its end, `::warning` for a warning, `policyc` and the code as title, the help on a line of its own", async () => {
     const dir = folder({ "a.policy": BROKEN, "warn.policy": WARNED });
     const result = await cli(["check", ".", "--reporter", "github"], { cwd: dir });
     expect(result).toEqual({
       code: 1,
       stdout: [
-        "::error file=a.policy,line=4,col=30,endLine=4,endColumn=34,title=PC202::unknown attribute `tema` of `agent`%0Ahelp: did you mean `team`?",
-        "::warning file=warn.policy,line=1,col=6,endLine=1,endColumn=7,title=PC502::`E` is declared but never used%0Ahelp: remove it, or use it as the type of an attribute",
+        "::error file=a.policy,line=4,col=30,endLine=4,endColumn=34,title=policyc PC202::unknown attribute `tema` of `agent`%0Ahelp: did you mean `team`?",
+        "::warning file=warn.policy,line=1,col=6,endLine=1,endColumn=7,title=policyc PC502::`E` is declared but never used%0Ahelp: remove it, or use it as the type of an attribute",
         "1 error, 1 warning",
         "",
       ].join("\n"),
@@ -74,20 +74,38 @@ describe("policyc check --reporter", () => {
     });
   });
 
+  it("the github title of a diagnostic is `policyc PCxxx` in every verb that annotates one (check, fmt --check, test of a policy set that does not load)", async () => {
+    const dir = folder({ "a.policy": BROKEN, "calls.jsonl": "" });
+    const title = /^::error file=a\.policy,line=4,col=30,endLine=4,endColumn=34,title=policyc PC202::/m;
+    const check = await cli(["check", "a.policy", "--reporter", "github"], { cwd: dir });
+    expect(check.code).toBe(1);
+    expect(check.stdout).toMatch(title);
+    const fmt = await cli(["fmt", "--check", "a.policy", "--reporter", "github"], { cwd: dir });
+    expect(fmt.code).toBe(1);
+    expect(fmt.stdout).toMatch(/^::error file=a\.policy,line=\d+,title=policyc fmt::/m);
+    const broken = folder({ "a.policy": "policy p {\n  allow\n}\n" });
+    const syntax = await cli(["fmt", "--check", "a.policy", "--reporter", "github"], { cwd: broken });
+    expect(syntax.code).toBe(1);
+    expect(syntax.stdout).toMatch(/^::error file=a\.policy,line=\d+,col=\d+,(?:endLine=\d+,endColumn=\d+,)?title=policyc PC1\d\d::/m);
+    const test = await cli(["test", "a.policy", "--replay", "calls.jsonl", "--reporter", "github"], { cwd: dir });
+    expect(test.code).toBe(1);
+    expect(test.stdout).toMatch(title);
+  });
+
   it("github escapes `%`, `,` and `:` in `file=` and `title=`, and `%`, CR and LF in the message, as GitHub documents", async () => {
     const dir = folder({ "a,b%:c.policy": BROKEN, "pct.policy": PERCENT });
     mkdirSync(join(dir, "no\npolicies"));
     const named = await cli(["check", "a,b%:c.policy", "--reporter", "github"], { cwd: dir });
-    expect(named.stdout.split("\n")[0]).toBe("::error file=a%2Cb%25%3Ac.policy,line=4,col=30,endLine=4,endColumn=34,title=PC202::unknown attribute `tema` of `agent`%0Ahelp: did you mean `team`?");
+    expect(named.stdout.split("\n")[0]).toBe("::error file=a%2Cb%25%3Ac.policy,line=4,col=30,endLine=4,endColumn=34,title=policyc PC202::unknown attribute `tema` of `agent`%0Ahelp: did you mean `team`?");
     const percent = await cli(["check", "pct.policy", "--reporter", "github"], { cwd: dir });
     expect(percent.code).toBe(0);
-    expect(percent.stdout).toMatch(/^::warning file=pct\.policy,line=3,col=47,endLine=3,endColumn=52,title=PC519::no tool `returns` "50%25" and [^\n]*%0Ahelp: [^\n]*\nok: 1 file, 1 rule, 1 warning\n$/);
+    expect(percent.stdout).toMatch(/^::warning file=pct\.policy,line=3,col=47,endLine=3,endColumn=52,title=policyc PC519::no tool `returns` "50%25" and [^\n]*%0Ahelp: [^\n]*\nok: 1 file, 1 rule, 1 warning\n$/);
     // In the message, only `%` and line breaks are escaped: the place a help names keeps its `,` and `:`.
     const both = await cli(["check", "a,b%:c.policy", "pct.policy", "--reporter", "github"], { cwd: dir });
-    expect(both.stdout).toContain("title=PC200::tool `kb.search` is declared more than once%0Ahelp: the first declaration is at a,b%25:c.policy:2\n");
+    expect(both.stdout).toContain("title=policyc PC200::tool `kb.search` is declared more than once%0Ahelp: the first declaration is at a,b%25:c.policy:2\n");
     // A path with a line break, in a property and in the message: one line still, the break as %0A.
     const empty = await cli(["check", "no\npolicies", "--reporter", "github"], { cwd: dir });
-    expect(empty).toEqual({ code: 2, stdout: "::error file=no%0Apolicies,title=PC004::no `.policy` files under `no%0Apolicies`%0Ahelp: policy files end in `.policy`\n1 error, 0 warnings\n", stderr: "" });
+    expect(empty).toEqual({ code: 2, stdout: "::error file=no%0Apolicies,title=policyc PC004::no `.policy` files under `no%0Apolicies`%0Ahelp: policy files end in `.policy`\n1 error, 0 warnings\n", stderr: "" });
   });
 
   it("github names files relative to GITHUB_WORKSPACE when the check runs in a folder of it, as test's annotations do", async () => {
