@@ -7,7 +7,7 @@ import { printable, printableLines, withoutLogCommand } from "../../diagnostics/
  * and U+2028/U+2029 raw, which YAML 1.1 parsers read as line breaks: those are escaped too. So is
  * the second `#` of `##[` (a GitHub Actions command anywhere in a log line), which reads back as `#`.
  */
-function yamlString(text: string): string {
+export function yamlString(text: string): string {
   return withoutLogCommand(JSON.stringify(text).replace(/[\u0080-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
 }
 
