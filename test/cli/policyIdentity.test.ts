@@ -55,6 +55,23 @@ describe("policy identity in machine-readable reports", () => {
     expect(hash).not.toBe(await builtHash(["demo.policy"], "again.json"));
   });
 
+  it("a set mixing an absolute path outside the working folder with a relative one has build's hash, and builds the same bundle however its files are spelled", async () => {
+    const outside = join(dir, "outside");
+    const cwd = join(dir, "cwd");
+    mkdirSync(outside);
+    mkdirSync(cwd);
+    copyFileSync(join(dir, "demo.policy"), join(outside, "a.policy"));
+    writeFileSync(join(outside, "b.policy"), 'policy extra {\n  @name("no-http")\n  deny http.get\n}\n');
+    // Typed so that the order of the spellings (`../` before `/`) is not the order of build's names (`../outside/a` before `../outside/b`).
+    const mixed = [join(outside, "a.policy"), "../outside/b.policy"];
+    const hash = await builtHash(mixed, "../mixed.json", { cwd });
+    const result = await cli(["test", ...mixed, "--replay", join(dir, "calls.jsonl"), "--json"], { cwd });
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).policy.contentHash).toBe(hash);
+    expect(await builtHash(["../outside/a.policy", "../outside/b.policy"], "../relative.json", { cwd })).toBe(hash);
+    expect(readFileSync(join(dir, "relative.json"), "utf8")).toBe(readFileSync(join(dir, "mixed.json"), "utf8"));
+  });
+
   it("a bundle is named by its manifest's hash, its path, and whether it is signed and its signature checked", async () => {
     const hash = await builtHash(["demo.policy"], "signed.json", { sign: true });
     const unchecked = await cli(["test", "--bundle", "signed.json", "--replay", "calls.jsonl", "--json"], { cwd: dir });
