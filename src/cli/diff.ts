@@ -73,7 +73,8 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
   const [before, after] = sides as [Extract<(typeof sides)[0], { ok: true }>, Extract<(typeof sides)[0], { ok: true }>];
   for (const side of [before, after]) reportLoadNote("diff", side, io);
   // The two policy sets compared, for a report kept as evidence of what changed between which.
-  const policies = { old: before.identity, new: after.identity };
+  // Only --json names them, and computing them costs a bundle's worth of work a side given as sources.
+  const policies = options.json ? { old: before.identity(), new: after.identity() } : {};
   // What --exclude left out of either side given as sources, each entry with its side (as a diagnostic of a side that did not load has).
   const excluded = [...excludedJson(before.excluded).map((entry) => ({ side: "old", ...entry })), ...excludedJson(after.excluded).map((entry) => ({ side: "new", ...entry }))];
   const { files, missing } = expandRecordings(recordings, io.cwd);

@@ -120,7 +120,7 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   // Names only (values may be secret): what no rule saw, which may be why the decision surprises.
   const undeclared = engine.undeclaredFields(last);
   // `policy`: the policy set that decided, for a decision kept as evidence; `excluded`: what --exclude left out of it.
-  if (options.json) io.out(JSON.stringify({ ...decision, explanation: explanationForPeople(explanation), undeclaredFields: undeclared, policy: loaded.identity, excluded: excludedJson(loaded.excluded) }, null, 2) + "\n");
+  if (options.json) io.out(JSON.stringify({ ...decision, explanation: explanationForPeople(explanation), undeclaredFields: undeclared, policy: loaded.identity(), excluded: excludedJson(loaded.excluded) }, null, 2) + "\n");
   else {
     // The request's own tool and session, shown as reports show them: a long one in short (a 20 KB id is no header).
     const label = typeof (last as { session?: unknown })?.session === "string" ? sessionLabel((last as { session: string }).session) : undefined;

@@ -18,12 +18,19 @@ import { jsonMistake } from "../diagnostics/jsonMistake.js";
 import { looksLikeUtf16, utf16Refusal, withoutByteOrderMark } from "../source/textEncoding.js";
 import { emptyValueMessage, excludedNamedNote, isBlank, withExcludedDeclarationsHelp } from "./options.js";
 import { ExcludeGlobs } from "../source/exclude.js";
-import { bundleIdentity, sourcesIdentity } from "./policyIdentity.js";
+import { bundleIdentity, lazyIdentity, sourcesIdentity } from "./policyIdentity.js";
 import type { PolicyIdentity } from "../testing/reporters/shared.js";
 import { misplacedPolicyPath, wrongSlotOfText, type RecordingOption } from "./wrongSlot.js";
 
 /** A policy to decide with, from sources or a bundle, or why there is none (with the exit code to use). */
-export type LoadedPolicy = { ok: true; policy: CompiledPolicy; identity: PolicyIdentity; excluded: readonly Excluded[]; note?: string } | { ok: false; code: ExitCode; diagnostics: readonly Diagnostic[]; message?: string; inputError?: InputError };
+export type LoadedPolicy = {
+  ok: true;
+  policy: CompiledPolicy;
+  /** Which set this is, for machine-readable reports: computed when first asked for (lazyIdentity); undefined when it could not be. */
+  identity: () => PolicyIdentity | undefined;
+  excluded: readonly Excluded[];
+  note?: string;
+} | { ok: false; code: ExitCode; diagnostics: readonly Diagnostic[]; message?: string; inputError?: InputError };
 
 /** A bundle or key file refused (`place: error[CODE]: message`), as `check` prints a diagnostic's first line. */
 export interface InputError {
@@ -67,7 +74,7 @@ export function loadPolicy(paths: readonly string[], cwd: string, options: { bun
   if (!policy || hasErrors(diagnostics)) return { ok: false, code: EXIT.failure, diagnostics: sortDiagnostics(withExcludedDeclarationsHelp(diagnostics, loaded.excluded)) };
   // Warnings are `policyc check`'s to show: test, eval and diff report on decisions.
   const note = excludedNamedNote(loaded.excluded);
-  return { ok: true, policy, identity: sourcesIdentity(policy, loaded.files, cwd), excluded: loaded.excluded, ...(note === undefined ? {} : { note }) };
+  return { ok: true, policy, identity: lazyIdentity(() => sourcesIdentity(policy, loaded.files, cwd)), excluded: loaded.excluded, ...(note === undefined ? {} : { note }) };
 }
 
 /** The bundle that policy arguments name: `--bundle FILE`, or a single path ending in `.json`. */
@@ -191,7 +198,7 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
     if (!vetOnly) engineForBundle(bundle); // refuses code that does not load, before any verb runs it
     // A signature nobody checked may as well be forged (a changed bundle keeps its old one): said,
     // so an operator who left the key out does not take the bundle for a checked one.
-    const identity = bundleIdentity(bundle, path, publicKey !== undefined);
+    const identity = lazyIdentity(() => bundleIdentity(bundle, path, publicKey !== undefined));
     // A bundle's files were chosen when it was built: --exclude left out none of them (it is refused with one).
     if (bundle.signature !== undefined && publicKey === undefined) return { ok: true, policy: bundle, identity, excluded: [], note: `\`${path}\` is signed, but its signature was not checked: give --public-key KEY.pem to check it` };
     return { ok: true, policy: bundle, identity, excluded: [] };

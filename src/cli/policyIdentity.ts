@@ -21,6 +21,26 @@ export function sourcesIdentity(policy: CompiledPolicy, sources: readonly Source
   return { contentHash: (asBuilt === undefined ? createBundle(policy, sources) : createBundle(asBuilt, built)).manifest.contentHash, policyc: VERSION, from: "sources" };
 }
 
+/**
+ * The identity `compute` gives, computed when first asked for and then kept: only machine-readable
+ * reports print it, and for sources it costs a bundle's worth of work (and a second compile for a
+ * source outside the working folder). A failure to compute it is no reason to fail the verb: the
+ * reports then leave the policy out (undefined).
+ */
+export function lazyIdentity(compute: () => PolicyIdentity): () => PolicyIdentity | undefined {
+  let computed: { identity: PolicyIdentity | undefined } | undefined;
+  return () => {
+    if (computed === undefined) {
+      try {
+        computed = { identity: compute() };
+      } catch {
+        computed = { identity: undefined };
+      }
+    }
+    return computed.identity;
+  };
+}
+
 /** A bundle is named by the hash its manifest holds (which loading it checked), its path as given, and its signature. */
 export function bundleIdentity(bundle: Bundle, path: string, signatureChecked: boolean): PolicyIdentity {
   return { contentHash: bundle.manifest.contentHash, policyc: VERSION, from: "bundle", bundle: path, signed: bundle.signature !== undefined, signatureChecked };

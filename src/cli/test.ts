@@ -89,7 +89,9 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     return notStarted({ ok: false, reason, ...(code !== undefined ? { inputCode: code } : {}), diagnostics, ...(loaded.message ? { runChecks: [runCheck] } : {}) }, loaded.code);
   }
   reportLoadNote("test", loaded, io);
-  const judgedPolicy = { policy: loaded.identity, excluded: excludedJson(loaded.excluded) };
+  // Named only by the reports that list cases (json, junit, tap), and computed only for them: for sources it costs a bundle's worth of work.
+  const identity = targets.some((target) => target.reporter in LISTING_REPORTERS) ? loaded.identity() : undefined;
+  const judgedPolicy = { ...(identity === undefined ? {} : { policy: identity }), excluded: excludedJson(loaded.excluded) };
   if (missing.length > 0) {
     const message = reportMissingRecordings(missing, io);
     return notStarted({ ok: false, reason: message, inputCode: INPUT_CODES.unreadableFile, runChecks: [{ name: "recordings", code: INPUT_CODES.unreadableFile, message }] }, EXIT.usage, judgedPolicy);
