@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { firstChangedLine, formatSources } from "../ast/formatSources.js";
+import { firstChangedLine, formatSources, type FormattedFile } from "../ast/formatSources.js";
 import { githubDiagnosticsReport, junitDiagnosticsReport, tapDiagnosticsReport, unformattedAnnotation, unformattedFailure, type DiagnosticsReportInput } from "../diagnostics/ciReports.js";
 import { ciPaths, isRepositoryFile } from "../testing/reporters/shared.js";
 import { reportOverwritingInput, reportTargets, writeReports } from "./reportTargets.js";
@@ -115,11 +115,19 @@ export async function fmtVerb(io: Io, paths: string[], options: FmtOptions): Pro
       out(JSON.stringify({ ok: !hasErrors(problems) && unwritten.size === 0 && (!options.check || changed.length === 0), files, excluded: excludedJson(loaded.excluded), diagnostics: problems.map(diagnosticToJson) }, null, 2) + "\n");
     } else if (reporter === "github" || reporter === "junit" || reporter === "tap") {
       // Every file read is a test case, in order, those with syntax errors (which have no canonical form) too.
-      const ci: DiagnosticsReportInput = { verb: "policyc fmt", files: loaded.files.map((f) => f.path), diagnostics: problems.map(diagnosticToJson), warningsFail: false, ciPath: ciPaths(io.cwd, io.env["GITHUB_WORKSPACE"]), isRepositoryFile: (file) => isRepositoryFile(file) && !(input?.files.some((f) => f.path === file) ?? false) };
-      const unformatted = changed.map((file) => ({ path: file.path, line: firstChangedLine(file), fromStandardInput: fromInput.formatted.includes(file) }));
+      // Standard input first (withStandardInput), then the files: a case each, told apart by what
+      // was read, not by name (a file may be named `standard input`).
+      const inputCount = input?.files.length ?? 0;
+      const indexOf = (file: FormattedFile): number => loaded.files.findIndex((source, index) => source.path === file.path && (index < inputCount) === fromInput.formatted.includes(file));
+      const diagnosticFiles = problems.map((d) => {
+        const index = d.span === undefined ? -1 : loaded.files.indexOf(d.span.file);
+        return index < 0 ? undefined : index;
+      });
+      const ci: DiagnosticsReportInput = { verb: "policyc fmt", files: loaded.files.map((f) => f.path), diagnostics: problems.map(diagnosticToJson), diagnosticFiles, warningsFail: false, ciPath: ciPaths(io.cwd, io.env["GITHUB_WORKSPACE"]), isRepositoryFile: (file, index) => (index === undefined ? !(input?.files.some((f) => f.path === file) ?? false) : index >= inputCount) && isRepositoryFile(file) };
+      const unformatted = changed.map((file) => ({ path: file.path, line: firstChangedLine(file), fromStandardInput: fromInput.formatted.includes(file), index: indexOf(file) }));
       const summary = changed.length > 0 ? `${notFormatted}; ${advice}` : `ok: ${counted(formatted.length, "file")}, all formatted`;
       // A file not in canonical form fails its test case, at the first line that changes.
-      const failures = new Map(unformatted.map((file) => [file.path, unformattedFailure(ci, file)]));
+      const failures = new Map(unformatted.map((file) => [file.index, unformattedFailure(ci, file)]));
       if (reporter === "github") githubDiagnosticsReport(ci, { annotations: unformatted.map((file) => unformattedAnnotation(ci, file)), summary }, out);
       else if (reporter === "junit") junitDiagnosticsReport(ci, out, failures);
       else tapDiagnosticsReport(ci, summary, out, failures);

@@ -12,12 +12,18 @@ export interface DiagnosticsReportInput {
   readonly files: readonly string[];
   /** Every diagnostic, as `--json` lists them, sorted by file and position. */
   readonly diagnostics: readonly DiagnosticJson[];
+  /**
+   * Of each diagnostic, the index in `files` of the file it is of, when the verb tells it by what
+   * was read rather than by name (fmt: standard input and a file named `standard input` are two
+   * cases); undefined (or absent) to tell it by its `file`.
+   */
+  readonly diagnosticFiles?: readonly (number | undefined)[];
   /** Whether a warning fails the run (`--fail-on-warnings`): then it is a failure too. */
   readonly warningsFail: boolean;
   /** How CI names a file (`ciPaths`: relative to the repository root when it is known). */
   readonly ciPath: (file: string) => string;
-  /** Whether a file is one CI can point at (not standard input). */
-  readonly isRepositoryFile: (file: string) => boolean;
+  /** Whether a file is one CI can point at (not standard input); `index`, its index in `files` when it is a test case of one. */
+  readonly isRepositoryFile: (file: string, index?: number) => boolean;
 }
 
 /**
@@ -79,6 +85,8 @@ interface CaseFailure {
 /** A test case of the JUnit and TAP reports: a file (or a path that could not be read, or null for diagnostics of no file), what fails it and the other warnings. */
 interface FileCase {
   readonly file: string | null;
+  /** Its index: in `files` for a file read. */
+  readonly index: number;
   readonly failures: readonly CaseFailure[];
   readonly other: readonly DiagnosticJson[];
 }
@@ -86,25 +94,33 @@ interface FileCase {
 /**
  * The test cases of the JUnit and TAP reports: one per file read (and per path that could not be,
  * and one for diagnostics of no file), in file order, the files read first; a case fails with the
- * verb's own failure of the file (`fileFailures`) and its errors (and warnings, when they fail the
+ * verb's own failure of the file (`fileFailures`, by its index in `files`) and its errors (and warnings, when they fail the
  * run); the other warnings are its output.
  */
-function fileCases(input: DiagnosticsReportInput, fileFailures: ReadonlyMap<string, FileFailure>): FileCase[] {
+function fileCases(input: DiagnosticsReportInput, fileFailures: ReadonlyMap<number, FileFailure>): FileCase[] {
   const fails = (d: DiagnosticJson): boolean => d.severity === "error" || input.warningsFail;
-  // A path that could not be read (PC001) has no file but is one case.
-  const byFile = new Map<string | null, DiagnosticJson[]>(input.files.map((file) => [file, []]));
-  for (const d of input.diagnostics) {
-    const list = byFile.get(d.file);
-    if (list === undefined) byFile.set(d.file, [d]);
-    else list.push(d);
-  }
-  return [...byFile].map(([file, diagnostics]) => {
-    const own = file === null ? undefined : fileFailures.get(file);
+  // A case per file read, told apart by index (two may share a name); a path that could not be
+  // read (PC001) has no file but is one case, as are diagnostics of no file.
+  const cases = input.files.map((file) => ({ file: file as string | null, diagnostics: [] as DiagnosticJson[] }));
+  const byName = new Map<string | null, (typeof cases)[number]>();
+  for (const fileCase of cases) if (!byName.has(fileCase.file)) byName.set(fileCase.file, fileCase);
+  input.diagnostics.forEach((d, index) => {
+    const known = input.diagnosticFiles?.[index];
+    const fileCase = known === undefined ? byName.get(d.file) : cases[known];
+    if (fileCase !== undefined) fileCase.diagnostics.push(d);
+    else {
+      const added = { file: d.file, diagnostics: [d] };
+      cases.push(added);
+      byName.set(d.file, added);
+    }
+  });
+  return cases.map(({ file, diagnostics }, index) => {
+    const own = fileFailures.get(index);
     const failures: CaseFailure[] = [
       ...(own === undefined ? [] : [{ type: own.type, message: own.message, text: printable(`${file}:${own.line}: ${own.message}`), line: own.line, noun: "failure" as const }]),
       ...diagnostics.filter(fails).map((d) => ({ type: d.code, message: d.message, text: diagnosticText(d), line: d.line, noun: d.severity === "error" ? ("error" as const) : ("warning" as const) })),
     ];
-    return { file, failures, other: diagnostics.filter((d) => !fails(d)) };
+    return { file, index, failures, other: diagnostics.filter((d) => !fails(d)) };
   });
 }
 
@@ -123,13 +139,13 @@ function failureMessage(failures: readonly CaseFailure[]): string {
  * `<failure>` whose text lists each (`file:line:col: error[PC202]: …`), as CI test views show one
  * failure a case; the other warnings are the case's output.
  */
-export function junitDiagnosticsReport(input: DiagnosticsReportInput, write: (text: string) => void, fileFailures: ReadonlyMap<string, FileFailure> = new Map()): void {
+export function junitDiagnosticsReport(input: DiagnosticsReportInput, write: (text: string) => void, fileFailures: ReadonlyMap<number, FileFailure> = new Map()): void {
   const cases: string[] = [];
   let failed = 0;
   const all = fileCases(input, fileFailures);
-  for (const { file, failures, other } of all) {
+  for (const { file, index, failures, other } of all) {
     const name = xmlAttribute(printable(file ?? input.verb));
-    const at = file !== null && input.isRepositoryFile(file) ? ` file="${xmlAttribute(input.ciPath(file))}"${failures[0]?.line != null ? ` line="${failures[0].line}"` : ""}` : "";
+    const at = file !== null && input.isRepositoryFile(file, index) ? ` file="${xmlAttribute(input.ciPath(file))}"${failures[0]?.line != null ? ` line="${failures[0].line}"` : ""}` : "";
     const open = `    <testcase classname="${xmlAttribute(input.verb)}" name="${name}"${at}`;
     if (failures.length === 0 && other.length === 0) {
       cases.push(`${open}/>\n`);
@@ -153,7 +169,7 @@ export function junitDiagnosticsReport(input: DiagnosticsReportInput, write: (te
  * `failures`, the text of each) for a case that fails; the other warnings as comments after their
  * point, and `summary` (the line the pretty report ends with) as the last comment.
  */
-export function tapDiagnosticsReport(input: DiagnosticsReportInput, summary: string, write: (text: string) => void, fileFailures: ReadonlyMap<string, FileFailure> = new Map()): void {
+export function tapDiagnosticsReport(input: DiagnosticsReportInput, summary: string, write: (text: string) => void, fileFailures: ReadonlyMap<number, FileFailure> = new Map()): void {
   const all = fileCases(input, fileFailures);
   const points = all.map(({ file, failures, other }, index) => {
     const title = tapDescription(file ?? input.verb);
