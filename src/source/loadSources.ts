@@ -223,7 +223,7 @@ function globFolder(glob: string): string {
 
 /**
  * Expands paths (files or folders, searched for `*.policy` in any letter case) to the files of a
- * policy set, sorted by path.
+ * policy set, sorted by the names a bundle gives them (bundleSourceName).
  * Relative paths are taken from `cwd` (the CLI's working folder, which tests set), not from the
  * process's; the files come back spelled from the paths as the user gave them.
  */
